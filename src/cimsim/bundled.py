@@ -1,0 +1,77 @@
+"""Where the bundled configs and workloads live.
+
+In a source checkout (editable install) they are the repository's top-level
+``configs/`` and ``workloads/``; a wheel ships copies inside the package
+(``cimsim/data/``). ``CIMSIM_HOME`` overrides both.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from .errors import CimsimError
+
+_PKG = Path(__file__).resolve().parent
+
+
+def _root_candidates() -> list[Path]:
+    out = []
+    if os.environ.get("CIMSIM_HOME"):
+        out.append(Path(os.environ["CIMSIM_HOME"]))
+    out.append(_PKG.parent.parent)  # src/cimsim -> repo root
+    out.append(_PKG / "data")
+    return out
+
+
+def _bundled_dir(name: str) -> Path:
+    for root in _root_candidates():
+        d = root / name
+        if d.is_dir() and any(d.iterdir()):
+            return d
+    raise CimsimError(
+        f"cannot find the bundled '{name}/' directory (looked in "
+        f"{', '.join(str(r) for r in _root_candidates())}); set CIMSIM_HOME to a cimsim checkout"
+    )
+
+
+def configs_dir() -> Path:
+    return _bundled_dir("configs")
+
+
+def workloads_dir() -> Path:
+    return _bundled_dir("workloads")
+
+
+def config_paths() -> list[Path]:
+    """All bundled architecture files, sorted by name."""
+    return sorted(configs_dir().glob("*.yaml"))
+
+
+def workload_paths() -> list[Path]:
+    """All bundled workload files, sorted by name."""
+    return sorted(workloads_dir().glob("*.json"))
+
+
+def resolve_config(name_or_path: str) -> Path:
+    """A path as given, or the bundled config of that name (``gpu-hbm3``)."""
+    p = Path(name_or_path)
+    if p.exists():
+        return p
+    cand = configs_dir() / f"{name_or_path}.yaml"
+    if cand.exists():
+        return cand
+    names = ", ".join(x.stem for x in config_paths())
+    raise CimsimError(f"no config file '{name_or_path}' and no bundled config of that name ({names})")
+
+
+def resolve_workload(name_or_path: str) -> Path:
+    """A path as given, or the bundled workload of that name (``lstm``)."""
+    p = Path(name_or_path)
+    if p.exists():
+        return p
+    cand = workloads_dir() / f"{name_or_path}.json"
+    if cand.exists():
+        return cand
+    names = ", ".join(x.stem for x in workload_paths())
+    raise CimsimError(f"no workload file '{name_or_path}' and no bundled workload of that name ({names})")

@@ -1,0 +1,197 @@
+"""Command line: glue only (parse, load, call, print/write).
+
+Every error a user can cause prints one line on stderr and exits with status
+1 (2 for usage errors), never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from . import bundled
+from .config import load_architecture
+from .errors import CimsimError
+from .report import columns as C
+from .report.format import pct, si
+from .simulate import ENGINES, simulate
+from .workload import load_workload
+
+
+class _Group(click.Group):
+    """Turns cimsim's input errors into one-line messages."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except CimsimError as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="cimsim")
+def main() -> None:
+    """cimsim: latency, energy and utilization of neural workloads on
+    processor / DRAM / near-bank PIM / compute-in-memory architectures."""
+
+
+def _engine_option(f):
+    return click.option("--engine", type=click.Choice(ENGINES), default="des", show_default=True,
+                        help="des: discrete-event simulation; analytic: bounds only")(f)
+
+
+@main.command()
+@click.argument("config")
+@click.argument("workload")
+@_engine_option
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of tables.")
+@click.option("--placement", is_flag=True, help="Also list where each op runs and its cost.")
+@click.option("--trace", "trace_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the op timeline as a Chrome/Perfetto trace-event JSON file.")
+def run(config: str, workload: str, engine: str, as_json: bool, placement: bool,
+        trace_file: Path | None) -> None:
+    """Simulate WORKLOAD (a file or bundled name) on CONFIG (a YAML file or bundled name)."""
+    arch = load_architecture(bundled.resolve_config(config))
+    wl = load_workload(bundled.resolve_workload(workload))
+    result = simulate(arch, wl, engine=engine)
+    if trace_file is not None:
+        from .report.trace_events import write_trace
+
+        write_trace(result, trace_file)
+    if as_json:
+        click.echo(json.dumps(result.to_json(), indent=2))
+        return
+    _print_result(result)
+    if placement:
+        _print_placement(result)
+
+
+def _print_result(r) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    console.print(f"[bold]{r.workload}[/] on [bold]{r.architecture}[/] ({r.engine} engine)")
+    head = Table(show_header=False, box=None, pad_edge=False)
+    pt = r.path_time_s
+    total = sum(pt.values()) or 1.0
+    rows = [
+        ("latency", si(r.latency_s, "s")),
+        ("energy", si(r.energy_j, "J")),
+        ("bound", f"{r.bound}  (critical path time: memory {pct(pt['memory'] / total)}, "
+                  f"compute {pct(pt['compute'] / total)}, overhead {pct(pt['overhead'] / total)})"),
+        ("critical path", f"{si(r.critical_path_s, 's')} over {r.critical_path_ops} ops "
+                          f"(ops alone, no contention)"),
+        ("parallelism", f"{r.parallelism:.3g} (sum of op times / critical path)"),
+        ("lower bounds", f"bandwidth {si(r.bound_memory_s, 's')}, compute {si(r.bound_compute_s, 's')}"),
+        ("work", f"{si(r.macs, 'MAC')}, {r.ops} ops, throughput {si(r.throughput_macs_per_s, 'MAC/s')}"),
+        ("DRAM traffic", si(r.dram_bytes, "B")),
+        ("footprint", f"weights {si(r.weight_bytes, 'B')}, activations {si(r.activation_bytes, 'B')}"),
+        ("ops per unit", ", ".join(f"{k} {v}" for k, v in r.ops_per_unit.items())),
+    ]
+    for k, v in rows:
+        head.add_row(f"  {k}", v)
+    console.print(head)
+    et = Table(title="energy by component", title_justify="left")
+    et.add_column("component")
+    et.add_column("energy", justify="right")
+    et.add_column("share", justify="right")
+    for comp, val in r.energy_breakdown_j.items():
+        if val:
+            et.add_row(comp, si(val, "J"), pct(val / r.energy_j if r.energy_j else 0.0))
+    console.print(et)
+    ut = Table(title="utilization (fraction of peak over the run)", title_justify="left")
+    ut.add_column("resource")
+    ut.add_column("utilization", justify="right")
+    for res, val in r.utilization.items():
+        ut.add_row(res, pct(val))
+    console.print(ut)
+    for note in r.notes:
+        console.print(f"  note: {note}")
+
+
+def _print_placement(r) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    t = Table(title="placement (per op)", title_justify="left")
+    for col in ("#", "op", "kind", "unit", "MACs", "DRAM bytes", "compute", "latency", "start", "end"):
+        t.add_column(col, justify="left" if col in ("op", "kind", "unit") else "right")
+    df = r.op_table
+    for i, row in enumerate(df.itertuples(index=False)):
+        t.add_row(str(i), row.op, row.kind, row.unit + (" (reprogram)" if row.cim_reprogram else ""),
+                  f"{row.macs:.4g}", si(row.dram_bytes, "B"), si(row.compute_s, "s"),
+                  si(row.latency_s, "s"), si(row.start_s, "s"), si(row.end_s, "s"))
+    Console().print(t)
+
+
+@main.command()
+@click.argument("configs", nargs=-1)
+@click.option("-w", "--workload", "workloads", multiple=True,
+              help="Workload file or bundled name (repeatable; default: all bundled).")
+@_engine_option
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write every metric to this CSV file.")
+def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
+            output: Path | None) -> None:
+    """Simulate every workload on every config and print a comparison table.
+
+    CONFIGS are YAML files or bundled names (default: all bundled configs).
+    """
+    import pandas as pd
+    from rich.console import Console
+    from rich.table import Table
+
+    config_paths = [bundled.resolve_config(c) for c in configs] or bundled.config_paths()
+    workload_paths = [bundled.resolve_workload(w) for w in workloads] or bundled.workload_paths()
+    archs = [load_architecture(p) for p in config_paths]
+    wls = [load_workload(p) for p in workload_paths]
+    rows = []
+    for wl in wls:
+        for arch in archs:
+            rows.append(simulate(arch, wl, engine=engine, keep_ops=False).record())
+    df = pd.DataFrame(rows, columns=list(C.RESULT_COLUMNS))
+    t = Table(title=f"cimsim compare ({engine} engine)", title_justify="left")
+    headers = ["workload", "architecture", "latency", "energy", "bound", "MAC util",
+               "DRAM BW util", "CIM util", "critical path", "path ops", "DRAM traffic", "CIM reprograms"]
+    for h in headers:
+        t.add_column(h, justify="left" if h in ("workload", "architecture", "bound") else "right")
+    for row in df.itertuples(index=False):
+        r = row._asdict()
+        t.add_row(
+            r[C.WORKLOAD], r[C.ARCHITECTURE], si(r[C.LATENCY], "s"), si(r[C.ENERGY], "J"), r[C.BOUND],
+            pct(r[C.util_column("mac")]), pct(r[C.util_column("dram_bw")]),
+            pct(r[C.util_column("cim_arrays")]), si(r[C.CRITICAL_PATH_S], "s"),
+            str(r[C.CRITICAL_PATH_OPS]), si(r[C.DRAM_BYTES], "B"), str(r[C.CIM_REPROGRAMS]),
+        )
+    Console(width=max(160, Console().width)).print(t)
+    if output is not None:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        df.to_csv(output, index=False)
+        click.echo(f"wrote {len(df)} rows to {output}")
+
+
+def _register_optional_commands() -> None:
+    """Commands living in their own modules (each imports its heavy deps lazily)."""
+    import importlib
+
+    for module, name in (("workload", "workload"), ("trace", "trace"), ("sweep", "sweep"),
+                         ("plot", "plot")):
+        try:
+            mod = importlib.import_module(f".commands.{module}", __package__)
+        except ModuleNotFoundError as exc:
+            if exc.name and exc.name.startswith("cimsim"):
+                continue  # command not present in this build
+            raise
+        if hasattr(mod, name):
+            main.add_command(getattr(mod, name))
+
+
+_register_optional_commands()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""CLI subcommands; cli.py registers them on the main group."""

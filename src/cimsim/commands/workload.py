@@ -1,0 +1,161 @@
+"""``cimsim workload``: generate a workload file, or regenerate the bundled ones.
+
+Each generator is a subcommand with only its own options; an option of another
+generator is an error, not silently ignored. Errors print one line and exit non-zero.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ..dtypes import DTYPES
+from ..errors import CimsimError, WorkloadError
+from ..workload.generators import BUNDLED, GENERATORS, MODES, POINTWISE, SCHEDULES, make_bundled
+from ..workload.io import save_workload
+from ..workload.ir import Workload
+
+
+class _StrictCommand(click.Command):
+    """Reports bad command lines (unknown option, missing value) as one line."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as exc:
+            opts = sorted(o for p in self.params for o in p.opts if o.startswith("--"))
+            raise click.ClickException(
+                f"{ctx.command_path}: {exc.format_message()} (its options: {', '.join(opts)})"
+            ) from None
+
+
+def _summary(w: Workload, path: Path) -> str:
+    return (f"wrote {path}: {w.name}: {len(w.ops)} ops, {w.macs:,} MACs "
+            f"({w.macs / 1e9:.3f} GMAC), weights {w.weight_bytes / 1e6:.2f} MB")
+
+
+def _generate(gen: str, output: Path, name: str | None, **params) -> None:
+    try:
+        w = GENERATORS[gen](**params, name=name)
+    except WorkloadError as exc:
+        raise click.ClickException(str(exc)) from None
+    try:
+        save_workload(w, output)
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {output}: {exc.strerror}") from None
+    click.echo(_summary(w, output))
+
+
+def _opt(*decls, **kw):
+    return click.option(*decls, show_default=True, **kw)
+
+
+_output = click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+                       required=True, help="Workload JSON file to write.")
+_name = click.option("--name", default=None, help="Workload name (default: from the parameters).")
+_dtype = _opt("--dtype", default="fp32", help=f"Data type: {'|'.join(DTYPES)}.")
+_batch = _opt("--batch", type=int, default=1, help="Batch size B.")
+
+
+@click.group("workload")
+def workload() -> None:
+    """Generate workload files (op DAG JSON) from closed-form model definitions."""
+
+
+def _recurrent_command(gen: str, doc: str):
+    @workload.command(gen, cls=_StrictCommand, help=doc)
+    @_opt("--input-size", type=int, required=True, help="Input width I.")
+    @_opt("--hidden", type=int, required=True, help="Hidden width H.")
+    @_opt("--layers", type=int, default=1, help="Stacked layers.")
+    @_opt("--steps", type=int, required=True, help="Time steps T.")
+    @_batch
+    @_dtype
+    @_opt("--schedule", default="layer", help=f"Layer schedule: {'|'.join(SCHEDULES)}.")
+    @_opt("--pointwise", default="fused",
+          help=f"Gate arithmetic per step: {'|'.join(POINTWISE)} (fused: one op, as cuDNN).")
+    @_output
+    @_name
+    def cmd(input_size, hidden, layers, steps, batch, dtype, schedule, pointwise, output, name):
+        _generate(gen, output, name, input_size=input_size, hidden=hidden, layers=layers,
+                  steps=steps, batch=batch, dtype=dtype, schedule=schedule, pointwise=pointwise)
+
+    return cmd
+
+
+_recurrent_command("lstm", "A stacked LSTM (nn.LSTM semantics).")
+_recurrent_command("gru", "A stacked GRU (nn.GRU semantics).")
+
+
+@workload.command("hier-attn", cls=_StrictCommand)
+@_opt("--steps", "seq_len", type=int, required=True, help="Sequence length N.")
+@_opt("--d-model", type=int, default=512, help="Model width d.")
+@_opt("--heads", type=int, default=8, help="Attention heads.")
+@_opt("--window", type=int, default=100, help="Window w (vectors per module).")
+@_batch
+@_dtype
+@_opt("--mode", default="encode", help=f"{'|'.join(MODES)}.")
+@_output
+@_name
+def hier_attn_cmd(seq_len, d_model, heads, window, batch, dtype, mode, output, name):
+    """The hierarchical neural attention encoder."""
+    _generate("hier-attn", output, name, seq_len=seq_len, d_model=d_model, heads=heads,
+              window=window, batch=batch, dtype=dtype, mode=mode)
+
+
+@workload.command("transformer", cls=_StrictCommand)
+@_opt("--steps", "seq_len", type=int, required=True, help="Sequence length N.")
+@_opt("--d-model", type=int, default=512, help="Model width d.")
+@_opt("--heads", type=int, default=8, help="Attention heads.")
+@_opt("--ffn", type=int, default=2048, help="Feed-forward width f.")
+@_opt("--layers", type=int, default=1, help="Encoder layers.")
+@_batch
+@_dtype
+@_output
+@_name
+def transformer_cmd(seq_len, d_model, heads, ffn, layers, batch, dtype, output, name):
+    """A stack of post-norm transformer encoder layers."""
+    _generate("transformer", output, name, seq_len=seq_len, d_model=d_model, heads=heads,
+              ffn=ffn, layers=layers, batch=batch, dtype=dtype)
+
+
+@workload.command("tcn", cls=_StrictCommand)
+@_opt("--steps", type=int, required=True, help="Time steps T.")
+@_opt("--channels", type=int, default=256, help="Channels C (in = out).")
+@_opt("--kernel", type=int, default=3, help="Kernel size k.")
+@_opt("--layers", type=int, default=8, help="Conv layers (dilations 1, 2, 4, ...).")
+@_batch
+@_dtype
+@_output
+@_name
+def tcn_cmd(steps, channels, kernel, layers, batch, dtype, output, name):
+    """A dilated causal temporal convolutional network."""
+    _generate("tcn", output, name, steps=steps, channels=channels, kernel=kernel,
+              layers=layers, batch=batch, dtype=dtype)
+
+
+def _default_bundled_dir() -> Path:
+    from ..bundled import workloads_dir
+
+    try:
+        return workloads_dir()
+    except CimsimError:
+        return Path("workloads")
+
+
+@workload.command("bundled", cls=_StrictCommand)
+@click.option("-o", "--output", "directory", type=click.Path(file_okay=False, path_type=Path),
+              default=None, help="Directory to write (default: the bundled workloads/ directory).")
+def bundled_cmd(directory):
+    """Regenerate every bundled workload file."""
+    directory = directory or _default_bundled_dir()
+    for name in BUNDLED:
+        path = directory / f"{name}.json"
+        try:
+            w = make_bundled(name)
+            save_workload(w, path)
+        except WorkloadError as exc:
+            raise click.ClickException(str(exc)) from None
+        except OSError as exc:
+            raise click.ClickException(f"cannot write {path}: {exc.strerror}") from None
+        click.echo(_summary(w, path))

@@ -1,0 +1,17 @@
+"""Errors a user can act on. The CLI prints their message and exits non-zero."""
+
+
+class CimsimError(Exception):
+    """Base of every error cimsim raises for bad input."""
+
+
+class ConfigError(CimsimError):
+    """A hardware config is invalid: the message names the file and the field."""
+
+
+class WorkloadError(CimsimError):
+    """A workload file or generator argument is invalid."""
+
+
+class MappingError(CimsimError):
+    """A workload cannot be placed on an architecture (e.g. a dtype it has no rate for)."""

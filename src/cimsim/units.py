@@ -1,0 +1,178 @@
+"""Physical quantities at the boundary: ``"25.6 GB/s"`` in, SI float out.
+
+This is the only place where unit strings are read or written. Everything
+inside cimsim is a plain ``float`` in the SI (or information) base unit named
+by the field: seconds, hertz, bytes, bytes/second, joules, joules/bit,
+joules/byte, watts.
+
+Prefixes
+--------
+Decimal prefixes are powers of ten (``k`` = 1e3, ``M`` = 1e6, ``G`` = 1e9,
+``T`` = 1e12, ``m`` = 1e-3, ``u``/``µ`` = 1e-6, ``n`` = 1e-9, ``p`` = 1e-12,
+``f`` = 1e-15). Binary prefixes are powers of two (``Ki`` = 2**10,
+``Mi`` = 2**20, ``Gi`` = 2**30, ``Ti`` = 2**40) and apply to ``B`` and ``bit``
+only. So ``1 MB`` is 1,000,000 bytes and ``1 MiB`` is 1,048,576 bytes.
+
+Base units
+----------
+``s`` second, ``Hz`` hertz, ``B`` byte, ``bit`` (or ``b``) bit, ``J`` joule,
+``W`` watt. A unit expression is a product of these with at most one ``/``:
+``GB/s``, ``pJ/bit``, ``pJ/B``, ``mW``. We deliberately do not use pint: its
+``bit`` is dimensionless, so it cannot tell a bandwidth (``GB/s``) from a
+frequency (``GHz``), which is exactly the mistake a config author makes.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+__all__ = [
+    "UnitError",
+    "Unit",
+    "parse_unit",
+    "parse_quantity",
+    "format_quantity",
+]
+
+
+class UnitError(ValueError):
+    """A quantity string could not be parsed or has the wrong dimension."""
+
+
+# Dimension exponents: (time, information, energy).
+_DIM_NAMES = ("time", "information", "energy")
+
+_BASE = {
+    # symbol: (factor to base, dims)
+    "s": (1.0, (1, 0, 0)),
+    "Hz": (1.0, (-1, 0, 0)),
+    "B": (1.0, (0, 1, 0)),  # byte is the base of information
+    "bit": (1.0 / 8.0, (0, 1, 0)),
+    "b": (1.0 / 8.0, (0, 1, 0)),
+    "J": (1.0, (0, 0, 1)),
+    "W": (1.0, (-1, 0, 1)),
+}
+
+_DECIMAL = {
+    "": 1.0,
+    "f": 1e-15,
+    "p": 1e-12,
+    "n": 1e-9,
+    "u": 1e-6,
+    "µ": 1e-6,
+    "μ": 1e-6,
+    "m": 1e-3,
+    "k": 1e3,
+    "K": 1e3,
+    "M": 1e6,
+    "G": 1e9,
+    "T": 1e12,
+    "P": 1e15,
+}
+_BINARY = {"Ki": 2.0**10, "Mi": 2.0**20, "Gi": 2.0**30, "Ti": 2.0**40, "Pi": 2.0**50}
+
+_NUMBER = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(.*?)\s*$")
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A unit: multiply a number in this unit by ``factor`` to get base units."""
+
+    factor: float
+    dims: tuple[int, int, int]
+
+    def describe_dims(self) -> str:
+        parts = [f"{n}^{e}" if e != 1 else n for n, e in zip(_DIM_NAMES, self.dims) if e]
+        return " * ".join(parts) if parts else "dimensionless"
+
+
+def _parse_atom(atom: str) -> Unit:
+    if atom in _BASE:
+        f, d = _BASE[atom]
+        return Unit(f, d)
+    for pfx, mult in _BINARY.items():
+        if atom.startswith(pfx) and atom[len(pfx):] in ("B", "bit", "b"):
+            f, d = _BASE[atom[len(pfx):]]
+            return Unit(mult * f, d)
+    for pfx, mult in _DECIMAL.items():
+        if pfx and atom.startswith(pfx) and atom[len(pfx):] in _BASE:
+            f, d = _BASE[atom[len(pfx):]]
+            return Unit(mult * f, d)
+    raise UnitError(
+        f"unknown unit {atom!r}; known units are s, Hz, B, bit, J, W with decimal "
+        "prefixes f p n u m k M G T P or binary prefixes Ki Mi Gi Ti (B and bit only)"
+    )
+
+
+def parse_unit(expr: str) -> Unit:
+    """Parse a unit expression such as ``"GB/s"`` or ``"pJ/bit"``."""
+    expr = expr.strip()
+    if not expr:
+        return Unit(1.0, (0, 0, 0))
+    if expr.count("/") > 1:
+        raise UnitError(f"unit {expr!r} has more than one '/'")
+    num, _, den = expr.partition("/")
+    factor = 1.0
+    dims = [0, 0, 0]
+    for sign, side in ((1, num), (-1, den)):
+        for atom in filter(None, re.split(r"[*·\s]+", side.strip())):
+            u = _parse_atom(atom)
+            factor = factor * u.factor if sign > 0 else factor / u.factor
+            for i in range(3):
+                dims[i] += sign * u.dims[i]
+    return Unit(factor, tuple(dims))  # type: ignore[arg-type]
+
+
+def parse_quantity(text: object, unit: str) -> float:
+    """Convert ``text`` (e.g. ``"25.6 GB/s"``) to a float in ``unit`` (e.g. ``"B/s"``).
+
+    Raises :class:`UnitError` with a message that says what was expected when
+    the string has no unit, an unknown unit, or a unit of another dimension.
+    Plain numbers are refused: a bare ``25.6`` in a config is ambiguous.
+    """
+    target = parse_unit(unit)
+    if isinstance(text, bool) or not isinstance(text, str):
+        raise UnitError(
+            f"expected a quantity with a unit like '{_example(unit)}', got {text!r} "
+            f"(a bare number is ambiguous: write its unit)"
+        )
+    m = _NUMBER.match(text)
+    if not m:
+        raise UnitError(f"cannot read {text!r} as a number with a unit, e.g. '{_example(unit)}'")
+    value = float(m.group(1))
+    if not math.isfinite(value):
+        raise UnitError(f"{text!r} is not a finite number")
+    given = parse_unit(m.group(2))
+    if m.group(2) == "" and target.dims != (0, 0, 0):
+        raise UnitError(
+            f"{text!r} has no unit; expected a quantity like '{_example(unit)}'"
+        )
+    if given.dims != target.dims:
+        raise UnitError(
+            f"{text!r} is a {given.describe_dims()} quantity, but this field needs "
+            f"{target.describe_dims()} (like '{_example(unit)}')"
+        )
+    return value * given.factor / target.factor
+
+
+def format_quantity(value: float, unit: str) -> str:
+    """Write ``value`` (in ``unit``) back as a string that :func:`parse_quantity` reads."""
+    return f"{value!r} {unit}"
+
+
+_EXAMPLES = {
+    "B/s": "25.6 GB/s",
+    "Hz": "1.2 GHz",
+    "s": "100 ns",
+    "B": "2 MiB",
+    "J": "4.6 pJ",
+    "J/bit": "3.9 pJ/bit",
+    "J/B": "0.5 pJ/B",
+    "W": "2 mW",
+}
+
+
+def _example(unit: str) -> str:
+    return _EXAMPLES.get(unit, f"1 {unit}")

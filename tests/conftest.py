@@ -1,0 +1,90 @@
+"""Shared fixtures: small architectures with round numbers for closed-form tests."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from cimsim.config import architecture_from_dict
+from cimsim.workload import Op, Tensor, Workload
+
+#: A processor + DRAM with numbers chosen so closed-form answers are easy:
+#: peak fp32 = 4 cores x 1 GHz x 8 MAC = 32 GMAC/s, DRAM 10 GB/s, 100 ns latency.
+ROUND_ARCH = {
+    "name": "round",
+    "processor": {
+        "name": "test-cpu",
+        "cores": 4,
+        "clock": "1 GHz",
+        "macs_per_cycle_per_core": {"fp32": 8, "int8": 32},
+        "vector_ops_per_cycle_per_core": 8,
+        "energy_per_mac": {"fp32": "4 pJ", "int8": "0.25 pJ"},
+        "energy_per_vector_op": "1 pJ",
+        "sram": {"capacity": "1 MiB", "bandwidth": "1 TB/s", "energy_per_byte": "1 pJ/B"},
+        "static_power": "1 W",
+        "op_overhead": "0 s",
+    },
+    "memory": {
+        "technology": "test-dram",
+        "channels": 2,
+        "bandwidth": "10 GB/s",
+        "access_latency": "100 ns",
+        "energy_per_bit": "10 pJ/bit",
+        "capacity": "16 GiB",
+    },
+}
+
+#: ISAAC-like CIM block: 128x128 arrays, 2 bits/cell, 8-bit weights and inputs,
+#: 1-bit DACs, one ADC per array at 1.28 GS/s (128 columns in 100 ns).
+ROUND_CIM = {
+    "technology": "rram",
+    "arrays": 64,
+    "rows": 128,
+    "cols": 128,
+    "bits_per_cell": 2,
+    "weight_bits": 8,
+    "input_bits": 8,
+    "dac_bits": 1,
+    "read_latency": "100 ns",
+    "adc": {"bits": 8, "sample_rate": "1.28 GHz", "energy_per_conversion": "2 pJ", "per_array": 1},
+    "dac_energy": "0.5 pJ",
+    "cell_read_energy": "0.01 pJ",
+    "shift_add_energy": "0.1 pJ",
+    "write_latency": "1 us",
+    "write_energy": "10 pJ",
+    "endurance": 1e8,
+    "buffer": {"capacity": "64 KiB", "bandwidth": "100 GB/s", "energy_per_byte": "1 pJ/B"},
+    "static_power": "0 W",
+}
+ROUND_LINK = {"bandwidth": "100 GB/s", "latency": "10 ns", "energy_per_bit": "1 pJ/bit"}
+
+
+def make_arch(**overrides):
+    d = copy.deepcopy(ROUND_ARCH)
+    for k, v in overrides.items():
+        d[k] = v
+    return architecture_from_dict(d)
+
+
+@pytest.fixture
+def round_arch():
+    return make_arch()
+
+
+@pytest.fixture
+def cim_arch():
+    return make_arch(name="round-cim", cim=copy.deepcopy(ROUND_CIM), interconnect=dict(ROUND_LINK))
+
+
+def gemv_workload(k: int, n: int, rows: int = 1, dtype: str = "fp32", name: str = "gemv") -> Workload:
+    """One matmul: (rows x k) activations times a stationary k x n weight."""
+    return Workload(
+        name,
+        [
+            Tensor("x", (rows, k), dtype, "input"),
+            Tensor("W", (k, n), dtype, "weight"),
+            Tensor("y", (rows, n), dtype, "activation"),
+        ],
+        [Op("mm", "matmul", ("x", "W"), ("y",), m=rows, k=k, n=n, weight="W")],
+    )

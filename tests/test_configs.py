@@ -1,0 +1,411 @@
+"""Bundled architecture configs: they load, hold their published numbers, carry sources,
+and bad configs fail with one clear message naming file and field."""
+
+from __future__ import annotations
+
+import copy
+import math
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from cimsim.config import apply_overrides, load_architecture, read_yaml
+from cimsim.errors import ConfigError
+
+
+def approx(expected, rel=1e-6):
+    """Relative comparison only: pytest.approx's default abs=1e-12 would accept any pJ value."""
+    return pytest.approx(expected, rel=rel, abs=0)
+
+
+CONFIG_DIR = Path(__file__).resolve().parents[1] / "configs"
+BUNDLED = ["cpu-ddr5", "gpu-hbm3", "hbm-pim", "sram-cim", "rram-cim"]
+
+
+def cfg_path(name: str) -> Path:
+    return CONFIG_DIR / f"{name}.yaml"
+
+
+@pytest.fixture(scope="module")
+def arch():
+    return {name: load_architecture(cfg_path(name)) for name in BUNDLED}
+
+
+# ----------------------------------------------------------------------------- loading
+
+
+def test_the_five_bundled_configs_exist():
+    assert set(BUNDLED) <= {p.stem for p in CONFIG_DIR.glob("*.yaml")}
+
+
+@pytest.mark.parametrize("name", BUNDLED)
+def test_bundled_config_loads(name):
+    a = load_architecture(cfg_path(name))
+    assert a.name == name
+    assert a.description
+
+
+# ------------------------------------------------------------------ published numbers
+
+
+def test_cpu_ddr5_published_values(arch):
+    a = arch["cpu-ddr5"]
+    # JEDEC DDR5-4800: 4800 MT/s x 8 B = 38.4 GB/s per channel; 8 channels
+    assert a.memory.channels == 8
+    assert a.memory.bandwidth == approx(8 * 4800e6 * 8)
+    assert a.memory.bandwidth == approx(307.2e9)
+    # Xeon Gold 6426Y: 16 cores, 2.5 GHz base, 37.5 MB L3 (Intel spec)
+    assert a.processor.cores == 16
+    assert a.processor.clock == approx(2.5e9)
+    assert a.processor.sram.capacity == approx(37.5e6)
+    # AMX: 1024 BF16 and 2048 INT8 ops per cycle per core = 512 / 1024 MACs
+    assert a.processor.peak_macs_per_s("bf16") == approx(16 * 2.5e9 * 512)
+    assert a.processor.peak_macs_per_s("int8") == approx(16 * 2.5e9 * 1024)
+
+
+def test_cpu_llc_cannot_hold_bundled_fp32_lstm(arch):
+    lstm_fp32_bytes = 4 * 2048 * 8192 * 4  # four 2048 x 8192 fp32 matrices = 268,435,456 B
+    assert lstm_fp32_bytes == 268_435_456
+    assert arch["cpu-ddr5"].processor.sram.capacity < 0.6 * lstm_fp32_bytes
+
+
+@pytest.mark.parametrize("name", ["gpu-hbm3", "hbm-pim"])
+def test_h100_published_values(arch, name):
+    p = arch[name].processor
+    # NVIDIA H100 SXM datasheet: 132 SMs, 50 MB L2, dense tensor rates (sparse / 2), 1 MAC = 2 FLOP
+    assert p.cores == 132
+    assert p.sram.capacity == approx(50e6)
+    assert 2 * p.peak_macs_per_s("bf16") == approx(989.4e12, rel=1e-3)
+    assert 2 * p.peak_macs_per_s("fp16") == approx(989.4e12, rel=1e-3)
+    assert 2 * p.peak_macs_per_s("int8") == approx(1978.9e12, rel=1e-3)
+    assert 2 * p.peak_macs_per_s("fp32") == approx(66.9e12, rel=1e-3)  # non-tensor FP32
+    assert 1e-6 <= p.op_overhead <= 10e-6  # "a few microseconds" per kernel launch
+    m = arch[name].memory
+    assert m.bandwidth == approx(3.35e12)
+    assert m.channels == 5 * 16 * 2  # 5 HBM3 stacks x 16 channels x 2 pseudo-channels
+
+
+def test_gpu_memory_capacity_and_sustained_fraction(arch):
+    m = arch["gpu-hbm3"].memory
+    assert m.capacity == approx(80e9)
+    # DeepBench RNN rows at hidden >= 2048 sustain 58-75 % of peak bandwidth
+    assert 0.58 <= m.sustained_fraction <= 0.75
+
+
+def test_hbm_pim_published_values(arch):
+    a = arch["hbm-pim"]
+    pim = a.pim
+    assert pim is not None
+    assert pim.clock == approx(300e6)  # Aquabolt-XL PCU clock
+    assert pim.macs_per_cycle == 16  # 16-lane FP16 SIMD
+    # One Aquabolt-XL cube: 16 pseudo-channels (HBM2: 8 channels x 2) -> 1.2 TFLOPS
+    cube_flops = 16 * pim.units_per_channel * pim.macs_per_cycle * 2 * pim.clock
+    assert cube_flops == approx(1.2e12, rel=0.03)
+    # a unit reads one 16-lane FP16 operand vector (32 B) per cycle
+    assert pim.internal_bandwidth == approx(32 * pim.clock)
+    # Samsung's "4x bandwidth": total internal / external between 3x and 5x
+    total_internal = a.memory.channels * pim.units_per_channel * pim.internal_bandwidth
+    assert 3.0 <= total_internal / a.memory.bandwidth <= 5.0
+    # PIM logic costs capacity: Aquabolt-XL 6 GB vs 8 GB
+    assert a.memory.capacity == approx(80e9 * 6 / 8)
+
+
+def test_hbm_pim_host_is_the_gpu(arch):
+    assert arch["hbm-pim"].processor == arch["gpu-hbm3"].processor
+
+
+def test_rram_cim_published_values(arch):
+    c = arch["rram-cim"].cim
+    assert c.technology == "rram"
+    assert (c.rows, c.cols, c.bits_per_cell) == (128, 128, 2)  # ISAAC crossbar
+    assert c.read_latency == approx(100e-9)
+    assert c.dac_bits == 1
+    assert c.adc.bits == 8
+    assert c.adc.sample_rate == approx(1.2e9)
+    # isaac.py: 16 mW / (8 ADCs x 1.2 GS/s) = 1.667 pJ per conversion
+    assert c.adc.energy_per_conversion == approx(1.67e-12)
+    assert c.adc.energy_per_conversion == approx(16e-3 / (8 * 1.2e9), rel=3e-3)
+    assert c.dac_energy == approx(0.41667e-12, rel=1e-3)
+    assert c.shift_add_energy == approx(0.021e-12)
+    assert c.buffer.energy_per_byte == approx(20.45e-12 / 32, rel=1e-3)  # 256-bit eDRAM access
+    assert c.endurance == approx(1e12)
+    assert 0.1e-12 * c.bits_per_cell <= c.write_energy <= 3e-12 * c.bits_per_cell
+
+
+def test_sram_cim_energy_reproduces_89_tops_per_watt(arch):
+    c = arch["sram-cim"].cim
+    assert c.technology == "sram"
+    assert c.bits_per_cell == 1
+    # 89 TOPS/W at 4b x 4b: 2 ops per MAC, 16 one-bit products per MAC
+    per_bit_product = (1 / 89e12) * 2 / 16
+    assert c.adc.energy_per_conversion == approx(c.rows * per_bit_product, rel=0.01)
+
+
+@pytest.mark.parametrize("name", ["sram-cim", "rram-cim"])
+def test_cim_host_is_the_cpu(arch, name):
+    assert arch[name].processor == arch["cpu-ddr5"].processor
+    assert arch[name].memory == arch["cpu-ddr5"].memory
+    assert arch[name].interconnect is not None
+
+
+def _arrays_for(k: int, n: int, cim) -> int:
+    return math.ceil(k / cim.rows) * math.ceil(n * cim.weight_bits / cim.bits_per_cell / cim.cols)
+
+
+def test_arrays_formula_golden():
+    class C:  # ISAAC geometry: 128 x 128, 2 bits/cell, 8-bit weights
+        rows, cols, bits_per_cell, weight_bits = 128, 128, 2, 8
+
+    assert _arrays_for(1024, 4096, C) == 8 * 128
+    assert _arrays_for(512, 1, C) == 4
+
+
+@pytest.mark.parametrize("name", ["sram-cim", "rram-cim"])
+def test_cim_holds_all_weights_of_both_bundled_workloads(arch, name):
+    c = arch[name].cim
+    assert (c.weight_bits, c.input_bits) == (8, 8)
+    lstm = 4 * _arrays_for(2048, 8192, c)  # 2 layers x (W_ih, W_hh), each 2048 x 8192
+    attention = 2 * (4 * _arrays_for(512, 512, c) + _arrays_for(512, 1, c))
+    assert c.arrays >= lstm + attention
+    # and the bundled files really have those matrices
+    from cimsim.bundled import resolve_workload
+    from cimsim.workload import load_workload
+
+    for wl_name, expected in (("lstm", lstm), ("hier-attn", attention)):
+        wl = load_workload(resolve_workload(wl_name))
+        shapes = {op.weight: (op.k, op.n) for op in wl.ops if op.kind == "matmul" and op.weight}
+        assert sum(_arrays_for(k, n, c) for k, n in shapes.values()) == expected
+
+
+# ------------------------------------------------------------------ sources on every number
+
+_NUMERIC_VALUE = re.compile(
+    r"""^\s*(?:-\s+)?(?!(?:name|description|technology)\s*:)[\w.-]+\s*:\s*['"]?[-+]?(?:\d|\.\d)"""
+)
+_MARKER = re.compile(r"\((?:P|T|D|U)\)")
+
+
+def undocumented_numeric_lines(text: str) -> list[str]:
+    """Lines whose value is a number or a quantity but whose comment has no source marker."""
+    bad = []
+    for lineno, line in enumerate(text.splitlines(), 1):
+        if not _NUMERIC_VALUE.match(line):
+            continue
+        _, _, comment = line.partition(" #")
+        if not _MARKER.search(comment):
+            bad.append(f"{lineno}: {line.strip()}")
+    return bad
+
+
+def test_comment_checker_can_fail():
+    text = (
+        "a: 1 GB/s  # JEDEC (T)\nb: 2 GB/s\nc: 3  # no marker\nname: x1\n"
+        "d: '4 ns'  # (U) placeholder\ndescription: \"8 channels\"\n  e: .5  # (D, x)\n"
+    )
+    assert undocumented_numeric_lines(text) == [
+        "2: b: 2 GB/s",
+        "3: c: 3  # no marker",
+        "7: e: .5  # (D, x)",
+    ]
+
+
+@pytest.mark.parametrize("name", BUNDLED)
+def test_every_numeric_line_names_its_source(name):
+    text = cfg_path(name).read_text()
+    assert undocumented_numeric_lines(text) == []
+    # and the checker did look at numbers: every config has dozens of them
+    assert sum(bool(_NUMERIC_VALUE.match(line)) for line in text.splitlines()) >= 20
+
+
+@pytest.mark.parametrize("name", BUNDLED)
+def test_unsourced_values_say_placeholder(name):
+    """A number whose only marker is (U) has no source at all: its comment must say so."""
+    offenders = []
+    for line in cfg_path(name).read_text().splitlines():
+        if not _NUMERIC_VALUE.match(line):
+            continue
+        _, _, comment = line.partition(" #")
+        if set(_MARKER.findall(comment)) == {"(U)"} and "placeholder" not in comment:
+            offenders.append(line.strip())
+    assert offenders == []
+
+
+# ---------------------------------------------------------------------------- bad configs
+
+
+@pytest.fixture
+def rram_data():
+    return read_yaml(cfg_path("rram-cim"))
+
+
+def _write(tmp_path: Path, data=None, text=None, name="bad.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(text if text is not None else yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+def _error(path: Path) -> str:
+    with pytest.raises(ConfigError) as info:
+        load_architecture(path)
+    msg = str(info.value)
+    assert msg.startswith(f"{path}: "), msg
+    assert "Traceback" not in msg
+    return msg
+
+
+def test_unknown_key_lists_allowed_keys(tmp_path, rram_data):
+    rram_data["memory"]["bandwith"] = "1 GB/s"
+    msg = _error(_write(tmp_path, rram_data))
+    assert "memory.bandwith: unknown key" in msg
+    assert "allowed keys here: access_latency, bandwidth, capacity, channels" in msg
+
+
+def test_unknown_nested_key_lists_that_level(tmp_path, rram_data):
+    rram_data["cim"]["adc"]["enob"] = 7
+    msg = _error(_write(tmp_path, rram_data))
+    assert "cim.adc.enob: unknown key" in msg
+    assert "bits, energy_per_conversion, per_array, sample_rate" in msg
+
+
+def test_missing_required_field(tmp_path, rram_data):
+    del rram_data["memory"]["bandwidth"]
+    msg = _error(_write(tmp_path, rram_data))
+    assert "memory.bandwidth: required field is missing" in msg
+    assert "Peak bandwidth" in msg  # the field's description
+
+
+def test_wrong_unit_dimension(tmp_path, rram_data):
+    rram_data["memory"]["bandwidth"] = "25.6 GHz"
+    msg = _error(_write(tmp_path, rram_data))
+    assert "memory.bandwidth:" in msg
+    assert "time^-1 quantity" in msg and "25.6 GB/s" in msg
+
+
+def test_capacity_for_bandwidth(tmp_path, rram_data):
+    rram_data["memory"]["bandwidth"] = "25.6 GB"
+    msg = _error(_write(tmp_path, rram_data))
+    assert "memory.bandwidth:" in msg and "information quantity" in msg
+
+
+def test_bare_number(tmp_path, rram_data):
+    rram_data["cim"]["read_latency"] = 100
+    msg = _error(_write(tmp_path, rram_data))
+    assert "cim.read_latency:" in msg
+    assert "bare number" in msg and "100 ns" in msg
+
+
+def test_bad_enum_value_lists_choices(tmp_path, rram_data):
+    rram_data["cim"]["technology"] = "flash"
+    msg = _error(_write(tmp_path, rram_data))
+    assert "cim.technology:" in msg
+    assert "'sram'" in msg and "'rram'" in msg
+
+
+def test_negative_count(tmp_path, rram_data):
+    rram_data["cim"]["arrays"] = -3
+    msg = _error(_write(tmp_path, rram_data))
+    assert "cim.arrays:" in msg and "greater than or equal to 1" in msg
+
+
+def test_dac_bits_above_input_bits(tmp_path, rram_data):
+    rram_data["cim"]["input_bits"] = 4
+    rram_data["cim"]["dac_bits"] = 8
+    msg = _error(_write(tmp_path, rram_data))
+    assert "cim:" in msg and "dac_bits (8) cannot exceed input_bits (4)" in msg
+
+
+def test_cim_without_interconnect(tmp_path, rram_data):
+    del rram_data["interconnect"]
+    msg = _error(_write(tmp_path, rram_data))
+    assert "needs an 'interconnect'" in msg
+
+
+def test_duplicate_yaml_key(tmp_path):
+    text = cfg_path("cpu-ddr5").read_text().replace(
+        "  cores: 16", "  cores: 16\n  cores: 32", 1
+    )
+    msg = _error(_write(tmp_path, text=text))
+    assert "not valid YAML" in msg and "duplicate key 'cores'" in msg
+
+
+def test_not_yaml(tmp_path):
+    msg = _error(_write(tmp_path, text="name: [unclosed\nprocessor: {\n"))
+    assert "not valid YAML" in msg
+
+
+def test_top_level_not_a_mapping(tmp_path):
+    msg = _error(_write(tmp_path, text="- cpu\n- gpu\n"))
+    assert "expected a mapping at the top level, got list" in msg
+
+
+def test_empty_file(tmp_path):
+    msg = _error(_write(tmp_path, text=""))
+    assert "expected a mapping at the top level, got NoneType" in msg
+
+
+def test_missing_file(tmp_path):
+    msg = _error(tmp_path / "absent.yaml")
+    assert "cannot read config" in msg and "No such file" in msg
+
+
+def test_unreadable_path(tmp_path):
+    # a directory cannot be read as a file, even by root (chmod 000 would not stop root)
+    (tmp_path / "dir.yaml").mkdir()
+    msg = _error(tmp_path / "dir.yaml")
+    assert "cannot read config" in msg
+
+
+def test_every_error_is_reported_at_once(tmp_path, rram_data):
+    rram_data["memory"]["bandwidth"] = 25.6
+    rram_data["cim"]["technology"] = "flash"
+    msg = _error(_write(tmp_path, rram_data))
+    assert "memory.bandwidth:" in msg and "cim.technology:" in msg
+    assert len(msg.splitlines()) == 2
+
+
+# ------------------------------------------------------------------------------- overrides
+
+
+def test_override_sets_nested_value():
+    data = read_yaml(cfg_path("cpu-ddr5"))
+    out = apply_overrides(data, {"memory.bandwidth": "1 TB/s"})
+    assert out["memory"]["bandwidth"] == "1 TB/s"
+    assert data["memory"]["bandwidth"] == "307.2 GB/s"  # the input is not mutated
+
+
+def test_override_through_loader():
+    a = load_architecture(cfg_path("cpu-ddr5"), overrides={"memory.bandwidth": "1 TB/s"})
+    assert a.memory.bandwidth == 1e12
+    b = load_architecture(cfg_path("rram-cim"), overrides={"cim.adc.bits": 6})
+    assert b.cim.adc.bits == 6
+
+
+def test_override_value_is_validated():
+    with pytest.raises(ConfigError) as info:
+        load_architecture(cfg_path("cpu-ddr5"), overrides={"memory.bandwidth": "1 THz"})
+    assert "memory.bandwidth:" in str(info.value)
+
+
+def test_override_unknown_path_names_allowed_fields():
+    data = read_yaml(cfg_path("cpu-ddr5"))
+    with pytest.raises(ConfigError) as info:
+        apply_overrides(data, {"memory.bandwith": "1 TB/s"}, source="cpu-ddr5.yaml")
+    msg = str(info.value)
+    assert msg.startswith("cpu-ddr5.yaml: override 'memory.bandwith'")
+    assert "allowed here: access_latency, bandwidth, capacity, channels" in msg
+
+
+def test_override_into_absent_section():
+    data = read_yaml(cfg_path("cpu-ddr5"))
+    with pytest.raises(ConfigError) as info:
+        apply_overrides(data, {"cim.arrays": 10}, source="cpu-ddr5.yaml")
+    assert "has no 'cim' section" in str(info.value)
+
+
+def test_override_does_not_touch_other_configs():
+    data = read_yaml(cfg_path("gpu-hbm3"))
+    before = copy.deepcopy(data)
+    apply_overrides(data, {"processor.cores": 66})
+    assert data == before

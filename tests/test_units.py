@@ -1,0 +1,117 @@
+"""Unit-string parsing: goldens from the SI / IEC prefix definitions, and each rejection."""
+
+import math
+
+import pytest
+
+from cimsim.units import UnitError, format_quantity, parse_quantity, parse_unit
+
+
+@pytest.mark.parametrize(
+    ("text", "unit", "expected"),
+    [
+        ("25.6 GB/s", "B/s", 25.6e9),  # G = 1e9, decimal
+        ("2 MiB", "B", 2 * 2**20),  # Mi = 2**20 -> 2,097,152 B
+        ("2 MB", "B", 2e6),  # M = 1e6: MB is not MiB
+        ("3.9 pJ/bit", "J/bit", 3.9e-12),
+        ("1 pJ/B", "J/bit", 0.125e-12),  # 1 B = 8 bit
+        ("1.2 GHz", "Hz", 1.2e9),
+        ("100 ns", "s", 100e-9),
+        ("2 mW", "W", 2e-3),
+        ("3.2TB/s", "B/s", 3.2e12),  # no space between number and unit
+        ("8 Gb/s", "B/s", 1e9),  # lower-case b is bit: 8e9 bit/s = 1e9 B/s
+        ("8 Gbit/s", "B/s", 1e9),
+        ("64 KiB", "B", 65536),
+        ("1 GiB", "B", 2**30),
+        ("1.67 pJ", "J", 1.67e-12),
+        ("1e3 MHz", "Hz", 1e9),  # exponent in the number
+        ("0.5 us", "s", 0.5e-6),
+        ("700 W", "W", 700.0),
+        ("26 pJ/B", "J/B", 26e-12),
+        ("1 J/bit", "J/B", 8.0),  # 1 J per bit is 8 J per byte
+    ],
+)
+def test_parse_quantity_goldens(text, unit, expected):
+    # abs=0: pytest.approx's default abs=1e-12 would accept any picojoule value
+    assert parse_quantity(text, unit) == pytest.approx(expected, rel=1e-12, abs=0)
+
+
+def test_binary_and_decimal_prefixes_differ():
+    assert parse_quantity("1 MiB", "B") - parse_quantity("1 MB", "B") == 48576
+
+
+def test_format_round_trips():
+    for value, unit in [(25.6e9, "B/s"), (3.9e-12, "J/bit"), (2097152.0, "B"), (1e-7, "s")]:
+        assert parse_quantity(format_quantity(value, unit), unit) == value
+
+
+def test_parse_unit_dims():
+    assert parse_unit("GB/s").dims == (-1, 1, 0)
+    assert parse_unit("GHz").dims == (-1, 0, 0)
+    assert parse_unit("pJ/bit").dims == (0, -1, 1)
+
+
+def _reject(text, unit):
+    with pytest.raises(UnitError) as info:
+        parse_quantity(text, unit)
+    return str(info.value)
+
+
+def test_rejects_bare_number():
+    msg = _reject(25.6, "B/s")
+    assert "bare number" in msg and "25.6 GB/s" in msg
+
+
+def test_rejects_bare_number_string():
+    msg = _reject("25.6", "B/s")
+    assert "no unit" in msg and "25.6 GB/s" in msg
+
+
+def test_rejects_bool():
+    assert "bare number" in _reject(True, "B/s")
+
+
+def test_rejects_unknown_unit():
+    msg = _reject("3 furlongs", "s")
+    assert "unknown unit 'furlongs'" in msg
+    assert "known units" in msg
+
+
+def test_rejects_frequency_for_bandwidth():
+    msg = _reject("1.2 GHz", "B/s")
+    assert "time^-1 quantity" in msg
+    assert "needs time^-1 * information" in msg
+
+
+def test_rejects_capacity_for_bandwidth():
+    msg = _reject("25.6 GB", "B/s")
+    assert "information quantity" in msg
+    assert "25.6 GB/s" in msg
+
+
+def test_rejects_two_slashes():
+    assert "more than one '/'" in _reject("1 pJ/bit/s", "J/bit")
+
+
+def test_rejects_binary_prefix_on_hertz():
+    assert "unknown unit 'KiHz'" in _reject("1 KiHz", "Hz")
+
+
+@pytest.mark.parametrize("text", ["inf GB/s", "nan GB/s", "1e999 GB/s"])
+def test_rejects_non_finite(text):
+    msg = _reject(text, "B/s")
+    assert "finite" in msg or "cannot read" in msg
+
+
+def test_rejects_overflowing_exponent_as_non_finite():
+    # float('1e999') is inf: it must be refused, not silently become an infinite bandwidth
+    assert "not a finite number" in _reject("1e999 GB/s", "B/s")
+
+
+def test_rejects_garbage():
+    assert "cannot read" in _reject("fast", "B/s")
+
+
+def test_result_is_finite_float():
+    v = parse_quantity("3.35 TB/s", "B/s")
+    assert isinstance(v, float) and math.isfinite(v)
