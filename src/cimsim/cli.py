@@ -81,8 +81,8 @@ def _print_result(r) -> None:
     rows = [
         ("latency", si(r.latency_s, "s")),
         ("energy", si(r.energy_j, "J")),
-        ("bound", f"{r.bound}  (critical path time: memory {pct(pt['memory'] / total)}, "
-                  f"compute {pct(pt['compute'] / total)}, overhead {pct(pt['overhead'] / total)})"),
+        ("bound", f"{r.bound}  (critical path time: "
+                  + ", ".join(f"{k} {pct(v / total)}" for k, v in pt.items()) + ")"),
         ("critical path", f"{si(r.critical_path_s, 's')} over {r.critical_path_ops} ops "
                           f"(ops alone, no contention)"),
         ("parallelism", f"{r.parallelism:.3g} (sum of op times / critical path)"),

@@ -12,11 +12,11 @@ import numpy as np
 from .config import Architecture
 from .cost.kernels import ENERGY_COLUMNS, CostTable, compute_costs
 from .engine.analytic import analytic_latency
-from .engine.des import EventRecord, simulate_dag
+from .engine.des import simulate_dag
 from .errors import CimsimError
 from .mapping.placement import UNIT_CIM, UNIT_NAMES, UNIT_PIM, UNIT_PROCESSOR, Placement, place
 from .report import columns as C
-from .report.result import Result, attribute_path, realized_critical_path
+from .report.result import Result, attribute_path, bound_of, realized_critical_path
 from .workload.graph import longest_path, path_lengths
 from .workload.ir import Workload
 
@@ -51,7 +51,7 @@ def simulate(arch: Architecture, workload: Workload, engine: str = "des", keep_o
     if engine not in ENGINES:
         raise CimsimError(f"engine '{engine}' is not one of {', '.join(ENGINES)}")
     pl = place(workload, arch)
-    dtypes = [workload.tensors[op.outputs[0]].dtype for op in workload.ops]
+    dtypes = workload.arrays.dtype
     try:
         costs = compute_costs(pl, arch, dtypes)
     except KeyError as exc:
@@ -60,7 +60,8 @@ def simulate(arch: Architecture, workload: Workload, engine: str = "des", keep_o
     server = servers_of(pl)
     rates = _link_rates(arch)
     link_bytes = np.stack([costs.dram_bytes, costs.link_bytes], axis=1)
-    transfer_s = np.max(link_bytes / rates, axis=1) if len(server) else np.zeros(0)
+    per_link_s = link_bytes / rates
+    transfer_s = per_link_s.max(axis=1) if len(server) else np.zeros(0)
     duration = np.maximum(costs.compute_s, transfer_s) + costs.latency_s
 
     cp_s, cp_path = longest_path(indptr, indices, duration)
@@ -75,14 +76,13 @@ def simulate(arch: Architecture, workload: Workload, engine: str = "des", keep_o
         end = path_lengths(indptr, indices, duration)
         start = end - duration
         path = cp_path
-        rec = None
-    return _report(arch, workload, engine, pl, costs, server, duration, transfer_s, latency,
-                   start, end, path, cp_s, cp_path, rec, keep_ops)
+    return _report(arch, workload, engine, pl, costs, server, duration, per_link_s, latency,
+                   start, end, path, cp_s, cp_path, keep_ops)
 
 
 def _report(arch: Architecture, workload: Workload, engine: str, pl: Placement, costs: CostTable,
-            server, duration, transfer_s, latency, start, end, path, cp_s, cp_path,
-            rec: EventRecord | None, keep_ops: bool) -> Result:
+            server, duration, per_link_s, latency, start, end, path, cp_s, cp_path,
+            keep_ops: bool) -> Result:
     proc = pl.unit == UNIT_PROCESSOR
     energy = {name: float(costs.energy[:, j].sum()) for j, name in enumerate(ENERGY_COLUMNS)}
     static_w = arch.processor.static_power
@@ -94,7 +94,7 @@ def _report(arch: Architecture, workload: Workload, engine: str, pl: Placement, 
     def frac(x: float) -> float:
         return float(x / latency) if latency > 0 else 0.0
 
-    dtypes = np.array([workload.tensors[op.outputs[0]].dtype for op in workload.ops])
+    dtypes = workload.arrays.dtype
     mac_time = 0.0
     for dt in np.unique(dtypes[proc]) if proc.any() else []:
         sel = proc & (dtypes == dt)
@@ -118,9 +118,9 @@ def _report(arch: Architecture, workload: Workload, engine: str, pl: Placement, 
         if v > 1.0 + 1e-9:
             raise AssertionError(f"utilization {k} = {v} > 1: cost model inconsistency")
 
-    path_time = attribute_path(path, start, end, costs.latency_s, costs.compute_s, transfer_s)
-    bound = max(("memory", "compute", "overhead"), key=lambda k: path_time[k])
-    bound = "dependency" if bound == "overhead" else bound
+    path_time = attribute_path(path, start, end, costs.latency_s, costs.compute_s,
+                               per_link_s[:, LINK_DRAM], per_link_s[:, LINK_INTERCONNECT])
+    bound = bound_of(path_time)
 
     per_server = np.bincount(server, weights=costs.compute_s) if len(server) else np.zeros(1)
     total_dur = float(duration.sum())

@@ -1,1 +1,1 @@
-"""CLI subcommands; cli.py registers them on the main group."""
+"""CLI subcommands that live in their own modules (registered in :mod:`cimsim.cli`)."""

@@ -107,15 +107,16 @@ def pack_params(arch: Architecture) -> np.ndarray:
     return p
 
 
-def per_op_processor_rates(arch: Architecture, pl: Placement, dtype_names: list[str]):
+def per_op_processor_rates(arch: Architecture, pl: Placement, dtype_names):
     """Peak MAC rate (MAC/s) and MAC energy (J) of each op's dtype on the processor."""
     peak = np.zeros(pl.n_ops)
     emac = np.zeros(pl.n_ops)
     proc = pl.unit == UNIT_PROCESSOR
-    for dt in set(dtype_names[i] for i in np.flatnonzero(proc)):
-        sel = proc & (np.asarray(dtype_names) == dt)
-        peak[sel] = arch.processor.peak_macs_per_s(dt)
-        emac[sel] = arch.processor.mac_energy(dt)
+    names = np.asarray(dtype_names)
+    for dt in np.unique(names[proc]):
+        sel = proc & (names == dt)
+        peak[sel] = arch.processor.peak_macs_per_s(str(dt))
+        emac[sel] = arch.processor.mac_energy(str(dt))
     return peak, emac
 
 
@@ -193,7 +194,7 @@ def _cost_kernel(unit, macs, vec, rows, k, n, wbytes, ain, aout, w_dram, a_dram,
             energy[i, E_DRAM] = db * 8.0 * prm[P_DRAM_E_BIT]
 
 
-def _inputs(pl: Placement, arch: Architecture, dtype_names: list[str]):
+def _inputs(pl: Placement, arch: Architecture, dtype_names):
     peak, emac = per_op_processor_rates(arch, pl, dtype_names)
     return (pl.unit, pl.macs, pl.vector_ops, pl.rows, pl.k, pl.n, pl.weight_bytes, pl.act_in_bytes,
             pl.act_out_bytes, pl.weight_from_dram, pl.act_via_dram, pl.cim_arrays, pl.cim_row_tiles,
@@ -201,7 +202,7 @@ def _inputs(pl: Placement, arch: Architecture, dtype_names: list[str]):
             pack_params(arch))
 
 
-def compute_costs(pl: Placement, arch: Architecture, dtype_names: list[str]) -> CostTable:
+def compute_costs(pl: Placement, arch: Architecture, dtype_names) -> CostTable:
     """Cost every op of a placement on ``arch`` (numba kernel)."""
     n = pl.n_ops
     out = CostTable(np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n),
@@ -212,7 +213,7 @@ def compute_costs(pl: Placement, arch: Architecture, dtype_names: list[str]) -> 
     return out
 
 
-def cost_reference(pl: Placement, arch: Architecture, dtype_names: list[str]) -> CostTable:
+def cost_reference(pl: Placement, arch: Architecture, dtype_names) -> CostTable:
     """Vectorised NumPy version of :func:`compute_costs`, for tests."""
     (unit, macs, vec, rows, k, n, wb, ain, aout, w_dram, a_dram, arrays, rt, ct, pc, rounds,
      reprog, peak, emac, prm) = _inputs(pl, arch, dtype_names)

@@ -42,6 +42,15 @@ class EventRecord:
         return float(self.end.max()) if self.end.size else 0.0
 
 
+class _Done:
+    """What a link hands to a transfer's callback (quacks like a SimPy event's value)."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, op: int):
+        self._value = op
+
+
 class _Link:
     """A bandwidth shared equally by the transfers in flight (processor sharing)."""
 
@@ -79,11 +88,15 @@ class _Link:
         if version != self.version:
             return  # superseded by a later start or finish
         self._advance()
-        done = [op for op, rec in self.active.items() if rec[0] <= rec[1]]
-        callbacks = [self.active.pop(op)[2] for op in done]
+        now, per_byte = self.env.now, len(self.active) / self.rate
+        # done: within the byte tolerance, or so close that the clock cannot
+        # represent the time left (now + dt == now), which would loop forever
+        done = [op for op, rec in self.active.items()
+                if rec[0] <= rec[1] or now + rec[0] * per_byte <= now]
+        callbacks = [(op, self.active.pop(op)[2]) for op in done]
         self._reschedule()
-        for cb in callbacks:
-            cb()
+        for op, cb in callbacks:
+            cb(_Done(op))
 
     def start(self, op: int, nbytes: float, callback) -> None:
         self._advance()
@@ -111,6 +124,8 @@ def simulate_dag(
     link_bytes : (n_ops, n_links) bytes each op moves over each link.
     link_rates : (n_links,) bandwidth of each link, B/s.
     """
+    import heapq
+
     n = int(server.shape[0])
     env = simpy.Environment()
     start = np.full(n, np.nan)
@@ -130,16 +145,22 @@ def simulate_dag(
     indeg_l = indeg.tolist()
     succ_ptr_l = succ_ptr.tolist()
     succ_idx_l = succ_idx.tolist()
+    succs = [succ_idx_l[succ_ptr_l[i]:succ_ptr_l[i + 1]] for i in range(n)]
     server_l = server.tolist()
     compute_l = compute_s.tolist()
     latency_l = latency_s.tolist()
-    nz_links = [
-        [(j, float(link_bytes[i, j])) for j in range(link_bytes.shape[1]) if link_bytes[i, j] > 0]
-        for i in range(n)
-    ] if link_bytes.size else [[] for _ in range(n)]
+    total_l = (compute_s + latency_s).tolist()
+    if link_bytes.size:
+        nz_r, nz_c = np.nonzero(link_bytes > 0)
+        nz_links: list[list] = [[] for _ in range(n)]
+        for r, c in zip(nz_r.tolist(), nz_c.tolist()):
+            nz_links[r].append((links[c], float(link_bytes[r, c])))
+    else:
+        nz_links = [[] for _ in range(n)]
 
     n_servers = int(server.max()) + 1
-    import heapq
+    heappush, heappop = heapq.heappush, heapq.heappop
+    timeout = env.timeout
 
     ready: list[list[int]] = [[] for _ in range(n_servers)]
     busy = [False] * n_servers
@@ -147,55 +168,51 @@ def simulate_dag(
     start_l = [0.0] * n
     end_l = [0.0] * n
 
-    def complete(i: int) -> None:
-        end_l[i] = env.now
+    def on_complete(ev) -> None:
+        i = ev._value
+        end_l[i] = env._now
         s = server_l[i]
         busy[s] = False
-        for e in range(succ_ptr_l[i], succ_ptr_l[i + 1]):
-            j = succ_idx_l[e]
+        for j in succs[i]:
             indeg_l[j] -= 1
             if indeg_l[j] == 0:
                 sj = server_l[j]
-                heapq.heappush(ready[sj], j)
+                heappush(ready[sj], j)
                 if not busy[sj]:
                     launch(sj)
         if ready[s] and not busy[s]:
             launch(s)
 
-    def work_done(i: int) -> None:
+    def on_work_done(i: int) -> None:
         lat = latency_l[i]
-        if lat > 0.0:
-            ev = env.timeout(lat)
-            ev.callbacks.append(lambda _e: complete(i))
-        else:
-            complete(i)
+        ev = timeout(lat, i)
+        ev.callbacks.append(on_complete)
 
-    def part_done(i: int) -> None:
+    def on_part(ev) -> None:
+        i = ev._value
         pending[i] -= 1
         if pending[i] == 0:
-            work_done(i)
+            on_work_done(i)
 
     def launch(s: int) -> None:
-        i = heapq.heappop(ready[s])
+        i = heappop(ready[s])
         busy[s] = True
-        start_l[i] = env.now
+        start_l[i] = env._now
         transfers = nz_links[i]
-        c = compute_l[i]
         if not transfers:
             # compute and latency in one event
-            ev = env.timeout(c + latency_l[i])
-            ev.callbacks.append(lambda _e: complete(i))
+            timeout(total_l[i], i).callbacks.append(on_complete)
             return
+        c = compute_l[i]
         pending[i] = len(transfers) + (1 if c > 0.0 else 0)
-        for j, nbytes in transfers:
-            links[j].start(i, nbytes, lambda: part_done(i))
+        for link, nbytes in transfers:
+            link.start(i, nbytes, on_part)
         if c > 0.0:
-            ev = env.timeout(c)
-            ev.callbacks.append(lambda _e: part_done(i))
+            timeout(c, i).callbacks.append(on_part)
 
     for i in range(n):
         if indeg_l[i] == 0:
-            heapq.heappush(ready[server_l[i]], i)
+            heappush(ready[server_l[i]], i)
     for s in range(n_servers):
         if ready[s]:
             launch(s)

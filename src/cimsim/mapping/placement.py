@@ -29,16 +29,14 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..config import Architecture
-from ..dtypes import DTYPE_BYTES
 from ..errors import MappingError
-from ..workload.ir import ELEMENTWISE_OPS_PER_ELEMENT, KIND_OPS_PER_ELEMENT, Workload
+from ..workload.arrays import KIND_CODES, dtype_bytes_of  # noqa: F401  (KIND_CODES re-exported)
+from ..workload.ir import Workload
 
 UNIT_PROCESSOR = 0
 UNIT_CIM = 1
 UNIT_PIM = 2
 UNIT_NAMES = ("processor", "cim", "pim")
-
-KIND_CODES = {"matmul": 0, "elementwise": 1, "softmax": 2, "layernorm": 3, "reduction": 4, "copy": 5}
 
 
 @dataclass
@@ -92,117 +90,84 @@ def cim_arrays_for(k: int, n: int, arch: Architecture) -> tuple[int, int, int]:
 
 
 def place(workload: Workload, arch: Architecture) -> Placement:
-    """Place every op of ``workload`` on a unit of ``arch``."""
-    ops = workload.ops
-    tensors = workload.tensors
-    n_ops = len(ops)
-    f64 = lambda: np.zeros(n_ops, dtype=np.float64)  # noqa: E731
+    """Place every op of ``workload`` on a unit of ``arch`` (vectorised over ops)."""
+    a = workload.arrays
+    n_ops = len(workload.ops)
+    has_weight = a.stationary >= 0
+    unit = np.full(n_ops, UNIT_PROCESSOR, dtype=np.int64)
+    if arch.cim is not None:
+        unit[has_weight] = UNIT_CIM
+    elif arch.pim is not None:
+        unit[has_weight & (a.rows <= arch.pim.max_rows)] = UNIT_PIM
     p = Placement(
-        unit=np.zeros(n_ops, dtype=np.int64),
-        kind=np.zeros(n_ops, dtype=np.int64),
-        dtype_bytes=np.zeros(n_ops, dtype=np.int64),
-        macs=f64(), vector_ops=f64(), rows=f64(), k=f64(), n=f64(),
-        weight_bytes=f64(), act_in_bytes=f64(), act_out_bytes=f64(),
+        unit=unit,
+        kind=a.kind,
+        dtype_bytes=dtype_bytes_of(a.dtype),
+        macs=a.macs, vector_ops=a.vector_ops, rows=a.rows, k=a.k, n=a.n,
+        weight_bytes=a.weight_bytes, act_in_bytes=a.act_in_bytes.copy(), act_out_bytes=a.act_out_bytes,
         weight_from_dram=np.zeros(n_ops, dtype=bool),
         act_via_dram=np.zeros(n_ops, dtype=bool),
         cim_group=np.full(n_ops, -1, dtype=np.int64),
-        cim_arrays=f64(), cim_row_tiles=f64(), cim_col_tiles=f64(), cim_phys_cols=f64(),
-        cim_rounds=np.ones(n_ops, dtype=np.float64),
+        cim_arrays=np.zeros(n_ops), cim_row_tiles=np.zeros(n_ops), cim_col_tiles=np.zeros(n_ops),
+        cim_phys_cols=np.zeros(n_ops), cim_rounds=np.ones(n_ops),
         cim_reprogram=np.zeros(n_ops, dtype=bool),
     )
-    dtypes_used = set()
-    groups: dict[str, int] = {}
-    group_arrays: list[int] = []
-    for i, op in enumerate(ops):
-        out_t = tensors[op.outputs[0]]
-        dtypes_used.add(out_t.dtype)
-        p.kind[i] = KIND_CODES[op.kind]
-        p.dtype_bytes[i] = DTYPE_BYTES[out_t.dtype]
-        p.macs[i] = op.macs
-        p.weight_bytes[i] = sum(tensors[t].nbytes for t in op.inputs if tensors[t].role == "weight")
-        p.act_in_bytes[i] = sum(tensors[t].nbytes for t in op.inputs if tensors[t].role != "weight")
-        p.act_out_bytes[i] = sum(tensors[t].nbytes for t in op.outputs)
-        out_elems = sum(tensors[t].numel for t in op.outputs)
-        if op.kind == "matmul":
-            p.rows[i], p.k[i], p.n[i] = op.batch * op.m, op.k, op.n
-        elif op.ops_per_element is not None:
-            p.vector_ops[i] = op.ops_per_element * out_elems
-        elif op.kind == "elementwise":
-            p.vector_ops[i] = ELEMENTWISE_OPS_PER_ELEMENT[op.fn] * out_elems
-        elif op.kind == "reduction":
-            in_elems = sum(tensors[t].numel for t in op.inputs)
-            p.vector_ops[i] = KIND_OPS_PER_ELEMENT["reduction"] * in_elems
-        else:
-            p.vector_ops[i] = KIND_OPS_PER_ELEMENT[op.kind] * out_elems
-
-        if op.kind == "matmul" and op.weight is not None:
-            if arch.cim is not None:
-                p.unit[i] = UNIT_CIM
-                if op.weight not in groups:
-                    rt, ct, pc = cim_arrays_for(op.k, op.n, arch)
-                    groups[op.weight] = len(group_arrays)
-                    group_arrays.append(rt * ct)
-                g = groups[op.weight]
-                rt, ct, pc = cim_arrays_for(op.k, op.n, arch)
-                p.cim_group[i] = g
-                p.cim_row_tiles[i], p.cim_col_tiles[i], p.cim_phys_cols[i] = rt, ct, pc
-                p.cim_arrays[i] = min(rt * ct, arch.cim.arrays)
-                p.cim_rounds[i] = math.ceil(rt * ct / arch.cim.arrays)
-                # the host quantizes inputs to the CIM input precision before sending
-                p.act_in_bytes[i] = op.batch * op.m * op.k * arch.cim.input_bits / 8
-                continue
-            if arch.pim is not None and op.batch * op.m <= arch.pim.max_rows:
-                p.unit[i] = UNIT_PIM
-                continue
-        p.unit[i] = UNIT_PROCESSOR
-
-    for dt in sorted(dtypes_used):
-        if arch.processor is not None and (p.unit == UNIT_PROCESSOR).any():
-            try:
-                arch.processor.peak_macs_per_s(dt)
-                arch.processor.mac_energy(dt)
-            except KeyError as exc:
-                raise MappingError(f"architecture '{arch.name}': {exc.args[0]}") from None
-        if arch.pim is not None and dt not in ("fp16", "bf16", "int8") and (p.unit == UNIT_PIM).any():
-            pass  # PIM units compute in their own precision; energy/rate come from the config
-
-    _place_processor_memory(workload, arch, p)
-    if arch.cim is not None and group_arrays:
-        _place_cim(arch, p, group_arrays)
+    proc = unit == UNIT_PROCESSOR
+    for dt in np.unique(a.dtype[proc]):
+        try:
+            arch.processor.peak_macs_per_s(str(dt))
+            arch.processor.mac_energy(str(dt))
+        except KeyError as exc:
+            raise MappingError(f"architecture '{arch.name}': {exc.args[0]}") from None
+    _place_processor_memory(a, arch, p)
+    if arch.cim is not None and (unit == UNIT_CIM).any():
+        _place_cim_arrays(a, arch, p)
     return p
 
 
-def _place_processor_memory(workload: Workload, arch: Architecture, p: Placement) -> None:
+def _place_processor_memory(a, arch: Architecture, p: Placement) -> None:
     proc = p.unit == UNIT_PROCESSOR
     sram = arch.processor.sram.capacity
-    seen: set[str] = set()
-    proc_weight_bytes = 0
-    for i, op in enumerate(workload.ops):
-        if not proc[i]:
-            continue
-        for t in op.inputs:
-            tt = workload.tensors[t]
-            if tt.role == "weight" and t not in seen:
-                seen.add(t)
-                proc_weight_bytes += tt.nbytes
+    # (op, weight) pairs of processor ops, in op order
+    op_of_pair = np.repeat(np.arange(len(proc)), np.diff(a.weight_ptr))
+    sel = proc[op_of_pair]
+    pair_op, pair_w = op_of_pair[sel], a.weight_ids[sel]
+    used, first = np.unique(pair_w, return_index=True)
+    proc_weight_bytes = float(a.tensor_bytes[used].sum())
     p.weights_on_chip = proc_weight_bytes <= sram
-    first_use: set[str] = set()
-    for i, op in enumerate(workload.ops):
-        if not proc[i]:
-            continue
-        ws = [t for t in op.inputs if workload.tensors[t].role == "weight"]
-        if ws:
-            if p.weights_on_chip:
-                p.weight_from_dram[i] = any(t not in first_use for t in ws)
-                first_use.update(ws)
-            else:
-                p.weight_from_dram[i] = True
-        p.act_via_dram[i] = p.act_in_bytes[i] + p.act_out_bytes[i] > sram
+    has_w = np.zeros(len(proc), dtype=bool)
+    has_w[pair_op] = True
+    if p.weights_on_chip:
+        p.weight_from_dram[pair_op[first]] = True  # first use of each weight reads DRAM
+    else:
+        p.weight_from_dram[:] = has_w
+    p.act_via_dram[:] = proc & (p.act_in_bytes + p.act_out_bytes > sram)
     if proc_weight_bytes:
         where = "on-chip SRAM (first use reads DRAM)" if p.weights_on_chip else "DRAM, streamed at every use"
         p.notes.append(
             f"processor weights: {proc_weight_bytes / 1e6:.3f} MB vs {sram / 1e6:.3f} MB SRAM -> {where}"
         )
+
+
+def _place_cim_arrays(a, arch: Architecture, p: Placement) -> None:
+    cim = arch.cim
+    assert cim is not None
+    sel = p.unit == UNIT_CIM
+    groups, group_of = np.unique(a.stationary[sel], return_inverse=True)
+    p.cim_group[sel] = group_of
+    k, n = a.k[sel], a.n[sel]
+    pc = np.ceil(n * cim.weight_bits / cim.bits_per_cell)
+    rt = np.ceil(k / cim.rows)
+    ct = np.ceil(pc / cim.cols)
+    need = rt * ct
+    p.cim_row_tiles[sel], p.cim_col_tiles[sel], p.cim_phys_cols[sel] = rt, ct, pc
+    p.cim_arrays[sel] = np.minimum(need, cim.arrays)
+    p.cim_rounds[sel] = np.ceil(need / cim.arrays)
+    # the host quantizes inputs to the CIM input precision before sending
+    p.act_in_bytes[sel] = a.rows[sel] * k * cim.input_bits / 8
+    group_arrays = np.zeros(len(groups), dtype=np.int64)
+    group_arrays[group_of] = need
+    _place_cim(arch, p, [int(x) for x in group_arrays])
 
 
 def _place_cim(arch: Architecture, p: Placement, group_arrays: list[int]) -> None:

@@ -56,9 +56,15 @@ OPS_PIM = "ops_pim"
 BOUND_MEMORY_S = "bound_memory_s"  # lower bound from bandwidth: DRAM bytes / effective bandwidth
 BOUND_COMPUTE_S = "bound_compute_s"  # lower bound from compute: busiest unit's compute time
 
-#: Parts of the critical path's time (s): waiting on memory transfers, computing,
-#: and fixed overheads (dispatch, access latency) between dependent ops.
-PATH_PARTS: tuple[str, ...] = ("memory", "compute", "overhead")
+#: Parts of the critical path's time (s): waiting on off-chip memory transfers,
+#: on host <-> CIM interconnect transfers, computing, and fixed overheads
+#: (dispatch, access latency) between dependent ops.
+PATH_PARTS: tuple[str, ...] = ("memory", "interconnect", "compute", "overhead")
+
+#: What a run is bound by: the largest part of its critical path's time
+#: ("overhead" is reported as "dependency": a chain of dependent ops waiting on
+#: fixed latencies, which neither bandwidth nor compute would shorten).
+BOUNDS: tuple[str, ...] = ("memory", "interconnect", "compute", "dependency")
 
 
 def energy_column(component: str) -> str:

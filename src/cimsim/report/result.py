@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from numba import njit
 
 from . import columns as C
 
@@ -121,52 +122,80 @@ class Result:
 
 
 def attribute_path(path: np.ndarray, start: np.ndarray, end: np.ndarray, latency_s: np.ndarray,
-                   compute_s: np.ndarray, transfer_s: np.ndarray) -> dict[str, float]:
-    """Split the time of the ops on a critical path into memory, compute and overhead.
+                   compute_s: np.ndarray, dram_s: np.ndarray, link_s: np.ndarray) -> dict[str, float]:
+    """Split the time of the ops on a critical path into the parts of ``PATH_PARTS``.
 
     Each op's fixed latency (dispatch, access latency) is overhead; the rest of
-    its duration is memory time if its transfers alone take longer than its
-    compute, compute time otherwise.
+    its duration goes to whichever of compute, DRAM transfer and interconnect
+    transfer takes longest when the op runs alone.
     """
-    out = {"memory": 0.0, "compute": 0.0, "overhead": 0.0}
+    out = {part: 0.0 for part in C.PATH_PARTS}
     for i in path:
         d = float(end[i] - start[i])
         over = min(float(latency_s[i]), d)
         rest = d - over
         out["overhead"] += over
-        if transfer_s[i] > compute_s[i]:
+        if dram_s[i] >= link_s[i] and dram_s[i] > compute_s[i]:
             out["memory"] += rest
+        elif link_s[i] > compute_s[i]:
+            out["interconnect"] += rest
         else:
             out["compute"] += rest
     return out
+
+
+def bound_of(path_time: dict[str, float]) -> str:
+    """The largest part of the critical path's time, named as in ``BOUNDS``."""
+    part = max(C.PATH_PARTS, key=lambda k: path_time[k])
+    return "dependency" if part == "overhead" else part
 
 
 def realized_critical_path(indptr, indices, server, start, end) -> np.ndarray:
     """Walk back from the last op to finish through whatever it waited for last.
 
     An op waited for its latest-finishing predecessor or for the op that ran
-    before it on its server, whichever ended later.
+    before it on its server, whichever ended later (ties: the higher index).
     """
     n = len(start)
     if n == 0:
         return np.zeros(0, dtype=np.int64)
-    # previous op on the same server, by start time
-    prev_on_server = np.full(n, -1, dtype=np.int64)
     order = np.lexsort((np.arange(n), start))
-    last: dict[int, int] = {}
+    prev_on_server = _prev_on_server(order, np.asarray(server, np.int64), int(np.max(server)) + 1)
+    rev = _walk_back(np.asarray(indptr, np.int64), np.asarray(indices, np.int64), prev_on_server,
+                     np.asarray(start, np.float64), np.asarray(end, np.float64))
+    return rev[::-1].copy()
+
+
+@njit(cache=True)
+def _prev_on_server(order, server, n_servers):
+    prev = np.full(order.shape[0], -1, np.int64)
+    last = np.full(n_servers, -1, np.int64)
     for i in order:
-        s = int(server[i])
-        prev_on_server[i] = last.get(s, -1)
-        last[s] = int(i)
-    i = int(np.argmax(end))
-    path = [i]
+        s = server[i]
+        prev[i] = last[s]
+        last[s] = i
+    return prev
+
+
+@njit(cache=True)
+def _walk_back(indptr, indices, prev_on_server, start, end):
+    n = start.shape[0]
+    path = np.empty(n, np.int64)
+    i = np.argmax(end)
+    path[0] = i
+    length = 1
     while True:
-        cands = list(indices[indptr[i]:indptr[i + 1]])
-        if prev_on_server[i] >= 0:
-            cands.append(prev_on_server[i])
-        cands = [c for c in cands if end[c] <= start[i] + 1e-15 * max(1.0, start[i])]
-        if not cands:
+        limit = start[i] + 1e-15 * max(1.0, start[i])
+        best = -1
+        for e in range(indptr[i], indptr[i + 1] + 1):
+            c = indices[e] if e < indptr[i + 1] else prev_on_server[i]
+            if c < 0 or end[c] > limit:
+                continue
+            if best < 0 or end[c] > end[best] or (end[c] == end[best] and c > best):
+                best = c
+        if best < 0:
             break
-        i = int(max(cands, key=lambda c: (end[c], c)))
-        path.append(i)
-    return np.asarray(path[::-1], dtype=np.int64)
+        i = best
+        path[length] = i
+        length += 1
+    return path[:length]

@@ -231,6 +231,13 @@ class Workload:
         return sum(t.nbytes for t in self.tensors.values() if t.role != "weight")
 
     @cached_property
+    def arrays(self):
+        """The ops as flat NumPy columns (:class:`cimsim.workload.arrays.OpArrays`)."""
+        from .arrays import op_arrays
+
+        return op_arrays(self)
+
+    @cached_property
     def predecessors(self) -> tuple[np.ndarray, np.ndarray]:
         """Dependencies as CSR arrays ``(indptr, indices)``: preds of op i are
         ``indices[indptr[i]:indptr[i+1]]`` (sorted, unique)."""

@@ -1,0 +1,498 @@
+"""Tracing real PyTorch models into workloads (cimsim.workload.trace, cimsim.models, `cimsim trace`).
+
+MAC goldens are closed-form formulas written here (WORKLOADS.md) or torch's own
+FlopCounterMode (2 FLOPs per MAC), never the tracer's output.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cimsim.errors import WorkloadError
+from cimsim.workload.graph import longest_path
+
+REPO = Path(__file__).resolve().parents[1]
+EXAMPLE = REPO / "examples" / "lstmcell_loop.py"
+
+
+def _torch():
+    return pytest.importorskip("torch")
+
+
+def flop_counter_macs(model, inputs) -> int:
+    from torch.utils.flop_counter import FlopCounterMode
+
+    with FlopCounterMode(display=False) as fc:
+        model(*inputs)
+    return fc.get_total_flops() // 2
+
+
+def matmul_shapes(w) -> Counter:
+    return Counter((op.batch, op.m, op.k, op.n, op.weight is not None) for op in w.ops if op.kind == "matmul")
+
+
+def recurrent_matmuls_on_critical_path(w) -> int:
+    indptr, indices = w.predecessors
+    weights = np.array([1.0 if op.tags.get("part") == "recurrent" else 0.0 for op in w.ops])
+    length, _ = longest_path(indptr, indices, weights)
+    return int(length)
+
+
+def lstm_macs(I, H, L, T, B, D=1, P=0):
+    total, i = 0, I
+    for _ in range(L):
+        hr = P or H
+        total += D * T * B * (4 * H * (i + hr) + P * H)
+        i = D * hr
+    return total
+
+
+def gru_macs(I, H, L, T, B, D=1, gates=3):
+    total, i = 0, I
+    for _ in range(L):
+        total += D * T * B * gates * H * (i + H)
+        i = D * H
+    return total
+
+
+# --------------------------------------------------------------------------- plain layers
+def test_mlp_matches_flop_counter_and_parameters_are_weights():
+    torch = _torch()
+    nn = torch.nn
+
+    class MLP(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.emb = nn.Embedding(50, 16)
+            self.fc1 = nn.Linear(16, 32)
+            self.norm = nn.LayerNorm(32)
+            self.fc2 = nn.Linear(32, 8)
+
+        def forward(self, idx):
+            h = torch.nn.functional.gelu(self.norm(self.fc1(self.emb(idx))))
+            return torch.softmax(self.fc2(h) * 2.0 + 1.0, dim=-1)
+
+    from cimsim.workload.trace import trace
+
+    model, inputs = MLP(), (torch.randint(0, 50, (4, 6)),)
+    w = trace(model, inputs, name="mlp")
+    assert w.name == "mlp"
+    assert w.macs == flop_counter_macs(model, inputs) == 4 * 6 * (16 * 32 + 32 * 8)
+    kinds = Counter(op.kind for op in w.ops)
+    assert kinds["matmul"] == 2 and kinds["layernorm"] == 1 and kinds["softmax"] == 1
+    assert kinds["copy"] == 1  # the embedding row gather
+    mm = [op for op in w.ops if op.kind == "matmul"]
+    assert [op.weight for op in mm] == ["fc1.weight", "fc2.weight"]
+    assert all(w.tensors[op.weight].role == "weight" for op in mm)
+    fns = [op.fn for op in w.ops if op.kind == "elementwise"]
+    assert "gelu" in fns and "mul" in fns and fns.count("add") >= 3  # 2 biases + the + 1.0
+
+
+def test_explicit_matmul_softmax_attention_pattern():
+    torch = _torch()
+
+    class Attn(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.wq = torch.nn.Parameter(torch.randn(32, 32))
+
+        def forward(self, x):
+            q = x @ self.wq
+            s = torch.bmm(q, x.transpose(1, 2)) / 4.0
+            return torch.matmul(torch.softmax(s, -1), x)
+
+    from cimsim.workload.trace import trace
+
+    model, inputs = Attn(), (torch.randn(3, 10, 32),)
+    w = trace(model, inputs)
+    assert w.macs == flop_counter_macs(model, inputs) == 3 * (10 * 32 * 32 + 2 * 10 * 10 * 32)
+    assert matmul_shapes(w) == Counter({(1, 30, 32, 32, True): 1, (3, 10, 32, 10, False): 1,
+                                        (3, 10, 10, 32, False): 1})
+
+
+def test_conv1d_tcn_matches_flop_counter_and_generator():
+    torch = _torch()
+    from cimsim.models import tcn as tcn_factory
+    from cimsim.workload.generators import tcn
+    from cimsim.workload.trace import trace
+
+    p = dict(steps=20, channels=16, kernel=3, layers=3, batch=2)
+    model, inputs = tcn_factory(**p)
+    w = trace(model, inputs)
+    assert w.macs == flop_counter_macs(model, inputs) == 3 * 2 * 20 * 16 * 16 * 3
+    assert matmul_shapes(w) == matmul_shapes(tcn(**p))
+    assert sum(op.tags.get("part") == "im2col" for op in w.ops) == 3
+
+
+def test_strided_grouped_conv_matches_flop_counter():
+    torch = _torch()
+    from cimsim.workload.trace import trace
+
+    model = torch.nn.Sequential(torch.nn.Conv1d(8, 16, 5, stride=2, padding=2, groups=4),
+                                torch.nn.ReLU(), torch.nn.Conv1d(16, 4, 1))
+    inputs = (torch.randn(2, 8, 33),)
+    assert trace(model, inputs).macs == flop_counter_macs(model, inputs)
+
+
+# --------------------------------------------------------------------------- recurrent
+@pytest.mark.parametrize("kw", [
+    dict(num_layers=2),
+    dict(num_layers=2, bidirectional=True, batch_first=True),
+    dict(num_layers=1, proj_size=8),
+    dict(num_layers=2, bidirectional=True, proj_size=8, bias=False),
+])
+def test_lstm_macs_closed_form(kw):
+    torch = _torch()
+    from cimsim.workload.trace import trace
+
+    I, H, T, B = 16, 32, 5, 3
+    lstm = torch.nn.LSTM(I, H, **kw)
+    x = torch.randn(B, T, I) if kw.get("batch_first") else torch.randn(T, B, I)
+    w = trace(lstm, (x,))
+    D = 2 if kw.get("bidirectional") else 1
+    L = kw["num_layers"]
+    assert w.macs == lstm_macs(I, H, L, T, B, D, kw.get("proj_size", 0))
+    # one batched input projection per layer and direction, one recurrent matmul per step
+    parts = Counter(op.tags.get("part") for op in w.ops if op.kind == "matmul")
+    assert parts["input"] == L * D and parts["recurrent"] == L * D * T
+    assert all(op.m == T * B for op in w.ops if op.tags.get("part") == "input")
+    assert all(op.m == B for op in w.ops if op.tags.get("part") == "recurrent")
+    assert w.metadata["schedule"] == "layer"
+
+
+def test_stacked_lstm_structure_matches_generator():
+    _torch()
+    from cimsim.models import trace_reference
+    from cimsim.workload.generators import lstm
+
+    p = dict(input_size=16, hidden=32, layers=2, steps=6, batch=2)
+    t, g = trace_reference("lstm", **p), lstm(**p)
+    assert t.macs == g.macs == lstm_macs(16, 32, 2, 6, 2)
+    assert matmul_shapes(t) == matmul_shapes(g)
+    # layer schedule: the recurrent chain crosses every step of every layer (the step-0
+    # matmul of a layer reads only h0, hence L*T - (L-1))
+    assert recurrent_matmuls_on_critical_path(t) == 2 * 6 - 1
+    assert recurrent_matmuls_on_critical_path(g) == g.metadata["recurrent_matmuls_on_critical_path"]
+
+
+@pytest.mark.parametrize("cls,gates,kw", [
+    ("GRU", 3, dict(num_layers=2, bidirectional=True)),
+    ("GRU", 3, dict(num_layers=1, batch_first=True)),
+    ("RNN", 1, dict(num_layers=2, nonlinearity="relu")),
+])
+def test_gru_rnn_macs_closed_form(cls, gates, kw):
+    torch = _torch()
+    from cimsim.workload.trace import trace
+
+    I, H, T, B = 16, 24, 4, 2
+    m = getattr(torch.nn, cls)(I, H, **kw)
+    x = torch.randn(B, T, I) if kw.get("batch_first") else torch.randn(T, B, I)
+    w = trace(m, (x,))
+    D = 2 if kw.get("bidirectional") else 1
+    assert w.macs == gru_macs(I, H, kw["num_layers"], T, B, D, gates)
+
+
+def test_lstm_given_initial_state_and_h_n_used():
+    torch = _torch()
+    from cimsim.workload.trace import trace
+
+    class M(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lstm = torch.nn.LSTM(8, 16, num_layers=2)
+            self.fc = torch.nn.Linear(16, 4)
+
+        def forward(self, x, h0, c0):
+            _, (h, _) = self.lstm(x, (h0, c0))
+            return self.fc(h[-1])
+
+    inputs = (torch.randn(5, 3, 8), torch.zeros(2, 3, 16), torch.zeros(2, 3, 16))
+    w = trace(M(), inputs)
+    assert w.macs == lstm_macs(8, 16, 2, 5, 3) + 3 * 16 * 4
+
+
+def _load_example():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("lstmcell_loop_example", EXAMPLE)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_lstmcell_loop_unrolls_with_true_dependencies():
+    _torch()
+    from cimsim.workload.trace import trace
+
+    ex = _load_example()
+    model, inputs = ex.factory()
+    w = trace(model, inputs)
+    T, B, I, H, C = ex.STEPS, ex.BATCH, ex.INPUT_SIZE, ex.HIDDEN, ex.CLASSES
+    assert w.macs == T * B * 4 * H * (I + H) + B * H * C
+    rec = [op for op in w.ops if op.tags.get("part") == "recurrent"]
+    assert len(rec) == T and all((op.m, op.k, op.n) == (B, H, 4 * H) for op in rec)
+    # each step's recurrent matmul waits for the previous step: a chain of T
+    assert recurrent_matmuls_on_critical_path(w) == T
+    assert len({op.weight for op in rec}) == 1  # one stationary W_hh shared by every step
+
+
+def test_grucell_loop():
+    torch = _torch()
+    from cimsim.workload.trace import trace
+
+    class Loop(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.cell = torch.nn.GRUCell(8, 16)
+
+        def forward(self, x):
+            h = None
+            for x_t in x:  # iterate over time (dim 0)
+                h = self.cell(x_t, h)
+            return h
+
+    w = trace(Loop(), (torch.randn(7, 2, 8),))
+    assert w.macs == 7 * 2 * 3 * 16 * (8 + 16)
+    assert recurrent_matmuls_on_critical_path(w) == 7
+
+
+# --------------------------------------------------------------------------- attention
+def test_transformer_encoder_eval_fast_path_and_train():
+    torch = _torch()
+    from cimsim.workload.trace import trace
+
+    N, d, h, f, B, L = 10, 32, 4, 64, 2, 2
+    layer = torch.nn.TransformerEncoderLayer(d, h, f, batch_first=True)
+    enc = torch.nn.TransformerEncoder(layer, L, enable_nested_tensor=False)
+    x = (torch.randn(B, N, d),)
+    closed = L * B * (N * (4 * d * d + 2 * d * f) + 2 * N * N * d)
+    enc.train()
+    assert trace(enc, x).macs == flop_counter_macs(enc, x) == closed
+    enc.eval()
+    w = trace(enc, x)
+    assert w.macs == closed
+    # torch's fused eval kernel hides its attention from FlopCounterMode
+    assert flop_counter_macs(enc, x) < closed
+    assert Counter(op.kind for op in w.ops)["layernorm"] == 2 * L
+
+
+def test_transformer_reference_matches_generator():
+    _torch()
+    from cimsim.models import trace_reference
+    from cimsim.workload.generators import transformer
+
+    p = dict(seq_len=10, d_model=32, heads=4, ffn=64, layers=2, batch=2)
+    t, g = trace_reference("transformer", **p), transformer(**p)
+    assert t.macs == g.macs
+    assert matmul_shapes(t) == matmul_shapes(g)
+
+
+def test_multihead_cross_attention_and_norm_first_layer():
+    torch = _torch()
+    from cimsim.workload.trace import trace
+
+    class Cross(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.attn = torch.nn.MultiheadAttention(32, 4)
+            self.layer = torch.nn.TransformerEncoderLayer(32, 4, 48, norm_first=True, activation="gelu")
+
+        def forward(self, q, kv):
+            y, weights = self.attn(q, kv, kv)
+            return self.layer(y), weights
+
+    model, inputs = Cross(), (torch.randn(6, 2, 32), torch.randn(9, 2, 32))
+    w = trace(model, inputs)
+    assert w.macs == flop_counter_macs(model, inputs)
+    assert any(op.kind == "reduction" for op in w.ops)  # the head-averaged attention weights
+
+
+def test_scaled_dot_product_attention_closed_form():
+    torch = _torch()
+    from cimsim.workload.trace import trace
+
+    class S(torch.nn.Module):
+        def forward(self, q, k, v):
+            return torch.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=True)
+
+    B, h, L, S_, E = 2, 4, 10, 10, 8
+    w = trace(S(), tuple(torch.randn(B, h, n, E) for n in (L, S_, S_)))
+    assert w.macs == 2 * B * h * L * S_ * E
+    assert Counter(op.kind for op in w.ops)["softmax"] == 1
+
+
+def test_hierarchical_attention_reference_matches_generator():
+    _torch()
+    from cimsim.models import trace_reference
+    from cimsim.workload.generators import hier_attn, module_macs
+
+    p = dict(seq_len=50, window=8, d_model=32, heads=4, batch=2)
+    t, g = trace_reference("hier-attn", **p), hier_attn(**p)
+    # level 1: 6 full windows of 8 + a tail of 2; level 2: 7 vectors in one window
+    closed = 2 * (6 * module_macs(8, 32) + module_macs(2, 32) + module_macs(7, 32))
+    assert t.macs == g.macs == closed
+    assert matmul_shapes(t) == matmul_shapes(g)
+    pools = [op for op in t.ops if op.kind == "matmul" and op.n == 1]
+    assert all(t.tensors[op.weight].shape == (32,) for op in pools)
+
+
+@pytest.mark.parametrize("name,p", [
+    ("gru", dict(input_size=16, hidden=32, layers=1, steps=5, batch=2)),
+    ("tcn", dict(steps=16, channels=8, kernel=2, layers=3, batch=1)),
+])
+def test_other_reference_models_match_generators(name, p):
+    _torch()
+    from cimsim.models import trace_reference
+    from cimsim.workload.generators import GENERATORS
+
+    t, g = trace_reference(name, **p), GENERATORS[name](**p)
+    assert t.macs == g.macs
+    assert matmul_shapes(t) == matmul_shapes(g)
+
+
+# --------------------------------------------------------------------------- unknown ops
+def _unknown_model(torch):
+    class Odd(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = torch.nn.Linear(8, 8)
+
+        def forward(self, x):
+            return self.fc(torch.special.bessel_j0(x))
+
+    return Odd()
+
+
+def test_unknown_op_is_an_error_naming_op_and_line():
+    torch = _torch()
+    from cimsim.workload.trace import trace
+
+    with pytest.raises(WorkloadError) as exc:
+        trace(_unknown_model(torch), (torch.randn(2, 8),))
+    msg = str(exc.value)
+    assert "bessel_j0" in msg and "test_trace.py:" in msg and "allow-unknown" in msg
+
+
+def test_allow_unknown_maps_to_generic_and_lists_it():
+    torch = _torch()
+    from cimsim.workload.trace import trace
+
+    w = trace(_unknown_model(torch), (torch.randn(2, 8),), allow_unknown=True)
+    generic = [op for op in w.ops if op.fn == "generic"]
+    assert len(generic) == 1 and w.tensors[generic[0].outputs[0]].shape == (2, 8)
+    (entry,) = w.metadata["unknown_ops"]
+    assert "bessel_j0" in entry["op"]
+    assert w.macs == 2 * 8 * 8
+
+
+def test_unknown_module_names_the_module():
+    torch = _torch()
+    from cimsim.workload.trace import trace
+
+    model = torch.nn.Sequential(torch.nn.Linear(4, 4), torch.nn.PReLU())
+    with pytest.raises(WorkloadError, match=r"PReLU.*module '1'"):
+        trace(model, (torch.randn(2, 4),))
+
+
+# --------------------------------------------------------------------------- CLI and factories
+def test_cli_traces_lstmcell_example(tmp_path):
+    _torch()
+    from click.testing import CliRunner
+
+    from cimsim.commands.trace import trace_command
+    from cimsim.workload.io import load_workload
+
+    ex = _load_example()
+    out = tmp_path / "cell.json"
+    r = CliRunner().invoke(trace_command, [f"{EXAMPLE}:factory", "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    w = load_workload(out)
+    assert w.name == "cell"
+    T, B, I, H, C = ex.STEPS, ex.BATCH, ex.INPUT_SIZE, ex.HIDDEN, ex.CLASSES
+    assert w.macs == T * B * 4 * H * (I + H) + B * H * C
+    assert json.loads(out.read_text())["metadata"]["unknown_ops"] == []
+
+
+def test_cli_reference_tcn_bundled_size(tmp_path):
+    _torch()
+    from click.testing import CliRunner
+
+    from cimsim.commands.trace import trace_command
+    from cimsim.workload.generators import make_bundled
+    from cimsim.workload.io import load_workload
+
+    r = CliRunner().invoke(trace_command, ["--reference", "tcn", "-o", str(tmp_path)])
+    assert r.exit_code == 0, r.output
+    w = load_workload(tmp_path / "tcn.json")
+    assert w.macs == make_bundled("tcn").macs == 8 * 1024 * 256 * 256 * 3
+
+
+def test_cli_errors_are_one_line(tmp_path):
+    _torch()
+    from click.testing import CliRunner
+
+    from cimsim.commands.trace import trace_command
+
+    runner = CliRunner()
+    r = runner.invoke(trace_command, [f"{tmp_path}/missing.py:factory", "-o", str(tmp_path / "x.json")])
+    assert r.exit_code == 1 and "does not exist" in r.output and "Traceback" not in r.output
+    bad = tmp_path / "odd.py"
+    bad.write_text(textwrap.dedent("""
+        import torch
+        class M(torch.nn.Module):
+            def forward(self, x):
+                return torch.special.bessel_j0(x)
+        def factory():
+            return M(), torch.randn(3)
+    """))
+    r = runner.invoke(trace_command, [f"{bad}:factory", "-o", str(tmp_path / "x.json")])
+    assert r.exit_code == 1 and "bessel_j0" in r.output and "Traceback" not in r.output
+    r = runner.invoke(trace_command, [f"{bad}:factory", "-o", str(tmp_path / "x.json"), "--allow-unknown"])
+    assert r.exit_code == 0 and "1 unknown op" in r.output
+    r = runner.invoke(trace_command, [f"{bad}:nothere", "-o", str(tmp_path / "x.json")])
+    assert r.exit_code == 1 and "no function 'nothere'" in r.output
+
+
+def test_load_factory_module_spec():
+    torch = _torch()
+    from cimsim.workload.trace import load_factory
+
+    model, inputs = load_factory("cimsim.models:tcn")
+    assert isinstance(model, torch.nn.Module) and isinstance(inputs, tuple)
+    with pytest.raises(WorkloadError, match="PATH.py:FACTORY"):
+        load_factory("no_colon_here")
+
+
+# --------------------------------------------------------------------------- without torch
+def test_without_torch_everything_else_works(tmp_path):
+    script = textwrap.dedent(f"""
+        import sys
+        sys.modules["torch"] = None  # import torch now raises ImportError
+        import cimsim, cimsim.workload, cimsim.models
+        from cimsim.workload.generators import lstm
+        from cimsim.workload import trace as tr
+        assert lstm(8, 8, steps=2).macs > 0
+        try:
+            tr.trace(object(), ())
+        except tr.TorchMissingError as exc:
+            assert "pip install 'cimsim[torch]'" in str(exc), exc
+        else:
+            raise SystemExit("no error without torch")
+        from click.testing import CliRunner
+        from cimsim.commands.trace import trace_command
+        r = CliRunner().invoke(trace_command, ["x.py:f", "-o", r"{tmp_path / 'x.json'}"])
+        assert r.exit_code == 1 and "pip install 'cimsim[torch]'" in r.output, r.output
+        assert "Traceback" not in r.output
+        print("ok")
+    """)
+    r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip().endswith("ok")
