@@ -120,7 +120,7 @@ def _report(arch: Architecture, workload: Workload, engine: str, pl: Placement, 
 
     path_time = attribute_path(path, start, end, costs.latency_s, costs.compute_s,
                                per_link_s[:, LINK_DRAM], per_link_s[:, LINK_INTERCONNECT])
-    bound = bound_of(path_time)
+    bound = bound_of(path_time, float(latency), float(cp_s))
 
     per_server = np.bincount(server, weights=costs.compute_s) if len(server) else np.zeros(1)
     total_dur = float(duration.sum())

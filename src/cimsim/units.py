@@ -159,7 +159,7 @@ def parse_quantity(text: object, unit: str) -> float:
 
 def format_quantity(value: float, unit: str) -> str:
     """Write ``value`` (in ``unit``) back as a string that :func:`parse_quantity` reads."""
-    return f"{value!r} {unit}"
+    return f"{float(value)!r} {unit}"
 
 
 _EXAMPLES = {

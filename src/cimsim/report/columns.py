@@ -61,10 +61,13 @@ BOUND_COMPUTE_S = "bound_compute_s"  # lower bound from compute: busiest unit's 
 #: (dispatch, access latency) between dependent ops.
 PATH_PARTS: tuple[str, ...] = ("memory", "interconnect", "compute", "overhead")
 
-#: What a run is bound by: the largest part of its critical path's time
-#: ("overhead" is reported as "dependency": a chain of dependent ops waiting on
-#: fixed latencies, which neither bandwidth nor compute would shorten).
-BOUNDS: tuple[str, ...] = ("memory", "interconnect", "compute", "dependency")
+#: What a run is bound by: the largest part of its realised critical path's
+#: time. When that part is "overhead", the run is "dependency"-bound if its
+#: latency is within 10 % of the data-dependency critical path (a chain of
+#: dependent ops waiting on fixed latencies: neither bandwidth nor compute would
+#: shorten it), and "overhead"-bound otherwise (many ops queued on one unit,
+#: each paying its dispatch cost: batching or fusing ops would help).
+BOUNDS: tuple[str, ...] = ("memory", "interconnect", "compute", "dependency", "overhead")
 
 
 def energy_column(component: str) -> str:

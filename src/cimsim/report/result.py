@@ -144,10 +144,12 @@ def attribute_path(path: np.ndarray, start: np.ndarray, end: np.ndarray, latency
     return out
 
 
-def bound_of(path_time: dict[str, float]) -> str:
-    """The largest part of the critical path's time, named as in ``BOUNDS``."""
+def bound_of(path_time: dict[str, float], latency_s: float, critical_path_s: float) -> str:
+    """What bounds the run, one of ``BOUNDS`` (see :mod:`cimsim.report.columns`)."""
     part = max(C.PATH_PARTS, key=lambda k: path_time[k])
-    return "dependency" if part == "overhead" else part
+    if part != "overhead":
+        return part
+    return "dependency" if latency_s <= 1.1 * critical_path_s else "overhead"
 
 
 def realized_critical_path(indptr, indices, server, start, end) -> np.ndarray:

@@ -1,0 +1,97 @@
+"""``cimsim plot SWEEP.parquet``: latency, energy, energy breakdown, utilization and roofline figures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ..errors import CimsimError
+
+FORMATS = ("png", "svg")
+
+
+class _OneLineErrors(click.Command):
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as exc:
+            opts = sorted(o for p in self.params for o in p.opts if o.startswith("--"))
+            raise click.ClickException(
+                f"{ctx.command_path}: {exc.format_message()} (its options: {', '.join(opts)})"
+            ) from None
+
+
+def _read(path: Path):
+    import pandas as pd
+
+    from ..sweep.columns import POINT_ID
+
+    try:
+        df = pd.read_parquet(path)
+    except Exception as exc:  # noqa: BLE001 - pyarrow raises many kinds; say which file
+        raise click.ClickException(f"{path}: cannot read as Parquet ({exc})") from None
+    if POINT_ID not in df.columns:
+        raise click.ClickException(f"{path}: not a cimsim sweep (no '{POINT_ID}' column)")
+    return df
+
+
+@click.command("plot", cls=_OneLineErrors)
+@click.argument("sweep_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("-o", "--output-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Directory for the figures (default: beside the sweep file).")
+@click.option("--format", "formats", type=click.Choice(FORMATS), multiple=True,
+              help="Image format (repeatable; default: png and svg).")
+@click.option("--param", default=None, help="Swept parameter for the x axis (default: the first).")
+@click.option("--no-roofline", is_flag=True, help="Skip the roofline (it re-runs each op table).")
+def plot_command(sweep_file, output_dir, formats, param, no_roofline):
+    """Plot a sweep: latency and energy vs the swept parameter, breakdown, utilization, roofline."""
+    from .. import plot as P
+    from ..sweep.columns import CONFIG_FILE, ERROR, WORKLOAD_FILE, param_columns
+
+    formats = formats or FORMATS
+    df = _read(sweep_file)
+    out_dir = output_dir or sweep_file.parent
+    stem = sweep_file.stem
+    ok = df[df[ERROR].isna()] if ERROR in df.columns else df
+    if ok.empty:
+        raise click.ClickException(f"{sweep_file}: every row has an error; nothing to plot")
+    params = param_columns(df)
+    if param is not None and param not in params:
+        raise click.ClickException(f"--param {param}: not swept in {sweep_file}; swept: {', '.join(params)}")
+    figures = {}
+    try:
+        if params:
+            figures["latency"] = P.latency_vs_param(df, param)
+            figures["energy"] = P.energy_vs_param(df, param)
+            figures["utilization"] = P.utilization_vs_param(df, param)
+        figures["energy_breakdown"] = P.energy_breakdown(df, param)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    if not no_roofline:
+        try:
+            figures["roofline"] = _roofline(ok, CONFIG_FILE, WORKLOAD_FILE)
+        except CimsimError as exc:
+            click.echo(f"skipped the roofline: {str(exc).splitlines()[0]}", err=True)
+    written = []
+    for name, fig in figures.items():
+        written += P.save_figure(fig, out_dir / f"{stem}-{name}", formats)
+    for path in written:
+        click.echo(f"wrote {path}")
+
+
+#: The name cli.py registers.
+plot = plot_command
+
+
+def _roofline(df, config_col: str, workload_col: str):
+    """The roofline of the sweep's first workload on each of its configs (as written, unswept)."""
+    from ..bundled import resolve_config, resolve_workload
+    from ..config import load_architecture
+    from ..plot import roofline
+    from ..workload import load_workload
+
+    configs = list(dict.fromkeys(df[config_col]))
+    workload = load_workload(resolve_workload(str(df[workload_col].iloc[0])))
+    archs = [load_architecture(resolve_config(str(c))) for c in configs]
+    return roofline(archs, workload)

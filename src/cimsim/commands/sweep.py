@@ -1,0 +1,92 @@
+"""``cimsim sweep``: run a design-space sweep into a resumable Parquet file.
+
+Examples::
+
+    cimsim sweep cpu-ddr5 gpu-hbm3 -w lstm --param memory.bandwidth=25GB/s..3.2TB/s:log:64 -o bw.parquet
+    cimsim sweep sram-cim -w lstm --param cim.arrays=64,128,256 --param processor.cores=8..128:lin:16
+    cimsim sweep gpu-hbm3 -w lstm --param memory.bandwidth=25GB/s..3.2TB/s:log \\
+        --sample lhs --samples 200 --seed 1 --engine analytic --scheduler local:4
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ..errors import CimsimError
+from ..sweep.runner import ENGINES, describe_run
+from ..sweep.sampling import SAMPLERS
+
+
+class _OneLineErrors(click.Command):
+    """Bad command lines (unknown option, missing value) print one line, not a usage block."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as exc:
+            opts = sorted(o for p in self.params for o in p.opts if o.startswith("--"))
+            raise click.ClickException(
+                f"{ctx.command_path}: {exc.format_message()} (its options: {', '.join(opts)})"
+            ) from None
+
+
+@click.command("sweep", cls=_OneLineErrors)
+@click.argument("configs", nargs=-1, required=True)
+@click.option("-w", "--workload", "workloads", multiple=True, required=True,
+              help="Workload name or file (repeat for several).")
+@click.option("--param", "params", multiple=True, metavar="PATH=SPEC",
+              help="Swept config field: PATH=A..B:log:N, PATH=A..B:lin:N or PATH=A,B,C "
+                   "(units per field, e.g. memory.bandwidth=25GB/s..3.2TB/s:log:32). Repeatable.")
+@click.option("--sample", type=click.Choice(SAMPLERS), default="grid", show_default=True,
+              help="Cartesian grid, or random / Latin-hypercube samples of the ranges.")
+@click.option("--samples", type=click.IntRange(min=1), default=None,
+              help="Number of points for --sample random|lhs.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of random / LHS sampling.")
+@click.option("--engine", type=click.Choice(ENGINES), default="des", show_default=True,
+              help="des: full event simulation; analytic: bounds only, for very large sweeps.")
+@click.option("--scheduler", default=None, metavar="local:N|tcp://HOST:PORT",
+              help="Run on Dask: a LocalCluster of N processes, or a running scheduler.")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Local worker processes (default: all cores).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              default=Path("sweep.parquet"), show_default=True,
+              help="Parquet output; rerun the same command to finish an interrupted sweep.")
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write the table as CSV.")
+@click.option("--retry-errors", is_flag=True, help="Recompute points whose stored row has an error.")
+@click.option("--flush-every", type=click.IntRange(min=1), default=64, show_default=True,
+              help="Persist finished rows after this many (and at least every 2 s).")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+def sweep_command(configs, workloads, params, sample, samples, seed, engine, scheduler, workers,
+                  output, csv_path, retry_errors, flush_every, quiet):
+    """Sweep config fields over CONFIGS x WORKLOADS; one row per point in a Parquet file."""
+    from ..sweep import sweep
+
+    try:
+        df = sweep(
+            list(configs), list(workloads), list(params),
+            sample=sample, samples=samples, seed=seed, engine=engine, scheduler=scheduler,
+            workers=workers, output=output, csv=csv_path, quiet=quiet,
+            retry_errors=retry_errors, flush_rows=flush_every,
+        )
+    except CimsimError as exc:
+        raise click.ClickException(str(exc).replace("\n", "; ")) from None
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {output}: {exc.strerror or exc}") from None
+    click.echo(f"wrote {output}: {describe_run(df)}")
+    if csv_path is not None:
+        click.echo(f"wrote {csv_path}")
+
+
+#: The name cli.py registers.
+sweep = sweep_command
+
+
+def _main() -> None:  # ``python -m cimsim.commands.sweep ...`` without the top-level CLI
+    sweep_command(prog_name="cimsim sweep")
+
+
+if __name__ == "__main__":
+    _main()

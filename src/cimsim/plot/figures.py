@@ -1,0 +1,259 @@
+"""Figures of sweep results: DataFrame in, :class:`matplotlib.figure.Figure` out.
+
+Figures are built without pyplot (no global state, no display needed) on an
+Agg canvas, whatever backend the session uses; save them with :func:`save_figure`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from ..report.columns import (
+    ARCHITECTURE,
+    ENERGY,
+    ENERGY_COMPONENTS,
+    LATENCY,
+    UTILIZATIONS,
+    WORKLOAD,
+    energy_column,
+    util_column,
+)
+from ..sweep.columns import ATTR_UNITS, ERROR, param_columns
+
+#: A range wider than this ratio (max / min) gets a log axis.
+LOG_RATIO = 10.0
+
+_LABELS = {
+    LATENCY: "latency [s]",
+    ENERGY: "energy [J]",
+}
+
+
+def _figure(width: float, height: float) -> Figure:
+    fig = Figure(figsize=(width, height), layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _ok(df: pd.DataFrame) -> pd.DataFrame:
+    """Rows without an error."""
+    if ERROR in df.columns:
+        df = df[df[ERROR].isna()]
+    return df
+
+
+def _spans_decades(values) -> bool:
+    v = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype=float)
+    v = v[np.isfinite(v) & (v > 0)]
+    return len(v) > 1 and v.max() / v.min() > LOG_RATIO
+
+
+def _param_label(df: pd.DataFrame, param: str) -> str:
+    unit = df.attrs.get(ATTR_UNITS, {}).get(param, "")
+    return f"{param} [{unit}]" if unit else param
+
+
+def _pick_param(df: pd.DataFrame, param: str | None) -> str:
+    params = param_columns(df)
+    if param is not None:
+        if param not in df.columns:
+            raise ValueError(f"no column {param!r}; swept parameters: {', '.join(params) or 'none'}")
+        return param
+    if not params:
+        raise ValueError("the DataFrame has no swept-parameter column (dotted config path)")
+    return params[0]
+
+
+def _series_groups(df: pd.DataFrame, param: str) -> list[tuple[str, pd.DataFrame]]:
+    """One line per architecture (and per workload / other swept value when there are several)."""
+    keys = [ARCHITECTURE]
+    if df[WORKLOAD].nunique() > 1:
+        keys.append(WORKLOAD)
+    keys += [p for p in param_columns(df) if p != param and df[p].nunique() > 1]
+    out = []
+    for key, g in df.groupby(keys, sort=False, dropna=False):
+        key = key if isinstance(key, tuple) else (key,)
+        parts = [str(key[0])] + [
+            f"{k}={v:g}" if isinstance(v, (float, np.floating)) else f"{k}={v}" if k != WORKLOAD else str(v)
+            for k, v in zip(keys[1:], key[1:])
+        ]
+        out.append((", ".join(parts), g.sort_values(param)))
+    return out
+
+
+def metric_vs_param(
+    df: pd.DataFrame, metric: str = LATENCY, param: str | None = None, title: str | None = None
+) -> Figure:
+    """``metric`` against a swept parameter, one line per architecture; log axes over decades."""
+    param = _pick_param(df, param)
+    data = _ok(df)
+    fig = _figure(6.4, 4.4)
+    ax = fig.add_subplot()
+    for label, g in _series_groups(data, param):
+        ax.plot(g[param].astype(float), g[metric].astype(float), marker="o", markersize=3, label=label)
+    if _spans_decades(data[param]):
+        ax.set_xscale("log")
+    if _spans_decades(data[metric]):
+        ax.set_yscale("log")
+    ax.set_xlabel(_param_label(df, param))
+    ax.set_ylabel(_LABELS.get(metric, metric))
+    ax.set_title(title or f"{metric} vs {param}")
+    ax.grid(True, which="both", alpha=0.3)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize="small")
+    return fig
+
+
+def latency_vs_param(df: pd.DataFrame, param: str | None = None) -> Figure:
+    """Latency against the swept parameter, one line per architecture."""
+    return metric_vs_param(df, LATENCY, param, "latency")
+
+
+def energy_vs_param(df: pd.DataFrame, param: str | None = None) -> Figure:
+    """Energy against the swept parameter, one line per architecture."""
+    return metric_vs_param(df, ENERGY, param, "energy")
+
+
+def _pick_values(values: Sequence, most: int) -> list:
+    vals = sorted(set(values))
+    if len(vals) <= most:
+        return vals
+    idx = np.unique(np.round(np.linspace(0, len(vals) - 1, most)).astype(int))
+    return [vals[i] for i in idx]
+
+
+def energy_breakdown(df: pd.DataFrame, param: str | None = None, most: int = 4) -> Figure:
+    """Stacked bars of the energy components (``energy_<component>_j``).
+
+    One bar per architecture (x workload) at up to ``most`` values of the
+    swept parameter (its first, last and evenly spaced ones between).
+    """
+    data = _ok(df)
+    params = param_columns(df)
+    param = param if param is not None else (params[0] if params else None)
+    comps = [c for c in ENERGY_COMPONENTS if energy_column(c) in data.columns
+             and data[energy_column(c)].fillna(0).astype(float).abs().sum() > 0]
+    bars: list[tuple[str, pd.Series]] = []
+    multi_wl = data[WORKLOAD].nunique() > 1
+    for (arch, wl), g in data.groupby([ARCHITECTURE, WORKLOAD], sort=False):
+        name = f"{arch}\n{wl}" if multi_wl else str(arch)
+        if param is None:
+            bars.append((name, g.iloc[0]))
+            continue
+        for v in _pick_values(g[param].tolist(), most):
+            row = g[g[param] == v].iloc[0]
+            bars.append((f"{name}\n{param.rsplit('.', 1)[-1]}={v:.3g}" if isinstance(v, float)
+                         else f"{name}\n{param.rsplit('.', 1)[-1]}={v}", row))
+    fig = _figure(max(6.4, 0.8 * len(bars) + 2), 4.8)
+    ax = fig.add_subplot()
+    x = np.arange(len(bars))
+    bottom = np.zeros(len(bars))
+    for c in comps:
+        h = np.array([float(r[energy_column(c)]) if pd.notna(r[energy_column(c)]) else 0.0 for _, r in bars])
+        ax.bar(x, h, bottom=bottom, label=c)
+        bottom += h
+    ax.set_xticks(x, [b[0] for b in bars], fontsize="x-small")
+    ax.set_ylabel("energy [J]")
+    ax.set_title("energy breakdown")
+    if comps:
+        ax.legend(fontsize="small", ncols=2)
+    return fig
+
+
+def utilization_vs_param(df: pd.DataFrame, param: str | None = None) -> Figure:
+    """Utilization of every busy resource against the swept parameter, one panel per architecture."""
+    if param is None:
+        params = param_columns(df)
+        param = "memory.bandwidth" if "memory.bandwidth" in params else _pick_param(df, None)
+    param = _pick_param(df, param)
+    data = _ok(df)
+    archs = list(dict.fromkeys(data[ARCHITECTURE]))
+    fig = _figure(5.0 * max(1, len(archs)), 4.2)
+    axes = fig.subplots(1, max(1, len(archs)), squeeze=False)[0]
+    for ax, arch in zip(axes, archs):
+        g = data[data[ARCHITECTURE] == arch]
+        g = g[g[WORKLOAD] == g[WORKLOAD].iloc[0]].sort_values(param)
+        for u in UTILIZATIONS:
+            col = util_column(u)
+            if col in g.columns and g[col].fillna(0).astype(float).max() > 0:
+                ax.plot(g[param].astype(float), g[col].astype(float), marker="o", markersize=3, label=u)
+        if _spans_decades(g[param]):
+            ax.set_xscale("log")
+        ax.set_ylim(0, 1.05)
+        ax.set_xlabel(_param_label(df, param))
+        ax.set_ylabel("utilization")
+        ax.set_title(str(arch))
+        ax.grid(True, which="both", alpha=0.3)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize="small")
+    return fig
+
+
+def utilization_vs_bandwidth(df: pd.DataFrame) -> Figure:
+    """Utilization against ``memory.bandwidth`` (the sweep must vary it)."""
+    return utilization_vs_param(df, "memory.bandwidth")
+
+
+def roofline(architectures: Iterable, workload, engine: str = "analytic") -> Figure:
+    """Each op of ``workload`` placed by arithmetic intensity against each architecture's roofline.
+
+    Arithmetic intensity is ``2 * MACs / DRAM bytes`` [FLOP/B]; an op's
+    achieved rate is ``2 * MACs / duration`` [FLOP/s]. The roofs are the
+    processor's peak rate for the workload's dtype and the memory's effective
+    bandwidth. Ops without DRAM traffic (weights on chip) sit at the right edge.
+    """
+    from ..simulate import op_table
+
+    dtypes = [workload.tensors[op.outputs[0]].dtype for op in workload.ops if op.kind == "matmul"]
+    dtype = max(set(dtypes), key=dtypes.count) if dtypes else "fp32"
+    fig = _figure(6.8, 4.8)
+    ax = fig.add_subplot()
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    colors = [f"C{i}" for i in range(10)]
+    tables = []
+    for i, arch in enumerate(architectures):
+        ops = op_table(arch, workload, engine=engine)
+        ops = ops[(ops["macs"] > 0) & (ops["duration_s"] > 0)]
+        tables.append((arch, ops, colors[i % 10]))
+    ai_all = np.concatenate([
+        (2.0 * t["macs"] / t["dram_bytes"].where(t["dram_bytes"] > 0)).dropna().to_numpy(float)
+        for _, t, _ in tables
+    ] or [np.array([1.0])])
+    lo = max(min(ai_all.min() if len(ai_all) else 1.0, 1.0) / 10, 1e-3)
+    hi = max(ai_all.max() if len(ai_all) else 1.0, 1e3) * 10
+    xs = np.geomspace(lo, hi, 200)
+    for arch, ops, color in tables:
+        try:
+            peak = 2.0 * arch.processor.peak_macs_per_s(dtype)
+        except KeyError:
+            peak = np.nan
+        bw = arch.memory.effective_bandwidth
+        ax.plot(xs, np.minimum(peak, bw * xs), color=color, label=f"{arch.name} roof")
+        ai = (2.0 * ops["macs"] / ops["dram_bytes"].where(ops["dram_bytes"] > 0)).fillna(hi / 2)
+        perf = 2.0 * ops["macs"] / ops["duration_s"]
+        ax.scatter(ai, perf, s=10, color=color, alpha=0.6, marker="x", label=f"{arch.name} ops")
+    ax.set_xlabel("arithmetic intensity [FLOP/B] (2 x MACs / DRAM bytes)")
+    ax.set_ylabel(f"performance [FLOP/s] ({dtype})")
+    ax.set_title(f"roofline: {workload.name}")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize="small")
+    return fig
+
+
+def save_figure(fig: Figure, path: str | Path, formats: Sequence[str] = ("png", "svg")) -> list[Path]:
+    """Write ``fig`` as ``path.<fmt>`` for each format; return the files written."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    out = []
+    for fmt in formats:
+        target = path.with_suffix(f".{fmt}")
+        fig.savefig(target, format=fmt, dpi=150)
+        out.append(target)
+    return out

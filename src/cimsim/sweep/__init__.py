@@ -1,0 +1,55 @@
+"""Design-space sweeps: any config field by dotted path, grids and samples, resumable Parquet.
+
+>>> df = sweep(["cpu-ddr5", "gpu-hbm3"], "lstm",
+...            ["memory.bandwidth=25GB/s..3.2TB/s:log:8"], output="bw.parquet")  # doctest: +SKIP
+"""
+
+from .columns import ERROR, POINT_ID, SAMPLE, param_columns, sweep_columns
+from .params import ParamSpec, SweepSpecError, field_kind, parse_param, parse_spec
+from .runner import ENGINES, SweepIncomplete, describe_run, point_id, sweep
+from .sampling import SAMPLERS, grid_points, latin_hypercube, sample_points
+from .store import SweepBusy, SweepStore
+
+__all__ = [
+    "ENGINES",
+    "ERROR",
+    "POINT_ID",
+    "SAMPLE",
+    "SAMPLERS",
+    "ParamSpec",
+    "SweepBusy",
+    "SweepIncomplete",
+    "SweepSpecError",
+    "SweepStore",
+    "describe_run",
+    "field_kind",
+    "grid_points",
+    "latin_hypercube",
+    "param_columns",
+    "parse_param",
+    "parse_spec",
+    "point_id",
+    "sample_points",
+    "sweep",
+    "sweep_columns",
+]
+
+
+def _make_callable() -> None:
+    """Let ``cimsim.sweep(...)`` call :func:`sweep` even after this package is imported.
+
+    ``cimsim.sweep`` names both this package and the function; once the package
+    is imported, Python binds the attribute to the module, so the module itself
+    forwards calls to the function.
+    """
+    import sys
+    import types
+
+    class _CallableModule(types.ModuleType):
+        def __call__(self, *args, **kwargs):
+            return sweep(*args, **kwargs)
+
+    sys.modules[__name__].__class__ = _CallableModule
+
+
+_make_callable()

@@ -1,0 +1,39 @@
+"""Columns a sweep adds around :data:`cimsim.report.columns.RESULT_COLUMNS`.
+
+A sweep's table is tidy: one row per point x workload x architecture, in the
+order ``SWEEP_KEY_COLUMNS``, one column per swept parameter (named by its
+dotted config path, values in SI units), the result columns, then ``error``.
+Metric columns never contain a dot, so a dotted column is always a parameter.
+"""
+
+from __future__ import annotations
+
+from ..report.columns import RESULT_COLUMNS
+
+POINT_ID = "point_id"  # stable hash of config + workload content + overrides + engine
+SAMPLE = "sample"  # index of the design-space point (same for every config x workload)
+CONFIG_FILE = "config_file"  # the config as named on the command line
+WORKLOAD_FILE = "workload_file"  # the workload as named on the command line
+ERROR = "error"  # None, or the message of the exception the point raised
+
+SWEEP_KEY_COLUMNS: tuple[str, ...] = (POINT_ID, SAMPLE, CONFIG_FILE, WORKLOAD_FILE)
+TEXT_COLUMNS: frozenset[str] = frozenset(
+    {POINT_ID, CONFIG_FILE, WORKLOAD_FILE, ERROR, "workload", "architecture", "engine", "bound"}
+)
+
+#: ``DataFrame.attrs`` keys (kept in the Parquet file's pandas metadata).
+ATTR_PARAMS = "cimsim_params"  # list of swept dotted paths, in order
+ATTR_UNITS = "cimsim_units"  # {path: SI unit or ""}
+
+
+def sweep_columns(param_paths) -> list[str]:
+    """Column order of a sweep table with these swept parameters."""
+    return [*SWEEP_KEY_COLUMNS, *param_paths, *RESULT_COLUMNS, ERROR]
+
+
+def param_columns(df) -> list[str]:
+    """The swept-parameter columns of a sweep DataFrame."""
+    listed = df.attrs.get(ATTR_PARAMS)
+    if listed:
+        return [c for c in listed if c in df.columns]
+    return [c for c in df.columns if "." in c]

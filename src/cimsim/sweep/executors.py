@@ -1,0 +1,141 @@
+"""Where chunks of points run: local worker processes or a Dask distributed cluster.
+
+Both executors take the sweep context once and then yield ``(chunk, rows,
+failure)`` as chunks finish, in completion order. ``failure`` is set only when
+the *machinery* lost a chunk (a worker process died); errors of a point are
+already inside its row.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import logging
+import multiprocessing
+import os
+from typing import Iterator
+
+from ..errors import CimsimError
+from .worker import init_worker, run_chunk
+
+
+class SchedulerError(CimsimError):
+    """The ``--scheduler`` value is invalid or the cluster cannot be reached."""
+
+
+class LocalExecutor:
+    """A :class:`concurrent.futures.ProcessPoolExecutor` of ``workers`` processes."""
+
+    name = "local"
+
+    def __init__(self, context: dict, workers: int | None = None):
+        self.context = context
+        self.workers = max(1, workers or os.cpu_count() or 1)
+        methods = multiprocessing.get_all_start_methods()
+        # forkserver: workers start from a clean, single-threaded server process
+        # (fork after numba / rich threads have started is unsafe); spawn elsewhere.
+        self._mp = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+        if "forkserver" in methods:
+            # import numpy, numba, simpy and the model once in the server, not in every worker
+            self._mp.set_forkserver_preload(["cimsim.sweep.worker", "cimsim.simulate"])
+        self._pool: cf.ProcessPoolExecutor | None = None
+
+    def _ensure_pool(self) -> cf.ProcessPoolExecutor:
+        if self._pool is None:
+            self._pool = cf.ProcessPoolExecutor(
+                max_workers=self.workers,
+                mp_context=self._mp,
+                initializer=init_worker,
+                initargs=(self.context,),
+            )
+        return self._pool
+
+    def run(self, chunks: list) -> Iterator[tuple[list, list | None, BaseException | None]]:
+        pool = self._ensure_pool()
+        futures = {pool.submit(run_chunk, chunk): chunk for chunk in chunks}
+        for fut in cf.as_completed(futures):
+            try:
+                yield futures[fut], fut.result(), None
+            except cf.process.BrokenProcessPool as exc:
+                # A worker died (killed, out of memory): the pool is unusable; start afresh.
+                self._discard_pool()
+                yield futures[fut], None, exc
+
+    def _discard_pool(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+
+    def close(self, cancel: bool = False) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=not cancel, cancel_futures=cancel)
+            self._pool = None
+
+
+class DaskExecutor:
+    """A Dask distributed client: ``tcp://HOST:PORT`` or ``local:N`` (a LocalCluster of N processes)."""
+
+    name = "dask"
+
+    def __init__(self, context: dict, scheduler: str):
+        try:
+            import distributed
+        except ImportError as exc:  # pragma: no cover - a declared dependency
+            raise SchedulerError(f"--scheduler {scheduler}: dask.distributed is not installed ({exc})")
+        self._distributed = distributed
+        self.cluster = None
+        if scheduler.startswith("local:"):
+            n_text = scheduler.split(":", 1)[1]
+            try:
+                n = int(n_text)
+            except ValueError:
+                n = 0
+            if n < 1:
+                raise SchedulerError(
+                    f"--scheduler {scheduler}: expected 'local:N' with N >= 1 workers, or 'tcp://HOST:PORT'"
+                )
+            self.cluster = distributed.LocalCluster(
+                n_workers=n,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                silence_logs=logging.ERROR,
+            )
+            self.client = distributed.Client(self.cluster)
+        elif "://" in scheduler:
+            try:
+                self.client = distributed.Client(scheduler, timeout="20s")
+            except (OSError, TimeoutError) as exc:
+                raise SchedulerError(f"--scheduler {scheduler}: cannot connect ({exc})") from None
+        else:
+            raise SchedulerError(
+                f"--scheduler {scheduler!r}: expected 'local:N' or an address like 'tcp://HOST:PORT'"
+            )
+        # One copy of the context on every worker, not one per task.
+        [self._context] = self.client.scatter([context], broadcast=True, hash=False)
+
+    def run(self, chunks: list) -> Iterator[tuple[list, list | None, BaseException | None]]:
+        futures = {}
+        for chunk in chunks:
+            fut = self.client.submit(run_chunk, chunk, self._context, pure=False)
+            futures[fut.key] = (fut, chunk)
+        for fut in self._distributed.as_completed([f for f, _ in futures.values()]):
+            chunk = futures[fut.key][1]
+            try:
+                yield chunk, fut.result(), None
+            except Exception as exc:  # noqa: BLE001 - KilledWorker, lost connection: redo the chunk
+                yield chunk, None, exc
+            finally:
+                fut.release()
+
+    def close(self, cancel: bool = False) -> None:
+        try:
+            self.client.close()
+        finally:
+            if self.cluster is not None:
+                self.cluster.close()
+
+
+def make_executor(context: dict, scheduler: str | None = None, workers: int | None = None):
+    if scheduler in (None, "", "processes"):
+        return LocalExecutor(context, workers)
+    return DaskExecutor(context, scheduler)

@@ -1,0 +1,294 @@
+"""Swept parameters: a dotted config path and a spec of its values, with units.
+
+Forms of a spec (``PATH=SPEC`` on the command line)::
+
+    25GB/s..3.2TB/s:log:32    32 values, geometric from 25 GB/s to 3.2 TB/s
+    8..128:lin:16             16 values, evenly spaced from 8 to 128
+    64,128,256                exactly these values
+    25GB/s..3.2TB/s:log       a range without a count (random / LHS sampling only)
+
+A value of a quantity field must carry a unit of the field's dimension
+(``GB/s`` for ``memory.bandwidth``); integer fields take whole numbers;
+text fields (``cim.technology``) take a list. Values are stored as SI floats
+(or ints / strings) and turned back into YAML-form override strings with
+:func:`cimsim.units.format_quantity`.
+"""
+
+from __future__ import annotations
+
+import math
+import typing
+from dataclasses import dataclass
+from typing import Any, Literal, Optional, Sequence, Union
+
+import numpy as np
+from pydantic import BaseModel, PlainSerializer
+
+from ..config.models import Architecture
+from ..errors import CimsimError
+from ..units import UnitError, format_quantity, parse_quantity
+
+SPEC_FORMS = (
+    "'A..B:log:N' (N geometric steps), 'A..B:lin:N' (N even steps), 'A,B,C' (a list), "
+    "or 'A..B:log' / 'A..B:lin' (a range for --sample random|lhs)"
+)
+
+
+class SweepSpecError(CimsimError):
+    """A swept parameter's path or spec is invalid."""
+
+
+@dataclass(frozen=True)
+class FieldKind:
+    """What a config field holds: ``kind`` is 'quantity', 'int', 'float', 'str' or 'bool'."""
+
+    path: str
+    kind: str
+    unit: Optional[str] = None  # SI unit of a quantity field, e.g. "B/s"
+    choices: Optional[tuple[str, ...]] = None  # allowed values of a Literal field
+
+    def describe(self) -> str:
+        if self.kind == "quantity":
+            return f"a quantity in {self.unit}"
+        if self.choices:
+            return f"one of {', '.join(self.choices)}"
+        return f"a {self.kind}"
+
+
+def _unwrap_optional(ann: Any) -> Any:
+    if typing.get_origin(ann) is Union:
+        args = [a for a in typing.get_args(ann) if a is not type(None)]
+        if len(args) == 1:
+            return args[0]
+    return ann
+
+
+def _unit_from_metadata(metadata: Sequence[Any]) -> Optional[str]:
+    """The SI unit of a quantity type, read back from its serializer (``'1.0 B/s'`` -> ``'B/s'``)."""
+    for m in metadata:
+        if isinstance(m, PlainSerializer) and m.return_type is str:
+            text = m.func(1.0)
+            _, _, unit = str(text).partition(" ")
+            if unit:
+                return unit
+    return None
+
+
+def _leaf_kind(path: str, ann: Any, metadata: Sequence[Any]) -> FieldKind:
+    ann = _unwrap_optional(ann)
+    if typing.get_origin(ann) is typing.Annotated:
+        base, *meta = typing.get_args(ann)
+        return _leaf_kind(path, base, list(meta) + list(metadata))
+    unit = _unit_from_metadata(metadata)
+    if unit is not None:
+        return FieldKind(path, "quantity", unit=unit)
+    if typing.get_origin(ann) is Literal:
+        return FieldKind(path, "str", choices=tuple(str(a) for a in typing.get_args(ann)))
+    if ann is bool:
+        return FieldKind(path, "bool")
+    if ann is int:
+        return FieldKind(path, "int")
+    if ann is float:
+        return FieldKind(path, "float")
+    if ann is str:
+        return FieldKind(path, "str")
+    raise SweepSpecError(f"--param {path}: this field ({ann}) cannot be swept; sweep one of its sub-fields")
+
+
+def field_kind(path: str, model: type[BaseModel] = Architecture) -> FieldKind:
+    """Tell what the config field at dotted ``path`` holds, or raise naming the allowed fields.
+
+    >>> field_kind("memory.bandwidth").unit
+    'B/s'
+    """
+    parts = path.split(".")
+    current: Any = model
+    for i, part in enumerate(parts):
+        here = ".".join(parts[: i + 1])
+        last = i == len(parts) - 1
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            fields = current.model_fields
+            if part not in fields:
+                prefix = ".".join(parts[:i])
+                where = f" under '{prefix}'" if prefix else ""
+                raise SweepSpecError(
+                    f"--param {path}: '{here}' is not a config field; allowed fields{where}: "
+                    f"{', '.join(sorted(fields))}"
+                )
+            info = fields[part]
+            ann = _unwrap_optional(info.annotation)
+            if last:
+                if isinstance(ann, type) and issubclass(ann, BaseModel):
+                    raise SweepSpecError(
+                        f"--param {path}: '{here}' is a section, not a value; sweep one of its fields: "
+                        f"{', '.join(sorted(ann.model_fields))}"
+                    )
+                return _leaf_kind(path, ann, info.metadata)
+            current = ann
+            continue
+        if typing.get_origin(current) is dict:
+            key_t, val_t = typing.get_args(current)
+            if typing.get_origin(key_t) is Literal:
+                keys = tuple(str(a) for a in typing.get_args(key_t))
+                if part not in keys:
+                    raise SweepSpecError(
+                        f"--param {path}: '{part}' is not a key of '{'.'.join(parts[:i])}'; "
+                        f"allowed keys: {', '.join(keys)}"
+                    )
+            if last:
+                return _leaf_kind(path, val_t, ())
+            current = _unwrap_optional(val_t)
+            continue
+        raise SweepSpecError(f"--param {path}: '{'.'.join(parts[:i])}' has no sub-fields")
+    raise SweepSpecError(f"--param {path}: empty path")  # pragma: no cover - split never gives []
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """One swept parameter.
+
+    ``values`` holds the grid (SI floats, ints or strings) when the spec has a
+    count or is a list; ``low``/``high``/``scale`` describe a continuous range
+    that random and Latin-hypercube sampling draw from.
+    """
+
+    path: str
+    field: FieldKind
+    spec: str
+    values: Optional[tuple] = None
+    low: Optional[float] = None
+    high: Optional[float] = None
+    scale: Optional[str] = None  # "lin" | "log" for ranges
+
+    @property
+    def unit(self) -> Optional[str]:
+        return self.field.unit
+
+    @property
+    def is_range(self) -> bool:
+        return self.scale is not None
+
+    def grid(self) -> tuple:
+        if self.values is None:
+            raise SweepSpecError(
+                f"--param {self.path}={self.spec}: a grid needs a point count, e.g. "
+                f"'{self.spec}:16'; or use --sample random|lhs"
+            )
+        return self.values
+
+    def from_unit(self, u: np.ndarray) -> list:
+        """Map draws ``u`` in [0, 1) onto this parameter's values."""
+        u = np.asarray(u, dtype=float)
+        if self.scale is None:
+            vals = self.values
+            idx = np.minimum((u * len(vals)).astype(int), len(vals) - 1)
+            return [vals[i] for i in idx]
+        if self.scale == "log":
+            x = self.low * (self.high / self.low) ** u
+        else:
+            x = self.low + (self.high - self.low) * u
+        if self.field.kind == "int":
+            return [int(round(v)) for v in x]
+        return [float(v) for v in x]
+
+    def override_value(self, value: Any) -> Any:
+        """The value in YAML form for :func:`cimsim.config.apply_overrides`."""
+        if self.field.kind == "quantity":
+            return format_quantity(float(value), self.field.unit)
+        return value
+
+
+def _fail(path: str, spec: str, why: str) -> SweepSpecError:
+    return SweepSpecError(f"--param {path}={spec}: {why}; a spec is {SPEC_FORMS}")
+
+
+def _parse_scalar(path: str, spec: str, text: str, fk: FieldKind):
+    text = text.strip()
+    if not text:
+        raise _fail(path, spec, "empty value")
+    if fk.kind == "quantity":
+        try:
+            return parse_quantity(text, fk.unit)
+        except UnitError as exc:
+            raise _fail(path, spec, f"{fk.path} is {fk.describe()}: {exc}") from None
+    if fk.kind == "int":
+        try:
+            v = float(text)
+        except ValueError:
+            raise _fail(path, spec, f"{text!r} is not a whole number ({fk.path} is an integer)") from None
+        if not v.is_integer():
+            raise _fail(path, spec, f"{text!r} is not a whole number ({fk.path} is an integer)")
+        return int(v)
+    if fk.kind == "float":
+        try:
+            v = float(text)
+        except ValueError:
+            raise _fail(path, spec, f"{text!r} is not a number") from None
+        if not math.isfinite(v):
+            raise _fail(path, spec, f"{text!r} is not finite")
+        return v
+    if fk.kind == "bool":
+        low = text.lower()
+        if low in ("true", "yes", "1"):
+            return True
+        if low in ("false", "no", "0"):
+            return False
+        raise _fail(path, spec, f"{text!r} is not true/false")
+    if fk.choices and text not in fk.choices:
+        raise _fail(path, spec, f"{text!r} is not {fk.describe()}")
+    return text
+
+
+def parse_param(text: str, model: type[BaseModel] = Architecture) -> ParamSpec:
+    """Parse ``'memory.bandwidth=25GB/s..3.2TB/s:log:32'`` into a :class:`ParamSpec`."""
+    path, eq, spec = text.partition("=")
+    path, spec = path.strip(), spec.strip()
+    if not eq or not path or not spec:
+        raise SweepSpecError(f"--param {text!r}: expected PATH=SPEC, where a spec is {SPEC_FORMS}")
+    return parse_spec(path, spec, model)
+
+
+def parse_spec(path: str, spec: str, model: type[BaseModel] = Architecture) -> ParamSpec:
+    fk = field_kind(path, model)
+    if ".." in spec:
+        if fk.kind not in ("quantity", "int", "float"):
+            raise _fail(path, spec, f"a range needs a numeric field, but {path} is {fk.describe()}")
+        lo_text, _, rest = spec.partition("..")
+        hi_text, *opts = rest.split(":")
+        if not opts or opts[0] not in ("lin", "log") or len(opts) > 2:
+            raise _fail(path, spec, "a range needs ':lin' or ':log' and optionally ':N'")
+        scale = opts[0]
+        low = float(_parse_scalar(path, spec, lo_text, fk))
+        high = float(_parse_scalar(path, spec, hi_text, fk))
+        if not high > low:
+            raise _fail(path, spec, "the range's end must be greater than its start")
+        if scale == "log" and low <= 0:
+            raise _fail(path, spec, "a log range needs a start > 0")
+        values = None
+        if len(opts) == 2:
+            try:
+                n = int(opts[1])
+            except ValueError:
+                raise _fail(path, spec, f"point count {opts[1]!r} is not an integer") from None
+            if n < 2:
+                raise _fail(path, spec, f"a range needs at least 2 points, got {n}")
+            if scale == "log":
+                grid = np.geomspace(low, high, n)
+            else:
+                grid = np.linspace(low, high, n)
+            grid[0], grid[-1] = low, high  # exact end points
+            if fk.kind == "int":
+                ints = [int(round(v)) for v in grid]
+                if len(set(ints)) != len(ints):
+                    raise _fail(path, spec, f"{n} points between {low:g} and {high:g} repeat whole numbers; use fewer")
+                values = tuple(ints)
+            else:
+                values = tuple(float(v) for v in grid)
+        return ParamSpec(path, fk, spec, values=values, low=low, high=high, scale=scale)
+    if ":" in spec and fk.kind != "str":
+        raise _fail(path, spec, "':lin'/':log' need a range 'A..B'")
+    items = [s for s in spec.split(",")]
+    values = tuple(_parse_scalar(path, spec, s, fk) for s in items)
+    if len(set(values)) != len(values):
+        raise _fail(path, spec, "the list repeats a value")
+    return ParamSpec(path, fk, spec, values=values)

@@ -1,0 +1,315 @@
+"""``cimsim.sweep(...)``: design points x configs x workloads -> a tidy DataFrame."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import math
+import time
+from pathlib import Path
+from typing import Callable, Mapping, Sequence
+
+import pandas as pd
+
+from ..errors import CimsimError
+from .columns import ERROR, POINT_ID, sweep_columns
+from .executors import make_executor
+from .params import ParamSpec, parse_param, parse_spec
+from .sampling import sample_points
+from .store import SweepStore, attach_attrs, rows_to_frame
+from .worker import Task
+
+ENGINES = ("des", "analytic")
+#: Bumped when the meaning of a point id changes, so old parts are not reused.
+POINT_ID_VERSION = 1
+
+
+class SweepIncomplete(CimsimError):
+    """Some points could not be run (their workers kept dying); rerun to finish them."""
+
+
+def _as_list(x) -> list:
+    if x is None:
+        return []
+    if isinstance(x, (str, Path)):
+        return [x]
+    return list(x)
+
+
+def _params(params) -> list[ParamSpec]:
+    if params is None:
+        return []
+    if isinstance(params, Mapping):
+        return [parse_spec(path, str(spec)) for path, spec in params.items()]
+    out = []
+    for p in _as_list(params):
+        out.append(p if isinstance(p, ParamSpec) else parse_param(str(p)))
+    paths = [p.path for p in out]
+    dup = {p for p in paths if paths.count(p) > 1}
+    if dup:
+        raise CimsimError(f"--param {sorted(dup)[0]} is given more than once")
+    return out
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def point_id(config_sha: str, workload_sha: str, overrides: Mapping, engine: str) -> str:
+    """Stable identity of one row: same files, same overrides, same engine -> same id."""
+    key = json.dumps(
+        {
+            "v": POINT_ID_VERSION,
+            "config": config_sha,
+            "workload": workload_sha,
+            "overrides": sorted((k, v) for k, v in overrides.items()),
+            "engine": engine,
+        },
+        sort_keys=True,
+        default=str,
+    )
+    return _sha(key.encode())[:24]
+
+
+def _build(configs, workloads, specs, points, engine):
+    from ..bundled import resolve_config, resolve_workload
+    from ..config import read_yaml
+
+    context: dict = {"configs": {}, "config_sources": {}, "workloads": {}, "workload_sources": {}}
+    cfgs = []
+    for name in configs:
+        path = resolve_config(str(name))
+        sha = _sha(path.read_bytes())
+        data = read_yaml(path)
+        context["configs"][sha] = data
+        context["config_sources"][sha] = str(path)
+        cfgs.append((str(name), sha, str(data.get("name", path.stem))))
+    wls = []
+    for name in workloads:
+        path = resolve_workload(str(name))
+        raw = path.read_bytes()
+        sha = _sha(raw)
+        try:
+            data = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise CimsimError(f"{path}: not valid JSON: {exc}") from None
+        context["workloads"][sha] = data
+        context["workload_sources"][sha] = str(path)
+        wls.append((str(name), sha, str(data.get("name", path.stem)) if isinstance(data, dict) else path.stem))
+    tasks: list[Task] = []
+    seen: set[str] = set()
+    for i, point in enumerate(points):
+        overrides = {p.path: p.override_value(point[p.path]) for p in specs}
+        for cfg_name, cfg_sha, arch_name in cfgs:
+            for wl_name, wl_sha, wl_title in wls:
+                pid = point_id(cfg_sha, wl_sha, overrides, engine)
+                if pid in seen:  # the sampler drew the same point twice
+                    continue
+                seen.add(pid)
+                tasks.append(
+                    Task(pid, i, cfg_sha, wl_sha, cfg_name, wl_name, arch_name, wl_title, engine,
+                         overrides, dict(point))
+                )
+    return context, tasks
+
+
+class _Progress:
+    """A rich progress bar (done/total, points/s, ETA), or nothing when quiet / not a TTY."""
+
+    def __init__(self, total: int, done: int, enabled: bool):
+        self._bar = None
+        if not enabled:
+            return
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            ProgressColumn,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+        from rich.text import Text
+
+        class _Rate(ProgressColumn):
+            def render(self, task):
+                speed = task.finished_speed or task.speed
+                return Text("  -- pt/s" if speed is None else f"{speed:6.1f} pt/s")
+
+        console = Console(stderr=True)
+        if not console.is_terminal:
+            return
+        self._bar = Progress(
+            TextColumn("sweep"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            _Rate(),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            console=console,
+        )
+        self._bar.start()
+        self._task = self._bar.add_task("sweep", total=total, completed=done)
+
+    def advance(self, n: int) -> None:
+        if self._bar is not None:
+            self._bar.advance(self._task, n)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+
+def sweep(
+    configs: str | Path | Sequence[str | Path],
+    workloads: str | Path | Sequence[str | Path],
+    params: Sequence[str | ParamSpec] | Mapping[str, str] | None = None,
+    *,
+    sample: str = "grid",
+    samples: int | None = None,
+    seed: int = 0,
+    engine: str = "des",
+    scheduler: str | None = None,
+    workers: int | None = None,
+    output: str | Path | None = None,
+    csv: str | Path | None = None,
+    quiet: bool = True,
+    retry_errors: bool = False,
+    chunk_size: int | None = None,
+    flush_rows: int = 64,
+    flush_seconds: float = 2.0,
+    on_rows: Callable[[int], None] | None = None,
+) -> pd.DataFrame:
+    """Run every design point on every config and workload; return one row per point.
+
+    Parameters
+    ----------
+    configs, workloads : bundled names (``"gpu-hbm3"``, ``"lstm"``) or file paths.
+    params : ``["memory.bandwidth=25GB/s..3.2TB/s:log:32", ...]`` or ``{path: spec}``.
+    sample : ``grid`` (cartesian product), ``random`` or ``lhs`` (``samples`` points, ``seed``).
+    engine : ``des`` (event simulation) or ``analytic`` (bounds, no events).
+    scheduler : None for local worker processes, ``local:N`` for a Dask
+        LocalCluster of N processes, ``tcp://HOST:PORT`` for a running Dask scheduler.
+    workers : local worker processes (default: all cores).
+    output : Parquet file; rows are persisted to ``output.parts/`` as they finish
+        and a rerun with the same arguments computes only the missing points.
+    csv : also write the final table as CSV.
+    quiet : no progress bar (the bar also stays off when stderr is not a terminal).
+    retry_errors : recompute points whose stored row has an error.
+    flush_rows, flush_seconds : persist a part file after this many rows or seconds.
+
+    Returns
+    -------
+    DataFrame with columns :func:`cimsim.sweep.columns.sweep_columns`; its
+    ``attrs`` hold the swept paths and their units, and ``computed`` /
+    ``reused`` counts of this run.
+    """
+    if engine not in ENGINES:
+        raise CimsimError(f"engine {engine!r}: allowed are {', '.join(ENGINES)}")
+    configs, workloads = _as_list(configs), _as_list(workloads)
+    if not configs:
+        raise CimsimError("a sweep needs at least one config")
+    if not workloads:
+        raise CimsimError("a sweep needs at least one workload (-w)")
+    specs = _params(params)
+    points = sample_points(specs, sample, samples, seed)
+    context, tasks = _build(configs, workloads, specs, points, engine)
+    columns = sweep_columns([p.path for p in specs])
+
+    store = SweepStore(output) if output is not None else None
+    with store if store is not None else contextlib.nullcontext():
+        df, computed, reused = _run(store, tasks, context, columns, specs, scheduler, workers, quiet,
+                                    retry_errors, chunk_size, flush_rows, flush_seconds, on_rows, csv)
+    df.attrs["computed"] = computed
+    df.attrs["reused"] = reused
+    return df
+
+
+def _run(store, tasks, context, columns, specs, scheduler, workers, quiet, retry_errors, chunk_size,
+         flush_rows, flush_seconds, on_rows, csv):
+    done: dict[str, dict] = {}
+    if store is not None:
+        prior = store.load_done()
+        wanted = {t.point_id for t in tasks}
+        for rec in prior.to_dict("records"):
+            pid = rec[POINT_ID]
+            if pid not in wanted:
+                continue
+            if retry_errors and isinstance(rec.get(ERROR), str):
+                continue
+            done[pid] = rec
+    reused = len(done)
+    todo = [t for t in tasks if t.point_id not in done]
+
+    computed = 0
+    buffer: list[dict] = []
+    last_flush = time.monotonic()
+
+    def flush() -> None:
+        nonlocal last_flush
+        if store is not None and buffer:
+            store.append(buffer, columns)
+        buffer.clear()
+        last_flush = time.monotonic()
+
+    if todo:
+        executor = make_executor(context, scheduler, workers)
+        progress = _Progress(len(tasks), reused, enabled=not quiet)
+        n_workers = getattr(executor, "workers", None) or 4
+        size = chunk_size or max(1, min(16, math.ceil(len(todo) / (n_workers * 8))))
+        pending = [todo[i : i + size] for i in range(0, len(todo), size)]
+        cancel = True
+        try:
+            for _attempt in range(3):
+                lost: list = []
+                for chunk, rows, failure in executor.run(pending):
+                    if failure is not None:
+                        lost.append(chunk)
+                        continue
+                    for row in rows:
+                        done[row[POINT_ID]] = row
+                        buffer.append(row)
+                    computed += len(rows)
+                    progress.advance(len(rows))
+                    if on_rows is not None:
+                        on_rows(len(rows))
+                    if store is not None and (
+                        len(buffer) >= flush_rows or time.monotonic() - last_flush >= flush_seconds
+                    ):
+                        flush()
+                if not lost:
+                    break
+                pending = [[t] for chunk in lost for t in chunk]  # redo one point per task
+            cancel = False
+        finally:
+            flush()  # Ctrl-C or a crash keeps everything that finished
+            progress.close()
+            executor.close(cancel=cancel)
+        missing = [t for t in todo if t.point_id not in done]
+        if missing:
+            raise SweepIncomplete(
+                f"{len(missing)} of {len(tasks)} points were lost with their workers three times; "
+                "rerun the same command to compute only those"
+            )
+
+    df = rows_to_frame([done[t.point_id] for t in tasks], columns)
+    attach_attrs(df, specs)
+    if store is not None:
+        store.finish(df, csv)
+    elif csv is not None:
+        from .store import write_csv
+
+        write_csv(df, csv)
+    return df, computed, reused
+
+
+def describe_run(df: pd.DataFrame) -> str:
+    """One line on what a sweep run did (for the CLI)."""
+    errors = int(df[ERROR].notna().sum()) if ERROR in df.columns else 0
+    return (
+        f"{len(df)} rows: {df.attrs.get('computed', 0)} computed, "
+        f"{df.attrs.get('reused', 0)} already done, {errors} with errors"
+    )

@@ -1,0 +1,54 @@
+"""Points of a design space: cartesian grids and seeded random / Latin-hypercube samples."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Sequence
+
+import numpy as np
+
+from .params import ParamSpec, SweepSpecError
+
+SAMPLERS = ("grid", "random", "lhs")
+
+
+def grid_points(params: Sequence[ParamSpec]) -> list[dict]:
+    """Every combination of the parameters' values, the last parameter varying fastest."""
+    if not params:
+        return [{}]
+    grids = [p.grid() for p in params]
+    return [dict(zip((p.path for p in params), combo)) for combo in itertools.product(*grids)]
+
+
+def latin_hypercube(n: int, dims: int, rng: np.random.Generator) -> np.ndarray:
+    """``n`` draws in [0, 1)^dims; in every dimension each stratum [i/n, (i+1)/n) holds one draw."""
+    u = np.empty((n, dims))
+    for d in range(dims):
+        u[:, d] = (rng.permutation(n) + rng.random(n)) / n
+    return u
+
+
+def sample_points(
+    params: Sequence[ParamSpec], method: str = "grid", samples: int | None = None, seed: int = 0
+) -> list[dict]:
+    """Points of the design space as ``{path: value}`` dicts, values in SI units.
+
+    ``grid`` takes the cartesian product of the specs; ``random`` draws
+    ``samples`` points uniformly (log-uniformly on ``:log`` ranges); ``lhs``
+    draws a Latin hypercube of ``samples`` points. Same ``seed``, same points.
+    """
+    if method not in SAMPLERS:
+        raise SweepSpecError(f"--sample {method!r}: allowed are {', '.join(SAMPLERS)}")
+    if method == "grid":
+        return grid_points(params)
+    if samples is None or samples < 1:
+        raise SweepSpecError(f"--sample {method} needs --samples N (N >= 1)")
+    if not params:
+        raise SweepSpecError(f"--sample {method} needs at least one --param")
+    rng = np.random.default_rng(seed)
+    if method == "random":
+        u = rng.random((samples, len(params)))
+    else:
+        u = latin_hypercube(samples, len(params), rng)
+    columns = [p.from_unit(u[:, d]) for d, p in enumerate(params)]
+    return [{p.path: columns[d][i] for d, p in enumerate(params)} for i in range(samples)]

@@ -1,0 +1,179 @@
+"""Loss-free persistence of sweep rows.
+
+Finished rows are appended in small batches as Parquet part files in
+``OUT.parts/`` beside the output ``OUT``. Every file, part or final, is
+written to a temporary name in the same directory, flushed to disk and
+renamed into place with :func:`os.replace`, so a reader (or a rerun after
+SIGKILL) sees either the whole file or none of it. On start the store reads
+the final file and the parts and hands back the rows already done; at the end
+it writes the final file and only then removes the parts.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import tempfile
+import warnings
+from itertools import count
+from pathlib import Path
+from typing import Any, Callable, Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from ..errors import CimsimError
+from .columns import ATTR_PARAMS, ATTR_UNITS, POINT_ID, TEXT_COLUMNS
+
+PART_PREFIX = "part-"
+PART_SUFFIX = ".parquet"
+
+
+def _is_null(v: Any) -> bool:
+    if v is None or v is pd.NA:
+        return True
+    if isinstance(v, (float, np.floating)):
+        return math.isnan(v)
+    return False
+
+
+def _normalize_column(name: str, values: Sequence[Any]) -> pd.Series:
+    """A column whose dtype depends only on its values (not on how rows were batched)."""
+    present = [v for v in values if not _is_null(v)]
+    if name in TEXT_COLUMNS or any(isinstance(v, str) for v in present):
+        return pd.Series([None if _is_null(v) else str(v) for v in values], dtype=object)
+    if not present:
+        return pd.Series(np.full(len(values), np.nan), dtype="float64")
+    if all(isinstance(v, (bool, np.bool_)) for v in present):
+        return pd.Series([None if _is_null(v) else bool(v) for v in values], dtype="boolean")
+    if all(isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)) for v in present):
+        return pd.Series([None if _is_null(v) else int(v) for v in values], dtype="Int64")
+    return pd.Series([np.nan if _is_null(v) else float(v) for v in values], dtype="float64")
+
+
+def rows_to_frame(rows: Sequence[dict] | pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+    """Rows (dicts or a frame) as a DataFrame with exactly ``columns``, dtypes normalized."""
+    if isinstance(rows, pd.DataFrame):
+        data = {c: (rows[c].tolist() if c in rows.columns else [None] * len(rows)) for c in columns}
+    else:
+        data = {c: [r.get(c) for r in rows] for c in columns}
+    return pd.DataFrame({c: _normalize_column(c, data[c]) for c in columns})
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _atomic_write(path: Path, write: Callable[[str], None]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(tmp)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual file mode
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def write_parquet(df: pd.DataFrame, path: str | Path) -> None:
+    """Write ``df`` to ``path`` atomically (temp file, fsync, rename)."""
+    _atomic_write(Path(path), lambda tmp: df.to_parquet(tmp, index=False))
+
+
+def write_csv(df: pd.DataFrame, path: str | Path) -> None:
+    _atomic_write(Path(path), lambda tmp: df.to_csv(tmp, index=False))
+
+
+class SweepBusy(CimsimError):
+    """Another sweep is writing the same output file."""
+
+
+class SweepStore:
+    """Part files of one sweep output and its final consolidated file.
+
+    Use it as a context manager to hold ``OUT.lock`` while the sweep runs, so a
+    second sweep into the same file refuses to start instead of racing.
+    """
+
+    def __init__(self, output: str | Path):
+        self.output = Path(output)
+        self.parts_dir = self.output.with_name(self.output.name + ".parts")
+        self.lock_path = self.output.with_name(self.output.name + ".lock")
+        self._seq = count()
+        self._lock_fd: int | None = None
+
+    def __enter__(self) -> "SweepStore":
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - not POSIX: no lock
+            return self
+        self.output.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise SweepBusy(f"{self.output}: another sweep is writing this file (lock {self.lock_path})") from None
+        self._lock_fd = fd
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._lock_fd is not None:
+            try:
+                os.unlink(self.lock_path)
+            except OSError:
+                pass
+            os.close(self._lock_fd)  # closing releases the flock
+            self._lock_fd = None
+
+    def load_done(self) -> pd.DataFrame:
+        """Rows already persisted (final file and parts), one per point id."""
+        frames = []
+        sources = []
+        if self.output.exists():
+            sources.append(self.output)
+        if self.parts_dir.is_dir():
+            sources.extend(sorted(self.parts_dir.glob(f"{PART_PREFIX}*{PART_SUFFIX}")))
+        for src in sources:
+            try:
+                frames.append(pd.read_parquet(src))
+            except FileNotFoundError:
+                continue  # consolidated and removed while we listed
+            except Exception as exc:  # noqa: BLE001 - any unreadable file is skipped, its points redone
+                warnings.warn(f"{src}: unreadable ({exc}); its points will be computed again", stacklevel=2)
+        frames = [f for f in frames if POINT_ID in f.columns and len(f)]
+        if not frames:
+            return pd.DataFrame({POINT_ID: pd.Series([], dtype=object)})
+        done = pd.concat([f.astype(object) for f in frames], ignore_index=True)
+        return done.drop_duplicates(POINT_ID, keep="first").reset_index(drop=True)
+
+    def append(self, rows: Sequence[dict], columns: Sequence[str]) -> None:
+        """Persist finished rows as one new part file."""
+        if not rows:
+            return
+        self.parts_dir.mkdir(parents=True, exist_ok=True)
+        name = f"{PART_PREFIX}{os.getpid()}-{next(self._seq):06d}-{os.urandom(4).hex()}{PART_SUFFIX}"
+        write_parquet(rows_to_frame(rows, columns), self.parts_dir / name)
+
+    def finish(self, df: pd.DataFrame, csv: str | Path | None = None) -> None:
+        """Write the final file (and CSV), then drop the parts."""
+        write_parquet(df, self.output)
+        if csv is not None:
+            write_csv(df, csv)
+        if self.parts_dir.is_dir():
+            shutil.rmtree(self.parts_dir, ignore_errors=True)
+
+
+def attach_attrs(df: pd.DataFrame, params: Iterable) -> pd.DataFrame:
+    params = list(params)
+    df.attrs[ATTR_PARAMS] = [p.path for p in params]
+    df.attrs[ATTR_UNITS] = {p.path: (p.unit or "") for p in params}
+    return df

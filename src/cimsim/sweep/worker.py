@@ -1,0 +1,117 @@
+"""What a worker process runs: a chunk of points in, one row per point out.
+
+A worker gets the parsed config mappings and workload files once (the sweep
+*context*) and then small tasks naming them, so nothing it needs has to be on
+its file system. A point that raises becomes a row with ``error`` set; the
+chunk goes on.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
+
+from .columns import CONFIG_FILE, ERROR, POINT_ID, SAMPLE, WORKLOAD_FILE
+
+
+@dataclass(frozen=True)
+class Task:
+    """One row to compute: a design point on one config and one workload."""
+
+    point_id: str
+    sample: int
+    config_key: str
+    workload_key: str
+    config_file: str
+    workload_file: str
+    architecture: str
+    workload: str
+    engine: str
+    overrides: dict = field(default_factory=dict)  # dotted path -> value in YAML form
+    params: dict = field(default_factory=dict)  # dotted path -> value in SI units
+
+
+# Context installed by the local pool's initializer (per worker process).
+_CONTEXT: dict | None = None
+# Parsed workloads, per worker process: parsing a long LSTM once, not per point.
+_WORKLOADS: "OrderedDict[str, Any]" = OrderedDict()
+_WORKLOADS_MAX = 8
+
+
+def init_worker(context: dict) -> None:
+    global _CONTEXT
+    _CONTEXT = context
+    _die_with_parent()
+
+
+def _die_with_parent() -> None:
+    """On Linux, end this worker when the process that started it dies (e.g. a SIGKILLed sweep)."""
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGTERM))  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # pragma: no cover - best effort
+        pass
+
+
+def _workload(key: str, context: dict):
+    from ..workload import workload_from_dict
+
+    if key in _WORKLOADS:
+        _WORKLOADS.move_to_end(key)
+        return _WORKLOADS[key]
+    wl = workload_from_dict(context["workloads"][key], source=context["workload_sources"][key])
+    _WORKLOADS[key] = wl
+    while len(_WORKLOADS) > _WORKLOADS_MAX:
+        _WORKLOADS.popitem(last=False)
+    return wl
+
+
+def _error_text(exc: BaseException) -> str:
+    from ..errors import CimsimError
+
+    msg = str(exc).strip() or type(exc).__name__
+    return msg if isinstance(exc, CimsimError) else f"{type(exc).__name__}: {msg}"
+
+
+def run_task(task: Task, context: dict) -> dict:
+    """Simulate one point; never raises for a bad point (the row carries the error)."""
+    from ..config import apply_overrides, architecture_from_dict
+    from ..simulate import simulate
+
+    row: dict = {
+        POINT_ID: task.point_id,
+        SAMPLE: task.sample,
+        CONFIG_FILE: task.config_file,
+        WORKLOAD_FILE: task.workload_file,
+        **task.params,
+        "workload": task.workload,
+        "architecture": task.architecture,
+        "engine": task.engine,
+        ERROR: None,
+    }
+    try:
+        source = context["config_sources"][task.config_key]
+        data = apply_overrides(context["configs"][task.config_key], task.overrides, source=source)
+        arch = architecture_from_dict(data, source=source)
+        record = simulate(
+            arch, _workload(task.workload_key, context), engine=task.engine, keep_ops=False
+        ).record()
+    except Exception as exc:  # noqa: BLE001 - a failing point is a result, not a crash
+        row[ERROR] = _error_text(exc)
+        return row
+    row.update(record)
+    return row
+
+
+def run_chunk(tasks: list[Task], context: dict | None = None) -> list[dict]:
+    ctx = context if context is not None else _CONTEXT
+    if ctx is None:  # pragma: no cover - a pool always installs it
+        raise RuntimeError("sweep worker has no context (init_worker was not called)")
+    return [run_task(t, ctx) for t in tasks]

@@ -1,0 +1,124 @@
+"""Plot functions return Figures with the expected axes; ``cimsim plot`` writes PNG and SVG."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from cimsim.bundled import resolve_config, resolve_workload
+from cimsim.commands.plot import plot_command
+from cimsim.config import load_architecture
+from cimsim.plot import (
+    energy_breakdown,
+    energy_vs_param,
+    latency_vs_param,
+    roofline,
+    utilization_vs_bandwidth,
+)
+from cimsim.report.columns import ENERGY_COMPONENTS, energy_column
+from cimsim.sweep import sweep
+from cimsim.workload import load_workload
+
+ARCHS = ["cpu-ddr5", "gpu-hbm3"]
+
+
+@pytest.fixture(scope="module")
+def bw_sweep(tmp_path_factory):
+    out = tmp_path_factory.mktemp("plot") / "bw.parquet"
+    df = sweep(ARCHS, "tcn", ["memory.bandwidth=25GB/s..3.2TB/s:log:5"],
+               engine="analytic", workers=1, output=out)
+    return out, df
+
+
+def _lines(ax):
+    return [l for l in ax.get_lines() if len(l.get_xdata()) > 1]
+
+
+def test_latency_and_energy_vs_param_log_axes_one_line_per_arch(bw_sweep):
+    _, df = bw_sweep
+    for fn, metric in ((latency_vs_param, "latency_s"), (energy_vs_param, "energy_j")):
+        fig = fn(df)
+        [ax] = fig.axes
+        assert ax.get_xscale() == "log"  # 25 GB/s .. 3.2 TB/s spans two decades
+        assert sorted(t.get_text() for t in ax.get_legend().get_texts()) == ARCHS
+        assert len(_lines(ax)) == 2
+        assert "B/s" in ax.get_xlabel()
+        for line, arch in zip(_lines(ax), ARCHS):
+            g = df[df["architecture"] == arch].sort_values("memory.bandwidth")
+            np.testing.assert_allclose(line.get_ydata(), g[metric].to_numpy(float))
+
+
+def test_linear_axis_within_a_decade():
+    df = sweep(ARCHS, "tcn", ["memory.bandwidth=100GB/s..400GB/s:lin:3"], engine="analytic", workers=1)
+    ax = latency_vs_param(df).axes[0]
+    assert ax.get_xscale() == "linear"
+
+
+def test_energy_breakdown_bars_stack_to_total(bw_sweep):
+    _, df = bw_sweep
+    ax = energy_breakdown(df, most=2).axes[0]
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert set(labels) <= set(ENERGY_COMPONENTS) and "dram" in labels
+    n_bars = len(ARCHS) * 2  # lowest and highest bandwidth per architecture
+    tops = np.zeros(n_bars)
+    for container in ax.containers:
+        assert len(container.patches) == n_bars
+        tops = np.maximum(tops, [p.get_y() + p.get_height() for p in container.patches])
+    picked = []
+    for arch in ARCHS:
+        g = df[df["architecture"] == arch].sort_values("memory.bandwidth")
+        picked += [g.iloc[0], g.iloc[-1]]
+    totals = [sum(r[energy_column(c)] for c in ENERGY_COMPONENTS) for r in picked]
+    np.testing.assert_allclose(tops, totals, rtol=1e-9)
+    np.testing.assert_allclose(totals, [r["energy_j"] for r in picked], rtol=1e-9)
+
+
+def test_utilization_vs_bandwidth_panel_per_arch(bw_sweep):
+    _, df = bw_sweep
+    fig = utilization_vs_bandwidth(df)
+    assert [ax.get_title() for ax in fig.axes] == ARCHS
+    for ax in fig.axes:
+        assert ax.get_xscale() == "log" and ax.get_ylim() == (0, 1.05)
+        labels = [t.get_text() for t in ax.get_legend().get_texts()]
+        assert "dram_bw" in labels
+        for line in _lines(ax):
+            assert np.all((line.get_ydata() >= 0) & (line.get_ydata() <= 1))
+
+
+def test_roofline_places_ops_under_the_roofs():
+    archs = [load_architecture(resolve_config(a)) for a in ARCHS]
+    wl = load_workload(resolve_workload("tcn"))
+    ax = roofline(archs, wl).axes[0]
+    assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
+    roofs = [l for l in ax.get_lines() if l.get_label().endswith(" roof")]
+    assert [l.get_label() for l in roofs] == [f"{a} roof" for a in ARCHS]
+    points = ax.collections
+    assert len(points) == 2
+    for roof, pts in zip(roofs, points):
+        xy = pts.get_offsets()
+        assert len(xy) > 0
+        limit = np.interp(np.log(xy[:, 0]), np.log(roof.get_xdata()), roof.get_ydata())
+        assert np.all(xy[:, 1] <= limit * (1 + 1e-6))  # nothing beats its roofline
+
+
+def test_cli_plot_writes_png_and_svg(bw_sweep, tmp_path):
+    path, _ = bw_sweep
+    res = CliRunner().invoke(plot_command, [str(path), "-o", str(tmp_path / "figs")])
+    assert res.exit_code == 0, res.output
+    for name in ("latency", "energy", "energy_breakdown", "utilization", "roofline"):
+        png = tmp_path / "figs" / f"bw-{name}.png"
+        svg = tmp_path / "figs" / f"bw-{name}.svg"
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert b"<svg" in svg.read_bytes()[:2000]
+    res = CliRunner().invoke(plot_command, [str(path), "-o", str(tmp_path / "svg"), "--format", "svg",
+                                            "--no-roofline"])
+    assert res.exit_code == 0 and not list((tmp_path / "svg").glob("*.png"))
+
+
+def test_cli_plot_rejects_non_sweep(tmp_path):
+    other = tmp_path / "x.parquet"
+    pd.DataFrame({"a": [1]}).to_parquet(other)
+    res = CliRunner().invoke(plot_command, [str(other)])
+    assert res.exit_code == 1 and "not a cimsim sweep" in res.output

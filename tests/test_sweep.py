@@ -1,0 +1,337 @@
+"""Sweeps: spec parsing, sampling, point identity, persistence, executors, engines.
+
+Everything runs for real: worker processes, a Dask LocalCluster, Parquet files
+on disk and a SIGKILL of a running ``cimsim sweep``. Sizes are kept tiny.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cimsim.report.columns import RESULT_COLUMNS
+from cimsim.sweep import (
+    ERROR,
+    POINT_ID,
+    SweepBusy,
+    SweepSpecError,
+    SweepStore,
+    field_kind,
+    latin_hypercube,
+    parse_param,
+    sample_points,
+    sweep,
+    sweep_columns,
+)
+from cimsim.workload import Op, Tensor, Workload, save_workload
+
+# ---------------------------------------------------------------- spec parsing
+
+
+def test_log_spec_golden():
+    p = parse_param("memory.bandwidth=25GB/s..3.2TB/s:log:32")
+    assert p.unit == "B/s"
+    v = np.array(p.values)
+    assert len(v) == 32
+    assert v[0] == 2.5e10 and v[-1] == 3.2e12
+    ratios = v[1:] / v[:-1]
+    np.testing.assert_allclose(ratios, ratios[0], rtol=1e-12)
+    np.testing.assert_allclose(ratios[0], (3.2e12 / 2.5e10) ** (1 / 31), rtol=1e-12)
+    # formatted back to YAML form that the config loader parses to the same float
+    from cimsim.units import parse_quantity
+
+    assert parse_quantity(p.override_value(v[7]), "B/s") == v[7]
+
+
+def test_lin_int_and_list_specs():
+    cores = parse_param("processor.cores=8..128:lin:16")
+    assert cores.values == tuple(range(8, 129, 8))
+    arrays = parse_param("cim.arrays=64,128,256")
+    assert arrays.values == (64, 128, 256) and arrays.field.kind == "int"
+    tech = parse_param("cim.technology=sram,rram")
+    assert tech.values == ("sram", "rram")
+    latency = parse_param("memory.access_latency=50ns,100 ns")
+    assert latency.values == pytest.approx((50e-9, 100e-9))
+    assert field_kind("processor.energy_per_mac.fp16").unit == "J"
+
+
+@pytest.mark.parametrize(
+    "text, needle",
+    [
+        ("memory.bandwith=1GB/s", "allowed fields under 'memory': access_latency, bandwidth"),
+        ("memry.bandwidth=1GB/s", "allowed fields: cim, description, interconnect, memory"),
+        ("memory.bandwidth=25GHz..3TB/s:log:4", "memory.bandwidth is a quantity in B/s"),
+        ("memory.bandwidth=25..3000:log:4", "has no unit"),
+        ("memory.bandwidth=25GB/s..3TB/s:cube:4", "':lin' or ':log'"),
+        ("memory.bandwidth=3TB/s..25GB/s:log:4", "greater than its start"),
+        ("memory.bandwidth=25GB/s..3TB/s:log:1", "at least 2 points"),
+        ("memory.bandwidth=25GB/s..3TB/s:log:x", "not an integer"),
+        ("processor.cores=1.5", "not a whole number"),
+        ("processor.cores=1..4:lin:8", "repeat whole numbers"),
+        ("cim.technology=sram,dram", "one of sram, rram"),
+        ("memory=1", "a section, not a value"),
+        ("memory.bandwidth", "expected PATH=SPEC"),
+        ("processor.energy_per_mac.fp64=1pJ", "allowed keys: fp32, fp16, bf16, int8"),
+    ],
+)
+def test_spec_rejections(text, needle):
+    with pytest.raises(SweepSpecError) as exc:
+        parse_param(text)
+    msg = str(exc.value)
+    assert needle in msg
+    assert "\n" not in msg and msg.startswith("--param ")
+
+
+def test_bad_spec_names_forms():
+    with pytest.raises(SweepSpecError, match=r"A\.\.B:log:N.*A\.\.B:lin:N.*A,B,C"):
+        parse_param("memory.bandwidth=fast")
+
+
+# -------------------------------------------------------------------- sampling
+
+
+def test_grid_is_cartesian_last_fastest():
+    pts = sample_points([parse_param("cim.arrays=1,2"), parse_param("processor.cores=8,16,32")])
+    assert [(p["cim.arrays"], p["processor.cores"]) for p in pts] == [
+        (1, 8), (1, 16), (1, 32), (2, 8), (2, 16), (2, 32)
+    ]
+
+
+def test_lhs_hits_every_stratum_once():
+    n = 17
+    u = latin_hypercube(n, 3, np.random.default_rng(5))
+    for d in range(3):
+        assert sorted(np.floor(u[:, d] * n).astype(int)) == list(range(n))
+    spec = parse_param("memory.bandwidth=10GB/s..1TB/s:log")
+    pts = sample_points([spec, parse_param("processor.cores=8..128:lin")], "lhs", samples=n, seed=3)
+    bw = np.array([p["memory.bandwidth"] for p in pts])
+    strata = np.floor(np.log(bw / 1e10) / np.log(100) * n).astype(int)
+    assert sorted(strata) == list(range(n))
+    assert all(isinstance(p["processor.cores"], int) and 8 <= p["processor.cores"] <= 128 for p in pts)
+
+
+def test_sampling_is_seeded():
+    specs = [parse_param("memory.bandwidth=10GB/s..1TB/s:log"), parse_param("cim.arrays=64,128,256")]
+    for method in ("random", "lhs"):
+        a = sample_points(specs, method, samples=9, seed=1)
+        assert a == sample_points(specs, method, samples=9, seed=1)
+        assert a != sample_points(specs, method, samples=9, seed=2)
+    with pytest.raises(SweepSpecError, match="needs a point count"):
+        sample_points(specs, "grid")
+    with pytest.raises(SweepSpecError, match="--samples"):
+        sample_points(specs, "lhs")
+
+
+# ------------------------------------------------------------------- workloads
+
+
+def chain_workload(n_layers: int = 4, width: int = 64) -> Workload:
+    """A pure chain of processor ops: matmul, relu, matmul, relu, ... (no two ops overlap)."""
+    tensors = [Tensor("x", (1, width), "fp32", "input")]
+    ops = []
+    prev = "x"
+    for i in range(n_layers):
+        tensors += [
+            Tensor(f"w{i}", (width, width), "fp32", "weight"),
+            Tensor(f"h{i}", (1, width), "fp32", "activation"),
+            Tensor(f"a{i}", (1, width), "fp32", "activation"),
+        ]
+        ops.append(Op(f"mm{i}", "matmul", (prev, f"w{i}"), (f"h{i}",), m=1, k=width, n=width, weight=f"w{i}"))
+        ops.append(Op(f"relu{i}", "elementwise", (f"h{i}",), (f"a{i}",), fn="relu"))
+        prev = f"a{i}"
+    return Workload("chain", tensors, ops)
+
+
+@pytest.fixture(scope="module")
+def chain_file(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("wl") / "chain.json"
+    save_workload(chain_workload(), path)
+    return path
+
+
+def _ids(df: pd.DataFrame) -> list[str]:
+    return df[POINT_ID].tolist()
+
+
+# ------------------------------------------------------ table, identity, errors
+
+
+def test_sweep_table_resume_and_error_rows(tmp_path, chain_file):
+    out = tmp_path / "s.parquet"
+    params = ["memory.bandwidth=10GB/s..1TB/s:log:3", "memory.sustained_fraction=0.5,1.5"]
+    df = sweep(["cpu-ddr5", "gpu-hbm3"], [chain_file], params, output=out, workers=2, flush_rows=1)
+    assert list(df.columns) == sweep_columns(["memory.bandwidth", "memory.sustained_fraction"])
+    assert set(RESULT_COLUMNS) <= set(df.columns)
+    assert len(df) == 3 * 2 * 2 and df[POINT_ID].is_unique
+    bad = df[df["memory.sustained_fraction"] == 1.5]
+    good = df[df["memory.sustained_fraction"] == 0.5]
+    # the invalid point records its error (naming file and field) and the sweep went on
+    assert bad[ERROR].str.contains("memory.sustained_fraction").all()
+    assert bad["latency_s"].isna().all()
+    assert good[ERROR].isna().all() and (good["latency_s"] > 0).all()
+    assert set(df["architecture"]) == {"cpu-ddr5", "gpu-hbm3"}
+    # persisted, parts consolidated away, units kept
+    on_disk = pd.read_parquet(out)
+    assert _ids(on_disk) == _ids(df)
+    assert on_disk.attrs["cimsim_units"]["memory.bandwidth"] == "B/s"
+    assert not SweepStore(out).parts_dir.exists()
+    # a rerun with the same arguments computes nothing and returns the same table
+    again = sweep(["cpu-ddr5", "gpu-hbm3"], [chain_file], params, output=out, workers=2)
+    assert again.attrs["computed"] == 0 and again.attrs["reused"] == len(df)
+    pd.testing.assert_frame_equal(again, df, check_flags=False)
+    # another engine is another point
+    ana = sweep("cpu-ddr5", chain_file, params[:1], engine="analytic", workers=1)
+    assert not set(_ids(ana)) & set(_ids(df))
+
+
+def test_unreadable_part_is_recomputed(tmp_path, chain_file):
+    out = tmp_path / "p.parquet"
+    store = SweepStore(out)
+    store.parts_dir.mkdir()
+    (store.parts_dir / "part-garbage.parquet").write_bytes(b"PAR1 not really")
+    (store.parts_dir / ".part-x.parquet.123.tmp").write_bytes(b"half a file")
+    with pytest.warns(UserWarning, match="unreadable"):
+        df = sweep("cpu-ddr5", chain_file, ["memory.bandwidth=10GB/s,20GB/s"], output=out, workers=1)
+    assert df.attrs["computed"] == 2 and df[ERROR].isna().all()
+
+
+def test_second_sweep_into_the_same_file_refuses(tmp_path, chain_file):
+    out = tmp_path / "busy.parquet"
+    with SweepStore(out):
+        with pytest.raises(SweepBusy, match="another sweep is writing"):
+            sweep("cpu-ddr5", chain_file, ["memory.bandwidth=10GB/s,20GB/s"], output=out, workers=1)
+    assert not out.exists()
+    sweep("cpu-ddr5", chain_file, ["memory.bandwidth=10GB/s,20GB/s"], output=out, workers=1)
+    assert out.exists() and not SweepStore(out).lock_path.exists()
+
+
+# ----------------------------------------------------------------- SIGKILL
+
+
+def _cli(*args) -> list[str]:
+    return [sys.executable, "-m", "cimsim.commands.sweep", *args]
+
+
+def test_sigkill_then_rerun_finishes_each_point_once(tmp_path):
+    out = tmp_path / "bw.parquet"
+    args = ["cpu-ddr5", "gpu-hbm3", "-w", "lstm", "--param", "memory.bandwidth=25GB/s..3.2TB/s:log:64",
+            "--engine", "analytic", "--workers", "2", "--flush-every", "1", "-q", "-o", str(out)]
+    total = 128
+    parts = SweepStore(out).parts_dir
+    proc = subprocess.Popen(_cli(*args), start_new_session=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 40
+        while not (parts.is_dir() and any(parts.glob("part-*.parquet"))):
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, "no part file appeared"
+            time.sleep(0.02)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)  # the CLI, its forkserver and its workers
+        proc.communicate()
+    assert proc.returncode == -signal.SIGKILL
+    assert not out.exists(), "the sweep finished before the kill; the test did not interrupt it"
+    partial = SweepStore(out).load_done()
+    assert 0 < len(partial) < total
+
+    rerun = subprocess.run(_cli(*args), capture_output=True, text=True, timeout=120)
+    assert rerun.returncode == 0, rerun.stderr
+    m = re.search(r"(\d+) rows: (\d+) computed, (\d+) already done, (\d+) with errors", rerun.stdout)
+    rows, computed, reused, errors = map(int, m.groups())
+    assert (rows, errors) == (total, 0)
+    assert reused >= len(partial) and computed == total - reused and computed < total
+    df = pd.read_parquet(out)
+    assert len(df) == total and df[POINT_ID].is_unique
+    assert set(partial[POINT_ID]) <= set(df[POINT_ID])
+    assert df.groupby("architecture")["memory.bandwidth"].nunique().tolist() == [64, 64]
+    assert not parts.exists()
+    # more bandwidth never makes the LSTM slower
+    for _, g in df.groupby("architecture"):
+        lat = g.sort_values("memory.bandwidth")["latency_s"].to_numpy()
+        assert np.all(np.diff(lat) <= 1e-12 * lat[:-1]) and lat[0] > lat[-1]
+
+
+def _pids_below(root: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            state, ppid = stat.rsplit(")", 1)[1].split()[:2]
+            if state == "Z":
+                continue
+            children.setdefault(int(ppid), []).append(int(entry))
+    out, todo = [], [root]
+    while todo:
+        for c in children.get(todo.pop(), []):
+            out.append(c)
+            todo.append(c)
+    return out
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_lost_worker_is_replaced(chain_file):
+    killed = []
+
+    def kill_a_worker(_n):
+        if not killed:
+            me = os.getpid()
+            # grandchildren: pool workers forked by the forkserver (a direct child)
+            workers = [p for p in _pids_below(me) if p not in _pids_below_direct(me)]
+            os.kill(workers[0], signal.SIGKILL)
+            killed.append(workers[0])
+
+    df = sweep("cpu-ddr5", chain_file, ["memory.bandwidth=10GB/s..1TB/s:log:24"], workers=2,
+               chunk_size=1, on_rows=kill_a_worker)
+    assert killed
+    assert len(df) == 24 and df[POINT_ID].is_unique and df[ERROR].isna().all()
+
+
+def _pids_below_direct(root: int) -> set[int]:
+    return {p for p in _pids_below(root) if int(Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()[1]) == root}
+
+
+# ------------------------------------------------------------ Dask == local
+
+
+def test_dask_local_cluster_matches_local_processes(tmp_path, chain_file):
+    args = (["cpu-ddr5", "gpu-hbm3"], [chain_file, "tcn"], ["memory.bandwidth=10GB/s..1TB/s:log:3"])
+    local = sweep(*args, workers=2, output=tmp_path / "local.parquet")
+    dask = sweep(*args, scheduler="local:2", output=tmp_path / "dask.parquet")
+    assert dask.attrs["computed"] == len(dask) == 12
+    a = pd.read_parquet(tmp_path / "local.parquet").sort_values(POINT_ID).reset_index(drop=True)
+    b = pd.read_parquet(tmp_path / "dask.parquet").sort_values(POINT_ID).reset_index(drop=True)
+    pd.testing.assert_frame_equal(a, b)
+    assert a[ERROR].isna().all()
+
+
+# -------------------------------------------------------- des vs analytic
+
+
+def test_engines_agree_without_contention(chain_file):
+    params = ["memory.bandwidth=10GB/s..1TB/s:log:3"]
+    des = sweep(["cpu-ddr5", "gpu-hbm3"], chain_file, params, engine="des", workers=1)
+    ana = sweep(["cpu-ddr5", "gpu-hbm3"], chain_file, params, engine="analytic", workers=1)
+    assert des[ERROR].isna().all() and ana[ERROR].isna().all()
+    np.testing.assert_allclose(des["latency_s"], ana["latency_s"], rtol=1e-9)
+    np.testing.assert_allclose(des["energy_j"], ana["energy_j"], rtol=1e-9)
+
+
+def test_engines_differ_under_contention():
+    # hierarchical attention on a CIM machine: CIM matmuls and host ops overlap and share
+    # DRAM bandwidth; the DES serialises the shared bytes, the analytic bound does not.
+    kw = dict(workers=1)
+    des = sweep("sram-cim", "hier-attn", None, engine="des", **kw)
+    ana = sweep("sram-cim", "hier-attn", None, engine="analytic", **kw)
+    assert des["latency_s"].iloc[0] > ana["latency_s"].iloc[0] * (1 + 1e-3)
