@@ -26,10 +26,11 @@ LINK_DRAM, LINK_INTERCONNECT = 0, 1
 
 
 def servers_of(pl: Placement) -> np.ndarray:
-    """Engine server of each op: 0 processor, 1 PIM, 2+g the CIM arrays of matrix g."""
+    """Engine server of each op: 0 processor, 1 PIM, 2+g the CIM arrays of matrix g
+    (all CIM ops on server 2 when the matrices share re-programmed arrays)."""
     server = np.where(pl.unit == UNIT_PROCESSOR, 0, 1).astype(np.int64)
     cim = pl.unit == UNIT_CIM
-    server[cim] = 2 + pl.cim_group[cim]
+    server[cim] = 2 if pl.cim_shared else 2 + pl.cim_group[cim]
     return server
 
 

@@ -63,7 +63,7 @@ class Processor(_Strict):
     sram: OnChipMemory = Field(description="Last-level on-chip SRAM (LLC / L2 / shared memory).")
     static_power: Watts = Field(description="Leakage and uncore power while the run lasts.")
     op_overhead: Seconds = Field(
-        default=0.0,
+        default="0 s",
         description="Fixed dispatch cost per op (kernel launch, thread fork/join).",
     )
 
@@ -190,7 +190,7 @@ class PIM(_Strict):
         ge=1,
         description="Largest activation row count (batch x steps) treated as GEMV-shaped.",
     )
-    static_power: Watts = Field(default=0.0, description="Idle power of all units.")
+    static_power: Watts = Field(default="0 W", description="Idle power of all units.")
 
 
 class Interconnect(_Strict):

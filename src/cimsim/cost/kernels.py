@@ -177,7 +177,8 @@ def _cost_kernel(unit, macs, vec, rows, k, n, wbytes, ain, aout, w_dram, a_dram,
             energy[i, E_CIM_ARRAY] = rows[i] * k[i] * phys_cols[i] * slices * prm[P_E_CELL]
             energy[i, E_CIM_DIGITAL] = conv * prm[P_E_SHIFT] + (ain[i] + aout[i]) * prm[P_BUF_E]
             if reprog[i]:
-                energy[i, E_CIM_WRITE] = rounds[i] * k[i] * phys_cols[i] * prm[P_E_WRITE]
+                # every cell of the matrix is written once per execution, whatever the rounds
+                energy[i, E_CIM_WRITE] = k[i] * phys_cols[i] * prm[P_E_WRITE]
             energy[i, E_LINK] = lb * 8.0 * prm[P_LINK_E_BIT]
             energy[i, E_DRAM] = wq * 8.0 * prm[P_DRAM_E_BIT]
             array_s[i] = arrays[i] * t
@@ -248,7 +249,7 @@ def cost_reference(pl: Placement, arch: Architecture, dtype_names) -> CostTable:
     e[:, E_CIM_DAC] = np.where(cim, rows * k * ct * slices * prm[P_E_DAC], 0.0)
     e[:, E_CIM_ARRAY] = np.where(cim, rows * k * pc * slices * prm[P_E_CELL], 0.0)
     e[:, E_CIM_DIGITAL] = np.where(cim, conv * prm[P_E_SHIFT] + (ain + aout) * prm[P_BUF_E], 0.0)
-    e[:, E_CIM_WRITE] = np.where(cim & reprog, rounds * k * pc * prm[P_E_WRITE], 0.0)
+    e[:, E_CIM_WRITE] = np.where(cim & reprog, k * pc * prm[P_E_WRITE], 0.0)
     link = np.where(cim, ain + aout + wq, 0.0)
     e[:, E_LINK] = link * 8.0 * prm[P_LINK_E_BIT]
     e[:, E_PIM] = np.where(pim, macs * prm[P_PIM_E_MAC] + wb * 8.0 * prm[P_PIM_E_BIT], 0.0)

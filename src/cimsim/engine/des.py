@@ -17,7 +17,9 @@ An op
     are done, its fixed ``latency_s`` elapses; then it completes.
 
 For speed the simulation is driven by SimPy events with callbacks rather
-than one generator process per op: an op costs one to three events.
+than one generator process per op: an op costs one event (compute and latency
+together) or, when it moves bytes over a link, the link's completion event
+plus one for whatever compute or latency remains after it.
 """
 
 from __future__ import annotations
@@ -183,32 +185,35 @@ def simulate_dag(
         if ready[s] and not busy[s]:
             launch(s)
 
-    def on_work_done(i: int) -> None:
-        lat = latency_l[i]
-        ev = timeout(lat, i)
-        ev.callbacks.append(on_complete)
+    compute_end = [0.0] * n
 
     def on_part(ev) -> None:
+        # a transfer finished; the op's compute runs on its own server for a
+        # fixed time, so it needs no event of its own: it ends at compute_end
         i = ev._value
         pending[i] -= 1
         if pending[i] == 0:
-            on_work_done(i)
+            now = env._now
+            delay = (compute_end[i] - now if compute_end[i] > now else 0.0) + latency_l[i]
+            if delay > 0.0:
+                timeout(delay, i).callbacks.append(on_complete)
+            else:
+                on_complete(_Done(i))
 
     def launch(s: int) -> None:
         i = heappop(ready[s])
         busy[s] = True
-        start_l[i] = env._now
+        now = env._now
+        start_l[i] = now
         transfers = nz_links[i]
         if not transfers:
             # compute and latency in one event
             timeout(total_l[i], i).callbacks.append(on_complete)
             return
-        c = compute_l[i]
-        pending[i] = len(transfers) + (1 if c > 0.0 else 0)
+        compute_end[i] = now + compute_l[i]
+        pending[i] = len(transfers)
         for link, nbytes in transfers:
             link.start(i, nbytes, on_part)
-        if c > 0.0:
-            timeout(c, i).callbacks.append(on_part)
 
     for i in range(n):
         if indeg_l[i] == 0:

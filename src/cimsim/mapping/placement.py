@@ -69,7 +69,10 @@ class Placement:
     cim_reprogram: np.ndarray  # bool, the op (re)programs its arrays before running
     weights_on_chip: bool = False
     cim_arrays_needed: int = 0  # arrays to hold every CIM weight at once
-    cim_groups: int = 0  # distinct CIM weight matrices (each one an engine server)
+    cim_groups: int = 0  # distinct CIM weight matrices
+    #: the CIM weights do not all fit: matrices share (and re-program) the same
+    #: arrays, so CIM ops run one at a time instead of one server per matrix
+    cim_shared: bool = False
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -181,6 +184,7 @@ def _place_cim(arch: Architecture, p: Placement, group_arrays: list[int]) -> Non
             "matrices; programmed once before the run (not charged)"
         )
         return
+    p.cim_shared = True
     # LRU cache of matrices over program order
     resident: OrderedDict[int, int] = OrderedDict()
     used = 0

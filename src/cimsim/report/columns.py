@@ -25,7 +25,7 @@ ENERGY_COMPONENTS: tuple[str, ...] = (
 UTILIZATIONS: tuple[str, ...] = (
     "mac",  # achieved processor MACs / (peak MAC rate x latency)
     "processor_busy",  # time the processor runs an op / latency
-    "dram_bw",  # bytes moved over the memory bus / (effective bandwidth x latency)
+    "dram_bw",  # bytes moved over the memory bus / (peak bandwidth x latency); at most memory.sustained_fraction
     "cim_arrays",  # array-seconds busy / (arrays x latency)
     "pim",  # PIM MACs / (peak PIM MAC rate x latency)
     "interconnect_bw",  # bytes over the host<->CIM link / (bandwidth x latency)

@@ -67,7 +67,8 @@ def workload_from_dict(data: Any, source: str = "<workload>") -> Workload:
         fail("expected a JSON object at the top level")
     if data.get("format") != FORMAT:
         fail(f"'format' is {data.get('format')!r}; a cimsim workload file has format '{FORMAT}'")
-    if data.get("version") != VERSION:
+    version = data.get("version")
+    if type(version) is not int or version != VERSION:
         fail(
             f"workload file version {data.get('version')!r} is not supported; this cimsim reads "
             f"version {VERSION} (regenerate the file with `cimsim workload` or `cimsim trace`)"
@@ -78,6 +79,11 @@ def workload_from_dict(data: Any, source: str = "<workload>") -> Workload:
     unknown = set(data) - {"format", "version", "name", "metadata", "tensors", "ops"}
     if unknown:
         fail(f"unknown top-level keys {sorted(unknown)}")
+    for key in ("tensors", "ops"):
+        if not isinstance(data[key], list):
+            fail(f"'{key}' must be a list, got {type(data[key]).__name__}")
+    if not isinstance(data.get("metadata", {}), dict):
+        fail(f"'metadata' must be an object, got {type(data['metadata']).__name__}")
     tensors = []
     for i, t in enumerate(data["tensors"]):
         if not isinstance(t, dict) or set(t) != _TENSOR_KEYS:

@@ -1,0 +1,199 @@
+"""The command line (`cimsim run`, `cimsim compare`) through click's CliRunner."""
+
+from __future__ import annotations
+
+import csv
+import re
+import json
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from cimsim import bundled
+from cimsim.cli import main
+from cimsim.report.columns import BOUNDS, RESULT_COLUMNS
+
+# bundled LSTM: 2 layers, 100 steps, batch 1, 4 gates, I = H = 2048
+LSTM_MACS = 2 * 100 * 4 * 2048 * (2048 + 2048)
+
+
+def invoke(*args):
+    # a wide terminal so rich does not fold op names in tables
+    return CliRunner(env={"COLUMNS": "200"}).invoke(main, [str(a) for a in args])
+
+
+def assert_clean_error(res, *needles):
+    assert res.exit_code != 0, res.output
+    assert "Traceback" not in res.output
+    assert res.exception is None or isinstance(res.exception, SystemExit), repr(res.exception)
+    lines = [ln for ln in res.output.splitlines() if ln.strip()]
+    errors = [ln for ln in lines if ln.startswith("Error")]
+    assert len(errors) == 1, res.output
+    for n in needles:
+        assert n in errors[0], (n, errors[0])
+    return errors[0]
+
+
+@pytest.fixture(scope="module")
+def lstm_json():
+    res = invoke("run", "cpu-ddr5", "lstm", "--json")
+    assert res.exit_code == 0, res.output
+    return json.loads(res.output)
+
+
+def test_run_json_fields(lstm_json):
+    d = lstm_json
+    for key in ("latency_s", "energy_j", "energy_breakdown_j", "utilization", "bound",
+                "critical_path_s", "macs", "ops"):
+        assert key in d, key
+    assert d["macs"] == LSTM_MACS
+    assert d["workload"] == "lstm" and d["architecture"] == "cpu-ddr5" and d["engine"] == "des"
+    assert d["latency_s"] > 0 and d["energy_j"] > 0
+    assert sum(d["energy_breakdown_j"].values()) == pytest.approx(d["energy_j"], rel=1e-12)
+    assert all(0 <= v <= 1 for v in d["utilization"].values())
+    assert d["bound"] in BOUNDS
+    assert d["latency_s"] >= d["critical_path_s"] * (1 - 1e-9)
+
+
+def test_run_json_analytic_engine():
+    res = invoke("run", "gpu-hbm3", "gru", "--json", "--engine", "analytic")
+    assert res.exit_code == 0, res.output
+    d = json.loads(res.output)
+    assert d["engine"] == "analytic"
+    assert d["macs"] == 100 * 3 * 1024 * (1024 + 1024)  # GRU: T * 3H * (I + H)
+
+
+def test_run_accepts_file_paths():
+    cfg = bundled.configs_dir() / "gpu-hbm3.yaml"
+    wl = bundled.workloads_dir() / "gru.json"
+    res = invoke("run", cfg, wl, "--json")
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.output)["architecture"] == "gpu-hbm3"
+
+
+def test_run_human_output_has_units():
+    res = invoke("run", "gpu-hbm3", "gru")
+    assert res.exit_code == 0, res.output
+    out = res.output
+    assert "latency" in out and "energy" in out and "bound" in out
+    # every number carries its unit, with an SI prefix where needed: "1.254 ms", "3.1 mJ", "12.0 %"
+    assert re.search(r"latency\s+[\d.]+ [mµn]?s\b", out), out
+    assert re.search(r"energy\s+[\d.]+ [mµn]?J\b", out), out
+    assert re.search(r"[\d.]+ %", out), out
+    assert "utilization" in out
+
+
+def test_run_placement_lists_ops():
+    res = invoke("run", "rram-cim", "gru", "--placement")
+    assert res.exit_code == 0, res.output
+    assert "placement" in res.output
+    # GRU ops by name: layer 0 input projection and last step's recurrent matmul
+    assert "l0.xproj" in res.output and "l0.t99.hproj" in res.output
+    assert "cim" in res.output and "processor" in res.output
+
+
+def test_run_trace_writes_trace_events(tmp_path):
+    out = tmp_path / "trace.json"
+    res = invoke("run", "gpu-hbm3", "gru", "--trace", out, "--json")
+    assert res.exit_code == 0, res.output
+    d = json.loads(out.read_text())
+    events = d["traceEvents"]
+    ops = [e for e in events if e["ph"] == "X"]
+    meta = [e for e in events if e["ph"] == "M"]
+    assert len(ops) == json.loads(res.output)["ops"]
+    for e in ops:
+        assert {"name", "ph", "pid", "tid", "ts", "dur"} <= set(e)
+        assert e["ts"] >= 0 and e["dur"] >= 0
+    assert any(e["name"] == "process_name" for e in meta)
+    latency_us = json.loads(res.output)["latency_s"] * 1e6
+    assert max(e["ts"] + e["dur"] for e in ops) == pytest.approx(latency_us, rel=1e-9)
+
+
+def test_compare_writes_csv(tmp_path):
+    out = tmp_path / "out.csv"
+    res = invoke("compare", "-w", "lstm", "-w", "hier-attn", "cpu-ddr5", "rram-cim", "-o", out)
+    assert res.exit_code == 0, res.output
+    assert "wrote 4 rows" in res.output
+    with out.open() as f:
+        reader = csv.DictReader(f)
+        assert tuple(reader.fieldnames) == RESULT_COLUMNS
+        rows = list(reader)
+    assert len(rows) == 4
+    assert [(r["workload"], r["architecture"]) for r in rows] == [
+        ("lstm", "cpu-ddr5"), ("lstm", "rram-cim"), ("hier-attn", "cpu-ddr5"), ("hier-attn", "rram-cim")]
+    assert int(rows[0]["macs"]) == LSTM_MACS
+    assert float(rows[1]["dram_bytes"]) < float(rows[0]["dram_bytes"])  # CIM keeps weights
+
+
+# --------------------------------------------------------------------------- errors
+def test_missing_config_file(tmp_path):
+    missing = tmp_path / "nope.yaml"
+    res = invoke("run", missing, "lstm")
+    assert_clean_error(res, "nope.yaml")
+
+
+def test_unknown_bundled_workload_name():
+    res = invoke("run", "cpu-ddr5", "no-such-workload")
+    assert_clean_error(res, "no-such-workload", "lstm")
+
+
+def test_bad_config_unknown_key(tmp_path):
+    d = yaml.safe_load((bundled.configs_dir() / "cpu-ddr5.yaml").read_text())
+    d["processor"]["turbo"] = True
+    p = tmp_path / "bad.yaml"
+    p.write_text(yaml.safe_dump(d))
+    res = invoke("run", p, "gru")
+    assert_clean_error(res, str(p), "turbo")
+
+
+def test_bad_config_not_yaml(tmp_path):
+    p = tmp_path / "broken.yaml"
+    p.write_text("processor: [unclosed\n")
+    res = invoke("run", p, "gru")
+    assert "Traceback" not in res.output
+    assert res.exit_code != 0
+
+
+def test_bad_workload_file(tmp_path):
+    p = tmp_path / "bad.json"
+    d = json.loads((bundled.workloads_dir() / "gru.json").read_text())
+    d["version"] = 99
+    p.write_text(json.dumps(d))
+    res = invoke("run", "cpu-ddr5", p)
+    assert_clean_error(res, str(p), "version 99")
+
+
+def test_workload_file_not_json(tmp_path):
+    p = tmp_path / "bad.json"
+    p.write_text("not json")
+    res = invoke("run", "cpu-ddr5", p)
+    assert_clean_error(res, str(p), "not valid JSON")
+
+
+def test_unknown_engine():
+    res = invoke("run", "cpu-ddr5", "gru", "--engine", "warp")
+    assert res.exit_code == 2
+    assert "Traceback" not in res.output
+    assert "warp" in res.output
+
+
+def test_compare_bad_config(tmp_path):
+    missing = tmp_path / "nope.yaml"
+    res = invoke("compare", "-w", "gru", missing)
+    assert_clean_error(res, "nope.yaml")
+
+
+def test_mapping_error_is_clean(tmp_path):
+    # a processor without a bf16 rate cannot run a bf16 workload: one clear line
+    d = yaml.safe_load((bundled.configs_dir() / "cpu-ddr5.yaml").read_text())
+    del d["processor"]["macs_per_cycle_per_core"]["bf16"]
+    cfg = tmp_path / "no-bf16.yaml"
+    cfg.write_text(yaml.safe_dump(d))
+    from cimsim.workload import save_workload
+    from cimsim.workload.generators import lstm
+
+    wl = tmp_path / "bf16.json"
+    save_workload(lstm(8, 8, 1, steps=2, dtype="bf16"), wl)
+    res = invoke("run", cfg, wl)
+    assert_clean_error(res, "bf16")

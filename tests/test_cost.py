@@ -1,0 +1,376 @@
+"""Cost model: the numba kernel against its NumPy reference, and closed-form golden cases.
+
+Golden values are arithmetic on the round-number fixtures of conftest.py
+(4 cores x 1 GHz x 8 fp32 MAC = 32 GMAC/s, DRAM 10 GB/s + 100 ns, SRAM 1 MiB
+at 1 TB/s; CIM 128x128 arrays, 2 bits/cell, 8-bit weights and inputs, 1-bit
+DAC, one 1.28 GS/s ADC per array, 100 ns read; link 100 GB/s + 10 ns), written
+out here, never copied from the code's output.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+
+import numpy as np
+import pytest
+
+from cimsim import bundled
+from cimsim.config import load_architecture
+from cimsim.cost.kernels import ENERGY_COLUMNS, compute_costs, cost_reference
+from cimsim.mapping.placement import UNIT_CIM, UNIT_PIM, UNIT_PROCESSOR, place
+from cimsim.simulate import simulate
+from cimsim.workload import Op, Tensor, Workload, load_workload
+from cimsim.workload.generators import hier_attn, lstm, tcn, transformer
+
+from conftest import ROUND_CIM, ROUND_LINK, gemv_workload, make_arch
+
+pJ = 1e-12
+MiB = 1024 * 1024
+
+
+# --------------------------------------------------------------------------- kernel == reference
+@functools.lru_cache(maxsize=None)
+def _workload(name: str):
+    return load_workload(bundled.workloads_dir() / f"{name}.json")
+
+
+@functools.lru_cache(maxsize=None)
+def _arch(name: str):
+    return load_architecture(bundled.configs_dir() / f"{name}.yaml")
+
+
+def _assert_kernel_matches_reference(wl, arch):
+    pl = place(wl, arch)
+    dtypes = [wl.tensors[op.outputs[0]].dtype for op in wl.ops]
+    got = compute_costs(pl, arch, dtypes)
+    ref = cost_reference(pl, arch, dtypes)
+    for field in ("compute_s", "latency_s", "dram_bytes", "link_bytes", "sram_bytes", "energy",
+                  "cim_array_s"):
+        np.testing.assert_allclose(getattr(got, field), getattr(ref, field), rtol=1e-12, atol=0,
+                                   err_msg=f"{wl.name} on {arch.name}: {field}")
+    return pl
+
+
+_CONFIGS = [p.stem for p in bundled.config_paths()]
+_WORKLOADS = [
+    pytest.param(p.stem, marks=pytest.mark.slow) if p.stem == "hier-attn-stream" else p.stem
+    for p in bundled.workload_paths()
+]
+
+
+def test_bundled_lists_are_not_empty():
+    assert len(_CONFIGS) >= 5 and len(_WORKLOADS) >= 6
+
+
+@pytest.mark.parametrize("config", _CONFIGS)
+@pytest.mark.parametrize("workload", _WORKLOADS)
+def test_kernel_equals_reference_on_bundled(workload, config):
+    _assert_kernel_matches_reference(_workload(workload), _arch(config))
+
+
+def _tiny_cim_arch(arrays: int):
+    cim = copy.deepcopy(ROUND_CIM)
+    cim["arrays"] = arrays
+    return make_arch(name=f"cim-{arrays}", cim=cim, interconnect=dict(ROUND_LINK))
+
+
+@pytest.mark.parametrize("arrays", [1, 4, 40, 4096])
+@pytest.mark.parametrize("wl", [
+    lstm(96, 64, 2, steps=3),
+    hier_attn(16, d_model=32, heads=2, window=4),
+    transformer(8, d_model=32, heads=2, ffn=64),
+    tcn(8, channels=32, kernel=3, layers=2),
+], ids=["lstm", "hier-attn", "transformer", "tcn"])
+def test_kernel_equals_reference_with_reprogramming(wl, arrays):
+    # few arrays force the LRU and rounds branches the bundled configs never reach
+    pl = _assert_kernel_matches_reference(wl, _tiny_cim_arch(arrays))
+    if arrays == 1:
+        assert pl.cim_reprograms > 0
+
+
+# --------------------------------------------------------------------------- processor goldens
+def test_gemv_streams_weights_from_dram(round_arch):
+    # 4 MiB of fp32 weights > 1 MiB SRAM: every use streams them at 10 GB/s
+    w = gemv_workload(1024, 1024)
+    r = simulate(round_arch, w)
+    weight_bytes = 4 * 1024 * 1024
+    assert r.weights_on_chip is False
+    assert r.dram_bytes == weight_bytes  # activations (2 x 4 KiB) stay on chip
+    assert r.latency_s == pytest.approx(weight_bytes / 10e9 + 100e-9, rel=1e-12)
+    assert r.bound == "memory"
+    e = r.energy_breakdown_j
+    assert e["dram"] == pytest.approx(weight_bytes * 8 * 10 * pJ, rel=1e-12)
+    assert e["compute"] == pytest.approx(1024 * 1024 * 4 * pJ, rel=1e-12)
+    # SRAM: weights + 4 KiB input + 4 KiB output pass through it, 1 pJ/B
+    assert e["sram"] == pytest.approx((weight_bytes + 2 * 4096) * 1 * pJ, rel=1e-12)
+    assert e["static"] == pytest.approx(1.0 * (weight_bytes / 10e9 + 100e-9), rel=1e-12)
+    assert r.utilization["mac"] == pytest.approx(
+        1024 * 1024 / 32e9 / (weight_bytes / 10e9 + 100e-9), rel=1e-12)
+
+
+def test_gemv_analytic_equals_des(round_arch):
+    w = gemv_workload(1024, 1024)
+    des = simulate(round_arch, w, engine="des")
+    ana = simulate(round_arch, w, engine="analytic")
+    assert ana.latency_s == pytest.approx(des.latency_s, rel=1e-12)
+
+
+@pytest.mark.parametrize("m, dram_bytes", [
+    # 256 x 256 fp32 weights (256 KiB) fit the SRAM: read once from DRAM.
+    # m=512: activations 512*256*4 in + out = 1 MiB <= SRAM -> on chip
+    (512, 256 * 256 * 4),
+    # m=1024: activations 2 MiB > SRAM -> both in and out through DRAM
+    (1024, 256 * 256 * 4 + 2 * 1024 * 256 * 4),
+])
+def test_compute_bound_gemm(round_arch, m, dram_bytes):
+    w = gemv_workload(256, 256, rows=m, name="gemm")
+    r = simulate(round_arch, w)
+    macs = m * 256 * 256
+    assert r.macs == macs
+    assert r.weights_on_chip is True
+    assert r.dram_bytes == dram_bytes
+    assert dram_bytes / 10e9 < macs / 32e9  # compute dominates the transfer
+    assert r.latency_s == pytest.approx(macs / 32e9 + 100e-9, rel=1e-12)
+    assert r.bound == "compute"
+    assert r.utilization["mac"] == pytest.approx((macs / 32e9) / (macs / 32e9 + 100e-9), rel=1e-12)
+    assert r.energy_breakdown_j["compute"] == pytest.approx(macs * 4 * pJ, rel=1e-12)
+    assert r.energy_breakdown_j["dram"] == pytest.approx(dram_bytes * 8 * 10 * pJ, rel=1e-12)
+
+
+def test_weight_reused_on_chip_reads_dram_once(round_arch):
+    # the same 256 KiB weight used by two chained matmuls: only the first reads DRAM
+    k = 256
+    wl = Workload("reuse", [
+        Tensor("x", (1, k), "fp32", "input"),
+        Tensor("W", (k, k), "fp32", "weight"),
+        Tensor("y1", (1, k), "fp32", "activation"),
+        Tensor("y2", (1, k), "fp32", "activation"),
+    ], [
+        Op("mm1", "matmul", ("x", "W"), ("y1",), m=1, k=k, n=k, weight="W"),
+        Op("mm2", "matmul", ("y1", "W"), ("y2",), m=1, k=k, n=k, weight="W"),
+    ])
+    r = simulate(round_arch, wl)
+    assert r.dram_bytes == k * k * 4
+    # op 1 streams 256 KiB (+100 ns); op 2 is SRAM-bound: (256 KiB + 2 KiB) / 1 TB/s
+    t1 = k * k * 4 / 10e9 + 100e-9
+    t2 = max(k * k / 32e9, (k * k * 4 + 2 * k * 4) / 1e12)
+    assert r.latency_s == pytest.approx(t1 + t2, rel=1e-12)
+
+
+def test_vector_op_time_and_energy(round_arch):
+    # 2^20 fp32 elements of relu (1 op/element) at 4 x 1 GHz x 8 = 32 Gop/s;
+    # 4 MiB in + 4 MiB out > SRAM -> through DRAM (8 MiB at 10 GB/s dominates)
+    n = 1 << 20
+    wl = Workload("relu", [Tensor("x", (n,), "fp32", "input"), Tensor("y", (n,), "fp32", "activation")],
+                  [Op("r", "elementwise", ("x",), ("y",), fn="relu")])
+    r = simulate(round_arch, wl)
+    assert r.dram_bytes == 2 * 4 * n
+    assert r.latency_s == pytest.approx(2 * 4 * n / 10e9 + 100e-9, rel=1e-12)
+    assert r.energy_breakdown_j["compute"] == pytest.approx(n * 1 * pJ, rel=1e-12)
+    assert r.macs == 0
+
+
+# --------------------------------------------------------------------------- CIM goldens
+def test_cim_tiling_of_k128_n64(cim_arch):
+    # 64 weights of 8 bits at 2 bits/cell -> 64 * 8 / 2 = 256 physical columns
+    # -> 2 column tiles of 128; k = 128 -> 1 row tile; 2 arrays
+    pl = place(gemv_workload(128, 64), cim_arch)
+    assert pl.unit.tolist() == [UNIT_CIM]
+    assert (pl.cim_row_tiles[0], pl.cim_col_tiles[0], pl.cim_phys_cols[0]) == (1, 2, 256)
+    assert pl.cim_arrays[0] == 2
+    assert pl.cim_rounds[0] == 1
+    assert pl.cim_reprograms == 0
+    assert pl.cim_arrays_needed == 2
+
+
+@pytest.mark.parametrize("rows", [1, 4])
+def test_cim_mvm_golden(cim_arch, rows):
+    k, n = 128, 64
+    r = simulate(cim_arch, gemv_workload(k, n, rows=rows))
+    slices = 8 / 1  # 8 input bits, 1-bit DAC
+    t_slice = max(100e-9, 128 / 1 / 1.28e9)  # read 100 ns vs 128 columns through 1 ADC
+    assert t_slice == pytest.approx(100e-9, rel=1e-12)
+    mvm_s = rows * slices * t_slice
+    # over the link: inputs quantized to 8 bits (rows*k B) in, fp32 outputs (rows*n*4 B) out
+    link_bytes = rows * k * 8 / 8 + rows * n * 4
+    assert link_bytes / 100e9 < mvm_s
+    expected = mvm_s + 10e-9  # work, then the link latency
+    assert r.latency_s == pytest.approx(expected, rel=1e-12)
+    assert r.dram_bytes == 0
+    assert r.ops_per_unit == {"processor": 0, "cim": 1, "pim": 0}
+    row_tiles, col_tiles, phys_cols = 1, 2, 256
+    e = r.energy_breakdown_j
+    conversions = rows * row_tiles * phys_cols * slices
+    assert e["cim_adc"] == pytest.approx(conversions * 2 * pJ, rel=1e-12)
+    assert e["cim_dac"] == pytest.approx(rows * k * col_tiles * slices * 0.5 * pJ, rel=1e-12)
+    assert e["cim_array"] == pytest.approx(rows * k * phys_cols * slices * 0.01 * pJ, rel=1e-12)
+    assert e["cim_digital"] == pytest.approx(conversions * 0.1 * pJ + link_bytes * 1 * pJ, rel=1e-12)
+    assert e["interconnect"] == pytest.approx(link_bytes * 8 * 1 * pJ, rel=1e-12)
+    assert e["cim_write"] == 0.0
+    assert e["static"] == pytest.approx(1.0 * expected, rel=1e-12)  # processor 1 W, CIM 0 W
+    # 2 of 64 arrays busy for the MVM time
+    assert r.utilization["cim_arrays"] == pytest.approx(2 * mvm_s / 64 / expected, rel=1e-12)
+
+
+def test_cim_link_bound_mvm():
+    # a slow link (100 MB/s): the transfer of inputs and outputs dominates the MVM
+    cim = copy.deepcopy(ROUND_CIM)
+    arch = make_arch(name="slow-link", cim=cim,
+                     interconnect={"bandwidth": "100 MB/s", "latency": "10 ns", "energy_per_bit": "1 pJ/bit"})
+    k, n = 128, 64
+    r = simulate(arch, gemv_workload(k, n))
+    link_bytes = k * 1 + n * 4
+    assert link_bytes / 1e8 > 8 * 100e-9
+    assert r.latency_s == pytest.approx(link_bytes / 1e8 + 10e-9, rel=1e-12)
+
+
+def _big_cim_case():
+    # k = 512 -> 4 row tiles; n = 2048 -> 2048 * 8 / 2 = 8192 phys cols -> 64 col tiles:
+    # 256 arrays on a 64-array CIM -> 4 rounds, re-programming every round
+    return 512, 2048, 8192, 4
+
+
+def test_cim_rounds_placement(cim_arch):
+    k, n, phys_cols, rounds = _big_cim_case()
+    pl = place(gemv_workload(k, n), cim_arch)
+    assert pl.cim_arrays_needed == 4 * 64
+    assert pl.cim_rounds[0] == rounds
+    assert pl.cim_arrays[0] == 64
+    assert bool(pl.cim_reprogram[0]) is True
+    assert pl.cim_reprograms == 1
+
+
+def test_cim_rounds_time_bytes(cim_arch):
+    k, n, phys_cols, rounds = _big_cim_case()
+    r = simulate(cim_arch, gemv_workload(k, n))
+    weight_bytes = k * n * 8 / 8  # 8-bit weights read from DRAM to program the arrays
+    assert r.dram_bytes == weight_bytes
+    assert r.cim_reprograms == 1
+    # per round: the MVM (8 slices x 100 ns) and programming 128 rows x 1 us
+    compute = rounds * 1 * 8 * 100e-9 + rounds * 128 * 1e-6
+    link = (k * 1 + n * 4 + weight_bytes) / 100e9
+    dram = weight_bytes / 10e9
+    assert max(link, dram) < compute
+    assert r.latency_s == pytest.approx(compute + 10e-9 + 100e-9, rel=1e-12)
+    assert r.energy_breakdown_j["dram"] == pytest.approx(weight_bytes * 8 * 10 * pJ, rel=1e-12)
+    # ADC conversions do not depend on rounds: every column read once per input row
+    assert r.energy_breakdown_j["cim_adc"] == pytest.approx(1 * 4 * phys_cols * 8 * 2 * pJ, rel=1e-12)
+
+
+def test_cim_rounds_write_energy_counts_each_cell_once(cim_arch):
+    # regression: the write energy was once charged `rounds` times over
+    # (rounds * k * phys_cols): each round programs only 1/rounds of the matrix
+    k, n, phys_cols, rounds = _big_cim_case()
+    r = simulate(cim_arch, gemv_workload(k, n))
+    cells = k * phys_cols  # 512 * 8192 = 256 arrays x 128 x 128 cells
+    assert cells == 256 * 128 * 128
+    assert r.energy_breakdown_j["cim_write"] == pytest.approx(cells * 10 * pJ, rel=1e-12)
+
+
+def _two_matrix_pingpong():
+    # A: 384 x 512 -> 3 row tiles x (512*8/2/128 = 16) col tiles = 48 arrays
+    # B: 512 x 384 -> 4 row tiles x (384*8/2/128 = 12) col tiles = 48 arrays
+    # both: 96 > 64 arrays, so A B A B evicts every time (LRU)
+    t = [Tensor("x", (1, 384), "fp32", "input"),
+         Tensor("A", (384, 512), "fp32", "weight"), Tensor("B", (512, 384), "fp32", "weight")]
+    ops = []
+    prev = "x"
+    for i, (wname, k, n) in enumerate([("A", 384, 512), ("B", 512, 384)] * 2):
+        t.append(Tensor(f"y{i}", (1, n), "fp32", "activation"))
+        ops.append(Op(f"mm{i}", "matmul", (prev, wname), (f"y{i}",), m=1, k=k, n=n, weight=wname))
+        prev = f"y{i}"
+    return Workload("pingpong", t, ops)
+
+
+def test_cim_lru_reprograms(cim_arch):
+    wl = _two_matrix_pingpong()
+    r = simulate(cim_arch, wl)
+    assert r.cim_arrays_needed == 96
+    assert r.cim_reprograms == 4
+    # each reprogram reads k*n bytes of 8-bit weights from DRAM
+    assert r.dram_bytes == 2 * (384 * 512) + 2 * (512 * 384)
+    # each reprogram writes every cell of its matrix once: k * phys_cols cells x 10 pJ
+    cells_a = 384 * (512 * 8 // 2)
+    cells_b = 512 * (384 * 8 // 2)
+    assert r.energy_breakdown_j["cim_write"] == pytest.approx(2 * (cells_a + cells_b) * 10 * pJ, rel=1e-12)
+
+
+def test_cim_all_fit_no_reprogram():
+    cim = copy.deepcopy(ROUND_CIM)
+    cim["arrays"] = 96
+    arch = make_arch(name="cim-96", cim=cim, interconnect=dict(ROUND_LINK))
+    r = simulate(arch, _two_matrix_pingpong())
+    assert r.cim_reprograms == 0
+    assert r.dram_bytes == 0
+    assert r.energy_breakdown_j["cim_write"] == 0.0
+
+
+# --------------------------------------------------------------------------- PIM goldens
+def _pim_arch(per_unit_bw: str, macs_per_cycle: float = 2, max_rows: int = 1):
+    # 2 channels (ROUND_ARCH) x 4 units x 2 MAC/cycle x 1 GHz = 16 GMAC/s
+    return make_arch(name="round-pim", pim={
+        "units_per_channel": 4, "clock": "1 GHz", "macs_per_cycle": macs_per_cycle,
+        "internal_bandwidth": per_unit_bw, "energy_per_mac": "1 pJ", "energy_per_bit": "0.5 pJ/bit",
+        "max_rows": max_rows, "static_power": "2 W",
+    })
+
+
+def test_pim_gemv_bandwidth_bound():
+    arch = _pim_arch("2 GB/s")  # 8 units x 2 GB/s = 16 GB/s inside the banks
+    w = gemv_workload(1024, 1024)
+    pl = place(w, arch)
+    assert pl.unit.tolist() == [UNIT_PIM]
+    r = simulate(arch, w)
+    weight_bytes = 4 * 1024 * 1024
+    macs = 1024 * 1024
+    compute = max(macs / 16e9, weight_bytes / 16e9)
+    assert compute == weight_bytes / 16e9
+    assert r.latency_s == pytest.approx(compute + 100e-9, rel=1e-12)
+    assert r.dram_bytes == 2 * 4096  # input and output vectors over the external bus
+    assert r.energy_breakdown_j["pim"] == pytest.approx(macs * 1 * pJ + weight_bytes * 8 * 0.5 * pJ,
+                                                        rel=1e-12)
+    assert r.energy_breakdown_j["dram"] == pytest.approx(2 * 4096 * 8 * 10 * pJ, rel=1e-12)
+    assert r.energy_breakdown_j["static"] == pytest.approx((1 + 2) * r.latency_s, rel=1e-12)
+    assert r.utilization["pim"] == pytest.approx(macs / 16e9 / r.latency_s, rel=1e-12)
+
+
+def test_pim_gemv_compute_bound():
+    arch = _pim_arch("1 TB/s", macs_per_cycle=0.5)  # 2 x 4 x 0.5 x 1 GHz = 4 GMAC/s
+    w = gemv_workload(1024, 1024)
+    r = simulate(arch, w)
+    macs = 1024 * 1024
+    assert r.latency_s == pytest.approx(macs / 4e9 + 100e-9, rel=1e-12)
+
+
+def test_gemm_above_pim_max_rows_goes_to_processor():
+    arch = _pim_arch("2 GB/s", max_rows=1)
+    pl = place(gemv_workload(1024, 1024, rows=2), arch)
+    assert pl.unit.tolist() == [UNIT_PROCESSOR]
+    pl = place(gemv_workload(1024, 1024, rows=2), _pim_arch("2 GB/s", max_rows=2))
+    assert pl.unit.tolist() == [UNIT_PIM]
+
+
+def test_energy_columns_match_report():
+    from cimsim.report.columns import ENERGY_COMPONENTS
+    assert tuple(ENERGY_COMPONENTS) == ENERGY_COLUMNS + ("static",)
+
+
+# --------------------------------------------------------------------------- config defaults
+def test_pim_static_power_may_be_omitted():
+    # regression: a bare 0.0 default was rejected by its own unit validator
+    arch = make_arch(name="pim-no-static", pim={
+        "units_per_channel": 4, "clock": "1 GHz", "macs_per_cycle": 2,
+        "internal_bandwidth": "2 GB/s", "energy_per_mac": "1 pJ", "energy_per_bit": "0.5 pJ/bit"})
+    assert arch.pim.static_power == 0.0
+    assert arch.pim.max_rows == 1
+
+
+def test_processor_op_overhead_may_be_omitted():
+    # regression: a bare 0.0 default was rejected by its own unit validator
+    from conftest import ROUND_ARCH
+
+    proc = copy.deepcopy(ROUND_ARCH["processor"])
+    del proc["op_overhead"]
+    arch = make_arch(name="no-overhead", processor=proc)
+    assert arch.processor.op_overhead == 0.0
