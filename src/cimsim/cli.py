@@ -174,23 +174,15 @@ def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
         click.echo(f"wrote {len(df)} rows to {output}")
 
 
-def _register_optional_commands() -> None:
-    """Commands living in their own modules (each imports its heavy deps lazily)."""
-    import importlib
+# subcommands living in their own modules; each imports its heavy or optional
+# dependencies (torch, dask) only when it runs
+from .commands.plot import plot  # noqa: E402
+from .commands.sweep import sweep  # noqa: E402
+from .commands.trace import trace  # noqa: E402
+from .commands.workload import workload  # noqa: E402
 
-    for module, name in (("workload", "workload"), ("trace", "trace"), ("sweep", "sweep"),
-                         ("plot", "plot")):
-        try:
-            mod = importlib.import_module(f".commands.{module}", __package__)
-        except ModuleNotFoundError as exc:
-            if exc.name and exc.name.startswith("cimsim"):
-                continue  # command not present in this build
-            raise
-        if hasattr(mod, name):
-            main.add_command(getattr(mod, name))
-
-
-_register_optional_commands()
+for _command in (workload, trace, sweep, plot):
+    main.add_command(_command)
 
 
 if __name__ == "__main__":  # pragma: no cover
