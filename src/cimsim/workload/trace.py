@@ -968,27 +968,29 @@ class _Emitter:
         G = {"LSTM": 4, "GRU": 3}.get(mode, 1)
         (rec,) = self.matmul(h, w_hh, 1, B, Hout, G * H, [(B, G * H)], f"{pre}.rec",
                              {**tags, "part": "recurrent"}, weight=True)
-        etag = {**tags, "part": "gates"}
+        # The gate arithmetic of a step is one fused pointwise op, as cuDNN's RNN
+        # kernels and PyTorch's fused LSTM/GRU cell kernels run it; its vector-op
+        # count is the sum of the stages (same numbers as the generators):
+        # LSTM 4H x (adds + 4 activation) + 3H (c_t) + 5H (h_t) over 2H outputs,
+        # GRU 2H x 7 (r, z) + 8H (candidate) + 4H (h_t) over H outputs.
+        etag = {**tags, "part": "state"}
+        ins = [xp, rec] + biases
         if mode == "LSTM":
-            ins = [xp, rec] + biases
-            (gates,) = self.ew("add", ins, (B, 4 * H), f"{pre}.gates", etag, opp=len(ins) - 1).parts
-            (sig,) = self.ew("sigmoid", [gates], (B, 3 * H), f"{pre}.ifo", etag).parts
-            (g,) = self.ew("tanh", [gates], (B, H), f"{pre}.g", etag).parts
-            (c_t,) = self.ew("mul", [sig, g, c], (B, H), f"{pre}.c", etag, opp=3).parts
-            (tc,) = self.ew("tanh", [c_t], (B, H), f"{pre}.tanh_c", etag).parts
-            (h_t,) = self.ew("mul", [sig, tc], (B, H), f"{pre}.h" + (".raw" if w_hr else ""), etag).parts
+            h_name = f"{pre}.h" + (".raw" if w_hr else "")
+            c_t = self.tensor(f"{pre}.c", (B, H))
+            h_t = self.tensor(h_name, (B, H))
+            adds = len(ins) - 1
+            opp = (4 * (adds + 4) + 3 + 5) / 2
+            self.op("elementwise", f"{pre}.cell", ins + [c], (c_t, h_t), fn="lstm_pointwise",
+                    ops_per_element=opp, tags=etag)
             if w_hr is not None:
                 (h_t,) = self.matmul(h_t, w_hr, 1, B, H, Hout, [(B, Hout)], f"{pre}.proj",
                                      {**tags, "part": "projection"}, weight=True)
             return h_t, c_t
         if mode == "GRU":
-            ins = [xp, rec] + biases
-            (pre_rz,) = self.ew("add", ins, (B, 2 * H), f"{pre}.rz_pre", etag, opp=len(ins) - 1).parts
-            (rz,) = self.ew("sigmoid", [pre_rz], (B, 2 * H), f"{pre}.rz", etag).parts
-            (npre,) = self.ew("mul", [rz, rec, xp], (B, H), f"{pre}.n_pre", etag, opp=2).parts
-            (nn_,) = self.ew("tanh", [npre], (B, H), f"{pre}.n", etag).parts
-            (h_t,) = self.ew("mul", [rz, nn_, h], (B, H), f"{pre}.h", etag, opp=3).parts
+            (h_t,) = self.ew("gru_pointwise", ins + [h], (B, H), f"{pre}.h", etag, opp=26).parts
             return h_t, None
+        etag = {**tags, "part": "gates"}
         ins = [xp, rec] + biases
         (hp,) = self.ew("add", ins, (B, H), f"{pre}.pre", etag, opp=len(ins) - 1).parts
         fn = "relu" if mode == "RNN_RELU" else "tanh"
