@@ -345,6 +345,14 @@ def test_bundled_files(name):
     assert w.macs == _closed_form(name)
     assert w.metadata["params"] == {**BUNDLED[name]["params"]}
     assert len(w.ops) <= 20000
-    if name != "hier-attn-stream":  # the small ones also equal a fresh generation
+    if name != "hier-attn-stream":
+        # the file holds the same matmuls as a fresh generation (it may also have been
+        # regenerated from the reference torch models by `cimsim trace --reference all`)
         fresh = make_bundled(name)
-        assert fresh.ops == w.ops and fresh.tensors == w.tensors
+
+        def matmuls(wl):
+            return sorted((op.batch, op.m, op.k, op.n, op.weight is not None)
+                          for op in wl.ops if op.kind == "matmul")
+
+        assert matmuls(fresh) == matmuls(w)
+        assert fresh.weight_bytes == w.weight_bytes

@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from . import bundled
+from .commands import OneLineErrors
 from .config import load_architecture
 from .errors import CimsimError
 from .report import columns as C
@@ -23,6 +24,8 @@ from .workload import load_workload
 
 class _Group(click.Group):
     """Turns cimsim's input errors into one-line messages."""
+
+    command_class = OneLineErrors
 
     def invoke(self, ctx):
         try:
@@ -158,7 +161,8 @@ def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
     headers = ["workload", "architecture", "latency", "energy", "bound", "MAC util",
                "DRAM BW util", "CIM util", "critical path", "path ops", "DRAM traffic", "CIM reprograms"]
     for h in headers:
-        t.add_column(h, justify="left" if h in ("workload", "architecture", "bound") else "right")
+        t.add_column(h, justify="left" if h in ("workload", "architecture", "bound") else "right",
+                     no_wrap=h in ("workload", "architecture"))
     for row in df.itertuples(index=False):
         r = row._asdict()
         t.add_row(

@@ -1,1 +1,24 @@
 """CLI subcommands that live in their own modules (registered in :mod:`cimsim.cli`)."""
+
+from __future__ import annotations
+
+import click
+
+
+class OneLineUsageError(click.ClickException):
+    """A usage error printed as one line; exits with click's usage status, 2."""
+
+    exit_code = 2
+
+
+class OneLineErrors(click.Command):
+    """Bad command lines (unknown option, missing value) print one line, not a usage block."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as exc:
+            opts = sorted(o for p in self.params for o in p.opts if o.startswith("--"))
+            raise OneLineUsageError(
+                f"{ctx.command_path}: {exc.format_message()} (its options: {', '.join(opts)})"
+            ) from None

@@ -6,20 +6,11 @@ from pathlib import Path
 
 import click
 
+from . import OneLineErrors
+
 from ..errors import CimsimError
 
 FORMATS = ("png", "svg")
-
-
-class _OneLineErrors(click.Command):
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        try:
-            return super().parse_args(ctx, args)
-        except click.UsageError as exc:
-            opts = sorted(o for p in self.params for o in p.opts if o.startswith("--"))
-            raise click.ClickException(
-                f"{ctx.command_path}: {exc.format_message()} (its options: {', '.join(opts)})"
-            ) from None
 
 
 def _read(path: Path):
@@ -36,7 +27,7 @@ def _read(path: Path):
     return df
 
 
-@click.command("plot", cls=_OneLineErrors)
+@click.command("plot", cls=OneLineErrors)
 @click.argument("sweep_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("-o", "--output-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Directory for the figures (default: beside the sweep file).")

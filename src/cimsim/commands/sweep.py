@@ -14,25 +14,14 @@ from pathlib import Path
 
 import click
 
+from . import OneLineErrors
+
 from ..errors import CimsimError
 from ..sweep.runner import ENGINES, describe_run
 from ..sweep.sampling import SAMPLERS
 
 
-class _OneLineErrors(click.Command):
-    """Bad command lines (unknown option, missing value) print one line, not a usage block."""
-
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        try:
-            return super().parse_args(ctx, args)
-        except click.UsageError as exc:
-            opts = sorted(o for p in self.params for o in p.opts if o.startswith("--"))
-            raise click.ClickException(
-                f"{ctx.command_path}: {exc.format_message()} (its options: {', '.join(opts)})"
-            ) from None
-
-
-@click.command("sweep", cls=_OneLineErrors)
+@click.command("sweep", cls=OneLineErrors)
 @click.argument("configs", nargs=-1, required=True)
 @click.option("-w", "--workload", "workloads", multiple=True, required=True,
               help="Workload name or file (repeat for several).")

@@ -10,24 +10,13 @@ from pathlib import Path
 
 import click
 
+from . import OneLineErrors
+
 from ..dtypes import DTYPES
 from ..errors import CimsimError, WorkloadError
 from ..workload.generators import BUNDLED, GENERATORS, MODES, POINTWISE, SCHEDULES, make_bundled
 from ..workload.io import save_workload
 from ..workload.ir import Workload
-
-
-class _StrictCommand(click.Command):
-    """Reports bad command lines (unknown option, missing value) as one line."""
-
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        try:
-            return super().parse_args(ctx, args)
-        except click.UsageError as exc:
-            opts = sorted(o for p in self.params for o in p.opts if o.startswith("--"))
-            raise click.ClickException(
-                f"{ctx.command_path}: {exc.format_message()} (its options: {', '.join(opts)})"
-            ) from None
 
 
 def _summary(w: Workload, path: Path) -> str:
@@ -64,7 +53,7 @@ def workload() -> None:
 
 
 def _recurrent_command(gen: str, doc: str):
-    @workload.command(gen, cls=_StrictCommand, help=doc)
+    @workload.command(gen, cls=OneLineErrors, help=doc)
     @_opt("--input-size", type=int, required=True, help="Input width I.")
     @_opt("--hidden", type=int, required=True, help="Hidden width H.")
     @_opt("--layers", type=int, default=1, help="Stacked layers.")
@@ -87,7 +76,7 @@ _recurrent_command("lstm", "A stacked LSTM (nn.LSTM semantics).")
 _recurrent_command("gru", "A stacked GRU (nn.GRU semantics).")
 
 
-@workload.command("hier-attn", cls=_StrictCommand)
+@workload.command("hier-attn", cls=OneLineErrors)
 @_opt("--steps", "seq_len", type=int, required=True, help="Sequence length N.")
 @_opt("--d-model", type=int, default=512, help="Model width d.")
 @_opt("--heads", type=int, default=8, help="Attention heads.")
@@ -103,7 +92,7 @@ def hier_attn_cmd(seq_len, d_model, heads, window, batch, dtype, mode, output, n
               window=window, batch=batch, dtype=dtype, mode=mode)
 
 
-@workload.command("transformer", cls=_StrictCommand)
+@workload.command("transformer", cls=OneLineErrors)
 @_opt("--steps", "seq_len", type=int, required=True, help="Sequence length N.")
 @_opt("--d-model", type=int, default=512, help="Model width d.")
 @_opt("--heads", type=int, default=8, help="Attention heads.")
@@ -119,7 +108,7 @@ def transformer_cmd(seq_len, d_model, heads, ffn, layers, batch, dtype, output, 
               ffn=ffn, layers=layers, batch=batch, dtype=dtype)
 
 
-@workload.command("tcn", cls=_StrictCommand)
+@workload.command("tcn", cls=OneLineErrors)
 @_opt("--steps", type=int, required=True, help="Time steps T.")
 @_opt("--channels", type=int, default=256, help="Channels C (in = out).")
 @_opt("--kernel", type=int, default=3, help="Kernel size k.")
@@ -143,7 +132,7 @@ def _default_bundled_dir() -> Path:
         return Path("workloads")
 
 
-@workload.command("bundled", cls=_StrictCommand)
+@workload.command("bundled", cls=OneLineErrors)
 @click.option("-o", "--output", "directory", type=click.Path(file_okay=False, path_type=Path),
               default=None, help="Directory to write (default: the bundled workloads/ directory).")
 def bundled_cmd(directory):

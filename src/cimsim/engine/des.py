@@ -26,6 +26,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import heapq
+
 import numpy as np
 import simpy
 
@@ -37,7 +39,6 @@ class EventRecord:
     start: np.ndarray
     end: np.ndarray
     link_busy_s: np.ndarray  # time each link carried at least one transfer
-    events: int  # lower bound on SimPy events scheduled
 
     @property
     def makespan(self) -> float:
@@ -126,14 +127,12 @@ def simulate_dag(
     link_bytes : (n_ops, n_links) bytes each op moves over each link.
     link_rates : (n_links,) bandwidth of each link, B/s.
     """
-    import heapq
-
     n = int(server.shape[0])
     env = simpy.Environment()
     start = np.full(n, np.nan)
     end = np.full(n, np.nan)
     if n == 0:
-        return EventRecord(start, end, np.zeros(len(link_rates)), 0)
+        return EventRecord(start, end, np.zeros(len(link_rates)))
 
     links = [_Link(env, float(r)) for r in link_rates]
     # successors and in-degrees from the predecessor CSR
@@ -226,4 +225,4 @@ def simulate_dag(
     end[:] = end_l
     if any(d > 0 for d in indeg_l):
         raise RuntimeError("simulation ended with ops never ready: the dependency graph has a cycle")
-    return EventRecord(start, end, np.array([lk.busy for lk in links]), len(env._queue) + n)
+    return EventRecord(start, end, np.array([lk.busy for lk in links]))

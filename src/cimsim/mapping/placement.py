@@ -205,7 +205,11 @@ def _place_cim(arch: Architecture, p: Placement, group_arrays: list[int]) -> Non
         resident[g] = need
         used += need
         p.cim_reprogram[i] = True
+    written = float((p.cim_arrays * p.cim_rounds)[p.cim_reprogram].sum())  # arrays programmed
+    writes_per_cell = written / cim.arrays  # on average over all arrays, per run
     p.notes.append(
         f"CIM: weights need {p.cim_arrays_needed} arrays but only {cim.arrays} exist; "
-        f"arrays are re-programmed {p.cim_reprograms} times during the run (LRU over matrices)"
+        f"arrays are re-programmed {p.cim_reprograms} times during the run (LRU over matrices), "
+        f"{writes_per_cell:.3g} writes per cell per run on average: an endurance of "
+        f"{cim.endurance:.3g} cycles lasts {cim.endurance / writes_per_cell:.3g} runs"
     )

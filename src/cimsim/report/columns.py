@@ -112,3 +112,14 @@ RESULT_COLUMNS: tuple[str, ...] = (
     *(util_column(u) for u in UTILIZATIONS),
     *(path_column(p) for p in PATH_PARTS),
 )
+
+# ---------------------------------------------------------------------------- sweeps
+#: Columns a sweep adds around RESULT_COLUMNS (see :mod:`cimsim.sweep`): a sweep
+#: table is ``SWEEP_KEY_COLUMNS``, one column per swept parameter (named by its
+#: dotted config path, SI values), ``RESULT_COLUMNS``, then ``ERROR``.
+POINT_ID = "point_id"  # stable hash of config + workload content + overrides + engine
+SAMPLE = "sample"  # index of the design-space point (same for every config x workload)
+CONFIG_FILE = "config_file"  # the config as named on the command line
+WORKLOAD_FILE = "workload_file"  # the workload as named on the command line
+ERROR = "error"  # None, or the message of the exception the point raised
+SWEEP_KEY_COLUMNS: tuple[str, ...] = (POINT_ID, SAMPLE, CONFIG_FILE, WORKLOAD_FILE)

@@ -8,17 +8,22 @@ Metric columns never contain a dot, so a dotted column is always a parameter.
 
 from __future__ import annotations
 
-from ..report.columns import RESULT_COLUMNS
+from ..report.columns import (  # noqa: F401  (the names live in report.columns)
+    ARCHITECTURE,
+    BOUND,
+    CONFIG_FILE,
+    ENGINE,
+    ERROR,
+    POINT_ID,
+    RESULT_COLUMNS,
+    SAMPLE,
+    SWEEP_KEY_COLUMNS,
+    WORKLOAD,
+    WORKLOAD_FILE,
+)
 
-POINT_ID = "point_id"  # stable hash of config + workload content + overrides + engine
-SAMPLE = "sample"  # index of the design-space point (same for every config x workload)
-CONFIG_FILE = "config_file"  # the config as named on the command line
-WORKLOAD_FILE = "workload_file"  # the workload as named on the command line
-ERROR = "error"  # None, or the message of the exception the point raised
-
-SWEEP_KEY_COLUMNS: tuple[str, ...] = (POINT_ID, SAMPLE, CONFIG_FILE, WORKLOAD_FILE)
 TEXT_COLUMNS: frozenset[str] = frozenset(
-    {POINT_ID, CONFIG_FILE, WORKLOAD_FILE, ERROR, "workload", "architecture", "engine", "bound"}
+    {POINT_ID, CONFIG_FILE, WORKLOAD_FILE, ERROR, WORKLOAD, ARCHITECTURE, ENGINE, BOUND}
 )
 
 #: ``DataFrame.attrs`` keys (kept in the Parquet file's pandas metadata).

@@ -13,6 +13,7 @@ from typing import Callable, Mapping, Sequence
 import pandas as pd
 
 from ..errors import CimsimError
+from ..simulate import ENGINES
 from .columns import ERROR, POINT_ID, sweep_columns
 from .executors import make_executor
 from .params import ParamSpec, parse_param, parse_spec
@@ -20,7 +21,6 @@ from .sampling import sample_points
 from .store import SweepStore, attach_attrs, rows_to_frame
 from .worker import Task
 
-ENGINES = ("des", "analytic")
 #: Bumped when the meaning of a point id changes, so old parts are not reused.
 POINT_ID_VERSION = 1
 
