@@ -19,8 +19,10 @@ def _root_candidates() -> list[Path]:
     out = []
     if os.environ.get("CIMSIM_HOME"):
         out.append(Path(os.environ["CIMSIM_HOME"]))
-    out.append(_PKG.parent.parent)  # src/cimsim -> repo root
-    out.append(_PKG / "data")
+    checkout = _PKG.parent.parent  # src/cimsim -> the repository root
+    if (checkout / "pyproject.toml").is_file():
+        out.append(checkout)
+    out.append(_PKG / "data")  # a wheel's copies (links to the top-level dirs in a checkout)
     return out
 
 

@@ -72,11 +72,18 @@ def run(config: str, workload: str, engine: str, as_json: bool, placement: bool,
         _print_placement(result)
 
 
-def _print_result(r) -> None:
+def _console():
+    """A rich console at least 120 columns wide (rich assumes 80 when not a terminal)."""
     from rich.console import Console
+
+    probe = Console()
+    return Console(width=max(120, probe.width)) if not probe.is_terminal else probe
+
+
+def _print_result(r) -> None:
     from rich.table import Table
 
-    console = Console()
+    console = _console()
     console.print(f"[bold]{r.workload}[/] on [bold]{r.architecture}[/] ({r.engine} engine)")
     head = Table(show_header=False, box=None, pad_edge=False)
     pt = r.path_time_s
@@ -117,7 +124,6 @@ def _print_result(r) -> None:
 
 
 def _print_placement(r) -> None:
-    from rich.console import Console
     from rich.table import Table
 
     t = Table(title="placement (per op)", title_justify="left")
@@ -128,7 +134,7 @@ def _print_placement(r) -> None:
         t.add_row(str(i), row.op, row.kind, row.unit + (" (reprogram)" if row.cim_reprogram else ""),
                   f"{row.macs:.4g}", si(row.dram_bytes, "B"), si(row.compute_s, "s"),
                   si(row.latency_s, "s"), si(row.start_s, "s"), si(row.end_s, "s"))
-    Console().print(t)
+    _console().print(t)
 
 
 @main.command()
@@ -145,7 +151,6 @@ def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
     CONFIGS are YAML files or bundled names (default: all bundled configs).
     """
     import pandas as pd
-    from rich.console import Console
     from rich.table import Table
 
     config_paths = [bundled.resolve_config(c) for c in configs] or bundled.config_paths()
@@ -171,7 +176,7 @@ def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
             pct(r[C.util_column("cim_arrays")]), si(r[C.CRITICAL_PATH_S], "s"),
             str(r[C.CRITICAL_PATH_OPS]), si(r[C.DRAM_BYTES], "B"), str(r[C.CIM_REPROGRAMS]),
         )
-    Console(width=max(160, Console().width)).print(t)
+    _console().print(t)
     if output is not None:
         output.parent.mkdir(parents=True, exist_ok=True)
         df.to_csv(output, index=False)
