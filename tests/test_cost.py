@@ -374,3 +374,46 @@ def test_processor_op_overhead_may_be_omitted():
     del proc["op_overhead"]
     arch = make_arch(name="no-overhead", processor=proc)
     assert arch.processor.op_overhead == 0.0
+
+
+# --------------------------------------------------------------------------- weight replication
+def _replicating_cim_arch():
+    import copy
+
+    from conftest import ROUND_CIM, ROUND_LINK, make_arch
+
+    cim = copy.deepcopy(ROUND_CIM)
+    cim["weight_replication"] = True
+    return make_arch(name="round-cim-rep", cim=cim, interconnect=dict(ROUND_LINK))
+
+
+@pytest.mark.parametrize("rows, slots", [(64, 2), (4, 1), (1, 1), (100, 4)])
+def test_weight_replication_spreads_rows_over_copies(rows, slots):
+    from conftest import gemv_workload
+
+    from cimsim.cost.kernels import E_CIM_ADC, compute_costs
+    from cimsim.mapping.placement import place
+
+    # a 128 x 64 matrix at 8-bit weights, 2 bits/cell: 256 physical columns = 2 arrays of
+    # 128 x 128; 64 arrays hold floor(64 / 2) = 32 copies; each copy takes one row per
+    # MVM of 8 slices x 100 ns, so the op takes ceil(rows / min(32, rows)) MVM slots
+    arch = _replicating_cim_arch()
+    wl = gemv_workload(128, 64, rows=rows)
+    pl = place(wl, arch)
+    assert pl.cim_replicas[0] == min(32, rows)
+    costs = compute_costs(pl, arch, wl.arrays.dtype)
+    assert costs.compute_s[0] == pytest.approx(slots * 8 * 100e-9, rel=1e-12)
+    # replication changes time, not work: conversions = rows x 1 row tile x 256 cols x 8 slices
+    assert costs.energy[0, E_CIM_ADC] == pytest.approx(rows * 256 * 8 * 2e-12, rel=1e-12)
+    # array occupancy: 2 arrays x rows x 8 slices x 100 ns, however many copies share it
+    assert costs.cim_array_s[0] == pytest.approx(2 * rows * 8 * 100e-9, rel=1e-12)
+
+
+def test_weight_replication_is_off_when_matrices_do_not_fit():
+    from conftest import gemv_workload
+
+    from cimsim.mapping.placement import place
+
+    # 128 x 4096 needs 1 x ceil(4096 * 4 / 128) = 128 arrays > 64: re-programmed, no copies
+    pl = place(gemv_workload(128, 4096, rows=8), _replicating_cim_arch())
+    assert pl.cim_replicas[0] == 1 and pl.cim_reprogram[0]

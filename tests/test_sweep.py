@@ -224,7 +224,7 @@ def _cli(*args) -> list[str]:
 def test_sigkill_then_rerun_finishes_each_point_once(tmp_path):
     out = tmp_path / "bw.parquet"
     args = ["cpu-ddr5", "gpu-hbm3", "-w", "lstm", "--param", "memory.bandwidth=25GB/s..3.2TB/s:log:64",
-            "--engine", "analytic", "--workers", "2", "--flush-every", "1", "-q", "-o", str(out)]
+            "--workers", "2", "--flush-every", "1", "-q", "-o", str(out)]
     total = 128
     parts = SweepStore(out).parts_dir
     proc = subprocess.Popen(_cli(*args), start_new_session=True,
@@ -258,6 +258,39 @@ def test_sigkill_then_rerun_finishes_each_point_once(tmp_path):
     for _, g in df.groupby("architecture"):
         lat = g.sort_values("memory.bandwidth")["latency_s"].to_numpy()
         assert np.all(np.diff(lat) <= 1e-12 * lat[:-1]) and lat[0] > lat[-1]
+
+
+def test_ctrl_c_keeps_finished_points_and_rerun_completes(tmp_path):
+    out = tmp_path / "bw.parquet"
+    args = ["gpu-hbm3", "-w", "lstm", "--param", "memory.bandwidth=25GB/s..3.2TB/s:log:48",
+            "--workers", "2", "--flush-every", "1", "-q", "-o", str(out)]
+    total = 48
+    parts = SweepStore(out).parts_dir
+    proc = subprocess.Popen(_cli(*args), start_new_session=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 40
+        while not (parts.is_dir() and any(parts.glob("part-*.parquet"))):
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, "no part file appeared"
+            time.sleep(0.02)
+        os.killpg(proc.pid, signal.SIGINT)  # what a terminal sends the group on Ctrl-C
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+    assert proc.returncode != 0
+    assert "Traceback" not in err
+    assert not out.exists(), "the sweep finished before Ctrl-C; the test did not interrupt it"
+    partial = SweepStore(out).load_done()
+    assert 0 < len(partial) < total
+
+    rerun = subprocess.run(_cli(*args), capture_output=True, text=True, timeout=120)
+    assert rerun.returncode == 0, rerun.stderr
+    df = pd.read_parquet(out)
+    assert len(df) == total and df[POINT_ID].is_unique
+    assert set(partial[POINT_ID]) <= set(df[POINT_ID])
 
 
 def _pids_below(root: int) -> list[int]:

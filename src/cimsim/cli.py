@@ -72,12 +72,12 @@ def run(config: str, workload: str, engine: str, as_json: bool, placement: bool,
         _print_placement(result)
 
 
-def _console():
-    """A rich console at least 120 columns wide (rich assumes 80 when not a terminal)."""
+def _console(min_width: int = 120):
+    """A rich console of at least ``min_width`` columns off a terminal (rich assumes 80)."""
     from rich.console import Console
 
     probe = Console()
-    return Console(width=max(120, probe.width)) if not probe.is_terminal else probe
+    return probe if probe.is_terminal else Console(width=max(min_width, probe.width))
 
 
 def _print_result(r) -> None:
@@ -176,7 +176,7 @@ def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
             pct(r[C.util_column("cim_arrays")]), si(r[C.CRITICAL_PATH_S], "s"),
             str(r[C.CRITICAL_PATH_OPS]), si(r[C.DRAM_BYTES], "B"), str(r[C.CIM_REPROGRAMS]),
         )
-    _console().print(t)
+    _console(min_width=180).print(t)
     if output is not None:
         output.parent.mkdir(parents=True, exist_ok=True)
         df.to_csv(output, index=False)

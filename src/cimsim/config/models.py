@@ -155,6 +155,11 @@ class CIM(_Strict):
     endurance: float = Field(gt=0, description="Write cycles a cell survives.")
     buffer: OnChipMemory = Field(description="Local input/output buffer beside the arrays.")
     static_power: Watts = Field(description="Leakage and peripheral idle power of all arrays.")
+    weight_replication: bool = Field(
+        default=False,
+        description="When every weight matrix fits, copy the matrices into the spare arrays so "
+        "that independent activation rows of one matmul run on the copies in parallel.",
+    )
 
     @model_validator(mode="after")
     def _slices(self) -> "CIM":

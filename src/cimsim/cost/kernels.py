@@ -17,8 +17,9 @@ cim
     inputs stream bit-serially in ``ceil(input_bits / dac_bits)`` slices; one
     slice takes ``max(read_latency, ceil(cols / adcs_per_array) / adc_rate)``;
     every activation row is one matrix-vector product, all arrays of the matrix
-    in parallel: ``compute_s = rounds * rows * slices * t_slice`` plus, when the
-    op re-programs, ``rounds * min(k, array_rows) * write_latency``.
+    in parallel, rows spread over ``replicas`` copies of the matrix:
+    ``compute_s = rounds * ceil(rows / replicas) * slices * t_slice`` plus, when
+    the op re-programs, ``rounds * min(k, array_rows) * write_latency``.
     Inputs and outputs cross the interconnect; re-programming reads the weights
     from DRAM.
 pim
@@ -122,7 +123,7 @@ def per_op_processor_rates(arch: Architecture, pl: Placement, dtype_names):
 
 @njit(cache=True)
 def _cost_kernel(unit, macs, vec, rows, k, n, wbytes, ain, aout, w_dram, a_dram,
-                 arrays, row_tiles, col_tiles, phys_cols, rounds, reprog, peak, emac, prm,
+                 arrays, row_tiles, col_tiles, phys_cols, rounds, replicas, reprog, peak, emac, prm,
                  compute_s, latency_s, dram_b, link_b, sram_b, energy, array_s):
     n_ops = unit.shape[0]
     for i in range(n_ops):
@@ -159,13 +160,16 @@ def _cost_kernel(unit, macs, vec, rows, k, n, wbytes, ain, aout, w_dram, a_dram,
             t_slice = prm[P_CIM_READ_LAT]
             if t_adc > t_slice:
                 t_slice = t_adc
-            t = rounds[i] * rows[i] * slices * t_slice
+            t_mvm = rounds[i] * rows[i] * slices * t_slice  # array-set time, all rows
+            t = rounds[i] * np.ceil(rows[i] / replicas[i]) * slices * t_slice
+            t_write = 0.0
             wq = 0.0
             lat = prm[P_LINK_LAT]
             if reprog[i]:
-                t += rounds[i] * min(k[i], prm[P_CIM_ROWS]) * prm[P_WRITE_LAT]
+                t_write = rounds[i] * min(k[i], prm[P_CIM_ROWS]) * prm[P_WRITE_LAT]
                 wq = k[i] * n[i] * prm[P_CIM_WBITS] / 8.0
                 lat += prm[P_DRAM_LAT]
+            t += t_write
             compute_s[i] = t
             latency_s[i] = lat
             lb = ain[i] + aout[i] + wq
@@ -181,7 +185,7 @@ def _cost_kernel(unit, macs, vec, rows, k, n, wbytes, ain, aout, w_dram, a_dram,
                 energy[i, E_CIM_WRITE] = k[i] * phys_cols[i] * prm[P_E_WRITE]
             energy[i, E_LINK] = lb * 8.0 * prm[P_LINK_E_BIT]
             energy[i, E_DRAM] = wq * 8.0 * prm[P_DRAM_E_BIT]
-            array_s[i] = arrays[i] * t
+            array_s[i] = arrays[i] * (t_mvm + t_write)
         else:  # pim
             t = macs[i] / prm[P_PIM_PEAK]
             tw = wbytes[i] / prm[P_PIM_BW]
@@ -199,7 +203,8 @@ def _inputs(pl: Placement, arch: Architecture, dtype_names):
     peak, emac = per_op_processor_rates(arch, pl, dtype_names)
     return (pl.unit, pl.macs, pl.vector_ops, pl.rows, pl.k, pl.n, pl.weight_bytes, pl.act_in_bytes,
             pl.act_out_bytes, pl.weight_from_dram, pl.act_via_dram, pl.cim_arrays, pl.cim_row_tiles,
-            pl.cim_col_tiles, pl.cim_phys_cols, pl.cim_rounds, pl.cim_reprogram, peak, emac,
+            pl.cim_col_tiles, pl.cim_phys_cols, pl.cim_rounds, pl.cim_replicas, pl.cim_reprogram,
+            peak, emac,
             pack_params(arch))
 
 
@@ -217,7 +222,7 @@ def compute_costs(pl: Placement, arch: Architecture, dtype_names) -> CostTable:
 def cost_reference(pl: Placement, arch: Architecture, dtype_names) -> CostTable:
     """Vectorised NumPy version of :func:`compute_costs`, for tests."""
     (unit, macs, vec, rows, k, n, wb, ain, aout, w_dram, a_dram, arrays, rt, ct, pc, rounds,
-     reprog, peak, emac, prm) = _inputs(pl, arch, dtype_names)
+     replicas, reprog, peak, emac, prm) = _inputs(pl, arch, dtype_names)
     z = np.zeros_like(macs)
     proc, cim, pim = unit == UNIT_PROCESSOR, unit == UNIT_CIM, unit == UNIT_PIM
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -234,8 +239,9 @@ def cost_reference(pl: Placement, arch: Architecture, dtype_names) -> CostTable:
         else:
             slices, t_slice = 0.0, 0.0
         wq = np.where(reprog, k * n * prm[P_CIM_WBITS] / 8.0, 0.0)
-        t_c = rounds * rows * slices * t_slice + np.where(
-            reprog, rounds * np.minimum(k, prm[P_CIM_ROWS]) * prm[P_WRITE_LAT], 0.0)
+        t_write = np.where(reprog, rounds * np.minimum(k, prm[P_CIM_ROWS]) * prm[P_WRITE_LAT], 0.0)
+        t_c = rounds * np.ceil(rows / replicas) * slices * t_slice + t_write
+        array_time = rounds * rows * slices * t_slice + t_write
         lat_c = prm[P_LINK_LAT] + np.where(reprog, prm[P_DRAM_LAT], 0.0)
         conv = rows * rt * pc * slices
         # pim
@@ -262,5 +268,5 @@ def cost_reference(pl: Placement, arch: Architecture, dtype_names) -> CostTable:
         link_bytes=link,
         sram_bytes=np.where(proc, sb, 0.0),
         energy=e,
-        cim_array_s=np.where(cim, arrays * t_c, 0.0),
+        cim_array_s=np.where(cim, arrays * array_time, 0.0),
     )

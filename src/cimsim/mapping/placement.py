@@ -10,7 +10,10 @@ Rules, in order:
    managed as an LRU cache of weight matrices in program order: a matmul whose
    matrix is not resident re-programs its arrays (write latency and energy,
    weights read from DRAM) and the report says how often. A matrix larger than
-   all arrays runs in rounds, re-programming every round.
+   all arrays runs in rounds, re-programming every round. With
+   ``cim.weight_replication`` and every matrix fitting, each matrix is copied
+   ``floor(arrays / arrays needed)`` times and an op's activation rows are
+   spread over the copies.
 2. Otherwise a GEMV-shaped matmul with a stationary weight (activation rows
    ``batch * m <= pim.max_rows``) goes to the near-bank PIM units.
 3. Everything else runs on the host processor. The processor keeps the weights
@@ -66,6 +69,7 @@ class Placement:
     cim_col_tiles: np.ndarray  # float64
     cim_phys_cols: np.ndarray  # float64, bit-line columns holding the matrix
     cim_rounds: np.ndarray  # float64, passes when the matrix exceeds all arrays (>= 1)
+    cim_replicas: np.ndarray  # float64, copies of the matrix working on the op's rows (>= 1)
     cim_reprogram: np.ndarray  # bool, the op (re)programs its arrays before running
     weights_on_chip: bool = False
     cim_arrays_needed: int = 0  # arrays to hold every CIM weight at once
@@ -112,7 +116,7 @@ def place(workload: Workload, arch: Architecture) -> Placement:
         act_via_dram=np.zeros(n_ops, dtype=bool),
         cim_group=np.full(n_ops, -1, dtype=np.int64),
         cim_arrays=np.zeros(n_ops), cim_row_tiles=np.zeros(n_ops), cim_col_tiles=np.zeros(n_ops),
-        cim_phys_cols=np.zeros(n_ops), cim_rounds=np.ones(n_ops),
+        cim_phys_cols=np.zeros(n_ops), cim_rounds=np.ones(n_ops), cim_replicas=np.ones(n_ops),
         cim_reprogram=np.zeros(n_ops, dtype=bool),
     )
     proc = unit == UNIT_PROCESSOR
@@ -179,10 +183,14 @@ def _place_cim(arch: Architecture, p: Placement, group_arrays: list[int]) -> Non
     p.cim_groups = len(group_arrays)
     p.cim_arrays_needed = int(sum(group_arrays))
     if p.cim_arrays_needed <= cim.arrays:
-        p.notes.append(
-            f"CIM: {p.cim_arrays_needed} of {cim.arrays} arrays hold all {len(group_arrays)} weight "
-            "matrices; programmed once before the run (not charged)"
-        )
+        copies = cim.arrays // p.cim_arrays_needed if cim.weight_replication else 1
+        note = (f"CIM: {p.cim_arrays_needed} of {cim.arrays} arrays hold all {len(group_arrays)} "
+                "weight matrices; programmed once before the run (not charged)")
+        if copies > 1:
+            sel = p.unit == UNIT_CIM
+            p.cim_replicas[sel] = np.minimum(copies, np.maximum(p.rows[sel], 1.0))
+            note += f"; weight replication: {copies} copies of every matrix share an op's rows"
+        p.notes.append(note)
         return
     p.cim_shared = True
     # LRU cache of matrices over program order

@@ -12,6 +12,7 @@ import concurrent.futures as cf
 import logging
 import multiprocessing
 import os
+import time
 from typing import Iterator
 
 from ..errors import CimsimError
@@ -62,13 +63,29 @@ class LocalExecutor:
 
     def _discard_pool(self) -> None:
         if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
+            _stop_pool(self._pool)
             self._pool = None
 
     def close(self, cancel: bool = False) -> None:
+        # Every result has been collected (or is being abandoned) when this runs, so
+        # workers are stopped rather than waited for: a worker SIGKILLed while holding
+        # the pool's queue lock leaves its siblings blocked on that lock forever, and a
+        # plain shutdown(wait=True) would then hang the sweep.
         if self._pool is not None:
-            self._pool.shutdown(wait=not cancel, cancel_futures=cancel)
+            _stop_pool(self._pool)
             self._pool = None
+
+
+def _stop_pool(pool: cf.ProcessPoolExecutor, grace_s: float = 5.0) -> None:
+    """Shut ``pool`` down without waiting on stuck workers: join briefly, then kill."""
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    deadline = time.monotonic() + grace_s
+    for proc in procs:
+        proc.join(max(0.0, deadline - time.monotonic()))
+        if proc.is_alive():
+            proc.kill()
+            proc.join(1.0)
 
 
 class DaskExecutor:

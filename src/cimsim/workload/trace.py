@@ -32,7 +32,8 @@ How a model becomes a workload
 Recurrent layers (``nn.LSTM``/``nn.GRU``/``nn.RNN``) follow the "layer"
 schedule: per layer and direction one input-projection matmul over all steps
 (m = T*B) whose output is split per step, then per step a recurrent matmul
-(m = B) and the gate elementwise ops; the next layer's input is a ``copy``
+(m = B) and one fused pointwise op for the gate arithmetic (as cuDNN and
+PyTorch's fused cell kernels run it); the next layer's input is a ``copy``
 concatenating every h_t of the layer below. Cells (``nn.LSTMCell`` etc.) called
 in a Python loop become per-call ops with their input projection per step, as
 the user's code computes it.
