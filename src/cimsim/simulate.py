@@ -105,19 +105,18 @@ def _report(arch: Architecture, workload: Workload, engine: str, pl: Placement, 
         "processor_busy": frac(float((end - start)[proc].sum())) if proc.any() else 0.0,
         "dram_bw": frac(costs.dram_bytes.sum() / arch.memory.bandwidth),
         "cim_arrays": frac(costs.cim_array_s.sum() / arch.cim.arrays) if arch.cim is not None else 0.0,
-        "pim": 0.0,
+        "pim": frac(pl.macs[pl.unit == UNIT_PIM].sum() / arch.pim_peak_macs_per_s)
+        if arch.pim is not None else 0.0,
         "interconnect_bw": (
             frac(costs.link_bytes.sum() / arch.interconnect.bandwidth)
             if arch.interconnect is not None else 0.0
         ),
     }
-    if arch.pim is not None:
-        q = arch.pim
-        peak = q.units_per_channel * arch.memory.channels * q.macs_per_cycle * q.clock
-        util["pim"] = frac(pl.macs[pl.unit == UNIT_PIM].sum() / peak)
     for k, v in util.items():
         if v > 1.0 + 1e-9:
             raise AssertionError(f"utilization {k} = {v} > 1: cost model inconsistency")
+    # what remains above 1 is floating-point rounding (at most 1e-9)
+    util = {k: min(v, 1.0) for k, v in util.items()}
 
     path_time = attribute_path(path, start, end, costs.latency_s, costs.compute_s,
                                per_link_s[:, LINK_DRAM], per_link_s[:, LINK_INTERCONNECT])
@@ -126,14 +125,15 @@ def _report(arch: Architecture, workload: Workload, engine: str, pl: Placement, 
     per_server = np.bincount(server, weights=costs.compute_s) if len(server) else np.zeros(1)
     total_dur = float(duration.sum())
     notes = list(pl.notes)
-    batch = workload.metadata.get("batch", 1)
+    params = workload.metadata.get("params")
+    batch = workload.metadata.get("batch") or (params.get("batch") if isinstance(params, dict) else None) or 1
     result = Result(
         workload=workload.name,
         architecture=arch.name,
         engine=engine,
         latency_s=float(latency),
         energy_breakdown_j=energy,
-        utilization={k: float(min(v, 1.0)) for k, v in util.items()},
+        utilization={k: float(v) for k, v in util.items()},
         bound=bound,
         path_time_s=path_time,
         critical_path_s=float(cp_s),

@@ -217,6 +217,20 @@ class Architecture(_Strict):
     pim: Optional[PIM] = None
     interconnect: Optional[Interconnect] = None
 
+    @property
+    def pim_peak_macs_per_s(self) -> float:
+        """Peak MAC rate of all PIM units (one set per memory channel), MAC/s; 0 without PIM."""
+        if self.pim is None:
+            return 0.0
+        return self.pim.units_per_channel * self.memory.channels * self.pim.macs_per_cycle * self.pim.clock
+
+    @property
+    def pim_internal_bandwidth(self) -> float:
+        """Bank bandwidth of all PIM units together, B/s; 0 without PIM."""
+        if self.pim is None:
+            return 0.0
+        return self.pim.units_per_channel * self.memory.channels * self.pim.internal_bandwidth
+
     @model_validator(mode="after")
     def _cim_needs_link(self) -> "Architecture":
         if self.cim is not None and self.interconnect is None:

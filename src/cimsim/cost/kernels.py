@@ -100,11 +100,9 @@ def pack_params(arch: Architecture) -> np.ndarray:
         p[P_LINK_LAT] = arch.interconnect.latency
         p[P_LINK_E_BIT] = arch.interconnect.energy_per_bit
     if arch.pim is not None:
-        q = arch.pim
-        units = q.units_per_channel * mem.channels
-        p[P_PIM_PEAK] = units * q.macs_per_cycle * q.clock
-        p[P_PIM_BW] = units * q.internal_bandwidth
-        p[P_PIM_E_MAC], p[P_PIM_E_BIT] = q.energy_per_mac, q.energy_per_bit
+        p[P_PIM_PEAK] = arch.pim_peak_macs_per_s
+        p[P_PIM_BW] = arch.pim_internal_bandwidth
+        p[P_PIM_E_MAC], p[P_PIM_E_BIT] = arch.pim.energy_per_mac, arch.pim.energy_per_bit
     return p
 
 

@@ -1,0 +1,62 @@
+"""The report layer: bound classification, critical-path attribution, derived metrics."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from cimsim import simulate
+from cimsim.report import columns as C
+from cimsim.report.result import attribute_path, bound_of, realized_critical_path
+from cimsim.workload.generators import lstm
+
+
+def _parts(**kw):
+    return {p: kw.get(p, 0.0) for p in C.PATH_PARTS}
+
+
+@pytest.mark.parametrize("parts, latency, cp, expected", [
+    (_parts(memory=3, compute=1, overhead=1), 5, 5, "memory"),
+    (_parts(interconnect=3, compute=1), 4, 4, "interconnect"),
+    (_parts(compute=3, memory=2), 5, 5, "compute"),
+    # overhead largest on a dependency chain (latency == critical path) -> dependency
+    (_parts(overhead=3, compute=1), 4, 4, "dependency"),
+    (_parts(overhead=3, compute=1), 4.4, 4, "dependency"),  # within 10 %
+    # overhead largest but the run is far longer than its critical path -> queued dispatch
+    (_parts(overhead=3, compute=1), 40, 4, "overhead"),
+])
+def test_bound_of(parts, latency, cp, expected):
+    assert bound_of(parts, latency, cp) == expected
+    assert expected in C.BOUNDS
+
+
+def test_attribute_path_splits_each_op_by_its_binding_term():
+    # op 0: 2 s long, 0.5 s latency, compute 1 > transfers -> compute 1.5, overhead 0.5
+    # op 1: 3 s long, DRAM 2 s > compute 1 -> memory 3
+    # op 2: 1 s long, link 0.5 > compute 0.25 and > DRAM 0 -> interconnect 1
+    start, end = np.array([0.0, 2.0, 5.0]), np.array([2.0, 5.0, 6.0])
+    out = attribute_path(np.array([0, 1, 2]), start, end,
+                         latency_s=np.array([0.5, 0.0, 0.0]), compute_s=np.array([1.0, 1.0, 0.25]),
+                         dram_s=np.array([0.5, 2.0, 0.0]), link_s=np.array([0.0, 0.0, 0.5]))
+    assert out == {"memory": 3.0, "interconnect": 1.0, "compute": 1.5, "overhead": 0.5}
+    assert sum(out.values()) == end[-1] - start[0]
+
+
+def test_realized_critical_path_follows_what_each_op_waited_for():
+    # ops 0 and 1 independent on server 0 (run one after the other), op 2 needs op 0
+    # on server 1: op 2 starts when op 0 ends (t=1) although op 1 ends later (t=3);
+    # op 3 (server 0) needs op 2 but waits for op 1 on its server: path 0 -> 1 -> 3
+    indptr = np.array([0, 0, 0, 1, 2])
+    indices = np.array([0, 2])
+    server = np.array([0, 0, 1, 0])
+    start = np.array([0.0, 1.0, 1.0, 3.0])
+    end = np.array([1.0, 3.0, 2.0, 4.0])
+    assert realized_critical_path(indptr, indices, server, start, end).tolist() == [0, 1, 3]
+
+
+@pytest.mark.parametrize("batch", [1, 4])
+def test_samples_per_second_counts_the_batch(round_arch, batch):
+    r = simulate(round_arch, lstm(16, 16, 1, steps=3, batch=batch), keep_ops=False)
+    assert r.samples == batch
+    assert r.samples_per_s == pytest.approx(batch / r.latency_s, rel=1e-12)
+    assert r.record()[C.SAMPLES_PER_S] == r.samples_per_s
