@@ -227,3 +227,13 @@ def _late_transfer(t0: float, nbytes: float, rate: float):
 ])
 def test_transfer_late_in_a_long_run_terminates(t0, nbytes, rate):
     _late_transfer(t0, nbytes, rate)
+
+
+def test_serial_op_computes_after_its_transfers():
+    # op 0: compute 1 s, 2 B over a 1 B/s link, latency 0.5 s
+    # overlapped: max(1, 2) + 0.5 = 2.5 s; serial: 2 + 1 + 0.5 = 3.5 s
+    for serial, end in ((False, 2.5), (True, 3.5)):
+        rec = simulate_dag(np.array([0, 0]), np.zeros(0, dtype=np.int64), np.array([0]),
+                           np.array([1.0]), np.array([0.5]), np.array([[2.0]]), np.array([1.0]),
+                           np.array([serial]))
+        assert (rec.start[0], rec.end[0]) == (0.0, end)

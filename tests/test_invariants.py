@@ -232,8 +232,9 @@ def test_pure_chain_des_equals_analytic_on_cim(cim_arch):
     assert des.critical_path_ops == 6
     assert des.latency_s == pytest.approx(ana.latency_s, rel=REL)
     assert des.latency_s == pytest.approx(des.critical_path_s, rel=REL)
-    # each op: 8 slices x 100 ns, then 10 ns link latency
-    assert des.latency_s == pytest.approx(6 * (8 * 100e-9 + 10e-9), rel=1e-12)
+    # each op (one vector, so serial): 128 B in + 512 B out over 100 GB/s, then
+    # 8 slices x 100 ns, then 10 ns link latency
+    assert des.latency_s == pytest.approx(6 * ((128 + 512) / 100e9 + 8 * 100e-9 + 10e-9), rel=1e-12)
 
 
 def test_contention_makes_des_slower_than_analytic(round_arch):

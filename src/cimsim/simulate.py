@@ -63,11 +63,13 @@ def simulate(arch: Architecture, workload: Workload, engine: str = "des", keep_o
     link_bytes = np.stack([costs.dram_bytes, costs.link_bytes], axis=1)
     per_link_s = link_bytes / rates
     transfer_s = per_link_s.max(axis=1) if len(server) else np.zeros(0)
-    duration = np.maximum(costs.compute_s, transfer_s) + costs.latency_s
+    work = np.where(pl.serial, costs.compute_s + transfer_s, np.maximum(costs.compute_s, transfer_s))
+    duration = work + costs.latency_s
 
     cp_s, cp_path = longest_path(indptr, indices, duration)
     if engine == "des":
-        rec = simulate_dag(indptr, indices, server, costs.compute_s, costs.latency_s, link_bytes, rates)
+        rec = simulate_dag(indptr, indices, server, costs.compute_s, costs.latency_s, link_bytes, rates,
+                           pl.serial)
         latency = rec.makespan
         start, end = rec.start, rec.end
         path = realized_critical_path(indptr, indices, server, start, end)
@@ -119,7 +121,7 @@ def _report(arch: Architecture, workload: Workload, engine: str, pl: Placement, 
     util = {k: min(v, 1.0) for k, v in util.items()}
 
     path_time = attribute_path(path, start, end, costs.latency_s, costs.compute_s,
-                               per_link_s[:, LINK_DRAM], per_link_s[:, LINK_INTERCONNECT])
+                               per_link_s[:, LINK_DRAM], per_link_s[:, LINK_INTERCONNECT], pl.serial)
     bound = bound_of(path_time, float(latency), float(cp_s))
 
     per_server = np.bincount(server, weights=costs.compute_s) if len(server) else np.zeros(1)

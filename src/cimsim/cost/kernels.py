@@ -63,18 +63,6 @@ class CostTable:
     energy: np.ndarray  # (n_ops, N_ENERGY) J, columns ENERGY_COLUMNS
     cim_array_s: np.ndarray  # array-seconds of CIM occupancy
 
-    def isolated_duration(self, dram_bw: float, link_bw: float) -> np.ndarray:
-        """Duration of each op alone on the machine, s (no bandwidth sharing)."""
-        return isolated_duration(self.compute_s, self.latency_s, self.dram_bytes, self.link_bytes,
-                                 dram_bw, link_bw)
-
-
-def isolated_duration(compute_s, latency_s, dram_bytes, link_bytes, dram_bw, link_bw):
-    transfer = dram_bytes / dram_bw
-    if link_bw > 0:
-        transfer = np.maximum(transfer, link_bytes / link_bw)
-    return np.maximum(compute_s, transfer) + latency_s
-
 
 def pack_params(arch: Architecture) -> np.ndarray:
     """The architecture's scalars as a float64 vector (layout ``P_*``)."""

@@ -2,7 +2,8 @@
 
 Latency is the largest of
 - the critical path, each op taking its isolated duration
-  ``max(compute_s, bytes / bandwidth per link) + latency_s``;
+  ``max(compute_s, bytes / bandwidth per link) + latency_s`` (the sum instead
+  of the max for a serial op: transfers first, then compute);
 - the busiest server: the sum of the isolated durations of its ops;
 - each link: its total bytes over its bandwidth.
 

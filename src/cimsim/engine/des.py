@@ -13,8 +13,9 @@ Links
     are recomputed whenever a transfer starts or ends.
 An op
     starts when its predecessors are done and its server is free; its compute
-    (``compute_s`` on the server) and its transfers run concurrently; when all
-    are done, its fixed ``latency_s`` elapses; then it completes.
+    (``compute_s`` on the server) and its transfers run concurrently (or, for a
+    ``serial`` op, one after the other); when all are done, its fixed
+    ``latency_s`` elapses; then it completes.
 
 For speed the simulation is driven by SimPy events with callbacks rather
 than one generator process per op: an op costs one event (compute and latency
@@ -115,6 +116,7 @@ def simulate_dag(
     latency_s: np.ndarray,
     link_bytes: np.ndarray,
     link_rates: np.ndarray,
+    serial: np.ndarray | None = None,
 ) -> EventRecord:
     """Run the DAG to completion.
 
@@ -126,6 +128,8 @@ def simulate_dag(
     latency_s : fixed delay of each op after its work, s.
     link_bytes : (n_ops, n_links) bytes each op moves over each link.
     link_rates : (n_links,) bandwidth of each link, B/s.
+    serial : bool per op (default all False): the op's compute starts only when
+        its transfers are done, instead of running beside them.
     """
     n = int(server.shape[0])
     env = simpy.Environment()
@@ -151,6 +155,7 @@ def simulate_dag(
     compute_l = compute_s.tolist()
     latency_l = latency_s.tolist()
     total_l = (compute_s + latency_s).tolist()
+    serial_l = serial.tolist() if serial is not None else [False] * n
     if link_bytes.size:
         nz_r, nz_c = np.nonzero(link_bytes > 0)
         nz_links: list[list] = [[] for _ in range(n)]
@@ -193,7 +198,10 @@ def simulate_dag(
         pending[i] -= 1
         if pending[i] == 0:
             now = env._now
-            delay = (compute_end[i] - now if compute_end[i] > now else 0.0) + latency_l[i]
+            if serial_l[i]:
+                delay = total_l[i]
+            else:
+                delay = (compute_end[i] - now if compute_end[i] > now else 0.0) + latency_l[i]
             if delay > 0.0:
                 timeout(delay, i).callbacks.append(on_complete)
             else:

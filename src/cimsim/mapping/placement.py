@@ -71,6 +71,10 @@ class Placement:
     cim_rounds: np.ndarray  # float64, passes when the matrix exceeds all arrays (>= 1)
     cim_replicas: np.ndarray  # float64, copies of the matrix working on the op's rows (>= 1)
     cim_reprogram: np.ndarray  # bool, the op (re)programs its arrays before running
+    #: bool: the op's transfers must finish before its compute starts (a CIM op of
+    #: one matrix-vector slot: its single input vector must arrive first); other
+    #: ops overlap compute with transfers (rows stream in while earlier rows compute)
+    serial: np.ndarray
     weights_on_chip: bool = False
     cim_arrays_needed: int = 0  # arrays to hold every CIM weight at once
     cim_groups: int = 0  # distinct CIM weight matrices
@@ -118,6 +122,7 @@ def place(workload: Workload, arch: Architecture) -> Placement:
         cim_arrays=np.zeros(n_ops), cim_row_tiles=np.zeros(n_ops), cim_col_tiles=np.zeros(n_ops),
         cim_phys_cols=np.zeros(n_ops), cim_rounds=np.ones(n_ops), cim_replicas=np.ones(n_ops),
         cim_reprogram=np.zeros(n_ops, dtype=bool),
+        serial=np.zeros(n_ops, dtype=bool),
     )
     proc = unit == UNIT_PROCESSOR
     for dt in np.unique(a.dtype[proc]):
@@ -129,6 +134,8 @@ def place(workload: Workload, arch: Architecture) -> Placement:
     _place_processor_memory(a, arch, p)
     if arch.cim is not None and (unit == UNIT_CIM).any():
         _place_cim_arrays(a, arch, p)
+        cim = unit == UNIT_CIM
+        p.serial[:] = cim & (np.ceil(p.rows / p.cim_replicas) <= 1)
     return p
 
 

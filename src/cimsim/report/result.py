@@ -122,12 +122,15 @@ class Result:
 
 
 def attribute_path(path: np.ndarray, start: np.ndarray, end: np.ndarray, latency_s: np.ndarray,
-                   compute_s: np.ndarray, dram_s: np.ndarray, link_s: np.ndarray) -> dict[str, float]:
+                   compute_s: np.ndarray, dram_s: np.ndarray, link_s: np.ndarray,
+                   serial: np.ndarray | None = None) -> dict[str, float]:
     """Split the time of the ops on a critical path into the parts of ``PATH_PARTS``.
 
     Each op's fixed latency (dispatch, access latency) is overhead; the rest of
     its duration goes to whichever of compute, DRAM transfer and interconnect
-    transfer takes longest when the op runs alone.
+    transfer takes longest when the op runs alone. A ``serial`` op (transfers,
+    then compute) splits the rest between its transfer and its compute in
+    proportion to their times alone.
     """
     out = {part: 0.0 for part in C.PATH_PARTS}
     for i in path:
@@ -135,6 +138,13 @@ def attribute_path(path: np.ndarray, start: np.ndarray, end: np.ndarray, latency
         over = min(float(latency_s[i]), d)
         rest = d - over
         out["overhead"] += over
+        if serial is not None and serial[i]:
+            xfer = max(float(dram_s[i]), float(link_s[i]))
+            total = xfer + float(compute_s[i])
+            share = xfer / total if total > 0 else 0.0
+            out["memory" if dram_s[i] >= link_s[i] else "interconnect"] += rest * share
+            out["compute"] += rest * (1.0 - share)
+            continue
         if dram_s[i] >= link_s[i] and dram_s[i] > compute_s[i]:
             out["memory"] += rest
         elif link_s[i] > compute_s[i]:
