@@ -280,13 +280,13 @@ def test_wrong_unit_dimension(tmp_path, rram_data):
     rram_data["memory"]["bandwidth"] = "25.6 GHz"
     msg = _error(_write(tmp_path, rram_data))
     assert "memory.bandwidth:" in msg
-    assert "time^-1 quantity" in msg and "25.6 GB/s" in msg
+    assert "frequency (time^-1) quantity" in msg and "25.6 GB/s" in msg
 
 
 def test_capacity_for_bandwidth(tmp_path, rram_data):
     rram_data["memory"]["bandwidth"] = "25.6 GB"
     msg = _error(_write(tmp_path, rram_data))
-    assert "memory.bandwidth:" in msg and "information quantity" in msg
+    assert "memory.bandwidth:" in msg and "capacity (information) quantity" in msg
 
 
 def test_bare_number(tmp_path, rram_data):

@@ -79,13 +79,13 @@ def test_rejects_unknown_unit():
 
 def test_rejects_frequency_for_bandwidth():
     msg = _reject("1.2 GHz", "B/s")
-    assert "time^-1 quantity" in msg
-    assert "needs time^-1 * information" in msg
+    assert "frequency (time^-1) quantity" in msg
+    assert "needs bandwidth (time^-1 * information)" in msg
 
 
 def test_rejects_capacity_for_bandwidth():
     msg = _reject("25.6 GB", "B/s")
-    assert "information quantity" in msg
+    assert "capacity (information) quantity" in msg
     assert "25.6 GB/s" in msg
 
 

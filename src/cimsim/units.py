@@ -71,6 +71,15 @@ _DECIMAL = {
     "T": 1e12,
     "P": 1e15,
 }
+_DIM_WORDS = {
+    (1, 0, 0): "time",
+    (-1, 0, 0): "frequency",
+    (0, 1, 0): "capacity",
+    (-1, 1, 0): "bandwidth",
+    (0, 0, 1): "energy",
+    (0, -1, 1): "energy per information",
+    (-1, 0, 1): "power",
+}
 _BINARY = {"Ki": 2.0**10, "Mi": 2.0**20, "Gi": 2.0**30, "Ti": 2.0**40, "Pi": 2.0**50}
 
 _NUMBER = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(.*?)\s*$")
@@ -84,8 +93,11 @@ class Unit:
     dims: tuple[int, int, int]
 
     def describe_dims(self) -> str:
+        """``'frequency (1/time)'``, ``'bandwidth (information/time)'``, ..."""
         parts = [f"{n}^{e}" if e != 1 else n for n, e in zip(_DIM_NAMES, self.dims) if e]
-        return " * ".join(parts) if parts else "dimensionless"
+        formula = " * ".join(parts) if parts else "dimensionless"
+        name = _DIM_WORDS.get(self.dims)
+        return f"{name} ({formula})" if name else formula
 
 
 def _parse_atom(atom: str) -> Unit:
