@@ -24,6 +24,7 @@ from ..report.columns import (
     energy_column,
     util_column,
 )
+from ..report.format import si
 from ..sweep.columns import ATTR_UNITS, ERROR, param_columns
 
 #: A range wider than this ratio (max / min) gets a log axis.
@@ -146,11 +147,12 @@ def energy_breakdown(df: pd.DataFrame, param: str | None = None, most: int = 4) 
         if param is None:
             bars.append((name, g.iloc[0]))
             continue
+        unit = (df.attrs.get(ATTR_UNITS) or {}).get(param, "")
         for v in _pick_values(g[param].tolist(), most):
             row = g[g[param] == v].iloc[0]
-            bars.append((f"{name}\n{param.rsplit('.', 1)[-1]}={v:.3g}" if isinstance(v, float)
-                         else f"{name}\n{param.rsplit('.', 1)[-1]}={v}", row))
-    fig = _figure(max(6.4, 0.8 * len(bars) + 2), 4.8)
+            shown = si(float(v), unit, digits=3) if isinstance(v, (int, float)) else str(v)
+            bars.append((f"{name}\n{param.rsplit('.', 1)[-1]}\n{shown}", row))
+    fig = _figure(max(6.4, 1.1 * len(bars) + 2), 4.8)
     ax = fig.add_subplot()
     x = np.arange(len(bars))
     bottom = np.zeros(len(bars))
@@ -187,7 +189,7 @@ def utilization_vs_param(df: pd.DataFrame, param: str | None = None) -> Figure:
             ax.set_xscale("log")
         ax.set_ylim(0, 1.05)
         ax.set_xlabel(_param_label(df, param))
-        ax.set_ylabel("utilization")
+        ax.set_ylabel("utilization [fraction of peak]")
         ax.set_title(str(arch))
         ax.grid(True, which="both", alpha=0.3)
         if ax.get_legend_handles_labels()[0]:
