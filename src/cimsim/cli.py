@@ -183,6 +183,30 @@ def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
         click.echo(f"wrote {len(df)} rows to {output}")
 
 
+@main.command()
+@click.argument("prefix", required=False, default="")
+def fields(prefix: str) -> None:
+    """List every config field (dotted path, type or SI unit, default, description).
+
+    PREFIX limits the list, e.g. `cimsim fields cim`. Any of these paths can be
+    swept with `cimsim sweep --param PATH=SPEC`.
+    """
+    from rich.markup import escape
+    from rich.table import Table
+
+    from .config.schema import describe_fields
+
+    rows = [f for f in describe_fields() if f.path.startswith(prefix)]
+    if not rows:
+        raise click.ClickException(f"no config field starts with '{prefix}'")
+    t = Table(title="config fields", title_justify="left")
+    for col in ("path", "type", "default", "description"):
+        t.add_column(col, no_wrap=col == "path")
+    for f in rows:
+        t.add_row(*(escape(x) for x in (f.path, f.type, f.default or "(required)", f.description)))
+    _console(min_width=160).print(t)
+
+
 # subcommands living in their own modules; each imports its heavy or optional
 # dependencies (torch, dask) only when it runs
 from .commands.plot import plot  # noqa: E402

@@ -5,11 +5,20 @@ Plain numbers are refused: every quantity in a config says its unit.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
 from pydantic import BeforeValidator, PlainSerializer
 
 from ..units import UnitError, format_quantity, parse_quantity
+
+
+@dataclass(frozen=True)
+class QuantityUnit:
+    """Marks a field as a physical quantity stored as an SI float in ``unit``."""
+
+    unit: str
+    doc: str
 
 
 def _quantity(unit: str, doc: str):
@@ -24,7 +33,7 @@ def _quantity(unit: str, doc: str):
         float,
         BeforeValidator(_validate),
         PlainSerializer(lambda v: format_quantity(v, unit), return_type=str),
-        doc,
+        QuantityUnit(unit, doc),
     ]
 
 

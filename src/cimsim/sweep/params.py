@@ -22,9 +22,10 @@ from dataclasses import dataclass
 from typing import Any, Literal, Optional, Sequence, Union
 
 import numpy as np
-from pydantic import BaseModel, PlainSerializer
+from pydantic import BaseModel
 
 from ..config.models import Architecture
+from ..config.quantity import QuantityUnit
 from ..errors import CimsimError
 from ..units import UnitError, format_quantity, parse_quantity
 
@@ -64,13 +65,10 @@ def _unwrap_optional(ann: Any) -> Any:
 
 
 def _unit_from_metadata(metadata: Sequence[Any]) -> Optional[str]:
-    """The SI unit of a quantity type, read back from its serializer (``'1.0 B/s'`` -> ``'B/s'``)."""
+    """The SI unit of a quantity type (its :class:`QuantityUnit` marker), else None."""
     for m in metadata:
-        if isinstance(m, PlainSerializer) and m.return_type is str:
-            text = m.func(1.0)
-            _, _, unit = str(text).partition(" ")
-            if unit:
-                return unit
+        if isinstance(m, QuantityUnit):
+            return m.unit
     return None
 
 
