@@ -496,3 +496,15 @@ def test_without_torch_everything_else_works(tmp_path):
     r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip().endswith("ok")
+
+
+def test_unsupported_parameter_dtype_is_an_error_not_a_silent_fp32():
+    torch = pytest.importorskip("torch")
+    from cimsim.errors import WorkloadError
+    from cimsim.workload.trace import trace
+
+    model = torch.nn.Linear(4, 3).double()
+    with pytest.raises(WorkloadError, match="float64.*dtype="):
+        trace(model, (torch.randn(2, 4, dtype=torch.float64),))
+    wl = trace(model, (torch.randn(2, 4, dtype=torch.float64),), dtype="fp32")
+    assert wl.macs == 2 * 4 * 3

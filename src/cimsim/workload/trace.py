@@ -1246,7 +1246,13 @@ def trace(model, example_inputs, name: str | None = None, allow_unknown: bool = 
     inputs = _as_tuple(example_inputs)
     if dtype is None:
         p = next(iter(model.parameters()), None)
-        dtype = _TORCH_DTYPES.get(str(p.dtype).removeprefix("torch."), "fp32") if p is not None else "fp32"
+        torch_dtype = str(p.dtype).removeprefix("torch.") if p is not None else "float32"
+        if torch_dtype not in _TORCH_DTYPES:
+            raise WorkloadError(
+                f"the model's parameters are {torch_dtype}, which cimsim does not model; "
+                f"pass dtype= one of fp32, fp16, bf16, int8 to trace it as that type"
+            )
+        dtype = _TORCH_DTYPES[torch_dtype]
     try:
         graph, root = _capture(model, inputs)
     except WorkloadError:
