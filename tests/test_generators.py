@@ -318,10 +318,10 @@ def _closed_form(name):
         return 100 * 3 * 1024 * (1024 + 1024)
     if name == "hier-attn":  # 10000 = 100^2: 100 modules at level 1, 1 at level 2
         return 101 * f_module(100, 512)
-    if name == "hier-attn-stream":  # 900 = 30^2, 2 levels, each c in 1..30 occurs 30 times
-        w_, d = 30, 512
+    if name == "hier-attn-stream":  # 400 = 20^2, 2 levels, each c in 1..20 occurs 20 times
+        w_, d = 20, 512
         s1, s2 = w_ * (w_ + 1) // 2, w_ * (w_ + 1) * (2 * w_ + 1) // 6
-        return 2 * 30 * (4 * d * d * s1 + 2 * d * s2 + 2 * d * s1)
+        return 2 * w_ * (4 * d * d * s1 + 2 * d * s2 + 2 * d * s1)
     if name == "transformer":
         N, d, f = 512, 512, 2048
         return 2 * (N * (4 * d * d + 2 * d * f) + 2 * N * N * d)

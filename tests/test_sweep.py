@@ -221,6 +221,15 @@ def _cli(*args) -> list[str]:
     return [sys.executable, "-m", "cimsim.commands.sweep", *args]
 
 
+def _wait_for_a_part_file(proc: subprocess.Popen, parts: Path, timeout_s: float = 40.0) -> None:
+    """Block until the running sweep has persisted at least one part file."""
+    deadline = time.monotonic() + timeout_s
+    while not (parts.is_dir() and any(parts.glob("part-*.parquet"))):
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "no part file appeared"
+        time.sleep(0.02)
+
+
 def test_sigkill_then_rerun_finishes_each_point_once(tmp_path):
     out = tmp_path / "bw.parquet"
     args = ["cpu-ddr5", "gpu-hbm3", "-w", "lstm", "--param", "memory.bandwidth=25GB/s..3.2TB/s:log:64",
@@ -230,11 +239,7 @@ def test_sigkill_then_rerun_finishes_each_point_once(tmp_path):
     proc = subprocess.Popen(_cli(*args), start_new_session=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
-        deadline = time.monotonic() + 40
-        while not (parts.is_dir() and any(parts.glob("part-*.parquet"))):
-            assert proc.poll() is None, proc.communicate()
-            assert time.monotonic() < deadline, "no part file appeared"
-            time.sleep(0.02)
+        _wait_for_a_part_file(proc, parts)
     finally:
         os.killpg(proc.pid, signal.SIGKILL)  # the CLI, its forkserver and its workers
         proc.communicate()
@@ -269,11 +274,7 @@ def test_ctrl_c_keeps_finished_points_and_rerun_completes(tmp_path):
     proc = subprocess.Popen(_cli(*args), start_new_session=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        deadline = time.monotonic() + 40
-        while not (parts.is_dir() and any(parts.glob("part-*.parquet"))):
-            assert proc.poll() is None, proc.communicate()
-            assert time.monotonic() < deadline, "no part file appeared"
-            time.sleep(0.02)
+        _wait_for_a_part_file(proc, parts)
         os.killpg(proc.pid, signal.SIGINT)  # what a terminal sends the group on Ctrl-C
         _, err = proc.communicate(timeout=60)
     finally:

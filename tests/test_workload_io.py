@@ -301,3 +301,17 @@ def test_round_trip(tmp_path, make):
 def test_dict_round_trip_of_good():
     w = workload_from_dict(copy.deepcopy(GOOD))
     assert workload_to_dict(w) == GOOD
+
+
+def test_saved_files_get_the_usual_mode(tmp_path):
+    import os
+    import stat
+
+    from cimsim.workload.generators import lstm
+
+    mask = os.umask(0o022)
+    try:
+        save_workload(lstm(4, 4, steps=2), tmp_path / "w.json")
+    finally:
+        os.umask(mask)
+    assert stat.S_IMODE((tmp_path / "w.json").stat().st_mode) == 0o644

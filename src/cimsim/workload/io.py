@@ -121,11 +121,18 @@ def save_workload(w: Workload, path: str | Path) -> None:
         with os.fdopen(fd, "w") as f:
             json.dump(workload_to_dict(w), f, separators=(",", ":"))
             f.write("\n")
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual file mode
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def load_workload(path: str | Path) -> Workload:
