@@ -343,6 +343,7 @@ def test_dask_local_cluster_matches_local_processes(tmp_path, chain_file):
     args = (["cpu-ddr5", "gpu-hbm3"], [chain_file, "tcn"], ["memory.bandwidth=10GB/s..1TB/s:log:3"])
     local = sweep(*args, workers=2, output=tmp_path / "local.parquet")
     dask = sweep(*args, scheduler="local:2", output=tmp_path / "dask.parquet")
+    assert local.attrs["computed"] == len(local) == 12
     assert dask.attrs["computed"] == len(dask) == 12
     a = pd.read_parquet(tmp_path / "local.parquet").sort_values(POINT_ID).reset_index(drop=True)
     b = pd.read_parquet(tmp_path / "dask.parquet").sort_values(POINT_ID).reset_index(drop=True)

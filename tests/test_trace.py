@@ -119,7 +119,7 @@ def test_explicit_matmul_softmax_attention_pattern():
 
 
 def test_conv1d_tcn_matches_flop_counter_and_generator():
-    torch = _torch()
+    _torch()
     from cimsim.models import tcn as tcn_factory
     from cimsim.workload.generators import tcn
     from cimsim.workload.trace import trace

@@ -14,15 +14,15 @@ from __future__ import annotations
 import math
 import os
 import shutil
-import tempfile
 import warnings
 from itertools import count
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
 import numpy as np
 import pandas as pd
 
+from ..atomic import atomic_write
 from ..errors import CimsimError
 from .columns import ATTR_PARAMS, ATTR_UNITS, POINT_ID, TEXT_COLUMNS
 
@@ -61,35 +61,13 @@ def rows_to_frame(rows: Sequence[dict] | pd.DataFrame, columns: Sequence[str]) -
     return pd.DataFrame({c: _normalize_column(c, data[c]) for c in columns})
 
 
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-def _atomic_write(path: Path, write: Callable[[str], None]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(tmp)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual file mode
-        with open(tmp, "rb+") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def write_parquet(df: pd.DataFrame, path: str | Path) -> None:
     """Write ``df`` to ``path`` atomically (temp file, fsync, rename)."""
-    _atomic_write(Path(path), lambda tmp: df.to_parquet(tmp, index=False))
+    atomic_write(path, lambda tmp: df.to_parquet(tmp, index=False))
 
 
 def write_csv(df: pd.DataFrame, path: str | Path) -> None:
-    _atomic_write(Path(path), lambda tmp: df.to_csv(tmp, index=False))
+    atomic_write(path, lambda tmp: df.to_csv(tmp, index=False))
 
 
 class SweepBusy(CimsimError):

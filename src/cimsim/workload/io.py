@@ -14,11 +14,10 @@ is refused with a message naming both versions.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
+from ..atomic import atomic_write
 from ..errors import WorkloadError
 from .ir import Op, Tensor, Workload
 
@@ -114,25 +113,13 @@ def workload_from_dict(data: Any, source: str = "<workload>") -> Workload:
 
 def save_workload(w: Workload, path: str | Path) -> None:
     """Write ``w`` as JSON atomically (a temp file renamed into place)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
+
+    def write(tmp: str) -> None:
+        with open(tmp, "w") as f:
             json.dump(workload_to_dict(w), f, separators=(",", ":"))
             f.write("\n")
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual file mode
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+    atomic_write(path, write)
 
 
 def load_workload(path: str | Path) -> Workload:
