@@ -428,3 +428,29 @@ def test_weight_replication_is_off_when_matrices_do_not_fit():
     # 128 x 4096 needs 1 x ceil(4096 * 4 / 128) = 128 arrays > 64: re-programmed, no copies
     pl = place(gemv_workload(128, 4096, rows=8), _replicating_cim_arch())
     assert pl.cim_replicas[0] == 1 and pl.cim_reprogram[0]
+
+
+def test_cim_buffer_bandwidth_bounds_the_op():
+    # 4 rows: inputs 4 x 128 B (8-bit) + outputs 4 x 64 x 4 B = 1536 B through a 100 MB/s
+    # buffer = 15.36 us, longer than the 4 x 8 x 100 ns = 3.2 us of MVMs; rows > 1, so the
+    # link transfer (1536 B at 100 GB/s) overlaps; then the 10 ns link latency
+    from conftest import ROUND_LINK, make_arch
+
+    cim = copy.deepcopy(ROUND_CIM)
+    cim["buffer"]["bandwidth"] = "100 MB/s"
+    arch = make_arch(name="slow-buffer", cim=cim, interconnect=dict(ROUND_LINK))
+    r = simulate(arch, gemv_workload(128, 64, rows=4))
+    assert r.latency_s == pytest.approx(1536 / 100e6 + 10e-9, rel=1e-12)
+
+
+def test_workload_larger_than_memory_is_refused():
+    from conftest import ROUND_ARCH, make_arch
+
+    from cimsim.errors import MappingError
+
+    mem = copy.deepcopy(ROUND_ARCH["memory"])
+    mem["capacity"] = "1 MiB"
+    arch = make_arch(name="tiny-memory", memory=mem)
+    # 1024 x 1024 fp32 weights = 4 MiB > 1 MiB
+    with pytest.raises(MappingError, match=r"needs .* GB .* memory.capacity"):
+        simulate(arch, gemv_workload(1024, 1024))

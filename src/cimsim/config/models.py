@@ -102,7 +102,8 @@ class Memory(_Strict):
     """Off-chip DRAM or HBM as seen by the host: a shared bandwidth with a latency."""
 
     technology: str = Field(description="Label, e.g. 'DDR5-4800' or 'HBM3'.")
-    channels: int = Field(ge=1, description="Independent channels (or pseudo-channels for HBM).")
+    channels: int = Field(ge=1, description="Independent channels (or pseudo-channels for HBM); "
+                          "PIM units are replicated per channel.")
     bandwidth: BytesPerSecond = Field(gt=0, description="Peak bandwidth of all channels together.")
     sustained_fraction: float = Field(
         default=1.0,
@@ -112,7 +113,8 @@ class Memory(_Strict):
     )
     access_latency: Seconds = Field(description="Latency from request to first data.")
     energy_per_bit: JoulesPerBit = Field(description="Access + I/O energy per bit moved.")
-    capacity: Bytes = Field(description="Total capacity.")
+    capacity: Bytes = Field(description="Total capacity; a workload whose weights and activations "
+                            "exceed it is refused.")
 
     @property
     def effective_bandwidth(self) -> float:
@@ -123,7 +125,8 @@ class Memory(_Strict):
 class ADC(_Strict):
     """Column readout of a CIM array: an ADC for analog arrays, an adder tree for digital macros."""
 
-    bits: int = Field(ge=1, le=16, description="Resolution of one conversion.")
+    bits: int = Field(ge=1, le=16, description="Resolution of one conversion (informational: "
+                      "energy_per_conversion and sample_rate already reflect it).")
     sample_rate: Hertz = Field(gt=0, description="Conversions per second of one ADC.")
     energy_per_conversion: Joules = Field(description="Energy of one conversion.")
     per_array: int = Field(ge=1, description="ADCs per array (columns share them round-robin).")

@@ -18,8 +18,9 @@ cim
     slice takes ``max(read_latency, ceil(cols / adcs_per_array) / adc_rate)``;
     every activation row is one matrix-vector product, all arrays of the matrix
     in parallel, rows spread over ``replicas`` copies of the matrix:
-    ``compute_s = rounds * ceil(rows / replicas) * slices * t_slice`` plus, when
-    the op re-programs, ``rounds * min(k, array_rows) * write_latency``.
+    ``compute_s = max(rounds * ceil(rows / replicas) * slices * t_slice,
+    (input + output bytes) / buffer_bandwidth)`` plus, when the op re-programs,
+    ``rounds * min(k, array_rows) * write_latency``.
     Inputs and outputs cross the interconnect; re-programming reads the weights
     from DRAM.
 pim
@@ -47,8 +48,9 @@ ENERGY_COLUMNS = ("compute", "sram", "dram", "cim_array", "cim_adc", "cim_dac", 
 (P_PEAK_VEC, P_E_VEC, P_SRAM_BW, P_SRAM_E, P_OVERHEAD, P_DRAM_LAT, P_DRAM_E_BIT,
  P_CIM_ROWS, P_CIM_COLS, P_CIM_WBITS, P_CIM_IN_BITS, P_CIM_DAC_BITS, P_CIM_READ_LAT,
  P_ADC_RATE, P_ADC_PER_ARRAY, P_E_ADC, P_E_DAC, P_E_CELL, P_E_SHIFT, P_WRITE_LAT, P_E_WRITE,
- P_BUF_E, P_LINK_LAT, P_LINK_E_BIT, P_PIM_PEAK, P_PIM_BW, P_PIM_E_MAC, P_PIM_E_BIT) = range(28)
-N_PARAMS = 28
+ P_BUF_E, P_LINK_LAT, P_LINK_E_BIT, P_PIM_PEAK, P_PIM_BW, P_PIM_E_MAC, P_PIM_E_BIT,
+ P_BUF_BW) = range(29)
+N_PARAMS = 29
 
 
 @dataclass
@@ -84,6 +86,7 @@ def pack_params(arch: Architecture) -> np.ndarray:
         p[P_E_ADC], p[P_E_DAC], p[P_E_CELL] = c.adc.energy_per_conversion, c.dac_energy, c.cell_read_energy
         p[P_E_SHIFT], p[P_WRITE_LAT], p[P_E_WRITE] = c.shift_add_energy, c.write_latency, c.write_energy
         p[P_BUF_E] = c.buffer.energy_per_byte
+        p[P_BUF_BW] = c.buffer.bandwidth
     if arch.interconnect is not None:
         p[P_LINK_LAT] = arch.interconnect.latency
         p[P_LINK_E_BIT] = arch.interconnect.energy_per_bit
@@ -148,6 +151,9 @@ def _cost_kernel(unit, macs, vec, rows, k, n, wbytes, ain, aout, w_dram, a_dram,
                 t_slice = t_adc
             t_mvm = rounds[i] * rows[i] * slices * t_slice  # array-set time, all rows
             t = rounds[i] * np.ceil(rows[i] / replicas[i]) * slices * t_slice
+            t_buf = (ain[i] + aout[i]) / prm[P_BUF_BW]  # inputs and outputs pass the buffer
+            if t_buf > t:
+                t = t_buf
             t_write = 0.0
             wq = 0.0
             lat = prm[P_LINK_LAT]
@@ -226,7 +232,8 @@ def cost_reference(pl: Placement, arch: Architecture, dtype_names) -> CostTable:
             slices, t_slice = 0.0, 0.0
         wq = np.where(reprog, k * n * prm[P_CIM_WBITS] / 8.0, 0.0)
         t_write = np.where(reprog, rounds * np.minimum(k, prm[P_CIM_ROWS]) * prm[P_WRITE_LAT], 0.0)
-        t_c = rounds * np.ceil(rows / replicas) * slices * t_slice + t_write
+        t_buf = (ain + aout) / prm[P_BUF_BW] if arch.cim is not None else 0.0
+        t_c = np.maximum(rounds * np.ceil(rows / replicas) * slices * t_slice, t_buf) + t_write
         array_time = rounds * rows * slices * t_slice + t_write
         lat_c = prm[P_LINK_LAT] + np.where(reprog, prm[P_DRAM_LAT], 0.0)
         conv = rows * rt * pc * slices

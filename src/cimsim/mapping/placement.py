@@ -102,6 +102,13 @@ def cim_arrays_for(k: int, n: int, arch: Architecture) -> tuple[int, int, int]:
 
 def place(workload: Workload, arch: Architecture) -> Placement:
     """Place every op of ``workload`` on a unit of ``arch`` (vectorised over ops)."""
+    footprint = workload.weight_bytes + workload.activation_bytes
+    if footprint > arch.memory.capacity:
+        raise MappingError(
+            f"workload '{workload.name}' needs {footprint / 1e9:.4g} GB for its weights and "
+            f"activations but architecture '{arch.name}' has memory.capacity "
+            f"{arch.memory.capacity / 1e9:.4g} GB"
+        )
     a = workload.arrays
     n_ops = len(workload.ops)
     has_weight = a.stationary >= 0
