@@ -197,3 +197,25 @@ def test_mapping_error_is_clean(tmp_path):
     save_workload(lstm(8, 8, 1, steps=2, dtype="bf16"), wl)
     res = invoke("run", cfg, wl)
     assert_clean_error(res, "bf16")
+
+
+def test_run_set_overrides_a_field():
+    # gpu-hbm3 at half its HBM bandwidth: the memory-bound LSTM gets slower, its MACs do not change
+    base = json.loads(invoke("run", "gpu-hbm3", "lstm", "--json").output)
+    half = invoke("run", "gpu-hbm3", "lstm", "--json", "--set", "memory.bandwidth=1.675TB/s")
+    assert half.exit_code == 0, half.output
+    half = json.loads(half.output)
+    assert half["macs"] == base["macs"]
+    assert 1.5 < half["latency_s"] / base["latency_s"] < 2.0
+
+
+@pytest.mark.parametrize("arg, needle", [
+    ("memory.bandwidth", "expected PATH=VALUE"),
+    ("memory.bandwith=1TB/s", "'memory.bandwith' is not a field"),
+    ("memory.bandwidth=1GHz", "needs bandwidth"),
+])
+def test_run_set_errors_are_one_line(arg, needle):
+    res = invoke("run", "gpu-hbm3", "lstm", "--set", arg)
+    assert res.exit_code != 0
+    assert needle in res.output and "Traceback" not in res.output
+    assert len(res.output.strip().splitlines()) == 1

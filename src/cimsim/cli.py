@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from . import bundled
-from .commands import OneLineErrors
+from .commands import OneLineErrors, OneLineUsageError
 from .config import load_architecture
 from .errors import CimsimError
 from .report import columns as C
@@ -46,18 +46,35 @@ def _engine_option(f):
                         help="des: discrete-event simulation; analytic: bounds only")(f)
 
 
+def _overrides(sets: tuple[str, ...]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in sets:
+        path, eq, value = item.partition("=")
+        if not eq or not path.strip() or not value.strip():
+            raise OneLineUsageError(f"--set {item!r}: expected PATH=VALUE, e.g. memory.bandwidth=1TB/s")
+        out[path.strip()] = value.strip()
+    return out
+
+
+def _set_option(f):
+    return click.option("--set", "sets", multiple=True, metavar="PATH=VALUE",
+                        help="Override a config field (repeatable), e.g. --set memory.bandwidth=1TB/s; "
+                             "`cimsim fields` lists the paths.")(f)
+
+
 @main.command()
 @click.argument("config")
 @click.argument("workload")
 @_engine_option
+@_set_option
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of tables.")
 @click.option("--placement", is_flag=True, help="Also list where each op runs and its cost.")
 @click.option("--trace", "trace_file", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the op timeline as a Chrome/Perfetto trace-event JSON file.")
-def run(config: str, workload: str, engine: str, as_json: bool, placement: bool,
-        trace_file: Path | None) -> None:
+def run(config: str, workload: str, engine: str, sets: tuple[str, ...], as_json: bool,
+        placement: bool, trace_file: Path | None) -> None:
     """Simulate WORKLOAD (a file or bundled name) on CONFIG (a YAML file or bundled name)."""
-    arch = load_architecture(bundled.resolve_config(config))
+    arch = load_architecture(bundled.resolve_config(config), _overrides(sets))
     wl = load_workload(bundled.resolve_workload(workload))
     result = simulate(arch, wl, engine=engine)
     if trace_file is not None:
@@ -142,10 +159,11 @@ def _print_placement(r) -> None:
 @click.option("-w", "--workload", "workloads", multiple=True,
               help="Workload file or bundled name (repeatable; default: all bundled).")
 @_engine_option
+@_set_option
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write every metric to this CSV file.")
 def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
-            output: Path | None) -> None:
+            sets: tuple[str, ...], output: Path | None) -> None:
     """Simulate every workload on every config and print a comparison table.
 
     CONFIGS are YAML files or bundled names (default: all bundled configs).
@@ -155,7 +173,8 @@ def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
 
     config_paths = [bundled.resolve_config(c) for c in configs] or bundled.config_paths()
     workload_paths = [bundled.resolve_workload(w) for w in workloads] or bundled.workload_paths()
-    archs = [load_architecture(p) for p in config_paths]
+    overrides = _overrides(sets)
+    archs = [load_architecture(p, overrides) for p in config_paths]
     wls = [load_workload(p) for p in workload_paths]
     rows = []
     for wl in wls:
