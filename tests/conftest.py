@@ -13,6 +13,17 @@ from cimsim.workload import Op, Tensor, Workload
 #: peak fp32 = 4 cores x 1 GHz x 8 MAC = 32 GMAC/s, DRAM 10 GB/s, 100 ns latency.
 ROUND_ARCH = {
     "name": "round",
+    "memory": {
+        "sram": {"capacity": "1 MiB", "bandwidth": "1 TB/s", "energy_per_byte": "1 pJ/B"},
+        "dram": {
+            "technology": "test-dram",
+            "channels": 2,
+            "bandwidth": "10 GB/s",
+            "latency": "100 ns",
+            "energy_per_bit": "10 pJ/bit",
+            "capacity": "16 GiB",
+        },
+    },
     "processor": {
         "name": "test-cpu",
         "cores": 4,
@@ -21,17 +32,8 @@ ROUND_ARCH = {
         "vector_ops_per_cycle_per_core": 8,
         "energy_per_mac": {"fp32": "4 pJ", "int8": "0.25 pJ"},
         "energy_per_vector_op": "1 pJ",
-        "sram": {"capacity": "1 MiB", "bandwidth": "1 TB/s", "energy_per_byte": "1 pJ/B"},
         "static_power": "1 W",
         "op_overhead": "0 s",
-    },
-    "memory": {
-        "technology": "test-dram",
-        "channels": 2,
-        "bandwidth": "10 GB/s",
-        "access_latency": "100 ns",
-        "energy_per_bit": "10 pJ/bit",
-        "capacity": "16 GiB",
     },
 }
 
@@ -61,9 +63,13 @@ ROUND_LINK = {"bandwidth": "100 GB/s", "latency": "10 ns", "energy_per_bit": "1 
 
 
 def make_arch(**overrides):
+    """ROUND_ARCH with top-level sections replaced (``interconnect=`` adds that link)."""
     d = copy.deepcopy(ROUND_ARCH)
     for k, v in overrides.items():
-        d[k] = v
+        if k == "interconnect":
+            d.setdefault("links", {})["interconnect"] = v
+        else:
+            d[k] = v
     return architecture_from_dict(d)
 
 

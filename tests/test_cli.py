@@ -12,7 +12,8 @@ from click.testing import CliRunner
 
 from cimsim import bundled
 from cimsim.cli import main
-from cimsim.report.columns import BOUNDS, RESULT_COLUMNS
+from cimsim.config import load_architecture
+from cimsim.report.columns import BOUNDS, union_columns
 
 # bundled LSTM: 2 layers, 100 steps, batch 1, 4 gates, I = H = 2048
 LSTM_MACS = 2 * 100 * 4 * 2048 * (2048 + 2048)
@@ -117,7 +118,8 @@ def test_compare_writes_csv(tmp_path):
     assert "wrote 4 rows" in res.output
     with out.open() as f:
         reader = csv.DictReader(f)
-        assert tuple(reader.fieldnames) == RESULT_COLUMNS
+        archs = [load_architecture(bundled.resolve_config(c)) for c in ("cpu-ddr5", "rram-cim")]
+        assert tuple(reader.fieldnames) == union_columns(archs)
         rows = list(reader)
     assert len(rows) == 4
     assert [(r["workload"], r["architecture"]) for r in rows] == [
@@ -202,7 +204,7 @@ def test_mapping_error_is_clean(tmp_path):
 def test_run_set_overrides_a_field():
     # gpu-hbm3 at half its HBM bandwidth: the memory-bound LSTM gets slower, its MACs do not change
     base = json.loads(invoke("run", "gpu-hbm3", "lstm", "--json").output)
-    half = invoke("run", "gpu-hbm3", "lstm", "--json", "--set", "memory.bandwidth=1.675TB/s")
+    half = invoke("run", "gpu-hbm3", "lstm", "--json", "--set", "memory.dram.bandwidth=1.675TB/s")
     assert half.exit_code == 0, half.output
     half = json.loads(half.output)
     assert half["macs"] == base["macs"]
@@ -210,9 +212,10 @@ def test_run_set_overrides_a_field():
 
 
 @pytest.mark.parametrize("arg, needle", [
-    ("memory.bandwidth", "expected PATH=VALUE"),
-    ("memory.bandwith=1TB/s", "'memory.bandwith' is not a field"),
-    ("memory.bandwidth=1GHz", "needs bandwidth"),
+    ("memory.dram.bandwidth", "expected PATH=VALUE"),
+    ("memory.dram.bandwith=1TB/s", "'memory.dram.bandwith' is not a field"),
+    ("memory.hbm.bandwidth=1TB/s", "has no 'memory.hbm'; it has memory.sram, memory.dram"),
+    ("memory.dram.bandwidth=1GHz", "needs bandwidth"),
 ])
 def test_run_set_errors_are_one_line(arg, needle):
     res = invoke("run", "gpu-hbm3", "lstm", "--set", arg)

@@ -53,42 +53,42 @@ def test_bundled_config_loads(name):
 def test_cpu_ddr5_published_values(arch):
     a = arch["cpu-ddr5"]
     # JEDEC DDR5-4800: 4800 MT/s x 8 B = 38.4 GB/s per channel; 8 channels
-    assert a.memory.channels == 8
-    assert a.memory.bandwidth == approx(8 * 4800e6 * 8)
-    assert a.memory.bandwidth == approx(307.2e9)
+    assert a.memory["dram"].channels == 8
+    assert a.memory["dram"].bandwidth == approx(8 * 4800e6 * 8)
+    assert a.memory["dram"].bandwidth == approx(307.2e9)
     # Xeon Gold 6426Y: 16 cores, 2.5 GHz base, 37.5 MB L3 (Intel spec)
-    assert a.processor.cores == 16
-    assert a.processor.clock == approx(2.5e9)
-    assert a.processor.sram.capacity == approx(37.5e6)
+    assert a.components["processor"].cores == 16
+    assert a.components["processor"].clock == approx(2.5e9)
+    assert a.memory["sram"].capacity == approx(37.5e6)
     # AMX: 1024 BF16 and 2048 INT8 ops per cycle per core = 512 / 1024 MACs
-    assert a.processor.peak_macs_per_s("bf16") == approx(16 * 2.5e9 * 512)
-    assert a.processor.peak_macs_per_s("int8") == approx(16 * 2.5e9 * 1024)
+    assert a.components["processor"].peak_macs_per_s("bf16") == approx(16 * 2.5e9 * 512)
+    assert a.components["processor"].peak_macs_per_s("int8") == approx(16 * 2.5e9 * 1024)
 
 
 def test_cpu_llc_cannot_hold_bundled_fp32_lstm(arch):
     lstm_fp32_bytes = 4 * 2048 * 8192 * 4  # four 2048 x 8192 fp32 matrices = 268,435,456 B
     assert lstm_fp32_bytes == 268_435_456
-    assert arch["cpu-ddr5"].processor.sram.capacity < 0.6 * lstm_fp32_bytes
+    assert arch["cpu-ddr5"].memory["sram"].capacity < 0.6 * lstm_fp32_bytes
 
 
 @pytest.mark.parametrize("name", ["gpu-hbm3", "hbm-pim"])
 def test_h100_published_values(arch, name):
-    p = arch[name].processor
+    p = arch[name].components["processor"]
     # NVIDIA H100 SXM datasheet: 132 SMs, 50 MB L2, dense tensor rates (sparse / 2), 1 MAC = 2 FLOP
     assert p.cores == 132
-    assert p.sram.capacity == approx(50e6)
+    assert arch[name].memory["sram"].capacity == approx(50e6)
     assert 2 * p.peak_macs_per_s("bf16") == approx(989.4e12, rel=1e-3)
     assert 2 * p.peak_macs_per_s("fp16") == approx(989.4e12, rel=1e-3)
     assert 2 * p.peak_macs_per_s("int8") == approx(1978.9e12, rel=1e-3)
     assert 2 * p.peak_macs_per_s("fp32") == approx(66.9e12, rel=1e-3)  # non-tensor FP32
     assert 1e-6 <= p.op_overhead <= 10e-6  # "a few microseconds" per kernel launch
-    m = arch[name].memory
+    m = arch[name].memory["dram"]
     assert m.bandwidth == approx(3.35e12)
     assert m.channels == 5 * 16 * 2  # 5 HBM3 stacks x 16 channels x 2 pseudo-channels
 
 
 def test_gpu_memory_capacity_and_sustained_fraction(arch):
-    m = arch["gpu-hbm3"].memory
+    m = arch["gpu-hbm3"].memory["dram"]
     assert m.capacity == approx(80e9)
     # DeepBench RNN rows at hidden >= 2048 sustain 58-75 % of peak bandwidth
     assert 0.58 <= m.sustained_fraction <= 0.75
@@ -96,7 +96,7 @@ def test_gpu_memory_capacity_and_sustained_fraction(arch):
 
 def test_hbm_pim_published_values(arch):
     a = arch["hbm-pim"]
-    pim = a.pim
+    pim = a.components["pim"]
     assert pim is not None
     assert pim.clock == approx(300e6)  # Aquabolt-XL PCU clock
     assert pim.macs_per_cycle == 16  # 16-lane FP16 SIMD
@@ -106,18 +106,18 @@ def test_hbm_pim_published_values(arch):
     # a unit reads one 16-lane FP16 operand vector (32 B) per cycle
     assert pim.internal_bandwidth == approx(32 * pim.clock)
     # Samsung's "4x bandwidth": total internal / external between 3x and 5x
-    total_internal = a.memory.channels * pim.units_per_channel * pim.internal_bandwidth
-    assert 3.0 <= total_internal / a.memory.bandwidth <= 5.0
+    total_internal = a.memory["dram"].channels * pim.units_per_channel * pim.internal_bandwidth
+    assert 3.0 <= total_internal / a.memory["dram"].bandwidth <= 5.0
     # PIM logic costs capacity: Aquabolt-XL 6 GB vs 8 GB
-    assert a.memory.capacity == approx(80e9 * 6 / 8)
+    assert a.memory["dram"].capacity == approx(80e9 * 6 / 8)
 
 
 def test_hbm_pim_host_is_the_gpu(arch):
-    assert arch["hbm-pim"].processor == arch["gpu-hbm3"].processor
+    assert arch["hbm-pim"].components["processor"] == arch["gpu-hbm3"].components["processor"]
 
 
 def test_rram_cim_published_values(arch):
-    c = arch["rram-cim"].cim
+    c = arch["rram-cim"].components["cim"]
     assert c.technology == "rram"
     assert (c.rows, c.cols, c.bits_per_cell) == (128, 128, 2)  # ISAAC crossbar
     assert c.read_latency == approx(100e-9)
@@ -135,7 +135,7 @@ def test_rram_cim_published_values(arch):
 
 
 def test_sram_cim_energy_reproduces_89_tops_per_watt(arch):
-    c = arch["sram-cim"].cim
+    c = arch["sram-cim"].components["cim"]
     assert c.technology == "sram"
     assert c.bits_per_cell == 1
     # 89 TOPS/W at 4b x 4b: 2 ops per MAC, 16 one-bit products per MAC
@@ -145,9 +145,9 @@ def test_sram_cim_energy_reproduces_89_tops_per_watt(arch):
 
 @pytest.mark.parametrize("name", ["sram-cim", "rram-cim"])
 def test_cim_host_is_the_cpu(arch, name):
-    assert arch[name].processor == arch["cpu-ddr5"].processor
+    assert arch[name].components["processor"] == arch["cpu-ddr5"].components["processor"]
     assert arch[name].memory == arch["cpu-ddr5"].memory
-    assert arch[name].interconnect is not None
+    assert "interconnect" in arch[name].links
 
 
 def _arrays_for(k: int, n: int, cim) -> int:
@@ -164,7 +164,7 @@ def test_arrays_formula_golden():
 
 @pytest.mark.parametrize("name", ["sram-cim", "rram-cim"])
 def test_cim_holds_all_weights_of_both_bundled_workloads(arch, name):
-    c = arch[name].cim
+    c = arch[name].components["cim"]
     assert (c.weight_bits, c.input_bits) == (8, 8)
     lstm = 4 * _arrays_for(2048, 8192, c)  # 2 layers x (W_ih, W_hh), each 2048 x 8192
     attention = 2 * (4 * _arrays_for(512, 512, c) + _arrays_for(512, 1, c))
@@ -256,37 +256,37 @@ def _error(path: Path) -> str:
 
 
 def test_unknown_key_lists_allowed_keys(tmp_path, rram_data):
-    rram_data["memory"]["bandwith"] = "1 GB/s"
+    rram_data["memory"]["dram"]["bandwith"] = "1 GB/s"
     msg = _error(_write(tmp_path, rram_data))
-    assert "memory.bandwith: unknown key" in msg
-    assert "allowed keys here: access_latency, bandwidth, capacity, channels" in msg
+    assert "memory.dram.bandwith: unknown key" in msg
+    assert "allowed keys here: technology, capacity, bandwidth, sustained_fraction, latency" in msg
 
 
 def test_unknown_nested_key_lists_that_level(tmp_path, rram_data):
     rram_data["cim"]["adc"]["enob"] = 7
     msg = _error(_write(tmp_path, rram_data))
     assert "cim.adc.enob: unknown key" in msg
-    assert "bits, energy_per_conversion, per_array, sample_rate" in msg
+    assert "bits, sample_rate, energy_per_conversion, per_array" in msg
 
 
 def test_missing_required_field(tmp_path, rram_data):
-    del rram_data["memory"]["bandwidth"]
+    del rram_data["memory"]["dram"]["bandwidth"]
     msg = _error(_write(tmp_path, rram_data))
-    assert "memory.bandwidth: required field is missing" in msg
+    assert "memory.dram.bandwidth: required field is missing" in msg
     assert "Peak bandwidth" in msg  # the field's description
 
 
 def test_wrong_unit_dimension(tmp_path, rram_data):
-    rram_data["memory"]["bandwidth"] = "25.6 GHz"
+    rram_data["memory"]["dram"]["bandwidth"] = "25.6 GHz"
     msg = _error(_write(tmp_path, rram_data))
-    assert "memory.bandwidth:" in msg
+    assert "memory.dram.bandwidth:" in msg
     assert "frequency (time^-1) quantity" in msg and "25.6 GB/s" in msg
 
 
 def test_capacity_for_bandwidth(tmp_path, rram_data):
-    rram_data["memory"]["bandwidth"] = "25.6 GB"
+    rram_data["memory"]["dram"]["bandwidth"] = "25.6 GB"
     msg = _error(_write(tmp_path, rram_data))
-    assert "memory.bandwidth:" in msg and "capacity (information) quantity" in msg
+    assert "memory.dram.bandwidth:" in msg and "capacity (information) quantity" in msg
 
 
 def test_bare_number(tmp_path, rram_data):
@@ -313,13 +313,20 @@ def test_dac_bits_above_input_bits(tmp_path, rram_data):
     rram_data["cim"]["input_bits"] = 4
     rram_data["cim"]["dac_bits"] = 8
     msg = _error(_write(tmp_path, rram_data))
-    assert "cim:" in msg and "dac_bits (8) cannot exceed input_bits (4)" in msg
+    assert "cim: dac_bits (8) cannot exceed input_bits (4)" in msg
 
 
-def test_cim_without_interconnect(tmp_path, rram_data):
-    del rram_data["interconnect"]
+def test_cim_without_a_link(tmp_path, rram_data):
+    del rram_data["links"]
+    del rram_data["cim"]["link"]
     msg = _error(_write(tmp_path, rram_data))
-    assert "needs an 'interconnect'" in msg
+    assert "cim.link: name the link between the host and the arrays" in msg
+
+
+def test_cim_naming_an_absent_link(tmp_path, rram_data):
+    rram_data["cim"]["link"] = "noc"
+    msg = _error(_write(tmp_path, rram_data))
+    assert "cim.link: 'noc' is not a link; the architecture has ['interconnect']" in msg
 
 
 def test_duplicate_yaml_key(tmp_path):
@@ -358,10 +365,10 @@ def test_unreadable_path(tmp_path):
 
 
 def test_every_error_is_reported_at_once(tmp_path, rram_data):
-    rram_data["memory"]["bandwidth"] = 25.6
+    rram_data["memory"]["dram"]["bandwidth"] = 25.6
     rram_data["cim"]["technology"] = "flash"
     msg = _error(_write(tmp_path, rram_data))
-    assert "memory.bandwidth:" in msg and "cim.technology:" in msg
+    assert "memory.dram.bandwidth:" in msg and "cim.technology:" in msg
     assert len(msg.splitlines()) == 2
 
 
@@ -370,38 +377,38 @@ def test_every_error_is_reported_at_once(tmp_path, rram_data):
 
 def test_override_sets_nested_value():
     data = read_yaml(cfg_path("cpu-ddr5"))
-    out = apply_overrides(data, {"memory.bandwidth": "1 TB/s"})
-    assert out["memory"]["bandwidth"] == "1 TB/s"
-    assert data["memory"]["bandwidth"] == "307.2 GB/s"  # the input is not mutated
+    out = apply_overrides(data, {"memory.dram.bandwidth": "1 TB/s"})
+    assert out["memory"]["dram"]["bandwidth"] == "1 TB/s"
+    assert data["memory"]["dram"]["bandwidth"] == "307.2 GB/s"  # the input is not mutated
 
 
 def test_override_through_loader():
-    a = load_architecture(cfg_path("cpu-ddr5"), overrides={"memory.bandwidth": "1 TB/s"})
-    assert a.memory.bandwidth == 1e12
+    a = load_architecture(cfg_path("cpu-ddr5"), overrides={"memory.dram.bandwidth": "1 TB/s"})
+    assert a.memory["dram"].bandwidth == 1e12
     b = load_architecture(cfg_path("rram-cim"), overrides={"cim.adc.bits": 6})
-    assert b.cim.adc.bits == 6
+    assert b.components["cim"].adc.bits == 6
 
 
 def test_override_value_is_validated():
     with pytest.raises(ConfigError) as info:
-        load_architecture(cfg_path("cpu-ddr5"), overrides={"memory.bandwidth": "1 THz"})
-    assert "memory.bandwidth:" in str(info.value)
+        load_architecture(cfg_path("cpu-ddr5"), overrides={"memory.dram.bandwidth": "1 THz"})
+    assert "memory.dram.bandwidth:" in str(info.value)
 
 
 def test_override_unknown_path_names_allowed_fields():
     data = read_yaml(cfg_path("cpu-ddr5"))
     with pytest.raises(ConfigError) as info:
-        apply_overrides(data, {"memory.bandwith": "1 TB/s"}, source="cpu-ddr5.yaml")
+        apply_overrides(data, {"memory.dram.bandwith": "1 TB/s"}, source="cpu-ddr5.yaml")
     msg = str(info.value)
-    assert msg.startswith("cpu-ddr5.yaml: override 'memory.bandwith'")
-    assert "allowed here: access_latency, bandwidth, capacity, channels" in msg
+    assert msg.startswith("cpu-ddr5.yaml: override 'memory.dram.bandwith'")
+    assert "allowed here: technology, capacity, bandwidth, sustained_fraction, latency" in msg
 
 
 def test_override_into_absent_section():
     data = read_yaml(cfg_path("cpu-ddr5"))
     with pytest.raises(ConfigError) as info:
         apply_overrides(data, {"cim.arrays": 10}, source="cpu-ddr5.yaml")
-    assert "has no 'cim' section" in str(info.value)
+    assert "'cim' is not a section of this config; its components: processor" in str(info.value)
 
 
 def test_override_does_not_touch_other_configs():
@@ -409,3 +416,32 @@ def test_override_does_not_touch_other_configs():
     before = copy.deepcopy(data)
     apply_overrides(data, {"processor.cores": 66})
     assert data == before
+
+
+# ------------------------------------------------------------------------- legacy layout
+LEGACY = {
+    "name": "legacy",
+    "processor": {
+        "name": "p", "cores": 2, "clock": "1 GHz", "macs_per_cycle_per_core": {"fp32": 8},
+        "vector_ops_per_cycle_per_core": 8, "energy_per_mac": {"fp32": "4 pJ"},
+        "energy_per_vector_op": "1 pJ", "static_power": "1 W", "op_overhead": "1 us",
+        "sram": {"capacity": "1 MiB", "bandwidth": "1 TB/s", "energy_per_byte": "1 pJ/B"},
+    },
+    "memory": {"technology": "DDR4", "channels": 2, "bandwidth": "10 GB/s", "access_latency": "100 ns",
+               "energy_per_bit": "10 pJ/bit", "capacity": "16 GiB"},
+    "pim": {"units_per_channel": 1, "clock": "1 GHz", "macs_per_cycle": 1,
+            "internal_bandwidth": "1 GB/s", "energy_per_mac": "1 pJ", "energy_per_bit": "1 pJ/bit"},
+    "interconnect": {"bandwidth": "1 GB/s", "latency": "1 ns", "energy_per_bit": "1 pJ/bit"},
+}
+
+
+def test_a_legacy_config_is_read_as_the_same_machine(tmp_path):
+    # cimsim 0.1 layout: processor.sram, one memory level, a top-level interconnect
+    a = load_architecture(_write(tmp_path, LEGACY, name="legacy.yaml"))
+    assert list(a.memory) == ["sram", "dram"]
+    assert a.memory["sram"].capacity == 2 ** 20 and a.memory["sram"].bandwidth == 1e12
+    assert a.memory["dram"].latency == approx(100e-9) and a.memory["dram"].channels == 2
+    assert list(a.links) == ["interconnect"] and a.links["interconnect"].bandwidth == 1e9
+    # PIM ops paid the host's dispatch cost in 0.1: the upgrade keeps that
+    assert a.components["pim"].op_overhead == 1e-6
+    assert LEGACY["processor"]["sram"]["capacity"] == "1 MiB"  # the input is not mutated

@@ -15,7 +15,7 @@ import pytest
 
 from cimsim import bundled
 from cimsim.config import load_architecture
-from cimsim.report.columns import BOUNDS, ENERGY_COMPONENTS, RESULT_COLUMNS, UTILIZATIONS, energy_column
+from cimsim.report.columns import BOUNDS, energy_column, result_columns
 from cimsim.simulate import simulate
 from cimsim.workload import load_workload
 from cimsim.workload.generators import gru, hier_attn, lstm, tcn, transformer
@@ -63,8 +63,9 @@ def _round_pim():
 
 
 def _tiny_sram():
-    return make_arch(name="tiny-sram", processor=_proc(
-        sram={"capacity": "1 KiB", "bandwidth": "1 TB/s", "energy_per_byte": "1 pJ/B"}))
+    mem = copy.deepcopy(ROUND_ARCH["memory"])
+    mem["sram"]["capacity"] = "1 KiB"
+    return make_arch(name="tiny-sram", processor=_proc(), memory=mem)
 
 
 EXTRA_ARCHS = {
@@ -112,13 +113,15 @@ egrid = pytest.mark.parametrize("engine", ["des", "analytic"])
 @wgrid
 def test_energy_parts_nonnegative_and_sum(wname, aname, engine):
     r = result(wname, aname, engine)
-    assert tuple(r.energy_breakdown_j) == ENERGY_COMPONENTS
+    a = arch(aname)
+    assert tuple(r.energy_breakdown_j) == tuple(
+        f"{c.name}_{p}" for c in a.instances for p in c.energy_parts) + a.hardware.resources + ("static",)
     for comp, v in r.energy_breakdown_j.items():
         assert np.isfinite(v) and v >= 0.0, comp
     assert r.energy_j > 0.0
     assert sum(r.energy_breakdown_j.values()) == pytest.approx(r.energy_j, rel=1e-12)
     rec = r.record()
-    assert sum(rec[energy_column(c)] for c in ENERGY_COMPONENTS) == pytest.approx(rec["energy_j"], rel=1e-12)
+    assert sum(rec[energy_column(c)] for c in r.energy_breakdown_j) == pytest.approx(rec["energy_j"], rel=1e-12)
     # per-op energies plus static add up to the total
     static = r.energy_breakdown_j["static"]
     assert r.op_table["energy_j"].sum() + static == pytest.approx(r.energy_j, rel=1e-12)
@@ -129,7 +132,9 @@ def test_energy_parts_nonnegative_and_sum(wname, aname, engine):
 @wgrid
 def test_utilization_in_unit_interval(wname, aname, engine):
     r = result(wname, aname, engine)
-    assert tuple(r.utilization) == UTILIZATIONS
+    a = arch(aname)
+    assert tuple(r.utilization) == tuple(f"{c.name}_{u}" for c in a.instances for u in c.utilizations) + tuple(
+        f"{res}_bw" for res in a.hardware.resources)
     for k, v in r.utilization.items():
         assert 0.0 <= v <= 1.0, (k, v)
 
@@ -154,7 +159,7 @@ def test_bound_and_record_columns(wname, aname, engine):
     r = result(wname, aname, engine)
     assert r.bound in BOUNDS  # report/columns.py: memory, interconnect, compute, dependency, overhead
     rec = r.record()
-    assert tuple(rec) == RESULT_COLUMNS
+    assert tuple(rec) == result_columns(arch(aname))
     assert rec["engine"] == engine
     # the critical-path parts add up to the time of the realised path (never more than latency)
     assert sum(r.path_time_s.values()) <= r.latency_s * (1 + REL)
@@ -254,7 +259,7 @@ def test_contention_makes_des_slower_than_analytic(round_arch):
     ])
     des = simulate(pim, wl, engine="des")
     ana = simulate(pim, wl, engine="analytic")
-    assert des.ops_per_unit == {"processor": 1, "cim": 0, "pim": 1}
+    assert des.ops_per_unit == {"processor": 1, "pim": 1}
     assert des.latency_s >= ana.latency_s * (1 - REL)
 
 
@@ -273,7 +278,7 @@ def test_cim_matrices_sharing_too_few_arrays_serialise(engine):
         Op("b", "matmul", ("x", "B"), ("yb",), m=1, k=128, n=64, weight="B"),
     ])
     r = simulate(_round_cim(2), wl, engine=engine)
-    assert r.cim_reprograms == 2
+    assert r.facts["cim_reprograms"] == 2
     # each op: program 128 rows x 1 us, then 8 slices x 100 ns; they need the same 2 arrays
     per_op = 128 * 1e-6 + 8 * 100e-9
     assert r.latency_s >= 2 * per_op
@@ -286,8 +291,8 @@ def test_cim_reprogramming_chain_invariants():
     wl = workload("tcn")
     for engine in ("des", "analytic"):
         r = simulate(_round_cim(2), wl, engine=engine)
-        assert r.cim_arrays_needed == 3
-        assert r.cim_reprograms == 3
+        assert r.facts["cim_arrays_needed"] == 3
+        assert r.facts["cim_reprograms"] == 3
         assert all(v >= 0 for v in r.energy_breakdown_j.values())
         assert all(0 <= v <= 1 for v in r.utilization.values())
         assert r.op_table["macs"].sum() == wl.macs
@@ -297,7 +302,7 @@ def test_cim_reprogramming_chain_invariants():
 def test_dram_bw_utilization_is_relative_to_peak():
     # a fully bandwidth-bound run on a bus sustaining half its peak uses ~50 % of the peak
     mem = copy.deepcopy(ROUND_ARCH["memory"])
-    mem["sustained_fraction"] = 0.5
+    mem["dram"]["sustained_fraction"] = 0.5
     arch_half = make_arch(name="half-bw", memory=mem)
     r = simulate(arch_half, gemv_workload(1024, 1024))
     nbytes = 4 * 1024 * 1024
@@ -366,15 +371,15 @@ def test_lstm_path_grows_faster_than_hier_attn():
 def test_bundled_lstm_is_memory_bound(aname):
     r = bundled_result("lstm", aname)
     assert r.bound == "memory"
-    assert r.utilization["mac"] < 0.10
-    assert r.weights_on_chip is False
+    assert r.utilization["processor_mac"] < 0.10
+    assert r.facts["processor_weights_on_chip"] is False
     # every step streams W_hh: DRAM traffic at least T * L * 4H * H * 4 bytes
-    assert r.dram_bytes >= 100 * 2 * 4 * 2048 * 2048 * 4
+    assert r.traffic_bytes["dram"] >= 100 * 2 * 4 * 2048 * 2048 * 4
 
 
 @pytest.mark.parametrize("aname", ["sram-cim", "rram-cim"])
 def test_bundled_lstm_on_cim_has_no_weight_traffic(aname):
     r = bundled_result("lstm", aname)
-    assert r.cim_reprograms == 0
-    assert r.dram_bytes < r.weight_bytes
+    assert r.facts["cim_reprograms"] == 0
+    assert r.traffic_bytes["dram"] < r.weight_bytes
     assert r.ops_per_unit["cim"] == 2 * (100 + 1)  # per layer: one input projection + 100 steps

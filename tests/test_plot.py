@@ -17,7 +17,7 @@ from cimsim.plot import (
     roofline,
     utilization_vs_bandwidth,
 )
-from cimsim.report.columns import ENERGY_COMPONENTS, energy_column
+from cimsim.report.columns import energy_column
 from cimsim.sweep import sweep
 from cimsim.workload import load_workload
 
@@ -27,7 +27,7 @@ ARCHS = ["cpu-ddr5", "gpu-hbm3"]
 @pytest.fixture(scope="module")
 def bw_sweep(tmp_path_factory):
     out = tmp_path_factory.mktemp("plot") / "bw.parquet"
-    df = sweep(ARCHS, "tcn", ["memory.bandwidth=25GB/s..3.2TB/s:log:5"],
+    df = sweep(ARCHS, "tcn", ["memory.dram.bandwidth=25GB/s..3.2TB/s:log:5"],
                engine="analytic", workers=1, output=out)
     return out, df
 
@@ -46,12 +46,12 @@ def test_latency_and_energy_vs_param_log_axes_one_line_per_arch(bw_sweep):
         assert len(_lines(ax)) == 2
         assert "B/s" in ax.get_xlabel()
         for line, arch in zip(_lines(ax), ARCHS):
-            g = df[df["architecture"] == arch].sort_values("memory.bandwidth")
+            g = df[df["architecture"] == arch].sort_values("memory.dram.bandwidth")
             np.testing.assert_allclose(line.get_ydata(), g[metric].to_numpy(float))
 
 
 def test_linear_axis_within_a_decade():
-    df = sweep(ARCHS, "tcn", ["memory.bandwidth=100GB/s..400GB/s:lin:3"], engine="analytic", workers=1)
+    df = sweep(ARCHS, "tcn", ["memory.dram.bandwidth=100GB/s..400GB/s:lin:3"], engine="analytic", workers=1)
     ax = latency_vs_param(df).axes[0]
     assert ax.get_xscale() == "linear"
 
@@ -60,7 +60,8 @@ def test_energy_breakdown_bars_stack_to_total(bw_sweep):
     _, df = bw_sweep
     ax = energy_breakdown(df, most=2).axes[0]
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert set(labels) <= set(ENERGY_COMPONENTS) and "dram" in labels
+    parts = [c[len("energy_"):-2] for c in df.columns if c.startswith("energy_") and c != "energy_j"]
+    assert set(labels) <= set(parts) and "dram" in labels
     n_bars = len(ARCHS) * 2  # lowest and highest bandwidth per architecture
     tops = np.zeros(n_bars)
     for container in ax.containers:
@@ -68,9 +69,9 @@ def test_energy_breakdown_bars_stack_to_total(bw_sweep):
         tops = np.maximum(tops, [p.get_y() + p.get_height() for p in container.patches])
     picked = []
     for arch in ARCHS:
-        g = df[df["architecture"] == arch].sort_values("memory.bandwidth")
+        g = df[df["architecture"] == arch].sort_values("memory.dram.bandwidth")
         picked += [g.iloc[0], g.iloc[-1]]
-    totals = [sum(r[energy_column(c)] for c in ENERGY_COMPONENTS) for r in picked]
+    totals = [sum(0.0 if np.isnan(r[energy_column(c)]) else r[energy_column(c)] for c in parts) for r in picked]
     np.testing.assert_allclose(tops, totals, rtol=1e-9)
     np.testing.assert_allclose(totals, [r["energy_j"] for r in picked], rtol=1e-9)
 
@@ -93,7 +94,7 @@ def test_roofline_places_ops_under_the_roofs():
     ax = roofline(archs, wl).axes[0]
     assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
     roofs = [l for l in ax.get_lines() if l.get_label().endswith(" roof")]
-    assert [l.get_label() for l in roofs] == [f"{a} roof" for a in ARCHS]
+    assert [l.get_label() for l in roofs] == [f"{a}: processor roof" for a in ARCHS]
     points = ax.collections
     assert len(points) == 2
     for roof, pts in zip(roofs, points):
@@ -101,6 +102,21 @@ def test_roofline_places_ops_under_the_roofs():
         assert len(xy) > 0
         limit = np.interp(np.log(xy[:, 0]), np.log(roof.get_xdata()), roof.get_ydata())
         assert np.all(xy[:, 1] <= limit * (1 + 1e-6))  # nothing beats its roofline
+
+
+def test_roofline_draws_each_components_own_roof():
+    # on a CIM architecture the CIM ops sit under the CIM arrays' roof, the rest under the host's
+    arch = load_architecture(resolve_config("sram-cim"))
+    wl = load_workload(resolve_workload("tcn"))
+    ax = roofline([arch], wl).axes[0]
+    roofs = {l.get_label(): l for l in ax.get_lines() if l.get_label().endswith(" roof")}
+    assert set(roofs) == {"sram-cim: processor roof", "sram-cim: cim roof"}
+    cim = arch.component("cim")
+    assert roofs["sram-cim: cim roof"].get_ydata().max() == pytest.approx(2 * cim.peak_macs_per_s("fp32"))
+    labels = [c.get_label() for c in ax.collections]
+    assert labels == ["sram-cim: cim ops"]  # the TCN's only MAC ops are its convolutions
+    xy = ax.collections[0].get_offsets()
+    assert np.all(xy[:, 1] <= 2 * cim.peak_macs_per_s("fp32") * (1 + 1e-9))
 
 
 def test_cli_plot_writes_png_and_svg(bw_sweep, tmp_path):

@@ -11,34 +11,43 @@ from cimsim.report.result import attribute_path, bound_of, realized_critical_pat
 from cimsim.workload.generators import lstm
 
 
+RES = ("sram", "dram", "link")  # two memory levels and a link
+LEVELS = ("sram", "dram")
+
+
 def _parts(**kw):
-    return {p: kw.get(p, 0.0) for p in C.PATH_PARTS}
+    return {p: kw.get(p, 0.0) for p in (*RES, *C.PATH_FIXED)}
 
 
 @pytest.mark.parametrize("parts, latency, cp, expected", [
-    (_parts(memory=3, compute=1, overhead=1), 5, 5, "memory"),
-    (_parts(interconnect=3, compute=1), 4, 4, "interconnect"),
-    (_parts(compute=3, memory=2), 5, 5, "compute"),
+    (_parts(dram=3, compute=1, overhead=1), 5, 5, ("memory", "dram")),
+    (_parts(sram=3, compute=1, overhead=1), 5, 5, ("memory", "sram")),
+    (_parts(link=3, compute=1), 4, 4, ("interconnect", "link")),
+    (_parts(compute=3, dram=2), 5, 5, ("compute", "compute")),
     # overhead largest on a dependency chain (latency == critical path) -> dependency
-    (_parts(overhead=3, compute=1), 4, 4, "dependency"),
-    (_parts(overhead=3, compute=1), 4.4, 4, "dependency"),  # within 10 %
+    (_parts(overhead=3, compute=1), 4, 4, ("dependency", "overhead")),
+    (_parts(overhead=3, compute=1), 4.4, 4, ("dependency", "overhead")),  # within 10 %
     # overhead largest but the run is far longer than its critical path -> queued dispatch
-    (_parts(overhead=3, compute=1), 40, 4, "overhead"),
+    (_parts(overhead=3, compute=1), 40, 4, ("overhead", "overhead")),
 ])
 def test_bound_of(parts, latency, cp, expected):
-    assert bound_of(parts, latency, cp) == expected
-    assert expected in C.BOUNDS
+    assert bound_of(parts, LEVELS, latency, cp) == expected
+    assert expected[0] in C.BOUNDS
 
 
 def test_attribute_path_splits_each_op_by_its_binding_term():
     # op 0: 2 s long, 0.5 s latency, compute 1 > transfers -> compute 1.5, overhead 0.5
-    # op 1: 3 s long, DRAM 2 s > compute 1 -> memory 3
-    # op 2: 1 s long, link 0.5 > compute 0.25 and > DRAM 0 -> interconnect 1
-    start, end = np.array([0.0, 2.0, 5.0]), np.array([2.0, 5.0, 6.0])
-    out = attribute_path(np.array([0, 1, 2]), start, end,
-                         latency_s=np.array([0.5, 0.0, 0.0]), compute_s=np.array([1.0, 1.0, 0.25]),
-                         dram_s=np.array([0.5, 2.0, 0.0]), link_s=np.array([0.0, 0.0, 0.5]))
-    assert out == {"memory": 3.0, "interconnect": 1.0, "compute": 1.5, "overhead": 0.5}
+    # op 1: 3 s long, DRAM 2 s > compute 1 -> dram 3
+    # op 2: 1 s long, link 0.5 > compute 0.25 and > DRAM 0 -> link 1
+    # op 3: 1 s long, SRAM 0.5 = DRAM 0.5 > compute 0.1 -> the inner level wins the tie: sram 1
+    # op 4: serial, 2 s long, DRAM 0.5 then compute 1.5 -> dram 0.5, compute 1.5
+    start, end = np.array([0.0, 2.0, 5.0, 6.0, 7.0]), np.array([2.0, 5.0, 6.0, 7.0, 9.0])
+    res_s = np.array([[0.0, 0.5, 0.0], [0.0, 2.0, 0.0], [0.0, 0.0, 0.5], [0.5, 0.5, 0.0],
+                      [0.0, 0.5, 0.0]])
+    out = attribute_path(np.arange(5), start, end, latency_s=np.array([0.5, 0.0, 0.0, 0.0, 0.0]),
+                         compute_s=np.array([1.0, 1.0, 0.25, 0.1, 1.5]), resource_s=res_s,
+                         resources=RES, serial=np.array([False, False, False, False, True]))
+    assert out == {"sram": 1.0, "dram": 3.5, "link": 1.0, "compute": 3.0, "overhead": 0.5}
     assert sum(out.values()) == end[-1] - start[0]
 
 

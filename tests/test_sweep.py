@@ -18,7 +18,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cimsim.report.columns import RESULT_COLUMNS
+from cimsim.bundled import resolve_config
+from cimsim.config import load_architecture
+from cimsim.report.columns import FIXED_COLUMNS, union_columns
 from cimsim.sweep import (
     ERROR,
     POINT_ID,
@@ -38,7 +40,7 @@ from cimsim.workload import Op, Tensor, Workload, save_workload
 
 
 def test_log_spec_golden():
-    p = parse_param("memory.bandwidth=25GB/s..3.2TB/s:log:32")
+    p = parse_param("memory.dram.bandwidth=25GB/s..3.2TB/s:log:32")
     assert p.unit == "B/s"
     v = np.array(p.values)
     assert len(v) == 32
@@ -59,7 +61,7 @@ def test_lin_int_and_list_specs():
     assert arrays.values == (64, 128, 256) and arrays.field.kind == "int"
     tech = parse_param("cim.technology=sram,rram")
     assert tech.values == ("sram", "rram")
-    latency = parse_param("memory.access_latency=50ns,100 ns")
+    latency = parse_param("memory.dram.latency=50ns,100 ns")
     assert latency.values == pytest.approx((50e-9, 100e-9))
     assert field_kind("processor.energy_per_mac.fp16").unit == "J"
 
@@ -67,19 +69,21 @@ def test_lin_int_and_list_specs():
 @pytest.mark.parametrize(
     "text, needle",
     [
-        ("memory.bandwith=1GB/s", "allowed fields under 'memory': access_latency, bandwidth"),
-        ("memry.bandwidth=1GB/s", "allowed fields: cim, description, interconnect, memory"),
-        ("memory.bandwidth=25GHz..3TB/s:log:4", "memory.bandwidth is a quantity in B/s"),
-        ("memory.bandwidth=25..3000:log:4", "has no unit"),
-        ("memory.bandwidth=25GB/s..3TB/s:cube:4", "':lin' or ':log'"),
-        ("memory.bandwidth=3TB/s..25GB/s:log:4", "greater than its start"),
-        ("memory.bandwidth=25GB/s..3TB/s:log:1", "at least 2 points"),
-        ("memory.bandwidth=25GB/s..3TB/s:log:x", "not an integer"),
+        ("memory.dram.bandwith=1GB/s", "'memory.dram.bandwith' is not a field; allowed here: technology, capacity, bandwidth"),
+        ("memory.bandwidth=1GB/s", "name a level and a field"),
+        ("memry.bandwidth=1GB/s", "'memry' is not a section; allowed: name, description, memory, links or a component of type processor, pim, cim, systolic"),
+        ("memory.dram.bandwidth=25GHz..3TB/s:log:4", "memory.dram.bandwidth is a quantity in B/s"),
+        ("memory.dram.bandwidth=25..3000:log:4", "has no unit"),
+        ("memory.dram.bandwidth=25GB/s..3TB/s:cube:4", "':lin' or ':log'"),
+        ("memory.dram.bandwidth=3TB/s..25GB/s:log:4", "greater than its start"),
+        ("memory.dram.bandwidth=25GB/s..3TB/s:log:1", "at least 2 points"),
+        ("memory.dram.bandwidth=25GB/s..3TB/s:log:x", "not an integer"),
         ("processor.cores=1.5", "not a whole number"),
         ("processor.cores=1..4:lin:8", "repeat whole numbers"),
         ("cim.technology=sram,dram", "one of sram, rram"),
-        ("memory=1", "a section, not a value"),
-        ("memory.bandwidth", "expected PATH=SPEC"),
+        ("memory=1", "name a level and a field"),
+        ("cim.adc=1", "a section, not a value"),
+        ("memory.dram.bandwidth", "expected PATH=SPEC"),
         ("processor.energy_per_mac.fp64=1pJ", "allowed keys: fp32, fp16, bf16, int8"),
     ],
 )
@@ -93,7 +97,7 @@ def test_spec_rejections(text, needle):
 
 def test_bad_spec_names_forms():
     with pytest.raises(SweepSpecError, match=r"A\.\.B:log:N.*A\.\.B:lin:N.*A,B,C"):
-        parse_param("memory.bandwidth=fast")
+        parse_param("memory.dram.bandwidth=fast")
 
 
 # -------------------------------------------------------------------- sampling
@@ -111,16 +115,16 @@ def test_lhs_hits_every_stratum_once():
     u = latin_hypercube(n, 3, np.random.default_rng(5))
     for d in range(3):
         assert sorted(np.floor(u[:, d] * n).astype(int)) == list(range(n))
-    spec = parse_param("memory.bandwidth=10GB/s..1TB/s:log")
+    spec = parse_param("memory.dram.bandwidth=10GB/s..1TB/s:log")
     pts = sample_points([spec, parse_param("processor.cores=8..128:lin")], "lhs", samples=n, seed=3)
-    bw = np.array([p["memory.bandwidth"] for p in pts])
+    bw = np.array([p["memory.dram.bandwidth"] for p in pts])
     strata = np.floor(np.log(bw / 1e10) / np.log(100) * n).astype(int)
     assert sorted(strata) == list(range(n))
     assert all(isinstance(p["processor.cores"], int) and 8 <= p["processor.cores"] <= 128 for p in pts)
 
 
 def test_sampling_is_seeded():
-    specs = [parse_param("memory.bandwidth=10GB/s..1TB/s:log"), parse_param("cim.arrays=64,128,256")]
+    specs = [parse_param("memory.dram.bandwidth=10GB/s..1TB/s:log"), parse_param("cim.arrays=64,128,256")]
     for method in ("random", "lhs"):
         a = sample_points(specs, method, samples=9, seed=1)
         assert a == sample_points(specs, method, samples=9, seed=1)
@@ -167,22 +171,24 @@ def _ids(df: pd.DataFrame) -> list[str]:
 
 def test_sweep_table_resume_and_error_rows(tmp_path, chain_file):
     out = tmp_path / "s.parquet"
-    params = ["memory.bandwidth=10GB/s..1TB/s:log:3", "memory.sustained_fraction=0.5,1.5"]
+    params = ["memory.dram.bandwidth=10GB/s..1TB/s:log:3", "memory.dram.sustained_fraction=0.5,1.5"]
     df = sweep(["cpu-ddr5", "gpu-hbm3"], [chain_file], params, output=out, workers=2, flush_rows=1)
-    assert list(df.columns) == sweep_columns(["memory.bandwidth", "memory.sustained_fraction"])
-    assert set(RESULT_COLUMNS) <= set(df.columns)
+    archs = [load_architecture(resolve_config(c)) for c in ("cpu-ddr5", "gpu-hbm3")]
+    assert list(df.columns) == sweep_columns(["memory.dram.bandwidth", "memory.dram.sustained_fraction"],
+                                             union_columns(archs))
+    assert set(FIXED_COLUMNS) <= set(df.columns) and "energy_dram_j" in df.columns
     assert len(df) == 3 * 2 * 2 and df[POINT_ID].is_unique
-    bad = df[df["memory.sustained_fraction"] == 1.5]
-    good = df[df["memory.sustained_fraction"] == 0.5]
+    bad = df[df["memory.dram.sustained_fraction"] == 1.5]
+    good = df[df["memory.dram.sustained_fraction"] == 0.5]
     # the invalid point records its error (naming file and field) and the sweep went on
-    assert bad[ERROR].str.contains("memory.sustained_fraction").all()
+    assert bad[ERROR].str.contains("memory.dram.sustained_fraction").all()
     assert bad["latency_s"].isna().all()
     assert good[ERROR].isna().all() and (good["latency_s"] > 0).all()
     assert set(df["architecture"]) == {"cpu-ddr5", "gpu-hbm3"}
     # persisted, parts consolidated away, units kept
     on_disk = pd.read_parquet(out)
     assert _ids(on_disk) == _ids(df)
-    assert on_disk.attrs["cimsim_units"]["memory.bandwidth"] == "B/s"
+    assert on_disk.attrs["cimsim_units"]["memory.dram.bandwidth"] == "B/s"
     assert not SweepStore(out).parts_dir.exists()
     # a rerun with the same arguments computes nothing and returns the same table
     again = sweep(["cpu-ddr5", "gpu-hbm3"], [chain_file], params, output=out, workers=2)
@@ -200,7 +206,7 @@ def test_unreadable_part_is_recomputed(tmp_path, chain_file):
     (store.parts_dir / "part-garbage.parquet").write_bytes(b"PAR1 not really")
     (store.parts_dir / ".part-x.parquet.123.tmp").write_bytes(b"half a file")
     with pytest.warns(UserWarning, match="unreadable"):
-        df = sweep("cpu-ddr5", chain_file, ["memory.bandwidth=10GB/s,20GB/s"], output=out, workers=1)
+        df = sweep("cpu-ddr5", chain_file, ["memory.dram.bandwidth=10GB/s,20GB/s"], output=out, workers=1)
     assert df.attrs["computed"] == 2 and df[ERROR].isna().all()
 
 
@@ -208,9 +214,9 @@ def test_second_sweep_into_the_same_file_refuses(tmp_path, chain_file):
     out = tmp_path / "busy.parquet"
     with SweepStore(out):
         with pytest.raises(SweepBusy, match="another sweep is writing"):
-            sweep("cpu-ddr5", chain_file, ["memory.bandwidth=10GB/s,20GB/s"], output=out, workers=1)
+            sweep("cpu-ddr5", chain_file, ["memory.dram.bandwidth=10GB/s,20GB/s"], output=out, workers=1)
     assert not out.exists()
-    sweep("cpu-ddr5", chain_file, ["memory.bandwidth=10GB/s,20GB/s"], output=out, workers=1)
+    sweep("cpu-ddr5", chain_file, ["memory.dram.bandwidth=10GB/s,20GB/s"], output=out, workers=1)
     assert out.exists() and not SweepStore(out).lock_path.exists()
 
 
@@ -232,7 +238,7 @@ def _wait_for_a_part_file(proc: subprocess.Popen, parts: Path, timeout_s: float 
 
 def test_sigkill_then_rerun_finishes_each_point_once(tmp_path):
     out = tmp_path / "bw.parquet"
-    args = ["cpu-ddr5", "gpu-hbm3", "-w", "lstm", "--param", "memory.bandwidth=25GB/s..3.2TB/s:log:64",
+    args = ["cpu-ddr5", "gpu-hbm3", "-w", "lstm", "--param", "memory.dram.bandwidth=25GB/s..3.2TB/s:log:64",
             "--workers", "2", "--flush-every", "1", "-q", "-o", str(out)]
     total = 128
     parts = SweepStore(out).parts_dir
@@ -257,17 +263,17 @@ def test_sigkill_then_rerun_finishes_each_point_once(tmp_path):
     df = pd.read_parquet(out)
     assert len(df) == total and df[POINT_ID].is_unique
     assert set(partial[POINT_ID]) <= set(df[POINT_ID])
-    assert df.groupby("architecture")["memory.bandwidth"].nunique().tolist() == [64, 64]
+    assert df.groupby("architecture")["memory.dram.bandwidth"].nunique().tolist() == [64, 64]
     assert not parts.exists()
     # more bandwidth never makes the LSTM slower
     for _, g in df.groupby("architecture"):
-        lat = g.sort_values("memory.bandwidth")["latency_s"].to_numpy()
+        lat = g.sort_values("memory.dram.bandwidth")["latency_s"].to_numpy()
         assert np.all(np.diff(lat) <= 1e-12 * lat[:-1]) and lat[0] > lat[-1]
 
 
 def test_ctrl_c_keeps_finished_points_and_rerun_completes(tmp_path):
     out = tmp_path / "bw.parquet"
-    args = ["gpu-hbm3", "-w", "lstm", "--param", "memory.bandwidth=25GB/s..3.2TB/s:log:48",
+    args = ["gpu-hbm3", "-w", "lstm", "--param", "memory.dram.bandwidth=25GB/s..3.2TB/s:log:48",
             "--workers", "2", "--flush-every", "1", "-q", "-o", str(out)]
     total = 48
     parts = SweepStore(out).parts_dir
@@ -326,7 +332,7 @@ def test_lost_worker_is_replaced(chain_file):
             os.kill(workers[0], signal.SIGKILL)
             killed.append(workers[0])
 
-    df = sweep("cpu-ddr5", chain_file, ["memory.bandwidth=10GB/s..1TB/s:log:24"], workers=2,
+    df = sweep("cpu-ddr5", chain_file, ["memory.dram.bandwidth=10GB/s..1TB/s:log:24"], workers=2,
                chunk_size=1, on_rows=kill_a_worker)
     assert killed
     assert len(df) == 24 and df[POINT_ID].is_unique and df[ERROR].isna().all()
@@ -340,7 +346,7 @@ def _pids_below_direct(root: int) -> set[int]:
 
 
 def test_dask_local_cluster_matches_local_processes(tmp_path, chain_file):
-    args = (["cpu-ddr5", "gpu-hbm3"], [chain_file, "tcn"], ["memory.bandwidth=10GB/s..1TB/s:log:3"])
+    args = (["cpu-ddr5", "gpu-hbm3"], [chain_file, "tcn"], ["memory.dram.bandwidth=10GB/s..1TB/s:log:3"])
     local = sweep(*args, workers=2, output=tmp_path / "local.parquet")
     dask = sweep(*args, scheduler="local:2", output=tmp_path / "dask.parquet")
     assert local.attrs["computed"] == len(local) == 12
@@ -355,7 +361,7 @@ def test_dask_local_cluster_matches_local_processes(tmp_path, chain_file):
 
 
 def test_engines_agree_without_contention(chain_file):
-    params = ["memory.bandwidth=10GB/s..1TB/s:log:3"]
+    params = ["memory.dram.bandwidth=10GB/s..1TB/s:log:3"]
     des = sweep(["cpu-ddr5", "gpu-hbm3"], chain_file, params, engine="des", workers=1)
     ana = sweep(["cpu-ddr5", "gpu-hbm3"], chain_file, params, engine="analytic", workers=1)
     assert des[ERROR].isna().all() and ana[ERROR].isna().all()

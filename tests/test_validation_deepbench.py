@@ -44,8 +44,8 @@ def test_config_holds_the_fitted_parameters(db):
 
     f, overhead = db.fit()
     arch = load_architecture(db.CONFIG)
-    assert arch.memory.sustained_fraction == pytest.approx(f, abs=0.005)
-    assert arch.processor.op_overhead == pytest.approx(overhead, abs=0.05e-6)
+    assert arch.memory["dram"].sustained_fraction == pytest.approx(f, abs=0.005)
+    assert arch.components["processor"].op_overhead == pytest.approx(overhead, abs=0.05e-6)
 
 
 @pytest.mark.slow

@@ -33,9 +33,9 @@ CONFIG = HERE / "titanxp.yaml"
 #: also in validation/README.md)
 GPUS = {
     "TitanXp": {},
-    "1080Ti": {"memory.bandwidth": "484 GB/s", "processor.cores": 28, "processor.clock": "1.582 GHz",
-               "processor.sram.capacity": "2.75 MB"},
-    "TitanX_Pascal": {"memory.bandwidth": "480 GB/s", "processor.cores": 28,
+    "1080Ti": {"memory.dram.bandwidth": "484 GB/s", "processor.cores": 28, "processor.clock": "1.582 GHz",
+               "memory.sram.capacity": "2.75 MB"},
+    "TitanX_Pascal": {"memory.dram.bandwidth": "480 GB/s", "processor.cores": 28,
                       "processor.clock": "1.531 GHz"},
 }
 
@@ -71,10 +71,10 @@ def fit() -> tuple[float, float]:
     rows = rows[(rows.gpu == "TitanXp") & (rows.cell == "lstm")]
     a_mat, y = [], []
     for row in rows.itertuples(index=False):
-        arch = load_architecture(CONFIG, {"memory.sustained_fraction": 1.0, "processor.op_overhead": "0 s"})
+        arch = load_architecture(CONFIG, {"memory.dram.sustained_fraction": 1.0, "processor.op_overhead": "0 s"})
         wl = lstm(row.hidden, row.hidden, 1, steps=int(row.timesteps), batch=int(row.batch))
         r = simulate(arch, wl, keep_ops=False)
-        b = r.dram_bytes / arch.memory.bandwidth
+        b = r.traffic_bytes["dram"] / arch.memory["dram"].bandwidth
         a_mat.append([b, len(wl.ops)])
         y.append(row.time_forward_ms * 1e-3 - (r.latency_s - b))
     (inv_f, overhead), *_ = np.linalg.lstsq(np.array(a_mat), np.array(y), rcond=None)

@@ -7,14 +7,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from .config import Architecture
-from .cost.kernels import ENERGY_COLUMNS, CostTable, compute_costs
+from .cost import CostTable, compute_costs
 from .engine.analytic import analytic_latency
 from .engine.des import simulate_dag
 from .errors import CimsimError
-from .mapping.placement import UNIT_CIM, UNIT_NAMES, UNIT_PIM, UNIT_PROCESSOR, Placement, place
+from .mapping.placement import Placement, place
 from .report import columns as C
 from .report.result import Result, attribute_path, bound_of, realized_critical_path
 from .workload.graph import longest_path, path_lengths
@@ -22,21 +24,32 @@ from .workload.ir import Workload
 
 ENGINES = ("des", "analytic")
 
-LINK_DRAM, LINK_INTERCONNECT = 0, 1
+
+@dataclass
+class RunData:
+    """What the stages produced for one run (the report's input)."""
+
+    arch: Architecture
+    workload: Workload
+    engine: str
+    placement: Placement
+    costs: CostTable
+    rates: np.ndarray  # effective bandwidth of each resource, B/s
+    resource_s: np.ndarray  # (ops x resources) transfer time of each op alone, s
+    duration: np.ndarray  # each op alone: work + latency, s
+    latency_s: float
+    start: np.ndarray
+    end: np.ndarray
+    path: np.ndarray  # realised critical path (DES) or the dependency critical path
+    critical_path_s: float
+    critical_path: np.ndarray
 
 
-def servers_of(pl: Placement) -> np.ndarray:
-    """Engine server of each op: 0 processor, 1 PIM, 2+g the CIM arrays of matrix g
-    (all CIM ops on server 2 when the matrices share re-programmed arrays)."""
-    server = np.where(pl.unit == UNIT_PROCESSOR, 0, 1).astype(np.int64)
-    cim = pl.unit == UNIT_CIM
-    server[cim] = 2 if pl.cim_shared else 2 + pl.cim_group[cim]
-    return server
-
-
-def _link_rates(arch: Architecture) -> np.ndarray:
-    link_bw = arch.interconnect.bandwidth if arch.interconnect is not None else np.inf
-    return np.array([arch.memory.effective_bandwidth, link_bw])
+def resource_rates(arch: Architecture) -> np.ndarray:
+    """Effective bandwidth (peak x sustained fraction) of each memory level, then each link."""
+    hw = arch.hardware
+    return np.array([(hw.memory[r] if r in hw.memory else hw.links[r]).effective_bandwidth
+                     for r in hw.resources], dtype=np.float64)
 
 
 def simulate(arch: Architecture, workload: Workload, engine: str = "des", keep_ops: bool = True) -> Result:
@@ -52,135 +65,139 @@ def simulate(arch: Architecture, workload: Workload, engine: str = "des", keep_o
     if engine not in ENGINES:
         raise CimsimError(f"engine '{engine}' is not one of {', '.join(ENGINES)}")
     pl = place(workload, arch)
-    dtypes = workload.arrays.dtype
-    try:
-        costs = compute_costs(pl, arch, dtypes)
-    except KeyError as exc:
-        raise CimsimError(f"architecture '{arch.name}': {exc.args[0]}") from None
+    costs = compute_costs(pl, arch, workload.arrays)
     indptr, indices = workload.predecessors
-    server = servers_of(pl)
-    rates = _link_rates(arch)
-    link_bytes = np.stack([costs.dram_bytes, costs.link_bytes], axis=1)
-    per_link_s = link_bytes / rates
-    transfer_s = per_link_s.max(axis=1) if len(server) else np.zeros(0)
+    rates = resource_rates(arch)
+    resource_s = costs.bytes / rates if len(rates) else np.zeros((pl.n_ops, 0))
+    transfer_s = resource_s.max(axis=1) if resource_s.shape[1] else np.zeros(pl.n_ops)
     work = np.where(pl.serial, costs.compute_s + transfer_s, np.maximum(costs.compute_s, transfer_s))
     duration = work + costs.latency_s
 
     cp_s, cp_path = longest_path(indptr, indices, duration)
     if engine == "des":
-        rec = simulate_dag(indptr, indices, server, costs.compute_s, costs.latency_s, link_bytes, rates,
-                           pl.serial)
+        rec = simulate_dag(indptr, indices, pl.server, costs.compute_s, costs.latency_s, costs.bytes,
+                           rates, pl.serial)
         latency = rec.makespan
         start, end = rec.start, rec.end
-        path = realized_critical_path(indptr, indices, server, start, end)
+        path = realized_critical_path(indptr, indices, pl.server, start, end)
     else:
-        latency, _ = analytic_latency(indptr, indices, server, duration, link_bytes, rates)
+        latency, _ = analytic_latency(indptr, indices, pl.server, duration, costs.bytes, rates)
         # times as if each op ran alone, as early as its dependencies allow
         end = path_lengths(indptr, indices, duration)
         start = end - duration
         path = cp_path
-    return _report(arch, workload, engine, pl, costs, server, duration, per_link_s, latency,
-                   start, end, path, cp_s, cp_path, keep_ops)
+    run = RunData(arch, workload, engine, pl, costs, rates, resource_s, duration, float(latency),
+                  start, end, path, float(cp_s), cp_path)
+    return build_result(run, keep_ops)
 
 
-def _report(arch: Architecture, workload: Workload, engine: str, pl: Placement, costs: CostTable,
-            server, duration, per_link_s, latency, start, end, path, cp_s, cp_path,
-            keep_ops: bool) -> Result:
-    proc = pl.unit == UNIT_PROCESSOR
-    energy = {name: float(costs.energy[:, j].sum()) for j, name in enumerate(ENERGY_COLUMNS)}
-    static_w = arch.processor.static_power
-    static_w += arch.cim.static_power if arch.cim is not None else 0.0
-    static_w += arch.pim.static_power if arch.pim is not None else 0.0
-    energy["static"] = static_w * latency
-    energy = {c: energy[c] for c in C.ENERGY_COMPONENTS}
+def _frac(x: float, latency: float) -> float:
+    return float(x / latency) if latency > 0 else 0.0
 
-    def frac(x: float) -> float:
-        return float(x / latency) if latency > 0 else 0.0
 
-    dtypes = workload.arrays.dtype
-    mac_time = 0.0
-    for dt in np.unique(dtypes[proc]) if proc.any() else []:
-        sel = proc & (dtypes == dt)
-        mac_time += pl.macs[sel].sum() / arch.processor.peak_macs_per_s(str(dt))
-    util = {
-        "mac": frac(mac_time),
-        "processor_busy": frac(float((end - start)[proc].sum())) if proc.any() else 0.0,
-        "dram_bw": frac(costs.dram_bytes.sum() / arch.memory.bandwidth),
-        "cim_arrays": frac(costs.cim_array_s.sum() / arch.cim.arrays) if arch.cim is not None else 0.0,
-        "pim": frac(pl.macs[pl.unit == UNIT_PIM].sum() / arch.pim_peak_macs_per_s)
-        if arch.pim is not None else 0.0,
-        "interconnect_bw": (
-            frac(costs.link_bytes.sum() / arch.interconnect.bandwidth)
-            if arch.interconnect is not None else 0.0
-        ),
-    }
+def build_result(run: RunData, keep_ops: bool = True) -> Result:
+    """The :class:`Result` of a run: energy, utilization, bound, critical path, traffic."""
+    arch, pl, costs, latency = run.arch, run.placement, run.costs, run.latency_s
+    if not np.isfinite(latency) or latency < 0:
+        raise AssertionError(f"the engine returned an impossible latency ({latency} s)")
+    energy = {part: float(costs.energy[:, j].sum()) for j, part in enumerate(costs.parts)}
+    energy[C.STATIC] = arch.static_power_w * latency
+
+    busy_per_server = np.bincount(pl.server, weights=run.end - run.start, minlength=pl.n_servers)
+    util: dict[str, float] = {}
+    ops = run.workload.arrays
+    for comp, ids, plan, cost in zip(pl.components, pl.idx, pl.plans, costs.component_costs):
+        if plan is None:
+            util.update({f"{comp.name}_{u}": 0.0 for u in comp.utilizations})
+            continue
+        first = int(pl.server[ids[0]]) - int(plan.server[0])
+        busy = float(busy_per_server[first:first + plan.n_servers].sum()) / plan.n_servers
+        for u, v in comp.utilization(ops, ids, plan, cost, busy, latency).items():
+            util[f"{comp.name}_{u}"] = v
+    hw = arch.hardware
+    traffic = {r: float(costs.bytes[:, j].sum()) for j, r in enumerate(costs.resources)}
+    for r in costs.resources:
+        peak = (hw.memory[r] if r in hw.memory else hw.links[r]).bandwidth
+        util[C.resource_util(r)] = _frac(traffic[r] / peak, latency)
     for k, v in util.items():
-        if v > 1.0 + 1e-9:
-            raise AssertionError(f"utilization {k} = {v} > 1: cost model inconsistency")
+        if not np.isfinite(v) or v < 0 or v > 1.0 + 1e-9:
+            raise AssertionError(f"utilization {k} = {v} is outside [0, 1]: cost model inconsistency "
+                                 f"in architecture '{arch.name}'")
     # what remains above 1 is floating-point rounding (at most 1e-9)
-    util = {k: min(v, 1.0) for k, v in util.items()}
+    util = {k: min(float(v), 1.0) for k, v in util.items()}
+    for k, v in energy.items():
+        if not np.isfinite(v) or v < 0:
+            raise AssertionError(f"energy part {k} = {v} J is impossible (architecture '{arch.name}')")
 
-    path_time = attribute_path(path, start, end, costs.latency_s, costs.compute_s,
-                               per_link_s[:, LINK_DRAM], per_link_s[:, LINK_INTERCONNECT], pl.serial)
-    bound = bound_of(path_time, float(latency), float(cp_s))
-
-    per_server = np.bincount(server, weights=costs.compute_s) if len(server) else np.zeros(1)
-    total_dur = float(duration.sum())
-    notes = list(pl.notes)
-    params = workload.metadata.get("params")
-    batch = workload.metadata.get("batch") or (params.get("batch") if isinstance(params, dict) else None) or 1
+    path_time = attribute_path(run.path, run.start, run.end, costs.latency_s, costs.compute_s,
+                               run.resource_s, costs.resources, pl.serial)
+    bound, part = bound_of(path_time, hw.memory, latency, run.critical_path_s)
+    per_server = np.bincount(pl.server, weights=costs.compute_s, minlength=pl.n_servers)
+    mem_s = [traffic[r] / run.rates[j] for j, r in enumerate(costs.resources) if r in hw.memory]
+    facts: dict[str, object] = {}
+    for comp in pl.components:
+        for f, default in comp.facts.items():
+            facts[C.fact_column(comp.name, f)] = default
+    facts.update(pl.facts())
+    total_dur = float(run.duration.sum())
+    cp_s = run.critical_path_s
+    wl = run.workload
+    params = wl.metadata.get("params")
+    batch = wl.metadata.get("batch") or (params.get("batch") if isinstance(params, dict) else None) or 1
     result = Result(
-        workload=workload.name,
+        workload=wl.name,
         architecture=arch.name,
-        engine=engine,
+        engine=run.engine,
         latency_s=float(latency),
         energy_breakdown_j=energy,
-        utilization={k: float(v) for k, v in util.items()},
+        utilization=util,
         bound=bound,
+        bound_part=part,
         path_time_s=path_time,
-        critical_path_s=float(cp_s),
-        critical_path_ops=int(len(cp_path)),
+        critical_path_s=cp_s,
+        critical_path_ops=int(len(run.critical_path)),
         parallelism=total_dur / cp_s if cp_s > 0 else 1.0,
-        bound_memory_s=float(costs.dram_bytes.sum() / arch.memory.effective_bandwidth),
+        bound_memory_s=float(max(mem_s)) if mem_s else 0.0,
         bound_compute_s=float(per_server.max()),
-        macs=int(workload.macs),
-        ops=len(workload.ops),
+        macs=int(wl.macs),
+        ops=len(wl.ops),
         samples=int(batch) if isinstance(batch, (int, float)) else 1,
-        dram_bytes=float(costs.dram_bytes.sum()),
-        weight_bytes=int(workload.weight_bytes),
-        activation_bytes=int(workload.activation_bytes),
-        weights_on_chip=bool(pl.weights_on_chip),
-        cim_arrays_needed=int(pl.cim_arrays_needed),
-        cim_reprograms=int(pl.cim_reprograms),
-        ops_per_unit={name: int((pl.unit == u).sum()) for u, name in enumerate(UNIT_NAMES)},
-        notes=notes,
+        traffic_bytes=traffic,
+        weight_bytes=int(wl.weight_bytes),
+        activation_bytes=int(wl.activation_bytes),
+        ops_per_unit={c.name: int(len(ids)) for c, ids in zip(pl.components, pl.idx)},
+        facts=facts,
+        notes=list(pl.notes),
     )
     if keep_ops:
-        result.op_table = _op_table(workload, pl, costs, duration, start, end, server)
+        result.op_table = _op_table(run)
     return result
 
 
-def _op_table(workload, pl, costs, duration, start, end, server):
+def _op_table(run: RunData):
     import pandas as pd
 
-    return pd.DataFrame({
-        "op": [op.name for op in workload.ops],
-        "kind": [op.kind for op in workload.ops],
-        "unit": [UNIT_NAMES[u] for u in pl.unit],
-        "server": server,
-        "macs": pl.macs,
-        "vector_ops": pl.vector_ops,
-        "dram_bytes": costs.dram_bytes,
-        "link_bytes": costs.link_bytes,
-        "sram_bytes": costs.sram_bytes,
+    pl, costs, wl = run.placement, run.costs, run.workload
+    cols = {
+        "op": [op.name for op in wl.ops],
+        "kind": [op.kind for op in wl.ops],
+        "unit": pl.unit_names,
+        "server": pl.server,
+        "macs": wl.arrays.macs,
+        "vector_ops": wl.arrays.vector_ops,
+    }
+    for j, r in enumerate(costs.resources):
+        cols[C.bytes_column(r)] = costs.bytes[:, j]
+    cols.update({
         "compute_s": costs.compute_s,
         "latency_s": costs.latency_s,
-        "duration_s": duration,
-        "start_s": start,
-        "end_s": end,
+        "duration_s": run.duration,
+        "start_s": run.start,
+        "end_s": run.end,
         "energy_j": costs.energy.sum(axis=1),
-        "cim_reprogram": pl.cim_reprogram,
     })
+    cols.update(pl.op_columns())
+    return pd.DataFrame(cols)
 
 
 def op_table(arch: Architecture, workload: Workload, engine: str = "des"):

@@ -22,3 +22,11 @@ class OneLineErrors(click.Command):
             raise OneLineUsageError(
                 f"{ctx.command_path}: {exc.format_message()} (its options: {', '.join(opts)})"
             ) from None
+
+
+def console(min_width: int = 120):
+    """A rich console of at least ``min_width`` columns off a terminal (rich assumes 80)."""
+    from rich.console import Console
+
+    probe = Console()
+    return probe if probe.is_terminal else Console(width=max(min_width, probe.width))

@@ -1,30 +1,20 @@
-"""Hardware configuration: validated pydantic models, YAML loading, overrides."""
+"""Hardware configuration: validated models, YAML loading, overrides, field paths."""
 
+from ..hw.base import Link, MemoryLevel
 from .loader import apply_overrides, architecture_from_dict, load_architecture, read_yaml
-from .models import (
-    ADC,
-    CIM,
-    DTYPE_BYTES,
-    PIM,
-    Architecture,
-    Interconnect,
-    Memory,
-    OnChipMemory,
-    Processor,
-)
+from .models import DTYPE_BYTES, Architecture
+from .paths import FieldRef, PathError, resolve
 
 __all__ = [
-    "ADC",
-    "CIM",
     "DTYPE_BYTES",
-    "PIM",
     "Architecture",
-    "Interconnect",
-    "Memory",
-    "OnChipMemory",
-    "Processor",
+    "FieldRef",
+    "Link",
+    "MemoryLevel",
+    "PathError",
     "apply_overrides",
     "architecture_from_dict",
     "load_architecture",
     "read_yaml",
+    "resolve",
 ]

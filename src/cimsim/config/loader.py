@@ -1,8 +1,9 @@
-"""YAML loading, error messages that name file and field, dotted-path overrides."""
+"""YAML loading, validation with errors that name file and field, dotted-path overrides."""
 
 from __future__ import annotations
 
 import copy
+import math
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -10,7 +11,13 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from ..errors import ConfigError
-from .models import Architecture
+from ..hw.base import Link, MemoryLevel
+from . import legacy
+from .models import RESERVED, Architecture
+from .paths import resolve, unwrap_optional
+
+#: deepest nesting a config may have (a real one has 4 levels; this bounds hostile input)
+MAX_DEPTH = 32
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
@@ -34,19 +41,42 @@ _UniqueKeyLoader.add_constructor(
 )
 
 
+def _depth_ok(node: yaml.Node, limit: int) -> bool:
+    stack = [(node, 1)]
+    while stack:
+        n, d = stack.pop()
+        if d > limit:
+            return False
+        if isinstance(n, yaml.MappingNode):
+            stack.extend((v, d + 1) for kv in n.value for v in kv)
+        elif isinstance(n, yaml.SequenceNode):
+            stack.extend((v, d + 1) for v in n.value)
+    return True
+
+
 def read_yaml(path: str | Path) -> dict:
+    """Read a config file into a plain mapping in the current layout (legacy configs upgraded)."""
     path = Path(path)
     try:
-        text = path.read_text()
+        raw = path.read_bytes()
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read config ({exc.strerror})") from None
     try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start}: {raw[exc.start:exc.start + 1]!r})") from None
+    try:
+        node = yaml.compose(text, Loader=_UniqueKeyLoader)
+        if node is not None and not _depth_ok(node, MAX_DEPTH):
+            raise ConfigError(f"{path}: nested deeper than {MAX_DEPTH} levels; not a cimsim config")
         data = yaml.load(text, Loader=_UniqueKeyLoader)
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+        raise ConfigError(f"{path}: not valid YAML: {' '.join(str(exc).split())}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: nested too deeply to parse; not a cimsim config") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping at the top level, got {type(data).__name__}")
-    return data
+    return legacy.upgrade(data) if legacy.is_legacy(data) else data
 
 
 def _model_at(model: type[BaseModel], loc: tuple) -> type[BaseModel] | None:
@@ -55,46 +85,113 @@ def _model_at(model: type[BaseModel], loc: tuple) -> type[BaseModel] | None:
     for part in loc:
         if not (isinstance(current, type) and issubclass(current, BaseModel)):
             return None
-        field = current.model_fields.get(part)
-        if field is None:
+        fld = current.model_fields.get(part)
+        if fld is None:
             return None
-        ann = field.annotation
-        # unwrap Optional[X]
-        args = getattr(ann, "__args__", ())
-        if args:
-            models = [a for a in args if isinstance(a, type) and issubclass(a, BaseModel)]
-            ann = models[0] if models else ann
-        current = ann
+        current = unwrap_optional(fld.annotation)
     return current if isinstance(current, type) and issubclass(current, BaseModel) else None
 
 
-def format_validation_error(
-    exc: ValidationError, source: str, model: type[BaseModel] = Architecture
-) -> str:
-    lines = []
+def _errors(exc: ValidationError, model: type[BaseModel], prefix: tuple) -> list[tuple[str, str]]:
+    out = []
     for err in exc.errors():
         loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
-        path = ".".join(str(p) for p in loc) or "(top level)"
         msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
             parent = _model_at(model, loc[:-1])
-            allowed = sorted(parent.model_fields) if parent else []
+            allowed = list(parent.model_fields) if parent else []
             msg = f"unknown key; allowed keys here: {', '.join(allowed)}"
         elif err["type"] == "missing":
             parent = _model_at(model, loc[:-1])
-            field = parent.model_fields.get(loc[-1]) if parent else None
-            desc = f" ({field.description})" if field is not None and field.description else ""
+            fld = parent.model_fields.get(loc[-1]) if parent else None
+            desc = f" ({fld.description})" if fld is not None and fld.description else ""
             msg = f"required field is missing{desc}"
-        lines.append(f"{source}: {path}: {msg}")
-    return "\n".join(lines)
+        elif "input" in err and not isinstance(err["input"], (dict, list)):
+            value = err["input"]
+            shown = repr(value) if not isinstance(value, float) or math.isfinite(value) else str(value)
+            if shown not in msg:
+                msg = f"{msg} (got {shown})"
+        out.append((".".join(str(p) for p in prefix + loc) or "(top level)", msg))
+    return out
+
+
+def _validate(model: type[BaseModel], data: Any, prefix: tuple, errors: list) -> Any:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        errors.extend(_errors(exc, model, prefix))
+        return None
 
 
 def architecture_from_dict(data: Mapping, source: str = "<config>") -> Architecture:
-    """Validate a plain mapping into an :class:`Architecture`, or raise ConfigError."""
-    try:
-        return Architecture.model_validate(data)
-    except ValidationError as exc:
-        raise ConfigError(format_validation_error(exc, source)) from None
+    """Validate a plain mapping into an :class:`Architecture`, or raise ConfigError naming
+    ``source``, the dotted field path, the value and what is allowed."""
+    from ..hw.registry import types
+
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"{source}: expected a mapping at the top level, got {type(data).__name__}")
+    if legacy.is_legacy(data):
+        data = legacy.upgrade(data)
+    errors: list[tuple[str, str]] = []
+    name = data.get("name")
+    if not isinstance(name, str) or not name:
+        errors.append(("name", "required: a non-empty string naming the architecture"))
+    desc = data.get("description", "")
+    if not isinstance(desc, str):
+        errors.append(("description", f"must be a string, got {type(desc).__name__}"))
+    sections: dict[str, dict] = {}
+    for key, model in (("memory", MemoryLevel), ("links", Link)):
+        raw = data.get(key, {} if key == "links" else None)
+        if raw is None and key == "memory":
+            errors.append(("memory", "required: the memory levels, innermost first, e.g. "
+                                     "memory: {dram: {capacity: ..., bandwidth: ..., ...}}"))
+            raw = {}
+        if not isinstance(raw, Mapping):
+            errors.append((key, f"must be a mapping of names to {model.__name__} sections"))
+            raw = {}
+        sections[key] = {}
+        for lv, sec in raw.items():
+            obj = _validate(model, sec, (key, lv), errors)
+            if obj is not None:
+                sections[key][str(lv)] = obj
+    if "memory" in data and isinstance(data.get("memory"), Mapping) and not data["memory"]:
+        errors.append(("memory", "needs at least one level (the backing store)"))
+    reg = types()
+    components = {}
+    for key, sec in data.items():
+        if key in RESERVED:
+            continue
+        if not isinstance(sec, Mapping):
+            errors.append((str(key), f"a component section must be a mapping (or use one of "
+                                     f"{', '.join(RESERVED)})"))
+            continue
+        type_name = sec.get("type", key)
+        if type_name not in reg:
+            where = f"{key}.type" if "type" in sec else str(key)
+            errors.append((where, f"unknown component type '{type_name}'; registered types: "
+                                  f"{', '.join(reg)} (top-level keys are {', '.join(RESERVED)} or "
+                                  "component sections)"))
+            continue
+        obj = _validate(reg[type_name].Config, {**sec, "type": type_name}, (str(key),), errors)
+        if obj is not None:
+            components[str(key)] = obj
+    seen: dict[str, str] = {}
+    for kind, names in (("memory level", sections["memory"]), ("link", sections["links"]),
+                        ("component", components)):
+        for n in names:
+            if n in seen or n == "static":
+                errors.append((n, f"the name is used by a {seen.get(n, 'report part')} too; "
+                                  "levels, links and components need distinct names"))
+            seen[n] = kind
+    if not errors:
+        arch = Architecture(name=name, description=desc, memory=sections["memory"],
+                            links=sections["links"], components=components,
+                            source_data=copy.deepcopy(dict(data)))
+        for comp in arch.instances:
+            errors.extend((f"{comp.name}.{f}", m) for f, m in comp.check())
+        if not errors:
+            return arch
+    raise ConfigError("\n".join(f"{source}: {p}: {m}" for p, m in errors))
 
 
 def load_architecture(path: str | Path, overrides: Mapping[str, Any] | None = None) -> Architecture:
@@ -106,35 +203,26 @@ def load_architecture(path: str | Path, overrides: Mapping[str, Any] | None = No
 
 
 def apply_overrides(data: Mapping, overrides: Mapping[str, Any], source: str = "<config>") -> dict:
-    """Return a copy of ``data`` with ``{"memory.bandwidth": "25 GB/s"}``-style values set.
+    """Return a copy of ``data`` with ``{"memory.dram.bandwidth": "25 GB/s"}``-style values set.
 
-    The path must name a field of the schema; a section the config does not
-    have (say ``cim`` on a CPU-only config) is an error, not a silent no-op.
+    The path must name a field of the schema (:func:`cimsim.config.paths.resolve`);
+    a section the config does not have (say ``cim`` on a CPU-only config) is an
+    error, not a silent no-op. The value is validated with the rest of the config.
     """
-    out = copy.deepcopy(dict(data))
+    out = copy.deepcopy(dict(legacy.upgrade(data) if legacy.is_legacy(data) else data))
     for dotted, value in overrides.items():
+        try:
+            resolve(dotted, out)
+        except ConfigError as exc:
+            raise ConfigError(f"{source}: override '{dotted}': {exc}") from None
         parts = dotted.split(".")
-        model: type[BaseModel] | None = Architecture
         node: Any = out
-        for i, part in enumerate(parts):
-            here = ".".join(parts[: i + 1])
-            if model is not None:
-                if part not in model.model_fields:
-                    allowed = ", ".join(sorted(model.model_fields))
-                    raise ConfigError(
-                        f"{source}: override '{dotted}': '{here}' is not a field; "
-                        f"allowed here: {allowed}"
-                    )
-                model = _model_at(model, (part,))
-            last = i == len(parts) - 1
-            if last:
-                if not isinstance(node, dict):
-                    raise ConfigError(f"{source}: override '{dotted}': cannot set inside a non-mapping")
-                node[part] = value
-            else:
-                if not isinstance(node, dict) or part not in node or node[part] is None:
-                    raise ConfigError(
-                        f"{source}: override '{dotted}': this architecture has no '{here}' section"
-                    )
-                node = node[part]
+        for i, part in enumerate(parts[:-1]):
+            if not isinstance(node, dict) or node.get(part) is None:
+                raise ConfigError(f"{source}: override '{dotted}': this architecture has no "
+                                  f"'{'.'.join(parts[:i + 1])}' section")
+            node = node[part]
+        if not isinstance(node, dict):
+            raise ConfigError(f"{source}: override '{dotted}': cannot set inside a non-mapping")
+        node[parts[-1]] = value
     return out

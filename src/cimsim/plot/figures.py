@@ -17,12 +17,10 @@ from matplotlib.figure import Figure
 from ..report.columns import (
     ARCHITECTURE,
     ENERGY,
-    ENERGY_COMPONENTS,
     LATENCY,
-    UTILIZATIONS,
     WORKLOAD,
+    bytes_column,
     energy_column,
-    util_column,
 )
 from ..report.format import si
 from ..sweep.columns import ATTR_UNITS, ERROR, param_columns
@@ -138,8 +136,9 @@ def energy_breakdown(df: pd.DataFrame, param: str | None = None, most: int = 4) 
     data = _ok(df)
     params = param_columns(df)
     param = param if param is not None else (params[0] if params else None)
-    comps = [c for c in ENERGY_COMPONENTS if energy_column(c) in data.columns
-             and data[energy_column(c)].fillna(0).astype(float).abs().sum() > 0]
+    comps = [c[len("energy_"):-len("_j")] for c in data.columns
+             if c.startswith("energy_") and c.endswith("_j") and c != ENERGY]
+    comps = [c for c in comps if data[energy_column(c)].fillna(0).astype(float).abs().sum() > 0]
     bars: list[tuple[str, pd.Series]] = []
     multi_wl = data[WORKLOAD].nunique() > 1
     for (arch, wl), g in data.groupby([ARCHITECTURE, WORKLOAD], sort=False):
@@ -172,7 +171,8 @@ def utilization_vs_param(df: pd.DataFrame, param: str | None = None) -> Figure:
     """Utilization of every busy resource against the swept parameter, one panel per architecture."""
     if param is None:
         params = param_columns(df)
-        param = "memory.bandwidth" if "memory.bandwidth" in params else _pick_param(df, None)
+        bw = [p for p in params if p.startswith("memory.") and p.endswith(".bandwidth")]
+        param = bw[-1] if bw else _pick_param(df, None)
     param = _pick_param(df, param)
     data = _ok(df)
     archs = list(dict.fromkeys(data[ARCHITECTURE]))
@@ -181,9 +181,9 @@ def utilization_vs_param(df: pd.DataFrame, param: str | None = None) -> Figure:
     for ax, arch in zip(axes, archs):
         g = data[data[ARCHITECTURE] == arch]
         g = g[g[WORKLOAD] == g[WORKLOAD].iloc[0]].sort_values(param)
-        for u in UTILIZATIONS:
-            col = util_column(u)
-            if col in g.columns and g[col].fillna(0).astype(float).max() > 0:
+        for col in [c for c in g.columns if c.startswith("util_")]:
+            u = col[len("util_"):]
+            if g[col].fillna(0).astype(float).max() > 0:
                 ax.plot(g[param].astype(float), g[col].astype(float), marker="o", markersize=3, label=u)
         if _spans_decades(g[param]):
             ax.set_xscale("log")
@@ -198,54 +198,66 @@ def utilization_vs_param(df: pd.DataFrame, param: str | None = None) -> Figure:
 
 
 def utilization_vs_bandwidth(df: pd.DataFrame) -> Figure:
-    """Utilization against ``memory.bandwidth`` (the sweep must vary it)."""
-    return utilization_vs_param(df, "memory.bandwidth")
+    """Utilization against a swept ``memory.LEVEL.bandwidth`` (the sweep must vary one)."""
+    return utilization_vs_param(df, None)
 
 
 def roofline(architectures: Iterable, workload, engine: str = "analytic") -> Figure:
-    """Each op of ``workload`` placed by arithmetic intensity against each architecture's roofline.
+    """Each op of ``workload`` placed by arithmetic intensity against its architecture's roofs.
 
-    Arithmetic intensity is ``2 * MACs / DRAM bytes`` [FLOP/B]; an op's
-    achieved rate is ``2 * MACs / duration`` [FLOP/s]. The roofs are the
-    processor's peak rate for the workload's dtype and the memory's effective
-    bandwidth. Ops without DRAM traffic (weights on chip) sit at the right edge.
+    Arithmetic intensity is ``2 * MACs / off-chip bytes`` [FLOP/B] (bytes over
+    the backing store, the last memory level); an op's achieved rate is
+    ``2 * MACs / duration`` [FLOP/s]. Each architecture draws one roof per
+    component that does MACs (its peak for the workload's dtype, capped by the
+    backing store's effective bandwidth), and its ops are marked by the
+    component that ran them. Ops without off-chip traffic sit at the right edge.
     """
     from ..simulate import op_table
 
     dtypes = [workload.tensors[op.outputs[0]].dtype for op in workload.ops if op.kind == "matmul"]
     dtype = max(set(dtypes), key=dtypes.count) if dtypes else "fp32"
-    fig = _figure(6.8, 4.8)
+    fig = _figure(7.2, 5.0)
     ax = fig.add_subplot()
     ax.set_xscale("log")
     ax.set_yscale("log")
     colors = [f"C{i}" for i in range(10)]
+    markers = "xo^sv<>dp*"
     tables = []
     for i, arch in enumerate(architectures):
         ops = op_table(arch, workload, engine=engine)
         ops = ops[(ops["macs"] > 0) & (ops["duration_s"] > 0)]
-        tables.append((arch, ops, colors[i % 10]))
+        col = bytes_column(arch.hardware.backing_store)
+        tables.append((arch, ops, col, colors[i % 10]))
     ai_all = np.concatenate([
-        (2.0 * t["macs"] / t["dram_bytes"].where(t["dram_bytes"] > 0)).dropna().to_numpy(float)
-        for _, t, _ in tables
+        (2.0 * t["macs"] / t[c].where(t[c] > 0)).dropna().to_numpy(float) for _, t, c, _ in tables
     ] or [np.array([1.0])])
     lo = max(min(ai_all.min() if len(ai_all) else 1.0, 1.0) / 10, 1e-3)
     hi = max(ai_all.max() if len(ai_all) else 1.0, 1e3) * 10
+    for arch, _, _, _ in tables:  # wide enough that every roof reaches its flat peak
+        peaks = [c.peak_macs_per_s(dtype) for c in arch.instances]
+        top = max([p for p in peaks if p] or [0.0])
+        hi = max(hi, 10 * 2.0 * top / arch.backing_store.effective_bandwidth)
     xs = np.geomspace(lo, hi, 200)
-    for arch, ops, color in tables:
-        try:
-            peak = 2.0 * arch.processor.peak_macs_per_s(dtype)
-        except KeyError:
-            peak = np.nan
-        bw = arch.memory.effective_bandwidth
-        ax.plot(xs, np.minimum(peak, bw * xs), color=color, label=f"{arch.name} roof")
-        ai = (2.0 * ops["macs"] / ops["dram_bytes"].where(ops["dram_bytes"] > 0)).fillna(hi / 2)
-        perf = 2.0 * ops["macs"] / ops["duration_s"]
-        ax.scatter(ai, perf, s=10, color=color, alpha=0.6, marker="x", label=f"{arch.name} ops")
-    ax.set_xlabel("arithmetic intensity [FLOP/B] (2 x MACs / DRAM bytes)")
+    for arch, ops, col, color in tables:
+        bw = arch.backing_store.effective_bandwidth
+        for j, comp in enumerate(arch.instances):
+            peak = comp.peak_macs_per_s(dtype)
+            if peak is None:
+                continue
+            style = ("-", "--", ":", "-.")[j % 4]
+            ax.plot(xs, np.minimum(2.0 * peak, bw * xs), color=color, linestyle=style,
+                    label=f"{arch.name}: {comp.name} roof")
+            mine = ops[ops["unit"] == comp.name]
+            if len(mine):
+                ai = (2.0 * mine["macs"] / mine[col].where(mine[col] > 0)).fillna(hi / 2)
+                perf = 2.0 * mine["macs"] / mine["duration_s"]
+                ax.scatter(ai, perf, s=12, color=color, alpha=0.6, marker=markers[j % len(markers)],
+                           label=f"{arch.name}: {comp.name} ops")
+    ax.set_xlabel("arithmetic intensity [FLOP/B] (2 x MACs / off-chip bytes)")
     ax.set_ylabel(f"performance [FLOP/s] ({dtype})")
     ax.set_title(f"roofline: {workload.name}")
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize="small")
+    ax.legend(fontsize="x-small")
     return fig
 
 

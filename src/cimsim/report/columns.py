@@ -2,34 +2,26 @@
 
 Every numeric column carries its unit in its name (``_s``, ``_j``, ``_bytes``,
 ``_per_s``) or is a dimensionless fraction (``util_*``) or count.
+
+Some columns are fixed; the others come from the architecture, through the
+component registry, and are named by the patterns below with the names of its
+components, memory levels and links (see :func:`result_columns`):
+
+- ``ops_<component>``: ops the component runs;
+- ``<resource>_bytes``: bytes over each memory level and link;
+- ``<component>_<fact>``: a component's scalar facts (e.g. ``cim_arrays_needed``,
+  ``cim_reprograms``, ``processor_weights_on_chip``);
+- ``energy_<part>_j``: energy per part: ``<component>_<part>`` for each part of
+  each component (e.g. ``processor_compute``, ``cim_adc``), one per memory level
+  and link (by its name), and ``static`` (static power x latency, every component);
+- ``util_<name>``: utilization in [0, 1]: ``<component>_<what>`` (e.g.
+  ``processor_mac``, ``processor_busy``, ``cim_arrays``, ``pim_mac``) and
+  ``<resource>_bw`` (bytes / (peak bandwidth x latency));
+- ``path_<part>_s``: the realised critical path's time per part: one per memory
+  level and link, ``compute`` and ``overhead``.
 """
 
 from __future__ import annotations
-
-#: Energy components, in the order reports show them.
-ENERGY_COMPONENTS: tuple[str, ...] = (
-    "compute",  # processor MACs and vector ops
-    "sram",  # processor on-chip SRAM accesses
-    "dram",  # off-chip memory accesses and I/O
-    "cim_array",  # CIM cell reads
-    "cim_adc",  # CIM column readout (ADC or adder tree)
-    "cim_dac",  # CIM row drivers
-    "cim_digital",  # CIM shift-and-add and local buffer
-    "cim_write",  # CIM weight (re)programming
-    "pim",  # near-bank PIM MACs and internal bank reads
-    "interconnect",  # host <-> CIM link
-    "static",  # static power x latency, every unit
-)
-
-#: Resources whose utilization is reported, in [0, 1].
-UTILIZATIONS: tuple[str, ...] = (
-    "mac",  # achieved processor MACs / (peak MAC rate x latency)
-    "processor_busy",  # time the processor runs an op / latency
-    "dram_bw",  # bytes moved over the memory bus / (peak bandwidth x latency); at most memory.sustained_fraction
-    "cim_arrays",  # array-seconds busy / (arrays x latency)
-    "pim",  # PIM MACs / (peak PIM MAC rate x latency)
-    "interconnect_bw",  # bytes over the host<->CIM link / (bandwidth x latency)
-)
 
 WORKLOAD = "workload"
 ARCHITECTURE = "architecture"
@@ -37,6 +29,9 @@ ENGINE = "engine"
 LATENCY = "latency_s"
 ENERGY = "energy_j"
 BOUND = "bound"
+#: the part of the critical path that names the bound: a memory level or link
+#: name, "compute" or "overhead"
+BOUND_PART = "bound_part"
 CRITICAL_PATH_S = "critical_path_s"
 CRITICAL_PATH_OPS = "critical_path_ops"
 PARALLELISM = "parallelism"
@@ -44,82 +39,97 @@ MACS = "macs"
 OPS = "ops"
 THROUGHPUT_MACS = "throughput_macs_per_s"
 SAMPLES_PER_S = "samples_per_s"
-DRAM_BYTES = "dram_bytes"
 WEIGHT_BYTES = "weight_bytes"
 ACTIVATION_BYTES = "activation_bytes"
-WEIGHTS_ON_CHIP = "weights_on_chip"
-CIM_ARRAYS_NEEDED = "cim_arrays_needed"
-CIM_REPROGRAMS = "cim_reprograms"
-OPS_PROCESSOR = "ops_processor"
-OPS_CIM = "ops_cim"
-OPS_PIM = "ops_pim"
-BOUND_MEMORY_S = "bound_memory_s"  # lower bound from bandwidth: DRAM bytes / effective bandwidth
-BOUND_COMPUTE_S = "bound_compute_s"  # lower bound from compute: busiest unit's compute time
+#: lower bound from bandwidth: the largest bytes / effective bandwidth over the memory levels
+BOUND_MEMORY_S = "bound_memory_s"
+#: lower bound from compute: the busiest server's compute time
+BOUND_COMPUTE_S = "bound_compute_s"
+STATIC = "static"  # the energy part of static power x latency
 
-#: Parts of the critical path's time (s): waiting on off-chip memory transfers,
-#: on host <-> CIM interconnect transfers, computing, and fixed overheads
-#: (dispatch, access latency) between dependent ops.
-PATH_PARTS: tuple[str, ...] = ("memory", "interconnect", "compute", "overhead")
+#: Parts of a critical path's time besides one per memory level and link.
+PATH_FIXED: tuple[str, ...] = ("compute", "overhead")
 
 #: What a run is bound by: the largest part of its realised critical path's
-#: time. When that part is "overhead", the run is "dependency"-bound if its
+#: time, as a class: "memory" (a memory level), "interconnect" (a link),
+#: "compute". When that part is overhead, the run is "dependency"-bound if its
 #: latency is within 10 % of the data-dependency critical path (a chain of
 #: dependent ops waiting on fixed latencies: neither bandwidth nor compute would
 #: shorten it), and "overhead"-bound otherwise (many ops queued on one unit,
 #: each paying its dispatch cost: batching or fusing ops would help).
 BOUNDS: tuple[str, ...] = ("memory", "interconnect", "compute", "dependency", "overhead")
 
+#: Columns every result has, in order.
+FIXED_COLUMNS: tuple[str, ...] = (
+    WORKLOAD, ARCHITECTURE, ENGINE, LATENCY, ENERGY, BOUND, BOUND_PART, CRITICAL_PATH_S,
+    CRITICAL_PATH_OPS, PARALLELISM, BOUND_MEMORY_S, BOUND_COMPUTE_S, MACS, OPS, THROUGHPUT_MACS,
+    SAMPLES_PER_S, WEIGHT_BYTES, ACTIVATION_BYTES,
+)
 
-def energy_column(component: str) -> str:
-    return f"energy_{component}_j"
+
+def energy_column(part: str) -> str:
+    return f"energy_{part}_j"
 
 
-def util_column(resource: str) -> str:
-    return f"util_{resource}"
+def util_column(name: str) -> str:
+    return f"util_{name}"
 
 
 def path_column(part: str) -> str:
     return f"path_{part}_s"
 
 
-#: Columns of one result record, in order.
-RESULT_COLUMNS: tuple[str, ...] = (
-    WORKLOAD,
-    ARCHITECTURE,
-    ENGINE,
-    LATENCY,
-    ENERGY,
-    BOUND,
-    CRITICAL_PATH_S,
-    CRITICAL_PATH_OPS,
-    PARALLELISM,
-    BOUND_MEMORY_S,
-    BOUND_COMPUTE_S,
-    MACS,
-    OPS,
-    THROUGHPUT_MACS,
-    SAMPLES_PER_S,
-    DRAM_BYTES,
-    WEIGHT_BYTES,
-    ACTIVATION_BYTES,
-    WEIGHTS_ON_CHIP,
-    CIM_ARRAYS_NEEDED,
-    CIM_REPROGRAMS,
-    OPS_PROCESSOR,
-    OPS_CIM,
-    OPS_PIM,
-    *(energy_column(c) for c in ENERGY_COMPONENTS),
-    *(util_column(u) for u in UTILIZATIONS),
-    *(path_column(p) for p in PATH_PARTS),
-)
+def ops_column(component: str) -> str:
+    return f"ops_{component}"
+
+
+def bytes_column(resource: str) -> str:
+    return f"{resource}_bytes"
+
+
+def fact_column(component: str, fact: str) -> str:
+    return f"{component}_{fact}"
+
+
+def resource_util(resource: str) -> str:
+    return f"{resource}_bw"
+
+
+def result_columns(arch) -> tuple[str, ...]:
+    """Columns of a result record on ``arch``, in order (fixed, then the architecture's)."""
+    comps = arch.instances
+    resources = arch.hardware.resources
+    facts = [fact_column(c.name, f) for c in comps for f in getattr(c, "facts", ())]
+    return (
+        *FIXED_COLUMNS,
+        *(ops_column(c.name) for c in comps),
+        *(bytes_column(r) for r in resources),
+        *facts,
+        *(energy_column(f"{c.name}_{p}") for c in comps for p in c.energy_parts),
+        *(energy_column(r) for r in resources),
+        energy_column(STATIC),
+        *(util_column(f"{c.name}_{u}") for c in comps for u in c.utilizations),
+        *(util_column(resource_util(r)) for r in resources),
+        *(path_column(p) for p in (*resources, *PATH_FIXED)),
+    )
+
 
 # ---------------------------------------------------------------------------- sweeps
-#: Columns a sweep adds around RESULT_COLUMNS (see :mod:`cimsim.sweep`): a sweep
+#: Columns a sweep adds around the result columns (see :mod:`cimsim.sweep`): a sweep
 #: table is ``SWEEP_KEY_COLUMNS``, one column per swept parameter (named by its
-#: dotted config path, SI values), ``RESULT_COLUMNS``, then ``ERROR``.
+#: dotted config path, SI values), the result columns, then ``ERROR``.
 POINT_ID = "point_id"  # stable hash of config + workload content + overrides + engine
 SAMPLE = "sample"  # index of the design-space point (same for every config x workload)
 CONFIG_FILE = "config_file"  # the config as named on the command line
 WORKLOAD_FILE = "workload_file"  # the workload as named on the command line
 ERROR = "error"  # None, or the message of the exception the point raised
 SWEEP_KEY_COLUMNS: tuple[str, ...] = (POINT_ID, SAMPLE, CONFIG_FILE, WORKLOAD_FILE)
+
+
+def union_columns(archs) -> tuple[str, ...]:
+    """Result columns of several architectures (a sweep's table), in first-seen order."""
+    seen: dict[str, None] = {}
+    for a in archs:
+        for c in result_columns(a):
+            seen.setdefault(c, None)
+    return tuple(seen)

@@ -1,4 +1,9 @@
-"""Metrics from the event record: the :class:`Result` of one (workload, architecture) run."""
+"""Metrics of one run: the :class:`Result` of one (workload, architecture) simulation.
+
+:func:`build_result` turns a :class:`RunData` (what the stages produced) into a
+Result; nothing here names a device: components, memory levels and links are
+looped over by name.
+"""
 
 from __future__ import annotations
 
@@ -18,10 +23,11 @@ class Result:
     architecture: str
     engine: str
     latency_s: float
-    energy_breakdown_j: dict[str, float]
-    utilization: dict[str, float]
-    bound: str
-    path_time_s: dict[str, float]  # critical-path time attributed to memory / compute / overhead
+    energy_breakdown_j: dict[str, float]  # part -> J (see report.columns), "static" last
+    utilization: dict[str, float]  # name -> fraction in [0, 1]
+    bound: str  # one of columns.BOUNDS
+    bound_part: str  # the path part that names it: a level or link name, compute, overhead
+    path_time_s: dict[str, float]  # critical-path time by part
     critical_path_s: float
     critical_path_ops: int
     parallelism: float
@@ -30,13 +36,11 @@ class Result:
     macs: int
     ops: int
     samples: int
-    dram_bytes: float
+    traffic_bytes: dict[str, float]  # memory level or link -> bytes moved over it
     weight_bytes: int
     activation_bytes: int
-    weights_on_chip: bool
-    cim_arrays_needed: int
-    cim_reprograms: int
-    ops_per_unit: dict[str, int]
+    ops_per_unit: dict[str, int]  # component -> ops it ran
+    facts: dict[str, object]  # "<component>_<fact>" -> value
     notes: list[str] = field(default_factory=list)
     op_table: object = None  # pandas.DataFrame of per-op placement, costs and times
 
@@ -53,7 +57,7 @@ class Result:
         return self.samples / self.latency_s if self.latency_s > 0 else float("nan")
 
     def record(self) -> dict[str, object]:
-        """One flat row keyed by :data:`cimsim.report.columns.RESULT_COLUMNS`."""
+        """One flat row keyed by :func:`cimsim.report.columns.result_columns` of the architecture."""
         row: dict[str, object] = {
             C.WORKLOAD: self.workload,
             C.ARCHITECTURE: self.architecture,
@@ -61,6 +65,7 @@ class Result:
             C.LATENCY: self.latency_s,
             C.ENERGY: self.energy_j,
             C.BOUND: self.bound,
+            C.BOUND_PART: self.bound_part,
             C.CRITICAL_PATH_S: self.critical_path_s,
             C.CRITICAL_PATH_OPS: self.critical_path_ops,
             C.PARALLELISM: self.parallelism,
@@ -70,23 +75,20 @@ class Result:
             C.OPS: self.ops,
             C.THROUGHPUT_MACS: self.throughput_macs_per_s,
             C.SAMPLES_PER_S: self.samples_per_s,
-            C.DRAM_BYTES: self.dram_bytes,
             C.WEIGHT_BYTES: self.weight_bytes,
             C.ACTIVATION_BYTES: self.activation_bytes,
-            C.WEIGHTS_ON_CHIP: self.weights_on_chip,
-            C.CIM_ARRAYS_NEEDED: self.cim_arrays_needed,
-            C.CIM_REPROGRAMS: self.cim_reprograms,
-            C.OPS_PROCESSOR: self.ops_per_unit.get("processor", 0),
-            C.OPS_CIM: self.ops_per_unit.get("cim", 0),
-            C.OPS_PIM: self.ops_per_unit.get("pim", 0),
         }
-        for comp in C.ENERGY_COMPONENTS:
-            row[C.energy_column(comp)] = self.energy_breakdown_j[comp]
-        for res in C.UTILIZATIONS:
-            row[C.util_column(res)] = self.utilization[res]
-        for part in C.PATH_PARTS:
-            row[C.path_column(part)] = self.path_time_s[part]
-        assert tuple(row) == C.RESULT_COLUMNS
+        for comp, n in self.ops_per_unit.items():
+            row[C.ops_column(comp)] = n
+        for res, b in self.traffic_bytes.items():
+            row[C.bytes_column(res)] = b
+        row.update(self.facts)
+        for part, e in self.energy_breakdown_j.items():
+            row[C.energy_column(part)] = e
+        for name, u in self.utilization.items():
+            row[C.util_column(name)] = u
+        for part, t in self.path_time_s.items():
+            row[C.path_column(part)] = t
         return row
 
     def to_json(self) -> dict[str, object]:
@@ -100,6 +102,7 @@ class Result:
             "energy_breakdown_j": dict(self.energy_breakdown_j),
             "utilization": dict(self.utilization),
             "bound": self.bound,
+            "bound_part": self.bound_part,
             "critical_path_time_s": dict(self.path_time_s),
             "critical_path_s": self.critical_path_s,
             "critical_path_ops": self.critical_path_ops,
@@ -110,56 +113,68 @@ class Result:
             "ops": self.ops,
             "throughput_macs_per_s": self.throughput_macs_per_s,
             "samples_per_s": self.samples_per_s,
-            "dram_bytes": self.dram_bytes,
+            "traffic_bytes": dict(self.traffic_bytes),
             "weight_bytes": self.weight_bytes,
             "activation_bytes": self.activation_bytes,
-            "weights_on_chip": self.weights_on_chip,
-            "cim_arrays_needed": self.cim_arrays_needed,
-            "cim_reprograms": self.cim_reprograms,
             "ops_per_unit": dict(self.ops_per_unit),
+            **self.facts,
             "notes": list(self.notes),
         }
 
 
+# ------------------------------------------------------------------ critical path
 def attribute_path(path: np.ndarray, start: np.ndarray, end: np.ndarray, latency_s: np.ndarray,
-                   compute_s: np.ndarray, dram_s: np.ndarray, link_s: np.ndarray,
+                   compute_s: np.ndarray, resource_s: np.ndarray, resources: tuple[str, ...],
                    serial: np.ndarray | None = None) -> dict[str, float]:
-    """Split the time of the ops on a critical path into the parts of ``PATH_PARTS``.
+    """Split the time of the ops on a critical path into one part per resource, compute, overhead.
 
     Each op's fixed latency (dispatch, access latency) is overhead; the rest of
-    its duration goes to whichever of compute, DRAM transfer and interconnect
-    transfer takes longest when the op runs alone. A ``serial`` op (transfers,
-    then compute) splits the rest between its transfer and its compute in
-    proportion to their times alone.
+    its duration goes to whichever of its compute and its transfers (one per
+    resource: ``resource_s[:, j]`` = bytes / bandwidth) takes longest when the
+    op runs alone: the slowest transfer (the first resource on ties) if it is
+    strictly slower than the compute, else compute. A ``serial`` op
+    (transfers, then compute) splits the rest between its slowest transfer and
+    its compute in proportion to their times alone.
     """
-    out = {part: 0.0 for part in C.PATH_PARTS}
-    for i in path:
-        d = float(end[i] - start[i])
-        over = min(float(latency_s[i]), d)
-        rest = d - over
-        out["overhead"] += over
-        if serial is not None and serial[i]:
-            xfer = max(float(dram_s[i]), float(link_s[i]))
-            total = xfer + float(compute_s[i])
-            share = xfer / total if total > 0 else 0.0
-            out["memory" if dram_s[i] >= link_s[i] else "interconnect"] += rest * share
-            out["compute"] += rest * (1.0 - share)
-            continue
-        if dram_s[i] >= link_s[i] and dram_s[i] > compute_s[i]:
-            out["memory"] += rest
-        elif link_s[i] > compute_s[i]:
-            out["interconnect"] += rest
-        else:
-            out["compute"] += rest
+    out = {r: 0.0 for r in resources}
+    out.update({p: 0.0 for p in C.PATH_FIXED})
+    if len(path) == 0:
+        return out
+    p = np.asarray(path, dtype=np.int64)
+    d = end[p] - start[p]
+    over = np.minimum(latency_s[p], d)
+    rest = d - over
+    comp = compute_s[p]
+    if resource_s.shape[1]:
+        rs = resource_s[p]
+        which = np.argmax(rs, axis=1)  # first resource on ties
+        xfer = rs[np.arange(len(p)), which]
+    else:
+        which = np.zeros(len(p), dtype=np.int64)
+        xfer = np.zeros(len(p))
+    ser = np.asarray(serial[p], dtype=bool) if serial is not None else np.zeros(len(p), dtype=bool)
+    total = xfer + comp
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(ser, np.where(total > 0, xfer / total, 0.0), (xfer > comp).astype(float))
+    to_res = rest * share
+    out["overhead"] = float(over.sum())
+    out["compute"] = float((rest - to_res).sum())
+    if resource_s.shape[1]:
+        sums = np.bincount(which, weights=to_res, minlength=len(resources))
+        for j, r in enumerate(resources):
+            out[r] = float(sums[j])
     return out
 
 
-def bound_of(path_time: dict[str, float], latency_s: float, critical_path_s: float) -> str:
-    """What bounds the run, one of ``BOUNDS`` (see :mod:`cimsim.report.columns`)."""
-    part = max(C.PATH_PARTS, key=lambda k: path_time[k])
-    if part != "overhead":
-        return part
-    return "dependency" if latency_s <= 1.1 * critical_path_s else "overhead"
+def bound_of(path_time: dict[str, float], memory_levels, latency_s: float,
+             critical_path_s: float) -> tuple[str, str]:
+    """``(bound, part)``: the bound class (one of ``BOUNDS``) and the path part that names it."""
+    part = max(path_time, key=lambda k: path_time[k])  # first on ties: levels, links, compute
+    if part == "overhead":
+        return ("dependency" if latency_s <= 1.1 * critical_path_s else "overhead"), part
+    if part == "compute":
+        return "compute", part
+    return ("memory" if part in memory_levels else "interconnect"), part
 
 
 def realized_critical_path(indptr, indices, server, start, end) -> np.ndarray:

@@ -13,11 +13,12 @@ def trace_events(result) -> dict:
     names = {}
     for row in df.itertuples(index=False):
         tid = int(row.server)
-        names.setdefault(tid, "processor" if tid == 0 else "pim" if tid == 1 else f"cim matrix {tid - 2}")
+        names.setdefault(tid, f"{row.unit} server {tid}")
         events.append({
             "name": row.op, "cat": row.kind, "ph": "X", "pid": 0, "tid": tid,
             "ts": row.start_s * 1e6, "dur": (row.end_s - row.start_s) * 1e6,
-            "args": {"unit": row.unit, "macs": row.macs, "dram_bytes": row.dram_bytes},
+            "args": {"unit": row.unit, "macs": row.macs, "energy_j": row.energy_j,
+                     **{c: getattr(row, c) for c in df.columns if c.endswith("_bytes")}},
         })
     for tid, name in names.items():
         events.append({"name": "thread_name", "ph": "M", "pid": 0, "tid": tid, "args": {"name": name}})

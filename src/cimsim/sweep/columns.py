@@ -1,4 +1,4 @@
-"""Columns a sweep adds around :data:`cimsim.report.columns.RESULT_COLUMNS`.
+"""Columns a sweep adds around the result columns (:mod:`cimsim.report.columns`).
 
 A sweep's table is tidy: one row per point x workload x architecture, in the
 order ``SWEEP_KEY_COLUMNS``, one column per swept parameter (named by its
@@ -11,11 +11,12 @@ from __future__ import annotations
 from ..report.columns import (  # noqa: F401  (the names live in report.columns)
     ARCHITECTURE,
     BOUND,
+    BOUND_PART,
     CONFIG_FILE,
     ENGINE,
     ERROR,
     POINT_ID,
-    RESULT_COLUMNS,
+    FIXED_COLUMNS,
     SAMPLE,
     SWEEP_KEY_COLUMNS,
     WORKLOAD,
@@ -23,7 +24,7 @@ from ..report.columns import (  # noqa: F401  (the names live in report.columns)
 )
 
 TEXT_COLUMNS: frozenset[str] = frozenset(
-    {POINT_ID, CONFIG_FILE, WORKLOAD_FILE, ERROR, WORKLOAD, ARCHITECTURE, ENGINE, BOUND}
+    {POINT_ID, CONFIG_FILE, WORKLOAD_FILE, ERROR, WORKLOAD, ARCHITECTURE, ENGINE, BOUND, BOUND_PART}
 )
 
 #: ``DataFrame.attrs`` keys (kept in the Parquet file's pandas metadata).
@@ -31,9 +32,10 @@ ATTR_PARAMS = "cimsim_params"  # list of swept dotted paths, in order
 ATTR_UNITS = "cimsim_units"  # {path: SI unit or ""}
 
 
-def sweep_columns(param_paths) -> list[str]:
-    """Column order of a sweep table with these swept parameters."""
-    return [*SWEEP_KEY_COLUMNS, *param_paths, *RESULT_COLUMNS, ERROR]
+def sweep_columns(param_paths, result_columns=FIXED_COLUMNS) -> list[str]:
+    """Column order of a sweep table with these swept parameters and result columns
+    (the union of the swept architectures' :func:`cimsim.report.columns.result_columns`)."""
+    return [*SWEEP_KEY_COLUMNS, *param_paths, *result_columns, ERROR]
 
 
 def param_columns(df) -> list[str]:

@@ -19,13 +19,13 @@ from __future__ import annotations
 import math
 import typing
 from dataclasses import dataclass
-from typing import Any, Literal, Optional, Sequence, Union
+from typing import Any, Literal, Optional, Sequence
 
 import numpy as np
 from pydantic import BaseModel
 
-from ..config.models import Architecture
 from ..config.quantity import QuantityUnit
+from ..config.paths import unwrap_optional
 from ..errors import CimsimError
 from ..units import UnitError, format_quantity, parse_quantity
 
@@ -56,14 +56,6 @@ class FieldKind:
         return f"a {self.kind}"
 
 
-def _unwrap_optional(ann: Any) -> Any:
-    if typing.get_origin(ann) is Union:
-        args = [a for a in typing.get_args(ann) if a is not type(None)]
-        if len(args) == 1:
-            return args[0]
-    return ann
-
-
 def _unit_from_metadata(metadata: Sequence[Any]) -> Optional[str]:
     """The SI unit of a quantity type (its :class:`QuantityUnit` marker), else None."""
     for m in metadata:
@@ -73,7 +65,7 @@ def _unit_from_metadata(metadata: Sequence[Any]) -> Optional[str]:
 
 
 def _leaf_kind(path: str, ann: Any, metadata: Sequence[Any]) -> FieldKind:
-    ann = _unwrap_optional(ann)
+    ann = unwrap_optional(ann)
     if typing.get_origin(ann) is typing.Annotated:
         base, *meta = typing.get_args(ann)
         return _leaf_kind(path, base, list(meta) + list(metadata))
@@ -93,52 +85,25 @@ def _leaf_kind(path: str, ann: Any, metadata: Sequence[Any]) -> FieldKind:
     raise SweepSpecError(f"--param {path}: this field ({ann}) cannot be swept; sweep one of its sub-fields")
 
 
-def field_kind(path: str, model: type[BaseModel] = Architecture) -> FieldKind:
+def field_kind(path: str, data=None) -> FieldKind:
     """Tell what the config field at dotted ``path`` holds, or raise naming the allowed fields.
 
-    >>> field_kind("memory.bandwidth").unit
+    Paths resolve through :func:`cimsim.config.paths.resolve` (the one walker of
+    config paths); ``data`` is a config's mapping when one is at hand.
+
+    >>> field_kind("memory.dram.bandwidth").unit
     'B/s'
     """
-    parts = path.split(".")
-    current: Any = model
-    for i, part in enumerate(parts):
-        here = ".".join(parts[: i + 1])
-        last = i == len(parts) - 1
-        if isinstance(current, type) and issubclass(current, BaseModel):
-            fields = current.model_fields
-            if part not in fields:
-                prefix = ".".join(parts[:i])
-                where = f" under '{prefix}'" if prefix else ""
-                raise SweepSpecError(
-                    f"--param {path}: '{here}' is not a config field; allowed fields{where}: "
-                    f"{', '.join(sorted(fields))}"
-                )
-            info = fields[part]
-            ann = _unwrap_optional(info.annotation)
-            if last:
-                if isinstance(ann, type) and issubclass(ann, BaseModel):
-                    raise SweepSpecError(
-                        f"--param {path}: '{here}' is a section, not a value; sweep one of its fields: "
-                        f"{', '.join(sorted(ann.model_fields))}"
-                    )
-                return _leaf_kind(path, ann, info.metadata)
-            current = ann
-            continue
-        if typing.get_origin(current) is dict:
-            key_t, val_t = typing.get_args(current)
-            if typing.get_origin(key_t) is Literal:
-                keys = tuple(str(a) for a in typing.get_args(key_t))
-                if part not in keys:
-                    raise SweepSpecError(
-                        f"--param {path}: '{part}' is not a key of '{'.'.join(parts[:i])}'; "
-                        f"allowed keys: {', '.join(keys)}"
-                    )
-            if last:
-                return _leaf_kind(path, val_t, ())
-            current = _unwrap_optional(val_t)
-            continue
-        raise SweepSpecError(f"--param {path}: '{'.'.join(parts[:i])}' has no sub-fields")
-    raise SweepSpecError(f"--param {path}: empty path")  # pragma: no cover - split never gives []
+    from ..config.paths import resolve
+
+    try:
+        ref = resolve(path, data)
+    except CimsimError as exc:
+        raise SweepSpecError(f"--param {path}: {exc}") from None
+    ann = ref.annotation
+    if typing.get_origin(ann) in (list, dict) or (isinstance(ann, type) and issubclass(ann, BaseModel)):
+        raise SweepSpecError(f"--param {path}: this field ({ann}) cannot be swept; sweep one of its sub-fields")
+    return _leaf_kind(path, ann, ref.metadata)
 
 
 @dataclass(frozen=True)
@@ -237,17 +202,17 @@ def _parse_scalar(path: str, spec: str, text: str, fk: FieldKind):
     return text
 
 
-def parse_param(text: str, model: type[BaseModel] = Architecture) -> ParamSpec:
+def parse_param(text: str, data=None) -> ParamSpec:
     """Parse ``'memory.bandwidth=25GB/s..3.2TB/s:log:32'`` into a :class:`ParamSpec`."""
     path, eq, spec = text.partition("=")
     path, spec = path.strip(), spec.strip()
     if not eq or not path or not spec:
         raise SweepSpecError(f"--param {text!r}: expected PATH=SPEC, where a spec is {SPEC_FORMS}")
-    return parse_spec(path, spec, model)
+    return parse_spec(path, spec, data)
 
 
-def parse_spec(path: str, spec: str, model: type[BaseModel] = Architecture) -> ParamSpec:
-    fk = field_kind(path, model)
+def parse_spec(path: str, spec: str, data=None) -> ParamSpec:
+    fk = field_kind(path, data)
     if ".." in spec:
         if fk.kind not in ("quantity", "int", "float"):
             raise _fail(path, spec, f"a range needs a numeric field, but {path} is {fk.describe()}")

@@ -72,6 +72,20 @@ def point_id(config_sha: str, workload_sha: str, overrides: Mapping, engine: str
     return _sha(key.encode())[:24]
 
 
+def _result_columns(context) -> tuple[str, ...]:
+    """The result columns of every swept config (overrides cannot add or remove components)."""
+    from ..config import architecture_from_dict
+    from ..report.columns import FIXED_COLUMNS, union_columns
+
+    archs = []
+    for sha, data in context["configs"].items():
+        try:
+            archs.append(architecture_from_dict(data, source=context["config_sources"][sha]))
+        except CimsimError:
+            continue  # an invalid base config: its points become error rows
+    return union_columns(archs) if archs else FIXED_COLUMNS
+
+
 def _build(configs, workloads, specs, points, engine):
     from ..bundled import resolve_config, resolve_workload
     from ..config import read_yaml
@@ -217,7 +231,7 @@ def sweep(
     specs = _params(params)
     points = sample_points(specs, sample, samples, seed)
     context, tasks = _build(configs, workloads, specs, points, engine)
-    columns = sweep_columns([p.path for p in specs])
+    columns = sweep_columns([p.path for p in specs], _result_columns(context))
 
     store = SweepStore(output) if output is not None else None
     with store if store is not None else contextlib.nullcontext():

@@ -25,6 +25,7 @@ class OpArrays:
     macs: np.ndarray  # float64
     vector_ops: np.ndarray  # float64
     rows: np.ndarray  # float64: batch * m of a matmul (activation rows)
+    batch: np.ndarray  # float64: independent products of a matmul (1 for other kinds)
     k: np.ndarray  # float64
     n: np.ndarray  # float64
     weight_bytes: np.ndarray  # float64: bytes of the op's weight inputs
@@ -48,6 +49,7 @@ def op_arrays(workload) -> OpArrays:
     kind = np.zeros(n, dtype=np.int64)
     dtype = np.empty(n, dtype=object)
     macs, vec, rows, kk, nn, wb, ain, aout = (np.zeros(n) for _ in range(8))
+    batch = np.ones(n)
     stationary = np.full(n, -1, dtype=np.int64)
     wptr = np.zeros(n + 1, dtype=np.int64)
     wids: list[int] = []
@@ -64,7 +66,7 @@ def op_arrays(workload) -> OpArrays:
         aout[i] = sum(nbytes[t] for t in outs)
         if op.kind == "matmul":
             macs[i] = op.batch * op.m * op.k * op.n
-            rows[i], kk[i], nn[i] = op.batch * op.m, op.k, op.n
+            rows[i], kk[i], nn[i], batch[i] = op.batch * op.m, op.k, op.n, op.batch
             if op.weight is not None:
                 stationary[i] = tid[op.weight]
             continue
@@ -77,7 +79,7 @@ def op_arrays(workload) -> OpArrays:
             vec[i] = KIND_OPS_PER_ELEMENT["reduction"] * sum(numel[t] for t in ins)
         else:
             vec[i] = KIND_OPS_PER_ELEMENT[op.kind] * out_elems
-    return OpArrays(kind, dtype.astype(str) if n else np.zeros(0, dtype=str), macs, vec, rows, kk,
+    return OpArrays(kind, dtype.astype(str) if n else np.zeros(0, dtype=str), macs, vec, rows, batch, kk,
                     nn, wb, ain, aout, stationary, wptr, np.asarray(wids, dtype=np.int64), nbytes,
                     names)
 

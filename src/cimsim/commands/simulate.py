@@ -1,0 +1,180 @@
+"""``cimsim run`` and ``cimsim compare``: simulate and print (glue only)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from . import OneLineErrors, OneLineUsageError, console
+from .. import bundled
+from ..report import columns as C
+from ..report.format import pct, si
+
+ENGINES = ("des", "analytic")
+
+
+def engine_option(f):
+    return click.option("--engine", type=click.Choice(ENGINES), default="des", show_default=True,
+                        help="des: discrete-event simulation; analytic: bounds only")(f)
+
+
+def overrides(sets: tuple[str, ...]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in sets:
+        path, eq, value = item.partition("=")
+        if not eq or not path.strip() or not value.strip():
+            raise OneLineUsageError(f"--set {item!r}: expected PATH=VALUE, e.g. memory.dram.bandwidth=1TB/s")
+        out[path.strip()] = value.strip()
+    return out
+
+
+def set_option(f):
+    return click.option("--set", "sets", multiple=True, metavar="PATH=VALUE",
+                        help="Override a config field (repeatable), e.g. --set memory.dram.bandwidth=1TB/s; "
+                             "`cimsim fields CONFIG` lists the paths.")(f)
+
+
+@click.command("run", cls=OneLineErrors)
+@click.argument("config")
+@click.argument("workload")
+@engine_option
+@set_option
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of tables.")
+@click.option("--placement", is_flag=True, help="Also list where each op runs and its cost.")
+@click.option("--trace", "trace_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the op timeline as a Chrome/Perfetto trace-event JSON file.")
+def run(config: str, workload: str, engine: str, sets: tuple[str, ...], as_json: bool,
+        placement: bool, trace_file: Path | None) -> None:
+    """Simulate WORKLOAD (a file or bundled name) on CONFIG (a YAML file or bundled name)."""
+    from ..config import load_architecture
+    from ..simulate import simulate
+    from ..workload import load_workload
+
+    arch = load_architecture(bundled.resolve_config(config), overrides(sets))
+    wl = load_workload(bundled.resolve_workload(workload))
+    result = simulate(arch, wl, engine=engine)
+    if trace_file is not None:
+        from ..report.trace_events import write_trace
+
+        write_trace(result, trace_file)
+    if as_json:
+        click.echo(json.dumps(result.to_json(), indent=2))
+        return
+    print_result(result)
+    if placement:
+        print_placement(result)
+
+
+def print_result(r) -> None:
+    from rich.table import Table
+
+    out = console()
+    out.print(f"[bold]{r.workload}[/] on [bold]{r.architecture}[/] ({r.engine} engine)")
+    head = Table(show_header=False, box=None, pad_edge=False)
+    pt = r.path_time_s
+    total = sum(pt.values()) or 1.0
+    rows = [
+        ("latency", si(r.latency_s, "s")),
+        ("energy", si(r.energy_j, "J")),
+        ("bound", f"{r.bound} ({r.bound_part}; critical path time: "
+                  + ", ".join(f"{k} {pct(v / total)}" for k, v in pt.items()) + ")"),
+        ("critical path", f"{si(r.critical_path_s, 's')} over {r.critical_path_ops} ops "
+                          f"(ops alone, no contention)"),
+        ("parallelism", f"{r.parallelism:.3g} (sum of op times / critical path)"),
+        ("lower bounds", f"memory {si(r.bound_memory_s, 's')}, compute {si(r.bound_compute_s, 's')}"),
+        ("work", f"{si(r.macs, 'MAC')}, {r.ops} ops, throughput {si(r.throughput_macs_per_s, 'MAC/s')}"),
+        ("traffic", ", ".join(f"{k} {si(v, 'B')}" for k, v in r.traffic_bytes.items())),
+        ("footprint", f"weights {si(r.weight_bytes, 'B')}, activations {si(r.activation_bytes, 'B')}"),
+        ("ops per unit", ", ".join(f"{k} {v}" for k, v in r.ops_per_unit.items())),
+    ]
+    for k, v in rows:
+        head.add_row(f"  {k}", v)
+    out.print(head)
+    et = Table(title="energy by part", title_justify="left")
+    et.add_column("part")
+    et.add_column("energy", justify="right")
+    et.add_column("share", justify="right")
+    for comp, val in r.energy_breakdown_j.items():
+        if val:
+            et.add_row(comp, si(val, "J"), pct(val / r.energy_j if r.energy_j else 0.0))
+    out.print(et)
+    ut = Table(title="utilization (fraction of peak over the run)", title_justify="left")
+    ut.add_column("resource")
+    ut.add_column("utilization", justify="right")
+    for res, val in r.utilization.items():
+        ut.add_row(res, pct(val))
+    out.print(ut)
+    for note in r.notes:
+        out.print(f"  note: {note}")
+
+
+def print_placement(r) -> None:
+    from rich.table import Table
+
+    df = r.op_table
+    byte_cols = [c for c in df.columns if c.endswith("_bytes")]
+    flag_cols = [c for c in df.columns if df[c].dtype == bool]
+    t = Table(title="placement (per op)", title_justify="left")
+    for col in ("#", "op", "kind", "unit", "MACs", *byte_cols, "compute", "latency", "start", "end"):
+        t.add_column(col, justify="left" if col in ("op", "kind", "unit") else "right")
+    for i, row in enumerate(df.to_dict("records")):
+        flags = "".join(f" ({c})" for c in flag_cols if row[c])
+        t.add_row(str(i), row["op"], row["kind"], str(row["unit"]) + flags, f"{row['macs']:.4g}",
+                  *(si(row[c], "B") for c in byte_cols), si(row["compute_s"], "s"),
+                  si(row["latency_s"], "s"), si(row["start_s"], "s"), si(row["end_s"], "s"))
+    console().print(t)
+
+
+@click.command("compare", cls=OneLineErrors)
+@click.argument("configs", nargs=-1)
+@click.option("-w", "--workload", "workloads", multiple=True,
+              help="Workload file or bundled name (repeatable; default: all bundled).")
+@engine_option
+@set_option
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write every metric to this CSV file.")
+def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
+            sets: tuple[str, ...], output: Path | None) -> None:
+    """Simulate every workload on every config and print a comparison table.
+
+    CONFIGS are YAML files or bundled names (default: all bundled configs).
+    """
+    import pandas as pd
+    from rich.table import Table
+
+    from ..config import load_architecture
+    from ..simulate import simulate
+    from ..workload import load_workload
+
+    config_paths = [bundled.resolve_config(c) for c in configs] or bundled.config_paths()
+    workload_paths = [bundled.resolve_workload(w) for w in workloads] or bundled.workload_paths()
+    ov = overrides(sets)
+    archs = [load_architecture(p, ov) for p in config_paths]
+    wls = [load_workload(p) for p in workload_paths]
+    rows, results = [], []
+    for wl in wls:
+        for arch in archs:
+            r = simulate(arch, wl, engine=engine, keep_ops=False)
+            results.append((arch, r))
+            rows.append(r.record())
+    df = pd.DataFrame(rows, columns=list(C.union_columns(archs)))
+    t = Table(title=f"cimsim compare ({engine} engine)", title_justify="left")
+    headers = ["workload", "architecture", "latency", "energy", "bound", "busiest units",
+               "off-chip traffic", "critical path", "path ops"]
+    for h in headers:
+        t.add_column(h, justify="left" if h in ("workload", "architecture", "bound", "busiest units")
+                     else "right", no_wrap=h in ("workload", "architecture"))
+    for arch, r in results:
+        back = arch.hardware.backing_store
+        top = sorted(r.utilization.items(), key=lambda kv: -kv[1])[:2]
+        t.add_row(r.workload, r.architecture, si(r.latency_s, "s"), si(r.energy_j, "J"),
+                  f"{r.bound} ({r.bound_part})", ", ".join(f"{k} {pct(v)}" for k, v in top),
+                  f"{si(r.traffic_bytes[back], 'B')} ({back})", si(r.critical_path_s, "s"),
+                  str(r.critical_path_ops))
+    console(min_width=180).print(t)
+    if output is not None:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        df.to_csv(output, index=False)
+        click.echo(f"wrote {len(df)} rows to {output}")

@@ -1,0 +1,216 @@
+"""Compute-in-memory crossbar arrays (SRAM or RRAM) holding stationary weights.
+
+Claims every matmul with a stationary weight (priority above PIM). Placement:
+a k x n matrix tiles onto arrays (:mod:`.tiling`); if every matrix fits, each
+keeps its own arrays (one engine server per matrix, so different matrices run
+at once) and, with ``weight_replication``, is copied into the spare arrays so
+an op's activation rows spread over the copies; otherwise the arrays are an
+LRU cache of matrices (:mod:`.reprogram`) and CIM ops take turns on one
+server. The host quantizes inputs to ``input_bits`` before sending them.
+
+Cost of one op
+--------------
+Inputs stream bit-serially in ``slices = ceil(input_bits / dac_bits)``; one
+slice takes ``t_slice = max(read_latency, ceil(cols / adcs per array) / ADC
+rate)``; each activation row is one matrix-vector product with all arrays of
+the matrix in parallel, rows spread over the replicas:
+
+- compute = ``max(rounds * ceil(rows / replicas) * slices * t_slice, (input +
+  output bytes) / buffer bandwidth)`` plus, when it re-programs,
+  ``rounds * min(k, array rows) * write_latency``;
+- an op whose rows fit one matrix-vector slot (a GEMV) is *serial*: its input
+  must arrive before it computes; with more rows transfers overlap compute;
+- bytes: inputs and outputs (and re-programmed weights) cross ``link``;
+  re-programmed weights are read from the backing store;
+- latency: the link's latency (+ the backing store's when re-programming);
+- energy (:mod:`.energy`): ``adc`` = conversions (rows x row tiles x physical
+  columns x slices) x energy per conversion; ``dac`` row drives; ``array`` cell
+  reads; ``digital`` shift-add + buffer bytes; ``write`` = every cell of the
+  matrix once per re-programming op.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, Optional
+
+import numpy as np
+from pydantic import Field, model_validator
+
+from ...quantity import (
+    Bytes,
+    BytesPerSecond,
+    Flag,
+    Hertz,
+    Joules,
+    JoulesPerByte,
+    PositiveFloat,
+    PositiveInt,
+    PositiveSeconds,
+    Seconds,
+    Watts,
+)
+from ..base import Component, ComponentConfig, OpCost, Plan, Strict
+from .energy import op_energy
+from .reprogram import lru_reprograms
+from .tiling import tiles
+
+
+class ADC(Strict):
+    """Column readout of a CIM array: an ADC for analog arrays, an adder tree for digital macros."""
+
+    bits: PositiveInt = Field(le=16, description="Resolution of one conversion (informational: "
+                              "energy_per_conversion and sample_rate already reflect it).")
+    sample_rate: Hertz = Field(description="Conversions per second of one ADC.")
+    energy_per_conversion: Joules = Field(description="Energy of one conversion.")
+    per_array: PositiveInt = Field(description="ADCs per array (columns share them round-robin).")
+
+
+class Buffer(Strict):
+    """A component's private on-chip buffer (its bandwidth bounds the component's own time)."""
+
+    capacity: Bytes = Field(description="Usable capacity.")
+    bandwidth: BytesPerSecond = Field(description="Peak read+write bandwidth.")
+    energy_per_byte: JoulesPerByte = Field(description="Energy per byte read or written.")
+
+
+class CIMConfig(ComponentConfig):
+    """Compute-in-memory crossbar arrays holding stationary weights."""
+
+    type: Literal["cim"] = Field(default="cim", description="Component type.")
+    link: Optional[str] = Field(default=None, description="The link between the host and the arrays "
+                                "(default: the architecture's only link).")
+    technology: Literal["sram", "rram"] = Field(description="Memory cell technology.")
+    arrays: PositiveInt = Field(description="Number of crossbar arrays (macros).")
+    rows: PositiveInt = Field(description="Word lines per array (input dimension of a tile).")
+    cols: PositiveInt = Field(description="Bit lines per array.")
+    bits_per_cell: PositiveInt = Field(le=8, description="Weight bits stored per cell.")
+    weight_bits: PositiveInt = Field(le=32, description="Weight precision held in the arrays.")
+    input_bits: PositiveInt = Field(le=32, description="Input activation precision.")
+    dac_bits: PositiveInt = Field(le=8, description="Input bits applied per array read (slice).")
+    read_latency: PositiveSeconds = Field(description="Time of one array read (one input slice).")
+    adc: ADC = Field(description="Column readout.")
+    dac_energy: Joules = Field(description="Energy to drive one row for one slice.")
+    cell_read_energy: Joules = Field(description="Energy of one cell read for one slice.")
+    shift_add_energy: Joules = Field(description="Digital shift-and-add energy per conversion.")
+    write_latency: Seconds = Field(description="Time to program one row of one array.")
+    write_energy: Joules = Field(description="Energy to program one cell.")
+    endurance: PositiveFloat = Field(description="Write cycles a cell survives.")
+    buffer: Buffer = Field(description="Local input/output buffer beside the arrays.")
+    static_power: Watts = Field(description="Leakage and peripheral idle power of all arrays.")
+    weight_replication: Flag = Field(
+        default=False,
+        description="When every weight matrix fits, copy the matrices into the spare arrays so "
+        "that independent activation rows of one matmul run on the copies in parallel.")
+
+    @model_validator(mode="after")
+    def _bits(self) -> "CIMConfig":
+        if self.dac_bits > self.input_bits:
+            raise ValueError(f"dac_bits ({self.dac_bits}) cannot exceed input_bits ({self.input_bits})")
+        if self.bits_per_cell > self.weight_bits:
+            raise ValueError(
+                f"bits_per_cell ({self.bits_per_cell}) cannot exceed weight_bits ({self.weight_bits})")
+        return self
+
+    @property
+    def slices(self) -> float:
+        return float(np.ceil(self.input_bits / self.dac_bits))
+
+    @property
+    def t_slice(self) -> float:
+        """Time of one input slice on an array: the read or the shared ADCs, whichever is slower."""
+        return max(self.read_latency, float(np.ceil(self.cols / self.adc.per_array)) / self.adc.sample_rate)
+
+
+class CIM(Component):
+    type_name = "cim"
+    Config = CIMConfig
+    priority = 30
+    energy_parts = ("array", "adc", "dac", "digital", "write")
+    utilizations = ("arrays",)
+    label = "CIM"
+    facts = {"arrays_needed": 0, "reprograms": 0}
+
+    @property
+    def link(self) -> str | None:
+        return self.hw.link_named(self.config.link)
+
+    def check(self):
+        return self.hw.link_errors("link", self.link, "the arrays")
+
+    def claim(self, ops, free):
+        return free & (ops.stationary >= 0)
+
+    def place(self, ops, idx):
+        c = self.config
+        groups, group_of = np.unique(ops.stationary[idx], return_inverse=True)
+        k, n, rows = ops.k[idx], ops.n[idx], ops.rows[idx]
+        rt, ct, pc = tiles(k, n, c.rows, c.cols, c.weight_bits, c.bits_per_cell)
+        need = rt * ct
+        group_arrays = np.zeros(len(groups), dtype=np.int64)
+        group_arrays[group_of] = need
+        needed = int(group_arrays.sum())
+        replicas = np.ones(len(idx))
+        notes = []
+        if needed <= c.arrays:
+            reprogram = np.zeros(len(idx), dtype=bool)
+            server, n_servers = group_of.astype(np.int64), len(groups)
+            copies = c.arrays // needed if c.weight_replication else 1
+            note = (f"{self.name}: {needed} of {c.arrays} arrays hold all {len(groups)} weight "
+                    "matrices; programmed once before the run (not charged)")
+            if copies > 1:
+                replicas = np.minimum(copies, np.maximum(rows, 1.0))
+                note += f"; weight replication: {copies} copies of every matrix share an op's rows"
+            notes.append(note)
+        else:
+            reprogram = lru_reprograms(group_of, group_arrays, c.arrays)
+            server, n_servers = np.zeros(len(idx), dtype=np.int64), 1
+            rounds_ = np.ceil(need / c.arrays)
+            written = float((np.minimum(need, c.arrays) * rounds_)[reprogram].sum())
+            per_cell = written / c.arrays
+            notes.append(
+                f"{self.name}: weights need {needed} arrays but only {c.arrays} exist; arrays are "
+                f"re-programmed {int(reprogram.sum())} times during the run (LRU over matrices), "
+                f"{per_cell:.3g} writes per cell per run on average: an endurance of "
+                f"{c.endurance:.3g} cycles lasts {c.endurance / per_cell:.3g} runs")
+        return Plan(
+            server=server, n_servers=n_servers,
+            serial=np.ceil(rows / replicas) <= 1,
+            notes=notes,
+            summary={"arrays_needed": needed, "reprograms": int(reprogram.sum())},
+            op_columns={"reprogram": reprogram},
+            state=dict(row_tiles=rt, col_tiles=ct, phys_cols=pc, arrays=np.minimum(need, c.arrays),
+                       rounds=np.ceil(need / c.arrays), replicas=replicas, reprogram=reprogram),
+        )
+
+    def cost(self, ops, idx, plan):
+        c, s = self.config, plan.state
+        rows, k, n = ops.rows[idx], ops.k[idx], ops.n[idx]
+        reprog, rounds = s["reprogram"], s["rounds"]
+        a_in = rows * k * c.input_bits / 8  # inputs quantized to input_bits by the host
+        a_out = ops.act_out_bytes[idx]
+        slices, t_slice = c.slices, c.t_slice
+        t_write = np.where(reprog, rounds * np.minimum(k, c.rows) * c.write_latency, 0.0)
+        t_mvm = rounds * np.ceil(rows / s["replicas"]) * slices * t_slice
+        compute = np.maximum(t_mvm, (a_in + a_out) / c.buffer.bandwidth) + t_write
+        w_bytes = np.where(reprog, k * n * c.weight_bits / 8.0, 0.0)
+        back = self.hw.backing_store
+        link = self.link
+        latency = self.hw.links[link].latency + np.where(reprog, self.hw.memory[back].latency, 0.0)
+        nbytes = {link: a_in + a_out + w_bytes}
+        nbytes[back] = nbytes.get(back, 0.0) + w_bytes
+        energy = op_energy(c, rows, k, s["row_tiles"], s["col_tiles"], s["phys_cols"], a_in + a_out,
+                           reprog)
+        return OpCost(compute_s=compute, latency_s=latency, bytes=nbytes, energy=energy,
+                      busy={"arrays": s["arrays"] * (rounds * rows * slices * t_slice + t_write)})
+
+    def peak_macs_per_s(self, dtype):
+        """All arrays busy: each holds rows x (cols x bits_per_cell / weight_bits) weights and
+        applies one input slice per ``t_slice``; a MAC needs every slice of its input."""
+        c = self.config
+        weights_per_array = c.rows * (c.cols * c.bits_per_cell // c.weight_bits or 1)
+        return c.arrays * weights_per_array / (c.slices * c.t_slice)
+
+    def utilization(self, ops, idx, plan, cost, busy_s, latency_s):
+        if latency_s <= 0:
+            return {"arrays": 0.0}
+        return {"arrays": float(cost.busy["arrays"].sum()) / self.config.arrays / latency_s}

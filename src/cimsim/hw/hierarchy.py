@@ -1,0 +1,107 @@
+"""Where a component's bytes come from in a memory hierarchy: per-matrix weight
+residency and activation placement, in program order.
+
+Rules, in order (``levels`` innermost first; the last is the backing store,
+which holds every tensor):
+
+1. A weight matrix read by more than one op of the component is *reused*. In
+   program order of first use, each reused matrix stays resident in the
+   innermost non-backing level with room left for it; its first use still
+   reads it from the backing store, later uses read the level it stays in.
+   A matrix that fits nowhere, and every matrix read only once, streams from
+   the backing store at every use (residency would not save a byte).
+   (A single-use matrix costs the same either way; the report's "weights on
+   chip" says whether *every* matrix fits the non-backing levels at once.)
+2. An op's activations (inputs plus outputs) stay in the innermost
+   non-backing level whose capacity holds them, else they go through the
+   backing store.
+3. Bytes are inclusive: bytes read from level ``j`` also pass every level
+   inside it, so they are charged to levels ``0 .. j`` (bandwidth and energy).
+4. An op pays the access latency of the slowest level it touches, once.
+
+With two levels this is the classic model of an on-chip SRAM in front of
+DRAM; with more (L2, LLC, DRAM) the same rules apply level by level.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass
+class HierarchyTraffic:
+    bytes: dict[str, np.ndarray]  # level -> bytes per op (aligned with idx)
+    latency_s: np.ndarray  # access latency per op (slowest level touched)
+    resident: dict[str, float]  # level -> weight bytes resident there
+    streamed_weight_bytes: float  # distinct weight bytes that stream from the backing store
+    reused_total_bytes: float  # distinct bytes of weights read more than once
+    all_reused_resident: bool
+    #: every weight matrix fits in the non-backing levels at once (reused ones first,
+    #: then single-use ones in program order): the classic "weights stay on chip"
+    all_fit: bool
+
+
+def hierarchy_traffic(ops, idx: np.ndarray, levels: list[str], capacity: list[float],
+                      latency: list[float]) -> HierarchyTraffic:
+    """Bytes per level for the ops ``idx`` reading through ``levels`` (rules above)."""
+    n_all = ops.kind.shape[0]
+    n, n_lv = len(idx), len(levels)
+    back = n_lv - 1
+    pos = np.full(n_all, -1, dtype=np.int64)
+    pos[idx] = np.arange(n)
+    op_of_pair = np.repeat(np.arange(n_all), np.diff(ops.weight_ptr))
+    local = pos[op_of_pair]
+    sel = local >= 0
+    pair_op, pair_w = local[sel], ops.weight_ids[sel]
+    pair_bytes = ops.tensor_bytes[pair_w]
+    src = np.full(len(pair_w), back, dtype=np.int64)
+    resident = {lv: 0.0 for lv in levels[:-1]}
+    reused_total = 0.0
+    all_resident = all_fit = True
+    if len(pair_w):
+        uw, first, counts = np.unique(pair_w, return_index=True, return_counts=True)
+        room = list(capacity[:-1])
+        level_of = np.full(len(uw), back, dtype=np.int64)
+        for u in np.argsort(first, kind="stable"):
+            if counts[u] < 2:
+                continue
+            size = float(ops.tensor_bytes[uw[u]])
+            reused_total += size
+            for j in range(back):
+                if size <= room[j]:
+                    room[j] -= size
+                    level_of[u] = j
+                    resident[levels[j]] += size
+                    break
+            else:
+                all_resident = False
+        all_fit = all_resident
+        for u in np.argsort(first, kind="stable"):
+            if counts[u] >= 2 or not all_fit:
+                continue
+            size = float(ops.tensor_bytes[uw[u]])
+            for j in range(back):
+                if size <= room[j]:
+                    room[j] -= size
+                    break
+            else:
+                all_fit = False
+        src = level_of[np.searchsorted(uw, pair_w)]
+        src[first] = back  # a first use reads the backing store
+    streamed = float(ops.tensor_bytes[np.unique(pair_w)].sum()) - sum(resident.values()) if len(pair_w) else 0.0
+    act = ops.act_in_bytes[idx] + ops.act_out_bytes[idx]
+    act_level = np.full(n, back, dtype=np.int64)
+    for j in range(back - 1, -1, -1):  # innermost that holds them wins
+        act_level[act <= capacity[j]] = j
+    out: dict[str, np.ndarray] = {}
+    lat = np.zeros(n)
+    for j, lv in enumerate(levels):
+        m = src >= j
+        b = np.bincount(pair_op[m], weights=pair_bytes[m], minlength=n) if n else np.zeros(0)
+        b = b + np.where(act_level >= j, act, 0.0)
+        out[lv] = b
+        if latency[j] > 0:
+            lat = np.maximum(lat, np.where(b > 0, latency[j], 0.0))
+    return HierarchyTraffic(out, lat, resident, streamed, reused_total, all_resident, all_fit)

@@ -1,0 +1,114 @@
+"""A weight-stationary systolic array (TPU-like) with its own buffer, fed from a memory level.
+
+Claims every matmul (ops with MACs) that no higher-priority component took.
+Weights stream from ``weight_memory`` into the array at every use (through a
+weight FIFO, as TPU v1 does from its DDR3); activations come from the host over
+``link`` into the unified ``buffer`` and results go back.
+
+Time of one matmul: ``batch x ws_cycles(m, k, n, rows, cols) / clock`` where
+``ws_cycles`` is SCALE-Sim's weight-stationary compute-cycle count
+(:mod:`cimsim.hw.systolic_timing`: the k x n weight folds onto the array in
+``ceil(k / rows) x ceil(n / cols)`` folds, each loading weights, streaming the
+m input rows and draining), and no faster than the operands pass the buffer.
+Transfers overlap compute (double-buffered weights). Energy ``mac`` = MACs x
+energy per MAC; ``buffer`` = buffer bytes x its energy per byte.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, Optional
+
+import numpy as np
+from pydantic import Field
+
+from ..quantity import Hertz, Joules, PositiveInt, Seconds, Watts
+from .base import Component, ComponentConfig, OpCost, Plan
+from .cim import Buffer
+from .systolic_timing import ws_cycles
+
+
+class SystolicConfig(ComponentConfig):
+    """A weight-stationary systolic array accelerator (TPU-like)."""
+
+    type: Literal["systolic"] = Field(default="systolic", description="Component type.")
+    name: str = Field(description="Human-readable name of the part.")
+    rows: PositiveInt = Field(description="Processing elements down the array (the k dimension of a fold).")
+    cols: PositiveInt = Field(description="Processing elements across the array (the n dimension of a fold).")
+    clock: Hertz = Field(description="Array clock.")
+    weight_bits: PositiveInt = Field(le=32, description="Weight precision in the array.")
+    input_bits: PositiveInt = Field(le=32, description="Input activation precision in the array.")
+    energy_per_mac: Joules = Field(description="Energy of one MAC in a processing element.")
+    buffer: Buffer = Field(description="Unified buffer holding activations beside the array.")
+    weight_memory: Optional[str] = Field(default=None, description="Memory level the weights stream "
+                                         "from (default: the backing store).")
+    link: Optional[str] = Field(default=None, description="Link carrying activations between the "
+                                "host and the array (default: the architecture's only link).")
+    op_overhead: Seconds = Field(default="0 s", description="Fixed dispatch cost per op.")
+    static_power: Watts = Field(default="0 W", description="Idle power of the accelerator.")
+
+
+class SystolicArray(Component):
+    type_name = "systolic"
+    Config = SystolicConfig
+    priority = 25
+    energy_parts = ("mac", "buffer")
+    utilizations = ("mac", "busy")
+    label = "systolic"
+
+    @property
+    def weight_level(self) -> str:
+        return self.config.weight_memory or self.hw.backing_store
+
+    @property
+    def link(self) -> str | None:
+        return self.hw.link_named(self.config.link)
+
+    def check(self):
+        out = []
+        if self.weight_level not in self.hw.memory:
+            out.append(("weight_memory", f"'{self.weight_level}' is not a memory level; the "
+                                         f"architecture has {list(self.hw.memory)}"))
+        return out + self.hw.link_errors("link", self.link, "the array")
+
+    @property
+    def peak_macs(self) -> float:
+        return self.config.rows * self.config.cols * self.config.clock
+
+    def claim(self, ops, free):
+        return free & (ops.macs > 0)
+
+    def place(self, ops, idx):
+        return Plan.one_server(len(idx))
+
+    def cost(self, ops, idx, plan):
+        c = self.config
+        rows, k, n, macs = ops.rows[idx], ops.k[idx], ops.n[idx], ops.macs[idx]
+        stationary = ops.stationary[idx] >= 0
+        # a shared (stationary) weight is one GEMM of all `rows`; otherwise `batch`
+        # independent products, each m x k by its own k x n
+        batch = np.where(stationary, 1.0, ops.batch[idx])
+        m = rows / batch
+        cycles = batch * ws_cycles(m.astype(np.int64), k.astype(np.int64), n.astype(np.int64),
+                                   c.rows, c.cols)
+        a_in = rows * k * c.input_bits / 8.0
+        w = np.where(stationary, k * n * c.weight_bits / 8.0, batch * k * n * c.input_bits / 8.0)
+        a_out = ops.act_out_bytes[idx]
+        buf = a_in + a_out + w
+        compute = np.maximum(cycles / c.clock, buf / c.buffer.bandwidth)
+        link = self.link
+        wl = self.weight_level
+        nbytes = {link: a_in + a_out + np.where(stationary, 0.0, w)}
+        nbytes[wl] = np.where(stationary, w, 0.0)
+        latency = c.op_overhead + self.hw.links[link].latency + np.where(
+            stationary, self.hw.memory[wl].latency, 0.0)
+        return OpCost(compute_s=compute, latency_s=latency, bytes=nbytes,
+                      energy={"mac": macs * c.energy_per_mac, "buffer": buf * c.buffer.energy_per_byte},
+                      busy={"mac": macs / self.peak_macs})
+
+    def utilization(self, ops, idx, plan, cost, busy_s, latency_s):
+        if latency_s <= 0:
+            return {"mac": 0.0, "busy": 0.0}
+        return {"mac": float(cost.busy["mac"].sum()) / latency_s, "busy": busy_s / latency_s}
+
+    def peak_macs_per_s(self, dtype):
+        return self.peak_macs

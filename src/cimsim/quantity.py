@@ -1,0 +1,102 @@
+"""Pydantic field types for physical quantities (unit strings in, SI floats out).
+
+Plain numbers are refused: every quantity in a config says its unit. Every
+quantity also has a *domain* checked where it is parsed: it is finite, and
+either positive (``> 0``: rates, capacities, clocks) or non-negative (``>= 0``:
+energies, powers, latencies). The error names the value and the domain; the
+loader adds the file and the field path.
+
+Plain-number fields (counts, fractions) use :data:`PositiveInt`,
+:data:`PositiveFloat`, :data:`Fraction` and friends, which are finite and
+bounded the same way.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Annotated
+
+from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer, StrictBool
+
+from .units import UnitError, format_quantity, parse_quantity
+
+#: domains a quantity may declare
+DOMAINS = {"positive": "> 0", "nonnegative": ">= 0"}
+
+
+@dataclass(frozen=True)
+class QuantityUnit:
+    """Marks a field as a physical quantity stored as an SI float in ``unit``."""
+
+    unit: str
+    doc: str
+    domain: str = "nonnegative"
+
+
+def _check_domain(value: float, unit: str, domain: str) -> float:
+    if not math.isfinite(value):
+        raise ValueError(f"{format_quantity(value, unit)} is not finite; the value must be finite "
+                         f"and {DOMAINS[domain]}")
+    if (domain == "positive" and value <= 0) or (domain == "nonnegative" and value < 0):
+        raise ValueError(f"{format_quantity(value, unit)} is outside the domain: the value must be "
+                         f"{DOMAINS[domain]} ({unit})")
+    return value
+
+
+def _quantity(unit: str, doc: str, domain: str):
+    def _validate(value: object) -> float:
+        try:
+            v = parse_quantity(value, unit)
+        except UnitError as exc:
+            # pydantic turns ValueError into a field error with the field's path
+            raise ValueError(str(exc)) from None
+        return _check_domain(v, unit, domain)
+
+    return Annotated[
+        float,
+        BeforeValidator(_validate),
+        PlainSerializer(lambda v: format_quantity(v, unit), return_type=str),
+        QuantityUnit(unit, doc, domain),
+    ]
+
+
+Seconds = _quantity("s", "time, e.g. '100 ns'", "nonnegative")
+PositiveSeconds = _quantity("s", "time, e.g. '100 ns'", "positive")
+Hertz = _quantity("Hz", "frequency, e.g. '1.2 GHz'", "positive")
+Bytes = _quantity("B", "capacity, e.g. '2 MiB' (binary) or '50 MB' (decimal)", "positive")
+BytesPerSecond = _quantity("B/s", "bandwidth, e.g. '25.6 GB/s'", "positive")
+Joules = _quantity("J", "energy per event, e.g. '4.6 pJ'", "nonnegative")
+JoulesPerBit = _quantity("J/bit", "energy per bit moved, e.g. '3.9 pJ/bit'", "nonnegative")
+JoulesPerByte = _quantity("J/B", "energy per byte accessed, e.g. '0.5 pJ/B'", "nonnegative")
+Watts = _quantity("W", "power, e.g. '2 mW'", "nonnegative")
+
+
+def _finite(v: float) -> float:
+    if not math.isfinite(v):
+        raise ValueError(f"{v} is not finite")
+    return v
+
+
+def _no_bool(v: object) -> object:
+    if isinstance(v, bool):
+        raise ValueError(f"expected a number, got the boolean {v}")
+    return v
+
+
+_num = BeforeValidator(_no_bool)
+#: counts: integers >= 1 (a float such as 2.0 is accepted, 2.5 and booleans are not)
+PositiveInt = Annotated[int, _num, Field(ge=1)]
+NonNegativeInt = Annotated[int, _num, Field(ge=0)]
+#: finite floats
+PositiveFloat = Annotated[float, _num, Field(gt=0, allow_inf_nan=False)]
+NonNegativeFloat = Annotated[float, _num, Field(ge=0, allow_inf_nan=False)]
+#: a fraction in (0, 1]
+Fraction = Annotated[float, _num, Field(gt=0, le=1, allow_inf_nan=False)]
+Flag = StrictBool
+
+__all__ = [
+    "QuantityUnit", "Seconds", "PositiveSeconds", "Hertz", "Bytes", "BytesPerSecond", "Joules",
+    "JoulesPerBit", "JoulesPerByte", "Watts", "PositiveInt", "NonNegativeInt",
+    "PositiveFloat", "NonNegativeFloat", "Fraction", "Flag", "AfterValidator",
+]
