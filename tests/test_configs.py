@@ -445,3 +445,52 @@ def test_a_legacy_config_is_read_as_the_same_machine(tmp_path):
     # PIM ops paid the host's dispatch cost in 0.1: the upgrade keeps that
     assert a.components["pim"].op_overhead == 1e-6
     assert LEGACY["processor"]["sram"]["capacity"] == "1 MiB"  # the input is not mutated
+
+
+# ------------------------------------------------------------------ physical domains
+@pytest.mark.parametrize("path, value, needle", [
+    ("processor.static_power", "-50 W", "must be >= 0"),
+    ("memory.dram.latency", "-1 s", "must be >= 0"),
+    ("processor.op_overhead", "-2 us", "must be >= 0"),
+    ("cim.write_energy", "-6 pJ", "must be >= 0"),
+    ("processor.macs_per_cycle_per_core.fp32", float("nan"), "greater than 0 (got nan)"),
+    ("processor.macs_per_cycle_per_core.fp32", 0, "greater than 0"),
+    ("memory.dram.bandwidth", "1e308 TB/s", "not finite"),
+    ("memory.dram.bandwidth", "nan GB/s", "cannot read"),
+    ("memory.sram.bandwidth", "0 B/s", "must be > 0"),
+    ("cim.buffer.bandwidth", "0 GB/s", "must be > 0"),
+    ("cim.read_latency", "0 ns", "must be > 0"),
+    ("cim.adc.sample_rate", "0 Hz", "must be > 0"),
+    ("cim.arrays", 0, "greater than or equal to 1"),
+    ("cim.arrays", True, "boolean"),
+    ("cim.arrays", 2.5, "integer"),
+    ("cim.endurance", -1, "greater than 0"),
+    ("cim.weight_replication", "yes", "valid boolean"),
+    ("memory.dram.sustained_fraction", 1.5, "less than or equal to 1"),
+    ("memory.dram.sustained_fraction", 0, "greater than 0"),
+    ("processor.cores", "many", "valid integer"),
+    ("memory.dram.capacity", "0 GB", "must be > 0"),
+])
+def test_impossible_values_are_refused_naming_file_field_and_domain(path, value, needle):
+    with pytest.raises(ConfigError) as info:
+        load_architecture(cfg_path("rram-cim"), overrides={path: value})
+    msg = str(info.value)
+    assert msg.startswith(f"{cfg_path('rram-cim')}: {path}: "), msg
+    assert needle in msg, msg
+    assert len(msg.splitlines()) == 1
+
+
+def test_memory_level_needs_exactly_one_energy(tmp_path, rram_data):
+    rram_data["memory"]["dram"]["energy_per_byte"] = "1 pJ/B"
+    msg = _error(_write(tmp_path, rram_data))
+    assert "memory.dram: give exactly one of energy_per_byte and energy_per_bit" in msg
+
+
+def test_non_utf8_and_deep_yaml_are_one_line_errors(tmp_path):
+    bad = tmp_path / "latin1.yaml"
+    bad.write_bytes("name: caf\xe9\n".encode("latin-1"))
+    assert "not UTF-8 text" in _error(bad)
+    deep = tmp_path / "deep.yaml"
+    deep.write_text("a: " + "[" * 5000 + "]" * 5000 + "\n")
+    msg = _error(deep)
+    assert "nested" in msg and len(msg.splitlines()) == 1

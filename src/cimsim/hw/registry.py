@@ -31,6 +31,13 @@ def register(cls: type[Component]) -> type[Component]:
     return cls
 
 
+def unregister(type_name: str) -> None:
+    """Remove a registered type (for tests and interactive sessions); built-ins stay."""
+    if type_name in ("processor", "pim", "cim", "systolic"):
+        raise ValueError(f"'{type_name}' is a built-in component type")
+    _TYPES.pop(type_name, None)
+
+
 def _builtins() -> None:
     from .cim import CIM
     from .pim import PIM

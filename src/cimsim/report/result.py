@@ -57,27 +57,9 @@ class Result:
         return self.samples / self.latency_s if self.latency_s > 0 else float("nan")
 
     def record(self) -> dict[str, object]:
-        """One flat row keyed by :func:`cimsim.report.columns.result_columns` of the architecture."""
-        row: dict[str, object] = {
-            C.WORKLOAD: self.workload,
-            C.ARCHITECTURE: self.architecture,
-            C.ENGINE: self.engine,
-            C.LATENCY: self.latency_s,
-            C.ENERGY: self.energy_j,
-            C.BOUND: self.bound,
-            C.BOUND_PART: self.bound_part,
-            C.CRITICAL_PATH_S: self.critical_path_s,
-            C.CRITICAL_PATH_OPS: self.critical_path_ops,
-            C.PARALLELISM: self.parallelism,
-            C.BOUND_MEMORY_S: self.bound_memory_s,
-            C.BOUND_COMPUTE_S: self.bound_compute_s,
-            C.MACS: self.macs,
-            C.OPS: self.ops,
-            C.THROUGHPUT_MACS: self.throughput_macs_per_s,
-            C.SAMPLES_PER_S: self.samples_per_s,
-            C.WEIGHT_BYTES: self.weight_bytes,
-            C.ACTIVATION_BYTES: self.activation_bytes,
-        }
+        """One flat row keyed by :func:`cimsim.report.columns.result_columns` of the architecture:
+        the fixed columns (each the attribute of the same name), then the architecture's own."""
+        row: dict[str, object] = {c: getattr(self, c) for c in C.FIXED_COLUMNS}
         for comp, n in self.ops_per_unit.items():
             row[C.ops_column(comp)] = n
         for res, b in self.traffic_bytes.items():
@@ -92,34 +74,20 @@ class Result:
         return row
 
     def to_json(self) -> dict[str, object]:
-        """The ``--json`` object: headline numbers plus breakdowns as nested objects."""
-        return {
-            "workload": self.workload,
-            "architecture": self.architecture,
-            "engine": self.engine,
-            "latency_s": self.latency_s,
-            "energy_j": self.energy_j,
+        """The ``--json`` object: the fixed columns, then the breakdowns as nested objects
+        (``energy_breakdown_j``, ``utilization``, ``critical_path_time_s``, ``traffic_bytes``,
+        ``ops_per_unit``), the components' facts and the notes."""
+        out: dict[str, object] = {c: getattr(self, c) for c in C.FIXED_COLUMNS}
+        out.update({
             "energy_breakdown_j": dict(self.energy_breakdown_j),
             "utilization": dict(self.utilization),
-            "bound": self.bound,
-            "bound_part": self.bound_part,
             "critical_path_time_s": dict(self.path_time_s),
-            "critical_path_s": self.critical_path_s,
-            "critical_path_ops": self.critical_path_ops,
-            "parallelism": self.parallelism,
-            "bound_memory_s": self.bound_memory_s,
-            "bound_compute_s": self.bound_compute_s,
-            "macs": self.macs,
-            "ops": self.ops,
-            "throughput_macs_per_s": self.throughput_macs_per_s,
-            "samples_per_s": self.samples_per_s,
             "traffic_bytes": dict(self.traffic_bytes),
-            "weight_bytes": self.weight_bytes,
-            "activation_bytes": self.activation_bytes,
             "ops_per_unit": dict(self.ops_per_unit),
             **self.facts,
             "notes": list(self.notes),
-        }
+        })
+        return out
 
 
 # ------------------------------------------------------------------ critical path

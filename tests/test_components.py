@@ -1,0 +1,248 @@
+"""The component protocol and the memory hierarchy: extension points proven with closed forms.
+
+Round numbers (conftest.ROUND_ARCH): 4 cores x 1 GHz x 8 fp32 MAC = 32 GMAC/s, 32 G vector
+ops/s; DRAM 10 GB/s + 100 ns. Every expected value below is arithmetic on those numbers.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Literal
+
+import numpy as np
+import pytest
+from pydantic import Field
+
+from cimsim import simulate
+from cimsim.config import architecture_from_dict
+from cimsim.errors import ConfigError, MappingError
+from cimsim.hw import Component, ComponentConfig, OpCost, Plan, register
+from cimsim.hw.registry import types, unregister
+from cimsim.quantity import PositiveFloat, Watts
+from cimsim.workload import Op, Tensor, Workload
+
+from conftest import ROUND_ARCH
+
+KiB = 1024
+
+
+def _arch(levels: dict, **extra):
+    d = copy.deepcopy(ROUND_ARCH)
+    d["memory"] = {**levels, "dram": d["memory"]["dram"]}
+    d.update(extra)
+    return architecture_from_dict(d)
+
+
+def _level(capacity: str, bandwidth: str = "1 TB/s") -> dict:
+    return {"capacity": capacity, "bandwidth": bandwidth, "energy_per_byte": "1 pJ/B"}
+
+
+def _recurrent(k: int, steps: int) -> Workload:
+    """x W_in, then `steps` matmuls by the same W_hh (a recurrence without its pointwise)."""
+    t = [Tensor("x", (1, k), "fp32", "input"), Tensor("W_in", (k, k), "fp32", "weight"),
+         Tensor("W_hh", (k, k), "fp32", "weight"), Tensor("h0", (1, k), "fp32", "activation")]
+    ops = [Op("in", "matmul", ("x", "W_in"), ("h0",), m=1, k=k, n=k, weight="W_in")]
+    for s in range(1, steps + 1):
+        t.append(Tensor(f"h{s}", (1, k), "fp32", "activation"))
+        ops.append(Op(f"step{s}", "matmul", (f"h{s - 1}", "W_hh"), (f"h{s}",), m=1, k=k, n=k,
+                      weight="W_hh"))
+    return Workload("recurrent", t, ops)
+
+
+# ------------------------------------------------------------------ per-matrix residency
+@pytest.mark.parametrize("engine", ["des", "analytic"])
+def test_a_cache_that_holds_the_recurrent_weights_changes_the_prediction(engine):
+    # k = 256 fp32: W_in and W_hh are 256 KiB each, 512 KiB together. A 384 KiB LLC cannot hold
+    # both (all-or-nothing residency would stream both at every use) but holds W_hh: after its
+    # first read it stays, and each later step is compute-bound on chip.
+    k, steps = 256, 8
+    w = k * k * 4  # 262,144 B
+    stream = w / 10e9 + 100e-9  # one matrix from DRAM: 26.2144 us + 100 ns latency
+    on_chip = max(k * k / 32e9, (w + 2 * k * 4) / 1e12)  # 2.048 us of MACs vs 0.264 us of LLC
+    assert on_chip == k * k / 32e9
+    wl = _recurrent(k, steps)
+    fits = simulate(_arch({"llc": _level("384 KiB")}), wl, engine=engine)
+    assert fits.latency_s == pytest.approx(2 * stream + (steps - 1) * on_chip, rel=1e-12)
+    assert fits.traffic_bytes["dram"] == 2 * w  # each matrix read from DRAM once
+    assert fits.facts["processor_weights_on_chip"] is False  # W_in does not fit beside W_hh
+    # a cache too small for W_hh: every step streams it
+    small = simulate(_arch({"llc": _level("128 KiB")}), wl, engine=engine)
+    assert small.latency_s == pytest.approx((steps + 1) * stream, rel=1e-12)
+    assert small.traffic_bytes["dram"] == (steps + 1) * w
+    assert fits.latency_s < 0.3 * small.latency_s
+
+
+def test_three_levels_place_each_matrix_in_the_innermost_that_holds_it():
+    # A: 256 x 256 fp32 (256 KiB), B: 64 x 128 fp32 (32 KiB), each read twice: A, B, A, B.
+    # l2 (64 KiB) holds B but not A; llc (512 KiB) holds A. Bytes pass every level inside
+    # the one they come from (inclusive), activations stay in l2.
+    t = [Tensor("x", (1, 256), "fp32", "input"), Tensor("x2", (1, 64), "fp32", "input"),
+         Tensor("A", (256, 256), "fp32", "weight"), Tensor("B", (64, 128), "fp32", "weight")]
+    ops = []
+    for i, (a, w, k, n) in enumerate([("x", "A", 256, 256), ("x2", "B", 64, 128)] * 2):
+        t.append(Tensor(f"y{i}", (1, n), "fp32", "activation"))
+        ops.append(Op(f"mm{i}", "matmul", (a, w), (f"y{i}",), m=1, k=k, n=n, weight=w))
+    wl = Workload("abab", t, ops)
+    arch = _arch({"l2": _level("64 KiB", "2 TB/s"), "llc": _level("512 KiB")})
+    r = simulate(arch, wl)
+    A, B = 256 * 256 * 4, 64 * 128 * 4
+    acts = 2 * ((256 + 256) * 4 + (64 + 128) * 4)
+    assert r.traffic_bytes["dram"] == A + B  # first reads only
+    assert r.traffic_bytes["llc"] == 2 * A + B  # A every time, B's first read passes through
+    assert r.traffic_bytes["l2"] == 2 * A + 2 * B + acts
+    assert "processor weights" in r.notes[0] and "0.2621 MB resident in llc" in r.notes[0]
+    assert "0.03277 MB resident in l2" in r.notes[0]
+    assert list(r.energy_breakdown_j)[1:4] == ["l2", "llc", "dram"]
+    assert r.energy_breakdown_j["llc"] == pytest.approx((2 * A + B) * 1e-12, rel=1e-12)
+
+
+def test_processor_levels_must_name_levels_and_end_at_the_backing_store():
+    d = copy.deepcopy(ROUND_ARCH)
+    d["processor"]["levels"] = ["sram", "l3"]
+    with pytest.raises(ConfigError, match=r"processor.levels: names no memory level \['l3'\]"):
+        architecture_from_dict(d, source="x.yaml")
+    d["processor"]["levels"] = ["sram"]
+    with pytest.raises(ConfigError, match="must end with the backing store 'dram'"):
+        architecture_from_dict(d, source="x.yaml")
+
+
+# ------------------------------------------------------------------ a plug-in component
+class VectorUnitConfig(ComponentConfig):
+    """A toy near-memory vector unit: elementwise ops at a fixed rate."""
+
+    type: Literal["test-vector-unit"] = "test-vector-unit"
+    ops_per_s: PositiveFloat = Field(description="Vector operations per second.")
+    static_power: Watts = Field(default="0 W", description="Idle power.")
+
+
+class VectorUnit(Component):
+    """Claims every op without MACs; runs it at ops_per_s; its operands cross the DRAM bus."""
+
+    type_name = "test-vector-unit"
+    Config = VectorUnitConfig
+    priority = 10
+    energy_parts = ("ops",)
+    utilizations = ("busy",)
+
+    def claim(self, ops, free):
+        return free & (ops.macs == 0)
+
+    def place(self, ops, idx):
+        return Plan.one_server(len(idx))
+
+    def cost(self, ops, idx, plan):
+        vec = ops.vector_ops[idx]
+        return OpCost(compute_s=vec / self.config.ops_per_s, latency_s=np.zeros(len(idx)),
+                      bytes={"dram": ops.act_in_bytes[idx] + ops.act_out_bytes[idx]},
+                      energy={"ops": vec * 1e-12})
+
+    def utilization(self, ops, idx, plan, cost, busy_s, latency_s):
+        return {"busy": busy_s / latency_s}
+
+
+@pytest.fixture
+def vector_unit():
+    register(VectorUnit)
+    yield VectorUnit
+    unregister(VectorUnit.type_name)
+
+
+def test_a_new_device_is_one_class_and_one_registration(vector_unit):
+    assert "test-vector-unit" in types()
+    d = copy.deepcopy(ROUND_ARCH)
+    d["vu"] = {"type": "test-vector-unit", "ops_per_s": "1e9"}  # not a quantity: a plain rate
+    arch = architecture_from_dict(d)
+    n = 1 << 16
+    wl = Workload("relu", [Tensor("x", (n,), "fp32", "input"), Tensor("y", (n,), "fp32", "activation")],
+                  [Op("r", "elementwise", ("x",), ("y",), fn="relu")])
+    r = simulate(arch, wl)
+    assert r.ops_per_unit == {"processor": 0, "vu": 1}
+    # 65,536 relu ops at 1 G/s = 65.536 us; 512 KiB over 10 GB/s DRAM = 52.4288 us: compute wins
+    assert r.latency_s == pytest.approx(n / 1e9, rel=1e-12)
+    assert r.energy_breakdown_j["vu_ops"] == pytest.approx(n * 1e-12, rel=1e-12)
+    assert r.utilization["vu_busy"] == pytest.approx(1.0)
+    assert r.record()["energy_vu_ops_j"] == r.energy_breakdown_j["vu_ops"]
+    # the new type's fields are listed and validated like the built-ins'
+    from cimsim.config.schema import describe_fields
+
+    assert "test-vector-unit.ops_per_s" in {f.path for f in describe_fields()}
+    d["vu"]["ops_per_s"] = -1
+    with pytest.raises(ConfigError, match="vu.ops_per_s"):
+        architecture_from_dict(d, source="x.yaml")
+
+
+def test_a_component_returning_an_impossible_cost_is_named(vector_unit):
+    class Broken(VectorUnit):
+        type_name = "test-broken"
+
+        def cost(self, ops, idx, plan):
+            c = super().cost(ops, idx, plan)
+            c.compute_s = -c.compute_s
+            return c
+
+    class BrokenConfig(VectorUnitConfig):
+        type: Literal["test-broken"] = "test-broken"
+
+    Broken.Config = BrokenConfig
+    register(Broken)
+    try:
+        d = copy.deepcopy(ROUND_ARCH)
+        d["bad"] = {"type": "test-broken", "ops_per_s": 1e9}
+        wl = Workload("relu", [Tensor("x", (8,), "fp32", "input"), Tensor("y", (8,), "fp32", "activation")],
+                      [Op("r", "elementwise", ("x",), ("y",), fn="relu")])
+        with pytest.raises(AssertionError, match=r"component 'bad' \(test-broken\) produced an impossible compute_s"):
+            simulate(architecture_from_dict(d), wl)
+    finally:
+        unregister("test-broken")
+
+
+def test_an_op_no_component_claims_is_an_error():
+    d = copy.deepcopy(ROUND_ARCH)
+    d["pim"] = {"units_per_channel": 1, "clock": "1 GHz", "macs_per_cycle": 1,
+                "internal_bandwidth": "1 GB/s", "energy_per_mac": "1 pJ", "energy_per_bit": "1 pJ/bit"}
+    del d["processor"]
+    wl = Workload("relu", [Tensor("x", (8,), "fp32", "input"), Tensor("y", (8,), "fp32", "activation")],
+                  [Op("r", "elementwise", ("x",), ("y",), fn="relu")])
+    with pytest.raises(MappingError, match="no component runs op 'r' .*add a processor"):
+        simulate(architecture_from_dict(d), wl)
+
+
+def test_unknown_component_type_lists_the_registered_ones():
+    d = copy.deepcopy(ROUND_ARCH)
+    d["npu"] = {"type": "npu", "cores": 2}
+    with pytest.raises(ConfigError, match=r"x.yaml: npu.type: unknown component type 'npu'; "
+                                          r"registered types: processor, pim, cim, systolic"):
+        architecture_from_dict(d, source="x.yaml")
+
+
+def test_levels_links_and_components_need_distinct_names():
+    d = copy.deepcopy(ROUND_ARCH)
+    d["links"] = {"dram": {"bandwidth": "1 GB/s", "latency": "1 ns", "energy_per_bit": "1 pJ/bit"}}
+    with pytest.raises(ConfigError, match="dram: the name is used by a memory level too"):
+        architecture_from_dict(d, source="x.yaml")
+
+
+def test_hw_imports_only_the_base_quantities_and_errors():
+    # the layering rule: a component never imports a stage (config, mapping, cost, engine,
+    # report, simulate, sweep, workload), so stages can loop over components freely
+    import ast
+    from pathlib import Path
+
+    import cimsim.hw
+
+    root = Path(cimsim.hw.__file__).parent
+    allowed_cimsim = {"quantity", "errors", "units", "hw"}
+    for path in root.rglob("*.py"):
+        tree = ast.parse(path.read_text())
+        depth = len(path.relative_to(root).parts)  # hw/x.py -> 1, hw/cim/x.py -> 2
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.level:
+                up = node.level - depth  # levels above cimsim/hw: 1 means cimsim.<module>
+                if up >= 1:
+                    top = (node.module or "").split(".")[0]
+                    assert top in allowed_cimsim, f"{path.name} imports cimsim.{node.module}"
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module]
+                for name in names:
+                    assert not (name or "").startswith("cimsim.") or name.split(".")[1] in allowed_cimsim, \
+                        f"{path.name} imports {name}"
