@@ -16,6 +16,7 @@ from .commands.plot import plot
 from .commands.simulate import compare, run
 from .commands.sweep import sweep
 from .commands.trace import trace
+from .commands.validate import validate
 from .commands.workload import workload
 from .errors import CimsimError
 
@@ -43,7 +44,7 @@ def main() -> None:
 
 #: every subcommand, in the order `cimsim --help` lists them; each module imports its
 #: heavy or optional dependencies (torch, dask) only when it runs
-COMMANDS = (run, compare, fields, workload, trace, sweep, plot)
+COMMANDS = (run, compare, fields, workload, trace, sweep, plot, validate)
 for _command in COMMANDS:
     main.add_command(_command)
 

@@ -1,0 +1,3 @@
+"""The built-in validation suites (each registers itself with :func:`cimsim.validate.suite`)."""
+
+from __future__ import annotations
