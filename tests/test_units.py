@@ -46,9 +46,25 @@ def test_format_round_trips():
 
 
 def test_parse_unit_dims():
-    assert parse_unit("GB/s").dims == (-1, 1, 0)
-    assert parse_unit("GHz").dims == (-1, 0, 0)
-    assert parse_unit("pJ/bit").dims == (0, -1, 1)
+    assert parse_unit("GB/s").dims == (-1, 1, 0, 0)
+    assert parse_unit("GHz").dims == (-1, 0, 0, 0)
+    assert parse_unit("pJ/bit").dims == (0, -1, 1, 0)
+    assert parse_unit("mm^2").dims == (0, 0, 0, 2)
+
+
+@pytest.mark.parametrize("text, si", [
+    ("1 mm^2", 1e-6),  # the prefix applies before the power: (1e-3 m)^2
+    ("331 mm²", 331e-6),
+    ("25 um^2", 25e-12),
+    ("0.0001 m^2", 1e-4),
+])
+def test_areas(text, si):
+    assert parse_quantity(text, "m^2") == pytest.approx(si, rel=1e-12)
+
+
+def test_a_length_is_not_an_area():
+    with pytest.raises(UnitError, match="length quantity, but this field needs area"):
+        parse_quantity("3 mm", "m^2")
 
 
 def _reject(text, unit):

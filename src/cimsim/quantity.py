@@ -70,6 +70,7 @@ Joules = _quantity("J", "energy per event, e.g. '4.6 pJ'", "nonnegative")
 JoulesPerBit = _quantity("J/bit", "energy per bit moved, e.g. '3.9 pJ/bit'", "nonnegative")
 JoulesPerByte = _quantity("J/B", "energy per byte accessed, e.g. '0.5 pJ/B'", "nonnegative")
 Watts = _quantity("W", "power, e.g. '2 mW'", "nonnegative")
+SquareMeters = _quantity("m^2", "area, e.g. '0.5 mm^2'", "nonnegative")
 
 
 def _finite(v: float) -> float:
@@ -97,6 +98,6 @@ Flag = StrictBool
 
 __all__ = [
     "QuantityUnit", "Seconds", "PositiveSeconds", "Hertz", "Bytes", "BytesPerSecond", "Joules",
-    "JoulesPerBit", "JoulesPerByte", "Watts", "PositiveInt", "NonNegativeInt",
+    "JoulesPerBit", "JoulesPerByte", "Watts", "SquareMeters", "PositiveInt", "NonNegativeInt",
     "PositiveFloat", "NonNegativeFloat", "Fraction", "Flag", "AfterValidator",
 ]

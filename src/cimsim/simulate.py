@@ -167,6 +167,7 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
         activation_bytes=int(wl.activation_bytes),
         ops_per_unit={c.name: int(len(ids)) for c, ids in zip(pl.components, pl.idx)},
         facts=facts,
+        area_breakdown_m2=C.area_parts(arch),
         notes=list(pl.notes),
     )
     if keep_ops:

@@ -41,18 +41,19 @@ class UnitError(ValueError):
     """A quantity string could not be parsed or has the wrong dimension."""
 
 
-# Dimension exponents: (time, information, energy).
-_DIM_NAMES = ("time", "information", "energy")
+# Dimension exponents: (time, information, energy, length).
+_DIM_NAMES = ("time", "information", "energy", "length")
 
 _BASE = {
     # symbol: (factor to base, dims)
-    "s": (1.0, (1, 0, 0)),
-    "Hz": (1.0, (-1, 0, 0)),
-    "B": (1.0, (0, 1, 0)),  # byte is the base of information
-    "bit": (1.0 / 8.0, (0, 1, 0)),
-    "b": (1.0 / 8.0, (0, 1, 0)),
-    "J": (1.0, (0, 0, 1)),
-    "W": (1.0, (-1, 0, 1)),
+    "s": (1.0, (1, 0, 0, 0)),
+    "Hz": (1.0, (-1, 0, 0, 0)),
+    "B": (1.0, (0, 1, 0, 0)),  # byte is the base of information
+    "bit": (1.0 / 8.0, (0, 1, 0, 0)),
+    "b": (1.0 / 8.0, (0, 1, 0, 0)),
+    "J": (1.0, (0, 0, 1, 0)),
+    "W": (1.0, (-1, 0, 1, 0)),
+    "m": (1.0, (0, 0, 0, 1)),  # metre: areas are written mm^2 (a prefix applies before the power)
 }
 
 _DECIMAL = {
@@ -72,16 +73,18 @@ _DECIMAL = {
     "P": 1e15,
 }
 _DIM_WORDS = {
-    (1, 0, 0): "time",
-    (-1, 0, 0): "frequency",
-    (0, 1, 0): "capacity",
-    (-1, 1, 0): "bandwidth",
-    (0, 0, 1): "energy",
-    (0, -1, 1): "energy per information",
-    (-1, 0, 1): "power",
+    (1, 0, 0, 0): "time",
+    (-1, 0, 0, 0): "frequency",
+    (0, 1, 0, 0): "capacity",
+    (-1, 1, 0, 0): "bandwidth",
+    (0, 0, 1, 0): "energy",
+    (0, -1, 1, 0): "energy per information",
+    (-1, 0, 1, 0): "power",
+    (0, 0, 0, 2): "area",
 }
 _BINARY = {"Ki": 2.0**10, "Mi": 2.0**20, "Gi": 2.0**30, "Ti": 2.0**40, "Pi": 2.0**50}
 
+_POWER = re.compile(r"^(.+?)(?:\^([-+]?\d+)|(²))$")
 _NUMBER = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(.*?)\s*$")
 
 
@@ -90,7 +93,7 @@ class Unit:
     """A unit: multiply a number in this unit by ``factor`` to get base units."""
 
     factor: float
-    dims: tuple[int, int, int]
+    dims: tuple[int, int, int, int]
 
     def describe_dims(self) -> str:
         """``'frequency (1/time)'``, ``'bandwidth (information/time)'``, ..."""
@@ -113,7 +116,7 @@ def _parse_atom(atom: str) -> Unit:
             f, d = _BASE[atom[len(pfx):]]
             return Unit(mult * f, d)
     raise UnitError(
-        f"unknown unit {atom!r}; known units are s, Hz, B, bit, J, W with decimal "
+        f"unknown unit {atom!r}; known units are s, Hz, B, bit, J, W, m^2 with decimal "
         "prefixes f p n u m k M G T P or binary prefixes Ki Mi Gi Ti (B and bit only)"
     )
 
@@ -122,18 +125,23 @@ def parse_unit(expr: str) -> Unit:
     """Parse a unit expression such as ``"GB/s"`` or ``"pJ/bit"``."""
     expr = expr.strip()
     if not expr:
-        return Unit(1.0, (0, 0, 0))
+        return Unit(1.0, (0, 0, 0, 0))
     if expr.count("/") > 1:
         raise UnitError(f"unit {expr!r} has more than one '/'")
     num, _, den = expr.partition("/")
     factor = 1.0
-    dims = [0, 0, 0]
+    dims = [0, 0, 0, 0]
     for sign, side in ((1, num), (-1, den)):
         for atom in filter(None, re.split(r"[*·\s]+", side.strip())):
+            power = _POWER.match(atom)
+            exp = 1
+            if power:
+                atom, exp = power.group(1), 2 if power.group(3) else int(power.group(2))
             u = _parse_atom(atom)
-            factor = factor * u.factor if sign > 0 else factor / u.factor
-            for i in range(3):
-                dims[i] += sign * u.dims[i]
+            f = u.factor ** exp
+            factor = factor * f if sign > 0 else factor / f
+            for i in range(4):
+                dims[i] += sign * exp * u.dims[i]
     return Unit(factor, tuple(dims))  # type: ignore[arg-type]
 
 
@@ -157,7 +165,7 @@ def parse_quantity(text: object, unit: str) -> float:
     if not math.isfinite(value):
         raise UnitError(f"{text!r} is not a finite number")
     given = parse_unit(m.group(2))
-    if m.group(2) == "" and target.dims != (0, 0, 0):
+    if m.group(2) == "" and target.dims != (0, 0, 0, 0):
         raise UnitError(
             f"{text!r} has no unit; expected a quantity like '{_example(unit)}'"
         )
@@ -183,6 +191,7 @@ _EXAMPLES = {
     "J/bit": "3.9 pJ/bit",
     "J/B": "0.5 pJ/B",
     "W": "2 mW",
+    "m^2": "0.5 mm^2",
 }
 
 

@@ -87,6 +87,9 @@ def print_result(r) -> None:
         ("work", f"{si(r.macs, 'MAC')}, {r.ops} ops, throughput {si(r.throughput_macs_per_s, 'MAC/s')}"),
         ("traffic", ", ".join(f"{k} {si(v, 'B')}" for k, v in r.traffic_bytes.items())),
         ("footprint", f"weights {si(r.weight_bytes, 'B')}, activations {si(r.activation_bytes, 'B')}"),
+        ("efficiency", f"{r.ops_per_j / 1e12:.4g} TOPS/W"
+                       + (f", {r.ops_per_s_per_m2 / 1e18:.4g} TOPS/mm² over {r.area_m2 * 1e6:.4g} mm²"
+                          if r.area_m2 > 0 else " (no area declared: add area fields for TOPS/mm²)")),
         ("ops per unit", ", ".join(f"{k} {v}" for k, v in r.ops_per_unit.items())),
     ]
     for k, v in rows:

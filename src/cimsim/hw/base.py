@@ -51,6 +51,7 @@ from ..quantity import (
     NonNegativeInt,  # noqa: F401  (re-exported for components)
     PositiveInt,
     Seconds,
+    SquareMeters,
 )
 
 
@@ -88,6 +89,8 @@ class MemoryLevel(Strict):
         default=None, description="Energy per bit moved (give this or energy_per_byte).")
     channels: PositiveInt = Field(default=1, description="Independent channels (or pseudo-channels); "
                                   "near-bank PIM units are replicated per channel.")
+    area: SquareMeters | None = Field(default=None, description="Silicon area of an on-chip level "
+                                      "(counted in the architecture's area; leave out off chip).")
 
     @model_validator(mode="after")
     def _one_energy(self) -> "MemoryLevel":
@@ -241,6 +244,11 @@ class Component:
                     latency_s: float) -> dict[str, float]:
         """Utilizations in [0, 1] over a run of ``latency_s``; ``busy_s`` is the time
         the component's servers spent running its ops (from the engine)."""
+        return {}
+
+    def area_m2(self) -> dict[str, float]:
+        """Silicon area by part (m^2), from the component's own parameters; empty when its
+        config gives no area."""
         return {}
 
     def peak_macs_per_s(self, dtype: str) -> float | None:

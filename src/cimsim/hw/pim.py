@@ -20,7 +20,17 @@ from typing import Literal, Optional
 import numpy as np
 from pydantic import Field
 
-from ..quantity import BytesPerSecond, Hertz, Joules, JoulesPerBit, PositiveFloat, PositiveInt, Seconds, Watts
+from ..quantity import (
+    BytesPerSecond,
+    Hertz,
+    Joules,
+    JoulesPerBit,
+    PositiveFloat,
+    PositiveInt,
+    Seconds,
+    SquareMeters,
+    Watts,
+)
 from .base import Component, ComponentConfig, OpCost, Plan
 
 
@@ -40,6 +50,8 @@ class PIMConfig(ComponentConfig):
                                   "(batch x steps) treated as GEMV-shaped.")
     op_overhead: Seconds = Field(default="0 s", description="Host dispatch cost per PIM op.")
     static_power: Watts = Field(default="0 W", description="Idle power of all units.")
+    area_per_unit: Optional[SquareMeters] = Field(default=None, description="Logic area of one "
+                                                  "processing unit (in the DRAM die).")
 
 
 class PIM(Component):
@@ -92,6 +104,10 @@ class PIM(Component):
 
     def utilization(self, ops, idx, plan, cost, busy_s, latency_s):
         return {"mac": float(ops.macs[idx].sum()) / self.peak_macs / latency_s if latency_s > 0 else 0.0}
+
+    def area_m2(self):
+        a = self.config.area_per_unit
+        return {"units": a * self.units} if a is not None else {}
 
     def peak_macs_per_s(self, dtype):
         return self.peak_macs

@@ -27,7 +27,7 @@ import numpy as np
 from pydantic import Field
 
 from ..errors import MappingError
-from ..quantity import Hertz, Joules, PositiveFloat, PositiveInt, Seconds, Watts
+from ..quantity import Hertz, Joules, PositiveFloat, PositiveInt, Seconds, SquareMeters, Watts
 from .base import Component, ComponentConfig, OpCost, Plan
 from .hierarchy import hierarchy_traffic
 
@@ -50,6 +50,8 @@ class ProcessorConfig(ComponentConfig):
     static_power: Watts = Field(description="Leakage and uncore power while the run lasts.")
     op_overhead: Seconds = Field(default="0 s", description="Fixed dispatch cost per op "
                                  "(kernel launch, thread fork/join).")
+    area: Optional[SquareMeters] = Field(default=None, description="Die area (cores, uncore; its "
+                                         "last-level cache is a memory level with its own area).")
     levels: Optional[list[str]] = Field(
         default=None, description="Memory levels the processor reads through, innermost first "
         "(default: every level of the architecture, in order).")
@@ -142,6 +144,9 @@ class Processor(Component):
         if latency_s <= 0:
             return {"mac": 0.0, "busy": 0.0}
         return {"mac": float(cost.busy["mac"].sum()) / latency_s, "busy": busy_s / latency_s}
+
+    def area_m2(self):
+        return {"die": self.config.area} if self.config.area is not None else {}
 
     def peak_macs_per_s(self, dtype):
         return self.config.peak_macs_per_s(dtype) if dtype in self.config.macs_per_cycle_per_core else None

@@ -21,7 +21,7 @@ from typing import Literal, Optional
 import numpy as np
 from pydantic import Field
 
-from ..quantity import Hertz, Joules, PositiveInt, Seconds, Watts
+from ..quantity import Hertz, Joules, PositiveInt, Seconds, SquareMeters, Watts
 from .base import Component, ComponentConfig, OpCost, Plan
 from .cim import Buffer
 from .systolic_timing import ws_cycles
@@ -45,6 +45,7 @@ class SystolicConfig(ComponentConfig):
                                 "host and the array (default: the architecture's only link).")
     op_overhead: Seconds = Field(default="0 s", description="Fixed dispatch cost per op.")
     static_power: Watts = Field(default="0 W", description="Idle power of the accelerator.")
+    area: Optional[SquareMeters] = Field(default=None, description="Die area of the accelerator.")
 
 
 class SystolicArray(Component):
@@ -109,6 +110,9 @@ class SystolicArray(Component):
         if latency_s <= 0:
             return {"mac": 0.0, "busy": 0.0}
         return {"mac": float(cost.busy["mac"].sum()) / latency_s, "busy": busy_s / latency_s}
+
+    def area_m2(self):
+        return {"die": self.config.area} if self.config.area is not None else {}
 
     def peak_macs_per_s(self, dtype):
         return self.peak_macs

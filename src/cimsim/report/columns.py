@@ -18,7 +18,9 @@ components, memory levels and links (see :func:`result_columns`):
   ``processor_mac``, ``processor_busy``, ``cim_arrays``, ``pim_mac``) and
   ``<resource>_bw`` (bytes / (peak bandwidth x latency));
 - ``path_<part>_s``: the realised critical path's time per part: one per memory
-  level and link, ``compute`` and ``overhead``.
+  level and link, ``compute`` and ``overhead``;
+- ``area_<part>_m2``: declared silicon area by part: ``<component>_<part>`` (e.g.
+  ``cim_adc``, ``processor_die``) and on-chip memory levels by name.
 """
 
 from __future__ import annotations
@@ -45,6 +47,13 @@ ACTIVATION_BYTES = "activation_bytes"
 BOUND_MEMORY_S = "bound_memory_s"
 #: lower bound from compute: the busiest server's compute time
 BOUND_COMPUTE_S = "bound_compute_s"
+#: silicon area of the architecture: its components' and on-chip memory levels' declared areas
+AREA_M2 = "area_m2"
+#: energy efficiency: 2 x MACs / energy (operations per joule = OPS/W; 1e12 is 1 TOPS/W)
+OPS_PER_J = "ops_per_j"
+#: area efficiency: 2 x MACs / latency / area (1e18 ops/s/m^2 is 1 TOPS/mm^2); NaN when no
+#: part of the architecture declares its area
+OPS_PER_S_PER_M2 = "ops_per_s_per_m2"
 STATIC = "static"  # the energy part of static power x latency
 
 #: Parts of a critical path's time besides one per memory level and link.
@@ -63,7 +72,7 @@ BOUNDS: tuple[str, ...] = ("memory", "interconnect", "compute", "dependency", "o
 FIXED_COLUMNS: tuple[str, ...] = (
     WORKLOAD, ARCHITECTURE, ENGINE, LATENCY, ENERGY, BOUND, BOUND_PART, CRITICAL_PATH_S,
     CRITICAL_PATH_OPS, PARALLELISM, BOUND_MEMORY_S, BOUND_COMPUTE_S, MACS, OPS, THROUGHPUT_MACS,
-    SAMPLES_PER_S, WEIGHT_BYTES, ACTIVATION_BYTES,
+    SAMPLES_PER_S, WEIGHT_BYTES, ACTIVATION_BYTES, AREA_M2, OPS_PER_J, OPS_PER_S_PER_M2,
 )
 
 
@@ -85,6 +94,17 @@ def ops_column(component: str) -> str:
 
 def bytes_column(resource: str) -> str:
     return f"{resource}_bytes"
+
+
+def area_column(part: str) -> str:
+    return f"area_{part}_m2"
+
+
+def area_parts(arch) -> dict[str, float]:
+    """Declared silicon area by part (m^2): ``<component>_<part>``, then on-chip memory levels."""
+    out = {f"{c.name}_{p}": a for c in arch.instances for p, a in c.area_m2().items()}
+    out.update({lv: m.area for lv, m in arch.memory.items() if m.area is not None})
+    return out
 
 
 def fact_column(component: str, fact: str) -> str:
@@ -111,6 +131,7 @@ def result_columns(arch) -> tuple[str, ...]:
         *(util_column(f"{c.name}_{u}") for c in comps for u in c.utilizations),
         *(util_column(resource_util(r)) for r in resources),
         *(path_column(p) for p in (*resources, *PATH_FIXED)),
+        *(area_column(p) for p in area_parts(arch)),
     )
 
 

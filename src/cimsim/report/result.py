@@ -41,6 +41,7 @@ class Result:
     activation_bytes: int
     ops_per_unit: dict[str, int]  # component -> ops it ran
     facts: dict[str, object]  # "<component>_<fact>" -> value
+    area_breakdown_m2: dict[str, float] = field(default_factory=dict)  # part -> m^2
     notes: list[str] = field(default_factory=list)
     op_table: object = None  # pandas.DataFrame of per-op placement, costs and times
 
@@ -55,6 +56,21 @@ class Result:
     @property
     def samples_per_s(self) -> float:
         return self.samples / self.latency_s if self.latency_s > 0 else float("nan")
+
+    @property
+    def area_m2(self) -> float:
+        return float(sum(self.area_breakdown_m2.values()))
+
+    @property
+    def ops_per_j(self) -> float:
+        """2 x MACs per joule of the whole run (OPS/W), static energy included."""
+        return 2.0 * self.macs / self.energy_j if self.energy_j > 0 else float("nan")
+
+    @property
+    def ops_per_s_per_m2(self) -> float:
+        """2 x MACs / latency / area; NaN when no part declares its area."""
+        area = self.area_m2
+        return 2.0 * self.macs / self.latency_s / area if area > 0 and self.latency_s > 0 else float("nan")
 
     def record(self) -> dict[str, object]:
         """One flat row keyed by :func:`cimsim.report.columns.result_columns` of the architecture:
@@ -71,6 +87,8 @@ class Result:
             row[C.util_column(name)] = u
         for part, t in self.path_time_s.items():
             row[C.path_column(part)] = t
+        for part, a in self.area_breakdown_m2.items():
+            row[C.area_column(part)] = a
         return row
 
     def to_json(self) -> dict[str, object]:
@@ -78,12 +96,15 @@ class Result:
         (``energy_breakdown_j``, ``utilization``, ``critical_path_time_s``, ``traffic_bytes``,
         ``ops_per_unit``), the components' facts and the notes."""
         out: dict[str, object] = {c: getattr(self, c) for c in C.FIXED_COLUMNS}
+        if out[C.OPS_PER_S_PER_M2] != out[C.OPS_PER_S_PER_M2]:  # NaN is not JSON: null
+            out[C.OPS_PER_S_PER_M2] = None
         out.update({
             "energy_breakdown_j": dict(self.energy_breakdown_j),
             "utilization": dict(self.utilization),
             "critical_path_time_s": dict(self.path_time_s),
             "traffic_bytes": dict(self.traffic_bytes),
             "ops_per_unit": dict(self.ops_per_unit),
+            "area_breakdown_m2": dict(self.area_breakdown_m2),
             **self.facts,
             "notes": list(self.notes),
         })

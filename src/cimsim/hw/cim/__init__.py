@@ -47,6 +47,7 @@ from ...quantity import (
     PositiveInt,
     PositiveSeconds,
     Seconds,
+    SquareMeters,
     Watts,
 )
 from ..base import Component, ComponentConfig, OpCost, Plan, Strict
@@ -73,6 +74,19 @@ class Buffer(Strict):
     energy_per_byte: JoulesPerByte = Field(description="Energy per byte read or written.")
 
 
+class CIMArea(Strict):
+    """Silicon area of the CIM block, per repeated part (each cited in the config)."""
+
+    array: SquareMeters = Field(description="One crossbar array (the cells).")
+    adc: SquareMeters = Field(description="One ADC (or adder tree of a digital macro).")
+    dac: SquareMeters = Field(default="0 mm^2", description="One row driver (DAC); an array has `rows`.")
+    digital: SquareMeters = Field(default="0 mm^2", description="Per array: shift-and-add, sample-"
+                                  "and-hold, input/output registers.")
+    buffer: SquareMeters = Field(default="0 mm^2", description="The local buffer, all of it.")
+    other: SquareMeters = Field(default="0 mm^2", description="Everything else, all of it "
+                                "(routers, pooling, chip I/O).")
+
+
 class CIMConfig(ComponentConfig):
     """Compute-in-memory crossbar arrays holding stationary weights."""
 
@@ -97,6 +111,7 @@ class CIMConfig(ComponentConfig):
     endurance: PositiveFloat = Field(description="Write cycles a cell survives.")
     buffer: Buffer = Field(description="Local input/output buffer beside the arrays.")
     static_power: Watts = Field(description="Leakage and peripheral idle power of all arrays.")
+    area: Optional[CIMArea] = Field(default=None, description="Silicon area by part.")
     weight_replication: Flag = Field(
         default=False,
         description="When every weight matrix fits, copy the matrices into the spare arrays so "
@@ -202,6 +217,14 @@ class CIM(Component):
                            reprog)
         return OpCost(compute_s=compute, latency_s=latency, bytes=nbytes, energy=energy,
                       busy={"arrays": s["arrays"] * (rounds * rows * slices * t_slice + t_write)})
+
+    def area_m2(self):
+        c, a = self.config, self.config.area
+        if a is None:
+            return {}
+        return {"arrays": c.arrays * a.array, "adc": c.arrays * c.adc.per_array * a.adc,
+                "dac": c.arrays * c.rows * a.dac, "digital": c.arrays * a.digital,
+                "buffer": a.buffer, "other": a.other}
 
     def peak_macs_per_s(self, dtype):
         """All arrays busy: each holds rows x (cols x bits_per_cell / weight_bits) weights and
