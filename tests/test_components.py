@@ -246,3 +246,39 @@ def test_hw_imports_only_the_base_quantities_and_errors():
                 for name in names:
                     assert not (name or "").startswith("cimsim.") or name.split(".")[1] in allowed_cimsim, \
                         f"{path.name} imports {name}"
+
+
+# ------------------------------------------------------------------ area and efficiency
+def test_cim_area_and_efficiency_closed_form():
+    from conftest import ROUND_CIM, ROUND_LINK, gemv_workload, make_arch
+
+    cim = copy.deepcopy(ROUND_CIM)  # 64 arrays of 128 x 128, one ADC each
+    cim["area"] = {"array": "0.0002 mm^2", "adc": "0.0012 mm^2", "dac": "0.00001 mm^2",
+                   "digital": "0.0006 mm^2", "buffer": "0.08 mm^2", "other": "1 mm^2"}
+    mem = copy.deepcopy(ROUND_ARCH["memory"])
+    mem["sram"]["area"] = "2 mm^2"
+    proc = copy.deepcopy(ROUND_ARCH["processor"])
+    proc["area"] = "10 mm^2"
+    arch = make_arch(name="areas", cim=cim, interconnect=dict(ROUND_LINK), memory=mem, processor=proc)
+    r = simulate(arch, gemv_workload(128, 64))
+    mm2 = 1e-6
+    parts = {"processor_die": 10 * mm2, "cim_arrays": 64 * 0.0002 * mm2, "cim_adc": 64 * 0.0012 * mm2,
+             "cim_dac": 64 * 128 * 0.00001 * mm2, "cim_digital": 64 * 0.0006 * mm2,
+             "cim_buffer": 0.08 * mm2, "cim_other": 1 * mm2, "sram": 2 * mm2}
+    assert r.area_breakdown_m2 == pytest.approx(parts, rel=1e-12)
+    assert r.area_m2 == pytest.approx(sum(parts.values()), rel=1e-12)
+    macs = 128 * 64
+    assert r.ops_per_j == pytest.approx(2 * macs / r.energy_j, rel=1e-12)
+    assert r.ops_per_s_per_m2 == pytest.approx(2 * macs / r.latency_s / r.area_m2, rel=1e-12)
+    rec = r.record()
+    assert rec["area_cim_adc_m2"] == pytest.approx(64 * 0.0012 * mm2, rel=1e-12)
+    assert rec["area_m2"] == r.area_m2
+
+
+def test_no_declared_area_gives_nan_area_efficiency(round_arch):
+    from conftest import gemv_workload
+
+    r = simulate(round_arch, gemv_workload(64, 64))
+    assert r.area_m2 == 0.0 and np.isnan(r.ops_per_s_per_m2)
+    assert r.to_json()["ops_per_s_per_m2"] is None  # JSON has no NaN
+    assert r.ops_per_j > 0
