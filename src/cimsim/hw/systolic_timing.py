@@ -153,6 +153,7 @@ def utilization(m, k, n, rows, cols, n_cycles):
     """
     m, k, n, rows, cols, n_cycles = _dims(m=m, k=k, n=n, rows=rows, cols=cols,
                                           n_cycles=n_cycles)
-    if isinstance(m, np.ndarray):
-        return (m * k * n) / (rows * cols * n_cycles).astype(np.float64)
+    if isinstance(m, np.ndarray):  # in float64: the int64 products could overflow
+        f = np.float64
+        return (m.astype(f) * k * n) / (rows.astype(f) * cols * n_cycles)
     return (m * k * n) / (rows * cols * n_cycles)
