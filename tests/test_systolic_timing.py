@@ -1,0 +1,181 @@
+"""Systolic-array compute cycles against SCALE-Sim's.
+
+Golden values: the three GEMMs measured with SCALE-Sim 3.0.0 quoted in issue 7, every row of
+validation/systolic_scalesim.csv (SCALE-Sim 3.0.0 runs, see validation/SYSTOLIC.md), and
+closed-form cases whose arithmetic is written out here from SCALE-Sim's per-fold schedule
+(weight-stationary: ``rows`` cycles to load a weight tile, M input vectors, ``rows - 1`` +
+``cols - 1`` cycles of skew; the reported number is the 0-based cycle of the last output).
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cimsim.hw.systolic_timing import (
+    DATAFLOWS,
+    cycles,
+    is_cycles,
+    is_folds,
+    os_cycles,
+    os_folds,
+    utilization,
+    ws_cycles,
+    ws_folds,
+)
+
+CSV = Path(__file__).resolve().parents[1] / "validation" / "systolic_scalesim.csv"
+
+
+def scalesim_rows():
+    with open(CSV, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+# -- the issue's measurements (SCALE-Sim 3.0.0, 128 x 128, weight-stationary) -----------------
+
+@pytest.mark.parametrize("m, k, n, folds, measured", [
+    (1, 512, 1024, 4 * 8, 12_255),
+    (1, 2048, 4096, 16 * 32, 196_095),
+    (64, 2048, 4096, 16 * 32, 228_351),
+])
+def test_issue_measurements(m, k, n, folds, measured):
+    assert ws_folds(k, n, 128, 128) == folds
+    assert folds * (3 * 128 + m - 2) - 1 == measured  # the issue's own formula
+    assert ws_cycles(m, k, n, 128, 128) == measured
+
+
+# -- every SCALE-Sim run in validation/systolic_scalesim.csv -----------------------------------
+
+def test_csv_covers_the_grid():
+    rows = scalesim_rows()
+    assert {r["dataflow"] for r in rows} == set(DATAFLOWS)
+    shapes = {(int(r["array_rows"]), int(r["array_cols"])) for r in rows}
+    assert {(128, 128), (32, 64), (64, 32), (8, 8), (256, 256)} <= shapes
+    assert all(r["source"].startswith("SCALE-Sim 3.0.0") for r in rows)
+    # GEMMs that tile no array evenly, and one-vector GEMMs
+    assert any(int(r["K"]) % int(r["array_rows"]) and int(r["N"]) % int(r["array_cols"])
+               for r in rows)
+    assert any(int(r["M"]) == 1 for r in rows)
+    assert len(rows) >= 100
+
+
+@pytest.mark.parametrize("row", scalesim_rows(),
+                         ids=lambda r: "{dataflow}-{array_rows}x{array_cols}-{M}x{K}x{N}".format(**r))
+def test_matches_scalesim(row):
+    dims = [int(row[c]) for c in ("M", "K", "N", "array_rows", "array_cols")]
+    assert cycles(row["dataflow"], *dims) == int(row["cycles"])
+
+
+def test_matches_scalesim_vectorised():
+    rows = scalesim_rows()
+    for df in DATAFLOWS:
+        sel = [r for r in rows if r["dataflow"] == df]
+        m, k, n, r_, c_, want = (np.array([int(r[col]) for r in sel], dtype=np.int64)
+                                 for col in ("M", "K", "N", "array_rows", "array_cols", "cycles"))
+        np.testing.assert_array_equal(cycles(df, m, k, n, r_, c_), want)
+
+
+# -- closed-form edge cases --------------------------------------------------------------------
+
+def test_one_fold_one_vector():
+    # K <= rows and N <= cols: one fold. WS: rows (load) + 1 vector + rows-1 + cols-1 skew,
+    # last cycle index = that - 1.
+    assert ws_folds(5, 7, 128, 128) == 1
+    assert ws_cycles(1, 5, 7, 128, 128) == (128 + 1 + 127 + 127) - 1 == 382
+    assert ws_cycles(1, 128, 128, 128, 128) == 382  # a full tile takes no longer
+    # non-square 8 x 32: 8 + 1 + 7 + 31 - 1
+    assert ws_cycles(1, 3, 3, 8, 32) == 46
+
+
+def test_cycles_grow_by_one_per_input_vector():
+    # within a fold every extra input vector costs exactly one cycle; with F folds, F cycles
+    base = ws_cycles(1, 300, 200, 64, 32)  # F = 5 * 7 = 35
+    assert ws_cycles(2, 300, 200, 64, 32) - base == 35
+    assert ws_cycles(101, 300, 200, 64, 32) - base == 3500
+
+
+def test_fold_boundaries():
+    # one more weight row or column than the array holds doubles the folds
+    assert ws_folds(129, 128, 128, 128) == 2
+    assert ws_folds(128, 129, 128, 128) == 2
+    assert ws_folds(129, 129, 128, 128) == 4
+    one = ws_cycles(10, 128, 128, 128, 128)
+    assert one == 384 + 10 - 2 - 1
+    assert ws_cycles(10, 129, 128, 128, 128) == 2 * (one + 1) - 1
+    # rows and cols are not interchangeable: K folds on rows, N on cols
+    assert ws_folds(64, 8, 8, 64) == 8 and ws_folds(64, 8, 64, 8) == 1
+
+
+def test_output_and_input_stationary_closed_forms():
+    # OS: M x N outputs on the array, K streamed: F = ceil(M/r) ceil(N/c), rows + cols + K - 2
+    assert os_folds(130, 257, 128, 128) == 2 * 3
+    assert os_cycles(130, 129, 257, 128, 128) == 6 * (128 + 128 + 129 - 2) - 1 == 2297
+    assert os_cycles(1, 1, 1, 8, 8) == (8 + 8 + 1 - 2) - 1
+    # IS: inputs pinned (K on rows, M on cols), N streamed: F = ceil(K/r) ceil(M/c)
+    assert is_folds(130, 129, 128, 128) == 2 * 2
+    assert is_cycles(130, 129, 257, 128, 128) == 4 * (256 + 128 + 257 - 2) - 1 == 2555
+    # IS is WS with M and N swapped
+    assert is_cycles(37, 300, 129, 32, 64) == ws_cycles(129, 300, 37, 32, 64)
+
+
+def test_utilization():
+    # M=64, K=512, N=1024 on 128 x 128: 32 folds of (384 + 62) cycles, minus one
+    c = ws_cycles(64, 512, 1024, 128, 128)
+    assert c == 32 * 446 - 1 == 14271
+    assert utilization(64, 512, 1024, 128, 128, c) == 64 * 512 * 1024 / (128 * 128 * 14271)
+    # a long stream through one full tile approaches 1
+    u = utilization(10**6, 128, 128, 128, 128, ws_cycles(10**6, 128, 128, 128, 128))
+    assert u == 10**6 / (10**6 + 381) and u < 1  # 1 fold: 256 + 128 + M - 2 - 1
+    for r in scalesim_rows():
+        dims = [int(r[c]) for c in ("M", "K", "N", "array_rows", "array_cols")]
+        assert 0 < utilization(*dims, int(r["cycles"])) <= 1
+
+
+# -- vectorised == scalar -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("df", DATAFLOWS)
+def test_vectorised_equals_scalar(df):
+    rng = np.random.default_rng(7)
+    m, k, n = (rng.integers(1, 3000, size=200) for _ in range(3))
+    rows, cols = rng.integers(1, 300, size=200), rng.integers(1, 300, size=200)
+    got = cycles(df, m, k, n, rows, cols)
+    assert got.dtype == np.int64 and got.shape == (200,)
+    want = [cycles(df, int(a), int(b), int(c), int(r), int(q))
+            for a, b, c, r, q in zip(m, k, n, rows, cols)]
+    assert got.tolist() == want
+    # arrays broadcast against scalar array shapes
+    np.testing.assert_array_equal(cycles(df, m, k, n, 128, 128),
+                                  [cycles(df, int(a), int(b), int(c), 128, 128)
+                                   for a, b, c in zip(m, k, n)])
+    u = utilization(m, k, n, rows, cols, got)
+    assert u.dtype == np.float64 and ((u > 0) & (u <= 1)).all()
+
+
+def test_scalars_give_python_ints():
+    assert type(ws_cycles(1, 512, 1024, 128, 128)) is int
+    assert type(ws_cycles(np.int64(1), 512, 1024, 128, 128)) is int
+    assert type(ws_folds(512, 1024, 128, 128)) is int
+
+
+# -- bad input ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("args, match", [
+    ((0, 512, 1024, 128, 128), "m must be >= 1, got 0"),
+    ((1, 512, 1024, 0, 128), "rows must be >= 1, got 0"),
+    ((1, 512.0, 1024, 128, 128), "k must be an integer, got 512.0"),
+    ((True, 512, 1024, 128, 128), "m must be an integer"),
+    ((np.array([1, 0]), 512, 1024, 128, 128), "m must be >= 1, got 0"),
+    ((np.array([1.0]), 512, 1024, 128, 128), "m must be integers, got dtype float64"),
+])
+def test_bad_dimensions(args, match):
+    with pytest.raises(ValueError, match=match):
+        ws_cycles(*args)
+
+
+def test_unknown_dataflow():
+    with pytest.raises(ValueError, match="dataflow must be one of ws, os, is, got 'rs'"):
+        cycles("rs", 1, 1, 1, 8, 8)
