@@ -1,15 +1,16 @@
-"""A weight-stationary systolic array (TPU-like) with its own buffer, fed from a memory level.
+"""A systolic array (TPU-like, weight-stationary by default) with its own buffer, fed from a memory level.
 
 Claims every matmul (ops with MACs) that no higher-priority component took.
 Weights stream from ``weight_memory`` into the array at every use (through a
 weight FIFO, as TPU v1 does from its DDR3); activations come from the host over
 ``link`` into the unified ``buffer`` and results go back.
 
-Time of one matmul: ``batch x ws_cycles(m, k, n, rows, cols) / clock`` where
-``ws_cycles`` is SCALE-Sim's weight-stationary compute-cycle count
-(:mod:`cimsim.hw.systolic_timing`: the k x n weight folds onto the array in
-``ceil(k / rows) x ceil(n / cols)`` folds, each loading weights, streaming the
-m input rows and draining), and no faster than the operands pass the buffer.
+Time of one matmul: ``batch x cycles(dataflow, m, k, n, rows, cols) / clock``
+where ``cycles`` is SCALE-Sim 3.0.0's compute-cycle count
+(:mod:`cimsim.hw.systolic_timing`; weight-stationary: the k x n weights fold onto
+the array in ``ceil(k / rows) x ceil(n / cols)`` folds, each loading its weights,
+streaming the m input rows and draining: ``folds x (2 rows + cols + m - 2) - 1``),
+and no faster than the operands pass the buffer.
 Transfers overlap compute (double-buffered weights). Energy ``mac`` = MACs x
 energy per MAC; ``buffer`` = buffer bytes x its energy per byte.
 """
@@ -24,7 +25,7 @@ from pydantic import Field
 from ..quantity import Hertz, Joules, PositiveInt, Seconds, SquareMeters, Watts
 from .base import Component, ComponentConfig, OpCost, Plan
 from .cim import Buffer
-from .systolic_timing import ws_cycles
+from .systolic_timing import cycles as array_cycles
 
 
 class SystolicConfig(ComponentConfig):
@@ -32,6 +33,8 @@ class SystolicConfig(ComponentConfig):
 
     type: Literal["systolic"] = Field(default="systolic", description="Component type.")
     name: str = Field(description="Human-readable name of the part.")
+    dataflow: Literal["ws", "os", "is"] = Field(default="ws", description="Dataflow, as SCALE-Sim "
+                                                "names them: weight-, output- or input-stationary.")
     rows: PositiveInt = Field(description="Processing elements down the array (the k dimension of a fold).")
     cols: PositiveInt = Field(description="Processing elements across the array (the n dimension of a fold).")
     clock: Hertz = Field(description="Array clock.")
@@ -89,8 +92,8 @@ class SystolicArray(Component):
         # independent products, each m x k by its own k x n
         batch = np.where(stationary, 1.0, ops.batch[idx])
         m = rows / batch
-        cycles = batch * ws_cycles(m.astype(np.int64), k.astype(np.int64), n.astype(np.int64),
-                                   c.rows, c.cols)
+        cycles = batch * array_cycles(c.dataflow, m.astype(np.int64), k.astype(np.int64),
+                                      n.astype(np.int64), c.rows, c.cols)
         a_in = rows * k * c.input_bits / 8.0
         w = np.where(stationary, k * n * c.weight_bits / 8.0, batch * k * n * c.input_bits / 8.0)
         a_out = ops.act_out_bytes[idx]

@@ -79,4 +79,4 @@ def summary(df):
 
 
 def _load_builtin() -> None:
-    from . import suites as _  # noqa: F401  (registers the built-in suites)
+    from . import builtin  # noqa: F401  (registers the built-in suites)
