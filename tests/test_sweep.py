@@ -294,6 +294,51 @@ def test_ctrl_c_keeps_finished_points_and_rerun_completes(tmp_path):
     assert set(partial[POINT_ID]) <= set(df[POINT_ID])
 
 
+def _running(procs) -> list:
+    """The processes of ``procs`` still running (a zombie has ended; no reaper may be waiting)."""
+    import psutil
+
+    alive = []
+    for p in procs:
+        try:
+            if p.is_running() and p.status() != psutil.STATUS_ZOMBIE:
+                alive.append(p)
+        except psutil.NoSuchProcess:
+            pass
+    return alive
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="parent-death signal and /proc")
+@pytest.mark.parametrize("backend", [[], ["--scheduler", "local:2"]], ids=["local-workers", "dask-local"])
+def test_sigkill_of_the_main_process_alone_ends_every_descendant(tmp_path, backend):
+    psutil = pytest.importorskip("psutil")
+    out = tmp_path / "orphans.parquet"
+    args = ["gpu-hbm3", "-w", "lstm", "--param", "memory.bandwidth=25GB/s..3.2TB/s:log:2000",
+            "--workers", "2", "--flush-every", "1", "-q", "-o", str(out), *backend]
+    proc = subprocess.Popen(_cli(*args), start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    descendants = []
+    try:
+        _wait_for_a_part_file(proc, SweepStore(out).parts_dir, timeout_s=60)
+        descendants = psutil.Process(proc.pid).children(recursive=True)
+        # two workers, plus the forkserver / resource tracker of the local pool
+        assert len(descendants) >= 2, descendants
+        os.kill(proc.pid, signal.SIGKILL)  # the main process only, not its group
+        proc.wait(timeout=10)
+        deadline = time.monotonic() + 10
+        while _running(descendants) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        left = [(p.pid, " ".join(p.cmdline()[-2:])) for p in _running(descendants)]
+        assert not left, f"still running after the sweep was SIGKILLed: {left}"
+    finally:
+        for p in _running(descendants):
+            p.kill()
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert not out.exists(), "the sweep finished before the kill; the test did not interrupt it"
+
+
 def _pids_below(root: int) -> list[int]:
     children: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):

@@ -16,7 +16,8 @@ import time
 from typing import Iterator
 
 from ..errors import CimsimError
-from .worker import init_worker, run_chunk
+from . import lifeline
+from .worker import LIFELINE, init_worker, run_chunk
 
 
 class SchedulerError(CimsimError):
@@ -46,7 +47,7 @@ class LocalExecutor:
                 max_workers=self.workers,
                 mp_context=self._mp,
                 initializer=init_worker,
-                initargs=(self.context,),
+                initargs=(self.context, lifeline.identity()),
             )
         return self._pool
 
@@ -127,6 +128,9 @@ class DaskExecutor:
             raise SchedulerError(
                 f"--scheduler {scheduler!r}: expected 'local:N' or an address like 'tcp://HOST:PORT'"
             )
+        if self.cluster is not None:
+            # the cluster's workers are this process's children: they end with it
+            context = {**context, LIFELINE: lifeline.identity()}
         # One copy of the context on every worker, not one per task.
         [self._context] = self.client.scatter([context], broadcast=True, hash=False)
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .columns import CONFIG_FILE, ERROR, POINT_ID, SAMPLE, WORKLOAD_FILE
+from .lifeline import guard
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,9 @@ class Task:
     params: dict = field(default_factory=dict)  # dotted path -> value in SI units
 
 
+#: Context key of the sweep main process's identity, set for workers that are its descendants.
+LIFELINE = "lifeline"
+
 # Context installed by the local pool's initializer (per worker process).
 _CONTEXT: dict | None = None
 # Parsed workloads, per worker process: parsing a long LSTM once, not per point.
@@ -39,25 +43,11 @@ _WORKLOADS: "OrderedDict[str, Any]" = OrderedDict()
 _WORKLOADS_MAX = 8
 
 
-def init_worker(context: dict) -> None:
+def init_worker(context: dict, main: tuple | None = None) -> None:
+    """Pool initializer: install the sweep context; exit with the sweep's main process ``main``."""
     global _CONTEXT
     _CONTEXT = context
-    _die_with_parent()
-
-
-def _die_with_parent() -> None:
-    """On Linux, end this worker when the process that started it dies (e.g. a SIGKILLed sweep)."""
-    import sys
-
-    if not sys.platform.startswith("linux"):
-        return
-    try:
-        import ctypes
-        import signal
-
-        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGTERM))  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):  # pragma: no cover - best effort
-        pass
+    guard(main)
 
 
 def _workload(key: str, context: dict):
@@ -114,4 +104,5 @@ def run_chunk(tasks: list[Task], context: dict | None = None) -> list[dict]:
     ctx = context if context is not None else _CONTEXT
     if ctx is None:  # pragma: no cover - a pool always installs it
         raise RuntimeError("sweep worker has no context (init_worker was not called)")
+    guard(ctx.get(LIFELINE))  # Dask local:N workers: armed by their first chunk
     return [run_task(t, ctx) for t in tasks]
