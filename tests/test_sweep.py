@@ -204,6 +204,41 @@ def test_unreadable_part_is_recomputed(tmp_path, chain_file):
     assert df.attrs["computed"] == 2 and df[ERROR].isna().all()
 
 
+def test_finishing_deletes_only_what_cimsim_wrote(tmp_path, chain_file):
+    out = tmp_path / "mine.parquet"
+    store = SweepStore(out)
+    store.parts_dir.mkdir()  # a directory the user made, with the user's files in it
+    foreign = {"notes.txt": b"keep me", "part-1.parquet": b"not cimsim's", ".hidden.tmp": b"x"}
+    for name, data in foreign.items():
+        (store.parts_dir / name).write_bytes(data)
+    store.lock_path.write_bytes(b"the user's lock file\n")
+    spec = ["memory.bandwidth=10GB/s..1TB/s:log:4"]
+    with pytest.warns(UserWarning, match="part-1.parquet: unreadable"):
+        df = sweep("cpu-ddr5", chain_file, spec, output=out, workers=1, flush_rows=1)
+    assert df.attrs["computed"] == 4 and df[ERROR].isna().all()
+    assert pd.read_parquet(out)[POINT_ID].tolist() == _ids(df)
+    # the directory, the user's files and the lock file are as they were; cimsim's parts are gone
+    assert sorted(p.name for p in store.parts_dir.iterdir()) == sorted(foreign)
+    for name, data in foreign.items():
+        assert (store.parts_dir / name).read_bytes() == data
+    assert store.lock_path.read_bytes() == b"the user's lock file\n"
+
+
+def test_parts_directory_cimsim_made_is_removed_with_stale_temporaries(tmp_path, chain_file):
+    out = tmp_path / "fresh.parquet"
+    store = SweepStore(out)
+    spec = ["memory.bandwidth=10GB/s..1TB/s:log:4"]
+    with store:  # an interrupted earlier run: two parts (one with a leftover temporary)
+        sweep_rows = sweep("cpu-ddr5", chain_file, spec[:1], workers=1).to_dict("records")
+        store.append(sweep_rows[:2], list(sweep_rows[0]))
+    names = [p.name for p in store.parts_dir.iterdir()]
+    assert ".cimsim-sweep-parts" in names and len(names) == 2
+    (store.parts_dir / f".{[n for n in names if n.startswith('part-')][0]}.abc_12x.tmp").write_bytes(b"half")
+    df = sweep("cpu-ddr5", chain_file, spec, output=out, workers=1)
+    assert df.attrs["reused"] == 2 and df.attrs["computed"] == 2
+    assert not store.parts_dir.exists() and not store.lock_path.exists()
+
+
 def test_second_sweep_into_the_same_file_refuses(tmp_path, chain_file):
     out = tmp_path / "busy.parquet"
     with SweepStore(out):
