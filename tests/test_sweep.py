@@ -25,9 +25,11 @@ from cimsim.sweep import (
     SweepBusy,
     SweepSpecError,
     SweepStore,
+    SweepTooLarge,
     field_kind,
     latin_hypercube,
     parse_param,
+    plan_sweep,
     sample_points,
     sweep,
     sweep_columns,
@@ -94,6 +96,72 @@ def test_spec_rejections(text, needle):
 def test_bad_spec_names_forms():
     with pytest.raises(SweepSpecError, match=r"A\.\.B:log:N.*A\.\.B:lin:N.*A,B,C"):
         parse_param("memory.bandwidth=fast")
+
+
+# ------------------------------------------------------------ resource limits
+
+
+def test_run_count_is_the_product_of_value_counts():
+    # 1000 bandwidths x 1000 array counts x 3 core counts = 3,000,000 points; x 2 configs
+    params = ["memory.bandwidth=1GB/s..1TB/s:log:1000", "cim.arrays=1..100000:lin:1000",
+              "processor.cores=1,2,3"]
+    plan = plan_sweep(["gpu-hbm3", "cpu-ddr5"], ["lstm"], params, max_points=6_000_000)
+    assert (plan.points, plan.configs, plan.workloads, plan.runs) == (3_000_000, 2, 1, 6_000_000)
+    assert plan.describe() == "sweep: 3,000,000 points x 2 configs x 1 workload = 6,000,000 runs"
+    with pytest.raises(SweepTooLarge, match=r"^sweep: 3,000,000 points x 2 configs x 1 workload = "
+                       r"6,000,000 runs exceed --max-points 5,999,999; "):
+        plan_sweep(["gpu-hbm3", "cpu-ddr5"], ["lstm"], params, max_points=5_999_999)
+    lhs = plan_sweep("gpu-hbm3", ["lstm", "tcn"], ["memory.bandwidth=1GB/s..1TB/s:log"], sample="lhs",
+                     samples=7)
+    assert lhs.runs == 14
+    assert plan_sweep("gpu-hbm3", "lstm", None).describe() == "sweep: 1 point x 1 config x 1 workload = 1 run"
+
+
+def test_a_billion_point_grid_is_refused_before_anything_is_built(tmp_path, chain_file):
+    import tracemalloc
+
+    out = tmp_path / "huge.parquet"
+    billion = ["memory.bandwidth=1GB/s..1TB/s:log:1000", "cim.arrays=1..1000000:lin:1000",
+               "processor.cores=1..1000:lin:1000"]  # each spec alone is allowed
+    tracemalloc.start()
+    try:
+        with pytest.raises(SweepTooLarge, match=r"1,000,000,000 points x 1 config x 1 workload"):
+            sweep("gpu-hbm3", chain_file, billion, output=out)
+        with pytest.raises(SweepSpecError, match=r"1,000,000,000 values exceed --max-points 100,000"):
+            sweep("gpu-hbm3", chain_file, ["memory.bandwidth=1GB/s..1TB/s:log:1000000000"])
+        with pytest.raises(SweepTooLarge, match=r"1,000,000,000 runs exceed"):
+            sweep("gpu-hbm3", chain_file, billion[:1], sample="random", samples=10**9)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 16 * 2**20  # a billion float64 values would be 8 GB
+    assert not out.exists() and not SweepStore(out).parts_dir.exists() and not SweepStore(out).lock_path.exists()
+    # the bound is inclusive and counts configs and workloads too
+    spec = ["memory.bandwidth=10GB/s,20GB/s"]
+    with pytest.raises(SweepTooLarge, match="= 4 runs exceed --max-points 3"):
+        sweep(["cpu-ddr5", "gpu-hbm3"], chain_file, spec, max_points=3)
+    lines = []
+    df = sweep(["cpu-ddr5", "gpu-hbm3"], chain_file, spec, max_points=4, workers=1, announce=lines.append)
+    assert lines == ["sweep: 2 points x 2 configs x 1 workload = 4 runs"] and len(df) == 4
+
+
+def test_cli_states_the_count_first_and_refuses_in_one_line(tmp_path, chain_file):
+    from click.testing import CliRunner
+
+    from cimsim.commands.sweep import sweep_command
+
+    out = tmp_path / "cli.parquet"
+    base = ["cpu-ddr5", "-w", str(chain_file), "-o", str(out), "--workers", "1", "-q"]
+    ok = CliRunner().invoke(sweep_command, [*base, "--param", "memory.bandwidth=10GB/s,20GB/s,40GB/s"])
+    assert ok.exit_code == 0, ok.output
+    assert ok.stderr.splitlines()[0] == "sweep: 3 points x 1 config x 1 workload = 3 runs"
+    assert "3 rows: 3 computed" in ok.stdout
+    big = CliRunner().invoke(sweep_command, [*base, "--max-points", "2", "--param",
+                                             "memory.bandwidth=10GB/s..1TB/s:log:1000000000"])
+    assert big.exit_code == 1 and big.stdout == ""
+    assert big.stderr.count("\n") == 1 and "exceed --max-points 2" in big.stderr
+    dry = CliRunner().invoke(sweep_command, [*base, "--dry-run", "--param", "cim.arrays=1..64:lin:64"])
+    assert dry.exit_code == 0 and dry.stderr == "sweep: 64 points x 1 config x 1 workload = 64 runs\n"
 
 
 # -------------------------------------------------------------------- sampling

@@ -17,6 +17,7 @@ import click
 from . import OneLineErrors
 
 from ..errors import CimsimError
+from ..sweep.params import DEFAULT_MAX_POINTS
 from ..sweep.runner import ENGINES, describe_run
 from ..sweep.sampling import SAMPLERS
 
@@ -47,18 +48,33 @@ from ..sweep.sampling import SAMPLERS
 @click.option("--retry-errors", is_flag=True, help="Recompute points whose stored row has an error.")
 @click.option("--flush-every", type=click.IntRange(min=1), default=64, show_default=True,
               help="Persist finished rows after this many (and at least every 2 s).")
+@click.option("--max-points", type=click.IntRange(min=1), default=DEFAULT_MAX_POINTS, show_default=True,
+              help="Refuse a sweep of more runs (points x configs x workloads) than this; "
+                   "counted before anything is built.")
+@click.option("--dry-run", is_flag=True, help="Check the specs, state the run count and stop.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 def sweep_command(configs, workloads, params, sample, samples, seed, engine, scheduler, workers,
-                  output, csv_path, retry_errors, flush_every, quiet):
-    """Sweep config fields over CONFIGS x WORKLOADS; one row per point in a Parquet file."""
-    from ..sweep import sweep
+                  output, csv_path, retry_errors, flush_every, max_points, dry_run, quiet):
+    """Sweep config fields over CONFIGS x WORKLOADS; one row per point in a Parquet file.
+
+    The run count (points x configs x workloads) is printed to stderr before the sweep starts.
+    """
+    from ..sweep import plan_sweep, sweep
+
+    def announce(line: str) -> None:
+        click.echo(line, err=True)
 
     try:
+        if dry_run:
+            announce(plan_sweep(list(configs), list(workloads), list(params), sample=sample,
+                                samples=samples, max_points=max_points).describe())
+            return
         df = sweep(
             list(configs), list(workloads), list(params),
             sample=sample, samples=samples, seed=seed, engine=engine, scheduler=scheduler,
             workers=workers, output=output, csv=csv_path, quiet=quiet,
-            retry_errors=retry_errors, flush_rows=flush_every,
+            retry_errors=retry_errors, flush_rows=flush_every, max_points=max_points,
+            announce=announce,
         )
     except CimsimError as exc:
         raise click.ClickException(str(exc).replace("\n", "; ")) from None

@@ -35,8 +35,20 @@ SPEC_FORMS = (
 )
 
 
+#: Default bound on a sweep's runs (points x configs x workloads), ``--max-points``.
+DEFAULT_MAX_POINTS = 100_000
+
+
 class SweepSpecError(CimsimError):
     """A swept parameter's path or spec is invalid."""
+
+
+def _check_count(path: str, spec: str, n: int, max_points: int) -> None:
+    if n > max_points:
+        raise SweepSpecError(
+            f"--param {path}={spec}: {n:,} values exceed --max-points {max_points:,} "
+            "(raise --max-points to allow more)"
+        )
 
 
 @dataclass(frozen=True)
@@ -237,16 +249,22 @@ def _parse_scalar(path: str, spec: str, text: str, fk: FieldKind):
     return text
 
 
-def parse_param(text: str, model: type[BaseModel] = Architecture) -> ParamSpec:
+def parse_param(
+    text: str, model: type[BaseModel] = Architecture, max_points: int = DEFAULT_MAX_POINTS
+) -> ParamSpec:
     """Parse ``'memory.bandwidth=25GB/s..3.2TB/s:log:32'`` into a :class:`ParamSpec`."""
     path, eq, spec = text.partition("=")
     path, spec = path.strip(), spec.strip()
     if not eq or not path or not spec:
         raise SweepSpecError(f"--param {text!r}: expected PATH=SPEC, where a spec is {SPEC_FORMS}")
-    return parse_spec(path, spec, model)
+    return parse_spec(path, spec, model, max_points)
 
 
-def parse_spec(path: str, spec: str, model: type[BaseModel] = Architecture) -> ParamSpec:
+def parse_spec(
+    path: str, spec: str, model: type[BaseModel] = Architecture, max_points: int = DEFAULT_MAX_POINTS
+) -> ParamSpec:
+    """Parse one spec of the field at ``path``; a grid of more than ``max_points`` values is refused
+    before any value is made."""
     fk = field_kind(path, model)
     if ".." in spec:
         if fk.kind not in ("quantity", "int", "float"):
@@ -270,6 +288,7 @@ def parse_spec(path: str, spec: str, model: type[BaseModel] = Architecture) -> P
                 raise _fail(path, spec, f"point count {opts[1]!r} is not an integer") from None
             if n < 2:
                 raise _fail(path, spec, f"a range needs at least 2 points, got {n}")
+            _check_count(path, spec, n, max_points)
             if scale == "log":
                 grid = np.geomspace(low, high, n)
             else:
@@ -281,11 +300,16 @@ def parse_spec(path: str, spec: str, model: type[BaseModel] = Architecture) -> P
                     raise _fail(path, spec, f"{n} points between {low:g} and {high:g} repeat whole numbers; use fewer")
                 values = tuple(ints)
             else:
+                if not np.all(np.isfinite(grid)):
+                    raise _fail(path, spec, f"the range from {low:g} to {high:g} overflows a float")
                 values = tuple(float(v) for v in grid)
+                if len(set(values)) != len(values):
+                    raise _fail(path, spec, f"{n} points between {low:g} and {high:g} repeat values; use fewer")
         return ParamSpec(path, fk, spec, values=values, low=low, high=high, scale=scale)
     if ":" in spec and fk.kind != "str":
         raise _fail(path, spec, "':lin'/':log' need a range 'A..B'")
-    items = [s for s in spec.split(",")]
+    items = spec.split(",")
+    _check_count(path, spec, len(items), max_points)
     values = tuple(_parse_scalar(path, spec, s, fk) for s in items)
     if len(set(values)) != len(values):
         raise _fail(path, spec, "the list repeats a value")
