@@ -261,6 +261,56 @@ def test_sweep_table_resume_and_error_rows(tmp_path, chain_file):
     assert not set(_ids(ana)) & set(_ids(df))
 
 
+def test_error_rows_name_the_swept_value(chain_file):
+    # a zero SRAM bandwidth is impossible: the row says which swept field and value caused it
+    df = sweep("gpu-hbm3", chain_file, ["processor.sram.bandwidth=0TB/s,1TB/s"], engine="analytic", workers=1)
+    bad, good = df[ERROR].tolist()
+    assert bad.startswith("at processor.sram.bandwidth=0.0 B/s: ") and "\n" not in bad
+    assert good is None
+
+
+def test_error_text_of_an_internal_fault_keeps_type_and_place():
+    from cimsim.errors import ConfigError
+    from cimsim.sweep.worker import error_text
+
+    def deep(x):
+        return 1 / x
+
+    try:
+        deep(0)
+    except ZeroDivisionError as exc:
+        line = deep.__code__.co_firstlineno + 1
+        assert error_text(exc, {"memory.bandwidth": "0.0 B/s", "cim.arrays": 4}) == (
+            "at memory.bandwidth=0.0 B/s, cim.arrays=4: internal error ZeroDivisionError: "
+            f"division by zero (at test_sweep.py:{line} in deep)"
+        )
+    err = ConfigError("x.yaml: memory.bandwidth: must be > 0,\n got 0")
+    assert error_text(err, {}) == "x.yaml: memory.bandwidth: must be > 0, got 0"
+
+
+def test_each_worker_parses_each_workload_once(tmp_path):
+    from cimsim.sweep import worker
+    from cimsim.sweep.runner import _build, execution_order
+
+    files = []
+    for i in range(10):  # more workloads than a worker keeps parsed at once
+        files.append(tmp_path / f"w{i}.json")
+        save_workload(chain_workload(n_layers=1, width=8 + i), files[-1])
+    specs = [parse_param("memory.bandwidth=10GB/s,20GB/s,40GB/s")]
+    context, tasks = _build(["cpu-ddr5"], files, specs, sample_points(specs), "analytic")
+    assert len(tasks) == 30
+    worker.WORKLOAD_LOADS.clear()
+    worker._WORKLOADS.clear()
+    rows = worker.run_chunk(execution_order(tasks), context)
+    assert all(r[ERROR] is None for r in rows)
+    assert sorted(worker.WORKLOAD_LOADS.values()) == [1] * 10
+    # in the table's own order (every workload at every point) the cache would thrash
+    worker.WORKLOAD_LOADS.clear()
+    worker._WORKLOADS.clear()
+    worker.run_chunk(tasks, context)
+    assert sum(worker.WORKLOAD_LOADS.values()) == 30
+
+
 def test_unreadable_part_is_recomputed(tmp_path, chain_file):
     out = tmp_path / "p.parquet"
     store = SweepStore(out)

@@ -168,6 +168,17 @@ def _build(configs, workloads, specs, points, engine):
     return context, tasks
 
 
+def execution_order(tasks: list[Task]) -> list[Task]:
+    """Tasks grouped by workload, then config, so each worker parses a workload once.
+
+    Chunks are consecutive slices of this order; a worker then meets one
+    workload in a run of chunks rather than every workload at every point (its
+    cache holds a few parsed workloads, not all). The table keeps the sweep's
+    own row order.
+    """
+    return sorted(tasks, key=lambda t: (t.workload_key, t.config_key))
+
+
 class _Progress:
     """A rich progress bar (done/total, points/s, ETA), or nothing when quiet / not a TTY."""
 
@@ -302,7 +313,7 @@ def _run(store, tasks, context, columns, specs, scheduler, workers, quiet, retry
                 continue
             done[pid] = rec
     reused = len(done)
-    todo = [t for t in tasks if t.point_id not in done]
+    todo = execution_order([t for t in tasks if t.point_id not in done])
 
     computed = 0
     buffer: list[dict] = []

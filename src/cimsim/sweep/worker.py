@@ -8,7 +8,7 @@ chunk goes on.
 
 from __future__ import annotations
 
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,6 +41,8 @@ _CONTEXT: dict | None = None
 # Parsed workloads, per worker process: parsing a long LSTM once, not per point.
 _WORKLOADS: "OrderedDict[str, Any]" = OrderedDict()
 _WORKLOADS_MAX = 8
+#: How many times this process parsed each workload (sha -> count); once, when tasks come grouped.
+WORKLOAD_LOADS: "Counter[str]" = Counter()
 
 
 def init_worker(context: dict, main: tuple | None = None) -> None:
@@ -57,17 +59,43 @@ def _workload(key: str, context: dict):
         _WORKLOADS.move_to_end(key)
         return _WORKLOADS[key]
     wl = workload_from_dict(context["workloads"][key], source=context["workload_sources"][key])
+    WORKLOAD_LOADS[key] += 1
     _WORKLOADS[key] = wl
     while len(_WORKLOADS) > _WORKLOADS_MAX:
         _WORKLOADS.popitem(last=False)
     return wl
 
 
-def _error_text(exc: BaseException) -> str:
+def _where(exc: BaseException) -> str:
+    """``file.py:LINE in function`` of the innermost frame that raised ``exc``."""
+    import os
+    import traceback
+
+    frames = traceback.extract_tb(exc.__traceback__)
+    if not frames:
+        return ""
+    f = frames[-1]
+    parts = f.filename.replace(os.sep, "/").split("/")
+    short = "/".join(parts[parts.index("cimsim"):]) if "cimsim" in parts else parts[-1]
+    return f" (at {short}:{f.lineno} in {f.name})"
+
+
+def error_text(exc: BaseException, overrides: dict) -> str:
+    """One line for a failed point: the swept values it had, then what went wrong.
+
+    A :class:`~cimsim.errors.CimsimError` already names its file and field; any
+    other exception is a fault inside cimsim, so its type and the place that
+    raised it are kept for the bug report.
+    """
     from ..errors import CimsimError
 
-    msg = str(exc).strip() or type(exc).__name__
-    return msg if isinstance(exc, CimsimError) else f"{type(exc).__name__}: {msg}"
+    msg = " ".join(str(exc).split()) or type(exc).__name__
+    if not isinstance(exc, CimsimError):
+        msg = f"internal error {type(exc).__name__}: {msg}{_where(exc)}"
+    if overrides:
+        point = ", ".join(f"{path}={value}" for path, value in overrides.items())
+        msg = f"at {point}: {msg}"
+    return msg
 
 
 def run_task(task: Task, context: dict) -> dict:
@@ -94,7 +122,7 @@ def run_task(task: Task, context: dict) -> dict:
             arch, _workload(task.workload_key, context), engine=task.engine, keep_ops=False
         ).record()
     except Exception as exc:  # noqa: BLE001 - a failing point is a result, not a crash
-        row[ERROR] = _error_text(exc)
+        row[ERROR] = error_text(exc, task.overrides)
         return row
     row.update(record)
     return row
