@@ -549,6 +549,46 @@ def test_dask_local_cluster_matches_local_processes(tmp_path, chain_file):
     assert a[ERROR].isna().all()
 
 
+def test_tls_scheduler_with_security(tmp_path, chain_file):
+    pytest.importorskip("cryptography")
+    import distributed
+    from click.testing import CliRunner
+
+    from cimsim.commands.sweep import sweep_command
+    from cimsim.sweep.executors import SchedulerError
+
+    sec = distributed.Security.temporary()  # a throw-away CA; client, scheduler and worker certs
+    spec = ["memory.bandwidth=10GB/s..1TB/s:log:3"]
+    local = sweep("cpu-ddr5", chain_file, spec, workers=1)
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False, protocol="tls://",
+                                  security=sec, dashboard_address=None) as cluster:
+        addr = cluster.scheduler_address
+        assert addr.startswith("tls://")
+        over_tls = sweep("cpu-ddr5", chain_file, spec, scheduler=addr, security=sec)
+        pd.testing.assert_frame_equal(over_tls, local, check_flags=False)
+        # without certificates the scheduler cannot be reached: one line naming the remedy
+        with pytest.raises(SchedulerError, match=r"^--scheduler tls://.*cannot connect.*--tls-ca-file") as exc:
+            sweep("cpu-ddr5", chain_file, spec, scheduler=addr)
+        assert "\n" not in str(exc.value)
+        with pytest.raises(SchedulerError, match="not tls://"):
+            sweep("cpu-ddr5", chain_file, spec, scheduler=addr.replace("tls://", "tcp://"), security=sec)
+        # the CLI takes the same certificates as PEM files
+        pem = {}
+        for opt, attr in [("--tls-ca-file", "tls_ca_file"), ("--tls-cert", "tls_client_cert"),
+                          ("--tls-key", "tls_client_key")]:
+            pem[opt] = tmp_path / f"{attr}.pem"
+            pem[opt].write_text(getattr(sec, attr))
+        out = tmp_path / "tls.parquet"
+        args = ["cpu-ddr5", "-w", str(chain_file), "--param", spec[0], "-q", "-o", str(out), "--scheduler", addr]
+        res = CliRunner().invoke(sweep_command, [*args, *(str(x) for kv in pem.items() for x in kv)])
+        assert res.exit_code == 0, res.output
+        from_cli = pd.read_parquet(out)
+        assert _ids(from_cli) == _ids(local) and from_cli[ERROR].isna().all()
+        np.testing.assert_array_equal(from_cli["latency_s"], local["latency_s"])
+    half = CliRunner().invoke(sweep_command, [*args, "--tls-cert", str(pem["--tls-cert"])])
+    assert half.exit_code == 2 and half.stderr.count("\n") == 1 and "--tls-ca-file" in half.stderr
+
+
 # -------------------------------------------------------- des vs analytic
 
 

@@ -249,6 +249,7 @@ def sweep(
     on_rows: Callable[[int], None] | None = None,
     max_points: int = DEFAULT_MAX_POINTS,
     announce: Callable[[str], None] | None = None,
+    security=None,
 ) -> pd.DataFrame:
     """Run every design point on every config and workload; return one row per point.
 
@@ -259,7 +260,12 @@ def sweep(
     sample : ``grid`` (cartesian product), ``random`` or ``lhs`` (``samples`` points, ``seed``).
     engine : ``des`` (event simulation) or ``analytic`` (bounds, no events).
     scheduler : None for local worker processes, ``local:N`` for a Dask
-        LocalCluster of N processes, ``tcp://HOST:PORT`` for a running Dask scheduler.
+        LocalCluster of N processes, ``tls://HOST:PORT`` or ``tcp://HOST:PORT``
+        for a running Dask scheduler (``tcp://`` has no authentication, and
+        results are unpickled here: use it only on a network you trust).
+    security : a :class:`distributed.Security` for a ``tls://`` scheduler (or a
+        TLS ``local:N`` cluster), e.g. from
+        :func:`cimsim.sweep.executors.security_from_files`.
     workers : local worker processes (default: all cores).
     output : Parquet file; rows are persisted to ``output.parts/`` as they finish
         and a rerun with the same arguments computes only the missing points.
@@ -293,14 +299,15 @@ def sweep(
     store = SweepStore(output) if output is not None else None
     with store if store is not None else contextlib.nullcontext():
         df, computed, reused = _run(store, tasks, context, columns, specs, scheduler, workers, quiet,
-                                    retry_errors, chunk_size, flush_rows, flush_seconds, on_rows, csv)
+                                    retry_errors, chunk_size, flush_rows, flush_seconds, on_rows, csv,
+                                    security)
     df.attrs["computed"] = computed
     df.attrs["reused"] = reused
     return df
 
 
 def _run(store, tasks, context, columns, specs, scheduler, workers, quiet, retry_errors, chunk_size,
-         flush_rows, flush_seconds, on_rows, csv):
+         flush_rows, flush_seconds, on_rows, csv, security):
     done: dict[str, dict] = {}
     if store is not None:
         prior = store.load_done()
@@ -327,7 +334,7 @@ def _run(store, tasks, context, columns, specs, scheduler, workers, quiet, retry
         last_flush = time.monotonic()
 
     if todo:
-        executor = make_executor(context, scheduler, workers)
+        executor = make_executor(context, scheduler, workers, security)
         progress = _Progress(len(tasks), reused, enabled=not quiet)
         n_workers = getattr(executor, "workers", None) or 4
         size = chunk_size or max(1, min(16, math.ceil(len(todo) / (n_workers * 8))))
