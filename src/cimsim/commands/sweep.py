@@ -17,7 +17,7 @@ import click
 from . import OneLineErrors, OneLineUsageError
 
 from ..errors import CimsimError
-from ..sweep.params import DEFAULT_MAX_POINTS
+from ..sweep.params import DEFAULT_MAX_POINTS, one_line
 from ..sweep.runner import ENGINES, describe_run
 from ..sweep.sampling import SAMPLERS
 
@@ -76,7 +76,7 @@ def sweep_command(configs, workloads, params, sample, samples, seed, engine, sch
     try:
         security = security_from_files(tls_ca_file, tls_cert, tls_key)
     except SchedulerError as exc:
-        raise OneLineUsageError(str(exc)) from None
+        raise OneLineUsageError(one_line(str(exc))) from None
     try:
         if dry_run:
             announce(plan_sweep(list(configs), list(workloads), list(params), sample=sample,
@@ -90,7 +90,7 @@ def sweep_command(configs, workloads, params, sample, samples, seed, engine, sch
             announce=announce, security=security,
         )
     except CimsimError as exc:
-        raise click.ClickException(str(exc).replace("\n", "; ")) from None
+        raise click.ClickException(one_line(" ".join(str(exc).split("\n")))) from None
     except OSError as exc:
         raise click.ClickException(f"cannot write {output}: {exc.strerror or exc}") from None
     click.echo(f"wrote {output}: {describe_run(df)}")

@@ -39,8 +39,21 @@ SPEC_FORMS = (
 DEFAULT_MAX_POINTS = 100_000
 
 
+def one_line(text: str) -> str:
+    """``text`` with every non-printable character (newline, tab, control codes) escaped, e.g. ``\\x1e``.
+
+    Messages quote what the user typed; an escaped message stays one line on a terminal.
+    """
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+
+
 class SweepSpecError(CimsimError):
-    """A swept parameter's path or spec is invalid."""
+    """A swept parameter's path or spec is invalid (the message is always one printable line)."""
+
+    def __init__(self, message: str):
+        super().__init__(one_line(str(message)))
 
 
 def _check_count(path: str, spec: str, n: int, max_points: int) -> None:
@@ -289,10 +302,11 @@ def parse_spec(
             if n < 2:
                 raise _fail(path, spec, f"a range needs at least 2 points, got {n}")
             _check_count(path, spec, n, max_points)
-            if scale == "log":
-                grid = np.geomspace(low, high, n)
-            else:
-                grid = np.linspace(low, high, n)
+            with np.errstate(over="ignore", invalid="ignore"):  # an overflowing range is refused below
+                if scale == "log":
+                    grid = np.geomspace(low, high, n)
+                else:
+                    grid = np.linspace(low, high, n)
             grid[0], grid[-1] = low, high  # exact end points
             if fk.kind == "int":
                 ints = [int(round(v)) for v in grid]
