@@ -461,6 +461,21 @@ def _running(procs) -> list:
     return alive
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_lifeline_recognises_a_process_by_pid_and_start_time():
+    from cimsim.sweep import lifeline
+
+    me = lifeline.identity()
+    assert me[0] == os.getpid() and lifeline.is_alive(me)
+    assert not lifeline.is_alive((me[0], me[1] + 1))  # same pid, other start: a recycled pid
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    ident = lifeline.identity(child.pid)
+    child.wait()
+    assert not lifeline.is_alive(ident)
+    lifeline.guard(me)  # in the sweep's own process the guard does nothing
+    assert lifeline._armed_for is None
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="parent-death signal and /proc")
 @pytest.mark.parametrize("backend", [[], ["--scheduler", "local:2"]], ids=["local-workers", "dask-local"])
 def test_sigkill_of_the_main_process_alone_ends_every_descendant(tmp_path, backend):

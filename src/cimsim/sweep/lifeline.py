@@ -98,8 +98,8 @@ def guard(main: Optional[tuple]) -> None:
     Idempotent per process: a second call for the same ``main`` does nothing.
     """
     global _armed_for
-    if main is None or _armed_for == main:
-        return
+    if main is None or _armed_for == main or main[0] == os.getpid():
+        return  # nothing to watch, already watching, or run in the sweep's own process
     parent = os.getppid()
     set_parent_death_signal()
     # the parent may have ended before prctl took effect: then the signal never comes
