@@ -600,6 +600,9 @@ def test_tls_scheduler_with_security(tmp_path, chain_file):
         from_cli = pd.read_parquet(out)
         assert _ids(from_cli) == _ids(local) and from_cli[ERROR].isna().all()
         np.testing.assert_array_equal(from_cli["latency_s"], local["latency_s"])
+    # a LocalCluster that sweep() starts speaks TLS when given a security object
+    local_tls = sweep("cpu-ddr5", chain_file, spec, scheduler="local:1", security=sec)
+    pd.testing.assert_frame_equal(local_tls, local, check_flags=False)
     half = CliRunner().invoke(sweep_command, [*args, "--tls-cert", str(pem["--tls-cert"])])
     assert half.exit_code == 2 and half.stderr.count("\n") == 1 and "--tls-ca-file" in half.stderr
 
