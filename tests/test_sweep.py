@@ -27,9 +27,11 @@ from cimsim.sweep import (
     SweepBusy,
     SweepSpecError,
     SweepStore,
+    SweepTooLarge,
     field_kind,
     latin_hypercube,
     parse_param,
+    plan_sweep,
     sample_points,
     sweep,
     sweep_columns,
@@ -98,6 +100,72 @@ def test_spec_rejections(text, needle):
 def test_bad_spec_names_forms():
     with pytest.raises(SweepSpecError, match=r"A\.\.B:log:N.*A\.\.B:lin:N.*A,B,C"):
         parse_param("memory.dram.bandwidth=fast")
+
+
+# ------------------------------------------------------------ resource limits
+
+
+def test_run_count_is_the_product_of_value_counts():
+    # 1000 bandwidths x 1000 array counts x 3 core counts = 3,000,000 points; x 2 configs
+    params = ["memory.dram.bandwidth=1GB/s..1TB/s:log:1000", "cim.arrays=1..100000:lin:1000",
+              "processor.cores=1,2,3"]
+    plan = plan_sweep(["gpu-hbm3", "cpu-ddr5"], ["lstm"], params, max_points=6_000_000)
+    assert (plan.points, plan.configs, plan.workloads, plan.runs) == (3_000_000, 2, 1, 6_000_000)
+    assert plan.describe() == "sweep: 3,000,000 points x 2 configs x 1 workload = 6,000,000 runs"
+    with pytest.raises(SweepTooLarge, match=r"^sweep: 3,000,000 points x 2 configs x 1 workload = "
+                       r"6,000,000 runs exceed --max-points 5,999,999; "):
+        plan_sweep(["gpu-hbm3", "cpu-ddr5"], ["lstm"], params, max_points=5_999_999)
+    lhs = plan_sweep("gpu-hbm3", ["lstm", "tcn"], ["memory.dram.bandwidth=1GB/s..1TB/s:log"], sample="lhs",
+                     samples=7)
+    assert lhs.runs == 14
+    assert plan_sweep("gpu-hbm3", "lstm", None).describe() == "sweep: 1 point x 1 config x 1 workload = 1 run"
+
+
+def test_a_billion_point_grid_is_refused_before_anything_is_built(tmp_path, chain_file):
+    import tracemalloc
+
+    out = tmp_path / "huge.parquet"
+    billion = ["memory.dram.bandwidth=1GB/s..1TB/s:log:1000", "cim.arrays=1..1000000:lin:1000",
+               "processor.cores=1..1000:lin:1000"]  # each spec alone is allowed
+    tracemalloc.start()
+    try:
+        with pytest.raises(SweepTooLarge, match=r"1,000,000,000 points x 1 config x 1 workload"):
+            sweep("gpu-hbm3", chain_file, billion, output=out)
+        with pytest.raises(SweepSpecError, match=r"1,000,000,000 values exceed --max-points 100,000"):
+            sweep("gpu-hbm3", chain_file, ["memory.dram.bandwidth=1GB/s..1TB/s:log:1000000000"])
+        with pytest.raises(SweepTooLarge, match=r"1,000,000,000 runs exceed"):
+            sweep("gpu-hbm3", chain_file, billion[:1], sample="random", samples=10**9)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 16 * 2**20  # a billion float64 values would be 8 GB
+    assert not out.exists() and not SweepStore(out).parts_dir.exists() and not SweepStore(out).lock_path.exists()
+    # the bound is inclusive and counts configs and workloads too
+    spec = ["memory.dram.bandwidth=10GB/s,20GB/s"]
+    with pytest.raises(SweepTooLarge, match="= 4 runs exceed --max-points 3"):
+        sweep(["cpu-ddr5", "gpu-hbm3"], chain_file, spec, max_points=3)
+    lines = []
+    df = sweep(["cpu-ddr5", "gpu-hbm3"], chain_file, spec, max_points=4, workers=1, announce=lines.append)
+    assert lines == ["sweep: 2 points x 2 configs x 1 workload = 4 runs"] and len(df) == 4
+
+
+def test_cli_states_the_count_first_and_refuses_in_one_line(tmp_path, chain_file):
+    from click.testing import CliRunner
+
+    from cimsim.commands.sweep import sweep_command
+
+    out = tmp_path / "cli.parquet"
+    base = ["cpu-ddr5", "-w", str(chain_file), "-o", str(out), "--workers", "1", "-q"]
+    ok = CliRunner().invoke(sweep_command, [*base, "--param", "memory.dram.bandwidth=10GB/s,20GB/s,40GB/s"])
+    assert ok.exit_code == 0, ok.output
+    assert ok.stderr.splitlines()[0] == "sweep: 3 points x 1 config x 1 workload = 3 runs"
+    assert "3 rows: 3 computed" in ok.stdout
+    big = CliRunner().invoke(sweep_command, [*base, "--max-points", "2", "--param",
+                                             "memory.dram.bandwidth=10GB/s..1TB/s:log:1000000000"])
+    assert big.exit_code == 1 and big.stdout == ""
+    assert big.stderr.count("\n") == 1 and "exceed --max-points 2" in big.stderr
+    dry = CliRunner().invoke(sweep_command, [*base, "--dry-run", "--param", "cim.arrays=1..64:lin:64"])
+    assert dry.exit_code == 0 and dry.stderr == "sweep: 64 points x 1 config x 1 workload = 64 runs\n"
 
 
 # -------------------------------------------------------------------- sampling
@@ -199,6 +267,56 @@ def test_sweep_table_resume_and_error_rows(tmp_path, chain_file):
     assert not set(_ids(ana)) & set(_ids(df))
 
 
+def test_error_rows_name_the_swept_value(chain_file):
+    # a zero SRAM bandwidth is impossible: the row says which swept field and value caused it
+    df = sweep("gpu-hbm3", chain_file, ["memory.sram.bandwidth=0TB/s,1TB/s"], engine="analytic", workers=1)
+    bad, good = df[ERROR].tolist()
+    assert bad.startswith("at memory.sram.bandwidth=0.0 B/s: ") and "\n" not in bad
+    assert good is None
+
+
+def test_error_text_of_an_internal_fault_keeps_type_and_place():
+    from cimsim.errors import ConfigError
+    from cimsim.sweep.worker import error_text
+
+    def deep(x):
+        return 1 / x
+
+    try:
+        deep(0)
+    except ZeroDivisionError as exc:
+        line = deep.__code__.co_firstlineno + 1
+        assert error_text(exc, {"memory.dram.bandwidth": "0.0 B/s", "cim.arrays": 4}) == (
+            "at memory.dram.bandwidth=0.0 B/s, cim.arrays=4: internal error ZeroDivisionError: "
+            f"division by zero (at test_sweep.py:{line} in deep)"
+        )
+    err = ConfigError("x.yaml: memory.dram.bandwidth: must be > 0,\n got 0")
+    assert error_text(err, {}) == "x.yaml: memory.dram.bandwidth: must be > 0, got 0"
+
+
+def test_each_worker_parses_each_workload_once(tmp_path):
+    from cimsim.sweep import worker
+    from cimsim.sweep.runner import _build, execution_order
+
+    files = []
+    for i in range(10):  # more workloads than a worker keeps parsed at once
+        files.append(tmp_path / f"w{i}.json")
+        save_workload(chain_workload(n_layers=1, width=8 + i), files[-1])
+    specs = [parse_param("memory.dram.bandwidth=10GB/s,20GB/s,40GB/s")]
+    context, tasks = _build(["cpu-ddr5"], files, specs, sample_points(specs), "analytic")
+    assert len(tasks) == 30
+    worker.WORKLOAD_LOADS.clear()
+    worker._WORKLOADS.clear()
+    rows = worker.run_chunk(execution_order(tasks), context)
+    assert all(r[ERROR] is None for r in rows)
+    assert sorted(worker.WORKLOAD_LOADS.values()) == [1] * 10
+    # in the table's own order (every workload at every point) the cache would thrash
+    worker.WORKLOAD_LOADS.clear()
+    worker._WORKLOADS.clear()
+    worker.run_chunk(tasks, context)
+    assert sum(worker.WORKLOAD_LOADS.values()) == 30
+
+
 def test_unreadable_part_is_recomputed(tmp_path, chain_file):
     out = tmp_path / "p.parquet"
     store = SweepStore(out)
@@ -208,6 +326,41 @@ def test_unreadable_part_is_recomputed(tmp_path, chain_file):
     with pytest.warns(UserWarning, match="unreadable"):
         df = sweep("cpu-ddr5", chain_file, ["memory.dram.bandwidth=10GB/s,20GB/s"], output=out, workers=1)
     assert df.attrs["computed"] == 2 and df[ERROR].isna().all()
+
+
+def test_finishing_deletes_only_what_cimsim_wrote(tmp_path, chain_file):
+    out = tmp_path / "mine.parquet"
+    store = SweepStore(out)
+    store.parts_dir.mkdir()  # a directory the user made, with the user's files in it
+    foreign = {"notes.txt": b"keep me", "part-1.parquet": b"not cimsim's", ".hidden.tmp": b"x"}
+    for name, data in foreign.items():
+        (store.parts_dir / name).write_bytes(data)
+    store.lock_path.write_bytes(b"the user's lock file\n")
+    spec = ["memory.dram.bandwidth=10GB/s..1TB/s:log:4"]
+    with pytest.warns(UserWarning, match="part-1.parquet: unreadable"):
+        df = sweep("cpu-ddr5", chain_file, spec, output=out, workers=1, flush_rows=1)
+    assert df.attrs["computed"] == 4 and df[ERROR].isna().all()
+    assert pd.read_parquet(out)[POINT_ID].tolist() == _ids(df)
+    # the directory, the user's files and the lock file are as they were; cimsim's parts are gone
+    assert sorted(p.name for p in store.parts_dir.iterdir()) == sorted(foreign)
+    for name, data in foreign.items():
+        assert (store.parts_dir / name).read_bytes() == data
+    assert store.lock_path.read_bytes() == b"the user's lock file\n"
+
+
+def test_parts_directory_cimsim_made_is_removed_with_stale_temporaries(tmp_path, chain_file):
+    out = tmp_path / "fresh.parquet"
+    store = SweepStore(out)
+    spec = ["memory.dram.bandwidth=10GB/s..1TB/s:log:4"]
+    with store:  # an interrupted earlier run: two parts (one with a leftover temporary)
+        sweep_rows = sweep("cpu-ddr5", chain_file, spec[:1], workers=1).to_dict("records")
+        store.append(sweep_rows[:2], list(sweep_rows[0]))
+    names = [p.name for p in store.parts_dir.iterdir()]
+    assert ".cimsim-sweep-parts" in names and len(names) == 2
+    (store.parts_dir / f".{[n for n in names if n.startswith('part-')][0]}.abc_12x.tmp").write_bytes(b"half")
+    df = sweep("cpu-ddr5", chain_file, spec, output=out, workers=1)
+    assert df.attrs["reused"] == 2 and df.attrs["computed"] == 2
+    assert not store.parts_dir.exists() and not store.lock_path.exists()
 
 
 def test_second_sweep_into_the_same_file_refuses(tmp_path, chain_file):
@@ -300,6 +453,66 @@ def test_ctrl_c_keeps_finished_points_and_rerun_completes(tmp_path):
     assert set(partial[POINT_ID]) <= set(df[POINT_ID])
 
 
+def _running(procs) -> list:
+    """The processes of ``procs`` still running (a zombie has ended; no reaper may be waiting)."""
+    import psutil
+
+    alive = []
+    for p in procs:
+        try:
+            if p.is_running() and p.status() != psutil.STATUS_ZOMBIE:
+                alive.append(p)
+        except psutil.NoSuchProcess:
+            pass
+    return alive
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_lifeline_recognises_a_process_by_pid_and_start_time():
+    from cimsim.sweep import lifeline
+
+    me = lifeline.identity()
+    assert me[0] == os.getpid() and lifeline.is_alive(me)
+    assert not lifeline.is_alive((me[0], me[1] + 1))  # same pid, other start: a recycled pid
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    ident = lifeline.identity(child.pid)
+    child.wait()
+    assert not lifeline.is_alive(ident)
+    lifeline.guard(me)  # in the sweep's own process the guard does nothing
+    assert lifeline._armed_for is None
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="parent-death signal and /proc")
+@pytest.mark.parametrize("backend", [[], ["--scheduler", "local:2"]], ids=["local-workers", "dask-local"])
+def test_sigkill_of_the_main_process_alone_ends_every_descendant(tmp_path, backend):
+    psutil = pytest.importorskip("psutil")
+    out = tmp_path / "orphans.parquet"
+    args = ["gpu-hbm3", "-w", "lstm", "--param", "memory.dram.bandwidth=25GB/s..3.2TB/s:log:2000",
+            "--workers", "2", "--flush-every", "1", "-q", "-o", str(out), *backend]
+    proc = subprocess.Popen(_cli(*args), start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    descendants = []
+    try:
+        _wait_for_a_part_file(proc, SweepStore(out).parts_dir, timeout_s=60)
+        descendants = psutil.Process(proc.pid).children(recursive=True)
+        # two workers, plus the forkserver / resource tracker of the local pool
+        assert len(descendants) >= 2, descendants
+        os.kill(proc.pid, signal.SIGKILL)  # the main process only, not its group
+        proc.wait(timeout=10)
+        deadline = time.monotonic() + 10
+        while _running(descendants) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        left = [(p.pid, " ".join(p.cmdline()[-2:])) for p in _running(descendants)]
+        assert not left, f"still running after the sweep was SIGKILLed: {left}"
+    finally:
+        for p in _running(descendants):
+            p.kill()
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert not out.exists(), "the sweep finished before the kill; the test did not interrupt it"
+
+
 def _pids_below(root: int) -> list[int]:
     children: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
@@ -355,6 +568,49 @@ def test_dask_local_cluster_matches_local_processes(tmp_path, chain_file):
     b = pd.read_parquet(tmp_path / "dask.parquet").sort_values(POINT_ID).reset_index(drop=True)
     pd.testing.assert_frame_equal(a, b)
     assert a[ERROR].isna().all()
+
+
+def test_tls_scheduler_with_security(tmp_path, chain_file):
+    pytest.importorskip("cryptography")
+    import distributed
+    from click.testing import CliRunner
+
+    from cimsim.commands.sweep import sweep_command
+    from cimsim.sweep.executors import SchedulerError
+
+    sec = distributed.Security.temporary()  # a throw-away CA; client, scheduler and worker certs
+    spec = ["memory.dram.bandwidth=10GB/s..1TB/s:log:3"]
+    local = sweep("cpu-ddr5", chain_file, spec, workers=1)
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False, protocol="tls://",
+                                  security=sec, dashboard_address=None) as cluster:
+        addr = cluster.scheduler_address
+        assert addr.startswith("tls://")
+        over_tls = sweep("cpu-ddr5", chain_file, spec, scheduler=addr, security=sec)
+        pd.testing.assert_frame_equal(over_tls, local, check_flags=False)
+        # without certificates the scheduler cannot be reached: one line naming the remedy
+        with pytest.raises(SchedulerError, match=r"^--scheduler tls://.*cannot connect.*--tls-ca-file") as exc:
+            sweep("cpu-ddr5", chain_file, spec, scheduler=addr)
+        assert "\n" not in str(exc.value)
+        with pytest.raises(SchedulerError, match="not tls://"):
+            sweep("cpu-ddr5", chain_file, spec, scheduler=addr.replace("tls://", "tcp://"), security=sec)
+        # the CLI takes the same certificates as PEM files
+        pem = {}
+        for opt, attr in [("--tls-ca-file", "tls_ca_file"), ("--tls-cert", "tls_client_cert"),
+                          ("--tls-key", "tls_client_key")]:
+            pem[opt] = tmp_path / f"{attr}.pem"
+            pem[opt].write_text(getattr(sec, attr))
+        out = tmp_path / "tls.parquet"
+        args = ["cpu-ddr5", "-w", str(chain_file), "--param", spec[0], "-q", "-o", str(out), "--scheduler", addr]
+        res = CliRunner().invoke(sweep_command, [*args, *(str(x) for kv in pem.items() for x in kv)])
+        assert res.exit_code == 0, res.output
+        from_cli = pd.read_parquet(out)
+        assert _ids(from_cli) == _ids(local) and from_cli[ERROR].isna().all()
+        np.testing.assert_array_equal(from_cli["latency_s"], local["latency_s"])
+    # a LocalCluster that sweep() starts speaks TLS when given a security object
+    local_tls = sweep("cpu-ddr5", chain_file, spec, scheduler="local:1", security=sec)
+    pd.testing.assert_frame_equal(local_tls, local, check_flags=False)
+    half = CliRunner().invoke(sweep_command, [*args, "--tls-cert", str(pem["--tls-cert"])])
+    assert half.exit_code == 2 and half.stderr.count("\n") == 1 and "--tls-ca-file" in half.stderr
 
 
 # -------------------------------------------------------- des vs analytic

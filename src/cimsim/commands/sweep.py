@@ -14,9 +14,10 @@ from pathlib import Path
 
 import click
 
-from . import OneLineErrors
+from . import OneLineErrors, OneLineUsageError
 
 from ..errors import CimsimError
+from ..sweep.params import DEFAULT_MAX_POINTS, one_line
 from ..sweep.runner import ENGINES, describe_run
 from ..sweep.sampling import SAMPLERS
 
@@ -35,8 +36,15 @@ from ..sweep.sampling import SAMPLERS
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of random / LHS sampling.")
 @click.option("--engine", type=click.Choice(ENGINES), default="des", show_default=True,
               help="des: full event simulation; analytic: bounds only, for very large sweeps.")
-@click.option("--scheduler", default=None, metavar="local:N|tcp://HOST:PORT",
-              help="Run on Dask: a LocalCluster of N processes, or a running scheduler.")
+@click.option("--scheduler", default=None, metavar="local:N|tls://HOST:PORT|tcp://HOST:PORT",
+              help="Run on Dask: a LocalCluster of N processes, or a running scheduler "
+                   "(tcp:// is unauthenticated and results are unpickled: prefer tls://).")
+@click.option("--tls-ca-file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="PEM CA certificate that signed the tls:// scheduler's certificate.")
+@click.option("--tls-cert", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="PEM certificate of this client for a tls:// scheduler.")
+@click.option("--tls-key", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="PEM private key of --tls-cert (if not inside the certificate file).")
 @click.option("--workers", type=click.IntRange(min=1), default=None,
               help="Local worker processes (default: all cores).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
@@ -47,21 +55,42 @@ from ..sweep.sampling import SAMPLERS
 @click.option("--retry-errors", is_flag=True, help="Recompute points whose stored row has an error.")
 @click.option("--flush-every", type=click.IntRange(min=1), default=64, show_default=True,
               help="Persist finished rows after this many (and at least every 2 s).")
+@click.option("--max-points", type=click.IntRange(min=1), default=DEFAULT_MAX_POINTS, show_default=True,
+              help="Refuse a sweep of more runs (points x configs x workloads) than this; "
+                   "counted before anything is built.")
+@click.option("--dry-run", is_flag=True, help="Check the specs, state the run count and stop.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
-def sweep_command(configs, workloads, params, sample, samples, seed, engine, scheduler, workers,
-                  output, csv_path, retry_errors, flush_every, quiet):
-    """Sweep config fields over CONFIGS x WORKLOADS; one row per point in a Parquet file."""
-    from ..sweep import sweep
+def sweep_command(configs, workloads, params, sample, samples, seed, engine, scheduler, tls_ca_file,
+                  tls_cert, tls_key, workers, output, csv_path, retry_errors, flush_every, max_points,
+                  dry_run, quiet):
+    """Sweep config fields over CONFIGS x WORKLOADS; one row per point in a Parquet file.
+
+    The run count (points x configs x workloads) is printed to stderr before the sweep starts.
+    """
+    from ..sweep import plan_sweep, sweep
+    from ..sweep.executors import SchedulerError, security_from_files
+
+    def announce(line: str) -> None:
+        click.echo(line, err=True)
 
     try:
+        security = security_from_files(tls_ca_file, tls_cert, tls_key)
+    except SchedulerError as exc:
+        raise OneLineUsageError(one_line(str(exc))) from None
+    try:
+        if dry_run:
+            announce(plan_sweep(list(configs), list(workloads), list(params), sample=sample,
+                                samples=samples, max_points=max_points).describe())
+            return
         df = sweep(
             list(configs), list(workloads), list(params),
             sample=sample, samples=samples, seed=seed, engine=engine, scheduler=scheduler,
             workers=workers, output=output, csv=csv_path, quiet=quiet,
-            retry_errors=retry_errors, flush_rows=flush_every,
+            retry_errors=retry_errors, flush_rows=flush_every, max_points=max_points,
+            announce=announce, security=security,
         )
     except CimsimError as exc:
-        raise click.ClickException(str(exc).replace("\n", "; ")) from None
+        raise click.ClickException(one_line(" ".join(str(exc).split("\n")))) from None
     except OSError as exc:
         raise click.ClickException(f"cannot write {output}: {exc.strerror or exc}") from None
     click.echo(f"wrote {output}: {describe_run(df)}")

@@ -25,8 +25,9 @@ def trace_command(spec, output, name, allow_unknown, reference):
     """Trace a PyTorch model into a cimsim workload.
 
     SPEC names a function returning (model, example_inputs), e.g.
-    examples/lstmcell_loop.py:factory. The file is imported as Python source;
-    nothing is unpickled. Needs the torch extra: pip install 'cimsim[torch]'.
+    examples/lstmcell_loop.py:factory. The file is imported and run as Python
+    code with your permissions, like `python FILE`: trace only files you trust.
+    Nothing is unpickled. Needs the torch extra: pip install 'cimsim[torch]'.
     """
     if (spec is None) == (reference is None):
         raise click.UsageError("give either SPEC or --reference NAME")

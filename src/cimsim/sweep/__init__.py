@@ -5,12 +5,13 @@
 """
 
 from .columns import ERROR, POINT_ID, SAMPLE, param_columns, sweep_columns
-from .params import ParamSpec, SweepSpecError, field_kind, parse_param, parse_spec
-from .runner import ENGINES, SweepIncomplete, describe_run, point_id, sweep
-from .sampling import SAMPLERS, grid_points, latin_hypercube, sample_points
+from .params import DEFAULT_MAX_POINTS, ParamSpec, SweepSpecError, field_kind, parse_param, parse_spec
+from .runner import ENGINES, SweepIncomplete, SweepPlan, SweepTooLarge, describe_run, plan_sweep, point_id, sweep
+from .sampling import SAMPLERS, count_points, grid_points, latin_hypercube, sample_points
 from .store import SweepBusy, SweepStore
 
 __all__ = [
+    "DEFAULT_MAX_POINTS",
     "ENGINES",
     "ERROR",
     "POINT_ID",
@@ -19,8 +20,11 @@ __all__ = [
     "ParamSpec",
     "SweepBusy",
     "SweepIncomplete",
+    "SweepPlan",
+    "SweepTooLarge",
     "SweepSpecError",
     "SweepStore",
+    "count_points",
     "describe_run",
     "field_kind",
     "grid_points",
@@ -28,6 +32,7 @@ __all__ = [
     "param_columns",
     "parse_param",
     "parse_spec",
+    "plan_sweep",
     "point_id",
     "sample_points",
     "sweep",

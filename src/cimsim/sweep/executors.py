@@ -16,7 +16,8 @@ import time
 from typing import Iterator
 
 from ..errors import CimsimError
-from .worker import init_worker, run_chunk
+from . import lifeline
+from .worker import LIFELINE, init_worker, run_chunk
 
 
 class SchedulerError(CimsimError):
@@ -46,7 +47,7 @@ class LocalExecutor:
                 max_workers=self.workers,
                 mp_context=self._mp,
                 initializer=init_worker,
-                initargs=(self.context,),
+                initargs=(self.context, lifeline.identity()),
             )
         return self._pool
 
@@ -89,11 +90,19 @@ def _stop_pool(pool: cf.ProcessPoolExecutor, grace_s: float = 5.0) -> None:
 
 
 class DaskExecutor:
-    """A Dask distributed client: ``tcp://HOST:PORT`` or ``local:N`` (a LocalCluster of N processes)."""
+    """A Dask distributed client: ``local:N`` (a LocalCluster of N processes) or a running
+    scheduler at ``tls://HOST:PORT`` (with ``security``) or ``tcp://HOST:PORT``.
+
+    Trust: a ``tcp://`` scheduler authenticates nobody and encrypts nothing;
+    whoever can reach it can run code on its workers, and the rows that come
+    back are unpickled here. ``tls://`` with a :class:`distributed.Security`
+    (CA, client certificate and key) encrypts and authenticates both ends.
+    With ``local:N`` a ``security`` object makes the LocalCluster speak TLS too.
+    """
 
     name = "dask"
 
-    def __init__(self, context: dict, scheduler: str):
+    def __init__(self, context: dict, scheduler: str, security=None):
         try:
             import distributed
         except ImportError as exc:  # pragma: no cover - a declared dependency
@@ -110,23 +119,37 @@ class DaskExecutor:
                 raise SchedulerError(
                     f"--scheduler {scheduler}: expected 'local:N' with N >= 1 workers, or 'tcp://HOST:PORT'"
                 )
+            tls = {} if security is None else {"security": security, "protocol": "tls://"}
             self.cluster = distributed.LocalCluster(
                 n_workers=n,
                 threads_per_worker=1,
                 processes=True,
                 dashboard_address=None,
                 silence_logs=logging.ERROR,
+                **tls,
             )
-            self.client = distributed.Client(self.cluster)
+            self.client = distributed.Client(self.cluster, **({} if security is None else {"security": security}))
         elif "://" in scheduler:
+            if security is not None and not scheduler.startswith("tls://"):
+                raise SchedulerError(
+                    f"--scheduler {scheduler}: TLS certificates were given, but the address is not tls://"
+                )
+            kwargs = {} if security is None else {"security": security}
             try:
-                self.client = distributed.Client(scheduler, timeout="20s")
-            except (OSError, TimeoutError) as exc:
-                raise SchedulerError(f"--scheduler {scheduler}: cannot connect ({exc})") from None
+                self.client = distributed.Client(scheduler, timeout="20s", **kwargs)
+            except Exception as exc:  # noqa: BLE001 - OSError, TimeoutError, TLS and address errors
+                why = " ".join(str(exc).split()) or type(exc).__name__
+                hint = " (a tls:// scheduler needs --tls-ca-file and --tls-cert)" if (
+                    scheduler.startswith("tls://") and security is None) else ""
+                raise SchedulerError(f"--scheduler {scheduler}: cannot connect: {why}{hint}") from None
         else:
             raise SchedulerError(
-                f"--scheduler {scheduler!r}: expected 'local:N' or an address like 'tcp://HOST:PORT'"
+                f"--scheduler {scheduler!r}: expected 'local:N' or an address like 'tls://HOST:PORT' "
+                "or 'tcp://HOST:PORT'"
             )
+        if self.cluster is not None:
+            # the cluster's workers are this process's children: they end with it
+            context = {**context, LIFELINE: lifeline.identity()}
         # One copy of the context on every worker, not one per task.
         [self._context] = self.client.scatter([context], broadcast=True, hash=False)
 
@@ -152,7 +175,29 @@ class DaskExecutor:
                 self.cluster.close()
 
 
-def make_executor(context: dict, scheduler: str | None = None, workers: int | None = None):
+def security_from_files(ca_file=None, cert_file=None, key_file=None):
+    """A :class:`distributed.Security` for a ``tls://`` scheduler from PEM files, or None if none given.
+
+    ``ca_file`` verifies the scheduler; ``cert_file`` (and ``key_file``, unless
+    the key is inside the certificate file) identify this client to it.
+    """
+    if ca_file is None and cert_file is None and key_file is None:
+        return None
+    if ca_file is None or cert_file is None:
+        raise SchedulerError("TLS needs both --tls-ca-file (to verify the scheduler) and --tls-cert (this client)")
+    from distributed import Security
+
+    return Security(
+        tls_ca_file=str(ca_file),
+        tls_client_cert=str(cert_file),
+        tls_client_key=None if key_file is None else str(key_file),
+        require_encryption=True,
+    )
+
+
+def make_executor(context: dict, scheduler: str | None = None, workers: int | None = None, security=None):
     if scheduler in (None, "", "processes"):
+        if security is not None:
+            raise SchedulerError("TLS security applies to a Dask scheduler (--scheduler tls://HOST:PORT or local:N)")
         return LocalExecutor(context, workers)
-    return DaskExecutor(context, scheduler)
+    return DaskExecutor(context, scheduler, security)

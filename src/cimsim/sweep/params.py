@@ -35,8 +35,33 @@ SPEC_FORMS = (
 )
 
 
+#: Default bound on a sweep's runs (points x configs x workloads), ``--max-points``.
+DEFAULT_MAX_POINTS = 100_000
+
+
+def one_line(text: str) -> str:
+    """``text`` with every non-printable character (newline, tab, control codes) escaped, e.g. ``\\x1e``.
+
+    Messages quote what the user typed; an escaped message stays one line on a terminal.
+    """
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+
+
 class SweepSpecError(CimsimError):
-    """A swept parameter's path or spec is invalid."""
+    """A swept parameter's path or spec is invalid (the message is always one printable line)."""
+
+    def __init__(self, message: str):
+        super().__init__(one_line(str(message)))
+
+
+def _check_count(path: str, spec: str, n: int, max_points: int) -> None:
+    if n > max_points:
+        raise SweepSpecError(
+            f"--param {path}={spec}: {n:,} values exceed --max-points {max_points:,} "
+            "(raise --max-points to allow more)"
+        )
 
 
 @dataclass(frozen=True)
@@ -202,16 +227,18 @@ def _parse_scalar(path: str, spec: str, text: str, fk: FieldKind):
     return text
 
 
-def parse_param(text: str, data=None) -> ParamSpec:
+def parse_param(text: str, data=None, max_points: int = DEFAULT_MAX_POINTS) -> ParamSpec:
     """Parse ``'memory.bandwidth=25GB/s..3.2TB/s:log:32'`` into a :class:`ParamSpec`."""
     path, eq, spec = text.partition("=")
     path, spec = path.strip(), spec.strip()
     if not eq or not path or not spec:
         raise SweepSpecError(f"--param {text!r}: expected PATH=SPEC, where a spec is {SPEC_FORMS}")
-    return parse_spec(path, spec, data)
+    return parse_spec(path, spec, data, max_points)
 
 
-def parse_spec(path: str, spec: str, data=None) -> ParamSpec:
+def parse_spec(path: str, spec: str, data=None, max_points: int = DEFAULT_MAX_POINTS) -> ParamSpec:
+    """Parse one spec of the field at ``path`` (``data``: a config's mapping, when one is at
+    hand); a grid of more than ``max_points`` values is refused before any value is made."""
     fk = field_kind(path, data)
     if ".." in spec:
         if fk.kind not in ("quantity", "int", "float"):
@@ -235,10 +262,12 @@ def parse_spec(path: str, spec: str, data=None) -> ParamSpec:
                 raise _fail(path, spec, f"point count {opts[1]!r} is not an integer") from None
             if n < 2:
                 raise _fail(path, spec, f"a range needs at least 2 points, got {n}")
-            if scale == "log":
-                grid = np.geomspace(low, high, n)
-            else:
-                grid = np.linspace(low, high, n)
+            _check_count(path, spec, n, max_points)
+            with np.errstate(over="ignore", invalid="ignore"):  # an overflowing range is refused below
+                if scale == "log":
+                    grid = np.geomspace(low, high, n)
+                else:
+                    grid = np.linspace(low, high, n)
             grid[0], grid[-1] = low, high  # exact end points
             if fk.kind == "int":
                 ints = [int(round(v)) for v in grid]
@@ -246,11 +275,16 @@ def parse_spec(path: str, spec: str, data=None) -> ParamSpec:
                     raise _fail(path, spec, f"{n} points between {low:g} and {high:g} repeat whole numbers; use fewer")
                 values = tuple(ints)
             else:
+                if not np.all(np.isfinite(grid)):
+                    raise _fail(path, spec, f"the range from {low:g} to {high:g} overflows a float")
                 values = tuple(float(v) for v in grid)
+                if len(set(values)) != len(values):
+                    raise _fail(path, spec, f"{n} points between {low:g} and {high:g} repeat values; use fewer")
         return ParamSpec(path, fk, spec, values=values, low=low, high=high, scale=scale)
     if ":" in spec and fk.kind != "str":
         raise _fail(path, spec, "':lin'/':log' need a range 'A..B'")
-    items = [s for s in spec.split(",")]
+    items = spec.split(",")
+    _check_count(path, spec, len(items), max_points)
     values = tuple(_parse_scalar(path, spec, s, fk) for s in items)
     if len(set(values)) != len(values):
         raise _fail(path, spec, "the list repeats a value")

@@ -6,7 +6,9 @@ import contextlib
 import hashlib
 import json
 import math
+import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Mapping, Sequence
 
@@ -16,8 +18,8 @@ from ..errors import CimsimError
 from ..simulate import ENGINES
 from .columns import ERROR, POINT_ID, sweep_columns
 from .executors import make_executor
-from .params import ParamSpec, parse_param, parse_spec
-from .sampling import sample_points
+from .params import DEFAULT_MAX_POINTS, ParamSpec, parse_param, parse_spec
+from .sampling import count_points, sample_points
 from .store import SweepStore, attach_attrs, rows_to_frame
 from .worker import Task
 
@@ -29,6 +31,58 @@ class SweepIncomplete(CimsimError):
     """Some points could not be run (their workers kept dying); rerun to finish them."""
 
 
+class SweepTooLarge(CimsimError):
+    """The sweep has more runs than ``--max-points`` allows."""
+
+
+@dataclass(frozen=True)
+class SweepPlan:
+    """What a sweep will run, counted before anything is built."""
+
+    specs: list
+    points: int
+    configs: int
+    workloads: int
+
+    @property
+    def runs(self) -> int:
+        return self.points * self.configs * self.workloads
+
+    def describe(self) -> str:
+        return (
+            f"sweep: {_count(self.points, 'point')} x {_count(self.configs, 'config')} x "
+            f"{_count(self.workloads, 'workload')} = {_count(self.runs, 'run')}"
+        )
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
+def plan_sweep(configs, workloads, params=None, *, sample: str = "grid", samples: int | None = None,
+               max_points: int = DEFAULT_MAX_POINTS) -> SweepPlan:
+    """Parse the specs and count the runs (points x configs x workloads) arithmetically.
+
+    Raises :class:`SweepTooLarge` when the runs exceed ``max_points``; no grid
+    or sample is built, so a 10^9-point request costs nothing.
+    """
+    if isinstance(max_points, bool) or not isinstance(max_points, int) or max_points < 1:
+        raise CimsimError(f"--max-points {max_points!r}: expected a whole number >= 1")
+    configs, workloads = _as_list(configs), _as_list(workloads)
+    if not configs:
+        raise CimsimError("a sweep needs at least one config")
+    if not workloads:
+        raise CimsimError("a sweep needs at least one workload (-w)")
+    specs = _params(params, max_points)
+    plan = SweepPlan(specs, count_points(specs, sample, samples), len(configs), len(workloads))
+    if plan.runs > max_points:
+        raise SweepTooLarge(
+            f"{plan.describe()} exceed --max-points {max_points:,}; use fewer values, or raise "
+            "--max-points if you mean it"
+        )
+    return plan
+
+
 def _as_list(x) -> list:
     if x is None:
         return []
@@ -37,14 +91,14 @@ def _as_list(x) -> list:
     return list(x)
 
 
-def _params(params) -> list[ParamSpec]:
+def _params(params, max_points: int = DEFAULT_MAX_POINTS) -> list[ParamSpec]:
     if params is None:
         return []
     if isinstance(params, Mapping):
-        return [parse_spec(path, str(spec)) for path, spec in params.items()]
+        return [parse_spec(path, str(spec), max_points=max_points) for path, spec in params.items()]
     out = []
     for p in _as_list(params):
-        out.append(p if isinstance(p, ParamSpec) else parse_param(str(p)))
+        out.append(p if isinstance(p, ParamSpec) else parse_param(str(p), max_points=max_points))
     paths = [p.path for p in out]
     dup = {p for p in paths if paths.count(p) > 1}
     if dup:
@@ -128,6 +182,17 @@ def _build(configs, workloads, specs, points, engine):
     return context, tasks
 
 
+def execution_order(tasks: list[Task]) -> list[Task]:
+    """Tasks grouped by workload, then config, so each worker parses a workload once.
+
+    Chunks are consecutive slices of this order; a worker then meets one
+    workload in a run of chunks rather than every workload at every point (its
+    cache holds a few parsed workloads, not all). The table keeps the sweep's
+    own row order.
+    """
+    return sorted(tasks, key=lambda t: (t.workload_key, t.config_key))
+
+
 class _Progress:
     """A rich progress bar (done/total, points/s, ETA), or nothing when quiet / not a TTY."""
 
@@ -196,6 +261,9 @@ def sweep(
     flush_rows: int = 64,
     flush_seconds: float = 2.0,
     on_rows: Callable[[int], None] | None = None,
+    max_points: int = DEFAULT_MAX_POINTS,
+    announce: Callable[[str], None] | None = None,
+    security=None,
 ) -> pd.DataFrame:
     """Run every design point on every config and workload; return one row per point.
 
@@ -206,7 +274,12 @@ def sweep(
     sample : ``grid`` (cartesian product), ``random`` or ``lhs`` (``samples`` points, ``seed``).
     engine : ``des`` (event simulation) or ``analytic`` (bounds, no events).
     scheduler : None for local worker processes, ``local:N`` for a Dask
-        LocalCluster of N processes, ``tcp://HOST:PORT`` for a running Dask scheduler.
+        LocalCluster of N processes, ``tls://HOST:PORT`` or ``tcp://HOST:PORT``
+        for a running Dask scheduler (``tcp://`` has no authentication, and
+        results are unpickled here: use it only on a network you trust).
+    security : a :class:`distributed.Security` for a ``tls://`` scheduler (or a
+        TLS ``local:N`` cluster), e.g. from
+        :func:`cimsim.sweep.executors.security_from_files`.
     workers : local worker processes (default: all cores).
     output : Parquet file; rows are persisted to ``output.parts/`` as they finish
         and a rerun with the same arguments computes only the missing points.
@@ -214,6 +287,10 @@ def sweep(
     quiet : no progress bar (the bar also stays off when stderr is not a terminal).
     retry_errors : recompute points whose stored row has an error.
     flush_rows, flush_seconds : persist a part file after this many rows or seconds.
+    max_points : refuse (:class:`SweepTooLarge`) a sweep of more runs (points x
+        configs x workloads) than this, counted before anything is built.
+    announce : called once with the line that states the count before the sweep
+        starts (default: printed to stderr unless ``quiet``).
 
     Returns
     -------
@@ -223,12 +300,12 @@ def sweep(
     """
     if engine not in ENGINES:
         raise CimsimError(f"engine {engine!r}: allowed are {', '.join(ENGINES)}")
-    configs, workloads = _as_list(configs), _as_list(workloads)
-    if not configs:
-        raise CimsimError("a sweep needs at least one config")
-    if not workloads:
-        raise CimsimError("a sweep needs at least one workload (-w)")
-    specs = _params(params)
+    plan = plan_sweep(configs, workloads, params, sample=sample, samples=samples, max_points=max_points)
+    if announce is not None:
+        announce(plan.describe())
+    elif not quiet:
+        print(plan.describe(), file=sys.stderr, flush=True)
+    configs, workloads, specs = _as_list(configs), _as_list(workloads), plan.specs
     points = sample_points(specs, sample, samples, seed)
     context, tasks = _build(configs, workloads, specs, points, engine)
     columns = sweep_columns([p.path for p in specs], _result_columns(context))
@@ -236,14 +313,15 @@ def sweep(
     store = SweepStore(output) if output is not None else None
     with store if store is not None else contextlib.nullcontext():
         df, computed, reused = _run(store, tasks, context, columns, specs, scheduler, workers, quiet,
-                                    retry_errors, chunk_size, flush_rows, flush_seconds, on_rows, csv)
+                                    retry_errors, chunk_size, flush_rows, flush_seconds, on_rows, csv,
+                                    security)
     df.attrs["computed"] = computed
     df.attrs["reused"] = reused
     return df
 
 
 def _run(store, tasks, context, columns, specs, scheduler, workers, quiet, retry_errors, chunk_size,
-         flush_rows, flush_seconds, on_rows, csv):
+         flush_rows, flush_seconds, on_rows, csv, security):
     done: dict[str, dict] = {}
     if store is not None:
         prior = store.load_done()
@@ -256,7 +334,7 @@ def _run(store, tasks, context, columns, specs, scheduler, workers, quiet, retry
                 continue
             done[pid] = rec
     reused = len(done)
-    todo = [t for t in tasks if t.point_id not in done]
+    todo = execution_order([t for t in tasks if t.point_id not in done])
 
     computed = 0
     buffer: list[dict] = []
@@ -270,7 +348,7 @@ def _run(store, tasks, context, columns, specs, scheduler, workers, quiet, retry
         last_flush = time.monotonic()
 
     if todo:
-        executor = make_executor(context, scheduler, workers)
+        executor = make_executor(context, scheduler, workers, security)
         progress = _Progress(len(tasks), reused, enabled=not quiet)
         n_workers = getattr(executor, "workers", None) or 4
         size = chunk_size or max(1, min(16, math.ceil(len(todo) / (n_workers * 8))))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 from typing import Sequence
 
 import numpy as np
@@ -18,6 +19,29 @@ def grid_points(params: Sequence[ParamSpec]) -> list[dict]:
         return [{}]
     grids = [p.grid() for p in params]
     return [dict(zip((p.path for p in params), combo)) for combo in itertools.product(*grids)]
+
+
+def count_points(params: Sequence[ParamSpec], method: str = "grid", samples: int | None = None) -> int:
+    """How many points :func:`sample_points` would return, by arithmetic alone (nothing is built).
+
+    A grid has the product of the parameters' value counts; random and LHS
+    sampling have ``samples`` points (before duplicates are merged).
+    """
+    _check_method(params, method, samples)
+    if method == "grid":
+        return math.prod(len(p.grid()) for p in params)
+    return int(samples)
+
+
+def _check_method(params: Sequence[ParamSpec], method: str, samples: int | None) -> None:
+    if method not in SAMPLERS:
+        raise SweepSpecError(f"--sample {method!r}: allowed are {', '.join(SAMPLERS)}")
+    if method == "grid":
+        return
+    if samples is None or samples < 1:
+        raise SweepSpecError(f"--sample {method} needs --samples N (N >= 1)")
+    if not params:
+        raise SweepSpecError(f"--sample {method} needs at least one --param")
 
 
 def latin_hypercube(n: int, dims: int, rng: np.random.Generator) -> np.ndarray:
@@ -37,14 +61,9 @@ def sample_points(
     ``samples`` points uniformly (log-uniformly on ``:log`` ranges); ``lhs``
     draws a Latin hypercube of ``samples`` points. Same ``seed``, same points.
     """
-    if method not in SAMPLERS:
-        raise SweepSpecError(f"--sample {method!r}: allowed are {', '.join(SAMPLERS)}")
+    _check_method(params, method, samples)
     if method == "grid":
         return grid_points(params)
-    if samples is None or samples < 1:
-        raise SweepSpecError(f"--sample {method} needs --samples N (N >= 1)")
-    if not params:
-        raise SweepSpecError(f"--sample {method} needs at least one --param")
     rng = np.random.default_rng(seed)
     if method == "random":
         u = rng.random((samples, len(params)))

@@ -7,13 +7,20 @@ renamed into place with :func:`os.replace`, so a reader (or a rerun after
 SIGKILL) sees either the whole file or none of it. On start the store reads
 the final file and the parts and hands back the rows already done; at the end
 it writes the final file and only then removes the parts.
+
+Only what cimsim created is ever deleted: the part files this store wrote or
+consumed (names ``part-PID-SEQ-HEX.parquet``, which only cimsim generates),
+their stale temporaries, the lock file it created, and ``OUT.parts/`` itself
+only if cimsim created it (it leaves a marker file there) and it is empty
+afterwards. A pre-existing ``OUT.parts/`` and any file cimsim did not write
+are left as they are.
 """
 
 from __future__ import annotations
 
 import math
 import os
-import shutil
+import re
 import warnings
 from itertools import count
 from pathlib import Path
@@ -28,6 +35,13 @@ from .columns import ATTR_PARAMS, ATTR_UNITS, POINT_ID, TEXT_COLUMNS
 
 PART_PREFIX = "part-"
 PART_SUFFIX = ".parquet"
+#: Names of the part files cimsim writes (see :meth:`SweepStore.append`), and of their temporaries.
+PART_NAME = re.compile(r"part-\d+-\d{6,}-[0-9a-f]{8}\.parquet")
+PART_TEMP = re.compile(r"\.part-\d+-\d{6,}-[0-9a-f]{8}\.parquet\.[A-Za-z0-9_]+\.tmp")
+#: Left in ``OUT.parts/`` when cimsim creates the directory, so only such a directory is removed.
+PARTS_MARKER = ".cimsim-sweep-parts"
+#: First bytes of a lock file cimsim created.
+LOCK_MAGIC = b"cimsim sweep lock\n"
 
 
 def _is_null(v: Any) -> bool:
@@ -87,6 +101,8 @@ class SweepStore:
         self.lock_path = self.output.with_name(self.output.name + ".lock")
         self._seq = count()
         self._lock_fd: int | None = None
+        self._lock_owned = False
+        self._consumed: list[Path] = []  # part files written or read by this store: cimsim's
 
     def __enter__(self) -> "SweepStore":
         try:
@@ -94,21 +110,32 @@ class SweepStore:
         except ImportError:  # pragma: no cover - not POSIX: no lock
             return self
         self.output.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
+            created = True
+        except FileExistsError:  # a stale lock of a killed sweep, a running sweep's, or not ours
+            fd = os.open(self.lock_path, os.O_RDWR)
+            created = False
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             os.close(fd)
             raise SweepBusy(f"{self.output}: another sweep is writing this file (lock {self.lock_path})") from None
+        if created:
+            os.write(fd, LOCK_MAGIC)
+            self._lock_owned = True
+        else:
+            self._lock_owned = os.pread(fd, len(LOCK_MAGIC), 0) == LOCK_MAGIC
         self._lock_fd = fd
         return self
 
     def __exit__(self, *exc) -> None:
         if self._lock_fd is not None:
-            try:
-                os.unlink(self.lock_path)
-            except OSError:
-                pass
+            if self._lock_owned:
+                try:
+                    os.unlink(self.lock_path)
+                except OSError:
+                    pass
             os.close(self._lock_fd)  # closing releases the flock
             self._lock_fd = None
 
@@ -123,6 +150,8 @@ class SweepStore:
         for src in sources:
             try:
                 frames.append(pd.read_parquet(src))
+                if src.parent == self.parts_dir and PART_NAME.fullmatch(src.name):
+                    self._consumed.append(src)
             except FileNotFoundError:
                 continue  # consolidated and removed while we listed
             except Exception as exc:  # noqa: BLE001 - any unreadable file is skipped, its points redone
@@ -137,17 +166,46 @@ class SweepStore:
         """Persist finished rows as one new part file."""
         if not rows:
             return
-        self.parts_dir.mkdir(parents=True, exist_ok=True)
+        if not self.parts_dir.is_dir():
+            try:
+                self.parts_dir.mkdir(parents=True)
+                (self.parts_dir / PARTS_MARKER).write_bytes(b"")
+            except FileExistsError:  # pragma: no cover - created by someone else meanwhile
+                pass
         name = f"{PART_PREFIX}{os.getpid()}-{next(self._seq):06d}-{os.urandom(4).hex()}{PART_SUFFIX}"
         write_parquet(rows_to_frame(rows, columns), self.parts_dir / name)
+        self._consumed.append(self.parts_dir / name)
 
     def finish(self, df: pd.DataFrame, csv: str | Path | None = None) -> None:
-        """Write the final file (and CSV), then drop the parts."""
+        """Write the final file (and CSV), then delete the part files now inside it."""
         write_parquet(df, self.output)
         if csv is not None:
             write_csv(df, csv)
-        if self.parts_dir.is_dir():
-            shutil.rmtree(self.parts_dir, ignore_errors=True)
+        self._remove_parts()
+
+    def _remove_parts(self) -> None:
+        """Delete cimsim's parts and, in a directory cimsim created, its stale temporaries and the directory."""
+        for part in self._consumed:
+            _unlink(part)
+        self._consumed.clear()
+        marker = self.parts_dir / PARTS_MARKER
+        if not marker.is_file():
+            return  # the directory was there before cimsim: keep it and everything else in it
+        for leftover in self.parts_dir.iterdir():
+            if PART_TEMP.fullmatch(leftover.name):
+                _unlink(leftover)
+        _unlink(marker)
+        try:
+            self.parts_dir.rmdir()  # only when empty: files cimsim did not write stay
+        except OSError:
+            marker.write_bytes(b"")
+
+
+def _unlink(path: Path) -> None:
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        pass
 
 
 def attach_attrs(df: pd.DataFrame, params: Iterable) -> pd.DataFrame:

@@ -8,11 +8,12 @@ chunk goes on.
 
 from __future__ import annotations
 
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
 from .columns import CONFIG_FILE, ERROR, POINT_ID, SAMPLE, WORKLOAD_FILE
+from .lifeline import guard
 
 
 @dataclass(frozen=True)
@@ -32,32 +33,23 @@ class Task:
     params: dict = field(default_factory=dict)  # dotted path -> value in SI units
 
 
+#: Context key of the sweep main process's identity, set for workers that are its descendants.
+LIFELINE = "lifeline"
+
 # Context installed by the local pool's initializer (per worker process).
 _CONTEXT: dict | None = None
 # Parsed workloads, per worker process: parsing a long LSTM once, not per point.
 _WORKLOADS: "OrderedDict[str, Any]" = OrderedDict()
 _WORKLOADS_MAX = 8
+#: How many times this process parsed each workload (sha -> count); once, when tasks come grouped.
+WORKLOAD_LOADS: "Counter[str]" = Counter()
 
 
-def init_worker(context: dict) -> None:
+def init_worker(context: dict, main: tuple | None = None) -> None:
+    """Pool initializer: install the sweep context; exit with the sweep's main process ``main``."""
     global _CONTEXT
     _CONTEXT = context
-    _die_with_parent()
-
-
-def _die_with_parent() -> None:
-    """On Linux, end this worker when the process that started it dies (e.g. a SIGKILLed sweep)."""
-    import sys
-
-    if not sys.platform.startswith("linux"):
-        return
-    try:
-        import ctypes
-        import signal
-
-        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGTERM))  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):  # pragma: no cover - best effort
-        pass
+    guard(main)
 
 
 def _workload(key: str, context: dict):
@@ -67,17 +59,43 @@ def _workload(key: str, context: dict):
         _WORKLOADS.move_to_end(key)
         return _WORKLOADS[key]
     wl = workload_from_dict(context["workloads"][key], source=context["workload_sources"][key])
+    WORKLOAD_LOADS[key] += 1
     _WORKLOADS[key] = wl
     while len(_WORKLOADS) > _WORKLOADS_MAX:
         _WORKLOADS.popitem(last=False)
     return wl
 
 
-def _error_text(exc: BaseException) -> str:
+def _where(exc: BaseException) -> str:
+    """``file.py:LINE in function`` of the innermost frame that raised ``exc``."""
+    import os
+    import traceback
+
+    frames = traceback.extract_tb(exc.__traceback__)
+    if not frames:
+        return ""
+    f = frames[-1]
+    parts = f.filename.replace(os.sep, "/").split("/")
+    short = "/".join(parts[parts.index("cimsim"):]) if "cimsim" in parts else parts[-1]
+    return f" (at {short}:{f.lineno} in {f.name})"
+
+
+def error_text(exc: BaseException, overrides: dict) -> str:
+    """One line for a failed point: the swept values it had, then what went wrong.
+
+    A :class:`~cimsim.errors.CimsimError` already names its file and field; any
+    other exception is a fault inside cimsim, so its type and the place that
+    raised it are kept for the bug report.
+    """
     from ..errors import CimsimError
 
-    msg = str(exc).strip() or type(exc).__name__
-    return msg if isinstance(exc, CimsimError) else f"{type(exc).__name__}: {msg}"
+    msg = " ".join(str(exc).split()) or type(exc).__name__
+    if not isinstance(exc, CimsimError):
+        msg = f"internal error {type(exc).__name__}: {msg}{_where(exc)}"
+    if overrides:
+        point = ", ".join(f"{path}={value}" for path, value in overrides.items())
+        msg = f"at {point}: {msg}"
+    return msg
 
 
 def run_task(task: Task, context: dict) -> dict:
@@ -104,7 +122,7 @@ def run_task(task: Task, context: dict) -> dict:
             arch, _workload(task.workload_key, context), engine=task.engine, keep_ops=False
         ).record()
     except Exception as exc:  # noqa: BLE001 - a failing point is a result, not a crash
-        row[ERROR] = _error_text(exc)
+        row[ERROR] = error_text(exc, task.overrides)
         return row
     row.update(record)
     return row
@@ -114,4 +132,5 @@ def run_chunk(tasks: list[Task], context: dict | None = None) -> list[dict]:
     ctx = context if context is not None else _CONTEXT
     if ctx is None:  # pragma: no cover - a pool always installs it
         raise RuntimeError("sweep worker has no context (init_worker was not called)")
+    guard(ctx.get(LIFELINE))  # Dask local:N workers: armed by their first chunk
     return [run_task(t, ctx) for t in tasks]
