@@ -18,7 +18,7 @@ from .commands.sweep import sweep
 from .commands.trace import trace
 from .commands.validate import validate
 from .commands.workload import workload
-from .errors import CimsimError
+from .errors import CimsimError, one_line
 
 
 class _Group(click.Group):
@@ -30,9 +30,10 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except CimsimError as exc:
-            raise click.ClickException(" ".join(str(exc).split("\n")[:1])
-                                       + (f" (and {str(exc).count(chr(10))} more)"
-                                          if "\n" in str(exc) else "")) from None
+            # several errors come one per line: print the first and count the others
+            lines = str(exc).split("\n")
+            more = f" (and {len(lines) - 1} more)" if len(lines) > 1 else ""
+            raise click.ClickException(one_line(lines[0]) + more) from None
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})

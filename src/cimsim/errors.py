@@ -15,3 +15,11 @@ class WorkloadError(CimsimError):
 
 class MappingError(CimsimError):
     """A workload cannot be placed on an architecture (e.g. a dtype it has no rate for)."""
+
+
+def one_line(text: str) -> str:
+    """``text`` with every non-printable character (newline, tab, control codes) escaped, e.g.
+    ``\\x1e``: messages quote what the user wrote, and an escaped message stays one line."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)

@@ -10,7 +10,7 @@ from typing import Any, Mapping
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from ..errors import ConfigError
+from ..errors import ConfigError, one_line
 from ..hw.base import Link, MemoryLevel
 from . import legacy
 from .models import RESERVED, Architecture
@@ -191,7 +191,8 @@ def architecture_from_dict(data: Mapping, source: str = "<config>") -> Architect
             errors.extend((f"{comp.name}.{f}", m) for f, m in comp.check())
         if not errors:
             return arch
-    raise ConfigError("\n".join(f"{source}: {p}: {m}" for p, m in errors))
+    # one error per line; what the user wrote (keys, values) is escaped to stay on its line
+    raise ConfigError("\n".join(f"{source}: {one_line(str(p))}: {one_line(str(m))}" for p, m in errors))
 
 
 def load_architecture(path: str | Path, overrides: Mapping[str, Any] | None = None) -> Architecture:

@@ -99,7 +99,10 @@ def resolve(path: str, data: Optional[Mapping] = None) -> FieldRef:
                 raise PathError(f"this architecture has no '{head}.{parts[1]}'; it has "
                                 f"{', '.join(f'{head}.{k}' for k in have) or 'none'}")
         return _walk(model, parts, 2, path)
-    return _walk(section_model(head, data), parts, 1, path)
+    model = section_model(head, data)
+    if len(parts) == 1:
+        raise PathError(f"'{head}' is a section, not a value; its fields: {', '.join(model.model_fields)}")
+    return _walk(model, parts, 1, path)
 
 
 def _walk(model: type[BaseModel], parts: list[str], i: int, path: str) -> FieldRef:

@@ -26,7 +26,7 @@ from pydantic import BaseModel
 
 from ..config.quantity import QuantityUnit
 from ..config.paths import unwrap_optional
-from ..errors import CimsimError
+from ..errors import CimsimError, one_line  # noqa: F401  (one_line re-exported)
 from ..units import UnitError, format_quantity, parse_quantity
 
 SPEC_FORMS = (
@@ -37,16 +37,6 @@ SPEC_FORMS = (
 
 #: Default bound on a sweep's runs (points x configs x workloads), ``--max-points``.
 DEFAULT_MAX_POINTS = 100_000
-
-
-def one_line(text: str) -> str:
-    """``text`` with every non-printable character (newline, tab, control codes) escaped, e.g. ``\\x1e``.
-
-    Messages quote what the user typed; an escaped message stays one line on a terminal.
-    """
-    if text.isprintable():
-        return text
-    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
 
 
 class SweepSpecError(CimsimError):
