@@ -139,6 +139,13 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
         for f, default in comp.facts.items():
             facts[C.fact_column(comp.name, f)] = default
     facts.update(pl.facts())
+    notes = list(pl.notes)
+    areas = C.area_parts(arch)
+    if areas:
+        bare = [c.name for c in arch.instances if not c.area_m2()]
+        if bare:
+            notes.append(f"area counts only the parts that declare one: none given for {', '.join(bare)}, "
+                         "so area efficiency is an upper bound")
     total_dur = float(run.duration.sum())
     cp_s = run.critical_path_s
     wl = run.workload
@@ -167,8 +174,8 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
         activation_bytes=int(wl.activation_bytes),
         ops_per_unit={c.name: int(len(ids)) for c, ids in zip(pl.components, pl.idx)},
         facts=facts,
-        area_breakdown_m2=C.area_parts(arch),
-        notes=list(pl.notes),
+        area_breakdown_m2=areas,
+        notes=notes,
     )
     if keep_ops:
         result.op_table = _op_table(run)

@@ -2,4 +2,4 @@
 
 from __future__ import annotations
 
-from . import systolic  # noqa: F401
+from . import cim, systolic  # noqa: F401
