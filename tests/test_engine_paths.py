@@ -3,21 +3,26 @@
 - ``simulate_dag(method="simpy")`` (the SimPy callback engine) and the naive
   one-process-per-op :func:`simulate_dag_reference` reproduce every hand-written
   event log of ``tests/test_engine.py`` (which itself runs the default path).
-- On random DAGs the default path (the compiled uncontended replay, falling back
-  to SimPy) equals the SimPy engine bit for bit, ties included (times that are
-  small multiples of powers of two, so many events coincide).
+- On random DAGs the default path (the compiled replay, with SimPy running the
+  stretches where transfers share a link) equals the SimPy engine bit for bit,
+  ties included (times that are small multiples of powers of two, so many
+  events coincide), with the default hand-over settings and with a hand-over
+  after every event.
 - On random DAGs with continuous times (no coincident events, where event order
   would be arbitrary) both equal the naive reference to 1e-12 relative.
 - On contention-free chains the DES equals the analytic engine.
-"""
+- The engine's memory grows with the ops, not with the events."""
 
 from __future__ import annotations
+
+import tracemalloc
 
 import numpy as np
 import pytest
 
 import test_engine
 from cimsim.engine.analytic import analytic_latency
+from cimsim.engine import des
 from cimsim.engine.des import simulate_dag
 from cimsim.engine.reference import simulate_dag_reference
 from cimsim.workload.graph import path_lengths
@@ -88,7 +93,24 @@ def _random_runs(seed, grid, count):
         yield args
 
 
-def test_default_path_equals_simpy_bit_for_bit_with_ties():
+# how eagerly a SimPy stretch hands back to the compiled replay: the defaults,
+# and after every single event (as many hand-overs as possible)
+HANDOVER_SETTINGS = [
+    pytest.param((des.HANDBACK_AFTER, des.MAX_HANDOVERS, des.MIN_REPLAY_EVENTS), id="default"),
+    pytest.param((1, 10**9, 0), id="eager"),
+]
+
+
+@pytest.fixture(params=HANDOVER_SETTINGS)
+def handover(request, monkeypatch):
+    after, most, least = request.param
+    monkeypatch.setattr(des, "HANDBACK_AFTER", after)
+    monkeypatch.setattr(des, "MAX_HANDOVERS", most)
+    monkeypatch.setattr(des, "MIN_REPLAY_EVENTS", least)
+    return request.param
+
+
+def test_default_path_equals_simpy_bit_for_bit_with_ties(handover):
     paths = []
     for args in _random_runs(11, grid=True, count=600):
         fast = simulate_dag(*args)
@@ -98,12 +120,12 @@ def test_default_path_equals_simpy_bit_for_bit_with_ties():
         assert fast.start.tolist() == ref.start.tolist()
         assert fast.end.tolist() == ref.end.tolist()
         assert fast.link_busy_s.tolist() == ref.link_busy_s.tolist()
-    # both the compiled replay and the fall-back to SimPy were exercised
-    assert 100 < paths.count("uncontended") < len(paths) - 100
+    # runs never contended, and runs stitched from replay and SimPy stretches
+    assert paths.count("uncontended") > 100 and paths.count("stitched") > 100
 
 
 @pytest.mark.parametrize("method", ["auto", "simpy"])
-def test_engine_equals_naive_reference_on_random_dags(method):
+def test_engine_equals_naive_reference_on_random_dags(method, handover):
     paths = []
     for args in _random_runs(12, grid=False, count=300):
         rec = simulate_dag(*args, method=method)
@@ -113,24 +135,54 @@ def test_engine_equals_naive_reference_on_random_dags(method):
         np.testing.assert_allclose(rec.end, ref.end, rtol=1e-12, atol=0)
         np.testing.assert_allclose(rec.link_busy_s, ref.link_busy_s, rtol=1e-12, atol=0)
     if method == "auto":
-        assert 50 < paths.count("uncontended") < len(paths) - 50
+        assert paths.count("uncontended") > 50 and paths.count("stitched") > 50
 
 
-def test_contention_sends_the_dag_to_simpy():
+def _two_at_once(n_links_apart: bool, same_server: bool):
+    one_link = np.array([[2.0**20], [2.0**20]])
+    two_links = np.array([[2.0**20, 0.0], [0.0, 2.0**20]])
+    return simulate_dag(np.zeros(3, np.int64), np.zeros(0, np.int64),
+                        np.array([0, 0 if same_server else 1]), np.zeros(2), np.zeros(2),
+                        two_links if n_links_apart else one_link,
+                        np.full(2 if n_links_apart else 1, 2.0**30))
+
+
+def test_paths_taken():
     # two transfers at once on one link (test_engine's processor-sharing case)
-    one = np.array([[2.0**20], [2.0**20]])
-    rec = simulate_dag(np.zeros(3, np.int64), np.zeros(0, np.int64), np.array([0, 1]),
-                       np.zeros(2), np.zeros(2), one, np.array([2.0**30]))
-    assert rec.path == "simpy"
+    assert _two_at_once(n_links_apart=False, same_server=False).path == "stitched"
     # the same transfers on two links, or one after the other on one server: no sharing
-    rec = simulate_dag(np.zeros(3, np.int64), np.zeros(0, np.int64), np.array([0, 1]),
-                       np.zeros(2), np.zeros(2), np.array([[2.0**20, 0.0], [0.0, 2.0**20]]),
-                       np.array([2.0**30, 2.0**30]))
-    assert rec.path == "uncontended"
-    rec = simulate_dag(np.zeros(3, np.int64), np.zeros(0, np.int64), np.array([0, 0]),
-                       np.zeros(2), np.zeros(2), one, np.array([2.0**30]))
+    assert _two_at_once(n_links_apart=True, same_server=False).path == "uncontended"
+    rec = _two_at_once(n_links_apart=False, same_server=True)
     assert rec.path == "uncontended"
     assert rec.end.tolist() == [2.0**-10, 2.0**-9]
+
+
+def test_replay_resumes_after_a_shared_stretch(monkeypatch):
+    # ops 0 and 1 (servers 0, 1) share the link from t=0; then a chain of 100
+    # compute-only ops on server 0 after op 1: SimPy runs the shared stretch, and after
+    # HANDBACK_AFTER events with no sharing the replay takes the chain back
+    n = 102
+    preds = [[], []] + [[i - 1] for i in range(2, n)]
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    indptr[1:] = np.cumsum([len(p) for p in preds])
+    indices = np.array([p for ps in preds for p in ps], dtype=np.int64)
+    server = np.array([0, 1] + [0] * (n - 2))
+    compute = np.array([0.0, 0.0] + [2.0**-12] * (n - 2))
+    link_bytes = np.zeros((n, 1))
+    link_bytes[:2, 0] = [2.0**20, 3 * 2.0**20]
+    calls = []
+    kernel = des._replay_kernel
+    monkeypatch.setattr(des, "_replay_kernel", lambda *a: calls.append(1) or kernel(*a))
+    monkeypatch.setattr(des, "HANDBACK_AFTER", 4)
+    rec = simulate_dag(indptr, indices, server, compute, np.zeros(n), link_bytes,
+                       np.array([2.0**30]))
+    assert rec.path == "stitched" and len(calls) == 2
+    # test_engine's unequal transfers: op 0 ends at 2B/R, op 1 at 4B/R; the
+    # chain then adds 2**-12 s per op
+    t = 2.0**-10
+    assert rec.end[:2].tolist() == [2 * t, 4 * t]
+    assert rec.end[-1] == 4 * t + (n - 2) * 2.0**-12
+    assert rec.link_busy_s.tolist() == [4 * t]
 
 
 def test_unknown_method_is_refused():
@@ -196,3 +248,24 @@ def test_des_equals_analytic_on_parallel_chains_with_own_links():
     rec = simulate_dag(indptr, indices, server, compute, latency, link_bytes, rates, serial)
     assert rec.path == "uncontended"
     assert rec.makespan == pytest.approx(analytic, rel=1e-12)
+
+
+@pytest.mark.parametrize("method, bound", [("auto", 160), ("simpy", 768)])
+def test_memory_is_per_op_not_per_event(method, bound):
+    # a chain of 50,000 ops, each moving bytes (3 events per op in SimPy). The
+    # engine holds about a dozen 8-byte arrays of n (successors, transfers,
+    # in-degrees, ready heaps, start, end, ...), plus on the SimPy path the
+    # same as Python lists (8-byte slots, 24-byte floats): no record per event
+    n = 50_000
+    indptr = np.concatenate([[0], np.arange(n)]).astype(np.int64)
+    indices = np.arange(n - 1, dtype=np.int64)
+    args = (indptr, indices, np.zeros(n, np.int64), np.full(n, 1e-9), np.full(n, 1e-10),
+            np.full((n, 1), 64.0), np.array([1e10]))
+    simulate_dag(*args, method=method)  # compiled, imported
+    tracemalloc.start()
+    try:
+        simulate_dag(*args, method=method)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak / n < bound
