@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import heapq
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import simpy
@@ -92,6 +93,14 @@ class _Dag:
     xfer_link: np.ndarray  # int64, link of each transfer (increasing within an op)
     xfer_bytes: np.ndarray  # float64, bytes of each transfer (> 0)
     rates: np.ndarray  # float64 (n_links,)
+
+    @cached_property
+    def lists(self) -> tuple[list, ...]:
+        """The per-op arrays as Python lists (fast to index from Python), made once."""
+        return (self.succ_ptr.tolist(), self.succ_idx.tolist(), self.server.tolist(),
+                self.compute.tolist(), self.latency.tolist(), self.total.tolist(),
+                self.serial.tolist(), self.xfer_ptr.tolist(), self.xfer_link.tolist(),
+                self.xfer_bytes.tolist())
 
 
 def _prepare(indptr, indices, server, compute_s, latency_s, link_bytes, link_rates, serial) -> _Dag:
@@ -330,16 +339,9 @@ def _simpy_run(dag: _Dag, st: _State, stop_when_clear: bool) -> None:
     links = [_Link(clock, float(r)) for r in dag.rates]
 
     indeg_l = st.indeg.tolist()
-    succ_ptr_l = dag.succ_ptr.tolist()
-    succ_idx_l = dag.succ_idx.tolist()
-    server_l = dag.server.tolist()
-    compute_l = dag.compute.tolist()
-    latency_l = dag.latency.tolist()
-    total_l = dag.total.tolist()
-    serial_l = dag.serial.tolist()
-    xfer_ptr_l = dag.xfer_ptr.tolist()
-    xfer_link_l = [links[c] for c in dag.xfer_link.tolist()]
-    xfer_bytes_l = dag.xfer_bytes.tolist()
+    (succ_ptr_l, succ_idx_l, server_l, compute_l, latency_l, total_l, serial_l, xfer_ptr_l,
+     xfer_link_i, xfer_bytes_l) = dag.lists
+    xfer_link_l = [links[c] for c in xfer_link_i]
 
     heappush, heappop = heapq.heappush, heapq.heappop
     timeout = env.timeout
