@@ -17,56 +17,264 @@ An op
     ``serial`` op, one after the other); when all are done, its fixed
     ``latency_s`` elapses; then it completes.
 
-For speed the simulation is driven by SimPy events with callbacks rather
-than one generator process per op: an op costs one event (compute and latency
-together) or, when it moves bytes over a link, the link's completion event
-plus one for whatever compute or latency remains after it.
+Two implementations of these rules, with the same results:
+
+SimPy (the reference event engine)
+    Driven by SimPy events with callbacks rather than one generator process per
+    op: an op costs one event (compute and latency together) or, when it moves
+    bytes over a link, the link's completion event plus one for whatever
+    compute or latency remains after it. Only SimPy's public API is used.
+The compiled replay (``method="auto"``, the default)
+    While no transfer starts on a link that already carries one, no link
+    shares and every op's duration is fixed by its own costs. A compiled kernel
+    (:func:`_replay`) then replays exactly the events the SimPy engine would
+    schedule -- the same times from the same floating-point operations,
+    processed in the same order (time, then the order in which they were
+    scheduled, as SimPy does) -- without SimPy's per-event objects. Before each
+    event it checks whether the event would start a transfer beside another;
+    if so, SimPy takes over from that state (the pending events re-created in
+    their order, at their exact times) and runs the stretch where transfers
+    share, handing back to the replay once ``HANDBACK_AFTER`` events in a row
+    leave every link with at most one transfer. Where sharing is dense (short
+    replay stretches) SimPy runs to the end. The run is held to the SimPy
+    engine bit for bit on random DAGs (``tests/test_engine_paths.py``).
+
+Neither keeps a per-event record: the result is the per-op start and end
+arrays and the per-link busy time.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import heapq
+from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import simpy
+from numba import njit
+
+METHODS = ("auto", "simpy")
 
 
 @dataclass
 class EventRecord:
-    """What happened: per-op start and end times (s) and per-link busy time (s)."""
+    """What happened: per-op start and end times (s) and per-link busy time (s).
+
+    ``path`` says which implementation produced it: ``"uncontended"`` (the
+    compiled replay alone; no transfer ever shared a link), ``"stitched"``
+    (replay and SimPy stretches) or ``"simpy"``.
+    """
 
     start: np.ndarray
     end: np.ndarray
     link_busy_s: np.ndarray  # time each link carried at least one transfer
+    path: str = "simpy"
 
     @property
     def makespan(self) -> float:
         return float(self.end.max()) if self.end.size else 0.0
 
 
-class _Done:
-    """What a link hands to a transfer's callback (quacks like a SimPy event's value)."""
+@dataclass
+class _Dag:
+    """The engine's inputs as flat arrays: successor CSR and per-op transfer CSR."""
 
-    __slots__ = ("_value",)
+    n: int
+    n_servers: int
+    indeg: np.ndarray  # int64 (n,)
+    succ_ptr: np.ndarray  # int64 (n+1,)
+    succ_idx: np.ndarray  # int64, successors of op i in increasing order
+    server: np.ndarray  # int64 (n,)
+    compute: np.ndarray  # float64 (n,)
+    latency: np.ndarray  # float64 (n,)
+    total: np.ndarray  # compute + latency, float64 (n,)
+    serial: np.ndarray  # bool (n,)
+    xfer_ptr: np.ndarray  # int64 (n+1,): op i's transfers are xfer_ptr[i]:xfer_ptr[i+1]
+    xfer_link: np.ndarray  # int64, link of each transfer (increasing within an op)
+    xfer_bytes: np.ndarray  # float64, bytes of each transfer (> 0)
+    rates: np.ndarray  # float64 (n_links,)
 
-    def __init__(self, op: int):
-        self._value = op
+    @cached_property
+    def lists(self) -> tuple[list, ...]:
+        """The per-op arrays as Python lists (fast to index from Python), made once."""
+        return (self.succ_ptr.tolist(), self.succ_idx.tolist(), self.server.tolist(),
+                self.compute.tolist(), self.latency.tolist(), self.total.tolist(),
+                self.serial.tolist(), self.xfer_ptr.tolist(), self.xfer_link.tolist(),
+                self.xfer_bytes.tolist())
+
+
+def _prepare(indptr, indices, server, compute_s, latency_s, link_bytes, link_rates, serial) -> _Dag:
+    """Vectorised set-up: no per-op Python loop."""
+    n = int(server.shape[0])
+    indptr = np.asarray(indptr, dtype=np.int64)
+    indices = np.asarray(indices, dtype=np.int64)
+    indeg = np.diff(indptr)
+    # successors from the predecessor CSR: edge (p -> op) sorted by p, stably,
+    # so each op's successors come in increasing order
+    order = np.argsort(indices, kind="stable")
+    succ_ptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(indices, minlength=n), out=succ_ptr[1:])
+    succ_idx = np.repeat(np.arange(n, dtype=np.int64), indeg)[order]
+    compute = np.asarray(compute_s, dtype=np.float64)
+    latency = np.asarray(latency_s, dtype=np.float64)
+    link_bytes = np.asarray(link_bytes, dtype=np.float64)
+    if link_bytes.size:
+        mask = link_bytes > 0
+        rows, cols = np.nonzero(mask)  # row-major: an op's links in increasing order
+        xfer_bytes = link_bytes[rows, cols]
+        xfer_link = cols.astype(np.int64)
+        xfer_ptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.bincount(rows, minlength=n), out=xfer_ptr[1:])
+    else:
+        xfer_bytes = np.zeros(0)
+        xfer_link = np.zeros(0, dtype=np.int64)
+        xfer_ptr = np.zeros(n + 1, dtype=np.int64)
+    server = np.asarray(server, dtype=np.int64)
+    return _Dag(
+        n=n, n_servers=int(server.max()) + 1 if n else 0, indeg=indeg, succ_ptr=succ_ptr,
+        succ_idx=succ_idx, server=server, compute=compute, latency=latency,
+        total=compute + latency,
+        serial=np.zeros(n, dtype=bool) if serial is None else np.asarray(serial, dtype=bool),
+        xfer_ptr=xfer_ptr, xfer_link=xfer_link, xfer_bytes=xfer_bytes,
+        rates=np.asarray(link_rates, dtype=np.float64),
+    )
+
+
+def simulate_dag(
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    server: np.ndarray,
+    compute_s: np.ndarray,
+    latency_s: np.ndarray,
+    link_bytes: np.ndarray,
+    link_rates: np.ndarray,
+    serial: np.ndarray | None = None,
+    *,
+    method: str = "auto",
+) -> EventRecord:
+    """Run the DAG to completion.
+
+    Parameters
+    ----------
+    indptr, indices : CSR predecessor lists; ops are in topological order.
+    server : int array, the server of each op (0 .. n_servers-1).
+    compute_s : time of each op on its server, s.
+    latency_s : fixed delay of each op after its work, s.
+    link_bytes : (n_ops, n_links) bytes each op moves over each link.
+    link_rates : (n_links,) bandwidth of each link, B/s.
+    serial : bool per op (default all False): the op's compute starts only when
+        its transfers are done, instead of running beside them.
+    method : ``"auto"`` replays the uncontended stretches in compiled code and
+        hands the stretches where transfers share a link to SimPy;
+        ``"simpy"`` runs everything in SimPy. Results are identical.
+    """
+    if method not in METHODS:
+        raise ValueError(f"method '{method}' is not one of {', '.join(METHODS)}")
+    n = int(server.shape[0])
+    if n == 0:
+        return EventRecord(np.full(0, np.nan), np.full(0, np.nan), np.zeros(len(link_rates)))
+    dag = _prepare(indptr, indices, server, compute_s, latency_s, link_bytes, link_rates, serial)
+    st = _State(dag)
+    if method == "simpy" or not _replayable(dag):
+        _simpy_run(dag, st, stop_when_clear=False)
+        path = "simpy"
+    else:
+        handovers = 0
+        scheduled = 0
+        while _replay_kernel(dag, st) == _CONTENDED:
+            # a replay stretch that was short says the sharing is dense: stay in SimPy
+            replayed = st.counters[1] - scheduled
+            handovers += 1
+            stop = handovers <= MAX_HANDOVERS and (handovers == 1 or replayed >= MIN_REPLAY_EVENTS)
+            _simpy_run(dag, st, stop_when_clear=stop)
+            scheduled = st.counters[1]
+        path = "uncontended" if handovers == 0 else "stitched"
+    if (st.indeg > 0).any():
+        raise RuntimeError("simulation ended with ops never ready: the dependency graph has a cycle")
+    return EventRecord(st.start, st.end, st.link_busy, path=path)
+
+
+#: a SimPy stretch hands back to the compiled replay once this many events in
+#: a row left every link with at most one transfer ...
+HANDBACK_AFTER = 32
+#: ... at most this many times, and only while each replay stretch (after the
+#: first) schedules at least MIN_REPLAY_EVENTS events; else SimPy runs to the end
+MAX_HANDOVERS = 8
+MIN_REPLAY_EVENTS = 256
+
+
+class _State:
+    """Everything between two events, as arrays both implementations read and write.
+
+    ``ready`` holds one binary min-heap of op indices per server (server ``s``
+    at ``ready[ready_base[s]:][:ready_size[s]]``, the layout of ``heapq``);
+    the ``ev_*`` arrays are the pending events, a binary min-heap on
+    (time, schedule order): ``ev_link`` is -1 for an op's completion, else the
+    link whose completion check it is; ``counters`` is [events pending,
+    events ever scheduled, initial launches done]."""
+
+    def __init__(self, dag: _Dag):
+        n, n_servers, n_links = dag.n, dag.n_servers, dag.rates.shape[0]
+        self.indeg = dag.indeg.copy()
+        per_server = np.bincount(dag.server, minlength=n_servers)
+        self.ready_base = np.zeros(n_servers, dtype=np.int64)
+        np.cumsum(per_server[:-1], out=self.ready_base[1:])
+        # the ops without predecessors, ascending within each server (a sorted array is a heap)
+        roots = np.flatnonzero(self.indeg == 0)
+        rs = dag.server[roots]
+        order = np.argsort(rs, kind="stable")
+        rs_sorted = rs[order]
+        rank = np.arange(len(roots)) - np.searchsorted(rs_sorted, rs_sorted, side="left")
+        self.ready = np.empty(n, dtype=np.int64)
+        self.ready[self.ready_base[rs_sorted] + rank] = roots[order]
+        self.ready_size = np.bincount(rs, minlength=n_servers).astype(np.int64)
+        self.busy = np.zeros(n_servers, dtype=np.bool_)
+        self.running = np.full(n_servers, -1, dtype=np.int64)
+        self.pending = np.zeros(n, dtype=np.int64)
+        self.compute_end = np.zeros(n)
+        self.start = np.zeros(n)
+        self.end = np.zeros(n)
+        self.link_op = np.full(n_links, -1, dtype=np.int64)
+        self.link_rem = np.zeros(n_links)
+        self.link_tol = np.zeros(n_links)
+        self.link_last = np.zeros(n_links)
+        self.link_busy = np.zeros(n_links)
+        cap = n_servers + n_links + 1  # one event per busy server and per busy link
+        self.ev_t = np.empty(cap)
+        self.ev_q = np.empty(cap, dtype=np.int64)
+        self.ev_op = np.empty(cap, dtype=np.int64)
+        self.ev_link = np.empty(cap, dtype=np.int64)
+        self.counters = np.zeros(3, dtype=np.int64)
+
+
+# --------------------------------------------------------------------------- SimPy engine
+class _Clock:
+    """What the SimPy stretch tracks beside SimPy's private queue: how many
+    events were ever scheduled (their order) and how many links are shared."""
+
+    __slots__ = ("env", "seq", "shared")
+
+    def __init__(self, env: simpy.Environment, seq: int):
+        self.env = env
+        self.seq = seq
+        self.shared = 0  # links carrying two or more transfers
 
 
 class _Link:
     """A bandwidth shared equally by the transfers in flight (processor sharing)."""
 
-    __slots__ = ("env", "rate", "active", "last", "version", "busy")
+    __slots__ = ("clock", "env", "rate", "active", "last", "version", "busy", "next_t", "next_q")
 
-    def __init__(self, env: simpy.Environment, rate: float):
-        self.env = env
+    def __init__(self, clock: _Clock, rate: float):
+        self.clock = clock
+        self.env = clock.env
         self.rate = rate
         self.active: dict[int, list] = {}  # op -> [remaining bytes, tolerance, callback]
         self.last = 0.0
         self.version = 0
         self.busy = 0.0
+        self.next_t = 0.0  # time and order of the current completion check
+        self.next_q = 0
 
     def _advance(self) -> None:
         now = self.env.now
@@ -84,12 +292,16 @@ class _Link:
             return
         remaining = min(rec[0] for rec in self.active.values())
         dt = max(remaining, 0.0) * len(self.active) / self.rate
-        ev = self.env.timeout(dt)
-        version = self.version
-        ev.callbacks.append(lambda _e: self._fire(version))
+        self.check_at(self.env.now + dt, self.clock.seq, dt)
 
-    def _fire(self, version: int) -> None:
-        if version != self.version:
+    def check_at(self, time: float, seq: int, delay: float) -> None:
+        """Schedule the completion check (the timeout carries the link's version)."""
+        self.next_t, self.next_q = time, seq
+        self.clock.seq += 1
+        self.env.timeout(delay, self.version).callbacks.append(self._fire)
+
+    def _fire(self, ev) -> None:
+        if ev.value != self.version:
             return  # superseded by a later start or finish
         self._advance()
         now, per_byte = self.env.now, len(self.active) / self.rate
@@ -97,89 +309,60 @@ class _Link:
         # represent the time left (now + dt == now), which would loop forever
         done = [op for op, rec in self.active.items()
                 if rec[0] <= rec[1] or now + rec[0] * per_byte <= now]
+        was_shared = len(self.active) > 1
         callbacks = [(op, self.active.pop(op)[2]) for op in done]
+        if was_shared and len(self.active) < 2:
+            self.clock.shared -= 1
         self._reschedule()
         for op, cb in callbacks:
-            cb(_Done(op))
+            cb(op)
 
     def start(self, op: int, nbytes: float, callback) -> None:
+        """Start moving ``nbytes`` for ``op``; ``callback(op)`` when they are through."""
         self._advance()
         self.active[op] = [nbytes, max(1e-6, 1e-12 * nbytes), callback]
+        if len(self.active) == 2:
+            self.clock.shared += 1
         self._reschedule()
 
 
-def simulate_dag(
-    indptr: np.ndarray,
-    indices: np.ndarray,
-    server: np.ndarray,
-    compute_s: np.ndarray,
-    latency_s: np.ndarray,
-    link_bytes: np.ndarray,
-    link_rates: np.ndarray,
-    serial: np.ndarray | None = None,
-) -> EventRecord:
-    """Run the DAG to completion.
+def _simpy_run(dag: _Dag, st: _State, stop_when_clear: bool) -> None:
+    """Run SimPy from state ``st`` to the end, or (``stop_when_clear``) until
+    ``HANDBACK_AFTER`` events in a row leave no link shared; write the state back.
 
-    Parameters
-    ----------
-    indptr, indices : CSR predecessor lists; ops are in topological order.
-    server : int array, the server of each op (0 .. n_servers-1).
-    compute_s : time of each op on its server, s.
-    latency_s : fixed delay of each op after its work, s.
-    link_bytes : (n_ops, n_links) bytes each op moves over each link.
-    link_rates : (n_links,) bandwidth of each link, B/s.
-    serial : bool per op (default all False): the op's compute starts only when
-        its transfers are done, instead of running beside them.
-    """
-    n = int(server.shape[0])
+    SimPy starts at time 0; the pending events are re-created in their schedule
+    order with delay = their time, so each lands at exactly its time and ties
+    keep their order."""
+    n_ev, seq, started = (int(x) for x in st.counters)
     env = simpy.Environment()
-    start = np.full(n, np.nan)
-    end = np.full(n, np.nan)
-    if n == 0:
-        return EventRecord(start, end, np.zeros(len(link_rates)))
+    clock = _Clock(env, seq)
+    links = [_Link(clock, float(r)) for r in dag.rates]
 
-    links = [_Link(env, float(r)) for r in link_rates]
-    # successors and in-degrees from the predecessor CSR
-    indeg = np.diff(indptr).astype(np.int64)
-    order = np.argsort(indices, kind="stable")
-    succ_ptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(indices, minlength=n), out=succ_ptr[1:])
-    op_of_edge = np.repeat(np.arange(n), np.diff(indptr))
-    succ_idx = op_of_edge[order]
+    indeg_l = st.indeg.tolist()
+    (succ_ptr_l, succ_idx_l, server_l, compute_l, latency_l, total_l, serial_l, xfer_ptr_l,
+     xfer_link_i, xfer_bytes_l) = dag.lists
+    xfer_link_l = [links[c] for c in xfer_link_i]
 
-    indeg_l = indeg.tolist()
-    succ_ptr_l = succ_ptr.tolist()
-    succ_idx_l = succ_idx.tolist()
-    succs = [succ_idx_l[succ_ptr_l[i]:succ_ptr_l[i + 1]] for i in range(n)]
-    server_l = server.tolist()
-    compute_l = compute_s.tolist()
-    latency_l = latency_s.tolist()
-    total_l = (compute_s + latency_s).tolist()
-    serial_l = serial.tolist() if serial is not None else [False] * n
-    if link_bytes.size:
-        nz_r, nz_c = np.nonzero(link_bytes > 0)
-        nz_links: list[list] = [[] for _ in range(n)]
-        for r, c in zip(nz_r.tolist(), nz_c.tolist()):
-            nz_links[r].append((links[c], float(link_bytes[r, c])))
-    else:
-        nz_links = [[] for _ in range(n)]
-
-    n_servers = int(server.max()) + 1
     heappush, heappop = heapq.heappush, heapq.heappop
     timeout = env.timeout
 
-    ready: list[list[int]] = [[] for _ in range(n_servers)]
-    busy = [False] * n_servers
-    pending = [0] * n
-    start_l = [0.0] * n
-    end_l = [0.0] * n
+    base = st.ready_base.tolist()
+    ready: list[list[int]] = [st.ready[b:b + k].tolist() for b, k in zip(base, st.ready_size.tolist())]
+    busy = st.busy.tolist()
+    running = st.running.tolist()  # the op each server runs
+    done_t = [0.0] * dag.n_servers  # time and order of each server's completion event
+    done_q = [0] * dag.n_servers
+    pending = st.pending.tolist()
+    compute_end = st.compute_end.tolist()
+    start_l = st.start.tolist()
+    end_l = st.end.tolist()
 
-    def on_complete(ev) -> None:
-        i = ev._value
-        end_l[i] = env._now
+    def complete(i: int) -> None:
+        end_l[i] = env.now
         s = server_l[i]
         busy[s] = False
-        for j in succs[i]:
+        for k in range(succ_ptr_l[i], succ_ptr_l[i + 1]):
+            j = succ_idx_l[k]
             indeg_l[j] -= 1
             if indeg_l[j] == 0:
                 sj = server_l[j]
@@ -189,48 +372,392 @@ def simulate_dag(
         if ready[s] and not busy[s]:
             launch(s)
 
-    compute_end = [0.0] * n
+    def on_complete(ev) -> None:
+        complete(ev.value)
 
-    def on_part(ev) -> None:
+    def complete_at(i: int, s: int, time: float, seq: int, delay: float) -> None:
+        done_t[s], done_q[s] = time, seq
+        clock.seq += 1
+        timeout(delay, i).callbacks.append(on_complete)
+
+    def on_part(i: int) -> None:
         # a transfer finished; the op's compute runs on its own server for a
         # fixed time, so it needs no event of its own: it ends at compute_end
-        i = ev._value
         pending[i] -= 1
         if pending[i] == 0:
-            now = env._now
+            now = env.now
             if serial_l[i]:
                 delay = total_l[i]
             else:
                 delay = (compute_end[i] - now if compute_end[i] > now else 0.0) + latency_l[i]
             if delay > 0.0:
-                timeout(delay, i).callbacks.append(on_complete)
+                complete_at(i, server_l[i], now + delay, clock.seq, delay)
             else:
-                on_complete(_Done(i))
+                complete(i)
 
     def launch(s: int) -> None:
         i = heappop(ready[s])
         busy[s] = True
-        now = env._now
+        running[s] = i
+        now = env.now
         start_l[i] = now
-        transfers = nz_links[i]
-        if not transfers:
+        k0, k1 = xfer_ptr_l[i], xfer_ptr_l[i + 1]
+        if k0 == k1:
             # compute and latency in one event
-            timeout(total_l[i], i).callbacks.append(on_complete)
+            complete_at(i, s, now + total_l[i], clock.seq, total_l[i])
             return
         compute_end[i] = now + compute_l[i]
-        pending[i] = len(transfers)
-        for link, nbytes in transfers:
-            link.start(i, nbytes, on_part)
+        pending[i] = k1 - k0
+        for k in range(k0, k1):
+            xfer_link_l[k].start(i, xfer_bytes_l[k], on_part)
 
-    for i in range(n):
-        if indeg_l[i] == 0:
-            heappush(ready[server_l[i]], i)
-    for s in range(n_servers):
-        if ready[s]:
-            launch(s)
-    env.run()
-    start[:] = start_l
-    end[:] = end_l
-    if any(d > 0 for d in indeg_l):
-        raise RuntimeError("simulation ended with ops never ready: the dependency graph has a cycle")
-    return EventRecord(start, end, np.array([lk.busy for lk in links]))
+    # resume: the links' transfers in flight, then the pending events in schedule order
+    for k, lk in enumerate(links):
+        lk.last = float(st.link_last[k])
+        lk.busy = float(st.link_busy[k])
+        if st.link_op[k] >= 0:
+            lk.active[int(st.link_op[k])] = [float(st.link_rem[k]), float(st.link_tol[k]), on_part]
+    order = np.argsort(st.ev_q[:n_ev])
+    for t, q, op, k in zip(st.ev_t[order].tolist(), st.ev_q[order].tolist(),
+                           st.ev_op[order].tolist(), st.ev_link[order].tolist()):
+        if k < 0:
+            complete_at(op, server_l[op], t, q, t)
+        else:
+            links[k].check_at(t, q, t)
+    clock.seq = seq
+    if not started:
+        for s in range(dag.n_servers):
+            if ready[s]:
+                launch(s)
+
+    if not stop_when_clear:
+        env.run()
+    else:
+        clear = 0
+        peek, step = env.peek, env.step
+        while peek() != float("inf"):
+            step()
+            if clock.shared:
+                clear = 0
+            else:
+                clear += 1
+                if clear >= HANDBACK_AFTER:
+                    break
+
+    # write the state back
+    st.indeg[:] = indeg_l
+    st.pending[:] = pending
+    st.compute_end[:] = compute_end
+    st.start[:] = start_l
+    st.end[:] = end_l
+    st.busy[:] = busy
+    st.running[:] = running
+    for s, h in enumerate(ready):
+        st.ready[base[s]:base[s] + len(h)] = h
+        st.ready_size[s] = len(h)
+    # pending events: each link's completion check (one transfer at most, when
+    # stopped early) and the completion of each running op whose transfers are done
+    events = []
+    for k, lk in enumerate(links):
+        st.link_last[k] = lk.last
+        st.link_busy[k] = lk.busy
+        st.link_op[k] = -1
+        for op, rec in lk.active.items():
+            st.link_op[k], st.link_rem[k], st.link_tol[k] = op, rec[0], rec[1]
+            events.append((lk.next_t, lk.next_q, -1, k))
+    for s in range(dag.n_servers):
+        if busy[s] and pending[running[s]] == 0:
+            events.append((done_t[s], done_q[s], running[s], -1))
+    events.sort()  # by (time, order): a valid heap
+    for m, (t, q, op, k) in enumerate(events):
+        st.ev_t[m], st.ev_q[m], st.ev_op[m], st.ev_link[m] = t, q, op, k
+    st.counters[:] = (len(events), clock.seq, 1)
+
+
+# --------------------------------------------------------------------------- compiled replay
+def _replayable(dag: _Dag) -> bool:
+    """Inputs on which the compiled replay's arithmetic provably matches Python's:
+    finite, non-negative times and bytes, positive rates. Anything else goes to
+    SimPy, which reports it as it always has."""
+    return bool(
+        np.isfinite(dag.total).all() and (dag.compute >= 0).all() and (dag.latency >= 0).all()
+        and np.isfinite(dag.xfer_bytes).all()
+        and (dag.rates > 0).all() and not np.isnan(dag.rates).any()
+    )
+
+
+# statuses of the kernel
+_DONE, _CONTENDED = 0, 1
+
+
+def _replay_kernel(dag: _Dag, st: _State) -> int:
+    return _replay(dag.n_servers, dag.succ_ptr, dag.succ_idx, dag.server, dag.compute, dag.latency,
+                   dag.total, dag.serial, dag.xfer_ptr, dag.xfer_link, dag.xfer_bytes, dag.rates,
+                   st.indeg, st.ready, st.ready_base, st.ready_size, st.busy, st.running, st.pending,
+                   st.compute_end, st.start, st.end, st.link_op, st.link_rem, st.link_tol,
+                   st.link_last, st.link_busy, st.ev_t, st.ev_q, st.ev_op, st.ev_link, st.counters)
+
+
+@njit(cache=True)
+def _heap_push(t, q, a, b, size, time, seq, x, y):
+    """Push event (time, seq) with payload (x, y) onto the binary min-heap ordered by (t, q)."""
+    k = size
+    while k > 0:
+        parent = (k - 1) >> 1
+        if t[parent] < time or (t[parent] == time and q[parent] < seq):
+            break
+        t[k], q[k], a[k], b[k] = t[parent], q[parent], a[parent], b[parent]
+        k = parent
+    t[k], q[k], a[k], b[k] = time, seq, x, y
+    return size + 1
+
+
+@njit(cache=True)
+def _heap_pop(t, q, a, b, size):
+    """Remove the root (the caller has read it); return the new size."""
+    size -= 1
+    if size == 0:
+        return 0
+    time, seq, x, y = t[size], q[size], a[size], b[size]
+    k = 0
+    while True:
+        c = 2 * k + 1
+        if c >= size:
+            break
+        if c + 1 < size and (t[c + 1] < t[c] or (t[c + 1] == t[c] and q[c + 1] < q[c])):
+            c += 1
+        if time < t[c] or (time == t[c] and seq < q[c]):
+            break
+        t[k], q[k], a[k], b[k] = t[c], q[c], a[c], b[c]
+        k = c
+    t[k], q[k], a[k], b[k] = time, seq, x, y
+    return size
+
+
+@njit(cache=True)
+def _ready_push(heap, base, size, op):
+    """Push ``op`` onto the int min-heap ``heap[base : base+size]``; return the new size."""
+    k = size
+    while k > 0:
+        parent = (k - 1) >> 1
+        if heap[base + parent] <= op:
+            break
+        heap[base + k] = heap[base + parent]
+        k = parent
+    heap[base + k] = op
+    return size + 1
+
+
+@njit(cache=True)
+def _ready_pop(heap, base, size):
+    """Pop the smallest op of ``heap[base : base+size]``; return ``(op, new size)``."""
+    top = heap[base]
+    size -= 1
+    if size > 0:
+        last = heap[base + size]
+        k = 0
+        while True:
+            c = 2 * k + 1
+            if c >= size:
+                break
+            if c + 1 < size and heap[base + c + 1] < heap[base + c]:
+                c += 1
+            if last <= heap[base + c]:
+                break
+            heap[base + k] = heap[base + c]
+            k = c
+        heap[base + k] = last
+    return top, size
+
+
+@njit(cache=True)
+def _push_event(ev_t, ev_q, ev_op, ev_link, counters, time, op, link):
+    counters[0] = _heap_push(ev_t, ev_q, ev_op, ev_link, counters[0], time, counters[1], op, link)
+    counters[1] += 1
+
+
+@njit(cache=True)
+def _shares(op, freed, link_op, used, xfer_ptr, xfer_link):
+    """Would starting ``op``'s transfers put one beside another? ``freed``: a link
+    about to finish its transfer (-1: none); ``used``: links started earlier in
+    the same event (marked here)."""
+    for k in range(xfer_ptr[op], xfer_ptr[op + 1]):
+        lk = xfer_link[k]
+        if (link_op[lk] >= 0 and lk != freed) or used[lk]:
+            return True
+        used[lk] = True
+    return False
+
+
+@njit(cache=True)
+def _complete_shares(i, freed, indeg, server, busy, ready, ready_base, ready_size, succ_ptr,
+                     succ_idx, link_op, xfer_ptr, xfer_link, used, chosen):
+    """Would completing op ``i`` launch an op whose transfer shares a link?
+    Read-only: works out which op each server would take, as complete() does."""
+    used[:] = False
+    s = server[i]
+    n_chosen = 0
+    k = succ_ptr[i]
+    while k < succ_ptr[i + 1]:
+        j = succ_idx[k]
+        times = 1  # a repeated edge decrements the in-degree once per copy
+        while k + times < succ_ptr[i + 1] and succ_idx[k + times] == j:
+            times += 1
+        k += times
+        if indeg[j] != times:
+            continue
+        sj = server[j]
+        if busy[sj] and sj != s:
+            continue
+        taken = False
+        for c in range(n_chosen):
+            taken = taken or chosen[c] == sj
+        if taken:
+            continue
+        chosen[n_chosen] = sj
+        n_chosen += 1
+        op = j
+        if ready_size[sj] > 0 and ready[ready_base[sj]] < j:
+            op = ready[ready_base[sj]]
+        if _shares(op, freed, link_op, used, xfer_ptr, xfer_link):
+            return True
+    for c in range(n_chosen):
+        if chosen[c] == s:
+            return False
+    if ready_size[s] > 0:
+        return _shares(ready[ready_base[s]], freed, link_op, used, xfer_ptr, xfer_link)
+    return False
+
+
+@njit(cache=True)
+def _replay(n_servers, succ_ptr, succ_idx, server, compute, latency, total, serial,
+            xfer_ptr, xfer_link, xfer_bytes, rates,
+            indeg, ready, ready_base, ready_size, busy, running, pending, compute_end, start, end,
+            link_op, link_rem, link_tol, link_last, link_busy, ev_t, ev_q, ev_op, ev_link, counters):
+    """Replay the SimPy engine's events while every link carries at most one transfer.
+
+    Mirrors ``_simpy_run`` step for step: the same events (an op's completion;
+    a link's completion check) scheduled in the same order at times computed by
+    the same floating-point expressions, processed in (time, schedule order)
+    like SimPy's queue. Before each event it works out, read-only, whether the
+    event would start a transfer on a link that carries one; if so it returns
+    ``_CONTENDED`` with that event still pending (SimPy takes over from there),
+    else it runs to the end and returns ``_DONE``. Ops that never became ready
+    (a cycle) keep ``indeg > 0``.
+    """
+    n_links = rates.shape[0]
+    used = np.zeros(n_links, dtype=np.bool_)
+    chosen = np.empty(n_servers + 1, dtype=np.int64)
+    # servers to launch, in the order the SimPy engine calls launch(s): a launch
+    # schedules events but never completes an op, so deferring the calls to the
+    # end of complete() pops the same ops and schedules the same events in order
+    to_launch = np.empty(n_servers + 1, dtype=np.int64)
+    n_launch = 0
+    now = 0.0
+    if counters[2] == 0:  # the initial launches, server by server
+        used[:] = False
+        for s in range(n_servers):
+            if ready_size[s] > 0:
+                if _shares(ready[ready_base[s]], -1, link_op, used, xfer_ptr, xfer_link):
+                    return _CONTENDED
+                to_launch[n_launch] = s
+                n_launch += 1
+        counters[2] = 1
+
+    while True:
+        # ---- launch(s) for each queued server, in order
+        for li in range(n_launch):
+            s = to_launch[li]
+            i, ready_size[s] = _ready_pop(ready, ready_base[s], ready_size[s])
+            busy[s] = True
+            running[s] = i
+            start[i] = now
+            k0 = xfer_ptr[i]
+            k1 = xfer_ptr[i + 1]
+            if k0 == k1:
+                _push_event(ev_t, ev_q, ev_op, ev_link, counters, now + total[i], i, -1)
+                continue
+            compute_end[i] = now + compute[i]
+            pending[i] = k1 - k0
+            for k in range(k0, k1):
+                lk = xfer_link[k]
+                if link_op[lk] >= 0:
+                    raise RuntimeError("internal: replay started a transfer on a busy link")
+                b = xfer_bytes[k]
+                # _Link.start on an idle link: _advance moves nothing; then reschedule
+                link_last[lk] = now
+                link_op[lk] = i
+                link_rem[lk] = b
+                link_tol[lk] = max(1e-6, 1e-12 * b)
+                _push_event(ev_t, ev_q, ev_op, ev_link, counters,
+                            now + max(b, 0.0) * 1.0 / rates[lk], i, lk)
+        n_launch = 0
+
+        if counters[0] == 0:
+            return _DONE
+        now = ev_t[0]
+        i = ev_op[0]
+        lk = ev_link[0]
+
+        if lk >= 0:
+            # _Link._fire with one transfer in flight: worked out before it is applied
+            i = link_op[lk]
+            rate = rates[lk]
+            dt = now - link_last[lk]
+            rem = link_rem[lk]
+            if dt > 0.0:
+                rem -= rate * dt / 1.0
+            per_byte = 1.0 / rate
+            finished = rem <= link_tol[lk] or now + rem * per_byte <= now
+            delay = 0.0
+            completes = False
+            if finished and pending[i] == 1:
+                if serial[i]:
+                    delay = total[i]
+                else:
+                    delay = (compute_end[i] - now if compute_end[i] > now else 0.0) + latency[i]
+                completes = not delay > 0.0
+            if completes and _complete_shares(i, lk, indeg, server, busy, ready, ready_base,
+                                              ready_size, succ_ptr, succ_idx, link_op, xfer_ptr,
+                                              xfer_link, used, chosen):
+                return _CONTENDED
+            counters[0] = _heap_pop(ev_t, ev_q, ev_op, ev_link, counters[0])
+            if dt > 0.0:
+                link_busy[lk] += dt
+            link_rem[lk] = rem
+            link_last[lk] = now
+            if not finished:
+                _push_event(ev_t, ev_q, ev_op, ev_link, counters,
+                            now + max(rem, 0.0) * 1.0 / rate, i, lk)
+                continue
+            link_op[lk] = -1
+            # on_part
+            pending[i] -= 1
+            if pending[i] != 0:
+                continue
+            if not completes:
+                _push_event(ev_t, ev_q, ev_op, ev_link, counters, now + delay, i, -1)
+                continue
+        else:
+            if _complete_shares(i, -1, indeg, server, busy, ready, ready_base, ready_size,
+                                succ_ptr, succ_idx, link_op, xfer_ptr, xfer_link, used, chosen):
+                return _CONTENDED
+            counters[0] = _heap_pop(ev_t, ev_q, ev_op, ev_link, counters[0])
+        # complete(i): successors in increasing order, each launched at once if
+        # its server is idle, then this op's server takes its next ready op
+        end[i] = now
+        s = server[i]
+        busy[s] = False
+        for k in range(succ_ptr[i], succ_ptr[i + 1]):
+            j = succ_idx[k]
+            indeg[j] -= 1
+            if indeg[j] == 0:
+                sj = server[j]
+                ready_size[sj] = _ready_push(ready, ready_base[sj], ready_size[sj], j)
+                if not busy[sj]:
+                    to_launch[n_launch] = sj
+                    n_launch += 1
+                    busy[sj] = True  # launched below, in this order
+        if ready_size[s] > 0 and not busy[s]:
+            to_launch[n_launch] = s
+            n_launch += 1

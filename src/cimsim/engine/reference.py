@@ -1,0 +1,125 @@
+"""The naive SimPy design of :func:`cimsim.engine.des.simulate_dag`: one process per op.
+
+Written the obvious way, for the tests to hold the optimised engine to and for
+``benchmarks/des_ops_per_second.py`` to measure it against:
+
+- every op is a SimPy process: wait for all predecessors (``AllOf``), request
+  its server (a ``PriorityResource`` with the op index as priority, so a freed
+  server takes the lowest-index op waiting), start its transfers as processes
+  and its compute as a timeout, wait for them (all at once, or transfers then
+  compute for a serial op), wait its latency, signal done, release the server;
+- every transfer is a process on a link that shares its rate equally among the
+  transfers in flight: each transfer waits for its own finish time or for the
+  link's "changed" event, whichever comes first, and re-plans.
+
+Same rules as the engine (see its module docstring); no shortcuts. Slow: a few
+SimPy events per op and per transfer.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import simpy
+
+from .des import EventRecord
+
+
+class _SharedLink:
+    """Processor sharing: ``k`` transfers in flight each move at ``rate / k``."""
+
+    def __init__(self, env: simpy.Environment, rate: float):
+        self.env = env
+        self.rate = rate
+        self.remaining: dict[int, float] = {}  # transfer id -> bytes left
+        self.changed = env.event()
+        self.last = 0.0
+        self.busy = 0.0
+        self._ids = 0
+
+    def _settle(self) -> None:
+        """Move every transfer in flight forward to now at the current share."""
+        dt = self.env.now - self.last
+        if dt > 0.0 and self.remaining:
+            share = self.rate / len(self.remaining)
+            for key in self.remaining:
+                self.remaining[key] -= share * dt
+            self.busy += dt
+        self.last = self.env.now
+
+    def _announce(self) -> None:
+        """The set of transfers changed: wake every transfer to re-plan."""
+        changed, self.changed = self.changed, self.env.event()
+        changed.succeed()
+
+    def transfer(self, nbytes: float):
+        """Process: move ``nbytes`` over the link."""
+        env = self.env
+        key, self._ids = self._ids, self._ids + 1
+        tolerance = max(1e-6, 1e-12 * nbytes)
+        self._settle()
+        self.remaining[key] = nbytes
+        self._announce()
+        while True:
+            share = self.rate / len(self.remaining)
+            left = max(self.remaining[key], 0.0)
+            yield env.timeout(left / share) | self.changed
+            self._settle()
+            left = self.remaining[key]
+            # finished, or so close that the clock cannot show the time left
+            if left <= tolerance or env.now + left / share <= env.now:
+                del self.remaining[key]
+                self._announce()
+                return
+
+
+def simulate_dag_reference(
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    server: np.ndarray,
+    compute_s: np.ndarray,
+    latency_s: np.ndarray,
+    link_bytes: np.ndarray,
+    link_rates: np.ndarray,
+    serial: np.ndarray | None = None,
+) -> EventRecord:
+    """Same contract as :func:`cimsim.engine.des.simulate_dag`, one SimPy process per op."""
+    n = int(server.shape[0])
+    start = np.full(n, np.nan)
+    end = np.full(n, np.nan)
+    env = simpy.Environment()
+    links = [_SharedLink(env, float(r)) for r in link_rates]
+    if n == 0:
+        return EventRecord(start, end, np.zeros(len(links)))
+    servers = [simpy.PriorityResource(env, capacity=1) for _ in range(int(np.max(server)) + 1)]
+    done = [env.event() for _ in range(n)]
+    serial = np.zeros(n, dtype=bool) if serial is None else serial
+
+    def op(i: int):
+        preds = indices[indptr[i]:indptr[i + 1]]
+        if len(preds):
+            yield env.all_of([done[p] for p in preds])
+        res = servers[int(server[i])]
+        req = res.request(priority=i)
+        yield req
+        start[i] = env.now
+        transfers = [env.process(links[c].transfer(float(b)))
+                     for c, b in enumerate(link_bytes[i]) if b > 0]
+        if serial[i]:
+            yield env.all_of(transfers)
+            yield env.timeout(float(compute_s[i]))
+        else:
+            yield env.all_of(transfers + [env.timeout(float(compute_s[i]))])
+        yield env.timeout(float(latency_s[i]))
+        end[i] = env.now
+        done[i].succeed()
+        # hold the server until the successors have seen this op finish, so a
+        # successor that is now ready competes for the server it frees
+        yield done[i]
+        res.release(req)
+
+    for i in range(n):
+        env.process(op(i))
+    env.run()
+    if np.isnan(end).any():
+        raise RuntimeError("simulation ended with ops never ready: the dependency graph has a cycle")
+    return EventRecord(start, end, np.array([lk.busy for lk in links]))
