@@ -54,7 +54,8 @@ def run(config: str, workload: str, engine: str, sets: tuple[str, ...], as_json:
 
     arch = load_architecture(bundled.resolve_config(config), overrides(sets))
     wl = load_workload(bundled.resolve_workload(workload))
-    result = simulate(arch, wl, engine=engine)
+    # the per-op table costs memory and time: build it only when something shows it
+    result = simulate(arch, wl, engine=engine, keep_ops=placement or trace_file is not None)
     if trace_file is not None:
         from ..report.trace_events import write_trace
 

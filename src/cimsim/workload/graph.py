@@ -60,11 +60,20 @@ def path_lengths(indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray) -
 
 
 def _walk(dist: np.ndarray, pred: np.ndarray) -> np.ndarray:
-    end = int(np.argmax(dist))
-    path = [end]
-    while pred[path[-1]] >= 0:
-        path.append(int(pred[path[-1]]))
-    return np.asarray(path[::-1], dtype=np.int64)
+    """The path ending at the op with the largest ``dist``, first to last (compiled walk)."""
+    return _walk_kernel(dist, pred)
+
+
+@njit(cache=True)
+def _walk_kernel(dist, pred):
+    i = np.argmax(dist)
+    rev = np.empty(dist.shape[0], np.int64)
+    length = 0
+    while i >= 0:
+        rev[length] = i
+        length += 1
+        i = pred[i]
+    return rev[:length][::-1].copy()
 
 
 def longest_path_reference(indptr, indices, weights):
@@ -82,4 +91,8 @@ def longest_path_reference(indptr, indices, weights):
             pred[i] = p
         else:
             dist[i] = weights[i]
-    return float(dist.max()), _walk(dist, pred)
+    end = int(np.argmax(dist))
+    path = [end]
+    while pred[path[-1]] >= 0:
+        path.append(int(pred[path[-1]]))
+    return float(dist.max()), np.asarray(path[::-1], dtype=np.int64)
