@@ -140,6 +140,13 @@ def test_report_energy_bars_stack_to_each_runs_energy(archs, gru):
         tops = np.maximum(tops, [p.get_y() + p.get_height() for p in c.patches])
     np.testing.assert_allclose(tops, [r.energy_j for _, _, r in rep.results], rtol=1e-9)
     assert ax.get_ylabel() == "energy [J]"
+    ax = rep.figures["energy-shares"][1].axes[0]
+    for c in ax.containers:
+        part = c.get_label()
+        np.testing.assert_allclose([p.get_height() for p in c.patches],
+                                   [r.energy_breakdown_j.get(part, 0.0) / r.energy_j for _, _, r in rep.results],
+                                   rtol=1e-12)
+    assert "[fraction]" in ax.get_ylabel() and ax.get_legend()
 
 
 # ------------------------------------------------------------------ critical path vs length
@@ -185,9 +192,9 @@ def test_cli_report_writes_page_csv_and_timelines(page):
         for a in ("cpu-ddr5", "sram-cim"):
             assert (d / f"timeline-{wl}-{a}.json").is_file()
             assert f'href="timeline-{wl}-{a}.json"' in html
-    # energy, utilization x 2 workloads, roofline and critical path x 4 runs, cp vs length (gru)
+    # energy and energy shares, utilization x 2 workloads, roofline and critical path x 4 runs, cp vs length (gru)
     ids = re.findall(r'<figure class="cimsim-figure" id="([^"]+)"', html)
-    assert len(ids) == 1 + 2 + 4 + 4 + 1 and "critical-path-vs-length" in ids
+    assert len(ids) == 2 + 2 + 4 + 4 + 1 and "critical-path-vs-length" in ids
     assert html.count("data:image/png;base64,") == len(ids)
 
 

@@ -228,3 +228,25 @@ def critical_path_vs_length(table: pd.DataFrame, window: int = 4) -> Figure:
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize="x-small", ncols=2)
     return fig
+
+
+def energy_shares(results: Sequence) -> Figure:
+    """Each run's energy by part as a share of its total (stacked to 1): runs whose totals
+    differ by orders of magnitude stay readable side by side."""
+    parts = list(dict.fromkeys(p for r in results for p, v in r.energy_breakdown_j.items() if v > 0))
+    fig = _figure(max(6.4, 1.1 * len(results) + 2.5), 4.6)
+    ax = fig.add_subplot()
+    x = np.arange(len(results))
+    bottom = np.zeros(len(results))
+    for i, part in enumerate(parts):
+        h = np.array([r.energy_breakdown_j.get(part, 0.0) / r.energy_j if r.energy_j > 0 else 0.0
+                      for r in results])
+        ax.bar(x, h, bottom=bottom, color=f"C{i % 10}", label=part)
+        bottom += h
+    ax.set_xticks(x, [f"{r.architecture}\n{r.workload}\n{r.energy_j:.3g} J" for r in results],
+                  fontsize="x-small")
+    ax.set_ylim(0, 1.0)
+    ax.set_ylabel("share of the run's energy [fraction]")
+    ax.set_title("energy by part, as a share of each run's total")
+    ax.legend(fontsize="x-small", ncols=2, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    return fig

@@ -56,6 +56,7 @@ def build_report(archs: Sequence, workloads: Sequence, engine: str = "des",
         critical_path_gantt,
         critical_path_table,
         critical_path_vs_length,
+        energy_shares,
         is_sequence_workload,
         utilization_bars,
     )
@@ -69,6 +70,7 @@ def build_report(archs: Sequence, workloads: Sequence, engine: str = "des",
                              columns=list(C.union_columns(rep.archs)))
     figs = rep.figures
     figs["energy-breakdown"] = ("Energy breakdown", energy_breakdown(rep.table))
+    figs["energy-shares"] = ("Energy breakdown, shares", energy_shares([r for _, _, r in rep.results]))
     for wl in rep.workloads:
         runs = [r for _, w, r in rep.results if w is wl]
         figs[f"utilization-{_slug(wl.name)}"] = (f"Utilization: {wl.name}", utilization_bars(runs))
@@ -97,8 +99,8 @@ def _table_rows(rep: Report) -> tuple[list[str], list[list[str]]]:
         top = sorted(r.utilization.items(), key=lambda kv: -kv[1])[:3]
         rows.append([
             r.workload, r.architecture, si(r.latency_s, "s"), si(r.energy_j, "J"),
-            f"{r.bound} ({r.bound_part})", si(r.critical_path_s, "s"), f"{r.critical_path_ops} ops",
-            f"{r.parallelism:.3g} (x)", si(r.throughput_macs_per_s, "MAC/s"),
+            r.bound if r.bound_part == r.bound else f"{r.bound} ({r.bound_part})", si(r.critical_path_s, "s"), f"{r.critical_path_ops} ops",
+            f"{r.parallelism:.3g}x", si(r.throughput_macs_per_s, "MAC/s"),
             si(r.ops_per_j, "OPS/J"), si(r.area_m2 * 1e6, "mm²") if r.area_m2 > 0 else "not declared",
             f"{si(r.traffic_bytes[back], 'B')} ({back})",
             ", ".join(f"{k} {pct(v)}" for k, v in top),
@@ -139,9 +141,6 @@ def render_html(rep: Report, links: Sequence[tuple[str, str]] = ()) -> str:
         out.append("<tr>" + "".join(f'<td{" class=l" if i in left else ""}>{esc(v)}</td>'
                                     for i, v in enumerate(row)) + "</tr>")
     out.append("</tbody></table>")
-    notes = sorted({n for _, _, r in rep.results for n in r.notes})
-    if notes:
-        out.append("<h3>Notes</h3><ul>" + "".join(f"<li>{esc(n)}</li>" for n in notes) + "</ul>")
     if links:
         out.append("<h3>Files</h3><ul>" + "".join(
             f'<li><a href="{esc(href)}">{esc(text)}</a></li>' for text, href in links) + "</ul>")
@@ -149,6 +148,10 @@ def render_html(rep: Report, links: Sequence[tuple[str, str]] = ()) -> str:
     for fid, (title, fig) in rep.figures.items():
         out.append(f'<figure class="cimsim-figure" id="{esc(fid)}"><figcaption>{esc(title)}</figcaption>'
                    f'<img alt="{esc(title)}" src="data:image/png;base64,{_png(fig)}"></figure>')
+    notes = [(f"{r.workload} on {r.architecture}", n) for _, _, r in rep.results for n in r.notes]
+    if notes:
+        out.append("<details><summary>Placement notes</summary><ul>" + "".join(
+            f"<li><b>{esc(run)}</b>: {esc(n)}</li>" for run, n in notes) + "</ul></details>")
     out.append("</body></html>")
     return "\n".join(out)
 
