@@ -100,7 +100,7 @@ def test_run_trace_writes_trace_events(tmp_path):
     assert res.exit_code == 0, res.output
     d = json.loads(out.read_text())
     events = d["traceEvents"]
-    ops = [e for e in events if e["ph"] == "X"]
+    ops = [e for e in events if e["ph"] == "X" and e["pid"] == 1]  # op slices (pid 2: transfers)
     meta = [e for e in events if e["ph"] == "M"]
     assert len(ops) == json.loads(res.output)["ops"]
     for e in ops:

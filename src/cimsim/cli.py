@@ -13,6 +13,7 @@ import click
 from .commands import OneLineErrors
 from .commands.fields import fields
 from .commands.plot import plot
+from .commands.report import report
 from .commands.simulate import compare, run
 from .commands.sweep import sweep
 from .commands.trace import trace
@@ -45,7 +46,7 @@ def main() -> None:
 
 #: every subcommand, in the order `cimsim --help` lists them; each module imports its
 #: heavy or optional dependencies (torch, dask) only when it runs
-COMMANDS = (run, compare, fields, workload, trace, sweep, plot, validate)
+COMMANDS = (run, compare, fields, workload, trace, sweep, plot, report, validate)
 for _command in COMMANDS:
     main.add_command(_command)
 

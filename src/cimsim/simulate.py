@@ -18,7 +18,7 @@ from .engine.des import simulate_dag
 from .errors import CimsimError
 from .mapping.placement import Placement, place
 from .report import columns as C
-from .report.result import Result, attribute_path, bound_of, realized_critical_path
+from .report.result import Result, attribute_ops, attribute_path, bound_of, realized_critical_path
 from .workload.graph import longest_path, path_lengths
 from .workload.ir import Workload
 
@@ -179,6 +179,8 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
     )
     if keep_ops:
         result.op_table = _op_table(run)
+        result.path_table = attribute_ops(run.path, run.start, run.end, costs.latency_s,
+                                          costs.compute_s, run.resource_s, costs.resources, pl.serial)
     return result
 
 

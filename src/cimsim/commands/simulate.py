@@ -59,7 +59,7 @@ def run(config: str, workload: str, engine: str, sets: tuple[str, ...], as_json:
     if trace_file is not None:
         from ..report.trace_events import write_trace
 
-        write_trace(result, trace_file)
+        write_trace(result, trace_file, arch=arch, workload=wl)
     if as_json:
         click.echo(json.dumps(result.to_json(), indent=2))
         return
@@ -131,6 +131,18 @@ def print_placement(r) -> None:
     console().print(t)
 
 
+def load_many(configs: tuple[str, ...], workloads: tuple[str, ...], sets: tuple[str, ...]):
+    """The architectures (with ``--set`` overrides) and workloads named on a command line;
+    every bundled one when none is named."""
+    from ..config import load_architecture
+    from ..workload import load_workload
+
+    config_paths = [bundled.resolve_config(c) for c in configs] or bundled.config_paths()
+    workload_paths = [bundled.resolve_workload(w) for w in workloads] or bundled.workload_paths()
+    ov = overrides(sets)
+    return [load_architecture(p, ov) for p in config_paths], [load_workload(p) for p in workload_paths]
+
+
 @click.command("compare", cls=OneLineErrors)
 @click.argument("configs", nargs=-1)
 @click.option("-w", "--workload", "workloads", multiple=True,
@@ -148,15 +160,9 @@ def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
     import pandas as pd
     from rich.table import Table
 
-    from ..config import load_architecture
     from ..simulate import simulate
-    from ..workload import load_workload
 
-    config_paths = [bundled.resolve_config(c) for c in configs] or bundled.config_paths()
-    workload_paths = [bundled.resolve_workload(w) for w in workloads] or bundled.workload_paths()
-    ov = overrides(sets)
-    archs = [load_architecture(p, ov) for p in config_paths]
-    wls = [load_workload(p) for p in workload_paths]
+    archs, wls = load_many(configs, workloads, sets)
     rows, results = [], []
     for wl in wls:
         for arch in archs:

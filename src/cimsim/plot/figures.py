@@ -202,6 +202,12 @@ def utilization_vs_bandwidth(df: pd.DataFrame) -> Figure:
     return utilization_vs_param(df, None)
 
 
+def workload_dtype(workload) -> str:
+    """The most common dtype of the workload's matmul outputs (fp32 when it has none)."""
+    dtypes = [workload.tensors[op.outputs[0]].dtype for op in workload.ops if op.kind == "matmul"]
+    return max(set(dtypes), key=dtypes.count) if dtypes else "fp32"
+
+
 def roofline(architectures: Iterable, workload, engine: str = "analytic") -> Figure:
     """Each op of ``workload`` placed by arithmetic intensity against its architecture's roofs.
 
@@ -214,8 +220,7 @@ def roofline(architectures: Iterable, workload, engine: str = "analytic") -> Fig
     """
     from ..simulate import op_table
 
-    dtypes = [workload.tensors[op.outputs[0]].dtype for op in workload.ops if op.kind == "matmul"]
-    dtype = max(set(dtypes), key=dtypes.count) if dtypes else "fp32"
+    dtype = workload_dtype(workload)
     fig = _figure(7.2, 5.0)
     ax = fig.add_subplot()
     ax.set_xscale("log")

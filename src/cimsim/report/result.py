@@ -44,6 +44,9 @@ class Result:
     area_breakdown_m2: dict[str, float] = field(default_factory=dict)  # part -> m^2
     notes: list[str] = field(default_factory=list)
     op_table: object = None  # pandas.DataFrame of per-op placement, costs and times
+    #: pandas.DataFrame of the realised critical path's ops and the split of each op's time
+    #: (see :func:`attribute_ops`); set with ``op_table``
+    path_table: object = None
 
     @property
     def energy_j(self) -> float:
@@ -129,6 +132,42 @@ def attribute_path(path: np.ndarray, start: np.ndarray, end: np.ndarray, latency
     out.update({p: 0.0 for p in C.PATH_FIXED})
     if len(path) == 0:
         return out
+    over, comp_part, which, to_res = _split_path(path, start, end, latency_s, compute_s, resource_s,
+                                                 serial)
+    out["overhead"] = float(over.sum())
+    out["compute"] = float(comp_part.sum())
+    if resource_s.shape[1]:
+        sums = np.bincount(which, weights=to_res, minlength=len(resources))
+        for j, r in enumerate(resources):
+            out[r] = float(sums[j])
+    return out
+
+
+def attribute_ops(path: np.ndarray, start: np.ndarray, end: np.ndarray, latency_s: np.ndarray,
+                  compute_s: np.ndarray, resource_s: np.ndarray, resources: tuple[str, ...],
+                  serial: np.ndarray | None = None):
+    """The split of :func:`attribute_path`, op by op: a DataFrame with one row per op of
+    ``path`` (in path order): ``op_index``, ``start_s``, ``end_s`` and one ``<part>_s`` column
+    per part (each resource, ``compute``, ``overhead``); each row sums to the op's
+    ``end_s - start_s`` and each part's column sums to ``attribute_path``'s value for it."""
+    import pandas as pd
+
+    p = np.asarray(path, dtype=np.int64)
+    parts = np.zeros((len(p), len(resources)))
+    over = comp_part = np.zeros(len(p))
+    if len(p):
+        over, comp_part, which, to_res = _split_path(p, start, end, latency_s, compute_s, resource_s,
+                                                     serial)
+        if resource_s.shape[1]:
+            parts[np.arange(len(p)), which] = to_res
+    cols = {"op_index": p, "start_s": start[p], "end_s": end[p]}
+    cols.update({f"{r}_s": parts[:, j] for j, r in enumerate(resources)})
+    cols.update({"compute_s": comp_part, "overhead_s": over})
+    return pd.DataFrame(cols)
+
+
+def _split_path(path, start, end, latency_s, compute_s, resource_s, serial):
+    """Per path op: (overhead, compute part, index of its slowest resource, that resource's part)."""
     p = np.asarray(path, dtype=np.int64)
     d = end[p] - start[p]
     over = np.minimum(latency_s[p], d)
@@ -146,13 +185,7 @@ def attribute_path(path: np.ndarray, start: np.ndarray, end: np.ndarray, latency
     with np.errstate(divide="ignore", invalid="ignore"):
         share = np.where(ser, np.where(total > 0, xfer / total, 0.0), (xfer > comp).astype(float))
     to_res = rest * share
-    out["overhead"] = float(over.sum())
-    out["compute"] = float((rest - to_res).sum())
-    if resource_s.shape[1]:
-        sums = np.bincount(which, weights=to_res, minlength=len(resources))
-        for j, r in enumerate(resources):
-            out[r] = float(sums[j])
-    return out
+    return over, rest - to_res, which, to_res
 
 
 def bound_of(path_time: dict[str, float], memory_levels, latency_s: float,

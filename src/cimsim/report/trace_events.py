@@ -1,31 +1,194 @@
-"""Op timeline in the Chrome trace-event format (open in Perfetto or chrome://tracing)."""
+"""A run's timeline in the Chrome trace event format (open in https://ui.perfetto.dev or
+chrome://tracing): one track per resource.
+
+- **Units** (process 1): one track per engine server of each component: the
+  processor, the PIM units, each CIM weight matrix's arrays, the systolic
+  array. Each op is a complete event (``"ph": "X"``) from its start to its end
+  with args unit, kind, MACs, vector ops, bytes over each memory level and
+  link, compute and latency times, energy.
+- **Memory levels and links** (process 2): one track per level and link, with
+  a slice per op that moves bytes over it, spanning the op's *active interval*
+  ``[start, end - latency]`` (its work; the fixed latency is not a transfer),
+  args the bytes. The engine shares a resource's bandwidth between the
+  transfers in flight but does not record when each transfer ends, so a slice
+  is where the op's transfer could be, not its exact extent. Overlapping
+  slices go to extra lanes of the same resource (``dram #2``, ...), since a
+  track's slices must nest.
+- **Counters** (``"ph": "C"``): per level and link, the average bandwidth in use
+  [B/s]: the sum over active ops of ``bytes / active interval``; the power
+  [W]: the sum over running ops of ``energy / (end - start)``, plus the
+  architecture's static power when it is given. Each counter integrates over
+  time to the run's bytes (resp. energy).
+
+Times are µs (the format's unit), ``displayTimeUnit`` ns.
+"""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
+import numpy as np
 
-def trace_events(result) -> dict:
-    """Complete events ("ph": "X"), one per op, one track per engine server; times in µs."""
-    df = result.op_table
-    events = []
+from . import columns as C
+
+UNITS_PID = 1
+RESOURCES_PID = 2
+US = 1e6  # seconds -> µs
+
+
+def _lanes(start: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """Greedy interval partitioning: the lane of each interval, so that intervals sharing a
+    lane do not overlap (touching ends are fine)."""
+    lane = np.zeros(len(start), dtype=np.int64)
+    ends: list[float] = []
+    for i in np.lexsort((end, start)):
+        for k, e in enumerate(ends):
+            if e <= start[i]:
+                lane[i], ends[k] = k, end[i]
+                break
+        else:
+            lane[i] = len(ends)
+            ends.append(end[i])
+    return lane
+
+
+def step_counter(start: np.ndarray, end: np.ndarray, rate: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The sum of ``rate[i]`` over the intervals ``[start[i], end[i])`` that hold at each change
+    point: ``(times, levels)``, the level holding from ``times[k]`` to ``times[k + 1]`` (the
+    last level is 0). Rounding residue below 1e-12 of the largest level is set to 0."""
+    keep = end > start
+    s, e, v = start[keep], end[keep], rate[keep]
+    if not len(s):
+        return np.zeros(0), np.zeros(0)
+    t = np.concatenate([s, e])
+    d = np.concatenate([v, -v])
+    order = np.argsort(t, kind="stable")
+    t, d = t[order], d[order]
+    level = np.cumsum(d)
+    last = np.r_[t[1:] != t[:-1], True]  # the level after every change at that time
+    t, level = t[last], level[last]
+    level[np.abs(level) < 1e-12 * max(np.abs(level).max(), 1e-300)] = 0.0
+    return t, level
+
+
+def _server_names(df, workload) -> dict[int, str]:
+    """A track name per engine server: the unit, and the weight matrix when a unit has a
+    server per matrix (CIM arrays) and the workload is given."""
     names = {}
-    for row in df.itertuples(index=False):
-        tid = int(row.server)
-        names.setdefault(tid, f"{row.unit} server {tid}")
-        events.append({
-            "name": row.op, "cat": row.kind, "ph": "X", "pid": 0, "tid": tid,
-            "ts": row.start_s * 1e6, "dur": (row.end_s - row.start_s) * 1e6,
-            "args": {"unit": row.unit, "macs": row.macs, "energy_j": row.energy_j,
-                     **{c: getattr(row, c) for c in df.columns if c.endswith("_bytes")}},
-        })
-    for tid, name in names.items():
-        events.append({"name": "thread_name", "ph": "M", "pid": 0, "tid": tid, "args": {"name": name}})
-    events.append({"name": "process_name", "ph": "M", "pid": 0,
-                   "args": {"name": f"{result.workload} on {result.architecture}"}})
-    return {"traceEvents": events, "displayTimeUnit": "ns"}
+    for unit, g in df.groupby("unit", sort=False):
+        servers = sorted(set(int(s) for s in g["server"]))
+        for k, s in enumerate(servers):
+            name = str(unit) if len(servers) == 1 else f"{unit} server {k}"
+            if workload is not None and len(servers) > 1:
+                weights = {workload.ops[i].weight for i in g.index[g["server"] == s]}
+                if len(weights) == 1 and None not in weights:
+                    name = f"{unit}: {weights.pop()} arrays"
+            names[s] = name
+    return names
 
 
-def write_trace(result, path: str | Path) -> None:
-    Path(path).write_text(json.dumps(trace_events(result)))
+def trace_events(result, arch=None, workload=None) -> dict:
+    """The trace of ``result`` (which must carry its op table). ``arch`` adds its static power
+    to the power counter and labels levels and links; ``workload`` names CIM matrices' tracks."""
+    df = result.op_table.reset_index(drop=True)
+    start = df["start_s"].to_numpy(float)
+    end = df["end_s"].to_numpy(float)
+    lat = df["latency_s"].to_numpy(float)
+    resources = list(result.traffic_bytes)
+    events: list[dict] = []
+
+    def meta(pid, tid, what, value):
+        ev = {"name": what, "ph": "M", "pid": pid, "args": {"name" if "name" in what else "sort_index": value}}
+        if tid is not None:
+            ev["tid"] = tid
+        events.append(ev)
+
+    meta(UNITS_PID, None, "process_name", f"units: {result.workload} on {result.architecture}")
+    meta(RESOURCES_PID, None, "process_name", "memory levels and links")
+    meta(UNITS_PID, None, "process_sort_index", 0)
+    meta(RESOURCES_PID, None, "process_sort_index", 1)
+
+    # --- units: one track per server (extra lanes where ops on one server overlap)
+    names = _server_names(df, workload)
+    server = df["server"].to_numpy(np.int64)
+    tid_of: dict[tuple[int, int], int] = {}
+    lanes = np.zeros(len(df), dtype=np.int64)
+    for s in np.unique(server):
+        mine = np.flatnonzero(server == s)
+        lanes[mine] = _lanes(start[mine], end[mine])
+    for s, ln in sorted(set(zip(server.tolist(), lanes.tolist()))):
+        tid = len(tid_of) + 1
+        tid_of[(s, ln)] = tid
+        meta(UNITS_PID, tid, "thread_name", names[s] + (f" #{ln + 1}" if ln else ""))
+        meta(UNITS_PID, tid, "thread_sort_index", tid)
+    byte_cols = [C.bytes_column(r) for r in resources]
+    for i, row in enumerate(df.itertuples(index=False)):
+        args = {"unit": str(row.unit), "kind": str(row.kind), "macs": int(row.macs),
+                "vector_ops": float(row.vector_ops), "energy_j": float(row.energy_j),
+                "compute_s": float(row.compute_s), "latency_s": float(row.latency_s)}
+        args.update({c: float(df.at[i, c]) for c in byte_cols})
+        events.append({"name": str(row.op), "cat": str(row.kind), "ph": "X", "pid": UNITS_PID,
+                       "tid": tid_of[(int(server[i]), int(lanes[i]))], "ts": start[i] * US,
+                       "dur": (end[i] - start[i]) * US, "args": args})
+
+    # --- memory levels and links: a slice per op that moves bytes, counters of bandwidth in use
+    active_end = np.maximum(end - lat, start)
+    tid = 0
+    kinds = {}
+    if arch is not None:
+        kinds = {**{r: "memory level" for r in arch.memory}, **{r: "link" for r in arch.links}}
+    for r, col in zip(resources, byte_cols):
+        b = df[col].to_numpy(float)
+        moving = np.flatnonzero(b > 0)
+        lane = _lanes(start[moving], active_end[moving])
+        first = tid + 1
+        for ln in range(int(lane.max()) + 1 if len(lane) else 1):
+            tid += 1
+            label = r + (f" ({kinds[r]})" if r in kinds else "")
+            meta(RESOURCES_PID, tid, "thread_name", label + (f" #{ln + 1}" if ln else ""))
+            meta(RESOURCES_PID, tid, "thread_sort_index", tid)
+        for k, i in enumerate(moving):
+            events.append({"name": f"{df.at[i, 'op']}", "cat": r, "ph": "X", "pid": RESOURCES_PID,
+                           "tid": first + int(lane[k]), "ts": start[i] * US,
+                           "dur": (active_end[i] - start[i]) * US,
+                           "args": {"bytes": float(b[i]), "op": str(df.at[i, "op"])}})
+        span = active_end[moving] - start[moving]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rate = np.where(span > 0, b[moving] / span, 0.0)
+        _counter(events, RESOURCES_PID, f"{r} bandwidth in use [B/s]", "B_per_s",
+                 *step_counter(start[moving], active_end[moving], rate))
+
+    # --- power
+    energy = df["energy_j"].to_numpy(float)
+    dur = end - start
+    with np.errstate(divide="ignore", invalid="ignore"):
+        power = np.where(dur > 0, energy / dur, 0.0)
+    static = float(arch.static_power_w) if arch is not None else 0.0
+    t, level = step_counter(start, end, power)
+    t = np.r_[0.0, t] if (len(t) == 0 or t[0] > 0) else t
+    level = np.r_[0.0, level] if len(level) < len(t) else level
+    if len(t) and t[-1] < result.latency_s:
+        t, level = np.r_[t, result.latency_s], np.r_[level, 0.0]
+    total = level + static
+    if len(total):
+        total[-1] = 0.0  # the run is over
+    _counter(events, UNITS_PID, "power [W]" + (" (ops + static)" if arch is not None else " (ops)"),
+             "W", t, total)
+    return {"traceEvents": events, "displayTimeUnit": "ns",
+            "otherData": {"workload": result.workload, "architecture": result.architecture,
+                          "engine": result.engine, "latency_s": result.latency_s,
+                          "energy_j": result.energy_j, "static_power_w": static,
+                          "note": "resource slices span each op's active interval "
+                                  "[start, end - latency]: the engine shares bandwidth but does "
+                                  "not record when each transfer ends"}}
+
+
+def _counter(events: list, pid: int, name: str, key: str, times, levels) -> None:
+    for t, v in zip(times, levels):
+        events.append({"name": name, "ph": "C", "pid": pid, "ts": float(t) * US,
+                       "args": {key: float(v)}})
+
+
+def write_trace(result, path: str | Path, arch=None, workload=None) -> None:
+    Path(path).write_text(json.dumps(trace_events(result, arch, workload)))

@@ -1,0 +1,32 @@
+"""``cimsim report CONFIG... -w WORKLOAD... -o DIR``: one self-contained HTML page of the runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from . import OneLineErrors
+from .simulate import engine_option, load_many, set_option
+
+
+@click.command("report", cls=OneLineErrors)
+@click.argument("configs", nargs=-1)
+@click.option("-w", "--workload", "workloads", multiple=True,
+              help="Workload file or bundled name (repeatable; default: all bundled).")
+@click.option("-o", "--output-dir", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Directory for report.html, results.csv and the timelines.")
+@engine_option
+@set_option
+def report(configs: tuple[str, ...], workloads: tuple[str, ...], output_dir: Path, engine: str,
+           sets: tuple[str, ...]) -> None:
+    """Simulate every workload on every config and write an HTML report: comparison table,
+    energy breakdown, utilization, rooflines, critical paths, timelines.
+
+    CONFIGS are YAML files or bundled names (default: all bundled configs).
+    """
+    from ..report.html import write_report
+
+    archs, wls = load_many(configs, workloads, sets)
+    page, rep = write_report(archs, wls, output_dir, engine=engine)
+    click.echo(f"wrote {page} ({len(rep.results)} runs, {len(rep.figures)} figures)")

@@ -1,0 +1,252 @@
+"""Figures of single runs (a :class:`~cimsim.report.result.Result` with its op table), for
+``cimsim report``: an architecture's own roofline, the critical path as a Gantt strip,
+utilization of every resource, and critical path against sequence length.
+
+Every figure has labelled axes with units, a title and a legend; the plotted
+values are the results' values (the tests read them back from the artists).
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from ..report import columns as C
+from .figures import _figure, workload_dtype
+
+
+def effective_bandwidth(arch, resource: str) -> float:
+    """Effective bandwidth (B/s) of a memory level or link of ``arch``."""
+    return (arch.memory[resource] if resource in arch.memory else arch.links[resource]).effective_bandwidth
+
+
+def feeding_resource(arch, ops: pd.DataFrame) -> str | None:
+    """The memory level or link whose transfers take ``ops`` the longest in total
+    (bytes / effective bandwidth): the bandwidth that feeds them. None without traffic."""
+    best, best_t = None, 0.0
+    for r in arch.hardware.resources:
+        col = C.bytes_column(r)
+        t = float(ops[col].sum()) / effective_bandwidth(arch, r) if col in ops.columns else 0.0
+        if t > best_t:
+            best, best_t = r, t
+    return best
+
+
+def roofline_panels(arch, result, workload) -> list[tuple[str, float, str | None, pd.DataFrame]]:
+    """``(component, peak MAC/s, feeding resource, its MAC ops)`` for each component of
+    ``arch`` that has a peak for the workload's dtype and ran MAC ops in ``result``."""
+    dtype = workload_dtype(workload)
+    ops = result.op_table
+    ops = ops[(ops["macs"] > 0) & (ops["duration_s"] > 0)]
+    out = []
+    for comp in arch.instances:
+        peak = comp.peak_macs_per_s(dtype)
+        mine = ops[ops["unit"] == comp.name]
+        if peak is None or not len(mine):
+            continue
+        out.append((comp.name, float(peak), feeding_resource(arch, mine), mine))
+    return out
+
+
+def op_intensity(ops: pd.DataFrame, resource: str | None, right_edge: float) -> np.ndarray:
+    """2 x MACs / bytes over ``resource`` [FLOP/B]; ops that move no bytes over it sit at ``right_edge``."""
+    if resource is None:
+        return np.full(len(ops), right_edge)
+    b = ops[C.bytes_column(resource)].to_numpy(float)
+    macs = ops["macs"].to_numpy(float)
+    with np.errstate(divide="ignore"):
+        return np.where(b > 0, 2.0 * macs / np.where(b > 0, b, 1.0), right_edge)
+
+
+def arch_roofline(arch, result, workload) -> Figure:
+    """The roofline of one architecture: one panel per component that ran MAC ops.
+
+    Each panel's roof is that component's own peak (2 x peak MAC/s for the
+    workload's dtype) and the effective bandwidth of the memory level or link
+    that feeds its ops (the resource on which its ops spend the most transfer
+    time): attainable = min(2 x peak, bandwidth x intensity). The component's
+    ops are placed at intensity 2 x MACs / bytes over that resource and rate
+    2 x MACs / (the op's duration alone).
+    """
+    panels = roofline_panels(arch, result, workload)
+    fig = _figure(5.2 * max(1, len(panels)), 4.4)
+    axes = fig.subplots(1, max(1, len(panels)), squeeze=False)[0]
+    dtype = workload_dtype(workload)
+    if not panels:
+        ax = axes[0]
+        ax.plot([], [], label="no component with a MAC peak ran ops")
+        ax.set_xlabel("arithmetic intensity [FLOP/B]")
+        ax.set_ylabel("performance [FLOP/s]")
+        ax.set_title(f"roofline: {arch.name}")
+        ax.legend(fontsize="small")
+        return fig
+    for ax, (name, peak, res, mine) in zip(axes, panels):
+        bw = effective_bandwidth(arch, res) if res is not None else None
+        ridge = 2.0 * peak / bw if bw else 1.0
+        ai_known = op_intensity(mine, res, np.nan)
+        ai_known = ai_known[np.isfinite(ai_known)]
+        lo = min([ridge / 100] + list(ai_known / 10))
+        hi = max([ridge * 100] + list(ai_known * 10))
+        xs = np.geomspace(lo, hi, 200)
+        roof = np.minimum(2.0 * peak, bw * xs) if bw else np.full_like(xs, 2.0 * peak)
+        feed = f", {res} {effective_bandwidth(arch, res):.3g} B/s" if res is not None else ""
+        ax.plot(xs, roof, color="k", label=f"roof: {name} {2 * peak:.3g} FLOP/s{feed}")
+        ai = op_intensity(mine, res, hi / 2)
+        perf = 2.0 * mine["macs"].to_numpy(float) / mine["duration_s"].to_numpy(float)
+        ax.scatter(ai, perf, s=14, alpha=0.6, color="C0", label=f"{name} ops ({len(mine)})")
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel(f"arithmetic intensity [FLOP/B] (2 x MACs / {res or 'no'} bytes)")
+        ax.set_ylabel(f"performance [FLOP/s] ({dtype})")
+        ax.set_title(f"{arch.name}: {name}" + (f" fed by {res}" if res else ""))
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize="x-small")
+    fig.suptitle(f"roofline of {workload.name} on {arch.name}")
+    return fig
+
+
+def path_parts(result) -> list[str]:
+    """The parts of the critical path's time: each memory level and link, compute, overhead."""
+    return list(result.path_time_s)
+
+
+def critical_path_gantt(result) -> Figure:
+    """The realised critical path as one Gantt strip: each op on it is a bar from its start,
+    split into the parts its time is attributed to (see ``attribute_path``), coloured by part;
+    the legend gives each part's total and share."""
+    pt = result.path_table
+    fig = _figure(10.0, 2.6)
+    ax = fig.add_subplot()
+    total = sum(result.path_time_s.values()) or 1.0
+    offset = pt["start_s"].to_numpy(float).copy()
+    for i, part in enumerate(path_parts(result)):
+        width = pt[f"{part}_s"].to_numpy(float)
+        keep = width > 0
+        if keep.any():
+            ax.broken_barh(list(zip(offset[keep], width[keep])), (0, 1), color=f"C{i % 10}",
+                           label=f"{part}: {result.path_time_s[part]:.4g} s "
+                                 f"({100 * result.path_time_s[part] / total:.1f} %)")
+        offset += width
+    ax.set_xlim(0, max(result.latency_s, float(pt["end_s"].max()) if len(pt) else 0.0) or 1.0)
+    ax.set_ylim(0, 1)
+    ax.set_yticks([])
+    ax.set_xlabel("time [s]")
+    ax.set_ylabel(f"{len(pt)} ops")
+    ax.set_title(f"critical path of {result.workload} on {result.architecture}: "
+                 f"{result.bound}-bound ({result.bound_part})", fontsize="medium")
+    ax.legend(fontsize="x-small", loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    return fig
+
+
+def resource_util_names(result) -> set[str]:
+    """The utilization names that are a memory level's or link's bandwidth."""
+    return {C.resource_util(r) for r in result.traffic_bytes}
+
+
+def utilization_bars(results: Sequence) -> Figure:
+    """Utilization of every resource of each run (one panel per run): components' units
+    and memory levels' and links' bandwidth, as a fraction of peak over the run."""
+    fig = _figure(4.6 * max(1, len(results)), 0.8 + 0.3 * max(len(r.utilization) for r in results))
+    axes = fig.subplots(1, max(1, len(results)), squeeze=False)[0]
+    for ax, r in zip(axes, results):
+        names = list(r.utilization)
+        vals = [r.utilization[n] for n in names]
+        bw = resource_util_names(r)
+        y = np.arange(len(names))
+        comp = [i for i, n in enumerate(names) if n not in bw]
+        res = [i for i, n in enumerate(names) if n in bw]
+        ax.barh(y[comp], [vals[i] for i in comp], color="C0", label="component")
+        ax.barh(y[res], [vals[i] for i in res], color="C1", label="memory / link bandwidth")
+        ax.set_yticks(y, names, fontsize="x-small")
+        ax.invert_yaxis()
+        ax.set_xlim(0, 1.0)
+        ax.set_xlabel("utilization [fraction of peak]")
+        ax.set_title(f"{r.architecture}\n{r.workload}", fontsize="small")
+        ax.legend(fontsize="x-small", loc="lower right")
+    fig.suptitle("utilization of every resource")
+    return fig
+
+
+#: metadata "generator" values of workloads whose critical path grows with sequence length
+RECURRENT = ("lstm", "gru")
+HIERARCHICAL = ("hier-attn",)
+
+
+def is_sequence_workload(workload) -> bool:
+    return workload.metadata.get("generator") in RECURRENT + HIERARCHICAL
+
+
+def sequence_families(lengths: Sequence[int], width: int = 64, window: int = 4) -> dict[str, list]:
+    """Small LSTMs (``steps`` = N) and hierarchical attention encoders (``seq_len`` = N,
+    ``window``) of width ``width`` at each length N, by family name."""
+    from ..workload.generators import hier_attn, lstm
+
+    return {
+        "lstm": [lstm(width, width, steps=n) for n in lengths],
+        "hier-attn": [hier_attn(n, d_model=width, heads=4, window=window) for n in lengths],
+    }
+
+
+def critical_path_table(archs, lengths: Sequence[int], width: int = 64, window: int = 4) -> pd.DataFrame:
+    """Critical path (s, dependency path of ops alone) of each family at each length on each
+    architecture: columns architecture, family, seq_len, critical_path_s, critical_path_ops."""
+    from ..simulate import simulate
+
+    rows = []
+    for family, wls in sequence_families(lengths, width, window).items():
+        for n, wl in zip(lengths, wls):
+            for arch in archs:
+                r = simulate(arch, wl, engine="analytic", keep_ops=False)
+                rows.append({C.ARCHITECTURE: arch.name, "family": family, "seq_len": n,
+                             C.CRITICAL_PATH_S: r.critical_path_s,
+                             C.CRITICAL_PATH_OPS: r.critical_path_ops})
+    return pd.DataFrame(rows)
+
+
+def critical_path_vs_length(table: pd.DataFrame, window: int = 4) -> Figure:
+    """Critical path against sequence length, one line per (architecture, family): an LSTM's
+    grows ~N (one recurrent step per item), a hierarchical encoder's ~log_window N (one
+    attention module per level)."""
+    fig = _figure(7.2, 4.6)
+    ax = fig.add_subplot()
+    styles = {"lstm": "-", "hier-attn": "--"}
+    archs = list(dict.fromkeys(table[C.ARCHITECTURE]))
+    for (arch, family), g in table.groupby([C.ARCHITECTURE, "family"], sort=False):
+        g = g.sort_values("seq_len")
+        ax.plot(g["seq_len"].to_numpy(float), g[C.CRITICAL_PATH_S].to_numpy(float), marker="o",
+                markersize=3, linestyle=styles.get(family, "-"), color=f"C{archs.index(arch) % 10}",
+                label=f"{arch}: {family}")
+    ax.set_xscale("log", base=2)
+    ax.set_yscale("log")
+    ax.set_xlabel("sequence length N [items] (LSTM steps, encoder inputs)")
+    ax.set_ylabel("critical path [s] (ops alone)")
+    ax.set_title(f"critical path vs sequence length: LSTM ~N, hierarchical attention "
+                 f"(window {window}) ~log N", fontsize="medium")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize="x-small", ncols=2)
+    return fig
+
+
+def energy_shares(results: Sequence) -> Figure:
+    """Each run's energy by part as a share of its total (stacked to 1): runs whose totals
+    differ by orders of magnitude stay readable side by side."""
+    parts = list(dict.fromkeys(p for r in results for p, v in r.energy_breakdown_j.items() if v > 0))
+    fig = _figure(max(6.4, 1.1 * len(results) + 2.5), 4.6)
+    ax = fig.add_subplot()
+    x = np.arange(len(results))
+    bottom = np.zeros(len(results))
+    for i, part in enumerate(parts):
+        h = np.array([r.energy_breakdown_j.get(part, 0.0) / r.energy_j if r.energy_j > 0 else 0.0
+                      for r in results])
+        ax.bar(x, h, bottom=bottom, color=f"C{i % 10}", label=part)
+        bottom += h
+    ax.set_xticks(x, [f"{r.architecture}\n{r.workload}\n{r.energy_j:.3g} J" for r in results],
+                  fontsize="x-small")
+    ax.set_ylim(0, 1.0)
+    ax.set_ylabel("share of the run's energy [fraction]")
+    ax.set_title("energy by part, as a share of each run's total")
+    ax.legend(fontsize="x-small", ncols=2, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    return fig

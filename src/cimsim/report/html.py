@@ -1,0 +1,177 @@
+"""``cimsim report``: one self-contained HTML page of runs (every config x every workload).
+
+The page (``DIR/report.html``) needs no server and no other file: figures are
+PNGs embedded as data URIs. It shows the comparison table (every number with
+its unit), the energy breakdown as stacked bars, the utilization of every
+resource, each architecture's own roofline, each run's critical path as a
+Gantt strip with its bound attribution and, when a workload is recurrent or
+hierarchical (generated LSTM / GRU / hierarchical attention), critical path
+against sequence length. Beside it: ``results.csv`` (every result column) and
+one timeline per run (``timeline-<workload>-<architecture>.json``, the trace
+event format; open it in https://ui.perfetto.dev or chrome://tracing).
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import pandas as pd
+
+from . import columns as C
+from .format import pct, si
+
+#: sequence lengths of the critical-path-vs-length figure (small: it simulates 2 x len x archs runs)
+SEQ_LENGTHS = (4, 16, 64, 256)
+SEQ_WINDOW = 4
+
+
+@dataclass
+class Report:
+    """What :func:`build_report` computed: the runs, the figures by id, the tables."""
+
+    archs: list
+    workloads: list
+    results: list  # [(arch, workload, Result)], workload-major
+    figures: dict = field(default_factory=dict)  # id -> (title, matplotlib Figure)
+    table: pd.DataFrame | None = None  # every result column, one row per run
+    seq_table: pd.DataFrame | None = None  # critical path vs length, when shown
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower()
+
+
+def build_report(archs: Sequence, workloads: Sequence, engine: str = "des",
+                 seq_lengths: Sequence[int] = SEQ_LENGTHS) -> Report:
+    """Simulate every workload on every architecture and build the report's figures."""
+    from ..plot.figures import energy_breakdown
+    from ..plot.run_figures import (
+        arch_roofline,
+        critical_path_gantt,
+        critical_path_table,
+        critical_path_vs_length,
+        energy_shares,
+        is_sequence_workload,
+        utilization_bars,
+    )
+    from ..simulate import simulate
+
+    rep = Report(list(archs), list(workloads), [])
+    for wl in rep.workloads:
+        for arch in rep.archs:
+            rep.results.append((arch, wl, simulate(arch, wl, engine=engine, keep_ops=True)))
+    rep.table = pd.DataFrame([r.record() for _, _, r in rep.results],
+                             columns=list(C.union_columns(rep.archs)))
+    figs = rep.figures
+    figs["energy-breakdown"] = ("Energy breakdown", energy_breakdown(rep.table))
+    figs["energy-shares"] = ("Energy breakdown, shares", energy_shares([r for _, _, r in rep.results]))
+    for wl in rep.workloads:
+        runs = [r for _, w, r in rep.results if w is wl]
+        figs[f"utilization-{_slug(wl.name)}"] = (f"Utilization: {wl.name}", utilization_bars(runs))
+    for arch, wl, r in rep.results:
+        key = f"{_slug(wl.name)}-{_slug(arch.name)}"
+        figs[f"roofline-{key}"] = (f"Roofline: {wl.name} on {arch.name}", arch_roofline(arch, r, wl))
+    for arch, wl, r in rep.results:
+        key = f"{_slug(wl.name)}-{_slug(arch.name)}"
+        figs[f"critical-path-{key}"] = (f"Critical path: {wl.name} on {arch.name}",
+                                        critical_path_gantt(r))
+    if any(is_sequence_workload(wl) for wl in rep.workloads):
+        rep.seq_table = critical_path_table(rep.archs, seq_lengths, window=SEQ_WINDOW)
+        figs["critical-path-vs-length"] = ("Critical path vs sequence length",
+                                           critical_path_vs_length(rep.seq_table, SEQ_WINDOW))
+    return rep
+
+
+#: comparison-table columns: (header, column, unit or formatter)
+def _table_rows(rep: Report) -> tuple[list[str], list[list[str]]]:
+    heads = ["workload", "architecture", "latency", "energy", "bound (part)", "critical path",
+             "critical-path ops", "parallelism", "throughput", "efficiency", "area",
+             "off-chip traffic", "busiest resources"]
+    rows = []
+    for arch, wl, r in rep.results:
+        back = arch.hardware.backing_store
+        top = sorted(r.utilization.items(), key=lambda kv: -kv[1])[:3]
+        rows.append([
+            r.workload, r.architecture, si(r.latency_s, "s"), si(r.energy_j, "J"),
+            r.bound if r.bound_part == r.bound else f"{r.bound} ({r.bound_part})", si(r.critical_path_s, "s"), f"{r.critical_path_ops} ops",
+            f"{r.parallelism:.3g}x", si(r.throughput_macs_per_s, "MAC/s"),
+            si(r.ops_per_j, "OPS/J"), si(r.area_m2 * 1e6, "mm²") if r.area_m2 > 0 else "not declared",
+            f"{si(r.traffic_bytes[back], 'B')} ({back})",
+            ", ".join(f"{k} {pct(v)}" for k, v in top),
+        ])
+    return heads, rows
+
+
+def _png(fig) -> str:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110)
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+_CSS = """
+body { font-family: system-ui, sans-serif; margin: 2em; color: #222; }
+table { border-collapse: collapse; font-size: 0.85em; }
+th, td { border: 1px solid #ccc; padding: 0.25em 0.5em; text-align: right; }
+th { background: #f0f0f0; } td.l { text-align: left; }
+figure { margin: 1.5em 0; } figure img { max-width: 100%; border: 1px solid #eee; }
+figcaption { font-weight: 600; margin-bottom: 0.3em; }
+"""
+
+
+def render_html(rep: Report, links: Sequence[tuple[str, str]] = ()) -> str:
+    """The page as a string (figures embedded as PNG data URIs)."""
+    esc = html.escape
+    heads, rows = _table_rows(rep)
+    left = {0, 1, 4, 12}
+    out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+           "<title>cimsim report</title>", f"<style>{_CSS}</style></head><body>",
+           "<h1>cimsim report</h1>",
+           f"<p>{len(rep.workloads)} workload(s) x {len(rep.archs)} architecture(s), "
+           f"{esc(rep.results[0][2].engine) if rep.results else ''} engine.</p>",
+           "<h2>Comparison</h2>", '<table id="comparison"><thead><tr>']
+    out += [f"<th>{esc(h)}</th>" for h in heads]
+    out.append("</tr></thead><tbody>")
+    for row in rows:
+        out.append("<tr>" + "".join(f'<td{" class=l" if i in left else ""}>{esc(v)}</td>'
+                                    for i, v in enumerate(row)) + "</tr>")
+    out.append("</tbody></table>")
+    if links:
+        out.append("<h3>Files</h3><ul>" + "".join(
+            f'<li><a href="{esc(href)}">{esc(text)}</a></li>' for text, href in links) + "</ul>")
+    out.append("<h2>Figures</h2>")
+    for fid, (title, fig) in rep.figures.items():
+        out.append(f'<figure class="cimsim-figure" id="{esc(fid)}"><figcaption>{esc(title)}</figcaption>'
+                   f'<img alt="{esc(title)}" src="data:image/png;base64,{_png(fig)}"></figure>')
+    notes = [(f"{r.workload} on {r.architecture}", n) for _, _, r in rep.results for n in r.notes]
+    if notes:
+        out.append("<details><summary>Placement notes</summary><ul>" + "".join(
+            f"<li><b>{esc(run)}</b>: {esc(n)}</li>" for run, n in notes) + "</ul></details>")
+    out.append("</body></html>")
+    return "\n".join(out)
+
+
+def write_report(archs: Sequence, workloads: Sequence, out_dir: str | Path, engine: str = "des",
+                 seq_lengths: Sequence[int] = SEQ_LENGTHS) -> tuple[Path, Report]:
+    """Build the report and write ``out_dir/report.html``, ``results.csv`` and one timeline per
+    run; returns the page's path and the :class:`Report`."""
+    from .trace_events import write_trace
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    rep = build_report(archs, workloads, engine, seq_lengths)
+    rep.table.to_csv(out / "results.csv", index=False)
+    links = [("results.csv (every result column)", "results.csv")]
+    for arch, wl, r in rep.results:
+        name = f"timeline-{_slug(wl.name)}-{_slug(arch.name)}.json"
+        write_trace(r, out / name, arch=arch, workload=wl)
+        links.append((f"timeline of {wl.name} on {arch.name} (open in ui.perfetto.dev or "
+                      "chrome://tracing)", name))
+    page = out / "report.html"
+    page.write_text(render_html(rep, links), encoding="utf-8")
+    return page, rep

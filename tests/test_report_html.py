@@ -1,0 +1,262 @@
+"""`cimsim report`: the figures plot the results' values (read back from the artists), the page
+has every figure and a unit on every number, and it loads in a real headless browser."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from cimsim.bundled import resolve_config, resolve_workload
+from cimsim.cli import main
+from cimsim.config import load_architecture
+from cimsim.plot.run_figures import (
+    arch_roofline,
+    critical_path_gantt,
+    critical_path_table,
+    critical_path_vs_length,
+    utilization_bars,
+)
+from cimsim.report.html import build_report, render_html
+from cimsim.simulate import simulate
+from cimsim.workload import load_workload
+from cimsim.workload.generators import hier_attn, lstm
+
+LENGTHS = (4, 16, 64)
+
+
+@pytest.fixture(scope="module")
+def archs():
+    return {n: load_architecture(resolve_config(n)) for n in ("cpu-ddr5", "sram-cim", "hbm-pim")}
+
+
+@pytest.fixture(scope="module")
+def gru():
+    return load_workload(resolve_workload("gru"))
+
+
+@pytest.fixture(scope="module")
+def runs(archs, gru):
+    return {n: simulate(a, gru) for n, a in archs.items()}
+
+
+# ------------------------------------------------------------------ roofline
+def test_roofline_cpu_plateau_is_the_processors_closed_form_peak(archs, gru, runs):
+    # cpu-ddr5.yaml: 16 cores x 2.5 GHz x 32 fp32 MAC/cycle = 1.28e12 MAC/s = 2.56e12 FLOP/s
+    fig = arch_roofline(archs["cpu-ddr5"], runs["cpu-ddr5"], gru)
+    [ax] = fig.axes
+    [roof] = [l for l in ax.get_lines() if l.get_label().startswith("roof")]
+    assert roof.get_ydata().max() == pytest.approx(2 * 16 * 2.5e9 * 32, rel=1e-12)
+    # the slanted part: effective bandwidth x intensity of the level on which the processor's
+    # ops spend the most transfer time (bytes / effective bandwidth), found here by hand
+    arch, ops = archs["cpu-ddr5"], runs["cpu-ddr5"].op_table
+    times = {lv: ops[f"{lv}_bytes"].sum() / m.effective_bandwidth for lv, m in arch.memory.items()}
+    feed = max(times, key=times.get)
+    x, y = roof.get_xdata(), roof.get_ydata()
+    bw = arch.memory[feed].effective_bandwidth
+    np.testing.assert_allclose(y, np.minimum(2 * 16 * 2.5e9 * 32, bw * x), rtol=1e-12)
+    assert f"{feed} bytes" in ax.get_xlabel() and "[FLOP/B]" in ax.get_xlabel()
+    [pts] = ax.collections
+    np.testing.assert_allclose(pts.get_offsets()[:, 0],
+                               2 * ops["macs"][ops["macs"] > 0] / ops[f"{feed}_bytes"][ops["macs"] > 0],
+                               rtol=1e-12)
+    assert "[FLOP/s]" in ax.get_ylabel() and ax.get_title() and ax.get_legend()
+
+
+def test_roofline_places_each_components_ops_under_its_own_roof(archs, gru, runs):
+    for name in ("sram-cim", "hbm-pim"):
+        arch, r = archs[name], runs[name]
+        fig = arch_roofline(arch, r, gru)
+        ops = r.op_table[r.op_table["macs"] > 0]
+        units = [u for u in dict.fromkeys(ops["unit"])]
+        assert len(fig.axes) == len(units)
+        for ax in fig.axes:
+            unit = ax.get_title().split(": ")[1].split(" fed by ")[0]
+            comp = arch.component(unit)
+            [roof] = [l for l in ax.get_lines() if l.get_label().startswith("roof")]
+            assert roof.get_ydata().max() == pytest.approx(2 * comp.peak_macs_per_s("fp32"), rel=1e-12)
+            [pts] = ax.collections
+            mine = ops[ops["unit"] == unit]
+            np.testing.assert_allclose(pts.get_offsets()[:, 1],
+                                       2 * mine["macs"].to_numpy(float) / mine["duration_s"].to_numpy(float),
+                                       rtol=1e-12)
+    # the CIM roof is not the host's (the old roofline drew the processor's for every arch)
+    cim_fig = arch_roofline(archs["sram-cim"], runs["sram-cim"], gru)
+    tops = {ax.get_title(): max(l.get_ydata().max() for l in ax.get_lines()) for ax in cim_fig.axes}
+    cpu_top = 2 * 16 * 2.5e9 * 32
+    assert any(abs(v - cpu_top) > 1e-6 * cpu_top for v in tops.values())
+
+
+# ------------------------------------------------------------------ critical path
+def test_path_table_splits_each_op_and_sums_to_path_time(runs):
+    for r in runs.values():
+        pt = r.path_table
+        assert len(pt) == r.critical_path_ops or r.engine == "des"
+        parts = [f"{p}_s" for p in r.path_time_s]
+        np.testing.assert_allclose(pt[parts].sum(axis=1), pt["end_s"] - pt["start_s"], rtol=1e-9,
+                                   atol=1e-18)
+        for p, v in r.path_time_s.items():
+            assert pt[f"{p}_s"].sum() == pytest.approx(v, rel=1e-9, abs=1e-18)
+
+
+def test_gantt_bars_are_the_path_parts(runs):
+    for r in runs.values():
+        ax = critical_path_gantt(r).axes[0]
+        widths = {}
+        for coll in ax.collections:
+            part = coll.get_label().split(":")[0]
+            paths = coll.get_paths()
+            w = [p.vertices[:, 0].max() - p.vertices[:, 0].min() for p in paths]
+            x0 = [p.vertices[:, 0].min() for p in paths]
+            assert min(x0) >= 0 and max(np.add(x0, w)) <= r.latency_s * (1 + 1e-9)
+            widths[part] = sum(w)
+        for part, v in r.path_time_s.items():
+            assert widths.get(part, 0.0) == pytest.approx(v, rel=1e-6, abs=1e-15)
+        assert r.bound in ax.get_title() and r.bound_part in ax.get_title()
+        assert ax.get_xlabel() == "time [s]" and ax.get_legend()
+
+
+# ------------------------------------------------------------------ utilization, energy
+def test_utilization_bars_are_the_results_values(runs):
+    rs = list(runs.values())
+    fig = utilization_bars(rs)
+    for ax, r in zip(fig.axes, rs):
+        bars = [p for c in ax.containers for p in c.patches]
+        got = {ax.get_yticklabels()[round(p.get_y() + p.get_height() / 2)].get_text(): p.get_width()
+               for p in bars}
+        assert got == pytest.approx(r.utilization, rel=1e-12)
+        assert "fraction of peak" in ax.get_xlabel() and ax.get_legend()
+
+
+def test_report_energy_bars_stack_to_each_runs_energy(archs, gru):
+    rep = build_report([archs["cpu-ddr5"], archs["sram-cim"]], [gru], seq_lengths=(4, 16))
+    ax = rep.figures["energy-breakdown"][1].axes[0]
+    tops = np.zeros(2)
+    for c in ax.containers:
+        tops = np.maximum(tops, [p.get_y() + p.get_height() for p in c.patches])
+    np.testing.assert_allclose(tops, [r.energy_j for _, _, r in rep.results], rtol=1e-9)
+    assert ax.get_ylabel() == "energy [J]"
+    ax = rep.figures["energy-shares"][1].axes[0]
+    for c in ax.containers:
+        part = c.get_label()
+        np.testing.assert_allclose([p.get_height() for p in c.patches],
+                                   [r.energy_breakdown_j.get(part, 0.0) / r.energy_j for _, _, r in rep.results],
+                                   rtol=1e-12)
+    assert "[fraction]" in ax.get_ylabel() and ax.get_legend()
+
+
+# ------------------------------------------------------------------ critical path vs length
+def test_critical_path_vs_length_plots_independent_runs(archs):
+    arch = archs["sram-cim"]
+    table = critical_path_table([arch], LENGTHS, width=64, window=4)
+    ax = critical_path_vs_length(table, 4).axes[0]
+    lines = {l.get_label(): l for l in ax.get_lines()}
+    for family, make in (("lstm", lambda n: lstm(64, 64, steps=n)),
+                         ("hier-attn", lambda n: hier_attn(n, d_model=64, heads=4, window=4))):
+        line = lines[f"sram-cim: {family}"]
+        np.testing.assert_array_equal(line.get_xdata(), LENGTHS)
+        want = [simulate(arch, make(n), engine="analytic", keep_ops=False).critical_path_s
+                for n in LENGTHS]
+        np.testing.assert_allclose(line.get_ydata(), want, rtol=1e-12)
+    ops = {f: table[table["family"] == f].sort_values("seq_len")["critical_path_ops"].to_numpy()
+           for f in ("lstm", "hier-attn")}
+    # an LSTM adds the same ops per step: 48 more steps add 4x what 12 more steps add (~N) ...
+    assert ops["lstm"][2] - ops["lstm"][1] == 4 * (ops["lstm"][1] - ops["lstm"][0])
+    # ... the encoder the same ops per level (window 4: 1, 2, 3 levels at N = 4, 16, 64: ~log N)
+    assert ops["hier-attn"][2] - ops["hier-attn"][1] == ops["hier-attn"][1] - ops["hier-attn"][0] > 0
+    assert "[s]" in ax.get_ylabel() and "N" in ax.get_xlabel() and ax.get_legend()
+
+
+# ------------------------------------------------------------------ the page
+UNIT_RE = re.compile(r"^-?[\d.]+(e[+-]?\d+)? ?\S*[A-Za-z²%)]")
+
+
+@pytest.fixture(scope="module")
+def page(tmp_path_factory):
+    out = tmp_path_factory.mktemp("report")
+    res = CliRunner().invoke(main, ["report", "cpu-ddr5", "sram-cim", "-w", "gru", "-w", "tcn",
+                                    "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    return out / "report.html"
+
+
+def test_cli_report_writes_page_csv_and_timelines(page):
+    html = page.read_text()
+    d = page.parent
+    assert (d / "results.csv").is_file()
+    for wl in ("gru", "tcn"):
+        for a in ("cpu-ddr5", "sram-cim"):
+            assert (d / f"timeline-{wl}-{a}.json").is_file()
+            assert f'href="timeline-{wl}-{a}.json"' in html
+    # energy and energy shares, utilization x 2 workloads, roofline and critical path x 4 runs, cp vs length (gru)
+    ids = re.findall(r'<figure class="cimsim-figure" id="([^"]+)"', html)
+    assert len(ids) == 2 + 2 + 4 + 4 + 1 and "critical-path-vs-length" in ids
+    assert html.count("data:image/png;base64,") == len(ids)
+
+
+def test_every_number_in_the_table_has_a_unit(page):
+    table = page.read_text().split('<table id="comparison">')[1].split("</table>")[0]
+    cells = re.findall(r"<td[^>]*>([^<]*)</td>", table)
+    numeric = [c for c in cells if re.match(r"^-?\d", c)]
+    assert numeric
+    for c in numeric:
+        assert UNIT_RE.match(c), f"table cell without a unit: {c!r}"
+
+
+def test_report_errors_are_one_line(tmp_path):
+    res = CliRunner().invoke(main, ["report", "no-such-config", "-o", str(tmp_path)])
+    assert res.exit_code == 1 and "no-such-config" in res.output and "Traceback" not in res.output
+    res = CliRunner().invoke(main, ["report", "cpu-ddr5"])
+    assert res.exit_code == 2 and len(res.output.strip().splitlines()) == 1
+
+
+def test_non_sequence_workloads_get_no_length_figure(archs):
+    rep = build_report([archs["cpu-ddr5"]], [load_workload(resolve_workload("tcn"))])
+    assert "critical-path-vs-length" not in rep.figures
+    assert "<table" in render_html(rep)
+
+
+# ------------------------------------------------------------------ real browser
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+BROWSER_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--no-first-run", "--disable-background-networking", "--disable-component-update",
+                "--disable-sync"]
+
+
+def open_page(url: str, check):
+    """Load ``url`` in headless Chromium (Playwright) and call ``check(page, console_errors)``."""
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+        try:
+            pg = browser.new_page(viewport={"width": 1400, "height": 900})
+            errors = []
+            pg.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            pg.on("pageerror", lambda e: errors.append(str(e)))
+            pg.goto(url, wait_until="load")
+            return check(pg, errors)
+        finally:
+            browser.close()
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install chromium)")
+def test_page_loads_in_headless_chromium_with_every_figure(page):
+    n_figs = page.read_text().count('class="cimsim-figure"')
+
+    def check(pg, errors):
+        figs = pg.evaluate("""() => Array.from(document.querySelectorAll('figure.cimsim-figure')).map(f => {
+            const img = f.querySelector('img'); const r = img.getBoundingClientRect();
+            return {id: f.id, complete: img.complete, natural: img.naturalWidth, w: r.width, h: r.height};
+        })""")
+        assert errors == []
+        assert len(figs) == n_figs > 0
+        for f in figs:
+            assert f["complete"] and f["natural"] > 0 and f["w"] > 0 and f["h"] > 0, f
+        rows = pg.evaluate("document.querySelectorAll('#comparison tbody tr').length")
+        assert rows == 4
+
+    open_page(Path(page).resolve().as_uri(), check)

@@ -1,0 +1,170 @@
+"""The timeline follows the Trace Event Format's rules and carries the run's numbers: one track
+per server, level and link; transfer slices; bandwidth and power counters that integrate to the
+run's bytes and energy.
+
+No offline trace viewer (Perfetto UI, chrome://tracing's catapult) can run here without a
+download, so the file is checked against the format's rules as JSON, not loaded in a viewer.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+
+import numpy as np
+import pytest
+
+from cimsim.bundled import resolve_config, resolve_workload
+from cimsim.config import load_architecture
+from cimsim.report.trace_events import RESOURCES_PID, UNITS_PID, step_counter, trace_events, write_trace
+from cimsim.simulate import simulate
+from cimsim.workload import load_workload
+
+CASES = [("sram-cim", "gru"), ("hbm-pim", "gru"), ("gpu-hbm3", "hier-attn"), ("tpu-like", "tcn")]
+
+
+@pytest.fixture(scope="module", params=CASES, ids=lambda c: "-".join(c))
+def case(request):
+    arch = load_architecture(resolve_config(request.param[0]))
+    wl = load_workload(resolve_workload(request.param[1]))
+    r = simulate(arch, wl)
+    return arch, wl, r, trace_events(r, arch, wl)
+
+
+def check_trace_format(trace: dict) -> None:
+    """The Trace Event Format's rules for the phases used here (X, B/E, C, M)."""
+    assert isinstance(trace["traceEvents"], list)
+    assert trace.get("displayTimeUnit", "ms") in ("ms", "ns")
+    open_b = defaultdict(list)
+    for e in trace["traceEvents"]:
+        ph = e["ph"]
+        assert ph in ("X", "B", "E", "C", "M"), e
+        assert isinstance(e["name"], str) and e["name"]
+        assert isinstance(e["pid"], int) and not isinstance(e["pid"], bool)
+        if ph == "M":
+            assert e["name"] in ("process_name", "thread_name", "process_sort_index", "thread_sort_index")
+            assert isinstance(e["args"], dict) and len(e["args"]) == 1
+            if e["name"].startswith("thread"):
+                assert isinstance(e["tid"], int)
+            continue
+        assert isinstance(e["ts"], (int, float)) and np.isfinite(e["ts"]) and e["ts"] >= 0, e
+        if ph == "C":
+            assert e["args"] and all(isinstance(v, (int, float)) and np.isfinite(v)
+                                     for v in e["args"].values()), e
+            continue
+        assert isinstance(e["tid"], int) and not isinstance(e["tid"], bool)
+        if ph == "X":
+            assert isinstance(e["dur"], (int, float)) and np.isfinite(e["dur"]) and e["dur"] >= 0, e
+        elif ph == "B":
+            open_b[(e["pid"], e["tid"])].append(e)
+        else:
+            stack = open_b[(e["pid"], e["tid"])]
+            assert stack and stack[-1]["ts"] <= e["ts"], "E without a matching B"
+            stack.pop()
+    assert not any(open_b.values()), "B without a matching E"
+    json.dumps(trace, allow_nan=False)  # strict JSON: no NaN / inf
+
+
+def test_trace_follows_the_format(case):
+    check_trace_format(case[3])
+
+
+def test_slices_on_a_track_do_not_overlap(case):
+    """Complete events on one track must nest; ours never overlap at all."""
+    tracks = defaultdict(list)
+    for e in case[3]["traceEvents"]:
+        if e["ph"] == "X":
+            tracks[(e["pid"], e["tid"])].append((e["ts"], e["ts"] + e["dur"]))
+    for spans in tracks.values():
+        spans.sort()
+        for (s0, e0), (s1, _) in zip(spans, spans[1:]):
+            assert s1 >= e0 - 1e-9 * max(1.0, e0)
+
+
+def _names(trace, pid):
+    return {e["tid"]: e["args"]["name"] for e in trace["traceEvents"]
+            if e["ph"] == "M" and e["name"] == "thread_name" and e["pid"] == pid}
+
+
+def test_one_op_slice_per_op_with_its_numbers(case):
+    arch, wl, r, t = case
+    ops = [e for e in t["traceEvents"] if e["ph"] == "X" and e["pid"] == UNITS_PID]
+    df = r.op_table
+    assert [e["name"] for e in ops] == list(df["op"])
+    for e, row in zip(ops, df.to_dict("records")):
+        assert e["ts"] == row["start_s"] * 1e6 and e["dur"] == (row["end_s"] - row["start_s"]) * 1e6
+        assert e["args"]["macs"] == row["macs"] and e["args"]["energy_j"] == row["energy_j"]
+        for res in r.traffic_bytes:
+            assert e["args"][f"{res}_bytes"] == row[f"{res}_bytes"]
+    # one track (or more, for lanes) per engine server, named by its unit
+    names = _names(t, UNITS_PID)
+    by_server = defaultdict(set)
+    for e, row in zip(ops, df.to_dict("records")):
+        by_server[row["server"]].add(e["tid"])
+        assert names[e["tid"]].startswith(row["unit"])
+    assert len(by_server) == df["server"].nunique()
+
+
+def test_one_track_per_level_and_link_with_a_slice_per_transfer(case):
+    arch, wl, r, t = case
+    names = _names(t, RESOURCES_PID)
+    df = r.op_table
+    for res in arch.hardware.resources:
+        kind = "memory level" if res in arch.memory else "link"
+        tids = {tid for tid, n in names.items() if n.split(" #")[0] == f"{res} ({kind})"}
+        assert tids, f"no track for {res}"
+        slices = [e for e in t["traceEvents"] if e["ph"] == "X" and e["pid"] == RESOURCES_PID
+                  and e["tid"] in tids]
+        moving = df[df[f"{res}_bytes"] > 0]
+        assert sorted(e["args"]["op"] for e in slices) == sorted(moving["op"])
+        assert sum(e["args"]["bytes"] for e in slices) == pytest.approx(r.traffic_bytes[res], rel=1e-12)
+        for e in slices:  # the op's active interval [start, end - latency]
+            row = df[df["op"] == e["args"]["op"]].iloc[0]
+            assert e["ts"] == row["start_s"] * 1e6
+            assert e["dur"] == pytest.approx(max(row["end_s"] - row["latency_s"] - row["start_s"], 0) * 1e6,
+                                             rel=1e-9, abs=1e-9)
+
+
+def _integral(t, name):
+    ev = sorted((e for e in t["traceEvents"] if e["ph"] == "C" and e["name"] == name),
+                key=lambda e: e["ts"])
+    assert ev, f"no counter {name}"
+    ts = np.array([e["ts"] for e in ev]) / 1e6
+    v = np.array([next(iter(e["args"].values())) for e in ev])
+    assert v[-1] == 0.0 and (v >= 0).all()
+    return float((np.diff(ts) * v[:-1]).sum())
+
+
+def test_bandwidth_counters_integrate_to_the_traffic(case):
+    arch, wl, r, t = case
+    for res, b in r.traffic_bytes.items():
+        if b > 0:
+            assert _integral(t, f"{res} bandwidth in use [B/s]") == pytest.approx(b, rel=1e-6)
+
+
+def test_power_counter_integrates_to_the_energy(case):
+    arch, wl, r, t = case
+    # ops' energy spread over their [start, end] plus static power x latency = the run's energy
+    assert _integral(t, "power [W] (ops + static)") == pytest.approx(r.energy_j, rel=1e-6)
+
+
+def test_cim_matrices_get_their_own_tracks():
+    arch = load_architecture(resolve_config("sram-cim"))
+    wl = load_workload(resolve_workload("gru"))
+    names = set(_names(trace_events(simulate(arch, wl), arch, wl), UNITS_PID).values())
+    weights = {op.weight for op in wl.ops if op.weight is not None}
+    assert {f"cim: {w} arrays" for w in weights} <= names
+
+
+def test_step_counter_closed_form():
+    # [0, 2) at 1, [1, 3) at 2: level 1 on [0, 1), 3 on [1, 2), 2 on [2, 3), 0 after
+    t, v = step_counter(np.array([0.0, 1.0]), np.array([2.0, 3.0]), np.array([1.0, 2.0]))
+    np.testing.assert_array_equal(t, [0, 1, 2, 3])
+    np.testing.assert_array_equal(v, [1, 3, 2, 0])
+
+
+def test_write_trace_is_strict_json(tmp_path):
+    arch = load_architecture(resolve_config("cpu-ddr5"))
+    wl = load_workload(resolve_workload("tcn"))
+    write_trace(simulate(arch, wl), tmp_path / "t.json", arch, wl)
+    check_trace_format(json.loads((tmp_path / "t.json").read_text()))
