@@ -20,9 +20,11 @@ import numpy as np
 from ..workload.graph import longest_path
 
 
-def analytic_latency(indptr, indices, server, duration, link_bytes, link_rates) -> tuple[float, dict]:
-    """Return ``(latency_s, bounds)`` with each bound in seconds."""
-    cp, _ = longest_path(indptr, indices, duration)
+def analytic_latency(indptr, indices, server, duration, link_bytes, link_rates,
+                     critical_path_s: float | None = None) -> tuple[float, dict]:
+    """Return ``(latency_s, bounds)`` with each bound in seconds (pass ``critical_path_s``
+    when it is already known, to skip the longest-path pass)."""
+    cp = longest_path(indptr, indices, duration)[0] if critical_path_s is None else critical_path_s
     per_server = np.bincount(server, weights=duration) if duration.size else np.zeros(1)
     link = (link_bytes.sum(axis=0) / link_rates) if link_bytes.size else np.zeros(0)
     bounds = {

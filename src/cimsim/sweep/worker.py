@@ -119,7 +119,7 @@ def run_task(task: Task, context: dict) -> dict:
         data = apply_overrides(context["configs"][task.config_key], task.overrides, source=source)
         arch = architecture_from_dict(data, source=source)
         record = simulate(
-            arch, _workload(task.workload_key, context), engine=task.engine, keep_ops=False
+            arch, _workload(task.workload_key, context), engine=task.engine, keep_ops=False, reuse_costs=True
         ).record()
     except Exception as exc:  # noqa: BLE001 - a failing point is a result, not a crash
         row[ERROR] = error_text(exc, task.overrides)

@@ -48,6 +48,20 @@ def longest_path(indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray):
     return float(dist.max()), _walk(dist, pred)
 
 
+def longest_paths(indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray):
+    """``(dist, path)``: the longest weighted path ending at every op (inclusive) and one
+    overall longest path, from one pass (what :func:`longest_path` and :func:`path_lengths`
+    compute separately)."""
+    w = np.ascontiguousarray(weights, dtype=np.float64)
+    n = w.shape[0]
+    dist = np.zeros(n, dtype=np.float64)
+    if n == 0:
+        return dist, np.zeros(0, dtype=np.int64)
+    pred = np.full(n, -1, dtype=np.int64)
+    _longest_path(np.asarray(indptr, np.int64), np.asarray(indices, np.int64), w, dist, pred)
+    return dist, _walk(dist, pred)
+
+
 def path_lengths(indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """Longest weighted path ending at each op (inclusive): with durations as
     weights, the earliest finish time of every op when nothing contends."""
