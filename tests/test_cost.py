@@ -14,6 +14,7 @@ import copy
 import numpy as np
 import pytest
 
+from cimsim import bundled
 from cimsim.cost import compute_costs
 from cimsim.mapping.placement import place
 from cimsim.simulate import simulate
