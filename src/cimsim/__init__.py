@@ -12,10 +12,10 @@ workload; ``cimsim.sweep`` runs design-space sweeps.
 
 from __future__ import annotations
 
-from .config import Architecture, load_architecture
 from .errors import CimsimError, ConfigError, MappingError, WorkloadError
-from .simulate import simulate
-from .workload import Workload, load_workload, save_workload
+# eager: `cimsim.simulate` names both a module and the function; importing the function here
+# keeps the package attribute the function whatever imports the module later
+from .simulate import simulate  # noqa: E402
 
 __version__ = "0.1.0"
 
@@ -35,8 +35,19 @@ __all__ = [
 ]
 
 
+_LAZY = {"Architecture": "config", "load_architecture": "config",
+         "Workload": "workload", "load_workload": "workload", "save_workload": "workload"}
+
+
 def __getattr__(name: str):
-    # heavy or optional parts load on first use: torch for trace, dask for sweep
+    # everything loads on first use (a CLI command imports only what it runs): numba and
+    # pydantic for the core, torch for trace, dask and pandas for sweep
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+        globals()[name] = value
+        return value
     if name == "trace":
         from .workload.trace import trace
 

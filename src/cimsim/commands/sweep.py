@@ -18,7 +18,7 @@ from . import OneLineErrors, OneLineUsageError
 
 from ..errors import CimsimError
 from ..sweep.params import DEFAULT_MAX_POINTS, one_line
-from ..sweep.runner import ENGINES, describe_run
+from .simulate import ENGINES
 from ..sweep.sampling import SAMPLERS
 
 
@@ -93,6 +93,8 @@ def sweep_command(configs, workloads, params, sample, samples, seed, engine, sch
         raise click.ClickException(one_line(" ".join(str(exc).split("\n")))) from None
     except OSError as exc:
         raise click.ClickException(f"cannot write {output}: {exc.strerror or exc}") from None
+    from ..sweep.runner import describe_run
+
     click.echo(f"wrote {output}: {describe_run(df)}")
     if csv_path is not None:
         click.echo(f"wrote {csv_path}")

@@ -4,11 +4,29 @@
 ...            ["memory.bandwidth=25GB/s..3.2TB/s:log:8"], output="bw.parquet")  # doctest: +SKIP
 """
 
-from .columns import ERROR, POINT_ID, SAMPLE, param_columns, sweep_columns
-from .params import DEFAULT_MAX_POINTS, ParamSpec, SweepSpecError, field_kind, parse_param, parse_spec
-from .runner import ENGINES, SweepIncomplete, SweepPlan, SweepTooLarge, describe_run, plan_sweep, point_id, sweep
-from .sampling import SAMPLERS, count_points, grid_points, latin_hypercube, sample_points
-from .store import SweepBusy, SweepStore
+import importlib
+
+# names load from their submodule on first use, so that `import cimsim.sweep.params` (the
+# CLI's option defaults) does not import pandas and pyarrow through the runner and store
+_WHERE = {
+    **dict.fromkeys(["ERROR", "POINT_ID", "SAMPLE", "param_columns", "sweep_columns"], "columns"),
+    **dict.fromkeys(["DEFAULT_MAX_POINTS", "ParamSpec", "SweepSpecError", "field_kind", "parse_param",
+                     "parse_spec"], "params"),
+    **dict.fromkeys(["ENGINES", "SweepIncomplete", "SweepPlan", "SweepTooLarge", "describe_run",
+                     "plan_sweep", "point_id", "sweep"], "runner"),
+    **dict.fromkeys(["SAMPLERS", "count_points", "grid_points", "latin_hypercube", "sample_points"],
+                    "sampling"),
+    **dict.fromkeys(["SweepBusy", "SweepStore"], "store"),
+}
+
+
+def __getattr__(name: str):
+    if name in _WHERE:
+        value = getattr(importlib.import_module(f"{__name__}.{_WHERE[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "DEFAULT_MAX_POINTS",
@@ -52,6 +70,8 @@ def _make_callable() -> None:
 
     class _CallableModule(types.ModuleType):
         def __call__(self, *args, **kwargs):
+            from .runner import sweep
+
             return sweep(*args, **kwargs)
 
     sys.modules[__name__].__class__ = _CallableModule
