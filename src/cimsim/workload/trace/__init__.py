@@ -55,8 +55,6 @@ def _model_dtype(model) -> str:
 
 def _input_names(torch, model, inputs, kwargs) -> dict[int, tuple[str, str]]:
     """Storage key -> (role, name) of example inputs, parameters and buffers."""
-    from torch.utils._pytree import tree_flatten_with_path, keystr
-
     from .storage import storage_key
 
     names: dict[int, tuple[str, str]] = {}
@@ -66,13 +64,11 @@ def _input_names(torch, model, inputs, kwargs) -> dict[int, tuple[str, str]]:
         params = []
     for i, x in enumerate(inputs):
         label = params[i] if i < len(params) else f"input{i}"
-        for path, leaf in tree_flatten_with_path(x)[0]:
-            if isinstance(leaf, torch.Tensor) and leaf.numel():
-                names.setdefault(storage_key(leaf), ("input", label + keystr(path)))
+        for path, leaf in _leaves(torch, x, label):
+            names.setdefault(storage_key(leaf), ("input", path))
     for key, x in (kwargs or {}).items():
-        for path, leaf in tree_flatten_with_path(x)[0]:
-            if isinstance(leaf, torch.Tensor) and leaf.numel():
-                names.setdefault(storage_key(leaf), ("input", key + keystr(path)))
+        for path, leaf in _leaves(torch, x, key):
+            names.setdefault(storage_key(leaf), ("input", path))
     for n, p in model.named_parameters():
         if p.numel():
             names.setdefault(storage_key(p), ("weight", n))
@@ -80,6 +76,25 @@ def _input_names(torch, model, inputs, kwargs) -> dict[int, tuple[str, str]]:
         if b.numel():
             names.setdefault(storage_key(b), ("weight" if b.is_floating_point() else "input", n))
     return names
+
+
+def _leaves(torch, obj, path, depth=0):
+    """(path, tensor) of every tensor inside ``obj``: containers and plain objects (a KV cache)."""
+    if isinstance(obj, torch.Tensor):
+        if obj.numel():
+            yield path, obj
+    elif depth > 5:
+        return
+    elif isinstance(obj, (list, tuple)):
+        for i, x in enumerate(obj):
+            yield from _leaves(torch, x, f"{path}[{i}]", depth + 1)
+    elif isinstance(obj, dict):
+        for k, x in obj.items():
+            yield from _leaves(torch, x, f"{path}.{k}", depth + 1)
+    elif hasattr(obj, "__dict__") and not isinstance(obj, (type, torch.nn.Module)):
+        for k, x in vars(obj).items():
+            if not k.startswith("_"):
+                yield from _leaves(torch, x, f"{path}.{k}", depth + 1)
 
 
 def trace(model, example_inputs, name: str | None = None, allow_unknown: bool = False,

@@ -144,9 +144,10 @@ class Lowerer:
                 operands.append(o)
                 shapes.append(None if isinstance(r, list) else (tuple(r.shape) or (1,)))
         pid = self._proto(Proto(kind, self._name(base), operands, [], shapes=shapes, **kw))
-        for t in writes:
+        for i, t in enumerate(writes):
             if t.numel():
-                self.protos[pid].outputs.append(self._write(t, pid))
+                name = self.protos[pid].name + (f".out{i}" if i else "")
+                self.protos[pid].outputs.append(self._write(t, pid, name=name))
         return pid
 
     # ------------------------------------------------------------------ events
