@@ -432,3 +432,26 @@ def trace_zoo(name: str, **overrides):
     w = trace(model, args, name=name, example_kwargs=kwargs)
     w.metadata["zoo"] = name
     return w
+
+
+def hf_causal_or_base(model_type: str, config: dict, seq: int = 8, cache: int = 0):
+    """``(model, args, kwargs)`` of a token-input transformers model by type and config: a
+    causal LM when transformers has one for the type (prefill over ``seq`` tokens, or one
+    decode step against a ``cache``-token KV cache), else the base model over ``seq`` tokens."""
+    tf = _transformers()
+    torch = require_torch()
+    try:
+        cfg = tf.AutoConfig.for_model(model_type)
+    except (ValueError, KeyError):
+        raise WorkloadError(f"transformers has no model type '{model_type}'") from None
+    unknown = [k for k in config if not hasattr(cfg, k)]
+    if unknown:
+        raise WorkloadError(f"--hf {model_type}: config has no field(s) {', '.join(unknown)}")
+    causal = type(cfg) in tf.AutoModelForCausalLM._model_mapping
+    if causal:
+        return _causal(model_type, {}, seq=seq, cache=cache, **config)
+    if cache:
+        raise WorkloadError(f"--hf {model_type}: --cache needs a causal language model")
+    model = hf_model(model_type, config)
+    vocab = getattr(model.config, "vocab_size", 128)
+    return model, (_ids(torch, vocab, seq),), {}

@@ -23,7 +23,7 @@ import numpy as np
 from ...errors import WorkloadError
 from ..ir import ELEMENTWISE_OPS_PER_ELEMENT, KIND_OPS_PER_ELEMENT, Op, Tensor
 from . import aten as A
-from .storage import Storages, atomize, source_tensors, storage_key, tensor_offsets
+from .storage import Storages, atomize, offsets, source_tensors, storage_key
 
 UNKNOWN_HINT = ("run with --allow-unknown (trace(..., allow_unknown=True)) to keep it as a generic "
                 "op carrying its FLOP-counter MACs, or report the op so it can be mapped")
@@ -342,10 +342,9 @@ class Lowerer:
                 return
         if not self.st.known(table):
             self._source(table)
-        rows = self.torch.unique(idx.reshape(-1)).tolist()
-        base_offs = tensor_offsets(table)
-        row_len = math.prod(table.shape[1:])
-        offs = base_offs.reshape(table.shape[0], row_len)[np.asarray(rows, dtype=np.int64)].reshape(-1)
+        rows = np.asarray(self.torch.unique(idx.reshape(-1)).tolist(), dtype=np.int64)
+        inner = offsets(0, tuple(table.shape[1:]), tuple(table.stride()[1:]))
+        offs = (table.storage_offset() + rows[:, None] * table.stride(0) + inner[None, :]).reshape(-1)
         vid = self.st.storages[storage_key(table)].cur
         pieces = [(vid, offs if len(offs) < self.st.versions[vid].size else None)]
         self.emit("copy", base, [pieces, idx], targets, tags={"part": "gather"})
