@@ -114,3 +114,52 @@ def test_allow_unknown_keeps_macs_and_reports_the_share():
     assert w.metadata["mapped_mac_share"] == pytest.approx(linear / (unknown + linear))
     for arch in ARCHS:
         assert cimsim.simulate(arch, w, keep_ops=False).macs == unknown + linear
+
+
+def test_generic_macs_survive_the_workload_file(tmp_path):
+    from cimsim.workload import load_workload, save_workload
+    from cimsim.workload.ir import Op, Tensor, Workload
+
+    w = Workload("g", [Tensor("x", (4,), "fp32", "input"), Tensor("y", (4,), "fp32", "activation")],
+                 [Op("odd", "elementwise", ("x",), ("y",), fn="generic", generic_macs=120)])
+    save_workload(w, tmp_path / "g.json")
+    back = load_workload(tmp_path / "g.json")
+    assert back.macs == w.macs == 120 and back.arrays.macs.tolist() == [120.0]
+
+
+# --------------------------------------------------------------------------- CLI
+def _cli(args):
+    from click.testing import CliRunner
+
+    from cimsim.cli import main
+
+    return CliRunner().invoke(main, ["trace", *args])
+
+
+def test_cli_hf_decode_step_by_config(tmp_path):
+    from cimsim.workload.io import load_workload
+
+    out = tmp_path / "dec.json"
+    cfg = ["--hf-config", "n_layer=2", "--hf-config", "n_embd=32", "--hf-config", "n_head=2",
+           "--hf-config", "vocab_size=128"]
+    r = _cli(["--hf", "gpt2", *cfg, "--cache", "12", "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    assert "100.0% of MACs mapped to specific kinds" in r.output
+    # one token: QKV + proj + MLP (12 d^2), attention over 12 cached + 1 new positions, LM head
+    L, d, S, V = 2, 32, 12, 128
+    assert load_workload(out).macs == L * (12 * d * d + 2 * (S + 1) * d) + d * V
+
+
+def test_cli_zoo_and_errors(tmp_path):
+    out = tmp_path / "r.json"
+    r = _cli(["--zoo", "resnet", "--param", "width=4", "-o", str(out)])
+    assert r.exit_code == 0 and out.exists(), r.output
+    for args, code, text in [
+        (["--hf", "no-such-model"], 1, "no model type 'no-such-model'"),
+        (["--hf", "gpt2", "--hf-config", "no_field=3"], 1, "no field(s) no_field"),
+        (["--zoo", "nope"], 1, "no zoo model 'nope'"),
+        (["--hf", "gpt2", "--param", "width=4"], 2, "--param goes with --zoo"),
+        (["--zoo", "resnet", "--hf", "gpt2"], 2, "exactly one of"),
+    ]:
+        r = _cli([*args, "-o", str(tmp_path / "x.json")])
+        assert r.exit_code == code and text in r.output and "Traceback" not in r.output, r.output

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from ..errors import CimsimError, WorkloadError
+from ..errors import CimsimError
 
 _REFERENCE_NAMES = ("lstm", "gru", "hier-attn", "transformer", "tcn")
 
@@ -34,8 +34,6 @@ def _kv(pairs, option) -> dict:
 @click.option("--allow-unknown", is_flag=True,
               help="Keep aten ops without a mapping as generic ops carrying their FLOP-counter MACs "
                    "(listed in the metadata) instead of failing.")
-@click.option("--capture", type=click.Choice(("aten", "fx")), default="aten", show_default=True,
-              help="aten: run the model and record the aten ops it executes; fx: the older torch.fx tracer.")
 @click.option("--reference", type=click.Choice((*_REFERENCE_NAMES, "all")), default=None,
               help="Trace cimsim's reference model NAME (bundled sizes) instead of SPEC; 'all' "
                    "regenerates every one into the directory -o.")
@@ -52,7 +50,7 @@ def _kv(pairs, option) -> dict:
               help="--hf: tokens of the prompt.")
 @click.option("--cache", type=click.IntRange(min=0), default=0, show_default=True,
               help="--hf: trace one decode step against a KV cache of this many tokens (causal LMs).")
-def trace_command(spec, output, name, allow_unknown, capture, reference, zoo_name, params, hf_type,
+def trace_command(spec, output, name, allow_unknown, reference, zoo_name, params, hf_type,
                   hf_config, seq, cache):
     """Trace a PyTorch model into a cimsim workload.
 
@@ -104,9 +102,7 @@ def trace_command(spec, output, name, allow_unknown, capture, reference, zoo_nam
             from .. import zoo
 
             model, inputs, kwargs = zoo.hf_causal_or_base(hf_type, _kv(hf_config, "--hf-config"), seq, cache)
-        if capture == "fx" and kwargs:
-            raise WorkloadError("--capture fx takes positional inputs only; this model needs keyword inputs")
-        w = trace(model, inputs, name=name or path.stem, allow_unknown=allow_unknown, capture=capture,
+        w = trace(model, inputs, name=name or path.stem, allow_unknown=allow_unknown,
                   example_kwargs=kwargs or None)
         save_workload(w, path)
         _report(w, path, time.perf_counter() - t0)

@@ -4,8 +4,8 @@ torch is imported inside functions only: ``import cimsim.workload.trace``
 works without torch; calling :func:`trace` then raises
 :class:`TorchMissingError` naming the install command.
 
-How a model becomes a workload (``capture="aten"``, the default)
------------------------------------------------------------------
+How a model becomes a workload
+------------------------------
 1. **Capture** (:mod:`.capture`): the model runs once on the example inputs
    under a ``TorchDispatchMode`` that records every aten op executed, with the
    module running it and the user's source line. Fused kernels that hide work
@@ -24,9 +24,9 @@ How a model becomes a workload (``capture="aten"``, the default)
    generic op carrying its FLOP-counter MACs. ``metadata['mapped_mac_share']``
    is the share of MACs in specific kinds (1.0 when nothing is unknown).
 
-``capture="fx"`` is the older torch.fx tracer (:mod:`.fx`), kept for models
-written with plain ``torch.nn`` recurrent layers whose per-module structure it
-expands itself.
+(The earlier ``torch.fx`` tracer is gone: symbolic capture cannot see through
+the ``*args, **kwargs`` wrappers of Hugging Face models, and every model it
+traced traces here with the same MACs and structure.)
 """
 
 from __future__ import annotations
@@ -37,9 +37,8 @@ from collections import Counter
 from ...errors import WorkloadError
 from .common import INSTALL_HINT, TorchMissingError, _as_tuple, load_factory, require_torch
 
-__all__ = ["CAPTURES", "INSTALL_HINT", "TorchMissingError", "load_factory", "require_torch", "trace"]
+__all__ = ["INSTALL_HINT", "TorchMissingError", "load_factory", "require_torch", "trace"]
 
-CAPTURES: tuple[str, ...] = ("aten", "fx")
 _TORCH_DTYPES = {"float32": "fp32", "float16": "fp16", "bfloat16": "bf16", "int8": "int8", "qint8": "int8"}
 
 
@@ -98,7 +97,7 @@ def _leaves(torch, obj, path, depth=0):
 
 
 def trace(model, example_inputs, name: str | None = None, allow_unknown: bool = False,
-          dtype: str | None = None, capture: str = "aten", example_kwargs: dict | None = None):
+          dtype: str | None = None, example_kwargs: dict | None = None):
     """Trace ``model`` on ``example_inputs`` into a :class:`~cimsim.workload.ir.Workload`.
 
     Parameters
@@ -111,23 +110,14 @@ def trace(model, example_inputs, name: str | None = None, allow_unknown: bool = 
         carrying their FLOP-counter MACs (listed in ``metadata['unknown_ops']``)
         instead of raising :class:`~cimsim.errors.WorkloadError`.
     dtype : workload dtype (fp32|fp16|bf16|int8); default: the model's parameter dtype.
-    capture : ``"aten"`` (run the model, record aten ops) or ``"fx"`` (torch.fx).
     example_kwargs : keyword inputs of ``model.forward`` (e.g. ``past_key_values``).
     """
     torch = require_torch()
     if not isinstance(model, torch.nn.Module):
         raise WorkloadError(f"trace() needs a torch.nn.Module, got {type(model).__name__}")
-    if capture not in CAPTURES:
-        raise WorkloadError(f"capture '{capture}' is not one of {', '.join(CAPTURES)}")
     if dtype is None:
         dtype = _model_dtype(model)
     inputs = _as_tuple(example_inputs)
-    if capture == "fx":
-        if example_kwargs:
-            raise WorkloadError("capture 'fx' takes positional example inputs only")
-        from .fx import trace_fx
-
-        return trace_fx(model, inputs, name=name, allow_unknown=allow_unknown, dtype=dtype)
     return _trace_aten(torch, model, inputs, example_kwargs or {}, name, allow_unknown, dtype)
 
 
@@ -152,6 +142,7 @@ def _trace_aten(torch, model, inputs, kwargs, name, allow_unknown, dtype):
     for ev in events:
         low.event(ev)
     tensors, ops = low.finish()
+    n_events = len(events)
     del events
     n_lowered = len(ops)
     ops = fuse_pointwise(ops, tensors, module_types)
@@ -166,7 +157,8 @@ def _trace_aten(torch, model, inputs, kwargs, name, allow_unknown, dtype):
         "torch_version": torch.__version__.split("+")[0],
         "training": bool(model.training),
         "capture": "aten",
-        "aten_ops_lowered": n_lowered,
+        "aten_ops": n_events,
+        "ops_before_fusion": n_lowered,
         "ops_by_kind": dict(sorted(Counter(op.kind for op in ops).items())),
         "unknown_ops": low.unknown,
         "generic_macs": generic_macs,
