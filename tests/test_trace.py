@@ -516,3 +516,67 @@ def test_unsupported_parameter_dtype_is_an_error_not_a_silent_fp32():
         trace(model, (torch.randn(2, 4, dtype=torch.float64),))
     wl = trace(model, (torch.randn(2, 4, dtype=torch.float64),), dtype="fp32")
     assert wl.macs == 2 * 4 * 3
+
+
+# --------------------------------------------------------------------------- tensor identity (aten capture)
+def _ancestors(w, i):
+    indptr, indices = w.predecessors
+    seen, stack = set(), [i]
+    while stack:
+        j = stack.pop()
+        for p in indices[indptr[j]:indptr[j + 1]]:
+            if p not in seen:
+                seen.add(int(p))
+                stack.append(int(p))
+    return seen
+
+
+def test_views_split_a_producer_into_parts_without_copies():
+    torch = _torch()
+    from cimsim.workload.trace import trace
+
+    class QKV(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.qkv = torch.nn.Linear(16, 48, bias=False)
+
+        def forward(self, x):  # x: (4, 16)
+            q, k, v = self.qkv(x).chunk(3, dim=-1)  # views of one (4, 48) output
+            return torch.softmax(q @ k.t(), -1) @ v
+
+    w = trace(QKV(), (torch.randn(4, 16),))
+    assert w.macs == 4 * 16 * 48 + 2 * 4 * 16 * 4
+    (proj,) = [op for op in w.ops if op.weight == "qkv.weight"]
+    # the projection's output is cut into the three parts its readers read: Q, K, V
+    assert len(proj.outputs) == 3 and all(w.tensors[t].numel == 4 * 16 for t in proj.outputs)
+    assert not any(op.kind == "copy" for op in w.ops)  # chunk, .t() are views: no data moves
+
+
+def test_reshape_copies_are_free_and_partial_writes_keep_dependencies():
+    torch = _torch()
+    from cimsim.workload.trace import trace
+
+    class Steps(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.cell = torch.nn.Linear(8, 8, bias=False)
+            self.head = torch.nn.Linear(8, 2, bias=False)
+
+        def forward(self, x):  # x: (2, 5, 8)
+            out = torch.zeros(2, 5, 8)
+            for t in range(5):
+                out[:, t] = self.cell(x[:, t])  # an in-place write into one slice per step
+            y = out.transpose(0, 1).contiguous()  # a reshape that copies in torch: free here
+            return self.head(y)
+
+    w = trace(Steps(), (torch.randn(2, 5, 8),))
+    assert w.macs == 5 * 2 * 8 * 8 + 10 * 8 * 2
+    (head,) = [i for i, op in enumerate(w.ops) if op.weight == "head.weight"]
+    cells = [i for i, op in enumerate(w.ops) if op.weight == "cell.weight"]
+    assert len(cells) == 5 and set(cells) <= _ancestors(w, head)  # the head waits for every step
+    # one copy per slice write (copy_ moves data), none for the transpose + contiguous: the head's
+    # operand is the five written slices, gathered once into one (10, 8) matrix
+    kinds = Counter(op.kind for op in w.ops)
+    assert kinds["matmul"] == 6 and kinds["copy"] == 5 + 1
+    (gather,) = [op for op in w.ops if op.tags.get("part") == "operand"]
+    assert len(gather.inputs) == 5 and w.tensors[gather.outputs[0]].numel == 10 * 8

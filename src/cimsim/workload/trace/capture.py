@@ -23,7 +23,6 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-_TORCH_DIR = None
 _CIMSIM_DIR = str(Path(__file__).resolve().parents[2])
 #: frames of these packages are library code, not the user's source line
 _LIBRARY_MARKERS = ("/torch/", "/transformers/", "/contextlib.py", "/functools.py")

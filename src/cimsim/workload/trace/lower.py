@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ...errors import WorkloadError
-from ..ir import ELEMENTWISE_OPS_PER_ELEMENT, KIND_OPS_PER_ELEMENT, Op, Tensor
+from ..ir import Op, Tensor
 from . import aten as A
 from .storage import Storages, atomize, offsets, source_tensors, storage_key
 
@@ -103,14 +103,17 @@ class Lowerer:
 
     def _write(self, t, pid: int, role="activation", name=None):
         """``t`` is written by proto ``pid``: a new version."""
-        if self.st.is_prov(t) and not self.st.covers(t, self.st.storages[storage_key(t)]):
-            self._materialise(t)
+        self._prepare_write(t)
         v = self.st.new_version(role, name or self.protos[pid].name, t.numel(), tuple(t.shape),
                                 producer=pid)
         self.st.write(t, v)
         if v.domain is not None:
             v.shape = (len(v.domain),) if t.numel() != len(v.domain) else (tuple(t.shape) or (1,))
         return v.id
+
+    def _prepare_write(self, t):
+        if self.st.is_prov(t) and not self.st.covers(t, self.st.storages[storage_key(t)]):
+            self._materialise(t)
 
     def _materialise(self, t):
         """A reshape-copy storage about to be written in part becomes a real copy."""
@@ -182,12 +185,10 @@ class Lowerer:
         if base in A.FACTORIES:
             for t in targets:
                 if t.numel():
-                    if not self.st.known(t) or not self.st.is_prov(t):
-                        v = self.st.new_version("input", f"const{self._n_const}", t.numel(), tuple(t.shape))
-                        self._n_const += 1
-                        if self.st.known(t) and self.st.is_prov(t):
-                            self._materialise(t)
-                        self.st.write(t, v)
+                    self._prepare_write(t)
+                    v = self.st.new_version("input", f"const{self._n_const}", t.numel(), tuple(t.shape))
+                    self._n_const += 1
+                    self.st.write(t, v)
             return
         reads = [t for t in ins if t.numel() and not (base in A.WRITE_ONLY and any(t is m for m in mutated))]
         if base in A.MATMUL:
@@ -462,10 +463,3 @@ def flop_macs(torch, ev) -> int:
     except Exception:  # a formula that cannot read these arguments: no MACs known
         return 0
 
-
-def vector_ops_default(kind, fn, out_elems, in_elems) -> float:
-    if kind == "elementwise":
-        return ELEMENTWISE_OPS_PER_ELEMENT.get(fn, 1) * out_elems
-    if kind == "reduction":
-        return KIND_OPS_PER_ELEMENT["reduction"] * in_elems
-    return KIND_OPS_PER_ELEMENT.get(kind, 0.0) * out_elems

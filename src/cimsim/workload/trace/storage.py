@@ -155,12 +155,6 @@ class Storages:
             return None
         return offs
 
-    def register_read(self, pieces, shape) -> None:
-        for vid, offs in pieces:
-            v = self.versions[vid]
-            v.reads.append(offs)
-            v.read_shapes.append(tuple(shape) if len(pieces) == 1 else None)
-
     # ---------------------------------------------------------------- writes
     def write(self, t, v: Version) -> None:
         """``t`` (a fresh storage or a view of a known one) now holds version ``v``."""
@@ -173,11 +167,11 @@ class Storages:
             if t.numel() != numel:
                 v.domain = tensor_offsets(t)
             return
-        if st.prov is not None:
-            raise AssertionError("a provenance storage must be materialised before it is written")
         if self.covers(t, st):
-            st.cur, st.owner = v.id, None
+            st.cur, st.owner, st.prov = v.id, None, None
             return
+        if st.prov is not None:
+            raise AssertionError("a provenance storage must be materialised before it is written in part")
         offs = tensor_offsets(t)
         if st.owner is None:
             st.owner = np.full(st.numel, st.cur, dtype=np.int64)
