@@ -580,3 +580,25 @@ def test_reshape_copies_are_free_and_partial_writes_keep_dependencies():
     assert kinds["matmul"] == 6 and kinds["copy"] == 5 + 1
     (gather,) = [op for op in w.ops if op.tags.get("part") == "operand"]
     assert len(gather.inputs) == 5 and w.tensors[gather.outputs[0]].numel == 10 * 8
+
+
+@pytest.mark.parametrize("cls,gen", [("LSTM", "lstm"), ("GRU", "gru")])
+def test_traced_recurrent_layer_has_the_generator_op_structure(cls, gen):
+    """Op for op, a traced nn.LSTM / nn.GRU (no biases: the generators leave them out) is the
+    generator's layer schedule: input projection, per step the recurrent matmul and ONE fused
+    cell op, the layer's concatenation; torch then also stacks the final states (h_n, c_n)."""
+    torch = _torch()
+    from cimsim.workload.generators import GENERATORS
+    from cimsim.workload.trace import trace
+
+    I, H, L, T, B = 16, 32, 2, 5, 3
+    w = trace(getattr(torch.nn, cls)(I, H, L, bias=False), (torch.randn(T, B, I),))
+    g = GENERATORS[gen](I, H, L, steps=T, batch=B)
+
+    def shape(wl):
+        return [(op.kind, op.tags.get("part"), op.fn, op.batch, op.m, op.k, op.n) for op in wl.ops]
+
+    final_states = 2 if cls == "LSTM" else 1
+    assert shape(w)[:len(g.ops)] == shape(g)
+    assert len(w.ops) == len(g.ops) + final_states
+    assert recurrent_matmuls_on_critical_path(w) == g.metadata["recurrent_matmuls_on_critical_path"]

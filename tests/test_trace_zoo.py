@@ -30,7 +30,7 @@ def test_zoo_covers_the_issue_families():
     for n in ("gpt2", "bert", "t5", "llama", "mistral", "qwen2", "vit", "whisper", "wav2vec2", "mamba",
               "nn-transformer", "lstm-packed", "gru-bi", "seq2seq-attn", "han", "resnet", "mobilenet"):
         assert n in names
-    for n in ("gpt2", "llama", "mistral", "qwen2"):
+    for n in ("gpt2", "llama", "mistral", "qwen2", "mamba"):
         assert f"{n}-decode" in names
     assert len(names) >= 18
 

@@ -186,6 +186,18 @@ def mamba(seq=8, batch=1, **config):
     return model, (_ids(torch, cfg["vocab_size"], seq, batch),), {"use_cache": False}
 
 
+@_register("mamba-decode", "hf-ssm", "Mamba, one decode step against its conv and SSM state cache")
+def mamba_decode(cache=16, batch=1, **config):
+    torch = require_torch()
+    cfg = {**dict(vocab_size=128, hidden_size=32, state_size=8, num_hidden_layers=2, expand=2,
+                  conv_kernel=4, use_mambapy=False), **config}
+    model = hf_model("mamba", cfg, "causal-lm")
+    with torch.no_grad():
+        state = model(_ids(torch, cfg["vocab_size"], cache, batch), use_cache=True).cache_params
+    return model, (_ids(torch, cfg["vocab_size"], 1, batch),), {
+        "cache_params": state, "use_cache": True, "cache_position": torch.tensor([cache])}
+
+
 # --------------------------------------------------------------------------- torch.nn
 @_register("nn-transformer", "torch-nn", "nn.Transformer encoder-decoder with masks")
 def nn_transformer(src=8, tgt=6, d_model=32, heads=4, layers=2, ffn=64, batch=2):

@@ -20,10 +20,11 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 
+from ..builders import CELL_FN
 from ..ir import ELEMENTWISE_OPS_PER_ELEMENT, KIND_OPS_PER_ELEMENT, Op
 
-_CELL_FN = {"LSTM": "lstm_pointwise", "LSTMCell": "lstm_pointwise", "GRU": "gru_pointwise",
-            "GRUCell": "gru_pointwise", "RNN": "rnn_pointwise", "RNNCell": "rnn_pointwise"}
+_CELL_FN = {mod: CELL_FN[cell] for cell, mods in (("lstm", ("LSTM", "LSTMCell")), ("gru", ("GRU", "GRUCell")),
+                                                  ("rnn", ("RNN", "RNNCell"))) for mod in mods}
 
 
 def vector_ops(op: Op, tensors) -> float:
@@ -195,6 +196,9 @@ def tag_recurrent(ops: list[Op], module_types: dict[str, str]) -> bool:
                 ops[i] = _replace_tags(op, tags)
         elif op.kind == "elementwise" and op.fn in _CELL_FN.values():
             ops[i] = _replace_tags(op, {**op.tags, "part": "state"})
+        elif op.kind == "copy" and module_types.get(op.tags.get("module", ""), "") in ("LSTM", "GRU", "RNN"):
+            # stacking the step outputs of a layer (the generators' concat), or the final states
+            ops[i] = _replace_tags(op, {**op.tags, "part": "concat"})
     return found
 
 
