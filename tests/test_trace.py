@@ -602,3 +602,45 @@ def test_traced_recurrent_layer_has_the_generator_op_structure(cls, gen):
     assert shape(w)[:len(g.ops)] == shape(g)
     assert len(w.ops) == len(g.ops) + final_states
     assert recurrent_matmuls_on_critical_path(w) == g.metadata["recurrent_matmuls_on_critical_path"]
+
+
+def test_assorted_layers_closed_form_and_counter():
+    """Transposed grouped conv, Conv3d, GroupNorm, InstanceNorm, interpolation, pooling,
+    PixelShuffle, an embedding with padding, mv / dot against parameters, einsum, cumsum."""
+    torch = _torch()
+    nn, F = torch.nn, torch.nn.functional
+    from cimsim.workload.trace import trace
+    from cimsim.workload.trace.flops import count_macs
+
+    class Misc(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.ct = nn.ConvTranspose2d(4, 6, 3, stride=2, padding=1, groups=2)
+            self.c3 = nn.Conv3d(2, 4, 3, padding=1)
+            self.gn = nn.GroupNorm(2, 6)
+            self.inorm = nn.InstanceNorm2d(6, affine=True)
+            self.ps = nn.PixelShuffle(2)
+            self.w = nn.Parameter(torch.randn(5, 8))
+            self.v = nn.Parameter(torch.randn(8))
+            self.emb = nn.Embedding(10, 8, padding_idx=0)
+
+        def forward(self, x, y, z, idx):
+            a = F.avg_pool2d(F.interpolate(self.inorm(self.gn(self.ct(x))), scale_factor=2,
+                                           mode="bilinear"), 2)
+            a = self.ps(a[:, :4])
+            b = self.c3(y).amax(dim=(2, 3, 4))
+            e = self.emb(idx).mean(0)
+            m = torch.mv(self.w, e) + torch.dot(e, self.v)
+            c = torch.cumsum(torch.einsum("bij,bjk->bik", z, z.transpose(1, 2)), -1)
+            return a.sum() + b.sum() + m.sum() + c.sum() + torch.outer(e, e).sum()
+
+    x = (torch.randn(1, 4, 5, 5), torch.randn(1, 2, 3, 4, 4), torch.randn(2, 3, 6),
+         torch.tensor([1, 2, 0, 3]))
+    model = Misc().eval()
+    w = trace(model, x)
+    transposed = 1 * 5 * 5 * 4 * (6 // 2) * 9  # input positions x C_in x C_out/groups x kernel
+    conv3d = (4 * 3 * 4 * 4) * 2 * 27  # output elements x C_in x kernel
+    closed = transposed + conv3d + 5 * 8 + 8 + 2 * 3 * 6 * 3  # + mv + dot + einsum's bmm
+    assert w.macs == closed == count_macs(model, x)
+    # the weights of mv (as the stationary B of a 1 x 8 x 5 matmul) and of the conv3d
+    assert {op.weight for op in w.ops if op.kind == "matmul"} >= {"w", "c3.weight"}

@@ -163,3 +163,30 @@ def test_cli_zoo_and_errors(tmp_path):
     ]:
         r = _cli([*args, "-o", str(tmp_path / "x.json")])
         assert r.exit_code == code and text in r.output and "Traceback" not in r.output, r.output
+
+
+def test_hardened_counter_closes_the_plain_counters_blind_spots():
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+
+    def plain(model, inputs):
+        with FlopCounterMode(display=False) as fc, torch.no_grad():
+            model(*inputs)
+        return fc.get_total_flops() // 2
+
+    T, B, I, H = 5, 2, 8, 16
+    lstm, x = torch.nn.LSTM(I, H).eval(), (torch.randn(T, B, I),)
+    assert count_macs(lstm, x) == T * B * 4 * H * (I + H)
+    if torch.backends.mkldnn.is_available():
+        assert plain(lstm, x) == 0  # one fused oneDNN op without a formula
+
+    class MV(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = torch.nn.Parameter(torch.randn(6, 4))
+
+        def forward(self, v):
+            return torch.mv(self.w, v)
+
+    mv = (MV(), (torch.randn(4),))
+    assert plain(*mv) == 0 and count_macs(*mv) == 6 * 4
