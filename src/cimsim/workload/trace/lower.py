@@ -259,7 +259,7 @@ class Lowerer:
             tags["weight_name"] = self.st.versions[pb[0][0]].name
         post = "relu" if base == "_addmm_activation" else None
         shapes = [tuple(a.shape), tuple(b.shape)]
-        if pa is not None and swapped:
+        if swapped:
             shapes.reverse()
         self._matmul(base, pa, pb, batch, m, k, n, weight, out, bias, tags, post, shapes)
 
