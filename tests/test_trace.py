@@ -484,7 +484,13 @@ def test_without_torch_everything_else_works(tmp_path):
     script = textwrap.dedent(f"""
         import sys
         sys.modules["torch"] = None  # import torch now raises ImportError
-        import cimsim, cimsim.workload, cimsim.models
+        import cimsim, cimsim.workload, cimsim.models, cimsim.zoo
+        try:
+            cimsim.zoo.build("gpt2")
+        except cimsim.workload.trace.TorchMissingError:
+            pass
+        else:
+            raise SystemExit("zoo built a model without torch")
         from cimsim.workload.generators import lstm
         from cimsim.workload import trace as tr
         assert lstm(8, 8, steps=2).macs > 0
