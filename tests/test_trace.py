@@ -650,3 +650,22 @@ def test_assorted_layers_closed_form_and_counter():
     assert w.macs == closed == count_macs(model, x)
     # the weights of mv (as the stationary B of a 1 x 8 x 5 matmul) and of the conv3d
     assert {op.weight for op in w.ops if op.kind == "matmul"} >= {"w", "c3.weight"}
+
+
+def test_module_created_inside_forward_has_stationary_named_weights():
+    torch = _torch()
+    from cimsim.workload.trace import trace
+
+    class M(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = torch.nn.Linear(4, 8)
+
+        def forward(self, x):
+            head = torch.nn.Linear(8, 2)  # created (and initialised) during the run
+            return head(self.fc(x))
+
+    w = trace(M(), (torch.randn(3, 4),))
+    assert [op.weight for op in w.ops if op.kind == "matmul"] == ["fc.weight", "Linear.weight"]
+    assert w.tensors["Linear.weight"].role == "weight" and w.tensors["Linear.weight"].shape == (2, 8)
+    assert w.macs == 3 * 4 * 8 + 3 * 8 * 2

@@ -112,12 +112,23 @@ def record(torch, model, inputs, kwargs=None):
     kwargs = kwargs or {}
     tracker = ModuleTracker()
     rec = make_recorder(torch)(tracker)
-    with capture_context(torch), tracker, rec:
-        out = model(*inputs, **kwargs)
+    seen: dict[int, object] = {}  # strong references: modules created inside forward die with it
+
+    def keep(mod, args):
+        seen.setdefault(id(mod), mod)
+
+    handle = torch.nn.modules.module.register_module_forward_pre_hook(keep)
+    try:
+        with capture_context(torch), tracker, rec:
+            out = model(*inputs, **kwargs)
+    finally:
+        handle.remove()
     root = type(model).__name__
     modules: dict[str, object] = {}
-    for mod, name in list(tracker._known_modules.items()):
-        modules[_strip_root(name, root)] = mod
+    for mod in seen.values():
+        name = tracker._known_modules.get(mod)
+        if name is not None:
+            modules.setdefault(_strip_root(name, root), mod)
     for ev in rec.events:
         ev.module = _strip_root(ev.module, root)
     return rec.events, out, modules

@@ -88,9 +88,10 @@ class Lowerer:
         return self.st.add_source(t, role, name)
 
     def _param_name(self, t) -> str:
+        key = storage_key(t)
         for path, mod in self.modules.items():
             for pname, p in mod.named_parameters(recurse=False):
-                if p is t:
+                if p.numel() and storage_key(p) == key:
                     return f"{path}.{pname}" if path else pname
         return f"param{self._n_const}"
 
@@ -99,7 +100,14 @@ class Lowerer:
             return []
         if not self.st.known(t):
             self._source(t)
-        return self.st.pieces(t)
+        pieces = self.st.pieces(t)
+        base = t._base if t._base is not None else t
+        if isinstance(base, self.torch.nn.Parameter) and len(pieces) == 1:
+            v = self.st.versions[pieces[0][0]]
+            if v.role == "input" and v.producer < 0:
+                # a parameter initialised during the run (a module created inside forward)
+                v.role, v.name = "weight", self._param_name(base)
+        return pieces
 
     def _write(self, t, pid: int, role="activation", name=None):
         """``t`` is written by proto ``pid``: a new version."""
@@ -274,7 +282,7 @@ class Lowerer:
         vid = self._virtual(pid, tuple(out.shape), ".mm")
         reads = [[(vid, None)]] + ([bias] if bias is not None else [])
         if bias is not None:
-            last = self.emit("elementwise", "bias", reads, [out] if post is None else [], fn="add")
+            last = self.emit("elementwise", "add_bias", reads, [out] if post is None else [], fn="add")
             if post is not None:
                 vid = self._virtual(last, tuple(out.shape))
                 reads = [[(vid, None)]]
@@ -316,7 +324,7 @@ class Lowerer:
         else:
             last = self.emit("reduction", "col2im", [[(vid, None)]], [])
             v2 = self._virtual(last, tuple(out.shape))
-            self.emit("elementwise", "bias", [[(v2, None)], bias], [out], fn="add")
+            self.emit("elementwise", "add_bias", [[(v2, None)], bias], [out], fn="add")
 
     # ------------------------------------------------------------------ others
     def _pool(self, base, reads, targets, args):
