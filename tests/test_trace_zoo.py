@@ -190,3 +190,25 @@ def test_hardened_counter_closes_the_plain_counters_blind_spots():
 
     mv = (MV(), (torch.randn(4),))
     assert plain(*mv) == 0 and count_macs(*mv) == 6 * 4
+
+
+def test_cli_factory_with_keyword_inputs(tmp_path):
+    """A user's factory may return keyword inputs: here a decode step and its KV cache."""
+    from textwrap import dedent
+
+    from cimsim.workload.io import load_workload
+
+    src = tmp_path / "step.py"
+    src.write_text(dedent('''
+        from cimsim import zoo
+
+        def step():
+            return zoo.build("qwen2-decode", cache=10)
+    '''))
+    out = tmp_path / "step.json"
+    r = _cli([f"{src}:step", "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    w = load_workload(out)
+    model, args, kwargs = zoo.build("qwen2-decode", cache=10)
+    assert w.macs == count_macs(model, args, kwargs)
+    assert sum(t.name.startswith("past_key_values") for t in w.tensors.values()) == 4

@@ -54,8 +54,8 @@ def trace_command(spec, output, name, allow_unknown, reference, zoo_name, params
                   hf_config, seq, cache):
     """Trace a PyTorch model into a cimsim workload.
 
-    SPEC names a function returning (model, example_inputs), e.g.
-    examples/lstmcell_loop.py:factory. The file is imported as Python source;
+    SPEC names a function returning (model, example_inputs) or (model,
+    example_inputs, example_kwargs), e.g. examples/lstmcell_loop.py:factory. The file is imported as Python source;
     nothing is unpickled. Needs the torch extra: pip install 'cimsim[torch]'.
     """
     given = [x for x in (spec, reference, zoo_name, hf_type) if x is not None]
@@ -93,7 +93,7 @@ def trace_command(spec, output, name, allow_unknown, reference, zoo_name, params
         if spec is not None:
             from ..workload.trace import load_factory
 
-            model, inputs = load_factory(spec)
+            model, inputs, kwargs = load_factory(spec, with_kwargs=True)
         elif zoo_name is not None:
             from .. import zoo
 

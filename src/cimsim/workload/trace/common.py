@@ -30,15 +30,18 @@ def require_torch():
 
 
 # --------------------------------------------------------------------------- factories
-def load_factory(spec: str):
+def load_factory(spec: str, with_kwargs: bool = False):
     """Import ``path/to/file.py:factory`` or ``package.module:factory`` and call the factory.
 
-    The factory takes no arguments and returns ``(model, example_inputs)``. The
-    file is imported as Python source with importlib; nothing is unpickled.
+    The factory takes no arguments and returns ``(model, example_inputs)`` or
+    ``(model, example_inputs, example_kwargs)`` (keyword inputs of ``forward``,
+    e.g. a decode step's ``past_key_values``). The file is imported as Python
+    source with importlib; nothing is unpickled.
 
     Returns
     -------
-    (model, example_inputs) with ``example_inputs`` a tuple.
+    (model, example_inputs) with ``example_inputs`` a tuple; with ``with_kwargs``
+    (model, example_inputs, example_kwargs).
     """
     torch = require_torch()
     if ":" not in spec:
@@ -70,11 +73,18 @@ def load_factory(spec: str):
     if not callable(factory):
         raise WorkloadError(f"model spec '{spec}': '{target}' has no function '{factory_name}'")
     result = factory()
-    if not (isinstance(result, tuple) and len(result) == 2):
-        raise WorkloadError(f"model spec '{spec}': the factory must return (model, example_inputs)")
-    model, inputs = result
+    if not (isinstance(result, tuple) and len(result) in (2, 3)) or (
+            len(result) == 3 and not isinstance(result[2], dict)):
+        raise WorkloadError(f"model spec '{spec}': the factory must return (model, example_inputs) "
+                            "or (model, example_inputs, example_kwargs as a dict)")
+    model, inputs, kwargs = (*result, {}) if len(result) == 2 else result
     if not isinstance(model, torch.nn.Module):
         raise WorkloadError(f"model spec '{spec}': the factory's model is a {type(model).__name__}, not a torch.nn.Module")
+    if with_kwargs:
+        return model, _as_tuple(inputs), kwargs
+    if kwargs:
+        raise WorkloadError(f"model spec '{spec}': the factory returns keyword inputs; "
+                            "load it with load_factory(spec, with_kwargs=True)")
     return model, _as_tuple(inputs)
 
 
