@@ -669,3 +669,17 @@ def test_module_created_inside_forward_has_stationary_named_weights():
     assert [op.weight for op in w.ops if op.kind == "matmul"] == ["fc.weight", "Linear.weight"]
     assert w.tensors["Linear.weight"].role == "weight" and w.tensors["Linear.weight"].shape == (2, 8)
     assert w.macs == 3 * 4 * 8 + 3 * 8 * 2
+
+
+def test_bilinear_is_an_outer_product_and_a_stationary_matmul():
+    torch = _torch()
+    from cimsim.workload.trace import trace
+    from cimsim.workload.trace.flops import count_macs
+
+    B, I, J, O = 4, 6, 5, 3
+    model, x = torch.nn.Bilinear(I, J, O), (torch.randn(B, I), torch.randn(B, J))
+    w = trace(model, x)
+    # y[b, o] = sum_ij x1[b, i] W[o, i, j] x2[b, j]: B x O x I x J products
+    assert w.macs == B * O * I * J == count_macs(model, x)
+    (mm,) = [op for op in w.ops if op.kind == "matmul"]
+    assert (mm.m, mm.k, mm.n, mm.weight) == (B, I * J, O, "weight")

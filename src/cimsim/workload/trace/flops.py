@@ -3,7 +3,8 @@
 Plain ``torch.utils.flop_counter.FlopCounterMode`` on CPU counts 0 for a
 oneDNN-fused ``nn.LSTM`` / ``nn.GRU`` (one ``mkldnn_rnn`` op it has no formula
 for), counts CPU flash attention from its own formula and has no formula for
-``aten.mv``, ``aten.addmv``, ``aten.dot`` and ``aten.vdot``. :func:`count_macs`
+``aten.mv``, ``aten.addmv``, ``aten.dot``, ``aten.vdot``, ``aten.addbmm`` and
+``aten._trilinear`` (``nn.Bilinear``). :func:`count_macs`
 runs the model with the fused kernels off (:func:`.capture.capture_context`:
 the RNN decomposes into ``addmm``, attention into ``bmm`` + softmax) and adds
 the missing formulas. It is independent of the tracer's lowering: the tests
@@ -32,7 +33,21 @@ def extra_formulas(torch) -> dict:
     def addbmm(bias, a, b, *args, out_shape=None, **kwargs):
         return 2 * math.prod(a) * b[-1]
 
-    return {aten.mv: mv, aten.addmv: addmv, aten.dot: dot, aten.vdot: dot, aten.addbmm: addbmm}
+    def trilinear(i1, i2, i3, expand1, expand2, expand3, sumdim, *args, out_shape=None, **kwargs):
+        # sum over ``sumdim`` of i1 * i2 * i3, each unsqueezed at its expand dims: one product
+        # term per element of the broadcast iteration space (nn.Bilinear: batch x out x in1 x in2)
+        def unsqueezed(shape, dims):
+            shape = list(shape)
+            for d in sorted(dims):
+                shape.insert(d, 1)
+            return shape
+
+        full = [max(a, b, c) for a, b, c in zip(unsqueezed(i1, expand1), unsqueezed(i2, expand2),
+                                                unsqueezed(i3, expand3))]
+        return 2 * math.prod(full)
+
+    return {aten.mv: mv, aten.addmv: addmv, aten.dot: dot, aten.vdot: dot, aten.addbmm: addbmm,
+            aten._trilinear: trilinear}
 
 
 def count_macs(model, inputs, kwargs=None) -> int:

@@ -203,6 +203,8 @@ class Lowerer:
             return self._matmul_op(base, args, ev.out)
         if base in A.CONV:
             return self._conv(args, ev.out)
+        if base == "_trilinear" and self._bilinear(args, ev.out):
+            return
         if base in A.POINTWISE:
             self.emit("elementwise", base, reads, targets, fn=A.POINTWISE[base])
             return
@@ -325,6 +327,22 @@ class Lowerer:
             last = self.emit("reduction", "col2im", [[(vid, None)]], [])
             v2 = self._virtual(last, tuple(out.shape))
             self.emit("elementwise", "add_bias", [[(v2, None)], bias], [out], fn="add")
+
+    def _bilinear(self, args, out) -> bool:
+        """``nn.Bilinear``: y[b, o] = sum_ij x1[b, i] W[o, i, j] x2[b, j] is the outer product
+        x1 (x) x2 (B x IJ, elementwise) times the stationary W as an IJ x O matrix."""
+        x1, w, x2, e1, e2, e3, sumdim = args[:7]
+        if (list(e1), list(e2), list(e3), list(sumdim)) != ([1, 3], [0], [1, 2], [2, 3]) or \
+                (x1.dim(), w.dim(), x2.dim()) != (2, 3, 2):
+            return False
+        B, (O, I, J) = x1.shape[0], w.shape
+        pid = self.emit("elementwise", "outer", [x1, x2], [], fn="mul")
+        outer = self._virtual(pid, (B, I * J))
+        pw = self.read(w)
+        weight = self._is_weight(pw)
+        tags = {"aten": "_trilinear", **({"weight_name": self.st.versions[pw[0][0]].name} if weight else {})}
+        self._matmul("bilinear", [(outer, None)], pw, 1, B, I * J, O, weight, out, None, tags)
+        return True
 
     # ------------------------------------------------------------------ others
     def _pool(self, base, reads, targets, args):
