@@ -113,6 +113,9 @@ def trace_command(spec, output, name, allow_unknown, reference, zoo_name, params
 def _report(w, path, seconds: float) -> None:
     unknown = w.metadata.get("unknown_ops") or []
     extra = f", {len(unknown)} unknown op(s) kept as generic ops" if unknown else ""
+    blind = sum(u.get("macs") is None for u in unknown)
+    if blind:
+        extra += f" ({blind} with no FLOP formula: their MACs, if any, are not counted)"
     share = w.metadata.get("mapped_mac_share")
     mapped = f", {share:.1%} of MACs mapped to specific kinds" if share is not None else ""
     click.echo(f"wrote {path}: {len(w.ops)} ops, {w.macs} MACs, {w.weight_bytes} weight bytes"

@@ -384,8 +384,9 @@ class Lowerer:
             raise WorkloadError(
                 f"aten op '{ev.func}' ({mod}, called from {ev.where}) has no cimsim mapping"
                 f"{f' ({macs} MACs by the FLOP counter)' if macs else ''}; {UNKNOWN_HINT}")
+        # macs None: the FLOP counter has no formula either, so its MACs (if any) are unknown
         self.unknown.append({"op": str(ev.func), "module": ev.module, "where": ev.where, "macs": macs})
-        self.emit("elementwise", base, reads, targets, fn="generic", macs=macs, tags={"unknown": True})
+        self.emit("elementwise", base, reads, targets, fn="generic", macs=macs or 0, tags={"unknown": True})
 
     # ------------------------------------------------------------------ build
     def finish(self):
@@ -473,7 +474,7 @@ class Lowerer:
 
 
 def flop_macs(torch, ev) -> int:
-    """MACs the (hardened) FLOP counter gives this op: FLOPs / 2, 0 if it has no formula."""
+    """MACs the (hardened) FLOP counter gives this op: FLOPs / 2; None if it has no formula."""
     from .flops import extra_formulas
 
     from torch.utils.flop_counter import flop_registry, shape_wrapper
@@ -483,9 +484,9 @@ def flop_macs(torch, ev) -> int:
     if f is None and packet in extra_formulas(torch):
         f = shape_wrapper(extra_formulas(torch)[packet])
     if f is None:
-        return 0
+        return None
     try:
         return int(f(*ev.args, out_val=ev.out, **ev.kwargs)) // 2
     except Exception:  # a formula that cannot read these arguments: no MACs known
-        return 0
+        return None
 
