@@ -70,6 +70,7 @@ def op_arrays(workload) -> OpArrays:
             if op.weight is not None:
                 stationary[i] = tid[op.weight]
             continue
+        macs[i] = op.generic_macs
         out_elems = sum(numel[t] for t in outs)
         if op.ops_per_element is not None:
             vec[i] = op.ops_per_element * out_elems

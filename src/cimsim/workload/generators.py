@@ -17,7 +17,9 @@ from typing import Callable
 from ..dtypes import DTYPE_BYTES, DTYPES
 from ..errors import WorkloadError
 from .io import save_workload
-from .ir import Op, Tensor, Workload
+from .builders import CELL_FN
+from .builders import Builder as _Builder
+from .ir import Workload
 
 SCHEDULES: tuple[str, ...] = ("layer", "wavefront")
 #: "fused": one pointwise op per step for all gate arithmetic (as cuDNN's fused
@@ -42,37 +44,6 @@ def _choice(gen: str, name: str, value: object, allowed: tuple[str, ...]) -> str
 def _heads(gen: str, d_model: int, heads: int) -> None:
     if d_model % heads:
         raise WorkloadError(f"{gen}: heads={heads} must divide d_model={d_model}")
-
-
-# --------------------------------------------------------------------------- builder
-class _Builder:
-    """Collects tensors and ops (all of one dtype) in dependency order."""
-
-    def __init__(self, dtype: str):
-        self.dtype = dtype
-        self.tensors: list[Tensor] = []
-        self.ops: list[Op] = []
-
-    def tensor(self, name: str, shape: tuple[int, ...], role: str = "activation") -> str:
-        self.tensors.append(Tensor(name, tuple(int(s) for s in shape), self.dtype, role))
-        return name
-
-    def matmul(self, name, a, b, *, m, k, n, batch=1, weight=False, outputs, tags) -> None:
-        outs = (outputs,) if isinstance(outputs, str) else tuple(outputs)
-        self.ops.append(Op(name, "matmul", (a, b), outs, m=m, k=k, n=n, batch=batch,
-                           weight=b if weight else None, tags=dict(tags)))
-
-    def vector(self, name, kind, inputs, output, *, tags, fn=None, ops_per_element=None) -> None:
-        outs = (output,) if isinstance(output, str) else tuple(output)
-        self.ops.append(Op(name, kind, tuple(inputs), outs, fn=fn,
-                           ops_per_element=ops_per_element, tags=dict(tags)))
-
-    def build(self, name: str, metadata: dict) -> Workload:
-        w = Workload(name, self.tensors, self.ops, metadata)
-        expected = metadata.get("macs")
-        if expected is not None and w.macs != expected:  # a generator bug, not user input
-            raise AssertionError(f"{name}: op MACs {w.macs} != closed form {expected}")
-        return w
 
 
 # --------------------------------------------------------------------------- LSTM / GRU
@@ -124,13 +95,13 @@ def _recurrent(cell: str, input_size, hidden, layers, steps, batch, dtype, sched
                 b.tensor(f"{p}.h", (B, H))
                 # 4H x (3 adds + 4 activation) + H x 3 (cell) + H x 5 (hidden) over 2H outputs
                 b.vector(f"{p}.cell", "elementwise", (f"{p}.xproj", f"{p}.hproj", *bias, cprev),
-                         (f"{p}.c", f"{p}.h"), fn="lstm_pointwise", ops_per_element=18,
+                         (f"{p}.c", f"{p}.h"), fn=CELL_FN["lstm"], ops_per_element=18,
                          tags={**tg, "part": "state"})
             else:
                 b.tensor(f"{p}.h", (B, H))
                 # 2H x 7 (r, z) + H x 8 (candidate) + H x 4 (state) over H outputs
                 b.vector(f"{p}.cell", "elementwise", (f"{p}.xproj", f"{p}.hproj", *bias, hprev),
-                         f"{p}.h", fn="gru_pointwise", ops_per_element=26,
+                         f"{p}.h", fn=CELL_FN["gru"], ops_per_element=26,
                          tags={**tg, "part": "state"})
         elif cell == "lstm":
             cprev = f"l{l}.c0" if t == 0 else f"l{l}.t{t - 1}.c"

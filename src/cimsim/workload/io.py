@@ -5,7 +5,7 @@
     {"format": "cimsim-workload", "version": 1, "name": ..., "metadata": {...},
      "tensors": [{"name", "shape", "dtype", "role"}, ...],
      "ops": [{"name", "kind", "inputs", "outputs", "m", "k", "n", "batch",
-              "weight", "fn", "ops_per_element", "tags"}, ...]}
+              "weight", "fn", "ops_per_element", "tags", "generic_macs"}, ...]}
 
 Keys an op does not need are left out. A file of another format or version
 is refused with a message naming both versions.
@@ -25,7 +25,7 @@ FORMAT = "cimsim-workload"
 VERSION = 1
 
 _OP_KEYS = {"name", "kind", "inputs", "outputs", "m", "k", "n", "batch", "weight", "fn",
-            "ops_per_element", "tags"}
+            "ops_per_element", "tags", "generic_macs"}
 _TENSOR_KEYS = {"name", "shape", "dtype", "role"}
 
 
@@ -42,6 +42,8 @@ def workload_to_dict(w: Workload) -> dict[str, Any]:
             d["fn"] = op.fn
         if op.ops_per_element is not None:
             d["ops_per_element"] = op.ops_per_element
+        if op.generic_macs:
+            d["generic_macs"] = op.generic_macs
         if op.tags:
             d["tags"] = dict(op.tags)
         ops.append(d)
@@ -103,7 +105,7 @@ def workload_from_dict(data: Any, source: str = "<workload>") -> Workload:
             name=o["name"], kind=o["kind"], inputs=tuple(o["inputs"]), outputs=tuple(o["outputs"]),
             m=o.get("m", 0), k=o.get("k", 0), n=o.get("n", 0), batch=o.get("batch", 1),
             weight=o.get("weight"), fn=o.get("fn"), ops_per_element=o.get("ops_per_element"),
-            tags=o.get("tags", {}),
+            tags=o.get("tags", {}), generic_macs=o.get("generic_macs", 0),
         ))
     try:
         return Workload(data["name"], tensors, ops, data.get("metadata", {}))

@@ -83,6 +83,8 @@ class Op:
     weight : the input tensor that is the stationary ``B`` operand (matmul only).
     fn : elementwise function (elementwise only), a key of ELEMENTWISE_OPS_PER_ELEMENT.
     ops_per_element : override of the vector-op count per element.
+    generic_macs : MACs of a non-matmul op whose arithmetic cimsim cannot map to a
+        matmul (a traced op kept with ``--allow-unknown``, its FLOP-counter MACs); 0 otherwise.
     tags : free-form labels for reports (layer, step, level, ...).
     """
 
@@ -98,10 +100,11 @@ class Op:
     fn: str | None = None
     ops_per_element: float | None = None
     tags: Mapping[str, object] = field(default_factory=dict)
+    generic_macs: int = 0
 
     @property
     def macs(self) -> int:
-        return self.batch * self.m * self.k * self.n if self.kind == "matmul" else 0
+        return self.batch * self.m * self.k * self.n if self.kind == "matmul" else self.generic_macs
 
 
 class Workload:
@@ -180,6 +183,9 @@ class Workload:
                             f"fn '{op.fn}' is unknown; use one of "
                             f"{', '.join(sorted(ELEMENTWISE_OPS_PER_ELEMENT))} or set ops_per_element",
                         )
+            if op.generic_macs and (op.kind == "matmul" or not isinstance(op.generic_macs, int)
+                                    or op.generic_macs < 0):
+                self._fail(where, "generic_macs must be a non-negative integer on a non-matmul op")
             if op.ops_per_element is not None and op.ops_per_element < 0:
                 self._fail(where, "ops_per_element must be >= 0")
         for t in self.tensors.values():

@@ -1,0 +1,173 @@
+"""Trace a PyTorch model into a cimsim :class:`~cimsim.workload.ir.Workload`.
+
+torch is imported inside functions only: ``import cimsim.workload.trace``
+works without torch; calling :func:`trace` then raises
+:class:`TorchMissingError` naming the install command.
+
+How a model becomes a workload
+------------------------------
+1. **Capture** (:mod:`.capture`): the model runs once on the example inputs
+   under a ``TorchDispatchMode`` that records every aten op executed, with the
+   module running it and the user's source line. Fused kernels that hide work
+   are off (oneDNN RNN, the MHA fast path, flash / efficient SDPA).
+2. **Lowering** (:mod:`.aten`, :mod:`.lower`, :mod:`.storage`): each aten op maps
+   to IR ops with exact MACs (matmul family, convolution as im2col matmul) or
+   vector work (pointwise, softmax, norms, reductions, pooling) or data movement
+   (concatenation, padding, gathers). Views and reshapes are free. Parameters
+   are ``weight`` tensors named by their qualified name; dependencies come
+   from tensor (storage) identity.
+3. **Lifting** (:mod:`.fuse`): chains of pointwise ops fuse into one op (an LSTM
+   / GRU step becomes its gate matmuls + one fused cell op, as the generators
+   emit it); score scaling / masking joins the softmax.
+4. **Nothing lost**: an arithmetic aten op without a mapping is an error naming
+   the op, the module and the source line; ``allow_unknown`` keeps it as a
+   generic op carrying its FLOP-counter MACs. ``metadata['mapped_mac_share']``
+   is the share of MACs in specific kinds (1.0 when nothing is unknown).
+
+(The earlier ``torch.fx`` tracer is gone: symbolic capture cannot see through
+the ``*args, **kwargs`` wrappers of Hugging Face models, and every model it
+traced traces here with the same MACs and structure.)
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections import Counter
+
+from ...errors import WorkloadError
+from .common import INSTALL_HINT, TorchMissingError, _as_tuple, load_factory, require_torch
+
+__all__ = ["INSTALL_HINT", "TorchMissingError", "load_factory", "require_torch", "trace"]
+
+_TORCH_DTYPES = {"float32": "fp32", "float16": "fp16", "bfloat16": "bf16", "int8": "int8", "qint8": "int8"}
+
+
+def _model_dtype(model) -> str:
+    p = next(iter(model.parameters()), None)
+    torch_dtype = str(p.dtype).removeprefix("torch.") if p is not None else "float32"
+    if torch_dtype not in _TORCH_DTYPES:
+        raise WorkloadError(
+            f"the model's parameters are {torch_dtype}, which cimsim does not model; "
+            f"pass dtype= one of fp32, fp16, bf16, int8 to trace it as that type")
+    return _TORCH_DTYPES[torch_dtype]
+
+
+def _input_names(torch, model, inputs, kwargs) -> dict[int, tuple[str, str]]:
+    """Storage key -> (role, name) of example inputs, parameters and buffers."""
+    from .storage import storage_key
+
+    names: dict[int, tuple[str, str]] = {}
+    try:
+        params = [p.name for p in inspect.signature(model.forward).parameters.values()]
+    except (TypeError, ValueError):
+        params = []
+    for i, x in enumerate(inputs):
+        label = params[i] if i < len(params) else f"input{i}"
+        for path, leaf in _leaves(torch, x, label):
+            names.setdefault(storage_key(leaf), ("input", path))
+    for key, x in (kwargs or {}).items():
+        for path, leaf in _leaves(torch, x, key):
+            names.setdefault(storage_key(leaf), ("input", path))
+    for n, p in model.named_parameters():
+        if p.numel():
+            names.setdefault(storage_key(p), ("weight", n))
+    for n, b in model.named_buffers():
+        if b.numel():
+            names.setdefault(storage_key(b), ("weight" if b.is_floating_point() else "input", n))
+    return names
+
+
+def _leaves(torch, obj, path, depth=0):
+    """(path, tensor) of every tensor inside ``obj``: containers and plain objects (a KV cache)."""
+    if isinstance(obj, torch.Tensor):
+        if obj.numel():
+            yield path, obj
+    elif depth > 5:
+        return
+    elif isinstance(obj, (list, tuple)):
+        for i, x in enumerate(obj):
+            yield from _leaves(torch, x, f"{path}[{i}]", depth + 1)
+    elif isinstance(obj, dict):
+        for k, x in obj.items():
+            yield from _leaves(torch, x, f"{path}.{k}", depth + 1)
+    elif hasattr(obj, "__dict__") and not isinstance(obj, (type, torch.nn.Module)):
+        for k, x in vars(obj).items():
+            if not k.startswith("_"):
+                yield from _leaves(torch, x, f"{path}.{k}", depth + 1)
+
+
+def trace(model, example_inputs, name: str | None = None, allow_unknown: bool = False,
+          dtype: str | None = None, example_kwargs: dict | None = None):
+    """Trace ``model`` on ``example_inputs`` into a :class:`~cimsim.workload.ir.Workload`.
+
+    Parameters
+    ----------
+    model : a ``torch.nn.Module``; traced in its current train/eval mode.
+    example_inputs : a tensor or a tuple of the positional inputs of ``model.forward``.
+        Shapes, loop counts, sequence lengths and cache lengths are taken from them.
+    name : the workload's name (default: the model's class name, lower case).
+    allow_unknown : keep aten ops without a mapping as generic elementwise ops
+        carrying their FLOP-counter MACs (listed in ``metadata['unknown_ops']``)
+        instead of raising :class:`~cimsim.errors.WorkloadError`.
+    dtype : workload dtype (fp32|fp16|bf16|int8); default: the model's parameter dtype.
+    example_kwargs : keyword inputs of ``model.forward`` (e.g. ``past_key_values``).
+    """
+    torch = require_torch()
+    if not isinstance(model, torch.nn.Module):
+        raise WorkloadError(f"trace() needs a torch.nn.Module, got {type(model).__name__}")
+    if dtype is None:
+        dtype = _model_dtype(model)
+    inputs = _as_tuple(example_inputs)
+    return _trace_aten(torch, model, inputs, example_kwargs or {}, name, allow_unknown, dtype)
+
+
+def _trace_aten(torch, model, inputs, kwargs, name, allow_unknown, dtype):
+    from ..ir import Workload
+    from .capture import record
+    from .fuse import absorb_into_softmax, fuse_pointwise, tag_recurrent
+    from .lower import Lowerer
+
+    names = _input_names(torch, model, inputs, kwargs)
+    try:
+        events, _, modules = record(torch, model, inputs, kwargs)
+    except WorkloadError:
+        raise
+    except Exception as exc:
+        msg = str(exc).splitlines()[0] if str(exc) else ""
+        raise WorkloadError(
+            f"running {type(model).__name__} on the example inputs failed: {type(exc).__name__}: {msg}"
+        ) from exc
+    module_types = {path: type(m).__name__ for path, m in modules.items()}
+    low = Lowerer(torch, names, dtype, allow_unknown, modules)
+    for ev in events:
+        low.event(ev)
+    tensors, ops = low.finish()
+    n_events = len(events)
+    del events
+    n_lowered = len(ops)
+    ops = fuse_pointwise(ops, tensors, module_types)
+    ops = absorb_into_softmax(ops, tensors)
+    recurrent = tag_recurrent(ops, module_types)
+    matmul_macs = sum(op.macs for op in ops if op.kind == "matmul")
+    generic_macs = sum(op.generic_macs for op in ops)
+    total = matmul_macs + generic_macs
+    metadata = {
+        "source": "cimsim.trace (aten)",
+        "model": f"{type(model).__module__}.{type(model).__qualname__}",
+        "torch_version": torch.__version__.split("+")[0],
+        "training": bool(model.training),
+        "capture": "aten",
+        "aten_ops": n_events,
+        "ops_before_fusion": n_lowered,
+        "ops_by_kind": dict(sorted(Counter(op.kind for op in ops).items())),
+        "unknown_ops": low.unknown,
+        "generic_macs": generic_macs,
+        "mapped_mac_share": (matmul_macs / total) if total else 1.0,
+    }
+    if recurrent:
+        metadata["schedule"] = "layer"
+    wname = name or type(model).__name__.lower()
+    try:
+        return Workload(wname, list(tensors.values()), ops, metadata)
+    except WorkloadError as exc:
+        raise WorkloadError(f"traced workload of {type(model).__name__} is invalid (a tracer bug): {exc}") from exc

@@ -1,0 +1,114 @@
+"""The aten op table: what each executed aten op is for the hardware.
+
+Every aten op lands in exactly one class:
+
+* **matmul family** (``mm addmm bmm baddbmm mv addmv dot vdot``) and
+  ``convolution`` (an im2col matmul): MACs;
+* **pointwise** (:data:`POINTWISE`, name -> IR elementwise function);
+* **softmax**, **norms**, **reductions / scans**, **pooling**: vector work;
+* **copies** (:data:`COPIES`): data movement (concatenation, padding, gathers);
+* **reshape copies** (:data:`REORDER`): ``clone``, ``_to_copy``...: a reshape
+  that had to copy, free like a view;
+* **factories** (:data:`FACTORIES`): constants (zeros, arange, random), inputs
+  of the workload;
+* **no data** (:data:`NO_DATA`): metadata, asserts, scalar reads.
+
+Views are recognised by storage identity and need no entry. An op in none of
+these classes raises (or, with ``allow_unknown``, becomes a generic op carrying
+its FLOP-counter MACs).
+"""
+
+from __future__ import annotations
+
+MATMUL = {"mm", "addmm", "bmm", "baddbmm", "mv", "addmv", "dot", "vdot", "_addmm_activation"}
+CONV = {"convolution", "_convolution"}
+
+#: aten pointwise op -> IR elementwise fn (ELEMENTWISE_OPS_PER_ELEMENT key)
+POINTWISE: dict[str, str] = {
+    **dict.fromkeys(("add", "sub", "rsub", "addcmul", "addcdiv", "lerp"), "add"),
+    **dict.fromkeys(("mul",), "mul"),
+    **dict.fromkeys(("div", "reciprocal", "floor_divide", "remainder", "fmod", "true_divide"), "div"),
+    **dict.fromkeys(("neg", "logical_not", "bitwise_not"), "neg"),
+    **dict.fromkeys(("maximum", "clamp", "clamp_min", "hardtanh", "fmax", "threshold"), "max"),
+    **dict.fromkeys(("minimum", "clamp_max", "fmin"), "min"),
+    **dict.fromkeys(("relu", "leaky_relu", "relu6", "prelu", "_prelu_kernel"), "relu"),
+    **dict.fromkeys(("abs", "sign", "sgn", "floor", "ceil", "round", "trunc", "frac"), "abs"),
+    **dict.fromkeys(("where", "masked_fill", "tril", "triu", "eq", "ne", "lt", "le", "gt", "ge",
+                     "logical_and", "logical_or", "logical_xor", "bitwise_and", "bitwise_or",
+                     "bitwise_xor", "isnan", "isinf", "isfinite", "nan_to_num", "__and__",
+                     "__or__", "__xor__", "bitwise_left_shift", "bitwise_right_shift"), "where"),
+    **dict.fromkeys(("pow", "float_power"), "pow"),
+    **dict.fromkeys(("exp", "exp2", "expm1", "elu", "celu", "selu"), "exp"),
+    **dict.fromkeys(("log", "log2", "log10", "log1p", "log_sigmoid_forward", "xlogy"), "log"),
+    **dict.fromkeys(("sqrt",), "sqrt"),
+    **dict.fromkeys(("rsqrt",), "rsqrt"),
+    **dict.fromkeys(("sigmoid", "hardsigmoid"), "sigmoid"),
+    **dict.fromkeys(("tanh", "sin", "cos", "tan", "atan", "atan2", "asin", "acos", "sinh",
+                     "cosh"), "tanh"),
+    **dict.fromkeys(("gelu",), "gelu"),
+    **dict.fromkeys(("silu", "hardswish", "mish"), "silu"),
+    **dict.fromkeys(("erf", "erfinv", "erfc"), "erf"),
+    **dict.fromkeys(("softplus",), "softplus"),
+    **dict.fromkeys(("native_dropout", "dropout"), "dropout"),
+}
+SOFTMAX = {"_softmax", "_log_softmax", "softmax", "log_softmax", "_safe_softmax"}
+#: normalisations, vector ops per element of the normalised output (IR: layernorm)
+NORMS = {"native_layer_norm", "native_batch_norm", "_native_batch_norm_legit",
+         "_native_batch_norm_legit_no_training", "native_group_norm", "rms_norm", "_fused_rms_norm",
+         "_weight_norm_interface", "batch_norm"}
+REDUCTIONS = {"sum", "mean", "amax", "amin", "max", "min", "argmax", "argmin", "prod", "var", "std",
+              "var_mean", "std_mean", "logsumexp", "norm", "linalg_vector_norm", "any", "all",
+              "cumsum", "cumprod", "cummax", "cummin", "logcumsumexp", "topk", "sort", "argsort",
+              "count_nonzero", "nonzero", "unique_consecutive", "_unique2", "searchsorted",
+              "bucketize", "aminmax", "scatter_add", "scatter_reduce", "index_add", "nansum",
+              "frobenius_norm", "median", "mode", "kthvalue"}
+POOLS = {"max_pool1d", "max_pool2d_with_indices", "max_pool3d_with_indices", "avg_pool1d",
+         "avg_pool2d", "avg_pool3d", "_adaptive_avg_pool2d", "_adaptive_avg_pool3d",
+         "adaptive_avg_pool1d", "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d",
+         "max_pool2d", "_upsample_bilinear2d_aa", "upsample_bilinear2d", "upsample_linear1d",
+         "upsample_bicubic2d", "upsample_trilinear3d", "col2im"}
+COPIES = {"cat", "stack", "constant_pad_nd", "reflection_pad1d", "reflection_pad2d",
+          "reflection_pad3d", "replication_pad1d", "replication_pad2d", "replication_pad3d",
+          "index_select", "gather", "index", "index_put", "index_copy", "index_fill", "scatter",
+          "slice_scatter", "select_scatter", "diagonal_scatter", "as_strided_scatter", "copy",
+          "repeat", "roll", "flip", "masked_select", "masked_scatter", "_unsafe_index",
+          "upsample_nearest1d", "upsample_nearest2d", "upsample_nearest3d", "_upsample_nearest_exact1d",
+          "_upsample_nearest_exact2d", "im2col", "narrow_copy", "take", "embedding",
+          "embedding_bag", "_embedding_bag", "_pack_padded_sequence", "_pad_packed_sequence",
+          "repeat_interleave", "tile", "_index_put_impl", "put", "unfold_copy", "pixel_shuffle",
+          "pixel_unshuffle", "channel_shuffle", "native_channel_shuffle", "diag_embed", "polar",
+          "complex", "view_as_real_copy"}
+#: a copy that only reorders (or re-types) the elements: free, like a view
+REORDER = {"clone", "_to_copy", "lift_fresh_copy", "contiguous", "alias_copy", "view_copy",
+           "expand_copy", "permute_copy", "transpose_copy", "t_copy", "unsqueeze_copy",
+           "squeeze_copy", "_reshape_copy", "_unsafe_view", "detach_copy", "unfold"}
+FACTORIES = {"empty", "empty_like", "empty_strided", "empty_permuted", "zeros", "zeros_like", "ones",
+             "ones_like", "full", "full_like", "arange", "linspace", "logspace", "scalar_tensor",
+             "rand", "rand_like", "randn", "randn_like", "randint", "randint_like", "randperm",
+             "bernoulli", "normal", "uniform", "random", "exponential", "geometric", "cauchy",
+             "log_normal", "eye", "new_empty", "new_empty_strided", "new_zeros", "new_ones",
+             "new_full", "fill", "zero", "_efficientzerotensor", "lift_fresh", "tensor",
+             "multinomial", "poisson", "_fused_dropout_rng", "tril_indices", "triu_indices"}
+#: ops that write all of their first argument without reading it
+WRITE_ONLY = {"copy", "fill", "zero", "uniform", "normal", "random", "bernoulli", "exponential",
+              "geometric", "cauchy", "log_normal"}
+#: in-place ops that only change a tensor's metadata (shape, strides)
+VIEW_INPLACE = {"t", "transpose", "unsqueeze", "squeeze", "as_strided", "resize", "detach", "set",
+                "requires_grad", "swapdims", "swapaxes", "resize_as"}
+NO_DATA = {"_local_scalar_dense", "is_nonzero", "equal", "_assert_async", "_assert_scalar",
+           "_assert_tensor_metadata", "sym_size", "sym_stride", "sym_numel", "sym_storage_offset",
+           "_functional_sym_constrain_range", "sym_constrain_range", "record_stream", "is_same_size",
+           "allclose", "_has_same_storage_numel", "_check_is_size", "_print", "item",
+           "_nested_tensor_from_mask_left_aligned", "is_pinned", "_make_dep_token"}
+
+# vector ops per element (modelling choices, like ir.ELEMENTWISE_OPS_PER_ELEMENT)
+NORM_OPS_PER_ELEMENT = 8.0  # mean, subtract, square, mean, rsqrt, scale, shift
+SOFTMAX_OPS_PER_ELEMENT = 7.0
+
+
+def base_name(func) -> str:
+    """aten name without the in-place suffix: ``add_`` -> ``add``."""
+    name = func._overloadpacket.__name__
+    if name.endswith("_") and not name.endswith("__"):
+        name = name[:-1]
+    return name

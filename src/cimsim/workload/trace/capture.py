@@ -1,0 +1,142 @@
+"""Capture: run the model and record every aten op it executes.
+
+A :class:`Recorder` is a ``TorchDispatchMode``: it sees each aten op after
+autograd and the composite decompositions, i.e. the ops torch really runs
+(``addmm``, ``bmm``, ``convolution``, ``_softmax``, ``add``, ...). For each op
+it keeps the op, its arguments and outputs (the real tensors, kept alive until
+the capture is lowered so that storage identity stays unique), the innermost
+module running it (``torch.utils.module_tracker.ModuleTracker``) and the user's
+source line that called it.
+
+:func:`capture_context` turns off the fused kernels that hide work from the
+dispatcher: the oneDNN RNN (``nn.LSTM`` / ``nn.GRU`` then run as per-step
+``addmm`` + pointwise ops), the ``nn.MultiheadAttention`` / transformer fast
+path, and the flash / memory-efficient SDPA kernels (the math backend runs
+attention as ``bmm`` + ``_softmax`` + ``bmm``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+_CIMSIM_DIR = str(Path(__file__).resolve().parents[2])
+#: frames of these packages are library code, not the user's source line
+_LIBRARY_MARKERS = ("/torch/", "/transformers/", "/contextlib.py", "/functools.py")
+
+
+@dataclass
+class Event:
+    """One executed aten op."""
+
+    func: object  # torch._ops.OpOverload
+    args: tuple
+    kwargs: dict
+    out: object
+    module: str  # innermost module path ("" for the root's own code)
+    where: str  # the user's "file:line" that led to the op
+
+
+@contextlib.contextmanager
+def capture_context(torch):
+    """Fused kernels off, math attention, no autograd: what runs is what the dispatcher sees."""
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+
+    mha = torch.backends.mha.get_fastpath_enabled()
+    torch.backends.mha.set_fastpath_enabled(False)
+    try:
+        with warnings.catch_warnings():
+            # mkldnn.flags() re-sets oneDNN's TF32 flag and warns that this build has no Intel GPU
+            warnings.filterwarnings("ignore", message="TF32 acceleration on top of oneDNN")
+            with torch.backends.mkldnn.flags(enabled=False), sdpa_kernel([SDPBackend.MATH]), \
+                    torch.no_grad():
+                yield
+    finally:
+        torch.backends.mha.set_fastpath_enabled(mha)
+
+
+def _user_line() -> str:
+    f = sys._getframe(2)
+    fallback = ""
+    while f is not None:
+        fn = f.f_code.co_filename
+        if not any(m in fn for m in _LIBRARY_MARKERS) and not fn.startswith(_CIMSIM_DIR) \
+                and not fn.startswith("<"):
+            return f"{fn}:{f.f_lineno}"
+        if not fallback and "/transformers/" in fn:
+            fallback = f"{fn}:{f.f_lineno}"
+        f = f.f_back
+    return fallback or "<unknown>"
+
+
+def make_recorder(torch):
+    """A ``TorchDispatchMode`` subclass recording :class:`Event` s (built lazily: torch is optional)."""
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    class Recorder(TorchDispatchMode):
+        def __init__(self, tracker):
+            super().__init__()
+            self.tracker = tracker
+            self.events: list[Event] = []
+            self._paths: dict[frozenset, str] = {}
+
+        def _module(self) -> str:
+            parents = frozenset(self.tracker.parents)
+            path = self._paths.get(parents)
+            if path is None:
+                names = [p for p in parents if p != "Global"]
+                # the innermost module has the longest dotted name
+                path = max(names, key=lambda n: (n.count("."), len(n))) if names else ""
+                self._paths[parents] = path
+            return path
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            kwargs = kwargs or {}
+            out = func(*args, **kwargs)
+            self.events.append(Event(func, args, kwargs, out, self._module(), _user_line()))
+            return out
+
+    return Recorder
+
+
+def record(torch, model, inputs, kwargs=None):
+    """Run ``model(*inputs, **kwargs)`` under the recorder.
+
+    Returns (events, output, module types by path, parameter/buffer names by storage).
+    """
+    from torch.utils.module_tracker import ModuleTracker
+
+    kwargs = kwargs or {}
+    tracker = ModuleTracker()
+    rec = make_recorder(torch)(tracker)
+    seen: dict[int, object] = {}  # strong references: modules created inside forward die with it
+
+    def keep(mod, args):
+        seen.setdefault(id(mod), mod)
+
+    handle = torch.nn.modules.module.register_module_forward_pre_hook(keep)
+    try:
+        with capture_context(torch), tracker, rec:
+            out = model(*inputs, **kwargs)
+    finally:
+        handle.remove()
+    root = type(model).__name__
+    modules: dict[str, object] = {}
+    for mod in seen.values():
+        name = tracker._known_modules.get(mod)
+        if name is not None:
+            modules.setdefault(_strip_root(name, root), mod)
+    for ev in rec.events:
+        ev.module = _strip_root(ev.module, root)
+    return rec.events, out, modules
+
+
+def _strip_root(name: str, root: str) -> str:
+    if name == root:
+        return ""
+    if name.startswith(root + "."):
+        return name[len(root) + 1:]
+    return name

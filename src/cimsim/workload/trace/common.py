@@ -1,0 +1,94 @@
+"""Shared pieces of the tracer: the torch import guard and model factories."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import re
+import sys
+from pathlib import Path
+
+from ...errors import CimsimError, WorkloadError
+
+INSTALL_HINT = "pip install 'cimsim[torch]'"
+
+
+
+class TorchMissingError(CimsimError, ImportError):
+    """torch (the optional ``cimsim[torch]`` extra) is not installed."""
+
+
+def require_torch():
+    """Import and return torch, or raise :class:`TorchMissingError` saying how to install it."""
+    try:
+        import torch
+    except ImportError as exc:
+        raise TorchMissingError(
+            f"tracing PyTorch models needs torch, which is not installed; install it with: {INSTALL_HINT}"
+        ) from exc
+    return torch
+
+
+# --------------------------------------------------------------------------- factories
+def load_factory(spec: str, with_kwargs: bool = False):
+    """Import ``path/to/file.py:factory`` or ``package.module:factory`` and call the factory.
+
+    The factory takes no arguments and returns ``(model, example_inputs)`` or
+    ``(model, example_inputs, example_kwargs)`` (keyword inputs of ``forward``,
+    e.g. a decode step's ``past_key_values``). The file is imported as Python
+    source with importlib; nothing is unpickled.
+
+    Returns
+    -------
+    (model, example_inputs) with ``example_inputs`` a tuple; with ``with_kwargs``
+    (model, example_inputs, example_kwargs).
+    """
+    torch = require_torch()
+    if ":" not in spec:
+        raise WorkloadError(f"model spec '{spec}' must be PATH.py:FACTORY or package.module:FACTORY")
+    target, factory_name = spec.rsplit(":", 1)
+    if not factory_name.isidentifier():
+        raise WorkloadError(f"model spec '{spec}': '{factory_name}' is not a function name")
+    if target.endswith(".py") or "/" in target or "\\" in target:
+        path = Path(target)
+        if not path.is_file():
+            raise WorkloadError(f"model spec '{spec}': file '{path}' does not exist")
+        mod_name = "_cimsim_model_" + re.sub(r"\W", "_", str(path.resolve()))
+        mspec = importlib.util.spec_from_file_location(mod_name, path)
+        if mspec is None or mspec.loader is None:
+            raise WorkloadError(f"model spec '{spec}': cannot import '{path}'")
+        module = importlib.util.module_from_spec(mspec)
+        sys.modules[mod_name] = module
+        try:
+            mspec.loader.exec_module(module)
+        except Exception as exc:
+            sys.modules.pop(mod_name, None)
+            raise WorkloadError(f"model spec '{spec}': importing '{path}' failed: {type(exc).__name__}: {exc}") from exc
+    else:
+        try:
+            module = importlib.import_module(target)
+        except ImportError as exc:
+            raise WorkloadError(f"model spec '{spec}': cannot import module '{target}': {exc}") from exc
+    factory = getattr(module, factory_name, None)
+    if not callable(factory):
+        raise WorkloadError(f"model spec '{spec}': '{target}' has no function '{factory_name}'")
+    result = factory()
+    if not (isinstance(result, tuple) and len(result) in (2, 3)) or (
+            len(result) == 3 and not isinstance(result[2], dict)):
+        raise WorkloadError(f"model spec '{spec}': the factory must return (model, example_inputs) "
+                            "or (model, example_inputs, example_kwargs as a dict)")
+    model, inputs, kwargs = (*result, {}) if len(result) == 2 else result
+    if not isinstance(model, torch.nn.Module):
+        raise WorkloadError(f"model spec '{spec}': the factory's model is a {type(model).__name__}, not a torch.nn.Module")
+    if with_kwargs:
+        return model, _as_tuple(inputs), kwargs
+    if kwargs:
+        raise WorkloadError(f"model spec '{spec}': the factory returns keyword inputs; "
+                            "load it with load_factory(spec, with_kwargs=True)")
+    return model, _as_tuple(inputs)
+
+
+def _as_tuple(inputs) -> tuple:
+    if isinstance(inputs, (tuple, list)):
+        return tuple(inputs)
+    return (inputs,)

@@ -1,0 +1,208 @@
+"""Lifting passes over the lowered ops: merge what the hardware runs as one op.
+
+1. :func:`fuse_pointwise`: a chain (any connected set) of elementwise ops
+   becomes one ``elementwise`` op whose vector work is the members' sum: a
+   bias add + GELU, the gate arithmetic of one LSTM / GRU step (then named
+   ``lstm_pointwise`` / ``gru_pointwise`` / ``rnn_pointwise`` like the
+   generators' fused cell op), RoPE, RMSNorm's scaling.
+2. :func:`absorb_into_softmax`: the scale / mask arithmetic whose only use is a
+   softmax joins it, so attention is ``scores matmul -> softmax -> AV matmul``.
+3. :func:`tag_recurrent`: matmuls reading ``weight_ih*`` / ``weight_hh*`` are
+   tagged ``part: input`` / ``recurrent`` with their layer and step, the cell op
+   ``part: state``.
+
+Fusion never creates a cycle: a group stays open only while no op outside it
+has read any of its outputs; an op joins only open groups.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+
+from ..builders import CELL_FN
+from ..ir import ELEMENTWISE_OPS_PER_ELEMENT, KIND_OPS_PER_ELEMENT, Op
+
+_CELL_FN = {mod: CELL_FN[cell] for cell, mods in (("lstm", ("LSTM", "LSTMCell")), ("gru", ("GRU", "GRUCell")),
+                                                  ("rnn", ("RNN", "RNNCell"))) for mod in mods}
+
+
+def vector_ops(op: Op, tensors) -> float:
+    out = sum(tensors[t].numel for t in op.outputs)
+    if op.ops_per_element is not None:
+        return op.ops_per_element * out
+    if op.kind == "elementwise":
+        return ELEMENTWISE_OPS_PER_ELEMENT[op.fn] * out
+    if op.kind == "reduction":
+        return KIND_OPS_PER_ELEMENT["reduction"] * sum(tensors[t].numel for t in op.inputs)
+    return KIND_OPS_PER_ELEMENT.get(op.kind, 0.0) * out
+
+
+def _merge(members: list[Op], tensors, consumers, kind, fn, name, tags) -> Op:
+    produced = {t for op in members for t in op.outputs}
+    ids = {id(op) for op in members}
+    ins = tuple(dict.fromkeys(t for op in members for t in op.inputs if t not in produced))
+    outs = tuple(t for op in members for t in op.outputs
+                 if not consumers.get(t) or any(id(c) not in ids for c in consumers[t]))
+    total = sum(vector_ops(op, tensors) for op in members)
+    n_out = sum(tensors[t].numel for t in outs)
+    tags = dict(tags)
+    tags["fused"] = len(members)
+    return Op(name, kind, ins, outs, fn=fn, ops_per_element=total / n_out if n_out else 0.0, tags=tags,
+              generic_macs=sum(op.generic_macs for op in members))
+
+
+def _consumers(ops):
+    c = defaultdict(list)
+    for op in ops:
+        for t in op.inputs:
+            c[t].append(op)
+    return c
+
+
+def fuse_pointwise(ops: list[Op], tensors, module_types: dict[str, str]) -> list[Op]:
+    producer: dict[str, int] = {}
+    group = list(range(len(ops)))  # union-find parent, by op index
+    open_ = [False] * len(ops)
+
+    def find(i):
+        while group[i] != i:
+            group[i] = group[group[i]]
+            i = group[i]
+        return i
+
+    first = list(range(len(ops)))  # position of each group's first member
+    ext = [-1] * len(ops)  # latest op outside the group that the group reads from
+    for i, op in enumerate(ops):
+        fusable = op.kind == "elementwise" and not op.tags.get("unknown")
+        roots = set()
+        for t in op.inputs:
+            p = producer.get(t)
+            if p is None:
+                continue
+            r = find(p)
+            if fusable and open_[r] and ops[p].kind == "elementwise":
+                roots.add(r)
+        own_ext = max((producer[t] for t in op.inputs if t in producer and find(producer[t]) not in roots),
+                      default=-1)
+        if roots:
+            # a group does not span an op it waits for: an LSTM step's gate add (after the step's
+            # recurrent matmul) does not join the bias add of the whole-sequence input projection
+            cur_first, cur_ext, chosen = i, own_ext, set()
+            for r in sorted(roots, key=lambda r: -first[r]):
+                f, e = min(cur_first, first[r]), max(cur_ext, ext[r])
+                if e < f:
+                    cur_first, cur_ext = f, e
+                    chosen.add(r)
+            roots = chosen
+            own_ext = cur_ext
+        if fusable:
+            open_[i] = True
+            ext[i] = own_ext
+            for r in roots:
+                group[r] = i
+                open_[r] = False
+                first[i] = min(first[i], first[r])
+        me = find(i)
+        for t in op.inputs:
+            p = producer.get(t)
+            if p is not None and find(p) != me:
+                open_[find(p)] = False  # read from outside: the group is closed
+        for t in op.outputs:
+            producer[t] = i
+    members = defaultdict(list)
+    for i in range(len(ops)):
+        members[find(i)].append(i)
+    last = {root: idx[-1] for root, idx in members.items()}
+    consumers = _consumers(ops)
+    taken = {op.name for op in ops}
+    names: dict[str, int] = {}
+    out = []
+    for i, op in enumerate(ops):
+        root = find(i)
+        idx = members[root]
+        if len(idx) == 1:
+            out.append(op)
+            continue
+        if last[root] != i:
+            continue
+        group_ops = [ops[j] for j in idx]
+        mod = group_ops[0].tags.get("module", "")
+        fn = _CELL_FN.get(module_types.get(mod, ""), "fused")
+        tags = {"module": mod}
+        prefix = f"{mod}.{fn}" if mod else fn
+        n = names.get(prefix, 0)
+        while (prefix if n == 0 else f"{prefix}#{n}") in taken:
+            n += 1
+        names[prefix] = n + 1
+        out.append(_merge(group_ops, tensors, consumers, "elementwise", fn,
+                          prefix if n == 0 else f"{prefix}#{n}", tags))
+    _drop_internal(out, tensors)
+    return out
+
+
+def _drop_internal(ops, tensors) -> None:
+    used = {t for op in ops for t in (*op.inputs, *op.outputs)}
+    for name in list(tensors):
+        if name not in used:
+            del tensors[name]
+
+
+def absorb_into_softmax(ops: list[Op], tensors) -> list[Op]:
+    """An elementwise op whose every output is read only by one softmax joins that softmax."""
+    consumers = _consumers(ops)
+    producer = {t: op for op in ops for t in op.outputs}
+    absorbed: dict[int, Op] = {}
+    replace: dict[int, Op] = {}
+    for op in ops:
+        if op.kind != "softmax" or len(op.inputs) != 1:
+            continue
+        p = producer.get(op.inputs[0])
+        if p is None or p.kind != "elementwise" or p.tags.get("unknown") or len(p.outputs) != 1:
+            continue
+        if [id(c) for c in consumers[p.outputs[0]]] != [id(op)]:
+            continue
+        merged = _merge([p, op], tensors, consumers, "softmax", None, op.name, dict(op.tags))
+        absorbed[id(p)] = p
+        replace[id(op)] = merged
+    out = [replace.get(id(op), op) for op in ops if id(op) not in absorbed]
+    _drop_internal(out, tensors)
+    return out
+
+
+_RNN_W = re.compile(r"(?:^|\.)weight_(ih|hh|hr)(?:_l(\d+))?(_reverse)?$")
+
+
+def tag_recurrent(ops: list[Op], module_types: dict[str, str]) -> bool:
+    """Tag recurrent matmuls and cell ops; True if the model has recurrent layers."""
+    steps: dict[tuple, int] = defaultdict(int)
+    found = False
+    for i, op in enumerate(ops):
+        wname = op.tags.get("weight_name")
+        if op.kind == "matmul" and wname:
+            m = _RNN_W.search(wname)
+            if m and module_types.get(op.tags.get("module", ""), "") in _CELL_FN:
+                found = True
+                part = {"ih": "input", "hh": "recurrent", "hr": "projection"}[m.group(1)]
+                tags = dict(op.tags)
+                tags["part"] = part
+                tags["layer"] = int(m.group(2) or 0)
+                if m.group(3):
+                    tags["direction"] = "reverse"
+                if part == "recurrent":
+                    key = (op.tags.get("module"), wname)
+                    tags["step"] = steps[key]
+                    steps[key] += 1
+                ops[i] = _replace_tags(op, tags)
+        elif op.kind == "elementwise" and op.fn in _CELL_FN.values():
+            ops[i] = _replace_tags(op, {**op.tags, "part": "state"})
+        elif op.kind == "copy" and module_types.get(op.tags.get("module", ""), "") in ("LSTM", "GRU", "RNN"):
+            # stacking the step outputs of a layer (the generators' concat), or the final states
+            ops[i] = _replace_tags(op, {**op.tags, "part": "concat"})
+    return found
+
+
+def _replace_tags(op: Op, tags) -> Op:
+    return Op(op.name, op.kind, op.inputs, op.outputs, m=op.m, k=op.k, n=op.n, batch=op.batch,
+              weight=op.weight, fn=op.fn, ops_per_element=op.ops_per_element, tags=tags,
+              generic_macs=op.generic_macs)

@@ -1,0 +1,492 @@
+"""Lowering: recorded aten ops -> IR ops with exact MAC, vector-op and byte counts.
+
+Each event becomes zero or more *proto ops* (kind, operands as pieces of
+versions, output versions). Once every event is seen, each version is cut
+into atoms (:mod:`.storage`) and the proto ops become :class:`~cimsim.workload.ir.Op`
+over those tensors. A matmul operand that is not exactly one tensor (a
+broadcast K of grouped-query attention, a window of several atoms) gets an
+explicit ``copy`` op that materialises it, as torch does.
+
+MACs: ``mm``/``addmm``: m*k*n; ``bmm``/``baddbmm``: b*m*k*n; ``mv``/``addmv``:
+m*k; ``dot``: k; ``convolution``: output elements x C_in/groups x kernel
+elements (an im2col matmul; a transposed convolution: input elements x
+C_out/groups x kernel elements). These equal ``FlopCounterMode`` / 2 op by op.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ...errors import WorkloadError
+from ..ir import Op, Tensor
+from . import aten as A
+from .storage import Storages, atomize, offsets, source_tensors, storage_key
+
+UNKNOWN_HINT = ("run with --allow-unknown (trace(..., allow_unknown=True)) to keep it as a generic "
+                "op carrying its FLOP-counter MACs, or report the op so it can be mapped")
+
+
+@dataclass
+class Proto:
+    kind: str
+    name: str
+    operands: list  # per operand: list of (version id, offsets|None)
+    outputs: list  # version ids
+    m: int = 0
+    k: int = 0
+    n: int = 0
+    batch: int = 1
+    weight: bool = False
+    fn: str | None = None
+    vec: float | None = None  # total vector ops (None: the IR default for the kind)
+    macs: int = 0  # generic op only
+    tags: dict = field(default_factory=dict)
+    shapes: list = field(default_factory=list)  # per operand: the shape torch read it as
+
+
+def _tensors(torch, obj):
+    from torch.utils._pytree import tree_leaves
+
+    return [t for t in tree_leaves(obj) if isinstance(t, torch.Tensor)]
+
+
+class Lowerer:
+    def __init__(self, torch, names: dict[int, tuple[str, str]], dtype: str, allow_unknown: bool,
+                 modules: dict):
+        self.torch = torch
+        self.st = Storages()
+        self.names = names  # storage key -> (role, name) of inputs, parameters and buffers
+        self.dtype = dtype
+        self.allow_unknown = allow_unknown
+        self.modules = modules
+        self.protos: list[Proto] = []
+        self.unknown: list[dict] = []
+        self._counts: dict[str, int] = {}
+        self._n_const = 0
+        self.ev = None
+
+    # ------------------------------------------------------------------ helpers
+    def _name(self, base: str) -> str:
+        mod = self.ev.module if self.ev is not None else ""
+        prefix = f"{mod}.{base}" if mod else base
+        n = self._counts.get(prefix, 0)
+        self._counts[prefix] = n + 1
+        return prefix if n == 0 else f"{prefix}#{n}"
+
+    def _source(self, t):
+        """Version of a storage seen for the first time as a read: an input, weight or constant."""
+        role, name = self.names.get(storage_key(t), (None, None))
+        if role is None:
+            if isinstance(t, self.torch.nn.Parameter):
+                role, name = "weight", self._param_name(t)
+            else:
+                role, name = "input", f"const{self._n_const}"
+                self._n_const += 1
+        return self.st.add_source(t, role, name)
+
+    def _param_name(self, t) -> str:
+        key = storage_key(t)
+        for path, mod in self.modules.items():
+            for pname, p in mod.named_parameters(recurse=False):
+                if p.numel() and storage_key(p) == key:
+                    return f"{path}.{pname}" if path else pname
+        return f"param{self._n_const}"
+
+    def read(self, t):
+        if t.numel() == 0:
+            return []
+        if not self.st.known(t):
+            self._source(t)
+        pieces = self.st.pieces(t)
+        base = t._base if t._base is not None else t
+        if isinstance(base, self.torch.nn.Parameter) and len(pieces) == 1:
+            v = self.st.versions[pieces[0][0]]
+            if v.role == "input" and v.producer < 0:
+                # a parameter initialised during the run (a module created inside forward)
+                v.role, v.name = "weight", self._param_name(base)
+        return pieces
+
+    def _write(self, t, pid: int, role="activation", name=None):
+        """``t`` is written by proto ``pid``: a new version."""
+        self._prepare_write(t)
+        v = self.st.new_version(role, name or self.protos[pid].name, t.numel(), tuple(t.shape),
+                                producer=pid)
+        self.st.write(t, v)
+        if v.domain is not None:
+            v.shape = (len(v.domain),) if t.numel() != len(v.domain) else (tuple(t.shape) or (1,))
+        return v.id
+
+    def _prepare_write(self, t):
+        if self.st.is_prov(t) and not self.st.covers(t, self.st.storages[storage_key(t)]):
+            self._materialise(t)
+
+    def _materialise(self, t):
+        """A reshape-copy storage about to be written in part becomes a real copy."""
+        st = self.st.storages[storage_key(t)]
+        base = t.as_strided((st.numel,), (1,), 0)
+        pieces = self.st.pieces(base)
+        pid = self._proto(Proto("copy", self._name("materialise"), [pieces], []))
+        v = self.st.new_version("activation", self.protos[pid].name, st.numel, (st.numel,), producer=pid)
+        self.protos[pid].outputs.append(v.id)
+        self.st.drop_prov(t, v)
+
+    def _virtual(self, pid: int, shape, suffix="") -> int:
+        numel = math.prod(shape)
+        v = self.st.new_version("activation", self.protos[pid].name + suffix, numel, tuple(shape), producer=pid)
+        self.protos[pid].outputs.append(v.id)
+        return v.id
+
+    def _proto(self, p: Proto) -> int:
+        if len(p.shapes) != len(p.operands):
+            p.shapes = [None] * len(p.operands)
+        p.tags.setdefault("module", self.ev.module if self.ev is not None else "")
+        self.protos.append(p)
+        return len(self.protos) - 1
+
+    def emit(self, kind, base, reads, writes, **kw) -> int:
+        """One proto op reading tensors (or ready piece lists) ``reads``, writing tensors ``writes``."""
+        operands, shapes = [], []
+        for r in reads:
+            o = r if isinstance(r, list) else self.read(r)
+            if o:
+                operands.append(o)
+                shapes.append(None if isinstance(r, list) else (tuple(r.shape) or (1,)))
+        pid = self._proto(Proto(kind, self._name(base), operands, [], shapes=shapes, **kw))
+        for i, t in enumerate(writes):
+            if t.numel():
+                name = self.protos[pid].name + (f".out{i}" if i else "")
+                self.protos[pid].outputs.append(self._write(t, pid, name=name))
+        return pid
+
+    # ------------------------------------------------------------------ events
+    def event(self, ev) -> None:
+        self.ev = ev
+        torch = self.torch
+        func = ev.func
+        base = A.base_name(func)
+        if base in A.NO_DATA or base in A.VIEW_INPLACE:
+            return
+        schema = func._schema
+        args, kwargs = ev.args, ev.kwargs
+        mutated = []
+        for i, a in enumerate(schema.arguments):
+            if a.alias_info is not None and a.alias_info.is_write:
+                val = args[i] if i < len(args) else kwargs.get(a.name)
+                mutated.extend(_tensors(torch, val))
+        ins = _tensors(torch, (args, kwargs))
+        outs = _tensors(torch, ev.out)
+        for t in ins:
+            if t.numel() and not self.st.known(t) and not any(t is m for m in mutated):
+                self._source(t)
+        if not mutated:
+            fresh = [t for t in outs if t.numel() and not self.st.known(t)]
+            if not fresh:
+                return  # a view: no data moves
+            if base in A.REORDER and len(fresh) == 1 and ins and self._reorder(ins[0], fresh[0]):
+                return
+            targets = fresh
+        else:
+            targets = mutated
+        if base in A.FACTORIES:
+            for t in targets:
+                if t.numel():
+                    self._prepare_write(t)
+                    v = self.st.new_version("input", f"const{self._n_const}", t.numel(), tuple(t.shape))
+                    self._n_const += 1
+                    self.st.write(t, v)
+            return
+        reads = [t for t in ins if t.numel() and not (base in A.WRITE_ONLY and any(t is m for m in mutated))]
+        if base in A.MATMUL:
+            return self._matmul_op(base, args, ev.out)
+        if base in A.CONV:
+            return self._conv(args, ev.out)
+        if base == "_trilinear" and self._bilinear(args, ev.out):
+            return
+        if base in A.POINTWISE:
+            self.emit("elementwise", base, reads, targets, fn=A.POINTWISE[base])
+            return
+        if base in A.SOFTMAX:
+            self.emit("softmax", base, reads, targets)
+            return
+        if base in A.NORMS:
+            main = targets[0].numel()
+            self.emit("layernorm", base, reads, targets, vec=A.NORM_OPS_PER_ELEMENT * main)
+            return
+        if base in A.REDUCTIONS:
+            self.emit("reduction", base, reads, targets)
+            return
+        if base in A.POOLS:
+            self._pool(base, reads, targets, args)
+            return
+        if base == "embedding" or (base == "index_select" and self._is_param(args[0])):
+            self._gather_rows(base, args, targets)
+            return
+        if base in A.COPIES or base in A.REORDER:
+            self.emit("copy", base, reads, targets)
+            return
+        self._unknown(base, reads, targets)
+
+    def _is_param(self, t) -> bool:
+        role, _ = self.names.get(storage_key(t), (None, None))
+        return role == "weight" or isinstance(t, self.torch.nn.Parameter)
+
+    def _reorder(self, src, out) -> bool:
+        if src.numel() == 0 or out.numel() != src.numel():
+            return False
+        if not self.st.known(src):
+            self._source(src)
+        self.st.alias_copy(src, out)
+        return True
+
+    # ------------------------------------------------------------------ matmuls
+    def _is_weight(self, pieces) -> bool:
+        return len(pieces) == 1 and self.st.versions[pieces[0][0]].role == "weight"
+
+    def _matmul_op(self, base, args, out):
+        bias = None
+        if base in ("addmm", "baddbmm", "addmv", "_addmm_activation"):
+            bias, a, b = args[0], args[1], args[2]
+        else:
+            a, b = args[0], args[1]
+        if base in ("mm", "addmm", "_addmm_activation"):
+            batch, (m, k), n = 1, a.shape, b.shape[1]
+        elif base in ("bmm", "baddbmm"):
+            (batch, m, k), n = a.shape, b.shape[2]
+        elif base in ("mv", "addmv"):
+            batch, (m, k), n = 1, a.shape, 1
+        else:  # dot, vdot
+            batch, m, k, n = 1, 1, a.numel(), 1
+        pa, pb = self.read(a), self.read(b)
+        weight, swapped = self._is_weight(pb), False
+        if not weight and batch == 1 and self._is_weight(pa):
+            swapped = True
+            pa, pb, m, n, weight = pb, pa, n, m, True  # out^T = B^T A^T: the weight is B
+        tags = {"aten": base}
+        if weight:
+            tags["weight_name"] = self.st.versions[pb[0][0]].name
+        post = "relu" if base == "_addmm_activation" else None
+        shapes = [tuple(a.shape), tuple(b.shape)]
+        if swapped:
+            shapes.reverse()
+        self._matmul(base, pa, pb, batch, m, k, n, weight, out, bias, tags, post, shapes)
+
+    def _matmul(self, base, pa, pb, batch, m, k, n, weight, out, bias, tags, post=None, shapes=None):
+        if not pa or not pb:
+            return
+        pid = self._proto(Proto("matmul", self._name(base), [pa, pb], [], m=int(m), k=int(k), n=int(n),
+                                batch=int(batch), weight=weight, tags=tags, shapes=shapes or []))
+        if bias is None and post is None:
+            self.protos[pid].outputs.append(self._write(out, pid))
+            return
+        vid = self._virtual(pid, tuple(out.shape), ".mm")
+        reads = [[(vid, None)]] + ([bias] if bias is not None else [])
+        if bias is not None:
+            last = self.emit("elementwise", "add_bias", reads, [out] if post is None else [], fn="add")
+            if post is not None:
+                vid = self._virtual(last, tuple(out.shape))
+                reads = [[(vid, None)]]
+        if post is not None:
+            self.emit("elementwise", post, reads, [out], fn=post)
+
+    def _conv(self, args, out):
+        args = list(args) + [None] * (9 - len(args))
+        x, w, bias, _stride, _pad, _dil, transposed, _opad, groups = args[:9]
+        g = int(groups or 1)
+        N, cin = x.shape[0], x.shape[1]
+        kern = math.prod(w.shape[2:])
+        tags = {"aten": "convolution"}
+        px, pw = self.read(x), self.read(w)
+        if not transposed:
+            cout = out.shape[1]
+            m, k, n = N * math.prod(out.shape[2:]), cin // g * kern, cout // g
+            batch = g
+            if x.numel() != batch * m * k:  # im2col: each output position reads its window
+                pid = self._proto(Proto("copy", self._name("im2col"), [px], [], tags={"part": "im2col"}))
+                px = [(self._virtual(pid, (batch * m * k,)), None)]
+        else:
+            cout = w.shape[1] * g
+            m, k, n = N * math.prod(x.shape[2:]), cin // g, cout // g * kern
+            batch = g
+        weight = g == 1 and self._is_weight(pw)
+        if weight:
+            tags["weight_name"] = self.st.versions[pw[0][0]].name
+        tags["part"] = "conv"
+        if not transposed:
+            self._matmul("conv", px, pw, batch, m, k, n, weight, out, bias, tags)
+            return
+        pid = self._proto(Proto("matmul", self._name("conv_transpose"), [px, pw], [], m=m, k=k, n=n,
+                                batch=batch, weight=weight, tags=tags))
+        vid = self._virtual(pid, (batch * m * n,))
+        # col2im: overlapping kernel windows summed into the output
+        if bias is None:
+            self.emit("reduction", "col2im", [[(vid, None)]], [out])
+        else:
+            last = self.emit("reduction", "col2im", [[(vid, None)]], [])
+            v2 = self._virtual(last, tuple(out.shape))
+            self.emit("elementwise", "add_bias", [[(v2, None)], bias], [out], fn="add")
+
+    def _bilinear(self, args, out) -> bool:
+        """``nn.Bilinear``: y[b, o] = sum_ij x1[b, i] W[o, i, j] x2[b, j] is the outer product
+        x1 (x) x2 (B x IJ, elementwise) times the stationary W as an IJ x O matrix."""
+        x1, w, x2, e1, e2, e3, sumdim = args[:7]
+        if (list(e1), list(e2), list(e3), list(sumdim)) != ([1, 3], [0], [1, 2], [2, 3]) or \
+                (x1.dim(), w.dim(), x2.dim()) != (2, 3, 2):
+            return False
+        B, (O, I, J) = x1.shape[0], w.shape
+        pid = self.emit("elementwise", "outer", [x1, x2], [], fn="mul")
+        outer = self._virtual(pid, (B, I * J))
+        pw = self.read(w)
+        weight = self._is_weight(pw)
+        tags = {"aten": "_trilinear", **({"weight_name": self.st.versions[pw[0][0]].name} if weight else {})}
+        self._matmul("bilinear", [(outer, None)], pw, 1, B, I * J, O, weight, out, None, tags)
+        return True
+
+    # ------------------------------------------------------------------ others
+    def _pool(self, base, reads, targets, args):
+        out = targets[0]
+        if base.startswith(("_adaptive", "adaptive", "upsample", "_upsample", "col2im")):
+            vec = float(sum(t.numel() for t in reads))
+        else:
+            ks = args[1] if len(args) > 1 else 1
+            ks = [ks] if isinstance(ks, int) else list(ks)
+            nd = out.dim() - 2 if out.dim() > 2 else 1
+            if len(ks) == 1:
+                ks = ks * nd
+            vec = float(out.numel() * math.prod(ks))
+        self.emit("reduction", base, reads, targets, vec=vec)
+
+    def _gather_rows(self, base, args, targets):
+        """An embedding lookup reads only the rows it gathers."""
+        if base == "embedding":
+            table, idx = args[0], args[1]
+        else:
+            table, dim, idx = args[0], args[1], args[2]
+            if dim != 0:
+                self.emit("copy", base, [table, idx], targets)
+                return
+        if not self.st.known(table):
+            self._source(table)
+        rows = np.asarray(self.torch.unique(idx.reshape(-1)).tolist(), dtype=np.int64)
+        inner = offsets(0, tuple(table.shape[1:]), tuple(table.stride()[1:]))
+        offs = (table.storage_offset() + rows[:, None] * table.stride(0) + inner[None, :]).reshape(-1)
+        vid = self.st.storages[storage_key(table)].cur
+        pieces = [(vid, offs if len(offs) < self.st.versions[vid].size else None)]
+        self.emit("copy", base, [pieces, idx], targets, tags={"part": "gather"})
+
+    def _unknown(self, base, reads, targets):
+        ev = self.ev
+        macs = flop_macs(self.torch, ev)
+        if not self.allow_unknown:
+            mod = f"module '{ev.module}'" if ev.module else "the model's own forward"
+            raise WorkloadError(
+                f"aten op '{ev.func}' ({mod}, called from {ev.where}) has no cimsim mapping"
+                f"{f' ({macs} MACs by the FLOP counter)' if macs else ''}; {UNKNOWN_HINT}")
+        # macs None: the FLOP counter has no formula either, so its MACs (if any) are unknown
+        self.unknown.append({"op": str(ev.func), "module": ev.module, "where": ev.where, "macs": macs})
+        self.emit("elementwise", base, reads, targets, fn="generic", macs=macs or 0, tags={"unknown": True})
+
+    # ------------------------------------------------------------------ build
+    def finish(self):
+        """(tensors, ops) of the workload."""
+        # register reads in order; remember each read's index into its version's read list
+        for p in self.protos:
+            p._read_idx = []
+            for operand, shape in zip(p.operands, p.shapes):
+                idxs = []
+                for vid, offs in operand:
+                    v = self.st.versions[vid]
+                    idxs.append((vid, len(v.reads)))
+                    v.reads.append(offs)
+                    v.read_shapes.append(shape if len(operand) == 1 else None)
+                p._read_idx.append(idxs)
+        for v in self.st.versions:
+            if v.role == "activation":
+                atomize(v)
+            else:
+                source_tensors(v)
+        dtype = self.dtype
+        tensors: dict[str, Tensor] = {}
+
+        declared: dict[tuple[int, int], str] = {}
+
+        def declare(v, j):
+            key = (v.id, j)
+            name = declared.get(key)
+            if name is None:
+                name, shape, _ = v.tensors[j]
+                if name in tensors:  # an op named like a parameter: keep names unique
+                    name = f"{name}~{v.id}"
+                declared[key] = name
+                tensors[name] = Tensor(name, tuple(int(s) for s in shape), dtype, v.role)
+            return name
+
+        ops: list[Op] = []
+        for p in self.protos:
+            operands = []
+            for idxs in p._read_idx:
+                names = []
+                for vid, ri in idxs:
+                    v = self.st.versions[vid]
+                    for j in v.read_atoms[ri]:
+                        nm = declare(v, j)
+                        if nm not in names:
+                            names.append(nm)
+                operands.append(names)
+            outs = []
+            for vid in p.outputs:
+                v = self.st.versions[vid]
+                for j in range(len(v.tensors)):
+                    outs.append(declare(v, j))
+            if not outs:
+                continue
+            if p.kind == "matmul":
+                a = self._operand(ops, tensors, p, operands[0], p.batch * p.m * p.k, "A", False)
+                b = self._operand(ops, tensors, p, operands[1],
+                                  (p.k * p.n) if p.weight else p.batch * p.k * p.n, "B", p.weight)
+                weight = b if p.weight and tensors[b].role == "weight" and tensors[b].numel == p.k * p.n \
+                    else None
+                if weight is None and tensors[b].numel != p.batch * p.k * p.n:
+                    b = self._operand(ops, tensors, p, [b], p.batch * p.k * p.n, "B", False, force=True)
+                ops.append(Op(p.name, "matmul", (a, b), tuple(outs), m=p.m, k=p.k, n=p.n, batch=p.batch,
+                              weight=weight, tags=p.tags))
+                continue
+            ins = tuple(dict.fromkeys(n for names in operands for n in names))
+            ope = None
+            if p.vec is not None:
+                out_elems = sum(tensors[o].numel for o in outs)
+                ope = p.vec / out_elems if out_elems else 0.0
+            ops.append(Op(p.name, p.kind, ins, tuple(outs), fn=p.fn, ops_per_element=ope, tags=dict(p.tags),
+                          generic_macs=int(p.macs)))
+        return tensors, ops
+
+    def _operand(self, ops, tensors, p, names, numel, which, weight, force=False):
+        if len(names) == 1 and not force and (tensors[names[0]].numel == numel):
+            return names[0]
+        out = f"{p.name}.{which}"
+        tensors[out] = Tensor(out, (int(numel),), self.dtype, "activation")
+        # materialise the operand (a broadcast, or a window over several parts) as torch does
+        ops.append(Op(f"{p.name}.{which}.gather", "copy", tuple(names), (out,),
+                      tags={"module": p.tags.get("module", ""), "part": "operand"}))
+        return out
+
+
+def flop_macs(torch, ev) -> int:
+    """MACs the (hardened) FLOP counter gives this op: FLOPs / 2; None if it has no formula."""
+    from .flops import extra_formulas
+
+    from torch.utils.flop_counter import flop_registry, shape_wrapper
+
+    packet = ev.func._overloadpacket
+    f = flop_registry.get(packet)
+    if f is None and packet in extra_formulas(torch):
+        f = shape_wrapper(extra_formulas(torch)[packet])
+    if f is None:
+        return None
+    try:
+        return int(f(*ev.args, out_val=ev.out, **ev.kwargs)) // 2
+    except Exception:  # a formula that cannot read these arguments: no MACs known
+        return None
+
