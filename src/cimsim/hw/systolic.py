@@ -1,6 +1,6 @@
 """A systolic array (TPU-like, weight-stationary by default) with its own buffer, fed from a memory level.
 
-Claims every matmul (ops with MACs) that no higher-priority component took.
+Claims every matmul that no higher-priority component took.
 Weights stream from ``weight_memory`` into the array at every use (through a
 weight FIFO, as TPU v1 does from its DDR3); activations come from the host over
 ``link`` into the unified ``buffer`` and results go back.
@@ -79,7 +79,8 @@ class SystolicArray(Component):
         return self.config.rows * self.config.cols * self.config.clock
 
     def claim(self, ops, free):
-        return free & (ops.macs > 0)
+        # matmuls only (their m, k, n are set); a generic op that carries MACs stays on the host
+        return free & (ops.rows > 0) & (ops.k > 0) & (ops.n > 0)
 
     def place(self, ops, idx):
         return Plan.one_server(len(idx))
