@@ -334,3 +334,26 @@ def test_cim_published_suite_reproduces_isaac_and_the_sram_macro():
     assert err["22 nm SRAM macro TOPS/W, 4b x 4b"] < 0.01
     assert err["22 nm SRAM macro TOPS/mm^2, 4b x 4b"] < 0.01
     assert (err[[c for c in df.index if "8b x 8b" in c]] < 0.15).all()
+
+
+def test_an_llc_holding_an_lstms_recurrent_weights_changes_its_prediction():
+    # the case: a 1-layer H = I = 1024 fp32 LSTM, batch 1: W_hh is 4 x 1024 x 1024 x 4 B
+    # = 16.8 MB and W_ih the same. A 25 MB LLC holds W_hh but not both; all-or-nothing
+    # residency (cimsim 0.1) streamed W_hh at every one of the T steps.
+    from cimsim import bundled, load_architecture
+    from cimsim.workload.generators import lstm
+
+    T = 20
+    wl = lstm(1024, 1024, 1, steps=T)
+    w = 4 * 1024 * 1024 * 4
+    cpu = load_architecture(bundled.resolve_config("cpu-ddr5"),
+                            {"memory.sram.capacity": "25 MB"})
+    r = simulate(cpu, wl, keep_ops=False)
+    biases = 2 * 4 * 1024 * 4
+    acts_in = T * 1024 * 4  # the input sequence is read once (it fits on chip)
+    assert r.traffic_bytes["dram"] <= 2 * w + biases + acts_in + 1
+    assert r.traffic_bytes["dram"] >= 2 * w  # W_ih and W_hh read once each
+    small = simulate(load_architecture(bundled.resolve_config("cpu-ddr5"),
+                                       {"memory.sram.capacity": "10 MB"}), wl, keep_ops=False)
+    assert small.traffic_bytes["dram"] >= (T + 1) * w  # W_hh at every step, W_ih once
+    assert r.latency_s < 0.5 * small.latency_s
