@@ -150,8 +150,9 @@ def best_time_batched(fn, *, inner: int, min_time: float = 0.05, min_reps: int =
 class Backend:
     """The kernels timed: torch's when importable, else NumPy's."""
 
-    def __init__(self, prefer_torch: bool = True):
+    def __init__(self, prefer_torch: bool = True, threads: int | None = None):
         self.torch = None
+        self._threads = threads
         if prefer_torch:
             try:
                 import torch
@@ -159,6 +160,8 @@ class Backend:
                 self.torch = torch
             except ImportError:
                 pass
+        if self.torch is not None and threads:
+            self.torch.set_num_threads(threads)
 
     @property
     def name(self) -> str:
@@ -168,7 +171,9 @@ class Backend:
 
     @property
     def threads(self) -> int:
-        return self.torch.get_num_threads() if self.torch is not None else (os.cpu_count() or 1)
+        if self.torch is not None:
+            return self.torch.get_num_threads()
+        return self._threads or os.cpu_count() or 1
 
     def empty(self, n: int, dtype: str = "fp32"):
         if self.torch is not None:
@@ -292,11 +297,12 @@ def find_knee(sweep: list[tuple[int, float]], inner_bytes: float, dram_bps: floa
     return float(knee), float(statistics.median(plateau))
 
 
-def measure(quick: bool = False, prefer_torch: bool = True, log=None) -> Calibration:
-    """Run every microbenchmark (about a minute; ``quick``: a few seconds, coarser)."""
+def measure(quick: bool = False, prefer_torch: bool = True, log=None, threads: int | None = None) -> Calibration:
+    """Run every microbenchmark (about a minute; ``quick``: a few seconds, coarser) with
+    ``threads`` torch threads (default: torch's setting, which stays changed)."""
     say = log or (lambda msg: None)
     t_start = time.perf_counter()
-    be = Backend(prefer_torch)
+    be = Backend(prefer_torch, threads)
     caches = sysfs_caches()
     llc_sysfs = caches[-1]["size"] if caches and caches[-1]["level"] >= 2 else None
     inner = (caches[-2]["size"] if len(caches) >= 2 else 256 * 1024) * be.threads
@@ -441,14 +447,14 @@ def to_yaml(cal: Calibration, command: str = "cimsim calibrate") -> str:
 
 
 def calibrate(path: str | Path | None = None, quick: bool = False, prefer_torch: bool = True,
-              command: str = "cimsim calibrate", log=None):
+              command: str = "cimsim calibrate", log=None, threads: int | None = None):
     """Measure this host and return ``(Calibration, YAML text)``; write the YAML to ``path``
     if given. The text is checked to load as an architecture before it is written."""
     import yaml
 
     from ..config import architecture_from_dict
 
-    cal = measure(quick=quick, prefer_torch=prefer_torch, log=log)
+    cal = measure(quick=quick, prefer_torch=prefer_torch, log=log, threads=threads)
     text = to_yaml(cal, command)
     architecture_from_dict(yaml.safe_load(text), source=str(path or "<calibration>"))
     if path is not None:

@@ -79,4 +79,9 @@ def summary(df):
 
 
 def _load_builtin() -> None:
-    from . import suites as _  # noqa: F401  (registers the built-in suites)
+    """Import the built-in suites (they register themselves). By module path: the
+    function :func:`suites` shadows the submodule's name in this package, so
+    ``from . import suites`` would return the function and import nothing."""
+    import importlib
+
+    importlib.import_module(f"{__name__}.suites")

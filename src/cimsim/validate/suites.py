@@ -1,3 +1,5 @@
 """The built-in validation suites (each registers itself with :func:`cimsim.validate.suite`)."""
 
 from __future__ import annotations
+
+from . import host  # noqa: F401,E402
