@@ -115,6 +115,10 @@ def dram_capacity_bytes() -> float | None:
 
 
 # --------------------------------------------------------------------------- timing
+#: "min" (default) or "median" of the repeated calls (``CIMSIM_TIMING=median``)
+STATISTIC = os.environ.get("CIMSIM_TIMING", "min")
+
+
 def best_time(fn, *, min_time: float = 0.05, max_reps: int = 200, min_reps: int = 15) -> float:
     """Seconds of the fastest of repeated calls of ``fn()`` (after one warm-up): at least
     ``min_reps`` calls and about ``min_time`` seconds of calls in all.
@@ -133,7 +137,7 @@ def best_time(fn, *, min_time: float = 0.05, max_reps: int = 200, min_reps: int 
         t0 = time.perf_counter()
         fn()
         ts.append(time.perf_counter() - t0)
-    return min(ts)
+    return statistics.median(ts) if STATISTIC == "median" else min(ts)
 
 
 def best_time_batched(fn, *, inner: int, min_time: float = 0.05, min_reps: int = 15) -> float:
