@@ -16,9 +16,9 @@ before the loop) and the gate arithmetic as separate ATen ops. The oneDNN path
 (the default on x86) pays a per-call cost that grows with the weights (issue 9:
 ~67 ms for one step at hidden 2048, against ~8 ms natively), which no per-step
 model can see; it is not timed here. cimsim's workloads are the generators'
-``lstm`` / ``gru`` with ``pointwise="separate"`` (a matmul and 4 (LSTM) or 3
-(GRU) pointwise ops per step, the closest of the generator's op structures to
-what the native path runs), ``transformer``, and a one-op GEMV.
+``lstm`` / ``gru`` with ``pointwise="aten"`` (per step the recurrent matmul and
+the 10 ATen calls with arithmetic of the native cell, as ``torch.profiler`` lists
+them), ``transformer``, and a one-op GEMV.
 
 The config is ``$CIMSIM_HOST_CONFIG`` when set (e.g. written by
 ``cimsim calibrate -o host.yaml``), else this machine is calibrated in-process.
@@ -128,7 +128,7 @@ def _time_cases(torch, sizes, add):
                 m = _time(lambda: mod(x), sizes.min_time)
             gen = lstm if cell == "lstm" else gru
             add(f"nn.{cell.upper()} H={h} B={b} T={t}", m,
-                gen(h, h, 1, steps=t, batch=b, pointwise="separate"),
+                gen(h, h, 1, steps=t, batch=b, pointwise="aten"),
                 "native ATen RNN path (torch.backends.mkldnn disabled)")
         if sizes.gemv:
             k, n = sizes.gemv
