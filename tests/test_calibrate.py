@@ -55,9 +55,45 @@ def test_calibrate_writes_a_plausible_config(tmp_path):
     # loose: other jobs share the test machine
     assert 1e7 < proc.peak_macs_per_s("fp32") < 1e14  # MAC/s
     assert 1e-8 < proc.op_overhead < 1e-3  # s
+    assert [e.max_rows for e in proc.mac_efficiency] == [8, 64, 256]
+    assert all(0 < e.fraction <= 1 for e in proc.mac_efficiency)
 
 
 def test_calibrate_without_output_is_a_one_line_usage_error():
     p = subprocess.run([sys.executable, "-m", "cimsim.cli", "calibrate"], capture_output=True, text=True)
     assert p.returncode == 2
     assert "Traceback" not in p.stderr and len(p.stderr.strip().splitlines()) == 1
+
+
+def test_mac_efficiency_slows_matmuls_of_few_rows_by_its_fraction():
+    """One matmul of 8 rows x 512 x 2048 (8,388,608 MACs) on a processor of peak
+    1 core x 1 GHz x 64 MAC/cycle = 64 GMAC/s, with memory far faster than compute:
+    at peak 131.072 us; with mac_efficiency {max_rows: 8, fraction: 0.5}: 262.144 us;
+    an entry for max_rows 4 does not apply to 8 rows; 9 rows run at peak."""
+    from cimsim import simulate
+    from cimsim.config import architecture_from_dict
+    from cimsim.workload.ir import Op, Tensor, Workload
+
+    def one_matmul(rows):
+        return Workload("mm", [Tensor("x", (rows, 512), "fp32", "input"),
+                               Tensor("W", (512, 2048), "fp32", "weight"),
+                               Tensor("y", (rows, 2048), "fp32", "activation")],
+                        [Op("mm", "matmul", ("x", "W"), ("y",), m=rows, k=512, n=2048, weight="W")])
+
+    def arch(eff):
+        return architecture_from_dict({
+            "name": "t", "memory": {"dram": {"capacity": "1 GB", "bandwidth": "1 PB/s",
+                                             "energy_per_bit": "1 pJ/bit"}},
+            "processor": {"name": "p", "cores": 1, "clock": "1 GHz",
+                          "macs_per_cycle_per_core": {"fp32": 64}, "vector_ops_per_cycle_per_core": 1,
+                          "energy_per_mac": {"fp32": "1 pJ"}, "energy_per_vector_op": "1 pJ",
+                          "static_power": "0 W", "mac_efficiency": eff}})
+
+    peak = 8 * 512 * 2048 / 64e9
+    assert peak == pytest.approx(131.072e-6, rel=1e-12)
+    t = simulate(arch([]), one_matmul(8)).latency_s
+    assert t == pytest.approx(peak, rel=1e-3)  # memory (8.4 MB at 1 PB/s = 8 ns) overlaps
+    half = [{"max_rows": 4, "fraction": 0.25}, {"max_rows": 8, "fraction": 0.5}]
+    assert simulate(arch(half), one_matmul(8)).latency_s == pytest.approx(2 * peak, rel=1e-3)
+    assert simulate(arch(half), one_matmul(4)).latency_s == pytest.approx(4 * peak / 2, rel=1e-3)
+    assert simulate(arch(half), one_matmul(9)).latency_s == pytest.approx(9 / 8 * peak, rel=1e-3)

@@ -17,6 +17,10 @@ NumPy's, so they are the kernels a traced or generated workload runs):
   caches, up to the knee) is the level's bandwidth;
 - **matmul throughput** per dtype: square ``mm`` (fp32; bf16 where torch
   has it), MAC/s;
+- **matmul efficiency by rows**: ``addmm`` of 8, 64 and 256 rows by a 512 x 2048
+  fp32 weight (the shape of a hidden-512 LSTM step; 4 MiB, cache resident): MAC/s,
+  less the per-op overhead, over the peak (the fastest of these and the square
+  ``mm``) is the processor's ``mac_efficiency`` for that many rows;
 - **vector rate**: ``sigmoid`` over a cache-resident array, elements/s x 4
   (the ops per sigmoid element the workload IR counts,
   :data:`cimsim.workload.ir.ELEMENTWISE_OPS_PER_ELEMENT`);
@@ -45,6 +49,9 @@ from pathlib import Path
 import numpy as np
 
 MiB = 1 << 20
+#: activation rows of the row-shaped matmuls, and their weight (k, n)
+ROWS = (8, 64, 256)
+ROWS_SHAPE = (512, 2048)
 
 
 # --------------------------------------------------------------------------- host facts
@@ -244,6 +251,7 @@ class Calibration:
     sweep: list[tuple[int, float]]  # (working set B, read B/s)
     matmul_macs_per_s: dict[str, float]
     matmul_n: dict[str, int]
+    rows_macs_per_s: dict[int, float]  # fp32 addmm by activation rows
     vector_ops_per_s: float
     add_overhead_s: float
     mm_overhead_s: float
@@ -254,6 +262,14 @@ class Calibration:
     @property
     def op_overhead_s(self) -> float:
         return 0.5 * (self.add_overhead_s + self.mm_overhead_s)
+
+    @property
+    def fp32_peak(self) -> float:
+        """Peak fp32 MAC/s: the fastest of the square mm and the row-shaped addmm."""
+        return max(self.matmul_macs_per_s["fp32"], *self.rows_macs_per_s.values())
+
+    def peak_of(self, dtype: str) -> float:
+        return self.fp32_peak if dtype == "fp32" else self.matmul_macs_per_s[dtype]
 
 
 def read_bandwidth(be: Backend, nbytes: int, min_time: float) -> float:
@@ -355,14 +371,25 @@ def measure(quick: bool = False, prefer_torch: bool = True, log=None, threads: i
         macs[dt], ns[dt] = n ** 3 / t, n
         say(f"matmul {dt} n={n}: {macs[dt] / 1e9:.3g} GMAC/s")
 
-    n_vec = 64 * 1024  # 256 KiB in and out: cache resident
-    x, y = be.empty(n_vec), be.empty(n_vec)
-    vec = 4 * n_vec / best_time(lambda: be.sigmoid(x, y), min_time=min_time)
-
     one = [be.empty(1) for _ in range(3)]
     add_s = best_time_batched(lambda: be.add(one[0], one[1], one[2]), inner=200, min_time=min_time)
     m1 = [be.matrix(1, "fp32") for _ in range(3)]
     mm_s = best_time_batched(lambda: be.mm(m1[0], m1[1], m1[2]), inner=200, min_time=min_time)
+    overhead = 0.5 * (add_s + mm_s)
+
+    k, n = ROWS_SHAPE
+    w = be.empty(k * n).reshape(k, n)
+    rows_rate = {}
+    for r in ROWS:
+        x, y = be.empty(r * k).reshape(r, k), be.empty(r * n).reshape(r, n)
+        t = best_time(lambda: be.mm(x, w, y), min_time=min_time, min_reps=10)
+        rows_rate[r] = r * k * n / max(t - overhead, 1e-9)
+        say(f"matmul fp32 {r} x {k} @ {k} x {n}: {rows_rate[r] / 1e9:.3g} GMAC/s")
+
+    n_vec = 64 * 1024  # 256 KiB in and out: cache resident
+    x, y = be.empty(n_vec), be.empty(n_vec)
+    vec = 4 * n_vec / best_time(lambda: be.sigmoid(x, y), min_time=min_time)
+
     clock, clock_src = cpu_clock_hz()
     if clock is None:
         clock, clock_src = 1e9, "unknown: 1 GHz assumed, so per-cycle rates are per-ns rates"
@@ -372,7 +399,7 @@ def measure(quick: bool = False, prefer_torch: bool = True, log=None, threads: i
         host=cpu_model(), backend=be.name, threads=be.threads, clock_hz=clock, clock_source=clock_src,
         dram_read_bps=dram_read, dram_triad_bps=dram_triad, dram_array_bytes=dram_bytes,
         llc_sysfs_bytes=llc_sysfs, llc_knee_bytes=knee, llc_bytes=llc, llc_bps=llc_bw, sweep=sweep,
-        matmul_macs_per_s=macs, matmul_n=ns, vector_ops_per_s=vec, add_overhead_s=add_s,
+        matmul_macs_per_s=macs, matmul_n=ns, rows_macs_per_s=rows_rate, vector_ops_per_s=vec, add_overhead_s=add_s,
         mm_overhead_s=mm_s, dram_capacity_bytes=dram_capacity_bytes(),
         seconds=time.perf_counter() - t_start, notes=notes)
 
@@ -395,7 +422,8 @@ def _g(x: float) -> str:
 def to_yaml(cal: Calibration, command: str = "cimsim calibrate") -> str:
     """The calibration as an architecture config (YAML text with its provenance in comments)."""
     cores, clock = cal.threads, cal.clock_hz
-    per_cycle = {dt: r / (cores * clock) for dt, r in cal.matmul_macs_per_s.items()}
+    per_cycle = {dt: cal.peak_of(dt) / (cores * clock) for dt in cal.matmul_macs_per_s}
+    k, n = ROWS_SHAPE
     vec_per_cycle = cal.vector_ops_per_s / (cores * clock)
     sweep = ", ".join(f"{s / MiB:.3g} MiB: {bw / 1e9:.3g}" for s, bw in cal.sweep)
     llc_how = (f"kernel-reported size (sysfs cpu0 cache index, {cal.llc_sysfs_bytes / MiB:.4g} MiB) "
@@ -435,7 +463,11 @@ def to_yaml(cal: Calibration, command: str = "cimsim calibrate") -> str:
         f"  clock: {_g(clock / 1e9)} GHz  # (M) {cal.clock_source}",
         "  macs_per_cycle_per_core:  # (D) measured square-matmul MAC/s / (cores x clock)",
         *[f"    {dt}: {_g(v)}  # (M) mm n={cal.matmul_n[dt]}: {_g(cal.matmul_macs_per_s[dt] / 1e9)} GMAC/s"
+          + (f"; fastest of it and the addmm below: {_g(cal.fp32_peak / 1e9)} GMAC/s" if dt == "fp32" else "")
           for dt, v in per_cycle.items()],
+        f"  mac_efficiency:  # (D) fp32 addmm of r rows by a {k} x {n} weight: (MAC/s less op_overhead) / fp32 peak; applies to every dtype",
+        *[f"    - {{max_rows: {r}, fraction: {rate / cal.fp32_peak:.4g}}}  # (M) "
+          f"{_g(rate / 1e9)} GMAC/s" for r, rate in sorted(cal.rows_macs_per_s.items())],
         f"  vector_ops_per_cycle_per_core: {_g(vec_per_cycle)}  # (D) sigmoid over 64 Ki cache-resident "
         f"elements: {_g(cal.vector_ops_per_s / 4e9)} G elements/s x 4 ops each (workload IR count)",
         "  energy_per_mac:",
