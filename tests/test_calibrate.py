@@ -97,3 +97,12 @@ def test_mac_efficiency_slows_matmuls_of_few_rows_by_its_fraction():
     assert simulate(arch(half), one_matmul(8)).latency_s == pytest.approx(2 * peak, rel=1e-3)
     assert simulate(arch(half), one_matmul(4)).latency_s == pytest.approx(4 * peak / 2, rel=1e-3)
     assert simulate(arch(half), one_matmul(9)).latency_s == pytest.approx(9 / 8 * peak, rel=1e-3)
+
+
+def test_calibrate_into_a_missing_directory_is_a_one_line_error(tmp_path):
+    out = tmp_path / "no-such-dir" / "host.yaml"
+    p = subprocess.run([sys.executable, "-m", "cimsim.cli", "calibrate", "--quick", "-o", str(out)],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 1
+    assert "Traceback" not in p.stderr and len(p.stderr.strip().splitlines()) == 1
+    assert "no-such-dir" in p.stderr

@@ -489,10 +489,16 @@ def calibrate(path: str | Path | None = None, quick: bool = False, prefer_torch:
     import yaml
 
     from ..config import architecture_from_dict
+    from ..errors import CimsimError
 
+    if path is not None and not Path(path).resolve().parent.is_dir():
+        raise CimsimError(f"cannot write {path}: its directory does not exist")
     cal = measure(quick=quick, prefer_torch=prefer_torch, log=log, threads=threads)
     text = to_yaml(cal, command)
     architecture_from_dict(yaml.safe_load(text), source=str(path or "<calibration>"))
     if path is not None:
-        Path(path).write_text(text)
+        try:
+            Path(path).write_text(text)
+        except OSError as exc:
+            raise CimsimError(f"cannot write {path}: {exc.strerror}") from None
     return cal, text
