@@ -2,8 +2,9 @@
 saving over the same GPU system without PIM, reproduced from its own parameters.
 
 Reported (Kim et al., IEEE Micro 42(3) 2022, doi 10.1109/MM.2022.3164651, abstract;
-the GPU system of Samsung's Hot Chips 33 talk, with Aquabolt-XL devices of Kwon et
-al. ISSCC 2021 and Lee et al. ISCA 2021): a GPU system with Aquabolt-XL HBM2-PIM
+Aquabolt-XL devices of Kwon et al. ISSCC 2021 and Lee et al. ISCA 2021; the GPU taken
+as an AMD MI100, the GPU Samsung fitted with HBM-PIM (Tom's Hardware 2022), (U) for
+this figure): a GPU system with Aquabolt-XL HBM2-PIM
 "improved microkernel general matrix-vector multiplication ... by 8.9x" and
 "reduced energy consumption by over 60 %" (the energy figure is stated for GEMV and
 speech recognition together, as a lower bound: 60 % is used).
