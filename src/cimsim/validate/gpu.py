@@ -15,11 +15,16 @@ synchronisation). The GRU rows and the other two cards (the same config with
 their own spec-sheet bandwidth, SM count and clock: :data:`GPUS`) are held out.
 Case names say which rows are fitted ("fitted") and which are held out.
 
-A newer card: DeepBench's T4 inference sheet (results/inference/DeepBench_NV_T4.xlsx)
-has int8 GEMM and convolution times but its RNN section is empty ("#DIV/0!"), and
-its large GEMMs reach ~23 of the card's 130 int8 TOPS, which the processor model
-(no achievable-fraction-of-peak parameter) cannot reproduce; it is not a case here
-(see the README's validation section).
+A newer card: DeepBench's T4 inference sheet (``results/inference/DeepBench_NV_T4.xlsx``,
+sheet "Results - Mixed Precision", section "Dense Matrix Multiplication"; CUDA 10.1,
+cuDNN 7.6, int8 multiplication with 32-bit accumulation) has an empty RNN section
+("#DIV/0!"); its GEMMs with N (the batch) <= 4 are transcribed in
+``deepbench_t4_gemm_inference.csv`` (27 rows, with their sheet row). ``C[M, N] =
+A[M, K] B[K, N]``: A is the stationary weight. ``t4.yaml`` is the T4 spec sheet with
+the two TITAN Xp-fitted parameters transferred, so every T4 row is held out. Its large
+GEMMs (N >= 700) reach ~23 of the card's 130 int8 TOPS, which needs a compute-side
+achievable fraction the model has only by rows (``processor.mac_efficiency``); they are
+not cases.
 """
 
 from __future__ import annotations
@@ -32,6 +37,10 @@ from . import Case, suite
 DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "validation"
 DATA = DATA_DIR / "deepbench_rnn_inference.csv"
 CONFIG = DATA_DIR / "titanxp.yaml"
+T4_DATA = DATA_DIR / "deepbench_t4_gemm_inference.csv"
+T4_CONFIG = DATA_DIR / "t4.yaml"
+T4_SOURCE = ("Baidu DeepBench, baidu-research/DeepBench results/inference/DeepBench_NV_T4.xlsx, sheet "
+             "'Results - Mixed Precision', Dense Matrix Multiplication, row {row}")
 SOURCE = ("Baidu DeepBench, baidu-research/DeepBench results/inference/server/DeepBench_NV_{gpu}.xlsx, "
           "sheet 'Results - Mixed Precision', {cell} section")
 
@@ -113,7 +122,33 @@ def deepbench_cases() -> tuple[Case, ...]:
         for r in df.itertuples(index=False))
 
 
+def t4_gemm(m: int, n: int, k: int):
+    """DeepBench's ``C[m, n] = A[m, k] B[k, n]`` int8 GEMM with A the stationary weight."""
+    from ..workload.ir import Op, Tensor, Workload
+
+    return Workload(f"t4-gemm-{m}x{n}x{k}", [Tensor("B", (n, k), "int8", "input"),
+                                            Tensor("A", (k, m), "int8", "weight"),
+                                            Tensor("C", (n, m), "int8", "activation")],
+                    [Op("gemm", "matmul", ("B", "A"), ("C",), m=n, k=k, n=m, weight="A")])
+
+
+@lru_cache(maxsize=1)
+def t4_cases() -> tuple[Case, ...]:
+    import pandas as pd
+
+    from ..config import load_architecture
+    from ..simulate import simulate
+
+    arch = load_architecture(T4_CONFIG)
+    return tuple(
+        Case("gpu-published", f"T4 int8 GEMM M={r.m} N={r.n} K={r.k} (held out)", "s", r.time_ms * 1e-3,
+             simulate(arch, t4_gemm(int(r.m), int(r.n), int(r.k)), keep_ops=False).latency_s,
+             T4_SOURCE.format(row=r.sheet_row))
+        for r in pd.read_csv(T4_DATA).itertuples(index=False))
+
+
 @suite("gpu-published", "Baidu DeepBench cuDNN LSTM/GRU inference on TITAN Xp, GTX 1080 Ti, TITAN X "
-       "(Pascal): 15 rows fit two parameters, 192 held out")
+       "(Pascal): 15 rows fit two parameters, 192 held out; DeepBench int8 GEMMs of batch <= 4 on "
+       "a T4, 27 rows held out")
 def gpu_suite() -> list[Case]:
-    return list(deepbench_cases())
+    return list(deepbench_cases()) + list(t4_cases())
