@@ -320,7 +320,7 @@ def test_systolic_suite_matches_every_scalesim_run():
 
 
 def test_cim_published_suite_reproduces_isaac_and_the_sram_macro():
-    # published figures (sources in validation/isaac.yaml, validation/chih-sram-macro.yaml);
+    # published figures (sources in cimsim/data/validation/isaac.yaml and chih-sram-macro.yaml);
     # the ISAAC and 4-bit cases are reproductions from each design's own parameters, the
     # 8-bit cases predictions from the 4-bit calibration
     from cimsim.validate import run

@@ -356,3 +356,24 @@ def test_bundled_files(name):
 
         assert matmuls(fresh) == matmuls(w)
         assert fresh.weight_bytes == w.weight_bytes
+
+
+@pytest.mark.parametrize("cell,per_step", [("lstm", 28), ("gru", 19)])
+def test_aten_pointwise_is_the_native_cells_op_sequence(cell, per_step):
+    """pointwise="aten": per step the recurrent matmul and the 10 ATen calls with arithmetic
+    of PyTorch's native CPU cell (aten/src/ATen/native/RNN.cpp).
+    LSTM per sample: add 4H + 3 sigmoid_ + tanh_ (4 ops x H each: 16H) + mul H + mul H + add_ H
+    + tanh 4H + mul H = 28H. GRU: add_ H + sigmoid_ 4H, twice (10H) + mul_ H + add H + tanh_ 4H
+    + sub H + mul_ H + add_ H = 19H."""
+    I, H, L, T, B = 6, 5, 2, 4, 3
+    gen = lstm if cell == "lstm" else gru
+    w = gen(I, H, L, steps=T, batch=B, pointwise="aten")
+    assert sum(op.kind == "elementwise" for op in w.ops) == 10 * L * T
+    assert sum(op.tags.get("part") == "recurrent" for op in w.ops) == L * T
+    assert _vector_ops(w) == per_step * H * B * L * T
+    assert w.macs == gen(I, H, L, steps=T, batch=B).macs
+    # the step's new hidden state is its last op, and the next step's matmul reads it
+    steps = [op for op in w.ops if op.tags.get("layer") == 0 and op.tags.get("step") == 1]
+    assert steps[-1].outputs == ("l0.t1.h",)
+    nxt = next(op for op in w.ops if op.name == "l0.t2.hproj")
+    assert nxt.inputs[0] == "l0.t1.h"

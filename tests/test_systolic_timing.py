@@ -1,7 +1,7 @@
 """Systolic-array compute cycles against SCALE-Sim's.
 
 Golden values: the three GEMMs measured with SCALE-Sim 3.0.0 quoted in issue 7, every row of
-validation/systolic_scalesim.csv (SCALE-Sim 3.0.0 runs, see validation/SYSTOLIC.md), and
+src/cimsim/data/validation/systolic_scalesim.csv (SCALE-Sim 3.0.0 runs, see validation/SYSTOLIC.md), and
 closed-form cases whose arithmetic is written out here from SCALE-Sim's per-fold schedule
 (weight-stationary: ``rows`` cycles to load a weight tile, M input vectors, ``rows - 1`` +
 ``cols - 1`` cycles of skew; the reported number is the 0-based cycle of the last output).
@@ -27,7 +27,7 @@ from cimsim.hw.systolic_timing import (
     ws_folds,
 )
 
-CSV = Path(__file__).resolve().parents[1] / "validation" / "systolic_scalesim.csv"
+CSV = Path(__file__).resolve().parents[1] / "src" / "cimsim" / "data" / "validation" / "systolic_scalesim.csv"
 
 
 def scalesim_rows():
@@ -48,7 +48,7 @@ def test_issue_measurements(m, k, n, folds, measured):
     assert ws_cycles(m, k, n, 128, 128) == measured
 
 
-# -- every SCALE-Sim run in validation/systolic_scalesim.csv -----------------------------------
+# -- every SCALE-Sim run in the systolic_scalesim.csv -----------------------------------
 
 def test_csv_covers_the_grid():
     rows = scalesim_rows()

@@ -2,7 +2,7 @@
 
     python validation/systolic_scalesim.py --scalesim-python /work/venvs/scalesim/bin/python
 
-writes validation/systolic_scalesim.csv (dataflow, array_rows, array_cols, M, K, N, cycles,
+writes src/cimsim/data/validation/systolic_scalesim.csv (dataflow, array_rows, array_cols, M, K, N, cycles,
 source). SCALE-Sim is NOT a cimsim dependency: it runs in its own virtual environment, made with
 
     python3 -m venv /work/venvs/scalesim
@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-OUT = HERE / "systolic_scalesim.csv"
+OUT = HERE.parent / "src" / "cimsim" / "data" / "validation" / "systolic_scalesim.csv"
 SOURCE = "SCALE-Sim 3.0.0 (PyPI scalesim==3.0.0), COMPUTE_REPORT.csv 'Total Cycles'"
 
 DATAFLOWS = ("ws", "os", "is")

@@ -11,6 +11,7 @@ import sys
 import click
 
 from .commands import OneLineErrors
+from .commands.calibrate import calibrate
 from .commands.fields import fields
 from .commands.plot import plot
 from .commands.report import report
@@ -46,7 +47,7 @@ def main() -> None:
 
 #: every subcommand, in the order `cimsim --help` lists them; each module imports its
 #: heavy or optional dependencies (torch, dask) only when it runs
-COMMANDS = (run, compare, fields, workload, trace, sweep, plot, report, validate)
+COMMANDS = (run, compare, fields, workload, trace, sweep, plot, report, validate, calibrate)
 for _command in COMMANDS:
     main.add_command(_command)
 

@@ -5,8 +5,10 @@ Model of one op
 The processor runs one op at a time using all cores (a BLAS call, a GPU
 kernel); concurrency comes from the other components working beside it.
 
-- compute: ``max(macs / peak MAC rate of the op's dtype, vector ops / peak
-  vector rate)`` on its single server;
+- compute: ``max(macs / (peak MAC rate of the op's dtype x achievable fraction
+  for the op's rows), vector ops / peak vector rate)`` on its single server
+  (``mac_efficiency``: a matmul with few activation rows (batch x m) reaches
+  less of the peak than the large matmuls the peak is measured with);
 - bytes: through its memory levels (``levels``, innermost first; default every
   level of the architecture) by the rules of :mod:`cimsim.hw.hierarchy`:
   reused weight matrices stay resident where they fit, everything else
@@ -27,11 +29,18 @@ import numpy as np
 from pydantic import Field
 
 from ..errors import MappingError
-from ..quantity import Hertz, Joules, PositiveFloat, PositiveInt, Seconds, SquareMeters, Watts
-from .base import Component, ComponentConfig, OpCost, Plan
+from ..quantity import Fraction, Hertz, Joules, PositiveFloat, PositiveInt, Seconds, SquareMeters, Watts
+from .base import Component, ComponentConfig, OpCost, Plan, Strict
 from .hierarchy import hierarchy_traffic
 
 DType = Literal["fp32", "fp16", "bf16", "int8"]
+
+
+class MacEfficiency(Strict):
+    """Achievable fraction of the peak MAC rate for matmuls of up to ``max_rows`` rows."""
+
+    max_rows: PositiveInt = Field(description="Largest activation row count (batch x m) it applies to.")
+    fraction: Fraction = Field(description="Fraction of the peak MAC rate such matmuls reach.")
 
 
 class ProcessorConfig(ComponentConfig):
@@ -52,6 +61,10 @@ class ProcessorConfig(ComponentConfig):
                                  "(kernel launch, thread fork/join).")
     area: Optional[SquareMeters] = Field(default=None, description="Die area (cores, uncore; its "
                                          "last-level cache is a memory level with its own area).")
+    mac_efficiency: list[MacEfficiency] = Field(
+        default_factory=list, description="Achievable fraction of peak MAC rate by matmul rows "
+        "(batch x m): an op takes the entry with the smallest max_rows >= its rows; ops with more "
+        "rows than every entry run at peak. `cimsim calibrate` measures it (default: none, peak).")
     levels: Optional[list[str]] = Field(
         default=None, description="Memory levels the processor reads through, innermost first "
         "(default: every level of the architecture, in order).")
@@ -128,9 +141,12 @@ class Processor(Component):
         cfg = self.config
         peak, emac = self._rates(ops, idx)
         macs, vec = ops.macs[idx], ops.vector_ops[idx]
+        rows, eff = ops.rows[idx], np.ones(len(idx))
+        for e in sorted(cfg.mac_efficiency, key=lambda e: -e.max_rows):  # smallest max_rows wins
+            eff = np.where(rows <= e.max_rows, e.fraction, eff)
         with np.errstate(divide="ignore", invalid="ignore"):
-            t_mac = np.where(macs > 0, macs / peak, 0.0)
-        compute = np.maximum(t_mac, vec / cfg.peak_vector_ops_per_s)
+            t_mac = np.where(macs > 0, macs / peak, 0.0)  # at peak (the MAC utilization)
+        compute = np.maximum(t_mac / eff, vec / cfg.peak_vector_ops_per_s)
         traffic = plan.state["traffic"]
         return OpCost(
             compute_s=compute,

@@ -45,7 +45,7 @@ scalesim==3.0.0):
 
 The issue's measurements on 128 x 128 (weight-stationary) are the case rows = cols = 128:
 F·(3·128 + M − 2) − 1, e.g. M=1, K=512, N=1024: 4·8·(384 − 1) − 1 = 12,255.
-validation/systolic_scalesim.csv holds SCALE-Sim runs on six array shapes and all three
+cimsim/data/validation/systolic_scalesim.csv holds SCALE-Sim runs on six array shapes and all three
 dataflows; validation/SYSTOLIC.md tells how they were made.
 """
 

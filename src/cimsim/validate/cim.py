@@ -1,5 +1,5 @@
 """The ``cim-published`` suite: published CIM chip and macro figures reproduced from each
-design's own parameters (``validation/isaac.yaml``, ``validation/chih-sram-macro.yaml``).
+design's own parameters (``cimsim/data/validation/isaac.yaml``, ``chih-sram-macro.yaml``).
 
 Each design is evaluated at peak: one matrix fills every array (no replication), 16 input
 rows stream through it, and the figures come from cimsim's CIM model of that op:
@@ -17,7 +17,7 @@ from pathlib import Path
 
 from . import Case, suite
 
-VALIDATION = Path(__file__).resolve().parents[3] / "validation"
+VALIDATION = Path(__file__).resolve().parent.parent / "data" / "validation"
 
 
 def _fill(arch, rows: int = 16):

@@ -1,6 +1,6 @@
 """The ``systolic`` suite: cimsim's systolic-array component against SCALE-Sim's cycle counts.
 
-Each row of ``validation/systolic_scalesim.csv`` (SCALE-Sim 3.0.0 runs: dataflow, array shape,
+Each row of ``cimsim/data/validation/systolic_scalesim.csv`` (SCALE-Sim 3.0.0 runs: dataflow, array shape,
 GEMM M x K x N, its reported "Total Cycles") becomes one GEMM workload, simulated on a systolic
 component of that shape and dataflow at 1 GHz with memories and links fast enough that they
 never bound it; the component's compute time x clock is the predicted cycle count.
@@ -13,7 +13,7 @@ from pathlib import Path
 
 from . import Case, suite
 
-CSV = Path(__file__).resolve().parents[3] / "validation" / "systolic_scalesim.csv"
+CSV = Path(__file__).resolve().parent.parent / "data" / "validation" / "systolic_scalesim.csv"
 
 
 def _arch(dataflow: str, rows: int, cols: int):

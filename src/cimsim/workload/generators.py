@@ -23,8 +23,9 @@ from .ir import Workload
 
 SCHEDULES: tuple[str, ...] = ("layer", "wavefront")
 #: "fused": one pointwise op per step for all gate arithmetic (as cuDNN's fused
-#: kernel does); "separate": one op per PyTorch-level pointwise stage.
-POINTWISE: tuple[str, ...] = ("fused", "separate")
+#: kernel does); "separate": one op per PyTorch-level pointwise stage; "aten": one op
+#: per ATen call of PyTorch's native CPU cell (10 per step; see _aten_pointwise).
+POINTWISE: tuple[str, ...] = ("fused", "separate", "aten")
 MODES: tuple[str, ...] = ("encode", "stream")
 
 
@@ -103,6 +104,8 @@ def _recurrent(cell: str, input_size, hidden, layers, steps, batch, dtype, sched
                 b.vector(f"{p}.cell", "elementwise", (f"{p}.xproj", f"{p}.hproj", *bias, hprev),
                          f"{p}.h", fn=CELL_FN["gru"], ops_per_element=26,
                          tags={**tg, "part": "state"})
+        elif pointwise == "aten":
+            _aten_pointwise(b, cell, p, tg, l, t, H, B, hprev, bias)
         elif cell == "lstm":
             cprev = f"l{l}.c0" if t == 0 else f"l{l}.t{t - 1}.c"
             b.tensor(f"{p}.gates", (B, G))
@@ -188,6 +191,43 @@ def _recurrent(cell: str, input_size, hidden, layers, steps, batch, dtype, sched
     }
     default = f"{cell}-L{L}-I{I}-H{H}-T{T}-B{B}-{dtype}-{schedule}"
     return b.build(name or default, meta)
+
+
+def _aten_pointwise(b: _Builder, cell: str, p: str, tg: dict, l: int, t: int, H: int, B: int,
+                    hprev: str, bias: tuple[str, str]) -> None:
+    """A step's gate arithmetic as PyTorch's native CPU cells run it (ATen ``LSTMCell`` /
+    ``GRUCell`` in aten/src/ATen/native/RNN.cpp): one op per ATen call that does arithmetic,
+    10 per step for either cell (the biases are added by the ``addmm`` calls there; here the
+    first add reads them)."""
+
+    def op(name, fn, inputs, part, outputs=None):
+        outs = outputs or (b.tensor(f"{p}.{name}", (B, H)),)
+        b.vector(f"{p}.{name}", "elementwise", inputs, outs if len(outs) > 1 else outs[0], fn=fn,
+                 tags={**tg, "part": part})
+
+    if cell == "lstm":
+        cprev = f"l{l}.c0" if t == 0 else f"l{l}.t{t - 1}.c"
+        # gates = hproj.add_(xproj), then unsafe_chunk(4): one add over the four gate slices
+        gates = tuple(b.tensor(f"{p}.pre_{g}", (B, H)) for g in "ifgo")
+        op("gates", "add", (f"{p}.hproj", f"{p}.xproj", *bias), "gates", outputs=gates)
+        for g, fn in zip("ifgo", ("sigmoid", "sigmoid", "tanh", "sigmoid")):  # sigmoid_ / tanh_
+            op(g, fn, (f"{p}.pre_{g}",), "activation")
+        op("fc", "mul", (f"{p}.f", cprev), "cell")  # forgetgate.mul(cx)
+        op("ig", "mul", (f"{p}.i", f"{p}.g"), "cell")  # ingate.mul(cellgate)
+        op("c", "add", (f"{p}.fc", f"{p}.ig"), "state")  # .add_(...)
+        op("tc", "tanh", (f"{p}.c",), "output")  # cy.tanh()
+        op("h", "mul", (f"{p}.o", f"{p}.tc"), "output")  # outgate.mul(...)
+    else:
+        op("pre_r", "add", (f"{p}.hproj", f"{p}.xproj", *bias), "gates")  # h_r.add_(x_r)
+        op("r", "sigmoid", (f"{p}.pre_r",), "gates")
+        op("pre_z", "add", (f"{p}.hproj", f"{p}.xproj"), "gates")  # h_z.add_(x_z)
+        op("z", "sigmoid", (f"{p}.pre_z",), "gates")
+        op("hn", "mul", (f"{p}.hproj", f"{p}.r"), "candidate")  # h_n.mul_(r)
+        op("pre_n", "add", (f"{p}.xproj", f"{p}.hn"), "candidate")  # x_n.add(...)
+        op("n", "tanh", (f"{p}.pre_n",), "candidate")  # .tanh_()
+        op("d", "sub", (hprev, f"{p}.n"), "state")  # hidden - newgate
+        op("dz", "mul", (f"{p}.d", f"{p}.z"), "state")  # .mul_(inputgate)
+        op("h", "add", (f"{p}.dz", f"{p}.n"), "state")  # .add_(newgate)
 
 
 def lstm(input_size: int, hidden: int, layers: int = 1, *, steps: int, batch: int = 1,

@@ -1,0 +1,31 @@
+"""``cimsim calibrate``: an architecture config measured on this machine."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from . import OneLineErrors
+
+
+@click.command("calibrate", cls=OneLineErrors)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Architecture config (YAML) to write.")
+@click.option("--quick", is_flag=True, help="Fewer, shorter benchmarks (a few seconds; coarser).")
+@click.option("--numpy", "use_numpy", is_flag=True, help="Time NumPy's kernels even if torch is installed.")
+@click.option("--threads", type=click.IntRange(min=1), default=None,
+              help="Torch threads to time with (default: torch's own setting); the config's cores.")
+def calibrate(output: Path, quick: bool, use_numpy: bool, threads: int | None) -> None:
+    """Measure this host (DRAM and last-level-cache bandwidth, cache size, matmul
+    throughput per dtype, per-op overhead) and write it as an architecture config."""
+    from ..calibrate import calibrate as run_calibration
+
+    command = "cimsim calibrate " + " ".join(sys.argv[2:]) if len(sys.argv) > 2 else "cimsim calibrate"
+    cal, _ = run_calibration(output, quick=quick, prefer_torch=not use_numpy, command=command.strip(),
+                             log=lambda m: click.echo(m, err=True), threads=threads)
+    click.echo(f"wrote {output}: DRAM {cal.dram_read_bps / 1e9:.3g} GB/s read, LLC "
+               f"{cal.llc_bytes / 2**20:.3g} MiB at {cal.llc_bps / 1e9:.3g} GB/s, fp32 matmul "
+               f"{cal.matmul_macs_per_s['fp32'] / 1e9:.3g} GMAC/s, op overhead "
+               f"{cal.op_overhead_s * 1e6:.3g} us ({cal.seconds:.0f} s)")

@@ -1,0 +1,154 @@
+"""The ``gpu-published`` suite: Baidu DeepBench's published cuDNN RNN inference times.
+
+Data (``cimsim/data/validation/deepbench_rnn_inference.csv``): repository
+baidu-research/DeepBench, files
+``results/inference/server/DeepBench_NV_{TitanXp,1080Ti,TitanX_Pascal}.xlsx``, sheet
+"Results - Mixed Precision", sections "Recurrent Layers - LSTM" and "Recurrent
+Layers - GRU", transcribed row by row (CUDA 8.0.61, cuDNN 6, fp32; one layer,
+input size = hidden; ``time_forward_ms`` is one forward pass over all steps).
+
+The TITAN Xp config (``titanxp.yaml`` beside the data) takes its peak numbers
+from the vendor spec; two parameters a spec sheet does not give are fitted by
+least squares (:func:`fit`) on the TITAN Xp *LSTM* rows only: the memory bus's
+sustained fraction of peak bandwidth and the per-op overhead (launch and
+synchronisation). The GRU rows and the other two cards (the same config with
+their own spec-sheet bandwidth, SM count and clock: :data:`GPUS`) are held out.
+Case names say which rows are fitted ("fitted") and which are held out.
+
+A newer card: DeepBench's T4 inference sheet (``results/inference/DeepBench_NV_T4.xlsx``,
+sheet "Results - Mixed Precision", section "Dense Matrix Multiplication"; CUDA 10.1,
+cuDNN 7.6, int8 multiplication with 32-bit accumulation) has an empty RNN section
+("#DIV/0!"); its GEMMs with N (the batch) <= 4 are transcribed in
+``deepbench_t4_gemm_inference.csv`` (27 rows, with their sheet row). ``C[M, N] =
+A[M, K] B[K, N]``: A is the stationary weight. ``t4.yaml`` is the T4 spec sheet with
+the two TITAN Xp-fitted parameters transferred, so every T4 row is held out. Its large
+GEMMs (N >= 700) reach ~23 of the card's 130 int8 TOPS, which needs a compute-side
+achievable fraction the model has only by rows (``processor.mac_efficiency``); they are
+not cases.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from . import Case, suite
+
+DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "validation"
+DATA = DATA_DIR / "deepbench_rnn_inference.csv"
+CONFIG = DATA_DIR / "titanxp.yaml"
+T4_DATA = DATA_DIR / "deepbench_t4_gemm_inference.csv"
+T4_CONFIG = DATA_DIR / "t4.yaml"
+T4_SOURCE = ("Baidu DeepBench, baidu-research/DeepBench results/inference/DeepBench_NV_T4.xlsx, sheet "
+             "'Results - Mixed Precision', Dense Matrix Multiplication, row {row}")
+SOURCE = ("Baidu DeepBench, baidu-research/DeepBench results/inference/server/DeepBench_NV_{gpu}.xlsx, "
+          "sheet 'Results - Mixed Precision', {cell} section")
+
+#: the other cards, as overrides of the TITAN Xp config (vendor spec sheets (T))
+GPUS = {
+    "TitanXp": {},
+    "1080Ti": {"memory.dram.bandwidth": "484 GB/s", "processor.cores": 28, "processor.clock": "1.582 GHz",
+               "memory.sram.capacity": "2.75 MB"},
+    "TitanX_Pascal": {"memory.dram.bandwidth": "480 GB/s", "processor.cores": 28,
+                      "processor.clock": "1.531 GHz"},
+}
+FILE_NAME = {"TitanXp": "TitanXp", "1080Ti": "1080Ti", "TitanX_Pascal": "TitanX_Pascal"}
+
+
+def load_rows():
+    import pandas as pd
+
+    return pd.read_csv(DATA)
+
+
+def _workload(row):
+    from ..workload.generators import gru, lstm
+
+    gen = lstm if row.cell == "lstm" else gru
+    return gen(int(row.hidden), int(row.hidden), 1, steps=int(row.timesteps), batch=int(row.batch))
+
+
+def predict(rows, overrides_extra: dict | None = None):
+    """Simulated forward time (ms) of every row: adds ``predicted_ms`` and ``error``."""
+    from ..config import load_architecture
+    from ..simulate import simulate
+
+    out = rows.copy()
+    preds = []
+    for row in rows.itertuples(index=False):
+        arch = load_architecture(CONFIG, {**GPUS[row.gpu], **(overrides_extra or {})})
+        preds.append(simulate(arch, _workload(row), keep_ops=False).latency_s * 1e3)
+    out["predicted_ms"] = preds
+    out["error"] = out["predicted_ms"] / out["time_forward_ms"] - 1.0
+    out["held_out"] = ~((out.gpu == "TitanXp") & (out.cell == "lstm"))
+    return out
+
+
+def fit() -> tuple[float, float]:
+    """Least-squares fit of (sustained fraction, op overhead s) on the TITAN Xp LSTM rows.
+
+    With overhead 0 and sustained fraction 1, the simulated time splits into a
+    bandwidth part ``b`` (DRAM bytes / peak bandwidth) and the rest; measured ≈
+    b / f + ops x overhead + rest.
+    """
+    import numpy as np
+
+    from ..config import load_architecture
+    from ..simulate import simulate
+
+    rows = load_rows()
+    rows = rows[(rows.gpu == "TitanXp") & (rows.cell == "lstm")]
+    arch = load_architecture(CONFIG, {"memory.dram.sustained_fraction": 1.0, "processor.op_overhead": "0 s"})
+    a_mat, y = [], []
+    for row in rows.itertuples(index=False):
+        wl = _workload(row)
+        r = simulate(arch, wl, keep_ops=False)
+        b = r.traffic_bytes["dram"] / arch.memory["dram"].bandwidth
+        a_mat.append([b, len(wl.ops)])
+        y.append(row.time_forward_ms * 1e-3 - (r.latency_s - b))
+    (inv_f, overhead), *_ = np.linalg.lstsq(np.array(a_mat), np.array(y), rcond=None)
+    return float(1.0 / inv_f), float(overhead)
+
+
+@lru_cache(maxsize=1)
+def deepbench_cases() -> tuple[Case, ...]:
+    df = predict(load_rows())
+    return tuple(
+        Case("gpu-published",
+             f"{r.gpu} {r.cell.upper()} H={r.hidden} B={r.batch} T={r.timesteps} "
+             f"({'held out' if r.held_out else 'fitted'})",
+             "s", r.time_forward_ms * 1e-3, r.predicted_ms * 1e-3,
+             SOURCE.format(gpu=FILE_NAME[r.gpu], cell=f"Recurrent Layers - {r.cell.upper()}"))
+        for r in df.itertuples(index=False))
+
+
+def t4_gemm(m: int, n: int, k: int):
+    """DeepBench's ``C[m, n] = A[m, k] B[k, n]`` int8 GEMM with A the stationary weight."""
+    from ..workload.ir import Op, Tensor, Workload
+
+    return Workload(f"t4-gemm-{m}x{n}x{k}", [Tensor("B", (n, k), "int8", "input"),
+                                            Tensor("A", (k, m), "int8", "weight"),
+                                            Tensor("C", (n, m), "int8", "activation")],
+                    [Op("gemm", "matmul", ("B", "A"), ("C",), m=n, k=k, n=m, weight="A")])
+
+
+@lru_cache(maxsize=1)
+def t4_cases() -> tuple[Case, ...]:
+    import pandas as pd
+
+    from ..config import load_architecture
+    from ..simulate import simulate
+
+    arch = load_architecture(T4_CONFIG)
+    return tuple(
+        Case("gpu-published", f"T4 int8 GEMM M={r.m} N={r.n} K={r.k} (held out)", "s", r.time_ms * 1e-3,
+             simulate(arch, t4_gemm(int(r.m), int(r.n), int(r.k)), keep_ops=False).latency_s,
+             T4_SOURCE.format(row=r.sheet_row))
+        for r in pd.read_csv(T4_DATA).itertuples(index=False))
+
+
+@suite("gpu-published", "Baidu DeepBench cuDNN LSTM/GRU inference on TITAN Xp, GTX 1080 Ti, TITAN X "
+       "(Pascal): 15 rows fit two parameters, 192 held out; DeepBench int8 GEMMs of batch <= 4 on "
+       "a T4, 27 rows held out")
+def gpu_suite() -> list[Case]:
+    return list(deepbench_cases()) + list(t4_cases())

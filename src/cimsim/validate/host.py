@@ -1,0 +1,158 @@
+"""The ``host`` suite: PyTorch on this machine, timed now, against cimsim on the
+calibrated config of this machine.
+
+Cases (fp32, inference, ``torch.no_grad``):
+
+- ``nn.LSTM`` / ``nn.GRU``, one layer, input size = hidden, hidden 256 ... 2048
+  (recurrent weights from 1 MiB, inside the caches, to 64 MiB, beyond any
+  last-level cache), batch 1 and 8, ``T`` steps;
+- a GEMV ``y = x W`` with a 64 MiB weight (``F.linear``, one row);
+- one ``nn.TransformerEncoderLayer`` (d 512, 8 heads, ffn 2048, relu, post-norm).
+
+**Kernel path.** The recurrent layers are timed on PyTorch's *native* CPU path
+(``torch.backends.mkldnn.flags(enabled=False)``): per step one ``addmm`` of the
+hidden state with ``W_hh`` (the input projection of all steps is one matmul
+before the loop) and the gate arithmetic as separate ATen ops. The oneDNN path
+(the default on x86) pays a per-call cost that grows with the weights (issue 9:
+~67 ms for one step at hidden 2048, against ~8 ms natively), which no per-step
+model can see; it is not timed here. cimsim's workloads are the generators'
+``lstm`` / ``gru`` with ``pointwise="aten"`` (per step the recurrent matmul and
+the 10 ATen calls with arithmetic of the native cell, as ``torch.profiler`` lists
+them), ``transformer``, and a one-op GEMV.
+
+The config is ``$CIMSIM_HOST_CONFIG`` when set (e.g. written by
+``cimsim calibrate -o host.yaml``), else this machine is calibrated in-process.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import warnings
+from dataclasses import dataclass
+
+from . import Case, suite
+
+#: the cases of a full run: (cell, hidden, batch, steps)
+RNN_CASES = tuple((cell, h, b, 10) for cell in ("lstm", "gru") for h in (256, 512, 1024, 2048)
+                  for b in (1, 8))
+GEMV = (4096, 4096)  # (K, N): 64 MiB of fp32 weights
+TRANSFORMER = {"seq_len": 128, "d_model": 512, "heads": 8, "ffn": 2048, "batch": 1}
+
+
+@dataclass(frozen=True)
+class HostSizes:
+    rnn: tuple = RNN_CASES
+    gemv: tuple | None = GEMV
+    transformer: dict | None = None
+    min_time: float = 0.4  # seconds of repeated calls per case
+
+
+FULL = HostSizes(transformer=TRANSFORMER)
+#: tiny sizes for the test (runs in seconds)
+#: small sizes for the test (seconds): weights large enough (4 MiB) that the run is not all
+#: per-op overhead; no GEMV, whose single-use weight would be cache-warm across repeated calls
+TINY = HostSizes(rnn=(("lstm", 512, 1, 2), ("gru", 512, 1, 2)), gemv=None,
+                 transformer={"seq_len": 64, "d_model": 256, "heads": 4, "ffn": 1024, "batch": 1},
+                 min_time=0.05)
+
+
+def _time(fn, min_time: float) -> float:
+    """Fastest of repeated calls, as the calibration times (see cimsim.calibrate.best_time)."""
+    from ..calibrate import best_time
+
+    return best_time(fn, min_time=min_time, min_reps=10)
+
+
+def host_architecture(quick: bool = False):
+    """The calibrated architecture of this host and where it came from."""
+    from ..calibrate import calibrate
+    from ..config import architecture_from_dict, load_architecture
+
+    path = os.environ.get("CIMSIM_HOST_CONFIG")
+    if path:
+        return load_architecture(path), f"{path}"
+    import yaml
+
+    cal, text = calibrate(quick=quick, command="cimsim validate -s host (in-process)")
+    return architecture_from_dict(yaml.safe_load(text)), f"calibrated in-process {cal.date}"
+
+
+def gemv_workload(k: int, n: int):
+    """One row times a ``k x n`` fp32 weight: what ``F.linear(x[1, k], W[n, k])`` runs."""
+    from ..workload.ir import Op, Tensor, Workload
+
+    return Workload(f"gemv-{k}x{n}", [Tensor("x", (1, k), "fp32", "input"),
+                                      Tensor("W", (k, n), "fp32", "weight"),
+                                      Tensor("y", (1, n), "fp32", "activation")],
+                    [Op("gemv", "matmul", ("x", "W"), ("y",), m=1, k=k, n=n, weight="W")])
+
+
+def host_cases(sizes: HostSizes = FULL, arch=None, quick_calibration: bool = False) -> list[Case]:
+    import torch
+
+    from ..calibrate import cpu_model
+    from ..simulate import simulate
+
+    if arch is None:
+        arch, how = host_architecture(quick=quick_calibration)
+    else:
+        how = f"config {arch.name}"
+    torch.manual_seed(0)
+    cases: list[Case] = []
+    threads_before = torch.get_num_threads()
+    threads = arch.components["processor"].cores  # torch runs on the cores the config has
+    torch.set_num_threads(threads)
+    when = time.strftime("%Y-%m-%d", time.gmtime())
+    src = (f"timed {when} on {cpu_model()}, torch {torch.__version__} {threads} threads; "
+           f"predicted on {how}")
+
+    def add(name: str, measured: float, wl, path: str) -> None:
+        pred = simulate(arch, wl, keep_ops=False).latency_s
+        cases.append(Case("host", name, "s", measured, pred, f"{src}; {path}"))
+
+    try:
+        _time_cases(torch, sizes, add)
+    finally:
+        torch.set_num_threads(threads_before)
+    return cases
+
+
+def _time_cases(torch, sizes, add):
+    from ..workload.generators import gru, lstm, transformer
+
+    with torch.no_grad():
+        for cell, h, b, t in sizes.rnn:
+            mod = (torch.nn.LSTM if cell == "lstm" else torch.nn.GRU)(h, h, 1).eval()
+            x = torch.randn(t, b, h)
+            with warnings.catch_warnings():
+                # torch warns about TF32 on Intel GPUs whenever the flags are set; not our case
+                warnings.filterwarnings("ignore", message="TF32 acceleration on top of oneDNN")
+                with torch.backends.mkldnn.flags(enabled=False):
+                    m = _time(lambda: mod(x), sizes.min_time)
+            gen = lstm if cell == "lstm" else gru
+            add(f"nn.{cell.upper()} H={h} B={b} T={t}", m,
+                gen(h, h, 1, steps=t, batch=b, pointwise="aten"),
+                "native ATen RNN path (torch.backends.mkldnn disabled)")
+        if sizes.gemv:
+            k, n = sizes.gemv
+            w = torch.randn(n, k)
+            xv = torch.randn(1, k)
+            m = _time(lambda: torch.nn.functional.linear(xv, w), sizes.min_time)
+            add(f"GEMV F.linear 1x{k} @ {k}x{n}", m, gemv_workload(k, n), "F.linear (BLAS sgemv)")
+        if sizes.transformer:
+            p = sizes.transformer
+            layer = torch.nn.TransformerEncoderLayer(p["d_model"], p["heads"], p["ffn"], dropout=0.0,
+                                                     batch_first=True).eval()
+            xt = torch.randn(p["batch"], p["seq_len"], p["d_model"])
+            m = _time(lambda: layer(xt), sizes.min_time)
+            add(f"TransformerEncoderLayer N={p['seq_len']} d={p['d_model']} h={p['heads']} "
+                f"ffn={p['ffn']} B={p['batch']}", m,
+                transformer(p["seq_len"], p["d_model"], p["heads"], p["ffn"], batch=p["batch"]),
+                "eval fast path (torch._transformer_encoder_layer_fwd)")
+
+
+@suite("host", "PyTorch on this machine timed now (LSTM, GRU, GEMV, transformer layer) vs cimsim "
+       "on the calibrated config ($CIMSIM_HOST_CONFIG or calibrated in-process)")
+def host_suite() -> list[Case]:
+    return host_cases(FULL)
