@@ -10,10 +10,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..dtypes import DTYPE_BYTES
-from .ir import ELEMENTWISE_OPS_PER_ELEMENT, KIND_OPS_PER_ELEMENT
-
-KIND_CODES = {"matmul": 0, "elementwise": 1, "softmax": 2, "layernorm": 3, "reduction": 4, "copy": 5}
+from .kinds import (  # noqa: F401  (KIND_CODES, dtype_bytes_of re-exported for mapping/)
+    ELEMENTWISE_OPS_PER_ELEMENT,
+    KIND_CODES,
+    KIND_OPS_PER_ELEMENT,
+    dtype_bytes_of,
+)
 
 
 @dataclass(frozen=True)
@@ -80,7 +82,3 @@ def op_arrays(workload) -> OpArrays:
     return OpArrays(kind, dtype.astype(str) if n else np.zeros(0, dtype=str), macs, vec, rows, kk,
                     nn, wb, ain, aout, stationary, wptr, np.asarray(wids, dtype=np.int64), nbytes,
                     names)
-
-
-def dtype_bytes_of(dtype_names: np.ndarray) -> np.ndarray:
-    return np.array([DTYPE_BYTES[d] for d in dtype_names], dtype=np.int64)

@@ -23,33 +23,20 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Literal, Mapping, Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 
 from ..dtypes import DTYPE_BYTES
 from ..errors import WorkloadError
 
-OpKind = Literal["matmul", "elementwise", "softmax", "layernorm", "reduction", "copy"]
-OP_KINDS: tuple[str, ...] = ("matmul", "elementwise", "softmax", "layernorm", "reduction", "copy")
-ROLES: tuple[str, ...] = ("input", "weight", "activation")
-
-#: Vector operations charged per output element, by elementwise function. A
-#: modelling choice (transcendental functions as a few ops of a special-function
-#: unit), not a measured number; ``Op.ops_per_element`` overrides it per op.
-ELEMENTWISE_OPS_PER_ELEMENT: dict[str, float] = {
-    "add": 1, "sub": 1, "mul": 1, "div": 1, "neg": 1, "max": 1, "min": 1,
-    "relu": 1, "abs": 1, "where": 1, "scale": 1, "copy": 1, "pow": 4,
-    "exp": 4, "log": 4, "sqrt": 4, "rsqrt": 4, "sigmoid": 4, "tanh": 4,
-    "gelu": 8, "silu": 5, "erf": 8, "softplus": 5, "dropout": 1, "generic": 1,
-}
-#: Vector operations per element of the other non-matmul kinds (same caveat).
-KIND_OPS_PER_ELEMENT: dict[str, float] = {
-    "softmax": 7.0,  # max, subtract, exp (4), sum, divide -> counted per element
-    "layernorm": 8.0,  # mean, subtract, square, mean, rsqrt, scale, shift
-    "reduction": 1.0,  # one add/compare per input element
-    "copy": 0.0,  # moves bytes only
-}
+from .kinds import (  # noqa: F401  (re-exported: the names were defined here before)
+    ELEMENTWISE_OPS_PER_ELEMENT,
+    KIND_OPS_PER_ELEMENT,
+    OP_KINDS,
+    ROLES,
+    OpKind,
+)
 
 
 @dataclass(frozen=True, slots=True)
