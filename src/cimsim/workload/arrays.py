@@ -7,13 +7,20 @@ architecture it is placed on.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Sequence
 
 import numpy as np
 
+from ..dtypes import DTYPES
 from .kinds import (  # noqa: F401  (KIND_CODES, dtype_bytes_of re-exported for mapping/)
+    ELEMENTWISE,
     ELEMENTWISE_OPS_PER_ELEMENT,
     KIND_CODES,
+    KIND_OPS_BY_CODE,
     KIND_OPS_PER_ELEMENT,
+    MATMUL,
+    REDUCTION,
+    ROLE_WEIGHT,
     dtype_bytes_of,
 )
 
@@ -36,16 +43,59 @@ class OpArrays:
     weight_ptr: np.ndarray  # CSR over ops of every weight tensor id an op reads
     weight_ids: np.ndarray
     tensor_bytes: np.ndarray  # float64, by tensor id
-    tensor_names: tuple[str, ...]
+    tensor_names: Sequence[str]  # by tensor id (a StringTable: one UTF-8 blob, not a tuple)
 
 
 def op_arrays(workload) -> OpArrays:
+    """The columns of ``workload`` (a :class:`~cimsim.workload.ir.Workload`), vectorised."""
+    c = workload.columns
+    no = c.n_ops
+    numel = workload.tensor_numel
+    nbytes = workload.tensor_nbytes.astype(np.float64)
+    is_weight = c.tensor_role == ROLE_WEIGHT
+    kind = c.kind.astype(np.int64)
+    dtype = (np.array(DTYPES)[c.tensor_dtype[c.out_ids[c.out_ptr[:-1]]]] if no
+             else np.zeros(0, dtype=str))
+    op_in = np.repeat(np.arange(no, dtype=np.int64), np.diff(c.in_ptr))
+    op_out = np.repeat(np.arange(no, dtype=np.int64), np.diff(c.out_ptr))
+    w_entry = is_weight[c.in_ids]
+    wids = c.in_ids[w_entry]
+    wptr = np.zeros(no + 1, dtype=np.int64)
+    np.cumsum(np.bincount(op_in[w_entry], minlength=no), out=wptr[1:])
+    # bincount adds each op's entries in order, as a running sum would
+    wb = np.bincount(op_in[w_entry], weights=nbytes[wids], minlength=no)
+    ain = np.bincount(op_in[~w_entry], weights=nbytes[c.in_ids[~w_entry]], minlength=no)
+    aout = np.bincount(op_out, weights=nbytes[c.out_ids], minlength=no)
+    mm = kind == MATMUL
+    zero = np.zeros(no)
+    macs = np.where(mm, c.batch * c.m * c.k * c.n, 0).astype(np.float64)
+    rows = np.where(mm, c.batch * c.m, 0).astype(np.float64)
+    kk = np.where(mm, c.k, 0).astype(np.float64)
+    nn = np.where(mm, c.n, 0).astype(np.float64)
+    stationary = np.where(mm, c.weight, -1).astype(np.int64)
+    out_elems = np.bincount(op_out, weights=numel[c.out_ids].astype(np.float64), minlength=no)
+    in_elems = np.bincount(op_in, weights=numel[c.in_ids].astype(np.float64), minlength=no)
+    ope = c.ops_per_element
+    given = ~np.isnan(ope)
+    fn_ops = np.array([ELEMENTWISE_OPS_PER_ELEMENT.get(f, np.nan) for f in c.fn_vocab] + [np.nan])
+    per = np.where(given, ope, np.where(kind == ELEMENTWISE, fn_ops[c.fn],
+                                        KIND_OPS_BY_CODE[np.clip(kind, 0, len(KIND_OPS_BY_CODE) - 1)]))
+    elems = np.where(~given & (kind == REDUCTION), in_elems, out_elems)
+    vec = np.where(mm, zero, per * elems)
+    return OpArrays(kind, dtype, macs, vec, rows, kk, nn, wb, ain, aout, stationary, wptr,
+                    wids.astype(np.int64), nbytes, c.tensor_names)
+
+
+def op_arrays_reference(workload) -> OpArrays:
+    """Reference for :func:`op_arrays`: one Python loop over ``workload.ops`` (the
+    pre-columnar code). The tests hold the vectorised version to it, field by field."""
     names = tuple(workload.tensors)
     tid = {name: i for i, name in enumerate(names)}
-    nbytes = np.array([t.nbytes for t in workload.tensors.values()], dtype=np.float64)
-    numel = [t.numel for t in workload.tensors.values()]
-    is_weight = [t.role == "weight" for t in workload.tensors.values()]
-    dtypes = [t.dtype for t in workload.tensors.values()]
+    tensors = list(workload.tensors.values())
+    nbytes = np.array([t.nbytes for t in tensors], dtype=np.float64)
+    numel = [t.numel for t in tensors]
+    is_weight = [t.role == "weight" for t in tensors]
+    dtypes = [t.dtype for t in tensors]
     n = len(workload.ops)
     kind = np.zeros(n, dtype=np.int64)
     dtype = np.empty(n, dtype=object)

@@ -1,0 +1,302 @@
+"""Columnar storage for a workload: strings as one UTF-8 blob, tags as one column per key.
+
+A million-op workload is a few dozen NumPy arrays, not a million Python objects:
+:class:`StringTable` holds op or tensor names as ``blob`` (uint8) plus
+``offsets`` (int64, ``n + 1``); :class:`TagColumns` holds the free-form op tags
+as one column per key (int64 values where every value is an int, otherwise codes
+into a vocabulary of distinct values) plus, per op, a code for its key order.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any, Iterator
+
+import numpy as np
+
+from ..errors import WorkloadError
+
+#: Deepest nesting of lists/objects allowed in metadata and tag values.
+MAX_DEPTH = 32
+
+
+# --------------------------------------------------------------------------- strings
+class StringTable(Sequence):
+    """An immutable sequence of ``str`` stored as one UTF-8 blob plus offsets."""
+
+    __slots__ = ("blob", "offsets", "_index", "_ascii")
+
+    def __init__(self, blob: np.ndarray, offsets: np.ndarray):
+        self.blob = blob
+        self.offsets = offsets
+        self._index: dict[str, int] | None = None
+        self._ascii: bool | None = None
+
+    @classmethod
+    def from_list(cls, strings: Sequence[str], what: str = "name") -> "StringTable":
+        """Encode ``strings`` (already known to be ``str``); a string that is not valid
+        Unicode (a lone surrogate, as JSON's ``\\ud800`` gives) is a WorkloadError."""
+        n = len(strings)
+        text = "".join(strings)
+        try:
+            raw = text.encode("utf-8")
+        except UnicodeEncodeError:
+            bad = next(i for i, s in enumerate(strings) if not _encodable(s))
+            raise WorkloadError(f"{what} #{bad} ({strings[bad]!r}) is not valid Unicode "
+                                "(a lone surrogate)") from None
+        if len(raw) == len(text):
+            lengths = np.fromiter(map(len, strings), dtype=np.int64, count=n)
+        else:
+            lengths = np.fromiter((len(s.encode("utf-8")) for s in strings), dtype=np.int64, count=n)
+        offsets = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(lengths, out=offsets[1:])
+        return cls(np.frombuffer(raw, dtype=np.uint8), offsets)
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        n = len(self)
+        if i < 0:
+            i += n
+        if not 0 <= i < n:
+            raise IndexError(i)
+        return self.blob[self.offsets[i]:self.offsets[i + 1]].tobytes().decode("utf-8")
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.tolist())
+
+    def tolist(self) -> list[str]:
+        off = self.offsets.tolist()
+        raw = self.blob.tobytes()
+        if self.is_ascii:
+            text = raw.decode("ascii")
+            return [text[a:b] for a, b in zip(off[:-1], off[1:])]
+        return [raw[a:b].decode("utf-8") for a, b in zip(off[:-1], off[1:])]
+
+    @property
+    def is_ascii(self) -> bool:
+        if self._ascii is None:
+            self._ascii = bool(self.blob.size == 0 or int(self.blob.max()) < 128)
+        return self._ascii
+
+    def index(self, name: str, *args) -> int:  # type: ignore[override]
+        """Position of ``name`` (first occurrence); KeyError if absent."""
+        if self._index is None:
+            index: dict[str, int] = {}
+            for i, s in enumerate(self.tolist()):
+                index.setdefault(s, i)
+            self._index = index
+        return self._index[name]
+
+    def __contains__(self, name: object) -> bool:
+        try:
+            self.index(name)  # type: ignore[arg-type]
+        except (KeyError, TypeError):
+            return False
+        return True
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, StringTable):
+            return np.array_equal(self.offsets, other.offsets) and np.array_equal(self.blob, other.blob)
+        if isinstance(other, (list, tuple)):
+            return self.tolist() == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"StringTable({len(self)} strings)"
+
+    def first_repeat(self) -> int:
+        """Index of the first string equal to an earlier one, or ``len(self)`` if all differ.
+
+        Vectorised: a 64-bit polynomial hash of every string (in chunks), sorted;
+        strings with equal hashes are then compared exactly.
+        """
+        n = len(self)
+        if n < 2:
+            return n
+        h = np.empty(n, dtype=np.uint64)
+        lens = np.diff(self.offsets)
+        chunk = 1 << 22  # bytes hashed at once (bounds the temporaries)
+        start = 0
+        while start < n:
+            stop = int(np.searchsorted(self.offsets, self.offsets[start] + chunk, side="right")) - 1
+            stop = min(max(stop, start + 1), n)
+            h[start:stop] = _hash_range(self.blob, self.offsets, lens, start, stop)
+            start = stop
+        h ^= lens.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+        order = np.argsort(h, kind="stable")
+        hs = h[order]
+        same = np.flatnonzero(hs[1:] == hs[:-1])
+        if not same.size:
+            return n
+        first = n
+        # groups of equal hashes: exact comparison (collisions are rare)
+        groups: dict[int, list[int]] = {}
+        for j in same.tolist():
+            groups.setdefault(int(hs[j]), []).extend((int(order[j]), int(order[j + 1])))
+        for members in groups.values():
+            seen: set[str] = set()
+            for i in sorted(set(members)):
+                s = self[i]
+                if s in seen:
+                    first = min(first, i)
+                    break
+                seen.add(s)
+        return first
+
+
+def _encodable(s: str) -> bool:
+    try:
+        s.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+_P = np.uint64(1099511628211)
+
+
+def _hash_range(blob, offsets, lens, start, stop) -> np.ndarray:
+    seg_lens = lens[start:stop]
+    a, b = int(offsets[start]), int(offsets[stop])
+    out = np.zeros(stop - start, dtype=np.uint64)
+    if b == a:
+        return out
+    starts = offsets[start:stop] - a
+    pos = np.arange(b - a, dtype=np.int64) - np.repeat(starts, seg_lens)
+    maxlen = int(seg_lens.max())
+    powers = np.full(maxlen, _P, dtype=np.uint64)
+    powers[0] = 1
+    powers = np.cumprod(powers, dtype=np.uint64)  # wraps modulo 2**64
+    contrib = (blob[a:b].astype(np.uint64) + np.uint64(1)) * powers[pos]
+    nonempty = seg_lens > 0
+    out[nonempty] = np.add.reduceat(contrib, starts[nonempty])
+    return out
+
+
+# --------------------------------------------------------------------------- JSON values
+def check_json_value(value: Any, where: str, field: str) -> None:
+    """``value`` must be JSON data (str, int, finite float, bool, None, lists, objects with
+    string keys) nested at most :data:`MAX_DEPTH` deep; else a one-line WorkloadError."""
+    stack = [(value, 0)]
+    while stack:
+        v, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise WorkloadError(f"{where}: '{field}' is nested more than {MAX_DEPTH} levels deep")
+        t = type(v)
+        if t is str or t is int or t is bool or v is None:
+            continue
+        if t is float:
+            if not math.isfinite(v):
+                raise WorkloadError(f"{where}: '{field}' holds {v!r}; numbers must be finite")
+            continue
+        if t is list or t is tuple:
+            stack.extend((x, depth + 1) for x in v)
+            continue
+        if t is dict:
+            for k, x in v.items():
+                if type(k) is not str:
+                    raise WorkloadError(f"{where}: '{field}' has a key {k!r}; keys must be strings")
+                stack.append((x, depth + 1))
+            continue
+        raise WorkloadError(f"{where}: '{field}' holds a {t.__name__}; only JSON data "
+                            "(strings, numbers, booleans, null, lists, objects) is allowed")
+
+
+# --------------------------------------------------------------------------- tags
+class TagColumns:
+    """Per-op tags as columns.
+
+    ``orders[order_code[i]]`` is the tuple of keys of op ``i`` (in its order);
+    ``columns[key]`` is ``("int", int64 values)`` or ``("json", int32 codes, vocab)``
+    with one entry per op (meaningless where the op lacks the key).
+    """
+
+    __slots__ = ("order_code", "orders", "columns")
+
+    def __init__(self, order_code: np.ndarray, orders: list[tuple[str, ...]],
+                 columns: dict[str, tuple]):
+        self.order_code = order_code
+        self.orders = orders
+        self.columns = columns
+
+    @classmethod
+    def empty(cls, n: int) -> "TagColumns":
+        return cls(np.zeros(n, dtype=np.int32), [()], {})
+
+    def get(self, i: int) -> dict[str, object]:
+        keys = self.orders[int(self.order_code[i])]
+        out: dict[str, object] = {}
+        for key in keys:
+            col = self.columns[key]
+            if col[0] == "int":
+                out[key] = int(col[1][i])
+            else:
+                v = col[2][int(col[1][i])]
+                out[key] = json.loads(json.dumps(v)) if isinstance(v, (list, dict)) else v
+        return out
+
+
+class TagBuilder:
+    """Collects one tags mapping per op into :class:`TagColumns`."""
+
+    def __init__(self) -> None:
+        self.order_code: list[int] = []
+        self.order_ids: dict[tuple[str, ...], int] = {(): 0}
+        self.values: dict[str, tuple[list[int], list[object]]] = {}
+
+    def add(self, tags: Mapping[str, object] | None, where: str) -> None:
+        i = len(self.order_code)
+        if not tags:
+            self.order_code.append(0)
+            return
+        if not isinstance(tags, Mapping):
+            raise WorkloadError(f"{where}: field 'tags' must be an object, got {type(tags).__name__}")
+        keys = tuple(tags)
+        code = self.order_ids.get(keys)
+        if code is None:
+            for k in keys:
+                if type(k) is not str:
+                    raise WorkloadError(f"{where}: 'tags' has a key {k!r}; keys must be strings")
+            code = self.order_ids[keys] = len(self.order_ids)
+        self.order_code.append(code)
+        for k, v in tags.items():
+            if type(v) is not int and type(v) is not str:
+                check_json_value(v, where, f"tags.{k}")
+            col = self.values.get(k)
+            if col is None:
+                col = self.values[k] = ([], [])
+            col[0].append(i)
+            col[1].append(v)
+
+    def build(self, n: int) -> TagColumns:
+        columns: dict[str, tuple] = {}
+        for key, (idx, vals) in self.values.items():
+            ii = np.asarray(idx, dtype=np.int64)
+            if all(type(v) is int and -(1 << 63) <= v < (1 << 63) for v in vals):
+                arr = np.zeros(n, dtype=np.int64)
+                arr[ii] = np.asarray(vals, dtype=np.int64)
+                columns[key] = ("int", arr)
+                continue
+            vocab_ids: dict[str, int] = {}
+            vocab: list[object] = []
+            codes = np.zeros(n, dtype=np.int32)
+            cc = np.empty(len(vals), dtype=np.int32)
+            for j, v in enumerate(vals):
+                text = json.dumps(v)  # distinguishes 1, 1.0, true and "1"
+                c = vocab_ids.get(text)
+                if c is None:
+                    c = vocab_ids[text] = len(vocab)
+                    vocab.append(v)
+                cc[j] = c
+            codes[ii] = cc
+            columns[key] = ("json", codes, vocab)
+        orders = [k for k, _ in sorted(self.order_ids.items(), key=lambda kv: kv[1])]
+        return TagColumns(np.asarray(self.order_code, dtype=np.int32), orders, columns)
