@@ -41,7 +41,8 @@ def _opt(*decls, **kw):
 
 
 _output = click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-                       required=True, help="Workload JSON file to write.")
+                       required=True,
+                       help="Workload file to write: .json, or .npz for the compact columnar form.")
 _name = click.option("--name", default=None, help="Workload name (default: from the parameters).")
 _dtype = _opt("--dtype", default="fp32", help=f"Data type: {'|'.join(DTYPES)}.")
 _batch = _opt("--batch", type=int, default=1, help="Batch size B.")

@@ -63,9 +63,9 @@ def op_arrays(workload) -> OpArrays:
     wptr = np.zeros(no + 1, dtype=np.int64)
     np.cumsum(np.bincount(op_in[w_entry], minlength=no), out=wptr[1:])
     # bincount adds each op's entries in order, as a running sum would
-    wb = np.bincount(op_in[w_entry], weights=nbytes[wids], minlength=no)
-    ain = np.bincount(op_in[~w_entry], weights=nbytes[c.in_ids[~w_entry]], minlength=no)
-    aout = np.bincount(op_out, weights=nbytes[c.out_ids], minlength=no)
+    wb = _sums(op_in[w_entry], nbytes[wids], no)
+    ain = _sums(op_in[~w_entry], nbytes[c.in_ids[~w_entry]], no)
+    aout = _sums(op_out, nbytes[c.out_ids], no)
     mm = kind == MATMUL
     zero = np.zeros(no)
     macs = np.where(mm, c.batch * c.m * c.k * c.n, 0).astype(np.float64)
@@ -73,8 +73,8 @@ def op_arrays(workload) -> OpArrays:
     kk = np.where(mm, c.k, 0).astype(np.float64)
     nn = np.where(mm, c.n, 0).astype(np.float64)
     stationary = np.where(mm, c.weight, -1).astype(np.int64)
-    out_elems = np.bincount(op_out, weights=numel[c.out_ids].astype(np.float64), minlength=no)
-    in_elems = np.bincount(op_in, weights=numel[c.in_ids].astype(np.float64), minlength=no)
+    out_elems = _sums(op_out, numel[c.out_ids], no)
+    in_elems = _sums(op_in, numel[c.in_ids], no)
     ope = c.ops_per_element
     given = ~np.isnan(ope)
     fn_ops = np.array([ELEMENTWISE_OPS_PER_ELEMENT.get(f, np.nan) for f in c.fn_vocab] + [np.nan])
@@ -84,6 +84,11 @@ def op_arrays(workload) -> OpArrays:
     vec = np.where(mm, zero, per * elems)
     return OpArrays(kind, dtype, macs, vec, rows, kk, nn, wb, ain, aout, stationary, wptr,
                     wids.astype(np.int64), nbytes, c.tensor_names)
+
+
+def _sums(owner: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    """float64 sum of ``values`` per owner index (bincount gives int64 when empty)."""
+    return np.bincount(owner, weights=values.astype(np.float64), minlength=n).astype(np.float64)
 
 
 def op_arrays_reference(workload) -> OpArrays:
