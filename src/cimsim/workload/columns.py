@@ -185,9 +185,9 @@ def _hash_range(blob, offsets, lens, start, stop) -> np.ndarray:
 def check_json_value(value: Any, where: str, field: str) -> None:
     """``value`` must be JSON data (str, int, finite float, bool, None, lists, objects with
     string keys) nested at most :data:`MAX_DEPTH` deep; else a one-line WorkloadError."""
-    stack = [(value, 0)]
+    stack = [(value, field, 0)]
     while stack:
-        v, depth = stack.pop()
+        v, path, depth = stack.pop()
         if depth > MAX_DEPTH:
             raise WorkloadError(f"{where}: '{field}' is nested more than {MAX_DEPTH} levels deep")
         t = type(v)
@@ -195,18 +195,18 @@ def check_json_value(value: Any, where: str, field: str) -> None:
             continue
         if t is float:
             if not math.isfinite(v):
-                raise WorkloadError(f"{where}: '{field}' holds {v!r}; numbers must be finite")
+                raise WorkloadError(f"{where}: '{path}' holds {v!r}; numbers must be finite")
             continue
         if t is list or t is tuple:
-            stack.extend((x, depth + 1) for x in v)
+            stack.extend((x, f"{path}[{i}]", depth + 1) for i, x in enumerate(v))
             continue
         if t is dict:
             for k, x in v.items():
                 if type(k) is not str:
-                    raise WorkloadError(f"{where}: '{field}' has a key {k!r}; keys must be strings")
-                stack.append((x, depth + 1))
+                    raise WorkloadError(f"{where}: '{path}' has a key {k!r}; keys must be strings")
+                stack.append((x, f"{path}.{k}", depth + 1))
             continue
-        raise WorkloadError(f"{where}: '{field}' holds a {t.__name__}; only JSON data "
+        raise WorkloadError(f"{where}: '{path}' holds a {t.__name__}; only JSON data "
                             "(strings, numbers, booleans, null, lists, objects) is allowed")
 
 

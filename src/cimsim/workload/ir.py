@@ -513,8 +513,8 @@ class Workload:
         if not isinstance(metadata, Mapping):
             raise WorkloadError(f"workload '{name}': 'metadata' must be an object, got {describe(metadata)}")
         self.metadata: dict[str, object] = dict(metadata)
-        check_json_value(self.metadata, f"workload '{name}'", "metadata")
         self._check_batch()
+        check_json_value(self.metadata, f"workload '{name}'", "metadata")
         self.columns = _canonical(columns, name)
         self._validate()
 
