@@ -340,3 +340,35 @@ def test_macs_and_bytes_are_exact_python_ints():
     w = b.build()
     assert w.macs == 2 ** 40 and w.weight_bytes == 2 ** 40
     assert math.prod((1, 2 ** 20)) * 2 == w.activation_bytes
+
+
+# --------------------------------------------------------------------------- CLI and feedback
+def test_cli_writes_the_columnar_form_by_extension(tmp_path):
+    from click.testing import CliRunner
+
+    from cimsim.commands.workload import workload as workload_cmd
+
+    out = tmp_path / "l.npz"
+    r = CliRunner().invoke(workload_cmd, ["lstm", "--input-size", "8", "--hidden", "4",
+                                          "--steps", "3", "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    assert f"wrote {out}" in r.output and out.read_bytes()[:4] == b"PK\x03\x04"
+    assert workload_to_dict(load_workload(out)) == workload_to_dict(lstm(8, 4, steps=3))
+
+
+def test_feedback_prints_status_lines_off_a_terminal():
+    import time
+
+    from cimsim.progress import Feedback
+
+    buf = io.StringIO()
+    with Feedback("loading w.npz", stream=buf, after_s=0.0, every_s=0.3) as fb:
+        fb.update("building ops", 5, 10)
+        time.sleep(0.5)
+    lines = buf.getvalue().splitlines()
+    assert lines[0].startswith("cimsim: loading w.npz: building ops 5/10 (50 %), ")
+    assert lines[-1].startswith("cimsim: loading w.npz: done in ") and lines[-1].endswith(" s")
+    quiet = io.StringIO()
+    with Feedback("short", stream=quiet, after_s=60.0) as fb:
+        fb.update("building ops", 1, 2)
+    assert quiet.getvalue() == ""

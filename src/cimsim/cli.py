@@ -75,7 +75,7 @@ def run(config: str, workload: str, engine: str, sets: tuple[str, ...], as_json:
         placement: bool, trace_file: Path | None) -> None:
     """Simulate WORKLOAD (a file or bundled name) on CONFIG (a YAML file or bundled name)."""
     arch = load_architecture(bundled.resolve_config(config), _overrides(sets))
-    wl = load_workload(bundled.resolve_workload(workload))
+    wl = load_workload(bundled.resolve_workload(workload), progress=True)
     result = simulate(arch, wl, engine=engine)
     if trace_file is not None:
         from .report.trace_events import write_trace

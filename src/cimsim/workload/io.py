@@ -34,6 +34,7 @@ import numpy as np
 from ..atomic import atomic_write
 from ..dtypes import DTYPES
 from ..errors import WorkloadError
+from ..progress import Feedback, feedback
 from .columns import StringTable, TagColumns
 from .ir import COLUMN_DTYPES, Workload, WorkloadBuilder, WorkloadColumns, describe
 from .kinds import OP_KINDS, ROLES
@@ -102,7 +103,7 @@ def _short(v: Any) -> str:
     return describe(v).split(" ", 1)[1] if isinstance(v, (list, dict, str)) else repr(v)
 
 
-def workload_from_dict(data: Any, source: str = "<workload>") -> Workload:
+def workload_from_dict(data: Any, source: str = "<workload>", progress: Feedback | None = None) -> Workload:
     def fail(msg: str):
         raise WorkloadError(f"{source}: {msg}")
 
@@ -116,14 +117,22 @@ def workload_from_dict(data: Any, source: str = "<workload>") -> Workload:
     for key in ("tensors", "ops"):
         if not isinstance(data[key], list):
             fail(f"'{key}' must be a list, got {type(data[key]).__name__}")
+    fb = progress or Feedback("", enabled=False)
     try:
         b = WorkloadBuilder(data["name"])
+        n_tensors, n_ops = len(data["tensors"]), len(data["ops"])
+        fb.update("declaring tensors", 0, n_tensors)
         for i, t in enumerate(data["tensors"]):
+            if not i & 0xFFFF:
+                fb.update(done=i)
             if not isinstance(t, dict) or set(t) != _TENSOR_KEYS:
                 fail(f"tensors[{i}]: a tensor has exactly the keys {sorted(_TENSOR_KEYS)}, got "
                      f"{sorted(map(str, t)) if isinstance(t, dict) else type(t).__name__}")
             b.tensor(t["name"], t["shape"], t["dtype"], t["role"])
+        fb.update("building ops", 0, n_ops)
         for i, o in enumerate(data["ops"]):
+            if not i & 0xFFFF:
+                fb.update(done=i)
             if not isinstance(o, dict):
                 fail(f"ops[{i}]: expected an object, got {type(o).__name__}")
             bad = set(o) - _OP_KEYS
@@ -136,6 +145,7 @@ def workload_from_dict(data: Any, source: str = "<workload>") -> Workload:
             b.op(o["name"], o["kind"], o["inputs"], o["outputs"], o.get("m", 0), o.get("k", 0),
                  o.get("n", 0), o.get("batch", 1), o.get("weight"), o.get("fn"),
                  o.get("ops_per_element"), o.get("tags"))
+        fb.update("validating")
         return b.build(data.get("metadata", {}))
     except WorkloadError as exc:
         if str(exc).startswith(f"{source}: "):
@@ -287,63 +297,85 @@ def _tags_from(spec: Any, arrays, n_ops: int, col, fail) -> TagColumns:
     return TagColumns(col("tags.order").astype(np.int32), orders, columns)
 
 
-def _write_npz(w: Workload, f) -> None:
+def _write_npz(w: Workload, f, fb: Feedback) -> None:
     meta, arrays = workload_to_arrays(w)
     meta_bytes = np.frombuffer(json.dumps(meta, separators=(",", ":")).encode("utf-8"), dtype=np.uint8)
     # deflate level 1: within 5 % of np.savez_compressed's size at a fifth of its time
     # (benchmarks/workload_format.py); any NumPy reads it with np.load
     with zipfile.ZipFile(f, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as z:
-        for key, a in {"meta": meta_bytes, **arrays}.items():
+        members = {"meta": meta_bytes, **arrays}
+        for j, (key, a) in enumerate(members.items()):
+            fb.update("writing columns", j, len(members))
             with z.open(f"{key}.npy", "w", force_zip64=True) as member:
                 np.lib.format.write_array(member, a, allow_pickle=False)
 
 
-def _read_npz(raw: bytes, source: str) -> Workload:
+def _read_npz(raw: bytes, source: str, fb: Feedback) -> Workload:
     def fail(msg: str):
         raise WorkloadError(f"{source}: {msg}")
 
     try:
         with np.load(io.BytesIO(raw), allow_pickle=False) as z:
-            arrays = {key: z[key] for key in z.files}
+            arrays = {}
+            for j, key in enumerate(z.files):
+                fb.update("reading columns", j, len(z.files))
+                arrays[key] = z[key]
     except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError) as exc:
         fail(f"not a valid columnar workload (.npz): {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
     meta_arr = arrays.pop("meta", None)
     if meta_arr is None or meta_arr.dtype != np.uint8 or meta_arr.ndim != 1:
         fail("columnar workload has no 'meta' member (uint8 UTF-8 JSON)")
     meta = _json_text(meta_arr.tobytes(), f"{source} (meta)")
+    fb.update("validating")
     return workload_from_arrays(meta, arrays, source)
 
 
 # --------------------------------------------------------------------------- files
-def save_workload(w: Workload, path: str | Path) -> None:
+def save_workload(w: Workload, path: str | Path, progress: Feedback | bool | None = None) -> None:
     """Write ``w`` atomically (a temp file renamed into place): columnar if ``path`` ends
-    in ``.npz``, else JSON."""
+    in ``.npz``, else JSON. ``progress``: a :class:`~cimsim.progress.Feedback` to report
+    to, or True for one of its own (status on stderr when the write is long)."""
     columnar = Path(path).suffix.lower() == COLUMNAR_SUFFIX
+    fb = feedback(progress, f"writing {path}")
 
     def write(tmp: str) -> None:
         if columnar:
             with open(tmp, "wb") as f:
-                _write_npz(w, f)
+                _write_npz(w, f, fb)
             return
+        fb.update("writing JSON")
         with open(tmp, "w") as f:
             json.dump(workload_to_dict(w), f, separators=(",", ":"))
             f.write("\n")
 
-    atomic_write(path, write)
-
-
-def read_workload_bytes(raw: bytes, source: str) -> Workload:
-    """A workload from a file's bytes: columnar if they start as a zip, else UTF-8 JSON."""
-    if raw[:4] == ZIP_MAGIC:
-        return _read_npz(raw, source)
-    return workload_from_dict(_json_text(raw, source), source=source)
-
-
-def load_workload(path: str | Path) -> Workload:
-    """Read a workload file (JSON or columnar ``.npz``, told apart by content)."""
-    path = Path(path)
     try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise WorkloadError(f"{path}: cannot read workload ({exc.strerror})") from None
-    return read_workload_bytes(raw, str(path))
+        atomic_write(path, write)
+    finally:
+        if fb is not progress:
+            fb.close()
+
+
+def read_workload_bytes(raw: bytes, source: str, progress: Feedback | None = None) -> Workload:
+    """A workload from a file's bytes: columnar if they start as a zip, else UTF-8 JSON."""
+    fb = progress or Feedback("", enabled=False)
+    if raw[:4] == ZIP_MAGIC:
+        return _read_npz(raw, source, fb)
+    fb.update("parsing JSON")
+    return workload_from_dict(_json_text(raw, source), source=source, progress=fb)
+
+
+def load_workload(path: str | Path, progress: Feedback | bool | None = None) -> Workload:
+    """Read a workload file (JSON or columnar ``.npz``, told apart by content).
+    ``progress`` as for :func:`save_workload`."""
+    path = Path(path)
+    fb = feedback(progress, f"loading {path}")
+    try:
+        fb.update("reading")
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            raise WorkloadError(f"{path}: cannot read workload ({exc.strerror})") from None
+        return read_workload_bytes(raw, str(path), fb)
+    finally:
+        if fb is not progress:
+            fb.close()
