@@ -93,6 +93,22 @@ def test_string_table_repeats_and_unicode():
         StringTable.from_list(["ok", "\ud800"])
 
 
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("chunk", [1, 7, 64, 1 << 22])
+def test_first_repeat_against_a_set(seed, chunk):
+    rng = np.random.default_rng(seed)
+    alphabet = list("ab.\u00e9\u4e2d")
+    strings = ["".join(rng.choice(alphabet, size=rng.integers(0, 4))) for _ in range(int(rng.integers(1, 60)))]
+    seen: set[str] = set()
+    expect = len(strings)
+    for i, x in enumerate(strings):
+        if x in seen:
+            expect = i
+            break
+        seen.add(x)
+    assert StringTable.from_list(strings).first_repeat(chunk=chunk) == expect
+
+
 def test_builder_is_what_workload_uses():
     b = WorkloadBuilder("tiny")
     b.tensor("x", (1, 4), "fp32", "input")

@@ -112,7 +112,7 @@ class StringTable(Sequence):
     def __repr__(self) -> str:
         return f"StringTable({len(self)} strings)"
 
-    def first_repeat(self) -> int:
+    def first_repeat(self, chunk: int = 1 << 22) -> int:
         """Index of the first string equal to an earlier one, or ``len(self)`` if all differ.
 
         Vectorised: a 64-bit polynomial hash of every string (in chunks), sorted;
@@ -123,12 +123,13 @@ class StringTable(Sequence):
             return n
         h = np.empty(n, dtype=np.uint64)
         lens = np.diff(self.offsets)
-        chunk = 1 << 22  # bytes hashed at once (bounds the temporaries)
+        # ``chunk``: bytes hashed at once (bounds the temporaries)
+        powers = _Powers()
         start = 0
         while start < n:
             stop = int(np.searchsorted(self.offsets, self.offsets[start] + chunk, side="right")) - 1
             stop = min(max(stop, start + 1), n)
-            h[start:stop] = _hash_range(self.blob, self.offsets, lens, start, stop)
+            h[start:stop] = _hash_range(self.blob, self.offsets, start, stop, powers)
             start = stop
         h ^= lens.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
         order = np.argsort(h, kind="stable")
@@ -160,25 +161,39 @@ def _encodable(s: str) -> bool:
     return True
 
 
-_P = np.uint64(1099511628211)
+_P = 1099511628211  # odd, so invertible modulo 2**64
 
 
-def _hash_range(blob, offsets, lens, start, stop) -> np.ndarray:
-    seg_lens = lens[start:stop]
-    a, b = int(offsets[start]), int(offsets[stop])
-    out = np.zeros(stop - start, dtype=np.uint64)
-    if b == a:
-        return out
-    starts = offsets[start:stop] - a
-    pos = np.arange(b - a, dtype=np.int64) - np.repeat(starts, seg_lens)
-    maxlen = int(seg_lens.max())
-    powers = np.full(maxlen, _P, dtype=np.uint64)
-    powers[0] = 1
-    powers = np.cumprod(powers, dtype=np.uint64)  # wraps modulo 2**64
-    contrib = (blob[a:b].astype(np.uint64) + np.uint64(1)) * powers[pos]
-    nonempty = seg_lens > 0
-    out[nonempty] = np.add.reduceat(contrib, starts[nonempty])
-    return out
+class _Powers:
+    """P**j and P**-j modulo 2**64 for j < length, grown on demand."""
+
+    def __init__(self) -> None:
+        self.up = np.ones(1, dtype=np.uint64)
+        self.down = np.ones(1, dtype=np.uint64)
+
+    def ensure(self, length: int) -> None:
+        if length <= len(self.up):
+            return
+        up = np.full(length, _P, dtype=np.uint64)
+        down = np.full(length, pow(_P, -1, 1 << 64), dtype=np.uint64)
+        up[0] = down[0] = 1
+        self.up = np.cumprod(up, dtype=np.uint64)  # wraps modulo 2**64
+        self.down = np.cumprod(down, dtype=np.uint64)
+
+
+def _hash_range(blob, offsets, start, stop, powers: _Powers) -> np.ndarray:
+    """sum_j (byte_j + 1) * P**j (mod 2**64) of strings start..stop-1, from one prefix sum:
+    the hash of bytes [a, b) is (prefix[b] - prefix[a]) * P**-a."""
+    a0, b0 = int(offsets[start]), int(offsets[stop])
+    powers.ensure(b0 - a0 + 1)
+    x = blob[a0:b0].astype(np.uint64)
+    x += np.uint64(1)
+    x *= powers.up[:b0 - a0]
+    prefix = np.zeros(b0 - a0 + 1, dtype=np.uint64)
+    np.cumsum(x, out=prefix[1:])
+    lo = offsets[start:stop] - a0
+    hi = offsets[start + 1:stop + 1] - a0
+    return (prefix[hi] - prefix[lo]) * powers.down[lo]
 
 
 # --------------------------------------------------------------------------- JSON values

@@ -591,8 +591,7 @@ class Workload:
         """Per tensor: the first entry of ``out_ids`` naming it (``len(out_ids)`` if none)."""
         c = self.columns
         first = np.full(c.n_tensors, len(c.out_ids), dtype=np.int64)
-        uniq, idx = np.unique(c.out_ids, return_index=True)
-        first[uniq] = idx
+        np.minimum.at(first, c.out_ids, np.arange(len(c.out_ids), dtype=np.int64))
         return first
 
     @cached_property
@@ -816,7 +815,10 @@ class Workload:
         no = c.n_ops
         producer = self._first_producer[c.in_ids]
         keep = producer < no
-        key = np.unique(self._op_of_in[keep] * no + producer[keep])
+        key = self._op_of_in[keep] * no + producer[keep]  # grouped by op already
+        if key.size > 1 and not (key[1:] > key[:-1]).all():
+            key = np.sort(key)  # sort within each op, then drop repeats
+            key = key[np.concatenate(([True], key[1:] != key[:-1]))]
         op, pred = np.divmod(key, no) if no else (key, key)
         indptr = np.zeros(no + 1, dtype=np.int64)
         np.cumsum(np.bincount(op, minlength=no), out=indptr[1:])
