@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+from array import array
 from collections.abc import Mapping, Sequence
 from typing import Any, Iterator
 
@@ -259,13 +260,56 @@ class TagColumns:
         return out
 
 
-class TagBuilder:
-    """Collects one tags mapping per op into :class:`TagColumns`."""
+class _TagColumnBuilder:
+    """One key's values: int64 while every value is an int, else codes into a vocabulary."""
+
+    __slots__ = ("idx", "ints", "codes", "vocab_ids", "vocab")
 
     def __init__(self) -> None:
-        self.order_code: list[int] = []
+        self.idx = array("q")
+        self.ints: array | None = array("q")
+        self.codes: array | None = None
+        self.vocab_ids: dict[tuple[bool, object], int] = {}
+        self.vocab: list[object] = []
+
+    def add(self, i: int, v: object) -> None:
+        self.idx.append(i)
+        if self.ints is not None:
+            if type(v) is int and -(1 << 63) <= v < (1 << 63):
+                self.ints.append(v)
+                return
+            self.codes = array("i", (self._code(x) for x in self.ints))
+            self.ints = None
+        self.codes.append(self._code(v))  # type: ignore[union-attr]
+
+    def _code(self, v: object) -> int:
+        # strings by value; anything else by its JSON text (1, 1.0, true and "1" differ)
+        key = (True, v) if type(v) is str else (False, json.dumps(v))
+        c = self.vocab_ids.get(key)
+        if c is None:
+            c = self.vocab_ids[key] = len(self.vocab)
+            self.vocab.append(v)
+        return c
+
+    def build(self, n: int) -> tuple:
+        idx = np.frombuffer(self.idx, dtype=np.int64)
+        if self.ints is not None:
+            arr = np.zeros(n, dtype=np.int64)
+            arr[idx] = np.frombuffer(self.ints, dtype=np.int64)
+            return ("int", arr)
+        codes = np.zeros(n, dtype=np.int32)
+        codes[idx] = np.frombuffer(self.codes, dtype=np.int32)
+        return ("json", codes, self.vocab)
+
+
+class TagBuilder:
+    """Collects one tags mapping per op into :class:`TagColumns` (growing arrays, no
+    per-op objects kept)."""
+
+    def __init__(self) -> None:
+        self.order_code = array("i")
         self.order_ids: dict[tuple[str, ...], int] = {(): 0}
-        self.values: dict[str, tuple[list[int], list[object]]] = {}
+        self.values: dict[str, _TagColumnBuilder] = {}
 
     def add(self, tags: Mapping[str, object] | None, where: str) -> None:
         i = len(self.order_code)
@@ -281,37 +325,18 @@ class TagBuilder:
                 if type(k) is not str:
                     raise WorkloadError(f"{where}: 'tags' has a key {k!r}; keys must be strings")
             code = self.order_ids[keys] = len(self.order_ids)
-        self.order_code.append(code)
         for k, v in tags.items():
             if type(v) is not int and type(v) is not str:
                 check_json_value(v, where, f"tags.{k}")
+        self.order_code.append(code)
+        for k, v in tags.items():
             col = self.values.get(k)
             if col is None:
-                col = self.values[k] = ([], [])
-            col[0].append(i)
-            col[1].append(v)
+                col = self.values[k] = _TagColumnBuilder()
+            col.add(i, v)
 
     def build(self, n: int) -> TagColumns:
-        columns: dict[str, tuple] = {}
-        for key, (idx, vals) in self.values.items():
-            ii = np.asarray(idx, dtype=np.int64)
-            if all(type(v) is int and -(1 << 63) <= v < (1 << 63) for v in vals):
-                arr = np.zeros(n, dtype=np.int64)
-                arr[ii] = np.asarray(vals, dtype=np.int64)
-                columns[key] = ("int", arr)
-                continue
-            vocab_ids: dict[str, int] = {}
-            vocab: list[object] = []
-            codes = np.zeros(n, dtype=np.int32)
-            cc = np.empty(len(vals), dtype=np.int32)
-            for j, v in enumerate(vals):
-                text = json.dumps(v)  # distinguishes 1, 1.0, true and "1"
-                c = vocab_ids.get(text)
-                if c is None:
-                    c = vocab_ids[text] = len(vocab)
-                    vocab.append(v)
-                cc[j] = c
-            codes[ii] = cc
-            columns[key] = ("json", codes, vocab)
+        columns = {key: col.build(n) for key, col in self.values.items()}
         orders = [k for k, _ in sorted(self.order_ids.items(), key=lambda kv: kv[1])]
-        return TagColumns(np.asarray(self.order_code, dtype=np.int32), orders, columns)
+        order = np.frombuffer(self.order_code, dtype=np.int32) if n else np.zeros(0, dtype=np.int32)
+        return TagColumns(order.copy(), orders, columns)
