@@ -121,6 +121,31 @@ def test_builder_is_what_workload_uses():
     assert list(same.ops) == list(w.ops)
 
 
+def test_builder_by_id_gives_the_same_workload_and_checks_ids():
+    b = WorkloadBuilder("tiny", by_id=True)
+    x, W = b.tensor("x", (1, 4), "fp32", "input"), b.tensor("W", (4, 8), "fp32", "weight")
+    y = b.tensor("y", (1, 8), "fp32", "activation")
+    b.op("mm", "matmul", [x, W], [y], m=1, k=4, n=8, weight=W, tags={"layer": 0})
+    by_name = WorkloadBuilder("tiny")
+    by_name.tensor("x", (1, 4), "fp32", "input")
+    by_name.tensor("W", (4, 8), "fp32", "weight")
+    by_name.tensor("y", (1, 8), "fp32", "activation")
+    by_name.op("mm", "matmul", ["x", "W"], ["y"], m=1, k=4, n=8, weight="W", tags={"layer": 0})
+    assert workload_to_dict(b.build()) == workload_to_dict(by_name.build())
+    bad = WorkloadBuilder("ids", by_id=True)
+    bad.tensor("x", (2,), "fp32", "input")
+    with pytest.raises(WorkloadError, match=r"op 'a' \(#0\): input int 5 is not a declared tensor id \(0..0\)"):
+        bad.op("a", "copy", [5], [0])
+    with pytest.raises(WorkloadError, match="input str 'x' is not a declared tensor id"):
+        bad.op("a", "copy", ["x"], [0])
+    dup = WorkloadBuilder("dup", by_id=True)
+    dup.tensor("x", (2,), "fp32", "input")
+    dup.tensor("x", (2,), "fp32", "activation")
+    dup.op("a", "copy", [0], [1])
+    with pytest.raises(WorkloadError, match="workload 'dup': tensor 'x' is declared twice"):
+        dup.build()
+
+
 # --------------------------------------------------------------------------- validation
 def _sequential_check(name, tensors, ops) -> str | None:
     """The pre-columnar validator (one Python pass over the ops), as the reference."""

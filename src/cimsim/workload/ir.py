@@ -196,14 +196,19 @@ class WorkloadBuilder:
     >>> b.tensor("y", (1, 8), "fp32", "activation")
     >>> b.op("mm", "matmul", ["x", "W"], ["y"], m=1, k=4, n=8, weight="W")
     >>> w = b.build()
+
+    ``by_id=True``: ops name their tensors by the ids :meth:`tensor` returned (ints)
+    instead of by name; no name index is kept (the cheapest way to write a large
+    workload; a repeated tensor name is then found when :meth:`build` validates).
+    A builder builds once.
     """
 
-    def __init__(self, name: str):
+    def __init__(self, name: str, by_id: bool = False):
         if type(name) is not str:
             raise WorkloadError(f"the workload 'name' must be a string, got {describe(name)}")
         self.name = name
         self._tnames: list[str] = []
-        self._tid: dict[str, int] = {}
+        self._tid: dict[str, int] | None = None if by_id else {}
         self._shape_ptr = array("q", [0])
         self._dims = array("q")
         self._tdtype = array("b")
@@ -231,13 +236,16 @@ class WorkloadBuilder:
     def tensor(self, name: str, shape: Sequence[int], dtype: str, role: str = "activation") -> int:
         """Declare a tensor; returns its id."""
         # fast path: every field well typed (the checks below word the errors)
-        if (type(name) is str and type(role) is str and type(dtype) is str and name not in self._tid
+        tid = self._tid
+        if (type(name) is str and type(role) is str and type(dtype) is str
+                and (tid is None or name not in tid)
                 and type(shape) in (tuple, list) and shape and all(type(d) is int for d in shape)
                 and min(shape) >= 1):
             rc, dc = ROLE_CODES.get(role), DTYPE_CODES.get(dtype)
             if rc is not None and dc is not None and math.prod(shape) * DTYPE_BYTES[dtype] <= MAX_COUNT:
                 i = len(self._tnames)
-                self._tid[name] = i
+                if tid is not None:
+                    tid[name] = i
                 self._tnames.append(name)
                 self._dims.extend(shape)
                 self._shape_ptr.append(len(self._dims))
@@ -251,7 +259,7 @@ class WorkloadBuilder:
         if type(name) is not str:
             self._fail(f"tensor #{i}", f"field 'name' must be a string, got {describe(name)}")
         where = f"tensor '{name}'"
-        if name in self._tid:
+        if self._tid is not None and name in self._tid:
             raise WorkloadError(f"workload '{self.name}': tensor '{name}' is declared twice")
         if type(role) is not str:
             self._fail(where, f"field 'role' must be a string, got {describe(role)}")
@@ -270,7 +278,8 @@ class WorkloadBuilder:
         if numel * DTYPE_BYTES[dtype] > MAX_COUNT:
             self._fail(where, f"shape {tuple(shape)} holds {numel} elements; at most 2**62 bytes "
                               "per tensor are supported")
-        self._tid[name] = i
+        if self._tid is not None:
+            self._tid[name] = i
         self._tnames.append(name)
         self._dims.extend(int(d) for d in shape)
         self._shape_ptr.append(len(self._dims))
@@ -279,7 +288,22 @@ class WorkloadBuilder:
         return i
 
     # ------------------------------------------------------------------ ops
+    def _ids(self, ids: object) -> list[int] | None:
+        """``ids`` as a list if every one is a declared tensor id (by_id mode), else None."""
+        out = list(ids)  # type: ignore[call-overload]
+        if out and not (all(type(t) is int for t in out) and min(out) >= 0 and max(out) < len(self._tnames)):
+            return None
+        return out
+
     def _refs(self, names: object, key: str, what: str, where: str) -> list[int]:
+        if self._tid is None:  # by id
+            if not isinstance(names, (list, tuple)):
+                self._fail(where, f"field '{key}' must be a list of tensor ids, got {describe(names)}")
+            for t in names:
+                if not is_int(t) or not 0 <= t < len(self._tnames):
+                    self._fail(where, f"{what} {describe(t)} is not a declared tensor id "
+                                      f"(0..{len(self._tnames) - 1})")
+            return [int(t) for t in names]
         if not isinstance(names, (list, tuple)):
             self._fail(where, f"field '{key}' must be a list of tensor names, got {describe(names)}")
         tid = self._tid
@@ -303,20 +327,25 @@ class WorkloadBuilder:
         kc = KIND_CODES.get(kind) if type(kind) is str else None
         if (kc is not None and type(name) is str and type(m) is int and type(k) is int
                 and type(n) is int and type(batch) is int and type(inputs) in (tuple, list)
-                and type(outputs) in (tuple, list) and (weight is None or type(weight) is str)
+                and type(outputs) in (tuple, list)
+                and (weight is None or type(weight) is (str if self._tid is not None else int))
                 and (fn is None or type(fn) is str)
                 and (ops_per_element is None or type(ops_per_element) in (int, float))
                 and -MAX_COUNT <= min(m, k, n, batch) and max(m, k, n, batch) <= MAX_COUNT):
             tid = self._tid
             try:
-                ins = [tid[t] for t in inputs]
-                outs = [tid[t] for t in outputs]
-                wid = -1 if weight is None else tid[weight]
+                if tid is None:
+                    ins, outs = self._ids(inputs), self._ids(outputs)
+                    wid = -1 if weight is None else self._ids((weight,))[0]  # type: ignore[index]
+                else:
+                    ins = [tid[t] for t in inputs]
+                    outs = [tid[t] for t in outputs]
+                    wid = -1 if weight is None else tid[weight]
                 ope = math.nan if ops_per_element is None else float(ops_per_element)
             except (KeyError, TypeError, OverflowError):
                 pass
             else:
-                if ops_per_element is None or math.isfinite(ope):
+                if ins is not None and outs is not None and (ops_per_element is None or math.isfinite(ope)):
                     self._tags.add(tags, f"op '{name}' (#{i})")
                     self._append_op(name, kc, ins, outs, (m, k, n, batch), wid,
                                     -1 if fn is None else self._fn_ids.setdefault(fn, len(self._fn_ids)),
@@ -338,6 +367,8 @@ class WorkloadBuilder:
                 self._fail(where, f"field '{key}' must be an integer (at most 2**62), got {describe(v)}")
         if weight is None:
             wid = -1
+        elif self._tid is None:
+            wid = self._refs([weight], "weight", "weight", where)[0]
         elif type(weight) is not str:
             self._fail(where, f"field 'weight' must be a tensor name or null, got {describe(weight)}")
         else:
