@@ -5,6 +5,8 @@
 Each phase runs as its own process (``cimsim workload lstm ... -o FILE.npz``, then a
 ``load_workload`` of that file followed by what every run needs next: the op
 columns and the dependency CSR), so its peak RSS is measured alone (``wait4``).
+A third phase appends the same op graph straight into a ``WorkloadBuilder(by_id=True)``
+(checked equal to the generator's at T = 3): what a generator writing columns costs.
 Prints the median over the repeats beside the issue-11 targets. ``--json`` also
 times the JSON form of the same workload for comparison (slow at 1M ops). Not a
 test: timings on a shared machine are noisy.
@@ -20,6 +22,49 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+BY_ID = """
+import sys, time
+from cimsim.workload.ir import WorkloadBuilder
+from cimsim.workload import save_workload
+
+def lstm_by_id(T, I=256, H=256, B=1, dtype="fp32"):
+    # the op graph of generators.lstm(I, H, 1, steps=T) (layer schedule, fused pointwise),
+    # appended by tensor id: what a generator writing columns directly costs
+    G = 4 * H
+    b = WorkloadBuilder(f"lstm-by-id-T{T}", by_id=True)
+    x = b.tensor("x", (T, B, I), dtype, "input")
+    w_ih = b.tensor("l0.W_ih", (G, I), dtype, "weight")
+    w_hh = b.tensor("l0.W_hh", (G, H), dtype, "weight")
+    b_ih = b.tensor("l0.b_ih", (G,), dtype, "weight")
+    b_hh = b.tensor("l0.b_hh", (G,), dtype, "weight")
+    h = b.tensor("l0.h0", (B, H), dtype, "input")
+    c = b.tensor("l0.c0", (B, H), dtype, "input")
+    xp = [b.tensor(f"l0.t{t}.xproj", (B, G), dtype) for t in range(T)]
+    b.op("l0.xproj", "matmul", (x, w_ih), xp, T * B, I, G, 1, w_ih, tags={"layer": 0, "part": "input"})
+    hs = []
+    for t in range(T):
+        p = f"l0.t{t}"
+        hp = b.tensor(p + ".hproj", (B, G), dtype)
+        b.op(p + ".hproj", "matmul", (h, w_hh), (hp,), B, H, G, 1, w_hh,
+             tags={"layer": 0, "step": t, "part": "recurrent"})
+        c2, h = b.tensor(p + ".c", (B, H), dtype), b.tensor(p + ".h", (B, H), dtype)
+        b.op(p + ".cell", "elementwise", (xp[t], hp, b_ih, b_hh, c), (c2, h), fn="lstm_pointwise",
+             ops_per_element=18, tags={"layer": 0, "step": t, "part": "state"})
+        c = c2
+        hs.append(h)
+    y = b.tensor("l0.y", (T, B, H), dtype)
+    b.op("l0.concat", "copy", hs, (y,), tags={"layer": 0, "part": "concat"})
+    return b.build()
+
+if sys.argv[1] == "check":
+    from cimsim.workload.generators import lstm
+    from cimsim.workload.io import workload_to_dict
+    a, g = workload_to_dict(lstm_by_id(3)), workload_to_dict(lstm(256, 256, 1, steps=3))
+    assert (a["tensors"], a["ops"]) == (g["tensors"], g["ops"]), "by-id graph differs from the generator"
+else:
+    save_workload(lstm_by_id(int(sys.argv[1])), sys.argv[2])
+"""
 
 LOAD = ("import sys; from cimsim.workload import load_workload; w = load_workload(sys.argv[1]); "
         "w.arrays; w.predecessors; print(len(w))")
@@ -51,7 +96,12 @@ def main() -> None:
     args = ap.parse_args()
     cli = [sys.executable, "-m", "cimsim.cli"]
     rows = []
+    subprocess.run([sys.executable, "-c", BY_ID, "check"], check=True)
     with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "by_id.npz"
+        by_id_s, by_id_rss = _phase([sys.executable, "-c", BY_ID, str(args.steps), str(path)], args.repeats)
+        rows += [("builder by id + save npz [s]", by_id_s, 5.0),
+                 ("builder by id + save peak RSS [MiB]", by_id_rss, 1024)]
         for suffix in (".npz", ".json") if args.json else (".npz",):
             path = Path(d) / f"lstm{suffix}"
             gen = [*cli, "workload", "lstm", "--input-size", "256", "--hidden", "256",
