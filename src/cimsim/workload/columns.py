@@ -126,6 +126,7 @@ class StringTable(Sequence):
         lens = np.diff(self.offsets)
         # ``chunk``: bytes hashed at once (bounds the temporaries)
         powers = _Powers()
+        powers.ensure(min(self.blob.size, chunk + int(lens.max())) + 1)  # once: chunks fit
         start = 0
         while start < n:
             stop = int(np.searchsorted(self.offsets, self.offsets[start] + chunk, side="right")) - 1
@@ -133,6 +134,9 @@ class StringTable(Sequence):
             h[start:stop] = _hash_range(self.blob, self.offsets, start, stop, powers)
             start = stop
         h ^= lens.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+        hs = np.sort(h)
+        if not (hs[1:] == hs[:-1]).any():  # the common case: all hashes differ
+            return n
         order = np.argsort(h, kind="stable")
         hs = h[order]
         same = np.flatnonzero(hs[1:] == hs[:-1])
