@@ -649,7 +649,7 @@ class Workload:
     def _first_bad_op(self) -> int:
         """Index of the first op that breaks a rule (``n_ops`` if none), vectorised."""
         c = self.columns
-        no, nt = c.n_ops, c.n_tensors
+        no = c.n_ops
         role, numel = c.tensor_role, self.tensor_numel
         firsts = [no]
 
@@ -692,7 +692,6 @@ class Workload:
         known = np.array([f in ELEMENTWISE_OPS_PER_ELEMENT for f in c.fn_vocab] + [True], dtype=bool)
         note(ew & ~known[c.fn] & ~has_ope)  # fn -1 indexes the trailing True
         note(has_ope & ((ope < 0) | ~np.isfinite(ope)))
-        del nt
         return min(firsts)
 
     def _op_error(self, i: int):
