@@ -53,7 +53,7 @@ def run(config: str, workload: str, engine: str, sets: tuple[str, ...], as_json:
     from ..workload import load_workload
 
     arch = load_architecture(bundled.resolve_config(config), overrides(sets))
-    wl = load_workload(bundled.resolve_workload(workload))
+    wl = load_workload(bundled.resolve_workload(workload), progress=True)
     # the per-op table costs memory and time: build it only when something shows it
     result = simulate(arch, wl, engine=engine, keep_ops=placement or trace_file is not None)
     if trace_file is not None:

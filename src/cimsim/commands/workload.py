@@ -14,25 +14,29 @@ from . import OneLineErrors
 
 from ..dtypes import DTYPES
 from ..errors import CimsimError, WorkloadError
+from ..progress import Feedback
 from ..workload.generators import BUNDLED, GENERATORS, MODES, POINTWISE, SCHEDULES, make_bundled
 from ..workload.io import save_workload
 from ..workload.ir import Workload
 
 
 def _summary(w: Workload, path: Path) -> str:
-    return (f"wrote {path}: {w.name}: {len(w.ops)} ops, {w.macs:,} MACs "
+    return (f"wrote {path}: {w.name}: {len(w)} ops, {w.macs:,} MACs "
             f"({w.macs / 1e9:.3f} GMAC), weights {w.weight_bytes / 1e6:.2f} MB")
 
 
 def _generate(gen: str, output: Path, name: str | None, **params) -> None:
-    try:
-        w = GENERATORS[gen](**params, name=name)
-    except WorkloadError as exc:
-        raise click.ClickException(str(exc)) from None
-    try:
-        save_workload(w, output)
-    except OSError as exc:
-        raise click.ClickException(f"cannot write {output}: {exc.strerror}") from None
+    # status on stderr when generating or writing takes more than a second
+    with Feedback(f"{gen} workload -> {output}") as fb:
+        fb.update("generating")
+        try:
+            w = GENERATORS[gen](**params, name=name)
+        except WorkloadError as exc:
+            raise click.ClickException(str(exc)) from None
+        try:
+            save_workload(w, output, progress=fb)
+        except OSError as exc:
+            raise click.ClickException(f"cannot write {output}: {exc.strerror}") from None
     click.echo(_summary(w, output))
 
 
@@ -41,7 +45,8 @@ def _opt(*decls, **kw):
 
 
 _output = click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-                       required=True, help="Workload JSON file to write.")
+                       required=True,
+                       help="Workload file to write: .json, or .npz for the compact columnar form.")
 _name = click.option("--name", default=None, help="Workload name (default: from the parameters).")
 _dtype = _opt("--dtype", default="fp32", help=f"Data type: {'|'.join(DTYPES)}.")
 _batch = _opt("--batch", type=int, default=1, help="Batch size B.")

@@ -46,8 +46,15 @@ WORKLOAD_LOADS: "Counter[str]" = Counter()
 
 
 def init_worker(context: dict, main: tuple | None = None) -> None:
-    """Pool initializer: install the sweep context; exit with the sweep's main process ``main``."""
+    """Pool initializer: install the sweep context; exit with the sweep's main process ``main``.
+
+    Ctrl-C reaches the whole process group; the main process handles it (it keeps the finished
+    points and shuts the pool down), so a worker ignores SIGINT instead of dying mid-task with a
+    KeyboardInterrupt traceback."""
+    import signal
+
     global _CONTEXT
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _CONTEXT = context
     guard(main)
 

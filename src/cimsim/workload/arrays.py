@@ -7,13 +7,23 @@ architecture it is placed on.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Sequence
 
 import numpy as np
 
-from ..dtypes import DTYPE_BYTES
-from .ir import ELEMENTWISE_OPS_PER_ELEMENT, KIND_OPS_PER_ELEMENT
-
-KIND_CODES = {"matmul": 0, "elementwise": 1, "softmax": 2, "layernorm": 3, "reduction": 4, "copy": 5}
+from ..dtypes import DTYPES
+from .kinds import (  # noqa: F401  (KIND_CODES, dtype_bytes_of re-exported for mapping/)
+    ELEMENTWISE,
+    ELEMENTWISE_OPS_PER_ELEMENT,
+    KIND_CODES,
+    KIND_OPS_BY_CODE,
+    KIND_OPS_PER_ELEMENT,
+    MATMUL,
+    REDUCTION,
+    ROLE_INPUT,
+    ROLE_WEIGHT,
+    dtype_bytes_of,
+)
 
 
 @dataclass(frozen=True)
@@ -35,16 +45,74 @@ class OpArrays:
     weight_ptr: np.ndarray  # CSR over ops of every weight tensor id an op reads
     weight_ids: np.ndarray
     tensor_bytes: np.ndarray  # float64, by tensor id
-    tensor_names: tuple[str, ...]
+    tensor_names: Sequence[str]  # by tensor id (a StringTable: one UTF-8 blob, not a tuple)
+    #: CSR over ops of every model-input tensor id (role ``input``: given before the run, so it
+    #: starts in the backing store, e.g. a KV cache) an op reads; its bytes are in act_in_bytes
+    input_ptr: np.ndarray = None
+    input_ids: np.ndarray = None
 
 
 def op_arrays(workload) -> OpArrays:
+    """The columns of ``workload`` (a :class:`~cimsim.workload.ir.Workload`), vectorised."""
+    c = workload.columns
+    no = c.n_ops
+    numel = workload.tensor_numel
+    nbytes = workload.tensor_nbytes.astype(np.float64)
+    is_weight = c.tensor_role == ROLE_WEIGHT
+    kind = c.kind.astype(np.int64)
+    dtype = (np.array(DTYPES)[c.tensor_dtype[c.out_ids[c.out_ptr[:-1]]]] if no
+             else np.zeros(0, dtype=str))
+    op_in = np.repeat(np.arange(no, dtype=np.int64), np.diff(c.in_ptr))
+    op_out = np.repeat(np.arange(no, dtype=np.int64), np.diff(c.out_ptr))
+    i_entry = c.tensor_role[c.in_ids] == ROLE_INPUT
+    iptr = np.zeros(no + 1, dtype=np.int64)
+    np.cumsum(np.bincount(op_in[i_entry], minlength=no), out=iptr[1:])
+    w_entry = is_weight[c.in_ids]
+    wids = c.in_ids[w_entry]
+    wptr = np.zeros(no + 1, dtype=np.int64)
+    np.cumsum(np.bincount(op_in[w_entry], minlength=no), out=wptr[1:])
+    # bincount adds each op's entries in order, as a running sum would
+    wb = _sums(op_in[w_entry], nbytes[wids], no)
+    ain = _sums(op_in[~w_entry], nbytes[c.in_ids[~w_entry]], no)
+    aout = _sums(op_out, nbytes[c.out_ids], no)
+    mm = kind == MATMUL
+    zero = np.zeros(no)
+    macs = np.where(mm, c.batch * c.m * c.k * c.n, c.generic_macs).astype(np.float64)
+    rows = np.where(mm, c.batch * c.m, 0).astype(np.float64)
+    batch = np.where(mm, c.batch, 1).astype(np.float64)
+    kk = np.where(mm, c.k, 0).astype(np.float64)
+    nn = np.where(mm, c.n, 0).astype(np.float64)
+    stationary = np.where(mm, c.weight, -1).astype(np.int64)
+    out_elems = _sums(op_out, numel[c.out_ids], no)
+    in_elems = _sums(op_in, numel[c.in_ids], no)
+    ope = c.ops_per_element
+    given = ~np.isnan(ope)
+    fn_ops = np.array([ELEMENTWISE_OPS_PER_ELEMENT.get(f, np.nan) for f in c.fn_vocab] + [np.nan])
+    per = np.where(given, ope, np.where(kind == ELEMENTWISE, fn_ops[c.fn],
+                                        KIND_OPS_BY_CODE[np.clip(kind, 0, len(KIND_OPS_BY_CODE) - 1)]))
+    elems = np.where(~given & (kind == REDUCTION), in_elems, out_elems)
+    vec = np.where(mm, zero, per * elems)
+    return OpArrays(kind, dtype, macs, vec, rows, batch, kk, nn, wb, ain, aout, stationary, wptr,
+                    wids.astype(np.int64), nbytes, c.tensor_names, iptr,
+                    c.in_ids[i_entry].astype(np.int64))
+
+
+def _sums(owner: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    """float64 sum of ``values`` per owner index (bincount gives int64 when empty)."""
+    return np.bincount(owner, weights=values.astype(np.float64), minlength=n).astype(np.float64)
+
+
+def op_arrays_reference(workload) -> OpArrays:
+    """Reference for :func:`op_arrays`: one Python loop over ``workload.ops`` (the
+    pre-columnar code). The tests hold the vectorised version to it, field by field."""
     names = tuple(workload.tensors)
     tid = {name: i for i, name in enumerate(names)}
-    nbytes = np.array([t.nbytes for t in workload.tensors.values()], dtype=np.float64)
-    numel = [t.numel for t in workload.tensors.values()]
-    is_weight = [t.role == "weight" for t in workload.tensors.values()]
-    dtypes = [t.dtype for t in workload.tensors.values()]
+    tensors = list(workload.tensors.values())
+    nbytes = np.array([t.nbytes for t in tensors], dtype=np.float64)
+    numel = [t.numel for t in tensors]
+    is_weight = [t.role == "weight" for t in tensors]
+    is_input = [t.role == "input" for t in tensors]
+    dtypes = [t.dtype for t in tensors]
     n = len(workload.ops)
     kind = np.zeros(n, dtype=np.int64)
     dtype = np.empty(n, dtype=object)
@@ -53,6 +121,8 @@ def op_arrays(workload) -> OpArrays:
     stationary = np.full(n, -1, dtype=np.int64)
     wptr = np.zeros(n + 1, dtype=np.int64)
     wids: list[int] = []
+    iptr = np.zeros(n + 1, dtype=np.int64)
+    iids: list[int] = []
     for i, op in enumerate(workload.ops):
         ins = [tid[t] for t in op.inputs]
         outs = [tid[t] for t in op.outputs]
@@ -61,6 +131,8 @@ def op_arrays(workload) -> OpArrays:
         w_in = [t for t in ins if is_weight[t]]
         wids.extend(w_in)
         wptr[i + 1] = len(wids)
+        iids.extend(t for t in ins if is_input[t])
+        iptr[i + 1] = len(iids)
         wb[i] = sum(nbytes[t] for t in w_in)
         ain[i] = sum(nbytes[t] for t in ins if not is_weight[t])
         aout[i] = sum(nbytes[t] for t in outs)
@@ -82,8 +154,4 @@ def op_arrays(workload) -> OpArrays:
             vec[i] = KIND_OPS_PER_ELEMENT[op.kind] * out_elems
     return OpArrays(kind, dtype.astype(str) if n else np.zeros(0, dtype=str), macs, vec, rows, batch, kk,
                     nn, wb, ain, aout, stationary, wptr, np.asarray(wids, dtype=np.int64), nbytes,
-                    names)
-
-
-def dtype_bytes_of(dtype_names: np.ndarray) -> np.ndarray:
-    return np.array([DTYPE_BYTES[d] for d in dtype_names], dtype=np.int64)
+                    names, iptr, np.asarray(iids, dtype=np.int64))

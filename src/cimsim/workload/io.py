@@ -1,34 +1,58 @@
-"""The workload file format: versioned JSON.
+"""Workload files: versioned JSON (small, human-readable) or columnar ``.npz`` (large).
 
-::
+JSON::
 
     {"format": "cimsim-workload", "version": 1, "name": ..., "metadata": {...},
      "tensors": [{"name", "shape", "dtype", "role"}, ...],
      "ops": [{"name", "kind", "inputs", "outputs", "m", "k", "n", "batch",
               "weight", "fn", "ops_per_element", "tags", "generic_macs"}, ...]}
 
-Keys an op does not need are left out. A file of another format or version
-is refused with a message naming both versions.
+Keys an op does not need are left out. Columnar (``.npz``, a zip of NumPy
+arrays, no pickles): the :class:`~cimsim.workload.ir.WorkloadColumns` arrays,
+each in the narrowest integer type that holds it, plus a ``meta`` member (UTF-8
+JSON) with the same ``format``, ``version``, ``name`` and ``metadata`` and the
+vocabularies the integer codes index (dtypes, roles, kinds, fns, tag values).
+
+:func:`save_workload` picks the format by the file's extension (``.npz``:
+columnar, anything else: JSON); :func:`load_workload` by the file's first bytes
+(a zip: columnar, else JSON). Both build the workload through the same
+:class:`~cimsim.workload.ir.WorkloadBuilder` / ``Workload.from_columns``
+validation. A file of another format or version is refused with a message
+naming both versions.
 """
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ..atomic import atomic_write
+from ..dtypes import DTYPES
 from ..errors import WorkloadError
-from .ir import Op, Tensor, Workload
+from ..progress import Feedback, feedback
+from .columns import StringTable, TagColumns
+from .ir import COLUMN_DTYPES, Workload, WorkloadBuilder, WorkloadColumns, describe
+from .kinds import OP_KINDS, ROLES
 
 FORMAT = "cimsim-workload"
 VERSION = 1
+#: Extension that selects the columnar format on write.
+COLUMNAR_SUFFIX = ".npz"
+#: First bytes of a columnar file (a zip archive).
+ZIP_MAGIC = b"PK\x03\x04"
 
 _OP_KEYS = {"name", "kind", "inputs", "outputs", "m", "k", "n", "batch", "weight", "fn",
             "ops_per_element", "tags", "generic_macs"}
 _TENSOR_KEYS = {"name", "shape", "dtype", "role"}
+_TOP_KEYS = {"format", "version", "name", "metadata", "tensors", "ops"}
 
 
+# --------------------------------------------------------------------------- JSON
 def workload_to_dict(w: Workload) -> dict[str, Any]:
     ops = []
     for op in w.ops:
@@ -60,78 +84,302 @@ def workload_to_dict(w: Workload) -> dict[str, Any]:
     }
 
 
-def workload_from_dict(data: Any, source: str = "<workload>") -> Workload:
-    def fail(msg: str):
-        raise WorkloadError(f"{source}: {msg}")
-
+def _check_header(data: Any, fail) -> None:
     if not isinstance(data, dict):
         fail("expected a JSON object at the top level")
     if data.get("format") != FORMAT:
-        fail(f"'format' is {data.get('format')!r}; a cimsim workload file has format '{FORMAT}'")
+        fail(f"'format' is {_short(data.get('format'))}; a cimsim workload file has format '{FORMAT}'")
     version = data.get("version")
     if type(version) is not int or version != VERSION:
         fail(
-            f"workload file version {data.get('version')!r} is not supported; this cimsim reads "
+            f"workload file version {_short(version)} is not supported; this cimsim reads "
             f"version {VERSION} (regenerate the file with `cimsim workload` or `cimsim trace`)"
         )
+    if type(data.get("name")) is not str and "name" in data:
+        fail(f"'name' must be a string, got {describe(data['name'])}")
+    if not isinstance(data.get("metadata", {}), dict):
+        fail(f"'metadata' must be an object, got {type(data['metadata']).__name__}")
+
+
+def _short(v: Any) -> str:
+    return describe(v).split(" ", 1)[1] if isinstance(v, (list, dict, str)) else repr(v)
+
+
+def workload_from_dict(data: Any, source: str = "<workload>", progress: Feedback | None = None) -> Workload:
+    def fail(msg: str):
+        raise WorkloadError(f"{source}: {msg}")
+
+    _check_header(data, fail)
     for key in ("name", "tensors", "ops"):
         if key not in data:
             fail(f"missing key '{key}'")
-    unknown = set(data) - {"format", "version", "name", "metadata", "tensors", "ops"}
+    unknown = set(data) - _TOP_KEYS
     if unknown:
         fail(f"unknown top-level keys {sorted(unknown)}")
     for key in ("tensors", "ops"):
         if not isinstance(data[key], list):
             fail(f"'{key}' must be a list, got {type(data[key]).__name__}")
-    if not isinstance(data.get("metadata", {}), dict):
-        fail(f"'metadata' must be an object, got {type(data['metadata']).__name__}")
-    tensors = []
-    for i, t in enumerate(data["tensors"]):
-        if not isinstance(t, dict) or set(t) != _TENSOR_KEYS:
-            fail(f"tensors[{i}]: a tensor has exactly the keys {sorted(_TENSOR_KEYS)}, got "
-                 f"{sorted(t) if isinstance(t, dict) else type(t).__name__}")
-        tensors.append(Tensor(t["name"], tuple(t["shape"]), t["dtype"], t["role"]))
-    ops = []
-    for i, o in enumerate(data["ops"]):
-        if not isinstance(o, dict):
-            fail(f"ops[{i}]: expected an object")
-        bad = set(o) - _OP_KEYS
-        if bad:
-            fail(f"ops[{i}] ('{o.get('name')}'): unknown keys {sorted(bad)}; allowed: {sorted(_OP_KEYS)}")
-        for key in ("name", "kind", "inputs", "outputs"):
-            if key not in o:
-                fail(f"ops[{i}]: missing key '{key}'")
-        ops.append(Op(
-            name=o["name"], kind=o["kind"], inputs=tuple(o["inputs"]), outputs=tuple(o["outputs"]),
-            m=o.get("m", 0), k=o.get("k", 0), n=o.get("n", 0), batch=o.get("batch", 1),
-            weight=o.get("weight"), fn=o.get("fn"), ops_per_element=o.get("ops_per_element"),
-            tags=o.get("tags", {}), generic_macs=o.get("generic_macs", 0),
-        ))
+    fb = progress or Feedback("", enabled=False)
     try:
-        return Workload(data["name"], tensors, ops, data.get("metadata", {}))
+        b = WorkloadBuilder(data["name"])
+        n_tensors, n_ops = len(data["tensors"]), len(data["ops"])
+        fb.update("declaring tensors", 0, n_tensors)
+        for i, t in enumerate(data["tensors"]):
+            if not i & 0xFFFF:
+                fb.update(done=i)
+            if not isinstance(t, dict) or set(t) != _TENSOR_KEYS:
+                fail(f"tensors[{i}]: a tensor has exactly the keys {sorted(_TENSOR_KEYS)}, got "
+                     f"{sorted(map(str, t)) if isinstance(t, dict) else type(t).__name__}")
+            b.tensor(t["name"], t["shape"], t["dtype"], t["role"])
+        fb.update("building ops", 0, n_ops)
+        for i, o in enumerate(data["ops"]):
+            if not i & 0xFFFF:
+                fb.update(done=i)
+            if not isinstance(o, dict):
+                fail(f"ops[{i}]: expected an object, got {type(o).__name__}")
+            bad = set(o) - _OP_KEYS
+            if bad:
+                fail(f"ops[{i}] ({_short(o.get('name'))}): unknown keys {sorted(map(str, bad))}; "
+                     f"allowed: {sorted(_OP_KEYS)}")
+            for key in ("name", "kind", "inputs", "outputs"):
+                if key not in o:
+                    fail(f"ops[{i}]: missing key '{key}'")
+            b.op(o["name"], o["kind"], o["inputs"], o["outputs"], o.get("m", 0), o.get("k", 0),
+                 o.get("n", 0), o.get("batch", 1), o.get("weight"), o.get("fn"),
+                 o.get("ops_per_element"), o.get("tags"), o.get("generic_macs", 0))
+        fb.update("validating")
+        return b.build(data.get("metadata", {}))
+    except WorkloadError as exc:
+        if str(exc).startswith(f"{source}: "):
+            raise
+        raise WorkloadError(f"{source}: {exc}") from None
+
+
+def _json_text(raw: bytes, source: str) -> Any:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise WorkloadError(f"{source}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset "
+                            f"{exc.start}); a workload file is UTF-8 JSON or a .npz archive") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise WorkloadError(f"{source}: not valid JSON: {exc}") from None
+    except RecursionError:
+        raise WorkloadError(f"{source}: not a workload: JSON nested too deeply") from None
+
+
+# --------------------------------------------------------------------------- columnar
+def _narrow(a: np.ndarray) -> np.ndarray:
+    """``a`` (integers) in the smallest signed integer type that holds every value."""
+    if a.dtype.kind != "i" or a.size == 0:
+        return a
+    lo, hi = int(a.min()), int(a.max())
+    for dt in (np.int8, np.int16, np.int32):
+        info = np.iinfo(dt)
+        if info.min <= lo and hi <= info.max:
+            return a.astype(dt)
+    return a
+
+
+def workload_to_arrays(w: Workload) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """The columnar form: a JSON-able ``meta`` dict and named 1-D arrays."""
+    c = w.columns
+    arrays: dict[str, np.ndarray] = {key: _narrow(getattr(c, key)) for key in COLUMN_DTYPES}
+    for key in ("tensor_names", "op_names"):
+        s = getattr(c, key)
+        arrays[f"{key}.blob"] = s.blob
+        arrays[f"{key}.offsets"] = _narrow(s.offsets)
+    arrays["tags.order"] = _narrow(c.tags.order_code)
+    tag_cols = []
+    for j, (key, col) in enumerate(c.tags.columns.items()):
+        arrays[f"tags.{j}"] = _narrow(col[1])
+        tag_cols.append({"key": key, "type": col[0], **({"vocab": col[2]} if col[0] == "json" else {})})
+    meta = {
+        "format": FORMAT, "version": VERSION, "layout": "columns", "name": w.name,
+        "metadata": w.metadata, "dtypes": list(DTYPES), "roles": list(ROLES), "kinds": list(OP_KINDS),
+        "fn_vocab": list(c.fn_vocab),
+        "tags": {"orders": [list(k) for k in c.tags.orders], "columns": tag_cols},
+    }
+    return meta, arrays
+
+
+def _remap(codes: np.ndarray, file_vocab: Any, ours: tuple[str, ...], key: str, fail) -> np.ndarray:
+    """File codes (indices into the file's vocabulary) as our codes; a code naming a value
+    we do not know maps to ``len(ours) + j`` so that validation words the error."""
+    if not isinstance(file_vocab, list) or not all(type(v) is str for v in file_vocab):
+        fail(f"meta '{key}' must be a list of strings")
+    table = np.array([ours.index(v) if v in ours else len(ours) for v in file_vocab] + [len(ours)],
+                     dtype=np.int64)
+    if codes.size and (codes.min() < 0 or codes.max() >= len(file_vocab)):
+        fail(f"column '{key}' holds a code outside its vocabulary")
+    unknown = table[codes] >= len(ours)
+    if unknown.any():
+        return file_vocab[int(codes[int(np.argmax(unknown))])]
+    return table[codes]
+
+
+def workload_from_arrays(meta: Any, arrays: dict[str, np.ndarray], source: str) -> Workload:
+    """Inverse of :func:`workload_to_arrays`, validated as every workload is."""
+    def fail(msg: str):
+        raise WorkloadError(f"{source}: {msg}")
+
+    _check_header(meta, fail)
+    if "name" not in meta:
+        fail("meta: missing key 'name'")
+    if meta.get("layout") != "columns":
+        fail(f"meta 'layout' is {_short(meta.get('layout'))}, expected 'columns'")
+
+    def col(key: str, kinds: str = "iu") -> np.ndarray:
+        a = arrays.get(key)
+        if a is None and key == "generic_macs" and "kind" in arrays:  # optional: all zero
+            return np.zeros(len(arrays["kind"]), dtype=np.int64)
+        if a is None:
+            fail(f"missing column '{key}'")
+        if a.ndim != 1 or a.dtype.kind not in kinds:
+            fail(f"column '{key}' must be a 1-D array of {'numbers' if 'f' in kinds else 'integers'}, "
+                 f"got {a.ndim}-D {a.dtype}")
+        return a
+
+    cols: dict[str, Any] = {key: col(key, "iuf" if key == "ops_per_element" else "iu")
+                            for key in COLUMN_DTYPES}
+    for key in ("tensor_names", "op_names"):
+        blob = col(f"{key}.blob", "u")
+        if blob.dtype != np.uint8:
+            fail(f"column '{key}.blob' must be uint8, got {blob.dtype}")
+        cols[key] = StringTable(blob, col(f"{key}.offsets").astype(np.int64))
+    names = cols["tensor_names"]
+    for key, vocab_key, ours, what in (("tensor_dtype", "dtypes", DTYPES, "dtype"),
+                                       ("tensor_role", "roles", ROLES, "role"),
+                                       ("kind", "kinds", OP_KINDS, "kind")):
+        codes = cols[key].astype(np.int64)
+        mapped = _remap(codes, meta.get(vocab_key), ours, key, fail)
+        if isinstance(mapped, str):
+            i = int(np.argmax(np.array(meta[vocab_key], dtype=object)[codes] == mapped))
+            owner = f"tensor '{_name(names, i)}'" if key != "kind" else f"op '{_name(cols['op_names'], i)}' (#{i})"
+            fail(f"workload {_short(meta.get('name'))}: {owner}: {what} '{mapped}' is not one of "
+                 f"{', '.join(ours)}")
+        cols[key] = mapped
+    fn_vocab = meta.get("fn_vocab")
+    if not isinstance(fn_vocab, list) or not all(type(f) is str for f in fn_vocab):
+        fail("meta 'fn_vocab' must be a list of strings")
+    cols["fn_vocab"] = tuple(fn_vocab)
+    cols["tags"] = _tags_from(meta.get("tags"), arrays, len(cols["kind"]), col, fail)
+    try:
+        return Workload.from_columns(meta["name"], WorkloadColumns(**cols), meta.get("metadata", {}))
     except WorkloadError as exc:
         raise WorkloadError(f"{source}: {exc}") from None
 
 
-def save_workload(w: Workload, path: str | Path) -> None:
-    """Write ``w`` as JSON atomically (a temp file renamed into place)."""
+def _name(table: StringTable, i: int) -> str:
+    try:
+        return table[i]
+    except (IndexError, UnicodeDecodeError):
+        return f"#{i}"
+
+
+def _tags_from(spec: Any, arrays, n_ops: int, col, fail) -> TagColumns:
+    if not isinstance(spec, dict) or not isinstance(spec.get("orders"), list) \
+            or not isinstance(spec.get("columns"), list):
+        fail("meta 'tags' must be an object with lists 'orders' and 'columns'")
+    orders = []
+    for keys in spec["orders"]:
+        if not isinstance(keys, list) or not all(type(k) is str for k in keys):
+            fail("meta 'tags.orders' must be lists of key strings")
+        orders.append(tuple(keys))
+    columns: dict[str, tuple] = {}
+    for j, c in enumerate(spec["columns"]):
+        if not isinstance(c, dict) or type(c.get("key")) is not str or c.get("type") not in ("int", "json"):
+            fail(f"meta 'tags.columns[{j}]' must be an object with a string 'key' and type int or json")
+        values = col(f"tags.{j}").astype(np.int64)
+        if c["type"] == "int":
+            columns[c["key"]] = ("int", values)
+        else:
+            if not isinstance(c.get("vocab"), list):
+                fail(f"meta 'tags.columns[{j}].vocab' must be a list")
+            columns[c["key"]] = ("json", values.astype(np.int32), c["vocab"])
+    return TagColumns(col("tags.order").astype(np.int32), orders, columns)
+
+
+def _write_npz(w: Workload, f, fb: Feedback) -> None:
+    meta, arrays = workload_to_arrays(w)
+    meta_bytes = np.frombuffer(json.dumps(meta, separators=(",", ":")).encode("utf-8"), dtype=np.uint8)
+    # deflate level 1: within 5 % of np.savez_compressed's size at a fifth of its time
+    # (benchmarks/workload_format.py); any NumPy reads it with np.load
+    with zipfile.ZipFile(f, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as z:
+        members = {"meta": meta_bytes, **arrays}
+        for j, (key, a) in enumerate(members.items()):
+            fb.update("writing columns", j, len(members))
+            with z.open(f"{key}.npy", "w", force_zip64=True) as member:
+                np.lib.format.write_array(member, a, allow_pickle=False)
+
+
+def _read_npz(raw: bytes, source: str, fb: Feedback) -> Workload:
+    def fail(msg: str):
+        raise WorkloadError(f"{source}: {msg}")
+
+    try:
+        with np.load(io.BytesIO(raw), allow_pickle=False) as z:
+            arrays = {}
+            for j, key in enumerate(z.files):
+                fb.update("reading columns", j, len(z.files))
+                arrays[key] = z[key]
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError) as exc:
+        fail(f"not a valid columnar workload (.npz): {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
+    meta_arr = arrays.pop("meta", None)
+    if meta_arr is None or meta_arr.dtype != np.uint8 or meta_arr.ndim != 1:
+        fail("columnar workload has no 'meta' member (uint8 UTF-8 JSON)")
+    meta = _json_text(meta_arr.tobytes(), f"{source} (meta)")
+    fb.update("validating")
+    return workload_from_arrays(meta, arrays, source)
+
+
+# --------------------------------------------------------------------------- files
+def save_workload(w: Workload, path: str | Path, progress: Feedback | bool | None = None) -> None:
+    """Write ``w`` atomically (a temp file renamed into place): columnar if ``path`` ends
+    in ``.npz``, else JSON. ``progress``: a :class:`~cimsim.progress.Feedback` to report
+    to, or True for one of its own (status on stderr when the write is long)."""
+    columnar = Path(path).suffix.lower() == COLUMNAR_SUFFIX
+    fb = feedback(progress, f"writing {path}")
 
     def write(tmp: str) -> None:
+        if columnar:
+            with open(tmp, "wb") as f:
+                _write_npz(w, f, fb)
+            return
+        fb.update("writing JSON")
         with open(tmp, "w") as f:
             json.dump(workload_to_dict(w), f, separators=(",", ":"))
             f.write("\n")
 
-    atomic_write(path, write)
+    try:
+        atomic_write(path, write)
+    finally:
+        if fb is not progress:
+            fb.close()
 
 
-def load_workload(path: str | Path) -> Workload:
+def read_workload_bytes(raw: bytes, source: str, progress: Feedback | None = None) -> Workload:
+    """A workload from a file's bytes: columnar if they start as a zip, else UTF-8 JSON."""
+    fb = progress or Feedback("", enabled=False)
+    if raw[:4] == ZIP_MAGIC:
+        return _read_npz(raw, source, fb)
+    fb.update("parsing JSON")
+    return workload_from_dict(_json_text(raw, source), source=source, progress=fb)
+
+
+def load_workload(path: str | Path, progress: Feedback | bool | None = None) -> Workload:
+    """Read a workload file (JSON or columnar ``.npz``, told apart by content).
+    ``progress`` as for :func:`save_workload`."""
     path = Path(path)
+    fb = feedback(progress, f"loading {path}")
     try:
-        text = path.read_text()
-    except OSError as exc:
-        raise WorkloadError(f"{path}: cannot read workload ({exc.strerror})") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise WorkloadError(f"{path}: not valid JSON: {exc}") from None
-    return workload_from_dict(data, source=str(path))
+        fb.update("reading")
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            raise WorkloadError(f"{path}: cannot read workload ({exc.strerror})") from None
+        return read_workload_bytes(raw, str(path), fb)
+    finally:
+        if fb is not progress:
+            fb.close()

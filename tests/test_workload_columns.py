@@ -1,0 +1,415 @@
+"""The columnar workload: vectorised columns against their per-op loop references, the
+vectorised validation against the sequential checker it replaced, the .npz format
+round trip (identical workloads and identical simulate() results) and its bad files."""
+
+from __future__ import annotations
+
+import copy
+import io
+import json
+import math
+import zipfile
+from dataclasses import fields
+
+import numpy as np
+import pytest
+
+from cimsim import load_architecture, simulate
+from cimsim.bundled import resolve_config
+from cimsim.dtypes import DTYPE_BYTES
+from cimsim.errors import WorkloadError
+from cimsim.workload import Op, Tensor, Workload, load_workload, save_workload
+from cimsim.workload.arrays import op_arrays, op_arrays_reference
+from cimsim.workload.columns import StringTable
+from cimsim.workload.generators import gru, hier_attn, lstm, tcn, transformer
+from cimsim.workload.io import workload_to_arrays, workload_to_dict
+from cimsim.workload.ir import WorkloadBuilder
+from cimsim.workload.kinds import ELEMENTWISE_OPS_PER_ELEMENT, OP_KINDS, ROLES
+
+from test_workload_io import GOOD
+
+MAKERS = {
+    "lstm": lambda: lstm(16, 8, 2, steps=3),
+    "lstm-wavefront": lambda: lstm(16, 8, 2, steps=3, schedule="wavefront", pointwise="separate",
+                                   dtype="bf16"),
+    "gru": lambda: gru(8, 8, 1, steps=2, batch=2),
+    "hier-attn-stream": lambda: hier_attn(9, d_model=16, heads=2, window=3, mode="stream"),
+    "transformer": lambda: transformer(4, d_model=16, heads=2, ffn=32, dtype="int8"),
+    "tcn": lambda: tcn(4, channels=8, kernel=2, layers=2),
+}
+
+
+def _reduction_workload() -> Workload:
+    t = [Tensor("x", (3, 5), "fp16", "input"), Tensor("s", (3,), "fp16", "activation"),
+         Tensor("c", (3,), "fp32", "activation")]
+    ops = [Op("sum", "reduction", ("x",), ("s",)), Op("cp", "copy", ("s",), ("c",), tags={"a": [1, 2]})]
+    return Workload("red", t, ops)
+
+
+@pytest.mark.parametrize("make", [*MAKERS.values(), _reduction_workload], ids=[*MAKERS, "reduction"])
+def test_vectorised_columns_equal_the_loop_reference(make):
+    w = make()
+    a, b = op_arrays(w), op_arrays_reference(w)
+    for f in fields(a):
+        x, y = getattr(a, f.name), getattr(b, f.name)
+        if isinstance(x, np.ndarray):
+            assert x.dtype == y.dtype and np.array_equal(x, y), f.name
+        else:
+            assert list(x) == list(y), f.name
+    # predecessors against the dict-of-producers loop the columns replaced
+    producer: dict[str, int] = {}
+    ref_ptr, ref_idx = [0], []
+    for i, op in enumerate(w.ops):
+        ref_idx.extend(sorted({producer[t] for t in op.inputs if t in producer}))
+        ref_ptr.append(len(ref_idx))
+        producer.update((t, i) for t in op.outputs)
+    assert w.predecessors[0].tolist() == ref_ptr and w.predecessors[1].tolist() == ref_idx
+
+
+def test_reduction_counts_input_elements():
+    # sum over 15 input elements: 1 op each (KIND_OPS_PER_ELEMENT); copy moves bytes only
+    a = _reduction_workload().arrays
+    assert a.vector_ops.tolist() == [15.0, 0.0]
+    assert a.act_in_bytes.tolist() == [15 * 2, 3 * 2] and a.act_out_bytes.tolist() == [3 * 2, 3 * 4]
+
+
+def test_views_build_ops_and_tensors_on_access():
+    w = lstm(4, 4, steps=2)
+    assert len(w.ops) == 2 * 2 + 2 and w.ops[-1] == list(w.ops)[-1] == w.ops[len(w.ops) - 1]
+    assert w.ops[0].tags == {"layer": 0, "part": "input"}
+    assert w.op_index(w.ops[3].name) == 3
+    with pytest.raises(KeyError):
+        w.op_index("nope")
+    assert "x" in w.tensors and "nope" not in w.tensors and w.tensors["x"].shape == (2, 1, 4)
+    assert list(w.tensors) == [t.name for t in w.tensors.values()]
+
+
+def test_string_table_repeats_and_unicode():
+    s = StringTable.from_list(["a", "bé", "", "c", "bé", ""])
+    assert s.tolist() == ["a", "bé", "", "c", "bé", ""] and s[1] == "bé" and s[-1] == ""
+    assert s.first_repeat() == 4  # "bé" again (before the second "")
+    assert StringTable.from_list(["x", "y", ""]).first_repeat() == 3
+    with pytest.raises(WorkloadError, match="not valid Unicode"):
+        StringTable.from_list(["ok", "\ud800"])
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("chunk", [1, 7, 64, 1 << 22])
+def test_first_repeat_against_a_set(seed, chunk):
+    rng = np.random.default_rng(seed)
+    alphabet = list("ab.\u00e9\u4e2d")
+    strings = ["".join(rng.choice(alphabet, size=rng.integers(0, 4))) for _ in range(int(rng.integers(1, 60)))]
+    seen: set[str] = set()
+    expect = len(strings)
+    for i, x in enumerate(strings):
+        if x in seen:
+            expect = i
+            break
+        seen.add(x)
+    assert StringTable.from_list(strings).first_repeat(chunk=chunk) == expect
+
+
+def test_builder_is_what_workload_uses():
+    b = WorkloadBuilder("tiny")
+    b.tensor("x", (1, 4), "fp32", "input")
+    b.tensor("W", (4, 8), "fp32", "weight")
+    b.tensor("y", (1, 8), "fp32", "activation")
+    b.op("mm", "matmul", ["x", "W"], ["y"], m=1, k=4, n=8, weight="W", tags={"layer": 0})
+    w = b.build({"batch": 1})
+    assert w.macs == 32 and w.weight_bytes == 4 * 8 * 4 and w.activation_bytes == (4 + 8) * 4
+    same = Workload("tiny", list(w.tensors.values()), list(w.ops), {"batch": 1})
+    assert list(same.ops) == list(w.ops)
+
+
+def test_builder_by_id_gives_the_same_workload_and_checks_ids():
+    b = WorkloadBuilder("tiny", by_id=True)
+    x, W = b.tensor("x", (1, 4), "fp32", "input"), b.tensor("W", (4, 8), "fp32", "weight")
+    y = b.tensor("y", (1, 8), "fp32", "activation")
+    b.op("mm", "matmul", [x, W], [y], m=1, k=4, n=8, weight=W, tags={"layer": 0})
+    by_name = WorkloadBuilder("tiny")
+    by_name.tensor("x", (1, 4), "fp32", "input")
+    by_name.tensor("W", (4, 8), "fp32", "weight")
+    by_name.tensor("y", (1, 8), "fp32", "activation")
+    by_name.op("mm", "matmul", ["x", "W"], ["y"], m=1, k=4, n=8, weight="W", tags={"layer": 0})
+    assert workload_to_dict(b.build()) == workload_to_dict(by_name.build())
+    bad = WorkloadBuilder("ids", by_id=True)
+    bad.tensor("x", (2,), "fp32", "input")
+    with pytest.raises(WorkloadError, match=r"op 'a' \(#0\): input int 5 is not a declared tensor id \(0..0\)"):
+        bad.op("a", "copy", [5], [0])
+    with pytest.raises(WorkloadError, match="input str 'x' is not a declared tensor id"):
+        bad.op("a", "copy", ["x"], [0])
+    dup = WorkloadBuilder("dup", by_id=True)
+    dup.tensor("x", (2,), "fp32", "input")
+    dup.tensor("x", (2,), "fp32", "activation")
+    dup.op("a", "copy", [0], [1])
+    with pytest.raises(WorkloadError, match="workload 'dup': tensor 'x' is declared twice"):
+        dup.build()
+
+
+# --------------------------------------------------------------------------- validation
+def _sequential_check(name, tensors, ops) -> str | None:
+    """The pre-columnar validator (one Python pass over the ops), as the reference."""
+    tmap = {t.name: t for t in tensors}
+
+    def fail(where, msg):
+        return f"workload '{name}': {where}: {msg}"
+
+    for t in tensors:
+        where = f"tensor '{t.name}'"
+        if t.role not in ROLES:
+            return fail(where, f"role '{t.role}' is not one of {', '.join(ROLES)}")
+        if t.dtype not in DTYPE_BYTES:
+            return fail(where, f"dtype '{t.dtype}' is not one of {', '.join(DTYPE_BYTES)}")
+        if not t.shape or any(d < 1 for d in t.shape):
+            return fail(where, f"shape {t.shape} must be a non-empty list of positive integers")
+    produced: dict[str, int] = {}
+    names: set[str] = set()
+    for i, op in enumerate(ops):
+        where = f"op '{op.name}' (#{i})"
+        if op.name in names:
+            return fail(where, "op name is used twice")
+        names.add(op.name)
+        if op.kind not in OP_KINDS:
+            return fail(where, f"kind '{op.kind}' is not one of {', '.join(OP_KINDS)}")
+        if not op.outputs:
+            return fail(where, "an op needs at least one output")
+        for t in op.inputs:
+            if t not in tmap:
+                return fail(where, f"input '{t}' is not a declared tensor")
+            if tmap[t].role == "activation" and t not in produced:
+                return fail(where, f"input '{t}' is an activation no earlier op produces "
+                                   "(ops must be listed in dependency order)")
+        for t in op.outputs:
+            if t not in tmap:
+                return fail(where, f"output '{t}' is not a declared tensor")
+            if tmap[t].role != "activation":
+                return fail(where, f"output '{t}' has role '{tmap[t].role}'; outputs are activations")
+            if t in produced:
+                return fail(where, f"output '{t}' is already produced by op #{produced[t]}")
+            produced[t] = i
+        if op.kind == "matmul":
+            for d in ("m", "k", "n", "batch"):
+                if getattr(op, d) < 1:
+                    return fail(where, f"matmul dimension {d}={getattr(op, d)!r} must be a positive integer")
+            if len(op.inputs) != 2:
+                return fail(where, f"a matmul takes exactly 2 inputs (A, B), got {len(op.inputs)}")
+            a, b = (tmap[t] for t in op.inputs)
+            if op.weight is not None:
+                if op.weight != b.name:
+                    return fail(where, f"weight '{op.weight}' must be the second input (B), got '{b.name}'")
+                if b.role != "weight":
+                    return fail(where, f"weight operand '{b.name}' has role '{b.role}', expected 'weight'")
+                if b.numel != op.k * op.n:
+                    return fail(where, f"weight '{b.name}' has {b.numel} elements, expected k*n = {op.k * op.n}")
+            elif b.numel != op.batch * op.k * op.n:
+                return fail(where, f"B '{b.name}' has {b.numel} elements, expected batch*k*n = "
+                                   f"{op.batch * op.k * op.n}")
+            if a.numel != op.batch * op.m * op.k:
+                return fail(where, f"A '{a.name}' has {a.numel} elements, expected batch*m*k = "
+                                   f"{op.batch * op.m * op.k}")
+            out = sum(tmap[t].numel for t in op.outputs)
+            if out != op.batch * op.m * op.n:
+                return fail(where, f"outputs {list(op.outputs)} have {out} elements, expected batch*m*n = "
+                                   f"{op.batch * op.m * op.n}")
+        else:
+            if op.weight is not None:
+                return fail(where, "only a matmul can have a stationary 'weight' operand")
+            if op.kind == "elementwise":
+                if op.fn is None:
+                    return fail(where, "an elementwise op needs 'fn'")
+                if op.fn not in ELEMENTWISE_OPS_PER_ELEMENT and op.ops_per_element is None:
+                    return fail(where, f"fn '{op.fn}' is unknown; use one of "
+                                       f"{', '.join(sorted(ELEMENTWISE_OPS_PER_ELEMENT))} or set ops_per_element")
+        if op.ops_per_element is not None and op.ops_per_element < 0:
+            return fail(where, "ops_per_element must be >= 0")
+    for t in tensors:
+        if t.role == "activation" and t.name not in produced:
+            return fail(f"tensor '{t.name}'", "activation is produced by no op")
+    return None
+
+
+def _mutations(w: Workload):
+    """Single well-typed mutations of ``w``'s ops: each yields (tensors, ops)."""
+    tensors, ops = list(w.tensors.values()), list(w.ops)
+    names = [t.name for t in tensors]
+    for i in sorted({*range(0, len(ops), max(1, len(ops) // 8)), len(ops) - 1}):
+        op = ops[i]
+        for change in (
+            {"name": ops[i - 1].name}, {"kind": "softmax"}, {"kind": "matmul"}, {"outputs": ()},
+            {"inputs": op.inputs[::-1]}, {"inputs": op.inputs[:1]}, {"outputs": (names[0],)},
+            {"outputs": op.outputs + op.outputs}, {"m": 0}, {"k": op.k + 1}, {"n": 2 * op.n + 1},
+            {"batch": -1}, {"weight": None}, {"weight": op.inputs[0]}, {"fn": None},
+            {"fn": "nope"}, {"ops_per_element": -1.5}, {"ops_per_element": 2.0},
+            {"inputs": (*op.inputs, ops[-1].outputs[0])},
+        ):
+            mutated = list(ops)
+            mutated[i] = Op(**{**{f.name: getattr(op, f.name) for f in fields(Op)}, **change})
+            yield tensors, mutated
+    yield tensors, ops[::-1]
+    yield tensors, ops[:-1]
+
+
+@pytest.mark.parametrize("make", [MAKERS["lstm"], MAKERS["hier-attn-stream"], MAKERS["transformer"],
+                                  _reduction_workload], ids=["lstm", "hier-attn", "transformer", "red"])
+def test_vectorised_validation_agrees_with_the_sequential_checker(make):
+    w = make()
+    tried = rejected = 0
+    for tensors, ops in _mutations(w):
+        expect = _sequential_check(w.name, tensors, ops)
+        try:
+            Workload(w.name, tensors, ops)
+            got = None
+        except WorkloadError as exc:
+            got = str(exc)
+        tried += 1
+        rejected += expect is not None
+        assert got == expect, (got, expect)
+    assert rejected > tried // 3  # the mutations do break rules
+
+
+# --------------------------------------------------------------------------- .npz format
+@pytest.mark.parametrize("make", MAKERS.values(), ids=MAKERS.keys())
+def test_npz_and_json_give_identical_workloads(tmp_path, make):
+    w = make()
+    save_workload(w, tmp_path / "w.json")
+    save_workload(w, tmp_path / "w.npz")
+    assert (tmp_path / "w.npz").read_bytes()[:4] == b"PK\x03\x04"
+    a, b = load_workload(tmp_path / "w.json"), load_workload(tmp_path / "w.npz")
+    assert workload_to_dict(a) == workload_to_dict(b) == workload_to_dict(w)
+    # read by content, not by name: a columnar file called .json still loads
+    (tmp_path / "w.npz").rename(tmp_path / "renamed.json")
+    assert workload_to_dict(load_workload(tmp_path / "renamed.json")) == workload_to_dict(w)
+    # JSON -> npz -> JSON gives the same bytes
+    save_workload(b, tmp_path / "again.json")
+    assert (tmp_path / "again.json").read_bytes() == (tmp_path / "w.json").read_bytes()
+
+
+@pytest.mark.parametrize("config", ["cpu-ddr5", "sram-cim", "hbm-pim"])
+@pytest.mark.parametrize("engine", ["des", "analytic"])
+def test_npz_and_json_simulate_identically(tmp_path, config, engine):
+    w = lstm(32, 32, 2, steps=4)
+    save_workload(w, tmp_path / "w.json")
+    save_workload(w, tmp_path / "w.npz")
+    arch = load_architecture(resolve_config(config))
+    ra = simulate(arch, load_workload(tmp_path / "w.json"), engine=engine)
+    rb = simulate(arch, load_workload(tmp_path / "w.npz"), engine=engine)
+    assert ra.to_json() == rb.to_json()
+    assert ra.op_table.equals(rb.op_table)
+
+
+def _npz_bytes(meta, arrays) -> bytes:
+    buf = io.BytesIO()
+    raw = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+    np.savez(buf, meta=raw, **arrays)
+    return buf.getvalue()
+
+
+def _npz_error(tmp_path, meta, arrays) -> str:
+    p = tmp_path / "bad.npz"
+    p.write_bytes(_npz_bytes(meta, arrays))
+    with pytest.raises(WorkloadError) as exc:
+        load_workload(p)
+    msg = str(exc.value)
+    assert msg.startswith(str(p)) and "\n" not in msg, msg
+    return msg
+
+
+def _good_columns():
+    from cimsim.workload.io import workload_from_dict
+
+    return workload_to_arrays(workload_from_dict(copy.deepcopy(GOOD)))
+
+
+@pytest.mark.parametrize("edit, expect", [
+    (lambda m, a: m.update(version=2), "version 2 is not supported"),
+    (lambda m, a: m.update(format="x"), "cimsim-workload"),
+    (lambda m, a: m.pop("name"), "missing key 'name'"),
+    (lambda m, a: m.update(dtypes=["fp32", "fp128"]) or a.update(tensor_dtype=np.array([0, 1, 0, 0])),
+     "tensor 'W': dtype 'fp128' is not one of"),
+    (lambda m, a: a.pop("in_ids"), "missing column 'in_ids'"),
+    (lambda m, a: a.update(in_ids=np.array([0, 9, 2])), "refers to a tensor id outside 0..3"),
+    (lambda m, a: a.update(in_ptr=np.array([0, 3, 2])), "'in_ptr' is not a valid index"),
+    (lambda m, a: a.update(m=np.array([1.5, 0.0])), "column 'm' must be a 1-D array of integers"),
+    (lambda m, a: a.update(shape_dims=np.array([[1, 4]])), "column 'shape_dims' must be a 1-D"),
+    (lambda m, a: a.update(ops_per_element=np.array([np.nan, np.inf])), "must be a finite number"),
+    (lambda m, a: a.update(k=np.array([5, 0])), "weight 'W' has 32 elements, expected k*n = 40"),
+    (lambda m, a: m["tags"].update(orders=[[], ["ghost"]]) or a.update({"tags.order": np.array([1, 0])}),
+     "key 'ghost' has no column"),
+    (lambda m, a: a.update({"op_names.blob": np.frombuffer(b"mm\xffct", dtype=np.uint8)}),
+     "not valid UTF-8"),
+])
+def test_bad_columnar_files(tmp_path, edit, expect):
+    meta, arrays = _good_columns()
+    edit(meta, arrays)
+    assert expect in _npz_error(tmp_path, meta, arrays)
+
+
+def test_columnar_refuses_pickles_and_truncation(tmp_path):
+    meta, arrays = _good_columns()
+    buf = io.BytesIO()
+    np.savez(buf, meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8),
+             **{**arrays, "kind": np.array([0, 1], dtype=object)})
+    p = tmp_path / "pickle.npz"
+    p.write_bytes(buf.getvalue())
+    with pytest.raises(WorkloadError, match="not a valid columnar workload"):
+        load_workload(p)
+    good = tmp_path / "good.npz"
+    save_workload(load_workload(_write_json(tmp_path, GOOD)), good)
+    raw = good.read_bytes()
+    for cut in (10, len(raw) // 2, len(raw) - 5):
+        p.write_bytes(raw[:cut])
+        with pytest.raises(WorkloadError) as exc:
+            load_workload(p)
+        assert "\n" not in str(exc.value) and str(p) in str(exc.value)
+    with zipfile.ZipFile(good) as z:
+        assert all(i.compress_type == zipfile.ZIP_DEFLATED for i in z.infolist())
+
+
+def _write_json(tmp_path, data, name="w.json"):
+    p = tmp_path / name
+    p.write_text(json.dumps(data))
+    return p
+
+
+def test_macs_and_bytes_are_exact_python_ints():
+    # 2**40 * 2**20 MACs: above 2**53, where a float64 sum would round
+    b = WorkloadBuilder("big")
+    b.tensor("x", (1, 2 ** 20), "int8", "input")
+    b.tensor("W", (2 ** 20, 2 ** 20), "int8", "weight")
+    b.tensor("y", (1, 2 ** 20), "int8", "activation")
+    b.op("mm", "matmul", ["x", "W"], ["y"], m=1, k=2 ** 20, n=2 ** 20, weight="W")
+    w = b.build()
+    assert w.macs == 2 ** 40 and w.weight_bytes == 2 ** 40
+    assert math.prod((1, 2 ** 20)) * 2 == w.activation_bytes
+
+
+# --------------------------------------------------------------------------- CLI and feedback
+def test_cli_writes_the_columnar_form_by_extension(tmp_path):
+    from click.testing import CliRunner
+
+    from cimsim.commands.workload import workload as workload_cmd
+
+    out = tmp_path / "l.npz"
+    r = CliRunner().invoke(workload_cmd, ["lstm", "--input-size", "8", "--hidden", "4",
+                                          "--steps", "3", "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    assert f"wrote {out}" in r.output and out.read_bytes()[:4] == b"PK\x03\x04"
+    assert workload_to_dict(load_workload(out)) == workload_to_dict(lstm(8, 4, steps=3))
+
+
+def test_feedback_prints_status_lines_off_a_terminal():
+    import time
+
+    from cimsim.progress import Feedback
+
+    buf = io.StringIO()
+    with Feedback("loading w.npz", stream=buf, after_s=0.0, every_s=0.3) as fb:
+        fb.update("building ops", 5, 10)
+        time.sleep(0.5)
+    lines = buf.getvalue().splitlines()
+    assert lines[0].startswith("cimsim: loading w.npz: building ops 5/10 (50 %), ")
+    assert lines[-1].startswith("cimsim: loading w.npz: done in ") and lines[-1].endswith(" s")
+    quiet = io.StringIO()
+    with Feedback("short", stream=quiet, after_s=60.0) as fb:
+        fb.update("building ops", 1, 2)
+    assert quiet.getvalue() == ""
