@@ -58,22 +58,24 @@ def test_costs_finite_and_nonnegative_with_reprogramming(wl, arrays):
 
 # --------------------------------------------------------------------------- processor goldens
 def test_gemv_streams_weights_from_dram(round_arch):
-    # 4 MiB of fp32 weights > 1 MiB SRAM: every use streams them at 10 GB/s
+    # 4 MiB of fp32 weights > 1 MiB SRAM: every use streams them at 10 GB/s; the model input
+    # x (4 KiB) starts in DRAM and is read once; the output (4 KiB) stays on chip
     w = gemv_workload(1024, 1024)
     r = simulate(round_arch, w)
     weight_bytes = 4 * 1024 * 1024
+    dram = weight_bytes + 4096
     assert r.facts["processor_weights_on_chip"] is False
-    assert r.traffic_bytes["dram"] == weight_bytes  # activations (2 x 4 KiB) stay on chip
-    assert r.latency_s == pytest.approx(weight_bytes / 10e9 + 100e-9, rel=1e-12)
+    assert r.traffic_bytes["dram"] == dram
+    assert r.latency_s == pytest.approx(dram / 10e9 + 100e-9, rel=1e-12)
     assert r.bound == "memory"
     e = r.energy_breakdown_j
-    assert e["dram"] == pytest.approx(weight_bytes * 8 * 10 * pJ, rel=1e-12)
+    assert e["dram"] == pytest.approx(dram * 8 * 10 * pJ, rel=1e-12)
     assert e["processor_compute"] == pytest.approx(1024 * 1024 * 4 * pJ, rel=1e-12)
     # SRAM: weights + 4 KiB input + 4 KiB output pass through it, 1 pJ/B
     assert e["sram"] == pytest.approx((weight_bytes + 2 * 4096) * 1 * pJ, rel=1e-12)
-    assert e["static"] == pytest.approx(1.0 * (weight_bytes / 10e9 + 100e-9), rel=1e-12)
+    assert e["static"] == pytest.approx(1.0 * (dram / 10e9 + 100e-9), rel=1e-12)
     assert r.utilization["processor_mac"] == pytest.approx(
-        1024 * 1024 / 32e9 / (weight_bytes / 10e9 + 100e-9), rel=1e-12)
+        1024 * 1024 / 32e9 / (dram / 10e9 + 100e-9), rel=1e-12)
 
 
 def test_gemv_analytic_equals_des(round_arch):
@@ -85,8 +87,9 @@ def test_gemv_analytic_equals_des(round_arch):
 
 @pytest.mark.parametrize("m, dram_bytes", [
     # 256 x 256 fp32 weights (256 KiB) fit the SRAM: read once from DRAM.
-    # m=512: activations 512*256*4 in + out = 1 MiB <= SRAM -> on chip
-    (512, 256 * 256 * 4),
+    # m=512: activations 512*256*4 in + out = 1 MiB <= SRAM -> on chip, but the model input
+    # (512 x 256 x 4 B) starts in DRAM and is read from there once
+    (512, 256 * 256 * 4 + 512 * 256 * 4),
     # m=1024: activations 2 MiB > SRAM -> both in and out through DRAM
     (1024, 256 * 256 * 4 + 2 * 1024 * 256 * 4),
 ])
@@ -118,9 +121,9 @@ def test_weight_reused_on_chip_reads_dram_once(round_arch):
         Op("mm2", "matmul", ("y1", "W"), ("y2",), m=1, k=k, n=k, weight="W"),
     ])
     r = simulate(round_arch, wl)
-    assert r.traffic_bytes["dram"] == k * k * 4
-    # op 1 streams 256 KiB (+100 ns); op 2 is SRAM-bound: (256 KiB + 2 KiB) / 1 TB/s
-    t1 = k * k * 4 / 10e9 + 100e-9
+    assert r.traffic_bytes["dram"] == k * k * 4 + k * 4  # W once, and the model input x once
+    # op 1 streams 256 KiB + x's 1 KiB (+100 ns); op 2 is on chip: (256 KiB + 2 KiB) / 1 TB/s
+    t1 = (k * k * 4 + k * 4) / 10e9 + 100e-9
     t2 = max(k * k / 32e9, (k * k * 4 + 2 * k * 4) / 1e12)
     assert r.latency_s == pytest.approx(t1 + t2, rel=1e-12)
 

@@ -15,9 +15,12 @@ which holds every tensor):
 2. An op's activations (inputs plus outputs) stay in the innermost
    non-backing level whose capacity holds them, else they go through the
    backing store.
-3. Bytes are inclusive: bytes read from level ``j`` also pass every level
+3. A model input (role ``input``: the input sequence, a KV cache, anything given
+   before the run) is in the backing store when the run starts: the first of
+   these ops to read it reads it from there; later reads count as activations.
+4. Bytes are inclusive: bytes read from level ``j`` also pass every level
    inside it, so they are charged to levels ``0 .. j`` (bandwidth and energy).
-4. An op pays the access latency of the slowest level it touches, once.
+5. An op pays the access latency of the slowest level it touches, once.
 
 With two levels this is the classic model of an on-chip SRAM in front of
 DRAM; with more (L2, LLC, DRAM) the same rules apply level by level.
@@ -95,12 +98,23 @@ def hierarchy_traffic(ops, idx: np.ndarray, levels: list[str], capacity: list[fl
     act_level = np.full(n, back, dtype=np.int64)
     for j in range(back - 1, -1, -1):  # innermost that holds them wins
         act_level[act <= capacity[j]] = j
+    # model inputs: the first read (among these ops) comes from the backing store
+    first_in = np.zeros(n)
+    if getattr(ops, "input_ptr", None) is not None and len(ops.input_ids):
+        op_of_in = np.repeat(np.arange(n_all), np.diff(ops.input_ptr))
+        loc = pos[op_of_in]
+        keep = loc >= 0
+        in_op, in_t = loc[keep], ops.input_ids[keep]
+        if len(in_t):
+            _, first = np.unique(in_t, return_index=True)  # pairs are in op order
+            np.add.at(first_in, in_op[first], ops.tensor_bytes[in_t[first]])
+    act_rest = act - first_in
     out: dict[str, np.ndarray] = {}
     lat = np.zeros(n)
     for j, lv in enumerate(levels):
         m = src >= j
         b = np.bincount(pair_op[m], weights=pair_bytes[m], minlength=n) if n else np.zeros(0)
-        b = b + np.where(act_level >= j, act, 0.0)
+        b = b + np.where(act_level >= j, act_rest, 0.0) + first_in
         out[lv] = b
         if latency[j] > 0:
             lat = np.maximum(lat, np.where(b > 0, latency[j], 0.0))

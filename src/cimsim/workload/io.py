@@ -26,6 +26,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -324,7 +325,7 @@ def _read_npz(raw: bytes, source: str, fb: Feedback) -> Workload:
             for j, key in enumerate(z.files):
                 fb.update("reading columns", j, len(z.files))
                 arrays[key] = z[key]
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError) as exc:
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError, zlib.error) as exc:
         fail(f"not a valid columnar workload (.npz): {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
     meta_arr = arrays.pop("meta", None)
     if meta_arr is None or meta_arr.dtype != np.uint8 or meta_arr.ndim != 1:
