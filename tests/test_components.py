@@ -58,17 +58,18 @@ def test_a_cache_that_holds_the_recurrent_weights_changes_the_prediction(engine)
     k, steps = 256, 8
     w = k * k * 4  # 262,144 B
     stream = w / 10e9 + 100e-9  # one matrix from DRAM: 26.2144 us + 100 ns latency
+    x = k * 4  # the model input (1 KiB) starts in DRAM: the first op reads it too
     on_chip = max(k * k / 32e9, (w + 2 * k * 4) / 1e12)  # 2.048 us of MACs vs 0.264 us of LLC
     assert on_chip == k * k / 32e9
     wl = _recurrent(k, steps)
     fits = simulate(_arch({"llc": _level("384 KiB")}), wl, engine=engine)
-    assert fits.latency_s == pytest.approx(2 * stream + (steps - 1) * on_chip, rel=1e-12)
-    assert fits.traffic_bytes["dram"] == 2 * w  # each matrix read from DRAM once
+    assert fits.latency_s == pytest.approx(x / 10e9 + 2 * stream + (steps - 1) * on_chip, rel=1e-12)
+    assert fits.traffic_bytes["dram"] == 2 * w + x  # each matrix read from DRAM once, and x
     assert fits.facts["processor_weights_on_chip"] is False  # W_in does not fit beside W_hh
     # a cache too small for W_hh: every step streams it
     small = simulate(_arch({"llc": _level("128 KiB")}), wl, engine=engine)
-    assert small.latency_s == pytest.approx((steps + 1) * stream, rel=1e-12)
-    assert small.traffic_bytes["dram"] == (steps + 1) * w
+    assert small.latency_s == pytest.approx(x / 10e9 + (steps + 1) * stream, rel=1e-12)
+    assert small.traffic_bytes["dram"] == (steps + 1) * w + x
     assert fits.latency_s < 0.3 * small.latency_s
 
 
@@ -87,13 +88,15 @@ def test_three_levels_place_each_matrix_in_the_innermost_that_holds_it():
     r = simulate(arch, wl)
     A, B = 256 * 256 * 4, 64 * 128 * 4
     acts = 2 * ((256 + 256) * 4 + (64 + 128) * 4)
-    assert r.traffic_bytes["dram"] == A + B  # first reads only
-    assert r.traffic_bytes["llc"] == 2 * A + B  # A every time, B's first read passes through
+    inputs = (256 + 64) * 4  # the model inputs x and x2 start in DRAM: read from there once
+    assert r.traffic_bytes["dram"] == A + B + inputs  # first reads only
+    # A every time, B's first read and the inputs' first reads pass through
+    assert r.traffic_bytes["llc"] == 2 * A + B + inputs
     assert r.traffic_bytes["l2"] == 2 * A + 2 * B + acts
     assert "processor weights" in r.notes[0] and "0.2621 MB resident in llc" in r.notes[0]
     assert "0.03277 MB resident in l2" in r.notes[0]
     assert list(r.energy_breakdown_j)[1:4] == ["l2", "llc", "dram"]
-    assert r.energy_breakdown_j["llc"] == pytest.approx((2 * A + B) * 1e-12, rel=1e-12)
+    assert r.energy_breakdown_j["llc"] == pytest.approx((2 * A + B + inputs) * 1e-12, rel=1e-12)
 
 
 def test_processor_levels_must_name_levels_and_end_at_the_backing_store():
@@ -350,7 +353,7 @@ def test_an_llc_holding_an_lstms_recurrent_weights_changes_its_prediction():
                             {"memory.sram.capacity": "25 MB"})
     r = simulate(cpu, wl, keep_ops=False)
     biases = 2 * 4 * 1024 * 4
-    acts_in = T * 1024 * 4  # the input sequence is read once (it fits on chip)
+    acts_in = T * 1024 * 4 + 2 * 1024 * 4  # the input sequence, h0 and c0 start in DRAM: read once
     assert r.traffic_bytes["dram"] <= 2 * w + biases + acts_in + 1
     assert r.traffic_bytes["dram"] >= 2 * w  # W_ih and W_hh read once each
     small = simulate(load_architecture(bundled.resolve_config("cpu-ddr5"),

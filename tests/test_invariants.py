@@ -305,7 +305,7 @@ def test_dram_bw_utilization_is_relative_to_peak():
     mem["dram"]["sustained_fraction"] = 0.5
     arch_half = make_arch(name="half-bw", memory=mem)
     r = simulate(arch_half, gemv_workload(1024, 1024))
-    nbytes = 4 * 1024 * 1024
+    nbytes = 4 * 1024 * 1024 + 4096  # the weights and the model input x, read from DRAM once
     latency = nbytes / 5e9 + 100e-9
     assert r.latency_s == pytest.approx(latency, rel=1e-12)
     assert r.utilization["dram_bw"] == pytest.approx(nbytes / (10e9 * latency), rel=1e-12)
@@ -314,7 +314,7 @@ def test_dram_bw_utilization_is_relative_to_peak():
 
 def test_dram_bw_utilization_full_bandwidth(round_arch):
     r = simulate(round_arch, gemv_workload(1024, 1024))
-    nbytes = 4 * 1024 * 1024
+    nbytes = 4 * 1024 * 1024 + 4096  # the weights and the model input x
     latency = nbytes / 10e9 + 100e-9
     assert r.utilization["dram_bw"] == pytest.approx(nbytes / (10e9 * latency), rel=1e-12)
 
