@@ -388,9 +388,10 @@ def test_weight_replication_spreads_rows_over_copies(rows, slots):
     assert costs.compute_s[0] == pytest.approx(slots * 8 * 100e-9, rel=1e-12)
     # replication changes time, not work: conversions = rows x 1 row tile x 256 cols x 8 slices
     assert costs.energy[0, costs.parts.index("cim_adc")] == pytest.approx(rows * 256 * 8 * 2e-12, rel=1e-12)
-    # array occupancy: 2 arrays x rows x 8 slices x 100 ns, however many copies share it
+    # array occupancy: 2 arrays x rows x 8 slices x 100 ns, however many copies share it,
+    # per array of the 64-array block
     cim_cost = costs.component_costs[[c.name for c in pl.components].index("cim")]
-    assert cim_cost.busy["arrays"][0] == pytest.approx(2 * rows * 8 * 100e-9, rel=1e-12)
+    assert cim_cost.busy["arrays"][0] == pytest.approx(2 * rows * 8 * 100e-9 / 64, rel=1e-12)
 
 
 def test_weight_replication_is_off_when_matrices_do_not_fit():

@@ -242,14 +242,21 @@ class Component:
 
     def utilization(self, ops, idx: np.ndarray, plan: Plan, cost: OpCost, busy_s: float,
                     latency_s: float) -> dict[str, float]:
-        """Utilizations in [0, 1] over a run of ``latency_s``; ``busy_s`` is the time
-        the component's servers spent running its ops (from the engine)."""
-        return {}
+        """Utilizations in [0, 1] over a run of ``latency_s``, one per name in
+        :attr:`utilizations`: ``busy`` is the time the component's servers spent running its ops
+        (``busy_s``, from the engine); any other name is ``sum(cost.busy[name])`` (seconds of
+        the whole unit at full use, e.g. MACs / peak MAC rate) over the latency."""
+        out = {}
+        for name in self.utilizations:
+            t = busy_s if name == "busy" else float(np.sum(cost.busy[name]))
+            out[name] = t / latency_s if latency_s > 0 else 0.0
+        return out
 
     def area_m2(self) -> dict[str, float]:
         """Silicon area by part (m^2), from the component's own parameters; empty when its
-        config gives no area."""
-        return {}
+        config gives no area. Default: a config field ``area`` (m^2) is the part ``die``."""
+        area = getattr(self.config, "area", None)
+        return {"die": float(area)} if isinstance(area, (int, float)) else {}
 
     def peak_macs_per_s(self, dtype: str) -> float | None:
         """Peak MAC rate for ``dtype`` (rooflines), or None if the component does no MACs."""

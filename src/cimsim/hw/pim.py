@@ -100,10 +100,8 @@ class PIM(Component):
             latency_s=np.full(len(idx), c.op_overhead + self.hw.memory[self.level].latency),
             bytes={self.level: ops.act_in_bytes[idx] + ops.act_out_bytes[idx]},
             energy={"compute": macs * c.energy_per_mac + wb * 8.0 * c.energy_per_bit},
+            busy={"mac": macs / self.peak_macs},
         )
-
-    def utilization(self, ops, idx, plan, cost, busy_s, latency_s):
-        return {"mac": float(ops.macs[idx].sum()) / self.peak_macs / latency_s if latency_s > 0 else 0.0}
 
     def area_m2(self):
         a = self.config.area_per_unit

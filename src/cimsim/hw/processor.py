@@ -156,13 +156,5 @@ class Processor(Component):
             busy={"mac": t_mac},
         )
 
-    def utilization(self, ops, idx, plan, cost, busy_s, latency_s):
-        if latency_s <= 0:
-            return {"mac": 0.0, "busy": 0.0}
-        return {"mac": float(cost.busy["mac"].sum()) / latency_s, "busy": busy_s / latency_s}
-
-    def area_m2(self):
-        return {"die": self.config.area} if self.config.area is not None else {}
-
     def peak_macs_per_s(self, dtype):
         return self.config.peak_macs_per_s(dtype) if dtype in self.config.macs_per_cycle_per_core else None

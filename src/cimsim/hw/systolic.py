@@ -110,13 +110,5 @@ class SystolicArray(Component):
                       energy={"mac": macs * c.energy_per_mac, "buffer": buf * c.buffer.energy_per_byte},
                       busy={"mac": macs / self.peak_macs})
 
-    def utilization(self, ops, idx, plan, cost, busy_s, latency_s):
-        if latency_s <= 0:
-            return {"mac": 0.0, "busy": 0.0}
-        return {"mac": float(cost.busy["mac"].sum()) / latency_s, "busy": busy_s / latency_s}
-
-    def area_m2(self):
-        return {"die": self.config.area} if self.config.area is not None else {}
-
     def peak_macs_per_s(self, dtype):
         return self.peak_macs

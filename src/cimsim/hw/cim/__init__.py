@@ -216,7 +216,8 @@ class CIM(Component):
         energy = op_energy(c, rows, k, s["row_tiles"], s["col_tiles"], s["phys_cols"], a_in + a_out,
                            reprog)
         return OpCost(compute_s=compute, latency_s=latency, bytes=nbytes, energy=energy,
-                      busy={"arrays": s["arrays"] * (rounds * rows * slices * t_slice + t_write)})
+                      # array-seconds busy, per array of the block (utilization: over the latency)
+                      busy={"arrays": s["arrays"] * (rounds * rows * slices * t_slice + t_write) / c.arrays})
 
     def area_m2(self):
         c, a = self.config, self.config.area
@@ -233,7 +234,3 @@ class CIM(Component):
         weights_per_array = c.rows * (c.cols * c.bits_per_cell // c.weight_bits or 1)
         return c.arrays * weights_per_array / (c.slices * c.t_slice)
 
-    def utilization(self, ops, idx, plan, cost, busy_s, latency_s):
-        if latency_s <= 0:
-            return {"arrays": 0.0}
-        return {"arrays": float(cost.busy["arrays"].sum()) / self.config.arrays / latency_s}
