@@ -23,6 +23,7 @@ kernel); concurrency comes from the other components working beside it.
 
 from __future__ import annotations
 
+import typing
 from typing import Literal, Optional
 
 import numpy as np
@@ -108,16 +109,22 @@ class Processor(Component):
         cfg = self.config
         peak, emac = np.zeros(len(idx)), np.zeros(len(idx))
         names = ops.dtype[idx]
-        for dt in np.unique(names):
-            dt = str(dt)
+        covered = np.zeros(len(idx), dtype=bool)
+        for dt in typing.get_args(DType):  # four comparisons: faster than np.unique on strings
+            sel = names == dt
+            if not sel.any():
+                continue
             for fld, table in (("macs_per_cycle_per_core", cfg.macs_per_cycle_per_core),
                                ("energy_per_mac", cfg.energy_per_mac)):
                 if dt not in table:
                     raise MappingError(f"processor '{self.name}' has no {self.name}.{fld}.{dt}; "
                                        f"it lists {sorted(table)}")
-            sel = names == dt
             peak[sel] = cfg.peak_macs_per_s(dt)
             emac[sel] = cfg.energy_per_mac[dt]
+            covered |= sel
+        if not covered.all():
+            raise MappingError(f"processor '{self.name}': dtype '{names[~covered][0]}' is not one of "
+                               f"{', '.join(typing.get_args(DType))}")
         return peak, emac
 
     def place(self, ops, idx):
