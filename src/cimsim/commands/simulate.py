@@ -11,8 +11,7 @@ from . import OneLineErrors, OneLineUsageError, console
 from .. import bundled
 from ..report import columns as C
 from ..report.format import pct, si
-
-ENGINES = ("des", "analytic")
+from ..simulate import ENGINES
 
 
 def engine_option(f):

@@ -65,15 +65,20 @@ def read_yaml(path: str | Path) -> dict:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start}: {raw[exc.start:exc.start + 1]!r})") from None
-    try:
-        node = yaml.compose(text, Loader=_UniqueKeyLoader)
+    loader = None
+    try:  # parse once: compose the node tree, bound its depth, then construct from it
+        loader = _UniqueKeyLoader(text)
+        node = loader.get_single_node()
         if node is not None and not _depth_ok(node, MAX_DEPTH):
             raise ConfigError(f"{path}: nested deeper than {MAX_DEPTH} levels; not a cimsim config")
-        data = yaml.load(text, Loader=_UniqueKeyLoader)
+        data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {' '.join(str(exc).split())}") from None
     except RecursionError:
         raise ConfigError(f"{path}: nested too deeply to parse; not a cimsim config") from None
+    finally:
+        if loader is not None:
+            loader.dispose()
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping at the top level, got {type(data).__name__}")
     return legacy.upgrade(data) if legacy.is_legacy(data) else data

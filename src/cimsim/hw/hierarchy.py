@@ -100,7 +100,7 @@ def hierarchy_traffic(ops, idx: np.ndarray, levels: list[str], capacity: list[fl
         act_level[act <= capacity[j]] = j
     # model inputs: the first read (among these ops) comes from the backing store
     first_in = np.zeros(n)
-    if getattr(ops, "input_ptr", None) is not None and len(ops.input_ids):
+    if len(ops.input_ids):
         op_of_in = np.repeat(np.arange(n_all), np.diff(ops.input_ptr))
         loc = pos[op_of_in]
         keep = loc >= 0

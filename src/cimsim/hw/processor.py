@@ -132,7 +132,7 @@ class Processor(Component):
         mem = [self.hw.memory[lv] for lv in levels]
         traffic = hierarchy_traffic(ops, idx, levels, [m.capacity for m in mem],
                                     [m.latency for m in mem])
-        self._rates(ops, idx)  # refuse a dtype without rates before simulating
+        peak, emac = self._rates(ops, idx)  # refuses a dtype without rates before simulating
         notes = []
         if traffic.reused_total_bytes or traffic.streamed_weight_bytes:
             parts = [f"{b / 1e6:.4g} MB resident in {lv}" for lv, b in traffic.resident.items() if b]
@@ -142,11 +142,11 @@ class Processor(Component):
             notes.append(f"{self.name} weights (matrices read more than once stay where they fit; {caps}): "
                          + ", ".join(parts))
         return Plan.one_server(len(idx), notes=notes, summary={"weights_on_chip": traffic.all_fit},
-                               state={"traffic": traffic})
+                               state={"traffic": traffic, "peak": peak, "emac": emac})
 
     def cost(self, ops, idx, plan):
         cfg = self.config
-        peak, emac = self._rates(ops, idx)
+        peak, emac = plan.state["peak"], plan.state["emac"]
         macs, vec = ops.macs[idx], ops.vector_ops[idx]
         rows, eff = ops.rows[idx], np.ones(len(idx))
         for e in sorted(cfg.mac_efficiency, key=lambda e: -e.max_rows):  # smallest max_rows wins

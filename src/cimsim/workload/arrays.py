@@ -48,8 +48,8 @@ class OpArrays:
     tensor_names: Sequence[str]  # by tensor id (a StringTable: one UTF-8 blob, not a tuple)
     #: CSR over ops of every model-input tensor id (role ``input``: given before the run, so it
     #: starts in the backing store, e.g. a KV cache) an op reads; its bytes are in act_in_bytes
-    input_ptr: np.ndarray = None
-    input_ids: np.ndarray = None
+    input_ptr: np.ndarray
+    input_ids: np.ndarray
 
 
 def op_arrays(workload) -> OpArrays:
