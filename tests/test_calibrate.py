@@ -55,8 +55,12 @@ def test_calibrate_writes_a_plausible_config(tmp_path):
     # loose: other jobs share the test machine
     assert 1e7 < proc.peak_macs_per_s("fp32") < 1e14  # MAC/s
     assert 1e-8 < proc.op_overhead < 1e-3  # s
-    assert [e.max_rows for e in proc.mac_efficiency] == [8, 64, 256]
-    assert all(0 < e.fraction <= 1 for e in proc.mac_efficiency)
+    eff = proc.mac_efficiency
+    assert eff.rows == [1, 8, 64, 256]  # --quick
+    # weights from 1 MiB, x4, up to the first >= 2x the LLC (and >= 64 MiB)
+    assert eff.weight_bytes[0] == MiB and eff.weight_bytes[-1] >= max(2 * llc.capacity, 64 * MiB)
+    assert all(b == 4 * a for a, b in zip(eff.weight_bytes, eff.weight_bytes[1:]))
+    assert all(0 < f <= 1 for row in eff.fraction for f in row)
 
 
 def test_calibrate_without_output_is_a_one_line_usage_error():
@@ -65,38 +69,70 @@ def test_calibrate_without_output_is_a_one_line_usage_error():
     assert "Traceback" not in p.stderr and len(p.stderr.strip().splitlines()) == 1
 
 
-def test_mac_efficiency_slows_matmuls_of_few_rows_by_its_fraction():
-    """One matmul of 8 rows x 512 x 2048 (8,388,608 MACs) on a processor of peak
-    1 core x 1 GHz x 64 MAC/cycle = 64 GMAC/s, with memory far faster than compute:
-    at peak 131.072 us; with mac_efficiency {max_rows: 8, fraction: 0.5}: 262.144 us;
-    an entry for max_rows 4 does not apply to 8 rows; 9 rows run at peak."""
-    from cimsim import simulate
-    from cimsim.config import architecture_from_dict
+def _one_matmul(rows, k=512, n=2048):
     from cimsim.workload.ir import Op, Tensor, Workload
 
-    def one_matmul(rows):
-        return Workload("mm", [Tensor("x", (rows, 512), "fp32", "input"),
-                               Tensor("W", (512, 2048), "fp32", "weight"),
-                               Tensor("y", (rows, 2048), "fp32", "activation")],
-                        [Op("mm", "matmul", ("x", "W"), ("y",), m=rows, k=512, n=2048, weight="W")])
+    return Workload("mm", [Tensor("x", (rows, k), "fp32", "input"),
+                           Tensor("W", (k, n), "fp32", "weight"),
+                           Tensor("y", (rows, n), "fp32", "activation")],
+                    [Op("mm", "matmul", ("x", "W"), ("y",), m=rows, k=k, n=n, weight="W")])
 
-    def arch(eff):
-        return architecture_from_dict({
-            "name": "t", "memory": {"dram": {"capacity": "1 GB", "bandwidth": "1 PB/s",
-                                             "energy_per_bit": "1 pJ/bit"}},
-            "processor": {"name": "p", "cores": 1, "clock": "1 GHz",
-                          "macs_per_cycle_per_core": {"fp32": 64}, "vector_ops_per_cycle_per_core": 1,
-                          "energy_per_mac": {"fp32": "1 pJ"}, "energy_per_vector_op": "1 pJ",
-                          "static_power": "0 W", "mac_efficiency": eff}})
 
-    peak = 8 * 512 * 2048 / 64e9
-    assert peak == pytest.approx(131.072e-6, rel=1e-12)
-    t = simulate(arch([]), one_matmul(8)).latency_s
-    assert t == pytest.approx(peak, rel=1e-3)  # memory (8.4 MB at 1 PB/s = 8 ns) overlaps
-    half = [{"max_rows": 4, "fraction": 0.25}, {"max_rows": 8, "fraction": 0.5}]
-    assert simulate(arch(half), one_matmul(8)).latency_s == pytest.approx(2 * peak, rel=1e-3)
-    assert simulate(arch(half), one_matmul(4)).latency_s == pytest.approx(4 * peak / 2, rel=1e-3)
-    assert simulate(arch(half), one_matmul(9)).latency_s == pytest.approx(9 / 8 * peak, rel=1e-3)
+def _arch(eff):
+    from cimsim.config import architecture_from_dict
+
+    proc = {"name": "p", "cores": 1, "clock": "1 GHz",
+            "macs_per_cycle_per_core": {"fp32": 64}, "vector_ops_per_cycle_per_core": 1,
+            "energy_per_mac": {"fp32": "1 pJ"}, "energy_per_vector_op": "1 pJ", "static_power": "0 W"}
+    if eff is not None:
+        proc["mac_efficiency"] = eff
+    return architecture_from_dict({
+        "name": "t", "memory": {"dram": {"capacity": "1 GB", "bandwidth": "1 PB/s",
+                                         "energy_per_bit": "1 pJ/bit"}},
+        "processor": proc})
+
+
+def test_mac_efficiency_slows_matmuls_by_the_fraction_of_their_shape():
+    """A matmul of r rows x 512 x 2048 (r x 1,048,576 MACs; a 4 MiB fp32 weight) on a
+    processor of peak 1 core x 1 GHz x 64 MAC/cycle = 64 GMAC/s, memory far faster than
+    compute (8.4 MB at 1 PB/s = 8 ns, overlapped). Table: rows [1, 16] x weights
+    [1 MiB, 16 MiB], fractions [[0.1, 0.05], [0.8, 0.4]].
+    - 16 rows, 4 MiB: log2 4 MiB is halfway between 1 and 16 MiB: 0.8 / 2 + 0.4 / 2 = 0.6;
+    - 4 rows, 4 MiB: halfway in log2 rows too: (0.1 + 0.05 + 0.8 + 0.4) / 4 = 0.3375;
+    - 64 rows (past the last entry), 4 MiB: the 16-row edge, 0.6;
+    - 1 row by a 256 KiB weight (512 x 128, smaller than the first entry): 0.1.
+    Time = MACs / (64 GMAC/s x fraction)."""
+    from cimsim import simulate
+
+    table = {"rows": [1, 16], "weight_bytes": ["1 MiB", "16 MiB"], "fraction": [[0.1, 0.05], [0.8, 0.4]]}
+    peak = 64e9
+    assert simulate(_arch(None), _one_matmul(16)).latency_s == pytest.approx(16 * 2 ** 20 / peak, rel=1e-3)
+    for rows, frac in ((16, 0.6), (4, 0.3375), (64, 0.6)):
+        t = simulate(_arch(table), _one_matmul(rows)).latency_s
+        assert t == pytest.approx(rows * 2 ** 20 / (peak * frac), rel=1e-3), rows
+    t = simulate(_arch(table), _one_matmul(1, 512, 128)).latency_s
+    assert t == pytest.approx(512 * 128 / (peak * 0.1), rel=1e-3)
+    # by rows alone: one column, no weight_bytes
+    by_rows = {"rows": [8, 64], "fraction": [[0.5], [1.0]]}
+    t = simulate(_arch(by_rows), _one_matmul(8, 4096, 4096)).latency_s
+    assert t == pytest.approx(8 * 4096 * 4096 / (peak * 0.5), rel=1e-3)
+
+
+@pytest.mark.parametrize("eff, says", [
+    ([{"max_rows": 8, "fraction": 0.5}], "no longer read"),
+    ({"rows": [1, 8], "fraction": [[0.5]]}, "fraction must be 2 rows"),
+    ({"rows": [8, 1], "fraction": [[0.5], [0.6]]}, "strictly ascending"),
+    ({"rows": [1], "weight_bytes": ["1 MiB", "1 MiB"], "fraction": [[0.5, 0.5]]}, "strictly ascending"),
+    ({"rows": [1], "fraction": [[0]]}, "greater than 0"),
+    ({"rows": [1], "fraction": [[1.5]]}, "less than or equal to 1"),
+    ({"rows": [1], "weight_bytes": [4096], "fraction": [[0.5]]}, "bare number"),
+])
+def test_a_malformed_mac_efficiency_table_is_refused(eff, says):
+    from cimsim.errors import CimsimError
+
+    with pytest.raises(CimsimError, match="mac_efficiency") as e:
+        _arch(eff)
+    assert says in str(e.value)
 
 
 def test_calibrate_into_a_missing_directory_is_a_one_line_error(tmp_path):

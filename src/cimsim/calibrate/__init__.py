@@ -17,10 +17,12 @@ NumPy's, so they are the kernels a traced or generated workload runs):
   caches, up to the knee) is the level's bandwidth;
 - **matmul throughput** per dtype: square ``mm`` (fp32; bf16 where torch
   has it), MAC/s;
-- **matmul efficiency by rows**: ``addmm`` of 8, 64 and 256 rows by a 512 x 2048
-  fp32 weight (the shape of a hidden-512 LSTM step; 4 MiB, cache resident): MAC/s,
-  less the per-op overhead, over the peak (the fastest of these and the square
-  ``mm``) is the processor's ``mac_efficiency`` for that many rows;
+- **matmul efficiency by shape**: ``x @ W.T`` (``F.linear``'s layout) of 1, 8, 16,
+  64 and 256 rows by square fp32 weights of 1 MiB, 4 MiB, ... up to the first at
+  least twice the last-level cache (and at least 64 MiB): MAC/s, less the per-op
+  overhead, over the peak (the fastest of these and the square ``mm``) is the
+  processor's ``mac_efficiency`` table (a matmul of few rows reaches a fraction
+  of the peak, smaller again when its weight streams from DRAM);
 - **vector rate**: ``sigmoid`` over a cache-resident array, elements/s x 4
   (the ops per sigmoid element the workload IR counts,
   :data:`cimsim.workload.ir.ELEMENTWISE_OPS_PER_ELEMENT`);
@@ -49,9 +51,11 @@ from pathlib import Path
 import numpy as np
 
 MiB = 1 << 20
-#: activation rows of the row-shaped matmuls, and their weight (k, n)
-ROWS = (8, 64, 256)
-ROWS_SHAPE = (512, 2048)
+#: activation rows of the matmul-efficiency table (``quick``: fewer)
+GRID_ROWS = (1, 8, 16, 64, 256)
+GRID_ROWS_QUICK = (1, 8, 64, 256)
+#: its smallest square weight side (1 MiB of fp32); sides double up past the LLC
+GRID_MIN_SIDE = 512
 
 
 # --------------------------------------------------------------------------- host facts
@@ -208,6 +212,13 @@ class Backend:
     def matrix(self, n: int, dtype: str):
         return self.empty(n * n, dtype).reshape(n, n)
 
+    def linear(self, x, w, out):
+        """``out = x @ w.T`` (the layout of ``F.linear``: the weight stored out x in)."""
+        if self.torch is not None:
+            self.torch.mm(x, w.t(), out=out)
+        else:
+            np.matmul(x, w.T, out=out)
+
     def mm(self, a, b, out):
         if self.torch is not None:
             self.torch.mm(a, b, out=out)
@@ -251,7 +262,9 @@ class Calibration:
     sweep: list[tuple[int, float]]  # (working set B, read B/s)
     matmul_macs_per_s: dict[str, float]
     matmul_n: dict[str, int]
-    rows_macs_per_s: dict[int, float]  # fp32 addmm by activation rows
+    grid_rows: tuple[int, ...]  # activation rows of the matmul-efficiency table
+    grid_sides: tuple[int, ...]  # square weight sides (n x n fp32) of the table
+    grid_macs_per_s: dict[tuple[int, int], float]  # (rows, side) -> fp32 MAC/s less overhead
     vector_ops_per_s: float
     add_overhead_s: float
     mm_overhead_s: float
@@ -266,7 +279,7 @@ class Calibration:
     @property
     def fp32_peak(self) -> float:
         """Peak fp32 MAC/s: the fastest of the square mm and the row-shaped addmm."""
-        return max(self.matmul_macs_per_s["fp32"], *self.rows_macs_per_s.values())
+        return max(self.matmul_macs_per_s["fp32"], *self.grid_macs_per_s.values())
 
     def peak_of(self, dtype: str) -> float:
         return self.fp32_peak if dtype == "fp32" else self.matmul_macs_per_s[dtype]
@@ -339,18 +352,30 @@ def measure(quick: bool = False, prefer_torch: bool = True, log=None, threads: i
     # then spoils one round of a size, not all its samples
     arrays = {s: be.empty(max(1, s // 4)) for s in sizes}
     best = {s: 0.0 for s in sizes}
-    for _ in range(2 if quick else 3):
-        for s in sizes:
-            a = arrays[s]
-            best[s] = max(best[s], 4 * (s // 4) / best_time(lambda: be.read(a), min_time=min_time / 8,
-                                                            min_reps=5))
-    del arrays
-    sweep = [(s, best[s]) for s in sizes]
+
+    def rounds(n: int) -> None:
+        for _ in range(n):
+            for s in sizes:
+                a = arrays[s]
+                best[s] = max(best[s], 4 * (s // 4) / best_time(lambda a=a: be.read(a), min_time=min_time / 8,
+                                                                min_reps=5))
+
+    rounds(2 if quick else 3)
     dram_bytes = sizes[-1]
+    for _ in range(3):  # a sweep disturbed throughout can show no cache faster than DRAM
+        knee, llc_bw = find_knee([(s, best[s]) for s in sizes], inner, best[dram_bytes])
+        if llc_bw > 1.1 * best[dram_bytes]:
+            break
+        say("no cache plateau above the DRAM bandwidth yet (other jobs?): another round")
+        rounds(1)
+    else:
+        notes.append("the read sweep found no cache plateau 10 % above the DRAM bandwidth in 3 extra "
+                     "rounds (other jobs were loading the machine?): rerun on a quieter machine")
+    arrays.clear()  # free the sweep's arrays before the triad
+    sweep = [(s, best[s]) for s in sizes]
     dram_read = best[dram_bytes]  # the largest working set, >= 2x the LLC: from DRAM
     say(f"triad over 3 x {dram_bytes / MiB:.0f} MiB")
     dram_triad = triad_bandwidth(be, dram_bytes, min_time)
-    knee, llc_bw = find_knee(sweep, inner, dram_read)
     llc = float(knee)
     if llc_sysfs:
         if knee / 2 <= llc_sysfs <= knee * 2:
@@ -377,14 +402,20 @@ def measure(quick: bool = False, prefer_torch: bool = True, log=None, threads: i
     mm_s = best_time_batched(lambda: be.mm(m1[0], m1[1], m1[2]), inner=200, min_time=min_time)
     overhead = 0.5 * (add_s + mm_s)
 
-    k, n = ROWS_SHAPE
-    w = be.empty(k * n).reshape(k, n)
-    rows_rate = {}
-    for r in ROWS:
-        x, y = be.empty(r * k).reshape(r, k), be.empty(r * n).reshape(r, n)
-        t = best_time(lambda: be.mm(x, w, y), min_time=min_time, min_reps=10)
-        rows_rate[r] = r * k * n / max(t - overhead, 1e-9)
-        say(f"matmul fp32 {r} x {k} @ {k} x {n}: {rows_rate[r] / 1e9:.3g} GMAC/s")
+    grid_rows = GRID_ROWS_QUICK if quick else GRID_ROWS
+    sides = [GRID_MIN_SIDE]
+    while 4 * sides[-1] ** 2 < max(2 * llc, 64 * MiB):
+        sides.append(2 * sides[-1])
+    grid = {}
+    for side in sides:
+        w = be.empty(side * side).reshape(side, side)
+        for r in grid_rows:
+            x, y = be.empty(r * side).reshape(r, side), be.empty(r * side).reshape(r, side)
+            t = best_time(lambda x=x, w=w, y=y: be.linear(x, w, y), min_time=min_time,
+                          min_reps=3 if quick else 5)
+            grid[(r, side)] = r * side * side / max(t - overhead, 1e-9)
+        say(f"matmul fp32 x @ W.T, W {side} x {side} ({4 * side * side / MiB:.4g} MiB), rows "
+            + ", ".join(f"{r}: {grid[(r, side)] / 1e9:.3g}" for r in grid_rows) + " GMAC/s")
 
     n_vec = 64 * 1024  # 256 KiB in and out: cache resident
     x, y = be.empty(n_vec), be.empty(n_vec)
@@ -399,7 +430,8 @@ def measure(quick: bool = False, prefer_torch: bool = True, log=None, threads: i
         host=cpu_model(), backend=be.name, threads=be.threads, clock_hz=clock, clock_source=clock_src,
         dram_read_bps=dram_read, dram_triad_bps=dram_triad, dram_array_bytes=dram_bytes,
         llc_sysfs_bytes=llc_sysfs, llc_knee_bytes=knee, llc_bytes=llc, llc_bps=llc_bw, sweep=sweep,
-        matmul_macs_per_s=macs, matmul_n=ns, rows_macs_per_s=rows_rate, vector_ops_per_s=vec, add_overhead_s=add_s,
+        matmul_macs_per_s=macs, matmul_n=ns, grid_rows=tuple(grid_rows), grid_sides=tuple(sides),
+        grid_macs_per_s=grid, vector_ops_per_s=vec, add_overhead_s=add_s,
         mm_overhead_s=mm_s, dram_capacity_bytes=dram_capacity_bytes(),
         seconds=time.perf_counter() - t_start, notes=notes)
 
@@ -423,7 +455,6 @@ def to_yaml(cal: Calibration, command: str = "cimsim calibrate") -> str:
     """The calibration as an architecture config (YAML text with its provenance in comments)."""
     cores, clock = cal.threads, cal.clock_hz
     per_cycle = {dt: cal.peak_of(dt) / (cores * clock) for dt in cal.matmul_macs_per_s}
-    k, n = ROWS_SHAPE
     vec_per_cycle = cal.vector_ops_per_s / (cores * clock)
     sweep = ", ".join(f"{s / MiB:.3g} MiB: {bw / 1e9:.3g}" for s, bw in cal.sweep)
     llc_how = (f"kernel-reported size (sysfs cpu0 cache index, {cal.llc_sysfs_bytes / MiB:.4g} MiB) "
@@ -465,9 +496,15 @@ def to_yaml(cal: Calibration, command: str = "cimsim calibrate") -> str:
         *[f"    {dt}: {_g(v)}  # (M) mm n={cal.matmul_n[dt]}: {_g(cal.matmul_macs_per_s[dt] / 1e9)} GMAC/s"
           + (f"; fastest of it and the addmm below: {_g(cal.fp32_peak / 1e9)} GMAC/s" if dt == "fp32" else "")
           for dt, v in per_cycle.items()],
-        f"  mac_efficiency:  # (D) fp32 addmm of r rows by a {k} x {n} weight: (MAC/s less op_overhead) / fp32 peak; applies to every dtype",
-        *[f"    - {{max_rows: {r}, fraction: {rate / cal.fp32_peak:.4g}}}  # (M) "
-          f"{_g(rate / 1e9)} GMAC/s" for r, rate in sorted(cal.rows_macs_per_s.items())],
+        ("  mac_efficiency:  # (D) fp32 x @ W.T of `rows` rows by a square weight of `weight_bytes`: "
+         "(MAC/s less op_overhead) / fp32 peak; applies to every dtype"),
+        f"    rows: [{', '.join(str(r) for r in cal.grid_rows)}]",
+        (f"    weight_bytes: [{', '.join(f'{4 * s * s // MiB} MiB' for s in cal.grid_sides)}]"
+         f"  # squares of side {', '.join(str(s) for s in cal.grid_sides)}"),
+        "    fraction:  # one row per rows entry; (M) GMAC/s in the comment",
+        *[(f"      - [{', '.join(f'{cal.grid_macs_per_s[(r, s)] / cal.fp32_peak:.4g}' for s in cal.grid_sides)}]"
+           f"  # {r} rows: {', '.join(_g(cal.grid_macs_per_s[(r, s)] / 1e9) for s in cal.grid_sides)}")
+          for r in cal.grid_rows],
         f"  vector_ops_per_cycle_per_core: {_g(vec_per_cycle)}  # (D) sigmoid over 64 Ki cache-resident "
         f"elements: {_g(cal.vector_ops_per_s / 4e9)} G elements/s x 4 ops each (workload IR count)",
         "  energy_per_mac:",

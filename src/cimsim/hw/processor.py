@@ -6,9 +6,10 @@ The processor runs one op at a time using all cores (a BLAS call, a GPU
 kernel); concurrency comes from the other components working beside it.
 
 - compute: ``max(macs / (peak MAC rate of the op's dtype x achievable fraction
-  for the op's rows), vector ops / peak vector rate)`` on its single server
+  for the op's shape), vector ops / peak vector rate)`` on its single server
   (``mac_efficiency``: a matmul with few activation rows (batch x m) reaches
-  less of the peak than the large matmuls the peak is measured with);
+  less of the peak than the large matmuls the peak is measured with, and less
+  again when its weight lies beyond the caches; see :class:`MacEfficiency`);
 - bytes: through its memory levels (``levels``, innermost first; default every
   level of the architecture) by the rules of :mod:`cimsim.hw.hierarchy`:
   reused weight matrices stay resident where they fit, everything else
@@ -23,14 +24,15 @@ kernel); concurrency comes from the other components working beside it.
 
 from __future__ import annotations
 
+import itertools
 import typing
 from typing import Literal, Optional
 
 import numpy as np
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from ..errors import MappingError
-from ..quantity import Fraction, Hertz, Joules, PositiveFloat, PositiveInt, Seconds, SquareMeters, Watts
+from ..quantity import Bytes, Fraction, Hertz, Joules, PositiveFloat, PositiveInt, Seconds, SquareMeters, Watts
 from .base import Component, ComponentConfig, OpCost, Plan, Strict
 from .hierarchy import hierarchy_traffic
 
@@ -38,10 +40,69 @@ DType = Literal["fp32", "fp16", "bf16", "int8"]
 
 
 class MacEfficiency(Strict):
-    """Achievable fraction of the peak MAC rate for matmuls of up to ``max_rows`` rows."""
+    """Achievable fraction of the peak MAC rate of a matmul, by its activation rows and the
+    bytes of its weights: a table measured by ``cimsim calibrate``.
 
-    max_rows: PositiveInt = Field(description="Largest activation row count (batch x m) it applies to.")
-    fraction: Fraction = Field(description="Fraction of the peak MAC rate such matmuls reach.")
+    Rules, in order:
+
+    1. ``fraction[i][j]`` is what a matmul of ``rows[i]`` activation rows (batch x m) by a
+       weight of ``weight_bytes[j]`` bytes reaches, timed as the kernel runs it: a matmul of
+       few rows reaches less of the peak than the square one the peak is measured with, and
+       less again when its weight must be packed from beyond the caches;
+    2. an op between the table's points takes the bilinear interpolation in
+       (log2 rows, log2 weight bytes);
+    3. beyond the table's edge (more rows than the last entry, a smaller or larger weight) an
+       op takes the edge's value, the fraction the kernel has settled to (an op with no
+       weight, e.g. attention's activation x activation matmul, takes the smallest weight's);
+    4. without ``weight_bytes`` each row of ``fraction`` has one entry: the fraction by rows
+       alone.
+    """
+
+    rows: list[PositiveFloat] = Field(description="Activation row counts (batch x m), ascending.")
+    weight_bytes: list[Bytes] | None = Field(
+        default=None, description="Weight sizes, ascending (omit for a fraction by rows alone).")
+    fraction: list[list[Fraction]] = Field(
+        description="One row per `rows` entry, one entry per `weight_bytes` entry (or one).")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _not_the_list_form(cls, data):
+        if isinstance(data, list):  # pydantic reports ValueError, not TypeError, as a field error
+            raise ValueError(  # noqa: TRY004
+                "a list of {max_rows, fraction} (cimsim 0.2) is no longer read: give "
+                "a table {rows: [...], weight_bytes: [...], fraction: [[...], ...]} "
+                "(rerun `cimsim calibrate` to measure one)")
+        return data
+
+    @model_validator(mode="after")
+    def _shape(self) -> MacEfficiency:
+        cols = len(self.weight_bytes) if self.weight_bytes is not None else 1
+        for name, axis in (("rows", self.rows), ("weight_bytes", self.weight_bytes or [1.0])):
+            if not axis:
+                raise ValueError(f"{name} is empty")
+            if any(b <= a for a, b in itertools.pairwise(axis)):
+                raise ValueError(f"{name} must be strictly ascending, got {axis}")
+        if len(self.fraction) != len(self.rows) or any(len(r) != cols for r in self.fraction):
+            raise ValueError(f"fraction must be {len(self.rows)} rows (one per rows entry) of {cols} "
+                             f"entries (one per weight_bytes entry), got "
+                             f"{[len(r) for r in self.fraction]} entries per row")
+        return self
+
+    def at(self, rows: np.ndarray, weight_bytes: np.ndarray) -> np.ndarray:
+        """The fraction for ops of ``rows`` activation rows and ``weight_bytes`` of weights."""
+        table = np.asarray(self.fraction, dtype=np.float64)  # (R, W)
+        wb = np.asarray(self.weight_bytes or [1.0], dtype=np.float64)
+        lw = np.log2(np.maximum(weight_bytes, wb[0]))
+        by_row = np.stack([np.interp(lw, np.log2(wb), t) for t in table])  # (R, n)
+        if len(self.rows) == 1:
+            return by_row[0]
+        lr = np.log2(np.maximum(rows, self.rows[0]))
+        pos = np.interp(lr, np.log2(np.asarray(self.rows, dtype=np.float64)),
+                        np.arange(len(self.rows), dtype=np.float64))
+        i0 = np.minimum(np.floor(pos).astype(np.int64), len(self.rows) - 2)
+        frac = pos - i0
+        cols = np.arange(len(pos))
+        return by_row[i0, cols] * (1.0 - frac) + by_row[i0 + 1, cols] * frac
 
 
 class ProcessorConfig(ComponentConfig):
@@ -62,10 +123,10 @@ class ProcessorConfig(ComponentConfig):
                                  "(kernel launch, thread fork/join).")
     area: Optional[SquareMeters] = Field(default=None, description="Die area (cores, uncore; its "
                                          "last-level cache is a memory level with its own area).")
-    mac_efficiency: list[MacEfficiency] = Field(
-        default_factory=list, description="Achievable fraction of peak MAC rate by matmul rows "
-        "(batch x m): an op takes the entry with the smallest max_rows >= its rows; ops with more "
-        "rows than every entry run at peak. `cimsim calibrate` measures it (default: none, peak).")
+    mac_efficiency: MacEfficiency | None = Field(
+        default=None, description="Achievable fraction of peak MAC rate of a matmul by its rows "
+        "(batch x m) and weight bytes, interpolated in a table that `cimsim calibrate` measures "
+        "(default: none, every matmul at peak).")
     levels: Optional[list[str]] = Field(
         default=None, description="Memory levels the processor reads through, innermost first "
         "(default: every level of the architecture, in order).")
@@ -148,9 +209,8 @@ class Processor(Component):
         cfg = self.config
         peak, emac = plan.state["peak"], plan.state["emac"]
         macs, vec = ops.macs[idx], ops.vector_ops[idx]
-        rows, eff = ops.rows[idx], np.ones(len(idx))
-        for e in sorted(cfg.mac_efficiency, key=lambda e: -e.max_rows):  # smallest max_rows wins
-            eff = np.where(rows <= e.max_rows, e.fraction, eff)
+        eff = (cfg.mac_efficiency.at(ops.rows[idx], ops.weight_bytes[idx])
+               if cfg.mac_efficiency is not None else np.ones(len(idx)))
         with np.errstate(divide="ignore", invalid="ignore"):
             t_mac = np.where(macs > 0, macs / peak, 0.0)  # at peak (the MAC utilization)
         compute = np.maximum(t_mac / eff, vec / cfg.peak_vector_ops_per_s)
