@@ -142,3 +142,17 @@ def test_calibrate_into_a_missing_directory_is_a_one_line_error(tmp_path):
     assert p.returncode == 1
     assert "Traceback" not in p.stderr and len(p.stderr.strip().splitlines()) == 1
     assert "no-such-dir" in p.stderr
+
+
+def test_rates_lower_than_fewer_rows_are_flagged_for_remeasuring():
+    """A matmul of more rows by the same weight can always run as several of fewer rows, so
+    a lower MAC rate means a disturbed measurement. 8 rows at 0.158 GMAC/s after 1 row at
+    9.73 (a 2-thread run on a loaded machine, 2026-11-29) is flagged; 256 rows at 0.9 x the
+    64-row rate is within the 0.8 tolerance; 16 rows is compared with the best before it."""
+    from cimsim.calibrate import slower_than_fewer_rows
+
+    rows = (1, 8, 16, 64, 256)
+    g = {(1, 512): 9.73e9, (8, 512): 0.158e9, (16, 512): 7.0e9, (64, 512): 40e9, (256, 512): 36e9}
+    assert slower_than_fewer_rows(g, rows, 512) == [8, 16]
+    g.update({(8, 512): 23e9, (16, 512): 32e9})
+    assert slower_than_fewer_rows(g, rows, 512) == []

@@ -330,6 +330,18 @@ def find_knee(sweep: list[tuple[int, float]], inner_bytes: float, dram_bps: floa
     return float(knee), float(statistics.median(plateau))
 
 
+def slower_than_fewer_rows(grid: dict, rows, side: int, tolerance: float = 0.8) -> list[int]:
+    """Row counts whose MAC rate by the ``side`` x ``side`` weight is below ``tolerance`` x the
+    best rate of fewer rows. On an undisturbed machine that does not happen: a matmul of more
+    rows can always run as several of fewer rows, so its MAC rate is not lower."""
+    out, best = [], 0.0
+    for r in rows:
+        if grid[(r, side)] < tolerance * best:
+            out.append(r)
+        best = max(best, grid[(r, side)])
+    return out
+
+
 def measure(quick: bool = False, prefer_torch: bool = True, log=None, threads: int | None = None) -> Calibration:
     """Run every microbenchmark (about a minute; ``quick``: a few seconds, coarser) with
     ``threads`` torch threads (default: torch's setting, which stays changed)."""
@@ -409,11 +421,28 @@ def measure(quick: bool = False, prefer_torch: bool = True, log=None, threads: i
     grid = {}
     for side in sides:
         w = be.empty(side * side).reshape(side, side)
+        xs = {r: (be.empty(r * side).reshape(r, side), be.empty(r * side).reshape(r, side))
+              for r in grid_rows}
+
+        def rate(r: int, side: int = side, w=w, xs=xs) -> float:
+            x, y = xs[r]
+            t = best_time(lambda: be.linear(x, w, y), min_time=min_time, min_reps=3 if quick else 5)
+            return r * side * side / max(t - overhead, 1e-9)
+
         for r in grid_rows:
-            x, y = be.empty(r * side).reshape(r, side), be.empty(r * side).reshape(r, side)
-            t = best_time(lambda x=x, w=w, y=y: be.linear(x, w, y), min_time=min_time,
-                          min_reps=3 if quick else 5)
-            grid[(r, side)] = r * side * side / max(t - overhead, 1e-9)
+            grid[(r, side)] = rate(r)
+        for _ in range(3):  # more rows by the same weight never run fewer MAC/s on a quiet machine
+            slow = slower_than_fewer_rows(grid, grid_rows, side)
+            if not slow:
+                break
+            say(f"  {', '.join(map(str, slow))} rows ran fewer MAC/s than fewer rows (other jobs?): again")
+            for r in slow:
+                grid[(r, side)] = max(grid[(r, side)], rate(r))
+        else:
+            if slow := slower_than_fewer_rows(grid, grid_rows, side):
+                notes.append(f"matmuls of {', '.join(map(str, slow))} rows by the {side} x {side} weight "
+                             "ran fewer MAC/s than fewer rows in 4 rounds: other jobs were disturbing "
+                             "the threads (try --threads 1, or a quieter machine)")
         say(f"matmul fp32 x @ W.T, W {side} x {side} ({4 * side * side / MiB:.4g} MiB), rows "
             + ", ".join(f"{r}: {grid[(r, side)] / 1e9:.3g}" for r in grid_rows) + " GMAC/s")
 

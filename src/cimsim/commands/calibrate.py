@@ -29,3 +29,5 @@ def calibrate(output: Path, quick: bool, use_numpy: bool, threads: int | None) -
                f"{cal.llc_bytes / 2**20:.3g} MiB at {cal.llc_bps / 1e9:.3g} GB/s, fp32 matmul "
                f"{cal.matmul_macs_per_s['fp32'] / 1e9:.3g} GMAC/s, op overhead "
                f"{cal.op_overhead_s * 1e6:.3g} us ({cal.seconds:.0f} s)")
+    for note in cal.notes:
+        click.echo(f"note: {note}", err=True)
