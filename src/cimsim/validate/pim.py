@@ -12,7 +12,11 @@ speech recognition together, as a lower bound: 60 % is used).
 Model: ``aquabolt-xl-mi100.yaml`` (cimsim/data/validation) with and without its
 ``pim`` section; the workload is one fp16 GEMV of :data:`GEMV` (the paper's
 microkernel dimensions are not in the abstract: (U)); speed-up = latency without
-PIM / latency with PIM, saving = 1 - energy with / energy without.
+PIM / latency with PIM, saving = 1 - energy with / energy without. The GPU's GEMV
+streams its weight at the MI100's measured rocBLAS GEMV bandwidth (992 GB/s, 0.807 of
+peak: the config's ``memory.dram.sustained_fraction`` and its source); with the PIM
+units' 4.9 TB/s that bounds the speed-up near 5x, so the reported 8.9x implies a slower
+baseline GEMV than that (see README, "Remaining gaps of the published suites").
 """
 
 from __future__ import annotations
