@@ -21,8 +21,9 @@ cuDNN 7.6, int8 multiplication with 32-bit accumulation) has an empty RNN sectio
 ("#DIV/0!"); its GEMMs with N (the batch) <= 4 are transcribed in
 ``deepbench_t4_gemm_inference.csv`` (27 rows, with their sheet row). ``C[M, N] =
 A[M, K] B[K, N]``: A is the stationary weight. Its large GEMMs (N >= 700) reach ~23 of
-the card's 130 int8 TOPS, which needs a compute-side achievable fraction the model has
-only by rows (``processor.mac_efficiency``); they are not cases.
+the card's 130 int8 TOPS, which needs a compute-side achievable fraction measured on the
+card (``processor.mac_efficiency``, which ``cimsim calibrate`` measures on a CPU); they are
+not cases.
 
 What DeepBench times (``code/nvidia/gemm_bench.cu`` at commit 30c5115, the commit that
 added the T4 sheets; ``time_gemm``): one warm-up ``cublasGemmEx`` call, a device
