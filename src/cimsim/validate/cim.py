@@ -1,5 +1,6 @@
 """The ``cim-published`` suite: published CIM chip and macro figures reproduced from each
-design's own parameters (``cimsim/data/validation/isaac.yaml``, ``chih-sram-macro.yaml``).
+design's own parameters (``cimsim/data/validation/isaac.yaml``, ``chih-sram-macro.yaml``,
+``neurram.yaml``).
 
 Each design is evaluated at peak: one matrix fills every array (no replication), 16 input
 rows stream through it, and the figures come from cimsim's CIM model of that op:
@@ -55,7 +56,56 @@ def _load(name: str, **overrides):
     return load_architecture(VALIDATION / name, overrides or None)
 
 
-@suite("cim-published", "ISAAC chip totals and an SRAM CIM macro's TOPS/W, TOPS/mm2, from their own parameters")
+#: NeuRRAM (Wan et al., Nature 608, 2022), 4-bit weights, 48 cores: (output bits, input bits,
+#: one-phase) -> (TOPS, TOPS/W), the paper's Fig. 12c,d as transcribed in CiMLoop's
+#: ``test_tops`` EXPECTED (mit-emze/cimloop workspace/models/arch/1_macro/wan_nature_2022/
+#: _tests.py @ 2bac57f). Two-phase is the chip's default mode (inputs of more than 3
+#: magnitude bits in two phases); the one-phase points integrate every input bit at once.
+NEURRAM_FIG12 = {
+    (3, 1, False): (2.12230988, 43.07875866),
+    (4, 2, False): (1.793083771, 40.33412834),
+    (5, 3, False): (1.165400233, 23.09069279),
+    (6, 4, False): (0.7438677864, 15.95409517),
+    (7, 5, False): (0.5254091287, 11.03166076),
+    (8, 6, False): (0.4177183338, 8.257196816),
+    (9, 7, False): (0.343873405, 7.750037817),
+    (10, 8, False): (0.2638743409, 6.437388185),
+    (7, 5, True): (0.4515642, 11.32999012),
+    (8, 6, True): (0.260797508, 9.12235241),
+}
+NEURRAM_SRC = "Wan et al., Nature 608 (2022), Fig. 12c,d, via CiMLoop wan_nature_2022/_tests.py @ 2bac57f"
+#: one core's area (um^2) from the paper's Fig. 11f: neurons of 1270 um^2 x 256 are 28 % of it
+NEURRAM_CORE_UM2 = 1270 * 256 / 0.28
+
+
+def neurram_point(out_bits: int, in_bits: int, one_phase: bool) -> dict[str, float]:
+    """NeuRRAM's peak figures at one Fig. 12 point (one phase: no input is split)."""
+    over = {"cim.input_bits": in_bits, "cim.adc.bits": out_bits}
+    if one_phase:
+        over["cim.adc.counting.max_bits_per_phase"] = in_bits
+    return peak_figures(_load("neurram.yaml", **over))
+
+
+def _neurram_cases() -> list[Case]:
+    out = []
+    for (ob, ib, one), (tops, tops_w) in NEURRAM_FIG12.items():
+        f = neurram_point(ob, ib, one)
+        what = f"{ib}b in, {ob}b out, 4b weights" + (", one phase" if one else "")
+        out.append(Case("cim-published", f"NeuRRAM 48-core TOPS, {what}", "TOPS", tops, f["ops_s"] / 1e12,
+                        NEURRAM_SRC))
+        out.append(Case("cim-published", f"NeuRRAM TOPS/W, {what}", "TOPS/W", tops_w,
+                        f["ops_s"] / f["power_w"] / 1e12, NEURRAM_SRC))
+        if (ob, ib) in ((3, 1), (10, 8)) and not one:
+            # per core: the chip's TOPS over 48 cores of the Fig. 11f core area
+            out.append(Case("cim-published", f"NeuRRAM TOPS/mm^2 per core, {what}", "TOPS/mm^2",
+                            tops / 48 / (NEURRAM_CORE_UM2 * 1e-6),
+                            f["ops_s"] / 1e12 / (f["area_m2"] * 1e6),
+                            NEURRAM_SRC + "; core area from Fig. 11f (1270 um^2 x 256 neurons = 28 %)"))
+    return out
+
+
+@suite("cim-published", "ISAAC chip totals, an SRAM CIM macro's and the NeuRRAM RRAM chip's TOPS/W, "
+       "TOPS/mm2, from their own parameters")
 def cim_published() -> list[Case]:
     out = []
     isaac = peak_figures(_load("isaac.yaml"))
@@ -79,4 +129,4 @@ def cim_published() -> list[Case]:
                     chih8["ops_s"] / chih8["power_w"] / 1e12, survey))
     out.append(Case("cim-published", "22 nm SRAM macro TOPS, 8b x 8b (predicted from 4b)", "TOPS", 0.917,
                     chih8["ops_s"] / 1e12, survey))
-    return out
+    return out + _neurram_cases()
