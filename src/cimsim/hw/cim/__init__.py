@@ -132,7 +132,8 @@ class CIMConfig(ComponentConfig):
     dac_bits: PositiveInt = Field(le=8, description="Input bits applied per array read (slice).")
     signed_inputs: Flag = Field(default=False, description="Inputs are signed and their sign is "
                                 "the pulse polarity: the sign bit costs no slice.")
-    read_latency: PositiveSeconds = Field(description="Time of one array read (one input slice).")
+    read_latency: PositiveSeconds = Field(description="Time of one array read (one input slice; "
+                                          "with `adc.counting`, one unit input pulse).")
     adc: ADC = Field(description="Column readout.")
     dac_energy: Joules = Field(description="Energy to drive one row for one slice.")
     cell_read_energy: Joules = Field(description="Energy of one cell read for one slice.")
