@@ -204,6 +204,80 @@ def test_cim_link_bound_mvm():
     assert r4.latency_s == pytest.approx(4 * link_bytes / 1e8 + 10e-9, rel=1e-12)
 
 
+def _counting_cim(**counting):
+    # ROUND_CIM with signed inputs (7 magnitude bits of 8) read out by integrate-and-count
+    # neurons: 64 per array (2 columns each), 6 output bits, counting steps of 100 ns / 2 pJ
+    cim = copy.deepcopy(ROUND_CIM)
+    cim["signed_inputs"] = True
+    cim["adc"] = {"bits": 6, "sample_rate": "10 MHz", "energy_per_conversion": "2 pJ", "per_array": 64,
+                  "counting": {"max_bits_per_phase": 3, "phase_latency": "50 ns",
+                               "integrate_energy": "0.25 pJ", "sample_energy": "1 pJ", **counting}}
+    return make_arch(name="counting-cim", cim=cim, interconnect=dict(ROUND_LINK))
+
+
+def test_counting_step_arithmetic():
+    from cimsim.hw.cim import counting
+
+    assert counting.phases(3, 3) == (3,)
+    assert counting.phases(7, 3) == (4, 3)  # ceil(7/2), floor(7/2)
+    assert counting.phases(7, 7) == (7,)
+    assert counting.integration_steps((4, 3)) == (16 - 1) + (8 - 1)
+    assert counting.integration_steps((1,)) == 1
+    # the second phase holds the 3 low bits: it converts 6 - 4 = 2 output bits
+    assert counting.counting_steps(6, (4, 3)) == 6 + 2
+    assert counting.counting_steps(3, (4, 3)) == 3 + 0
+    assert counting.counting_steps(10, (4, 3)) == 10 + 6
+
+
+@pytest.mark.parametrize("one_phase", [False, True])
+def test_cim_integrate_and_count_mvm_golden(one_phase):
+    arch = _counting_cim(**({"max_bits_per_phase": 8} if one_phase else {}))
+    k, n, rows = 128, 64, 4
+    r = simulate(arch, gemv_workload(k, n, rows=rows))
+    b = 8 - 1  # signed inputs: the sign is the pulse polarity
+    if one_phase:
+        integ, steps, phases = 2**7 - 1, 6, 1  # 127 unit pulses, one 6-bit count
+    else:
+        integ, steps, phases = (2**4 - 1) + (2**3 - 1), 6 + (6 - 4), 2  # phases of 4 and 3 bits
+    # per neuron: pulses x 100 ns read + counting steps x 100 ns + phases x 50 ns; two
+    # columns share a neuron (128 columns / 64), so twice that per matrix-vector product
+    t_vector = 2 * (integ * 100e-9 + steps * 100e-9 + phases * 50e-9)
+    link_bytes = rows * k * 8 / 8 + rows * n * 4
+    assert link_bytes / 100e9 < rows * t_vector
+    assert r.latency_s == pytest.approx(rows * t_vector + 10e-9, rel=1e-12)
+    row_tiles, col_tiles, phys_cols = 1, 2, 256
+    column_vectors = rows * row_tiles * phys_cols
+    e = r.energy_breakdown_j
+    assert e["cim_adc"] == pytest.approx(column_vectors * (b * 1 + integ * 0.25 + steps * 2) * pJ, rel=1e-12)
+    assert e["cim_digital"] == pytest.approx(column_vectors * steps * 0.1 * pJ + link_bytes * 1 * pJ,
+                                             rel=1e-12)
+    assert e["cim_dac"] == pytest.approx(rows * k * col_tiles * b * 0.5 * pJ, rel=1e-12)
+    assert e["cim_array"] == pytest.approx(rows * k * phys_cols * b * 0.01 * pJ, rel=1e-12)
+    assert r.utilization["cim_arrays"] == pytest.approx(2 * rows * t_vector / 64 / r.latency_s, rel=1e-12)
+
+
+@pytest.mark.parametrize("input_bits, slices", [(8, 7), (2, 1), (1, 1)])
+def test_signed_inputs_spend_no_slice_on_the_sign(input_bits, slices):
+    cim = copy.deepcopy(ROUND_CIM)
+    cim.update(signed_inputs=True, input_bits=input_bits)
+    arch = make_arch(name="signed", cim=cim, interconnect=dict(ROUND_LINK))
+    r = simulate(arch, gemv_workload(128, 64, rows=4))
+    # max(1, input_bits - 1) slices of 100 ns per row (ADC: 128 columns / 1.28 GHz = 100 ns)
+    assert r.latency_s == pytest.approx(4 * slices * 100e-9 + 10e-9, rel=1e-12)
+    assert r.energy_breakdown_j["cim_adc"] == pytest.approx(4 * 256 * slices * 2 * pJ, rel=1e-12)
+
+
+def test_counting_needs_one_bit_pulses():
+    from cimsim.errors import ConfigError
+
+    cim = copy.deepcopy(ROUND_CIM)
+    cim["dac_bits"] = 2
+    cim["adc"] = dict(cim["adc"], counting={"max_bits_per_phase": 3, "phase_latency": "0 ns",
+                                             "integrate_energy": "0 pJ", "sample_energy": "0 pJ"})
+    with pytest.raises(ConfigError, match="dac_bits must be 1, not 2"):
+        make_arch(name="bad", cim=cim, interconnect=dict(ROUND_LINK))
+
+
 def _big_cim_case():
     # k = 512 -> 4 row tiles; n = 2048 -> 2048 * 8 / 2 = 8192 phys cols -> 64 col tiles:
     # 256 arrays on a 64-array CIM -> 4 rounds, re-programming every round

@@ -165,5 +165,75 @@ def test_t4_gemm_rows_closed_form_and_recorded_errors():
     assert warm.measured == pytest.approx(0.009e-3)
     assert warm.predicted == pytest.approx((3072 * 1024 + 1024 + 3072) / 1.5e12 + 7.1e-6, rel=1e-6)
     errs = sorted(abs(c.rel_error) for c in cases.values())
-    assert errs[len(errs) // 2] == pytest.approx(0.279, abs=0.005)
-    assert errs[-1] == pytest.approx(0.720, abs=0.005)
+    # the README's figures (27.9 %, 72.0 %) stay true: bounds, not the code's output pinned
+    assert errs[len(errs) // 2] < 0.28
+    assert errs[-1] < 0.73
+
+
+# --------------------------------------------------------------------------- cim-published: NeuRRAM
+#: NeuRRAM (Wan et al., Nature 608, 2022), 48 cores, 4-bit weights, at (output bits, input bits),
+#: two-phase mode, then the two one-phase points: the paper's Fig. 12c (TOPS) and 12d (TOPS/W),
+#: as transcribed in CiMLoop's test_tops EXPECTED, mit-emze/cimloop
+#: workspace/models/arch/1_macro/wan_nature_2022/_tests.py @ 2bac57f1f79cb4be5513e67f35366082766cba4a
+FIG12_POINTS = [(3, 1), (4, 2), (5, 3), (6, 4), (7, 5), (8, 6), (9, 7), (10, 8)]
+FIG12C_TOPS = [2.12230988, 1.793083771, 1.165400233, 0.7438677864, 0.5254091287, 0.4177183338,
+               0.343873405, 0.2638743409]
+FIG12D_TOPS_W = [43.07875866, 40.33412834, 23.09069279, 15.95409517, 11.03166076, 8.257196816,
+                 7.750037817, 6.437388185]
+FIG12_ONE_PHASE = {(7, 5): (0.4515642, 11.32999012), (8, 6): (0.260797508, 9.12235241)}
+#: Fig. 12b, fJ per op at the same two-phase points (CiMLoop's test_energy_bits_scaling EXPECTED,
+#: same file): wordline switching, and neuron operations and control
+FIG12B_WORDLINE = [8.99015248, 8.270951256, 15.46307324, 21.75617998, 30.92613276, 37.2192395,
+                   43.69214654, 50.52466791]
+FIG12B_NEURON = [10.6186848, 12.38674172, 20.11826462, 29.1084171, 44.21188287, 52.48282041,
+                 61.83258722, 75.85721686]
+
+
+def test_neurram_throughput_is_the_closed_form_of_its_neuron():
+    """8-bit signed inputs (7 magnitude bits, two phases of 4 and 3 bits), 10-bit outputs:
+    (15 + 7) unit pulses x 0.27 us + (10 + 6) counting steps x 0.3 us + 2 phases x 0.3 us
+    = 11.34 us per matrix-vector product; 48 arrays x 256 x 128 MACs x 2 ops / 11.34 us."""
+    from cimsim.validate.cim import neurram_point
+
+    t = 22 * 0.27e-6 + 16 * 0.3e-6 + 2 * 0.3e-6
+    assert t == pytest.approx(11.34e-6)
+    f = neurram_point(10, 8, False)
+    assert f["ops_s"] == pytest.approx(48 * 256 * 128 * 2 / t, rel=1e-9)
+    # one core: 256 neurons of 1270 um^2 are 28 % of its area (Fig. 11f)
+    assert f["area_m2"] == pytest.approx(48 * 1270e-12 * 256 / 0.28, rel=1e-9)
+
+
+def test_neurram_published_errors():
+    """Errors when written (2026-11-29, `cimsim validate -s cim-published`): TOPS -0.9 % to
+    +9.0 % (worst: one-phase 6b in), TOPS/W -11.3 % to +9.7 % (worst: one-phase 6b in),
+    Fig. 12b neuron energy -3.8 % to +5.5 %, wordline energy -17.6 % (1b in) to +2.7 %.
+    Bounds: TOPS within 10 %, TOPS/W within 12 %, neuron energy within 6 %, wordline
+    energy within 11 % from 2-bit inputs on and 18 % at 1 bit (the paper's 1b and 2b bars
+    differ by 9 % for the same wordline toggles, which one capacitance cannot match)."""
+    df = run(["cim-published"])
+    nr = df[df.case.str.startswith("NeuRRAM")].set_index("case")
+    for (ob, ib), wl, neuron in zip(FIG12_POINTS, FIG12B_WORDLINE, FIG12B_NEURON):
+        what = f"{ib}b in, {ob}b out, 4b weights"
+        w, n = nr.loc[f"NeuRRAM wordline switching energy, {what}"], \
+            nr.loc[f"NeuRRAM neuron energy (integrate, count, shift-add), {what}"]
+        assert (w.measured, n.measured) == (wl, neuron)
+        assert abs(n.rel_error) < 0.06, what
+        assert abs(w.rel_error) < (0.18 if ib == 1 else 0.11), what
+    nr = nr[~nr.unit.eq("fJ/op")]
+    published = {(ob, ib, False): tw for (ob, ib), tw in zip(FIG12_POINTS, zip(FIG12C_TOPS, FIG12D_TOPS_W))}
+    published.update({(ob, ib, True): tw for (ob, ib), tw in FIG12_ONE_PHASE.items()})
+    assert len(nr) == 2 * len(published) + 2
+    for (ob, ib, one), (tops, tops_w) in published.items():
+        what = f"{ib}b in, {ob}b out, 4b weights" + (", one phase" if one else "")
+        t, w = nr.loc[f"NeuRRAM 48-core TOPS, {what}"], nr.loc[f"NeuRRAM TOPS/W, {what}"]
+        assert (t.measured, w.measured) == (tops, tops_w)
+        assert abs(t.rel_error) < 0.10, what
+        assert abs(w.rel_error) < 0.12, what
+    assert nr.rel_error.abs().max() < 0.15
+    assert nr.rel_error.abs().median() < 0.05
+    # TOPS/mm^2 per core over the Fig. 11f core area (1270 um^2 x 256 / 0.28): area is an
+    # input, so its error is the TOPS error
+    mm2 = nr.loc["NeuRRAM TOPS/mm^2 per core, 1b in, 3b out, 4b weights"]
+    assert mm2.measured == pytest.approx(2.12230988 / 48 / (1270 * 256 / 0.28 * 1e-6), rel=1e-12)
+    assert mm2.rel_error == pytest.approx(nr.loc["NeuRRAM 48-core TOPS, 1b in, 3b out, 4b weights"].rel_error,
+                                          rel=1e-9)

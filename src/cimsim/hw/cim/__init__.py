@@ -10,12 +10,17 @@ server. The host quantizes inputs to ``input_bits`` before sending them.
 
 Cost of one op
 --------------
-Inputs stream bit-serially in ``slices = ceil(input_bits / dac_bits)``; one
-slice takes ``t_slice = max(read_latency, ceil(cols / adcs per array) / ADC
-rate)``; each activation row is one matrix-vector product with all arrays of
-the matrix in parallel, rows spread over the replicas:
+Inputs stream bit-serially in ``slices = ceil(input_bits / dac_bits)`` (with
+``signed_inputs``, the sign is the pulse polarity and costs no slice:
+``max(1, ceil((input_bits - 1) / dac_bits))``); one slice takes ``t_slice =
+max(read_latency, ceil(cols / adcs per array) / ADC rate)``, so one
+matrix-vector product takes ``t_vector = slices * t_slice`` (with an
+integrate-and-count readout, ``adc.counting``, the closed form of
+:mod:`.counting` instead, times ``ceil(cols / adcs per array)``); each
+activation row is one matrix-vector product with all arrays of the matrix in
+parallel, rows spread over the replicas:
 
-- compute = ``max(rounds * ceil(rows / replicas) * slices * t_slice, (input +
+- compute = ``max(rounds * ceil(rows / replicas) * t_vector, (input +
   output bytes) / buffer bandwidth)`` plus, when it re-programs,
   ``rounds * min(k, array rows) * write_latency``;
 - an op whose rows fit one matrix-vector slot (a GEMV) is *serial*: its input
@@ -24,9 +29,10 @@ the matrix in parallel, rows spread over the replicas:
   re-programmed weights are read from the backing store;
 - latency: the link's latency (+ the backing store's when re-programming);
 - energy (:mod:`.energy`): ``adc`` = conversions (rows x row tiles x physical
-  columns x slices) x energy per conversion; ``dac`` row drives; ``array`` cell
-  reads; ``digital`` shift-add + buffer bytes; ``write`` = every cell of the
-  matrix once per re-programming op.
+  columns x slices) x energy per conversion (integrate-and-count: the neuron's
+  energy per column per vector, :mod:`.counting`); ``dac`` row drives;
+  ``array`` cell reads; ``digital`` shift-add + buffer bytes; ``write`` = every
+  cell of the matrix once per re-programming op.
 """
 
 from __future__ import annotations
@@ -51,19 +57,42 @@ from ...quantity import (
     Watts,
 )
 from ..base import Component, ComponentConfig, OpCost, Plan, Strict
+from . import counting
 from .energy import op_energy
 from .reprogram import lru_reprograms
 from .tiling import tiles
+
+
+class Counting(Strict):
+    """An integrate-and-count readout (NeuRRAM's neuron, Wan et al., Nature 608, 2022): each
+    column integrates unit input pulses, then converts by counting one output bit per step.
+    With it, ``read_latency`` is one integration step (one unit pulse), ``adc.bits`` the output
+    bits, ``adc.sample_rate`` counting steps per second, ``adc.energy_per_conversion`` and
+    ``shift_add_energy`` the energies of one counting step (closed form: :mod:`.counting`)."""
+
+    max_bits_per_phase: PositiveInt = Field(
+        le=32, description="Inputs of more magnitude bits than this are split into two phases "
+        "(ceil(b/2) and floor(b/2) bits), each integrated and converted; set it >= input_bits "
+        "for one-phase operation.")
+    phase_latency: Seconds = Field(description="Time per phase besides its integration and "
+                                   "counting steps (sampling, reset).")
+    integrate_energy: Joules = Field(description="Energy of one integration step of one column.")
+    sample_energy: Joules = Field(description="Energy of sampling one input bit on one column.")
 
 
 class ADC(Strict):
     """Column readout of a CIM array: an ADC for analog arrays, an adder tree for digital macros."""
 
     bits: PositiveInt = Field(le=16, description="Resolution of one conversion (informational: "
-                              "energy_per_conversion and sample_rate already reflect it).")
-    sample_rate: Hertz = Field(description="Conversions per second of one ADC.")
-    energy_per_conversion: Joules = Field(description="Energy of one conversion.")
+                              "energy_per_conversion and sample_rate already reflect it; with "
+                              "`counting`, the output bits, which set the counting steps).")
+    sample_rate: Hertz = Field(description="Conversions per second of one ADC (with `counting`: "
+                               "counting steps per second).")
+    energy_per_conversion: Joules = Field(description="Energy of one conversion (with `counting`: "
+                                          "of one counting step).")
     per_array: PositiveInt = Field(description="ADCs per array (columns share them round-robin).")
+    counting: Optional[Counting] = Field(default=None, description="Integrate-and-count readout "
+                                         "(default: none, one conversion per column per slice).")
 
 
 class Buffer(Strict):
@@ -101,7 +130,10 @@ class CIMConfig(ComponentConfig):
     weight_bits: PositiveInt = Field(le=32, description="Weight precision held in the arrays.")
     input_bits: PositiveInt = Field(le=32, description="Input activation precision.")
     dac_bits: PositiveInt = Field(le=8, description="Input bits applied per array read (slice).")
-    read_latency: PositiveSeconds = Field(description="Time of one array read (one input slice).")
+    signed_inputs: Flag = Field(default=False, description="Inputs are signed and their sign is "
+                                "the pulse polarity: the sign bit costs no slice.")
+    read_latency: PositiveSeconds = Field(description="Time of one array read (one input slice; "
+                                          "with `adc.counting`, one unit input pulse).")
     adc: ADC = Field(description="Column readout.")
     dac_energy: Joules = Field(description="Energy to drive one row for one slice.")
     cell_read_energy: Joules = Field(description="Energy of one cell read for one slice.")
@@ -124,16 +156,39 @@ class CIMConfig(ComponentConfig):
         if self.bits_per_cell > self.weight_bits:
             raise ValueError(
                 f"bits_per_cell ({self.bits_per_cell}) cannot exceed weight_bits ({self.weight_bits})")
+        if self.adc.counting is not None and self.dac_bits != 1:
+            raise ValueError(f"adc.counting applies inputs as unit pulses: dac_bits must be 1, "
+                             f"not {self.dac_bits}")
         return self
 
     @property
     def slices(self) -> float:
+        """Input slices of one matrix-vector product (magnitude bits only with ``signed_inputs``)."""
+        if self.signed_inputs:
+            return float(max(1, int(np.ceil((self.input_bits - 1) / self.dac_bits))))
         return float(np.ceil(self.input_bits / self.dac_bits))
 
     @property
     def t_slice(self) -> float:
         """Time of one input slice on an array: the read or the shared ADCs, whichever is slower."""
         return max(self.read_latency, float(np.ceil(self.cols / self.adc.per_array)) / self.adc.sample_rate)
+
+    @property
+    def phases(self) -> tuple[int, ...]:
+        """Input bits per integrate-and-count phase (only with ``adc.counting``)."""
+        return counting.phases(int(self.slices), self.adc.counting.max_bits_per_phase)
+
+    @property
+    def t_vector(self) -> float:
+        """Time of one matrix-vector product on an array."""
+        cnt = self.adc.counting
+        if cnt is None:
+            return self.slices * self.t_slice
+        ph = self.phases
+        neuron = (counting.integration_steps(ph) * self.read_latency
+                  + counting.counting_steps(self.adc.bits, ph) / self.adc.sample_rate
+                  + len(ph) * cnt.phase_latency)
+        return float(np.ceil(self.cols / self.adc.per_array)) * neuron
 
 
 class CIM(Component):
@@ -203,9 +258,9 @@ class CIM(Component):
         reprog, rounds = s["reprogram"], s["rounds"]
         a_in = rows * k * c.input_bits / 8  # inputs quantized to input_bits by the host
         a_out = ops.act_out_bytes[idx]
-        slices, t_slice = c.slices, c.t_slice
+        t_vector = c.t_vector
         t_write = np.where(reprog, rounds * np.minimum(k, c.rows) * c.write_latency, 0.0)
-        t_mvm = rounds * np.ceil(rows / s["replicas"]) * slices * t_slice
+        t_mvm = rounds * np.ceil(rows / s["replicas"]) * t_vector
         compute = np.maximum(t_mvm, (a_in + a_out) / c.buffer.bandwidth) + t_write
         w_bytes = np.where(reprog, k * n * c.weight_bits / 8.0, 0.0)
         back = self.hw.backing_store
@@ -217,7 +272,7 @@ class CIM(Component):
                            reprog)
         return OpCost(compute_s=compute, latency_s=latency, bytes=nbytes, energy=energy,
                       # array-seconds busy, per array of the block (utilization: over the latency)
-                      busy={"arrays": s["arrays"] * (rounds * rows * slices * t_slice + t_write) / c.arrays})
+                      busy={"arrays": s["arrays"] * (rounds * rows * t_vector + t_write) / c.arrays})
 
     def area_m2(self):
         c, a = self.config, self.config.area
@@ -229,8 +284,8 @@ class CIM(Component):
 
     def peak_macs_per_s(self, dtype):
         """All arrays busy: each holds rows x (cols x bits_per_cell / weight_bits) weights and
-        applies one input slice per ``t_slice``; a MAC needs every slice of its input."""
+        completes one matrix-vector product per ``t_vector``."""
         c = self.config
         weights_per_array = c.rows * (c.cols * c.bits_per_cell // c.weight_bits or 1)
-        return c.arrays * weights_per_array / (c.slices * c.t_slice)
+        return c.arrays * weights_per_array / c.t_vector
 

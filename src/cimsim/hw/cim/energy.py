@@ -1,10 +1,14 @@
 """Energy of CIM matrix-vector products, per part (J per op).
 
 - ``adc``: conversions = rows x row tiles x physical columns x slices, each
-  ``adc.energy_per_conversion``;
+  ``adc.energy_per_conversion``; with an integrate-and-count readout
+  (``adc.counting``), rows x row tiles x physical columns column-vectors, each
+  the neuron's energy of :mod:`.counting` (input bits sampled, integration
+  steps, counting steps);
 - ``dac``: rows x k x column tiles x slices row drives, each ``dac_energy``;
 - ``array``: rows x k x physical columns x slices cell reads, each ``cell_read_energy``;
-- ``digital``: conversions x ``shift_add_energy`` + buffer bytes x buffer energy per byte;
+- ``digital``: conversions x ``shift_add_energy`` (integrate-and-count: column-vectors
+  x counting steps x ``shift_add_energy``) + buffer bytes x buffer energy per byte;
 - ``write``: when the op re-programs, every cell of the matrix once (k x physical
   columns x ``write_energy``), whatever the number of rounds.
 """
@@ -13,14 +17,27 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import counting
+
 
 def op_energy(c, rows, k, row_tiles, col_tiles, phys_cols, buffer_bytes, reprogram) -> dict:
     slices = c.slices
-    conv = rows * row_tiles * phys_cols * slices
+    cnt = c.adc.counting
+    if cnt is None:
+        conv = rows * row_tiles * phys_cols * slices
+        adc, shift_add = conv * c.adc.energy_per_conversion, conv * c.shift_add_energy
+    else:
+        ph = c.phases
+        steps = counting.counting_steps(c.adc.bits, ph)
+        column_vectors = rows * row_tiles * phys_cols
+        adc = column_vectors * (slices * cnt.sample_energy
+                                + counting.integration_steps(ph) * cnt.integrate_energy
+                                + steps * c.adc.energy_per_conversion)
+        shift_add = column_vectors * steps * c.shift_add_energy
     return {
         "array": rows * k * phys_cols * slices * c.cell_read_energy,
-        "adc": conv * c.adc.energy_per_conversion,
+        "adc": adc,
         "dac": rows * k * col_tiles * slices * c.dac_energy,
-        "digital": conv * c.shift_add_energy + buffer_bytes * c.buffer.energy_per_byte,
+        "digital": shift_add + buffer_bytes * c.buffer.energy_per_byte,
         "write": np.where(reprogram, k * phys_cols * c.write_energy, 0.0),
     }
