@@ -18,6 +18,7 @@ link name is accepted and a component key must be a registered type name.
 
 from __future__ import annotations
 
+import types
 import typing
 from dataclasses import dataclass
 from typing import Any, Literal, Mapping, Optional, Union
@@ -46,7 +47,8 @@ class FieldRef:
 
 
 def unwrap_optional(ann: Any) -> Any:
-    if typing.get_origin(ann) is Union:
+    """``X`` of ``Optional[X]`` or ``X | None``; any other annotation unchanged."""
+    if typing.get_origin(ann) in (Union, types.UnionType):
         args = [a for a in typing.get_args(ann) if a is not type(None)]
         if len(args) == 1:
             return args[0]

@@ -39,8 +39,8 @@ def _leaf_type(ann: Any, metadata) -> tuple[str, str | None]:
             return f"quantity [{m.unit}], {'> 0' if m.domain == 'positive' else '>= 0'}", m.unit
     if typing.get_origin(ann) is Literal:
         return "one of " + ", ".join(str(a) for a in typing.get_args(ann)), None
-    if typing.get_origin(ann) is list:
-        return "list of " + getattr(typing.get_args(ann)[0], "__name__", "str"), None
+    if typing.get_origin(ann) is list:  # e.g. "list of quantity [B], > 0", "list of list of float"
+        return "list of " + _leaf_type(typing.get_args(ann)[0], ())[0], None
     return getattr(ann, "__name__", str(ann)), None
 
 
