@@ -11,6 +11,7 @@ from cimsim.bundled import resolve_config, resolve_workload
 from cimsim.commands.plot import plot_command
 from cimsim.config import load_architecture
 from cimsim.plot import (
+    efficiency_vs_param,
     energy_breakdown,
     energy_vs_param,
     latency_vs_param,
@@ -88,6 +89,26 @@ def test_utilization_vs_bandwidth_panel_per_arch(bw_sweep):
             assert np.all((line.get_ydata() >= 0) & (line.get_ydata() <= 1))
 
 
+def test_efficiency_panels_are_the_result_columns_in_tops_and_mm2():
+    """TOPS/W = ops_per_j x 1e-12; TOPS/mm^2 = ops_per_s_per_m2 x 1e-12 (T) x 1e-6 (m^2 per
+    mm^2); area mm^2 = area_m2 x 1e6. cpu-ddr5 declares no area (area_m2 = 0): a line in the
+    TOPS/W panel only."""
+    df = sweep(["sram-cim", "cpu-ddr5"], "tcn", ["memory.dram.bandwidth=25GB/s..3.2TB/s:log:3"],
+               engine="analytic", workers=1)
+    fig = efficiency_vs_param(df)
+    tops_w, tops_mm2, area = fig.axes
+    assert "TOPS/W" in tops_w.get_ylabel() and "TOPS/mm^2" in tops_mm2.get_ylabel()
+    assert area.get_ylabel() == "area [mm^2]"
+    assert [l.get_label() for l in _lines(tops_w)] == ["sram-cim", "cpu-ddr5"]
+    assert [l.get_label() for l in _lines(tops_mm2)] == [l.get_label() for l in _lines(area)] == ["sram-cim"]
+    cim = df[df["architecture"] == "sram-cim"].sort_values("memory.dram.bandwidth")
+    np.testing.assert_allclose(_lines(tops_w)[0].get_ydata(), cim["ops_per_j"] / 1e12)
+    np.testing.assert_allclose(_lines(tops_mm2)[0].get_ydata(), cim["ops_per_s_per_m2"] / 1e18)
+    np.testing.assert_allclose(_lines(area)[0].get_ydata(), cim["area_m2"] * 1e6)
+    cpu = df[df["architecture"] == "cpu-ddr5"]
+    assert (cpu["area_m2"] == 0).all() and cpu["ops_per_s_per_m2"].isna().all()
+
+
 def test_roofline_places_ops_under_the_roofs():
     archs = [load_architecture(resolve_config(a)) for a in ARCHS]
     wl = load_workload(resolve_workload("tcn"))
@@ -123,7 +144,7 @@ def test_cli_plot_writes_png_and_svg(bw_sweep, tmp_path):
     path, _ = bw_sweep
     res = CliRunner().invoke(plot_command, [str(path), "-o", str(tmp_path / "figs")])
     assert res.exit_code == 0, res.output
-    for name in ("latency", "energy", "energy_breakdown", "utilization", "roofline"):
+    for name in ("latency", "energy", "energy_breakdown", "utilization", "efficiency", "roofline"):
         png = tmp_path / "figs" / f"bw-{name}.png"
         svg = tmp_path / "figs" / f"bw-{name}.svg"
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -1,4 +1,5 @@
-"""``cimsim plot SWEEP.parquet``: latency, energy, energy breakdown, utilization and roofline figures."""
+"""``cimsim plot SWEEP.parquet``: latency, energy, energy breakdown, utilization, efficiency
+(TOPS/W, TOPS/mm^2, area) and roofline figures."""
 
 from __future__ import annotations
 
@@ -36,7 +37,8 @@ def _read(path: Path):
 @click.option("--param", default=None, help="Swept parameter for the x axis (default: the first).")
 @click.option("--no-roofline", is_flag=True, help="Skip the roofline (it re-runs each op table).")
 def plot_command(sweep_file, output_dir, formats, param, no_roofline):
-    """Plot a sweep: latency and energy vs the swept parameter, breakdown, utilization, roofline."""
+    """Plot a sweep: latency and energy vs the swept parameter, breakdown, utilization, efficiency
+    (TOPS/W, TOPS/mm^2, area), roofline."""
     from .. import plot as P
     from ..sweep.columns import CONFIG_FILE, ERROR, WORKLOAD_FILE, param_columns
 
@@ -56,6 +58,7 @@ def plot_command(sweep_file, output_dir, formats, param, no_roofline):
             figures["latency"] = P.latency_vs_param(df, param)
             figures["energy"] = P.energy_vs_param(df, param)
             figures["utilization"] = P.utilization_vs_param(df, param)
+            figures["efficiency"] = P.efficiency_vs_param(df, param)
         figures["energy_breakdown"] = P.energy_breakdown(df, param)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None

@@ -2,6 +2,7 @@
 
 from .figures import (
     LOG_RATIO,
+    efficiency_vs_param,
     energy_breakdown,
     energy_vs_param,
     latency_vs_param,
@@ -14,6 +15,7 @@ from .figures import (
 
 __all__ = [
     "LOG_RATIO",
+    "efficiency_vs_param",
     "energy_breakdown",
     "energy_vs_param",
     "latency_vs_param",

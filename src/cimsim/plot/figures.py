@@ -16,8 +16,11 @@ from matplotlib.figure import Figure
 
 from ..report.columns import (
     ARCHITECTURE,
+    AREA_M2,
     ENERGY,
     LATENCY,
+    OPS_PER_J,
+    OPS_PER_S_PER_M2,
     WORKLOAD,
     bytes_column,
     energy_column,
@@ -117,6 +120,45 @@ def latency_vs_param(df: pd.DataFrame, param: str | None = None) -> Figure:
 def energy_vs_param(df: pd.DataFrame, param: str | None = None) -> Figure:
     """Energy against the swept parameter, one line per architecture."""
     return metric_vs_param(df, ENERGY, param, "energy")
+
+
+#: the efficiency panels: (column, axis label, factor from the column's SI unit to the label's)
+EFFICIENCY_PANELS = (
+    (OPS_PER_J, "energy efficiency [TOPS/W]", 1e-12),  # ops/J = OPS/W
+    (OPS_PER_S_PER_M2, "area efficiency [TOPS/mm^2]", 1e-18),  # ops/s/m^2 -> 1e-12 T x 1e-6 m^2/mm^2
+    (AREA_M2, "area [mm^2]", 1e6),
+)
+
+
+def efficiency_vs_param(df: pd.DataFrame, param: str | None = None) -> Figure:
+    """TOPS/W, TOPS/mm^2 and area against the swept parameter, one line per architecture
+    (operations = 2 x MACs). An architecture that declares no area has no line in the last
+    two panels (its columns are NaN); a panel with no line says so."""
+    param = _pick_param(df, param)
+    data = _ok(df)
+    fig = _figure(15.0, 4.2)
+    axes = fig.subplots(1, len(EFFICIENCY_PANELS), squeeze=False)[0]
+    for ax, (col, label, factor) in zip(axes, EFFICIENCY_PANELS):
+        plotted = []
+        for name, g in _series_groups(data, param):
+            y = g[col].astype(float) * factor if col in g.columns else pd.Series(np.nan, index=g.index)
+            y = y.where(y > 0)  # an area of 0 m^2 is one no part declared
+            if y.notna().any():
+                ax.plot(g[param].astype(float), y, marker="o", markersize=3, label=name)
+                plotted.append(y)
+        if _spans_decades(data[param]):
+            ax.set_xscale("log")
+        if plotted and _spans_decades(pd.concat(plotted)):
+            ax.set_yscale("log")
+        ax.set_xlabel(_param_label(df, param))
+        ax.set_ylabel(label)
+        ax.grid(True, which="both", alpha=0.3)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize="small")
+        else:
+            ax.text(0.5, 0.5, "no architecture declares its area" if col != OPS_PER_J else "no data",
+                    transform=ax.transAxes, ha="center", va="center")
+    return fig
 
 
 def _pick_values(values: Sequence, most: int) -> list:
