@@ -54,8 +54,10 @@ MiB = 1 << 20
 #: activation rows of the matmul-efficiency table (``quick``: fewer)
 GRID_ROWS = (1, 8, 16, 64, 256)
 GRID_ROWS_QUICK = (1, 8, 64, 256)
-#: its smallest square weight side (1 MiB of fp32); sides double up past the LLC
+#: its smallest square weight side (1 MiB of fp32); sides double up past the LLC, to at most
+#: GRID_MAX_SIDE (1 GiB of fp32: a 256-row matmul by it is 69 GMAC, about a second)
 GRID_MIN_SIDE = 512
+GRID_MAX_SIDE = 16384
 
 
 # --------------------------------------------------------------------------- host facts
@@ -416,8 +418,11 @@ def measure(quick: bool = False, prefer_torch: bool = True, log=None, threads: i
 
     grid_rows = GRID_ROWS_QUICK if quick else GRID_ROWS
     sides = [GRID_MIN_SIDE]
-    while 4 * sides[-1] ** 2 < max(2 * llc, 64 * MiB):
+    while 4 * sides[-1] ** 2 < max(2 * llc, 64 * MiB) and sides[-1] < GRID_MAX_SIDE:
         sides.append(2 * sides[-1])
+    if 4 * sides[-1] ** 2 < 2 * llc:
+        notes.append(f"the matmul-efficiency table stops at a {4 * sides[-1] ** 2 / MiB:.0f} MiB weight, "
+                     f"less than twice the LLC: weights beyond it take its last column")
     grid = {}
     for side in sides:
         w = be.empty(side * side).reshape(side, side)
