@@ -38,8 +38,12 @@ def test_sweep_sizes_are_half_octaves_on_4k_pages():
 @pytest.mark.slow
 def test_calibrate_writes_a_plausible_config(tmp_path):
     out = tmp_path / "host.yaml"
-    p = subprocess.run([sys.executable, "-m", "cimsim.cli", "calibrate", "--quick", "-o", str(out)],
-                       capture_output=True, text=True, timeout=300)
+    # one thread: on a machine shared with other jobs a 2-thread kernel whose second thread is
+    # descheduled waits a scheduler quantum at its barrier, and every cache-sized read then runs
+    # at a few GB/s (seen: 8.5 GB/s for both the LLC and DRAM): the physics asserted below would
+    # fail for the machine's load, not for cimsim
+    p = subprocess.run([sys.executable, "-m", "cimsim.cli", "calibrate", "--quick", "--threads", "1",
+                        "-o", str(out)], capture_output=True, text=True, timeout=300)
     assert p.returncode == 0, p.stderr
     text = out.read_text()
     assert "# Calibrated to this host by `cimsim calibrate" in text
@@ -51,7 +55,7 @@ def test_calibrate_writes_a_plausible_config(tmp_path):
     assert 256 * 1024 <= llc.capacity <= 4 * 2 ** 30
     proc = arch.components["processor"]
     assert 1e8 < proc.clock < 1e10
-    assert proc.cores >= 1
+    assert proc.cores == 1  # --threads 1
     # loose: other jobs share the test machine
     assert 1e7 < proc.peak_macs_per_s("fp32") < 1e14  # MAC/s
     assert 1e-8 < proc.op_overhead < 1e-3  # s
