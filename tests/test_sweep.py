@@ -427,9 +427,9 @@ def test_sigkill_then_rerun_finishes_each_point_once(tmp_path):
 
 def test_ctrl_c_keeps_finished_points_and_rerun_completes(tmp_path):
     out = tmp_path / "bw.parquet"
-    args = ["gpu-hbm3", "-w", "lstm", "--param", "memory.dram.bandwidth=25GB/s..3.2TB/s:log:48",
+    args = ["gpu-hbm3", "-w", "lstm", "--param", "memory.dram.bandwidth=25GB/s..3.2TB/s:log:192",
             "--workers", "2", "--flush-every", "1", "-q", "-o", str(out)]
-    total = 48
+    total = 192  # enough that the sweep is still running when Ctrl-C arrives on a loaded machine
     parts = SweepStore(out).parts_dir
     proc = subprocess.Popen(_cli(*args), start_new_session=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
