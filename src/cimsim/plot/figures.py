@@ -89,26 +89,41 @@ def _series_groups(df: pd.DataFrame, param: str) -> list[tuple[str, pd.DataFrame
     return out
 
 
+def _draw_metric(ax, df: pd.DataFrame, data: pd.DataFrame, param: str, col: str, ylabel: str,
+                 factor: float = 1.0, declared_only: bool = False) -> bool:
+    """``col`` x ``factor`` against ``param`` on ``ax``, one line per series (log axes over
+    decades); ``declared_only``: values <= 0 or missing are not drawn, nor a series with none
+    left. True when a line was drawn."""
+    drawn = []
+    for name, g in _series_groups(data, param):
+        y = g[col].astype(float) * factor
+        if declared_only:
+            y = y.where(y > 0)
+            if not y.notna().any():
+                continue
+        ax.plot(g[param].astype(float), y, marker="o", markersize=3, label=name)
+        drawn.append(y)
+    if _spans_decades(data[param]):
+        ax.set_xscale("log")
+    if drawn and _spans_decades(pd.concat(drawn)):
+        ax.set_yscale("log")
+    ax.set_xlabel(_param_label(df, param))
+    ax.set_ylabel(ylabel)
+    ax.grid(True, which="both", alpha=0.3)
+    if drawn:
+        ax.legend(fontsize="small")
+    return bool(drawn)
+
+
 def metric_vs_param(
     df: pd.DataFrame, metric: str = LATENCY, param: str | None = None, title: str | None = None
 ) -> Figure:
     """``metric`` against a swept parameter, one line per architecture; log axes over decades."""
     param = _pick_param(df, param)
-    data = _ok(df)
     fig = _figure(6.4, 4.4)
     ax = fig.add_subplot()
-    for label, g in _series_groups(data, param):
-        ax.plot(g[param].astype(float), g[metric].astype(float), marker="o", markersize=3, label=label)
-    if _spans_decades(data[param]):
-        ax.set_xscale("log")
-    if _spans_decades(data[metric]):
-        ax.set_yscale("log")
-    ax.set_xlabel(_param_label(df, param))
-    ax.set_ylabel(_LABELS.get(metric, metric))
+    _draw_metric(ax, df, _ok(df), param, metric, _LABELS.get(metric, metric))
     ax.set_title(title or f"{metric} vs {param}")
-    ax.grid(True, which="both", alpha=0.3)
-    if ax.get_legend_handles_labels()[0]:
-        ax.legend(fontsize="small")
     return fig
 
 
@@ -139,23 +154,11 @@ def efficiency_vs_param(df: pd.DataFrame, param: str | None = None) -> Figure:
     fig = _figure(15.0, 4.2)
     axes = fig.subplots(1, len(EFFICIENCY_PANELS), squeeze=False)[0]
     for ax, (col, label, factor) in zip(axes, EFFICIENCY_PANELS):
-        plotted = []
-        for name, g in _series_groups(data, param):
-            y = g[col].astype(float) * factor if col in g.columns else pd.Series(np.nan, index=g.index)
-            y = y.where(y > 0)  # an area of 0 m^2 is one no part declared
-            if y.notna().any():
-                ax.plot(g[param].astype(float), y, marker="o", markersize=3, label=name)
-                plotted.append(y)
-        if _spans_decades(data[param]):
-            ax.set_xscale("log")
-        if plotted and _spans_decades(pd.concat(plotted)):
-            ax.set_yscale("log")
-        ax.set_xlabel(_param_label(df, param))
-        ax.set_ylabel(label)
-        ax.grid(True, which="both", alpha=0.3)
-        if ax.get_legend_handles_labels()[0]:
-            ax.legend(fontsize="small")
-        else:
+        # an area of 0 m^2 is one no part declared
+        if not (col in data.columns and _draw_metric(ax, df, data, param, col, label, factor,
+                                                     declared_only=True)):
+            ax.set_xlabel(_param_label(df, param))
+            ax.set_ylabel(label)
             ax.text(0.5, 0.5, "no architecture declares its area" if col != OPS_PER_J else "no data",
                     transform=ax.transAxes, ha="center", va="center")
     return fig
