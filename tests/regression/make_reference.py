@@ -1,31 +1,61 @@
-"""Write the regression reference: every bundled config x workload x engine, as `--json` gives it.
+"""Write the regression reference: every bundled config x workload x engine, as `--json` gives it,
+plus a digest of each run's per-op table.
 
-Run once before a redesign (``python tests/regression/make_reference.py``); the
-test ``tests/test_regression.py`` then holds every later version to these
-numbers. This file is the one place where a golden value comes from the code's
-own output: it is a pre-refactor reference, not a correctness claim.
+Provenance: ``reference.json`` was written by this script on 2026-12-03 from commit f2686e6
+(main before the "one-way house" restructuring, issue 16). It is the one place where golden
+values come from the code's own output: a refactoring guard, not a correctness claim. A later
+deliberate model change regenerates it and says so in the README's changelog.
+
+Run: ``python tests/regression/make_reference.py``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sys
 from pathlib import Path
 
-from cimsim import bundled, load_architecture, load_workload, simulate
+import numpy as np
 
 OUT = Path(__file__).with_name("reference.json")
 
 
-def main() -> None:
+def op_digest(table) -> str:
+    """SHA-256 of the per-op table: column names, then each column's bytes (numbers as float64
+    or int64, text as UTF-8), so a single changed bit of any op's time, energy or bytes shows."""
+    h = hashlib.sha256()
+    for name in table.columns:
+        h.update(str(name).encode())
+        col = table[name].to_numpy()
+        if col.dtype.kind in "fc":
+            h.update(np.ascontiguousarray(col, dtype=np.float64).tobytes())
+        elif col.dtype.kind in "iub":
+            h.update(np.ascontiguousarray(col, dtype=np.int64).tobytes())
+        else:
+            h.update("\x00".join(map(str, col)).encode())
+    return h.hexdigest()
+
+
+def run_all() -> dict[str, dict]:
+    from cimsim import bundled, load_architecture, load_workload, simulate
+
     rows = {}
     for cfg in bundled.config_paths():
         arch = load_architecture(cfg)
         for wl_path in bundled.workload_paths():
             wl = load_workload(wl_path)
             for engine in ("des", "analytic"):
-                r = simulate(arch, wl, engine=engine, keep_ops=False)
-                rows[f"{Path(cfg).stem}|{Path(wl_path).stem}|{engine}"] = r.to_json()
+                r = simulate(arch, wl, engine=engine, keep_ops=True)
+                row = r.to_json()
+                row["op_table_sha256"] = op_digest(r.op_table)
+                row["path_table_sha256"] = op_digest(r.path_table)
+                rows[f"{Path(cfg).stem}|{Path(wl_path).stem}|{engine}"] = row
+    return rows
+
+
+def main() -> None:
+    rows = run_all()
     OUT.write_text(json.dumps(rows, indent=1, sort_keys=True) + "\n")
     print(f"wrote {len(rows)} results to {OUT}", file=sys.stderr)
 
