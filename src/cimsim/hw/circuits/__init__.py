@@ -1,0 +1,19 @@
+"""Circuit models: energy per event, delay and area of CIM parts from design knobs,
+technology node and supply voltage, each with its source.
+
+Pure functions of plain numbers (NumPy arrays broadcast, so a sweep is one call); nothing here
+reads a config or knows a component. Each part returns a :class:`~.record.PartEstimate`
+(``energy_j``, ``delay_s``, ``area_m2``, ``provenance``, ``source``).
+
+- :mod:`.scaling` -- node (Stillmaker & Baas 2017) and voltage (C V^2, alpha-power) scaling;
+- :mod:`.adc` -- SAR, flash, ramp and current-sense ADCs on the Murmann survey envelope;
+- :mod:`.array` -- cell types, wire capacitance, read energy by rows active and cell state;
+- :mod:`.digital` -- input drivers/DACs, adders, shift-and-add, registers, sample-and-hold;
+- :mod:`.buffer` -- SRAM, register file and eDRAM buffers;
+- :mod:`.resolution` -- lossless partial-sum bits and bits lost per conversion.
+"""
+
+from . import adc, array, buffer, digital, resolution, scaling
+from .record import PartEstimate
+
+__all__ = ["PartEstimate", "adc", "array", "buffer", "digital", "resolution", "scaling"]

@@ -1,0 +1,200 @@
+"""A CIM array read: row drive, cell currents and column (bitline) energy, read delay and area.
+
+Geometry: a cell is ``height_f x width_f`` feature sizes (F = the node); a row (wordline)
+spans ``cols`` cell widths, a column (bitline) ``rows`` cell heights. Wire capacitance is
+0.2 fF/um (the usual figure for minimum-pitch on-chip wires, Weste & Harris, CMOS VLSI
+Design, 4th ed., ch. 6) (T); the cells' own port capacitance is not added (it would raise
+both lines' capacitance; stated, not hidden).
+
+One read applies one input slice to ``rows_active`` rows (a partial parallel read when fewer
+than ``rows``), each driven with probability ``input_ones`` (the fraction of ones of the
+slice's bit-plane; default 0.5), and reads every column. ``weight_ones`` is the fraction of
+cells in the on (low-resistance / '1') state; for multi-level cells, the mean normalised
+conductance (0 = all off, 1 = all on).
+
+Resistive cells (``rram_1t1r``, ``fefet``, ``pcm``): per driven row and column the cell
+conducts ``V_read^2 G t_pulse`` with ``G = G_off + weight_ones (G_on - G_off)``, ``G_on =
+1/R_on``, ``G_off = G_on / on_off``; each driven row charges its wordline, ``C_row
+V_read^2``; each column charges by the sense swing, ``C_col V_read dV_sense``. Delay: the
+read pulse.
+
+SRAM cells (``sram_6t``, ``sram_8t``): each driven row's wordline swings the supply,
+``C_row V^2``; each on cell of a driven row discharges its bitline by ``I_read t_pulse /
+C_col``; the bitline swing ``dV = min(V, n_on I_read t_pulse / C_col)`` is restored from the
+supply, ``C_col V dV``. The pulse defaults to the time one cell needs for the sense swing,
+``C_col dV_sense / I_read``.
+
+Cell presets (``CELLS``): RRAM 1T1R from NeuroSim V1.4 ``Param.cpp`` (R_on 100 kOhm,
+on/off 17, 0.5 V read, 10 ns pulse, 4 x 12 F^2) (P); SRAM 6T cell of 10 x 28 F^2 and the
+0.1 V sense swing from the same file (P). The SRAM read current and 8T area, and every FeFET
+and PCM number, are (U) placeholders (typical of the literature, unverified): records built
+on them say ``placeholder``. Give your device's numbers with :class:`Cell` instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Optional
+
+import numpy as np
+
+from . import scaling
+from .record import PartEstimate, provenance
+
+#: wire capacitance per metre (0.2 fF/um; Weste & Harris) (T)
+WIRE_CAP_F_PER_M = 0.2e-15 / 1e-6
+#: sense swing (NeuroSim V1.4 Param.cpp minSenseVoltage) (P)
+SENSE_SWING_V = 0.1
+
+CELL_KINDS = ("sram", "resistive")
+
+
+@dataclass(frozen=True)
+class Cell:
+    """A memory cell type. Resistive cells give ``r_on_ohm`` and ``on_off``; SRAM cells give
+    ``read_current_a`` (their read voltage is the supply)."""
+
+    name: str
+    kind: str
+    height_f: float
+    width_f: float
+    r_on_ohm: Optional[float] = None
+    on_off: Optional[float] = None
+    read_voltage_v: Optional[float] = None
+    read_pulse_s: Optional[float] = None
+    read_current_a: Optional[float] = None
+    placeholder: bool = False
+    area_placeholder: bool = False
+    source: str = ""
+
+    def __post_init__(self):
+        if self.kind not in CELL_KINDS:
+            raise ValueError(f"cell kind {self.kind!r} is not allowed; allowed: {', '.join(CELL_KINDS)}")
+        if not (self.height_f > 0 and self.width_f > 0):
+            raise ValueError(f"cell {self.name}: height_f and width_f must be > 0")
+        if self.kind == "resistive":
+            for f in ("r_on_ohm", "on_off", "read_voltage_v", "read_pulse_s"):
+                v = getattr(self, f)
+                if v is None or not v > 0:
+                    raise ValueError(f"resistive cell {self.name}: {f} must be given and > 0")
+            if self.on_off < 1:
+                raise ValueError(f"cell {self.name}: on_off {self.on_off} must be >= 1")
+        else:
+            if self.read_current_a is None or not self.read_current_a > 0:
+                raise ValueError(f"SRAM cell {self.name}: read_current_a must be given and > 0")
+
+    @property
+    def area_f2(self) -> float:
+        return self.height_f * self.width_f
+
+
+CELLS = {
+    "rram_1t1r": Cell("rram_1t1r", "resistive", 4, 12, r_on_ohm=100e3, on_off=17,
+                      read_voltage_v=0.5, read_pulse_s=10e-9,
+                      source="NeuroSim V1.4 Param.cpp defaults (P)"),
+    "sram_6t": Cell("sram_6t", "sram", 10, 28, read_current_a=20e-6, placeholder=True,
+                    source="NeuroSim V1.4 Param.cpp cell size (P); read current 20 uA (U)"),
+    "sram_8t": Cell("sram_8t", "sram", 10, 36.4, read_current_a=20e-6, placeholder=True,
+                    area_placeholder=True, source="6T cell x 1.3 (U); read current 20 uA (U)"),
+    "fefet": Cell("fefet", "resistive", 4, 12, r_on_ohm=240e3, on_off=100, read_voltage_v=0.1,
+                  read_pulse_s=10e-9, placeholder=True, area_placeholder=True,
+                  source="all values (U)"),
+    "pcm": Cell("pcm", "resistive", 4, 12, r_on_ohm=10e3, on_off=100, read_voltage_v=0.2,
+                read_pulse_s=10e-9, placeholder=True, area_placeholder=True,
+                  source="all values (U)"),
+}
+
+
+def cell(name: str, **overrides) -> Cell:
+    """A preset cell, with any field overridden. Overriding the (U) values does not clear the
+    placeholder marks: pass ``placeholder=False`` / ``area_placeholder=False`` with your
+    sourced numbers."""
+    if name not in CELLS:
+        raise ValueError(f"cell type {name!r} is not allowed; allowed: {', '.join(CELLS)}")
+    return replace(CELLS[name], **overrides) if overrides else CELLS[name]
+
+
+def _feature_m(node_nm: float) -> float:
+    scaling._check_node(node_nm)
+    return node_nm * 1e-9
+
+
+def row_capacitance(c: Cell, cols: int, node_nm: float) -> float:
+    """Wordline capacitance (F): ``cols`` cell widths of wire."""
+    return cols * c.width_f * _feature_m(node_nm) * WIRE_CAP_F_PER_M
+
+
+def column_capacitance(c: Cell, rows: int, node_nm: float) -> float:
+    """Bitline capacitance (F): ``rows`` cell heights of wire."""
+    return rows * c.height_f * _feature_m(node_nm) * WIRE_CAP_F_PER_M
+
+
+def _fraction(name, v):
+    a = np.asarray(v, dtype=float)
+    if np.any(a < 0) or np.any(a > 1) or not np.all(np.isfinite(a)):
+        raise ValueError(f"{name} {v} must be within 0..1")
+    return a
+
+
+def _read(c: Cell, rows, cols, node_nm, rows_active, vdd, input_ones, weight_ones,
+          read_pulse_s):
+    if int(rows) != rows or int(cols) != cols or rows < 1 or cols < 1:
+        raise ValueError(f"array {rows} x {cols}: rows and cols must be whole numbers >= 1")
+    ra = np.asarray(rows if rows_active is None else rows_active, dtype=float)
+    if np.any(ra < 1) or np.any(ra > rows) or np.any(np.mod(ra, 1) != 0):
+        raise ValueError(f"rows_active {rows_active} must be a whole number within 1..{rows}")
+    x1 = _fraction("input_ones", input_ones)
+    w1 = _fraction("weight_ones", weight_ones)
+    c_row = row_capacitance(c, cols, node_nm)
+    c_col = column_capacitance(c, rows, node_nm)
+    driven = ra * x1
+    if c.kind == "resistive":
+        v = c.read_voltage_v
+        t = c.read_pulse_s if read_pulse_s is None else read_pulse_s
+        g_on = 1.0 / c.r_on_ohm
+        g_off = g_on / c.on_off
+        g = g_off + w1 * (g_on - g_off)
+        parts = {"cells": driven * cols * v * v * g * t,
+                 "rows": driven * c_row * v * v,
+                 "columns": cols * c_col * v * SENSE_SWING_V * np.ones_like(driven)}
+    else:
+        v = np.asarray(scaling.nominal_vdd(node_nm) if vdd is None else vdd, dtype=float)
+        if np.any(v <= 0):
+            raise ValueError(f"supply {vdd} V must be > 0")
+        t = c_col * SENSE_SWING_V / c.read_current_a if read_pulse_s is None else read_pulse_s
+        dv = np.minimum(v, driven * w1 * c.read_current_a * t / c_col)
+        parts = {"cells": np.zeros_like(dv),
+                 "rows": driven * c_row * v * v,
+                 "columns": cols * c_col * v * dv}
+    return parts, t
+
+
+def read_energy_parts(c: Cell, rows: int, cols: int, node_nm: float, rows_active=None,
+                      vdd=None, input_ones=0.5, weight_ones=0.5, read_pulse_s=None) -> dict:
+    """The read energy of :func:`array_read` split into ``cells``, ``rows`` (wordlines) and
+    ``columns`` (bitlines), J."""
+    return _read(c, rows, cols, node_nm, rows_active, vdd, input_ones, weight_ones,
+                 read_pulse_s)[0]
+
+
+def array_read(c: Cell, rows: int, cols: int, node_nm: float, rows_active=None, vdd=None,
+               input_ones=0.5, weight_ones=0.5, read_pulse_s=None) -> PartEstimate:
+    """One read of an array (one input slice on ``rows_active`` rows, every column).
+
+    ``energy_j`` is the whole array's read energy; ``delay_s`` the read time; ``area_m2`` the
+    cells' area. ``vdd`` (default the node's nominal) is the SRAM read voltage; resistive
+    cells read at their ``read_voltage_v``."""
+    parts, t = _read(c, rows, cols, node_nm, rows_active, vdd, input_ones, weight_ones,
+                     read_pulse_s)
+    energy = parts["cells"] + parts["rows"] + parts["columns"]
+    shape = np.shape(energy)
+    kind = ("V^2 G t cell energy; C V^2 wordlines; C V dV bitlines" if c.kind == "resistive"
+            else "C V^2 wordlines; bitline discharge I t / C restored at C V dV")
+    return PartEstimate(
+        energy_j=energy,
+        delay_s=np.broadcast_to(np.asarray(t, dtype=float), shape) * 1.0 if shape else float(t),
+        area_m2=rows * cols * c.area_f2 * _feature_m(node_nm) ** 2,
+        source=kind + "; wire 0.2 fF/um (Weste & Harris); cell: " + c.source,
+        field_provenance=provenance(energy_j=c.placeholder, delay_s=c.placeholder,
+                                    area_m2=c.area_placeholder),
+    )

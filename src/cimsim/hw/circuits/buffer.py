@@ -1,0 +1,87 @@
+"""On-chip buffers (SRAM, register file, eDRAM): energy per access, latency and area.
+
+Energy, a CACTI-like closed form anchored on published values:
+
+- SRAM: Horowitz, "Computing's energy problem", ISSCC 2014 (T): a 64-bit read costs 10 pJ
+  from 8 KB, 20 pJ from 32 KB and 100 pJ from 1 MB at 45 nm (0.9 V). A power law through
+  the three points (least squares in log-log, computed here) gives ``E = E_8K (capacity /
+  8 KB)^beta`` with ``beta = 0.47`` -- the square-root growth of bitline and wordline length
+  with capacity that CACTI's organisation implies. Energy is proportional to the access
+  width (64 bits in the anchor) and moves to other nodes and supplies by
+  :func:`.scaling.energy_factor`.
+- register file: the SRAM law below 8 KB (an extrapolation, stated in the record's source).
+- eDRAM: ISAAC's 64 KB eDRAM, 256-bit access 20.45 pJ at 32 nm (ISCA 2016, as encoded in
+  Accelergy's hwcomponents-library ``isaac.py``) (P), with the same capacity exponent.
+
+Area: capacity bits x cell area / array efficiency. Cells: SRAM 6T 10 x 28 F^2 (NeuroSim
+V1.4 ``Param.cpp``) (P); eDRAM 48 x 16 F^2 (NeuroSim ``22nm_eDRAM`` preset) (P); register
+file 2 x the SRAM cell (U); array efficiency 0.7 (U) -- so areas are placeholders.
+
+Latency (U): ``(8 + 2 log2(words)) FO4`` (decoder depth plus wordline/bitline and sense),
+a placeholder until a sourced CACTI fit replaces it.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from . import scaling
+from .record import PartEstimate, provenance
+
+BUFFER_KINDS = ("sram", "register_file", "edram")
+
+#: Horowitz 2014, 45 nm: (capacity bytes, energy of a 64-bit read J), (T)
+HOROWITZ_SRAM_64BIT = ((8 * 1024, 10e-12), (32 * 1024, 20e-12), (1024 * 1024, 100e-12))
+HOROWITZ_NODE_NM, HOROWITZ_VDD = 45, 0.9
+#: ISAAC eDRAM: 64 KB, 256-bit access, 20.45 pJ at 32 nm (P)
+ISAAC_EDRAM = (64 * 1024, 256, 20.45e-12, 32)
+
+#: cell areas in F^2: SRAM (P), eDRAM (P), register file (U)
+CELL_F2 = {"sram": 10 * 28, "edram": 48 * 16, "register_file": 2 * 10 * 28}
+ARRAY_EFFICIENCY = 0.7  # (U)
+LATENCY_FO4_BASE, LATENCY_FO4_PER_LOG2_WORD = 8, 2  # (U)
+
+
+def _fit():
+    x = np.log([c for c, _ in HOROWITZ_SRAM_64BIT])
+    y = np.log([e for _, e in HOROWITZ_SRAM_64BIT])
+    beta, ln_e0 = np.polyfit(x - math.log(8 * 1024), y, 1)
+    return float(beta), float(math.exp(ln_e0))
+
+
+#: capacity exponent and the fitted 64-bit read energy of an 8 KB SRAM at 45 nm (D)
+CAPACITY_EXPONENT, SRAM_8K_64BIT_J = _fit()
+
+
+def buffer(kind: str, capacity_bytes, width_bits, node_nm: float, vdd=None) -> PartEstimate:
+    """One access of ``width_bits`` to a ``capacity_bytes`` buffer of ``kind``."""
+    if kind not in BUFFER_KINDS:
+        raise ValueError(f"buffer kind {kind!r} is not allowed; allowed: {', '.join(BUFFER_KINDS)}")
+    cap = np.asarray(capacity_bytes, dtype=float)
+    w = np.asarray(width_bits, dtype=float)
+    if np.any(cap <= 0) or np.any(w < 1) or np.any(w > cap * 8):
+        raise ValueError(f"buffer of {capacity_bytes} B with {width_bits}-bit accesses: "
+                         "capacity must be > 0 and the width within 1 bit..capacity")
+    if kind == "edram":
+        c0, w0, e0, n0 = ISAAC_EDRAM
+        energy = (e0 * (cap / c0) ** CAPACITY_EXPONENT * (w / w0)
+                  * scaling.energy_factor(n0, node_nm, None, vdd))
+        src = "ISAAC eDRAM 64 KB/256 b 20.45 pJ at 32 nm; capacity^beta (Horowitz fit)"
+    else:
+        energy = (SRAM_8K_64BIT_J * (cap / (8 * 1024)) ** CAPACITY_EXPONENT * (w / 64)
+                  * scaling.energy_factor(HOROWITZ_NODE_NM, node_nm, HOROWITZ_VDD, vdd))
+        src = "Horowitz ISSCC 2014 SRAM reads (8 KB, 32 KB, 1 MB at 45 nm), power-law fit"
+        if kind == "register_file" or np.any(cap < 8 * 1024):
+            src += "; extrapolated below 8 KB"
+    words = np.maximum(1.0, cap * 8 / w)
+    latency = ((LATENCY_FO4_BASE + LATENCY_FO4_PER_LOG2_WORD * np.log2(words))
+               * scaling.fo4_delay(node_nm, vdd))
+    feature = node_nm * 1e-9
+    area = cap * 8 * CELL_F2[kind] * feature ** 2 / ARRAY_EFFICIENCY
+    return PartEstimate(
+        energy_j=energy, delay_s=latency, area_m2=area,
+        source=src + "; node/voltage by Stillmaker & Baas and C V^2; latency and area (U)",
+        field_provenance=provenance(delay_s=True, area_m2=True),
+    )

@@ -1,0 +1,155 @@
+"""Digital and mixed-signal periphery: input drivers / DACs, adders, shift-and-add, registers,
+sample-and-hold.
+
+Energies (derived):
+
+- full adder: 3.75 fJ per bit at 45 nm, 0.9 V -- Horowitz, "Computing's energy problem",
+  ISSCC 2014 (8-bit integer add 0.03 pJ) (T) -- moved to the node and supply by
+  :func:`.scaling.energy_factor`;
+- input driver / DAC: charging the row's capacitance to the input level, ``C V^2`` times the
+  mean squared level of a ``D``-bit voltage DAC over uniformly distributed codes,
+  ``(2^(D+1) - 1) / (6 (2^D - 1))`` (0.5 for 1 bit: half the inputs are ones), or a given
+  activity;
+- sample-and-hold: the smallest capacitor whose ``kT/C`` noise stays within the quantization
+  noise of ``b`` bits over a full scale ``V_fs`` (``kT/C <= (V_fs / 2^b)^2 / 12``), charged
+  once: ``E = C V_fs^2 = 12 kT 4^b`` (physics, exact).
+
+Delays and areas of these parts rest on placeholders (U), marked so in each record:
+register energy per bit = one full-adder bit; ripple carry of 2 FO4 per bit; full-adder and
+flip-flop areas of 4.3 um^2 at 45 nm scaled by the Stillmaker & Baas area table; a 1 kOhm
+row driver; an S/H switch of 1 kOhm.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import scaling
+from .record import PartEstimate, provenance
+
+BOLTZMANN_J_PER_K = 1.380649e-23
+
+#: full-adder energy per bit at 45 nm, 0.9 V (Horowitz ISSCC 2014: 8-bit add 0.03 pJ), (T)
+FULL_ADDER_45NM_J = 0.03e-12 / 8
+FULL_ADDER_45NM_VDD = 0.9
+#: (U) placeholders
+REGISTER_BIT_45NM_J = FULL_ADDER_45NM_J
+CARRY_FO4_PER_BIT = 2.0
+CELL_AREA_45NM_M2 = 4.3e-12
+DRIVER_RESISTANCE_OHM = 1e3
+SH_SWITCH_RESISTANCE_OHM = 1e3
+
+HOROWITZ = "Horowitz, ISSCC 2014 (45 nm add energy), scaled by Stillmaker & Baas 2017"
+
+
+def _width(name, bits):
+    b = np.asarray(bits, dtype=float)
+    if np.any(b < 1) or np.any(b > 64) or np.any(np.mod(b, 1) != 0):
+        raise ValueError(f"{name} {bits} must be a whole number of bits within 1..64")
+    return b
+
+
+def full_adder_energy(node_nm: float, vdd=None):
+    """Energy of one full-adder bit (J) at a node and supply (default nominal)."""
+    return FULL_ADDER_45NM_J * scaling.energy_factor(45, node_nm, FULL_ADDER_45NM_VDD, vdd)
+
+
+def _cell_area(node_nm: float):
+    return CELL_AREA_45NM_M2 * scaling.area_factor(45, node_nm)
+
+
+def adder(bits, node_nm: float, vdd=None) -> PartEstimate:
+    """A ``bits``-wide ripple-carry adder: one addition."""
+    b = _width("adder width", bits)
+    return PartEstimate(
+        energy_j=b * full_adder_energy(node_nm, vdd),
+        delay_s=b * CARRY_FO4_PER_BIT * scaling.fo4_delay(node_nm, vdd),
+        area_m2=b * _cell_area(node_nm),
+        source=HOROWITZ + "; delay and area (U)",
+        field_provenance=provenance(delay_s=True, area_m2=True),
+    )
+
+
+def register(bits, node_nm: float, vdd=None) -> PartEstimate:
+    """A ``bits``-wide register: one write."""
+    b = _width("register width", bits)
+    e = REGISTER_BIT_45NM_J * scaling.energy_factor(45, node_nm, FULL_ADDER_45NM_VDD, vdd)
+    return PartEstimate(
+        energy_j=b * e,
+        delay_s=np.broadcast_to(2 * scaling.fo4_delay(node_nm, vdd), np.shape(b)) * 1.0,
+        area_m2=b * _cell_area(node_nm),
+        source="register bit = one full-adder bit (U); " + HOROWITZ,
+        field_provenance=provenance(energy_j=True, delay_s=True, area_m2=True),
+    )
+
+
+def shift_add(accumulator_bits, node_nm: float, vdd=None) -> PartEstimate:
+    """One shift-and-add step into an ``accumulator_bits`` register: an add (the shift is
+    wiring) and a register write."""
+    a, r = adder(accumulator_bits, node_nm, vdd), register(accumulator_bits, node_nm, vdd)
+    return PartEstimate(
+        energy_j=a.energy_j + r.energy_j,
+        delay_s=a.delay_s + r.delay_s,
+        area_m2=a.area_m2 + r.area_m2,
+        source=a.source + "; " + r.source,
+        field_provenance=provenance(energy_j=True, delay_s=True, area_m2=True),
+    )
+
+
+def accumulation_bits(partial_sum_bits, slices, input_slice_bits, weight_slices=1,
+                      cell_bits=0):
+    """Width of the accumulator that sums ``slices`` input slices (each shifted by
+    ``input_slice_bits``) of ``weight_slices`` cell columns (each shifted by ``cell_bits``):
+    ``partial_sum_bits + (slices - 1) * input_slice_bits + (weight_slices - 1) * cell_bits``."""
+    return (np.asarray(partial_sum_bits) + (np.asarray(slices) - 1) * np.asarray(input_slice_bits)
+            + (np.asarray(weight_slices) - 1) * np.asarray(cell_bits))
+
+
+def dac_mean_square_level(input_bits):
+    """Mean of ``(k / (2^D - 1))^2`` over codes ``k = 0..2^D-1``: ``(2^(D+1)-1) / (6 (2^D-1))``."""
+    d = _width("DAC bits", input_bits)
+    levels = 2.0 ** d - 1
+    return (2 * levels + 1) / (6 * levels)
+
+
+def input_driver(load_capacitance_f, v_full_scale, input_bits=1, activity=None) -> PartEstimate:
+    """One drive of one row by a ``input_bits``-bit voltage DAC (1 bit: a plain driver).
+
+    Energy ``C V^2 x`` the mean squared level (uniform codes) or ``activity`` (the mean squared
+    level of the actual data, e.g. the fraction of ones for 1-bit slices)."""
+    c = np.asarray(load_capacitance_f, dtype=float)
+    v = np.asarray(v_full_scale, dtype=float)
+    if np.any(c < 0) or np.any(v <= 0):
+        raise ValueError("load capacitance must be >= 0 F and the full-scale voltage > 0 V")
+    if activity is None:
+        level = dac_mean_square_level(input_bits)
+    else:
+        level = np.asarray(activity, dtype=float)
+        if np.any(level < 0) or np.any(level > 1):
+            raise ValueError(f"input activity {activity} must be within 0..1")
+    d = _width("DAC bits", input_bits)
+    return PartEstimate(
+        energy_j=c * v * v * level,
+        delay_s=2.2 * DRIVER_RESISTANCE_OHM * c * np.ones_like(d),
+        area_m2=np.zeros_like(c * d),
+        source="C V^2 x mean squared DAC level; driver resistance (U); area not modelled (U)",
+        field_provenance=provenance(delay_s=True, area_m2=True),
+    )
+
+
+def sample_hold(bits, v_full_scale, temperature_k: float = 300.0) -> PartEstimate:
+    """A sample-and-hold sized for ``bits`` of thermal-noise-limited resolution: ``C = 12 kT
+    4^b / V_fs^2``, energy ``C V_fs^2 = 12 kT 4^b``, settling to 1/2 LSB in ``(b+1) ln 2 R C``."""
+    b = _width("S/H bits", bits)
+    v = np.asarray(v_full_scale, dtype=float)
+    if np.any(v <= 0) or temperature_k <= 0:
+        raise ValueError("full-scale voltage and temperature must be > 0")
+    kt = BOLTZMANN_J_PER_K * temperature_k
+    cap = 12 * kt * 4.0 ** b / (v * v)
+    return PartEstimate(
+        energy_j=cap * v * v,
+        delay_s=(b + 1) * np.log(2) * SH_SWITCH_RESISTANCE_OHM * cap,
+        area_m2=np.zeros_like(cap),
+        source="kT/C sizing (physics); switch resistance (U); area not modelled (U)",
+        field_provenance=provenance(delay_s=True, area_m2=True),
+    )
