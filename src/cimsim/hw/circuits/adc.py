@@ -9,7 +9,8 @@ first-order roll-off above a corner frequency:
   and ``E_W = FOM_W * 2^bits``;
 - Schreier FOM (thermal-noise limited): ``FOM_S(fs) = 186.723 dB - 10 log10(sqrt(1 + (fs /
   51.441 MHz)^2))``; with ``FOM_S = SNDR + 10 log10(fs / (2 P))``, the energy
-  ``E_S = P / fs = 0.5 * 10^((SNDR - FOM_S)/10)`` with the ideal ``SNDR = 20 log10(2) bits + 10 log10(1.5)`` dB, so ``E_S ∝ 4^bits``.
+  ``E_S = P / fs = 0.5 * 10^((SNDR - FOM_S)/10)`` with the ideal
+  ``SNDR = 20 log10(2) bits + 10 log10(1.5)`` dB, so ``E_S ∝ 4^bits``.
 
 The best achievable energy is ``max(E_W, E_S)``: ``2^bits`` at low resolution, ``4^bits``
 above the corner where the two meet (about 12 bits at low rates, 8 bits at 1 GS/s). ``bits``
@@ -128,7 +129,8 @@ def envelope_energy(bits, sample_rate):
 
 
 def regression_area(bits, sample_rate, node_nm: float, energy_j):
-    """Survey-regression area (m^2) of an ADC with this energy per conversion (Accelergy plug-in)."""
+    """Survey-regression area (m^2) of an ADC with this energy per conversion (Accelergy
+    plug-in)."""
     scaling._check_node(node_nm)
     e = np.asarray(energy_j, dtype=float)
     ln_a = (AREA_INTERCEPT + AREA_LN_FS * np.log(_rate(sample_rate)) + AREA_LN_NODE
@@ -192,7 +194,8 @@ def adc(adc_type: str, bits, node_nm: float, sample_rate=None, vdd=None,
         b0 = FLASH_AREA_ANCHOR_BITS
         e0 = (2.0 ** b0 - 1) * FLASH_COMPARATOR_J
         area = regression_area(b0, fs, node_nm, e0) / (2 ** b0 - 1) * comparators
-        src = f"{SURVEY}, flash designs (energy); Accelergy ADC plug-in at 4 bits x comparators (area)"
+        src = (f"{SURVEY}, flash designs (energy); Accelergy ADC plug-in at 4 bits x "
+               "comparators (area)")
     sense = adc_type == "current_sense"
     return PartEstimate(
         energy_j=e * envelope_factor,

@@ -69,7 +69,8 @@ class Cell:
 
     def __post_init__(self):
         if self.kind not in CELL_KINDS:
-            raise ValueError(f"cell kind {self.kind!r} is not allowed; allowed: {', '.join(CELL_KINDS)}")
+            raise ValueError(f"cell kind {self.kind!r} is not allowed; allowed: "
+                             f"{', '.join(CELL_KINDS)}")
         if not (self.height_f > 0 and self.width_f > 0):
             raise ValueError(f"cell {self.name}: height_f and width_f must be > 0")
         if self.kind == "resistive":

@@ -1,4 +1,4 @@
-"""The record every circuit model returns: energy per event, delay, area and where they come from."""
+"""The record every circuit model returns: energy per event, delay, area, and their sources."""
 
 from __future__ import annotations
 

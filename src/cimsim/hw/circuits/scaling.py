@@ -147,7 +147,8 @@ def _bracket(node_nm: float):
 
 def _key(node: int, flavour: str):
     if flavour not in FLAVOURS:
-        raise ValueError(f"device flavour {flavour!r} is not allowed; allowed: {', '.join(FLAVOURS)}")
+        raise ValueError(f"device flavour {flavour!r} is not allowed; allowed: "
+                         f"{', '.join(FLAVOURS)}")
     return node if node >= 65 else (flavour, node)
 
 

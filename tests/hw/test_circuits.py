@@ -1,0 +1,341 @@
+"""Circuit models (cimsim.hw.circuits): closed-form golden cases and published data points.
+
+Every expected number below is either hand arithmetic written out in the test or a published
+value with its source next to it -- never a value printed by the code under test.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from cimsim.hw.circuits import adc, array, buffer, digital, resolution, scaling
+from cimsim.hw.circuits.record import PartEstimate
+
+KT_300K = 1.380649e-23 * 300.0
+
+
+# --------------------------------------------------------------------------- scaling
+
+# Stillmaker & Baas 2017, area scaling table (multiply an area at the row node to get it at
+# the column node), transcribed in nodeScale (UCLA) and Accelergy's hwcomponents-library.
+PUBLISHED_AREA = [
+    (180, 7, 0.0032), (180, 130, 0.34), (130, 90, 0.44), (90, 65, 0.53), (65, 45, 0.66),
+    (45, 32, 0.46), (45, 7, 0.059), (32, 20, 0.46), (20, 16, 0.89), (16, 14, 0.91),
+    (14, 10, 0.59), (10, 7, 0.58), (7, 180, 320), (7, 45, 17), (32, 7, 0.13), (65, 65, 1.0),
+]
+
+
+@pytest.mark.parametrize("frm,to,factor", PUBLISHED_AREA)
+def test_area_factor_equals_published_table_at_tabulated_nodes(frm, to, factor):
+    assert scaling.area_factor(frm, to) == pytest.approx(factor, rel=1e-12)
+
+
+def test_energy_polynomial_matches_the_authors_worked_example():
+    # Erratum to Stillmaker & Baas 2017 (vcl.ece.ucdavis.edu/pubs/2017.02.VLSIintegration.
+    # TechScale): EnergyFactor_x = 0.8367(0.9)^2 - 0.4341(0.9) + 0.1701 = 0.4571 (HP 32 nm);
+    # EnergyFactor_y = 3.755(1.3)^2 - 4.398(1.3) + 1.975 = 2.604 (65 nm); E_x = 0.1755 pJ/op
+    # for 1 pJ/op at y.
+    assert float(scaling.sb_energy_factor(32, 0.9)) == pytest.approx(0.4571, abs=1e-4)
+    assert float(scaling.sb_energy_factor(65, 1.3)) == pytest.approx(2.604, abs=1e-3)
+    ratio = scaling.sb_energy_factor(32, 0.9) / scaling.sb_energy_factor(65, 1.3)
+    assert float(ratio) * 1e-12 == pytest.approx(0.1755e-12, rel=1e-3)
+
+
+def test_node_energy_factor_is_ratio_of_polynomials_at_nominal_supplies():
+    # HP 7 nm at 0.7 V: 0.1776*0.49 - 0.09097*0.7 + 0.02447 = 0.047808
+    # HP 45 nm at 1.0 V: 1.018 - 0.3107 + 0.1539 = 0.8612
+    e7 = 0.1776 * 0.49 - 0.09097 * 0.7 + 0.02447
+    e45 = 1.018 - 0.3107 + 0.1539
+    assert scaling.node_energy_factor(45, 7) == pytest.approx(e7 / e45, rel=1e-12)
+
+
+def test_energy_scales_exactly_with_v_squared():
+    assert scaling.voltage_energy_factor(0.9, 0.6) == pytest.approx(2.25, rel=1e-15)
+    assert scaling.energy_factor(22, 22, 0.8, 0.4) == pytest.approx(0.25, rel=1e-12)
+    v = np.array([0.5, 0.6, 0.7, 0.8])
+    np.testing.assert_allclose(scaling.energy_factor(7, 7, 0.7, v), (v / 0.7) ** 2, rtol=1e-12)
+
+
+@pytest.mark.parametrize("node", [130, 90, 65, 16, 14, 10, 7])
+def test_alpha_power_law_tracks_the_published_delay_polynomial(node):
+    # V_th was fitted (alpha = 1.3) to Stillmaker & Baas's delay polynomial; at 0.9 x nominal
+    # the two must agree within the stated fit error (<= 8 % at these nodes).
+    vn = scaling.NOMINAL_VDD[node]
+    published = scaling.sb_delay_factor(node, 0.9 * vn) / scaling.sb_delay_factor(node, vn)
+    assert float(scaling.voltage_delay_factor(node, 0.9 * vn)) == pytest.approx(
+        float(published), rel=0.05)
+
+
+def test_delay_rises_and_frequency_falls_as_voltage_drops():
+    v = np.array([0.5, 0.6, 0.7, 0.8, 0.9])
+    d = scaling.voltage_delay_factor(7, v)
+    assert np.all(np.diff(d) < 0)
+    assert scaling.voltage_delay_factor(7, scaling.NOMINAL_VDD[7]) == pytest.approx(1.0)
+    f = scaling.clock_frequency(1e9, 22, 22, 0.8, v[v > 0.3])
+    assert np.all(np.diff(f) > 0)
+    assert scaling.clock_frequency(1e9, 22, 22, 0.8, 0.8) == pytest.approx(1e9)
+
+
+def test_interpolated_node_lies_between_its_neighbours_and_out_of_range_is_an_error():
+    assert scaling.area_factor(45, 32) < scaling.area_factor(45, 40) < scaling.area_factor(45, 45)
+    assert scaling.node_energy_factor(45, 40) < 1.0
+    with pytest.raises(ValueError, match="outside the scaling tables"):
+        scaling.area_factor(45, 5)
+    with pytest.raises(ValueError, match="threshold"):
+        scaling.voltage_delay_factor(7, 0.2)
+
+
+def test_fo4_anchor_at_180nm():
+    # Ho, Mai & Horowitz 2001: FO4 ~ 360 ps per um of drawn length -> 64.8 ps at 180 nm.
+    assert float(scaling.fo4_delay(180)) == pytest.approx(64.8e-12, rel=1e-12)
+
+
+# --------------------------------------------------------------------------- ADC
+
+def test_survey_envelope_reproduces_the_surveys_own_envelope_table():
+    # Murmann ADC survey rev 2025-06-09, sheet "Jitter and FOM lines", row f = 1e9 Hz:
+    # FOMW,hf envelope 0.86517464060329852 fJ/conv-step, FOMS,hf envelope 173.83066659808168 dB.
+    assert float(adc.walden_fom(1e9)) == pytest.approx(0.86517464060329852e-15, rel=1e-9)
+    assert float(adc.schreier_fom_db(1e9)) == pytest.approx(173.83066659808168, abs=1e-9)
+    # and at 100 Hz (first row): 0.66936434251523047 fJ, 186.72331722916064 dB
+    assert float(adc.walden_fom(100)) == pytest.approx(0.66936434251523047e-15, rel=1e-12)
+    assert float(adc.schreier_fom_db(100)) == pytest.approx(186.72331722916064, abs=1e-9)
+
+
+@pytest.mark.parametrize("bits", [3, 4, 5, 6, 7, 8])
+def test_sar_energy_doubles_per_bit_in_walden_regime(bits):
+    e = adc.adc("sar", [bits, bits + 1], 22, sample_rate=1e6).energy_j
+    assert e[1] / e[0] == pytest.approx(2.0, rel=1e-12)
+
+
+@pytest.mark.parametrize("bits", [14, 15])
+def test_sar_energy_quadruples_per_bit_in_thermal_regime(bits):
+    e = adc.envelope_energy(np.array([bits, bits + 1]), 1e6)
+    assert e[1] / e[0] == pytest.approx(4.0, rel=1e-12)
+    # and that regime is the Schreier one: E_S >= E_W there
+    assert adc.schreier_energy(bits, 1e6) >= adc.walden_energy(bits, 1e6)
+
+
+def test_walden_energy_closed_form():
+    # FOM_W(100 Hz) * 2^8 with FOM_W = 0.66936434251523047 fJ (survey table)
+    assert float(adc.walden_energy(8, 100)) == pytest.approx(0.66936434251523047e-15 * 256,
+                                                             rel=1e-12)
+
+
+def test_sar_conversion_time_is_bits_plus_one_cycles():
+    # NeuroSim V1.4 SarADC.cpp at 22 nm: latency (bits + 1) ns
+    bits = np.arange(3, 11)
+    t = adc.conversion_time("sar", bits, 22)
+    np.testing.assert_allclose(t, (bits + 1) * 1e-9, rtol=1e-12)
+    t2 = adc.conversion_time("sar", bits, 7)
+    np.testing.assert_allclose(t2 / t2[0], (bits + 1) / 4.0, rtol=1e-12)
+
+
+def test_flash_energy_follows_comparator_count_and_ramp_time_follows_steps():
+    e = adc.adc("flash", [3, 4], 22, sample_rate=1e6).energy_j
+    assert e[1] / e[0] == pytest.approx(15 / 7, rel=1e-12)
+    a = adc.adc("flash", [3, 4], 22, sample_rate=1e6).area_m2
+    assert a[1] / a[0] == pytest.approx(15 / 7, rel=1e-12)
+    t = adc.conversion_time("ramp", np.array([4, 5]), 22)
+    assert t[1] / t[0] == pytest.approx(2.0, rel=1e-12)
+
+
+@pytest.mark.parametrize("kind", adc.ADC_TYPES)
+@pytest.mark.parametrize("rate", [1e5, None])
+def test_adc_energy_and_area_rise_with_bits(kind, rate):
+    bits = np.arange(3, 9)
+    r = adc.adc(kind, bits, 22, sample_rate=rate)
+    assert np.all(np.diff(r.energy_j) > 0)
+    assert np.all(np.diff(r.area_m2) > 0)
+
+
+def test_adc_rejects_a_rate_it_cannot_reach_and_unknown_types():
+    with pytest.raises(ValueError, match="faster than one conversion"):
+        adc.adc("sar", 8, 22, sample_rate=1e9)  # 9 ns per conversion at 22 nm
+    with pytest.raises(ValueError, match="not allowed"):
+        adc.adc("sigma-delta", 8, 22)
+    with pytest.raises(ValueError, match="envelope_factor"):
+        adc.adc("sar", 8, 22, envelope_factor=0.5)
+
+
+def test_adc_provenance():
+    assert adc.adc("sar", 8, 22).provenance == "derived"
+    assert adc.adc("current_sense", 4, 22).provenance == "placeholder"
+
+
+def test_published_adc_kull_isscc2013_lies_on_or_above_the_envelope_and_area_fit():
+    # Kull et al., "A 3.1 mW 8b 1.2 GS/s single-channel asynchronous SAR ADC ... in 32 nm
+    # digital SOI CMOS", ISSCC 2013 (26.4) -- the ADC ISAAC builds on. Murmann survey row:
+    # SNDR 39.3 dB, fsnyq 1.2 GHz, P/fsnyq 2.55 pJ, area 0.0015 mm^2, 32 nm.
+    enob = (39.3 - 1.76) / 6.02
+    e = float(adc.envelope_energy(enob, 1.2e9))
+    assert e <= 2.55e-12                      # the envelope is the best reported: a lower bound
+    area = float(adc.regression_area(enob, 1.2e9, 32, e))
+    assert area == pytest.approx(0.0015e-6, rel=0.30)
+
+
+# --------------------------------------------------------------------------- array
+
+def test_rram_read_energy_hand_computed():
+    # NeuroSim V1.4 cell: R_on 100 kOhm, on/off 17, 0.5 V, 10 ns, 4 x 12 F^2; 22 nm; wire
+    # 0.2 fF/um. 128 x 128, all rows active, half the inputs ones, every cell on.
+    c = array.cell("rram_1t1r")
+    f = 22e-9
+    c_row = 128 * 12 * f * 0.2e-15 / 1e-6
+    c_col = 128 * 4 * f * 0.2e-15 / 1e-6
+    driven = 128 * 0.5
+    cells = driven * 128 * 0.5 ** 2 / 100e3 * 10e-9
+    rows = driven * c_row * 0.5 ** 2
+    cols = 128 * c_col * 0.5 * 0.1
+    r = array.array_read(c, 128, 128, 22, input_ones=0.5, weight_ones=1.0)
+    assert float(r.energy_j) == pytest.approx(cells + rows + cols, rel=1e-12)
+    assert r.delay_s == pytest.approx(10e-9)
+    assert r.area_m2 == pytest.approx(128 * 128 * 48 * f * f, rel=1e-12)
+    assert r.provenance == "derived"
+
+
+def test_one_on_rram_cell_costs_25_fj():
+    # V^2 / R_on * t = 0.25 / 1e5 * 1e-8 = 25 fJ (PARAMETERS.md: "read ~25 fJ per ON cell")
+    parts = array.read_energy_parts(array.cell("rram_1t1r"), 128, 1, 22, rows_active=1,
+                                    input_ones=1.0, weight_ones=1.0)
+    assert float(parts["cells"]) == pytest.approx(25e-15, rel=1e-12)
+
+
+def test_read_energy_depends_on_rows_active_and_cell_state():
+    c = array.cell("rram_1t1r")
+    e = array.array_read(c, 256, 64, 22, rows_active=np.array([32, 64, 96])).energy_j
+    assert e[2] - e[1] == pytest.approx(e[1] - e[0], rel=1e-12)   # linear in rows active
+    on = array.read_energy_parts(c, 128, 128, 22, weight_ones=1.0)["cells"]
+    off = array.read_energy_parts(c, 128, 128, 22, weight_ones=0.0)["cells"]
+    assert float(on / off) == pytest.approx(17.0, rel=1e-12)       # the on/off ratio
+    w = array.array_read(c, 128, 128, 22, weight_ones=np.linspace(0, 1, 5)).energy_j
+    assert np.all(np.diff(w) > 0)
+
+
+def test_sram_bitline_swing_grows_with_on_cells_and_saturates_at_the_supply():
+    c = array.cell("sram_6t")
+    r = array.array_read(c, 256, 64, 7, rows_active=np.array([1, 4, 16, 256]), weight_ones=1.0,
+                         input_ones=1.0, read_pulse_s=1e-9)
+    e = r.energy_j
+    assert np.all(np.diff(e) > 0)
+    # with a 1 ns pulse, 256 on cells at 20 uA swing far more than 0.7 V: columns saturate at
+    # C_col V^2 each; rows: 256 wordlines at C_row V^2
+    f = 7e-9
+    c_col = 256 * 10 * f * 0.2e-15 / 1e-6
+    c_row = 64 * 28 * f * 0.2e-15 / 1e-6
+    assert e[-1] == pytest.approx(64 * c_col * 0.7 ** 2 + 256 * c_row * 0.7 ** 2, rel=1e-12)
+    assert r.provenance == "placeholder"                            # 20 uA read current is (U)
+
+
+def test_unknown_cell_and_bad_fractions_are_errors():
+    with pytest.raises(ValueError, match="not allowed"):
+        array.cell("mram")
+    with pytest.raises(ValueError, match="input_ones"):
+        array.array_read(array.cell("rram_1t1r"), 8, 8, 22, input_ones=1.5)
+    with pytest.raises(ValueError, match="rows_active"):
+        array.array_read(array.cell("rram_1t1r"), 8, 8, 22, rows_active=9)
+
+
+# --------------------------------------------------------------------------- digital
+
+def test_adder_anchor_is_horowitz_8bit_add_at_45nm():
+    # Horowitz ISSCC 2014: 8-bit integer add 0.03 pJ at 45 nm (0.9 V)
+    assert float(digital.adder(8, 45, 0.9).energy_j) == pytest.approx(0.03e-12, rel=1e-12)
+    e = digital.adder(np.array([8, 16, 32]), 45, 0.9).energy_j
+    np.testing.assert_allclose(e, [0.03e-12, 0.06e-12, 0.12e-12], rtol=1e-12)
+    # half the supply, a quarter the energy (C V^2)
+    assert float(digital.adder(8, 45, 0.45).energy_j) == pytest.approx(0.0075e-12, rel=1e-12)
+
+
+def test_dac_mean_square_level_and_sample_hold_closed_forms():
+    assert float(digital.dac_mean_square_level(1)) == pytest.approx(0.5)
+    # levels 0, 1/3, 2/3, 1 -> mean of squares (0 + 1/9 + 4/9 + 1) / 4 = 7/18
+    assert float(digital.dac_mean_square_level(2)) == pytest.approx(7 / 18, rel=1e-12)
+    d = digital.input_driver(10e-15, 0.5, input_bits=1)
+    assert float(d.energy_j) == pytest.approx(10e-15 * 0.25 * 0.5, rel=1e-12)
+    # kT/C-limited S/H: E = 12 kT 4^b
+    sh = digital.sample_hold(np.array([6, 8]), 1.0)
+    np.testing.assert_allclose(sh.energy_j, [12 * KT_300K * 4 ** 6, 12 * KT_300K * 4 ** 8],
+                               rtol=1e-12)
+
+
+def test_accumulator_width_and_shift_add_provenance():
+    # 9-bit partial sums of 8 one-bit slices: 9 + 7 = 16 bits
+    assert int(digital.accumulation_bits(9, 8, 1)) == 16
+    assert digital.shift_add(16, 22).provenance == "placeholder"
+    assert digital.adder(16, 22).field_provenance["energy_j"] == "derived"
+
+
+# --------------------------------------------------------------------------- buffer
+
+@pytest.mark.parametrize("capacity,energy", [(8 * 1024, 10e-12), (32 * 1024, 20e-12),
+                                             (1024 * 1024, 100e-12)])
+def test_sram_buffer_reproduces_horowitz_reads(capacity, energy):
+    # Horowitz ISSCC 2014, 45 nm: a 64-bit read from 8 KB / 32 KB / 1 MB is 10 / 20 / 100 pJ
+    r = buffer.buffer("sram", capacity, 64, 45, 0.9)
+    assert float(r.energy_j) == pytest.approx(energy, rel=0.10)
+
+
+def test_edram_anchor_and_buffer_monotonicity():
+    # ISAAC: 64 KB eDRAM, 256-bit access, 20.45 pJ at 32 nm
+    assert float(buffer.buffer("edram", 64 * 1024, 256, 32).energy_j) == pytest.approx(
+        20.45e-12, rel=1e-12)
+    e = buffer.buffer("sram", np.array([16e3, 64e3, 256e3]), 64, 22).energy_j
+    assert np.all(np.diff(e) > 0)
+    w = buffer.buffer("sram", 64e3, np.array([32, 64]), 22).energy_j
+    assert w[1] / w[0] == pytest.approx(2.0, rel=1e-12)
+    assert buffer.buffer("sram", 64e3, 64, 22).provenance == "placeholder"  # latency, area (U)
+
+
+# --------------------------------------------------------------------------- resolution
+
+@pytest.mark.parametrize("rows,d,c,bits", [
+    (128, 1, 2, 9),     # 128 * 1 * 3 = 384 -> log2(385) = 8.59 -> 9
+    (128, 2, 2, 11),    # 128 * 3 * 3 = 1152 -> 10.17 -> 11
+    (1, 1, 1, 1),       # 1 -> log2(2) = 1
+    (255, 1, 1, 8),     # 255 -> log2(256) = 8
+    (256, 1, 1, 9),     # 256 -> log2(257) = 8.006 -> 9
+    (16, 4, 4, 12),     # 16 * 15 * 15 = 3600 -> 11.81 -> 12
+    (128, 1, 1, 8),     # 128 -> 7.01 -> 8
+])
+def test_lossless_bits_hand_computed(rows, d, c, bits):
+    assert resolution.lossless_bits(rows, d, c) == bits
+
+
+@pytest.mark.parametrize("k", [4, 7, 8, 10])
+@pytest.mark.parametrize("v", [1, 2, 3, 4])
+@pytest.mark.parametrize("w", [1, 2, 4])
+def test_lossless_bits_agree_with_isaac_rule_for_power_of_two_rows(k, v, w):
+    # ISAAC (ISCA 2016): log2 R + v + w bits, one fewer when v or w is 1
+    expected = k + v + w - (1 if (v == 1 or w == 1) else 0)
+    assert resolution.lossless_bits(2 ** k, v, w) == expected
+
+
+def test_bits_lost_and_broadcasting():
+    assert resolution.bits_lost(8, 128, 2, 2) == 3
+    assert resolution.bits_lost(12, 128, 2, 2) == 0
+    lost = resolution.bits_lost(np.array([4, 6, 8]), 128, 1, 2)
+    np.testing.assert_array_equal(lost, [5, 3, 1])
+    with pytest.raises(ValueError, match="whole number"):
+        resolution.lossless_bits(128.5, 1, 1)
+
+
+# --------------------------------------------------------------------------- record
+
+def test_record_provenance_is_the_weakest_field():
+    r = PartEstimate(1.0, 1.0, 1.0, "x", {"energy_j": "derived", "delay_s": "placeholder",
+                                           "area_m2": "derived"})
+    assert r.provenance == "placeholder"
+    with pytest.raises(ValueError, match="allowed"):
+        PartEstimate(1.0, 1.0, 1.0, "x", {"energy_j": "guessed", "delay_s": "derived",
+                                           "area_m2": "derived"})
+
+
+def test_a_sweep_is_one_vectorised_call():
+    bits = np.repeat(np.arange(3, 9), 1000)
+    r = adc.adc("sar", bits, 22, sample_rate=1e6)
+    assert r.energy_j.shape == bits.shape and np.all(np.isfinite(r.area_m2))
+    assert math.isclose(float(r.energy_j[-1] / r.energy_j[0]), 2.0 ** 5)
