@@ -16,7 +16,7 @@ import pytest
 from cimsim import bundled
 from cimsim.config import load_architecture
 from cimsim.report.columns import BOUNDS, energy_column, result_columns
-from cimsim.simulate import simulate
+from cimsim import simulate
 from cimsim.workload import load_workload
 from cimsim.workload.generators import gru, hier_attn, lstm, tcn, transformer
 

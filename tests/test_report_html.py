@@ -22,7 +22,7 @@ from cimsim.plot.run_figures import (
     utilization_bars,
 )
 from cimsim.report.html import build_report, render_html
-from cimsim.simulate import simulate
+from cimsim import simulate
 from cimsim.workload import load_workload
 from cimsim.workload.generators import hier_attn, lstm
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from . import OneLineErrors
-from .simulate import engine_option, load_many, set_option
+from .run import engine_option, load_many, set_option
 
 
 @click.command("report", cls=OneLineErrors)

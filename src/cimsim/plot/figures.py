@@ -263,7 +263,7 @@ def roofline(architectures: Iterable, workload, engine: str = "analytic") -> Fig
     backing store's effective bandwidth), and its ops are marked by the
     component that ran them. Ops without off-chip traffic sit at the right edge.
     """
-    from ..simulate import op_table
+    from ..pipeline import simulate
 
     dtype = workload_dtype(workload)
     fig = _figure(7.2, 5.0)
@@ -274,7 +274,7 @@ def roofline(architectures: Iterable, workload, engine: str = "analytic") -> Fig
     markers = "xo^sv<>dp*"
     tables = []
     for i, arch in enumerate(architectures):
-        ops = op_table(arch, workload, engine=engine)
+        ops = simulate(arch, workload, engine=engine, keep_ops=True).op_table
         ops = ops[(ops["macs"] > 0) & (ops["duration_s"] > 0)]
         col = bytes_column(arch.hardware.backing_store)
         tables.append((arch, ops, col, colors[i % 10]))

@@ -193,7 +193,7 @@ def sequence_families(lengths: Sequence[int], width: int = 64, window: int = 4) 
 def critical_path_table(archs, lengths: Sequence[int], width: int = 64, window: int = 4) -> pd.DataFrame:
     """Critical path (s, dependency path of ops alone) of each family at each length on each
     architecture: columns architecture, family, seq_len, critical_path_s, critical_path_ops."""
-    from ..simulate import simulate
+    from ..pipeline import simulate
 
     rows = []
     for family, wls in sequence_families(lengths, width, window).items():

@@ -60,7 +60,7 @@ def build_report(archs: Sequence, workloads: Sequence, engine: str = "des",
         is_sequence_workload,
         utilization_bars,
     )
-    from ..simulate import simulate
+    from ..pipeline import simulate
 
     rep = Report(list(archs), list(workloads), [])
     for wl in rep.workloads:

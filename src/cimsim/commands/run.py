@@ -11,7 +11,7 @@ from . import OneLineErrors, OneLineUsageError, console
 from .. import bundled
 from ..report import columns as C
 from ..report.format import pct, si
-from ..simulate import ENGINES
+from ..pipeline import ENGINES
 
 
 def engine_option(f):
@@ -48,7 +48,7 @@ def run(config: str, workload: str, engine: str, sets: tuple[str, ...], as_json:
         placement: bool, trace_file: Path | None) -> None:
     """Simulate WORKLOAD (a file or bundled name) on CONFIG (a YAML file or bundled name)."""
     from ..config import load_architecture
-    from ..simulate import simulate
+    from ..pipeline import simulate
     from ..workload import load_workload
 
     arch = load_architecture(bundled.resolve_config(config), overrides(sets))
@@ -159,7 +159,7 @@ def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
     import pandas as pd
     from rich.table import Table
 
-    from ..simulate import simulate
+    from ..pipeline import simulate
 
     archs, wls = load_many(configs, workloads, sets)
     rows, results = [], []
