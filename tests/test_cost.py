@@ -14,10 +14,9 @@ import copy
 import numpy as np
 import pytest
 
-from cimsim import bundled
+from cimsim import bundled, simulate
 from cimsim.cost import compute_costs
 from cimsim.mapping.placement import place
-from cimsim import simulate
 from cimsim.workload import Op, Tensor, Workload
 from cimsim.workload.generators import hier_attn, lstm, tcn, transformer
 
