@@ -14,7 +14,7 @@ import copy
 import numpy as np
 import pytest
 
-from cimsim import bundled, simulate
+from cimsim import simulate
 from cimsim.cost import compute_costs
 from cimsim.mapping.placement import place
 from cimsim.workload import Op, Tensor, Workload
