@@ -14,10 +14,9 @@ import copy
 import numpy as np
 import pytest
 
-from cimsim import bundled
+from cimsim import simulate
 from cimsim.cost import compute_costs
 from cimsim.mapping.placement import place
-from cimsim.simulate import simulate
 from cimsim.workload import Op, Tensor, Workload
 from cimsim.workload.generators import hier_attn, lstm, tcn, transformer
 
@@ -503,23 +502,3 @@ def test_workload_larger_than_memory_is_refused():
     # 1024 x 1024 fp32 weights = 4 MiB > 1 MiB
     with pytest.raises(MappingError, match=r"needs .* GB .* memory.dram.capacity"):
         simulate(arch, gemv_workload(1024, 1024))
-
-
-def test_reused_costs_give_identical_results_and_only_across_bandwidths():
-    # sweeps reuse a placement and cost table across points that differ only in memory-level
-    # and link bandwidths (components never read them); anything else is recomputed
-    from cimsim.config import apply_overrides, architecture_from_dict, read_yaml
-    from cimsim.simulate import _COSTS
-
-    data = read_yaml(bundled.resolve_config("sram-cim"))
-    wl = lstm(64, 64, 2, steps=4)
-    _COSTS.clear()
-    for over in ({"memory.dram.bandwidth": "50 GB/s"}, {"links.interconnect.bandwidth": "1 TB/s"},
-                 {"memory.sram.capacity": "1 KiB"}, {"cim.arrays": 40}):
-        arch = architecture_from_dict(apply_overrides(data, over))
-        for engine in ("des", "analytic"):
-            fresh = simulate(arch, wl, engine=engine, keep_ops=False).to_json()
-            reused = simulate(arch, wl, engine=engine, keep_ops=False, reuse_costs=True).to_json()
-            assert reused == fresh, (over, engine)
-    # the two bandwidth points shared one entry; capacity and arrays needed their own
-    assert len(_COSTS) == 3

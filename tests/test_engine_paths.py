@@ -193,7 +193,7 @@ def test_unknown_method_is_refused():
 
 # --------------------------------------------------------------------------- DES vs analytic
 def _duration(compute, latency, link_bytes, rates, serial):
-    """Each op alone, as simulate.py costs it for the analytic engine."""
+    """Each op alone, as the pipeline (cimsim.pipeline) costs it for the analytic engine."""
     transfer = (link_bytes / rates).max(axis=1) if rates.size else np.zeros(len(compute))
     work = np.where(serial, compute + transfer, np.maximum(compute, transfer))
     return work + latency

@@ -13,10 +13,9 @@ import functools
 import numpy as np
 import pytest
 
-from cimsim import bundled
+from cimsim import bundled, simulate
 from cimsim.config import load_architecture
 from cimsim.report.columns import BOUNDS, energy_column, result_columns
-from cimsim.simulate import simulate
 from cimsim.workload import load_workload
 from cimsim.workload.generators import gru, hier_attn, lstm, tcn, transformer
 

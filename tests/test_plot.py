@@ -19,6 +19,7 @@ from cimsim.plot import (
     utilization_vs_bandwidth,
 )
 from cimsim.report.columns import energy_column
+from cimsim.studies import op_tables
 from cimsim.sweep import sweep
 from cimsim.workload import load_workload
 
@@ -112,7 +113,7 @@ def test_efficiency_panels_are_the_result_columns_in_tops_and_mm2():
 def test_roofline_places_ops_under_the_roofs():
     archs = [load_architecture(resolve_config(a)) for a in ARCHS]
     wl = load_workload(resolve_workload("tcn"))
-    ax = roofline(archs, wl).axes[0]
+    ax = roofline(op_tables(archs, wl), wl).axes[0]
     assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
     roofs = [l for l in ax.get_lines() if l.get_label().endswith(" roof")]
     assert [l.get_label() for l in roofs] == [f"{a}: processor roof" for a in ARCHS]
@@ -129,7 +130,7 @@ def test_roofline_draws_each_components_own_roof():
     # on a CIM architecture the CIM ops sit under the CIM arrays' roof, the rest under the host's
     arch = load_architecture(resolve_config("sram-cim"))
     wl = load_workload(resolve_workload("tcn"))
-    ax = roofline([arch], wl).axes[0]
+    ax = roofline(op_tables([arch], wl), wl).axes[0]
     roofs = {l.get_label(): l for l in ax.get_lines() if l.get_label().endswith(" roof")}
     assert set(roofs) == {"sram-cim: processor roof", "sram-cim: cim roof"}
     cim = arch.component("cim")

@@ -11,18 +11,18 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from cimsim import simulate
 from cimsim.bundled import resolve_config, resolve_workload
 from cimsim.cli import main
 from cimsim.config import load_architecture
 from cimsim.plot.run_figures import (
     arch_roofline,
     critical_path_gantt,
-    critical_path_table,
     critical_path_vs_length,
     utilization_bars,
 )
 from cimsim.report.html import build_report, render_html
-from cimsim.simulate import simulate
+from cimsim.studies import critical_path_table, report_runs
 from cimsim.workload import load_workload
 from cimsim.workload.generators import hier_attn, lstm
 
@@ -133,7 +133,7 @@ def test_utilization_bars_are_the_results_values(runs):
 
 
 def test_report_energy_bars_stack_to_each_runs_energy(archs, gru):
-    rep = build_report([archs["cpu-ddr5"], archs["sram-cim"]], [gru], seq_lengths=(4, 16))
+    rep = build_report(report_runs([archs["cpu-ddr5"], archs["sram-cim"]], [gru], seq_lengths=(4, 16)))
     ax = rep.figures["energy-breakdown"][1].axes[0]
     tops = np.zeros(2)
     for c in ax.containers:
@@ -215,7 +215,7 @@ def test_report_errors_are_one_line(tmp_path):
 
 
 def test_non_sequence_workloads_get_no_length_figure(archs):
-    rep = build_report([archs["cpu-ddr5"]], [load_workload(resolve_workload("tcn"))])
+    rep = build_report(report_runs([archs["cpu-ddr5"]], [load_workload(resolve_workload("tcn"))]))
     assert "critical-path-vs-length" not in rep.figures
     assert "<table" in render_html(rep)
 

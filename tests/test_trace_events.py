@@ -14,10 +14,10 @@ from collections import defaultdict
 import numpy as np
 import pytest
 
+from cimsim import simulate
 from cimsim.bundled import resolve_config, resolve_workload
 from cimsim.config import load_architecture
 from cimsim.report.trace_events import RESOURCES_PID, UNITS_PID, step_counter, trace_events, write_trace
-from cimsim.simulate import simulate
 from cimsim.workload import load_workload
 
 CASES = [("sram-cim", "gru"), ("hbm-pim", "gru"), ("gpu-hbm3", "hier-attn"), ("tpu-like", "tcn")]

@@ -13,9 +13,7 @@ workload; ``cimsim.sweep`` runs design-space sweeps.
 from __future__ import annotations
 
 from .errors import CimsimError, ConfigError, MappingError, WorkloadError
-# eager: `cimsim.simulate` names both a module and the function; importing the function here
-# keeps the package attribute the function whatever imports the module later
-from .simulate import simulate  # noqa: E402
+from .pipeline import simulate
 
 __version__ = "0.1.0"
 

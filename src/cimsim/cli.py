@@ -15,7 +15,7 @@ from .commands.calibrate import calibrate
 from .commands.fields import fields
 from .commands.plot import plot
 from .commands.report import report
-from .commands.simulate import compare, run
+from .commands.run import compare, run
 from .commands.sweep import sweep
 from .commands.trace import trace
 from .commands.validate import validate

@@ -40,7 +40,7 @@ def plot_command(sweep_file, output_dir, formats, param, no_roofline):
     """Plot a sweep: latency and energy vs the swept parameter, breakdown, utilization, efficiency
     (TOPS/W, TOPS/mm^2, area), roofline."""
     from .. import plot as P
-    from ..sweep.columns import CONFIG_FILE, ERROR, WORKLOAD_FILE, param_columns
+    from ..sweep.columns import ERROR, param_columns
 
     formats = formats or FORMATS
     df = _read(sweep_file)
@@ -64,7 +64,7 @@ def plot_command(sweep_file, output_dir, formats, param, no_roofline):
         raise click.ClickException(str(exc)) from None
     if not no_roofline:
         try:
-            figures["roofline"] = _roofline(ok, CONFIG_FILE, WORKLOAD_FILE)
+            figures["roofline"] = _roofline(ok)
         except CimsimError as exc:
             click.echo(f"skipped the roofline: {str(exc).splitlines()[0]}", err=True)
     written = []
@@ -78,14 +78,10 @@ def plot_command(sweep_file, output_dir, formats, param, no_roofline):
 plot = plot_command
 
 
-def _roofline(df, config_col: str, workload_col: str):
+def _roofline(df):
     """The roofline of the sweep's first workload on each of its configs (as written, unswept)."""
-    from ..bundled import resolve_config, resolve_workload
-    from ..config import load_architecture
     from ..plot import roofline
-    from ..workload import load_workload
+    from ..studies import sweep_op_tables
 
-    configs = list(dict.fromkeys(df[config_col]))
-    workload = load_workload(resolve_workload(str(df[workload_col].iloc[0])))
-    archs = [load_architecture(resolve_config(str(c))) for c in configs]
-    return roofline(archs, workload)
+    workload, tables = sweep_op_tables(df)
+    return roofline(tables, workload)

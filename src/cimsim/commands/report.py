@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from . import OneLineErrors
-from .simulate import engine_option, load_many, set_option
+from .run import engine_option, load_many, set_option
 
 
 @click.command("report", cls=OneLineErrors)
@@ -25,8 +25,10 @@ def report(configs: tuple[str, ...], workloads: tuple[str, ...], output_dir: Pat
 
     CONFIGS are YAML files or bundled names (default: all bundled configs).
     """
-    from ..report.html import write_report
+    from ..report.html import build_report, write_report
+    from ..studies import report_runs
 
     archs, wls = load_many(configs, workloads, sets)
-    page, rep = write_report(archs, wls, output_dir, engine=engine)
+    rep = build_report(report_runs(archs, wls, engine=engine))
+    page = write_report(rep, output_dir)
     click.echo(f"wrote {page} ({len(rep.results)} runs, {len(rep.figures)} figures)")

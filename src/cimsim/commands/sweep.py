@@ -18,7 +18,7 @@ from . import OneLineErrors, OneLineUsageError
 
 from ..errors import CimsimError
 from ..sweep.params import DEFAULT_MAX_POINTS, one_line
-from .simulate import ENGINES
+from .run import ENGINES
 from ..sweep.sampling import SAMPLERS
 
 

@@ -190,8 +190,7 @@ def architecture_from_dict(data: Mapping, source: str = "<config>") -> Architect
             seen[n] = kind
     if not errors:
         arch = Architecture(name=name, description=desc, memory=sections["memory"],
-                            links=sections["links"], components=components,
-                            source_data=copy.deepcopy(dict(data)))
+                            links=sections["links"], components=components)
         for comp in arch.instances:
             errors.extend((f"{comp.name}.{f}", m) for f, m in comp.check())
         if not errors:

@@ -25,7 +25,7 @@ returns it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Mapping
 
@@ -45,8 +45,6 @@ class Architecture:
     memory: Mapping[str, MemoryLevel]
     links: Mapping[str, Link]
     components: Mapping[str, ComponentConfig]
-    #: the plain mapping this was validated from (after overrides), for sweeps and hashing
-    source_data: Mapping = field(default_factory=dict, repr=False)
 
     @cached_property
     def hardware(self) -> Hardware:

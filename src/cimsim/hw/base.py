@@ -55,6 +55,12 @@ from ..quantity import (
 )
 
 
+#: marks a *rate* field (``Field(..., json_schema_extra=RATE)``): one the stages apply (the
+#: engine's bandwidths) and no component reads, so runs that differ only in rates share a
+#: placement and cost table (:mod:`cimsim.cost.cache`)
+RATE = {"rate": True}
+
+
 class Strict(BaseModel):
     """Base of every config model: unknown keys are errors, objects are frozen."""
 
@@ -78,9 +84,11 @@ class MemoryLevel(Strict):
 
     technology: str = Field(default="", description="Label, e.g. 'L3 SRAM', 'DDR5-4800', 'HBM3'.")
     capacity: Bytes = Field(description="Usable capacity.")
-    bandwidth: BytesPerSecond = Field(description="Peak bandwidth of the level (all channels together).")
+    bandwidth: BytesPerSecond = Field(description="Peak bandwidth of the level (all channels together).",
+                                      json_schema_extra=RATE)
     sustained_fraction: Fraction = Field(
-        default=1.0, description="Fraction of peak bandwidth that streaming transfers sustain.")
+        default=1.0, description="Fraction of peak bandwidth that streaming transfers sustain.",
+        json_schema_extra=RATE)
     latency: Seconds = Field(default="0 s", description="Latency from request to first data "
                              "(load-to-use), paid once by an op that reads this level.")
     energy_per_byte: JoulesPerByte | None = Field(
@@ -111,10 +119,11 @@ class MemoryLevel(Strict):
 class Link(Strict):
     """A point-to-point link (a NoC port, chip-to-chip, PCIe): a shared bandwidth with a latency."""
 
-    bandwidth: BytesPerSecond = Field(description="Peak bandwidth.")
+    bandwidth: BytesPerSecond = Field(description="Peak bandwidth.", json_schema_extra=RATE)
     latency: Seconds = Field(description="Latency of one transfer.")
     energy_per_bit: JoulesPerBit = Field(description="Energy per bit moved.")
-    sustained_fraction: Fraction = Field(default=1.0, description="Fraction of peak bandwidth sustained.")
+    sustained_fraction: Fraction = Field(default=1.0, description="Fraction of peak bandwidth sustained.",
+                                         json_schema_extra=RATE)
 
     @property
     def joules_per_byte(self) -> float:

@@ -1,4 +1,6 @@
-"""Figures of sweep results: DataFrame in, :class:`matplotlib.figure.Figure` out.
+"""Figures of sweep results: DataFrame in, :class:`matplotlib.figure.Figure` out. Nothing here
+simulates: what a figure needs beyond a sweep (per-op tables for the roofline) comes from
+:mod:`cimsim.studies`.
 
 Figures are built without pyplot (no global state, no display needed) on an
 Agg canvas, whatever backend the session uses; save them with :func:`save_figure`.
@@ -253,8 +255,11 @@ def workload_dtype(workload) -> str:
     return max(set(dtypes), key=dtypes.count) if dtypes else "fp32"
 
 
-def roofline(architectures: Iterable, workload, engine: str = "analytic") -> Figure:
+def roofline(tables: Iterable[tuple[object, pd.DataFrame]], workload) -> Figure:
     """Each op of ``workload`` placed by arithmetic intensity against its architecture's roofs.
+
+    ``tables`` holds ``(architecture, per-op table of workload on it)`` pairs
+    (:func:`cimsim.studies.op_tables`).
 
     Arithmetic intensity is ``2 * MACs / off-chip bytes`` [FLOP/B] (bytes over
     the backing store, the last memory level); an op's achieved rate is
@@ -263,8 +268,6 @@ def roofline(architectures: Iterable, workload, engine: str = "analytic") -> Fig
     backing store's effective bandwidth), and its ops are marked by the
     component that ran them. Ops without off-chip traffic sit at the right edge.
     """
-    from ..simulate import op_table
-
     dtype = workload_dtype(workload)
     fig = _figure(7.2, 5.0)
     ax = fig.add_subplot()
@@ -272,23 +275,22 @@ def roofline(architectures: Iterable, workload, engine: str = "analytic") -> Fig
     ax.set_yscale("log")
     colors = [f"C{i}" for i in range(10)]
     markers = "xo^sv<>dp*"
-    tables = []
-    for i, arch in enumerate(architectures):
-        ops = op_table(arch, workload, engine=engine)
+    drawn = []
+    for i, (arch, ops) in enumerate(tables):
         ops = ops[(ops["macs"] > 0) & (ops["duration_s"] > 0)]
         col = bytes_column(arch.hardware.backing_store)
-        tables.append((arch, ops, col, colors[i % 10]))
+        drawn.append((arch, ops, col, colors[i % 10]))
     ai_all = np.concatenate([
-        (2.0 * t["macs"] / t[c].where(t[c] > 0)).dropna().to_numpy(float) for _, t, c, _ in tables
+        (2.0 * t["macs"] / t[c].where(t[c] > 0)).dropna().to_numpy(float) for _, t, c, _ in drawn
     ] or [np.array([1.0])])
     lo = max(min(ai_all.min() if len(ai_all) else 1.0, 1.0) / 10, 1e-3)
     hi = max(ai_all.max() if len(ai_all) else 1.0, 1e3) * 10
-    for arch, _, _, _ in tables:  # wide enough that every roof reaches its flat peak
+    for arch, _, _, _ in drawn:  # wide enough that every roof reaches its flat peak
         peaks = [c.peak_macs_per_s(dtype) for c in arch.instances]
         top = max([p for p in peaks if p] or [0.0])
         hi = max(hi, 10 * 2.0 * top / arch.backing_store.effective_bandwidth)
     xs = np.geomspace(lo, hi, 200)
-    for arch, ops, col, color in tables:
+    for arch, ops, col, color in drawn:
         bw = arch.backing_store.effective_bandwidth
         for j, comp in enumerate(arch.instances):
             peak = comp.peak_macs_per_s(dtype)

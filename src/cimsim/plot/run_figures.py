@@ -1,6 +1,7 @@
 """Figures of single runs (a :class:`~cimsim.report.result.Result` with its op table), for
 ``cimsim report``: an architecture's own roofline, the critical path as a Gantt strip,
-utilization of every resource, and critical path against sequence length.
+utilization of every resource, and critical path against sequence length (the table of
+:func:`cimsim.studies.critical_path_table`). Nothing here simulates.
 
 Every figure has labelled axes with units, a title and a legend; the plotted
 values are the results' values (the tests read them back from the artists).
@@ -168,42 +169,6 @@ def utilization_bars(results: Sequence) -> Figure:
         ax.legend(fontsize="x-small", loc="lower right")
     fig.suptitle("utilization of every resource")
     return fig
-
-
-#: metadata "generator" values of workloads whose critical path grows with sequence length
-RECURRENT = ("lstm", "gru")
-HIERARCHICAL = ("hier-attn",)
-
-
-def is_sequence_workload(workload) -> bool:
-    return workload.metadata.get("generator") in RECURRENT + HIERARCHICAL
-
-
-def sequence_families(lengths: Sequence[int], width: int = 64, window: int = 4) -> dict[str, list]:
-    """Small LSTMs (``steps`` = N) and hierarchical attention encoders (``seq_len`` = N,
-    ``window``) of width ``width`` at each length N, by family name."""
-    from ..workload.generators import hier_attn, lstm
-
-    return {
-        "lstm": [lstm(width, width, steps=n) for n in lengths],
-        "hier-attn": [hier_attn(n, d_model=width, heads=4, window=window) for n in lengths],
-    }
-
-
-def critical_path_table(archs, lengths: Sequence[int], width: int = 64, window: int = 4) -> pd.DataFrame:
-    """Critical path (s, dependency path of ops alone) of each family at each length on each
-    architecture: columns architecture, family, seq_len, critical_path_s, critical_path_ops."""
-    from ..simulate import simulate
-
-    rows = []
-    for family, wls in sequence_families(lengths, width, window).items():
-        for n, wl in zip(lengths, wls):
-            for arch in archs:
-                r = simulate(arch, wl, engine="analytic", keep_ops=False)
-                rows.append({C.ARCHITECTURE: arch.name, "family": family, "seq_len": n,
-                             C.CRITICAL_PATH_S: r.critical_path_s,
-                             C.CRITICAL_PATH_OPS: r.critical_path_ops})
-    return pd.DataFrame(rows)
 
 
 def critical_path_vs_length(table: pd.DataFrame, window: int = 4) -> Figure:

@@ -1,5 +1,9 @@
 """``cimsim report``: one self-contained HTML page of runs (every config x every workload).
 
+This module draws and writes; it runs nothing. :func:`cimsim.studies.report_runs`
+simulates and returns a :class:`Report` of the runs; :func:`build_report` draws its
+figures and :func:`write_report` writes the page and the files beside it.
+
 The page (``DIR/report.html``) needs no server and no other file: figures are
 PNGs embedded as data URIs. It shows the comparison table (every number with
 its unit), the energy breakdown as stacked bars, the utilization of every
@@ -26,14 +30,10 @@ import pandas as pd
 from . import columns as C
 from .format import pct, si
 
-#: sequence lengths of the critical-path-vs-length figure (small: it simulates 2 x len x archs runs)
-SEQ_LENGTHS = (4, 16, 64, 256)
-SEQ_WINDOW = 4
-
-
 @dataclass
 class Report:
-    """What :func:`build_report` computed: the runs, the figures by id, the tables."""
+    """What the report shows: the runs and tables (a study's, :func:`cimsim.studies.report_runs`)
+    and the figures by id (:func:`build_report` draws them)."""
 
     archs: list
     workloads: list
@@ -41,33 +41,27 @@ class Report:
     figures: dict = field(default_factory=dict)  # id -> (title, matplotlib Figure)
     table: pd.DataFrame | None = None  # every result column, one row per run
     seq_table: pd.DataFrame | None = None  # critical path vs length, when shown
+    seq_window: int = 4  # the hierarchical encoders' window in seq_table
 
 
 def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower()
 
 
-def build_report(archs: Sequence, workloads: Sequence, engine: str = "des",
-                 seq_lengths: Sequence[int] = SEQ_LENGTHS) -> Report:
-    """Simulate every workload on every architecture and build the report's figures."""
+def build_report(rep: Report) -> Report:
+    """Draw the report's figures from its runs and tables (into ``rep.figures``); returns ``rep``."""
     from ..plot.figures import energy_breakdown
     from ..plot.run_figures import (
         arch_roofline,
         critical_path_gantt,
-        critical_path_table,
         critical_path_vs_length,
         energy_shares,
-        is_sequence_workload,
         utilization_bars,
     )
-    from ..simulate import simulate
 
-    rep = Report(list(archs), list(workloads), [])
-    for wl in rep.workloads:
-        for arch in rep.archs:
-            rep.results.append((arch, wl, simulate(arch, wl, engine=engine, keep_ops=True)))
-    rep.table = pd.DataFrame([r.record() for _, _, r in rep.results],
-                             columns=list(C.union_columns(rep.archs)))
+    if rep.table is None:
+        rep.table = pd.DataFrame([r.record() for _, _, r in rep.results],
+                                 columns=list(C.union_columns(rep.archs)))
     figs = rep.figures
     figs["energy-breakdown"] = ("Energy breakdown", energy_breakdown(rep.table))
     figs["energy-shares"] = ("Energy breakdown, shares", energy_shares([r for _, _, r in rep.results]))
@@ -81,10 +75,9 @@ def build_report(archs: Sequence, workloads: Sequence, engine: str = "des",
         key = f"{_slug(wl.name)}-{_slug(arch.name)}"
         figs[f"critical-path-{key}"] = (f"Critical path: {wl.name} on {arch.name}",
                                         critical_path_gantt(r))
-    if any(is_sequence_workload(wl) for wl in rep.workloads):
-        rep.seq_table = critical_path_table(rep.archs, seq_lengths, window=SEQ_WINDOW)
+    if rep.seq_table is not None:
         figs["critical-path-vs-length"] = ("Critical path vs sequence length",
-                                           critical_path_vs_length(rep.seq_table, SEQ_WINDOW))
+                                           critical_path_vs_length(rep.seq_table, rep.seq_window))
     return rep
 
 
@@ -156,15 +149,15 @@ def render_html(rep: Report, links: Sequence[tuple[str, str]] = ()) -> str:
     return "\n".join(out)
 
 
-def write_report(archs: Sequence, workloads: Sequence, out_dir: str | Path, engine: str = "des",
-                 seq_lengths: Sequence[int] = SEQ_LENGTHS) -> tuple[Path, Report]:
-    """Build the report and write ``out_dir/report.html``, ``results.csv`` and one timeline per
-    run; returns the page's path and the :class:`Report`."""
+def write_report(rep: Report, out_dir: str | Path) -> Path:
+    """Write ``out_dir/report.html`` (drawing the figures first if ``rep`` has none),
+    ``results.csv`` and one timeline per run; returns the page's path."""
     from .trace_events import write_trace
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    rep = build_report(archs, workloads, engine, seq_lengths)
+    if not rep.figures:
+        build_report(rep)
     rep.table.to_csv(out / "results.csv", index=False)
     links = [("results.csv (every result column)", "results.csv")]
     for arch, wl, r in rep.results:
@@ -174,4 +167,4 @@ def write_report(archs: Sequence, workloads: Sequence, out_dir: str | Path, engi
                       "chrome://tracing)", name))
     page = out / "report.html"
     page.write_text(render_html(rep, links), encoding="utf-8")
-    return page, rep
+    return page

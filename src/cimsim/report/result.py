@@ -1,8 +1,9 @@
-"""Metrics of one run: the :class:`Result` of one (workload, architecture) simulation.
+"""Metrics of one run: the :class:`Result` of one (workload, architecture) simulation, and the
+critical-path attribution it reports.
 
-:func:`build_result` turns a :class:`RunData` (what the stages produced) into a
-Result; nothing here names a device: components, memory levels and links are
-looped over by name.
+:func:`cimsim.report.build.build_result` turns a :class:`~cimsim.report.build.RunData`
+(what the stages produced) into a Result; nothing here names a device: components,
+memory levels and links are looped over by name.
 """
 
 from __future__ import annotations

@@ -38,7 +38,7 @@ class LocalExecutor:
         self._mp = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
         if "forkserver" in methods:
             # import numpy, numba, simpy and the model once in the server, not in every worker
-            self._mp.set_forkserver_preload(["cimsim.sweep.worker", "cimsim.simulate"])
+            self._mp.set_forkserver_preload(["cimsim.sweep.worker", "cimsim.pipeline"])
         self._pool: cf.ProcessPoolExecutor | None = None
 
     def _ensure_pool(self) -> cf.ProcessPoolExecutor:

@@ -15,7 +15,7 @@ from typing import Callable, Mapping, Sequence
 import pandas as pd
 
 from ..errors import CimsimError
-from ..simulate import ENGINES
+from ..pipeline import ENGINES
 from .columns import ERROR, POINT_ID, sweep_columns
 from .executors import make_executor
 from .params import DEFAULT_MAX_POINTS, ParamSpec, parse_param, parse_spec

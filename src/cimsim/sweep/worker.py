@@ -8,6 +8,7 @@ chunk goes on.
 
 from __future__ import annotations
 
+import threading
 from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,6 +44,19 @@ _WORKLOADS: "OrderedDict[str, Any]" = OrderedDict()
 _WORKLOADS_MAX = 8
 #: How many times this process parsed each workload (sha -> count); once, when tasks come grouped.
 WORKLOAD_LOADS: "Counter[str]" = Counter()
+# This worker's placements and cost tables, one cache per thread (a Dask worker may run
+# several): points that differ only in bandwidths share them.
+_LOCAL = threading.local()
+
+
+def cost_cache():
+    """The :class:`~cimsim.cost.cache.CostCache` of this worker thread (made on first use)."""
+    cache = getattr(_LOCAL, "costs", None)
+    if cache is None:
+        from ..cost.cache import CostCache
+
+        cache = _LOCAL.costs = CostCache()
+    return cache
 
 
 def init_worker(context: dict, main: tuple | None = None) -> None:
@@ -108,7 +122,7 @@ def error_text(exc: BaseException, overrides: dict) -> str:
 def run_task(task: Task, context: dict) -> dict:
     """Simulate one point; never raises for a bad point (the row carries the error)."""
     from ..config import apply_overrides, architecture_from_dict
-    from ..simulate import simulate
+    from ..pipeline import simulate
 
     row: dict = {
         POINT_ID: task.point_id,
@@ -126,7 +140,7 @@ def run_task(task: Task, context: dict) -> dict:
         data = apply_overrides(context["configs"][task.config_key], task.overrides, source=source)
         arch = architecture_from_dict(data, source=source)
         record = simulate(
-            arch, _workload(task.workload_key, context), engine=task.engine, keep_ops=False, reuse_costs=True
+            arch, _workload(task.workload_key, context), engine=task.engine, keep_ops=False, costs=cost_cache()
         ).record()
     except Exception as exc:  # noqa: BLE001 - a failing point is a result, not a crash
         row[ERROR] = error_text(exc, task.overrides)

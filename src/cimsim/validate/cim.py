@@ -38,7 +38,7 @@ def _fill(arch, rows: int = 16):
 def peak_figures(arch) -> dict[str, float]:
     """Throughput (ops/s), power (W), area (m^2) of ``arch``'s CIM component at peak, and the
     energy per op (J) of each CIM energy part (``j_per_op_adc``, ...)."""
-    from ..simulate import simulate
+    from ..pipeline import simulate
 
     wl = _fill(arch)
     r = simulate(arch, wl)

@@ -86,7 +86,7 @@ def _workload(row):
 def predict(rows, overrides_extra: dict | None = None):
     """Simulated forward time (ms) of every row: adds ``predicted_ms`` and ``error``."""
     from ..config import load_architecture
-    from ..simulate import simulate
+    from ..pipeline import simulate
 
     out = rows.copy()
     preds = []
@@ -109,7 +109,7 @@ def fit() -> tuple[float, float]:
     import numpy as np
 
     from ..config import load_architecture
-    from ..simulate import simulate
+    from ..pipeline import simulate
 
     rows = load_rows()
     rows = rows[(rows.gpu == "TitanXp") & (rows.cell == "lstm")]
@@ -158,7 +158,7 @@ def t4_gemm(m: int, n: int, k: int, calls: int = 1):
 def deepbench_gemm_s(arch, m: int, n: int, k: int, repeats: int = DEEPBENCH_GEMM_REPEATS) -> float:
     """Simulated time of one of DeepBench's timed GEMM calls: the warm-up call, then
     ``repeats`` more; (time of all - time of the warm-up alone) / repeats."""
-    from ..simulate import simulate
+    from ..pipeline import simulate
 
     warm = simulate(arch, t4_gemm(m, n, k, 1), keep_ops=False).latency_s
     total = simulate(arch, t4_gemm(m, n, k, 1 + repeats), keep_ops=False).latency_s

@@ -96,7 +96,7 @@ def host_cases(sizes: HostSizes = FULL, arch=None, quick_calibration: bool = Fal
     import torch
 
     from ..calibrate import cpu_model
-    from ..simulate import simulate
+    from ..pipeline import simulate
 
     if arch is None:
         arch, how = host_architecture(quick=quick_calibration)

@@ -47,7 +47,7 @@ def gemv_fp16(k: int, n: int):
 def pim_results() -> dict:
     """Latency (s) and energy (J) of the GEMV with and without PIM."""
     from ..config import architecture_from_dict, read_yaml
-    from ..simulate import simulate
+    from ..pipeline import simulate
 
     data = read_yaml(CONFIG)
     with_pim = architecture_from_dict(data, source=str(CONFIG))

@@ -42,7 +42,7 @@ def gemm(m: int, k: int, n: int):
 
 @suite("systolic", "systolic-array component vs SCALE-Sim 3.0.0 compute cycles (150 GEMMs)")
 def systolic_suite() -> list[Case]:
-    from ..simulate import simulate
+    from ..pipeline import simulate
 
     out = []
     with CSV.open() as f:

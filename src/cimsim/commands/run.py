@@ -1,4 +1,5 @@
-"""``cimsim run`` and ``cimsim compare``: simulate and print (glue only)."""
+"""``cimsim run`` and ``cimsim compare``: run a study (:mod:`cimsim.studies`) and print it
+(glue only); the options the other run-and-show commands share."""
 
 from __future__ import annotations
 
@@ -9,9 +10,8 @@ import click
 
 from . import OneLineErrors, OneLineUsageError, console
 from .. import bundled
-from ..report import columns as C
 from ..report.format import pct, si
-from ..simulate import ENGINES
+from ..pipeline import ENGINES
 
 
 def engine_option(f):
@@ -48,13 +48,13 @@ def run(config: str, workload: str, engine: str, sets: tuple[str, ...], as_json:
         placement: bool, trace_file: Path | None) -> None:
     """Simulate WORKLOAD (a file or bundled name) on CONFIG (a YAML file or bundled name)."""
     from ..config import load_architecture
-    from ..simulate import simulate
+    from ..studies import run_one
     from ..workload import load_workload
 
     arch = load_architecture(bundled.resolve_config(config), overrides(sets))
     wl = load_workload(bundled.resolve_workload(workload), progress=True)
     # the per-op table costs memory and time: build it only when something shows it
-    result = simulate(arch, wl, engine=engine, keep_ops=placement or trace_file is not None)
+    result = run_one(arch, wl, engine=engine, keep_ops=placement or trace_file is not None)
     if trace_file is not None:
         from ..report.trace_events import write_trace
 
@@ -156,19 +156,13 @@ def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
 
     CONFIGS are YAML files or bundled names (default: all bundled configs).
     """
-    import pandas as pd
     from rich.table import Table
 
-    from ..simulate import simulate
+    from .. import studies
 
     archs, wls = load_many(configs, workloads, sets)
-    rows, results = [], []
-    for wl in wls:
-        for arch in archs:
-            r = simulate(arch, wl, engine=engine, keep_ops=False)
-            results.append((arch, r))
-            rows.append(r.record())
-    df = pd.DataFrame(rows, columns=list(C.union_columns(archs)))
+    runs, df = studies.compare(archs, wls, engine=engine)
+    results = [(run.arch, run.result) for run in runs]
     t = Table(title=f"cimsim compare ({engine} engine)", title_justify="left")
     headers = ["workload", "architecture", "latency", "energy", "bound", "busiest units",
                "off-chip traffic", "critical path", "path ops"]

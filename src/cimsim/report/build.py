@@ -1,42 +1,37 @@
-"""One run: place -> cost -> engine -> report.
+"""From what the stages produced for one run to its :class:`~cimsim.report.result.Result`.
 
->>> from cimsim import simulate, load_architecture, load_workload
->>> r = simulate(load_architecture("configs/gpu-hbm3.yaml"), load_workload("workloads/lstm.json"))
->>> r.latency_s, r.bound
+:class:`RunData` is the pipeline's hand-over (placement, cost table, engine
+times); :func:`build_result` turns it into a Result: energy, utilization,
+bound, critical path, traffic and, when asked, the per-op table. Nothing here
+names a device: components, memory levels and links are looped over by name.
 """
 
 from __future__ import annotations
 
-import copy
-import json
-from collections import OrderedDict
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .config import Architecture
-from .cost import CostTable, compute_costs
-from .engine.analytic import analytic_latency
-from .engine.des import simulate_dag
-from .errors import CimsimError
-from .mapping.placement import Placement, place
-from .report import columns as C
-from .report.result import Result, attribute_ops, attribute_path, bound_of, realized_critical_path
-from .workload.graph import longest_paths
-from .workload.ir import Workload
+from . import columns as C
+from .result import Result, attribute_ops, attribute_path, bound_of
 
-ENGINES = ("des", "analytic")
+if TYPE_CHECKING:  # annotations only: report reads these, it never runs a stage
+    from ..config import Architecture
+    from ..cost import CostTable
+    from ..mapping.placement import Placement
+    from ..workload.ir import Workload
 
 
 @dataclass
 class RunData:
     """What the stages produced for one run (the report's input)."""
 
-    arch: Architecture
-    workload: Workload
+    arch: "Architecture"
+    workload: "Workload"
     engine: str
-    placement: Placement
-    costs: CostTable
+    placement: "Placement"
+    costs: "CostTable"
     rates: np.ndarray  # effective bandwidth of each resource, B/s
     resource_s: np.ndarray  # (ops x resources) transfer time of each op alone, s
     duration: np.ndarray  # each op alone: work + latency, s
@@ -46,92 +41,6 @@ class RunData:
     path: np.ndarray  # realised critical path (DES) or the dependency critical path
     critical_path_s: float
     critical_path: np.ndarray
-
-
-def resource_rates(arch: Architecture) -> np.ndarray:
-    """Effective bandwidth (peak x sustained fraction) of each memory level, then each link."""
-    hw = arch.hardware
-    return np.array([(hw.memory[r] if r in hw.memory else hw.links[r]).effective_bandwidth
-                     for r in hw.resources], dtype=np.float64)
-
-
-#: bandwidth-like fields: the stages apply them (engine rates), components never read them, so
-#: a placement and cost table can be reused across points that differ only in these
-_RATE_FIELDS = ("bandwidth", "sustained_fraction")
-_COSTS: "OrderedDict[tuple, tuple]" = OrderedDict()
-_COSTS_KEEP = 4
-
-
-def _rate_free_key(arch: Architecture) -> str | None:
-    if not arch.source_data:
-        return None
-    d = copy.deepcopy(dict(arch.source_data))
-    for section in ("memory", "links"):
-        for item in (d.get(section) or {}).values():
-            if isinstance(item, dict):
-                for f in _RATE_FIELDS:
-                    item.pop(f, None)
-    return json.dumps(d, sort_keys=True, default=str)
-
-
-def _place_and_cost(arch: Architecture, workload: Workload, reuse: bool):
-    """Placement and cost table, reused from an earlier call when only memory-level and link
-    bandwidths differ (the component contract: costs never depend on them)."""
-    key = (id(workload), _rate_free_key(arch)) if reuse else None
-    if key is not None and key[1] is not None and key in _COSTS:
-        wl, pl, costs = _COSTS[key]
-        if wl is workload:
-            _COSTS.move_to_end(key)
-            return pl, costs
-    pl = place(workload, arch)
-    costs = compute_costs(pl, arch, workload.arrays)
-    if key is not None and key[1] is not None:
-        _COSTS[key] = (workload, pl, costs)
-        while len(_COSTS) > _COSTS_KEEP:
-            _COSTS.popitem(last=False)
-    return pl, costs
-
-
-def simulate(arch: Architecture, workload: Workload, engine: str = "des", keep_ops: bool = True,
-             reuse_costs: bool = False) -> Result:
-    """Simulate ``workload`` on ``arch`` and report latency, energy and utilization.
-
-    Parameters
-    ----------
-    engine : ``"des"`` (discrete-event simulation, shares bandwidth between
-        concurrent transfers) or ``"analytic"`` (critical-path and bandwidth
-        bounds, no event simulation).
-    keep_ops : attach the per-op table (``Result.op_table``); sweeps turn it off.
-    reuse_costs : reuse the placement and cost table of an earlier call on the same workload
-        object whose architecture differs only in memory-level and link bandwidths (sweeps).
-    """
-    if engine not in ENGINES:
-        raise CimsimError(f"engine '{engine}' is not one of {', '.join(ENGINES)}")
-    pl, costs = _place_and_cost(arch, workload, reuse_costs)
-    indptr, indices = workload.predecessors
-    rates = resource_rates(arch)
-    resource_s = costs.bytes / rates if len(rates) else np.zeros((pl.n_ops, 0))
-    transfer_s = resource_s.max(axis=1) if resource_s.shape[1] else np.zeros(pl.n_ops)
-    work = np.where(pl.serial, costs.compute_s + transfer_s, np.maximum(costs.compute_s, transfer_s))
-    duration = work + costs.latency_s
-
-    dist, cp_path = longest_paths(indptr, indices, duration)
-    cp_s = float(dist.max()) if len(dist) else 0.0
-    if engine == "des":
-        rec = simulate_dag(indptr, indices, pl.server, costs.compute_s, costs.latency_s, costs.bytes,
-                           rates, pl.serial)
-        latency = rec.makespan
-        start, end = rec.start, rec.end
-        path = realized_critical_path(indptr, indices, pl.server, start, end)
-    else:
-        latency, _ = analytic_latency(indptr, indices, pl.server, duration, costs.bytes, rates, cp_s)
-        # times as if each op ran alone, as early as its dependencies allow
-        end = dist
-        start = end - duration
-        path = cp_path
-    run = RunData(arch, workload, engine, pl, costs, rates, resource_s, duration, float(latency),
-                  start, end, path, float(cp_s), cp_path)
-    return build_result(run, keep_ops)
 
 
 def _frac(x: float, latency: float) -> float:
@@ -251,8 +160,3 @@ def _op_table(run: RunData):
     })
     cols.update(pl.op_columns())
     return pd.DataFrame(cols)
-
-
-def op_table(arch: Architecture, workload: Workload, engine: str = "des"):
-    """Per-op placement, costs and times as a DataFrame (one row per op)."""
-    return simulate(arch, workload, engine=engine, keep_ops=True).op_table

@@ -1,0 +1,95 @@
+"""One run, the stages in order: place -> cost -> engine, handed to the report.
+
+>>> from cimsim import simulate, load_architecture, load_workload
+>>> r = simulate(load_architecture("configs/gpu-hbm3.yaml"), load_workload("workloads/lstm.json"))
+>>> r.latency_s, r.bound
+
+The placement and cost table of a run can be reused by a later one whose
+architecture differs only in rate fields (memory-level and link bandwidths):
+pass the same :class:`~cimsim.cost.cache.CostCache` to both (sweeps do).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .config import Architecture
+from .cost import CostTable, compute_costs
+from .cost.cache import CostCache
+from .engine.analytic import analytic_latency
+from .engine.des import simulate_dag
+from .errors import CimsimError
+from .mapping.placement import Placement, place
+from .report.build import RunData, build_result
+from .report.result import Result, realized_critical_path
+from .workload.graph import longest_paths
+from .workload.ir import Workload
+
+ENGINES = ("des", "analytic")
+
+
+def resource_rates(arch: Architecture) -> np.ndarray:
+    """Effective bandwidth (peak x sustained fraction) of each memory level, then each link:
+    the rates the engine shares between transfers."""
+    hw = arch.hardware
+    return np.array([(hw.memory[r] if r in hw.memory else hw.links[r]).effective_bandwidth
+                     for r in hw.resources], dtype=np.float64)
+
+
+def place_and_cost(arch: Architecture, workload: Workload,
+                   costs: CostCache | None = None) -> tuple[Placement, CostTable]:
+    """The placement and cost table of ``workload`` on ``arch``; from ``costs`` when it holds
+    them for an architecture equal to this one but for rate fields (the component contract:
+    costs never depend on them)."""
+    if costs is not None:
+        hit = costs.get(arch, workload)
+        if hit is not None:
+            return hit
+    pl = place(workload, arch)
+    table = compute_costs(pl, arch, workload.arrays)
+    if costs is not None:
+        costs.put(arch, workload, pl, table)
+    return pl, table
+
+
+def simulate(arch: Architecture, workload: Workload, engine: str = "des", keep_ops: bool = True,
+             costs: CostCache | None = None) -> Result:
+    """Simulate ``workload`` on ``arch`` and report latency, energy and utilization.
+
+    Parameters
+    ----------
+    engine : ``"des"`` (discrete-event simulation, shares bandwidth between
+        concurrent transfers) or ``"analytic"`` (critical-path and bandwidth
+        bounds, no event simulation).
+    keep_ops : attach the per-op table (``Result.op_table``); sweeps turn it off.
+    costs : a :class:`~cimsim.cost.cache.CostCache` to take the placement and cost table
+        from (and to leave them in): runs on the same workload object whose architectures
+        differ only in memory-level and link bandwidths share them (sweeps).
+    """
+    if engine not in ENGINES:
+        raise CimsimError(f"engine '{engine}' is not one of {', '.join(ENGINES)}")
+    pl, table = place_and_cost(arch, workload, costs)
+    indptr, indices = workload.predecessors
+    rates = resource_rates(arch)
+    resource_s = table.bytes / rates if len(rates) else np.zeros((pl.n_ops, 0))
+    transfer_s = resource_s.max(axis=1) if resource_s.shape[1] else np.zeros(pl.n_ops)
+    work = np.where(pl.serial, table.compute_s + transfer_s, np.maximum(table.compute_s, transfer_s))
+    duration = work + table.latency_s
+
+    dist, cp_path = longest_paths(indptr, indices, duration)
+    cp_s = float(dist.max()) if len(dist) else 0.0
+    if engine == "des":
+        rec = simulate_dag(indptr, indices, pl.server, table.compute_s, table.latency_s, table.bytes,
+                           rates, pl.serial)
+        latency = rec.makespan
+        start, end = rec.start, rec.end
+        path = realized_critical_path(indptr, indices, pl.server, start, end)
+    else:
+        latency, _ = analytic_latency(indptr, indices, pl.server, duration, table.bytes, rates, cp_s)
+        # times as if each op ran alone, as early as its dependencies allow
+        end = dist
+        start = end - duration
+        path = cp_path
+    run = RunData(arch, workload, engine, pl, table, rates, resource_s, duration, float(latency),
+                  start, end, path, float(cp_s), cp_path)
+    return build_result(run, keep_ops)

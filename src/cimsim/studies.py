@@ -1,0 +1,129 @@
+"""Studies: the simulations that figures, reports and comparisons need, run in one place.
+
+A study takes architectures and workloads, runs :func:`cimsim.simulate` as many
+times as its question needs and returns plain data (Results, DataFrames). The
+figures (:mod:`cimsim.plot`) and the report (:mod:`cimsim.report`) only draw and
+write what a study returns; they never simulate. The commands call a study,
+then draw or write::
+
+    result = studies.run_one(arch, workload)           # one run
+    runs = studies.runs(archs, workloads)              # every workload on every architecture
+    table = studies.results_table(runs, archs)         # one row per run, every result column
+    tables = studies.op_tables(archs, workload)        # per-op tables, for a roofline
+    cp = studies.critical_path_table(archs, [4, 16])   # critical path vs sequence length
+    rep = studies.report_runs(archs, workloads)        # everything `cimsim report` shows
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple, Sequence
+
+import pandas as pd
+
+from .pipeline import simulate
+from .report import columns as C
+from .report.result import Result
+
+#: sequence lengths of the critical-path-vs-length study (small: it runs 2 x len x archs simulations)
+SEQ_LENGTHS = (4, 16, 64, 256)
+#: the hierarchical encoders' window in that study
+SEQ_WINDOW = 4
+#: metadata "generator" values of workloads whose critical path grows with sequence length
+RECURRENT = ("lstm", "gru")
+HIERARCHICAL = ("hier-attn",)
+
+
+class Run(NamedTuple):
+    """One simulation of a study: the architecture, the workload and its result."""
+
+    arch: object
+    workload: object
+    result: Result
+
+
+def run_one(arch, workload, engine: str = "des", keep_ops: bool = True) -> Result:
+    """One workload on one architecture."""
+    return simulate(arch, workload, engine=engine, keep_ops=keep_ops)
+
+
+def runs(archs: Sequence, workloads: Sequence, engine: str = "des", keep_ops: bool = True) -> list[Run]:
+    """Every workload on every architecture, workload-major."""
+    return [Run(arch, wl, simulate(arch, wl, engine=engine, keep_ops=keep_ops))
+            for wl in workloads for arch in archs]
+
+
+def results_table(done: Sequence[Run], archs: Sequence) -> pd.DataFrame:
+    """One row per run with every result column of ``archs`` (missing ones empty)."""
+    return pd.DataFrame([r.result.record() for r in done], columns=list(C.union_columns(archs)))
+
+
+def compare(archs: Sequence, workloads: Sequence, engine: str = "des") -> tuple[list[Run], pd.DataFrame]:
+    """Every workload on every architecture without per-op tables, and their results table."""
+    done = runs(archs, workloads, engine=engine, keep_ops=False)
+    return done, results_table(done, archs)
+
+
+def op_tables(archs: Sequence, workload, engine: str = "analytic") -> list[tuple[object, pd.DataFrame]]:
+    """``(architecture, per-op table)`` of ``workload`` on each architecture (a roofline's input)."""
+    return [(arch, simulate(arch, workload, engine=engine, keep_ops=True).op_table) for arch in archs]
+
+
+def sweep_op_tables(df: pd.DataFrame, engine: str = "analytic"):
+    """The per-op tables of a sweep's first workload on each of its configs (as written, unswept):
+    ``(workload, [(architecture, per-op table)])``."""
+    from .bundled import resolve_config, resolve_workload
+    from .config import load_architecture
+    from .sweep.columns import CONFIG_FILE, WORKLOAD_FILE
+    from .workload import load_workload
+
+    workload = load_workload(resolve_workload(str(df[WORKLOAD_FILE].iloc[0])))
+    archs = [load_architecture(resolve_config(str(c))) for c in dict.fromkeys(df[CONFIG_FILE])]
+    return workload, op_tables(archs, workload, engine=engine)
+
+
+def is_sequence_workload(workload) -> bool:
+    """Whether ``workload`` was generated as a recurrent or hierarchical model (its critical
+    path grows with sequence length)."""
+    return workload.metadata.get("generator") in RECURRENT + HIERARCHICAL
+
+
+def sequence_families(lengths: Sequence[int], width: int = 64, window: int = SEQ_WINDOW) -> dict[str, list]:
+    """Small LSTMs (``steps`` = N) and hierarchical attention encoders (``seq_len`` = N,
+    ``window``) of width ``width`` at each length N, by family name."""
+    from .workload.generators import hier_attn, lstm
+
+    return {
+        "lstm": [lstm(width, width, steps=n) for n in lengths],
+        "hier-attn": [hier_attn(n, d_model=width, heads=4, window=window) for n in lengths],
+    }
+
+
+def critical_path_table(archs: Sequence, lengths: Sequence[int], width: int = 64,
+                        window: int = SEQ_WINDOW) -> pd.DataFrame:
+    """Critical path (s, dependency path of ops alone) of each family at each length on each
+    architecture: columns architecture, family, seq_len, critical_path_s, critical_path_ops."""
+    rows = []
+    for family, wls in sequence_families(lengths, width, window).items():
+        for n, wl in zip(lengths, wls):
+            for arch in archs:
+                r = simulate(arch, wl, engine="analytic", keep_ops=False)
+                rows.append({C.ARCHITECTURE: arch.name, "family": family, "seq_len": n,
+                             C.CRITICAL_PATH_S: r.critical_path_s,
+                             C.CRITICAL_PATH_OPS: r.critical_path_ops})
+    return pd.DataFrame(rows)
+
+
+def report_runs(archs: Sequence, workloads: Sequence, engine: str = "des",
+                seq_lengths: Sequence[int] = SEQ_LENGTHS, window: int = SEQ_WINDOW):
+    """Everything ``cimsim report`` shows: every workload on every architecture (with per-op
+    tables), their results table and, when a workload is recurrent or hierarchical, critical
+    path against sequence length. Returns a :class:`cimsim.report.html.Report` without figures
+    (:func:`cimsim.report.html.build_report` draws them)."""
+    from .report.html import Report
+
+    archs, workloads = list(archs), list(workloads)
+    done = runs(archs, workloads, engine=engine, keep_ops=True)
+    seq = (critical_path_table(archs, seq_lengths, window=window)
+           if any(is_sequence_workload(wl) for wl in workloads) else None)
+    return Report(archs, workloads, done, table=results_table(done, archs), seq_table=seq,
+                  seq_window=window)
