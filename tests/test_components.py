@@ -225,7 +225,7 @@ def test_levels_links_and_components_need_distinct_names():
         architecture_from_dict(d, source="x.yaml")
 
 
-def test_hw_imports_only_the_base_quantities_and_errors():
+def test_hw_imports_only_the_base_quantities_errors_and_dtypes():
     # the layering rule: a component never imports a stage (config, mapping, cost, engine,
     # report, simulate, sweep, workload), so stages can loop over components freely
     import ast
@@ -234,7 +234,7 @@ def test_hw_imports_only_the_base_quantities_and_errors():
     import cimsim.hw
 
     root = Path(cimsim.hw.__file__).parent
-    allowed_cimsim = {"quantity", "errors", "units", "hw"}
+    allowed_cimsim = {"quantity", "errors", "units", "dtypes", "hw"}
     for path in root.rglob("*.py"):
         tree = ast.parse(path.read_text())
         depth = len(path.relative_to(root).parts)  # hw/x.py -> 1, hw/cim/x.py -> 2

@@ -31,12 +31,11 @@ from typing import Literal, Optional
 import numpy as np
 from pydantic import Field, model_validator
 
+from ..dtypes import DType
 from ..errors import MappingError
 from ..quantity import Bytes, Fraction, Hertz, Joules, PositiveFloat, PositiveInt, Seconds, SquareMeters, Watts
 from .base import Component, ComponentConfig, OpCost, Plan, Strict
 from .hierarchy import hierarchy_traffic
-
-DType = Literal["fp32", "fp16", "bf16", "int8"]
 
 
 class MacEfficiency(Strict):
