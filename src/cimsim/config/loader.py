@@ -49,29 +49,34 @@ def _graph_error(node: yaml.Node) -> str | None:
     """Why the composed node graph is no config, or None: nested deeper than
     :data:`MAX_DEPTH`, an alias that contains itself, or more than :data:`MAX_NODES` nodes
     once aliases are expanded. Each node is visited once (aliases make the graph a DAG, and
-    walking it as a tree takes exponential time), and the walk stops at the first excess."""
+    walking it as a tree takes exponential time): a node met again adds its known expanded
+    size and height. The walk stops at the first excess."""
     size: dict[int, int] = {}  # id(node) -> expanded node count, once finished
-    on_path: set[int] = set()
+    height: dict[int, int] = {}  # id(node) -> levels from it to its deepest leaf (1: a leaf)
+    on_path = {id(node)}
     stack = [(node, iter(_children(node)))]
-    on_path.add(id(node))
+    too_deep = f"nested deeper than {MAX_DEPTH} levels; not a cimsim config"
     while stack:
         n, children = stack[-1]
         child = next(children, None)
         if child is None:
             stack.pop()
             on_path.discard(id(n))
-            total = 1 + sum(size[id(c)] for c in _children(n))
-            if total > MAX_NODES:
+            kids = _children(n)
+            size[id(n)] = 1 + sum(size[id(c)] for c in kids)
+            height[id(n)] = 1 + max((height[id(c)] for c in kids), default=0)
+            if size[id(n)] > MAX_NODES:
                 return (f"its aliases expand to more than {MAX_NODES:,} values (an alias bomb?); "
                         "not a cimsim config")
-            size[id(n)] = total
             continue
-        if id(child) in size:
+        if id(child) in size:  # met before (an alias): its size counts again, unvisited
+            if len(stack) + height[id(child)] > MAX_DEPTH:
+                return too_deep
             continue
         if id(child) in on_path:
             return "an alias contains itself; not a cimsim config"
         if len(stack) >= MAX_DEPTH:
-            return f"nested deeper than {MAX_DEPTH} levels; not a cimsim config"
+            return too_deep
         on_path.add(id(child))
         stack.append((child, iter(_children(child))))
     return None
