@@ -66,7 +66,7 @@ def _graph_error(node: yaml.Node) -> str | None:
             size[id(n)] = 1 + sum(size[id(c)] for c in kids)
             height[id(n)] = 1 + max((height[id(c)] for c in kids), default=0)
             if size[id(n)] > MAX_NODES:
-                return (f"its aliases expand to more than {MAX_NODES:,} values (an alias bomb?); "
+                return (f"its aliases expand to more than {MAX_NODES:,} keys and values (an alias bomb?); "
                         "not a cimsim config")
             continue
         if id(child) in size:  # met before (an alias): its size counts again, unvisited
