@@ -3,7 +3,8 @@
 Hypothesis mutates the bundled configs (a leaf replaced by garbage, a key deleted, an unknown
 key added) and draws ``--set PATH=VALUE`` pairs over every field path; ``cimsim run`` must
 either succeed with finite, non-negative numbers or exit 1/2 printing exactly one line and no
-traceback. Example counts are bounded for CI (``HYPOTHESIS_PROFILE=deep`` for more).
+traceback. YAML alias bombs (nested anchors that expand to billions of values) are refused in
+well under a second. Example counts are bounded for CI (``HYPOTHESIS_PROFILE=deep`` for more).
 """
 
 from __future__ import annotations
@@ -114,3 +115,56 @@ def test_set_overrides_run_or_fail_in_one_line(tiny_workload, name, data):
             ["1 TB/s", "-1 s", "0", "nan", "inf W", "2", "true", "1e999 GB/s", "8"])))
         args += ["--set", f"{path}={value}"]
     _check(CliRunner().invoke(main, args))
+
+
+# ------------------------------------------------------------------ YAML alias bombs
+def _alias_bomb(levels: int, width: int) -> str:
+    """``levels`` nested anchors, each a list of ``width`` aliases of the one before: a node
+    graph of levels x width entries that expands to width ** levels values."""
+    lines = [f"a0: &a0 [{', '.join(['lol'] * width)}]"]
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * width)}]" for i in range(1, levels)]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.timeout(20)
+def test_the_nine_level_alias_bomb_is_refused_fast(tmp_path):
+    import time
+
+    from cimsim.errors import ConfigError
+
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text(_alias_bomb(9, 9))  # 9^9 = 387 million values
+    start = time.perf_counter()
+    with pytest.raises(ConfigError) as info:
+        read_yaml(bomb)
+    assert time.perf_counter() - start < 1.0
+    msg = str(info.value)
+    assert msg.startswith(f"{bomb}: ") and "aliases expand to more than" in msg
+    assert len(msg.splitlines()) == 1
+    res = CliRunner().invoke(main, ["run", str(bomb), "lstm"])
+    assert res.exit_code == 1 and "aliases expand" in res.output
+    assert len(res.output.strip().splitlines()) == 1
+
+
+@pytest.mark.timeout(60)
+@given(name=st.sampled_from(sorted(CONFIGS)), levels=st.integers(1, 12), width=st.integers(1, 12),
+       nested=st.booleans())
+def test_aliases_of_any_shape_load_or_fail_fast(tmp_path_factory, tiny_workload, name, levels, width,
+                                                nested):
+    # anchors added to a bundled config (as top-level keys, or inside one mapping): small
+    # graphs load and are refused as unknown sections, large ones are refused as alias bombs;
+    # each in well under a second
+    import time
+
+    bomb = _alias_bomb(levels, width)
+    if nested:
+        bomb = "bombs:\n" + "".join(f"  {ln}\n" for ln in bomb.splitlines())
+    f = tmp_path_factory.mktemp("bomb") / "bomb.yaml"
+    f.write_text(yaml.safe_dump(CONFIGS[name], sort_keys=False) + bomb)
+    start = time.perf_counter()
+    res = CliRunner().invoke(main, ["run", str(f), tiny_workload, "--json"])
+    assert time.perf_counter() - start < 5.0
+    _check(res)
+    assert res.exit_code == 1  # the anchors are keys no config has
+    if width ** levels > 100_000:
+        assert "aliases expand" in res.output

@@ -77,3 +77,22 @@ def resolve_workload(name_or_path: str) -> Path:
         return cand
     names = ", ".join(x.stem for x in workload_paths())
     raise CimsimError(f"no workload file '{name_or_path}' and no bundled workload of that name ({names})")
+
+
+def _is_config(name_or_path: str) -> bool:
+    p = Path(name_or_path)
+    return (p.is_file() and p.suffix in (".yaml", ".yml")) or (configs_dir() / f"{name_or_path}.yaml").is_file()
+
+
+def _is_workload(name_or_path: str) -> bool:
+    p = Path(name_or_path)
+    return (p.is_file() and p.suffix in (".json", ".npz")) or (workloads_dir() / f"{name_or_path}.json").is_file()
+
+
+def resolve_pair(config: str, workload: str) -> tuple[Path, Path]:
+    """The config and workload paths of ``cimsim run CONFIG WORKLOAD``; a command line that
+    gives them the other way round (``cimsim run lstm gpu-hbm3``) is refused saying so."""
+    if not _is_config(config) and _is_workload(config) and _is_config(workload):
+        raise CimsimError(f"'{config}' is a workload and '{workload}' a config: the config comes "
+                          f"first, e.g. cimsim run {workload} {config}")
+    return resolve_config(config), resolve_workload(workload)

@@ -51,8 +51,9 @@ def run(config: str, workload: str, engine: str, sets: tuple[str, ...], as_json:
     from ..studies import run_one
     from ..workload import load_workload
 
-    arch = load_architecture(bundled.resolve_config(config), overrides(sets))
-    wl = load_workload(bundled.resolve_workload(workload), progress=True)
+    config_path, workload_path = bundled.resolve_pair(config, workload)
+    arch = load_architecture(config_path, overrides(sets), cli=True)
+    wl = load_workload(workload_path, progress=True)
     # the per-op table costs memory and time: build it only when something shows it
     result = run_one(arch, wl, engine=engine, keep_ops=placement or trace_file is not None)
     if trace_file is not None:
@@ -139,7 +140,7 @@ def load_many(configs: tuple[str, ...], workloads: tuple[str, ...], sets: tuple[
     config_paths = [bundled.resolve_config(c) for c in configs] or bundled.config_paths()
     workload_paths = [bundled.resolve_workload(w) for w in workloads] or bundled.workload_paths()
     ov = overrides(sets)
-    return [load_architecture(p, ov) for p in config_paths], [load_workload(p) for p in workload_paths]
+    return [load_architecture(p, ov, cli=True) for p in config_paths], [load_workload(p) for p in workload_paths]
 
 
 @click.command("compare", cls=OneLineErrors)

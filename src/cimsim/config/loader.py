@@ -14,10 +14,14 @@ from ..errors import ConfigError, one_line
 from ..hw.base import Link, MemoryLevel
 from . import legacy
 from .models import RESERVED, Architecture
-from .paths import resolve, unwrap_optional
+from .paths import resolve
+from .walk import did_you_mean, model_at, parse_flag
 
 #: deepest nesting a config may have (a real one has 4 levels; this bounds hostile input)
 MAX_DEPTH = 32
+#: most nodes a config may have once its aliases are expanded (a real one has a few hundred;
+#: this bounds YAML alias bombs, small node graphs that expand to billions of values)
+MAX_NODES = 100_000
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
@@ -41,17 +45,49 @@ _UniqueKeyLoader.add_constructor(
 )
 
 
-def _depth_ok(node: yaml.Node, limit: int) -> bool:
-    stack = [(node, 1)]
+def _graph_error(node: yaml.Node) -> str | None:
+    """Why the composed node graph is no config, or None: nested deeper than
+    :data:`MAX_DEPTH`, an alias that contains itself, or more than :data:`MAX_NODES` nodes
+    once aliases are expanded. Each node is visited once (aliases make the graph a DAG, and
+    walking it as a tree takes exponential time): a node met again adds its known expanded
+    size and height. The walk stops at the first excess."""
+    size: dict[int, int] = {}  # id(node) -> expanded node count, once finished
+    height: dict[int, int] = {}  # id(node) -> levels from it to its deepest leaf (1: a leaf)
+    on_path = {id(node)}
+    stack = [(node, iter(_children(node)))]
+    too_deep = f"nested deeper than {MAX_DEPTH} levels; not a cimsim config"
     while stack:
-        n, d = stack.pop()
-        if d > limit:
-            return False
-        if isinstance(n, yaml.MappingNode):
-            stack.extend((v, d + 1) for kv in n.value for v in kv)
-        elif isinstance(n, yaml.SequenceNode):
-            stack.extend((v, d + 1) for v in n.value)
-    return True
+        n, children = stack[-1]
+        child = next(children, None)
+        if child is None:
+            stack.pop()
+            on_path.discard(id(n))
+            kids = _children(n)
+            size[id(n)] = 1 + sum(size[id(c)] for c in kids)
+            height[id(n)] = 1 + max((height[id(c)] for c in kids), default=0)
+            if size[id(n)] > MAX_NODES:
+                return (f"its aliases expand to more than {MAX_NODES:,} keys and values (an alias bomb?); "
+                        "not a cimsim config")
+            continue
+        if id(child) in size:  # met before (an alias): its size counts again, unvisited
+            if len(stack) + height[id(child)] > MAX_DEPTH:
+                return too_deep
+            continue
+        if id(child) in on_path:
+            return "an alias contains itself; not a cimsim config"
+        if len(stack) >= MAX_DEPTH:
+            return too_deep
+        on_path.add(id(child))
+        stack.append((child, iter(_children(child))))
+    return None
+
+
+def _children(n: yaml.Node) -> list[yaml.Node]:
+    if isinstance(n, yaml.MappingNode):
+        return [x for kv in n.value for x in kv]
+    if isinstance(n, yaml.SequenceNode):
+        return list(n.value)
+    return []
 
 
 def read_yaml(path: str | Path) -> dict:
@@ -69,8 +105,9 @@ def read_yaml(path: str | Path) -> dict:
     try:  # parse once: compose the node tree, bound its depth, then construct from it
         loader = _UniqueKeyLoader(text)
         node = loader.get_single_node()
-        if node is not None and not _depth_ok(node, MAX_DEPTH):
-            raise ConfigError(f"{path}: nested deeper than {MAX_DEPTH} levels; not a cimsim config")
+        why = _graph_error(node) if node is not None else None
+        if why is not None:
+            raise ConfigError(f"{path}: {why}")
         data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {' '.join(str(exc).split())}") from None
@@ -84,17 +121,10 @@ def read_yaml(path: str | Path) -> dict:
     return legacy.upgrade(data) if legacy.is_legacy(data) else data
 
 
-def _model_at(model: type[BaseModel], loc: tuple) -> type[BaseModel] | None:
-    """Follow ``loc`` through nested pydantic models; None where it leaves them."""
-    current: Any = model
-    for part in loc:
-        if not (isinstance(current, type) and issubclass(current, BaseModel)):
-            return None
-        fld = current.model_fields.get(part)
-        if fld is None:
-            return None
-        current = unwrap_optional(fld.annotation)
-    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+#: how an unknown-key error starts: these come first, a misspelt key being the likeliest
+#: reason for the other errors (``bandwith`` leaves ``bandwidth`` missing)
+UNKNOWN = "unknown key"
+_FIRST = (UNKNOWN, "unknown component type")
 
 
 def _errors(exc: ValidationError, model: type[BaseModel], prefix: tuple) -> list[tuple[str, str]]:
@@ -103,11 +133,12 @@ def _errors(exc: ValidationError, model: type[BaseModel], prefix: tuple) -> list
         loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
         msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
-            parent = _model_at(model, loc[:-1])
+            parent = model_at(model, loc[:-1])
             allowed = list(parent.model_fields) if parent else []
-            msg = f"unknown key; allowed keys here: {', '.join(allowed)}"
+            msg = (f"{UNKNOWN}{did_you_mean(loc[-1], allowed)}; allowed keys here: "
+                   f"{', '.join(allowed)}")
         elif err["type"] == "missing":
-            parent = _model_at(model, loc[:-1])
+            parent = model_at(model, loc[:-1])
             fld = parent.model_fields.get(loc[-1]) if parent else None
             desc = f" ({fld.description})" if fld is not None and fld.description else ""
             msg = f"required field is missing{desc}"
@@ -128,15 +159,20 @@ def _validate(model: type[BaseModel], data: Any, prefix: tuple, errors: list) ->
         return None
 
 
-def architecture_from_dict(data: Mapping, source: str = "<config>") -> Architecture:
-    """Validate a plain mapping into an :class:`Architecture`, or raise ConfigError naming
-    ``source``, the dotted field path, the value and what is allowed."""
+def architecture_from_dict(data: Mapping, source: str = "<config>",
+                           set_by: Mapping[str, Any] | None = None) -> Architecture:
+    """Validate a plain mapping (in the current layout: :func:`read_yaml` upgrades older ones)
+    into an :class:`Architecture`, or raise ConfigError naming ``source``, the dotted field
+    path, the value and what is allowed. Unknown keys are reported first. ``set_by``: the
+    command-line overrides (``--set``) applied to ``data``; an error in a field they set
+    names ``--set PATH=VALUE`` instead of ``source``."""
     from ..hw.registry import types
 
     if not isinstance(data, Mapping):
         raise ConfigError(f"{source}: expected a mapping at the top level, got {type(data).__name__}")
     if legacy.is_legacy(data):
-        data = legacy.upgrade(data)
+        raise ConfigError(f"{source}: memory: a cimsim 0.1 layout (one memory level, with "
+                          "'bandwidth'); read it with read_yaml or load_architecture, which upgrade it")
     errors: list[tuple[str, str]] = []
     name = data.get("name")
     if not isinstance(name, str) or not name:
@@ -173,7 +209,8 @@ def architecture_from_dict(data: Mapping, source: str = "<config>") -> Architect
         type_name = sec.get("type", key)
         if type_name not in reg:
             where = f"{key}.type" if "type" in sec else str(key)
-            errors.append((where, f"unknown component type '{type_name}'; registered types: "
+            hint = did_you_mean(type_name, [*reg, *RESERVED])
+            errors.append((where, f"unknown component type '{type_name}'{hint}; registered types: "
                                   f"{', '.join(reg)} (top-level keys are {', '.join(RESERVED)} or "
                                   "component sections)"))
             continue
@@ -195,39 +232,64 @@ def architecture_from_dict(data: Mapping, source: str = "<config>") -> Architect
             errors.extend((f"{comp.name}.{f}", m) for f, m in comp.check())
         if not errors:
             return arch
+    # unknown keys first (a typo explains the missing field it leaves), then in config order;
     # one error per line; what the user wrote (keys, values) is escaped to stay on its line
-    raise ConfigError("\n".join(f"{source}: {one_line(str(p))}: {one_line(str(m))}" for p, m in errors))
+    errors.sort(key=lambda e: not e[1].startswith(_FIRST))
+    raise ConfigError("\n".join(_where(p, set_by or {}, source) + f"{one_line(str(p))}: {one_line(str(m))}"
+                                 for p, m in errors))
 
 
-def load_architecture(path: str | Path, overrides: Mapping[str, Any] | None = None) -> Architecture:
-    """Load a YAML architecture file, apply dotted-path ``overrides``, validate."""
+def _where(path: str, set_by: Mapping[str, Any], source: str) -> str:
+    """The origin of an error at ``path``: the ``--set`` that set it, else the file."""
+    for key, value in set_by.items():
+        if path == key or path.startswith(key + "."):
+            return f"--set {one_line(str(key))}={one_line(str(value))}: "
+    return f"{source}: "
+
+
+def load_architecture(path: str | Path, overrides: Mapping[str, Any] | None = None, *,
+                      cli: bool = False) -> Architecture:
+    """Load a YAML architecture file, apply dotted-path ``overrides``, validate.
+
+    With ``cli``, the overrides are ``--set`` text: a boolean field takes true/false,
+    yes/no, 1/0 (any case), and errors in what they set name ``--set``, not the file."""
     data = read_yaml(path)
     if overrides:
-        data = apply_overrides(data, overrides, source=str(path))
-    return architecture_from_dict(data, source=str(path))
+        data = apply_overrides(data, overrides, source=str(path), cli=cli)
+    return architecture_from_dict(data, source=str(path), set_by=overrides if cli else None)
 
 
-def apply_overrides(data: Mapping, overrides: Mapping[str, Any], source: str = "<config>") -> dict:
+def apply_overrides(data: Mapping, overrides: Mapping[str, Any], source: str = "<config>",
+                    cli: bool = False) -> dict:
     """Return a copy of ``data`` with ``{"memory.dram.bandwidth": "25 GB/s"}``-style values set.
 
-    The path must name a field of the schema (:func:`cimsim.config.paths.resolve`);
-    a section the config does not have (say ``cim`` on a CPU-only config) is an
-    error, not a silent no-op. The value is validated with the rest of the config.
+    ``data`` is in the current layout (as :func:`read_yaml` returns it). The path must name
+    a field of the schema (:func:`cimsim.config.paths.resolve`); a section the config does
+    not have (say ``cim`` on a CPU-only config) is an error, not a silent no-op. The value is
+    validated with the rest of the config. With ``cli`` the values are command-line text
+    (``--set``): booleans are read from words, and errors name ``--set``.
     """
-    out = copy.deepcopy(dict(legacy.upgrade(data) if legacy.is_legacy(data) else data))
+    out = copy.deepcopy(dict(data))
     for dotted, value in overrides.items():
+        where = (f"--set {one_line(str(dotted))}={one_line(str(value))}" if cli
+                 else f"{source}: override '{dotted}'")
         try:
-            resolve(dotted, out)
+            ref = resolve(dotted, out)
         except ConfigError as exc:
-            raise ConfigError(f"{source}: override '{dotted}': {exc}") from None
+            raise ConfigError(f"{where}: {exc}") from None
+        if cli and ref.kind.name == "bool" and isinstance(value, str):
+            try:
+                value = parse_flag(value)
+            except ValueError as exc:
+                raise ConfigError(f"{where}: {exc}") from None
         parts = dotted.split(".")
         node: Any = out
         for i, part in enumerate(parts[:-1]):
             if not isinstance(node, dict) or node.get(part) is None:
-                raise ConfigError(f"{source}: override '{dotted}': this architecture has no "
+                raise ConfigError(f"{where}: this architecture has no "
                                   f"'{'.'.join(parts[:i + 1])}' section")
             node = node[part]
         if not isinstance(node, dict):
-            raise ConfigError(f"{source}: override '{dotted}': cannot set inside a non-mapping")
+            raise ConfigError(f"{where}: cannot set inside a non-mapping")
         node[parts[-1]] = value
     return out

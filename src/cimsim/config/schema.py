@@ -8,18 +8,17 @@ name; with a config's mapping, the paths are that config's own.
 
 from __future__ import annotations
 
-import typing
 from dataclasses import dataclass
-from typing import Any, Literal, Mapping, Optional
+from typing import Mapping, Optional
 
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
 from ..hw.base import Link, MemoryLevel
-from ..quantity import QuantityUnit
 from ..units import format_quantity
 from .models import RESERVED
-from .paths import section_model, unwrap_optional
+from .paths import section_model
+from .walk import Leaf, leaves
 
 
 @dataclass(frozen=True)
@@ -30,49 +29,30 @@ class FieldDoc:
     description: str
 
 
-def _leaf_type(ann: Any, metadata) -> tuple[str, str | None]:
-    if typing.get_origin(ann) is typing.Annotated:
-        base, *meta = typing.get_args(ann)
-        return _leaf_type(base, list(meta) + list(metadata))
-    for m in metadata:
-        if isinstance(m, QuantityUnit):
-            return f"quantity [{m.unit}], {'> 0' if m.domain == 'positive' else '>= 0'}", m.unit
-    if typing.get_origin(ann) is Literal:
-        return "one of " + ", ".join(str(a) for a in typing.get_args(ann)), None
-    if typing.get_origin(ann) is list:  # e.g. "list of quantity [B], > 0", "list of list of float"
-        return "list of " + _leaf_type(typing.get_args(ann)[0], ())[0], None
-    return getattr(ann, "__name__", str(ann)), None
+#: the default column of a table's key: the key may be left out, the table may not
+TABLE_KEY_REQUIRED = "(optional key of a required table)"
+TABLE_KEY_OPTIONAL = "(optional key)"
+
+
+def _default(leaf: Leaf) -> str:
+    if leaf.in_table:
+        return TABLE_KEY_REQUIRED if leaf.table_required else TABLE_KEY_OPTIONAL
+    d = leaf.default
+    if d is PydanticUndefined:
+        return ""
+    if d is None:
+        return "(none)"
+    if d == "":
+        return '""'
+    if leaf.kind.name == "quantity" and isinstance(d, (int, float)):
+        return format_quantity(d, leaf.kind.unit)
+    return str(d)
 
 
 def describe_model(model: type[BaseModel], prefix: str = "") -> list[FieldDoc]:
     """One :class:`FieldDoc` per leaf field of ``model``, sections expanded, in declaration order."""
-    out: list[FieldDoc] = []
-    for name, info in model.model_fields.items():
-        path = f"{prefix}{name}"
-        ann = unwrap_optional(info.annotation)
-        if isinstance(ann, type) and issubclass(ann, BaseModel):
-            out.extend(describe_model(ann, path + "."))
-            continue
-        if typing.get_origin(ann) is dict:
-            key_t, val_t = typing.get_args(ann)
-            keys = typing.get_args(key_t) if typing.get_origin(key_t) is Literal else ("KEY",)
-            for key in keys:
-                type_, _ = _leaf_type(val_t, ())
-                out.append(FieldDoc(f"{path}.{key}", type_, "(optional key)", info.description or ""))
-            continue
-        type_, unit = _leaf_type(ann, info.metadata)
-        if info.default is PydanticUndefined:
-            default = ""
-        elif info.default is None:
-            default = "(none)"
-        elif info.default == "":
-            default = '""'
-        elif unit is not None and isinstance(info.default, (int, float)):
-            default = format_quantity(info.default, unit)
-        else:
-            default = str(info.default)
-        out.append(FieldDoc(path, type_, default, info.description or ""))
-    return out
+    return [FieldDoc(leaf.path, leaf.kind.describe(), _default(leaf), leaf.description)
+            for leaf in leaves(model, prefix)]
 
 
 def describe_fields(data: Optional[Mapping] = None) -> list[FieldDoc]:

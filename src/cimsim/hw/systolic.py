@@ -24,7 +24,7 @@ from pydantic import Field
 
 from ..quantity import Hertz, Joules, PositiveInt, Seconds, SquareMeters, Watts
 from .base import Component, ComponentConfig, OpCost, Plan
-from .cim import Buffer
+from .parts import Buffer
 from .systolic_timing import cycles as array_cycles
 
 

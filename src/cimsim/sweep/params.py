@@ -17,15 +17,12 @@ text fields (``cim.technology``) take a list. Values are stored as SI floats
 from __future__ import annotations
 
 import math
-import typing
 from dataclasses import dataclass
-from typing import Any, Literal, Optional, Sequence
+from typing import Any, Optional
 
 import numpy as np
-from pydantic import BaseModel
 
-from ..config.quantity import QuantityUnit
-from ..config.paths import unwrap_optional
+from ..config.walk import parse_flag
 from ..errors import CimsimError, one_line  # noqa: F401  (one_line re-exported)
 from ..units import UnitError, format_quantity, parse_quantity
 
@@ -71,40 +68,12 @@ class FieldKind:
         return f"a {self.kind}"
 
 
-def _unit_from_metadata(metadata: Sequence[Any]) -> Optional[str]:
-    """The SI unit of a quantity type (its :class:`QuantityUnit` marker), else None."""
-    for m in metadata:
-        if isinstance(m, QuantityUnit):
-            return m.unit
-    return None
-
-
-def _leaf_kind(path: str, ann: Any, metadata: Sequence[Any]) -> FieldKind:
-    ann = unwrap_optional(ann)
-    if typing.get_origin(ann) is typing.Annotated:
-        base, *meta = typing.get_args(ann)
-        return _leaf_kind(path, base, list(meta) + list(metadata))
-    unit = _unit_from_metadata(metadata)
-    if unit is not None:
-        return FieldKind(path, "quantity", unit=unit)
-    if typing.get_origin(ann) is Literal:
-        return FieldKind(path, "str", choices=tuple(str(a) for a in typing.get_args(ann)))
-    if ann is bool:
-        return FieldKind(path, "bool")
-    if ann is int:
-        return FieldKind(path, "int")
-    if ann is float:
-        return FieldKind(path, "float")
-    if ann is str:
-        return FieldKind(path, "str")
-    raise SweepSpecError(f"--param {path}: this field ({ann}) cannot be swept; sweep one of its sub-fields")
-
-
 def field_kind(path: str, data=None) -> FieldKind:
     """Tell what the config field at dotted ``path`` holds, or raise naming the allowed fields.
 
-    Paths resolve through :func:`cimsim.config.paths.resolve` (the one walker of
-    config paths); ``data`` is a config's mapping when one is at hand.
+    Paths resolve through :func:`cimsim.config.paths.resolve` and field types are read by
+    :mod:`cimsim.config.walk` (the one walker of config field types); ``data`` is a
+    config's mapping when one is at hand.
 
     >>> field_kind("memory.dram.bandwidth").unit
     'B/s'
@@ -115,10 +84,15 @@ def field_kind(path: str, data=None) -> FieldKind:
         ref = resolve(path, data)
     except CimsimError as exc:
         raise SweepSpecError(f"--param {path}: {exc}") from None
-    ann = ref.annotation
-    if typing.get_origin(ann) in (list, dict) or (isinstance(ann, type) and issubclass(ann, BaseModel)):
-        raise SweepSpecError(f"--param {path}: this field ({ann}) cannot be swept; sweep one of its sub-fields")
-    return _leaf_kind(path, ann, ref.metadata)
+    k = ref.kind
+    if k.name == "quantity":
+        return FieldKind(path, "quantity", unit=k.unit)
+    if k.name == "choice":
+        return FieldKind(path, "str", choices=k.choices)
+    if k.name in ("bool", "int", "float", "str"):
+        return FieldKind(path, k.name)
+    raise SweepSpecError(f"--param {path}: this field ({ref.annotation}) cannot be swept; "
+                         "sweep one of its sub-fields")
 
 
 @dataclass(frozen=True)
@@ -206,12 +180,10 @@ def _parse_scalar(path: str, spec: str, text: str, fk: FieldKind):
             raise _fail(path, spec, f"{text!r} is not finite")
         return v
     if fk.kind == "bool":
-        low = text.lower()
-        if low in ("true", "yes", "1"):
-            return True
-        if low in ("false", "no", "0"):
-            return False
-        raise _fail(path, spec, f"{text!r} is not true/false")
+        try:
+            return parse_flag(text)
+        except ValueError as exc:
+            raise _fail(path, spec, str(exc)) from None
     if fk.choices and text not in fk.choices:
         raise _fail(path, spec, f"{text!r} is not {fk.describe()}")
     return text

@@ -1,0 +1,228 @@
+"""The one walker over config field types: what a field holds, and the field a path names.
+
+Every reader of the config models' types goes through here:
+
+- ``cimsim fields`` lists :func:`leaves` with :meth:`Kind.describe` (:mod:`.schema`);
+- ``--set`` and sweeps resolve a dotted path with :func:`field_at` (:mod:`.paths`), and
+  sweeps read the leaf's :class:`Kind` to parse their specs (:mod:`cimsim.sweep.params`);
+- the loader names the model a validation error sits in with :func:`model_at`
+  (:mod:`.loader`).
+
+A field's type is classified once, by :func:`kind_of`: a pydantic model is a
+*section*, ``dict[K, V]`` a *table* (fixed keys when ``K`` is a ``Literal``),
+``list[X]`` a *list*, a ``Literal`` a *choice*, a type carrying a
+:class:`~cimsim.quantity.QuantityUnit` a *quantity*; ``bool``, ``int``, ``float`` and
+``str`` are themselves. ``Optional[X]`` is ``X``; ``Annotated`` metadata is merged.
+"""
+
+from __future__ import annotations
+
+import difflib
+import types
+import typing
+from dataclasses import dataclass
+from typing import Any, Iterable, Literal, Optional, Sequence, Union
+
+from pydantic import BaseModel
+from pydantic_core import PydanticUndefined
+
+from ..errors import ConfigError
+from ..quantity import DOMAINS, QuantityUnit
+
+
+class PathError(ConfigError):
+    """A dotted config path names no field."""
+
+
+#: command-line words for a boolean field (``--set cim.weight_replication=yes``, sweeps)
+FLAG_WORDS: dict[str, bool] = {"true": True, "yes": True, "on": True, "1": True,
+                               "false": False, "no": False, "off": False, "0": False}
+
+
+def parse_flag(text: str) -> bool:
+    """``True``/``False`` for a word of :data:`FLAG_WORDS` (any case); ValueError otherwise."""
+    try:
+        return FLAG_WORDS[str(text).strip().lower()]
+    except KeyError:
+        raise ValueError(f"{text!r} is not a boolean; use true/false (or yes/no, 1/0)") from None
+
+
+def suggest(word: str, choices: Iterable[str]) -> Optional[str]:
+    """The closest of ``choices`` to a misspelt ``word`` (difflib), or None."""
+    found = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
+    return found[0] if found else None
+
+
+def did_you_mean(word: str, choices: Iterable[str], form: str = "{}") -> str:
+    """``" (did you mean 'X'?)"`` for the closest choice, else ``""``."""
+    best = suggest(word, choices)
+    return f" (did you mean '{form.format(best)}'?)" if best is not None else ""
+
+
+def unwrap_optional(ann: Any) -> Any:
+    """``X`` of ``Optional[X]`` or ``X | None``; any other annotation unchanged."""
+    if typing.get_origin(ann) in (Union, types.UnionType):
+        args = [a for a in typing.get_args(ann) if a is not type(None)]
+        if len(args) == 1:
+            return args[0]
+    return ann
+
+
+def is_model(x: Any) -> bool:
+    return isinstance(x, type) and issubclass(x, BaseModel)
+
+
+@dataclass(frozen=True)
+class Kind:
+    """What a field holds.
+
+    ``name`` is one of 'quantity', 'bool', 'int', 'float', 'str', 'choice', 'list',
+    'table', 'section', or the type's own name for anything else.
+    """
+
+    name: str
+    unit: Optional[str] = None  # SI unit of a quantity
+    domain: Optional[str] = None  # 'positive' | 'nonnegative' (quantities)
+    choices: Optional[tuple[str, ...]] = None  # values of a choice
+    item: Optional["Kind"] = None  # element of a list, value of a table
+    keys: Optional[tuple[str, ...]] = None  # fixed keys of a table (None: any key)
+    model: Optional[type[BaseModel]] = None  # the model of a section
+
+    @property
+    def is_value(self) -> bool:
+        """A single value (settable with ``--set``, sweepable), not a structure."""
+        return self.name not in ("list", "table", "section")
+
+    def describe(self) -> str:
+        """The type as ``cimsim fields`` prints it: ``quantity [B/s], > 0``, ``one of sram, rram``."""
+        if self.name == "quantity":
+            return f"quantity [{self.unit}], {DOMAINS[self.domain]}"
+        if self.name == "choice":
+            return "one of " + ", ".join(self.choices)
+        if self.name == "list":
+            return "list of " + self.item.describe()
+        if self.name == "table":
+            return f"table of {self.item.describe()}"
+        if self.name == "section":
+            return self.model.__name__
+        return self.name
+
+
+def kind_of(ann: Any, metadata: Sequence[Any] = ()) -> Kind:
+    """Classify a field annotation (with its pydantic ``metadata``) into a :class:`Kind`."""
+    ann = unwrap_optional(ann)
+    if typing.get_origin(ann) is typing.Annotated:
+        base, *meta = typing.get_args(ann)
+        return kind_of(base, list(meta) + list(metadata))
+    for m in metadata:
+        if isinstance(m, QuantityUnit):
+            return Kind("quantity", unit=m.unit, domain=m.domain)
+    origin = typing.get_origin(ann)
+    if origin is Literal:
+        return Kind("choice", choices=tuple(str(a) for a in typing.get_args(ann)))
+    if origin is list:
+        return Kind("list", item=kind_of(typing.get_args(ann)[0]))
+    if origin is dict:
+        key_t, val_t = typing.get_args(ann)
+        keys = (tuple(str(k) for k in typing.get_args(key_t))
+                if typing.get_origin(key_t) is Literal else None)
+        return Kind("table", item=kind_of(val_t), keys=keys)
+    if is_model(ann):
+        return Kind("section", model=ann)
+    for t in (bool, int, float, str):
+        if ann is t:
+            return Kind(t.__name__)
+    return Kind(getattr(ann, "__name__", str(ann)))
+
+
+@dataclass(frozen=True)
+class Leaf:
+    """A field a dotted path names (a value, or a list/table/section when a walk stops at one)."""
+
+    path: str
+    annotation: Any  # the field's type (Optional unwrapped)
+    metadata: tuple  # pydantic metadata (QuantityUnit markers, constraints)
+    description: str
+    default: Any  # PydanticUndefined when required
+    kind: Kind
+    #: must a config give it? A table's key never is by itself: ``in_table`` marks one, and
+    #: ``table_required`` says whether the table holding it must be given.
+    required: bool = False
+    in_table: bool = False
+    table_required: bool = False
+
+
+def _field_leaf(path: str, info) -> Leaf:
+    ann = unwrap_optional(info.annotation)
+    return Leaf(path, ann, tuple(info.metadata), info.description or "", info.default,
+                kind_of(ann, info.metadata), required=info.is_required())
+
+
+def _key_leaf(path: str, table: Leaf) -> Leaf:
+    _, val_t = typing.get_args(table.annotation)
+    val_t = unwrap_optional(val_t)
+    return Leaf(path, val_t, (), table.description, PydanticUndefined, table.kind.item,
+                in_table=True, table_required=table.required)
+
+
+def field_at(model: type[BaseModel], parts: Sequence[str], start: int, path: str,
+             value_only: bool = True) -> Leaf:
+    """The field ``parts[start:]`` names below ``model`` (``parts[:start]`` named the model).
+
+    Sections and tables with fixed keys are followed; :class:`PathError` says what is
+    allowed where the path leaves the schema. With ``value_only`` a path that ends at a
+    section is an error (one sets or sweeps values, not sections).
+    """
+    current: Optional[Leaf] = None  # None: at ``model`` itself
+    for i in range(start, len(parts)):
+        part = parts[i]
+        here = ".".join(parts[: i + 1])
+        above = ".".join(parts[:i])
+        if current is None or current.kind.name == "section":
+            m = model if current is None else current.kind.model
+            fields = m.model_fields
+            if part not in fields:
+                raise PathError(f"'{here}' is not a field; allowed here: {', '.join(fields)}"
+                                + did_you_mean(part, fields, f"{above}.{{}}" if above else "{}"))
+            current = _field_leaf(path, fields[part])
+        elif current.kind.name == "table":
+            keys = current.kind.keys
+            if keys is not None and part not in keys:
+                raise PathError(f"'{part}' is not a key of '{above}'; allowed keys: "
+                                f"{', '.join(keys)}" + did_you_mean(part, keys, f"{above}.{{}}"))
+            current = _key_leaf(path, current)
+        else:
+            raise PathError(f"'{above}' has no sub-fields")
+    if current is None:
+        raise PathError(f"'{path}' names a section, not a field")
+    if value_only and current.kind.name == "section":
+        raise PathError(f"'{path}' is a section, not a value; its fields: "
+                        f"{', '.join(current.kind.model.model_fields)}")
+    return current
+
+
+def model_at(model: type[BaseModel], loc: Sequence) -> Optional[type[BaseModel]]:
+    """The section model at ``loc`` below ``model`` (``model`` itself for ``()``); None where
+    ``loc`` leaves the sections (a table, a list, a value, an unknown key)."""
+    if not loc:
+        return model
+    try:
+        leaf = field_at(model, [str(p) for p in loc], 0, ".".join(map(str, loc)), value_only=False)
+    except PathError:
+        return None
+    return leaf.kind.model if leaf.kind.name == "section" else None
+
+
+def leaves(model: type[BaseModel], prefix: str = "") -> list[Leaf]:
+    """Every value below ``model``, in declaration order: sections expanded, a table's keys
+    listed one by one (``KEY`` when any key is allowed); lists are leaves."""
+    out: list[Leaf] = []
+    for name, info in model.model_fields.items():
+        leaf = _field_leaf(f"{prefix}{name}", info)
+        if leaf.kind.name == "section":
+            out.extend(leaves(leaf.kind.model, leaf.path + "."))
+        elif leaf.kind.name == "table":
+            out.extend(_key_leaf(f"{leaf.path}.{key}", leaf) for key in leaf.kind.keys or ("KEY",))
+        else:
+            out.append(leaf)
+    return out

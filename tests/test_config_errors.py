@@ -1,0 +1,198 @@
+"""What a user who mistypes a config meets (issue 21, items 9 and 10), and the one walker over
+config field types that ``fields``, ``--set``, sweeps and the loader share (issue 16, item 5)."""
+
+from __future__ import annotations
+
+import ast
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+import cimsim.config
+import cimsim.sweep
+from cimsim import bundled
+from cimsim.cli import main
+from cimsim.config import architecture_from_dict, load_architecture, read_yaml
+from cimsim.config.schema import describe_fields
+from cimsim.errors import ConfigError
+from cimsim.workload import save_workload
+from cimsim.workload.generators import lstm
+
+
+def _cfg(name: str) -> Path:
+    return bundled.resolve_config(name)
+
+
+def _first_error(*args) -> str:
+    res = CliRunner(env={"COLUMNS": "200"}).invoke(main, [str(a) for a in args])
+    assert res.exit_code in (1, 2), res.output
+    assert "Traceback" not in res.output
+    lines = [ln for ln in res.output.splitlines() if ln.strip()]
+    assert len(lines) == 1, res.output
+    return lines[0]
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory) -> str:
+    path = tmp_path_factory.mktemp("wl") / "tiny.json"
+    save_workload(lstm(16, 16, 1, steps=2), path)
+    return str(path)
+
+
+def _typo(tmp_path: Path, name: str, path: tuple, wrong: str) -> Path:
+    """The bundled config ``name`` with the key at ``path`` renamed to ``wrong``."""
+    data = read_yaml(_cfg(name))
+    node = data
+    for k in path[:-1]:
+        node = node[k]
+    node[wrong] = node.pop(path[-1])
+    out = tmp_path / "typo.yaml"
+    out.write_text(yaml.safe_dump(data, sort_keys=False))
+    return out
+
+
+# ------------------------------------------------------------------ 9: typo'd keys
+def test_a_misspelt_key_is_the_first_error_with_a_suggestion(tmp_path):
+    path = _typo(tmp_path, "gpu-hbm3", ("memory", "dram", "bandwidth"), "bandwith")
+    with pytest.raises(ConfigError) as info:
+        load_architecture(path)
+    lines = str(info.value).splitlines()
+    # the typo also leaves 'bandwidth' missing: that error comes second
+    assert len(lines) == 2, lines
+    assert lines[0].startswith(f"{path}: memory.dram.bandwith: unknown key (did you mean 'bandwidth'?)")
+    assert "memory.dram.bandwidth: required field is missing" in lines[1]
+    # the command line shows the first
+    assert "did you mean 'bandwidth'?" in _first_error("run", path, "lstm")
+
+
+def test_a_misspelt_nested_key_and_component_are_suggested(tmp_path):
+    path = _typo(tmp_path, "sram-cim", ("cim", "adc", "sample_rate"), "sample_rte")
+    first = str(pytest.raises(ConfigError, load_architecture, path).value).splitlines()[0]
+    assert "cim.adc.sample_rte: unknown key (did you mean 'sample_rate'?)" in first
+    path = _typo(tmp_path, "sram-cim", ("processor",), "procesor")
+    first = str(pytest.raises(ConfigError, load_architecture, path).value).splitlines()[0]
+    assert "unknown component type 'procesor' (did you mean 'processor'?)" in first
+
+
+def test_set_errors_name_set_not_the_file(tiny):
+    line = _first_error("run", "sram-cim", tiny, "--set", "cim.arrays=0")
+    assert line.startswith("Error: --set cim.arrays=0: "), line
+    assert "sram-cim.yaml" not in line
+    line = _first_error("run", "sram-cim", tiny, "--set", "cim.adc.sample_rte=1GHz")
+    assert line.startswith("Error: --set cim.adc.sample_rte=1GHz: "), line
+    assert "did you mean 'cim.adc.sample_rate'?" in line and "sram-cim.yaml" not in line
+
+
+def test_set_errors_in_the_file_still_name_the_file(tmp_path, tiny):
+    path = _typo(tmp_path, "gpu-hbm3", ("memory", "dram", "bandwidth"), "bandwith")
+    line = _first_error("run", path, tiny, "--set", "processor.cores=100")
+    assert line.startswith(f"Error: {path}: memory.dram.bandwith: unknown key"), line
+
+
+@pytest.mark.parametrize("config, level", [("gpu-hbm3", "dram"), ("sram-cim", "sram")])
+def test_set_of_a_level_without_memory_suggests_the_full_path(tiny, config, level):
+    line = _first_error("run", config, tiny, "--set", f"{level}.bandwidth=1TB/s")
+    assert f"did you mean 'memory.{level}.bandwidth'?" in line, line
+    assert line.startswith(f"Error: --set {level}.bandwidth=1TB/s: "), line
+
+
+def test_swapped_run_arguments_are_recognised():
+    line = _first_error("run", "lstm", "gpu-hbm3")
+    assert "'lstm' is a workload and 'gpu-hbm3' a config" in line
+    assert "cimsim run gpu-hbm3 lstm" in line
+
+
+def test_swapped_run_arguments_as_files(tmp_path, tiny):
+    cfg = tmp_path / "mine.yaml"
+    cfg.write_text(_cfg("gpu-hbm3").read_text())
+    line = _first_error("run", tiny, cfg)
+    assert "is a workload" in line and f"cimsim run {cfg} {tiny}" in line
+
+
+# ------------------------------------------------------------------ 10: booleans from the CLI
+@pytest.mark.parametrize("word, value", [
+    ("true", True), ("True", True), ("TRUE", True), ("1", True), ("yes", True), ("Yes", True),
+    ("false", False), ("False", False), ("0", False), ("no", False),
+])
+def test_boolean_fields_take_words_from_set(word, value):
+    arch = load_architecture(_cfg("sram-cim"), {"cim.weight_replication": word}, cli=True)
+    assert arch.components["cim"].weight_replication is value
+
+
+def test_a_boolean_word_runs_from_the_cli_and_a_non_word_is_refused(tiny):
+    res = CliRunner().invoke(main, ["run", "sram-cim", tiny, "--json",
+                                    "--set", "cim.weight_replication=true"])
+    assert res.exit_code == 0, res.output
+    line = _first_error("run", "sram-cim", tiny, "--set", "cim.weight_replication=maybe")
+    assert line.startswith("Error: --set cim.weight_replication=maybe: 'maybe' is not a boolean")
+
+
+def test_yaml_strings_stay_strict_for_booleans():
+    # a quoted "yes" in a file (or a Python override) is text, not a boolean
+    with pytest.raises(ConfigError, match="valid boolean"):
+        load_architecture(_cfg("sram-cim"), {"cim.weight_replication": "yes"})
+
+
+@pytest.mark.parametrize("name", [p.stem for p in bundled.config_paths()])
+def test_fields_listing_of_table_keys_is_truthful(name):
+    # a table key's default column says whether its table may be left out: the loader agrees
+    data = read_yaml(_cfg(name))
+    tables = {}
+    for f in describe_fields(data):
+        if "key" in f.default:
+            tables[f.path.rsplit(".", 1)[0]] = f.default
+    assert tables  # every bundled config has a processor, with its per-dtype tables
+    for table, default in tables.items():
+        assert "required table" in default or default == "(optional key)", default
+        d = copy.deepcopy(data)
+        parts = table.split(".")
+        node = d
+        for k in parts[:-1]:
+            node = node[k]
+        if parts[-1] not in node:
+            continue
+        del node[parts[-1]]
+        try:
+            architecture_from_dict(d)
+            refused = False
+        except ConfigError:
+            refused = True
+        assert refused == ("required table" in default), (table, default)
+
+
+# ------------------------------------------------------------------ one walker (issue 16)
+def _inspects_types(path: Path) -> list[str]:
+    """Names of typing introspection (get_origin, get_args, unwrap_optional) ``path`` calls."""
+    tree = ast.parse(path.read_text())
+    hits = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            fn = node.func
+            name = fn.attr if isinstance(fn, ast.Attribute) else getattr(fn, "id", "")
+            if name in ("get_origin", "get_args", "unwrap_optional"):
+                hits.append(name)
+    return hits
+
+
+def test_config_field_types_are_walked_in_one_module():
+    roots = [Path(cimsim.config.__file__).parent, Path(cimsim.sweep.__file__).parent]
+    found = {p.name: _inspects_types(p) for r in roots for p in r.glob("*.py") if _inspects_types(p)}
+    assert set(found) == {"walk.py"}, found
+
+
+def test_the_walker_and_its_users_agree_on_every_field():
+    from cimsim.config.paths import resolve
+    from cimsim.config.walk import model_at
+    from cimsim.hw.cim import CIMConfig
+    from cimsim.hw.parts import ADC
+    from cimsim.sweep.params import field_kind
+
+    for f in describe_fields():
+        ref = resolve(f.path)
+        assert ref.kind.describe() == f.type, f.path
+        if ref.kind.is_value:
+            assert field_kind(f.path).kind == (ref.kind.name if ref.kind.name != "choice" else "str")
+    assert model_at(CIMConfig, ("adc",)) is ADC and model_at(CIMConfig, ("adc", "bits")) is None

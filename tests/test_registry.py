@@ -1,0 +1,90 @@
+"""The component registry: built-in types arrive as entry points of ``cimsim.components``,
+the same way an installed package's types do (issue 16, item 5)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+import cimsim
+from cimsim.hw import registry
+
+
+def test_builtins_are_entry_points_of_the_plugin_group():
+    assert {ep.group for ep in registry.BUILTINS} == {"cimsim.components"}
+    names = [ep.name for ep in registry.BUILTINS]
+    assert names == ["processor", "pim", "cim", "systolic"]
+    # each entry point loads the class registered under its name, and they come first
+    t = registry.types()
+    assert list(t)[: len(names)] == names
+    for ep in registry.BUILTINS:
+        assert ep.load() is t[ep.name] and t[ep.name].type_name == ep.name
+
+
+@pytest.mark.parametrize("name", ["processor", "pim", "cim", "systolic"])
+def test_builtins_cannot_be_unregistered(name):
+    with pytest.raises(ValueError, match="built-in"):
+        registry.unregister(name)
+
+
+def test_claim_priority_order_is_unchanged():
+    # higher claims first: CIM (stationary weights), the systolic array, PIM, then the host
+    pr = {n: c.priority for n, c in registry.types().items() if n in ("processor", "pim", "cim", "systolic")}
+    assert sorted(pr, key=lambda n: -pr[n]) == ["cim", "systolic", "pim", "processor"]
+
+
+def test_an_installed_package_registers_through_the_same_group(tmp_path):
+    # a real distribution on sys.path (a .dist-info with entry_points.txt), read by
+    # importlib.metadata in a fresh interpreter: no mocks
+    (tmp_path / "toy_accel.py").write_text(textwrap.dedent('''
+        from typing import Literal
+        from pydantic import Field
+        from cimsim.hw import Component, ComponentConfig
+
+        class ToyConfig(ComponentConfig):
+            type: Literal["toy"] = Field(default="toy", description="Component type.")
+
+        class Toy(Component):
+            type_name = "toy"
+            Config = ToyConfig
+            priority = 5
+    '''))
+    info = tmp_path / "toy_accel-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: toy-accel\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text("[cimsim.components]\ntoy = toy_accel:Toy\n")
+    src = Path(cimsim.__file__).parent.parent
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(src)])}
+    out = subprocess.run(
+        [sys.executable, "-c", "import json; from cimsim.hw.registry import types; "
+                               "print(json.dumps(list(types())))"],
+        env=env, capture_output=True, text=True, check=True).stdout
+    assert json.loads(out) == ["processor", "pim", "cim", "systolic", "toy"]
+
+
+def test_components_share_parts_from_hw_parts_not_from_each_other():
+    # the systolic array's buffer is a shared part, not the CIM's: no component module
+    # imports another device's module (only the base, the parts and helpers)
+    import ast
+
+    from cimsim.hw.parts import ADC, Buffer
+    from cimsim.hw.systolic import SystolicConfig
+
+    root = Path(registry.__file__).parent
+    devices = {"cim", "pim", "processor", "systolic"}
+    for path in root.rglob("*.py"):
+        own = path.relative_to(root).parts[0].removesuffix(".py")
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.level:
+                depth = len(path.relative_to(root).parts)
+                if node.level == depth:  # relative to hw/
+                    top = (node.module or "").split(".")[0]
+                    assert top not in devices - {own}, f"{path.relative_to(root)} imports .{node.module}"
+    assert SystolicConfig.model_fields["buffer"].annotation is Buffer
+    assert ADC.__module__ == "cimsim.hw.parts.adc"
