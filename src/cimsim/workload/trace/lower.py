@@ -12,30 +12,25 @@ m*k; ``dot``: k; ``convolution``: output elements x C_in/groups x kernel
 elements (an im2col matmul; a transposed convolution: input elements x
 C_out/groups x kernel elements). These equal ``FlopCounterMode`` / 2 op by op.
 
-Dispatch is a table, :data:`LOWERINGS`: aten overload packet -> its lowering,
-filled by the ``@lowers(...)`` registrations on :class:`Lowerer`'s methods (in
-the manner of ``torch.utils.flop_counter.register_flop_formula``). An op is
-registered with its in-place twin (``aten.add`` with ``aten.add_``); the classes
-of many ops (pointwise, reductions, copies, ...) are registered from the name
-tables of :mod:`.aten`, so a new op is one entry there or one ``@lowers`` here.
-An op with no registration is unknown (an error, or a generic op).
-
-This module imports torch: it is imported by :func:`cimsim.workload.trace.trace`
-only, after torch was found.
+Dispatch is a table (:data:`.registry.LOWERINGS`, aten overload packet -> its
+lowering) filled by the ``@lowers(...)`` registrations on :class:`Lowerer`'s
+methods; the classes of many ops (pointwise, reductions, copies, ...) are
+registered from the name tables of :mod:`.aten`, so a new op is one entry there
+or one ``@lowers`` here. An op with no registration is unknown (an error, or a
+generic op).
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
-import torch
 
 from ...errors import WorkloadError
 from ..ir import Op, Tensor
 from . import aten as A
+from .registry import LOWERINGS, Call, aten, lowers
 from .storage import Storages, atomize, offsets, source_tensors, storage_key
 
 UNKNOWN_HINT = ("run with --allow-unknown (trace(..., allow_unknown=True)) to keep it as a generic "
@@ -58,64 +53,6 @@ class Proto:
     macs: int = 0  # generic op only
     tags: dict = field(default_factory=dict)
     shapes: list = field(default_factory=list)  # per operand: the shape torch read it as
-
-
-aten = torch.ops.aten
-
-
-@dataclass(frozen=True)
-class Lowering:
-    """How one aten op lowers: ``lower(lowerer, call)``; ``moves_data`` False: skipped outright."""
-
-    lower: Callable
-    moves_data: bool = True
-
-
-#: aten overload packet -> its :class:`Lowering` (the ``@lowers`` registrations below)
-LOWERINGS: dict = {}
-
-
-def _packets(op) -> list:
-    """The overload packets an op is registered under: itself and its in-place twin
-    (``add``: ``aten.add``, ``aten.add_``), as :func:`.aten.base_name` folds them. ``op`` is a
-    packet or an aten name; a name this torch build lacks has none."""
-    name = op if isinstance(op, str) else op.__name__
-    names = [name] if name.endswith("_") else [name, name + "_"]
-    out = []
-    for n in names:
-        try:
-            out.append(getattr(aten, n))
-        except (AttributeError, RuntimeError):
-            continue
-    return out
-
-
-def lowers(*ops, moves_data: bool = True):
-    """Register the decorated :class:`Lowerer` method as the lowering of ``ops`` (aten overload
-    packets such as ``aten.mm``, or aten names). One op, one lowering: a second is a bug."""
-
-    def register(fn):
-        for op in ops:
-            for packet in _packets(op):
-                if packet in LOWERINGS:
-                    raise RuntimeError(f"aten.{packet.__name__} has two lowerings: "
-                                       f"{LOWERINGS[packet].lower.__name__} and {fn.__name__}")
-                LOWERINGS[packet] = Lowering(fn, moves_data)
-        return fn
-
-    return register
-
-
-@dataclass
-class Call:
-    """One recorded aten op as its lowering sees it."""
-
-    base: str  # aten name without the in-place suffix (:func:`.aten.base_name`)
-    args: tuple
-    ins: list  # every tensor argument
-    mutated: bool  # whether the op writes one of its arguments (in place or ``out=``)
-    targets: list  # tensors it writes: the mutated arguments, else its fresh outputs
-    reads: list  # tensors it reads
 
 
 def _tensors(torch, obj):
