@@ -160,3 +160,191 @@ def test_rates_lower_than_fewer_rows_are_flagged_for_remeasuring():
     assert slower_than_fewer_rows(g, rows, 512) == [8, 16]
     g.update({(8, 512): 23e9, (16, 512): 32e9})
     assert slower_than_fewer_rows(g, rows, 512) == []
+
+
+# --------------------------------------------------------------------------- plausibility (issue 21 item 8)
+def _calibration(**changes):
+    """A calibration of round numbers (2 threads at 2.5 GHz): every value plausible."""
+    from cimsim.calibrate import Calibration
+
+    values = dict(
+        date="2026-12-03 08:00 UTC", host="Test CPU", backend="torch 2.13.0 (2 threads)", threads=2,
+        clock_hz=2.5e9, clock_source="test", dram_read_bps=10e9, dram_triad_bps=12e9,
+        dram_array_bytes=128 * MiB, llc_sysfs_bytes=32 * MiB, llc_knee_bytes=32 * MiB, llc_bytes=32 * MiB,
+        llc_bps=50e9, sweep=[(16 * MiB, 50e9), (128 * MiB, 10e9)],
+        matmul_macs_per_s={"fp32": 100e9, "bf16": 40e9}, matmul_n={"fp32": 512, "bf16": 512},
+        grid_rows=(1, 8), grid_sides=(512, 1024),
+        grid_macs_per_s={(1, 512): 10e9, (8, 512): 40e9, (1, 1024): 5e9, (8, 1024): 20e9},
+        vector_ops_per_s=10e9, add_overhead_s=2e-6, mm_overhead_s=4e-6, dram_capacity_bytes=16e9)
+    values.update(changes)
+    return Calibration(**values)
+
+
+AVX2_HOST = dict(cores=2, clock_hz=2.5e9, max_clock_hz=None, flags=frozenset({"avx", "avx2", "fma"}))
+
+
+def test_the_busy_machine_values_are_implausible_and_the_message_says_why():
+    """The values a busy 2-core machine wrote (issue 21): 0.004 vector ops/cycle/core, below
+    0.25; an 8-row matmul at 0.09 GMAC/s, below its floor: the weight streamed from DRAM at
+    1 GB/s (4 B per 8 MACs: 0.5 ns/MAC) plus 0.5 MAC/cycle/core on 2 cores at 2.5 GHz
+    (0.4 ns/MAC) is 1 / 0.9 ns = 1.111 GMAC/s."""
+    from cimsim.calibrate import Host, plausible
+
+    host = Host(**AVX2_HOST)
+    msg = plausible.problem("processor.vector_ops_per_cycle_per_core", "sigmoid", 0.004,
+                            plausible.vector_per_cycle())
+    assert "processor.vector_ops_per_cycle_per_core measured 0.004 ops/cycle/core (sigmoid)" in msg
+    assert "0.25 to 64 ops/cycle/core" in msg and "\n" not in msg
+    rows8 = plausible.matmul_rows_rate(host, 8)
+    assert rows8.lo == pytest.approx(1 / 0.9e-9)
+    assert plausible.problem("processor.mac_efficiency", "8 rows", 0.09e9, rows8) is not None
+    assert plausible.problem("processor.mac_efficiency", "8 rows", 1.2e9, rows8) is None
+
+
+def test_matmul_rates_above_the_simd_peak_are_implausible():
+    """AVX2: 8 fp32 lanes x 2 FMA pipes = 16 MAC/cycle/core; no cpufreq maximum, so 3x the
+    stated 2.5 GHz: 2 cores x 7.5 GHz x 16 = 240 GMAC/s at most. AVX-512: 32; AMX bf16: 1024."""
+    from cimsim.calibrate import Host, plausible
+
+    host = Host(**AVX2_HOST)
+    fp32 = plausible.matmul_rate(host, "fp32")
+    assert fp32.hi == pytest.approx(240e9) and fp32.lo == pytest.approx(0.5 * 2 * 2.5e9)
+    assert plausible.problem("m", "mm", 250e9, fp32) is not None
+    assert plausible.problem("m", "mm", 230e9, fp32) is None
+    assert Host(1, 2e9, 4e9, frozenset({"avx512f"})).peak_clock_hz == 4e9  # cpufreq's maximum when known
+    assert Host(1, 2e9, None, frozenset({"avx512f"})).macs_per_cycle_max("fp32") == 32
+    assert Host(1, 2e9, None, frozenset({"avx512f", "amx_bf16"})).macs_per_cycle_max("bf16") == 1024
+
+
+@pytest.mark.parametrize("change, names", [
+    ({}, []),
+    ({"vector_ops_per_s": 0.004 * 2 * 2.5e9}, ["processor.vector_ops_per_cycle_per_core"]),
+    ({"dram_read_bps": 0.5e9, "dram_triad_bps": 3e12}, ["memory.dram.bandwidth", "DRAM triad bandwidth"]),
+    ({"llc_bps": 8e9}, ["memory.llc.bandwidth"]),  # a cache slower than the DRAM read (10 GB/s)
+    ({"add_overhead_s": 5e-3}, ["processor.op_overhead"]),
+    ({"matmul_macs_per_s": {"fp32": 1e9, "bf16": 40e9}}, ["processor.macs_per_cycle_per_core.fp32"]),
+    ({"grid_macs_per_s": {(1, 512): 10e9, (8, 512): 0.09e9, (1, 1024): 5e9, (8, 1024): 20e9}},
+     ["processor.mac_efficiency"]),
+])
+def test_the_checker_names_each_implausible_value(change, names):
+    from cimsim.calibrate import Host, check_calibration
+
+    problems = check_calibration(_calibration(**change), Host(**AVX2_HOST))
+    assert [p.split(" measured ")[0] for p in problems] == names
+
+
+def _sleepy_clock(seconds=0.005):
+    """A clock read after a sleep: every timed call then also spans the sleep, as a call
+    whose thread was descheduled does."""
+    import time
+
+    def clock():
+        time.sleep(seconds)
+        return time.perf_counter()
+
+    return clock
+
+
+def test_an_implausible_measurement_is_repeated_then_refused():
+    """The real vector benchmark (NumPy sigmoid over 64 Ki elements) timed by a clock that sleeps
+    5 ms: at most 4 x 65,536 ops / 5 ms = 52 M ops/s, 0.052 a cycle on 1 core at 1 GHz, below
+    0.25: measured TRIES times, then refused in one line naming value, benchmark and range."""
+    from cimsim.calibrate import (TRIES, Backend, ImplausibleMeasurement, Timing, plausible, until_plausible,
+                                  vector_ops_per_s)
+
+    be, disturbed, tries, said = Backend(prefer_torch=False), Timing(clock=_sleepy_clock()), [], []
+
+    def once():
+        tries.append(1)
+        return vector_ops_per_s(be, 0.02, disturbed) / 1e9  # per cycle of 1 core at 1 GHz
+
+    with pytest.raises(ImplausibleMeasurement) as exc:
+        until_plausible("processor.vector_ops_per_cycle_per_core", "sigmoid over 64 Ki elements", once,
+                        plausible.vector_per_cycle(), log=said.append)
+    msg = str(exc.value)
+    assert len(tries) == TRIES == 3 and len(said) == TRIES - 1 and all("again" in s for s in said)
+    assert "processor.vector_ops_per_cycle_per_core measured 0.0" in msg and "sigmoid over 64 Ki" in msg
+    assert "0.25 to 64 ops/cycle/core" in msg and f"in {TRIES} tries" in msg and "\n" not in msg
+
+
+def test_a_disturbed_try_is_repeated_and_a_plausible_one_accepted():
+    """The same benchmark disturbed in its first try only: the second, timed by the real clock
+    (NumPy's sigmoid, 4 passes over 256 KiB: well above 0.25 op a cycle at 1 GHz), is kept."""
+    from cimsim.calibrate import Backend, Timing, plausible, until_plausible, vector_ops_per_s
+
+    be, tries, said = Backend(prefer_torch=False), [], []
+
+    def once():
+        timing = Timing(clock=_sleepy_clock()) if not tries else Timing()
+        tries.append(1)
+        return vector_ops_per_s(be, 0.02, timing) / 1e9
+
+    value = until_plausible("processor.vector_ops_per_cycle_per_core", "sigmoid", once,
+                            plausible.vector_per_cycle(), log=said.append)
+    assert len(tries) == 2 and len(said) == 1 and 0.25 <= value <= 64
+
+
+def test_timing_settings_are_explicit():
+    """The statistic is a setting (CIMSIM_TIMING is read by the CLI at call time, not at import).
+    Calls sleeping 1 ms, but every third 5 ms: minimum and median both about 1 ms; sleeping 5 ms,
+    but every third 1 ms: the median about 5 ms, the minimum about 1 ms (a sleep only overshoots)."""
+    import time
+
+    from cimsim.calibrate import Timing
+    from cimsim.errors import CimsimError
+
+    assert Timing.from_env({}).statistic == "min"
+    assert Timing.from_env({"CIMSIM_TIMING": "median"}).statistic == "median"
+    with pytest.raises(CimsimError, match="CIMSIM_TIMING='mean' is not one of min, median"):
+        Timing.from_env({"CIMSIM_TIMING": "mean"})
+    calls = []
+
+    def fn():
+        calls.append(1)
+        time.sleep(0.001 if len(calls) % 3 else 0.005)  # every third call slow
+
+    fast = Timing().time(fn, min_time=0, min_reps=9, max_reps=9)
+    typical = Timing(statistic="median").time(fn, min_time=0, min_reps=9, max_reps=9)
+    assert 0.001 <= fast < 0.004 and 0.001 <= typical < 0.004  # 6 of 9 are fast: the median too
+    calls.clear()
+
+    def mostly_slow():
+        calls.append(1)
+        time.sleep(0.001 if len(calls) % 3 == 0 else 0.005)  # every third call fast
+
+    assert Timing(statistic="median").time(mostly_slow, min_time=0, min_reps=9, max_reps=9) >= 0.005
+    assert Timing().time(mostly_slow, min_time=0, min_reps=9, max_reps=9) < 0.004
+
+
+def test_a_bad_timing_setting_is_a_one_line_cli_error(tmp_path):
+    import os
+
+    p = subprocess.run([sys.executable, "-m", "cimsim.cli", "calibrate", "-o", str(tmp_path / "h.yaml")],
+                       capture_output=True, text=True, timeout=60, env={**os.environ, "CIMSIM_TIMING": "mean"})
+    assert p.returncode == 2 and "Traceback" not in p.stderr
+    assert len(p.stderr.strip().splitlines()) == 1 and "'mean' is not one of 'min', 'median'" in p.stderr
+
+
+def test_the_config_is_emitted_from_data_with_a_comment_per_measured_value():
+    """A CPU name with quotes and a colon stays one valid YAML string; fp32 MAC/cycle/core is
+    the fp32 peak (max of the square mm, 100 GMAC/s, and the table's 40) / (2 cores x 2.5 GHz)
+    = 20; the 8-row, 1 MiB fraction 40/100; vector ops 10 G/s / 5 G cycles/s = 2."""
+    import yaml
+
+    from cimsim.calibrate import to_yaml
+    from cimsim.config import architecture_from_dict
+
+    cal = _calibration(host='Odd "CPU": model 9')
+    text = to_yaml(cal, statistic="median")
+    data = yaml.safe_load(text)
+    proc = data["processor"]
+    assert proc["name"] == 'Odd "CPU": model 9' and data["description"].startswith('Odd "CPU": model 9, ')
+    assert proc["macs_per_cycle_per_core"] == {"fp32": 20.0, "bf16": 8.0}
+    assert proc["mac_efficiency"]["fraction"] == [[0.1, 0.05], [0.4, 0.2]]
+    assert proc["vector_ops_per_cycle_per_core"] == 2.0 and proc["op_overhead"] == "3 us"
+    architecture_from_dict(data)
+    assert "each figure is the median of repeated calls" in text
+    lines = text.splitlines()
+    for key in ("capacity", "bandwidth", "clock", "cores", "fp32", "vector_ops_per_cycle_per_core",
+                "op_overhead", "energy_per_vector_op", "static_power"):
+        assert all("  # (" in ln for ln in lines if ln.strip().startswith(f"{key}:")), key

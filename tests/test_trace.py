@@ -397,6 +397,34 @@ def test_allow_unknown_maps_to_generic_and_lists_it():
     assert w.macs == 2 * 8 * 8
 
 
+def test_a_new_aten_op_is_one_registration():
+    """The op `_unknown_model` trips on lowers once one `@lowers` entry names its overload
+    packet; the in-place twin comes with it; a second lowering of an op is refused."""
+    torch = _torch()
+    from cimsim.workload.trace import lower  # noqa: F401  (its @lowers registrations fill the table)
+    from cimsim.workload.trace import registry as L
+    from cimsim.workload.trace import trace
+
+    aten = torch.ops.aten
+    assert L.LOWERINGS[aten.add_].lower is L.LOWERINGS[aten.add].lower  # registered with its in-place twin
+    assert aten.special_bessel_j0 not in L.LOWERINGS
+    saved = dict(L.LOWERINGS)
+    try:
+        @L.lowers(aten.special_bessel_j0)
+        def _bessel(low, c):
+            low.emit("elementwise", c.base, c.reads, c.targets, fn="tanh")
+
+        w = trace(_unknown_model(torch), (torch.randn(2, 8),))
+        (op,) = [op for op in w.ops if "special_bessel_j0" in op.name]
+        assert op.kind == "elementwise" and op.fn == "tanh"
+        assert w.metadata["unknown_ops"] == [] and w.macs == 2 * 8 * 8
+        with pytest.raises(RuntimeError, match="two lowerings"):
+            L.lowers(aten.mm)(_bessel)
+    finally:
+        L.LOWERINGS.clear()
+        L.LOWERINGS.update(saved)
+
+
 def test_unknown_module_names_the_module():
     torch = _torch()
     from cimsim.workload.trace import trace

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from ..calibrate.timing import ENV_VAR, STATISTICS
 from . import OneLineErrors
 
 
@@ -17,14 +18,19 @@ from . import OneLineErrors
 @click.option("--numpy", "use_numpy", is_flag=True, help="Time NumPy's kernels even if torch is installed.")
 @click.option("--threads", type=click.IntRange(min=1), default=None,
               help="Torch threads to time with (default: torch's own setting); the config's cores.")
-def calibrate(output: Path, quick: bool, use_numpy: bool, threads: int | None) -> None:
+@click.option("--timing", type=click.Choice(STATISTICS), default="min", show_default=True, envvar=ENV_VAR,
+              help=f"Statistic of repeated calls each figure is (also ${ENV_VAR}): min is the least "
+                   "disturbed on a shared machine.")
+def calibrate(output: Path, quick: bool, use_numpy: bool, threads: int | None, timing: str) -> None:
     """Measure this host (DRAM and last-level-cache bandwidth, cache size, matmul
     throughput per dtype, per-op overhead) and write it as an architecture config."""
+    from ..calibrate import Timing
     from ..calibrate import calibrate as run_calibration
 
     command = "cimsim calibrate " + " ".join(sys.argv[2:]) if len(sys.argv) > 2 else "cimsim calibrate"
     cal, _ = run_calibration(output, quick=quick, prefer_torch=not use_numpy, command=command.strip(),
-                             log=lambda m: click.echo(m, err=True), threads=threads)
+                             log=lambda m: click.echo(m, err=True), threads=threads,
+                             timing=Timing(statistic=timing))
     click.echo(f"wrote {output}: DRAM {cal.dram_read_bps / 1e9:.3g} GB/s read, LLC "
                f"{cal.llc_bytes / 2**20:.3g} MiB at {cal.llc_bps / 1e9:.3g} GB/s, fp32 matmul "
                f"{cal.matmul_macs_per_s['fp32'] / 1e9:.3g} GMAC/s, op overhead "

@@ -58,14 +58,15 @@ TINY = HostSizes(rnn=(("lstm", 512, 1, 2), ("gru", 512, 1, 2)), gemv=None,
                  min_time=0.05)
 
 
-def _time(fn, min_time: float) -> float:
-    """Fastest of repeated calls, as the calibration times (see cimsim.calibrate.best_time)."""
-    from ..calibrate import best_time
+def _time(fn, min_time: float, timing=None) -> float:
+    """Fastest of repeated calls (or ``timing``'s statistic), as the calibration times
+    (see :class:`cimsim.calibrate.timing.Timing`)."""
+    from ..calibrate import Timing
 
-    return best_time(fn, min_time=min_time, min_reps=10)
+    return (timing or Timing()).time(fn, min_time=min_time, min_reps=10)
 
 
-def host_architecture(quick: bool = False):
+def host_architecture(quick: bool = False, timing=None):
     """The calibrated architecture of this host and where it came from."""
     from ..calibrate import calibrate
     from ..config import architecture_from_dict, load_architecture
@@ -78,7 +79,7 @@ def host_architecture(quick: bool = False):
     # one thread: on a shared machine a 2-thread kernel whose second thread is descheduled
     # waits at its barrier for a scheduler quantum, in the calibration and the cases alike
     cal, text = calibrate(quick=quick, command="cimsim validate -s host (in-process, 1 thread)",
-                          threads=1)
+                          threads=1, timing=timing)
     return architecture_from_dict(yaml.safe_load(text)), f"calibrated in-process {cal.date}"
 
 
@@ -92,14 +93,14 @@ def gemv_workload(k: int, n: int):
                     [Op("gemv", "matmul", ("x", "W"), ("y",), m=1, k=k, n=n, weight="W")])
 
 
-def host_cases(sizes: HostSizes = FULL, arch=None, quick_calibration: bool = False) -> list[Case]:
+def host_cases(sizes: HostSizes = FULL, arch=None, quick_calibration: bool = False, timing=None) -> list[Case]:
     import torch
 
     from ..calibrate import cpu_model
     from ..pipeline import simulate
 
     if arch is None:
-        arch, how = host_architecture(quick=quick_calibration)
+        arch, how = host_architecture(quick=quick_calibration, timing=timing)
     else:
         how = f"config {arch.name}"
     torch.manual_seed(0)
@@ -116,13 +117,13 @@ def host_cases(sizes: HostSizes = FULL, arch=None, quick_calibration: bool = Fal
         cases.append(Case("host", name, "s", measured, pred, f"{src}; {path}"))
 
     try:
-        _time_cases(torch, sizes, add)
+        _time_cases(torch, sizes, add, timing)
     finally:
         torch.set_num_threads(threads_before)
     return cases
 
 
-def _time_cases(torch, sizes, add):
+def _time_cases(torch, sizes, add, timing=None):
     from ..workload.generators import gru, lstm, transformer
 
     with torch.no_grad():
@@ -133,7 +134,7 @@ def _time_cases(torch, sizes, add):
                 # torch warns about TF32 on Intel GPUs whenever the flags are set; not our case
                 warnings.filterwarnings("ignore", message="TF32 acceleration on top of oneDNN")
                 with torch.backends.mkldnn.flags(enabled=False):
-                    m = _time(lambda: mod(x), sizes.min_time)
+                    m = _time(lambda: mod(x), sizes.min_time, timing)
             gen = lstm if cell == "lstm" else gru
             add(f"nn.{cell.upper()} H={h} B={b} T={t}", m,
                 gen(h, h, 1, steps=t, batch=b, pointwise="aten"),
@@ -142,14 +143,14 @@ def _time_cases(torch, sizes, add):
             k, n = sizes.gemv
             w = torch.randn(n, k)
             xv = torch.randn(1, k)
-            m = _time(lambda: torch.nn.functional.linear(xv, w), sizes.min_time)
+            m = _time(lambda: torch.nn.functional.linear(xv, w), sizes.min_time, timing)
             add(f"GEMV F.linear 1x{k} @ {k}x{n}", m, gemv_workload(k, n), "F.linear (BLAS sgemv)")
         if sizes.transformer:
             p = sizes.transformer
             layer = torch.nn.TransformerEncoderLayer(p["d_model"], p["heads"], p["ffn"], dropout=0.0,
                                                      batch_first=True).eval()
             xt = torch.randn(p["batch"], p["seq_len"], p["d_model"])
-            m = _time(lambda: layer(xt), sizes.min_time)
+            m = _time(lambda: layer(xt), sizes.min_time, timing)
             add(f"TransformerEncoderLayer N={p['seq_len']} d={p['d_model']} h={p['heads']} "
                 f"ffn={p['ffn']} B={p['batch']}", m,
                 transformer(p["seq_len"], p["d_model"], p["heads"], p["ffn"], batch=p["batch"]),
@@ -159,4 +160,7 @@ def _time_cases(torch, sizes, add):
 @suite("host", "PyTorch on this machine timed now (LSTM, GRU, GEMV, transformer layer) vs cimsim "
        "on the calibrated config ($CIMSIM_HOST_CONFIG or calibrated in-process)")
 def host_suite() -> list[Case]:
-    return host_cases(FULL)
+    from ..calibrate import Timing
+
+    # the statistic is read here, when the suite runs (CIMSIM_TIMING=median), not at import
+    return host_cases(FULL, timing=Timing.from_env(os.environ))

@@ -10,8 +10,8 @@ How a model becomes a workload
    under a ``TorchDispatchMode`` that records every aten op executed, with the
    module running it and the user's source line. Fused kernels that hide work
    are off (oneDNN RNN, the MHA fast path, flash / efficient SDPA).
-2. **Lowering** (:mod:`.aten`, :mod:`.lower`, :mod:`.storage`): each aten op maps
-   to IR ops with exact MACs (matmul family, convolution as im2col matmul) or
+2. **Lowering** (:mod:`.aten`, :mod:`.registry`, :mod:`.lower`, :mod:`.storage`): each
+   aten op, through its registered lowering, maps to IR ops with exact MACs (matmul family, convolution as im2col matmul) or
    vector work (pointwise, softmax, norms, reductions, pooling) or data movement
    (concatenation, padding, gathers). Views and reshapes are free. Parameters
    are ``weight`` tensors named by their qualified name; dependencies come

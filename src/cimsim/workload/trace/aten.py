@@ -2,26 +2,27 @@
 
 Every aten op lands in exactly one class:
 
-* **matmul family** (``mm addmm bmm baddbmm mv addmv dot vdot``) and
-  ``convolution`` (an im2col matmul): MACs;
+* **matmul family** (``mm addmm bmm baddbmm mv addmv dot vdot``),
+  ``convolution`` (an im2col matmul) and ``_trilinear`` (``nn.Bilinear``): MACs;
+  each has its own lowering in :mod:`.lower`, registered there by ``@lowers``;
 * **pointwise** (:data:`POINTWISE`, name -> IR elementwise function);
-* **softmax**, **norms**, **reductions / scans**, **pooling**: vector work;
+* **softmax**, **norms**, **reductions / scans**, **pooling**, **resampling**: vector work;
 * **copies** (:data:`COPIES`): data movement (concatenation, padding, gathers);
+  ``embedding`` and ``index_select`` (row gathers) have their own lowerings;
 * **reshape copies** (:data:`REORDER`): ``clone``, ``_to_copy``...: a reshape
   that had to copy, free like a view;
 * **factories** (:data:`FACTORIES`): constants (zeros, arange, random), inputs
   of the workload;
 * **no data** (:data:`NO_DATA`): metadata, asserts, scalar reads.
 
-Views are recognised by storage identity and need no entry. An op in none of
+Each table below is registered as one class in :mod:`.lower`'s
+:data:`~.lower.LOWERINGS`: a new op of a class is one entry here. Views are
+recognised by storage identity and need no entry. An op in none of
 these classes raises (or, with ``allow_unknown``, becomes a generic op carrying
 its FLOP-counter MACs).
 """
 
 from __future__ import annotations
-
-MATMUL = {"mm", "addmm", "bmm", "baddbmm", "mv", "addmv", "dot", "vdot", "_addmm_activation"}
-CONV = {"convolution", "_convolution"}
 
 #: aten pointwise op -> IR elementwise fn (ELEMENTWISE_OPS_PER_ELEMENT key)
 POINTWISE: dict[str, str] = {
@@ -62,18 +63,20 @@ REDUCTIONS = {"sum", "mean", "amax", "amin", "max", "min", "argmax", "argmin", "
               "count_nonzero", "nonzero", "unique_consecutive", "_unique2", "searchsorted",
               "bucketize", "aminmax", "scatter_add", "scatter_reduce", "index_add", "nansum",
               "frobenius_norm", "median", "mode", "kthvalue"}
+#: window pools: one vector op per output element per kernel element
 POOLS = {"max_pool1d", "max_pool2d_with_indices", "max_pool3d_with_indices", "avg_pool1d",
-         "avg_pool2d", "avg_pool3d", "_adaptive_avg_pool2d", "_adaptive_avg_pool3d",
-         "adaptive_avg_pool1d", "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d",
-         "max_pool2d", "_upsample_bilinear2d_aa", "upsample_bilinear2d", "upsample_linear1d",
-         "upsample_bicubic2d", "upsample_trilinear3d", "col2im"}
+         "avg_pool2d", "avg_pool3d", "max_pool2d"}
+#: adaptive pools, interpolation, col2im: one vector op per element read
+RESAMPLES = {"_adaptive_avg_pool2d", "_adaptive_avg_pool3d", "adaptive_avg_pool1d", "adaptive_max_pool1d",
+             "adaptive_max_pool2d", "adaptive_max_pool3d", "_upsample_bilinear2d_aa", "upsample_bilinear2d",
+             "upsample_linear1d", "upsample_bicubic2d", "upsample_trilinear3d", "col2im"}
 COPIES = {"cat", "stack", "constant_pad_nd", "reflection_pad1d", "reflection_pad2d",
           "reflection_pad3d", "replication_pad1d", "replication_pad2d", "replication_pad3d",
-          "index_select", "gather", "index", "index_put", "index_copy", "index_fill", "scatter",
+          "gather", "index", "index_put", "index_copy", "index_fill", "scatter",
           "slice_scatter", "select_scatter", "diagonal_scatter", "as_strided_scatter", "copy",
           "repeat", "roll", "flip", "masked_select", "masked_scatter", "_unsafe_index",
           "upsample_nearest1d", "upsample_nearest2d", "upsample_nearest3d", "_upsample_nearest_exact1d",
-          "_upsample_nearest_exact2d", "im2col", "narrow_copy", "take", "embedding",
+          "_upsample_nearest_exact2d", "im2col", "narrow_copy", "take",
           "embedding_bag", "_embedding_bag", "_pack_padded_sequence", "_pad_packed_sequence",
           "repeat_interleave", "tile", "_index_put_impl", "put", "unfold_copy", "pixel_shuffle",
           "pixel_unshuffle", "channel_shuffle", "native_channel_shuffle", "diag_embed", "polar",

@@ -11,6 +11,13 @@ MACs: ``mm``/``addmm``: m*k*n; ``bmm``/``baddbmm``: b*m*k*n; ``mv``/``addmv``:
 m*k; ``dot``: k; ``convolution``: output elements x C_in/groups x kernel
 elements (an im2col matmul; a transposed convolution: input elements x
 C_out/groups x kernel elements). These equal ``FlopCounterMode`` / 2 op by op.
+
+Dispatch is a table (:data:`.registry.LOWERINGS`, aten overload packet -> its
+lowering) filled by the ``@lowers(...)`` registrations on :class:`Lowerer`'s
+methods; the classes of many ops (pointwise, reductions, copies, ...) are
+registered from the name tables of :mod:`.aten`, so a new op is one entry there
+or one ``@lowers`` here. An op with no registration is unknown (an error, or a
+generic op).
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ import numpy as np
 from ...errors import WorkloadError
 from ..ir import Op, Tensor
 from . import aten as A
+from .registry import LOWERINGS, Call, aten, lowers
 from .storage import Storages, atomize, offsets, source_tensors, storage_key
 
 UNKNOWN_HINT = ("run with --allow-unknown (trace(..., allow_unknown=True)) to keep it as a generic "
@@ -163,16 +171,15 @@ class Lowerer:
 
     # ------------------------------------------------------------------ events
     def event(self, ev) -> None:
+        """Lower one recorded aten op through its registered lowering (:data:`LOWERINGS`)."""
         self.ev = ev
         torch = self.torch
-        func = ev.func
-        base = A.base_name(func)
-        if base in A.NO_DATA or base in A.VIEW_INPLACE:
+        rule = LOWERINGS.get(ev.func._overloadpacket)
+        if rule is not None and not rule.moves_data:
             return
-        schema = func._schema
         args, kwargs = ev.args, ev.kwargs
         mutated = []
-        for i, a in enumerate(schema.arguments):
+        for i, a in enumerate(ev.func._schema.arguments):
             if a.alias_info is not None and a.alias_info.is_write:
                 val = args[i] if i < len(args) else kwargs.get(a.name)
                 mutated.extend(_tensors(torch, val))
@@ -182,52 +189,60 @@ class Lowerer:
             if t.numel() and not self.st.known(t) and not any(t is m for m in mutated):
                 self._source(t)
         if not mutated:
-            fresh = [t for t in outs if t.numel() and not self.st.known(t)]
-            if not fresh:
+            targets = [t for t in outs if t.numel() and not self.st.known(t)]
+            if not targets:
                 return  # a view: no data moves
-            if base in A.REORDER and len(fresh) == 1 and ins and self._reorder(ins[0], fresh[0]):
-                return
-            targets = fresh
         else:
             targets = mutated
-        if base in A.FACTORIES:
-            for t in targets:
-                if t.numel():
-                    self._prepare_write(t)
-                    v = self.st.new_version("input", f"const{self._n_const}", t.numel(), tuple(t.shape))
-                    self._n_const += 1
-                    self.st.write(t, v)
-            return
+        base = A.base_name(ev.func)
         reads = [t for t in ins if t.numel() and not (base in A.WRITE_ONLY and any(t is m for m in mutated))]
-        if base in A.MATMUL:
-            return self._matmul_op(base, args, ev.out)
-        if base in A.CONV:
-            return self._conv(args, ev.out)
-        if base == "_trilinear" and self._bilinear(args, ev.out):
+        call = Call(base, args, ins, bool(mutated), targets, reads)
+        if rule is None:
+            self._unknown(call)
+        else:
+            rule.lower(self, call)
+
+    @lowers(*A.NO_DATA, *A.VIEW_INPLACE, moves_data=False)
+    def _no_data(self, c: Call) -> None:
+        """Metadata, asserts, scalar reads and in-place views: skipped before any read is seen."""
+
+    @lowers(*A.FACTORIES)
+    def _factory(self, c: Call) -> None:
+        for t in c.targets:
+            if t.numel():
+                self._prepare_write(t)
+                v = self.st.new_version("input", f"const{self._n_const}", t.numel(), tuple(t.shape))
+                self._n_const += 1
+                self.st.write(t, v)
+
+    @lowers(*A.REORDER)
+    def _reorder_op(self, c: Call) -> None:
+        """A reshape that had to copy aliases its source (free, like a view) when it writes one
+        fresh tensor of the same size; otherwise it is a copy."""
+        if not c.mutated and len(c.targets) == 1 and c.ins and self._reorder(c.ins[0], c.targets[0]):
             return
-        if base in A.POINTWISE:
-            self.emit("elementwise", base, reads, targets, fn=A.POINTWISE[base])
-            return
-        if base in A.SOFTMAX:
-            self.emit("softmax", base, reads, targets)
-            return
-        if base in A.NORMS:
-            main = targets[0].numel()
-            self.emit("layernorm", base, reads, targets, vec=A.NORM_OPS_PER_ELEMENT * main)
-            return
-        if base in A.REDUCTIONS:
-            self.emit("reduction", base, reads, targets)
-            return
-        if base in A.POOLS:
-            self._pool(base, reads, targets, args)
-            return
-        if base == "embedding" or (base == "index_select" and self._is_param(args[0])):
-            self._gather_rows(base, args, targets)
-            return
-        if base in A.COPIES or base in A.REORDER:
-            self.emit("copy", base, reads, targets)
-            return
-        self._unknown(base, reads, targets)
+        self.emit("copy", c.base, c.reads, c.targets)
+
+    @lowers(*A.COPIES)
+    def _copy(self, c: Call) -> None:
+        self.emit("copy", c.base, c.reads, c.targets)
+
+    @lowers(*A.POINTWISE)
+    def _pointwise(self, c: Call) -> None:
+        self.emit("elementwise", c.base, c.reads, c.targets, fn=A.POINTWISE[c.base])
+
+    @lowers(*A.SOFTMAX)
+    def _softmax(self, c: Call) -> None:
+        self.emit("softmax", c.base, c.reads, c.targets)
+
+    @lowers(*A.NORMS)
+    def _norm(self, c: Call) -> None:
+        main = c.targets[0].numel()
+        self.emit("layernorm", c.base, c.reads, c.targets, vec=A.NORM_OPS_PER_ELEMENT * main)
+
+    @lowers(*A.REDUCTIONS)
+    def _reduction(self, c: Call) -> None:
+        self.emit("reduction", c.base, c.reads, c.targets)
 
     def _is_param(self, t) -> bool:
         role, _ = self.names.get(storage_key(t), (None, None))
@@ -245,34 +260,60 @@ class Lowerer:
     def _is_weight(self, pieces) -> bool:
         return len(pieces) == 1 and self.st.versions[pieces[0][0]].role == "weight"
 
-    def _matmul_op(self, base, args, out):
-        bias = None
-        if base in ("addmm", "baddbmm", "addmv", "_addmm_activation"):
-            bias, a, b = args[0], args[1], args[2]
-        else:
-            a, b = args[0], args[1]
-        if base in ("mm", "addmm", "_addmm_activation"):
-            batch, (m, k), n = 1, a.shape, b.shape[1]
-        elif base in ("bmm", "baddbmm"):
-            (batch, m, k), n = a.shape, b.shape[2]
-        elif base in ("mv", "addmv"):
-            batch, (m, k), n = 1, a.shape, 1
-        else:  # dot, vdot
-            batch, m, k, n = 1, 1, a.numel(), 1
+    @lowers(aten.mm)
+    def _mm(self, c: Call) -> None:
+        a, b = c.args[:2]
+        self._matmul_op(c, None, a, b, 1, *a.shape, b.shape[1])
+
+    @lowers(aten.addmm)
+    def _addmm(self, c: Call) -> None:
+        bias, a, b = c.args[:3]
+        self._matmul_op(c, bias, a, b, 1, *a.shape, b.shape[1])
+
+    @lowers(aten._addmm_activation)
+    def _addmm_activation(self, c: Call) -> None:
+        bias, a, b = c.args[:3]
+        self._matmul_op(c, bias, a, b, 1, *a.shape, b.shape[1], post="relu")
+
+    @lowers(aten.bmm)
+    def _bmm(self, c: Call) -> None:
+        a, b = c.args[:2]
+        self._matmul_op(c, None, a, b, *a.shape, b.shape[2])
+
+    @lowers(aten.baddbmm)
+    def _baddbmm(self, c: Call) -> None:
+        bias, a, b = c.args[:3]
+        self._matmul_op(c, bias, a, b, *a.shape, b.shape[2])
+
+    @lowers(aten.mv)
+    def _mv(self, c: Call) -> None:
+        a, b = c.args[:2]
+        self._matmul_op(c, None, a, b, 1, *a.shape, 1)
+
+    @lowers(aten.addmv)
+    def _addmv(self, c: Call) -> None:
+        bias, a, b = c.args[:3]
+        self._matmul_op(c, bias, a, b, 1, *a.shape, 1)
+
+    @lowers(aten.dot, aten.vdot)
+    def _dot(self, c: Call) -> None:
+        a, b = c.args[:2]
+        self._matmul_op(c, None, a, b, 1, 1, a.numel(), 1)
+
+    def _matmul_op(self, c: Call, bias, a, b, batch, m, k, n, post=None):
+        """``a`` (batch x m x k) times ``b`` (k x n), plus ``bias`` and ``post`` as their own ops."""
         pa, pb = self.read(a), self.read(b)
         weight, swapped = self._is_weight(pb), False
         if not weight and batch == 1 and self._is_weight(pa):
             swapped = True
             pa, pb, m, n, weight = pb, pa, n, m, True  # out^T = B^T A^T: the weight is B
-        tags = {"aten": base}
+        tags = {"aten": c.base}
         if weight:
             tags["weight_name"] = self.st.versions[pb[0][0]].name
-        post = "relu" if base == "_addmm_activation" else None
         shapes = [tuple(a.shape), tuple(b.shape)]
         if swapped:
             shapes.reverse()
-        self._matmul(base, pa, pb, batch, m, k, n, weight, out, bias, tags, post, shapes)
-
+        self._matmul(c.base, pa, pb, batch, m, k, n, weight, self.ev.out, bias, tags, post, shapes)
     def _matmul(self, base, pa, pb, batch, m, k, n, weight, out, bias, tags, post=None, shapes=None):
         if not pa or not pb:
             return
@@ -291,8 +332,11 @@ class Lowerer:
         if post is not None:
             self.emit("elementwise", post, reads, [out], fn=post)
 
-    def _conv(self, args, out):
-        args = list(args) + [None] * (9 - len(args))
+    @lowers(aten.convolution, aten._convolution)
+    def _conv(self, c: Call) -> None:
+        """An im2col matmul (a transposed convolution: a matmul then a col2im sum)."""
+        out = self.ev.out
+        args = list(c.args) + [None] * (9 - len(c.args))
         x, w, bias, _stride, _pad, _dil, transposed, _opad, groups = args[:9]
         g = int(groups or 1)
         N, cin = x.shape[0], x.shape[1]
@@ -328,6 +372,12 @@ class Lowerer:
             v2 = self._virtual(last, tuple(out.shape))
             self.emit("elementwise", "add_bias", [[(v2, None)], bias], [out], fn="add")
 
+    @lowers(aten._trilinear)
+    def _trilinear(self, c: Call) -> None:
+        """``nn.Bilinear``'s form (:meth:`_bilinear`); any other ``_trilinear`` is unknown."""
+        if not self._bilinear(c.args, self.ev.out):
+            self._unknown(c)
+
     def _bilinear(self, args, out) -> bool:
         """``nn.Bilinear``: y[b, o] = sum_ij x1[b, i] W[o, i, j] x2[b, j] is the outer product
         x1 (x) x2 (B x IJ, elementwise) times the stationary W as an IJ x O matrix."""
@@ -345,18 +395,33 @@ class Lowerer:
         return True
 
     # ------------------------------------------------------------------ others
-    def _pool(self, base, reads, targets, args):
-        out = targets[0]
-        if base.startswith(("_adaptive", "adaptive", "upsample", "_upsample", "col2im")):
-            vec = float(sum(t.numel() for t in reads))
+    @lowers(*A.POOLS)
+    def _pool(self, c: Call) -> None:
+        """A window pool: one vector op per output element per kernel element."""
+        out, args = c.targets[0], c.args
+        ks = args[1] if len(args) > 1 else 1
+        ks = [ks] if isinstance(ks, int) else list(ks)
+        nd = out.dim() - 2 if out.dim() > 2 else 1
+        if len(ks) == 1:
+            ks = ks * nd
+        self.emit("reduction", c.base, c.reads, c.targets, vec=float(out.numel() * math.prod(ks)))
+
+    @lowers(*A.RESAMPLES)
+    def _resample(self, c: Call) -> None:
+        """Adaptive pools, interpolation, col2im: one vector op per element read."""
+        self.emit("reduction", c.base, c.reads, c.targets, vec=float(sum(t.numel() for t in c.reads)))
+
+    @lowers(aten.embedding)
+    def _embedding(self, c: Call) -> None:
+        self._gather_rows(c.base, c.args, c.targets)
+
+    @lowers(aten.index_select)
+    def _index_select(self, c: Call) -> None:
+        """Rows of a parameter (an embedding table) are a gather; of anything else, a copy."""
+        if self._is_param(c.args[0]):
+            self._gather_rows(c.base, c.args, c.targets)
         else:
-            ks = args[1] if len(args) > 1 else 1
-            ks = [ks] if isinstance(ks, int) else list(ks)
-            nd = out.dim() - 2 if out.dim() > 2 else 1
-            if len(ks) == 1:
-                ks = ks * nd
-            vec = float(out.numel() * math.prod(ks))
-        self.emit("reduction", base, reads, targets, vec=vec)
+            self.emit("copy", c.base, c.reads, c.targets)
 
     def _gather_rows(self, base, args, targets):
         """An embedding lookup reads only the rows it gathers."""
@@ -376,8 +441,9 @@ class Lowerer:
         pieces = [(vid, offs if len(offs) < self.st.versions[vid].size else None)]
         self.emit("copy", base, [pieces, idx], targets, tags={"part": "gather"})
 
-    def _unknown(self, base, reads, targets):
-        ev = self.ev
+    def _unknown(self, c: Call) -> None:
+        """No lowering registered: an error naming the op, or (``allow_unknown``) a generic op."""
+        ev, base, reads, targets = self.ev, c.base, c.reads, c.targets
         macs = flop_macs(self.torch, ev)
         if not self.allow_unknown:
             mod = f"module '{ev.module}'" if ev.module else "the model's own forward"

@@ -1,0 +1,424 @@
+"""The kernels timed and the measurement plan of ``cimsim calibrate`` (see :mod:`cimsim.calibrate`).
+
+:class:`Backend` holds the kernels (torch's when importable, else NumPy's); :func:`measure`
+runs the plan and returns a :class:`Calibration` (SI units). Each value is held to its
+plausible range (:mod:`.plausible`): measured again, at most :data:`TRIES` times in all,
+while it falls outside, then refused with one line naming the value, what was measured
+and the range.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..errors import CimsimError
+from . import plausible as P
+from .probe import cpu_clock_hz, cpu_flags, cpu_model, dram_capacity_bytes, max_clock_hz, sysfs_caches
+from .timing import DEFAULT, Timing
+
+MiB = 1 << 20
+#: activation rows of the matmul-efficiency table (``quick``: fewer)
+GRID_ROWS = (1, 8, 16, 64, 256)
+GRID_ROWS_QUICK = (1, 8, 64, 256)
+#: its smallest square weight side (1 MiB of fp32); sides double up past the LLC, to at most
+#: GRID_MAX_SIDE (1 GiB of fp32: a 256-row matmul by it is 69 GMAC, about a second)
+GRID_MIN_SIDE = 512
+GRID_MAX_SIDE = 16384
+#: measurements of one value at most, while it falls outside its plausible range
+TRIES = 3
+#: elements of the vector-rate benchmark (256 KiB in and out: cache resident)
+VECTOR_ELEMENTS = 64 * 1024
+
+
+class ImplausibleMeasurement(CimsimError):
+    """A measured value stayed outside its plausible range in every try."""
+
+
+class Backend:
+    """The kernels timed: torch's when importable, else NumPy's."""
+
+    def __init__(self, prefer_torch: bool = True, threads: int | None = None):
+        self.torch = None
+        self._threads = threads
+        if prefer_torch:
+            try:
+                import torch
+
+                self.torch = torch
+            except ImportError:
+                pass
+        if self.torch is not None and threads:
+            self.torch.set_num_threads(threads)
+
+    @property
+    def name(self) -> str:
+        if self.torch is not None:
+            return f"torch {self.torch.__version__} ({self.torch.get_num_threads()} threads)"
+        return f"numpy {np.__version__}"
+
+    @property
+    def threads(self) -> int:
+        if self.torch is not None:
+            return self.torch.get_num_threads()
+        return self._threads or os.cpu_count() or 1
+
+    def empty(self, n: int, dtype: str = "fp32"):
+        if self.torch is not None:
+            dt = {"fp32": self.torch.float32, "bf16": self.torch.bfloat16}[dtype]
+            return self.torch.rand(n, dtype=self.torch.float32).to(dt)
+        return np.random.default_rng(0).random(n, dtype=np.float32)
+
+    def read(self, a):
+        return a.sum()
+
+    def triad(self, a, b, c):
+        if self.torch is not None:
+            self.torch.add(b, c, alpha=3.0, out=a)
+        else:
+            np.multiply(c, np.float32(3.0), out=a)
+            np.add(a, b, out=a)
+
+    def dtypes(self) -> list[str]:
+        return ["fp32", "bf16"] if self.torch is not None else ["fp32"]
+
+    def matrix(self, n: int, dtype: str):
+        return self.empty(n * n, dtype).reshape(n, n)
+
+    def linear(self, x, w, out):
+        """``out = x @ w.T`` (the layout of ``F.linear``: the weight stored out x in)."""
+        if self.torch is not None:
+            self.torch.mm(x, w.t(), out=out)
+        else:
+            np.matmul(x, w.T, out=out)
+
+    def mm(self, a, b, out):
+        if self.torch is not None:
+            self.torch.mm(a, b, out=out)
+        else:
+            np.matmul(a, b, out=out)
+
+    def sigmoid(self, a, out):
+        if self.torch is not None:
+            self.torch.sigmoid(a, out=out)
+        else:
+            np.negative(a, out=out)
+            np.exp(out, out=out)
+            out += 1.0
+            np.reciprocal(out, out=out)
+
+    def add(self, a, b, out):
+        if self.torch is not None:
+            self.torch.add(a, b, out=out)
+        else:
+            np.add(a, b, out=out)
+
+
+@dataclass
+class Calibration:
+    """What was measured (SI units) and how."""
+
+    date: str
+    host: str
+    backend: str
+    threads: int
+    clock_hz: float
+    clock_source: str
+    dram_read_bps: float
+    dram_triad_bps: float
+    dram_array_bytes: int
+    llc_sysfs_bytes: int | None
+    llc_knee_bytes: float
+    llc_bytes: float
+    llc_bps: float
+    sweep: list[tuple[int, float]]  # (working set B, read B/s)
+    matmul_macs_per_s: dict[str, float]
+    matmul_n: dict[str, int]
+    grid_rows: tuple[int, ...]  # activation rows of the matmul-efficiency table
+    grid_sides: tuple[int, ...]  # square weight sides (n x n fp32) of the table
+    grid_macs_per_s: dict[tuple[int, int], float]  # (rows, side) -> fp32 MAC/s less overhead
+    vector_ops_per_s: float
+    add_overhead_s: float
+    mm_overhead_s: float
+    dram_capacity_bytes: float | None
+    seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def op_overhead_s(self) -> float:
+        return 0.5 * (self.add_overhead_s + self.mm_overhead_s)
+
+    @property
+    def fp32_peak(self) -> float:
+        """Peak fp32 MAC/s: the fastest of the square mm and the row-shaped addmm."""
+        return max(self.matmul_macs_per_s["fp32"], *self.grid_macs_per_s.values())
+
+    def peak_of(self, dtype: str) -> float:
+        return self.fp32_peak if dtype == "fp32" else self.matmul_macs_per_s[dtype]
+
+
+# --------------------------------------------------------------------------- kernels
+def read_bandwidth(be: Backend, nbytes: int, min_time: float, timing: Timing = DEFAULT) -> float:
+    a = be.empty(max(1, nbytes // 4))
+    t = timing.time(lambda: be.read(a), min_time=min_time)
+    return (a.nbytes if hasattr(a, "nbytes") else a.numel() * 4) / t
+
+
+def triad_bandwidth(be: Backend, nbytes: int, min_time: float, timing: Timing = DEFAULT) -> float:
+    n = max(1, nbytes // 4)
+    a, b, c = be.empty(n), be.empty(n), be.empty(n)
+    t = timing.time(lambda: be.triad(a, b, c), min_time=min_time)
+    return 3 * 4 * n / t
+
+
+def vector_ops_per_s(be: Backend, min_time: float, timing: Timing = DEFAULT) -> float:
+    """``sigmoid`` over :data:`VECTOR_ELEMENTS` cache-resident elements: elements/s x 4, the
+    ops per sigmoid element the workload IR counts (:data:`cimsim.workload.ir.ELEMENTWISE_OPS_PER_ELEMENT`)."""
+    x, y = be.empty(VECTOR_ELEMENTS), be.empty(VECTOR_ELEMENTS)
+    return 4 * VECTOR_ELEMENTS / timing.time(lambda: be.sigmoid(x, y), min_time=min_time)
+
+
+def sweep_sizes(lo: int, hi: int, per_octave: int = 2) -> list[int]:
+    """Working-set sizes from ``lo`` to ``hi`` in steps of 2^(1/per_octave), rounded to 4 KiB."""
+    out, k = [], 0
+    while True:
+        s = int(round(lo * 2 ** (k / per_octave) / 4096)) * 4096
+        if s > hi:
+            return out
+        out.append(s)
+        k += 1
+
+
+def find_knee(sweep: list[tuple[int, float]], inner_bytes: float, dram_bps: float) -> tuple[float, float]:
+    """(knee bytes, cache bandwidth B/s) of a bandwidth-vs-working-set sweep.
+
+    Cache plateau: the highest bandwidth at working sets above ``inner_bytes``
+    (the private caches of all threads). The knee is the largest working set
+    whose bandwidth is above the geometric mean of that plateau and
+    ``dram_bps``, found scanning upward from the plateau's peak.
+    """
+    pts = [(s, bw) for s, bw in sweep if s > inner_bytes] or list(sweep)
+    i_peak = max(range(len(pts)), key=lambda i: pts[i][1])
+    peak = pts[i_peak][1]
+    thresh = (peak * dram_bps) ** 0.5
+    knee = pts[i_peak][0]
+    for s, bw in pts[i_peak:]:
+        if bw < thresh:
+            break
+        knee = s
+    plateau = [bw for s, bw in pts if pts[i_peak][0] <= s <= knee]
+    return float(knee), float(statistics.median(plateau))
+
+
+def slower_than_fewer_rows(grid: dict, rows, side: int, tolerance: float = 0.8) -> list[int]:
+    """Row counts whose MAC rate by the ``side`` x ``side`` weight is below ``tolerance`` x the
+    best rate of fewer rows. On an undisturbed machine that does not happen: a matmul of more
+    rows can always run as several of fewer rows, so its MAC rate is not lower."""
+    out, best = [], 0.0
+    for r in rows:
+        if grid[(r, side)] < tolerance * best:
+            out.append(r)
+        best = max(best, grid[(r, side)])
+    return out
+
+
+# --------------------------------------------------------------------------- plausibility
+def until_plausible(name: str, what: str, once: Callable[[], float], rng: P.Range, *,
+                    tries: int = TRIES, log=None) -> float:
+    """``once()`` (a measurement), repeated while its value is outside ``rng``, ``tries``
+    times at most; the first plausible value, else :class:`ImplausibleMeasurement`."""
+    say = log or (lambda msg: None)
+    for i in range(1, tries + 1):
+        value = once()
+        issue = P.problem(name, what, value, rng)
+        if issue is None:
+            return value
+        if i < tries:
+            say(f"  {name} measured {rng.show(value)}, outside {rng.lo / rng.scale:.3g} to "
+                f"{rng.hi / rng.scale:.3g} {rng.unit} (other jobs?): again")
+    raise ImplausibleMeasurement(f"calibration refused: {issue} in {tries} tries; other jobs were "
+                                 "loading the machine? Rerun on a quieter machine (or with --threads 1)")
+
+
+def host_limits(threads: int, clock_hz: float) -> P.Host:
+    """The :class:`.plausible.Host` of this machine timed with ``threads`` threads."""
+    return P.Host(cores=threads, clock_hz=clock_hz, max_clock_hz=max_clock_hz(), flags=cpu_flags())
+
+
+# --------------------------------------------------------------------------- the plan
+def measure(quick: bool = False, prefer_torch: bool = True, log=None, threads: int | None = None,
+            timing: Timing = DEFAULT, host: P.Host | None = None) -> Calibration:
+    """Run every microbenchmark (about a minute; ``quick``: a few seconds, coarser) with
+    ``threads`` torch threads (default: torch's setting, which stays changed), timed by
+    ``timing``; every value is held to its plausible range for ``host`` (default: this
+    machine's cores, clock and flags)."""
+    say = log or (lambda msg: None)
+    t_start = time.perf_counter()
+    be = Backend(prefer_torch, threads)
+    clock, clock_src = cpu_clock_hz()
+    notes = []
+    if clock is None:
+        clock, clock_src = 1e9, "unknown: 1 GHz assumed, so per-cycle rates are per-ns rates"
+        notes.append("no clock found in /proc/cpuinfo or cpufreq: 1 GHz assumed")
+    limits = host or host_limits(be.threads, clock)
+    caches = sysfs_caches()
+    llc_sysfs = caches[-1]["size"] if caches and caches[-1]["level"] >= 2 else None
+    inner = (caches[-2]["size"] if len(caches) >= 2 else 256 * 1024) * be.threads
+    llc_guess = llc_sysfs or 32 * MiB
+    min_time = 0.02 if quick else 0.15
+
+    def timed(fn, **kw):
+        return timing.time(fn, **kw)
+
+    dram_bytes = int(max(4 * llc_guess, 128 * MiB))
+    hi = 2 * llc_guess if quick else dram_bytes
+    sizes = sweep_sizes(256 * 1024, int(hi), per_octave=1 if quick else 2)
+    say(f"read bandwidth ({be.name}) at {len(sizes)} working sets, {sizes[0] // 1024} KiB to "
+        f"{sizes[-1] / MiB:.0f} MiB")
+    # rounds over all sizes, fastest per size: a burst of load from other processes
+    # then spoils one round of a size, not all its samples
+    arrays = {s: be.empty(max(1, s // 4)) for s in sizes}
+    best = {s: 0.0 for s in sizes}
+
+    def rounds(n: int) -> None:
+        for _ in range(n):
+            for s in sizes:
+                a = arrays[s]
+                best[s] = max(best[s], 4 * (s // 4) / timed(lambda a=a: be.read(a), min_time=min_time / 8,
+                                                            min_reps=5))
+
+    rounds(2 if quick else 3)
+    dram_bytes = sizes[-1]  # the largest working set, >= 2x the LLC: from DRAM
+    what = f"read (sum) of a {dram_bytes / MiB:.0f} MiB array"
+    first = [True]
+
+    def dram_read_once() -> float:
+        if not first[0]:
+            rounds(1)
+        first[0] = False
+        return best[dram_bytes]
+
+    dram_read = until_plausible("memory.dram.bandwidth", what, dram_read_once, P.dram_bandwidth(), log=say)
+    for _ in range(3):  # a sweep disturbed throughout can show no cache faster than DRAM
+        knee, llc_bw = find_knee([(s, best[s]) for s in sizes], inner, best[dram_bytes])
+        if llc_bw > 1.1 * best[dram_bytes]:
+            break
+        say("no cache plateau above the DRAM bandwidth yet (other jobs?): another round")
+        rounds(1)
+    else:
+        knee, llc_bw = find_knee([(s, best[s]) for s in sizes], inner, best[dram_bytes])
+        notes.append("the read sweep found no cache plateau 10 % above the DRAM bandwidth in 3 extra "
+                     "rounds (other jobs were loading the machine?): rerun on a quieter machine")
+    dram_read = best[dram_bytes]
+    arrays.clear()  # free the sweep's arrays before the triad
+    sweep = [(s, best[s]) for s in sizes]
+    say(f"triad over 3 x {dram_bytes / MiB:.0f} MiB")
+    dram_triad = until_plausible("DRAM triad bandwidth", f"a = b + 3c over 3 x {dram_bytes / MiB:.0f} MiB",
+                                 lambda: triad_bandwidth(be, dram_bytes, min_time, timing),
+                                 P.dram_bandwidth(), log=say)
+    llc = float(knee)
+    if llc_sysfs:
+        if knee / 2 <= llc_sysfs <= knee * 2:
+            llc = float(llc_sysfs)
+        else:
+            notes.append(f"the measured knee ({knee / MiB:.3g} MiB) disagrees with the kernel's "
+                         f"LLC size ({llc_sysfs / MiB:.3g} MiB) by more than 2x: the knee is used")
+
+    macs, ns = {}, {}
+    for dt in be.dtypes():
+        n = 128  # doubled while one call takes under 20 ms (up to 1024; 256 when quick)
+        while True:
+            a, b, c = be.matrix(n, dt), be.matrix(n, dt), be.matrix(n, dt)
+            t = timed(lambda: be.mm(a, b, c), min_time=min_time, min_reps=8)
+            if t > 0.02 or n >= (256 if quick else 1024):
+                break
+            n *= 2
+        first_rate = [n ** 3 / t]
+
+        def mm_once(a=a, b=b, c=c, n=n) -> float:
+            if first_rate:
+                return first_rate.pop()
+            return n ** 3 / timed(lambda: be.mm(a, b, c), min_time=min_time, min_reps=8)
+
+        macs[dt] = until_plausible(f"processor.macs_per_cycle_per_core.{dt}", f"square {dt} mm n={n}",
+                                   mm_once, P.matmul_rate(limits, dt), log=say)
+        ns[dt] = n
+        say(f"matmul {dt} n={n}: {macs[dt] / 1e9:.3g} GMAC/s")
+
+    one = [be.empty(1) for _ in range(3)]
+    add_s = until_plausible(
+        "processor.op_overhead", "a one-element add, fastest batch of 200",
+        lambda: timing.time_batched(lambda: be.add(one[0], one[1], one[2]), inner=200, min_time=min_time),
+        P.op_overhead(), log=say)
+    m1 = [be.matrix(1, "fp32") for _ in range(3)]
+    mm_s = until_plausible(
+        "processor.op_overhead", "a 1x1 mm, fastest batch of 200",
+        lambda: timing.time_batched(lambda: be.mm(m1[0], m1[1], m1[2]), inner=200, min_time=min_time),
+        P.op_overhead(), log=say)
+    overhead = 0.5 * (add_s + mm_s)
+
+    grid_rows = GRID_ROWS_QUICK if quick else GRID_ROWS
+    sides = [GRID_MIN_SIDE]
+    while 4 * sides[-1] ** 2 < max(2 * llc, 64 * MiB) and sides[-1] < GRID_MAX_SIDE:
+        sides.append(2 * sides[-1])
+    if 4 * sides[-1] ** 2 < 2 * llc:
+        notes.append(f"the matmul-efficiency table stops at a {4 * sides[-1] ** 2 / MiB:.0f} MiB weight, "
+                     f"less than twice the LLC: weights beyond it take its last column")
+    grid = {}
+    for side in sides:
+        w = be.empty(side * side).reshape(side, side)
+        xs = {r: (be.empty(r * side).reshape(r, side), be.empty(r * side).reshape(r, side))
+              for r in grid_rows}
+
+        def rate_once(r: int, side: int = side, w=w, xs=xs) -> float:
+            x, y = xs[r]
+            t = timed(lambda: be.linear(x, w, y), min_time=min_time, min_reps=3 if quick else 5)
+            return r * side * side / max(t - overhead, 1e-9)
+
+        def rate(r: int, side: int = side) -> float:
+            return until_plausible("processor.mac_efficiency",
+                                   f"fp32 x @ W.T, {r} rows by a {side} x {side} weight",
+                                   lambda: rate_once(r), P.matmul_rows_rate(limits, r), log=say)
+
+        for r in grid_rows:
+            grid[(r, side)] = rate(r)
+        for _ in range(3):  # more rows by the same weight never run fewer MAC/s on a quiet machine
+            slow = slower_than_fewer_rows(grid, grid_rows, side)
+            if not slow:
+                break
+            say(f"  {', '.join(map(str, slow))} rows ran fewer MAC/s than fewer rows (other jobs?): again")
+            for r in slow:
+                grid[(r, side)] = max(grid[(r, side)], rate(r))
+        else:
+            if slow := slower_than_fewer_rows(grid, grid_rows, side):
+                notes.append(f"matmuls of {', '.join(map(str, slow))} rows by the {side} x {side} weight "
+                             "ran fewer MAC/s than fewer rows in 4 rounds: other jobs were disturbing "
+                             "the threads (try --threads 1, or a quieter machine)")
+        say(f"matmul fp32 x @ W.T, W {side} x {side} ({4 * side * side / MiB:.4g} MiB), rows "
+            + ", ".join(f"{r}: {grid[(r, side)] / 1e9:.3g}" for r in grid_rows) + " GMAC/s")
+
+    per_cycle = limits.cores * limits.clock_hz
+    vec = per_cycle * until_plausible(
+        "processor.vector_ops_per_cycle_per_core", "sigmoid over 64 Ki cache-resident elements, 4 ops each",
+        lambda: vector_ops_per_s(be, min_time, timing) / per_cycle, P.vector_per_cycle(), log=say)
+
+    cal = Calibration(
+        date=_dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        host=cpu_model(), backend=be.name, threads=be.threads, clock_hz=clock, clock_source=clock_src,
+        dram_read_bps=dram_read, dram_triad_bps=dram_triad, dram_array_bytes=dram_bytes,
+        llc_sysfs_bytes=llc_sysfs, llc_knee_bytes=knee, llc_bytes=llc, llc_bps=llc_bw, sweep=sweep,
+        matmul_macs_per_s=macs, matmul_n=ns, grid_rows=tuple(grid_rows), grid_sides=tuple(sides),
+        grid_macs_per_s=grid, vector_ops_per_s=vec, add_overhead_s=add_s,
+        mm_overhead_s=mm_s, dram_capacity_bytes=dram_capacity_bytes(),
+        seconds=time.perf_counter() - t_start, notes=notes)
+    problems = P.check_calibration(cal, limits)
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise ImplausibleMeasurement(f"calibration refused: {problems[0]}{more}")
+    return cal
