@@ -32,7 +32,7 @@ def overrides(sets: tuple[str, ...]) -> dict[str, str]:
 def set_option(f):
     return click.option("--set", "sets", multiple=True, metavar="PATH=VALUE",
                         help="Override a config field (repeatable), e.g. --set memory.dram.bandwidth=1TB/s; "
-                             "`cimsim fields CONFIG` lists the paths.")(f)
+                             "`cimsim fields -c CONFIG` lists the paths.")(f)
 
 
 @click.command("run", cls=OneLineErrors)

@@ -40,7 +40,8 @@ def _kv(pairs, option) -> dict:
 @click.option("--zoo", "zoo_name", default=None, metavar="NAME",
               help="Trace a model of cimsim.zoo (e.g. gpt2, llama-decode, resnet); sizes via --param.")
 @click.option("--param", "params", multiple=True, metavar="KEY=VALUE",
-              help="Override a --zoo factory argument or model config field (repeatable), e.g. n_layer=12.")
+              help="Override a --zoo factory argument or model config field (repeatable), "
+                   "e.g. --zoo gpt2 --param n_layer=12.")
 @click.option("--hf", "hf_type", default=None, metavar="MODEL_TYPE",
               help="Trace a Hugging Face transformers model built from its config class with random "
                    "weights (no download), fed token ids, e.g. gpt2, llama, bert.")
