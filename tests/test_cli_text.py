@@ -209,3 +209,14 @@ def test_run_trace_says_what_it_wrote(tmp_path):
     data = json.loads(res.stdout)
     assert res.stderr == f"wrote {out}: {data['ops']} ops over {si(data['latency_s'], 's')} " \
                          "(open it in https://ui.perfetto.dev)\n"
+
+
+def test_workload_summary_in_si_prefixes(tmp_path):
+    out = tmp_path / "w.json"
+    res = CliRunner().invoke(main, ["workload", "lstm", "--steps", "3", "--hidden", "64", "--input-size", "64",
+                                    "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    # 3 steps x 4 gates x 64 x (64 + 64) MACs; weights 4 x 64 x 128 + two 4 x 64 biases, fp32
+    macs, weight_bytes = 3 * 4 * 64 * 128, (4 * 64 * 128 + 2 * 4 * 64) * 4
+    assert (macs, weight_bytes) == (98_304, 133_120)
+    assert res.stdout.endswith(": 8 ops, 98,304 MACs (98.3 kMAC), weights 133.1 kB\n"), res.stdout

@@ -120,8 +120,10 @@ def _report(w, path, seconds: float) -> None:
         extra += f" ({blind} with no FLOP formula: their MACs, if any, are not counted)"
     share = w.metadata.get("mapped_mac_share")
     mapped = f", {share:.1%} of MACs mapped to specific kinds" if share is not None else ""
-    click.echo(f"wrote {path}: {len(w.ops)} ops, {w.macs} MACs, {w.weight_bytes} weight bytes"
-               f"{mapped}{extra} ({seconds:.2f} s)")
+    from ..report.format import si
+
+    click.echo(f"wrote {path}: {len(w.ops)} ops, {w.macs:,} MACs ({si(w.macs, 'MAC')}), weights "
+               f"{si(w.weight_bytes, 'B')}{mapped}{extra} ({si(seconds, 's')})")
 
 
 #: the name ``cimsim.cli`` registers
