@@ -96,11 +96,12 @@ def _bad_inputs(tmp_path: Path, chain_files) -> dict[str, tuple[list, str]]:
         "json-without-ops": (["-w", not_a_workload], str(not_a_workload)),
         "truncated-npz": (["-w", broken_npz], "not a valid columnar workload"),
         "missing-workload": (["-w", tmp_path / "nope.json"], "nope.json"),
+        "workload-is-a-folder": (["-w", tmp_path], f"{tmp_path}: cannot read workload"),
     }
 
 
 CASES = ["scheduler-bogus", "scheduler-local-0", "output-under-a-file", "csv-under-a-file",
-         "truncated-json", "json-without-ops", "truncated-npz", "missing-workload"]
+         "truncated-json", "json-without-ops", "truncated-npz", "missing-workload", "workload-is-a-folder"]
 
 
 @pytest.mark.parametrize("case", CASES)

@@ -15,7 +15,7 @@ from typing import Callable, Mapping, Sequence
 
 import pandas as pd
 
-from ..errors import CimsimError, WorkloadError
+from ..errors import CimsimError, ConfigError, WorkloadError
 from ..simulate import ENGINES
 from .columns import ERROR, POINT_ID, sweep_columns
 from .executors import check_scheduler, make_executor
@@ -150,7 +150,10 @@ def _build(configs, workloads, specs, points, engine):
     cfgs = []
     for name in configs:
         path = resolve_config(str(name))
-        sha = _sha(path.read_bytes())
+        try:
+            sha = _sha(path.read_bytes())
+        except OSError as exc:
+            raise ConfigError(f"{path}: cannot read config ({exc.strerror or exc})") from None
         data = read_yaml(path)
         context["configs"][sha] = data
         context["config_sources"][sha] = str(path)
