@@ -27,7 +27,7 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=None, help="default: all cores")
     ap.add_argument("--scheduler", default=None, help="e.g. local:2 for a Dask LocalCluster")
     args = ap.parse_args()
-    param = f"memory.bandwidth=25GB/s..3.2TB/s:log:{args.points}"
+    param = f"memory.dram.bandwidth=25GB/s..3.2TB/s:log:{args.points}"
     print(f"workload {args.workload}, configs {' '.join(args.configs)}, {param}, "
           f"workers {args.workers or 'all cores'}, scheduler {args.scheduler or 'local processes'}")
     for engine in ("analytic", "des"):

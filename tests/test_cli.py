@@ -102,12 +102,12 @@ def test_run_trace_writes_trace_events(tmp_path):
     events = d["traceEvents"]
     ops = [e for e in events if e["ph"] == "X" and e["pid"] == 1]  # op slices (pid 2: transfers)
     meta = [e for e in events if e["ph"] == "M"]
-    assert len(ops) == json.loads(res.output)["ops"]
+    assert len(ops) == json.loads(res.stdout)["ops"]  # the "wrote" line is on stderr
     for e in ops:
         assert {"name", "ph", "pid", "tid", "ts", "dur"} <= set(e)
         assert e["ts"] >= 0 and e["dur"] >= 0
     assert any(e["name"] == "process_name" for e in meta)
-    latency_us = json.loads(res.output)["latency_s"] * 1e6
+    latency_us = json.loads(res.stdout)["latency_s"] * 1e6
     assert max(e["ts"] + e["dur"] for e in ops) == pytest.approx(latency_us, rel=1e-9)
 
 

@@ -15,7 +15,33 @@ from __future__ import annotations
 from .errors import CimsimError, ConfigError, MappingError, WorkloadError
 from .pipeline import simulate
 
-__version__ = "0.1.0"
+
+def _version() -> str:
+    """This package's version: the ``[project] version`` of the source checkout it runs from, if
+    any (an editable install's metadata keeps the version of the day it was installed), else
+    the installed distribution's metadata, else ``0+unknown``."""
+    import re
+    from pathlib import Path
+
+    pyproject = Path(__file__).resolve().parent.parent.parent / "pyproject.toml"
+    try:
+        text = pyproject.read_text(encoding="utf-8")
+    except OSError:
+        text = ""
+    # the [project] table: from its header to the next line that opens a table
+    table = next((t for t in re.split(r"^(?=\[)", text, flags=re.M) if t.startswith("[project]")), "")
+    m = re.search(r'^version\s*=\s*"([^"]+)"', table, re.M)
+    if m and re.search(r'^name\s*=\s*"cimsim"', table, re.M):
+        return m.group(1)
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("cimsim")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+__version__ = _version()
 
 __all__ = [
     "Architecture",

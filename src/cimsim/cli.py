@@ -20,6 +20,7 @@ from .commands.sweep import sweep
 from .commands.trace import trace
 from .commands.validate import validate
 from .commands.workload import workload
+from . import __version__
 from .errors import CimsimError, one_line
 
 
@@ -39,7 +40,7 @@ class _Group(click.Group):
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="cimsim")
+@click.version_option(version=__version__, prog_name="cimsim")
 def main() -> None:
     """cimsim: latency, energy and utilization of neural workloads on
     processor / memory / near-bank PIM / compute-in-memory / systolic architectures."""

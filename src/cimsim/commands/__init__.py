@@ -25,8 +25,13 @@ class OneLineErrors(click.Command):
 
 
 def console(min_width: int = 120):
-    """A rich console of at least ``min_width`` columns off a terminal (rich assumes 80)."""
+    """A rich console of at least ``min_width`` columns off a terminal (rich assumes 80), unless
+    ``COLUMNS`` names a width: then that width, as on a terminal."""
+    import os
+
     from rich.console import Console
 
     probe = Console()
-    return probe if probe.is_terminal else Console(width=max(min_width, probe.width))
+    if probe.is_terminal or os.environ.get("COLUMNS", "").strip().isdigit():
+        return probe
+    return Console(width=max(min_width, probe.width))

@@ -31,9 +31,11 @@ def calibrate(output: Path, quick: bool, use_numpy: bool, threads: int | None, t
     cal, _ = run_calibration(output, quick=quick, prefer_torch=not use_numpy, command=command.strip(),
                              log=lambda m: click.echo(m, err=True), threads=threads,
                              timing=Timing(statistic=timing))
-    click.echo(f"wrote {output}: DRAM {cal.dram_read_bps / 1e9:.3g} GB/s read, LLC "
-               f"{cal.llc_bytes / 2**20:.3g} MiB at {cal.llc_bps / 1e9:.3g} GB/s, fp32 matmul "
-               f"{cal.matmul_macs_per_s['fp32'] / 1e9:.3g} GMAC/s, op overhead "
-               f"{cal.op_overhead_s * 1e6:.3g} us ({cal.seconds:.0f} s)")
+    from ..report.format import si
+
+    click.echo(f"wrote {output}: DRAM {si(cal.dram_read_bps, 'B/s', 3)} read, LLC "
+               f"{cal.llc_bytes / 2**20:.3g} MiB at {si(cal.llc_bps, 'B/s', 3)}, fp32 matmul "
+               f"{si(cal.matmul_macs_per_s['fp32'], 'MAC/s', 3)}, op overhead "
+               f"{si(cal.op_overhead_s, 's', 3)} ({cal.seconds:.0f} s)")
     for note in cal.notes:
         click.echo(f"note: {note}", err=True)

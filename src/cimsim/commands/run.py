@@ -32,7 +32,7 @@ def overrides(sets: tuple[str, ...]) -> dict[str, str]:
 def set_option(f):
     return click.option("--set", "sets", multiple=True, metavar="PATH=VALUE",
                         help="Override a config field (repeatable), e.g. --set memory.dram.bandwidth=1TB/s; "
-                             "`cimsim fields CONFIG` lists the paths.")(f)
+                             "`cimsim fields -c CONFIG` lists the paths.")(f)
 
 
 @click.command("run", cls=OneLineErrors)
@@ -62,10 +62,13 @@ def run(config: str, workload: str, engine: str, sets: tuple[str, ...], as_json:
         write_trace(result, trace_file, arch=arch, workload=wl)
     if as_json:
         click.echo(json.dumps(result.to_json(), indent=2))
-        return
-    print_result(result)
-    if placement:
-        print_placement(result)
+    else:
+        print_result(result)
+        if placement:
+            print_placement(result)
+    if trace_file is not None:  # with --json, stdout carries the JSON alone
+        click.echo(f"wrote {trace_file}: {result.ops} ops over {si(result.latency_s, 's')} "
+                   "(open it in https://ui.perfetto.dev)", err=as_json)
 
 
 def print_result(r) -> None:
@@ -88,9 +91,9 @@ def print_result(r) -> None:
         ("work", f"{si(r.macs, 'MAC')}, {r.ops} ops, throughput {si(r.throughput_macs_per_s, 'MAC/s')}"),
         ("traffic", ", ".join(f"{k} {si(v, 'B')}" for k, v in r.traffic_bytes.items())),
         ("footprint", f"weights {si(r.weight_bytes, 'B')}, activations {si(r.activation_bytes, 'B')}"),
-        ("efficiency", f"{r.ops_per_j / 1e12:.4g} TOPS/W"
-                       + (f", {r.ops_per_s_per_m2 / 1e18:.4g} TOPS/mm² over {r.area_m2 * 1e6:.4g} mm²"
-                          if r.area_m2 > 0 else " (no area declared: add area fields for TOPS/mm²)")),
+        ("efficiency", si(r.ops_per_j, "OPS/W")
+                       + (f", {si(r.ops_per_s_per_m2 / 1e6, 'OPS/mm²')} over {r.area_m2 * 1e6:.4g} mm²"
+                          if r.area_m2 > 0 else " (no area declared: add area fields for OPS/mm²)")),
         ("ops per unit", ", ".join(f"{k} {v}" for k, v in r.ops_per_unit.items())),
     ]
     for k, v in rows:
@@ -114,21 +117,67 @@ def print_result(r) -> None:
         out.print(f"  note: {note}")
 
 
+#: Placement columns a narrow terminal leaves out, first to last (the rest always show).
+_PLACEMENT_DROP_ORDER = ("start", "compute", "kind")
+
+
 def print_placement(r) -> None:
+    """One row per op. Numbers are never cut: on a narrow terminal whole columns are left out
+    (said under the table) and long op names wrap."""
     from rich.table import Table
 
     df = r.op_table
     byte_cols = [c for c in df.columns if c.endswith("_bytes")]
     flag_cols = [c for c in df.columns if df[c].dtype == bool]
-    t = Table(title="placement (per op)", title_justify="left")
-    for col in ("#", "op", "kind", "unit", "MACs", *byte_cols, "compute", "latency", "start", "end"):
-        t.add_column(col, justify="left" if col in ("op", "kind", "unit") else "right")
-    for i, row in enumerate(df.to_dict("records")):
-        flags = "".join(f" ({c})" for c in flag_cols if row[c])
-        t.add_row(str(i), row["op"], row["kind"], str(row["unit"]) + flags, f"{row['macs']:.4g}",
-                  *(si(row[c], "B") for c in byte_cols), si(row["compute_s"], "s"),
-                  si(row["latency_s"], "s"), si(row["start_s"], "s"), si(row["end_s"], "s"))
-    console().print(t)
+    records = df.to_dict("records")
+    cells: dict[str, list[str]] = {
+        "#": [str(i) for i in range(len(records))],
+        "op": [str(row["op"]) for row in records],
+        "kind": [str(row["kind"]) for row in records],
+        "unit": [str(row["unit"]) + "".join(f" ({c})" for c in flag_cols if row[c]) for row in records],
+        "MACs": [si(row["macs"], "") for row in records],
+        **{c[:-len("_bytes")]: [si(row[c], "B") for row in records] for c in byte_cols},
+        **{name: [si(row[f"{name}_s"], "s") for row in records]
+           for name in ("compute", "latency", "start", "end")},
+    }
+    out = console()
+    widths = _fit_placement(cells, [c[:-len("_bytes")] for c in byte_cols], out.width)
+    shown = list(widths)
+    t = Table(title="placement (per op; bytes moved over each memory level and link)", title_justify="left",
+              box=None, pad_edge=False)
+    for col, w in widths.items():
+        text = col in ("op", "kind", "unit")
+        t.add_column(col, justify="left" if text else "right", no_wrap=not text, width=w,
+                     overflow="fold" if text else "ellipsis")
+    for i in range(len(records)):
+        t.add_row(*(cells[col][i] for col in shown))
+    out.print(t)
+    left_out = [c for c in cells if c not in shown]
+    if left_out:
+        out.print(f"  ({', '.join(left_out)} not shown at {out.width} columns: a wider terminal shows "
+                  "them, and --trace FILE writes every op's timing)")
+
+
+def _fit_placement(cells: dict[str, list[str]], byte_headers: list[str], width: int) -> dict[str, int]:
+    """The columns that fit ``width`` (two spaces between columns) and their widths: every other
+    column at its full width, op names in what is left (>= 12 characters, wrapping beyond).
+    Columns are left out in :data:`_PLACEMENT_DROP_ORDER`, then the bytes of inner memory levels
+    (the last one, outermost, stays)."""
+    def natural(col: str) -> int:
+        return max([len(col), *map(len, cells[col])])
+
+    full = {c: natural(c) for c in cells}
+
+    def others(cols: list[str]) -> int:
+        return sum(full[c] for c in cols if c != "op") + 2 * (len(cols) - 1)
+
+    shown = list(cells)
+    for col in [*_PLACEMENT_DROP_ORDER, *byte_headers[:-1]]:
+        if others(shown) + min(full["op"], 12) <= width:
+            break
+        shown.remove(col)
+    return {c: (max(min(full["op"], 12), min(full["op"], width - others(shown))) if c == "op" else full[c])
+            for c in shown}
 
 
 def load_many(configs: tuple[str, ...], workloads: tuple[str, ...], sets: tuple[str, ...]):

@@ -1,10 +1,10 @@
 """``cimsim sweep``: run a design-space sweep into a resumable Parquet file.
 
-Examples::
+Examples (also in ``cimsim sweep --help``)::
 
-    cimsim sweep cpu-ddr5 gpu-hbm3 -w lstm --param memory.bandwidth=25GB/s..3.2TB/s:log:64 -o bw.parquet
+    cimsim sweep cpu-ddr5 gpu-hbm3 -w lstm --param memory.dram.bandwidth=25GB/s..3.2TB/s:log:64 -o bw.parquet
     cimsim sweep sram-cim -w lstm --param cim.arrays=64,128,256 --param processor.cores=8..128:lin:16
-    cimsim sweep gpu-hbm3 -w lstm --param memory.bandwidth=25GB/s..3.2TB/s:log \\
+    cimsim sweep gpu-hbm3 -w lstm --param memory.dram.bandwidth=25GB/s..3.2TB/s:log \\
         --sample lhs --samples 200 --seed 1 --engine analytic --scheduler local:4
 """
 
@@ -25,10 +25,11 @@ from ..sweep.sampling import SAMPLERS
 @click.command("sweep", cls=OneLineErrors)
 @click.argument("configs", nargs=-1, required=True)
 @click.option("-w", "--workload", "workloads", multiple=True, required=True,
-              help="Workload name or file (repeat for several).")
+              help="Workload: bundled name, .json or .npz file, as for `cimsim run` (repeat for several).")
 @click.option("--param", "params", multiple=True, metavar="PATH=SPEC",
               help="Swept config field: PATH=A..B:log:N, PATH=A..B:lin:N or PATH=A,B,C "
-                   "(units per field, e.g. memory.bandwidth=25GB/s..3.2TB/s:log:32). Repeatable.")
+                   "(units per field, e.g. --param memory.dram.bandwidth=1TB/s,2TB/s); "
+                   "`cimsim fields -c CONFIG` lists the paths. Repeatable.")
 @click.option("--sample", type=click.Choice(SAMPLERS), default="grid", show_default=True,
               help="Cartesian grid, or random / Latin-hypercube samples of the ranges.")
 @click.option("--samples", type=click.IntRange(min=1), default=None,
@@ -65,7 +66,15 @@ def sweep_command(configs, workloads, params, sample, samples, seed, engine, sch
                   dry_run, quiet):
     """Sweep config fields over CONFIGS x WORKLOADS; one row per point in a Parquet file.
 
-    The run count (points x configs x workloads) is printed to stderr before the sweep starts.
+    Everything is checked first (specs, scheduler, output paths, configs, workloads); then the
+    run count (points x configs x workloads) is printed to stderr and the sweep starts.
+
+    \b
+    Examples:
+      cimsim sweep cpu-ddr5 gpu-hbm3 -w lstm --param memory.dram.bandwidth=25GB/s..3.2TB/s:log:64
+      cimsim sweep sram-cim -w lstm --param cim.arrays=64,128,256 --param processor.cores=8..128:lin:16
+      cimsim sweep gpu-hbm3 -w step.npz --param memory.dram.bandwidth=25GB/s..3.2TB/s:log
+          --sample lhs --samples 200 --engine analytic
     """
     from ..sweep import plan_sweep, sweep
     from ..sweep.executors import SchedulerError, security_from_files

@@ -40,7 +40,8 @@ def _kv(pairs, option) -> dict:
 @click.option("--zoo", "zoo_name", default=None, metavar="NAME",
               help="Trace a model of cimsim.zoo (e.g. gpt2, llama-decode, resnet); sizes via --param.")
 @click.option("--param", "params", multiple=True, metavar="KEY=VALUE",
-              help="Override a --zoo factory argument or model config field (repeatable), e.g. n_layer=12.")
+              help="Override a --zoo factory argument or model config field (repeatable), "
+                   "e.g. --zoo gpt2 --param n_layer=12.")
 @click.option("--hf", "hf_type", default=None, metavar="MODEL_TYPE",
               help="Trace a Hugging Face transformers model built from its config class with random "
                    "weights (no download), fed token ids, e.g. gpt2, llama, bert.")
@@ -119,8 +120,10 @@ def _report(w, path, seconds: float) -> None:
         extra += f" ({blind} with no FLOP formula: their MACs, if any, are not counted)"
     share = w.metadata.get("mapped_mac_share")
     mapped = f", {share:.1%} of MACs mapped to specific kinds" if share is not None else ""
-    click.echo(f"wrote {path}: {len(w.ops)} ops, {w.macs} MACs, {w.weight_bytes} weight bytes"
-               f"{mapped}{extra} ({seconds:.2f} s)")
+    from ..report.format import si
+
+    click.echo(f"wrote {path}: {len(w.ops)} ops, {w.macs:,} MACs ({si(w.macs, 'MAC')}), weights "
+               f"{si(w.weight_bytes, 'B')}{mapped}{extra} ({si(seconds, 's')})")
 
 
 #: the name ``cimsim.cli`` registers

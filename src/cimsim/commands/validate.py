@@ -9,6 +9,28 @@ import click
 from . import OneLineErrors, console
 
 
+#: SI prefixes a case's unit may carry, and the base units :func:`si` re-prefixes.
+_PREFIXES = {"T": 1e12, "G": 1e9, "M": 1e6, "k": 1e3, "m": 1e-3, "µ": 1e-6, "u": 1e-6, "n": 1e-9,
+             "p": 1e-12, "f": 1e-15}
+_SI_BASES = ("s", "W", "J", "B", "Hz", "OPS", "MAC", "V", "A")
+
+
+def engineering(value: float, unit: str) -> str:
+    """``value`` in ``unit`` with the prefix :func:`si` picks: ``(0.0004352, "s") -> '435.2 µs'``,
+    ``(0.917, "TOPS") -> '917 GOPS'``, ``(8.99, "fJ/op") -> '8.99 fJ/op'``. A unit without an SI
+    base (``cycles``, ``x``, ``mm^2``) keeps four significant digits, or whole units with
+    thousands separators from 10,000 on (``(123456, "cycles") -> '123,456 cycles'``)."""
+    from ..report.format import si
+
+    head, slash, rest = unit.partition("/")
+    scale = 1.0
+    if head not in _SI_BASES and head[:1] in _PREFIXES and head[1:] in _SI_BASES:
+        scale, head = _PREFIXES[head[0]], head[1:]
+    if head not in _SI_BASES:
+        return (f"{value:,.0f}" if abs(value) >= 1e4 else f"{value:.4g}") + f" {unit}".rstrip()
+    return si(value * scale, head + slash + rest)
+
+
 @click.command("validate", cls=OneLineErrors)
 @click.option("-s", "--suite", "names", multiple=True,
               help="Suite to run (repeatable; default: all). `--list` shows them.")
@@ -32,7 +54,7 @@ def validate(names: tuple[str, ...], list_only: bool, output: Path | None) -> No
     for col in ("suite", "case", "measured", "predicted", "error", "source"):
         t.add_column(col, justify="right" if col in ("measured", "predicted", "error") else "left")
     for r in df.itertuples(index=False):
-        t.add_row(r.suite, r.case, f"{r.measured:.4g} {r.unit}", f"{r.predicted:.4g} {r.unit}",
+        t.add_row(r.suite, r.case, engineering(r.measured, r.unit), engineering(r.predicted, r.unit),
                   pct(r.rel_error), r.source)
     out.print(t)
     s = Table(title="per suite (|relative error|)", title_justify="left")

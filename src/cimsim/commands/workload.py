@@ -21,8 +21,10 @@ from ..workload.ir import Workload
 
 
 def _summary(w: Workload, path: Path) -> str:
+    from ..report.format import si
+
     return (f"wrote {path}: {w.name}: {len(w)} ops, {w.macs:,} MACs "
-            f"({w.macs / 1e9:.3f} GMAC), weights {w.weight_bytes / 1e6:.2f} MB")
+            f"({si(w.macs, 'MAC')}), weights {si(w.weight_bytes, 'B')}")
 
 
 def _generate(gen: str, output: Path, name: str | None, **params) -> None:

@@ -1,7 +1,7 @@
 """Design-space sweeps: any config field by dotted path, grids and samples, resumable Parquet.
 
 >>> df = sweep(["cpu-ddr5", "gpu-hbm3"], "lstm",
-...            ["memory.bandwidth=25GB/s..3.2TB/s:log:8"], output="bw.parquet")  # doctest: +SKIP
+...            ["memory.dram.bandwidth=25GB/s..3.2TB/s:log:8"], output="bw.parquet")  # doctest: +SKIP
 """
 
 import importlib

@@ -103,22 +103,14 @@ class DaskExecutor:
     name = "dask"
 
     def __init__(self, context: dict, scheduler: str, security=None):
+        n = check_scheduler(scheduler, security)
         try:
             import distributed
         except ImportError as exc:  # pragma: no cover - a declared dependency
             raise SchedulerError(f"--scheduler {scheduler}: dask.distributed is not installed ({exc})")
         self._distributed = distributed
         self.cluster = None
-        if scheduler.startswith("local:"):
-            n_text = scheduler.split(":", 1)[1]
-            try:
-                n = int(n_text)
-            except ValueError:
-                n = 0
-            if n < 1:
-                raise SchedulerError(
-                    f"--scheduler {scheduler}: expected 'local:N' with N >= 1 workers, or 'tcp://HOST:PORT'"
-                )
+        if n is not None:
             tls = {} if security is None else {"security": security, "protocol": "tls://"}
             self.cluster = distributed.LocalCluster(
                 n_workers=n,
@@ -129,11 +121,7 @@ class DaskExecutor:
                 **tls,
             )
             self.client = distributed.Client(self.cluster, **({} if security is None else {"security": security}))
-        elif "://" in scheduler:
-            if security is not None and not scheduler.startswith("tls://"):
-                raise SchedulerError(
-                    f"--scheduler {scheduler}: TLS certificates were given, but the address is not tls://"
-                )
+        else:
             kwargs = {} if security is None else {"security": security}
             try:
                 self.client = distributed.Client(scheduler, timeout="20s", **kwargs)
@@ -142,11 +130,6 @@ class DaskExecutor:
                 hint = " (a tls:// scheduler needs --tls-ca-file and --tls-cert)" if (
                     scheduler.startswith("tls://") and security is None) else ""
                 raise SchedulerError(f"--scheduler {scheduler}: cannot connect: {why}{hint}") from None
-        else:
-            raise SchedulerError(
-                f"--scheduler {scheduler!r}: expected 'local:N' or an address like 'tls://HOST:PORT' "
-                "or 'tcp://HOST:PORT'"
-            )
         if self.cluster is not None:
             # the cluster's workers are this process's children: they end with it
             context = {**context, LIFELINE: lifeline.identity()}
@@ -195,9 +178,37 @@ def security_from_files(ca_file=None, cert_file=None, key_file=None):
     )
 
 
-def make_executor(context: dict, scheduler: str | None = None, workers: int | None = None, security=None):
+def check_scheduler(scheduler: str | None, security=None) -> int | None:
+    """Refuse a malformed ``--scheduler`` (or TLS where it cannot apply) without starting or
+    reaching anything; the worker count of ``local:N``, else None."""
     if scheduler in (None, "", "processes"):
         if security is not None:
             raise SchedulerError("TLS security applies to a Dask scheduler (--scheduler tls://HOST:PORT or local:N)")
+        return None
+    if scheduler.startswith("local:"):
+        try:
+            n = int(scheduler.split(":", 1)[1])
+        except ValueError:
+            n = 0
+        if n < 1:
+            raise SchedulerError(
+                f"--scheduler {scheduler}: expected 'local:N' with N >= 1 workers, or 'tcp://HOST:PORT'"
+            )
+        return n
+    if "://" not in scheduler:
+        raise SchedulerError(
+            f"--scheduler {scheduler!r}: expected 'local:N' or an address like 'tls://HOST:PORT' "
+            "or 'tcp://HOST:PORT'"
+        )
+    if security is not None and not scheduler.startswith("tls://"):
+        raise SchedulerError(
+            f"--scheduler {scheduler}: TLS certificates were given, but the address is not tls://"
+        )
+    return None
+
+
+def make_executor(context: dict, scheduler: str | None = None, workers: int | None = None, security=None):
+    if scheduler in (None, "", "processes"):
+        check_scheduler(scheduler, security)
         return LocalExecutor(context, workers)
     return DaskExecutor(context, scheduler, security)

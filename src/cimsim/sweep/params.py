@@ -8,7 +8,7 @@ Forms of a spec (``PATH=SPEC`` on the command line)::
     25GB/s..3.2TB/s:log       a range without a count (random / LHS sampling only)
 
 A value of a quantity field must carry a unit of the field's dimension
-(``GB/s`` for ``memory.bandwidth``); integer fields take whole numbers;
+(``GB/s`` for ``memory.dram.bandwidth``); integer fields take whole numbers;
 text fields (``cim.technology``) take a list. Values are stored as SI floats
 (or ints / strings) and turned back into YAML-form override strings with
 :func:`cimsim.units.format_quantity`.
@@ -190,7 +190,7 @@ def _parse_scalar(path: str, spec: str, text: str, fk: FieldKind):
 
 
 def parse_param(text: str, data=None, max_points: int = DEFAULT_MAX_POINTS) -> ParamSpec:
-    """Parse ``'memory.bandwidth=25GB/s..3.2TB/s:log:32'`` into a :class:`ParamSpec`."""
+    """Parse ``'memory.dram.bandwidth=25GB/s..3.2TB/s:log:32'`` into a :class:`ParamSpec`."""
     path, eq, spec = text.partition("=")
     path, spec = path.strip(), spec.strip()
     if not eq or not path or not spec:

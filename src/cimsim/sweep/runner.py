@@ -6,6 +6,7 @@ import contextlib
 import hashlib
 import json
 import math
+import os
 import sys
 import time
 from dataclasses import dataclass
@@ -14,10 +15,10 @@ from typing import Callable, Mapping, Sequence
 
 import pandas as pd
 
-from ..errors import CimsimError
+from ..errors import CimsimError, ConfigError, WorkloadError
 from ..pipeline import ENGINES
 from .columns import ERROR, POINT_ID, sweep_columns
-from .executors import make_executor
+from .executors import check_scheduler, make_executor
 from .params import DEFAULT_MAX_POINTS, ParamSpec, parse_param, parse_spec
 from .sampling import count_points, sample_points
 from .store import SweepStore, attach_attrs, rows_to_frame
@@ -143,12 +144,16 @@ def _result_columns(context) -> tuple[str, ...]:
 def _build(configs, workloads, specs, points, engine):
     from ..bundled import resolve_config, resolve_workload
     from ..config import read_yaml
+    from ..workload import read_workload_bytes
 
     context: dict = {"configs": {}, "config_sources": {}, "workloads": {}, "workload_sources": {}}
     cfgs = []
     for name in configs:
         path = resolve_config(str(name))
-        sha = _sha(path.read_bytes())
+        try:
+            sha = _sha(path.read_bytes())
+        except OSError as exc:
+            raise ConfigError(f"{path}: cannot read config ({exc.strerror or exc})") from None
         data = read_yaml(path)
         context["configs"][sha] = data
         context["config_sources"][sha] = str(path)
@@ -156,15 +161,17 @@ def _build(configs, workloads, specs, points, engine):
     wls = []
     for name in workloads:
         path = resolve_workload(str(name))
-        raw = path.read_bytes()
-        sha = _sha(raw)
         try:
-            data = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise CimsimError(f"{path}: not valid JSON: {exc}") from None
-        context["workloads"][sha] = data
+            raw = path.read_bytes()
+        except OSError as exc:
+            raise WorkloadError(f"{path}: cannot read workload ({exc.strerror or exc})") from None
+        sha = _sha(raw)
+        # parsed here once, as `cimsim run` reads it (JSON or .npz), so a bad file is one error
+        # before the sweep starts; workers get the file's bytes and parse them the same way
+        title = read_workload_bytes(raw, str(path)).name
+        context["workloads"][sha] = raw
         context["workload_sources"][sha] = str(path)
-        wls.append((str(name), sha, str(data.get("name", path.stem)) if isinstance(data, dict) else path.stem))
+        wls.append((str(name), sha, title or path.stem))
     tasks: list[Task] = []
     seen: set[str] = set()
     for i, point in enumerate(points):
@@ -270,7 +277,7 @@ def sweep(
     Parameters
     ----------
     configs, workloads : bundled names (``"gpu-hbm3"``, ``"lstm"``) or file paths.
-    params : ``["memory.bandwidth=25GB/s..3.2TB/s:log:32", ...]`` or ``{path: spec}``.
+    params : ``["memory.dram.bandwidth=25GB/s..3.2TB/s:log:32", ...]`` or ``{path: spec}``.
     sample : ``grid`` (cartesian product), ``random`` or ``lhs`` (``samples`` points, ``seed``).
     engine : ``des`` (event simulation) or ``analytic`` (bounds, no events).
     scheduler : None for local worker processes, ``local:N`` for a Dask
@@ -300,28 +307,54 @@ def sweep(
     """
     if engine not in ENGINES:
         raise CimsimError(f"engine {engine!r}: allowed are {', '.join(ENGINES)}")
+    # everything a user can get wrong is checked before the run count is announced, so a bad
+    # sweep is one error line: specs and count, scheduler, output paths, configs and workloads
     plan = plan_sweep(configs, workloads, params, sample=sample, samples=samples, max_points=max_points)
-    if announce is not None:
-        announce(plan.describe())
-    elif not quiet:
-        print(plan.describe(), file=sys.stderr, flush=True)
+    check_scheduler(scheduler, security)
+    for path, option in ((output, "-o"), (csv, "--csv")):
+        if path is not None:
+            _check_writable(Path(path), option)
     configs, workloads, specs = _as_list(configs), _as_list(workloads), plan.specs
     points = sample_points(specs, sample, samples, seed)
     context, tasks = _build(configs, workloads, specs, points, engine)
     columns = sweep_columns([p.path for p in specs], _result_columns(context))
 
+    def say() -> None:
+        if announce is not None:
+            announce(plan.describe())
+        elif not quiet:
+            print(plan.describe(), file=sys.stderr, flush=True)
+
     store = SweepStore(output) if output is not None else None
-    with store if store is not None else contextlib.nullcontext():
+    with contextlib.ExitStack() as stack:
+        if store is not None:
+            try:
+                stack.enter_context(store)  # takes the lock: a busy or unwritable output stops here
+            except OSError as exc:
+                raise CimsimError(f"-o {output}: cannot write there ({exc.strerror or exc})") from None
         df, computed, reused = _run(store, tasks, context, columns, specs, scheduler, workers, quiet,
                                     retry_errors, chunk_size, flush_rows, flush_seconds, on_rows, csv,
-                                    security)
+                                    security, say)
     df.attrs["computed"] = computed
     df.attrs["reused"] = reused
     return df
 
 
+def _check_writable(path: Path, option: str) -> None:
+    """Refuse an output path whose nearest existing folder is not a writable folder (nothing is created)."""
+    if path.is_dir():
+        raise CimsimError(f"{option} {path}: is a folder; give a file name")
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        raise CimsimError(f"{option} {path}: cannot write there ({folder} is not a folder)")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise CimsimError(f"{option} {path}: cannot write there ({folder} is not writable)")
+
+
 def _run(store, tasks, context, columns, specs, scheduler, workers, quiet, retry_errors, chunk_size,
-         flush_rows, flush_seconds, on_rows, csv, security):
+         flush_rows, flush_seconds, on_rows, csv, security, announce=lambda: None):
     done: dict[str, dict] = {}
     if store is not None:
         prior = store.load_done()
@@ -347,8 +380,10 @@ def _run(store, tasks, context, columns, specs, scheduler, workers, quiet, retry
         buffer.clear()
         last_flush = time.monotonic()
 
-    if todo:
-        executor = make_executor(context, scheduler, workers, security)
+    # the executor starts (and a scheduler is reached) before the count is announced
+    executor = make_executor(context, scheduler, workers, security) if todo else None
+    announce()
+    if executor is not None:
         progress = _Progress(len(tasks), reused, enabled=not quiet)
         n_workers = getattr(executor, "workers", None) or 4
         size = chunk_size or max(1, min(16, math.ceil(len(todo) / (n_workers * 8))))

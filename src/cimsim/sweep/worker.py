@@ -1,9 +1,9 @@
 """What a worker process runs: a chunk of points in, one row per point out.
 
-A worker gets the parsed config mappings and workload files once (the sweep
-*context*) and then small tasks naming them, so nothing it needs has to be on
-its file system. A point that raises becomes a row with ``error`` set; the
-chunk goes on.
+A worker gets the parsed config mappings and the workload files' bytes (JSON or
+``.npz``, read as ``cimsim run`` reads them) once (the sweep *context*) and then
+small tasks naming them, so nothing it needs has to be on its file system. A
+point that raises becomes a row with ``error`` set; the chunk goes on.
 """
 
 from __future__ import annotations
@@ -74,12 +74,12 @@ def init_worker(context: dict, main: tuple | None = None) -> None:
 
 
 def _workload(key: str, context: dict):
-    from ..workload import workload_from_dict
+    from ..workload import read_workload_bytes
 
     if key in _WORKLOADS:
         _WORKLOADS.move_to_end(key)
         return _WORKLOADS[key]
-    wl = workload_from_dict(context["workloads"][key], source=context["workload_sources"][key])
+    wl = read_workload_bytes(context["workloads"][key], context["workload_sources"][key])
     WORKLOAD_LOADS[key] += 1
     _WORKLOADS[key] = wl
     while len(_WORKLOADS) > _WORKLOADS_MAX:

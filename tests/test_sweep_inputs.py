@@ -1,0 +1,132 @@
+"""What a sweep accepts and refuses before it starts (issue 21, items 3 and 4).
+
+A sweep reads its workloads the way ``cimsim run`` does (bundled name, JSON or columnar
+``.npz``), and every input a user can get wrong is refused in one line before the run count
+is announced: no "sweep: N points ..." line, no worker started, nothing written.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from cimsim import bundled
+from cimsim.cli import main
+from cimsim.config import load_architecture
+from cimsim import simulate
+from cimsim.sweep import ERROR, SweepStore, sweep
+from cimsim.workload import Op, Tensor, Workload, load_workload, save_workload
+
+BW = "memory.dram.bandwidth=10GB/s,20GB/s"
+
+
+def _chain() -> Workload:
+    """matmul -> relu -> matmul on 1 x 64 activations (64 x 64 fp32 weights)."""
+    tensors = [Tensor("x", (1, 64), "fp32", "input"), Tensor("w0", (64, 64), "fp32", "weight"),
+               Tensor("h0", (1, 64), "fp32", "activation"), Tensor("a0", (1, 64), "fp32", "activation"),
+               Tensor("w1", (64, 64), "fp32", "weight"), Tensor("h1", (1, 64), "fp32", "activation")]
+    ops = [Op("mm0", "matmul", ("x", "w0"), ("h0",), m=1, k=64, n=64, weight="w0"),
+           Op("relu0", "elementwise", ("h0",), ("a0",), fn="relu"),
+           Op("mm1", "matmul", ("a0", "w1"), ("h1",), m=1, k=64, n=64, weight="w1")]
+    return Workload("chain", tensors, ops)
+
+
+@pytest.fixture(scope="module")
+def chain_files(tmp_path_factory) -> dict[str, Path]:
+    d = tmp_path_factory.mktemp("wl")
+    files = {"json": d / "chain.json", "npz": d / "chain.npz"}
+    for path in files.values():
+        save_workload(_chain(), path)
+    return files
+
+
+def _cli(*args):
+    return CliRunner().invoke(main, ["sweep", *map(str, args)])
+
+
+# ------------------------------------------------------------------ item 3: workload forms
+
+
+@pytest.mark.slow  # starts a worker process pool
+def test_a_sweep_reads_npz_and_json_as_run_does(tmp_path, chain_files):
+    # workers=1: the points run in a separate worker process, which gets the file's bytes
+    df = sweep("cpu-ddr5", [chain_files["json"], chain_files["npz"]], [BW], engine="analytic", workers=1)
+    assert len(df) == 4 and df[ERROR].isna().all(), df[ERROR].tolist()
+    assert set(df["workload"]) == {"chain"}
+    by = {(Path(r["workload_file"]).suffix, r["memory.dram.bandwidth"]): r["latency_s"]
+          for r in df.to_dict("records")}
+    for bw, text in ((10e9, "10GB/s"), (20e9, "20GB/s")):
+        arch = load_architecture(bundled.resolve_config("cpu-ddr5"), {"memory.dram.bandwidth": text})
+        alone = simulate(arch, load_workload(chain_files["npz"]), engine="analytic").latency_s
+        assert by[(".json", bw)] == by[(".npz", bw)] == alone
+
+
+def test_cli_sweep_of_an_npz_workload(tmp_path, chain_files):
+    out = tmp_path / "npz.parquet"
+    res = _cli("cpu-ddr5", "-w", chain_files["npz"], "--param", BW, "--engine", "analytic",
+               "--workers", "1", "-q", "-o", out)
+    assert res.exit_code == 0, res.output
+    assert "Traceback" not in res.output
+    assert res.stderr == "sweep: 2 points x 1 config x 1 workload = 2 runs\n"
+    assert res.stdout == f"wrote {out}: 2 rows: 2 computed, 0 already done, 0 with errors\n"
+
+
+# ----------------------------------------------------- item 4: refused before the announcement
+
+
+def _bad_inputs(tmp_path: Path, chain_files) -> dict[str, tuple[list, str]]:
+    text = chain_files["json"].read_text()
+    truncated = tmp_path / "truncated.json"
+    truncated.write_text(text[: len(text) // 2])
+    not_a_workload = tmp_path / "header-only.json"
+    not_a_workload.write_text('{"format": "cimsim-workload", "version": 1, "name": "x"}')
+    broken_npz = tmp_path / "broken.npz"
+    broken_npz.write_bytes(chain_files["npz"].read_bytes()[:200])
+    a_file = tmp_path / "plain-file"
+    a_file.write_text("")
+    wl = ["-w", chain_files["json"]]
+    return {
+        "scheduler-bogus": ([*wl, "--scheduler", "bogus"], "--scheduler 'bogus'"),
+        "scheduler-local-0": ([*wl, "--scheduler", "local:0"], "--scheduler local:0"),
+        "output-under-a-file": ([*wl, "-o", a_file / "out.parquet"], f"-o {a_file / 'out.parquet'}"),
+        "csv-under-a-file": ([*wl, "--csv", a_file / "out.csv"], f"--csv {a_file / 'out.csv'}"),
+        "truncated-json": (["-w", truncated], "not valid JSON"),
+        "json-without-ops": (["-w", not_a_workload], str(not_a_workload)),
+        "truncated-npz": (["-w", broken_npz], "not a valid columnar workload"),
+        "missing-workload": (["-w", tmp_path / "nope.json"], "nope.json"),
+        "workload-is-a-folder": (["-w", tmp_path], f"{tmp_path}: cannot read workload"),
+    }
+
+
+CASES = ["scheduler-bogus", "scheduler-local-0", "output-under-a-file", "csv-under-a-file",
+         "truncated-json", "json-without-ops", "truncated-npz", "missing-workload", "workload-is-a-folder"]
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_a_bad_sweep_is_one_line_before_the_plan(tmp_path, chain_files, case):
+    args, needle = _bad_inputs(tmp_path, chain_files)[case]
+    out = tmp_path / "never.parquet"
+    res = _cli("cpu-ddr5", *args, "--param", BW, "--workers", "1", "-q",
+               *(() if "-o" in args else ("-o", out)))
+    assert res.exit_code == 1, res.output
+    assert res.stdout == ""
+    assert "sweep:" not in res.stderr and "Traceback" not in res.stderr
+    assert res.stderr.count("\n") == 1 and res.stderr.startswith("Error: "), res.stderr
+    assert needle in res.stderr, res.stderr
+    store = SweepStore(out)
+    assert not out.exists() and not store.lock_path.exists() and not store.parts_dir.exists()
+
+
+def test_the_python_api_announces_nothing_for_a_bad_sweep(tmp_path, chain_files):
+    from cimsim.sweep.executors import SchedulerError
+
+    lines: list[str] = []
+    with pytest.raises(SchedulerError, match="local:0"):
+        sweep("cpu-ddr5", chain_files["json"], [BW], scheduler="local:0", announce=lines.append,
+              output=tmp_path / "x.parquet")
+    assert lines == [] and not (tmp_path / "x.parquet").exists()
+    # a good sweep still announces its count once, before its rows
+    df = sweep("cpu-ddr5", chain_files["npz"], [BW], engine="analytic", workers=1, announce=lines.append)
+    assert lines == ["sweep: 2 points x 1 config x 1 workload = 2 runs"] and len(df) == 2
