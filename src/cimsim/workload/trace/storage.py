@@ -38,7 +38,7 @@ def tensor_offsets(t) -> np.ndarray:
 
 
 def storage_key(t) -> int:
-    return t.untyped_storage().data_ptr()
+    return t.untyped_storage()._cdata
 
 
 def storage_numel(t) -> int:
