@@ -64,6 +64,21 @@ def _config(tf, model_type: str, config: dict | None = None):
         raise WorkloadError(f"transformers has no model type '{model_type}': {exc}") from None
 
 
+def _check_fields(model_type: str, fields, hint: str = "") -> None:
+    """Refuse config fields ``model_type``'s config class does not have (it would keep them as
+    attributes nothing reads)."""
+    default = _config(_transformers(), model_type)
+    unknown = [k for k in fields if not hasattr(default, k)]
+    if unknown:
+        raise WorkloadError(f"{model_type}: the config has no field(s) {', '.join(unknown)}{hint}")
+
+
+def _merge(model_type: str, defaults: dict, config: dict) -> dict:
+    """A registered entry's config: its defaults with the caller's fields (checked) over them."""
+    _check_fields(model_type, [k for k in config if k not in defaults])
+    return {**defaults, **config}
+
+
 def hf_model(model_type: str, config: dict | None = None, task: str = "base"):
     """A transformers model of ``model_type`` (e.g. ``gpt2``, ``llama``) from its config class,
     in eval mode: fake tensors under :func:`cimsim.zoo.build` (its ``FakeTensorMode``), random
@@ -104,7 +119,7 @@ def _ids(torch, vocab, seq, batch=1):
 def _causal(model_type, defaults, seq=8, cache=0, batch=1, **config):
     """Prefill over ``seq`` tokens, or (``cache`` > 0) one decode step after ``cache`` tokens."""
     torch = require_torch()
-    cfg = {**defaults, **config}
+    cfg = _merge(model_type, defaults, config)
     model = hf_model(model_type, cfg, "causal-lm")
     vocab = getattr(model.config, "vocab_size", None) or 128
     if not cache:
@@ -136,8 +151,8 @@ for _name, _type, _defaults, _desc in [
 @register("bert", "hf-encoder", "BERT encoder")
 def bert(seq=8, batch=1, **config):
     torch = require_torch()
-    cfg = {**dict(vocab_size=128, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                  intermediate_size=64, max_position_embeddings=128), **config}
+    cfg = _merge("bert", dict(vocab_size=128, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                  intermediate_size=64, max_position_embeddings=128), config)
     model = hf_model("bert", cfg)
     return model, (_ids(torch, cfg["vocab_size"], seq, batch),), {}
 
@@ -145,8 +160,8 @@ def bert(seq=8, batch=1, **config):
 @register("t5", "hf-encoder-decoder", "T5 encoder-decoder (relative position bias)")
 def t5(seq=8, target=4, batch=1, **config):
     torch = require_torch()
-    cfg = {**dict(vocab_size=128, d_model=32, d_kv=8, d_ff=64, num_layers=2, num_decoder_layers=2,
-                  num_heads=4, decoder_start_token_id=0), **config}
+    cfg = _merge("t5", dict(vocab_size=128, d_model=32, d_kv=8, d_ff=64, num_layers=2, num_decoder_layers=2,
+                  num_heads=4, decoder_start_token_id=0), config)
     model = hf_model("t5", cfg)
     return model, (_ids(torch, cfg["vocab_size"], seq, batch),), {
         "decoder_input_ids": _ids(torch, cfg["vocab_size"], target, batch), "use_cache": False}
@@ -155,8 +170,8 @@ def t5(seq=8, target=4, batch=1, **config):
 @register("vit", "hf-vision", "Vision Transformer (patch-embedding Conv2d + encoder)")
 def vit(image=32, batch=1, **config):
     torch = require_torch()
-    cfg = {**dict(image_size=image, patch_size=8, hidden_size=32, num_hidden_layers=2,
-                  num_attention_heads=2, intermediate_size=64, num_channels=3), **config}
+    cfg = _merge("vit", dict(image_size=image, patch_size=8, hidden_size=32, num_hidden_layers=2,
+                  num_attention_heads=2, intermediate_size=64, num_channels=3), config)
     model = hf_model("vit", cfg)
     torch.manual_seed(1)
     return model, (torch.randn(batch, cfg["num_channels"], image, image),), {}
@@ -165,10 +180,10 @@ def vit(image=32, batch=1, **config):
 @register("whisper", "hf-speech", "Whisper encoder-decoder (Conv1d front end)")
 def whisper(frames=32, target=4, batch=1, **config):
     torch = require_torch()
-    cfg = {**dict(vocab_size=128, num_mel_bins=16, d_model=32, encoder_layers=2, decoder_layers=2,
+    cfg = _merge("whisper", dict(vocab_size=128, num_mel_bins=16, d_model=32, encoder_layers=2, decoder_layers=2,
                   encoder_attention_heads=2, decoder_attention_heads=2, encoder_ffn_dim=64,
                   decoder_ffn_dim=64, max_source_positions=frames // 2, max_target_positions=32,
-                  pad_token_id=0, bos_token_id=1, eos_token_id=2, decoder_start_token_id=1), **config}
+                  pad_token_id=0, bos_token_id=1, eos_token_id=2, decoder_start_token_id=1), config)
     model = hf_model("whisper", cfg)
     torch.manual_seed(1)
     feats = torch.randn(batch, cfg["num_mel_bins"], frames)
@@ -179,10 +194,10 @@ def whisper(frames=32, target=4, batch=1, **config):
 @register("wav2vec2", "hf-speech", "Wav2Vec2 (conv feature encoder, GroupNorm, weight-norm conv)")
 def wav2vec2(samples=400, batch=1, **config):
     torch = require_torch()
-    cfg = {**dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64,
+    cfg = _merge("wav2vec2", dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64,
                   conv_dim=(32, 32), conv_kernel=(10, 3), conv_stride=(5, 2),
                   num_conv_pos_embeddings=16, num_conv_pos_embedding_groups=4,
-                  do_stable_layer_norm=False, feat_extract_norm="group"), **config}
+                  do_stable_layer_norm=False, feat_extract_norm="group"), config)
     model = hf_model("wav2vec2", cfg)
     torch.manual_seed(1)
     return model, (torch.randn(batch, samples),), {}
@@ -191,8 +206,8 @@ def wav2vec2(samples=400, batch=1, **config):
 @register("mamba", "hf-ssm", "Mamba selective state-space model (reference scan)")
 def mamba(seq=8, batch=1, **config):
     torch = require_torch()
-    cfg = {**dict(vocab_size=128, hidden_size=32, state_size=8, num_hidden_layers=2, expand=2,
-                  conv_kernel=4, use_mambapy=False), **config}
+    cfg = _merge("mamba", dict(vocab_size=128, hidden_size=32, state_size=8, num_hidden_layers=2, expand=2,
+                  conv_kernel=4, use_mambapy=False), config)
     model = hf_model("mamba", cfg)
     return model, (_ids(torch, cfg["vocab_size"], seq, batch),), {"use_cache": False}
 
@@ -200,8 +215,8 @@ def mamba(seq=8, batch=1, **config):
 @register("mamba-decode", "hf-ssm", "Mamba, one decode step against its conv and SSM state cache")
 def mamba_decode(cache=16, batch=1, **config):
     torch = require_torch()
-    cfg = {**dict(vocab_size=128, hidden_size=32, state_size=8, num_hidden_layers=2, expand=2,
-                  conv_kernel=4, use_mambapy=False), **config}
+    cfg = _merge("mamba", dict(vocab_size=128, hidden_size=32, state_size=8, num_hidden_layers=2, expand=2,
+                  conv_kernel=4, use_mambapy=False), config)
     model = hf_model("mamba", cfg, "causal-lm")
     with torch.no_grad():
         state = model(_ids(torch, cfg["vocab_size"], cache, batch), use_cache=True).cache_params
@@ -232,11 +247,9 @@ def hf_entry(model_type: str) -> ZooEntry:
 def _any(model_type: str, config: dict, seq: int, cache: int, batch: int):
     tf = _transformers()
     torch = require_torch()
-    cfg = _config(tf, model_type)
-    unknown = [k for k in config if not hasattr(cfg, k)]
-    if unknown:
-        raise WorkloadError(f"hf:{model_type}: the config has no field(s) {', '.join(unknown)} "
-                            f"(the factory's own parameters: {', '.join(_FACTORY_ARGS)})")
+    _check_fields(model_type, config, f" (and hf:{model_type}'s own parameters are "
+                                      f"{', '.join(_FACTORY_ARGS)})")
+    cfg = _config(tf, model_type, config)
     if type(cfg) in tf.AutoModelForCausalLM._model_mapping:
         return _causal(model_type, {}, seq=seq, cache=cache, batch=batch, **config)
     if cache:

@@ -37,7 +37,7 @@ def params(name: str, overrides: dict) -> dict:
     return params
 
 
-@register("lstm", "reference", "stacked nn.LSTM at the bundled lstm workload's size")
+@register("lstm", "reference", "stacked nn.LSTM at the bundled lstm workload's size", fake=False)
 def lstm(**overrides):
     """Stacked nn.LSTM over ``steps`` (input ``(steps, batch, input_size)``)."""
     torch = require_torch()
@@ -47,7 +47,7 @@ def lstm(**overrides):
     return model, (torch.randn(p["steps"], p["batch"], p["input_size"]),), {}
 
 
-@register("gru", "reference", "stacked nn.GRU at the bundled gru workload's size")
+@register("gru", "reference", "stacked nn.GRU at the bundled gru workload's size", fake=False)
 def gru(**overrides):
     """Stacked nn.GRU over ``steps``."""
     torch = require_torch()

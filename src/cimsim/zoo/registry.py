@@ -12,7 +12,13 @@ seconds in little memory. (Fake rather than plain ``meta`` tensors because
 Hugging Face models skip their data-dependent checks, e.g. "is this mask all
 ones?", on fake tensors, as they do under ``torch.export``.) Entries whose
 models need input values (a PackedSequence's lengths) register ``fake=False``
-and are always built real; they are small. ``real_weights=True`` materialises random weights on the CPU after
+and are always built real; they are small. So do the models built of ``nn.LSTM``
+/ ``nn.GRU``: on fake tensors torch decomposes them with one input projection per
+step instead of the CPU kernel's one over the whole sequence (same MACs, another
+op structure than the generators'). Hugging Face models on fake tensors build
+their causal mask explicitly (as under ``torch.export``) instead of passing
+``is_causal``: a few more small mask ops in a prefill, the same MACs. A gather
+(embedding lookup) on fake ids is taken to read distinct rows. ``real_weights=True`` materialises random weights on the CPU after
 estimating what that takes (:func:`materialise_bytes`) and refusing when it is
 more than the memory available.
 """
@@ -143,12 +149,12 @@ def build(name: str, real_weights: bool = False, memory_limit_bytes: int | None 
                     dict(overrides), weights)
 
 
-def trace_zoo(name: str, real_weights: bool = False, **overrides):
+def trace_zoo(name: str, real_weights: bool = False, allow_unknown: bool = False, **overrides):
     """Trace zoo model ``name`` into a workload named ``name`` (``metadata['zoo']``: how it was built)."""
     from ..workload.trace import trace
 
     zm = build(name, real_weights=real_weights, **overrides)
-    w = trace(zm.model, zm.args, name=name, example_kwargs=zm.kwargs)
+    w = trace(zm.model, zm.args, name=name, example_kwargs=zm.kwargs, allow_unknown=allow_unknown)
     w.metadata["zoo"] = {"name": name, "family": zm.family, "weights": zm.weights,
                          "overrides": {k: list(v) if isinstance(v, tuple) else v
                                        for k, v in zm.overrides.items()}}

@@ -109,7 +109,10 @@ def lstm_packed(inp=16, hidden=32, layers=2, proj=16, batch=3, steps=8):
     return model, (torch.randn(batch, steps, inp), lengths), {}
 
 
-@register("gru-bi", "torch-nn", "3-layer bidirectional GRU")
+# nn.GRU / nn.LSTM: on fake tensors torch decomposes them with an input projection per step
+# instead of the CPU kernel's one over the sequence, so the RNN models are built real (they are small)
+@register("gru-bi", "torch-nn", "3-layer bidirectional GRU",
+          fake=False)
 def gru_bi(inp=16, hidden=32, layers=3, steps=8, batch=2):
     torch = require_torch()
     torch.manual_seed(0)
@@ -117,7 +120,8 @@ def gru_bi(inp=16, hidden=32, layers=3, steps=8, batch=2):
         (torch.randn(steps, batch, inp),), {}
 
 
-@register("seq2seq-attn", "torch-nn", "GRU encoder + LSTMCell decoder loop with additive attention")
+@register("seq2seq-attn", "torch-nn", "GRU encoder + LSTMCell decoder loop with additive attention",
+          fake=False)
 def seq2seq_attn(vocab=128, emb=16, hidden=32, src=8, steps=5, batch=2):
     torch = require_torch()
     torch.manual_seed(0)
@@ -127,7 +131,8 @@ def seq2seq_attn(vocab=128, emb=16, hidden=32, src=8, steps=5, batch=2):
                    torch.randint(0, vocab, (batch, steps), generator=g)), {}
 
 
-@register("han", "torch-nn", "hierarchical attention network (word and sentence GRU + attention)")
+@register("han", "torch-nn", "hierarchical attention network (word and sentence GRU + attention)",
+          fake=False)
 def han(vocab=128, emb=16, hidden=16, classes=5, sentences=4, words=6, batch=2):
     torch = require_torch()
     torch.manual_seed(0)
