@@ -299,12 +299,13 @@ def test_llama_7b_decode_step_traces_in_little_memory_with_the_closed_form_macs(
 @pytest.mark.parametrize("name", ["hf:gpt2", "hf:bert"])
 def test_full_size_hf_configs_trace_from_fake_tensors(name):
     # the config classes' default sizes: GPT-2 small (12 x 768, vocabulary 50,257, tied LM head) and
-    # BERT-base (12 x 768, MLP 3072, vocabulary 30,522; the base model ends in the pooler's d x d
-    # on the first token); T = 8 tokens
+    # BERT-base (12 x 768, MLP 3072, vocabulary 30,522); T = 8 tokens. transformers has a causal-LM
+    # class for both, so hf: traces it: GPT-2's head is T d V; BertLMHeadModel's is a d x d transform
+    # and the d x V decoder per token (no pooler)
     T, L, d = 8, 12, 768
     w = zoo.trace_zoo(name, seq=T)
     layer = T * (4 * d * d + 2 * d * 4 * d) + 2 * T * T * d
-    tail = T * d * 50257 if name == "hf:gpt2" else d * d
+    tail = T * d * 50257 if name == "hf:gpt2" else T * (d * d + d * 30522)
     assert w.macs == L * layer + tail
     assert w.metadata["zoo"]["weights"] == "fake"
 
@@ -337,3 +338,51 @@ def test_real_weights_say_what_they_take(tmp_path):
     assert r.output.startswith("bert with real weights: ~0.00 GiB") and "GiB available" in r.output
     with pytest.raises(cimsim.WorkloadError, match="would need ~0.0 GiB .* more than the 0.0 GiB"):
         zoo.build("bert", real_weights=True, memory_limit_bytes=1000)
+
+
+# --------------------------------------------------------------------------- CNN yardsticks
+def _conv_macs(side_out, cin, k, cout):
+    """A convolution's MACs: every output element takes C_in x k x k products."""
+    return side_out * side_out * cin * k * k * cout
+
+
+def test_vgg8_is_neurosims_615917568_macs():
+    # NeuroSim's VGG-8 on a 32x32 CIFAR-10 image (issue 18: 615,917,568 MACs): 3x3 'same' convs
+    # 3-128-128 at 32x32, pool, 128-256-256 at 16x16, pool, 256-512-512 at 8x8, pool, fc 8192-1024-10
+    convs = [_conv_macs(32, 3, 3, 128), _conv_macs(32, 128, 3, 128),      # 3,538,944 + 150,994,944
+             _conv_macs(16, 128, 3, 256), _conv_macs(16, 256, 3, 256),    # 75,497,472 + 150,994,944
+             _conv_macs(8, 256, 3, 512), _conv_macs(8, 512, 3, 512)]      # 75,497,472 + 150,994,944
+    fcs = 4 * 4 * 512 * 1024 + 1024 * 10                                  # 8,388,608 + 10,240
+    assert sum(convs) + fcs == 615_917_568
+    w = zoo.trace_zoo("vgg8")
+    assert w.macs == 615_917_568
+    kinds = [op.kind for op in w.ops if op.kind == "matmul" and op.weight is not None]
+    assert len(kinds) == 8  # six convolutions and two fully connected layers, each one matmul
+    assert w.weight_bytes == 4 * (sum(c // (s * s) for c, s in zip(convs, (32, 32, 16, 16, 8, 8)))
+                                  + 8192 * 1024 + 1024 * 10)
+    # a batch of 4 is 4x the MACs, the same weights
+    assert zoo.trace_zoo("vgg8", batch=4).macs == 4 * 615_917_568
+
+
+@pytest.mark.parametrize("cifar", [True, False])
+def test_resnet18_closed_form(cifar):
+    # stages of two basic blocks at 64, 128, 256, 512 channels; the first block of stages 2-4 has
+    # stride 2 and a 1x1 stride-2 projection shortcut
+    if cifar:   # 32x32, 3x3 stem, no max pool: stage sides 32, 16, 8, 4
+        image, classes, stem, side = 32, 10, _conv_macs(32, 3, 3, 64), 32
+    else:       # 224x224, 7x7/2 stem to 112, 3x3/2 max pool to 56: sides 56, 28, 14, 7
+        image, classes, stem, side = 224, 1000, _conv_macs(112, 3, 7, 64), 56
+    total, cin = stem, 64
+    for i, c in enumerate((64, 128, 256, 512)):
+        s = side >> i
+        if i == 0:
+            total += 4 * _conv_macs(s, 64, 3, 64)
+        else:
+            total += _conv_macs(s, cin, 3, c) + _conv_macs(s, c, 3, c) + _conv_macs(s, cin, 1, c)
+            total += 2 * _conv_macs(s, c, 3, c)
+        cin = c
+    total += 512 * classes
+    # published: CIFAR ResNet-18 ~0.56 GMACs; ImageNet ResNet-18 1.8 GFLOPs (multiply-adds) in He et al.
+    assert total == (555_422_720 if cifar else 1_814_073_344)
+    w = zoo.trace_zoo("resnet18", image=image, classes=classes, cifar=cifar)
+    assert w.macs == total
