@@ -318,10 +318,18 @@ def test_build_sets_no_environment_variable_for_good(monkeypatch):
     probe = "import os; e = dict(os.environ); import cimsim.zoo; assert dict(os.environ) == e"
     assert subprocess.run([sys.executable, "-c", probe]).returncode == 0
     # building a Hugging Face model sets the offline switches only while it builds
+    import transformers
+
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     monkeypatch.setenv("TRANSFORMERS_OFFLINE", "0")
-    zoo.build("bert")
-    assert "HF_HUB_OFFLINE" not in os.environ and os.environ["TRANSFORMERS_OFFLINE"] == "0"
+    verbosity = transformers.logging.get_verbosity()
+    transformers.logging.set_verbosity_info()
+    try:
+        zoo.build("llama-decode")
+        assert "HF_HUB_OFFLINE" not in os.environ and os.environ["TRANSFORMERS_OFFLINE"] == "0"
+        assert transformers.logging.get_verbosity() == transformers.logging.INFO
+    finally:
+        transformers.logging.set_verbosity(verbosity)
 
 
 def test_real_weights_say_what_they_take(tmp_path):

@@ -32,12 +32,24 @@ _OFFLINE = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
 
 @contextlib.contextmanager
 def offline():
-    """The Hugging Face offline switches on for the block, the caller's values restored after."""
+    """For the block: the Hugging Face offline switches on and transformers' logging at errors
+    only (a model built from a config warns about what a checkpoint would have set); the caller's
+    environment and verbosity restored after."""
     saved = {k: os.environ.get(k) for k in _OFFLINE}
     os.environ.update(_OFFLINE)
+    verbosity = None
+    try:
+        import transformers
+
+        verbosity = transformers.logging.get_verbosity()
+        transformers.logging.set_verbosity_error()
+    except ImportError:
+        pass
     try:
         yield
     finally:
+        if verbosity is not None:
+            transformers.logging.set_verbosity(verbosity)
         for k, v in saved.items():
             if v is None:
                 os.environ.pop(k, None)
@@ -53,7 +65,6 @@ def _transformers():
     except ImportError as exc:
         raise WorkloadError("Hugging Face models need transformers; install it with: "
                             "pip install 'cimsim[torch]'") from exc
-    transformers.logging.set_verbosity_error()
     return transformers
 
 
@@ -124,7 +135,7 @@ def _causal(model_type, defaults, seq=8, cache=0, batch=1, **config):
     vocab = getattr(model.config, "vocab_size", None) or 128
     if not cache:
         return model, (_ids(torch, vocab, seq, batch),), {"use_cache": False}
-    with torch.no_grad():
+    with torch.no_grad(), offline():
         past = model(_ids(torch, vocab, cache, batch), use_cache=True).past_key_values
     return model, (_ids(torch, vocab, 1, batch),), {_cache_keyword(model, "past_key_values"): past,
                                                      "use_cache": True}
@@ -218,7 +229,7 @@ def mamba_decode(cache=16, batch=1, **config):
     cfg = _merge("mamba", dict(vocab_size=128, hidden_size=32, state_size=8, num_hidden_layers=2, expand=2,
                   conv_kernel=4, use_mambapy=False), config)
     model = hf_model("mamba", cfg, "causal-lm")
-    with torch.no_grad():
+    with torch.no_grad(), offline():
         state = model(_ids(torch, cfg["vocab_size"], cache, batch), use_cache=True).cache_params
     return model, (_ids(torch, cfg["vocab_size"], 1, batch),), {
         _cache_keyword(model, "cache_params"): state, "use_cache": True,
