@@ -18,9 +18,11 @@ step instead of the CPU kernel's one over the whole sequence (same MACs, another
 op structure than the generators'). Hugging Face models on fake tensors build
 their causal mask explicitly (as under ``torch.export``) instead of passing
 ``is_causal``: a few more small mask ops in a prefill, the same MACs. A gather
-(embedding lookup) on fake ids is taken to read distinct rows. ``real_weights=True`` materialises random weights on the CPU after
-estimating what that takes (:func:`materialise_bytes`) and refusing when it is
-more than the memory available.
+(embedding lookup) on fake ids is taken to read distinct rows.
+
+``real_weights=True`` materialises random weights on the CPU after estimating
+what that takes (:func:`materialise_bytes`) and refusing when it is more than
+the memory available.
 """
 
 from __future__ import annotations
@@ -114,7 +116,8 @@ def _call(entry: ZooEntry, overrides: dict):
     try:
         out = entry.factory(**overrides)
     except TypeError as exc:
-        if "unexpected keyword argument" in str(exc):
+        # only the factory's own signature (raised by the call itself, not deeper down)
+        if "unexpected keyword argument" in str(exc) and exc.__traceback__.tb_next is None:
             arg = str(exc).rsplit(" ", 1)[-1]
             raise WorkloadError(f"zoo model '{entry.name}' has no parameter {arg}") from None
         raise
