@@ -347,7 +347,7 @@ def test_bundled_files(name):
     assert len(w.ops) <= 20000
     if name != "hier-attn-stream":
         # the file holds the same matmuls as a fresh generation (it may also have been
-        # regenerated from the reference torch models by `cimsim trace --reference all`)
+        # regenerated from the reference torch models by `cimsim trace --zoo reference -o DIR`)
         fresh = make_bundled(name)
 
         def matmuls(wl):
