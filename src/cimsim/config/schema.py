@@ -64,8 +64,11 @@ def describe_fields(data: Optional[Mapping] = None) -> list[FieldDoc]:
     if data is None:
         for head, prefix in (("memory", "memory.LEVEL."), ("links", "links.LINK.")):
             seen: set[str] = set()
-            for type_name, cls in (memory_types() if head == "memory" else link_types()).items():
+            kinds = memory_types() if head == "memory" else link_types()
+            for type_name, cls in kinds.items():
                 for doc in describe_model(cls.Config, prefix):
+                    if doc.path == prefix + "type":  # any registered type, not only this one's
+                        doc = FieldDoc(doc.path, "one of " + ", ".join(kinds), doc.default, doc.description)
                     if doc.path not in seen:  # the fields a type adds, marked with the type
                         seen.add(doc.path)
                         out.append(doc if type_name == "fixed" else

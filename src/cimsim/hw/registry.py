@@ -42,6 +42,7 @@ BUILTINS: tuple[EntryPoint, ...] = tuple(
 MEMORY_BUILTINS: tuple[EntryPoint, ...] = tuple(
     EntryPoint(name, value, MEMORY_GROUP) for name, value in (
         ("fixed", "cimsim.hw.memory.fixed:Fixed"),
+        ("dram", "cimsim.hw.memory.dram:Dram"),
     ))
 #: the built-in link types
 LINK_BUILTINS: tuple[EntryPoint, ...] = tuple(
