@@ -133,6 +133,32 @@ def test_a_plugin_memory_type_is_one_small_class_and_register(gpu):
         architecture_from_dict(d)
 
 
+class RateEnergy(Halved):
+    """A wrong plug-in: its energy per byte reads a rate field."""
+
+    type_name = "rate-energy"
+
+    class Config(Halved.Config):
+        type: Literal["rate-energy"] = Field(default="rate-energy", description="Resource type.")
+
+    def joules_per_byte(self, pattern=STREAM):
+        return 1e-12 * self.config.bandwidth / 1e12
+
+
+def test_cached_stages_cannot_read_a_rate(gpu):
+    # the placement and cost table are reused across rate-only changes; the stages that build
+    # them see the rate-free hardware, so a type whose energy depends on a rate fails loudly
+    registry.register(RateEnergy)
+    try:
+        d = copy.deepcopy(gpu)
+        d["memory"]["dram"] = {"type": "rate-energy", "bandwidth": "2 TB/s", "capacity": "80 GB",
+                               "energy_per_bit": "3.9 pJ/bit"}
+        with pytest.raises(AttributeError, match="rate field"):
+            simulate(architecture_from_dict(d), lstm(64, 64, 2, steps=2))
+    finally:
+        registry.unregister("rate-energy", kind="memory")
+
+
 # ------------------------------------------------------------------ DRAM closed forms
 def test_refresh_overhead_ddr4_2400():
     # DDR4-2400R, 8 Gb x8: 64-bit bus x 2400 MT/s = 19.2 GB/s; tRFC 360 ns = 433 tCK,

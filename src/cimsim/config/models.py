@@ -57,12 +57,19 @@ class Architecture:
                         {n: registry.links.get(c.type)(n, c) for n, c in self.links.items()})
 
     @cached_property
+    def rate_free_hardware(self) -> Hardware:
+        """The hardware without rate fields (:meth:`~cimsim.hw.base.Hardware.rate_free`): what
+        the components and the cached stages (placement, cost table) see, so a placement and
+        cost table cannot depend on a rate (:mod:`cimsim.cost.cache`)."""
+        return self.hardware.rate_free()
+
+    @cached_property
     def instances(self) -> tuple[Component, ...]:
-        """One component object per section, in config order; each sees the hardware without
-        its rate fields (:meth:`~cimsim.hw.base.Hardware.rate_free`)."""
+        """One component object per section, in config order; each sees
+        :attr:`rate_free_hardware`."""
         from ..hw.registry import get
 
-        hw = self.hardware.rate_free()
+        hw = self.rate_free_hardware
         return tuple(get(cfg.type)(name, cfg, hw) for name, cfg in self.components.items())
 
     def component(self, name: str) -> Component:

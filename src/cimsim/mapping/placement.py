@@ -78,7 +78,7 @@ def place(workload: Workload, arch: Architecture) -> Placement:
         raise MappingError(f"workload '{workload.name}' has no ops: nothing to simulate")
     back = arch.hardware.backing_store
     footprint = workload.weight_bytes + workload.activation_bytes
-    capacity = arch.hardware.resource(back).config.capacity
+    capacity = arch.rate_free_hardware.resource(back).config.capacity
     if footprint > capacity:
         raise MappingError(
             f"workload '{workload.name}' needs {footprint / 1e9:.4g} GB for its weights and "
