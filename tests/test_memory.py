@@ -198,6 +198,20 @@ def test_tfaw_and_trrd_limits_ddr5_and_gddr6():
     assert _dram("GDDR6").bytes_per_s(Pattern.random_access(32)) == pytest.approx(28e9 * 2 / 11 * e_ref)
 
 
+def test_bank_group_tccd_limit():
+    # DDR4-2400: a stream rotating over 4 bank groups issues a burst every max(tBL 4, tCCD_S 4,
+    # tCCD_L 6 / 4) = 4 tCK (no limit); kept in one bank group, every tCCD_L = 6 tCK: 4/6 of peak
+    import dataclasses
+
+    from cimsim.hw.memory.dram import burst_cycles, efficiency, refresh_efficiency
+
+    t = PRESETS["DDR4"]
+    assert burst_cycles(t) == 4
+    one_group = dataclasses.replace(t, bank_groups=1)
+    assert burst_cycles(one_group) == 6
+    assert efficiency(one_group, STREAM, 19) == pytest.approx(4 / 6 * refresh_efficiency(t), rel=1e-12)
+
+
 def test_read_write_turnaround_ddr5():
     # DDR5-4800: RD->WR command gap tRTW = 34 + 8 + 4 - 32 = 14 -> the bus idles
     # 14 + tCWL 32 - tCL 34 - tBL 8 = 4 tCK; WR->RD idles tCL 34 + tWTR_S 6 = 40 tCK.

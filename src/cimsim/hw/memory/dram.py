@@ -46,6 +46,10 @@ class DramLevel(MemoryLevel):
 
     type: Literal["dram"] = Field(default="dram", description="Resource type: dram (JEDEC timing "
                                   "ceilings by access pattern).")
+    channels: PositiveInt = Field(default=1, description="Data buses of the preset's width: DDR4 "
+                                  "channels, DDR5 32-bit sub-channels (2 per DIMM channel), LPDDR5 / "
+                                  "GDDR6 16-bit channels, HBM pseudo-channels; near-bank PIM units "
+                                  "are replicated per bus.")
     standard: Standard = Field(description="JEDEC standard and speed bin of the preset (timings "
                                "from Ramulator 2's presets): " + ", ".join(PRESETS) + ".",
                                json_schema_extra=RATE)
