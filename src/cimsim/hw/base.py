@@ -27,9 +27,11 @@ Contract (enforced by :mod:`cimsim.mapping` and :mod:`cimsim.cost`):
    value is finite and non-negative (the stages check it and name the
    component that broke it).
 4. Bytes are charged to *resources* by name: the architecture's memory levels
-   and links (:class:`Hardware`). The stages turn bytes into transfer time
-   (shared bandwidth in the engine) and energy (the resource's energy per
-   byte); a component never computes those itself.
+   and links (:class:`Hardware`), themselves registered types
+   (:class:`Resource`: ``hw/memory/``, ``hw/links/``). The stages turn bytes into
+   transfer time (the resource's rate, shared in the engine) and energy (its
+   energy per byte); a component never computes those itself, and it sees the
+   hardware without rate fields (:meth:`Hardware.rate_free`).
 5. A component imports only this module, :mod:`cimsim.quantity` and
    :mod:`cimsim.errors`: it never imports a stage.
 """
