@@ -94,6 +94,15 @@ def test_unknown_memory_type_is_a_one_line_error(gpu):
     assert "did you mean 'dram'" in msg and "\n" not in msg
 
 
+def test_unknown_link_type_is_a_one_line_error():
+    d = read_yaml(bundled.resolve_config("sram-cim"))
+    d["links"]["interconnect"]["type"] = "pcie9"
+    with pytest.raises(ConfigError) as info:
+        architecture_from_dict(d, source="x.yaml")
+    msg = str(info.value)
+    assert msg == "x.yaml: links.interconnect.type: unknown link type 'pcie9'; registered types: fixed"
+
+
 def test_dram_standard_must_be_a_preset(gpu):
     with pytest.raises(ConfigError, match="memory.dram.standard"):
         architecture_from_dict(_with_dram_level(gpu, standard="DDR9"))
