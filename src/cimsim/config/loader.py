@@ -124,7 +124,7 @@ def read_yaml(path: str | Path) -> dict:
 #: how an unknown-key error starts: these come first, a misspelt key being the likeliest
 #: reason for the other errors (``bandwith`` leaves ``bandwidth`` missing)
 UNKNOWN = "unknown key"
-_FIRST = (UNKNOWN, "unknown component type")
+_FIRST = (UNKNOWN, "unknown component type", "unknown memory-level type", "unknown link type")
 
 
 def _errors(exc: ValidationError, model: type[BaseModel], prefix: tuple) -> list[tuple[str, str]]:
@@ -181,7 +181,9 @@ def architecture_from_dict(data: Mapping, source: str = "<config>",
     if not isinstance(desc, str):
         errors.append(("description", f"must be a string, got {type(desc).__name__}"))
     sections: dict[str, dict] = {}
-    for key, model in (("memory", MemoryLevel), ("links", Link)):
+    from ..hw import registry
+
+    for key, model, reg in (("memory", MemoryLevel, registry.memory), ("links", Link, registry.links)):
         raw = data.get(key, {} if key == "links" else None)
         if raw is None and key == "memory":
             errors.append(("memory", "required: the memory levels, innermost first, e.g. "
@@ -191,8 +193,15 @@ def architecture_from_dict(data: Mapping, source: str = "<config>",
             errors.append((key, f"must be a mapping of names to {model.__name__} sections"))
             raw = {}
         sections[key] = {}
+        kinds = reg.types()
         for lv, sec in raw.items():
-            obj = _validate(model, sec, (key, lv), errors)
+            type_name = sec.get("type", "fixed") if isinstance(sec, Mapping) else "fixed"
+            if not isinstance(type_name, str) or type_name not in kinds:
+                hint = did_you_mean(str(type_name), list(kinds))
+                errors.append((f"{key}.{lv}.type", f"unknown {reg.what} type '{type_name}'{hint}; "
+                                                   f"registered types: {', '.join(kinds)}"))
+                continue
+            obj = _validate(kinds[type_name].Config, sec, (key, lv), errors)
             if obj is not None:
                 sections[key][str(lv)] = obj
     if "memory" in data and isinstance(data.get("memory"), Mapping) and not data["memory"]:

@@ -15,9 +15,11 @@ YAML layout (every section but ``memory`` optional)::
       ...
     cim: {...}
 
-Memory levels and links are :class:`~cimsim.hw.base.MemoryLevel` and
-:class:`~cimsim.hw.base.Link`; a component section is validated by its
-registered type's ``Config`` model (:mod:`cimsim.hw.registry`). Every quantity
+Memory levels and links are components too: each section's ``type`` (default
+``fixed``) names a registered resource class whose ``Config`` (a
+:class:`~cimsim.hw.base.MemoryLevel` or :class:`~cimsim.hw.base.Link`) validates
+it; a component section is validated by its registered type's ``Config`` model
+(:mod:`cimsim.hw.registry`). Every quantity
 is stored as an SI float and written in YAML with its unit. Unknown keys are
 rejected. An object is valid once :func:`cimsim.config.architecture_from_dict`
 returns it.
@@ -48,14 +50,27 @@ class Architecture:
 
     @cached_property
     def hardware(self) -> Hardware:
-        return Hardware(self.memory, self.links)
+        """The memory levels and links as resources (the stages' view, rates included)."""
+        from ..hw import registry
+
+        return Hardware({n: registry.memory.get(c.type)(n, c) for n, c in self.memory.items()},
+                        {n: registry.links.get(c.type)(n, c) for n, c in self.links.items()})
+
+    @cached_property
+    def rate_free_hardware(self) -> Hardware:
+        """The hardware without rate fields (:meth:`~cimsim.hw.base.Hardware.rate_free`): what
+        the components and the cached stages (placement, cost table) see, so a placement and
+        cost table cannot depend on a rate (:mod:`cimsim.cost.cache`)."""
+        return self.hardware.rate_free()
 
     @cached_property
     def instances(self) -> tuple[Component, ...]:
-        """One component object per section, in config order."""
+        """One component object per section, in config order; each sees
+        :attr:`rate_free_hardware`."""
         from ..hw.registry import get
 
-        return tuple(get(cfg.type)(name, cfg, self.hardware) for name, cfg in self.components.items())
+        hw = self.rate_free_hardware
+        return tuple(get(cfg.type)(name, cfg, hw) for name, cfg in self.components.items())
 
     def component(self, name: str) -> Component:
         for c in self.instances:

@@ -73,7 +73,7 @@ class PIM(Component):
 
     @property
     def units(self) -> int:
-        return self.config.units_per_channel * self.hw.memory[self.level].channels
+        return self.config.units_per_channel * self.hw.resource(self.level).config.channels
 
     @property
     def peak_macs(self) -> float:
@@ -97,7 +97,7 @@ class PIM(Component):
         compute = np.maximum(macs / self.peak_macs, wb / self.internal_bandwidth)
         return OpCost(
             compute_s=compute,
-            latency_s=np.full(len(idx), c.op_overhead + self.hw.memory[self.level].latency),
+            latency_s=np.full(len(idx), c.op_overhead + self.hw.resource(self.level).latency_s()),
             bytes={self.level: ops.act_in_bytes[idx] + ops.act_out_bytes[idx]},
             energy={"compute": macs * c.energy_per_mac + wb * 8.0 * c.energy_per_bit},
             busy={"mac": macs / self.peak_macs},

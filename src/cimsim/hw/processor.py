@@ -188,16 +188,16 @@ class Processor(Component):
 
     def place(self, ops, idx):
         levels = self.levels
-        mem = [self.hw.memory[lv] for lv in levels]
-        traffic = hierarchy_traffic(ops, idx, levels, [m.capacity for m in mem],
-                                    [m.latency for m in mem])
+        mem = [self.hw.resource(lv) for lv in levels]
+        traffic = hierarchy_traffic(ops, idx, levels, [m.config.capacity for m in mem],
+                                    [m.latency_s() for m in mem])
         peak, emac = self._rates(ops, idx)  # refuses a dtype without rates before simulating
         notes = []
         if traffic.reused_total_bytes or traffic.streamed_weight_bytes:
             parts = [f"{b / 1e6:.4g} MB resident in {lv}" for lv, b in traffic.resident.items() if b]
             parts.append(f"{traffic.streamed_weight_bytes / 1e6:.4g} MB read from "
                          f"{self.hw.backing_store} at every use")
-            caps = ", ".join(f"{lv} {self.hw.memory[lv].capacity / 1e6:.4g} MB" for lv in levels[:-1])
+            caps = ", ".join(f"{lv} {self.hw.resource(lv).config.capacity / 1e6:.4g} MB" for lv in levels[:-1])
             notes.append(f"{self.name} weights (matrices read more than once stay where they fit; {caps}): "
                          + ", ".join(parts))
         return Plan.one_server(len(idx), notes=notes, summary={"weights_on_chip": traffic.all_fit},

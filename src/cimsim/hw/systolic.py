@@ -104,8 +104,8 @@ class SystolicArray(Component):
         wl = self.weight_level
         nbytes = {link: a_in + a_out + np.where(stationary, 0.0, w)}
         nbytes[wl] = np.where(stationary, w, 0.0)
-        latency = c.op_overhead + self.hw.links[link].latency + np.where(
-            stationary, self.hw.memory[wl].latency, 0.0)
+        latency = c.op_overhead + self.hw.resource(link).latency_s() + np.where(
+            stationary, self.hw.resource(wl).latency_s(), 0.0)
         return OpCost(compute_s=compute, latency_s=latency, bytes=nbytes,
                       energy={"mac": macs * c.energy_per_mac, "buffer": buf * c.buffer.energy_per_byte},
                       busy={"mac": macs / self.peak_macs})

@@ -69,7 +69,7 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
     hw = arch.hardware
     traffic = {r: float(costs.bytes[:, j].sum()) for j, r in enumerate(costs.resources)}
     for r in costs.resources:
-        peak = (hw.memory[r] if r in hw.memory else hw.links[r]).bandwidth
+        peak = hw.resource(r).peak_bytes_per_s()
         util[C.resource_util(r)] = _frac(traffic[r] / peak, latency)
     for k, v in util.items():
         if not np.isfinite(v) or v < 0 or v > 1.0 + 1e-9:
