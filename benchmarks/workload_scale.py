@@ -26,7 +26,7 @@ from pathlib import Path
 
 BY_ID = """
 import sys, time
-from cimsim.workload.ir import WorkloadBuilder
+from cimsim.workload.builder import WorkloadBuilder
 from cimsim.workload import save_workload
 
 def lstm_by_id(T, I=256, H=256, B=1, dtype="fp32"):

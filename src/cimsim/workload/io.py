@@ -16,7 +16,7 @@ vocabularies the integer codes index (dtypes, roles, kinds, fns, tag values).
 :func:`save_workload` picks the format by the file's extension (``.npz``:
 columnar, anything else: JSON); :func:`load_workload` by the file's first bytes
 (a zip: columnar, else JSON). Both build the workload through the same
-:class:`~cimsim.workload.ir.WorkloadBuilder` / ``Workload.from_columns``
+:class:`~cimsim.workload.builder.WorkloadBuilder` / ``Workload.from_columns``
 validation. A file of another format or version is refused with a message
 naming both versions.
 """
@@ -37,7 +37,9 @@ from ..dtypes import DTYPES
 from ..errors import WorkloadError
 from ..progress import Feedback, feedback
 from .columns import StringTable, TagColumns
-from .ir import COLUMN_DTYPES, Workload, WorkloadBuilder, WorkloadColumns, describe
+from .builder import WorkloadBuilder
+from .checks import COLUMN_DTYPES, describe
+from .ir import Workload, WorkloadColumns
 from .kinds import OP_KINDS, ROLES
 
 FORMAT = "cimsim-workload"
@@ -325,7 +327,8 @@ def _read_npz(raw: bytes, source: str, fb: Feedback) -> Workload:
             for j, key in enumerate(z.files):
                 fb.update("reading columns", j, len(z.files))
                 arrays[key] = z[key]
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError, zlib.error) as exc:
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError, NotImplementedError,
+            zlib.error) as exc:
         fail(f"not a valid columnar workload (.npz): {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
     meta_arr = arrays.pop("meta", None)
     if meta_arr is None or meta_arr.dtype != np.uint8 or meta_arr.ndim != 1:
