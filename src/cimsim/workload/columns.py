@@ -113,7 +113,7 @@ class StringTable(Sequence):
     def __repr__(self) -> str:
         return f"StringTable({len(self)} strings)"
 
-    def first_repeat(self, chunk: int = 1 << 22) -> int:
+    def first_repeat(self, chunk: int = 1 << 16) -> int:
         """Index of the first string equal to an earlier one, or ``len(self)`` if all differ.
 
         Vectorised: a 64-bit polynomial hash of every string (in chunks), sorted;
