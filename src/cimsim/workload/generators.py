@@ -1,4 +1,4 @@
-"""Workload generators: LSTM, GRU, hierarchical attention, transformer encoder, TCN.
+"""Workload generators: LSTM, GRU, hierarchical attention, transformer encoder, TCN, matmul/GEMV.
 
 Each generator returns a valid :class:`~cimsim.workload.ir.Workload` whose
 ``metadata`` records the generator, every parameter and closed-form facts
@@ -371,6 +371,58 @@ def tcn(steps: int, channels: int = 256, kernel: int = 3, layers: int = 8, batch
     return b.build(name or f"tcn-L{L}-T{T}-C{C}-k{k}-B{B}-{dtype}", meta)
 
 
+# --------------------------------------------------------------------------- matmul / GEMV
+OPERANDS: tuple[str, ...] = ("weight", "input")
+
+
+def matmul(m: int, k: int, n: int, *, count: int = 1, chain: bool = False, operand: str = "weight",
+           dtype: str = "fp32", name: str | None = None) -> Workload:
+    """``count`` products ``y_i[m, n] = x_i[m, k] @ B_i[k, n]`` (a GEMV when ``m = 1``).
+
+    ``operand="weight"``: each ``B_i`` is a stationary weight (what CIM arrays and PIM
+    banks hold); ``"input"``: a model input streamed from memory like ``x_i`` (e.g. a
+    KV cache). ``chain=True``: ``x_{i+1} = y_i`` (a stack of linear layers without
+    activations; needs ``k == n``), so the products run one after another; otherwise
+    they are independent.
+    """
+    gen = "matmul"
+    M = _positive(gen, "m", m)
+    K = _positive(gen, "k", k)
+    N = _positive(gen, "n", n)
+    C = _positive(gen, "count", count)
+    if type(chain) is not bool:
+        raise WorkloadError(f"{gen}: chain must be true or false, got {chain!r}")
+    _choice(gen, "operand", operand, OPERANDS)
+    _choice(gen, "dtype", dtype, DTYPES)
+    if chain and C > 1 and K != N:
+        raise WorkloadError(f"{gen}: chain=True feeds each product's output to the next, so k ({K}) "
+                            f"must equal n ({N})")
+    b = _Builder(dtype)
+    x = b.tensor("x0", (M, K), "input")
+    for i in range(C):
+        if i and not chain:
+            x = b.tensor(f"x{i}", (M, K), "input")
+        w = b.tensor(f"B{i}", (K, N), operand)
+        y = b.tensor(f"y{i}", (M, N))
+        b.matmul(f"mm{i}", x, w, m=M, k=K, n=N, weight=operand == "weight", outputs=y,
+                 tags={"index": i})
+        x = y
+    size = DTYPE_BYTES[dtype]
+    meta = {
+        "generator": gen,
+        "params": {"m": M, "k": K, "n": N, "count": C, "chain": chain, "operand": operand,
+                   "dtype": dtype},
+        "macs": C * M * K * N,
+        "weight_elements": C * K * N if operand == "weight" else 0,
+        # bytes each product reads and writes (A, B, output), in the workload's dtype
+        "bytes_per_product": {"a": M * K * size, "b": K * N * size, "out": M * N * size},
+        "critical_path_ops": C if chain else 1,
+    }
+    kind = "gemv" if M == 1 else "matmul"
+    default = f"{kind}-M{M}-K{K}-N{N}-x{C}{'-chain' if chain else ''}-{operand}-{dtype}"
+    return b.build(name or default, meta)
+
+
 # --------------------------------------------------------------------------- registry
 GENERATORS: dict[str, Callable[..., Workload]] = {
     "lstm": lstm,
@@ -378,6 +430,7 @@ GENERATORS: dict[str, Callable[..., Workload]] = {
     "hier-attn": hier_attn,
     "transformer": transformer,
     "tcn": tcn,
+    "matmul": matmul,
 }
 
 #: The workloads shipped in ``workloads/``: name -> generator and its parameters.

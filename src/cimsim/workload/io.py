@@ -40,6 +40,7 @@ from .columns import StringTable, TagColumns
 from .builder import WorkloadBuilder
 from .checks import COLUMN_DTYPES, describe
 from .ir import Workload, WorkloadColumns
+from .jsonstream import stream_workload, write_json
 from .kinds import OP_KINDS, ROLES
 
 FORMAT = "cimsim-workload"
@@ -108,62 +109,114 @@ def _short(v: Any) -> str:
     return describe(v).split(" ", 1)[1] if isinstance(v, (list, dict, str)) else repr(v)
 
 
-def workload_from_dict(data: Any, source: str = "<workload>", progress: Feedback | None = None) -> Workload:
-    def fail(msg: str):
-        raise WorkloadError(f"{source}: {msg}")
+class _Reader:
+    """Feeds tensor and op objects (dicts from a workload file) into a builder, chunk by
+    chunk, with the file's messages (``tensors[i]: ...``, ``ops[i] (name): ...``)."""
 
-    _check_header(data, fail)
+    def __init__(self, source: str, fb: Feedback, n_tensors: int | None = None, n_ops: int | None = None):
+        self.source, self.fb = source, fb
+        self.b: WorkloadBuilder | None = None
+        self.n_tensors, self.n_ops = n_tensors, n_ops
+
+    def fail(self, msg: str):
+        raise WorkloadError(f"{self.source}: {msg}")
+
+    def header(self, data: dict) -> None:
+        _check_header(data, self.fail)
+        self.b = WorkloadBuilder(data["name"])
+        self.fb.update("declaring tensors", 0, self.n_tensors)
+
+    def tensors(self, items: list, first: int) -> None:
+        tensor, fb = self.b.tensor, self.fb  # type: ignore[union-attr]
+        fb.update(done=first)
+        for i, t in enumerate(items, first):
+            if not isinstance(t, dict) or len(t) != 4 or t.keys() != _TENSOR_KEYS:
+                self.fail(f"tensors[{i}]: a tensor has exactly the keys {sorted(_TENSOR_KEYS)}, got "
+                          f"{sorted(map(str, t)) if isinstance(t, dict) else type(t).__name__}")
+            tensor(t["name"], t["shape"], t["dtype"], t["role"])
+
+    def ops(self, items: list, first: int) -> None:
+        op, fb = self.b.op, self.fb  # type: ignore[union-attr]
+        if first == 0:
+            fb.update("building ops", 0, self.n_ops)
+        fb.update(done=first)
+        for i, o in enumerate(items, first):
+            if not isinstance(o, dict):
+                self.fail(f"ops[{i}]: expected an object, got {type(o).__name__}")
+            if not o.keys() <= _OP_KEYS:
+                bad = set(o) - _OP_KEYS
+                self.fail(f"ops[{i}] ({_short(o.get('name'))}): unknown keys {sorted(map(str, bad))}; "
+                          f"allowed: {sorted(_OP_KEYS)}")
+            try:
+                name, kind, inputs, outputs = o["name"], o["kind"], o["inputs"], o["outputs"]
+            except KeyError as exc:
+                self.fail(f"ops[{i}]: missing key '{exc.args[0]}'")
+            op(name, kind, inputs, outputs, o.get("m", 0), o.get("k", 0), o.get("n", 0),
+               o.get("batch", 1), o.get("weight"), o.get("fn"), o.get("ops_per_element"), o.get("tags"),
+               o.get("generic_macs", 0))
+
+    def build(self, metadata: Any) -> Workload:
+        self.fb.update("validating")
+        return self.b.build(metadata)  # type: ignore[union-attr]
+
+    def wrap(self, exc: WorkloadError) -> WorkloadError:
+        if str(exc).startswith(f"{self.source}: "):
+            return exc
+        return WorkloadError(f"{self.source}: {exc}")
+
+
+def _check_top(data: dict, fail) -> None:
     for key in ("name", "tensors", "ops"):
         if key not in data:
             fail(f"missing key '{key}'")
     unknown = set(data) - _TOP_KEYS
     if unknown:
         fail(f"unknown top-level keys {sorted(unknown)}")
+
+
+def workload_from_dict(data: Any, source: str = "<workload>", progress: Feedback | None = None) -> Workload:
+    def fail(msg: str):
+        raise WorkloadError(f"{source}: {msg}")
+
+    _check_header(data, fail)
+    _check_top(data, fail)
     for key in ("tensors", "ops"):
         if not isinstance(data[key], list):
             fail(f"'{key}' must be a list, got {type(data[key]).__name__}")
-    fb = progress or Feedback("", enabled=False)
+    r = _Reader(source, progress or Feedback("", enabled=False), len(data["tensors"]), len(data["ops"]))
     try:
-        b = WorkloadBuilder(data["name"])
-        n_tensors, n_ops = len(data["tensors"]), len(data["ops"])
-        fb.update("declaring tensors", 0, n_tensors)
-        for i, t in enumerate(data["tensors"]):
-            if not i & 0xFFFF:
-                fb.update(done=i)
-            if not isinstance(t, dict) or set(t) != _TENSOR_KEYS:
-                fail(f"tensors[{i}]: a tensor has exactly the keys {sorted(_TENSOR_KEYS)}, got "
-                     f"{sorted(map(str, t)) if isinstance(t, dict) else type(t).__name__}")
-            b.tensor(t["name"], t["shape"], t["dtype"], t["role"])
-        fb.update("building ops", 0, n_ops)
-        for i, o in enumerate(data["ops"]):
-            if not i & 0xFFFF:
-                fb.update(done=i)
-            if not isinstance(o, dict):
-                fail(f"ops[{i}]: expected an object, got {type(o).__name__}")
-            bad = set(o) - _OP_KEYS
-            if bad:
-                fail(f"ops[{i}] ({_short(o.get('name'))}): unknown keys {sorted(map(str, bad))}; "
-                     f"allowed: {sorted(_OP_KEYS)}")
-            for key in ("name", "kind", "inputs", "outputs"):
-                if key not in o:
-                    fail(f"ops[{i}]: missing key '{key}'")
-            b.op(o["name"], o["kind"], o["inputs"], o["outputs"], o.get("m", 0), o.get("k", 0),
-                 o.get("n", 0), o.get("batch", 1), o.get("weight"), o.get("fn"),
-                 o.get("ops_per_element"), o.get("tags"), o.get("generic_macs", 0))
-        fb.update("validating")
-        return b.build(data.get("metadata", {}))
+        r.header(data)
+        r.tensors(data["tensors"], 0)
+        r.ops(data["ops"], 0)
+        return r.build(data.get("metadata", {}))
     except WorkloadError as exc:
-        if str(exc).startswith(f"{source}: "):
-            raise
-        raise WorkloadError(f"{source}: {exc}") from None
+        raise r.wrap(exc) from None
 
 
-def _json_text(raw: bytes, source: str) -> Any:
+def _stream_text(text: str, source: str, fb: Feedback) -> Workload | None:
+    """The workload in ``text`` read chunk by chunk (:mod:`.jsonstream`), or None when the
+    text is not in the layout :func:`save_workload` writes."""
+    r = _Reader(source, fb)
     try:
-        text = raw.decode("utf-8")
+        top = stream_workload(text, r.header, r.tensors, r.ops)
+        if top is None:
+            return None
+        _check_top(top, r.fail)
+        return r.build(top.get("metadata", {}))
+    except WorkloadError as exc:
+        raise r.wrap(exc) from None
+
+
+def _decode(raw: bytes, source: str) -> str:
+    try:
+        return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise WorkloadError(f"{source}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset "
                             f"{exc.start}); a workload file is UTF-8 JSON or a .npz archive") from None
+
+
+def _json_text(raw: bytes | str, source: str) -> Any:
+    text = raw if isinstance(raw, str) else _decode(raw, source)
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
@@ -353,7 +406,8 @@ def save_workload(w: Workload, path: str | Path, progress: Feedback | bool | Non
             return
         fb.update("writing JSON")
         with open(tmp, "w") as f:
-            json.dump(workload_to_dict(w), f, separators=(",", ":"))
+            # from the columns, chunk by chunk: the bytes json.dump(workload_to_dict(w)) gives
+            write_json(w, f, {"format": FORMAT, "version": VERSION, "name": w.name, "metadata": w.metadata})
             f.write("\n")
 
     try:
@@ -369,7 +423,12 @@ def read_workload_bytes(raw: bytes, source: str, progress: Feedback | None = Non
     if raw[:4] == ZIP_MAGIC:
         return _read_npz(raw, source, fb)
     fb.update("parsing JSON")
-    return workload_from_dict(_json_text(raw, source), source=source, progress=fb)
+    text = _decode(raw, source)
+    del raw  # the bytes go once decoded (a large file is not held twice)
+    w = _stream_text(text, source, fb)  # chunk by chunk: no object per op alive at once
+    if w is not None:
+        return w
+    return workload_from_dict(_json_text(text, source), source=source, progress=fb)
 
 
 def load_workload(path: str | Path, progress: Feedback | bool | None = None) -> Workload:
@@ -380,10 +439,10 @@ def load_workload(path: str | Path, progress: Feedback | bool | None = None) -> 
     try:
         fb.update("reading")
         try:
-            raw = path.read_bytes()
+            # passed on, not held here: read_workload_bytes lets go of the bytes once decoded
+            return read_workload_bytes(path.read_bytes(), str(path), fb)
         except OSError as exc:
             raise WorkloadError(f"{path}: cannot read workload ({exc.strerror})") from None
-        return read_workload_bytes(raw, str(path), fb)
     finally:
         if fb is not progress:
             fb.close()
