@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from array import array
+from itertools import accumulate, chain, islice
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -25,6 +26,23 @@ from .checks import MAX_COUNT, describe, finite_ope_message, is_int, shape_messa
 from .columns import StringTable, TagBuilder
 from .ir import Workload, WorkloadColumns
 from .kinds import DTYPE_CODES, KIND_CODES, OP_KINDS, ROLE_CODES, ROLES
+
+#: Keys of an op object in a workload file
+_OP_KEYS = frozenset({"name", "kind", "inputs", "outputs", "m", "k", "n", "batch", "weight", "fn",
+                      "ops_per_element", "tags", "generic_macs"})
+
+
+NONE = type(None)
+
+
+def _only(values: list, *types: type) -> bool:
+    """Every value's type is one of ``types`` (exactly: a bool is not an int)."""
+    return set(map(type, values)) <= set(types)
+
+
+def _ptrs(lists: list, last: int):
+    """CSR pointers after ``last`` for the lengths of ``lists``."""
+    return islice(accumulate(map(len, lists), initial=last), 1, None)
 
 
 def _frombuffer(a: array, dtype) -> np.ndarray:
@@ -186,7 +204,7 @@ class WorkloadBuilder:
             except (KeyError, TypeError, OverflowError):
                 pass
             else:
-                if ins is not None and outs is not None and ope == ope:  # NaN: 'not set'
+                if ins is not None and outs is not None and (ops_per_element is None or ope == ope):
                     self._tags.add(tags, f"op '{name}' (#{i})")
                     self._append_op(name, kc, ins, outs, (m, k, n, batch), wid,
                                     -1 if fn is None else self._fn_ids.setdefault(fn, len(self._fn_ids)),
@@ -253,6 +271,94 @@ class WorkloadBuilder:
         self._fn.append(fc)
         self._ope.append(ope)
         self._gm.append(gm)
+
+    # ------------------------------------------------------------------ many at once
+    def tensors_from_records(self, items: list) -> bool:
+        """Declare the tensors of ``items`` (dicts with exactly the keys name, shape, dtype,
+        role) at list-comprehension speed when every field is well typed; returns False,
+        having declared nothing, otherwise (then declare them one by one: that words the
+        error)."""
+        tid = self._tid
+        try:
+            if tid is None or not _only(items, dict) or set(map(len, items)) - {4}:
+                return False
+            names = [t["name"] for t in items]
+            shapes = [t["shape"] for t in items]
+            dcs = [DTYPE_CODES[t["dtype"]] for t in items]
+            rcs = [ROLE_CODES[t["role"]] for t in items]
+        except (KeyError, TypeError):
+            return False
+        if not (_only(names, str) and _only(shapes, list)):
+            return False
+        dims = list(chain.from_iterable(shapes))
+        if dims and not (_only(dims, int) and -MAX_COUNT <= min(dims) and max(dims) <= MAX_COUNT):
+            return False
+        base = len(self._tnames)
+        new = dict(zip(names, range(base, base + len(names))))
+        if len(new) != len(names) or not tid.keys().isdisjoint(new):
+            return False  # a repeated name: one by one keeps the first id
+        tid.update(new)
+        self._tnames.extend(names)
+        self._dims.extend(dims)
+        self._shape_ptr.extend(_ptrs(shapes, self._shape_ptr[-1]))
+        self._tdtype.extend(dcs)
+        self._trole.extend(rcs)
+        return True
+
+    def ops_from_records(self, items: list) -> bool:
+        """Append the ops of ``items`` (dicts with the keys of a workload file's ops) at
+        list-comprehension speed when every field is well typed; returns False, having
+        appended nothing, otherwise (then append them one by one: that words the error)."""
+        tid = self._tid
+        if tid is None:
+            return False
+        try:
+            if not _only(items, dict) or not set(chain.from_iterable(items)) <= _OP_KEYS:
+                return False
+            names = [o["name"] for o in items]
+            kcs = [KIND_CODES[o["kind"]] for o in items]
+            ins = [o["inputs"] for o in items]
+            outs = [o["outputs"] for o in items]
+            if not (_only(names, str) and _only(ins, list) and _only(outs, list)):
+                return False
+            in_ids = list(map(tid.__getitem__, chain.from_iterable(ins)))
+            out_ids = list(map(tid.__getitem__, chain.from_iterable(outs)))
+            dims = [[o.get(key, default) for o in items] for key, default in
+                    (("m", 0), ("k", 0), ("n", 0), ("batch", 1), ("generic_macs", 0))]
+            weights = [o.get("weight") for o in items]
+            wids = [-1 if w is None else tid[w] for w in weights]
+            fns = [o.get("fn") for o in items]
+            opes = [o.get("ops_per_element") for o in items]
+            tags = [o.get("tags") for o in items]
+        except (KeyError, TypeError):
+            return False
+        flat = list(chain.from_iterable(dims))
+        if not (_only(flat, int) and -MAX_COUNT <= min(flat) and max(flat) <= MAX_COUNT
+                and _only(weights, str, NONE) and _only(fns, str, NONE)
+                and _only(opes, int, float, NONE)):
+            return False
+        try:
+            ope = [math.nan if v is None else float(v) for v in opes]
+        except OverflowError:
+            return False
+        if any(v != v for v in ope) and any(v != v for v, given in zip(ope, opes) if given is not None):
+            return False
+        if not self._tags.add_many(tags):
+            return False
+        fn_ids = self._fn_ids
+        self._onames.extend(names)
+        self._kind.extend(kcs)
+        self._in.extend(in_ids)
+        self._in_ptr.extend(_ptrs(ins, self._in_ptr[-1]))
+        self._out.extend(out_ids)
+        self._out_ptr.extend(_ptrs(outs, self._out_ptr[-1]))
+        for col, values in zip(self._mknb, dims):
+            col.extend(values)
+        self._gm.extend(dims[4])
+        self._weight.extend(wids)
+        self._fn.extend([-1 if f is None else fn_ids.setdefault(f, len(fn_ids)) for f in fns])
+        self._ope.extend(ope)
+        return True
 
     # ------------------------------------------------------------------ result
     def columns(self) -> WorkloadColumns:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+from operator import itemgetter
 from array import array
 from collections.abc import Mapping, Sequence
 from typing import Any, Iterator
@@ -286,6 +287,25 @@ class _TagColumnBuilder:
             self.ints = None
         self.codes.append(self._code(v))  # type: ignore[union-attr]
 
+    def add_ints(self, idx: list[int], values: list[int]) -> bool:
+        """Add int values (already checked to be ints) at ops ``idx``; False (nothing added)
+        when they do not all fit an int64 column."""
+        if self.ints is None or not values or min(values) < -(1 << 63) or max(values) >= (1 << 63):
+            return False
+        self.idx.extend(idx)
+        self.ints.extend(values)
+        return True
+
+    def add_values(self, idx: list[int], values: list) -> None:
+        """Add values (ints or strings) at ops ``idx``, as codes into the vocabulary."""
+        if self.ints is not None:
+            self.codes = array("i", (self._code(x) for x in self.ints))
+            self.ints = None
+        self.idx.extend(idx)
+        ids, code = self.vocab_ids, self._code
+        self.codes.extend([ids.get((True, v)) if type(v) is str and (True, v) in ids else code(v)  # type: ignore[union-attr]
+                           for v in values])
+
     def _code(self, v: object) -> int:
         # strings by value; anything else by its JSON text (1, 1.0, true and "1" differ)
         key = (True, v) if type(v) is str else (False, json.dumps(v))
@@ -338,6 +358,43 @@ class TagBuilder:
             if col is None:
                 col = self.values[k] = _TagColumnBuilder()
             col.add(i, v)
+
+    def add_many(self, tags: list) -> bool:
+        """The fast path for many ops at once: every op's tags a dict of int or str values
+        under string keys. Returns False, having added nothing, for anything else (the caller
+        then adds op by op, which words the error)."""
+        first = len(self.order_code)
+        if not set(map(type, tags)) <= {dict, type(None)}:
+            return False
+        keys_of = [tuple(t) if t else () for t in tags]
+        groups: dict[tuple, list[int]] = {}
+        for j, keys in enumerate(keys_of):
+            if keys:
+                groups.setdefault(keys, []).append(j)
+        new_orders: dict[tuple, int] = {}
+        plan = []
+        for keys, js in groups.items():
+            if keys not in self.order_ids:
+                if not all(type(k) is str for k in keys):
+                    return False
+                new_orders[keys] = len(self.order_ids) + len(new_orders)
+            group = [tags[j] for j in js]
+            idx = [first + j for j in js]
+            for k in keys:
+                values = list(map(itemgetter(k), group))
+                types = set(map(type, values))
+                if not types <= {int, str}:
+                    return False
+                plan.append((k, idx, values, types == {int}))
+        for k, idx, values, ints in plan:
+            col = self.values.get(k)
+            if col is None:
+                col = self.values[k] = _TagColumnBuilder()
+            if not (ints and col.add_ints(idx, values)):
+                col.add_values(idx, values)
+        self.order_ids.update(new_orders)
+        self.order_code.extend([self.order_ids[keys] for keys in keys_of])
+        return True
 
     def build(self, n: int) -> TagColumns:
         columns = {key: col.build(n) for key, col in self.values.items()}

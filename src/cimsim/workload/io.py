@@ -23,6 +23,7 @@ naming both versions.
 
 from __future__ import annotations
 
+import gc
 import io
 import json
 import zipfile
@@ -129,6 +130,8 @@ class _Reader:
     def tensors(self, items: list, first: int) -> None:
         tensor, fb = self.b.tensor, self.fb  # type: ignore[union-attr]
         fb.update(done=first)
+        if self.b.tensors_from_records(items):  # type: ignore[union-attr]
+            return
         for i, t in enumerate(items, first):
             if not isinstance(t, dict) or len(t) != 4 or t.keys() != _TENSOR_KEYS:
                 self.fail(f"tensors[{i}]: a tensor has exactly the keys {sorted(_TENSOR_KEYS)}, got "
@@ -140,6 +143,8 @@ class _Reader:
         if first == 0:
             fb.update("building ops", 0, self.n_ops)
         fb.update(done=first)
+        if self.b.ops_from_records(items):  # type: ignore[union-attr]
+            return
         for i, o in enumerate(items, first):
             if not isinstance(o, dict):
                 self.fail(f"ops[{i}]: expected an object, got {type(o).__name__}")
@@ -197,14 +202,43 @@ def _stream_text(text: str, source: str, fb: Feedback) -> Workload | None:
     """The workload in ``text`` read chunk by chunk (:mod:`.jsonstream`), or None when the
     text is not in the layout :func:`save_workload` writes."""
     r = _Reader(source, fb)
+    gc_was_on = gc.isenabled()
+    gc.disable()  # millions of short-lived dicts, no cycles: the collector would only rescan them
     try:
-        top = stream_workload(text, r.header, r.tensors, r.ops)
-        if top is None:
-            return None
+        top = stream_workload(text, _stream_header(r), r.tensors, r.ops)
+    except _HeaderError as exc:
+        raise exc.error from None
+    except WorkloadError:
+        # a bad tensor or op: the whole-text path words it, so that a file and its dict get
+        # the same message whatever else is wrong (only files that fail pay for it)
+        return None
+    finally:
+        if gc_was_on:
+            gc.enable()
+    if top is None:
+        return None
+    try:
+        _check_header(top, r.fail)  # again: keys after "tensors" (metadata) are read now
         _check_top(top, r.fail)
         return r.build(top.get("metadata", {}))
     except WorkloadError as exc:
         raise r.wrap(exc) from None
+
+
+class _HeaderError(Exception):
+    """A header error while streaming: the same message as the whole-text path."""
+
+    def __init__(self, error: WorkloadError):
+        self.error = error
+
+
+def _stream_header(r: "_Reader"):
+    def header(top: dict) -> None:
+        try:
+            r.header(top)
+        except WorkloadError as exc:
+            raise _HeaderError(r.wrap(exc)) from None
+    return header
 
 
 def _decode(raw: bytes, source: str) -> str:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import re
+from itertools import chain
 from json.decoder import scanstring
 from typing import Any, Callable
 
@@ -25,6 +26,7 @@ import numpy as np
 
 CHUNK = 1 << 18
 _CUT = re.compile(r"\}[ \t\n\r]*[,\]]")
+_END = re.compile(r"\}[ \t\n\r]*\]")
 _WS = re.compile(r"[ \t\n\r]*")
 _HEADER = ("format", "version", "name")
 
@@ -45,10 +47,12 @@ def _stream_list(text: str, i: int, handle: Callable[[list, int], None]) -> int:
         return start + 1
     done = 0
     while True:
-        for m in _CUT.finditer(text, start):
+        # cuts to try: a "}]" within the next CHUNK characters (the list may end there),
+        # then every "}," or "}]" from CHUNK / 2 characters on (the windows overlap, so a
+        # cut across the first window's end is still seen)
+        ends = _END.finditer(text, start, start + CHUNK)
+        for m in chain(ends, _CUT.finditer(text, start + CHUNK // 2)):
             end = m.end()
-            if end - start < CHUNK and text[end - 1] != "]":
-                continue
             try:
                 items = json.loads("[" + text[start:m.start() + 1] + "]")
             except (ValueError, RecursionError):
