@@ -115,8 +115,8 @@ class Builder:
     def ops(self, n: int, specs: Sequence[Mapping]) -> None:
         """Append ``n`` instances of ``len(specs)`` ops, instance by instance. A spec holds
         ``names`` (``n`` names), ``kind``, ``inputs`` and ``outputs`` (refs: a name or id for
-        all instances, or an array of ``n`` ids; with ``n == 1`` an array is any number of
-        tensors),
+        all instances, or an array of ``n`` ids; for one op, one spec with ``n == 1``, an
+        array is any number of tensors),
         optionally ``m, k, n, batch, weight`` (a scalar or an array of ``n``), ``fn``,
         ``ope`` (ops per element) and ``tags`` (key -> a scalar or an array of ``n``)."""
         r, start = len(specs), len(self._onames)
@@ -127,7 +127,7 @@ class Builder:
 
         _put(self._kind, np.tile([KIND_CODES[s["kind"]] for s in specs], n))
         for key, count, ids in (("inputs", self._n_in, self._in), ("outputs", self._n_out, self._out)):
-            if n == 1:  # one op: a ref may be an array of any number of tensors
+            if n == 1 and r == 1:  # one op: a ref may be an array of any number of tensors
                 refs = [np.atleast_1d(np.asarray(self.id(ref), dtype=np.int64)) for ref in specs[0][key]]
                 flat = np.concatenate(refs) if refs else np.zeros(0, np.int64)
                 count.append(len(flat))
