@@ -40,9 +40,9 @@ def _only(values: list, *types: type) -> bool:
     return set(map(type, values)) <= set(types)
 
 
-def _ptrs(lists: list, last: int):
+def _ptrs(lists: list, last: int) -> list[int]:
     """CSR pointers after ``last`` for the lengths of ``lists``."""
-    return islice(accumulate(map(len, lists), initial=last), 1, None)
+    return list(islice(accumulate(map(len, lists), initial=last), 1, None))
 
 
 def _frombuffer(a: array, dtype) -> np.ndarray:
@@ -299,10 +299,10 @@ class WorkloadBuilder:
             return False  # a repeated name: one by one keeps the first id
         tid.update(new)
         self._tnames.extend(names)
-        self._dims.extend(dims)
-        self._shape_ptr.extend(_ptrs(shapes, self._shape_ptr[-1]))
-        self._tdtype.extend(dcs)
-        self._trole.extend(rcs)
+        self._dims.fromlist(dims)
+        self._shape_ptr.fromlist(_ptrs(shapes, self._shape_ptr[-1]))
+        self._tdtype.fromlist(dcs)
+        self._trole.fromlist(rcs)
         return True
 
     def ops_from_records(self, items: list) -> bool:
@@ -341,23 +341,23 @@ class WorkloadBuilder:
             ope = [math.nan if v is None else float(v) for v in opes]
         except OverflowError:
             return False
-        if any(v != v for v in ope) and any(v != v for v, given in zip(ope, opes) if given is not None):
-            return False
+        if any(map(math.isnan, [v for v in opes if v is not None])):
+            return False  # NaN marks "not set" in the column
         if not self._tags.add_many(tags):
             return False
         fn_ids = self._fn_ids
         self._onames.extend(names)
-        self._kind.extend(kcs)
-        self._in.extend(in_ids)
-        self._in_ptr.extend(_ptrs(ins, self._in_ptr[-1]))
-        self._out.extend(out_ids)
-        self._out_ptr.extend(_ptrs(outs, self._out_ptr[-1]))
+        self._kind.fromlist(kcs)
+        self._in.fromlist(in_ids)
+        self._in_ptr.fromlist(_ptrs(ins, self._in_ptr[-1]))
+        self._out.fromlist(out_ids)
+        self._out_ptr.fromlist(_ptrs(outs, self._out_ptr[-1]))
         for col, values in zip(self._mknb, dims):
-            col.extend(values)
-        self._gm.extend(dims[4])
-        self._weight.extend(wids)
-        self._fn.extend([-1 if f is None else fn_ids.setdefault(f, len(fn_ids)) for f in fns])
-        self._ope.extend(ope)
+            col.fromlist(values)
+        self._gm.fromlist(dims[4])
+        self._weight.fromlist(wids)
+        self._fn.fromlist([-1 if f is None else fn_ids.setdefault(f, len(fn_ids)) for f in fns])
+        self._ope.fromlist(ope)
         return True
 
     # ------------------------------------------------------------------ result

@@ -292,8 +292,8 @@ class _TagColumnBuilder:
         when they do not all fit an int64 column."""
         if self.ints is None or not values or min(values) < -(1 << 63) or max(values) >= (1 << 63):
             return False
-        self.idx.extend(idx)
-        self.ints.extend(values)
+        self.idx.fromlist(idx)
+        self.ints.fromlist(values)
         return True
 
     def add_values(self, idx: list[int], values: list) -> None:
@@ -301,9 +301,9 @@ class _TagColumnBuilder:
         if self.ints is not None:
             self.codes = array("i", (self._code(x) for x in self.ints))
             self.ints = None
-        self.idx.extend(idx)
+        self.idx.fromlist(idx)
         ids, code = self.vocab_ids, self._code
-        self.codes.extend([ids.get((True, v)) if type(v) is str and (True, v) in ids else code(v)  # type: ignore[union-attr]
+        self.codes.fromlist([ids.get((True, v)) if type(v) is str and (True, v) in ids else code(v)  # type: ignore[union-attr]
                            for v in values])
 
     def _code(self, v: object) -> int:
@@ -393,7 +393,7 @@ class TagBuilder:
             if not (ints and col.add_ints(idx, values)):
                 col.add_values(idx, values)
         self.order_ids.update(new_orders)
-        self.order_code.extend([self.order_ids[keys] for keys in keys_of])
+        self.order_code.fromlist([self.order_ids[keys] for keys in keys_of])
         return True
 
     def build(self, n: int) -> TagColumns:
