@@ -73,6 +73,8 @@ class Builder:
         self._order = array("q")
         #: tag key -> pieces of (op indices, values: int64 array, or str per op / one str)
         self._tags: dict[str, list[tuple[np.ndarray, object]]] = {}
+        #: tag key -> (op indices, values) of ops appended one at a time
+        self._one_tags: dict[str, tuple[list[int], list]] = {}
 
     # ------------------------------------------------------------------ one at a time
     def id(self, ref: Ref):
@@ -87,14 +89,47 @@ class Builder:
         return name
 
     def matmul(self, name, a, b, *, m, k, n, batch=1, weight=False, outputs, tags) -> None:
-        outs = (outputs,) if isinstance(outputs, (str, int, np.integer)) else tuple(outputs)
-        self.ops(1, [dict(names=[name], kind="matmul", inputs=(a, b), outputs=outs, m=m, k=k, n=n,
-                          batch=batch, weight=b if weight else -1, tags=tags)])
+        self._op(name, "matmul", (a, b), outputs, (m, k, n, batch), self.id(b) if weight else -1, None,
+                 None, tags)
 
     def vector(self, name, kind, inputs, output, *, tags, fn=None, ops_per_element=None) -> None:
-        outs = (output,) if isinstance(output, (str, int, np.integer)) else tuple(output)
-        self.ops(1, [dict(names=[name], kind=kind, inputs=tuple(inputs), outputs=outs, fn=fn,
-                          ope=ops_per_element, tags=tags)])
+        self._op(name, kind, inputs, output, (0, 0, 0, 1), -1, fn, ops_per_element, tags)
+
+    def _refs(self, refs) -> list[int]:
+        if isinstance(refs, (str, int, np.integer)):
+            refs = (refs,)
+        out: list[int] = []
+        for r in refs:
+            if isinstance(r, np.ndarray):
+                out.extend(r.tolist())
+            else:
+                out.append(int(self.id(r)))
+        return out
+
+    def _op(self, name, kind, inputs, outputs, dims, weight, fn, ope, tags) -> None:
+        """One op, appended field by field (no array per op)."""
+        i = len(self._onames)
+        self._onames.append(name)
+        self._kind.append(KIND_CODES[kind])
+        for refs, count, ids in ((inputs, self._n_in, self._in), (outputs, self._n_out, self._out)):
+            r = self._refs(refs)
+            count.append(len(r))
+            ids.fromlist(r)
+        for buf, v in zip((self._m, self._k, self._n, self._batch), dims):
+            buf.append(int(v))
+        self._weight.append(int(weight))
+        self._fn.append(-1 if fn is None else self._fn_ids.setdefault(fn, len(self._fn_ids)))
+        self._ope.append(np.nan if ope is None else float(ope))
+        tags = tags or {}
+        self._order.append(self._orders.setdefault(tuple(tags), len(self._orders)))
+        for key, v in tags.items():
+            if not (type(v) is int or type(v) is str):
+                raise TypeError(f"tag {key}={v!r}: generators tag with ints and strings")
+            one = self._one_tags.get(key)
+            if one is None:
+                one = self._one_tags[key] = ([], [])
+            one[0].append(i)
+            one[1].append(v)
 
     # ------------------------------------------------------------------ blocks
     def tensors(self, n: int, specs: Sequence[tuple[Sequence[str], object, str]]) -> list[np.ndarray]:
@@ -161,6 +196,10 @@ class Builder:
     # ------------------------------------------------------------------ result
     def _tag_columns(self, n_ops: int) -> TagColumns:
         columns: dict[str, tuple] = {}
+        for key, (idx, values) in self._one_tags.items():
+            ints = all(type(v) is int for v in values)
+            piece = np.array(values, dtype=np.int64) if ints else values
+            self._tags.setdefault(key, []).append((np.array(idx, dtype=np.int64), piece))
         for key, pieces in self._tags.items():
             if all(not isinstance(v, (str, list)) for _, v in pieces):  # every value an int
                 col = np.zeros(n_ops, dtype=np.int64)

@@ -302,9 +302,7 @@ class _TagColumnBuilder:
             self.codes = array("i", (self._code(x) for x in self.ints))
             self.ints = None
         self.idx.fromlist(idx)
-        ids, code = self.vocab_ids, self._code
-        self.codes.fromlist([ids.get((True, v)) if type(v) is str and (True, v) in ids else code(v)  # type: ignore[union-attr]
-                           for v in values])
+        self.codes.fromlist([self._code(v) for v in values])  # type: ignore[union-attr]
 
     def _code(self, v: object) -> int:
         # strings by value; anything else by its JSON text (1, 1.0, true and "1" differ)

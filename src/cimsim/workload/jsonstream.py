@@ -152,7 +152,7 @@ def write_json(w, f, header: dict, chunk: int = 1 << 16) -> None:
     suffix = [""] * c.n_tensors
     for nd in np.unique(ndims).tolist():
         sel = np.flatnonzero(ndims == nd)
-        rows = c.shape_dims[c.shape_ptr[sel][:, None] + np.arange(nd)] if nd else np.zeros((sel.size, 0), np.int64)
+        rows = c.shape_dims[c.shape_ptr[sel][:, None] + np.arange(nd)]
         key = np.concatenate([rows, c.tensor_dtype[sel, None].astype(np.int64),
                               c.tensor_role[sel, None].astype(np.int64)], axis=1)
         texts = _by_value(key, lambda r: (f',"shape":[{",".join(map(str, r[:-2]))}],"dtype":"{DTYPES[r[-2]]}"'
@@ -176,8 +176,9 @@ def write_json(w, f, header: dict, chunk: int = 1 << 16) -> None:
         mm = (kind == OP_KINDS.index("matmul")).tolist()
         dims = np.stack([c.m[a:b], c.k[a:b], c.n[a:b], c.batch[a:b]], axis=1).tolist()
         wt = c.weight[a:b].tolist()
-        mmt = [(f',"m":{d[0]},"k":{d[1]},"n":{d[2]},"batch":{d[3]}' + (f',"weight":{tn[x]}' if x >= 0 else ""))
-               if is_mm else "" for is_mm, d, x in zip(mm, dims, wt)]
+        mmt = [(f',"m":{d[0]},"k":{d[1]},"n":{d[2]},"batch":{d[3]}'
+                + (f',"weight":{tn[x]}' if x >= 0 else "")) if is_mm else ""
+               for is_mm, d, x in zip(mm, dims, wt)]
         fn = [fn_text[i] for i in c.fn[a:b].tolist()]
         ope = _by_value(c.ops_per_element[a:b], _ope_text)
         gm = [f',"generic_macs":{g}' if g else "" for g in c.generic_macs[a:b].tolist()]

@@ -109,8 +109,8 @@ def recurrent(cell: str, I: int, H: int, L: int, T: int, B: int, dtype: str, sch
         pre = [f"l{l}.t{t}." for l, t in zip(ls.tolist(), ts.tolist())]
         specs = [("xproj", "G")] if with_xproj else []
         specs += [("hproj", "G"), *step_tensors]
-        ids = dict(zip([s for s, _ in specs], b.tensors(n, [([p + s for p in pre], (B, width[w]), "activation")
-                                                             for s, w in specs])))
+        declared = b.tensors(n, [([p + s for p in pre], (B, width[w]), "activation") for s, w in specs])
+        ids = dict(zip([s for s, _ in specs], declared))
         if xproj is not None:
             ids["xproj"] = xproj
         lw = {key: np.array([d.get(key, -1) for d in layer], dtype=np.int64)[ls]
