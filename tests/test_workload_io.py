@@ -389,3 +389,12 @@ def test_json_writer_gives_json_dump_bytes(tmp_path):
             write_json(wl, f, {"format": "cimsim-workload", "version": VERSION, "name": wl.name,
                                "metadata": wl.metadata}, chunk=chunk)
             assert f.getvalue() + "\n" == expected
+
+
+def test_empty_lists_read_from_a_dict_and_a_file_alike(tmp_path):
+    data = copy.deepcopy(GOOD)
+    data["ops"], data["tensors"] = [], []
+    msg = load_error(tmp_path, data)
+    with pytest.raises(WorkloadError) as exc:
+        workload_from_dict(copy.deepcopy(data), source=msg.split(":")[0])
+    assert str(exc.value) == msg and "has no ops" in msg

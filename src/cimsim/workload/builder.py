@@ -28,7 +28,7 @@ from .ir import Workload, WorkloadColumns
 from .kinds import DTYPE_CODES, KIND_CODES, OP_KINDS, ROLE_CODES, ROLES
 
 #: Keys of an op object in a workload file
-_OP_KEYS = frozenset({"name", "kind", "inputs", "outputs", "m", "k", "n", "batch", "weight", "fn",
+OP_KEYS = frozenset({"name", "kind", "inputs", "outputs", "m", "k", "n", "batch", "weight", "fn",
                       "ops_per_element", "tags", "generic_macs"})
 
 
@@ -279,6 +279,8 @@ class WorkloadBuilder:
         having declared nothing, otherwise (then declare them one by one: that words the
         error)."""
         tid = self._tid
+        if not items:
+            return tid is not None
         try:
             if tid is None or not _only(items, dict) or set(map(len, items)) - {4}:
                 return False
@@ -312,8 +314,10 @@ class WorkloadBuilder:
         tid = self._tid
         if tid is None:
             return False
+        if not items:
+            return True
         try:
-            if not _only(items, dict) or not set(chain.from_iterable(items)) <= _OP_KEYS:
+            if not _only(items, dict) or not set(chain.from_iterable(items)) <= OP_KEYS:
                 return False
             names = [o["name"] for o in items]
             kcs = [KIND_CODES[o["kind"]] for o in items]

@@ -38,6 +38,7 @@ from ..dtypes import DTYPES
 from ..errors import WorkloadError
 from ..progress import Feedback, feedback
 from .columns import StringTable, TagColumns
+from .builder import OP_KEYS as _OP_KEYS
 from .builder import WorkloadBuilder
 from .checks import COLUMN_DTYPES, describe
 from .ir import Workload, WorkloadColumns
@@ -51,9 +52,9 @@ COLUMNAR_SUFFIX = ".npz"
 #: First bytes of a columnar file (a zip archive).
 ZIP_MAGIC = b"PK\x03\x04"
 
-_OP_KEYS = {"name", "kind", "inputs", "outputs", "m", "k", "n", "batch", "weight", "fn",
-            "ops_per_element", "tags", "generic_macs"}
 _TENSOR_KEYS = {"name", "shape", "dtype", "role"}
+#: Tensors or ops handed to the builder at once when reading a dict
+_FEED = 1 << 16
 _TOP_KEYS = {"format", "version", "name", "metadata", "tensors", "ops"}
 
 
@@ -191,8 +192,10 @@ def workload_from_dict(data: Any, source: str = "<workload>", progress: Feedback
     r = _Reader(source, progress or Feedback("", enabled=False), len(data["tensors"]), len(data["ops"]))
     try:
         r.header(data)
-        r.tensors(data["tensors"], 0)
-        r.ops(data["ops"], 0)
+        for key, feed in (("tensors", r.tensors), ("ops", r.ops)):
+            items = data[key]
+            for a in range(0, len(items), _FEED):  # in slices: progress, smaller temporaries
+                feed(items[a:a + _FEED], a)
         return r.build(data.get("metadata", {}))
     except WorkloadError as exc:
         raise r.wrap(exc) from None
