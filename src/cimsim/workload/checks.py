@@ -58,10 +58,6 @@ def describe(value: object) -> str:
     return f"{type(value).__name__} {_repr.repr(value)}"
 
 
-def short_repr(value: object) -> str:
-    return _repr.repr(value)
-
-
 def is_int(value: object) -> bool:
     """An integer, not a bool (``True`` is not a dimension)."""
     return type(value) is int or isinstance(value, np.integer)
