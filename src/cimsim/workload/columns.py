@@ -297,12 +297,15 @@ class _TagColumnBuilder:
         return True
 
     def add_values(self, idx: list[int], values: list) -> None:
-        """Add values (ints or strings) at ops ``idx``, as codes into the vocabulary."""
+        """Add values (ints and strings only) at ops ``idx``, as codes into the vocabulary."""
         if self.ints is not None:
             self.codes = array("i", (self._code(x) for x in self.ints))
             self.ints = None
         self.idx.fromlist(idx)
-        self.codes.fromlist([self._code(v) for v in values])  # type: ignore[union-attr]
+        # ints and strings only (add_many checked): a value's code once per distinct value, in
+        # first-appearance order as one by one would give
+        lut = {v: self._code(v) for v in dict.fromkeys(values)}
+        self.codes.fromlist(list(map(lut.__getitem__, values)))  # type: ignore[union-attr]
 
     def _code(self, v: object) -> int:
         # strings by value; anything else by its JSON text (1, 1.0, true and "1" differ)
@@ -362,13 +365,20 @@ class TagBuilder:
         under string keys. Returns False, having added nothing, for anything else (the caller
         then adds op by op, which words the error)."""
         first = len(self.order_code)
-        if not set(map(type, tags)) <= {dict, type(None)}:
+        types = set(map(type, tags))
+        if not types <= {dict, type(None)}:
             return False
-        keys_of = [tuple(t) if t else () for t in tags]
+        keys_of = list(map(tuple, tags)) if types == {dict} else [tuple(t) if t else () for t in tags]
+        distinct = set(keys_of)
         groups: dict[tuple, list[int]] = {}
-        for j, keys in enumerate(keys_of):
+        if len(distinct) == 1:  # the common case: every op of the chunk has the same keys
+            keys = distinct.pop()
             if keys:
-                groups.setdefault(keys, []).append(j)
+                groups[keys] = list(range(len(tags)))
+        else:
+            for j, keys in enumerate(keys_of):
+                if keys:
+                    groups.setdefault(keys, []).append(j)
         new_orders: dict[tuple, int] = {}
         plan = []
         for keys, js in groups.items():
@@ -376,7 +386,7 @@ class TagBuilder:
                 if not all(type(k) is str for k in keys):
                     return False
                 new_orders[keys] = len(self.order_ids) + len(new_orders)
-            group = [tags[j] for j in js]
+            group = tags if len(js) == len(tags) else [tags[j] for j in js]
             idx = [first + j for j in js]
             for k in keys:
                 values = list(map(itemgetter(k), group))
