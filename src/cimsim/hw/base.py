@@ -18,7 +18,7 @@ through :mod:`cimsim.hw.registry`, that owns
 
 Contract (enforced by :mod:`cimsim.mapping` and :mod:`cimsim.cost`):
 
-1. ``claim`` sees every op (:class:`cimsim.workload.arrays.OpArrays`) and a
+1. ``claim`` sees every op (:class:`cimsim.workload.oparrays.OpArrays`) and a
    mask of the ops not yet claimed; it returns a mask of ops it takes (a
    subset of the free ones).
 2. ``place`` and ``cost`` see only the indices of the ops the component runs,
@@ -32,8 +32,9 @@ Contract (enforced by :mod:`cimsim.mapping` and :mod:`cimsim.cost`):
    transfer time (the resource's rate, shared in the engine) and energy (its
    energy per byte); a component never computes those itself, and it sees the
    hardware without rate fields (:meth:`Hardware.rate_free`).
-5. A component imports only this module, :mod:`cimsim.quantity` and
-   :mod:`cimsim.errors`: it never imports a stage.
+5. A component imports only this module, :mod:`cimsim.quantity`,
+   :mod:`cimsim.errors` and the leaf :mod:`cimsim.workload.oparrays` (the type of
+   ``ops``, re-exported here): it never imports a stage.
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ from ..quantity import (
     Seconds,
     SquareMeters,
 )
+from ..workload.oparrays import OpArrays  # noqa: F401  (re-exported for components)
 
 
 #: marks a *rate* field (``Field(..., json_schema_extra=RATE)``): one the stages apply (the
@@ -372,21 +374,21 @@ class Component:
         ``(field, message)`` pairs (e.g. a link name that does not exist)."""
         return []
 
-    def claim(self, ops, free: np.ndarray) -> np.ndarray:
+    def claim(self, ops: OpArrays, free: np.ndarray) -> np.ndarray:
         """Which of the ``free`` ops this component takes (bool mask over all ops)."""
         return np.zeros_like(free)
 
-    def place(self, ops, idx: np.ndarray) -> Plan:
+    def place(self, ops: OpArrays, idx: np.ndarray) -> Plan:
         raise NotImplementedError
 
-    def cost(self, ops, idx: np.ndarray, plan: Plan) -> OpCost:
+    def cost(self, ops: OpArrays, idx: np.ndarray, plan: Plan) -> OpCost:
         raise NotImplementedError
 
     @property
     def static_power_w(self) -> float:
         return float(getattr(self.config, "static_power", 0.0))
 
-    def utilization(self, ops, idx: np.ndarray, plan: Plan, cost: OpCost, busy_s: float,
+    def utilization(self, ops: OpArrays, idx: np.ndarray, plan: Plan, cost: OpCost, busy_s: float,
                     latency_s: float) -> dict[str, float]:
         """Utilizations in [0, 1] over a run of ``latency_s``, one per name in
         :attr:`utilizations`: ``busy`` is the time the component's servers spent running its ops

@@ -31,7 +31,7 @@ from ..quantity import (
     SquareMeters,
     Watts,
 )
-from .base import Component, ComponentConfig, OpCost, Plan
+from .base import Component, ComponentConfig, OpArrays, OpCost, Plan
 
 
 class PIMConfig(ComponentConfig):
@@ -85,13 +85,13 @@ class PIM(Component):
         """Bank bandwidth of all units together, B/s."""
         return self.units * self.config.internal_bandwidth
 
-    def claim(self, ops, free):
+    def claim(self, ops: OpArrays, free):
         return free & (ops.stationary >= 0) & (ops.rows <= self.config.max_rows)
 
-    def place(self, ops, idx):
+    def place(self, ops: OpArrays, idx):
         return Plan.one_server(len(idx))
 
-    def cost(self, ops, idx, plan):
+    def cost(self, ops: OpArrays, idx, plan):
         c = self.config
         macs, wb = ops.macs[idx], ops.weight_bytes[idx]
         compute = np.maximum(macs / self.peak_macs, wb / self.internal_bandwidth)

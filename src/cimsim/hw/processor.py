@@ -33,7 +33,7 @@ from pydantic import Field, model_validator
 from ..dtypes import DTYPES, DType
 from ..errors import MappingError
 from ..quantity import Bytes, Fraction, Hertz, Joules, PositiveFloat, PositiveInt, Seconds, SquareMeters, Watts
-from .base import Component, ComponentConfig, OpCost, Plan, Strict
+from .base import Component, ComponentConfig, OpArrays, OpCost, Plan, Strict
 from .hierarchy import hierarchy_traffic
 
 
@@ -160,10 +160,10 @@ class Processor(Component):
                                "(the last memory level), which holds every tensor")]
         return []
 
-    def claim(self, ops, free):
+    def claim(self, ops: OpArrays, free):
         return free.copy()
 
-    def _rates(self, ops, idx):
+    def _rates(self, ops: OpArrays, idx):
         """Peak MAC rate and MAC energy per op (by its dtype); MappingError if a dtype is missing."""
         cfg = self.config
         peak, emac = np.zeros(len(idx)), np.zeros(len(idx))
@@ -186,7 +186,7 @@ class Processor(Component):
                                f"{', '.join(DTYPES)}")
         return peak, emac
 
-    def place(self, ops, idx):
+    def place(self, ops: OpArrays, idx):
         levels = self.levels
         mem = [self.hw.resource(lv) for lv in levels]
         traffic = hierarchy_traffic(ops, idx, levels, [m.config.capacity for m in mem],
@@ -203,7 +203,7 @@ class Processor(Component):
         return Plan.one_server(len(idx), notes=notes, summary={"weights_on_chip": traffic.all_fit},
                                state={"traffic": traffic, "peak": peak, "emac": emac})
 
-    def cost(self, ops, idx, plan):
+    def cost(self, ops: OpArrays, idx, plan):
         cfg = self.config
         peak, emac = plan.state["peak"], plan.state["emac"]
         macs, vec = ops.macs[idx], ops.vector_ops[idx]

@@ -23,7 +23,7 @@ import numpy as np
 from pydantic import Field
 
 from ..quantity import Hertz, Joules, PositiveInt, Seconds, SquareMeters, Watts
-from .base import Component, ComponentConfig, OpCost, Plan
+from .base import Component, ComponentConfig, OpArrays, OpCost, Plan
 from .parts import Buffer
 from .systolic_timing import cycles as array_cycles
 
@@ -78,14 +78,14 @@ class SystolicArray(Component):
     def peak_macs(self) -> float:
         return self.config.rows * self.config.cols * self.config.clock
 
-    def claim(self, ops, free):
+    def claim(self, ops: OpArrays, free):
         # matmuls only (their m, k, n are set); a generic op that carries MACs stays on the host
         return free & (ops.rows > 0) & (ops.k > 0) & (ops.n > 0)
 
-    def place(self, ops, idx):
+    def place(self, ops: OpArrays, idx):
         return Plan.one_server(len(idx))
 
-    def cost(self, ops, idx, plan):
+    def cost(self, ops: OpArrays, idx, plan):
         c = self.config
         rows, k, n, macs = ops.rows[idx], ops.k[idx], ops.n[idx], ops.macs[idx]
         stationary = ops.stationary[idx] >= 0

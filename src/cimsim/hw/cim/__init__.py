@@ -52,7 +52,7 @@ from ...quantity import (
     SquareMeters,
     Watts,
 )
-from ..base import Component, ComponentConfig, OpCost, Plan, Strict
+from ..base import Component, ComponentConfig, OpArrays, OpCost, Plan, Strict
 from ..parts import ADC, Buffer, Counting  # noqa: F401  (Counting re-exported)
 from . import counting
 from .energy import op_energy
@@ -164,10 +164,10 @@ class CIM(Component):
     def check(self):
         return self.hw.link_errors("link", self.link, "the arrays")
 
-    def claim(self, ops, free):
+    def claim(self, ops: OpArrays, free):
         return free & (ops.stationary >= 0)
 
-    def place(self, ops, idx):
+    def place(self, ops: OpArrays, idx):
         c = self.config
         groups, group_of = np.unique(ops.stationary[idx], return_inverse=True)
         k, n, rows = ops.k[idx], ops.n[idx], ops.rows[idx]
@@ -209,7 +209,7 @@ class CIM(Component):
                        rounds=np.ceil(need / c.arrays), replicas=replicas, reprogram=reprogram),
         )
 
-    def cost(self, ops, idx, plan):
+    def cost(self, ops: OpArrays, idx, plan):
         c, s = self.config, plan.state
         rows, k, n = ops.rows[idx], ops.k[idx], ops.n[idx]
         reprog, rounds = s["reprogram"], s["rounds"]
