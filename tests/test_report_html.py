@@ -260,3 +260,49 @@ def test_page_loads_in_headless_chromium_with_every_figure(page):
         assert rows == 4
 
     open_page(Path(page).resolve().as_uri(), check)
+
+
+# ------------------------------------------------------------------ issue 21: areas, path names
+def test_table_prints_area_in_mm2_never_prefixed(archs, gru):
+    """sram-cim declares 1,707 mm² (its parts' areas): the table says "1707 mm²", not "1.707 kmm²"."""
+    from cimsim.report.html import _table_rows
+
+    rep = report_runs([archs["sram-cim"]], [gru], seq_lengths=(4,))
+    heads, rows = _table_rows(rep)
+    cell = rows[0][heads.index("area")]
+    r = rep.results[0][2]
+    assert cell == f"{r.area_m2 * 1e6:.4g} mm²" and "k" not in cell
+
+
+def test_each_path_count_is_shown_under_its_own_name(runs):
+    """The dependency critical path (ops alone) and the realised path of the DES are two paths;
+    the table, the Gantt strip and the CLI name which one each count belongs to, and the
+    Gantt strip's count is the realised path's."""
+    from cimsim.report.columns import DEPENDENCY_PATH, REALIZED_PATH
+    from cimsim.report.html import Report, _table_rows
+
+    r = runs["cpu-ddr5"]
+    assert r.realized_path_ops == len(r.path_table)
+    ax = critical_path_gantt(r).axes[0]
+    assert REALIZED_PATH in ax.get_title() and f"({r.realized_path_ops} ops)" in ax.get_title()
+    assert ax.get_ylabel() == f"{r.realized_path_ops} ops"
+    arch = load_architecture(resolve_config("cpu-ddr5"))
+    rep = Report([arch], [], [(arch, None, r)])
+    heads, rows = _table_rows(rep)
+    assert rows[0][heads.index(DEPENDENCY_PATH)].endswith("s")
+    assert rows[0][heads.index("dependency-path ops")] == f"{r.critical_path_ops} ops"
+    assert rows[0][heads.index("realised-path ops")] == f"{r.realized_path_ops} ops"
+    res = CliRunner().invoke(main, ["run", "cpu-ddr5", "gru", "--trace", "/dev/null"])
+    assert res.exit_code == 0, res.output
+    assert f"{DEPENDENCY_PATH}" in res.output and f"over {r.critical_path_ops} ops" in res.output
+    assert f"{REALIZED_PATH} time" in res.output and f"over {r.realized_path_ops} ops" in res.output
+
+
+def test_des_and_analytic_paths_differ_only_in_the_realised_one():
+    """On lstm the DES's realised path is longer than the dependency path (it waits on a
+    busy server); the analytic engine's realised path is the dependency path."""
+    arch = load_architecture(resolve_config("cpu-ddr5"))
+    wl = load_workload(resolve_workload("lstm"))
+    des, ana = simulate(arch, wl), simulate(arch, wl, engine="analytic")
+    assert des.critical_path_ops == ana.critical_path_ops == ana.realized_path_ops
+    assert des.realized_path_ops != des.critical_path_ops

@@ -10,7 +10,8 @@ import click
 
 from . import OneLineErrors, OneLineUsageError, console
 from .. import bundled
-from ..report.format import pct, si
+from ..report.columns import DEPENDENCY_PATH, REALIZED_PATH
+from ..report.format import area, pct, si
 from ..pipeline import ENGINES
 
 
@@ -78,9 +79,10 @@ def print_result(r) -> None:
     rows = [
         ("latency", si(r.latency_s, "s")),
         ("energy", si(r.energy_j, "J")),
-        ("bound", f"{r.bound} ({r.bound_part}; critical path time: "
-                  + ", ".join(f"{k} {pct(v / total)}" for k, v in pt.items()) + ")"),
-        ("critical path", f"{si(r.critical_path_s, 's')} over {r.critical_path_ops} ops "
+        ("bound", f"{r.bound_label}; {REALIZED_PATH} time: "
+                  + ", ".join(f"{k} {pct(v / total)}" for k, v in pt.items())
+                  + (f" over {r.realized_path_ops} ops" if r.realized_path_ops is not None else "")),
+        (DEPENDENCY_PATH, f"{si(r.critical_path_s, 's')} over {r.critical_path_ops} ops "
                           f"(ops alone, no contention)"),
         ("parallelism", f"{r.parallelism:.3g} (sum of op times / critical path)"),
         ("lower bounds", f"memory {si(r.bound_memory_s, 's')}, compute {si(r.bound_compute_s, 's')}"),
@@ -88,7 +90,7 @@ def print_result(r) -> None:
         ("traffic", ", ".join(f"{k} {si(v, 'B')}" for k, v in r.traffic_bytes.items())),
         ("footprint", f"weights {si(r.weight_bytes, 'B')}, activations {si(r.activation_bytes, 'B')}"),
         ("efficiency", f"{r.ops_per_j / 1e12:.4g} TOPS/W"
-                       + (f", {r.ops_per_s_per_m2 / 1e18:.4g} TOPS/mm² over {r.area_m2 * 1e6:.4g} mm²"
+                       + (f", {r.ops_per_s_per_m2 / 1e18:.4g} TOPS/mm² over {area(r.area_m2)}"
                           if r.area_m2 > 0 else " (no area declared: add area fields for TOPS/mm²)")),
         ("ops per unit", ", ".join(f"{k} {v}" for k, v in r.ops_per_unit.items())),
     ]
@@ -165,7 +167,7 @@ def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
     results = [(run.arch, run.result) for run in runs]
     t = Table(title=f"cimsim compare ({engine} engine)", title_justify="left")
     headers = ["workload", "architecture", "latency", "energy", "bound", "busiest units",
-               "off-chip traffic", "critical path", "path ops"]
+               "off-chip traffic", "dependency path", "dep. path ops"]
     for h in headers:
         t.add_column(h, justify="left" if h in ("workload", "architecture", "bound", "busiest units")
                      else "right", no_wrap=h in ("workload", "architecture"))
@@ -173,7 +175,7 @@ def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
         back = arch.hardware.backing_store
         top = sorted(r.utilization.items(), key=lambda kv: -kv[1])[:2]
         t.add_row(r.workload, r.architecture, si(r.latency_s, "s"), si(r.energy_j, "J"),
-                  f"{r.bound} ({r.bound_part})", ", ".join(f"{k} {pct(v)}" for k, v in top),
+                  r.bound_label, ", ".join(f"{k} {pct(v)}" for k, v in top),
                   f"{si(r.traffic_bytes[back], 'B')} ({back})", si(r.critical_path_s, "s"),
                   str(r.critical_path_ops))
     console(min_width=180).print(t)

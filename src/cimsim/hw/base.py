@@ -170,6 +170,16 @@ class Hardware:
         return (self.memory[resource] if resource in self.memory else self.links[resource]).latency
 
 
+#: the op column (:attr:`Plan.op_columns`) a component sets True for ops whose compute time
+#: comes from a measured table of timed kernels (e.g. a processor's ``mac_efficiency``): such
+#: a time already contains the memory traffic the kernel did while it was timed (weight
+#: streaming), so "compute" on the critical path is what was measured, not the MAC units
+#: alone; the report says so beside the bound
+MEASURED_COMPUTE = "measured_compute"
+#: what the report says beside a bound whose compute time is mostly measured
+MEASURED_BOUND_DETAIL = "measured table: includes weight streaming"
+
+
 @dataclass
 class Plan:
     """Placement data of one component (arrays aligned with the op indices it runs)."""

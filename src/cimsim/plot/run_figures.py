@@ -136,8 +136,8 @@ def critical_path_gantt(result) -> Figure:
     ax.set_yticks([])
     ax.set_xlabel("time [s]")
     ax.set_ylabel(f"{len(pt)} ops")
-    ax.set_title(f"critical path of {result.workload} on {result.architecture}: "
-                 f"{result.bound}-bound ({result.bound_part})", fontsize="medium")
+    ax.set_title(f"{C.REALIZED_PATH} of {result.workload} on {result.architecture} "
+                 f"({len(pt)} ops): {result.bound_label}-bound", fontsize="medium")
     ax.legend(fontsize="x-small", loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return fig
 
@@ -187,7 +187,7 @@ def critical_path_vs_length(table: pd.DataFrame, window: int = 4) -> Figure:
     ax.set_xscale("log", base=2)
     ax.set_yscale("log")
     ax.set_xlabel("sequence length N [items] (LSTM steps, encoder inputs)")
-    ax.set_ylabel("critical path [s] (ops alone)")
+    ax.set_ylabel(f"{C.DEPENDENCY_PATH} [s] (ops alone)")
     ax.set_title(f"critical path vs sequence length: LSTM ~N, hierarchical attention "
                  f"(window {window}) ~log N", fontsize="medium")
     ax.grid(True, which="both", alpha=0.3)

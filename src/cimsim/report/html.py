@@ -28,7 +28,7 @@ from typing import Sequence
 import pandas as pd
 
 from . import columns as C
-from .format import pct, si
+from .format import area, pct, si
 
 @dataclass
 class Report:
@@ -83,18 +83,19 @@ def build_report(rep: Report) -> Report:
 
 #: comparison-table columns: (header, column, unit or formatter)
 def _table_rows(rep: Report) -> tuple[list[str], list[list[str]]]:
-    heads = ["workload", "architecture", "latency", "energy", "bound (part)", "critical path",
-             "critical-path ops", "parallelism", "throughput", "efficiency", "area",
-             "off-chip traffic", "busiest resources"]
+    heads = ["workload", "architecture", "latency", "energy", "bound (part)", C.DEPENDENCY_PATH,
+             "dependency-path ops", "realised-path ops", "parallelism", "throughput", "efficiency",
+             "area", "off-chip traffic", "busiest resources"]
     rows = []
     for arch, wl, r in rep.results:
         back = arch.hardware.backing_store
         top = sorted(r.utilization.items(), key=lambda kv: -kv[1])[:3]
         rows.append([
             r.workload, r.architecture, si(r.latency_s, "s"), si(r.energy_j, "J"),
-            r.bound if r.bound_part == r.bound else f"{r.bound} ({r.bound_part})", si(r.critical_path_s, "s"), f"{r.critical_path_ops} ops",
+            r.bound_label, si(r.critical_path_s, "s"), f"{r.critical_path_ops} ops",
+            f"{r.realized_path_ops} ops" if r.realized_path_ops is not None else "not kept",
             f"{r.parallelism:.3g}x", si(r.throughput_macs_per_s, "MAC/s"),
-            si(r.ops_per_j, "OPS/J"), si(r.area_m2 * 1e6, "mm²") if r.area_m2 > 0 else "not declared",
+            si(r.ops_per_j, "OPS/J"), area(r.area_m2) if r.area_m2 > 0 else "not declared",
             f"{si(r.traffic_bytes[back], 'B')} ({back})",
             ", ".join(f"{k} {pct(v)}" for k, v in top),
         ])
@@ -121,7 +122,7 @@ def render_html(rep: Report, links: Sequence[tuple[str, str]] = ()) -> str:
     """The page as a string (figures embedded as PNG data URIs)."""
     esc = html.escape
     heads, rows = _table_rows(rep)
-    left = {0, 1, 4, 12}
+    left = {0, 1, 4, len(heads) - 1}
     out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
            "<title>cimsim report</title>", f"<style>{_CSS}</style></head><body>",
            "<h1>cimsim report</h1>",
