@@ -172,7 +172,7 @@ def test_critical_path_vs_length_plots_independent_runs(archs):
 
 
 # ------------------------------------------------------------------ the page
-UNIT_RE = re.compile(r"^-?[\d.]+(e[+-]?\d+)? ?\S*[A-Za-z²%)]")
+UNIT_RE = re.compile(r"^-?[\d.]+(e[+-]?\d+)? ?\S*[A-Za-z²%)×]")
 
 
 @pytest.fixture(scope="module")

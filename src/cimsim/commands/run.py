@@ -10,6 +10,7 @@ import click
 
 from . import OneLineErrors, OneLineUsageError, console
 from .. import bundled
+from ..report.baseline import baseline_ratios, ratio
 from ..report.columns import DEPENDENCY_PATH, REALIZED_PATH
 from ..report.format import area, pct, si
 from ..pipeline import ENGINES
@@ -152,8 +153,12 @@ def load_many(configs: tuple[str, ...], workloads: tuple[str, ...], sets: tuple[
 @set_option
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write every metric to this CSV file.")
+@click.option("--baseline", metavar="ARCHITECTURE", default=None,
+              help="Add speed-up (baseline latency / latency) and energy ratio (energy / baseline "
+                   "energy) columns against this architecture's run of the same workload, "
+                   "e.g. --baseline gpu-hbm3.")
 def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
-            sets: tuple[str, ...], output: Path | None) -> None:
+            sets: tuple[str, ...], output: Path | None, baseline: str | None) -> None:
     """Simulate every workload on every config and print a comparison table.
 
     CONFIGS are YAML files or bundled names (default: all bundled configs).
@@ -165,19 +170,27 @@ def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
     archs, wls = load_many(configs, workloads, sets)
     runs, df = studies.compare(archs, wls, engine=engine)
     results = [(run.arch, run.result) for run in runs]
+    ratios = baseline_ratios([r for _, r in results], baseline) if baseline is not None else None
     t = Table(title=f"cimsim compare ({engine} engine)", title_justify="left")
     headers = ["workload", "architecture", "latency", "energy", "bound", "busiest units",
                "off-chip traffic", "dependency path", "dep. path ops"]
+    if ratios is not None:
+        headers += ["speed-up ×", "energy ratio"]
+        t.title += f", speed-up and energy ratio against {baseline}"
     for h in headers:
         t.add_column(h, justify="left" if h in ("workload", "architecture", "bound", "busiest units")
                      else "right", no_wrap=h in ("workload", "architecture"))
     for arch, r in results:
         back = arch.hardware.backing_store
         top = sorted(r.utilization.items(), key=lambda kv: -kv[1])[:2]
-        t.add_row(r.workload, r.architecture, si(r.latency_s, "s"), si(r.energy_j, "J"),
-                  r.bound_label, ", ".join(f"{k} {pct(v)}" for k, v in top),
-                  f"{si(r.traffic_bytes[back], 'B')} ({back})", si(r.critical_path_s, "s"),
-                  str(r.critical_path_ops))
+        cells = [r.workload, r.architecture, si(r.latency_s, "s"), si(r.energy_j, "J"),
+                 r.bound_label, ", ".join(f"{k} {pct(v)}" for k, v in top),
+                 f"{si(r.traffic_bytes[back], 'B')} ({back})", si(r.critical_path_s, "s"),
+                 str(r.critical_path_ops)]
+        if ratios is not None:
+            pair = ratios.get((r.workload, r.architecture))
+            cells += [ratio(pair[0]), ratio(pair[1])] if pair else ["no baseline run"] * 2
+        t.add_row(*cells)
     console(min_width=180).print(t)
     if output is not None:
         output.parent.mkdir(parents=True, exist_ok=True)

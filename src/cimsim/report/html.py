@@ -28,6 +28,7 @@ from typing import Sequence
 import pandas as pd
 
 from . import columns as C
+from .baseline import baseline_ratios, ratio
 from .format import area, pct, si
 
 @dataclass
@@ -42,6 +43,9 @@ class Report:
     table: pd.DataFrame | None = None  # every result column, one row per run
     seq_table: pd.DataFrame | None = None  # critical path vs length, when shown
     seq_window: int = 4  # the hierarchical encoders' window in seq_table
+    #: the architecture the table's speed-up and energy-ratio columns compare against (None:
+    #: the first architecture)
+    baseline: str | None = None
 
 
 def _slug(text: str) -> str:
@@ -86,12 +90,18 @@ def _table_rows(rep: Report) -> tuple[list[str], list[list[str]]]:
     heads = ["workload", "architecture", "latency", "energy", "bound (part)", C.DEPENDENCY_PATH,
              "dependency-path ops", "realised-path ops", "parallelism", "throughput", "efficiency",
              "area", "off-chip traffic", "busiest resources"]
+    base = rep.baseline or (rep.archs[0].name if rep.archs else None)
+    ratios = baseline_ratios([r for _, _, r in rep.results], base) if rep.results and base else {}
+    if ratios:
+        heads[4:4] = [f"speed-up vs {base}", f"energy vs {base}"]
     rows = []
     for arch, wl, r in rep.results:
         back = arch.hardware.backing_store
         top = sorted(r.utilization.items(), key=lambda kv: -kv[1])[:3]
+        pair = ratios.get((r.workload, r.architecture)) if ratios else None
         rows.append([
             r.workload, r.architecture, si(r.latency_s, "s"), si(r.energy_j, "J"),
+            *([ratio(pair[0]), ratio(pair[1])] if pair else ["no baseline run"] * 2 if ratios else []),
             r.bound_label, si(r.critical_path_s, "s"), f"{r.critical_path_ops} ops",
             f"{r.realized_path_ops} ops" if r.realized_path_ops is not None else "not kept",
             f"{r.parallelism:.3g}x", si(r.throughput_macs_per_s, "MAC/s"),
@@ -122,7 +132,7 @@ def render_html(rep: Report, links: Sequence[tuple[str, str]] = ()) -> str:
     """The page as a string (figures embedded as PNG data URIs)."""
     esc = html.escape
     heads, rows = _table_rows(rep)
-    left = {0, 1, 4, len(heads) - 1}
+    left = {0, 1, heads.index("bound (part)"), len(heads) - 1}
     out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
            "<title>cimsim report</title>", f"<style>{_CSS}</style></head><body>",
            "<h1>cimsim report</h1>",
