@@ -281,5 +281,10 @@ class Component:
         """Peak MAC rate for ``dtype`` (rooflines), or None if the component does no MACs."""
         return None
 
+    def mac_precision(self, dtype: str) -> str:
+        """The precision the component does the MACs of a ``dtype`` workload at (roofline
+        labels): ``dtype`` itself unless it quantizes (CIM arrays, a systolic array)."""
+        return dtype
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.name!r})"
