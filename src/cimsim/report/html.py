@@ -121,6 +121,7 @@ def _png(fig) -> str:
 _CSS = """
 body { font-family: system-ui, sans-serif; margin: 2em; color: #222; }
 table { border-collapse: collapse; font-size: 0.85em; }
+div.wide { overflow-x: auto; max-width: 100%; }
 th, td { border: 1px solid #ccc; padding: 0.25em 0.5em; text-align: right; }
 th { background: #f0f0f0; } td.l { text-align: left; }
 figure { margin: 1.5em 0; } figure img { max-width: 100%; border: 1px solid #eee; }
@@ -132,19 +133,23 @@ def render_html(rep: Report, links: Sequence[tuple[str, str]] = ()) -> str:
     """The page as a string (figures embedded as PNG data URIs)."""
     esc = html.escape
     heads, rows = _table_rows(rep)
+    base = rep.baseline or (rep.archs[0].name if rep.archs and rep.results else None)
     left = {0, 1, heads.index("bound (part)"), len(heads) - 1}
     out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
            "<title>cimsim report</title>", f"<style>{_CSS}</style></head><body>",
            "<h1>cimsim report</h1>",
            f"<p>{len(rep.workloads)} workload(s) x {len(rep.archs)} architecture(s), "
            f"{esc(rep.results[0][2].engine) if rep.results else ''} engine.</p>",
-           "<h2>Comparison</h2>", '<table id="comparison"><thead><tr>']
+           "<h2>Comparison</h2>",
+           f"<p>Speed-up = {esc(base)} latency / latency; energy ratio = energy / {esc(base)} energy "
+           "(same workload).</p>" if base else "",
+           '<div class="wide"><table id="comparison"><thead><tr>']
     out += [f"<th>{esc(h)}</th>" for h in heads]
     out.append("</tr></thead><tbody>")
     for row in rows:
         out.append("<tr>" + "".join(f'<td{" class=l" if i in left else ""}>{esc(v)}</td>'
                                     for i, v in enumerate(row)) + "</tr>")
-    out.append("</tbody></table>")
+    out.append("</tbody></table></div>")
     if links:
         out.append("<h3>Files</h3><ul>" + "".join(
             f'<li><a href="{esc(href)}">{esc(text)}</a></li>' for text, href in links) + "</ul>")
