@@ -80,9 +80,9 @@ def print_result(r) -> None:
     rows = [
         ("latency", si(r.latency_s, "s")),
         ("energy", si(r.energy_j, "J")),
-        ("bound", f"{r.bound_label}; {REALIZED_PATH} time: "
-                  + ", ".join(f"{k} {pct(v / total)}" for k, v in pt.items())
-                  + (f" over {r.realized_path_ops} ops" if r.realized_path_ops is not None else "")),
+        ("bound", r.bound_label),
+        (REALIZED_PATH, (f"{r.realized_path_ops} ops; " if r.realized_path_ops is not None else "")
+                        + "time: " + ", ".join(f"{k} {pct(v / total)}" for k, v in pt.items())),
         (DEPENDENCY_PATH, f"{si(r.critical_path_s, 's')} over {r.critical_path_ops} ops "
                           f"(ops alone, no contention)"),
         ("parallelism", f"{r.parallelism:.3g} (sum of op times / critical path)"),

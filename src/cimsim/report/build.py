@@ -141,6 +141,7 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
         area_breakdown_m2=areas,
         notes=notes,
         bound_detail=detail,
+        realized_path_ops=int(len(run.path)),
     )
     if keep_ops:
         result.op_table = _op_table(run)

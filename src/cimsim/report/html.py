@@ -103,7 +103,7 @@ def _table_rows(rep: Report) -> tuple[list[str], list[list[str]]]:
             r.workload, r.architecture, si(r.latency_s, "s"), si(r.energy_j, "J"),
             *([ratio(pair[0]), ratio(pair[1])] if pair else ["no baseline run"] * 2 if ratios else []),
             r.bound_label, si(r.critical_path_s, "s"), f"{r.critical_path_ops} ops",
-            f"{r.realized_path_ops} ops" if r.realized_path_ops is not None else "not kept",
+            f"{r.realized_path_ops} ops" if r.realized_path_ops is not None else "unknown",
             f"{r.parallelism:.3g}x", si(r.throughput_macs_per_s, "MAC/s"),
             si(r.ops_per_j, "OPS/J"), area(r.area_m2) if r.area_m2 > 0 else "not declared",
             f"{si(r.traffic_bytes[back], 'B')} ({back})",

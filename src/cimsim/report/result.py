@@ -47,6 +47,10 @@ class Result:
     #: what the bound's part stands for when the name alone would mislead (e.g. compute times
     #: from a measured table, which include weight streaming); "" when nothing needs saying
     bound_detail: str = ""
+    #: ops on the realised critical path (``columns.REALIZED_PATH``: the chain the engine ran,
+    #: whose time the bound and the Gantt strip attribute); ``critical_path_ops`` counts the
+    #: dependency critical path
+    realized_path_ops: int | None = None
     op_table: object = None  # pandas.DataFrame of per-op placement, costs and times
     #: pandas.DataFrame of the realised critical path's ops and the split of each op's time
     #: (see :func:`attribute_ops`); set with ``op_table``
@@ -60,12 +64,6 @@ class Result:
         extra = [x for x in (self.bound_part if self.bound_part != self.bound else "",
                              self.bound_detail) if x]
         return f"{self.bound} ({'; '.join(extra)})" if extra else self.bound
-
-    @property
-    def realized_path_ops(self) -> int | None:
-        """Ops on the realised critical path (``columns.REALIZED_PATH``: the chain the engine ran,
-        which the bound and the Gantt strip attribute); None without the per-op tables."""
-        return None if self.path_table is None else int(len(self.path_table))
 
     @property
     def energy_j(self) -> float:
