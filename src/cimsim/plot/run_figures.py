@@ -99,7 +99,7 @@ def arch_roofline(arch, result, workload) -> Figure:
         xs = np.geomspace(lo, hi, 200)
         roof = np.minimum(2.0 * peak, bw * xs) if bw else np.full_like(xs, 2.0 * peak)
         feed = f", {res} {si(effective_bandwidth(arch, res), 'B/s')}" if res is not None else ""
-        ax.plot(xs, roof, color="k", label=f"roof: {name} {si(2 * peak, 'op/s')} ({precision[name]}){feed}")
+        ax.plot(xs, roof, color="k", label=f"roof: {name} {si(2 * peak, 'OPS')} ({precision[name]}){feed}")
         ai = op_intensity(mine, res, hi / 2)
         perf = 2.0 * mine["macs"].to_numpy(float) / mine["duration_s"].to_numpy(float)
         ax.scatter(ai, perf, s=14, alpha=0.6, color=st.color, marker=st.marker,
@@ -110,7 +110,7 @@ def arch_roofline(arch, result, workload) -> Figure:
         ax.set_ylabel(f"performance [op/s] ({precision[name]})")
         ax.set_title(f"{arch.name}: {name}" + (f" fed by {res}" if res else ""))
         ax.grid(True, which="both", alpha=0.3)
-        ax.legend(fontsize="x-small")
+        ax.legend(fontsize="x-small", loc="upper center", bbox_to_anchor=(0.5, -0.18))  # below the data
     fig.suptitle(f"roofline of {workload.name} on {arch.name}")
     return fig
 
