@@ -309,6 +309,16 @@ class Hardware:
         return self.resource(resource).latency_s(pattern)
 
 
+#: the op column (:attr:`Plan.op_columns`) a component sets True for ops whose compute time
+#: comes from a measured table of timed kernels (e.g. a processor's ``mac_efficiency``): such
+#: a time already contains the memory traffic the kernel did while it was timed (weight
+#: streaming), so "compute" on the critical path is what was measured, not the MAC units
+#: alone; the report says so beside the bound
+MEASURED_COMPUTE = "measured_compute"
+#: what the report says beside a bound whose compute time is mostly measured
+MEASURED_BOUND_DETAIL = "measured table: includes weight streaming"
+
+
 @dataclass
 class Plan:
     """Placement data of one component (arrays aligned with the op indices it runs)."""
@@ -409,6 +419,11 @@ class Component:
     def peak_macs_per_s(self, dtype: str) -> float | None:
         """Peak MAC rate for ``dtype`` (rooflines), or None if the component does no MACs."""
         return None
+
+    def mac_precision(self, dtype: str) -> str:
+        """The precision the component does the MACs of a ``dtype`` workload at (roofline
+        labels): ``dtype`` itself unless it quantizes (CIM arrays, a systolic array)."""
+        return dtype
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.name!r})"

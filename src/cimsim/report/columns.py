@@ -34,8 +34,19 @@ BOUND = "bound"
 #: the part of the critical path that names the bound: a memory level or link
 #: name, "compute" or "overhead"
 BOUND_PART = "bound_part"
+#: Two paths have a name each. The *dependency critical path* is the longest chain of
+#: dependent ops, each taking its time alone (no contention, no queueing on a server): its
+#: length is ``critical_path_s`` and its op count ``critical_path_ops``, the same under
+#: either engine. The *realised critical path* is the chain the DES actually ran: walking
+#: back from the last op to finish through whatever each op waited for last (a
+#: predecessor or the op before it on its server); the bound and the ``path_<part>_s``
+#: columns attribute its time, the Gantt strip draws it, and its op count is
+#: ``Result.realized_path_ops``. With the analytic engine the two are the same path.
 CRITICAL_PATH_S = "critical_path_s"
 CRITICAL_PATH_OPS = "critical_path_ops"
+#: names of the two paths wherever they are shown (tables, figures, CLI)
+DEPENDENCY_PATH = "dependency critical path"
+REALIZED_PATH = "realised critical path"
 PARALLELISM = "parallelism"
 MACS = "macs"
 OPS = "ops"

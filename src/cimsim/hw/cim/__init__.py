@@ -239,6 +239,10 @@ class CIM(Component):
                 "dac": c.arrays * c.rows * a.dac, "digital": c.arrays * a.digital,
                 "buffer": a.buffer, "other": a.other}
 
+    def mac_precision(self, dtype):
+        """Its own input x weight bits, whatever the workload's dtype."""
+        return f"{self.config.input_bits}b x {self.config.weight_bits}b"
+
     def peak_macs_per_s(self, dtype):
         """All arrays busy: each holds rows x (cols x bits_per_cell / weight_bits) weights and
         completes one matrix-vector product per ``t_vector``."""
