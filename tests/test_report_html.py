@@ -54,10 +54,10 @@ def test_roofline_cpu_plateau_is_the_processors_closed_form_peak(archs, gru, run
     # the slanted part: effective bandwidth x intensity of the level on which the processor's
     # ops spend the most transfer time (bytes / effective bandwidth), found here by hand
     arch, ops = archs["cpu-ddr5"], runs["cpu-ddr5"].op_table
-    times = {lv: ops[f"{lv}_bytes"].sum() / m.effective_bandwidth for lv, m in arch.memory.items()}
+    times = {lv: ops[f"{lv}_bytes"].sum() / arch.hardware.resource(lv).bytes_per_s() for lv in arch.memory}
     feed = max(times, key=times.get)
     x, y = roof.get_xdata(), roof.get_ydata()
-    bw = arch.memory[feed].effective_bandwidth
+    bw = arch.hardware.resource(feed).bytes_per_s()
     np.testing.assert_allclose(y, np.minimum(2 * 16 * 2.5e9 * 32, bw * x), rtol=1e-12)
     assert f"{feed} bytes" in ax.get_xlabel() and "[op/B]" in ax.get_xlabel()
     [pts] = ax.collections

@@ -421,11 +421,11 @@ def _draw_roofline(ax, tables, workload) -> None:
     for arch, _, _ in drawn:  # wide enough that every roof reaches its flat peak
         peaks = [c.peak_macs_per_s(dtype) for c in arch.instances]
         top = max([p for p in peaks if p] or [0.0])
-        hi = max(hi, 10 * 2.0 * top / arch.backing_store.effective_bandwidth)
+        hi = max(hi, 10 * 2.0 * top / arch.hardware.resource(arch.hardware.backing_store).bytes_per_s())
     xs = np.geomspace(lo, hi, 200)
     for arch, ops, col in drawn:
         st = arch_style(arch.name)
-        bw = arch.backing_store.effective_bandwidth
+        bw = arch.hardware.resource(arch.hardware.backing_store).bytes_per_s()
         for j, comp in enumerate(arch.instances):
             peak = comp.peak_macs_per_s(dtype)
             if peak is None:

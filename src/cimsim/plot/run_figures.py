@@ -24,7 +24,7 @@ from .style import arch_style, part_color
 
 def effective_bandwidth(arch, resource: str) -> float:
     """Effective bandwidth (B/s) of a memory level or link of ``arch``."""
-    return (arch.memory[resource] if resource in arch.memory else arch.links[resource]).effective_bandwidth
+    return arch.hardware.resource(resource).bytes_per_s()
 
 
 def feeding_resource(arch, ops: pd.DataFrame) -> str | None:
