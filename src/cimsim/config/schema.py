@@ -14,10 +14,10 @@ from typing import Mapping, Optional
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
-from ..hw.base import Link, MemoryLevel
+from ..hw.base import Link, MemoryLevel, Technology
 from ..units import format_quantity
 from .models import RESERVED
-from .paths import section_model
+from .paths import PLACEHOLDERS_DOC, section_model
 from .walk import Leaf, leaves
 
 
@@ -62,12 +62,15 @@ def describe_fields(data: Optional[Mapping] = None) -> list[FieldDoc]:
 
     out = [FieldDoc("name", "str", "", "Short name used in reports."),
            FieldDoc("description", "str", "", "One line on what this models.")]
+    tail = [FieldDoc("placeholders", "list of str", "(none)", PLACEHOLDERS_DOC)]
+    if data is None or data.get("technology") is not None:
+        out += describe_model(Technology, "technology.")
     if data is None:
         out += describe_model(MemoryLevel, "memory.LEVEL.")
         out += describe_model(Link, "links.LINK.")
         for type_name, cls in types().items():
             out += describe_model(cls.Config, f"{type_name}.")
-        return out
+        return out + tail
     for lv in data.get("memory") or {}:
         out += describe_model(MemoryLevel, f"memory.{lv}.")
     for ln in data.get("links") or {}:
@@ -75,4 +78,4 @@ def describe_fields(data: Optional[Mapping] = None) -> list[FieldDoc]:
     for key in data:
         if key not in RESERVED:
             out += describe_model(section_model(key, data), f"{key}.")
-    return out
+    return out + tail

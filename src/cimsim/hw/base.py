@@ -37,7 +37,7 @@ Contract (enforced by :mod:`cimsim.mapping` and :mod:`cimsim.cost`):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import ClassVar, Mapping
+from typing import ClassVar, Literal, Mapping, Optional
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -47,6 +47,8 @@ from ..quantity import (
     BytesPerSecond,
     Fraction,
     JoulesPerBit,
+    Meters,
+    Volts,
     JoulesPerByte,
     NonNegativeInt,  # noqa: F401  (re-exported for components)
     PositiveInt,
@@ -134,13 +136,43 @@ class Link(Strict):
         return self.bandwidth * self.sustained_fraction
 
 
+class Technology(Strict):
+    """The process the circuits are built in: the node and the supply voltage from which the
+    circuit models (:mod:`cimsim.hw.circuits`) derive every per-event energy, delay and area a
+    component's config leaves out. One block shared by the components that read it."""
+
+    node: Meters = Field(description="Technology node (feature size F), 7-180 nm; energy, delay "
+                         "and area move between nodes by Stillmaker & Baas 2017's tables.")
+    voltage: Optional[Volts] = Field(default=None, description="Supply voltage of the periphery "
+                                     "(default: the node's nominal supply, 1.8 V at 180 nm to "
+                                     "0.7 V at 7 nm); energy scales as V^2, delay by the "
+                                     "alpha-power law.")
+    flavour: Literal["HP", "LP"] = Field(default="HP", description="Device flavour of Stillmaker "
+                                         "& Baas's tables at <= 45 nm: high performance or low "
+                                         "power.")
+
+    @model_validator(mode="after")
+    def _node_range(self) -> "Technology":
+        if not 7.0 - 1e-9 <= self.node_nm <= 180.0 + 1e-9:
+            raise ValueError(f"node {self.node_nm:g} nm is outside the scaling tables (7-180 nm, "
+                             "Stillmaker & Baas 2017)")
+        return self
+
+    @property
+    def node_nm(self) -> float:
+        """The node in nanometres (rounded to 1e-6 nm: '22 nm' is 22, not 22.000000000000004)."""
+        return round(self.node * 1e9, 6)
+
+
 @dataclass(frozen=True)
 class Hardware:
     """What a component sees of the rest of the machine: the memory levels (innermost
-    first, the last one the backing store) and the links, by name."""
+    first, the last one the backing store), the links, by name, and the shared technology
+    block (None when the config has none)."""
 
     memory: Mapping[str, MemoryLevel]
     links: Mapping[str, Link]
+    technology: Optional[Technology] = None
 
     @property
     def backing_store(self) -> str:
