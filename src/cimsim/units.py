@@ -88,7 +88,6 @@ _DIM_WORDS = {
     (0, -1, 1, 0, 0): "energy per information",
     (-1, 0, 1, 0, 0): "power",
     (0, 0, 0, 2, 0): "area",
-    (0, 0, 0, 1, 0): "length",
     (0, 0, 1, 0, -1): "voltage",
     (-1, 0, 0, 0, 1): "current",
     (1, 0, 1, 0, -2): "resistance",

@@ -253,7 +253,9 @@ def architecture_from_dict(data: Mapping, source: str = "<config>",
 
 
 def _placeholders(data: Mapping, errors: list) -> frozenset:
-    """The ``placeholders:`` list as a set of dotted paths, each naming a value of ``data``."""
+    """The ``placeholders:`` list as a set of dotted paths naming values of ``data``. A path
+    the schema knows but ``data`` lacks (its level or section was taken out) marks nothing;
+    a path the schema does not know is an error."""
     from .paths import resolve as _resolve
 
     raw = data.get(marks.KEY)
@@ -268,7 +270,10 @@ def _placeholders(data: Mapping, errors: list) -> frozenset:
         try:
             _resolve(p, data)
         except ConfigError as exc:
-            errors.append((marks.KEY, f"'{p}': {exc}"))
+            try:  # a field of the schema this config lacks (a level or section taken out): no mark
+                _resolve(p)
+            except ConfigError:
+                errors.append((marks.KEY, f"'{p}': {exc}"))
             continue
         ok.append(p)
     return frozenset(ok)
