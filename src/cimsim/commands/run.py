@@ -64,8 +64,23 @@ def run(config: str, workload: str, engine: str, sets: tuple[str, ...], as_json:
         click.echo(json.dumps(result.to_json(), indent=2))
         return
     print_result(result)
+    warn = placeholder_warning(result)
+    if warn:
+        click.echo(warn, err=True)
     if placement:
         print_placement(result)
+
+
+def placeholder_warning(r) -> str:
+    """One line when more than half of the energy rests on placeholders, else ''."""
+    from ..report import columns as C
+
+    if r.energy_placeholder_share <= C.PLACEHOLDER_WARN_SHARE:
+        return ""
+    parts = [k for k, v in r.provenance.get("energy", {}).items() if v == "placeholder"
+             and r.energy_breakdown_j.get(k)]
+    return (f"warning: {r.energy_placeholder_share:.0%} of the energy rests on placeholder values "
+            f"((U) or unsourced defaults: {', '.join(parts)}); see `--json` provenance")
 
 
 def print_result(r) -> None:
@@ -170,14 +185,21 @@ def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
     for h in headers:
         t.add_column(h, justify="left" if h in ("workload", "architecture", "bound", "busiest units")
                      else "right", no_wrap=h in ("workload", "architecture"))
+    mixed = False
     for arch, r in results:
         back = arch.hardware.backing_store
+        mixed |= r.precision_mismatch
         top = sorted(r.utilization.items(), key=lambda kv: -kv[1])[:2]
-        t.add_row(r.workload, r.architecture, si(r.latency_s, "s"), si(r.energy_j, "J"),
+        t.add_row(r.workload, r.architecture + (" (!p)" if r.precision_mismatch else ""),
+                  si(r.latency_s, "s"), si(r.energy_j, "J"),
                   f"{r.bound} ({r.bound_part})", ", ".join(f"{k} {pct(v)}" for k, v in top),
                   f"{si(r.traffic_bytes[back], 'B')} ({back})", si(r.critical_path_s, "s"),
                   str(r.critical_path_ops))
     console(min_width=180).print(t)
+    if mixed:
+        click.echo("(!p) precision mismatch: a unit of this architecture computes at a fixed "
+                   "precision other than the workload's dtype (e.g. 8-bit CIM on an fp32 trace); "
+                   "rows compare unlike precisions (see the run's notes)")
     if output is not None:
         output.parent.mkdir(parents=True, exist_ok=True)
         df.to_csv(output, index=False)

@@ -293,11 +293,31 @@ class Component:
             out[name] = t / latency_s if latency_s > 0 else 0.0
         return out
 
+    def provenance(self, marks=frozenset()) -> dict:
+        """Where this component's numbers come from: ``{"energy": {part: p}, "area": {part: p},
+        "static": p}``, p one of given, derived, placeholder. ``marks``: the dotted paths the
+        config marks as placeholders (:mod:`cimsim.config.marks`). Default: every energy part is
+        a placeholder when any marked field of this component names an energy, every area part
+        when a marked field is under ``area``; static power when ``static_power`` is marked.
+        Components that derive numbers say more (the CIM does)."""
+        pre = f"{self.name}."
+        own = [m[len(pre):] for m in marks if m.startswith(pre)]
+        e = "placeholder" if any("energy" in m for m in own) else "given"
+        a = "placeholder" if any(m == "area" or m.startswith("area.") for m in own) else "given"
+        return {"energy": {p: e for p in self.energy_parts},
+                "area": {p: a for p in self.area_m2()},
+                "static": "placeholder" if "static_power" in own else "given"}
+
     def area_m2(self) -> dict[str, float]:
         """Silicon area by part (m^2), from the component's own parameters; empty when its
         config gives no area. Default: a config field ``area`` (m^2) is the part ``die``."""
         area = getattr(self.config, "area", None)
         return {"die": float(area)} if isinstance(area, (int, float)) else {}
+
+    def compute_bits(self) -> tuple[int, int] | None:
+        """``(weight bits, input bits)`` this component computes at whatever the workload's
+        dtype (a CIM's fixed precision), or None when it computes in the ops' own dtype."""
+        return None
 
     def peak_macs_per_s(self, dtype: str) -> float | None:
         """Peak MAC rate for ``dtype`` (rooflines), or None if the component does no MACs."""

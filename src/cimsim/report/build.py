@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from . import columns as C
+from .provenance import placeholder_shares, precision_notes
 from .result import Result, attribute_ops, attribute_path, bound_of
 
 if TYPE_CHECKING:  # annotations only: report reads these, it never runs a stage
@@ -98,6 +99,9 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
         if bare:
             notes.append(f"area counts only the parts that declare one: none given for {', '.join(bare)}, "
                          "so area efficiency is an upper bound")
+    prov, e_share, a_share = placeholder_shares(arch, energy, areas)
+    mixed = precision_notes(pl.components, pl.idx, run.workload.arrays.dtype)
+    notes += mixed
     total_dur = float(run.duration.sum())
     cp_s = run.critical_path_s
     wl = run.workload
@@ -128,6 +132,10 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
         facts=facts,
         area_breakdown_m2=areas,
         notes=notes,
+        energy_placeholder_share=e_share,
+        area_placeholder_share=a_share,
+        provenance=prov,
+        precision_mismatch=bool(mixed),
     )
     if keep_ops:
         result.op_table = _op_table(run)

@@ -325,6 +325,9 @@ class CIM(Component):
         a = self.design.area
         return dict(a) if a is not None else {}
 
+    def compute_bits(self):
+        return (self.config.weight_bits, self.config.input_bits)
+
     def peak_macs_per_s(self, dtype):
         """All arrays busy: each holds rows x (cols x bits_per_cell / weight_bits) weights and
         completes one matrix-vector product per ``t_vector``."""
