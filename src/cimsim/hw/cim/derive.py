@@ -23,6 +23,10 @@ Mapping from the models to the energy terms of :mod:`.energy` (one event each):
 - ``buffer.energy_per_byte`` = :func:`~cimsim.hw.circuits.buffer.buffer` (kind, capacity,
   access width) / bytes per access.
 
+Area: the config's ``area`` parts win; parts it leaves out (and every part when it has no
+``area`` section but a technology block and ``adc.type``) are derived: cells, ADCs, one
+shift-and-add per ADC, the buffer; row drivers and "other" are not modelled (0, placeholder).
+
 Partial parallel read: ``rows_per_read`` rows at once, so ``reads = ceil(rows / rows_per_read)``
 reads (each converted) per input slice. Resolution: ``lossless_bits(rows_per_read, dac_bits,
 bits_per_cell)`` and the bits an ``adc.bits`` converter loses (:mod:`~cimsim.hw.circuits.resolution`).
@@ -154,7 +158,7 @@ def _design(c, tech) -> Design:
     # ---- ADC
     need_adc = (a.sample_rate is None or a.energy_per_conversion is None
                 or (c.area is not None and c.area.adc is None)
-                or (c.area is None and tech is not None))
+                or (c.area is None and tech is not None and a.type is not None))
     est = None
     if need_adc and tech is not None and a.type is not None:
         try:
@@ -248,8 +252,8 @@ def _design(c, tech) -> Design:
         sources.append(f"buffer: {be.source}")
 
     # ---- area (per part, the whole block: as CIM.area_m2 reported it before derivation)
-    area = None
-    if c.area is not None or tech is not None:
+    area = None  # no area section and no derivable ADC: no area, as without the models
+    if c.area is not None or (tech is not None and a.type is not None):
         g = c.area
         area = {}
         if g is not None and g.array is not None:
