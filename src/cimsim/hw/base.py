@@ -37,7 +37,7 @@ Contract (enforced by :mod:`cimsim.mapping` and :mod:`cimsim.cost`):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import ClassVar, Literal, Mapping, Optional
+from typing import ClassVar, Mapping, Optional
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -147,9 +147,6 @@ class Technology(Strict):
                                      "(default: the node's nominal supply, 1.8 V at 180 nm to "
                                      "0.7 V at 7 nm); energy scales as V^2, delay by the "
                                      "alpha-power law.")
-    flavour: Literal["HP", "LP"] = Field(default="HP", description="Device flavour of Stillmaker "
-                                         "& Baas's tables at <= 45 nm: high performance or low "
-                                         "power.")
 
     @model_validator(mode="after")
     def _node_range(self) -> "Technology":
