@@ -62,7 +62,7 @@ def test_energy_breakdown_bars_stack_to_total(bw_sweep):
     _, df = bw_sweep
     ax = energy_breakdown(df, most=2).axes[0]
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
-    parts = [c[len("energy_"):-2] for c in df.columns if c.startswith("energy_") and c != "energy_j"]
+    parts = [c[len("energy_"):-2] for c in df.columns if c.startswith("energy_") and c.endswith("_j") and c != "energy_j"]
     assert set(labels) <= set(parts) and "dram" in labels
     n_bars = len(ARCHS) * 2  # lowest and highest bandwidth per architecture
     tops = np.zeros(n_bars)
