@@ -248,3 +248,32 @@ def test_adc_bits_sweep_on_the_derived_config():
         a = load_architecture(CONFIGS / "sram-cim-derived.yaml", {"cim.adc.bits": b})
         lat.append(simulate(a, wl, engine="analytic").latency_s)
     assert all(x < y for x, y in zip(lat, lat[1:]))
+
+
+# ------------------------------------------------------------------ command line
+def _cli(*args):
+    from click.testing import CliRunner
+
+    from cimsim.cli import main
+
+    return CliRunner(env={"COLUMNS": "200"}).invoke(main, [str(a) for a in args])
+
+
+def test_compare_marks_a_precision_mismatch():
+    res = _cli("compare", "rram-cim", "cpu-ddr5", "-w", "lstm", "--engine", "analytic")
+    assert res.exit_code == 0, res.output
+    assert "rram-cim (!p)" in res.output and "cpu-ddr5 (!p)" not in res.output
+    assert "(!p) precision mismatch" in res.output
+
+
+def test_run_warns_when_placeholders_dominate_and_json_has_the_shares():
+    """rram-cim on the LSTM: static power (both units' marked (U)) dominates the energy."""
+    res = _cli("run", "rram-cim", "lstm", "--engine", "analytic")
+    assert res.exit_code == 0, res.output
+    assert "warning: " in res.output and "of the energy rests on placeholder values" in res.output
+    import json
+
+    j = json.loads(_cli("run", "rram-cim", "lstm", "--engine", "analytic", "--json").output)
+    assert j["energy_placeholder_share"] > 0.5
+    assert j["provenance"]["energy"]["static"] == "placeholder"
+    assert j["provenance"]["energy"]["cim_adc"] == "given"  # 1.67 pJ from isaac.py (P)

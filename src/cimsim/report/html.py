@@ -91,7 +91,8 @@ def _table_rows(rep: Report) -> tuple[list[str], list[list[str]]]:
         back = arch.hardware.backing_store
         top = sorted(r.utilization.items(), key=lambda kv: -kv[1])[:3]
         rows.append([
-            r.workload, r.architecture, si(r.latency_s, "s"), si(r.energy_j, "J"),
+            r.workload, r.architecture + (" (!p)" if r.precision_mismatch else ""),
+            si(r.latency_s, "s"), si(r.energy_j, "J"),
             r.bound if r.bound_part == r.bound else f"{r.bound} ({r.bound_part})", si(r.critical_path_s, "s"), f"{r.critical_path_ops} ops",
             f"{r.parallelism:.3g}x", si(r.throughput_macs_per_s, "MAC/s"),
             si(r.ops_per_j, "OPS/J"), si(r.area_m2 * 1e6, "mm²") if r.area_m2 > 0 else "not declared",
@@ -134,6 +135,10 @@ def render_html(rep: Report, links: Sequence[tuple[str, str]] = ()) -> str:
         out.append("<tr>" + "".join(f'<td{" class=l" if i in left else ""}>{esc(v)}</td>'
                                     for i, v in enumerate(row)) + "</tr>")
     out.append("</tbody></table>")
+    if any(r.precision_mismatch for _, _, r in rep.results):
+        out.append("<p>(!p) precision mismatch: a unit of this architecture computes at a fixed "
+                   "precision other than the workload's dtype (e.g. 8-bit CIM on an fp32 trace); "
+                   "those rows compare unlike precisions (see the notes).</p>")
     if links:
         out.append("<h3>Files</h3><ul>" + "".join(
             f'<li><a href="{esc(href)}">{esc(text)}</a></li>' for text, href in links) + "</ul>")
