@@ -226,6 +226,26 @@ class CIM(Component):
             errors.append((exc.field, str(exc)))
         return errors
 
+    def derived_note(self) -> str:
+        """One line naming the numbers the circuit models derived (empty when all are given)."""
+        d = self.design
+        shown = {"adc.energy_per_conversion": ("ADC", d.energy_per_conversion, "J/conversion"),
+                 "adc.sample_rate": ("ADC rate", d.sample_rate, "Hz"),
+                 "read_latency": ("read", d.read_latency, "s"),
+                 "cell_read_energy": ("cell read", d.cell_read_energy, "J"),
+                 "dac_energy": ("row drive", d.dac_energy, "J"),
+                 "shift_add_energy": ("shift-add", d.shift_add_energy, "J/conversion"),
+                 "buffer.energy_per_byte": ("buffer", d.buffer_energy_per_byte, "J/B")}
+        parts = [f"{label} {v:.3g} {unit}" + (" (placeholder)" if d.provenance[f] == "placeholder" else "")
+                 for f, (label, v, unit) in shown.items() if d.provenance.get(f) != "given"]
+        if not parts:
+            return ""
+        t = self.hw.technology
+        volts = f"{t.voltage:g} V" if t.voltage is not None else "nominal supply"
+        return (f"{self.name}: derived by the circuit models at {t.node_nm:g} nm, {volts}: "
+                + ", ".join(parts) + f"; {d.lossless_bits} lossless partial-sum bits, "
+                f"{d.bits_lost} lost per conversion")
+
     def provenance(self, marks=frozenset()) -> dict:
         """``{"energy": {part: p}, "area": {part: p}, "static": p}`` with p one of given,
         derived, placeholder: a part rests on its config fields (:data:`.derive.ENERGY_FIELDS`);
@@ -264,7 +284,7 @@ class CIM(Component):
         group_arrays[group_of] = need
         needed = int(group_arrays.sum())
         replicas = np.ones(len(idx))
-        notes = []
+        notes = [n for n in [self.derived_note()] if n]
         if needed <= c.arrays:
             reprogram = np.zeros(len(idx), dtype=bool)
             server, n_servers = group_of.astype(np.int64), len(groups)
