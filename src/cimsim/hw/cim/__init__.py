@@ -12,8 +12,9 @@ Cost of one op
 --------------
 Inputs stream bit-serially in ``slices = ceil(input_bits / dac_bits)`` (with
 ``signed_inputs``, the sign is the pulse polarity and costs no slice:
-``max(1, ceil((input_bits - 1) / dac_bits))``); one slice takes ``t_slice =
-max(read_latency, ceil(cols / adcs per array) / ADC rate)``, so one
+``max(1, ceil((input_bits - 1) / dac_bits))``); one slice takes ``t_slice = reads x
+max(read_latency, ceil(cols / adcs per array) / ADC rate)`` with ``reads = ceil(rows /
+rows_per_read)`` (a partial parallel read; 1 by default), so one
 matrix-vector product takes ``t_vector = slices * t_slice`` (with an
 integrate-and-count readout, ``adc.counting``, the closed form of
 :mod:`.counting` instead, times ``ceil(cols / adcs per array)``); each
@@ -30,9 +31,14 @@ parallel, rows spread over the replicas:
 - latency: the link's latency (+ the backing store's when re-programming);
 - energy (:mod:`.energy`): ``adc`` = conversions (rows x row tiles x physical
   columns x slices) x energy per conversion (integrate-and-count: the neuron's
-  energy per column per vector, :mod:`.counting`); ``dac`` row drives;
+  energy per column per vector, :mod:`.counting`; x reads with a partial read); ``dac`` row drives;
   ``array`` cell reads; ``digital`` shift-add + buffer bytes; ``write`` = every
   cell of the matrix once per re-programming op.
+
+Every per-event number above (read latency, ADC rate and energy, row drive, cell read,
+shift-add, buffer energy, areas) is the config's when it states it, else derived once per
+design point from the circuit models at the architecture's ``technology`` node and supply
+(:mod:`.derive`); the result names each part's provenance and the bits the ADC loses.
 """
 
 from __future__ import annotations
