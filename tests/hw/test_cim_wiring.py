@@ -277,3 +277,22 @@ def test_run_warns_when_placeholders_dominate_and_json_has_the_shares():
     assert j["energy_placeholder_share"] > 0.5
     assert j["provenance"]["energy"]["static"] == "placeholder"
     assert j["provenance"]["energy"]["cim_adc"] == "given"  # 1.67 pJ from isaac.py (P)
+
+
+def test_node_outside_the_scaling_tables_is_a_one_line_error():
+    with pytest.raises(ConfigError, match=r"technology.node: 5 nm is outside the scaling tables "
+                                          r"\(7-180 nm"):
+        arch(tech={"node": "5 nm"})
+
+
+def test_voltage_moves_sar_time_and_not_a_given_energy():
+    """Lower supply: the SAR cycle slows (alpha-power law), so t_vector grows; the stated
+    2 pJ per conversion stays."""
+    t = {}
+    for v in ("0.9 V", "0.7 V"):
+        a = arch(tech={"node": "22 nm", "voltage": v}, adc={"type": "sar"},
+                 drop=("adc.sample_rate",))
+        c = a.component("cim")
+        t[v] = c.config.t_vector(c.design)
+        assert c.design.energy_per_conversion == pytest.approx(2e-12, rel=1e-12)
+    assert t["0.7 V"] > t["0.9 V"]

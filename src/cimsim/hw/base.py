@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar, Mapping, Optional
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ..quantity import (
     Bytes,
@@ -148,12 +148,14 @@ class Technology(Strict):
                                      "0.7 V at 7 nm); energy scales as V^2, delay by the "
                                      "alpha-power law.")
 
-    @model_validator(mode="after")
-    def _node_range(self) -> "Technology":
-        if not 7.0 - 1e-9 <= self.node_nm <= 180.0 + 1e-9:
-            raise ValueError(f"node {self.node_nm:g} nm is outside the scaling tables (7-180 nm, "
-                             "Stillmaker & Baas 2017)")
-        return self
+    @field_validator("node")
+    @classmethod
+    def _node_range(cls, v: float) -> float:
+        nm = round(v * 1e9, 6)
+        if not 7.0 <= nm <= 180.0:
+            raise ValueError(f"{nm:g} nm is outside the scaling tables (7-180 nm, Stillmaker & "
+                             "Baas 2017)")
+        return v
 
     @property
     def node_nm(self) -> float:
