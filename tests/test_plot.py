@@ -63,7 +63,7 @@ def test_energy_breakdown_bars_stack_to_total(bw_sweep):
     fig = energy_breakdown(df, most=2)
     [ax] = fig.axes  # tcn: cpu-ddr5 and gpu-hbm3 within a decade of each other, one stacked panel
     labels = [t.get_text() for t in fig.legends[0].get_texts()]
-    parts = [c[len("energy_"):-2] for c in df.columns if c.startswith("energy_") and c != "energy_j"]
+    parts = [c[len("energy_"):-2] for c in df.columns if c.startswith("energy_") and c.endswith("_j") and c != "energy_j"]
     assert set(labels) <= set(parts) and "dram" in labels
     n_bars = len(ARCHS) * 2  # lowest and highest bandwidth per architecture
     tops = np.zeros(n_bars)

@@ -66,11 +66,26 @@ def run(config: str, workload: str, engine: str, sets: tuple[str, ...], as_json:
         click.echo(json.dumps(result.to_json(), indent=2))
     else:
         print_result(result)
+        warn = placeholder_warning(result)
+        if warn:
+            click.echo(warn, err=True)
         if placement:
             print_placement(result)
     if trace_file is not None:  # with --json, stdout carries the JSON alone
         click.echo(f"wrote {trace_file}: {result.ops} ops over {si(result.latency_s, 's')} "
                    "(open it in https://ui.perfetto.dev)", err=as_json)
+
+
+def placeholder_warning(r) -> str:
+    """One line when more than half of the energy rests on placeholders, else ''."""
+    from ..report import columns as C
+
+    if r.energy_placeholder_share <= C.PLACEHOLDER_WARN_SHARE:
+        return ""
+    parts = [k for k, v in r.provenance.get("energy", {}).items() if v == "placeholder"
+             and r.energy_breakdown_j.get(k)]
+    return (f"warning: {r.energy_placeholder_share:.0%} of the energy rests on placeholder values "
+            f"((U) or unsourced defaults: {', '.join(parts)}); see `--json` provenance")
 
 
 def print_result(r) -> None:
@@ -230,10 +245,12 @@ def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
     for h in headers:
         t.add_column(h, justify="left" if h in ("workload", "architecture", "bound", "busiest units")
                      else "right", no_wrap=h in ("workload", "architecture"))
+    mixed = False
     for arch, r in results:
         back = arch.hardware.backing_store
+        mixed |= r.precision_mismatch
         top = sorted(r.utilization.items(), key=lambda kv: -kv[1])[:2]
-        cells = [r.workload, r.architecture, si(r.latency_s, "s"), si(r.energy_j, "J"),
+        cells = [r.workload, r.architecture + (" (!p)" if r.precision_mismatch else ""), si(r.latency_s, "s"), si(r.energy_j, "J"),
                  r.bound_label, ", ".join(f"{k} {pct(v)}" for k, v in top),
                  f"{si(r.traffic_bytes[back], 'B')} ({back})", si(r.critical_path_s, "s"),
                  str(r.critical_path_ops)]
@@ -242,6 +259,10 @@ def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
             cells += [ratio(pair[0]), ratio(pair[1])] if pair else ["no baseline run"] * 2
         t.add_row(*cells)
     console(min_width=180).print(t)
+    if mixed:
+        click.echo("(!p) precision mismatch: a unit of this architecture computes at a fixed "
+                   "precision other than the workload's dtype (e.g. 8-bit CIM on an fp32 trace); "
+                   "rows compare unlike precisions (see the run's notes)")
     if output is not None:
         output.parent.mkdir(parents=True, exist_ok=True)
         df.to_csv(output, index=False)

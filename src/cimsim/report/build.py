@@ -15,6 +15,7 @@ import numpy as np
 
 from . import columns as C
 from ..hw.base import MEASURED_BOUND_DETAIL, MEASURED_COMPUTE
+from .provenance import placeholder_shares, precision_notes
 from .result import Result, attribute_ops, attribute_path, bound_of, measured_share
 
 if TYPE_CHECKING:  # annotations only: report reads these, it never runs a stage
@@ -110,6 +111,9 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
         notes.append(f"bound: {share:.1%} of the critical path's compute time comes from measured "
                      "tables (timed kernels), which already include the weight streaming of the "
                      "kernel; the memory traffic behind it is not split out")
+    prov, e_share, a_share = placeholder_shares(arch, energy, areas)
+    mixed = precision_notes(pl.components, pl.idx, run.workload.arrays.dtype)
+    notes += mixed
     total_dur = float(run.duration.sum())
     cp_s = run.critical_path_s
     wl = run.workload
@@ -142,6 +146,10 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
         notes=notes,
         bound_detail=detail,
         realized_path_ops=int(len(run.path)),
+        energy_placeholder_share=e_share,
+        area_placeholder_share=a_share,
+        provenance=prov,
+        precision_mismatch=bool(mixed),
     )
     if keep_ops:
         result.op_table = _op_table(run)

@@ -65,6 +65,16 @@ OPS_PER_J = "ops_per_j"
 #: area efficiency: 2 x MACs / latency / area (1e18 ops/s/m^2 is 1 TOPS/mm^2); NaN when no
 #: part of the architecture declares its area
 OPS_PER_S_PER_M2 = "ops_per_s_per_m2"
+#: fraction of the total energy (area) resting on placeholders: values the config marks (U) or
+#: leaves at an unsourced default (see :mod:`cimsim.report.provenance`)
+ENERGY_PLACEHOLDER_SHARE = "energy_placeholder_share"
+AREA_PLACEHOLDER_SHARE = "area_placeholder_share"
+#: above this energy placeholder share, `cimsim run` warns
+PLACEHOLDER_WARN_SHARE = 0.5
+#: ``--json`` key of the per-part provenance: {"energy": {part: p}, "area": {part: p}}
+PROVENANCE = "provenance"
+#: ``--json`` key and note of a comparison mixing precisions (trace dtype vs a component's bits)
+PRECISION_MISMATCH = "precision_mismatch"
 STATIC = "static"  # the energy part of static power x latency
 
 #: Parts of a critical path's time besides one per memory level and link.
@@ -84,6 +94,7 @@ FIXED_COLUMNS: tuple[str, ...] = (
     WORKLOAD, ARCHITECTURE, ENGINE, LATENCY, ENERGY, BOUND, BOUND_PART, CRITICAL_PATH_S,
     CRITICAL_PATH_OPS, PARALLELISM, BOUND_MEMORY_S, BOUND_COMPUTE_S, MACS, OPS, THROUGHPUT_MACS,
     SAMPLES_PER_S, WEIGHT_BYTES, ACTIVATION_BYTES, AREA_M2, OPS_PER_J, OPS_PER_S_PER_M2,
+    ENERGY_PLACEHOLDER_SHARE, AREA_PLACEHOLDER_SHARE, PRECISION_MISMATCH,
 )
 
 

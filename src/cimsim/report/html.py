@@ -100,7 +100,7 @@ def _table_rows(rep: Report) -> tuple[list[str], list[list[str]]]:
         top = sorted(r.utilization.items(), key=lambda kv: -kv[1])[:3]
         pair = ratios.get((r.workload, r.architecture)) if ratios else None
         rows.append([
-            r.workload, r.architecture, si(r.latency_s, "s"), si(r.energy_j, "J"),
+            r.workload, r.architecture + (" (!p)" if r.precision_mismatch else ""), si(r.latency_s, "s"), si(r.energy_j, "J"),
             *([ratio(pair[0]), ratio(pair[1])] if pair else ["no baseline run"] * 2 if ratios else []),
             r.bound_label, si(r.critical_path_s, "s"), f"{r.critical_path_ops} ops",
             f"{r.realized_path_ops} ops" if r.realized_path_ops is not None else "unknown",
@@ -150,6 +150,10 @@ def render_html(rep: Report, links: Sequence[tuple[str, str]] = ()) -> str:
         out.append("<tr>" + "".join(f'<td{" class=l" if i in left else ""}>{esc(v)}</td>'
                                     for i, v in enumerate(row)) + "</tr>")
     out.append("</tbody></table></div>")
+    if any(r.precision_mismatch for _, _, r in rep.results):
+        out.append("<p>(!p) precision mismatch: a unit of this architecture computes at a fixed "
+                   "precision other than the workload's dtype (e.g. 8-bit CIM on an fp32 trace); "
+                   "those rows compare unlike precisions (see the notes).</p>")
     if links:
         out.append("<h3>Files</h3><ul>" + "".join(
             f'<li><a href="{esc(href)}">{esc(text)}</a></li>' for text, href in links) + "</ul>")

@@ -51,6 +51,13 @@ class Result:
     #: whose time the bound and the Gantt strip attribute); ``critical_path_ops`` counts the
     #: dependency critical path
     realized_path_ops: int | None = None
+    #: fractions of the total energy and area resting on placeholders (report.provenance)
+    energy_placeholder_share: float = 0.0
+    area_placeholder_share: float = 0.0
+    #: per part: given, derived or placeholder ({"energy": {...}, "area": {...}})
+    provenance: dict = field(default_factory=dict)
+    #: a component computes at a fixed precision other than its ops' dtype (see the notes)
+    precision_mismatch: bool = False
     op_table: object = None  # pandas.DataFrame of per-op placement, costs and times
     #: pandas.DataFrame of the realised critical path's ops and the split of each op's time
     #: (see :func:`attribute_ops`); set with ``op_table``
@@ -126,6 +133,7 @@ class Result:
             "ops_per_unit": dict(self.ops_per_unit),
             "area_breakdown_m2": dict(self.area_breakdown_m2),
             **self.facts,
+            C.PROVENANCE: {k: dict(v) for k, v in self.provenance.items()},
             "notes": list(self.notes),
         })
         return out
