@@ -16,6 +16,15 @@ from cimsim.accuracy.run import evaluate, metrics  # noqa: E402
 pytestmark = pytest.mark.torch
 
 
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """Small models run far faster on one thread than on two oversubscribed cores."""
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(old)
+
+
 @pytest.fixture(scope="session")
 def cache(tmp_path_factory):
     """Train the bundled models into a fresh cache (the user's own cache is left alone)."""

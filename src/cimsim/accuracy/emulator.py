@@ -96,6 +96,7 @@ class Programmed:
     offset_level: float = 0.0      # level-domain offset every cell carries (gmin term), ideal case
     lsb: Optional[float] = None    # calibrated ADC step (calibrated policy)
     colsum_w: torch.Tensor = field(default=None)  # N float64: sum_k W_int
+    seen: list = field(default_factory=list)       # |partial sums| recorded while calibrating
 
     def effective_weight(self, a: Arith) -> torch.Tensor:
         """The K x N signed integer-domain weight the analog part realises (after compensation),
@@ -203,7 +204,8 @@ class Emulator:
     """Runs matmuls through one design point's arithmetic (and, optionally, non-idealities).
 
     ``calibrating = True`` makes :meth:`matmul_int` record the partial sums of each programmed
-    weight (ADC ideal); :meth:`finish_calibration` then sets each weight's ADC step.
+    weight (ADC ideal); :meth:`finish_calibration` then sets each weight's ADC step. A weight
+    without a calibrated step (one programmed per call, ``claim="all"``) uses the ``max`` range.
     """
 
     def __init__(self, arith: Arith, nonideal: Optional[NonIdeal] = None,
@@ -212,17 +214,18 @@ class Emulator:
         self.ni = nonideal
         self.gen = gen
         self.calibrating = False
-        self._seen: dict[int, list[torch.Tensor]] = {}
         self.conversions = 0
 
     # ---- calibration ----------------------------------------------------------------------
     def finish_calibration(self, programmed: list[Programmed]) -> None:
         a = self.a
         for p in programmed:
-            seen = self._seen.pop(id(p), None)
+            seen, p.seen = p.seen, []
             if not seen:
                 continue
             v = torch.cat(seen)
+            if v.numel() > 4_000_000:  # torch.quantile takes at most 2^24 elements
+                v = v[:: math.ceil(v.numel() / 4_000_000)]
             pct = float(torch.quantile(v, a.adc_percentile / 100.0)) if v.numel() else 0.0
             p.lsb = max(1.0, pct / a.adc_top_code)
         self.calibrating = False
@@ -231,7 +234,7 @@ class Emulator:
         v = P.abs().flatten()
         if v.numel() > 200_000:  # a fixed-stride subsample keeps the percentile cheap
             v = v[:: math.ceil(v.numel() / 200_000)]
-        self._seen.setdefault(id(p), []).append(v)
+        p.seen.append(v)
 
     # ---- the ADC --------------------------------------------------------------------------
     def lsb(self, p: Programmed) -> float:
