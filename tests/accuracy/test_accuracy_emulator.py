@@ -21,7 +21,7 @@ YEAR_S = 365 * 24 * 3600.0
 
 def _int_matmul(a: Arith, x, w, ni=None, seed=0):
     gen = torch.Generator().manual_seed(seed)
-    e = Emulator(a, ni, gen)
+    e = Emulator(a, ni, gen, shortcut=False)  # always through the slices and the ADC
     p = program(w, a, ni, gen)
     mode = input_mode(x, a)
     xi, _ = quantize_inputs(x, a, mode)
@@ -50,6 +50,22 @@ def test_lossless_adc_is_bit_exact(encoding, signed, D, c, R):
     assert not torch.equal(y.to(torch.int64), xi @ p.w_int)
 
 
+def test_lossless_shortcut_equals_the_sliced_path():
+    """The shortcut (integer matmul where no conversion can round or clip) gives what the slices
+    and the ADC give; with a layer shorter than R, 'unit' at fewer bits is still lossless."""
+    torch.manual_seed(10)
+    x, w = torch.randn(30, 20), torch.randn(20, 9)
+    a = Arith(rows=128, adc_bits=7, adc_range_policy="unit")   # 20 rows x 1 x 3 = 60 <= 127
+    ys = []
+    for shortcut in (True, False):
+        e = Emulator(a, shortcut=shortcut)
+        ys.append(e.matmul(x, program(w, a)))
+        assert e.conversions == 1 * 8 * 30 * 4 * 9     # groups x slices x rows x columns
+    assert torch.equal(ys[0], ys[1])
+    e = Emulator(a.with_(adc_bits=5), shortcut=True)           # 31 < 60: clips, no shortcut
+    assert not e._lossless(program(w, a), 20)
+
+
 def test_nonnegative_inputs_use_all_bits():
     """ReLU outputs are sent unsigned: B bits give 2^B - 1 steps (not 2^(B-1) - 1)."""
     a = Arith(input_bits=4)
@@ -69,7 +85,7 @@ def test_quantisation_snr_matches_closed_form(bits):
     x, w = torch.randn(M, K, dtype=torch.float64), torch.randn(K, N, dtype=torch.float64)
     a = Arith(input_bits=B, weight_bits=Bw, signed_inputs=True, bits_per_cell=2, dac_bits=1)
     a = a.with_(adc_bits=a.lossless_adc_bits)
-    e = Emulator(a)
+    e = Emulator(a, shortcut=False)
     y = e.matmul(x.float(), program(w.float(), a)).double()
     ref = x @ w
     dx = x.abs().amax(1, keepdim=True) / (2 ** (B - 1) - 1)
@@ -167,7 +183,7 @@ def test_drift_scales_weights_and_compensation_restores_them():
         w_eff = p.effective_weight(a)
         want = p.w_int.double() * (1.0 if comp else factor)
         assert torch.allclose(w_eff, want, rtol=1e-5, atol=1e-4)
-        e = Emulator(a, ni, gen)
+        e = Emulator(a, ni, gen, shortcut=False)
         mode = input_mode(x, a)
         xi, _ = quantize_inputs(x, a, mode)
         y = e.matmul_int(xi, mode, p)

@@ -203,16 +203,21 @@ def _colsums(g: torch.Tensor, p: Programmed, a: Arith, to_level: float) -> torch
 class Emulator:
     """Runs matmuls through one design point's arithmetic (and, optionally, non-idealities).
 
+    ``shortcut``: where no conversion of a layer can round or clip (step 1, top code >= the
+    layer's worst case ``min(R, K) (2^D-1) (2^c-1)``) and nothing is noisy, the result is the
+    integer matmul (the lossless identity, tested bit for bit), so it is computed as one.
+
     ``calibrating = True`` makes :meth:`matmul_int` record the partial sums of each programmed
     weight (ADC ideal); :meth:`finish_calibration` then sets each weight's ADC step. A weight
     without a calibrated step (one programmed per call, ``claim="all"``) uses the ``max`` range.
     """
 
     def __init__(self, arith: Arith, nonideal: Optional[NonIdeal] = None,
-                 gen: Optional[torch.Generator] = None):
+                 gen: Optional[torch.Generator] = None, shortcut: bool = True):
         self.a = arith
         self.ni = nonideal
         self.gen = gen
+        self.shortcut = shortcut
         self.calibrating = False
         self.conversions = 0
 
@@ -262,6 +267,15 @@ class Emulator:
         P.round_().clamp_(lo, top)
         return P.mul_(lsb) if lsb != 1.0 else P
 
+    def _lossless(self, p: Programmed, R: int) -> bool:
+        a, ni = self.a, self.ni
+        if not self.shortcut or self.calibrating:
+            return False
+        if ni is not None and (ni.device_effects or ni.adc_noise > 0 or ni.read_sigma > 0):
+            return False
+        worst = R * (2 ** a.dac_bits - 1) * (2 ** a.bits_per_cell - 1)
+        return self.lsb(p) == 1.0 and a.adc_top_code >= worst
+
     # ---- the matmul -----------------------------------------------------------------------
     def matmul_int(self, xi: torch.Tensor, mode: str, p: Programmed) -> torch.Tensor:
         """Integer-domain result (float64, M x N) of ``x_int @ W_int`` through the arrays."""
@@ -281,6 +295,9 @@ class Emulator:
         G, R, C = p.cells.shape
         Sw, pol = a.weight_slices, (2 if a.encoding == "differential" else 1)
         N = p.N
+        if self._lossless(p, R):
+            self.conversions += G * Sx * M * (C - p.n_ref)
+            return (xi.to(torch.float64) @ p.w_int.to(torch.float64))
         xs = xs.to(torch.float32)
         if G * R != K:
             xs = torch.cat([xs, xs.new_zeros(Sx, M, G * R - K)], dim=2)
