@@ -185,3 +185,15 @@ def test_attention_products_are_emulated_only_when_claimed():
     assert weights_only.skipped_ops.get("bmm", 0) == 2 and "bmm" not in weights_only.emulated_ops
     assert everything.emulated_ops.get("bmm", 0) == 2 and not everything.skipped_ops
     assert everything.output_snr_db > 20
+
+
+def test_evaluate_from_a_cim_config(cim_arch):
+    """The CIM component's config is enough: its fields set the arithmetic (ISAAC-like: 8-bit
+    ADC under the 9-bit lossless bound, so the output differs from fp32 but stays close)."""
+    torch.manual_seed(0)
+    lin = torch.nn.Sequential(torch.nn.Linear(64, 32), torch.nn.ReLU(), torch.nn.Linear(32, 10))
+    x = torch.randn(100, 64)
+    res = evaluate(lin, x, cim=cim_arch.components["cim"])
+    assert res.adc_range_policy == "max" and res.emulated_ops == {"addmm": 2}
+    assert 10 < res.output_snr_db < 60 and res.repeats == 1
+    assert res.accuracy_top1 is None and res.accuracy_top1_reference is None
