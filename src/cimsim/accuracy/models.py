@@ -35,7 +35,7 @@ from torch import nn
 from . import data as _data
 
 #: bump when an architecture or recipe changes (invalidates cached weights)
-MODELS_VERSION = "1"
+MODELS_VERSION = "2"
 
 
 class MLP(nn.Module):
@@ -188,9 +188,12 @@ def load(name: str, retrain: bool = False, log: Callable[[str], None] | None = N
     path = _data.cache_dir() / f"{name}-v{MODELS_VERSION}.{_data.DATA_VERSION}.pt"
     model = spec.build()
     if path.exists() and not retrain:
-        model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
-        model.eval()
-        return model, split
+        try:
+            model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+            model.eval()
+            return model, split
+        except (RuntimeError, OSError, EOFError, ValueError):
+            pass  # a stale or damaged cache file: train again and overwrite it
     model = train(spec, split, log=log)
     tmp = path.with_suffix(f".tmp{os.getpid()}")
     torch.save(model.state_dict(), tmp)
