@@ -128,21 +128,25 @@ class Arith:
     def from_cim(cls, cim, *, encoding: Encoding | None = None) -> "Arith":
         """From a :class:`cimsim.hw.cim.CIMConfig` (or any object with the same fields).
 
-        ``cim.rows_per_read`` (default: ``cim.rows``), ``cim.adc.range_policy`` (default ``max``),
-        ``cim.adc.range_percentile`` (default 99.9) and ``cim.nonideal.encoding`` (default
+        ``cim.rows_per_read`` (default: ``cim.rows``), ``cim.adc.range_policy`` (or
+        ``cim.nonideal.adc_range_policy``; default ``max``), ``cim.adc.range_percentile`` (or
+        ``cim.nonideal.adc_percentile``; default 99.9) and ``cim.nonideal.encoding`` (default
         ``offset``) are optional: read with defaults until the config declares them.
         """
         adc = cim.adc
         nonideal = getattr(cim, "nonideal", None)
         enc = encoding or getattr(nonideal, "encoding", None) or "offset"
         rpr = getattr(cim, "rows_per_read", None)
+        # the range policy's home is the ADC; a nonideal block may carry it too until decided
+        policy = getattr(adc, "range_policy", None) or getattr(nonideal, "adc_range_policy", None)
+        pct = getattr(adc, "range_percentile", None) or getattr(nonideal, "adc_percentile", None)
         return cls(
             rows=int(cim.rows), cols=int(cim.cols), bits_per_cell=int(cim.bits_per_cell),
             weight_bits=int(cim.weight_bits), input_bits=int(cim.input_bits),
             dac_bits=int(cim.dac_bits), signed_inputs=bool(cim.signed_inputs),
             adc_bits=int(adc.bits),
-            adc_range_policy=getattr(adc, "range_policy", None) or "max",
-            adc_percentile=float(getattr(adc, "range_percentile", None) or 99.9),
+            adc_range_policy=policy or "max",
+            adc_percentile=float(pct or 99.9),
             rows_per_read=None if rpr is None else int(rpr),
             encoding=enc,
         )

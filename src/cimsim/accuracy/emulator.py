@@ -250,7 +250,7 @@ class Emulator:
             return max(1.0, a.max_partial_sum / a.adc_top_code)
         return p.lsb if p.lsb is not None else max(1.0, a.max_partial_sum / a.adc_top_code)
 
-    def _adc(self, P: torch.Tensor, p: Programmed) -> torch.Tensor:
+    def _adc(self, P: torch.Tensor, p: Programmed, noise: bool = True) -> torch.Tensor:
         a = self.a
         if self.calibrating:
             self._record(p, P)
@@ -262,7 +262,7 @@ class Emulator:
             P = P.clone()
         if lsb != 1.0:
             P.div_(lsb)
-        if self.ni is not None and self.ni.adc_noise > 0:
+        if noise and self.ni is not None and self.ni.adc_noise > 0:
             P.add_(torch.randn(P.shape, generator=self.gen), alpha=self.ni.adc_noise)
         P.round_().clamp_(lo, top)
         return P.mul_(lsb) if lsb != 1.0 else P
@@ -282,14 +282,15 @@ class Emulator:
         a = self.a
         M, K = xi.shape
         assert K == p.K, (K, p.K)
+        x32 = xi.to(torch.int32) if a.input_bits <= 30 else xi  # narrower ints: faster slicing
         if mode == "offset":
             xu = xi + 2 ** (a.input_bits - 1)
-            xs = _slices(xu, a.input_bits, a.dac_bits)
+            xs = _slices(x32 + 2 ** (a.input_bits - 1), a.input_bits, a.dac_bits)
         elif mode == "signed":
-            xs = _slices(xi.abs(), a.input_bits - 1, a.dac_bits) * xi.sign().unsqueeze(0)
+            xs = _slices(x32.abs(), a.input_bits - 1, a.dac_bits) * x32.sign().unsqueeze(0)
             xu = xi
         else:
-            xs = _slices(xi, a.input_bits, a.dac_bits)
+            xs = _slices(x32, a.input_bits, a.dac_bits)
             xu = xi
         Sx = xs.shape[0]
         G, R, C = p.cells.shape
@@ -309,6 +310,7 @@ class Emulator:
         top = a.adc_top_code * max(1.0, a.max_partial_sum / a.adc_top_code, p.lsb or 1.0)
         exact32 = G * top * 2.0 ** (a.weight_magnitude_bits + 1) < 2 ** 24
         read = 0.0 if self.ni is None else self.ni.read_sigma * (2 ** a.bits_per_cell - 1)
+        adc_sd = 0.0 if self.ni is None or self.calibrating else self.ni.adc_noise * self.lsb(p)
         chunk = max(1, _BLOCK // max(1, G * Sx * C))
         out = []
         for m0 in range(0, M, chunk):
@@ -318,11 +320,17 @@ class Emulator:
             P = torch.matmul(X, p.cells)                                  # G x Sx*m x C(+T)
             if p.n_ref:
                 P = P[..., :-p.n_ref] - P[..., -p.n_ref:][..., p.ref_of]
+            # read noise and ADC noise are independent Gaussians added before rounding: one draw
+            var = None
             if read > 0:
                 var = (X * X).sum(-1, keepdim=True) * (read * read * (2 if p.n_ref else 1))
-                P = P + torch.randn(P.shape, generator=self.gen) * var.sqrt()
+            if adc_sd > 0:
+                var = adc_sd ** 2 if var is None else var + adc_sd ** 2
+            if var is not None:
+                sd = var.sqrt() if isinstance(var, torch.Tensor) else math.sqrt(var)
+                P.add_(torch.randn(P.shape, generator=self.gen).mul_(sd))
             self.conversions += P.numel()
-            Q = self._adc(P, p)
+            Q = self._adc(P, p, noise=False)
             Q = (Q.sum(0) if G > 1 else Q[0]).reshape(Sx, m, J, N)       # Sx x m x J x N
             if exact32:
                 y = (Q * coef_w).sum(2).to(torch.float64)
