@@ -52,10 +52,11 @@ def quantize_weights(w: torch.Tensor, a: Arith) -> tuple[torch.Tensor, torch.Ten
 
 
 def input_mode(x: torch.Tensor, a: Arith) -> str:
-    """``unsigned`` (no negative input), ``signed`` (pulse polarity) or ``offset`` (offset-binary)."""
-    if bool((x >= 0).all()):
-        return "unsigned"
-    return "signed" if a.signed_inputs else "offset"
+    """``signed`` (``signed_inputs``: the sign is the pulse polarity, B-1 magnitude bits, as the
+    cost model counts slices), else ``unsigned`` (no negative input) or ``offset`` (offset-binary)."""
+    if a.signed_inputs:
+        return "signed"
+    return "unsigned" if bool((x >= 0).all()) else "offset"
 
 
 def input_qmax(mode: str, a: Arith) -> int:
@@ -93,7 +94,6 @@ class Programmed:
     n_ref: int = 0                 # reference columns appended at the end of ``cells``
     ref_of: Optional[torch.Tensor] = None   # C-long index of each column's reference (0..T-1)
     gain: float = 1.0              # digital drift-compensation gain
-    offset_level: float = 0.0      # level-domain offset every cell carries (gmin term), ideal case
     lsb: Optional[float] = None    # calibrated ADC step (calibrated policy)
     colsum_w: torch.Tensor = field(default=None)  # N float64: sum_k W_int
     seen: list = field(default_factory=list)       # |partial sums| recorded while calibrating
@@ -282,23 +282,20 @@ class Emulator:
         a = self.a
         M, K = xi.shape
         assert K == p.K, (K, p.K)
-        x32 = xi.to(torch.int32) if a.input_bits <= 30 else xi  # narrower ints: faster slicing
-        if mode == "offset":
-            xu = xi + 2 ** (a.input_bits - 1)
-            xs = _slices(x32 + 2 ** (a.input_bits - 1), a.input_bits, a.dac_bits)
-        elif mode == "signed":
-            xs = _slices(x32.abs(), a.input_bits - 1, a.dac_bits) * x32.sign().unsqueeze(0)
-            xu = xi
-        else:
-            xs = _slices(x32, a.input_bits, a.dac_bits)
-            xu = xi
-        Sx = xs.shape[0]
         G, R, C = p.cells.shape
         Sw, pol = a.weight_slices, (2 if a.encoding == "differential" else 1)
         N = p.N
+        mag_bits = a.input_bits - 1 if mode == "signed" else a.input_bits
+        Sx = max(1, math.ceil(mag_bits / a.dac_bits))
+        xu = xi + 2 ** (a.input_bits - 1) if mode == "offset" else xi
         if self._lossless(p, R):
             self.conversions += G * Sx * M * (C - p.n_ref)
-            return (xi.to(torch.float64) @ p.w_int.to(torch.float64))
+            return xi.to(torch.float64) @ p.w_int.to(torch.float64)
+        x32 = xu.to(torch.int32) if a.input_bits <= 30 else xu  # narrower ints: faster slicing
+        if mode == "signed":
+            xs = _slices(x32.abs(), mag_bits, a.dac_bits) * x32.sign().unsqueeze(0)
+        else:
+            xs = _slices(x32, mag_bits, a.dac_bits)
         xs = xs.to(torch.float32)
         if G * R != K:
             xs = torch.cat([xs, xs.new_zeros(Sx, M, G * R - K)], dim=2)
