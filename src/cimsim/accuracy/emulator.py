@@ -8,11 +8,11 @@
    digitally) or ``differential`` (``|W_int|`` on a positive or a negative column, Bw-1 bits; the
    two converted readings subtracted digitally). The stored word is cut into ``c``-bit cells
    (``Sw = ceil(stored bits / c)`` columns per polarity), cell ``s`` holding bits ``c s ..``.
-2. **Inputs**, per row m (per sample for a convolution): ``s_x = max |x| / (2^B - 1)`` for
-   non-negative inputs; otherwise ``/ (2^(B-1) - 1)`` and either the sign is a pulse polarity
-   (``signed_inputs``: the magnitude's B-1 bits are sliced) or the inputs are sent offset-binary
-   (``x_int + 2^(B-1)``, B bits; ``2^(B-1) sum_k W_int`` subtracted digitally). The magnitude is
-   cut into D-bit slices (``Sx`` of them, as the cost model counts).
+2. **Inputs**, per row m (per sample for a convolution): with ``signed_inputs`` the sign is a
+   pulse polarity, ``s_x = max |x| / (2^(B-1) - 1)``, the B-1 magnitude bits are sliced;
+   otherwise non-negative inputs use ``s_x = max |x| / (2^B - 1)`` and inputs with negatives
+   are sent offset-binary (``x_int + 2^(B-1)``, B bits; ``2^(B-1) sum_k W_int`` subtracted
+   digitally). The magnitude is cut into D-bit slices (``Sx`` of them, as the cost model counts).
 3. **Partial sums**: K is cut into groups of R rows (rows read at once); for every (input slice,
    cell slice, group) the bit line sums ``P = sum_{r in group} x_slice[r] * L[r]`` (unit
    products), computed for all slice pairs and groups by one batched matmul.
