@@ -5,8 +5,10 @@
 The model is trained and cached first (outside the timing). One timed run is the whole
 :func:`cimsim.accuracy.run.evaluate` call: the fp32 reference pass, programming the weights and
 the emulated pass (calibration too, for the ``calibrated`` policy). Prints the median of
-``--runs`` runs per ADC range policy. On 2026-12-03 (2-core machine shared with other jobs, one
-torch thread) the ``max`` policy took about 0.4 s and ``calibrated`` about 0.85 s.
+``--runs`` runs per ADC range policy. On 2026-12-03 (2-core machine shared with other jobs, load
+average ~6, one torch thread), rram-cim at its 8-bit ADC: ``max`` 0.35 s, ``unit`` 0.20 s,
+``calibrated`` 0.35 s (up to ~1.9 s at the busiest moments). A fresh process also pays ~2 s once
+for torch importing ``torch._dynamo`` on the first TorchDispatchMode (not timed here).
 """
 
 from __future__ import annotations
