@@ -20,19 +20,31 @@ def test_from_cim_reads_the_cost_models_fields(cim_arch):
     assert a.input_slices == cim.slices
 
 
-def test_from_cim_reads_future_fields():
-    class ADC:
-        bits, range_policy, range_percentile = 6, "calibrated", 99.0
+def test_from_cim_reads_the_config_fields_set_on_the_command_line():
+    from cimsim import bundled
+    from cimsim.config import load_architecture
 
-    class Cim:
-        rows, cols, bits_per_cell, weight_bits, input_bits, dac_bits = 256, 64, 1, 4, 4, 2
-        signed_inputs, adc, rows_per_read = True, ADC(), 32
-        nonideal = NonIdeal(encoding="differential")
-
-    a = Arith.from_cim(Cim())
+    arch = load_architecture(bundled.resolve_config("rram-cim"), {
+        "cim.rows": "256", "cim.cols": "64", "cim.bits_per_cell": "1", "cim.weight_bits": "4",
+        "cim.input_bits": "4", "cim.dac_bits": "2", "cim.signed_inputs": "true",
+        "cim.adc.bits": "6", "cim.adc.range_policy": "calibrated",
+        "cim.adc.range_percentile": "99", "cim.rows_per_read": "32",
+        "cim.nonideal.encoding": "differential"}, cli=True)
+    cim = arch.components["cim"]
+    assert cim.nonideal == NonIdeal(encoding="differential")  # started by --set, rest default
+    a = Arith.from_cim(cim)
     assert a.R == 32 and a.adc_range_policy == "calibrated" and a.adc_percentile == 99.0
     assert a.encoding == "differential" and a.weight_slices == 3 and a.input_slices == 2
     assert a.lossless_adc_bits == 8  # 32 * 3 * 1 = 96 -> 7 bits, + 1 sign bit
+
+
+def test_bundled_configs_have_no_nonideal_block():
+    from cimsim import bundled
+    from cimsim.config import load_architecture
+
+    for p in bundled.config_paths():
+        for comp in load_architecture(p).components.values():
+            assert getattr(comp, "nonideal", None) is None, p.stem
 
 
 @pytest.mark.parametrize("kw", [dict(rows_per_read=0), dict(rows_per_read=129),

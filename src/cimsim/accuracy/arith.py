@@ -14,9 +14,8 @@ resolution and how its range is set (the *range policy*):
     per layer, the ADC spans the ``adc_percentile``-th percentile of the absolute partial sums
     observed on calibration inputs (step never finer than one unit product).
 
-:meth:`Arith.from_cim` builds it from a :class:`cimsim.hw.cim.CIMConfig`; ``rows_per_read`` and
-``adc.range_policy`` / ``adc.range_percentile`` are read with ``getattr`` defaults until the
-config grows them.
+:meth:`Arith.from_cim` builds it from a :class:`cimsim.hw.cim.CIMConfig` (``rows_per_read``,
+``adc.range_policy``, ``adc.range_percentile``, ``nonideal.encoding``).
 """
 
 from __future__ import annotations
@@ -126,27 +125,18 @@ class Arith:
     # ---- construction -------------------------------------------------------------------
     @classmethod
     def from_cim(cls, cim, *, encoding: Encoding | None = None) -> "Arith":
-        """From a :class:`cimsim.hw.cim.CIMConfig` (or any object with the same fields).
-
-        ``cim.rows_per_read`` (default: ``cim.rows``), ``cim.adc.range_policy`` (or
-        ``cim.nonideal.adc_range_policy``; default ``max``), ``cim.adc.range_percentile`` (or
-        ``cim.nonideal.adc_percentile``; default 99.9) and ``cim.nonideal.encoding`` (default
-        ``offset``) are optional: read with defaults until the config declares them.
-        """
+        """From a :class:`cimsim.hw.cim.CIMConfig`: the array shape and precisions, the ADC's
+        ``bits``, ``range_policy`` and ``range_percentile``, ``rows_per_read`` (None: all rows)
+        and the weight ``encoding`` of its ``nonideal`` block (``offset`` without one)."""
         adc = cim.adc
-        nonideal = getattr(cim, "nonideal", None)
-        enc = encoding or getattr(nonideal, "encoding", None) or "offset"
-        rpr = getattr(cim, "rows_per_read", None)
-        # the range policy's home is the ADC; a nonideal block may carry it too until decided
-        policy = getattr(adc, "range_policy", None) or getattr(nonideal, "adc_range_policy", None)
-        pct = getattr(adc, "range_percentile", None) or getattr(nonideal, "adc_percentile", None)
+        enc = encoding or (cim.nonideal.encoding if cim.nonideal is not None else "offset")
+        rpr = cim.rows_per_read
         return cls(
             rows=int(cim.rows), cols=int(cim.cols), bits_per_cell=int(cim.bits_per_cell),
             weight_bits=int(cim.weight_bits), input_bits=int(cim.input_bits),
             dac_bits=int(cim.dac_bits), signed_inputs=bool(cim.signed_inputs),
-            adc_bits=int(adc.bits),
-            adc_range_policy=policy or "max",
-            adc_percentile=float(pct or 99.9),
+            adc_bits=int(adc.bits), adc_range_policy=adc.range_policy,
+            adc_percentile=float(adc.range_percentile),
             rows_per_read=None if rpr is None else int(rpr),
             encoding=enc,
         )

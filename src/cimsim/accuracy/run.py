@@ -229,7 +229,7 @@ def evaluate(model: torch.nn.Module, inputs: torch.Tensor, labels: Optional[torc
             raise ValueError("give arith or cim")
         arith = Arith.from_cim(cim)
         if nonideal is None:
-            nonideal = getattr(cim, "nonideal", None)
+            nonideal = cim.nonideal
     if nonideal is not None and "encoding" in nonideal.model_fields_set:
         arith = arith.with_(encoding=nonideal.encoding)  # the config's home of the choice
     model.eval()

@@ -308,6 +308,20 @@ def load_architecture(path: str | Path, overrides: Mapping[str, Any] | None = No
     return architecture_from_dict(data, source=str(path), set_by=overrides if cli else None)
 
 
+def _optional_section(dotted: str, data: Mapping) -> bool:
+    """Whether ``dotted`` names a section the schema makes optional (default: absent), such as
+    ``cim.nonideal``: ``--set cim.nonideal.adc_noise=0.5`` then starts it, the rest at defaults."""
+    from .paths import section_model
+    from .walk import field_at
+
+    parts = dotted.split(".")
+    try:
+        ref = field_at(section_model(parts[0], data), parts, 1, dotted, value_only=False)
+    except ConfigError:
+        return False
+    return ref.kind.name == "section" and ref.default is None
+
+
 def apply_overrides(data: Mapping, overrides: Mapping[str, Any], source: str = "<config>",
                     cli: bool = False) -> dict:
     """Return a copy of ``data`` with ``{"memory.dram.bandwidth": "25 GB/s"}``-style values set.
@@ -334,6 +348,9 @@ def apply_overrides(data: Mapping, overrides: Mapping[str, Any], source: str = "
         parts = dotted.split(".")
         node: Any = out
         for i, part in enumerate(parts[:-1]):
+            if isinstance(node, dict) and node.get(part) is None and i > 0 \
+                    and _optional_section(".".join(parts[:i + 1]), out):
+                node[part] = {}  # an optional section inside one the config has: start it empty
             if not isinstance(node, dict) or node.get(part) is None:
                 raise ConfigError(f"{where}: this architecture has no "
                                   f"'{'.'.join(parts[:i + 1])}' section")

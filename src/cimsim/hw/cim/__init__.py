@@ -60,6 +60,7 @@ from ...quantity import (
     SquareMeters,
     Watts,
 )
+from ...accuracy.nonideal import NonIdeal
 from ..base import Component, ComponentConfig, OpArrays, OpCost, Plan, Strict
 from ..parts import ADC, Buffer, Cell, Counting  # noqa: F401  (Counting re-exported)
 from . import counting
@@ -144,6 +145,10 @@ class CIMConfig(ComponentConfig):
         default=False,
         description="When every weight matrix fits, copy the matrices into the spare arrays so "
         "that independent activation rows of one matmul run on the copies in parallel.")
+    nonideal: Optional[NonIdeal] = Field(
+        default=None, description="Device and converter non-idealities for the accuracy "
+        "emulator (`--accuracy`): ADC noise, programming variation, read noise, stuck-at "
+        "faults, on/off ratio, drift, Monte-Carlo repeats. Changes no cost. Default: ideal.")
 
     @model_validator(mode="after")
     def _bits(self) -> "CIMConfig":

@@ -70,6 +70,11 @@ class ADC(Strict):
         "partial sum), unit (one unit step per code: low bits kept, overflow clipped), "
         "calibrated (set from measured partial-sum statistics). Recorded in the result for "
         "the accuracy emulator; it changes no cost.")
+    range_percentile: float = Field(
+        default=99.9, gt=0, le=100, allow_inf_nan=False, description="With range_policy "
+        "calibrated: the percentile (0..100] of the absolute partial sums observed on "
+        "calibration inputs that the ADC's full scale spans, per layer (accuracy emulator only; "
+        "it changes no cost).")
     counting: Optional[Counting] = Field(default=None, description="Integrate-and-count readout "
                                          "(default: none, one conversion per column per slice).")
 
