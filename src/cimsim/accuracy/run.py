@@ -200,10 +200,10 @@ def metrics(y: torch.Tensor, ref: torch.Tensor, labels: Optional[torch.Tensor] =
     kl = float(F.kl_div(F.log_softmax(y2, -1), F.log_softmax(r2, -1), log_target=True,
                         reduction="batchmean"))
     pred, pref = y.argmax(-1), ref.argmax(-1)
-    out = {"agreement": float((pred == pref).float().mean()), "output_snr_db": snr,
+    out = {"agreement": float((pred == pref).double().mean()), "output_snr_db": snr,
            "output_kl": max(kl, 0.0)}
     if labels is not None:
-        out["accuracy_top1"] = float((pred == labels).float().mean())
+        out["accuracy_top1"] = float((pred == labels).double().mean())
     return out
 
 
@@ -256,7 +256,7 @@ def evaluate(model: torch.nn.Module, inputs: torch.Tensor, labels: Optional[torc
                 y = _forward(model, inputs, batch_size)
             runs.append(metrics(y, ref, labels))
             emulated, skipped, conversions = mode.emulated, mode.skipped, emu.conversions
-    ref_top1 = None if labels is None else float((ref.argmax(-1) == labels).float().mean())
+    ref_top1 = None if labels is None else float((ref.argmax(-1) == labels).double().mean())
     acc = _mean_std([m["accuracy_top1"] for m in runs]) if labels is not None else (None, None)
     agr = _mean_std([m["agreement"] for m in runs])
     snr = _mean_std([m["output_snr_db"] for m in runs])

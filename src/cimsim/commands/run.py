@@ -46,26 +46,63 @@ def set_option(f):
 @click.option("--placement", is_flag=True, help="Also list where each op runs and its cost.")
 @click.option("--trace", "trace_file", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the op timeline as a Chrome/Perfetto trace-event JSON file.")
+@click.option("--accuracy", is_flag=True,
+              help="WORKLOAD is an evaluation model: a bundled one (digits-mlp, digits-cnn, "
+                   "mnist-cnn, mnist1d-cnn, mnist1d-gru, mnist1d-lstm) or FILE.py:FACTORY with "
+                   "--dataset; it is traced for the cost and run with the CIM's arithmetic for "
+                   "accuracy (top-1, agreement with fp32, output SNR, KL). Needs the accuracy extra.")
+@click.option("--dataset", default=None, metavar="FILE.py:DATASET",
+              help="With --accuracy and a FILE.py:FACTORY model: a function returning "
+                   "(inputs, labels) to evaluate on (labels may be None).")
 def run(config: str, workload: str, engine: str, sets: tuple[str, ...], as_json: bool,
-        placement: bool, trace_file: Path | None) -> None:
-    """Simulate WORKLOAD (a file or bundled name) on CONFIG (a YAML file or bundled name)."""
+        placement: bool, trace_file: Path | None, accuracy: bool, dataset: str | None) -> None:
+    """Simulate WORKLOAD (a file or bundled name) on CONFIG (a YAML file or bundled name).
+
+    With --accuracy, WORKLOAD is an evaluation model (e.g. cimsim run rram-cim digits-cnn
+    --accuracy --json): its traced forward pass gives the cost, the same model run with the
+    design's arithmetic gives the accuracy."""
     from ..config import load_architecture
     from ..studies import run_one
     from ..workload import load_workload
 
-    config_path, workload_path = bundled.resolve_pair(config, workload)
-    arch = load_architecture(config_path, overrides(sets), cli=True)
-    wl = load_workload(workload_path, progress=True)
+    if dataset is not None and not accuracy:
+        raise OneLineUsageError("--dataset goes with --accuracy")
+    target = None
+    if accuracy or (not bundled._is_workload(workload) and _is_target(workload)):
+        from ..accuracy.target import load_target, workload_file
+
+        config_path = bundled.resolve_config(config)
+        arch = load_architecture(config_path, overrides(sets), cli=True)
+        target = load_target(workload, dataset)
+        wl = load_workload(workload_file(target))
+    else:
+        config_path, workload_path = bundled.resolve_pair(config, workload)
+        arch = load_architecture(config_path, overrides(sets), cli=True)
+        wl = load_workload(workload_path, progress=True)
     # the per-op table costs memory and time: build it only when something shows it
     result = run_one(arch, wl, engine=engine, keep_ops=placement or trace_file is not None)
+    acc = None
+    if accuracy:
+        from ..accuracy.models import threads
+        from ..accuracy.target import accuracy_record
+
+        with threads(1):  # small tensors: one thread beats busy cores
+            acc = accuracy_record(arch, target)
     if trace_file is not None:
         from ..report.trace_events import write_trace
 
         write_trace(result, trace_file, arch=arch, workload=wl)
     if as_json:
-        click.echo(json.dumps(result.to_json(), indent=2))
+        out = result.to_json()
+        if acc is not None:  # beside latency and energy
+            keys = list(out)
+            at = keys.index("energy_j") + 1
+            out = {**{k: out[k] for k in keys[:at]}, **acc, **{k: out[k] for k in keys[at:]}}
+        click.echo(json.dumps(out, indent=2))
     else:
         print_result(result)
+        if acc is not None:
+            print_accuracy(acc)
         warn = placeholder_warning(result)
         if warn:
             click.echo(warn, err=True)
@@ -74,6 +111,33 @@ def run(config: str, workload: str, engine: str, sets: tuple[str, ...], as_json:
     if trace_file is not None:  # with --json, stdout carries the JSON alone
         click.echo(f"wrote {trace_file}: {result.ops} ops over {si(result.latency_s, 's')} "
                    "(open it in https://ui.perfetto.dev)", err=as_json)
+
+
+def _is_target(name: str) -> bool:
+    from ..accuracy.target import is_target_spec
+
+    return is_target_spec(name)
+
+
+def print_accuracy(acc: dict) -> None:
+    from ..report import columns as C
+
+    def frac(key):
+        v, sd = acc[key], acc.get(key + "_std")
+        if v is None:
+            return "n/a (no labels)"
+        return pct(v) + (f" ± {pct(sd)}" if sd else "")
+
+    snr = acc[C.OUTPUT_SNR_DB]
+    out = console()
+    out.print("[bold]accuracy[/] (" + acc[C.ACCURACY_BASIS] + ")")
+    for k, v in (("top-1", frac(C.ACCURACY_TOP1)),
+                 ("top-1 fp32", frac(C.ACCURACY_TOP1_REFERENCE)),
+                 ("agreement with fp32", frac(C.AGREEMENT)),
+                 ("output SNR", "exact (infinite)" if snr is None else f"{snr:.1f} dB"),
+                 ("output KL", f"{acc[C.OUTPUT_KL]:.3g} nats"),
+                 ("Monte-Carlo chips", str(acc[C.ACCURACY_REPEATS]))):
+        out.print(f"  {k:<20} {v}")
 
 
 def placeholder_warning(r) -> str:

@@ -157,6 +157,31 @@ def result_columns(arch) -> tuple[str, ...]:
     )
 
 
+# ---------------------------------------------------------------------------- accuracy
+#: ``--accuracy`` (:mod:`cimsim.accuracy.target`): the model run with the design's arithmetic
+#: (means over Monte-Carlo chips, ``_std`` their standard deviations). Fractions in [0, 1]:
+#: top-1 accuracy against the labels (None without labels), the fp32 model's, and agreement
+#: (arg-max equal to fp32's); output SNR in dB, 10 log10(sum y_ref^2 / sum (y - y_ref)^2)
+#: (None when exact); KL(softmax(y_ref) || softmax(y)) in nats, mean over outputs.
+ACCURACY_TOP1 = "accuracy_top1"
+ACCURACY_TOP1_STD = "accuracy_top1_std"
+ACCURACY_TOP1_REFERENCE = "accuracy_top1_reference"
+AGREEMENT = "agreement"
+AGREEMENT_STD = "agreement_std"
+OUTPUT_SNR_DB = "output_snr_db"
+OUTPUT_SNR_DB_STD = "output_snr_db_std"
+OUTPUT_KL = "output_kl"
+OUTPUT_KL_STD = "output_kl_std"
+#: Monte-Carlo chips behind the means (1 when nothing is random)
+ACCURACY_REPEATS = "accuracy_repeats"
+#: text: what the accuracy rests on (the CIM arithmetic emulated, or the fp32 reference)
+ACCURACY_BASIS = "accuracy_basis"
+ACCURACY_COLUMNS: tuple[str, ...] = (
+    ACCURACY_TOP1, ACCURACY_TOP1_STD, ACCURACY_TOP1_REFERENCE, AGREEMENT, AGREEMENT_STD,
+    OUTPUT_SNR_DB, OUTPUT_SNR_DB_STD, OUTPUT_KL, OUTPUT_KL_STD, ACCURACY_REPEATS, ACCURACY_BASIS,
+)
+
+
 # ---------------------------------------------------------------------------- sweeps
 #: Columns a sweep adds around the result columns (see :mod:`cimsim.sweep`): a sweep
 #: table is ``SWEEP_KEY_COLUMNS``, one column per swept parameter (named by its

@@ -1,0 +1,236 @@
+"""What ``--accuracy`` evaluates, and the accuracy columns of one design point.
+
+A *target* is a model with its evaluation data: a bundled evaluation model by name
+(:data:`cimsim.accuracy.models.MODELS`, e.g. ``digits-cnn``), or a user's ``FILE.py:FACTORY``
+(the factory ``cimsim trace`` takes, returning ``(model, example_inputs)``) with
+``--dataset FILE.py:DATASET``, a callable returning ``(inputs, labels)`` (``labels`` may be
+None: agreement, SNR and KL are reported without top-1). The same model is traced for cost
+(one sample of the data, as ``cimsim trace`` would) and run for accuracy, so both describe one
+forward pass of one design.
+
+:func:`accuracy_record` scores a target on an architecture: its (first) CIM component's
+arithmetic (:meth:`Arith.from_cim`) and ``nonideal`` block; on an architecture without a CIM
+the accuracy is the fp32 reference's, said in ``accuracy_basis``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import importlib.util
+import math
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Optional
+
+from ..errors import CimsimError
+from ..report import columns as C
+
+#: one-line install hint for the accuracy extra
+INSTALL = "pip install 'cimsim[accuracy]'"
+#: calibration inputs of the ``calibrated`` ADC range policy (taken from the training split)
+CALIBRATION_SAMPLES = 256
+
+
+class AccuracyError(CimsimError):
+    """A bad ``--accuracy`` model or data set (unknown name, broken file, missing extra)."""
+
+
+@dataclass
+class Target:
+    """A model with its evaluation data."""
+
+    name: str
+    model: Any                     #: torch.nn.Module (eval mode)
+    inputs: Any                    #: test inputs (a tensor, first dimension = samples)
+    labels: Any                    #: test labels (int64 tensor) or None
+    calibration: Any               #: inputs for the ``calibrated`` ADC range policy
+    example: tuple                 #: one sample, traced for the cost
+    key: str                       #: identity of the model and data (trace cache key)
+
+
+def require_torch():
+    try:
+        import torch
+    except ImportError:
+        raise AccuracyError(f"--accuracy needs torch, which is not installed: {INSTALL}") from None
+    return torch
+
+
+def bundled_names() -> tuple[str, ...]:
+    from .models import MODELS
+
+    return tuple(MODELS)
+
+
+def is_target_spec(spec: str) -> bool:
+    """Whether ``spec`` names a bundled evaluation model or a ``FILE.py:FACTORY``."""
+    if spec in _bundled_names_no_torch():
+        return True
+    head, sep, tail = spec.rpartition(":")
+    return bool(sep) and head.endswith(".py") and tail.isidentifier()
+
+
+def _bundled_names_no_torch() -> tuple[str, ...]:
+    # the names without importing torch (models.py imports it): kept equal by a test
+    return ("digits-mlp", "digits-cnn", "mnist-cnn", "mnist1d-cnn", "mnist1d-gru", "mnist1d-lstm")
+
+
+def _import_callable(spec: str, option: str):
+    """``FILE.py:NAME`` or ``package.module:NAME`` -> the callable (the module imported once)."""
+    target, sep, name = spec.rpartition(":")
+    if not sep or not name.isidentifier():
+        raise AccuracyError(f"{option} '{spec}': expected FILE.py:NAME (a function in a Python file)")
+    if target.endswith(".py") or "/" in target:
+        path = Path(target)
+        if not path.is_file():
+            raise AccuracyError(f"{option} '{spec}': file '{path}' does not exist")
+        mod_name = "_cimsim_model_" + re.sub(r"\W", "_", str(path.resolve()))
+        module = sys.modules.get(mod_name)
+        if module is None:
+            mspec = importlib.util.spec_from_file_location(mod_name, path)
+            module = importlib.util.module_from_spec(mspec)
+            sys.modules[mod_name] = module
+            try:
+                mspec.loader.exec_module(module)
+            except Exception as exc:  # noqa: BLE001 - the user's file: one line
+                sys.modules.pop(mod_name, None)
+                raise AccuracyError(f"{option} '{spec}': importing '{path}' failed: "
+                                    f"{type(exc).__name__}: {exc}") from None
+    else:
+        try:
+            module = importlib.import_module(target)
+        except ImportError as exc:
+            raise AccuracyError(f"{option} '{spec}': cannot import '{target}': {exc}") from None
+    fn = getattr(module, name, None)
+    if not callable(fn):
+        raise AccuracyError(f"{option} '{spec}': '{target}' has no function '{name}'")
+    return fn
+
+
+def load_target(spec: str, dataset: Optional[str] = None) -> Target:
+    """The bundled model ``spec`` (trained and cached on first use), or ``FILE.py:FACTORY``
+    evaluated on ``dataset`` (``FILE.py:DATASET`` returning ``(inputs, labels)``)."""
+    torch = require_torch()
+    names = _bundled_names_no_torch()
+    if spec in names:
+        if dataset is not None:
+            raise AccuracyError(f"--dataset goes with a FILE.py:FACTORY model; '{spec}' is bundled "
+                                "with its own data")
+        from . import models
+
+        try:
+            model, split = models.load(spec)
+        except ImportError as exc:
+            raise AccuracyError(f"model '{spec}': {exc}") from None
+        key = f"{spec}-v{models.MODELS_VERSION}"
+        return Target(spec, model, split.x_test, split.y_test,
+                      split.x_train[:CALIBRATION_SAMPLES], (split.x_test[:1],), key)
+    if ":" not in spec:
+        raise AccuracyError(f"unknown evaluation model '{spec}': give a bundled one "
+                            f"({', '.join(names)}) or FILE.py:FACTORY with --dataset FILE.py:DATASET")
+    if dataset is None:
+        raise AccuracyError(f"model '{spec}' needs --dataset FILE.py:DATASET, a function returning "
+                            "(inputs, labels)")
+    result = _import_callable(spec, "model")()
+    if not (isinstance(result, tuple) and len(result) == 2 and isinstance(result[0], torch.nn.Module)):
+        raise AccuracyError(f"model '{spec}': the factory must return (model, example_inputs)")
+    model = result[0].eval()
+    data = _import_callable(dataset, "--dataset")()
+    if not (isinstance(data, tuple) and len(data) == 2 and isinstance(data[0], torch.Tensor)):
+        raise AccuracyError(f"--dataset '{dataset}': must return (inputs, labels): a tensor of "
+                            "inputs (first dimension: samples) and int labels or None")
+    x, y = data
+    if y is not None:
+        y = torch.as_tensor(y).long()
+        if y.shape != x.shape[:1]:
+            raise AccuracyError(f"--dataset '{dataset}': {len(y)} labels for {len(x)} inputs")
+    key = hashlib.sha256(f"{Path(spec.rpartition(':')[0]).resolve()}:{spec}:{dataset}".encode()
+                         + _file_bytes(spec)).hexdigest()[:16]
+    name = re.sub(r"\W", "-", Path(spec.rpartition(":")[0]).stem + "-" + spec.rpartition(":")[2])
+    return Target(name, model, x, y, x[:CALIBRATION_SAMPLES], (x[:1],), f"{name}-{key}")
+
+
+def _file_bytes(spec: str) -> bytes:
+    p = Path(spec.rpartition(":")[0])
+    return p.read_bytes() if p.is_file() else b""
+
+
+def trace_target(target: Target):
+    """The target's workload: one sample's forward pass, as ``cimsim trace`` records it."""
+    from ..workload.trace import trace
+
+    return trace(target.model, target.example, name=target.name)
+
+
+def workload_file(target: Target) -> Path:
+    """The traced workload as a JSON file in the accuracy cache (traced once per model version;
+    sweeps hand the file to their workers like any workload)."""
+    from ..workload.io import save_workload
+    from .data import cache_dir
+
+    from .. import __version__
+
+    d = cache_dir() / "traces"
+    d.mkdir(parents=True, exist_ok=True)
+    path = d / f"{target.key}-cimsim{__version__}.json"
+    if not path.exists():
+        save_workload(trace_target(target), path)
+    return path
+
+
+# ---- scoring ------------------------------------------------------------------------------------
+def reference_outputs(target: Target):
+    """The fp32 model's outputs on the target's inputs (fused kernels off, as when emulated)."""
+    from .run import _forward, fused_kernels_off
+
+    with fused_kernels_off():
+        return _forward(target.model, target.inputs, None)
+
+
+def cim_configs(arch) -> list:
+    """The CIM component configs of ``arch`` (name, config), in config order."""
+    return [(n, c) for n, c in arch.components.items() if getattr(c, "type", None) == "cim"]
+
+
+def _finite(v):
+    return None if v is None or (isinstance(v, float) and not math.isfinite(v)) else v
+
+
+def accuracy_record(arch, target: Target, reference=None) -> dict:
+    """The accuracy columns (:data:`cimsim.report.columns.ACCURACY_COLUMNS`) of ``target`` on
+    ``arch``. ``reference``: the fp32 outputs, when computed before (they depend on no config).
+    Non-finite numbers (an exact output's SNR) are None."""
+    require_torch()
+    from .arith import Arith
+    from .run import evaluate
+
+    cims = cim_configs(arch)
+    if not cims:
+        ref = reference_outputs(target) if reference is None else reference
+        top1 = (None if target.labels is None
+                else float((ref.argmax(-1) == target.labels).double().mean()))
+        return {C.ACCURACY_TOP1: top1, C.ACCURACY_TOP1_STD: 0.0 if top1 is not None else None,
+                C.ACCURACY_TOP1_REFERENCE: top1, C.AGREEMENT: 1.0, C.AGREEMENT_STD: 0.0,
+                C.OUTPUT_SNR_DB: None, C.OUTPUT_SNR_DB_STD: None, C.OUTPUT_KL: 0.0,
+                C.OUTPUT_KL_STD: 0.0, C.ACCURACY_REPEATS: 1,
+                C.ACCURACY_BASIS: f"fp32 reference: {arch.name} has no CIM component, its units "
+                                  "compute at the workload's dtype (fp32)"}
+    name, cim = cims[0]
+    res = evaluate(target.model, target.inputs, target.labels, Arith.from_cim(cim),
+                   nonideal=cim.nonideal, calibration_inputs=target.calibration,
+                   reference=reference)
+    basis = (f"{name} emulated: {cim.input_bits}b inputs x {cim.weight_bits}b weights, "
+             f"{cim.adc.bits}-bit ADC ({cim.adc.range_policy} range), "
+             f"{cim.rows_per_read or cim.rows} rows per read, "
+             + ("ideal devices" if cim.nonideal is None else f"non-ideal, {res.repeats} chip(s)"))
+    if len(cims) > 1:
+        basis += f" (of {len(cims)} CIM components, the first)"
+    return {C.ACCURACY_TOP1: res.accuracy_top1, C.ACCURACY_TOP1_STD: _finite(res.accuracy_top1_std),
+            C.ACCURACY_TOP1_REFERENCE: res.accuracy_top1_reference, C.AGREEMENT: res.agreement,
+            C.AGREEMENT_STD: _finite(res.agreement_std), C.OUTPUT_SNR_DB: _finite(res.output_snr_db),
+            C.OUTPUT_SNR_DB_STD: _finite(res.output_snr_db_std), C.OUTPUT_KL: res.output_kl,
+            C.OUTPUT_KL_STD: _finite(res.output_kl_std), C.ACCURACY_REPEATS: res.repeats,
+            C.ACCURACY_BASIS: basis}

@@ -1,0 +1,133 @@
+"""`cimsim run CONFIG MODEL --accuracy`: accuracy columns beside latency and energy."""
+
+from __future__ import annotations
+
+import json
+import os
+import textwrap
+
+import pytest
+from click.testing import CliRunner
+
+torch = pytest.importorskip("torch")
+
+from cimsim.cli import main  # noqa: E402
+from cimsim.report import columns as C  # noqa: E402
+
+pytestmark = pytest.mark.torch
+
+
+@pytest.fixture(scope="module", autouse=True)
+def cache(tmp_path_factory):
+    """A fresh model and trace cache (the user's own is left alone)."""
+    old = os.environ.get("CIMSIM_CACHE")
+    os.environ["CIMSIM_CACHE"] = str(tmp_path_factory.mktemp("cimsim-cache"))
+    yield
+    if old is None:
+        os.environ.pop("CIMSIM_CACHE", None)
+    else:
+        os.environ["CIMSIM_CACHE"] = old
+
+
+def _run(*args):
+    res = CliRunner().invoke(main, ["run", *args])
+    return res.exit_code, res.output
+
+
+def _json(*args) -> dict:
+    code, out = _run(*args, "--json")
+    assert code == 0, out
+    return json.loads(out)
+
+
+@pytest.fixture(scope="module")
+def user_model(tmp_path_factory):
+    """A FILE.py with a linear model and a data set labelled by the model's own arg-max, so
+    its fp32 top-1 is 1 by construction."""
+    d = tmp_path_factory.mktemp("user")
+    f = d / "tiny.py"
+    f.write_text(textwrap.dedent("""
+        import torch
+
+        def _model():
+            torch.manual_seed(0)
+            return torch.nn.Sequential(torch.nn.Linear(20, 16), torch.nn.ReLU(),
+                                       torch.nn.Linear(16, 5))
+
+        def factory():
+            return _model(), torch.zeros(1, 20)
+
+        def dataset():
+            torch.manual_seed(1)
+            x = torch.randn(200, 20)
+            with torch.no_grad():
+                y = _model()(x).argmax(-1)
+            return x, y
+
+        def unlabelled():
+            return dataset()[0], None
+    """))
+    return str(f)
+
+
+def test_user_model_lossless_adc_agrees_with_fp32(user_model):
+    # rram-cim: 128 rows, 1-bit DAC, 2-bit cells: 128 * 1 * 3 = 384 -> 9 ADC bits are lossless
+    out = _json("rram-cim", f"{user_model}:factory", "--accuracy", "--dataset",
+                f"{user_model}:dataset", "--set", "cim.adc.bits=9")
+    for col in C.ACCURACY_COLUMNS:
+        assert col in out, col
+    assert out[C.LATENCY] > 0 and out[C.ENERGY] > 0 and out[C.MACS] == 20 * 16 + 16 * 5
+    assert out[C.ACCURACY_TOP1_REFERENCE] == 1.0          # labels are fp32's own arg-max
+    assert out[C.AGREEMENT] == out[C.ACCURACY_TOP1]
+    # 8-bit inputs and weights, nothing rounded after: the quantisation SNR of two 8-bit
+    # quantisers is ~ 6.02 * 8 - a few dB of crest factor: far above 25 dB, below exact
+    assert 25 < out[C.OUTPUT_SNR_DB] < 70
+    assert out[C.AGREEMENT] >= 0.95 and out[C.OUTPUT_KL] < 1e-2
+    assert out[C.ACCURACY_BASIS].startswith("cim emulated")
+
+
+def test_fewer_adc_bits_lose_snr(user_model):
+    args = ("rram-cim", f"{user_model}:factory", "--accuracy", "--dataset", f"{user_model}:dataset")
+    snr = [_json(*args, "--set", f"cim.adc.bits={b}")[C.OUTPUT_SNR_DB] for b in (4, 9)]
+    assert snr[0] < snr[1] - 10
+
+
+def test_without_labels_top1_is_null(user_model):
+    out = _json("rram-cim", f"{user_model}:factory", "--accuracy", "--dataset",
+                f"{user_model}:unlabelled")
+    assert out[C.ACCURACY_TOP1] is None and out[C.ACCURACY_TOP1_REFERENCE] is None
+    assert 0 <= out[C.AGREEMENT] <= 1 and out[C.OUTPUT_SNR_DB] is not None
+
+
+def test_no_cim_is_the_fp32_reference(user_model):
+    out = _json("cpu-ddr5", f"{user_model}:factory", "--accuracy", "--dataset",
+                f"{user_model}:dataset")
+    assert out[C.ACCURACY_TOP1] == out[C.ACCURACY_TOP1_REFERENCE] == 1.0
+    assert out[C.AGREEMENT] == 1.0 and out[C.OUTPUT_SNR_DB] is None and out[C.OUTPUT_KL] == 0
+    assert out[C.ACCURACY_BASIS].startswith("fp32 reference")
+
+
+@pytest.mark.parametrize("args, says", [
+    (("rram-cim", "no-such-model", "--accuracy"), "unknown evaluation model 'no-such-model'"),
+    (("rram-cim", "x.py:factory", "--accuracy"), "needs --dataset"),
+    (("rram-cim", "lstm", "--dataset", "x.py:d"), "--dataset goes with --accuracy"),
+])
+def test_bad_accuracy_command_lines_are_one_line(args, says):
+    code, out = _run(*args)
+    assert code != 0 and says in out and len(out.strip().splitlines()) == 1, out
+
+
+@pytest.mark.slow
+def test_bundled_model_json_has_the_columns():
+    pytest.importorskip("sklearn")
+    out = _json("rram-cim", "digits-mlp", "--accuracy", "--set", "cim.adc.bits=9")
+    assert out["workload"] == "digits-mlp" and out[C.MACS] == 64 * 64 + 64 * 10
+    assert out[C.AGREEMENT] == 1.0                       # lossless ADC, 8-bit operands
+    assert out[C.ACCURACY_TOP1] == out[C.ACCURACY_TOP1_REFERENCE] > 0.9
+
+
+def test_bundled_names_known_without_torch_match_the_models():
+    from cimsim.accuracy import target
+    from cimsim.accuracy.models import MODELS
+
+    assert target._bundled_names_no_torch() == tuple(MODELS)
