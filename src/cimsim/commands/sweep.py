@@ -61,9 +61,17 @@ from ..sweep.sampling import SAMPLERS
                    "counted before anything is built.")
 @click.option("--dry-run", is_flag=True, help="Check the specs, state the run count and stop.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@click.option("--accuracy", is_flag=True,
+              help="Workloads are evaluation models (bundled, e.g. digits-cnn, or FILE.py:FACTORY "
+                   "with --dataset): every point also runs the model with its CIM arithmetic and "
+                   "adds accuracy_top1, agreement, output_snr_db, output_kl (see `cimsim run "
+                   "--accuracy`).")
+@click.option("--dataset", default=None, metavar="FILE.py:DATASET",
+              help="With --accuracy and FILE.py:FACTORY workloads: a function returning "
+                   "(inputs, labels).")
 def sweep_command(configs, workloads, params, sample, samples, seed, engine, scheduler, tls_ca_file,
                   tls_cert, tls_key, workers, output, csv_path, retry_errors, flush_every, max_points,
-                  dry_run, quiet):
+                  dry_run, quiet, accuracy, dataset):
     """Sweep config fields over CONFIGS x WORKLOADS; one row per point in a Parquet file.
 
     Everything is checked first (specs, scheduler, output paths, configs, workloads); then the
@@ -75,6 +83,8 @@ def sweep_command(configs, workloads, params, sample, samples, seed, engine, sch
       cimsim sweep sram-cim -w lstm --param cim.arrays=64,128,256 --param processor.cores=8..128:lin:16
       cimsim sweep gpu-hbm3 -w step.npz --param memory.dram.bandwidth=25GB/s..3.2TB/s:log
           --sample lhs --samples 200 --engine analytic
+      cimsim sweep rram-cim -w digits-cnn --accuracy --param cim.adc.bits=3,4,5,6,7,8
+          --param cim.rows_per_read=16,32,64,128
     """
     from ..sweep import plan_sweep, sweep
     from ..sweep.executors import SchedulerError, security_from_files
@@ -96,7 +106,7 @@ def sweep_command(configs, workloads, params, sample, samples, seed, engine, sch
             sample=sample, samples=samples, seed=seed, engine=engine, scheduler=scheduler,
             workers=workers, output=output, csv=csv_path, quiet=quiet,
             retry_errors=retry_errors, flush_rows=flush_every, max_points=max_points,
-            announce=announce, security=security,
+            announce=announce, security=security, accuracy=accuracy, dataset=dataset,
         )
     except CimsimError as exc:
         raise click.ClickException(one_line(" ".join(str(exc).split("\n")))) from None

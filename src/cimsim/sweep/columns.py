@@ -9,6 +9,7 @@ Metric columns never contain a dot, so a dotted column is always a parameter.
 from __future__ import annotations
 
 from ..report.columns import (  # noqa: F401  (the names live in report.columns)
+    ACCURACY_BASIS,
     ARCHITECTURE,
     BOUND,
     BOUND_PART,
@@ -24,7 +25,8 @@ from ..report.columns import (  # noqa: F401  (the names live in report.columns)
 )
 
 TEXT_COLUMNS: frozenset[str] = frozenset(
-    {POINT_ID, CONFIG_FILE, WORKLOAD_FILE, ERROR, WORKLOAD, ARCHITECTURE, ENGINE, BOUND, BOUND_PART}
+    {POINT_ID, CONFIG_FILE, WORKLOAD_FILE, ERROR, WORKLOAD, ARCHITECTURE, ENGINE, BOUND, BOUND_PART,
+     ACCURACY_BASIS}
 )
 
 #: ``DataFrame.attrs`` keys (kept in the Parquet file's pandas metadata).

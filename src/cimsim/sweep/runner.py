@@ -111,16 +111,21 @@ def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def point_id(config_sha: str, workload_sha: str, overrides: Mapping, engine: str) -> str:
-    """Stable identity of one row: same files, same overrides, same engine -> same id."""
+def point_id(config_sha: str, workload_sha: str, overrides: Mapping, engine: str,
+             accuracy: str | None = None) -> str:
+    """Stable identity of one row: same files, same overrides, same engine (and, with
+    ``--accuracy``, the same evaluation model) -> same id."""
+    ident = {
+        "v": POINT_ID_VERSION,
+        "config": config_sha,
+        "workload": workload_sha,
+        "overrides": sorted((k, v) for k, v in overrides.items()),
+        "engine": engine,
+    }
+    if accuracy is not None:  # absent otherwise: ids of sweeps without accuracy are unchanged
+        ident["accuracy"] = accuracy
     key = json.dumps(
-        {
-            "v": POINT_ID_VERSION,
-            "config": config_sha,
-            "workload": workload_sha,
-            "overrides": sorted((k, v) for k, v in overrides.items()),
-            "engine": engine,
-        },
+        ident,
         sort_keys=True,
         default=str,
     )
@@ -141,7 +146,24 @@ def _result_columns(context) -> tuple[str, ...]:
     return union_columns(archs) if archs else FIXED_COLUMNS
 
 
-def _build(configs, workloads, specs, points, engine):
+def _accuracy_targets(workloads, dataset) -> dict:
+    """``--accuracy``: each workload an evaluation model, loaded (trained and cached on first
+    use) and traced once here, so workers only read the cache. {name: (traced file, key,
+    (model spec, dataset spec))}."""
+    from ..accuracy.target import AccuracyError, is_target_spec, load_target, workload_file
+
+    out = {}
+    for name in workloads:
+        name = str(name)
+        if not is_target_spec(name):
+            raise AccuracyError(f"--accuracy: workload '{name}' is not an evaluation model; give a "
+                                "bundled one (e.g. digits-cnn) or FILE.py:FACTORY with --dataset")
+        target = load_target(name, dataset)
+        out[name] = (workload_file(target), target.key, (name, dataset))
+    return out
+
+
+def _build(configs, workloads, specs, points, engine, targets=None):
     from ..bundled import resolve_config, resolve_workload
     from ..config import read_yaml
     from ..workload import read_workload_bytes
@@ -159,8 +181,11 @@ def _build(configs, workloads, specs, points, engine):
         context["config_sources"][sha] = str(path)
         cfgs.append((str(name), sha, str(data.get("name", path.stem))))
     wls = []
+    targets = targets or {}
+    if targets:
+        context["accuracy"] = {}
     for name in workloads:
-        path = resolve_workload(str(name))
+        path = targets[str(name)][0] if str(name) in targets else resolve_workload(str(name))
         try:
             raw = path.read_bytes()
         except OSError as exc:
@@ -171,6 +196,8 @@ def _build(configs, workloads, specs, points, engine):
         title = read_workload_bytes(raw, str(path)).name
         context["workloads"][sha] = raw
         context["workload_sources"][sha] = str(path)
+        if str(name) in targets:
+            context["accuracy"][sha] = targets[str(name)][2]
         wls.append((str(name), sha, title or path.stem))
     tasks: list[Task] = []
     seen: set[str] = set()
@@ -178,7 +205,9 @@ def _build(configs, workloads, specs, points, engine):
         overrides = {p.path: p.override_value(point[p.path]) for p in specs}
         for cfg_name, cfg_sha, arch_name in cfgs:
             for wl_name, wl_sha, wl_title in wls:
-                pid = point_id(cfg_sha, wl_sha, overrides, engine)
+                acc = context.get("accuracy", {}).get(wl_sha)
+                pid = point_id(cfg_sha, wl_sha, overrides, engine,
+                               None if acc is None else targets[acc[0]][1])
                 if pid in seen:  # the sampler drew the same point twice
                     continue
                 seen.add(pid)
@@ -271,6 +300,8 @@ def sweep(
     max_points: int = DEFAULT_MAX_POINTS,
     announce: Callable[[str], None] | None = None,
     security=None,
+    accuracy: bool = False,
+    dataset: str | None = None,
 ) -> pd.DataFrame:
     """Run every design point on every config and workload; return one row per point.
 
@@ -298,6 +329,9 @@ def sweep(
         configs x workloads) than this, counted before anything is built.
     announce : called once with the line that states the count before the sweep
         starts (default: printed to stderr unless ``quiet``).
+    accuracy : each workload is an evaluation model (:mod:`cimsim.accuracy.target`: a bundled
+        name or ``FILE.py:FACTORY`` with ``dataset``); every point also runs it with the
+        point's CIM arithmetic and adds :data:`cimsim.report.columns.ACCURACY_COLUMNS`.
 
     Returns
     -------
@@ -315,9 +349,17 @@ def sweep(
         if path is not None:
             _check_writable(Path(path), option)
     configs, workloads, specs = _as_list(configs), _as_list(workloads), plan.specs
+    if dataset is not None and not accuracy:
+        raise CimsimError("--dataset goes with --accuracy")
+    targets = _accuracy_targets(workloads, dataset) if accuracy else None
     points = sample_points(specs, sample, samples, seed)
-    context, tasks = _build(configs, workloads, specs, points, engine)
-    columns = sweep_columns([p.path for p in specs], _result_columns(context))
+    context, tasks = _build(configs, workloads, specs, points, engine, targets)
+    results = _result_columns(context)
+    if accuracy:
+        from ..report.columns import ACCURACY_COLUMNS
+
+        results = (*results, *ACCURACY_COLUMNS)
+    columns = sweep_columns([p.path for p in specs], results)
 
     def say() -> None:
         if announce is not None:

@@ -142,11 +142,33 @@ def run_task(task: Task, context: dict) -> dict:
         record = simulate(
             arch, _workload(task.workload_key, context), engine=task.engine, keep_ops=False, costs=cost_cache()
         ).record()
+        acc = context.get("accuracy", {}).get(task.workload_key)
+        if acc is not None:
+            record.update(_accuracy(arch, acc))
     except Exception as exc:  # noqa: BLE001 - a failing point is a result, not a crash
         row[ERROR] = error_text(exc, task.overrides)
         return row
     row.update(record)
     return row
+
+
+# Evaluation models of this worker process, loaded from the cache once, with their fp32 outputs.
+_TARGETS: dict = {}
+
+
+def _accuracy(arch, spec: tuple) -> dict:
+    """``--accuracy``: the point's accuracy columns (:func:`cimsim.accuracy.target.accuracy_record`),
+    on one torch thread (a sweep's workers already fill the cores)."""
+    from ..accuracy.target import accuracy_record, load_target, reference_outputs
+
+    import torch
+
+    torch.set_num_threads(1)
+    hit = _TARGETS.get(spec)
+    if hit is None:
+        target = load_target(*spec)   # trained and cached by the main process before the sweep
+        hit = _TARGETS[spec] = (target, reference_outputs(target))
+    return accuracy_record(arch, hit[0], reference=hit[1])
 
 
 def run_chunk(tasks: list[Task], context: dict | None = None) -> list[dict]:
