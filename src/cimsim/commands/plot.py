@@ -38,7 +38,8 @@ def _read(path: Path):
 @click.option("--no-roofline", is_flag=True, help="Skip the roofline (it re-runs each op table).")
 def plot_command(sweep_file, output_dir, formats, param, no_roofline):
     """Plot a sweep: latency and energy vs the swept parameter, breakdown, utilization, efficiency
-    (TOPS/W, TOPS/mm^2, area), roofline."""
+    (TOPS/W, TOPS/mm^2, area), roofline; for a sweep with --accuracy, accuracy against energy
+    with the Pareto front (accuracy-energy)."""
     from .. import plot as P
     from ..sweep.columns import ERROR, param_columns
 
@@ -60,6 +61,8 @@ def plot_command(sweep_file, output_dir, formats, param, no_roofline):
             figures["utilization"] = P.utilization_vs_param(df, param)
             figures["efficiency"] = P.efficiency_vs_param(df, param)
         figures["energy_breakdown"] = P.energy_breakdown(df, param)
+        if "accuracy_top1" in df.columns:  # a sweep with --accuracy
+            figures["accuracy-energy"] = P.accuracy_energy(df)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
     if not no_roofline:

@@ -16,10 +16,13 @@ from .figures import (
     utilization_vs_bandwidth,
     utilization_vs_param,
 )
+from .accuracy import accuracy_energy, pareto_front
 from .style import arch_style, part_color
 
 __all__ = [
     "LOG_RATIO",
+    "accuracy_energy",
+    "pareto_front",
     "CimFigure",
     "arch_style",
     "efficiency_vs_param",
