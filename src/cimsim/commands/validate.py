@@ -63,6 +63,13 @@ def validate(names: tuple[str, ...], list_only: bool, output: Path | None) -> No
     for r in summary(df).itertuples(index=False):
         s.add_row(r.suite, str(r.cases), pct(r.median_abs_error), pct(r.worst_abs_error))
     out.print(s)
+    reasons: dict[str, list] = {}
+    for sk in df.attrs.get("skipped", []):
+        reasons.setdefault(sk["reason"], []).append(sk)
+    for reason, group in reasons.items():  # figures named but not reproduced, one reason each
+        out.print(f"skipped ({group[0]['suite']}): " + reason)
+        for sk in group:
+            out.print(f"  - {sk['case']}")
     if output is not None:
         df.to_csv(output, index=False)
         click.echo(f"wrote {len(df)} cases to {output}")

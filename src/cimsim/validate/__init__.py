@@ -1,7 +1,8 @@
 """Validation suites: cimsim's predictions held against measurements with their sources.
 
 A *suite* is a function returning :class:`Case` rows (one measured figure, the
-figure cimsim predicts for it, and where the measurement comes from); suites
+figure cimsim predicts for it, and where the measurement comes from) and :class:`Skipped`
+rows (a published figure it cannot reproduce here, with the reason); suites
 register with :func:`suite`. ``cimsim validate [--suite NAME]`` runs them and
 prints each case's relative error and each suite's median and worst.
 
@@ -37,6 +38,16 @@ class Case:
         return (self.predicted - self.measured) / self.measured if self.measured else math.nan
 
 
+@dataclass(frozen=True)
+class Skipped:
+    """A published figure a suite names but cannot reproduce here (e.g. its data set is not
+    installable), with the reason; ``cimsim validate`` lists it under the table."""
+
+    suite: str
+    case: str
+    reason: str
+
+
 def suite(name: str, description: str):
     """Register a suite function under ``name`` (a decorator)."""
 
@@ -64,12 +75,17 @@ def run(names=None):
     unknown = [n for n in names if n not in _SUITES]
     if unknown:
         raise CimsimError(f"unknown validation suite(s) {unknown}; known: {', '.join(_SUITES)}")
-    rows = []
+    rows, skipped = [], []
     for n in names:
         for c in _SUITES[n][0]():
+            if isinstance(c, Skipped):
+                skipped.append(asdict(c))
+                continue
             rows.append({**asdict(c), "rel_error": c.rel_error})
-    return pd.DataFrame(rows, columns=["suite", "case", "unit", "measured", "predicted", "source",
-                                       "rel_error"])
+    df = pd.DataFrame(rows, columns=["suite", "case", "unit", "measured", "predicted", "source",
+                                     "rel_error"])
+    df.attrs["skipped"] = skipped  # [{suite, case, reason}]: figures named but not reproduced
+    return df
 
 
 def summary(df):
