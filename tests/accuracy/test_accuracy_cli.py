@@ -130,4 +130,4 @@ def test_bundled_names_known_without_torch_match_the_models():
     from cimsim.accuracy import target
     from cimsim.accuracy.models import MODELS
 
-    assert target._bundled_names_no_torch() == tuple(MODELS)
+    assert target.bundled_names_no_torch() == tuple(MODELS)

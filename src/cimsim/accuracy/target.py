@@ -59,21 +59,15 @@ def require_torch():
     return torch
 
 
-def bundled_names() -> tuple[str, ...]:
-    from .models import MODELS
-
-    return tuple(MODELS)
-
-
 def is_target_spec(spec: str) -> bool:
     """Whether ``spec`` names a bundled evaluation model or a ``FILE.py:FACTORY``."""
-    if spec in _bundled_names_no_torch():
+    if spec in bundled_names_no_torch():
         return True
     head, sep, tail = spec.rpartition(":")
     return bool(sep) and head.endswith(".py") and tail.isidentifier()
 
 
-def _bundled_names_no_torch() -> tuple[str, ...]:
+def bundled_names_no_torch() -> tuple[str, ...]:
     # the names without importing torch (models.py imports it): kept equal by a test
     return ("digits-mlp", "digits-cnn", "mnist-cnn", "mnist1d-cnn", "mnist1d-gru", "mnist1d-lstm")
 
@@ -114,7 +108,7 @@ def load_target(spec: str, dataset: Optional[str] = None) -> Target:
     """The bundled model ``spec`` (trained and cached on first use), or ``FILE.py:FACTORY``
     evaluated on ``dataset`` (``FILE.py:DATASET`` returning ``(inputs, labels)``)."""
     torch = require_torch()
-    names = _bundled_names_no_torch()
+    names = bundled_names_no_torch()
     if spec in names:
         if dataset is not None:
             raise AccuracyError(f"--dataset goes with a FILE.py:FACTORY model; '{spec}' is bundled "

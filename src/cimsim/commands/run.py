@@ -114,9 +114,10 @@ def run(config: str, workload: str, engine: str, sets: tuple[str, ...], as_json:
 
 
 def _is_target(name: str) -> bool:
-    from ..accuracy.target import is_target_spec
+    """A bundled evaluation model's name (run for its cost alone without --accuracy)."""
+    from ..accuracy.target import bundled_names_no_torch
 
-    return is_target_spec(name)
+    return name in bundled_names_no_torch()
 
 
 def print_accuracy(acc: dict) -> None:
