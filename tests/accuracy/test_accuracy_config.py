@@ -73,3 +73,27 @@ def test_nonideal_fields_all_described():
     for model in (NonIdeal, Drift, StuckAt):
         for name, f in model.model_fields.items():
             assert f.description, f"{model.__name__}.{name}"
+
+
+def test_differential_encoding_doubles_the_columns_the_cost_model_converts():
+    """rram-cim: 8-bit weights on 2-bit cells. Offset: ceil(8 / 2) = 4 columns per output;
+    differential: 2 x ceil(7 / 2) = 8, so the ADC conversions and cell reads of one matmul
+    double exactly; the emulator stores the same counts (Arith.weight_slices per polarity)."""
+    from cimsim import bundled
+    from cimsim.config import load_architecture
+    from cimsim.pipeline import simulate
+    from cimsim.workload import Op, Tensor, Workload
+
+    wl = Workload("mm", [Tensor("x", (4, 64), "int8", "input"), Tensor("W", (64, 10), "int8", "weight"),
+                         Tensor("y", (4, 10), "int8", "activation")],
+                  [Op("mm", "matmul", ("x", "W"), ("y",), m=4, k=64, n=10, weight="W")])
+    path = bundled.resolve_config("rram-cim")
+    e = {}
+    for enc in ("offset", "differential"):
+        arch = load_architecture(path, {"cim.nonideal.encoding": enc}, cli=True)
+        r = simulate(arch, wl)
+        e[enc] = r.energy_breakdown_j
+        a = Arith.from_cim(arch.components["cim"])
+        assert a.weight_slices * (2 if enc == "differential" else 1) == (4 if enc == "offset" else 8)
+    for part in ("cim_adc", "cim_array"):
+        assert e["differential"][part] == pytest.approx(2 * e["offset"][part], rel=1e-12)

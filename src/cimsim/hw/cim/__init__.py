@@ -170,6 +170,12 @@ class CIMConfig(ComponentConfig):
         return self
 
     @property
+    def differential(self) -> bool:
+        """Signed weights stored differentially (``nonideal.encoding``): twice the columns of
+        the magnitude bits (:mod:`.tiling`). Default (no block): offset, one column word."""
+        return self.nonideal is not None and self.nonideal.encoding == "differential"
+
+    @property
     def slices(self) -> float:
         """Input slices of one matrix-vector product (magnitude bits only with ``signed_inputs``)."""
         if self.signed_inputs:
@@ -289,7 +295,8 @@ class CIM(Component):
         c = self.config
         groups, group_of = np.unique(ops.stationary[idx], return_inverse=True)
         k, n, rows = ops.k[idx], ops.n[idx], ops.rows[idx]
-        rt, ct, pc = tiles(k, n, c.rows, c.cols, c.weight_bits, c.bits_per_cell)
+        rt, ct, pc = tiles(k, n, c.rows, c.cols, c.weight_bits, c.bits_per_cell,
+                           differential=c.differential)
         need = rt * ct
         group_arrays = np.zeros(len(groups), dtype=np.int64)
         group_arrays[group_of] = need
