@@ -167,7 +167,7 @@ def _device_effects(p: Programmed, a: Arith, ni: NonIdeal, gen, K: int) -> None:
     g_prog = g
     d = ni.drift
     if d is not None and d.time > d.t0:
-        if d.nu == "pcm":
+        if d.nu is None:  # aihwkit PCM model
             gt = target.clamp(min=1e-6)
             ln = torch.log(gt)
             a1, b1, lo1, hi1 = PCM_NU_MU

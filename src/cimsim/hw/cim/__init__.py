@@ -60,9 +60,8 @@ from ...quantity import (
     SquareMeters,
     Watts,
 )
-from ...accuracy.nonideal import NonIdeal
 from ..base import Component, ComponentConfig, OpArrays, OpCost, Plan, Strict
-from ..parts import ADC, Buffer, Cell, Counting  # noqa: F401  (Counting re-exported)
+from ..parts import ADC, Buffer, Cell, Counting, NonIdeal  # noqa: F401  (Counting re-exported)
 from . import counting
 from .derive import AREA_FIELDS, ENERGY_FIELDS, Design, DeriveError, design
 from .energy import op_energy

@@ -1,5 +1,6 @@
 """Circuit parts shared by components: config models of an ADC (column readout), its
-integrate-and-count variant, a memory cell, and a private on-chip buffer.
+integrate-and-count variant, a memory cell, a private on-chip buffer, and the CIM's
+non-idealities for the accuracy emulator.
 
 A component's config holds these as sections (``cim.adc``, ``cim.cell``, ``cim.buffer``,
 ``systolic.buffer``); a part knows its own fields, not which component holds it.
@@ -8,5 +9,6 @@ A component's config holds these as sections (``cim.adc``, ``cim.cell``, ``cim.b
 from .adc import ADC, Counting
 from .buffer import Buffer
 from .cell import Cell
+from .nonideal import NonIdeal
 
-__all__ = ["ADC", "Buffer", "Cell", "Counting"]
+__all__ = ["ADC", "Buffer", "Cell", "Counting", "NonIdeal"]
