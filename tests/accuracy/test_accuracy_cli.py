@@ -131,3 +131,16 @@ def test_bundled_names_known_without_torch_match_the_models():
     from cimsim.accuracy.models import MODELS
 
     assert target.bundled_names_no_torch() == tuple(MODELS)
+
+
+def test_nonideal_set_on_the_command_line_runs_monte_carlo_chips(user_model):
+    args = ("rram-cim", f"{user_model}:factory", "--accuracy", "--dataset", f"{user_model}:dataset",
+            "--set", "cim.adc.bits=9")
+    ideal = _json(*args)
+    noisy = _json(*args, "--set", "cim.nonideal.programming_sigma=0.05",
+                  "--set", "cim.nonideal.repeats=3")
+    assert ideal[C.ACCURACY_REPEATS] == 1 and noisy[C.ACCURACY_REPEATS] == 3
+    assert noisy[C.OUTPUT_SNR_DB] < ideal[C.OUTPUT_SNR_DB] - 3   # 5 % of the cell range per cell
+    assert noisy[C.OUTPUT_SNR_DB_STD] > 0 and "3 chip(s)" in noisy[C.ACCURACY_BASIS]
+    # the cost does not see the block
+    assert noisy[C.ENERGY] == ideal[C.ENERGY] and noisy[C.LATENCY] == ideal[C.LATENCY]

@@ -97,3 +97,19 @@ def test_differential_encoding_doubles_the_columns_the_cost_model_converts():
         assert a.weight_slices * (2 if enc == "differential" else 1) == (4 if enc == "offset" else 8)
     for part in ("cim_adc", "cim_array"):
         assert e["differential"][part] == pytest.approx(2 * e["offset"][part], rel=1e-12)
+
+
+def test_set_starts_an_optional_section_but_not_a_missing_component():
+    from cimsim import bundled
+    from cimsim.config import load_architecture
+    from cimsim.errors import ConfigError
+
+    arch = load_architecture(bundled.resolve_config("rram-cim"),
+                             {"cim.nonideal.stuck_at.off": "0.01"}, cli=True)
+    assert arch.components["cim"].nonideal.stuck_at.off == 0.01
+    with pytest.raises(ConfigError, match="'cim' is not a section of this config"):
+        load_architecture(bundled.resolve_config("cpu-ddr5"), {"cim.nonideal.adc_noise": "0.5"},
+                          cli=True)
+    with pytest.raises(ConfigError, match="drift.time"):   # a started block still validates
+        load_architecture(bundled.resolve_config("rram-cim"), {"cim.nonideal.drift.nu": "0.05"},
+                          cli=True)
