@@ -144,3 +144,14 @@ def test_nonideal_set_on_the_command_line_runs_monte_carlo_chips(user_model):
     assert noisy[C.OUTPUT_SNR_DB_STD] > 0 and "3 chip(s)" in noisy[C.ACCURACY_BASIS]
     # the cost does not see the block
     assert noisy[C.ENERGY] == ideal[C.ENERGY] and noisy[C.LATENCY] == ideal[C.LATENCY]
+
+
+def test_a_systolic_arrays_int8_is_the_lossless_cims_arithmetic(user_model):
+    """tpu-like computes 8b x 8b digitally: exact integer products of the quantised operands,
+    which is what rram-cim gives at its lossless 9-bit ADC (same quantisers): equal outputs."""
+    args = (f"{user_model}:factory", "--accuracy", "--dataset", f"{user_model}:dataset")
+    tpu = _json("tpu-like", *args)
+    cim = _json("rram-cim", *args, "--set", "cim.adc.bits=9")
+    assert tpu[C.ACCURACY_BASIS].startswith("tpu: digital 8b inputs x 8b weights")
+    for col in (C.OUTPUT_SNR_DB, C.OUTPUT_KL, C.AGREEMENT, C.ACCURACY_TOP1):
+        assert tpu[col] == cim[col], col

@@ -9,8 +9,10 @@ None: agreement, SNR and KL are reported without top-1). The same model is trace
 forward pass of one design.
 
 :func:`accuracy_record` scores a target on an architecture: its (first) CIM component's
-arithmetic (:meth:`Arith.from_cim`) and ``nonideal`` block; on an architecture without a CIM
-the accuracy is the fp32 reference's, said in ``accuracy_basis``.
+arithmetic (:meth:`Arith.from_cim`) and ``nonideal`` block; without a CIM, a digital array of
+fixed precision (a systolic array's ``weight_bits`` x ``input_bits``) computes exact integer
+products of the quantised operands; otherwise the accuracy is the fp32 reference's. Each says
+which in ``accuracy_basis``.
 """
 
 from __future__ import annotations
@@ -202,6 +204,21 @@ def accuracy_record(arch, target: Target, reference=None) -> dict:
     from .run import evaluate
 
     cims = cim_configs(arch)
+    digital = [(n, c) for n, c in arch.components.items()
+               if not cims and hasattr(c, "weight_bits") and hasattr(c, "input_bits")]
+    if digital:  # a digital array of fixed precision (systolic): exact products of the quantised
+        name, c = digital[0]  # operands, as a lossless ADC gives them
+        try:
+            a = Arith(rows=128, cols=128, bits_per_cell=1, weight_bits=int(c.weight_bits),
+                      input_bits=int(c.input_bits), dac_bits=1)
+        except ValueError as exc:
+            raise AccuracyError(f"{name}: cannot emulate its precision: {exc}") from None
+        a = a.with_(adc_bits=a.lossless_adc_bits)
+        res = evaluate(target.model, target.inputs, target.labels, a, reference=reference,
+                       claim="all")
+        return _record(res, f"{name}: digital {c.input_bits}b inputs x {c.weight_bits}b weights "
+                            "(exact integer products; per-column weight, per-row input scales; "
+                            "every matmul, as it claims them)")
     if not cims:
         ref = reference_outputs(target) if reference is None else reference
         top1 = (None if target.labels is None
@@ -210,8 +227,8 @@ def accuracy_record(arch, target: Target, reference=None) -> dict:
                 C.ACCURACY_TOP1_REFERENCE: top1, C.AGREEMENT: 1.0, C.AGREEMENT_STD: 0.0,
                 C.OUTPUT_SNR_DB: None, C.OUTPUT_SNR_DB_STD: None, C.OUTPUT_KL: 0.0,
                 C.OUTPUT_KL_STD: 0.0, C.ACCURACY_REPEATS: 1,
-                C.ACCURACY_BASIS: f"fp32 reference: {arch.name} has no CIM component, its units "
-                                  "compute at the workload's dtype (fp32)"}
+                C.ACCURACY_BASIS: f"fp32 reference: {arch.name} has no CIM or fixed-precision "
+                                  "component, its units compute at the workload's dtype (fp32)"}
     name, cim = cims[0]
     res = evaluate(target.model, target.inputs, target.labels, Arith.from_cim(cim),
                    nonideal=cim.nonideal, calibration_inputs=target.calibration,
@@ -222,6 +239,10 @@ def accuracy_record(arch, target: Target, reference=None) -> dict:
              + ("ideal devices" if cim.nonideal is None else f"non-ideal, {res.repeats} chip(s)"))
     if len(cims) > 1:
         basis += f" (of {len(cims)} CIM components, the first)"
+    return _record(res, basis)
+
+
+def _record(res, basis: str) -> dict:
     return {C.ACCURACY_TOP1: res.accuracy_top1, C.ACCURACY_TOP1_STD: _finite(res.accuracy_top1_std),
             C.ACCURACY_TOP1_REFERENCE: res.accuracy_top1_reference, C.AGREEMENT: res.agreement,
             C.AGREEMENT_STD: _finite(res.agreement_std), C.OUTPUT_SNR_DB: _finite(res.output_snr_db),
