@@ -113,3 +113,25 @@ def test_set_starts_an_optional_section_but_not_a_missing_component():
     with pytest.raises(ConfigError, match="drift.time"):   # a started block still validates
         load_architecture(bundled.resolve_config("rram-cim"), {"cim.nonideal.drift.nu": "0.05"},
                           cli=True)
+
+
+def test_arithmetic_key_sees_the_arithmetic_not_the_costs():
+    """A sweep worker reuses a point's accuracy for points of equal key: equal for a change of
+    array count or ADC energy, different for ADC bits, rows read at once or a noise level."""
+    from cimsim import bundled
+    from cimsim.accuracy.target import arithmetic_key
+    from cimsim.config import load_architecture
+
+    p = bundled.resolve_config("rram-cim")
+
+    def key(**sets):
+        return arithmetic_key(load_architecture(p, {k.replace("__", "."): v for k, v in sets.items()},
+                                                cli=True))
+
+    base = key()
+    assert key(cim__arrays="4096") == base
+    assert key(cim__adc__energy_per_conversion="1 pJ") == base
+    for change in ({"cim__adc__bits": "5"}, {"cim__rows_per_read": "32"},
+                   {"cim__nonideal__read_sigma": "0.01"}, {"cim__adc__range_policy": "unit"}):
+        assert key(**change) != base, change
+    assert hash(key(cim__nonideal__read_sigma="0.01")) == hash(key(cim__nonideal__read_sigma="0.01"))

@@ -29,6 +29,7 @@ from typing import Any, Optional
 
 from ..errors import CimsimError
 from ..report import columns as C
+from .arith import Arith
 
 #: one-line install hint for the accuracy extra
 INSTALL = "pip install 'cimsim[accuracy]'"
@@ -195,12 +196,24 @@ def _finite(v):
     return None if v is None or (isinstance(v, float) and not math.isfinite(v)) else v
 
 
+def arithmetic_key(arch) -> tuple:
+    """What :func:`accuracy_record` reads of ``arch`` (its components' arithmetic, not their
+    costs): two architectures with equal keys give equal accuracy on the same target, so a sweep
+    over bandwidths or array counts evaluates the model once."""
+    out = []
+    for name, c in arch.components.items():
+        if getattr(c, "type", None) == "cim":
+            out.append((name, Arith.from_cim(c), c.nonideal))
+        elif hasattr(c, "weight_bits") and hasattr(c, "input_bits"):
+            out.append((name, int(c.weight_bits), int(c.input_bits)))
+    return (arch.name, tuple(out))
+
+
 def accuracy_record(arch, target: Target, reference=None) -> dict:
     """The accuracy columns (:data:`cimsim.report.columns.ACCURACY_COLUMNS`) of ``target`` on
     ``arch``. ``reference``: the fp32 outputs, when computed before (they depend on no config).
     Non-finite numbers (an exact output's SNR) are None."""
     require_torch()
-    from .arith import Arith
     from .run import evaluate
 
     cims = cim_configs(arch)

@@ -152,15 +152,21 @@ def run_task(task: Task, context: dict) -> dict:
     return row
 
 
-# Evaluation models of this worker process, loaded from the cache once, with their fp32 outputs.
+# Evaluation models of this worker process, loaded from the cache once, with their fp32 outputs;
+# and the accuracy per (model, arithmetic): points that differ only in costs share it.
 _TARGETS: dict = {}
+_ACCURACY: "OrderedDict[tuple, dict]" = OrderedDict()
+_ACCURACY_MAX = 256
 
 
 def _accuracy(arch, spec: tuple) -> dict:
     """``--accuracy``: the point's accuracy columns (:func:`cimsim.accuracy.target.accuracy_record`),
     on one torch thread (a sweep's workers already fill the cores)."""
-    from ..accuracy.target import accuracy_record, load_target, reference_outputs
+    from ..accuracy.target import accuracy_record, arithmetic_key, load_target, reference_outputs
 
+    key = (spec, arithmetic_key(arch))
+    if key in _ACCURACY:
+        return dict(_ACCURACY[key])
     import torch
 
     torch.set_num_threads(1)
@@ -168,7 +174,10 @@ def _accuracy(arch, spec: tuple) -> dict:
     if hit is None:
         target = load_target(*spec)   # trained and cached by the main process before the sweep
         hit = _TARGETS[spec] = (target, reference_outputs(target))
-    return accuracy_record(arch, hit[0], reference=hit[1])
+    rec = _ACCURACY[key] = accuracy_record(arch, hit[0], reference=hit[1])
+    while len(_ACCURACY) > _ACCURACY_MAX:
+        _ACCURACY.popitem(last=False)
+    return dict(rec)
 
 
 def run_chunk(tasks: list[Task], context: dict | None = None) -> list[dict]:
