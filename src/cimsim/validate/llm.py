@@ -36,7 +36,15 @@ Fitted (case names say "fitted"; everything else is held out):
   the block's all-reduces.
 
 The matmul fraction of peak by rows (``processor.mac_efficiency``) is a measurement of another
-benchmark (LLMCompass's matmul sweep at K = N = 12288), not fitted to these rows.
+benchmark (LLMCompass's matmul sweep at K = N = 12288, M >= 1024), not fitted to these rows.
+
+Single-operator sweeps (``llmcompass_a100_operator_sweeps.csv``, from
+``ae/figure5/{ab,cf,de,g}/real_hardware/*_A100.csv``: matmul M x 12288 x 12288 and 8192 x K x K,
+softmax and layer norm of 4096 x N and M x 4096, GeLU of 2^10 .. 2^29 elements) are cases too,
+all held out but the six matmul lines the table is read from. The softmax runs eager PyTorch;
+the layer norm and GeLU are ``torch.compile``'d functions (``software_model/layernorm.py``,
+``gelu.py``), whose calls cost ~48 us of host time against the ~30 us of a cuBLAS call and the
+~13 us of an eager softmax: one per-op overhead cannot serve the three (see the notes).
 """
 
 from __future__ import annotations
@@ -49,6 +57,7 @@ from . import Case, suite
 DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "validation"
 DATA = DATA_DIR / "llmcompass_a100_gpt3_block.csv"
 SWEEP = DATA_DIR / "llmcompass_a100_allreduce.csv"
+OP_SWEEPS = DATA_DIR / "llmcompass_a100_operator_sweeps.csv"
 CONFIG = DATA_DIR / "a100-sxm4-80gb.yaml"
 COMMIT = "2e015fd2ee750e6cad8d7152df52551e5b41ef20"
 SOURCE = ("LLMCompass (PrincetonUniversity/LLMCompass @2e015fd) "
@@ -68,6 +77,8 @@ DTYPE, DTYPE_BYTES = "fp16", 2
 KV_LEN = PROMPT + GENERATED + 1
 #: the rows fit() uses
 FIT_ROWS = (("decode", "qkv_proj"), ("decode", "o_proj"), ("decode", "ffn_w1"), ("decode", "ffn_w2"))
+#: the matmul sweep lines processor.mac_efficiency is read from (K = N = 12288, M >= 1024)
+TABLE_K, TABLE_MIN_M = 12288, 1024
 #: the sweep points fit_link() uses (bytes)
 LINK_FIT_BYTES = (8, 17179869184)
 
@@ -82,6 +93,31 @@ def load_sweep():
     import pandas as pd
 
     return pd.read_csv(SWEEP, comment="#")
+
+
+def load_op_sweeps():
+    """LLMCompass's single-operator sweeps on the A100 with ``measured_s``: the matmul file
+    gives the time in ms; the softmax and layer norm files ``M x N / time / 1e9``, the GeLU
+    file ``M / time / 1e9`` (elements per ns), so ``time = elements / (value x 1e9)``."""
+    import pandas as pd
+
+    df = pd.read_csv(OP_SWEEPS, comment="#")
+    elements = df.m * df.n.fillna(1)
+    df["measured_s"] = df.published.where(df.published_unit == "ms", 0.0) * 1e-3 + (
+        elements / (df.published * 1e9)).where(df.published_unit == "elements/ns", 0.0)
+    df["table_source"] = (df.operator == "matmul") & (df.k == TABLE_K) & (df.n == TABLE_K) & (
+        df.m >= TABLE_MIN_M)
+    return df
+
+
+def sweep_workload(row):
+    """The workload of one sweep line (fp16; a matmul's B is a weight, as torch.matmul's operand)."""
+    m = int(row.m)
+    if row.operator == "matmul":
+        return _projection(m, int(row.k), int(row.n))
+    if row.operator == "gelu":
+        return _vector("elementwise", (m,), fn="gelu")
+    return _vector(row.operator, (m, int(row.n)))
 
 
 # --------------------------------------------------------------------------- workloads
@@ -262,9 +298,26 @@ def sweep_cases() -> tuple[Case, ...]:
                  for b in LINK_FIT_BYTES)
 
 
+@lru_cache(maxsize=1)
+def op_sweep_cases() -> tuple[Case, ...]:
+    from ..config import load_architecture
+
+    arch = load_architecture(CONFIG)
+    cases = []
+    for r in load_op_sweeps().itertuples(index=False):
+        shape = (f"M={r.m} K={int(r.k)} N={int(r.n)}" if r.operator == "matmul" else
+                 f"{r.m} elements" if r.operator == "gelu" else f"M={r.m} N={int(r.n)}")
+        cases.append(Case("llm-published", f"A100 {r.operator} {shape} "
+                          f"({'source of mac_efficiency' if r.table_source else 'held out'})",
+                          "s", float(r.measured_s), _sim_s(arch, sweep_workload(r)),
+                          f"LLMCompass (PrincetonUniversity/LLMCompass @2e015fd) ae/figure5/{r.file}, line {r.line}"))
+    return tuple(cases)
+
+
 @suite("llm-published", "LLMCompass's A100-80GB measurements of a GPT-3 175B block with tensor "
-       "parallelism 4 (prefill and decode, 12 lines each, and the layer totals); DRAM sustained "
-       "fraction and op overhead fitted on the 4 decode weight GEMVs, the NVLink ring on 2 points of "
-       "LLMCompass's NCCL sweep; the rest held out")
+       "parallelism 4 (prefill and decode, 12 lines each, and the layer totals) and its single-operator "
+       "sweeps (matmul, softmax, layer norm, GeLU); DRAM sustained fraction and op overhead fitted "
+       "on the 4 decode weight GEMVs, the NVLink ring on 2 points of LLMCompass's NCCL sweep; the "
+       "rest held out")
 def llm_suite() -> list[Case]:
-    return list(block_cases()) + list(sweep_cases())
+    return list(block_cases()) + list(sweep_cases()) + list(op_sweep_cases())
