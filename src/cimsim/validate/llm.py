@@ -62,7 +62,8 @@ CONFIG = DATA_DIR / "a100-sxm4-80gb.yaml"
 COMMIT = "2e015fd2ee750e6cad8d7152df52551e5b41ef20"
 SOURCE = ("LLMCompass (PrincetonUniversity/LLMCompass @2e015fd) "
           "ae/figure5/ijkl/real_hardware/{file}, line {line} ({category})")
-SWEEP_SOURCE = "LLMCompass (PrincetonUniversity/LLMCompass @2e015fd) ae/figure5/h/test_allreduce.py, {bytes} B"
+REPO = "LLMCompass (PrincetonUniversity/LLMCompass @2e015fd)"
+SWEEP_SOURCE = REPO + " ae/figure5/h/test_allreduce.py, {bytes} B"
 FILES = {"prefill": "transformer_A100.csv", "decode": "transformerAR_A100.csv"}
 #: LLMCompass's name of each line (``categories`` in plot_transformer.py)
 CATEGORY = {"qkv_proj": "Q_K_V", "q_mul_k": "Q_mul_K", "a_mul_v": "A_mul_V", "o_proj": "Wo_proj",
@@ -310,7 +311,7 @@ def op_sweep_cases() -> tuple[Case, ...]:
         cases.append(Case("llm-published", f"A100 {r.operator} {shape} "
                           f"({'source of mac_efficiency' if r.table_source else 'held out'})",
                           "s", float(r.measured_s), _sim_s(arch, sweep_workload(r)),
-                          f"LLMCompass (PrincetonUniversity/LLMCompass @2e015fd) ae/figure5/{r.file}, line {r.line}"))
+                          f"{REPO} ae/figure5/{r.file}, line {r.line}"))
     return tuple(cases)
 
 
