@@ -60,9 +60,8 @@ SWEEP = DATA_DIR / "llmcompass_a100_allreduce.csv"
 OP_SWEEPS = DATA_DIR / "llmcompass_a100_operator_sweeps.csv"
 CONFIG = DATA_DIR / "a100-sxm4-80gb.yaml"
 COMMIT = "2e015fd2ee750e6cad8d7152df52551e5b41ef20"
-SOURCE = ("LLMCompass (PrincetonUniversity/LLMCompass @2e015fd) "
-          "ae/figure5/ijkl/real_hardware/{file}, line {line} ({category})")
 REPO = "LLMCompass (PrincetonUniversity/LLMCompass @2e015fd)"
+SOURCE = REPO + " ae/figure5/ijkl/real_hardware/{file}, line {line} ({category})"
 SWEEP_SOURCE = REPO + " ae/figure5/h/test_allreduce.py, {bytes} B"
 FILES = {"prefill": "transformer_A100.csv", "decode": "transformerAR_A100.csv"}
 #: LLMCompass's name of each line (``categories`` in plot_transformer.py)
