@@ -186,6 +186,9 @@ class Plan:
     op_columns: dict[str, np.ndarray] = field(default_factory=dict)
     #: anything the component's own cost() needs (private to the component)
     state: dict[str, object] = field(default_factory=dict)
+    #: a name per server (e.g. the layer a pipeline stage runs), for throughput reports;
+    #: default ``<component>`` (``<component>#i`` when it has several servers)
+    server_labels: list[str] = field(default_factory=list)
 
     @classmethod
     def one_server(cls, n_ops: int, **kw) -> "Plan":

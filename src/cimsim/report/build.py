@@ -91,6 +91,12 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
         for f, default in comp.facts.items():
             facts[C.fact_column(comp.name, f)] = default
     facts.update(pl.facts())
+    wl = run.workload
+    params = wl.metadata.get("params")
+    batch = wl.metadata.get("batch") or (params.get("batch") if isinstance(params, dict) else None) or 1
+    if C.pipelined(arch):
+        facts.update(_stream_facts(pl, per_server, traffic, run.rates, costs.resources,
+                                   int(batch) if isinstance(batch, (int, float)) else 1, wl.macs))
     notes = list(pl.notes)
     areas = C.area_parts(arch)
     if areas:
@@ -100,9 +106,6 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
                          "so area efficiency is an upper bound")
     total_dur = float(run.duration.sum())
     cp_s = run.critical_path_s
-    wl = run.workload
-    params = wl.metadata.get("params")
-    batch = wl.metadata.get("batch") or (params.get("batch") if isinstance(params, dict) else None) or 1
     result = Result(
         workload=wl.name,
         architecture=arch.name,
@@ -134,6 +137,27 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
         result.path_table = attribute_ops(run.path, run.start, run.end, costs.latency_s,
                                           costs.compute_s, run.resource_s, costs.resources, pl.serial)
     return result
+
+
+def _stream_facts(pl, per_server, traffic, rates, resources, samples: int, macs) -> dict:
+    """The pipeline columns (:data:`columns.PIPELINE_COLUMNS`): the steady state of a stream
+    (:func:`cimsim.hw.cim.stream.steady_state`) from each server's compute time and each
+    resource's bytes / rate."""
+    from ..hw.cim.stream import steady_state
+
+    labels = [""] * pl.n_servers
+    for comp, ids, plan in zip(pl.components, pl.idx, pl.plans):
+        if plan is None:
+            continue
+        first = int(pl.server[ids[0]]) - int(plan.server[0])
+        own = list(plan.server_labels) or ([comp.name] if plan.n_servers == 1 else
+                                           [f"{comp.name}#{i}" for i in range(plan.n_servers)])
+        labels[first:first + plan.n_servers] = own
+    res = {r: traffic[r] / rates[j] for j, r in enumerate(resources) if rates[j] > 0}
+    st = steady_state(per_server, labels, res, samples)
+    return {C.PIPELINE_INTERVAL_S: st.interval_s, C.PIPELINED_SAMPLES_PER_S: st.samples_per_s,
+            C.PIPELINED_OPS_PER_S: 2.0 * float(macs) / max(samples, 1) * st.samples_per_s,
+            C.PIPELINE_LIMIT: st.limit}
 
 
 def _op_table(run: RunData):

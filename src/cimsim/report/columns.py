@@ -56,6 +56,24 @@ OPS_PER_J = "ops_per_j"
 OPS_PER_S_PER_M2 = "ops_per_s_per_m2"
 STATIC = "static"  # the energy part of static power x latency
 
+#: Steady state of a stream of samples through a layer-pipelined chip (only when a component
+#: pipelines, e.g. a CIM config with a ``chip`` block; :mod:`cimsim.hw.cim.stream`): the
+#: interval between samples (the busiest stage's time per sample), samples per second,
+#: operations per second (2 x MACs per sample / interval; 1e12 is 1 TOPS) and the stage that
+#: sets the interval (a server label such as ``cim:conv1.weight``, or a memory level or link)
+PIPELINE_INTERVAL_S = "pipeline_interval_s"
+PIPELINED_SAMPLES_PER_S = "pipelined_samples_per_s"
+PIPELINED_OPS_PER_S = "pipelined_ops_per_s"
+PIPELINE_LIMIT = "pipeline_limit"
+PIPELINE_COLUMNS: tuple[str, ...] = (PIPELINE_INTERVAL_S, PIPELINED_SAMPLES_PER_S,
+                                     PIPELINED_OPS_PER_S, PIPELINE_LIMIT)
+
+
+def pipelined(arch) -> bool:
+    """Whether results on ``arch`` carry the :data:`PIPELINE_COLUMNS`."""
+    return any(getattr(c, "pipelined", False) for c in arch.instances)
+
+
 #: Parts of a critical path's time besides one per memory level and link.
 PATH_FIXED: tuple[str, ...] = ("compute", "overhead")
 
@@ -125,6 +143,7 @@ def result_columns(arch) -> tuple[str, ...]:
         *(ops_column(c.name) for c in comps),
         *(bytes_column(r) for r in resources),
         *facts,
+        *(PIPELINE_COLUMNS if pipelined(arch) else ()),
         *(energy_column(f"{c.name}_{p}") for c in comps for p in c.energy_parts),
         *(energy_column(r) for r in resources),
         energy_column(STATIC),

@@ -54,7 +54,8 @@ from ...quantity import (
 )
 from ..base import Component, ComponentConfig, OpCost, Plan, Strict
 from ..parts import ADC, Buffer, Counting  # noqa: F401  (Counting re-exported)
-from . import counting
+from . import counting, onchip
+from .chip import Chip
 from .energy import op_energy
 from .reprogram import lru_reprograms
 from .tiling import tiles
@@ -105,6 +106,9 @@ class CIMConfig(ComponentConfig):
         default=False,
         description="When every weight matrix fits, copy the matrices into the spare arrays so "
         "that independent activation rows of one matmul run on the copies in parallel.")
+    chip: Optional[Chip] = Field(default=None, description="On-chip hierarchy (PEs, tiles, "
+                                 "buffers, interconnect), layer mapping and pipelining (default: "
+                                 "none, a flat pool of arrays; see cimsim.hw.cim.chip).")
 
     @model_validator(mode="after")
     def _bits(self) -> "CIMConfig":
@@ -116,6 +120,8 @@ class CIMConfig(ComponentConfig):
         if self.adc.counting is not None and self.dac_bits != 1:
             raise ValueError(f"adc.counting applies inputs as unit pulses: dac_bits must be 1, "
                              f"not {self.dac_bits}")
+        if self.chip is not None:
+            onchip.check_config(self)
         return self
 
     @property
@@ -152,10 +158,21 @@ class CIM(Component):
     type_name = "cim"
     Config = CIMConfig
     priority = 30
-    energy_parts = ("array", "adc", "dac", "digital", "write")
-    utilizations = ("arrays",)
     label = "CIM"
-    facts = {"arrays_needed": 0, "reprograms": 0}
+    utilizations = ("arrays",)
+
+    @property
+    def energy_parts(self):
+        return ("array", "adc", "dac", "digital", "write") + onchip.energy_parts(self.config)
+
+    @property
+    def facts(self):
+        return {"arrays_needed": 0, "reprograms": 0, **onchip.facts(self.config)}
+
+    @property
+    def pipelined(self) -> bool:
+        """Layers run as a pipeline (a chip block): results report the steady-state stream."""
+        return self.config.chip is not None
 
     @property
     def link(self) -> str | None:
@@ -165,7 +182,10 @@ class CIM(Component):
         return self.hw.link_errors("link", self.link, "the arrays")
 
     def claim(self, ops, free):
-        return free & (ops.stationary >= 0)
+        mine = ops.stationary >= 0
+        if onchip.claims_im2col(self.config) and getattr(ops, "im2col", None) is not None:
+            mine = mine | ops.im2col  # the chip reuses inputs in place: no im2col copy
+        return free & mine
 
     def place(self, ops, idx):
         c = self.config
@@ -178,6 +198,8 @@ class CIM(Component):
         needed = int(group_arrays.sum())
         replicas = np.ones(len(idx))
         notes = []
+        if c.chip is not None:
+            return onchip.place(self, ops, idx, groups, group_of, rt, ct, pc)
         if needed <= c.arrays:
             reprogram = np.zeros(len(idx), dtype=bool)
             server, n_servers = group_of.astype(np.int64), len(groups)
@@ -214,11 +236,18 @@ class CIM(Component):
         rows, k, n = ops.rows[idx], ops.k[idx], ops.n[idx]
         reprog, rounds = s["reprogram"], s["rounds"]
         a_in = rows * k * c.input_bits / 8  # inputs quantized to input_bits by the host
+        if c.chip is not None:  # convolution inputs reused across the window (chip.input_reuse)
+            a_in = s["a_in"]
         a_out = ops.act_out_bytes[idx]
+        if c.chip is not None:  # im2col copies claimed by the chip move nothing
+            a_out = np.where(s["mm"], a_out, 0.0)
         t_vector = c.t_vector
         t_write = np.where(reprog, rounds * np.minimum(k, c.rows) * c.write_latency, 0.0)
         t_mvm = rounds * np.ceil(rows / s["replicas"]) * t_vector
-        compute = np.maximum(t_mvm, (a_in + a_out) / c.buffer.bandwidth) + t_write
+        compute = np.maximum(t_mvm, (a_in + a_out) / c.buffer.bandwidth)
+        if c.chip is not None:
+            compute = onchip.op_time(c.chip, compute, s["levels"])
+        compute = compute + t_write
         w_bytes = np.where(reprog, k * n * c.weight_bits / 8.0, 0.0)
         back = self.hw.backing_store
         link = self.link
@@ -227,6 +256,8 @@ class CIM(Component):
         nbytes[back] = nbytes.get(back, 0.0) + w_bytes
         energy = op_energy(c, rows, k, s["row_tiles"], s["col_tiles"], s["phys_cols"], a_in + a_out,
                            reprog)
+        if c.chip is not None:
+            energy.update(onchip.energy(s["levels"]))
         return OpCost(compute_s=compute, latency_s=latency, bytes=nbytes, energy=energy,
                       # array-seconds busy, per array of the block (utilization: over the latency)
                       busy={"arrays": s["arrays"] * (rounds * rows * t_vector + t_write) / c.arrays})
@@ -237,7 +268,7 @@ class CIM(Component):
             return {}
         return {"arrays": c.arrays * a.array, "adc": c.arrays * c.adc.per_array * a.adc,
                 "dac": c.arrays * c.rows * a.dac, "digital": c.arrays * a.digital,
-                "buffer": a.buffer, "other": a.other}
+                "buffer": a.buffer, "other": a.other, **onchip.area_m2(c)}
 
     def peak_macs_per_s(self, dtype):
         """All arrays busy: each holds rows x (cols x bits_per_cell / weight_bits) weights and

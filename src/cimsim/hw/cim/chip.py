@@ -1,0 +1,210 @@
+"""The on-chip hierarchy of a CIM chip: subarrays grouped into PEs, tiles and the chip, each
+level with its buffer and its interconnect (the optional ``cim.chip`` block).
+
+The hierarchy is data: ``levels`` lists the grouping innermost first. Level ``j`` groups
+``fanout`` units of level ``j - 1`` (level 0 groups ``fanout`` arrays, e.g. a PE of 4
+subarrays), so one unit of level ``j`` holds ``A_j = fanout_0 x ... x fanout_j`` arrays and
+the chip has ``A_top`` arrays (it must equal ``cim.arrays``).
+
+Transfers of one op, per level ``j`` (the rules; NeuroSim, MNSIM and CiMLoop model the same
+path):
+
+1. Every byte of the op's inputs goes down the hierarchy and every byte of its outputs comes
+   back up: at each level the bytes ``B`` are written into that level's buffer and read out of
+   it once, and cross that level's interconnect once.
+2. The op occupies ``u_j = ceil(arrays of the op / A_j)`` units of level ``j``; units work in
+   parallel and the bytes split evenly over them: ``b_j = B / u_j`` per unit.
+3. Buffer: ``words = ceil(8 b_j / width_bits)``; time ``2 x words x cycle`` (a write and a
+   read per word), ``cycle = max(access latency, 1 / clock)``; energy ``2 x words x u_j x
+   energy per access``. The access energy and latency default to the circuit model
+   (:func:`cimsim.hw.circuits.buffer.buffer` at ``chip.node``), or are given.
+4. Interconnect: ``cycles = ceil(8 b_j / width_bits) + hops`` at its clock (a bus of width
+   ``w`` moves ``B`` bytes in ``ceil(B / w)`` cycles, plus the hops of the first flit); energy
+   ``8 B x hops x energy_per_bit_per_hop``. Hops from the level's fan-out ``f``: bus 1
+   (one shared segment), H-tree ``max(1, ceil(log2 f))`` (root to leaf), mesh ``ceil(sqrt f)``
+   (a ``ceil(sqrt f)``-wide mesh: on average ``side - 1`` hops from its edge port plus the
+   injection hop).
+5. With ``transfers: serial`` (NeuroSim's accounting) an op's time is its array time plus
+   every level's buffer and interconnect time; with ``overlapped`` (double-buffered levels)
+   it is the largest of them.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Literal, Optional
+
+import numpy as np
+from pydantic import Field, model_validator
+
+from ...quantity import Bytes, Hertz, Joules, JoulesPerBit, PositiveFloat, PositiveInt, Seconds
+from ..base import Strict
+from ..circuits import buffer as circuit_buffer
+
+
+class ChipBuffer(Strict):
+    """The buffer of one level of the chip (one per unit of the level)."""
+
+    type: Literal["sram", "register_file", "edram"] = Field(description="Buffer circuit: sram, "
+                                                             "register_file or edram.")
+    capacity: Bytes = Field(description="Capacity of one unit's buffer.")
+    width_bits: PositiveInt = Field(description="Bits per access (port width), in bits.")
+    clock: Optional[Hertz] = Field(default=None, description="Access clock (default: one access "
+                                   "per access latency).")
+    energy_per_access: Optional[Joules] = Field(
+        default=None, description="Energy of one access of width_bits (default: the circuit "
+        "model of cimsim.hw.circuits.buffer at chip.node).")
+    access_latency: Optional[Seconds] = Field(
+        default=None, description="Latency of one access (default: the circuit model).")
+
+
+class Interconnect(Strict):
+    """The interconnect joining the children of one unit of a level to its buffer."""
+
+    type: Literal["bus", "htree", "mesh"] = Field(description="Topology: bus, htree or mesh "
+                                                   "(sets the hops from the level's fan-out).")
+    width_bits: PositiveInt = Field(description="Bits moved per cycle, in bits.")
+    clock: Hertz = Field(description="Interconnect clock.")
+    energy_per_bit_per_hop: JoulesPerBit = Field(description="Energy of one bit over one hop.")
+
+
+class ChipLevel(Strict):
+    """One level of the on-chip hierarchy (a PE, a tile, the chip)."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$", description="Level name (lower case), e.g. "
+                      "pe, tile, chip; names facts such as cim_tiles_used.")
+    fanout: PositiveInt = Field(description="Units of the level below (arrays, for the first "
+                                "level) in one unit of this level.")
+    buffer: Optional[ChipBuffer] = Field(default=None, description="The level's buffer (default: "
+                                         "none, transfers pass through).")
+    interconnect: Optional[Interconnect] = Field(default=None, description="The level's "
+                                                 "interconnect (default: none, no time or energy).")
+
+
+class Chip(Strict):
+    """A CIM chip's on-chip hierarchy, mapping and pipelining (absent: a flat pool of arrays)."""
+
+    node_nm: PositiveFloat = Field(ge=7, le=180, description="Technology node in nm (for the "
+                                   "circuit-model defaults of buffers).")
+    levels: list[ChipLevel] = Field(min_length=1, description="Grouping of arrays, innermost "
+                                    "first (e.g. pe, tile, chip); fan-outs multiply to cim.arrays.")
+    transfers: Literal["serial", "overlapped"] = Field(
+        default="serial", description="serial: an op's time is array time plus every level's "
+        "buffer and interconnect time (NeuroSim); overlapped: the largest of them.")
+    layer_unit: Optional[str] = Field(
+        default=None, description="Name of the level whose units a layer never shares (NeuroSim "
+        "maps each layer to whole tiles); default: layers pack arrays densely.")
+    duplication: Literal["none", "balance"] = Field(
+        default="none", description="Weight duplication per layer: none, or balance (copies "
+        "chosen to equalise the layer pipeline's stages under the array budget).")
+    layers: dict[str, PositiveInt] = Field(
+        default_factory=dict, description="Copies per layer, by weight tensor name (overrides "
+        "the duplication policy for those layers).")
+    input_reuse: bool = Field(
+        default=False, description="Convolution inputs are reused across the sliding window in "
+        "hardware: each input crosses the hierarchy once per kernel row, not once per window "
+        "(im2col copies cost nothing on the chip).")
+
+    @model_validator(mode="after")
+    def _names(self) -> "Chip":
+        names = [lv.name for lv in self.levels]
+        if len(set(names)) != len(names):
+            raise ValueError(f"chip.levels names must be unique, got {names}")
+        if self.layer_unit is not None and self.layer_unit not in names:
+            raise ValueError(f"chip.layer_unit '{self.layer_unit}' is not a level; levels: {names}")
+        return self
+
+    @property
+    def arrays(self) -> int:
+        return math.prod(lv.fanout for lv in self.levels)
+
+    @property
+    def unit_arrays(self) -> list[int]:
+        """Arrays in one unit of each level, innermost first."""
+        out, a = [], 1
+        for lv in self.levels:
+            a *= lv.fanout
+            out.append(a)
+        return out
+
+    @property
+    def align_arrays(self) -> int:
+        """Arrays a layer's allocation is rounded up to (1 when layers pack densely)."""
+        if self.layer_unit is None:
+            return 1
+        return self.unit_arrays[[lv.name for lv in self.levels].index(self.layer_unit)]
+
+
+def hops(kind: str, fanout: int) -> int:
+    """Hops of one transfer across an interconnect joining ``fanout`` children (module rule 4)."""
+    if kind == "bus":
+        return 1
+    if kind == "htree":
+        return max(1, math.ceil(math.log2(fanout))) if fanout > 1 else 1
+    return math.ceil(math.sqrt(fanout))
+
+
+def bus_cycles(nbytes, width_bits: int):
+    """Cycles to move ``nbytes`` over a ``width_bits``-wide path: ``ceil(8 B / w)``."""
+    return np.ceil(np.asarray(nbytes, dtype=np.float64) * 8.0 / width_bits)
+
+
+def buffer_access(buf: ChipBuffer, node_nm: float) -> tuple[float, float]:
+    """``(energy per access J, cycle s)`` of a level's buffer: given values, else the circuit model."""
+    e, lat = buf.energy_per_access, buf.access_latency
+    if e is None or lat is None:
+        est = circuit_buffer.buffer(buf.type, buf.capacity, buf.width_bits, node_nm)
+        e = float(est.energy_j) if e is None else e
+        lat = float(est.delay_s) if lat is None else lat
+    cycle = max(lat, 1.0 / buf.clock) if buf.clock is not None else lat
+    return float(e), float(cycle)
+
+
+def transfers(chip: Chip, nbytes: np.ndarray, op_arrays: np.ndarray) -> dict[str, dict[str, np.ndarray]]:
+    """Per level: time and energy of moving ``nbytes`` (per op) for ops spanning ``op_arrays``
+    arrays each (module rules 1-4). Returns ``{level: {buffer_s, buffer_j, interconnect_s,
+    interconnect_j}}``, arrays aligned with the ops."""
+    out = {}
+    nbytes = np.asarray(nbytes, dtype=np.float64)
+    for lv, a in zip(chip.levels, chip.unit_arrays):
+        units = np.maximum(1.0, np.ceil(op_arrays / a))
+        per_unit = nbytes / units
+        zero = np.zeros_like(nbytes)
+        rec = {"buffer_s": zero, "buffer_j": zero, "interconnect_s": zero, "interconnect_j": zero}
+        if lv.buffer is not None:
+            e, cycle = buffer_access(lv.buffer, chip.node_nm)
+            words = bus_cycles(per_unit, lv.buffer.width_bits)
+            rec["buffer_s"] = 2.0 * words * cycle
+            rec["buffer_j"] = 2.0 * words * units * e
+        if lv.interconnect is not None:
+            ic = lv.interconnect
+            h = hops(ic.type, lv.fanout)
+            cyc = bus_cycles(per_unit, ic.width_bits) + np.where(nbytes > 0, h, 0)
+            rec["interconnect_s"] = cyc / ic.clock
+            rec["interconnect_j"] = 8.0 * nbytes * h * ic.energy_per_bit_per_hop
+        out[lv.name] = rec
+    return out
+
+
+def op_time(chip: Chip, array_s: np.ndarray, levels: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(time, buffer_s, interconnect_s)`` of each op: array time and transfers combined by
+    ``chip.transfers`` (module rule 5); the two sums are over levels."""
+    buf = sum((r["buffer_s"] for r in levels.values()), np.zeros_like(array_s))
+    ic = sum((r["interconnect_s"] for r in levels.values()), np.zeros_like(array_s))
+    if chip.transfers == "serial":
+        return array_s + buf + ic, buf, ic
+    t = array_s
+    for r in levels.values():
+        t = np.maximum(t, np.maximum(r["buffer_s"], r["interconnect_s"]))
+    return t, buf, ic
+
+
+def buffer_area_m2(chip: Chip) -> float:
+    """Circuit-model area of every level's buffers (one per unit), m^2."""
+    total = 0.0
+    for lv, a in zip(chip.levels, chip.unit_arrays):
+        if lv.buffer is not None:
+            est = circuit_buffer.buffer(lv.buffer.type, lv.buffer.capacity, lv.buffer.width_bits,
+                                        chip.node_nm)
+            total += float(est.area_m2) * (chip.arrays // a)
+    return total
