@@ -1,0 +1,241 @@
+"""The CIM chip block (cimsim.hw.cim.chip, mapping, stream, onchip): closed-form cases.
+
+Golden values are hand arithmetic from the rules in the modules' docstrings (stated next to
+each assertion), never the code's own output.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+
+import numpy as np
+import pytest
+
+from cimsim import simulate
+from cimsim.config import architecture_from_dict
+from cimsim.errors import ConfigError
+from cimsim.hw.cim import chip as chipmod
+from cimsim.hw.cim.mapping import duplication
+from cimsim.hw.cim.stream import steady_state
+from cimsim.workload import Op, Tensor, Workload
+
+CIM = {
+    "link": "noc", "technology": "rram", "arrays": 16, "rows": 64, "cols": 64,
+    "bits_per_cell": 8, "weight_bits": 8, "input_bits": 8, "dac_bits": 1,
+    "read_latency": "100 ns",
+    "adc": {"bits": 8, "sample_rate": "1 GHz", "energy_per_conversion": "1 pJ", "per_array": 64},
+    "dac_energy": "0 pJ", "cell_read_energy": "0 pJ", "shift_add_energy": "0 pJ",
+    "write_latency": "10 ns", "write_energy": "1 pJ", "endurance": 1e6,
+    "buffer": {"capacity": "1 MiB", "bandwidth": "1 PB/s", "energy_per_byte": "0 pJ/B"},
+    "static_power": "0 W",
+    "chip": {"node_nm": 22, "levels": [{"name": "pe", "fanout": 4}, {"name": "chip", "fanout": 4}]},
+}
+ARCH = {
+    "name": "tiny-chip",
+    "memory": {"dram": {"capacity": "1 GB", "bandwidth": "1 PB/s", "energy_per_byte": "0 pJ/B"}},
+    "links": {"noc": {"bandwidth": "1 PB/s", "latency": "0 s", "energy_per_bit": "0 pJ/bit"}},
+    "cim": CIM,
+}
+T_VECTOR = 8 * 100e-9  # 8 one-bit slices x max(100 ns read, ceil(64 cols / 64 ADCs) / 1 GHz)
+
+
+def arch(**chip):
+    d = copy.deepcopy(ARCH)
+    d["cim"]["chip"].update(chip)
+    return architecture_from_dict(d)
+
+
+def two_layers() -> Workload:
+    """x (16 x 128) @ wa (128 x 64) -> y; y @ wb (64 x 64) -> z, int8: wa needs 2 arrays, wb 1."""
+    t = [Tensor("x", (16, 128), "int8", "input"), Tensor("wa", (128, 64), "int8", "weight"),
+         Tensor("y", (16, 64), "int8", "activation"), Tensor("wb", (64, 64), "int8", "weight"),
+         Tensor("z", (16, 64), "int8", "activation")]
+    ops = [Op("a", "matmul", ("x", "wa"), ("y",), m=16, k=128, n=64, weight="wa"),
+           Op("b", "matmul", ("y", "wb"), ("z",), m=16, k=64, n=64, weight="wb")]
+    return Workload("two-layers", t, ops)
+
+
+# ------------------------------------------------------------------ interconnect and buffers
+@pytest.mark.parametrize("nbytes,width,cycles", [(1, 8, 1), (64, 64, 8), (65, 64, 9), (3072, 64, 384)])
+def test_a_bus_of_width_w_moves_b_bytes_in_ceil_b_over_w_cycles(nbytes, width, cycles):
+    assert chipmod.bus_cycles(nbytes, width) == cycles  # ceil(8 B / w)
+
+
+@pytest.mark.parametrize("kind,fanout,h", [("bus", 16, 1), ("htree", 16, 4), ("htree", 12, 4),
+                                           ("htree", 2, 1), ("mesh", 16, 4), ("mesh", 12, 4),
+                                           ("mesh", 177, 14)])
+def test_hops_from_fanout(kind, fanout, h):
+    assert chipmod.hops(kind, fanout) == h
+
+
+def test_level_transfer_time_and_energy_closed_form():
+    ch = chipmod.Chip(node_nm=22, levels=[
+        {"name": "pe", "fanout": 4,
+         "buffer": {"type": "sram", "capacity": "8 KiB", "width_bits": 128, "clock": "500 MHz",
+                    "energy_per_access": "2 pJ", "access_latency": "1 ns"},
+         "interconnect": {"type": "htree", "width_bits": 64, "clock": "1 GHz",
+                          "energy_per_bit_per_hop": "0.1 pJ/bit"}}])
+    # 3072 B over an op spanning 4 arrays: one PE. Buffer: 3072*8/128 = 192 words, written and
+    # read: 384 accesses x max(1 ns, 1/500 MHz = 2 ns) = 768 ns, 384 x 2 pJ = 768 pJ.
+    # H-tree of 4: 2 hops; 3072*8/64 = 384 cycles + 2 = 386 ns; energy 24576 bit x 2 x 0.1 pJ.
+    r = chipmod.transfers(ch, np.array([3072.0]), np.array([4.0]))["pe"]
+    assert r["buffer_s"][0] == pytest.approx(768e-9, rel=1e-12)
+    assert r["buffer_j"][0] == pytest.approx(768e-12, rel=1e-12)
+    assert r["interconnect_s"][0] == pytest.approx(386e-9, rel=1e-12)
+    assert r["interconnect_j"][0] == pytest.approx(24576 * 2 * 0.1e-12, rel=1e-12)
+    # spanning 8 arrays = 2 PEs: each moves half (1536 B): 96 words -> 384 ns; 192 + 2 cycles
+    r = chipmod.transfers(ch, np.array([3072.0]), np.array([8.0]))["pe"]
+    assert r["buffer_s"][0] == pytest.approx(384e-9, rel=1e-12)
+    assert r["interconnect_s"][0] == pytest.approx(194e-9, rel=1e-12)
+    assert r["buffer_j"][0] == pytest.approx(768e-12, rel=1e-12)  # same accesses in all
+
+
+def test_serial_and_overlapped_op_time():
+    levels = {"pe": {"buffer_s": np.array([2.0]), "interconnect_s": np.array([3.0])},
+              "chip": {"buffer_s": np.array([0.0]), "interconnect_s": np.array([4.0])}}
+    ser = chipmod.Chip(node_nm=22, levels=[{"name": "pe", "fanout": 2}])
+    ovl = ser.model_copy(update={"transfers": "overlapped"})
+    assert chipmod.op_time(ser, np.array([1.0]), levels)[0][0] == 1 + 2 + 3 + 0 + 4
+    assert chipmod.op_time(ovl, np.array([1.0]), levels)[0][0] == 4
+
+
+# ------------------------------------------------------------------ steady state
+def test_two_stage_pipeline_steady_state_is_the_slower_stage():
+    st = steady_state([3e-6, 5e-6], ["a", "b"], {}, samples=1)
+    assert (st.interval_s, st.limit) == (5e-6, "b") and st.samples_per_s == pytest.approx(2e5)
+    st = steady_state([3e-6, 5e-6], ["a", "b"], {"dram": 8e-6}, samples=4)
+    assert (st.interval_s, st.limit) == (2e-6, "dram")  # 8 us of bytes over 4 samples
+
+
+def test_layer_pipeline_end_to_end_closed_form():
+    # wa copied twice: stage a = ceil(16/2) x 800 ns = 6.4 us; stage b = 16 x 800 ns = 12.8 us
+    r = simulate(arch(layers={"wa": 2}), two_layers(), keep_ops=True)
+    f = r.facts
+    assert f["pipeline_interval_s"] == pytest.approx(16 * T_VECTOR, rel=1e-9)
+    assert f["pipeline_limit"] == "cim:wb"
+    assert f["pipelined_samples_per_s"] == pytest.approx(1 / (16 * T_VECTOR), rel=1e-9)
+    macs = 16 * 128 * 64 + 16 * 64 * 64
+    assert f["pipelined_ops_per_s"] == pytest.approx(2 * macs / (16 * T_VECTOR), rel=1e-9)
+    assert r.latency_s == pytest.approx(24 * T_VECTOR, rel=1e-6)  # a then b: 6.4 + 12.8 us
+    assert list(r.op_table["cim_copies"]) == [2.0, 1.0]
+
+
+def test_balance_duplicates_until_the_array_budget():
+    # both layers take 16 x 800 ns with one copy; d copies of each need 2d + d arrays <= 16:
+    # d = 5 (15 arrays); each stage ceil(16/5) = 4 rows x 800 ns
+    r = simulate(arch(duplication="balance"), two_layers(), keep_ops=True)
+    assert list(r.op_table["cim_copies"]) == [5.0, 5.0]
+    assert r.facts["pipeline_interval_s"] == pytest.approx(4 * T_VECTOR, rel=1e-9)
+    f = r.facts
+    assert (f["cim_arrays_used"], f["cim_pe_used"], f["cim_chip_used"]) == (15, 4, 1)
+    assert f["cim_array_utilization"] == pytest.approx(15 / 16)
+    assert f["cim_cell_utilization"] == pytest.approx(1.0)  # 64-row, 64-column matrices fill arrays
+    # whole PEs per layer: 2d and d rounded up to 4: d = 4 gives 8 + 4 = 12 <= 16, d = 5 gives 20
+    r = simulate(arch(duplication="balance", layer_unit="pe"), two_layers(), keep_ops=True)
+    assert list(r.op_table["cim_copies"]) == [4.0, 4.0]
+    assert (r.facts["cim_arrays_allocated"], r.facts["cim_pe_used"]) == (12, 3)
+
+
+def test_duplication_policy_rules():
+    need, work, most = np.array([2.0, 1.0]), np.array([10.0, 10.0]), np.array([100.0, 100.0])
+    assert list(duplication("none", {}, need, work, most, 16)) == [1, 1]
+    assert list(duplication("none", {1: 3}, need, work, most, 16)) == [1, 3]
+    # fixed layer 1 = 6 copies (6 arrays); layer 0 gets the rest: 2 d <= 10 -> 5
+    assert list(duplication("balance", {1: 6}, need, work, most, 16)) == [5, 6]
+    # a layer never gets more copies than its most rows: layer 0 stops at 2 (stage 10 / 2 = 5),
+    # and layer 1 needs only ceil(10 / 5) = 2 to match it (no copies beyond the balanced stage)
+    assert list(duplication("balance", {}, need, work, np.array([2.0, 100.0]), 64)) == [2, 2]
+    # one copy of each does not fit: nothing is duplicated
+    assert list(duplication("balance", {}, need, work, most, 2)) == [1, 1]
+
+
+def test_interconnect_time_and_energy_reach_the_op_and_the_breakdown():
+    lv = [{"name": "pe", "fanout": 4, "interconnect": {"type": "bus", "width_bits": 64, "clock": "1 GHz",
+                                                        "energy_per_bit_per_hop": "0.5 pJ/bit"}},
+          {"name": "chip", "fanout": 4}]
+    r = simulate(arch(levels=lv, layers={"wa": 2}), two_layers(), keep_ops=True)
+    # op a: 16 x 128 inputs (1 B) + 16 x 64 int8 outputs = 3072 B over 4 arrays = one PE:
+    # ceil(3072 x 8 / 64) = 384 cycles + 1 bus hop at 1 GHz; 24576 bit x 1 hop x 0.5 pJ
+    ic = r.op_table["cim_interconnect_s"].tolist()
+    assert ic[0] == pytest.approx(385e-9, rel=1e-12)
+    # op b: 1024 + 1024 B, one array: 256 + 1
+    assert ic[1] == pytest.approx(257e-9, rel=1e-12)
+    assert r.op_table["compute_s"].tolist()[0] == pytest.approx(8 * T_VECTOR + 385e-9, rel=1e-9)
+    e = r.energy_breakdown_j["cim_interconnect"]
+    assert e == pytest.approx((3072 + 2048) * 8 * 0.5e-12, rel=1e-12)
+    assert r.energy_breakdown_j["cim_buffer"] == 0.0
+
+
+def test_no_chip_block_reports_no_chip_columns():
+    d = copy.deepcopy(ARCH)
+    del d["cim"]["chip"]
+    r = simulate(architecture_from_dict(d), two_layers(), keep_ops=True)
+    assert "pipeline_interval_s" not in r.facts and "cim_buffer" not in r.energy_breakdown_j
+    assert "cim_buffer_s" not in r.op_table
+
+
+def test_fanouts_must_multiply_to_the_arrays():
+    d = copy.deepcopy(ARCH)
+    d["cim"]["chip"]["levels"][1]["fanout"] = 3
+    with pytest.raises(ConfigError) as e:
+        architecture_from_dict(d)
+    msg = str(e.value)
+    assert "12 arrays" in msg and "16" in msg and "\n" not in msg.strip()
+
+
+# ------------------------------------------------------------------ a small CNN (traced)
+PROCESSOR = {"name": "host", "cores": 1, "clock": "1 GHz", "macs_per_cycle_per_core": {"fp32": 1},
+             "vector_ops_per_cycle_per_core": 1, "energy_per_mac": {"fp32": "1 pJ"},
+             "energy_per_vector_op": "1 pJ", "static_power": "0 W", "op_overhead": "0 s"}
+
+
+def small_cnn():
+    torch = pytest.importorskip("torch")
+    from cimsim.workload.trace import trace
+
+    class Net(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.c1 = torch.nn.Conv2d(3, 8, 3, padding=1)
+            self.c2 = torch.nn.Conv2d(8, 16, 3, padding=1)
+            self.fc = torch.nn.Linear(16 * 8 * 8, 10)
+
+        def forward(self, x):
+            y = torch.relu(self.c2(torch.relu(self.c1(x))))
+            return self.fc(y.flatten(1))
+
+    torch.manual_seed(0)
+    return trace(Net().eval(), (torch.randn(1, 3, 8, 8),), name="small-cnn")
+
+
+@pytest.mark.torch
+@pytest.mark.slow
+def test_small_cnn_placement_floorplan_and_input_reuse():
+    w = small_cnn()
+    d = copy.deepcopy(ARCH)
+    d["processor"] = PROCESSOR
+    d["cim"].update(arrays=64, bits_per_cell=2)
+    d["cim"]["chip"] = {"node_nm": 22, "layer_unit": "tile", "input_reuse": True,
+                        "levels": [{"name": "pe", "fanout": 4}, {"name": "tile", "fanout": 4},
+                                   {"name": "chip", "fanout": 4}]}
+    r = simulate(architecture_from_dict(d), w, keep_ops=True)
+    f = r.facts
+    # c1: k = 27, 8 outputs x 4 cells = 32 columns -> 1 array; c2: k = 72 -> 2 row tiles x 1;
+    # fc: k = 1024 -> 16 x ceil(40 / 64) = 16 arrays. Each layer on whole tiles of 16 arrays.
+    assert (f["cim_arrays_used"], f["cim_arrays_allocated"]) == (19, 48)
+    assert (f["cim_pe_used"], f["cim_tile_used"], f["cim_chip_used"]) == (1 + 1 + 4, 3, 1)
+    assert f["cim_array_utilization"] == pytest.approx(19 / 64)
+    assert f["cim_cell_utilization"] == pytest.approx((27 * 32 + 72 * 64 + 1024 * 40) / (19 * 64 * 64))
+    ops = r.op_table.set_index("op")
+    conv = [o for o in w.ops if o.tags.get("part") == "conv"]
+    # once per window row: channels x output rows x kernel rows x input width
+    assert [o.tags["window_elems"] for o in conv] == [3 * 8 * 3 * 8, 8 * 8 * 3 * 8]
+    assert [o.m * o.k for o in conv] == [64 * 27, 64 * 72]  # im2col: 3x more
+    im2col = [o.name for o in w.ops if o.tags.get("part") == "im2col"]
+    assert len(im2col) == 2 and set(ops.loc[im2col, "unit"]) == {"cim"}
+    assert (ops.loc[im2col, "compute_s"] == 0).all() and (ops.loc[im2col, "noc_bytes"] == 0).all()
+    # conv inputs cross the link once per window row (8-bit inputs), outputs as traced (fp32)
+    assert ops.loc[conv[0].name, "noc_bytes"] == 3 * 8 * 3 * 8 + 64 * 8 * 4
+    assert r.facts["pipeline_limit"].startswith(("cim:", "processor"))
+    assert math.isfinite(r.facts["pipelined_samples_per_s"])
