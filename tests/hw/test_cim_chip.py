@@ -1,4 +1,4 @@
-"""The CIM chip block (cimsim.hw.cim.chip, mapping, stream, onchip): closed-form cases.
+"""The CIM chip block (cimsim.hw.cim.chip, mapping, onchip; report.stream): closed-form cases.
 
 Golden values are hand arithmetic from the rules in the modules' docstrings (stated next to
 each assertion), never the code's own output.
@@ -17,7 +17,7 @@ from cimsim.config import architecture_from_dict
 from cimsim.errors import ConfigError
 from cimsim.hw.cim import chip as chipmod
 from cimsim.hw.cim.mapping import duplication
-from cimsim.hw.cim.stream import steady_state
+from cimsim.report.stream import steady_state
 from cimsim.workload import Op, Tensor, Workload
 
 CIM = {

@@ -141,9 +141,9 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
 
 def _stream_facts(pl, per_server, traffic, rates, resources, samples: int, macs) -> dict:
     """The pipeline columns (:data:`columns.PIPELINE_COLUMNS`): the steady state of a stream
-    (:func:`cimsim.hw.cim.stream.steady_state`) from each server's compute time and each
+    (:func:`cimsim.report.stream.steady_state`) from each server's compute time and each
     resource's bytes / rate."""
-    from ..hw.cim.stream import steady_state
+    from .stream import steady_state
 
     labels = [""] * pl.n_servers
     for comp, ids, plan in zip(pl.components, pl.idx, pl.plans):

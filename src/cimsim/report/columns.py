@@ -57,7 +57,7 @@ OPS_PER_S_PER_M2 = "ops_per_s_per_m2"
 STATIC = "static"  # the energy part of static power x latency
 
 #: Steady state of a stream of samples through a layer-pipelined chip (only when a component
-#: pipelines, e.g. a CIM config with a ``chip`` block; :mod:`cimsim.hw.cim.stream`): the
+#: pipelines, e.g. a CIM config with a ``chip`` block; :mod:`cimsim.report.stream`): the
 #: interval between samples (the busiest stage's time per sample), samples per second,
 #: operations per second (2 x MACs per sample / interval; 1e12 is 1 TOPS) and the stage that
 #: sets the interval (a server label such as ``cim:conv1.weight``, or a memory level or link)

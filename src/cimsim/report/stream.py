@@ -1,4 +1,4 @@
-"""Steady-state throughput of a layer-pipelined chip, in closed form (no N-copy DAG).
+"""Steady-state throughput of a pipelined machine (e.g. a layer-pipelined CIM chip), closed form.
 
 A stream of identical samples runs through the machine; every engine server (a layer's
 arrays on a CIM chip, a processor, ...) runs its share of each sample's ops in program order,
