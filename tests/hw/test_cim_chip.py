@@ -239,3 +239,38 @@ def test_small_cnn_placement_floorplan_and_input_reuse():
     assert ops.loc[conv[0].name, "noc_bytes"] == 3 * 8 * 3 * 8 + 64 * 8 * 4
     assert r.facts["pipeline_limit"].startswith(("cim:", "processor"))
     assert math.isfinite(r.facts["pipelined_samples_per_s"])
+
+
+# ------------------------------------------------------------------ digital periphery, area
+def with_relu() -> Workload:
+    """two_layers with relu(y) between the layers: 16 x 64 = 1024 vector ops."""
+    w = two_layers()
+    t = list(w.tensors.values()) + [Tensor("y2", (16, 64), "int8", "activation")]
+    ops = [w.ops[0], Op("r", "elementwise", ("y",), ("y2",), fn="relu"),
+           Op("b", "matmul", ("y2", "wb"), ("z",), m=16, k=64, n=64, weight="wb")]
+    return Workload("relu-between", t, ops)
+
+
+PERIPHERY = {"level": "pe", "units": 2, "bits": 8, "clock": "1 GHz", "energy_per_op": "0.1 pJ",
+             "area_per_unit": "0.001 mm^2"}
+
+
+def test_periphery_runs_vector_ops_on_the_preceding_layers_units():
+    # no processor in the architecture: the chip runs everything
+    r = simulate(arch(layers={"wa": 2}, periphery=PERIPHERY), with_relu(), keep_ops=True)
+    ops = r.op_table.set_index("op")
+    assert ops.loc["r", "unit"] == "cim" and ops.loc["r", "server"] == ops.loc["a", "server"]
+    # wa: 2 arrays x 2 copies = 4 arrays = 1 PE of 4 -> 2 units; 1024 ops / (2 x 1 GHz)
+    assert ops.loc["r", "cim_periphery_s"] == pytest.approx(512e-9, rel=1e-12)
+    assert ops.loc["r", "noc_bytes"] == 0
+    assert r.energy_breakdown_j["cim_periphery"] == pytest.approx(1024 * 0.1e-12, rel=1e-12)
+    # stage a: 8 rows x 800 ns + 512 ns < stage b 16 x 800 ns
+    assert r.facts["pipeline_limit"] == "cim:wb"
+
+
+def test_periphery_and_layout_overhead_area():
+    r = simulate(arch(periphery=PERIPHERY, area_overhead=1.5), with_relu(), keep_ops=False)
+    # 16 arrays / 4 per PE = 4 PEs x 2 units x 0.001 mm^2; overhead 0.5 x that (no buffers)
+    assert r.area_breakdown_m2["cim_periphery"] == pytest.approx(8 * 0.001e-6, rel=1e-12)
+    assert r.area_breakdown_m2["cim_overhead"] == pytest.approx(0.5 * 8 * 0.001e-6, rel=1e-12)
+    assert r.area_breakdown_m2["cim_chip_buffers"] == 0.0

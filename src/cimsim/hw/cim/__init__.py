@@ -183,12 +183,14 @@ class CIM(Component):
 
     def claim(self, ops, free):
         mine = ops.stationary >= 0
-        if onchip.claims_im2col(self.config) and getattr(ops, "im2col", None) is not None:
-            mine = mine | ops.im2col  # the chip reuses inputs in place: no im2col copy
+        if self.config.chip is not None:  # im2col copies, vector ops (cimsim.hw.cim.onchip)
+            mine = mine | onchip.claims(self.config, ops)
         return free & mine
 
     def place(self, ops, idx):
         c = self.config
+        if c.chip is not None:  # layer pipeline on the on-chip hierarchy
+            return onchip.place(self, ops, idx)
         groups, group_of = np.unique(ops.stationary[idx], return_inverse=True)
         k, n, rows = ops.k[idx], ops.n[idx], ops.rows[idx]
         rt, ct, pc = tiles(k, n, c.rows, c.cols, c.weight_bits, c.bits_per_cell)
@@ -198,8 +200,6 @@ class CIM(Component):
         needed = int(group_arrays.sum())
         replicas = np.ones(len(idx))
         notes = []
-        if c.chip is not None:
-            return onchip.place(self, ops, idx, groups, group_of, rt, ct, pc)
         if needed <= c.arrays:
             reprogram = np.zeros(len(idx), dtype=bool)
             server, n_servers = group_of.astype(np.int64), len(groups)
@@ -246,7 +246,7 @@ class CIM(Component):
         t_mvm = rounds * np.ceil(rows / s["replicas"]) * t_vector
         compute = np.maximum(t_mvm, (a_in + a_out) / c.buffer.bandwidth)
         if c.chip is not None:
-            compute = onchip.op_time(c.chip, compute, s["levels"])
+            compute = onchip.op_time(c.chip, compute, s["levels"]) + s["periphery_s"]
         compute = compute + t_write
         w_bytes = np.where(reprog, k * n * c.weight_bits / 8.0, 0.0)
         back = self.hw.backing_store
@@ -257,7 +257,7 @@ class CIM(Component):
         energy = op_energy(c, rows, k, s["row_tiles"], s["col_tiles"], s["phys_cols"], a_in + a_out,
                            reprog)
         if c.chip is not None:
-            energy.update(onchip.energy(s["levels"]))
+            energy.update(onchip.energy(c.chip, s))
         return OpCost(compute_s=compute, latency_s=latency, bytes=nbytes, energy=energy,
                       # array-seconds busy, per array of the block (utilization: over the latency)
                       busy={"arrays": s["arrays"] * (rounds * rows * t_vector + t_write) / c.arrays})
@@ -265,10 +265,11 @@ class CIM(Component):
     def area_m2(self):
         c, a = self.config, self.config.area
         if a is None:
-            return {}
-        return {"arrays": c.arrays * a.array, "adc": c.arrays * c.adc.per_array * a.adc,
-                "dac": c.arrays * c.rows * a.dac, "digital": c.arrays * a.digital,
-                "buffer": a.buffer, "other": a.other, **onchip.area_m2(c)}
+            return onchip.area_m2(c, {})
+        return onchip.area_m2(c, {
+            "arrays": c.arrays * a.array, "adc": c.arrays * c.adc.per_array * a.adc,
+            "dac": c.arrays * c.rows * a.dac, "digital": c.arrays * a.digital,
+            "buffer": a.buffer, "other": a.other})
 
     def peak_macs_per_s(self, dtype):
         """All arrays busy: each holds rows x (cols x bits_per_cell / weight_bits) weights and

@@ -37,9 +37,19 @@ from typing import Literal, Optional
 import numpy as np
 from pydantic import Field, model_validator
 
-from ...quantity import Bytes, Hertz, Joules, JoulesPerBit, PositiveFloat, PositiveInt, Seconds
+from ...quantity import (
+    Bytes,
+    Hertz,
+    Joules,
+    JoulesPerBit,
+    PositiveFloat,
+    PositiveInt,
+    Seconds,
+    SquareMeters,
+)
 from ..base import Strict
 from ..circuits import buffer as circuit_buffer
+from ..circuits import digital as circuit_digital
 
 
 class ChipBuffer(Strict):
@@ -81,6 +91,33 @@ class ChipLevel(Strict):
                                                  "interconnect (default: none, no time or energy).")
 
 
+class Periphery(Strict):
+    """Digital periphery of the chip: units that run activations (ReLU, sigmoid, tanh as vector
+    ops), pooling, residual adds and other vector work beside the arrays, so that a CIM-only chip
+    needs no host processor for them."""
+
+    level: str = Field(description="The level whose every unit holds `units` periphery units "
+                       "(e.g. tile).")
+    units: PositiveInt = Field(description="Periphery units per unit of `level`; each does one "
+                               "vector op (an add or compare of `bits`) per cycle.")
+    bits: PositiveInt = Field(le=64, description="Datapath width of one unit, in bits.")
+    clock: Hertz = Field(description="Clock of the periphery units.")
+    energy_per_op: Optional[Joules] = Field(
+        default=None, description="Energy of one vector op (default: one add and one register "
+        "write of `bits` from cimsim.hw.circuits.digital.shift_add at chip.node_nm).")
+    area_per_unit: Optional[SquareMeters] = Field(
+        default=None, description="Area of one unit (default: the same circuit model's area).")
+
+    def energy_area(self, node_nm: float) -> tuple[float, float]:
+        """``(J per vector op, m^2 per unit)``: given values, else the circuit model."""
+        e, a = self.energy_per_op, self.area_per_unit
+        if e is None or a is None:
+            est = circuit_digital.shift_add(self.bits, node_nm)
+            e = float(est.energy_j) if e is None else e
+            a = float(est.area_m2) if a is None else a
+        return float(e), float(a)
+
+
 class Chip(Strict):
     """A CIM chip's on-chip hierarchy, mapping and pipelining (absent: a flat pool of arrays)."""
 
@@ -104,6 +141,12 @@ class Chip(Strict):
         default=False, description="Convolution inputs are reused across the sliding window in "
         "hardware: each input crosses the hierarchy once per kernel row, not once per window "
         "(im2col copies cost nothing on the chip).")
+    periphery: Optional[Periphery] = Field(
+        default=None, description="Digital periphery that runs the workload's vector ops "
+        "(default: none, a processor runs them).")
+    area_overhead: PositiveFloat = Field(
+        default=1.0, ge=1.0, description="Post-layout factor on the CIM block's summed area "
+        "(NeuroSim's layout overhead); reported as the area part `overhead`.")
 
     @model_validator(mode="after")
     def _names(self) -> "Chip":
@@ -112,7 +155,14 @@ class Chip(Strict):
             raise ValueError(f"chip.levels names must be unique, got {names}")
         if self.layer_unit is not None and self.layer_unit not in names:
             raise ValueError(f"chip.layer_unit '{self.layer_unit}' is not a level; levels: {names}")
+        if self.periphery is not None and self.periphery.level not in names:
+            raise ValueError(f"chip.periphery.level '{self.periphery.level}' is not a level; "
+                             f"levels: {names}")
         return self
+
+    def level_arrays(self, name: str) -> int:
+        """Arrays in one unit of the level ``name``."""
+        return self.unit_arrays[[lv.name for lv in self.levels].index(name)]
 
     @property
     def arrays(self) -> int:

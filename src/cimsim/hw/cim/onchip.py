@@ -12,6 +12,18 @@ read once per kernel row: batch x channels x output rows x kernel rows x input w
 ``window_elems x input_bits / 8`` bytes instead of its im2col bytes, and the im2col copy ops
 the tracer emits before it are claimed by the chip and cost nothing (the hardware does not
 copy).
+
+With ``chip.periphery``, the chip also claims every other op with vector work and no MACs
+(activations, pooling, residual adds, normalisations; ``vector_ops`` of the workload). Such an
+op runs on the periphery units of the layer that precedes it in program order (the first layer
+when none precedes): ``units = ceil(arrays allocated to the layer / arrays per periphery
+level unit) x periphery.units``; time ``vector_ops / (units x clock)``, energy ``vector_ops x
+energy_per_op`` (part ``periphery``); its tensors stay on the chip (no link bytes).
+Matmuls without a stationary weight and copies other than im2col stay with a processor.
+
+The flat-pool local buffer (``cim.buffer``) still bounds an op's array time as without a chip
+block: ``max(array time, bytes / buffer bandwidth)``; set its bandwidth high to leave the
+hierarchy alone in charge.
 """
 
 from __future__ import annotations
@@ -22,6 +34,7 @@ from ..base import Plan
 from . import chip as chipmod
 from . import mapping
 from .reprogram import lru_reprograms
+from .tiling import tiles
 
 PARTS = ("buffer", "interconnect")
 
@@ -38,7 +51,9 @@ def check_config(c) -> None:
 
 
 def energy_parts(c) -> tuple[str, ...]:
-    return PARTS if c.chip is not None else ()
+    if c.chip is None:
+        return ()
+    return PARTS + (("periphery",) if c.chip.periphery is not None else ())
 
 
 def facts(c) -> dict[str, object]:
@@ -47,25 +62,64 @@ def facts(c) -> dict[str, object]:
     return {f: 0 for f in mapping.fact_names(c.chip)}
 
 
-def area_m2(c) -> dict[str, float]:
-    return {"chip_buffers": chipmod.buffer_area_m2(c.chip)} if c.chip is not None else {}
+def area_m2(c, base: dict[str, float]) -> dict[str, float]:
+    """``base`` (the flat block's parts) plus the chip's buffers, periphery and layout overhead."""
+    ch = c.chip
+    if ch is None:
+        return base
+    out = dict(base)
+    out["chip_buffers"] = chipmod.buffer_area_m2(ch)
+    if ch.periphery is not None:
+        p = ch.periphery
+        out["periphery"] = (p.energy_area(ch.node_nm)[1] * p.units
+                            * (ch.arrays // ch.level_arrays(p.level)))
+    if ch.area_overhead > 1.0:
+        out["overhead"] = (ch.area_overhead - 1.0) * sum(out.values())
+    return out
 
 
-def claims_im2col(c) -> bool:
-    return c.chip is not None and c.chip.input_reuse
+def claims(c, ops) -> np.ndarray:
+    """Ops the chip block adds to the block's claim: im2col copies (``input_reuse``) and
+    vector ops (``periphery``)."""
+    mine = np.zeros(ops.stationary.shape, dtype=bool)
+    ch = c.chip
+    if ch is None:
+        return mine
+    if ch.input_reuse and getattr(ops, "im2col", None) is not None:
+        mine |= ops.im2col
+    if ch.periphery is not None:
+        mine |= (ops.stationary < 0) & (ops.macs == 0) & (ops.vector_ops > 0)
+    return mine
 
 
-def place(comp, ops, idx, groups, group_of, rt, ct, pc) -> Plan:
+def _owner(mm: np.ndarray, group_of_mm: np.ndarray) -> np.ndarray:
+    """Layer of each op: its own for matmuls; the preceding matmul's (else the first one's)."""
+    pos = np.where(mm, np.arange(len(mm)), -1)
+    last = np.maximum.accumulate(pos) if len(mm) else pos
+    first = int(np.flatnonzero(mm)[0])
+    src = np.where(last >= 0, last, first)
+    owner = np.zeros(len(mm), dtype=np.int64)
+    owner[mm] = group_of_mm
+    return owner[src]
+
+
+def place(comp, ops, idx) -> Plan:
     c, ch = comp.config, comp.config.chip
-    rows, k = ops.rows[idx], ops.k[idx]
+    rows, k, n = ops.rows[idx], ops.k[idx], ops.n[idx]
     mm = ops.stationary[idx] >= 0
+    rt, ct, pc = tiles(k, n, c.rows, c.cols, c.weight_bits, c.bits_per_cell)
+    rt, ct, pc = (np.where(mm, x, 0.0) for x in (rt, ct, pc))
     need_op = rt * ct
-    G = len(groups)
-    need = np.zeros(G)
-    need[group_of] = need_op
-    need[groups < 0] = 0.0
-    names = [ops.tensor_names[int(g)] if g >= 0 else "" for g in groups]
     notes = []
+    if mm.any():
+        groups, g_mm = np.unique(ops.stationary[idx][mm], return_inverse=True)
+        group_of = _owner(mm, g_mm)
+    else:  # only vector ops: one stage of periphery
+        groups, group_of = np.zeros(0, dtype=np.int64), np.zeros(len(idx), dtype=np.int64)
+    G = max(len(groups), 1)
+    need = np.zeros(G)
+    need[group_of[mm]] = need_op[mm]
+    names = [ops.tensor_names[int(g)] for g in groups] or ["periphery"]
     packed = int(need.sum())
     fits = packed <= c.arrays
     align = ch.align_arrays
@@ -74,7 +128,7 @@ def place(comp, ops, idx, groups, group_of, rt, ct, pc) -> Plan:
                      f"{int(mapping.aligned(need, align).sum())} of {c.arrays} arrays; "
                      "they pack densely instead")
         align = 1
-    by_name = {nm: g for g, nm in enumerate(names) if nm}
+    by_name = {nm: g for g, nm in enumerate(names)}
     unknown = [nm for nm in ch.layers if nm not in by_name]
     if unknown:
         notes.append(f"{comp.name}: chip.layers names {', '.join(unknown)}, which no CIM op of "
@@ -83,9 +137,9 @@ def place(comp, ops, idx, groups, group_of, rt, ct, pc) -> Plan:
     rounds = np.ones(len(idx))
     if fits:
         reprogram = np.zeros(len(idx), dtype=bool)
-        work = np.bincount(group_of, weights=rows * c.t_vector, minlength=G)
+        work = np.bincount(group_of, weights=np.where(mm, rows, 0.0) * c.t_vector, minlength=G)
         most = np.zeros(G)
-        np.maximum.at(most, group_of, rows)
+        np.maximum.at(most, group_of, np.where(mm, rows, 0.0))
         copies = mapping.duplication(ch.duplication, fixed, need, work, most, c.arrays, align)
         if mapping.aligned(need * copies, align).sum() > c.arrays:
             notes.append(f"{comp.name}: chip.layers copies need "
@@ -94,15 +148,14 @@ def place(comp, ops, idx, groups, group_of, rt, ct, pc) -> Plan:
             copies = np.ones(G, dtype=np.int64)
         replicas = np.minimum(copies[group_of], np.maximum(rows, 1.0)).astype(np.float64)
         server, n_servers = group_of.astype(np.int64), G
-        labels = [f"{comp.name}:{nm}" if nm else f"{comp.name}:im2col" for nm in names]
+        labels = [f"{comp.name}:{nm}" for nm in names]
         notes.append(f"{comp.name}: {int((need * copies).sum())} of {c.arrays} arrays hold "
-                     f"{int((groups >= 0).sum())} layers as a pipeline ("
-                     f"{int((copies > 1).sum())} duplicated, up to {int(copies.max())} copies); "
-                     "programmed once before the run (not charged)")
+                     f"{len(groups)} layers as a pipeline ({int((copies > 1).sum())} duplicated, "
+                     f"up to {int(copies.max())} copies); programmed once before the run (not "
+                     "charged)")
         summary = {"arrays_needed": packed, "reprograms": 0}
     else:
-        gneed = np.maximum(need, 0)
-        reprogram = lru_reprograms(group_of, gneed, c.arrays) & mm
+        reprogram = lru_reprograms(group_of, need, c.arrays) & mm
         rounds = np.maximum(1.0, np.ceil(need_op / c.arrays))
         copies = np.ones(G, dtype=np.int64)
         replicas = np.ones(len(idx))
@@ -111,9 +164,8 @@ def place(comp, ops, idx, groups, group_of, rt, ct, pc) -> Plan:
                      f"arrays are re-programmed {int(reprogram.sum())} times (LRU over "
                      "matrices); no layer pipeline")
         summary = {"arrays_needed": packed, "reprograms": int(reprogram.sum())}
-    # weight cells of each layer once (a layer read by several ops counts once)
     wc = np.zeros(G)
-    wc[group_of] = k * pc
+    wc[group_of[mm]] = (k * pc)[mm]  # weight cells of each layer once
     summary.update(mapping.floorplan(ch, need, copies, float((wc * copies).sum()), c.rows, c.cols))
     a_in = rows * k * c.input_bits / 8
     win = getattr(ops, "window_elems", None)
@@ -125,23 +177,58 @@ def place(comp, ops, idx, groups, group_of, rt, ct, pc) -> Plan:
     op_arr = np.minimum(need_op * replicas, c.arrays)
     levels = chipmod.transfers(ch, a_in + a_out, op_arr)
     _, buf_s, ic_s = chipmod.op_time(ch, np.zeros(len(idx)), levels)
+    notes.extend(_buffer_notes(comp.name, ch, a_in + a_out, op_arr))
+    periph_s, periph_j = _periphery(ch, ops.vector_ops[idx], ~mm,
+                                    mapping.aligned(need * copies, align)[group_of]
+                                    if fits else np.full(len(idx), float(c.arrays)))
+    cols = {"reprogram": reprogram, "buffer_s": buf_s, "interconnect_s": ic_s, "copies": replicas}
+    if ch.periphery is not None:
+        cols["periphery_s"] = periph_s
     return Plan(
         server=server, n_servers=n_servers,
-        serial=np.ceil(rows / replicas) <= 1,
-        notes=notes, summary=summary, server_labels=labels,
-        op_columns={"reprogram": reprogram, "buffer_s": buf_s, "interconnect_s": ic_s,
-                    "copies": replicas},
+        serial=(np.ceil(rows / replicas) <= 1) | ~mm,
+        notes=notes, summary=summary, server_labels=labels, op_columns=cols,
         state=dict(row_tiles=rt, col_tiles=ct, phys_cols=pc, arrays=np.minimum(need_op, c.arrays),
                    rounds=rounds, replicas=replicas, reprogram=reprogram, a_in=a_in,
-                   levels=levels, mm=mm),
+                   levels=levels, mm=mm, periphery_s=periph_s, periphery_j=periph_j),
     )
+
+
+def _periphery(ch, vector_ops, sel, layer_arrays):
+    """Time and energy of the vector ops ``sel`` on their layer's periphery units."""
+    zero = np.zeros(len(sel))
+    p = ch.periphery
+    if p is None:
+        return zero, zero
+    e, _ = p.energy_area(ch.node_nm)
+    units = np.maximum(1.0, np.ceil(layer_arrays / ch.level_arrays(p.level))) * p.units
+    ops_ = np.where(sel, vector_ops, 0.0)
+    return ops_ / (units * p.clock), ops_ * e
+
+
+def _buffer_notes(name, ch, nbytes, op_arrays) -> list[str]:
+    out = []
+    for lv, a in zip(ch.levels, ch.unit_arrays):
+        if lv.buffer is None or not len(nbytes):
+            continue
+        per_unit = nbytes / np.maximum(1.0, np.ceil(op_arrays / a))
+        worst = float(per_unit.max())
+        if worst > lv.buffer.capacity:
+            out.append(f"{name}: an op moves {worst:.4g} B through one {lv.name} buffer of "
+                       f"{lv.buffer.capacity:.4g} B: it streams through in "
+                       f"{int(np.ceil(worst / lv.buffer.capacity))} fills (time and energy per "
+                       "word are charged either way)")
+    return out
 
 
 def op_time(ch, core_s, levels):
     return chipmod.op_time(ch, core_s, levels)[0]
 
 
-def energy(levels) -> dict[str, np.ndarray]:
-    buf = sum(r["buffer_j"] for r in levels.values())
-    ic = sum(r["interconnect_j"] for r in levels.values())
-    return {"buffer": buf, "interconnect": ic}
+def energy(ch, state) -> dict[str, np.ndarray]:
+    levels = state["levels"]
+    out = {"buffer": sum(r["buffer_j"] for r in levels.values()),
+           "interconnect": sum(r["interconnect_j"] for r in levels.values())}
+    if ch.periphery is not None:
+        out["periphery"] = state["periphery_j"]
+    return out
