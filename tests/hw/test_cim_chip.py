@@ -274,3 +274,13 @@ def test_periphery_and_layout_overhead_area():
     assert r.area_breakdown_m2["cim_periphery"] == pytest.approx(8 * 0.001e-6, rel=1e-12)
     assert r.area_breakdown_m2["cim_overhead"] == pytest.approx(0.5 * 8 * 0.001e-6, rel=1e-12)
     assert r.area_breakdown_m2["cim_chip_buffers"] == 0.0
+
+
+def test_output_bits_set_the_bytes_leaving_the_arrays():
+    lv = [{"name": "pe", "fanout": 4, "interconnect": {"type": "bus", "width_bits": 64, "clock": "1 GHz",
+                                                        "energy_per_bit_per_hop": "0 pJ/bit"}},
+          {"name": "chip", "fanout": 4}]
+    r = simulate(arch(levels=lv, layers={"wa": 2}, output_bits=4), two_layers(), keep_ops=True)
+    # op a: 2048 B in + 16 x 64 x 4 bits = 512 B out: ceil(2560 x 8 / 64) = 320 cycles + 1 hop
+    assert r.op_table["cim_interconnect_s"].tolist()[0] == pytest.approx(321e-9, rel=1e-12)
+    assert r.op_table["noc_bytes"].tolist()[0] == 2048 + 512

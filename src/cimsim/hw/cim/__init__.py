@@ -239,8 +239,8 @@ class CIM(Component):
         if c.chip is not None:  # convolution inputs reused across the window (chip.input_reuse)
             a_in = s["a_in"]
         a_out = ops.act_out_bytes[idx]
-        if c.chip is not None:  # im2col copies claimed by the chip move nothing
-            a_out = np.where(s["mm"], a_out, 0.0)
+        if c.chip is not None:  # chip.output_bits; im2col copies claimed by the chip move nothing
+            a_out = s["a_out"]
         t_vector = c.t_vector
         t_write = np.where(reprog, rounds * np.minimum(k, c.rows) * c.write_latency, 0.0)
         t_mvm = rounds * np.ceil(rows / s["replicas"]) * t_vector

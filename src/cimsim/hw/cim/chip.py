@@ -141,6 +141,9 @@ class Chip(Strict):
         default=False, description="Convolution inputs are reused across the sliding window in "
         "hardware: each input crosses the hierarchy once per kernel row, not once per window "
         "(im2col copies cost nothing on the chip).")
+    output_bits: Optional[PositiveInt] = Field(
+        default=None, le=32, description="Bits per output element moved through the hierarchy "
+        "(outputs re-quantised beside the arrays, e.g. 8); default: the workload's output bytes.")
     periphery: Optional[Periphery] = Field(
         default=None, description="Digital periphery that runs the workload's vector ops "
         "(default: none, a processor runs them).")

@@ -173,7 +173,8 @@ def place(comp, ops, idx) -> Plan:
         w = win[idx]
         a_in = np.where(w > 0, w * c.input_bits / 8, a_in)
     a_in = np.where(mm, a_in, 0.0)
-    a_out = np.where(mm, ops.act_out_bytes[idx], 0.0)
+    out_b = ops.act_out_bytes[idx] if ch.output_bits is None else rows * n * ch.output_bits / 8
+    a_out = np.where(mm, out_b, 0.0)
     op_arr = np.minimum(need_op * replicas, c.arrays)
     levels = chipmod.transfers(ch, a_in + a_out, op_arr)
     _, buf_s, ic_s = chipmod.op_time(ch, np.zeros(len(idx)), levels)
@@ -189,7 +190,7 @@ def place(comp, ops, idx) -> Plan:
         serial=(np.ceil(rows / replicas) <= 1) | ~mm,
         notes=notes, summary=summary, server_labels=labels, op_columns=cols,
         state=dict(row_tiles=rt, col_tiles=ct, phys_cols=pc, arrays=np.minimum(need_op, c.arrays),
-                   rounds=rounds, replicas=replicas, reprogram=reprogram, a_in=a_in,
+                   rounds=rounds, replicas=replicas, reprogram=reprogram, a_in=a_in, a_out=a_out,
                    levels=levels, mm=mm, periphery_s=periph_s, periphery_j=periph_j),
     )
 
