@@ -10,6 +10,7 @@ import click
 
 from . import OneLineErrors, OneLineUsageError, console
 from .. import bundled
+from ..report import columns as C
 from ..report.format import pct, si
 from ..pipeline import ENGINES
 
@@ -96,6 +97,12 @@ def print_result(r) -> None:
                           if r.area_m2 > 0 else " (no area declared: add area fields for OPS/mm²)")),
         ("ops per unit", ", ".join(f"{k} {v}" for k, v in r.ops_per_unit.items())),
     ]
+    f = r.facts
+    if C.PIPELINE_INTERVAL_S in f:  # a layer-pipelined chip: the steady state of a stream
+        rows.append(("pipeline", f"{si(f[C.PIPELINE_INTERVAL_S], 's')} per sample at steady state "
+                                 f"(limited by {f[C.PIPELINE_LIMIT]}): "
+                                 f"{si(f[C.PIPELINED_SAMPLES_PER_S], 'samples/s')}, "
+                                 f"{si(f[C.PIPELINED_OPS_PER_S], 'OPS')}"))
     for k, v in rows:
         head.add_row(f"  {k}", v)
     out.print(head)
