@@ -284,3 +284,18 @@ def test_output_bits_set_the_bytes_leaving_the_arrays():
     # op a: 2048 B in + 16 x 64 x 4 bits = 512 B out: ceil(2560 x 8 / 64) = 320 cycles + 1 hop
     assert r.op_table["cim_interconnect_s"].tolist()[0] == pytest.approx(321e-9, rel=1e-12)
     assert r.op_table["noc_bytes"].tolist()[0] == 2048 + 512
+
+
+def test_time_facts_name_the_part_that_dominates():
+    lv = [{"name": "pe", "fanout": 4, "interconnect": {"type": "bus", "width_bits": 8, "clock": "1 MHz",
+                                                        "energy_per_bit_per_hop": "1 pJ/bit",
+                                                        "activity": 0.25}},
+          {"name": "chip", "fanout": 4}]
+    r = simulate(arch(levels=lv), two_layers(), keep_ops=False)
+    f = r.facts
+    # array: a 16 x 800 ns + b 16 x 800 ns; interconnect at 1 MHz: (3072 + 1) + (2048 + 1) cycles
+    assert f["cim_time_array_s"] == pytest.approx(32 * T_VECTOR, rel=1e-12)
+    assert f["cim_time_interconnect_s"] == pytest.approx((3073 + 2049) * 1e-6, rel=1e-12)
+    assert f["cim_time_bound"] == "interconnect"
+    # a quarter of the bits toggle
+    assert r.energy_breakdown_j["cim_interconnect"] == pytest.approx(5120 * 8 * 1e-12 * 0.25, rel=1e-12)

@@ -17,13 +17,13 @@ path):
 3. Buffer: ``words = ceil(8 b_j / width_bits)``; time ``2 x words x cycle`` (a write and a
    read per word), ``cycle = max(access latency, 1 / clock)``; energy ``2 x words x u_j x
    energy per access``. The access energy and latency default to the circuit model
-   (:func:`cimsim.hw.circuits.buffer.buffer` at ``chip.node``), or are given.
+   (:func:`cimsim.hw.circuits.buffer.buffer` at ``chip.node_nm``), or are given.
 4. Interconnect: ``cycles = ceil(8 b_j / width_bits) + hops`` at its clock (a bus of width
    ``w`` moves ``B`` bytes in ``ceil(B / w)`` cycles, plus the hops of the first flit); energy
-   ``8 B x hops x energy_per_bit_per_hop``. Hops from the level's fan-out ``f``: bus 1
-   (one shared segment), H-tree ``max(1, ceil(log2 f))`` (root to leaf), mesh ``ceil(sqrt f)``
-   (a ``ceil(sqrt f)``-wide mesh: on average ``side - 1`` hops from its edge port plus the
-   injection hop).
+   ``8 B x hops x energy_per_bit_per_hop x activity`` (the fraction of bits that toggle).
+   Hops from the level's fan-out ``f``: bus 1 (one shared segment), H-tree
+   ``max(1, ceil(log2 f))`` (root to leaf), mesh ``ceil(sqrt f)`` (a ``ceil(sqrt f)``-wide
+   mesh: on average ``side - 1`` hops from its edge port plus the injection hop).
 5. With ``transfers: serial`` (NeuroSim's accounting) an op's time is its array time plus
    every level's buffer and interconnect time; with ``overlapped`` (double-buffered levels)
    it is the largest of them.
@@ -39,6 +39,7 @@ from pydantic import Field, model_validator
 
 from ...quantity import (
     Bytes,
+    Fraction,
     Hertz,
     Joules,
     JoulesPerBit,
@@ -75,7 +76,10 @@ class Interconnect(Strict):
                                                    "(sets the hops from the level's fan-out).")
     width_bits: PositiveInt = Field(description="Bits moved per cycle, in bits.")
     clock: Hertz = Field(description="Interconnect clock.")
-    energy_per_bit_per_hop: JoulesPerBit = Field(description="Energy of one bit over one hop.")
+    energy_per_bit_per_hop: JoulesPerBit = Field(description="Energy of one bit over one hop "
+                                                 "when it toggles.")
+    activity: Fraction = Field(default=1.0, description="Fraction of the bits moved that toggle "
+                               "(NeuroSim's inputtoggle: 0.18 for VGG-8 activations).")
 
 
 class ChipLevel(Strict):
@@ -234,7 +238,7 @@ def transfers(chip: Chip, nbytes: np.ndarray, op_arrays: np.ndarray) -> dict[str
             h = hops(ic.type, lv.fanout)
             cyc = bus_cycles(per_unit, ic.width_bits) + np.where(nbytes > 0, h, 0)
             rec["interconnect_s"] = cyc / ic.clock
-            rec["interconnect_j"] = 8.0 * nbytes * h * ic.energy_per_bit_per_hop
+            rec["interconnect_j"] = 8.0 * nbytes * h * ic.energy_per_bit_per_hop * ic.activity
         out[lv.name] = rec
     return out
 

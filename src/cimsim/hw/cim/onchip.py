@@ -56,10 +56,15 @@ def energy_parts(c) -> tuple[str, ...]:
     return PARTS + (("periphery",) if c.chip.periphery is not None else ())
 
 
+#: where the chip's ops spend their time, summed over its ops (s), and the largest part
+TIME_PARTS = ("array", "buffer", "interconnect", "periphery")
+
+
 def facts(c) -> dict[str, object]:
     if c.chip is None:
         return {}
-    return {f: 0 for f in mapping.fact_names(c.chip)}
+    return {**{f: 0 for f in mapping.fact_names(c.chip)},
+            **{f"time_{p}_s": 0.0 for p in TIME_PARTS}, "time_bound": ""}
 
 
 def area_m2(c, base: dict[str, float]) -> dict[str, float]:
@@ -182,6 +187,10 @@ def place(comp, ops, idx) -> Plan:
     periph_s, periph_j = _periphery(ch, ops.vector_ops[idx], ~mm,
                                     mapping.aligned(need * copies, align)[group_of]
                                     if fits else np.full(len(idx), float(c.arrays)))
+    t_array = np.where(mm, rounds * np.ceil(rows / replicas) * c.t_vector, 0.0)
+    times = dict(zip(TIME_PARTS, (float(x.sum()) for x in (t_array, buf_s, ic_s, periph_s))))
+    summary.update({f"time_{p}_s": v for p, v in times.items()})
+    summary["time_bound"] = max(times, key=times.get) if any(times.values()) else ""
     cols = {"reprogram": reprogram, "buffer_s": buf_s, "interconnect_s": ic_s, "copies": replicas}
     if ch.periphery is not None:
         cols["periphery_s"] = periph_s
