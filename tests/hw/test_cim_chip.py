@@ -297,5 +297,10 @@ def test_time_facts_name_the_part_that_dominates():
     assert f["cim_time_array_s"] == pytest.approx(32 * T_VECTOR, rel=1e-12)
     assert f["cim_time_interconnect_s"] == pytest.approx((3073 + 2049) * 1e-6, rel=1e-12)
     assert f["cim_time_bound"] == "interconnect"
+    # the critical path (a then b) splits its compute time by part: bound_part names the bus
+    assert (r.bound, r.bound_part) == ("interconnect", "cim_interconnect")
+    assert r.path_time_s["cim_interconnect"] == pytest.approx((3073 + 2049) * 1e-6, rel=1e-9)
+    assert r.path_time_s["compute"] == pytest.approx(32 * T_VECTOR, rel=1e-6)
+    assert r.path_time_s["cim_buffer"] == 0.0
     # a quarter of the bits toggle
     assert r.energy_breakdown_j["cim_interconnect"] == pytest.approx(5120 * 8 * 1e-12 * 0.25, rel=1e-12)

@@ -83,7 +83,8 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
 
     path_time = attribute_path(run.path, run.start, run.end, costs.latency_s, costs.compute_s,
                                run.resource_s, costs.resources, pl.serial)
-    bound, part = bound_of(path_time, hw.memory, latency, run.critical_path_s)
+    classes = _split_compute(path_time, run, pl, costs)
+    bound, part = bound_of(path_time, hw.memory, latency, run.critical_path_s, classes)
     per_server = np.bincount(pl.server, weights=costs.compute_s, minlength=pl.n_servers)
     mem_s = [traffic[r] / run.rates[j] for j, r in enumerate(costs.resources) if r in hw.memory]
     facts: dict[str, object] = {}
@@ -137,6 +138,39 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
         result.path_table = attribute_ops(run.path, run.start, run.end, costs.latency_s,
                                           costs.compute_s, run.resource_s, costs.resources, pl.serial)
     return result
+
+
+def _split_compute(path_time: dict[str, float], run: RunData, pl, costs) -> dict[str, str]:
+    """Move the critical path's compute time that components report as named parts
+    (:attr:`~cimsim.hw.base.OpCost.compute_parts`, e.g. a CIM chip's buffers) out of
+    ``compute`` into ``<component>_<part>``, op by op in proportion to the op's compute time.
+    Returns each new part's bound class (nothing changes when no component reports parts)."""
+    classes: dict[str, str] = {}
+    sub: dict[str, np.ndarray] = {}
+    for comp, ids, cost in zip(pl.components, pl.idx, costs.component_costs):
+        if cost is None or not cost.compute_parts:
+            continue
+        for p, sec in cost.compute_parts.items():
+            key = f"{comp.name}_{p}"
+            classes[key] = comp.compute_parts[p]
+            sub.setdefault(key, np.zeros(pl.n_ops))[ids] = sec
+    if not sub or len(run.path) == 0:
+        for key in sub:
+            path_time[key] = 0.0
+        return classes
+    p = np.asarray(run.path, dtype=np.int64)
+    table = attribute_ops(p, run.start, run.end, costs.latency_s, costs.compute_s, run.resource_s,
+                          costs.resources, pl.serial)
+    comp_part = table["compute_s"].to_numpy()
+    cs = costs.compute_s[p]
+    moved = 0.0
+    for key, sec in sub.items():
+        with np.errstate(divide="ignore", invalid="ignore"):
+            share = np.where(cs > 0, sec[p] / cs, 0.0)
+        path_time[key] = float((comp_part * share).sum())
+        moved += path_time[key]
+    path_time["compute"] = max(0.0, path_time["compute"] - moved)
+    return classes
 
 
 def _stream_facts(pl, per_server, traffic, rates, resources, samples: int, macs) -> dict:

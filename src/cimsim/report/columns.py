@@ -18,7 +18,8 @@ components, memory levels and links (see :func:`result_columns`):
   ``processor_mac``, ``processor_busy``, ``cim_arrays``, ``pim_mac``) and
   ``<resource>_bw`` (bytes / (peak bandwidth x latency));
 - ``path_<part>_s``: the realised critical path's time per part: one per memory
-  level and link, ``compute`` and ``overhead``;
+  level and link, ``compute`` and ``overhead``, and ``<component>_<part>`` for the parts a
+  component splits out of its compute time (a CIM chip's ``cim_buffer``, ``cim_interconnect``);
 - ``area_<part>_m2``: declared silicon area by part: ``<component>_<part>`` (e.g.
   ``cim_adc``, ``processor_die``) and on-chip memory levels by name.
 """
@@ -150,6 +151,7 @@ def result_columns(arch) -> tuple[str, ...]:
         *(util_column(f"{c.name}_{u}") for c in comps for u in c.utilizations),
         *(util_column(resource_util(r)) for r in resources),
         *(path_column(p) for p in (*resources, *PATH_FIXED)),
+        *(path_column(f"{c.name}_{p}") for c in comps for p in getattr(c, "compute_parts", {})),
         *(area_column(p) for p in area_parts(arch)),
     )
 

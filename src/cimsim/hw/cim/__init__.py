@@ -170,6 +170,11 @@ class CIM(Component):
         return {"arrays_needed": 0, "reprograms": 0, **onchip.facts(self.config)}
 
     @property
+    def compute_parts(self):
+        """A chip's buffers and interconnect, split out of the critical path's compute time."""
+        return onchip.COMPUTE_PARTS if self.config.chip is not None else {}
+
+    @property
     def pipelined(self) -> bool:
         """Layers run as a pipeline (a chip block): results report the steady-state stream."""
         return self.config.chip is not None
@@ -245,8 +250,10 @@ class CIM(Component):
         t_write = np.where(reprog, rounds * np.minimum(k, c.rows) * c.write_latency, 0.0)
         t_mvm = rounds * np.ceil(rows / s["replicas"]) * t_vector
         compute = np.maximum(t_mvm, (a_in + a_out) / c.buffer.bandwidth)
+        parts = {}
         if c.chip is not None:
-            compute = onchip.op_time(c.chip, compute, s["levels"]) + s["periphery_s"]
+            compute, parts = onchip.op_time(c.chip, compute, s["levels"])
+            compute = compute + s["periphery_s"]
         compute = compute + t_write
         w_bytes = np.where(reprog, k * n * c.weight_bits / 8.0, 0.0)
         back = self.hw.backing_store
@@ -260,7 +267,8 @@ class CIM(Component):
             energy.update(onchip.energy(c.chip, s))
         return OpCost(compute_s=compute, latency_s=latency, bytes=nbytes, energy=energy,
                       # array-seconds busy, per array of the block (utilization: over the latency)
-                      busy={"arrays": s["arrays"] * (rounds * rows * t_vector + t_write) / c.arrays})
+                      busy={"arrays": s["arrays"] * (rounds * rows * t_vector + t_write) / c.arrays},
+                      compute_parts=parts)
 
     def area_m2(self):
         c, a = self.config, self.config.area

@@ -231,8 +231,25 @@ def _buffer_notes(name, ch, nbytes, op_arrays) -> list[str]:
     return out
 
 
+#: compute parts split out of an op's time for the critical path, and their bound classes
+COMPUTE_PARTS = {"buffer": "memory", "interconnect": "interconnect"}
+
+
 def op_time(ch, core_s, levels):
-    return chipmod.op_time(ch, core_s, levels)[0]
+    """``(time, compute parts)`` of each op: serial transfers add their buffer and
+    interconnect time; overlapped ones give the whole op to its longest part when that is a
+    buffer or an interconnect."""
+    t, buf, ic = chipmod.op_time(ch, core_s, levels)
+    if ch.transfers == "serial":
+        return t, {"buffer": buf, "interconnect": ic}
+    bmax = np.zeros_like(t)
+    imax = np.zeros_like(t)
+    for r in levels.values():
+        bmax = np.maximum(bmax, r["buffer_s"])
+        imax = np.maximum(imax, r["interconnect_s"])
+    to_buf = (bmax > core_s) & (bmax >= imax)
+    to_ic = (imax > core_s) & ~to_buf
+    return t, {"buffer": np.where(to_buf, t, 0.0), "interconnect": np.where(to_ic, t, 0.0)}
 
 
 def energy(ch, state) -> dict[str, np.ndarray]:
