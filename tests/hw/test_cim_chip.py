@@ -239,6 +239,12 @@ def test_small_cnn_placement_floorplan_and_input_reuse():
     assert ops.loc[conv[0].name, "noc_bytes"] == 3 * 8 * 3 * 8 + 64 * 8 * 4
     assert r.facts["pipeline_limit"].startswith(("cim:", "processor"))
     assert math.isfinite(r.facts["pipelined_samples_per_s"])
+    # conventional mapping (no reuse): the convolution moves every window's inputs; the chip
+    # still builds the windows itself (the im2col copies stay on it, free)
+    d["cim"]["chip"]["input_reuse"] = False
+    ops = simulate(architecture_from_dict(d), w, keep_ops=True).op_table.set_index("op")
+    assert ops.loc[conv[0].name, "noc_bytes"] == 64 * 27 + 64 * 8 * 4
+    assert set(ops.loc[im2col, "unit"]) == {"cim"} and (ops.loc[im2col, "noc_bytes"] == 0).all()
 
 
 # ------------------------------------------------------------------ digital periphery, area

@@ -39,6 +39,7 @@ from pydantic import Field, model_validator
 
 from ...quantity import (
     Bytes,
+    Flag,
     Fraction,
     Hertz,
     Joules,
@@ -141,10 +142,10 @@ class Chip(Strict):
     layers: dict[str, PositiveInt] = Field(
         default_factory=dict, description="Copies per layer, by weight tensor name (overrides "
         "the duplication policy for those layers).")
-    input_reuse: bool = Field(
+    input_reuse: Flag = Field(
         default=False, description="Convolution inputs are reused across the sliding window in "
-        "hardware: each input crosses the hierarchy once per kernel row, not once per window "
-        "(im2col copies cost nothing on the chip).")
+        "hardware (NeuroSim's novel mapping): each input crosses the hierarchy once per kernel "
+        "row; off (conventional mapping): every window's inputs (the im2col bytes).")
     output_bits: Optional[PositiveInt] = Field(
         default=None, le=32, description="Bits per output element moved through the hierarchy "
         "(outputs re-quantised beside the arrays, e.g. 8); default: the workload's output bytes.")

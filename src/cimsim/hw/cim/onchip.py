@@ -7,11 +7,13 @@ re-programming rules apply (:mod:`.reprogram`) on one server. Every op's inputs 
 cross the hierarchy (:mod:`.chip`), which adds time (op columns ``buffer_s``,
 ``interconnect_s``) and the energy parts ``buffer`` and ``interconnect``.
 
-With ``chip.input_reuse``, a convolution (an op carrying ``window_elems``, the input elements
-read once per kernel row: batch x channels x output rows x kernel rows x input width) moves
-``window_elems x input_bits / 8`` bytes instead of its im2col bytes, and the im2col copy ops
-the tracer emits before it are claimed by the chip and cost nothing (the hardware does not
-copy).
+The chip claims the im2col copy ops the tracer emits before a convolution and charges them
+nothing: the arrays' input path builds the windows, and what that moves is charged to the
+convolution. Without ``chip.input_reuse`` (NeuroSim's conventional mapping) a convolution
+moves its im2col bytes (every window's inputs); with it (the novel mapping's input reuse), an
+op carrying ``window_elems`` (the input elements read once per kernel row: batch x channels
+x output rows x kernel rows x input width, a tracer tag) moves ``window_elems x input_bits /
+8`` bytes instead.
 
 With ``chip.periphery``, the chip also claims every other op with vector work and no MACs
 (activations, pooling, residual adds, normalisations; ``vector_ops`` of the workload). Such an
@@ -84,13 +86,13 @@ def area_m2(c, base: dict[str, float]) -> dict[str, float]:
 
 
 def claims(c, ops) -> np.ndarray:
-    """Ops the chip block adds to the block's claim: im2col copies (``input_reuse``) and
-    vector ops (``periphery``)."""
+    """Ops the chip block adds to the block's claim: im2col copies and vector ops
+    (``periphery``)."""
     mine = np.zeros(ops.stationary.shape, dtype=bool)
     ch = c.chip
     if ch is None:
         return mine
-    if ch.input_reuse and getattr(ops, "im2col", None) is not None:
+    if getattr(ops, "im2col", None) is not None:
         mine |= ops.im2col
     if ch.periphery is not None:
         mine |= (ops.stationary < 0) & (ops.macs == 0) & (ops.vector_ops > 0)
