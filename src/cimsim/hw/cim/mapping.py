@@ -7,14 +7,16 @@ Duplication (``chip.duplication``), rules in order:
 
 1. A layer named in ``chip.layers`` gets exactly that many copies.
 2. ``none``: every other layer gets one copy.
-3. ``balance``: the layer pipeline's stage of layer ``g`` takes ``T_g / d_g`` (``T_g``: its
-   activation rows x the time of one matrix-vector product, ``d_g`` its copies; a copy runs a
-   share of the rows). The policy finds the smallest stage time ``T`` for which ``d_g =
-   clip(ceil(T_g / T), 1, most rows of one op of g)`` copies of every layer fit the array
-   budget (``cim.arrays``, allocations rounded up to ``chip.layer_unit``), by bisection (60
-   halvings of the interval, relative error below 1e-15); the balanced stage time is then
-   ``max_g T_g / d_g <= T``. NeuroSim's "speed-up" per layer is the same quantity, chosen by
-   hand.
+3. ``balance``: layer ``g``'s stage with ``d`` copies, ``S_g(d)``, is the time of its ops
+   with their rows shared by ``d`` copies and their transfers spread over the copies' units
+   (:mod:`.onchip` costs it exactly, hops and the single top-level unit included; the
+   periphery's time is left out). Copy counts tried: every count up to 64, then 48 geometric
+   steps up to the layer's most activation rows (more copies than rows never help); ``S_g``
+   is taken as its best over at most ``d`` copies. The policy picks the smallest stage time
+   ``T`` among the ``S_g(d)`` for which every free layer's smallest ``d`` with ``S_g(d) <= T``
+   fits the array budget (``cim.arrays``, allocations rounded up to ``chip.layer_unit``,
+   fixed layers included), by binary search; each layer then gets that ``d``. NeuroSim's
+   speed-up degree is the same quantity, one number for every layer, chosen by hand.
 4. When one copy of every layer does not fit, nothing is duplicated (the arrays are then
    re-programmed, :mod:`.reprogram`).
 
@@ -35,10 +37,22 @@ def aligned(arrays, align: int):
     return np.ceil(np.asarray(arrays, dtype=np.float64) / align) * align
 
 
+def copy_grid(most: float) -> np.ndarray:
+    """Copy counts the balance policy tries: every count up to 64, then 48 geometric steps up
+    to ``most`` (rounded)."""
+    most = max(1, int(most))
+    grid = np.arange(1, min(most, 64) + 1, dtype=np.float64)
+    if most > 64:
+        grid = np.unique(np.concatenate([grid, np.round(np.geomspace(64, most, 48))]))
+    return grid
+
+
 def duplication(policy: str, fixed: dict[int, int], need: np.ndarray, work_s: np.ndarray,
-                max_copies: np.ndarray, budget: int, align: int = 1) -> np.ndarray:
+                max_copies: np.ndarray, budget: int, align: int = 1, stage=None) -> np.ndarray:
     """Copies per layer (module rules). ``need``: arrays per copy; ``work_s``: ``T_g``;
-    ``max_copies``: most useful copies; ``fixed``: layer index -> copies."""
+    ``max_copies``: most useful copies; ``fixed``: layer index -> copies. ``stage(grid)``, when
+    given, returns each layer's stage time (layers x grid) with each count of copies of
+    ``grid``; without it a layer's stage is ``T_g / copies``."""
     d = np.ones(len(need))
     for g, c in fixed.items():
         d[g] = c
@@ -48,30 +62,36 @@ def duplication(policy: str, fixed: dict[int, int], need: np.ndarray, work_s: np
     free[list(fixed)] = False
     if not free.any():
         return d.astype(np.int64)
-    work = np.where(work_s > 0, work_s, 0.0)
     cap = np.maximum(1.0, max_copies)
+    grid = copy_grid(cap[free].max())
+    if stage is None:
+        times = np.where(work_s > 0, work_s, 0.0)[:, None] / np.minimum(grid[None, :], cap[:, None])
+    else:
+        times = np.asarray(stage(grid), dtype=np.float64)
+    usable = grid[None, :] <= cap[:, None]
+    times = np.where(usable, times, np.inf)
+    best = np.minimum.accumulate(times, axis=1)  # at most d copies: more never hurt
 
     def copies(t):
         out = d.copy()
-        out[free] = np.clip(np.ceil(work[free] / t), 1.0, cap[free])
+        ok = best[free] <= t
+        j = np.where(ok.any(axis=1), ok.argmax(axis=1), usable[free].sum(axis=1) - 1)
+        out[free] = grid[j]
         return out
 
     def fits(t):
         return aligned(need * copies(t), align).sum() <= budget
 
-    hi = float(work[free].max())
-    if hi <= 0:
-        return d.astype(np.int64)
-    lo = float((work[free] / cap[free]).max())
-    if fits(lo):
-        return copies(lo).astype(np.int64)
-    for _ in range(60):
-        mid = 0.5 * (lo + hi)
-        if fits(mid):
+    floor = float(best[free].min(axis=1).max())  # no stage time below a layer's best is reached
+    cand = np.unique(best[free][np.isfinite(best[free]) & (best[free] >= floor)])
+    lo, hi = 0, len(cand) - 1  # the largest candidate (one copy each) fits: checked above
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if fits(cand[mid]):
             hi = mid
         else:
-            lo = mid
-    return copies(hi).astype(np.int64)
+            lo = mid + 1
+    return copies(cand[lo]).astype(np.int64)
 
 
 def floorplan(chip, need: np.ndarray, copies: np.ndarray, weight_cells: float, rows: int,

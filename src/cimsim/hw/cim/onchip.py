@@ -141,13 +141,34 @@ def place(comp, ops, idx) -> Plan:
         notes.append(f"{comp.name}: chip.layers names {', '.join(unknown)}, which no CIM op of "
                      "this workload reads (ignored)")
     fixed = {by_name[nm]: d for nm, d in ch.layers.items() if nm in by_name}
+    a_in = rows * k * c.input_bits / 8
+    win = getattr(ops, "window_elems", None)
+    if ch.input_reuse and win is not None:
+        w = win[idx]
+        a_in = np.where(w > 0, w * c.input_bits / 8, a_in)
+    a_in = np.where(mm, a_in, 0.0)
+    out_b = ops.act_out_bytes[idx] if ch.output_bits is None else rows * n * ch.output_bits / 8
+    a_out = np.where(mm, out_b, 0.0)
     rounds = np.ones(len(idx))
     if fits:
         reprogram = np.zeros(len(idx), dtype=bool)
-        work = np.bincount(group_of, weights=np.where(mm, rows, 0.0) * c.t_vector, minlength=G)
         most = np.zeros(G)
         np.maximum.at(most, group_of, np.where(mm, rows, 0.0))
-        copies = mapping.duplication(ch.duplication, fixed, need, work, most, c.arrays, align)
+        sel = np.flatnonzero(mm)
+
+        def stage(grid):  # S_g(d) of cimsim.hw.cim.mapping, layers x grid
+            out = np.zeros((G, len(grid)))
+            for lo in range(0, len(sel), 4096):  # bounded memory: ops x grid per chunk
+                o = sel[lo:lo + 4096]
+                d = np.minimum(grid[None, :], np.maximum(rows[o], 1.0)[:, None])
+                core = np.ceil(rows[o][:, None] / d) * c.t_vector
+                nbytes = np.repeat((a_in + a_out)[o][:, None], len(grid), axis=1)
+                lv = chipmod.transfers(ch, nbytes, np.minimum(need_op[o][:, None] * d, c.arrays))
+                np.add.at(out, group_of[o], chipmod.op_time(ch, core, lv)[0])
+            return out
+
+        copies = mapping.duplication(ch.duplication, fixed, need, np.zeros(G), most, c.arrays,
+                                     align, stage)
         if mapping.aligned(need * copies, align).sum() > c.arrays:
             notes.append(f"{comp.name}: chip.layers copies need "
                          f"{int(mapping.aligned(need * copies, align).sum())} of {c.arrays} "
@@ -174,14 +195,6 @@ def place(comp, ops, idx) -> Plan:
     wc = np.zeros(G)
     wc[group_of[mm]] = (k * pc)[mm]  # weight cells of each layer once
     summary.update(mapping.floorplan(ch, need, copies, float((wc * copies).sum()), c.rows, c.cols))
-    a_in = rows * k * c.input_bits / 8
-    win = getattr(ops, "window_elems", None)
-    if ch.input_reuse and win is not None:
-        w = win[idx]
-        a_in = np.where(w > 0, w * c.input_bits / 8, a_in)
-    a_in = np.where(mm, a_in, 0.0)
-    out_b = ops.act_out_bytes[idx] if ch.output_bits is None else rows * n * ch.output_bits / 8
-    a_out = np.where(mm, out_b, 0.0)
     op_arr = np.minimum(need_op * replicas, c.arrays)
     levels = chipmod.transfers(ch, a_in + a_out, op_arr)
     _, buf_s, ic_s = chipmod.op_time(ch, np.zeros(len(idx)), levels)
