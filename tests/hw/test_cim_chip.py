@@ -29,7 +29,7 @@ CIM = {
     "write_latency": "10 ns", "write_energy": "1 pJ", "endurance": 1e6,
     "buffer": {"capacity": "1 MiB", "bandwidth": "1 PB/s", "energy_per_byte": "0 pJ/B"},
     "static_power": "0 W",
-    "chip": {"node_nm": 22, "levels": [{"name": "pe", "fanout": 4}, {"name": "chip", "fanout": 4}]},
+    "chip": {"node_nm": 22, "levels": {"pe": {"fanout": 4}, "chip": {"fanout": 4}}},
 }
 ARCH = {
     "name": "tiny-chip",
@@ -80,12 +80,12 @@ def test_hops_from_fanout(kind, fanout, h):
 
 
 def test_level_transfer_time_and_energy_closed_form():
-    ch = chipmod.Chip(node_nm=22, levels=[
-        {"name": "pe", "fanout": 4,
-         "buffer": {"type": "sram", "capacity": "8 KiB", "width_bits": 128, "clock": "500 MHz",
-                    "energy_per_access": "2 pJ", "access_latency": "1 ns"},
-         "interconnect": {"type": "htree", "width_bits": 64, "clock": "1 GHz",
-                          "energy_per_bit_per_hop": "0.1 pJ/bit"}}])
+    ch = chipmod.Chip(node_nm=22, levels={
+        "pe": {"fanout": 4,
+               "buffer": {"type": "sram", "capacity": "8 KiB", "width_bits": 128, "clock": "500 MHz",
+                          "energy_per_access": "2 pJ", "access_latency": "1 ns"},
+               "interconnect": {"type": "htree", "width_bits": 64, "clock": "1 GHz",
+                                "energy_per_bit_per_hop": "0.1 pJ/bit"}}})
     # 3072 B over an op spanning 4 arrays: one PE. Buffer: 3072*8/128 = 192 words, written and
     # read: 384 accesses x max(1 ns, 1/500 MHz = 2 ns) = 768 ns, 384 x 2 pJ = 768 pJ.
     # H-tree of 4: 2 hops; 3072*8/64 = 384 cycles + 2 = 386 ns; energy 24576 bit x 2 x 0.1 pJ.
@@ -104,7 +104,7 @@ def test_level_transfer_time_and_energy_closed_form():
 def test_serial_and_overlapped_op_time():
     levels = {"pe": {"buffer_s": np.array([2.0]), "interconnect_s": np.array([3.0])},
               "chip": {"buffer_s": np.array([0.0]), "interconnect_s": np.array([4.0])}}
-    ser = chipmod.Chip(node_nm=22, levels=[{"name": "pe", "fanout": 2}])
+    ser = chipmod.Chip(node_nm=22, levels={"pe": {"fanout": 2}})
     ovl = ser.model_copy(update={"transfers": "overlapped"})
     assert chipmod.op_time(ser, np.array([1.0]), levels)[0][0] == 1 + 2 + 3 + 0 + 4
     assert chipmod.op_time(ovl, np.array([1.0]), levels)[0][0] == 4
@@ -165,9 +165,9 @@ def test_duplication_policy_rules():
 
 
 def test_interconnect_time_and_energy_reach_the_op_and_the_breakdown():
-    lv = [{"name": "pe", "fanout": 4, "interconnect": {"type": "bus", "width_bits": 64, "clock": "1 GHz",
+    lv = {"pe": {"fanout": 4, "interconnect": {"type": "bus", "width_bits": 64, "clock": "1 GHz",
                                                         "energy_per_bit_per_hop": "0.5 pJ/bit"}},
-          {"name": "chip", "fanout": 4}]
+          "chip": {"fanout": 4}}
     r = simulate(arch(levels=lv, layers={"wa": 2}), two_layers(), keep_ops=True)
     # op a: 16 x 128 inputs (1 B) + 16 x 64 int8 outputs = 3072 B over 4 arrays = one PE:
     # ceil(3072 x 8 / 64) = 384 cycles + 1 bus hop at 1 GHz; 24576 bit x 1 hop x 0.5 pJ
@@ -191,7 +191,7 @@ def test_no_chip_block_reports_no_chip_columns():
 
 def test_fanouts_must_multiply_to_the_arrays():
     d = copy.deepcopy(ARCH)
-    d["cim"]["chip"]["levels"][1]["fanout"] = 3
+    d["cim"]["chip"]["levels"]["chip"]["fanout"] = 3
     with pytest.raises(ConfigError) as e:
         architecture_from_dict(d)
     msg = str(e.value)
@@ -231,8 +231,8 @@ def test_small_cnn_placement_floorplan_and_input_reuse():
     d["processor"] = PROCESSOR
     d["cim"].update(arrays=64, bits_per_cell=2)
     d["cim"]["chip"] = {"node_nm": 22, "layer_unit": "tile", "input_reuse": True,
-                        "levels": [{"name": "pe", "fanout": 4}, {"name": "tile", "fanout": 4},
-                                   {"name": "chip", "fanout": 4}]}
+                        "levels": {"pe": {"fanout": 4}, "tile": {"fanout": 4},
+                                   "chip": {"fanout": 4}}}
     r = simulate(architecture_from_dict(d), w, keep_ops=True)
     f = r.facts
     # c1: k = 27, 8 outputs x 4 cells = 32 columns -> 1 array; c2: k = 72 -> 2 row tiles x 1;
@@ -297,9 +297,9 @@ def test_periphery_and_layout_overhead_area():
 
 
 def test_output_bits_set_the_bytes_leaving_the_arrays():
-    lv = [{"name": "pe", "fanout": 4, "interconnect": {"type": "bus", "width_bits": 64, "clock": "1 GHz",
+    lv = {"pe": {"fanout": 4, "interconnect": {"type": "bus", "width_bits": 64, "clock": "1 GHz",
                                                         "energy_per_bit_per_hop": "0 pJ/bit"}},
-          {"name": "chip", "fanout": 4}]
+          "chip": {"fanout": 4}}
     r = simulate(arch(levels=lv, layers={"wa": 2}, output_bits=4), two_layers(), keep_ops=True)
     # op a: 2048 B in + 16 x 64 x 4 bits = 512 B out: ceil(2560 x 8 / 64) = 320 cycles + 1 hop
     assert r.op_table["cim_interconnect_s"].tolist()[0] == pytest.approx(321e-9, rel=1e-12)
@@ -307,10 +307,10 @@ def test_output_bits_set_the_bytes_leaving_the_arrays():
 
 
 def test_time_facts_name_the_part_that_dominates():
-    lv = [{"name": "pe", "fanout": 4, "interconnect": {"type": "bus", "width_bits": 8, "clock": "1 MHz",
+    lv = {"pe": {"fanout": 4, "interconnect": {"type": "bus", "width_bits": 8, "clock": "1 MHz",
                                                         "energy_per_bit_per_hop": "1 pJ/bit",
                                                         "activity": 0.25}},
-          {"name": "chip", "fanout": 4}]
+          "chip": {"fanout": 4}}
     r = simulate(arch(levels=lv), two_layers(), keep_ops=False)
     f = r.facts
     # array: a 16 x 800 ns + b 16 x 800 ns; interconnect at 1 MHz: (3072 + 1) + (2048 + 1) cycles

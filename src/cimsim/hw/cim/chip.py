@@ -1,9 +1,10 @@
 """The on-chip hierarchy of a CIM chip: subarrays grouped into PEs, tiles and the chip, each
 level with its buffer and its interconnect (the optional ``cim.chip`` block).
 
-The hierarchy is data: ``levels`` lists the grouping innermost first. Level ``j`` groups
-``fanout`` units of level ``j - 1`` (level 0 groups ``fanout`` arrays, e.g. a PE of 4
-subarrays), so one unit of level ``j`` holds ``A_j = fanout_0 x ... x fanout_j`` arrays and
+The hierarchy is data: ``levels`` names the grouping innermost first (a mapping, like the
+memory hierarchy, so a sweep can set ``cim.chip.levels.tile.buffer.width_bits``). Level
+``j`` groups ``fanout`` units of level ``j - 1`` (level 0 groups ``fanout`` arrays, e.g. a PE
+of 4 subarrays), so one unit of level ``j`` holds ``A_j = fanout_0 x ... x fanout_j`` arrays and
 the chip has ``A_top`` arrays (it must equal ``cim.arrays``).
 
 Transfers of one op, per level ``j`` (the rules; NeuroSim, MNSIM and CiMLoop model the same
@@ -32,6 +33,7 @@ path):
 from __future__ import annotations
 
 import math
+import re
 from typing import Literal, Optional
 
 import numpy as np
@@ -84,10 +86,9 @@ class Interconnect(Strict):
 
 
 class ChipLevel(Strict):
-    """One level of the on-chip hierarchy (a PE, a tile, the chip)."""
+    """One level of the on-chip hierarchy (a PE, a tile, the chip); its key in ``chip.levels``
+    is its name (lower case, e.g. pe, tile, chip; it names facts such as cim_tile_used)."""
 
-    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$", description="Level name (lower case), e.g. "
-                      "pe, tile, chip; names facts such as cim_tiles_used.")
     fanout: PositiveInt = Field(description="Units of the level below (arrays, for the first "
                                 "level) in one unit of this level.")
     buffer: Optional[ChipBuffer] = Field(default=None, description="The level's buffer (default: "
@@ -128,8 +129,9 @@ class Chip(Strict):
 
     node_nm: PositiveFloat = Field(ge=7, le=180, description="Technology node in nm (for the "
                                    "circuit-model defaults of buffers).")
-    levels: list[ChipLevel] = Field(min_length=1, description="Grouping of arrays, innermost "
-                                    "first (e.g. pe, tile, chip); fan-outs multiply to cim.arrays.")
+    levels: dict[str, ChipLevel] = Field(min_length=1, description="Grouping of arrays by level "
+                                         "name, innermost first (e.g. pe, tile, chip); fan-outs "
+                                         "multiply to cim.arrays.")
     transfers: Literal["serial", "overlapped"] = Field(
         default="serial", description="serial: an op's time is array time plus every level's "
         "buffer and interconnect time (NeuroSim); overlapped: the largest of them.")
@@ -158,9 +160,10 @@ class Chip(Strict):
 
     @model_validator(mode="after")
     def _names(self) -> "Chip":
-        names = [lv.name for lv in self.levels]
-        if len(set(names)) != len(names):
-            raise ValueError(f"chip.levels names must be unique, got {names}")
+        names = list(self.levels)
+        bad = [n for n in names if not re.fullmatch(r"[a-z][a-z0-9_]*", n)]
+        if bad:
+            raise ValueError(f"chip.levels names must be lower case words (a-z, 0-9, _), got {bad}")
         if self.layer_unit is not None and self.layer_unit not in names:
             raise ValueError(f"chip.layer_unit '{self.layer_unit}' is not a level; levels: {names}")
         if self.periphery is not None and self.periphery.level not in names:
@@ -170,17 +173,17 @@ class Chip(Strict):
 
     def level_arrays(self, name: str) -> int:
         """Arrays in one unit of the level ``name``."""
-        return self.unit_arrays[[lv.name for lv in self.levels].index(name)]
+        return self.unit_arrays[list(self.levels).index(name)]
 
     @property
     def arrays(self) -> int:
-        return math.prod(lv.fanout for lv in self.levels)
+        return math.prod(lv.fanout for lv in self.levels.values())
 
     @property
     def unit_arrays(self) -> list[int]:
         """Arrays in one unit of each level, innermost first."""
         out, a = [], 1
-        for lv in self.levels:
+        for lv in self.levels.values():
             a *= lv.fanout
             out.append(a)
         return out
@@ -190,7 +193,7 @@ class Chip(Strict):
         """Arrays a layer's allocation is rounded up to (1 when layers pack densely)."""
         if self.layer_unit is None:
             return 1
-        return self.unit_arrays[[lv.name for lv in self.levels].index(self.layer_unit)]
+        return self.unit_arrays[list(self.levels).index(self.layer_unit)]
 
 
 def hops(kind: str, fanout: int) -> int:
@@ -224,7 +227,7 @@ def transfers(chip: Chip, nbytes: np.ndarray, op_arrays: np.ndarray) -> dict[str
     interconnect_j}}``, arrays aligned with the ops."""
     out = {}
     nbytes = np.asarray(nbytes, dtype=np.float64)
-    for lv, a in zip(chip.levels, chip.unit_arrays):
+    for (name, lv), a in zip(chip.levels.items(), chip.unit_arrays):
         units = np.maximum(1.0, np.ceil(op_arrays / a))
         per_unit = nbytes / units
         zero = np.zeros_like(nbytes)
@@ -240,7 +243,7 @@ def transfers(chip: Chip, nbytes: np.ndarray, op_arrays: np.ndarray) -> dict[str
             cyc = bus_cycles(per_unit, ic.width_bits) + np.where(nbytes > 0, h, 0)
             rec["interconnect_s"] = cyc / ic.clock
             rec["interconnect_j"] = 8.0 * nbytes * h * ic.energy_per_bit_per_hop * ic.activity
-        out[lv.name] = rec
+        out[name] = rec
     return out
 
 
@@ -260,7 +263,7 @@ def op_time(chip: Chip, array_s: np.ndarray, levels: dict) -> tuple[np.ndarray, 
 def buffer_area_m2(chip: Chip) -> float:
     """Circuit-model area of every level's buffers (one per unit), m^2."""
     total = 0.0
-    for lv, a in zip(chip.levels, chip.unit_arrays):
+    for lv, a in zip(chip.levels.values(), chip.unit_arrays):
         if lv.buffer is not None:
             est = circuit_buffer.buffer(lv.buffer.type, lv.buffer.capacity, lv.buffer.width_bits,
                                         chip.node_nm)

@@ -100,7 +100,7 @@ def floorplan(chip, need: np.ndarray, copies: np.ndarray, weight_cells: float, r
     used = need * copies
     align = chip.align_arrays
     alloc = aligned(used, align)
-    names = [lv.name for lv in chip.levels]
+    names = list(chip.levels)
     li = names.index(chip.layer_unit) if chip.layer_unit is not None else -1
     out: dict[str, float] = {"arrays_used": int(used.sum()), "arrays_allocated": int(alloc.sum())}
     for j, (name, a) in enumerate(zip(names, chip.unit_arrays)):
@@ -112,5 +112,5 @@ def floorplan(chip, need: np.ndarray, copies: np.ndarray, weight_cells: float, r
 
 
 def fact_names(chip) -> tuple[str, ...]:
-    return ("arrays_used", "arrays_allocated", *(f"{lv.name}_used" for lv in chip.levels),
+    return ("arrays_used", "arrays_allocated", *(f"{name}_used" for name in chip.levels),
             "array_utilization", "cell_utilization")

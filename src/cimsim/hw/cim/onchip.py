@@ -45,7 +45,7 @@ def check_config(c) -> None:
     ch = c.chip
     if ch.arrays != c.arrays:
         raise ValueError(f"chip.levels fan-outs multiply to {ch.arrays} arrays "
-                         f"({' x '.join(str(lv.fanout) for lv in ch.levels)}) but arrays is "
+                         f"({' x '.join(str(lv.fanout) for lv in ch.levels.values())}) but arrays is "
                          f"{c.arrays}; make them equal")
     if c.weight_replication:
         raise ValueError("weight_replication does not apply with a chip block: use "
@@ -233,13 +233,13 @@ def _periphery(ch, vector_ops, sel, layer_arrays):
 
 def _buffer_notes(name, ch, nbytes, op_arrays) -> list[str]:
     out = []
-    for lv, a in zip(ch.levels, ch.unit_arrays):
+    for (level, lv), a in zip(ch.levels.items(), ch.unit_arrays):
         if lv.buffer is None or not len(nbytes):
             continue
         per_unit = nbytes / np.maximum(1.0, np.ceil(op_arrays / a))
         worst = float(per_unit.max())
         if worst > lv.buffer.capacity:
-            out.append(f"{name}: an op moves {worst:.4g} B through one {lv.name} buffer of "
+            out.append(f"{name}: an op moves {worst:.4g} B through one {level} buffer of "
                        f"{lv.buffer.capacity:.4g} B: it streams through in "
                        f"{int(np.ceil(worst / lv.buffer.capacity))} fills (time and energy per "
                        "word are charged either way)")
