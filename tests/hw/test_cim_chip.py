@@ -324,3 +324,14 @@ def test_time_facts_name_the_part_that_dominates():
     assert r.path_time_s["cim_buffer"] == 0.0
     # a quarter of the bits toggle
     assert r.energy_breakdown_j["cim_interconnect"] == pytest.approx(5120 * 8 * 1e-12 * 0.25, rel=1e-12)
+
+
+def test_weights_that_do_not_fit_fall_back_to_reprogramming_without_a_pipeline():
+    # 16 arrays hold wa (2) + wb (1) of 64-row arrays; with 4-row arrays wa needs 32 x 1 > 16
+    d = copy.deepcopy(ARCH)
+    d["cim"].update(rows=4)
+    r = simulate(architecture_from_dict(d), two_layers(), keep_ops=True)
+    f = r.facts
+    # wa: ceil(128 / 4) = 32 row tiles; wb: 16: 48 arrays > 16 -> both re-programmed, one server
+    assert (f["cim_arrays_needed"], f["cim_reprograms"]) == (48, 2)
+    assert f["pipeline_limit"] == "cim" and set(r.op_table["server"]) == {0}

@@ -183,7 +183,8 @@ def place(comp, ops, idx) -> Plan:
                      "charged)")
         summary = {"arrays_needed": packed, "reprograms": 0}
     else:
-        reprogram = lru_reprograms(group_of, need, c.arrays) & mm
+        reprogram = np.zeros(len(idx), dtype=bool)  # LRU over the matmuls only
+        reprogram[mm] = lru_reprograms(group_of[mm], need, c.arrays)
         rounds = np.maximum(1.0, np.ceil(need_op / c.arrays))
         copies = np.ones(G, dtype=np.int64)
         replicas = np.ones(len(idx))
