@@ -8,6 +8,10 @@ an op's activation rows spread over the copies; otherwise the arrays are an
 LRU cache of matrices (:mod:`.reprogram`) and CIM ops take turns on one
 server. The host quantizes inputs to ``input_bits`` before sending them.
 
+With a ``chip`` block the arrays are a chip: PEs, tiles, buffers and interconnect
+(:mod:`.chip`), a layer pipeline with per-layer duplication (:mod:`.mapping`), and the
+placement and cost of :mod:`.onchip` replace the rules below where they say so.
+
 Cost of one op
 --------------
 Inputs stream bit-serially in ``slices = ceil(input_bits / dac_bits)`` (with
