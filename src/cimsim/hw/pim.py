@@ -31,7 +31,7 @@ from ..quantity import (
     SquareMeters,
     Watts,
 )
-from .base import Component, ComponentConfig, OpCost, Plan
+from .base import Component, ComponentConfig, OpArrays, OpCost, Plan
 
 
 class PIMConfig(ComponentConfig):
@@ -73,7 +73,7 @@ class PIM(Component):
 
     @property
     def units(self) -> int:
-        return self.config.units_per_channel * self.hw.memory[self.level].channels
+        return self.config.units_per_channel * self.hw.resource(self.level).config.channels
 
     @property
     def peak_macs(self) -> float:
@@ -85,19 +85,19 @@ class PIM(Component):
         """Bank bandwidth of all units together, B/s."""
         return self.units * self.config.internal_bandwidth
 
-    def claim(self, ops, free):
+    def claim(self, ops: OpArrays, free):
         return free & (ops.stationary >= 0) & (ops.rows <= self.config.max_rows)
 
-    def place(self, ops, idx):
+    def place(self, ops: OpArrays, idx):
         return Plan.one_server(len(idx))
 
-    def cost(self, ops, idx, plan):
+    def cost(self, ops: OpArrays, idx, plan):
         c = self.config
         macs, wb = ops.macs[idx], ops.weight_bytes[idx]
         compute = np.maximum(macs / self.peak_macs, wb / self.internal_bandwidth)
         return OpCost(
             compute_s=compute,
-            latency_s=np.full(len(idx), c.op_overhead + self.hw.memory[self.level].latency),
+            latency_s=np.full(len(idx), c.op_overhead + self.hw.resource(self.level).latency_s()),
             bytes={self.level: ops.act_in_bytes[idx] + ops.act_out_bytes[idx]},
             energy={"compute": macs * c.energy_per_mac + wb * 8.0 * c.energy_per_bit},
             busy={"mac": macs / self.peak_macs},

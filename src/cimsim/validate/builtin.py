@@ -2,4 +2,4 @@
 
 from __future__ import annotations
 
-from . import cim, cimchip, gpu, host, pim, systolic  # noqa: F401
+from . import cim, cimchip, dram, gpu, host, pim, systolic  # noqa: F401

@@ -1,13 +1,11 @@
-"""A workload's ops as flat NumPy columns (what the cost kernels and engines read).
+"""A workload's ops as flat NumPy columns (:class:`~cimsim.workload.oparrays.OpArrays`, what
+the cost kernels and engines read), computed from its columns.
 
 Computed once per workload (``Workload.arrays``) and shared by every
 architecture it is placed on.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 
@@ -24,38 +22,7 @@ from .kinds import (  # noqa: F401  (KIND_CODES, dtype_bytes_of re-exported for 
     ROLE_WEIGHT,
     dtype_bytes_of,
 )
-
-
-@dataclass(frozen=True)
-class OpArrays:
-    """Per-op columns, in op order. Bytes are in the workload's dtypes."""
-
-    kind: np.ndarray  # int64, KIND_CODES
-    dtype: np.ndarray  # str, dtype of the op's first output
-    macs: np.ndarray  # float64
-    vector_ops: np.ndarray  # float64
-    rows: np.ndarray  # float64: batch * m of a matmul (activation rows)
-    batch: np.ndarray  # float64: independent products of a matmul (1 for other kinds)
-    k: np.ndarray  # float64
-    n: np.ndarray  # float64
-    weight_bytes: np.ndarray  # float64: bytes of the op's weight inputs
-    act_in_bytes: np.ndarray  # float64: bytes of the other inputs
-    act_out_bytes: np.ndarray  # float64
-    stationary: np.ndarray  # int64: tensor id of a matmul's stationary weight, -1 if none
-    weight_ptr: np.ndarray  # CSR over ops of every weight tensor id an op reads
-    weight_ids: np.ndarray
-    tensor_bytes: np.ndarray  # float64, by tensor id
-    tensor_names: Sequence[str]  # by tensor id (a StringTable: one UTF-8 blob, not a tuple)
-    #: CSR over ops of every model-input tensor id (role ``input``: given before the run, so it
-    #: starts in the backing store, e.g. a KV cache) an op reads; its bytes are in act_in_bytes
-    input_ptr: np.ndarray
-    input_ids: np.ndarray
-    #: float64: a convolution's input elements read once per kernel row (tag ``window_elems``,
-    #: written by the tracer; 0 for any other op): what a chip that reuses inputs across the
-    #: sliding window moves instead of the im2col matrix
-    window_elems: np.ndarray | None = None
-    #: bool: the op is the im2col copy the tracer emits before a convolution (tag ``part``)
-    im2col: np.ndarray | None = None
+from .oparrays import OpArrays  # noqa: F401  (re-exported: defined here before)
 
 
 def _tag_columns(tags, n: int) -> tuple[np.ndarray, np.ndarray]:

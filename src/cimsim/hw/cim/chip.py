@@ -127,8 +127,9 @@ class Periphery(Strict):
 class Chip(Strict):
     """A CIM chip's on-chip hierarchy, mapping and pipelining (absent: a flat pool of arrays)."""
 
-    node_nm: PositiveFloat = Field(ge=7, le=180, description="Technology node in nm (for the "
-                                   "circuit-model defaults of buffers).")
+    node_nm: Optional[PositiveFloat] = Field(
+        default=None, ge=7, le=180, description="Technology node in nm for the circuit-model "
+        "defaults of buffers and periphery (default: the architecture's technology.node).")
     levels: dict[str, ChipLevel] = Field(min_length=1, description="Grouping of arrays by level "
                                          "name, innermost first (e.g. pe, tile, chip); fan-outs "
                                          "multiply to cim.arrays.")
@@ -210,7 +211,16 @@ def bus_cycles(nbytes, width_bits: int):
     return np.ceil(np.asarray(nbytes, dtype=np.float64) * 8.0 / width_bits)
 
 
-def buffer_access(buf: ChipBuffer, node_nm: float) -> tuple[float, float]:
+def needs_node(chip: Chip) -> bool:
+    """Whether any default comes from a circuit model (and so needs a technology node)."""
+    bufs = [lv.buffer for lv in chip.levels.values() if lv.buffer is not None]
+    p = chip.periphery
+    return (any(b.energy_per_access is None or b.access_latency is None for b in bufs)
+            or bool(bufs)  # buffer area is always the circuit model's
+            or (p is not None and (p.energy_per_op is None or p.area_per_unit is None)))
+
+
+def buffer_access(buf: ChipBuffer, node_nm: float | None) -> tuple[float, float]:
     """``(energy per access J, cycle s)`` of a level's buffer: given values, else the circuit model."""
     e, lat = buf.energy_per_access, buf.access_latency
     if e is None or lat is None:
@@ -221,10 +231,13 @@ def buffer_access(buf: ChipBuffer, node_nm: float) -> tuple[float, float]:
     return float(e), float(cycle)
 
 
-def transfers(chip: Chip, nbytes: np.ndarray, op_arrays: np.ndarray) -> dict[str, dict[str, np.ndarray]]:
+def transfers(chip: Chip, nbytes: np.ndarray, op_arrays: np.ndarray,
+              node_nm: float | None = None) -> dict[str, dict[str, np.ndarray]]:
     """Per level: time and energy of moving ``nbytes`` (per op) for ops spanning ``op_arrays``
-    arrays each (module rules 1-4). Returns ``{level: {buffer_s, buffer_j, interconnect_s,
-    interconnect_j}}``, arrays aligned with the ops."""
+    arrays each (module rules 1-4), circuit defaults at ``node_nm`` (default ``chip.node_nm``).
+    Returns ``{level: {buffer_s, buffer_j, interconnect_s, interconnect_j}}``, aligned with the
+    ops."""
+    node_nm = chip.node_nm if node_nm is None else node_nm
     out = {}
     nbytes = np.asarray(nbytes, dtype=np.float64)
     for (name, lv), a in zip(chip.levels.items(), chip.unit_arrays):
@@ -233,7 +246,7 @@ def transfers(chip: Chip, nbytes: np.ndarray, op_arrays: np.ndarray) -> dict[str
         zero = np.zeros_like(nbytes)
         rec = {"buffer_s": zero, "buffer_j": zero, "interconnect_s": zero, "interconnect_j": zero}
         if lv.buffer is not None:
-            e, cycle = buffer_access(lv.buffer, chip.node_nm)
+            e, cycle = buffer_access(lv.buffer, node_nm)
             words = bus_cycles(per_unit, lv.buffer.width_bits)
             rec["buffer_s"] = 2.0 * words * cycle
             rec["buffer_j"] = 2.0 * words * units * e
@@ -260,12 +273,13 @@ def op_time(chip: Chip, array_s: np.ndarray, levels: dict) -> tuple[np.ndarray, 
     return t, buf, ic
 
 
-def buffer_area_m2(chip: Chip) -> float:
+def buffer_area_m2(chip: Chip, node_nm: float | None = None) -> float:
     """Circuit-model area of every level's buffers (one per unit), m^2."""
+    node_nm = chip.node_nm if node_nm is None else node_nm
     total = 0.0
     for lv, a in zip(chip.levels.values(), chip.unit_arrays):
         if lv.buffer is not None:
             est = circuit_buffer.buffer(lv.buffer.type, lv.buffer.capacity, lv.buffer.width_bits,
-                                        chip.node_nm)
+                                        node_nm)
             total += float(est.area_m2) * (chip.arrays // a)
     return total

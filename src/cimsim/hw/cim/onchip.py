@@ -52,6 +52,23 @@ def check_config(c) -> None:
                          "chip.duplication or chip.layers")
 
 
+def node_nm(c, hw) -> float | None:
+    """The node of the chip's circuit defaults: ``chip.node_nm``, else the architecture's."""
+    if c.chip.node_nm is not None:
+        return c.chip.node_nm
+    tech = getattr(hw, "technology", None)
+    return tech.node_nm if tech is not None else None
+
+
+def check(c, hw) -> list[tuple[str, str]]:
+    """Cross-reference errors of the chip block (a component check)."""
+    if c.chip is None or node_nm(c, hw) is not None or not chipmod.needs_node(c.chip):
+        return []
+    return [("chip.node_nm", "the chip's buffers or periphery take circuit-model defaults: give "
+             "chip.node_nm or a top-level technology block (node), or give their energies and "
+             "latencies")]
+
+
 def energy_parts(c) -> tuple[str, ...]:
     if c.chip is None:
         return ()
@@ -69,16 +86,17 @@ def facts(c) -> dict[str, object]:
             **{f"time_{p}_s": 0.0 for p in TIME_PARTS}, "time_bound": ""}
 
 
-def area_m2(c, base: dict[str, float]) -> dict[str, float]:
+def area_m2(c, base: dict[str, float], hw=None) -> dict[str, float]:
     """``base`` (the flat block's parts) plus the chip's buffers, periphery and layout overhead."""
     ch = c.chip
     if ch is None:
         return base
+    node = node_nm(c, hw)
     out = dict(base)
-    out["chip_buffers"] = chipmod.buffer_area_m2(ch)
+    out["chip_buffers"] = chipmod.buffer_area_m2(ch, node)
     if ch.periphery is not None:
         p = ch.periphery
-        out["periphery"] = (p.energy_area(ch.node_nm)[1] * p.units
+        out["periphery"] = (p.energy_area(node)[1] * p.units
                             * (ch.arrays // ch.level_arrays(p.level)))
     if ch.area_overhead > 1.0:
         out["overhead"] = (ch.area_overhead - 1.0) * sum(out.values())
@@ -112,12 +130,14 @@ def _owner(mm: np.ndarray, group_of_mm: np.ndarray) -> np.ndarray:
 
 def place(comp, ops, idx) -> Plan:
     c, ch = comp.config, comp.config.chip
+    node = node_nm(c, comp.hw)
+    t_vector = c.t_vector(comp.design)
     rows, k, n = ops.rows[idx], ops.k[idx], ops.n[idx]
     mm = ops.stationary[idx] >= 0
     rt, ct, pc = tiles(k, n, c.rows, c.cols, c.weight_bits, c.bits_per_cell)
     rt, ct, pc = (np.where(mm, x, 0.0) for x in (rt, ct, pc))
     need_op = rt * ct
-    notes = []
+    notes = [n for n in [comp.derived_note()] if n]
     if mm.any():
         groups, g_mm = np.unique(ops.stationary[idx][mm], return_inverse=True)
         group_of = _owner(mm, g_mm)
@@ -161,9 +181,10 @@ def place(comp, ops, idx) -> Plan:
             for lo in range(0, len(sel), 4096):  # bounded memory: ops x grid per chunk
                 o = sel[lo:lo + 4096]
                 d = np.minimum(grid[None, :], np.maximum(rows[o], 1.0)[:, None])
-                core = np.ceil(rows[o][:, None] / d) * c.t_vector
+                core = np.ceil(rows[o][:, None] / d) * t_vector
                 nbytes = np.repeat((a_in + a_out)[o][:, None], len(grid), axis=1)
-                lv = chipmod.transfers(ch, nbytes, np.minimum(need_op[o][:, None] * d, c.arrays))
+                lv = chipmod.transfers(ch, nbytes, np.minimum(need_op[o][:, None] * d, c.arrays),
+                                       node)
                 np.add.at(out, group_of[o], chipmod.op_time(ch, core, lv)[0])
             return out
 
@@ -197,13 +218,13 @@ def place(comp, ops, idx) -> Plan:
     wc[group_of[mm]] = (k * pc)[mm]  # weight cells of each layer once
     summary.update(mapping.floorplan(ch, need, copies, float((wc * copies).sum()), c.rows, c.cols))
     op_arr = np.minimum(need_op * replicas, c.arrays)
-    levels = chipmod.transfers(ch, a_in + a_out, op_arr)
+    levels = chipmod.transfers(ch, a_in + a_out, op_arr, node)
     _, buf_s, ic_s = chipmod.op_time(ch, np.zeros(len(idx)), levels)
     notes.extend(_buffer_notes(comp.name, ch, a_in + a_out, op_arr))
-    periph_s, periph_j = _periphery(ch, ops.vector_ops[idx], ~mm,
+    periph_s, periph_j = _periphery(ch, node, ops.vector_ops[idx], ~mm,
                                     mapping.aligned(need * copies, align)[group_of]
                                     if fits else np.full(len(idx), float(c.arrays)))
-    t_array = np.where(mm, rounds * np.ceil(rows / replicas) * c.t_vector, 0.0)
+    t_array = np.where(mm, rounds * np.ceil(rows / replicas) * t_vector, 0.0)
     times = dict(zip(TIME_PARTS, (float(x.sum()) for x in (t_array, buf_s, ic_s, periph_s))))
     summary.update({f"time_{p}_s": v for p, v in times.items()})
     summary["time_bound"] = max(times, key=times.get) if any(times.values()) else ""
@@ -220,13 +241,13 @@ def place(comp, ops, idx) -> Plan:
     )
 
 
-def _periphery(ch, vector_ops, sel, layer_arrays):
+def _periphery(ch, node, vector_ops, sel, layer_arrays):
     """Time and energy of the vector ops ``sel`` on their layer's periphery units."""
     zero = np.zeros(len(sel))
     p = ch.periphery
     if p is None:
         return zero, zero
-    e, _ = p.energy_area(ch.node_nm)
+    e, _ = p.energy_area(node)
     units = np.maximum(1.0, np.ceil(layer_arrays / ch.level_arrays(p.level))) * p.units
     ops_ = np.where(sel, vector_ops, 0.0)
     return ops_ / (units * p.clock), ops_ * e
