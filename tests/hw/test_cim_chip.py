@@ -335,3 +335,22 @@ def test_weights_that_do_not_fit_fall_back_to_reprogramming_without_a_pipeline()
     # wa: ceil(128 / 4) = 32 row tiles; wb: 16: 48 arrays > 16 -> both re-programmed, one server
     assert (f["cim_arrays_needed"], f["cim_reprograms"]) == (48, 2)
     assert f["pipeline_limit"] == "cim" and set(r.op_table["server"]) == {0}
+
+
+@pytest.mark.parametrize("chip,words", [
+    ({"layer_unit": "rack"}, ["layer_unit", "'rack'", "pe, chip"]),
+    ({"periphery": dict(PERIPHERY, level="tile")}, ["periphery.level", "'tile'"]),
+    ({"levels": {"PE": {"fanout": 16}}}, ["lower case", "PE"]),
+    ({"levels": {"pe": {"fanout": 4, "buffer": {"type": "sram", "capacity": "1 KiB", "width_bits": 8}},
+                 "chip": {"fanout": 4}}}, "node"),  # circuit defaults need a node
+])
+def test_chip_config_errors_are_one_line_and_name_the_field(chip, words):
+    d = copy.deepcopy(ARCH)
+    d["cim"]["chip"].update(chip)
+    if words == "node":
+        del d["cim"]["chip"]["node_nm"]
+        words = ["cim.chip.node_nm", "technology"]
+    with pytest.raises(ConfigError) as e:
+        architecture_from_dict(d)
+    msg = str(e.value)
+    assert "\n" not in msg.strip() and all(w in msg for w in words), msg

@@ -164,12 +164,14 @@ class Chip(Strict):
         names = list(self.levels)
         bad = [n for n in names if not re.fullmatch(r"[a-z][a-z0-9_]*", n)]
         if bad:
-            raise ValueError(f"chip.levels names must be lower case words (a-z, 0-9, _), got {bad}")
+            raise ValueError("chip.levels names must be lower case words (a-z, 0-9, _), got "
+                             f"{', '.join(bad)}")
         if self.layer_unit is not None and self.layer_unit not in names:
-            raise ValueError(f"chip.layer_unit '{self.layer_unit}' is not a level; levels: {names}")
+            raise ValueError(f"chip.layer_unit '{self.layer_unit}' is not a level; levels: "
+                             f"{', '.join(names)}")
         if self.periphery is not None and self.periphery.level not in names:
             raise ValueError(f"chip.periphery.level '{self.periphery.level}' is not a level; "
-                             f"levels: {names}")
+                             f"levels: {', '.join(names)}")
         return self
 
     def level_arrays(self, name: str) -> int:
