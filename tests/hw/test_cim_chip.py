@@ -354,3 +354,15 @@ def test_chip_config_errors_are_one_line_and_name_the_field(chip, words):
         architecture_from_dict(d)
     msg = str(e.value)
     assert "\n" not in msg.strip() and all(w in msg for w in words), msg
+
+
+def test_timeline_args_carry_the_chip_times():
+    from cimsim.report.trace_events import trace_events
+
+    lv = {"pe": {"fanout": 4, "interconnect": {"type": "bus", "width_bits": 64, "clock": "1 GHz",
+                                               "energy_per_bit_per_hop": "0 pJ/bit"}},
+          "chip": {"fanout": 4}}
+    r = simulate(arch(levels=lv, layers={"wa": 2}), two_layers(), keep_ops=True)
+    ev = {e["name"]: e for e in trace_events(r)["traceEvents"] if e.get("ph") == "X" and e["pid"] == 1}
+    assert ev["a"]["args"]["cim_interconnect_s"] == pytest.approx(385e-9, rel=1e-12)  # as above
+    assert ev["a"]["args"]["cim_buffer_s"] == 0.0
