@@ -322,6 +322,11 @@ def test_time_facts_name_the_part_that_dominates():
     assert r.path_time_s["cim_interconnect"] == pytest.approx((3073 + 2049) * 1e-6, rel=1e-9)
     assert r.path_time_s["compute"] == pytest.approx(32 * T_VECTOR, rel=1e-6)
     assert r.path_time_s["cim_buffer"] == 0.0
+    # the per-op path table splits the same way, op by op
+    r = simulate(arch(levels=lv), two_layers(), keep_ops=True)
+    assert r.path_table["cim_interconnect_s"].sum() == pytest.approx((3073 + 2049) * 1e-6, rel=1e-9)
+    row_sums = r.path_table.filter(like="_s").drop(columns=["start_s", "end_s"]).sum(axis=1)
+    assert np.allclose(row_sums, r.path_table["end_s"] - r.path_table["start_s"], rtol=1e-12)
     # a quarter of the bits toggle
     assert r.energy_breakdown_j["cim_interconnect"] == pytest.approx(5120 * 8 * 1e-12 * 0.25, rel=1e-12)
 

@@ -85,7 +85,7 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
 
     path_time = attribute_path(run.path, run.start, run.end, costs.latency_s, costs.compute_s,
                                run.resource_s, costs.resources, pl.serial)
-    classes = _split_compute(path_time, run, pl, costs)
+    classes, shares = _split_compute(path_time, run, pl, costs)
     bound, part = bound_of(path_time, hw.memory, latency, run.critical_path_s, classes)
     detail = ""
     measured = _measured_ops(pl)
@@ -159,14 +159,22 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
         result.op_table = _op_table(run)
         result.path_table = attribute_ops(run.path, run.start, run.end, costs.latency_s,
                                           costs.compute_s, run.resource_s, costs.resources, pl.serial)
+        if shares:  # the components' compute parts, op by op (as in path_time_s)
+            comp = result.path_table["compute_s"].to_numpy()
+            moved = np.zeros_like(comp)
+            for key, sh in shares.items():
+                result.path_table[f"{key}_s"] = comp * sh
+                moved += comp * sh
+            result.path_table["compute_s"] = np.maximum(0.0, comp - moved)
     return result
 
 
-def _split_compute(path_time: dict[str, float], run: RunData, pl, costs) -> dict[str, str]:
+def _split_compute(path_time: dict[str, float], run: RunData, pl, costs):
     """Move the critical path's compute time that components report as named parts
     (:attr:`~cimsim.hw.base.OpCost.compute_parts`, e.g. a CIM chip's buffers) out of
     ``compute`` into ``<component>_<part>``, op by op in proportion to the op's compute time.
-    Returns each new part's bound class (nothing changes when no component reports parts)."""
+    Returns each new part's bound class and, per part, each path op's share of its compute
+    time (nothing changes when no component reports parts)."""
     classes: dict[str, str] = {}
     sub: dict[str, np.ndarray] = {}
     for comp, ids, cost in zip(pl.components, pl.idx, costs.component_costs):
@@ -179,20 +187,21 @@ def _split_compute(path_time: dict[str, float], run: RunData, pl, costs) -> dict
     if not sub or len(run.path) == 0:
         for key in sub:
             path_time[key] = 0.0
-        return classes
+        return classes, {k: np.zeros(len(run.path)) for k in sub}
     p = np.asarray(run.path, dtype=np.int64)
     table = attribute_ops(p, run.start, run.end, costs.latency_s, costs.compute_s, run.resource_s,
                           costs.resources, pl.serial)
     comp_part = table["compute_s"].to_numpy()
     cs = costs.compute_s[p]
     moved = 0.0
+    shares = {}
     for key, sec in sub.items():
         with np.errstate(divide="ignore", invalid="ignore"):
-            share = np.where(cs > 0, sec[p] / cs, 0.0)
-        path_time[key] = float((comp_part * share).sum())
+            shares[key] = np.where(cs > 0, sec[p] / cs, 0.0)
+        path_time[key] = float((comp_part * shares[key]).sum())
         moved += path_time[key]
     path_time["compute"] = max(0.0, path_time["compute"] - moved)
-    return classes
+    return classes, shares
 
 
 def _stream_facts(pl, per_server, traffic, rates, resources, samples: int, macs) -> dict:
