@@ -371,3 +371,14 @@ def test_timeline_args_carry_the_chip_times():
     ev = {e["name"]: e for e in trace_events(r)["traceEvents"] if e.get("ph") == "X" and e["pid"] == 1}
     assert ev["a"]["args"]["cim_interconnect_s"] == pytest.approx(385e-9, rel=1e-12)  # as above
     assert ev["a"]["args"]["cim_buffer_s"] == 0.0
+
+
+def test_overlapped_transfers_take_the_longest_part():
+    lv = {"pe": {"fanout": 4, "interconnect": {"type": "bus", "width_bits": 8, "clock": "1 MHz",
+                                               "energy_per_bit_per_hop": "0 pJ/bit"}},
+          "chip": {"fanout": 4}}
+    r = simulate(arch(levels=lv, transfers="overlapped"), two_layers(), keep_ops=True)
+    # each op: max(16 x 800 ns of arrays, its bus time) = the bus time, all of it the bus's
+    assert r.op_table["compute_s"].tolist() == pytest.approx([3073e-6, 2049e-6], rel=1e-12)
+    assert (r.bound, r.bound_part) == ("interconnect", "cim_interconnect")
+    assert r.path_time_s["compute"] == pytest.approx(0.0, abs=1e-12)
