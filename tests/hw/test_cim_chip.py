@@ -128,6 +128,16 @@ def test_layer_pipeline_end_to_end_closed_form():
     macs = 16 * 128 * 64 + 16 * 64 * 64
     assert f["pipelined_ops_per_s"] == pytest.approx(2 * macs / (16 * T_VECTOR), rel=1e-9)
     assert r.latency_s == pytest.approx(24 * T_VECTOR, rel=1e-6)  # a then b: 6.4 + 12.8 us
+    # energy per sample at steady state: dynamic (the ADC: 1 pJ per conversion, conversions =
+    # rows x row tiles x columns x 8 slices) + static power (0 W here) x interval
+    conv = 16 * 2 * 64 * 8 + 16 * 1 * 64 * 8
+    assert f["pipelined_j_per_sample"] == pytest.approx(conv * 1e-12, rel=1e-12)
+    assert f["pipelined_ops_per_j"] == pytest.approx(2 * macs / (conv * 1e-12), rel=1e-12)
+    d = copy.deepcopy(ARCH)
+    d["cim"]["static_power"] = "1 W"
+    d["cim"]["chip"]["layers"] = {"wa": 2}
+    f = simulate(architecture_from_dict(d), two_layers(), keep_ops=False).facts
+    assert f["pipelined_j_per_sample"] == pytest.approx(conv * 1e-12 + 1.0 * 16 * T_VECTOR, rel=1e-9)
     assert list(r.op_table["cim_copies"]) == [2.0, 1.0]
 
 

@@ -106,7 +106,8 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
     batch = wl.metadata.get("batch") or (params.get("batch") if isinstance(params, dict) else None) or 1
     if C.pipelined(arch):
         facts.update(_stream_facts(pl, per_server, traffic, run.rates, costs.resources,
-                                   int(batch) if isinstance(batch, (int, float)) else 1, wl.macs))
+                                   int(batch) if isinstance(batch, (int, float)) else 1, wl.macs,
+                                   sum(energy.values()) - energy[C.STATIC], arch.static_power_w))
     notes = list(pl.notes)
     areas = C.area_parts(arch)
     if areas:
@@ -204,10 +205,12 @@ def _split_compute(path_time: dict[str, float], run: RunData, pl, costs):
     return classes, shares
 
 
-def _stream_facts(pl, per_server, traffic, rates, resources, samples: int, macs) -> dict:
+def _stream_facts(pl, per_server, traffic, rates, resources, samples: int, macs,
+                  dynamic_j: float, static_w: float) -> dict:
     """The pipeline columns (:data:`columns.PIPELINE_COLUMNS`): the steady state of a stream
     (:func:`cimsim.report.stream.steady_state`) from each server's compute time and each
-    resource's bytes / rate."""
+    resource's bytes / rate; energy per sample = the run's dynamic energy per sample + static
+    power x interval."""
     from .stream import steady_state
 
     labels = [""] * pl.n_servers
@@ -220,9 +223,12 @@ def _stream_facts(pl, per_server, traffic, rates, resources, samples: int, macs)
         labels[first:first + plan.n_servers] = own
     res = {r: traffic[r] / rates[j] for j, r in enumerate(resources) if rates[j] > 0}
     st = steady_state(per_server, labels, res, samples)
+    n = max(samples, 1)
+    j = dynamic_j / n + static_w * st.interval_s
     return {C.PIPELINE_INTERVAL_S: st.interval_s, C.PIPELINED_SAMPLES_PER_S: st.samples_per_s,
-            C.PIPELINED_OPS_PER_S: 2.0 * float(macs) / max(samples, 1) * st.samples_per_s,
-            C.PIPELINE_LIMIT: st.limit}
+            C.PIPELINED_OPS_PER_S: 2.0 * float(macs) / n * st.samples_per_s,
+            C.PIPELINE_LIMIT: st.limit, C.PIPELINED_J_PER_SAMPLE: j,
+            C.PIPELINED_OPS_PER_J: 2.0 * float(macs) / n / j if j > 0 else float("inf")}
 
 
 def _measured_ops(pl) -> np.ndarray | None:

@@ -81,14 +81,19 @@ STATIC = "static"  # the energy part of static power x latency
 #: Steady state of a stream of samples through a layer-pipelined chip (only when a component
 #: pipelines, e.g. a CIM config with a ``chip`` block; :mod:`cimsim.report.stream`): the
 #: interval between samples (the busiest stage's time per sample), samples per second,
-#: operations per second (2 x MACs per sample / interval; 1e12 is 1 TOPS) and the stage that
-#: sets the interval (a server label such as ``cim:conv1.weight``, or a memory level or link)
+#: operations per second (2 x MACs per sample / interval; 1e12 is 1 TOPS), the stage that
+#: sets the interval (a server label such as ``cim:conv1.weight``, or a memory level or link),
+#: and the energy per sample at steady state (dynamic energy per sample + static power x
+#: interval) with its operations per joule
 PIPELINE_INTERVAL_S = "pipeline_interval_s"
 PIPELINED_SAMPLES_PER_S = "pipelined_samples_per_s"
 PIPELINED_OPS_PER_S = "pipelined_ops_per_s"
 PIPELINE_LIMIT = "pipeline_limit"
+PIPELINED_J_PER_SAMPLE = "pipelined_j_per_sample"
+PIPELINED_OPS_PER_J = "pipelined_ops_per_j"
 PIPELINE_COLUMNS: tuple[str, ...] = (PIPELINE_INTERVAL_S, PIPELINED_SAMPLES_PER_S,
-                                     PIPELINED_OPS_PER_S, PIPELINE_LIMIT)
+                                     PIPELINED_OPS_PER_S, PIPELINE_LIMIT, PIPELINED_J_PER_SAMPLE,
+                                     PIPELINED_OPS_PER_J)
 
 
 def pipelined(arch) -> bool:
