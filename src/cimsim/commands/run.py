@@ -120,7 +120,9 @@ def print_result(r) -> None:
         rows.append(("pipeline", f"{si(f[C.PIPELINE_INTERVAL_S], 's')} per sample at steady state "
                                  f"(limited by {f[C.PIPELINE_LIMIT]}): "
                                  f"{si(f[C.PIPELINED_SAMPLES_PER_S], 'samples/s')}, "
-                                 f"{si(f[C.PIPELINED_OPS_PER_S], 'OPS')}"))
+                                 f"{si(f[C.PIPELINED_OPS_PER_S], 'OPS')}, "
+                                 f"{si(f[C.PIPELINED_J_PER_SAMPLE], 'J')} per sample "
+                                 f"({si(f[C.PIPELINED_OPS_PER_J], 'OPS/W')})"))
     for k, v in rows:
         head.add_row(f"  {k}", v)
     out.print(head)
