@@ -10,6 +10,7 @@ import click
 
 from . import OneLineErrors, OneLineUsageError, console
 from .. import bundled
+from ..report import columns as C
 from ..report.baseline import baseline_ratios, ratio
 from ..report.columns import DEPENDENCY_PATH, REALIZED_PATH
 from ..report.format import area, pct, si
@@ -114,6 +115,14 @@ def print_result(r) -> None:
                           if r.area_m2 > 0 else " (no area declared: add area fields for OPS/mm²)")),
         ("ops per unit", ", ".join(f"{k} {v}" for k, v in r.ops_per_unit.items())),
     ]
+    f = r.facts
+    if C.PIPELINE_INTERVAL_S in f:  # a layer-pipelined chip: the steady state of a stream
+        rows.append(("pipeline", f"{si(f[C.PIPELINE_INTERVAL_S], 's')} per sample at steady state "
+                                 f"(limited by {f[C.PIPELINE_LIMIT]}): "
+                                 f"{si(f[C.PIPELINED_SAMPLES_PER_S], 'samples/s')}, "
+                                 f"{si(f[C.PIPELINED_OPS_PER_S], 'OPS')}, "
+                                 f"{si(f[C.PIPELINED_J_PER_SAMPLE], 'J')} per sample "
+                                 f"({si(f[C.PIPELINED_OPS_PER_J], 'OPS/W')})"))
     for k, v in rows:
         head.add_row(f"  {k}", v)
     out.print(head)

@@ -228,13 +228,16 @@ def measured_share(path: np.ndarray, start: np.ndarray, end: np.ndarray, latency
 
 
 def bound_of(path_time: dict[str, float], memory_levels, latency_s: float,
-             critical_path_s: float) -> tuple[str, str]:
-    """``(bound, part)``: the bound class (one of ``BOUNDS``) and the path part that names it."""
+             critical_path_s: float, classes: dict[str, str] | None = None) -> tuple[str, str]:
+    """``(bound, part)``: the bound class (one of ``BOUNDS``) and the path part that names it;
+    ``classes`` gives the class of a component's compute parts (e.g. ``cim_buffer``: memory)."""
     part = max(path_time, key=lambda k: path_time[k])  # first on ties: levels, links, compute
     if part == "overhead":
         return ("dependency" if latency_s <= 1.1 * critical_path_s else "overhead"), part
     if part == "compute":
         return "compute", part
+    if classes and part in classes:
+        return classes[part], part
     return ("memory" if part in memory_levels else "interconnect"), part
 
 

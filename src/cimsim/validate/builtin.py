@@ -2,4 +2,4 @@
 
 from __future__ import annotations
 
-from . import cim, cim_macros, dram, gpu, host, llm, pim, systolic  # noqa: F401
+from . import cim, cim_macros, cimchip, dram, gpu, host, llm, pim, systolic  # noqa: F401

@@ -38,3 +38,9 @@ class OpArrays:
     #: starts in the backing store, e.g. a KV cache) an op reads; its bytes are in act_in_bytes
     input_ptr: np.ndarray
     input_ids: np.ndarray
+    #: float64: a convolution's input elements read once per kernel row (tag ``window_elems``,
+    #: written by the tracer; 0 for any other op): what a chip that reuses inputs across the
+    #: sliding window moves instead of the im2col matrix
+    window_elems: np.ndarray | None = None
+    #: bool: the op is the im2col copy the tracer emits before a convolution (tag ``part``)
+    im2col: np.ndarray | None = None
