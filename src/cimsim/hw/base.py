@@ -204,6 +204,10 @@ class OpCost:
     energy: dict[str, np.ndarray]  # energy part -> J (parts from Component.energy_parts)
     #: busy time for utilization (e.g. array-seconds), by utilization name
     busy: dict[str, np.ndarray] = field(default_factory=dict)
+    #: resource name -> seconds the op holds that resource at its full rate without moving
+    #: bytes the report counts (e.g. PIM in all-bank mode, whose bank work blocks the host's
+    #: accesses); the stages charge the engine ``hold_s x rate`` bytes, no energy
+    hold_s: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 class Component:
