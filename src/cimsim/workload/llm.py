@@ -1,0 +1,312 @@
+"""LLM serving workloads: a decoder-only transformer's prefill and decode steps.
+
+:func:`llm_serving` builds the op DAG of serving ``B`` requests on a model given
+by a Hugging Face-like config (:class:`LLMModel`, or :func:`model_from_hf` from a
+``config.json``): request ``r`` has a prompt of ``P_r`` tokens and generates
+``1 + D_r`` tokens (one from the prefill, then one per decode step).
+
+Static batching: the prefill of every prompt runs first, as one batch (the
+weight matmuls over ``sum P_r`` rows, attention per request); then decode
+steps ``t = 0 .. max D_r - 1`` each run every request with ``t < D_r`` (a
+finished request leaves; none joins).
+
+One layer, ``x`` the rows of the step (``sum P_r`` in the prefill, the active
+requests in a decode step), ``d_h`` the head width, ``H`` query heads and
+``H_kv`` key/value heads (``g = H / H_kv`` query heads share one; GQA, MQA when
+``H_kv = 1``)::
+
+    norm1 -> qkv (x @ W_qkv: hidden -> (H + 2 H_kv) d_h, one output per request and
+             part: its rows of q, k, v)
+    per request r:  scores_r = q_r . K_r^T   (batch H_kv, m = g x tokens, k = d_h, n = keys)
+                    softmax_r
+                    ctx_r    = p_r . V_r     (batch H_kv, m = g x tokens, k = keys, n = d_h)
+    gather ctx_r -> out_proj (H d_h -> hidden) -> residual add
+    norm2 -> ffn up (hidden -> 2 ffn gated, else ffn) -> activation -> down -> residual add
+
+then a final norm, the LM head on each request's last token (hidden -> vocab),
+and sampling (argmax). A decode step's keys are the cache: request ``r`` at step
+``t`` attends to ``n = P_r + t + 1`` tokens (its ``P_r + t`` cached tokens and the
+one just computed, whose K and V rows the qkv matmul wrote into the cache). The
+caches ``K_r``, ``V_r`` of a decode step are model inputs (role ``input``: they
+lie in memory before the op runs), ``H_kv d_h n`` elements each, so a KV cache
+of ``n`` tokens is read once per step per layer: ``2 H_kv d_h n`` elements, i.e.
+``2 n d / g`` with ``d = H d_h``. In the prefill the keys are the prompt's own
+(activations, ``n = P_r``; the full ``P_r x P_r`` scores are computed and masked,
+as an eager implementation does).
+
+Closed forms (MACs; ``W = hidden (H + 2 H_kv) d_h + H d_h hidden + f hidden ffn``
+with ``f = 3`` gated, 2 otherwise) recorded in the metadata and held by the tests:
+
+- prefill: ``layers (sum P_r W + sum_r 2 H d_h P_r^2) + B hidden vocab``;
+- decode step with active set ``A_t``: ``layers (|A_t| W + sum_{r in A_t} 2 H d_h
+  (P_r + t + 1)) + |A_t| hidden vocab``.
+
+Not modelled: rotary/positional embeddings, biases, norm gains (a few vector ops
+per element), the embedding gather's table read (a copy of the rows it writes);
+token ids are held in elements of the model's dtype.
+The workload's ``metadata["llm"]`` says which ops are which phase
+(``prefill_ops``: ops ``[0, prefill_ops)``; ``step_end_ops``: the last op of
+each decode step) and how many tokens each step yields, for the serving
+report (time to first token, time per output token, tokens/s, tokens/J).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Mapping, Sequence
+
+from ..dtypes import DTYPES
+from ..errors import WorkloadError
+from .ir import Workload, WorkloadBuilder
+
+GEN = "llm"
+BATCHING: tuple[str, ...] = ("static",)
+
+
+@dataclass(frozen=True)
+class LLMModel:
+    """A decoder-only transformer's shape (Hugging Face config names in brackets)."""
+
+    layers: int  # num_hidden_layers / n_layer
+    hidden: int  # hidden_size / n_embd
+    heads: int  # num_attention_heads / n_head
+    kv_heads: int  # num_key_value_heads (GQA; = heads for multi-head, 1 for MQA)
+    ffn: int  # intermediate_size / n_inner (4 x hidden for GPT-2 when null)
+    vocab: int  # vocab_size
+    head_dim: int  # head_dim (hidden / heads when absent)
+    gated: bool  # a gated FFN (SwiGLU: up and gate matrices) as in Llama, else GPT-2's two
+
+    def __post_init__(self) -> None:
+        for f in ("layers", "hidden", "heads", "kv_heads", "ffn", "vocab", "head_dim"):
+            v = getattr(self, f)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise WorkloadError(f"{GEN}: {f} must be an integer >= 1, got {v!r}")
+        if self.heads % self.kv_heads:
+            raise WorkloadError(f"{GEN}: kv_heads={self.kv_heads} must divide heads={self.heads}")
+
+    @property
+    def groups(self) -> int:
+        """Query heads per key/value head (g)."""
+        return self.heads // self.kv_heads
+
+    @property
+    def weight_macs_per_token(self) -> int:
+        """MACs of one token through one layer's weight matmuls (W in the module docstring)."""
+        d, dh = self.hidden, self.head_dim
+        return (d * (self.heads + 2 * self.kv_heads) * dh + self.heads * dh * d
+                + (3 if self.gated else 2) * d * self.ffn)
+
+    def kv_elements(self, tokens: int) -> int:
+        """Elements of one layer's K and V caches for ``tokens`` tokens of one request."""
+        return 2 * self.kv_heads * self.head_dim * tokens
+
+
+def model_from_hf(config: Mapping[str, object]) -> LLMModel:
+    """The shape of a Hugging Face ``config.json`` (Llama/Mistral/Qwen names, or GPT-2's)."""
+    def get(*keys, default=None):
+        for k in keys:
+            if config.get(k) is not None:
+                return config[k]
+        if default is None:
+            raise WorkloadError(f"{GEN}: the HF config has none of {', '.join(keys)}")
+        return default
+
+    hidden = get("hidden_size", "n_embd", "d_model")
+    heads = get("num_attention_heads", "n_head")
+    if not isinstance(hidden, int) or not isinstance(heads, int) or heads < 1:
+        raise WorkloadError(f"{GEN}: hidden_size and num_attention_heads must be integers")
+    act = config.get("hidden_act")
+    return LLMModel(
+        layers=get("num_hidden_layers", "n_layer"),
+        hidden=hidden,
+        heads=heads,
+        kv_heads=get("num_key_value_heads", default=heads),
+        ffn=get("intermediate_size", "n_inner", default=4 * hidden),
+        vocab=get("vocab_size"),
+        head_dim=get("head_dim", default=hidden // heads),
+        # SwiGLU (Llama, Mistral, Qwen) / GeGLU (Gemma); GPT-2 and GPT-NeoX are not gated
+        gated=act in ("silu", "swiglu") or str(config.get("model_type", "")).startswith("gemma"),
+    )
+
+
+def _per_request(name: str, value, batch: int) -> list[int]:
+    vals = [value] * batch if isinstance(value, int) and not isinstance(value, bool) else list(value)
+    if len(vals) != batch:
+        raise WorkloadError(f"{GEN}: {name} lists {len(vals)} lengths; give one, or one per "
+                            f"request (batch={batch})")
+    for v in vals:
+        if isinstance(v, bool) or not isinstance(v, int) or v < (1 if name == "prompt" else 0):
+            raise WorkloadError(f"{GEN}: {name} lengths must be integers >= "
+                                f"{1 if name == 'prompt' else 0}, got {v!r}")
+    return vals
+
+
+def prefill_macs(model: LLMModel, prompt: Sequence[int]) -> int:
+    """MACs of the prefill of ``prompt`` (one length per request), closed form."""
+    m = model
+    return (m.layers * (sum(prompt) * m.weight_macs_per_token
+                        + sum(2 * m.heads * m.head_dim * p * p for p in prompt))
+            + len(prompt) * m.hidden * m.vocab)
+
+
+def decode_step_macs(model: LLMModel, prompt: Sequence[int], decode: Sequence[int], t: int) -> int:
+    """MACs of decode step ``t`` (0-based), closed form."""
+    m = model
+    active = [p for p, d in zip(prompt, decode) if t < d]
+    return (m.layers * (len(active) * m.weight_macs_per_token
+                        + sum(2 * m.heads * m.head_dim * (p + t + 1) for p in active))
+            + len(active) * m.hidden * m.vocab)
+
+
+def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | Sequence[int],
+                batch: int = 1, batching: str = "static", dtype: str = "fp16",
+                name: str | None = None) -> Workload:
+    """Serve ``batch`` requests of ``model``: prefill, then decode steps (module docstring).
+
+    Parameters
+    ----------
+    prompt : prompt length P_r, one for all requests or one per request (tokens).
+    decode : decode steps D_r, one for all or one per request.
+    batching : "static" (every prompt prefilled together, finished requests leave).
+    """
+    if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
+        raise WorkloadError(f"{GEN}: batch must be an integer >= 1, got {batch!r}")
+    if dtype not in DTYPES:
+        raise WorkloadError(f"{GEN}: dtype {dtype!r} is not one of {', '.join(DTYPES)}")
+    if batching not in BATCHING:
+        raise WorkloadError(f"{GEN}: batching {batching!r} is not one of {', '.join(BATCHING)}")
+    P = _per_request("prompt", prompt, batch)
+    D = _per_request("decode", decode, batch)
+    m = model
+    d, dh, H, Hkv, g = m.hidden, m.head_dim, m.heads, m.kv_heads, m.groups
+    wname = name or (f"llm-L{m.layers}-d{d}-h{H}-kv{Hkv}-B{batch}-P{max(P)}-D{max(D)}-{dtype}")
+    b = WorkloadBuilder(wname, by_id=True)
+    T = b.tensor
+    op = b.op
+    up = (2 if m.gated else 1) * m.ffn
+    W = []
+    for l in range(m.layers):
+        W.append((T(f"l{l}.W_qkv", (d, (H + 2 * Hkv) * dh), dtype, "weight"),
+                  T(f"l{l}.W_o", (H * dh, d), dtype, "weight"),
+                  T(f"l{l}.W_up", (d, up), dtype, "weight"),
+                  T(f"l{l}.W_down", (m.ffn, d), dtype, "weight")))
+    W_lm = T("W_lm", (d, m.vocab), dtype, "weight")
+    act_fn, act_ope = ("silu", 6.0) if m.gated else ("gelu", None)  # gated: silu(gate) * up
+
+    def forward(p: str, x: int, reqs: list[int], tokens: list[int], keys: list[int],
+                tags: dict) -> int:
+        """One pass of the stack over ``x`` (rows: ``sum tokens``); returns the sampled ids."""
+        rows = sum(tokens)
+        for l, (w_qkv, w_o, w_up, w_down) in enumerate(W):
+            q_ = f"{p}.l{l}"
+            tg = {**tags, "layer": l}
+            h = T(f"{q_}.norm1", (rows, d), dtype)
+            op(f"{q_}.norm1", "layernorm", [x], [h], tags={**tg, "part": "norm"})
+            outs, per = [], []
+            for r, n_tok in zip(reqs, tokens):
+                qr = T(f"{q_}.r{r}.q", (n_tok, H * dh), dtype)
+                kr = T(f"{q_}.r{r}.k", (n_tok, Hkv * dh), dtype)
+                vr = T(f"{q_}.r{r}.v", (n_tok, Hkv * dh), dtype)
+                outs += [qr, kr, vr]
+                per.append((qr, kr, vr))
+            op(f"{q_}.qkv", "matmul", [h, w_qkv], outs, m=rows, k=d, n=(H + 2 * Hkv) * dh,
+               weight=w_qkv, tags={**tg, "part": "qkv_proj"})
+            ctx = []
+            for (r, n_tok, n_key), (qr, kr, vr) in zip(zip(reqs, tokens, keys), per):
+                if n_key == n_tok:  # prefill: the keys are the prompt's own
+                    K, V = kr, vr
+                else:  # decode: the cache, n_key tokens, written up to this step's row
+                    K = T(f"{q_}.r{r}.K_cache", (Hkv, dh, n_key), dtype, "input")
+                    V = T(f"{q_}.r{r}.V_cache", (Hkv, n_key, dh), dtype, "input")
+                s = T(f"{q_}.r{r}.scores", (Hkv, g * n_tok, n_key), dtype)
+                op(f"{q_}.r{r}.scores", "matmul", [qr, K], [s], m=g * n_tok, k=dh, n=n_key,
+                   batch=Hkv, tags={**tg, "part": "scores", "request": r})
+                pr = T(f"{q_}.r{r}.probs", (Hkv, g * n_tok, n_key), dtype)
+                op(f"{q_}.r{r}.softmax", "softmax", [s], [pr], tags={**tg, "part": "softmax", "request": r})
+                o = T(f"{q_}.r{r}.ctx", (n_tok, H * dh), dtype)
+                op(f"{q_}.r{r}.ctx", "matmul", [pr, V], [o], m=g * n_tok, k=n_key, n=dh, batch=Hkv,
+                   tags={**tg, "part": "context", "request": r})
+                ctx.append(o)
+            if len(ctx) > 1:
+                c = T(f"{q_}.ctx", (rows, H * dh), dtype)
+                op(f"{q_}.gather", "copy", ctx, [c], tags={**tg, "part": "gather"})
+            else:
+                c = ctx[0]
+            a = T(f"{q_}.attn", (rows, d), dtype)
+            op(f"{q_}.out_proj", "matmul", [c, w_o], [a], m=rows, k=H * dh, n=d, weight=w_o,
+               tags={**tg, "part": "out_proj"})
+            x1 = T(f"{q_}.res1", (rows, d), dtype)
+            op(f"{q_}.res1", "elementwise", [x, a], [x1], fn="add", tags={**tg, "part": "residual"})
+            h2 = T(f"{q_}.norm2", (rows, d), dtype)
+            op(f"{q_}.norm2", "layernorm", [x1], [h2], tags={**tg, "part": "norm"})
+            u = T(f"{q_}.up", (rows, up), dtype)
+            op(f"{q_}.up", "matmul", [h2, w_up], [u], m=rows, k=d, n=up, weight=w_up,
+               tags={**tg, "part": "ffn_up"})
+            ua = T(f"{q_}.act", (rows, m.ffn), dtype)
+            op(f"{q_}.act", "elementwise", [u], [ua], fn=act_fn, ops_per_element=act_ope,
+               tags={**tg, "part": "ffn_act"})
+            dn = T(f"{q_}.down", (rows, d), dtype)
+            op(f"{q_}.down", "matmul", [ua, w_down], [dn], m=rows, k=m.ffn, n=d, weight=w_down,
+               tags={**tg, "part": "ffn_down"})
+            x2 = T(f"{q_}.res2", (rows, d), dtype)
+            op(f"{q_}.res2", "elementwise", [x1, dn], [x2], fn="add", tags={**tg, "part": "residual"})
+            x = x2
+        nb = len(reqs)
+        hn = T(f"{p}.norm_f", (rows, d), dtype)
+        op(f"{p}.norm_f", "layernorm", [x], [hn], tags={**tags, "part": "norm"})
+        if rows != nb:  # the prefill: only each request's last token goes to the LM head
+            last = T(f"{p}.last", (nb, d), dtype)
+            op(f"{p}.last", "copy", [hn], [last], tags={**tags, "part": "gather"})
+            hn = last
+        logits = T(f"{p}.logits", (nb, m.vocab), dtype)
+        op(f"{p}.lm_head", "matmul", [hn, W_lm], [logits], m=nb, k=d, n=m.vocab, weight=W_lm,
+           tags={**tags, "part": "lm_head"})
+        ids = T(f"{p}.ids", (nb, 1), dtype)
+        op(f"{p}.sample", "reduction", [logits], [ids], tags={**tags, "part": "sample"})
+        return ids
+
+    reqs = list(range(batch))
+    prompt_ids = T("prompt_ids", (sum(P), 1), dtype, "input")
+    x = T("prefill.embed", (sum(P), d), dtype)
+    op("prefill.embed", "copy", [prompt_ids], [x], tags={"phase": "prefill", "part": "embed"})
+    ids = forward("prefill", x, reqs, P, P, {"phase": "prefill"})
+    prefill_ops = len(b)
+    step_end, step_tokens, step_macs = [], [], []
+    row_of = {r: i for i, r in enumerate(reqs)}  # request -> row of the ids tensor
+    for t in range(max(D)):
+        active = [r for r in reqs if t < D[r]]
+        p = f"decode{t}"
+        tags = {"phase": "decode", "step": t}
+        x = T(f"{p}.embed", (len(active), d), dtype)
+        if len(active) == len(row_of):
+            src = [ids]
+        else:  # requests left: this step's rows are a subset of the last ids
+            sub = T(f"{p}.ids_in", (len(active), 1), dtype)
+            op(f"{p}.select", "copy", [ids], [sub], tags={**tags, "part": "gather"})
+            src = [sub]
+        op(f"{p}.embed", "copy", src, [x], tags={**tags, "part": "embed"})
+        ids = forward(p, x, active, [1] * len(active), [P[r] + t + 1 for r in active], tags)
+        row_of = {r: i for i, r in enumerate(active)}
+        step_end.append(len(b) - 1)
+        step_tokens.append(len(active))
+        step_macs.append(decode_step_macs(m, P, D, t))
+    pre = prefill_macs(m, P)
+    meta = {
+        "generator": GEN,
+        "params": {**asdict(m), "prompt": P, "decode": D, "batch": batch, "batching": batching,
+                   "dtype": dtype},
+        "macs": pre + sum(step_macs),
+        "llm": {
+            "prefill_ops": prefill_ops,
+            "prefill_macs": pre,
+            "step_end_ops": step_end,
+            "step_tokens": step_tokens,
+            "step_macs": step_macs,
+            "first_tokens": batch,
+            "generated_tokens": batch + sum(step_tokens),
+        },
+    }
+    w = b.build(meta)
+    if w.macs != meta["macs"]:  # a generator bug, not user input
+        raise AssertionError(f"{wname}: op MACs {w.macs} != closed form {meta['macs']}")
+    return w
