@@ -155,3 +155,76 @@ def bundled_cmd(directory):
         except OSError as exc:
             raise click.ClickException(f"cannot write {path}: {exc.strerror}") from None
         click.echo(_summary(w, path))
+
+
+# --------------------------------------------------------------------------- LLM serving
+def _lengths(value: str, what: str) -> list[int] | int:
+    try:
+        vals = [int(v) for v in value.split(",")]
+    except ValueError:
+        raise click.ClickException(f"--{what} must be an integer or a comma-separated list of "
+                                   f"integers (one per request), got '{value}'") from None
+    return vals[0] if len(vals) == 1 else vals
+
+
+@workload.command("llm", cls=OneLineErrors)
+@_opt("--hf-config", type=click.Path(dir_okay=False, path_type=Path), default=None,
+      help="A Hugging Face config.json giving the model's shape (the shape options override it).")
+@_opt("--layers", type=int, default=None, help="Decoder layers (num_hidden_layers).")
+@_opt("--hidden", type=int, default=None, help="Model width (hidden_size).")
+@_opt("--heads", type=int, default=None, help="Query heads (num_attention_heads).")
+@_opt("--kv-heads", type=int, default=None,
+      help="Key/value heads (num_key_value_heads; GQA; 1 is MQA). Default: --heads.")
+@_opt("--ffn", type=int, default=None, help="FFN width (intermediate_size). Default: 4 x hidden.")
+@_opt("--vocab", type=int, default=None, help="Vocabulary size.")
+@_opt("--head-dim", type=int, default=None, help="Head width. Default: hidden / heads.")
+@click.option("--gated/--no-gated", default=None,
+              help="Gated FFN (SwiGLU, Llama) or two matrices (GPT-2). Default: from the HF "
+                   "config, else gated.")
+@_opt("--prompt", default="512", help="Prompt length per request: one, or one per request (a,b,...).")
+@_opt("--decode", default="128", help="Decode steps per request: one, or one per request.")
+@_opt("--batch", type=int, default=1, help="Requests served together (static batching).")
+@_opt("--batching", default="static", help="Batching: static.")
+@_opt("--dtype", default="fp16", help=f"Data type: {'|'.join(DTYPES)}.")
+@_output
+@_name
+def llm_cmd(hf_config, layers, hidden, heads, kv_heads, ffn, vocab, head_dim, gated, prompt, decode,
+            batch, batching, dtype, output, name):
+    """A decoder-only LLM serving run: prefill, then decode steps over a growing KV cache."""
+    import json
+
+    from ..workload.llm import LLMModel, llm_serving, model_from_hf
+
+    shape = {"layers": layers, "hidden": hidden, "heads": heads, "kv_heads": kv_heads, "ffn": ffn,
+             "vocab": vocab, "head_dim": head_dim, "gated": gated}
+    given = {k: v for k, v in shape.items() if v is not None}
+    try:
+        if hf_config is not None:
+            try:
+                cfg = json.loads(hf_config.read_text())
+            except (OSError, ValueError) as exc:
+                raise click.ClickException(f"cannot read {hf_config} as a JSON config: "
+                                           f"{getattr(exc, 'strerror', None) or exc}") from None
+            if not isinstance(cfg, dict):
+                raise click.ClickException(f"{hf_config}: a config.json is a JSON object")
+            base = model_from_hf(cfg).__dict__
+        else:
+            missing = [f"--{k}" for k in ("layers", "hidden", "heads", "vocab") if k not in given]
+            if missing:
+                raise click.ClickException(f"give --hf-config, or {', '.join(missing)}")
+            h, nh = given["hidden"], given["heads"]
+            base = {"kv_heads": given.get("heads"), "ffn": 4 * h, "head_dim": h // nh if nh else 0,
+                    "gated": True}
+        model = LLMModel(**{**base, **given})
+        params = dict(model=model, prompt=_lengths(prompt, "prompt"), decode=_lengths(decode, "decode"),
+                      batch=batch, batching=batching, dtype=dtype)
+        with Feedback(f"llm workload -> {output}") as fb:
+            fb.update("generating")
+            w = llm_serving(**params, name=name)
+            try:
+                save_workload(w, output, progress=fb)
+            except OSError as exc:
+                raise click.ClickException(f"cannot write {output}: {exc.strerror}") from None
+    except (WorkloadError, TypeError) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(_summary(w, output))

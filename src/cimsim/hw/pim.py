@@ -98,8 +98,8 @@ class PIMConfig(ComponentConfig):
     energy_per_bit: JoulesPerBit = Field(description="Energy per bit read from the banks internally.")
     max_rows: PositiveInt = Field(default=1, description="Largest activation row count treated "
                                   "as GEMV-shaped: batch x m for a weight, m per product for a KV cache.")
-    claims: tuple[Literal["weights", "kv_cache"], ...] = Field(
-        default=("weights",), description="What the units compute on: 'weights' (matmuls with a "
+    claims: list[Literal["weights", "kv_cache"]] = Field(
+        default=["weights"], description="What the units compute on: 'weights' (matmuls with a "
         "stationary weight), 'kv_cache' (matmuls whose B operand is a model input already in "
         "memory, e.g. attention over the KV cache).")
     sharing: Literal["concurrent", "blocked", "separate"] = Field(

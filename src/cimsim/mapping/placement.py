@@ -2,8 +2,8 @@
 
 Rules, in order:
 
-1. A workload with no ops, or whose weights and activations exceed the
-   backing store's capacity (the last memory level), is refused.
+1. A workload with no ops, or whose weights and peak live activations exceed the
+   backing store's capacity (the last memory level), is refused (:func:`live_bytes`).
 2. Components claim ops in priority order (higher first; ties in config
    order): each takes, from the ops no one has claimed yet, those its type
    claims (:meth:`cimsim.hw.base.Component.claim`): CIM arrays every matmul
@@ -27,6 +27,7 @@ from ..config import Architecture
 from ..errors import MappingError
 from ..hw.base import Component, Plan
 from ..workload.ir import Workload
+from ..workload.kinds import ROLE_WEIGHT
 
 
 @dataclass
@@ -71,17 +72,43 @@ class Placement:
         return out
 
 
+def live_bytes(workload: Workload) -> int:
+    """Peak bytes of non-weight tensors live at once, in program order: an activation from
+    the op that produces it to its last reader (to its producer if none reads it); a model
+    input from its first reader to its last (a KV cache given step by step, one tensor per
+    step, occupies memory as the cache it is, not as the sum of its steps). At most
+    ``workload.activation_bytes``."""
+    c = workload.columns
+    n, nt = c.n_ops, c.n_tensors
+    if n == 0 or nt == 0:
+        return 0
+    nbytes = workload.tensor_nbytes.astype(np.float64)
+    op_in = np.repeat(np.arange(n, dtype=np.int64), np.diff(c.in_ptr))
+    op_out = np.repeat(np.arange(n, dtype=np.int64), np.diff(c.out_ptr))
+    first = np.full(nt, n, dtype=np.int64)
+    last = np.full(nt, -1, dtype=np.int64)
+    np.minimum.at(first, c.in_ids, op_in)
+    np.minimum.at(first, c.out_ids, op_out)
+    np.maximum.at(last, c.in_ids, op_in)
+    np.maximum.at(last, c.out_ids, op_out)
+    keep = (c.tensor_role != ROLE_WEIGHT) & (last >= 0)
+    delta = np.zeros(n + 1)
+    np.add.at(delta, first[keep], nbytes[keep])
+    np.add.at(delta, last[keep] + 1, -nbytes[keep])
+    return int(min(np.cumsum(delta[:-1]).max(), float(workload.activation_bytes)))
+
+
 def place(workload: Workload, arch: Architecture) -> Placement:
     """Place every op of ``workload`` on a component of ``arch`` (rules above)."""
     n = len(workload.ops)
     if n == 0:
         raise MappingError(f"workload '{workload.name}' has no ops: nothing to simulate")
     back = arch.hardware.backing_store
-    footprint = workload.weight_bytes + workload.activation_bytes
+    footprint = workload.weight_bytes + live_bytes(workload)
     if footprint > arch.memory[back].capacity:
         raise MappingError(
             f"workload '{workload.name}' needs {footprint / 1e9:.4g} GB for its weights and "
-            f"activations but architecture '{arch.name}' has memory.{back}.capacity "
+            f"live activations but architecture '{arch.name}' has memory.{back}.capacity "
             f"{arch.memory[back].capacity / 1e9:.4g} GB"
         )
     ops = workload.arrays

@@ -1,0 +1,238 @@
+"""LLM serving workloads (workload/llm.py) and PIM that computes on the KV cache (hw/pim.py).
+
+Goldens are closed-form arithmetic written out in the comments, never the code's output.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from cimsim import simulate
+from cimsim.cli import main
+from cimsim.errors import ConfigError, WorkloadError
+from cimsim.mapping.placement import live_bytes, place
+from cimsim.workload import Workload, load_workload
+from cimsim.workload.kinds import ROLE_INPUT
+from cimsim.workload.llm import LLMModel, decode_step_macs, llm_serving, model_from_hf, prefill_macs
+
+from conftest import make_arch
+
+# a tiny GQA model: d = 8 heads x 4 = 32, g = 8 / 2 = 4
+TINY = LLMModel(layers=2, hidden=32, heads=8, kv_heads=2, ffn=48, vocab=20, head_dim=4, gated=True)
+
+
+def _step_ops(w: Workload, t: int) -> slice:
+    """Op indices of decode step t (from the metadata's step ends)."""
+    ends = w.metadata["llm"]["step_end_ops"]
+    start = w.metadata["llm"]["prefill_ops"] if t == 0 else ends[t - 1] + 1
+    return slice(start, ends[t] + 1)
+
+
+def _input_bytes_by_op(w: Workload) -> np.ndarray:
+    a = w.arrays
+    owner = np.repeat(np.arange(len(w)), np.diff(a.input_ptr))
+    return np.bincount(owner, weights=a.tensor_bytes[a.input_ids], minlength=len(w))
+
+
+# --------------------------------------------------------------------------- KV cache reads
+@pytest.mark.parametrize("kv_heads", [8, 2, 1])  # multi-head, GQA g = 4, MQA g = 8
+def test_kv_cache_of_L_tokens_is_read_once_per_step_and_layer_as_L_d_over_g(kv_heads):
+    m = LLMModel(layers=3, hidden=32, heads=8, kv_heads=kv_heads, ffn=48, vocab=20, head_dim=4,
+                 gated=False)
+    P, D = 5, 4
+    w = llm_serving(m, prompt=P, decode=D, batch=1, dtype="fp16")
+    g = 8 // kv_heads
+    per_op = _input_bytes_by_op(w)
+    for t in range(D):
+        L = P + t + 1  # cached tokens plus the one this step computed
+        kv = per_op[_step_ops(w, t)]
+        # K and V, each L x d / g elements of 2 bytes, per layer; read by one op each
+        assert kv.sum() == 3 * 2 * L * 32 // g * 2
+        assert np.count_nonzero(kv) == 3 * 2
+    # every cache tensor is read exactly once in the whole run
+    a = w.arrays
+    assert len(np.unique(a.input_ids)) == len(a.input_ids)
+
+
+def test_batching_reads_the_sum_of_the_requests_cache_lengths():
+    P, D = [3, 9, 6], [2, 5, 1]
+    w = llm_serving(TINY, prompt=P, decode=D, batch=3, dtype="fp32")
+    per_op = _input_bytes_by_op(w)
+    for t in range(max(D)):
+        active = [p for p, d in zip(P, D) if t < d]
+        # layers x (K + V) x sum L_i x d/g elements x 4 bytes, d/g = 32 / 4 = 8
+        assert per_op[_step_ops(w, t)].sum() == 2 * 2 * sum(p + t + 1 for p in active) * 8 * 4
+    assert w.metadata["llm"]["step_tokens"] == [3, 2, 1, 1, 1]
+    assert w.metadata["llm"]["generated_tokens"] == 3 + 3 + 2 + 1 + 1 + 1
+
+
+def test_decode_step_macs_closed_form_by_hand():
+    m = LLMModel(layers=1, hidden=8, heads=2, kv_heads=1, ffn=16, vocab=10, head_dim=4, gated=False)
+    w = llm_serving(m, prompt=3, decode=2, batch=1)
+    macs = w.op_macs
+    # step 0: qkv 8 x (2 + 2) x 4 = 128, out_proj 8 x 8 = 64, FFN 2 x 8 x 16 = 256,
+    # scores + context 2 x (2 heads x 4 x 4 keys) = 64, LM head 8 x 10 = 80: 592
+    assert macs[_step_ops(w, 0)].sum() == 592
+    # step 1 attends to 5 keys: attention 2 x 2 x 4 x 5 = 80: 608
+    assert macs[_step_ops(w, 1)].sum() == 608
+    # prefill of 3 tokens: 3 x 448 + attention 2 x 2 x 4 x 3 x 3 = 144, LM head 80: 1568
+    assert macs[:w.metadata["llm"]["prefill_ops"]].sum() == 1568
+    assert prefill_macs(m, [3]) == 1568 and decode_step_macs(m, [3], [2], 1) == 608
+
+
+def test_gated_ffn_has_three_matrices():
+    base = dict(layers=1, hidden=8, heads=2, kv_heads=2, ffn=16, vocab=10, head_dim=4)
+    plain = llm_serving(LLMModel(**base, gated=False), prompt=1, decode=0)
+    gated = llm_serving(LLMModel(**base, gated=True), prompt=1, decode=0)
+    assert gated.weight_bytes - plain.weight_bytes == 8 * 16 * 2  # one more hidden x ffn, fp16
+    assert gated.macs - plain.macs == 8 * 16
+
+
+def test_hf_config_shapes():
+    llama = {"model_type": "llama", "hidden_act": "silu", "hidden_size": 4096, "num_hidden_layers": 32,
+             "num_attention_heads": 32, "num_key_value_heads": 8, "intermediate_size": 14336,
+             "vocab_size": 128256}
+    m = model_from_hf(llama)
+    assert (m.layers, m.hidden, m.heads, m.kv_heads, m.ffn, m.vocab, m.head_dim, m.gated) == (
+        32, 4096, 32, 8, 14336, 128256, 128, True)
+    gpt2 = {"model_type": "gpt2", "n_embd": 768, "n_layer": 12, "n_head": 12, "n_inner": None,
+            "vocab_size": 50257, "activation_function": "gelu_new"}
+    m = model_from_hf(gpt2)
+    assert (m.kv_heads, m.ffn, m.head_dim, m.gated) == (12, 3072, 64, False)
+
+
+@pytest.mark.parametrize("kw, msg", [
+    (dict(prompt=[1, 2], decode=1, batch=3), "prompt lists 2 lengths"),
+    (dict(prompt=0, decode=1), "prompt lengths must be integers >= 1"),
+    (dict(prompt=1, decode=1, batching="continuous"), "batching 'continuous' is not one of static"),
+])
+def test_bad_parameters_are_one_line_errors(kw, msg):
+    with pytest.raises(WorkloadError, match=msg):
+        llm_serving(TINY, **kw)
+    with pytest.raises(WorkloadError, match="kv_heads=3 must divide heads=8"):
+        LLMModel(layers=1, hidden=32, heads=8, kv_heads=3, ffn=8, vocab=8, head_dim=4, gated=True)
+
+
+def test_live_bytes_counts_one_cache_not_the_sum_of_steps():
+    w = llm_serving(TINY, prompt=64, decode=32, batch=1, dtype="fp32")
+    caches = float(w.tensor_nbytes[w.columns.tensor_role == ROLE_INPUT].sum())
+    # the last step's K and V of one layer: 2 x 96 tokens x 8 x 4 B = 6144 B; summed over
+    # steps and layers the caches are far more, and the live peak is far less
+    assert caches > 2 * 2 * 32 * 65 * 8 * 4
+    assert live_bytes(w) < w.activation_bytes - caches / 2
+
+
+def test_cli_llm_from_hf_config(tmp_path):
+    cfg = tmp_path / "config.json"
+    cfg.write_text(json.dumps({"model_type": "llama", "hidden_act": "silu", "hidden_size": 32,
+                               "num_hidden_layers": 2, "num_attention_heads": 8,
+                               "num_key_value_heads": 2, "intermediate_size": 48, "vocab_size": 20}))
+    out = tmp_path / "w.json"
+    r = CliRunner().invoke(main, ["workload", "llm", "--hf-config", str(cfg), "--prompt", "3,4",
+                                  "--decode", "2", "--batch", "2", "--dtype", "fp32", "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    w = load_workload(out)
+    assert w.macs == llm_serving(TINY, prompt=[3, 4], decode=2, batch=2, dtype="fp32").macs
+    assert w.metadata["llm"]["step_tokens"] == [2, 2]
+    r = CliRunner().invoke(main, ["workload", "llm", "--hidden", "32", "-o", str(out)])
+    assert r.exit_code != 0 and "give --hf-config, or --layers, --heads, --vocab" in r.output
+    assert "Traceback" not in r.output
+
+
+# --------------------------------------------------------------------------- PIM on the KV cache
+def _pim(**kw) -> dict:
+    # 2 channels (ROUND_ARCH) x 4 units: 16 GMAC/s; internal 8 x 2 GB/s = 16 GB/s
+    return {"units_per_channel": 4, "clock": "1 GHz", "macs_per_cycle": 2, "internal_bandwidth": "2 GB/s",
+            "energy_per_mac": "1 pJ", "energy_per_bit": "0.5 pJ/bit", **kw}
+
+
+def _kv_workload(big_host_read: bool = False) -> Workload:
+    """x -> copy -> q; scores = q . K (K a model input: 2 heads x 32 x 256 fp32 = 65,536 B);
+    optionally an independent host reduction over a 1 MiB input."""
+    t = [("x", (1, 64), "input"), ("q", (2, 1, 32), "activation"),
+         ("K", (2, 32, 256), "input"), ("s", (2, 1, 256), "activation")]
+    from cimsim.workload import Op, Tensor
+
+    ops = [Op("qgen", "copy", ("x",), ("q",)),
+           Op("scores", "matmul", ("q", "K"), ("s",), m=1, k=32, n=256, batch=2)]
+    if big_host_read:
+        t += [("Y", (262144,), "input"), ("y", (1,), "activation")]
+        ops.append(Op("host", "reduction", ("Y",), ("y",)))
+    return Workload("kv", [Tensor(n, s, "fp32", r) for n, s, r in t], ops)
+
+
+def test_default_pim_leaves_kv_attention_on_the_host():
+    pl = place(_kv_workload(), make_arch(pim=_pim()))
+    assert pl.unit_names.tolist() == ["processor", "processor"]
+
+
+def test_pim_claims_the_kv_matmul_and_reads_the_cache_in_the_banks():
+    arch = make_arch(pim=_pim(claims=["kv_cache"]))
+    w = _kv_workload()
+    pl = place(w, arch)
+    assert pl.unit_names.tolist() == ["processor", "pim"]
+    r = simulate(arch, w)
+    ops = r.op_table.set_index("op")
+    # 65,536 B / 16 GB/s = 4.096 us > 16,384 MACs / 16 GMAC/s = 1.024 us
+    assert ops.loc["scores", "compute_s"] == pytest.approx(65536 / 16e9, rel=1e-12)
+    # only q (256 B) and the scores (2 x 256 x 4 = 2,048 B) cross the external bus
+    assert ops.loc["scores", "dram_bytes"] == 256 + 2048
+    assert ops.loc["scores", "latency_s"] == pytest.approx(100e-9, rel=1e-12)
+    assert r.energy_breakdown_j["pim_compute"] == pytest.approx(16384e-12 + 65536 * 8 * 0.5e-12, rel=1e-12)
+
+
+def test_gqa_needs_max_rows_of_the_group():
+    w = llm_serving(TINY, prompt=4, decode=2, batch=1, dtype="fp32")  # g = 4 query rows per product
+    assert place(w, make_arch(pim=_pim(claims=["kv_cache"]))).unit_names.tolist().count("pim") == 0
+    pl = place(w, make_arch(pim=_pim(claims=["kv_cache"], max_rows=4)))
+    # scores and context of 2 layers x 2 steps; nothing of the prefill (its keys are activations)
+    assert pl.unit_names.tolist().count("pim") == 2 * 2 * 2
+
+
+def test_blocked_mode_adds_the_pim_bank_time_to_the_shared_level():
+    w = _kv_workload(big_host_read=True)
+    con = simulate(make_arch(pim=_pim(claims=["kv_cache"])), w)
+    blk = simulate(make_arch(pim=_pim(claims=["kv_cache"], sharing="blocked")), w)
+    # the host's 1 MiB read and the PIM op share dram from the same instant; blocked, the
+    # level also carries the PIM op's 4.096 us of bank time (work-conserving sharing)
+    assert blk.latency_s - con.latency_s == pytest.approx(65536 / 16e9, rel=1e-9)
+    assert blk.traffic_bytes["dram"] == con.traffic_bytes["dram"]  # no bytes counted for the hold
+    # and only the static energy of the longer run (1 W processor, no PIM static power) differs
+    assert blk.energy_j - con.energy_j == pytest.approx(1.0 * (blk.latency_s - con.latency_s), rel=1e-6)
+
+
+def test_separate_mode_moves_pim_io_over_its_link():
+    link = {"bandwidth": "100 GB/s", "latency": "10 ns", "energy_per_bit": "1 pJ/bit"}
+    arch = make_arch(pim=_pim(claims=["kv_cache"], sharing="separate"), interconnect=link)
+    r = simulate(arch, _kv_workload())
+    ops = r.op_table.set_index("op")
+    assert ops.loc["scores", "dram_bytes"] == 0
+    assert ops.loc["scores", "interconnect_bytes"] == 256 + 2048
+    assert ops.loc["scores", "latency_s"] == pytest.approx(10e-9, rel=1e-12)
+
+
+def test_power_cap_and_bank_level_bandwidth():
+    w = _kv_workload()
+    # dynamic energy 16,384 x 1 pJ + 65,536 x 8 x 0.5 pJ = 278,528 pJ; at 10 mW: 27.8528 us
+    r = simulate(make_arch(pim=_pim(claims=["kv_cache"], power_cap="10 mW")), w)
+    assert r.op_table.set_index("op").loc["scores", "compute_s"] == pytest.approx(27.8528e-6, rel=1e-12)
+    # 8 units x 4 banks x 0.5 GB/s = 16 GB/s, as 8 x 2 GB/s
+    bank = _pim(claims=["kv_cache"], banks_per_unit=4, bank_bandwidth="0.5 GB/s")
+    del bank["internal_bandwidth"]
+    r2 = simulate(make_arch(pim=bank), w)
+    assert r2.op_table.set_index("op").loc["scores", "compute_s"] == pytest.approx(65536 / 16e9, rel=1e-12)
+
+
+@pytest.mark.parametrize("kw, msg", [
+    (dict(banks_per_unit=4, bank_bandwidth="1 GB/s"), "exactly one of internal_bandwidth"),
+    (dict(sharing="separate"), "link"),
+    (dict(claims=["weights", "weights"]), "at most once"),
+    (dict(sharing="sometimes"), "sharing"),
+])
+def test_bad_pim_config_is_a_config_error(kw, msg):
+    with pytest.raises(ConfigError, match=msg):
+        make_arch(pim=_pim(**kw))
