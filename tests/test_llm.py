@@ -236,3 +236,48 @@ def test_power_cap_and_bank_level_bandwidth():
 def test_bad_pim_config_is_a_config_error(kw, msg):
     with pytest.raises(ConfigError, match=msg):
         make_arch(pim=_pim(**kw))
+
+
+# --------------------------------------------------------------------------- serving report
+def test_serving_metrics_of_a_chain_on_one_processor(round_arch):
+    from cimsim.report import columns as C
+
+    P, D = [4, 6], [3, 1]
+    w = llm_serving(TINY, prompt=P, decode=D, batch=2, dtype="fp32")
+    r = simulate(round_arch, w)
+    sv = r.serving
+    n0 = w.metadata["llm"]["prefill_ops"]
+    dur = r.op_table["duration_s"].to_numpy()
+    # one server, one op at a time: the prefill ends after the sum of its ops' times
+    assert sv[C.TTFT_S] == pytest.approx(dur[:n0].sum(), rel=1e-9)
+    assert sv[C.TPOT_S] == pytest.approx((r.latency_s - sv[C.TTFT_S]) / 3, rel=1e-12)
+    # tokens: 2 from the prefill, then 2 + 1 + 1 over the three steps = 6
+    assert sv[C.TOKENS_PER_S] == pytest.approx(6 / r.latency_s, rel=1e-12)
+    assert sv[C.TOKENS_PER_J] == pytest.approx(6 / r.energy_j, rel=1e-12)
+    rec = r.record()
+    assert all(c in rec for c in C.SERVING_COLUMNS)
+
+
+def test_other_workloads_have_no_serving_columns(round_arch):
+    from conftest import gemv_workload
+
+    from cimsim.report import columns as C
+
+    r = simulate(round_arch, gemv_workload(64, 64))
+    assert r.serving == {} and not set(C.SERVING_COLUMNS) & set(r.record())
+
+
+def test_compare_prints_and_writes_the_serving_table(tmp_path):
+    wpath = tmp_path / "w.npz"
+    from cimsim.workload import save_workload
+
+    save_workload(llm_serving(TINY, prompt=4, decode=2, batch=2, dtype="fp16"), wpath)
+    out = tmp_path / "cmp.csv"
+    r = CliRunner(env={"COLUMNS": "200"}).invoke(
+        main, ["compare", "gpu-hbm3", "hbm-pim", "-w", str(wpath), "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    assert "LLM serving" in r.output and "time to first token" in r.output
+    import pandas as pd
+
+    df = pd.read_csv(out)
+    assert (df["tokens_per_s"] > 0).all() and (df["ttft_s"] > 0).all()

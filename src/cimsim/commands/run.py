@@ -71,6 +71,15 @@ def run(config: str, workload: str, engine: str, sets: tuple[str, ...], as_json:
                    "(open it in https://ui.perfetto.dev)", err=as_json)
 
 
+def _serving_text(sv: dict) -> str:
+    from ..report import columns as C
+
+    tpot = sv[C.TPOT_S]
+    return (f"time to first token {si(sv[C.TTFT_S], 's')}, per output token "
+            f"{si(tpot, 's') if tpot == tpot else 'n/a (no decode step)'}, "
+            f"{sv[C.TOKENS_PER_S]:.4g} tokens/s, {sv[C.TOKENS_PER_J]:.4g} tokens/J")
+
+
 def print_result(r) -> None:
     from rich.table import Table
 
@@ -96,6 +105,8 @@ def print_result(r) -> None:
                           if r.area_m2 > 0 else " (no area declared: add area fields for OPS/mm²)")),
         ("ops per unit", ", ".join(f"{k} {v}" for k, v in r.ops_per_unit.items())),
     ]
+    if r.serving:
+        rows.append(("LLM serving", _serving_text(r.serving)))
     for k, v in rows:
         head.add_row(f"  {k}", v)
     out.print(head)
@@ -227,6 +238,21 @@ def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
                   f"{si(r.traffic_bytes[back], 'B')} ({back})", si(r.critical_path_s, "s"),
                   str(r.critical_path_ops))
     console(min_width=180).print(t)
+    serving = [(a, r) for a, r in results if r.serving]
+    if serving:
+        from ..report import columns as C
+
+        st = Table(title="LLM serving", title_justify="left")
+        for h in ("workload", "architecture", "time to first token", "time per output token",
+                  "tokens/s", "tokens/J"):
+            st.add_column(h, justify="left" if h in ("workload", "architecture") else "right")
+        for _, r in serving:
+            sv = r.serving
+            tpot = sv[C.TPOT_S]
+            st.add_row(r.workload, r.architecture, si(sv[C.TTFT_S], "s"),
+                       si(tpot, "s") if tpot == tpot else "n/a", f"{sv[C.TOKENS_PER_S]:.4g}",
+                       f"{sv[C.TOKENS_PER_J]:.4g}")
+        console(min_width=120).print(st)
     if output is not None:
         output.parent.mkdir(parents=True, exist_ok=True)
         df.to_csv(output, index=False)

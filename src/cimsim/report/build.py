@@ -129,11 +129,30 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
         area_breakdown_m2=areas,
         notes=notes,
     )
+    result.serving = serving_metrics(wl.metadata.get("llm"), run.end, float(latency), result.energy_j)
     if keep_ops:
         result.op_table = _op_table(run)
         result.path_table = attribute_ops(run.path, run.start, run.end, costs.latency_s,
                                           costs.compute_s, run.resource_s, costs.resources, pl.serial)
     return result
+
+
+def serving_metrics(llm, end: np.ndarray, latency: float, energy: float) -> dict[str, float]:
+    """Time to first token, time per output token, tokens/s and tokens/J of an LLM serving
+    run (``llm``: the workload's ``metadata["llm"]``; nothing when it is absent)."""
+    if not isinstance(llm, dict) or "prefill_ops" not in llm:
+        return {}
+    n0 = int(llm["prefill_ops"])
+    steps = len(llm.get("step_end_ops", ()))
+    tokens = float(llm.get("generated_tokens", 0))
+    ttft = float(end[:n0].max()) if n0 > 0 else 0.0
+    nan = float("nan")
+    return {
+        C.TTFT_S: ttft,
+        C.TPOT_S: (latency - ttft) / steps if steps else nan,
+        C.TOKENS_PER_S: tokens / latency if latency > 0 else nan,
+        C.TOKENS_PER_J: tokens / energy if energy > 0 else nan,
+    }
 
 
 def _op_table(run: RunData):

@@ -56,6 +56,18 @@ OPS_PER_J = "ops_per_j"
 OPS_PER_S_PER_M2 = "ops_per_s_per_m2"
 STATIC = "static"  # the energy part of static power x latency
 
+#: LLM serving metrics, present when the workload's metadata has an ``llm`` section (``cimsim
+#: workload llm``: which ops are the prefill, where each decode step ends, tokens per step).
+#: time to first token: when the prefill's last op ends (every request's first token)
+TTFT_S = "ttft_s"
+#: time per output token: (latency - ttft) / decode steps (NaN without decode steps)
+TPOT_S = "tpot_s"
+#: generated tokens of all requests (one from the prefill, one per decode step each) / latency
+TOKENS_PER_S = "tokens_per_s"
+#: generated tokens / energy of the whole run (static included)
+TOKENS_PER_J = "tokens_per_j"
+SERVING_COLUMNS: tuple[str, ...] = (TTFT_S, TPOT_S, TOKENS_PER_S, TOKENS_PER_J)
+
 #: Parts of a critical path's time besides one per memory level and link.
 PATH_FIXED: tuple[str, ...] = ("compute", "overhead")
 

@@ -44,6 +44,8 @@ class Result:
     facts: dict[str, object]  # "<component>_<fact>" -> value
     area_breakdown_m2: dict[str, float] = field(default_factory=dict)  # part -> m^2
     notes: list[str] = field(default_factory=list)
+    #: LLM serving metrics by column (columns.SERVING_COLUMNS), empty for other workloads
+    serving: dict[str, float] = field(default_factory=dict)
     op_table: object = None  # pandas.DataFrame of per-op placement, costs and times
     #: pandas.DataFrame of the realised critical path's ops and the split of each op's time
     #: (see :func:`attribute_ops`); set with ``op_table``
@@ -93,6 +95,7 @@ class Result:
             row[C.path_column(part)] = t
         for part, a in self.area_breakdown_m2.items():
             row[C.area_column(part)] = a
+        row.update(self.serving)
         return row
 
     def to_json(self) -> dict[str, object]:
@@ -110,6 +113,7 @@ class Result:
             "ops_per_unit": dict(self.ops_per_unit),
             "area_breakdown_m2": dict(self.area_breakdown_m2),
             **self.facts,
+            **{k: (None if v != v else v) for k, v in self.serving.items()},  # NaN is not JSON
             "notes": list(self.notes),
         })
         return out
