@@ -17,7 +17,8 @@ from cimsim.errors import ConfigError, WorkloadError
 from cimsim.mapping.placement import live_bytes, place
 from cimsim.workload import Workload, load_workload
 from cimsim.workload.kinds import ROLE_INPUT
-from cimsim.workload.llm import LLMModel, decode_step_macs, llm_serving, model_from_hf, prefill_macs
+from cimsim.workload.llm import (LLMModel, decode_step_macs, llm_serving, model_from_hf, prefill_macs,
+                                 serving_macs)
 
 from conftest import make_arch
 
@@ -25,11 +26,16 @@ from conftest import make_arch
 TINY = LLMModel(layers=2, hidden=32, heads=8, kv_heads=2, ffn=48, vocab=20, head_dim=4, gated=True)
 
 
-def _step_ops(w: Workload, t: int) -> slice:
-    """Op indices of decode step t (from the metadata's step ends)."""
+def _iteration_ops(w: Workload, i: int) -> slice:
+    """Op indices of iteration i (a prefill or a decode step) from the metadata's step ends."""
     ends = w.metadata["llm"]["step_end_ops"]
-    start = w.metadata["llm"]["prefill_ops"] if t == 0 else ends[t - 1] + 1
-    return slice(start, ends[t] + 1)
+    return slice(0 if i == 0 else ends[i - 1] + 1, ends[i] + 1)
+
+
+def _step_ops(w: Workload, t: int) -> slice:
+    """Op indices of decode step t."""
+    decode = [i for i, k in enumerate(w.metadata["llm"]["step_kind"]) if k == "decode"]
+    return _iteration_ops(w, decode[t])
 
 
 def _input_bytes_by_op(w: Workload) -> np.ndarray:
@@ -66,7 +72,7 @@ def test_batching_reads_the_sum_of_the_requests_cache_lengths():
         active = [p for p, d in zip(P, D) if t < d]
         # layers x (K + V) x sum L_i x d/g elements x 4 bytes, d/g = 32 / 4 = 8
         assert per_op[_step_ops(w, t)].sum() == 2 * 2 * sum(p + t + 1 for p in active) * 8 * 4
-    assert w.metadata["llm"]["step_tokens"] == [3, 2, 1, 1, 1]
+    assert w.metadata["llm"]["step_tokens"] == [3, 3, 2, 1, 1, 1]  # the prefill, then 5 steps
     assert w.metadata["llm"]["generated_tokens"] == 3 + 3 + 2 + 1 + 1 + 1
 
 
@@ -80,7 +86,7 @@ def test_decode_step_macs_closed_form_by_hand():
     # step 1 attends to 5 keys: attention 2 x 2 x 4 x 5 = 80: 608
     assert macs[_step_ops(w, 1)].sum() == 608
     # prefill of 3 tokens: 3 x 448 + attention 2 x 2 x 4 x 3 x 3 = 144, LM head 80: 1568
-    assert macs[:w.metadata["llm"]["prefill_ops"]].sum() == 1568
+    assert macs[_iteration_ops(w, 0)].sum() == 1568
     assert prefill_macs(m, [3]) == 1568 and decode_step_macs(m, [3], [2], 1) == 608
 
 
@@ -108,7 +114,8 @@ def test_hf_config_shapes():
 @pytest.mark.parametrize("kw, msg", [
     (dict(prompt=[1, 2], decode=1, batch=3), "prompt lists 2 lengths"),
     (dict(prompt=0, decode=1), "prompt lengths must be integers >= 1"),
-    (dict(prompt=1, decode=1, batching="continuous"), "batching 'continuous' is not one of static"),
+    (dict(prompt=1, decode=1, batching="orca"), "batching 'orca' is not one of static, continuous"),
+    (dict(prompt=1, decode=1, requests=0), "requests must be an integer >= 1"),
 ])
 def test_bad_parameters_are_one_line_errors(kw, msg):
     with pytest.raises(WorkloadError, match=msg):
@@ -137,7 +144,7 @@ def test_cli_llm_from_hf_config(tmp_path):
     assert r.exit_code == 0, r.output
     w = load_workload(out)
     assert w.macs == llm_serving(TINY, prompt=[3, 4], decode=2, batch=2, dtype="fp32").macs
-    assert w.metadata["llm"]["step_tokens"] == [2, 2]
+    assert w.metadata["llm"]["step_tokens"] == [2, 2, 2]
     r = CliRunner().invoke(main, ["workload", "llm", "--hidden", "32", "-o", str(out)])
     assert r.exit_code != 0 and "give --hf-config, or --layers, --heads, --vocab" in r.output
     assert "Traceback" not in r.output
@@ -246,16 +253,39 @@ def test_serving_metrics_of_a_chain_on_one_processor(round_arch):
     w = llm_serving(TINY, prompt=P, decode=D, batch=2, dtype="fp32")
     r = simulate(round_arch, w)
     sv = r.serving
-    n0 = w.metadata["llm"]["prefill_ops"]
+    ends = w.metadata["llm"]["step_end_ops"]
     dur = r.op_table["duration_s"].to_numpy()
-    # one server, one op at a time: the prefill ends after the sum of its ops' times
-    assert sv[C.TTFT_S] == pytest.approx(dur[:n0].sum(), rel=1e-9)
-    assert sv[C.TPOT_S] == pytest.approx((r.latency_s - sv[C.TTFT_S]) / 3, rel=1e-12)
+    # one server, one op at a time: an iteration ends after the sum of its and earlier ops' times
+    t = [dur[:e + 1].sum() for e in ends]  # prefill, step 0, 1, 2
+    assert sv[C.TTFT_S] == pytest.approx(t[0], rel=1e-9)  # both first tokens from the prefill
+    # request 0: 3 more tokens, the last at step 2; request 1: 1 more, at step 0
+    assert sv[C.TPOT_S] == pytest.approx(((t[3] - t[0]) / 3 + (t[1] - t[0]) / 1) / 2, rel=1e-9)
     # tokens: 2 from the prefill, then 2 + 1 + 1 over the three steps = 6
     assert sv[C.TOKENS_PER_S] == pytest.approx(6 / r.latency_s, rel=1e-12)
     assert sv[C.TOKENS_PER_J] == pytest.approx(6 / r.energy_j, rel=1e-12)
     rec = r.record()
     assert all(c in rec for c in C.SERVING_COLUMNS)
+
+
+def test_continuous_batching_fills_free_slots_static_waits_for_an_empty_batch():
+    P, D = [2, 3, 4], [1, 3, 2]
+    cont = llm_serving(TINY, prompt=P, decode=D, batch=2, requests=3, batching="continuous")
+    stat = llm_serving(TINY, prompt=P, decode=D, batch=2, requests=3, batching="static")
+    # by hand: continuous: prefill {0,1}, step {0,1} (0 done), prefill {2}, step {1,2},
+    # step {1,2} (both done); static: prefill {0,1}, steps {0,1} {1} {1}, prefill {2}, {2} {2}
+    assert cont.metadata["llm"]["step_kind"] == ["prefill", "decode", "prefill", "decode", "decode"]
+    assert cont.metadata["llm"]["step_tokens"] == [2, 2, 1, 2, 2]
+    assert stat.metadata["llm"]["step_kind"] == ["prefill", "decode", "decode", "decode", "prefill",
+                                                  "decode", "decode"]
+    assert stat.metadata["llm"]["step_tokens"] == [2, 2, 1, 1, 1, 1, 1]
+    # the work is the same: the closed form of each request alone, summed
+    assert cont.macs == stat.macs == serving_macs(TINY, P, D)
+    per = [serving_macs(TINY, [p], [d]) for p, d in zip(P, D)]
+    assert sum(per) == cont.macs
+    # and so is the KV cache read: sum over requests and steps of 2 layers x 2 x (P+k+1) x 8 x 2 B
+    kv = 2 * 2 * sum(p + k + 1 for p, d in zip(P, D) for k in range(d)) * 8 * 2
+    # (the other model inputs are the prompts' token ids, 2 B each)
+    assert _input_bytes_by_op(cont).sum() == _input_bytes_by_op(stat).sum() == kv + 2 * sum(P)
 
 
 def test_other_workloads_have_no_serving_columns(round_arch):

@@ -183,13 +183,15 @@ def _lengths(value: str, what: str) -> list[int] | int:
                    "config, else gated.")
 @_opt("--prompt", default="512", help="Prompt length per request: one, or one per request (a,b,...).")
 @_opt("--decode", default="128", help="Decode steps per request: one, or one per request.")
-@_opt("--batch", type=int, default=1, help="Requests served together (static batching).")
-@_opt("--batching", default="static", help="Batching: static.")
+@_opt("--batch", type=int, default=1, help="Requests served at once (batch slots).")
+@_opt("--requests", type=int, default=None, help="Requests in all (default: --batch), queued at time 0.")
+@_opt("--batching", default="static", help="Batching: static (admit into an empty batch) | "
+      "continuous (admit into any free slot before each decode step).")
 @_opt("--dtype", default="fp16", help=f"Data type: {'|'.join(DTYPES)}.")
 @_output
 @_name
 def llm_cmd(hf_config, layers, hidden, heads, kv_heads, ffn, vocab, head_dim, gated, prompt, decode,
-            batch, batching, dtype, output, name):
+            batch, requests, batching, dtype, output, name):
     """A decoder-only LLM serving run: prefill, then decode steps over a growing KV cache."""
     import json
 
@@ -217,7 +219,7 @@ def llm_cmd(hf_config, layers, hidden, heads, kv_heads, ffn, vocab, head_dim, ga
                     "gated": True}
         model = LLMModel(**{**base, **given})
         params = dict(model=model, prompt=_lengths(prompt, "prompt"), decode=_lengths(decode, "decode"),
-                      batch=batch, batching=batching, dtype=dtype)
+                      batch=batch, requests=requests, batching=batching, dtype=dtype)
         with Feedback(f"llm workload -> {output}") as fb:
             fb.update("generating")
             w = llm_serving(**params, name=name)

@@ -139,19 +139,22 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
 
 def serving_metrics(llm, end: np.ndarray, latency: float, energy: float) -> dict[str, float]:
     """Time to first token, time per output token, tokens/s and tokens/J of an LLM serving
-    run (``llm``: the workload's ``metadata["llm"]``; nothing when it is absent)."""
-    if not isinstance(llm, dict) or "prefill_ops" not in llm:
+    run (``llm``: the workload's ``metadata["llm"]``; nothing when it is absent). Per request
+    ``r``: TTFT_r = end of the op giving its first token; TPOT_r = (end of its last token's op -
+    TTFT_r) / (tokens_r - 1); both averaged over requests (TPOT over those with 2+ tokens)."""
+    if not isinstance(llm, dict) or "first_token_ops" not in llm:
         return {}
-    n0 = int(llm["prefill_ops"])
-    steps = len(llm.get("step_end_ops", ()))
-    tokens = float(llm.get("generated_tokens", 0))
-    ttft = float(end[:n0].max()) if n0 > 0 else 0.0
+    first = end[np.asarray(llm["first_token_ops"], dtype=np.int64)]
+    last = end[np.asarray(llm["last_token_ops"], dtype=np.int64)]
+    tokens = np.asarray(llm["output_tokens"], dtype=np.float64)
+    more = tokens > 1
     nan = float("nan")
+    total = float(tokens.sum())
     return {
-        C.TTFT_S: ttft,
-        C.TPOT_S: (latency - ttft) / steps if steps else nan,
-        C.TOKENS_PER_S: tokens / latency if latency > 0 else nan,
-        C.TOKENS_PER_J: tokens / energy if energy > 0 else nan,
+        C.TTFT_S: float(first.mean()) if first.size else nan,
+        C.TPOT_S: float(((last - first)[more] / (tokens[more] - 1)).mean()) if more.any() else nan,
+        C.TOKENS_PER_S: total / latency if latency > 0 else nan,
+        C.TOKENS_PER_J: total / energy if energy > 0 else nan,
     }
 
 

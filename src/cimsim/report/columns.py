@@ -58,9 +58,10 @@ STATIC = "static"  # the energy part of static power x latency
 
 #: LLM serving metrics, present when the workload's metadata has an ``llm`` section (``cimsim
 #: workload llm``: which ops are the prefill, where each decode step ends, tokens per step).
-#: time to first token: when the prefill's last op ends (every request's first token)
+#: time to first token: when the op giving a request's first token ends, mean over requests
 TTFT_S = "ttft_s"
-#: time per output token: (latency - ttft) / decode steps (NaN without decode steps)
+#: time per output token: (a request's last token - its first) / (its tokens - 1), mean over
+#: the requests with two tokens or more (NaN when none has)
 TPOT_S = "tpot_s"
 #: generated tokens of all requests (one from the prefill, one per decode step each) / latency
 TOKENS_PER_S = "tokens_per_s"

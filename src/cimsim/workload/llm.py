@@ -5,10 +5,19 @@ by a Hugging Face-like config (:class:`LLMModel`, or :func:`model_from_hf` from 
 ``config.json``): request ``r`` has a prompt of ``P_r`` tokens and generates
 ``1 + D_r`` tokens (one from the prefill, then one per decode step).
 
-Static batching: the prefill of every prompt runs first, as one batch (the
-weight matmuls over ``sum P_r`` rows, attention per request); then decode
-steps ``t = 0 .. max D_r - 1`` each run every request with ``t < D_r`` (a
-finished request leaves; none joins).
+``requests`` requests (default ``batch``) wait in order at time 0; at most
+``batch`` run at once. The run is a sequence of *iterations*: a prefill of the
+requests just admitted (one pass, the weight matmuls over their ``sum P_r``
+rows, attention per request; it yields each one's first token), or a decode
+step of every running request (one token each); a request leaves after its
+``D_r`` decode steps.
+
+``static``
+    requests are admitted only into an empty batch: ``batch`` of them are
+    prefilled together, then decode until the last of them is done;
+``continuous`` (iteration-level scheduling, Orca, OSDI 2022)
+    before each decode step, waiting requests are admitted into the free slots
+    and prefilled; then they decode with the others.
 
 One layer, ``x`` the rows of the step (``sum P_r`` in the prefill, the active
 requests in a decode step), ``d_h`` the head width, ``H`` query heads and
@@ -38,16 +47,17 @@ Closed forms (MACs; ``W = hidden (H + 2 H_kv) d_h + H d_h hidden + f hidden ffn`
 with ``f = 3`` gated, 2 otherwise) recorded in the metadata and held by the tests:
 
 - prefill: ``layers (sum P_r W + sum_r 2 H d_h P_r^2) + B hidden vocab``;
-- decode step with active set ``A_t``: ``layers (|A_t| W + sum_{r in A_t} 2 H d_h
+- decode step with running set ``A_t`` (static, all requests admitted at once): ``layers (|A_t| W + sum_{r in A_t} 2 H d_h
   (P_r + t + 1)) + |A_t| hidden vocab``.
 
 Not modelled: rotary/positional embeddings, biases, norm gains (a few vector ops
 per element), the embedding gather's table read (a copy of the rows it writes);
 token ids are held in elements of the model's dtype.
-The workload's ``metadata["llm"]`` says which ops are which phase
-(``prefill_ops``: ops ``[0, prefill_ops)``; ``step_end_ops``: the last op of
-each decode step) and how many tokens each step yields, for the serving
-report (time to first token, time per output token, tokens/s, tokens/J).
+The workload's ``metadata["llm"]`` names, per request, the op that yields its
+first token and its last one and its output tokens, and per iteration its kind,
+last op, tokens and MACs, for the serving report (time to first token, time
+per output token, tokens/s, tokens/J; :func:`cimsim.report.build.serving_metrics`).
+The total MACs do not depend on the batching (:func:`serving_macs`).
 """
 
 from __future__ import annotations
@@ -60,7 +70,7 @@ from ..errors import WorkloadError
 from .ir import Workload, WorkloadBuilder
 
 GEN = "llm"
-BATCHING: tuple[str, ...] = ("static",)
+BATCHING: tuple[str, ...] = ("static", "continuous")
 
 
 @dataclass(frozen=True)
@@ -129,11 +139,11 @@ def model_from_hf(config: Mapping[str, object]) -> LLMModel:
     )
 
 
-def _per_request(name: str, value, batch: int) -> list[int]:
-    vals = [value] * batch if isinstance(value, int) and not isinstance(value, bool) else list(value)
-    if len(vals) != batch:
+def _per_request(name: str, value, n: int) -> list[int]:
+    vals = [value] * n if isinstance(value, int) and not isinstance(value, bool) else list(value)
+    if len(vals) != n:
         raise WorkloadError(f"{GEN}: {name} lists {len(vals)} lengths; give one, or one per "
-                            f"request (batch={batch})")
+                            f"request (requests={n})")
     for v in vals:
         if isinstance(v, bool) or not isinstance(v, int) or v < (1 if name == "prompt" else 0):
             raise WorkloadError(f"{GEN}: {name} lengths must be integers >= "
@@ -158,16 +168,30 @@ def decode_step_macs(model: LLMModel, prompt: Sequence[int], decode: Sequence[in
             + len(active) * m.hidden * m.vocab)
 
 
+def serving_macs(model: LLMModel, prompt: Sequence[int], decode: Sequence[int]) -> int:
+    """MACs of serving every request, closed form: the same whatever the batching (each
+    request's prefill, then its decode steps over a cache of P_r + k tokens, k = 0 .. D_r - 1)."""
+    m = model
+    att = 2 * m.heads * m.head_dim
+    return sum(
+        m.layers * (p * m.weight_macs_per_token + att * p * p) + m.hidden * m.vocab
+        + d * (m.layers * m.weight_macs_per_token + m.hidden * m.vocab)
+        + m.layers * att * (d * (p + 1) + d * (d - 1) // 2)
+        for p, d in zip(prompt, decode))
+
+
 def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | Sequence[int],
-                batch: int = 1, batching: str = "static", dtype: str = "fp16",
-                name: str | None = None) -> Workload:
+                batch: int = 1, requests: int | None = None, batching: str = "static",
+                dtype: str = "fp16", name: str | None = None) -> Workload:
     """Serve ``batch`` requests of ``model``: prefill, then decode steps (module docstring).
 
     Parameters
     ----------
     prompt : prompt length P_r, one for all requests or one per request (tokens).
     decode : decode steps D_r, one for all or one per request.
-    batching : "static" (every prompt prefilled together, finished requests leave).
+    batch : requests served at once (slots).
+    requests : requests in all (default: ``batch``), queued in order at time 0.
+    batching : "static" or "continuous" (module docstring).
     """
     if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
         raise WorkloadError(f"{GEN}: batch must be an integer >= 1, got {batch!r}")
@@ -175,11 +199,17 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
         raise WorkloadError(f"{GEN}: dtype {dtype!r} is not one of {', '.join(DTYPES)}")
     if batching not in BATCHING:
         raise WorkloadError(f"{GEN}: batching {batching!r} is not one of {', '.join(BATCHING)}")
-    P = _per_request("prompt", prompt, batch)
-    D = _per_request("decode", decode, batch)
+    if requests is None:
+        requests = batch
+    if isinstance(requests, bool) or not isinstance(requests, int) or requests < 1:
+        raise WorkloadError(f"{GEN}: requests must be an integer >= 1, got {requests!r}")
+    P = _per_request("prompt", prompt, requests)
+    D = _per_request("decode", decode, requests)
     m = model
     d, dh, H, Hkv, g = m.hidden, m.head_dim, m.heads, m.kv_heads, m.groups
-    wname = name or (f"llm-L{m.layers}-d{d}-h{H}-kv{Hkv}-B{batch}-P{max(P)}-D{max(D)}-{dtype}")
+    wname = name or (f"llm-L{m.layers}-d{d}-h{H}-kv{Hkv}-B{batch}"
+                     + (f"-R{requests}-{batching}" if requests != batch or batching != "static" else "")
+                     + f"-P{max(P)}-D{max(D)}-{dtype}")
     b = WorkloadBuilder(wname, by_id=True)
     T = b.tensor
     op = b.op
@@ -265,47 +295,78 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
         op(f"{p}.sample", "reduction", [logits], [ids], tags={**tags, "part": "sample"})
         return ids
 
-    reqs = list(range(batch))
-    prompt_ids = T("prompt_ids", (sum(P), 1), dtype, "input")
-    x = T("prefill.embed", (sum(P), d), dtype)
-    op("prefill.embed", "copy", [prompt_ids], [x], tags={"phase": "prefill", "part": "embed"})
-    ids = forward("prefill", x, reqs, P, P, {"phase": "prefill"})
-    prefill_ops = len(b)
-    step_end, step_tokens, step_macs = [], [], []
-    row_of = {r: i for i, r in enumerate(reqs)}  # request -> row of the ids tensor
-    for t in range(max(D)):
-        active = [r for r in reqs if t < D[r]]
-        p = f"decode{t}"
-        tags = {"phase": "decode", "step": t}
-        x = T(f"{p}.embed", (len(active), d), dtype)
-        if len(active) == len(row_of):
-            src = [ids]
-        else:  # requests left: this step's rows are a subset of the last ids
-            sub = T(f"{p}.ids_in", (len(active), 1), dtype)
-            op(f"{p}.select", "copy", [ids], [sub], tags={**tags, "part": "gather"})
-            src = [sub]
+    n_req = len(P)
+    waiting = list(range(n_req))
+    running: list[int] = []
+    done_k = [0] * n_req  # decode steps each request has run
+    holder: dict[int, int] = {}  # request -> the ids tensor holding its last token
+    first_op, last_op = [0] * n_req, [0] * n_req
+    step_end, step_tokens, step_macs, step_kind = [], [], [], []
+    it = 0
+    while waiting or running:
+        # admit: continuous fills any free slot; static only an empty batch
+        if waiting and (batching == "continuous" or not running):
+            new = waiting[:batch - len(running)]
+            waiting = waiting[len(new):]
+            p = f"it{it}.prefill"
+            tags = {"phase": "prefill", "step": it}
+            toks = [P[r] for r in new]
+            pid = T(f"{p}.prompt_ids", (sum(toks), 1), dtype, "input")
+            x = T(f"{p}.embed", (sum(toks), d), dtype)
+            op(f"{p}.embed", "copy", [pid], [x], tags={**tags, "part": "embed"})
+            ids = forward(p, x, new, toks, toks, tags)
+            for r in new:
+                holder[r] = ids
+                first_op[r] = last_op[r] = len(b) - 1
+            step_end.append(len(b) - 1)
+            step_tokens.append(len(new))
+            step_macs.append(prefill_macs(m, toks))
+            step_kind.append("prefill")
+            running += [r for r in new if D[r] > 0]
+            if not running:
+                it += 1
+                continue
+        p = f"it{it}.decode"
+        tags = {"phase": "decode", "step": it}
+        x = T(f"{p}.embed", (len(running), d), dtype)
+        src = list(dict.fromkeys(holder[r] for r in running))  # the ids tensors, in order
         op(f"{p}.embed", "copy", src, [x], tags={**tags, "part": "embed"})
-        ids = forward(p, x, active, [1] * len(active), [P[r] + t + 1 for r in active], tags)
-        row_of = {r: i for i, r in enumerate(active)}
+        keys = [P[r] + done_k[r] + 1 for r in running]
+        ids = forward(p, x, running, [1] * len(running), keys, tags)
         step_end.append(len(b) - 1)
-        step_tokens.append(len(active))
-        step_macs.append(decode_step_macs(m, P, D, t))
-    pre = prefill_macs(m, P)
+        step_tokens.append(len(running))
+        step_macs.append(m.layers * (len(running) * m.weight_macs_per_token
+                                     + sum(2 * H * dh * n for n in keys))
+                         + len(running) * d * m.vocab)
+        step_kind.append("decode")
+        for r in running:
+            done_k[r] += 1
+            holder[r] = ids
+            last_op[r] = len(b) - 1
+        running = [r for r in running if done_k[r] < D[r]]
+        it += 1
+    total = serving_macs(m, P, D)
     meta = {
         "generator": GEN,
         "params": {**asdict(m), "prompt": P, "decode": D, "batch": batch, "batching": batching,
                    "dtype": dtype},
-        "macs": pre + sum(step_macs),
+        "macs": total,
         "llm": {
-            "prefill_ops": prefill_ops,
-            "prefill_macs": pre,
+            # per request: the op whose end gives its first token (its prefill's sampling)
+            # and its last token; its tokens (1 from the prefill, then one per decode step)
+            "first_token_ops": first_op,
+            "last_token_ops": last_op,
+            "output_tokens": [1 + dr for dr in D],
+            # per iteration (a prefill or a decode step): its last op, tokens, MACs
+            "step_kind": step_kind,
             "step_end_ops": step_end,
             "step_tokens": step_tokens,
             "step_macs": step_macs,
-            "first_tokens": batch,
-            "generated_tokens": batch + sum(step_tokens),
+            "generated_tokens": n_req + sum(D),
         },
     }
+    if sum(step_macs) != total:
+        raise AssertionError(f"{wname}: steps' MACs {sum(step_macs)} != closed form {total}")
     w = b.build(meta)
     if w.macs != meta["macs"]:  # a generator bug, not user input
         raise AssertionError(f"{wname}: op MACs {w.macs} != closed form {meta['macs']}")
