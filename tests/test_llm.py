@@ -38,6 +38,24 @@ def _step_ops(w: Workload, t: int) -> slice:
     return _iteration_ops(w, decode[t])
 
 
+def test_padded_attention_is_one_op_per_layer_and_reads_the_longest_cache_for_all():
+    P, D = [3, 5], 2
+    per = llm_serving(TINY, prompt=P, decode=D, batch=2, dtype="fp16")
+    pad = llm_serving(TINY, prompt=P, decode=D, batch=2, attention="padded", dtype="fp16")
+    # decode step 0 attends to 4 and 6 keys; padded: 2 x 6. Per layer K + V, d/g = 8, 2 B
+    assert _input_bytes_by_op(per)[_step_ops(per, 0)].sum() == 2 * 2 * (4 + 6) * 8 * 2
+    assert _input_bytes_by_op(pad)[_step_ops(pad, 0)].sum() == 2 * 2 * (6 + 6) * 8 * 2
+    # the padded step has 2 x 3 attention ops (scores, softmax, context per layer) and no gather
+    parts = [op.tags.get("part") for op in list(pad.ops)[_step_ops(pad, 0)]]
+    assert parts.count("scores") == 2 and "gather" not in parts
+    # attention MACs grow by 2 layers x 2 x H d_h x (6 - 4) = 2 x 2 x 32 x 2 per step
+    assert pad.macs - per.macs == 2 * (2 * 2 * 32 * 2)
+    # equal lengths: padding costs nothing
+    eq = [llm_serving(TINY, prompt=4, decode=2, batch=3, attention=a).macs
+          for a in ("per-request", "padded")]
+    assert eq[0] == eq[1]
+
+
 def _input_bytes_by_op(w: Workload) -> np.ndarray:
     a = w.arrays
     owner = np.repeat(np.arange(len(w)), np.diff(a.input_ptr))

@@ -187,11 +187,14 @@ def _lengths(value: str, what: str) -> list[int] | int:
 @_opt("--requests", type=int, default=None, help="Requests in all (default: --batch), queued at time 0.")
 @_opt("--batching", default="static", help="Batching: static (admit into an empty batch) | "
       "continuous (admit into any free slot before each decode step).")
+@_opt("--attention", default="per-request", help="Decode attention: per-request (one op each, "
+      "exact lengths, as paged attention) | padded (one op over the caches padded to the longest, "
+      "as static batching pads).")
 @_opt("--dtype", default="fp16", help=f"Data type: {'|'.join(DTYPES)}.")
 @_output
 @_name
 def llm_cmd(hf_config, layers, hidden, heads, kv_heads, ffn, vocab, head_dim, gated, prompt, decode,
-            batch, requests, batching, dtype, output, name):
+            batch, requests, batching, attention, dtype, output, name):
     """A decoder-only LLM serving run: prefill, then decode steps over a growing KV cache."""
     import json
 
@@ -219,7 +222,8 @@ def llm_cmd(hf_config, layers, hidden, heads, kv_heads, ffn, vocab, head_dim, ga
                     "gated": True}
         model = LLMModel(**{**base, **given})
         params = dict(model=model, prompt=_lengths(prompt, "prompt"), decode=_lengths(decode, "decode"),
-                      batch=batch, requests=requests, batching=batching, dtype=dtype)
+                      batch=batch, requests=requests, batching=batching, attention=attention,
+                      dtype=dtype)
         with Feedback(f"llm workload -> {output}") as fb:
             fb.update("generating")
             w = llm_serving(**params, name=name)

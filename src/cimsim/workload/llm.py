@@ -71,6 +71,7 @@ from .ir import Workload, WorkloadBuilder
 
 GEN = "llm"
 BATCHING: tuple[str, ...] = ("static", "continuous")
+ATTENTION: tuple[str, ...] = ("per-request", "padded")
 
 
 @dataclass(frozen=True)
@@ -182,7 +183,8 @@ def serving_macs(model: LLMModel, prompt: Sequence[int], decode: Sequence[int]) 
 
 def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | Sequence[int],
                 batch: int = 1, requests: int | None = None, batching: str = "static",
-                dtype: str = "fp16", name: str | None = None) -> Workload:
+                attention: str = "per-request", dtype: str = "fp16",
+                name: str | None = None) -> Workload:
     """Serve ``batch`` requests of ``model``: prefill, then decode steps (module docstring).
 
     Parameters
@@ -192,6 +194,10 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
     batch : requests served at once (slots).
     requests : requests in all (default: ``batch``), queued in order at time 0.
     batching : "static" or "continuous" (module docstring).
+    attention : "per-request" (one scores, softmax and context op per request: exact ragged
+        lengths, as paged attention reads them) or "padded" (a decode step's attention as one
+        op over every running request's cache padded to the longest, as static batching in
+        Hugging Face generate pads it: one kernel, padding read and computed).
     """
     if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
         raise WorkloadError(f"{GEN}: batch must be an integer >= 1, got {batch!r}")
@@ -199,6 +205,8 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
         raise WorkloadError(f"{GEN}: dtype {dtype!r} is not one of {', '.join(DTYPES)}")
     if batching not in BATCHING:
         raise WorkloadError(f"{GEN}: batching {batching!r} is not one of {', '.join(BATCHING)}")
+    if attention not in ATTENTION:
+        raise WorkloadError(f"{GEN}: attention {attention!r} is not one of {', '.join(ATTENTION)}")
     if requests is None:
         requests = batch
     if isinstance(requests, bool) or not isinstance(requests, int) or requests < 1:
@@ -209,6 +217,7 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
     d, dh, H, Hkv, g = m.hidden, m.head_dim, m.heads, m.kv_heads, m.groups
     wname = name or (f"llm-L{m.layers}-d{d}-h{H}-kv{Hkv}-B{batch}"
                      + (f"-R{requests}-{batching}" if requests != batch or batching != "static" else "")
+                     + ("-padded" if attention == "padded" else "")
                      + f"-P{max(P)}-D{max(D)}-{dtype}")
     b = WorkloadBuilder(wname, by_id=True)
     T = b.tensor
@@ -223,45 +232,72 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
     W_lm = T("W_lm", (d, m.vocab), dtype, "weight")
     act_fn, act_ope = ("silu", 6.0) if m.gated else ("gelu", None)  # gated: silu(gate) * up
 
+    def attend(q_: str, tg: dict, h: int, w_qkv: int, reqs: list[int], tokens: list[int],
+               keys: list[int], rows: int) -> int:
+        """qkv and attention per request (keys: its own in a prefill, its cache in a decode
+        step); returns the context rows of all requests."""
+        outs, per = [], []
+        for r, n_tok in zip(reqs, tokens):
+            qr = T(f"{q_}.r{r}.q", (n_tok, H * dh), dtype)
+            kr = T(f"{q_}.r{r}.k", (n_tok, Hkv * dh), dtype)
+            vr = T(f"{q_}.r{r}.v", (n_tok, Hkv * dh), dtype)
+            outs += [qr, kr, vr]
+            per.append((qr, kr, vr))
+        op(f"{q_}.qkv", "matmul", [h, w_qkv], outs, m=rows, k=d, n=(H + 2 * Hkv) * dh,
+           weight=w_qkv, tags={**tg, "part": "qkv_proj"})
+        ctx = []
+        for (r, n_tok, n_key), (qr, kr, vr) in zip(zip(reqs, tokens, keys), per):
+            if n_key == n_tok:  # prefill: the keys are the prompt's own
+                K, V = kr, vr
+            else:  # decode: the cache, n_key tokens, written up to this step's row
+                K = T(f"{q_}.r{r}.K_cache", (Hkv, dh, n_key), dtype, "input")
+                V = T(f"{q_}.r{r}.V_cache", (Hkv, n_key, dh), dtype, "input")
+            s = T(f"{q_}.r{r}.scores", (Hkv, g * n_tok, n_key), dtype)
+            op(f"{q_}.r{r}.scores", "matmul", [qr, K], [s], m=g * n_tok, k=dh, n=n_key,
+               batch=Hkv, tags={**tg, "part": "scores", "request": r})
+            pr = T(f"{q_}.r{r}.probs", (Hkv, g * n_tok, n_key), dtype)
+            op(f"{q_}.r{r}.softmax", "softmax", [s], [pr],
+               tags={**tg, "part": "softmax", "request": r})
+            o = T(f"{q_}.r{r}.ctx", (n_tok, H * dh), dtype)
+            op(f"{q_}.r{r}.ctx", "matmul", [pr, V], [o], m=g * n_tok, k=n_key, n=dh, batch=Hkv,
+               tags={**tg, "part": "context", "request": r})
+            ctx.append(o)
+        if len(ctx) == 1:
+            return ctx[0]
+        c = T(f"{q_}.ctx", (rows, H * dh), dtype)
+        op(f"{q_}.gather", "copy", ctx, [c], tags={**tg, "part": "gather"})
+        return c
+
     def forward(p: str, x: int, reqs: list[int], tokens: list[int], keys: list[int],
                 tags: dict) -> int:
         """One pass of the stack over ``x`` (rows: ``sum tokens``); returns the sampled ids."""
         rows = sum(tokens)
+        pad = attention == "padded" and rows == len(reqs) > 1  # a decode step of 2+ requests
         for l, (w_qkv, w_o, w_up, w_down) in enumerate(W):
             q_ = f"{p}.l{l}"
             tg = {**tags, "layer": l}
             h = T(f"{q_}.norm1", (rows, d), dtype)
             op(f"{q_}.norm1", "layernorm", [x], [h], tags={**tg, "part": "norm"})
-            outs, per = [], []
-            for r, n_tok in zip(reqs, tokens):
-                qr = T(f"{q_}.r{r}.q", (n_tok, H * dh), dtype)
-                kr = T(f"{q_}.r{r}.k", (n_tok, Hkv * dh), dtype)
-                vr = T(f"{q_}.r{r}.v", (n_tok, Hkv * dh), dtype)
-                outs += [qr, kr, vr]
-                per.append((qr, kr, vr))
-            op(f"{q_}.qkv", "matmul", [h, w_qkv], outs, m=rows, k=d, n=(H + 2 * Hkv) * dh,
-               weight=w_qkv, tags={**tg, "part": "qkv_proj"})
-            ctx = []
-            for (r, n_tok, n_key), (qr, kr, vr) in zip(zip(reqs, tokens, keys), per):
-                if n_key == n_tok:  # prefill: the keys are the prompt's own
-                    K, V = kr, vr
-                else:  # decode: the cache, n_key tokens, written up to this step's row
-                    K = T(f"{q_}.r{r}.K_cache", (Hkv, dh, n_key), dtype, "input")
-                    V = T(f"{q_}.r{r}.V_cache", (Hkv, n_key, dh), dtype, "input")
-                s = T(f"{q_}.r{r}.scores", (Hkv, g * n_tok, n_key), dtype)
-                op(f"{q_}.r{r}.scores", "matmul", [qr, K], [s], m=g * n_tok, k=dh, n=n_key,
-                   batch=Hkv, tags={**tg, "part": "scores", "request": r})
-                pr = T(f"{q_}.r{r}.probs", (Hkv, g * n_tok, n_key), dtype)
-                op(f"{q_}.r{r}.softmax", "softmax", [s], [pr], tags={**tg, "part": "softmax", "request": r})
-                o = T(f"{q_}.r{r}.ctx", (n_tok, H * dh), dtype)
-                op(f"{q_}.r{r}.ctx", "matmul", [pr, V], [o], m=g * n_tok, k=n_key, n=dh, batch=Hkv,
-                   tags={**tg, "part": "context", "request": r})
-                ctx.append(o)
-            if len(ctx) > 1:
-                c = T(f"{q_}.ctx", (rows, H * dh), dtype)
-                op(f"{q_}.gather", "copy", ctx, [c], tags={**tg, "part": "gather"})
+            if pad:  # one batched attention over the padded caches (static batching, as HF pads)
+                L = max(keys)
+                nb = len(reqs)
+                qa = T(f"{q_}.q", (nb, H * dh), dtype)
+                ka = T(f"{q_}.k", (nb, Hkv * dh), dtype)
+                va = T(f"{q_}.v", (nb, Hkv * dh), dtype)
+                op(f"{q_}.qkv", "matmul", [h, w_qkv], [qa, ka, va], m=rows, k=d, n=(H + 2 * Hkv) * dh,
+                   weight=w_qkv, tags={**tg, "part": "qkv_proj"})
+                K = T(f"{q_}.K_cache", (nb * Hkv, dh, L), dtype, "input")
+                V = T(f"{q_}.V_cache", (nb * Hkv, L, dh), dtype, "input")
+                s_ = T(f"{q_}.scores", (nb * Hkv, g, L), dtype)
+                op(f"{q_}.scores", "matmul", [qa, K], [s_], m=g, k=dh, n=L, batch=nb * Hkv,
+                   tags={**tg, "part": "scores"})
+                pr = T(f"{q_}.probs", (nb * Hkv, g, L), dtype)
+                op(f"{q_}.softmax", "softmax", [s_], [pr], tags={**tg, "part": "softmax"})
+                c = T(f"{q_}.ctx", (nb, H * dh), dtype)
+                op(f"{q_}.ctx", "matmul", [pr, V], [c], m=g, k=L, n=dh, batch=nb * Hkv,
+                   tags={**tg, "part": "context"})
             else:
-                c = ctx[0]
+                c = attend(q_, tg, h, w_qkv, reqs, tokens, keys, rows)
             a = T(f"{q_}.attn", (rows, d), dtype)
             op(f"{q_}.out_proj", "matmul", [c, w_o], [a], m=rows, k=H * dh, n=d, weight=w_o,
                tags={**tg, "part": "out_proj"})
@@ -333,6 +369,8 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
         op(f"{p}.embed", "copy", src, [x], tags={**tags, "part": "embed"})
         keys = [P[r] + done_k[r] + 1 for r in running]
         ids = forward(p, x, running, [1] * len(running), keys, tags)
+        if attention == "padded" and len(running) > 1:
+            keys = [max(keys)] * len(running)  # what the padded attention computes and reads
         step_end.append(len(b) - 1)
         step_tokens.append(len(running))
         step_macs.append(m.layers * (len(running) * m.weight_macs_per_token
@@ -345,11 +383,11 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
             last_op[r] = len(b) - 1
         running = [r for r in running if done_k[r] < D[r]]
         it += 1
-    total = serving_macs(m, P, D)
+    total = serving_macs(m, P, D) if attention == "per-request" else sum(step_macs)
     meta = {
         "generator": GEN,
-        "params": {**asdict(m), "prompt": P, "decode": D, "batch": batch, "batching": batching,
-                   "dtype": dtype},
+        "params": {**asdict(m), "prompt": P, "decode": D, "batch": batch, "requests": requests,
+                   "batching": batching, "attention": attention, "dtype": dtype},
         "macs": total,
         "llm": {
             # per request: the op whose end gives its first token (its prefill's sampling)
