@@ -281,6 +281,8 @@ def test_serving_metrics_of_a_chain_on_one_processor(round_arch):
     # tokens: 2 from the prefill, then 2 + 1 + 1 over the three steps = 6
     assert sv[C.TOKENS_PER_S] == pytest.approx(6 / r.latency_s, rel=1e-12)
     assert sv[C.TOKENS_PER_J] == pytest.approx(6 / r.energy_j, rel=1e-12)
+    # decode: 4 tokens over the three steps, from the prefill's end to the last step's
+    assert sv[C.DECODE_TOKENS_PER_S] == pytest.approx(4 / (t[3] - t[0]), rel=1e-9)
     rec = r.record()
     assert all(c in rec for c in C.SERVING_COLUMNS)
 

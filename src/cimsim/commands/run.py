@@ -77,7 +77,8 @@ def _serving_text(sv: dict) -> str:
     tpot = sv[C.TPOT_S]
     return (f"time to first token {si(sv[C.TTFT_S], 's')}, per output token "
             f"{si(tpot, 's') if tpot == tpot else 'n/a (no decode step)'}, "
-            f"{sv[C.TOKENS_PER_S]:.4g} tokens/s, {sv[C.TOKENS_PER_J]:.4g} tokens/J")
+            f"{sv[C.TOKENS_PER_S]:.4g} tokens/s ({sv[C.DECODE_TOKENS_PER_S]:.4g} in decode), "
+            f"{sv[C.TOKENS_PER_J]:.4g} tokens/J")
 
 
 def print_result(r) -> None:
@@ -244,14 +245,14 @@ def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
 
         st = Table(title="LLM serving", title_justify="left")
         for h in ("workload", "architecture", "time to first token", "time per output token",
-                  "tokens/s", "tokens/J"):
+                  "tokens/s", "decode tokens/s", "tokens/J"):
             st.add_column(h, justify="left" if h in ("workload", "architecture") else "right")
         for _, r in serving:
             sv = r.serving
             tpot = sv[C.TPOT_S]
             st.add_row(r.workload, r.architecture, si(sv[C.TTFT_S], "s"),
                        si(tpot, "s") if tpot == tpot else "n/a", f"{sv[C.TOKENS_PER_S]:.4g}",
-                       f"{sv[C.TOKENS_PER_J]:.4g}")
+                       f"{sv[C.DECODE_TOKENS_PER_S]:.4g}", f"{sv[C.TOKENS_PER_J]:.4g}")
         console(min_width=120).print(st)
     if output is not None:
         output.parent.mkdir(parents=True, exist_ok=True)

@@ -150,11 +150,17 @@ def serving_metrics(llm, end: np.ndarray, latency: float, energy: float) -> dict
     more = tokens > 1
     nan = float("nan")
     total = float(tokens.sum())
+    ends = end[np.asarray(llm.get("step_end_ops", []), dtype=np.int64)]
+    span = np.diff(np.concatenate([[0.0], ends]))  # each iteration from the one before it
+    dec = np.asarray(llm.get("step_kind", []), dtype=object) == "decode"
+    dec_s = float(span[dec].sum()) if dec.any() else 0.0
+    dec_tok = float(np.asarray(llm.get("step_tokens", []), dtype=np.float64)[dec].sum()) if dec.any() else 0.0
     return {
         C.TTFT_S: float(first.mean()) if first.size else nan,
         C.TPOT_S: float(((last - first)[more] / (tokens[more] - 1)).mean()) if more.any() else nan,
         C.TOKENS_PER_S: total / latency if latency > 0 else nan,
         C.TOKENS_PER_J: total / energy if energy > 0 else nan,
+        C.DECODE_TOKENS_PER_S: dec_tok / dec_s if dec_s > 0 else nan,
     }
 
 

@@ -67,7 +67,10 @@ TPOT_S = "tpot_s"
 TOKENS_PER_S = "tokens_per_s"
 #: generated tokens / energy of the whole run (static included)
 TOKENS_PER_J = "tokens_per_j"
-SERVING_COLUMNS: tuple[str, ...] = (TTFT_S, TPOT_S, TOKENS_PER_S, TOKENS_PER_J)
+#: decode throughput: tokens of the decode steps / the time the decode steps take (each step
+#: from the end of the iteration before it to its own end; prefills excluded)
+DECODE_TOKENS_PER_S = "decode_tokens_per_s"
+SERVING_COLUMNS: tuple[str, ...] = (TTFT_S, TPOT_S, TOKENS_PER_S, TOKENS_PER_J, DECODE_TOKENS_PER_S)
 
 #: Parts of a critical path's time besides one per memory level and link.
 PATH_FIXED: tuple[str, ...] = ("compute", "overhead")
