@@ -331,3 +331,18 @@ def test_compare_prints_and_writes_the_serving_table(tmp_path):
 
     df = pd.read_csv(out)
     assert (df["tokens_per_s"] > 0).all() and (df["ttft_s"] > 0).all()
+
+
+def test_sub_batches_split_a_step_into_independent_chains_with_the_same_work():
+    one = llm_serving(TINY, prompt=[2, 3, 4], decode=2, batch=3)
+    two = llm_serving(TINY, prompt=[2, 3, 4], decode=2, batch=3, sub_batches=2)
+    assert one.macs == two.macs == serving_macs(TINY, [2, 3, 4], [2, 2, 2])
+    step = list(two.ops)[_step_ops(two, 0)]
+    # each sub-batch ({0}, {1, 2}) runs its own qkv per layer: 2 layers x 2 sub-batches
+    assert sum(op.tags.get("part") == "qkv_proj" for op in step) == 4
+    # and so reads every weight matrix twice per step
+    a = two.arrays
+    s0 = _step_ops(two, 0)
+    assert a.weight_bytes[s0].sum() == 2 * one.arrays.weight_bytes[_step_ops(one, 0)].sum()
+    with pytest.raises(WorkloadError, match="sub_batches must be an integer >= 1"):
+        llm_serving(TINY, prompt=2, decode=1, sub_batches=0)

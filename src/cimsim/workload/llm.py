@@ -183,7 +183,7 @@ def serving_macs(model: LLMModel, prompt: Sequence[int], decode: Sequence[int]) 
 
 def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | Sequence[int],
                 batch: int = 1, requests: int | None = None, batching: str = "static",
-                attention: str = "per-request", dtype: str = "fp16",
+                attention: str = "per-request", sub_batches: int = 1, dtype: str = "fp16",
                 name: str | None = None) -> Workload:
     """Serve ``batch`` requests of ``model``: prefill, then decode steps (module docstring).
 
@@ -198,6 +198,9 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
         lengths, as paged attention reads them) or "padded" (a decode step's attention as one
         op over every running request's cache padded to the longest, as static batching in
         Hugging Face generate pads it: one kernel, padding read and computed).
+    sub_batches : each decode step's running requests split into this many groups that pass
+        through the layers independently (NeuPIMs' sub-batch interleaving: one group's FC
+        layers can run beside another's attention; each group reads the weights again).
     """
     if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
         raise WorkloadError(f"{GEN}: batch must be an integer >= 1, got {batch!r}")
@@ -205,6 +208,8 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
         raise WorkloadError(f"{GEN}: dtype {dtype!r} is not one of {', '.join(DTYPES)}")
     if batching not in BATCHING:
         raise WorkloadError(f"{GEN}: batching {batching!r} is not one of {', '.join(BATCHING)}")
+    if isinstance(sub_batches, bool) or not isinstance(sub_batches, int) or sub_batches < 1:
+        raise WorkloadError(f"{GEN}: sub_batches must be an integer >= 1, got {sub_batches!r}")
     if attention not in ATTENTION:
         raise WorkloadError(f"{GEN}: attention {attention!r} is not one of {', '.join(ATTENTION)}")
     if requests is None:
@@ -218,6 +223,7 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
     wname = name or (f"llm-L{m.layers}-d{d}-h{H}-kv{Hkv}-B{batch}"
                      + (f"-R{requests}-{batching}" if requests != batch or batching != "static" else "")
                      + ("-padded" if attention == "padded" else "")
+                     + (f"-sb{sub_batches}" if sub_batches > 1 else "")
                      + f"-P{max(P)}-D{max(D)}-{dtype}")
     b = WorkloadBuilder(wname, by_id=True)
     T = b.tensor
@@ -362,32 +368,39 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
             if not running:
                 it += 1
                 continue
-        p = f"it{it}.decode"
         tags = {"phase": "decode", "step": it}
-        x = T(f"{p}.embed", (len(running), d), dtype)
-        src = list(dict.fromkeys(holder[r] for r in running))  # the ids tensors, in order
-        op(f"{p}.embed", "copy", src, [x], tags={**tags, "part": "embed"})
-        keys = [P[r] + done_k[r] + 1 for r in running]
-        ids = forward(p, x, running, [1] * len(running), keys, tags)
-        if attention == "padded" and len(running) > 1:
-            keys = [max(keys)] * len(running)  # what the padded attention computes and reads
+        n_sub = min(sub_batches, len(running))
+        groups = [running[j * len(running) // n_sub:(j + 1) * len(running) // n_sub]
+                  for j in range(n_sub)]
+        step_keys = []
+        for j, grp in enumerate(groups):  # independent chains (NeuPIMs' sub-batch interleaving)
+            p = f"it{it}.decode" + (f".sb{j}" if n_sub > 1 else "")
+            x = T(f"{p}.embed", (len(grp), d), dtype)
+            src = list(dict.fromkeys(holder[r] for r in grp))  # the ids tensors, in order
+            op(f"{p}.embed", "copy", src, [x], tags={**tags, "part": "embed"})
+            keys = [P[r] + done_k[r] + 1 for r in grp]
+            ids = forward(p, x, grp, [1] * len(grp), keys, tags)
+            if attention == "padded" and len(grp) > 1:
+                keys = [max(keys)] * len(grp)  # what the padded attention computes and reads
+            step_keys += keys
+            for r in grp:
+                done_k[r] += 1
+                holder[r] = ids
+                last_op[r] = len(b) - 1
         step_end.append(len(b) - 1)
         step_tokens.append(len(running))
         step_macs.append(m.layers * (len(running) * m.weight_macs_per_token
-                                     + sum(2 * H * dh * n for n in keys))
+                                     + sum(2 * H * dh * n for n in step_keys))
                          + len(running) * d * m.vocab)
         step_kind.append("decode")
-        for r in running:
-            done_k[r] += 1
-            holder[r] = ids
-            last_op[r] = len(b) - 1
         running = [r for r in running if done_k[r] < D[r]]
         it += 1
     total = serving_macs(m, P, D) if attention == "per-request" else sum(step_macs)
     meta = {
         "generator": GEN,
         "params": {**asdict(m), "prompt": P, "decode": D, "batch": batch, "requests": requests,
-                   "batching": batching, "attention": attention, "dtype": dtype},
+                   "batching": batching, "attention": attention, "sub_batches": sub_batches,
+                   "dtype": dtype},
         "macs": total,
         "llm": {
             # per request: the op whose end gives its first token (its prefill's sampling)
