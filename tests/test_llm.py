@@ -346,3 +346,77 @@ def test_sub_batches_split_a_step_into_independent_chains_with_the_same_work():
     assert a.weight_bytes[s0].sum() == 2 * one.arrays.weight_bytes[_step_ops(one, 0)].sum()
     with pytest.raises(WorkloadError, match="sub_batches must be an integer >= 1"):
         llm_serving(TINY, prompt=2, decode=1, sub_batches=0)
+
+
+# --------------------------------------------------------------------------- tensor parallelism
+def test_tensor_parallel_shard_and_allreduces():
+    m = LLMModel(layers=2, hidden=32, heads=8, kv_heads=2, ffn=48, vocab=20, head_dim=4, gated=True)
+    full = llm_serving(m, prompt=4, decode=2, batch=2, dtype="fp16")
+    tp4 = llm_serving(m, prompt=4, decode=2, batch=2, tensor_parallel=4, dtype="fp16")
+    # heads 8 -> 2, kv heads 2 -> 1 (replicated: 4 devices, 2 KV heads), ffn 48 -> 12, vocab 20 -> 5
+    from cimsim.workload.llm import shard
+
+    s = shard(m, 4)
+    assert (s.heads, s.kv_heads, s.ffn, s.vocab) == (2, 1, 12, 5)
+    assert tp4.macs == serving_macs(s, [4, 4], [2, 2])
+    # with kv_heads >= N every part splits evenly: a device does a quarter of the MACs
+    m4 = LLMModel(layers=2, hidden=32, heads=8, kv_heads=4, ffn=48, vocab=20, head_dim=4, gated=True)
+    assert 4 * llm_serving(m4, prompt=4, decode=2, batch=2, tensor_parallel=4).macs == \
+        llm_serving(m4, prompt=4, decode=2, batch=2).macs
+    # replicated KV heads: each device computes its own K and V head: per token and layer
+    # d x d_h x (2 x 1 - 2 x 2 / 4) = 128 MACs more than a quarter; 2 layers x (2 x 4 prompt
+    # tokens + 2 x 2 decode tokens) = 24 token-layers
+    assert 4 * tp4.macs - full.macs == 4 * 128 * 24
+    kinds = [op.kind for op in tp4.ops]
+    # per pass: 2 layers x 2 all-reduces + 1 for the sampled tokens; 3 passes (prefill + 2 steps)
+    assert kinds.count("allreduce") == 3 * (2 * 2 + 1)
+    step = list(tp4.ops)[_step_ops(tp4, 0)]
+    ar = [op for op in step if op.kind == "allreduce" and op.tags.get("layer") == 0]
+    # each sums the 2 requests' rows of the hidden state: 2 x 32 x 2 B = 128 B
+    assert [tp4.tensors[op.inputs[0]].nbytes for op in ar] == [128, 128]
+    with pytest.raises(WorkloadError, match="tensor_parallel=3 must divide heads=8"):
+        llm_serving(m, prompt=4, decode=1, tensor_parallel=3)
+
+
+def _tp_arch(algorithm: str = "ring"):
+    from conftest import ROUND_ARCH
+
+    import copy
+
+    from cimsim.config import architecture_from_dict
+
+    d = copy.deepcopy(ROUND_ARCH)
+    d["links"] = {"nvlink": {"bandwidth": "100 GB/s", "latency": "1 us", "energy_per_bit": "1 pJ/bit"}}
+    d["collective"] = {"devices": 4, "algorithm": algorithm}
+    return architecture_from_dict(d)
+
+
+@pytest.mark.parametrize("algorithm, steps", [("ring", 6), ("direct", 2)])
+def test_allreduce_moves_2_n_minus_1_over_n_bytes_over_the_link(algorithm, steps):
+    from cimsim.workload import Op, Tensor
+
+    # one all-reduce of 1 MiB fp32 over 4 devices: 2 x 3/4 x 1 MiB = 1.5 MiB over the link
+    w = Workload("ar", [Tensor("p", (262144,), "fp32", "input"), Tensor("s", (262144,), "fp32", "activation")],
+                 [Op("ar", "allreduce", ("p",), ("s",))])
+    r = simulate(_tp_arch(algorithm), w)
+    assert r.traffic_bytes["nvlink"] == 1.5 * 2 ** 20
+    # 1.5 MiB / 100 GB/s + steps x 1 us
+    assert r.latency_s == pytest.approx(1.5 * 2 ** 20 / 100e9 + steps * 1e-6, rel=1e-12)
+    assert r.ops_per_unit == {"processor": 0, "collective": 1}
+
+
+def test_allreduce_without_a_collective_component_is_an_error(round_arch):
+    from cimsim.errors import MappingError
+    from cimsim.workload import Op, Tensor
+
+    w = Workload("ar", [Tensor("p", (4,), "fp32", "input"), Tensor("s", (4,), "fp32", "activation")],
+                 [Op("ar", "allreduce", ("p",), ("s",))])
+    with pytest.raises(MappingError, match="no component runs op 'ar' \\(kind allreduce\\)"):
+        place(w, round_arch)
+
+
+def test_collective_needs_a_link(round_arch):
+    from conftest import make_arch
+
+    with pytest.raises(ConfigError, match="collective.link"):
+        make_arch(collective={"devices": 2})

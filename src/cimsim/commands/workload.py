@@ -192,11 +192,14 @@ def _lengths(value: str, what: str) -> list[int] | int:
       "as static batching pads).")
 @_opt("--sub-batches", type=int, default=1, help="Decode steps split into this many independent "
       "sub-batches (NeuPIMs' interleaving: one's FC beside another's attention).")
+@_opt("--tensor-parallel", type=int, default=1, help="Devices N the model is split over (Megatron): "
+      "the workload is one device's share, with all-reduces for a `collective` component.")
 @_opt("--dtype", default="fp16", help=f"Data type: {'|'.join(DTYPES)}.")
 @_output
 @_name
 def llm_cmd(hf_config, layers, hidden, heads, kv_heads, ffn, vocab, head_dim, gated, prompt, decode,
-            batch, requests, batching, attention, sub_batches, dtype, output, name):
+            batch, requests, batching, attention, sub_batches, tensor_parallel, dtype, output,
+            name):
     """A decoder-only LLM serving run: prefill, then decode steps over a growing KV cache."""
     import json
 
@@ -225,7 +228,7 @@ def llm_cmd(hf_config, layers, hidden, heads, kv_heads, ffn, vocab, head_dim, ga
         model = LLMModel(**{**base, **given})
         params = dict(model=model, prompt=_lengths(prompt, "prompt"), decode=_lengths(decode, "decode"),
                       batch=batch, requests=requests, batching=batching, attention=attention,
-                      sub_batches=sub_batches, dtype=dtype)
+                      sub_batches=sub_batches, tensor_parallel=tensor_parallel, dtype=dtype)
         with Feedback(f"llm workload -> {output}") as fb:
             fb.update("generating")
             w = llm_serving(**params, name=name)

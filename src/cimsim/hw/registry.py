@@ -29,6 +29,7 @@ BUILTINS: tuple[EntryPoint, ...] = tuple(
         ("pim", "cimsim.hw.pim:PIM"),
         ("cim", "cimsim.hw.cim:CIM"),
         ("systolic", "cimsim.hw.systolic:SystolicArray"),
+        ("collective", "cimsim.hw.collective:Collective"),
     ))
 
 _TYPES: dict[str, type[Component]] = {}

@@ -7,7 +7,7 @@ architecture it is placed on.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import ClassVar, Sequence
 
 import numpy as np
 
@@ -30,6 +30,8 @@ from .kinds import (  # noqa: F401  (KIND_CODES, dtype_bytes_of re-exported for 
 class OpArrays:
     """Per-op columns, in op order. Bytes are in the workload's dtypes."""
 
+    #: kind name -> the code in ``kind`` (components read it here: they import no workload module)
+    kind_codes: ClassVar[dict[str, int]] = KIND_CODES
     kind: np.ndarray  # int64, KIND_CODES
     dtype: np.ndarray  # str, dtype of the op's first output
     macs: np.ndarray  # float64

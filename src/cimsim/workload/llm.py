@@ -140,6 +140,24 @@ def model_from_hf(config: Mapping[str, object]) -> LLMModel:
     )
 
 
+def shard(model: LLMModel, n: int) -> LLMModel:
+    """One device's share of ``model`` split over ``n`` devices (Megatron-LM tensor parallelism):
+    query heads, FFN columns and vocabulary split ``n`` ways (the vocabulary padded up to a
+    multiple of ``n``); key/value heads split too, or, when there are fewer than ``n``, one per
+    device (replicated, as Megatron does for GQA)."""
+    m = model
+    if n == 1:
+        return m
+    if m.heads % n or m.ffn % n:
+        raise WorkloadError(f"{GEN}: tensor_parallel={n} must divide heads={m.heads} and ffn={m.ffn}")
+    if m.kv_heads % n and n % m.kv_heads:
+        raise WorkloadError(f"{GEN}: tensor_parallel={n} must divide kv_heads={m.kv_heads} or be a "
+                            "multiple of it")
+    return LLMModel(layers=m.layers, hidden=m.hidden, heads=m.heads // n,
+                    kv_heads=max(m.kv_heads // n, 1), ffn=m.ffn // n, vocab=-(-m.vocab // n),
+                    head_dim=m.head_dim, gated=m.gated)
+
+
 def _per_request(name: str, value, n: int) -> list[int]:
     vals = [value] * n if isinstance(value, int) and not isinstance(value, bool) else list(value)
     if len(vals) != n:
@@ -183,8 +201,8 @@ def serving_macs(model: LLMModel, prompt: Sequence[int], decode: Sequence[int]) 
 
 def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | Sequence[int],
                 batch: int = 1, requests: int | None = None, batching: str = "static",
-                attention: str = "per-request", sub_batches: int = 1, dtype: str = "fp16",
-                name: str | None = None) -> Workload:
+                attention: str = "per-request", sub_batches: int = 1, tensor_parallel: int = 1,
+                dtype: str = "fp16", name: str | None = None) -> Workload:
     """Serve ``batch`` requests of ``model``: prefill, then decode steps (module docstring).
 
     Parameters
@@ -201,6 +219,10 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
     sub_batches : each decode step's running requests split into this many groups that pass
         through the layers independently (NeuPIMs' sub-batch interleaving: one group's FC
         layers can run beside another's attention; each group reads the weights again).
+    tensor_parallel : devices N the model is split over (Megatron-LM): the workload is one
+        device's share (:func:`shard`) with an ``allreduce`` op after each attention output
+        projection and FFN down projection and on the sampled token (run by a ``collective``
+        component over a link).
     """
     if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
         raise WorkloadError(f"{GEN}: batch must be an integer >= 1, got {batch!r}")
@@ -210,6 +232,8 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
         raise WorkloadError(f"{GEN}: batching {batching!r} is not one of {', '.join(BATCHING)}")
     if isinstance(sub_batches, bool) or not isinstance(sub_batches, int) or sub_batches < 1:
         raise WorkloadError(f"{GEN}: sub_batches must be an integer >= 1, got {sub_batches!r}")
+    if isinstance(tensor_parallel, bool) or not isinstance(tensor_parallel, int) or tensor_parallel < 1:
+        raise WorkloadError(f"{GEN}: tensor_parallel must be an integer >= 1, got {tensor_parallel!r}")
     if attention not in ATTENTION:
         raise WorkloadError(f"{GEN}: attention {attention!r} is not one of {', '.join(ATTENTION)}")
     if requests is None:
@@ -218,12 +242,22 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
         raise WorkloadError(f"{GEN}: requests must be an integer >= 1, got {requests!r}")
     P = _per_request("prompt", prompt, requests)
     D = _per_request("decode", decode, requests)
-    m = model
+    tp = tensor_parallel
+    m = shard(model, tp)  # this device's share of every layer
     d, dh, H, Hkv, g = m.hidden, m.head_dim, m.heads, m.kv_heads, m.groups
+
+    def allreduce(name: str, part: int, shape: tuple, tags: dict) -> int:
+        """The sum over the group of this device's partial ``part`` (nothing when tp = 1)."""
+        if tp == 1:
+            return part
+        out = T(f"{name}.sum", shape, dtype)
+        op(f"{name}.allreduce", "allreduce", [part], [out], tags={**tags, "part": "allreduce"})
+        return out
     wname = name or (f"llm-L{m.layers}-d{d}-h{H}-kv{Hkv}-B{batch}"
                      + (f"-R{requests}-{batching}" if requests != batch or batching != "static" else "")
                      + ("-padded" if attention == "padded" else "")
                      + (f"-sb{sub_batches}" if sub_batches > 1 else "")
+                     + (f"-tp{tensor_parallel}" if tensor_parallel > 1 else "")
                      + f"-P{max(P)}-D{max(D)}-{dtype}")
     b = WorkloadBuilder(wname, by_id=True)
     T = b.tensor
@@ -307,6 +341,7 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
             a = T(f"{q_}.attn", (rows, d), dtype)
             op(f"{q_}.out_proj", "matmul", [c, w_o], [a], m=rows, k=H * dh, n=d, weight=w_o,
                tags={**tg, "part": "out_proj"})
+            a = allreduce(f"{q_}.attn", a, (rows, d), tg)
             x1 = T(f"{q_}.res1", (rows, d), dtype)
             op(f"{q_}.res1", "elementwise", [x, a], [x1], fn="add", tags={**tg, "part": "residual"})
             h2 = T(f"{q_}.norm2", (rows, d), dtype)
@@ -321,6 +356,7 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
             op(f"{q_}.down", "matmul", [ua, w_down], [dn], m=rows, k=m.ffn, n=d, weight=w_down,
                tags={**tg, "part": "ffn_down"})
             x2 = T(f"{q_}.res2", (rows, d), dtype)
+            dn = allreduce(f"{q_}.down", dn, (rows, d), tg)
             op(f"{q_}.res2", "elementwise", [x1, dn], [x2], fn="add", tags={**tg, "part": "residual"})
             x = x2
         nb = len(reqs)
@@ -335,7 +371,8 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
            tags={**tags, "part": "lm_head"})
         ids = T(f"{p}.ids", (nb, 1), dtype)
         op(f"{p}.sample", "reduction", [logits], [ids], tags={**tags, "part": "sample"})
-        return ids
+        # the best token over the vocabulary shards: a max-reduction of one value per request
+        return allreduce(f"{p}.ids", ids, (nb, 1), tags)
 
     n_req = len(P)
     waiting = list(range(n_req))
@@ -400,7 +437,7 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
         "generator": GEN,
         "params": {**asdict(m), "prompt": P, "decode": D, "batch": batch, "requests": requests,
                    "batching": batching, "attention": attention, "sub_batches": sub_batches,
-                   "dtype": dtype},
+                   "tensor_parallel": tensor_parallel, "dtype": dtype},
         "macs": total,
         "llm": {
             # per request: the op whose end gives its first token (its prefill's sampling)
