@@ -420,3 +420,32 @@ def test_collective_needs_a_link(round_arch):
 
     with pytest.raises(ConfigError, match="collective.link"):
         make_arch(collective={"devices": 2})
+
+
+# --------------------------------------------------------------------------- fast assembly
+def _columns_equal(a: Workload, b: Workload) -> None:
+    ca, cb = a.columns, b.columns
+    for f in ("shape_ptr", "shape_dims", "tensor_dtype", "tensor_role", "kind", "in_ptr", "in_ids",
+              "out_ptr", "out_ids", "m", "k", "n", "batch", "weight", "fn", "generic_macs"):
+        assert np.array_equal(getattr(ca, f), getattr(cb, f)), f
+    assert np.array_equal(ca.ops_per_element, cb.ops_per_element, equal_nan=True)
+    assert ca.tensor_names.tolist() == cb.tensor_names.tolist()
+    assert ca.op_names.tolist() == cb.op_names.tolist()
+    assert [op.tags for op in a.ops] == [op.tags for op in b.ops]
+    assert a.metadata == b.metadata
+
+
+@pytest.mark.parametrize("kw", [
+    dict(prompt=3, decode=8, batch=2),
+    dict(prompt=[3, 5, 2], decode=[9, 4, 7], batch=3),
+    dict(prompt=[3, 5, 2, 4, 3], decode=[9, 4, 7, 6, 12], batch=3, requests=5, batching="continuous"),
+    dict(prompt=[3, 5, 2, 4], decode=[9, 4, 7, 6], batch=2, requests=4),
+    dict(prompt=[3, 5], decode=10, batch=2, attention="padded"),
+    dict(prompt=[3, 5, 6], decode=10, batch=3, sub_batches=2),
+    dict(prompt=[3, 5], decode=10, batch=2, tensor_parallel=4),
+])
+def test_replicated_decode_stretches_equal_the_op_by_op_build(kw):
+    slow = llm_serving(TINY, **kw, replicate=False)
+    fast = llm_serving(TINY, **kw)
+    assert len(fast) == len(slow)
+    _columns_equal(fast, slow)

@@ -68,6 +68,7 @@ from typing import Mapping, Sequence
 from ..dtypes import DTYPES
 from ..errors import WorkloadError
 from .ir import Workload, WorkloadBuilder
+from .llm_replicate import Stretch, insert_replicas
 
 GEN = "llm"
 BATCHING: tuple[str, ...] = ("static", "continuous")
@@ -202,7 +203,7 @@ def serving_macs(model: LLMModel, prompt: Sequence[int], decode: Sequence[int]) 
 def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | Sequence[int],
                 batch: int = 1, requests: int | None = None, batching: str = "static",
                 attention: str = "per-request", sub_batches: int = 1, tensor_parallel: int = 1,
-                dtype: str = "fp16", name: str | None = None) -> Workload:
+                dtype: str = "fp16", name: str | None = None, replicate: bool = True) -> Workload:
     """Serve ``batch`` requests of ``model``: prefill, then decode steps (module docstring).
 
     Parameters
@@ -223,6 +224,9 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
         device's share (:func:`shard`) with an ``allreduce`` op after each attention output
         projection and FFN down projection and on the sampled token (run by a ``collective``
         component over a link).
+    replicate : write the 4th and later steps of a stretch of identical decode steps from the
+        3rd with NumPy (:mod:`cimsim.workload.llm_replicate`) instead of op by op; the same
+        workload, much faster (False: op by op, the reference the tests compare with).
     """
     if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
         raise WorkloadError(f"{GEN}: batch must be an integer >= 1, got {batch!r}")
@@ -260,7 +264,13 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
                      + (f"-tp{tensor_parallel}" if tensor_parallel > 1 else "")
                      + f"-P{max(P)}-D{max(D)}-{dtype}")
     b = WorkloadBuilder(wname, by_id=True)
-    T = b.tensor
+    n_tensors = [0]
+
+    def T(name, shape, dt, role="activation") -> int:
+        i = b.tensor(name, shape, dt, role)
+        n_tensors[0] = i + 1
+        return i
+
     op = b.op
     up = (2 if m.gated else 1) * m.ffn
     W = []
@@ -382,9 +392,16 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
     first_op, last_op = [0] * n_req, [0] * n_req
     step_end, step_tokens, step_macs, step_kind = [], [], [], []
     it = 0
+    extra = 0  # ops the replicas insert before the builder's current position
+    stretches: list[Stretch] = []
+    built: list[tuple] = []  # decode steps built in the current stretch: (o0, o1, t0, t1, ends)
+    cur: Stretch | None = None
+    last_running: list[int] | None = None
     while waiting or running:
+        admitted = False
         # admit: continuous fills any free slot; static only an empty batch
-        if waiting and (batching == "continuous" or not running):
+        if waiting and len(running) < batch and (batching == "continuous" or not running):
+            admitted = True
             new = waiting[:batch - len(running)]
             waiting = waiting[len(new):]
             p = f"it{it}.prefill"
@@ -396,8 +413,8 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
             ids = forward(p, x, new, toks, toks, tags)
             for r in new:
                 holder[r] = ids
-                first_op[r] = last_op[r] = len(b) - 1
-            step_end.append(len(b) - 1)
+                first_op[r] = last_op[r] = len(b) - 1 + extra
+            step_end.append(len(b) - 1 + extra)
             step_tokens.append(len(new))
             step_macs.append(prefill_macs(m, toks))
             step_kind.append("prefill")
@@ -405,26 +422,47 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
             if not running:
                 it += 1
                 continue
+        if admitted or running != last_running:  # a new stretch of identical steps begins
+            built, cur = [], None
+        last_running = list(running)
         tags = {"phase": "decode", "step": it}
         n_sub = min(sub_batches, len(running))
         groups = [running[j * len(running) // n_sub:(j + 1) * len(running) // n_sub]
                   for j in range(n_sub)]
         step_keys = []
+        if cur is not None:  # a replica of the stretch's template (written by insert_replicas)
+            extra += cur.o1 - cur.o0
+            cur.count += 1
+            ends = built[-1][4]
+        else:
+            o0, t0 = len(b), n_tensors[0]
+            ends = []
         for j, grp in enumerate(groups):  # independent chains (NeuPIMs' sub-batch interleaving)
-            p = f"it{it}.decode" + (f".sb{j}" if n_sub > 1 else "")
-            x = T(f"{p}.embed", (len(grp), d), dtype)
-            src = list(dict.fromkeys(holder[r] for r in grp))  # the ids tensors, in order
-            op(f"{p}.embed", "copy", src, [x], tags={**tags, "part": "embed"})
             keys = [P[r] + done_k[r] + 1 for r in grp]
-            ids = forward(p, x, grp, [1] * len(grp), keys, tags)
+            if cur is None:
+                p = f"it{it}.decode" + (f".sb{j}" if n_sub > 1 else "")
+                x = T(f"{p}.embed", (len(grp), d), dtype)
+                src = list(dict.fromkeys(holder[r] for r in grp))  # the ids tensors, in order
+                op(f"{p}.embed", "copy", src, [x], tags={**tags, "part": "embed"})
+                ids = forward(p, x, grp, [1] * len(grp), keys, tags)
+                ends.append(len(b) - 1)
+                for r in grp:
+                    holder[r] = ids
             if attention == "padded" and len(grp) > 1:
                 keys = [max(keys)] * len(grp)  # what the padded attention computes and reads
             step_keys += keys
             for r in grp:
                 done_k[r] += 1
-                holder[r] = ids
-                last_op[r] = len(b) - 1
-        step_end.append(len(b) - 1)
+                last_op[r] = ends[j] + extra
+        if cur is None:
+            built.append((o0, len(b), t0, n_tensors[0], ends))
+            # the third identical step is the template of the rest of the stretch (its change
+            # from the second is what each later step repeats)
+            if replicate and len(built) == 3 and built[1][1] - built[1][0] == built[2][1] - built[2][0] \
+                    and built[1][3] - built[1][2] == built[2][3] - built[2][2]:
+                cur = Stretch(o0, len(b), t0, n_tensors[0], it)
+                stretches.append(cur)
+        step_end.append(len(b) - 1 + extra)
         step_tokens.append(len(running))
         step_macs.append(m.layers * (len(running) * m.weight_macs_per_token
                                      + sum(2 * H * dh * n for n in step_keys))
@@ -435,7 +473,7 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
     total = serving_macs(m, P, D) if attention == "per-request" else sum(step_macs)
     meta = {
         "generator": GEN,
-        "params": {**asdict(m), "prompt": P, "decode": D, "batch": batch, "requests": requests,
+        "params": {**asdict(model), "prompt": P, "decode": D, "batch": batch, "requests": requests,
                    "batching": batching, "attention": attention, "sub_batches": sub_batches,
                    "tensor_parallel": tensor_parallel, "dtype": dtype},
         "macs": total,
@@ -455,7 +493,8 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
     }
     if sum(step_macs) != total:
         raise AssertionError(f"{wname}: steps' MACs {sum(step_macs)} != closed form {total}")
-    w = b.build(meta)
+    cols = insert_replicas(b.columns(), stretches) if stretches else b.columns()
+    w = Workload.from_columns(wname, cols, meta)
     if w.macs != meta["macs"]:  # a generator bug, not user input
         raise AssertionError(f"{wname}: op MACs {w.macs} != closed form {meta['macs']}")
     return w
