@@ -449,3 +449,16 @@ def test_replicated_decode_stretches_equal_the_op_by_op_build(kw):
     fast = llm_serving(TINY, **kw)
     assert len(fast) == len(slow)
     _columns_equal(fast, slow)
+
+
+def test_bundled_gpu_hbm_pim_attn_runs_exactly_the_decode_attention_on_pim():
+    from cimsim import load_architecture
+    from cimsim.bundled import resolve_config
+
+    arch = load_architecture(resolve_config("gpu-hbm-pim-attn"))
+    w = llm_serving(TINY, prompt=[4, 6], decode=3, batch=2)  # g = 4 query heads per KV head
+    pl = place(w, arch)
+    on_pim = [op.tags["part"] for op, u in zip(w.ops, pl.unit_names) if u == "pim"]
+    # scores and context, 2 requests x 2 layers x 3 steps; the prefill's stay on the GPU
+    assert sorted(on_pim) == ["context"] * 12 + ["scores"] * 12
+    assert all(op.tags["phase"] == "decode" for op, u in zip(w.ops, pl.unit_names) if u == "pim")

@@ -53,6 +53,13 @@ with ``f = 3`` gated, 2 otherwise) recorded in the metadata and held by the test
 Not modelled: rotary/positional embeddings, biases, norm gains (a few vector ops
 per element), the embedding gather's table read (a copy of the rows it writes);
 token ids are held in elements of the model's dtype.
+Options: ``attention="padded"`` makes a decode step's attention one op per layer over the
+caches padded to the longest (static batching as Hugging Face pads it); ``sub_batches`` splits
+each decode step into independent chains (NeuPIMs' sub-batch interleaving);
+``tensor_parallel=N`` writes one device's Megatron-LM share with ``allreduce`` ops
+(:func:`shard`; run by the ``collective`` component). Long stretches of identical decode steps
+are written with NumPy (:mod:`cimsim.workload.llm_replicate`).
+
 The workload's ``metadata["llm"]`` names, per request, the op that yields its
 first token and its last one and its output tokens, and per iteration its kind,
 last op, tokens and MACs, for the serving report (time to first token, time
