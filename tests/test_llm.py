@@ -462,3 +462,18 @@ def test_bundled_gpu_hbm_pim_attn_runs_exactly_the_decode_attention_on_pim():
     # scores and context, 2 requests x 2 layers x 3 steps; the prefill's stay on the GPU
     assert sorted(on_pim) == ["context"] * 12 + ["scores"] * 12
     assert all(op.tags["phase"] == "decode" for op, u in zip(w.ops, pl.unit_names) if u == "pim")
+
+
+def test_sweep_of_a_serving_run_has_the_serving_columns(tmp_path):
+    import pandas as pd
+
+    from cimsim.workload import save_workload
+
+    wpath = tmp_path / "w.json"
+    save_workload(llm_serving(TINY, prompt=4, decode=2, batch=2), wpath)
+    out = tmp_path / "s.parquet"
+    r = CliRunner().invoke(main, ["sweep", "gpu-hbm3", "-w", str(wpath), "--param",
+                                  "memory.dram.bandwidth=1TB/s,2TB/s", "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    df = pd.read_parquet(out)
+    assert len(df) == 2 and (df["tpot_s"] > 0).all() and (df["decode_tokens_per_s"] > 0).all()
