@@ -11,7 +11,7 @@ import pytest
 from cimsim import bundled, simulate
 from cimsim.config import apply_overrides, architecture_from_dict, read_yaml
 from cimsim.cost.cache import CostCache, rate_fields
-from cimsim.hw.base import Link, MemoryLevel
+from cimsim.hw import FixedLevel, FixedLink, link_types, memory_types
 from cimsim.hw.registry import types
 from cimsim.workload.generators import lstm
 
@@ -59,8 +59,11 @@ def _same(a, b):
 
 def test_rates_are_declared_on_the_fields():
     # the cache reads the declaration; this names what it must find today
-    assert rate_fields(MemoryLevel) == ("bandwidth", "sustained_fraction")
-    assert rate_fields(Link) == ("bandwidth", "sustained_fraction")
+    assert rate_fields(FixedLevel) == ("bandwidth", "sustained_fraction")
+    assert rate_fields(FixedLink) == ("bandwidth", "sustained_fraction")
+    # every memory-level and link type declares at least its bandwidth a rate
+    for cls in (*memory_types().values(), *link_types().values()):
+        assert rate_fields(cls.Config), cls.type_name
     # components read every field of theirs: none may be a rate
     for name, cls in types().items():
         assert rate_fields(cls.Config) == (), name

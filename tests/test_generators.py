@@ -21,6 +21,7 @@ from cimsim.workload.generators import (
     hier_attn,
     lstm,
     make_bundled,
+    matmul,
     tcn,
     transformer,
 )
@@ -289,6 +290,9 @@ def test_cli_writes_loadable_file(tmp_path):
     (["transformer", "--steps", "4", "--schedule", "layer"], "--schedule"),
     (["gru", "--input-size", "4", "--hidden", "0", "--steps", "2"], "hidden"),
     (["tcn", "--steps", "4", "--dtype", "fp64"], "dtype"),
+    (["matmul", "--m", "2", "--k", "3", "--n", "4", "--count", "2", "--chain"], "k (3) must equal n (4)"),
+    (["gemv", "--k", "3", "--n", "4", "--operand", "cache"], "operand"),
+    (["gemv", "--m", "3", "--k", "3", "--n", "4"], "--m"),
 ])
 def test_cli_errors_are_one_line(args, needle, tmp_path):
     res = CliRunner().invoke(workload_cmd, args + ["-o", str(tmp_path / "x.json")])
@@ -331,7 +335,7 @@ def _closed_form(name):
 
 
 def test_bundled_registry():
-    assert set(GENERATORS) == {"lstm", "gru", "hier-attn", "transformer", "tcn"}
+    assert set(GENERATORS) == {"lstm", "gru", "hier-attn", "transformer", "tcn", "matmul"}
     assert set(BUNDLED) == {"lstm", "gru", "hier-attn", "hier-attn-stream", "transformer", "tcn"}
     assert all(spec["generator"] in GENERATORS for spec in BUNDLED.values())
 
@@ -347,7 +351,7 @@ def test_bundled_files(name):
     assert len(w.ops) <= 20000
     if name != "hier-attn-stream":
         # the file holds the same matmuls as a fresh generation (it may also have been
-        # regenerated from the reference torch models by `cimsim trace --reference all`)
+        # regenerated from the reference torch models by `cimsim trace --zoo reference -o DIR`)
         fresh = make_bundled(name)
 
         def matmuls(wl):
@@ -377,3 +381,61 @@ def test_aten_pointwise_is_the_native_cells_op_sequence(cell, per_step):
     assert steps[-1].outputs == ("l0.t1.h",)
     nxt = next(op for op in w.ops if op.name == "l0.t2.hproj")
     assert nxt.inputs[0] == "l0.t1.h"
+
+
+# ------------------------------------------------------------------ matmul / GEMV
+@pytest.mark.parametrize("dtype, size", [("fp32", 4), ("bf16", 2), ("int8", 1)])
+@pytest.mark.parametrize("chain", [False, True])
+def test_matmul_macs_and_bytes_closed_form(dtype, size, chain):
+    M, K, N, C = 3, 16, 16, 4
+    w = matmul(M, K, N, count=C, chain=chain, dtype=dtype)
+    assert len(w) == C and w.macs == C * M * K * N == w.metadata["macs"]
+    assert w.weight_bytes == C * K * N * size
+    # inputs and activations: x0 and every output; independent products each have their x_i
+    inputs = (1 if chain else C) * M * K
+    assert w.activation_bytes == (inputs + C * M * N) * size
+    a = w.arrays
+    assert a.macs.tolist() == [M * K * N] * C
+    assert a.weight_bytes.tolist() == [K * N * size] * C
+    assert a.act_in_bytes.tolist() == [M * K * size] * C and a.act_out_bytes.tolist() == [M * N * size] * C
+    assert w.metadata["bytes_per_product"] == {"a": M * K * size, "b": K * N * size, "out": M * N * size}
+    # chained: each product waits for the one before; independent: none waits
+    assert path_len(w, lambda op: 1) == (C if chain else 1) == w.metadata["critical_path_ops"]
+
+
+def test_gemv_and_streamed_operand():
+    w = matmul(1, 1024, 4096)  # one GEMV: 4M MACs, a 16 MiB fp32 weight read once
+    assert w.name == "gemv-M1-K1024-N4096-x1-weight-fp32"
+    assert w.macs == 1024 * 4096 and w.weight_bytes == 1024 * 4096 * 4
+    op = w.ops[0]
+    assert (op.m, op.k, op.n, op.weight) == (1, 1024, 4096, "B0")
+    # B as a model input (a KV cache, say): no weights, B counted with the activations
+    w = matmul(2, 8, 5, operand="input")
+    assert w.weight_bytes == 0 and w.ops[0].weight is None
+    assert w.activation_bytes == (2 * 8 + 8 * 5 + 2 * 5) * 4
+    with pytest.raises(WorkloadError, match="count must be an integer >= 1"):
+        matmul(1, 2, 3, count=0)
+
+
+def test_cli_matmul_and_gemv(tmp_path):
+    res = CliRunner().invoke(workload_cmd, ["gemv", "--k", "64", "--n", "32", "--count", "3",
+                                            "--dtype", "int8", "-o", str(tmp_path / "g.npz")])
+    assert res.exit_code == 0, res.output
+    w = load_workload(tmp_path / "g.npz")
+    assert w.macs == 3 * 64 * 32 and w.weight_bytes == 3 * 64 * 32
+    res = CliRunner().invoke(workload_cmd, ["matmul", "--m", "8", "--k", "16", "--n", "16", "--count", "2",
+                                            "--chain", "--operand", "input", "-o", str(tmp_path / "m.json")])
+    assert res.exit_code == 0, res.output
+    w = load_workload(tmp_path / "m.json")
+    assert w.macs == 2 * 8 * 16 * 16 and w.metadata["params"]["chain"] is True
+
+
+def test_cli_recommends_npz_for_large_json(tmp_path, monkeypatch):
+    import cimsim.commands.workload as cmd
+
+    monkeypatch.setattr(cmd, "LARGE_OPS", 10)
+    args = ["lstm", "--input-size", "4", "--hidden", "4", "--steps", "6"]
+    res = CliRunner().invoke(workload_cmd, args + ["-o", str(tmp_path / "l.json")])
+    assert res.exit_code == 0 and "-o l.npz" in res.output
+    res = CliRunner().invoke(workload_cmd, args + ["-o", str(tmp_path / "l.npz")])
+    assert res.exit_code == 0 and "note:" not in res.output

@@ -1,4 +1,4 @@
-"""Tracing real PyTorch models into workloads (cimsim.workload.trace, cimsim.models, `cimsim trace`).
+"""Tracing real PyTorch models into workloads (cimsim.workload.trace, cimsim.zoo, `cimsim trace`).
 
 MAC goldens are closed-form formulas written here (WORKLOADS.md) or torch's own
 FlopCounterMode (2 FLOPs per MAC), never the tracer's output.
@@ -123,12 +123,12 @@ def test_explicit_matmul_softmax_attention_pattern():
 
 def test_conv1d_tcn_matches_flop_counter_and_generator():
     _torch()
-    from cimsim.models import tcn as tcn_factory
     from cimsim.workload.generators import tcn
     from cimsim.workload.trace import trace
+    from cimsim.zoo import build
 
     p = dict(steps=20, channels=16, kernel=3, layers=3, batch=2)
-    model, inputs = tcn_factory(**p)
+    model, inputs, _ = build("tcn", real_weights=True, **p)
     w = trace(model, inputs)
     assert w.macs == flop_counter_macs(model, inputs) == 3 * 2 * 20 * 16 * 16 * 3
     assert matmul_shapes(w) == matmul_shapes(tcn(**p))
@@ -173,11 +173,11 @@ def test_lstm_macs_closed_form(kw):
 
 def test_stacked_lstm_structure_matches_generator():
     _torch()
-    from cimsim.models import trace_reference
+    from cimsim.zoo import trace_zoo
     from cimsim.workload.generators import lstm
 
     p = dict(input_size=16, hidden=32, layers=2, steps=6, batch=2)
-    t, g = trace_reference("lstm", **p), lstm(**p)
+    t, g = trace_zoo("lstm", **p), lstm(**p)
     assert t.macs == g.macs == lstm_macs(16, 32, 2, 6, 2)
     assert matmul_shapes(t) == matmul_shapes(g)
     # layer schedule: the recurrent chain crosses every step of every layer (the step-0
@@ -289,11 +289,11 @@ def test_transformer_encoder_eval_fast_path_and_train():
 
 def test_transformer_reference_matches_generator():
     _torch()
-    from cimsim.models import trace_reference
+    from cimsim.zoo import trace_zoo
     from cimsim.workload.generators import transformer
 
     p = dict(seq_len=10, d_model=32, heads=4, ffn=64, layers=2, batch=2)
-    t, g = trace_reference("transformer", **p), transformer(**p)
+    t, g = trace_zoo("transformer", **p), transformer(**p)
     assert t.macs == g.macs
     assert matmul_shapes(t) == matmul_shapes(g)
 
@@ -334,11 +334,11 @@ def test_scaled_dot_product_attention_closed_form():
 
 def test_hierarchical_attention_reference_matches_generator():
     _torch()
-    from cimsim.models import trace_reference
+    from cimsim.zoo import trace_zoo
     from cimsim.workload.generators import hier_attn, module_macs
 
     p = dict(seq_len=50, window=8, d_model=32, heads=4, batch=2)
-    t, g = trace_reference("hier-attn", **p), hier_attn(**p)
+    t, g = trace_zoo("hier-attn", **p), hier_attn(**p)
     # level 1: 6 full windows of 8 + a tail of 2; level 2: 7 vectors in one window
     closed = 2 * (6 * module_macs(8, 32) + module_macs(2, 32) + module_macs(7, 32))
     assert t.macs == g.macs == closed
@@ -353,10 +353,10 @@ def test_hierarchical_attention_reference_matches_generator():
 ])
 def test_other_reference_models_match_generators(name, p):
     _torch()
-    from cimsim.models import trace_reference
+    from cimsim.zoo import trace_zoo
     from cimsim.workload.generators import GENERATORS
 
-    t, g = trace_reference(name, **p), GENERATORS[name](**p)
+    t, g = trace_zoo(name, **p), GENERATORS[name](**p)
     assert t.macs == g.macs
     assert matmul_shapes(t) == matmul_shapes(g)
 
@@ -458,7 +458,7 @@ def test_cli_traces_lstmcell_example(tmp_path):
     assert json.loads(out.read_text())["metadata"]["unknown_ops"] == []
 
 
-def test_cli_reference_tcn_bundled_size(tmp_path):
+def test_cli_zoo_tcn_bundled_size(tmp_path):
     _torch()
     from click.testing import CliRunner
 
@@ -466,7 +466,7 @@ def test_cli_reference_tcn_bundled_size(tmp_path):
     from cimsim.workload.generators import make_bundled
     from cimsim.workload.io import load_workload
 
-    r = CliRunner().invoke(trace_command, ["--reference", "tcn", "-o", str(tmp_path)])
+    r = CliRunner().invoke(trace_command, ["--zoo", "tcn", "-o", str(tmp_path / "tcn.json")])
     assert r.exit_code == 0, r.output
     w = load_workload(tmp_path / "tcn.json")
     assert w.macs == make_bundled("tcn").macs == 8 * 1024 * 256 * 256 * 3
@@ -502,7 +502,7 @@ def test_load_factory_module_spec():
     torch = _torch()
     from cimsim.workload.trace import load_factory
 
-    model, inputs = load_factory("cimsim.models:tcn")
+    model, inputs = load_factory("cimsim.zoo.reference:tcn")
     assert isinstance(model, torch.nn.Module) and isinstance(inputs, tuple)
     with pytest.raises(WorkloadError, match="PATH.py:FACTORY"):
         load_factory("no_colon_here")
@@ -513,7 +513,7 @@ def test_without_torch_everything_else_works(tmp_path):
     script = textwrap.dedent(f"""
         import sys
         sys.modules["torch"] = None  # import torch now raises ImportError
-        import cimsim, cimsim.workload, cimsim.models, cimsim.zoo
+        import cimsim, cimsim.workload, cimsim.zoo
         try:
             cimsim.zoo.build("gpt2")
         except cimsim.workload.trace.TorchMissingError:

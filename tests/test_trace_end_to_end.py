@@ -83,10 +83,10 @@ def test_user_lstmcell_loop_traces_and_simulates(tmp_path):
 def test_bundled_hierarchical_attention_encoder_traces_and_simulates(tmp_path):
     src = tmp_path / "han.py"
     src.write_text(dedent('''
-        from cimsim.models import hier_attn
+        from cimsim import zoo
 
-        def small():
-            return hier_attn(seq_len=16, window=4, d_model=32, heads=4)
+        def small():  # a factory may return a ZooModel
+            return zoo.build("hier-attn", seq_len=16, window=4, d_model=32, heads=4)
     '''))
     res = trace_and_run(tmp_path, f"{src}:small", "hier_attn")
     assert res["macs"] == pytest.approx(closed_form("hier_attn"), rel=0.01)

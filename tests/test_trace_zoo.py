@@ -1,11 +1,12 @@
 """The model zoo traced by the aten capture (issue 8).
 
-Every zoo model (Hugging Face transformers built from config classes with
-random weights, no network; torch.nn recurrent, attention and CNN models
-written by hand) traces with default options, its MACs equal the hardened
-FLOP counter's (FlopCounterMode with the fused kernels off and mv/dot
-formulas added; FLOPs / 2), and it simulates on every bundled config.
-A few models are also held to closed-form MAC counts written out here.
+Every zoo model (Hugging Face transformers built from config classes, no
+network; torch.nn recurrent, attention and CNN models written by hand) traces
+with default options from fake tensors (shapes only), its MACs equal the
+hardened FLOP counter's (FlopCounterMode with the fused kernels off and mv/dot
+formulas added; FLOPs / 2) run on the same model built with real weights, and
+it simulates on every bundled config. A few models are also held to
+closed-form MAC counts written out here.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import pytest
 pytest.importorskip("torch")
 pytest.importorskip("transformers")
 os.environ["HF_HUB_OFFLINE"] = "1"
+pytestmark = pytest.mark.torch
 
 import cimsim  # noqa: E402
 from cimsim import bundled, zoo  # noqa: E402
@@ -28,17 +30,20 @@ ARCHS = [cimsim.load_architecture(p) for p in bundled.config_paths()]
 def test_zoo_covers_the_issue_families():
     names = set(zoo.ZOO)
     for n in ("gpt2", "bert", "t5", "llama", "mistral", "qwen2", "vit", "whisper", "wav2vec2", "mamba",
-              "nn-transformer", "lstm-packed", "gru-bi", "seq2seq-attn", "han", "resnet", "mobilenet"):
+              "nn-transformer", "lstm-packed", "gru-bi", "seq2seq-attn", "han", "resnet", "mobilenet",
+              "lstm", "gru", "hier-attn", "transformer", "tcn"):
         assert n in names
     for n in ("gpt2", "llama", "mistral", "qwen2", "mamba"):
         assert f"{n}-decode" in names
     assert len(names) >= 18
 
 
-@pytest.mark.parametrize("name", list(zoo.ZOO))
+@pytest.mark.parametrize("name", [n for n, e in zoo.ZOO.items() if e.family != "reference"])
 def test_zoo_model_macs_equal_hardened_counter_and_simulates(name):
     w = zoo.trace_zoo(name)
-    model, args, kwargs = zoo.build(name)  # a fresh model: a decode step consumes its cache
+    assert w.metadata["zoo"]["weights"] == ("fake" if zoo.ZOO[name].fake else "real")
+    # the counter runs the same model built with real weights (a decode step consumes its cache)
+    model, args, kwargs = zoo.build(name, real_weights=True)
     assert w.macs > 0
     assert w.macs == count_macs(model, args, kwargs)
     assert w.metadata["mapped_mac_share"] == 1.0 and w.metadata["unknown_ops"] == []
@@ -62,7 +67,7 @@ def test_llama_decode_step_reads_its_kv_cache():
     w = zoo.trace_zoo("llama-decode", cache=S)
     per_layer = 2 * d * d + 2 * d * kvd + 3 * d * f + 2 * H * (S + 1) * hd
     assert w.macs == L * per_layer + d * V
-    cache = [t for t in w.tensors.values() if t.name.startswith("past_key_values")]
+    cache = [t for t in w.tensors.values() if t.name.startswith(("cache.", "past_key_values"))]
     # every layer's K and V cache (batch 1, 2 KV heads, S positions, head_dim 8, fp32) is an input ...
     assert len(cache) == 2 * L and all(t.role == "input" and t.shape == (1, 2, S, 8) for t in cache)
     # ... that an op reads: the cache is memory traffic of the step
@@ -140,9 +145,8 @@ def test_cli_hf_decode_step_by_config(tmp_path):
     from cimsim.workload.io import load_workload
 
     out = tmp_path / "dec.json"
-    cfg = ["--hf-config", "n_layer=2", "--hf-config", "n_embd=32", "--hf-config", "n_head=2",
-           "--hf-config", "vocab_size=128"]
-    r = _cli(["--hf", "gpt2", *cfg, "--cache", "12", "-o", str(out)])
+    cfg = ["--param", "n_layer=2", "--param", "n_embd=32", "--param", "n_head=2", "--param", "vocab_size=128"]
+    r = _cli(["--zoo", "hf:gpt2", *cfg, "--param", "cache=12", "-o", str(out)])
     assert r.exit_code == 0, r.output
     assert "100.0% of MACs mapped to specific kinds" in r.output
     # one token: QKV + proj + MLP (12 d^2), attention over 12 cached + 1 new positions, LM head
@@ -155,14 +159,34 @@ def test_cli_zoo_and_errors(tmp_path):
     r = _cli(["--zoo", "resnet", "--param", "width=4", "-o", str(out)])
     assert r.exit_code == 0 and out.exists(), r.output
     for args, code, text in [
-        (["--hf", "no-such-model"], 1, "no model type 'no-such-model'"),
-        (["--hf", "gpt2", "--hf-config", "no_field=3"], 1, "no field(s) no_field"),
+        (["--zoo", "hf:no-such-model"], 1, "no model type 'no-such-model'"),
+        (["--zoo", "hf:gpt2", "--param", "no_field=3"], 1, "no field(s) no_field"),
         (["--zoo", "nope"], 1, "no zoo model 'nope'"),
-        (["--hf", "gpt2", "--param", "width=4"], 2, "--param goes with --zoo"),
-        (["--zoo", "resnet", "--hf", "gpt2"], 2, "exactly one of"),
+        (["--zoo", "resnet", "--param", "depth=3"], 1, "has no parameter 'depth'"),
+        (["--zoo", "lstm", "--param", "depth=3"], 1, "has no parameter depth"),
+        (["--zoo", "bert", "--param", "cache=3"], 1, "bert: the config has no field(s) cache"),
+        (["--zoo", "reference", "--param", "steps=3"], 2, "not the family 'reference'"),
+        (["--param", "width=4"], 2, "exactly one of"),
+        ([f"{tmp_path}/m.py:f", "--param", "width=4"], 2, "--param and --real-weights go with --zoo"),
+        (["--zoo", "resnet", "examples/x.py:f"], 2, "exactly one of"),
+        # the flags --zoo replaced: one line saying what to write instead
+        (["--hf", "llama", "--cache", "2048"], 2, "--zoo hf:MODEL_TYPE"),
+        (["--reference", "all"], 2, "--zoo reference -o DIR"),
+        (["--zoo", "hf:gpt2", "--hf-config", "n_layer=2"], 2, "--param KEY=VALUE"),
     ]:
         r = _cli([*args, "-o", str(tmp_path / "x.json")])
-        assert r.exit_code == code and text in r.output and "Traceback" not in r.output, r.output
+        assert r.exit_code == code and text in r.output and "Traceback" not in r.output, (args, r.output)
+
+
+def test_cli_zoo_family_and_list(tmp_path):
+    from cimsim.workload.io import load_workload
+
+    r = _cli(["--zoo", "cnn", "-o", str(tmp_path / "cnn")])
+    assert r.exit_code == 0, r.output
+    for n in zoo.families()["cnn"]:
+        assert load_workload(tmp_path / "cnn" / f"{n}.json").macs == zoo.trace_zoo(n).macs
+    r = _cli(["--zoo", "list"])
+    assert r.exit_code == 0 and all(n in r.output for n in zoo.ZOO) and "hf:MODEL_TYPE" in r.output
 
 
 def test_hardened_counter_closes_the_plain_counters_blind_spots():
@@ -211,4 +235,162 @@ def test_cli_factory_with_keyword_inputs(tmp_path):
     w = load_workload(out)
     model, args, kwargs = zoo.build("qwen2-decode", cache=10)
     assert w.macs == count_macs(model, args, kwargs)
-    assert sum(t.name.startswith("past_key_values") for t in w.tensors.values()) == 4
+    assert sum(t.name.startswith(("cache.", "past_key_values")) for t in w.tensors.values()) == 4
+
+
+# --------------------------------------------------------------------------- shapes only (fake tensors)
+# Llama-2-7B's shape is LlamaConfig's default: 32 layers, hidden 4096, MLP 11008, 32 heads (and 32
+# KV heads: no grouped-query attention), vocabulary 32,000 (Touvron et al. 2023, table of model sizes;
+# transformers' LlamaConfig defaults). 6,738,415,616 parameters, as published for Llama-2-7B.
+_LLAMA_7B_STEP = r"""
+import json, resource, sys, time, warnings
+warnings.simplefilter("ignore")
+import torch, transformers                       # imports are the baseline, not the model
+from cimsim import zoo
+from cimsim.errors import WorkloadError
+rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+t0 = time.perf_counter()
+w = zoo.trace_zoo("hf:llama", cache=2048)
+seconds = time.perf_counter() - t0
+zm = zoo.build("hf:llama", cache=2048)
+try:
+    zoo.build("hf:llama", cache=2048, real_weights=True, memory_limit_bytes=8 * 2**30)
+    refused = ""
+except WorkloadError as exc:
+    refused = str(exc)
+rss1 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+print(json.dumps(dict(macs=w.macs, growth=rss1 - rss0, seconds=seconds, params=zm.parameter_count,
+                      need=zm.materialise_bytes, refused=refused, weights=w.metadata["zoo"]["weights"])))
+"""
+
+
+@pytest.mark.slow
+def test_llama_7b_decode_step_traces_in_little_memory_with_the_closed_form_macs():
+    import json
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", _LLAMA_7B_STEP], capture_output=True, text=True,
+                         timeout=600, env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    assert out.returncode == 0, out.stderr[-2000:]
+    r = json.loads(out.stdout.strip().splitlines()[-1])
+    L, d, f, H, V, S = 32, 4096, 11008, 32, 32000, 2048
+    hd = d // H
+    # one token against a 2,048-token cache: attention spans S + 1 = 2,049 positions
+    qkvo = 4 * d * d                   # 67,108,864: Q, K, V, O projections (32 KV heads x 128 = d)
+    mlp = 3 * d * f                    # 135,266,304: gate, up, down
+    attn = 2 * H * (S + 1) * hd        # 16,785,408: scores q.K^T and A.V over 2,049 positions
+    head = d * V                       # 131,072,000: the LM head, once
+    assert qkvo == 67_108_864 and mlp == 135_266_304 and attn == 16_785_408
+    assert r["macs"] == L * (qkvo + mlp + attn) + head == 7_144_210_432
+    # parameters: embedding + LM head (untied) 2 V d, per layer 4 d^2 + 3 d f + 2 d (two RMSNorms),
+    # the final norm d
+    assert r["params"] == 2 * V * d + L * (4 * d * d + 3 * d * f + 2 * d) + d == 6_738_415_616
+    # real weights would take fp32 parameters + the KV cache (2 x L x S x d fp32), and a little more
+    # (RoPE frequencies, the token ids): refused under an 8 GiB limit, with the estimate
+    cache = 2 * L * S * d * 4
+    assert 4 * r["params"] + cache <= r["need"] <= 4 * r["params"] + cache + 2**20
+    assert "would need ~27.1 GiB" in r["refused"] and "8.0 GiB available" in r["refused"]
+    # shapes only: the 27 GiB model costs the tracer well under 1 GiB of resident memory
+    assert r["weights"] == "fake" and r["growth"] < 2**30, r
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["hf:gpt2", "hf:bert"])
+def test_full_size_hf_configs_trace_from_fake_tensors(name):
+    # the config classes' default sizes: GPT-2 small (12 x 768, vocabulary 50,257, tied LM head) and
+    # BERT-base (12 x 768, MLP 3072, vocabulary 30,522); T = 8 tokens. transformers has a causal-LM
+    # class for both, so hf: traces it: GPT-2's head is T d V; BertLMHeadModel's is a d x d transform
+    # and the d x V decoder per token (no pooler)
+    T, L, d = 8, 12, 768
+    w = zoo.trace_zoo(name, seq=T)
+    layer = T * (4 * d * d + 2 * d * 4 * d) + 2 * T * T * d
+    tail = T * d * 50257 if name == "hf:gpt2" else T * (d * d + d * 30522)
+    assert w.macs == L * layer + tail
+    assert w.metadata["zoo"]["weights"] == "fake"
+
+
+def test_build_sets_no_environment_variable_for_good(monkeypatch):
+    import subprocess
+    import sys
+
+    # importing the zoo changes nothing
+    probe = "import os; e = dict(os.environ); import cimsim.zoo; assert dict(os.environ) == e"
+    assert subprocess.run([sys.executable, "-c", probe]).returncode == 0
+    # building a Hugging Face model sets the offline switches only while it builds
+    import transformers
+
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setenv("TRANSFORMERS_OFFLINE", "0")
+    verbosity = transformers.logging.get_verbosity()
+    transformers.logging.set_verbosity_info()
+    try:
+        zoo.build("llama-decode")
+        assert "HF_HUB_OFFLINE" not in os.environ and os.environ["TRANSFORMERS_OFFLINE"] == "0"
+        assert transformers.logging.get_verbosity() == transformers.logging.INFO
+    finally:
+        transformers.logging.set_verbosity(verbosity)
+
+
+def test_real_weights_say_what_they_take(tmp_path):
+    zm = zoo.build("bert", real_weights=True)
+    fake = zoo.build("bert")
+    assert zm.weights == "real" and fake.weights == "fake"
+    # same shapes both ways: the estimate from fake tensors is the real tensors' bytes
+    assert fake.materialise_bytes == zm.materialise_bytes
+    real_bytes = {t.untyped_storage().data_ptr(): t.untyped_storage().nbytes()
+                  for t in (*zm.model.parameters(), *zm.model.buffers(), *zm.args)}
+    assert zm.materialise_bytes == sum(real_bytes.values())
+    r = _cli(["--zoo", "bert", "--real-weights", "-o", str(tmp_path / "b.json")])
+    assert r.exit_code == 0, r.output
+    assert r.output.startswith("bert with real weights: ~0.00 GiB") and "GiB available" in r.output
+    with pytest.raises(cimsim.WorkloadError, match="would need ~0.0 GiB .* more than the 0.0 GiB"):
+        zoo.build("bert", real_weights=True, memory_limit_bytes=1000)
+
+
+# --------------------------------------------------------------------------- CNN yardsticks
+def _conv_macs(side_out, cin, k, cout):
+    """A convolution's MACs: every output element takes C_in x k x k products."""
+    return side_out * side_out * cin * k * k * cout
+
+
+def test_vgg8_is_neurosims_615917568_macs():
+    # NeuroSim's VGG-8 on a 32x32 CIFAR-10 image (issue 18: 615,917,568 MACs): 3x3 'same' convs
+    # 3-128-128 at 32x32, pool, 128-256-256 at 16x16, pool, 256-512-512 at 8x8, pool, fc 8192-1024-10
+    convs = [_conv_macs(32, 3, 3, 128), _conv_macs(32, 128, 3, 128),      # 3,538,944 + 150,994,944
+             _conv_macs(16, 128, 3, 256), _conv_macs(16, 256, 3, 256),    # 75,497,472 + 150,994,944
+             _conv_macs(8, 256, 3, 512), _conv_macs(8, 512, 3, 512)]      # 75,497,472 + 150,994,944
+    fcs = 4 * 4 * 512 * 1024 + 1024 * 10                                  # 8,388,608 + 10,240
+    assert sum(convs) + fcs == 615_917_568
+    w = zoo.trace_zoo("vgg8")
+    assert w.macs == 615_917_568
+    kinds = [op.kind for op in w.ops if op.kind == "matmul" and op.weight is not None]
+    assert len(kinds) == 8  # six convolutions and two fully connected layers, each one matmul
+    assert w.weight_bytes == 4 * (sum(c // (s * s) for c, s in zip(convs, (32, 32, 16, 16, 8, 8)))
+                                  + 8192 * 1024 + 1024 * 10)
+    # a batch of 4 is 4x the MACs, the same weights
+    assert zoo.trace_zoo("vgg8", batch=4).macs == 4 * 615_917_568
+
+
+@pytest.mark.parametrize("cifar", [True, False])
+def test_resnet18_closed_form(cifar):
+    # stages of two basic blocks at 64, 128, 256, 512 channels; the first block of stages 2-4 has
+    # stride 2 and a 1x1 stride-2 projection shortcut
+    if cifar:   # 32x32, 3x3 stem, no max pool: stage sides 32, 16, 8, 4
+        image, classes, stem, side = 32, 10, _conv_macs(32, 3, 3, 64), 32
+    else:       # 224x224, 7x7/2 stem to 112, 3x3/2 max pool to 56: sides 56, 28, 14, 7
+        image, classes, stem, side = 224, 1000, _conv_macs(112, 3, 7, 64), 56
+    total, cin = stem, 64
+    for i, c in enumerate((64, 128, 256, 512)):
+        s = side >> i
+        if i == 0:
+            total += 4 * _conv_macs(s, 64, 3, 64)
+        else:
+            total += _conv_macs(s, cin, 3, c) + _conv_macs(s, c, 3, c) + _conv_macs(s, cin, 1, c)
+            total += 2 * _conv_macs(s, c, 3, c)
+        cin = c
+    total += 512 * classes
+    # published: CIFAR ResNet-18 ~0.56 GMACs; ImageNet ResNet-18 1.8 GFLOPs (multiply-adds) in He et al.
+    assert total == (555_422_720 if cifar else 1_814_073_344)
+    w = zoo.trace_zoo("resnet18", image=image, classes=classes, cifar=cifar)
+    assert w.macs == total

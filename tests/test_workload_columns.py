@@ -23,7 +23,7 @@ from cimsim.workload.arrays import op_arrays, op_arrays_reference
 from cimsim.workload.columns import StringTable
 from cimsim.workload.generators import gru, hier_attn, lstm, tcn, transformer
 from cimsim.workload.io import workload_to_arrays, workload_to_dict
-from cimsim.workload.ir import WorkloadBuilder
+from cimsim.workload.builder import WorkloadBuilder
 from cimsim.workload.kinds import ELEMENTWISE_OPS_PER_ELEMENT, OP_KINDS, ROLES
 
 from test_workload_io import GOOD
@@ -413,3 +413,21 @@ def test_feedback_prints_status_lines_off_a_terminal():
     with Feedback("short", stream=quiet, after_s=60.0) as fb:
         fb.update("building ops", 1, 2)
     assert quiet.getvalue() == ""
+
+
+# --------------------------------------------------------------------------- layout
+def test_oparrays_is_a_leaf_module_and_rules_are_one_table():
+    """``hw/`` types its hooks with OpArrays: the module imports nothing of cimsim."""
+    import ast
+    from pathlib import Path
+
+    from cimsim.workload import checks, kinds, oparrays
+
+    tree = ast.parse(Path(oparrays.__file__).read_text())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            assert node.level == 0 and not (node.module or "").startswith("cimsim"), node.module
+    # one entry per rule, each with a vectorised check and a message; names unique
+    names = [r.name for r in checks.RULES]
+    assert len(names) == len(set(names)) and all(r.phase in checks.PHASES for r in checks.RULES)
+    assert kinds.OP_KINDS.index("matmul") == kinds.MATMUL

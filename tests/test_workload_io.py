@@ -315,3 +315,86 @@ def test_saved_files_get_the_usual_mode(tmp_path):
     finally:
         os.umask(mask)
     assert stat.S_IMODE((tmp_path / "w.json").stat().st_mode) == 0o644
+
+
+# --------------------------------------------------------------------------- large files
+def _tricky() -> dict:
+    """A workload whose names and tags hold what a chunk cut could trip on."""
+    d = copy.deepcopy(GOOD)
+    d["name"] = "tr\u00efcky"
+    d["metadata"] = {"note": "},{\"x\":1}]", "list": [1, 2.5, None, {"a": []}]}
+    for t in d["tensors"]:
+        t["name"] = t["name"] + '},{"name":"x"}],'
+    for o in d["ops"]:
+        o["name"] += "}]\u4e2d"
+        o["inputs"] = [t + '},{"name":"x"}],' for t in o["inputs"]]
+        o["outputs"] = [t + '},{"name":"x"}],' for t in o["outputs"]]
+        if "weight" in o:
+            o["weight"] += '},{"name":"x"}],'
+        o["tags"] = {"nested": [{"a": 1}, {"b": [2, {"c": "}]"}]}], "step": 3, "part": "p},{"}
+    d["ops"][1]["ops_per_element"] = 2.5
+    return d
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 64, 1 << 18])
+@pytest.mark.parametrize("layout", ["compact", "spaced", "indented"])
+def test_streamed_reading_equals_reading_the_whole_text(tmp_path, monkeypatch, chunk, layout):
+    """The chunked reader (jsonstream) gives the workload json.loads + workload_from_dict give,
+    whatever the chunk size, with cuts inside strings and nested tags, and any whitespace."""
+    import cimsim.workload.io as wio
+    import cimsim.workload.jsonstream as js
+
+    monkeypatch.setattr(js, "CHUNK", chunk)
+    for data in (_tricky(), workload_to_dict(lstm(4, 4, 2, steps=3, pointwise="aten"))):
+        expected = workload_to_dict(workload_from_dict(copy.deepcopy(data)))
+        text = {"compact": json.dumps(data, separators=(",", ":")), "spaced": json.dumps(data),
+                "indented": json.dumps(data, indent=2)}[layout]
+        p = write(tmp_path, text, "w.json")
+
+        def whole(*a, **k):
+            raise AssertionError("read as a whole, not streamed")
+
+        monkeypatch.setattr(wio, "workload_from_dict", whole)
+        assert workload_to_dict(load_workload(p)) == expected
+        monkeypatch.undo()
+        monkeypatch.setattr(js, "CHUNK", chunk)
+
+
+def test_other_layouts_fall_back_to_the_whole_text(tmp_path):
+    # ops before tensors, or the header after them: not streamed, read as before
+    data = copy.deepcopy(GOOD)
+    reordered = {"ops": data["ops"], "tensors": data["tensors"], "format": data["format"],
+                 "version": 1, "name": "small"}
+    assert load_workload(write(tmp_path, reordered)).macs == 4 * 8
+    late = {"tensors": data["tensors"], "ops": data["ops"], "format": data["format"],
+            "version": 1, "name": "small", "metadata": {}}
+    assert load_workload(write(tmp_path, late)).macs == 4 * 8
+
+
+def test_json_writer_gives_json_dump_bytes(tmp_path):
+    """save_workload writes from the columns, chunk by chunk: the bytes must be those of
+    json.dump(workload_to_dict(w)) (the format's definition)."""
+    import io as _io
+
+    from cimsim.workload.jsonstream import write_json
+
+    w = workload_from_dict(_tricky())
+    w2 = hier_attn(9, d_model=16, heads=2, window=3, mode="stream")
+    for wl in (w, w2, gru(4, 4, 2, steps=3, pointwise="separate", dtype="int8")):
+        expected = json.dumps(workload_to_dict(wl), separators=(",", ":")) + "\n"
+        save_workload(wl, tmp_path / "w.json")
+        assert (tmp_path / "w.json").read_text() == expected
+        for chunk in (1, 2, 5):
+            f = _io.StringIO()
+            write_json(wl, f, {"format": "cimsim-workload", "version": VERSION, "name": wl.name,
+                               "metadata": wl.metadata}, chunk=chunk)
+            assert f.getvalue() + "\n" == expected
+
+
+def test_empty_lists_read_from_a_dict_and_a_file_alike(tmp_path):
+    data = copy.deepcopy(GOOD)
+    data["ops"], data["tensors"] = [], []
+    msg = load_error(tmp_path, data)
+    with pytest.raises(WorkloadError) as exc:
+        workload_from_dict(copy.deepcopy(data), source=msg.split(":")[0])
+    assert str(exc.value) == msg and "has no ops" in msg

@@ -29,11 +29,10 @@ ENGINES = ("des", "analytic")
 
 
 def resource_rates(arch: Architecture) -> np.ndarray:
-    """Effective bandwidth (peak x sustained fraction) of each memory level, then each link:
-    the rates the engine shares between transfers."""
+    """Sustained bandwidth of each memory level, then each link, for today's transfers
+    (streaming reads, :data:`~cimsim.hw.base.STREAM`): the rates the engine shares."""
     hw = arch.hardware
-    return np.array([(hw.memory[r] if r in hw.memory else hw.links[r]).effective_bandwidth
-                     for r in hw.resources], dtype=np.float64)
+    return np.array([hw.resource(r).bytes_per_s() for r in hw.resources], dtype=np.float64)
 
 
 def place_and_cost(arch: Architecture, workload: Workload,

@@ -1,5 +1,5 @@
-"""``cimsim trace``: trace a PyTorch model (a factory, a zoo model, a Hugging Face config, or the
-reference models) into workload JSON."""
+"""``cimsim trace``: trace a PyTorch model (a factory of yours, or a model of cimsim.zoo by name)
+into workload JSON."""
 
 from __future__ import annotations
 
@@ -10,7 +10,15 @@ import click
 
 from ..errors import CimsimError
 
-_REFERENCE_NAMES = ("lstm", "gru", "hier-attn", "transformer", "tcn")
+#: flags replaced by --zoo / --param: what to write instead (one line each)
+_MOVED = {
+    "--reference": "--zoo NAME (e.g. --zoo lstm), or --zoo reference -o DIR for all five reference models",
+    "--hf": "--zoo hf:MODEL_TYPE with sizes, seq and cache as --param KEY=VALUE "
+            "(e.g. --zoo hf:llama --param cache=2048)",
+    "--hf-config": "--param KEY=VALUE (with --zoo hf:MODEL_TYPE)",
+    "--seq": "--param seq=N (with --zoo)",
+    "--cache": "--param cache=N (with --zoo)",
+}
 
 
 def _kv(pairs, option) -> dict:
@@ -26,90 +34,109 @@ def _kv(pairs, option) -> dict:
     return out
 
 
+def _moved(ctx, param, value):
+    if value not in (None, (), False):
+        raise click.UsageError(f"{param.opts[0]} is gone: use {_MOVED[param.opts[0]]}")
+    return value
+
+
 @click.command("trace")
 @click.argument("spec", required=False, metavar="PATH.py:FACTORY|package.module:FACTORY")
-@click.option("-o", "--output", required=True, type=click.Path(),
-              help="Workload JSON to write; a directory with --reference all.")
+@click.option("-o", "--output", default=None, type=click.Path(),
+              help="Workload JSON to write; a directory when --zoo names a family.")
 @click.option("--name", default=None, help="Workload name (default: the file name without .json).")
 @click.option("--allow-unknown", is_flag=True,
               help="Keep aten ops without a mapping as generic ops carrying their FLOP-counter MACs "
                    "(listed in the metadata) instead of failing.")
-@click.option("--reference", type=click.Choice((*_REFERENCE_NAMES, "all")), default=None,
-              help="Trace cimsim's reference model NAME (bundled sizes) instead of SPEC; 'all' "
-                   "regenerates every one into the directory -o.")
 @click.option("--zoo", "zoo_name", default=None, metavar="NAME",
-              help="Trace a model of cimsim.zoo (e.g. gpt2, llama-decode, resnet); sizes via --param.")
+              help="Trace a model of cimsim.zoo instead of SPEC: a name (gpt2, llama-decode, resnet, "
+                   "lstm, ...; `cimsim trace --zoo list` lists them), hf:MODEL_TYPE (any Hugging Face "
+                   "model type at its config's default size, e.g. hf:llama), or a family "
+                   "(e.g. reference: every model of it into the directory -o).")
 @click.option("--param", "params", multiple=True, metavar="KEY=VALUE",
-              help="Override a --zoo factory argument or model config field (repeatable), "
-                   "e.g. --zoo gpt2 --param n_layer=12.")
-@click.option("--hf", "hf_type", default=None, metavar="MODEL_TYPE",
-              help="Trace a Hugging Face transformers model built from its config class with random "
-                   "weights (no download), fed token ids, e.g. gpt2, llama, bert.")
-@click.option("--hf-config", "hf_config", multiple=True, metavar="KEY=VALUE",
-              help="A config field of the --hf model (repeatable), e.g. num_hidden_layers=12.")
-@click.option("--seq", type=click.IntRange(min=1), default=8, show_default=True,
-              help="--hf: tokens of the prompt.")
-@click.option("--cache", type=click.IntRange(min=0), default=0, show_default=True,
-              help="--hf: trace one decode step against a KV cache of this many tokens (causal LMs).")
-def trace_command(spec, output, name, allow_unknown, reference, zoo_name, params, hf_type,
-                  hf_config, seq, cache):
+              help="A --zoo model's parameter or Hugging Face config field (repeatable), e.g. "
+                   "--zoo gpt2 --param n_layer=12, or --zoo hf:llama --param cache=2048.")
+@click.option("--real-weights", is_flag=True,
+              help="--zoo: build random weights instead of shapes only (fake tensors); says first "
+                   "how much memory that takes and refuses beyond what is available.")
+@click.option("--reference", hidden=True, callback=_moved, expose_value=False)
+@click.option("--hf", hidden=True, callback=_moved, expose_value=False)
+@click.option("--hf-config", hidden=True, multiple=True, callback=_moved, expose_value=False)
+@click.option("--seq", hidden=True, callback=_moved, expose_value=False)
+@click.option("--cache", hidden=True, callback=_moved, expose_value=False)
+def trace_command(spec, output, name, allow_unknown, zoo_name, params, real_weights):
     """Trace a PyTorch model into a cimsim workload.
 
-    SPEC names a function returning (model, example_inputs) or (model,
-    example_inputs, example_kwargs), e.g. examples/lstmcell_loop.py:factory. The file is
+    SPEC names a function returning (model, example_inputs), (model, example_inputs,
+    example_kwargs) or a cimsim.zoo.ZooModel, e.g. examples/lstmcell_loop.py:factory. The file is
     imported and run as Python code with your permissions, like `python FILE`: trace only
     files you trust. Nothing is unpickled. Needs the torch extra: pip install 'cimsim[torch]'.
     """
-    given = [x for x in (spec, reference, zoo_name, hf_type) if x is not None]
-    if len(given) != 1:
-        raise click.UsageError("give exactly one of SPEC, --reference NAME, --zoo NAME, --hf MODEL_TYPE")
-    if params and zoo_name is None:
-        raise click.UsageError("--param goes with --zoo")
-    if (hf_config or cache) and hf_type is None:
-        raise click.UsageError("--hf-config and --cache go with --hf")
+    if (spec is None) == (zoo_name is None):
+        raise click.UsageError("give exactly one of SPEC or --zoo NAME")
+    if (params or real_weights) and zoo_name is None:
+        raise click.UsageError("--param and --real-weights go with --zoo")
+    if output is None and zoo_name != "list":
+        raise click.UsageError("missing option '-o' / '--output'")
     try:
         from ..workload.io import save_workload
-        from ..workload.trace import require_torch
+        from ..workload.trace import require_torch, trace
 
-        require_torch()
-        if reference is not None:
-            from ..models import trace_reference
-
-            names = _REFERENCE_NAMES if reference == "all" else (reference,)
-            out = Path(output)
-            for ref in names:
-                as_dir = reference == "all" or out.is_dir() or output.endswith(("/", "\\"))
-                path = out / f"{ref}.json" if as_dir else out
-                t0 = time.perf_counter()
-                w = trace_reference(ref)
-                if name and reference != "all":
-                    w.name = name
-                save_workload(w, path)
-                _report(w, path, time.perf_counter() - t0)
+        if zoo_name == "list":
+            _list()
             return
-        from ..workload.trace import trace
-
-        path = Path(output)
-        kwargs = {}
-        t0 = time.perf_counter()
+        require_torch()
         if spec is not None:
             from ..workload.trace import load_factory
 
+            t0 = time.perf_counter()
             model, inputs, kwargs = load_factory(spec, with_kwargs=True)
-        elif zoo_name is not None:
-            from .. import zoo
+            path = Path(output)
+            w = trace(model, inputs, name=name or path.stem, allow_unknown=allow_unknown,
+                      example_kwargs=kwargs or None)
+            save_workload(w, path)
+            _report(w, path, time.perf_counter() - t0)
+            return
+        from .. import zoo
 
-            model, inputs, kwargs = zoo.build(zoo_name, **_kv(params, "--param"))
-        else:
-            from .. import zoo
-
-            model, inputs, kwargs = zoo.hf_causal_or_base(hf_type, _kv(hf_config, "--hf-config"), seq, cache)
-        w = trace(model, inputs, name=name or path.stem, allow_unknown=allow_unknown,
-                  example_kwargs=kwargs or None)
-        save_workload(w, path)
-        _report(w, path, time.perf_counter() - t0)
+        overrides = _kv(params, "--param")
+        family = zoo.families().get(zoo_name)
+        if family is not None:
+            if overrides or name:
+                raise click.UsageError(f"--param and --name go with one model, not the family '{zoo_name}'")
+            out = Path(output)
+            out.mkdir(parents=True, exist_ok=True)
+            for n in family:
+                _trace_zoo(zoo, n, out / f"{n}.json", n, overrides, real_weights, allow_unknown)
+            return
+        path = Path(output)
+        _trace_zoo(zoo, zoo_name, path, name or path.stem, overrides, real_weights, allow_unknown)
     except CimsimError as exc:
         raise click.ClickException(str(exc)) from None
+
+
+def _trace_zoo(zoo, zoo_name, path, name, overrides, real_weights, allow_unknown) -> None:
+    from ..workload.io import save_workload
+
+    t0 = time.perf_counter()
+    if real_weights:
+        need = zoo.build(zoo_name, **overrides).materialise_bytes
+        click.echo(f"{zoo_name} with real weights: ~{need / zoo.registry.GiB:.2f} GiB of weights, "
+                   f"buffers and inputs; {zoo.available_bytes() / zoo.registry.GiB:.1f} GiB available")
+    w = zoo.trace_zoo(zoo_name, real_weights=real_weights, allow_unknown=allow_unknown, **overrides)
+    w.name = name
+    save_workload(w, path)
+    _report(w, path, time.perf_counter() - t0)
+
+
+def _list() -> None:
+    from .. import zoo
+
+    for family, names in zoo.families().items():
+        click.echo(f"{family}:")
+        for n in names:
+            click.echo(f"  {n:16s} {zoo.ZOO[n].description}")
+    click.echo("hf:MODEL_TYPE    any Hugging Face model type at its config's default size (e.g. hf:llama)")
 
 
 def _report(w, path, seconds: float) -> None:

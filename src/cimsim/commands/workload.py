@@ -15,9 +15,21 @@ from . import OneLineErrors
 from ..dtypes import DTYPES
 from ..errors import CimsimError, WorkloadError
 from ..progress import Feedback
-from ..workload.generators import BUNDLED, GENERATORS, MODES, POINTWISE, SCHEDULES, make_bundled
-from ..workload.io import save_workload
+from ..workload.generators import (
+    BUNDLED,
+    GENERATORS,
+    MODES,
+    OPERANDS,
+    POINTWISE,
+    SCHEDULES,
+    make_bundled,
+)
+from ..workload.io import COLUMNAR_SUFFIX, save_workload
 from ..workload.ir import Workload
+
+#: Ops from which a JSON output gets a note recommending the columnar .npz form (a
+#: 1M-op LSTM is ~400 MB of JSON, ~10 MB of .npz, and loads several times faster)
+LARGE_OPS = 100_000
 
 
 def _summary(w: Workload, path: Path) -> str:
@@ -40,6 +52,10 @@ def _generate(gen: str, output: Path, name: str | None, **params) -> None:
         except OSError as exc:
             raise click.ClickException(f"cannot write {output}: {exc.strerror}") from None
     click.echo(_summary(w, output))
+    if len(w) >= LARGE_OPS and output.suffix.lower() != COLUMNAR_SUFFIX:
+        click.echo(f"note: {len(w):,} ops: for a workload this large use the columnar form "
+                   f"(-o {output.with_suffix(COLUMNAR_SUFFIX).name}): tens of times smaller than JSON, "
+                   "and it loads in a fraction of the time and memory", err=True)
 
 
 def _opt(*decls, **kw):
@@ -128,6 +144,39 @@ def tcn_cmd(steps, channels, kernel, layers, batch, dtype, output, name):
     """A dilated causal temporal convolutional network."""
     _generate("tcn", output, name, steps=steps, channels=channels, kernel=kernel,
               layers=layers, batch=batch, dtype=dtype)
+
+
+def _matmul_options(f):
+    for deco in reversed([
+        _opt("--count", type=int, default=1, help="Products (each with its own operands)."),
+        _opt("--chain/--no-chain", default=False,
+             help="Feed each product's output to the next (needs K = N); else independent."),
+        _opt("--operand", default="weight",
+             help=f"B operand: {'|'.join(OPERANDS)} (weight: stationary, mappable to CIM/PIM)."),
+        _dtype, _output, _name]):
+        f = deco(f)
+    return f
+
+
+@workload.command("matmul", cls=OneLineErrors)
+@_opt("--m", "m", type=int, required=True, help="Rows M of A and of the output.")
+@_opt("--k", "k", type=int, required=True, help="Inner dimension K.")
+@_opt("--n", "n", type=int, required=True, help="Columns N of B and of the output.")
+@_matmul_options
+def matmul_cmd(m, k, n, count, chain, operand, dtype, output, name):
+    """Matrix products y[M, N] = x[M, K] @ B[K, N] (MACs: count x M x K x N)."""
+    _generate("matmul", output, name, m=m, k=k, n=n, count=count, chain=chain, operand=operand,
+              dtype=dtype)
+
+
+@workload.command("gemv", cls=OneLineErrors)
+@_opt("--k", "k", type=int, required=True, help="Input length K.")
+@_opt("--n", "n", type=int, required=True, help="Output length N.")
+@_matmul_options
+def gemv_cmd(k, n, count, chain, operand, dtype, output, name):
+    """Matrix-vector products y[N] = x[K] @ B[K, N] (matmul with M = 1)."""
+    _generate("matmul", output, name, m=1, k=k, n=n, count=count, chain=chain, operand=operand,
+              dtype=dtype)
 
 
 def _default_bundled_dir() -> Path:

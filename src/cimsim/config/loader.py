@@ -11,8 +11,8 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from ..errors import ConfigError, one_line
-from ..hw.base import Link, MemoryLevel
-from . import legacy
+from ..hw.base import Link, MemoryLevel, Technology
+from . import legacy, marks
 from .models import RESERVED, Architecture
 from .paths import resolve
 from .walk import did_you_mean, model_at, parse_flag
@@ -118,13 +118,21 @@ def read_yaml(path: str | Path) -> dict:
             loader.dispose()
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping at the top level, got {type(data).__name__}")
-    return legacy.upgrade(data) if legacy.is_legacy(data) else data
+    data = legacy.upgrade(data) if legacy.is_legacy(data) else data
+    try:
+        found = marks.value_marks(text, data)
+    except ConfigError:  # a config whose sections are wrong: validation will say why
+        found = []
+    given = data.get(marks.KEY)
+    if found and (given is None or isinstance(given, list)):
+        data[marks.KEY] = list(dict.fromkeys([*(given or []), *found]))
+    return data
 
 
 #: how an unknown-key error starts: these come first, a misspelt key being the likeliest
 #: reason for the other errors (``bandwith`` leaves ``bandwidth`` missing)
 UNKNOWN = "unknown key"
-_FIRST = (UNKNOWN, "unknown component type")
+_FIRST = (UNKNOWN, "unknown component type", "unknown memory-level type", "unknown link type")
 
 
 def _errors(exc: ValidationError, model: type[BaseModel], prefix: tuple) -> list[tuple[str, str]]:
@@ -180,8 +188,14 @@ def architecture_from_dict(data: Mapping, source: str = "<config>",
     desc = data.get("description", "")
     if not isinstance(desc, str):
         errors.append(("description", f"must be a string, got {type(desc).__name__}"))
+    technology = None
+    if data.get("technology") is not None:
+        technology = _validate(Technology, data["technology"], ("technology",), errors)
+    placeholders = _placeholders(data, errors)
     sections: dict[str, dict] = {}
-    for key, model in (("memory", MemoryLevel), ("links", Link)):
+    from ..hw import registry
+
+    for key, model, reg in (("memory", MemoryLevel, registry.memory), ("links", Link, registry.links)):
         raw = data.get(key, {} if key == "links" else None)
         if raw is None and key == "memory":
             errors.append(("memory", "required: the memory levels, innermost first, e.g. "
@@ -191,8 +205,15 @@ def architecture_from_dict(data: Mapping, source: str = "<config>",
             errors.append((key, f"must be a mapping of names to {model.__name__} sections"))
             raw = {}
         sections[key] = {}
+        kinds = reg.types()
         for lv, sec in raw.items():
-            obj = _validate(model, sec, (key, lv), errors)
+            type_name = sec.get("type", "fixed") if isinstance(sec, Mapping) else "fixed"
+            if not isinstance(type_name, str) or type_name not in kinds:
+                hint = did_you_mean(str(type_name), list(kinds))
+                errors.append((f"{key}.{lv}.type", f"unknown {reg.what} type '{type_name}'{hint}; "
+                                                   f"registered types: {', '.join(kinds)}"))
+                continue
+            obj = _validate(kinds[type_name].Config, sec, (key, lv), errors)
             if obj is not None:
                 sections[key][str(lv)] = obj
     if "memory" in data and isinstance(data.get("memory"), Mapping) and not data["memory"]:
@@ -227,7 +248,8 @@ def architecture_from_dict(data: Mapping, source: str = "<config>",
             seen[n] = kind
     if not errors:
         arch = Architecture(name=name, description=desc, memory=sections["memory"],
-                            links=sections["links"], components=components)
+                            links=sections["links"], components=components,
+                            technology=technology, placeholders=placeholders)
         for comp in arch.instances:
             errors.extend((f"{comp.name}.{f}", m) for f, m in comp.check())
         if not errors:
@@ -237,6 +259,33 @@ def architecture_from_dict(data: Mapping, source: str = "<config>",
     errors.sort(key=lambda e: not e[1].startswith(_FIRST))
     raise ConfigError("\n".join(_where(p, set_by or {}, source) + f"{one_line(str(p))}: {one_line(str(m))}"
                                  for p, m in errors))
+
+
+def _placeholders(data: Mapping, errors: list) -> frozenset:
+    """The ``placeholders:`` list as a set of dotted paths naming values of ``data``. A path
+    the schema knows but ``data`` lacks (its level or section was taken out) marks nothing;
+    a path the schema does not know is an error."""
+    from .paths import resolve as _resolve
+
+    raw = data.get(marks.KEY)
+    if raw is None:
+        return frozenset()
+    if not isinstance(raw, list) or not all(isinstance(p, str) for p in raw):
+        errors.append((marks.KEY, "must be a list of dotted field paths, e.g. "
+                                  "[cim.static_power, memory.dram.energy_per_bit]"))
+        return frozenset()
+    ok = []
+    for p in raw:
+        try:
+            _resolve(p, data)
+        except ConfigError as exc:
+            try:  # a field of the schema this config lacks (a level or section taken out): no mark
+                _resolve(p)
+            except ConfigError:
+                errors.append((marks.KEY, f"'{p}': {exc}"))
+            continue
+        ok.append(p)
+    return frozenset(ok)
 
 
 def _where(path: str, set_by: Mapping[str, Any], source: str) -> str:
@@ -292,4 +341,6 @@ def apply_overrides(data: Mapping, overrides: Mapping[str, Any], source: str = "
         if not isinstance(node, dict):
             raise ConfigError(f"{where}: cannot set inside a non-mapping")
         node[parts[-1]] = value
+        if isinstance(out.get(marks.KEY), list):  # a value stated here is no placeholder
+            out[marks.KEY] = marks.cleared(out[marks.KEY], dotted)
     return out

@@ -8,6 +8,7 @@ YAML layout (every section but ``memory`` optional)::
       sram: {capacity: 37.5 MB, bandwidth: 1 TB/s, energy_per_byte: 12.5 pJ/B}
       dram: {technology: DDR5-4800, channels: 8, capacity: 256 GB, bandwidth: 307.2 GB/s,
              sustained_fraction: 0.7, latency: 110 ns, energy_per_bit: 20 pJ/bit}
+    technology: {node: 22 nm, voltage: 0.8 V}   # optional: the process circuit models derive from
     links:             # point-to-point links (host <-> accelerator)
       interconnect: {bandwidth: 32 GB/s, latency: 10 ns, energy_per_bit: 0.72 pJ/bit}
     processor:         # every other top-level key is a component; `type:` picks its class
@@ -15,9 +16,11 @@ YAML layout (every section but ``memory`` optional)::
       ...
     cim: {...}
 
-Memory levels and links are :class:`~cimsim.hw.base.MemoryLevel` and
-:class:`~cimsim.hw.base.Link`; a component section is validated by its
-registered type's ``Config`` model (:mod:`cimsim.hw.registry`). Every quantity
+Memory levels and links are components too: each section's ``type`` (default
+``fixed``) names a registered resource class whose ``Config`` (a
+:class:`~cimsim.hw.base.MemoryLevel` or :class:`~cimsim.hw.base.Link`) validates
+it; a component section is validated by its registered type's ``Config`` model
+(:mod:`cimsim.hw.registry`). Every quantity
 is stored as an SI float and written in YAML with its unit. Unknown keys are
 rejected. An object is valid once :func:`cimsim.config.architecture_from_dict`
 returns it.
@@ -27,13 +30,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Mapping
+from typing import Mapping, Optional
 
 from ..dtypes import DTYPE_BYTES  # noqa: F401  (re-exported)
-from ..hw.base import Component, ComponentConfig, Hardware, Link, MemoryLevel
+from ..hw.base import Component, ComponentConfig, Hardware, Link, MemoryLevel, Technology
 
 #: top-level keys that are not components
-RESERVED = ("name", "description", "memory", "links")
+RESERVED = ("name", "description", "memory", "links", "technology", "placeholders")
 
 
 @dataclass(frozen=True, eq=False)
@@ -45,17 +48,36 @@ class Architecture:
     memory: Mapping[str, MemoryLevel]
     links: Mapping[str, Link]
     components: Mapping[str, ComponentConfig]
+    #: the shared process block (``technology:``), None when the config has none
+    technology: Optional[Technology] = None
+    #: dotted paths of the values the config marks as unverified placeholders (a ``(U)`` in the
+    #: value's line comment, or the ``placeholders:`` list); see :mod:`cimsim.config.marks`
+    placeholders: frozenset = frozenset()
 
     @cached_property
     def hardware(self) -> Hardware:
-        return Hardware(self.memory, self.links)
+        """The memory levels and links as resources (the stages' view, rates included)."""
+        from ..hw import registry
+
+        return Hardware({n: registry.memory.get(c.type)(n, c) for n, c in self.memory.items()},
+                        {n: registry.links.get(c.type)(n, c) for n, c in self.links.items()},
+                        self.technology)
+
+    @cached_property
+    def rate_free_hardware(self) -> Hardware:
+        """The hardware without rate fields (:meth:`~cimsim.hw.base.Hardware.rate_free`): what
+        the components and the cached stages (placement, cost table) see, so a placement and
+        cost table cannot depend on a rate (:mod:`cimsim.cost.cache`)."""
+        return self.hardware.rate_free()
 
     @cached_property
     def instances(self) -> tuple[Component, ...]:
-        """One component object per section, in config order."""
+        """One component object per section, in config order; each sees
+        :attr:`rate_free_hardware`."""
         from ..hw.registry import get
 
-        return tuple(get(cfg.type)(name, cfg, self.hardware) for name, cfg in self.components.items())
+        hw = self.rate_free_hardware
+        return tuple(get(cfg.type)(name, cfg, hw) for name, cfg in self.components.items())
 
     def component(self, name: str) -> Component:
         for c in self.instances:

@@ -4,8 +4,10 @@ Overrides (``--set``), ``cimsim fields`` and sweeps (``--param``) all resolve a
 path here. The first part picks the section:
 
 - ``name``, ``description``: the architecture's own fields;
-- ``memory.LEVEL.FIELD``: a memory level (:class:`~cimsim.hw.base.MemoryLevel`);
-- ``links.LINK.FIELD``: a link (:class:`~cimsim.hw.base.Link`);
+- ``technology.FIELD``: the shared process block (:class:`~cimsim.hw.base.Technology`);
+- ``placeholders``: the list of values marked as placeholders (:mod:`.marks`);
+- ``memory.LEVEL.FIELD``: a memory level (the ``Config`` of its ``type:``, default ``fixed``);
+- ``links.LINK.FIELD``: a link (likewise);
 - ``COMPONENT.FIELD...``: a component section, validated by its type's
   ``Config`` model (the type is the section's ``type:``, or its key).
 
@@ -23,9 +25,13 @@ from typing import Mapping, Optional
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
-from ..hw.base import Link, MemoryLevel
+from ..hw.base import Technology
 from .models import RESERVED
 from .walk import Kind, Leaf, PathError, did_you_mean, field_at, unwrap_optional
+
+PLACEHOLDERS_DOC = ("Dotted paths of values that rest on no source (placeholders); a '(U)' in "
+                    "a value's line comment adds its path. The report's placeholder shares "
+                    "weigh the energy and area resting on them.")
 
 #: the leaf a dotted path names (kept under its old name)
 FieldRef = Leaf
@@ -53,14 +59,44 @@ def section_model(key: str, data: Optional[Mapping] = None) -> type[BaseModel]:
     return reg[type_name].Config
 
 
+def resource_model(head: str, name: str, data: Optional[Mapping] = None,
+                   field: Optional[str] = None) -> type[BaseModel]:
+    """The config model of the memory level or link ``name`` (``head``: ``memory`` or
+    ``links``): its type's (``type:``, default ``fixed``), from ``data`` when given; else the
+    fixed type's, or the first registered type that has ``field``."""
+    from ..hw import registry
+
+    reg = registry.memory if head == "memory" else registry.links
+    kinds = reg.types()
+    sec = ((data or {}).get(head) or {}).get(name) if data is not None else None
+    if isinstance(sec, Mapping):
+        t = sec.get("type", "fixed")
+        if isinstance(t, str) and t in kinds:
+            return kinds[t].Config
+        raise PathError(f"'{head}.{name}' has type {t!r}, not one of {', '.join(kinds)}")
+    if field is not None:
+        for cls in kinds.values():
+            if field in cls.Config.model_fields:
+                return cls.Config
+    return kinds["fixed"].Config
+
+
+def resource_fields(head: str) -> list[str]:
+    """Every field name of any registered type of ``head`` (``memory`` or ``links``)."""
+    from ..hw import registry
+
+    reg = registry.memory if head == "memory" else registry.links
+    return list(dict.fromkeys(f for cls in reg.types().values() for f in cls.Config.model_fields))
+
+
 def _misplaced(parts: list[str], data: Optional[Mapping]) -> Optional[str]:
     """``memory.dram.bandwidth`` for ``dram.bandwidth``: the path with the ``memory.`` or
     ``links.`` a user left out, when its first part names a level or link (of ``data``, or
     any name whose next part is a field of a level or link)."""
-    for head, model in (("memory", MemoryLevel), ("links", Link)):
+    for head in ("memory", "links"):
         names = (data or {}).get(head) if data is not None else None
         if (parts[0] in names if isinstance(names, Mapping) else
-                data is None and len(parts) > 1 and parts[1] in model.model_fields):
+                data is None and len(parts) > 1 and parts[1] in resource_fields(head)):
             return ".".join([head, *parts])
     return None
 
@@ -76,19 +112,30 @@ def resolve(path: str, data: Optional[Mapping] = None) -> Leaf:
             raise PathError(f"'{head}' has no sub-fields")
         return Leaf(path, str, (), f"the architecture's {head}", PydanticUndefined, Kind("str"),
                     required=head == "name")
+    if head == "placeholders":
+        if len(parts) > 1:
+            raise PathError("'placeholders' has no sub-fields")
+        return Leaf(path, list, (), PLACEHOLDERS_DOC, None, Kind("list", item=Kind("str")))
+    if head == "technology":
+        if data is not None and not isinstance(data.get("technology"), Mapping):
+            raise PathError("this architecture has no 'technology' section; add one, e.g. "
+                            "technology: {node: 22 nm}")
+        if len(parts) == 1:
+            raise PathError(f"'technology' is a section, not a value; its fields: "
+                            f"{', '.join(Technology.model_fields)}")
+        return field_at(Technology, parts, 1, path)
     if head in ("memory", "links"):
-        model = MemoryLevel if head == "memory" else Link
         if len(parts) < 3:
             names = list((data or {}).get(head) or {}) or ["NAME"]
             raise PathError(f"'{path}': name a {'level' if head == 'memory' else 'link'} and a field: "
-                            f"{head}.{{{', '.join(names)}}}.{{{', '.join(model.model_fields)}}}")
+                            f"{head}.{{{', '.join(names)}}}.{{{', '.join(resource_fields(head))}}}")
         if data is not None:
             have = data.get(head) or {}
             if parts[1] not in have:
                 raise PathError(f"this architecture has no '{head}.{parts[1]}'; it has "
                                 f"{', '.join(f'{head}.{k}' for k in have) or 'none'}"
                                 + did_you_mean(parts[1], have, f"{head}.{{}}"))
-        return field_at(model, parts, 2, path)
+        return field_at(resource_model(head, parts[1], data, parts[2]), parts, 2, path)
     try:
         model = section_model(head, data)
     except PathError as exc:

@@ -14,10 +14,10 @@ from typing import Mapping, Optional
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
-from ..hw.base import Link, MemoryLevel
+from ..hw.base import Technology
 from ..units import format_quantity
 from .models import RESERVED
-from .paths import section_model
+from .paths import PLACEHOLDERS_DOC, resource_model, section_model
 from .walk import Leaf, leaves
 
 
@@ -58,21 +58,33 @@ def describe_model(model: type[BaseModel], prefix: str = "") -> list[FieldDoc]:
 def describe_fields(data: Optional[Mapping] = None) -> list[FieldDoc]:
     """Every field: of the config ``data`` (its own level, link and component names), or
     of the schema (placeholder names, one section per registered component type)."""
-    from ..hw.registry import types
+    from ..hw.registry import link_types, memory_types, types
 
     out = [FieldDoc("name", "str", "", "Short name used in reports."),
            FieldDoc("description", "str", "", "One line on what this models.")]
+    tail = [FieldDoc("placeholders", "list of str", "(none)", PLACEHOLDERS_DOC)]
+    if data is None or data.get("technology") is not None:
+        out += describe_model(Technology, "technology.")
     if data is None:
-        out += describe_model(MemoryLevel, "memory.LEVEL.")
-        out += describe_model(Link, "links.LINK.")
+        for head, prefix in (("memory", "memory.LEVEL."), ("links", "links.LINK.")):
+            seen: set[str] = set()
+            kinds = memory_types() if head == "memory" else link_types()
+            for type_name, cls in kinds.items():
+                for doc in describe_model(cls.Config, prefix):
+                    if doc.path == prefix + "type":  # any registered type, not only this one's
+                        doc = FieldDoc(doc.path, "one of " + ", ".join(kinds), doc.default, doc.description)
+                    if doc.path not in seen:  # the fields a type adds, marked with the type
+                        seen.add(doc.path)
+                        out.append(doc if type_name == "fixed" else
+                                   FieldDoc(doc.path, doc.type, doc.default,
+                                            f"(type: {type_name}) {doc.description}"))
         for type_name, cls in types().items():
             out += describe_model(cls.Config, f"{type_name}.")
-        return out
-    for lv in data.get("memory") or {}:
-        out += describe_model(MemoryLevel, f"memory.{lv}.")
-    for ln in data.get("links") or {}:
-        out += describe_model(Link, f"links.{ln}.")
+        return out + tail
+    for head in ("memory", "links"):
+        for name in data.get(head) or {}:
+            out += describe_model(resource_model(head, name, data), f"{head}.{name}.")
     for key in data:
         if key not in RESERVED:
             out += describe_model(section_model(key, data), f"{key}.")
-    return out
+    return out + tail

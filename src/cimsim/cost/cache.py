@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
+from ..hw.base import is_rate as _is_rate
+
 if TYPE_CHECKING:
     from ..config import Architecture
     from ..mapping.placement import Placement
@@ -31,8 +33,7 @@ if TYPE_CHECKING:
 
 def is_rate(field: FieldInfo) -> bool:
     """Whether a model field is declared a rate (``json_schema_extra={"rate": True}``)."""
-    extra = field.json_schema_extra
-    return isinstance(extra, dict) and extra.get("rate") is True
+    return _is_rate(field)
 
 
 def rate_fields(model: type[BaseModel]) -> tuple[str, ...]:
@@ -60,7 +61,7 @@ def rate_free_key(arch: "Architecture") -> tuple:
     """What a placement and cost table depend on: the architecture's validated models
     (memory levels, links, components) without their rate fields."""
     return (arch.name, arch.description, _rate_free(arch.memory), _rate_free(arch.links),
-            _rate_free(arch.components))
+            _rate_free(arch.components), _rate_free(arch.technology))
 
 
 class CostCache:

@@ -109,8 +109,8 @@ def compute_costs(pl: Placement, arch: Architecture, ops) -> CostTable:
                                      f"not in its type's energy_parts {comp.energy_parts}")
             energy[ids, parts.index(key)] += _check(comp, f"energy {part}", e, m)
         costs.append(c)
-    per_byte = np.array([(arch.memory[r] if r in arch.memory else arch.links[r]).joules_per_byte
-                         for r in resources])
+    hw = arch.rate_free_hardware  # a cached table must not depend on a rate
+    per_byte = np.array([hw.resource(r).joules_per_byte() for r in resources])
     first = len(parts) - len(resources)
     energy[:, first:] = nbytes * per_byte
     return CostTable(compute, latency, resources, nbytes, parts, energy, costs, hold)

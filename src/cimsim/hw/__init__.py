@@ -3,8 +3,12 @@
 See :mod:`cimsim.hw.base` for the protocol every component follows.
 """
 
-from .base import Component, ComponentConfig, Hardware, Link, MemoryLevel, OpCost, Plan
-from .registry import register, types
+from .base import (STREAM, Component, ComponentConfig, Hardware, Link, LinkResource, MemoryLevel,
+                   MemoryResource, OpCost, Pattern, Plan)
+from .links.fixed import FixedLink
+from .memory.fixed import FixedLevel
+from .registry import link_types, memory_types, register, types
 
-__all__ = ["Component", "ComponentConfig", "Hardware", "Link", "MemoryLevel", "OpCost", "Plan",
-           "register", "types"]
+__all__ = ["STREAM", "Component", "ComponentConfig", "FixedLevel", "FixedLink", "Hardware", "Link",
+           "LinkResource", "MemoryLevel", "MemoryResource", "OpCost", "Pattern", "Plan", "link_types",
+           "memory_types", "register", "types"]

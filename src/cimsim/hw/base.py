@@ -18,7 +18,7 @@ through :mod:`cimsim.hw.registry`, that owns
 
 Contract (enforced by :mod:`cimsim.mapping` and :mod:`cimsim.cost`):
 
-1. ``claim`` sees every op (:class:`cimsim.workload.arrays.OpArrays`) and a
+1. ``claim`` sees every op (:class:`cimsim.workload.oparrays.OpArrays`) and a
    mask of the ops not yet claimed; it returns a mask of ops it takes (a
    subset of the free ones).
 2. ``place`` and ``cost`` see only the indices of the ops the component runs,
@@ -27,32 +27,39 @@ Contract (enforced by :mod:`cimsim.mapping` and :mod:`cimsim.cost`):
    value is finite and non-negative (the stages check it and name the
    component that broke it).
 4. Bytes are charged to *resources* by name: the architecture's memory levels
-   and links (:class:`Hardware`). The stages turn bytes into transfer time
-   (shared bandwidth in the engine) and energy (the resource's energy per
-   byte); a component never computes those itself.
-5. A component imports only this module, :mod:`cimsim.quantity` and
-   :mod:`cimsim.errors`: it never imports a stage.
+   and links (:class:`Hardware`), themselves registered types
+   (:class:`Resource`: ``hw/memory/``, ``hw/links/``). The stages turn bytes into
+   transfer time (the resource's rate, shared in the engine) and energy (its
+   energy per byte); a component never computes those itself, and it sees the
+   hardware without rate fields (:meth:`Hardware.rate_free`).
+5. A component imports only this module, :mod:`cimsim.quantity`,
+   :mod:`cimsim.errors` and the leaf :mod:`cimsim.workload.oparrays` (the type of
+   ``ops``, re-exported here): it never imports a stage.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import ClassVar, Mapping
+from types import MappingProxyType
+from typing import ClassVar, Mapping, Optional
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ..quantity import (
     Bytes,
-    BytesPerSecond,
-    Fraction,
+    BytesPerSecond,  # noqa: F401  (re-exported for resource types)
+    Fraction,  # noqa: F401  (re-exported for resource types)
     JoulesPerBit,
+    Meters,
+    Volts,
     JoulesPerByte,
     NonNegativeInt,  # noqa: F401  (re-exported for components)
     PositiveInt,
     Seconds,
     SquareMeters,
 )
+from ..workload.oparrays import OpArrays  # noqa: F401  (re-exported for components)
 
 
 #: marks a *rate* field (``Field(..., json_schema_extra=RATE)``): one the stages apply (the
@@ -74,21 +81,63 @@ class ComponentConfig(Strict):
     type: str = Field(description="Component type (see `cimsim fields`): processor, pim, cim, systolic, ...")
 
 
-class MemoryLevel(Strict):
-    """One level of the memory hierarchy: an SRAM buffer, a last-level cache, DRAM or HBM.
+def is_rate(field) -> bool:
+    """Whether a pydantic model field is declared a rate (``json_schema_extra=RATE``)."""
+    extra = field.json_schema_extra
+    return isinstance(extra, dict) and extra.get("rate") is True
 
-    Every level is a bandwidth shared by the transfers in flight on it (the
-    engine's processor sharing). Levels are listed innermost first; the last
-    level of the architecture is the backing store that holds every tensor.
-    """
+
+# ====================================================================== resources
+# Memory levels and links are components too: each has a ``type`` naming a registered
+# :class:`Resource` class (one file each under ``hw/memory/`` and ``hw/links/``), whose
+# ``Config`` validates its section. The stages ask a resource for the rate, energy and latency
+# of a transfer of a given access :class:`Pattern`; components see the same resources through
+# a rate-free view (:meth:`Hardware.rate_free`), so what they compute cannot depend on a rate.
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """How a transfer touches a resource: streaming (consecutive addresses) or independent
+    accesses of ``access_bytes`` each, with ``read_fraction`` of the bytes read (the rest
+    written). Ops do not state patterns yet: every transfer is :data:`STREAM`."""
+
+    random: bool = False
+    access_bytes: float = 64.0  # bytes per independent access (random patterns only)
+    read_fraction: float = 1.0  # 0..1
+
+    def __post_init__(self):
+        if not self.access_bytes > 0:
+            raise ValueError(f"access_bytes must be > 0 (got {self.access_bytes})")
+        if not 0.0 <= self.read_fraction <= 1.0:
+            raise ValueError(f"read_fraction must be in [0, 1] (got {self.read_fraction})")
+
+    @classmethod
+    def stream(cls, read_fraction: float = 1.0) -> "Pattern":
+        return cls(False, 64.0, read_fraction)
+
+    @classmethod
+    def random_access(cls, access_bytes: float, read_fraction: float = 1.0) -> "Pattern":
+        return cls(True, float(access_bytes), read_fraction)
+
+
+#: the pattern of every transfer today: all reads, streaming
+STREAM = Pattern()
+
+
+class ResourceConfig(Strict):
+    """Base of a memory level's or link's config section; ``type`` picks its class."""
+
+    type: str = Field(default="fixed", description="Resource type (see `cimsim fields`): fixed "
+                      "(bandwidth x sustained fraction, whatever the pattern), dram (JEDEC timing), ...")
+
+
+class MemoryLevel(ResourceConfig):
+    """What every memory level has, whatever its type: an SRAM buffer, a last-level cache,
+    DRAM or HBM. Levels are listed innermost first; the last level of the architecture is
+    the backing store that holds every tensor. A type adds how fast it moves bytes."""
 
     technology: str = Field(default="", description="Label, e.g. 'L3 SRAM', 'DDR5-4800', 'HBM3'.")
     capacity: Bytes = Field(description="Usable capacity.")
-    bandwidth: BytesPerSecond = Field(description="Peak bandwidth of the level (all channels together).",
-                                      json_schema_extra=RATE)
-    sustained_fraction: Fraction = Field(
-        default=1.0, description="Fraction of peak bandwidth that streaming transfers sustain.",
-        json_schema_extra=RATE)
     latency: Seconds = Field(default="0 s", description="Latency from request to first data "
                              "(load-to-use), paid once by an op that reads this level.")
     energy_per_byte: JoulesPerByte | None = Field(
@@ -110,37 +159,158 @@ class MemoryLevel(Strict):
     def joules_per_byte(self) -> float:
         return self.energy_per_byte if self.energy_per_byte is not None else 8.0 * self.energy_per_bit
 
-    @property
-    def effective_bandwidth(self) -> float:
-        """Bandwidth the simulation uses, B/s: peak x sustained fraction."""
-        return self.bandwidth * self.sustained_fraction
 
+class Link(ResourceConfig):
+    """What every link has (a NoC port, chip-to-chip, PCIe): a latency and an energy per bit.
+    A type adds how fast it moves bytes."""
 
-class Link(Strict):
-    """A point-to-point link (a NoC port, chip-to-chip, PCIe): a shared bandwidth with a latency."""
-
-    bandwidth: BytesPerSecond = Field(description="Peak bandwidth.", json_schema_extra=RATE)
     latency: Seconds = Field(description="Latency of one transfer.")
     energy_per_bit: JoulesPerBit = Field(description="Energy per bit moved.")
-    sustained_fraction: Fraction = Field(default=1.0, description="Fraction of peak bandwidth sustained.",
-                                         json_schema_extra=RATE)
 
     @property
     def joules_per_byte(self) -> float:
         return 8.0 * self.energy_per_bit
 
+
+class Technology(Strict):
+    """The process the circuits are built in: the node and the supply voltage from which the
+    circuit models (:mod:`cimsim.hw.circuits`) derive every per-event energy, delay and area a
+    component's config leaves out. One block shared by the components that read it."""
+
+    node: Meters = Field(description="Technology node (feature size F), 7-180 nm; energy, delay "
+                         "and area move between nodes by Stillmaker & Baas 2017's tables.")
+    voltage: Optional[Volts] = Field(default=None, description="Supply voltage of the periphery "
+                                     "(default: the node's nominal supply, 1.8 V at 180 nm to "
+                                     "0.7 V at 7 nm); energy scales as V^2, delay by the "
+                                     "alpha-power law.")
+
+    @field_validator("node")
+    @classmethod
+    def _node_range(cls, v: float) -> float:
+        nm = round(v * 1e9, 6)
+        if not 7.0 <= nm <= 180.0:
+            raise ValueError(f"{nm:g} nm is outside the scaling tables (7-180 nm, Stillmaker & "
+                             "Baas 2017)")
+        return v
+
     @property
-    def effective_bandwidth(self) -> float:
-        return self.bandwidth * self.sustained_fraction
+    def node_nm(self) -> float:
+        """The node in nanometres (rounded to 1e-6 nm: '22 nm' is 22, not 22.000000000000004)."""
+        return round(self.node * 1e9, 6)
 
 
-@dataclass(frozen=True)
+class Resource:
+    """Base class of a memory-level or link type: one shared bandwidth of the engine.
+
+    A type names itself (:attr:`type_name`), its config model (:attr:`Config`, a subclass of
+    :class:`MemoryLevel` or :class:`Link` whose rate fields say so with ``json_schema_extra=RATE``)
+    and answers, for a transfer of a given :class:`Pattern`:
+
+    - :meth:`bytes_per_s`: the rate it sustains (a *rate*: only the stages ask);
+    - :meth:`peak_bytes_per_s`: its peak, for utilizations (a rate);
+    - :meth:`joules_per_byte` and :meth:`latency_s`: energy and access latency (components
+      may ask; they must not depend on rate fields, and cannot: a component's view of a
+      resource has no rate fields, see :meth:`Hardware.rate_free`).
+    """
+
+    #: "memory" or "link"
+    kind: ClassVar[str] = ""
+    type_name: ClassVar[str] = ""
+    Config: ClassVar[type[ResourceConfig]] = ResourceConfig
+
+    def __init__(self, name: str, config):
+        self.name = name
+        self.config = config
+
+    def bytes_per_s(self, pattern: Pattern = STREAM) -> float:
+        raise NotImplementedError
+
+    def peak_bytes_per_s(self) -> float:
+        raise NotImplementedError
+
+    def joules_per_byte(self, pattern: Pattern = STREAM) -> float:
+        c = self.config
+        e = getattr(c, "energy_per_byte", None)
+        return e if e is not None else 8.0 * c.energy_per_bit
+
+    def latency_s(self, pattern: Pattern = STREAM) -> float:
+        return self.config.latency
+
+    def rate_free(self) -> "Resource":
+        """The same resource over a :class:`RateFree` view of its config."""
+        return type(self)(self.name, RateFree(self.config))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.name!r})"
+
+
+class MemoryResource(Resource):
+    """Base class of a memory-level type (config: a :class:`MemoryLevel`)."""
+
+    kind = "memory"
+    Config = MemoryLevel
+
+
+class LinkResource(Resource):
+    """Base class of a link type (config: a :class:`Link`)."""
+
+    kind = "link"
+    Config = Link
+
+
+class RateFree:
+    """A resource config as components see it: every field but the rate fields (reading one
+    raises AttributeError). What a component computes from it cannot depend on a rate, so
+    runs that differ only in rates share one placement and cost table by construction."""
+
+    __slots__ = ("_model", "_values")
+
+    def __init__(self, config: BaseModel):
+        cls = type(config)
+        object.__setattr__(self, "_model", cls)
+        object.__setattr__(self, "_values", {n: getattr(config, n) for n, f in cls.model_fields.items()
+                                             if not is_rate(f)})
+
+    def __getattr__(self, name: str):
+        values = object.__getattribute__(self, "_values")
+        if name in values:
+            return values[name]
+        model = object.__getattribute__(self, "_model")
+        if name in model.model_fields:
+            raise AttributeError(f"'{name}' of a {model.__name__} is a rate field: components do not "
+                                 "see rates (the stages apply them; runs that differ only in rates "
+                                 "share one cost table)")
+        raise AttributeError(f"{model.__name__} (rate-free view) has no field '{name}'")
+
+    def __setattr__(self, name, value):
+        raise AttributeError("a rate-free view is read-only")
+
+
 class Hardware:
-    """What a component sees of the rest of the machine: the memory levels (innermost
-    first, the last one the backing store) and the links, by name."""
+    """The machine's shared resources: the memory levels (innermost first, the last one the
+    backing store) and the links, by name. :attr:`memory` and :attr:`links` map names to
+    configs, :attr:`technology` is the shared process block; :meth:`resource` returns the :class:`Resource` of any of them. The stages use the
+    architecture's hardware; a component gets :meth:`rate_free` (no rate fields anywhere)."""
 
-    memory: Mapping[str, MemoryLevel]
-    links: Mapping[str, Link]
+    def __init__(self, memory: Mapping[str, Resource], links: Mapping[str, Resource],
+                 technology: Optional[Technology] = None):
+        self.technology = technology  # the shared process block (None when the config has none)
+        self._res: dict[str, Resource] = {**memory, **links}
+        self.memory: Mapping[str, MemoryLevel] = MappingProxyType({n: r.config for n, r in memory.items()})
+        self.links: Mapping[str, Link] = MappingProxyType({n: r.config for n, r in links.items()})
+
+    def resource(self, name: str) -> Resource:
+        """The memory level or link ``name`` (KeyError naming what exists otherwise)."""
+        try:
+            return self._res[name]
+        except KeyError:
+            raise KeyError(f"'{name}' is not a memory level or link; the architecture has "
+                           f"{list(self._res)}") from None
+
+    def rate_free(self) -> "Hardware":
+        """This hardware with every resource over a rate-free view of its config."""
+        return Hardware({n: self._res[n].rate_free() for n in self.memory},
+                        {n: self._res[n].rate_free() for n in self.links}, self.technology)
 
     @property
     def backing_store(self) -> str:
@@ -166,8 +336,18 @@ class Hardware:
             return [(field, f"'{name}' is not a link; the architecture has {list(self.links)}")]
         return []
 
-    def latency_of(self, resource: str) -> float:
-        return (self.memory[resource] if resource in self.memory else self.links[resource]).latency
+    def latency_of(self, resource: str, pattern: Pattern = STREAM) -> float:
+        return self.resource(resource).latency_s(pattern)
+
+
+#: the op column (:attr:`Plan.op_columns`) a component sets True for ops whose compute time
+#: comes from a measured table of timed kernels (e.g. a processor's ``mac_efficiency``): such
+#: a time already contains the memory traffic the kernel did while it was timed (weight
+#: streaming), so "compute" on the critical path is what was measured, not the MAC units
+#: alone; the report says so beside the bound
+MEASURED_COMPUTE = "measured_compute"
+#: what the report says beside a bound whose compute time is mostly measured
+MEASURED_BOUND_DETAIL = "measured table: includes weight streaming"
 
 
 @dataclass
@@ -239,21 +419,21 @@ class Component:
         ``(field, message)`` pairs (e.g. a link name that does not exist)."""
         return []
 
-    def claim(self, ops, free: np.ndarray) -> np.ndarray:
+    def claim(self, ops: OpArrays, free: np.ndarray) -> np.ndarray:
         """Which of the ``free`` ops this component takes (bool mask over all ops)."""
         return np.zeros_like(free)
 
-    def place(self, ops, idx: np.ndarray) -> Plan:
+    def place(self, ops: OpArrays, idx: np.ndarray) -> Plan:
         raise NotImplementedError
 
-    def cost(self, ops, idx: np.ndarray, plan: Plan) -> OpCost:
+    def cost(self, ops: OpArrays, idx: np.ndarray, plan: Plan) -> OpCost:
         raise NotImplementedError
 
     @property
     def static_power_w(self) -> float:
         return float(getattr(self.config, "static_power", 0.0))
 
-    def utilization(self, ops, idx: np.ndarray, plan: Plan, cost: OpCost, busy_s: float,
+    def utilization(self, ops: OpArrays, idx: np.ndarray, plan: Plan, cost: OpCost, busy_s: float,
                     latency_s: float) -> dict[str, float]:
         """Utilizations in [0, 1] over a run of ``latency_s``, one per name in
         :attr:`utilizations`: ``busy`` is the time the component's servers spent running its ops
@@ -265,15 +445,40 @@ class Component:
             out[name] = t / latency_s if latency_s > 0 else 0.0
         return out
 
+    def provenance(self, marks=frozenset()) -> dict:
+        """Where this component's numbers come from: ``{"energy": {part: p}, "area": {part: p},
+        "static": p}``, p one of given, derived, placeholder. ``marks``: the dotted paths the
+        config marks as placeholders (:mod:`cimsim.config.marks`). Default: every energy part is
+        a placeholder when any marked field of this component names an energy, every area part
+        when a marked field is under ``area``; static power when ``static_power`` is marked.
+        Components that derive numbers say more (the CIM does)."""
+        pre = f"{self.name}."
+        own = [m[len(pre):] for m in marks if m.startswith(pre)]
+        e = "placeholder" if any("energy" in m for m in own) else "given"
+        a = "placeholder" if any(m == "area" or m.startswith("area.") for m in own) else "given"
+        return {"energy": {p: e for p in self.energy_parts},
+                "area": {p: a for p in self.area_m2()},
+                "static": "placeholder" if "static_power" in own else "given"}
+
     def area_m2(self) -> dict[str, float]:
         """Silicon area by part (m^2), from the component's own parameters; empty when its
         config gives no area. Default: a config field ``area`` (m^2) is the part ``die``."""
         area = getattr(self.config, "area", None)
         return {"die": float(area)} if isinstance(area, (int, float)) else {}
 
+    def compute_bits(self) -> tuple[int, int] | None:
+        """``(weight bits, input bits)`` this component computes at whatever the workload's
+        dtype (a CIM's fixed precision), or None when it computes in the ops' own dtype."""
+        return None
+
     def peak_macs_per_s(self, dtype: str) -> float | None:
         """Peak MAC rate for ``dtype`` (rooflines), or None if the component does no MACs."""
         return None
+
+    def mac_precision(self, dtype: str) -> str:
+        """The precision the component does the MACs of a ``dtype`` workload at (roofline
+        labels): ``dtype`` itself unless it quantizes (CIM arrays, a systolic array)."""
+        return dtype
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.name!r})"

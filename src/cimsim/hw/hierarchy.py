@@ -32,6 +32,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .base import OpArrays
+
 
 @dataclass
 class HierarchyTraffic:
@@ -46,7 +48,7 @@ class HierarchyTraffic:
     all_fit: bool
 
 
-def hierarchy_traffic(ops, idx: np.ndarray, levels: list[str], capacity: list[float],
+def hierarchy_traffic(ops: OpArrays, idx: np.ndarray, levels: list[str], capacity: list[float],
                       latency: list[float]) -> HierarchyTraffic:
     """Bytes per level for the ops ``idx`` reading through ``levels`` (rules above)."""
     n_all = ops.kind.shape[0]

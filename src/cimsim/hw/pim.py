@@ -65,7 +65,7 @@ from ..quantity import (
     SquareMeters,
     Watts,
 )
-from .base import Component, ComponentConfig, OpCost, Plan
+from .base import Component, ComponentConfig, OpArrays, OpCost, Plan
 
 #: what the units may claim (see the module docstring)
 CLAIMS = ("weights", "kv_cache")
@@ -161,7 +161,7 @@ class PIM(Component):
 
     @property
     def units(self) -> int:
-        return self.config.units_per_channel * self.hw.memory[self.level].channels
+        return self.config.units_per_channel * self.hw.resource(self.level).config.channels
 
     @property
     def peak_macs(self) -> float:
@@ -176,7 +176,7 @@ class PIM(Component):
                     else c.banks_per_unit * c.bank_bandwidth)
         return self.units * per_unit
 
-    def _input_bytes(self, ops) -> np.ndarray:
+    def _input_bytes(self, ops: OpArrays) -> np.ndarray:
         """Bytes of the model-input tensors each op reads (all ops)."""
         n = ops.kind.shape[0]
         if not len(ops.input_ids):
@@ -184,7 +184,7 @@ class PIM(Component):
         owner = np.repeat(np.arange(n), np.diff(ops.input_ptr))
         return np.bincount(owner, weights=ops.tensor_bytes[ops.input_ids], minlength=n)
 
-    def _kv_mask(self, ops) -> np.ndarray:
+    def _kv_mask(self, ops: OpArrays) -> np.ndarray:
         """Matmuls (rows > 0) without a stationary weight that read a model input, GEMV-shaped
         per product."""
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -192,7 +192,7 @@ class PIM(Component):
         return ((ops.rows > 0) & (ops.stationary < 0) & (self._input_bytes(ops) > 0)
                 & (m <= self.config.max_rows))
 
-    def claim(self, ops, free):
+    def claim(self, ops: OpArrays, free):
         c = self.config
         mine = np.zeros_like(free)
         if "weights" in c.claims:
@@ -201,10 +201,10 @@ class PIM(Component):
             mine |= self._kv_mask(ops)
         return free & mine
 
-    def place(self, ops, idx):
+    def place(self, ops: OpArrays, idx):
         return Plan.one_server(len(idx))
 
-    def cost(self, ops, idx, plan):
+    def cost(self, ops: OpArrays, idx, plan):
         c = self.config
         macs = ops.macs[idx]
         weighted = ops.stationary[idx] >= 0
@@ -221,7 +221,7 @@ class PIM(Component):
             access = self.hw.latency_of(where)
         else:
             where = self.level
-            access = self.hw.memory[self.level].latency
+            access = self.hw.resource(self.level).latency_s()
         hold = {self.level: compute} if c.sharing == "blocked" else {}
         return OpCost(
             compute_s=compute,

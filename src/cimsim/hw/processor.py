@@ -33,7 +33,7 @@ from pydantic import Field, model_validator
 from ..dtypes import DTYPES, DType
 from ..errors import MappingError
 from ..quantity import Bytes, Fraction, Hertz, Joules, PositiveFloat, PositiveInt, Seconds, SquareMeters, Watts
-from .base import Component, ComponentConfig, OpCost, Plan, Strict
+from .base import MEASURED_COMPUTE, Component, ComponentConfig, OpArrays, OpCost, Plan, Strict
 from .hierarchy import hierarchy_traffic
 
 
@@ -160,11 +160,11 @@ class Processor(Component):
                                "(the last memory level), which holds every tensor")]
         return []
 
-    def claim(self, ops, free):
+    def claim(self, ops: OpArrays, free):
         # everything left but collectives (an all-reduce needs a collective component and a link)
         return free & (ops.kind != ops.kind_codes["allreduce"])
 
-    def _rates(self, ops, idx):
+    def _rates(self, ops: OpArrays, idx):
         """Peak MAC rate and MAC energy per op (by its dtype); MappingError if a dtype is missing."""
         cfg = self.config
         peak, emac = np.zeros(len(idx)), np.zeros(len(idx))
@@ -187,24 +187,30 @@ class Processor(Component):
                                f"{', '.join(DTYPES)}")
         return peak, emac
 
-    def place(self, ops, idx):
+    def place(self, ops: OpArrays, idx):
         levels = self.levels
-        mem = [self.hw.memory[lv] for lv in levels]
-        traffic = hierarchy_traffic(ops, idx, levels, [m.capacity for m in mem],
-                                    [m.latency for m in mem])
+        mem = [self.hw.resource(lv) for lv in levels]
+        traffic = hierarchy_traffic(ops, idx, levels, [m.config.capacity for m in mem],
+                                    [m.latency_s() for m in mem])
         peak, emac = self._rates(ops, idx)  # refuses a dtype without rates before simulating
         notes = []
         if traffic.reused_total_bytes or traffic.streamed_weight_bytes:
             parts = [f"{b / 1e6:.4g} MB resident in {lv}" for lv, b in traffic.resident.items() if b]
             parts.append(f"{traffic.streamed_weight_bytes / 1e6:.4g} MB read from "
                          f"{self.hw.backing_store} at every use")
-            caps = ", ".join(f"{lv} {self.hw.memory[lv].capacity / 1e6:.4g} MB" for lv in levels[:-1])
+            caps = ", ".join(f"{lv} {self.hw.resource(lv).config.capacity / 1e6:.4g} MB" for lv in levels[:-1])
             notes.append(f"{self.name} weights (matrices read more than once stay where they fit; {caps}): "
                          + ", ".join(parts))
+        # a matmul timed by the measured table: its compute time includes the weight streaming
+        # of the kernel that was timed (only set with a table, so other runs' op tables keep
+        # their columns)
+        measured = ({MEASURED_COMPUTE: ops.macs[idx] > 0} if self.config.mac_efficiency is not None
+                    else {})
         return Plan.one_server(len(idx), notes=notes, summary={"weights_on_chip": traffic.all_fit},
+                               op_columns=measured,
                                state={"traffic": traffic, "peak": peak, "emac": emac})
 
-    def cost(self, ops, idx, plan):
+    def cost(self, ops: OpArrays, idx, plan):
         cfg = self.config
         peak, emac = plan.state["peak"], plan.state["emac"]
         macs, vec = ops.macs[idx], ops.vector_ops[idx]

@@ -23,7 +23,7 @@ import numpy as np
 from pydantic import Field
 
 from ..quantity import Hertz, Joules, PositiveInt, Seconds, SquareMeters, Watts
-from .base import Component, ComponentConfig, OpCost, Plan
+from .base import Component, ComponentConfig, OpArrays, OpCost, Plan
 from .parts import Buffer
 from .systolic_timing import cycles as array_cycles
 
@@ -78,14 +78,14 @@ class SystolicArray(Component):
     def peak_macs(self) -> float:
         return self.config.rows * self.config.cols * self.config.clock
 
-    def claim(self, ops, free):
+    def claim(self, ops: OpArrays, free):
         # matmuls only (their m, k, n are set); a generic op that carries MACs stays on the host
         return free & (ops.rows > 0) & (ops.k > 0) & (ops.n > 0)
 
-    def place(self, ops, idx):
+    def place(self, ops: OpArrays, idx):
         return Plan.one_server(len(idx))
 
-    def cost(self, ops, idx, plan):
+    def cost(self, ops: OpArrays, idx, plan):
         c = self.config
         rows, k, n, macs = ops.rows[idx], ops.k[idx], ops.n[idx], ops.macs[idx]
         stationary = ops.stationary[idx] >= 0
@@ -104,11 +104,15 @@ class SystolicArray(Component):
         wl = self.weight_level
         nbytes = {link: a_in + a_out + np.where(stationary, 0.0, w)}
         nbytes[wl] = np.where(stationary, w, 0.0)
-        latency = c.op_overhead + self.hw.links[link].latency + np.where(
-            stationary, self.hw.memory[wl].latency, 0.0)
+        latency = c.op_overhead + self.hw.resource(link).latency_s() + np.where(
+            stationary, self.hw.resource(wl).latency_s(), 0.0)
         return OpCost(compute_s=compute, latency_s=latency, bytes=nbytes,
                       energy={"mac": macs * c.energy_per_mac, "buffer": buf * c.buffer.energy_per_byte},
                       busy={"mac": macs / self.peak_macs})
+
+    def mac_precision(self, dtype):
+        """Its own input x weight bits, whatever the workload's dtype."""
+        return f"{self.config.input_bits}b x {self.config.weight_bits}b"
 
     def peak_macs_per_s(self, dtype):
         return self.peak_macs

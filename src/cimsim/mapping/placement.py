@@ -105,11 +105,12 @@ def place(workload: Workload, arch: Architecture) -> Placement:
         raise MappingError(f"workload '{workload.name}' has no ops: nothing to simulate")
     back = arch.hardware.backing_store
     footprint = workload.weight_bytes + live_bytes(workload)
-    if footprint > arch.memory[back].capacity:
+    capacity = arch.rate_free_hardware.resource(back).config.capacity
+    if footprint > capacity:
         raise MappingError(
             f"workload '{workload.name}' needs {footprint / 1e9:.4g} GB for its weights and "
             f"live activations but architecture '{arch.name}' has memory.{back}.capacity "
-            f"{arch.memory[back].capacity / 1e9:.4g} GB"
+            f"{capacity / 1e9:.4g} GB"
         )
     ops = workload.arrays
     comps = arch.instances

@@ -118,7 +118,7 @@ def fit() -> tuple[float, float]:
     for row in rows.itertuples(index=False):
         wl = _workload(row)
         r = simulate(arch, wl, keep_ops=False)
-        b = r.traffic_bytes["dram"] / arch.memory["dram"].bandwidth
+        b = r.traffic_bytes["dram"] / arch.hardware.resource("dram").peak_bytes_per_s()
         a_mat.append([b, len(wl.ops)])
         y.append(row.time_forward_ms * 1e-3 - (r.latency_s - b))
     (inv_f, overhead), *_ = np.linalg.lstsq(np.array(a_mat), np.array(y), rcond=None)

@@ -1,13 +1,11 @@
-"""A workload's ops as flat NumPy columns (what the cost kernels and engines read).
+"""A workload's ops as flat NumPy columns (:class:`~cimsim.workload.oparrays.OpArrays`, what
+the cost kernels and engines read), computed from its columns.
 
 Computed once per workload (``Workload.arrays``) and shared by every
 architecture it is placed on.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
-from typing import ClassVar, Sequence
 
 import numpy as np
 
@@ -24,34 +22,9 @@ from .kinds import (  # noqa: F401  (KIND_CODES, dtype_bytes_of re-exported for 
     ROLE_WEIGHT,
     dtype_bytes_of,
 )
+from .oparrays import OpArrays  # noqa: F401  (re-exported: defined here before)
 
-
-@dataclass(frozen=True)
-class OpArrays:
-    """Per-op columns, in op order. Bytes are in the workload's dtypes."""
-
-    #: kind name -> the code in ``kind`` (components read it here: they import no workload module)
-    kind_codes: ClassVar[dict[str, int]] = KIND_CODES
-    kind: np.ndarray  # int64, KIND_CODES
-    dtype: np.ndarray  # str, dtype of the op's first output
-    macs: np.ndarray  # float64
-    vector_ops: np.ndarray  # float64
-    rows: np.ndarray  # float64: batch * m of a matmul (activation rows)
-    batch: np.ndarray  # float64: independent products of a matmul (1 for other kinds)
-    k: np.ndarray  # float64
-    n: np.ndarray  # float64
-    weight_bytes: np.ndarray  # float64: bytes of the op's weight inputs
-    act_in_bytes: np.ndarray  # float64: bytes of the other inputs
-    act_out_bytes: np.ndarray  # float64
-    stationary: np.ndarray  # int64: tensor id of a matmul's stationary weight, -1 if none
-    weight_ptr: np.ndarray  # CSR over ops of every weight tensor id an op reads
-    weight_ids: np.ndarray
-    tensor_bytes: np.ndarray  # float64, by tensor id
-    tensor_names: Sequence[str]  # by tensor id (a StringTable: one UTF-8 blob, not a tuple)
-    #: CSR over ops of every model-input tensor id (role ``input``: given before the run, so it
-    #: starts in the backing store, e.g. a KV cache) an op reads; its bytes are in act_in_bytes
-    input_ptr: np.ndarray
-    input_ids: np.ndarray
+OpArrays.kind_codes = KIND_CODES  # the kind table, for components (oparrays imports none)
 
 
 def op_arrays(workload) -> OpArrays:

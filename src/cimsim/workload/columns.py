@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+from operator import itemgetter
 from array import array
 from collections.abc import Mapping, Sequence
 from typing import Any, Iterator
@@ -113,7 +114,7 @@ class StringTable(Sequence):
     def __repr__(self) -> str:
         return f"StringTable({len(self)} strings)"
 
-    def first_repeat(self, chunk: int = 1 << 22) -> int:
+    def first_repeat(self, chunk: int = 1 << 16) -> int:
         """Index of the first string equal to an earlier one, or ``len(self)`` if all differ.
 
         Vectorised: a 64-bit polynomial hash of every string (in chunks), sorted;
@@ -286,6 +287,26 @@ class _TagColumnBuilder:
             self.ints = None
         self.codes.append(self._code(v))  # type: ignore[union-attr]
 
+    def add_ints(self, idx: list[int], values: list[int]) -> bool:
+        """Add int values (already checked to be ints) at ops ``idx``; False (nothing added)
+        when they do not all fit an int64 column."""
+        if self.ints is None or not values or min(values) < -(1 << 63) or max(values) >= (1 << 63):
+            return False
+        self.idx.fromlist(idx)
+        self.ints.fromlist(values)
+        return True
+
+    def add_values(self, idx: list[int], values: list) -> None:
+        """Add values (ints and strings only) at ops ``idx``, as codes into the vocabulary."""
+        if self.ints is not None:
+            self.codes = array("i", (self._code(x) for x in self.ints))
+            self.ints = None
+        self.idx.fromlist(idx)
+        # ints and strings only (add_many checked): a value's code once per distinct value, in
+        # first-appearance order as one by one would give
+        lut = {v: self._code(v) for v in dict.fromkeys(values)}
+        self.codes.fromlist(list(map(lut.__getitem__, values)))  # type: ignore[union-attr]
+
     def _code(self, v: object) -> int:
         # strings by value; anything else by its JSON text (1, 1.0, true and "1" differ)
         key = (True, v) if type(v) is str else (False, json.dumps(v))
@@ -338,6 +359,50 @@ class TagBuilder:
             if col is None:
                 col = self.values[k] = _TagColumnBuilder()
             col.add(i, v)
+
+    def add_many(self, tags: list) -> bool:
+        """The fast path for many ops at once: every op's tags a dict of int or str values
+        under string keys. Returns False, having added nothing, for anything else (the caller
+        then adds op by op, which words the error)."""
+        first = len(self.order_code)
+        types = set(map(type, tags))
+        if not types <= {dict, type(None)}:
+            return False
+        keys_of = list(map(tuple, tags)) if types == {dict} else [tuple(t) if t else () for t in tags]
+        distinct = set(keys_of)
+        groups: dict[tuple, list[int]] = {}
+        if len(distinct) == 1:  # the common case: every op of the chunk has the same keys
+            keys = distinct.pop()
+            if keys:
+                groups[keys] = list(range(len(tags)))
+        else:
+            for j, keys in enumerate(keys_of):
+                if keys:
+                    groups.setdefault(keys, []).append(j)
+        new_orders: dict[tuple, int] = {}
+        plan = []
+        for keys, js in groups.items():
+            if keys not in self.order_ids:
+                if not all(type(k) is str for k in keys):
+                    return False
+                new_orders[keys] = len(self.order_ids) + len(new_orders)
+            group = tags if len(js) == len(tags) else [tags[j] for j in js]
+            idx = [first + j for j in js]
+            for k in keys:
+                values = list(map(itemgetter(k), group))
+                types = set(map(type, values))
+                if not types <= {int, str}:
+                    return False
+                plan.append((k, idx, values, types == {int}))
+        for k, idx, values, ints in plan:
+            col = self.values.get(k)
+            if col is None:
+                col = self.values[k] = _TagColumnBuilder()
+            if not (ints and col.add_ints(idx, values)):
+                col.add_values(idx, values)
+        self.order_ids.update(new_orders)
+        self.order_code.fromlist([self.order_ids[keys] for keys in keys_of])
+        return True
 
     def build(self, n: int) -> TagColumns:
         columns = {key: col.build(n) for key, col in self.values.items()}

@@ -1,4 +1,4 @@
-"""Workload generators: LSTM, GRU, hierarchical attention, transformer encoder, TCN.
+"""Workload generators: LSTM, GRU, hierarchical attention, transformer encoder, TCN, matmul/GEMV.
 
 Each generator returns a valid :class:`~cimsim.workload.ir.Workload` whose
 ``metadata`` records the generator, every parameter and closed-form facts
@@ -17,15 +17,10 @@ from typing import Callable
 from ..dtypes import DTYPE_BYTES, DTYPES
 from ..errors import WorkloadError
 from .io import save_workload
-from .builders import CELL_FN
 from .builders import Builder as _Builder
 from .ir import Workload
+from .recurrent import POINTWISE, SCHEDULES, recurrent
 
-SCHEDULES: tuple[str, ...] = ("layer", "wavefront")
-#: "fused": one pointwise op per step for all gate arithmetic (as cuDNN's fused
-#: kernel does); "separate": one op per PyTorch-level pointwise stage; "aten": one op
-#: per ATen call of PyTorch's native CPU cell (10 per step; see _aten_pointwise).
-POINTWISE: tuple[str, ...] = ("fused", "separate", "aten")
 MODES: tuple[str, ...] = ("encode", "stream")
 
 
@@ -61,112 +56,6 @@ def _recurrent(cell: str, input_size, hidden, layers, steps, batch, dtype, sched
     _choice(gen, "pointwise", pointwise, POINTWISE)
     gates = 4 if cell == "lstm" else 3
     G = gates * H
-    b = _Builder(dtype)
-
-    if schedule == "layer":
-        b.tensor("x", (T, B, I), "input")
-    else:
-        for t in range(T):
-            b.tensor(f"x.t{t}", (B, I), "input")
-
-    def declare_layer(l: int) -> None:
-        Il = I if l == 0 else H
-        b.tensor(f"l{l}.W_ih", (G, Il), "weight")
-        b.tensor(f"l{l}.W_hh", (G, H), "weight")
-        b.tensor(f"l{l}.b_ih", (G,), "weight")
-        b.tensor(f"l{l}.b_hh", (G,), "weight")
-        b.tensor(f"l{l}.h0", (B, H), "input")
-        if cell == "lstm":
-            b.tensor(f"l{l}.c0", (B, H), "input")
-
-    def step(l: int, t: int) -> None:
-        p = f"l{l}.t{t}"
-        tg = {"layer": l, "step": t}
-        hprev = f"l{l}.h0" if t == 0 else f"l{l}.t{t - 1}.h"
-        b.tensor(f"{p}.hproj", (B, G))
-        b.matmul(f"{p}.hproj", hprev, f"l{l}.W_hh", m=B, k=H, n=G, weight=True,
-                 outputs=f"{p}.hproj", tags={**tg, "part": "recurrent"})
-        bias = (f"l{l}.b_ih", f"l{l}.b_hh")
-        if pointwise == "fused":
-            # all gate arithmetic of the step in one op; vector-op counts are the
-            # sums of the separate stages below, spread over the op's outputs
-            if cell == "lstm":
-                cprev = f"l{l}.c0" if t == 0 else f"l{l}.t{t - 1}.c"
-                b.tensor(f"{p}.c", (B, H))
-                b.tensor(f"{p}.h", (B, H))
-                # 4H x (3 adds + 4 activation) + H x 3 (cell) + H x 5 (hidden) over 2H outputs
-                b.vector(f"{p}.cell", "elementwise", (f"{p}.xproj", f"{p}.hproj", *bias, cprev),
-                         (f"{p}.c", f"{p}.h"), fn=CELL_FN["lstm"], ops_per_element=18,
-                         tags={**tg, "part": "state"})
-            else:
-                b.tensor(f"{p}.h", (B, H))
-                # 2H x 7 (r, z) + H x 8 (candidate) + H x 4 (state) over H outputs
-                b.vector(f"{p}.cell", "elementwise", (f"{p}.xproj", f"{p}.hproj", *bias, hprev),
-                         f"{p}.h", fn=CELL_FN["gru"], ops_per_element=26,
-                         tags={**tg, "part": "state"})
-        elif pointwise == "aten":
-            _aten_pointwise(b, cell, p, tg, l, t, H, B, hprev, bias)
-        elif cell == "lstm":
-            cprev = f"l{l}.c0" if t == 0 else f"l{l}.t{t - 1}.c"
-            b.tensor(f"{p}.gates", (B, G))
-            b.vector(f"{p}.gates", "elementwise", (f"{p}.xproj", f"{p}.hproj", *bias), f"{p}.gates",
-                     fn="add", ops_per_element=3, tags={**tg, "part": "gates"})
-            b.tensor(f"{p}.act", (B, G))
-            # sigmoid on i, f, o and tanh on g: both cost the same per element
-            b.vector(f"{p}.act", "elementwise", (f"{p}.gates",), f"{p}.act", fn="sigmoid",
-                     tags={**tg, "part": "activation"})
-            b.tensor(f"{p}.c", (B, H))
-            b.vector(f"{p}.c", "elementwise", (f"{p}.act", cprev), f"{p}.c", fn="lstm_cell",
-                     ops_per_element=3, tags={**tg, "part": "state"})
-            b.tensor(f"{p}.h", (B, H))
-            b.vector(f"{p}.h", "elementwise", (f"{p}.act", f"{p}.c"), f"{p}.h", fn="lstm_hidden",
-                     ops_per_element=5, tags={**tg, "part": "output"})
-        else:
-            # r, z = sigmoid(x_rz + b_ih_rz + h_rz + b_hh_rz): 3 adds + sigmoid (4)
-            b.tensor(f"{p}.rz", (B, 2 * H))
-            b.vector(f"{p}.rz", "elementwise", (f"{p}.xproj", f"{p}.hproj", *bias), f"{p}.rz",
-                     fn="gru_rz", ops_per_element=7, tags={**tg, "part": "gates"})
-            # n = tanh(x_n + b_in + r * (h_n + b_hn)): 2 adds, mul, add, tanh (4)
-            b.tensor(f"{p}.n", (B, H))
-            b.vector(f"{p}.n", "elementwise", (f"{p}.xproj", f"{p}.hproj", f"{p}.rz", *bias),
-                     f"{p}.n", fn="gru_candidate", ops_per_element=8,
-                     tags={**tg, "part": "candidate"})
-            # h' = (1 - z) * n + z * h: sub, mul, mul, add
-            b.tensor(f"{p}.h", (B, H))
-            b.vector(f"{p}.h", "elementwise", (f"{p}.rz", f"{p}.n", hprev), f"{p}.h",
-                     fn="gru_state", ops_per_element=4, tags={**tg, "part": "state"})
-
-    def concat(l: int) -> None:
-        b.tensor(f"l{l}.y", (T, B, H))
-        b.vector(f"l{l}.concat", "copy", [f"l{l}.t{t}.h" for t in range(T)], f"l{l}.y",
-                 tags={"layer": l, "part": "concat"})
-
-    if schedule == "layer":
-        for l in range(L):
-            declare_layer(l)
-            Il = I if l == 0 else H
-            src = "x" if l == 0 else f"l{l - 1}.y"
-            outs = [b.tensor(f"l{l}.t{t}.xproj", (B, G)) for t in range(T)]
-            b.matmul(f"l{l}.xproj", src, f"l{l}.W_ih", m=T * B, k=Il, n=G, weight=True,
-                     outputs=outs, tags={"layer": l, "part": "input"})
-            for t in range(T):
-                step(l, t)
-            concat(l)
-    else:
-        for l in range(L):
-            declare_layer(l)
-        # emit along anti-diagonals so that list order is also wavefront order
-        for diag in range(T + L - 1):
-            for l in range(max(0, diag - T + 1), min(L, diag + 1)):
-                t = diag - l
-                Il = I if l == 0 else H
-                src = f"x.t{t}" if l == 0 else f"l{l - 1}.t{t}.h"
-                b.tensor(f"l{l}.t{t}.xproj", (B, G))
-                b.matmul(f"l{l}.t{t}.xproj", src, f"l{l}.W_ih", m=B, k=Il, n=G, weight=True,
-                         outputs=f"l{l}.t{t}.xproj", tags={"layer": l, "step": t, "part": "input"})
-                step(l, t)
-        concat(L - 1)
-
     in_sizes = [I] + [H] * (L - 1)
     macs = sum(T * B * G * (Il + H) for Il in in_sizes)
     weights = sum(G * (Il + H) + 2 * G for Il in in_sizes)
@@ -190,44 +79,7 @@ def _recurrent(cell: str, input_size, hidden, layers, steps, batch, dtype, sched
         "notes": "tags.part: input (W_ih), recurrent (W_hh), state (c_t for LSTM, h_t for GRU)",
     }
     default = f"{cell}-L{L}-I{I}-H{H}-T{T}-B{B}-{dtype}-{schedule}"
-    return b.build(name or default, meta)
-
-
-def _aten_pointwise(b: _Builder, cell: str, p: str, tg: dict, l: int, t: int, H: int, B: int,
-                    hprev: str, bias: tuple[str, str]) -> None:
-    """A step's gate arithmetic as PyTorch's native CPU cells run it (ATen ``LSTMCell`` /
-    ``GRUCell`` in aten/src/ATen/native/RNN.cpp): one op per ATen call that does arithmetic,
-    10 per step for either cell (the biases are added by the ``addmm`` calls there; here the
-    first add reads them)."""
-
-    def op(name, fn, inputs, part, outputs=None):
-        outs = outputs or (b.tensor(f"{p}.{name}", (B, H)),)
-        b.vector(f"{p}.{name}", "elementwise", inputs, outs if len(outs) > 1 else outs[0], fn=fn,
-                 tags={**tg, "part": part})
-
-    if cell == "lstm":
-        cprev = f"l{l}.c0" if t == 0 else f"l{l}.t{t - 1}.c"
-        # gates = hproj.add_(xproj), then unsafe_chunk(4): one add over the four gate slices
-        gates = tuple(b.tensor(f"{p}.pre_{g}", (B, H)) for g in "ifgo")
-        op("gates", "add", (f"{p}.hproj", f"{p}.xproj", *bias), "gates", outputs=gates)
-        for g, fn in zip("ifgo", ("sigmoid", "sigmoid", "tanh", "sigmoid")):  # sigmoid_ / tanh_
-            op(g, fn, (f"{p}.pre_{g}",), "activation")
-        op("fc", "mul", (f"{p}.f", cprev), "cell")  # forgetgate.mul(cx)
-        op("ig", "mul", (f"{p}.i", f"{p}.g"), "cell")  # ingate.mul(cellgate)
-        op("c", "add", (f"{p}.fc", f"{p}.ig"), "state")  # .add_(...)
-        op("tc", "tanh", (f"{p}.c",), "output")  # cy.tanh()
-        op("h", "mul", (f"{p}.o", f"{p}.tc"), "output")  # outgate.mul(...)
-    else:
-        op("pre_r", "add", (f"{p}.hproj", f"{p}.xproj", *bias), "gates")  # h_r.add_(x_r)
-        op("r", "sigmoid", (f"{p}.pre_r",), "gates")
-        op("pre_z", "add", (f"{p}.hproj", f"{p}.xproj"), "gates")  # h_z.add_(x_z)
-        op("z", "sigmoid", (f"{p}.pre_z",), "gates")
-        op("hn", "mul", (f"{p}.hproj", f"{p}.r"), "candidate")  # h_n.mul_(r)
-        op("pre_n", "add", (f"{p}.xproj", f"{p}.hn"), "candidate")  # x_n.add(...)
-        op("n", "tanh", (f"{p}.pre_n",), "candidate")  # .tanh_()
-        op("d", "sub", (hprev, f"{p}.n"), "state")  # hidden - newgate
-        op("dz", "mul", (f"{p}.d", f"{p}.z"), "state")  # .mul_(inputgate)
-        op("h", "add", (f"{p}.dz", f"{p}.n"), "state")  # .add_(newgate)
+    return recurrent(cell, I, H, L, T, B, dtype, schedule, pointwise, name or default, meta)
 
 
 def lstm(input_size: int, hidden: int, layers: int = 1, *, steps: int, batch: int = 1,
@@ -519,6 +371,58 @@ def tcn(steps: int, channels: int = 256, kernel: int = 3, layers: int = 8, batch
     return b.build(name or f"tcn-L{L}-T{T}-C{C}-k{k}-B{B}-{dtype}", meta)
 
 
+# --------------------------------------------------------------------------- matmul / GEMV
+OPERANDS: tuple[str, ...] = ("weight", "input")
+
+
+def matmul(m: int, k: int, n: int, *, count: int = 1, chain: bool = False, operand: str = "weight",
+           dtype: str = "fp32", name: str | None = None) -> Workload:
+    """``count`` products ``y_i[m, n] = x_i[m, k] @ B_i[k, n]`` (a GEMV when ``m = 1``).
+
+    ``operand="weight"``: each ``B_i`` is a stationary weight (what CIM arrays and PIM
+    banks hold); ``"input"``: a model input streamed from memory like ``x_i`` (e.g. a
+    KV cache). ``chain=True``: ``x_{i+1} = y_i`` (a stack of linear layers without
+    activations; needs ``k == n``), so the products run one after another; otherwise
+    they are independent.
+    """
+    gen = "matmul"
+    M = _positive(gen, "m", m)
+    K = _positive(gen, "k", k)
+    N = _positive(gen, "n", n)
+    C = _positive(gen, "count", count)
+    if type(chain) is not bool:
+        raise WorkloadError(f"{gen}: chain must be true or false, got {chain!r}")
+    _choice(gen, "operand", operand, OPERANDS)
+    _choice(gen, "dtype", dtype, DTYPES)
+    if chain and C > 1 and K != N:
+        raise WorkloadError(f"{gen}: chain=True feeds each product's output to the next, so k ({K}) "
+                            f"must equal n ({N})")
+    b = _Builder(dtype)
+    x = b.tensor("x0", (M, K), "input")
+    for i in range(C):
+        if i and not chain:
+            x = b.tensor(f"x{i}", (M, K), "input")
+        w = b.tensor(f"B{i}", (K, N), operand)
+        y = b.tensor(f"y{i}", (M, N))
+        b.matmul(f"mm{i}", x, w, m=M, k=K, n=N, weight=operand == "weight", outputs=y,
+                 tags={"index": i})
+        x = y
+    size = DTYPE_BYTES[dtype]
+    meta = {
+        "generator": gen,
+        "params": {"m": M, "k": K, "n": N, "count": C, "chain": chain, "operand": operand,
+                   "dtype": dtype},
+        "macs": C * M * K * N,
+        "weight_elements": C * K * N if operand == "weight" else 0,
+        # bytes each product reads and writes (A, B, output), in the workload's dtype
+        "bytes_per_product": {"a": M * K * size, "b": K * N * size, "out": M * N * size},
+        "critical_path_ops": C if chain else 1,
+    }
+    kind = "gemv" if M == 1 else "matmul"
+    default = f"{kind}-M{M}-K{K}-N{N}-x{C}{'-chain' if chain else ''}-{operand}-{dtype}"
+    return b.build(name or default, meta)
+
+
 # --------------------------------------------------------------------------- registry
 GENERATORS: dict[str, Callable[..., Workload]] = {
     "lstm": lstm,
@@ -526,6 +430,7 @@ GENERATORS: dict[str, Callable[..., Workload]] = {
     "hier-attn": hier_attn,
     "transformer": transformer,
     "tcn": tcn,
+    "matmul": matmul,
 }
 
 #: The workloads shipped in ``workloads/``: name -> generator and its parameters.

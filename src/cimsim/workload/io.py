@@ -16,13 +16,14 @@ vocabularies the integer codes index (dtypes, roles, kinds, fns, tag values).
 :func:`save_workload` picks the format by the file's extension (``.npz``:
 columnar, anything else: JSON); :func:`load_workload` by the file's first bytes
 (a zip: columnar, else JSON). Both build the workload through the same
-:class:`~cimsim.workload.ir.WorkloadBuilder` / ``Workload.from_columns``
+:class:`~cimsim.workload.builder.WorkloadBuilder` / ``Workload.from_columns``
 validation. A file of another format or version is refused with a message
 naming both versions.
 """
 
 from __future__ import annotations
 
+import gc
 import io
 import json
 import zipfile
@@ -37,7 +38,11 @@ from ..dtypes import DTYPES
 from ..errors import WorkloadError
 from ..progress import Feedback, feedback
 from .columns import StringTable, TagColumns
-from .ir import COLUMN_DTYPES, Workload, WorkloadBuilder, WorkloadColumns, describe
+from .builder import OP_KEYS as _OP_KEYS
+from .builder import WorkloadBuilder
+from .checks import COLUMN_DTYPES, describe
+from .ir import Workload, WorkloadColumns
+from .jsonstream import stream_workload, write_json
 from .kinds import OP_KINDS, ROLES
 
 FORMAT = "cimsim-workload"
@@ -47,9 +52,9 @@ COLUMNAR_SUFFIX = ".npz"
 #: First bytes of a columnar file (a zip archive).
 ZIP_MAGIC = b"PK\x03\x04"
 
-_OP_KEYS = {"name", "kind", "inputs", "outputs", "m", "k", "n", "batch", "weight", "fn",
-            "ops_per_element", "tags", "generic_macs"}
 _TENSOR_KEYS = {"name", "shape", "dtype", "role"}
+#: Tensors or ops handed to the builder at once when reading a dict
+_FEED = 1 << 16
 _TOP_KEYS = {"format", "version", "name", "metadata", "tensors", "ops"}
 
 
@@ -106,62 +111,149 @@ def _short(v: Any) -> str:
     return describe(v).split(" ", 1)[1] if isinstance(v, (list, dict, str)) else repr(v)
 
 
-def workload_from_dict(data: Any, source: str = "<workload>", progress: Feedback | None = None) -> Workload:
-    def fail(msg: str):
-        raise WorkloadError(f"{source}: {msg}")
+class _Reader:
+    """Feeds tensor and op objects (dicts from a workload file) into a builder, chunk by
+    chunk, with the file's messages (``tensors[i]: ...``, ``ops[i] (name): ...``)."""
 
-    _check_header(data, fail)
+    def __init__(self, source: str, fb: Feedback, n_tensors: int | None = None, n_ops: int | None = None):
+        self.source, self.fb = source, fb
+        self.b: WorkloadBuilder | None = None
+        self.n_tensors, self.n_ops = n_tensors, n_ops
+
+    def fail(self, msg: str):
+        raise WorkloadError(f"{self.source}: {msg}")
+
+    def header(self, data: dict) -> None:
+        _check_header(data, self.fail)
+        self.b = WorkloadBuilder(data["name"])
+        self.fb.update("declaring tensors", 0, self.n_tensors)
+
+    def tensors(self, items: list, first: int) -> None:
+        tensor, fb = self.b.tensor, self.fb  # type: ignore[union-attr]
+        fb.update(done=first)
+        if self.b.tensors_from_records(items):  # type: ignore[union-attr]
+            return
+        for i, t in enumerate(items, first):
+            if not isinstance(t, dict) or len(t) != 4 or t.keys() != _TENSOR_KEYS:
+                self.fail(f"tensors[{i}]: a tensor has exactly the keys {sorted(_TENSOR_KEYS)}, got "
+                          f"{sorted(map(str, t)) if isinstance(t, dict) else type(t).__name__}")
+            tensor(t["name"], t["shape"], t["dtype"], t["role"])
+
+    def ops(self, items: list, first: int) -> None:
+        op, fb = self.b.op, self.fb  # type: ignore[union-attr]
+        if first == 0:
+            fb.update("building ops", 0, self.n_ops)
+        fb.update(done=first)
+        if self.b.ops_from_records(items):  # type: ignore[union-attr]
+            return
+        for i, o in enumerate(items, first):
+            if not isinstance(o, dict):
+                self.fail(f"ops[{i}]: expected an object, got {type(o).__name__}")
+            if not o.keys() <= _OP_KEYS:
+                bad = set(o) - _OP_KEYS
+                self.fail(f"ops[{i}] ({_short(o.get('name'))}): unknown keys {sorted(map(str, bad))}; "
+                          f"allowed: {sorted(_OP_KEYS)}")
+            try:
+                name, kind, inputs, outputs = o["name"], o["kind"], o["inputs"], o["outputs"]
+            except KeyError as exc:
+                self.fail(f"ops[{i}]: missing key '{exc.args[0]}'")
+            op(name, kind, inputs, outputs, o.get("m", 0), o.get("k", 0), o.get("n", 0),
+               o.get("batch", 1), o.get("weight"), o.get("fn"), o.get("ops_per_element"), o.get("tags"),
+               o.get("generic_macs", 0))
+
+    def build(self, metadata: Any) -> Workload:
+        self.fb.update("validating")
+        return self.b.build(metadata)  # type: ignore[union-attr]
+
+    def wrap(self, exc: WorkloadError) -> WorkloadError:
+        if str(exc).startswith(f"{self.source}: "):
+            return exc
+        return WorkloadError(f"{self.source}: {exc}")
+
+
+def _check_top(data: dict, fail) -> None:
     for key in ("name", "tensors", "ops"):
         if key not in data:
             fail(f"missing key '{key}'")
     unknown = set(data) - _TOP_KEYS
     if unknown:
         fail(f"unknown top-level keys {sorted(unknown)}")
+
+
+def workload_from_dict(data: Any, source: str = "<workload>", progress: Feedback | None = None) -> Workload:
+    def fail(msg: str):
+        raise WorkloadError(f"{source}: {msg}")
+
+    _check_header(data, fail)
+    _check_top(data, fail)
     for key in ("tensors", "ops"):
         if not isinstance(data[key], list):
             fail(f"'{key}' must be a list, got {type(data[key]).__name__}")
-    fb = progress or Feedback("", enabled=False)
+    r = _Reader(source, progress or Feedback("", enabled=False), len(data["tensors"]), len(data["ops"]))
     try:
-        b = WorkloadBuilder(data["name"])
-        n_tensors, n_ops = len(data["tensors"]), len(data["ops"])
-        fb.update("declaring tensors", 0, n_tensors)
-        for i, t in enumerate(data["tensors"]):
-            if not i & 0xFFFF:
-                fb.update(done=i)
-            if not isinstance(t, dict) or set(t) != _TENSOR_KEYS:
-                fail(f"tensors[{i}]: a tensor has exactly the keys {sorted(_TENSOR_KEYS)}, got "
-                     f"{sorted(map(str, t)) if isinstance(t, dict) else type(t).__name__}")
-            b.tensor(t["name"], t["shape"], t["dtype"], t["role"])
-        fb.update("building ops", 0, n_ops)
-        for i, o in enumerate(data["ops"]):
-            if not i & 0xFFFF:
-                fb.update(done=i)
-            if not isinstance(o, dict):
-                fail(f"ops[{i}]: expected an object, got {type(o).__name__}")
-            bad = set(o) - _OP_KEYS
-            if bad:
-                fail(f"ops[{i}] ({_short(o.get('name'))}): unknown keys {sorted(map(str, bad))}; "
-                     f"allowed: {sorted(_OP_KEYS)}")
-            for key in ("name", "kind", "inputs", "outputs"):
-                if key not in o:
-                    fail(f"ops[{i}]: missing key '{key}'")
-            b.op(o["name"], o["kind"], o["inputs"], o["outputs"], o.get("m", 0), o.get("k", 0),
-                 o.get("n", 0), o.get("batch", 1), o.get("weight"), o.get("fn"),
-                 o.get("ops_per_element"), o.get("tags"), o.get("generic_macs", 0))
-        fb.update("validating")
-        return b.build(data.get("metadata", {}))
+        r.header(data)
+        for key, feed in (("tensors", r.tensors), ("ops", r.ops)):
+            items = data[key]
+            for a in range(0, len(items), _FEED):  # in slices: progress, smaller temporaries
+                feed(items[a:a + _FEED], a)
+        return r.build(data.get("metadata", {}))
     except WorkloadError as exc:
-        if str(exc).startswith(f"{source}: "):
-            raise
-        raise WorkloadError(f"{source}: {exc}") from None
+        raise r.wrap(exc) from None
 
 
-def _json_text(raw: bytes, source: str) -> Any:
+def _stream_text(text: str, source: str, fb: Feedback) -> Workload | None:
+    """The workload in ``text`` read chunk by chunk (:mod:`.jsonstream`), or None when the
+    text is not in the layout :func:`save_workload` writes."""
+    r = _Reader(source, fb)
+    gc_was_on = gc.isenabled()
+    gc.disable()  # millions of short-lived dicts, no cycles: the collector would only rescan them
     try:
-        text = raw.decode("utf-8")
+        top = stream_workload(text, _stream_header(r), r.tensors, r.ops)
+    except _HeaderError as exc:
+        raise exc.error from None
+    except WorkloadError:
+        # a bad tensor or op: the whole-text path words it, so that a file and its dict get
+        # the same message whatever else is wrong (only files that fail pay for it)
+        return None
+    finally:
+        if gc_was_on:
+            gc.enable()
+    if top is None:
+        return None
+    try:
+        _check_header(top, r.fail)  # again: keys after "tensors" (metadata) are read now
+        _check_top(top, r.fail)
+        return r.build(top.get("metadata", {}))
+    except WorkloadError as exc:
+        raise r.wrap(exc) from None
+
+
+class _HeaderError(Exception):
+    """A header error while streaming: the same message as the whole-text path."""
+
+    def __init__(self, error: WorkloadError):
+        self.error = error
+
+
+def _stream_header(r: "_Reader"):
+    def header(top: dict) -> None:
+        try:
+            r.header(top)
+        except WorkloadError as exc:
+            raise _HeaderError(r.wrap(exc)) from None
+    return header
+
+
+def _decode(raw: bytes, source: str) -> str:
+    try:
+        return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise WorkloadError(f"{source}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset "
                             f"{exc.start}); a workload file is UTF-8 JSON or a .npz archive") from None
+
+
+def _json_text(raw: bytes | str, source: str) -> Any:
+    text = raw if isinstance(raw, str) else _decode(raw, source)
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
@@ -325,7 +417,8 @@ def _read_npz(raw: bytes, source: str, fb: Feedback) -> Workload:
             for j, key in enumerate(z.files):
                 fb.update("reading columns", j, len(z.files))
                 arrays[key] = z[key]
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError, zlib.error) as exc:
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError, NotImplementedError,
+            zlib.error) as exc:
         fail(f"not a valid columnar workload (.npz): {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
     meta_arr = arrays.pop("meta", None)
     if meta_arr is None or meta_arr.dtype != np.uint8 or meta_arr.ndim != 1:
@@ -350,7 +443,8 @@ def save_workload(w: Workload, path: str | Path, progress: Feedback | bool | Non
             return
         fb.update("writing JSON")
         with open(tmp, "w") as f:
-            json.dump(workload_to_dict(w), f, separators=(",", ":"))
+            # from the columns, chunk by chunk: the bytes json.dump(workload_to_dict(w)) gives
+            write_json(w, f, {"format": FORMAT, "version": VERSION, "name": w.name, "metadata": w.metadata})
             f.write("\n")
 
     try:
@@ -366,7 +460,12 @@ def read_workload_bytes(raw: bytes, source: str, progress: Feedback | None = Non
     if raw[:4] == ZIP_MAGIC:
         return _read_npz(raw, source, fb)
     fb.update("parsing JSON")
-    return workload_from_dict(_json_text(raw, source), source=source, progress=fb)
+    text = _decode(raw, source)
+    del raw  # the bytes go once decoded (a large file is not held twice)
+    w = _stream_text(text, source, fb)  # chunk by chunk: no object per op alive at once
+    if w is not None:
+        return w
+    return workload_from_dict(_json_text(text, source), source=source, progress=fb)
 
 
 def load_workload(path: str | Path, progress: Feedback | bool | None = None) -> Workload:
@@ -377,10 +476,10 @@ def load_workload(path: str | Path, progress: Feedback | bool | None = None) -> 
     try:
         fb.update("reading")
         try:
-            raw = path.read_bytes()
+            # passed on, not held here: read_workload_bytes lets go of the bytes once decoded
+            return read_workload_bytes(path.read_bytes(), str(path), fb)
         except OSError as exc:
             raise WorkloadError(f"{path}: cannot read workload ({exc.strerror})") from None
-        return read_workload_bytes(raw, str(path), fb)
     finally:
         if fb is not progress:
             fb.close()

@@ -119,7 +119,9 @@ def record(torch, model, inputs, kwargs=None):
 
     handle = torch.nn.modules.module.register_module_forward_pre_hook(keep)
     try:
-        with capture_context(torch), tracker, rec:
+        # a model of fake tensors (shapes only) runs inside its fake mode, so tensors its forward
+        # creates from nothing (masks, position ids) are fake too
+        with capture_context(torch), tracker, _fake_mode(torch, model), rec:
             out = model(*inputs, **kwargs)
     finally:
         handle.remove()
@@ -132,6 +134,17 @@ def record(torch, model, inputs, kwargs=None):
     for ev in rec.events:
         ev.module = _strip_root(ev.module, root)
     return rec.events, out, modules
+
+
+def _fake_mode(torch, model):
+    """The ``FakeTensorMode`` of a model whose parameters are fake tensors, else a null context."""
+    from torch._subclasses.fake_tensor import FakeTensor
+
+    for p in model.parameters():
+        if isinstance(p, FakeTensor):
+            return p.fake_mode
+        break
+    return contextlib.nullcontext()
 
 
 def _strip_root(name: str, root: str) -> str:

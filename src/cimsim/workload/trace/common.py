@@ -33,9 +33,9 @@ def require_torch():
 def load_factory(spec: str, with_kwargs: bool = False):
     """Import ``path/to/file.py:factory`` or ``package.module:factory`` and call the factory.
 
-    The factory takes no arguments and returns ``(model, example_inputs)`` or
+    The factory takes no arguments and returns ``(model, example_inputs)``,
     ``(model, example_inputs, example_kwargs)`` (keyword inputs of ``forward``,
-    e.g. a decode step's ``past_key_values``). The file is imported as Python
+    e.g. a decode step's KV cache) or a :class:`cimsim.zoo.ZooModel`. The file is imported as Python
     source with importlib; nothing is unpickled.
 
     Returns
@@ -73,6 +73,10 @@ def load_factory(spec: str, with_kwargs: bool = False):
     if not callable(factory):
         raise WorkloadError(f"model spec '{spec}': '{target}' has no function '{factory_name}'")
     result = factory()
+    from ...zoo.registry import ZooModel
+
+    if isinstance(result, ZooModel):  # a factory may return cimsim.zoo.build(...)
+        result = tuple(result)
     if not (isinstance(result, tuple) and len(result) in (2, 3)) or (
             len(result) == 3 and not isinstance(result[2], dict)):
         raise WorkloadError(f"model spec '{spec}': the factory must return (model, example_inputs) "

@@ -434,7 +434,12 @@ class Lowerer:
                 return
         if not self.st.known(table):
             self._source(table)
-        rows = np.asarray(self.torch.unique(idx.reshape(-1)).tolist(), dtype=np.int64)
+        from torch._subclasses.fake_tensor import is_fake
+
+        if idx.is_meta or is_fake(idx):  # shapes only (no values): assume distinct ids
+            rows = np.arange(min(idx.numel(), table.shape[0]), dtype=np.int64)
+        else:
+            rows = np.asarray(self.torch.unique(idx.reshape(-1)).tolist(), dtype=np.int64)
         inner = offsets(0, tuple(table.shape[1:]), tuple(table.stride()[1:]))
         offs = (table.storage_offset() + rows[:, None] * table.stride(0) + inner[None, :]).reshape(-1)
         vid = self.st.storages[storage_key(table)].cur

@@ -38,7 +38,9 @@ def tensor_offsets(t) -> np.ndarray:
 
 
 def storage_key(t) -> int:
-    return t.untyped_storage().data_ptr()
+    """The identity of ``t``'s storage: its ``StorageImpl`` (views share it), not its data pointer,
+    which is 0 for every meta and fake tensor (a model traced from shapes only)."""
+    return t.untyped_storage()._cdata
 
 
 def storage_numel(t) -> int:

@@ -1,26 +1,35 @@
-"""Reference PyTorch models of the bundled workloads, with factories for ``cimsim trace``.
+"""Reference PyTorch models of the bundled workloads (zoo family ``reference``).
 
 Each factory takes the same keyword parameters as the generator of the same
 name in :mod:`cimsim.workload.generators` (defaults: the bundled workload's
-parameters) and returns ``(model, example_inputs)``. Tracing the model gives a
-workload with the generator's MAC count and matmul structure.
+parameters) and returns ``(model, args, kwargs)``. Tracing the model gives a
+workload with the generator's MAC count and matmul structure
+(``cimsim trace --zoo reference -o DIR`` regenerates all five).
 
-torch is imported inside the functions: ``import cimsim.models`` works without it.
+torch is imported inside the functions.
 """
 
 from __future__ import annotations
 
 import math
 
-from .workload.generators import BUNDLED, level_sizes
-from .workload.trace import require_torch, trace
+from ..workload.generators import BUNDLED, level_sizes
+from ..workload.trace import require_torch
+from .registry import register
 
 #: reference model name -> bundled workload it reproduces (traced in encode mode)
 REFERENCE_MODELS: tuple[str, ...] = ("lstm", "gru", "hier-attn", "transformer", "tcn")
 
 
-def _params(name: str, overrides: dict) -> dict:
+def params(name: str, overrides: dict) -> dict:
+    """The generator parameters reference model ``name`` is built with (bundled size + ``overrides``)."""
     params = dict(BUNDLED[name]["params"])
+    unknown = sorted(set(overrides) - set(params) - {"dtype", "schedule", "mode"})
+    if unknown:
+        from ..errors import WorkloadError
+
+        raise WorkloadError(f"zoo model '{name}' has no parameter {', '.join(unknown)}; "
+                            f"parameters: {', '.join(k for k in params if k not in ('dtype', 'schedule', 'mode'))}")
     params.update(overrides)
     params.pop("dtype", None)
     params.pop("schedule", None)
@@ -28,22 +37,24 @@ def _params(name: str, overrides: dict) -> dict:
     return params
 
 
+@register("lstm", "reference", "stacked nn.LSTM at the bundled lstm workload's size", fake=False)
 def lstm(**overrides):
     """Stacked nn.LSTM over ``steps`` (input ``(steps, batch, input_size)``)."""
     torch = require_torch()
-    p = _params("lstm", overrides)
+    p = params("lstm", overrides)
     torch.manual_seed(0)
     model = torch.nn.LSTM(p["input_size"], p["hidden"], p["layers"]).eval()
-    return model, (torch.randn(p["steps"], p["batch"], p["input_size"]),)
+    return model, (torch.randn(p["steps"], p["batch"], p["input_size"]),), {}
 
 
+@register("gru", "reference", "stacked nn.GRU at the bundled gru workload's size", fake=False)
 def gru(**overrides):
     """Stacked nn.GRU over ``steps``."""
     torch = require_torch()
-    p = _params("gru", overrides)
+    p = params("gru", overrides)
     torch.manual_seed(0)
     model = torch.nn.GRU(p["input_size"], p["hidden"], p["layers"]).eval()
-    return model, (torch.randn(p["steps"], p["batch"], p["input_size"]),)
+    return model, (torch.randn(p["steps"], p["batch"], p["input_size"]),), {}
 
 
 def _hier_classes(torch):
@@ -107,25 +118,27 @@ def _hier_classes(torch):
     return HierarchicalAttentionEncoder
 
 
+@register("hier-attn", "reference", "the hierarchical attention encoder at the bundled hier-attn size")
 def hier_attn(**overrides):
     """The hierarchical attention encoder over ``seq_len`` vectors of width ``d_model``."""
     torch = require_torch()
-    p = _params("hier-attn", overrides)
+    p = params("hier-attn", overrides)
     torch.manual_seed(0)
     cls = _hier_classes(torch)
     levels = len(level_sizes(p["seq_len"], p["window"]))
     model = cls(p["d_model"], p["heads"], p["window"], levels).eval()
-    return model, (torch.randn(p["batch"], p["seq_len"], p["d_model"]),)
+    return model, (torch.randn(p["batch"], p["seq_len"], p["d_model"]),), {}
 
 
+@register("transformer", "reference", "nn.TransformerEncoder at the bundled transformer size")
 def transformer(**overrides):
     """nn.TransformerEncoder of post-norm relu layers, in eval mode (torch's fused fast path)."""
     torch = require_torch()
-    p = _params("transformer", overrides)
+    p = params("transformer", overrides)
     torch.manual_seed(0)
     layer = torch.nn.TransformerEncoderLayer(p["d_model"], p["heads"], p["ffn"], batch_first=True)
     model = torch.nn.TransformerEncoder(layer, p["layers"], enable_nested_tensor=False).eval()
-    return model, (torch.randn(p["batch"], p["seq_len"], p["d_model"]),)
+    return model, (torch.randn(p["batch"], p["seq_len"], p["d_model"]),), {}
 
 
 def _tcn_class(torch):
@@ -149,26 +162,11 @@ def _tcn_class(torch):
     return TCN
 
 
+@register("tcn", "reference", "causal dilated Conv1d stack at the bundled tcn size")
 def tcn(**overrides):
     """A TCN over ``steps`` (input ``(batch, channels, steps)``)."""
     torch = require_torch()
-    p = _params("tcn", overrides)
+    p = params("tcn", overrides)
     torch.manual_seed(0)
     model = _tcn_class(torch)(p["channels"], p["kernel"], p["layers"]).eval()
-    return model, (torch.randn(p["batch"], p["channels"], p["steps"]),)
-
-
-FACTORIES = {"lstm": lstm, "gru": gru, "hier-attn": hier_attn, "transformer": transformer, "tcn": tcn}
-
-
-def trace_reference(name: str, **overrides):
-    """Trace reference model ``name`` (a key of :data:`FACTORIES`) into a workload named ``name``."""
-    from .errors import WorkloadError
-
-    if name not in FACTORIES:
-        raise WorkloadError(f"no reference model '{name}'; reference models: {', '.join(FACTORIES)}")
-    model, inputs = FACTORIES[name](**overrides)
-    w = trace(model, inputs, name=name)
-    w.metadata["reference_model"] = name
-    w.metadata["params"] = _params(name, overrides)
-    return w
+    return model, (torch.randn(p["batch"], p["channels"], p["steps"]),), {}

@@ -1,0 +1,123 @@
+"""``type: dram``: a memory level whose sustained bandwidth depends on the access pattern,
+from JEDEC timing parameters (:mod:`.jedec`), in closed form (sweep speed: a handful of
+floating-point operations per pattern).
+
+Per data bus (a channel, DDR5 sub-channel or HBM pseudo-channel; ``channels`` of them, all
+alike and independent), with every timing in command-clock cycles ``tCK``:
+
+- **peak** = bus width x data rate (``bus_bits * rate / 8``, Ramulator 2's peak);
+- **refresh**: every ``tREFI`` an all-bank refresh stalls the bus for the row closed, the
+  refresh and the row re-opened, ``tRTP + tRP + tRFC + tRCD`` (Ramulator 2's refresh penalty),
+  so ``E_ref = 1 - (tRTP + tRP + tRFC + tRCD) / tREFI``;
+- **streaming**: consecutive bursts rotate over the bank groups, so one burst costs
+  ``max(tBL, tCCD_S, tCCD_L / bank_groups)`` and ``E_ccd = tBL / that``;
+- **read/write mix** (reads a fraction ``r`` of the bytes): the controller drains writes in
+  batches of ``write_batch`` bursts; each batch costs one read-to-write and one write-to-read
+  turnaround, during which the data bus idles ``t_rw = max(0, tRTW + tCWL - tCL - tBL)`` and
+  ``t_wr = tCL + tWTR_S`` cycles. Per burst that is ``min(r, 1 - r) / write_batch`` turnaround
+  pairs, so ``E_mix = tBL / (tBL + min(r, 1 - r) * (t_rw + t_wr) / write_batch)``;
+- **random accesses** of ``S`` bytes each open a row: ``b = ceil(S / burst_bytes)`` bursts per
+  access, and activations are limited to one per ``tRRD_S``, four per ``tFAW`` and one per bank
+  per ``tRC``: ``t_act = max(tRRD_S, tFAW / 4, tRC / banks)``. One access takes
+  ``max(b * tBL / (E_ccd * E_mix), t_act)`` cycles and moves ``S`` useful bytes.
+
+The sustained rate is ``channels x S / (time per access) x E_ref x cap`` (streaming: ``S`` =
+one burst, no activation limit), where ``cap`` (``sustained_fraction``) is the one per-platform
+factor fitted to a measured maximum (the controller's and the on-chip network's losses that
+the timing does not show). Transfers state no pattern yet: the engine gets the
+:data:`~cimsim.hw.base.STREAM` rate; the pattern API is here for a later change to pass one.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Literal
+
+from pydantic import Field
+
+from ..base import RATE, STREAM, Fraction, MemoryLevel, MemoryResource, Pattern, PositiveInt
+from .jedec import PRESETS, Jedec
+
+Standard = Literal[tuple(PRESETS)]  # type: ignore[valid-type]
+
+
+class DramLevel(MemoryLevel):
+    """A DRAM level from a JEDEC preset: its bandwidth follows the access pattern."""
+
+    type: Literal["dram"] = Field(default="dram", description="Resource type: dram (JEDEC timing "
+                                  "ceilings by access pattern).")
+    channels: PositiveInt = Field(default=1, description="Data buses of the preset's width: DDR4 "
+                                  "channels, DDR5 32-bit sub-channels (2 per DIMM channel), LPDDR5 / "
+                                  "GDDR6 16-bit channels, HBM pseudo-channels; near-bank PIM units "
+                                  "are replicated per bus.")
+    standard: Standard = Field(description="JEDEC standard and speed bin of the preset (timings "
+                               "from Ramulator 2's presets): " + ", ".join(PRESETS) + ".",
+                               json_schema_extra=RATE)
+    sustained_fraction: Fraction = Field(
+        default=1.0, description="Per-platform cap: the fraction of the JEDEC ceilings the memory "
+        "controller sustains, fitted once to a measured maximum.", json_schema_extra=RATE)
+    write_batch: PositiveInt = Field(
+        default=19, description="Write bursts the controller drains per read/write turnaround "
+        "(default: Ramulator 2's GenericDDR controller, 32-entry write buffer drained from 80 % "
+        "to 20 %).", json_schema_extra=RATE)
+
+
+# ------------------------------------------------------------------ closed forms (per data bus)
+def refresh_efficiency(t: Jedec) -> float:
+    """``1 - (tRTP + tRP + tRFC + tRCD) / tREFI``: the share of time not lost to refresh."""
+    return 1.0 - (t.n_rtp + t.n_rp + t.n_rfc + t.n_rcd) / t.n_refi
+
+
+def burst_cycles(t: Jedec) -> float:
+    """Cycles per burst of a stream rotating over the bank groups."""
+    return max(t.n_bl, t.n_ccd_s, t.n_ccd_l / t.bank_groups)
+
+
+def turnaround_cycles(t: Jedec) -> float:
+    """Data-bus idle cycles of one read-to-write plus one write-to-read turnaround."""
+    return max(0, t.n_rtw + t.n_cwl - t.n_cl - t.n_bl) + t.n_cl + t.n_wtr_s
+
+
+def mix_efficiency(t: Jedec, read_fraction: float, write_batch: int) -> float:
+    """Bus efficiency of a read/write mix drained in batches of ``write_batch`` bursts."""
+    pairs = min(read_fraction, 1.0 - read_fraction) / write_batch
+    return t.n_bl / (t.n_bl + pairs * turnaround_cycles(t))
+
+
+def activation_cycles(t: Jedec) -> float:
+    """Minimum cycles between activations on one data bus: tRRD_S, tFAW / 4, tRC / banks."""
+    return max(t.n_rrd_s, t.n_faw / 4, t.n_rc / t.banks)
+
+
+def efficiency(t: Jedec, pattern: Pattern, write_batch: int) -> float:
+    """Sustained useful bytes per second of one data bus over its peak, for ``pattern``
+    (refresh included, no platform cap)."""
+    per_burst = burst_cycles(t) / mix_efficiency(t, pattern.read_fraction, write_batch)
+    if not pattern.random:
+        return t.n_bl / per_burst * refresh_efficiency(t)
+    bursts = math.ceil(pattern.access_bytes / t.burst_bytes)
+    cycles = max(bursts * per_burst, activation_cycles(t))
+    useful_cycles = pattern.access_bytes / t.burst_bytes * t.n_bl  # the bus time of S bytes
+    return useful_cycles / cycles * refresh_efficiency(t)
+
+
+class Dram(MemoryResource):
+    type_name = "dram"
+    Config = DramLevel
+
+    @property
+    def timing(self) -> Jedec:
+        return PRESETS[self.config.standard]
+
+    def peak_bytes_per_s(self) -> float:
+        return self.config.channels * self.timing.bus_bytes_per_s
+
+    def bytes_per_s(self, pattern: Pattern = STREAM) -> float:
+        c = self.config
+        return self.peak_bytes_per_s() * efficiency(self.timing, pattern, c.write_batch) * c.sustained_fraction
+
+    def unloaded_latency_s(self) -> float:
+        """A row miss with the bus idle: ``(tRP + tRCD + tCL) x tCK`` (the device alone; the
+        level's ``latency`` field is the load-to-use latency the simulation charges)."""
+        t = self.timing
+        return (t.n_rp + t.n_rcd + t.n_cl) * t.tck_s

@@ -1,0 +1,44 @@
+"""The per-op columns every stage after the workload reads: :class:`OpArrays`.
+
+A leaf module: it imports NumPy only, so the hardware components (``hw/``) may
+import it to type their ``claim`` / ``place`` / ``cost`` hooks without importing
+the rest of the workload package (which is loaded lazily, see
+``cimsim/workload/__init__.py``). :func:`cimsim.workload.arrays.op_arrays` fills
+it from a workload, once per workload (``Workload.arrays``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar, Sequence
+
+import numpy as np
+
+@dataclass(frozen=True)
+class OpArrays:
+    """Per-op columns, in op order. Bytes are in the workload's dtypes."""
+
+    #: kind name -> the code in ``kind`` (components read it here, e.g. ``"allreduce"``); the
+    #: table lives in :mod:`cimsim.workload.kinds`, which :mod:`cimsim.workload.arrays` (the one
+    #: maker of OpArrays) sets here, so that this module imports nothing of cimsim
+    kind_codes: ClassVar[dict[str, int]] = {}
+    kind: np.ndarray  # int64, KIND_CODES
+    dtype: np.ndarray  # str, dtype of the op's first output
+    macs: np.ndarray  # float64
+    vector_ops: np.ndarray  # float64
+    rows: np.ndarray  # float64: batch * m of a matmul (activation rows)
+    batch: np.ndarray  # float64: independent products of a matmul (1 for other kinds)
+    k: np.ndarray  # float64
+    n: np.ndarray  # float64
+    weight_bytes: np.ndarray  # float64: bytes of the op's weight inputs
+    act_in_bytes: np.ndarray  # float64: bytes of the other inputs
+    act_out_bytes: np.ndarray  # float64
+    stationary: np.ndarray  # int64: tensor id of a matmul's stationary weight, -1 if none
+    weight_ptr: np.ndarray  # CSR over ops of every weight tensor id an op reads
+    weight_ids: np.ndarray
+    tensor_bytes: np.ndarray  # float64, by tensor id
+    tensor_names: Sequence[str]  # by tensor id (a StringTable: one UTF-8 blob, not a tuple)
+    #: CSR over ops of every model-input tensor id (role ``input``: given before the run, so it
+    #: starts in the backing store, e.g. a KV cache) an op reads; its bytes are in act_in_bytes
+    input_ptr: np.ndarray
+    input_ids: np.ndarray

@@ -1,0 +1,172 @@
+"""The LSTM / GRU generators, built as columns: one block of array operations per layer (or
+one for the whole wavefront), however many steps.
+
+A step is data (:data:`STEPS`): after the recurrent matmul ``hproj = h_{t-1} W_hh``, the
+tensors and elementwise ops of its gate arithmetic, by cell and pointwise style. The
+generator expands the step over every ``(layer, step)`` with NumPy: tensor ids are
+``base + instance * tensors_per_step + slot``, so "the previous step's ``h``" is an
+index shift. Names, tags and order are what a loop over the steps would give
+(``tests/test_generators.py`` holds them to a loop reference).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .builders import CELL_FN
+from .builders import Builder
+from .ir import Workload
+
+SCHEDULES: tuple[str, ...] = ("layer", "wavefront")
+#: "fused": one pointwise op per step for all gate arithmetic (as cuDNN's fused
+#: kernel does); "separate": one op per PyTorch-level pointwise stage; "aten": one op
+#: per ATen call of PyTorch's native CPU cell (10 per step; see STEPS).
+POINTWISE: tuple[str, ...] = ("fused", "separate", "aten")
+
+#: Gate arithmetic of one step, by (cell, pointwise): the step's tensors after ``hproj``
+#: as (suffix, width: "H", "2H" or "G" = gates x H; rows are the batch) and its ops as
+#: (suffix, fn, inputs, outputs, ops per element or None, tags.part). Inputs name a tensor
+#: of the step, ``xproj`` (the step's input projection), ``hprev`` / ``cprev`` (the
+#: previous step's state, h0 / c0 at step 0) or the biases ``b_ih`` / ``b_hh``.
+STEPS: dict[tuple[str, str], tuple[list, list]] = {
+    # all gate arithmetic in one op; vector-op counts are the sums of the separate stages,
+    # spread over the op's outputs: LSTM 4H x (3 adds + 4 activation) + H x 3 (cell) +
+    # H x 5 (hidden) over 2H outputs; GRU 2H x 7 (r, z) + H x 8 (candidate) + H x 4 (state)
+    ("lstm", "fused"): ([("c", "H"), ("h", "H")], [
+        ("cell", CELL_FN["lstm"], ("xproj", "hproj", "b_ih", "b_hh", "cprev"), ("c", "h"), 18, "state")]),
+    ("gru", "fused"): ([("h", "H")], [
+        ("cell", CELL_FN["gru"], ("xproj", "hproj", "b_ih", "b_hh", "hprev"), ("h",), 26, "state")]),
+    # sigmoid on i, f, o and tanh on g: both cost the same per element
+    ("lstm", "separate"): ([("gates", "G"), ("act", "G"), ("c", "H"), ("h", "H")], [
+        ("gates", "add", ("xproj", "hproj", "b_ih", "b_hh"), ("gates",), 3, "gates"),
+        ("act", "sigmoid", ("gates",), ("act",), None, "activation"),
+        ("c", "lstm_cell", ("act", "cprev"), ("c",), 3, "state"),
+        ("h", "lstm_hidden", ("act", "c"), ("h",), 5, "output")]),
+    # r, z = sigmoid(x_rz + b_ih_rz + h_rz + b_hh_rz): 3 adds + sigmoid (4); n = tanh(x_n +
+    # b_in + r * (h_n + b_hn)): 2 adds, mul, add, tanh (4); h' = (1 - z) * n + z * h: 4
+    ("gru", "separate"): ([("rz", "2H"), ("n", "H"), ("h", "H")], [
+        ("rz", "gru_rz", ("xproj", "hproj", "b_ih", "b_hh"), ("rz",), 7, "gates"),
+        ("n", "gru_candidate", ("xproj", "hproj", "rz", "b_ih", "b_hh"), ("n",), 8, "candidate"),
+        ("h", "gru_state", ("rz", "n", "hprev"), ("h",), 4, "state")]),
+    # as PyTorch's native CPU cells run it (ATen LSTMCell / GRUCell in
+    # aten/src/ATen/native/RNN.cpp): one op per ATen call that does arithmetic, 10 per step
+    # (the biases are added by the addmm calls there; here the first add reads them)
+    ("lstm", "aten"): ([(s, "H") for s in ("pre_i", "pre_f", "pre_g", "pre_o", "i", "f", "g", "o", "fc",
+                                            "ig", "c", "tc", "h")], [
+        # gates = hproj.add_(xproj), then unsafe_chunk(4): one add over the four gate slices
+        ("gates", "add", ("hproj", "xproj", "b_ih", "b_hh"), ("pre_i", "pre_f", "pre_g", "pre_o"),
+         None, "gates"),
+        ("i", "sigmoid", ("pre_i",), ("i",), None, "activation"),  # sigmoid_ / tanh_
+        ("f", "sigmoid", ("pre_f",), ("f",), None, "activation"),
+        ("g", "tanh", ("pre_g",), ("g",), None, "activation"),
+        ("o", "sigmoid", ("pre_o",), ("o",), None, "activation"),
+        ("fc", "mul", ("f", "cprev"), ("fc",), None, "cell"),  # forgetgate.mul(cx)
+        ("ig", "mul", ("i", "g"), ("ig",), None, "cell"),  # ingate.mul(cellgate)
+        ("c", "add", ("fc", "ig"), ("c",), None, "state"),  # .add_(...)
+        ("tc", "tanh", ("c",), ("tc",), None, "output"),  # cy.tanh()
+        ("h", "mul", ("o", "tc"), ("h",), None, "output")]),  # outgate.mul(...)
+    ("gru", "aten"): ([(s, "H") for s in ("pre_r", "r", "pre_z", "z", "hn", "pre_n", "n", "d", "dz", "h")], [
+        ("pre_r", "add", ("hproj", "xproj", "b_ih", "b_hh"), ("pre_r",), None, "gates"),  # h_r.add_(x_r)
+        ("r", "sigmoid", ("pre_r",), ("r",), None, "gates"),
+        ("pre_z", "add", ("hproj", "xproj"), ("pre_z",), None, "gates"),  # h_z.add_(x_z)
+        ("z", "sigmoid", ("pre_z",), ("z",), None, "gates"),
+        ("hn", "mul", ("hproj", "r"), ("hn",), None, "candidate"),  # h_n.mul_(r)
+        ("pre_n", "add", ("xproj", "hn"), ("pre_n",), None, "candidate"),  # x_n.add(...)
+        ("n", "tanh", ("pre_n",), ("n",), None, "candidate"),  # .tanh_()
+        ("d", "sub", ("hprev", "n"), ("d",), None, "state"),  # hidden - newgate
+        ("dz", "mul", ("d", "z"), ("dz",), None, "state"),  # .mul_(inputgate)
+        ("h", "add", ("dz", "n"), ("h",), None, "state")]),  # .add_(newgate)
+}
+
+
+def recurrent(cell: str, I: int, H: int, L: int, T: int, B: int, dtype: str, schedule: str,
+              pointwise: str, name: str, meta: dict) -> Workload:
+    """The op graph of a stacked ``cell`` (arguments checked by the caller)."""
+    G = (4 if cell == "lstm" else 3) * H
+    width = {"H": H, "2H": 2 * H, "G": G}
+    b = Builder(dtype)
+    step_tensors, step_ops = STEPS[(cell, pointwise)]
+    if schedule == "layer":
+        b.tensor("x", (T, B, I), "input")
+    else:
+        x_t = b.tensors(T, [([f"x.t{t}" for t in range(T)], (B, I), "input")])[0]
+    layer: list[dict[str, int]] = []
+
+    def declare_layer(l: int) -> None:
+        Il = I if l == 0 else H
+        ids = {key: b.id(b.tensor(f"l{l}.{key}", shape, role)) for key, shape, role in (
+            ("W_ih", (G, Il), "weight"), ("W_hh", (G, H), "weight"), ("b_ih", (G,), "weight"),
+            ("b_hh", (G,), "weight"), ("h0", (B, H), "input"))}
+        if cell == "lstm":
+            ids["c0"] = b.id(b.tensor(f"l{l}.c0", (B, H), "input"))
+        layer.append(ids)
+
+    def steps(ls: np.ndarray, ts: np.ndarray, prev: np.ndarray, with_xproj: bool,
+              xproj: np.ndarray | None = None, src: np.ndarray | None = None) -> dict[str, np.ndarray]:
+        """Declare and emit the steps ``(ls[j], ts[j])`` in order; ``prev[j]`` is the instance of
+        step ``t - 1`` of the same layer (-1 at t = 0). Returns the tensor ids by suffix."""
+        n = len(ls)
+        pre = [f"l{l}.t{t}." for l, t in zip(ls.tolist(), ts.tolist())]
+        specs = [("xproj", "G")] if with_xproj else []
+        specs += [("hproj", "G"), *step_tensors]
+        declared = b.tensors(n, [([p + s for p in pre], (B, width[w]), "activation") for s, w in specs])
+        ids = dict(zip([s for s, _ in specs], declared))
+        if xproj is not None:
+            ids["xproj"] = xproj
+        lw = {key: np.array([d.get(key, -1) for d in layer], dtype=np.int64)[ls]
+              for key in ("W_ih", "W_hh", "b_ih", "b_hh", "h0", "c0")}
+        first = prev < 0
+        refs = dict(ids, b_ih=lw["b_ih"], b_hh=lw["b_hh"],
+                    hprev=np.where(first, lw["h0"], ids["h"][np.maximum(prev, 0)]))
+        if cell == "lstm":
+            refs["cprev"] = np.where(first, lw["c0"], ids["c"][np.maximum(prev, 0)])
+        tags = {"layer": ls, "step": ts}
+        ops = []
+        if with_xproj:
+            ops.append(dict(names=[p + "xproj" for p in pre], kind="matmul", inputs=(src, lw["W_ih"]),
+                            outputs=(ids["xproj"],), m=B, k=np.where(ls == 0, I, H), n=G,
+                            weight=lw["W_ih"], tags={**tags, "part": "input"}))
+        ops.append(dict(names=[p + "hproj" for p in pre], kind="matmul", inputs=(refs["hprev"], lw["W_hh"]),
+                        outputs=(ids["hproj"],), m=B, k=H, n=G, weight=lw["W_hh"],
+                        tags={**tags, "part": "recurrent"}))
+        ops += [dict(names=[p + suffix for p in pre], kind="elementwise", fn=fn, ope=ope,
+                     inputs=tuple(refs[r] for r in ins), outputs=tuple(refs[o] for o in outs),
+                     tags={**tags, "part": part}) for suffix, fn, ins, outs, ope, part in step_ops]
+        b.ops(n, ops)
+        return ids
+
+    def concat(l: int, h: np.ndarray) -> None:
+        b.tensor(f"l{l}.y", (T, B, H))
+        b.vector(f"l{l}.concat", "copy", (h,), f"l{l}.y", tags={"layer": l, "part": "concat"})
+
+    t_all = np.arange(T, dtype=np.int64)
+    if schedule == "layer":
+        for l in range(L):
+            declare_layer(l)
+            Il = I if l == 0 else H
+            src = "x" if l == 0 else f"l{l - 1}.y"
+            xproj = b.tensors(T, [([f"l{l}.t{t}.xproj" for t in range(T)], (B, G), "activation")])[0]
+            b.matmul(f"l{l}.xproj", src, layer[l]["W_ih"], m=T * B, k=Il, n=G, weight=True,
+                     outputs=(xproj,), tags={"layer": l, "part": "input"})
+            ids = steps(np.full(T, l, dtype=np.int64), t_all, t_all - 1, False, xproj=xproj)
+            concat(l, ids["h"])
+    else:
+        for l in range(L):
+            declare_layer(l)
+        # emit along anti-diagonals so that list order is also wavefront order
+        ls, ts = np.divmod(np.arange(L * T, dtype=np.int64), T)
+        order = np.lexsort((ls, ls + ts))
+        ls, ts = ls[order], ts[order]
+        inst = np.empty((L, T), dtype=np.int64)
+        inst[ls, ts] = np.arange(L * T)
+        prev = np.where(ts > 0, inst[ls, np.maximum(ts - 1, 0)], -1)
+        below = inst[np.maximum(ls - 1, 0), ts]
+        # the input of (l, t) is x_t or the h of (l - 1, t): ids known once the block is declared,
+        # since a step's tensors are base + instance * per_step + slot
+        per_step = 2 + len(step_tensors)
+        base = len(b._tnames)
+        h_slot = 2 + [s for s, _ in step_tensors].index("h")
+        src = np.where(ls == 0, x_t[ts], base + below * per_step + h_slot)
+        ids = steps(ls, ts, prev, True, src=src)
+        concat(L - 1, ids["h"][inst[L - 1]])
+    return b.build(name, meta)

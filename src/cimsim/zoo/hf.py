@@ -1,0 +1,270 @@
+"""Hugging Face transformers models for the zoo, built from their config classes (no download).
+
+Registered entries have tiny default sizes (2 layers, hidden 32-64, vocabulary 128,
+8 tokens); every size is an override (``build("gpt2", n_layer=12, n_embd=768, n_head=12,
+vocab_size=50257)``). ``hf:MODEL_TYPE`` (:func:`hf_entry`) is any model type transformers
+knows, at its config class's default size (``hf:llama`` is Llama-2-7B's shape): a causal LM
+where transformers has one (prefill over ``seq`` tokens, or one decode step against a
+``cache``-token KV cache), else the base model over ``seq`` tokens.
+
+Decoder-only language models come as ``NAME`` (prefill) and ``NAME-decode`` (one token
+against a KV cache of ``cache`` tokens: the cache tensors are inputs of the workload, so
+reading them is memory traffic). Under :func:`cimsim.zoo.build` the models, their inputs and
+their caches are fake tensors (shapes only) unless real weights are asked for.
+
+transformers is imported inside the functions, with ``HF_HUB_OFFLINE`` and
+``TRANSFORMERS_OFFLINE`` set for the duration of the import and the build and restored
+after (nothing here fetches from the network).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import os
+
+from ..errors import WorkloadError
+from ..workload.trace import require_torch
+from .registry import ZooEntry, register
+
+_OFFLINE = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+
+
+@contextlib.contextmanager
+def offline():
+    """For the block: the Hugging Face offline switches on and transformers' logging at errors
+    only (a model built from a config warns about what a checkpoint would have set); the caller's
+    environment and verbosity restored after."""
+    saved = {k: os.environ.get(k) for k in _OFFLINE}
+    os.environ.update(_OFFLINE)
+    verbosity = None
+    try:
+        import transformers
+
+        verbosity = transformers.logging.get_verbosity()
+        transformers.logging.set_verbosity_error()
+    except ImportError:
+        pass
+    try:
+        yield
+    finally:
+        if verbosity is not None:
+            transformers.logging.set_verbosity(verbosity)
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def _transformers():
+    require_torch()
+    try:
+        with offline():
+            import transformers
+    except ImportError as exc:
+        raise WorkloadError("Hugging Face models need transformers; install it with: "
+                            "pip install 'cimsim[torch]'") from exc
+    return transformers
+
+
+def _config(tf, model_type: str, config: dict | None = None):
+    try:
+        return tf.AutoConfig.for_model(model_type, **(config or {}))
+    except (ValueError, KeyError) as exc:
+        raise WorkloadError(f"transformers has no model type '{model_type}': {exc}") from None
+
+
+def _check_fields(model_type: str, fields, hint: str = "") -> None:
+    """Refuse config fields ``model_type``'s config class does not have (it would keep them as
+    attributes nothing reads)."""
+    default = _config(_transformers(), model_type)
+    unknown = [k for k in fields if not hasattr(default, k)]
+    if unknown:
+        raise WorkloadError(f"{model_type}: the config has no field(s) {', '.join(unknown)}{hint}")
+
+
+def _merge(model_type: str, defaults: dict, config: dict) -> dict:
+    """A registered entry's config: its defaults with the caller's fields (checked) over them."""
+    _check_fields(model_type, [k for k in config if k not in defaults])
+    return {**defaults, **config}
+
+
+def hf_model(model_type: str, config: dict | None = None, task: str = "base"):
+    """A transformers model of ``model_type`` (e.g. ``gpt2``, ``llama``) from its config class,
+    in eval mode: fake tensors under :func:`cimsim.zoo.build` (its ``FakeTensorMode``), random
+    weights on the CPU otherwise. ``task``: ``base`` (``AutoModel``) or ``causal-lm``."""
+    tf = _transformers()
+    torch = require_torch()
+    cfg = _config(tf, model_type, config)
+    auto = {"base": tf.AutoModel, "causal-lm": tf.AutoModelForCausalLM}.get(task)
+    if auto is None:
+        raise WorkloadError(f"task '{task}' is not one of base, causal-lm")
+    torch.manual_seed(0)
+    with offline():
+        try:  # torch's attention (traced with the math backend), else the model's own
+            model = auto.from_config(cfg, attn_implementation="sdpa")
+        except ValueError:
+            model = auto.from_config(cfg, attn_implementation="eager")
+    return model.eval()
+
+
+def _cache_keyword(model, legacy: str) -> str:
+    """The keyword ``forward`` takes a cache by (transformers 5.24: ``cache``; older: ``legacy``)."""
+    try:
+        params = inspect.signature(model.forward).parameters
+    except (TypeError, ValueError):
+        return legacy
+    return "cache" if "cache" in params else legacy
+
+
+_LM = dict(vocab_size=128, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+           num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=128)
+
+
+def _ids(torch, vocab, seq, batch=1):
+    g = torch.Generator().manual_seed(1)
+    return torch.randint(0, vocab, (batch, seq), generator=g)
+
+
+def _causal(model_type, defaults, seq=8, cache=0, batch=1, **config):
+    """Prefill over ``seq`` tokens, or (``cache`` > 0) one decode step after ``cache`` tokens."""
+    torch = require_torch()
+    cfg = _merge(model_type, defaults, config)
+    model = hf_model(model_type, cfg, "causal-lm")
+    vocab = getattr(model.config, "vocab_size", None) or 128
+    if not cache:
+        return model, (_ids(torch, vocab, seq, batch),), {"use_cache": False}
+    with torch.no_grad(), offline():
+        past = model(_ids(torch, vocab, cache, batch), use_cache=True).past_key_values
+    return model, (_ids(torch, vocab, 1, batch),), {_cache_keyword(model, "past_key_values"): past,
+                                                     "use_cache": True}
+
+
+_GPT2 = dict(vocab_size=128, n_positions=128, n_embd=32, n_layer=2, n_head=2)
+
+for _name, _type, _defaults, _desc in [
+    ("gpt2", "gpt2", _GPT2, "GPT-2 language model"),
+    ("llama", "llama", _LM, "Llama (RMSNorm, RoPE, SwiGLU, grouped-query attention)"),
+    ("mistral", "mistral", _LM, "Mistral (grouped-query attention)"),
+    ("qwen2", "qwen2", _LM, "Qwen2 (grouped-query attention, QKV biases)"),
+]:
+    def _prefill(seq=8, batch=1, _t=_type, _d=_defaults, **config):
+        return _causal(_t, _d, seq=seq, batch=batch, **config)
+
+    def _decode(cache=16, batch=1, _t=_type, _d=_defaults, **config):
+        return _causal(_t, _d, cache=cache, batch=batch, **config)
+
+    register(_name, "hf-decoder", f"{_desc}, prefill")(_prefill)
+    register(f"{_name}-decode", "hf-decoder", f"{_desc}, one decode step against a KV cache")(_decode)
+
+
+@register("bert", "hf-encoder", "BERT encoder")
+def bert(seq=8, batch=1, **config):
+    torch = require_torch()
+    cfg = _merge("bert", dict(vocab_size=128, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                  intermediate_size=64, max_position_embeddings=128), config)
+    model = hf_model("bert", cfg)
+    return model, (_ids(torch, cfg["vocab_size"], seq, batch),), {}
+
+
+@register("t5", "hf-encoder-decoder", "T5 encoder-decoder (relative position bias)")
+def t5(seq=8, target=4, batch=1, **config):
+    torch = require_torch()
+    cfg = _merge("t5", dict(vocab_size=128, d_model=32, d_kv=8, d_ff=64, num_layers=2, num_decoder_layers=2,
+                  num_heads=4, decoder_start_token_id=0), config)
+    model = hf_model("t5", cfg)
+    return model, (_ids(torch, cfg["vocab_size"], seq, batch),), {
+        "decoder_input_ids": _ids(torch, cfg["vocab_size"], target, batch), "use_cache": False}
+
+
+@register("vit", "hf-vision", "Vision Transformer (patch-embedding Conv2d + encoder)")
+def vit(image=32, batch=1, **config):
+    torch = require_torch()
+    cfg = _merge("vit", dict(image_size=image, patch_size=8, hidden_size=32, num_hidden_layers=2,
+                  num_attention_heads=2, intermediate_size=64, num_channels=3), config)
+    model = hf_model("vit", cfg)
+    torch.manual_seed(1)
+    return model, (torch.randn(batch, cfg["num_channels"], image, image),), {}
+
+
+@register("whisper", "hf-speech", "Whisper encoder-decoder (Conv1d front end)")
+def whisper(frames=32, target=4, batch=1, **config):
+    torch = require_torch()
+    cfg = _merge("whisper", dict(vocab_size=128, num_mel_bins=16, d_model=32, encoder_layers=2, decoder_layers=2,
+                  encoder_attention_heads=2, decoder_attention_heads=2, encoder_ffn_dim=64,
+                  decoder_ffn_dim=64, max_source_positions=frames // 2, max_target_positions=32,
+                  pad_token_id=0, bos_token_id=1, eos_token_id=2, decoder_start_token_id=1), config)
+    model = hf_model("whisper", cfg)
+    torch.manual_seed(1)
+    feats = torch.randn(batch, cfg["num_mel_bins"], frames)
+    return model, (feats,), {"decoder_input_ids": _ids(torch, cfg["vocab_size"], target, batch),
+                             "use_cache": False}
+
+
+@register("wav2vec2", "hf-speech", "Wav2Vec2 (conv feature encoder, GroupNorm, weight-norm conv)")
+def wav2vec2(samples=400, batch=1, **config):
+    torch = require_torch()
+    cfg = _merge("wav2vec2", dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64,
+                  conv_dim=(32, 32), conv_kernel=(10, 3), conv_stride=(5, 2),
+                  num_conv_pos_embeddings=16, num_conv_pos_embedding_groups=4,
+                  do_stable_layer_norm=False, feat_extract_norm="group"), config)
+    model = hf_model("wav2vec2", cfg)
+    torch.manual_seed(1)
+    return model, (torch.randn(batch, samples),), {}
+
+
+@register("mamba", "hf-ssm", "Mamba selective state-space model (reference scan)")
+def mamba(seq=8, batch=1, **config):
+    torch = require_torch()
+    cfg = _merge("mamba", dict(vocab_size=128, hidden_size=32, state_size=8, num_hidden_layers=2, expand=2,
+                  conv_kernel=4, use_mambapy=False), config)
+    model = hf_model("mamba", cfg)
+    return model, (_ids(torch, cfg["vocab_size"], seq, batch),), {"use_cache": False}
+
+
+@register("mamba-decode", "hf-ssm", "Mamba, one decode step against its conv and SSM state cache")
+def mamba_decode(cache=16, batch=1, **config):
+    torch = require_torch()
+    cfg = _merge("mamba", dict(vocab_size=128, hidden_size=32, state_size=8, num_hidden_layers=2, expand=2,
+                  conv_kernel=4, use_mambapy=False), config)
+    model = hf_model("mamba", cfg, "causal-lm")
+    with torch.no_grad(), offline():
+        state = model(_ids(torch, cfg["vocab_size"], cache, batch), use_cache=True).cache_params
+    return model, (_ids(torch, cfg["vocab_size"], 1, batch),), {
+        _cache_keyword(model, "cache_params"): state, "use_cache": True,
+        "cache_position": torch.tensor([cache])}
+
+
+
+
+# --------------------------------------------------------------------------- any model type
+_FACTORY_ARGS = ("seq", "cache", "batch")
+
+
+def hf_entry(model_type: str) -> ZooEntry:
+    """The zoo entry ``hf:MODEL_TYPE``: factory ``(seq=8, cache=0, batch=1, **config fields)``, at
+    the config class's default sizes; a causal LM where transformers has one, else the base model."""
+    if not model_type:
+        raise WorkloadError("hf: needs a Hugging Face model type, e.g. hf:llama, hf:gpt2, hf:bert")
+
+    def factory(seq=8, cache=0, batch=1, **config):
+        return _any(model_type, config, seq, cache, batch)
+
+    return ZooEntry(f"hf:{model_type}", "hf", f"Hugging Face {model_type} at its config's default "
+                    "size (random weights, built from the config class)", factory)
+
+
+def _any(model_type: str, config: dict, seq: int, cache: int, batch: int):
+    tf = _transformers()
+    torch = require_torch()
+    _check_fields(model_type, config, f" (and hf:{model_type}'s own parameters are "
+                                      f"{', '.join(_FACTORY_ARGS)})")
+    cfg = _config(tf, model_type, config)
+    if type(cfg) in tf.AutoModelForCausalLM._model_mapping:
+        return _causal(model_type, {}, seq=seq, cache=cache, batch=batch, **config)
+    if cache:
+        raise WorkloadError(f"hf:{model_type}: cache needs a causal language model")
+    model = hf_model(model_type, config)
+    vocab = getattr(model.config, "vocab_size", 128)
+    return model, (_ids(torch, vocab, seq, batch),), {}

@@ -1,0 +1,226 @@
+"""The zoo's one registry and its one return shape.
+
+An entry is a factory ``f(**overrides) -> (model, args, kwargs)`` registered
+under a name with a family and a description; :func:`build` calls it and
+returns a :class:`ZooModel`. ``hf:MODEL_TYPE`` names any Hugging Face model
+type by its config class (not registered: resolved by :func:`build`).
+
+Weights: by default the factory runs under PyTorch's ``FakeTensorMode``, so
+parameters, buffers, inputs and KV caches are fake tensors: shapes and dtypes
+without storage (the tracer needs shapes, not values), and any size builds in
+seconds in little memory. (Fake rather than plain ``meta`` tensors because
+Hugging Face models skip their data-dependent checks, e.g. "is this mask all
+ones?", on fake tensors, as they do under ``torch.export``.) Entries whose
+models need input values (a PackedSequence's lengths) register ``fake=False``
+and are always built real; they are small. So do the models built of ``nn.LSTM``
+/ ``nn.GRU``: on fake tensors torch decomposes them with one input projection per
+step instead of the CPU kernel's one over the whole sequence (same MACs, another
+op structure than the generators'). Hugging Face models on fake tensors build
+their causal mask explicitly (as under ``torch.export``) instead of passing
+``is_causal``: a few more small mask ops in a prefill, the same MACs. A gather
+(embedding lookup) on fake ids is taken to read distinct rows.
+
+``real_weights=True`` materialises random weights on the CPU after estimating
+what that takes (:func:`materialise_bytes`) and refusing when it is more than
+the memory available.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Callable, Iterator
+
+from ..errors import WorkloadError
+from ..workload.trace import require_torch
+
+GiB = 2**30
+
+
+@dataclass(frozen=True)
+class ZooEntry:
+    """A registered model: ``factory(**overrides) -> (model, args, kwargs)``."""
+
+    name: str
+    family: str
+    description: str
+    factory: Callable
+    #: False: the model needs values (e.g. PackedSequence lengths), so it is always built real
+    fake: bool = True
+
+
+@dataclass
+class ZooModel:
+    """A built zoo model: what :func:`cimsim.trace` needs, and what it is.
+
+    Unpacks as ``model, args, kwargs = zoo.build(...)``. A decode step's cache
+    (in ``kwargs``) is consumed by running the model: build again for a fresh one.
+    """
+
+    name: str
+    model: object  # torch.nn.Module
+    args: tuple
+    kwargs: dict = field(default_factory=dict)
+    family: str = ""
+    description: str = ""
+    overrides: dict = field(default_factory=dict)
+    #: "fake" (fake tensors: shapes only, no storage) or "real" (random values on the CPU)
+    weights: str = "fake"
+
+    def __iter__(self) -> Iterator:
+        return iter((self.model, self.args, self.kwargs))
+
+    @property
+    def parameter_count(self) -> int:
+        return sum(p.numel() for p in self.model.parameters())
+
+    @property
+    def materialise_bytes(self) -> int:
+        """Bytes the model's parameters, buffers and example inputs (a KV cache) take as real tensors."""
+        return materialise_bytes(self.model, self.args, self.kwargs)
+
+
+ZOO: dict[str, ZooEntry] = {}
+
+
+def register(name: str, family: str, description: str, fake: bool = True):
+    """Decorator: register ``factory(**overrides) -> (model, args, kwargs)`` under ``name``."""
+    def deco(f):
+        if name in ZOO:
+            raise ValueError(f"zoo model '{name}' registered twice")
+        ZOO[name] = ZooEntry(name, family, description, f, fake)
+        return f
+
+    return deco
+
+
+def families() -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for e in ZOO.values():
+        out.setdefault(e.family, []).append(e.name)
+    return out
+
+
+def _entry(name: str) -> ZooEntry:
+    if name.startswith("hf:"):
+        from .hf import hf_entry
+
+        return hf_entry(name[3:])
+    if name not in ZOO:
+        raise WorkloadError(f"no zoo model '{name}'; zoo: {', '.join(ZOO)}, or hf:MODEL_TYPE "
+                            "(any Hugging Face model type, e.g. hf:llama)")
+    return ZOO[name]
+
+
+def _call(entry: ZooEntry, overrides: dict):
+    try:
+        out = entry.factory(**overrides)
+    except TypeError as exc:
+        # only the factory's own signature (raised by the call itself, not deeper down)
+        if "unexpected keyword argument" in str(exc) and exc.__traceback__.tb_next is None:
+            arg = str(exc).rsplit(" ", 1)[-1]
+            raise WorkloadError(f"zoo model '{entry.name}' has no parameter {arg}") from None
+        raise
+    return out
+
+
+def build(name: str, real_weights: bool = False, memory_limit_bytes: int | None = None,
+          **overrides) -> ZooModel:
+    """Build zoo model ``name`` (a registered name or ``hf:MODEL_TYPE``) with ``overrides``.
+
+    Shapes only (fake tensors) unless ``real_weights``; then the bytes real tensors need are
+    estimated first from a fake build and the build is refused (:class:`WorkloadError`) when
+    they exceed ``memory_limit_bytes`` (default: the memory available now).
+    """
+    torch = require_torch()
+    entry = _entry(name)
+    if not real_weights and entry.fake:
+        from torch._subclasses.fake_tensor import FakeTensorMode
+
+        # fake tensors on the meta device: construction skips weight initialisation (transformers
+        # skips it on meta; torch's init functions run as no-ops); allow_non_fake_inputs: a
+        # forward may still make small real tensors (an arange of positions)
+        with FakeTensorMode(allow_non_fake_inputs=True), torch.device("meta"):
+            model, args, kwargs = _call(entry, overrides)
+        weights = "fake"
+    else:
+        if real_weights and entry.fake:
+            check_fits(name, build(name, **overrides).materialise_bytes, memory_limit_bytes)
+        model, args, kwargs = _call(entry, overrides)
+        weights = "real"
+    return ZooModel(name, model, tuple(args), dict(kwargs), entry.family, entry.description,
+                    dict(overrides), weights)
+
+
+def trace_zoo(name: str, real_weights: bool = False, allow_unknown: bool = False, **overrides):
+    """Trace zoo model ``name`` into a workload named ``name`` (``metadata['zoo']``: how it was built)."""
+    from ..workload.trace import trace
+
+    zm = build(name, real_weights=real_weights, **overrides)
+    w = trace(zm.model, zm.args, name=name, example_kwargs=zm.kwargs, allow_unknown=allow_unknown)
+    w.metadata["zoo"] = {"name": name, "family": zm.family, "weights": zm.weights,
+                         "overrides": {k: list(v) if isinstance(v, tuple) else v
+                                       for k, v in zm.overrides.items()}}
+    if zm.family == "reference":
+        from .reference import params
+
+        w.metadata["params"] = params(name, overrides)
+    return w
+
+
+# --------------------------------------------------------------------------- memory
+def materialise_bytes(model, args=(), kwargs=None) -> int:
+    """Bytes of the distinct storages of ``model``'s parameters and buffers and of every tensor
+    in ``args`` / ``kwargs`` (containers and cache objects included), were they real."""
+    torch = require_torch()
+    seen: dict[int, int] = {}
+
+    def visit(obj, depth=0):
+        if isinstance(obj, torch.Tensor):
+            s = obj.untyped_storage()
+            seen.setdefault(s._cdata, s.nbytes())
+        elif depth > 5 or isinstance(obj, (str, bytes, type, torch.nn.Module)):
+            return
+        elif isinstance(obj, (list, tuple)):
+            for x in obj:
+                visit(x, depth + 1)
+        elif isinstance(obj, dict):
+            for x in obj.values():
+                visit(x, depth + 1)
+        elif hasattr(obj, "__dict__"):
+            for k, x in vars(obj).items():
+                if not k.startswith("_"):
+                    visit(x, depth + 1)
+
+    for t in (*model.parameters(), *model.buffers()):
+        visit(t)
+    visit(args)
+    visit(kwargs or {})
+    return sum(seen.values())
+
+
+def available_bytes() -> int:
+    """Memory available to a new allocation now (Linux ``MemAvailable``; psutil elsewhere)."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        import psutil
+
+        return int(psutil.virtual_memory().available)
+    except ImportError:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+
+
+def check_fits(name: str, need: int, limit: int | None = None) -> None:
+    """Refuse (one line) to materialise ``need`` bytes when more than ``limit`` (default: available)."""
+    have = available_bytes() if limit is None else limit
+    if need > have:
+        raise WorkloadError(
+            f"zoo model '{name}' with real weights would need ~{need / GiB:.1f} GiB for its weights, "
+            f"buffers and inputs (before activations), more than the {have / GiB:.1f} GiB available; "
+            "trace it without real weights (shapes only, the default)")
