@@ -477,3 +477,24 @@ def test_sweep_of_a_serving_run_has_the_serving_columns(tmp_path):
     assert r.exit_code == 0, r.output
     df = pd.read_parquet(out)
     assert len(df) == 2 and (df["tpot_s"] > 0).all() and (df["decode_tokens_per_s"] > 0).all()
+
+
+# --------------------------------------------------------------------------- against a traced model
+@pytest.mark.torch
+def test_decode_step_macs_equal_a_traced_hugging_face_llama_step():
+    """The generator's decode step and the tracer's Llama decode step (zoo ``llama-decode``: a
+    transformers LlamaForCausalLM built from its config, one token against a cache of S) do the
+    same MACs; the generator's caches hold the S cached tokens plus the step's own row."""
+    pytest.importorskip("transformers")
+    from cimsim import zoo
+    from cimsim.zoo.hf import _LM
+
+    S = 16
+    traced = zoo.trace_zoo("llama-decode", cache=S)
+    m = model_from_hf({"model_type": "llama", "hidden_act": "silu", **_LM})
+    w = llm_serving(m, prompt=S, decode=1, batch=1, dtype="fp32")
+    assert w.op_macs[_step_ops(w, 0)].sum() == traced.macs
+    cache = sum(t.nbytes for t in traced.tensors.values()
+                if t.role == "input" and t.name.startswith(("cache.", "past_key_values")))
+    kvd = m.kv_heads * m.head_dim
+    assert _input_bytes_by_op(w)[_step_ops(w, 0)].sum() == cache + 2 * m.layers * kvd * 4
