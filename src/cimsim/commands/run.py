@@ -79,11 +79,12 @@ def run(config: str, workload: str, engine: str, sets: tuple[str, ...], as_json:
 def _serving_text(sv: dict) -> str:
     from ..report import columns as C
 
-    tpot = sv[C.TPOT_S]
+    tpot, dec = sv[C.TPOT_S], sv[C.DECODE_TOKENS_PER_S]
     return (f"time to first token {si(sv[C.TTFT_S], 's')}, per output token "
             f"{si(tpot, 's') if tpot == tpot else 'n/a (no decode step)'}, "
-            f"{sv[C.TOKENS_PER_S]:.4g} tokens/s ({sv[C.DECODE_TOKENS_PER_S]:.4g} in decode), "
-            f"{sv[C.TOKENS_PER_J]:.4g} tokens/J")
+            f"{sv[C.TOKENS_PER_S]:.4g} tokens/s"
+            + (f" ({dec:.4g} in decode)" if dec == dec else "")
+            + f", {sv[C.TOKENS_PER_J]:.4g} tokens/J")
 
 
 def placeholder_warning(r) -> str:
@@ -284,7 +285,8 @@ def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
             tpot = sv[C.TPOT_S]
             st.add_row(r.workload, r.architecture, si(sv[C.TTFT_S], "s"),
                        si(tpot, "s") if tpot == tpot else "n/a", f"{sv[C.TOKENS_PER_S]:.4g}",
-                       f"{sv[C.DECODE_TOKENS_PER_S]:.4g}", f"{sv[C.TOKENS_PER_J]:.4g}")
+                       f"{sv[C.DECODE_TOKENS_PER_S]:.4g}" if sv[C.DECODE_TOKENS_PER_S] == sv[C.DECODE_TOKENS_PER_S]
+                       else "n/a", f"{sv[C.TOKENS_PER_J]:.4g}")
         console(min_width=120).print(st)
     if mixed:
         click.echo("(!p) precision mismatch: a unit of this architecture computes at a fixed "
