@@ -396,7 +396,8 @@ def test_allreduce_moves_2_n_minus_1_over_n_bytes_over_the_link(algorithm, steps
     from cimsim.workload import Op, Tensor
 
     # one all-reduce of 1 MiB fp32 over 4 devices: 2 x 3/4 x 1 MiB = 1.5 MiB over the link
-    w = Workload("ar", [Tensor("p", (262144,), "fp32", "input"), Tensor("s", (262144,), "fp32", "activation")],
+    w = Workload("ar", [Tensor("p", (262144,), "fp32", "input"),
+                        Tensor("s", (262144,), "fp32", "activation")],
                  [Op("ar", "allreduce", ("p",), ("s",))])
     r = simulate(_tp_arch(algorithm), w)
     assert r.traffic_bytes["nvlink"] == 1.5 * 2 ** 20

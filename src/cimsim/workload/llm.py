@@ -47,8 +47,8 @@ Closed forms (MACs; ``W = hidden (H + 2 H_kv) d_h + H d_h hidden + f hidden ffn`
 with ``f = 3`` gated, 2 otherwise) recorded in the metadata and held by the tests:
 
 - prefill: ``layers (sum P_r W + sum_r 2 H d_h P_r^2) + B hidden vocab``;
-- decode step with running set ``A_t`` (static, all requests admitted at once): ``layers (|A_t| W + sum_{r in A_t} 2 H d_h
-  (P_r + t + 1)) + |A_t| hidden vocab``.
+- decode step ``t`` with running set ``A_t`` (static, all requests admitted at once):
+  ``layers (|A_t| W + sum_{r in A_t} 2 H d_h (P_r + t + 1)) + |A_t| hidden vocab``.
 
 Not modelled: rotary/positional embeddings, biases, norm gains (a few vector ops
 per element), the embedding gather's table read (a copy of the rows it writes);
