@@ -164,7 +164,7 @@ def test_cli_llm_from_hf_config(tmp_path):
     assert w.macs == llm_serving(TINY, prompt=[3, 4], decode=2, batch=2, dtype="fp32").macs
     assert w.metadata["llm"]["step_tokens"] == [2, 2, 2]
     r = CliRunner().invoke(main, ["workload", "llm", "--hidden", "32", "-o", str(out)])
-    assert r.exit_code != 0 and "give --hf-config, or --layers, --heads, --vocab" in r.output
+    assert r.exit_code != 0 and "give --hf-config or --hf-model, or --layers, --heads, --vocab" in r.output
     assert "Traceback" not in r.output
 
 
@@ -499,3 +499,20 @@ def test_decode_step_macs_equal_a_traced_hugging_face_llama_step():
                 if t.role == "input" and t.name.startswith(("cache.", "past_key_values")))
     kvd = m.kv_heads * m.head_dim
     assert _input_bytes_by_op(w)[_step_ops(w, 0)].sum() == cache + 2 * m.layers * kvd * 4
+
+
+@pytest.mark.torch
+def test_hf_model_type_gives_its_default_shape(tmp_path):
+    pytest.importorskip("transformers")
+    from cimsim.workload.llm import model_from_hf_type
+
+    m = model_from_hf_type("mistral")  # Mistral-7B: 32 layers, 4096, 32 heads, 8 KV heads
+    assert (m.layers, m.hidden, m.heads, m.kv_heads, m.ffn, m.vocab, m.gated) == (
+        32, 4096, 32, 8, 14336, 32000, True)
+    out = tmp_path / "w.npz"
+    r = CliRunner().invoke(main, ["workload", "llm", "--hf-model", "gpt2", "--layers", "2",
+                                  "--prompt", "4", "--decode", "1", "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    assert load_workload(out).metadata["params"]["hidden"] == 768
+    r = CliRunner().invoke(main, ["workload", "llm", "--hf-model", "nope", "-o", str(out)])
+    assert r.exit_code != 0 and "transformers knows no model type 'nope'" in r.output

@@ -219,6 +219,8 @@ def _lengths(value: str, what: str) -> list[int] | int:
 @workload.command("llm", cls=OneLineErrors)
 @_opt("--hf-config", type=click.Path(dir_okay=False, path_type=Path), default=None,
       help="A Hugging Face config.json giving the model's shape (the shape options override it).")
+@_opt("--hf-model", default=None, help="A transformers model type whose default config gives the "
+      "shape, offline (llama: Llama-2-7B, mistral: Mistral-7B, gpt2: GPT-2 small).")
 @_opt("--layers", type=int, default=None, help="Decoder layers (num_hidden_layers).")
 @_opt("--hidden", type=int, default=None, help="Model width (hidden_size).")
 @_opt("--heads", type=int, default=None, help="Query heads (num_attention_heads).")
@@ -246,19 +248,23 @@ def _lengths(value: str, what: str) -> list[int] | int:
 @_opt("--dtype", default="fp16", help=f"Data type: {'|'.join(DTYPES)}.")
 @_output
 @_name
-def llm_cmd(hf_config, layers, hidden, heads, kv_heads, ffn, vocab, head_dim, gated, prompt, decode,
+def llm_cmd(hf_config, hf_model, layers, hidden, heads, kv_heads, ffn, vocab, head_dim, gated, prompt, decode,
             batch, requests, batching, attention, sub_batches, tensor_parallel, dtype, output,
             name):
     """A decoder-only LLM serving run: prefill, then decode steps over a growing KV cache."""
     import json
 
-    from ..workload.llm import LLMModel, llm_serving, model_from_hf
+    from ..workload.llm import LLMModel, llm_serving, model_from_hf, model_from_hf_type
 
     shape = {"layers": layers, "hidden": hidden, "heads": heads, "kv_heads": kv_heads, "ffn": ffn,
              "vocab": vocab, "head_dim": head_dim, "gated": gated}
     given = {k: v for k, v in shape.items() if v is not None}
     try:
-        if hf_config is not None:
+        if hf_config is not None and hf_model is not None:
+            raise click.ClickException("give --hf-config or --hf-model, not both")
+        if hf_model is not None:
+            base = model_from_hf_type(hf_model).__dict__
+        elif hf_config is not None:
             try:
                 cfg = json.loads(hf_config.read_text())
             except (OSError, ValueError) as exc:
@@ -270,7 +276,7 @@ def llm_cmd(hf_config, layers, hidden, heads, kv_heads, ffn, vocab, head_dim, ga
         else:
             missing = [f"--{k}" for k in ("layers", "hidden", "heads", "vocab") if k not in given]
             if missing:
-                raise click.ClickException(f"give --hf-config, or {', '.join(missing)}")
+                raise click.ClickException(f"give --hf-config or --hf-model, or {', '.join(missing)}")
             h, nh = given["hidden"], given["heads"]
             base = {"kv_heads": given.get("heads"), "ffn": 4 * h, "head_dim": h // nh if nh else 0,
                     "gated": True}

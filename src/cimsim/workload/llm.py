@@ -148,6 +148,22 @@ def model_from_hf(config: Mapping[str, object]) -> LLMModel:
     )
 
 
+def model_from_hf_type(model_type: str) -> LLMModel:
+    """The shape of transformers' default config for ``model_type`` (``llama`` is Llama-2-7B's,
+    ``mistral`` Mistral-7B's, ``gpt2`` GPT-2 small's), offline: no download."""
+    try:
+        import transformers
+    except ImportError:
+        raise WorkloadError(f"{GEN}: --hf-model needs the transformers package (pip install "
+                            "transformers), or give --hf-config FILE") from None
+    try:
+        cfg = transformers.AutoConfig.for_model(model_type).to_dict()
+    except ValueError:
+        raise WorkloadError(f"{GEN}: transformers knows no model type '{model_type}' (e.g. llama, "
+                            "mistral, qwen2, gpt2)") from None
+    return model_from_hf(cfg)
+
+
 def shard(model: LLMModel, n: int) -> LLMModel:
     """One device's share of ``model`` split over ``n`` devices (Megatron-LM tensor parallelism):
     query heads, FFN columns and vocabulary split ``n`` ways (the vocabulary padded up to a
