@@ -19,7 +19,7 @@ from cimsim.hw import registry
 def test_builtins_are_entry_points_of_the_plugin_group():
     assert {ep.group for ep in registry.BUILTINS} == {"cimsim.components"}
     names = [ep.name for ep in registry.BUILTINS]
-    assert names == ["processor", "pim", "cim", "systolic"]
+    assert names == ["processor", "pim", "cim", "systolic", "collective"]
     # each entry point loads the class registered under its name, and they come first
     t = registry.types()
     assert list(t)[: len(names)] == names
@@ -27,7 +27,7 @@ def test_builtins_are_entry_points_of_the_plugin_group():
         assert ep.load() is t[ep.name] and t[ep.name].type_name == ep.name
 
 
-@pytest.mark.parametrize("name", ["processor", "pim", "cim", "systolic"])
+@pytest.mark.parametrize("name", ["processor", "pim", "cim", "systolic", "collective"])
 def test_builtins_cannot_be_unregistered(name):
     with pytest.raises(ValueError, match="built-in"):
         registry.unregister(name)
@@ -65,7 +65,7 @@ def test_an_installed_package_registers_through_the_same_group(tmp_path):
         [sys.executable, "-c", "import json; from cimsim.hw.registry import types; "
                                "print(json.dumps(list(types())))"],
         env=env, capture_output=True, text=True, check=True).stdout
-    assert json.loads(out) == ["processor", "pim", "cim", "systolic", "toy"]
+    assert json.loads(out) == ["processor", "pim", "cim", "systolic", "collective", "toy"]
 
 
 def test_components_share_parts_from_hw_parts_not_from_each_other():
@@ -77,7 +77,7 @@ def test_components_share_parts_from_hw_parts_not_from_each_other():
     from cimsim.hw.systolic import SystolicConfig
 
     root = Path(registry.__file__).parent
-    devices = {"cim", "pim", "processor", "systolic"}
+    devices = {"cim", "pim", "processor", "systolic", "collective"}
     for path in root.rglob("*.py"):
         own = path.relative_to(root).parts[0].removesuffix(".py")
         for node in ast.walk(ast.parse(path.read_text())):

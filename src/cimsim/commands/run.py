@@ -77,6 +77,17 @@ def run(config: str, workload: str, engine: str, sets: tuple[str, ...], as_json:
                    "(open it in https://ui.perfetto.dev)", err=as_json)
 
 
+def _serving_text(sv: dict) -> str:
+    from ..report import columns as C
+
+    tpot, dec = sv[C.TPOT_S], sv[C.DECODE_TOKENS_PER_S]
+    return (f"time to first token {si(sv[C.TTFT_S], 's')}, per output token "
+            f"{si(tpot, 's') if tpot == tpot else 'n/a (no decode step)'}, "
+            f"{sv[C.TOKENS_PER_S]:.4g} tokens/s"
+            + (f" ({dec:.4g} in decode)" if dec == dec else "")
+            + f", {sv[C.TOKENS_PER_J]:.4g} tokens/J")
+
+
 def placeholder_warning(r) -> str:
     """One line when more than half of the energy rests on placeholders, else ''."""
     from ..report import columns as C
@@ -123,6 +134,8 @@ def print_result(r) -> None:
                                  f"{si(f[C.PIPELINED_OPS_PER_S], 'OPS')}, "
                                  f"{si(f[C.PIPELINED_J_PER_SAMPLE], 'J')} per sample "
                                  f"({si(f[C.PIPELINED_OPS_PER_J], 'OPS/W')})"))
+    if r.serving:
+        rows.append(("LLM serving", _serving_text(r.serving)))
     for k, v in rows:
         head.add_row(f"  {k}", v)
     out.print(head)
@@ -268,6 +281,22 @@ def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
             cells += [ratio(pair[0]), ratio(pair[1])] if pair else ["no baseline run"] * 2
         t.add_row(*cells)
     console(min_width=180).print(t)
+    serving = [(a, r) for a, r in results if r.serving]
+    if serving:
+        from ..report import columns as C
+
+        st = Table(title="LLM serving", title_justify="left")
+        for h in ("workload", "architecture", "time to first token", "time per output token",
+                  "tokens/s", "decode tokens/s", "tokens/J"):
+            st.add_column(h, justify="left" if h in ("workload", "architecture") else "right")
+        for _, r in serving:
+            sv = r.serving
+            tpot = sv[C.TPOT_S]
+            st.add_row(r.workload, r.architecture, si(sv[C.TTFT_S], "s"),
+                       si(tpot, "s") if tpot == tpot else "n/a", f"{sv[C.TOKENS_PER_S]:.4g}",
+                       f"{sv[C.DECODE_TOKENS_PER_S]:.4g}" if sv[C.DECODE_TOKENS_PER_S] == sv[C.DECODE_TOKENS_PER_S]
+                       else "n/a", f"{sv[C.TOKENS_PER_J]:.4g}")
+        console(min_width=120).print(st)
     if mixed:
         click.echo("(!p) precision mismatch: a unit of this architecture computes at a fixed "
                    "precision other than the workload's dtype (e.g. 8-bit CIM on an fp32 trace); "

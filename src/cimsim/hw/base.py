@@ -391,6 +391,10 @@ class OpCost:
     #: buffers and interconnect), by a part of :attr:`Component.compute_parts`; the report
     #: splits the critical path's compute time by them (``bound_part``)
     compute_parts: dict[str, np.ndarray] = field(default_factory=dict)
+    #: resource name -> seconds the op holds that resource at its full rate without moving
+    #: bytes the report counts (e.g. PIM in all-bank mode, whose bank work blocks the host's
+    #: accesses); the stages charge the engine ``hold_s x rate`` bytes, no energy
+    hold_s: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 class Component:

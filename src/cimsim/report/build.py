@@ -156,6 +156,7 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
         provenance=prov,
         precision_mismatch=bool(mixed),
     )
+    result.serving = serving_metrics(wl.metadata.get("llm"), run.end, float(latency), result.energy_j)
     if keep_ops:
         result.op_table = _op_table(run)
         result.path_table = attribute_ops(run.path, run.start, run.end, costs.latency_s,
@@ -229,6 +230,33 @@ def _stream_facts(pl, per_server, traffic, rates, resources, samples: int, macs,
             C.PIPELINED_OPS_PER_S: 2.0 * float(macs) / n * st.samples_per_s,
             C.PIPELINE_LIMIT: st.limit, C.PIPELINED_J_PER_SAMPLE: j,
             C.PIPELINED_OPS_PER_J: 2.0 * float(macs) / n / j if j > 0 else float("inf")}
+
+
+def serving_metrics(llm, end: np.ndarray, latency: float, energy: float) -> dict[str, float]:
+    """Time to first token, time per output token, tokens/s and tokens/J of an LLM serving
+    run (``llm``: the workload's ``metadata["llm"]``; nothing when it is absent). Per request
+    ``r``: TTFT_r = end of the op giving its first token; TPOT_r = (end of its last token's op -
+    TTFT_r) / (tokens_r - 1); both averaged over requests (TPOT over those with 2+ tokens)."""
+    if not isinstance(llm, dict) or "first_token_ops" not in llm:
+        return {}
+    first = end[np.asarray(llm["first_token_ops"], dtype=np.int64)]
+    last = end[np.asarray(llm["last_token_ops"], dtype=np.int64)]
+    tokens = np.asarray(llm["output_tokens"], dtype=np.float64)
+    more = tokens > 1
+    nan = float("nan")
+    total = float(tokens.sum())
+    ends = end[np.asarray(llm.get("step_end_ops", []), dtype=np.int64)]
+    span = np.diff(np.concatenate([[0.0], ends]))  # each iteration from the one before it
+    dec = np.asarray(llm.get("step_kind", []), dtype=object) == "decode"
+    dec_s = float(span[dec].sum()) if dec.any() else 0.0
+    dec_tok = float(np.asarray(llm.get("step_tokens", []), dtype=np.float64)[dec].sum()) if dec.any() else 0.0
+    return {
+        C.TTFT_S: float(first.mean()) if first.size else nan,
+        C.TPOT_S: float(((last - first)[more] / (tokens[more] - 1)).mean()) if more.any() else nan,
+        C.TOKENS_PER_S: total / latency if latency > 0 else nan,
+        C.TOKENS_PER_J: total / energy if energy > 0 else nan,
+        C.DECODE_TOKENS_PER_S: dec_tok / dec_s if dec_s > 0 else nan,
+    }
 
 
 def _measured_ops(pl) -> np.ndarray | None:

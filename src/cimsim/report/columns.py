@@ -101,6 +101,22 @@ def pipelined(arch) -> bool:
     return any(getattr(c, "pipelined", False) for c in arch.instances)
 
 
+#: LLM serving metrics, present when the workload's metadata has an ``llm`` section (``cimsim
+#: workload llm``: which ops are the prefill, where each decode step ends, tokens per step).
+#: time to first token: when the op giving a request's first token ends, mean over requests
+TTFT_S = "ttft_s"
+#: time per output token: (a request's last token - its first) / (its tokens - 1), mean over
+#: the requests with two tokens or more (NaN when none has)
+TPOT_S = "tpot_s"
+#: generated tokens of all requests (one from the prefill, one per decode step each) / latency
+TOKENS_PER_S = "tokens_per_s"
+#: generated tokens / energy of the whole run (static included)
+TOKENS_PER_J = "tokens_per_j"
+#: decode throughput: tokens of the decode steps / the time the decode steps take (each step
+#: from the end of the iteration before it to its own end; prefills excluded)
+DECODE_TOKENS_PER_S = "decode_tokens_per_s"
+SERVING_COLUMNS: tuple[str, ...] = (TTFT_S, TPOT_S, TOKENS_PER_S, TOKENS_PER_J, DECODE_TOKENS_PER_S)
+
 #: Parts of a critical path's time besides one per memory level and link.
 PATH_FIXED: tuple[str, ...] = ("compute", "overhead")
 

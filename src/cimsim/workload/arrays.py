@@ -24,6 +24,8 @@ from .kinds import (  # noqa: F401  (KIND_CODES, dtype_bytes_of re-exported for 
 )
 from .oparrays import OpArrays  # noqa: F401  (re-exported: defined here before)
 
+OpArrays.kind_codes = KIND_CODES  # the kind table, for components (oparrays imports none)
+
 
 def _tag_columns(tags, n: int) -> tuple[np.ndarray, np.ndarray]:
     """``(window_elems, im2col)`` from the workload's tag columns."""

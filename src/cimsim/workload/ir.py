@@ -391,32 +391,30 @@ class Workload:
     @cached_property
     def peak_live_activation_bytes(self) -> int:
         """Most bytes of inputs and activations live at once when the ops run one after another
-        in program order. A tensor is live from the op that writes it (a model input or a
-        tensor no op writes: from the start) through the last op that reads it; one that no op
-        reads (a model output) stays live to the end. Each op's inputs and outputs are live
-        together while it runs."""
+        in program order. A tensor is live from the first op that touches it (writes or reads
+        it: a model input from its first reader, so a KV cache given step by step, one tensor
+        per step, occupies memory as the cache it is, not as the sum of its steps) through the
+        last op that reads it; one that no op reads (a model output) stays live to the end.
+        Each op's inputs and outputs are live together while it runs."""
         c = self.columns
         n_ops = len(c.in_ptr) - 1
         nb = self.tensor_nbytes.astype(np.int64)
-        act = c.tensor_role != ROLE_WEIGHT
         n_t = len(nb)
-        start = np.zeros(n_t, dtype=np.int64)
+        if n_ops == 0 or n_t == 0:
+            return 0
+        op_out = np.repeat(np.arange(n_ops, dtype=np.int64), np.diff(c.out_ptr))
+        op_in = np.repeat(np.arange(n_ops, dtype=np.int64), np.diff(c.in_ptr))
+        start = np.full(n_t, n_ops, dtype=np.int64)
+        np.minimum.at(start, c.out_ids, op_out)
+        np.minimum.at(start, c.in_ids, op_in)
         end = np.full(n_t, -1, dtype=np.int64)
-        if n_ops:
-            op_out = np.repeat(np.arange(n_ops, dtype=np.int64), np.diff(c.out_ptr))
-            op_in = np.repeat(np.arange(n_ops, dtype=np.int64), np.diff(c.in_ptr))
-            written = np.zeros(n_t, dtype=bool)
-            written[c.out_ids] = True
-            first_write = np.full(n_t, n_ops, dtype=np.int64)
-            np.minimum.at(first_write, c.out_ids, op_out)
-            start = np.where(written, first_write, 0)
-            np.maximum.at(end, c.in_ids, op_in)
-            np.maximum.at(end, c.out_ids, op_out)
-            read = np.zeros(n_t, dtype=bool)
-            read[c.in_ids] = True
-            end = np.where(read, end, n_ops - 1)
-        keep = act & (end >= 0)
-        delta = np.zeros(max(n_ops, 1) + 1, dtype=np.int64)
+        np.maximum.at(end, c.in_ids, op_in)
+        np.maximum.at(end, c.out_ids, op_out)
+        read = np.zeros(n_t, dtype=bool)
+        read[c.in_ids] = True
+        end = np.where(read | (end < 0), end, n_ops - 1)
+        keep = (c.tensor_role != ROLE_WEIGHT) & (end >= 0)
+        delta = np.zeros(n_ops + 1, dtype=np.int64)
         np.add.at(delta, start[keep], nb[keep])
         np.add.at(delta, end[keep] + 1, -nb[keep])
         return int(np.cumsum(delta).max()) if keep.any() else 0
