@@ -2,7 +2,7 @@
 
 - ``simulate_dag(method="simpy")`` (the SimPy callback engine) and the naive
   one-process-per-op :func:`simulate_dag_reference` reproduce every hand-written
-  event log of ``tests/test_engine.py`` (which itself runs the default path).
+  event log of ``tests/engine/test_engine.py`` (which itself runs the default path).
 - On random DAGs the default path (the compiled replay, with SimPy running the
   stretches where transfers share a link) equals the SimPy engine bit for bit,
   ties included (times that are small multiples of powers of two, so many

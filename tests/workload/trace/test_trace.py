@@ -19,7 +19,7 @@ import pytest
 from cimsim.errors import WorkloadError
 from cimsim.workload.graph import longest_path
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[3]
 EXAMPLE = REPO / "examples" / "lstmcell_loop.py"
 
 

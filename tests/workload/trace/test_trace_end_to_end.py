@@ -19,7 +19,7 @@ from click.testing import CliRunner  # noqa: E402
 
 from cimsim.cli import main  # noqa: E402
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 
 FACTORIES = dedent('''
     import torch
