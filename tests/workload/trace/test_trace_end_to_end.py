@@ -12,12 +12,11 @@ from pathlib import Path
 from textwrap import dedent
 
 import pytest
+from click.testing import CliRunner
 
-pytest.importorskip("torch")
+from cimsim.cli import main
 
-from click.testing import CliRunner  # noqa: E402
-
-from cimsim.cli import main  # noqa: E402
+pytestmark = pytest.mark.torch
 
 ROOT = Path(__file__).resolve().parents[3]
 
