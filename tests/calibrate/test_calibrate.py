@@ -96,7 +96,6 @@ def _arch(eff):
         "processor": proc})
 
 
-@pytest.mark.slow
 def test_mac_efficiency_slows_matmuls_by_the_fraction_of_their_shape():
     """A matmul of r rows x 512 x 2048 (r x 1,048,576 MACs; a 4 MiB fp32 weight) on a
     processor of peak 1 core x 1 GHz x 64 MAC/cycle = 64 GMAC/s, memory far faster than
