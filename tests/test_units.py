@@ -46,10 +46,27 @@ def test_format_round_trips():
 
 
 def test_parse_unit_dims():
-    assert parse_unit("GB/s").dims == (-1, 1, 0, 0)
-    assert parse_unit("GHz").dims == (-1, 0, 0, 0)
-    assert parse_unit("pJ/bit").dims == (0, -1, 1, 0)
-    assert parse_unit("mm^2").dims == (0, 0, 0, 2)
+    # (time, information, energy, length, charge)
+    assert parse_unit("GB/s").dims == (-1, 1, 0, 0, 0)
+    assert parse_unit("GHz").dims == (-1, 0, 0, 0, 0)
+    assert parse_unit("pJ/bit").dims == (0, -1, 1, 0, 0)
+    assert parse_unit("mm^2").dims == (0, 0, 0, 2, 0)
+    assert parse_unit("V").dims == (0, 0, 1, 0, -1)  # J/C
+    assert parse_unit("A").dims == (-1, 0, 0, 0, 1)  # C/s
+    assert parse_unit("kohm").dims == (1, 0, 1, 0, -2)  # V/A
+
+
+@pytest.mark.parametrize("text, unit, si", [
+    ("22 nm", "m", 22e-9), ("0.8 V", "V", 0.8), ("700 mV", "V", 0.7), ("20 uA", "A", 20e-6),
+    ("100 kohm", "ohm", 100e3), ("1.5 MΩ", "ohm", 1.5e6),
+])
+def test_circuit_quantities(text, unit, si):
+    assert parse_quantity(text, unit) == pytest.approx(si, rel=1e-12)
+
+
+def test_a_voltage_is_not_a_current():
+    with pytest.raises(UnitError, match="voltage .* but this field needs current"):
+        parse_quantity("0.8 V", "A")
 
 
 @pytest.mark.parametrize("text, si", [

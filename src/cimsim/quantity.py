@@ -71,6 +71,11 @@ JoulesPerBit = _quantity("J/bit", "energy per bit moved, e.g. '3.9 pJ/bit'", "no
 JoulesPerByte = _quantity("J/B", "energy per byte accessed, e.g. '0.5 pJ/B'", "nonnegative")
 Watts = _quantity("W", "power, e.g. '2 mW'", "nonnegative")
 SquareMeters = _quantity("m^2", "area, e.g. '0.5 mm^2'", "nonnegative")
+Meters = _quantity("m", "length, e.g. '22 nm'", "positive")
+Volts = _quantity("V", "voltage, e.g. '0.8 V'", "positive")
+Amperes = _quantity("A", "current, e.g. '20 uA'", "positive")
+Ohms = _quantity("ohm", "resistance, e.g. '100 kohm'", "positive")
+Farads = _quantity("F", "capacitance, e.g. '2 fF'", "positive")
 
 
 def _finite(v: float) -> float:
@@ -98,6 +103,6 @@ Flag = StrictBool
 
 __all__ = [
     "QuantityUnit", "Seconds", "PositiveSeconds", "Hertz", "Bytes", "BytesPerSecond", "Joules",
-    "JoulesPerBit", "JoulesPerByte", "Watts", "SquareMeters", "PositiveInt", "NonNegativeInt",
+    "JoulesPerBit", "JoulesPerByte", "Watts", "SquareMeters", "Meters", "Volts", "Amperes", "Ohms", "PositiveInt", "NonNegativeInt",
     "PositiveFloat", "NonNegativeFloat", "Fraction", "Flag", "AfterValidator",
 ]

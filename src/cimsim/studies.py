@@ -69,16 +69,19 @@ def op_tables(archs: Sequence, workload, engine: str = "analytic") -> list[tuple
 
 
 def sweep_op_tables(df: pd.DataFrame, engine: str = "analytic"):
-    """The per-op tables of a sweep's first workload on each of its configs (as written, unswept):
-    ``(workload, [(architecture, per-op table)])``."""
+    """The per-op tables of each of a sweep's workloads on each of its configs (as written,
+    unswept): ``[(workload, [(architecture, per-op table)])]``, one entry per workload."""
     from .bundled import resolve_config, resolve_workload
     from .config import load_architecture
     from .sweep.columns import CONFIG_FILE, WORKLOAD_FILE
     from .workload import load_workload
 
-    workload = load_workload(resolve_workload(str(df[WORKLOAD_FILE].iloc[0])))
     archs = [load_architecture(resolve_config(str(c))) for c in dict.fromkeys(df[CONFIG_FILE])]
-    return workload, op_tables(archs, workload, engine=engine)
+    out = []
+    for name in dict.fromkeys(df[WORKLOAD_FILE]):
+        workload = load_workload(resolve_workload(str(name)))
+        out.append((workload, op_tables(archs, workload, engine=engine)))
+    return out
 
 
 def is_sequence_workload(workload) -> bool:

@@ -16,7 +16,8 @@ only. So ``1 MB`` is 1,000,000 bytes and ``1 MiB`` is 1,048,576 bytes.
 Base units
 ----------
 ``s`` second, ``Hz`` hertz, ``B`` byte, ``bit`` (or ``b``) bit, ``J`` joule,
-``W`` watt. A unit expression is a product of these with at most one ``/``:
+``W`` watt, ``m`` metre; for circuit parameters ``V`` volt, ``A`` ampere, ``ohm`` (or
+``Ω``) and ``F`` farad (a fifth dimension, charge, tells them apart). A unit expression is a product of these with at most one ``/``:
 ``GB/s``, ``pJ/bit``, ``pJ/B``, ``mW``. We deliberately do not use pint: its
 ``bit`` is dimensionless, so it cannot tell a bandwidth (``GB/s``) from a
 frequency (``GHz``), which is exactly the mistake a config author makes.
@@ -41,19 +42,26 @@ class UnitError(ValueError):
     """A quantity string could not be parsed or has the wrong dimension."""
 
 
-# Dimension exponents: (time, information, energy, length).
-_DIM_NAMES = ("time", "information", "energy", "length")
+# Dimension exponents: (time, information, energy, length, charge).
+_DIM_NAMES = ("time", "information", "energy", "length", "charge")
+_NONE = (0, 0, 0, 0, 0)
 
 _BASE = {
     # symbol: (factor to base, dims)
-    "s": (1.0, (1, 0, 0, 0)),
-    "Hz": (1.0, (-1, 0, 0, 0)),
-    "B": (1.0, (0, 1, 0, 0)),  # byte is the base of information
-    "bit": (1.0 / 8.0, (0, 1, 0, 0)),
-    "b": (1.0 / 8.0, (0, 1, 0, 0)),
-    "J": (1.0, (0, 0, 1, 0)),
-    "W": (1.0, (-1, 0, 1, 0)),
-    "m": (1.0, (0, 0, 0, 1)),  # metre: areas are written mm^2 (a prefix applies before the power)
+    "s": (1.0, (1, 0, 0, 0, 0)),
+    "Hz": (1.0, (-1, 0, 0, 0, 0)),
+    "B": (1.0, (0, 1, 0, 0, 0)),  # byte is the base of information
+    "bit": (1.0 / 8.0, (0, 1, 0, 0, 0)),
+    "b": (1.0 / 8.0, (0, 1, 0, 0, 0)),
+    "J": (1.0, (0, 0, 1, 0, 0)),
+    "W": (1.0, (-1, 0, 1, 0, 0)),
+    "m": (1.0, (0, 0, 0, 1, 0)),  # metre: areas are written mm^2 (a prefix applies before the power)
+    # circuit quantities (technology and cell parameters): volt = J/C, ampere = C/s, ohm = V/A
+    "V": (1.0, (0, 0, 1, 0, -1)),
+    "A": (1.0, (-1, 0, 0, 0, 1)),
+    "ohm": (1.0, (1, 0, 1, 0, -2)),
+    "Ω": (1.0, (1, 0, 1, 0, -2)),
+    "F": (1.0, (0, 0, -1, 0, 2)),  # farad = C/V (a CIM cell's unit capacitance)
 }
 
 _DECIMAL = {
@@ -73,14 +81,17 @@ _DECIMAL = {
     "P": 1e15,
 }
 _DIM_WORDS = {
-    (1, 0, 0, 0): "time",
-    (-1, 0, 0, 0): "frequency",
-    (0, 1, 0, 0): "capacity",
-    (-1, 1, 0, 0): "bandwidth",
-    (0, 0, 1, 0): "energy",
-    (0, -1, 1, 0): "energy per information",
-    (-1, 0, 1, 0): "power",
-    (0, 0, 0, 2): "area",
+    (1, 0, 0, 0, 0): "time",
+    (-1, 0, 0, 0, 0): "frequency",
+    (0, 1, 0, 0, 0): "capacity",
+    (-1, 1, 0, 0, 0): "bandwidth",
+    (0, 0, 1, 0, 0): "energy",
+    (0, -1, 1, 0, 0): "energy per information",
+    (-1, 0, 1, 0, 0): "power",
+    (0, 0, 0, 2, 0): "area",
+    (0, 0, 1, 0, -1): "voltage",
+    (-1, 0, 0, 0, 1): "current",
+    (1, 0, 1, 0, -2): "resistance",
 }
 _BINARY = {"Ki": 2.0**10, "Mi": 2.0**20, "Gi": 2.0**30, "Ti": 2.0**40, "Pi": 2.0**50}
 
@@ -93,7 +104,7 @@ class Unit:
     """A unit: multiply a number in this unit by ``factor`` to get base units."""
 
     factor: float
-    dims: tuple[int, int, int, int]
+    dims: tuple[int, int, int, int, int]
 
     def describe_dims(self) -> str:
         """``'frequency (1/time)'``, ``'bandwidth (information/time)'``, ..."""
@@ -116,7 +127,7 @@ def _parse_atom(atom: str) -> Unit:
             f, d = _BASE[atom[len(pfx):]]
             return Unit(mult * f, d)
     raise UnitError(
-        f"unknown unit {atom!r}; known units are s, Hz, B, bit, J, W, m^2 with decimal "
+        f"unknown unit {atom!r}; known units are s, Hz, B, bit, J, W, m, m^2, V, A, ohm, F with decimal "
         "prefixes f p n u m k M G T P or binary prefixes Ki Mi Gi Ti (B and bit only)"
     )
 
@@ -125,12 +136,12 @@ def parse_unit(expr: str) -> Unit:
     """Parse a unit expression such as ``"GB/s"`` or ``"pJ/bit"``."""
     expr = expr.strip()
     if not expr:
-        return Unit(1.0, (0, 0, 0, 0))
+        return Unit(1.0, _NONE)
     if expr.count("/") > 1:
         raise UnitError(f"unit {expr!r} has more than one '/'")
     num, _, den = expr.partition("/")
     factor = 1.0
-    dims = [0, 0, 0, 0]
+    dims = list(_NONE)
     for sign, side in ((1, num), (-1, den)):
         for atom in filter(None, re.split(r"[*·\s]+", side.strip())):
             power = _POWER.match(atom)
@@ -140,7 +151,7 @@ def parse_unit(expr: str) -> Unit:
             u = _parse_atom(atom)
             f = u.factor ** exp
             factor = factor * f if sign > 0 else factor / f
-            for i in range(4):
+            for i in range(len(_NONE)):
                 dims[i] += sign * exp * u.dims[i]
     return Unit(factor, tuple(dims))  # type: ignore[arg-type]
 
@@ -165,7 +176,7 @@ def parse_quantity(text: object, unit: str) -> float:
     if not math.isfinite(value):
         raise UnitError(f"{text!r} is not a finite number")
     given = parse_unit(m.group(2))
-    if m.group(2) == "" and target.dims != (0, 0, 0, 0):
+    if m.group(2) == "" and target.dims != _NONE:
         raise UnitError(
             f"{text!r} has no unit; expected a quantity like '{_example(unit)}'"
         )
@@ -192,6 +203,11 @@ _EXAMPLES = {
     "J/B": "0.5 pJ/B",
     "W": "2 mW",
     "m^2": "0.5 mm^2",
+    "m": "22 nm",
+    "V": "0.8 V",
+    "A": "20 uA",
+    "ohm": "100 kohm",
+    "F": "2 fF",
 }
 
 

@@ -348,3 +348,24 @@ def test_the_config_is_emitted_from_data_with_a_comment_per_measured_value():
     for key in ("capacity", "bandwidth", "clock", "cores", "fp32", "vector_ops_per_cycle_per_core",
                 "op_overhead", "energy_per_vector_op", "static_power"):
         assert all("  # (" in ln for ln in lines if ln.strip().startswith(f"{key}:")), key
+
+
+def test_a_measured_table_says_so_beside_the_compute_bound():
+    """A 1-row matmul (1 x 512 x 2048) on a processor with a measured table at fraction 0.1:
+    its time is 1,048,576 MACs / (64 GMAC/s x 0.1) = 164 µs of compute, which the table
+    measured with the weights streaming; memory (8.4 MB at 1 PB/s = 8.4 ns) is far shorter. The
+    bound is compute, and it says the time comes from a measured table (issue 21, item 7);
+    without a table the bound is plain compute."""
+    from cimsim import simulate
+
+    from cimsim.hw.base import MEASURED_BOUND_DETAIL
+
+    table = {"rows": [1, 16], "fraction": [[0.1], [0.8]]}
+    r = simulate(_arch(table), _one_matmul(1))
+    assert r.latency_s == pytest.approx(2 ** 20 / (64e9 * 0.1), rel=1e-3)
+    assert (r.bound, r.bound_part, r.bound_detail) == ("compute", "compute", MEASURED_BOUND_DETAIL)
+    assert r.bound_label == "compute (measured table: includes weight streaming)"
+    assert any("measured" in n for n in r.notes)
+    assert r.op_table["processor_measured_compute"].tolist() == [True]
+    plain = simulate(_arch(None), _one_matmul(1))
+    assert (plain.bound_label, plain.bound_detail) == ("compute", "")

@@ -192,6 +192,11 @@ def test_the_walker_and_its_users_agree_on_every_field():
 
     for f in describe_fields():
         ref = resolve(f.path)
+        if f.path in ("memory.LEVEL.type", "links.LINK.type"):
+            # without a config the path resolves to the default type's model, whose `type` is
+            # that one name; the listing names every registered type, the default among them
+            assert f.type.startswith(ref.kind.describe()), f.path
+            continue
         assert ref.kind.describe() == f.type, f.path
         if ref.kind.is_value:
             assert field_kind(f.path).kind == (ref.kind.name if ref.kind.name != "choice" else "str")

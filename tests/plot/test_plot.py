@@ -44,7 +44,7 @@ def test_latency_and_energy_vs_param_log_axes_one_line_per_arch(bw_sweep):
         fig = fn(df)
         [ax] = fig.axes
         assert ax.get_xscale() == "log"  # 25 GB/s .. 3.2 TB/s spans two decades
-        assert sorted(t.get_text() for t in ax.get_legend().get_texts()) == ARCHS
+        assert sorted(t.get_text() for t in fig.legends[0].get_texts()) == ARCHS
         assert len(_lines(ax)) == 2
         assert "B/s" in ax.get_xlabel()
         for line, arch in zip(_lines(ax), ARCHS):
@@ -60,9 +60,10 @@ def test_linear_axis_within_a_decade():
 
 def test_energy_breakdown_bars_stack_to_total(bw_sweep):
     _, df = bw_sweep
-    ax = energy_breakdown(df, most=2).axes[0]
-    labels = [t.get_text() for t in ax.get_legend().get_texts()]
-    parts = [c[len("energy_"):-2] for c in df.columns if c.startswith("energy_") and c != "energy_j"]
+    fig = energy_breakdown(df, most=2)
+    [ax] = fig.axes  # tcn: cpu-ddr5 and gpu-hbm3 within a decade of each other, one stacked panel
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    parts = [c[len("energy_"):-2] for c in df.columns if c.startswith("energy_") and c.endswith("_j") and c != "energy_j"]
     assert set(labels) <= set(parts) and "dram" in labels
     n_bars = len(ARCHS) * 2  # lowest and highest bandwidth per architecture
     tops = np.zeros(n_bars)
@@ -81,11 +82,11 @@ def test_energy_breakdown_bars_stack_to_total(bw_sweep):
 def test_utilization_vs_bandwidth_panel_per_arch(bw_sweep):
     _, df = bw_sweep
     fig = utilization_vs_bandwidth(df)
-    assert [ax.get_title() for ax in fig.axes] == ARCHS
+    assert [ax.get_title() for ax in fig.axes] == [f"tcn: {a}" for a in ARCHS]
+    assert "dram_bw" in [t.get_text() for t in fig.legends[0].get_texts()]
     for ax in fig.axes:
         assert ax.get_xscale() == "log" and ax.get_ylim() == (0, 1.05)
-        labels = [t.get_text() for t in ax.get_legend().get_texts()]
-        assert "dram_bw" in labels
+        assert "dram_bw" in ax.get_legend_handles_labels()[1]
         for line in _lines(ax):
             assert np.all((line.get_ydata() >= 0) & (line.get_ydata() <= 1))
 
@@ -98,8 +99,8 @@ def test_efficiency_panels_are_the_result_columns_in_tops_and_mm2():
                engine="analytic", workers=1)
     fig = efficiency_vs_param(df)
     tops_w, tops_mm2, area = fig.axes
-    assert "TOPS/W" in tops_w.get_ylabel() and "TOPS/mm^2" in tops_mm2.get_ylabel()
-    assert area.get_ylabel() == "area [mm^2]"
+    assert "TOPS/W" in tops_w.get_ylabel() and "TOPS/mm²" in tops_mm2.get_ylabel()
+    assert area.get_ylabel() == "area [mm²]"
     assert [l.get_label() for l in _lines(tops_w)] == ["sram-cim", "cpu-ddr5"]
     assert [l.get_label() for l in _lines(tops_mm2)] == [l.get_label() for l in _lines(area)] == ["sram-cim"]
     cim = df[df["architecture"] == "sram-cim"].sort_values("memory.dram.bandwidth")
@@ -115,8 +116,8 @@ def test_roofline_places_ops_under_the_roofs():
     wl = load_workload(resolve_workload("tcn"))
     ax = roofline(op_tables(archs, wl), wl).axes[0]
     assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
-    roofs = [l for l in ax.get_lines() if l.get_label().endswith(" roof")]
-    assert [l.get_label() for l in roofs] == [f"{a}: processor roof" for a in ARCHS]
+    roofs = [l for l in ax.get_lines() if " roof (" in l.get_label()]
+    assert [l.get_label() for l in roofs] == [f"{a}: processor roof (fp32)" for a in ARCHS]
     points = ax.collections
     assert len(points) == 2
     for roof, pts in zip(roofs, points):
@@ -131,12 +132,15 @@ def test_roofline_draws_each_components_own_roof():
     arch = load_architecture(resolve_config("sram-cim"))
     wl = load_workload(resolve_workload("tcn"))
     ax = roofline(op_tables([arch], wl), wl).axes[0]
-    roofs = {l.get_label(): l for l in ax.get_lines() if l.get_label().endswith(" roof")}
-    assert set(roofs) == {"sram-cim: processor roof", "sram-cim: cim roof"}
+    roofs = {l.get_label(): l for l in ax.get_lines() if " roof (" in l.get_label()}
     cim = arch.component("cim")
-    assert roofs["sram-cim: cim roof"].get_ydata().max() == pytest.approx(2 * cim.peak_macs_per_s("fp32"))
+    # the CIM arrays are labelled by their own precision (inputs x weights), not the workload's fp32
+    bits = f"{cim.config.input_bits}b x {cim.config.weight_bits}b"
+    assert set(roofs) == {"sram-cim: processor roof (fp32)", f"sram-cim: cim roof ({bits})"}
+    assert roofs[f"sram-cim: cim roof ({bits})"].get_ydata().max() == pytest.approx(
+        2 * cim.peak_macs_per_s("fp32"))
     labels = [c.get_label() for c in ax.collections]
-    assert labels == ["sram-cim: cim ops"]  # the TCN's only MAC ops are its convolutions
+    assert labels == [f"sram-cim: cim ops ({bits})"]  # the TCN's only MAC ops are its convolutions
     xy = ax.collections[0].get_offsets()
     assert np.all(xy[:, 1] <= 2 * cim.peak_macs_per_s("fp32") * (1 + 1e-9))
 
@@ -161,3 +165,116 @@ def test_cli_plot_rejects_non_sweep(tmp_path):
     pd.DataFrame({"a": [1]}).to_parquet(other)
     res = CliRunner().invoke(plot_command, [str(other)])
     assert res.exit_code == 1 and "not a cimsim sweep" in res.output
+
+
+# ------------------------------------------------------------------ issue 21, item 14: faceting, styles
+FACET_ARCHS = ["cpu-ddr5", "gpu-hbm3", "sram-cim"]
+FACET_WLS = ["tcn", "gru"]
+
+
+@pytest.fixture(scope="module")
+def two_wl_sweep():
+    return sweep(FACET_ARCHS, FACET_WLS, ["memory.dram.bandwidth=50GB/s..800GB/s:log:3"],
+                 engine="analytic", workers=1)
+
+
+def _arch_lines(ax):
+    """{architecture: (colour, marker)} of the lines on ``ax`` (label = architecture[, ...])."""
+    from matplotlib.colors import to_hex
+
+    return {l.get_label().split(",")[0]: (to_hex(l.get_color()), l.get_marker()) for l in _lines(ax)}
+
+
+def test_sweep_figures_have_one_panel_per_workload(two_wl_sweep):
+    """Each workload gets its own panel (the first is never shown alone); the legend is the
+    figure's, outside every panel."""
+    df = two_wl_sweep
+    for fn in (latency_vs_param, energy_vs_param):
+        fig = fn(df)
+        assert [ax.get_title() for ax in fig.axes] == FACET_WLS
+        assert fig.legends and all(ax.get_legend() is None for ax in fig.axes)
+        for ax, wl in zip(fig.axes, FACET_WLS):
+            assert sorted(_arch_lines(ax)) == sorted(FACET_ARCHS)
+            col = "latency_s" if fn is latency_vs_param else "energy_j"
+            for line in _lines(ax):
+                g = df[(df["workload"] == wl) & (df["architecture"] == line.get_label())]
+                np.testing.assert_allclose(line.get_ydata(), g.sort_values("memory.dram.bandwidth")[col])
+    eff = efficiency_vs_param(df)
+    assert len(eff.axes) == 3 * len(FACET_WLS)
+    assert [ax.get_title().split(":")[0] for ax in eff.axes] == [w for w in FACET_WLS for _ in range(3)]
+    util = utilization_vs_bandwidth(df)
+    assert [ax.get_title() for ax in util.axes] == [f"{w}: {a}" for w in FACET_WLS for a in FACET_ARCHS]
+
+
+def test_an_architecture_has_one_colour_and_marker_in_every_figure(two_wl_sweep):
+    from cimsim.plot.style import ARCH_STYLES, arch_style
+
+    df = two_wl_sweep
+    seen: dict[str, set] = {}
+    for fig in (latency_vs_param(df), energy_vs_param(df), efficiency_vs_param(df)):
+        for ax in fig.axes:
+            for arch, style in _arch_lines(ax).items():
+                seen.setdefault(arch, set()).add(style)
+    assert set(seen) == set(FACET_ARCHS)
+    for arch, styles in seen.items():
+        assert styles == {tuple(arch_style(arch))}, arch
+    # the bundled architectures are told apart by colour and by marker
+    assert len({s.color for s in ARCH_STYLES.values()}) == len({s.marker for s in ARCH_STYLES.values()}) \
+        == len(ARCH_STYLES)
+
+
+def test_unknown_architectures_keep_their_style_across_sessions():
+    """Python's hash() is salted per process: the style must not depend on it."""
+    import subprocess
+    import sys
+
+    from cimsim.plot.style import EXTRA_COLORS, arch_style
+
+    code = "from cimsim.plot.style import arch_style; print(tuple(arch_style('my-accelerator')))"
+    outs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           env={**__import__("os").environ, "PYTHONHASHSEED": seed}).stdout
+            for seed in ("1", "2")}
+    assert outs == {f"{tuple(arch_style('my-accelerator'))}\n"}
+    assert arch_style("my-accelerator").color in EXTRA_COLORS
+
+
+def test_two_parameter_legends_print_values_with_units():
+    """A second swept parameter is a line style, its legend values in engineering units
+    (never 1.35721e+11); x ticks are the swept values with units."""
+    df = sweep(["sram-cim"], "tcn", ["memory.dram.bandwidth=50GB/s..800GB/s:log:3",
+                                     "memory.sram.bandwidth=1TB/s,2TB/s"], engine="analytic", workers=1)
+    fig = latency_vs_param(df, "memory.dram.bandwidth")
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert labels == ["sram-cim, sram.bandwidth = 1 TB/s", "sram-cim, sram.bandwidth = 2 TB/s"]
+    [ax] = fig.axes
+    assert len({l.get_linestyle() for l in _lines(ax)}) == 2
+    fig.canvas.draw()
+    ticks = [t.get_text() for t in ax.get_xticklabels()]
+    assert ticks == ["50 GB/s", "200 GB/s", "800 GB/s"]
+
+
+def test_energy_bars_spanning_decades_are_split_total_on_log_and_shares():
+    """lstm: cpu-ddr5 spends over 10x the energy of sram-cim: the panel shows totals on a
+    log axis (bar heights = energy_j) and each bar's parts as shares stacked to 1."""
+    df = sweep(["cpu-ddr5", "sram-cim"], "lstm", ["memory.dram.bandwidth=100GB/s,200GB/s"],
+               engine="analytic", workers=1)
+    totals = df.sort_values(["architecture", "memory.dram.bandwidth"])
+    assert totals["energy_j"].max() / totals["energy_j"].min() > 10
+    top, shares = energy_breakdown(df).axes
+    assert top.get_yscale() == "log"
+    heights = [p.get_height() for p in top.containers[0].patches]
+    want = [df[(df["architecture"] == a) & (df["memory.dram.bandwidth"] == b)]["energy_j"].iloc[0]
+            for a in ("cpu-ddr5", "sram-cim") for b in (100e9, 200e9)]
+    np.testing.assert_allclose(heights, want, rtol=1e-12)
+    stack = np.zeros(4)
+    for c in shares.containers:
+        stack += [p.get_height() for p in c.patches]
+    np.testing.assert_allclose(stack, 1.0, rtol=1e-9)
+
+
+def test_rooflines_have_one_panel_per_workload(two_wl_sweep):
+    from cimsim.plot import rooflines
+    from cimsim.studies import sweep_op_tables
+
+    fig = rooflines(sweep_op_tables(two_wl_sweep))
+    assert [ax.get_title() for ax in fig.axes] == [f"roofline: {w}" for w in FACET_WLS]

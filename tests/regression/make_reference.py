@@ -6,7 +6,8 @@ Provenance: ``reference.json`` was written by this script on 2026-12-03 from com
 values come from the code's own output: a refactoring guard, not a correctness claim. A later
 deliberate model change regenerates it and says so in the README's changelog.
 
-Run: ``python tests/regression/make_reference.py``.
+Run: ``python tests/regression/make_reference.py``; with ``--additions-only`` it writes only
+when every value of the old reference is unchanged (new keys or new bundled configs only).
 """
 
 from __future__ import annotations
@@ -54,8 +55,27 @@ def run_all() -> dict[str, dict]:
     return rows
 
 
+def changed_old_values(old: dict, new: dict) -> list[str]:
+    """Values the reference had that the new run changes (new keys and new results are not
+    changes): what ``--additions-only`` refuses."""
+    out = []
+    for key, row in old.items():
+        if key not in new:
+            out.append(f"{key}: result gone")
+            continue
+        fresh = json.loads(json.dumps(new[key]))
+        out += [f"{key}: {k}: {fresh.get(k)!r} != {v!r}" for k, v in row.items() if fresh.get(k) != v]
+    return out
+
+
 def main() -> None:
     rows = run_all()
+    if "--additions-only" in sys.argv[1:]:  # new result keys or new results; no old value moves
+        old = json.loads(OUT.read_text())
+        bad = changed_old_values(old, rows)
+        if bad:
+            print("refusing to write: old values changed:\n" + "\n".join(bad[:20]), file=sys.stderr)
+            raise SystemExit(1)
     OUT.write_text(json.dumps(rows, indent=1, sort_keys=True) + "\n")
     print(f"wrote {len(rows)} results to {OUT}", file=sys.stderr)
 

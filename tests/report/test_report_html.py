@@ -54,17 +54,17 @@ def test_roofline_cpu_plateau_is_the_processors_closed_form_peak(archs, gru, run
     # the slanted part: effective bandwidth x intensity of the level on which the processor's
     # ops spend the most transfer time (bytes / effective bandwidth), found here by hand
     arch, ops = archs["cpu-ddr5"], runs["cpu-ddr5"].op_table
-    times = {lv: ops[f"{lv}_bytes"].sum() / m.effective_bandwidth for lv, m in arch.memory.items()}
+    times = {lv: ops[f"{lv}_bytes"].sum() / arch.hardware.resource(lv).bytes_per_s() for lv in arch.memory}
     feed = max(times, key=times.get)
     x, y = roof.get_xdata(), roof.get_ydata()
-    bw = arch.memory[feed].effective_bandwidth
+    bw = arch.hardware.resource(feed).bytes_per_s()
     np.testing.assert_allclose(y, np.minimum(2 * 16 * 2.5e9 * 32, bw * x), rtol=1e-12)
-    assert f"{feed} bytes" in ax.get_xlabel() and "[FLOP/B]" in ax.get_xlabel()
+    assert f"{feed} bytes" in ax.get_xlabel() and "[op/B]" in ax.get_xlabel()
     [pts] = ax.collections
     np.testing.assert_allclose(pts.get_offsets()[:, 0],
                                2 * ops["macs"][ops["macs"] > 0] / ops[f"{feed}_bytes"][ops["macs"] > 0],
                                rtol=1e-12)
-    assert "[FLOP/s]" in ax.get_ylabel() and ax.get_title() and ax.get_legend()
+    assert ax.get_ylabel() == "performance [op/s] (fp32)" and ax.get_title() and ax.get_legend()
 
 
 def test_roofline_places_each_components_ops_under_its_own_roof(archs, gru, runs):
@@ -129,17 +129,22 @@ def test_utilization_bars_are_the_results_values(runs):
         got = {ax.get_yticklabels()[round(p.get_y() + p.get_height() / 2)].get_text(): p.get_width()
                for p in bars}
         assert got == pytest.approx(r.utilization, rel=1e-12)
-        assert "fraction of peak" in ax.get_xlabel() and ax.get_legend()
+        assert "fraction of peak" in ax.get_xlabel()
+    assert fig.legends  # outside the panels
 
 
 def test_report_energy_bars_stack_to_each_runs_energy(archs, gru):
     rep = build_report(report_runs([archs["cpu-ddr5"], archs["sram-cim"]], [gru], seq_lengths=(4, 16)))
-    ax = rep.figures["energy-breakdown"][1].axes[0]
-    tops = np.zeros(2)
+    energies = [r.energy_j for _, _, r in rep.results]
+    assert max(energies) / min(energies) > 10  # so the bars are split: totals on a log axis, shares
+    top, ax = rep.figures["energy-breakdown"][1].axes
+    np.testing.assert_allclose([p.get_height() for p in top.containers[0].patches], energies, rtol=1e-12)
+    assert top.get_ylabel() == "energy [J] (log)" and top.get_yscale() == "log"
     for c in ax.containers:
-        tops = np.maximum(tops, [p.get_y() + p.get_height() for p in c.patches])
-    np.testing.assert_allclose(tops, [r.energy_j for _, _, r in rep.results], rtol=1e-9)
-    assert ax.get_ylabel() == "energy [J]"
+        part = c.get_label()
+        np.testing.assert_allclose([p.get_height() for p in c.patches],
+                                   [r.energy_breakdown_j.get(part, 0.0) / r.energy_j for _, _, r in rep.results],
+                                   rtol=1e-9)
     ax = rep.figures["energy-shares"][1].axes[0]
     for c in ax.containers:
         part = c.get_label()
@@ -172,7 +177,7 @@ def test_critical_path_vs_length_plots_independent_runs(archs):
 
 
 # ------------------------------------------------------------------ the page
-UNIT_RE = re.compile(r"^-?[\d.]+(e[+-]?\d+)? ?\S*[A-Za-z²%)]")
+UNIT_RE = re.compile(r"^-?[\d.]+(e[+-]?\d+)? ?\S*[A-Za-z²%)×]")
 
 
 @pytest.fixture(scope="module")
@@ -260,3 +265,86 @@ def test_page_loads_in_headless_chromium_with_every_figure(page):
         assert rows == 4
 
     open_page(Path(page).resolve().as_uri(), check)
+
+
+# ------------------------------------------------------------------ issue 21: areas, path names
+def test_table_prints_area_in_mm2_never_prefixed(archs, gru):
+    """sram-cim declares 1,707 mm² (its parts' areas): the table says "1707 mm²", not "1.707 kmm²"."""
+    from cimsim.report.html import _table_rows
+
+    rep = report_runs([archs["sram-cim"]], [gru], seq_lengths=(4,))
+    heads, rows = _table_rows(rep)
+    cell = rows[0][heads.index("area")]
+    r = rep.results[0][2]
+    assert cell == f"{r.area_m2 * 1e6:.4g} mm²" and "k" not in cell
+
+
+def test_each_path_count_is_shown_under_its_own_name(runs):
+    """The dependency critical path (ops alone) and the realised path of the DES are two paths;
+    the table, the Gantt strip and the CLI name which one each count belongs to, and the
+    Gantt strip's count is the realised path's."""
+    from cimsim.report.columns import DEPENDENCY_PATH, REALIZED_PATH
+    from cimsim.report.html import Report, _table_rows
+
+    r = runs["cpu-ddr5"]
+    assert r.realized_path_ops == len(r.path_table)
+    ax = critical_path_gantt(r).axes[0]
+    assert REALIZED_PATH in ax.get_title() and f"({r.realized_path_ops} ops)" in ax.get_title()
+    assert ax.get_ylabel() == f"{r.realized_path_ops} ops"
+    arch = load_architecture(resolve_config("cpu-ddr5"))
+    rep = Report([arch], [], [(arch, None, r)])
+    heads, rows = _table_rows(rep)
+    assert rows[0][heads.index(DEPENDENCY_PATH)].endswith("s")
+    assert rows[0][heads.index("dependency-path ops")] == f"{r.critical_path_ops} ops"
+    assert rows[0][heads.index("realised-path ops")] == f"{r.realized_path_ops} ops"
+    res = CliRunner().invoke(main, ["run", "cpu-ddr5", "gru"])  # without the per-op tables too
+    assert res.exit_code == 0, res.output
+    lines = {ln.split("  ")[1].strip(): ln for ln in res.output.splitlines() if ln.startswith("  ")}
+    assert f"over {r.critical_path_ops} ops" in lines[DEPENDENCY_PATH]
+    assert f"{r.realized_path_ops} ops; time:" in lines[REALIZED_PATH]
+
+
+def test_des_and_analytic_paths_differ_only_in_the_realised_one():
+    """On lstm the DES's realised path is longer than the dependency path (it waits on a
+    busy server); the analytic engine's realised path is the dependency path."""
+    arch = load_architecture(resolve_config("cpu-ddr5"))
+    wl = load_workload(resolve_workload("lstm"))
+    des, ana = simulate(arch, wl), simulate(arch, wl, engine="analytic")
+    assert des.critical_path_ops == ana.critical_path_ops == ana.realized_path_ops
+    assert des.realized_path_ops != des.critical_path_ops
+
+
+# ------------------------------------------------------------------ issue 21, item 15: one palette per part
+def _bar_colors(ax) -> dict[str, str]:
+    from matplotlib.colors import to_hex
+
+    return {c.get_label(): to_hex(c.patches[0].get_facecolor()) for c in ax.containers
+            if c.patches and not c.get_label().startswith("total")}
+
+
+def test_a_part_has_one_colour_in_every_report_figure(archs, gru):
+    """An energy part is the same colour in "Energy breakdown" and "shares"; a critical-path
+    part (compute, overhead, each memory level) the same colour in every Gantt strip, and a
+    memory level the same colour as its energy part: all from plot.style.part_color."""
+    from matplotlib.colors import to_hex
+
+    from cimsim.plot.style import part_color
+
+    rep = build_report(report_runs(list(archs.values()), [gru], seq_lengths=(4,)))
+    breakdown = {}
+    for ax in rep.figures["energy-breakdown"][1].axes:
+        breakdown.update(_bar_colors(ax))
+    shares = _bar_colors(rep.figures["energy-shares"][1].axes[0])
+    assert breakdown and set(breakdown) == set(shares)
+    for part in breakdown:
+        assert breakdown[part] == shares[part] == to_hex(part_color(part)), part
+    gantt = {}
+    for fid, (_, fig) in rep.figures.items():
+        if fid.startswith("critical-path-") and fid != "critical-path-vs-length":
+            for coll in fig.axes[0].collections:
+                gantt.setdefault(coll.get_label().split(":")[0], set()).add(to_hex(coll.get_facecolor()[0]))
+    assert {"compute", "overhead", "dram"} <= set(gantt)
+    for part, colors in gantt.items():
+        assert colors == {to_hex(part_color(part))}, part
+    assert to_hex(part_color("dram")) == breakdown["dram"]
+    assert len({part_color(p) for p in ("compute", "overhead", "dram", "sram", "static")}) == 5

@@ -79,9 +79,9 @@ plot = plot_command
 
 
 def _roofline(df):
-    """The roofline of the sweep's first workload on each of its configs (as written, unswept)."""
-    from ..plot import roofline
+    """The roofline of each of the sweep's workloads (one panel each) on each of its configs
+    (as written, unswept)."""
+    from ..plot import rooflines
     from ..studies import sweep_op_tables
 
-    workload, tables = sweep_op_tables(df)
-    return roofline(tables, workload)
+    return rooflines(sweep_op_tables(df))

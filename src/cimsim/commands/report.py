@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from . import OneLineErrors
+from ..errors import CimsimError
 from .run import engine_option, load_many, set_option
 
 
@@ -18,8 +19,11 @@ from .run import engine_option, load_many, set_option
               help="Directory for report.html, results.csv and the timelines.")
 @engine_option
 @set_option
+@click.option("--baseline", metavar="ARCHITECTURE", default=None,
+              help="Architecture the table's speed-up and energy-ratio columns compare against "
+                   "(default: the first config).")
 def report(configs: tuple[str, ...], workloads: tuple[str, ...], output_dir: Path, engine: str,
-           sets: tuple[str, ...]) -> None:
+           sets: tuple[str, ...], baseline: str | None) -> None:
     """Simulate every workload on every config and write an HTML report: comparison table,
     energy breakdown, utilization, rooflines, critical paths, timelines.
 
@@ -29,6 +33,11 @@ def report(configs: tuple[str, ...], workloads: tuple[str, ...], output_dir: Pat
     from ..studies import report_runs
 
     archs, wls = load_many(configs, workloads, sets)
-    rep = build_report(report_runs(archs, wls, engine=engine))
+    if baseline is not None and baseline not in [a.name for a in archs]:
+        raise CimsimError(f"--baseline {baseline}: no such architecture among the configs "
+                          f"({', '.join(a.name for a in archs)})")
+    rep = report_runs(archs, wls, engine=engine)
+    rep.baseline = baseline or archs[0].name
+    rep = build_report(rep)
     page = write_report(rep, output_dir)
     click.echo(f"wrote {page} ({len(rep.results)} runs, {len(rep.figures)} figures)")

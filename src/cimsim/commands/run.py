@@ -10,7 +10,9 @@ import click
 
 from . import OneLineErrors, OneLineUsageError, console
 from .. import bundled
-from ..report.format import pct, si
+from ..report.baseline import baseline_ratios, ratio
+from ..report.columns import DEPENDENCY_PATH, REALIZED_PATH
+from ..report.format import area, pct, si
 from ..pipeline import ENGINES
 
 
@@ -64,11 +66,26 @@ def run(config: str, workload: str, engine: str, sets: tuple[str, ...], as_json:
         click.echo(json.dumps(result.to_json(), indent=2))
     else:
         print_result(result)
+        warn = placeholder_warning(result)
+        if warn:
+            click.echo(warn, err=True)
         if placement:
             print_placement(result)
     if trace_file is not None:  # with --json, stdout carries the JSON alone
         click.echo(f"wrote {trace_file}: {result.ops} ops over {si(result.latency_s, 's')} "
                    "(open it in https://ui.perfetto.dev)", err=as_json)
+
+
+def placeholder_warning(r) -> str:
+    """One line when more than half of the energy rests on placeholders, else ''."""
+    from ..report import columns as C
+
+    if r.energy_placeholder_share <= C.PLACEHOLDER_WARN_SHARE:
+        return ""
+    parts = [k for k, v in r.provenance.get("energy", {}).items() if v == "placeholder"
+             and r.energy_breakdown_j.get(k)]
+    return (f"warning: {r.energy_placeholder_share:.0%} of the energy rests on placeholder values "
+            f"((U) or unsourced defaults: {', '.join(parts)}); see `--json` provenance")
 
 
 def print_result(r) -> None:
@@ -82,9 +99,10 @@ def print_result(r) -> None:
     rows = [
         ("latency", si(r.latency_s, "s")),
         ("energy", si(r.energy_j, "J")),
-        ("bound", f"{r.bound} ({r.bound_part}; critical path time: "
-                  + ", ".join(f"{k} {pct(v / total)}" for k, v in pt.items()) + ")"),
-        ("critical path", f"{si(r.critical_path_s, 's')} over {r.critical_path_ops} ops "
+        ("bound", r.bound_label),
+        (REALIZED_PATH, (f"{r.realized_path_ops} ops; " if r.realized_path_ops is not None else "")
+                        + "time: " + ", ".join(f"{k} {pct(v / total)}" for k, v in pt.items())),
+        (DEPENDENCY_PATH, f"{si(r.critical_path_s, 's')} over {r.critical_path_ops} ops "
                           f"(ops alone, no contention)"),
         ("parallelism", f"{r.parallelism:.3g} (sum of op times / critical path)"),
         ("lower bounds", f"memory {si(r.bound_memory_s, 's')}, compute {si(r.bound_compute_s, 's')}"),
@@ -92,7 +110,7 @@ def print_result(r) -> None:
         ("traffic", ", ".join(f"{k} {si(v, 'B')}" for k, v in r.traffic_bytes.items())),
         ("footprint", f"weights {si(r.weight_bytes, 'B')}, activations {si(r.activation_bytes, 'B')}"),
         ("efficiency", si(r.ops_per_j, "OPS/W")
-                       + (f", {si(r.ops_per_s_per_m2 / 1e6, 'OPS/mm²')} over {r.area_m2 * 1e6:.4g} mm²"
+                       + (f", {si(r.ops_per_s_per_m2 / 1e6, 'OPS/mm²')} over {area(r.area_m2)}"
                           if r.area_m2 > 0 else " (no area declared: add area fields for OPS/mm²)")),
         ("ops per unit", ", ".join(f"{k} {v}" for k, v in r.ops_per_unit.items())),
     ]
@@ -200,8 +218,12 @@ def load_many(configs: tuple[str, ...], workloads: tuple[str, ...], sets: tuple[
 @set_option
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write every metric to this CSV file.")
+@click.option("--baseline", metavar="ARCHITECTURE", default=None,
+              help="Add speed-up (baseline latency / latency) and energy ratio (energy / baseline "
+                   "energy) columns against this architecture's run of the same workload, "
+                   "e.g. --baseline gpu-hbm3.")
 def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
-            sets: tuple[str, ...], output: Path | None) -> None:
+            sets: tuple[str, ...], output: Path | None, baseline: str | None) -> None:
     """Simulate every workload on every config and print a comparison table.
 
     CONFIGS are YAML files or bundled names (default: all bundled configs).
@@ -213,20 +235,34 @@ def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
     archs, wls = load_many(configs, workloads, sets)
     runs, df = studies.compare(archs, wls, engine=engine)
     results = [(run.arch, run.result) for run in runs]
+    ratios = baseline_ratios([r for _, r in results], baseline) if baseline is not None else None
     t = Table(title=f"cimsim compare ({engine} engine)", title_justify="left")
     headers = ["workload", "architecture", "latency", "energy", "bound", "busiest units",
-               "off-chip traffic", "critical path", "path ops"]
+               "off-chip traffic", "dependency path", "dep. path ops"]
+    if ratios is not None:
+        headers += ["speed-up ×", "energy ratio"]
+        t.title += f", speed-up and energy ratio against {baseline}"
     for h in headers:
         t.add_column(h, justify="left" if h in ("workload", "architecture", "bound", "busiest units")
                      else "right", no_wrap=h in ("workload", "architecture"))
+    mixed = False
     for arch, r in results:
         back = arch.hardware.backing_store
+        mixed |= r.precision_mismatch
         top = sorted(r.utilization.items(), key=lambda kv: -kv[1])[:2]
-        t.add_row(r.workload, r.architecture, si(r.latency_s, "s"), si(r.energy_j, "J"),
-                  f"{r.bound} ({r.bound_part})", ", ".join(f"{k} {pct(v)}" for k, v in top),
-                  f"{si(r.traffic_bytes[back], 'B')} ({back})", si(r.critical_path_s, "s"),
-                  str(r.critical_path_ops))
+        cells = [r.workload, r.architecture + (" (!p)" if r.precision_mismatch else ""), si(r.latency_s, "s"), si(r.energy_j, "J"),
+                 r.bound_label, ", ".join(f"{k} {pct(v)}" for k, v in top),
+                 f"{si(r.traffic_bytes[back], 'B')} ({back})", si(r.critical_path_s, "s"),
+                 str(r.critical_path_ops)]
+        if ratios is not None:
+            pair = ratios.get((r.workload, r.architecture))
+            cells += [ratio(pair[0]), ratio(pair[1])] if pair else ["no baseline run"] * 2
+        t.add_row(*cells)
     console(min_width=180).print(t)
+    if mixed:
+        click.echo("(!p) precision mismatch: a unit of this architecture computes at a fixed "
+                   "precision other than the workload's dtype (e.g. 8-bit CIM on an fp32 trace); "
+                   "rows compare unlike precisions (see the run's notes)")
     if output is not None:
         output.parent.mkdir(parents=True, exist_ok=True)
         df.to_csv(output, index=False)

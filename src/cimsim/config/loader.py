@@ -11,8 +11,8 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from ..errors import ConfigError, one_line
-from ..hw.base import Link, MemoryLevel
-from . import legacy
+from ..hw.base import Link, MemoryLevel, Technology
+from . import legacy, marks
 from .models import RESERVED, Architecture
 from .paths import resolve
 from .walk import did_you_mean, model_at, parse_flag
@@ -118,7 +118,15 @@ def read_yaml(path: str | Path) -> dict:
             loader.dispose()
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping at the top level, got {type(data).__name__}")
-    return legacy.upgrade(data) if legacy.is_legacy(data) else data
+    data = legacy.upgrade(data) if legacy.is_legacy(data) else data
+    try:
+        found = marks.value_marks(text, data)
+    except ConfigError:  # a config whose sections are wrong: validation will say why
+        found = []
+    given = data.get(marks.KEY)
+    if found and (given is None or isinstance(given, list)):
+        data[marks.KEY] = list(dict.fromkeys([*(given or []), *found]))
+    return data
 
 
 #: how an unknown-key error starts: these come first, a misspelt key being the likeliest
@@ -180,6 +188,10 @@ def architecture_from_dict(data: Mapping, source: str = "<config>",
     desc = data.get("description", "")
     if not isinstance(desc, str):
         errors.append(("description", f"must be a string, got {type(desc).__name__}"))
+    technology = None
+    if data.get("technology") is not None:
+        technology = _validate(Technology, data["technology"], ("technology",), errors)
+    placeholders = _placeholders(data, errors)
     sections: dict[str, dict] = {}
     from ..hw import registry
 
@@ -236,7 +248,8 @@ def architecture_from_dict(data: Mapping, source: str = "<config>",
             seen[n] = kind
     if not errors:
         arch = Architecture(name=name, description=desc, memory=sections["memory"],
-                            links=sections["links"], components=components)
+                            links=sections["links"], components=components,
+                            technology=technology, placeholders=placeholders)
         for comp in arch.instances:
             errors.extend((f"{comp.name}.{f}", m) for f, m in comp.check())
         if not errors:
@@ -246,6 +259,33 @@ def architecture_from_dict(data: Mapping, source: str = "<config>",
     errors.sort(key=lambda e: not e[1].startswith(_FIRST))
     raise ConfigError("\n".join(_where(p, set_by or {}, source) + f"{one_line(str(p))}: {one_line(str(m))}"
                                  for p, m in errors))
+
+
+def _placeholders(data: Mapping, errors: list) -> frozenset:
+    """The ``placeholders:`` list as a set of dotted paths naming values of ``data``. A path
+    the schema knows but ``data`` lacks (its level or section was taken out) marks nothing;
+    a path the schema does not know is an error."""
+    from .paths import resolve as _resolve
+
+    raw = data.get(marks.KEY)
+    if raw is None:
+        return frozenset()
+    if not isinstance(raw, list) or not all(isinstance(p, str) for p in raw):
+        errors.append((marks.KEY, "must be a list of dotted field paths, e.g. "
+                                  "[cim.static_power, memory.dram.energy_per_bit]"))
+        return frozenset()
+    ok = []
+    for p in raw:
+        try:
+            _resolve(p, data)
+        except ConfigError as exc:
+            try:  # a field of the schema this config lacks (a level or section taken out): no mark
+                _resolve(p)
+            except ConfigError:
+                errors.append((marks.KEY, f"'{p}': {exc}"))
+            continue
+        ok.append(p)
+    return frozenset(ok)
 
 
 def _where(path: str, set_by: Mapping[str, Any], source: str) -> str:
@@ -301,4 +341,6 @@ def apply_overrides(data: Mapping, overrides: Mapping[str, Any], source: str = "
         if not isinstance(node, dict):
             raise ConfigError(f"{where}: cannot set inside a non-mapping")
         node[parts[-1]] = value
+        if isinstance(out.get(marks.KEY), list):  # a value stated here is no placeholder
+            out[marks.KEY] = marks.cleared(out[marks.KEY], dotted)
     return out

@@ -8,6 +8,7 @@ YAML layout (every section but ``memory`` optional)::
       sram: {capacity: 37.5 MB, bandwidth: 1 TB/s, energy_per_byte: 12.5 pJ/B}
       dram: {technology: DDR5-4800, channels: 8, capacity: 256 GB, bandwidth: 307.2 GB/s,
              sustained_fraction: 0.7, latency: 110 ns, energy_per_bit: 20 pJ/bit}
+    technology: {node: 22 nm, voltage: 0.8 V}   # optional: the process circuit models derive from
     links:             # point-to-point links (host <-> accelerator)
       interconnect: {bandwidth: 32 GB/s, latency: 10 ns, energy_per_bit: 0.72 pJ/bit}
     processor:         # every other top-level key is a component; `type:` picks its class
@@ -29,13 +30,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Mapping
+from typing import Mapping, Optional
 
 from ..dtypes import DTYPE_BYTES  # noqa: F401  (re-exported)
-from ..hw.base import Component, ComponentConfig, Hardware, Link, MemoryLevel
+from ..hw.base import Component, ComponentConfig, Hardware, Link, MemoryLevel, Technology
 
 #: top-level keys that are not components
-RESERVED = ("name", "description", "memory", "links")
+RESERVED = ("name", "description", "memory", "links", "technology", "placeholders")
 
 
 @dataclass(frozen=True, eq=False)
@@ -47,6 +48,11 @@ class Architecture:
     memory: Mapping[str, MemoryLevel]
     links: Mapping[str, Link]
     components: Mapping[str, ComponentConfig]
+    #: the shared process block (``technology:``), None when the config has none
+    technology: Optional[Technology] = None
+    #: dotted paths of the values the config marks as unverified placeholders (a ``(U)`` in the
+    #: value's line comment, or the ``placeholders:`` list); see :mod:`cimsim.config.marks`
+    placeholders: frozenset = frozenset()
 
     @cached_property
     def hardware(self) -> Hardware:
@@ -54,7 +60,8 @@ class Architecture:
         from ..hw import registry
 
         return Hardware({n: registry.memory.get(c.type)(n, c) for n, c in self.memory.items()},
-                        {n: registry.links.get(c.type)(n, c) for n, c in self.links.items()})
+                        {n: registry.links.get(c.type)(n, c) for n, c in self.links.items()},
+                        self.technology)
 
     @cached_property
     def rate_free_hardware(self) -> Hardware:

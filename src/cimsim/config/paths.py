@@ -4,6 +4,8 @@ Overrides (``--set``), ``cimsim fields`` and sweeps (``--param``) all resolve a
 path here. The first part picks the section:
 
 - ``name``, ``description``: the architecture's own fields;
+- ``technology.FIELD``: the shared process block (:class:`~cimsim.hw.base.Technology`);
+- ``placeholders``: the list of values marked as placeholders (:mod:`.marks`);
 - ``memory.LEVEL.FIELD``: a memory level (the ``Config`` of its ``type:``, default ``fixed``);
 - ``links.LINK.FIELD``: a link (likewise);
 - ``COMPONENT.FIELD...``: a component section, validated by its type's
@@ -23,8 +25,13 @@ from typing import Mapping, Optional
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
+from ..hw.base import Technology
 from .models import RESERVED
 from .walk import Kind, Leaf, PathError, did_you_mean, field_at, unwrap_optional
+
+PLACEHOLDERS_DOC = ("Dotted paths of values that rest on no source (placeholders); a '(U)' in "
+                    "a value's line comment adds its path. The report's placeholder shares "
+                    "weigh the energy and area resting on them.")
 
 #: the leaf a dotted path names (kept under its old name)
 FieldRef = Leaf
@@ -105,6 +112,18 @@ def resolve(path: str, data: Optional[Mapping] = None) -> Leaf:
             raise PathError(f"'{head}' has no sub-fields")
         return Leaf(path, str, (), f"the architecture's {head}", PydanticUndefined, Kind("str"),
                     required=head == "name")
+    if head == "placeholders":
+        if len(parts) > 1:
+            raise PathError("'placeholders' has no sub-fields")
+        return Leaf(path, list, (), PLACEHOLDERS_DOC, None, Kind("list", item=Kind("str")))
+    if head == "technology":
+        if data is not None and not isinstance(data.get("technology"), Mapping):
+            raise PathError("this architecture has no 'technology' section; add one, e.g. "
+                            "technology: {node: 22 nm}")
+        if len(parts) == 1:
+            raise PathError(f"'technology' is a section, not a value; its fields: "
+                            f"{', '.join(Technology.model_fields)}")
+        return field_at(Technology, parts, 1, path)
     if head in ("memory", "links"):
         if len(parts) < 3:
             names = list((data or {}).get(head) or {}) or ["NAME"]

@@ -14,9 +14,10 @@ from typing import Mapping, Optional
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
+from ..hw.base import Technology
 from ..units import format_quantity
 from .models import RESERVED
-from .paths import resource_model, section_model
+from .paths import PLACEHOLDERS_DOC, resource_model, section_model
 from .walk import Leaf, leaves
 
 
@@ -61,6 +62,9 @@ def describe_fields(data: Optional[Mapping] = None) -> list[FieldDoc]:
 
     out = [FieldDoc("name", "str", "", "Short name used in reports."),
            FieldDoc("description", "str", "", "One line on what this models.")]
+    tail = [FieldDoc("placeholders", "list of str", "(none)", PLACEHOLDERS_DOC)]
+    if data is None or data.get("technology") is not None:
+        out += describe_model(Technology, "technology.")
     if data is None:
         for head, prefix in (("memory", "memory.LEVEL."), ("links", "links.LINK.")):
             seen: set[str] = set()
@@ -76,11 +80,11 @@ def describe_fields(data: Optional[Mapping] = None) -> list[FieldDoc]:
                                             f"(type: {type_name}) {doc.description}"))
         for type_name, cls in types().items():
             out += describe_model(cls.Config, f"{type_name}.")
-        return out
+        return out + tail
     for head in ("memory", "links"):
         for name in data.get(head) or {}:
             out += describe_model(resource_model(head, name, data), f"{head}.{name}.")
     for key in data:
         if key not in RESERVED:
             out += describe_model(section_model(key, data), f"{key}.")
-    return out
+    return out + tail

@@ -61,7 +61,7 @@ def rate_free_key(arch: "Architecture") -> tuple:
     """What a placement and cost table depend on: the architecture's validated models
     (memory levels, links, components) without their rate fields."""
     return (arch.name, arch.description, _rate_free(arch.memory), _rate_free(arch.links),
-            _rate_free(arch.components))
+            _rate_free(arch.components), _rate_free(arch.technology))
 
 
 class CostCache:

@@ -41,16 +41,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import ClassVar, Mapping
+from typing import ClassVar, Mapping, Optional
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ..quantity import (
     Bytes,
     BytesPerSecond,  # noqa: F401  (re-exported for resource types)
     Fraction,  # noqa: F401  (re-exported for resource types)
     JoulesPerBit,
+    Meters,
+    Volts,
     JoulesPerByte,
     NonNegativeInt,  # noqa: F401  (re-exported for components)
     PositiveInt,
@@ -170,6 +172,33 @@ class Link(ResourceConfig):
         return 8.0 * self.energy_per_bit
 
 
+class Technology(Strict):
+    """The process the circuits are built in: the node and the supply voltage from which the
+    circuit models (:mod:`cimsim.hw.circuits`) derive every per-event energy, delay and area a
+    component's config leaves out. One block shared by the components that read it."""
+
+    node: Meters = Field(description="Technology node (feature size F), 7-180 nm; energy, delay "
+                         "and area move between nodes by Stillmaker & Baas 2017's tables.")
+    voltage: Optional[Volts] = Field(default=None, description="Supply voltage of the periphery "
+                                     "(default: the node's nominal supply, 1.8 V at 180 nm to "
+                                     "0.7 V at 7 nm); energy scales as V^2, delay by the "
+                                     "alpha-power law.")
+
+    @field_validator("node")
+    @classmethod
+    def _node_range(cls, v: float) -> float:
+        nm = round(v * 1e9, 6)
+        if not 7.0 <= nm <= 180.0:
+            raise ValueError(f"{nm:g} nm is outside the scaling tables (7-180 nm, Stillmaker & "
+                             "Baas 2017)")
+        return v
+
+    @property
+    def node_nm(self) -> float:
+        """The node in nanometres (rounded to 1e-6 nm: '22 nm' is 22, not 22.000000000000004)."""
+        return round(self.node * 1e9, 6)
+
+
 class Resource:
     """Base class of a memory-level or link type: one shared bandwidth of the engine.
 
@@ -260,10 +289,12 @@ class RateFree:
 class Hardware:
     """The machine's shared resources: the memory levels (innermost first, the last one the
     backing store) and the links, by name. :attr:`memory` and :attr:`links` map names to
-    configs; :meth:`resource` returns the :class:`Resource` of any of them. The stages use the
+    configs, :attr:`technology` is the shared process block; :meth:`resource` returns the :class:`Resource` of any of them. The stages use the
     architecture's hardware; a component gets :meth:`rate_free` (no rate fields anywhere)."""
 
-    def __init__(self, memory: Mapping[str, Resource], links: Mapping[str, Resource]):
+    def __init__(self, memory: Mapping[str, Resource], links: Mapping[str, Resource],
+                 technology: Optional[Technology] = None):
+        self.technology = technology  # the shared process block (None when the config has none)
         self._res: dict[str, Resource] = {**memory, **links}
         self.memory: Mapping[str, MemoryLevel] = MappingProxyType({n: r.config for n, r in memory.items()})
         self.links: Mapping[str, Link] = MappingProxyType({n: r.config for n, r in links.items()})
@@ -279,7 +310,7 @@ class Hardware:
     def rate_free(self) -> "Hardware":
         """This hardware with every resource over a rate-free view of its config."""
         return Hardware({n: self._res[n].rate_free() for n in self.memory},
-                        {n: self._res[n].rate_free() for n in self.links})
+                        {n: self._res[n].rate_free() for n in self.links}, self.technology)
 
     @property
     def backing_store(self) -> str:
@@ -307,6 +338,16 @@ class Hardware:
 
     def latency_of(self, resource: str, pattern: Pattern = STREAM) -> float:
         return self.resource(resource).latency_s(pattern)
+
+
+#: the op column (:attr:`Plan.op_columns`) a component sets True for ops whose compute time
+#: comes from a measured table of timed kernels (e.g. a processor's ``mac_efficiency``): such
+#: a time already contains the memory traffic the kernel did while it was timed (weight
+#: streaming), so "compute" on the critical path is what was measured, not the MAC units
+#: alone; the report says so beside the bound
+MEASURED_COMPUTE = "measured_compute"
+#: what the report says beside a bound whose compute time is mostly measured
+MEASURED_BOUND_DETAIL = "measured table: includes weight streaming"
 
 
 @dataclass
@@ -400,15 +441,40 @@ class Component:
             out[name] = t / latency_s if latency_s > 0 else 0.0
         return out
 
+    def provenance(self, marks=frozenset()) -> dict:
+        """Where this component's numbers come from: ``{"energy": {part: p}, "area": {part: p},
+        "static": p}``, p one of given, derived, placeholder. ``marks``: the dotted paths the
+        config marks as placeholders (:mod:`cimsim.config.marks`). Default: every energy part is
+        a placeholder when any marked field of this component names an energy, every area part
+        when a marked field is under ``area``; static power when ``static_power`` is marked.
+        Components that derive numbers say more (the CIM does)."""
+        pre = f"{self.name}."
+        own = [m[len(pre):] for m in marks if m.startswith(pre)]
+        e = "placeholder" if any("energy" in m for m in own) else "given"
+        a = "placeholder" if any(m == "area" or m.startswith("area.") for m in own) else "given"
+        return {"energy": {p: e for p in self.energy_parts},
+                "area": {p: a for p in self.area_m2()},
+                "static": "placeholder" if "static_power" in own else "given"}
+
     def area_m2(self) -> dict[str, float]:
         """Silicon area by part (m^2), from the component's own parameters; empty when its
         config gives no area. Default: a config field ``area`` (m^2) is the part ``die``."""
         area = getattr(self.config, "area", None)
         return {"die": float(area)} if isinstance(area, (int, float)) else {}
 
+    def compute_bits(self) -> tuple[int, int] | None:
+        """``(weight bits, input bits)`` this component computes at whatever the workload's
+        dtype (a CIM's fixed precision), or None when it computes in the ops' own dtype."""
+        return None
+
     def peak_macs_per_s(self, dtype: str) -> float | None:
         """Peak MAC rate for ``dtype`` (rooflines), or None if the component does no MACs."""
         return None
+
+    def mac_precision(self, dtype: str) -> str:
+        """The precision the component does the MACs of a ``dtype`` workload at (roofline
+        labels): ``dtype`` itself unless it quantizes (CIM arrays, a systolic array)."""
+        return dtype
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.name!r})"

@@ -110,5 +110,9 @@ class SystolicArray(Component):
                       energy={"mac": macs * c.energy_per_mac, "buffer": buf * c.buffer.energy_per_byte},
                       busy={"mac": macs / self.peak_macs})
 
+    def mac_precision(self, dtype):
+        """Its own input x weight bits, whatever the workload's dtype."""
+        return f"{self.config.input_bits}b x {self.config.weight_bits}b"
+
     def peak_macs_per_s(self, dtype):
         return self.peak_macs

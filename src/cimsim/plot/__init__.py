@@ -1,26 +1,36 @@
-"""Plots of sweep results: DataFrame in, matplotlib Figure out (Agg, PNG and SVG)."""
+"""Plots of sweep results and single runs: DataFrame or Result in, matplotlib Figure out (Agg,
+PNG and SVG; Jupyter shows them as PNG). Colours and markers: :mod:`cimsim.plot.style`."""
 
 from .figures import (
     LOG_RATIO,
+    CimFigure,
     efficiency_vs_param,
     energy_breakdown,
     energy_vs_param,
     latency_vs_param,
     metric_vs_param,
+    new_figure,
     roofline,
+    rooflines,
     save_figure,
     utilization_vs_bandwidth,
     utilization_vs_param,
 )
+from .style import arch_style, part_color
 
 __all__ = [
     "LOG_RATIO",
+    "CimFigure",
+    "arch_style",
     "efficiency_vs_param",
     "energy_breakdown",
     "energy_vs_param",
     "latency_vs_param",
     "metric_vs_param",
+    "new_figure",
+    "part_color",
     "roofline",
+    "rooflines",
     "save_figure",
     "utilization_vs_bandwidth",
     "utilization_vs_param",

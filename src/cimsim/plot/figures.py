@@ -2,12 +2,21 @@
 simulates: what a figure needs beyond a sweep (per-op tables for the roofline) comes from
 :mod:`cimsim.studies`.
 
-Figures are built without pyplot (no global state, no display needed) on an
-Agg canvas, whatever backend the session uses; save them with :func:`save_figure`.
+Figures are built without pyplot (no global state, no display needed) on an Agg canvas,
+whatever backend the session uses; save them with :func:`save_figure`. They are
+:class:`CimFigure` objects, which Jupyter shows as a PNG (``_repr_png_``) with or without
+pyplot.
+
+Every sweep figure has one panel per workload (a sweep of several workloads is never
+shown by its first alone), each architecture in its own colour and marker
+(:mod:`cimsim.plot.style`, the same in every figure, the report and the notebooks), one
+legend outside the panels, and swept values printed with their units.
 """
 
 from __future__ import annotations
 
+import io
+import math
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -15,6 +24,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, NullFormatter
 
 from ..report.columns import (
     ARCHITECTURE,
@@ -29,20 +39,39 @@ from ..report.columns import (
 )
 from ..report.format import si
 from ..sweep.columns import ATTR_UNITS, ERROR, param_columns
+from .style import arch_style, part_color, value_styles
 
 #: A range wider than this ratio (max / min) gets a log axis.
 LOG_RATIO = 10.0
+#: panels per row of a faceted figure
+MAX_COLS = 3
 
 _LABELS = {
     LATENCY: "latency [s]",
     ENERGY: "energy [J]",
 }
+#: units of the metrics whose linear-axis ticks are printed with SI prefixes
+_UNITS = {LATENCY: "s", ENERGY: "J"}
 
 
-def _figure(width: float, height: float) -> Figure:
-    fig = Figure(figsize=(width, height), layout="constrained")
+class CimFigure(Figure):
+    """A :class:`~matplotlib.figure.Figure` that Jupyter displays as a PNG without pyplot."""
+
+    def _repr_png_(self) -> bytes:
+        buf = io.BytesIO()
+        self.savefig(buf, format="png", dpi=100)
+        return buf.getvalue()
+
+
+def new_figure(width: float, height: float) -> CimFigure:
+    """An empty figure of ``width`` x ``height`` inches (constrained layout, Agg canvas) that
+    Jupyter displays as a PNG: the notebooks draw their own figures on it too."""
+    fig = CimFigure(figsize=(width, height), layout="constrained")
     FigureCanvasAgg(fig)
     return fig
+
+
+_figure = new_figure
 
 
 def _ok(df: pd.DataFrame) -> pd.DataFrame:
@@ -58,9 +87,27 @@ def _spans_decades(values) -> bool:
     return len(v) > 1 and v.max() / v.min() > LOG_RATIO
 
 
+def _unit(df: pd.DataFrame, param: str) -> str:
+    return (df.attrs.get(ATTR_UNITS) or {}).get(param, "")
+
+
 def _param_label(df: pd.DataFrame, param: str) -> str:
-    unit = df.attrs.get(ATTR_UNITS, {}).get(param, "")
+    unit = _unit(df, param)
     return f"{param} [{unit}]" if unit else param
+
+
+def _short(param: str) -> str:
+    """``memory.dram.bandwidth`` -> ``dram.bandwidth``: the last two parts of a config path."""
+    return ".".join(param.split(".")[-2:])
+
+
+def value_text(df: pd.DataFrame, param: str, value) -> str:
+    """A swept value as shown in legends and ticks: with its unit and an SI prefix
+    (``135.7 GB/s``, never ``1.35721e+11``); areas in mm² or cm²."""
+    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
+        unit = _unit(df, param)
+        return si(float(value), unit, digits=4) if unit else f"{float(value):.4g}"
+    return str(value)
 
 
 def _pick_param(df: pd.DataFrame, param: str | None) -> str:
@@ -74,95 +121,142 @@ def _pick_param(df: pd.DataFrame, param: str | None) -> str:
     return params[0]
 
 
-def _series_groups(df: pd.DataFrame, param: str) -> list[tuple[str, pd.DataFrame]]:
-    """One line per architecture (and per workload / other swept value when there are several)."""
-    keys = [ARCHITECTURE]
-    if df[WORKLOAD].nunique() > 1:
-        keys.append(WORKLOAD)
-    keys += [p for p in param_columns(df) if p != param and df[p].nunique() > 1]
-    out = []
-    for key, g in df.groupby(keys, sort=False, dropna=False):
-        key = key if isinstance(key, tuple) else (key,)
-        parts = [str(key[0])] + [
-            f"{k}={v:g}" if isinstance(v, (float, np.floating)) else f"{k}={v}" if k != WORKLOAD else str(v)
-            for k, v in zip(keys[1:], key[1:])
-        ]
-        out.append((", ".join(parts), g.sort_values(param)))
-    return out
+def _workloads(data: pd.DataFrame) -> list:
+    return list(dict.fromkeys(data[WORKLOAD])) if len(data) else []
+
+
+def _grid(fig: Figure, rows: int, cols: int) -> np.ndarray:
+    return fig.subplots(max(1, rows), max(1, cols), squeeze=False)
+
+
+def _facet_shape(n: int) -> tuple[int, int]:
+    cols = min(max(1, n), MAX_COLS)
+    return math.ceil(max(1, n) / cols), cols
+
+
+def _outside_legend(fig: Figure, axes: Iterable, title: str | None = None) -> None:
+    """One legend for the whole figure, right of the panels (never over the data): each label
+    once, in first-drawn order."""
+    seen: dict[str, object] = {}
+    for ax in axes:
+        for h, label in zip(*ax.get_legend_handles_labels()):
+            if not label.startswith("_"):
+                seen.setdefault(label, h)
+    if seen:
+        fig.legend(list(seen.values()), list(seen), loc="outside right upper", fontsize="small",
+                   title=title, title_fontsize="small")
+
+
+def _format_x(ax, df: pd.DataFrame, param: str, values) -> None:
+    """x axis of a swept parameter: log over decades, ticks at the swept values when there
+    are few of them, every tick with its unit (no overlapping minor labels)."""
+    vals = sorted(set(pd.to_numeric(pd.Series(values), errors="coerce").dropna().tolist()))
+    if _spans_decades(vals):
+        ax.set_xscale("log")
+    if 0 < len(vals) <= 6:
+        ax.set_xticks(vals)
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: value_text(df, param, v)))
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.tick_params(axis="x", labelrotation=30, labelsize="small")
+    ax.set_xlabel(_param_label(df, param))
 
 
 def _draw_metric(ax, df: pd.DataFrame, data: pd.DataFrame, param: str, col: str, ylabel: str,
                  factor: float = 1.0, declared_only: bool = False) -> bool:
-    """``col`` x ``factor`` against ``param`` on ``ax``, one line per series (log axes over
-    decades); ``declared_only``: values <= 0 or missing are not drawn, nor a series with none
-    left. True when a line was drawn."""
+    """``col`` x ``factor`` against ``param`` on ``ax``: one line per architecture (its colour
+    and marker) and, when other parameters vary, per value of them (line style; legend values
+    with units); log axes over decades. ``declared_only``: values <= 0 or missing are not
+    drawn, nor a series with none left. True when a line was drawn."""
     drawn = []
-    for name, g in _series_groups(data, param):
+    others = [p for p in param_columns(df) if p != param and p in data.columns and data[p].nunique() > 1]
+    combos = value_styles(list(data[others].itertuples(index=False, name=None))) if others else {}
+    keys = [ARCHITECTURE] + others
+    for key, g in data.groupby(keys, sort=False, dropna=False):
+        key = key if isinstance(key, tuple) else (key,)
+        arch, rest = str(key[0]), tuple(key[1:])
+        g = g.sort_values(param)
         y = g[col].astype(float) * factor
         if declared_only:
             y = y.where(y > 0)
             if not y.notna().any():
                 continue
-        ax.plot(g[param].astype(float), y, marker="o", markersize=3, label=name)
+        st = arch_style(arch)
+        label = ", ".join([arch] + [f"{_short(p)} = {value_text(df, p, v)}" for p, v in zip(others, rest)])
+        ax.plot(g[param].astype(float), y, marker=st.marker, markersize=4, color=st.color,
+                linestyle=combos.get(rest, "-"), label=label)
         drawn.append(y)
-    if _spans_decades(data[param]):
-        ax.set_xscale("log")
+    _format_x(ax, df, param, data[param])
     if drawn and _spans_decades(pd.concat(drawn)):
         ax.set_yscale("log")
-    ax.set_xlabel(_param_label(df, param))
+    elif col in _UNITS:
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: si(v, _UNITS[col])))
     ax.set_ylabel(ylabel)
     ax.grid(True, which="both", alpha=0.3)
-    if drawn:
-        ax.legend(fontsize="small")
     return bool(drawn)
 
 
 def metric_vs_param(
     df: pd.DataFrame, metric: str = LATENCY, param: str | None = None, title: str | None = None
 ) -> Figure:
-    """``metric`` against a swept parameter, one line per architecture; log axes over decades."""
+    """``metric`` against a swept parameter: one panel per workload, one line per architecture;
+    log axes over decades."""
     param = _pick_param(df, param)
-    fig = _figure(6.4, 4.4)
-    ax = fig.add_subplot()
-    _draw_metric(ax, df, _ok(df), param, metric, _LABELS.get(metric, metric))
-    ax.set_title(title or f"{metric} vs {param}")
+    data = _ok(df)
+    wls = _workloads(data)
+    rows, cols = _facet_shape(len(wls))
+    fig = _figure(4.8 * cols + 3.0, 3.8 * rows + 0.5)
+    axes = _grid(fig, rows, cols).ravel()
+    for ax, wl in zip(axes, wls):
+        _draw_metric(ax, df, data[data[WORKLOAD] == wl], param, metric, _LABELS.get(metric, metric))
+        ax.set_title(str(wl), fontsize="medium")
+    for ax in axes[len(wls):]:
+        ax.remove()
+    _outside_legend(fig, axes[:len(wls)])
+    fig.suptitle(title or f"{metric} vs {param}")
     return fig
 
 
 def latency_vs_param(df: pd.DataFrame, param: str | None = None) -> Figure:
-    """Latency against the swept parameter, one line per architecture."""
+    """Latency against the swept parameter: one panel per workload, one line per architecture."""
     return metric_vs_param(df, LATENCY, param, "latency")
 
 
 def energy_vs_param(df: pd.DataFrame, param: str | None = None) -> Figure:
-    """Energy against the swept parameter, one line per architecture."""
+    """Energy against the swept parameter: one panel per workload, one line per architecture."""
     return metric_vs_param(df, ENERGY, param, "energy")
 
 
 #: the efficiency panels: (column, axis label, factor from the column's SI unit to the label's)
 EFFICIENCY_PANELS = (
     (OPS_PER_J, "energy efficiency [TOPS/W]", 1e-12),  # ops/J = OPS/W
-    (OPS_PER_S_PER_M2, "area efficiency [TOPS/mm^2]", 1e-18),  # ops/s/m^2 -> 1e-12 T x 1e-6 m^2/mm^2
-    (AREA_M2, "area [mm^2]", 1e6),
+    (OPS_PER_S_PER_M2, "area efficiency [TOPS/mm²]", 1e-18),  # ops/s/m^2 -> 1e-12 T x 1e-6 m^2/mm^2
+    (AREA_M2, "area [mm²]", 1e6),
 )
 
 
 def efficiency_vs_param(df: pd.DataFrame, param: str | None = None) -> Figure:
-    """TOPS/W, TOPS/mm^2 and area against the swept parameter, one line per architecture
-    (operations = 2 x MACs). An architecture that declares no area has no line in the last
-    two panels (its columns are NaN); a panel with no line says so."""
+    """TOPS/W, TOPS/mm² and area against the swept parameter: one row of three panels per
+    workload, one line per architecture (operations = 2 x MACs). An architecture that declares
+    no area has no line in the last two panels (its columns are NaN); a panel with no line
+    says so."""
     param = _pick_param(df, param)
     data = _ok(df)
-    fig = _figure(15.0, 4.2)
-    axes = fig.subplots(1, len(EFFICIENCY_PANELS), squeeze=False)[0]
-    for ax, (col, label, factor) in zip(axes, EFFICIENCY_PANELS):
-        # an area of 0 m^2 is one no part declared
-        if not (col in data.columns and _draw_metric(ax, df, data, param, col, label, factor,
-                                                     declared_only=True)):
-            ax.set_xlabel(_param_label(df, param))
-            ax.set_ylabel(label)
-            ax.text(0.5, 0.5, "no architecture declares its area" if col != OPS_PER_J else "no data",
-                    transform=ax.transAxes, ha="center", va="center")
+    wls = _workloads(data) or [""]
+    fig = _figure(4.6 * len(EFFICIENCY_PANELS) + 3.0, 3.6 * len(wls) + 0.5)
+    grid = _grid(fig, len(wls), len(EFFICIENCY_PANELS))
+    for row, wl in zip(grid, wls):
+        sub = data[data[WORKLOAD] == wl] if len(data) else data
+        for ax, (col, label, factor) in zip(row, EFFICIENCY_PANELS):
+            # an area of 0 m^2 is one no part declared
+            if not (col in sub.columns and _draw_metric(ax, df, sub, param, col, label, factor,
+                                                        declared_only=True)):
+                ax.set_xlabel(_param_label(df, param))
+                ax.set_ylabel(label)
+                ax.text(0.5, 0.5, "no architecture declares its area" if col != OPS_PER_J else "no data",
+                        transform=ax.transAxes, ha="center", va="center")
+            ax.set_title(f"{wl}: {label.split(' [')[0]}", fontsize="medium")
+    _outside_legend(fig, grid.ravel())
+    fig.suptitle("efficiency")
     return fig
 
 
@@ -174,48 +268,98 @@ def _pick_values(values: Sequence, most: int) -> list:
     return [vals[i] for i in idx]
 
 
-def energy_breakdown(df: pd.DataFrame, param: str | None = None, most: int = 4) -> Figure:
-    """Stacked bars of the energy components (``energy_<component>_j``).
+def energy_parts(data: pd.DataFrame) -> list[str]:
+    """The energy parts (``energy_<part>_j`` columns) with any energy in ``data``."""
+    comps = [c[len("energy_"):-len("_j")] for c in data.columns
+             if c.startswith("energy_") and c.endswith("_j") and c != ENERGY]
+    return [c for c in comps if data[energy_column(c)].fillna(0).astype(float).abs().sum() > 0]
 
-    One bar per architecture (x workload) at up to ``most`` values of the
-    swept parameter (its first, last and evenly spaced ones between).
+
+def _part_energy(rows: list, part: str) -> np.ndarray:
+    col = energy_column(part)
+    return np.array([float(r[col]) if pd.notna(r[col]) else 0.0 for r in rows])
+
+
+#: the colour of a bar of total energy (an architecture's colour would read as a part's)
+TOTAL_COLOR = "#444444"
+
+
+def energy_breakdown(df: pd.DataFrame, param: str | None = None, most: int = 4) -> Figure:
+    """The energy of each run by part (``energy_<part>_j``), one panel per workload.
+
+    One bar per architecture at up to ``most`` values of the swept parameter (its first,
+    last and evenly spaced ones between). When a panel's totals span less than a decade
+    the parts are stacked in joules on a linear axis; when they span decades (a CIM run
+    next to a GPU run) the bars are split in two: the total on a log axis above, the parts as shares of it (stacked to 1) below, so no
+    bar is too small to see. Parts have the colours of :func:`cimsim.plot.style.part_color`.
     """
     data = _ok(df)
     params = param_columns(df)
     param = param if param is not None else (params[0] if params else None)
-    comps = [c[len("energy_"):-len("_j")] for c in data.columns
-             if c.startswith("energy_") and c.endswith("_j") and c != ENERGY]
-    comps = [c for c in comps if data[energy_column(c)].fillna(0).astype(float).abs().sum() > 0]
-    bars: list[tuple[str, pd.Series]] = []
-    multi_wl = data[WORKLOAD].nunique() > 1
-    for (arch, wl), g in data.groupby([ARCHITECTURE, WORKLOAD], sort=False):
-        name = f"{arch}\n{wl}" if multi_wl else str(arch)
-        if param is None:
-            bars.append((name, g.iloc[0]))
-            continue
-        unit = (df.attrs.get(ATTR_UNITS) or {}).get(param, "")
-        for v in _pick_values(g[param].tolist(), most):
-            row = g[g[param] == v].iloc[0]
-            shown = si(float(v), unit, digits=3) if isinstance(v, (int, float)) else str(v)
-            bars.append((f"{name}\n{param.rsplit('.', 1)[-1]}\n{shown}", row))
-    fig = _figure(max(6.4, 1.1 * len(bars) + 2), 4.8)
-    ax = fig.add_subplot()
-    x = np.arange(len(bars))
-    bottom = np.zeros(len(bars))
-    for c in comps:
-        h = np.array([float(r[energy_column(c)]) if pd.notna(r[energy_column(c)]) else 0.0 for _, r in bars])
-        ax.bar(x, h, bottom=bottom, label=c)
-        bottom += h
-    ax.set_xticks(x, [b[0] for b in bars], fontsize="x-small")
-    ax.set_ylabel("energy [J]")
-    ax.set_title("energy breakdown")
-    if comps:
-        ax.legend(fontsize="small", ncols=2)
+    comps = energy_parts(data)
+    panels = []
+    for wl in _workloads(data) or [""]:
+        sub = data[data[WORKLOAD] == wl] if len(data) else data
+        bars: list[tuple[str, str, pd.Series]] = []
+        for arch, g in sub.groupby(ARCHITECTURE, sort=False):
+            if param is None:
+                bars.append((str(arch), str(arch), g.iloc[0]))
+                continue
+            for v in _pick_values(g[param].tolist(), most):
+                bars.append((f"{arch}\n{value_text(df, param, v)}", str(arch), g[g[param] == v].iloc[0]))
+        panels.append((wl, bars))
+    most_bars = max(len(b) for _, b in panels)
+    # many bars: one workload per row, so the figure grows down, not into a strip
+    rows, cols = (len(panels), 1) if most_bars > 8 else _facet_shape(len(panels))
+    split_any = any(_spans_decades([float(r[ENERGY]) for _, _, r in b]) for _, b in panels)
+    panel_h = 5.6 if split_any else 3.8
+    fig = _figure(max(3.6, 0.55 * most_bars + 1.6) * cols + 2.6, panel_h * rows + 0.4)
+    subfigs = np.atleast_1d(fig.subfigures(rows, cols, squeeze=False)).ravel()
+    for sf, (wl, bars) in zip(subfigs, panels):
+        x = np.arange(len(bars))
+        rws = [r for _, _, r in bars]
+        totals = np.array([float(r[ENERGY]) for r in rws])
+        labels = [b[0] for b in bars]
+        colors = [arch_style(b[1]).color for b in bars]
+        if _spans_decades(totals):
+            ax_t, ax = sf.subplots(2, 1, sharex=True, height_ratios=(1, 1.2))
+            ax_t.bar(x, totals, color=TOTAL_COLOR, label="total (log axis)")
+            ax_t.set_yscale("log")
+            ax_t.yaxis.set_major_formatter(FuncFormatter(lambda v, _: si(v, "J")))
+            ax_t.set_ylabel("energy [J] (log)")
+            ax_t.set_axisbelow(True)
+            ax_t.grid(True, axis="y", which="major", alpha=0.3)
+            bottom = np.zeros(len(bars))
+            for c in comps:
+                h = np.divide(_part_energy(rws, c), totals, out=np.zeros(len(bars)), where=totals > 0)
+                ax.bar(x, h, bottom=bottom, color=part_color(c), label=c)
+                bottom += h
+            ax.set_ylim(0, 1.0)
+            ax.set_ylabel("share of the bar's energy [fraction]")
+        else:
+            ax = sf.subplots()
+            bottom = np.zeros(len(bars))
+            for c in comps:
+                h = _part_energy(rws, c)
+                ax.bar(x, h, bottom=bottom, color=part_color(c), label=c)
+                bottom += h
+            ax.set_ylabel("energy [J]")
+            ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: si(v, "J")))
+        ax.set_xticks(x, labels, fontsize="x-small", rotation=45 if len(bars) > 4 else 0,
+                      ha="right" if len(bars) > 4 else "center")
+        for tick, color in zip(ax.get_xticklabels(), colors):
+            tick.set_color(color)
+        if param is not None:
+            ax.set_xlabel(f"architecture, {_param_label(df, param)}", fontsize="small")
+        sf.suptitle(str(wl) if wl != "" else "energy", fontsize="medium")
+    _outside_legend(fig, [a for sf in subfigs for a in sf.axes], title="energy part")
+    fig.suptitle("energy breakdown")
     return fig
 
 
 def utilization_vs_param(df: pd.DataFrame, param: str | None = None) -> Figure:
-    """Utilization of every busy resource against the swept parameter, one panel per architecture."""
+    """Utilization of every busy resource against the swept parameter: one row per workload,
+    one panel per architecture; a resource keeps its colour in every panel."""
     if param is None:
         params = param_columns(df)
         bw = [p for p in params if p.startswith("memory.") and p.endswith(".bandwidth")]
@@ -223,24 +367,24 @@ def utilization_vs_param(df: pd.DataFrame, param: str | None = None) -> Figure:
     param = _pick_param(df, param)
     data = _ok(df)
     archs = list(dict.fromkeys(data[ARCHITECTURE]))
-    fig = _figure(5.0 * max(1, len(archs)), 4.2)
-    axes = fig.subplots(1, max(1, len(archs)), squeeze=False)[0]
-    for ax, arch in zip(axes, archs):
-        g = data[data[ARCHITECTURE] == arch]
-        g = g[g[WORKLOAD] == g[WORKLOAD].iloc[0]].sort_values(param)
-        for col in [c for c in g.columns if c.startswith("util_")]:
-            u = col[len("util_"):]
-            if g[col].fillna(0).astype(float).max() > 0:
-                ax.plot(g[param].astype(float), g[col].astype(float), marker="o", markersize=3, label=u)
-        if _spans_decades(g[param]):
-            ax.set_xscale("log")
-        ax.set_ylim(0, 1.05)
-        ax.set_xlabel(_param_label(df, param))
-        ax.set_ylabel("utilization [fraction of peak]")
-        ax.set_title(str(arch))
-        ax.grid(True, which="both", alpha=0.3)
-        if ax.get_legend_handles_labels()[0]:
-            ax.legend(fontsize="small")
+    wls = _workloads(data)
+    fig = _figure(4.4 * max(1, len(archs)) + 2.6, 3.6 * max(1, len(wls)) + 0.5)
+    grid = _grid(fig, len(wls), len(archs))
+    for row, wl in zip(grid, wls):
+        for ax, arch in zip(row, archs):
+            g = data[(data[ARCHITECTURE] == arch) & (data[WORKLOAD] == wl)].sort_values(param)
+            for col in [c for c in g.columns if c.startswith("util_")]:
+                u = col[len("util_"):]
+                if g[col].fillna(0).astype(float).max() > 0:
+                    ax.plot(g[param].astype(float), g[col].astype(float), marker="o", markersize=3,
+                            color=part_color(u), label=u)
+            _format_x(ax, df, param, g[param])
+            ax.set_ylim(0, 1.05)
+            ax.set_ylabel("utilization [fraction of peak]")
+            ax.set_title(f"{wl}: {arch}", fontsize="medium", color=arch_style(str(arch)).color)
+            ax.grid(True, which="both", alpha=0.3)
+    _outside_legend(fig, grid.ravel(), title="resource")
+    fig.suptitle("utilization")
     return fig
 
 
@@ -255,61 +399,83 @@ def workload_dtype(workload) -> str:
     return max(set(dtypes), key=dtypes.count) if dtypes else "fp32"
 
 
+def mac_precision(comp, dtype: str) -> str:
+    """The precision ``comp`` does its MACs at for a workload of ``dtype`` (its roof's label)."""
+    fn = getattr(comp, "mac_precision", None)
+    return fn(dtype) if fn is not None else dtype
+
+
+def _draw_roofline(ax, tables, workload) -> None:
+    dtype = workload_dtype(workload)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    drawn = []
+    for arch, ops in tables:
+        ops = ops[(ops["macs"] > 0) & (ops["duration_s"] > 0)]
+        drawn.append((arch, ops, bytes_column(arch.hardware.backing_store)))
+    ai_all = np.concatenate([
+        (2.0 * t["macs"] / t[c].where(t[c] > 0)).dropna().to_numpy(float) for _, t, c in drawn
+    ] or [np.array([1.0])])
+    lo = max(min(ai_all.min() if len(ai_all) else 1.0, 1.0) / 10, 1e-3)
+    hi = max(ai_all.max() if len(ai_all) else 1.0, 1e3) * 10
+    for arch, _, _ in drawn:  # wide enough that every roof reaches its flat peak
+        peaks = [c.peak_macs_per_s(dtype) for c in arch.instances]
+        top = max([p for p in peaks if p] or [0.0])
+        hi = max(hi, 10 * 2.0 * top / arch.hardware.resource(arch.hardware.backing_store).bytes_per_s())
+    xs = np.geomspace(lo, hi, 200)
+    for arch, ops, col in drawn:
+        st = arch_style(arch.name)
+        bw = arch.hardware.resource(arch.hardware.backing_store).bytes_per_s()
+        for j, comp in enumerate(arch.instances):
+            peak = comp.peak_macs_per_s(dtype)
+            if peak is None:
+                continue
+            prec = mac_precision(comp, dtype)
+            style = ("-", "--", ":", "-.")[j % 4]
+            ax.plot(xs, np.minimum(2.0 * peak, bw * xs), color=st.color, linestyle=style,
+                    label=f"{arch.name}: {comp.name} roof ({prec})")
+            mine = ops[ops["unit"] == comp.name]
+            if len(mine):
+                ai = (2.0 * mine["macs"] / mine[col].where(mine[col] > 0)).fillna(hi / 2)
+                perf = 2.0 * mine["macs"] / mine["duration_s"]
+                face = st.color if j == 0 else "none"
+                ax.scatter(ai, perf, s=14, facecolors=face, edgecolors=st.color, alpha=0.6,
+                           marker=st.marker, label=f"{arch.name}: {comp.name} ops ({prec})")
+    ax.set_xlabel("arithmetic intensity [op/B] (2 x MACs / off-chip bytes)")
+    ax.set_ylabel("performance [op/s] (each roof at its own precision)")
+    ax.set_title(f"roofline: {workload.name}", fontsize="medium")
+    ax.grid(True, which="both", alpha=0.3)
+
+
 def roofline(tables: Iterable[tuple[object, pd.DataFrame]], workload) -> Figure:
     """Each op of ``workload`` placed by arithmetic intensity against its architecture's roofs.
 
     ``tables`` holds ``(architecture, per-op table of workload on it)`` pairs
     (:func:`cimsim.studies.op_tables`).
 
-    Arithmetic intensity is ``2 * MACs / off-chip bytes`` [FLOP/B] (bytes over
-    the backing store, the last memory level); an op's achieved rate is
-    ``2 * MACs / duration`` [FLOP/s]. Each architecture draws one roof per
-    component that does MACs (its peak for the workload's dtype, capped by the
-    backing store's effective bandwidth), and its ops are marked by the
-    component that ran them. Ops without off-chip traffic sit at the right edge.
+    Arithmetic intensity is ``2 * MACs / off-chip bytes`` [op/B] (bytes over the backing
+    store, the last memory level); an op's achieved rate is ``2 * MACs / duration``
+    [op/s]. Each architecture draws one roof per component that does MACs (its peak, at the
+    precision that component computes in: the workload's dtype on a processor, its own
+    input x weight bits on CIM arrays or a systolic array, capped by the backing store's
+    effective bandwidth), and its ops are marked by the component that ran them (filled:
+    the first component, hollow: the others). Ops without off-chip traffic sit at the right
+    edge.
     """
-    dtype = workload_dtype(workload)
-    fig = _figure(7.2, 5.0)
-    ax = fig.add_subplot()
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    colors = [f"C{i}" for i in range(10)]
-    markers = "xo^sv<>dp*"
-    drawn = []
-    for i, (arch, ops) in enumerate(tables):
-        ops = ops[(ops["macs"] > 0) & (ops["duration_s"] > 0)]
-        col = bytes_column(arch.hardware.backing_store)
-        drawn.append((arch, ops, col, colors[i % 10]))
-    ai_all = np.concatenate([
-        (2.0 * t["macs"] / t[c].where(t[c] > 0)).dropna().to_numpy(float) for _, t, c, _ in drawn
-    ] or [np.array([1.0])])
-    lo = max(min(ai_all.min() if len(ai_all) else 1.0, 1.0) / 10, 1e-3)
-    hi = max(ai_all.max() if len(ai_all) else 1.0, 1e3) * 10
-    for arch, _, _, _ in drawn:  # wide enough that every roof reaches its flat peak
-        peaks = [c.peak_macs_per_s(dtype) for c in arch.instances]
-        top = max([p for p in peaks if p] or [0.0])
-        hi = max(hi, 10 * 2.0 * top / arch.backing_store.effective_bandwidth)
-    xs = np.geomspace(lo, hi, 200)
-    for arch, ops, col, color in drawn:
-        bw = arch.backing_store.effective_bandwidth
-        for j, comp in enumerate(arch.instances):
-            peak = comp.peak_macs_per_s(dtype)
-            if peak is None:
-                continue
-            style = ("-", "--", ":", "-.")[j % 4]
-            ax.plot(xs, np.minimum(2.0 * peak, bw * xs), color=color, linestyle=style,
-                    label=f"{arch.name}: {comp.name} roof")
-            mine = ops[ops["unit"] == comp.name]
-            if len(mine):
-                ai = (2.0 * mine["macs"] / mine[col].where(mine[col] > 0)).fillna(hi / 2)
-                perf = 2.0 * mine["macs"] / mine["duration_s"]
-                ax.scatter(ai, perf, s=12, color=color, alpha=0.6, marker=markers[j % len(markers)],
-                           label=f"{arch.name}: {comp.name} ops")
-    ax.set_xlabel("arithmetic intensity [FLOP/B] (2 x MACs / off-chip bytes)")
-    ax.set_ylabel(f"performance [FLOP/s] ({dtype})")
-    ax.set_title(f"roofline: {workload.name}")
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize="x-small")
+    return rooflines([(workload, list(tables))])
+
+
+def rooflines(per_workload: Sequence[tuple[object, Sequence[tuple[object, pd.DataFrame]]]]) -> Figure:
+    """:func:`roofline` of several workloads, one panel each: ``per_workload`` holds
+    ``(workload, [(architecture, per-op table)])`` (:func:`cimsim.studies.sweep_op_tables`)."""
+    rows, cols = _facet_shape(len(per_workload))
+    fig = _figure(5.6 * cols + 3.6, 4.6 * rows + 0.3)
+    axes = _grid(fig, rows, cols).ravel()
+    for ax, (workload, tables) in zip(axes, per_workload):
+        _draw_roofline(ax, tables, workload)
+    for ax in axes[len(per_workload):]:
+        ax.remove()
+    _outside_legend(fig, axes[:len(per_workload)])
     return fig
 
 

@@ -14,14 +14,17 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 
 from ..report import columns as C
-from .figures import _figure, workload_dtype
+from ..report.format import si
+from .figures import _figure, mac_precision, workload_dtype
+from .style import arch_style, part_color
 
 
 def effective_bandwidth(arch, resource: str) -> float:
     """Effective bandwidth (B/s) of a memory level or link of ``arch``."""
-    return (arch.memory[resource] if resource in arch.memory else arch.links[resource]).effective_bandwidth
+    return arch.hardware.resource(resource).bytes_per_s()
 
 
 def feeding_resource(arch, ops: pd.DataFrame) -> str | None:
@@ -79,11 +82,13 @@ def arch_roofline(arch, result, workload) -> Figure:
     if not panels:
         ax = axes[0]
         ax.plot([], [], label="no component with a MAC peak ran ops")
-        ax.set_xlabel("arithmetic intensity [FLOP/B]")
-        ax.set_ylabel("performance [FLOP/s]")
+        ax.set_xlabel("arithmetic intensity [op/B]")
+        ax.set_ylabel("performance [op/s]")
         ax.set_title(f"roofline: {arch.name}")
         ax.legend(fontsize="small")
         return fig
+    st = arch_style(arch.name)
+    precision = {c.name: mac_precision(c, dtype) for c in arch.instances}
     for ax, (name, peak, res, mine) in zip(axes, panels):
         bw = effective_bandwidth(arch, res) if res is not None else None
         ridge = 2.0 * peak / bw if bw else 1.0
@@ -93,18 +98,19 @@ def arch_roofline(arch, result, workload) -> Figure:
         hi = max([ridge * 100] + list(ai_known * 10))
         xs = np.geomspace(lo, hi, 200)
         roof = np.minimum(2.0 * peak, bw * xs) if bw else np.full_like(xs, 2.0 * peak)
-        feed = f", {res} {effective_bandwidth(arch, res):.3g} B/s" if res is not None else ""
-        ax.plot(xs, roof, color="k", label=f"roof: {name} {2 * peak:.3g} FLOP/s{feed}")
+        feed = f", {res} {si(effective_bandwidth(arch, res), 'B/s')}" if res is not None else ""
+        ax.plot(xs, roof, color="k", label=f"roof: {name} {si(2 * peak, 'OPS')} ({precision[name]}){feed}")
         ai = op_intensity(mine, res, hi / 2)
         perf = 2.0 * mine["macs"].to_numpy(float) / mine["duration_s"].to_numpy(float)
-        ax.scatter(ai, perf, s=14, alpha=0.6, color="C0", label=f"{name} ops ({len(mine)})")
+        ax.scatter(ai, perf, s=14, alpha=0.6, color=st.color, marker=st.marker,
+                   label=f"{name} ops ({len(mine)})")
         ax.set_xscale("log")
         ax.set_yscale("log")
-        ax.set_xlabel(f"arithmetic intensity [FLOP/B] (2 x MACs / {res or 'no'} bytes)")
-        ax.set_ylabel(f"performance [FLOP/s] ({dtype})")
+        ax.set_xlabel(f"arithmetic intensity [op/B] (2 x MACs / {res or 'no'} bytes)")
+        ax.set_ylabel(f"performance [op/s] ({precision[name]})")
         ax.set_title(f"{arch.name}: {name}" + (f" fed by {res}" if res else ""))
         ax.grid(True, which="both", alpha=0.3)
-        ax.legend(fontsize="x-small")
+        ax.legend(fontsize="x-small", loc="upper center", bbox_to_anchor=(0.5, -0.18))  # below the data
     fig.suptitle(f"roofline of {workload.name} on {arch.name}")
     return fig
 
@@ -123,21 +129,22 @@ def critical_path_gantt(result) -> Figure:
     ax = fig.add_subplot()
     total = sum(result.path_time_s.values()) or 1.0
     offset = pt["start_s"].to_numpy(float).copy()
-    for i, part in enumerate(path_parts(result)):
+    for part in path_parts(result):
         width = pt[f"{part}_s"].to_numpy(float)
         keep = width > 0
         if keep.any():
-            ax.broken_barh(list(zip(offset[keep], width[keep])), (0, 1), color=f"C{i % 10}",
-                           label=f"{part}: {result.path_time_s[part]:.4g} s "
+            ax.broken_barh(list(zip(offset[keep], width[keep])), (0, 1), color=part_color(part),
+                           label=f"{part}: {si(result.path_time_s[part], 's')} "
                                  f"({100 * result.path_time_s[part] / total:.1f} %)")
         offset += width
     ax.set_xlim(0, max(result.latency_s, float(pt["end_s"].max()) if len(pt) else 0.0) or 1.0)
     ax.set_ylim(0, 1)
     ax.set_yticks([])
     ax.set_xlabel("time [s]")
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: si(v, "s")))
     ax.set_ylabel(f"{len(pt)} ops")
-    ax.set_title(f"critical path of {result.workload} on {result.architecture}: "
-                 f"{result.bound}-bound ({result.bound_part})", fontsize="medium")
+    ax.set_title(f"{C.REALIZED_PATH} of {result.workload} on {result.architecture} "
+                 f"({len(pt)} ops): {result.bound_label}-bound", fontsize="medium")
     ax.legend(fontsize="x-small", loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return fig
 
@@ -150,7 +157,7 @@ def resource_util_names(result) -> set[str]:
 def utilization_bars(results: Sequence) -> Figure:
     """Utilization of every resource of each run (one panel per run): components' units
     and memory levels' and links' bandwidth, as a fraction of peak over the run."""
-    fig = _figure(4.6 * max(1, len(results)), 0.8 + 0.3 * max(len(r.utilization) for r in results))
+    fig = _figure(4.6 * max(1, len(results)) + 2.2, 1.2 + 0.3 * max(len(r.utilization) for r in results))
     axes = fig.subplots(1, max(1, len(results)), squeeze=False)[0]
     for ax, r in zip(axes, results):
         names = list(r.utilization)
@@ -159,14 +166,20 @@ def utilization_bars(results: Sequence) -> Figure:
         y = np.arange(len(names))
         comp = [i for i, n in enumerate(names) if n not in bw]
         res = [i for i, n in enumerate(names) if n in bw]
-        ax.barh(y[comp], [vals[i] for i in comp], color="C0", label="component")
-        ax.barh(y[res], [vals[i] for i in res], color="C1", label="memory / link bandwidth")
+        for i in comp + res:  # each in its part's colour, the same as in every other figure
+            ax.barh(y[i], vals[i], color=part_color(names[i]),
+                    label=f"{names[i]} (bandwidth)" if i in res else names[i])
         ax.set_yticks(y, names, fontsize="x-small")
         ax.invert_yaxis()
         ax.set_xlim(0, 1.0)
         ax.set_xlabel("utilization [fraction of peak]")
         ax.set_title(f"{r.architecture}\n{r.workload}", fontsize="small")
-        ax.legend(fontsize="x-small", loc="lower right")
+        ax.title.set_color(arch_style(r.architecture).color)
+    seen = {}
+    for ax in axes:
+        for h, lab in zip(*ax.get_legend_handles_labels()):
+            seen.setdefault(lab, h)
+    fig.legend(list(seen.values()), list(seen), loc="outside right upper", fontsize="x-small")
     fig.suptitle("utilization of every resource")
     return fig
 
@@ -178,20 +191,20 @@ def critical_path_vs_length(table: pd.DataFrame, window: int = 4) -> Figure:
     fig = _figure(7.2, 4.6)
     ax = fig.add_subplot()
     styles = {"lstm": "-", "hier-attn": "--"}
-    archs = list(dict.fromkeys(table[C.ARCHITECTURE]))
     for (arch, family), g in table.groupby([C.ARCHITECTURE, "family"], sort=False):
         g = g.sort_values("seq_len")
-        ax.plot(g["seq_len"].to_numpy(float), g[C.CRITICAL_PATH_S].to_numpy(float), marker="o",
-                markersize=3, linestyle=styles.get(family, "-"), color=f"C{archs.index(arch) % 10}",
+        st = arch_style(str(arch))
+        ax.plot(g["seq_len"].to_numpy(float), g[C.CRITICAL_PATH_S].to_numpy(float), marker=st.marker,
+                markersize=4, linestyle=styles.get(family, "-"), color=st.color,
                 label=f"{arch}: {family}")
     ax.set_xscale("log", base=2)
     ax.set_yscale("log")
     ax.set_xlabel("sequence length N [items] (LSTM steps, encoder inputs)")
-    ax.set_ylabel("critical path [s] (ops alone)")
+    ax.set_ylabel(f"{C.DEPENDENCY_PATH} [s] (ops alone)")
     ax.set_title(f"critical path vs sequence length: LSTM ~N, hierarchical attention "
                  f"(window {window}) ~log N", fontsize="medium")
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize="x-small", ncols=2)
+    ax.legend(fontsize="x-small", ncols=2, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return fig
 
 
@@ -203,13 +216,15 @@ def energy_shares(results: Sequence) -> Figure:
     ax = fig.add_subplot()
     x = np.arange(len(results))
     bottom = np.zeros(len(results))
-    for i, part in enumerate(parts):
+    for part in parts:
         h = np.array([r.energy_breakdown_j.get(part, 0.0) / r.energy_j if r.energy_j > 0 else 0.0
                       for r in results])
-        ax.bar(x, h, bottom=bottom, color=f"C{i % 10}", label=part)
+        ax.bar(x, h, bottom=bottom, color=part_color(part), label=part)
         bottom += h
-    ax.set_xticks(x, [f"{r.architecture}\n{r.workload}\n{r.energy_j:.3g} J" for r in results],
+    ax.set_xticks(x, [f"{r.architecture}\n{r.workload}\n{si(r.energy_j, 'J')}" for r in results],
                   fontsize="x-small")
+    for tick, r in zip(ax.get_xticklabels(), results):
+        tick.set_color(arch_style(r.architecture).color)
     ax.set_ylim(0, 1.0)
     ax.set_ylabel("share of the run's energy [fraction]")
     ax.set_title("energy by part, as a share of each run's total")

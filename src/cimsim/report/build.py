@@ -14,7 +14,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from . import columns as C
-from .result import Result, attribute_ops, attribute_path, bound_of
+from ..hw.base import MEASURED_BOUND_DETAIL, MEASURED_COMPUTE
+from .provenance import placeholder_shares, precision_notes
+from .result import Result, attribute_ops, attribute_path, bound_of, measured_share
 
 if TYPE_CHECKING:  # annotations only: report reads these, it never runs a stage
     from ..config import Architecture
@@ -84,6 +86,13 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
     path_time = attribute_path(run.path, run.start, run.end, costs.latency_s, costs.compute_s,
                                run.resource_s, costs.resources, pl.serial)
     bound, part = bound_of(path_time, hw.memory, latency, run.critical_path_s)
+    detail = ""
+    measured = _measured_ops(pl)
+    if part == "compute" and measured is not None:
+        share = measured_share(run.path, run.start, run.end, costs.latency_s, costs.compute_s,
+                               run.resource_s, measured, pl.serial)
+        if share > 0.5:
+            detail = MEASURED_BOUND_DETAIL
     per_server = np.bincount(pl.server, weights=costs.compute_s, minlength=pl.n_servers)
     mem_s = [traffic[r] / run.rates[j] for j, r in enumerate(costs.resources) if r in hw.memory]
     facts: dict[str, object] = {}
@@ -98,6 +107,13 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
         if bare:
             notes.append(f"area counts only the parts that declare one: none given for {', '.join(bare)}, "
                          "so area efficiency is an upper bound")
+    if detail:
+        notes.append(f"bound: {share:.1%} of the critical path's compute time comes from measured "
+                     "tables (timed kernels), which already include the weight streaming of the "
+                     "kernel; the memory traffic behind it is not split out")
+    prov, e_share, a_share = placeholder_shares(arch, energy, areas)
+    mixed = precision_notes(pl.components, pl.idx, run.workload.arrays.dtype)
+    notes += mixed
     total_dur = float(run.duration.sum())
     cp_s = run.critical_path_s
     wl = run.workload
@@ -128,12 +144,30 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
         facts=facts,
         area_breakdown_m2=areas,
         notes=notes,
+        bound_detail=detail,
+        realized_path_ops=int(len(run.path)),
+        energy_placeholder_share=e_share,
+        area_placeholder_share=a_share,
+        provenance=prov,
+        precision_mismatch=bool(mixed),
     )
     if keep_ops:
         result.op_table = _op_table(run)
         result.path_table = attribute_ops(run.path, run.start, run.end, costs.latency_s,
                                           costs.compute_s, run.resource_s, costs.resources, pl.serial)
     return result
+
+
+def _measured_ops(pl) -> np.ndarray | None:
+    """A bool per op: its compute time comes from a measured table (``MEASURED_COMPUTE``, a
+    component's op column); None when no component marks any."""
+    out = None
+    for ids, plan in zip(pl.idx, pl.plans):
+        col = plan.op_columns.get(MEASURED_COMPUTE) if plan is not None else None
+        if col is not None:
+            out = np.zeros(pl.n_ops, dtype=bool) if out is None else out
+            out[ids] = np.asarray(col, dtype=bool)
+    return out
 
 
 def _op_table(run: RunData):

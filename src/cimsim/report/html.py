@@ -28,7 +28,8 @@ from typing import Sequence
 import pandas as pd
 
 from . import columns as C
-from .format import pct, si
+from .baseline import baseline_ratios, ratio
+from .format import area, pct, si
 
 @dataclass
 class Report:
@@ -42,6 +43,9 @@ class Report:
     table: pd.DataFrame | None = None  # every result column, one row per run
     seq_table: pd.DataFrame | None = None  # critical path vs length, when shown
     seq_window: int = 4  # the hierarchical encoders' window in seq_table
+    #: the architecture the table's speed-up and energy-ratio columns compare against (None:
+    #: the first architecture)
+    baseline: str | None = None
 
 
 def _slug(text: str) -> str:
@@ -83,18 +87,25 @@ def build_report(rep: Report) -> Report:
 
 #: comparison-table columns: (header, column, unit or formatter)
 def _table_rows(rep: Report) -> tuple[list[str], list[list[str]]]:
-    heads = ["workload", "architecture", "latency", "energy", "bound (part)", "critical path",
-             "critical-path ops", "parallelism", "throughput", "efficiency", "area",
-             "off-chip traffic", "busiest resources"]
+    heads = ["workload", "architecture", "latency", "energy", "bound (part)", C.DEPENDENCY_PATH,
+             "dependency-path ops", "realised-path ops", "parallelism", "throughput", "efficiency",
+             "area", "off-chip traffic", "busiest resources"]
+    base = rep.baseline or (rep.archs[0].name if rep.archs else None)
+    ratios = baseline_ratios([r for _, _, r in rep.results], base) if rep.results and base else {}
+    if ratios:
+        heads[4:4] = [f"speed-up vs {base}", f"energy vs {base}"]
     rows = []
     for arch, wl, r in rep.results:
         back = arch.hardware.backing_store
         top = sorted(r.utilization.items(), key=lambda kv: -kv[1])[:3]
+        pair = ratios.get((r.workload, r.architecture)) if ratios else None
         rows.append([
-            r.workload, r.architecture, si(r.latency_s, "s"), si(r.energy_j, "J"),
-            r.bound if r.bound_part == r.bound else f"{r.bound} ({r.bound_part})", si(r.critical_path_s, "s"), f"{r.critical_path_ops} ops",
+            r.workload, r.architecture + (" (!p)" if r.precision_mismatch else ""), si(r.latency_s, "s"), si(r.energy_j, "J"),
+            *([ratio(pair[0]), ratio(pair[1])] if pair else ["no baseline run"] * 2 if ratios else []),
+            r.bound_label, si(r.critical_path_s, "s"), f"{r.critical_path_ops} ops",
+            f"{r.realized_path_ops} ops" if r.realized_path_ops is not None else "unknown",
             f"{r.parallelism:.3g}x", si(r.throughput_macs_per_s, "MAC/s"),
-            si(r.ops_per_j, "OPS/J"), si(r.area_m2 * 1e6, "mm²") if r.area_m2 > 0 else "not declared",
+            si(r.ops_per_j, "OPS/J"), area(r.area_m2) if r.area_m2 > 0 else "not declared",
             f"{si(r.traffic_bytes[back], 'B')} ({back})",
             ", ".join(f"{k} {pct(v)}" for k, v in top),
         ])
@@ -110,6 +121,7 @@ def _png(fig) -> str:
 _CSS = """
 body { font-family: system-ui, sans-serif; margin: 2em; color: #222; }
 table { border-collapse: collapse; font-size: 0.85em; }
+div.wide { overflow-x: auto; max-width: 100%; }
 th, td { border: 1px solid #ccc; padding: 0.25em 0.5em; text-align: right; }
 th { background: #f0f0f0; } td.l { text-align: left; }
 figure { margin: 1.5em 0; } figure img { max-width: 100%; border: 1px solid #eee; }
@@ -121,19 +133,27 @@ def render_html(rep: Report, links: Sequence[tuple[str, str]] = ()) -> str:
     """The page as a string (figures embedded as PNG data URIs)."""
     esc = html.escape
     heads, rows = _table_rows(rep)
-    left = {0, 1, 4, 12}
+    base = rep.baseline or (rep.archs[0].name if rep.archs and rep.results else None)
+    left = {0, 1, heads.index("bound (part)"), len(heads) - 1}
     out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
            "<title>cimsim report</title>", f"<style>{_CSS}</style></head><body>",
            "<h1>cimsim report</h1>",
            f"<p>{len(rep.workloads)} workload(s) x {len(rep.archs)} architecture(s), "
            f"{esc(rep.results[0][2].engine) if rep.results else ''} engine.</p>",
-           "<h2>Comparison</h2>", '<table id="comparison"><thead><tr>']
+           "<h2>Comparison</h2>",
+           f"<p>Speed-up = {esc(base)} latency / latency; energy ratio = energy / {esc(base)} energy "
+           "(same workload).</p>" if base else "",
+           '<div class="wide"><table id="comparison"><thead><tr>']
     out += [f"<th>{esc(h)}</th>" for h in heads]
     out.append("</tr></thead><tbody>")
     for row in rows:
         out.append("<tr>" + "".join(f'<td{" class=l" if i in left else ""}>{esc(v)}</td>'
                                     for i, v in enumerate(row)) + "</tr>")
-    out.append("</tbody></table>")
+    out.append("</tbody></table></div>")
+    if any(r.precision_mismatch for _, _, r in rep.results):
+        out.append("<p>(!p) precision mismatch: a unit of this architecture computes at a fixed "
+                   "precision other than the workload's dtype (e.g. 8-bit CIM on an fp32 trace); "
+                   "those rows compare unlike precisions (see the notes).</p>")
     if links:
         out.append("<h3>Files</h3><ul>" + "".join(
             f'<li><a href="{esc(href)}">{esc(text)}</a></li>' for text, href in links) + "</ul>")

@@ -29,8 +29,8 @@ class Result:
     bound: str  # one of columns.BOUNDS
     bound_part: str  # the path part that names it: a level or link name, compute, overhead
     path_time_s: dict[str, float]  # critical-path time by part
-    critical_path_s: float
-    critical_path_ops: int
+    critical_path_s: float  # the dependency critical path (columns.DEPENDENCY_PATH)
+    critical_path_ops: int  # ops on the dependency critical path
     parallelism: float
     bound_memory_s: float
     bound_compute_s: float
@@ -44,10 +44,33 @@ class Result:
     facts: dict[str, object]  # "<component>_<fact>" -> value
     area_breakdown_m2: dict[str, float] = field(default_factory=dict)  # part -> m^2
     notes: list[str] = field(default_factory=list)
+    #: what the bound's part stands for when the name alone would mislead (e.g. compute times
+    #: from a measured table, which include weight streaming); "" when nothing needs saying
+    bound_detail: str = ""
+    #: ops on the realised critical path (``columns.REALIZED_PATH``: the chain the engine ran,
+    #: whose time the bound and the Gantt strip attribute); ``critical_path_ops`` counts the
+    #: dependency critical path
+    realized_path_ops: int | None = None
+    #: fractions of the total energy and area resting on placeholders (report.provenance)
+    energy_placeholder_share: float = 0.0
+    area_placeholder_share: float = 0.0
+    #: per part: given, derived or placeholder ({"energy": {...}, "area": {...}})
+    provenance: dict = field(default_factory=dict)
+    #: a component computes at a fixed precision other than its ops' dtype (see the notes)
+    precision_mismatch: bool = False
     op_table: object = None  # pandas.DataFrame of per-op placement, costs and times
     #: pandas.DataFrame of the realised critical path's ops and the split of each op's time
     #: (see :func:`attribute_ops`); set with ``op_table``
     path_table: object = None
+
+    @property
+    def bound_label(self) -> str:
+        """The bound as shown everywhere: its class, then the part that names it (when not the
+        class itself) and :attr:`bound_detail`: ``"memory (dram)"``,
+        ``"compute (measured table: includes weight streaming)"``."""
+        extra = [x for x in (self.bound_part if self.bound_part != self.bound else "",
+                             self.bound_detail) if x]
+        return f"{self.bound} ({'; '.join(extra)})" if extra else self.bound
 
     @property
     def energy_j(self) -> float:
@@ -110,6 +133,7 @@ class Result:
             "ops_per_unit": dict(self.ops_per_unit),
             "area_breakdown_m2": dict(self.area_breakdown_m2),
             **self.facts,
+            C.PROVENANCE: {k: dict(v) for k, v in self.provenance.items()},
             "notes": list(self.notes),
         })
         return out
@@ -187,6 +211,20 @@ def _split_path(path, start, end, latency_s, compute_s, resource_s, serial):
         share = np.where(ser, np.where(total > 0, xfer / total, 0.0), (xfer > comp).astype(float))
     to_res = rest * share
     return over, rest - to_res, which, to_res
+
+
+def measured_share(path: np.ndarray, start: np.ndarray, end: np.ndarray, latency_s: np.ndarray,
+                   compute_s: np.ndarray, resource_s: np.ndarray, measured: np.ndarray,
+                   serial: np.ndarray | None = None) -> float:
+    """The fraction of the critical path's compute part (:func:`attribute_path`) spent in ops
+    whose compute time comes from a measured table (``measured``, a bool per op); 0 when the
+    path has no compute time."""
+    p = np.asarray(path, dtype=np.int64)
+    if not len(p):
+        return 0.0
+    _, comp_part, _, _ = _split_path(p, start, end, latency_s, compute_s, resource_s, serial)
+    total = float(comp_part.sum())
+    return float(comp_part[np.asarray(measured, bool)[p]].sum()) / total if total > 0 else 0.0
 
 
 def bound_of(path_time: dict[str, float], memory_levels, latency_s: float,

@@ -2,4 +2,4 @@
 
 from __future__ import annotations
 
-from . import cim, dram, gpu, host, pim, systolic  # noqa: F401
+from . import cim, cim_macros, dram, gpu, host, pim, systolic  # noqa: F401

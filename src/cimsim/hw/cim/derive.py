@@ -1,0 +1,295 @@
+"""One CIM design point's effective per-event numbers: each given in the config, or derived from
+the circuit models (:mod:`cimsim.hw.circuits`) and the architecture's ``technology`` block.
+
+Precedence, per number: a value the config states wins and is ``given``; a value it leaves out
+is derived and is ``derived`` -- or ``placeholder`` when the model rests on a (U) input (see
+each model's record). A value left out with no ``technology`` block is a config error.
+
+Mapping from the models to the energy terms of :mod:`.energy` (one event each):
+
+- ``energy_per_conversion`` = :func:`~cimsim.hw.circuits.adc.adc` (type, bits, node, sample
+  rate, supply, envelope factor); ``sample_rate`` defaults to one conversion per conversion
+  time; ADC area = the model's, times the ADCs per array;
+- ``cell_read_energy`` = (cells + bitlines) of one read of ``rows_per_read`` rows
+  (:func:`~cimsim.hw.circuits.array.read_energy_parts`) / (rows_per_read x cols): one cell's
+  share of a read; ``read_latency`` = the read pulse;
+- ``dac_energy`` = :func:`~cimsim.hw.circuits.digital.input_driver` on one wordline (its wire
+  capacitance, the read voltage -- SRAM: the supply -- and the slice's mean squared level, or
+  ``cell.input_ones`` for 1-bit slices); the array model's wordline term is this one, not
+  counted twice;
+- ``shift_add_energy`` = :func:`~cimsim.hw.circuits.digital.shift_add` into an accumulator of
+  ``adc.bits + ceil(log2 reads) + (slices - 1) dac_bits + (weight_bits / bits_per_cell - 1)
+  bits_per_cell`` bits (at most 64);
+- ``buffer.energy_per_byte`` = :func:`~cimsim.hw.circuits.buffer.buffer` (kind, capacity,
+  access width) / bytes per access.
+
+Area: the config's ``area`` parts win; parts it leaves out (and every part when it has no
+``area`` section but a technology block and ``adc.type``) are derived: cells, ADCs, one
+shift-and-add per ADC, the buffer; row drivers and "other" are not modelled (0, placeholder).
+
+Partial parallel read: ``rows_per_read`` rows at once, so ``reads = ceil(rows / rows_per_read)``
+reads (each converted) per input slice. Resolution: ``lossless_bits(rows_per_read, dac_bits,
+bits_per_cell)`` and the bits an ``adc.bits`` converter loses (:mod:`~cimsim.hw.circuits.resolution`).
+
+:func:`design` is evaluated once per (config, technology): cached, never per op.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Optional
+
+from ..circuits import adc as adc_model
+from ..circuits import array as array_model
+from ..circuits import buffer as buffer_model
+from ..circuits import digital, resolution
+from ..parts.cell import DEFAULT_CELL
+
+#: config fields (below the component) each energy part rests on
+ENERGY_FIELDS = {
+    "array": ("cell_read_energy",),
+    "adc": ("adc.energy_per_conversion",),
+    "dac": ("dac_energy",),
+    "digital": ("shift_add_energy", "buffer.energy_per_byte"),
+    "write": ("write_energy",),
+}
+#: config field (below the component) each area part rests on
+AREA_FIELDS = {"arrays": "area.array", "adc": "area.adc", "dac": "area.dac",
+               "digital": "area.digital", "buffer": "area.buffer", "other": "area.other"}
+
+#: the (U) values of each preset, by override field: all overridden, the cell is sourced
+_CELL_U = {"sram_6t": ("read_current",), "sram_8t": ("read_current",),
+           "sram_charge": ("read_pulse",),
+           "fefet": ("r_on", "on_off", "read_voltage", "read_pulse"),
+           "pcm": ("r_on", "on_off", "read_voltage", "read_pulse")}
+_CELL_AREA_U = ("sram_8t", "sram_digital", "fefet", "pcm")
+
+
+class DeriveError(ValueError):
+    """A number cannot be derived; ``field`` is the config field (below the component) to fix."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class Design:
+    """Effective numbers of one CIM design point, with where each came from."""
+
+    read_latency: float
+    sample_rate: float
+    energy_per_conversion: float
+    adcs_per_array: int
+    dac_energy: float
+    cell_read_energy: float
+    shift_add_energy: float
+    buffer_energy_per_byte: float
+    rows_per_read: int
+    reads: int  # reads per input slice
+    lossless_bits: int
+    bits_lost: int
+    #: config field (below the component) -> 'given' | 'derived' | 'placeholder'
+    provenance: dict = field(default_factory=dict)
+    #: area per part (m^2) when the config gives an area or a technology block, else None
+    area: Optional[dict] = None
+    sources: tuple = ()
+
+
+def _cell(c, tech):
+    from ..circuits.array import cell as preset
+
+    spec = c.cell
+    name = spec.type if spec is not None else DEFAULT_CELL[c.technology]
+    over = {}
+    if spec is not None:
+        for f, arg in (("r_on", "r_on_ohm"), ("on_off", "on_off"), ("read_voltage", "read_voltage_v"),
+                       ("read_pulse", "read_pulse_s"), ("read_current", "read_current_a"),
+                       ("height_f", "height_f"), ("width_f", "width_f"),
+                       ("unit_capacitance", "unit_capacitance_f"),
+                       ("rows_per_register", "rows_per_register")):
+            v = getattr(spec, f)
+            if v is not None:
+                over[arg] = v
+        if name in _CELL_U and all(getattr(spec, f) is not None for f in _CELL_U[name]):
+            over["placeholder"] = False
+        if name in _CELL_AREA_U and spec.height_f is not None and spec.width_f is not None:
+            over["area_placeholder"] = False
+    try:
+        return preset(name, **over)
+    except ValueError as exc:
+        raise DeriveError("cell", str(exc)) from None
+
+
+def _need_tech(tech, what: str):
+    if tech is None:
+        raise DeriveError(what, "not given, and the architecture has no technology block to "
+                                "derive it from: give it, or add technology: {node: ...}")
+
+
+def _prov(p) -> str:
+    return p if isinstance(p, str) else ("placeholder" if p else "derived")
+
+
+@lru_cache(maxsize=512)
+def _design_cached(c, tech) -> Design:
+    return _design(c, tech)
+
+
+def design(c, tech) -> Design:
+    """The :class:`Design` of CIM config ``c`` on technology ``tech`` (None: no block).
+    Raises :class:`DeriveError` naming the field when a number cannot be had."""
+    try:
+        return _design_cached(c, tech)
+    except TypeError:  # an unhashable config (never the validated models): no cache
+        return _design(c, tech)
+
+
+def _design(c, tech) -> Design:
+    prov: dict[str, str] = {}
+    sources: list[str] = []
+    node = tech.node_nm if tech is not None else None
+    vdd = tech.voltage if tech is not None else None
+    a = c.adc
+    adcs = a.adcs_per_array(c.cols)
+    rpr = c.rows_per_read or c.rows
+    reads = math.ceil(c.rows / rpr)
+    slices = c.slices
+
+    # ---- ADC
+    need_adc = (a.sample_rate is None or a.energy_per_conversion is None
+                or (c.area is not None and c.area.adc is None)
+                or (c.area is None and tech is not None and a.type is not None))
+    est = None
+    if need_adc and tech is not None and a.type is not None:
+        try:
+            est = adc_model.adc(a.type, a.bits, node, a.sample_rate, vdd, a.envelope_factor)
+        except ValueError as exc:
+            raise DeriveError("adc.sample_rate", str(exc)) from None
+        sources.append(f"adc: {est.source}")
+    if a.sample_rate is not None:
+        sample_rate, prov["adc.sample_rate"] = a.sample_rate, "given"
+    else:
+        _need_tech(tech, "adc.sample_rate")
+        if est is None:
+            raise DeriveError("adc.type", "needed to derive adc.sample_rate (sar, flash, ramp or "
+                                          "current_sense)")
+        sample_rate, prov["adc.sample_rate"] = 1.0 / float(est.delay_s), _prov(
+            est.field_provenance["delay_s"])
+    if a.energy_per_conversion is not None:
+        e_conv, prov["adc.energy_per_conversion"] = a.energy_per_conversion, "given"
+    else:
+        _need_tech(tech, "adc.energy_per_conversion")
+        if est is None:
+            raise DeriveError("adc.type", "needed to derive adc.energy_per_conversion (sar, "
+                                          "flash, ramp or current_sense)")
+        e_conv = float(est.energy_j)
+        prov["adc.energy_per_conversion"] = _prov(est.field_provenance["energy_j"])
+
+    # ---- array, drivers
+    need_array = (c.read_latency is None or c.cell_read_energy is None or c.dac_energy is None
+                  or (c.area is not None and c.area.array is None)
+                  or (c.area is None and tech is not None))
+    cell = parts = None
+    if need_array and tech is not None:
+        cell = _cell(c, tech)
+        kw = dict(rows_active=rpr, vdd=vdd,
+                  input_ones=c.cell.input_ones if c.cell is not None else 0.5,
+                  weight_ones=c.cell.weight_ones if c.cell is not None else 0.5)
+        try:
+            parts = array_model.read_energy_parts(cell, c.rows, c.cols, node, **kw)
+            read = array_model.array_read(cell, c.rows, c.cols, node, **kw)
+        except ValueError as exc:
+            raise DeriveError("cell", str(exc)) from None
+        sources.append(f"array: {read.source}")
+    cell_p = _prov(cell.placeholder) if cell is not None else None
+    if c.read_latency is not None:
+        read_latency, prov["read_latency"] = c.read_latency, "given"
+    else:
+        _need_tech(tech, "read_latency")
+        read_latency, prov["read_latency"] = float(read.delay_s), _prov(read.field_provenance["delay_s"])
+    if c.cell_read_energy is not None:
+        e_cell, prov["cell_read_energy"] = c.cell_read_energy, "given"
+    else:
+        _need_tech(tech, "cell_read_energy")
+        e_cell = float(parts["cells"] + parts["columns"]) / (rpr * c.cols)
+        prov["cell_read_energy"] = cell_p
+    if c.dac_energy is not None:
+        e_dac, prov["dac_energy"] = c.dac_energy, "given"
+    else:
+        _need_tech(tech, "dac_energy")
+        c_row = array_model.row_capacitance(cell, c.cols, node)
+        v = cell.read_voltage_v if cell.kind == "resistive" else (
+            vdd if vdd is not None else array_model.scaling.nominal_vdd(node))
+        activity = kw["input_ones"] if c.dac_bits == 1 else None
+        drv = digital.input_driver(c_row, v, c.dac_bits, activity)
+        e_dac = float(drv.energy_j)
+        prov["dac_energy"] = "placeholder" if cell.placeholder else _prov(drv.field_provenance["energy_j"])
+        sources.append(f"dac: {drv.source}")
+
+    # ---- digital
+    weight_slices = max(1, c.weight_bits // c.bits_per_cell)
+    acc_bits = min(64, int(digital.accumulation_bits(
+        a.bits + math.ceil(math.log2(reads)), slices, c.dac_bits, weight_slices, c.bits_per_cell)))
+    sa = None
+    if c.shift_add_energy is not None:
+        e_sa, prov["shift_add_energy"] = c.shift_add_energy, "given"
+    else:
+        _need_tech(tech, "shift_add_energy")
+        sa = digital.shift_add(acc_bits, node, vdd)
+        e_sa, prov["shift_add_energy"] = float(sa.energy_j), _prov(sa.field_provenance["energy_j"])
+        sources.append(f"shift_add ({acc_bits} bits): {sa.source}")
+    b = c.buffer
+    if b.energy_per_byte is not None:
+        e_buf, prov["buffer.energy_per_byte"] = b.energy_per_byte, "given"
+    else:
+        _need_tech(tech, "buffer.energy_per_byte")
+        try:
+            be = buffer_model.buffer(b.kind, b.capacity, b.width, node, vdd)
+        except ValueError as exc:
+            raise DeriveError("buffer.width", str(exc)) from None
+        e_buf = float(be.energy_j) / (b.width / 8)
+        prov["buffer.energy_per_byte"] = _prov(be.field_provenance["energy_j"])
+        sources.append(f"buffer: {be.source}")
+
+    # ---- area (per part, the whole block: as CIM.area_m2 reported it before derivation)
+    area = None  # no area section and no derivable ADC: no area, as without the models
+    if c.area is not None or (tech is not None and a.type is not None):
+        g = c.area
+        area = {}
+        if g is not None and g.array is not None:
+            area["arrays"], prov["area.array"] = c.arrays * g.array, "given"
+        else:
+            _need_tech(tech, "area.array")
+            area["arrays"] = c.arrays * float(read.area_m2)
+            prov["area.array"] = _prov(read.field_provenance["area_m2"])
+        if g is not None and g.adc is not None:
+            area["adc"], prov["area.adc"] = c.arrays * adcs * g.adc, "given"
+        else:
+            _need_tech(tech, "area.adc")
+            if est is None:
+                raise DeriveError("adc.type", "needed to derive the ADC area (or give area.adc)")
+            area["adc"] = c.arrays * adcs * float(est.area_m2)
+            prov["area.adc"] = _prov(est.field_provenance["area_m2"])
+        if g is not None:
+            area.update(dac=c.arrays * c.rows * g.dac, digital=c.arrays * g.digital,
+                        buffer=g.buffer, other=g.other)
+            for k in ("dac", "digital", "buffer", "other"):
+                prov[f"area.{k}"] = "given" if k in g.model_fields_set else "placeholder"
+        else:
+            sa_area = sa if sa is not None else digital.shift_add(acc_bits, node, vdd)
+            be_area = buffer_model.buffer(b.kind, b.capacity, b.width, node, vdd)
+            area.update(dac=0.0, digital=c.arrays * adcs * float(sa_area.area_m2),
+                        buffer=float(be_area.area_m2), other=0.0)
+            prov.update({"area.dac": "placeholder", "area.other": "placeholder",
+                         "area.digital": _prov(sa_area.field_provenance["area_m2"]),
+                         "area.buffer": _prov(be_area.field_provenance["area_m2"])})
+
+    lossless = int(resolution.lossless_bits(rpr, c.dac_bits, c.bits_per_cell))
+    return Design(
+        read_latency=read_latency, sample_rate=sample_rate, energy_per_conversion=e_conv,
+        adcs_per_array=adcs, dac_energy=e_dac, cell_read_energy=e_cell, shift_add_energy=e_sa,
+        buffer_energy_per_byte=e_buf, rows_per_read=rpr, reads=reads, lossless_bits=lossless,
+        bits_lost=max(0, lossless - a.bits), provenance=prov, area=area, sources=tuple(sources))

@@ -1,0 +1,110 @@
+"""One palette for every figure, the report and the notebooks.
+
+- an architecture has one colour and one marker wherever it is drawn
+  (:func:`arch_style`): fixed for the bundled architectures, and for any other name
+  chosen from the rest of the palette by a stable hash of the name (the same name gets
+  the same style in every session and every figure);
+- a part (an energy part, a critical-path part, a memory level or link) has one
+  colour wherever it is drawn (:func:`part_color`): ``compute`` is always red,
+  ``overhead`` always grey, ``dram`` always blue, in the energy breakdown, the
+  shares, the Gantt strips and the utilization panels alike;
+- :func:`value_styles`: line styles for the values of a second swept parameter.
+
+Nothing here reads results: names in, colours out.
+"""
+
+from __future__ import annotations
+
+import zlib
+from typing import NamedTuple
+
+
+class Style(NamedTuple):
+    color: str
+    marker: str
+
+
+#: the bundled architectures (configs/), each its own colour and marker
+ARCH_STYLES: dict[str, Style] = {
+    "cpu-ddr5": Style("#1f77b4", "o"),  # blue, circle
+    "gpu-hbm3": Style("#2ca02c", "s"),  # green, square
+    "hbm-pim": Style("#9467bd", "^"),  # purple, triangle
+    "rram-cim": Style("#d62728", "D"),  # red, diamond
+    "sram-cim": Style("#ff7f0e", "v"),  # orange, down triangle
+    "tpu-like": Style("#8c564b", "P"),  # brown, plus
+}
+#: colours and markers for any other architecture (none of the bundled ones' colours)
+EXTRA_COLORS = ("#e377c2", "#17becf", "#bcbd22", "#7f7f7f", "#393b79", "#637939", "#8c6d31",
+                "#843c39", "#7b4173", "#3182bd", "#e6550d", "#31a354", "#756bb1", "#636363")
+EXTRA_MARKERS = ("X", "*", "h", "p", "<", ">", "d", "8")
+
+#: parts with a fixed colour: critical-path parts, the bundled memory levels and links,
+#: static power and the bundled components' energy parts
+PART_COLORS: dict[str, str] = {
+    "compute": "#d62728",  # red
+    "overhead": "#7f7f7f",  # grey
+    "static": "#bcbd22",  # olive
+    "dram": "#1f77b4",  # blue
+    "hbm": "#1f77b4",
+    "sram": "#aec7e8",  # light blue
+    "weights": "#17becf",  # cyan
+    "interconnect": "#9467bd",  # purple
+    "pcie": "#c5b0d5",  # light purple
+    "processor_compute": "#ff9896",  # light red
+    "pim_compute": "#e377c2",  # pink
+    "tpu_mac": "#f7b6d2",  # light pink
+    "tpu_buffer": "#c49c94",  # light brown
+    "cim_array": "#2ca02c",  # green
+    "cim_adc": "#ff7f0e",  # orange
+    "cim_dac": "#ffbb78",  # light orange
+    "cim_digital": "#98df8a",  # light green
+    "cim_write": "#8c564b",  # brown
+    # the bundled components' utilizations (``<component>_<what>``), near their energy parts
+    "processor_mac": "#ff9896",
+    "processor_busy": "#d62728",
+    "pim_mac": "#e377c2",
+    "cim_arrays": "#2ca02c",
+    "tpu_mac": "#f7b6d2",
+    "tpu_busy": "#c49c94",
+}
+#: colours for any other part (none of the fixed ones)
+EXTRA_PART_COLORS = ("#393b79", "#5254a3", "#6b6ecf", "#637939", "#8ca252", "#b5cf6b", "#8c6d31",
+                     "#bd9e39", "#e7ba52", "#843c39", "#ad494a", "#d6616b", "#7b4173", "#a55194",
+                     "#ce6dbd", "#3182bd", "#e6550d", "#31a354", "#756bb1", "#636363")
+
+#: line styles for the values of a parameter other than the x axis's (in sorted value order)
+LINESTYLES = ("-", "--", ":", "-.", (0, (5, 1, 1, 1, 1, 1)), (0, (1, 3)))
+
+
+def _hash(name: str) -> int:
+    return zlib.crc32(name.encode("utf-8"))
+
+
+def arch_style(name: str) -> Style:
+    """The colour and marker of architecture ``name``: fixed for the bundled ones, else by a
+    stable hash of the name (crc32, not Python's salted ``hash``)."""
+    if name in ARCH_STYLES:
+        return ARCH_STYLES[name]
+    h = _hash(name)
+    return Style(EXTRA_COLORS[h % len(EXTRA_COLORS)],
+                 EXTRA_MARKERS[(h // len(EXTRA_COLORS)) % len(EXTRA_MARKERS)])
+
+
+def arch_color(name: str) -> str:
+    return arch_style(name).color
+
+
+def part_color(name: str) -> str:
+    """The colour of part ``name`` (energy part, critical-path part, memory level or link; a
+    resource's bandwidth utilization ``<resource>_bw`` takes the resource's colour)."""
+    if name in PART_COLORS:
+        return PART_COLORS[name]
+    if name.endswith("_bw") and name[:-3] in PART_COLORS:
+        return PART_COLORS[name[:-3]]
+    return EXTRA_PART_COLORS[_hash(name) % len(EXTRA_PART_COLORS)]
+
+
+def value_styles(values) -> dict:
+    """A line style for each of ``values`` (sorted; styles repeat past six values)."""
+    vals = sorted(set(values), key=lambda v: (isinstance(v, str), v))
+    return {v: LINESTYLES[i % len(LINESTYLES)] for i, v in enumerate(vals)}

@@ -1,0 +1,89 @@
+"""Where a run's energy and area come from: each part's numbers ``given``, ``derived`` (circuit
+models) or ``placeholder`` (resting on a value the config marks (U), or left at an unsourced
+default), and the share of the total resting on placeholders.
+
+A component says it for its own parts (``Component.provenance(marks)``); a memory level or link
+is a placeholder when its energy (area) field is marked. Static energy is split over the
+components by their static power: the share of components whose ``static_power`` is marked
+counts. Nothing here names a device type.
+"""
+
+from __future__ import annotations
+
+PROVENANCES = ("given", "derived", "placeholder")
+
+
+def _resource(prefix: str, fields: tuple[str, ...], marks) -> str:
+    return "placeholder" if any(f"{prefix}.{f}" in marks for f in fields) else "given"
+
+
+def part_provenance(arch) -> dict[str, dict[str, str]]:
+    """``{"energy": {part: p}, "area": {part: p}}`` keyed as the result's breakdowns
+    (``<component>_<part>``, level and link names, ``static``)."""
+    marks = arch.placeholders
+    energy: dict[str, str] = {}
+    area: dict[str, str] = {}
+    static_w = {"placeholder": 0.0, "other": 0.0}
+    static_derived = False
+    for comp in arch.instances:
+        p = comp.provenance(marks)
+        energy.update({f"{comp.name}_{k}": v for k, v in p["energy"].items()})
+        area.update({f"{comp.name}_{k}": v for k, v in p["area"].items()})
+        key = "placeholder" if p["static"] == "placeholder" else "other"
+        static_w[key] += comp.static_power_w
+        static_derived |= p["static"] == "derived"
+    for lv, m in arch.memory.items():
+        energy[lv] = _resource(f"memory.{lv}", ("energy_per_byte", "energy_per_bit"), marks)
+        if m.area is not None:
+            area[lv] = _resource(f"memory.{lv}", ("area",), marks)
+    for ln in arch.links:
+        energy[ln] = _resource(f"links.{ln}", ("energy_per_bit",), marks)
+    total = static_w["placeholder"] + static_w["other"]
+    energy["static"] = ("placeholder" if total > 0 and static_w["placeholder"] == total
+                        else "derived" if static_derived else "given")
+    return {"energy": energy, "area": area, "static_placeholder_fraction":
+            static_w["placeholder"] / total if total > 0 else 0.0}
+
+
+def placeholder_shares(arch, energy_j: dict, area_m2: dict) -> tuple[dict, float, float]:
+    """``(provenance, energy share, area share)``: the fraction of the total energy and area
+    resting on placeholders (0 when the total is 0). Static energy counts by the static power
+    of the components whose ``static_power`` is marked."""
+    prov = part_provenance(arch)
+    frac_static = prov.pop("static_placeholder_fraction")
+    e_total = sum(energy_j.values())
+    e_ph = 0.0
+    for part, e in energy_j.items():
+        if part == "static":
+            e_ph += e * frac_static
+        elif prov["energy"].get(part) == "placeholder":
+            e_ph += e
+    a_total = sum(area_m2.values())
+    a_ph = sum(a for part, a in area_m2.items() if prov["area"].get(part) == "placeholder")
+    return (prov, e_ph / e_total if e_total > 0 else 0.0, a_ph / a_total if a_total > 0 else 0.0)
+
+
+#: dtypes whose values are integers of their byte width (the rest are floating point)
+INTEGER_DTYPES = ("int8",)
+
+
+def precision_notes(components, idx, dtypes) -> list[str]:
+    """One note per component that computes at a fixed precision (``compute_bits``) other than
+    its ops' dtypes: the run then compares unlike precisions (issue 17, item 5). ``idx``: each
+    component's op indices; ``dtypes``: every op's dtype name."""
+    from ..dtypes import DTYPE_BYTES
+
+    out = []
+    for comp, ids in zip(components, idx):
+        bits = comp.compute_bits()
+        if bits is None or len(ids) == 0:
+            continue
+        seen = sorted(set(str(d) for d in dtypes[ids]))
+        bad = [d for d in seen if d not in INTEGER_DTYPES or DTYPE_BYTES[d] * 8 != max(bits)]
+        if bad:
+            out.append(f"precision mismatch: {comp.name} computes {bits[0]}-bit weights x "
+                       f"{bits[1]}-bit inputs, but its ops are {', '.join(bad)} in the workload; "
+                       "another unit running the same trace computes at the trace's dtype, so "
+                       "a comparison mixes precisions (trace with --dtype int8, or set the "
+                       "component's bits to match)")
+    return out

@@ -1,0 +1,298 @@
+"""The circuit models wired into the CIM component (issue 17): every knob moves what it should.
+
+Goldens are closed-form arithmetic on published constants, each with its source:
+
+- Murmann ADC survey envelope (rev 2025-06-09, sheet "Jitter and FOM lines"): Walden FOM
+  0.66936434 fJ/step with a first-order corner at 1.2211130 GHz; E = FOM_W(fs) 2^bits in the
+  Walden regime (low bits);
+- NeuroSim V1.4 SarADC.cpp: a SAR conversion takes (bits + 1) cycles of 1 ns at 22 nm;
+- NeuroSim V1.4 Param.cpp RRAM 1T1R: R_on 100 kohm, on/off 17, 0.5 V read, 10 ns pulse, 4 x 12 F^2;
+  wires 0.2 fF/um (Weste & Harris); sense swing 0.1 V;
+- issue 17's lossless rule ceil(log2(R (2^D - 1)(2^c - 1) + 1)).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from pathlib import Path
+
+import pytest
+
+from cimsim import simulate
+from cimsim.config import architecture_from_dict, load_architecture
+from cimsim.errors import ConfigError
+
+from conftest import ROUND_ARCH, ROUND_CIM, ROUND_LINK, gemv_workload
+
+FOMW_J, FOMW_CORNER_HZ = 0.66936434251522825e-15, 1221112976.4039075  # survey envelope (P)
+CONFIGS = Path(__file__).resolve().parents[2] / "configs"
+
+
+def walden(bits, fs):
+    return FOMW_J * math.sqrt(1 + (fs / FOMW_CORNER_HZ) ** 2) * 2 ** bits
+
+
+def arch(cim_over=None, tech=None, adc=None, drop=(), placeholders=None):
+    """ROUND_ARCH + ROUND_CIM with a technology block; ``drop``: CIM fields left out (derived)."""
+    d = copy.deepcopy(ROUND_ARCH)
+    d["links"] = {"interconnect": dict(ROUND_LINK)}
+    cim = copy.deepcopy(ROUND_CIM)
+    for f in drop:
+        node, *rest = f.split(".")
+        if rest:
+            del cim[node][rest[0]]
+        else:
+            del cim[f]
+    cim["adc"].update(adc or {})
+    cim.update(cim_over or {})
+    d["cim"] = cim
+    if tech is not None:
+        d["technology"] = tech
+    if placeholders is not None:
+        d["placeholders"] = placeholders
+    return architecture_from_dict(d)
+
+
+def run(a, k=128, n=16, rows=1):
+    # n = 16 weights x 8 bits / 2 bits per cell = 64 physical columns, one array
+    return simulate(a, gemv_workload(k, n, rows=rows), engine="analytic")
+
+
+# ------------------------------------------------------------------ ADC bits
+@pytest.mark.parametrize("bits", [4, 5, 6])
+def test_adc_energy_at_b_and_b_plus_1_bits(bits):
+    fs = 100e6
+    e = []
+    for b in (bits, bits + 1):
+        a = arch(tech={"node": "22 nm"}, adc={"type": "sar", "bits": b, "sample_rate": "100 MHz"},
+                 drop=("adc.energy_per_conversion",))
+        e.append(run(a).energy_breakdown_j["cim_adc"])
+    conversions = 1 * 1 * 64 * 8  # rows x row tiles x physical columns x slices
+    assert e[0] == pytest.approx(conversions * walden(bits, fs), rel=1e-9)
+    assert e[1] == pytest.approx(conversions * walden(bits + 1, fs), rel=1e-9)
+    assert e[1] / e[0] == pytest.approx(2.0, rel=1e-12)  # Walden regime: 2x per bit
+
+
+def test_sar_time_moves_t_vector():
+    """SAR: (bits + 1) ns per conversion at 22 nm; 128 columns through one ADC per array
+    dominate the 100 ns read, so a slice takes 128 (b + 1) ns and a vector 8 slices."""
+    lat = {}
+    for b in (6, 8):
+        a = arch(tech={"node": "22 nm"}, adc={"type": "sar", "bits": b},
+                 drop=("adc.energy_per_conversion", "adc.sample_rate"))
+        c = a.component("cim")
+        lat[b] = c.config.t_vector(c.design)
+        assert lat[b] == pytest.approx(8 * 128 * (b + 1) * 1e-9, rel=1e-9)
+    assert lat[8] / lat[6] == pytest.approx(9 / 7, rel=1e-9)
+
+
+def test_explicit_value_wins_and_is_given():
+    # everything stated (a SAR at 22 nm cannot reach the fixture's 1.28 GS/s: 100 MS/s here)
+    a = arch(tech={"node": "22 nm"}, adc={"type": "sar", "sample_rate": "100 MHz"})
+    r = run(a)
+    assert r.energy_breakdown_j["cim_adc"] == pytest.approx(64 * 8 * 2e-12, rel=1e-12)
+    assert r.provenance["energy"]["cim_adc"] == "given"
+    b = arch(tech={"node": "22 nm"}, adc={"type": "sar", "sample_rate": "100 MHz"},
+             drop=("adc.energy_per_conversion",))
+    assert run(b).provenance["energy"]["cim_adc"] == "derived"
+
+
+def test_a_rate_the_adc_cannot_reach_is_a_config_error():
+    with pytest.raises(ConfigError, match="cim.adc.sample_rate: sample rate .* is faster than one "
+                                          "conversion per conversion time"):
+        arch(tech={"node": "22 nm"}, adc={"type": "sar"})  # 8-bit SAR: 9 ns > 1 / 1.28 GHz
+
+
+def test_missing_value_without_technology_is_a_config_error():
+    with pytest.raises(ConfigError, match="cim.adc.energy_per_conversion: not given, and the "
+                                          "architecture has no technology block"):
+        arch(drop=("adc.energy_per_conversion",))
+
+
+def test_per_array_and_columns_per_adc_refused_together():
+    with pytest.raises(ConfigError, match="per_array or columns_per_adc, not both"):
+        arch(adc={"columns_per_adc": 8})
+
+
+def test_columns_per_adc_sets_adcs_per_array():
+    """columns_per_adc 32 -> ceil(128 / 32) = 4 ADCs per array: a slice reads 32 columns per
+    ADC at 1.28 GS/s = 25 ns < the 100 ns read, so 4 ADCs leave the time at the read."""
+    a = arch(adc={"per_array": None, "columns_per_adc": 32})
+    c = a.component("cim")
+    assert c.design.adcs_per_array == 4
+    assert c.config.t_slice(c.design) == pytest.approx(100e-9, rel=1e-12)
+
+
+# ------------------------------------------------------------------ voltage, node
+def test_v_squared_scaling_of_derived_energies():
+    """Halving nothing but the supply: every CMOS-derived energy (shift-and-add, buffer, SAR's
+    envelope is supply-independent) moves by (V2 / V1)^2."""
+    e = {}
+    for v in ("0.9 V", "0.6 V"):
+        a = arch(tech={"node": "22 nm", "voltage": v},
+                 drop=("shift_add_energy", "buffer.energy_per_byte"))
+        e[v] = a.component("cim").design
+    ratio = (0.6 / 0.9) ** 2
+    assert e["0.6 V"].shift_add_energy / e["0.9 V"].shift_add_energy == pytest.approx(ratio, rel=1e-9)
+    assert (e["0.6 V"].buffer_energy_per_byte / e["0.9 V"].buffer_energy_per_byte
+            == pytest.approx(ratio, rel=1e-9))
+
+
+def test_rram_cell_read_energy_by_hand():
+    """All 128 rows at once, half the inputs and half the cells on: per cell read,
+    (cells + bitlines) / (128 x 128) with cells = 64 x 128 x V^2 G t, G = G_off + 0.5 (G_on - G_off),
+    bitlines = 128 x C_col x V x 0.1 V, C_col = 128 x 4 F x 0.2 fF/um at F = 22 nm."""
+    a = arch(tech={"node": "22 nm"}, drop=("cell_read_energy",))
+    d = a.component("cim").design
+    g_on = 1 / 100e3
+    g = g_on / 17 + 0.5 * (g_on - g_on / 17)
+    cells = 64 * 128 * 0.5 ** 2 * g * 10e-9
+    c_col = 128 * 4 * 22e-9 * 0.2e-15 / 1e-6
+    bitlines = 128 * c_col * 0.5 * 0.1
+    assert d.cell_read_energy == pytest.approx((cells + bitlines) / (128 * 128), rel=1e-9)
+    assert d.read_latency == pytest.approx(100e-9, rel=1e-12)  # given (ROUND_CIM) wins over the 10 ns pulse
+
+
+# ------------------------------------------------------------------ resolution
+@pytest.mark.parametrize("rows_per_read, dac, bpc, lossless", [
+    (128, 1, 2, 9),   # ceil(log2(128 * 1 * 3 + 1)) = ceil(log2 385) = 9 (ISAAC: 7 + 1 + 2 - 1)
+    (16, 1, 2, 6),    # 16 * 3 = 48 -> 6
+    (128, 2, 1, 9),   # 128 * 3 * 1 = 384 -> 9
+    (1, 1, 1, 1),
+])
+def test_lossless_bits_fact(rows_per_read, dac, bpc, lossless):
+    a = arch(cim_over={"rows_per_read": rows_per_read, "dac_bits": dac, "bits_per_cell": bpc})
+    r = run(a)
+    assert r.facts["cim_lossless_bits"] == lossless
+    assert r.facts["cim_adc_bits_lost"] == max(0, lossless - 8)
+    assert r.facts["cim_adc_range_policy"] == "max"
+
+
+def test_rows_per_read_multiplies_reads_and_conversions():
+    """rows_per_read 32 of 128: 4 reads per slice, each converted: time and ADC energy x 4."""
+    full, part = run(arch()), run(arch(cim_over={"rows_per_read": 32}))
+    assert part.energy_breakdown_j["cim_adc"] == pytest.approx(
+        4 * full.energy_breakdown_j["cim_adc"], rel=1e-12)
+    ca, cb = arch().component("cim"), arch(cim_over={"rows_per_read": 32}).component("cim")
+    assert cb.config.t_vector(cb.design) == pytest.approx(4 * ca.config.t_vector(ca.design), rel=1e-12)
+
+
+# ------------------------------------------------------------------ provenance
+def test_placeholder_shares_on_a_hand_built_config():
+    """Static power 1 W marked: static energy = 1 W x latency is the placeholder energy; the
+    processor's static power is 1 W too (unmarked), so half the static energy counts. Marking
+    cim.area.adc makes the ADC area the placeholder area."""
+    area = {"array": "1 mm^2", "adc": "3 mm^2"}
+    a = arch(cim_over={"static_power": "1 W", "area": area},
+             placeholders=["cim.static_power", "cim.area.adc"])
+    r = run(a)
+    e = r.energy_breakdown_j
+    assert r.energy_placeholder_share == pytest.approx(0.5 * e["static"] / r.energy_j, rel=1e-12)
+    # 64 arrays x (1 mm^2 array + 1 ADC x 3 mm^2): ADC share 3/4
+    assert r.area_placeholder_share == pytest.approx(0.75, rel=1e-12)
+    assert r.provenance["area"]["cim_adc"] == "placeholder"
+    assert r.provenance["area"]["cim_arrays"] == "given"
+
+
+def test_u_comment_marks_and_set_clears(tmp_path):
+    text = (CONFIGS / "rram-cim.yaml").read_text()
+    p = tmp_path / "c.yaml"
+    p.write_text(text)
+    a = load_architecture(p)
+    assert "cim.static_power" in a.placeholders  # "static_power: 1 W  # (U) placeholder..."
+    assert "cim.adc.energy_per_conversion" not in a.placeholders  # (P)
+    b = load_architecture(p, {"cim.static_power": "2 W"})
+    assert "cim.static_power" not in b.placeholders
+
+
+def test_unknown_placeholder_path_is_an_error():
+    with pytest.raises(ConfigError, match="placeholders: 'cim.static_pwr'"):
+        arch(placeholders=["cim.static_pwr"])
+
+
+# ------------------------------------------------------------------ precision
+def test_precision_mismatch_note():
+    a = arch()
+    r = simulate(a, gemv_workload(128, 16, dtype="fp32"), engine="analytic")
+    assert r.precision_mismatch
+    assert any("precision mismatch: cim computes 8-bit weights x 8-bit inputs" in n for n in r.notes)
+    r8 = simulate(a, gemv_workload(128, 16, dtype="int8"), engine="analytic")
+    assert not r8.precision_mismatch
+
+
+# ------------------------------------------------------------------ sweep on a bundled config
+def test_adc_bits_sweep_on_the_derived_config():
+    """cim.adc.bits 3..8 on rram-cim-derived (flash): ADC energy and area rise with every bit;
+    total energy and latency change. Flash: (2^b - 1) comparators, so the ADC energy ratio
+    between b and b+1 bits is (2^(b+1) - 1) / (2^b - 1)."""
+    from cimsim import load_workload
+    from cimsim import bundled
+
+    wl = load_workload(bundled.resolve_workload("lstm"))
+    res = {}
+    for b in range(3, 9):
+        a = load_architecture(CONFIGS / "rram-cim-derived.yaml", {"cim.adc.bits": b})
+        res[b] = simulate(a, wl, engine="analytic")
+    adc_e = [res[b].energy_breakdown_j["cim_adc"] for b in range(3, 9)]
+    adc_a = [res[b].area_breakdown_m2["cim_adc"] for b in range(3, 9)]
+    assert all(x < y for x, y in zip(adc_e, adc_e[1:]))
+    assert all(x < y for x, y in zip(adc_a, adc_a[1:]))
+    for b in range(3, 8):
+        assert adc_e[b - 2] / adc_e[b - 3] == pytest.approx((2 ** (b + 1) - 1) / (2 ** b - 1), rel=1e-9)
+    assert len({res[b].energy_j for b in res}) == 6
+    # flash converts in one cycle: latency moves only where the ADC sets the slice time; the
+    # SAR derived config's latency moves with every bit ((b + 1) cycles)
+    lat = []
+    for b in range(3, 9):
+        a = load_architecture(CONFIGS / "sram-cim-derived.yaml", {"cim.adc.bits": b})
+        lat.append(simulate(a, wl, engine="analytic").latency_s)
+    assert all(x < y for x, y in zip(lat, lat[1:]))
+
+
+# ------------------------------------------------------------------ command line
+def _cli(*args):
+    from click.testing import CliRunner
+
+    from cimsim.cli import main
+
+    return CliRunner(env={"COLUMNS": "200"}).invoke(main, [str(a) for a in args])
+
+
+def test_compare_marks_a_precision_mismatch():
+    res = _cli("compare", "rram-cim", "cpu-ddr5", "-w", "lstm", "--engine", "analytic")
+    assert res.exit_code == 0, res.output
+    assert "rram-cim (!p)" in res.output and "cpu-ddr5 (!p)" not in res.output
+    assert "(!p) precision mismatch" in res.output
+
+
+def test_run_warns_when_placeholders_dominate_and_json_has_the_shares():
+    """rram-cim on the LSTM: static power (both units' marked (U)) dominates the energy."""
+    res = _cli("run", "rram-cim", "lstm", "--engine", "analytic")
+    assert res.exit_code == 0, res.output
+    assert "warning: " in res.output and "of the energy rests on placeholder values" in res.output
+    import json
+
+    j = json.loads(_cli("run", "rram-cim", "lstm", "--engine", "analytic", "--json").output)
+    assert j["energy_placeholder_share"] > 0.5
+    assert j["provenance"]["energy"]["static"] == "placeholder"
+    assert j["provenance"]["energy"]["cim_adc"] == "given"  # 1.67 pJ from isaac.py (P)
+
+
+def test_node_outside_the_scaling_tables_is_a_one_line_error():
+    with pytest.raises(ConfigError, match=r"technology.node: 5 nm is outside the scaling tables "
+                                          r"\(7-180 nm"):
+        arch(tech={"node": "5 nm"})
+
+
+def test_voltage_moves_sar_time_and_not_a_given_energy():
+    """Lower supply: the SAR cycle slows (alpha-power law), so t_vector grows; the stated
+    2 pJ per conversion stays."""
+    t = {}
+    for v in ("0.9 V", "0.7 V"):
+        a = arch(tech={"node": "22 nm", "voltage": v}, adc={"type": "sar"},
+                 drop=("adc.sample_rate",))
+        c = a.component("cim")
+        t[v] = c.config.t_vector(c.design)
+        assert c.design.energy_per_conversion == pytest.approx(2e-12, rel=1e-12)
+    assert t["0.7 V"] > t["0.9 V"]

@@ -1,0 +1,28 @@
+"""Numbers as printed: areas are never SI-prefixed (issue 21, item 5)."""
+
+from __future__ import annotations
+
+import pytest
+
+from cimsim.report.format import area, si
+
+
+@pytest.mark.parametrize("m2, text", [
+    (1.707304e-3, "1707 mm²"),  # sram-cim: 1,707 mm², not "1.707 kmm²"
+    (8.14e-4, "814 mm²"),
+    (0.5e-6, "0.5 mm²"),
+    (9.999e-3, "9999 mm²"),
+    (1e-2, "100 cm²"),  # 10^4 mm² = 100 cm²
+    (2.5e-2, "250 cm²"),
+    (3e-12, "3 µm²"),  # 3e-6 mm²
+    (0.0, "0 mm²"),
+])
+def test_area_is_printed_in_mm2_or_cm2(m2, text):
+    assert area(m2) == text
+
+
+def test_si_never_prefixes_an_area_unit():
+    assert si(1707.304, "mm²") == "1707 mm²"
+    assert si(1.707304e-3, "m^2") == "1707 mm²"
+    assert si(12345.0, "mm^2") == "123.5 cm²"
+    assert si(1707.0, "B") == "1.707 kB"  # other units keep their prefixes
