@@ -3,6 +3,7 @@ the same way an installed package's types do (issue 16, item 5)."""
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import subprocess
@@ -13,7 +14,11 @@ from pathlib import Path
 import pytest
 
 import cimsim
+from cimsim.config import architecture_from_dict
+from cimsim.errors import ConfigError
 from cimsim.hw import registry
+
+from conftest import ROUND_ARCH
 
 
 def test_builtins_are_entry_points_of_the_plugin_group():
@@ -88,3 +93,11 @@ def test_components_share_parts_from_hw_parts_not_from_each_other():
                     assert top not in devices - {own}, f"{path.relative_to(root)} imports .{node.module}"
     assert SystolicConfig.model_fields["buffer"].annotation is Buffer
     assert ADC.__module__ == "cimsim.hw.parts.adc"
+
+
+def test_unknown_component_type_lists_the_registered_ones():
+    d = copy.deepcopy(ROUND_ARCH)
+    d["npu"] = {"type": "npu", "cores": 2}
+    with pytest.raises(ConfigError, match=r"x.yaml: npu.type: unknown component type 'npu'; "
+                                          r"registered types: processor, pim, cim, systolic"):
+        architecture_from_dict(d, source="x.yaml")

@@ -36,6 +36,7 @@ def test_cli_unknown_suite_is_one_line():
     assert len(p.stderr.strip().splitlines()) == 1 and "no-such-suite" in p.stderr
 
 
+@pytest.mark.torch
 @pytest.mark.slow
 def test_host_suite_runs_and_predicts_within_2x():
     import torch
