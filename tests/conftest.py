@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import importlib.util
 
 import pytest
 
@@ -94,3 +95,14 @@ def gemv_workload(k: int, n: int, rows: int = 1, dtype: str = "fp32", name: str 
         ],
         [Op("mm", "matmul", ("x", "W"), ("y",), m=rows, k=k, n=n, weight="W")],
     )
+
+
+# ------------------------------------------------------------------ markers
+#: ``@pytest.mark.torch`` (or ``pytestmark = pytest.mark.torch``) is how a test says it needs the
+#: optional torch extra; without torch it is skipped here, with one reason, instead of failing.
+HAS_TORCH = importlib.util.find_spec("torch") is not None
+
+
+def pytest_runtest_setup(item):
+    if item.get_closest_marker("torch") is not None and not HAS_TORCH:
+        pytest.skip("needs torch: pip install -e '.[torch]'")

@@ -16,7 +16,7 @@ class in a subprocess, and reads the column "Total Cycles" of its COMPUTE_REPORT
 of the last output write, counted from 0, i.e. compute cycles including the array's fill and
 drain but not the DRAM prefetch ("Total Cycles (incl. prefetch)"). The script refuses a row with
 non-zero "Stall Cycles". cimsim's closed form (src/cimsim/hw/systolic_timing.py) is NOT used here:
-the CSV holds SCALE-Sim's numbers only, and tests/test_systolic_timing.py compares against them.
+the CSV holds SCALE-Sim's numbers only, and tests/hw/test_systolic.py compares against them.
 """
 
 from __future__ import annotations

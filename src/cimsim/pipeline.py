@@ -70,7 +70,8 @@ def simulate(arch: Architecture, workload: Workload, engine: str = "des", keep_o
     pl, table = place_and_cost(arch, workload, costs)
     indptr, indices = workload.predecessors
     rates = resource_rates(arch)
-    resource_s = table.bytes / rates if len(rates) else np.zeros((pl.n_ops, 0))
+    moved = table.engine_bytes(rates)
+    resource_s = moved / rates if len(rates) else np.zeros((pl.n_ops, 0))
     transfer_s = resource_s.max(axis=1) if resource_s.shape[1] else np.zeros(pl.n_ops)
     work = np.where(pl.serial, table.compute_s + transfer_s, np.maximum(table.compute_s, transfer_s))
     duration = work + table.latency_s
@@ -78,13 +79,13 @@ def simulate(arch: Architecture, workload: Workload, engine: str = "des", keep_o
     dist, cp_path = longest_paths(indptr, indices, duration)
     cp_s = float(dist.max()) if len(dist) else 0.0
     if engine == "des":
-        rec = simulate_dag(indptr, indices, pl.server, table.compute_s, table.latency_s, table.bytes,
+        rec = simulate_dag(indptr, indices, pl.server, table.compute_s, table.latency_s, moved,
                            rates, pl.serial)
         latency = rec.makespan
         start, end = rec.start, rec.end
         path = realized_critical_path(indptr, indices, pl.server, start, end)
     else:
-        latency, _ = analytic_latency(indptr, indices, pl.server, duration, table.bytes, rates, cp_s)
+        latency, _ = analytic_latency(indptr, indices, pl.server, duration, moved, rates, cp_s)
         # times as if each op ran alone, as early as its dependencies allow
         end = dist
         start = end - duration

@@ -75,6 +75,7 @@ Meters = _quantity("m", "length, e.g. '22 nm'", "positive")
 Volts = _quantity("V", "voltage, e.g. '0.8 V'", "positive")
 Amperes = _quantity("A", "current, e.g. '20 uA'", "positive")
 Ohms = _quantity("ohm", "resistance, e.g. '100 kohm'", "positive")
+Farads = _quantity("F", "capacitance, e.g. '2 fF'", "positive")
 
 
 def _finite(v: float) -> float:

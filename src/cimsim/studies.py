@@ -54,7 +54,10 @@ def runs(archs: Sequence, workloads: Sequence, engine: str = "des", keep_ops: bo
 
 def results_table(done: Sequence[Run], archs: Sequence) -> pd.DataFrame:
     """One row per run with every result column of ``archs`` (missing ones empty)."""
-    return pd.DataFrame([r.result.record() for r in done], columns=list(C.union_columns(archs)))
+    cols = list(C.union_columns(archs))
+    if any(r.result.serving for r in done):  # LLM serving runs: their metrics too
+        cols += list(C.SERVING_COLUMNS)
+    return pd.DataFrame([r.result.record() for r in done], columns=cols)
 
 
 def compare(archs: Sequence, workloads: Sequence, engine: str = "des") -> tuple[list[Run], pd.DataFrame]:

@@ -16,8 +16,8 @@ only. So ``1 MB`` is 1,000,000 bytes and ``1 MiB`` is 1,048,576 bytes.
 Base units
 ----------
 ``s`` second, ``Hz`` hertz, ``B`` byte, ``bit`` (or ``b``) bit, ``J`` joule,
-``W`` watt, ``m`` metre; for circuit parameters ``V`` volt, ``A`` ampere and ``ohm`` (or
-``Ω``) (a fifth dimension, charge, tells them apart). A unit expression is a product of these with at most one ``/``:
+``W`` watt, ``m`` metre; for circuit parameters ``V`` volt, ``A`` ampere, ``ohm`` (or
+``Ω``) and ``F`` farad (a fifth dimension, charge, tells them apart). A unit expression is a product of these with at most one ``/``:
 ``GB/s``, ``pJ/bit``, ``pJ/B``, ``mW``. We deliberately do not use pint: its
 ``bit`` is dimensionless, so it cannot tell a bandwidth (``GB/s``) from a
 frequency (``GHz``), which is exactly the mistake a config author makes.
@@ -61,6 +61,7 @@ _BASE = {
     "A": (1.0, (-1, 0, 0, 0, 1)),
     "ohm": (1.0, (1, 0, 1, 0, -2)),
     "Ω": (1.0, (1, 0, 1, 0, -2)),
+    "F": (1.0, (0, 0, -1, 0, 2)),  # farad = C/V (a CIM cell's unit capacitance)
 }
 
 _DECIMAL = {
@@ -126,7 +127,7 @@ def _parse_atom(atom: str) -> Unit:
             f, d = _BASE[atom[len(pfx):]]
             return Unit(mult * f, d)
     raise UnitError(
-        f"unknown unit {atom!r}; known units are s, Hz, B, bit, J, W, m, m^2, V, A, ohm with decimal "
+        f"unknown unit {atom!r}; known units are s, Hz, B, bit, J, W, m, m^2, V, A, ohm, F with decimal "
         "prefixes f p n u m k M G T P or binary prefixes Ki Mi Gi Ti (B and bit only)"
     )
 
@@ -206,6 +207,7 @@ _EXAMPLES = {
     "V": "0.8 V",
     "A": "20 uA",
     "ohm": "100 kohm",
+    "F": "2 fF",
 }
 
 

@@ -10,6 +10,7 @@ import click
 
 from . import OneLineErrors, OneLineUsageError, console
 from .. import bundled
+from ..report import columns as C
 from ..report.baseline import baseline_ratios, ratio
 from ..report.columns import DEPENDENCY_PATH, REALIZED_PATH
 from ..report.format import area, pct, si
@@ -141,6 +142,17 @@ def print_accuracy(acc: dict) -> None:
         out.print(f"  {k:<20} {v}")
 
 
+def _serving_text(sv: dict) -> str:
+    from ..report import columns as C
+
+    tpot, dec = sv[C.TPOT_S], sv[C.DECODE_TOKENS_PER_S]
+    return (f"time to first token {si(sv[C.TTFT_S], 's')}, per output token "
+            f"{si(tpot, 's') if tpot == tpot else 'n/a (no decode step)'}, "
+            f"{sv[C.TOKENS_PER_S]:.4g} tokens/s"
+            + (f" ({dec:.4g} in decode)" if dec == dec else "")
+            + f", {sv[C.TOKENS_PER_J]:.4g} tokens/J")
+
+
 def placeholder_warning(r) -> str:
     """One line when more than half of the energy rests on placeholders, else ''."""
     from ..report import columns as C
@@ -179,6 +191,16 @@ def print_result(r) -> None:
                           if r.area_m2 > 0 else " (no area declared: add area fields for OPS/mm²)")),
         ("ops per unit", ", ".join(f"{k} {v}" for k, v in r.ops_per_unit.items())),
     ]
+    f = r.facts
+    if C.PIPELINE_INTERVAL_S in f:  # a layer-pipelined chip: the steady state of a stream
+        rows.append(("pipeline", f"{si(f[C.PIPELINE_INTERVAL_S], 's')} per sample at steady state "
+                                 f"(limited by {f[C.PIPELINE_LIMIT]}): "
+                                 f"{si(f[C.PIPELINED_SAMPLES_PER_S], 'samples/s')}, "
+                                 f"{si(f[C.PIPELINED_OPS_PER_S], 'OPS')}, "
+                                 f"{si(f[C.PIPELINED_J_PER_SAMPLE], 'J')} per sample "
+                                 f"({si(f[C.PIPELINED_OPS_PER_J], 'OPS/W')})"))
+    if r.serving:
+        rows.append(("LLM serving", _serving_text(r.serving)))
     for k, v in rows:
         head.add_row(f"  {k}", v)
     out.print(head)
@@ -324,6 +346,22 @@ def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
             cells += [ratio(pair[0]), ratio(pair[1])] if pair else ["no baseline run"] * 2
         t.add_row(*cells)
     console(min_width=180).print(t)
+    serving = [(a, r) for a, r in results if r.serving]
+    if serving:
+        from ..report import columns as C
+
+        st = Table(title="LLM serving", title_justify="left")
+        for h in ("workload", "architecture", "time to first token", "time per output token",
+                  "tokens/s", "decode tokens/s", "tokens/J"):
+            st.add_column(h, justify="left" if h in ("workload", "architecture") else "right")
+        for _, r in serving:
+            sv = r.serving
+            tpot = sv[C.TPOT_S]
+            st.add_row(r.workload, r.architecture, si(sv[C.TTFT_S], "s"),
+                       si(tpot, "s") if tpot == tpot else "n/a", f"{sv[C.TOKENS_PER_S]:.4g}",
+                       f"{sv[C.DECODE_TOKENS_PER_S]:.4g}" if sv[C.DECODE_TOKENS_PER_S] == sv[C.DECODE_TOKENS_PER_S]
+                       else "n/a", f"{sv[C.TOKENS_PER_J]:.4g}")
+        console(min_width=120).print(st)
     if mixed:
         click.echo("(!p) precision mismatch: a unit of this architecture computes at a fixed "
                    "precision other than the workload's dtype (e.g. 8-bit CIM on an fp32 trace); "

@@ -204,3 +204,93 @@ def bundled_cmd(directory):
         except OSError as exc:
             raise click.ClickException(f"cannot write {path}: {exc.strerror}") from None
         click.echo(_summary(w, path))
+
+
+# --------------------------------------------------------------------------- LLM serving
+def _lengths(value: str, what: str) -> list[int] | int:
+    try:
+        vals = [int(v) for v in value.split(",")]
+    except ValueError:
+        raise click.ClickException(f"--{what} must be an integer or a comma-separated list of "
+                                   f"integers (one per request), got '{value}'") from None
+    return vals[0] if len(vals) == 1 else vals
+
+
+@workload.command("llm", cls=OneLineErrors)
+@_opt("--hf-config", type=click.Path(dir_okay=False, path_type=Path), default=None,
+      help="A Hugging Face config.json giving the model's shape (the shape options override it).")
+@_opt("--hf-model", default=None, help="A transformers model type whose default config gives the "
+      "shape, offline (llama: Llama-2-7B, mistral: Mistral-7B, gpt2: GPT-2 small).")
+@_opt("--layers", type=int, default=None, help="Decoder layers (num_hidden_layers).")
+@_opt("--hidden", type=int, default=None, help="Model width (hidden_size).")
+@_opt("--heads", type=int, default=None, help="Query heads (num_attention_heads).")
+@_opt("--kv-heads", type=int, default=None,
+      help="Key/value heads (num_key_value_heads; GQA; 1 is MQA). Default: --heads.")
+@_opt("--ffn", type=int, default=None, help="FFN width (intermediate_size). Default: 4 x hidden.")
+@_opt("--vocab", type=int, default=None, help="Vocabulary size.")
+@_opt("--head-dim", type=int, default=None, help="Head width. Default: hidden / heads.")
+@click.option("--gated/--no-gated", default=None,
+              help="Gated FFN (SwiGLU, Llama) or two matrices (GPT-2). Default: from the HF "
+                   "config, else gated.")
+@_opt("--prompt", default="512", help="Prompt length per request: one, or one per request (a,b,...).")
+@_opt("--decode", default="128", help="Decode steps per request: one, or one per request.")
+@_opt("--batch", type=int, default=1, help="Requests served at once (batch slots).")
+@_opt("--requests", type=int, default=None, help="Requests in all (default: --batch), queued at time 0.")
+@_opt("--batching", default="static", help="Batching: static (admit into an empty batch) | "
+      "continuous (admit into any free slot before each decode step).")
+@_opt("--attention", default="per-request", help="Decode attention: per-request (one op each, "
+      "exact lengths, as paged attention) | padded (one op over the caches padded to the longest, "
+      "as static batching pads).")
+@_opt("--sub-batches", type=int, default=1, help="Decode steps split into this many independent "
+      "sub-batches (NeuPIMs' interleaving: one's FC beside another's attention).")
+@_opt("--tensor-parallel", type=int, default=1, help="Devices N the model is split over (Megatron): "
+      "the workload is one device's share, with all-reduces for a `collective` component.")
+@_opt("--dtype", default="fp16", help=f"Data type: {'|'.join(DTYPES)}.")
+@_output
+@_name
+def llm_cmd(hf_config, hf_model, layers, hidden, heads, kv_heads, ffn, vocab, head_dim, gated, prompt, decode,
+            batch, requests, batching, attention, sub_batches, tensor_parallel, dtype, output,
+            name):
+    """A decoder-only LLM serving run: prefill, then decode steps over a growing KV cache."""
+    import json
+
+    from ..workload.llm import LLMModel, llm_serving, model_from_hf, model_from_hf_type
+
+    shape = {"layers": layers, "hidden": hidden, "heads": heads, "kv_heads": kv_heads, "ffn": ffn,
+             "vocab": vocab, "head_dim": head_dim, "gated": gated}
+    given = {k: v for k, v in shape.items() if v is not None}
+    try:
+        if hf_config is not None and hf_model is not None:
+            raise click.ClickException("give --hf-config or --hf-model, not both")
+        if hf_model is not None:
+            base = model_from_hf_type(hf_model).__dict__
+        elif hf_config is not None:
+            try:
+                cfg = json.loads(hf_config.read_text())
+            except (OSError, ValueError) as exc:
+                raise click.ClickException(f"cannot read {hf_config} as a JSON config: "
+                                           f"{getattr(exc, 'strerror', None) or exc}") from None
+            if not isinstance(cfg, dict):
+                raise click.ClickException(f"{hf_config}: a config.json is a JSON object")
+            base = model_from_hf(cfg).__dict__
+        else:
+            missing = [f"--{k}" for k in ("layers", "hidden", "heads", "vocab") if k not in given]
+            if missing:
+                raise click.ClickException(f"give --hf-config or --hf-model, or {', '.join(missing)}")
+            h, nh = given["hidden"], given["heads"]
+            base = {"kv_heads": given.get("heads"), "ffn": 4 * h, "head_dim": h // nh if nh else 0,
+                    "gated": True}
+        model = LLMModel(**{**base, **given})
+        params = dict(model=model, prompt=_lengths(prompt, "prompt"), decode=_lengths(decode, "decode"),
+                      batch=batch, requests=requests, batching=batching, attention=attention,
+                      sub_batches=sub_batches, tensor_parallel=tensor_parallel, dtype=dtype)
+        with Feedback(f"llm workload -> {output}") as fb:
+            fb.update("generating")
+            w = llm_serving(**params, name=name)
+            try:
+                save_workload(w, output, progress=fb)
+            except OSError as exc:
+                raise click.ClickException(f"cannot write {output}: {exc.strerror}") from None
+    except (WorkloadError, TypeError) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(_summary(w, output))

@@ -215,14 +215,20 @@ def model_at(model: type[BaseModel], loc: Sequence) -> Optional[type[BaseModel]]
 
 def leaves(model: type[BaseModel], prefix: str = "") -> list[Leaf]:
     """Every value below ``model``, in declaration order: sections expanded, a table's keys
-    listed one by one (``KEY`` when any key is allowed); lists are leaves."""
+    listed one by one (``KEY`` when any key is allowed; a key whose value is a section is
+    expanded too); lists are leaves."""
     out: list[Leaf] = []
     for name, info in model.model_fields.items():
         leaf = _field_leaf(f"{prefix}{name}", info)
         if leaf.kind.name == "section":
             out.extend(leaves(leaf.kind.model, leaf.path + "."))
         elif leaf.kind.name == "table":
-            out.extend(_key_leaf(f"{leaf.path}.{key}", leaf) for key in leaf.kind.keys or ("KEY",))
+            for key in leaf.kind.keys or ("KEY",):
+                k = _key_leaf(f"{leaf.path}.{key}", leaf)
+                if k.kind.name == "section":  # a table of sections (e.g. cim.chip.levels)
+                    out.extend(leaves(k.kind.model, k.path + "."))
+                else:
+                    out.append(k)
         else:
             out.append(leaf)
     return out

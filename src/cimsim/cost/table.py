@@ -8,6 +8,9 @@ Columns:
 - ``compute_s``, ``latency_s``: per op;
 - ``bytes``: (ops x resources), the resources being the architecture's memory
   levels (innermost first) and then its links, by name;
+- ``hold_s``: (ops x resources), time an op holds a resource at its full rate
+  without moving counted bytes (PIM in all-bank mode); the engine sees it as
+  ``hold_s x rate`` more bytes (:meth:`CostTable.engine_bytes`), energy does not;
 - ``energy``: (ops x parts), the parts being each component's energy parts
   (``<component>_<part>``, config order), then one per memory level and link.
 
@@ -37,6 +40,15 @@ class CostTable:
     parts: tuple[str, ...]  # energy parts
     energy: np.ndarray  # (n_ops, n_parts) J
     component_costs: list  # per component: its OpCost (None when it runs no op)
+    #: (n_ops, n_resources) seconds each op holds a resource at its full rate (OpCost.hold_s)
+    hold_s: np.ndarray | None = None
+
+    def engine_bytes(self, rates: np.ndarray) -> np.ndarray:
+        """What the engine moves over each resource: the bytes, plus ``hold_s x rate`` for
+        the time an op holds a resource without moving counted bytes."""
+        if self.hold_s is None or not self.hold_s.any():
+            return self.bytes
+        return self.bytes + self.hold_s * rates
 
     def bytes_of(self, resource: str) -> np.ndarray:
         return self.bytes[:, self.resources.index(resource)]
@@ -69,6 +81,7 @@ def compute_costs(pl: Placement, arch: Architecture, ops) -> CostTable:
     parts = energy_parts(arch)
     compute, latency = np.zeros(n), np.zeros(n)
     nbytes = np.zeros((n, len(resources)))
+    hold = np.zeros((n, len(resources)))
     energy = np.zeros((n, len(parts)))
     costs = []
     for comp, ids, plan in zip(pl.components, pl.idx, pl.plans):
@@ -84,6 +97,11 @@ def compute_costs(pl: Placement, arch: Architecture, ops) -> CostTable:
                 raise AssertionError(f"component '{comp.name}' charged bytes to '{res}', which is "
                                      f"not a memory level or link of '{arch.name}'")
             nbytes[ids, resources.index(res)] += _check(comp, f"bytes on {res}", b, m)
+        for res, h in c.hold_s.items():
+            if res not in resources:
+                raise AssertionError(f"component '{comp.name}' holds '{res}', which is "
+                                     f"not a memory level or link of '{arch.name}'")
+            hold[ids, resources.index(res)] += _check(comp, f"hold time on {res}", h, m)
         for part, e in c.energy.items():
             key = f"{comp.name}_{part}"
             if key not in parts:
@@ -95,4 +113,4 @@ def compute_costs(pl: Placement, arch: Architecture, ops) -> CostTable:
     per_byte = np.array([hw.resource(r).joules_per_byte() for r in resources])
     first = len(parts) - len(resources)
     energy[:, first:] = nbytes * per_byte
-    return CostTable(compute, latency, resources, nbytes, parts, energy, costs)
+    return CostTable(compute, latency, resources, nbytes, parts, energy, costs, hold)

@@ -37,7 +37,7 @@ The compiled replay (``method="auto"``, the default)
     share, handing back to the replay once ``HANDBACK_AFTER`` events in a row
     leave every link with at most one transfer. Where sharing is dense (short
     replay stretches) SimPy runs to the end. The run is held to the SimPy
-    engine bit for bit on random DAGs (``tests/test_engine_paths.py``).
+    engine bit for bit on random DAGs (``tests/engine/test_engine_paths.py``).
 
 Neither keeps a per-event record: the result is the per-op start and end
 arrays and the per-link busy time.

@@ -366,6 +366,9 @@ class Plan:
     op_columns: dict[str, np.ndarray] = field(default_factory=dict)
     #: anything the component's own cost() needs (private to the component)
     state: dict[str, object] = field(default_factory=dict)
+    #: a name per server (e.g. the layer a pipeline stage runs), for throughput reports;
+    #: default ``<component>`` (``<component>#i`` when it has several servers)
+    server_labels: list[str] = field(default_factory=list)
 
     @classmethod
     def one_server(cls, n_ops: int, **kw) -> "Plan":
@@ -384,6 +387,14 @@ class OpCost:
     energy: dict[str, np.ndarray]  # energy part -> J (parts from Component.energy_parts)
     #: busy time for utilization (e.g. array-seconds), by utilization name
     busy: dict[str, np.ndarray] = field(default_factory=dict)
+    #: seconds of ``compute_s`` spent in named parts of the component (e.g. a CIM chip's
+    #: buffers and interconnect), by a part of :attr:`Component.compute_parts`; the report
+    #: splits the critical path's compute time by them (``bound_part``)
+    compute_parts: dict[str, np.ndarray] = field(default_factory=dict)
+    #: resource name -> seconds the op holds that resource at its full rate without moving
+    #: bytes the report counts (e.g. PIM in all-bank mode, whose bank work blocks the host's
+    #: accesses); the stages charge the engine ``hold_s x rate`` bytes, no energy
+    hold_s: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 class Component:
@@ -403,6 +414,9 @@ class Component:
     facts: ClassVar[dict[str, object]] = {}
     #: a short word for what the component is, used in tables ("host", "CIM", ...)
     label: ClassVar[str] = ""
+    #: parts of its compute time it reports (:attr:`OpCost.compute_parts`), each with the bound
+    #: class it stands for ("memory", "interconnect" or "compute"); prefixed with the instance name
+    compute_parts: ClassVar[dict[str, str]] = {}
 
     def __init__(self, name: str, config: ComponentConfig, hw: Hardware):
         self.name = name

@@ -1,16 +1,50 @@
-"""Near-bank processing units inside a DRAM/HBM level (HBM-PIM / AiM class).
+"""Near-bank processing units inside a DRAM/HBM level (HBM-PIM / AiM / AttAcc class).
 
-Claims GEMV-shaped matmuls with a stationary weight (activation rows
-``batch * m <= max_rows``) that no higher-priority component took. The
-weights stay in the banks: they stream over each unit's internal bank
-bandwidth and never cross the external bus; inputs and outputs do.
+What the units claim (``claims``), each a GEMV-shaped matmul that no
+higher-priority component took:
 
-Model of one op: ``compute = max(macs / PIM peak, weight bytes / internal
-bandwidth of all units)`` on one server (the units work on one GEMV at a time,
-together); inputs and outputs cross the memory level the units sit in;
-latency = ``op_overhead`` (host dispatch of the PIM command) + that level's
-access latency; energy ``compute`` = MACs x energy per MAC + weight bits x
-internal energy per bit. Peak rates scale with the level's ``channels``.
+``weights``
+    a matmul with a stationary weight whose activation rows ``batch * m`` are at
+    most ``max_rows`` (today's behaviour, the default): the weight is read in the
+    banks;
+``kv_cache``
+    a matmul without a stationary weight that reads a model input (role
+    ``input``: a tensor given before the run, so it already lies in the memory,
+    e.g. the KV cache of attention's ``Q.K^T`` and ``P.V``), with at most
+    ``max_rows`` rows per product (``m``; GQA puts ``g`` query heads on one
+    product): that input is read in the banks.
+
+Model of one op: the *resident* operand (the weight, or the model inputs) is
+read over the units' internal bandwidth and never crosses the level's external
+bus; the other inputs and the outputs do (over ``link`` in ``separate`` mode).
+``compute = max(macs / PIM peak, resident bytes / internal bandwidth,
+dynamic energy / power_cap)`` on one server (the units work on one op at a
+time, together). Internal bandwidth is ``units x internal_bandwidth``, or from
+bank-level parallelism ``units x banks_per_unit x bank_bandwidth``; peak rates
+scale with the level's ``channels``. ``power_cap`` bounds the units' average
+dynamic power over an op (MAC energy plus internal read energy over its time),
+the all-bank activation limit of a real part. Latency = ``op_overhead`` (host
+dispatch of the PIM command) + the access latency of what the op's I/O crosses.
+Energy ``compute`` = MACs x energy per MAC + resident bits x internal energy per bit.
+
+Sharing of the memory between the host and the units (``sharing``):
+
+``concurrent`` (default; NeuPIMs, Heo et al., ASPLOS 2024: dual row buffers let
+    host accesses and PIM work proceed together)
+    the units' bank reads do not occupy the level's external bandwidth; only the
+    op's inputs and outputs cross it;
+``blocked`` (Samsung HBM-PIM all-bank mode, Kwon et al. ISSCC 2021 / Lee et al.
+    ISCA 2021: while the banks compute, the host cannot access that memory)
+    a PIM op also *holds* the level for its compute time (``OpCost.hold_s``): the
+    stages charge the level ``compute_s`` seconds at its full rate, so host
+    transfers and PIM work share the level's time (processor sharing:
+    work-conserving, the total delay equals strict blocking's, though the engine
+    shares the level rather than queueing the host);
+``separate`` (AttAcc, Park et al., ASPLOS 2024; CENT, Gu et al., ASPLOS 2025: the
+    PIM memory is its own device, reached over a link)
+    the resident operand lives in the PIM device's own memory, organised like
+    the named level; the host's memory level carries nothing for a PIM op; its
+    inputs and outputs cross ``link`` (which must name a link).
 """
 
 from __future__ import annotations
@@ -18,7 +52,7 @@ from __future__ import annotations
 from typing import Literal, Optional
 
 import numpy as np
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from ..quantity import (
     BytesPerSecond,
@@ -33,6 +67,11 @@ from ..quantity import (
 )
 from .base import Component, ComponentConfig, OpArrays, OpCost, Plan
 
+#: what the units may claim (see the module docstring)
+CLAIMS = ("weights", "kv_cache")
+#: how host and units share the memory (see the module docstring)
+SHARING = ("concurrent", "blocked", "separate")
+
 
 class PIMConfig(ComponentConfig):
     """Near-bank processing units (HBM-PIM / AiM class) in one memory level."""
@@ -43,15 +82,53 @@ class PIMConfig(ComponentConfig):
     units_per_channel: PositiveInt = Field(description="Processing units per memory channel.")
     clock: Hertz = Field(description="Clock of a processing unit.")
     macs_per_cycle: PositiveFloat = Field(description="MACs per cycle of one unit.")
-    internal_bandwidth: BytesPerSecond = Field(description="Bank bandwidth available to one unit.")
+    internal_bandwidth: Optional[BytesPerSecond] = Field(
+        default=None, description="Bank bandwidth available to one unit (give this, or "
+        "banks_per_unit and bank_bandwidth).")
+    banks_per_unit: Optional[PositiveInt] = Field(
+        default=None, description="Banks one unit reads in parallel (bank-level parallelism; "
+        "with bank_bandwidth, instead of internal_bandwidth).")
+    bank_bandwidth: Optional[BytesPerSecond] = Field(
+        default=None, description="Read bandwidth of one bank into its unit (column access "
+        "width / tCCD); with banks_per_unit.")
+    power_cap: Optional[Watts] = Field(
+        default=None, description="Largest average dynamic power of all units over an op "
+        "(MACs + internal reads); ops that would exceed it run slower. None: no cap.")
     energy_per_mac: Joules = Field(description="Energy of one MAC in a unit.")
     energy_per_bit: JoulesPerBit = Field(description="Energy per bit read from the banks internally.")
-    max_rows: PositiveInt = Field(default=1, description="Largest activation row count "
-                                  "(batch x steps) treated as GEMV-shaped.")
+    max_rows: PositiveInt = Field(default=1, description="Largest activation row count treated "
+                                  "as GEMV-shaped: batch x m for a weight, m per product for a KV cache.")
+    claims: list[Literal["weights", "kv_cache"]] = Field(
+        default=["weights"], description="What the units compute on: 'weights' (matmuls with a "
+        "stationary weight), 'kv_cache' (matmuls whose B operand is a model input already in "
+        "memory, e.g. attention over the KV cache).")
+    sharing: Literal["concurrent", "blocked", "separate"] = Field(
+        default="concurrent", description="How host and units share the memory: concurrent "
+        "(dual row buffers, NeuPIMs), blocked (all-bank mode, Samsung HBM-PIM), separate (own "
+        "device over `link`, AttAcc/CENT).")
+    link: Optional[str] = Field(default=None, description="The link between host and PIM device "
+                                "(separate sharing only; default: the architecture's only link).")
     op_overhead: Seconds = Field(default="0 s", description="Host dispatch cost per PIM op.")
     static_power: Watts = Field(default="0 W", description="Idle power of all units.")
     area_per_unit: Optional[SquareMeters] = Field(default=None, description="Logic area of one "
                                                   "processing unit (in the DRAM die).")
+
+    @model_validator(mode="after")
+    def _one_bandwidth(self) -> "PIMConfig":
+        banks = (self.banks_per_unit is not None, self.bank_bandwidth is not None)
+        if banks[0] != banks[1]:
+            raise ValueError("give banks_per_unit and bank_bandwidth together")
+        if banks[0] == (self.internal_bandwidth is not None):
+            raise ValueError("give exactly one of internal_bandwidth and "
+                             "(banks_per_unit, bank_bandwidth)")
+        if self.power_cap is not None and self.power_cap <= 0:
+            raise ValueError("power_cap must be > 0 W (leave it out for no cap)")
+        if not self.claims or len(set(self.claims)) != len(self.claims):
+            raise ValueError(f"claims must list each of {', '.join(CLAIMS)} at most once, and "
+                             "at least one")
+        if self.link is not None and self.sharing != "separate":
+            raise ValueError("link is used only with sharing: separate")
+        return self
 
 
 class PIM(Component):
@@ -66,9 +143,20 @@ class PIM(Component):
     def level(self) -> str:
         return self.config.memory or self.hw.backing_store
 
+    @property
+    def link(self) -> Optional[str]:
+        """The host <-> PIM link (separate sharing), or None."""
+        return self.hw.link_named(self.config.link) if self.config.sharing == "separate" else None
+
     def check(self):
         if self.level not in self.hw.memory:
             return [("memory", f"names no memory level; the architecture has {list(self.hw.memory)}")]
+        if self.config.sharing == "separate":
+            return self.hw.link_errors("link", self.link, "the PIM device")
+        if "kv_cache" in self.config.claims and self.level != self.hw.backing_store:
+            return [("claims", f"kv_cache needs the units in the backing store "
+                               f"'{self.hw.backing_store}', where model inputs lie; they are "
+                               f"in '{self.level}'")]
         return []
 
     @property
@@ -82,25 +170,66 @@ class PIM(Component):
 
     @property
     def internal_bandwidth(self) -> float:
-        """Bank bandwidth of all units together, B/s."""
-        return self.units * self.config.internal_bandwidth
+        """Bank bandwidth of all units together, B/s (bank-level parallelism when given)."""
+        c = self.config
+        per_unit = (c.internal_bandwidth if c.internal_bandwidth is not None
+                    else c.banks_per_unit * c.bank_bandwidth)
+        return self.units * per_unit
+
+    def _input_bytes(self, ops: OpArrays) -> np.ndarray:
+        """Bytes of the model-input tensors each op reads (all ops)."""
+        n = ops.kind.shape[0]
+        if not len(ops.input_ids):
+            return np.zeros(n)
+        owner = np.repeat(np.arange(n), np.diff(ops.input_ptr))
+        return np.bincount(owner, weights=ops.tensor_bytes[ops.input_ids], minlength=n)
+
+    def _kv_mask(self, ops: OpArrays) -> np.ndarray:
+        """Matmuls (rows > 0) without a stationary weight that read a model input, GEMV-shaped
+        per product."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            m = np.where(ops.batch > 0, ops.rows / ops.batch, 0.0)
+        return ((ops.rows > 0) & (ops.stationary < 0) & (self._input_bytes(ops) > 0)
+                & (m <= self.config.max_rows))
 
     def claim(self, ops: OpArrays, free):
-        return free & (ops.stationary >= 0) & (ops.rows <= self.config.max_rows)
+        c = self.config
+        mine = np.zeros_like(free)
+        if "weights" in c.claims:
+            mine |= (ops.stationary >= 0) & (ops.rows <= c.max_rows)
+        if "kv_cache" in c.claims:
+            mine |= self._kv_mask(ops)
+        return free & mine
 
     def place(self, ops: OpArrays, idx):
         return Plan.one_server(len(idx))
 
     def cost(self, ops: OpArrays, idx, plan):
         c = self.config
-        macs, wb = ops.macs[idx], ops.weight_bytes[idx]
-        compute = np.maximum(macs / self.peak_macs, wb / self.internal_bandwidth)
+        macs = ops.macs[idx]
+        weighted = ops.stationary[idx] >= 0
+        kv = self._input_bytes(ops)[idx]
+        # the resident operand: the weight, else the model inputs (KV cache) read in the banks
+        resident = np.where(weighted, ops.weight_bytes[idx], kv)
+        io = ops.act_in_bytes[idx] + ops.act_out_bytes[idx] - np.where(weighted, 0.0, kv)
+        e_compute = macs * c.energy_per_mac + resident * 8.0 * c.energy_per_bit
+        compute = np.maximum(macs / self.peak_macs, resident / self.internal_bandwidth)
+        if c.power_cap is not None:
+            compute = np.maximum(compute, e_compute / c.power_cap)
+        if c.sharing == "separate":
+            where = self.link
+            access = self.hw.latency_of(where)
+        else:
+            where = self.level
+            access = self.hw.resource(self.level).latency_s()
+        hold = {self.level: compute} if c.sharing == "blocked" else {}
         return OpCost(
             compute_s=compute,
-            latency_s=np.full(len(idx), c.op_overhead + self.hw.resource(self.level).latency_s()),
-            bytes={self.level: ops.act_in_bytes[idx] + ops.act_out_bytes[idx]},
-            energy={"compute": macs * c.energy_per_mac + wb * 8.0 * c.energy_per_bit},
+            latency_s=np.full(len(idx), c.op_overhead + access),
+            bytes={where: io},
+            energy={"compute": e_compute},
             busy={"mac": macs / self.peak_macs},
+            hold_s=hold,
         )
 
     def area_m2(self):

@@ -1,4 +1,4 @@
-"""A host processor (CPU or GPU): runs every op no other component claims.
+"""A host processor (CPU or GPU): runs every op no other component claims (all-reduces excepted).
 
 Model of one op
 ---------------
@@ -161,7 +161,8 @@ class Processor(Component):
         return []
 
     def claim(self, ops: OpArrays, free):
-        return free.copy()
+        # everything left but collectives (an all-reduce needs a collective component and a link)
+        return free & (ops.kind != ops.kind_codes["allreduce"])
 
     def _rates(self, ops: OpArrays, idx):
         """Peak MAC rate and MAC energy per op (by its dtype); MappingError if a dtype is missing."""

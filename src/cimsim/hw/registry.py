@@ -37,6 +37,7 @@ BUILTINS: tuple[EntryPoint, ...] = tuple(
         ("pim", "cimsim.hw.pim:PIM"),
         ("cim", "cimsim.hw.cim:CIM"),
         ("systolic", "cimsim.hw.systolic:SystolicArray"),
+        ("collective", "cimsim.hw.collective:Collective"),
     ))
 #: the built-in memory-level types
 MEMORY_BUILTINS: tuple[EntryPoint, ...] = tuple(

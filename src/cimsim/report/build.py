@@ -85,7 +85,8 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
 
     path_time = attribute_path(run.path, run.start, run.end, costs.latency_s, costs.compute_s,
                                run.resource_s, costs.resources, pl.serial)
-    bound, part = bound_of(path_time, hw.memory, latency, run.critical_path_s)
+    classes, shares = _split_compute(path_time, run, pl, costs)
+    bound, part = bound_of(path_time, hw.memory, latency, run.critical_path_s, classes)
     detail = ""
     measured = _measured_ops(pl)
     if part == "compute" and measured is not None:
@@ -100,6 +101,13 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
         for f, default in comp.facts.items():
             facts[C.fact_column(comp.name, f)] = default
     facts.update(pl.facts())
+    wl = run.workload
+    params = wl.metadata.get("params")
+    batch = wl.metadata.get("batch") or (params.get("batch") if isinstance(params, dict) else None) or 1
+    if C.pipelined(arch):
+        facts.update(_stream_facts(pl, per_server, traffic, run.rates, costs.resources,
+                                   int(batch) if isinstance(batch, (int, float)) else 1, wl.macs,
+                                   sum(energy.values()) - energy[C.STATIC], arch.static_power_w))
     notes = list(pl.notes)
     areas = C.area_parts(arch)
     if areas:
@@ -116,9 +124,6 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
     notes += mixed
     total_dur = float(run.duration.sum())
     cp_s = run.critical_path_s
-    wl = run.workload
-    params = wl.metadata.get("params")
-    batch = wl.metadata.get("batch") or (params.get("batch") if isinstance(params, dict) else None) or 1
     result = Result(
         workload=wl.name,
         architecture=arch.name,
@@ -151,11 +156,107 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
         provenance=prov,
         precision_mismatch=bool(mixed),
     )
+    result.serving = serving_metrics(wl.metadata.get("llm"), run.end, float(latency), result.energy_j)
     if keep_ops:
         result.op_table = _op_table(run)
         result.path_table = attribute_ops(run.path, run.start, run.end, costs.latency_s,
                                           costs.compute_s, run.resource_s, costs.resources, pl.serial)
+        if shares:  # the components' compute parts, op by op (as in path_time_s)
+            comp = result.path_table["compute_s"].to_numpy()
+            moved = np.zeros_like(comp)
+            for key, sh in shares.items():
+                result.path_table[f"{key}_s"] = comp * sh
+                moved += comp * sh
+            result.path_table["compute_s"] = np.maximum(0.0, comp - moved)
     return result
+
+
+def _split_compute(path_time: dict[str, float], run: RunData, pl, costs):
+    """Move the critical path's compute time that components report as named parts
+    (:attr:`~cimsim.hw.base.OpCost.compute_parts`, e.g. a CIM chip's buffers) out of
+    ``compute`` into ``<component>_<part>``, op by op in proportion to the op's compute time.
+    Returns each new part's bound class and, per part, each path op's share of its compute
+    time (nothing changes when no component reports parts)."""
+    classes: dict[str, str] = {}
+    sub: dict[str, np.ndarray] = {}
+    for comp, ids, cost in zip(pl.components, pl.idx, costs.component_costs):
+        if cost is None or not cost.compute_parts:
+            continue
+        for p, sec in cost.compute_parts.items():
+            key = f"{comp.name}_{p}"
+            classes[key] = comp.compute_parts[p]
+            sub.setdefault(key, np.zeros(pl.n_ops))[ids] = sec
+    if not sub or len(run.path) == 0:
+        for key in sub:
+            path_time[key] = 0.0
+        return classes, {k: np.zeros(len(run.path)) for k in sub}
+    p = np.asarray(run.path, dtype=np.int64)
+    table = attribute_ops(p, run.start, run.end, costs.latency_s, costs.compute_s, run.resource_s,
+                          costs.resources, pl.serial)
+    comp_part = table["compute_s"].to_numpy()
+    cs = costs.compute_s[p]
+    moved = 0.0
+    shares = {}
+    for key, sec in sub.items():
+        with np.errstate(divide="ignore", invalid="ignore"):
+            shares[key] = np.where(cs > 0, sec[p] / cs, 0.0)
+        path_time[key] = float((comp_part * shares[key]).sum())
+        moved += path_time[key]
+    path_time["compute"] = max(0.0, path_time["compute"] - moved)
+    return classes, shares
+
+
+def _stream_facts(pl, per_server, traffic, rates, resources, samples: int, macs,
+                  dynamic_j: float, static_w: float) -> dict:
+    """The pipeline columns (:data:`columns.PIPELINE_COLUMNS`): the steady state of a stream
+    (:func:`cimsim.report.stream.steady_state`) from each server's compute time and each
+    resource's bytes / rate; energy per sample = the run's dynamic energy per sample + static
+    power x interval."""
+    from .stream import steady_state
+
+    labels = [""] * pl.n_servers
+    for comp, ids, plan in zip(pl.components, pl.idx, pl.plans):
+        if plan is None:
+            continue
+        first = int(pl.server[ids[0]]) - int(plan.server[0])
+        own = list(plan.server_labels) or ([comp.name] if plan.n_servers == 1 else
+                                           [f"{comp.name}#{i}" for i in range(plan.n_servers)])
+        labels[first:first + plan.n_servers] = own
+    res = {r: traffic[r] / rates[j] for j, r in enumerate(resources) if rates[j] > 0}
+    st = steady_state(per_server, labels, res, samples)
+    n = max(samples, 1)
+    j = dynamic_j / n + static_w * st.interval_s
+    return {C.PIPELINE_INTERVAL_S: st.interval_s, C.PIPELINED_SAMPLES_PER_S: st.samples_per_s,
+            C.PIPELINED_OPS_PER_S: 2.0 * float(macs) / n * st.samples_per_s,
+            C.PIPELINE_LIMIT: st.limit, C.PIPELINED_J_PER_SAMPLE: j,
+            C.PIPELINED_OPS_PER_J: 2.0 * float(macs) / n / j if j > 0 else float("inf")}
+
+
+def serving_metrics(llm, end: np.ndarray, latency: float, energy: float) -> dict[str, float]:
+    """Time to first token, time per output token, tokens/s and tokens/J of an LLM serving
+    run (``llm``: the workload's ``metadata["llm"]``; nothing when it is absent). Per request
+    ``r``: TTFT_r = end of the op giving its first token; TPOT_r = (end of its last token's op -
+    TTFT_r) / (tokens_r - 1); both averaged over requests (TPOT over those with 2+ tokens)."""
+    if not isinstance(llm, dict) or "first_token_ops" not in llm:
+        return {}
+    first = end[np.asarray(llm["first_token_ops"], dtype=np.int64)]
+    last = end[np.asarray(llm["last_token_ops"], dtype=np.int64)]
+    tokens = np.asarray(llm["output_tokens"], dtype=np.float64)
+    more = tokens > 1
+    nan = float("nan")
+    total = float(tokens.sum())
+    ends = end[np.asarray(llm.get("step_end_ops", []), dtype=np.int64)]
+    span = np.diff(np.concatenate([[0.0], ends]))  # each iteration from the one before it
+    dec = np.asarray(llm.get("step_kind", []), dtype=object) == "decode"
+    dec_s = float(span[dec].sum()) if dec.any() else 0.0
+    dec_tok = float(np.asarray(llm.get("step_tokens", []), dtype=np.float64)[dec].sum()) if dec.any() else 0.0
+    return {
+        C.TTFT_S: float(first.mean()) if first.size else nan,
+        C.TPOT_S: float(((last - first)[more] / (tokens[more] - 1)).mean()) if more.any() else nan,
+        C.TOKENS_PER_S: total / latency if latency > 0 else nan,
+        C.TOKENS_PER_J: total / energy if energy > 0 else nan,
+        C.DECODE_TOKENS_PER_S: dec_tok / dec_s if dec_s > 0 else nan,
+    }
 
 
 def _measured_ops(pl) -> np.ndarray | None:

@@ -18,7 +18,8 @@ components, memory levels and links (see :func:`result_columns`):
   ``processor_mac``, ``processor_busy``, ``cim_arrays``, ``pim_mac``) and
   ``<resource>_bw`` (bytes / (peak bandwidth x latency));
 - ``path_<part>_s``: the realised critical path's time per part: one per memory
-  level and link, ``compute`` and ``overhead``;
+  level and link, ``compute`` and ``overhead``, and ``<component>_<part>`` for the parts a
+  component splits out of its compute time (a CIM chip's ``cim_buffer``, ``cim_interconnect``);
 - ``area_<part>_m2``: declared silicon area by part: ``<component>_<part>`` (e.g.
   ``cim_adc``, ``processor_die``) and on-chip memory levels by name.
 """
@@ -76,6 +77,45 @@ PROVENANCE = "provenance"
 #: ``--json`` key and note of a comparison mixing precisions (trace dtype vs a component's bits)
 PRECISION_MISMATCH = "precision_mismatch"
 STATIC = "static"  # the energy part of static power x latency
+
+#: Steady state of a stream of samples through a layer-pipelined chip (only when a component
+#: pipelines, e.g. a CIM config with a ``chip`` block; :mod:`cimsim.report.stream`): the
+#: interval between samples (the busiest stage's time per sample), samples per second,
+#: operations per second (2 x MACs per sample / interval; 1e12 is 1 TOPS), the stage that
+#: sets the interval (a server label such as ``cim:conv1.weight``, or a memory level or link),
+#: and the energy per sample at steady state (dynamic energy per sample + static power x
+#: interval) with its operations per joule
+PIPELINE_INTERVAL_S = "pipeline_interval_s"
+PIPELINED_SAMPLES_PER_S = "pipelined_samples_per_s"
+PIPELINED_OPS_PER_S = "pipelined_ops_per_s"
+PIPELINE_LIMIT = "pipeline_limit"
+PIPELINED_J_PER_SAMPLE = "pipelined_j_per_sample"
+PIPELINED_OPS_PER_J = "pipelined_ops_per_j"
+PIPELINE_COLUMNS: tuple[str, ...] = (PIPELINE_INTERVAL_S, PIPELINED_SAMPLES_PER_S,
+                                     PIPELINED_OPS_PER_S, PIPELINE_LIMIT, PIPELINED_J_PER_SAMPLE,
+                                     PIPELINED_OPS_PER_J)
+
+
+def pipelined(arch) -> bool:
+    """Whether results on ``arch`` carry the :data:`PIPELINE_COLUMNS`."""
+    return any(getattr(c, "pipelined", False) for c in arch.instances)
+
+
+#: LLM serving metrics, present when the workload's metadata has an ``llm`` section (``cimsim
+#: workload llm``: which ops are the prefill, where each decode step ends, tokens per step).
+#: time to first token: when the op giving a request's first token ends, mean over requests
+TTFT_S = "ttft_s"
+#: time per output token: (a request's last token - its first) / (its tokens - 1), mean over
+#: the requests with two tokens or more (NaN when none has)
+TPOT_S = "tpot_s"
+#: generated tokens of all requests (one from the prefill, one per decode step each) / latency
+TOKENS_PER_S = "tokens_per_s"
+#: generated tokens / energy of the whole run (static included)
+TOKENS_PER_J = "tokens_per_j"
+#: decode throughput: tokens of the decode steps / the time the decode steps take (each step
+#: from the end of the iteration before it to its own end; prefills excluded)
+DECODE_TOKENS_PER_S = "decode_tokens_per_s"
+SERVING_COLUMNS: tuple[str, ...] = (TTFT_S, TPOT_S, TOKENS_PER_S, TOKENS_PER_J, DECODE_TOKENS_PER_S)
 
 #: Parts of a critical path's time besides one per memory level and link.
 PATH_FIXED: tuple[str, ...] = ("compute", "overhead")
@@ -147,12 +187,14 @@ def result_columns(arch) -> tuple[str, ...]:
         *(ops_column(c.name) for c in comps),
         *(bytes_column(r) for r in resources),
         *facts,
+        *(PIPELINE_COLUMNS if pipelined(arch) else ()),
         *(energy_column(f"{c.name}_{p}") for c in comps for p in c.energy_parts),
         *(energy_column(r) for r in resources),
         energy_column(STATIC),
         *(util_column(f"{c.name}_{u}") for c in comps for u in c.utilizations),
         *(util_column(resource_util(r)) for r in resources),
         *(path_column(p) for p in (*resources, *PATH_FIXED)),
+        *(path_column(f"{c.name}_{p}") for c in comps for p in getattr(c, "compute_parts", {})),
         *(area_column(p) for p in area_parts(arch)),
     )
 

@@ -58,6 +58,8 @@ class Result:
     provenance: dict = field(default_factory=dict)
     #: a component computes at a fixed precision other than its ops' dtype (see the notes)
     precision_mismatch: bool = False
+    #: LLM serving metrics by column (columns.SERVING_COLUMNS), empty for other workloads
+    serving: dict[str, float] = field(default_factory=dict)
     op_table: object = None  # pandas.DataFrame of per-op placement, costs and times
     #: pandas.DataFrame of the realised critical path's ops and the split of each op's time
     #: (see :func:`attribute_ops`); set with ``op_table``
@@ -116,6 +118,7 @@ class Result:
             row[C.path_column(part)] = t
         for part, a in self.area_breakdown_m2.items():
             row[C.area_column(part)] = a
+        row.update(self.serving)
         return row
 
     def to_json(self) -> dict[str, object]:
@@ -134,6 +137,7 @@ class Result:
             "area_breakdown_m2": dict(self.area_breakdown_m2),
             **self.facts,
             C.PROVENANCE: {k: dict(v) for k, v in self.provenance.items()},
+            **{k: (None if v != v else v) for k, v in self.serving.items()},  # NaN is not JSON
             "notes": list(self.notes),
         })
         return out
@@ -228,13 +232,16 @@ def measured_share(path: np.ndarray, start: np.ndarray, end: np.ndarray, latency
 
 
 def bound_of(path_time: dict[str, float], memory_levels, latency_s: float,
-             critical_path_s: float) -> tuple[str, str]:
-    """``(bound, part)``: the bound class (one of ``BOUNDS``) and the path part that names it."""
+             critical_path_s: float, classes: dict[str, str] | None = None) -> tuple[str, str]:
+    """``(bound, part)``: the bound class (one of ``BOUNDS``) and the path part that names it;
+    ``classes`` gives the class of a component's compute parts (e.g. ``cim_buffer``: memory)."""
     part = max(path_time, key=lambda k: path_time[k])  # first on ties: levels, links, compute
     if part == "overhead":
         return ("dependency" if latency_s <= 1.1 * critical_path_s else "overhead"), part
     if part == "compute":
         return "compute", part
+    if classes and part in classes:
+        return classes[part], part
     return ("memory" if part in memory_levels else "interconnect"), part
 
 

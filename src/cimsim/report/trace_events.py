@@ -4,7 +4,8 @@ chrome://tracing): one track per resource.
 - **Units** (process 1): one track per engine server of each component: the
   processor, the PIM units, each CIM weight matrix's arrays, the systolic
   array. Each op is a complete event (``"ph": "X"``) from its start to its end
-  with args unit, kind, MACs, vector ops, bytes over each memory level and
+  with args unit, kind, MACs, vector ops, the unit's own per-op times (a CIM chip's
+  ``cim_buffer_s``, ``cim_interconnect_s``), bytes over each memory level and
   link, compute and latency times, energy.
 - **Memory levels and links** (process 2): one track per level and link, with
   a slice per op that moves bytes over it, spanning the op's *active interval*
@@ -123,11 +124,15 @@ def trace_events(result, arch=None, workload=None) -> dict:
         meta(UNITS_PID, tid, "thread_name", names[s] + (f" #{ln + 1}" if ln else ""))
         meta(UNITS_PID, tid, "thread_sort_index", tid)
     byte_cols = [C.bytes_column(r) for r in resources]
+    # a component's own times per op (e.g. a CIM chip's cim_buffer_s, cim_interconnect_s)
+    own_times = {str(u): [c for c in df.columns if c.startswith(f"{u}_") and c.endswith("_s")]
+                 for u in df["unit"].unique()}
     for i, row in enumerate(df.itertuples(index=False)):
         args = {"unit": str(row.unit), "kind": str(row.kind), "macs": int(row.macs),
                 "vector_ops": float(row.vector_ops), "energy_j": float(row.energy_j),
                 "compute_s": float(row.compute_s), "latency_s": float(row.latency_s)}
         args.update({c: float(df.at[i, c]) for c in byte_cols})
+        args.update({c: float(df.at[i, c]) for c in own_times[str(row.unit)]})
         events.append({"name": str(row.op), "cat": str(row.kind), "ph": "X", "pid": UNITS_PID,
                        "tid": tid_of[(int(server[i]), int(lanes[i]))], "ts": start[i] * US,
                        "dur": (end[i] - start[i]) * US, "args": args})

@@ -24,7 +24,7 @@ What keeps a worker alive after its sweep is gone, and what ends it:
   starts none); non-Linux systems get the watchdog on the parent pid only
   (no ``prctl``, no ``/proc`` start time).
 
-``tests/test_sweep.py`` SIGKILLs a running ``cimsim sweep`` (local workers
+``tests/sweep/test_sweep.py`` SIGKILLs a running ``cimsim sweep`` (local workers
 and ``--scheduler local:2``) and checks that every process below it is gone
 within seconds.
 """

@@ -135,7 +135,7 @@ def point_id(config_sha: str, workload_sha: str, overrides: Mapping, engine: str
 def _result_columns(context) -> tuple[str, ...]:
     """The result columns of every swept config (overrides cannot add or remove components)."""
     from ..config import architecture_from_dict
-    from ..report.columns import FIXED_COLUMNS, union_columns
+    from ..report.columns import FIXED_COLUMNS, SERVING_COLUMNS, union_columns
 
     archs = []
     for sha, data in context["configs"].items():
@@ -143,7 +143,8 @@ def _result_columns(context) -> tuple[str, ...]:
             archs.append(architecture_from_dict(data, source=context["config_sources"][sha]))
         except CimsimError:
             continue  # an invalid base config: its points become error rows
-    return union_columns(archs) if archs else FIXED_COLUMNS
+    cols = union_columns(archs) if archs else FIXED_COLUMNS
+    return (*cols, *SERVING_COLUMNS) if context.get("serving") else cols
 
 
 def _accuracy_targets(workloads, dataset) -> dict:
@@ -193,7 +194,10 @@ def _build(configs, workloads, specs, points, engine, targets=None):
         sha = _sha(raw)
         # parsed here once, as `cimsim run` reads it (JSON or .npz), so a bad file is one error
         # before the sweep starts; workers get the file's bytes and parse them the same way
-        title = read_workload_bytes(raw, str(path)).name
+        parsed = read_workload_bytes(raw, str(path))
+        title = parsed.name
+        if "llm" in parsed.metadata:  # an LLM serving run: its serving metrics are columns too
+            context["serving"] = True
         context["workloads"][sha] = raw
         context["workload_sources"][sha] = str(path)
         if str(name) in targets:

@@ -2,4 +2,4 @@
 
 from __future__ import annotations
 
-from . import accuracy, cim, dram, gpu, host, pim, systolic  # noqa: F401
+from . import accuracy, cim, cim_macros, cimchip, dram, gpu, host, llm, pim, systolic  # noqa: F401

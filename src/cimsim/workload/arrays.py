@@ -24,6 +24,29 @@ from .kinds import (  # noqa: F401  (KIND_CODES, dtype_bytes_of re-exported for 
 )
 from .oparrays import OpArrays  # noqa: F401  (re-exported: defined here before)
 
+OpArrays.kind_codes = KIND_CODES  # the kind table, for components (oparrays imports none)
+
+
+def _tag_columns(tags, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(window_elems, im2col)`` from the workload's tag columns."""
+    win, im2col = np.zeros(n), np.zeros(n, dtype=bool)
+    if n == 0:
+        return win, im2col
+    code = np.asarray(tags.order_code)
+    for key in ("window_elems", "part"):
+        col = tags.columns.get(key)
+        if col is None:
+            continue
+        has = np.array([key in o for o in tags.orders], dtype=bool)[code]
+        if key == "window_elems":
+            vals = (col[1].astype(np.float64) if col[0] == "int"
+                    else np.array([float(v) if isinstance(v, (int, float)) else 0.0
+                                   for v in col[2]] + [0.0])[col[1]])
+            win = np.where(has, vals, 0.0)
+        elif col[0] == "json":
+            im2col = has & (np.array([v == "im2col" for v in col[2]] + [False])[col[1]])
+    return win, im2col
+
 
 def op_arrays(workload) -> OpArrays:
     """The columns of ``workload`` (a :class:`~cimsim.workload.ir.Workload`), vectorised."""
@@ -65,9 +88,10 @@ def op_arrays(workload) -> OpArrays:
                                         KIND_OPS_BY_CODE[np.clip(kind, 0, len(KIND_OPS_BY_CODE) - 1)]))
     elems = np.where(~given & (kind == REDUCTION), in_elems, out_elems)
     vec = np.where(mm, zero, per * elems)
+    win, im2col = _tag_columns(c.tags, no)
     return OpArrays(kind, dtype, macs, vec, rows, batch, kk, nn, wb, ain, aout, stationary, wptr,
                     wids.astype(np.int64), nbytes, c.tensor_names, iptr,
-                    c.in_ids[i_entry].astype(np.int64))
+                    c.in_ids[i_entry].astype(np.int64), win, im2col)
 
 
 def _sums(owner: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
@@ -127,4 +151,6 @@ def op_arrays_reference(workload) -> OpArrays:
             vec[i] = KIND_OPS_PER_ELEMENT[op.kind] * out_elems
     return OpArrays(kind, dtype.astype(str) if n else np.zeros(0, dtype=str), macs, vec, rows, batch, kk,
                     nn, wb, ain, aout, stationary, wptr, np.asarray(wids, dtype=np.int64), nbytes,
-                    names, iptr, np.asarray(iids, dtype=np.int64))
+                    names, iptr, np.asarray(iids, dtype=np.int64),
+                    np.array([float(op.tags.get("window_elems", 0) or 0) for op in workload.ops]),
+                    np.array([op.tags.get("part") == "im2col" for op in workload.ops], dtype=bool))

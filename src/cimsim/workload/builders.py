@@ -14,7 +14,7 @@ validates them as it validates every workload.
 generators emit it and the tracer's pointwise fusion
 (:mod:`cimsim.workload.trace.fuse`) names a fused recurrent step with it, so a
 traced ``nn.LSTM`` / ``nn.GRU`` and the generator's have the same op structure
-(``tests/test_trace.py`` holds them to it).
+(``tests/workload/trace/test_trace.py`` holds them to it).
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ it from a workload, once per workload (``Workload.arrays``).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import ClassVar, Sequence
 
 import numpy as np
 
@@ -18,6 +18,10 @@ import numpy as np
 class OpArrays:
     """Per-op columns, in op order. Bytes are in the workload's dtypes."""
 
+    #: kind name -> the code in ``kind`` (components read it here, e.g. ``"allreduce"``); the
+    #: table lives in :mod:`cimsim.workload.kinds`, which :mod:`cimsim.workload.arrays` (the one
+    #: maker of OpArrays) sets here, so that this module imports nothing of cimsim
+    kind_codes: ClassVar[dict[str, int]] = {}
     kind: np.ndarray  # int64, KIND_CODES
     dtype: np.ndarray  # str, dtype of the op's first output
     macs: np.ndarray  # float64
@@ -38,3 +42,9 @@ class OpArrays:
     #: starts in the backing store, e.g. a KV cache) an op reads; its bytes are in act_in_bytes
     input_ptr: np.ndarray
     input_ids: np.ndarray
+    #: float64: a convolution's input elements read once per kernel row (tag ``window_elems``,
+    #: written by the tracer; 0 for any other op): what a chip that reuses inputs across the
+    #: sliding window moves instead of the im2col matrix
+    window_elems: np.ndarray | None = None
+    #: bool: the op is the im2col copy the tracer emits before a convolution (tag ``part``)
+    im2col: np.ndarray | None = None

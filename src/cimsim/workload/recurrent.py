@@ -6,7 +6,7 @@ tensors and elementwise ops of its gate arithmetic, by cell and pointwise style.
 generator expands the step over every ``(layer, step)`` with NumPy: tensor ids are
 ``base + instance * tensors_per_step + slot``, so "the previous step's ``h``" is an
 index shift. Names, tags and order are what a loop over the steps would give
-(``tests/test_generators.py`` holds them to a loop reference).
+(``tests/workload/test_generators.py`` holds them to a loop reference).
 """
 
 from __future__ import annotations

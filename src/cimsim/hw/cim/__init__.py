@@ -8,6 +8,10 @@ an op's activation rows spread over the copies; otherwise the arrays are an
 LRU cache of matrices (:mod:`.reprogram`) and CIM ops take turns on one
 server. The host quantizes inputs to ``input_bits`` before sending them.
 
+With a ``chip`` block the arrays are a chip: PEs, tiles, buffers and interconnect
+(:mod:`.chip`), a layer pipeline with per-layer duplication (:mod:`.mapping`), and the
+placement and cost of :mod:`.onchip` replace the rules below where they say so.
+
 Cost of one op
 --------------
 Inputs stream bit-serially in ``slices = ceil(input_bits / dac_bits)`` (with
@@ -62,7 +66,8 @@ from ...quantity import (
 )
 from ..base import Component, ComponentConfig, OpArrays, OpCost, Plan, Strict
 from ..parts import ADC, Buffer, Cell, Counting, NonIdeal  # noqa: F401  (Counting re-exported)
-from . import counting
+from . import counting, onchip
+from .chip import Chip
 from .derive import AREA_FIELDS, ENERGY_FIELDS, Design, DeriveError, design
 from .energy import op_energy
 from .reprogram import lru_reprograms
@@ -148,6 +153,9 @@ class CIMConfig(ComponentConfig):
         default=None, description="Device and converter non-idealities for the accuracy "
         "emulator (`--accuracy`): ADC noise, programming variation, read noise, stuck-at "
         "faults, on/off ratio, drift, Monte-Carlo repeats. Changes no cost. Default: ideal.")
+    chip: Optional[Chip] = Field(default=None, description="On-chip hierarchy (PEs, tiles, "
+                                 "buffers, interconnect), layer mapping and pipelining (default: "
+                                 "none, a flat pool of arrays; see cimsim.hw.cim.chip).")
 
     @model_validator(mode="after")
     def _bits(self) -> "CIMConfig":
@@ -166,6 +174,8 @@ class CIMConfig(ComponentConfig):
         if self.cell is not None and not self.cell.type.startswith(self.technology):
             raise ValueError(f"cell.type {self.cell.type} is not a {self.technology} cell "
                              f"(technology: {self.technology})")
+        if self.chip is not None:
+            onchip.check_config(self)
         return self
 
     @property
@@ -208,15 +218,28 @@ class CIM(Component):
     type_name = "cim"
     Config = CIMConfig
     priority = 30
-    energy_parts = ("array", "adc", "dac", "digital", "write")
     utilizations = ("arrays",)
     label = "CIM"
+
+    @property
+    def energy_parts(self):
+        return ("array", "adc", "dac", "digital", "write") + onchip.energy_parts(self.config)
+
+    @property
+    def compute_parts(self):
+        """A chip's buffers and interconnect, split out of the critical path's compute time."""
+        return onchip.COMPUTE_PARTS if self.config.chip is not None else {}
+
+    @property
+    def pipelined(self) -> bool:
+        """Layers run as a pipeline (a chip block): results report the steady-state stream."""
+        return self.config.chip is not None
 
     @property
     def facts(self) -> dict:
         """Scalar facts: per run (arrays needed, re-programs; from the plan) and of the design
         (lossless partial-sum bits, bits the ADC loses per conversion, its range policy)."""
-        out = {"arrays_needed": 0, "reprograms": 0}
+        out = {"arrays_needed": 0, "reprograms": 0, **onchip.facts(self.config)}
         try:
             d = self.design
         except DeriveError:
@@ -236,6 +259,7 @@ class CIM(Component):
 
     def check(self):
         errors = self.hw.link_errors("link", self.link, "the arrays")
+        errors += onchip.check(self.config, self.hw)
         try:
             self.design
         except DeriveError as exc:
@@ -288,10 +312,15 @@ class CIM(Component):
         return {"energy": energy, "area": area, "static": field_prov("static_power")}
 
     def claim(self, ops: OpArrays, free):
-        return free & (ops.stationary >= 0)
+        mine = ops.stationary >= 0
+        if self.config.chip is not None:  # im2col copies, vector ops (cimsim.hw.cim.onchip)
+            mine = mine | onchip.claims(self.config, ops)
+        return free & mine
 
     def place(self, ops: OpArrays, idx):
         c = self.config
+        if c.chip is not None:  # layer pipeline on the on-chip hierarchy
+            return onchip.place(self, ops, idx)
         groups, group_of = np.unique(ops.stationary[idx], return_inverse=True)
         k, n, rows = ops.k[idx], ops.n[idx], ops.rows[idx]
         rt, ct, pc = tiles(k, n, c.rows, c.cols, c.weight_bits, c.bits_per_cell,
@@ -339,11 +368,18 @@ class CIM(Component):
         reprog, rounds = s["reprogram"], s["rounds"]
         a_in = rows * k * c.input_bits / 8  # inputs quantized to input_bits by the host
         a_out = ops.act_out_bytes[idx]
+        if c.chip is not None:  # input reuse, output_bits; im2col copies move nothing
+            a_in, a_out = s["a_in"], s["a_out"]
         d = self.design
         t_vector = c.t_vector(d)
         t_write = np.where(reprog, rounds * np.minimum(k, c.rows) * c.write_latency, 0.0)
         t_mvm = rounds * np.ceil(rows / s["replicas"]) * t_vector
-        compute = np.maximum(t_mvm, (a_in + a_out) / c.buffer.bandwidth) + t_write
+        compute = np.maximum(t_mvm, (a_in + a_out) / c.buffer.bandwidth)
+        parts = {}
+        if c.chip is not None:
+            compute, parts = onchip.op_time(c.chip, compute, s["levels"])
+            compute = compute + s["periphery_s"]
+        compute = compute + t_write
         w_bytes = np.where(reprog, k * n * c.weight_bits / 8.0, 0.0)
         back = self.hw.backing_store
         link = self.link
@@ -352,15 +388,18 @@ class CIM(Component):
         nbytes[back] = nbytes.get(back, 0.0) + w_bytes
         energy = op_energy(c, d, rows, k, s["row_tiles"], s["col_tiles"], s["phys_cols"],
                            a_in + a_out, reprog)
+        if c.chip is not None:
+            energy.update(onchip.energy(c.chip, s))
         return OpCost(compute_s=compute, latency_s=latency, bytes=nbytes, energy=energy,
                       # array-seconds busy, per array of the block (utilization: over the latency)
-                      busy={"arrays": s["arrays"] * (rounds * rows * t_vector + t_write) / c.arrays})
+                      busy={"arrays": s["arrays"] * (rounds * rows * t_vector + t_write) / c.arrays},
+                      compute_parts=parts)
 
     def area_m2(self):
         """Area by part: given in ``area``, or derived with a technology block; empty without
         either."""
         a = self.design.area
-        return dict(a) if a is not None else {}
+        return onchip.area_m2(self.config, dict(a) if a is not None else {}, self.hw)
 
     def compute_bits(self):
         return (self.config.weight_bits, self.config.input_bits)

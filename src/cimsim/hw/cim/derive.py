@@ -61,9 +61,10 @@ AREA_FIELDS = {"arrays": "area.array", "adc": "area.adc", "dac": "area.dac",
 
 #: the (U) values of each preset, by override field: all overridden, the cell is sourced
 _CELL_U = {"sram_6t": ("read_current",), "sram_8t": ("read_current",),
+           "sram_charge": ("read_pulse",),
            "fefet": ("r_on", "on_off", "read_voltage", "read_pulse"),
            "pcm": ("r_on", "on_off", "read_voltage", "read_pulse")}
-_CELL_AREA_U = ("sram_8t", "fefet", "pcm")
+_CELL_AREA_U = ("sram_8t", "sram_digital", "fefet", "pcm")
 
 
 class DeriveError(ValueError):
@@ -106,7 +107,9 @@ def _cell(c, tech):
     if spec is not None:
         for f, arg in (("r_on", "r_on_ohm"), ("on_off", "on_off"), ("read_voltage", "read_voltage_v"),
                        ("read_pulse", "read_pulse_s"), ("read_current", "read_current_a"),
-                       ("height_f", "height_f"), ("width_f", "width_f")):
+                       ("height_f", "height_f"), ("width_f", "width_f"),
+                       ("unit_capacitance", "unit_capacitance_f"),
+                       ("rows_per_register", "rows_per_register")):
             v = getattr(spec, f)
             if v is not None:
                 over[arg] = v

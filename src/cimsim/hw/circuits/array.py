@@ -24,6 +24,22 @@ C_col``; the bitline swing ``dV = min(V, n_on I_read t_pulse / C_col)`` is resto
 supply, ``C_col V dV``. The pulse defaults to the time one cell needs for the sense swing,
 ``C_col dV_sense / I_read``.
 
+Charge-domain SRAM cells (``sram_charge``, kind ``capacitive``; e.g. Jia et al., JSSC 2020):
+each cell computes its 1-bit product (input AND weight) locally and drives its own unit
+capacitor ``C_u`` from 0 to the supply when the product is 1; the column's capacitors then
+share charge (the analog sum the ADC reads) and are reset. Energy drawn from the supply per
+read: ``rows_active x cols x input_ones x weight_ones x C_u V^2`` (the switching energy
+``C V^2`` of a capacitor charged from 0; the reset returns nothing), plus the wordlines as for
+SRAM. The compute line's own wire capacitance and the ADC's sampling are not added (stated).
+Delay: the read pulse (the design's compute cycle, given).
+
+Digital bit-serial cells (``sram_digital``, kind ``digital``; e.g. Colonnade, JSSC 2021): each
+cell holds one weight bit and a full adder that adds its 1-bit product to the partial sum
+rippling down the column; a pipeline register every ``rows_per_register`` rows. Energy per
+read: ``rows_active x cols x (E_FA + E_reg / rows_per_register)``, ``E_FA`` and ``E_reg`` one
+full-adder and one register bit of :mod:`.digital` (Horowitz 2014, scaled), data-independent
+(an adder evaluates every cycle), plus the wordlines. Delay: the read pulse (given).
+
 Cell presets (``CELLS``): RRAM 1T1R from NeuroSim V1.4 ``Param.cpp`` (R_on 100 kOhm,
 on/off 17, 0.5 V read, 10 ns pulse, 4 x 12 F^2) (P); SRAM 6T cell of 10 x 28 F^2 and the
 0.1 V sense swing from the same file (P). The SRAM read current and 8T area, and every FeFET
@@ -38,7 +54,7 @@ from typing import Optional
 
 import numpy as np
 
-from . import scaling
+from . import digital, scaling
 from .record import PartEstimate, provenance
 
 #: wire capacitance per metre (0.2 fF/um; Weste & Harris) (T)
@@ -46,7 +62,7 @@ WIRE_CAP_F_PER_M = 0.2e-15 / 1e-6
 #: sense swing (NeuroSim V1.4 Param.cpp minSenseVoltage) (P)
 SENSE_SWING_V = 0.1
 
-CELL_KINDS = ("sram", "resistive")
+CELL_KINDS = ("sram", "resistive", "capacitive", "digital")
 
 
 @dataclass(frozen=True)
@@ -63,6 +79,8 @@ class Cell:
     read_voltage_v: Optional[float] = None
     read_pulse_s: Optional[float] = None
     read_current_a: Optional[float] = None
+    unit_capacitance_f: Optional[float] = None
+    rows_per_register: Optional[int] = None
     placeholder: bool = False
     area_placeholder: bool = False
     source: str = ""
@@ -80,6 +98,14 @@ class Cell:
                     raise ValueError(f"resistive cell {self.name}: {f} must be given and > 0")
             if self.on_off < 1:
                 raise ValueError(f"cell {self.name}: on_off {self.on_off} must be >= 1")
+        elif self.kind in ("capacitive", "digital"):
+            if self.read_pulse_s is None or not self.read_pulse_s > 0:
+                raise ValueError(f"{self.kind} cell {self.name}: read_pulse_s (the compute "
+                                 "cycle) must be given and > 0")
+            if self.kind == "capacitive" and not (self.unit_capacitance_f or 0) > 0:
+                raise ValueError(f"capacitive cell {self.name}: unit_capacitance_f must be > 0")
+            if self.kind == "digital" and not (self.rows_per_register or 0) >= 1:
+                raise ValueError(f"digital cell {self.name}: rows_per_register must be >= 1")
         else:
             if self.read_current_a is None or not self.read_current_a > 0:
                 raise ValueError(f"SRAM cell {self.name}: read_current_a must be given and > 0")
@@ -97,6 +123,19 @@ CELLS = {
                     source="NeuroSim V1.4 Param.cpp cell size (P); read current 20 uA (U)"),
     "sram_8t": Cell("sram_8t", "sram", 10, 36.4, read_current_a=20e-6, placeholder=True,
                     area_placeholder=True, source="6T cell x 1.3 (U); read current 20 uA (U)"),
+    # Jia et al. JSSC 2020 bitcell: 426 F^2 and a 2 fF unit capacitor, as CiMLoop's model of
+    # that macro states them (mit-emze/cimloop memory_cells/sram_jia_jssc_2020.cell.yaml and
+    # 1_macro/jia_jssc_2020/arch.yaml) (T); the compute cycle has no default (give read_pulse)
+    "sram_charge": Cell("sram_charge", "capacitive", 20.64, 20.64, unit_capacitance_f=2e-15,
+                        read_pulse_s=1e-9, placeholder=True,
+                        source="426 F^2, C_u 2 fF: CiMLoop's Jia et al. JSSC 2020 model (T); "
+                               "read pulse 1 ns (U)"),
+    # Colonnade (JSSC 2021) SRAM bitcell 130 F^2 (CiMLoop memory_cells/
+    # sram_colonnade_jssc_2021.cell.yaml (T)); the adder beside it is not in this area (U)
+    "sram_digital": Cell("sram_digital", "digital", 11.4, 11.4, rows_per_register=8,
+                         read_pulse_s=10e-9, placeholder=True, area_placeholder=True,
+                         source="130 F^2 bitcell: CiMLoop's Colonnade model (T); adder area, "
+                                "register energy and read pulse 10 ns (U)"),
     "fefet": Cell("fefet", "resistive", 4, 12, r_on_ohm=240e3, on_off=100, read_voltage_v=0.1,
                   read_pulse_s=10e-9, placeholder=True, area_placeholder=True,
                   source="all values (U)"),
@@ -158,6 +197,19 @@ def _read(c: Cell, rows, cols, node_nm, rows_active, vdd, input_ones, weight_one
         parts = {"cells": driven * cols * v * v * g * t,
                  "rows": driven * c_row * v * v,
                  "columns": cols * c_col * v * SENSE_SWING_V * np.ones_like(driven)}
+    elif c.kind in ("capacitive", "digital"):
+        v = np.asarray(scaling.nominal_vdd(node_nm) if vdd is None else vdd, dtype=float)
+        if np.any(v <= 0):
+            raise ValueError(f"supply {vdd} V must be > 0")
+        t = c.read_pulse_s if read_pulse_s is None else read_pulse_s
+        if c.kind == "capacitive":
+            cells = ra * cols * x1 * w1 * c.unit_capacitance_f * v * v
+        else:
+            per_cell = digital.full_adder_energy(node_nm, v) + (
+                digital.register(1, node_nm, v).energy_j / c.rows_per_register)
+            cells = ra * cols * per_cell * np.ones_like(driven)
+        parts = {"cells": cells, "rows": driven * c_row * v * v,
+                 "columns": np.zeros_like(cells)}
     else:
         v = np.asarray(scaling.nominal_vdd(node_nm) if vdd is None else vdd, dtype=float)
         if np.any(v <= 0):
@@ -189,8 +241,11 @@ def array_read(c: Cell, rows: int, cols: int, node_nm: float, rows_active=None, 
                      read_pulse_s)
     energy = parts["cells"] + parts["rows"] + parts["columns"]
     shape = np.shape(energy)
-    kind = ("V^2 G t cell energy; C V^2 wordlines; C V dV bitlines" if c.kind == "resistive"
-            else "C V^2 wordlines; bitline discharge I t / C restored at C V dV")
+    kind = {"resistive": "V^2 G t cell energy; C V^2 wordlines; C V dV bitlines",
+            "sram": "C V^2 wordlines; bitline discharge I t / C restored at C V dV",
+            "capacitive": "charge-domain MAC: C_u V^2 per 1-bit product; C V^2 wordlines",
+            "digital": "bit-serial adder per cell: full adder + register/rows_per_register "
+                       "(Horowitz 2014); C V^2 wordlines"}[c.kind]
     return PartEstimate(
         energy_j=energy,
         delay_s=np.broadcast_to(np.asarray(t, dtype=float), shape) * 1.0 if shape else float(t),

@@ -7,10 +7,11 @@ from typing import Literal, Optional
 
 from pydantic import Field
 
-from ...quantity import Amperes, NonNegativeFloat, Ohms, PositiveFloat, PositiveSeconds, Volts
+from ...quantity import (Amperes, Farads, NonNegativeFloat, Ohms, PositiveFloat, PositiveInt,
+                         PositiveSeconds, Volts)
 from ..base import Strict
 
-CELL_TYPES = ("rram_1t1r", "sram_6t", "sram_8t", "fefet", "pcm")
+CELL_TYPES = ("rram_1t1r", "sram_6t", "sram_8t", "sram_charge", "sram_digital", "fefet", "pcm")
 #: the preset cell of each ``cim.technology`` when ``cim.cell`` is left out
 DEFAULT_CELL = {"rram": "rram_1t1r", "sram": "sram_6t"}
 
@@ -18,7 +19,9 @@ DEFAULT_CELL = {"rram": "rram_1t1r", "sram": "sram_6t"}
 class Cell(Strict):
     """A CIM cell: a preset type and overrides. Presets (sources in :mod:`cimsim.hw.circuits.array`):
     rram_1t1r NeuroSim V1.4 (R_on 100 kohm, on/off 17, 0.5 V, 10 ns, 4 x 12 F^2); sram_6t
-    NeuroSim's 10 x 28 F^2 with a 20 uA read current (U); sram_8t, fefet, pcm (U). A preset's
+    NeuroSim's 10 x 28 F^2 with a 20 uA read current (U); sram_charge (charge-domain capacitor
+    MAC, 2 fF, 426 F^2: CiMLoop's Jia et al. model (T)); sram_digital (a full adder per cell,
+    Horowitz 2014 adder energy); sram_8t, fefet, pcm (U). A preset's
     (U) values stop counting as placeholders once every one of them is overridden here."""
 
     type: Literal[CELL_TYPES] = Field(description="Cell type (preset).")
@@ -33,6 +36,12 @@ class Cell(Strict):
         "cell needs for the 0.1 V sense swing).")
     read_current: Optional[Amperes] = Field(default=None, description="Read current of an SRAM "
                                             "cell (default: the preset's).")
+    unit_capacitance: Optional[Farads] = Field(
+        default=None, description="Unit capacitor of a charge-domain cell (sram_charge): "
+        "C_u V^2 per 1-bit product per read (default: the preset's, 2 fF).")
+    rows_per_register: Optional[PositiveInt] = Field(
+        default=None, description="Rows between pipeline registers of a digital bit-serial "
+        "cell column (sram_digital; default: the preset's, 8).")
     height_f: Optional[PositiveFloat] = Field(default=None, description="Cell height in feature "
                                               "sizes F (default: the preset's).")
     width_f: Optional[PositiveFloat] = Field(default=None, description="Cell width in feature "

@@ -350,6 +350,9 @@ class Lowerer:
             if x.numel() != batch * m * k:  # im2col: each output position reads its window
                 pid = self._proto(Proto("copy", self._name("im2col"), [px], [], tags={"part": "im2col"}))
                 px = [(self._virtual(pid, (batch * m * k,)), None)]
+                # inputs read once per kernel row (hardware that reuses them across the window)
+                tags["window_elems"] = int(N * cin * math.prod(out.shape[2:-1])
+                                           * math.prod(w.shape[2:-1]) * x.shape[-1])
         else:
             cout = w.shape[1] * g
             m, k, n = N * math.prod(x.shape[2:]), cin // g, cout // g * kern

@@ -145,6 +145,7 @@ def test_roofline_draws_each_components_own_roof():
     assert np.all(xy[:, 1] <= 2 * cim.peak_macs_per_s("fp32") * (1 + 1e-9))
 
 
+@pytest.mark.slow
 def test_cli_plot_writes_png_and_svg(bw_sweep, tmp_path):
     path, _ = bw_sweep
     res = CliRunner().invoke(plot_command, [str(path), "-o", str(tmp_path / "figs")])

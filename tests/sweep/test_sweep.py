@@ -390,6 +390,7 @@ def _wait_for_a_part_file(proc: subprocess.Popen, parts: Path, timeout_s: float 
         time.sleep(0.02)
 
 
+@pytest.mark.slow
 def test_sigkill_then_rerun_finishes_each_point_once(tmp_path):
     out = tmp_path / "bw.parquet"
     args = ["cpu-ddr5", "gpu-hbm3", "-w", "lstm", "--param", "memory.dram.bandwidth=25GB/s..3.2TB/s:log:64",
@@ -425,6 +426,7 @@ def test_sigkill_then_rerun_finishes_each_point_once(tmp_path):
         assert np.all(np.diff(lat) <= 1e-12 * lat[:-1]) and lat[0] > lat[-1]
 
 
+@pytest.mark.slow
 def test_ctrl_c_keeps_finished_points_and_rerun_completes(tmp_path):
     out = tmp_path / "bw.parquet"
     args = ["gpu-hbm3", "-w", "lstm", "--param", "memory.dram.bandwidth=25GB/s..3.2TB/s:log:192",
@@ -483,6 +485,7 @@ def test_lifeline_recognises_a_process_by_pid_and_start_time():
     assert lifeline._armed_for is None
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="parent-death signal and /proc")
 @pytest.mark.parametrize("backend", [[], ["--scheduler", "local:2"]], ids=["local-workers", "dask-local"])
 def test_sigkill_of_the_main_process_alone_ends_every_descendant(tmp_path, backend):
@@ -534,6 +537,7 @@ def _pids_below(root: int) -> list[int]:
     return out
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_lost_worker_is_replaced(chain_file):
     killed = []
@@ -559,6 +563,7 @@ def _pids_below_direct(root: int) -> set[int]:
 # ------------------------------------------------------------ Dask == local
 
 
+@pytest.mark.slow
 def test_dask_local_cluster_matches_local_processes(tmp_path, chain_file):
     args = (["cpu-ddr5", "gpu-hbm3"], [chain_file, "tcn"], ["memory.dram.bandwidth=10GB/s..1TB/s:log:3"])
     local = sweep(*args, workers=2, output=tmp_path / "local.parquet")
@@ -571,6 +576,7 @@ def test_dask_local_cluster_matches_local_processes(tmp_path, chain_file):
     assert a[ERROR].isna().all()
 
 
+@pytest.mark.slow
 def test_tls_scheduler_with_security(tmp_path, chain_file):
     pytest.importorskip("cryptography")
     import distributed

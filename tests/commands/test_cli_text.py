@@ -15,7 +15,7 @@ from cimsim.cli import COMMANDS, main
 from cimsim.config import load_architecture
 from cimsim.report.format import si
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 # bundled LSTM: 2 layers x 100 steps, I = H = 2048, 4 gates
 LSTM_HPROJ_MACS = 4 * 2048 * 2048  # one step's recurrent matmul: 16,777,216

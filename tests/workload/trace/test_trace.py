@@ -19,7 +19,7 @@ import pytest
 from cimsim.errors import WorkloadError
 from cimsim.workload.graph import longest_path
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[3]
 EXAMPLE = REPO / "examples" / "lstmcell_loop.py"
 
 
@@ -64,6 +64,7 @@ def gru_macs(I, H, L, T, B, D=1, gates=3):
 
 
 # --------------------------------------------------------------------------- plain layers
+@pytest.mark.torch
 def test_mlp_matches_flop_counter_and_parameters_are_weights():
     torch = _torch()
     nn = torch.nn
@@ -99,6 +100,7 @@ def test_mlp_matches_flop_counter_and_parameters_are_weights():
     assert "fc2.bias" in sm.inputs and sm.tags["fused"] == 2
 
 
+@pytest.mark.torch
 def test_explicit_matmul_softmax_attention_pattern():
     torch = _torch()
 
@@ -121,6 +123,7 @@ def test_explicit_matmul_softmax_attention_pattern():
                                         (3, 10, 10, 32, False): 1})
 
 
+@pytest.mark.torch
 def test_conv1d_tcn_matches_flop_counter_and_generator():
     _torch()
     from cimsim.workload.generators import tcn
@@ -135,6 +138,7 @@ def test_conv1d_tcn_matches_flop_counter_and_generator():
     assert sum(op.tags.get("part") == "im2col" for op in w.ops) == 3
 
 
+@pytest.mark.torch
 def test_strided_grouped_conv_matches_flop_counter():
     torch = _torch()
     from cimsim.workload.trace import trace
@@ -146,6 +150,7 @@ def test_strided_grouped_conv_matches_flop_counter():
 
 
 # --------------------------------------------------------------------------- recurrent
+@pytest.mark.torch
 @pytest.mark.parametrize("kw", [
     dict(num_layers=2),
     dict(num_layers=2, bidirectional=True, batch_first=True),
@@ -171,6 +176,7 @@ def test_lstm_macs_closed_form(kw):
     assert w.metadata["schedule"] == "layer"
 
 
+@pytest.mark.torch
 def test_stacked_lstm_structure_matches_generator():
     _torch()
     from cimsim.zoo import trace_zoo
@@ -186,6 +192,7 @@ def test_stacked_lstm_structure_matches_generator():
     assert recurrent_matmuls_on_critical_path(g) == g.metadata["recurrent_matmuls_on_critical_path"]
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("cls,gates,kw", [
     ("GRU", 3, dict(num_layers=2, bidirectional=True)),
     ("GRU", 3, dict(num_layers=1, batch_first=True)),
@@ -203,6 +210,7 @@ def test_gru_rnn_macs_closed_form(cls, gates, kw):
     assert w.macs == gru_macs(I, H, kw["num_layers"], T, B, D, gates)
 
 
+@pytest.mark.torch
 def test_lstm_given_initial_state_and_h_n_used():
     torch = _torch()
     from cimsim.workload.trace import trace
@@ -231,6 +239,7 @@ def _load_example():
     return mod
 
 
+@pytest.mark.torch
 def test_lstmcell_loop_unrolls_with_true_dependencies():
     _torch()
     from cimsim.workload.trace import trace
@@ -247,6 +256,7 @@ def test_lstmcell_loop_unrolls_with_true_dependencies():
     assert len({op.weight for op in rec}) == 1  # one stationary W_hh shared by every step
 
 
+@pytest.mark.torch
 def test_grucell_loop():
     torch = _torch()
     from cimsim.workload.trace import trace
@@ -268,6 +278,7 @@ def test_grucell_loop():
 
 
 # --------------------------------------------------------------------------- attention
+@pytest.mark.torch
 def test_transformer_encoder_eval_fast_path_and_train():
     torch = _torch()
     from cimsim.workload.trace import trace
@@ -287,6 +298,7 @@ def test_transformer_encoder_eval_fast_path_and_train():
     assert Counter(op.kind for op in w.ops)["layernorm"] == 2 * L
 
 
+@pytest.mark.torch
 def test_transformer_reference_matches_generator():
     _torch()
     from cimsim.zoo import trace_zoo
@@ -298,6 +310,7 @@ def test_transformer_reference_matches_generator():
     assert matmul_shapes(t) == matmul_shapes(g)
 
 
+@pytest.mark.torch
 def test_multihead_cross_attention_and_norm_first_layer():
     torch = _torch()
     from cimsim.workload.trace import trace
@@ -318,6 +331,7 @@ def test_multihead_cross_attention_and_norm_first_layer():
     assert any(op.kind == "reduction" for op in w.ops)  # the head-averaged attention weights
 
 
+@pytest.mark.torch
 def test_scaled_dot_product_attention_closed_form():
     torch = _torch()
     from cimsim.workload.trace import trace
@@ -332,6 +346,7 @@ def test_scaled_dot_product_attention_closed_form():
     assert Counter(op.kind for op in w.ops)["softmax"] == 1
 
 
+@pytest.mark.torch
 def test_hierarchical_attention_reference_matches_generator():
     _torch()
     from cimsim.zoo import trace_zoo
@@ -347,6 +362,7 @@ def test_hierarchical_attention_reference_matches_generator():
     assert all(t.tensors[op.weight].shape == (32,) for op in pools)
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("name,p", [
     ("gru", dict(input_size=16, hidden=32, layers=1, steps=5, batch=2)),
     ("tcn", dict(steps=16, channels=8, kernel=2, layers=3, batch=1)),
@@ -374,6 +390,7 @@ def _unknown_model(torch):
     return Odd()
 
 
+@pytest.mark.torch
 def test_unknown_op_is_an_error_naming_op_and_line():
     torch = _torch()
     from cimsim.workload.trace import trace
@@ -384,6 +401,7 @@ def test_unknown_op_is_an_error_naming_op_and_line():
     assert "bessel_j0" in msg and "test_trace.py:" in msg and "allow-unknown" in msg
 
 
+@pytest.mark.torch
 def test_allow_unknown_maps_to_generic_and_lists_it():
     torch = _torch()
     from cimsim.workload.trace import trace
@@ -397,6 +415,7 @@ def test_allow_unknown_maps_to_generic_and_lists_it():
     assert w.macs == 2 * 8 * 8
 
 
+@pytest.mark.torch
 def test_a_new_aten_op_is_one_registration():
     """The op `_unknown_model` trips on lowers once one `@lowers` entry names its overload
     packet; the in-place twin comes with it; a second lowering of an op is refused."""
@@ -425,6 +444,7 @@ def test_a_new_aten_op_is_one_registration():
         L.LOWERINGS.update(saved)
 
 
+@pytest.mark.torch
 def test_unknown_module_names_the_module():
     torch = _torch()
     from cimsim.workload.trace import trace
@@ -440,6 +460,7 @@ def test_unknown_module_names_the_module():
 
 
 # --------------------------------------------------------------------------- CLI and factories
+@pytest.mark.torch
 def test_cli_traces_lstmcell_example(tmp_path):
     _torch()
     from click.testing import CliRunner
@@ -458,6 +479,7 @@ def test_cli_traces_lstmcell_example(tmp_path):
     assert json.loads(out.read_text())["metadata"]["unknown_ops"] == []
 
 
+@pytest.mark.torch
 def test_cli_zoo_tcn_bundled_size(tmp_path):
     _torch()
     from click.testing import CliRunner
@@ -472,6 +494,7 @@ def test_cli_zoo_tcn_bundled_size(tmp_path):
     assert w.macs == make_bundled("tcn").macs == 8 * 1024 * 256 * 256 * 3
 
 
+@pytest.mark.torch
 def test_cli_errors_are_one_line(tmp_path):
     _torch()
     from click.testing import CliRunner
@@ -498,6 +521,7 @@ def test_cli_errors_are_one_line(tmp_path):
     assert r.exit_code == 1 and "no function 'nothere'" in r.output
 
 
+@pytest.mark.torch
 def test_load_factory_module_spec():
     torch = _torch()
     from cimsim.workload.trace import load_factory
@@ -541,6 +565,7 @@ def test_without_torch_everything_else_works(tmp_path):
     assert r.stdout.strip().endswith("ok")
 
 
+@pytest.mark.torch
 def test_unsupported_parameter_dtype_is_an_error_not_a_silent_fp32():
     torch = pytest.importorskip("torch")
     from cimsim.errors import WorkloadError
@@ -566,6 +591,7 @@ def _ancestors(w, i):
     return seen
 
 
+@pytest.mark.torch
 def test_views_split_a_producer_into_parts_without_copies():
     torch = _torch()
     from cimsim.workload.trace import trace
@@ -587,6 +613,7 @@ def test_views_split_a_producer_into_parts_without_copies():
     assert not any(op.kind == "copy" for op in w.ops)  # chunk, .t() are views: no data moves
 
 
+@pytest.mark.torch
 def test_reshape_copies_are_free_and_partial_writes_keep_dependencies():
     torch = _torch()
     from cimsim.workload.trace import trace
@@ -617,6 +644,7 @@ def test_reshape_copies_are_free_and_partial_writes_keep_dependencies():
     assert len(gather.inputs) == 5 and w.tensors[gather.outputs[0]].numel == 10 * 8
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("cls,gen", [("LSTM", "lstm"), ("GRU", "gru")])
 def test_traced_recurrent_layer_has_the_generator_op_structure(cls, gen):
     """Op for op, a traced nn.LSTM / nn.GRU (no biases: the generators leave them out) is the
@@ -639,6 +667,7 @@ def test_traced_recurrent_layer_has_the_generator_op_structure(cls, gen):
     assert recurrent_matmuls_on_critical_path(w) == g.metadata["recurrent_matmuls_on_critical_path"]
 
 
+@pytest.mark.torch
 def test_assorted_layers_closed_form_and_counter():
     """Transposed grouped conv, Conv3d, GroupNorm, InstanceNorm, interpolation, pooling,
     PixelShuffle, an embedding with padding, mv / dot against parameters, einsum, cumsum."""
@@ -681,6 +710,7 @@ def test_assorted_layers_closed_form_and_counter():
     assert {op.weight for op in w.ops if op.kind == "matmul"} >= {"w", "c3.weight"}
 
 
+@pytest.mark.torch
 def test_module_created_inside_forward_has_stationary_named_weights():
     torch = _torch()
     from cimsim.workload.trace import trace
@@ -700,6 +730,7 @@ def test_module_created_inside_forward_has_stationary_named_weights():
     assert w.macs == 3 * 4 * 8 + 3 * 8 * 2
 
 
+@pytest.mark.torch
 def test_bilinear_is_an_outer_product_and_a_stationary_matmul():
     torch = _torch()
     from cimsim.workload.trace import trace

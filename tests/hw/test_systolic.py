@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from cimsim import simulate
 from cimsim.hw.systolic_timing import (
     DATAFLOWS,
     cycles,
@@ -27,7 +28,7 @@ from cimsim.hw.systolic_timing import (
     ws_folds,
 )
 
-CSV = Path(__file__).resolve().parents[1] / "src" / "cimsim" / "data" / "validation" / "systolic_scalesim.csv"
+CSV = Path(__file__).resolve().parents[2] / "src" / "cimsim" / "data" / "validation" / "systolic_scalesim.csv"
 
 
 def scalesim_rows():
@@ -179,3 +180,38 @@ def test_bad_dimensions(args, match):
 def test_unknown_dataflow():
     with pytest.raises(ValueError, match="dataflow must be one of ws, os, is, got 'rs'"):
         cycles("rs", 1, 1, 1, 8, 8)
+
+
+# -- the systolic component in whole runs -----------------------------------------------------
+@pytest.mark.parametrize("m, k, n, cycles", [
+    # SCALE-Sim 3.0.0 on 128 x 128, weight-stationary (issue 7): folds x (3 x 128 + M - 2) - 1
+    (1, 512, 1024, 12_255), (1, 2048, 4096, 196_095), (64, 2048, 4096, 228_351)])
+def test_systolic_component_time_is_scalesim_cycles(m, k, n, cycles):
+    from cimsim.validate.systolic import _arch, gemm
+
+    assert 4 * 8 * (3 * 128 + 1 - 2) - 1 == 12_255  # the closed form, by hand
+    r = simulate(_arch("ws", 128, 128), gemm(m, k, n))
+    assert r.ops_per_unit == {"array": 1}
+    assert r.op_table["compute_s"].iloc[0] * 1e9 == pytest.approx(cycles, rel=1e-12)
+    assert r.utilization["array_mac"] == pytest.approx(m * k * n / (128 * 128 * cycles), rel=1e-9)
+
+
+def test_tpu_like_lstm_is_bound_by_its_weight_memory():
+    # TPU v1 streams weights from 34 GB/s DDR3: a GEMV-heavy LSTM is weight-bandwidth-bound
+    from cimsim import bundled, load_architecture, load_workload
+
+    r = simulate(load_architecture(bundled.resolve_config("tpu-like")),
+                 load_workload(bundled.resolve_workload("lstm")), keep_ops=False)
+    assert (r.bound, r.bound_part) == ("memory", "weights")
+    # every recurrent step reads W_hh at 8 bits: 2 layers x 100 steps x 2048 x 8192 B, plus W_ih once
+    assert r.traffic_bytes["weights"] == 2 * 101 * 2048 * 8192
+    assert r.latency_s >= r.traffic_bytes["weights"] / 34e9
+    assert r.utilization["tpu_mac"] < 0.01
+
+
+def test_systolic_suite_matches_every_scalesim_run():
+    from cimsim.validate import run
+
+    df = run(["systolic"])
+    assert len(df) == 150
+    assert (df["predicted"] == df["measured"]).all()

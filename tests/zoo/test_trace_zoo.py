@@ -15,7 +15,6 @@ import os
 
 import pytest
 
-pytest.importorskip("torch")
 pytest.importorskip("transformers")
 os.environ["HF_HUB_OFFLINE"] = "1"
 pytestmark = pytest.mark.torch

@@ -3,6 +3,7 @@ the same way an installed package's types do (issue 16, item 5)."""
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import subprocess
@@ -13,13 +14,17 @@ from pathlib import Path
 import pytest
 
 import cimsim
+from cimsim.config import architecture_from_dict
+from cimsim.errors import ConfigError
 from cimsim.hw import registry
+
+from conftest import ROUND_ARCH
 
 
 def test_builtins_are_entry_points_of_the_plugin_group():
     assert {ep.group for ep in registry.BUILTINS} == {"cimsim.components"}
     names = [ep.name for ep in registry.BUILTINS]
-    assert names == ["processor", "pim", "cim", "systolic"]
+    assert names == ["processor", "pim", "cim", "systolic", "collective"]
     # each entry point loads the class registered under its name, and they come first
     t = registry.types()
     assert list(t)[: len(names)] == names
@@ -27,7 +32,7 @@ def test_builtins_are_entry_points_of_the_plugin_group():
         assert ep.load() is t[ep.name] and t[ep.name].type_name == ep.name
 
 
-@pytest.mark.parametrize("name", ["processor", "pim", "cim", "systolic"])
+@pytest.mark.parametrize("name", ["processor", "pim", "cim", "systolic", "collective"])
 def test_builtins_cannot_be_unregistered(name):
     with pytest.raises(ValueError, match="built-in"):
         registry.unregister(name)
@@ -65,7 +70,7 @@ def test_an_installed_package_registers_through_the_same_group(tmp_path):
         [sys.executable, "-c", "import json; from cimsim.hw.registry import types; "
                                "print(json.dumps(list(types())))"],
         env=env, capture_output=True, text=True, check=True).stdout
-    assert json.loads(out) == ["processor", "pim", "cim", "systolic", "toy"]
+    assert json.loads(out) == ["processor", "pim", "cim", "systolic", "collective", "toy"]
 
 
 def test_components_share_parts_from_hw_parts_not_from_each_other():
@@ -77,7 +82,7 @@ def test_components_share_parts_from_hw_parts_not_from_each_other():
     from cimsim.hw.systolic import SystolicConfig
 
     root = Path(registry.__file__).parent
-    devices = {"cim", "pim", "processor", "systolic"}
+    devices = {"cim", "pim", "processor", "systolic", "collective"}
     for path in root.rglob("*.py"):
         own = path.relative_to(root).parts[0].removesuffix(".py")
         for node in ast.walk(ast.parse(path.read_text())):
@@ -88,3 +93,11 @@ def test_components_share_parts_from_hw_parts_not_from_each_other():
                     assert top not in devices - {own}, f"{path.relative_to(root)} imports .{node.module}"
     assert SystolicConfig.model_fields["buffer"].annotation is Buffer
     assert ADC.__module__ == "cimsim.hw.parts.adc"
+
+
+def test_unknown_component_type_lists_the_registered_ones():
+    d = copy.deepcopy(ROUND_ARCH)
+    d["npu"] = {"type": "npu", "cores": 2}
+    with pytest.raises(ConfigError, match=r"x.yaml: npu.type: unknown component type 'npu'; "
+                                          r"registered types: processor, pim, cim, systolic"):
+        architecture_from_dict(d, source="x.yaml")

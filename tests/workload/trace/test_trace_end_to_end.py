@@ -12,14 +12,13 @@ from pathlib import Path
 from textwrap import dedent
 
 import pytest
+from click.testing import CliRunner
 
-pytest.importorskip("torch")
+from cimsim.cli import main
 
-from click.testing import CliRunner  # noqa: E402
+pytestmark = pytest.mark.torch
 
-from cimsim.cli import main  # noqa: E402
-
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 
 FACTORIES = dedent('''
     import torch

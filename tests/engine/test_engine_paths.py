@@ -2,7 +2,7 @@
 
 - ``simulate_dag(method="simpy")`` (the SimPy callback engine) and the naive
   one-process-per-op :func:`simulate_dag_reference` reproduce every hand-written
-  event log of ``tests/test_engine.py`` (which itself runs the default path).
+  event log of ``tests/engine/test_engine.py`` (which itself runs the default path).
 - On random DAGs the default path (the compiled replay, with SimPy running the
   stretches where transfers share a link) equals the SimPy engine bit for bit,
   ties included (times that are small multiples of powers of two, so many
@@ -250,7 +250,7 @@ def test_des_equals_analytic_on_parallel_chains_with_own_links():
     assert rec.makespan == pytest.approx(analytic, rel=1e-12)
 
 
-@pytest.mark.parametrize("method, bound", [("auto", 160), ("simpy", 768)])
+@pytest.mark.parametrize("method, bound", [("auto", 160), pytest.param("simpy", 768, marks=pytest.mark.slow)])
 def test_memory_is_per_op_not_per_event(method, bound):
     # a chain of 50,000 ops, each moving bytes (3 events per op in SimPy). The
     # engine holds about a dozen 8-byte arrays of n (successors, transfers,

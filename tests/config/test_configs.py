@@ -20,7 +20,7 @@ def approx(expected, rel=1e-6):
     return pytest.approx(expected, rel=rel, abs=0)
 
 
-CONFIG_DIR = Path(__file__).resolve().parents[1] / "configs"
+CONFIG_DIR = Path(__file__).resolve().parents[2] / "configs"
 BUNDLED = ["cpu-ddr5", "gpu-hbm3", "hbm-pim", "sram-cim", "rram-cim"]
 
 

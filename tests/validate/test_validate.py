@@ -36,6 +36,7 @@ def test_cli_unknown_suite_is_one_line():
     assert len(p.stderr.strip().splitlines()) == 1 and "no-such-suite" in p.stderr
 
 
+@pytest.mark.torch
 @pytest.mark.slow
 def test_host_suite_runs_and_predicts_within_2x():
     import torch
@@ -239,17 +240,28 @@ def test_neurram_published_errors():
                                           rel=1e-9)
 
 
-@pytest.mark.slow
-@pytest.mark.torch
-def test_cim_accuracy_reproduces_mnist1d_and_names_the_cifar_figures():
-    """fp32 top-1 of the bundled mnist1d CNN and GRU within 3 points of the package README's
-    (94 %, 91 %); NeuroSim V1.4's CIFAR-10 figures named and skipped with the reason."""
-    pytest.importorskip("mnist1d")
-    df = run(["cim-accuracy"])
-    assert len(df) == 2 and (df["measured"].tolist() == [94.0, 91.0])
-    assert (df["predicted"] - df["measured"]).abs().max() <= 3.0
-    skipped = df.attrs["skipped"]
-    assert len(skipped) == 4 and all("CIFAR-10" in s["reason"] for s in skipped)
-    assert [s["case"].split("baseline: ")[-1] for s in skipped] == [
-        "SRAM, 4-bit ADC, 32 rows at once: 77 % top-1", "SRAM, 4-bit ADC, 64 rows at once: 59 % top-1",
-        "RRAM, 4-bit ADC, 32 rows at once: 71 % top-1", "RRAM, 4-bit ADC, 64 rows at once: 43 % top-1"]
+# --------------------------------------------------------------------------- cim-chip: NeuroSim VGG-8
+def test_cim_chip_suite_runs_with_neurosim_published_figures():
+    """The suite compares against the first row of NeuroSim V1.4's Data/1.4_Release_test.csv
+    (@ 9e6742c), figures transcribed here independently of the suite module. Errors when
+    written (2026-12-03): TOPS -24 %, stage +32 % (buffer +57 %, interconnect -72 %, array +
+    ADC +128 %); interconnect energy +6 % (on placeholder energies per bit and hop), ADC 23x,
+    accumulation 3.6x and buffer 4.5x high, cell reads dominate: TOPS/W -99 %. No bound is
+    asserted yet: the issue's targets are not met (see the README)."""
+    df = run(["cim-chip"]).set_index("case")
+    csv = {"VGG-8 pipelined throughput": 6.3423, "VGG-8 energy efficiency": 23.9369,
+           "VGG-8 pipeline stage": 194225e-3, "VGG-8 pipeline stage: buffer latency": 136858e-3,
+           "VGG-8 pipeline stage: interconnect latency": 47868.9e-3,
+           "VGG-8 pipeline stage: array + ADC latency": 8032.31e-3,
+           "VGG-8 ADC energy per image": 2.1612e7 * 1e-6,
+           "VGG-8 accumulation energy per image": 3.57428e6 * 1e-6,
+           "VGG-8 interconnect energy per image": 6.09182e6 * 1e-6,
+           "VGG-8 buffer energy per image": 203455e-6}
+    assert set(df.index) == set(csv)
+    for case, v in csv.items():
+        assert df.loc[case, "measured"] == pytest.approx(v, rel=1e-12), case
+        assert df.loc[case, "predicted"] > 0, case
+    # the stage's parts add up to no more than the stage
+    parts = sum(df.loc[f"VGG-8 pipeline stage: {p}", "predicted"]
+                for p in ("buffer latency", "interconnect latency", "array + ADC latency"))
+    assert parts <= df.loc["VGG-8 pipeline stage", "predicted"] * (1 + 1e-9)

@@ -1,0 +1,299 @@
+"""The CIM component's placement and cost when its config has a ``chip`` block.
+
+Placement (on top of :mod:`.tiling`): every layer (weight matrix) keeps its own arrays and its
+own engine server (a layer pipeline), copies chosen by :mod:`.mapping`; an op's activation rows
+spread over its layer's copies. When one copy of every layer does not fit, the flat pool's
+re-programming rules apply (:mod:`.reprogram`) on one server. Every op's inputs and outputs
+cross the hierarchy (:mod:`.chip`), which adds time (op columns ``buffer_s``,
+``interconnect_s``) and the energy parts ``buffer`` and ``interconnect``.
+
+The chip claims the im2col copy ops the tracer emits before a convolution and charges them
+nothing: the arrays' input path builds the windows, and what that moves is charged to the
+convolution. Without ``chip.input_reuse`` (NeuroSim's conventional mapping) a convolution
+moves its im2col bytes (every window's inputs); with it (the novel mapping's input reuse), an
+op carrying ``window_elems`` (the input elements read once per kernel row: batch x channels
+x output rows x kernel rows x input width, a tracer tag) moves ``window_elems x input_bits /
+8`` bytes instead.
+
+With ``chip.periphery``, the chip also claims every other op with vector work and no MACs
+(activations, pooling, residual adds, normalisations; ``vector_ops`` of the workload). Such an
+op runs on the periphery units of the layer that precedes it in program order (the first layer
+when none precedes): ``units = ceil(arrays allocated to the layer / arrays per periphery
+level unit) x periphery.units``; time ``vector_ops / (units x clock)``, energy ``vector_ops x
+energy_per_op`` (part ``periphery``); its tensors stay on the chip (no link bytes).
+Matmuls without a stationary weight and copies other than im2col stay with a processor.
+
+The flat-pool local buffer (``cim.buffer``) still bounds an op's array time as without a chip
+block: ``max(array time, bytes / buffer bandwidth)``; set its bandwidth high to leave the
+hierarchy alone in charge.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..base import Plan
+from . import chip as chipmod
+from . import mapping
+from .reprogram import lru_reprograms
+from .tiling import tiles
+
+PARTS = ("buffer", "interconnect")
+
+
+def check_config(c) -> None:
+    ch = c.chip
+    if ch.arrays != c.arrays:
+        raise ValueError(f"chip.levels fan-outs multiply to {ch.arrays} arrays "
+                         f"({' x '.join(str(lv.fanout) for lv in ch.levels.values())}) but arrays is "
+                         f"{c.arrays}; make them equal")
+    if c.weight_replication:
+        raise ValueError("weight_replication does not apply with a chip block: use "
+                         "chip.duplication or chip.layers")
+
+
+def node_nm(c, hw) -> float | None:
+    """The node of the chip's circuit defaults: ``chip.node_nm``, else the architecture's."""
+    if c.chip.node_nm is not None:
+        return c.chip.node_nm
+    tech = getattr(hw, "technology", None)
+    return tech.node_nm if tech is not None else None
+
+
+def check(c, hw) -> list[tuple[str, str]]:
+    """Cross-reference errors of the chip block (a component check)."""
+    if c.chip is None or node_nm(c, hw) is not None or not chipmod.needs_node(c.chip):
+        return []
+    return [("chip.node_nm", "the chip's buffers or periphery take circuit-model defaults: give "
+             "chip.node_nm or a top-level technology block (node), or give their energies and "
+             "latencies")]
+
+
+def energy_parts(c) -> tuple[str, ...]:
+    if c.chip is None:
+        return ()
+    return PARTS + (("periphery",) if c.chip.periphery is not None else ())
+
+
+#: where the chip's ops spend their time, summed over its ops (s), and the largest part
+TIME_PARTS = ("array", "buffer", "interconnect", "periphery")
+
+
+def facts(c) -> dict[str, object]:
+    if c.chip is None:
+        return {}
+    return {**{f: 0 for f in mapping.fact_names(c.chip)},
+            **{f"time_{p}_s": 0.0 for p in TIME_PARTS}, "time_bound": ""}
+
+
+def area_m2(c, base: dict[str, float], hw=None) -> dict[str, float]:
+    """``base`` (the flat block's parts) plus the chip's buffers, periphery and layout overhead."""
+    ch = c.chip
+    if ch is None:
+        return base
+    node = node_nm(c, hw)
+    out = dict(base)
+    out["chip_buffers"] = chipmod.buffer_area_m2(ch, node)
+    if ch.periphery is not None:
+        p = ch.periphery
+        out["periphery"] = (p.energy_area(node)[1] * p.units
+                            * (ch.arrays // ch.level_arrays(p.level)))
+    if ch.area_overhead > 1.0:
+        out["overhead"] = (ch.area_overhead - 1.0) * sum(out.values())
+    return out
+
+
+def claims(c, ops) -> np.ndarray:
+    """Ops the chip block adds to the block's claim: im2col copies and vector ops
+    (``periphery``)."""
+    mine = np.zeros(ops.stationary.shape, dtype=bool)
+    ch = c.chip
+    if ch is None:
+        return mine
+    if getattr(ops, "im2col", None) is not None:
+        mine |= ops.im2col
+    if ch.periphery is not None:
+        mine |= (ops.stationary < 0) & (ops.macs == 0) & (ops.vector_ops > 0)
+    return mine
+
+
+def _owner(mm: np.ndarray, group_of_mm: np.ndarray) -> np.ndarray:
+    """Layer of each op: its own for matmuls; the preceding matmul's (else the first one's)."""
+    pos = np.where(mm, np.arange(len(mm)), -1)
+    last = np.maximum.accumulate(pos) if len(mm) else pos
+    first = int(np.flatnonzero(mm)[0])
+    src = np.where(last >= 0, last, first)
+    owner = np.zeros(len(mm), dtype=np.int64)
+    owner[mm] = group_of_mm
+    return owner[src]
+
+
+def place(comp, ops, idx) -> Plan:
+    c, ch = comp.config, comp.config.chip
+    node = node_nm(c, comp.hw)
+    t_vector = c.t_vector(comp.design)
+    rows, k, n = ops.rows[idx], ops.k[idx], ops.n[idx]
+    mm = ops.stationary[idx] >= 0
+    rt, ct, pc = tiles(k, n, c.rows, c.cols, c.weight_bits, c.bits_per_cell,
+                       differential=c.differential)
+    rt, ct, pc = (np.where(mm, x, 0.0) for x in (rt, ct, pc))
+    need_op = rt * ct
+    notes = [n for n in [comp.derived_note()] if n]
+    if mm.any():
+        groups, g_mm = np.unique(ops.stationary[idx][mm], return_inverse=True)
+        group_of = _owner(mm, g_mm)
+    else:  # only vector ops: one stage of periphery
+        groups, group_of = np.zeros(0, dtype=np.int64), np.zeros(len(idx), dtype=np.int64)
+    G = max(len(groups), 1)
+    need = np.zeros(G)
+    need[group_of[mm]] = need_op[mm]
+    names = [ops.tensor_names[int(g)] for g in groups] or ["periphery"]
+    packed = int(need.sum())
+    fits = packed <= c.arrays
+    align = ch.align_arrays
+    if fits and mapping.aligned(need, align).sum() > c.arrays:
+        notes.append(f"{comp.name}: layers rounded up to whole {ch.layer_unit}s need "
+                     f"{int(mapping.aligned(need, align).sum())} of {c.arrays} arrays; "
+                     "they pack densely instead")
+        align = 1
+    by_name = {nm: g for g, nm in enumerate(names)}
+    unknown = [nm for nm in ch.layers if nm not in by_name]
+    if unknown:
+        notes.append(f"{comp.name}: chip.layers names {', '.join(unknown)}, which no CIM op of "
+                     "this workload reads (ignored)")
+    fixed = {by_name[nm]: d for nm, d in ch.layers.items() if nm in by_name}
+    a_in = rows * k * c.input_bits / 8
+    win = getattr(ops, "window_elems", None)
+    if ch.input_reuse and win is not None:
+        w = win[idx]
+        a_in = np.where(w > 0, w * c.input_bits / 8, a_in)
+    a_in = np.where(mm, a_in, 0.0)
+    out_b = ops.act_out_bytes[idx] if ch.output_bits is None else rows * n * ch.output_bits / 8
+    a_out = np.where(mm, out_b, 0.0)
+    rounds = np.ones(len(idx))
+    if fits:
+        reprogram = np.zeros(len(idx), dtype=bool)
+        most = np.zeros(G)
+        np.maximum.at(most, group_of, np.where(mm, rows, 0.0))
+        sel = np.flatnonzero(mm)
+
+        def stage(grid):  # S_g(d) of cimsim.hw.cim.mapping, layers x grid
+            out = np.zeros((G, len(grid)))
+            for lo in range(0, len(sel), 4096):  # bounded memory: ops x grid per chunk
+                o = sel[lo:lo + 4096]
+                d = np.minimum(grid[None, :], np.maximum(rows[o], 1.0)[:, None])
+                core = np.ceil(rows[o][:, None] / d) * t_vector
+                nbytes = np.repeat((a_in + a_out)[o][:, None], len(grid), axis=1)
+                lv = chipmod.transfers(ch, nbytes, np.minimum(need_op[o][:, None] * d, c.arrays),
+                                       node)
+                np.add.at(out, group_of[o], chipmod.op_time(ch, core, lv)[0])
+            return out
+
+        copies = mapping.duplication(ch.duplication, fixed, need, np.zeros(G), most, c.arrays,
+                                     align, stage)
+        if mapping.aligned(need * copies, align).sum() > c.arrays:
+            notes.append(f"{comp.name}: chip.layers copies need "
+                         f"{int(mapping.aligned(need * copies, align).sum())} of {c.arrays} "
+                         "arrays; every layer keeps one copy")
+            copies = np.ones(G, dtype=np.int64)
+        replicas = np.minimum(copies[group_of], np.maximum(rows, 1.0)).astype(np.float64)
+        server, n_servers = group_of.astype(np.int64), G
+        labels = [f"{comp.name}:{nm}" for nm in names]
+        notes.append(f"{comp.name}: {int((need * copies).sum())} of {c.arrays} arrays hold "
+                     f"{len(groups)} layers as a pipeline ({int((copies > 1).sum())} duplicated, "
+                     f"up to {int(copies.max())} copies); programmed once before the run (not "
+                     "charged)")
+        summary = {"arrays_needed": packed, "reprograms": 0}
+    else:
+        reprogram = np.zeros(len(idx), dtype=bool)  # LRU over the matmuls only
+        reprogram[mm] = lru_reprograms(group_of[mm], need, c.arrays)
+        rounds = np.maximum(1.0, np.ceil(need_op / c.arrays))
+        copies = np.ones(G, dtype=np.int64)
+        replicas = np.ones(len(idx))
+        server, n_servers, labels = np.zeros(len(idx), dtype=np.int64), 1, [comp.name]
+        notes.append(f"{comp.name}: weights need {packed} arrays but only {c.arrays} exist; "
+                     f"arrays are re-programmed {int(reprogram.sum())} times (LRU over "
+                     "matrices); no layer pipeline")
+        summary = {"arrays_needed": packed, "reprograms": int(reprogram.sum())}
+    wc = np.zeros(G)
+    wc[group_of[mm]] = (k * pc)[mm]  # weight cells of each layer once
+    summary.update(mapping.floorplan(ch, need, copies, float((wc * copies).sum()), c.rows, c.cols))
+    op_arr = np.minimum(need_op * replicas, c.arrays)
+    levels = chipmod.transfers(ch, a_in + a_out, op_arr, node)
+    _, buf_s, ic_s = chipmod.op_time(ch, np.zeros(len(idx)), levels)
+    notes.extend(_buffer_notes(comp.name, ch, a_in + a_out, op_arr))
+    periph_s, periph_j = _periphery(ch, node, ops.vector_ops[idx], ~mm,
+                                    mapping.aligned(need * copies, align)[group_of]
+                                    if fits else np.full(len(idx), float(c.arrays)))
+    t_array = np.where(mm, rounds * np.ceil(rows / replicas) * t_vector, 0.0)
+    times = dict(zip(TIME_PARTS, (float(x.sum()) for x in (t_array, buf_s, ic_s, periph_s))))
+    summary.update({f"time_{p}_s": v for p, v in times.items()})
+    summary["time_bound"] = max(times, key=times.get) if any(times.values()) else ""
+    cols = {"reprogram": reprogram, "buffer_s": buf_s, "interconnect_s": ic_s, "copies": replicas}
+    if ch.periphery is not None:
+        cols["periphery_s"] = periph_s
+    return Plan(
+        server=server, n_servers=n_servers,
+        serial=(np.ceil(rows / replicas) <= 1) | ~mm,
+        notes=notes, summary=summary, server_labels=labels, op_columns=cols,
+        state=dict(row_tiles=rt, col_tiles=ct, phys_cols=pc, arrays=np.minimum(need_op, c.arrays),
+                   rounds=rounds, replicas=replicas, reprogram=reprogram, a_in=a_in, a_out=a_out,
+                   levels=levels, mm=mm, periphery_s=periph_s, periphery_j=periph_j),
+    )
+
+
+def _periphery(ch, node, vector_ops, sel, layer_arrays):
+    """Time and energy of the vector ops ``sel`` on their layer's periphery units."""
+    zero = np.zeros(len(sel))
+    p = ch.periphery
+    if p is None:
+        return zero, zero
+    e, _ = p.energy_area(node)
+    units = np.maximum(1.0, np.ceil(layer_arrays / ch.level_arrays(p.level))) * p.units
+    ops_ = np.where(sel, vector_ops, 0.0)
+    return ops_ / (units * p.clock), ops_ * e
+
+
+def _buffer_notes(name, ch, nbytes, op_arrays) -> list[str]:
+    out = []
+    for (level, lv), a in zip(ch.levels.items(), ch.unit_arrays):
+        if lv.buffer is None or not len(nbytes):
+            continue
+        per_unit = nbytes / np.maximum(1.0, np.ceil(op_arrays / a))
+        worst = float(per_unit.max())
+        if worst > lv.buffer.capacity:
+            out.append(f"{name}: an op moves {worst:.4g} B through one {level} buffer of "
+                       f"{lv.buffer.capacity:.4g} B: it streams through in "
+                       f"{int(np.ceil(worst / lv.buffer.capacity))} fills (time and energy per "
+                       "word are charged either way)")
+    return out
+
+
+#: compute parts split out of an op's time for the critical path, and their bound classes
+COMPUTE_PARTS = {"buffer": "memory", "interconnect": "interconnect"}
+
+
+def op_time(ch, core_s, levels):
+    """``(time, compute parts)`` of each op: serial transfers add their buffer and
+    interconnect time; overlapped ones give the whole op to its longest part when that is a
+    buffer or an interconnect."""
+    t, buf, ic = chipmod.op_time(ch, core_s, levels)
+    if ch.transfers == "serial":
+        return t, {"buffer": buf, "interconnect": ic}
+    bmax = np.zeros_like(t)
+    imax = np.zeros_like(t)
+    for r in levels.values():
+        bmax = np.maximum(bmax, r["buffer_s"])
+        imax = np.maximum(imax, r["interconnect_s"])
+    to_buf = (bmax > core_s) & (bmax >= imax)
+    to_ic = (imax > core_s) & ~to_buf
+    return t, {"buffer": np.where(to_buf, t, 0.0), "interconnect": np.where(to_ic, t, 0.0)}
+
+
+def energy(ch, state) -> dict[str, np.ndarray]:
+    levels = state["levels"]
+    out = {"buffer": sum(r["buffer_j"] for r in levels.values()),
+           "interconnect": sum(r["interconnect_j"] for r in levels.values())}
+    if ch.periphery is not None:
+        out["periphery"] = state["periphery_j"]
+    return out

@@ -1,0 +1,43 @@
+"""Steady-state throughput of a pipelined machine (e.g. a layer-pipelined CIM chip), closed form.
+
+A stream of identical samples runs through the machine; every engine server (a layer's
+arrays on a CIM chip, a processor, ...) runs its share of each sample's ops in program order,
+and every shared bandwidth (memory level, link) carries its share of each sample's bytes.
+
+Statement: let ``W_s`` be server ``s``'s busy time for the ``n`` samples of one run (the sum
+of its ops' compute time) and ``W_r = bytes_r / rate_r`` the time resource ``r`` is busy. In
+steady state every server and resource must do one sample's work per sample interval, so
+the interval is at least ``I = max(max_s W_s, max_r W_r) / n``; with unbounded buffering
+between stages and no dependency from a later sample back to an earlier one (a feed-forward
+pipeline), a periodic schedule with period ``I`` exists (the stage that takes ``I`` never
+waits), so ``I`` is the steady-state interval and ``1 / I`` the pipelined samples per second.
+Fixed latencies (dispatch, access latency) delay a sample but occupy no server: they set the
+pipeline's fill time, not its rate. The limiting stage is the server or resource that takes
+``I``; for a two-stage pipeline it is the slower stage.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class SteadyState:
+    interval_s: float  # time between samples at steady state, s
+    samples_per_s: float
+    limit: str  # the stage (server label or resource name) that sets the interval
+
+
+def steady_state(server_busy_s, server_labels, resource_busy_s: dict[str, float],
+                 samples: int = 1) -> SteadyState:
+    """The steady state of module docstring: ``server_busy_s`` and ``server_labels`` per server,
+    ``resource_busy_s`` per shared resource, for a run of ``samples`` samples."""
+    busy = np.asarray(server_busy_s, dtype=np.float64)
+    cands = list(zip(busy.tolist(), server_labels)) + [(v, k) for k, v in resource_busy_s.items()]
+    if not cands:
+        raise ValueError("no stages: nothing runs")
+    w, limit = max(cands, key=lambda c: c[0])
+    interval = w / max(samples, 1)
+    return SteadyState(interval, 1.0 / interval if interval > 0 else float("inf"), limit)

@@ -1,0 +1,523 @@
+"""LLM serving workloads: a decoder-only transformer's prefill and decode steps.
+
+:func:`llm_serving` builds the op DAG of serving ``B`` requests on a model given
+by a Hugging Face-like config (:class:`LLMModel`, or :func:`model_from_hf` from a
+``config.json``): request ``r`` has a prompt of ``P_r`` tokens and generates
+``1 + D_r`` tokens (one from the prefill, then one per decode step).
+
+``requests`` requests (default ``batch``) wait in order at time 0; at most
+``batch`` run at once. The run is a sequence of *iterations*: a prefill of the
+requests just admitted (one pass, the weight matmuls over their ``sum P_r``
+rows, attention per request; it yields each one's first token), or a decode
+step of every running request (one token each); a request leaves after its
+``D_r`` decode steps.
+
+``static``
+    requests are admitted only into an empty batch: ``batch`` of them are
+    prefilled together, then decode until the last of them is done;
+``continuous`` (iteration-level scheduling, Orca, OSDI 2022)
+    before each decode step, waiting requests are admitted into the free slots
+    and prefilled; then they decode with the others.
+
+One layer, ``x`` the rows of the step (``sum P_r`` in the prefill, the active
+requests in a decode step), ``d_h`` the head width, ``H`` query heads and
+``H_kv`` key/value heads (``g = H / H_kv`` query heads share one; GQA, MQA when
+``H_kv = 1``)::
+
+    norm1 -> qkv (x @ W_qkv: hidden -> (H + 2 H_kv) d_h, one output per request and
+             part: its rows of q, k, v)
+    per request r:  scores_r = q_r . K_r^T   (batch H_kv, m = g x tokens, k = d_h, n = keys)
+                    softmax_r
+                    ctx_r    = p_r . V_r     (batch H_kv, m = g x tokens, k = keys, n = d_h)
+    gather ctx_r -> out_proj (H d_h -> hidden) -> residual add
+    norm2 -> ffn up (hidden -> 2 ffn gated, else ffn) -> activation -> down -> residual add
+
+then a final norm, the LM head on each request's last token (hidden -> vocab),
+and sampling (argmax). A decode step's keys are the cache: request ``r`` at step
+``t`` attends to ``n = P_r + t + 1`` tokens (its ``P_r + t`` cached tokens and the
+one just computed, whose K and V rows the qkv matmul wrote into the cache). The
+caches ``K_r``, ``V_r`` of a decode step are model inputs (role ``input``: they
+lie in memory before the op runs), ``H_kv d_h n`` elements each, so a KV cache
+of ``n`` tokens is read once per step per layer: ``2 H_kv d_h n`` elements, i.e.
+``2 n d / g`` with ``d = H d_h``. In the prefill the keys are the prompt's own
+(activations, ``n = P_r``; the full ``P_r x P_r`` scores are computed and masked,
+as an eager implementation does).
+
+Closed forms (MACs; ``W = hidden (H + 2 H_kv) d_h + H d_h hidden + f hidden ffn``
+with ``f = 3`` gated, 2 otherwise) recorded in the metadata and held by the tests:
+
+- prefill: ``layers (sum P_r W + sum_r 2 H d_h P_r^2) + B hidden vocab``;
+- decode step ``t`` with running set ``A_t`` (static, all requests admitted at once):
+  ``layers (|A_t| W + sum_{r in A_t} 2 H d_h (P_r + t + 1)) + |A_t| hidden vocab``.
+
+Not modelled: rotary/positional embeddings, biases, norm gains (a few vector ops
+per element), the embedding gather's table read (a copy of the rows it writes);
+token ids are held in elements of the model's dtype.
+Options: ``attention="padded"`` makes a decode step's attention one op per layer over the
+caches padded to the longest (static batching as Hugging Face pads it); ``sub_batches`` splits
+each decode step into independent chains (NeuPIMs' sub-batch interleaving);
+``tensor_parallel=N`` writes one device's Megatron-LM share with ``allreduce`` ops
+(:func:`shard`; run by the ``collective`` component). Long stretches of identical decode steps
+are written with NumPy (:mod:`cimsim.workload.llm_replicate`).
+
+The workload's ``metadata["llm"]`` names, per request, the op that yields its
+first token and its last one and its output tokens, and per iteration its kind,
+last op, tokens and MACs, for the serving report (time to first token, time
+per output token, tokens/s, tokens/J; :func:`cimsim.report.build.serving_metrics`).
+The total MACs do not depend on the batching (:func:`serving_macs`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Mapping, Sequence
+
+from ..dtypes import DTYPES
+from ..errors import WorkloadError
+from .ir import Workload, WorkloadBuilder
+from .llm_replicate import Stretch, insert_replicas
+
+GEN = "llm"
+BATCHING: tuple[str, ...] = ("static", "continuous")
+ATTENTION: tuple[str, ...] = ("per-request", "padded")
+
+
+@dataclass(frozen=True)
+class LLMModel:
+    """A decoder-only transformer's shape (Hugging Face config names in brackets)."""
+
+    layers: int  # num_hidden_layers / n_layer
+    hidden: int  # hidden_size / n_embd
+    heads: int  # num_attention_heads / n_head
+    kv_heads: int  # num_key_value_heads (GQA; = heads for multi-head, 1 for MQA)
+    ffn: int  # intermediate_size / n_inner (4 x hidden for GPT-2 when null)
+    vocab: int  # vocab_size
+    head_dim: int  # head_dim (hidden / heads when absent)
+    gated: bool  # a gated FFN (SwiGLU: up and gate matrices) as in Llama, else GPT-2's two
+
+    def __post_init__(self) -> None:
+        for f in ("layers", "hidden", "heads", "kv_heads", "ffn", "vocab", "head_dim"):
+            v = getattr(self, f)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise WorkloadError(f"{GEN}: {f} must be an integer >= 1, got {v!r}")
+        if self.heads % self.kv_heads:
+            raise WorkloadError(f"{GEN}: kv_heads={self.kv_heads} must divide heads={self.heads}")
+
+    @property
+    def groups(self) -> int:
+        """Query heads per key/value head (g)."""
+        return self.heads // self.kv_heads
+
+    @property
+    def weight_macs_per_token(self) -> int:
+        """MACs of one token through one layer's weight matmuls (W in the module docstring)."""
+        d, dh = self.hidden, self.head_dim
+        return (d * (self.heads + 2 * self.kv_heads) * dh + self.heads * dh * d
+                + (3 if self.gated else 2) * d * self.ffn)
+
+    def kv_elements(self, tokens: int) -> int:
+        """Elements of one layer's K and V caches for ``tokens`` tokens of one request."""
+        return 2 * self.kv_heads * self.head_dim * tokens
+
+
+def model_from_hf(config: Mapping[str, object]) -> LLMModel:
+    """The shape of a Hugging Face ``config.json`` (Llama/Mistral/Qwen names, or GPT-2's)."""
+    def get(*keys, default=None):
+        for k in keys:
+            if config.get(k) is not None:
+                return config[k]
+        if default is None:
+            raise WorkloadError(f"{GEN}: the HF config has none of {', '.join(keys)}")
+        return default
+
+    hidden = get("hidden_size", "n_embd", "d_model")
+    heads = get("num_attention_heads", "n_head")
+    if not isinstance(hidden, int) or not isinstance(heads, int) or heads < 1:
+        raise WorkloadError(f"{GEN}: hidden_size and num_attention_heads must be integers")
+    act = config.get("hidden_act")
+    return LLMModel(
+        layers=get("num_hidden_layers", "n_layer"),
+        hidden=hidden,
+        heads=heads,
+        kv_heads=get("num_key_value_heads", default=heads),
+        ffn=get("intermediate_size", "n_inner", default=4 * hidden),
+        vocab=get("vocab_size"),
+        head_dim=get("head_dim", default=hidden // heads),
+        # SwiGLU (Llama, Mistral, Qwen) / GeGLU (Gemma); GPT-2 and GPT-NeoX are not gated
+        gated=act in ("silu", "swiglu") or str(config.get("model_type", "")).startswith("gemma"),
+    )
+
+
+def model_from_hf_type(model_type: str) -> LLMModel:
+    """The shape of transformers' default config for ``model_type`` (``llama`` is Llama-2-7B's,
+    ``mistral`` Mistral-7B's, ``gpt2`` GPT-2 small's), offline: no download."""
+    try:
+        import transformers
+    except ImportError:
+        raise WorkloadError(f"{GEN}: --hf-model needs the transformers package (pip install "
+                            "transformers), or give --hf-config FILE") from None
+    try:
+        cfg = transformers.AutoConfig.for_model(model_type).to_dict()
+    except ValueError:
+        raise WorkloadError(f"{GEN}: transformers knows no model type '{model_type}' (e.g. llama, "
+                            "mistral, qwen2, gpt2)") from None
+    return model_from_hf(cfg)
+
+
+def shard(model: LLMModel, n: int) -> LLMModel:
+    """One device's share of ``model`` split over ``n`` devices (Megatron-LM tensor parallelism):
+    query heads, FFN columns and vocabulary split ``n`` ways (the vocabulary padded up to a
+    multiple of ``n``); key/value heads split too, or, when there are fewer than ``n``, one per
+    device (replicated, as Megatron does for GQA)."""
+    m = model
+    if n == 1:
+        return m
+    if m.heads % n or m.ffn % n:
+        raise WorkloadError(f"{GEN}: tensor_parallel={n} must divide heads={m.heads} and ffn={m.ffn}")
+    if m.kv_heads % n and n % m.kv_heads:
+        raise WorkloadError(f"{GEN}: tensor_parallel={n} must divide kv_heads={m.kv_heads} or be a "
+                            "multiple of it")
+    return LLMModel(layers=m.layers, hidden=m.hidden, heads=m.heads // n,
+                    kv_heads=max(m.kv_heads // n, 1), ffn=m.ffn // n, vocab=-(-m.vocab // n),
+                    head_dim=m.head_dim, gated=m.gated)
+
+
+def _per_request(name: str, value, n: int) -> list[int]:
+    vals = [value] * n if isinstance(value, int) and not isinstance(value, bool) else list(value)
+    if len(vals) != n:
+        raise WorkloadError(f"{GEN}: {name} lists {len(vals)} lengths; give one, or one per "
+                            f"request (requests={n})")
+    for v in vals:
+        if isinstance(v, bool) or not isinstance(v, int) or v < (1 if name == "prompt" else 0):
+            raise WorkloadError(f"{GEN}: {name} lengths must be integers >= "
+                                f"{1 if name == 'prompt' else 0}, got {v!r}")
+    return vals
+
+
+def prefill_macs(model: LLMModel, prompt: Sequence[int]) -> int:
+    """MACs of the prefill of ``prompt`` (one length per request), closed form."""
+    m = model
+    return (m.layers * (sum(prompt) * m.weight_macs_per_token
+                        + sum(2 * m.heads * m.head_dim * p * p for p in prompt))
+            + len(prompt) * m.hidden * m.vocab)
+
+
+def decode_step_macs(model: LLMModel, prompt: Sequence[int], decode: Sequence[int], t: int) -> int:
+    """MACs of decode step ``t`` (0-based), closed form."""
+    m = model
+    active = [p for p, d in zip(prompt, decode) if t < d]
+    return (m.layers * (len(active) * m.weight_macs_per_token
+                        + sum(2 * m.heads * m.head_dim * (p + t + 1) for p in active))
+            + len(active) * m.hidden * m.vocab)
+
+
+def serving_macs(model: LLMModel, prompt: Sequence[int], decode: Sequence[int]) -> int:
+    """MACs of serving every request, closed form: the same whatever the batching (each
+    request's prefill, then its decode steps over a cache of P_r + k tokens, k = 0 .. D_r - 1)."""
+    m = model
+    att = 2 * m.heads * m.head_dim
+    return sum(
+        m.layers * (p * m.weight_macs_per_token + att * p * p) + m.hidden * m.vocab
+        + d * (m.layers * m.weight_macs_per_token + m.hidden * m.vocab)
+        + m.layers * att * (d * (p + 1) + d * (d - 1) // 2)
+        for p, d in zip(prompt, decode))
+
+
+def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | Sequence[int],
+                batch: int = 1, requests: int | None = None, batching: str = "static",
+                attention: str = "per-request", sub_batches: int = 1, tensor_parallel: int = 1,
+                dtype: str = "fp16", name: str | None = None, replicate: bool = True) -> Workload:
+    """Serve ``batch`` requests of ``model``: prefill, then decode steps (module docstring).
+
+    Parameters
+    ----------
+    prompt : prompt length P_r, one for all requests or one per request (tokens).
+    decode : decode steps D_r, one for all or one per request.
+    batch : requests served at once (slots).
+    requests : requests in all (default: ``batch``), queued in order at time 0.
+    batching : "static" or "continuous" (module docstring).
+    attention : "per-request" (one scores, softmax and context op per request: exact ragged
+        lengths, as paged attention reads them) or "padded" (a decode step's attention as one
+        op over every running request's cache padded to the longest, as static batching in
+        Hugging Face generate pads it: one kernel, padding read and computed).
+    sub_batches : each decode step's running requests split into this many groups that pass
+        through the layers independently (NeuPIMs' sub-batch interleaving: one group's FC
+        layers can run beside another's attention; each group reads the weights again).
+    tensor_parallel : devices N the model is split over (Megatron-LM): the workload is one
+        device's share (:func:`shard`) with an ``allreduce`` op after each attention output
+        projection and FFN down projection and on the sampled token (run by a ``collective``
+        component over a link).
+    replicate : write the 4th and later steps of a stretch of identical decode steps from the
+        3rd with NumPy (:mod:`cimsim.workload.llm_replicate`) instead of op by op; the same
+        workload, much faster (False: op by op, the reference the tests compare with).
+    """
+    if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
+        raise WorkloadError(f"{GEN}: batch must be an integer >= 1, got {batch!r}")
+    if dtype not in DTYPES:
+        raise WorkloadError(f"{GEN}: dtype {dtype!r} is not one of {', '.join(DTYPES)}")
+    if batching not in BATCHING:
+        raise WorkloadError(f"{GEN}: batching {batching!r} is not one of {', '.join(BATCHING)}")
+    if isinstance(sub_batches, bool) or not isinstance(sub_batches, int) or sub_batches < 1:
+        raise WorkloadError(f"{GEN}: sub_batches must be an integer >= 1, got {sub_batches!r}")
+    if isinstance(tensor_parallel, bool) or not isinstance(tensor_parallel, int) or tensor_parallel < 1:
+        raise WorkloadError(f"{GEN}: tensor_parallel must be an integer >= 1, got {tensor_parallel!r}")
+    if attention not in ATTENTION:
+        raise WorkloadError(f"{GEN}: attention {attention!r} is not one of {', '.join(ATTENTION)}")
+    if requests is None:
+        requests = batch
+    if isinstance(requests, bool) or not isinstance(requests, int) or requests < 1:
+        raise WorkloadError(f"{GEN}: requests must be an integer >= 1, got {requests!r}")
+    P = _per_request("prompt", prompt, requests)
+    D = _per_request("decode", decode, requests)
+    tp = tensor_parallel
+    m = shard(model, tp)  # this device's share of every layer
+    d, dh, H, Hkv, g = m.hidden, m.head_dim, m.heads, m.kv_heads, m.groups
+
+    def allreduce(name: str, part: int, shape: tuple, tags: dict) -> int:
+        """The sum over the group of this device's partial ``part`` (nothing when tp = 1)."""
+        if tp == 1:
+            return part
+        out = T(f"{name}.sum", shape, dtype)
+        op(f"{name}.allreduce", "allreduce", [part], [out], tags={**tags, "part": "allreduce"})
+        return out
+    wname = name or (f"llm-L{m.layers}-d{d}-h{H}-kv{Hkv}-B{batch}"
+                     + (f"-R{requests}-{batching}" if requests != batch or batching != "static" else "")
+                     + ("-padded" if attention == "padded" else "")
+                     + (f"-sb{sub_batches}" if sub_batches > 1 else "")
+                     + (f"-tp{tensor_parallel}" if tensor_parallel > 1 else "")
+                     + f"-P{max(P)}-D{max(D)}-{dtype}")
+    b = WorkloadBuilder(wname, by_id=True)
+    n_tensors = [0]
+
+    def T(name, shape, dt, role="activation") -> int:
+        i = b.tensor(name, shape, dt, role)
+        n_tensors[0] = i + 1
+        return i
+
+    op = b.op
+    up = (2 if m.gated else 1) * m.ffn
+    W = []
+    for l in range(m.layers):
+        W.append((T(f"l{l}.W_qkv", (d, (H + 2 * Hkv) * dh), dtype, "weight"),
+                  T(f"l{l}.W_o", (H * dh, d), dtype, "weight"),
+                  T(f"l{l}.W_up", (d, up), dtype, "weight"),
+                  T(f"l{l}.W_down", (m.ffn, d), dtype, "weight")))
+    W_lm = T("W_lm", (d, m.vocab), dtype, "weight")
+    act_fn, act_ope = ("silu", 6.0) if m.gated else ("gelu", None)  # gated: silu(gate) * up
+
+    def attend(q_: str, tg: dict, h: int, w_qkv: int, reqs: list[int], tokens: list[int],
+               keys: list[int], rows: int) -> int:
+        """qkv and attention per request (keys: its own in a prefill, its cache in a decode
+        step); returns the context rows of all requests."""
+        outs, per = [], []
+        for r, n_tok in zip(reqs, tokens):
+            qr = T(f"{q_}.r{r}.q", (n_tok, H * dh), dtype)
+            kr = T(f"{q_}.r{r}.k", (n_tok, Hkv * dh), dtype)
+            vr = T(f"{q_}.r{r}.v", (n_tok, Hkv * dh), dtype)
+            outs += [qr, kr, vr]
+            per.append((qr, kr, vr))
+        op(f"{q_}.qkv", "matmul", [h, w_qkv], outs, m=rows, k=d, n=(H + 2 * Hkv) * dh,
+           weight=w_qkv, tags={**tg, "part": "qkv_proj"})
+        ctx = []
+        for (r, n_tok, n_key), (qr, kr, vr) in zip(zip(reqs, tokens, keys), per):
+            if n_key == n_tok:  # prefill: the keys are the prompt's own
+                K, V = kr, vr
+            else:  # decode: the cache, n_key tokens, written up to this step's row
+                K = T(f"{q_}.r{r}.K_cache", (Hkv, dh, n_key), dtype, "input")
+                V = T(f"{q_}.r{r}.V_cache", (Hkv, n_key, dh), dtype, "input")
+            s = T(f"{q_}.r{r}.scores", (Hkv, g * n_tok, n_key), dtype)
+            op(f"{q_}.r{r}.scores", "matmul", [qr, K], [s], m=g * n_tok, k=dh, n=n_key,
+               batch=Hkv, tags={**tg, "part": "scores", "request": r})
+            pr = T(f"{q_}.r{r}.probs", (Hkv, g * n_tok, n_key), dtype)
+            op(f"{q_}.r{r}.softmax", "softmax", [s], [pr],
+               tags={**tg, "part": "softmax", "request": r})
+            o = T(f"{q_}.r{r}.ctx", (n_tok, H * dh), dtype)
+            op(f"{q_}.r{r}.ctx", "matmul", [pr, V], [o], m=g * n_tok, k=n_key, n=dh, batch=Hkv,
+               tags={**tg, "part": "context", "request": r})
+            ctx.append(o)
+        if len(ctx) == 1:
+            return ctx[0]
+        c = T(f"{q_}.ctx", (rows, H * dh), dtype)
+        op(f"{q_}.gather", "copy", ctx, [c], tags={**tg, "part": "gather"})
+        return c
+
+    def forward(p: str, x: int, reqs: list[int], tokens: list[int], keys: list[int],
+                tags: dict) -> int:
+        """One pass of the stack over ``x`` (rows: ``sum tokens``); returns the sampled ids."""
+        rows = sum(tokens)
+        pad = attention == "padded" and rows == len(reqs) > 1  # a decode step of 2+ requests
+        for l, (w_qkv, w_o, w_up, w_down) in enumerate(W):
+            q_ = f"{p}.l{l}"
+            tg = {**tags, "layer": l}
+            h = T(f"{q_}.norm1", (rows, d), dtype)
+            op(f"{q_}.norm1", "layernorm", [x], [h], tags={**tg, "part": "norm"})
+            if pad:  # one batched attention over the padded caches (static batching, as HF pads)
+                L = max(keys)
+                nb = len(reqs)
+                qa = T(f"{q_}.q", (nb, H * dh), dtype)
+                ka = T(f"{q_}.k", (nb, Hkv * dh), dtype)
+                va = T(f"{q_}.v", (nb, Hkv * dh), dtype)
+                op(f"{q_}.qkv", "matmul", [h, w_qkv], [qa, ka, va], m=rows, k=d, n=(H + 2 * Hkv) * dh,
+                   weight=w_qkv, tags={**tg, "part": "qkv_proj"})
+                K = T(f"{q_}.K_cache", (nb * Hkv, dh, L), dtype, "input")
+                V = T(f"{q_}.V_cache", (nb * Hkv, L, dh), dtype, "input")
+                s_ = T(f"{q_}.scores", (nb * Hkv, g, L), dtype)
+                op(f"{q_}.scores", "matmul", [qa, K], [s_], m=g, k=dh, n=L, batch=nb * Hkv,
+                   tags={**tg, "part": "scores"})
+                pr = T(f"{q_}.probs", (nb * Hkv, g, L), dtype)
+                op(f"{q_}.softmax", "softmax", [s_], [pr], tags={**tg, "part": "softmax"})
+                c = T(f"{q_}.ctx", (nb, H * dh), dtype)
+                op(f"{q_}.ctx", "matmul", [pr, V], [c], m=g, k=L, n=dh, batch=nb * Hkv,
+                   tags={**tg, "part": "context"})
+            else:
+                c = attend(q_, tg, h, w_qkv, reqs, tokens, keys, rows)
+            a = T(f"{q_}.attn", (rows, d), dtype)
+            op(f"{q_}.out_proj", "matmul", [c, w_o], [a], m=rows, k=H * dh, n=d, weight=w_o,
+               tags={**tg, "part": "out_proj"})
+            a = allreduce(f"{q_}.attn", a, (rows, d), tg)
+            x1 = T(f"{q_}.res1", (rows, d), dtype)
+            op(f"{q_}.res1", "elementwise", [x, a], [x1], fn="add", tags={**tg, "part": "residual"})
+            h2 = T(f"{q_}.norm2", (rows, d), dtype)
+            op(f"{q_}.norm2", "layernorm", [x1], [h2], tags={**tg, "part": "norm"})
+            u = T(f"{q_}.up", (rows, up), dtype)
+            op(f"{q_}.up", "matmul", [h2, w_up], [u], m=rows, k=d, n=up, weight=w_up,
+               tags={**tg, "part": "ffn_up"})
+            ua = T(f"{q_}.act", (rows, m.ffn), dtype)
+            op(f"{q_}.act", "elementwise", [u], [ua], fn=act_fn, ops_per_element=act_ope,
+               tags={**tg, "part": "ffn_act"})
+            dn = T(f"{q_}.down", (rows, d), dtype)
+            op(f"{q_}.down", "matmul", [ua, w_down], [dn], m=rows, k=m.ffn, n=d, weight=w_down,
+               tags={**tg, "part": "ffn_down"})
+            x2 = T(f"{q_}.res2", (rows, d), dtype)
+            dn = allreduce(f"{q_}.down", dn, (rows, d), tg)
+            op(f"{q_}.res2", "elementwise", [x1, dn], [x2], fn="add", tags={**tg, "part": "residual"})
+            x = x2
+        nb = len(reqs)
+        hn = T(f"{p}.norm_f", (rows, d), dtype)
+        op(f"{p}.norm_f", "layernorm", [x], [hn], tags={**tags, "part": "norm"})
+        if rows != nb:  # the prefill: only each request's last token goes to the LM head
+            last = T(f"{p}.last", (nb, d), dtype)
+            op(f"{p}.last", "copy", [hn], [last], tags={**tags, "part": "gather"})
+            hn = last
+        logits = T(f"{p}.logits", (nb, m.vocab), dtype)
+        op(f"{p}.lm_head", "matmul", [hn, W_lm], [logits], m=nb, k=d, n=m.vocab, weight=W_lm,
+           tags={**tags, "part": "lm_head"})
+        ids = T(f"{p}.ids", (nb, 1), dtype)
+        op(f"{p}.sample", "reduction", [logits], [ids], tags={**tags, "part": "sample"})
+        # the best token over the vocabulary shards: a max-reduction of one value per request
+        return allreduce(f"{p}.ids", ids, (nb, 1), tags)
+
+    n_req = len(P)
+    waiting = list(range(n_req))
+    running: list[int] = []
+    done_k = [0] * n_req  # decode steps each request has run
+    holder: dict[int, int] = {}  # request -> the ids tensor holding its last token
+    first_op, last_op = [0] * n_req, [0] * n_req
+    step_end, step_tokens, step_macs, step_kind = [], [], [], []
+    it = 0
+    extra = 0  # ops the replicas insert before the builder's current position
+    stretches: list[Stretch] = []
+    built: list[tuple] = []  # decode steps built in the current stretch: (o0, o1, t0, t1, ends)
+    cur: Stretch | None = None
+    last_running: list[int] | None = None
+    while waiting or running:
+        admitted = False
+        # admit: continuous fills any free slot; static only an empty batch
+        if waiting and len(running) < batch and (batching == "continuous" or not running):
+            admitted = True
+            new = waiting[:batch - len(running)]
+            waiting = waiting[len(new):]
+            p = f"it{it}.prefill"
+            tags = {"phase": "prefill", "step": it}
+            toks = [P[r] for r in new]
+            pid = T(f"{p}.prompt_ids", (sum(toks), 1), dtype, "input")
+            x = T(f"{p}.embed", (sum(toks), d), dtype)
+            op(f"{p}.embed", "copy", [pid], [x], tags={**tags, "part": "embed"})
+            ids = forward(p, x, new, toks, toks, tags)
+            for r in new:
+                holder[r] = ids
+                first_op[r] = last_op[r] = len(b) - 1 + extra
+            step_end.append(len(b) - 1 + extra)
+            step_tokens.append(len(new))
+            step_macs.append(prefill_macs(m, toks))
+            step_kind.append("prefill")
+            running += [r for r in new if D[r] > 0]
+            if not running:
+                it += 1
+                continue
+        if admitted or running != last_running:  # a new stretch of identical steps begins
+            built, cur = [], None
+        last_running = list(running)
+        tags = {"phase": "decode", "step": it}
+        n_sub = min(sub_batches, len(running))
+        groups = [running[j * len(running) // n_sub:(j + 1) * len(running) // n_sub]
+                  for j in range(n_sub)]
+        step_keys = []
+        if cur is not None:  # a replica of the stretch's template (written by insert_replicas)
+            extra += cur.o1 - cur.o0
+            cur.count += 1
+            ends = built[-1][4]
+        else:
+            o0, t0 = len(b), n_tensors[0]
+            ends = []
+        for j, grp in enumerate(groups):  # independent chains (NeuPIMs' sub-batch interleaving)
+            keys = [P[r] + done_k[r] + 1 for r in grp]
+            if cur is None:
+                p = f"it{it}.decode" + (f".sb{j}" if n_sub > 1 else "")
+                x = T(f"{p}.embed", (len(grp), d), dtype)
+                src = list(dict.fromkeys(holder[r] for r in grp))  # the ids tensors, in order
+                op(f"{p}.embed", "copy", src, [x], tags={**tags, "part": "embed"})
+                ids = forward(p, x, grp, [1] * len(grp), keys, tags)
+                ends.append(len(b) - 1)
+                for r in grp:
+                    holder[r] = ids
+            if attention == "padded" and len(grp) > 1:
+                keys = [max(keys)] * len(grp)  # what the padded attention computes and reads
+            step_keys += keys
+            for r in grp:
+                done_k[r] += 1
+                last_op[r] = ends[j] + extra
+        if cur is None:
+            built.append((o0, len(b), t0, n_tensors[0], ends))
+            # the third identical step is the template of the rest of the stretch (its change
+            # from the second is what each later step repeats)
+            if replicate and len(built) == 3 and built[1][1] - built[1][0] == built[2][1] - built[2][0] \
+                    and built[1][3] - built[1][2] == built[2][3] - built[2][2]:
+                cur = Stretch(o0, len(b), t0, n_tensors[0], it)
+                stretches.append(cur)
+        step_end.append(len(b) - 1 + extra)
+        step_tokens.append(len(running))
+        step_macs.append(m.layers * (len(running) * m.weight_macs_per_token
+                                     + sum(2 * H * dh * n for n in step_keys))
+                         + len(running) * d * m.vocab)
+        step_kind.append("decode")
+        running = [r for r in running if done_k[r] < D[r]]
+        it += 1
+    total = serving_macs(m, P, D) if attention == "per-request" else sum(step_macs)
+    meta = {
+        "generator": GEN,
+        "params": {**asdict(model), "prompt": P, "decode": D, "batch": batch, "requests": requests,
+                   "batching": batching, "attention": attention, "sub_batches": sub_batches,
+                   "tensor_parallel": tensor_parallel, "dtype": dtype},
+        "macs": total,
+        "llm": {
+            # per request: the op whose end gives its first token (its prefill's sampling)
+            # and its last token; its tokens (1 from the prefill, then one per decode step)
+            "first_token_ops": first_op,
+            "last_token_ops": last_op,
+            "output_tokens": [1 + dr for dr in D],
+            # per iteration (a prefill or a decode step): its last op, tokens, MACs
+            "step_kind": step_kind,
+            "step_end_ops": step_end,
+            "step_tokens": step_tokens,
+            "step_macs": step_macs,
+            "generated_tokens": n_req + sum(D),
+        },
+    }
+    if sum(step_macs) != total:
+        raise AssertionError(f"{wname}: steps' MACs {sum(step_macs)} != closed form {total}")
+    cols = insert_replicas(b.columns(), stretches) if stretches else b.columns()
+    w = Workload.from_columns(wname, cols, meta)
+    if w.macs != meta["macs"]:  # a generator bug, not user input
+        raise AssertionError(f"{wname}: op MACs {w.macs} != closed form {meta['macs']}")
+    return w

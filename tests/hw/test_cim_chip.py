@@ -1,0 +1,394 @@
+"""The CIM chip block (cimsim.hw.cim.chip, mapping, onchip; report.stream): closed-form cases.
+
+Golden values are hand arithmetic from the rules in the modules' docstrings (stated next to
+each assertion), never the code's own output.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+
+import numpy as np
+import pytest
+
+from cimsim import simulate
+from cimsim.config import architecture_from_dict
+from cimsim.errors import ConfigError
+from cimsim.hw.cim import chip as chipmod
+from cimsim.hw.cim.mapping import duplication
+from cimsim.report.stream import steady_state
+from cimsim.workload import Op, Tensor, Workload
+
+CIM = {
+    "link": "noc", "technology": "rram", "arrays": 16, "rows": 64, "cols": 64,
+    "bits_per_cell": 8, "weight_bits": 8, "input_bits": 8, "dac_bits": 1,
+    "read_latency": "100 ns",
+    "adc": {"bits": 8, "sample_rate": "1 GHz", "energy_per_conversion": "1 pJ", "per_array": 64},
+    "dac_energy": "0 pJ", "cell_read_energy": "0 pJ", "shift_add_energy": "0 pJ",
+    "write_latency": "10 ns", "write_energy": "1 pJ", "endurance": 1e6,
+    "buffer": {"capacity": "1 MiB", "bandwidth": "1 PB/s", "energy_per_byte": "0 pJ/B"},
+    "static_power": "0 W",
+    "chip": {"node_nm": 22, "levels": {"pe": {"fanout": 4}, "chip": {"fanout": 4}}},
+}
+ARCH = {
+    "name": "tiny-chip",
+    "memory": {"dram": {"capacity": "1 GB", "bandwidth": "1 PB/s", "energy_per_byte": "0 pJ/B"}},
+    "links": {"noc": {"bandwidth": "1 PB/s", "latency": "0 s", "energy_per_bit": "0 pJ/bit"}},
+    "cim": CIM,
+}
+T_VECTOR = 8 * 100e-9  # 8 one-bit slices x max(100 ns read, ceil(64 cols / 64 ADCs) / 1 GHz)
+
+
+def arch(**chip):
+    d = copy.deepcopy(ARCH)
+    d["cim"]["chip"].update(chip)
+    return architecture_from_dict(d)
+
+
+def two_layers() -> Workload:
+    """x (16 x 128) @ wa (128 x 64) -> y; y @ wb (64 x 64) -> z, int8: wa needs 2 arrays, wb 1."""
+    t = [Tensor("x", (16, 128), "int8", "input"), Tensor("wa", (128, 64), "int8", "weight"),
+         Tensor("y", (16, 64), "int8", "activation"), Tensor("wb", (64, 64), "int8", "weight"),
+         Tensor("z", (16, 64), "int8", "activation")]
+    ops = [Op("a", "matmul", ("x", "wa"), ("y",), m=16, k=128, n=64, weight="wa"),
+           Op("b", "matmul", ("y", "wb"), ("z",), m=16, k=64, n=64, weight="wb")]
+    return Workload("two-layers", t, ops)
+
+
+def two_layers_rows(m: int) -> Workload:
+    """two_layers with ``m`` activation rows."""
+    t = [Tensor("x", (m, 128), "int8", "input"), Tensor("wa", (128, 64), "int8", "weight"),
+         Tensor("y", (m, 64), "int8", "activation"), Tensor("wb", (64, 64), "int8", "weight"),
+         Tensor("z", (m, 64), "int8", "activation")]
+    ops = [Op("a", "matmul", ("x", "wa"), ("y",), m=m, k=128, n=64, weight="wa"),
+           Op("b", "matmul", ("y", "wb"), ("z",), m=m, k=64, n=64, weight="wb")]
+    return Workload(f"two-layers-{m}", t, ops)
+
+
+# ------------------------------------------------------------------ interconnect and buffers
+@pytest.mark.parametrize("nbytes,width,cycles", [(1, 8, 1), (64, 64, 8), (65, 64, 9), (3072, 64, 384)])
+def test_a_bus_of_width_w_moves_b_bytes_in_ceil_b_over_w_cycles(nbytes, width, cycles):
+    assert chipmod.bus_cycles(nbytes, width) == cycles  # ceil(8 B / w)
+
+
+@pytest.mark.parametrize("kind,fanout,h", [("bus", 16, 1), ("htree", 16, 4), ("htree", 12, 4),
+                                           ("htree", 2, 1), ("mesh", 16, 4), ("mesh", 12, 4),
+                                           ("mesh", 177, 14)])
+def test_hops_from_fanout(kind, fanout, h):
+    assert chipmod.hops(kind, fanout) == h
+
+
+def test_level_transfer_time_and_energy_closed_form():
+    ch = chipmod.Chip(node_nm=22, levels={
+        "pe": {"fanout": 4,
+               "buffer": {"type": "sram", "capacity": "8 KiB", "width_bits": 128, "clock": "500 MHz",
+                          "energy_per_access": "2 pJ", "access_latency": "1 ns"},
+               "interconnect": {"type": "htree", "width_bits": 64, "clock": "1 GHz",
+                                "energy_per_bit_per_hop": "0.1 pJ/bit"}}})
+    # 3072 B over an op spanning 4 arrays: one PE. Buffer: 3072*8/128 = 192 words, written and
+    # read: 384 accesses x max(1 ns, 1/500 MHz = 2 ns) = 768 ns, 384 x 2 pJ = 768 pJ.
+    # H-tree of 4: 2 hops; 3072*8/64 = 384 cycles + 2 = 386 ns; energy 24576 bit x 2 x 0.1 pJ.
+    r = chipmod.transfers(ch, np.array([3072.0]), np.array([4.0]))["pe"]
+    assert r["buffer_s"][0] == pytest.approx(768e-9, rel=1e-12)
+    assert r["buffer_j"][0] == pytest.approx(768e-12, rel=1e-12)
+    assert r["interconnect_s"][0] == pytest.approx(386e-9, rel=1e-12)
+    assert r["interconnect_j"][0] == pytest.approx(24576 * 2 * 0.1e-12, rel=1e-12)
+    # spanning 8 arrays = 2 PEs: each moves half (1536 B): 96 words -> 384 ns; 192 + 2 cycles
+    r = chipmod.transfers(ch, np.array([3072.0]), np.array([8.0]))["pe"]
+    assert r["buffer_s"][0] == pytest.approx(384e-9, rel=1e-12)
+    assert r["interconnect_s"][0] == pytest.approx(194e-9, rel=1e-12)
+    assert r["buffer_j"][0] == pytest.approx(768e-12, rel=1e-12)  # same accesses in all
+
+
+def test_serial_and_overlapped_op_time():
+    levels = {"pe": {"buffer_s": np.array([2.0]), "interconnect_s": np.array([3.0])},
+              "chip": {"buffer_s": np.array([0.0]), "interconnect_s": np.array([4.0])}}
+    ser = chipmod.Chip(node_nm=22, levels={"pe": {"fanout": 2}})
+    ovl = ser.model_copy(update={"transfers": "overlapped"})
+    assert chipmod.op_time(ser, np.array([1.0]), levels)[0][0] == 1 + 2 + 3 + 0 + 4
+    assert chipmod.op_time(ovl, np.array([1.0]), levels)[0][0] == 4
+
+
+# ------------------------------------------------------------------ steady state
+def test_two_stage_pipeline_steady_state_is_the_slower_stage():
+    st = steady_state([3e-6, 5e-6], ["a", "b"], {}, samples=1)
+    assert (st.interval_s, st.limit) == (5e-6, "b") and st.samples_per_s == pytest.approx(2e5)
+    st = steady_state([3e-6, 5e-6], ["a", "b"], {"dram": 8e-6}, samples=4)
+    assert (st.interval_s, st.limit) == (2e-6, "dram")  # 8 us of bytes over 4 samples
+
+
+def test_layer_pipeline_end_to_end_closed_form():
+    # wa copied twice: stage a = ceil(16/2) x 800 ns = 6.4 us; stage b = 16 x 800 ns = 12.8 us
+    r = simulate(arch(layers={"wa": 2}), two_layers(), keep_ops=True)
+    f = r.facts
+    assert f["pipeline_interval_s"] == pytest.approx(16 * T_VECTOR, rel=1e-9)
+    assert f["pipeline_limit"] == "cim:wb"
+    assert f["pipelined_samples_per_s"] == pytest.approx(1 / (16 * T_VECTOR), rel=1e-9)
+    macs = 16 * 128 * 64 + 16 * 64 * 64
+    assert f["pipelined_ops_per_s"] == pytest.approx(2 * macs / (16 * T_VECTOR), rel=1e-9)
+    assert r.latency_s == pytest.approx(24 * T_VECTOR, rel=1e-6)  # a then b: 6.4 + 12.8 us
+    # energy per sample at steady state: dynamic (the ADC: 1 pJ per conversion, conversions =
+    # rows x row tiles x columns x 8 slices) + static power (0 W here) x interval
+    conv = 16 * 2 * 64 * 8 + 16 * 1 * 64 * 8
+    assert f["pipelined_j_per_sample"] == pytest.approx(conv * 1e-12, rel=1e-12)
+    assert f["pipelined_ops_per_j"] == pytest.approx(2 * macs / (conv * 1e-12), rel=1e-12)
+    d = copy.deepcopy(ARCH)
+    d["cim"]["static_power"] = "1 W"
+    d["cim"]["chip"]["layers"] = {"wa": 2}
+    f = simulate(architecture_from_dict(d), two_layers(), keep_ops=False).facts
+    assert f["pipelined_j_per_sample"] == pytest.approx(conv * 1e-12 + 1.0 * 16 * T_VECTOR, rel=1e-9)
+    assert list(r.op_table["cim_copies"]) == [2.0, 1.0]
+
+
+def test_balance_duplicates_until_the_array_budget():
+    # both layers take 16 x 800 ns with one copy; d copies of each need 2d + d arrays <= 16, so
+    # d <= 5; ceil(16 / d) rows: d = 4 and d = 5 both give 4 rows, and the policy takes the
+    # fewest copies that reach a stage time: 4 each (12 arrays), stage 4 x 800 ns
+    r = simulate(arch(duplication="balance"), two_layers(), keep_ops=True)
+    assert list(r.op_table["cim_copies"]) == [4.0, 4.0]
+    assert r.facts["pipeline_interval_s"] == pytest.approx(4 * T_VECTOR, rel=1e-9)
+    f = r.facts
+    assert (f["cim_arrays_used"], f["cim_pe_used"], f["cim_chip_used"]) == (12, 3, 1)
+    assert f["cim_array_utilization"] == pytest.approx(12 / 16)
+    assert f["cim_cell_utilization"] == pytest.approx(1.0)  # 64-row, 64-column matrices fill arrays
+    # 17 rows: d = 5 gives ceil(17/5) = 4 rows, d = 4 gives 5: now 5 copies (15 arrays) pay off
+    r = simulate(arch(duplication="balance"), two_layers_rows(17), keep_ops=True)
+    assert list(r.op_table["cim_copies"]) == [5.0, 5.0]
+    # whole PEs per layer: 2d and d rounded up to 4: d = 4 gives 8 + 4 = 12 <= 16, d = 5 gives 20
+    r = simulate(arch(duplication="balance", layer_unit="pe"), two_layers_rows(17), keep_ops=True)
+    assert list(r.op_table["cim_copies"]) == [4.0, 4.0]
+    assert (r.facts["cim_arrays_allocated"], r.facts["cim_pe_used"]) == (12, 3)
+
+
+def test_duplication_policy_rules():
+    need, work, most = np.array([2.0, 1.0]), np.array([10.0, 10.0]), np.array([100.0, 100.0])
+    assert list(duplication("none", {}, need, work, most, 16)) == [1, 1]
+    assert list(duplication("none", {1: 3}, need, work, most, 16)) == [1, 3]
+    # fixed layer 1 = 6 copies (6 arrays); layer 0 gets the rest: 2 d <= 10 -> 5
+    assert list(duplication("balance", {1: 6}, need, work, most, 16)) == [5, 6]
+    # a layer never gets more copies than its most rows: layer 0 stops at 2 (stage 10 / 2 = 5),
+    # and layer 1 needs only ceil(10 / 5) = 2 to match it (no copies beyond the balanced stage)
+    assert list(duplication("balance", {}, need, work, np.array([2.0, 100.0]), 64)) == [2, 2]
+    # one copy of each does not fit: nothing is duplicated
+    assert list(duplication("balance", {}, need, work, most, 2)) == [1, 1]
+
+
+def test_interconnect_time_and_energy_reach_the_op_and_the_breakdown():
+    lv = {"pe": {"fanout": 4, "interconnect": {"type": "bus", "width_bits": 64, "clock": "1 GHz",
+                                                        "energy_per_bit_per_hop": "0.5 pJ/bit"}},
+          "chip": {"fanout": 4}}
+    r = simulate(arch(levels=lv, layers={"wa": 2}), two_layers(), keep_ops=True)
+    # op a: 16 x 128 inputs (1 B) + 16 x 64 int8 outputs = 3072 B over 4 arrays = one PE:
+    # ceil(3072 x 8 / 64) = 384 cycles + 1 bus hop at 1 GHz; 24576 bit x 1 hop x 0.5 pJ
+    ic = r.op_table["cim_interconnect_s"].tolist()
+    assert ic[0] == pytest.approx(385e-9, rel=1e-12)
+    # op b: 1024 + 1024 B, one array: 256 + 1
+    assert ic[1] == pytest.approx(257e-9, rel=1e-12)
+    assert r.op_table["compute_s"].tolist()[0] == pytest.approx(8 * T_VECTOR + 385e-9, rel=1e-9)
+    e = r.energy_breakdown_j["cim_interconnect"]
+    assert e == pytest.approx((3072 + 2048) * 8 * 0.5e-12, rel=1e-12)
+    assert r.energy_breakdown_j["cim_buffer"] == 0.0
+
+
+def test_no_chip_block_reports_no_chip_columns():
+    d = copy.deepcopy(ARCH)
+    del d["cim"]["chip"]
+    r = simulate(architecture_from_dict(d), two_layers(), keep_ops=True)
+    assert "pipeline_interval_s" not in r.facts and "cim_buffer" not in r.energy_breakdown_j
+    assert "cim_buffer_s" not in r.op_table
+
+
+def test_fanouts_must_multiply_to_the_arrays():
+    d = copy.deepcopy(ARCH)
+    d["cim"]["chip"]["levels"]["chip"]["fanout"] = 3
+    with pytest.raises(ConfigError) as e:
+        architecture_from_dict(d)
+    msg = str(e.value)
+    assert "12 arrays" in msg and "16" in msg and "\n" not in msg.strip()
+
+
+# ------------------------------------------------------------------ a small CNN (traced)
+PROCESSOR = {"name": "host", "cores": 1, "clock": "1 GHz", "macs_per_cycle_per_core": {"fp32": 1},
+             "vector_ops_per_cycle_per_core": 1, "energy_per_mac": {"fp32": "1 pJ"},
+             "energy_per_vector_op": "1 pJ", "static_power": "0 W", "op_overhead": "0 s"}
+
+
+def small_cnn():
+    torch = pytest.importorskip("torch")
+    from cimsim.workload.trace import trace
+
+    class Net(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.c1 = torch.nn.Conv2d(3, 8, 3, padding=1)
+            self.c2 = torch.nn.Conv2d(8, 16, 3, padding=1)
+            self.fc = torch.nn.Linear(16 * 8 * 8, 10)
+
+        def forward(self, x):
+            y = torch.relu(self.c2(torch.relu(self.c1(x))))
+            return self.fc(y.flatten(1))
+
+    torch.manual_seed(0)
+    return trace(Net().eval(), (torch.randn(1, 3, 8, 8),), name="small-cnn")
+
+
+@pytest.mark.torch
+@pytest.mark.slow
+def test_small_cnn_placement_floorplan_and_input_reuse():
+    w = small_cnn()
+    d = copy.deepcopy(ARCH)
+    d["processor"] = PROCESSOR
+    d["cim"].update(arrays=64, bits_per_cell=2)
+    d["cim"]["chip"] = {"node_nm": 22, "layer_unit": "tile", "input_reuse": True,
+                        "levels": {"pe": {"fanout": 4}, "tile": {"fanout": 4},
+                                   "chip": {"fanout": 4}}}
+    r = simulate(architecture_from_dict(d), w, keep_ops=True)
+    f = r.facts
+    # c1: k = 27, 8 outputs x 4 cells = 32 columns -> 1 array; c2: k = 72 -> 2 row tiles x 1;
+    # fc: k = 1024 -> 16 x ceil(40 / 64) = 16 arrays. Each layer on whole tiles of 16 arrays.
+    assert (f["cim_arrays_used"], f["cim_arrays_allocated"]) == (19, 48)
+    assert (f["cim_pe_used"], f["cim_tile_used"], f["cim_chip_used"]) == (1 + 1 + 4, 3, 1)
+    assert f["cim_array_utilization"] == pytest.approx(19 / 64)
+    assert f["cim_cell_utilization"] == pytest.approx((27 * 32 + 72 * 64 + 1024 * 40) / (19 * 64 * 64))
+    ops = r.op_table.set_index("op")
+    conv = [o for o in w.ops if o.tags.get("part") == "conv"]
+    # once per window row: channels x output rows x kernel rows x input width
+    assert [o.tags["window_elems"] for o in conv] == [3 * 8 * 3 * 8, 8 * 8 * 3 * 8]
+    assert [o.m * o.k for o in conv] == [64 * 27, 64 * 72]  # im2col: 3x more
+    im2col = [o.name for o in w.ops if o.tags.get("part") == "im2col"]
+    assert len(im2col) == 2 and set(ops.loc[im2col, "unit"]) == {"cim"}
+    assert (ops.loc[im2col, "compute_s"] == 0).all() and (ops.loc[im2col, "noc_bytes"] == 0).all()
+    # conv inputs cross the link once per window row (8-bit inputs), outputs as traced (fp32)
+    assert ops.loc[conv[0].name, "noc_bytes"] == 3 * 8 * 3 * 8 + 64 * 8 * 4
+    assert r.facts["pipeline_limit"].startswith(("cim:", "processor"))
+    assert math.isfinite(r.facts["pipelined_samples_per_s"])
+    # conventional mapping (no reuse): the convolution moves every window's inputs; the chip
+    # still builds the windows itself (the im2col copies stay on it, free)
+    d["cim"]["chip"]["input_reuse"] = False
+    ops = simulate(architecture_from_dict(d), w, keep_ops=True).op_table.set_index("op")
+    assert ops.loc[conv[0].name, "noc_bytes"] == 64 * 27 + 64 * 8 * 4
+    assert set(ops.loc[im2col, "unit"]) == {"cim"} and (ops.loc[im2col, "noc_bytes"] == 0).all()
+
+
+# ------------------------------------------------------------------ digital periphery, area
+def with_relu() -> Workload:
+    """two_layers with relu(y) between the layers: 16 x 64 = 1024 vector ops."""
+    w = two_layers()
+    t = list(w.tensors.values()) + [Tensor("y2", (16, 64), "int8", "activation")]
+    ops = [w.ops[0], Op("r", "elementwise", ("y",), ("y2",), fn="relu"),
+           Op("b", "matmul", ("y2", "wb"), ("z",), m=16, k=64, n=64, weight="wb")]
+    return Workload("relu-between", t, ops)
+
+
+PERIPHERY = {"level": "pe", "units": 2, "bits": 8, "clock": "1 GHz", "energy_per_op": "0.1 pJ",
+             "area_per_unit": "0.001 mm^2"}
+
+
+def test_periphery_runs_vector_ops_on_the_preceding_layers_units():
+    # no processor in the architecture: the chip runs everything
+    r = simulate(arch(layers={"wa": 2}, periphery=PERIPHERY), with_relu(), keep_ops=True)
+    ops = r.op_table.set_index("op")
+    assert ops.loc["r", "unit"] == "cim" and ops.loc["r", "server"] == ops.loc["a", "server"]
+    # wa: 2 arrays x 2 copies = 4 arrays = 1 PE of 4 -> 2 units; 1024 ops / (2 x 1 GHz)
+    assert ops.loc["r", "cim_periphery_s"] == pytest.approx(512e-9, rel=1e-12)
+    assert ops.loc["r", "noc_bytes"] == 0
+    assert r.energy_breakdown_j["cim_periphery"] == pytest.approx(1024 * 0.1e-12, rel=1e-12)
+    # stage a: 8 rows x 800 ns + 512 ns < stage b 16 x 800 ns
+    assert r.facts["pipeline_limit"] == "cim:wb"
+
+
+def test_periphery_and_layout_overhead_area():
+    r = simulate(arch(periphery=PERIPHERY, area_overhead=1.5), with_relu(), keep_ops=False)
+    # 16 arrays / 4 per PE = 4 PEs x 2 units x 0.001 mm^2; overhead 0.5 x that (no buffers)
+    assert r.area_breakdown_m2["cim_periphery"] == pytest.approx(8 * 0.001e-6, rel=1e-12)
+    assert r.area_breakdown_m2["cim_overhead"] == pytest.approx(0.5 * 8 * 0.001e-6, rel=1e-12)
+    assert r.area_breakdown_m2["cim_chip_buffers"] == 0.0
+
+
+def test_output_bits_set_the_bytes_leaving_the_arrays():
+    lv = {"pe": {"fanout": 4, "interconnect": {"type": "bus", "width_bits": 64, "clock": "1 GHz",
+                                                        "energy_per_bit_per_hop": "0 pJ/bit"}},
+          "chip": {"fanout": 4}}
+    r = simulate(arch(levels=lv, layers={"wa": 2}, output_bits=4), two_layers(), keep_ops=True)
+    # op a: 2048 B in + 16 x 64 x 4 bits = 512 B out: ceil(2560 x 8 / 64) = 320 cycles + 1 hop
+    assert r.op_table["cim_interconnect_s"].tolist()[0] == pytest.approx(321e-9, rel=1e-12)
+    assert r.op_table["noc_bytes"].tolist()[0] == 2048 + 512
+
+
+def test_time_facts_name_the_part_that_dominates():
+    lv = {"pe": {"fanout": 4, "interconnect": {"type": "bus", "width_bits": 8, "clock": "1 MHz",
+                                                        "energy_per_bit_per_hop": "1 pJ/bit",
+                                                        "activity": 0.25}},
+          "chip": {"fanout": 4}}
+    r = simulate(arch(levels=lv), two_layers(), keep_ops=False)
+    f = r.facts
+    # array: a 16 x 800 ns + b 16 x 800 ns; interconnect at 1 MHz: (3072 + 1) + (2048 + 1) cycles
+    assert f["cim_time_array_s"] == pytest.approx(32 * T_VECTOR, rel=1e-12)
+    assert f["cim_time_interconnect_s"] == pytest.approx((3073 + 2049) * 1e-6, rel=1e-12)
+    assert f["cim_time_bound"] == "interconnect"
+    # the critical path (a then b) splits its compute time by part: bound_part names the bus
+    assert (r.bound, r.bound_part) == ("interconnect", "cim_interconnect")
+    assert r.path_time_s["cim_interconnect"] == pytest.approx((3073 + 2049) * 1e-6, rel=1e-9)
+    assert r.path_time_s["compute"] == pytest.approx(32 * T_VECTOR, rel=1e-6)
+    assert r.path_time_s["cim_buffer"] == 0.0
+    # the per-op path table splits the same way, op by op
+    r = simulate(arch(levels=lv), two_layers(), keep_ops=True)
+    assert r.path_table["cim_interconnect_s"].sum() == pytest.approx((3073 + 2049) * 1e-6, rel=1e-9)
+    row_sums = r.path_table.filter(like="_s").drop(columns=["start_s", "end_s"]).sum(axis=1)
+    assert np.allclose(row_sums, r.path_table["end_s"] - r.path_table["start_s"], rtol=1e-12)
+    # a quarter of the bits toggle
+    assert r.energy_breakdown_j["cim_interconnect"] == pytest.approx(5120 * 8 * 1e-12 * 0.25, rel=1e-12)
+
+
+def test_weights_that_do_not_fit_fall_back_to_reprogramming_without_a_pipeline():
+    # 16 arrays hold wa (2) + wb (1) of 64-row arrays; with 4-row arrays wa needs 32 x 1 > 16
+    d = copy.deepcopy(ARCH)
+    d["cim"].update(rows=4)
+    r = simulate(architecture_from_dict(d), two_layers(), keep_ops=True)
+    f = r.facts
+    # wa: ceil(128 / 4) = 32 row tiles; wb: 16: 48 arrays > 16 -> both re-programmed, one server
+    assert (f["cim_arrays_needed"], f["cim_reprograms"]) == (48, 2)
+    assert f["pipeline_limit"] == "cim" and set(r.op_table["server"]) == {0}
+
+
+@pytest.mark.parametrize("chip,words", [
+    ({"layer_unit": "rack"}, ["layer_unit", "'rack'", "pe, chip"]),
+    ({"periphery": dict(PERIPHERY, level="tile")}, ["periphery.level", "'tile'"]),
+    ({"levels": {"PE": {"fanout": 16}}}, ["lower case", "PE"]),
+    ({"levels": {"pe": {"fanout": 4, "buffer": {"type": "sram", "capacity": "1 KiB", "width_bits": 8}},
+                 "chip": {"fanout": 4}}}, "node"),  # circuit defaults need a node
+])
+def test_chip_config_errors_are_one_line_and_name_the_field(chip, words):
+    d = copy.deepcopy(ARCH)
+    d["cim"]["chip"].update(chip)
+    if words == "node":
+        del d["cim"]["chip"]["node_nm"]
+        words = ["cim.chip.node_nm", "technology"]
+    with pytest.raises(ConfigError) as e:
+        architecture_from_dict(d)
+    msg = str(e.value)
+    assert "\n" not in msg.strip() and all(w in msg for w in words), msg
+
+
+def test_timeline_args_carry_the_chip_times():
+    from cimsim.report.trace_events import trace_events
+
+    lv = {"pe": {"fanout": 4, "interconnect": {"type": "bus", "width_bits": 64, "clock": "1 GHz",
+                                               "energy_per_bit_per_hop": "0 pJ/bit"}},
+          "chip": {"fanout": 4}}
+    r = simulate(arch(levels=lv, layers={"wa": 2}), two_layers(), keep_ops=True)
+    ev = {e["name"]: e for e in trace_events(r)["traceEvents"] if e.get("ph") == "X" and e["pid"] == 1}
+    assert ev["a"]["args"]["cim_interconnect_s"] == pytest.approx(385e-9, rel=1e-12)  # as above
+    assert ev["a"]["args"]["cim_buffer_s"] == 0.0
+
+
+def test_overlapped_transfers_take_the_longest_part():
+    lv = {"pe": {"fanout": 4, "interconnect": {"type": "bus", "width_bits": 8, "clock": "1 MHz",
+                                               "energy_per_bit_per_hop": "0 pJ/bit"}},
+          "chip": {"fanout": 4}}
+    r = simulate(arch(levels=lv, transfers="overlapped"), two_layers(), keep_ops=True)
+    # each op: max(16 x 800 ns of arrays, its bus time) = the bus time, all of it the bus's
+    assert r.op_table["compute_s"].tolist() == pytest.approx([3073e-6, 2049e-6], rel=1e-12)
+    assert (r.bound, r.bound_part) == ("interconnect", "cim_interconnect")
+    assert r.path_time_s["compute"] == pytest.approx(0.0, abs=1e-12)

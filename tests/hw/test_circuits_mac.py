@@ -1,0 +1,66 @@
+"""Charge-domain and digital bit-serial CIM cells (hw/circuits/array.py): closed-form cases.
+
+Charge domain: each 1-bit product of 1 charges a unit capacitor from 0 to V, ``C V^2`` drawn
+from the supply. Digital: one full adder per cell per read plus a register bit every
+``rows_per_register`` rows (Horowitz 2014's adder, hw/circuits/digital.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from cimsim.hw.circuits import array, digital
+from cimsim.units import UnitError, parse_quantity
+
+
+def test_charge_domain_cells_are_c_v_squared_per_one_product():
+    c = array.cell("sram_charge", unit_capacitance_f=2e-15, read_pulse_s=1e-6)
+    p = array.read_energy_parts(c, 100, 10, 65, vdd=1.0, input_ones=0.5, weight_ones=0.5)
+    # 100 rows x 10 cols x 0.25 of products at 1 x 2 fF x 1 V^2 = 500 fF V^2 = 5e-13 J
+    assert p["cells"] == pytest.approx(100 * 10 * 0.25 * 2e-15)
+    assert float(p["columns"]) == 0.0
+    # wordlines: 50 driven rows x (10 cols x 20.64 F x 65 nm x 0.2 fF/um) x 1 V^2
+    c_row = 10 * 20.64 * 65e-9 * 0.2e-15 / 1e-6
+    assert p["rows"] == pytest.approx(50 * c_row)
+
+
+def test_charge_domain_energy_is_v_squared_and_linear_in_capacitance():
+    c1 = array.cell("sram_charge", unit_capacitance_f=1e-15, read_pulse_s=1e-6)
+    c3 = array.cell("sram_charge", unit_capacitance_f=3e-15, read_pulse_s=1e-6)
+    a = array.read_energy_parts(c1, 64, 64, 65, vdd=0.6)["cells"]
+    b = array.read_energy_parts(c1, 64, 64, 65, vdd=1.2)["cells"]
+    assert b / a == pytest.approx(4.0)
+    assert array.read_energy_parts(c3, 64, 64, 65, vdd=0.6)["cells"] / a == pytest.approx(3.0)
+
+
+def test_digital_cells_are_one_full_adder_and_a_register_share_each():
+    c = array.cell("sram_digital", rows_per_register=8, read_pulse_s=10e-9)
+    p = array.read_energy_parts(c, 128, 128, 65, vdd=0.8)
+    fa = digital.full_adder_energy(65, 0.8)
+    reg = float(digital.register(1, 65, 0.8).energy_j)
+    assert p["cells"] == pytest.approx(128 * 128 * (fa + reg / 8))
+    # Horowitz: 45 nm, 0.9 V full adder; 65 nm at 0.8 V moves it by the Stillmaker-Baas factor
+    # and (0.8/0.9)^2: a few fJ, never the 45 nm value itself
+    assert 1e-15 < fa < 10e-15
+
+
+def test_digital_cell_energy_does_not_depend_on_the_data():
+    c = array.cell("sram_digital", rows_per_register=4, read_pulse_s=10e-9)
+    lo = array.read_energy_parts(c, 32, 32, 65, vdd=0.8, input_ones=0.1, weight_ones=0.1)
+    hi = array.read_energy_parts(c, 32, 32, 65, vdd=0.8, input_ones=0.9, weight_ones=0.9)
+    assert lo["cells"] == pytest.approx(hi["cells"])
+    assert hi["rows"] == pytest.approx(9 * lo["rows"])
+
+
+def test_new_cells_delay_is_the_read_pulse_and_bad_parameters_are_refused():
+    c = array.cell("sram_charge", unit_capacitance_f=2e-15, read_pulse_s=1.35e-6)
+    assert float(array.array_read(c, 16, 16, 65).delay_s) == pytest.approx(1.35e-6)
+    with pytest.raises(ValueError, match="unit_capacitance_f"):
+        array.cell("sram_charge", unit_capacitance_f=0.0)
+    with pytest.raises(ValueError, match="rows_per_register"):
+        array.cell("sram_digital", rows_per_register=0)
+
+
+def test_farad_unit():
+    assert parse_quantity("2 fF", "F") == pytest.approx(2e-15)
+    with pytest.raises(UnitError):
+        parse_quantity("2 fF", "V")

@@ -1,0 +1,146 @@
+"""The memory hierarchy (hw/hierarchy.py): per-matrix residency in the innermost level that
+holds it, the processor's level list, distinct names, and a workload larger than memory.
+
+Round numbers (conftest.ROUND_ARCH): 4 cores x 1 GHz x 8 fp32 MAC = 32 GMAC/s, 32 G vector
+ops/s; DRAM 10 GB/s + 100 ns. Every expected value below is arithmetic on those numbers.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from cimsim import simulate
+from cimsim.config import architecture_from_dict
+from cimsim.errors import ConfigError
+from cimsim.workload import Op, Tensor, Workload
+
+from conftest import ROUND_ARCH, gemv_workload, make_arch
+
+
+def _arch(levels: dict, **extra):
+    d = copy.deepcopy(ROUND_ARCH)
+    d["memory"] = {**levels, "dram": d["memory"]["dram"]}
+    d.update(extra)
+    return architecture_from_dict(d)
+
+
+def _level(capacity: str, bandwidth: str = "1 TB/s") -> dict:
+    return {"capacity": capacity, "bandwidth": bandwidth, "energy_per_byte": "1 pJ/B"}
+
+
+def _recurrent(k: int, steps: int) -> Workload:
+    """x W_in, then `steps` matmuls by the same W_hh (a recurrence without its pointwise)."""
+    t = [Tensor("x", (1, k), "fp32", "input"), Tensor("W_in", (k, k), "fp32", "weight"),
+         Tensor("W_hh", (k, k), "fp32", "weight"), Tensor("h0", (1, k), "fp32", "activation")]
+    ops = [Op("in", "matmul", ("x", "W_in"), ("h0",), m=1, k=k, n=k, weight="W_in")]
+    for s in range(1, steps + 1):
+        t.append(Tensor(f"h{s}", (1, k), "fp32", "activation"))
+        ops.append(Op(f"step{s}", "matmul", (f"h{s - 1}", "W_hh"), (f"h{s}",), m=1, k=k, n=k,
+                      weight="W_hh"))
+    return Workload("recurrent", t, ops)
+
+
+# ------------------------------------------------------------------ per-matrix residency
+@pytest.mark.parametrize("engine", ["des", "analytic"])
+def test_a_cache_that_holds_the_recurrent_weights_changes_the_prediction(engine):
+    # k = 256 fp32: W_in and W_hh are 256 KiB each, 512 KiB together. A 384 KiB LLC cannot hold
+    # both (all-or-nothing residency would stream both at every use) but holds W_hh: after its
+    # first read it stays, and each later step is compute-bound on chip.
+    k, steps = 256, 8
+    w = k * k * 4  # 262,144 B
+    stream = w / 10e9 + 100e-9  # one matrix from DRAM: 26.2144 us + 100 ns latency
+    x = k * 4  # the model input (1 KiB) starts in DRAM: the first op reads it too
+    on_chip = max(k * k / 32e9, (w + 2 * k * 4) / 1e12)  # 2.048 us of MACs vs 0.264 us of LLC
+    assert on_chip == k * k / 32e9
+    wl = _recurrent(k, steps)
+    fits = simulate(_arch({"llc": _level("384 KiB")}), wl, engine=engine)
+    assert fits.latency_s == pytest.approx(x / 10e9 + 2 * stream + (steps - 1) * on_chip, rel=1e-12)
+    assert fits.traffic_bytes["dram"] == 2 * w + x  # each matrix read from DRAM once, and x
+    assert fits.facts["processor_weights_on_chip"] is False  # W_in does not fit beside W_hh
+    # a cache too small for W_hh: every step streams it
+    small = simulate(_arch({"llc": _level("128 KiB")}), wl, engine=engine)
+    assert small.latency_s == pytest.approx(x / 10e9 + (steps + 1) * stream, rel=1e-12)
+    assert small.traffic_bytes["dram"] == (steps + 1) * w + x
+    assert fits.latency_s < 0.3 * small.latency_s
+
+
+def test_three_levels_place_each_matrix_in_the_innermost_that_holds_it():
+    # A: 256 x 256 fp32 (256 KiB), B: 64 x 128 fp32 (32 KiB), each read twice: A, B, A, B.
+    # l2 (64 KiB) holds B but not A; llc (512 KiB) holds A. Bytes pass every level inside
+    # the one they come from (inclusive), activations stay in l2.
+    t = [Tensor("x", (1, 256), "fp32", "input"), Tensor("x2", (1, 64), "fp32", "input"),
+         Tensor("A", (256, 256), "fp32", "weight"), Tensor("B", (64, 128), "fp32", "weight")]
+    ops = []
+    for i, (a, w, k, n) in enumerate([("x", "A", 256, 256), ("x2", "B", 64, 128)] * 2):
+        t.append(Tensor(f"y{i}", (1, n), "fp32", "activation"))
+        ops.append(Op(f"mm{i}", "matmul", (a, w), (f"y{i}",), m=1, k=k, n=n, weight=w))
+    wl = Workload("abab", t, ops)
+    arch = _arch({"l2": _level("64 KiB", "2 TB/s"), "llc": _level("512 KiB")})
+    r = simulate(arch, wl)
+    A, B = 256 * 256 * 4, 64 * 128 * 4
+    acts = 2 * ((256 + 256) * 4 + (64 + 128) * 4)
+    inputs = (256 + 64) * 4  # the model inputs x and x2 start in DRAM: read from there once
+    assert r.traffic_bytes["dram"] == A + B + inputs  # first reads only
+    # A every time, B's first read and the inputs' first reads pass through
+    assert r.traffic_bytes["llc"] == 2 * A + B + inputs
+    assert r.traffic_bytes["l2"] == 2 * A + 2 * B + acts
+    assert "processor weights" in r.notes[0] and "0.2621 MB resident in llc" in r.notes[0]
+    assert "0.03277 MB resident in l2" in r.notes[0]
+    assert list(r.energy_breakdown_j)[1:4] == ["l2", "llc", "dram"]
+    assert r.energy_breakdown_j["llc"] == pytest.approx((2 * A + B + inputs) * 1e-12, rel=1e-12)
+
+
+def test_processor_levels_must_name_levels_and_end_at_the_backing_store():
+    d = copy.deepcopy(ROUND_ARCH)
+    d["processor"]["levels"] = ["sram", "l3"]
+    with pytest.raises(ConfigError, match=r"processor.levels: names no memory level \['l3'\]"):
+        architecture_from_dict(d, source="x.yaml")
+    d["processor"]["levels"] = ["sram"]
+    with pytest.raises(ConfigError, match="must end with the backing store 'dram'"):
+        architecture_from_dict(d, source="x.yaml")
+
+
+def test_levels_links_and_components_need_distinct_names():
+    d = copy.deepcopy(ROUND_ARCH)
+    d["links"] = {"dram": {"bandwidth": "1 GB/s", "latency": "1 ns", "energy_per_bit": "1 pJ/bit"}}
+    with pytest.raises(ConfigError, match="dram: the name is used by a memory level too"):
+        architecture_from_dict(d, source="x.yaml")
+
+
+
+def test_an_llc_holding_an_lstms_recurrent_weights_changes_its_prediction():
+    # the issue's case: a 1-layer H = I = 1024 fp32 LSTM, batch 1: W_hh is 4 x 1024 x 1024 x 4 B
+    # = 16.8 MB and W_ih the same. A 25 MB LLC holds W_hh but not both; all-or-nothing
+    # residency (cimsim 0.1) streamed W_hh at every one of the T steps.
+    from cimsim import bundled, load_architecture
+    from cimsim.workload.generators import lstm
+
+    T = 20
+    wl = lstm(1024, 1024, 1, steps=T)
+    w = 4 * 1024 * 1024 * 4
+    cpu = load_architecture(bundled.resolve_config("cpu-ddr5"),
+                            {"memory.sram.capacity": "25 MB"})
+    r = simulate(cpu, wl, keep_ops=False)
+    biases = 2 * 4 * 1024 * 4
+    acts_in = T * 1024 * 4 + 2 * 1024 * 4  # the input sequence, h0 and c0 start in DRAM: read once
+    assert r.traffic_bytes["dram"] <= 2 * w + biases + acts_in + 1
+    assert r.traffic_bytes["dram"] >= 2 * w  # W_ih and W_hh read once each
+    small = simulate(load_architecture(bundled.resolve_config("cpu-ddr5"),
+                                       {"memory.sram.capacity": "10 MB"}), wl, keep_ops=False)
+    assert small.traffic_bytes["dram"] >= (T + 1) * w  # W_hh at every step, W_ih once
+    assert r.latency_s < 0.5 * small.latency_s
+
+
+def test_workload_larger_than_memory_is_refused():
+    from conftest import ROUND_ARCH, make_arch
+
+    from cimsim.errors import MappingError
+
+    mem = copy.deepcopy(ROUND_ARCH["memory"])
+    mem["dram"]["capacity"] = "1 MiB"
+    arch = make_arch(name="tiny-memory", memory=mem)
+    # 1024 x 1024 fp32 weights = 4 MiB > 1 MiB
+    with pytest.raises(MappingError, match=r"needs .* GB .* memory.dram.capacity"):
+        simulate(arch, gemv_workload(1024, 1024))

@@ -1,0 +1,518 @@
+"""LLM serving workloads (workload/llm.py) and PIM that computes on the KV cache (hw/pim.py).
+
+Goldens are closed-form arithmetic written out in the comments, never the code's output.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from cimsim import simulate
+from cimsim.cli import main
+from cimsim.errors import ConfigError, WorkloadError
+from cimsim.mapping.placement import place
+from cimsim.workload import Workload, load_workload
+from cimsim.workload.kinds import ROLE_INPUT
+from cimsim.workload.llm import (LLMModel, decode_step_macs, llm_serving, model_from_hf, prefill_macs,
+                                 serving_macs)
+
+from conftest import make_arch
+
+# a tiny GQA model: d = 8 heads x 4 = 32, g = 8 / 2 = 4
+TINY = LLMModel(layers=2, hidden=32, heads=8, kv_heads=2, ffn=48, vocab=20, head_dim=4, gated=True)
+
+
+def _iteration_ops(w: Workload, i: int) -> slice:
+    """Op indices of iteration i (a prefill or a decode step) from the metadata's step ends."""
+    ends = w.metadata["llm"]["step_end_ops"]
+    return slice(0 if i == 0 else ends[i - 1] + 1, ends[i] + 1)
+
+
+def _step_ops(w: Workload, t: int) -> slice:
+    """Op indices of decode step t."""
+    decode = [i for i, k in enumerate(w.metadata["llm"]["step_kind"]) if k == "decode"]
+    return _iteration_ops(w, decode[t])
+
+
+def test_padded_attention_is_one_op_per_layer_and_reads_the_longest_cache_for_all():
+    P, D = [3, 5], 2
+    per = llm_serving(TINY, prompt=P, decode=D, batch=2, dtype="fp16")
+    pad = llm_serving(TINY, prompt=P, decode=D, batch=2, attention="padded", dtype="fp16")
+    # decode step 0 attends to 4 and 6 keys; padded: 2 x 6. Per layer K + V, d/g = 8, 2 B
+    assert _input_bytes_by_op(per)[_step_ops(per, 0)].sum() == 2 * 2 * (4 + 6) * 8 * 2
+    assert _input_bytes_by_op(pad)[_step_ops(pad, 0)].sum() == 2 * 2 * (6 + 6) * 8 * 2
+    # the padded step has 2 x 3 attention ops (scores, softmax, context per layer) and no gather
+    parts = [op.tags.get("part") for op in list(pad.ops)[_step_ops(pad, 0)]]
+    assert parts.count("scores") == 2 and "gather" not in parts
+    # attention MACs grow by 2 layers x 2 x H d_h x (6 - 4) = 2 x 2 x 32 x 2 per step
+    assert pad.macs - per.macs == 2 * (2 * 2 * 32 * 2)
+    # equal lengths: padding costs nothing
+    eq = [llm_serving(TINY, prompt=4, decode=2, batch=3, attention=a).macs
+          for a in ("per-request", "padded")]
+    assert eq[0] == eq[1]
+
+
+def _input_bytes_by_op(w: Workload) -> np.ndarray:
+    a = w.arrays
+    owner = np.repeat(np.arange(len(w)), np.diff(a.input_ptr))
+    return np.bincount(owner, weights=a.tensor_bytes[a.input_ids], minlength=len(w))
+
+
+# --------------------------------------------------------------------------- KV cache reads
+@pytest.mark.parametrize("kv_heads", [8, 2, 1])  # multi-head, GQA g = 4, MQA g = 8
+def test_kv_cache_of_L_tokens_is_read_once_per_step_and_layer_as_L_d_over_g(kv_heads):
+    m = LLMModel(layers=3, hidden=32, heads=8, kv_heads=kv_heads, ffn=48, vocab=20, head_dim=4,
+                 gated=False)
+    P, D = 5, 4
+    w = llm_serving(m, prompt=P, decode=D, batch=1, dtype="fp16")
+    g = 8 // kv_heads
+    per_op = _input_bytes_by_op(w)
+    for t in range(D):
+        L = P + t + 1  # cached tokens plus the one this step computed
+        kv = per_op[_step_ops(w, t)]
+        # K and V, each L x d / g elements of 2 bytes, per layer; read by one op each
+        assert kv.sum() == 3 * 2 * L * 32 // g * 2
+        assert np.count_nonzero(kv) == 3 * 2
+    # every cache tensor is read exactly once in the whole run
+    a = w.arrays
+    assert len(np.unique(a.input_ids)) == len(a.input_ids)
+
+
+def test_batching_reads_the_sum_of_the_requests_cache_lengths():
+    P, D = [3, 9, 6], [2, 5, 1]
+    w = llm_serving(TINY, prompt=P, decode=D, batch=3, dtype="fp32")
+    per_op = _input_bytes_by_op(w)
+    for t in range(max(D)):
+        active = [p for p, d in zip(P, D) if t < d]
+        # layers x (K + V) x sum L_i x d/g elements x 4 bytes, d/g = 32 / 4 = 8
+        assert per_op[_step_ops(w, t)].sum() == 2 * 2 * sum(p + t + 1 for p in active) * 8 * 4
+    assert w.metadata["llm"]["step_tokens"] == [3, 3, 2, 1, 1, 1]  # the prefill, then 5 steps
+    assert w.metadata["llm"]["generated_tokens"] == 3 + 3 + 2 + 1 + 1 + 1
+
+
+def test_decode_step_macs_closed_form_by_hand():
+    m = LLMModel(layers=1, hidden=8, heads=2, kv_heads=1, ffn=16, vocab=10, head_dim=4, gated=False)
+    w = llm_serving(m, prompt=3, decode=2, batch=1)
+    macs = w.op_macs
+    # step 0: qkv 8 x (2 + 2) x 4 = 128, out_proj 8 x 8 = 64, FFN 2 x 8 x 16 = 256,
+    # scores + context 2 x (2 heads x 4 x 4 keys) = 64, LM head 8 x 10 = 80: 592
+    assert macs[_step_ops(w, 0)].sum() == 592
+    # step 1 attends to 5 keys: attention 2 x 2 x 4 x 5 = 80: 608
+    assert macs[_step_ops(w, 1)].sum() == 608
+    # prefill of 3 tokens: 3 x 448 + attention 2 x 2 x 4 x 3 x 3 = 144, LM head 80: 1568
+    assert macs[_iteration_ops(w, 0)].sum() == 1568
+    assert prefill_macs(m, [3]) == 1568 and decode_step_macs(m, [3], [2], 1) == 608
+
+
+def test_gated_ffn_has_three_matrices():
+    base = dict(layers=1, hidden=8, heads=2, kv_heads=2, ffn=16, vocab=10, head_dim=4)
+    plain = llm_serving(LLMModel(**base, gated=False), prompt=1, decode=0)
+    gated = llm_serving(LLMModel(**base, gated=True), prompt=1, decode=0)
+    assert gated.weight_bytes - plain.weight_bytes == 8 * 16 * 2  # one more hidden x ffn, fp16
+    assert gated.macs - plain.macs == 8 * 16
+
+
+def test_hf_config_shapes():
+    llama = {"model_type": "llama", "hidden_act": "silu", "hidden_size": 4096, "num_hidden_layers": 32,
+             "num_attention_heads": 32, "num_key_value_heads": 8, "intermediate_size": 14336,
+             "vocab_size": 128256}
+    m = model_from_hf(llama)
+    assert (m.layers, m.hidden, m.heads, m.kv_heads, m.ffn, m.vocab, m.head_dim, m.gated) == (
+        32, 4096, 32, 8, 14336, 128256, 128, True)
+    gpt2 = {"model_type": "gpt2", "n_embd": 768, "n_layer": 12, "n_head": 12, "n_inner": None,
+            "vocab_size": 50257, "activation_function": "gelu_new"}
+    m = model_from_hf(gpt2)
+    assert (m.kv_heads, m.ffn, m.head_dim, m.gated) == (12, 3072, 64, False)
+
+
+@pytest.mark.parametrize("kw, msg", [
+    (dict(prompt=[1, 2], decode=1, batch=3), "prompt lists 2 lengths"),
+    (dict(prompt=0, decode=1), "prompt lengths must be integers >= 1"),
+    (dict(prompt=1, decode=1, batching="orca"), "batching 'orca' is not one of static, continuous"),
+    (dict(prompt=1, decode=1, requests=0), "requests must be an integer >= 1"),
+])
+def test_bad_parameters_are_one_line_errors(kw, msg):
+    with pytest.raises(WorkloadError, match=msg):
+        llm_serving(TINY, **kw)
+    with pytest.raises(WorkloadError, match="kv_heads=3 must divide heads=8"):
+        LLMModel(layers=1, hidden=32, heads=8, kv_heads=3, ffn=8, vocab=8, head_dim=4, gated=True)
+
+
+def test_live_bytes_counts_one_cache_not_the_sum_of_steps():
+    w = llm_serving(TINY, prompt=64, decode=32, batch=1, dtype="fp32")
+    caches = float(w.tensor_nbytes[w.columns.tensor_role == ROLE_INPUT].sum())
+    # the last step's K and V of one layer: 2 x 96 tokens x 8 x 4 B = 6144 B; summed over
+    # steps and layers the caches are far more, and the live peak is far less
+    assert caches > 2 * 2 * 32 * 65 * 8 * 4
+    assert w.peak_live_activation_bytes < w.activation_bytes - caches / 2
+
+
+def test_cli_llm_from_hf_config(tmp_path):
+    cfg = tmp_path / "config.json"
+    cfg.write_text(json.dumps({"model_type": "llama", "hidden_act": "silu", "hidden_size": 32,
+                               "num_hidden_layers": 2, "num_attention_heads": 8,
+                               "num_key_value_heads": 2, "intermediate_size": 48, "vocab_size": 20}))
+    out = tmp_path / "w.json"
+    r = CliRunner().invoke(main, ["workload", "llm", "--hf-config", str(cfg), "--prompt", "3,4",
+                                  "--decode", "2", "--batch", "2", "--dtype", "fp32", "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    w = load_workload(out)
+    assert w.macs == llm_serving(TINY, prompt=[3, 4], decode=2, batch=2, dtype="fp32").macs
+    assert w.metadata["llm"]["step_tokens"] == [2, 2, 2]
+    r = CliRunner().invoke(main, ["workload", "llm", "--hidden", "32", "-o", str(out)])
+    assert r.exit_code != 0 and "give --hf-config or --hf-model, or --layers, --heads, --vocab" in r.output
+    assert "Traceback" not in r.output
+
+
+# --------------------------------------------------------------------------- PIM on the KV cache
+def _pim(**kw) -> dict:
+    # 2 channels (ROUND_ARCH) x 4 units: 16 GMAC/s; internal 8 x 2 GB/s = 16 GB/s
+    return {"units_per_channel": 4, "clock": "1 GHz", "macs_per_cycle": 2, "internal_bandwidth": "2 GB/s",
+            "energy_per_mac": "1 pJ", "energy_per_bit": "0.5 pJ/bit", **kw}
+
+
+def _kv_workload(big_host_read: bool = False) -> Workload:
+    """x -> copy -> q; scores = q . K (K a model input: 2 heads x 32 x 256 fp32 = 65,536 B);
+    optionally an independent host reduction over a 1 MiB input."""
+    t = [("x", (1, 64), "input"), ("q", (2, 1, 32), "activation"),
+         ("K", (2, 32, 256), "input"), ("s", (2, 1, 256), "activation")]
+    from cimsim.workload import Op, Tensor
+
+    ops = [Op("qgen", "copy", ("x",), ("q",)),
+           Op("scores", "matmul", ("q", "K"), ("s",), m=1, k=32, n=256, batch=2)]
+    if big_host_read:
+        t += [("Y", (262144,), "input"), ("y", (1,), "activation")]
+        ops.append(Op("host", "reduction", ("Y",), ("y",)))
+    return Workload("kv", [Tensor(n, s, "fp32", r) for n, s, r in t], ops)
+
+
+def test_default_pim_leaves_kv_attention_on_the_host():
+    pl = place(_kv_workload(), make_arch(pim=_pim()))
+    assert pl.unit_names.tolist() == ["processor", "processor"]
+
+
+def test_pim_claims_the_kv_matmul_and_reads_the_cache_in_the_banks():
+    arch = make_arch(pim=_pim(claims=["kv_cache"]))
+    w = _kv_workload()
+    pl = place(w, arch)
+    assert pl.unit_names.tolist() == ["processor", "pim"]
+    r = simulate(arch, w)
+    ops = r.op_table.set_index("op")
+    # 65,536 B / 16 GB/s = 4.096 us > 16,384 MACs / 16 GMAC/s = 1.024 us
+    assert ops.loc["scores", "compute_s"] == pytest.approx(65536 / 16e9, rel=1e-12)
+    # only q (256 B) and the scores (2 x 256 x 4 = 2,048 B) cross the external bus
+    assert ops.loc["scores", "dram_bytes"] == 256 + 2048
+    assert ops.loc["scores", "latency_s"] == pytest.approx(100e-9, rel=1e-12)
+    assert r.energy_breakdown_j["pim_compute"] == pytest.approx(16384e-12 + 65536 * 8 * 0.5e-12, rel=1e-12)
+
+
+def test_gqa_needs_max_rows_of_the_group():
+    w = llm_serving(TINY, prompt=4, decode=2, batch=1, dtype="fp32")  # g = 4 query rows per product
+    assert place(w, make_arch(pim=_pim(claims=["kv_cache"]))).unit_names.tolist().count("pim") == 0
+    pl = place(w, make_arch(pim=_pim(claims=["kv_cache"], max_rows=4)))
+    # scores and context of 2 layers x 2 steps; nothing of the prefill (its keys are activations)
+    assert pl.unit_names.tolist().count("pim") == 2 * 2 * 2
+
+
+def test_blocked_mode_adds_the_pim_bank_time_to_the_shared_level():
+    w = _kv_workload(big_host_read=True)
+    con = simulate(make_arch(pim=_pim(claims=["kv_cache"])), w)
+    blk = simulate(make_arch(pim=_pim(claims=["kv_cache"], sharing="blocked")), w)
+    # the host's 1 MiB read and the PIM op share dram from the same instant; blocked, the
+    # level also carries the PIM op's 4.096 us of bank time (work-conserving sharing)
+    assert blk.latency_s - con.latency_s == pytest.approx(65536 / 16e9, rel=1e-9)
+    assert blk.traffic_bytes["dram"] == con.traffic_bytes["dram"]  # no bytes counted for the hold
+    # and only the static energy of the longer run (1 W processor, no PIM static power) differs
+    assert blk.energy_j - con.energy_j == pytest.approx(1.0 * (blk.latency_s - con.latency_s), rel=1e-6)
+
+
+def test_separate_mode_moves_pim_io_over_its_link():
+    link = {"bandwidth": "100 GB/s", "latency": "10 ns", "energy_per_bit": "1 pJ/bit"}
+    arch = make_arch(pim=_pim(claims=["kv_cache"], sharing="separate"), interconnect=link)
+    r = simulate(arch, _kv_workload())
+    ops = r.op_table.set_index("op")
+    assert ops.loc["scores", "dram_bytes"] == 0
+    assert ops.loc["scores", "interconnect_bytes"] == 256 + 2048
+    assert ops.loc["scores", "latency_s"] == pytest.approx(10e-9, rel=1e-12)
+
+
+def test_power_cap_and_bank_level_bandwidth():
+    w = _kv_workload()
+    # dynamic energy 16,384 x 1 pJ + 65,536 x 8 x 0.5 pJ = 278,528 pJ; at 10 mW: 27.8528 us
+    r = simulate(make_arch(pim=_pim(claims=["kv_cache"], power_cap="10 mW")), w)
+    assert r.op_table.set_index("op").loc["scores", "compute_s"] == pytest.approx(27.8528e-6, rel=1e-12)
+    # 8 units x 4 banks x 0.5 GB/s = 16 GB/s, as 8 x 2 GB/s
+    bank = _pim(claims=["kv_cache"], banks_per_unit=4, bank_bandwidth="0.5 GB/s")
+    del bank["internal_bandwidth"]
+    r2 = simulate(make_arch(pim=bank), w)
+    assert r2.op_table.set_index("op").loc["scores", "compute_s"] == pytest.approx(65536 / 16e9, rel=1e-12)
+
+
+@pytest.mark.parametrize("kw, msg", [
+    (dict(banks_per_unit=4, bank_bandwidth="1 GB/s"), "exactly one of internal_bandwidth"),
+    (dict(sharing="separate"), "link"),
+    (dict(claims=["weights", "weights"]), "at most once"),
+    (dict(sharing="sometimes"), "sharing"),
+])
+def test_bad_pim_config_is_a_config_error(kw, msg):
+    with pytest.raises(ConfigError, match=msg):
+        make_arch(pim=_pim(**kw))
+
+
+# --------------------------------------------------------------------------- serving report
+def test_serving_metrics_of_a_chain_on_one_processor(round_arch):
+    from cimsim.report import columns as C
+
+    P, D = [4, 6], [3, 1]
+    w = llm_serving(TINY, prompt=P, decode=D, batch=2, dtype="fp32")
+    r = simulate(round_arch, w)
+    sv = r.serving
+    ends = w.metadata["llm"]["step_end_ops"]
+    dur = r.op_table["duration_s"].to_numpy()
+    # one server, one op at a time: an iteration ends after the sum of its and earlier ops' times
+    t = [dur[:e + 1].sum() for e in ends]  # prefill, step 0, 1, 2
+    assert sv[C.TTFT_S] == pytest.approx(t[0], rel=1e-9)  # both first tokens from the prefill
+    # request 0: 3 more tokens, the last at step 2; request 1: 1 more, at step 0
+    assert sv[C.TPOT_S] == pytest.approx(((t[3] - t[0]) / 3 + (t[1] - t[0]) / 1) / 2, rel=1e-9)
+    # tokens: 2 from the prefill, then 2 + 1 + 1 over the three steps = 6
+    assert sv[C.TOKENS_PER_S] == pytest.approx(6 / r.latency_s, rel=1e-12)
+    assert sv[C.TOKENS_PER_J] == pytest.approx(6 / r.energy_j, rel=1e-12)
+    # decode: 4 tokens over the three steps, from the prefill's end to the last step's
+    assert sv[C.DECODE_TOKENS_PER_S] == pytest.approx(4 / (t[3] - t[0]), rel=1e-9)
+    rec = r.record()
+    assert all(c in rec for c in C.SERVING_COLUMNS)
+
+
+def test_continuous_batching_fills_free_slots_static_waits_for_an_empty_batch():
+    P, D = [2, 3, 4], [1, 3, 2]
+    cont = llm_serving(TINY, prompt=P, decode=D, batch=2, requests=3, batching="continuous")
+    stat = llm_serving(TINY, prompt=P, decode=D, batch=2, requests=3, batching="static")
+    # by hand: continuous: prefill {0,1}, step {0,1} (0 done), prefill {2}, step {1,2},
+    # step {1,2} (both done); static: prefill {0,1}, steps {0,1} {1} {1}, prefill {2}, {2} {2}
+    assert cont.metadata["llm"]["step_kind"] == ["prefill", "decode", "prefill", "decode", "decode"]
+    assert cont.metadata["llm"]["step_tokens"] == [2, 2, 1, 2, 2]
+    assert stat.metadata["llm"]["step_kind"] == ["prefill", "decode", "decode", "decode", "prefill",
+                                                  "decode", "decode"]
+    assert stat.metadata["llm"]["step_tokens"] == [2, 2, 1, 1, 1, 1, 1]
+    # the work is the same: the closed form of each request alone, summed
+    assert cont.macs == stat.macs == serving_macs(TINY, P, D)
+    per = [serving_macs(TINY, [p], [d]) for p, d in zip(P, D)]
+    assert sum(per) == cont.macs
+    # and so is the KV cache read: sum over requests and steps of 2 layers x 2 x (P+k+1) x 8 x 2 B
+    kv = 2 * 2 * sum(p + k + 1 for p, d in zip(P, D) for k in range(d)) * 8 * 2
+    # (the other model inputs are the prompts' token ids, 2 B each)
+    assert _input_bytes_by_op(cont).sum() == _input_bytes_by_op(stat).sum() == kv + 2 * sum(P)
+
+
+def test_other_workloads_have_no_serving_columns(round_arch):
+    from conftest import gemv_workload
+
+    from cimsim.report import columns as C
+
+    r = simulate(round_arch, gemv_workload(64, 64))
+    assert r.serving == {} and not set(C.SERVING_COLUMNS) & set(r.record())
+
+
+def test_compare_prints_and_writes_the_serving_table(tmp_path):
+    wpath = tmp_path / "w.npz"
+    from cimsim.workload import save_workload
+
+    save_workload(llm_serving(TINY, prompt=4, decode=2, batch=2, dtype="fp16"), wpath)
+    out = tmp_path / "cmp.csv"
+    r = CliRunner(env={"COLUMNS": "200"}).invoke(
+        main, ["compare", "gpu-hbm3", "hbm-pim", "-w", str(wpath), "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    assert "LLM serving" in r.output and "time to first token" in r.output
+    import pandas as pd
+
+    df = pd.read_csv(out)
+    assert (df["tokens_per_s"] > 0).all() and (df["ttft_s"] > 0).all()
+
+
+def test_sub_batches_split_a_step_into_independent_chains_with_the_same_work():
+    one = llm_serving(TINY, prompt=[2, 3, 4], decode=2, batch=3)
+    two = llm_serving(TINY, prompt=[2, 3, 4], decode=2, batch=3, sub_batches=2)
+    assert one.macs == two.macs == serving_macs(TINY, [2, 3, 4], [2, 2, 2])
+    step = list(two.ops)[_step_ops(two, 0)]
+    # each sub-batch ({0}, {1, 2}) runs its own qkv per layer: 2 layers x 2 sub-batches
+    assert sum(op.tags.get("part") == "qkv_proj" for op in step) == 4
+    # and so reads every weight matrix twice per step
+    a = two.arrays
+    s0 = _step_ops(two, 0)
+    assert a.weight_bytes[s0].sum() == 2 * one.arrays.weight_bytes[_step_ops(one, 0)].sum()
+    with pytest.raises(WorkloadError, match="sub_batches must be an integer >= 1"):
+        llm_serving(TINY, prompt=2, decode=1, sub_batches=0)
+
+
+# --------------------------------------------------------------------------- tensor parallelism
+def test_tensor_parallel_shard_and_allreduces():
+    m = LLMModel(layers=2, hidden=32, heads=8, kv_heads=2, ffn=48, vocab=20, head_dim=4, gated=True)
+    full = llm_serving(m, prompt=4, decode=2, batch=2, dtype="fp16")
+    tp4 = llm_serving(m, prompt=4, decode=2, batch=2, tensor_parallel=4, dtype="fp16")
+    # heads 8 -> 2, kv heads 2 -> 1 (replicated: 4 devices, 2 KV heads), ffn 48 -> 12, vocab 20 -> 5
+    from cimsim.workload.llm import shard
+
+    s = shard(m, 4)
+    assert (s.heads, s.kv_heads, s.ffn, s.vocab) == (2, 1, 12, 5)
+    assert tp4.macs == serving_macs(s, [4, 4], [2, 2])
+    # with kv_heads >= N every part splits evenly: a device does a quarter of the MACs
+    m4 = LLMModel(layers=2, hidden=32, heads=8, kv_heads=4, ffn=48, vocab=20, head_dim=4, gated=True)
+    assert 4 * llm_serving(m4, prompt=4, decode=2, batch=2, tensor_parallel=4).macs == \
+        llm_serving(m4, prompt=4, decode=2, batch=2).macs
+    # replicated KV heads: each device computes its own K and V head: per token and layer
+    # d x d_h x (2 x 1 - 2 x 2 / 4) = 128 MACs more than a quarter; 2 layers x (2 x 4 prompt
+    # tokens + 2 x 2 decode tokens) = 24 token-layers
+    assert 4 * tp4.macs - full.macs == 4 * 128 * 24
+    kinds = [op.kind for op in tp4.ops]
+    # per pass: 2 layers x 2 all-reduces + 1 for the sampled tokens; 3 passes (prefill + 2 steps)
+    assert kinds.count("allreduce") == 3 * (2 * 2 + 1)
+    step = list(tp4.ops)[_step_ops(tp4, 0)]
+    ar = [op for op in step if op.kind == "allreduce" and op.tags.get("layer") == 0]
+    # each sums the 2 requests' rows of the hidden state: 2 x 32 x 2 B = 128 B
+    assert [tp4.tensors[op.inputs[0]].nbytes for op in ar] == [128, 128]
+    with pytest.raises(WorkloadError, match="tensor_parallel=3 must divide heads=8"):
+        llm_serving(m, prompt=4, decode=1, tensor_parallel=3)
+
+
+def _tp_arch(algorithm: str = "ring"):
+    from conftest import ROUND_ARCH
+
+    import copy
+
+    from cimsim.config import architecture_from_dict
+
+    d = copy.deepcopy(ROUND_ARCH)
+    d["links"] = {"nvlink": {"bandwidth": "100 GB/s", "latency": "1 us", "energy_per_bit": "1 pJ/bit"}}
+    d["collective"] = {"devices": 4, "algorithm": algorithm}
+    return architecture_from_dict(d)
+
+
+@pytest.mark.parametrize("algorithm, steps", [("ring", 6), ("direct", 2)])
+def test_allreduce_moves_2_n_minus_1_over_n_bytes_over_the_link(algorithm, steps):
+    from cimsim.workload import Op, Tensor
+
+    # one all-reduce of 1 MiB fp32 over 4 devices: 2 x 3/4 x 1 MiB = 1.5 MiB over the link
+    w = Workload("ar", [Tensor("p", (262144,), "fp32", "input"),
+                        Tensor("s", (262144,), "fp32", "activation")],
+                 [Op("ar", "allreduce", ("p",), ("s",))])
+    r = simulate(_tp_arch(algorithm), w)
+    assert r.traffic_bytes["nvlink"] == 1.5 * 2 ** 20
+    # 1.5 MiB / 100 GB/s + steps x 1 us
+    assert r.latency_s == pytest.approx(1.5 * 2 ** 20 / 100e9 + steps * 1e-6, rel=1e-12)
+    assert r.ops_per_unit == {"processor": 0, "collective": 1}
+
+
+def test_allreduce_without_a_collective_component_is_an_error(round_arch):
+    from cimsim.errors import MappingError
+    from cimsim.workload import Op, Tensor
+
+    w = Workload("ar", [Tensor("p", (4,), "fp32", "input"), Tensor("s", (4,), "fp32", "activation")],
+                 [Op("ar", "allreduce", ("p",), ("s",))])
+    with pytest.raises(MappingError, match="no component runs op 'ar' \\(kind allreduce\\)"):
+        place(w, round_arch)
+
+
+def test_collective_needs_a_link(round_arch):
+    from conftest import make_arch
+
+    with pytest.raises(ConfigError, match="collective.link"):
+        make_arch(collective={"devices": 2})
+
+
+# --------------------------------------------------------------------------- fast assembly
+def _columns_equal(a: Workload, b: Workload) -> None:
+    ca, cb = a.columns, b.columns
+    for f in ("shape_ptr", "shape_dims", "tensor_dtype", "tensor_role", "kind", "in_ptr", "in_ids",
+              "out_ptr", "out_ids", "m", "k", "n", "batch", "weight", "fn", "generic_macs"):
+        assert np.array_equal(getattr(ca, f), getattr(cb, f)), f
+    assert np.array_equal(ca.ops_per_element, cb.ops_per_element, equal_nan=True)
+    assert ca.tensor_names.tolist() == cb.tensor_names.tolist()
+    assert ca.op_names.tolist() == cb.op_names.tolist()
+    assert [op.tags for op in a.ops] == [op.tags for op in b.ops]
+    assert a.metadata == b.metadata
+
+
+@pytest.mark.parametrize("kw", [
+    dict(prompt=3, decode=8, batch=2),
+    dict(prompt=[3, 5, 2], decode=[9, 4, 7], batch=3),
+    dict(prompt=[3, 5, 2, 4, 3], decode=[9, 4, 7, 6, 12], batch=3, requests=5, batching="continuous"),
+    dict(prompt=[3, 5, 2, 4], decode=[9, 4, 7, 6], batch=2, requests=4),
+    dict(prompt=[3, 5], decode=10, batch=2, attention="padded"),
+    dict(prompt=[3, 5, 6], decode=10, batch=3, sub_batches=2),
+    dict(prompt=[3, 5], decode=10, batch=2, tensor_parallel=4),
+])
+def test_replicated_decode_stretches_equal_the_op_by_op_build(kw):
+    slow = llm_serving(TINY, **kw, replicate=False)
+    fast = llm_serving(TINY, **kw)
+    assert len(fast) == len(slow)
+    _columns_equal(fast, slow)
+
+
+def test_bundled_gpu_hbm_pim_attn_runs_exactly_the_decode_attention_on_pim():
+    from cimsim import load_architecture
+    from cimsim.bundled import resolve_config
+
+    arch = load_architecture(resolve_config("gpu-hbm-pim-attn"))
+    w = llm_serving(TINY, prompt=[4, 6], decode=3, batch=2)  # g = 4 query heads per KV head
+    pl = place(w, arch)
+    on_pim = [op.tags["part"] for op, u in zip(w.ops, pl.unit_names) if u == "pim"]
+    # scores and context, 2 requests x 2 layers x 3 steps; the prefill's stay on the GPU
+    assert sorted(on_pim) == ["context"] * 12 + ["scores"] * 12
+    assert all(op.tags["phase"] == "decode" for op, u in zip(w.ops, pl.unit_names) if u == "pim")
+
+
+def test_sweep_of_a_serving_run_has_the_serving_columns(tmp_path):
+    import pandas as pd
+
+    from cimsim.workload import save_workload
+
+    wpath = tmp_path / "w.json"
+    save_workload(llm_serving(TINY, prompt=4, decode=2, batch=2), wpath)
+    out = tmp_path / "s.parquet"
+    r = CliRunner().invoke(main, ["sweep", "gpu-hbm3", "-w", str(wpath), "--param",
+                                  "memory.dram.bandwidth=1TB/s,2TB/s", "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    df = pd.read_parquet(out)
+    assert len(df) == 2 and (df["tpot_s"] > 0).all() and (df["decode_tokens_per_s"] > 0).all()
+
+
+# --------------------------------------------------------------------------- against a traced model
+@pytest.mark.torch
+def test_decode_step_macs_equal_a_traced_hugging_face_llama_step():
+    """The generator's decode step and the tracer's Llama decode step (zoo ``llama-decode``: a
+    transformers LlamaForCausalLM built from its config, one token against a cache of S) do the
+    same MACs; the generator's caches hold the S cached tokens plus the step's own row."""
+    pytest.importorskip("transformers")
+    from cimsim import zoo
+    from cimsim.zoo.hf import _LM
+
+    S = 16
+    traced = zoo.trace_zoo("llama-decode", cache=S)
+    m = model_from_hf({"model_type": "llama", "hidden_act": "silu", **_LM})
+    w = llm_serving(m, prompt=S, decode=1, batch=1, dtype="fp32")
+    assert w.op_macs[_step_ops(w, 0)].sum() == traced.macs
+    cache = sum(t.nbytes for t in traced.tensors.values()
+                if t.role == "input" and t.name.startswith(("cache.", "past_key_values")))
+    kvd = m.kv_heads * m.head_dim
+    assert _input_bytes_by_op(w)[_step_ops(w, 0)].sum() == cache + 2 * m.layers * kvd * 4
+
+
+@pytest.mark.torch
+def test_hf_model_type_gives_its_default_shape(tmp_path):
+    pytest.importorskip("transformers")
+    from cimsim.workload.llm import model_from_hf_type
+
+    m = model_from_hf_type("mistral")  # Mistral-7B: 32 layers, 4096, 32 heads, 8 KV heads
+    assert (m.layers, m.hidden, m.heads, m.kv_heads, m.ffn, m.vocab, m.gated) == (
+        32, 4096, 32, 8, 14336, 32000, True)
+    out = tmp_path / "w.npz"
+    r = CliRunner().invoke(main, ["workload", "llm", "--hf-model", "gpt2", "--layers", "2",
+                                  "--prompt", "4", "--decode", "1", "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    assert load_workload(out).metadata["params"]["hidden"] == 768
+    r = CliRunner().invoke(main, ["workload", "llm", "--hf-model", "nope", "-o", str(out)])
+    assert r.exit_code != 0 and "transformers knows no model type 'nope'" in r.output
