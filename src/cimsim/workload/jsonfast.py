@@ -50,7 +50,7 @@ _ERR = -1
 
 
 # --------------------------------------------------------------------------- scanner
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _lit(buf, i, k, lit, ptr):
     """Index after literal ``k`` at ``buf[i]``, or -1."""
     a, b = ptr[k], ptr[k + 1]
@@ -62,7 +62,7 @@ def _lit(buf, i, k, lit, ptr):
     return i + (b - a)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _str(buf, i, end):
     """Index of the closing quote of the string whose body starts at ``i``, or -1."""
     while i < end:
@@ -75,7 +75,7 @@ def _str(buf, i, end):
     return -1
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _int(buf, i, end, out, j, signed):
     """A JSON integer (at most 18 digits; a sign if ``signed``) at ``buf[i]`` into
     ``out[j]``; returns the index after it, or -1."""
@@ -100,7 +100,7 @@ def _int(buf, i, end, out, j, signed):
     return i
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _number(buf, i, end):
     """Index after a non-negative JSON number at ``buf[i]`` (at most 64 bytes), or -1."""
     s = i
@@ -130,7 +130,7 @@ def _number(buf, i, end):
     return i if i - s <= 64 else -1
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _hash(buf, s, e):
     h = np.uint64(14695981039346656037)
     for i in range(s, e):
@@ -138,7 +138,7 @@ def _hash(buf, s, e):
     return h
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _same(buf, s1, e1, s2, e2):
     if e1 - s1 != e2 - s2:
         return False
@@ -148,7 +148,7 @@ def _same(buf, s1, e1, s2, e2):
     return True
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _intern(buf, s, e, table, starts, ends, count, add):
     """The number of the string ``buf[s:e]`` in a table (open addressing over ``starts`` /
     ``ends``, ``count[0]`` strings): -1 if absent and not ``add``, -2 if it is full."""
@@ -473,6 +473,19 @@ def _chunks(rec_end: np.ndarray, start: int, end: int) -> np.ndarray:
     return chunk
 
 
+def _first_unique(rows: np.ndarray, base: int) -> tuple[np.ndarray, np.ndarray]:
+    """For the distinct rows of ``rows`` (values -1 .. base - 2): the index of each one's
+    first row, and each row's distinct-row number."""
+    if rows.shape[1] * math.log2(base) < 62:  # a row as one integer
+        key = np.zeros(len(rows), dtype=np.int64)
+        for j in range(rows.shape[1]):
+            key = key * base + (rows[:, j] + 1)
+        _, first, inv = np.unique(key, return_index=True, return_inverse=True)
+    else:
+        _, first, inv = np.unique(rows, axis=0, return_index=True, return_inverse=True)
+    return first, inv.ravel()
+
+
 def _tags(raw: bytes, n: int, tag_ptr, tag_key, tag_str, tag_int, keyvoc, valvoc,
           chunk: np.ndarray) -> TagColumns:
     """The tag columns the builder's TagBuilder gives for these entries read in these
@@ -492,21 +505,19 @@ def _tags(raw: bytes, n: int, tag_ptr, tag_key, tag_str, tag_int, keyvoc, valvoc
     if width:
         sig = np.full((n, width), -1, dtype=np.int64)
         sig[op_of, np.arange(nt) - np.repeat(tag_ptr[:-1], counts)] = tag_key
-        uniq, first, inv = np.unique(sig, axis=0, return_index=True, return_inverse=True)
-        inv = inv.ravel()
-        rank = np.empty(len(uniq), dtype=np.int64)
-        nonempty = (uniq != -1).any(axis=1)
+        first, inv = _first_unique(sig, len(keys) + 1)
+        rank = np.empty(len(first), dtype=np.int64)
+        nonempty = sig[first, 0] >= 0
         by_first = [u for u in np.argsort(first, kind="stable").tolist() if nonempty[u]]
         rank[~nonempty] = 0
         rank[by_first] = np.arange(1, len(by_first) + 1)
         for u in by_first:
-            orders.append(tuple(keys[k] for k in uniq[u].tolist() if k >= 0))
+            orders.append(tuple(keys[k] for k in sig[first[u]].tolist() if k >= 0))
         order_code[:] = rank[inv]
     # the order add_many adds the ops' values in: by chunk, group (keys) within the chunk, op
-    grp = np.stack([chunk, order_code.astype(np.int64)], axis=1)
-    _, gfirst, ginv = np.unique(grp, axis=0, return_index=True, return_inverse=True)
+    _, gfirst, ginv = np.unique(chunk * len(orders) + order_code, return_index=True, return_inverse=True)
     add_rank = np.empty(n, dtype=np.int64)
-    add_rank[np.lexsort((np.arange(n), gfirst[ginv.ravel()], chunk))] = np.arange(n)
+    add_rank[np.lexsort((np.arange(n), gfirst[ginv], chunk))] = np.arange(n)
     columns: dict[str, tuple] = {}
     # a key's column as the builder makes it: its keys in order of first appearance
     key_first = np.full(len(keys), nt, dtype=np.int64)
@@ -521,15 +532,19 @@ def _tags(raw: bytes, n: int, tag_ptr, tag_key, tag_str, tag_int, keyvoc, valvoc
             columns[keys[k]] = ("int", arr)
             continue
         # codes by first appearance of (string id | int value)
-        pair = np.stack([is_str.astype(np.int64), np.where(is_str, tag_str[sel], tag_int[sel])], axis=1)
-        uniq, inv = np.unique(pair, axis=0, return_inverse=True)
-        inv = inv.ravel()
-        first = np.full(len(uniq), n, dtype=np.int64)
+        # its distinct values: the string ids, then the ints; coded by first appearance
+        sv, si = np.unique(tag_str[sel][is_str], return_inverse=True)
+        iv, ii = np.unique(tag_int[sel][~is_str], return_inverse=True)
+        inv = np.empty(len(sel), dtype=np.int64)
+        inv[is_str] = si
+        inv[~is_str] = ii + len(sv)
+        first = np.full(len(sv) + len(iv), n, dtype=np.int64)
         np.minimum.at(first, inv, add_rank[ops])
         order = np.argsort(first, kind="stable")
-        code_of = np.empty(len(uniq), dtype=np.int32)
-        code_of[order] = np.arange(len(uniq), dtype=np.int32)
-        vocab = [values[v] if s else int(v) for s, v in uniq[order].tolist()]
+        code_of = np.empty(len(first), dtype=np.int32)
+        code_of[order] = np.arange(len(first), dtype=np.int32)
+        distinct = [values[v] for v in sv.tolist()] + iv.tolist()
+        vocab = [distinct[u] for u in order.tolist()]
         codes = np.zeros(n, dtype=np.int32)
         codes[ops] = code_of[inv]
         columns[keys[k]] = ("json", codes, vocab)
