@@ -551,7 +551,7 @@ def _tags(raw: bytes, n: int, tag_ptr, tag_key, tag_str, tag_int, keyvoc, valvoc
     return TagColumns(order_code, orders, columns)
 
 
-def _read(raw: bytes) -> Workload:
+def _columns(raw: bytes) -> tuple[dict, WorkloadColumns]:
     top, t0 = _header(raw)
     t1 = raw.find(_OPS, t0)
     end = len(raw)
@@ -617,24 +617,31 @@ def _read(raw: bytes) -> Workload:
         raise _Other  # an overflowing number: the generic reader words it
     cols = WorkloadColumns(
         tensor_names=_strings(buf, names[0, :nt], names[1, :nt]),
-        shape_ptr=shape_ptr[:nt + 1].copy(),
-        shape_dims=dims[:shape_ptr[nt]].copy(),
+        shape_ptr=shape_ptr[:nt + 1],
+        shape_dims=dims[:shape_ptr[nt]],
         tensor_dtype=dtype_codes[dtype[:nt]],
         tensor_role=role_codes[role[:nt]],
         op_names=_strings(buf, op_names[0, :no], op_names[1, :no]),
         kind=kind_codes[kind[:no]],
-        in_ptr=in_ptr[:no + 1].copy(), in_ids=in_ids[:in_ptr[no]].copy(),
-        out_ptr=out_ptr[:no + 1].copy(), out_ids=out_ids[:out_ptr[no]].copy(),
-        m=op_dims[0, :no].copy(), k=op_dims[1, :no].copy(), n=op_dims[2, :no].copy(),
-        batch=op_dims[3, :no].copy(),
-        weight=weight[:no].copy(),
+        in_ptr=in_ptr[:no + 1], in_ids=in_ids[:in_ptr[no]],
+        out_ptr=out_ptr[:no + 1], out_ids=out_ids[:out_ptr[no]],
+        m=op_dims[0, :no], k=op_dims[1, :no], n=op_dims[2, :no],
+        batch=op_dims[3, :no],
+        weight=weight[:no],
         fn=fn[:no].astype(np.int32),
         fn_vocab=tuple(_vocab(raw, fvoc)),
         ops_per_element=ope_values[ope[:no]],
         tags=_tags(raw, no, tag_ptr[:no + 1], tag_key, tag_str, tag_int, keyvoc, valvoc,
                    _chunks(op_end[:no], a, b)),
-        generic_macs=op_dims[4, :no].copy(),
+        generic_macs=op_dims[4, :no],
     )
+    return top, cols
+
+
+def _read(raw: bytes) -> Workload:
+    # the scanner's arrays and tables go once the columns are made; the columns are views
+    # of the used part of its (over-allocated, so partly never touched) arrays
+    top, cols = _columns(raw)
     return Workload.from_columns(top["name"], cols, top["metadata"])
 
 
