@@ -174,7 +174,7 @@ def _intern(buf, s, e, table, starts, ends, count, add):
 
 def _table(capacity: int):
     size = 1 << max(4, (2 * capacity + 1).bit_length())
-    return (np.full(size, -1, dtype=np.int64), np.zeros(capacity, dtype=np.int64),
+    return (np.full(size, -1, dtype=np.int32), np.zeros(capacity, dtype=np.int64),
             np.zeros(capacity, dtype=np.int64), np.zeros(1, dtype=np.int64))
 
 
@@ -250,9 +250,14 @@ def _refs(buf, i, end, close, ids, nref, tid, names):
         e = _str(buf, i + 1, end)
         if e < 0:
             return -1, 0
-        t = _intern(buf, i + 1, e, tid[0], names[0], names[1], tid[1], False)
-        if t < 0:
-            return -1, 0  # not a declared tensor
+        # the tensor after the last one named first (files list them mostly in order):
+        # no hash, and its name is likely in cache
+        t = tid[2][0] + 1
+        if t >= tid[1][0] or not _same(buf, names[0][t], names[1][t], i + 1, e):
+            t = _intern(buf, i + 1, e, tid[0], names[0], names[1], tid[1], False)
+            if t < 0:
+                return -1, 0  # not a declared tensor
+        tid[2][0] = t
         ids[nref] = t
         nref += 1
         i = e + 1
@@ -401,6 +406,23 @@ def _scan_ops(buf, i, end, lit, ptr, tid, names, op_names, kind, kvoc, in_ptr, i
             if i >= end:
                 return -1
     return n
+
+
+@njit(cache=True)
+def _count(buf, a, b):
+    """How many ``{``, ``"``, ``:`` and ``,`` ``buf[a:b]`` holds (bounds for the arrays)."""
+    nb = nq = nc = nk = 0
+    for i in range(a, b):
+        c = buf[i]
+        if c == 123:
+            nb += 1
+        elif c == _Q:
+            nq += 1
+        elif c == _COLON:
+            nc += 1
+        elif c == _COMMA:
+            nk += 1
+    return nb, nq, nc, nk
 
 
 @njit(cache=True)
@@ -563,28 +585,24 @@ def _columns(raw: bytes) -> tuple[dict, WorkloadColumns]:
     lit, ptr = _LIT, _LIT_PTR
     # tensors
     a, b = t0 + 1, t1
-    nt_max = raw.count(b'{"name":"', a, b)
+    # bounds, not counts (a name may hold any of these bytes): the arrays are allocated, not
+    # touched, beyond what the scan fills, so a loose bound costs no memory
+    nt_max, _, _, commas = _count(buf, a, b)
     names = np.zeros((2, nt_max), dtype=np.int64)
     tid = _table(nt_max)
-    tid = (tid[0], tid[3])
-    # a tensor's dims: one more than its shape's commas; each record holds 3 more, and 1 between
-    dims = np.empty(max(raw.count(b",", a, b) - 3 * nt_max + 1, 0), dtype=np.int64)
+    tid = (tid[0], tid[3], np.full(1, -1, dtype=np.int64))  # table, count, last found
+    dims = np.empty(commas + 1, dtype=np.int64)  # a tensor: one dim more than its shape's commas
     shape_ptr = np.zeros(nt_max + 1, dtype=np.int64)
     dtype = np.zeros(nt_max, dtype=np.int64)
     role = np.zeros(nt_max, dtype=np.int64)
     dvoc, rvoc = _table(64), _table(64)
     nt = _scan_tensors(buf, a, b, lit, ptr, names, dims, shape_ptr, dtype, role, tid, dvoc, rvoc)
-    if nt != nt_max:
+    if nt < 0:
         raise _Other
     # ops
     a, b = t1 + len(_OPS), end - 2
-    no_max = raw.count(b'{"name":"', a, b)
-    # bounds on the references and tag entries from the strings and colons the ops must hold
-    # (6 strings and 4 colons each: the keys name, kind, inputs, outputs and two values);
-    # a file beyond them is refused by the scanner (and read the generic way)
-    n_min = no_max - raw.count(b'"tags":{"name":"', a, b)
-    n_refs = max(raw.count(b'"', a, b) // 2 - 6 * n_min, 0)
-    n_tags = max(raw.count(b":", a, b) - 4 * n_min, 0)
+    no_max, quotes, colons, _ = _count(buf, a, b)
+    n_refs, n_tags = quotes // 2, colons
     op_names = np.empty((2, no_max), dtype=np.int64)
     kind = np.empty(no_max, dtype=np.int64)
     in_ptr = np.empty(no_max + 1, dtype=np.int64)
