@@ -200,3 +200,16 @@ def test_empty_lists_go_to_the_generic_message(tmp_path, monkeypatch):
     monkeypatch.setattr(wio, "FAST_MIN_BYTES", 0)
     with pytest.raises(WorkloadError, match="has no ops"):
         load_workload(p)
+
+
+def test_distinct_rows_alike_packed_or_not():
+    """Tag key orders are told apart as one integer per row when they fit, else row-wise."""
+    from cimsim.workload.jsonfast import _first_unique
+
+    rows = np.array([[0, 1, -1], [2, -1, -1], [0, 1, -1], [-1, -1, -1], [2, -1, -1], [1, 0, -1]])
+    for base in (4, 1 << 40):  # 3 * 2 bits, or 3 * 40 bits: more than an int64 holds
+        first, inv = _first_unique(rows, base)
+        # rows 0 and 2 alike, 1 and 4 alike: 4 distinct rows, first seen at 0, 1, 3, 5
+        assert sorted(first.tolist()) == [0, 1, 3, 5]
+        assert inv[0] == inv[2] and inv[1] == inv[4] and len(set(inv.tolist())) == 4
+        assert all(rows[first[inv[i]]].tolist() == rows[i].tolist() for i in range(len(rows)))
