@@ -3,7 +3,7 @@ writes, straight from the file's bytes into the columns (no Python object per op
 
 The writer is byte-deterministic: no whitespace, keys in a fixed order, strings
 ASCII (``ensure_ascii``), a matmul's ``m, k, n, batch[, weight]`` together, the
-optional keys only when set. A numba-compiled scanner walks the ``tensors`` and
+optional keys only when set. A numba-compiled scanner (:mod:`.jsonscan`) walks the ``tensors`` and
 ``ops`` lists once, checking every byte against that layout, a subset of JSON's
 grammar: strings without escapes, control or non-ASCII characters, non-negative
 integers of at most 18 digits (below 2**62: they fit the int64 columns),
