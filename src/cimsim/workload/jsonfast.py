@@ -193,7 +193,8 @@ def _columns(raw: bytes) -> tuple[dict, WorkloadColumns]:
     # bounds, not counts (a name may hold any of these bytes): the arrays are allocated, not
     # touched, beyond what the scan fills, so a loose bound costs no memory
     nt_max, _, _, commas = count_bytes(buf, a, b)
-    names = np.zeros((2, nt_max), dtype=np.int64)
+    # (start, end) of a name side by side: a lookup reads one cache line for both
+    names = np.zeros((nt_max, 2), dtype=np.int64).T
     tid = new_table(nt_max)
     tid = (tid[0], tid[3], np.full(1, -1, dtype=np.int64))  # table, count, last found
     dims = np.empty(commas + 1, dtype=np.int64)  # a tensor: one dim more than its shape's commas
