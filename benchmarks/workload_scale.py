@@ -1,7 +1,8 @@
 """A million-op workload through the CLI: generate, file size, load, run; time, CPU time and
 peak RSS beside the targets (issues 11 and 21).
 
-    python benchmarks/workload_scale.py [--steps 500000] [--repeats 1] [--json] [--run CONFIG]
+    python benchmarks/workload_scale.py [--steps 500000] [--repeats 1] [--json] [--generic]
+                                        [--run CONFIG]
 
 Each phase runs as its own process, so its peak RSS is measured alone (``wait4``):
 
@@ -9,7 +10,10 @@ Each phase runs as its own process, so its peak RSS is measured alone (``wait4``
   x.json`` with ``--json``): the generator builds columns and saves them;
 - ``load_workload(file)`` followed by what every run needs next (the op columns and the
   dependency CSR), for each form written;
-- with ``--run CONFIG``: ``cimsim run CONFIG file`` end to end, for each form.
+- with ``--run CONFIG``: ``cimsim run CONFIG file`` end to end, for each form;
+- with ``--generic`` (and ``--json``): the JSON load and run again through the generic reader
+  (``json.loads`` chunk by chunk, as before the column scanner of ``workload/jsonfast.py``),
+  for a before / after on the same machine and file.
 
 Prints the median over the repeats: wall time, CPU time (user + system: on a shared machine the
 wall time also counts waiting for a core, the CPU time much less so) and peak RSS. Not a test:
@@ -29,6 +33,9 @@ from pathlib import Path
 
 LOAD = ("import sys; from cimsim.workload import load_workload; w = load_workload(sys.argv[1]); "
         "w.arrays; w.predecessors; print(len(w))")
+#: the same through the generic JSON reader (the column scanner switched off)
+GENERIC = "import cimsim.workload.io as io; io.FAST_MIN_BYTES = float('inf'); "
+RUN_GENERIC = GENERIC + "import sys; from cimsim.cli import main; main(sys.argv[1:])"
 
 
 def _run(cmd: list[str]) -> tuple[float, float, float]:
@@ -53,6 +60,8 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=500_000)
     ap.add_argument("--repeats", type=int, default=1)
     ap.add_argument("--json", action="store_true", help="also the JSON form (slower)")
+    ap.add_argument("--generic", action="store_true",
+                    help="with --json: also the JSON rows through the generic reader (before / after)")
     ap.add_argument("--run", metavar="CONFIG", help="also `cimsim run CONFIG FILE` end to end")
     args = ap.parse_args()
     cli = [sys.executable, "-m", "cimsim.cli"]
@@ -72,7 +81,14 @@ def main() -> None:
                          "<= 15 s, <= 1536 MiB" if fmt == "json" else ""))
             if args.run:
                 rows.append((f"cimsim run {args.run} {fmt}",
-                             *_phase([*cli, "run", args.run, str(path)], args.repeats), ""))
+                             *_phase([*cli, "run", args.run, str(path)], args.repeats),
+                             "<= 15 s, <= 1536 MiB" if fmt == "json" else ""))
+            if fmt == "json" and args.generic:
+                rows.append(("load json, generic reader", *_phase(
+                    [sys.executable, "-c", GENERIC + LOAD, str(path)], args.repeats), ""))
+                if args.run:
+                    rows.append((f"cimsim run {args.run} json, generic reader", *_phase(
+                        [sys.executable, "-c", RUN_GENERIC, "run", args.run, str(path)], args.repeats), ""))
     load = os.getloadavg()[0]
     print(f"1-layer LSTM, I = H = 256, T = {args.steps:,} ({2 * args.steps + 2:,} ops); "
           f"median of {args.repeats}; load average {load:.1f} on {os.cpu_count()} cores; "

@@ -56,6 +56,9 @@ _TENSOR_KEYS = {"name", "shape", "dtype", "role"}
 #: Tensors or ops handed to the builder at once when reading a dict
 _FEED = 1 << 16
 _TOP_KEYS = {"format", "version", "name", "metadata", "tensors", "ops"}
+#: JSON files from this size on are first tried by the column scanner of :mod:`.jsonfast`
+#: (smaller ones read the generic way in well under a second, without loading its kernels)
+FAST_MIN_BYTES = 1 << 22
 
 
 # --------------------------------------------------------------------------- JSON
@@ -460,6 +463,12 @@ def read_workload_bytes(raw: bytes, source: str, progress: Feedback | None = Non
     if raw[:4] == ZIP_MAGIC:
         return _read_npz(raw, source, fb)
     fb.update("parsing JSON")
+    if len(raw) >= FAST_MIN_BYTES:
+        from .jsonfast import fast_workload
+
+        w = fast_workload(raw)  # the layout save_workload writes, straight into the columns
+        if w is not None:
+            return w
     text = _decode(raw, source)
     del raw  # the bytes go once decoded (a large file is not held twice)
     w = _stream_text(text, source, fb)  # chunk by chunk: no object per op alive at once
