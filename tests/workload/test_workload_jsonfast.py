@@ -19,7 +19,7 @@ from cimsim.workload import jsonstream
 from cimsim.workload.generators import gru, hier_attn, lstm, matmul, tcn, transformer
 from cimsim.workload.jsonfast import fast_workload
 
-BUNDLED = sorted((Path(__file__).parent.parent / "workloads").glob("*.json"))
+BUNDLED = sorted((Path(__file__).resolve().parents[2] / "workloads").glob("*.json"))
 
 
 def generic(raw: bytes, monkeypatch):
