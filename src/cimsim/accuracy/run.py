@@ -17,9 +17,7 @@ standard deviation over chips.
 
 from __future__ import annotations
 
-import contextlib
 import math
-import warnings
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Optional
@@ -35,21 +33,12 @@ from .nonideal import NonIdeal
 aten = torch.ops.aten
 
 
-@contextlib.contextmanager
 def fused_kernels_off():
-    """No oneDNN RNN, no transformer fast path, math attention, no autograd (as the tracer)."""
-    from torch.nn.attention import SDPBackend, sdpa_kernel
+    """No oneDNN RNN, no transformer fast path, math attention, no autograd: the tracer's
+    capture context, so the emulated model runs the ops the cost model was traced from."""
+    from ..workload.trace.capture import capture_context
 
-    mha = torch.backends.mha.get_fastpath_enabled()
-    torch.backends.mha.set_fastpath_enabled(False)
-    try:
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message="TF32 acceleration on top of oneDNN")
-            with torch.backends.mkldnn.flags(enabled=False), sdpa_kernel([SDPBackend.MATH]), \
-                    torch.no_grad():
-                yield
-    finally:
-        torch.backends.mha.set_fastpath_enabled(mha)
+    return capture_context(torch)
 
 
 def _key(t: torch.Tensor, extra=()) -> tuple:
