@@ -66,6 +66,8 @@ CASES = {
                             M * (3 + 3 + 1) * 40 * 8),                  # not ceil(260/48) = 6
     "differential": ({"cim.nonideal.encoding": "differential", "cim.rows_per_read": 32}, 300, 10,
                      M * 10 * 80 * 8),                                  # 2 ceil(7/2) = 8 per output
+    "cells not dividing weights": ({"cim.bits_per_cell": 3}, 300, 10,
+                                   M * 3 * 30 * 8),                     # ceil(8/3) = 3 per output
     "reference column": ({"cim.nonideal.on_off_ratio": 10}, 300, 40, M * 3 * 160 * 8),
 }
 

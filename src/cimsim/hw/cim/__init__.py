@@ -127,8 +127,9 @@ class CIMConfig(ComponentConfig):
     signed_inputs: Flag = Field(default=False, description="Inputs are signed and their sign is "
                                 "the pulse polarity: the sign bit costs no slice.")
     rows_per_read: Optional[PositiveInt] = Field(
-        default=None, description="Rows read at once (partial parallel read); an input slice "
-        "takes ceil(rows / rows_per_read) reads, each converted. Default: all rows.")
+        default=None, description="Rows read at once (partial parallel read); an array "
+        "tile holding k_t weight rows takes ceil(k_t / rows_per_read) reads per input slice, "
+        "each converted. Default: all rows.")
     read_latency: Optional[PositiveSeconds] = Field(
         default=None, description="Time of one array read (one input slice on rows_per_read "
         "rows; with `adc.counting`, one unit input pulse). Default: derived, the cell's read pulse.")

@@ -18,7 +18,7 @@ Mapping from the models to the energy terms of :mod:`.energy` (one event each):
   ``cell.input_ones`` for 1-bit slices); the array model's wordline term is this one, not
   counted twice;
 - ``shift_add_energy`` = :func:`~cimsim.hw.circuits.digital.shift_add` into an accumulator of
-  ``adc.bits + ceil(log2 reads) + (slices - 1) dac_bits + (weight_bits / bits_per_cell - 1)
+  ``adc.bits + ceil(log2 reads) + (slices - 1) dac_bits + (ceil(weight_bits / bits_per_cell) - 1)
   bits_per_cell`` bits (at most 64);
 - ``buffer.energy_per_byte`` = :func:`~cimsim.hw.circuits.buffer.buffer` (kind, capacity,
   access width) / bytes per access.
@@ -230,7 +230,7 @@ def _design(c, tech) -> Design:
         sources.append(f"dac: {drv.source}")
 
     # ---- digital
-    weight_slices = max(1, c.weight_bits // c.bits_per_cell)
+    weight_slices = -(-c.weight_bits // c.bits_per_cell)  # cells per weight (bits_per_cell <= weight_bits)
     acc_bits = min(64, int(digital.accumulation_bits(
         a.bits + math.ceil(math.log2(reads)), slices, c.dac_bits, weight_slices, c.bits_per_cell)))
     sa = None

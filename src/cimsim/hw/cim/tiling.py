@@ -2,8 +2,9 @@
 
 A matrix needs ``row_tiles = ceil(k / rows)`` arrays down its input dimension
 and ``col_tiles = ceil(phys_cols / cols)`` across, where
-``phys_cols = ceil(n * weight_bits / bits_per_cell)`` bit-line columns hold
-its n outputs (a weight spread over ``weight_bits / bits_per_cell`` cells). With
+``phys_cols = n * ceil(weight_bits / bits_per_cell)`` bit-line columns hold
+its n outputs (a weight on ``ceil(weight_bits / bits_per_cell)`` cells of its own: a cell never
+holds bits of two weights, as the accuracy emulator stores them). With
 ``differential`` signed weights (``nonideal.encoding``: the magnitude on a positive or a
 negative column) each output takes ``2 ceil((weight_bits - 1) / bits_per_cell)`` columns,
 as the accuracy emulator stores them.
@@ -26,7 +27,7 @@ def tiles(k, n, rows: int, cols: int, weight_bits: int, bits_per_cell: int,
         per_output = 2 * -(-(weight_bits - 1) // bits_per_cell)
         phys_cols = np.asarray(n, dtype=np.float64) * per_output
     else:
-        phys_cols = np.ceil(np.asarray(n, dtype=np.float64) * weight_bits / bits_per_cell)
+        phys_cols = np.asarray(n, dtype=np.float64) * -(-weight_bits // bits_per_cell)
     return np.ceil(np.asarray(k, dtype=np.float64) / rows), np.ceil(phys_cols / cols), phys_cols
 
 
