@@ -110,7 +110,8 @@ class Programmed:
             ref = cells[..., -self.n_ref:]
             cells = cells[..., :-self.n_ref] - ref[..., self.ref_of]
         flat = cells.reshape(-1, cells.shape[-1])
-        w = (flat[self.pos] if self.pos is not None else flat[: self.K]).double().reshape(self.K, Sw, pol, self.N)
+        w = (flat[self.pos] if self.pos is not None else flat[: self.K]).double()
+        w = w.reshape(self.K, Sw, pol, self.N)
         coef = torch.tensor([2.0 ** (a.bits_per_cell * j) for j in range(Sw)], dtype=torch.float64)
         sign = torch.tensor([1.0, -1.0][:pol], dtype=torch.float64)
         w = torch.einsum("kspn,s,p->kn", w, coef, sign) * self.gain

@@ -230,7 +230,7 @@ def _design(c, tech) -> Design:
         sources.append(f"dac: {drv.source}")
 
     # ---- digital
-    weight_slices = -(-c.weight_bits // c.bits_per_cell)  # cells per weight (bits_per_cell <= weight_bits)
+    weight_slices = -(-c.weight_bits // c.bits_per_cell)  # cells per weight
     acc_bits = min(64, int(digital.accumulation_bits(
         a.bits + math.ceil(math.log2(reads)), slices, c.dac_bits, weight_slices, c.bits_per_cell)))
     sa = None

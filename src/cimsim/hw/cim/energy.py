@@ -4,9 +4,9 @@
   ``adc.energy_per_conversion``; read groups = row tiles when all rows are read at once, else
   the sum over row tiles of ``ceil(k_tile / rows_per_read)``, k_tile the weight rows the tile
   holds (:func:`.tiling.read_groups`; the accuracy emulator's ``Emulator.conversions`` counts
-  the same); with an integrate-and-count readout (``adc.counting``), rows x row tiles x physical columns column-vectors, each
-  the neuron's energy of :mod:`.counting` (input bits sampled, integration
-  steps, counting steps);
+  the same); with an integrate-and-count readout (``adc.counting``), rows x row tiles x
+  physical columns column-vectors, each the neuron's energy of :mod:`.counting` (input bits
+  sampled, integration steps, counting steps; ``rows_per_read`` is not applied to it);
 - ``dac``: rows x k x column tiles x slices row drives, each ``dac_energy``;
 - ``array``: rows x k x physical columns x slices cell reads, each ``cell_read_energy``; a
   finite ``nonideal.on_off_ratio`` adds one reference column of off cells per array (per
