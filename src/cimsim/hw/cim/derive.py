@@ -27,8 +27,9 @@ Area: the config's ``area`` parts win; parts it leaves out (and every part when 
 ``area`` section but a technology block and ``adc.type``) are derived: cells, ADCs, one
 shift-and-add per ADC, the buffer; row drivers and "other" are not modelled (0, placeholder).
 
-Partial parallel read: ``rows_per_read`` rows at once, so ``reads = ceil(rows / rows_per_read)``
-reads (each converted) per input slice. Resolution: ``lossless_bits(rows_per_read, dac_bits,
+Partial parallel read: ``rows_per_read`` rows at once, so a full array takes ``reads =
+ceil(rows / rows_per_read)`` reads (each converted) per input slice (an op counts its own from
+the rows its tiles hold, :func:`.tiling.read_groups`). Resolution: ``lossless_bits(rows_per_read, dac_bits,
 bits_per_cell)`` and the bits an ``adc.bits`` converter loses (:mod:`~cimsim.hw.circuits.resolution`).
 
 :func:`design` is evaluated once per (config, technology): cached, never per op.
@@ -88,7 +89,7 @@ class Design:
     shift_add_energy: float
     buffer_energy_per_byte: float
     rows_per_read: int
-    reads: int  # reads per input slice
+    reads: int  # reads per input slice of a full array
     lossless_bits: int
     bits_lost: int
     #: config field (below the component) -> 'given' | 'derived' | 'placeholder'
