@@ -392,3 +392,19 @@ def test_overlapped_transfers_take_the_longest_part():
     assert r.op_table["compute_s"].tolist() == pytest.approx([3073e-6, 2049e-6], rel=1e-12)
     assert (r.bound, r.bound_part) == ("interconnect", "cim_interconnect")
     assert r.path_time_s["compute"] == pytest.approx(0.0, abs=1e-12)
+
+
+def test_rows_per_read_counts_groups_from_the_rows_a_tile_holds():
+    """rows_per_read 16 of 64 rows, a 40 x 64 layer (one array: 64 cells of 8 bits = 64
+    columns): ceil(40 / 16) = 3 read groups per slice, not ceil(64 / 16) = 4, so 16 rows x 3
+    x 64 columns x 8 slices conversions of 1 pJ; the array's time is 16 vectors x 3 reads x
+    8 slices x 100 ns (not 4 reads)."""
+    d = copy.deepcopy(ARCH)
+    d["cim"]["rows_per_read"] = 16
+    a = architecture_from_dict(d)
+    t = [Tensor("x", (16, 40), "int8", "input"), Tensor("w", (40, 64), "int8", "weight"),
+         Tensor("y", (16, 64), "int8", "activation")]
+    wl = Workload("one", t, [Op("a", "matmul", ("x", "w"), ("y",), m=16, k=40, n=64, weight="w")])
+    r = simulate(a, wl)
+    assert r.energy_breakdown_j["cim_adc"] == pytest.approx(16 * 3 * 64 * 8 * 1e-12, rel=1e-12)
+    assert r.facts["cim_time_array_s"] == pytest.approx(16 * 3 * T_VECTOR, rel=1e-12)

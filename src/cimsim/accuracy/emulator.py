@@ -13,8 +13,10 @@
    otherwise non-negative inputs use ``s_x = max |x| / (2^B - 1)`` and inputs with negatives
    are sent offset-binary (``x_int + 2^(B-1)``, B bits; ``2^(B-1) sum_k W_int`` subtracted
    digitally). The magnitude is cut into D-bit slices (``Sx`` of them, as the cost model counts).
-3. **Partial sums**: K is cut into groups of R rows (rows read at once); for every (input slice,
-   cell slice, group) the bit line sums ``P = sum_{r in group} x_slice[r] * L[r]`` (unit
+3. **Partial sums**: K is cut into array tiles of ``rows`` rows and each tile into groups of R
+   rows (rows read at once; a group never spans two arrays, so a tile of k_t rows reads
+   ``ceil(k_t / R)`` groups, as the cost model counts them); for every (input slice, cell slice,
+   group) the bit line sums ``P = sum_{r in group} x_slice[r] * L[r]`` (unit
    products), computed for all slice pairs and groups by one batched matmul.
 4. **ADC**: ``code = clip(round(P / lsb), lo, top)``, ``top = 2^b - 1`` (``lo = 0``) or, with
    signed inputs, ``2^(b-1) - 1`` (``lo = -top``); ``lsb`` by the range policy (:mod:`.arith`).
@@ -97,6 +99,7 @@ class Programmed:
     lsb: Optional[float] = None    # calibrated ADC step (calibrated policy)
     colsum_w: torch.Tensor = field(default=None)  # N float64: sum_k W_int
     seen: list = field(default_factory=list)       # |partial sums| recorded while calibrating
+    pos: Optional[torch.Tensor] = None  # K-long row slot in the G x R layout (None: row k at k)
 
     def effective_weight(self, a: Arith) -> torch.Tensor:
         """The K x N signed integer-domain weight the analog part realises (after compensation),
@@ -106,7 +109,9 @@ class Programmed:
         if self.n_ref:
             ref = cells[..., -self.n_ref:]
             cells = cells[..., :-self.n_ref] - ref[..., self.ref_of]
-        w = cells.reshape(-1, cells.shape[-1])[: self.K].double().reshape(self.K, Sw, pol, self.N)
+        flat = cells.reshape(-1, cells.shape[-1])
+        w = (flat[self.pos] if self.pos is not None else flat[: self.K]).double()
+        w = w.reshape(self.K, Sw, pol, self.N)
         coef = torch.tensor([2.0 ** (a.bits_per_cell * j) for j in range(Sw)], dtype=torch.float64)
         sign = torch.tensor([1.0, -1.0][:pol], dtype=torch.float64)
         w = torch.einsum("kspn,s,p->kn", w, coef, sign) * self.gain
@@ -128,12 +133,23 @@ def program(w: torch.Tensor, a: Arith, ni: Optional[NonIdeal] = None,
     lv = _slices(words, a.weight_magnitude_bits, c)                          # Sw x K x Pol x N
     lv = lv.permute(1, 0, 2, 3).reshape(K, -1).to(torch.float32)            # K x (Sw*Pol*N)
     R = min(a.R, K)  # a matrix shorter than R rows leaves the other rows idle (zero input)
-    G = math.ceil(K / R)
-    if G * R != K:
-        lv = torch.cat([lv, lv.new_zeros(G * R - K, lv.shape[1])])
+    pos = None
+    if K > a.rows and a.rows % a.R:  # groups never span two arrays: each tile padded to groups
+        per_tile = math.ceil(a.rows / a.R)
+        full, rem = divmod(K, a.rows)
+        G = full * per_tile + math.ceil(rem / R)
+        k = torch.arange(K)
+        pos = (k // a.rows) * (per_tile * R) + k % a.rows
+        placed = lv.new_zeros(G * R, lv.shape[1])
+        placed[pos] = lv
+        lv = placed
+    else:
+        G = math.ceil(K / R)
+        if G * R != K:
+            lv = torch.cat([lv, lv.new_zeros(G * R - K, lv.shape[1])])
     cells = lv.reshape(G, R, -1)
     prog = Programmed(K=K, N=N, w_int=wi, scale=s, cells=cells,
-                      colsum_w=wi.sum(0).to(torch.float64))
+                      colsum_w=wi.sum(0).to(torch.float64), pos=pos)
     if ni is not None and ni.device_effects:
         _device_effects(prog, a, ni, gen, K)
     return prog
@@ -151,7 +167,7 @@ def _device_effects(p: Programmed, a: Arith, ni: NonIdeal, gen, K: int) -> None:
         p.n_ref = T
         target = torch.cat([target, torch.full((G, R, T), gmin)], dim=2)
     rows_used = torch.zeros(G * R, 1)
-    rows_used[:K] = 1
+    rows_used[p.pos if p.pos is not None else slice(0, K)] = 1
     rows_used = rows_used.reshape(G, R, 1)
     g = target.clone()
     programmable = torch.ones_like(g, dtype=torch.bool)
@@ -297,7 +313,11 @@ class Emulator:
         else:
             xs = _slices(x32, mag_bits, a.dac_bits)
         xs = xs.to(torch.float32)
-        if G * R != K:
+        if p.pos is not None:
+            placed = xs.new_zeros(Sx, M, G * R)
+            placed[..., p.pos] = xs
+            xs = placed
+        elif G * R != K:
             xs = torch.cat([xs, xs.new_zeros(Sx, M, G * R - K)], dim=2)
         J = Sw * pol
         coef_x = torch.tensor([2.0 ** (a.dac_bits * i) for i in range(Sx)], dtype=torch.float64)

@@ -17,8 +17,10 @@ Cost of one op
 Inputs stream bit-serially in ``slices = ceil(input_bits / dac_bits)`` (with
 ``signed_inputs``, the sign is the pulse polarity and costs no slice:
 ``max(1, ceil((input_bits - 1) / dac_bits))``); one slice takes ``t_slice = reads x
-max(read_latency, ceil(cols / adcs per array) / ADC rate)`` with ``reads = ceil(rows /
-rows_per_read)`` (a partial parallel read; 1 by default), so one
+max(read_latency, ceil(cols / adcs per array) / ADC rate)`` with ``reads`` = 1 when all
+rows are read at once, else (a partial parallel read of ``rows_per_read`` = R rows)
+``ceil(min(k, rows) / R)``: the fullest array tile's groups, counted from the weight rows the
+tile holds, not the array's (a layer with fewer inputs than rows reads fewer groups); so one
 matrix-vector product takes ``t_vector = slices * t_slice`` (with an
 integrate-and-count readout, ``adc.counting``, the closed form of
 :mod:`.counting` instead, times ``ceil(cols / adcs per array)``); each
@@ -33,11 +35,15 @@ parallel, rows spread over the replicas:
 - bytes: inputs and outputs (and re-programmed weights) cross ``link``;
   re-programmed weights are read from the backing store;
 - latency: the link's latency (+ the backing store's when re-programming);
-- energy (:mod:`.energy`): ``adc`` = conversions (rows x row tiles x physical
-  columns x slices) x energy per conversion (integrate-and-count: the neuron's
-  energy per column per vector, :mod:`.counting`; x reads with a partial read); ``dac`` row drives;
-  ``array`` cell reads; ``digital`` shift-add + buffer bytes; ``write`` = every
-  cell of the matrix once per re-programming op.
+- energy (:mod:`.energy`): ``adc`` = conversions (rows x read groups x physical
+  columns x slices; read groups = row tiles, or with R the sum over row tiles of
+  ``ceil(k_tile / R)``, k_tile the rows the tile holds: :func:`.tiling.read_groups`) x energy
+  per conversion (integrate-and-count: the neuron's energy per column per vector,
+  :mod:`.counting`); the accuracy emulator's ``Emulator.conversions`` counts the same events
+  (tested in ``tests/accuracy/test_cost_alignment.py``); ``dac`` row drives;
+  ``array`` cell reads (a finite ``nonideal.on_off_ratio`` adds one reference column per
+  array, read, subtracted before the ADC, not converted); ``digital`` shift-add + buffer
+  bytes; ``write`` = every cell of the matrix once per re-programming op.
 
 Every per-event number above (read latency, ADC rate and energy, row drive, cell read,
 shift-add, buffer energy, areas) is the config's when it states it, else derived once per
@@ -71,7 +77,7 @@ from .chip import Chip
 from .derive import AREA_FIELDS, ENERGY_FIELDS, Design, DeriveError, design
 from .energy import op_energy
 from .reprogram import lru_reprograms
-from .tiling import tiles
+from .tiling import read_groups, tiles
 
 
 class CIMArea(Strict):
@@ -121,8 +127,9 @@ class CIMConfig(ComponentConfig):
     signed_inputs: Flag = Field(default=False, description="Inputs are signed and their sign is "
                                 "the pulse polarity: the sign bit costs no slice.")
     rows_per_read: Optional[PositiveInt] = Field(
-        default=None, description="Rows read at once (partial parallel read); an input slice "
-        "takes ceil(rows / rows_per_read) reads, each converted. Default: all rows.")
+        default=None, description="Rows read at once (partial parallel read); an array "
+        "tile holding k_t weight rows takes ceil(k_t / rows_per_read) reads per input slice, "
+        "each converted. Default: all rows.")
     read_latency: Optional[PositiveSeconds] = Field(
         default=None, description="Time of one array read (one input slice on rows_per_read "
         "rows; with `adc.counting`, one unit input pulse). Default: derived, the cell's read pulse.")
@@ -152,7 +159,9 @@ class CIMConfig(ComponentConfig):
     nonideal: Optional[NonIdeal] = Field(
         default=None, description="Device and converter non-idealities for the accuracy "
         "emulator (`--accuracy`): ADC noise, programming variation, read noise, stuck-at "
-        "faults, on/off ratio, drift, Monte-Carlo repeats. Changes no cost. Default: ideal.")
+        "faults, on/off ratio, drift, Monte-Carlo repeats. Costs only what the emulator stores: "
+        "`encoding: differential` columns and a finite `on_off_ratio`'s reference column per "
+        "array. Default: ideal.")
     chip: Optional[Chip] = Field(default=None, description="On-chip hierarchy (PEs, tiles, "
                                  "buffers, interconnect), layer mapping and pipelining (default: "
                                  "none, a flat pool of arrays; see cimsim.hw.cim.chip).")
@@ -191,22 +200,24 @@ class CIMConfig(ComponentConfig):
             return float(max(1, int(np.ceil((self.input_bits - 1) / self.dac_bits))))
         return float(np.ceil(self.input_bits / self.dac_bits))
 
-    def t_slice(self, d: Design) -> float:
+    def t_slice(self, d: Design, reads=None):
         """Time of one input slice on an array: ``reads`` x (the read or the shared ADCs,
-        whichever is slower)."""
+        whichever is slower); ``reads`` per op (:func:`.tiling.read_groups`), default a full
+        array's ``d.reads``."""
         t = max(d.read_latency, float(np.ceil(self.cols / d.adcs_per_array)) / d.sample_rate)
-        return t * d.reads if d.reads != 1 else t
+        reads = d.reads if reads is None else reads
+        return t * reads if np.any(np.asarray(reads) != 1) else t
 
     @property
     def phases(self) -> tuple[int, ...]:
         """Input bits per integrate-and-count phase (only with ``adc.counting``)."""
         return counting.phases(int(self.slices), self.adc.counting.max_bits_per_phase)
 
-    def t_vector(self, d: Design) -> float:
-        """Time of one matrix-vector product on an array."""
+    def t_vector(self, d: Design, reads=None):
+        """Time of one matrix-vector product on an array (``reads`` as :meth:`t_slice`)."""
         cnt = self.adc.counting
         if cnt is None:
-            return self.slices * self.t_slice(d)
+            return self.slices * self.t_slice(d, reads)
         ph = self.phases
         neuron = (counting.integration_steps(ph) * d.read_latency
                   + counting.counting_steps(self.adc.bits, ph) / d.sample_rate
@@ -371,7 +382,7 @@ class CIM(Component):
         if c.chip is not None:  # input reuse, output_bits; im2col copies move nothing
             a_in, a_out = s["a_in"], s["a_out"]
         d = self.design
-        t_vector = c.t_vector(d)
+        t_vector = c.t_vector(d, read_groups(k, c.rows, c.rows_per_read)[1])
         t_write = np.where(reprog, rounds * np.minimum(k, c.rows) * c.write_latency, 0.0)
         t_mvm = rounds * np.ceil(rows / s["replicas"]) * t_vector
         compute = np.maximum(t_mvm, (a_in + a_out) / c.buffer.bandwidth)

@@ -18,7 +18,7 @@ Mapping from the models to the energy terms of :mod:`.energy` (one event each):
   ``cell.input_ones`` for 1-bit slices); the array model's wordline term is this one, not
   counted twice;
 - ``shift_add_energy`` = :func:`~cimsim.hw.circuits.digital.shift_add` into an accumulator of
-  ``adc.bits + ceil(log2 reads) + (slices - 1) dac_bits + (weight_bits / bits_per_cell - 1)
+  ``adc.bits + ceil(log2 reads) + (slices - 1) dac_bits + (ceil(weight_bits / bits_per_cell) - 1)
   bits_per_cell`` bits (at most 64);
 - ``buffer.energy_per_byte`` = :func:`~cimsim.hw.circuits.buffer.buffer` (kind, capacity,
   access width) / bytes per access.
@@ -27,8 +27,9 @@ Area: the config's ``area`` parts win; parts it leaves out (and every part when 
 ``area`` section but a technology block and ``adc.type``) are derived: cells, ADCs, one
 shift-and-add per ADC, the buffer; row drivers and "other" are not modelled (0, placeholder).
 
-Partial parallel read: ``rows_per_read`` rows at once, so ``reads = ceil(rows / rows_per_read)``
-reads (each converted) per input slice. Resolution: ``lossless_bits(rows_per_read, dac_bits,
+Partial parallel read: ``rows_per_read`` rows at once, so a full array takes ``reads =
+ceil(rows / rows_per_read)`` reads (each converted) per input slice (an op counts its own from
+the rows its tiles hold, :func:`.tiling.read_groups`). Resolution: ``lossless_bits(rows_per_read, dac_bits,
 bits_per_cell)`` and the bits an ``adc.bits`` converter loses (:mod:`~cimsim.hw.circuits.resolution`).
 
 :func:`design` is evaluated once per (config, technology): cached, never per op.
@@ -88,7 +89,7 @@ class Design:
     shift_add_energy: float
     buffer_energy_per_byte: float
     rows_per_read: int
-    reads: int  # reads per input slice
+    reads: int  # reads per input slice of a full array
     lossless_bits: int
     bits_lost: int
     #: config field (below the component) -> 'given' | 'derived' | 'placeholder'
@@ -230,7 +231,7 @@ def _design(c, tech) -> Design:
         sources.append(f"dac: {drv.source}")
 
     # ---- digital
-    weight_slices = max(1, c.weight_bits // c.bits_per_cell)
+    weight_slices = -(-c.weight_bits // c.bits_per_cell)  # cells per weight
     acc_bits = min(64, int(digital.accumulation_bits(
         a.bits + math.ceil(math.log2(reads)), slices, c.dac_bits, weight_slices, c.bits_per_cell)))
     sa = None

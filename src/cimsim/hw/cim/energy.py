@@ -1,13 +1,18 @@
 """Energy of CIM matrix-vector products, per part (J per op).
 
-- ``adc``: conversions = rows x row tiles x physical columns x slices (x reads per slice
-  with a partial parallel read, ``rows_per_read``), each
-  ``adc.energy_per_conversion``; with an integrate-and-count readout
-  (``adc.counting``), rows x row tiles x physical columns column-vectors, each
-  the neuron's energy of :mod:`.counting` (input bits sampled, integration
-  steps, counting steps);
+- ``adc``: conversions = rows x read groups x physical columns x slices, each
+  ``adc.energy_per_conversion``; read groups = row tiles when all rows are read at once, else
+  the sum over row tiles of ``ceil(k_tile / rows_per_read)``, k_tile the weight rows the tile
+  holds (:func:`.tiling.read_groups`; the accuracy emulator's ``Emulator.conversions`` counts
+  the same); with an integrate-and-count readout (``adc.counting``), rows x row tiles x
+  physical columns column-vectors, each the neuron's energy of :mod:`.counting` (input bits
+  sampled, integration steps, counting steps; ``rows_per_read`` is not applied to it);
 - ``dac``: rows x k x column tiles x slices row drives, each ``dac_energy``;
-- ``array``: rows x k x physical columns x slices cell reads, each ``cell_read_energy``;
+- ``array``: rows x k x physical columns x slices cell reads, each ``cell_read_energy``; a
+  finite ``nonideal.on_off_ratio`` adds one reference column of off cells per array (per
+  column tile), read with every row: + rows x k x column tiles x slices. Its current is
+  subtracted from each column's before the ADC (as the emulator computes it), so it adds no
+  conversion;
 - ``digital``: conversions x ``shift_add_energy`` (integrate-and-count: column-vectors
   x counting steps x ``shift_add_energy``) + buffer bytes x buffer energy per byte;
 - ``write``: when the op re-programs, every cell of the matrix once (k x physical
@@ -19,6 +24,14 @@ from __future__ import annotations
 import numpy as np
 
 from . import counting
+from .tiling import read_groups
+
+
+def conversions(c, rows, k, row_tiles, phys_cols):
+    """ADC conversions of the ops (one per physical column per read group per input slice
+    per activation row; the module's rule)."""
+    groups = row_tiles if c.rows_per_read is None else read_groups(k, c.rows, c.rows_per_read)[0]
+    return rows * groups * phys_cols * c.slices
 
 
 def op_energy(c, d, rows, k, row_tiles, col_tiles, phys_cols, buffer_bytes, reprogram) -> dict:
@@ -27,9 +40,7 @@ def op_energy(c, d, rows, k, row_tiles, col_tiles, phys_cols, buffer_bytes, repr
     slices = c.slices
     cnt = c.adc.counting
     if cnt is None:
-        conv = rows * row_tiles * phys_cols * slices
-        if d.reads != 1:  # a partial parallel read converts every read
-            conv = conv * d.reads
+        conv = conversions(c, rows, k, row_tiles, phys_cols)
         adc, shift_add = conv * d.energy_per_conversion, conv * d.shift_add_energy
     else:
         ph = c.phases
@@ -39,8 +50,11 @@ def op_energy(c, d, rows, k, row_tiles, col_tiles, phys_cols, buffer_bytes, repr
                                 + counting.integration_steps(ph) * cnt.integrate_energy
                                 + steps * d.energy_per_conversion)
         shift_add = column_vectors * steps * d.shift_add_energy
+    read_cols = phys_cols
+    if c.nonideal is not None and c.nonideal.on_off_ratio is not None:
+        read_cols = phys_cols + col_tiles  # one reference column per array
     return {
-        "array": rows * k * phys_cols * slices * d.cell_read_energy,
+        "array": rows * k * read_cols * slices * d.cell_read_energy,
         "adc": adc,
         "dac": rows * k * col_tiles * slices * d.dac_energy,
         "digital": shift_add + buffer_bytes * d.buffer_energy_per_byte,

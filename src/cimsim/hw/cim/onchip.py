@@ -36,7 +36,7 @@ from ..base import Plan
 from . import chip as chipmod
 from . import mapping
 from .reprogram import lru_reprograms
-from .tiling import tiles
+from .tiling import read_groups, tiles
 
 PARTS = ("buffer", "interconnect")
 
@@ -131,9 +131,10 @@ def _owner(mm: np.ndarray, group_of_mm: np.ndarray) -> np.ndarray:
 def place(comp, ops, idx) -> Plan:
     c, ch = comp.config, comp.config.chip
     node = node_nm(c, comp.hw)
-    t_vector = c.t_vector(comp.design)
     rows, k, n = ops.rows[idx], ops.k[idx], ops.n[idx]
     mm = ops.stationary[idx] >= 0
+    reads = read_groups(k, c.rows, c.rows_per_read)[1]  # per op (:mod:`.tiling`)
+    t_vector = c.t_vector(comp.design, np.where(mm, reads, 1.0) if np.ndim(reads) else reads)
     rt, ct, pc = tiles(k, n, c.rows, c.cols, c.weight_bits, c.bits_per_cell,
                        differential=c.differential)
     rt, ct, pc = (np.where(mm, x, 0.0) for x in (rt, ct, pc))
@@ -182,7 +183,8 @@ def place(comp, ops, idx) -> Plan:
             for lo in range(0, len(sel), 4096):  # bounded memory: ops x grid per chunk
                 o = sel[lo:lo + 4096]
                 d = np.minimum(grid[None, :], np.maximum(rows[o], 1.0)[:, None])
-                core = np.ceil(rows[o][:, None] / d) * t_vector
+                core = np.ceil(rows[o][:, None] / d) * (t_vector[o][:, None]
+                                                         if np.ndim(t_vector) else t_vector)
                 nbytes = np.repeat((a_in + a_out)[o][:, None], len(grid), axis=1)
                 lv = chipmod.transfers(ch, nbytes, np.minimum(need_op[o][:, None] * d, c.arrays),
                                        node)

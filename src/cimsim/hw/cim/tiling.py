@@ -2,11 +2,17 @@
 
 A matrix needs ``row_tiles = ceil(k / rows)`` arrays down its input dimension
 and ``col_tiles = ceil(phys_cols / cols)`` across, where
-``phys_cols = ceil(n * weight_bits / bits_per_cell)`` bit-line columns hold
-its n outputs (a weight spread over ``weight_bits / bits_per_cell`` cells). With
+``phys_cols = n * ceil(weight_bits / bits_per_cell)`` bit-line columns hold
+its n outputs (a weight on ``ceil(weight_bits / bits_per_cell)`` cells of its own: a cell never
+holds bits of two weights, as the accuracy emulator stores them). With
 ``differential`` signed weights (``nonideal.encoding``: the magnitude on a positive or a
 negative column) each output takes ``2 ceil((weight_bits - 1) / bits_per_cell)`` columns,
 as the accuracy emulator stores them.
+
+Rows read in groups (``rows_per_read`` = R < rows): :func:`read_groups` counts the groups of
+each array tile from the rows that tile actually holds, ``ceil(k_t / R)``, as the accuracy
+emulator converts them (a layer with fewer inputs than an array has rows is not charged for
+the empty rows).
 """
 
 from __future__ import annotations
@@ -21,5 +27,23 @@ def tiles(k, n, rows: int, cols: int, weight_bits: int, bits_per_cell: int,
         per_output = 2 * -(-(weight_bits - 1) // bits_per_cell)
         phys_cols = np.asarray(n, dtype=np.float64) * per_output
     else:
-        phys_cols = np.ceil(np.asarray(n, dtype=np.float64) * weight_bits / bits_per_cell)
+        phys_cols = np.asarray(n, dtype=np.float64) * -(-weight_bits // bits_per_cell)
     return np.ceil(np.asarray(k, dtype=np.float64) / rows), np.ceil(phys_cols / cols), phys_cols
+
+
+def read_groups(k, rows: int, rows_per_read=None):
+    """``(groups, reads)`` of k-row matrices read ``rows_per_read`` rows at a time.
+
+    A group is the rows of one array read (and converted) at once, and never spans two arrays:
+    row tile t holds ``k_t = min(rows, k - t rows)`` rows, read in ``ceil(k_t / R)`` groups.
+    ``groups`` = the sum over row tiles (conversions per physical column per input slice);
+    ``reads`` = the fullest tile's ``ceil(min(k, rows) / R)`` (the arrays of a matrix read in
+    parallel, so an input slice takes that many reads). Without ``rows_per_read`` (all rows
+    at once) ``groups`` is the row tiles and ``reads`` is 1."""
+    k = np.asarray(k, dtype=np.float64)
+    if rows_per_read is None or rows_per_read >= rows:
+        return np.ceil(k / rows), 1
+    full = np.floor(k / rows)
+    groups = full * np.ceil(rows / rows_per_read) + np.ceil((k - full * rows) / rows_per_read)
+    reads = np.maximum(1.0, np.ceil(np.minimum(k, rows) / rows_per_read))
+    return groups, reads

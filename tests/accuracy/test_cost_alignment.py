@@ -1,0 +1,137 @@
+"""The CIM cost model and the accuracy emulator count the same events (issue 19 follow-up).
+
+One matmul, m x k activations times a k x n weight, on the bundled rram-cim design (128 x 128
+arrays, 2-bit cells, 8-bit weights and inputs, 1-bit DAC: 8 input slices; 4 columns per output
+offset, 2 ceil(7 / 2) = 8 differential; ADC 1.67 pJ per conversion, cell read 25 fJ, both given
+in the config). The ADC conversions, in closed form, equal the cost model's (its ``cim_adc``
+energy / 1.67 pJ and :func:`cimsim.hw.cim.energy.conversions`) and the emulator's counter
+(``Emulator.conversions``): activation rows x read groups x physical columns x slices, read
+groups = the sum over array tiles of ceil(k_tile / R).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from cimsim import bundled  # noqa: E402
+from cimsim.accuracy.arith import Arith  # noqa: E402
+from cimsim.accuracy.emulator import Emulator, program  # noqa: E402
+from cimsim.config import load_architecture  # noqa: E402
+from cimsim.hw.cim.tiling import read_groups  # noqa: E402
+from cimsim.pipeline import simulate  # noqa: E402
+from cimsim.workload import Op, Tensor, Workload  # noqa: E402
+
+pytestmark = pytest.mark.torch
+
+E_CONV = 1.67e-12   # rram-cim adc.energy_per_conversion
+E_CELL = 25e-15     # rram-cim cell_read_energy
+M = 4               # activation rows
+
+
+def _arch(**sets):
+    return load_architecture(bundled.resolve_config("rram-cim"),
+                             {k.replace("__", "."): str(v) for k, v in sets.items()}, cli=True)
+
+
+def _cost(arch, k, n):
+    wl = Workload("mm", [Tensor("x", (M, k), "int8", "input"), Tensor("W", (k, n), "int8", "weight"),
+                         Tensor("y", (M, n), "int8", "activation")],
+                  [Op("mm", "matmul", ("x", "W"), ("y",), m=M, k=k, n=n, weight="W")])
+    return simulate(arch, wl).energy_breakdown_j
+
+
+def _emulated(arch, k, n, signed=False):
+    cim = arch.components["cim"]
+    a = Arith.from_cim(cim)
+    gen = torch.Generator().manual_seed(0)
+    torch.manual_seed(1)
+    x, w = torch.randn(M, k), torch.randn(k, n)
+    if not signed:
+        x = x.abs()
+    e = Emulator(a, cim.nonideal, gen)
+    p = program(w, a, cim.nonideal, gen)
+    e.matmul(x, p)
+    return e.conversions, p
+
+
+# (sets, k, n, closed-form conversions = M x groups x physical columns x 8 slices)
+CASES = {
+    "R = rows": ({}, 300, 10, M * 3 * 40 * 8),                          # ceil(300/128) = 3
+    "R = rows, k < rows": ({}, 20, 10, M * 1 * 40 * 8),
+    "R < rows": ({"cim.rows_per_read": 32}, 300, 10, M * (4 + 4 + 2) * 40 * 8),   # 128,128,44
+    "k < rows": ({"cim.rows_per_read": 16}, 20, 10, M * 2 * 40 * 8),    # not ceil(128/16) = 8
+    "R not dividing rows": ({"cim.rows_per_read": 48}, 260, 10,
+                            M * (3 + 3 + 1) * 40 * 8),                  # not ceil(260/48) = 6
+    "differential": ({"cim.nonideal.encoding": "differential", "cim.rows_per_read": 32}, 300, 10,
+                     M * 10 * 80 * 8),                                  # 2 ceil(7/2) = 8 per output
+    "cells not dividing weights": ({"cim.bits_per_cell": 3}, 300, 10,
+                                   M * 3 * 30 * 8),                     # ceil(8/3) = 3 per output
+    "reference column": ({"cim.nonideal.on_off_ratio": 10}, 300, 40, M * 3 * 160 * 8),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_adc_conversions_of_one_matmul_agree(case):
+    sets, k, n, closed = CASES[case]
+    arch = _arch(**{s: v for s, v in sets.items()})
+    e = _cost(arch, k, n)
+    assert e["cim_adc"] / E_CONV == pytest.approx(closed, rel=1e-12)
+    emulated, _ = _emulated(arch, k, n)
+    assert emulated == closed
+
+
+def test_signed_inputs_agree():
+    """Signed input pulses: 7 magnitude slices, the emulator's Sx."""
+    arch = _arch(**{"cim.signed_inputs": "true", "cim.rows_per_read": 64})
+    closed = M * (2 + 2 + 1) * 40 * 7      # 300 rows: 128, 128, 44 -> 2 + 2 + 1 groups of 64
+    assert _cost(arch, 300, 10)["cim_adc"] / E_CONV == pytest.approx(closed, rel=1e-12)
+    assert _emulated(arch, 300, 10, signed=True)[0] == closed
+
+
+def test_reference_column_adds_cell_reads_not_conversions():
+    """on_off_ratio 10: 160 physical columns on 2 column tiles, one reference column each:
+    cell reads M x k x (160 + 2) x 8 instead of M x k x 160 x 8; the emulator holds the same
+    2 reference columns and subtracts them before the ADC (no conversion of their own)."""
+    k, n = 300, 40
+    ideal, ref = _cost(_arch(), k, n), _cost(_arch(**{"cim.nonideal.on_off_ratio": 10}), k, n)
+    assert ideal["cim_array"] == pytest.approx(M * k * 160 * 8 * E_CELL, rel=1e-12)
+    assert ref["cim_array"] == pytest.approx(M * k * 162 * 8 * E_CELL, rel=1e-12)
+    assert ref["cim_adc"] == ideal["cim_adc"]
+    _, p = _emulated(_arch(**{"cim.nonideal.on_off_ratio": 10}), k, n)
+    assert p.n_ref == 2
+
+
+def test_read_groups_closed_form_and_time():
+    """groups per tile from the rows it holds; time follows the fullest tile's reads."""
+    assert read_groups(20, 128, None) == (1, 1)
+    g, r = read_groups([20, 128, 300, 260], 128, 48)
+    assert g.tolist() == [1, 3, 7, 7] and r.tolist() == [1, 3, 3, 3]
+    comp = _arch(**{"cim.rows_per_read": 16}).component("cim")
+    c, d = comp.config, comp.design
+    assert d.reads == 8
+    # a 20-row layer reads 2 groups of 16 per slice, not 128 / 16 = 8: a quarter of the time
+    assert c.t_vector(d, read_groups(20, 128, 16)[1]) == pytest.approx(c.t_vector(d) / 4,
+                                                                        rel=1e-12)
+
+
+def test_groups_never_span_two_arrays_in_the_emulator():
+    """R = 48 of 128 rows, k = 260: tile 0 holds rows 0..127 in groups of 48, 48, 32 (+16 idle
+    slots); tile 1 rows 128..255 likewise; tile 2 rows 256..259 in one group."""
+    a = Arith(rows=128, cols=128, rows_per_read=48, adc_bits=9, adc_range_policy="unit")
+    torch.manual_seed(3)
+    w = torch.randn(260, 5)
+    p = program(w, a)
+    assert tuple(p.cells.shape[:2]) == (7, 48)
+    assert torch.all(p.cells[2, 32:] == 0) and torch.all(p.cells[5, 32:] == 0)
+    assert torch.all(p.cells[6, 4:] == 0)
+    assert p.pos[128].item() == 3 * 48 and p.pos[259].item() == 6 * 48 + 3
+    # lossless ADC (48 x 1 x 3 = 144 < 2^9): the integer matmul exactly, offsets and all
+    x = torch.randn(6, 260)
+    from cimsim.accuracy.emulator import input_mode, quantize_inputs
+    mode = input_mode(x, a)
+    xi, _ = quantize_inputs(x, a, mode)
+    y = Emulator(a, shortcut=False).matmul_int(xi, mode, p)
+    assert torch.equal(y.to(torch.int64), xi @ p.w_int)
+    assert torch.equal(p.effective_weight(a).round().to(torch.int64), p.w_int)
