@@ -133,3 +133,19 @@ def test_bad_pattern_tag_is_a_one_line_error(tags, msg):
     with pytest.raises(WorkloadError, match=f"op 'embed': tag {msg} is not allowed") as e:
         _gather(tags).arrays
     assert "\n" not in str(e.value)
+
+
+@pytest.mark.parametrize("suffix", [".json", ".npz"])
+def test_pattern_tags_survive_save_and_load_and_are_absent_by_default(tmp_path, suffix):
+    from cimsim.workload.io import load_workload, save_workload
+
+    tagged = _gather({"access_bytes": 64, "read_fraction": 0.25})
+    save_workload(tagged, tmp_path / f"t{suffix}")
+    back = load_workload(tmp_path / f"t{suffix}").arrays
+    assert back.access_bytes.tolist() == [64.0] and back.read_fraction.tolist() == [0.25]
+    # a workload stating no pattern writes no pattern: the file is the one written before
+    plain = _gather({})
+    save_workload(plain, tmp_path / f"p{suffix}")
+    raw = (tmp_path / f"p{suffix}").read_bytes()
+    assert b"access_bytes" not in raw and b"read_fraction" not in raw
+    assert load_workload(tmp_path / f"p{suffix}").arrays.streams
