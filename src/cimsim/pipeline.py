@@ -103,8 +103,11 @@ def simulate(arch: Architecture, workload: Workload, engine: str = "des", keep_o
     rates = resource_rates(arch)
     moved = table.engine_bytes(rates)
     scale = pattern_scale(arch, workload.arrays, rates)
+    slow = None
     if scale is not None:  # per-op rates, as counted bytes scaled to the streaming rate
-        moved = moved + table.bytes * (scale - 1.0)  # (holds and energy unscaled)
+        extra = table.bytes * (scale - 1.0)  # (holds, energy and traffic unscaled)
+        moved = moved + extra
+        slow = extra.sum(axis=0)
     resource_s = moved / rates if len(rates) else np.zeros((pl.n_ops, 0))
     transfer_s = resource_s.max(axis=1) if resource_s.shape[1] else np.zeros(pl.n_ops)
     work = np.where(pl.serial, table.compute_s + transfer_s, np.maximum(table.compute_s, transfer_s))
@@ -125,5 +128,5 @@ def simulate(arch: Architecture, workload: Workload, engine: str = "des", keep_o
         start = end - duration
         path = cp_path
     run = RunData(arch, workload, engine, pl, table, rates, resource_s, duration, float(latency),
-                  start, end, path, float(cp_s), cp_path)
+                  start, end, path, float(cp_s), cp_path, slow)
     return build_result(run, keep_ops)

@@ -149,3 +149,10 @@ def test_pattern_tags_survive_save_and_load_and_are_absent_by_default(tmp_path, 
     raw = (tmp_path / f"p{suffix}").read_bytes()
     assert b"access_bytes" not in raw and b"read_fraction" not in raw
     assert load_workload(tmp_path / f"p{suffix}").arrays.streams
+
+
+def test_memory_bound_counts_the_pattern_rate(gpu):
+    arch = _arch(gpu, True)
+    r = simulate(arch, _gather({"access_bytes": 64}))
+    assert r.bound_memory_s == pytest.approx(NBYTES / (PEAK * 8 / 12 * E_REF), rel=1e-9)
+    assert simulate(arch, _gather({})).bound_memory_s == pytest.approx(NBYTES / (PEAK * E_REF), rel=1e-9)
