@@ -30,8 +30,9 @@ ENGINES = ("des", "analytic")
 
 
 def resource_rates(arch: Architecture) -> np.ndarray:
-    """Sustained bandwidth of each memory level, then each link, for today's transfers
-    (streaming reads, :data:`~cimsim.hw.base.STREAM`): the rates the engine shares."""
+    """Sustained bandwidth of each memory level, then each link, for streaming reads
+    (:data:`~cimsim.hw.base.STREAM`): the rates the engine shares (an op of another pattern
+    moves more bytes at them, :func:`pattern_scale`)."""
     hw = arch.hardware
     return np.array([hw.resource(r).bytes_per_s() for r in hw.resources], dtype=np.float64)
 
