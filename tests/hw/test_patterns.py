@@ -130,7 +130,7 @@ def test_pattern_columns_match_the_reference_loop():
 @pytest.mark.parametrize("tags,msg", [({"access_bytes": -1}, "access_bytes = -1"),
                                       ({"read_fraction": 1.5}, "read_fraction = 1.5")])
 def test_bad_pattern_tag_is_a_one_line_error(tags, msg):
-    with pytest.raises(WorkloadError, match=f"op 'embed': tag {msg} is not allowed") as e:
+    with pytest.raises(WorkloadError, match=f"workload 'gather': op 'embed': tag {msg} is not allowed") as e:
         _gather(tags).arrays
     assert "\n" not in str(e.value)
 

@@ -55,7 +55,7 @@ def _tag_columns(tags, n: int) -> tuple[np.ndarray, np.ndarray]:
     return win, im2col
 
 
-def _pattern_columns(tags, n: int, names) -> tuple[np.ndarray | None, np.ndarray | None]:
+def _pattern_columns(tags, n: int, names, workload: str) -> tuple[np.ndarray | None, np.ndarray | None]:
     """``(access_bytes, read_fraction)`` from the tags of the same names (None when no op
     states one: every op streams reads)."""
     if n == 0:
@@ -67,7 +67,7 @@ def _pattern_columns(tags, n: int, names) -> tuple[np.ndarray | None, np.ndarray
         if col is not None and not ok(col).all():
             i = int(np.flatnonzero(~ok(col))[0])
             from ..errors import WorkloadError
-            raise WorkloadError(f"op '{names[i]}': tag {key} = {col[i]:g} is not allowed; "
+            raise WorkloadError(f"workload '{workload}': op '{names[i]}': tag {key} = {col[i]:g} is not allowed; "
                                 f"it must be {allowed}")
     return size, reads
 
@@ -113,7 +113,7 @@ def op_arrays(workload) -> OpArrays:
     elems = np.where(~given & (kind == REDUCTION), in_elems, out_elems)
     vec = np.where(mm, zero, per * elems)
     win, im2col = _tag_columns(c.tags, no)
-    size, reads = _pattern_columns(c.tags, no, c.op_names)
+    size, reads = _pattern_columns(c.tags, no, c.op_names, workload.name)
     return OpArrays(kind, dtype, macs, vec, rows, batch, kk, nn, wb, ain, aout, stationary, wptr,
                     wids.astype(np.int64), nbytes, c.tensor_names, iptr,
                     c.in_ids[i_entry].astype(np.int64), win, im2col, size, reads)
