@@ -19,6 +19,7 @@ from .cost.cache import CostCache
 from .engine.analytic import analytic_latency
 from .engine.des import simulate_dag
 from .errors import CimsimError
+from .hw.base import STREAM, Pattern
 from .mapping.placement import Placement, place
 from .report.build import RunData, build_result
 from .report.result import Result, realized_critical_path
@@ -29,10 +30,41 @@ ENGINES = ("des", "analytic")
 
 
 def resource_rates(arch: Architecture) -> np.ndarray:
-    """Sustained bandwidth of each memory level, then each link, for today's transfers
-    (streaming reads, :data:`~cimsim.hw.base.STREAM`): the rates the engine shares."""
+    """Sustained bandwidth of each memory level, then each link, for streaming reads
+    (:data:`~cimsim.hw.base.STREAM`): the rates the engine shares (an op of another pattern
+    moves more bytes at them, :func:`pattern_scale`)."""
     hw = arch.hardware
     return np.array([hw.resource(r).bytes_per_s() for r in hw.resources], dtype=np.float64)
+
+
+def pattern_scale(arch: Architecture, arrays, rates: np.ndarray) -> np.ndarray | None:
+    """(n_ops, n_resources) factor ``stream rate / rate of the op's pattern`` on each resource,
+    or None when it is 1 everywhere (every op streams reads, or no resource's rate depends on
+    the pattern: the fast path, and every bundled config).
+
+    The engine shares one rate per resource; an op whose pattern a resource serves slower is
+    charged the time of its bytes at its own rate by moving ``bytes x scale`` at the streaming
+    rate (the engine stays pattern-free; energy is charged on the counted bytes, unscaled).
+    """
+    if arrays.streams or not len(rates):
+        return None
+    n = len(arrays.kind)
+    size = arrays.access_bytes if arrays.access_bytes is not None else np.zeros(n)
+    reads = arrays.read_fraction if arrays.read_fraction is not None else np.ones(n)
+    keys, inverse = np.unique(np.stack([size, reads], axis=1), axis=0, return_inverse=True)
+    pats = [STREAM if (s == 0 and r == 1) else
+            Pattern.random_access(float(s), float(r)) if s > 0 else Pattern.stream(float(r))
+            for s, r in keys]
+    hw = arch.hardware
+    cols = []
+    for j, name in enumerate(hw.resources):
+        res = hw.resource(name)
+        cols.append(np.array([rates[j] / res.bytes_per_s(p) if p is not STREAM else 1.0
+                              for p in pats]))
+    table = np.stack(cols, axis=1)  # (n_patterns, n_resources)
+    if (table == 1.0).all():
+        return None
+    return table[inverse.reshape(-1)]
 
 
 def place_and_cost(arch: Architecture, workload: Workload,
@@ -71,6 +103,12 @@ def simulate(arch: Architecture, workload: Workload, engine: str = "des", keep_o
     indptr, indices = workload.predecessors
     rates = resource_rates(arch)
     moved = table.engine_bytes(rates)
+    scale = pattern_scale(arch, workload.arrays, rates)
+    slow = None
+    if scale is not None:  # per-op rates, as counted bytes scaled to the streaming rate
+        extra = table.bytes * (scale - 1.0)  # (holds, energy and traffic unscaled)
+        moved = moved + extra
+        slow = extra.sum(axis=0)
     resource_s = moved / rates if len(rates) else np.zeros((pl.n_ops, 0))
     transfer_s = resource_s.max(axis=1) if resource_s.shape[1] else np.zeros(pl.n_ops)
     work = np.where(pl.serial, table.compute_s + transfer_s, np.maximum(table.compute_s, transfer_s))
@@ -91,5 +129,5 @@ def simulate(arch: Architecture, workload: Workload, engine: str = "des", keep_o
         start = end - duration
         path = cp_path
     run = RunData(arch, workload, engine, pl, table, rates, resource_s, duration, float(latency),
-                  start, end, path, float(cp_s), cp_path)
+                  start, end, path, float(cp_s), cp_path, slow)
     return build_result(run, keep_ops)

@@ -99,7 +99,10 @@ def is_rate(field) -> bool:
 class Pattern:
     """How a transfer touches a resource: streaming (consecutive addresses) or independent
     accesses of ``access_bytes`` each, with ``read_fraction`` of the bytes read (the rest
-    written). Ops do not state patterns yet: every transfer is :data:`STREAM`."""
+    written). An op states its pattern in the tags ``access_bytes`` (0 = streaming) and
+    ``read_fraction`` (``OpArrays`` columns of the same names); an op stating none is
+    :data:`STREAM`. The pipeline asks each resource for the rate of each op's pattern
+    (:func:`cimsim.pipeline.pattern_scale`)."""
 
     random: bool = False
     access_bytes: float = 64.0  # bytes per independent access (random patterns only)
@@ -120,7 +123,7 @@ class Pattern:
         return cls(True, float(access_bytes), read_fraction)
 
 
-#: the pattern of every transfer today: all reads, streaming
+#: the default pattern of an op: all reads, streaming
 STREAM = Pattern()
 
 

@@ -43,6 +43,9 @@ class RunData:
     path: np.ndarray  # realised critical path (DES) or the dependency critical path
     critical_path_s: float
     critical_path: np.ndarray
+    #: (resources,) bytes the ops' access patterns add at the streaming rate (time, not
+    #: traffic: ``bytes x (stream rate / pattern rate - 1)``); None when every op streams
+    pattern_bytes: np.ndarray | None = None
 
 
 def _frac(x: float, latency: float) -> float:
@@ -95,7 +98,10 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
         if share > 0.5:
             detail = MEASURED_BOUND_DETAIL
     per_server = np.bincount(pl.server, weights=costs.compute_s, minlength=pl.n_servers)
-    mem_s = [traffic[r] / run.rates[j] for j, r in enumerate(costs.resources) if r in hw.memory]
+    # the memory bound at each op's pattern rate (+ 0.0 when every op streams: bit-identical)
+    slow = run.pattern_bytes if run.pattern_bytes is not None else np.zeros(len(costs.resources))
+    mem_s = [(traffic[r] + float(slow[j])) / run.rates[j]
+             for j, r in enumerate(costs.resources) if r in hw.memory]
     facts: dict[str, object] = {}
     for comp in pl.components:
         for f, default in comp.facts.items():

@@ -27,25 +27,49 @@ from .oparrays import OpArrays  # noqa: F401  (re-exported: defined here before)
 OpArrays.kind_codes = KIND_CODES  # the kind table, for components (oparrays imports none)
 
 
+def _num_tag(tags, key: str, n: int, default: float) -> np.ndarray | None:
+    """float64 values of the numeric tag ``key`` per op (``default`` where an op lacks it or
+    its value is not a number); None when no op has the key."""
+    col = tags.columns.get(key)
+    if col is None:
+        return None
+    has = np.array([key in o for o in tags.orders], dtype=bool)[np.asarray(tags.order_code)]
+    vals = (col[1].astype(np.float64) if col[0] == "int"
+            else np.array([float(v) if isinstance(v, (int, float)) and not isinstance(v, bool)
+                           else default for v in col[2]] + [default])[col[1]])
+    return np.where(has, vals, default)
+
+
 def _tag_columns(tags, n: int) -> tuple[np.ndarray, np.ndarray]:
     """``(window_elems, im2col)`` from the workload's tag columns."""
     win, im2col = np.zeros(n), np.zeros(n, dtype=bool)
     if n == 0:
         return win, im2col
-    code = np.asarray(tags.order_code)
-    for key in ("window_elems", "part"):
-        col = tags.columns.get(key)
-        if col is None:
-            continue
-        has = np.array([key in o for o in tags.orders], dtype=bool)[code]
-        if key == "window_elems":
-            vals = (col[1].astype(np.float64) if col[0] == "int"
-                    else np.array([float(v) if isinstance(v, (int, float)) else 0.0
-                                   for v in col[2]] + [0.0])[col[1]])
-            win = np.where(has, vals, 0.0)
-        elif col[0] == "json":
-            im2col = has & (np.array([v == "im2col" for v in col[2]] + [False])[col[1]])
+    w = _num_tag(tags, "window_elems", n, 0.0)
+    if w is not None:
+        win = w
+    col = tags.columns.get("part")
+    if col is not None and col[0] == "json":
+        has = np.array(["part" in o for o in tags.orders], dtype=bool)[np.asarray(tags.order_code)]
+        im2col = has & (np.array([v == "im2col" for v in col[2]] + [False])[col[1]])
     return win, im2col
+
+
+def _pattern_columns(tags, n: int, names, workload: str) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """``(access_bytes, read_fraction)`` from the tags of the same names (None when no op
+    states one: every op streams reads)."""
+    if n == 0:
+        return None, None
+    size = _num_tag(tags, "access_bytes", n, 0.0)
+    reads = _num_tag(tags, "read_fraction", n, 1.0)
+    for col, key, ok, allowed in ((size, "access_bytes", lambda a: a >= 0, ">= 0 bytes (0 = streaming)"),
+                                  (reads, "read_fraction", lambda a: (a >= 0) & (a <= 1), "in [0, 1]")):
+        if col is not None and not ok(col).all():
+            i = int(np.flatnonzero(~ok(col))[0])
+            from ..errors import WorkloadError
+            raise WorkloadError(f"workload '{workload}': op '{names[i]}': tag {key} = {col[i]:g} is not allowed; "
+                                f"it must be {allowed}")
+    return size, reads
 
 
 def op_arrays(workload) -> OpArrays:
@@ -89,9 +113,10 @@ def op_arrays(workload) -> OpArrays:
     elems = np.where(~given & (kind == REDUCTION), in_elems, out_elems)
     vec = np.where(mm, zero, per * elems)
     win, im2col = _tag_columns(c.tags, no)
+    size, reads = _pattern_columns(c.tags, no, c.op_names, workload.name)
     return OpArrays(kind, dtype, macs, vec, rows, batch, kk, nn, wb, ain, aout, stationary, wptr,
                     wids.astype(np.int64), nbytes, c.tensor_names, iptr,
-                    c.in_ids[i_entry].astype(np.int64), win, im2col)
+                    c.in_ids[i_entry].astype(np.int64), win, im2col, size, reads)
 
 
 def _sums(owner: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
@@ -153,4 +178,18 @@ def op_arrays_reference(workload) -> OpArrays:
                     nn, wb, ain, aout, stationary, wptr, np.asarray(wids, dtype=np.int64), nbytes,
                     names, iptr, np.asarray(iids, dtype=np.int64),
                     np.array([float(op.tags.get("window_elems", 0) or 0) for op in workload.ops]),
-                    np.array([op.tags.get("part") == "im2col" for op in workload.ops], dtype=bool))
+                    np.array([op.tags.get("part") == "im2col" for op in workload.ops], dtype=bool),
+                    *_pattern_reference(workload.ops))
+
+
+def _pattern_reference(ops) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """``(access_bytes, read_fraction)`` of :func:`op_arrays_reference`, op by op."""
+    out = []
+    for key, default in (("access_bytes", 0.0), ("read_fraction", 1.0)):
+        if not any(key in op.tags for op in ops):
+            out.append(None)
+            continue
+        v = [op.tags.get(key, default) for op in ops]
+        out.append(np.array([float(x) if isinstance(x, (int, float)) and not isinstance(x, bool)
+                             else default for x in v]))
+    return out[0], out[1]

@@ -48,3 +48,16 @@ class OpArrays:
     window_elems: np.ndarray | None = None
     #: bool: the op is the im2col copy the tracer emits before a convolution (tag ``part``)
     im2col: np.ndarray | None = None
+    #: float64: the op's access pattern on memory levels whose rate depends on it (tag
+    #: ``access_bytes``): bytes per independent random access (an embedding gather: one row),
+    #: 0 = streaming (the default). None when no op states one.
+    access_bytes: np.ndarray | None = None
+    #: float64: share of the op's bytes that are reads (tag ``read_fraction``, default 1: all
+    #: reads). None when no op states one.
+    read_fraction: np.ndarray | None = None
+
+    @property
+    def streams(self) -> bool:
+        """Every op streams reads (the default pattern): the pipeline's fast path."""
+        return ((self.access_bytes is None or not self.access_bytes.any())
+                and (self.read_fraction is None or bool((self.read_fraction == 1.0).all())))

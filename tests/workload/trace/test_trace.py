@@ -90,6 +90,9 @@ def test_mlp_matches_flop_counter_and_parameters_are_weights():
     kinds = Counter(op.kind for op in w.ops)
     assert kinds["matmul"] == 2 and kinds["layernorm"] == 1 and kinds["softmax"] == 1
     assert kinds["copy"] == 1  # the embedding row gather
+    # ... states its access pattern: random reads of one 16-element row (fp32 by default: 64 B)
+    (gather,) = [op for op in w.ops if op.kind == "copy"]
+    assert gather.tags["access_bytes"] == 16 * 4 and w.arrays.access_bytes.max() == 64
     mm = [op for op in w.ops if op.kind == "matmul"]
     assert [op.weight for op in mm] == ["fc1.weight", "fc2.weight"]
     assert all(w.tensors[op.weight].role == "weight" for op in mm)

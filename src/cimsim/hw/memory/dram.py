@@ -24,8 +24,9 @@ alike and independent), with every timing in command-clock cycles ``tCK``:
 The sustained rate is ``channels x S / (time per access) x E_ref x cap`` (streaming: ``S`` =
 one burst, no activation limit), where ``cap`` (``sustained_fraction``) is the one per-platform
 factor fitted to a measured maximum (the controller's and the on-chip network's losses that
-the timing does not show). Transfers state no pattern yet: the engine gets the
-:data:`~cimsim.hw.base.STREAM` rate; the pattern API is here for a later change to pass one.
+the timing does not show). The engine shares the :data:`~cimsim.hw.base.STREAM` rate; an op
+that states another pattern (tags ``access_bytes`` / ``read_fraction``) is charged its own
+rate (:func:`cimsim.pipeline.pattern_scale`).
 """
 
 from __future__ import annotations

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ...dtypes import DTYPE_BYTES
 from ...errors import WorkloadError
 from ..ir import Op, Tensor
 from . import aten as A
@@ -447,7 +448,9 @@ class Lowerer:
         offs = (table.storage_offset() + rows[:, None] * table.stride(0) + inner[None, :]).reshape(-1)
         vid = self.st.storages[storage_key(table)].cur
         pieces = [(vid, offs if len(offs) < self.st.versions[vid].size else None)]
-        self.emit("copy", base, [pieces, idx], targets, tags={"part": "gather"})
+        # its access pattern: random reads of one row each (the memory level's random-access rate)
+        row_bytes = int(math.prod(table.shape[1:])) * DTYPE_BYTES[self.dtype]
+        self.emit("copy", base, [pieces, idx], targets, tags={"part": "gather", "access_bytes": row_bytes})
 
     def _unknown(self, c: Call) -> None:
         """No lowering registered: an error naming the op, or (``allow_unknown``) a generic op."""

@@ -1,0 +1,158 @@
+"""Ops state their access pattern (issue 20 item 2, last part): per-op ``access_bytes`` /
+``read_fraction`` (op tags, OpArrays columns) reach the engine as per-op rates on memory
+levels whose rate depends on the pattern.
+
+Golden values are closed-form DDR5-4800 arithmetic from the preset's timings (Ramulator 2's
+DDR5 preset, hw/memory/jedec.py; the same numbers tests/hw/test_memory.py spells out), never
+the model's output pasted back.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+
+from cimsim import bundled, simulate
+from cimsim.config import apply_overrides, architecture_from_dict, read_yaml
+from cimsim.errors import WorkloadError
+from cimsim.pipeline import pattern_scale, place_and_cost, resource_rates
+from cimsim.workload.arrays import op_arrays, op_arrays_reference
+from cimsim.workload.builder import WorkloadBuilder
+
+ROWS, WIDTH = 4096, 32  # 4096 rows of 32 fp16 = 64 B each
+NBYTES = ROWS * WIDTH * 2
+CHANNELS = 16
+PEAK = CHANNELS * 19.2e9  # DDR5-4800 sub-channel: 32 bits x 4800 MT/s
+E_REF = 1 - (18 + 34 + 710 + 34) / 9375  # tRTP + tRP + tRFC + tRCD over tREFI
+
+
+@pytest.fixture(scope="module")
+def gpu():
+    return read_yaml(bundled.resolve_config("gpu-hbm3"))
+
+
+def _arch(data, dram: bool):
+    d = copy.deepcopy(data)
+    if dram:
+        d["memory"]["dram"] = {"type": "dram", "standard": "DDR5", "channels": CHANNELS,
+                               "capacity": "80 GB", "latency": "500 ns", "energy_per_bit": "3.9 pJ/bit"}
+    # on-chip SRAM far faster than the DRAM, so the op's time is its DRAM transfer
+    return architecture_from_dict(apply_overrides(d, {"memory.sram.bandwidth": "1000 TB/s"}))
+
+
+def _gather(tags):
+    """One copy of 4096 rows that start in DRAM (a model input) into an activation."""
+    b = WorkloadBuilder("gather")
+    b.tensor("rows", (ROWS, WIDTH), "fp16", "input")
+    b.tensor("x", (ROWS, WIDTH), "fp16")
+    b.op("embed", "copy", ["rows"], ["x"], tags=tags)
+    return b.build()
+
+
+def _dram_time(arch, wl, engine="des"):
+    """Latency less the op's fixed latency and SRAM time: the DRAM transfer."""
+    _, table = place_and_cost(arch, wl)
+    assert table.compute_s[0] == 0
+    assert table.bytes_of("dram")[0] == NBYTES
+    sram = table.bytes_of("sram")[0] / 1e15
+    return simulate(arch, wl, engine=engine).latency_s - table.latency_s[0], sram
+
+
+@pytest.mark.parametrize("engine", ["des", "analytic"])
+def test_streaming_op_takes_the_refresh_limited_time(gpu, engine):
+    t, sram = _dram_time(_arch(gpu, True), _gather({}), engine)
+    assert t == pytest.approx(NBYTES / (PEAK * E_REF), rel=1e-9)
+    assert t > sram
+
+
+@pytest.mark.parametrize("engine", ["des", "analytic"])
+def test_gather_of_64_byte_rows_takes_the_tfaw_limited_time(gpu, engine):
+    # DDR5-4800, 64 B random: one 8-tCK burst, but activations at most one per
+    # max(tRRD_S 8, tFAW 48 / 4 = 12, tRC / banks) = 12 tCK: 8/12 of the bus, then refresh
+    t, _ = _dram_time(_arch(gpu, True), _gather({"access_bytes": 64}), engine)
+    assert t == pytest.approx(NBYTES / (PEAK * 8 / 12 * E_REF), rel=1e-9)
+
+
+@pytest.mark.parametrize("engine", ["des", "analytic"])
+def test_write_heavy_op_takes_the_turnaround_limited_time(gpu, engine):
+    # a quarter reads: min(r, 1 - r) / 19 turnaround pairs of 4 + 40 idle tCK per 8-tCK burst
+    t, _ = _dram_time(_arch(gpu, True), _gather({"read_fraction": 0.25}), engine)
+    assert t == pytest.approx(NBYTES / (PEAK * 8 / (8 + 44 * 0.25 / 19) * E_REF), rel=1e-9)
+
+
+def test_patterns_change_time_not_energy(gpu):
+    arch = _arch(gpu, True)
+    base = simulate(arch, _gather({}))
+    gath = simulate(arch, _gather({"access_bytes": 64}))
+    assert gath.latency_s > base.latency_s
+    assert gath.energy_breakdown_j["dram"] == base.energy_breakdown_j["dram"]
+    assert gath.traffic_bytes == base.traffic_bytes
+
+
+def test_same_workload_on_a_fixed_level_is_unchanged(gpu):
+    arch = _arch(gpu, False)
+    assert arch.hardware.resource("dram").type_name == "fixed"
+    base = simulate(arch, _gather({}))
+    for tags in ({"access_bytes": 64}, {"read_fraction": 0.25}, {"access_bytes": 32, "read_fraction": 0}):
+        wl = _gather(tags)
+        assert pattern_scale(arch, wl.arrays, resource_rates(arch)) is None  # the fast path
+        r = simulate(arch, wl)
+        assert r.latency_s == base.latency_s
+        assert r.energy_j == base.energy_j
+
+
+def test_pattern_columns_default_to_streaming_reads():
+    wl = _gather({})
+    a = wl.arrays
+    assert a.access_bytes is None and a.read_fraction is None and a.streams
+    a = _gather({"access_bytes": 64, "read_fraction": 0.5}).arrays
+    assert a.access_bytes.tolist() == [64.0] and a.read_fraction.tolist() == [0.5]
+    assert not a.streams
+
+
+def test_pattern_columns_match_the_reference_loop():
+    b = WorkloadBuilder("mixed")
+    for i in range(4):
+        b.tensor(f"t{i}", (8, 8), "fp16", "input" if i == 0 else "activation")
+    b.op("a", "copy", ["t0"], ["t1"], tags={"access_bytes": 128})
+    b.op("b", "copy", ["t1"], ["t2"])
+    b.op("c", "copy", ["t2"], ["t3"], tags={"read_fraction": 0.5, "layer": 1})
+    wl = b.build()
+    fast, ref = op_arrays(wl), op_arrays_reference(wl)
+    np.testing.assert_array_equal(fast.access_bytes, [128, 0, 0])
+    np.testing.assert_array_equal(fast.read_fraction, [1, 1, 0.5])
+    np.testing.assert_array_equal(fast.access_bytes, ref.access_bytes)
+    np.testing.assert_array_equal(fast.read_fraction, ref.read_fraction)
+
+
+@pytest.mark.parametrize("tags,msg", [({"access_bytes": -1}, "access_bytes = -1"),
+                                      ({"read_fraction": 1.5}, "read_fraction = 1.5")])
+def test_bad_pattern_tag_is_a_one_line_error(tags, msg):
+    with pytest.raises(WorkloadError, match=f"workload 'gather': op 'embed': tag {msg} is not allowed") as e:
+        _gather(tags).arrays
+    assert "\n" not in str(e.value)
+
+
+@pytest.mark.parametrize("suffix", [".json", ".npz"])
+def test_pattern_tags_survive_save_and_load_and_are_absent_by_default(tmp_path, suffix):
+    from cimsim.workload.io import load_workload, save_workload
+
+    tagged = _gather({"access_bytes": 64, "read_fraction": 0.25})
+    save_workload(tagged, tmp_path / f"t{suffix}")
+    back = load_workload(tmp_path / f"t{suffix}").arrays
+    assert back.access_bytes.tolist() == [64.0] and back.read_fraction.tolist() == [0.25]
+    # a workload stating no pattern writes no pattern: the file is the one written before
+    plain = _gather({})
+    save_workload(plain, tmp_path / f"p{suffix}")
+    raw = (tmp_path / f"p{suffix}").read_bytes()
+    assert b"access_bytes" not in raw and b"read_fraction" not in raw
+    assert load_workload(tmp_path / f"p{suffix}").arrays.streams
+
+
+def test_memory_bound_counts_the_pattern_rate(gpu):
+    arch = _arch(gpu, True)
+    r = simulate(arch, _gather({"access_bytes": 64}))
+    assert r.bound_memory_s == pytest.approx(NBYTES / (PEAK * 8 / 12 * E_REF), rel=1e-9)
+    assert simulate(arch, _gather({})).bound_memory_s == pytest.approx(NBYTES / (PEAK * E_REF), rel=1e-9)
