@@ -130,3 +130,26 @@ def test_the_python_api_announces_nothing_for_a_bad_sweep(tmp_path, chain_files)
     # a good sweep still announces its count once, before its rows
     df = sweep("cpu-ddr5", chain_files["npz"], [BW], engine="analytic", workers=1, announce=lines.append)
     assert lines == ["sweep: 2 points x 1 config x 1 workload = 2 runs"] and len(df) == 2
+
+
+def test_unguarded_module_level_sweep_in_a_script_is_one_clear_error(tmp_path):
+    """multiprocessing imports the main script again in the worker server: a module-level
+    cimsim.sweep() without `if __name__ == "__main__":` used to kill that server and end in a
+    BrokenPipeError traceback from inside multiprocessing. Now the re-import stops quietly and the
+    caller gets one CimsimError saying what to write."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "unguarded.py"
+    script.write_text(
+        "import cimsim\n"
+        "cimsim.sweep(['cpu-ddr5'], 'tcn', ['memory.dram.bandwidth=100GB/s,200GB/s'],\n"
+        f"             output={str(tmp_path / 'o.parquet')!r}, workers=1)\n")
+    run = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=240,
+                         cwd=tmp_path)
+    assert run.returncode != 0
+    last = run.stderr.strip().splitlines()[-1]
+    assert last.startswith("cimsim.errors.CimsimError: the sweep's worker processes could not start")
+    assert 'if __name__ == "__main__":' in last
+    assert run.stderr.count("Traceback") == 1  # the caller's only: the worker server ends quietly
+    assert not (tmp_path / "o.parquet.lock").exists()

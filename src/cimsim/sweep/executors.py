@@ -12,12 +12,17 @@ import concurrent.futures as cf
 import logging
 import multiprocessing
 import os
+import tempfile
 import time
 from typing import Iterator
 
 from ..errors import CimsimError
 from . import lifeline
 from .worker import LIFELINE, init_worker, run_chunk
+
+#: environment variable naming the file a worker touches when it finds itself importing the
+#: user's script (see :meth:`LocalExecutor._unguarded_main`)
+UNGUARDED_MARKER = "CIMSIM_SWEEP_UNGUARDED"
 
 
 class SchedulerError(CimsimError):
@@ -40,6 +45,21 @@ class LocalExecutor:
             # import numpy, numba, simpy and the model once in the server, not in every worker
             self._mp.set_forkserver_preload(["cimsim.sweep.worker", "cimsim.pipeline"])
         self._pool: cf.ProcessPoolExecutor | None = None
+        # a worker that finds itself importing the user's script (an unguarded module-level
+        # sweep() call) touches this file before it exits (runner.sweep), so the failure is
+        # named here instead of being retried as a lost worker
+        fd, self._unguarded = tempfile.mkstemp(prefix="cimsim-unguarded-")
+        os.close(fd)
+        os.unlink(self._unguarded)
+        os.environ[UNGUARDED_MARKER] = self._unguarded
+
+    def _unguarded_main(self) -> CimsimError | None:
+        if not os.path.exists(self._unguarded):
+            return None
+        return CimsimError(
+            "the sweep's worker processes could not start: cimsim.sweep() is called at the top "
+            "level of a script, which each worker process imports again; put the call under "
+            "`if __name__ == \"__main__\":`")
 
     def _ensure_pool(self) -> cf.ProcessPoolExecutor:
         if self._pool is None:
@@ -53,13 +73,26 @@ class LocalExecutor:
 
     def run(self, chunks: list) -> Iterator[tuple[list, list | None, BaseException | None]]:
         pool = self._ensure_pool()
-        futures = {pool.submit(run_chunk, chunk): chunk for chunk in chunks}
+        try:
+            futures = {pool.submit(run_chunk, chunk): chunk for chunk in chunks}
+        except (BrokenPipeError, EOFError, ConnectionError, cf.process.BrokenProcessPool) as exc:
+            # the worker server died while starting: the usual cause is a script that calls
+            # cimsim.sweep() at module level, which multiprocessing re-runs while it imports
+            # the script in the server (see runner.sweep)
+            self._discard_pool()
+            raise (self._unguarded_main() or CimsimError(
+                "the sweep's worker processes could not start; if cimsim.sweep() is called from a "
+                "script, put the call under `if __name__ == \"__main__\":` (each worker process "
+                f"imports the script again) ({type(exc).__name__})")) from None
         for fut in cf.as_completed(futures):
             try:
                 yield futures[fut], fut.result(), None
             except cf.process.BrokenProcessPool as exc:
                 # A worker died (killed, out of memory): the pool is unusable; start afresh.
                 self._discard_pool()
+                unguarded = self._unguarded_main()
+                if unguarded is not None:
+                    raise unguarded from None
                 yield futures[fut], None, exc
 
     def _discard_pool(self) -> None:
@@ -68,6 +101,8 @@ class LocalExecutor:
             self._pool = None
 
     def close(self, cancel: bool = False) -> None:
+        if os.path.exists(self._unguarded):
+            os.unlink(self._unguarded)
         # Every result has been collected (or is being abandoned) when this runs, so
         # workers are stopped rather than waited for: a worker SIGKILLed while holding
         # the pool's queue lock leaves its siblings blocked on that lock forever, and a

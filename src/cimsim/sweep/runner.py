@@ -282,6 +282,14 @@ class _Progress:
             self._bar.stop()
 
 
+def _importing_main_in_a_worker() -> bool:
+    """Whether this call runs while multiprocessing imports the main script in a child process
+    (the flag the standard library's own check reads, ``multiprocessing.spawn``)."""
+    import multiprocessing
+
+    return bool(getattr(multiprocessing.current_process(), "_inheriting", False))
+
+
 def sweep(
     configs: str | Path | Sequence[str | Path],
     workloads: str | Path | Sequence[str | Path],
@@ -343,6 +351,17 @@ def sweep(
     ``attrs`` hold the swept paths and their units, and ``computed`` /
     ``reused`` counts of this run.
     """
+    if _importing_main_in_a_worker():
+        # multiprocessing is importing the user's script in a worker process (a module-level
+        # sweep() call without `if __name__ == "__main__":`): running a sweep here would spawn
+        # workers from a worker; end this import quietly, and the parent says what to do
+        # (executors.LocalExecutor.run), told so by the marker file it named
+        import os
+
+        marker = os.environ.get("CIMSIM_SWEEP_UNGUARDED")
+        if marker:
+            open(marker, "a").close()
+        raise SystemExit(1)
     if engine not in ENGINES:
         raise CimsimError(f"engine {engine!r}: allowed are {', '.join(ENGINES)}")
     # everything a user can get wrong is checked before the run count is announced, so a bad
