@@ -1,5 +1,10 @@
 """Discrete-event simulation of a costed op DAG (SimPy).
 
+Why one module of over 600 lines: the compiled replay mirrors the SimPy callbacks
+rule for rule (the same floating-point operations in the same order) and hands
+state back and forth with them; kept side by side, a change to one is made to
+the other in the same diff.
+
 The engine knows servers, links and time, nothing about hardware configs.
 
 Servers
@@ -42,10 +47,6 @@ The compiled replay (``method="auto"``, the default)
 Neither keeps a per-event record: the result is the per-op start and end
 arrays and the per-link busy time.
 
-Why one module of over 600 lines: the compiled replay mirrors the SimPy callbacks
-rule for rule (the same floating-point operations in the same order) and hands
-state back and forth with them; kept side by side, a change to one is made to
-the other in the same diff.
 """
 
 from __future__ import annotations
