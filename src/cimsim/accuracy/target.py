@@ -18,11 +18,8 @@ which in ``accuracy_basis``.
 from __future__ import annotations
 
 import hashlib
-import importlib
-import importlib.util
 import math
 import re
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
@@ -77,34 +74,9 @@ def bundled_names_no_torch() -> tuple[str, ...]:
 
 def _import_callable(spec: str, option: str):
     """``FILE.py:NAME`` or ``package.module:NAME`` -> the callable (the module imported once)."""
-    target, sep, name = spec.rpartition(":")
-    if not sep or not name.isidentifier():
-        raise AccuracyError(f"{option} '{spec}': expected FILE.py:NAME (a function in a Python file)")
-    if target.endswith(".py") or "/" in target:
-        path = Path(target)
-        if not path.is_file():
-            raise AccuracyError(f"{option} '{spec}': file '{path}' does not exist")
-        mod_name = "_cimsim_model_" + re.sub(r"\W", "_", str(path.resolve()))
-        module = sys.modules.get(mod_name)
-        if module is None:
-            mspec = importlib.util.spec_from_file_location(mod_name, path)
-            module = importlib.util.module_from_spec(mspec)
-            sys.modules[mod_name] = module
-            try:
-                mspec.loader.exec_module(module)
-            except Exception as exc:  # noqa: BLE001 - the user's file: one line
-                sys.modules.pop(mod_name, None)
-                raise AccuracyError(f"{option} '{spec}': importing '{path}' failed: "
-                                    f"{type(exc).__name__}: {exc}") from None
-    else:
-        try:
-            module = importlib.import_module(target)
-        except ImportError as exc:
-            raise AccuracyError(f"{option} '{spec}': cannot import '{target}': {exc}") from None
-    fn = getattr(module, name, None)
-    if not callable(fn):
-        raise AccuracyError(f"{option} '{spec}': '{target}' has no function '{name}'")
-    return fn
+    from ..workload.trace.common import import_function
+
+    return import_function(spec, option, AccuracyError, reuse=True)
 
 
 def load_target(spec: str, dataset: Optional[str] = None) -> Target:

@@ -29,6 +29,48 @@ def require_torch():
     return torch
 
 
+# --------------------------------------------------------------------------- user files
+def import_function(spec: str, label: str, error: type[CimsimError] = WorkloadError,
+                    reuse: bool = False, word: str = "NAME"):
+    """The function ``spec`` names: ``path/to/file.py:NAME`` (the file imported as Python source
+    with importlib; nothing is unpickled) or ``package.module:NAME``. Every failure is one
+    ``error`` reading ``{label} '{spec}': ...`` (``word`` names the function in the expected
+    form, e.g. ``PATH.py:FACTORY``). With ``reuse``, a file imported before (in this
+    process) is not run again."""
+    if ":" not in spec:
+        raise error(f"{label} '{spec}' must be PATH.py:{word} or package.module:{word}")
+    target, name = spec.rsplit(":", 1)
+    if not name.isidentifier():
+        raise error(f"{label} '{spec}': '{name}' is not a function name")
+    if target.endswith(".py") or "/" in target or "\\" in target:
+        path = Path(target)
+        if not path.is_file():
+            raise error(f"{label} '{spec}': file '{path}' does not exist")
+        mod_name = "_cimsim_model_" + re.sub(r"\W", "_", str(path.resolve()))
+        module = sys.modules.get(mod_name) if reuse else None
+        if module is None:
+            mspec = importlib.util.spec_from_file_location(mod_name, path)
+            if mspec is None or mspec.loader is None:
+                raise error(f"{label} '{spec}': cannot import '{path}'")
+            module = importlib.util.module_from_spec(mspec)
+            sys.modules[mod_name] = module
+            try:
+                mspec.loader.exec_module(module)
+            except Exception as exc:  # noqa: BLE001 - the user's file: one line
+                sys.modules.pop(mod_name, None)
+                raise error(f"{label} '{spec}': importing '{path}' failed: "
+                            f"{type(exc).__name__}: {exc}") from exc
+    else:
+        try:
+            module = importlib.import_module(target)
+        except ImportError as exc:
+            raise error(f"{label} '{spec}': cannot import module '{target}': {exc}") from exc
+    fn = getattr(module, name, None)
+    if not callable(fn):
+        raise error(f"{label} '{spec}': '{target}' has no function '{name}'")
+    return fn
+
+
 # --------------------------------------------------------------------------- factories
 def load_factory(spec: str, with_kwargs: bool = False):
     """Import ``path/to/file.py:factory`` or ``package.module:factory`` and call the factory.
@@ -44,34 +86,7 @@ def load_factory(spec: str, with_kwargs: bool = False):
     (model, example_inputs, example_kwargs).
     """
     torch = require_torch()
-    if ":" not in spec:
-        raise WorkloadError(f"model spec '{spec}' must be PATH.py:FACTORY or package.module:FACTORY")
-    target, factory_name = spec.rsplit(":", 1)
-    if not factory_name.isidentifier():
-        raise WorkloadError(f"model spec '{spec}': '{factory_name}' is not a function name")
-    if target.endswith(".py") or "/" in target or "\\" in target:
-        path = Path(target)
-        if not path.is_file():
-            raise WorkloadError(f"model spec '{spec}': file '{path}' does not exist")
-        mod_name = "_cimsim_model_" + re.sub(r"\W", "_", str(path.resolve()))
-        mspec = importlib.util.spec_from_file_location(mod_name, path)
-        if mspec is None or mspec.loader is None:
-            raise WorkloadError(f"model spec '{spec}': cannot import '{path}'")
-        module = importlib.util.module_from_spec(mspec)
-        sys.modules[mod_name] = module
-        try:
-            mspec.loader.exec_module(module)
-        except Exception as exc:
-            sys.modules.pop(mod_name, None)
-            raise WorkloadError(f"model spec '{spec}': importing '{path}' failed: {type(exc).__name__}: {exc}") from exc
-    else:
-        try:
-            module = importlib.import_module(target)
-        except ImportError as exc:
-            raise WorkloadError(f"model spec '{spec}': cannot import module '{target}': {exc}") from exc
-    factory = getattr(module, factory_name, None)
-    if not callable(factory):
-        raise WorkloadError(f"model spec '{spec}': '{target}' has no function '{factory_name}'")
+    factory = import_function(spec, "model spec", WorkloadError, word="FACTORY")
     result = factory()
     from ...zoo.registry import ZooModel
 
