@@ -71,7 +71,7 @@ from ...quantity import (
     Watts,
 )
 from ..base import Component, ComponentConfig, OpArrays, OpCost, Plan, Strict
-from ..parts import ADC, Buffer, Cell, Counting, NonIdeal  # noqa: F401  (Counting re-exported)
+from ..parts import ADC, NMC, Buffer, Cell, Counting, NonIdeal  # noqa: F401  (Counting re-exported)
 from . import counting, onchip
 from .chip import Chip
 from .derive import AREA_FIELDS, ENERGY_FIELDS, Design, DeriveError, design
@@ -145,7 +145,13 @@ class CIMConfig(ComponentConfig):
         "cell's share of one read's cell and bitline energy.")
     shift_add_energy: Optional[Joules] = Field(
         default=None, description="Digital shift-and-add energy per conversion. Default: "
-        "derived, an adder and register of the accumulator's width.")
+        "derived, an adder and register of the accumulator's width (with `nmc`: the "
+        "near-memory datapath's energy per conversion).")
+    nmc: Optional[NMC] = Field(
+        default=None, description="Near-memory datapath per column output (scaling, "
+        "accumulation, bias, activation; cimsim.hw.circuits.datapath): when given, a derived "
+        "shift_add_energy is this datapath's energy per conversion. Default: none, a plain "
+        "shift-and-add.")
     write_latency: Seconds = Field(description="Time to program one row of one array.")
     write_energy: Joules = Field(description="Energy to program one cell.")
     endurance: PositiveFloat = Field(description="Write cycles a cell survives.")

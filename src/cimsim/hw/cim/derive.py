@@ -45,7 +45,10 @@ from typing import Optional
 from ..circuits import adc as adc_model
 from ..circuits import array as array_model
 from ..circuits import buffer as buffer_model
+from ..circuits import charge as charge_model
+from ..circuits import datapath as datapath_model
 from ..circuits import digital, resolution
+from ..circuits import sar as sar_model
 from ..parts.cell import DEFAULT_CELL
 
 #: config fields (below the component) each energy part rests on
@@ -124,6 +127,15 @@ def _cell(c, tech):
         raise DeriveError("cell", str(exc)) from None
 
 
+def _charge_kw(c) -> dict:
+    """The charge-domain cell's design knobs (:mod:`~cimsim.hw.circuits.charge`)."""
+    spec = c.cell
+    kw = {"compute": spec.compute, "fold": spec.folded_columns}
+    if spec.switch_width_f is not None:
+        kw["switch_width_f"] = spec.switch_width_f
+    return kw
+
+
 def _need_tech(tech, what: str):
     if tech is None:
         raise DeriveError(what, "not given, and the architecture has no technology block to "
@@ -166,7 +178,10 @@ def _design(c, tech) -> Design:
     est = None
     if need_adc and tech is not None and a.type is not None:
         try:
-            est = adc_model.adc(a.type, a.bits, node, a.sample_rate, vdd, a.envelope_factor)
+            if a.model == "structural":
+                est = sar_model.sar_adc(a.bits, node, a.dac_unit_capacitance, a.sample_rate, vdd)
+            else:
+                est = adc_model.adc(a.type, a.bits, node, a.sample_rate, vdd, a.envelope_factor)
         except ValueError as exc:
             raise DeriveError("adc.sample_rate", str(exc)) from None
         sources.append(f"adc: {est.source}")
@@ -215,7 +230,14 @@ def _design(c, tech) -> Design:
         e_cell, prov["cell_read_energy"] = c.cell_read_energy, "given"
     else:
         _need_tech(tech, "cell_read_energy")
-        e_cell = float(parts["cells"] + parts["columns"]) / (rpr * c.cols)
+        if cell.kind == "capacitive":  # charge-domain column: the M-BC's physical parts
+            col = charge_model.column_energy_parts(rpr, cell.unit_capacitance_f, cell.height_f,
+                                                   cell.width_f, node, vdd, kw["input_ones"],
+                                                   kw["weight_ones"], **_charge_kw(c))
+            e_cell = float(col["capacitors"]) / rpr
+            sources.append(f"array: {charge_model.SOURCE}")
+        else:
+            e_cell = float(parts["cells"] + parts["columns"]) / (rpr * c.cols)
         prov["cell_read_energy"] = cell_p
     if c.dac_energy is not None:
         e_dac, prov["dac_energy"] = c.dac_energy, "given"
@@ -225,10 +247,16 @@ def _design(c, tech) -> Design:
         v = cell.read_voltage_v if cell.kind == "resistive" else (
             vdd if vdd is not None else array_model.scaling.nominal_vdd(node))
         activity = kw["input_ones"] if c.dac_bits == 1 else None
-        drv = digital.input_driver(c_row, v, c.dac_bits, activity)
-        e_dac = float(drv.energy_j)
-        prov["dac_energy"] = "placeholder" if cell.placeholder else _prov(drv.field_provenance["energy_j"])
-        sources.append(f"dac: {drv.source}")
+        if cell.kind == "capacitive" and c.dac_bits == 1:  # the M-BC's IA/IAb row broadcast
+            e_dac = float(charge_model.row_broadcast_energy(c.cols, cell.width_f, node, vdd,
+                                                            kw["input_ones"], **_charge_kw(c)))
+            prov["dac_energy"] = "placeholder" if cell.placeholder else "derived"
+            sources.append(f"dac: {charge_model.SOURCE}")
+        else:
+            drv = digital.input_driver(c_row, v, c.dac_bits, activity)
+            e_dac = float(drv.energy_j)
+            prov["dac_energy"] = "placeholder" if cell.placeholder else _prov(drv.field_provenance["energy_j"])
+            sources.append(f"dac: {drv.source}")
 
     # ---- digital
     weight_slices = -(-c.weight_bits // c.bits_per_cell)  # cells per weight
@@ -242,6 +270,13 @@ def _design(c, tech) -> Design:
         sa = digital.shift_add(acc_bits, node, vdd)
         e_sa, prov["shift_add_energy"] = float(sa.energy_j), _prov(sa.field_provenance["energy_j"])
         sources.append(f"shift_add ({acc_bits} bits): {sa.source}")
+        if c.nmc is not None:  # the near-memory datapath replaces the plain shift-and-add
+            m = c.nmc
+            dp = datapath_model.near_memory_datapath(
+                a.bits, slices, node, vdd, m.scale_bits, m.accumulator_bits, m.bias,
+                m.activation, m.output_bits)
+            e_sa, prov["shift_add_energy"] = float(dp.energy_j), _prov(dp.field_provenance["energy_j"])
+            sources[-1] = f"near-memory datapath: {dp.source}"
     b = c.buffer
     if b.energy_per_byte is not None:
         e_buf, prov["buffer.energy_per_byte"] = b.energy_per_byte, "given"

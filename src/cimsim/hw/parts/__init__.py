@@ -9,6 +9,7 @@ A component's config holds these as sections (``cim.adc``, ``cim.cell``, ``cim.b
 from .adc import ADC, Counting
 from .buffer import Buffer
 from .cell import Cell
+from .nmc import NMC
 from .nonideal import NonIdeal
 
-__all__ = ["ADC", "Buffer", "Cell", "Counting", "NonIdeal"]
+__all__ = ["ADC", "Buffer", "Cell", "Counting", "NMC", "NonIdeal"]

@@ -13,7 +13,7 @@ from typing import Literal, Optional
 
 from pydantic import Field, model_validator
 
-from ...quantity import Hertz, Joules, PositiveInt, Seconds
+from ...quantity import Farads, Hertz, Joules, PositiveInt, Seconds
 from ..base import Strict
 
 ADC_TYPES = ("sar", "flash", "ramp", "current_sense")
@@ -77,6 +77,14 @@ class ADC(Strict):
         "it changes no cost).")
     counting: Optional[Counting] = Field(default=None, description="Integrate-and-count readout "
                                          "(default: none, one conversion per column per slice).")
+    model: Literal["envelope", "structural"] = Field(
+        default="envelope", description="How a derived SAR energy is modelled: envelope (the "
+        "Murmann survey's best, x envelope_factor) or structural (capacitive DAC of 2^bits "
+        "unit capacitors + comparator + SAR logic at the node and supply, "
+        "cimsim.hw.circuits.sar; needs dac_unit_capacitance). type sar only.")
+    dac_unit_capacitance: Optional[Farads] = Field(
+        default=None, description="Unit capacitor of a structural SAR's capacitive DAC (model: "
+        "structural).")
 
     @model_validator(mode="after")
     def _sharing(self) -> "ADC":
@@ -86,6 +94,9 @@ class ADC(Strict):
         if self.per_array is None and self.columns_per_adc is None:
             raise ValueError("give per_array (ADCs per array) or columns_per_adc (columns "
                              "sharing one ADC)")
+        if self.model == "structural" and (self.type != "sar" or self.dac_unit_capacitance is None):
+            raise ValueError("model structural is a SAR model: give type sar and "
+                             "dac_unit_capacitance")
         if self.counting is not None and (self.sample_rate is None
                                           or self.energy_per_conversion is None):
             raise ValueError("an integrate-and-count readout (counting) needs sample_rate and "

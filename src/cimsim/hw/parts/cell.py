@@ -51,3 +51,16 @@ class Cell(Strict):
     weight_ones: NonNegativeFloat = Field(default=0.5, le=1, description="Fraction of cells in "
                                           "the on state (mean normalised conductance; stated "
                                           "default 0.5).")
+    compute: Literal["and", "xnor"] = Field(
+        default="and", description="Charge-domain cell (sram_charge) 1-bit product: and (a zero "
+        "input does not toggle its row; products of 1 = input_ones x weight_ones) or xnor (one "
+        "line of the row's differential pair toggles every cycle; products of 1 = x w + "
+        "(1-x)(1-w)). Used by the derived array and row-drive energies (cimsim.hw.circuits.charge).")
+    folded_columns: PositiveInt = Field(
+        default=1, description="Charge-domain cell: physical columns shorted into one logical "
+        "column (Jia et al. JSSC 2020: 3); a row's input line crosses folded_columns x cols "
+        "cells.")
+    switch_width_f: Optional[PositiveFloat] = Field(
+        default=None, description="Charge-domain cell: width of its switch transistors in "
+        "feature sizes F (default 4 F, CiMLoop's Jia et al. cell): their gates load the input "
+        "lines, their drains the capacitor and compute-line nodes.")

@@ -1,0 +1,79 @@
+"""A SAR ADC from its structure: capacitive DAC, comparator and SAR logic, scaled with node and
+supply (the alternative to the survey envelope of :mod:`.adc`, whose best-ever designs an
+in-array SAR at an older node sits well above).
+
+Energy of one ``b``-bit conversion:
+
+- capacitive DAC: a binary-weighted array of ``2^b`` unit capacitors ``C_u`` switched by the
+  conventional (charge-redistribution) algorithm, mean energy over uniform inputs
+  ``E_DAC = sum_{i=1..b} 2^(b+1-2i) (2^i - 1) C_u V_ref^2`` (Ginsburg & Chandrakasan, ISCAS
+  2005; closed form in Saberi et al., IEEE TCAS-I 58(8) 2011, eq. for the conventional
+  switching: 1363.3 C_u V_ref^2 at 10 bits) (T); ``V_ref`` = the supply;
+- comparator: ``b`` decisions, each one latch evaluation, counted as one register bit of
+  :mod:`.digital` (a StrongARM latch switches about a flip-flop's capacitance) -- (U);
+- SAR logic: per decision the ``b``-bit result register and the ``b``-bit one-hot sequencer
+  are clocked, ``2 b`` register bits, so ``2 b^2`` per conversion (register bit energy of
+  :mod:`.digital`, (U)).
+
+Every term is ``C V^2``: the digital ones move with node and supply by
+:func:`.scaling.energy_factor`, the DAC by ``V^2`` and its unit capacitor. Conversion time and
+area: as :func:`.adc.adc`'s SAR (``(b + 1)`` cycles; survey-regression area at this energy).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import adc as adc_model
+from . import digital
+from .record import PartEstimate, provenance
+
+SOURCE = ("structural SAR: conventional C-DAC switching energy (Ginsburg & Chandrakasan 2005; "
+          "Saberi et al. TCAS-I 2011) (T); comparator and SAR logic as register bits (U)")
+
+
+def dac_switching_factor(bits):
+    """``sum_{i=1..b} 2^(b+1-2i) (2^i - 1)``: mean DAC energy of a conversion in ``C_u V^2``."""
+    b = adc_model._bits(bits)
+    out = np.zeros_like(b)
+    for i in range(1, int(np.max(b)) + 1):
+        out = out + np.where(i <= b, 2.0 ** (b + 1 - 2 * i) * (2.0 ** i - 1), 0.0)
+    return out
+
+
+def energy_parts(bits, node_nm: float, vdd, dac_unit_capacitance_f) -> dict:
+    """Energy (J) of one conversion by part: ``dac``, ``comparator``, ``logic``."""
+    from . import scaling
+
+    b = adc_model._bits(bits)
+    v = np.asarray(scaling.nominal_vdd(node_nm) if vdd is None else vdd, dtype=float)
+    cu = np.asarray(dac_unit_capacitance_f, dtype=float)
+    if np.any(v <= 0) or np.any(cu <= 0):
+        raise ValueError("supply and DAC unit capacitance must be > 0")
+    reg = digital.register(1, node_nm, v).energy_j
+    return {"dac": dac_switching_factor(b) * cu * v * v,
+            "comparator": b * reg,
+            "logic": 2 * b * b * reg}
+
+
+def sar_adc(bits, node_nm: float, dac_unit_capacitance_f, sample_rate=None, vdd=None) -> PartEstimate:
+    """Energy per conversion, conversion time and area of a structural SAR ADC."""
+    b = adc_model._bits(bits)
+    t_conv = adc_model.conversion_time("sar", b, node_nm, vdd)
+    if sample_rate is None:
+        fs = 1.0 / t_conv
+    else:
+        fs = adc_model._rate(sample_rate)
+        if np.any(fs * t_conv > 1 + 1e-12):
+            raise ValueError(f"sample rate {sample_rate} Hz is faster than one conversion per "
+                             f"conversion time (sar, {bits} bits at {node_nm} nm: "
+                             f"{np.max(t_conv):.3g} s); lower the rate or use more ADCs")
+    parts = energy_parts(b, node_nm, vdd, dac_unit_capacitance_f)
+    e = parts["dac"] + parts["comparator"] + parts["logic"]
+    return PartEstimate(
+        energy_j=e,
+        delay_s=t_conv,
+        area_m2=adc_model.regression_area(b, fs, node_nm, e),
+        source=SOURCE + "; time NeuroSim V1.4 (bits+1 cycles); area Accelergy ADC plug-in",
+        field_provenance=provenance(energy_j=True),
+    )
