@@ -8,8 +8,10 @@ each model's record). A value left out with no ``technology`` block is a config 
 Mapping from the models to the energy terms of :mod:`.energy` (one event each):
 
 - ``energy_per_conversion`` = :func:`~cimsim.hw.circuits.adc.adc` (type, bits, node, sample
-  rate, supply, envelope factor); ``sample_rate`` defaults to one conversion per conversion
-  time; ADC area = the model's, times the ADCs per array;
+  rate, supply, envelope factor), or with ``adc.model: structural`` the SAR of
+  :func:`~cimsim.hw.circuits.sar.sar_adc` (DAC unit capacitor, node, supply);
+  ``sample_rate`` defaults to one conversion per conversion time; ADC area = the model's,
+  times the ADCs per array;
 - ``cell_read_energy`` = (cells + bitlines) of one read of ``rows_per_read`` rows
   (:func:`~cimsim.hw.circuits.array.read_energy_parts`) / (rows_per_read x cols): one cell's
   share of a read; ``read_latency`` = the read pulse;
@@ -17,9 +19,14 @@ Mapping from the models to the energy terms of :mod:`.energy` (one event each):
   capacitance, the read voltage -- SRAM: the supply -- and the slice's mean squared level, or
   ``cell.input_ones`` for 1-bit slices); the array model's wordline term is this one, not
   counted twice;
+- charge-domain cells (``sram_charge``): ``cell_read_energy`` = the column's capacitor energy
+  of :func:`~cimsim.hw.circuits.charge.column_energy_parts` / rows_per_read, ``dac_energy`` =
+  one row's IA/IAb broadcast, :func:`~cimsim.hw.circuits.charge.row_broadcast_energy`
+  (``cell.compute``, ``cell.folded_columns``, ``cell.switch_width_f``);
 - ``shift_add_energy`` = :func:`~cimsim.hw.circuits.digital.shift_add` into an accumulator of
   ``adc.bits + ceil(log2 reads) + (slices - 1) dac_bits + (ceil(weight_bits / bits_per_cell) - 1)
-  bits_per_cell`` bits (at most 64);
+  bits_per_cell`` bits (at most 64); with a ``nmc`` block, the near-memory datapath's energy
+  per conversion instead (:func:`~cimsim.hw.circuits.datapath.near_memory_datapath`);
 - ``buffer.energy_per_byte`` = :func:`~cimsim.hw.circuits.buffer.buffer` (kind, capacity,
   access width) / bytes per access.
 

@@ -10,10 +10,15 @@ reads a config or knows a component. Each part returns a :class:`~.record.PartEs
 - :mod:`.array` -- cell types, wire capacitance, read energy by rows active and cell state;
 - :mod:`.digital` -- input drivers/DACs, adders, shift-and-add, registers, sample-and-hold;
 - :mod:`.buffer` -- SRAM, register file and eDRAM buffers;
-- :mod:`.resolution` -- lossless partial-sum bits and bits lost per conversion.
+- :mod:`.resolution` -- lossless partial-sum bits and bits lost per conversion;
+- :mod:`.charge` -- charge-domain (M-BC) column: compute-line capacitance, capacitor and
+  input-broadcast energy;
+- :mod:`.sar` -- SAR ADC from its structure (capacitive DAC, comparator, SAR logic);
+- :mod:`.datapath` -- near-memory datapath (scaling, accumulation, bias, activation).
 """
 
-from . import adc, array, buffer, digital, resolution, scaling
+from . import adc, array, buffer, charge, datapath, digital, resolution, sar, scaling
 from .record import PartEstimate
 
-__all__ = ["PartEstimate", "adc", "array", "buffer", "digital", "resolution", "scaling"]
+__all__ = ["PartEstimate", "adc", "array", "buffer", "charge", "datapath", "digital", "resolution",
+           "sar", "scaling"]
