@@ -56,7 +56,8 @@ def test_input_broadcast_is_fold_cell_widths_of_wire_and_one_gate_per_cell():
     # one row across 10 logical columns folded 3 ways: 30 cell widths of wire + 10 gates
     e = charge.row_broadcast_energy(10, 20.0, 65, vdd=1.0, input_ones=1.0, fold=3,
                                     switch_width_f=4)
-    assert e == pytest.approx(30 * 20 * F65 * WIRE + 10 * 4 * F65 * CG)
+    # ... and its FO4 driver chain: (1 + p_inv) / (f - 1) = 2/3 of the line besides it
+    assert e == pytest.approx((30 * 20 * F65 * WIRE + 10 * 4 * F65 * CG) * (1 + 2 / 3))
     # a column's share of the rows' broadcast equals rows x one row's energy / cols
     col = charge.column_energy_parts(50, 2e-15, 20.0, 20.0, 65, 1.0, 0.5, 0.5, fold=3)
     row = charge.row_broadcast_energy(10, 20.0, 65, 1.0, 0.5, fold=3)

@@ -30,9 +30,15 @@ Energy drawn from the supply per logical column per cycle (each a physical event
   with probability ``input_ones`` (AND-compute with zero-input gating: a zero input does not
   toggle) or 1 (XNOR-compute: one of the pair always toggles).
 
-Not included (stated): the SRAM cell's storage nodes (static during compute), the row driver
-chain beyond its load, the compute line's reset switch gates (one per column), clocking and
-control, leakage.
+- ``row driver``: the buffer chain driving each row's line, tapered at fanout ``f = 4``
+  (the FO4 rule): its stages' gate capacitance sums to ``C_line / (f - 1)`` and their drain
+  (parasitic) capacitance to as much again (parasitic-to-gate ratio ``p_inv = 1`` of an
+  inverter), so the chain switches ``(1 + p_inv) / (f - 1) = 2/3`` of the line's capacitance
+  besides it (Sutherland, Sproull & Harris, Logical Effort, 1999, ch. 1-3; Weste & Harris
+  4th ed. sec. 4.5) (T). Counted inside ``input_broadcast`` and the row-drive event.
+
+Not included (stated): the SRAM cell's storage nodes (static during compute), the compute
+line's reset switch gates (one per column), clocking and control, leakage.
 
 Constants: gate and diffusion capacitance 1 fF per um of transistor width (Weste & Harris,
 CMOS VLSI Design, 4th ed., sec. 2.3.2: "C_permicron" of 1-2 fF/um for processes of this era;
@@ -53,10 +59,17 @@ DIFF_CAP_F_PER_M = 1e-15 / 1e-6
 #: width of an M-BC switch transistor in feature sizes (CiMLoop's Jia cell: 4 F) (T)
 SWITCH_WIDTH_F = 4.0
 
+#: capacitance a FO4-tapered driver chain switches besides its load: (1 + p_inv) / (f - 1) with
+#: f = 4 and p_inv = 1 (Logical Effort; Weste & Harris) (T)
+DRIVER_FANOUT = 4.0
+DRIVER_PARASITIC = 1.0
+DRIVER_OVERHEAD = (1 + DRIVER_PARASITIC) / (DRIVER_FANOUT - 1)
+
 COMPUTE_MODES = ("and", "xnor")
 
 SOURCE = ("charge-domain M-BC column (Valavi JSSC 2019, Jia JSSC 2020): floating-line charge "
-          "redistribution, IA/IAb broadcast, C_g = C_d = 1 fF/um (Weste & Harris) (T), "
+          "redistribution, IA/IAb broadcast with a FO4 driver chain (Logical Effort), "
+          "C_g = C_d = 1 fF/um (Weste & Harris) (T), "
           "wire 0.2 fF/um, switch 4 F (CiMLoop Jia cell) (T)")
 
 
@@ -121,14 +134,15 @@ def column_energy_parts(rows, unit_capacitance_f, height_f, width_f, node_nm: fl
     caps = k * cu * v * v * (1 - k * cu / c_cl) + k * c_bp * v * v
     toggle = _fraction("input_ones", input_ones) if compute == "and" else 1.0
     line_per_cell = fold * _positive("cell width", width_f) * f * WIRE_CAP_F_PER_M + w_sw * GATE_CAP_F_PER_M
-    broadcast = n * toggle * line_per_cell * v * v
+    broadcast = n * toggle * line_per_cell * (1 + DRIVER_OVERHEAD) * v * v
     return {"capacitors": caps, "input_broadcast": broadcast * np.ones_like(caps)}
 
 
 def row_broadcast_energy(cols, width_f, node_nm: float, vdd=None, input_ones=0.5,
                          compute: str = "and", fold=1, switch_width_f=SWITCH_WIDTH_F):
     """Energy (J) of one row's input broadcast across ``cols`` logical columns for one cycle
-    (the row-drive event): ``toggle x cols x (fold w F c_wire + W_sw F c_gate) V^2``."""
+    (the row-drive event): ``toggle x cols x (fold w F c_wire + W_sw F c_gate) (1 + 2/3) V^2``
+    (the line and its driver chain)."""
     f = scaling._check_node(node_nm) * 1e-9
     v = _positive("supply", scaling.nominal_vdd(node_nm) if vdd is None else vdd)
     if compute not in COMPUTE_MODES:
@@ -136,7 +150,7 @@ def row_broadcast_energy(cols, width_f, node_nm: float, vdd=None, input_ones=0.5
     toggle = _fraction("input_ones", input_ones) if compute == "and" else 1.0
     line = (_positive("fold", fold) * _positive("cell width", width_f) * f * WIRE_CAP_F_PER_M
             + _positive("switch width", switch_width_f) * f * GATE_CAP_F_PER_M)
-    return _rows(cols) * toggle * line * v * v
+    return _rows(cols) * toggle * line * (1 + DRIVER_OVERHEAD) * v * v
 
 
 def output_swing(rows, unit_capacitance_f, height_f, node_nm: float, vdd=None,
