@@ -61,7 +61,9 @@ def energy_parts(adc_bits, slices, node_nm: float, vdd=None, scale_bits=8, accum
     fa = digital.full_adder_energy(node_nm, vdd)
     reg = digital.register(1, node_nm, vdd).energy_j
     acc = digital._width("accumulator bits", accumulator_bits)
-    scale = 0.0 if np.all(np.asarray(scale_bits) == 0) else multiplier(adc_bits, scale_bits, node_nm, vdd).energy_j
+    scale = 0.0
+    if not np.all(np.asarray(scale_bits) == 0):
+        scale = multiplier(adc_bits, scale_bits, node_nm, vdd).energy_j
     return {
         "input": digital._width("ADC bits", adc_bits) * reg,
         "scale": scale,
