@@ -184,3 +184,11 @@ def test_alpha_power_law_at_65nm_agrees_with_stillmaker_baas_not_with_jias_clock
     # the long-channel value, not a 65 nm one
     import math
     assert math.log(2.5 * 1.2 / 0.85) / math.log(0.73 / 0.38) == pytest.approx(1.93, abs=0.01)
+
+
+def test_jia_digital_area_is_one_datapath_per_adc():
+    arch, d = _jia()
+    dp = datapath.near_memory_datapath(8, 1, 65, 0.85)
+    assert d.area["digital"] == pytest.approx(256 * float(dp.area_m2))
+    _, g = _jia(**{"cim.shift_add_energy": "1 pJ"})
+    assert g.area["digital"] == pytest.approx(d.area["digital"])

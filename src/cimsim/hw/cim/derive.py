@@ -32,7 +32,7 @@ Mapping from the models to the energy terms of :mod:`.energy` (one event each):
 
 Area: the config's ``area`` parts win; parts it leaves out (and every part when it has no
 ``area`` section but a technology block and ``adc.type``) are derived: cells, ADCs, one
-shift-and-add per ADC, the buffer; row drivers and "other" are not modelled (0, placeholder).
+shift-and-add (with ``nmc``: one near-memory datapath) per ADC, the buffer; row drivers and "other" are not modelled (0, placeholder).
 
 Partial parallel read: ``rows_per_read`` rows at once, so a full array takes ``reads =
 ceil(rows / rows_per_read)`` reads (each converted) per input slice (an op counts its own from
@@ -284,6 +284,7 @@ def _design(c, tech) -> Design:
                 m.activation, m.output_bits)
             e_sa, prov["shift_add_energy"] = float(dp.energy_j), _prov(dp.field_provenance["energy_j"])
             sources[-1] = f"near-memory datapath: {dp.source}"
+            sa = dp  # its area is the digital part's (one datapath per ADC)
     b = c.buffer
     if b.energy_per_byte is not None:
         e_buf, prov["buffer.energy_per_byte"] = b.energy_per_byte, "given"
@@ -323,6 +324,11 @@ def _design(c, tech) -> Design:
                 prov[f"area.{k}"] = "given" if k in g.model_fields_set else "placeholder"
         else:
             sa_area = sa if sa is not None else digital.shift_add(acc_bits, node, vdd)
+            if sa is None and c.nmc is not None:  # shift_add_energy given: the datapath's area
+                m = c.nmc
+                sa_area = datapath_model.near_memory_datapath(
+                    a.bits, slices, node, vdd, m.scale_bits, m.accumulator_bits, m.bias,
+                    m.activation, m.output_bits)
             be_area = buffer_model.buffer(b.kind, b.capacity, b.width, node, vdd)
             area.update(dac=0.0, digital=c.arrays * adcs * float(sa_area.area_m2),
                         buffer=float(be_area.area_m2), other=0.0)
