@@ -313,6 +313,30 @@ def test_dac_mean_square_level_and_sample_hold_closed_forms():
                                rtol=1e-12)
 
 
+def test_temporal_input_drives_count_row_swings():
+    c, v = 8e-15, 0.8
+    # pulse_count: a 4-bit value is 0..15 unit pulses; at activity a the mean is 15 a swings
+    for a in (0.0, 0.25, 0.6123724356957945, 0.9682458365518543):
+        e = float(digital.input_drive("pulse_count", c, v, 4, a).energy_j)
+        assert e == pytest.approx(c * v * v * 15 * a, rel=1e-12, abs=1e-30)
+    # default activity 0.5: uniform codes, mean 7.5 pulses
+    assert float(digital.input_drive("pulse_count", c, v, 4).energy_j) == pytest.approx(
+        c * v * v * 7.5, rel=1e-12)
+    # pulse_width: one swing unless all 4 bits are 0: 1 - 0.5^4 = 15/16 at activity 0.5
+    assert float(digital.input_drive("pulse_width", c, v, 4).energy_j) == pytest.approx(
+        c * v * v * 15 / 16, rel=1e-12)
+    # level: the voltage DAC's mean squared level (4 bits: 31 / 90)
+    assert float(digital.input_drive("level", c, v, 4).energy_j) == pytest.approx(
+        c * v * v * 31 / 90, rel=1e-12)
+    # V^2
+    e = digital.input_drive("pulse_count", c, np.array([0.4, 0.8]), 4, 0.5).energy_j
+    assert e[1] / e[0] == pytest.approx(4.0, rel=1e-12)
+    with pytest.raises(ValueError, match="not allowed"):
+        digital.input_drive("pwm", c, v, 4)
+    with pytest.raises(ValueError, match="activity"):
+        digital.input_drive("pulse_count", c, v, 4, 1.5)
+
+
 def test_accumulator_width_and_shift_add_provenance():
     # 9-bit partial sums of 8 one-bit slices: 9 + 7 = 16 bits
     assert int(digital.accumulation_bits(9, 8, 1)) == 16
