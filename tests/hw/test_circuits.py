@@ -188,7 +188,8 @@ def test_flash_energy_lies_within_the_survey_designs_it_rests_on():
     # at each survey design's node and supply the model's comparator sits within the designs'
     # spread (geometric std 3.5x): below the worst, above the best
     per_cmp = np.array([p / fs / (2 ** n - 1) for _, node, n, v, p, fs in adc.FLASH_SURVEY_ROWS])
-    model = np.array([adc.comparator_energy(node, v) for _, node, n, v, p, fs in adc.FLASH_SURVEY_ROWS])
+    model = np.array([adc.comparator_energy(node, v)
+                      for _, node, n, v, p, fs in adc.FLASH_SURVEY_ROWS])
     ratio = per_cmp / model
     assert ratio.min() < 1 < ratio.max()
     assert 0.5 < float(np.median(ratio)) < 2
