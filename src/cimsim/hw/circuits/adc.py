@@ -45,8 +45,8 @@ Baas at nominal supplies, ``C V^2`` in the supply):
   is their geometric mean, 4.822 fJ (a 9.84 fF switched capacitance; the least-squares
   intercept of ``ln E`` with the Stillmaker & Baas node and ``V^2`` slope held fixed), (D). The
   designs scatter by a geometric standard deviation of 3.5x around it (their mean of the best 5
-  is 2.4x lower, the worst 6x higher); a free log-log fit gives ``E ∝ node^0.87`` against
-  Stillmaker & Baas's ~``node^1.4`` (most old-node designs are slow, most new ones multi-GS/s).
+  is 2.4x lower, the worst 6x higher); a free log-log fit of their switched capacitance gives
+  ``C ∝ node^0.87`` against Stillmaker & Baas's ~``node^1.4`` (18 points, 3.5x scatter).
   A clocked (StrongARM-type) comparator draws the same energy per decision whichever way it
   decides (one output node falls each time), so ``E_cmp`` is data-independent. The ladder is
   not a separate term: the survey designs' measured power includes theirs;
