@@ -1,9 +1,9 @@
 """The ``cim-macros`` suite: published CIM macros predicted from circuit parameters alone.
 
 No number in the macro configs is fitted to a paper's totals, so the errors pinned here are the
-models' own (recorded 2026-12-03, see /work/notes/macros.md), held loosely: a model change that
-moves them is seen. The reference-supply TOPS are consistency checks (the cycle is a stated
-design parameter); they are checked by closed form, not pinned as predictions."""
+models' own (recorded 2026-12-03, see /work/notes/macros.md and adc.md), held loosely: a model
+change that moves them is seen. The reference-supply TOPS are consistency checks (the cycle is
+a stated design parameter); they are checked by closed form, not pinned as predictions."""
 
 from __future__ import annotations
 
@@ -47,10 +47,14 @@ def test_colonnade_array_energy_is_one_adder_and_a_register_share_per_column_bit
 @pytest.mark.slow
 def test_recorded_errors(df):
     assert len(df) == 133 and df["rel_error"].notna().all()
-    # Sinangil: the 4-bit flash model (best-5 survey flash designs, node-independent) caps
-    # TOPS/W near 80 against 189-610 published: -58 % .. -87 %
+    # Sinangil: comparator-level flash ADCs at 7 nm (1.53 pJ per cycle at 0.8 V) + 0..15 row
+    # pulses per input: the energy is 34-57 % below the published, so TOPS/W +50 .. +133 %
     e = _err(df, "Sinangil 7nm SRAM 4bx4b TOPS/W")
-    assert e.between(-0.9, -0.5).all()
+    assert e.between(0.4, 1.45).all()
+    # the data dependence follows the published direction: TOPS/W falls as the mean output rises
+    for v in ("0.8", "1.0"):
+        p = df[df["case"].str.startswith(f"Sinangil 7nm SRAM 4bx4b TOPS/W, {v} V")]["predicted"]
+        assert list(p) == sorted(p)  # outputs 15, 6, 0 in that order
     # the alpha-power law moves the 0.8 V cycle to 1.0 V within 1 % of the published TOPS
     assert abs(_err(df, "Sinangil 7nm SRAM 4bx4b TOPS, 1.0 V").iloc[0]) < 0.02
     # Jia (structural SAR, M-BC column, NMC datapath; /work/notes/jia.md): ADC ~-32 %, CiM

@@ -124,6 +124,11 @@ class CIMConfig(ComponentConfig):
     weight_bits: PositiveInt = Field(le=32, description="Weight precision held in the arrays.")
     input_bits: PositiveInt = Field(le=32, description="Input activation precision.")
     dac_bits: PositiveInt = Field(le=8, description="Input bits applied per array read (slice).")
+    input_drive: Literal["level", "pulse_width", "pulse_count"] = Field(
+        default="level", description="How a slice's value drives its row (derived dac_energy): "
+        "level (a voltage DAC: C V^2 x the mean squared level), pulse_width (one pulse as long "
+        "as the value: one C V^2 swing per non-zero value), pulse_count (as many unit pulses "
+        "as the value, each a C V^2 swing: energy grows with the inputs, cell.input_ones).")
     signed_inputs: Flag = Field(default=False, description="Inputs are signed and their sign is "
                                 "the pulse polarity: the sign bit costs no slice.")
     rows_per_read: Optional[PositiveInt] = Field(

@@ -15,10 +15,11 @@ Mapping from the models to the energy terms of :mod:`.energy` (one event each):
 - ``cell_read_energy`` = (cells + bitlines) of one read of ``rows_per_read`` rows
   (:func:`~cimsim.hw.circuits.array.read_energy_parts`) / (rows_per_read x cols): one cell's
   share of a read; ``read_latency`` = the read pulse;
-- ``dac_energy`` = :func:`~cimsim.hw.circuits.digital.input_driver` on one wordline (its wire
-  capacitance, the read voltage -- SRAM: the supply -- and the slice's mean squared level, or
-  ``cell.input_ones`` for 1-bit slices); the array model's wordline term is this one, not
-  counted twice;
+- ``dac_energy`` = :func:`~cimsim.hw.circuits.digital.input_drive` of kind ``input_drive`` on
+  one wordline (its wire capacitance, the read voltage -- SRAM: the supply -- and the slice's
+  mean squared level, or ``cell.input_ones`` for 1-bit slices; temporal drives, pulse_width
+  and pulse_count, count row swings from ``cell.input_ones``); the array model's wordline term
+  is this one, not counted twice;
 - charge-domain cells (``sram_charge``): ``cell_read_energy`` = the column's capacitor energy
   of :func:`~cimsim.hw.circuits.charge.column_energy_parts` / rows_per_read, ``dac_energy`` =
   one row's IA/IAb broadcast, :func:`~cimsim.hw.circuits.charge.row_broadcast_energy`
@@ -253,14 +254,14 @@ def _design(c, tech) -> Design:
         c_row = array_model.row_capacitance(cell, c.cols, node)
         v = cell.read_voltage_v if cell.kind == "resistive" else (
             vdd if vdd is not None else array_model.scaling.nominal_vdd(node))
-        activity = kw["input_ones"] if c.dac_bits == 1 else None
+        activity = kw["input_ones"] if c.dac_bits == 1 or c.input_drive != "level" else None
         if cell.kind == "capacitive" and c.dac_bits == 1:  # the M-BC's IA/IAb row broadcast
             e_dac = float(charge_model.row_broadcast_energy(c.cols, cell.width_f, node, vdd,
                                                             kw["input_ones"], **_charge_kw(c)))
             prov["dac_energy"] = "placeholder" if cell.placeholder else "derived"
             sources.append(f"dac: {charge_model.SOURCE}")
         else:
-            drv = digital.input_driver(c_row, v, c.dac_bits, activity)
+            drv = digital.input_drive(c.input_drive, c_row, v, c.dac_bits, activity)
             e_dac = float(drv.energy_j)
             prov["dac_energy"] = "placeholder" if cell.placeholder else _prov(drv.field_provenance["energy_j"])
             sources.append(f"dac: {drv.source}")

@@ -6,7 +6,8 @@ reads a config or knows a component. Each part returns a :class:`~.record.PartEs
 (``energy_j``, ``delay_s``, ``area_m2``, ``provenance``, ``source``).
 
 - :mod:`.scaling` -- node (Stillmaker & Baas 2017) and voltage (C V^2, alpha-power) scaling;
-- :mod:`.adc` -- SAR, flash, ramp and current-sense ADCs on the Murmann survey envelope;
+- :mod:`.adc` -- SAR, flash, ramp and current-sense ADCs on the Murmann survey (SAR envelope;
+  flash comparators from its flash designs, scaled by node and supply);
 - :mod:`.array` -- cell types, wire capacitance, read energy by rows active and cell state;
 - :mod:`.digital` -- input drivers/DACs, adders, shift-and-add, registers, sample-and-hold;
 - :mod:`.buffer` -- SRAM, register file and eDRAM buffers;

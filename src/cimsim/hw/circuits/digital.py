@@ -153,3 +153,44 @@ def sample_hold(bits, v_full_scale, temperature_k: float = 300.0) -> PartEstimat
         source="kT/C sizing (physics); switch resistance (U); area not modelled (U)",
         field_provenance=provenance(delay_s=True, area_m2=True),
     )
+
+
+#: how an input slice of D bits drives a row (``input_drive``)
+DRIVE_KINDS = ("level", "pulse_width", "pulse_count")
+
+
+def input_drive(kind: str, load_capacitance_f, v_full_scale, input_bits=1,
+                activity=None) -> PartEstimate:
+    """One drive of one row by a ``input_bits``-bit input slice, by how the slice is applied:
+
+    - ``level``: a voltage DAC, :func:`input_driver` (``C V^2`` x the mean squared level);
+    - ``pulse_width`` (temporal DAC, one pulse whose width is the value): the row swings once
+      when the value is not 0, ``C V^2 x P(value != 0)``; with each bit a one with probability
+      ``activity`` (default 0.5), ``P = 1 - (1 - activity)^D``;
+    - ``pulse_count`` (temporal DAC, as many unit pulses as the value, e.g. Sinangil et al.,
+      JSSC 2021): each pulse swings the row, ``C V^2 x`` the mean value ``(2^D - 1) x
+      activity``, ``activity`` the mean value over full scale (= each bit's fraction of ones;
+      default 0.5, uniform codes).
+
+    Data dependence: the temporal kinds grow with the inputs' values (``activity``); that is
+    the input drive's share of a macro's data-dependent energy."""
+    if kind not in DRIVE_KINDS:
+        raise ValueError(f"input drive {kind!r} is not allowed; allowed: {', '.join(DRIVE_KINDS)}")
+    if kind == "level":
+        return input_driver(load_capacitance_f, v_full_scale, input_bits, activity)
+    c = np.asarray(load_capacitance_f, dtype=float)
+    v = np.asarray(v_full_scale, dtype=float)
+    if np.any(c < 0) or np.any(v <= 0):
+        raise ValueError("load capacitance must be >= 0 F and the full-scale voltage > 0 V")
+    d = _width("DAC bits", input_bits)
+    a = np.asarray(0.5 if activity is None else activity, dtype=float)
+    if np.any(a < 0) or np.any(a > 1):
+        raise ValueError(f"input activity {activity} must be within 0..1")
+    swings = 1 - (1 - a) ** d if kind == "pulse_width" else (2.0 ** d - 1) * a
+    return PartEstimate(
+        energy_j=c * v * v * swings,
+        delay_s=2.2 * DRIVER_RESISTANCE_OHM * c * np.ones_like(d),
+        area_m2=np.zeros_like(c * d),
+        source=f"C V^2 per row swing ({kind}); driver resistance (U); area not modelled (U)",
+        field_provenance=provenance(delay_s=True, area_m2=True),
+    )
