@@ -70,6 +70,9 @@ class ChipBuffer(Strict):
         "model of cimsim.hw.circuits.buffer at chip.node).")
     access_latency: Optional[Seconds] = Field(
         default=None, description="Latency of one access (default: the circuit model).")
+    area: Optional[SquareMeters] = Field(
+        default=None, description="Area of one unit's buffer (default: the circuit model of "
+        "cimsim.hw.circuits.buffer at chip.node).")
 
 
 class Interconnect(Strict):
@@ -83,6 +86,9 @@ class Interconnect(Strict):
                                                  "when it toggles.")
     activity: Fraction = Field(default=1.0, description="Fraction of the bits moved that toggle "
                                "(NeuroSim's inputtoggle: 0.18 for VGG-8 activations).")
+    area: Optional[SquareMeters] = Field(
+        default=None, description="Area of one unit's interconnect (its wires and routers; "
+        "area part chip_interconnect). Default: not counted.")
 
 
 class ChipLevel(Strict):
@@ -217,8 +223,8 @@ def needs_node(chip: Chip) -> bool:
     """Whether any default comes from a circuit model (and so needs a technology node)."""
     bufs = [lv.buffer for lv in chip.levels.values() if lv.buffer is not None]
     p = chip.periphery
-    return (any(b.energy_per_access is None or b.access_latency is None for b in bufs)
-            or bool(bufs)  # buffer area is always the circuit model's
+    return (any(b.energy_per_access is None or b.access_latency is None or b.area is None
+                for b in bufs)
             or (p is not None and (p.energy_per_op is None or p.area_per_unit is None)))
 
 
@@ -276,12 +282,23 @@ def op_time(chip: Chip, array_s: np.ndarray, levels: dict) -> tuple[np.ndarray, 
 
 
 def buffer_area_m2(chip: Chip, node_nm: float | None = None) -> float:
-    """Circuit-model area of every level's buffers (one per unit), m^2."""
+    """Area of every level's buffers (one per unit; given, else the circuit model), m^2."""
     node_nm = chip.node_nm if node_nm is None else node_nm
     total = 0.0
     for lv, a in zip(chip.levels.values(), chip.unit_arrays):
         if lv.buffer is not None:
-            est = circuit_buffer.buffer(lv.buffer.type, lv.buffer.capacity, lv.buffer.width_bits,
-                                        node_nm)
-            total += float(est.area_m2) * (chip.arrays // a)
+            area = lv.buffer.area
+            if area is None:
+                area = circuit_buffer.buffer(lv.buffer.type, lv.buffer.capacity,
+                                             lv.buffer.width_bits, node_nm).area_m2
+            total += float(area) * (chip.arrays // a)
     return total
+
+
+def interconnect_area_m2(chip: Chip) -> float | None:
+    """Given area of every level's interconnect (one per unit), m^2; None when none is given."""
+    given = [(lv.interconnect.area, a) for lv, a in zip(chip.levels.values(), chip.unit_arrays)
+             if lv.interconnect is not None and lv.interconnect.area is not None]
+    if not given:
+        return None
+    return sum(float(area) * (chip.arrays // a) for area, a in given)

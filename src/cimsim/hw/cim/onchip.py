@@ -94,6 +94,9 @@ def area_m2(c, base: dict[str, float], hw=None) -> dict[str, float]:
     node = node_nm(c, hw)
     out = dict(base)
     out["chip_buffers"] = chipmod.buffer_area_m2(ch, node)
+    ic = chipmod.interconnect_area_m2(ch)
+    if ic is not None:
+        out["chip_interconnect"] = ic
     if ch.periphery is not None:
         p = ch.periphery
         out["periphery"] = (p.energy_area(node)[1] * p.units
