@@ -408,3 +408,95 @@ def test_rows_per_read_counts_groups_from_the_rows_a_tile_holds():
     r = simulate(a, wl)
     assert r.energy_breakdown_j["cim_adc"] == pytest.approx(16 * 3 * 64 * 8 * 1e-12, rel=1e-12)
     assert r.facts["cim_time_array_s"] == pytest.approx(16 * 3 * T_VECTOR, rel=1e-12)
+
+
+# ------------------------------------------------------------------ shared levels on the engine
+def _bus_arch(width_bits: int, clock: str, transfers: str = "serial"):
+    """The tiny chip with a bus on its one chip-level unit (shared by every layer)."""
+    return arch(transfers=transfers, levels={
+        "pe": {"fanout": 4},
+        "chip": {"fanout": 4, "interconnect": {"type": "bus", "width_bits": width_bits,
+                                               "clock": clock, "energy_per_bit_per_hop": "0 pJ/bit"}}})
+
+
+def test_a_shared_bus_is_an_engine_resource_moving_b_bytes_in_ceil_b_over_w_cycles():
+    """One op moving 33 input + 32 output bytes over a 64-bit bus at 1 GHz: ceil(65 x 8 / 64) =
+    9 cycles on the bus resource `cim_chip`, then (serial transfers) the arrays' one vector of
+    800 ns; the bus's one hop (1 cycle) is the op's fixed latency: 9 + 800 + 1 ns."""
+    from cimsim.pipeline import place_and_cost, resource_rates
+
+    a = _bus_arch(64, "1 GHz")
+    assert a.hardware.resources[-1] == "cim_chip"
+    assert a.hardware.resource("cim_chip").bytes_per_s() == 8e9  # 64 bit x 1 GHz
+    wl = Workload("one", [Tensor("x", (1, 33), "int8", "input"),
+                          Tensor("w", (33, 32), "int8", "weight"),
+                          Tensor("y", (1, 32), "int8", "activation")],
+                  [Op("mm", "matmul", ("x", "w"), ("y",), m=1, k=33, n=32, weight="w")])
+    _, table = place_and_cost(a, wl)
+    j = table.resources.index("cim_chip")
+    rates = resource_rates(a)
+    assert table.bytes[0, j] == 65.0
+    assert table.engine_bytes(rates)[0, j] / rates[j] == pytest.approx(9e-9, rel=1e-12)
+    for engine in ("des", "analytic"):
+        r = simulate(a, wl, engine=engine)
+        assert r.latency_s == pytest.approx(9e-9 + T_VECTOR + 1e-9, rel=1e-12), engine
+        assert r.traffic_bytes["cim_chip"] == 65.0
+
+
+def two_independent_layers() -> Workload:
+    """x (16 x 64) @ wa (64 x 64) and x @ wb (64 x 32), independent: 1024 + 1024 B and
+    1024 + 512 B over the hierarchy."""
+    t = [Tensor("x", (16, 64), "int8", "input"), Tensor("wa", (64, 64), "int8", "weight"),
+         Tensor("ya", (16, 64), "int8", "activation"), Tensor("wb", (64, 32), "int8", "weight"),
+         Tensor("yb", (16, 32), "int8", "activation")]
+    ops = [Op("a", "matmul", ("x", "wa"), ("ya",), m=16, k=64, n=64, weight="wa"),
+           Op("b", "matmul", ("x", "wb"), ("yb",), m=16, k=64, n=32, weight="wb")]
+    return Workload("two-independent", t, ops)
+
+
+def test_two_concurrent_layers_sharing_one_bus_take_the_sum_of_their_transfer_times():
+    """Layers a and b run at once on their own arrays, but their transfers share the chip's one
+    8-bit bus at 1 MHz: a moves 2048 B (2048 cycles = 2.048 ms alone), b 1536 B (1.536 ms).
+    Sharing it equally, b's transfer ends at 2 x 1.536 ms and a's at 2.048 + 1.536 ms = the
+    sum; then (serial) each op's arrays take 16 rows x 800 ns and the hop 1 us: the run ends at
+    3.584 ms + 12.8 us + 1 us. Alone, a would end at 2.048 ms + 13.8 us. The analytic engine
+    sees the same bus: its latency is at least the bus's total, 3.584 ms."""
+    a = _bus_arch(8, "1 MHz")
+    wl = two_independent_layers()
+    ta, tb, tail = 2048e-6, 1536e-6, 16 * T_VECTOR + 1e-6
+    r = simulate(a, wl, engine="des")
+    t = r.op_table.set_index("op")
+    assert t.loc["a", "server"] != t.loc["b", "server"]  # two pipeline stages
+    assert t.loc["b", "end_s"] == pytest.approx(2 * tb + tail, rel=1e-9)
+    assert t.loc["a", "end_s"] == pytest.approx(ta + tb + tail, rel=1e-9)
+    assert r.latency_s == pytest.approx(ta + tb + tail, rel=1e-9)
+    only_a = Workload("a", [Tensor("x", (16, 64), "int8", "input"),
+                            Tensor("wa", (64, 64), "int8", "weight"),
+                            Tensor("ya", (16, 64), "int8", "activation")],
+                      [Op("a", "matmul", ("x", "wa"), ("ya",), m=16, k=64, n=64, weight="wa")])
+    alone = simulate(a, only_a, engine="des")
+    assert alone.latency_s == pytest.approx(ta + tail, rel=1e-9)
+    an = simulate(a, wl, engine="analytic")
+    assert an.latency_s >= ta + tb
+    # the pipeline: the bus carries both layers' transfers once per sample
+    assert r.facts["pipeline_limit"] == "cim_chip"
+    assert r.facts["pipeline_interval_s"] == pytest.approx(ta + tb, rel=1e-9)
+
+
+def test_shared_level_transfers_are_their_own_timeline_slices():
+    """The trace has a `cim_chip` track (a shared on-chip level) with a slice per op that moves
+    bytes over it, carrying the op's bytes."""
+    from cimsim.report.trace_events import trace_events
+
+    a = _bus_arch(8, "1 MHz")
+    r = simulate(a, two_independent_layers(), engine="des")
+    ev = trace_events(r, a)["traceEvents"]
+    names = [e["args"]["name"] for e in ev if e.get("name") == "thread_name"]
+    assert "cim_chip (shared on-chip level)" in names
+    slices = {e["name"]: e["args"]["bytes"] for e in ev if e.get("cat") == "cim_chip"}
+    assert slices == {"a": 2048.0, "b": 1536.0}
+
+
+def test_a_chip_without_shared_levels_adds_no_resource():
+    """Levels with one unit but neither buffer nor interconnect share nothing."""
+    assert arch().hardware.resources == ("dram", "noc")

@@ -60,10 +60,21 @@ def chip_figures() -> dict[str, float]:
     ops = 2.0 * wl.macs
     t = r.op_table
     comp = next(c.name for c in arch.instances if getattr(c, "pipelined", False))
-    weight = f["pipeline_limit"].split(":", 1)[1]  # "<component>:<weight name>"
-    first = next(op.name for op in wl.ops if weight in op.inputs)
-    server = int(t.loc[t["op"] == first, "server"].iloc[0])
-    stage = t[(t["unit"] == comp) & (t["server"] == server)]
+    mine = t[t["unit"] == comp]
+    shared = (mine[f"{comp}_shared_s"] if f"{comp}_shared_s" in mine
+              else 0.0 * mine["compute_s"])
+    # the slowest layer's stage: the limit when a layer limits the pipeline, else (a shared
+    # buffer or bus limits it) the layer whose ops take longest alone
+    limit = f["pipeline_limit"]
+    if ":" in limit:  # "<component>:<weight name>"
+        weight = limit.split(":", 1)[1]
+        first = next(op.name for op in wl.ops if weight in op.inputs)
+        server = int(t.loc[t["op"] == first, "server"].iloc[0])
+    else:
+        alone = (mine["compute_s"] + shared).groupby(mine["server"]).sum()
+        server = int(alone.idxmax())
+    stage = mine[mine["server"] == server]
+    sh = float(shared[stage.index].sum())
     buf = float(stage[f"{comp}_buffer_s"].sum())
     ic = float(stage[f"{comp}_interconnect_s"].sum())
     per = float(stage[f"{comp}_periphery_s"].sum()) if f"{comp}_periphery_s" in stage else 0.0
@@ -74,7 +85,8 @@ def chip_figures() -> dict[str, float]:
         "stage": f["pipeline_interval_s"] * 1e6,
         "stage_buffer": buf * 1e6,
         "stage_interconnect": ic * 1e6,
-        "stage_array": (float(stage["compute_s"].sum()) - buf - ic - per) * 1e6,
+        # compute_s holds the local levels' transfers; the shared ones ran on the engine
+        "stage_array": (float(stage["compute_s"].sum()) - (buf + ic - sh) - per) * 1e6,
         "adc": e[f"{comp}_adc"] * 1e6,
         "accumulation": e[f"{comp}_digital"] * 1e6,
         "interconnect": e[f"{comp}_interconnect"] * 1e6,

@@ -28,6 +28,9 @@ path):
 5. With ``transfers: serial`` (NeuroSim's accounting) an op's time is its array time plus
    every level's buffer and interconnect time; with ``overlapped`` (double-buffered levels)
    it is the largest of them.
+6. A level with one unit on the chip (the global buffer and bus) serves every layer: its time
+   is not the op's own but an engine resource's that concurrent ops share
+   (:mod:`.onchip`, "Shared levels"); alone on it, an op takes the time of rules 3-5.
 """
 
 from __future__ import annotations
