@@ -411,9 +411,9 @@ def test_rows_per_read_counts_groups_from_the_rows_a_tile_holds():
 
 
 # ------------------------------------------------------------------ shared levels on the engine
-def _bus_arch(width_bits: int, clock: str, transfers: str = "serial"):
+def _bus_arch(width_bits: int, clock: str, transfers: str = "serial", **chip):
     """The tiny chip with a bus on its one chip-level unit (shared by every layer)."""
-    return arch(transfers=transfers, levels={
+    return arch(transfers=transfers, **chip, levels={
         "pe": {"fanout": 4},
         "chip": {"fanout": 4, "interconnect": {"type": "bus", "width_bits": width_bits,
                                                "clock": clock, "energy_per_bit_per_hop": "0 pJ/bit"}}})
@@ -500,3 +500,13 @@ def test_shared_level_transfers_are_their_own_timeline_slices():
 def test_a_chip_without_shared_levels_adds_no_resource():
     """Levels with one unit but neither buffer nor interconnect share nothing."""
     assert arch().hardware.resources == ("dram", "noc")
+
+
+def test_shared_levels_per_op_charges_each_op_alone():
+    """With `shared_levels: per_op` the bus is no resource: each op's time holds its own bus
+    time (serial: 2048 + 12.8 + 1 us for a; the hop is in the interconnect time), so the two
+    layers overlap fully: the run takes a's time alone."""
+    b = _bus_arch(8, "1 MHz", shared_levels="per_op")
+    assert b.hardware.resources == ("dram", "noc")
+    r = simulate(b, two_independent_layers(), engine="des")
+    assert r.latency_s == pytest.approx(2048e-6 + 1e-6 + 16 * T_VECTOR, rel=1e-9)

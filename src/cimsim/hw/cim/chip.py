@@ -148,6 +148,11 @@ class Chip(Strict):
     layer_unit: Optional[str] = Field(
         default=None, description="Name of the level whose units a layer never shares (NeuroSim "
         "maps each layer to whole tiles); default: layers pack arrays densely.")
+    shared_levels: Literal["engine", "per_op"] = Field(
+        default="engine", description="Levels with one unit on the chip (a global buffer and "
+        "bus): engine, a bandwidth of the engine that concurrent layers share (a pipeline's "
+        "interval is at least their total time); per_op, each op is charged them alone in its "
+        "own time (NeuroSim's per-layer accounting).")
     duplication: Literal["none", "balance"] = Field(
         default="none", description="Weight duplication per layer: none, or balance (copies "
         "chosen to equalise the layer pipeline's stages under the array budget).")

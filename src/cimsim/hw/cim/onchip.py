@@ -330,6 +330,8 @@ def energy(ch, state) -> dict[str, np.ndarray]:
 def shared_levels(ch) -> list[str]:
     """Levels with one unit on the chip (e.g. the global buffer and bus): every layer's
     transfers at that level go through the same buffer and interconnect."""
+    if ch.shared_levels == "per_op":
+        return []
     return [name for (name, lv), a in zip(ch.levels.items(), ch.unit_arrays)
             if ch.arrays // a == 1 and (lv.buffer is not None or lv.interconnect is not None)]
 
