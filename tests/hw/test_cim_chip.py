@@ -510,3 +510,51 @@ def test_shared_levels_per_op_charges_each_op_alone():
     assert b.hardware.resources == ("dram", "noc")
     r = simulate(b, two_independent_layers(), engine="des")
     assert r.latency_s == pytest.approx(2048e-6 + 1e-6 + 16 * T_VECTOR, rel=1e-9)
+
+
+# ------------------------------------------------------------------ tile traffic (broadcast, partial sums)
+@pytest.mark.parametrize("rt,ct,pe,chip_", [
+    # pe of 2 arrays: a child (array) holds no whole column tile of 2 rows: inputs to both column
+    # tiles, 2 partial sums per output; the chip's children (PEs of 2) hold one column tile each
+    (2, 2, (2, 2), (2, 1)),
+    (1, 4, (4, 1), (2, 1)),  # rows fit an array: inputs broadcast to 4, then to 2 PEs of 2 tiles
+    (4, 1, (1, 4), (1, 2)),  # 4 row tiles: 4 partial sums up to the PEs, 2 PEs' sums to the chip
+])
+def test_tile_traffic_factors_closed_form(rt, ct, pe, chip_):
+    ch = chipmod.Chip(node_nm=22, tile_traffic=True,
+                      levels={"pe": {"fanout": 2}, "chip": {"fanout": 8}})
+    f = chipmod.tile_factors(ch, np.array([float(rt)]), np.array([float(ct)]))
+    assert (f["pe"][0][0], f["pe"][1][0]) == pe
+    assert (f["chip"][0][0], f["chip"][1][0]) == chip_
+    off = chipmod.tile_factors(ch.model_copy(update={"tile_traffic": False}), [rt], [ct])
+    assert all(x[0] == 1 and y[0] == 1 for x, y in off.values())
+
+
+def test_input_reuse_and_tile_traffic_on_the_levels():
+    """A convolution-like op (64 rows, k = 128 -> 2 row tiles, n = 128 int8 -> 2 column tiles:
+    4 arrays) whose inputs are reused across the window: 1000 input elements (8-bit), once per
+    window row, instead of its 64 x 128 im2col elements; outputs 64 x 128 x 1 B = 8192 B.
+    PEs of 2 arrays with an 8-bit bus, the chip's 64-bit bus at 1 GHz (shared, `cim_chip`).
+    Without tile_traffic each byte crosses each level once: 9192 B on the chip bus. With it:
+    PE level (children are arrays): inputs to both column tiles, 2 partial sums per output:
+    2 x 1000 + 2 x 8192 = 18384 B over the op's 2 PEs, 9192 B each: 9192 cycles + 1 hop;
+    chip level (children are PEs of one column tile each): 2 x 1000 + 8192 = 10192 B: 1274
+    cycles + 1 hop."""
+    d = copy.deepcopy(ARCH)
+    d["cim"]["chip"] = {"node_nm": 22, "input_reuse": True, "tile_traffic": True, "levels": {
+        "pe": {"fanout": 2, "interconnect": {"type": "bus", "width_bits": 8, "clock": "1 GHz",
+                                             "energy_per_bit_per_hop": "0 pJ/bit"}},
+        "chip": {"fanout": 8, "interconnect": {"type": "bus", "width_bits": 64, "clock": "1 GHz",
+                                               "energy_per_bit_per_hop": "0 pJ/bit"}}}}
+    wl = Workload("conv-like", [Tensor("x", (64, 128), "int8", "input"),
+                                Tensor("w", (128, 128), "int8", "weight"),
+                                Tensor("y", (64, 128), "int8", "activation")],
+                  [Op("conv", "matmul", ("x", "w"), ("y",), m=64, k=128, n=128, weight="w",
+                      tags={"window_elems": 1000})])
+    r = simulate(architecture_from_dict(d), wl)
+    row = r.op_table.iloc[0]
+    assert row["cim_chip_bytes"] == 2 * 1000 + 8192
+    assert row["cim_interconnect_s"] == pytest.approx((9192 + 1 + 1274 + 1) * 1e-9, rel=1e-12)
+    d["cim"]["chip"]["tile_traffic"] = False
+    r = simulate(architecture_from_dict(d), wl)
+    assert r.op_table.iloc[0]["cim_chip_bytes"] == 1000 + 8192

@@ -187,6 +187,7 @@ def place(comp, ops, idx) -> Plan:
     a_in = np.where(mm, a_in, 0.0)
     out_b = ops.act_out_bytes[idx] if ch.output_bits is None else rows * n * ch.output_bits / 8
     a_out = np.where(mm, out_b, 0.0)
+    lbytes = chipmod.level_bytes(ch, a_in, a_out, rt, ct)  # per level (chip rules 1 and 7)
     rounds = np.ones(len(idx))
     if fits:
         reprogram = np.zeros(len(idx), dtype=bool)
@@ -201,7 +202,8 @@ def place(comp, ops, idx) -> Plan:
                 d = np.minimum(grid[None, :], np.maximum(rows[o], 1.0)[:, None])
                 core = np.ceil(rows[o][:, None] / d) * (t_vector[o][:, None]
                                                          if np.ndim(t_vector) else t_vector)
-                nbytes = np.repeat((a_in + a_out)[o][:, None], len(grid), axis=1)
+                nbytes = {name: np.repeat(b[o][:, None], len(grid), axis=1)
+                          for name, b in lbytes.items()}
                 lv = chipmod.transfers(ch, nbytes, np.minimum(need_op[o][:, None] * d, c.arrays),
                                        node)
                 np.add.at(out, group_of[o], chipmod.op_time(ch, core, lv)[0])
@@ -237,11 +239,11 @@ def place(comp, ops, idx) -> Plan:
     wc[group_of[mm]] = (k * pc)[mm]  # weight cells of each layer once
     summary.update(mapping.floorplan(ch, need, copies, float((wc * copies).sum()), c.rows, c.cols))
     op_arr = np.minimum(need_op * replicas, c.arrays)
-    levels = chipmod.transfers(ch, a_in + a_out, op_arr, node)
+    levels = chipmod.transfers(ch, lbytes, op_arr, node)
     _, buf_s, ic_s = chipmod.op_time(ch, np.zeros(len(idx)), levels)  # every level, op alone
-    shared = {lv: _shared_time(ch, lv, levels[lv], a_in + a_out, node)
+    shared = {lv: _shared_time(ch, lv, levels[lv], lbytes[lv], node)
               for lv in shared_levels(ch)}
-    notes.extend(_buffer_notes(comp.name, ch, a_in + a_out, op_arr))
+    notes.extend(_buffer_notes(comp.name, ch, lbytes, op_arr))
     periph_s, periph_j = _periphery(ch, node, ops.vector_ops[idx], ~mm,
                                     mapping.aligned(need * copies, align)[group_of]
                                     if fits else np.full(len(idx), float(c.arrays)))
@@ -284,9 +286,9 @@ def _periphery(ch, node, vector_ops, sel, layer_arrays):
 def _buffer_notes(name, ch, nbytes, op_arrays) -> list[str]:
     out = []
     for (level, lv), a in zip(ch.levels.items(), ch.unit_arrays):
-        if lv.buffer is None or not len(nbytes):
+        if lv.buffer is None or not len(nbytes[level]):
             continue
-        per_unit = nbytes / np.maximum(1.0, np.ceil(op_arrays / a))
+        per_unit = nbytes[level] / np.maximum(1.0, np.ceil(op_arrays / a))
         worst = float(per_unit.max())
         if worst > lv.buffer.capacity:
             out.append(f"{name}: an op moves {worst:.4g} B through one {level} buffer of "
@@ -374,7 +376,7 @@ def _shared_time(ch, level, rec, nbytes, node) -> dict:
         hop_s = np.where(nbytes > 0, chipmod.hops(ic.type, lv.fanout) / ic.clock, 0.0)
     ic_s = rec["interconnect_s"] - hop_s
     t = rec["buffer_s"] + ic_s if ch.transfers == "serial" else np.maximum(rec["buffer_s"], ic_s)
-    return {"time_s": t, "hop_s": hop_s, "rate": _rate(lv, node)}
+    return {"time_s": t, "hop_s": hop_s, "rate": _rate(lv, node), "bytes": nbytes}
 
 
 def shared_costs(name: str, ch, state, nbytes, out_bytes: dict, out_hold: dict) -> np.ndarray:
@@ -385,7 +387,7 @@ def shared_costs(name: str, ch, state, nbytes, out_bytes: dict, out_hold: dict) 
     extra = np.zeros_like(nbytes)
     for level, sh in state["shared"].items():
         res = resource_name(name, level)
-        out_bytes[res] = nbytes
-        out_hold[res] = np.maximum(sh["time_s"] - nbytes / sh["rate"], 0.0)
+        out_bytes[res] = sh["bytes"]
+        out_hold[res] = np.maximum(sh["time_s"] - sh["bytes"] / sh["rate"], 0.0)
         extra = extra + sh["hop_s"]
     return extra
