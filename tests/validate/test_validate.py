@@ -257,7 +257,7 @@ def test_cim_chip_suite_runs_with_neurosim_published_figures():
            "VGG-8 accumulation energy per image": 3.57428e6 * 1e-6,
            "VGG-8 interconnect energy per image": 6.09182e6 * 1e-6,
            "VGG-8 buffer energy per image": 203455e-6}
-    assert set(df.index) == set(csv)
+    assert set(csv) <= set(df.index)
     for case, v in csv.items():
         assert df.loc[case, "measured"] == pytest.approx(v, rel=1e-12), case
         assert df.loc[case, "predicted"] > 0, case
@@ -265,3 +265,55 @@ def test_cim_chip_suite_runs_with_neurosim_published_figures():
     parts = sum(df.loc[f"VGG-8 pipeline stage: {p}", "predicted"]
                 for p in ("buffer latency", "interconnect latency", "array + ADC latency"))
     assert parts <= df.loc["VGG-8 pipeline stage", "predicted"] * (1 + 1e-9)
+
+
+# --------------------------------------------------------------------------- cim-chip: PUMA, ISAAC
+def test_puma_node_at_peak_from_its_organisation():
+    """PUMA (ASPLOS 2019) from its organisation (data/validation/puma.yaml, components from the
+    PUMA simulator's constants): 138 tiles x 8 cores x 2 MVMUs, each MVMU a 128 x 128 16-bit
+    matrix on 8 crossbars of 2-bit cells, 16 one-bit input slices of 100 ns (one 1.28 GS/s ADC per
+    crossbar converts 128 columns in 100 ns): 2208 x 2 x 128^2 ops / 1.6 us = 45.22 TOPS. The
+    hierarchy (register files, eDRAM, bus, mesh) overlaps the MVMUs and does not bind at peak.
+    Against the paper (abstract: 577 GOPS/s/mm^2, 837 GOPS/s/W; node 62.5 W, 90.638 mm^2,
+    52.31 TOPS): TOPS -13.6 %, power -2.6 %, area +1.7 %, TOPS/W -11.3 %, TOPS/mm^2 -15.0 %
+    when written (2026-12-03). Bounds: the issue's 15 % (TOPS/mm^2 just inside), parts 25 %."""
+    from cimsim.validate.cim import _load
+    from cimsim.validate.cimchip import peak_chip_figures
+
+    f = peak_chip_figures(_load("puma.yaml"))
+    assert f["tops"] == pytest.approx(138 * 8 * 2 * 2 * 128 * 128 / (16 * 100e-9) / 1e12, rel=1e-12)
+    published = {"tops": 52.31, "power": 62.5, "area": 90.638, "tops_w": 0.837, "tops_mm2": 0.577}
+    for key, v in published.items():
+        assert abs(f[key] / v - 1) < (0.151 if key in ("tops", "tops_w", "tops_mm2") else 0.25), key
+    # the ratios agree with the published ones by construction of the abstract's figures
+    assert 52.31 / 62.5 == pytest.approx(0.837, rel=2e-3)
+    assert 52.31 / 90.638 == pytest.approx(0.577, rel=2e-3)
+
+
+def test_puma_hierarchy_moves_bytes_without_binding_at_peak():
+    """The fill op's bytes cross the register files, eDRAM, bus and mesh (their time is in the
+    op's columns) but with overlapped transfers the op takes its array time: 16 rows x 1.6 us."""
+    from cimsim.pipeline import simulate
+    from cimsim.validate.cim import _fill, _load
+
+    arch = _load("puma.yaml")
+    r = simulate(arch, _fill(arch))
+    row = r.op_table.iloc[0]
+    assert row["cim_buffer_s"] > 0 and row["cim_interconnect_s"] > 0
+    assert row["compute_s"] == pytest.approx(16 * 1.6e-6, rel=1e-12)
+    assert r.energy_breakdown_j["cim_buffer"] > 0 and r.energy_breakdown_j["cim_interconnect"] > 0
+
+
+def test_isaac_throughput_holds_with_its_chip_hierarchy():
+    """ISAAC-CE written with the chip hierarchy (IMAs, tiles with eDRAM and bus, c-mesh) keeps
+    the flat config's peak: same throughput, power and area; and the throughput is Table IV's
+    627.5 GOPS/W x Table I's 65.8 W = 41.29 TOPS (within 0.01 %)."""
+    from cimsim.validate.cim import _load
+    from cimsim.validate.cimchip import isaac_chip, peak_chip_figures
+
+    arch = isaac_chip()
+    assert arch.component("cim").config.chip is not None
+    chip, flat = peak_chip_figures(arch), peak_chip_figures(_load("isaac.yaml"))
+    for key in ("tops", "power", "area"):
+        assert chip[key] == pytest.approx(flat[key], rel=1e-12), key
+    assert chip["tops"] == pytest.approx(627.5 * 65.8 / 1000, rel=1e-4)

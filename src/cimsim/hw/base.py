@@ -296,11 +296,16 @@ class Hardware:
     architecture's hardware; a component gets :meth:`rate_free` (no rate fields anywhere)."""
 
     def __init__(self, memory: Mapping[str, Resource], links: Mapping[str, Resource],
-                 technology: Optional[Technology] = None):
+                 technology: Optional[Technology] = None,
+                 onchip: Optional[Mapping[str, Resource]] = None):
         self.technology = technology  # the shared process block (None when the config has none)
-        self._res: dict[str, Resource] = {**memory, **links}
+        onchip = dict(onchip or {})
+        self._res: dict[str, Resource] = {**memory, **links, **onchip}
         self.memory: Mapping[str, MemoryLevel] = MappingProxyType({n: r.config for n, r in memory.items()})
         self.links: Mapping[str, Link] = MappingProxyType({n: r.config for n, r in links.items()})
+        #: bandwidths inside a component that its ops share (Component.shared_bandwidths, e.g. a
+        #: CIM chip's global buffer and bus), after the links; the engine shares them like links
+        self.onchip: Mapping[str, Link] = MappingProxyType({n: r.config for n, r in onchip.items()})
 
     def resource(self, name: str) -> Resource:
         """The memory level or link ``name`` (KeyError naming what exists otherwise)."""
@@ -313,7 +318,8 @@ class Hardware:
     def rate_free(self) -> "Hardware":
         """This hardware with every resource over a rate-free view of its config."""
         return Hardware({n: self._res[n].rate_free() for n in self.memory},
-                        {n: self._res[n].rate_free() for n in self.links}, self.technology)
+                        {n: self._res[n].rate_free() for n in self.links}, self.technology,
+                        {n: self._res[n].rate_free() for n in self.onchip})
 
     @property
     def backing_store(self) -> str:
@@ -321,8 +327,9 @@ class Hardware:
 
     @property
     def resources(self) -> tuple[str, ...]:
-        """Every shared bandwidth the engine models: memory levels, then links."""
-        return (*self.memory, *self.links)
+        """Every shared bandwidth the engine models: memory levels, then links, then the
+        components' on-chip shared bandwidths."""
+        return (*self.memory, *self.links, *self.onchip)
 
     def link_named(self, name: str | None) -> str | None:
         """``name``, or the architecture's only link when ``name`` is None (None if ambiguous)."""
@@ -438,6 +445,15 @@ class Component:
 
     def place(self, ops: OpArrays, idx: np.ndarray) -> Plan:
         raise NotImplementedError
+
+    @classmethod
+    def shared_bandwidths(cls, name: str, config: ComponentConfig,
+                          technology: Optional[Technology] = None) -> dict[str, float]:
+        """Bandwidths inside the component that its ops share with each other (B/s by resource
+        name), e.g. a CIM chip's one global buffer and bus: the engine shares each like a link
+        (ops charge bytes to them in :attr:`OpCost.bytes`); their energy stays the component's.
+        Default: none."""
+        return {}
 
     def cost(self, ops: OpArrays, idx: np.ndarray, plan: Plan) -> OpCost:
         raise NotImplementedError

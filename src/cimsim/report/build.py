@@ -111,7 +111,12 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
     params = wl.metadata.get("params")
     batch = wl.metadata.get("batch") or (params.get("batch") if isinstance(params, dict) else None) or 1
     if C.pipelined(arch):
-        facts.update(_stream_facts(pl, per_server, traffic, run.rates, costs.resources,
+        # each resource's occupancy: its bytes plus what ops hold it (hold_s x rate: e.g. a CIM
+        # chip's shared buffer and bus cycles beyond bytes / rate)
+        held = costs.hold_s.sum(axis=0) * run.rates if costs.hold_s is not None else None
+        occupied = {r: traffic[r] + (float(held[j]) if held is not None else 0.0)
+                    for j, r in enumerate(costs.resources)}
+        facts.update(_stream_facts(pl, per_server, occupied, run.rates, costs.resources,
                                    int(batch) if isinstance(batch, (int, float)) else 1, wl.macs,
                                    sum(energy.values()) - energy[C.STATIC], arch.static_power_w))
     notes = list(pl.notes)
