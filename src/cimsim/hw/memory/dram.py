@@ -37,7 +37,7 @@ the share of the level's rate other transfers used while it was in flight
   capacity ``queue_headroom`` times the level's sustained rate: the mean wait
   ``S / 2 * x / (1 - x)``, ``x = u / queue_headroom``. The headroom says that the measured
   maximum is short of the queue's capacity (a closed system: the cores' outstanding misses
-  run out first), so the latency at the maximum stays finite. Its default, 1.2, is the one
+  run out first), so the latency at the maximum stays finite. Its default, 1.25, is the one
   number fitted (least squares, Mess-Results MN5-GPP at 100 % reads, points up to 90 % of the
   maximum); ``cimsim validate -s dram`` predicts the other platforms and read ratios with it.
 - ``measured``: a measured bandwidth-latency curve (``measured_curve``, one of the
@@ -124,7 +124,7 @@ class DramLevel(MemoryLevel):
         "field whatever the load), queue (M/D/1 on one row cycle tRC, capacity queue_headroom x "
         "the sustained rate), measured (the curve measured_curve).", json_schema_extra=RATE)
     queue_headroom: PositiveFloat = Field(
-        default=1.2, description="Queue capacity over the level's sustained rate (> 1; queue "
+        default=1.25, description="Queue capacity over the level's sustained rate (> 1; queue "
         "model only; default fitted to Mess-Results MN5-GPP at 100 % reads).", json_schema_extra=RATE)
     measured_curve: Optional[str] = Field(
         default=None, description="A measured bandwidth-latency curve, '<system>@<read %>' from "
