@@ -403,7 +403,9 @@ class OpCost:
     compute_parts: dict[str, np.ndarray] = field(default_factory=dict)
     #: resource name -> seconds the op holds that resource at its full rate without moving
     #: bytes the report counts (e.g. PIM in all-bank mode, whose bank work blocks the host's
-    #: accesses); the stages charge the engine ``hold_s x rate`` bytes, no energy
+    #: accesses); the stages charge the engine ``hold_s x rate`` bytes, no energy, and the
+    #: DES gives the op's transfer on that resource the resource alone (others queue behind
+    #: it, non-preemptive: :func:`cimsim.pipeline.engine_rules`)
     hold_s: dict[str, np.ndarray] = field(default_factory=dict)
 
 
