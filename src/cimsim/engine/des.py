@@ -365,9 +365,6 @@ class _Link:
         self.held = False  # an exclusive transfer is active
         self.curve = curve
 
-    def _count(self) -> int:
-        return len(self.active) + len(self.waiting)
-
     def _mark_shared(self) -> None:
         for rec in self.active.values():
             rec[5] = True
@@ -416,23 +413,25 @@ class _Link:
         if ev.value != self.version:
             return  # superseded by a later start or finish
         self._advance()
-        now, per_byte = self.env.now, len(self.active) / self.rate
+        active = self.active
+        now, per_byte = self.env.now, len(active) / self.rate
         # done: within the byte tolerance, or so close that the clock cannot
         # represent the time left (now + dt == now), which would loop forever
-        done = [op for op, rec in self.active.items()
+        done = [op for op, rec in active.items()
                 if rec[0] <= rec[1] or now + rec[0] * per_byte <= now]
-        was_shared = self._count() > 1
-        callbacks = [(op, self.active.pop(op)) for op in done]
-        if not self.active:
+        was_shared = len(active) + len(self.waiting) > 1
+        callbacks = [(op, active.pop(op)) for op in done]
+        if not active:
             self.held = False
             if self.waiting:
                 self._promote()
-        if was_shared and self._count() < 2:
+        if was_shared and len(active) + len(self.waiting) < 2:
             self.clock.shared -= 1
         self._reschedule()
+        curve = self.curve
         for op, rec in callbacks:
-            if self.curve is not None and rec[5]:
-                rec[2](op, _extra_latency(self.curve, rec[4], self.rate, now - rec[3]))
+            if curve is not None and rec[5]:
+                rec[2](op, _extra_latency(curve, rec[4], self.rate, now - rec[3]))
             else:
                 rec[2](op)
 
@@ -441,15 +440,17 @@ class _Link:
         after sharing on a link with a loaded-latency curve) when they are through."""
         self._advance()
         rec = [nbytes, max(1e-6, 1e-12 * nbytes), callback, self.env.now, nbytes, False]
-        queue = self.held or bool(self.waiting) or (exclusive and bool(self.active))
+        active, waiting = self.active, self.waiting
+        queue = self.held or bool(waiting) or (exclusive and bool(active))
         if queue:
-            self.waiting.append((op, rec, exclusive))
+            waiting.append((op, rec, exclusive))
         else:
-            self.active[op] = rec
+            active[op] = rec
             self.held = exclusive
-        if self._count() == 2:
+        count = len(active) + len(waiting)
+        if count == 2:
             self.clock.shared += 1
-        if self._count() > 1:
+        if count > 1 and self.curve is not None:
             self._mark_shared()
         if not queue:
             self._reschedule()
