@@ -25,7 +25,7 @@ Exclusive transfers (optional, per op and link)
     sharing). Waiting counts as the transfer's time.
 Loaded latency (optional, per link)
     A link may carry a curve ``(u, extra_s)``, piecewise linear, starting at
-    ``(0, 0)``: a transfer that shared its link (or waited) finishes its part
+    ``(0, 0)`` (beyond its last point, its last value): a transfer that shared its link (or waited) finishes its part
     of the op ``extra_s(u)`` after its last byte, where ``u = 1 - b / (R d)``
     is the share of the link's capacity other transfers used while it was in
     flight (``b`` its bytes, ``R`` the rate, ``d`` from its arrival to its last
