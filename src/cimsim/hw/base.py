@@ -239,6 +239,13 @@ class Resource:
     def latency_s(self, pattern: Pattern = STREAM) -> float:
         return self.config.latency
 
+    def loaded_latency_curve(self) -> Optional[tuple[list[float], list[float]]]:
+        """Extra latency of a transfer against the share ``u`` of this resource's rate that
+        other transfers used while it was in flight, as ``(u, extra_s)`` points (piecewise
+        linear from ``(0, 0)``), or None (the default: the latency whatever the load). Only
+        the stages ask (the engine applies it; see :mod:`cimsim.engine.des`)."""
+        return None
+
     def rate_free(self) -> "Resource":
         """The same resource over a :class:`RateFree` view of its config."""
         return type(self)(self.name, RateFree(self.config))
@@ -403,7 +410,9 @@ class OpCost:
     compute_parts: dict[str, np.ndarray] = field(default_factory=dict)
     #: resource name -> seconds the op holds that resource at its full rate without moving
     #: bytes the report counts (e.g. PIM in all-bank mode, whose bank work blocks the host's
-    #: accesses); the stages charge the engine ``hold_s x rate`` bytes, no energy
+    #: accesses); the stages charge the engine ``hold_s x rate`` bytes, no energy, and the
+    #: DES gives the op's transfer on that resource the resource alone (others queue behind
+    #: it, non-preemptive: :func:`cimsim.pipeline.engine_rules`)
     hold_s: dict[str, np.ndarray] = field(default_factory=dict)
 
 
