@@ -408,3 +408,13 @@ def test_rows_per_read_counts_groups_from_the_rows_a_tile_holds():
     r = simulate(a, wl)
     assert r.energy_breakdown_j["cim_adc"] == pytest.approx(16 * 3 * 64 * 8 * 1e-12, rel=1e-12)
     assert r.facts["cim_time_array_s"] == pytest.approx(16 * 3 * T_VECTOR, rel=1e-12)
+
+
+def test_layout_energy_overhead_adds_its_excess_as_a_part():
+    # 1 pJ per conversion, conversions 16 x 2 x 64 x 8 + 16 x 1 x 64 x 8 (as above); zeta 1.22:
+    # layout = 0.22 x that, nothing else changes
+    conv = 16 * 2 * 64 * 8 + 16 * 1 * 64 * 8
+    e = simulate(arch(energy_overhead=1.22), two_layers(), keep_ops=False).energy_breakdown_j
+    assert e["cim_adc"] == pytest.approx(conv * 1e-12, rel=1e-12)
+    assert e["cim_layout"] == pytest.approx(0.22 * conv * 1e-12, rel=1e-12)
+    assert "cim_layout" not in simulate(arch(), two_layers(), keep_ops=False).energy_breakdown_j

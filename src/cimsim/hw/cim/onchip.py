@@ -72,7 +72,8 @@ def check(c, hw) -> list[tuple[str, str]]:
 def energy_parts(c) -> tuple[str, ...]:
     if c.chip is None:
         return ()
-    return PARTS + (("periphery",) if c.chip.periphery is not None else ())
+    return (PARTS + (("periphery",) if c.chip.periphery is not None else ())
+            + (("layout",) if c.chip.energy_overhead > 1.0 else ()))
 
 
 #: where the chip's ops spend their time, summed over its ops (s), and the largest part
@@ -299,3 +300,11 @@ def energy(ch, state) -> dict[str, np.ndarray]:
     if ch.periphery is not None:
         out["periphery"] = state["periphery_j"]
     return out
+
+
+def layout_energy(ch, energy: dict) -> dict:
+    """``energy`` (the op's parts) plus ``layout``: ``(energy_overhead - 1) x`` their sum, the
+    post-layout excess (none at 1, the default)."""
+    if ch.energy_overhead <= 1.0:
+        return energy
+    return {**energy, "layout": (ch.energy_overhead - 1.0) * sum(energy.values())}
