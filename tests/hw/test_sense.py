@@ -92,6 +92,17 @@ def test_sense_time_is_the_22nm_figure_plus_the_reference_rc():
     assert sense.highest_reference_ohm(6e3, 4, 128) == pytest.approx(937.5)
 
 
+def test_access_transistor_width_from_the_ir_drop_rule():
+    # R W = FO4 / (15 x 1 fF/um); W = R W / (0.25 x 6 kOhm), in units of F = 22 nm
+    rw = scaling.fo4_delay(22, 1.1) / (15 * 1e-15 / 1e-6)
+    assert sense.unit_resistance_ohm_m(22, 1.1) == pytest.approx(rw, rel=1e-12)
+    assert sense.access_width_f(6e3, 22, 1.1) == pytest.approx(rw / 1500 / 22e-9, rel=1e-12)
+    assert sense.access_width_f(100e3, 22, 1.1) < sense.access_width_f(6e3, 22, 1.1)
+    # the column node adds one drain per row
+    assert sense.node_capacitance(0.0, 4, 22, rows=128, access_width_f=10) == pytest.approx(
+        15 * CG_22 + 128 * 10 * 22e-9 * 1e-15 / 1e-6, rel=1e-12)
+
+
 def test_row_drive_charges_the_input_line_and_the_wordline_with_its_gates():
     # 128 cells x 12 F x 22 nm x 0.2 fF/um = 6.7584 fF of wire; 128 gates x 0.044 fF
     wire = 128 * 12 * 22e-9 * 0.2e-15 / 1e-6
@@ -131,15 +142,17 @@ def test_neurosim_vgg8_config_energies_are_the_models_they_cite():
     tuned by hand."""
     cim = yaml.safe_load(CONFIG.read_text())["cim"]
     cell = array.cell("rram_1t1r", r_on_ohm=6e3)
-    c_col = array.column_capacitance(cell, 128, 22)
-    c_node = sense.node_capacitance(c_col, 4, 22)
+    w = sense.access_width_f(6e3, 22, 1.1)
+    c_col = array.column_capacitance(cell, 128, 22) + 128 * w * 22e-9 * sense.GATE_CAP_F_PER_M
+    c_node = sense.node_capacitance(array.column_capacitance(cell, 128, 22), 4, 22, rows=128,
+                                    access_width_f=w)
     t = sense.sense_time(22, r_ref_ohm=sense.highest_reference_ohm(6e3, 4, 128), c_node_f=c_node)
     adc = sense.current_sense_adc(4, 22, 0.5, c_col, t, static_power_w=50e-9).energy_j
     assert _pj(cim["adc"]["energy_per_conversion"]) == pytest.approx(adc, rel=1e-4)
     col = sense.column_read(6e3, 17, 0.5, 128, t, c_node).energy_j
     assert _pj(cim["cell_read_energy"]) == pytest.approx(col / 128, rel=1e-3)
     assert _pj(cim["dac_energy"]) == pytest.approx(
-        0.5 * sense.row_drive(128, 22, 0.5, 1.1, 12).energy_j, rel=1e-3)
+        0.5 * sense.row_drive(128, 22, 0.5, 1.1, 12, access_width_f=w).energy_j, rel=1e-4)
     sa = 0.15 * digital.adder(16, 22).energy_j + 0.5 * digital.register(16, 22).energy_j
     assert _pj(cim["shift_add_energy"]) == pytest.approx(sa, rel=1e-4)
     levels = cim["chip"]["levels"]
@@ -147,3 +160,14 @@ def test_neurosim_vgg8_config_energies_are_the_models_they_cite():
     for name, words in (("pe", 1), ("tile", 1), ("chip", 4)):
         assert _pj(levels[name]["buffer"]["energy_per_access"]) == pytest.approx(words * reg32, rel=1e-4)
     assert np.isclose(cim["chip"]["energy_overhead"], 1.22)
+
+
+def test_neurosim_vgg8_config_wire_energies_follow_the_tile_pitch():
+    levels = yaml.safe_load(CONFIG.read_text())["cim"]["chip"]["levels"]
+    pitch_um = math.sqrt(84.7747e6 / levels["chip"]["fanout"])  # um, 84.7747 mm^2 over the tiles
+    per_um = 0.2e-15 * 0.9 ** 2 * (1 + math.sqrt((1 + 1) / 2))  # J/bit/um: wire + repeaters
+    for name, hop_um in (("chip", pitch_um), ("tile", 0.1875 * pitch_um), ("pe", pitch_um / 16)):
+        got = levels[name]["interconnect"]["energy_per_bit_per_hop"]
+        value, unit = got.split()
+        assert unit == "pJ/bit"
+        assert float(value) * 1e-12 == pytest.approx(per_um * hop_um, rel=1e-4), name

@@ -47,6 +47,11 @@ rows; each driven cell is the cell in series with its access transistor and wire
 - a static bias per enabled SA (``static_power_w``, default 0: a latch draws no current once
   decided); give a simulated or measured figure for a biased (current-mirror) CSA.
 
+The access transistor of a 1T1R cell is sized so that its on-resistance is a fixed fraction of
+``R_on`` (NeuroSim's IR-drop tolerance 0.25, so ``R_access = 1.5 kOhm`` for 6 kOhm cells) (P):
+:func:`access_width_f` from the FO4-derived on-resistance per width. Its gate loads the
+wordline (:func:`row_drive`) and its drain the column node (:func:`node_capacitance`).
+
 Area: per SA one register bit of :mod:`.digital` (U); the dummy columns are array area.
 """
 
@@ -103,10 +108,33 @@ def sense_amplifiers(bits, mode: str = "parallel"):
     return 2.0 ** b - 1.0 if mode == "parallel" else np.ones_like(b)
 
 
-def node_capacitance(column_capacitance_f, bits, node_nm: float, mode: str = "parallel"):
-    """Capacitance of the sensed column node (F): the column wire plus one minimum gate per SA
-    input on it."""
-    return np.asarray(column_capacitance_f, dtype=float) + sense_amplifiers(bits, mode) * _gate_cap(node_nm)
+def node_capacitance(column_capacitance_f, bits, node_nm: float, mode: str = "parallel",
+                     rows: int = 0, access_width_f: float = 0.0):
+    """Capacitance of the sensed column node (F): the column wire, one minimum gate per SA
+    input, and the drain junctions of the ``rows`` access transistors on the column, each
+    ``access_width_f`` feature sizes wide at the gate's capacitance per width (a diffusion's
+    capacitance per width is about its gate's, Weste & Harris) (T)."""
+    scaling._check_node(node_nm)
+    junctions = rows * access_width_f * node_nm * 1e-9 * GATE_CAP_F_PER_M
+    return (np.asarray(column_capacitance_f, dtype=float)
+            + sense_amplifiers(bits, mode) * _gate_cap(node_nm) + junctions)
+
+
+def unit_resistance_ohm_m(node_nm: float, vdd=None) -> float:
+    """On-resistance x width of an nMOS (Ohm m) from the FO4 delay: Weste & Harris's RC model,
+    ``FO4 = 5 tau`` with ``tau = R (3 C_g W)`` for a unit inverter (pMOS twice the nMOS), so
+    ``R W = FO4 / (15 C_g')`` (T), FO4 from :func:`.scaling.fo4_delay` at the gate drive."""
+    return float(scaling.fo4_delay(node_nm, vdd)) / (15.0 * GATE_CAP_F_PER_M)
+
+
+def access_width_f(r_on_ohm: float, node_nm: float, v_access=None,
+                   fraction: float = ACCESS_FRACTION) -> float:
+    """Width (in feature sizes) of a 1T1R access transistor whose on-resistance at gate drive
+    ``v_access`` is ``fraction x R_on`` (NeuroSim's IR-drop rule: 0.25) (P):
+    ``W = R W_unit / (fraction R_on)``."""
+    if not (r_on_ohm > 0 and fraction > 0):
+        raise ValueError("r_on_ohm and fraction must be > 0")
+    return unit_resistance_ohm_m(node_nm, v_access) / (fraction * r_on_ohm) / (node_nm * 1e-9)
 
 
 def _series_g(r, r_access, r_wire):
