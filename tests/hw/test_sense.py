@@ -62,7 +62,8 @@ def test_current_sense_adc_energy_by_hand_at_22nm():
 
 
 def test_flash_doubles_its_sense_amplifiers_per_bit_and_sequential_takes_b_senses():
-    e = [float(sense.current_sense_adc(b, 22, 0.5, 0.0, t_sense_s=1e-9).energy_j) for b in (3, 4, 5)]
+    e = [float(sense.current_sense_adc(b, 22, 0.5, 0.0, t_sense_s=1e-9).energy_j)
+         for b in (3, 4, 5)]
     # with no column wire: n = 2^b - 1 latches and encoder gates, and n/32 reference columns
     # each loaded by the n SA input gates (n^2 / 32 gates at V_read)
     v = 0.9
@@ -158,7 +159,8 @@ def test_neurosim_vgg8_config_energies_are_the_models_they_cite():
     levels = cim["chip"]["levels"]
     reg32 = digital.register(32, 22).energy_j
     for name, words in (("pe", 1), ("tile", 1), ("chip", 4)):
-        assert _pj(levels[name]["buffer"]["energy_per_access"]) == pytest.approx(words * reg32, rel=1e-4)
+        got = _pj(levels[name]["buffer"]["energy_per_access"])
+        assert got == pytest.approx(words * reg32, rel=1e-4), name
     assert np.isclose(cim["chip"]["energy_overhead"], 1.22)
 
 

@@ -10,10 +10,11 @@ reads a config or knows a component. Each part returns a :class:`~.record.PartEs
 - :mod:`.array` -- cell types, wire capacitance, read energy by rows active and cell state;
 - :mod:`.digital` -- input drivers/DACs, adders, shift-and-add, registers, sample-and-hold;
 - :mod:`.buffer` -- SRAM, register file and eDRAM buffers;
-- :mod:`.resolution` -- lossless partial-sum bits and bits lost per conversion.
+- :mod:`.resolution` -- lossless partial-sum bits and bits lost per conversion;
+- :mod:`.sense` -- current-sense ADC, pulse-limited column read, 1T1R access sizing, row drive.
 """
 
-from . import adc, array, buffer, digital, resolution, scaling
+from . import adc, array, buffer, digital, resolution, scaling, sense
 from .record import PartEstimate
 
-__all__ = ["PartEstimate", "adc", "array", "buffer", "digital", "resolution", "scaling"]
+__all__ = ["PartEstimate", "adc", "array", "buffer", "digital", "resolution", "scaling", "sense"]

@@ -103,7 +103,8 @@ def _gate_cap(node_nm: float) -> float:
 def sense_amplifiers(bits, mode: str = "parallel"):
     """Sense amplifiers per converter: ``2^b - 1`` (parallel) or 1 (sequential)."""
     if mode not in MODES:
-        raise ValueError(f"current-sense mode {mode!r} is not allowed; allowed: {', '.join(MODES)}")
+        raise ValueError(f"current-sense mode {mode!r} is not allowed; allowed: "
+                         f"{', '.join(MODES)}")
     b = _bits(bits)
     return 2.0 ** b - 1.0 if mode == "parallel" else np.ones_like(b)
 
@@ -162,7 +163,8 @@ def column_read(r_on_ohm: float, on_off: float, v_read: float, rows_active, t_se
     ``delay_s`` is the node's settling time constant ``C_node / G`` (``inf`` with no driven
     cell); area 0 (the cells are the array's)."""
     if sense_input not in INPUTS:
-        raise ValueError(f"sense input {sense_input!r} is not allowed; allowed: {', '.join(INPUTS)}")
+        raise ValueError(f"sense input {sense_input!r} is not allowed; allowed: "
+                         f"{', '.join(INPUTS)}")
     if not (r_on_ohm > 0 and on_off >= 1 and v_read > 0):
         raise ValueError("r_on_ohm and v_read must be > 0 and on_off >= 1")
     x1 = np.asarray(input_ones, dtype=float)
