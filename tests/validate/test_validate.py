@@ -246,7 +246,8 @@ def test_cim_chip_suite_runs_with_neurosim_published_figures():
     (@ 9e6742c), figures transcribed here independently of the suite module. Errors
     (2026-12-03, with the current-sense models of hw/circuits/sense.py and NeuroSim's speed-up
     rule): TOPS -7 %, stage +7 % (array + ADC +14 %, buffer +32 %, interconnect -81 %);
-    ADC bucket -19 %, accumulation +17 %, interconnect +1 %, buffer -60 %; TOPS/W +49 %
+    ADC bucket -19 % (its row drive at the default input activity 0.5), accumulation +17 %,
+    interconnect +1 %, buffer -60 %; TOPS/W +49 %
     (NeuroSim's "other" periphery -- decoders, muxes, switch matrices, about 10 uJ of its
     42 uJ -- is not modelled). The bounds asserted are the issue's targets for the cases that
     meet them: TOPS within 15 %; array + ADC latency, ADC, accumulation and interconnect
