@@ -558,3 +558,13 @@ def test_input_reuse_and_tile_traffic_on_the_levels():
     d["cim"]["chip"]["tile_traffic"] = False
     r = simulate(architecture_from_dict(d), wl)
     assert r.op_table.iloc[0]["cim_chip_bytes"] == 1000 + 8192
+
+
+def test_layout_energy_overhead_adds_its_excess_as_a_part():
+    # 1 pJ per conversion, conversions 16 x 2 x 64 x 8 + 16 x 1 x 64 x 8 (as above); zeta 1.22:
+    # layout = 0.22 x that, nothing else changes
+    conv = 16 * 2 * 64 * 8 + 16 * 1 * 64 * 8
+    e = simulate(arch(energy_overhead=1.22), two_layers(), keep_ops=False).energy_breakdown_j
+    assert e["cim_adc"] == pytest.approx(conv * 1e-12, rel=1e-12)
+    assert e["cim_layout"] == pytest.approx(0.22 * conv * 1e-12, rel=1e-12)
+    assert "cim_layout" not in simulate(arch(), two_layers(), keep_ops=False).energy_breakdown_j

@@ -322,3 +322,40 @@ def test_voltage_moves_sar_time_and_not_a_given_energy():
         t[v] = c.config.t_vector(c.design)
         assert c.design.energy_per_conversion == pytest.approx(2e-12, rel=1e-12)
     assert t["0.7 V"] > t["0.9 V"]
+
+
+# ------------------------------------------------------------------ current-sense readout
+def test_current_sense_type_derives_from_the_sense_models():
+    """adc.type current_sense on the RRAM preset (R_on 100 kOhm, 0.5 V) at 22 nm: the converter,
+    the column read and the row drive of cimsim.hw.circuits.sense (each checked by hand in
+    tests/hw/test_sense.py), with the access transistor sized at the 0.9 V supply."""
+    from cimsim.hw.circuits import array, sense
+
+    a = arch(tech={"node": "22 nm"}, adc={"type": "current_sense", "bits": 4},
+             drop=("adc.energy_per_conversion", "adc.sample_rate", "cell_read_energy",
+                   "dac_energy"))
+    d = a.component("cim").design
+    cell = array.cell("rram_1t1r")
+    w = sense.access_width_f(100e3, 22, 0.9)
+    assert w == pytest.approx(sense.unit_resistance_ohm_m(22, 0.9) / 25e3 / 22e-9, rel=1e-12)
+    wire = 128 * 4 * 22e-9 * 0.2e-15 / 1e-6
+    junctions = 128 * w * 22e-9 * 1e-15 / 1e-6
+    c_node = wire + junctions + 15 * 2 * 22e-9 * 1e-15 / 1e-6
+    t = 1e-9 * sense.scaling.fo4_delay(22, 0.9) / sense.scaling.fo4_delay(22) + (
+        125e3 * 16 / 128) * c_node
+    conv = sense.current_sense_adc(4, 22, 0.5, wire + junctions, t, 0.9)
+    assert d.energy_per_conversion == pytest.approx(float(conv.energy_j), rel=1e-9)
+    assert d.sample_rate == pytest.approx(1 / t, rel=1e-9)
+    col = sense.column_read(100e3, 17, 0.5, 128, t, c_node)
+    assert d.cell_read_energy == pytest.approx(float(col.energy_j) / 128, rel=1e-9)
+    row = sense.row_drive(128, 22, 0.5, 0.9, cell.width_f, w)
+    assert d.dac_energy == pytest.approx(0.5 * float(row.energy_j), rel=1e-9)
+    # the energy no longer rests on the 10 ns pulse: far below V^2 G t per cell
+    assert d.cell_read_energy < 1e-3 * 0.25 * (0.5 / 100e3) * 10e-9
+
+
+def test_current_sense_needs_a_resistive_cell():
+    with pytest.raises(ConfigError, match="adc.type"):
+        arch(tech={"node": "22 nm"}, adc={"type": "current_sense", "bits": 4},
+             cim_over={"technology": "sram", "cell": {"type": "sram_6t"}},
+             drop=("adc.energy_per_conversion",))

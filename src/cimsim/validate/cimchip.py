@@ -18,8 +18,11 @@ to the CSV). The figures compared:
   over its pipeline stage); TOPS/W: 2 x MACs / energy per image;
 - stage parts: of the limiting stage (``pipeline_limit``), the ops' ``cim_buffer_s``, their
   ``cim_interconnect_s``, and the rest of their compute time less periphery (array + ADC);
-- energy parts: ``cim_adc``; accumulation = ``cim_digital`` (shift-add); ``cim_interconnect``;
-  ``cim_buffer``.
+- energy parts: ADC = ``cim_adc + cim_array + cim_dac`` (NeuroSim's "ADC" bucket holds the
+  subarray's read energy -- wordlines, columns -- with the sense amplifiers and encoder);
+  accumulation = ``cim_digital`` (shift-add); ``cim_interconnect``; ``cim_buffer``. All
+  before the post-layout factor (NeuroSim applies its zeta only to TOPS/W; cimsim's
+  ``cim_layout`` part is in the TOPS/W energy).
 """
 
 from __future__ import annotations
@@ -87,7 +90,7 @@ def chip_figures() -> dict[str, float]:
         "stage_interconnect": ic * 1e6,
         # compute_s holds the local levels' transfers; the shared ones ran on the engine
         "stage_array": (float(stage["compute_s"].sum()) - (buf + ic - sh) - per) * 1e6,
-        "adc": e[f"{comp}_adc"] * 1e6,
+        "adc": (e[f"{comp}_adc"] + e[f"{comp}_array"] + e[f"{comp}_dac"]) * 1e6,
         "accumulation": e[f"{comp}_digital"] * 1e6,
         "interconnect": e[f"{comp}_interconnect"] * 1e6,
         "buffer": e[f"{comp}_buffer"] * 1e6,

@@ -415,6 +415,7 @@ class CIM(Component):
                            a_in + a_out, reprog)
         if c.chip is not None:
             energy.update(onchip.energy(c.chip, s))
+            energy = onchip.layout_energy(c.chip, energy)
         return OpCost(compute_s=compute, latency_s=latency, bytes=nbytes, energy=energy,
                       # array-seconds busy, per array of the block (utilization: over the latency)
                       busy={"arrays": s["arrays"] * (rounds * rows * t_vector + t_write) / c.arrays},

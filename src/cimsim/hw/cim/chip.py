@@ -186,6 +186,10 @@ class Chip(Strict):
     area_overhead: PositiveFloat = Field(
         default=1.0, ge=1.0, description="Post-layout factor on the CIM block's summed area "
         "(NeuroSim's layout overhead); reported as the area part `overhead`.")
+    energy_overhead: PositiveFloat = Field(
+        default=1.0, ge=1.0, description="Post-layout factor on the CIM block's dynamic energy "
+        "(NeuroSim's zeta, 1.22 in Param.cpp: wiring and switching a schematic-level estimate "
+        "leaves out); the excess is reported as the energy part `layout`.")
 
     @model_validator(mode="after")
     def _names(self) -> "Chip":

@@ -31,6 +31,15 @@ Mapping from the models to the energy terms of :mod:`.energy` (one event each):
 - ``buffer.energy_per_byte`` = :func:`~cimsim.hw.circuits.buffer.buffer` (kind, capacity,
   access width) / bytes per access.
 
+With ``adc.type: current_sense`` on a resistive cell, the readout is
+:mod:`cimsim.hw.circuits.sense` instead: ``energy_per_conversion`` and the conversion time from
+``current_sense_adc`` (a parallel flash of latch-type sense amplifiers, no static bias, the
+column node loaded by the access drains of every row); ``cell_read_energy`` = one column's
+pulse-limited read (``column_read``, capacitive input: the node settles within the sensing
+time) / ``rows_per_read``; ``dac_energy`` (1-bit slices) = ``row_drive`` (input line at the
+read voltage, wordline with its access gates at the supply) x ``cell.input_ones``. The access
+transistor is sized by the IR-drop rule (``access_width_f``, 0.25 R_on at the supply).
+
 Area: the config's ``area`` parts win; parts it leaves out (and every part when it has no
 ``area`` section but a technology block and ``adc.type``) are derived: cells, ADCs, one
 shift-and-add (with ``nmc``: one near-memory datapath) per ADC, the buffer; row drivers and "other" are not modelled (0, placeholder).
@@ -55,7 +64,7 @@ from ..circuits import array as array_model
 from ..circuits import buffer as buffer_model
 from ..circuits import charge as charge_model
 from ..circuits import datapath as datapath_model
-from ..circuits import digital, resolution
+from ..circuits import digital, resolution, sense
 from ..circuits import sar as sar_model
 from ..parts.cell import DEFAULT_CELL
 
@@ -144,6 +153,38 @@ def _charge_kw(c) -> dict:
     return kw
 
 
+def _current_sense(c, tech, vdd, rpr) -> dict:
+    """``adc.type: current_sense`` on a resistive cell (:mod:`cimsim.hw.circuits.sense`): the
+    converter, one column's read and one row drive. The 1T1R access transistor is sized by the
+    IR-drop rule at the supply as gate drive; the column node carries the column wire, the
+    access drains of every row and the sense-amplifier inputs; the sensing time is the 22 nm
+    figure moved to the node plus the highest reference's RC. The converter is a parallel
+    flash with no static bias."""
+    cell = _cell(c, tech)
+    if cell.kind != "resistive":
+        raise DeriveError("adc.type", f"current_sense reads a resistive cell; {cell.name} is "
+                          f"{cell.kind} (use sar, flash or ramp)")
+    node = tech.node_nm
+    try:
+        w = sense.access_width_f(cell.r_on_ohm, node, vdd)
+        wire = array_model.column_capacitance(cell, c.rows, node)
+        junctions = c.rows * w * node * 1e-9 * sense.GATE_CAP_F_PER_M
+        c_node = sense.node_capacitance(wire, c.adc.bits, node, rows=c.rows, access_width_f=w)
+        r_ref = sense.highest_reference_ohm(cell.r_on_ohm, c.adc.bits, rpr)
+        t = sense.sense_time(node, vdd, r_ref, c_node)
+        conv = sense.current_sense_adc(c.adc.bits, node, cell.read_voltage_v, wire + junctions,
+                                       t, vdd)
+        ones = c.cell.input_ones if c.cell is not None else 0.5
+        wones = c.cell.weight_ones if c.cell is not None else 0.5
+        col = sense.column_read(cell.r_on_ohm, cell.on_off, cell.read_voltage_v, rpr, t, c_node,
+                                input_ones=ones, weight_ones=wones)
+        v_gate = vdd if vdd is not None else array_model.scaling.nominal_vdd(node)
+        row = sense.row_drive(c.cols, node, cell.read_voltage_v, v_gate, cell.width_f, w)
+    except ValueError as exc:
+        raise DeriveError("adc.bits", str(exc)) from None
+    return {"adc": conv, "column": col, "row": row}
+
+
 def _need_tech(tech, what: str):
     if tech is None:
         raise DeriveError(what, "not given, and the architecture has no technology block to "
@@ -184,7 +225,14 @@ def _design(c, tech) -> Design:
                 or (c.area is not None and c.area.adc is None)
                 or (c.area is None and tech is not None and a.type is not None))
     est = None
-    if need_adc and tech is not None and a.type is not None:
+    cs = None  # current-sense reading (module sense) when a number rests on it
+    if (tech is not None and a.type == "current_sense"
+            and (need_adc or c.cell_read_energy is None or c.dac_energy is None)):
+        cs = _current_sense(c, tech, vdd, rpr)
+    if need_adc and cs is not None:
+        est = cs["adc"]
+        sources.append(f"adc: {est.source}")
+    elif need_adc and tech is not None and a.type is not None:
         try:
             if a.model == "structural":
                 est = sar_model.sar_adc(a.bits, node, a.dac_unit_capacitance, a.sample_rate, vdd)
@@ -247,6 +295,9 @@ def _design(c, tech) -> Design:
         else:
             e_cell = float(parts["cells"] + parts["columns"]) / (rpr * c.cols)
         prov["cell_read_energy"] = cell_p
+        if cs is not None:  # the column settles within the sensing: module sense
+            e_cell = float(cs["column"].energy_j) / rpr
+            sources.append(f"cells: {cs['column'].source}")
     if c.dac_energy is not None:
         e_dac, prov["dac_energy"] = c.dac_energy, "given"
     else:
@@ -261,7 +312,13 @@ def _design(c, tech) -> Design:
             prov["dac_energy"] = "placeholder" if cell.placeholder else "derived"
             sources.append(f"dac: {charge_model.SOURCE}")
         else:
-            drv = digital.input_drive(c.input_drive, c_row, v, c.dac_bits, activity)
+            if cs is not None and c.dac_bits == 1:  # a 1T1R input drives its wordline too
+                drv = cs["row"]
+                drv = type(drv)(energy_j=drv.energy_j * activity, delay_s=drv.delay_s,
+                                area_m2=drv.area_m2, source=drv.source,
+                                field_provenance=drv.field_provenance)
+            else:
+                drv = digital.input_drive(c.input_drive, c_row, v, c.dac_bits, activity)
             e_dac = float(drv.energy_j)
             prov["dac_energy"] = "placeholder" if cell.placeholder else _prov(drv.field_provenance["energy_j"])
             sources.append(f"dac: {drv.source}")

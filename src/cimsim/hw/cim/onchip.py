@@ -85,7 +85,8 @@ def check(c, hw) -> list[tuple[str, str]]:
 def energy_parts(c) -> tuple[str, ...]:
     if c.chip is None:
         return ()
-    return PARTS + (("periphery",) if c.chip.periphery is not None else ())
+    return (PARTS + (("periphery",) if c.chip.periphery is not None else ())
+            + (("layout",) if c.chip.energy_overhead > 1.0 else ()))
 
 
 #: where the chip's ops spend their time, summed over its ops (s), and the largest part
@@ -391,3 +392,11 @@ def shared_costs(name: str, ch, state, nbytes, out_bytes: dict, out_hold: dict) 
         out_hold[res] = np.maximum(sh["time_s"] - sh["bytes"] / sh["rate"], 0.0)
         extra = extra + sh["hop_s"]
     return extra
+
+
+def layout_energy(ch, energy: dict) -> dict:
+    """``energy`` (the op's parts) plus ``layout``: ``(energy_overhead - 1) x`` their sum, the
+    post-layout excess (none at 1, the default)."""
+    if ch.energy_overhead <= 1.0:
+        return energy
+    return {**energy, "layout": (ch.energy_overhead - 1.0) * sum(energy.values())}

@@ -15,11 +15,12 @@ reads a config or knows a component. Each part returns a :class:`~.record.PartEs
 - :mod:`.charge` -- charge-domain (M-BC) column: compute-line capacitance, capacitor and
   input-broadcast energy;
 - :mod:`.sar` -- SAR ADC from its structure (capacitive DAC, comparator, SAR logic);
-- :mod:`.datapath` -- near-memory datapath (scaling, accumulation, bias, activation).
+- :mod:`.datapath` -- near-memory datapath (scaling, accumulation, bias, activation);
+- :mod:`.sense` -- current-sense ADC, pulse-limited column read, 1T1R access sizing, row drive.
 """
 
-from . import adc, array, buffer, charge, datapath, digital, resolution, sar, scaling
+from . import adc, array, buffer, charge, datapath, digital, resolution, sar, scaling, sense
 from .record import PartEstimate
 
 __all__ = ["PartEstimate", "adc", "array", "buffer", "charge", "datapath", "digital", "resolution",
-           "sar", "scaling"]
+           "sar", "scaling", "sense"]
