@@ -64,3 +64,34 @@ def test_farad_unit():
     assert parse_quantity("2 fF", "F") == pytest.approx(2e-15)
     with pytest.raises(UnitError):
         parse_quantity("2 fF", "V")
+
+
+def test_in_array_adder_hop_is_the_logical_effort_sum_by_hand():
+    # unit inverter: 6 F of gate width at 1 fF/um; 65 nm -> 0.39 fF
+    assert digital.unit_inverter_capacitance(65) == pytest.approx(6 * 65e-9 * 1e-15 / 1e-6)
+    # no wire: XOR2->XOR2 (4*1+4) + XOR2->mux (4*0.5+4) + mux->(4+2 next inputs) (2*3+4) = 24 tau
+    assert digital.in_array_hop_effort(65, 0.0) == pytest.approx(24.0)
+    # a 3.9 um pitch at 0.2 fF/um is 0.78 fF = 2 unit loads: the mux stage gains 2*2/2 = 2 tau
+    assert digital.in_array_hop_effort(65, 3.9e-6) == pytest.approx(26.0)
+    # delay = effort x FO4 / 5 (tau = FO4/5), and moves with the supply as FO4 does
+    d = digital.in_array_adder(65, 0.8, 3.9e-6)
+    from cimsim.hw.circuits import scaling
+    assert float(d.delay_s) == pytest.approx(26.0 * float(scaling.fo4_delay(65, 0.8)) / 5)
+    lo = float(digital.in_array_adder(65, 0.6, 3.9e-6).delay_s)
+    assert lo / float(d.delay_s) == pytest.approx(float(scaling.voltage_delay_factor(65, 0.6, 0.8)))
+    assert float(d.energy_j) == pytest.approx(digital.full_adder_energy(65, 0.8))
+    with pytest.raises(ValueError, match="pitch"):
+        digital.in_array_hop_effort(65, -1.0)
+
+
+def test_digital_rows_carry_the_cells_multiplier_inputs():
+    # a digital cell's input line: per cell one pitch of wire + an XNOR2 input (4 unit loads)
+    c = array.cell("sram_digital")
+    f = 65e-9
+    per_cell = 52.5 * f * 0.2e-15 / 1e-6 + 4 * 6 * f * 1e-15 / 1e-6
+    assert array.row_capacitance(c, 128, 65) == pytest.approx(128 * per_cell)
+    # the preset is Colonnade's whole bitcell: 0.839 x 0.2272 mm^2 / 16384 cells ~ 2754 F^2
+    assert c.area_f2 == pytest.approx(0.839 * 0.2272e-6 / 16384 / f ** 2, rel=0.01)
+    # other cells keep a bare wire (their port capacitance is not modelled)
+    s = array.cell("sram_6t")
+    assert array.row_capacitance(s, 128, 65) == pytest.approx(128 * 28 * f * 0.2e-15 / 1e-6)

@@ -151,11 +151,15 @@ def _colonnade_point(w: int, in_bits: int, vdd: float, cycle_s=None):
 
 
 def colonnade_critical_path(w: int, vdd: float = 0.8) -> float:
-    """Colonnade's cycle (s) with a register every 8 rows: (W + 7 + 8 + 2) adder delays."""
+    """Colonnade's cycle (s) with a register every 8 rows: (W + 7 + 8 + 2) in-array adder hops
+    (:func:`cimsim.hw.circuits.digital.in_array_adder`: logical effort of minimum gates and one
+    cell pitch of wire, the pitch of the config's cell)."""
     from ..hw.circuits import digital
 
+    cim = _load("colonnade-jssc2021.yaml").component("cim")
+    pitch = cim.config.cell.width_f * 65e-9
     adders = w + COLONNADE_EXTRA_BITS + COLONNADE_ROWS_PER_REG + 2
-    return adders * float(digital.adder(1, 65, vdd).delay_s)
+    return adders * float(digital.in_array_adder(65, vdd, pitch).delay_s)
 
 
 def _colonnade() -> list[Case]:

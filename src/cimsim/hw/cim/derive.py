@@ -65,7 +65,7 @@ _CELL_U = {"sram_6t": ("read_current",), "sram_8t": ("read_current",),
            "sram_charge": ("read_pulse",),
            "fefet": ("r_on", "on_off", "read_voltage", "read_pulse"),
            "pcm": ("r_on", "on_off", "read_voltage", "read_pulse")}
-_CELL_AREA_U = ("sram_8t", "sram_digital", "fefet", "pcm")
+_CELL_AREA_U = ("sram_8t", "fefet", "pcm")
 
 
 class DeriveError(ValueError):

@@ -38,7 +38,14 @@ cell holds one weight bit and a full adder that adds its 1-bit product to the pa
 rippling down the column; a pipeline register every ``rows_per_register`` rows. Energy per
 read: ``rows_active x cols x (E_FA + E_reg / rows_per_register)``, ``E_FA`` and ``E_reg`` one
 full-adder and one register bit of :mod:`.digital` (Horowitz 2014, scaled), data-independent
-(an adder evaluates every cycle), plus the wordlines. Delay: the read pulse (given).
+(an adder evaluates every cycle), plus the wordlines. Delay: the read pulse (given). The
+input line of a digital row is loaded, besides its wire, by each cell's 1-bit multiplier: an
+XNOR2 input, logical effort 4, i.e. 4 minimum unit-inverter loads (``row_gate_units``;
+:func:`.digital.unit_inverter_capacitance`, Sutherland-Sproull-Harris / Weste & Harris) (T).
+The preset's cell is Colonnade's whole bitcell with its adder, 11.63 um^2 at 65 nm
+(2754 F^2, drawn square, 52.5 F a side): the bitcell array's 83.9 % of the 0.2272 mm^2 macro
+over 128 x 128 cells (the paper's Fig. 17 area split as CiMLoop's ``_tests.py`` transcribes
+it) (T) (D); the SRAM part alone is 130 F^2 (CiMLoop's cell file).
 
 Cell presets (``CELLS``): RRAM 1T1R from NeuroSim V1.4 ``Param.cpp`` (R_on 100 kOhm,
 on/off 17, 0.5 V read, 10 ns pulse, 4 x 12 F^2) (P); SRAM 6T cell of 10 x 28 F^2 and the
@@ -81,6 +88,8 @@ class Cell:
     read_current_a: Optional[float] = None
     unit_capacitance_f: Optional[float] = None
     rows_per_register: Optional[int] = None
+    #: minimum unit-inverter gate loads each cell puts on its row (input) line
+    row_gate_units: float = 0.0
     placeholder: bool = False
     area_placeholder: bool = False
     source: str = ""
@@ -130,12 +139,14 @@ CELLS = {
                         read_pulse_s=1e-9, placeholder=True,
                         source="426 F^2, C_u 2 fF: CiMLoop's Jia et al. JSSC 2020 model (T); "
                                "read pulse 1 ns (U)"),
-    # Colonnade (JSSC 2021) SRAM bitcell 130 F^2 (CiMLoop memory_cells/
-    # sram_colonnade_jssc_2021.cell.yaml (T)); the adder beside it is not in this area (U)
-    "sram_digital": Cell("sram_digital", "digital", 11.4, 11.4, rows_per_register=8,
-                         read_pulse_s=10e-9, placeholder=True, area_placeholder=True,
-                         source="130 F^2 bitcell: CiMLoop's Colonnade model (T); adder area, "
-                                "register energy and read pulse 10 ns (U)"),
+    # Colonnade (JSSC 2021) bitcell with its full adder: 83.9 % of 0.2272 mm^2 over 128 x 128
+    # cells = 11.63 um^2 = 2754 F^2 at 65 nm (Fig. 17 area split via CiMLoop's _tests.py) (T),
+    # drawn square (D); its input line sees one XNOR2 input per cell (g = 4) (T)
+    "sram_digital": Cell("sram_digital", "digital", 52.5, 52.5, rows_per_register=8,
+                         row_gate_units=4.0, read_pulse_s=10e-9, placeholder=True,
+                         source="Colonnade bitcell + adder 2754 F^2 (Fig. 17 area via CiMLoop) "
+                                "(T); XNOR2 input load (logical effort) (T); register energy "
+                                "and read pulse 10 ns (U)"),
     "fefet": Cell("fefet", "resistive", 4, 12, r_on_ohm=240e3, on_off=100, read_voltage_v=0.1,
                   read_pulse_s=10e-9, placeholder=True, area_placeholder=True,
                   source="all values (U)"),
@@ -160,8 +171,10 @@ def _feature_m(node_nm: float) -> float:
 
 
 def row_capacitance(c: Cell, cols: int, node_nm: float) -> float:
-    """Wordline capacitance (F): ``cols`` cell widths of wire."""
-    return cols * c.width_f * _feature_m(node_nm) * WIRE_CAP_F_PER_M
+    """Wordline capacitance (F): ``cols`` cell widths of wire, plus each cell's
+    ``row_gate_units`` minimum-inverter gate loads (digital cells' multipliers)."""
+    return cols * (c.width_f * _feature_m(node_nm) * WIRE_CAP_F_PER_M
+                   + c.row_gate_units * digital.unit_inverter_capacitance(node_nm))
 
 
 def column_capacitance(c: Cell, rows: int, node_nm: float) -> float:
