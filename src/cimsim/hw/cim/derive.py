@@ -19,7 +19,9 @@ Mapping from the models to the energy terms of :mod:`.energy` (one event each):
   counted twice;
 - ``shift_add_energy`` = :func:`~cimsim.hw.circuits.digital.shift_add` into an accumulator of
   ``adc.bits + ceil(log2 reads) + (slices - 1) dac_bits + (ceil(weight_bits / bits_per_cell) - 1)
-  bits_per_cell`` bits (at most 64);
+  bits_per_cell`` bits (at most 64); for a digital bit-serial cell (``sram_digital``), whose
+  adder chain already sums the rows and the weight's columns, ``adc.bits`` (one adder and one
+  register bit per column output and input slice);
 - ``buffer.energy_per_byte`` = :func:`~cimsim.hw.circuits.buffer.buffer` (kind, capacity,
   access width) / bytes per access.
 
@@ -234,6 +236,12 @@ def _design(c, tech) -> Design:
     weight_slices = -(-c.weight_bits // c.bits_per_cell)  # cells per weight
     acc_bits = min(64, int(digital.accumulation_bits(
         a.bits + math.ceil(math.log2(reads)), slices, c.dac_bits, weight_slices, c.bits_per_cell)))
+    cell_type = c.cell.type if c.cell is not None else DEFAULT_CELL[c.technology]
+    if array_model.CELLS[cell_type].kind == "digital":
+        # a digital bit-serial array adds rows and weight bits in its own adder chain and each
+        # column's output bit has its place: one adder bit and one register bit per column
+        # output and input slice
+        acc_bits = a.bits
     sa = None
     if c.shift_add_energy is not None:
         e_sa, prov["shift_add_energy"] = c.shift_add_energy, "given"
