@@ -37,7 +37,8 @@ def test_digital_cells_are_one_full_adder_and_a_register_share_each():
     p = array.read_energy_parts(c, 128, 128, 65, vdd=0.8)
     fa = digital.full_adder_energy(65, 0.8)
     reg = float(digital.register(1, 65, 0.8).energy_j)
-    assert p["cells"] == pytest.approx(128 * 128 * (fa + reg / 8))
+    logic = digital.in_array_cell_logic_energy(65, 0.8, 52.5 * 65e-9, 0.5)
+    assert p["cells"] == pytest.approx(128 * 128 * (fa + reg / 8 + logic))
     # Horowitz: 45 nm, 0.9 V full adder; 65 nm at 0.8 V moves it by the Stillmaker-Baas factor
     # and (0.8/0.9)^2: a few fJ, never the 45 nm value itself
     assert 1e-15 < fa < 10e-15
@@ -95,3 +96,22 @@ def test_digital_rows_carry_the_cells_multiplier_inputs():
     # other cells keep a bare wire (their port capacitance is not modelled)
     s = array.cell("sram_6t")
     assert array.row_capacitance(s, 128, 65) == pytest.approx(128 * 28 * f * 0.2e-15 / 1e-6)
+
+
+def test_in_array_cell_logic_is_its_logical_effort_capacitances_switched():
+    cu = 6 * 65e-9 * 1e-15 / 1e-6  # unit inverter, 0.39 fF
+    # multiplier: XNOR2 parasitic 4 + next adder input 4 + 2 unit loads, P(0->1) = x(1-x);
+    # mux: parasitic 4 + 6 unit loads + 3.9 um of wire at 0.2 fF/um, P(0->1) = 1/4
+    c_mult, c_mux = 10 * cu, 10 * cu + 3.9e-6 * 0.2e-9
+    e = digital.in_array_cell_logic_energy(65, 0.8, 3.9e-6, 0.5)
+    assert e == pytest.approx((0.25 * c_mult + 0.25 * c_mux) * 0.64)
+    e1 = digital.in_array_cell_logic_energy(65, 0.8, 3.9e-6, 0.1)
+    assert e1 == pytest.approx((0.09 * c_mult + 0.25 * c_mux) * 0.64)
+    # V^2
+    assert digital.in_array_cell_logic_energy(65, 0.4, 3.9e-6) == pytest.approx(e / 4)
+    # the digital cell adds it to the adder and the register share
+    c = array.cell("sram_digital")
+    p = array.read_energy_parts(c, 128, 128, 65, vdd=0.8)
+    per = (digital.full_adder_energy(65, 0.8) + float(digital.register(1, 65, 0.8).energy_j) / 8
+           + digital.in_array_cell_logic_energy(65, 0.8, 52.5 * 65e-9, 0.5))
+    assert p["cells"] == pytest.approx(128 * 128 * per)

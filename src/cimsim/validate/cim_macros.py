@@ -164,12 +164,16 @@ def colonnade_critical_path(w: int, vdd: float = 0.8) -> float:
 
 def _colonnade_register_share(vdd: float) -> float:
     """The share of a digital cell's energy that is its pipeline-register bit:
-    ``(E_reg / r) / (E_FA + E_reg / r)``, r = rows per register."""
+    ``(E_reg / r) / (E_FA + E_reg / r + E_logic)``, r = rows per register (the cell of
+    :mod:`cimsim.hw.circuits.array`, at the config's pitch and input activity)."""
     from ..hw.circuits import digital
 
+    cim = _load("colonnade-jssc2021.yaml").component("cim").config
     fa = digital.full_adder_energy(65, vdd)
     reg = float(digital.register(1, 65, vdd).energy_j) / COLONNADE_ROWS_PER_REG
-    return reg / (fa + reg)
+    logic = float(digital.in_array_cell_logic_energy(65, vdd, cim.cell.width_f * 65e-9,
+                                                     cim.cell.input_ones))
+    return reg / (fa + reg + logic)
 
 
 def _colonnade() -> list[Case]:

@@ -36,9 +36,12 @@ Delay: the read pulse (the design's compute cycle, given).
 Digital bit-serial cells (``sram_digital``, kind ``digital``; e.g. Colonnade, JSSC 2021): each
 cell holds one weight bit and a full adder that adds its 1-bit product to the partial sum
 rippling down the column; a pipeline register every ``rows_per_register`` rows. Energy per
-read: ``rows_active x cols x (E_FA + E_reg / rows_per_register)``, ``E_FA`` and ``E_reg`` one
-full-adder and one register bit of :mod:`.digital` (Horowitz 2014, scaled), data-independent
-(an adder evaluates every cycle), plus the wordlines. Delay: the read pulse (given). The
+read: ``rows_active x cols x (E_FA + E_reg / rows_per_register + E_logic)``, ``E_FA`` and
+``E_reg`` one full-adder and one register bit of :mod:`.digital` (Horowitz 2014, scaled),
+data-independent (an adder evaluates every cycle), ``E_logic`` the cell's multiplier (XNOR2)
+and configuration multiplexer charging their logical-effort capacitances and one cell pitch
+of wire (:func:`.digital.in_array_cell_logic_energy`; the multiplier's activity follows
+``input_ones``), plus the wordlines. Delay: the read pulse (given). The
 input line of a digital row is loaded, besides its wire, by each cell's 1-bit multiplier: an
 XNOR2 input, logical effort 4, i.e. 4 minimum unit-inverter loads (``row_gate_units``;
 :func:`.digital.unit_inverter_capacitance`, Sutherland-Sproull-Harris / Weste & Harris) (T).
@@ -220,6 +223,8 @@ def _read(c: Cell, rows, cols, node_nm, rows_active, vdd, input_ones, weight_one
         else:
             per_cell = digital.full_adder_energy(node_nm, v) + (
                 digital.register(1, node_nm, v).energy_j / c.rows_per_register)
+            per_cell = per_cell + digital.in_array_cell_logic_energy(
+                node_nm, v, c.width_f * _feature_m(node_nm), x1)
             cells = ra * cols * per_cell * np.ones_like(driven)
         parts = {"cells": cells, "rows": driven * c_row * v * v,
                  "columns": np.zeros_like(cells)}

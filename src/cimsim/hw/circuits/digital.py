@@ -132,6 +132,31 @@ def in_array_adder(node_nm: float, vdd=None, pitch_m=0.0) -> PartEstimate:
     )
 
 
+def in_array_cell_logic_energy(node_nm: float, vdd=None, pitch_m=0.0, input_ones=0.5):
+    """Switching energy (J) per read of the logic a bit-serial CIM cell has besides its full
+    adder: the 1-bit multiplier (an XNOR2 driving the adder's input, XOR2 g = 4 + majority
+    g = 2) and the configuration multiplexer (driving one cell pitch of wire and the next
+    cell's adder inputs), each node charging its parasitic (``p`` unit loads) and load
+    capacitance -- the capacitances of :func:`in_array_hop_effort` -- from the supply on a
+    0 -> 1 transition: ``P(0->1) C V^2``. The multiplier's output toggles with the input bit
+    (weight stationary): ``P(0->1) = x (1 - x)`` for a fraction ``x`` of ones; the
+    multiplexer carries a sum bit, taken as random, ``1/4``."""
+    x = np.asarray(input_ones, dtype=float)
+    if np.any(x < 0) or np.any(x > 1):
+        raise ValueError(f"input_ones {input_ones} must be within 0..1")
+    pitch = np.asarray(pitch_m, dtype=float)
+    if np.any(pitch < 0):
+        raise ValueError(f"cell pitch {pitch_m} m must be >= 0")
+    v = np.asarray(scaling.nominal_vdd(node_nm) if vdd is None else vdd, dtype=float)
+    if np.any(v <= 0):
+        raise ValueError(f"supply {vdd} V must be > 0")
+    cu = unit_inverter_capacitance(node_nm)
+    fan_in = LE_XOR2[0] + LE_MAJORITY_G  # the next adder input: XOR2 + majority
+    c_mult = (LE_XOR2[1] + fan_in) * cu
+    c_mux = (LE_MUX2[1] + fan_in) * cu + pitch * WIRE_CAP_F_PER_M
+    return (x * (1 - x) * c_mult + 0.25 * c_mux) * v * v
+
+
 def register(bits, node_nm: float, vdd=None) -> PartEstimate:
     """A ``bits``-wide register: one write."""
     b = _width("register width", bits)
