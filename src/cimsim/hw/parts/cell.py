@@ -20,8 +20,9 @@ class Cell(Strict):
     """A CIM cell: a preset type and overrides. Presets (sources in :mod:`cimsim.hw.circuits.array`):
     rram_1t1r NeuroSim V1.4 (R_on 100 kohm, on/off 17, 0.5 V, 10 ns, 4 x 12 F^2); sram_6t
     NeuroSim's 10 x 28 F^2 with a 20 uA read current (U); sram_charge (charge-domain capacitor
-    MAC, 2 fF, 426 F^2: CiMLoop's Jia et al. model (T)); sram_digital (a full adder per cell,
-    Horowitz 2014 adder energy); sram_8t, fefet, pcm (U). A preset's
+    MAC, 2 fF, 426 F^2: CiMLoop's Jia et al. model (T)); sram_digital (Colonnade's 2754 F^2
+    bitcell with a full adder -- Horowitz 2014 adder energy -- an XNOR2 multiplier and a
+    configuration multiplexer, their logical-effort capacitances); sram_8t, fefet, pcm (U). A preset's
     (U) values stop counting as placeholders once every one of them is overridden here."""
 
     type: Literal[CELL_TYPES] = Field(description="Cell type (preset).")
