@@ -115,3 +115,27 @@ def test_in_array_cell_logic_is_its_logical_effort_capacitances_switched():
     per = (digital.full_adder_energy(65, 0.8) + float(digital.register(1, 65, 0.8).energy_j) / 8
            + digital.in_array_cell_logic_energy(65, 0.8, 52.5 * 65e-9, 0.5))
     assert p["cells"] == pytest.approx(128 * 128 * per)
+
+
+def test_digital_cell_without_a_clock_runs_at_its_adder_chain_cycle():
+    from cimsim.hw.circuits import scaling
+
+    pitch = 52.5 * 65e-9
+    hop = float(digital.in_array_adder(65, 0.8, pitch).delay_s)
+    # carry across 15 columns + sum down 8 rows + the register's 2 hops
+    assert float(digital.bit_serial_cycle(15, 8, 65, 0.8, pitch)) == pytest.approx(25 * hop)
+    c = array.cell("sram_digital")
+    assert c.read_pulse_s is None
+    r = array.array_read(c, 128, 128, 65, vdd=0.8, weight_columns=15)
+    assert float(r.delay_s) == pytest.approx(25 * hop)
+    assert r.field_provenance["delay_s"] == "derived"
+    # more rows between registers: a longer cycle, hop by hop; a lower supply: the FO4 law
+    c16 = array.cell("sram_digital", rows_per_register=16)
+    assert float(array.array_read(c16, 128, 128, 65, vdd=0.8, weight_columns=15).delay_s) == \
+        pytest.approx(33 * hop)
+    slow = float(array.array_read(c, 128, 128, 65, vdd=0.6, weight_columns=15).delay_s)
+    assert slow / (25 * hop) == pytest.approx(float(scaling.voltage_delay_factor(65, 0.6, 0.8)))
+    # a given clock still wins
+    assert float(array.array_read(c, 128, 128, 65, read_pulse_s=10e-9).delay_s) == 10e-9
+    with pytest.raises(ValueError, match="column_bits"):
+        digital.bit_serial_cycle(0, 8, 65, 0.8)

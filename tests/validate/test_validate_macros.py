@@ -70,6 +70,15 @@ def test_colonnade_throughput_is_its_adder_hops_by_logical_effort():
     assert colonnade_critical_path(1) == pytest.approx(18 * hop)
     f = _colonnade_point(1, 1, 0.8, colonnade_critical_path(1))
     assert f["ops_s"] == pytest.approx(2 * 128 * 16 / (18 * hop))
+    # the cycle is the derived one (no clock in the config), not the output rate's: a 4x faster
+    # output rate leaves it
+    f4 = _colonnade_point(1, 1, 0.8, colonnade_critical_path(1) / 4)
+    assert f4["ops_s"] == pytest.approx(f["ops_s"])
+    # and rows_per_register moves it: 16 rows between registers, 1 + 7 + 16 + 2 = 26 hops
+    a = _load("colonnade-jssc2021.yaml", **{
+        "cim.read_latency": None, "cim.cell.read_pulse": None, "cim.adc.sample_rate": "10 GHz",
+        "cim.weight_bits": 8, "cim.input_bits": 1, "cim.cell.rows_per_register": 16})
+    assert peak_figures(a)["ops_s"] == pytest.approx(2 * 128 * 16 / (26 * hop))
 
 
 @pytest.mark.slow

@@ -141,25 +141,27 @@ def _jia() -> list[Case]:
 
 
 def _colonnade_point(w: int, in_bits: int, vdd: float, cycle_s=None):
+    """Figures of Colonnade at W-bit weights, ``in_bits``-bit inputs and supply ``vdd``: at the
+    config's 100 MHz test clock, or (``cycle_s`` given) with the clock and read pulse left out
+    so that the cycle is the one the model derives from the cell's adder chain; ``cycle_s``
+    then only sets the output rate, which must not bound it."""
     over = {"technology.voltage": f"{vdd} V", "cim.weight_bits": w + COLONNADE_EXTRA_BITS,
             "cim.input_bits": in_bits}
     if cycle_s is not None:
-        ts = f"{cycle_s * 1e9} ns"
-        over.update({"cim.read_latency": ts, "cim.cell.read_pulse": ts,
+        over.update({"cim.read_latency": None, "cim.cell.read_pulse": None,
                      "cim.adc.sample_rate": f"{1e-6 / cycle_s} MHz"})
     return peak_figures(_load("colonnade-jssc2021.yaml", **over))
 
 
 def colonnade_critical_path(w: int, vdd: float = 0.8) -> float:
     """Colonnade's cycle (s) with a register every 8 rows: (W + 7 + 8 + 2) in-array adder hops
-    (:func:`cimsim.hw.circuits.digital.in_array_adder`: logical effort of minimum gates and one
-    cell pitch of wire, the pitch of the config's cell)."""
+    (:func:`cimsim.hw.circuits.digital.bit_serial_cycle`: logical effort of minimum gates and
+    one cell pitch of wire, the pitch of the config's cell)."""
     from ..hw.circuits import digital
 
-    cim = _load("colonnade-jssc2021.yaml").component("cim")
-    pitch = cim.config.cell.width_f * 65e-9
-    adders = w + COLONNADE_EXTRA_BITS + COLONNADE_ROWS_PER_REG + 2
-    return adders * float(digital.in_array_adder(65, vdd, pitch).delay_s)
+    cim = _load("colonnade-jssc2021.yaml").component("cim").config
+    return float(digital.bit_serial_cycle(w + COLONNADE_EXTRA_BITS, cim.cell.rows_per_register,
+                                          65, vdd, cim.cell.width_f * 65e-9))
 
 
 def _colonnade_register_share(vdd: float) -> float:

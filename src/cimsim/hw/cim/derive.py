@@ -12,7 +12,9 @@ Mapping from the models to the energy terms of :mod:`.energy` (one event each):
   time; ADC area = the model's, times the ADCs per array;
 - ``cell_read_energy`` = (cells + bitlines) of one read of ``rows_per_read`` rows
   (:func:`~cimsim.hw.circuits.array.read_energy_parts`) / (rows_per_read x cols): one cell's
-  share of a read; ``read_latency`` = the read pulse;
+  share of a read; ``read_latency`` = the read pulse (a digital bit-serial cell without one:
+  its adder chain's cycle over a weight's ``ceil(weight_bits / bits_per_cell)`` columns,
+  :func:`~cimsim.hw.circuits.digital.bit_serial_cycle`);
 - ``dac_energy`` = :func:`~cimsim.hw.circuits.digital.input_driver` on one wordline (its wire
   capacitance, the read voltage -- SRAM: the supply -- and the slice's mean squared level, or
   ``cell.input_ones`` for 1-bit slices); the array model's wordline term is this one, not
@@ -200,7 +202,8 @@ def _design(c, tech) -> Design:
         cell = _cell(c, tech)
         kw = dict(rows_active=rpr, vdd=vdd,
                   input_ones=c.cell.input_ones if c.cell is not None else 0.5,
-                  weight_ones=c.cell.weight_ones if c.cell is not None else 0.5)
+                  weight_ones=c.cell.weight_ones if c.cell is not None else 0.5,
+                  weight_columns=-(-c.weight_bits // c.bits_per_cell))
         try:
             parts = array_model.read_energy_parts(cell, c.rows, c.cols, node, **kw)
             read = array_model.array_read(cell, c.rows, c.cols, node, **kw)

@@ -41,7 +41,9 @@ read: ``rows_active x cols x (E_FA + E_reg / rows_per_register + E_logic)``, ``E
 data-independent (an adder evaluates every cycle), ``E_logic`` the cell's multiplier (XNOR2)
 and configuration multiplexer charging their logical-effort capacitances and one cell pitch
 of wire (:func:`.digital.in_array_cell_logic_energy`; the multiplier's activity follows
-``input_ones``), plus the wordlines. Delay: the read pulse (given). The
+``input_ones``), plus the wordlines. Delay: the read pulse when given, else
+the adder chain's cycle (:func:`.digital.bit_serial_cycle`: the carry across a weight's
+columns, the sum down ``rows_per_register`` rows and the register, by logical effort). The
 input line of a digital row is loaded, besides its wire, by each cell's 1-bit multiplier: an
 XNOR2 input, logical effort 4, i.e. 4 minimum unit-inverter loads (``row_gate_units``;
 :func:`.digital.unit_inverter_capacitance`, Sutherland-Sproull-Harris / Weste & Harris) (T).
@@ -111,9 +113,12 @@ class Cell:
             if self.on_off < 1:
                 raise ValueError(f"cell {self.name}: on_off {self.on_off} must be >= 1")
         elif self.kind in ("capacitive", "digital"):
-            if self.read_pulse_s is None or not self.read_pulse_s > 0:
-                raise ValueError(f"{self.kind} cell {self.name}: read_pulse_s (the compute "
+            if self.kind == "capacitive" and self.read_pulse_s is None:
+                raise ValueError(f"capacitive cell {self.name}: read_pulse_s (the compute "
                                  "cycle) must be given and > 0")
+            if self.read_pulse_s is not None and not self.read_pulse_s > 0:
+                raise ValueError(f"{self.kind} cell {self.name}: read_pulse_s (the compute "
+                                 "cycle) must be > 0")
             if self.kind == "capacitive" and not (self.unit_capacitance_f or 0) > 0:
                 raise ValueError(f"capacitive cell {self.name}: unit_capacitance_f must be > 0")
             if self.kind == "digital" and not (self.rows_per_register or 0) >= 1:
@@ -146,10 +151,10 @@ CELLS = {
     # cells = 11.63 um^2 = 2754 F^2 at 65 nm (Fig. 17 area split via CiMLoop's _tests.py) (T),
     # drawn square (D); its input line sees one XNOR2 input per cell (g = 4) (T)
     "sram_digital": Cell("sram_digital", "digital", 52.5, 52.5, rows_per_register=8,
-                         row_gate_units=4.0, read_pulse_s=10e-9, placeholder=True,
+                         row_gate_units=4.0, placeholder=True,
                          source="Colonnade bitcell + adder 2754 F^2 (Fig. 17 area via CiMLoop) "
-                                "(T); XNOR2 input load (logical effort) (T); register energy "
-                                "and read pulse 10 ns (U)"),
+                                "(T); XNOR2 input load and adder-chain cycle (logical effort) "
+                                "(T); register energy (U)"),
     "fefet": Cell("fefet", "resistive", 4, 12, r_on_ohm=240e3, on_off=100, read_voltage_v=0.1,
                   read_pulse_s=10e-9, placeholder=True, area_placeholder=True,
                   source="all values (U)"),
@@ -193,7 +198,7 @@ def _fraction(name, v):
 
 
 def _read(c: Cell, rows, cols, node_nm, rows_active, vdd, input_ones, weight_ones,
-          read_pulse_s):
+          read_pulse_s, weight_columns=1):
     if int(rows) != rows or int(cols) != cols or rows < 1 or cols < 1:
         raise ValueError(f"array {rows} x {cols}: rows and cols must be whole numbers >= 1")
     ra = np.asarray(rows if rows_active is None else rows_active, dtype=float)
@@ -218,6 +223,9 @@ def _read(c: Cell, rows, cols, node_nm, rows_active, vdd, input_ones, weight_one
         if np.any(v <= 0):
             raise ValueError(f"supply {vdd} V must be > 0")
         t = c.read_pulse_s if read_pulse_s is None else read_pulse_s
+        if t is None:  # a digital cell without a given clock: its adder chain's cycle
+            t = digital.bit_serial_cycle(weight_columns, c.rows_per_register, node_nm, v,
+                                         c.width_f * _feature_m(node_nm))
         if c.kind == "capacitive":
             cells = ra * cols * x1 * w1 * c.unit_capacitance_f * v * v
         else:
@@ -241,22 +249,26 @@ def _read(c: Cell, rows, cols, node_nm, rows_active, vdd, input_ones, weight_one
 
 
 def read_energy_parts(c: Cell, rows: int, cols: int, node_nm: float, rows_active=None,
-                      vdd=None, input_ones=0.5, weight_ones=0.5, read_pulse_s=None) -> dict:
+                      vdd=None, input_ones=0.5, weight_ones=0.5, read_pulse_s=None,
+                      weight_columns=1) -> dict:
     """The read energy of :func:`array_read` split into ``cells``, ``rows`` (wordlines) and
     ``columns`` (bitlines), J."""
     return _read(c, rows, cols, node_nm, rows_active, vdd, input_ones, weight_ones,
-                 read_pulse_s)[0]
+                 read_pulse_s, weight_columns)[0]
 
 
 def array_read(c: Cell, rows: int, cols: int, node_nm: float, rows_active=None, vdd=None,
-               input_ones=0.5, weight_ones=0.5, read_pulse_s=None) -> PartEstimate:
+               input_ones=0.5, weight_ones=0.5, read_pulse_s=None,
+               weight_columns=1) -> PartEstimate:
     """One read of an array (one input slice on ``rows_active`` rows, every column).
 
     ``energy_j`` is the whole array's read energy; ``delay_s`` the read time; ``area_m2`` the
     cells' area. ``vdd`` (default the node's nominal) is the SRAM read voltage; resistive
-    cells read at their ``read_voltage_v``."""
+    cells read at their ``read_voltage_v``. A digital cell without a read pulse (given here
+    or in the cell) is clocked at its adder chain's cycle,
+    :func:`.digital.bit_serial_cycle` over a weight's ``weight_columns`` columns."""
     parts, t = _read(c, rows, cols, node_nm, rows_active, vdd, input_ones, weight_ones,
-                     read_pulse_s)
+                     read_pulse_s, weight_columns)
     energy = parts["cells"] + parts["rows"] + parts["columns"]
     shape = np.shape(energy)
     kind = {"resistive": "V^2 G t cell energy; C V^2 wordlines; C V dV bitlines",
@@ -269,6 +281,9 @@ def array_read(c: Cell, rows: int, cols: int, node_nm: float, rows_active=None, 
         delay_s=np.broadcast_to(np.asarray(t, dtype=float), shape) * 1.0 if shape else float(t),
         area_m2=rows * cols * c.area_f2 * _feature_m(node_nm) ** 2,
         source=kind + "; wire 0.2 fF/um (Weste & Harris); cell: " + c.source,
-        field_provenance=provenance(energy_j=c.placeholder, delay_s=c.placeholder,
-                                    area_m2=c.area_placeholder),
+        field_provenance=provenance(
+            energy_j=c.placeholder,
+            delay_s=c.placeholder and not (c.kind == "digital" and read_pulse_s is None
+                                           and c.read_pulse_s is None),
+            area_m2=c.area_placeholder),
     )

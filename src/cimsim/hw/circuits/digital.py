@@ -157,6 +157,25 @@ def in_array_cell_logic_energy(node_nm: float, vdd=None, pitch_m=0.0, input_ones
     return (x * (1 - x) * c_mult + 0.25 * c_mux) * v * v
 
 
+#: a pipeline register's setup and clock-to-output, in adder hops (CiMLoop's composition of
+#: Colonnade's critical path, mit-emze/cimloop colonnade_jssc_2021/variables_free.yaml) (T)
+REGISTER_HOPS = 2
+
+
+def bit_serial_cycle(column_bits, rows_per_register, node_nm: float, vdd=None, pitch_m=0.0):
+    """The clock period (s) of a bit-serial in-array adder array: the carry ripples across a
+    weight's ``column_bits`` columns and the sum down ``rows_per_register`` rows to the next
+    pipeline register, whose timing counts :data:`REGISTER_HOPS` hops:
+    ``(column_bits + rows_per_register + 2) x`` :func:`in_array_adder` delay."""
+    cb = np.asarray(column_bits, dtype=float)
+    r = np.asarray(rows_per_register, dtype=float)
+    if np.any(cb < 1) or np.any(r < 1):
+        raise ValueError(f"column_bits {column_bits} and rows_per_register {rows_per_register} "
+                         "must be >= 1")
+    hop = in_array_adder(node_nm, vdd, pitch_m).delay_s
+    return (cb + r + REGISTER_HOPS) * hop
+
+
 def register(bits, node_nm: float, vdd=None) -> PartEstimate:
     """A ``bits``-wide register: one write."""
     b = _width("register width", bits)

@@ -34,7 +34,9 @@ class Cell(Strict):
                                           "cell (SRAM reads at the supply; default: the preset's).")
     read_pulse: Optional[PositiveSeconds] = Field(
         default=None, description="Read pulse width (default: the preset's; SRAM: the time one "
-        "cell needs for the 0.1 V sense swing).")
+        "cell needs for the 0.1 V sense swing; sram_digital: its adder chain's cycle, the carry "
+        "across a weight's columns, the sum down rows_per_register rows and the register, by "
+        "logical effort).")
     read_current: Optional[Amperes] = Field(default=None, description="Read current of an SRAM "
                                             "cell (default: the preset's).")
     unit_capacitance: Optional[Farads] = Field(
@@ -42,7 +44,8 @@ class Cell(Strict):
         "C_u V^2 per 1-bit product per read (default: the preset's, 2 fF).")
     rows_per_register: Optional[PositiveInt] = Field(
         default=None, description="Rows between pipeline registers of a digital bit-serial "
-        "cell column (sram_digital; default: the preset's, 8).")
+        "cell column (sram_digital; default: the preset's, 8); sets its cycle when no read "
+        "pulse is given.")
     height_f: Optional[PositiveFloat] = Field(default=None, description="Cell height in feature "
                                               "sizes F (default: the preset's).")
     width_f: Optional[PositiveFloat] = Field(default=None, description="Cell width in feature "
