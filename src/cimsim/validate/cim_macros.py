@@ -12,8 +12,11 @@ Timing: each config states the design's compute cycle at one published supply (a
 parameter, like CiMLoop's ``BASE_LATENCY``); at every other supply the cycle is that one moved
 by the alpha-power law (:func:`cimsim.hw.circuits.scaling.voltage_delay_factor`), so the TOPS
 at the other supplies are predictions, the TOPS at the reference supply a consistency check
-(named "cycle given"). Colonnade's Fig. 15a cycle is predicted from its critical path of
-adders (:func:`cimsim.hw.circuits.digital.adder` delay, a (U) placeholder).
+(named "cycle given"). Colonnade's Fig. 15a cycle is predicted: its config's clock is left
+out and the model derives the cycle from the cell's adder chain
+(:func:`cimsim.hw.circuits.digital.bit_serial_cycle`, logical effort of minimum gates and one
+cell pitch of wire). Fig. 15a's supply is taken as 0.8 V, CiMLoop's reading (its default
+``VOLTAGE``); the paper's own statement of it was not available here.
 
 Published figures: the papers' tables and figures as transcribed in CiMLoop's
 ``workspace/models/arch/1_macro/<macro>/_tests.py`` (mit-emze/cimloop @ d6e1390), taken as facts

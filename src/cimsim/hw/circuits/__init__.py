@@ -8,7 +8,8 @@ reads a config or knows a component. Each part returns a :class:`~.record.PartEs
 - :mod:`.scaling` -- node (Stillmaker & Baas 2017) and voltage (C V^2, alpha-power) scaling;
 - :mod:`.adc` -- SAR, flash, ramp and current-sense ADCs on the Murmann survey envelope;
 - :mod:`.array` -- cell types, wire capacitance, read energy by rows active and cell state;
-- :mod:`.digital` -- input drivers/DACs, adders, shift-and-add, registers, sample-and-hold;
+- :mod:`.digital` -- input drivers/DACs, adders (in-array adders' delay and cycle by logical
+  effort), shift-and-add, registers, sample-and-hold;
 - :mod:`.buffer` -- SRAM, register file and eDRAM buffers;
 - :mod:`.resolution` -- lossless partial-sum bits and bits lost per conversion.
 """
