@@ -36,13 +36,18 @@ def test_sinangil_throughput_is_the_closed_form_of_its_cycle():
     assert f["ops_s"] == pytest.approx(2 * 64 * 16 / 5.5e-9)
 
 
-def test_colonnade_array_energy_is_one_adder_and_a_register_share_per_column_bit():
-    # 8-bit weights occupy 8 + 7 columns; per MAC 15 cells each add once (1-bit input), with
-    # their multiplier and multiplexer (52.5 F pitch, half the inputs ones)
+def test_colonnade_array_energy_is_one_adder_and_a_register_share_per_cell():
+    # 8-bit weights occupy 8 + 7 columns, 8 weights a row (120 of the 128 columns); every
+    # one of the 128 x 128 cells adds once a cycle (1-bit input), mapped or not, with its
+    # multiplier and multiplexer (52.5 F pitch, half the inputs ones): 16 cells per 2 ops
     f = _colonnade_point(8, 1, 0.8)
     cell = (digital.full_adder_energy(65, 0.8) + float(digital.register(1, 65, 0.8).energy_j) / 8
             + digital.in_array_cell_logic_energy(65, 0.8, 52.5 * 65e-9, 0.5))
-    assert f["j_per_op_array"] == pytest.approx(15 * cell / 2)
+    assert f["j_per_op_array"] == pytest.approx(16 * cell / 2)
+    # 15-bit weights: 22 columns, 5 weights a row (110 columns mapped); all 128 x 128 cells
+    # still switch, over 2 x 128 x 5 ops
+    f15 = _colonnade_point(15, 1, 0.8)
+    assert f15["j_per_op_array"] * 2 * 128 * 5 == pytest.approx(128 * 128 * cell)
     assert f["ops_s"] == pytest.approx(2 * 128 * (128 // 15) / 10e-9)
 
 
@@ -95,11 +100,12 @@ def test_recorded_errors(df):
     assert (_err(df, "Jia 65nm charge-domain 1bx1b TOPS/W") > 5).all()
     assert _err(df, "Jia 65nm charge-domain 1bx1b TOPS, 1.2 V").iloc[0] == pytest.approx(-0.34, abs=0.05)
     # Colonnade energy (recorded 2026-12-03, branch colonnade): V^2 scaling vs the chip's
-    # steeper curve and drivers ~3.6x low: -50 % .. +55 %, median ~0.27; right at 0.7 V
+    # steeper curve: -41 .. -50 % at 0.6 V, within 12 % at 0.7 V, +11 .. +35 % at 0.8 V
     e = _err(df, "Colonnade 65nm digital TOPS/W")
-    assert e.abs().median() == pytest.approx(0.27, abs=0.06) and e.abs().max() < 0.6
-    assert _err(df, "Colonnade 65nm digital TOPS/W, 8b weights, 1b inputs, 0.7 V").abs().iloc[0] < 0.15
-    assert abs(_err(df, "Colonnade energy split: bitcell array").iloc[0]) < 0.25
+    assert e.abs().median() == pytest.approx(0.21, abs=0.05) and e.abs().max() < 0.55
+    assert (e[df["case"].str.contains(", 0.7 V")].abs() < 0.15).all()
+    assert (e[df["case"].str.contains(", 0.6 V")] < -0.35).all()
+    assert abs(_err(df, "Colonnade energy split: bitcell array").iloc[0]) < 0.2
     assert _err(df, "Colonnade energy split: drivers").iloc[0] == pytest.approx(-0.72, abs=0.1)
     assert abs(_err(df, "Colonnade energy split: ctrl").iloc[0]) < 0.15
     # Colonnade throughput: the logical-effort hop (5.1 FO4, 136 ps at 0.8 V) is ~3x faster
