@@ -73,12 +73,22 @@ def test_colonnade_throughput_is_its_adder_hops_by_logical_effort():
     wire_units = 52.5 * 65e-9 * 0.2e-9 / (6 * 65e-9 * 1e-9)
     hop = (24 + wire_units) * float(scaling.fo4_delay(65, 0.8)) / 5
     assert colonnade_critical_path(1) == pytest.approx(18 * hop)
-    f = _colonnade_point(1, 1, 0.8, colonnade_critical_path(1))
+    f = _colonnade_point(1, 1, 0.8, derived_clock=True)
     assert f["ops_s"] == pytest.approx(2 * 128 * 16 / (18 * hop))
-    # the cycle is the derived one (no clock in the config), not the output rate's: a 4x faster
-    # output rate leaves it
-    f4 = _colonnade_point(1, 1, 0.8, colonnade_critical_path(1) / 4)
-    assert f4["ops_s"] == pytest.approx(f["ops_s"])
+    # the cycle is the derived one (no clock in the config), and so is the output rate (no
+    # converter: one output a cycle, no conversion energy); a 10x faster given output rate
+    # leaves it
+    a = _load("colonnade-jssc2021.yaml", **{
+        "cim.read_latency": None, "cim.cell.read_pulse": None, "cim.weight_bits": 8,
+        "cim.input_bits": 1})
+    d = a.component("cim").design
+    assert d.sample_rate == pytest.approx(1 / d.read_latency) and d.energy_per_conversion == 0
+    assert d.provenance["adc.sample_rate"] == "derived"
+    f10 = _colonnade_point(1, 1, 0.8, derived_clock=True)
+    a10 = _load("colonnade-jssc2021.yaml", **{
+        "cim.read_latency": None, "cim.cell.read_pulse": None, "cim.adc.sample_rate": "10 GHz",
+        "cim.weight_bits": 8, "cim.input_bits": 1})
+    assert peak_figures(a10)["ops_s"] == pytest.approx(f10["ops_s"])
     # and rows_per_register moves it: 16 rows between registers, 1 + 7 + 16 + 2 = 26 hops
     a = _load("colonnade-jssc2021.yaml", **{
         "cim.read_latency": None, "cim.cell.read_pulse": None, "cim.adc.sample_rate": "10 GHz",

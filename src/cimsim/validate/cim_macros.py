@@ -143,16 +143,14 @@ def _jia() -> list[Case]:
     return out
 
 
-def _colonnade_point(w: int, in_bits: int, vdd: float, cycle_s=None):
+def _colonnade_point(w: int, in_bits: int, vdd: float, derived_clock: bool = False):
     """Figures of Colonnade at W-bit weights, ``in_bits``-bit inputs and supply ``vdd``: at the
-    config's 100 MHz test clock, or (``cycle_s`` given) with the clock and read pulse left out
-    so that the cycle is the one the model derives from the cell's adder chain; ``cycle_s``
-    then only sets the output rate, which must not bound it."""
+    config's 100 MHz test clock, or (``derived_clock``) with the clock and read pulse left out,
+    so that the cycle is the one the model derives from the cell's adder chain."""
     over = {"technology.voltage": f"{vdd} V", "cim.weight_bits": w + COLONNADE_EXTRA_BITS,
             "cim.input_bits": in_bits}
-    if cycle_s is not None:
-        over.update({"cim.read_latency": None, "cim.cell.read_pulse": None,
-                     "cim.adc.sample_rate": f"{1e-6 / cycle_s} MHz"})
+    if derived_clock:
+        over.update({"cim.read_latency": None, "cim.cell.read_pulse": None})
     return peak_figures(_load("colonnade-jssc2021.yaml", **over))
 
 
@@ -193,7 +191,7 @@ def _colonnade() -> list[Case]:
                                 f"{v} V, 100 MHz", "TOPS/W", 2e3 / fj, _tops_w(f), src))
     src = f"Colonnade, JSSC 56(7) 2021, Fig. 15a, via {COLONNADE_SRC}"
     for w, gops in COLONNADE_FIG15A_GOPS.items():
-        f = _colonnade_point(w, w, 0.8, colonnade_critical_path(w))
+        f = _colonnade_point(w, w, 0.8, derived_clock=True)
         out.append(Case(NAME, f"Colonnade TOPS, {w}b x {w}b, register every 8 rows, cycle by "
                         "adder critical path", "TOPS", gops / 1e3, f["ops_s"] / 1e12, src))
     src = f"Colonnade, JSSC 56(7) 2021, Fig. 17, via {COLONNADE_SRC}"

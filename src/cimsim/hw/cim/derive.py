@@ -9,7 +9,8 @@ Mapping from the models to the energy terms of :mod:`.energy` (one event each):
 
 - ``energy_per_conversion`` = :func:`~cimsim.hw.circuits.adc.adc` (type, bits, node, sample
   rate, supply, envelope factor); ``sample_rate`` defaults to one conversion per conversion
-  time; ADC area = the model's, times the ADCs per array;
+  time; ADC area = the model's, times the ADCs per array. A digital bit-serial array
+  (``sram_digital``) with no ``adc.type`` has no converter: energy 0, one output per cycle;
 - ``cell_read_energy`` = (cells + bitlines) of one read of ``rows_per_read`` rows
   (:func:`~cimsim.hw.circuits.array.read_energy_parts`) / (rows_per_read x cols): one cell's
   share of a read; ``read_latency`` = the read pulse (a digital bit-serial cell without one:
@@ -162,8 +163,11 @@ def _design(c, tech) -> Design:
     rpr = c.rows_per_read or c.rows
     reads = math.ceil(c.rows / rpr)
     slices = c.slices
+    cell_type = c.cell.type if c.cell is not None else DEFAULT_CELL[c.technology]
+    digital_cell = array_model.CELLS[cell_type].kind == "digital"
 
-    # ---- ADC
+    # ---- ADC (a digital bit-serial array has none: with no adc.type, its column outputs
+    # leave one bit a cycle, at no conversion energy)
     need_adc = (a.sample_rate is None or a.energy_per_conversion is None
                 or (c.area is not None and c.area.adc is None)
                 or (c.area is None and tech is not None and a.type is not None))
@@ -178,20 +182,26 @@ def _design(c, tech) -> Design:
         sample_rate, prov["adc.sample_rate"] = a.sample_rate, "given"
     else:
         _need_tech(tech, "adc.sample_rate")
-        if est is None:
+        if est is None and digital_cell:
+            sample_rate = None  # one output per cycle: set below, once the cycle is known
+        elif est is None:
             raise DeriveError("adc.type", "needed to derive adc.sample_rate (sar, flash, ramp or "
                                           "current_sense)")
-        sample_rate, prov["adc.sample_rate"] = 1.0 / float(est.delay_s), _prov(
-            est.field_provenance["delay_s"])
+        else:
+            sample_rate, prov["adc.sample_rate"] = 1.0 / float(est.delay_s), _prov(
+                est.field_provenance["delay_s"])
     if a.energy_per_conversion is not None:
         e_conv, prov["adc.energy_per_conversion"] = a.energy_per_conversion, "given"
     else:
         _need_tech(tech, "adc.energy_per_conversion")
-        if est is None:
+        if est is None and digital_cell:
+            e_conv, prov["adc.energy_per_conversion"] = 0.0, "derived"
+        elif est is None:
             raise DeriveError("adc.type", "needed to derive adc.energy_per_conversion (sar, "
                                           "flash, ramp or current_sense)")
-        e_conv = float(est.energy_j)
-        prov["adc.energy_per_conversion"] = _prov(est.field_provenance["energy_j"])
+        else:
+            e_conv = float(est.energy_j)
+            prov["adc.energy_per_conversion"] = _prov(est.field_provenance["energy_j"])
 
     # ---- array, drivers
     need_array = (c.read_latency is None or c.cell_read_energy is None or c.dac_energy is None
@@ -216,6 +226,8 @@ def _design(c, tech) -> Design:
     else:
         _need_tech(tech, "read_latency")
         read_latency, prov["read_latency"] = float(read.delay_s), _prov(read.field_provenance["delay_s"])
+    if sample_rate is None:  # a digital array's outputs: one a cycle
+        sample_rate, prov["adc.sample_rate"] = 1.0 / read_latency, prov["read_latency"]
     if c.cell_read_energy is not None:
         e_cell, prov["cell_read_energy"] = c.cell_read_energy, "given"
     else:
@@ -239,8 +251,7 @@ def _design(c, tech) -> Design:
     weight_slices = -(-c.weight_bits // c.bits_per_cell)  # cells per weight
     acc_bits = min(64, int(digital.accumulation_bits(
         a.bits + math.ceil(math.log2(reads)), slices, c.dac_bits, weight_slices, c.bits_per_cell)))
-    cell_type = c.cell.type if c.cell is not None else DEFAULT_CELL[c.technology]
-    if array_model.CELLS[cell_type].kind == "digital":
+    if digital_cell:
         # a digital bit-serial array adds rows and weight bits in its own adder chain and each
         # column's output bit has its place: one adder bit and one register bit per column
         # output and input slice
