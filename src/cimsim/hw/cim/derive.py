@@ -11,10 +11,13 @@ Mapping from the models to the energy terms of :mod:`.energy` (one event each):
   rate, supply, envelope factor), or with ``adc.model: structural`` the SAR of
   :func:`~cimsim.hw.circuits.sar.sar_adc` (DAC unit capacitor, node, supply);
   ``sample_rate`` defaults to one conversion per conversion time; ADC area = the model's,
-  times the ADCs per array;
+  times the ADCs per array. A digital bit-serial array (``sram_digital``) with no
+  ``adc.type`` has no converter: energy 0, one output per cycle;
 - ``cell_read_energy`` = (cells + bitlines) of one read of ``rows_per_read`` rows
   (:func:`~cimsim.hw.circuits.array.read_energy_parts`) / (rows_per_read x cols): one cell's
-  share of a read; ``read_latency`` = the read pulse;
+  share of a read; ``read_latency`` = the read pulse (a digital bit-serial cell without one:
+  its adder chain's cycle over a weight's ``ceil(weight_bits / bits_per_cell)`` columns,
+  :func:`~cimsim.hw.circuits.digital.bit_serial_cycle`);
 - ``dac_energy`` = :func:`~cimsim.hw.circuits.digital.input_drive` of kind ``input_drive`` on
   one wordline (its wire capacitance, the read voltage -- SRAM: the supply -- and the slice's
   mean squared level, or ``cell.input_ones`` for 1-bit slices; temporal drives, pulse_width
@@ -26,8 +29,11 @@ Mapping from the models to the energy terms of :mod:`.energy` (one event each):
   (``cell.compute``, ``cell.folded_columns``, ``cell.switch_width_f``);
 - ``shift_add_energy`` = :func:`~cimsim.hw.circuits.digital.shift_add` into an accumulator of
   ``adc.bits + ceil(log2 reads) + (slices - 1) dac_bits + (ceil(weight_bits / bits_per_cell) - 1)
-  bits_per_cell`` bits (at most 64); with a ``nmc`` block, the near-memory datapath's energy
-  per conversion instead (:func:`~cimsim.hw.circuits.datapath.near_memory_datapath`);
+  bits_per_cell`` bits (at most 64); for a digital bit-serial cell (``sram_digital``), whose
+  adder chain already sums the rows and the weight's columns, ``adc.bits`` (one adder and one
+  register bit per column output and input slice); with a ``nmc`` block, the near-memory
+  datapath's energy per conversion instead
+  (:func:`~cimsim.hw.circuits.datapath.near_memory_datapath`);
 - ``buffer.energy_per_byte`` = :func:`~cimsim.hw.circuits.buffer.buffer` (kind, capacity,
   access width) / bytes per access.
 
@@ -85,7 +91,7 @@ _CELL_U = {"sram_6t": ("read_current",), "sram_8t": ("read_current",),
            "sram_charge": ("read_pulse",),
            "fefet": ("r_on", "on_off", "read_voltage", "read_pulse"),
            "pcm": ("r_on", "on_off", "read_voltage", "read_pulse")}
-_CELL_AREA_U = ("sram_8t", "sram_digital", "fefet", "pcm")
+_CELL_AREA_U = ("sram_8t", "fefet", "pcm")
 
 
 class DeriveError(ValueError):
@@ -219,8 +225,11 @@ def _design(c, tech) -> Design:
     rpr = c.rows_per_read or c.rows
     reads = math.ceil(c.rows / rpr)
     slices = c.slices
+    cell_type = c.cell.type if c.cell is not None else DEFAULT_CELL[c.technology]
+    digital_cell = array_model.CELLS[cell_type].kind == "digital"
 
-    # ---- ADC
+    # ---- ADC (a digital bit-serial array has none: with no adc.type, its column outputs
+    # leave one bit a cycle, at no conversion energy)
     need_adc = (a.sample_rate is None or a.energy_per_conversion is None
                 or (c.area is not None and c.area.adc is None)
                 or (c.area is None and tech is not None and a.type is not None))
@@ -245,20 +254,26 @@ def _design(c, tech) -> Design:
         sample_rate, prov["adc.sample_rate"] = a.sample_rate, "given"
     else:
         _need_tech(tech, "adc.sample_rate")
-        if est is None:
+        if est is None and digital_cell:
+            sample_rate = None  # one output per cycle: set below, once the cycle is known
+        elif est is None:
             raise DeriveError("adc.type", "needed to derive adc.sample_rate (sar, flash, ramp or "
                                           "current_sense)")
-        sample_rate, prov["adc.sample_rate"] = 1.0 / float(est.delay_s), _prov(
-            est.field_provenance["delay_s"])
+        else:
+            sample_rate, prov["adc.sample_rate"] = 1.0 / float(est.delay_s), _prov(
+                est.field_provenance["delay_s"])
     if a.energy_per_conversion is not None:
         e_conv, prov["adc.energy_per_conversion"] = a.energy_per_conversion, "given"
     else:
         _need_tech(tech, "adc.energy_per_conversion")
-        if est is None:
+        if est is None and digital_cell:
+            e_conv, prov["adc.energy_per_conversion"] = 0.0, "derived"
+        elif est is None:
             raise DeriveError("adc.type", "needed to derive adc.energy_per_conversion (sar, "
                                           "flash, ramp or current_sense)")
-        e_conv = float(est.energy_j)
-        prov["adc.energy_per_conversion"] = _prov(est.field_provenance["energy_j"])
+        else:
+            e_conv = float(est.energy_j)
+            prov["adc.energy_per_conversion"] = _prov(est.field_provenance["energy_j"])
 
     # ---- array, drivers
     need_array = (c.read_latency is None or c.cell_read_energy is None or c.dac_energy is None
@@ -269,7 +284,8 @@ def _design(c, tech) -> Design:
         cell = _cell(c, tech)
         kw = dict(rows_active=rpr, vdd=vdd,
                   input_ones=c.cell.input_ones if c.cell is not None else 0.5,
-                  weight_ones=c.cell.weight_ones if c.cell is not None else 0.5)
+                  weight_ones=c.cell.weight_ones if c.cell is not None else 0.5,
+                  weight_columns=-(-c.weight_bits // c.bits_per_cell))
         try:
             parts = array_model.read_energy_parts(cell, c.rows, c.cols, node, **kw)
             read = array_model.array_read(cell, c.rows, c.cols, node, **kw)
@@ -282,6 +298,8 @@ def _design(c, tech) -> Design:
     else:
         _need_tech(tech, "read_latency")
         read_latency, prov["read_latency"] = float(read.delay_s), _prov(read.field_provenance["delay_s"])
+    if sample_rate is None:  # a digital array's outputs: one a cycle
+        sample_rate, prov["adc.sample_rate"] = 1.0 / read_latency, prov["read_latency"]
     if c.cell_read_energy is not None:
         e_cell, prov["cell_read_energy"] = c.cell_read_energy, "given"
     else:
@@ -327,6 +345,11 @@ def _design(c, tech) -> Design:
     weight_slices = -(-c.weight_bits // c.bits_per_cell)  # cells per weight
     acc_bits = min(64, int(digital.accumulation_bits(
         a.bits + math.ceil(math.log2(reads)), slices, c.dac_bits, weight_slices, c.bits_per_cell)))
+    if digital_cell:
+        # a digital bit-serial array adds rows and weight bits in its own adder chain and each
+        # column's output bit has its place: one adder bit and one register bit per column
+        # output and input slice
+        acc_bits = a.bits
     sa = None
     if c.shift_add_energy is not None:
         e_sa, prov["shift_add_energy"] = c.shift_add_energy, "given"

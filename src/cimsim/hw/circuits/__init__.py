@@ -9,7 +9,8 @@ reads a config or knows a component. Each part returns a :class:`~.record.PartEs
 - :mod:`.adc` -- SAR, flash, ramp and current-sense ADCs on the Murmann survey (SAR envelope;
   flash comparators from its flash designs, scaled by node and supply);
 - :mod:`.array` -- cell types, wire capacitance, read energy by rows active and cell state;
-- :mod:`.digital` -- input drivers/DACs, adders, shift-and-add, registers, sample-and-hold;
+- :mod:`.digital` -- input drivers/DACs, adders (in-array adders' delay and cycle by logical
+  effort), shift-and-add, registers, sample-and-hold;
 - :mod:`.buffer` -- SRAM, register file and eDRAM buffers;
 - :mod:`.resolution` -- lossless partial-sum bits and bits lost per conversion;
 - :mod:`.charge` -- charge-domain (M-BC) column: compute-line capacitance, capacitor and
