@@ -35,7 +35,6 @@ from pydantic import Field, model_validator
 from ..dtypes import DTYPES, DType
 from ..errors import MappingError
 from ..quantity import Bytes, Fraction, Hertz, Joules, PositiveFloat, PositiveInt, Seconds, SquareMeters, Watts
-from ..workload.kinds import KIND_CODES, OpKind
 from .base import MEASURED_COMPUTE, Component, ComponentConfig, OpArrays, OpCost, Plan, Strict
 from .hierarchy import hierarchy_traffic
 
@@ -122,10 +121,11 @@ class ProcessorConfig(ComponentConfig):
     static_power: Watts = Field(description="Leakage and uncore power while the run lasts.")
     op_overhead: Seconds = Field(default="0 s", description="Fixed dispatch cost per op "
                                  "(kernel launch, thread fork/join).")
-    op_overhead_by_kind: dict[OpKind, Seconds] = Field(
+    op_overhead_by_kind: dict[str, Seconds] = Field(
         default_factory=dict, description="Dispatch cost per op of the op kinds named here, in place "
         "of op_overhead (kinds launched by another software path: eager, compiled, library call); "
-        "each a separate measurement of a near-empty call of that path (default: none).")
+        "each a separate measurement of a near-empty call of that path (default: none). Keys are "
+        "op kinds (matmul, elementwise, softmax, layernorm, reduction, copy).")
     area: Optional[SquareMeters] = Field(default=None, description="Die area (cores, uncore; its "
                                          "last-level cache is a memory level with its own area).")
     mac_efficiency: MacEfficiency | None = Field(
@@ -200,6 +200,10 @@ class Processor(Component):
         traffic = hierarchy_traffic(ops, idx, levels, [m.config.capacity for m in mem],
                                     [m.latency_s() for m in mem])
         peak, emac = self._rates(ops, idx)  # refuses a dtype without rates before simulating
+        unknown = sorted(set(self.config.op_overhead_by_kind) - set(ops.kind_codes))
+        if unknown:  # the kind table is the workload's (components do not import it)
+            raise MappingError(f"processor '{self.name}': {self.name}.op_overhead_by_kind names "
+                               f"{', '.join(unknown)}, not an op kind ({', '.join(ops.kind_codes)})")
         notes = []
         if traffic.reused_total_bytes or traffic.streamed_weight_bytes:
             parts = [f"{b / 1e6:.4g} MB resident in {lv}" for lv, b in traffic.resident.items() if b]
@@ -232,7 +236,7 @@ class Processor(Component):
             kinds = ops.kind[idx]
             overhead = np.full(len(idx), float(cfg.op_overhead))
             for kind, seconds in cfg.op_overhead_by_kind.items():
-                overhead[kinds == KIND_CODES[kind]] = seconds
+                overhead[kinds == ops.kind_codes[kind]] = seconds
         return OpCost(
             compute_s=compute,
             latency_s=overhead + traffic.latency_s,
