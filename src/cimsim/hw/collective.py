@@ -67,7 +67,9 @@ class CollectiveConfig(ComponentConfig):
         "(full crossbar, 2 steps). Both move 2(N-1)/N x bytes per device.")
     op_overhead: Seconds = Field(default="0 s", description="Launch cost of one collective.")
     protocols: Optional[list[CollectiveProtocol]] = Field(
-        default=None, description="Protocol regimes by message size, smallest first (default: "
+        default=None, description="Protocol regimes by message size, smallest first, each {name, "
+        "up_to [B] (all but the last), base_latency [s], hop_latency [s], wire_efficiency "
+        "(fraction, default 1)}: the first whose up_to holds the all-reduce runs it (default: "
         "none, latency = steps x the link's latency).")
 
     @model_validator(mode="after")
