@@ -46,8 +46,10 @@ The decode layer-norm lines (48.04 us each) cannot be mirrored: the subtracted 1
 layer norm goes through the same compiled path as the [8, 12288] one, so the model's difference
 is the kernel's own ~0.1 us. The published numbers bound what LLMCompass subtracted to ~5 us
 (its unsubtracted compiled layer norm of <= 0.5 MB is 52.2-52.9 us in its sweep, the same-path
-GeLU line of the same block 47.9 us), far less than a compiled call; this is the decode layer
-total's miss.
+GeLU line of the same block 47.9 us), far less than a compiled call. The likely cause is
+Inductor's split reduction (fewer than 2 x SMs rows of more than 8192 elements: 8 rows of 12288
+here, not the 1-element norm, the prefill or any sweep shape), which launches extra kernels per
+call that one cost per call cannot see. This is the decode layer total's miss.
 
 The matmul fraction of peak by rows (``processor.mac_efficiency``) is a measurement of another
 benchmark (LLMCompass's matmul sweep at K = N = 12288, M >= 1024), not fitted to these rows.
