@@ -223,10 +223,16 @@ class PIM(Component):
             where = self.level
             access = self.hw.resource(self.level).latency_s()
         hold = {self.level: compute} if c.sharing == "blocked" else {}
+        # the host writes the operands into the units and reads their results back: on the
+        # memory level the inputs are writes; over a separate device's link the units take
+        # the inputs in (reads) and send the results out (writes)
+        out = ops.act_out_bytes[idx]
+        written = np.clip(io - out if where == self.level else out, 0.0, io)
         return OpCost(
             compute_s=compute,
             latency_s=np.full(len(idx), c.op_overhead + access),
             bytes={where: io},
+            write_bytes={where: written},
             energy={"compute": e_compute},
             busy={"mac": macs / self.peak_macs},
             hold_s=hold,

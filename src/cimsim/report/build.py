@@ -8,7 +8,7 @@ names a device: components, memory levels and links are looped over by name.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -46,6 +46,8 @@ class RunData:
     #: (resources,) bytes the ops' access patterns add at the streaming rate (time, not
     #: traffic: ``bytes x (stream rate / pattern rate - 1)``); None when every op streams
     pattern_bytes: np.ndarray | None = None
+    #: notes from the stages (e.g. hand-stated read fractions replacing the cost's split)
+    notes: list[str] = field(default_factory=list)
 
 
 def _frac(x: float, latency: float) -> float:
@@ -114,7 +116,7 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
         facts.update(_stream_facts(pl, per_server, traffic, run.rates, costs.resources,
                                    int(batch) if isinstance(batch, (int, float)) else 1, wl.macs,
                                    sum(energy.values()) - energy[C.STATIC], arch.static_power_w))
-    notes = list(pl.notes)
+    notes = list(pl.notes) + list(run.notes)
     areas = C.area_parts(arch)
     if areas:
         bare = [c.name for c in arch.instances if not c.area_m2()]

@@ -57,13 +57,15 @@ def _tag_columns(tags, n: int) -> tuple[np.ndarray, np.ndarray]:
 
 def _pattern_columns(tags, n: int, names, workload: str) -> tuple[np.ndarray | None, np.ndarray | None]:
     """``(access_bytes, read_fraction)`` from the tags of the same names (None when no op
-    states one: every op streams reads)."""
+    states one: every op streams; read_fraction NaN where an op states none: its read share
+    comes from the cost table, per resource)."""
     if n == 0:
         return None, None
     size = _num_tag(tags, "access_bytes", n, 0.0)
-    reads = _num_tag(tags, "read_fraction", n, 1.0)
+    reads = _num_tag(tags, "read_fraction", n, np.nan)
     for col, key, ok, allowed in ((size, "access_bytes", lambda a: a >= 0, ">= 0 bytes (0 = streaming)"),
-                                  (reads, "read_fraction", lambda a: (a >= 0) & (a <= 1), "in [0, 1]")):
+                                  (reads, "read_fraction", lambda a: np.isnan(a) | ((a >= 0) & (a <= 1)),
+                                   "in [0, 1]")):
         if col is not None and not ok(col).all():
             i = int(np.flatnonzero(~ok(col))[0])
             from ..errors import WorkloadError
@@ -185,7 +187,7 @@ def op_arrays_reference(workload) -> OpArrays:
 def _pattern_reference(ops) -> tuple[np.ndarray | None, np.ndarray | None]:
     """``(access_bytes, read_fraction)`` of :func:`op_arrays_reference`, op by op."""
     out = []
-    for key, default in (("access_bytes", 0.0), ("read_fraction", 1.0)):
+    for key, default in (("access_bytes", 0.0), ("read_fraction", np.nan)):
         if not any(key in op.tags for op in ops):
             out.append(None)
             continue

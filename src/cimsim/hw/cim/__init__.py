@@ -408,6 +408,9 @@ class CIM(Component):
         if c.chip is not None:
             energy.update(onchip.energy(c.chip, s))
         return OpCost(compute_s=compute, latency_s=latency, bytes=nbytes, energy=energy,
+                      # over the link the outputs go out; the inputs and the weights
+                      # programmed come in, the weights read from the backing store
+                      write_bytes={link: a_out},
                       # array-seconds busy, per array of the block (utilization: over the latency)
                       busy={"arrays": s["arrays"] * (rounds * rows * t_vector + t_write) / c.arrays},
                       compute_parts=parts)
