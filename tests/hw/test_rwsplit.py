@@ -201,3 +201,13 @@ def test_processor_weights_are_reads_and_outputs_writes(gpu):
     assert table.bytes_of("dram")[0] == x + w + y
     assert table.writes_of("dram")[0] == y
     assert table.writes_of("sram")[0] == y  # inclusive: the output passes the SRAM too
+
+
+def test_results_report_write_bytes_per_resource(gpu):
+    # 1 KB SRAM: Y bytes read from DRAM, Y written back to it, both passing the SRAM
+    arch = _arch(gpu, DDR5, sram="1 KB")
+    r = simulate(arch, _copy(WIDTH, WIDTH))
+    rec = r.record()
+    assert rec["dram_bytes"] == 2 * Y and rec["dram_write_bytes"] == Y
+    assert rec["sram_write_bytes"] == Y
+    assert r.to_json()["write_bytes"]["dram"] == Y

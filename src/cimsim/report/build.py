@@ -75,6 +75,8 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
             util[f"{comp.name}_{u}"] = v
     hw = arch.hardware
     traffic = {r: float(costs.bytes[:, j].sum()) for j, r in enumerate(costs.resources)}
+    writes = {r: float(costs.write_bytes[:, j].sum()) if costs.write_bytes is not None else 0.0
+              for j, r in enumerate(costs.resources)}
     for r in costs.resources:
         peak = hw.resource(r).peak_bytes_per_s()
         util[C.resource_util(r)] = _frac(traffic[r] / peak, latency)
@@ -163,6 +165,7 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
         area_placeholder_share=a_share,
         provenance=prov,
         precision_mismatch=bool(mixed),
+        write_bytes=writes,
     )
     result.serving = serving_metrics(wl.metadata.get("llm"), run.end, float(latency), result.energy_j)
     if keep_ops:
