@@ -211,3 +211,43 @@ def test_results_report_write_bytes_per_resource(gpu):
     assert rec["dram_bytes"] == 2 * Y and rec["dram_write_bytes"] == Y
     assert rec["sram_write_bytes"] == Y
     assert r.to_json()["write_bytes"]["dram"] == Y
+
+
+# ------------------------------------------------------------- KV-cache appends
+def test_llm_qkv_appends_its_k_and_v_rows_to_the_cache_as_dram_writes(gpu):
+    # 2 layers, H_kv = 2 heads of 4: 2 x 2 x 4 = 16 fp16 = 32 B of K and V per token; a
+    # prompt of 5 tokens then 3 decode steps for 2 requests: the prefill's qkv appends 2 x 5
+    # rows, each decode step's qkv 2 rows
+    from cimsim.workload.llm import LLMModel, llm_serving
+
+    m = LLMModel(layers=2, hidden=32, heads=8, kv_heads=2, ffn=48, vocab=20, head_dim=4, gated=True)
+    wl = llm_serving(m, prompt=5, decode=3, batch=2)
+    names = [op.name for op in wl.ops]
+    qkv = [i for i, n in enumerate(names) if n.endswith(".qkv")]
+    per_token = 2 * 2 * 4 * 2
+    rows = [wl.ops[i].tags["store_bytes"] // per_token for i in qkv]
+    assert rows == [10, 10] + [2, 2] * 3  # prefill (2 layers), then 3 decode steps x 2 layers
+    arch = _arch(gpu, HBM3)  # 50 MB SRAM holds every activation: the appends are the only writes
+    _, table = place_and_cost(arch, wl)
+    w = table.writes_of("dram")
+    assert w[qkv].tolist() == [r * per_token for r in rows]
+    assert w.sum() == sum(rows) * per_token
+    # the append is extra traffic over the activations: bytes = reads + the K, V rows
+    i = qkv[-1]
+    assert table.bytes_of("dram")[i] - table.reads_of("dram")[i] == 2 * per_token
+
+
+def test_pim_qkv_appends_go_to_the_backing_store():
+    from cimsim.workload.llm import LLMModel, llm_serving
+
+    m = LLMModel(layers=1, hidden=64, heads=4, kv_heads=4, ffn=64, vocab=16, head_dim=16, gated=False)
+    wl = llm_serving(m, prompt=4, decode=2, batch=1)
+    arch = _bundled("hbm-pim")
+    pl, table = place_and_cost(arch, wl)
+    on_pim = {int(i) for c, ids in zip(pl.components, pl.idx) if c.type_name == "pim" for i in ids}
+    i = [k for k, op in enumerate(wl.ops) if op.name.endswith(".qkv")][-1]  # the decode step's
+    assert i in on_pim
+    back = arch.hardware.backing_store
+    # the 64-element input written into the units, 3 x 64 outputs read back, 2 x 64 appended
+    assert table.bytes_of(back)[i] == (64 + 3 * 64 + 2 * 64) * 2
+    assert table.writes_of(back)[i] == (64 + 2 * 64) * 2

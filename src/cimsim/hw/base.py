@@ -395,6 +395,17 @@ class Plan:
                    serial=np.zeros(n_ops, dtype=bool), **kw)
 
 
+def add_stored(ops: OpArrays, idx, backing: str, nbytes: dict, writes: dict) -> None:
+    """Charge the bytes the ops ``idx`` also store in the backing store
+    (:attr:`OpArrays.store_bytes`, a KV-cache append) as writes to it, in place: for a
+    component whose outputs reach the host (PIM, an array over a link), which writes them."""
+    store = ops.stored(idx)
+    if store is None:
+        return
+    nbytes[backing] = nbytes.get(backing, 0.0) + store
+    writes[backing] = writes.get(backing, 0.0) + store
+
+
 @dataclass
 class OpCost:
     """Per-op costs of one component (arrays aligned with its op indices)."""

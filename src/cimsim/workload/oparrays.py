@@ -56,6 +56,18 @@ class OpArrays:
     #: on every resource it moves bytes over; NaN where an op states none (its read share is
     #: then its reads / bytes on each resource, from the cost table). None when no op states one.
     read_fraction: np.ndarray | None = None
+    #: float64: bytes of the op's outputs the run also stores in the backing store, beyond
+    #: where its activations stay (tag ``store_bytes``: a KV-cache append, the new token's K
+    #: and V rows); writes to the backing store, charged by the component that runs the op.
+    #: None when no op states one.
+    store_bytes: np.ndarray | None = None
+
+    def stored(self, idx) -> np.ndarray | None:
+        """:attr:`store_bytes` of the ops ``idx``, or None when none of them stores a byte."""
+        if self.store_bytes is None:
+            return None
+        s = self.store_bytes[idx]
+        return s if s.any() else None
 
     @property
     def streams(self) -> bool:
