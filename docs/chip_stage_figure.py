@@ -22,7 +22,7 @@ OUT = Path(__file__).with_name("chip-vgg8-stage.png")
 NEUROSIM = {"array + ADC": 8.03231, "buffers": 136.858, "interconnect": 47.8689}
 NEUROSIM_STAGE = 194.225
 COLORS = {"array + ADC": "#4C72B0", "buffers": "#DD8452", "interconnect": "#55A868",
-          "periphery": "#8172B3", "other": "#BBBBBB"}
+          "periphery": "#8172B3", "other": "#BBBBBB", "shared chip level": "#C44E52"}
 
 
 def stages():
@@ -30,15 +30,20 @@ def stages():
     r = simulate(load_architecture(DATA / "neurosim-vgg8.yaml"), wl, keep_ops=True)
     t = r.op_table
     mm = {op.name: op.inputs[1] for op in wl.ops if op.kind == "matmul"}
+    shared = t["cim_shared_s"] if "cim_shared_s" in t else 0.0 * t["compute_s"]
     rows = []
     for server, g in t.groupby("server", sort=True):
         op = next(o for o in g["op"] if o in mm)
         name = f"{'conv' if op.endswith('conv') else 'fc'} ({mm[op]})"
         buf, ic = g["cim_buffer_s"].sum(), g["cim_interconnect_s"].sum()
         per = g["cim_periphery_s"].sum()
-        arr = g["compute_s"].sum() - buf - ic - per
+        # compute_s holds the layer's own levels; the shared chip level ran on the engine
+        arr = g["compute_s"].sum() - (buf + ic - shared[g.index].sum()) - per
         rows.append((name, {"array + ADC": arr * 1e6, "buffers": buf * 1e6,
                                        "interconnect": ic * 1e6, "periphery": per * 1e6}))
+    if float(shared.sum()) > 0:  # the chip level's one buffer and bus carry every layer
+        rows.append(("chip buffer + bus\n(shared, all layers)",
+                     {"shared chip level": float(shared.sum()) * 1e6}))
     return rows, r.facts
 
 
@@ -46,7 +51,7 @@ def main() -> None:
     rows, facts = stages()
     ns = dict(NEUROSIM, other=NEUROSIM_STAGE - sum(NEUROSIM.values()))
     rows = [("NeuroSim V1.4\n(limiting stage)", ns)] + rows
-    fig = Figure(figsize=(8, 4.6))
+    fig = Figure(figsize=(8, 5.0))
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
     for i, (label, parts) in enumerate(rows):

@@ -112,6 +112,36 @@ def stated_read_note(arch: Architecture, arrays, table: CostTable) -> list[str]:
     return out
 
 
+def engine_rules(arch: Architecture, table: CostTable):
+    """The engine's optional link rules: ``(exclusive, curves)``.
+
+    ``exclusive`` (ops x resources, or None): an op that *holds* a resource (``hold_s > 0``,
+    e.g. a PIM op in ``blocked`` sharing) holds it alone, non-preemptive; other transfers
+    queue behind it. ``curves`` (per resource, or None): each resource's loaded-latency curve
+    (:meth:`~cimsim.hw.base.Resource.loaded_latency_curve`). None when no resource has one /
+    nothing holds (every bundled config: the engine's plain rules, bit for bit)."""
+    hw = arch.hardware
+    curves = [hw.resource(r).loaded_latency_curve() for r in hw.resources]
+    held = table.hold_s is not None and bool(table.hold_s.any())
+    return (table.hold_s > 0 if held else None,
+            curves if any(c is not None for c in curves) else None)
+
+
+def analytic_notes(arch: Architecture, exclusive, curves) -> list[str]:
+    """What the analytic engine leaves out of the DES's rules, for the result's notes."""
+    names = arch.hardware.resources
+    out = []
+    if curves is not None:
+        out.append("analytic engine: no loaded latency on " + ", ".join(
+            n for n, c in zip(names, curves) if c is not None) + " (each op as if alone: the idle "
+            "latency; the DES adds the latency that grows with load)")
+    if exclusive is not None:
+        out.append("analytic engine: transfers that hold " + ", ".join(
+            n for n, h in zip(names, exclusive.any(axis=0)) if h) + " exclusively (e.g. PIM in "
+            "blocked sharing) are not queued ahead of others; the bounds count their time only")
+    return out
+
+
 def place_and_cost(arch: Architecture, workload: Workload,
                    costs: CostCache | None = None) -> tuple[Placement, CostTable]:
     """The placement and cost table of ``workload`` on ``arch``; from ``costs`` when it holds
@@ -161,19 +191,22 @@ def simulate(arch: Architecture, workload: Workload, engine: str = "des", keep_o
 
     dist, cp_path = longest_paths(indptr, indices, duration)
     cp_s = float(dist.max()) if len(dist) else 0.0
+    exclusive, curves = engine_rules(arch, table)
+    notes: list[str] = []
     if engine == "des":
         rec = simulate_dag(indptr, indices, pl.server, table.compute_s, table.latency_s, moved,
-                           rates, pl.serial)
+                           rates, pl.serial, exclusive=exclusive, link_latency=curves)
         latency = rec.makespan
         start, end = rec.start, rec.end
         path = realized_critical_path(indptr, indices, pl.server, start, end)
     else:
         latency, _ = analytic_latency(indptr, indices, pl.server, duration, moved, rates, cp_s)
+        notes = analytic_notes(arch, exclusive, curves)
         # times as if each op ran alone, as early as its dependencies allow
         end = dist
         start = end - duration
         path = cp_path
     run = RunData(arch, workload, engine, pl, table, rates, resource_s, duration, float(latency),
                   start, end, path, float(cp_s), cp_path, slow,
-                  stated_read_note(arch, workload.arrays, table))
+                  notes + stated_read_note(arch, workload.arrays, table))
     return build_result(run, keep_ops)

@@ -408,3 +408,163 @@ def test_rows_per_read_counts_groups_from_the_rows_a_tile_holds():
     r = simulate(a, wl)
     assert r.energy_breakdown_j["cim_adc"] == pytest.approx(16 * 3 * 64 * 8 * 1e-12, rel=1e-12)
     assert r.facts["cim_time_array_s"] == pytest.approx(16 * 3 * T_VECTOR, rel=1e-12)
+
+
+# ------------------------------------------------------------------ shared levels on the engine
+def _bus_arch(width_bits: int, clock: str, transfers: str = "serial", **chip):
+    """The tiny chip with a bus on its one chip-level unit (shared by every layer)."""
+    return arch(transfers=transfers, **chip, levels={
+        "pe": {"fanout": 4},
+        "chip": {"fanout": 4, "interconnect": {"type": "bus", "width_bits": width_bits,
+                                               "clock": clock, "energy_per_bit_per_hop": "0 pJ/bit"}}})
+
+
+def test_a_shared_bus_is_an_engine_resource_moving_b_bytes_in_ceil_b_over_w_cycles():
+    """One op moving 33 input + 32 output bytes over a 64-bit bus at 1 GHz: ceil(65 x 8 / 64) =
+    9 cycles on the bus resource `cim_chip`, then (serial transfers) the arrays' one vector of
+    800 ns; the bus's one hop (1 cycle) is the op's fixed latency: 9 + 800 + 1 ns."""
+    from cimsim.pipeline import place_and_cost, resource_rates
+
+    a = _bus_arch(64, "1 GHz")
+    assert a.hardware.resources[-1] == "cim_chip"
+    assert a.hardware.resource("cim_chip").bytes_per_s() == 8e9  # 64 bit x 1 GHz
+    wl = Workload("one", [Tensor("x", (1, 33), "int8", "input"),
+                          Tensor("w", (33, 32), "int8", "weight"),
+                          Tensor("y", (1, 32), "int8", "activation")],
+                  [Op("mm", "matmul", ("x", "w"), ("y",), m=1, k=33, n=32, weight="w")])
+    _, table = place_and_cost(a, wl)
+    j = table.resources.index("cim_chip")
+    rates = resource_rates(a)
+    assert table.bytes[0, j] == 65.0
+    assert table.engine_bytes(rates)[0, j] / rates[j] == pytest.approx(9e-9, rel=1e-12)
+    for engine in ("des", "analytic"):
+        r = simulate(a, wl, engine=engine)
+        assert r.latency_s == pytest.approx(9e-9 + T_VECTOR + 1e-9, rel=1e-12), engine
+        assert r.traffic_bytes["cim_chip"] == 65.0
+
+
+def two_independent_layers() -> Workload:
+    """x (16 x 64) @ wa (64 x 64) and x @ wb (64 x 32), independent: 1024 + 1024 B and
+    1024 + 512 B over the hierarchy."""
+    t = [Tensor("x", (16, 64), "int8", "input"), Tensor("wa", (64, 64), "int8", "weight"),
+         Tensor("ya", (16, 64), "int8", "activation"), Tensor("wb", (64, 32), "int8", "weight"),
+         Tensor("yb", (16, 32), "int8", "activation")]
+    ops = [Op("a", "matmul", ("x", "wa"), ("ya",), m=16, k=64, n=64, weight="wa"),
+           Op("b", "matmul", ("x", "wb"), ("yb",), m=16, k=64, n=32, weight="wb")]
+    return Workload("two-independent", t, ops)
+
+
+def test_two_concurrent_layers_sharing_one_bus_take_the_sum_of_their_transfer_times():
+    """Layers a and b run at once on their own arrays, but their transfers share the chip's one
+    8-bit bus at 1 MHz: a moves 2048 B (2048 cycles = 2.048 ms alone), b 1536 B (1.536 ms).
+    Sharing it equally, b's transfer ends at 2 x 1.536 ms and a's at 2.048 + 1.536 ms = the
+    sum; then (serial) each op's arrays take 16 rows x 800 ns and the hop 1 us: the run ends at
+    3.584 ms + 12.8 us + 1 us. Alone, a would end at 2.048 ms + 13.8 us. The analytic engine
+    sees the same bus: its latency is at least the bus's total, 3.584 ms."""
+    a = _bus_arch(8, "1 MHz")
+    wl = two_independent_layers()
+    ta, tb, tail = 2048e-6, 1536e-6, 16 * T_VECTOR + 1e-6
+    r = simulate(a, wl, engine="des")
+    t = r.op_table.set_index("op")
+    assert t.loc["a", "server"] != t.loc["b", "server"]  # two pipeline stages
+    assert t.loc["b", "end_s"] == pytest.approx(2 * tb + tail, rel=1e-9)
+    assert t.loc["a", "end_s"] == pytest.approx(ta + tb + tail, rel=1e-9)
+    assert r.latency_s == pytest.approx(ta + tb + tail, rel=1e-9)
+    only_a = Workload("a", [Tensor("x", (16, 64), "int8", "input"),
+                            Tensor("wa", (64, 64), "int8", "weight"),
+                            Tensor("ya", (16, 64), "int8", "activation")],
+                      [Op("a", "matmul", ("x", "wa"), ("ya",), m=16, k=64, n=64, weight="wa")])
+    alone = simulate(a, only_a, engine="des")
+    assert alone.latency_s == pytest.approx(ta + tail, rel=1e-9)
+    an = simulate(a, wl, engine="analytic")
+    assert an.latency_s >= ta + tb
+    # the pipeline: the bus carries both layers' transfers once per sample
+    assert r.facts["pipeline_limit"] == "cim_chip"
+    assert r.facts["pipeline_interval_s"] == pytest.approx(ta + tb, rel=1e-9)
+
+
+def test_shared_level_transfers_are_their_own_timeline_slices():
+    """The trace has a `cim_chip` track (a shared on-chip level) with a slice per op that moves
+    bytes over it, carrying the op's bytes."""
+    from cimsim.report.trace_events import trace_events
+
+    a = _bus_arch(8, "1 MHz")
+    r = simulate(a, two_independent_layers(), engine="des")
+    ev = trace_events(r, a)["traceEvents"]
+    names = [e["args"]["name"] for e in ev if e.get("name") == "thread_name"]
+    assert "cim_chip (shared on-chip level)" in names
+    slices = {e["name"]: e["args"]["bytes"] for e in ev if e.get("cat") == "cim_chip"}
+    assert slices == {"a": 2048.0, "b": 1536.0}
+
+
+def test_a_chip_without_shared_levels_adds_no_resource():
+    """Levels with one unit but neither buffer nor interconnect share nothing."""
+    assert arch().hardware.resources == ("dram", "noc")
+
+
+def test_shared_levels_per_op_charges_each_op_alone():
+    """With `shared_levels: per_op` the bus is no resource: each op's time holds its own bus
+    time (serial: 2048 + 12.8 + 1 us for a; the hop is in the interconnect time), so the two
+    layers overlap fully: the run takes a's time alone."""
+    b = _bus_arch(8, "1 MHz", shared_levels="per_op")
+    assert b.hardware.resources == ("dram", "noc")
+    r = simulate(b, two_independent_layers(), engine="des")
+    assert r.latency_s == pytest.approx(2048e-6 + 1e-6 + 16 * T_VECTOR, rel=1e-9)
+
+
+# ------------------------------------------------------------------ tile traffic (broadcast, partial sums)
+@pytest.mark.parametrize("rt,ct,pe,chip_", [
+    # pe of 2 arrays: a child (array) holds no whole column tile of 2 rows: inputs to both column
+    # tiles, 2 partial sums per output; the chip's children (PEs of 2) hold one column tile each
+    (2, 2, (2, 2), (2, 1)),
+    (1, 4, (4, 1), (2, 1)),  # rows fit an array: inputs broadcast to 4, then to 2 PEs of 2 tiles
+    (4, 1, (1, 4), (1, 2)),  # 4 row tiles: 4 partial sums up to the PEs, 2 PEs' sums to the chip
+])
+def test_tile_traffic_factors_closed_form(rt, ct, pe, chip_):
+    ch = chipmod.Chip(node_nm=22, tile_traffic=True,
+                      levels={"pe": {"fanout": 2}, "chip": {"fanout": 8}})
+    f = chipmod.tile_factors(ch, np.array([float(rt)]), np.array([float(ct)]))
+    assert (f["pe"][0][0], f["pe"][1][0]) == pe
+    assert (f["chip"][0][0], f["chip"][1][0]) == chip_
+    off = chipmod.tile_factors(ch.model_copy(update={"tile_traffic": False}), [rt], [ct])
+    assert all(x[0] == 1 and y[0] == 1 for x, y in off.values())
+
+
+def test_input_reuse_and_tile_traffic_on_the_levels():
+    """A convolution-like op (64 rows, k = 128 -> 2 row tiles, n = 128 int8 -> 2 column tiles:
+    4 arrays) whose inputs are reused across the window: 1000 input elements (8-bit), once per
+    window row, instead of its 64 x 128 im2col elements; outputs 64 x 128 x 1 B = 8192 B.
+    PEs of 2 arrays with an 8-bit bus, the chip's 64-bit bus at 1 GHz (shared, `cim_chip`).
+    Without tile_traffic each byte crosses each level once: 9192 B on the chip bus. With it:
+    PE level (children are arrays): inputs to both column tiles, 2 partial sums per output:
+    2 x 1000 + 2 x 8192 = 18384 B over the op's 2 PEs, 9192 B each: 9192 cycles + 1 hop;
+    chip level (children are PEs of one column tile each): 2 x 1000 + 8192 = 10192 B: 1274
+    cycles + 1 hop."""
+    d = copy.deepcopy(ARCH)
+    d["cim"]["chip"] = {"node_nm": 22, "input_reuse": True, "tile_traffic": True, "levels": {
+        "pe": {"fanout": 2, "interconnect": {"type": "bus", "width_bits": 8, "clock": "1 GHz",
+                                             "energy_per_bit_per_hop": "0 pJ/bit"}},
+        "chip": {"fanout": 8, "interconnect": {"type": "bus", "width_bits": 64, "clock": "1 GHz",
+                                               "energy_per_bit_per_hop": "0 pJ/bit"}}}}
+    wl = Workload("conv-like", [Tensor("x", (64, 128), "int8", "input"),
+                                Tensor("w", (128, 128), "int8", "weight"),
+                                Tensor("y", (64, 128), "int8", "activation")],
+                  [Op("conv", "matmul", ("x", "w"), ("y",), m=64, k=128, n=128, weight="w",
+                      tags={"window_elems": 1000})])
+    r = simulate(architecture_from_dict(d), wl)
+    row = r.op_table.iloc[0]
+    assert row["cim_chip_bytes"] == 2 * 1000 + 8192
+    assert row["cim_interconnect_s"] == pytest.approx((9192 + 1 + 1274 + 1) * 1e-9, rel=1e-12)
+    d["cim"]["chip"]["tile_traffic"] = False
+    r = simulate(architecture_from_dict(d), wl)
+    assert r.op_table.iloc[0]["cim_chip_bytes"] == 1000 + 8192
+
+
+def test_layout_energy_overhead_adds_its_excess_as_a_part():
+    # 1 pJ per conversion, conversions 16 x 2 x 64 x 8 + 16 x 1 x 64 x 8 (as above); zeta 1.22:
+    # layout = 0.22 x that, nothing else changes
+    conv = 16 * 2 * 64 * 8 + 16 * 1 * 64 * 8
+    e = simulate(arch(energy_overhead=1.22), two_layers(), keep_ops=False).energy_breakdown_j
+    assert e["cim_adc"] == pytest.approx(conv * 1e-12, rel=1e-12)
+    assert e["cim_layout"] == pytest.approx(0.22 * conv * 1e-12, rel=1e-12)
+    assert "cim_layout" not in simulate(arch(), two_layers(), keep_ops=False).energy_breakdown_j

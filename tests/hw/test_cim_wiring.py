@@ -139,6 +139,23 @@ def test_v_squared_scaling_of_derived_energies():
             == pytest.approx(ratio, rel=1e-9))
 
 
+def test_pulse_count_input_drive_by_hand():
+    """4-bit slices as unit pulses on the RRAM rows: dac_energy = C_row V_read^2 x 15 x
+    input_ones, C_row = 128 x 12 F x 0.2 fF/um at F = 22 nm, V_read = 0.5 V (NeuroSim 1T1R);
+    the default level drive of the same slice is C_row V^2 x 31/90 (mean squared level)."""
+    c_row = 128 * 12 * 22e-9 * 0.2e-15 / 1e-6
+    for ones in (0.0, 0.3, 1.0):
+        a = arch({"dac_bits": 4, "input_drive": "pulse_count",
+                  "cell": {"type": "rram_1t1r", "input_ones": ones}},
+                 tech={"node": "22 nm"}, drop=("dac_energy",))
+        d = a.component("cim").design
+        assert d.dac_energy == pytest.approx(c_row * 0.25 * 15 * ones, rel=1e-9, abs=1e-30)
+    a = arch({"dac_bits": 4}, tech={"node": "22 nm"}, drop=("dac_energy",))
+    assert a.component("cim").design.dac_energy == pytest.approx(c_row * 0.25 * 31 / 90, rel=1e-9)
+    with pytest.raises(ConfigError, match="input_drive"):
+        arch({"input_drive": "pwm"}, tech={"node": "22 nm"})
+
+
 def test_rram_cell_read_energy_by_hand():
     """All 128 rows at once, half the inputs and half the cells on: per cell read,
     (cells + bitlines) / (128 x 128) with cells = 64 x 128 x V^2 G t, G = G_off + 0.5 (G_on - G_off),
@@ -224,8 +241,9 @@ def test_precision_mismatch_note():
 # ------------------------------------------------------------------ sweep on a bundled config
 def test_adc_bits_sweep_on_the_derived_config():
     """cim.adc.bits 3..8 on rram-cim-derived (flash): ADC energy and area rise with every bit;
-    total energy and latency change. Flash: (2^b - 1) comparators, so the ADC energy ratio
-    between b and b+1 bits is (2^(b+1) - 1) / (2^b - 1)."""
+    total energy and latency change. Flash: (2^b - 1) comparators and a thermometer encoder of
+    2 (2^b - 1) + b (2^(b-1) - 1) gates, so the ADC energy ratio between b and b+1 bits is
+    (2^(b+1) - 1 + g G(b+1)) / (2^b - 1 + g G(b)), g = one gate over one comparator."""
     from cimsim import load_workload
     from cimsim import bundled
 
@@ -238,8 +256,16 @@ def test_adc_bits_sweep_on_the_derived_config():
     adc_a = [res[b].area_breakdown_m2["cim_adc"] for b in range(3, 9)]
     assert all(x < y for x, y in zip(adc_e, adc_e[1:]))
     assert all(x < y for x, y in zip(adc_a, adc_a[1:]))
+    # 22 nm at its nominal supply: comparator 4.8221 fJ at 7 nm; gate = 4/28 x 3.75 fJ at 45 nm,
+    # half toggling; both moved by Stillmaker & Baas
+    from cimsim.hw.circuits import scaling
+
+    g = (0.03e-12 / 8 * 4 / 28 * 0.5 * scaling.energy_factor(45, 22, 0.9, None)
+         / (4.8221e-15 * scaling.energy_factor(7, 22)))
+    gates = lambda b: 2 * (2 ** b - 1) + b * (2 ** (b - 1) - 1)  # noqa: E731
     for b in range(3, 8):
-        assert adc_e[b - 2] / adc_e[b - 3] == pytest.approx((2 ** (b + 1) - 1) / (2 ** b - 1), rel=1e-9)
+        ratio = (2 ** (b + 1) - 1 + g * gates(b + 1)) / (2 ** b - 1 + g * gates(b))
+        assert adc_e[b - 2] / adc_e[b - 3] == pytest.approx(ratio, rel=1e-9)
     assert len({res[b].energy_j for b in res}) == 6
     # flash converts in one cycle: latency moves only where the ADC sets the slice time; the
     # SAR derived config's latency moves with every bit ((b + 1) cycles)
@@ -296,3 +322,40 @@ def test_voltage_moves_sar_time_and_not_a_given_energy():
         t[v] = c.config.t_vector(c.design)
         assert c.design.energy_per_conversion == pytest.approx(2e-12, rel=1e-12)
     assert t["0.7 V"] > t["0.9 V"]
+
+
+# ------------------------------------------------------------------ current-sense readout
+def test_current_sense_type_derives_from_the_sense_models():
+    """adc.type current_sense on the RRAM preset (R_on 100 kOhm, 0.5 V) at 22 nm: the converter,
+    the column read and the row drive of cimsim.hw.circuits.sense (each checked by hand in
+    tests/hw/test_sense.py), with the access transistor sized at the 0.9 V supply."""
+    from cimsim.hw.circuits import array, sense
+
+    a = arch(tech={"node": "22 nm"}, adc={"type": "current_sense", "bits": 4},
+             drop=("adc.energy_per_conversion", "adc.sample_rate", "cell_read_energy",
+                   "dac_energy"))
+    d = a.component("cim").design
+    cell = array.cell("rram_1t1r")
+    w = sense.access_width_f(100e3, 22, 0.9)
+    assert w == pytest.approx(sense.unit_resistance_ohm_m(22, 0.9) / 25e3 / 22e-9, rel=1e-12)
+    wire = 128 * 4 * 22e-9 * 0.2e-15 / 1e-6
+    junctions = 128 * w * 22e-9 * 1e-15 / 1e-6
+    c_node = wire + junctions + 15 * 2 * 22e-9 * 1e-15 / 1e-6
+    t = 1e-9 * sense.scaling.fo4_delay(22, 0.9) / sense.scaling.fo4_delay(22) + (
+        125e3 * 16 / 128) * c_node
+    conv = sense.current_sense_adc(4, 22, 0.5, wire + junctions, t, 0.9)
+    assert d.energy_per_conversion == pytest.approx(float(conv.energy_j), rel=1e-9)
+    assert d.sample_rate == pytest.approx(1 / t, rel=1e-9)
+    col = sense.column_read(100e3, 17, 0.5, 128, t, c_node)
+    assert d.cell_read_energy == pytest.approx(float(col.energy_j) / 128, rel=1e-9)
+    row = sense.row_drive(128, 22, 0.5, 0.9, cell.width_f, w)
+    assert d.dac_energy == pytest.approx(0.5 * float(row.energy_j), rel=1e-9)
+    # the energy no longer rests on the 10 ns pulse: far below V^2 G t per cell
+    assert d.cell_read_energy < 1e-3 * 0.25 * (0.5 / 100e3) * 10e-9
+
+
+def test_current_sense_needs_a_resistive_cell():
+    with pytest.raises(ConfigError, match="adc.type"):
+        arch(tech={"node": "22 nm"}, adc={"type": "current_sense", "bits": 4},
+             cim_over={"technology": "sram", "cell": {"type": "sram_6t"}},
+             drop=("adc.energy_per_conversion",))

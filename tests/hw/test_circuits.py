@@ -134,13 +134,65 @@ def test_sar_conversion_time_is_bits_plus_one_cycles():
     np.testing.assert_allclose(t2 / t2[0], (bits + 1) / 4.0, rtol=1e-12)
 
 
-def test_flash_energy_follows_comparator_count_and_ramp_time_follows_steps():
-    e = adc.adc("flash", [3, 4], 22, sample_rate=1e6).energy_j
-    assert e[1] / e[0] == pytest.approx(15 / 7, rel=1e-12)
+def test_flash_area_follows_comparator_count_and_ramp_time_follows_steps():
     a = adc.adc("flash", [3, 4], 22, sample_rate=1e6).area_m2
     assert a[1] / a[0] == pytest.approx(15 / 7, rel=1e-12)
     t = adc.conversion_time("ramp", np.array([4, 5]), 22)
     assert t[1] / t[0] == pytest.approx(2.0, rel=1e-12)
+
+
+def _flash_by_hand(b, node, vdd=None):
+    """(2^b - 1) comparators + a thermometer encoder of 2 (2^b - 1) + b (2^(b-1) - 1) gates,
+    each gate 4/28 of Horowitz's 3.75 fJ full-adder bit (45 nm, 0.9 V), half of them toggling."""
+    cmp = 4.8221e-15 * scaling.energy_factor(7, node, None, vdd)
+    gate = 0.03e-12 / 8 * 4 / 28 * scaling.energy_factor(45, node, 0.9, vdd)
+    gates = 2 * (2 ** b - 1) + b * (2 ** (b - 1) - 1)
+    return (2 ** b - 1) * cmp + gates * gate * 0.5
+
+
+@pytest.mark.parametrize("bits", [1, 2, 3, 4, 5, 6, 7, 8])
+def test_flash_energy_b_and_b_plus_1_closed_form(bits):
+    e = adc.adc("flash", [bits, bits + 1], 22, sample_rate=1e6).energy_j
+    assert e[0] == pytest.approx(_flash_by_hand(bits, 22), rel=1e-12)
+    assert e[1] / e[0] == pytest.approx(_flash_by_hand(bits + 1, 22) / _flash_by_hand(bits, 22),
+                                        rel=1e-12)
+    assert e[1] > e[0]
+    # 4 bits at 22 nm: 7 + 11 gate counts 2*15 + 4*7 = 58 (hand count)
+    assert float(adc.encoder_gates(4)) == 58
+
+
+def test_flash_energy_scales_as_v_squared_and_with_the_node():
+    e = adc.adc("flash", 4, 7, vdd=np.array([0.6, 0.8, 1.0])).energy_j
+    np.testing.assert_allclose(e / e[1], np.array([0.6, 0.8, 1.0]) ** 2 / 0.64, rtol=1e-12)
+    # node: both terms move by Stillmaker & Baas's nominal-supply factor (65 nm over 7 nm)
+    e7, e65 = adc.flash_energy(4, 7), adc.flash_energy(4, 65)
+    assert e65 / e7 == pytest.approx(scaling.node_energy_factor(7, 65), rel=1e-12)
+    assert e65 > 10 * e7
+
+
+def test_flash_comparator_anchor_is_the_survey_flash_designs_geometric_mean():
+    # Murmann survey rev 2025-06-09, VLSI 2013 21.3 (6b 5 GS/s flash, 32 nm SOI): P/fsnyq
+    # = 1.7 pJ (the survey's own column) over 63 comparators, at its own node and 0.9 V
+    rows = [r[0] for r in adc.FLASH_SURVEY_ROWS]
+    e32 = adc.flash_survey_energies(32, 0.9)[rows.index("VLSI 2013 21.3")]
+    assert e32 == pytest.approx(1.7e-12 / 63, rel=1e-9)
+    assert len(rows) == 18 == len(set(rows))
+    # the anchor (7 nm, 0.7 V) is the geometric mean of the 18 designs moved there
+    e = adc.flash_survey_energies()
+    assert math.exp(np.mean(np.log(e))) == pytest.approx(adc.FLASH_COMPARATOR_7NM_J, rel=1e-4)
+    # 9.84 fF of switched capacitance at 0.7 V
+    assert adc.FLASH_COMPARATOR_7NM_J / 0.7 ** 2 == pytest.approx(9.84e-15, rel=1e-3)
+
+
+def test_flash_energy_lies_within_the_survey_designs_it_rests_on():
+    # at each survey design's node and supply the model's comparator sits within the designs'
+    # spread (geometric std 3.5x): below the worst, above the best
+    per_cmp = np.array([p / fs / (2 ** n - 1) for _, node, n, v, p, fs in adc.FLASH_SURVEY_ROWS])
+    model = np.array([adc.comparator_energy(node, v)
+                      for _, node, n, v, p, fs in adc.FLASH_SURVEY_ROWS])
+    ratio = per_cmp / model
+    assert ratio.min() < 1 < ratio.max()
+    assert 0.5 < float(np.median(ratio)) < 2
 
 
 @pytest.mark.parametrize("kind", adc.ADC_TYPES)
@@ -260,6 +312,30 @@ def test_dac_mean_square_level_and_sample_hold_closed_forms():
     sh = digital.sample_hold(np.array([6, 8]), 1.0)
     np.testing.assert_allclose(sh.energy_j, [12 * KT_300K * 4 ** 6, 12 * KT_300K * 4 ** 8],
                                rtol=1e-12)
+
+
+def test_temporal_input_drives_count_row_swings():
+    c, v = 8e-15, 0.8
+    # pulse_count: a 4-bit value is 0..15 unit pulses; at activity a the mean is 15 a swings
+    for a in (0.0, 0.25, 0.6123724356957945, 0.9682458365518543):
+        e = float(digital.input_drive("pulse_count", c, v, 4, a).energy_j)
+        assert e == pytest.approx(c * v * v * 15 * a, rel=1e-12, abs=1e-30)
+    # default activity 0.5: uniform codes, mean 7.5 pulses
+    assert float(digital.input_drive("pulse_count", c, v, 4).energy_j) == pytest.approx(
+        c * v * v * 7.5, rel=1e-12)
+    # pulse_width: one swing unless all 4 bits are 0: 1 - 0.5^4 = 15/16 at activity 0.5
+    assert float(digital.input_drive("pulse_width", c, v, 4).energy_j) == pytest.approx(
+        c * v * v * 15 / 16, rel=1e-12)
+    # level: the voltage DAC's mean squared level (4 bits: 31 / 90)
+    assert float(digital.input_drive("level", c, v, 4).energy_j) == pytest.approx(
+        c * v * v * 31 / 90, rel=1e-12)
+    # V^2
+    e = digital.input_drive("pulse_count", c, np.array([0.4, 0.8]), 4, 0.5).energy_j
+    assert e[1] / e[0] == pytest.approx(4.0, rel=1e-12)
+    with pytest.raises(ValueError, match="not allowed"):
+        digital.input_drive("pwm", c, v, 4)
+    with pytest.raises(ValueError, match="activity"):
+        digital.input_drive("pulse_count", c, v, 4, 1.5)
 
 
 def test_accumulator_width_and_shift_add_provenance():

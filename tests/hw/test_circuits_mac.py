@@ -37,7 +37,8 @@ def test_digital_cells_are_one_full_adder_and_a_register_share_each():
     p = array.read_energy_parts(c, 128, 128, 65, vdd=0.8)
     fa = digital.full_adder_energy(65, 0.8)
     reg = float(digital.register(1, 65, 0.8).energy_j)
-    assert p["cells"] == pytest.approx(128 * 128 * (fa + reg / 8))
+    logic = digital.in_array_cell_logic_energy(65, 0.8, 52.5 * 65e-9, 0.5)
+    assert p["cells"] == pytest.approx(128 * 128 * (fa + reg / 8 + logic))
     # Horowitz: 45 nm, 0.9 V full adder; 65 nm at 0.8 V moves it by the Stillmaker-Baas factor
     # and (0.8/0.9)^2: a few fJ, never the 45 nm value itself
     assert 1e-15 < fa < 10e-15
@@ -64,3 +65,77 @@ def test_farad_unit():
     assert parse_quantity("2 fF", "F") == pytest.approx(2e-15)
     with pytest.raises(UnitError):
         parse_quantity("2 fF", "V")
+
+
+def test_in_array_adder_hop_is_the_logical_effort_sum_by_hand():
+    # unit inverter: 6 F of gate width at 1 fF/um; 65 nm -> 0.39 fF
+    assert digital.unit_inverter_capacitance(65) == pytest.approx(6 * 65e-9 * 1e-15 / 1e-6)
+    # no wire: XOR2->XOR2 (4*1+4) + XOR2->mux (4*0.5+4) + mux->(4+2 next inputs) (2*3+4) = 24 tau
+    assert digital.in_array_hop_effort(65, 0.0) == pytest.approx(24.0)
+    # a 3.9 um pitch at 0.2 fF/um is 0.78 fF = 2 unit loads: the mux stage gains 2*2/2 = 2 tau
+    assert digital.in_array_hop_effort(65, 3.9e-6) == pytest.approx(26.0)
+    # delay = effort x FO4 / 5 (tau = FO4/5), and moves with the supply as FO4 does
+    d = digital.in_array_adder(65, 0.8, 3.9e-6)
+    from cimsim.hw.circuits import scaling
+    assert float(d.delay_s) == pytest.approx(26.0 * float(scaling.fo4_delay(65, 0.8)) / 5)
+    lo = float(digital.in_array_adder(65, 0.6, 3.9e-6).delay_s)
+    assert lo / float(d.delay_s) == pytest.approx(float(scaling.voltage_delay_factor(65, 0.6, 0.8)))
+    assert float(d.energy_j) == pytest.approx(digital.full_adder_energy(65, 0.8))
+    with pytest.raises(ValueError, match="pitch"):
+        digital.in_array_hop_effort(65, -1.0)
+
+
+def test_digital_rows_carry_the_cells_multiplier_inputs():
+    # a digital cell's input line: per cell one pitch of wire + an XNOR2 input (4 unit loads)
+    c = array.cell("sram_digital")
+    f = 65e-9
+    per_cell = 52.5 * f * 0.2e-15 / 1e-6 + 4 * 6 * f * 1e-15 / 1e-6
+    assert array.row_capacitance(c, 128, 65) == pytest.approx(128 * per_cell)
+    # the preset is Colonnade's whole bitcell: 0.839 x 0.2272 mm^2 / 16384 cells ~ 2754 F^2
+    assert c.area_f2 == pytest.approx(0.839 * 0.2272e-6 / 16384 / f ** 2, rel=0.01)
+    # other cells keep a bare wire (their port capacitance is not modelled)
+    s = array.cell("sram_6t")
+    assert array.row_capacitance(s, 128, 65) == pytest.approx(128 * 28 * f * 0.2e-15 / 1e-6)
+
+
+def test_in_array_cell_logic_is_its_logical_effort_capacitances_switched():
+    cu = 6 * 65e-9 * 1e-15 / 1e-6  # unit inverter, 0.39 fF
+    # multiplier: XNOR2 parasitic 4 + next adder input 4 + 2 unit loads, P(0->1) = x(1-x);
+    # mux: parasitic 4 + 6 unit loads + 3.9 um of wire at 0.2 fF/um, P(0->1) = 1/4
+    c_mult, c_mux = 10 * cu, 10 * cu + 3.9e-6 * 0.2e-9
+    e = digital.in_array_cell_logic_energy(65, 0.8, 3.9e-6, 0.5)
+    assert e == pytest.approx((0.25 * c_mult + 0.25 * c_mux) * 0.64)
+    e1 = digital.in_array_cell_logic_energy(65, 0.8, 3.9e-6, 0.1)
+    assert e1 == pytest.approx((0.09 * c_mult + 0.25 * c_mux) * 0.64)
+    # V^2
+    assert digital.in_array_cell_logic_energy(65, 0.4, 3.9e-6) == pytest.approx(e / 4)
+    # the digital cell adds it to the adder and the register share
+    c = array.cell("sram_digital")
+    p = array.read_energy_parts(c, 128, 128, 65, vdd=0.8)
+    per = (digital.full_adder_energy(65, 0.8) + float(digital.register(1, 65, 0.8).energy_j) / 8
+           + digital.in_array_cell_logic_energy(65, 0.8, 52.5 * 65e-9, 0.5))
+    assert p["cells"] == pytest.approx(128 * 128 * per)
+
+
+def test_digital_cell_without_a_clock_runs_at_its_adder_chain_cycle():
+    from cimsim.hw.circuits import scaling
+
+    pitch = 52.5 * 65e-9
+    hop = float(digital.in_array_adder(65, 0.8, pitch).delay_s)
+    # carry across 15 columns + sum down 8 rows + the register's 2 hops
+    assert float(digital.bit_serial_cycle(15, 8, 65, 0.8, pitch)) == pytest.approx(25 * hop)
+    c = array.cell("sram_digital")
+    assert c.read_pulse_s is None
+    r = array.array_read(c, 128, 128, 65, vdd=0.8, weight_columns=15)
+    assert float(r.delay_s) == pytest.approx(25 * hop)
+    assert r.field_provenance["delay_s"] == "derived"
+    # more rows between registers: a longer cycle, hop by hop; a lower supply: the FO4 law
+    c16 = array.cell("sram_digital", rows_per_register=16)
+    assert float(array.array_read(c16, 128, 128, 65, vdd=0.8, weight_columns=15).delay_s) == \
+        pytest.approx(33 * hop)
+    slow = float(array.array_read(c, 128, 128, 65, vdd=0.6, weight_columns=15).delay_s)
+    assert slow / (25 * hop) == pytest.approx(float(scaling.voltage_delay_factor(65, 0.6, 0.8)))
+    # a given clock still wins
+    assert float(array.array_read(c, 128, 128, 65, read_pulse_s=10e-9).delay_s) == 10e-9
+    with pytest.raises(ValueError, match="column_bits"):
+        digital.bit_serial_cycle(0, 8, 65, 0.8)

@@ -71,3 +71,53 @@ def test_pim_static_power_may_be_omitted():
         "internal_bandwidth": "2 GB/s", "energy_per_mac": "1 pJ", "energy_per_bit": "0.5 pJ/bit"})
     assert arch.components["pim"].static_power == 0.0
     assert arch.components["pim"].max_rows == 1
+
+
+# --------------------------------------------------------------------------- blocked sharing
+def _blocked_workload():
+    """tick (processor: a 4 B input from DRAM) -> host (reduction over a 1 MiB DRAM input and
+    tick's output); mm (PIM GEMV, 4 MiB of weights in the banks) independent of both."""
+    from cimsim.workload import Op, Tensor, Workload
+
+    t = [Tensor("z", (1,), "fp32", "input"), Tensor("zz", (1,), "fp32", "activation"),
+         Tensor("x", (1, 1024), "fp32", "input"), Tensor("W", (1024, 1024), "fp32", "weight"),
+         Tensor("y", (1, 1024), "fp32", "activation"), Tensor("Y", (262144,), "fp32", "input"),
+         Tensor("s", (1,), "fp32", "activation")]
+    return Workload("blocked", t, [
+        Op("tick", "reduction", ("z",), ("zz",)),
+        Op("mm", "matmul", ("x", "W"), ("y",), m=1, k=1024, n=1024, weight="W"),
+        Op("host", "reduction", ("Y", "zz"), ("s",))])
+
+
+def _sharing_arch(sharing):
+    return make_arch(name="round-pim", pim={
+        "units_per_channel": 4, "clock": "1 GHz", "macs_per_cycle": 2, "internal_bandwidth": "2 GB/s",
+        "energy_per_mac": "1 pJ", "energy_per_bit": "0.5 pJ/bit", "sharing": sharing})
+
+
+def test_blocked_host_transfer_issued_during_a_pim_op_waits_then_runs_alone():
+    w = _blocked_workload()
+    ops = simulate(_sharing_arch("blocked"), w).op_table.set_index("op")
+    # tick moves its 4 B over DRAM (10 GB/s) first: 0.4 ns, alone. The PIM op, issued at 0
+    # beside it, waits for it, then holds DRAM for its I/O (x and y: 8,192 B, 0.8192 us) and
+    # its bank time (4 MiB / 16 GB/s = 262.144 us): until t = 262.9636 us (+100 ns latency)
+    t = 0.4e-9 + 8192 / 10e9 + 4 * 2**20 / 16e9
+    assert ops.loc["mm", "end_s"] == pytest.approx(t + 100e-9, rel=1e-12)
+    # the host reduction is issued at tick's end (0.4 ns + 100 ns), during the PIM op: it
+    # waits, then moves its 1 MiB + 4 B read + 4 B written alone: ends at t + its own time
+    assert ops.loc["host", "start_s"] == pytest.approx(100.4e-9, rel=1e-12)
+    assert ops.loc["host", "dram_bytes"] == 2**20 + 8
+    assert ops.loc["host", "end_s"] == pytest.approx(t + (2**20 + 8) / 10e9 + 100e-9, rel=1e-12)
+
+
+def test_concurrent_pim_leaves_the_host_its_bandwidth():
+    ops = simulate(_sharing_arch("concurrent"), _blocked_workload()).op_table.set_index("op")
+    # the PIM op's bank reads stay off the bus: the host's 1 MiB runs beside 8 KiB of PIM I/O
+    assert ops.loc["host", "end_s"] < (2**20 + 8 + 8192) / 10e9 + 100.4e-9 + 100e-9 + 1e-12
+    assert ops.loc["mm", "end_s"] < 4 * 2**20 / 16e9 + 2 * 100e-9
+
+
+def test_analytic_engine_says_it_does_not_queue_blocked_holds():
+    r = simulate(_sharing_arch("blocked"), _blocked_workload(), engine="analytic")
+    assert any("exclusively" in n and "dram" in n for n in r.notes)
+    assert not any("exclusively" in n for n in simulate(_sharing_arch("blocked"), _blocked_workload()).notes)

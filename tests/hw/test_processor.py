@@ -113,3 +113,23 @@ def test_processor_op_overhead_may_be_omitted():
     del proc["op_overhead"]
     arch = make_arch(name="no-overhead", processor=proc)
     assert arch.components["processor"].op_overhead == 0.0
+
+
+def test_op_overhead_by_kind_replaces_op_overhead_for_its_kinds():
+    # two ops in a chain: a relu (elementwise) and a softmax of 4 fp32 elements each; the
+    # processor's own op_overhead 1 us, softmax 5 us by kind: 1 + 5 us of dispatch, plus each
+    # op's bytes (16 B in + 16 B out, SRAM-resident activations aside) and DRAM latency
+    from cimsim.errors import MappingError
+
+    proc = copy.deepcopy(ROUND_ARCH["processor"])
+    wl = Workload("two", [Tensor("x", (4,), "fp32", "input"), Tensor("y", (4,), "fp32", "activation"),
+                          Tensor("z", (4,), "fp32", "activation")],
+                  [Op("r", "elementwise", ("x",), ("y",), fn="relu"), Op("s", "softmax", ("y",), ("z",))])
+    base = simulate(make_arch(name="plain", processor={**proc, "op_overhead": "1 us"}), wl).latency_s
+    by_kind = simulate(make_arch(name="by-kind", processor={**proc, "op_overhead": "1 us",
+                                                          "op_overhead_by_kind": {"softmax": "5 us"}}),
+                       wl).latency_s
+    assert by_kind - base == pytest.approx(4e-6, rel=1e-9)  # the softmax's 5 us in place of 1 us
+    bad = make_arch(name="bad", processor={**proc, "op_overhead_by_kind": {"gelu": "5 us"}})
+    with pytest.raises(MappingError, match="op_overhead_by_kind names gelu, not an op kind"):
+        simulate(bad, wl)

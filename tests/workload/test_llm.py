@@ -406,6 +406,39 @@ def test_allreduce_moves_2_n_minus_1_over_n_bytes_over_the_link(algorithm, steps
     assert r.ops_per_unit == {"processor": 0, "collective": 1}
 
 
+def test_collective_protocols_pick_by_size_and_charge_their_latency_and_wire_bytes():
+    """NCCL-style regimes: below 1 MB the LL protocol (base 6 us + 6 steps x 0.5 us, a flag per
+    data word: 2x the bytes on the wire), above it Simple (base 8 us + 6 x 3 us, the data)."""
+    import copy
+
+    from cimsim.config import architecture_from_dict
+    from cimsim.workload import Op, Tensor
+    from conftest import ROUND_ARCH
+
+    d = copy.deepcopy(ROUND_ARCH)
+    d["links"] = {"nvlink": {"bandwidth": "100 GB/s", "latency": "1 us", "energy_per_bit": "1 pJ/bit"}}
+    d["collective"] = {"devices": 4, "protocols": [
+        {"name": "LL", "up_to": "1 MB", "base_latency": "6 us", "hop_latency": "0.5 us",
+         "wire_efficiency": 0.5},
+        {"name": "Simple", "base_latency": "8 us", "hop_latency": "3 us"}]}
+    arch = architecture_from_dict(d)
+
+    def one(n_fp32):
+        w = Workload("ar", [Tensor("p", (n_fp32,), "fp32", "input"),
+                            Tensor("s", (n_fp32,), "fp32", "activation")],
+                     [Op("ar", "allreduce", ("p",), ("s",))])
+        return simulate(arch, w)
+
+    small, large = one(1000), one(1_000_000)  # 4 kB (LL) and 4 MB (Simple)
+    assert small.traffic_bytes["nvlink"] == pytest.approx(1.5 * 4000 / 0.5, rel=1e-12)
+    assert small.latency_s == pytest.approx(6e-6 + 6 * 0.5e-6 + 1.5 * 4000 / 0.5 / 100e9, rel=1e-12)
+    assert large.traffic_bytes["nvlink"] == pytest.approx(1.5 * 4e6, rel=1e-12)
+    assert large.latency_s == pytest.approx(8e-6 + 6 * 3e-6 + 1.5 * 4e6 / 100e9, rel=1e-12)
+    d["collective"]["protocols"][0].pop("up_to")
+    with pytest.raises(ConfigError, match="up_to"):
+        architecture_from_dict(d)
+
+
 def test_allreduce_without_a_collective_component_is_an_error(round_arch):
     from cimsim.errors import MappingError
     from cimsim.workload import Op, Tensor

@@ -61,7 +61,22 @@ class Architecture:
 
         return Hardware({n: registry.memory.get(c.type)(n, c) for n, c in self.memory.items()},
                         {n: registry.links.get(c.type)(n, c) for n, c in self.links.items()},
-                        self.technology)
+                        self.technology, self._onchip(registry))
+
+    def _onchip(self, registry) -> dict:
+        """The components' shared on-chip bandwidths (Component.shared_bandwidths) as fixed-rate
+        resources with no latency and no energy of their own."""
+        from ..hw.links.fixed import FixedLink
+
+        out = {}
+        for n, c in self.components.items():
+            for r, rate in registry.get(c.type).shared_bandwidths(n, c, self.technology).items():
+                if r in self.memory or r in self.links or r in out:
+                    raise ValueError(f"component '{n}' shares an on-chip bandwidth '{r}', which is "
+                                     "also the name of a memory level or link: rename that one")
+                cfg = FixedLink(bandwidth=f"{rate!r} B/s", latency="0 s", energy_per_bit="0 J/bit")
+                out[r] = registry.links.get("fixed")(r, cfg)
+        return out
 
     @cached_property
     def rate_free_hardware(self) -> Hardware:

@@ -16,11 +16,26 @@ Links
     Concurrent transfers share a link equally (processor sharing): ``k``
     transfers on a link of rate ``R`` each progress at ``R / k``; the shares
     are recomputed whenever a transfer starts or ends.
+Exclusive transfers (optional, per op and link)
+    A transfer marked exclusive holds its link alone and is not preempted: it
+    starts when the link carries nothing, and every transfer that arrives
+    while it runs, or while it waits, queues behind it (first come, first
+    served); when the link empties, the head of the queue starts (an exclusive
+    transfer alone, else the run of non-exclusive ones up to the next exclusive,
+    sharing). Waiting counts as the transfer's time.
+Loaded latency (optional, per link)
+    A link may carry a curve ``(u, extra_s)``, piecewise linear, starting at
+    ``(0, 0)`` (beyond its last point, its last value): a transfer that shared its link (or waited) finishes its part
+    of the op ``extra_s(u)`` after its last byte, where ``u = 1 - b / (R d)``
+    is the share of the link's capacity other transfers used while it was in
+    flight (``b`` its bytes, ``R`` the rate, ``d`` from its arrival to its last
+    byte). A transfer that never shared has ``u = 0`` and no extra latency.
+    The extra latency does not occupy the link.
 An op
     starts when its predecessors are done and its server is free; its compute
     (``compute_s`` on the server) and its transfers run concurrently (or, for a
-    ``serial`` op, one after the other); when all are done, its fixed
-    ``latency_s`` elapses; then it completes.
+    ``serial`` op, one after the other); when all are done (each transfer's
+    loaded latency included), its fixed ``latency_s`` elapses; then it completes.
 
 Two implementations of these rules, with the same results:
 
@@ -51,6 +66,7 @@ arrays and the per-link busy time.
 
 from __future__ import annotations
 
+import bisect
 import heapq
 from dataclasses import dataclass
 from functools import cached_property
@@ -99,6 +115,12 @@ class _Dag:
     xfer_link: np.ndarray  # int64, link of each transfer (increasing within an op)
     xfer_bytes: np.ndarray  # float64, bytes of each transfer (> 0)
     rates: np.ndarray  # float64 (n_links,)
+    xfer_excl: np.ndarray  # bool, each transfer holds its link exclusively
+    curves: list  # per link: None or (u, extra_s) float lists, the loaded-latency curve
+
+    @property
+    def has_curve(self) -> np.ndarray:
+        return np.array([c is not None for c in self.curves], dtype=np.bool_)
 
     @cached_property
     def lists(self) -> tuple[list, ...]:
@@ -109,7 +131,8 @@ class _Dag:
                 self.xfer_bytes.tolist())
 
 
-def _prepare(indptr, indices, server, compute_s, latency_s, link_bytes, link_rates, serial) -> _Dag:
+def _prepare(indptr, indices, server, compute_s, latency_s, link_bytes, link_rates, serial,
+             exclusive=None, link_latency=None) -> _Dag:
     """Vectorised set-up: no per-op Python loop."""
     n = int(server.shape[0])
     indptr = np.asarray(indptr, dtype=np.int64)
@@ -131,19 +154,58 @@ def _prepare(indptr, indices, server, compute_s, latency_s, link_bytes, link_rat
         xfer_link = cols.astype(np.int64)
         xfer_ptr = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(np.bincount(rows, minlength=n), out=xfer_ptr[1:])
+        xfer_excl = (np.zeros(len(rows), dtype=np.bool_) if exclusive is None
+                     else np.asarray(exclusive, dtype=np.bool_)[rows, cols])
     else:
         xfer_bytes = np.zeros(0)
         xfer_link = np.zeros(0, dtype=np.int64)
         xfer_ptr = np.zeros(n + 1, dtype=np.int64)
+        xfer_excl = np.zeros(0, dtype=np.bool_)
+    rates = np.asarray(link_rates, dtype=np.float64)
     server = np.asarray(server, dtype=np.int64)
     return _Dag(
         n=n, n_servers=int(server.max()) + 1 if n else 0, indeg=indeg, succ_ptr=succ_ptr,
         succ_idx=succ_idx, server=server, compute=compute, latency=latency,
         total=compute + latency,
         serial=np.zeros(n, dtype=bool) if serial is None else np.asarray(serial, dtype=bool),
-        xfer_ptr=xfer_ptr, xfer_link=xfer_link, xfer_bytes=xfer_bytes,
-        rates=np.asarray(link_rates, dtype=np.float64),
+        xfer_ptr=xfer_ptr, xfer_link=xfer_link, xfer_bytes=xfer_bytes, rates=rates,
+        xfer_excl=xfer_excl, curves=_curves(link_latency, rates.shape[0]),
     )
+
+
+def _curves(link_latency, n_links: int) -> list:
+    """Check and normalise the per-link loaded-latency curves."""
+    if link_latency is None:
+        return [None] * n_links
+    if len(link_latency) != n_links:
+        raise ValueError(f"link_latency has {len(link_latency)} entries for {n_links} links")
+    out = []
+    for k, c in enumerate(link_latency):
+        if c is None:
+            out.append(None)
+            continue
+        u = np.asarray(c[0], dtype=np.float64)
+        x = np.asarray(c[1], dtype=np.float64)
+        if (u.ndim != 1 or u.shape != x.shape or u.size < 2 or u[0] != 0.0 or x[0] != 0.0
+                or not (np.diff(u) > 0).all() or not np.isfinite(x).all() or (x < 0).any()):
+            raise ValueError(f"link {k}: a loaded-latency curve is (u, extra_s) of equal length >= 2, "
+                             "u strictly increasing from 0, extra_s finite, >= 0, starting at 0")
+        out.append((u.tolist(), x.tolist()))
+    return out
+
+
+def _extra_latency(curve, b0: float, rate: float, d: float) -> float:
+    """Loaded latency of a transfer of ``b0`` bytes that took ``d`` s on a link of ``rate``:
+    the curve at ``u = 1 - b0 / (rate d)`` (clamped to the curve's range)."""
+    u = 1.0 - b0 / (rate * d) if d > 0.0 else 0.0
+    us, xs = curve
+    if u <= us[0]:
+        return xs[0]
+    if u >= us[-1]:
+        return xs[-1]
+    k = bisect.bisect_right(us, u)
+    u0, u1, x0, x1 = us[k - 1], us[k], xs[k - 1], xs[k]
+    return x0 + (x1 - x0) * (u - u0) / (u1 - u0)
 
 
 def simulate_dag(
@@ -157,6 +219,8 @@ def simulate_dag(
     serial: np.ndarray | None = None,
     *,
     method: str = "auto",
+    exclusive: np.ndarray | None = None,
+    link_latency: list | None = None,
 ) -> EventRecord:
     """Run the DAG to completion.
 
@@ -173,13 +237,19 @@ def simulate_dag(
     method : ``"auto"`` replays the uncontended stretches in compiled code and
         hands the stretches where transfers share a link to SimPy;
         ``"simpy"`` runs everything in SimPy. Results are identical.
+    exclusive : (n_ops, n_links) bool (default all False): the op's transfer on
+        that link holds it alone, non-preemptive; others queue behind it.
+    link_latency : per link, None or ``(u, extra_s)``: the loaded-latency curve
+        (piecewise linear from ``(0, 0)``) of a transfer that shared the link,
+        against ``u``, the share of the link other transfers used meanwhile.
     """
     if method not in METHODS:
         raise ValueError(f"method '{method}' is not one of {', '.join(METHODS)}")
     n = int(server.shape[0])
     if n == 0:
         return EventRecord(np.full(0, np.nan), np.full(0, np.nan), np.zeros(len(link_rates)))
-    dag = _prepare(indptr, indices, server, compute_s, latency_s, link_bytes, link_rates, serial)
+    dag = _prepare(indptr, indices, server, compute_s, latency_s, link_bytes, link_rates, serial,
+                   exclusive, link_latency)
     st = _State(dag)
     if method == "simpy" or not _replayable(dag):
         _simpy_run(dag, st, stop_when_clear=False)
@@ -245,6 +315,12 @@ class _State:
         self.link_tol = np.zeros(n_links)
         self.link_last = np.zeros(n_links)
         self.link_busy = np.zeros(n_links)
+        # the transfer in flight: its arrival, its bytes, whether it ever shared the link
+        self.link_t0 = np.zeros(n_links)
+        self.link_b0 = np.zeros(n_links)
+        self.link_shared = np.zeros(n_links, dtype=np.bool_)
+        # per op: the latest time one of its transfers is through, loaded latency included
+        self.xfer_done = np.zeros(n)
         cap = n_servers + n_links + 1  # one event per busy server and per busy link
         self.ev_t = np.empty(cap)
         self.ev_q = np.empty(cap, dtype=np.int64)
@@ -267,20 +343,33 @@ class _Clock:
 
 
 class _Link:
-    """A bandwidth shared equally by the transfers in flight (processor sharing)."""
+    """A bandwidth shared equally by the transfers in flight (processor sharing), with an
+    optional queue behind exclusive transfers and an optional loaded-latency curve.
 
-    __slots__ = ("clock", "env", "rate", "active", "last", "version", "busy", "next_t", "next_q")
+    A record is ``[remaining bytes, tolerance, callback, arrival, bytes, shared]``."""
 
-    def __init__(self, clock: _Clock, rate: float):
+    __slots__ = ("clock", "env", "rate", "active", "last", "version", "busy", "next_t", "next_q",
+                 "waiting", "held", "curve")
+
+    def __init__(self, clock: _Clock, rate: float, curve=None):
         self.clock = clock
         self.env = clock.env
         self.rate = rate
-        self.active: dict[int, list] = {}  # op -> [remaining bytes, tolerance, callback]
+        self.active: dict[int, list] = {}  # op -> record
         self.last = 0.0
         self.version = 0
         self.busy = 0.0
         self.next_t = 0.0  # time and order of the current completion check
         self.next_q = 0
+        self.waiting: list = []  # (op, record, exclusive) queued behind an exclusive transfer
+        self.held = False  # an exclusive transfer is active
+        self.curve = curve
+
+    def _mark_shared(self) -> None:
+        for rec in self.active.values():
+            rec[5] = True
+        for _, rec, _ in self.waiting:
+            rec[5] = True
 
     def _advance(self) -> None:
         now = self.env.now
@@ -306,30 +395,65 @@ class _Link:
         self.clock.seq += 1
         self.env.timeout(delay, self.version).callbacks.append(self._fire)
 
+    def _promote(self) -> None:
+        """The link is empty: start the head of the queue (an exclusive transfer alone, else
+        the non-exclusive ones up to the next exclusive)."""
+        self.held = False
+        while self.waiting:
+            op, rec, excl = self.waiting[0]
+            if excl and self.active:
+                break
+            self.waiting.pop(0)
+            self.active[op] = rec
+            if excl:
+                self.held = True
+                break
+
     def _fire(self, ev) -> None:
         if ev.value != self.version:
             return  # superseded by a later start or finish
         self._advance()
-        now, per_byte = self.env.now, len(self.active) / self.rate
+        active = self.active
+        now, per_byte = self.env.now, len(active) / self.rate
         # done: within the byte tolerance, or so close that the clock cannot
         # represent the time left (now + dt == now), which would loop forever
-        done = [op for op, rec in self.active.items()
+        done = [op for op, rec in active.items()
                 if rec[0] <= rec[1] or now + rec[0] * per_byte <= now]
-        was_shared = len(self.active) > 1
-        callbacks = [(op, self.active.pop(op)[2]) for op in done]
-        if was_shared and len(self.active) < 2:
+        was_shared = len(active) + len(self.waiting) > 1
+        callbacks = [(op, active.pop(op)) for op in done]
+        if not active:
+            self.held = False
+            if self.waiting:
+                self._promote()
+        if was_shared and len(active) + len(self.waiting) < 2:
             self.clock.shared -= 1
         self._reschedule()
-        for op, cb in callbacks:
-            cb(op)
+        curve = self.curve
+        for op, rec in callbacks:
+            if curve is not None and rec[5]:
+                rec[2](op, _extra_latency(curve, rec[4], self.rate, now - rec[3]))
+            else:
+                rec[2](op)
 
-    def start(self, op: int, nbytes: float, callback) -> None:
-        """Start moving ``nbytes`` for ``op``; ``callback(op)`` when they are through."""
+    def start(self, op: int, nbytes: float, callback, exclusive: bool = False) -> None:
+        """Start moving ``nbytes`` for ``op``; ``callback(op)`` (``callback(op, extra_s)``
+        after sharing on a link with a loaded-latency curve) when they are through."""
         self._advance()
-        self.active[op] = [nbytes, max(1e-6, 1e-12 * nbytes), callback]
-        if len(self.active) == 2:
+        rec = [nbytes, max(1e-6, 1e-12 * nbytes), callback, self.env.now, nbytes, False]
+        active, waiting = self.active, self.waiting
+        queue = self.held or bool(waiting) or (exclusive and bool(active))
+        if queue:
+            waiting.append((op, rec, exclusive))
+        else:
+            active[op] = rec
+            self.held = exclusive
+        count = len(active) + len(waiting)
+        if count == 2:
             self.clock.shared += 1
-        self._reschedule()
+        if count > 1 and self.curve is not None:
+            self._mark_shared()
+        if not queue:
+            self._reschedule()
 
 
 def _simpy_run(dag: _Dag, st: _State, stop_when_clear: bool) -> None:
@@ -342,7 +466,9 @@ def _simpy_run(dag: _Dag, st: _State, stop_when_clear: bool) -> None:
     n_ev, seq, started = (int(x) for x in st.counters)
     env = simpy.Environment()
     clock = _Clock(env, seq)
-    links = [_Link(clock, float(r)) for r in dag.rates]
+    links = [_Link(clock, float(r), c) for r, c in zip(dag.rates, dag.curves)]
+    excl_l = dag.xfer_excl.tolist()
+    xfer_done = st.xfer_done.tolist()
 
     indeg_l = st.indeg.tolist()
     (succ_ptr_l, succ_idx_l, server_l, compute_l, latency_l, total_l, serial_l, xfer_ptr_l,
@@ -386,13 +512,21 @@ def _simpy_run(dag: _Dag, st: _State, stop_when_clear: bool) -> None:
         clock.seq += 1
         timeout(delay, i).callbacks.append(on_complete)
 
-    def on_part(i: int) -> None:
+    def on_part(i: int, extra: float = 0.0) -> None:
         # a transfer finished; the op's compute runs on its own server for a
         # fixed time, so it needs no event of its own: it ends at compute_end
+        now = env.now
+        if extra > 0.0 and now + extra > xfer_done[i]:
+            xfer_done[i] = now + extra  # through after its loaded latency
         pending[i] -= 1
         if pending[i] == 0:
-            now = env.now
-            if serial_l[i]:
+            late = xfer_done[i]
+            if late > now:
+                if serial_l[i]:
+                    delay = (late - now) + total_l[i]
+                else:
+                    delay = (compute_end[i] if compute_end[i] > late else late) - now + latency_l[i]
+            elif serial_l[i]:
                 delay = total_l[i]
             else:
                 delay = (compute_end[i] - now if compute_end[i] > now else 0.0) + latency_l[i]
@@ -415,14 +549,19 @@ def _simpy_run(dag: _Dag, st: _State, stop_when_clear: bool) -> None:
         compute_end[i] = now + compute_l[i]
         pending[i] = k1 - k0
         for k in range(k0, k1):
-            xfer_link_l[k].start(i, xfer_bytes_l[k], on_part)
+            xfer_link_l[k].start(i, xfer_bytes_l[k], on_part, excl_l[k])
 
     # resume: the links' transfers in flight, then the pending events in schedule order
     for k, lk in enumerate(links):
         lk.last = float(st.link_last[k])
         lk.busy = float(st.link_busy[k])
         if st.link_op[k] >= 0:
-            lk.active[int(st.link_op[k])] = [float(st.link_rem[k]), float(st.link_tol[k]), on_part]
+            lk.active[int(st.link_op[k])] = [float(st.link_rem[k]), float(st.link_tol[k]), on_part,
+                                             float(st.link_t0[k]), float(st.link_b0[k]),
+                                             bool(st.link_shared[k])]
+            op = int(st.link_op[k])
+            lk.held = any(excl_l[x] for x in range(xfer_ptr_l[op], xfer_ptr_l[op + 1])
+                          if xfer_link_i[x] == k)
     order = np.argsort(st.ev_q[:n_ev])
     for t, q, op, k in zip(st.ev_t[order].tolist(), st.ev_q[order].tolist(),
                            st.ev_op[order].tolist(), st.ev_link[order].tolist()):
@@ -454,6 +593,7 @@ def _simpy_run(dag: _Dag, st: _State, stop_when_clear: bool) -> None:
     st.indeg[:] = indeg_l
     st.pending[:] = pending
     st.compute_end[:] = compute_end
+    st.xfer_done[:] = xfer_done
     st.start[:] = start_l
     st.end[:] = end_l
     st.busy[:] = busy
@@ -470,6 +610,7 @@ def _simpy_run(dag: _Dag, st: _State, stop_when_clear: bool) -> None:
         st.link_op[k] = -1
         for op, rec in lk.active.items():
             st.link_op[k], st.link_rem[k], st.link_tol[k] = op, rec[0], rec[1]
+            st.link_t0[k], st.link_b0[k], st.link_shared[k] = rec[3], rec[4], rec[5]
             events.append((lk.next_t, lk.next_q, -1, k))
     for s in range(dag.n_servers):
         if busy[s] and pending[running[s]] == 0:
@@ -501,7 +642,8 @@ def _replay_kernel(dag: _Dag, st: _State) -> int:
                    dag.total, dag.serial, dag.xfer_ptr, dag.xfer_link, dag.xfer_bytes, dag.rates,
                    st.indeg, st.ready, st.ready_base, st.ready_size, st.busy, st.running, st.pending,
                    st.compute_end, st.start, st.end, st.link_op, st.link_rem, st.link_tol,
-                   st.link_last, st.link_busy, st.ev_t, st.ev_q, st.ev_op, st.ev_link, st.counters)
+                   st.link_last, st.link_busy, st.ev_t, st.ev_q, st.ev_op, st.ev_link, st.counters,
+                   st.link_t0, st.link_b0, st.link_shared, st.xfer_done, dag.has_curve)
 
 
 @njit(cache=True)
@@ -639,7 +781,8 @@ def _complete_shares(i, freed, indeg, server, busy, ready, ready_base, ready_siz
 def _replay(n_servers, succ_ptr, succ_idx, server, compute, latency, total, serial,
             xfer_ptr, xfer_link, xfer_bytes, rates,
             indeg, ready, ready_base, ready_size, busy, running, pending, compute_end, start, end,
-            link_op, link_rem, link_tol, link_last, link_busy, ev_t, ev_q, ev_op, ev_link, counters):
+            link_op, link_rem, link_tol, link_last, link_busy, ev_t, ev_q, ev_op, ev_link, counters,
+            link_t0, link_b0, link_shared, xfer_done, has_curve):
     """Replay the SimPy engine's events while every link carries at most one transfer.
 
     Mirrors ``_simpy_run`` step for step: the same events (an op's completion;
@@ -648,7 +791,9 @@ def _replay(n_servers, succ_ptr, succ_idx, server, compute, latency, total, seri
     like SimPy's queue. Before each event it works out, read-only, whether the
     event would start a transfer on a link that carries one; if so it returns
     ``_CONTENDED`` with that event still pending (SimPy takes over from there),
-    else it runs to the end and returns ``_DONE``. Ops that never became ready
+    else it runs to the end and returns ``_DONE``. A transfer that shared its
+    link earlier (in SimPy) and ends on a link with a loaded-latency curve is
+    also left to SimPy, which owns the curves. Ops that never became ready
     (a cycle) keep ``indeg > 0``.
     """
     n_links = rates.shape[0]
@@ -693,6 +838,9 @@ def _replay(n_servers, succ_ptr, succ_idx, server, compute, latency, total, seri
                 # _Link.start on an idle link: _advance moves nothing; then reschedule
                 link_last[lk] = now
                 link_op[lk] = i
+                link_t0[lk] = now
+                link_b0[lk] = b
+                link_shared[lk] = False
                 link_rem[lk] = b
                 link_tol[lk] = max(1e-6, 1e-12 * b)
                 _push_event(ev_t, ev_q, ev_op, ev_link, counters,
@@ -706,6 +854,8 @@ def _replay(n_servers, succ_ptr, succ_idx, server, compute, latency, total, seri
         lk = ev_link[0]
 
         if lk >= 0:
+            if link_shared[lk] and has_curve[lk]:
+                return _CONTENDED  # its loaded latency: SimPy's
             # _Link._fire with one transfer in flight: worked out before it is applied
             i = link_op[lk]
             rate = rates[lk]
@@ -718,7 +868,13 @@ def _replay(n_servers, succ_ptr, succ_idx, server, compute, latency, total, seri
             delay = 0.0
             completes = False
             if finished and pending[i] == 1:
-                if serial[i]:
+                late = xfer_done[i]
+                if late > now:
+                    if serial[i]:
+                        delay = (late - now) + total[i]
+                    else:
+                        delay = (compute_end[i] if compute_end[i] > late else late) - now + latency[i]
+                elif serial[i]:
                     delay = total[i]
                 else:
                     delay = (compute_end[i] - now if compute_end[i] > now else 0.0) + latency[i]

@@ -1,7 +1,10 @@
 """The naive SimPy design of :func:`cimsim.engine.des.simulate_dag`: one process per op.
 
 Written the obvious way, for the tests to hold the optimised engine to and for
-``benchmarks/des_ops_per_second.py`` to measure it against:
+``benchmarks/des_ops_per_second.py`` to measure it against. It has the plain rules
+only: no exclusive transfers and no loaded-latency curves (those are held to closed-form
+event logs and to the two implementations of the optimised engine agreeing,
+``tests/engine/test_engine_queues.py``):
 
 - every op is a SimPy process: wait for all predecessors (``AllOf``), request
   its server (a ``PriorityResource`` with the op index as priority, so a freed

@@ -254,6 +254,13 @@ class Resource:
     def latency_s(self, pattern: Pattern = STREAM) -> float:
         return self.config.latency
 
+    def loaded_latency_curve(self) -> Optional[tuple[list[float], list[float]]]:
+        """Extra latency of a transfer against the share ``u`` of this resource's rate that
+        other transfers used while it was in flight, as ``(u, extra_s)`` points (piecewise
+        linear from ``(0, 0)``), or None (the default: the latency whatever the load). Only
+        the stages ask (the engine applies it; see :mod:`cimsim.engine.des`)."""
+        return None
+
     def rate_free(self) -> "Resource":
         """The same resource over a :class:`RateFree` view of its config."""
         return type(self)(self.name, RateFree(self.config))
@@ -311,11 +318,16 @@ class Hardware:
     architecture's hardware; a component gets :meth:`rate_free` (no rate fields anywhere)."""
 
     def __init__(self, memory: Mapping[str, Resource], links: Mapping[str, Resource],
-                 technology: Optional[Technology] = None):
+                 technology: Optional[Technology] = None,
+                 onchip: Optional[Mapping[str, Resource]] = None):
         self.technology = technology  # the shared process block (None when the config has none)
-        self._res: dict[str, Resource] = {**memory, **links}
+        onchip = dict(onchip or {})
+        self._res: dict[str, Resource] = {**memory, **links, **onchip}
         self.memory: Mapping[str, MemoryLevel] = MappingProxyType({n: r.config for n, r in memory.items()})
         self.links: Mapping[str, Link] = MappingProxyType({n: r.config for n, r in links.items()})
+        #: bandwidths inside a component that its ops share (Component.shared_bandwidths, e.g. a
+        #: CIM chip's global buffer and bus), after the links; the engine shares them like links
+        self.onchip: Mapping[str, Link] = MappingProxyType({n: r.config for n, r in onchip.items()})
 
     def resource(self, name: str) -> Resource:
         """The memory level or link ``name`` (KeyError naming what exists otherwise)."""
@@ -328,7 +340,8 @@ class Hardware:
     def rate_free(self) -> "Hardware":
         """This hardware with every resource over a rate-free view of its config."""
         return Hardware({n: self._res[n].rate_free() for n in self.memory},
-                        {n: self._res[n].rate_free() for n in self.links}, self.technology)
+                        {n: self._res[n].rate_free() for n in self.links}, self.technology,
+                        {n: self._res[n].rate_free() for n in self.onchip})
 
     @property
     def backing_store(self) -> str:
@@ -336,8 +349,9 @@ class Hardware:
 
     @property
     def resources(self) -> tuple[str, ...]:
-        """Every shared bandwidth the engine models: memory levels, then links."""
-        return (*self.memory, *self.links)
+        """Every shared bandwidth the engine models: memory levels, then links, then the
+        components' on-chip shared bandwidths."""
+        return (*self.memory, *self.links, *self.onchip)
 
     def link_named(self, name: str | None) -> str | None:
         """``name``, or the architecture's only link when ``name`` is None (None if ambiguous)."""
@@ -422,7 +436,9 @@ class OpCost:
     compute_parts: dict[str, np.ndarray] = field(default_factory=dict)
     #: resource name -> seconds the op holds that resource at its full rate without moving
     #: bytes the report counts (e.g. PIM in all-bank mode, whose bank work blocks the host's
-    #: accesses); the stages charge the engine ``hold_s x rate`` bytes, no energy
+    #: accesses); the stages charge the engine ``hold_s x rate`` bytes, no energy, and the
+    #: DES gives the op's transfer on that resource the resource alone (others queue behind
+    #: it, non-preemptive: :func:`cimsim.pipeline.engine_rules`)
     hold_s: dict[str, np.ndarray] = field(default_factory=dict)
     #: resource name -> the part of ``bytes`` on it that are writes (the rest are reads; a
     #: resource missing here is read only). On a memory level a write moves bytes into the
@@ -471,6 +487,15 @@ class Component:
 
     def place(self, ops: OpArrays, idx: np.ndarray) -> Plan:
         raise NotImplementedError
+
+    @classmethod
+    def shared_bandwidths(cls, name: str, config: ComponentConfig,
+                          technology: Optional[Technology] = None) -> dict[str, float]:
+        """Bandwidths inside the component that its ops share with each other (B/s by resource
+        name), e.g. a CIM chip's one global buffer and bus: the engine shares each like a link
+        (ops charge bytes to them in :attr:`OpCost.bytes`); their energy stays the component's.
+        Default: none."""
+        return {}
 
     def cost(self, ops: OpArrays, idx: np.ndarray, plan: Plan) -> OpCost:
         raise NotImplementedError

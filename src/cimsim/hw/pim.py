@@ -36,10 +36,12 @@ Sharing of the memory between the host and the units (``sharing``):
 ``blocked`` (Samsung HBM-PIM all-bank mode, Kwon et al. ISSCC 2021 / Lee et al.
     ISCA 2021: while the banks compute, the host cannot access that memory)
     a PIM op also *holds* the level for its compute time (``OpCost.hold_s``): the
-    stages charge the level ``compute_s`` seconds at its full rate, so host
-    transfers and PIM work share the level's time (processor sharing:
-    work-conserving, the total delay equals strict blocking's, though the engine
-    shares the level rather than queueing the host);
+    stages charge the level ``compute_s`` seconds at its full rate, and the DES
+    gives that transfer the level exclusively (non-preemptive): a host transfer
+    issued while the PIM op holds the level waits until it is done, then runs
+    (a PIM op issued while host transfers are in flight waits for them; later
+    arrivals queue behind it, first come first served). The analytic engine
+    counts the hold's time but does not queue (its notes say so);
 ``separate`` (AttAcc, Park et al., ASPLOS 2024; CENT, Gu et al., ASPLOS 2025: the
     PIM memory is its own device, reached over a link)
     the resident operand lives in the PIM device's own memory, organised like

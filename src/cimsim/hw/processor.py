@@ -17,7 +17,9 @@ kernel); concurrency comes from the other components working beside it.
   holds them. Each level's bandwidth is a shared resource in the engine, so an
   op's time is ``max(compute, bytes / bandwidth per level)``;
 - latency: ``op_overhead`` (dispatch: kernel launch, fork/join) plus the access
-  latency of the slowest level the op touches;
+  latency of the slowest level the op touches; ``op_overhead_by_kind`` replaces
+  ``op_overhead`` for the op kinds it names (a software stack that launches them by
+  another path, e.g. PyTorch's eager softmax vs a ``torch.compile``'d layer norm vs cuBLAS);
 - energy: ``compute`` = MACs x energy per MAC (per dtype) + vector ops x
   energy per vector op; memory-level energy is charged by the stage.
 """
@@ -119,6 +121,11 @@ class ProcessorConfig(ComponentConfig):
     static_power: Watts = Field(description="Leakage and uncore power while the run lasts.")
     op_overhead: Seconds = Field(default="0 s", description="Fixed dispatch cost per op "
                                  "(kernel launch, thread fork/join).")
+    op_overhead_by_kind: dict[str, Seconds] = Field(
+        default_factory=dict, description="Dispatch cost per op of the op kinds named here, in place "
+        "of op_overhead (kinds launched by another software path: eager, compiled, library call); "
+        "each a separate measurement of a near-empty call of that path (default: none). Keys are "
+        "op kinds (matmul, elementwise, softmax, layernorm, reduction, copy).")
     area: Optional[SquareMeters] = Field(default=None, description="Die area (cores, uncore; its "
                                          "last-level cache is a memory level with its own area).")
     mac_efficiency: MacEfficiency | None = Field(
@@ -193,6 +200,10 @@ class Processor(Component):
         traffic = hierarchy_traffic(ops, idx, levels, [m.config.capacity for m in mem],
                                     [m.latency_s() for m in mem])
         peak, emac = self._rates(ops, idx)  # refuses a dtype without rates before simulating
+        unknown = sorted(set(self.config.op_overhead_by_kind) - set(ops.kind_codes))
+        if unknown:  # the kind table is the workload's (components do not import it)
+            raise MappingError(f"processor '{self.name}': {self.name}.op_overhead_by_kind names "
+                               f"{', '.join(unknown)}, not an op kind ({', '.join(ops.kind_codes)})")
         notes = []
         if traffic.reused_total_bytes or traffic.streamed_weight_bytes:
             parts = [f"{b / 1e6:.4g} MB resident in {lv}" for lv, b in traffic.resident.items() if b]
@@ -220,9 +231,15 @@ class Processor(Component):
             t_mac = np.where(macs > 0, macs / peak, 0.0)  # at peak (the MAC utilization)
         compute = np.maximum(t_mac / eff, vec / cfg.peak_vector_ops_per_s)
         traffic = plan.state["traffic"]
+        overhead = cfg.op_overhead
+        if cfg.op_overhead_by_kind:
+            kinds = ops.kind[idx]
+            overhead = np.full(len(idx), float(cfg.op_overhead))
+            for kind, seconds in cfg.op_overhead_by_kind.items():
+                overhead[kinds == ops.kind_codes[kind]] = seconds
         return OpCost(
             compute_s=compute,
-            latency_s=cfg.op_overhead + traffic.latency_s,
+            latency_s=overhead + traffic.latency_s,
             bytes=dict(traffic.bytes),
             write_bytes=dict(traffic.write_bytes),
             energy={"compute": macs * emac + vec * cfg.energy_per_vector_op},

@@ -46,8 +46,10 @@ class RunData:
     #: (resources,) bytes the ops' access patterns add at the streaming rate (time, not
     #: traffic: ``bytes x (stream rate / pattern rate - 1)``); None when every op streams
     pattern_bytes: np.ndarray | None = None
-    #: notes from the stages (e.g. hand-stated read fractions replacing the cost's split)
-    notes: list[str] = field(default_factory=list)
+    #: notes from the stages for the result: what the engine left out of the rules it was
+    #: given (the analytic engine: loaded latency, exclusive holds), hand-stated read
+    #: fractions replacing the cost's read/write split
+    engine_notes: list[str] = field(default_factory=list)
 
 
 def _frac(x: float, latency: float) -> float:
@@ -115,10 +117,15 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
     params = wl.metadata.get("params")
     batch = wl.metadata.get("batch") or (params.get("batch") if isinstance(params, dict) else None) or 1
     if C.pipelined(arch):
-        facts.update(_stream_facts(pl, per_server, traffic, run.rates, costs.resources,
+        # each resource's occupancy: its bytes plus what ops hold it (hold_s x rate: e.g. a CIM
+        # chip's shared buffer and bus cycles beyond bytes / rate)
+        held = costs.hold_s.sum(axis=0) * run.rates if costs.hold_s is not None else None
+        occupied = {r: traffic[r] + (float(held[j]) if held is not None else 0.0)
+                    for j, r in enumerate(costs.resources)}
+        facts.update(_stream_facts(pl, per_server, occupied, run.rates, costs.resources,
                                    int(batch) if isinstance(batch, (int, float)) else 1, wl.macs,
                                    sum(energy.values()) - energy[C.STATIC], arch.static_power_w))
-    notes = list(pl.notes) + list(run.notes)
+    notes = list(pl.notes) + list(run.engine_notes)
     areas = C.area_parts(arch)
     if areas:
         bare = [c.name for c in arch.instances if not c.area_m2()]

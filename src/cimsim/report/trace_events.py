@@ -7,7 +7,8 @@ chrome://tracing): one track per resource.
   with args unit, kind, MACs, vector ops, the unit's own per-op times (a CIM chip's
   ``cim_buffer_s``, ``cim_interconnect_s``), bytes over each memory level and
   link, compute and latency times, energy.
-- **Memory levels and links** (process 2): one track per level and link, with
+- **Memory levels and links** (process 2): one track per level and link (and per shared
+  on-chip level of a component, e.g. a CIM chip's global buffer and bus, ``cim_chip``), with
   a slice per op that moves bytes over it, spanning the op's *active interval*
   ``[start, end - latency]`` (its work; the fixed latency is not a transfer),
   args the bytes. The engine shares a resource's bandwidth between the
@@ -142,7 +143,8 @@ def trace_events(result, arch=None, workload=None) -> dict:
     tid = 0
     kinds = {}
     if arch is not None:
-        kinds = {**{r: "memory level" for r in arch.memory}, **{r: "link" for r in arch.links}}
+        kinds = {**{r: "memory level" for r in arch.memory}, **{r: "link" for r in arch.links},
+                 **{r: "shared on-chip level" for r in arch.hardware.onchip}}
     for r, col in zip(resources, byte_cols):
         b = df[col].to_numpy(float)
         moving = np.flatnonzero(b > 0)

@@ -12,8 +12,11 @@ Timing: each config states the design's compute cycle at one published supply (a
 parameter, like CiMLoop's ``BASE_LATENCY``); at every other supply the cycle is that one moved
 by the alpha-power law (:func:`cimsim.hw.circuits.scaling.voltage_delay_factor`), so the TOPS
 at the other supplies are predictions, the TOPS at the reference supply a consistency check
-(named "cycle given"). Colonnade's Fig. 15a cycle is predicted from its critical path of
-adders (:func:`cimsim.hw.circuits.digital.adder` delay, a (U) placeholder).
+(named "cycle given"). Colonnade's Fig. 15a cycle is predicted: its config's clock is left
+out and the model derives the cycle from the cell's adder chain
+(:func:`cimsim.hw.circuits.digital.bit_serial_cycle`, logical effort of minimum gates and one
+cell pitch of wire). Fig. 15a's supply is taken as 0.8 V, CiMLoop's reading (its default
+``VOLTAGE``); the paper's own statement of it was not available here.
 
 Published figures: the papers' tables and figures as transcribed in CiMLoop's
 ``workspace/models/arch/1_macro/<macro>/_tests.py`` (mit-emze/cimloop @ d6e1390), taken as facts
@@ -146,22 +149,40 @@ def _jia() -> list[Case]:
     return out
 
 
-def _colonnade_point(w: int, in_bits: int, vdd: float, cycle_s=None):
+def _colonnade_point(w: int, in_bits: int, vdd: float, derived_clock: bool = False):
+    """Figures of Colonnade at W-bit weights, ``in_bits``-bit inputs and supply ``vdd``: at the
+    config's 100 MHz test clock, or (``derived_clock``) with the clock and read pulse left out,
+    so that the cycle is the one the model derives from the cell's adder chain."""
     over = {"technology.voltage": f"{vdd} V", "cim.weight_bits": w + COLONNADE_EXTRA_BITS,
             "cim.input_bits": in_bits}
-    if cycle_s is not None:
-        ts = f"{cycle_s * 1e9} ns"
-        over.update({"cim.read_latency": ts, "cim.cell.read_pulse": ts,
-                     "cim.adc.sample_rate": f"{1e-6 / cycle_s} MHz"})
+    if derived_clock:
+        over.update({"cim.read_latency": None, "cim.cell.read_pulse": None})
     return peak_figures(_load("colonnade-jssc2021.yaml", **over))
 
 
 def colonnade_critical_path(w: int, vdd: float = 0.8) -> float:
-    """Colonnade's cycle (s) with a register every 8 rows: (W + 7 + 8 + 2) adder delays."""
+    """Colonnade's cycle (s) with a register every 8 rows: (W + 7 + 8 + 2) in-array adder hops
+    (:func:`cimsim.hw.circuits.digital.bit_serial_cycle`: logical effort of minimum gates and
+    one cell pitch of wire, the pitch of the config's cell)."""
     from ..hw.circuits import digital
 
-    adders = w + COLONNADE_EXTRA_BITS + COLONNADE_ROWS_PER_REG + 2
-    return adders * float(digital.adder(1, 65, vdd).delay_s)
+    cim = _load("colonnade-jssc2021.yaml").component("cim").config
+    return float(digital.bit_serial_cycle(w + COLONNADE_EXTRA_BITS, cim.cell.rows_per_register,
+                                          65, vdd, cim.cell.width_f * 65e-9))
+
+
+def _colonnade_register_share(vdd: float) -> float:
+    """The share of a digital cell's energy that is its pipeline-register bit:
+    ``(E_reg / r) / (E_FA + E_reg / r + E_logic)``, r = rows per register (the cell of
+    :mod:`cimsim.hw.circuits.array`, at the config's pitch and input activity)."""
+    from ..hw.circuits import digital
+
+    cim = _load("colonnade-jssc2021.yaml").component("cim").config
+    fa = digital.full_adder_energy(65, vdd)
+    reg = float(digital.register(1, 65, vdd).energy_j) / COLONNADE_ROWS_PER_REG
+    logic = float(digital.in_array_cell_logic_energy(65, vdd, cim.cell.width_f * 65e-9,
+                                                     cim.cell.input_ones))
+    return reg / (fa + reg + logic)
 
 
 def _colonnade() -> list[Case]:
@@ -176,16 +197,21 @@ def _colonnade() -> list[Case]:
                                 f"{v} V, 100 MHz", "TOPS/W", 2e3 / fj, _tops_w(f), src))
     src = f"Colonnade, JSSC 56(7) 2021, Fig. 15a, via {COLONNADE_SRC}"
     for w, gops in COLONNADE_FIG15A_GOPS.items():
-        f = _colonnade_point(w, w, 0.8, colonnade_critical_path(w))
+        f = _colonnade_point(w, w, 0.8, derived_clock=True)
         out.append(Case(NAME, f"Colonnade TOPS, {w}b x {w}b, register every 8 rows, cycle by "
                         "adder critical path", "TOPS", gops / 1e3, f["ops_s"] / 1e12, src))
     src = f"Colonnade, JSSC 56(7) 2021, Fig. 17, via {COLONNADE_SRC}"
     f = _colonnade_point(8, 1, 0.8)
     ops_per_cycle = 2 * 128 * (128 // (8 + COLONNADE_EXTRA_BITS))
+    pj = {p: f[f"j_per_op_{p}"] * ops_per_cycle * 1e12 for p in ("array", "dac", "digital")}
+    # Fig. 17 books the in-array pipeline registers under ctrl + registers (CiMLoop's reading,
+    # same file); the model's cell energy holds them as E_reg / rows_per_register per cell
+    reg = _colonnade_register_share(0.8)
+    pj["digital"] += reg * pj["array"]
+    pj["array"] *= 1 - reg
     for what, (part, frac) in COLONNADE_FIG17.items():
         out.append(Case(NAME, f"Colonnade energy split: {what}, 8b weights, 1b inputs, 0.8 V",
-                        "pJ", frac * COLONNADE_FIG17_PJ, f[f"j_per_op_{part}"] * ops_per_cycle * 1e12,
-                        src))
+                        "pJ", frac * COLONNADE_FIG17_PJ, pj[part], src))
     return out
 
 

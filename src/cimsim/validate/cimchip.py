@@ -18,8 +18,11 @@ to the CSV). The figures compared:
   over its pipeline stage); TOPS/W: 2 x MACs / energy per image;
 - stage parts: of the limiting stage (``pipeline_limit``), the ops' ``cim_buffer_s``, their
   ``cim_interconnect_s``, and the rest of their compute time less periphery (array + ADC);
-- energy parts: ``cim_adc``; accumulation = ``cim_digital`` (shift-add); ``cim_interconnect``;
-  ``cim_buffer``.
+- energy parts: ADC = ``cim_adc + cim_array + cim_dac`` (NeuroSim's "ADC" bucket holds the
+  subarray's read energy -- wordlines, columns -- with the sense amplifiers and encoder);
+  accumulation = ``cim_digital`` (shift-add); ``cim_interconnect``; ``cim_buffer``. All
+  before the post-layout factor (NeuroSim applies its zeta only to TOPS/W; cimsim's
+  ``cim_layout`` part is in the TOPS/W energy).
 """
 
 from __future__ import annotations
@@ -60,10 +63,21 @@ def chip_figures() -> dict[str, float]:
     ops = 2.0 * wl.macs
     t = r.op_table
     comp = next(c.name for c in arch.instances if getattr(c, "pipelined", False))
-    weight = f["pipeline_limit"].split(":", 1)[1]  # "<component>:<weight name>"
-    first = next(op.name for op in wl.ops if weight in op.inputs)
-    server = int(t.loc[t["op"] == first, "server"].iloc[0])
-    stage = t[(t["unit"] == comp) & (t["server"] == server)]
+    mine = t[t["unit"] == comp]
+    shared = (mine[f"{comp}_shared_s"] if f"{comp}_shared_s" in mine
+              else 0.0 * mine["compute_s"])
+    # the slowest layer's stage: the limit when a layer limits the pipeline, else (a shared
+    # buffer or bus limits it) the layer whose ops take longest alone
+    limit = f["pipeline_limit"]
+    if ":" in limit:  # "<component>:<weight name>"
+        weight = limit.split(":", 1)[1]
+        first = next(op.name for op in wl.ops if weight in op.inputs)
+        server = int(t.loc[t["op"] == first, "server"].iloc[0])
+    else:
+        alone = (mine["compute_s"] + shared).groupby(mine["server"]).sum()
+        server = int(alone.idxmax())
+    stage = mine[mine["server"] == server]
+    sh = float(shared[stage.index].sum())
     buf = float(stage[f"{comp}_buffer_s"].sum())
     ic = float(stage[f"{comp}_interconnect_s"].sum())
     per = float(stage[f"{comp}_periphery_s"].sum()) if f"{comp}_periphery_s" in stage else 0.0
@@ -74,17 +88,99 @@ def chip_figures() -> dict[str, float]:
         "stage": f["pipeline_interval_s"] * 1e6,
         "stage_buffer": buf * 1e6,
         "stage_interconnect": ic * 1e6,
-        "stage_array": (float(stage["compute_s"].sum()) - buf - ic - per) * 1e6,
-        "adc": e[f"{comp}_adc"] * 1e6,
+        # compute_s holds the local levels' transfers; the shared ones ran on the engine
+        "stage_array": (float(stage["compute_s"].sum()) - (buf + ic - sh) - per) * 1e6,
+        "adc": (e[f"{comp}_adc"] + e[f"{comp}_array"] + e[f"{comp}_dac"]) * 1e6,
         "accumulation": e[f"{comp}_digital"] * 1e6,
         "interconnect": e[f"{comp}_interconnect"] * 1e6,
         "buffer": e[f"{comp}_buffer"] * 1e6,
     }
 
 
+#: PUMA (Ankit et al., ASPLOS 2019) at peak. The abstract gives 577 GOPS/s/mm^2 and 837
+#: GOPS/s/W at 1 GHz; the node's power and area are the paper's hardware-characteristics table
+#: (Table 3: node 62.5 W, 90.638 mm^2) and its peak throughput the comparison with ML
+#: accelerators (52.31 TOPS; = 0.837 TOPS/W x 62.5 W = 0.577 TOPS/mm^2 x 90.638 mm^2 to 0.1 %).
+PUMA_SRC = "PUMA, Ankit et al., ASPLOS 2019: abstract (577 GOPS/s/mm^2, 837 GOPS/s/W at 1 GHz)"
+PUMA_SRC_T = ("PUMA, Ankit et al., ASPLOS 2019: node totals of its hardware table (Table 3) and "
+              "peak throughput of its comparison with ML accelerators")
+PUMA = {
+    "tops": ("PUMA node peak throughput", "TOPS", 52.31, PUMA_SRC_T),
+    "power": ("PUMA node power at peak", "W", 62.5, PUMA_SRC_T),
+    "area": ("PUMA node area", "mm^2", 90.638, PUMA_SRC_T),
+    "tops_w": ("PUMA node peak power efficiency", "TOPS/W", 0.837, PUMA_SRC),
+    "tops_mm2": ("PUMA node peak area efficiency", "TOPS/mm^2", 0.577, PUMA_SRC),
+}
+
+#: ISAAC-CE (isaac.yaml) expressed as a chip: IMAs of 8 crossbars, tiles of 12 IMAs with the
+#: 64 KB eDRAM (256 bits per 1.2 GHz cycle) on the 384-wire tile bus, 168 tiles on a
+#: concentrated mesh (4 tiles per router: 42 routers x 32-bit flits), all from ISAAC's Table I
+#: as in isaac.yaml. The eDRAM, bus and router power stay in isaac.yaml's static power (Table I
+#: charges them as power, not per access), so their energies here are 0; the eDRAM's area moves
+#: from ``area.buffer`` to the tile buffer. Transfers overlap the crossbars (ISAAC's pipeline).
+ISAAC_CHIP = {
+    "node_nm": 32,
+    "transfers": "overlapped",
+    "output_bits": 16,
+    "levels": {
+        "ima": {"fanout": 8},
+        "tile": {
+            "fanout": 12,
+            "buffer": {"type": "edram", "capacity": "64 KiB", "width_bits": 256,
+                       "clock": "1.2 GHz", "access_latency": "0.8333 ns",
+                       "energy_per_access": "0 pJ", "area": "0.083 mm^2"},
+            "interconnect": {"type": "bus", "width_bits": 384, "clock": "1.2 GHz",
+                             "energy_per_bit_per_hop": "0 pJ/bit"},
+        },
+        "chip": {
+            "fanout": 168,
+            "interconnect": {"type": "mesh", "width_bits": 1344, "clock": "1.2 GHz",
+                             "energy_per_bit_per_hop": "0 pJ/bit"},
+        },
+    },
+}
+#: ISAAC's peak throughput: Table IV's power efficiency x Table I's chip power
+ISAAC_TOPS = 627.5 * 65.8 / 1000
+ISAAC_SRC = ("ISAAC, ISCA 2016 (corrected Oct 2016): Table IV power efficiency 627.5 GOPS/W x "
+             "Table I chip power 65.8 W")
+
+
+def isaac_chip():
+    """ISAAC-CE's architecture with its on-chip hierarchy (:data:`ISAAC_CHIP`)."""
+    import copy
+
+    from ..config.loader import architecture_from_dict, read_yaml
+
+    path = VALIDATION / "isaac.yaml"
+    data = read_yaml(path)
+    data["cim"]["chip"] = copy.deepcopy(ISAAC_CHIP)
+    data["cim"]["area"]["buffer"] = "0 mm^2"
+    return architecture_from_dict(data, source=f"{path} with cimsim.validate.cimchip.ISAAC_CHIP")
+
+
+def peak_chip_figures(arch) -> dict[str, float]:
+    """Peak TOPS, W, mm^2, TOPS/W, TOPS/mm^2 of a chip config (the ``cim-published`` fill)."""
+    from .cim import peak_figures
+
+    f = peak_figures(arch)
+    return {"tops": f["ops_s"] / 1e12, "power": f["power_w"], "area": f["area_m2"] * 1e6,
+            "tops_w": f["ops_s"] / f["power_w"] / 1e12,
+            "tops_mm2": f["ops_s"] / f["area_m2"] / 1e18}
+
+
 @suite("cim-chip", "NeuroSim V1.4's released VGG-8 chip (22 nm RRAM): TOPS, TOPS/W, pipeline stage "
-       "parts and energy parts from the chip model (hierarchy, mapping, pipeline)")
+       "parts and energy parts from the chip model (hierarchy, mapping, pipeline); PUMA's node "
+       "at peak; ISAAC's throughput with its hierarchy")
 def cim_chip() -> list[Case]:
+    from .cim import _load
+
     got = chip_figures()
-    return [Case("cim-chip", what, unit, measured, got[key], SRC)
-            for key, (what, unit, measured) in NEUROSIM_VGG8.items()]
+    out = [Case("cim-chip", what, unit, measured, got[key], SRC)
+           for key, (what, unit, measured) in NEUROSIM_VGG8.items()]
+    puma = peak_chip_figures(_load("puma.yaml"))
+    out += [Case("cim-chip", what, unit, measured, puma[key], src)
+            for key, (what, unit, measured, src) in PUMA.items()]
+    isaac = peak_chip_figures(isaac_chip())
+    out.append(Case("cim-chip", "ISAAC-CE peak throughput with its chip hierarchy (IMAs, tiles, "
+                    "eDRAM, bus, c-mesh)", "TOPS", ISAAC_TOPS, isaac["tops"], ISAAC_SRC))
+    return out

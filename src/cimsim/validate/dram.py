@@ -13,6 +13,17 @@ measured maxima.
    cap (``sustained_fraction``) is fitted at its highest read ratio (that case has error 0 by
    construction and is listed as the fit); the other read ratios are predicted by the
    read/write turnaround model with Ramulator 2's default write batch, nothing else fitted.
+3. Mess-Results bandwidth-latency curves (``data/validation/mess_latency_curves.csv``: four
+   systems, three read ratios each). Idle latency: the level's ``latency`` field is set from
+   the system's highest read ratio (given, error 0) and predicted unchanged for its other
+   ratios. Loaded latency: the ``queue`` model (M/D/1, service one row cycle tRC of the
+   preset, capacity ``queue_headroom`` x the level's sustained rate at that read ratio, itself
+   the cap of item 2 and the turnaround model), at 50 % and 80 % of each curve's measured
+   maximum (the measured latency there interpolated linearly between the two measured points
+   around it). The one number fitted, the headroom, comes from MN5-GPP at 100 % reads (least
+   squares over its points up to 90 % of the maximum; those cases say "fitted"); every other
+   system and read ratio is a prediction. The ``measured`` model is the curves themselves and
+   is not validated against them.
 """
 
 from __future__ import annotations
@@ -20,7 +31,7 @@ from __future__ import annotations
 import csv
 
 from ..hw.base import STREAM, Pattern
-from ..hw.memory.dram import Dram
+from ..hw.memory.dram import Dram, mess_curves, queue_wait_s
 from ..hw.memory.jedec import PRESETS
 from . import Case, suite
 from .gpu import DATA_DIR
@@ -76,7 +87,101 @@ def mess_cases() -> list[Case]:
     return out
 
 
+#: the curve the queue model's one number (queue_headroom) is fitted to
+FIT_CURVE = "MN5-GPP@100"
+#: loads (fractions of each curve's measured maximum) at which the loaded latency is predicted
+LOADS = (0.5, 0.8)
+
+
+def _system_rows() -> dict[str, list[dict]]:
+    """Per system, its Mess maxima rows, highest read ratio first."""
+    out: dict[str, list[dict]] = {}
+    for r in mess_rows():
+        out.setdefault(r["system"], []).append(r)
+    return {k: sorted(v, key=lambda r: -int(r["read_pct"])) for k, v in out.items()}
+
+
+def capped_level(system: str) -> Dram:
+    """The system's level with its cap fitted at its highest read ratio (item 2)."""
+    fit = _system_rows()[system][0]
+    d = level(fit["standard"], int(fit["data_buses"]))
+    cap = float(fit["max_bandwidth_gbps"]) * 1e9 / d.bytes_per_s(Pattern.stream(int(fit["read_pct"]) / 100))
+    return level(fit["standard"], int(fit["data_buses"]), min(cap, 1.0))
+
+
+def _interp(x: float, xs: list[float], ys: list[float]) -> float:
+    pts = sorted(zip(xs, ys))
+    for (x0, y0), (x1, y1) in zip(pts, pts[1:]):
+        if x0 <= x <= x1:
+            return y0 + (y1 - y0) * (x - x0) / (x1 - x0)
+    raise ValueError(f"{x} outside the measured bandwidths")
+
+
+def _curve_points(name: str) -> tuple[list[float], list[float], float, float]:
+    """(bandwidths, latencies) up to the maximum, the maximum, the idle latency."""
+    bw, lat, _ = mess_curves()[name]
+    top = max(bw)
+    end = bw.index(top) + 1
+    return bw[:end], lat[:end], top, lat[0]
+
+
+def _queue_inputs(name: str) -> tuple[float, float, float]:
+    """(given idle latency, the level's rate at the curve's read ratio, service time)."""
+    system, pct = name.split("@")
+    d = capped_level(system)
+    idle = mess_curves()[f"{system}@{_system_rows()[system][0]['read_pct']}"][1][0]
+    return idle, d.bytes_per_s(Pattern.stream(int(pct) / 100)), d.queue_service_s()
+
+
+def predicted_latency(name: str, bandwidth: float, headroom: float) -> float:
+    """The queue model's load-to-use latency at ``bandwidth`` on the curve ``name``'s system
+    and read ratio: the given idle latency + the M/D/1 wait at ``u = bandwidth / rate``."""
+    idle, rate, service = _queue_inputs(name)
+    return idle + queue_wait_s(bandwidth / rate, service, headroom)
+
+
+def fit_headroom() -> float:
+    """The headroom minimising the squared latency error over FIT_CURVE's points up to 90 %
+    of its maximum (a grid of 0.001 from 1.001 to 3)."""
+    bw, lat, top, _ = _curve_points(FIT_CURVE)
+    pts = [(b, t) for b, t in zip(bw[1:], lat[1:]) if b <= 0.9 * top]
+
+    idle, rate, service = _queue_inputs(FIT_CURVE)
+
+    def sse(c: float) -> float:
+        return sum((idle + queue_wait_s(b / rate, service, c) - t) ** 2 for b, t in pts)
+
+    grid = [1.0 + k / 1000 for k in range(1, 2001)]
+    return min(grid, key=sse)
+
+
+def latency_cases(headroom: float | None = None) -> list[Case]:
+    """Idle and loaded latency of every curve (see the module docstring, item 3); the queue
+    model with ``headroom`` (default: the ``type: dram`` level's default)."""
+    c = Dram.Config.model_fields["queue_headroom"].default if headroom is None else headroom
+    out = []
+    for name, (bw, lat, path) in mess_curves().items():
+        system, pct = name.split("@")
+        top_pct = _system_rows()[system][0]["read_pct"]
+        given = pct == top_pct
+        src = f"{MESS_REPO} {path}"
+        idle_pred = mess_curves()[f"{system}@{top_pct}"][1][0]
+        out.append(Case("dram", f"{system} idle latency, {pct} % reads ("
+                        + ("given: the level's latency field" if given else
+                           f"predicted: the latency field set at {top_pct} %") + ")",
+                        "s", lat[0], idle_pred, src))
+        b, t, top, _ = _curve_points(name)
+        for load in LOADS:
+            what = "fitted" if name == FIT_CURVE else "predicted"
+            out.append(Case("dram", f"{system} loaded latency at {load:.0%} of max bandwidth "
+                            f"({load * top / 1e9:.0f} GB/s), {pct} % reads (queue model, {what})",
+                            "s", _interp(load * top, b, t),
+                            predicted_latency(name, load * top, c), src))
+    return out
+
+
 @suite("dram", "DRAM model: Ramulator 2.1's closed-form JEDEC targets per preset; Mess-Results maxima "
-               "by read ratio, one cap per platform")
+               "by read ratio, one cap per platform; idle and loaded latency (M/D/1 on tRC, one "
+               "headroom fitted on one curve)")
 def dram_suite() -> list[Case]:
-    return jedec_cases() + mess_cases()
+    return jedec_cases() + mess_cases() + latency_cases()

@@ -14,9 +14,18 @@ Model: ``aquabolt-xl-mi100.yaml`` (cimsim/data/validation) with and without its
 microkernel dimensions are not in the abstract: (U)); speed-up = latency without
 PIM / latency with PIM, saving = 1 - energy with / energy without. The GPU's GEMV
 streams its weight at the MI100's measured rocBLAS GEMV bandwidth (992 GB/s, 0.807 of
-peak: the config's ``memory.dram.sustained_fraction`` and its source); with the PIM
-units' 4.9 TB/s that bounds the speed-up near 5x, so the reported 8.9x implies a slower
-baseline GEMV than that (see README, "Remaining gaps of the published suites").
+peak: the config's ``memory.dram.sustained_fraction`` and its source).
+
+The PIM side is the published organisation in all-bank mode (``pim.sharing: blocked``):
+512 PCUs (128 per stack, one per even/odd bank pair), each bank reading 32 B per tCCD_L
+(9.6 GB/s at 2.4 Gb/s: ``banks_per_unit: 2``, ``bank_bandwidth``), the PCUs' 16 FP16 MACs at
+300 MHz (1.2 TFLOPS per stack) consuming half of that. So the units stream a GEMV's weights at
+4 x the external bus (4.9 TB/s), and the speed-up over a 992 GB/s GEMV is at most 4.96x at
+any size (4.29x at 8192 x 8192 with the 5 us dispatch). The reported 8.9x cannot be reached
+from this organisation and sharing mode: it needs the baseline GEMV at <= 552 GB/s (45 % of
+peak; 468 GB/s with the dispatch costs), half of what rocBLAS measures on the MI100. The
+paper does not publish its baseline kernel or matrix size (see README, "Remaining gaps of the
+published suites").
 """
 
 from __future__ import annotations

@@ -124,6 +124,11 @@ class CIMConfig(ComponentConfig):
     weight_bits: PositiveInt = Field(le=32, description="Weight precision held in the arrays.")
     input_bits: PositiveInt = Field(le=32, description="Input activation precision.")
     dac_bits: PositiveInt = Field(le=8, description="Input bits applied per array read (slice).")
+    input_drive: Literal["level", "pulse_width", "pulse_count"] = Field(
+        default="level", description="How a slice's value drives its row (derived dac_energy): "
+        "level (a voltage DAC: C V^2 x the mean squared level), pulse_width (one pulse as long "
+        "as the value: one C V^2 swing per non-zero value), pulse_count (as many unit pulses "
+        "as the value, each a C V^2 swing: energy grows with the inputs, cell.input_ones).")
     signed_inputs: Flag = Field(default=False, description="Inputs are signed and their sign is "
                                 "the pulse polarity: the sign bit costs no slice.")
     rows_per_read: Optional[PositiveInt] = Field(
@@ -393,8 +398,9 @@ class CIM(Component):
         t_mvm = rounds * np.ceil(rows / s["replicas"]) * t_vector
         compute = np.maximum(t_mvm, (a_in + a_out) / c.buffer.bandwidth)
         parts = {}
-        if c.chip is not None:
-            compute, parts = onchip.op_time(c.chip, compute, s["levels"])
+        hold = {}
+        if c.chip is not None:  # local levels in the op's time; shared ones on the engine
+            compute, parts = onchip.op_time(c.chip, compute, s["local_levels"])
             compute = compute + s["periphery_s"]
         compute = compute + t_write
         w_bytes = np.where(reprog, k * n * c.weight_bits / 8.0, 0.0)
@@ -403,10 +409,13 @@ class CIM(Component):
         latency = self.hw.links[link].latency + np.where(reprog, self.hw.memory[back].latency, 0.0)
         nbytes = {link: a_in + a_out + w_bytes}
         nbytes[back] = nbytes.get(back, 0.0) + w_bytes
+        if c.chip is not None:
+            latency = latency + onchip.shared_costs(self.name, c.chip, s, a_in + a_out, nbytes, hold)
         energy = op_energy(c, d, rows, k, s["row_tiles"], s["col_tiles"], s["phys_cols"],
                            a_in + a_out, reprog)
         if c.chip is not None:
             energy.update(onchip.energy(c.chip, s))
+            energy = onchip.layout_energy(c.chip, energy)
         # over the link the outputs go out; the inputs and the weights programmed come in,
         # the weights read from the backing store
         writes = {link: a_out}
@@ -415,13 +424,19 @@ class CIM(Component):
                       write_bytes=writes,
                       # array-seconds busy, per array of the block (utilization: over the latency)
                       busy={"arrays": s["arrays"] * (rounds * rows * t_vector + t_write) / c.arrays},
-                      compute_parts=parts)
+                      compute_parts=parts, hold_s=hold)
 
     def area_m2(self):
         """Area by part: given in ``area``, or derived with a technology block; empty without
         either."""
         a = self.design.area
         return onchip.area_m2(self.config, dict(a) if a is not None else {}, self.hw)
+
+    @classmethod
+    def shared_bandwidths(cls, name, config, technology=None):
+        """A chip's levels with one unit (one buffer and bus serving every layer):
+        :func:`.onchip.shared_bandwidths`."""
+        return onchip.shared_bandwidths(name, config, technology)
 
     def compute_bits(self):
         return (self.config.weight_bits, self.config.input_bits)

@@ -28,6 +28,18 @@ path):
 5. With ``transfers: serial`` (NeuroSim's accounting) an op's time is its array time plus
    every level's buffer and interconnect time; with ``overlapped`` (double-buffered levels)
    it is the largest of them.
+7. With ``tile_traffic``, rule 1 counts what a layer's array tiles need (a copy of the layer
+   is ``rt`` row tiles x ``ct`` column tiles, laid out column tile by column tile): between a
+   unit of level ``j`` and its children (units of ``A`` = ``A_{j-1}`` arrays; arrays for level
+   0, ``A`` = 1), inputs are *broadcast* to every child holding part of a column tile and
+   *partial sums* of row tiles held by different children go up to be reduced:
+   ``B_j = inputs x n_in + outputs x n_out`` with, when ``A >= rt`` (a child holds
+   ``floor(A / rt)`` whole column tiles), ``n_in = ceil(ct / floor(A / rt))``, ``n_out = 1``;
+   when ``A < rt``, ``n_in = ct`` (each child gets its rows' inputs, for every column tile)
+   and ``n_out = ceil(rt / A)`` partial sums per output. Copies split the rows (no factor).
+6. A level with one unit on the chip (the global buffer and bus) serves every layer: its time
+   is not the op's own but an engine resource's that concurrent ops share
+   (:mod:`.onchip`, "Shared levels"); alone on it, an op takes the time of rules 3-5.
 """
 
 from __future__ import annotations
@@ -70,6 +82,9 @@ class ChipBuffer(Strict):
         "model of cimsim.hw.circuits.buffer at chip.node).")
     access_latency: Optional[Seconds] = Field(
         default=None, description="Latency of one access (default: the circuit model).")
+    area: Optional[SquareMeters] = Field(
+        default=None, description="Area of one unit's buffer (default: the circuit model of "
+        "cimsim.hw.circuits.buffer at chip.node).")
 
 
 class Interconnect(Strict):
@@ -83,6 +98,9 @@ class Interconnect(Strict):
                                                  "when it toggles.")
     activity: Fraction = Field(default=1.0, description="Fraction of the bits moved that toggle "
                                "(NeuroSim's inputtoggle: 0.18 for VGG-8 activations).")
+    area: Optional[SquareMeters] = Field(
+        default=None, description="Area of one unit's interconnect (its wires and routers; "
+        "area part chip_interconnect). Default: not counted.")
 
 
 class ChipLevel(Strict):
@@ -139,6 +157,11 @@ class Chip(Strict):
     layer_unit: Optional[str] = Field(
         default=None, description="Name of the level whose units a layer never shares (NeuroSim "
         "maps each layer to whole tiles); default: layers pack arrays densely.")
+    shared_levels: Literal["engine", "per_op"] = Field(
+        default="engine", description="Levels with one unit on the chip (a global buffer and "
+        "bus): engine, a bandwidth of the engine that concurrent layers share (a pipeline's "
+        "interval is at least their total time); per_op, each op is charged them alone in its "
+        "own time (NeuroSim's per-layer accounting).")
     duplication: Literal["none", "balance"] = Field(
         default="none", description="Weight duplication per layer: none, or balance (copies "
         "chosen to equalise the layer pipeline's stages under the array budget).")
@@ -149,6 +172,11 @@ class Chip(Strict):
         default=False, description="Convolution inputs are reused across the sliding window in "
         "hardware (NeuroSim's novel mapping): each input crosses the hierarchy once per kernel "
         "row; off (conventional mapping): every window's inputs (the im2col bytes).")
+    tile_traffic: Flag = Field(
+        default=False, description="Count a layer's array tiles' traffic at each level: inputs "
+        "broadcast to every unit holding its column tiles, partial sums of row tiles in "
+        "different units sent up to be reduced (module rule 7); off: each byte of an op's "
+        "inputs and outputs crosses each level once.")
     output_bits: Optional[PositiveInt] = Field(
         default=None, le=32, description="Bits per output element moved through the hierarchy "
         "(outputs re-quantised beside the arrays, e.g. 8); default: the workload's output bytes.")
@@ -158,6 +186,10 @@ class Chip(Strict):
     area_overhead: PositiveFloat = Field(
         default=1.0, ge=1.0, description="Post-layout factor on the CIM block's summed area "
         "(NeuroSim's layout overhead); reported as the area part `overhead`.")
+    energy_overhead: PositiveFloat = Field(
+        default=1.0, ge=1.0, description="Post-layout factor on the CIM block's dynamic energy "
+        "(NeuroSim's zeta, 1.22 in Param.cpp: wiring and switching a schematic-level estimate "
+        "leaves out); the excess is reported as the energy part `layout`.")
 
     @model_validator(mode="after")
     def _names(self) -> "Chip":
@@ -217,8 +249,8 @@ def needs_node(chip: Chip) -> bool:
     """Whether any default comes from a circuit model (and so needs a technology node)."""
     bufs = [lv.buffer for lv in chip.levels.values() if lv.buffer is not None]
     p = chip.periphery
-    return (any(b.energy_per_access is None or b.access_latency is None for b in bufs)
-            or bool(bufs)  # buffer area is always the circuit model's
+    return (any(b.energy_per_access is None or b.access_latency is None or b.area is None
+                for b in bufs)
             or (p is not None and (p.energy_per_op is None or p.area_per_unit is None)))
 
 
@@ -233,16 +265,44 @@ def buffer_access(buf: ChipBuffer, node_nm: float | None) -> tuple[float, float]
     return float(e), float(cycle)
 
 
-def transfers(chip: Chip, nbytes: np.ndarray, op_arrays: np.ndarray,
+def tile_factors(chip: Chip, row_tiles, col_tiles) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Per level: ``(n_in, n_out)`` of module rule 7 for ops of ``row_tiles`` x ``col_tiles``
+    arrays per copy; ``(1, 1)`` everywhere without ``tile_traffic``."""
+    rt = np.maximum(np.asarray(row_tiles, dtype=np.float64), 1.0)
+    ct = np.maximum(np.asarray(col_tiles, dtype=np.float64), 1.0)
+    one = np.ones_like(rt)
+    out, child = {}, 1
+    for name, a in zip(chip.levels, chip.unit_arrays):
+        if not chip.tile_traffic:
+            out[name] = (one, one)
+        else:
+            whole = np.floor(child / rt)  # whole column tiles in one child
+            n_in = np.where(whole >= 1, np.ceil(ct / np.maximum(whole, 1.0)), ct)
+            n_out = np.where(whole >= 1, 1.0, np.ceil(rt / child))
+            out[name] = (n_in, n_out)
+        child = a
+    return out
+
+
+def level_bytes(chip: Chip, a_in, a_out, row_tiles, col_tiles) -> dict[str, np.ndarray]:
+    """Bytes through each level (module rules 1 and 7): ``a_in x n_in + a_out x n_out``."""
+    return {name: np.asarray(a_in) * f_in + np.asarray(a_out) * f_out
+            for name, (f_in, f_out) in tile_factors(chip, row_tiles, col_tiles).items()}
+
+
+def transfers(chip: Chip, nbytes, op_arrays: np.ndarray,
               node_nm: float | None = None) -> dict[str, dict[str, np.ndarray]]:
-    """Per level: time and energy of moving ``nbytes`` (per op) for ops spanning ``op_arrays``
-    arrays each (module rules 1-4), circuit defaults at ``node_nm`` (default ``chip.node_nm``).
+    """Per level: time and energy of moving ``nbytes`` (per op; or per level, a dict as
+    :func:`level_bytes` gives) for ops spanning ``op_arrays`` arrays each (module rules 1-4),
+    circuit defaults at ``node_nm`` (default ``chip.node_nm``).
     Returns ``{level: {buffer_s, buffer_j, interconnect_s, interconnect_j}}``, aligned with the
     ops."""
     node_nm = chip.node_nm if node_nm is None else node_nm
     out = {}
-    nbytes = np.asarray(nbytes, dtype=np.float64)
+    per_level = nbytes if isinstance(nbytes, dict) else None
     for (name, lv), a in zip(chip.levels.items(), chip.unit_arrays):
+        nbytes = np.asarray(per_level[name] if per_level is not None else nbytes,
+                            dtype=np.float64)
         units = np.maximum(1.0, np.ceil(op_arrays / a))
         per_unit = nbytes / units
         zero = np.zeros_like(nbytes)
@@ -276,12 +336,23 @@ def op_time(chip: Chip, array_s: np.ndarray, levels: dict) -> tuple[np.ndarray, 
 
 
 def buffer_area_m2(chip: Chip, node_nm: float | None = None) -> float:
-    """Circuit-model area of every level's buffers (one per unit), m^2."""
+    """Area of every level's buffers (one per unit; given, else the circuit model), m^2."""
     node_nm = chip.node_nm if node_nm is None else node_nm
     total = 0.0
     for lv, a in zip(chip.levels.values(), chip.unit_arrays):
         if lv.buffer is not None:
-            est = circuit_buffer.buffer(lv.buffer.type, lv.buffer.capacity, lv.buffer.width_bits,
-                                        node_nm)
-            total += float(est.area_m2) * (chip.arrays // a)
+            area = lv.buffer.area
+            if area is None:
+                area = circuit_buffer.buffer(lv.buffer.type, lv.buffer.capacity,
+                                             lv.buffer.width_bits, node_nm).area_m2
+            total += float(area) * (chip.arrays // a)
     return total
+
+
+def interconnect_area_m2(chip: Chip) -> float | None:
+    """Given area of every level's interconnect (one per unit), m^2; None when none is given."""
+    given = [(lv.interconnect.area, a) for lv, a in zip(chip.levels.values(), chip.unit_arrays)
+             if lv.interconnect is not None and lv.interconnect.area is not None]
+    if not given:
+        return None
+    return sum(float(area) * (chip.arrays // a) for area, a in given)

@@ -11,24 +11,40 @@ Mapping from the models to the energy terms of :mod:`.energy` (one event each):
   rate, supply, envelope factor), or with ``adc.model: structural`` the SAR of
   :func:`~cimsim.hw.circuits.sar.sar_adc` (DAC unit capacitor, node, supply);
   ``sample_rate`` defaults to one conversion per conversion time; ADC area = the model's,
-  times the ADCs per array;
+  times the ADCs per array. A digital bit-serial array (``sram_digital``) with no
+  ``adc.type`` has no converter: energy 0, one output per cycle;
 - ``cell_read_energy`` = (cells + bitlines) of one read of ``rows_per_read`` rows
   (:func:`~cimsim.hw.circuits.array.read_energy_parts`) / (rows_per_read x cols): one cell's
-  share of a read; ``read_latency`` = the read pulse;
-- ``dac_energy`` = :func:`~cimsim.hw.circuits.digital.input_driver` on one wordline (its wire
-  capacitance, the read voltage -- SRAM: the supply -- and the slice's mean squared level, or
-  ``cell.input_ones`` for 1-bit slices); the array model's wordline term is this one, not
-  counted twice;
+  share of a read; ``read_latency`` = the read pulse (a digital bit-serial cell without one:
+  its adder chain's cycle over a weight's ``ceil(weight_bits / bits_per_cell)`` columns,
+  :func:`~cimsim.hw.circuits.digital.bit_serial_cycle`);
+- ``dac_energy`` = :func:`~cimsim.hw.circuits.digital.input_drive` of kind ``input_drive`` on
+  one wordline (its wire capacitance, the read voltage -- SRAM: the supply -- and the slice's
+  mean squared level, or ``cell.input_ones`` for 1-bit slices; temporal drives, pulse_width
+  and pulse_count, count row swings from ``cell.input_ones``); the array model's wordline term
+  is this one, not counted twice;
 - charge-domain cells (``sram_charge``): ``cell_read_energy`` = the column's capacitor energy
   of :func:`~cimsim.hw.circuits.charge.column_energy_parts` / rows_per_read, ``dac_energy`` =
   one row's IA/IAb broadcast, :func:`~cimsim.hw.circuits.charge.row_broadcast_energy`
   (``cell.compute``, ``cell.folded_columns``, ``cell.switch_width_f``);
 - ``shift_add_energy`` = :func:`~cimsim.hw.circuits.digital.shift_add` into an accumulator of
   ``adc.bits + ceil(log2 reads) + (slices - 1) dac_bits + (ceil(weight_bits / bits_per_cell) - 1)
-  bits_per_cell`` bits (at most 64); with a ``nmc`` block, the near-memory datapath's energy
-  per conversion instead (:func:`~cimsim.hw.circuits.datapath.near_memory_datapath`);
+  bits_per_cell`` bits (at most 64); for a digital bit-serial cell (``sram_digital``), whose
+  adder chain already sums the rows and the weight's columns, ``adc.bits`` (one adder and one
+  register bit per column output and input slice); with a ``nmc`` block, the near-memory
+  datapath's energy per conversion instead
+  (:func:`~cimsim.hw.circuits.datapath.near_memory_datapath`);
 - ``buffer.energy_per_byte`` = :func:`~cimsim.hw.circuits.buffer.buffer` (kind, capacity,
   access width) / bytes per access.
+
+With ``adc.type: current_sense`` on a resistive cell, the readout is
+:mod:`cimsim.hw.circuits.sense` instead: ``energy_per_conversion`` and the conversion time from
+``current_sense_adc`` (a parallel flash of latch-type sense amplifiers, no static bias, the
+column node loaded by the access drains of every row); ``cell_read_energy`` = one column's
+pulse-limited read (``column_read``, capacitive input: the node settles within the sensing
+time) / ``rows_per_read``; ``dac_energy`` (1-bit slices) = ``row_drive`` (input line at the
+read voltage, wordline with its access gates at the supply) x ``cell.input_ones``. The access
+transistor is sized by the IR-drop rule (``access_width_f``, 0.25 R_on at the supply).
 
 Area: the config's ``area`` parts win; parts it leaves out (and every part when it has no
 ``area`` section but a technology block and ``adc.type``) are derived: cells, ADCs, one
@@ -54,7 +70,7 @@ from ..circuits import array as array_model
 from ..circuits import buffer as buffer_model
 from ..circuits import charge as charge_model
 from ..circuits import datapath as datapath_model
-from ..circuits import digital, resolution
+from ..circuits import digital, resolution, sense
 from ..circuits import sar as sar_model
 from ..parts.cell import DEFAULT_CELL
 
@@ -75,7 +91,7 @@ _CELL_U = {"sram_6t": ("read_current",), "sram_8t": ("read_current",),
            "sram_charge": ("read_pulse",),
            "fefet": ("r_on", "on_off", "read_voltage", "read_pulse"),
            "pcm": ("r_on", "on_off", "read_voltage", "read_pulse")}
-_CELL_AREA_U = ("sram_8t", "sram_digital", "fefet", "pcm")
+_CELL_AREA_U = ("sram_8t", "fefet", "pcm")
 
 
 class DeriveError(ValueError):
@@ -143,6 +159,38 @@ def _charge_kw(c) -> dict:
     return kw
 
 
+def _current_sense(c, tech, vdd, rpr) -> dict:
+    """``adc.type: current_sense`` on a resistive cell (:mod:`cimsim.hw.circuits.sense`): the
+    converter, one column's read and one row drive. The 1T1R access transistor is sized by the
+    IR-drop rule at the supply as gate drive; the column node carries the column wire, the
+    access drains of every row and the sense-amplifier inputs; the sensing time is the 22 nm
+    figure moved to the node plus the highest reference's RC. The converter is a parallel
+    flash with no static bias."""
+    cell = _cell(c, tech)
+    if cell.kind != "resistive":
+        raise DeriveError("adc.type", f"current_sense reads a resistive cell; {cell.name} is "
+                          f"{cell.kind} (use sar, flash or ramp)")
+    node = tech.node_nm
+    try:
+        w = sense.access_width_f(cell.r_on_ohm, node, vdd)
+        wire = array_model.column_capacitance(cell, c.rows, node)
+        junctions = c.rows * w * node * 1e-9 * sense.GATE_CAP_F_PER_M
+        c_node = sense.node_capacitance(wire, c.adc.bits, node, rows=c.rows, access_width_f=w)
+        r_ref = sense.highest_reference_ohm(cell.r_on_ohm, c.adc.bits, rpr)
+        t = sense.sense_time(node, vdd, r_ref, c_node)
+        conv = sense.current_sense_adc(c.adc.bits, node, cell.read_voltage_v, wire + junctions,
+                                       t, vdd)
+        ones = c.cell.input_ones if c.cell is not None else 0.5
+        wones = c.cell.weight_ones if c.cell is not None else 0.5
+        col = sense.column_read(cell.r_on_ohm, cell.on_off, cell.read_voltage_v, rpr, t, c_node,
+                                input_ones=ones, weight_ones=wones)
+        v_gate = vdd if vdd is not None else array_model.scaling.nominal_vdd(node)
+        row = sense.row_drive(c.cols, node, cell.read_voltage_v, v_gate, cell.width_f, w)
+    except ValueError as exc:
+        raise DeriveError("adc.bits", str(exc)) from None
+    return {"adc": conv, "column": col, "row": row}
+
+
 def _need_tech(tech, what: str):
     if tech is None:
         raise DeriveError(what, "not given, and the architecture has no technology block to "
@@ -177,13 +225,23 @@ def _design(c, tech) -> Design:
     rpr = c.rows_per_read or c.rows
     reads = math.ceil(c.rows / rpr)
     slices = c.slices
+    cell_type = c.cell.type if c.cell is not None else DEFAULT_CELL[c.technology]
+    digital_cell = array_model.CELLS[cell_type].kind == "digital"
 
-    # ---- ADC
+    # ---- ADC (a digital bit-serial array has none: with no adc.type, its column outputs
+    # leave one bit a cycle, at no conversion energy)
     need_adc = (a.sample_rate is None or a.energy_per_conversion is None
                 or (c.area is not None and c.area.adc is None)
                 or (c.area is None and tech is not None and a.type is not None))
     est = None
-    if need_adc and tech is not None and a.type is not None:
+    cs = None  # current-sense reading (module sense) when a number rests on it
+    if (tech is not None and a.type == "current_sense"
+            and (need_adc or c.cell_read_energy is None or c.dac_energy is None)):
+        cs = _current_sense(c, tech, vdd, rpr)
+    if need_adc and cs is not None:
+        est = cs["adc"]
+        sources.append(f"adc: {est.source}")
+    elif need_adc and tech is not None and a.type is not None:
         try:
             if a.model == "structural":
                 est = sar_model.sar_adc(a.bits, node, a.dac_unit_capacitance, a.sample_rate, vdd)
@@ -196,20 +254,26 @@ def _design(c, tech) -> Design:
         sample_rate, prov["adc.sample_rate"] = a.sample_rate, "given"
     else:
         _need_tech(tech, "adc.sample_rate")
-        if est is None:
+        if est is None and digital_cell:
+            sample_rate = None  # one output per cycle: set below, once the cycle is known
+        elif est is None:
             raise DeriveError("adc.type", "needed to derive adc.sample_rate (sar, flash, ramp or "
                                           "current_sense)")
-        sample_rate, prov["adc.sample_rate"] = 1.0 / float(est.delay_s), _prov(
-            est.field_provenance["delay_s"])
+        else:
+            sample_rate, prov["adc.sample_rate"] = 1.0 / float(est.delay_s), _prov(
+                est.field_provenance["delay_s"])
     if a.energy_per_conversion is not None:
         e_conv, prov["adc.energy_per_conversion"] = a.energy_per_conversion, "given"
     else:
         _need_tech(tech, "adc.energy_per_conversion")
-        if est is None:
+        if est is None and digital_cell:
+            e_conv, prov["adc.energy_per_conversion"] = 0.0, "derived"
+        elif est is None:
             raise DeriveError("adc.type", "needed to derive adc.energy_per_conversion (sar, "
                                           "flash, ramp or current_sense)")
-        e_conv = float(est.energy_j)
-        prov["adc.energy_per_conversion"] = _prov(est.field_provenance["energy_j"])
+        else:
+            e_conv = float(est.energy_j)
+            prov["adc.energy_per_conversion"] = _prov(est.field_provenance["energy_j"])
 
     # ---- array, drivers
     need_array = (c.read_latency is None or c.cell_read_energy is None or c.dac_energy is None
@@ -220,7 +284,8 @@ def _design(c, tech) -> Design:
         cell = _cell(c, tech)
         kw = dict(rows_active=rpr, vdd=vdd,
                   input_ones=c.cell.input_ones if c.cell is not None else 0.5,
-                  weight_ones=c.cell.weight_ones if c.cell is not None else 0.5)
+                  weight_ones=c.cell.weight_ones if c.cell is not None else 0.5,
+                  weight_columns=-(-c.weight_bits // c.bits_per_cell))
         try:
             parts = array_model.read_energy_parts(cell, c.rows, c.cols, node, **kw)
             read = array_model.array_read(cell, c.rows, c.cols, node, **kw)
@@ -233,6 +298,8 @@ def _design(c, tech) -> Design:
     else:
         _need_tech(tech, "read_latency")
         read_latency, prov["read_latency"] = float(read.delay_s), _prov(read.field_provenance["delay_s"])
+    if sample_rate is None:  # a digital array's outputs: one a cycle
+        sample_rate, prov["adc.sample_rate"] = 1.0 / read_latency, prov["read_latency"]
     if c.cell_read_energy is not None:
         e_cell, prov["cell_read_energy"] = c.cell_read_energy, "given"
     else:
@@ -246,6 +313,9 @@ def _design(c, tech) -> Design:
         else:
             e_cell = float(parts["cells"] + parts["columns"]) / (rpr * c.cols)
         prov["cell_read_energy"] = cell_p
+        if cs is not None:  # the column settles within the sensing: module sense
+            e_cell = float(cs["column"].energy_j) / rpr
+            sources.append(f"cells: {cs['column'].source}")
     if c.dac_energy is not None:
         e_dac, prov["dac_energy"] = c.dac_energy, "given"
     else:
@@ -253,14 +323,20 @@ def _design(c, tech) -> Design:
         c_row = array_model.row_capacitance(cell, c.cols, node)
         v = cell.read_voltage_v if cell.kind == "resistive" else (
             vdd if vdd is not None else array_model.scaling.nominal_vdd(node))
-        activity = kw["input_ones"] if c.dac_bits == 1 else None
+        activity = kw["input_ones"] if c.dac_bits == 1 or c.input_drive != "level" else None
         if cell.kind == "capacitive" and c.dac_bits == 1:  # the M-BC's IA/IAb row broadcast
             e_dac = float(charge_model.row_broadcast_energy(c.cols, cell.width_f, node, vdd,
                                                             kw["input_ones"], **_charge_kw(c)))
             prov["dac_energy"] = "placeholder" if cell.placeholder else "derived"
             sources.append(f"dac: {charge_model.SOURCE}")
         else:
-            drv = digital.input_driver(c_row, v, c.dac_bits, activity)
+            if cs is not None and c.dac_bits == 1:  # a 1T1R input drives its wordline too
+                drv = cs["row"]
+                drv = type(drv)(energy_j=drv.energy_j * activity, delay_s=drv.delay_s,
+                                area_m2=drv.area_m2, source=drv.source,
+                                field_provenance=drv.field_provenance)
+            else:
+                drv = digital.input_drive(c.input_drive, c_row, v, c.dac_bits, activity)
             e_dac = float(drv.energy_j)
             prov["dac_energy"] = "placeholder" if cell.placeholder else _prov(drv.field_provenance["energy_j"])
             sources.append(f"dac: {drv.source}")
@@ -269,6 +345,11 @@ def _design(c, tech) -> Design:
     weight_slices = -(-c.weight_bits // c.bits_per_cell)  # cells per weight
     acc_bits = min(64, int(digital.accumulation_bits(
         a.bits + math.ceil(math.log2(reads)), slices, c.dac_bits, weight_slices, c.bits_per_cell)))
+    if digital_cell:
+        # a digital bit-serial array adds rows and weight bits in its own adder chain and each
+        # column's output bit has its place: one adder bit and one register bit per column
+        # output and input slice
+        acc_bits = a.bits
     sa = None
     if c.shift_add_energy is not None:
         e_sa, prov["shift_add_energy"] = c.shift_add_energy, "given"

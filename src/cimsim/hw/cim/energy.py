@@ -12,7 +12,10 @@
   finite ``nonideal.on_off_ratio`` adds one reference column of off cells per array (per
   column tile), read with every row: + rows x k x column tiles x slices. Its current is
   subtracted from each column's before the ADC (as the emulator computes it), so it adds no
-  conversion;
+  conversion. A digital bit-serial array (``cell.type: sram_digital``) reads every column
+  of each array it uses, column tiles x ``cols``: the input bit is broadcast along the row
+  and each cell's multiplier and adder evaluate whether or not a weight is mapped there
+  (nothing gates a column);
 - ``digital``: conversions x ``shift_add_energy`` (integrate-and-count: column-vectors
   x counting steps x ``shift_add_energy``) + buffer bytes x buffer energy per byte;
 - ``write``: when the op re-programs, every cell of the matrix once (k x physical
@@ -25,6 +28,11 @@ import numpy as np
 
 from . import counting
 from .tiling import read_groups
+
+
+def _digital(c) -> bool:
+    """Whether the array's cells are digital bit-serial adders (every column evaluates)."""
+    return c.cell is not None and c.cell.type == "sram_digital"
 
 
 def conversions(c, rows, k, row_tiles, phys_cols):
@@ -50,7 +58,7 @@ def op_energy(c, d, rows, k, row_tiles, col_tiles, phys_cols, buffer_bytes, repr
                                 + counting.integration_steps(ph) * cnt.integrate_energy
                                 + steps * d.energy_per_conversion)
         shift_add = column_vectors * steps * d.shift_add_energy
-    read_cols = phys_cols
+    read_cols = col_tiles * c.cols if _digital(c) else phys_cols
     if c.nonideal is not None and c.nonideal.on_off_ratio is not None:
         read_cols = phys_cols + col_tiles  # one reference column per array
     return {

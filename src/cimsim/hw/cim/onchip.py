@@ -23,6 +23,19 @@ level unit) x periphery.units``; time ``vector_ops / (units x clock)``, energy `
 energy_per_op`` (part ``periphery``); its tensors stay on the chip (no link bytes).
 Matmuls without a stationary weight and copies other than im2col stay with a processor.
 
+Shared levels. A level with one unit on the chip (typically the top: one global buffer and
+one bus serving every layer) is an engine resource ``<component>_<level>`` (e.g. ``cim_chip``,
+:func:`shared_bandwidths`), not part of the op's compute time: the op charges it its bytes and
+holds it for the rest of its closed-form time alone (whole bus words and cycles, the buffer's
+accesses: ``OpCost.hold_s``), so an op alone on it takes exactly the time of :mod:`.chip`'s
+rules, and ops in flight together share it (the DES's processor sharing; the analytic engine
+and the pipeline's steady state count its total). The resource's rate is the interconnect's
+``width / 8 x clock`` (else the buffer's ``width / 8 / (2 x cycle)``); the interconnect's hops
+are the op's fixed latency. With ``transfers: serial`` the op's compute waits for its shared
+transfers (an engine ``serial`` op); overlapped, they run beside it. The op columns
+``buffer_s`` and ``interconnect_s`` stay every level's time alone; ``shared_s`` is the shared
+levels' part of them.
+
 The flat-pool local buffer (``cim.buffer``) still bounds an op's array time as without a chip
 block: ``max(array time, bytes / buffer bandwidth)``; set its bandwidth high to leave the
 hierarchy alone in charge.
@@ -72,7 +85,8 @@ def check(c, hw) -> list[tuple[str, str]]:
 def energy_parts(c) -> tuple[str, ...]:
     if c.chip is None:
         return ()
-    return PARTS + (("periphery",) if c.chip.periphery is not None else ())
+    return (PARTS + (("periphery",) if c.chip.periphery is not None else ())
+            + (("layout",) if c.chip.energy_overhead > 1.0 else ()))
 
 
 #: where the chip's ops spend their time, summed over its ops (s), and the largest part
@@ -94,6 +108,9 @@ def area_m2(c, base: dict[str, float], hw=None) -> dict[str, float]:
     node = node_nm(c, hw)
     out = dict(base)
     out["chip_buffers"] = chipmod.buffer_area_m2(ch, node)
+    ic = chipmod.interconnect_area_m2(ch)
+    if ic is not None:
+        out["chip_interconnect"] = ic
     if ch.periphery is not None:
         p = ch.periphery
         out["periphery"] = (p.energy_area(node)[1] * p.units
@@ -171,6 +188,7 @@ def place(comp, ops, idx) -> Plan:
     a_in = np.where(mm, a_in, 0.0)
     out_b = ops.act_out_bytes[idx] if ch.output_bits is None else rows * n * ch.output_bits / 8
     a_out = np.where(mm, out_b, 0.0)
+    lbytes = chipmod.level_bytes(ch, a_in, a_out, rt, ct)  # per level (chip rules 1 and 7)
     rounds = np.ones(len(idx))
     if fits:
         reprogram = np.zeros(len(idx), dtype=bool)
@@ -185,7 +203,8 @@ def place(comp, ops, idx) -> Plan:
                 d = np.minimum(grid[None, :], np.maximum(rows[o], 1.0)[:, None])
                 core = np.ceil(rows[o][:, None] / d) * (t_vector[o][:, None]
                                                          if np.ndim(t_vector) else t_vector)
-                nbytes = np.repeat((a_in + a_out)[o][:, None], len(grid), axis=1)
+                nbytes = {name: np.repeat(b[o][:, None], len(grid), axis=1)
+                          for name, b in lbytes.items()}
                 lv = chipmod.transfers(ch, nbytes, np.minimum(need_op[o][:, None] * d, c.arrays),
                                        node)
                 np.add.at(out, group_of[o], chipmod.op_time(ch, core, lv)[0])
@@ -221,9 +240,11 @@ def place(comp, ops, idx) -> Plan:
     wc[group_of[mm]] = (k * pc)[mm]  # weight cells of each layer once
     summary.update(mapping.floorplan(ch, need, copies, float((wc * copies).sum()), c.rows, c.cols))
     op_arr = np.minimum(need_op * replicas, c.arrays)
-    levels = chipmod.transfers(ch, a_in + a_out, op_arr, node)
-    _, buf_s, ic_s = chipmod.op_time(ch, np.zeros(len(idx)), levels)
-    notes.extend(_buffer_notes(comp.name, ch, a_in + a_out, op_arr))
+    levels = chipmod.transfers(ch, lbytes, op_arr, node)
+    _, buf_s, ic_s = chipmod.op_time(ch, np.zeros(len(idx)), levels)  # every level, op alone
+    shared = {lv: _shared_time(ch, lv, levels[lv], lbytes[lv], node)
+              for lv in shared_levels(ch)}
+    notes.extend(_buffer_notes(comp.name, ch, lbytes, op_arr))
     periph_s, periph_j = _periphery(ch, node, ops.vector_ops[idx], ~mm,
                                     mapping.aligned(need * copies, align)[group_of]
                                     if fits else np.full(len(idx), float(c.arrays)))
@@ -232,15 +253,22 @@ def place(comp, ops, idx) -> Plan:
     summary.update({f"time_{p}_s": v for p, v in times.items()})
     summary["time_bound"] = max(times, key=times.get) if any(times.values()) else ""
     cols = {"reprogram": reprogram, "buffer_s": buf_s, "interconnect_s": ic_s, "copies": replicas}
+    if shared:  # of buffer_s + interconnect_s, the time on the shared levels (alone, hops included)
+        cols["shared_s"] = sum(sh["time_s"] + sh["hop_s"] for sh in shared.values())
     if ch.periphery is not None:
         cols["periphery_s"] = periph_s
+    serial = (np.ceil(rows / replicas) <= 1) | ~mm
+    if shared and ch.transfers == "serial":  # the shared levels' transfers, then the arrays
+        serial = serial | mm
     return Plan(
         server=server, n_servers=n_servers,
-        serial=(np.ceil(rows / replicas) <= 1) | ~mm,
+        serial=serial,
         notes=notes, summary=summary, server_labels=labels, op_columns=cols,
         state=dict(row_tiles=rt, col_tiles=ct, phys_cols=pc, arrays=np.minimum(need_op, c.arrays),
                    rounds=rounds, replicas=replicas, reprogram=reprogram, a_in=a_in, a_out=a_out,
-                   levels=levels, mm=mm, periphery_s=periph_s, periphery_j=periph_j),
+                   levels=levels, mm=mm, periphery_s=periph_s, periphery_j=periph_j,
+                   local_levels={k: v for k, v in levels.items() if k not in shared},
+                   shared=shared),
     )
 
 
@@ -259,9 +287,9 @@ def _periphery(ch, node, vector_ops, sel, layer_arrays):
 def _buffer_notes(name, ch, nbytes, op_arrays) -> list[str]:
     out = []
     for (level, lv), a in zip(ch.levels.items(), ch.unit_arrays):
-        if lv.buffer is None or not len(nbytes):
+        if lv.buffer is None or not len(nbytes[level]):
             continue
-        per_unit = nbytes / np.maximum(1.0, np.ceil(op_arrays / a))
+        per_unit = nbytes[level] / np.maximum(1.0, np.ceil(op_arrays / a))
         worst = float(per_unit.max())
         if worst > lv.buffer.capacity:
             out.append(f"{name}: an op moves {worst:.4g} B through one {level} buffer of "
@@ -299,3 +327,76 @@ def energy(ch, state) -> dict[str, np.ndarray]:
     if ch.periphery is not None:
         out["periphery"] = state["periphery_j"]
     return out
+
+
+# ---------------------------------------------------------------- shared levels (engine resources)
+def shared_levels(ch) -> list[str]:
+    """Levels with one unit on the chip (e.g. the global buffer and bus): every layer's
+    transfers at that level go through the same buffer and interconnect."""
+    if ch.shared_levels == "per_op":
+        return []
+    return [name for (name, lv), a in zip(ch.levels.items(), ch.unit_arrays)
+            if ch.arrays // a == 1 and (lv.buffer is not None or lv.interconnect is not None)]
+
+
+def resource_name(component: str, level: str) -> str:
+    """The engine resource of a shared level: ``<component>_<level>`` (e.g. ``cim_chip``)."""
+    return f"{component}_{level}"
+
+
+def _rate(lv, node) -> float:
+    """The resource's rate (B/s): the interconnect's ``width / 8 x clock``, else the buffer's
+    ``width / 8 / (2 x cycle)`` (each byte written and read)."""
+    if lv.interconnect is not None:
+        return lv.interconnect.width_bits / 8.0 * lv.interconnect.clock
+    b = lv.buffer
+    if b.access_latency is None and node is None:  # a config error (check names it); any rate
+        return b.width_bits / 8.0 * (b.clock if b.clock is not None else 1e9) / 2.0
+    return b.width_bits / 8.0 / (2.0 * chipmod.buffer_access(b, node)[1])
+
+
+def shared_bandwidths(name: str, c, technology=None) -> dict[str, float]:
+    """One engine resource per shared level of ``c.chip`` (:func:`shared_levels`), at
+    :func:`_rate`. Absent chip block: none (the engine's resources are unchanged)."""
+    ch = c.chip
+    if ch is None:
+        return {}
+    node = ch.node_nm if ch.node_nm is not None else (
+        technology.node_nm if technology is not None else None)
+    return {resource_name(name, lv): _rate(ch.levels[lv], node) for lv in shared_levels(ch)}
+
+
+def _shared_time(ch, level, rec, nbytes, node) -> dict:
+    """A shared level's occupancy per op, alone: buffer time and interconnect cycles without the
+    hops (summed for serial transfers, the larger for overlapped), the hops' time apart (a
+    fixed latency: the first flit's trip, not an occupancy), and the resource's rate."""
+    lv = ch.levels[level]
+    hop_s = np.zeros_like(nbytes)
+    if lv.interconnect is not None:
+        ic = lv.interconnect
+        hop_s = np.where(nbytes > 0, chipmod.hops(ic.type, lv.fanout) / ic.clock, 0.0)
+    ic_s = rec["interconnect_s"] - hop_s
+    t = rec["buffer_s"] + ic_s if ch.transfers == "serial" else np.maximum(rec["buffer_s"], ic_s)
+    return {"time_s": t, "hop_s": hop_s, "rate": _rate(lv, node), "bytes": nbytes}
+
+
+def shared_costs(name: str, ch, state, nbytes, out_bytes: dict, out_hold: dict) -> np.ndarray:
+    """Charge each shared level's resource: the op's bytes, plus the time it holds the resource
+    beyond ``bytes / rate`` (whole words and cycles, buffer accesses) as ``hold_s``; returns the
+    hops' latency to add to the op's. Alone on the resource the op takes exactly the closed form
+    of :mod:`.chip`; ops in flight together share it (the engine's processor sharing)."""
+    extra = np.zeros_like(nbytes)
+    for level, sh in state["shared"].items():
+        res = resource_name(name, level)
+        out_bytes[res] = sh["bytes"]
+        out_hold[res] = np.maximum(sh["time_s"] - sh["bytes"] / sh["rate"], 0.0)
+        extra = extra + sh["hop_s"]
+    return extra
+
+
+def layout_energy(ch, energy: dict) -> dict:
+    """``energy`` (the op's parts) plus ``layout``: ``(energy_overhead - 1) x`` their sum, the
+    post-layout excess (none at 1, the default)."""
+    if ch.energy_overhead <= 1.0:
+        return energy
+    return {**energy, "layout": (ch.energy_overhead - 1.0) * sum(energy.values())}

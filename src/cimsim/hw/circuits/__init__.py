@@ -6,19 +6,22 @@ reads a config or knows a component. Each part returns a :class:`~.record.PartEs
 (``energy_j``, ``delay_s``, ``area_m2``, ``provenance``, ``source``).
 
 - :mod:`.scaling` -- node (Stillmaker & Baas 2017) and voltage (C V^2, alpha-power) scaling;
-- :mod:`.adc` -- SAR, flash, ramp and current-sense ADCs on the Murmann survey envelope;
+- :mod:`.adc` -- SAR, flash, ramp and current-sense ADCs on the Murmann survey (SAR envelope;
+  flash comparators from its flash designs, scaled by node and supply);
 - :mod:`.array` -- cell types, wire capacitance, read energy by rows active and cell state;
-- :mod:`.digital` -- input drivers/DACs, adders, shift-and-add, registers, sample-and-hold;
+- :mod:`.digital` -- input drivers/DACs, adders (in-array adders' delay and cycle by logical
+  effort), shift-and-add, registers, sample-and-hold;
 - :mod:`.buffer` -- SRAM, register file and eDRAM buffers;
 - :mod:`.resolution` -- lossless partial-sum bits and bits lost per conversion;
 - :mod:`.charge` -- charge-domain (M-BC) column: compute-line capacitance, capacitor and
   input-broadcast energy;
 - :mod:`.sar` -- SAR ADC from its structure (capacitive DAC, comparator, SAR logic);
-- :mod:`.datapath` -- near-memory datapath (scaling, accumulation, bias, activation).
+- :mod:`.datapath` -- near-memory datapath (scaling, accumulation, bias, activation);
+- :mod:`.sense` -- current-sense ADC, pulse-limited column read, 1T1R access sizing, row drive.
 """
 
-from . import adc, array, buffer, charge, datapath, digital, resolution, sar, scaling
+from . import adc, array, buffer, charge, datapath, digital, resolution, sar, scaling, sense
 from .record import PartEstimate
 
 __all__ = ["PartEstimate", "adc", "array", "buffer", "charge", "datapath", "digital", "resolution",
-           "sar", "scaling"]
+           "sar", "scaling", "sense"]

@@ -23,15 +23,45 @@ By type (``ADC_TYPES``):
 - ``sar``: energy = the envelope; conversion time ``(bits + overhead) * t_cycle`` with one
   overhead cycle and ``t_cycle = 1 ns`` at 22 nm, scaled by :func:`.scaling.delay_factor`
   (NeuroSim V1.4 ``SarADC.cpp``: latency ``(bits + 1)`` ns at 22 nm, (P));
-- ``flash``: ``2^bits - 1`` comparators, one cycle; energy ``(2^bits - 1) * E_cmp`` with
-  ``E_cmp = 105.79 fJ``, the mean Walden FOM of the five best flash designs in the survey
-  (ARCHITECTURE "flash" or "flash, ti"), (D);
+- ``flash``: ``2^bits - 1`` clocked comparators in parallel, one cycle, and a
+  thermometer-to-binary encoder (see "Flash" below); energy scales with the node and ``V^2``;
 - ``ramp`` (single-slope / counting): ``2^bits`` counting steps of ``t_cycle``; energy
   ``2^bits * 144.63 fJ``, the mean Walden FOM of the five survey designs whose architecture
   names single-slope (thin data: five designs, three of them hybrids), (D);
 - ``current_sense`` (current-mode multi-level sense amplifiers, as in NeuroSim's multilevel
   sense amplifier): ``2^bits - 1`` current comparators in parallel, one cycle; energy and
   area as ``flash`` -- an assumption (no survey data for this circuit), marked placeholder.
+
+Flash (comparator level): ``E = (2^b - 1) E_cmp + G(b) E_gate a_enc``, every term a switched
+capacitance times ``V^2`` moved to the node by :func:`.scaling.energy_factor` (Stillmaker &
+Baas at nominal supplies, ``C V^2`` in the supply):
+
+- ``E_cmp``, one comparator decision with its share of the converter's reference ladder, bias
+  and clock: the survey's own flash designs (``FLASH_SURVEY_ROWS``: every CMOS design of
+  architecture "Flash" or "Flash, TI" at 32-180 nm whose title states its nominal bits ``N``,
+  receivers/AFEs and non-binary (stochastic, residue-number) designs left out; 18 designs,
+  ISSCC and VLSI 2002-2014), each ``P / fs_nyq / (2^N - 1)`` moved from its node and supply
+  (the survey's ``VSUP1``, else the node's nominal) to 7 nm at 0.7 V; ``E_cmp`` at 7 nm, 0.7 V
+  is their geometric mean, 4.822 fJ (a 9.84 fF switched capacitance; the least-squares
+  intercept of ``ln E`` with the Stillmaker & Baas node and ``V^2`` slope held fixed), (D). The
+  designs scatter by a geometric standard deviation of 3.5x around it (their mean of the best 5
+  is 2.4x lower, the worst 6x higher); a free log-log fit of their switched capacitance gives
+  ``C ∝ node^0.87`` against Stillmaker & Baas's ~``node^1.4`` (18 points, 3.5x scatter).
+  A clocked (StrongARM-type) comparator draws the same energy per decision whichever way it
+  decides (one output node falls each time), so ``E_cmp`` is data-independent. The ladder is
+  not a separate term: the survey designs' measured power includes theirs;
+- the encoder: ``2^b - 1`` three-input edge-detect gates on the thermometer code (counted as
+  two 2-input gates each, bubble-tolerant) and a one-hot-to-binary OR tree of ``b (2^(b-1) - 1)``
+  2-input gates, ``G(b) = 2 (2^b - 1) + b (2^(b-1) - 1)`` gate equivalents; one 2-input gate =
+  4/28 of a mirror full-adder bit (transistor count) of :mod:`.digital` (Horowitz ISSCC 2014,
+  3.75 fJ at 45 nm, 0.9 V), (D); activity ``a_enc = 0.5`` (half the gates toggle, stated).
+
+SAR and ramp energies stay node- and supply-independent. The SAR envelope is the survey's bound
+at any node; a SAR's energy is set largely by its capacitive DAC, sized for kT/C noise and
+matching, which does not shrink with the node as logic does, so moving the envelope by the
+logic scaling would put scaled designs below every measured one (in-array SARs above it state
+``envelope_factor``). The ramp figure rests on five designs, three of them hybrids: too thin
+to split into a node trend. Flash converters are comparators and logic, which do follow it.
 
 Area: the regression of Accelergy's ADC plug-in (github.com/Accelergy-Project/
 accelergy-adc-plug-in, ``adc_data/model.yaml``, (P)), fitted to the survey's SAR,
@@ -49,7 +79,7 @@ from __future__ import annotations
 import math
 import numpy as np
 
-from . import scaling
+from . import digital, scaling
 from .record import PartEstimate, provenance
 
 ADC_TYPES = ("sar", "flash", "ramp", "current_sense")
@@ -63,8 +93,36 @@ FOMW_CORNER_HZ = 1221112976.4039075
 FOMS_ENVELOPE_DB = 186.72331722916886
 FOMS_CORNER_HZ = 51440927.000128388
 
-#: energy per comparator decision of a flash ADC (J): mean FOM_W of the 5 best flash designs, (D)
-FLASH_COMPARATOR_J = 105.7945e-15
+#: the survey's flash designs behind ``E_cmp`` (rev 2025-06-09, sheets ISSCC and VLSI), (P):
+#: (venue year paper, node nm, nominal bits from the title, VSUP1 V or None, P W, fs_nyq Hz)
+FLASH_SURVEY_ROWS = (
+    ("ISSCC 2002 10.2", 180, 6, None, 0.34, 1.32e9),
+    ("ISSCC 2002 18.2", 130, 6, None, 0.00046, 2.2e7),
+    ("ISSCC 2003 18.3", 180, 6, None, 0.31, 2.0e9),
+    ("ISSCC 2006 31.1", 90, 4, None, 0.00252, 1.25e9),
+    ("ISSCC 2006 31.3", 180, 4, None, 0.089, 4.0e9),
+    ("ISSCC 2008 30.8", 180, 6, None, 1.66e-06, 4.0e5),
+    ("ISSCC 2013 26.1", 40, 6, None, 0.24, 1.0e10),
+    ("ISSCC 2014 22.2", 32, 6, None, 0.0695, 2.0e10),
+    ("VLSI 2002 23.1", 180, 6, 2.4, 0.07, 4.0e8),
+    ("VLSI 2004 25.1", 130, 6, 1.5, 0.99, 4.0e9),
+    ("VLSI 2007 7.2", 90, 6, 0.9, 0.098, 3.5e9),
+    ("VLSI 2008 2.1", 65, 6, 1.2, 0.012, 8.0e8),
+    ("VLSI 2008 2.2", 90, 5, 1.0, 0.0076, 1.75e9),
+    ("VLSI 2008 2.3", 65, 6, None, 0.32, 5.0e9),
+    ("VLSI 2010 15.4", 65, 5, 1.1, 0.081, 1.2e10),
+    ("VLSI 2010 15.5", 65, 6, None, 0.435, 1.6e10),
+    ("VLSI 2012 4.1", 40, 6, 1.1, 0.011, 3.0e9),
+    ("VLSI 2013 21.3", 32, 6, None, 0.0085, 5.0e9),
+)
+#: one flash comparator decision (J) at ``FLASH_REF_NODE_NM`` and its nominal 0.7 V: the
+#: geometric mean of ``FLASH_SURVEY_ROWS`` moved there (see the module text), (D)
+FLASH_COMPARATOR_7NM_J = 4.8221e-15
+FLASH_REF_NODE_NM = 7
+#: encoder: one 2-input gate = 4/28 of a mirror full-adder bit (transistor count), (D)
+GATE_PER_FULL_ADDER = 4 / 28
+#: encoder activity: fraction of its gates that toggle per conversion (stated default)
+ENCODER_ACTIVITY = 0.5
 #: energy per counting step of a single-slope ADC (J): mean FOM_W of 5 single-slope designs, (D)
 RAMP_STEP_J = 144.6327e-15
 
@@ -138,6 +196,38 @@ def regression_area(bits, sample_rate, node_nm: float, energy_j):
     return np.exp(ln_a) * 1e-12
 
 
+def flash_survey_energies(node_nm: float = FLASH_REF_NODE_NM, vdd=None):
+    """Energy per comparator decision (J) of each ``FLASH_SURVEY_ROWS`` design, ``P / fs_nyq /
+    (2^N - 1)``, moved from its node and supply to ``node_nm`` at ``vdd`` (default nominal)."""
+    return np.array([p / fs / (2 ** n - 1) * scaling.energy_factor(node, node_nm, v, vdd)
+                     for _, node, n, v, p, fs in FLASH_SURVEY_ROWS])
+
+
+def comparator_energy(node_nm: float, vdd=None):
+    """One flash comparator decision with its ladder/bias/clock share (J) at a node and supply
+    (default nominal): ``FLASH_COMPARATOR_7NM_J`` moved by :func:`.scaling.energy_factor`."""
+    return FLASH_COMPARATOR_7NM_J * scaling.energy_factor(FLASH_REF_NODE_NM, node_nm, None, vdd)
+
+
+def encoder_gates(bits):
+    """2-input gate equivalents of a ``bits``-bit thermometer-to-binary encoder:
+    ``2 (2^b - 1)`` edge detectors + ``b (2^(b-1) - 1)`` OR-tree gates."""
+    b = _bits(bits)
+    return 2 * (2.0 ** b - 1) + b * (2.0 ** (b - 1) - 1)
+
+
+def encoder_energy(bits, node_nm: float, vdd=None):
+    """Energy of one encoding (J): gates x one 2-input gate x ``ENCODER_ACTIVITY``."""
+    gate = GATE_PER_FULL_ADDER * digital.full_adder_energy(node_nm, vdd)
+    return encoder_gates(bits) * gate * ENCODER_ACTIVITY
+
+
+def flash_energy(bits, node_nm: float, vdd=None):
+    """One flash conversion (J): ``(2^b - 1)`` comparator decisions + the encoder."""
+    b = _bits(bits)
+    return (2.0 ** b - 1) * comparator_energy(node_nm, vdd) + encoder_energy(b, node_nm, vdd)
+
+
 def cycle_time(node_nm: float, vdd=None):
     """One SAR bit-cycle / flash decision / counting step (s) at a node and supply."""
     return SAR_CYCLE_22NM_S * scaling.delay_factor(22, node_nm, None, vdd)
@@ -152,7 +242,7 @@ def conversion_time(adc_type: str, bits, node_nm: float, vdd=None):
     if adc_type == "ramp":
         return 2.0 ** b * t
     if adc_type in ("flash", "current_sense"):
-        return np.broadcast_to(t, np.shape(b)) * 1.0
+        return np.broadcast_to(t, np.broadcast_shapes(np.shape(t), np.shape(b))) * 1.0
     raise ValueError(f"ADC type {adc_type!r} is not allowed; allowed: {', '.join(ADC_TYPES)}")
 
 
@@ -163,7 +253,7 @@ def adc(adc_type: str, bits, node_nm: float, sample_rate=None, vdd=None,
     ``sample_rate`` defaults to one conversion per conversion time; a rate the converter
     cannot reach (faster than ``1 / conversion_time``) is an error, not a clamp.
     ``envelope_factor`` (>= 1) multiplies the energy: how far the design sits above the
-    survey's best."""
+    model (SAR: the survey's best; flash: the survey's typical flash design at the node)."""
     if adc_type not in ADC_TYPES:
         raise ValueError(f"ADC type {adc_type!r} is not allowed; allowed: {', '.join(ADC_TYPES)}")
     if not (envelope_factor >= 1.0 and math.isfinite(envelope_factor)):
@@ -190,12 +280,13 @@ def adc(adc_type: str, bits, node_nm: float, sample_rate=None, vdd=None,
         src = f"{SURVEY}, single-slope designs (energy); Accelergy ADC plug-in (area)"
     else:
         comparators = 2.0 ** b - 1
-        e = comparators * FLASH_COMPARATOR_J
+        e = flash_energy(b, node_nm, vdd)
         b0 = FLASH_AREA_ANCHOR_BITS
-        e0 = (2.0 ** b0 - 1) * FLASH_COMPARATOR_J
+        e0 = flash_energy(b0, node_nm, vdd)
         area = regression_area(b0, fs, node_nm, e0) / (2 ** b0 - 1) * comparators
-        src = (f"{SURVEY}, flash designs (energy); Accelergy ADC plug-in at 4 bits x "
-               "comparators (area)")
+        src = (f"{SURVEY}: its flash designs moved to the node by Stillmaker & Baas 2017, C V^2 "
+               "(comparators); Horowitz ISSCC 2014 gates (encoder); Accelergy ADC plug-in at "
+               "4 bits x comparators (area)")
     sense = adc_type == "current_sense"
     return PartEstimate(
         energy_j=e * envelope_factor,

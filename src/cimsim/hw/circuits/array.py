@@ -36,9 +36,21 @@ Delay: the read pulse (the design's compute cycle, given).
 Digital bit-serial cells (``sram_digital``, kind ``digital``; e.g. Colonnade, JSSC 2021): each
 cell holds one weight bit and a full adder that adds its 1-bit product to the partial sum
 rippling down the column; a pipeline register every ``rows_per_register`` rows. Energy per
-read: ``rows_active x cols x (E_FA + E_reg / rows_per_register)``, ``E_FA`` and ``E_reg`` one
-full-adder and one register bit of :mod:`.digital` (Horowitz 2014, scaled), data-independent
-(an adder evaluates every cycle), plus the wordlines. Delay: the read pulse (given).
+read: ``rows_active x cols x (E_FA + E_reg / rows_per_register + E_logic)``, ``E_FA`` and
+``E_reg`` one full-adder and one register bit of :mod:`.digital` (Horowitz 2014, scaled),
+data-independent (an adder evaluates every cycle), ``E_logic`` the cell's multiplier (XNOR2)
+and configuration multiplexer charging their logical-effort capacitances and one cell pitch
+of wire (:func:`.digital.in_array_cell_logic_energy`; the multiplier's activity follows
+``input_ones``), plus the wordlines. Delay: the read pulse when given, else
+the adder chain's cycle (:func:`.digital.bit_serial_cycle`: the carry across a weight's
+columns, the sum down ``rows_per_register`` rows and the register, by logical effort). The
+input line of a digital row is loaded, besides its wire, by each cell's 1-bit multiplier: an
+XNOR2 input, logical effort 4, i.e. 4 minimum unit-inverter loads (``row_gate_units``;
+:func:`.digital.unit_inverter_capacitance`, Sutherland-Sproull-Harris / Weste & Harris) (T).
+The preset's cell is Colonnade's whole bitcell with its adder, 11.63 um^2 at 65 nm
+(2754 F^2, drawn square, 52.5 F a side): the bitcell array's 83.9 % of the 0.2272 mm^2 macro
+over 128 x 128 cells (the paper's Fig. 17 area split as CiMLoop's ``_tests.py`` transcribes
+it) (T) (D); the SRAM part alone is 130 F^2 (CiMLoop's cell file).
 
 Cell presets (``CELLS``): RRAM 1T1R from NeuroSim V1.4 ``Param.cpp`` (R_on 100 kOhm,
 on/off 17, 0.5 V read, 10 ns pulse, 4 x 12 F^2) (P); SRAM 6T cell of 10 x 28 F^2 and the
@@ -81,6 +93,8 @@ class Cell:
     read_current_a: Optional[float] = None
     unit_capacitance_f: Optional[float] = None
     rows_per_register: Optional[int] = None
+    #: minimum unit-inverter gate loads each cell puts on its row (input) line
+    row_gate_units: float = 0.0
     placeholder: bool = False
     area_placeholder: bool = False
     source: str = ""
@@ -99,9 +113,12 @@ class Cell:
             if self.on_off < 1:
                 raise ValueError(f"cell {self.name}: on_off {self.on_off} must be >= 1")
         elif self.kind in ("capacitive", "digital"):
-            if self.read_pulse_s is None or not self.read_pulse_s > 0:
-                raise ValueError(f"{self.kind} cell {self.name}: read_pulse_s (the compute "
+            if self.kind == "capacitive" and self.read_pulse_s is None:
+                raise ValueError(f"capacitive cell {self.name}: read_pulse_s (the compute "
                                  "cycle) must be given and > 0")
+            if self.read_pulse_s is not None and not self.read_pulse_s > 0:
+                raise ValueError(f"{self.kind} cell {self.name}: read_pulse_s (the compute "
+                                 "cycle) must be > 0")
             if self.kind == "capacitive" and not (self.unit_capacitance_f or 0) > 0:
                 raise ValueError(f"capacitive cell {self.name}: unit_capacitance_f must be > 0")
             if self.kind == "digital" and not (self.rows_per_register or 0) >= 1:
@@ -130,12 +147,14 @@ CELLS = {
                         read_pulse_s=1e-9, placeholder=True,
                         source="426 F^2, C_u 2 fF: CiMLoop's Jia et al. JSSC 2020 model (T); "
                                "read pulse 1 ns (U)"),
-    # Colonnade (JSSC 2021) SRAM bitcell 130 F^2 (CiMLoop memory_cells/
-    # sram_colonnade_jssc_2021.cell.yaml (T)); the adder beside it is not in this area (U)
-    "sram_digital": Cell("sram_digital", "digital", 11.4, 11.4, rows_per_register=8,
-                         read_pulse_s=10e-9, placeholder=True, area_placeholder=True,
-                         source="130 F^2 bitcell: CiMLoop's Colonnade model (T); adder area, "
-                                "register energy and read pulse 10 ns (U)"),
+    # Colonnade (JSSC 2021) bitcell with its full adder: 83.9 % of 0.2272 mm^2 over 128 x 128
+    # cells = 11.63 um^2 = 2754 F^2 at 65 nm (Fig. 17 area split via CiMLoop's _tests.py) (T),
+    # drawn square (D); its input line sees one XNOR2 input per cell (g = 4) (T)
+    "sram_digital": Cell("sram_digital", "digital", 52.5, 52.5, rows_per_register=8,
+                         row_gate_units=4.0, placeholder=True,
+                         source="Colonnade bitcell + adder 2754 F^2 (Fig. 17 area via CiMLoop) "
+                                "(T); XNOR2 input load and adder-chain cycle (logical effort) "
+                                "(T); register energy (U)"),
     "fefet": Cell("fefet", "resistive", 4, 12, r_on_ohm=240e3, on_off=100, read_voltage_v=0.1,
                   read_pulse_s=10e-9, placeholder=True, area_placeholder=True,
                   source="all values (U)"),
@@ -160,8 +179,10 @@ def _feature_m(node_nm: float) -> float:
 
 
 def row_capacitance(c: Cell, cols: int, node_nm: float) -> float:
-    """Wordline capacitance (F): ``cols`` cell widths of wire."""
-    return cols * c.width_f * _feature_m(node_nm) * WIRE_CAP_F_PER_M
+    """Wordline capacitance (F): ``cols`` cell widths of wire, plus each cell's
+    ``row_gate_units`` minimum-inverter gate loads (digital cells' multipliers)."""
+    return cols * (c.width_f * _feature_m(node_nm) * WIRE_CAP_F_PER_M
+                   + c.row_gate_units * digital.unit_inverter_capacitance(node_nm))
 
 
 def column_capacitance(c: Cell, rows: int, node_nm: float) -> float:
@@ -177,7 +198,7 @@ def _fraction(name, v):
 
 
 def _read(c: Cell, rows, cols, node_nm, rows_active, vdd, input_ones, weight_ones,
-          read_pulse_s):
+          read_pulse_s, weight_columns=1):
     if int(rows) != rows or int(cols) != cols or rows < 1 or cols < 1:
         raise ValueError(f"array {rows} x {cols}: rows and cols must be whole numbers >= 1")
     ra = np.asarray(rows if rows_active is None else rows_active, dtype=float)
@@ -202,11 +223,16 @@ def _read(c: Cell, rows, cols, node_nm, rows_active, vdd, input_ones, weight_one
         if np.any(v <= 0):
             raise ValueError(f"supply {vdd} V must be > 0")
         t = c.read_pulse_s if read_pulse_s is None else read_pulse_s
+        if t is None:  # a digital cell without a given clock: its adder chain's cycle
+            t = digital.bit_serial_cycle(weight_columns, c.rows_per_register, node_nm, v,
+                                         c.width_f * _feature_m(node_nm))
         if c.kind == "capacitive":
             cells = ra * cols * x1 * w1 * c.unit_capacitance_f * v * v
         else:
             per_cell = digital.full_adder_energy(node_nm, v) + (
                 digital.register(1, node_nm, v).energy_j / c.rows_per_register)
+            per_cell = per_cell + digital.in_array_cell_logic_energy(
+                node_nm, v, c.width_f * _feature_m(node_nm), x1)
             cells = ra * cols * per_cell * np.ones_like(driven)
         parts = {"cells": cells, "rows": driven * c_row * v * v,
                  "columns": np.zeros_like(cells)}
@@ -223,22 +249,26 @@ def _read(c: Cell, rows, cols, node_nm, rows_active, vdd, input_ones, weight_one
 
 
 def read_energy_parts(c: Cell, rows: int, cols: int, node_nm: float, rows_active=None,
-                      vdd=None, input_ones=0.5, weight_ones=0.5, read_pulse_s=None) -> dict:
+                      vdd=None, input_ones=0.5, weight_ones=0.5, read_pulse_s=None,
+                      weight_columns=1) -> dict:
     """The read energy of :func:`array_read` split into ``cells``, ``rows`` (wordlines) and
     ``columns`` (bitlines), J."""
     return _read(c, rows, cols, node_nm, rows_active, vdd, input_ones, weight_ones,
-                 read_pulse_s)[0]
+                 read_pulse_s, weight_columns)[0]
 
 
 def array_read(c: Cell, rows: int, cols: int, node_nm: float, rows_active=None, vdd=None,
-               input_ones=0.5, weight_ones=0.5, read_pulse_s=None) -> PartEstimate:
+               input_ones=0.5, weight_ones=0.5, read_pulse_s=None,
+               weight_columns=1) -> PartEstimate:
     """One read of an array (one input slice on ``rows_active`` rows, every column).
 
     ``energy_j`` is the whole array's read energy; ``delay_s`` the read time; ``area_m2`` the
     cells' area. ``vdd`` (default the node's nominal) is the SRAM read voltage; resistive
-    cells read at their ``read_voltage_v``."""
+    cells read at their ``read_voltage_v``. A digital cell without a read pulse (given here
+    or in the cell) is clocked at its adder chain's cycle,
+    :func:`.digital.bit_serial_cycle` over a weight's ``weight_columns`` columns."""
     parts, t = _read(c, rows, cols, node_nm, rows_active, vdd, input_ones, weight_ones,
-                     read_pulse_s)
+                     read_pulse_s, weight_columns)
     energy = parts["cells"] + parts["rows"] + parts["columns"]
     shape = np.shape(energy)
     kind = {"resistive": "V^2 G t cell energy; C V^2 wordlines; C V dV bitlines",
@@ -251,6 +281,9 @@ def array_read(c: Cell, rows: int, cols: int, node_nm: float, rows_active=None, 
         delay_s=np.broadcast_to(np.asarray(t, dtype=float), shape) * 1.0 if shape else float(t),
         area_m2=rows * cols * c.area_f2 * _feature_m(node_nm) ** 2,
         source=kind + "; wire 0.2 fF/um (Weste & Harris); cell: " + c.source,
-        field_provenance=provenance(energy_j=c.placeholder, delay_s=c.placeholder,
-                                    area_m2=c.area_placeholder),
+        field_provenance=provenance(
+            energy_j=c.placeholder,
+            delay_s=c.placeholder and not (c.kind == "digital" and read_pulse_s is None
+                                           and c.read_pulse_s is None),
+            area_m2=c.area_placeholder),
     )

@@ -18,6 +18,19 @@ Delays and areas of these parts rest on placeholders (U), marked so in each reco
 register energy per bit = one full-adder bit; ripple carry of 2 FO4 per bit; full-adder and
 flip-flop areas of 4.3 um^2 at 45 nm scaled by the Stillmaker & Baas area table; a 1 kOhm
 row driver; an S/H switch of 1 kOhm.
+
+In-array adders (:func:`in_array_adder`, e.g. the bit-serial cells of Colonnade, JSSC 2021):
+the delay of one hop of a ripple chain of minimum-size full adders placed one per cell, by the
+method of logical effort (Sutherland, Sproull & Harris, "Logical Effort", 1999; Weste & Harris,
+CMOS VLSI Design, 4th ed., ch. 4) (T): ``d = sum(g_i h_i + p_i)`` in units of ``tau = FO4 / 5``
+(FO4 = 5 tau when the inverter's parasitic delay is 1). A hop is the adder's sum, two 2-input
+XOR stages (g = 4, p = 4 each), and the cell's 2:1 configuration multiplexer (g = 2, p = 4)
+that drives the wire of one cell pitch (0.2 fF/um, as :mod:`.array`) and the next cell's adder
+inputs (an XOR2, g = 4, and the carry majority gate, g = 2). Gates are minimum size: the unit
+inverter has 6 F of gate width (nMOS 2 F, pMOS 4 F; Weste & Harris's 4:8 lambda inverter) at
+1 fF/um of gate width (Weste & Harris, section 2.3.2) (T). FO4 and its supply dependence come
+from :func:`.scaling.fo4_delay` (Ho-Mai-Horowitz anchor, Stillmaker & Baas node factors,
+alpha-power supply law).
 """
 
 from __future__ import annotations
@@ -38,6 +51,18 @@ CARRY_FO4_PER_BIT = 2.0
 CELL_AREA_45NM_M2 = 4.3e-12
 DRIVER_RESISTANCE_OHM = 1e3
 SH_SWITCH_RESISTANCE_OHM = 1e3
+
+#: logical effort g and parasitic delay p (units of tau) of the gates of an in-array adder hop
+#: (Sutherland, Sproull & Harris 1999, Table 1.1 / Weste & Harris 4th ed. Tables 4.2-4.3) (T)
+LE_XOR2 = (4.0, 4.0)
+LE_MUX2 = (2.0, 4.0)
+LE_MAJORITY_G = 2.0
+#: a minimum unit inverter's gate width in feature sizes (nMOS 2 F + pMOS 4 F) (T)
+UNIT_INVERTER_WIDTH_F = 6.0
+#: gate capacitance per metre of gate width: 1 fF/um (Weste & Harris 4th ed. 2.3.2) (T)
+GATE_CAP_F_PER_M = 1e-15 / 1e-6
+#: wire capacitance per metre (0.2 fF/um; Weste & Harris), the figure :mod:`.array` uses (T)
+WIRE_CAP_F_PER_M = 0.2e-15 / 1e-6
 
 HOROWITZ = "Horowitz, ISSCC 2014 (45 nm add energy), scaled by Stillmaker & Baas 2017"
 
@@ -68,6 +93,87 @@ def adder(bits, node_nm: float, vdd=None) -> PartEstimate:
         source=HOROWITZ + "; delay and area (U)",
         field_provenance=provenance(delay_s=True, area_m2=True),
     )
+
+
+def unit_inverter_capacitance(node_nm: float) -> float:
+    """Input capacitance (F) of a minimum unit inverter: ``6 F x 1 fF/um``."""
+    scaling._check_node(node_nm)
+    return UNIT_INVERTER_WIDTH_F * node_nm * 1e-9 * GATE_CAP_F_PER_M
+
+
+def in_array_hop_effort(node_nm: float, pitch_m) -> float:
+    """Delay of one in-array adder hop in units of tau (see the module docstring):
+    ``(4 h1 + 4) + (4 h2 + 4) + (2 h3 + 4)`` with ``h1 = 4/4`` (XOR2 into XOR2), ``h2 = 2/4``
+    (XOR2 into the multiplexer) and ``h3 = (C_wire / C_unit + 4 + 2) / 2`` (the multiplexer
+    into one pitch of wire and the next cell's XOR2 and majority inputs)."""
+    pitch = np.asarray(pitch_m, dtype=float)
+    if np.any(pitch < 0):
+        raise ValueError(f"cell pitch {pitch_m} m must be >= 0")
+    g_x, p_x = LE_XOR2
+    g_m, p_m = LE_MUX2
+    wire_units = pitch * WIRE_CAP_F_PER_M / unit_inverter_capacitance(node_nm)
+    h1, h2 = g_x / g_x, g_m / g_x
+    h3 = (wire_units + g_x + LE_MAJORITY_G) / g_m
+    return (g_x * h1 + p_x) + (g_x * h2 + p_x) + (g_m * h3 + p_m)
+
+
+def in_array_adder(node_nm: float, vdd=None, pitch_m=0.0) -> PartEstimate:
+    """One full adder of a bit-serial CIM cell: energy as :func:`full_adder_energy`, delay of
+    one ripple hop (sum or carry to the neighbouring cell ``pitch_m`` away) by logical effort,
+    ``in_array_hop_effort x FO4 / 5``."""
+    d = in_array_hop_effort(node_nm, pitch_m) * scaling.fo4_delay(node_nm, vdd) / 5.0
+    return PartEstimate(
+        energy_j=full_adder_energy(node_nm, vdd) * np.ones_like(d),
+        delay_s=d,
+        area_m2=_cell_area(node_nm) * np.ones_like(d),
+        source=HOROWITZ + "; delay by logical effort (Sutherland, Sproull & Harris 1999) of "
+               "minimum gates and one cell pitch of wire (Weste & Harris); area (U)",
+        field_provenance=provenance(area_m2=True),
+    )
+
+
+def in_array_cell_logic_energy(node_nm: float, vdd=None, pitch_m=0.0, input_ones=0.5):
+    """Switching energy (J) per read of the logic a bit-serial CIM cell has besides its full
+    adder: the 1-bit multiplier (an XNOR2 driving the adder's input, XOR2 g = 4 + majority
+    g = 2) and the configuration multiplexer (driving one cell pitch of wire and the next
+    cell's adder inputs), each node charging its parasitic (``p`` unit loads) and load
+    capacitance -- the capacitances of :func:`in_array_hop_effort` -- from the supply on a
+    0 -> 1 transition: ``P(0->1) C V^2``. The multiplier's output toggles with the input bit
+    (weight stationary): ``P(0->1) = x (1 - x)`` for a fraction ``x`` of ones; the
+    multiplexer carries a sum bit, taken as random, ``1/4``."""
+    x = np.asarray(input_ones, dtype=float)
+    if np.any(x < 0) or np.any(x > 1):
+        raise ValueError(f"input_ones {input_ones} must be within 0..1")
+    pitch = np.asarray(pitch_m, dtype=float)
+    if np.any(pitch < 0):
+        raise ValueError(f"cell pitch {pitch_m} m must be >= 0")
+    v = np.asarray(scaling.nominal_vdd(node_nm) if vdd is None else vdd, dtype=float)
+    if np.any(v <= 0):
+        raise ValueError(f"supply {vdd} V must be > 0")
+    cu = unit_inverter_capacitance(node_nm)
+    fan_in = LE_XOR2[0] + LE_MAJORITY_G  # the next adder input: XOR2 + majority
+    c_mult = (LE_XOR2[1] + fan_in) * cu
+    c_mux = (LE_MUX2[1] + fan_in) * cu + pitch * WIRE_CAP_F_PER_M
+    return (x * (1 - x) * c_mult + 0.25 * c_mux) * v * v
+
+
+#: a pipeline register's setup and clock-to-output, in adder hops (CiMLoop's composition of
+#: Colonnade's critical path, mit-emze/cimloop colonnade_jssc_2021/variables_free.yaml) (T)
+REGISTER_HOPS = 2
+
+
+def bit_serial_cycle(column_bits, rows_per_register, node_nm: float, vdd=None, pitch_m=0.0):
+    """The clock period (s) of a bit-serial in-array adder array: the carry ripples across a
+    weight's ``column_bits`` columns and the sum down ``rows_per_register`` rows to the next
+    pipeline register, whose timing counts :data:`REGISTER_HOPS` hops:
+    ``(column_bits + rows_per_register + 2) x`` :func:`in_array_adder` delay."""
+    cb = np.asarray(column_bits, dtype=float)
+    r = np.asarray(rows_per_register, dtype=float)
+    if np.any(cb < 1) or np.any(r < 1):
+        raise ValueError(f"column_bits {column_bits} and rows_per_register {rows_per_register} "
+                         "must be >= 1")
+    hop = in_array_adder(node_nm, vdd, pitch_m).delay_s
+    return (cb + r + REGISTER_HOPS) * hop
 
 
 def register(bits, node_nm: float, vdd=None) -> PartEstimate:
@@ -151,5 +257,46 @@ def sample_hold(bits, v_full_scale, temperature_k: float = 300.0) -> PartEstimat
         delay_s=(b + 1) * np.log(2) * SH_SWITCH_RESISTANCE_OHM * cap,
         area_m2=np.zeros_like(cap),
         source="kT/C sizing (physics); switch resistance (U); area not modelled (U)",
+        field_provenance=provenance(delay_s=True, area_m2=True),
+    )
+
+
+#: how an input slice of D bits drives a row (``input_drive``)
+DRIVE_KINDS = ("level", "pulse_width", "pulse_count")
+
+
+def input_drive(kind: str, load_capacitance_f, v_full_scale, input_bits=1,
+                activity=None) -> PartEstimate:
+    """One drive of one row by a ``input_bits``-bit input slice, by how the slice is applied:
+
+    - ``level``: a voltage DAC, :func:`input_driver` (``C V^2`` x the mean squared level);
+    - ``pulse_width`` (temporal DAC, one pulse whose width is the value): the row swings once
+      when the value is not 0, ``C V^2 x P(value != 0)``; with each bit a one with probability
+      ``activity`` (default 0.5), ``P = 1 - (1 - activity)^D``;
+    - ``pulse_count`` (temporal DAC, as many unit pulses as the value, e.g. Sinangil et al.,
+      JSSC 2021): each pulse swings the row, ``C V^2 x`` the mean value ``(2^D - 1) x
+      activity``, ``activity`` the mean value over full scale (= each bit's fraction of ones;
+      default 0.5, uniform codes).
+
+    Data dependence: the temporal kinds grow with the inputs' values (``activity``); that is
+    the input drive's share of a macro's data-dependent energy."""
+    if kind not in DRIVE_KINDS:
+        raise ValueError(f"input drive {kind!r} is not allowed; allowed: {', '.join(DRIVE_KINDS)}")
+    if kind == "level":
+        return input_driver(load_capacitance_f, v_full_scale, input_bits, activity)
+    c = np.asarray(load_capacitance_f, dtype=float)
+    v = np.asarray(v_full_scale, dtype=float)
+    if np.any(c < 0) or np.any(v <= 0):
+        raise ValueError("load capacitance must be >= 0 F and the full-scale voltage > 0 V")
+    d = _width("DAC bits", input_bits)
+    a = np.asarray(0.5 if activity is None else activity, dtype=float)
+    if np.any(a < 0) or np.any(a > 1):
+        raise ValueError(f"input activity {activity} must be within 0..1")
+    swings = 1 - (1 - a) ** d if kind == "pulse_width" else (2.0 ** d - 1) * a
+    return PartEstimate(
+        energy_j=c * v * v * swings,
+        delay_s=2.2 * DRIVER_RESISTANCE_OHM * c * np.ones_like(d),
+        area_m2=np.zeros_like(c * d),
+        source=f"C V^2 per row swing ({kind}); driver resistance (U); area not modelled (U)",
         field_provenance=provenance(delay_s=True, area_m2=True),
     )

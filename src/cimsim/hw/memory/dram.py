@@ -27,19 +27,77 @@ factor fitted to a measured maximum (the controller's and the on-chip network's 
 the timing does not show). The engine shares the :data:`~cimsim.hw.base.STREAM` rate; an op
 that states another pattern (tags ``access_bytes`` / ``read_fraction``) is charged its own
 rate (:func:`cimsim.pipeline.pattern_scale`).
+
+**Loaded latency** (``loaded_latency``; default ``none``: the ``latency`` field whatever the
+load). The engine gives a transfer that shared the level an extra latency, a function of ``u``,
+the share of the level's rate other transfers used while it was in flight
+(:mod:`cimsim.engine.des`); the level gives that function:
+
+- ``queue``: an M/D/1 queue whose server is one row cycle, ``S = tRC`` of the preset, on a
+  capacity ``queue_headroom`` times the level's sustained rate: the mean wait
+  ``S / 2 * x / (1 - x)``, ``x = u / queue_headroom``. The headroom says that the measured
+  maximum is short of the queue's capacity (a closed system: the cores' outstanding misses
+  run out first), so the latency at the maximum stays finite. Its default, 1.25, is the one
+  number fitted (least squares, Mess-Results MN5-GPP at 100 % reads, points up to 90 % of the
+  maximum); ``cimsim validate -s dram`` predicts the other platforms and read ratios with it.
+- ``measured``: a measured bandwidth-latency curve (``measured_curve``, one of the
+  Mess-Results curves in ``data/validation/mess_latency_curves.csv``), as data: ``u`` =
+  bandwidth / the curve's maximum, extra = latency - the curve's idle latency.
 """
 
 from __future__ import annotations
 
+import csv
 import math
-from typing import Literal
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal, Optional
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
+from ...quantity import PositiveFloat
 from ..base import RATE, STREAM, Fraction, MemoryLevel, MemoryResource, Pattern, PositiveInt
 from .jedec import PRESETS, Jedec
 
 Standard = Literal[tuple(PRESETS)]  # type: ignore[valid-type]
+
+#: measured bandwidth-latency curves (Mess-Results), one row per point
+MESS_CURVES = Path(__file__).resolve().parents[2] / "data" / "validation" / "mess_latency_curves.csv"
+#: the queue model's grid of u at which its curve is tabulated for the engine
+QUEUE_POINTS = 65
+
+
+@lru_cache(maxsize=1)
+def mess_curves() -> dict[str, tuple[list[float], list[float], str]]:
+    """``"<system>@<read %>"`` -> (bandwidths B/s, latencies s, source), idle point first."""
+    out: dict[str, tuple[list[float], list[float], str]] = {}
+    with open(MESS_CURVES, newline="") as f:
+        for r in csv.DictReader(line for line in f if not line.startswith("#")):
+            b, lat, _ = out.setdefault(f"{r['system']}@{r['read_pct']}", ([], [], r["path"]))
+            b.append(float(r["bandwidth_gbps"]) * 1e9)
+            lat.append(float(r["latency_ns"]) * 1e-9)
+    return out
+
+
+def measured_extra_latency(name: str) -> tuple[list[float], list[float]]:
+    """A measured curve as ``(u, extra_s)``: ``u`` = bandwidth / the curve's maximum, extra =
+    latency - the idle latency, over the points where the bandwidth still rises."""
+    bw, lat, _ = mess_curves()[name]
+    u, extra = [0.0], [0.0]
+    top = max(bw)
+    for b, t in zip(bw[1:], lat[1:]):
+        if b / top > u[-1]:
+            u.append(b / top)
+            extra.append(t - lat[0])
+        if b == top:
+            break
+    return u, extra
+
+
+def queue_wait_s(u: float, service_s: float, headroom: float) -> float:
+    """M/D/1 mean wait at load ``x = u / headroom``: ``service / 2 * x / (1 - x)``."""
+    x = u / headroom
+    return service_s / 2.0 * x / (1.0 - x)
 
 
 class DramLevel(MemoryLevel):
@@ -61,6 +119,28 @@ class DramLevel(MemoryLevel):
         default=19, description="Write bursts the controller drains per read/write turnaround "
         "(default: Ramulator 2's GenericDDR controller, 32-entry write buffer drained from 80 % "
         "to 20 %).", json_schema_extra=RATE)
+    loaded_latency: Literal["none", "queue", "measured"] = Field(
+        default="none", description="Latency that grows with load, in the DES: none (the latency "
+        "field whatever the load), queue (M/D/1 on one row cycle tRC, capacity queue_headroom x "
+        "the sustained rate), measured (the curve measured_curve).", json_schema_extra=RATE)
+    queue_headroom: PositiveFloat = Field(
+        default=1.25, description="Queue capacity over the level's sustained rate (> 1; queue "
+        "model only; default fitted to Mess-Results MN5-GPP at 100 % reads).", json_schema_extra=RATE)
+    measured_curve: Optional[str] = Field(
+        default=None, description="A measured bandwidth-latency curve, '<system>@<read %>' from "
+        "Mess-Results (data/validation/mess_latency_curves.csv; measured model only).",
+        json_schema_extra=RATE)
+
+    @model_validator(mode="after")
+    def _loaded_latency(self) -> "DramLevel":
+        if self.queue_headroom <= 1.0:
+            raise ValueError(f"queue_headroom must be > 1 (got {self.queue_headroom:g})")
+        if (self.loaded_latency == "measured") != (self.measured_curve is not None):
+            raise ValueError("measured_curve is given with loaded_latency: measured, and only then")
+        if self.measured_curve is not None and self.measured_curve not in mess_curves():
+            raise ValueError(f"measured_curve '{self.measured_curve}' is not one of "
+                             f"{', '.join(mess_curves())}")
+        return self
 
 
 # ------------------------------------------------------------------ closed forms (per data bus)
@@ -116,6 +196,19 @@ class Dram(MemoryResource):
     def bytes_per_s(self, pattern: Pattern = STREAM) -> float:
         c = self.config
         return self.peak_bytes_per_s() * efficiency(self.timing, pattern, c.write_batch) * c.sustained_fraction
+
+    def queue_service_s(self) -> float:
+        """The queue model's service time: one row cycle, ``tRC x tCK``."""
+        return self.timing.n_rc * self.timing.tck_s
+
+    def loaded_latency_curve(self) -> Optional[tuple[list[float], list[float]]]:
+        c = self.config
+        if c.loaded_latency == "none":
+            return None
+        if c.loaded_latency == "measured":
+            return measured_extra_latency(c.measured_curve)
+        u = [k / (QUEUE_POINTS - 1) for k in range(QUEUE_POINTS)]
+        return u, [queue_wait_s(x, self.queue_service_s(), c.queue_headroom) for x in u]
 
     def unloaded_latency_s(self) -> float:
         """A row miss with the bus idle: ``(tRP + tRCD + tCL) x tCK`` (the device alone; the

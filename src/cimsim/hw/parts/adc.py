@@ -3,8 +3,8 @@ the integrate-and-count readout that replaces one conversion per column per slic
 
 Each per-event number an ADC section leaves out (``sample_rate``, ``energy_per_conversion``)
 is derived from ``type``, ``bits`` and the architecture's ``technology`` block by
-:mod:`cimsim.hw.circuits.adc` (Murmann survey envelope; SAR time from NeuroSim); a number the
-section gives wins."""
+:mod:`cimsim.hw.circuits.adc` (Murmann survey: SAR envelope, flash comparators from its flash
+designs scaled by node and supply; SAR time from NeuroSim); a number the section gives wins."""
 
 from __future__ import annotations
 
@@ -50,7 +50,9 @@ class ADC(Strict):
         "steps per second). Default: derived, one conversion per conversion time of `type`.")
     energy_per_conversion: Optional[Joules] = Field(
         default=None, description="Energy of one conversion (with `counting`: of one counting "
-        "step). Default: derived from `type`, `bits` and `sample_rate` (Murmann survey envelope).")
+        "step). Default: derived from `type`, `bits`, `sample_rate`, the node and the supply "
+        "(sar: Murmann survey envelope; flash: 2^bits-1 comparators from the survey's flash "
+        "designs moved to the node and supply (Stillmaker & Baas, C V^2) + encoder gates).")
     per_array: Optional[PositiveInt] = Field(
         default=None, description="ADCs per array (columns share them round-robin); give this "
         "or `columns_per_adc`.")
@@ -64,7 +66,9 @@ class ADC(Strict):
         "or the ADC area is derived.")
     envelope_factor: float = Field(
         default=1.0, ge=1.0, allow_inf_nan=False, description="How far the design's energy per "
-        "conversion sits above the survey's best (1 = the envelope itself); derived energy only.")
+        "conversion sits above the model's (sar: 1 = the survey's envelope, its best; flash and "
+        "current_sense: 1 = the geometric mean of the survey's flash designs at the node; ramp: "
+        "the mean of its 5 best); derived energy only.")
     range_policy: Literal[RANGE_POLICIES] = Field(
         default="max", description="How the ADC's input range is set: max (the largest possible "
         "partial sum), unit (one unit step per code: low bits kept, overflow clipped), "

@@ -20,8 +20,9 @@ class Cell(Strict):
     """A CIM cell: a preset type and overrides. Presets (sources in :mod:`cimsim.hw.circuits.array`):
     rram_1t1r NeuroSim V1.4 (R_on 100 kohm, on/off 17, 0.5 V, 10 ns, 4 x 12 F^2); sram_6t
     NeuroSim's 10 x 28 F^2 with a 20 uA read current (U); sram_charge (charge-domain capacitor
-    MAC, 2 fF, 426 F^2: CiMLoop's Jia et al. model (T)); sram_digital (a full adder per cell,
-    Horowitz 2014 adder energy); sram_8t, fefet, pcm (U). A preset's
+    MAC, 2 fF, 426 F^2: CiMLoop's Jia et al. model (T)); sram_digital (Colonnade's 2754 F^2
+    bitcell with a full adder -- Horowitz 2014 adder energy -- an XNOR2 multiplier and a
+    configuration multiplexer, their logical-effort capacitances); sram_8t, fefet, pcm (U). A preset's
     (U) values stop counting as placeholders once every one of them is overridden here."""
 
     type: Literal[CELL_TYPES] = Field(description="Cell type (preset).")
@@ -33,7 +34,9 @@ class Cell(Strict):
                                           "cell (SRAM reads at the supply; default: the preset's).")
     read_pulse: Optional[PositiveSeconds] = Field(
         default=None, description="Read pulse width (default: the preset's; SRAM: the time one "
-        "cell needs for the 0.1 V sense swing).")
+        "cell needs for the 0.1 V sense swing; sram_digital: its adder chain's cycle, the carry "
+        "across a weight's columns, the sum down rows_per_register rows and the register, by "
+        "logical effort).")
     read_current: Optional[Amperes] = Field(default=None, description="Read current of an SRAM "
                                             "cell (default: the preset's).")
     unit_capacitance: Optional[Farads] = Field(
@@ -41,7 +44,8 @@ class Cell(Strict):
         "C_u V^2 per 1-bit product per read (default: the preset's, 2 fF).")
     rows_per_register: Optional[PositiveInt] = Field(
         default=None, description="Rows between pipeline registers of a digital bit-serial "
-        "cell column (sram_digital; default: the preset's, 8).")
+        "cell column (sram_digital; default: the preset's, 8); sets its cycle when no read "
+        "pulse is given.")
     height_f: Optional[PositiveFloat] = Field(default=None, description="Cell height in feature "
                                               "sizes F (default: the preset's).")
     width_f: Optional[PositiveFloat] = Field(default=None, description="Cell width in feature "
