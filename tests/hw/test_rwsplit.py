@@ -251,3 +251,21 @@ def test_pim_qkv_appends_go_to_the_backing_store():
     # the 64-element input written into the units, 3 x 64 outputs read back, 2 x 64 appended
     assert table.bytes_of(back)[i] == (64 + 3 * 64 + 2 * 64) * 2
     assert table.writes_of(back)[i] == (64 + 2 * 64) * 2
+
+
+@pytest.mark.slow  # ~17 s (imports transformers, builds and traces the model)
+@pytest.mark.torch
+def test_traced_hf_decode_step_stores_the_cache_it_returns(gpu):
+    # zoo llama-decode: transformers' LlamaForCausalLM (2 layers, 2 KV heads of 32 / 4 = 8),
+    # one token against a cache of S = 16; its DynamicCache grows by torch.cat, which writes the
+    # whole grown cache: per layer K and V of (S + 1) x 2 x 8 fp32 = 1088 B each
+    pytest.importorskip("transformers")
+    from cimsim import zoo
+
+    S = 16
+    w = zoo.trace_zoo("llama-decode", cache=S)
+    stored = {op.name: op.tags["store_bytes"] for op in w.ops if "store_bytes" in op.tags}
+    assert sorted(stored.values()) == [(S + 1) * 2 * 8 * 4] * 4
+    assert all(w.ops[[o.name for o in w.ops].index(n)].kind == "copy" for n in stored)
+    _, table = place_and_cost(_arch(gpu, HBM3), w)  # every activation fits the SRAM
+    assert table.writes_of("dram").sum() == 4 * 1088
