@@ -241,6 +241,7 @@ class Processor(Component):
             compute_s=compute,
             latency_s=overhead + traffic.latency_s,
             bytes=dict(traffic.bytes),
+            write_bytes=dict(traffic.write_bytes),
             energy={"compute": macs * emac + vec * cfg.energy_per_vector_op},
             busy={"mac": t_mac},
         )

@@ -41,7 +41,9 @@ lie in memory before the op runs), ``H_kv d_h n`` elements each, so a KV cache
 of ``n`` tokens is read once per step per layer: ``2 H_kv d_h n`` elements, i.e.
 ``2 n d / g`` with ``d = H d_h``. In the prefill the keys are the prompt's own
 (activations, ``n = P_r``; the full ``P_r x P_r`` scores are computed and masked,
-as an eager implementation does).
+as an eager implementation does). The qkv op states the K and V rows it appends to the
+cache (``2 H_kv d_h`` elements per token, prefill and decode) as tag ``store_bytes``: writes
+to the backing store besides the activations the attention reads at once.
 
 Closed forms (MACs; ``W = hidden (H + 2 H_kv) d_h + H d_h hidden + f hidden ffn``
 with ``f = 3`` gated, 2 otherwise) recorded in the metadata and held by the tests:
@@ -72,7 +74,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Mapping, Sequence
 
-from ..dtypes import DTYPES
+from ..dtypes import DTYPE_BYTES, DTYPES
 from ..errors import WorkloadError
 from .ir import Workload, WorkloadBuilder
 from .llm_replicate import Stretch, insert_replicas
@@ -296,6 +298,12 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
 
     op = b.op
     up = (2 if m.gated else 1) * m.ffn
+
+    def kv_bytes(rows: int) -> int:
+        """Bytes of the K and V rows of ``rows`` tokens the qkv projection appends to the KV
+        cache in the backing store (tag ``store_bytes``: writes there, besides the activations
+        the attention reads at once)."""
+        return rows * m.kv_elements(1) * DTYPE_BYTES[dtype]
     W = []
     for l in range(m.layers):
         W.append((T(f"l{l}.W_qkv", (d, (H + 2 * Hkv) * dh), dtype, "weight"),
@@ -317,7 +325,7 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
             outs += [qr, kr, vr]
             per.append((qr, kr, vr))
         op(f"{q_}.qkv", "matmul", [h, w_qkv], outs, m=rows, k=d, n=(H + 2 * Hkv) * dh,
-           weight=w_qkv, tags={**tg, "part": "qkv_proj"})
+           weight=w_qkv, tags={**tg, "part": "qkv_proj", "store_bytes": kv_bytes(rows)})
         ctx = []
         for (r, n_tok, n_key), (qr, kr, vr) in zip(zip(reqs, tokens, keys), per):
             if n_key == n_tok:  # prefill: the keys are the prompt's own
@@ -358,7 +366,7 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
                 ka = T(f"{q_}.k", (nb, Hkv * dh), dtype)
                 va = T(f"{q_}.v", (nb, Hkv * dh), dtype)
                 op(f"{q_}.qkv", "matmul", [h, w_qkv], [qa, ka, va], m=rows, k=d, n=(H + 2 * Hkv) * dh,
-                   weight=w_qkv, tags={**tg, "part": "qkv_proj"})
+                   weight=w_qkv, tags={**tg, "part": "qkv_proj", "store_bytes": kv_bytes(rows)})
                 K = T(f"{q_}.K_cache", (nb * Hkv, dh, L), dtype, "input")
                 V = T(f"{q_}.V_cache", (nb * Hkv, L, dh), dtype, "input")
                 s_ = T(f"{q_}.scores", (nb * Hkv, g, L), dtype)

@@ -70,7 +70,7 @@ from ...quantity import (
     SquareMeters,
     Watts,
 )
-from ..base import Component, ComponentConfig, OpArrays, OpCost, Plan, Strict
+from ..base import Component, ComponentConfig, OpArrays, OpCost, Plan, Strict, add_stored
 from ..parts import ADC, NMC, Buffer, Cell, Counting, NonIdeal  # noqa: F401  (Counting re-exported)
 from . import counting, onchip
 from .chip import Chip
@@ -416,7 +416,12 @@ class CIM(Component):
         if c.chip is not None:
             energy.update(onchip.energy(c.chip, s))
             energy = onchip.layout_energy(c.chip, energy)
+        # over the link the outputs go out; the inputs and the weights programmed come in,
+        # the weights read from the backing store
+        writes = {link: a_out}
+        add_stored(ops, idx, back, nbytes, writes)  # KV-cache appends
         return OpCost(compute_s=compute, latency_s=latency, bytes=nbytes, energy=energy,
+                      write_bytes=writes,
                       # array-seconds busy, per array of the block (utilization: over the latency)
                       busy={"arrays": s["arrays"] * (rounds * rows * t_vector + t_write) / c.arrays},
                       compute_parts=parts, hold_s=hold)

@@ -81,6 +81,10 @@ def _input_names(torch, model, inputs, kwargs) -> dict[int, tuple[str, str]]:
     return names
 
 
+#: names under which a model returns its KV cache (transformers 5: ``cache``; before: ``past_key_values``)
+CACHE_OUTPUTS = ("cache", "past_key_values")
+
+
 def _leaves(torch, obj, path, depth=0):
     """(path, tensor) of every tensor inside ``obj``: containers and plain objects (a KV cache)."""
     if isinstance(obj, torch.Tensor):
@@ -133,7 +137,7 @@ def _trace_aten(torch, model, inputs, kwargs, name, allow_unknown, dtype):
 
     names = _input_names(torch, model, inputs, kwargs)
     try:
-        events, _, modules = record(torch, model, inputs, kwargs)
+        events, out, modules = record(torch, model, inputs, kwargs)
     except WorkloadError:
         raise
     except Exception as exc:
@@ -145,6 +149,11 @@ def _trace_aten(torch, model, inputs, kwargs, name, allow_unknown, dtype):
     low = Lowerer(torch, names, dtype, allow_unknown, modules)
     for ev in events:
         low.event(ev)
+    # the KV cache the model returns (Hugging Face's ``cache`` / ``past_key_values``) outlives
+    # the step: the ops that wrote it store those bytes in the backing store (a DynamicCache's
+    # torch.cat writes the whole grown cache; an in-place StaticCache update only the new rows)
+    low.store([t for path, t in _leaves(torch, out, "")
+               if path.lstrip(".").split(".")[0].split("[")[0] in CACHE_OUTPUTS])
     tensors, ops = low.finish()
     n_events = len(events)
     del events

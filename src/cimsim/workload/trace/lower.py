@@ -466,6 +466,22 @@ class Lowerer:
         self.emit("elementwise", base, reads, targets, fn="generic", macs=macs or 0, tags={"unknown": True})
 
     # ------------------------------------------------------------------ build
+    def store(self, tensors) -> None:
+        """Tag each op that wrote part of ``tensors`` (the KV cache a model returns: it outlives
+        the step) with the bytes it leaves there (tag ``store_bytes``: writes to the backing
+        store, :attr:`~cimsim.workload.oparrays.OpArrays.store_bytes`)."""
+        size = DTYPE_BYTES[self.dtype]
+        for t in tensors:
+            if t.numel() == 0 or not self.st.known(t):
+                continue
+            for vid, offs in self.st.pieces(t):
+                v = self.st.versions[vid]
+                if v.producer < 0:  # never written during the step (an untouched input)
+                    continue
+                n = v.size if offs is None else len(offs)
+                tags = self.protos[v.producer].tags
+                tags["store_bytes"] = int(tags.get("store_bytes", 0)) + int(n) * size
+
     def finish(self):
         """(tensors, ops) of the workload."""
         # register reads in order; remember each read's index into its version's read list
