@@ -223,6 +223,64 @@ def serving_macs(model: LLMModel, prompt: Sequence[int], decode: Sequence[int]) 
         for p, d in zip(prompt, decode))
 
 
+def serving_options(prompt, decode, batch, requests, batching, attention, sub_batches,
+                    tensor_parallel, dtype) -> tuple[list[int], list[int], int]:
+    """The serving options checked (one-line :class:`WorkloadError` each): ``(prompt lengths,
+    decode steps, requests)``, one length per request."""
+    if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
+        raise WorkloadError(f"{GEN}: batch must be an integer >= 1, got {batch!r}")
+    if dtype not in DTYPES:
+        raise WorkloadError(f"{GEN}: dtype {dtype!r} is not one of {', '.join(DTYPES)}")
+    if batching not in BATCHING:
+        raise WorkloadError(f"{GEN}: batching {batching!r} is not one of {', '.join(BATCHING)}")
+    if isinstance(sub_batches, bool) or not isinstance(sub_batches, int) or sub_batches < 1:
+        raise WorkloadError(f"{GEN}: sub_batches must be an integer >= 1, got {sub_batches!r}")
+    if isinstance(tensor_parallel, bool) or not isinstance(tensor_parallel, int) or tensor_parallel < 1:
+        raise WorkloadError(f"{GEN}: tensor_parallel must be an integer >= 1, got {tensor_parallel!r}")
+    if attention not in ATTENTION:
+        raise WorkloadError(f"{GEN}: attention {attention!r} is not one of {', '.join(ATTENTION)}")
+    if requests is None:
+        requests = batch
+    if isinstance(requests, bool) or not isinstance(requests, int) or requests < 1:
+        raise WorkloadError(f"{GEN}: requests must be an integer >= 1, got {requests!r}")
+    P = _per_request("prompt", prompt, requests)
+    D = _per_request("decode", decode, requests)
+    return P, D, requests
+
+
+def schedule(prompt: Sequence[int], decode: Sequence[int], batch: int, batching: str):
+    """The iterations of serving requests with prompts ``prompt`` and ``decode`` steps each (one
+    per request), at most ``batch`` at once: yields ``(kind, it, requests, cached, new_stretch)``
+    with ``kind`` "prefill" (``requests`` just admitted) or "decode" (the running requests;
+    ``cached``: each one's cached tokens before the step, ``P_r + k``), ``it`` the iteration
+    number (a prefill and the decode step after it share it) and ``new_stretch`` whether a decode
+    step follows an admission or a change of the running set (identical steps in between).
+    The order :func:`llm_serving` builds; the serving trace (:mod:`cimsim.zoo.serve`) follows it."""
+    waiting = list(range(len(prompt)))
+    running: list[int] = []
+    done = [0] * len(prompt)
+    last: list[int] | None = None
+    it = 0
+    while waiting or running:
+        admitted = False
+        if waiting and len(running) < batch and (batching == "continuous" or not running):
+            admitted = True
+            new = waiting[:batch - len(running)]
+            waiting = waiting[len(new):]
+            yield "prefill", it, new, [prompt[r] for r in new], True
+            running += [r for r in new if decode[r] > 0]
+            if not running:
+                it += 1
+                continue
+        new_stretch = admitted or running != last
+        last = list(running)
+        yield "decode", it, list(running), [prompt[r] + done[r] for r in running], new_stretch
+        for r in running:
+            done[r] += 1
+        running = [r for r in running if done[r] < decode[r]]
+        it += 1
+
+
 def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | Sequence[int],
                 batch: int = 1, requests: int | None = None, batching: str = "static",
                 attention: str = "per-request", sub_batches: int = 1, tensor_parallel: int = 1,
@@ -251,24 +309,8 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
         3rd with NumPy (:mod:`cimsim.workload.llm_replicate`) instead of op by op; the same
         workload, much faster (False: op by op, the reference the tests compare with).
     """
-    if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
-        raise WorkloadError(f"{GEN}: batch must be an integer >= 1, got {batch!r}")
-    if dtype not in DTYPES:
-        raise WorkloadError(f"{GEN}: dtype {dtype!r} is not one of {', '.join(DTYPES)}")
-    if batching not in BATCHING:
-        raise WorkloadError(f"{GEN}: batching {batching!r} is not one of {', '.join(BATCHING)}")
-    if isinstance(sub_batches, bool) or not isinstance(sub_batches, int) or sub_batches < 1:
-        raise WorkloadError(f"{GEN}: sub_batches must be an integer >= 1, got {sub_batches!r}")
-    if isinstance(tensor_parallel, bool) or not isinstance(tensor_parallel, int) or tensor_parallel < 1:
-        raise WorkloadError(f"{GEN}: tensor_parallel must be an integer >= 1, got {tensor_parallel!r}")
-    if attention not in ATTENTION:
-        raise WorkloadError(f"{GEN}: attention {attention!r} is not one of {', '.join(ATTENTION)}")
-    if requests is None:
-        requests = batch
-    if isinstance(requests, bool) or not isinstance(requests, int) or requests < 1:
-        raise WorkloadError(f"{GEN}: requests must be an integer >= 1, got {requests!r}")
-    P = _per_request("prompt", prompt, requests)
-    D = _per_request("decode", decode, requests)
+    P, D, requests = serving_options(prompt, decode, batch, requests, batching, attention,
+                                     sub_batches, tensor_parallel, dtype)
     tp = tensor_parallel
     m = shard(model, tp)  # this device's share of every layer
     d, dh, H, Hkv, g = m.hidden, m.head_dim, m.heads, m.kv_heads, m.groups
