@@ -136,7 +136,7 @@ def test_cli_serve_traces_and_runs(tmp_path):
     (["--zoo", "llama", "--prompt", "4"], "--prompt go with --serve"),
     (["--zoo", "resnet", "--serve"], "--serve needs a Hugging Face decoder"),
     (["--zoo", "llama", "--serve", "--param", "seq=3"], "--serve sets seq itself"),
-    (["--zoo", "llama", "--serve", "--tensor-parallel", "2"], "tensor parallelism is not supported"),
+    (["--zoo", "llama", "--serve", "--tensor-parallel", "2"], "tensor and pipeline parallelism are not"),
     (["--zoo", "llama", "--serve", "--batching", "eager"], "batching 'eager' is not one of"),
 ])
 def test_cli_serve_errors_are_one_line(tmp_path, args, msg):

@@ -219,7 +219,7 @@ def _lengths(value: str, what: str) -> list[int] | int:
 #: The serving options of ``cimsim workload llm`` and ``cimsim trace --serve`` (one definition):
 #: parameter names are :func:`cimsim.workload.llm.llm_serving`'s.
 SERVING_OPTIONS = ("prompt", "decode", "batch", "requests", "batching", "attention", "sub_batches",
-                   "tensor_parallel", "dtype")
+                   "tensor_parallel", "pipeline_parallel", "dtype")
 
 
 def serving_options(f):
@@ -238,6 +238,9 @@ def serving_options(f):
             "sub-batches (NeuPIMs' interleaving: one's FC beside another's attention)."),
         _opt("--tensor-parallel", type=int, default=1, help="Devices N the model is split over (Megatron): "
             "the workload is one device's share, with all-reduces for a `collective` component."),
+        _opt("--pipeline-parallel", type=int, default=1, help="Stages N the layers are split over "
+             "(one device each): send/recv ops pass the hidden state between stages, for a "
+             "`collective` component."),
         _opt("--dtype", default="fp16", help=f"Data type: {'|'.join(DTYPES)}."),
     ]):
         f = deco(f)
@@ -269,8 +272,8 @@ def serving_params(prompt, decode, **options) -> dict:
 @_output
 @_name
 def llm_cmd(hf_config, hf_model, layers, hidden, heads, kv_heads, ffn, vocab, head_dim, gated, prompt, decode,
-            batch, requests, batching, attention, sub_batches, tensor_parallel, dtype, output,
-            name):
+            batch, requests, batching, attention, sub_batches, tensor_parallel, pipeline_parallel,
+            dtype, output, name):
     """A decoder-only LLM serving run: prefill, then decode steps over a growing KV cache."""
     import json
 
@@ -303,7 +306,8 @@ def llm_cmd(hf_config, hf_model, layers, hidden, heads, kv_heads, ffn, vocab, he
         model = LLMModel(**{**base, **given})
         params = dict(model=model, **serving_params(
             prompt, decode, batch=batch, requests=requests, batching=batching, attention=attention,
-            sub_batches=sub_batches, tensor_parallel=tensor_parallel, dtype=dtype))
+            sub_batches=sub_batches, tensor_parallel=tensor_parallel,
+            pipeline_parallel=pipeline_parallel, dtype=dtype))
         with Feedback(f"llm workload -> {output}") as fb:
             fb.update("generating")
             w = llm_serving(**params, name=name)

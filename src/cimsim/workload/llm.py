@@ -224,7 +224,7 @@ def serving_macs(model: LLMModel, prompt: Sequence[int], decode: Sequence[int]) 
 
 
 def serving_options(prompt, decode, batch, requests, batching, attention, sub_batches,
-                    tensor_parallel, dtype) -> tuple[list[int], list[int], int]:
+                    tensor_parallel, dtype, pipeline_parallel=1) -> tuple[list[int], list[int], int]:
     """The serving options checked (one-line :class:`WorkloadError` each): ``(prompt lengths,
     decode steps, requests)``, one length per request."""
     if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
@@ -237,6 +237,8 @@ def serving_options(prompt, decode, batch, requests, batching, attention, sub_ba
         raise WorkloadError(f"{GEN}: sub_batches must be an integer >= 1, got {sub_batches!r}")
     if isinstance(tensor_parallel, bool) or not isinstance(tensor_parallel, int) or tensor_parallel < 1:
         raise WorkloadError(f"{GEN}: tensor_parallel must be an integer >= 1, got {tensor_parallel!r}")
+    if isinstance(pipeline_parallel, bool) or not isinstance(pipeline_parallel, int) or pipeline_parallel < 1:
+        raise WorkloadError(f"{GEN}: pipeline_parallel must be an integer >= 1, got {pipeline_parallel!r}")
     if attention not in ATTENTION:
         raise WorkloadError(f"{GEN}: attention {attention!r} is not one of {', '.join(ATTENTION)}")
     if requests is None:
@@ -284,6 +286,7 @@ def schedule(prompt: Sequence[int], decode: Sequence[int], batch: int, batching:
 def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | Sequence[int],
                 batch: int = 1, requests: int | None = None, batching: str = "static",
                 attention: str = "per-request", sub_batches: int = 1, tensor_parallel: int = 1,
+                pipeline_parallel: int = 1,
                 dtype: str = "fp16", name: str | None = None, replicate: bool = True) -> Workload:
     """Serve ``batch`` requests of ``model``: prefill, then decode steps (module docstring).
 
@@ -305,13 +308,28 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
         device's share (:func:`shard`) with an ``allreduce`` op after each attention output
         projection and FFN down projection and on the sampled token (run by a ``collective``
         component over a link).
+    pipeline_parallel : stages N the layers are split over (``layers / N`` consecutive layers
+        each, on its own device): a ``sendrecv`` op passes the hidden state to the next stage at
+        every stage boundary, and the sampled tokens from the last stage back to the first (run
+        by a ``collective`` component over a link). The workload holds every stage; an
+        iteration passes through them one after another, as it does on a pipeline without
+        micro-batches.
     replicate : write the 4th and later steps of a stretch of identical decode steps from the
         3rd with NumPy (:mod:`cimsim.workload.llm_replicate`) instead of op by op; the same
         workload, much faster (False: op by op, the reference the tests compare with).
     """
     P, D, requests = serving_options(prompt, decode, batch, requests, batching, attention,
-                                     sub_batches, tensor_parallel, dtype)
-    tp = tensor_parallel
+                                     sub_batches, tensor_parallel, dtype, pipeline_parallel)
+    tp, pp = tensor_parallel, pipeline_parallel
+    if model.layers % pp:
+        raise WorkloadError(f"{GEN}: pipeline_parallel={pp} must divide layers={model.layers}")
+    per_stage = model.layers // pp
+
+    def sendrecv(name: str, x: int, shape: tuple, tags: dict) -> int:
+        """``x`` sent to the next stage's device (its received copy)."""
+        out = T(f"{name}.recv", shape, dtype)
+        op(f"{name}.sendrecv", "sendrecv", [x], [out], tags={**tags, "part": "sendrecv"})
+        return out
     m = shard(model, tp)  # this device's share of every layer
     d, dh, H, Hkv, g = m.hidden, m.head_dim, m.heads, m.kv_heads, m.groups
 
@@ -327,6 +345,7 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
                      + ("-padded" if attention == "padded" else "")
                      + (f"-sb{sub_batches}" if sub_batches > 1 else "")
                      + (f"-tp{tensor_parallel}" if tensor_parallel > 1 else "")
+                     + (f"-pp{pp}" if pp > 1 else "")
                      + f"-P{max(P)}-D{max(D)}-{dtype}")
     b = WorkloadBuilder(wname, by_id=True)
     n_tensors = [0]
@@ -391,6 +410,10 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
         for l, (w_qkv, w_o, w_up, w_down) in enumerate(W):
             q_ = f"{p}.l{l}"
             tg = {**tags, "layer": l}
+            if pp > 1:
+                tg["stage"] = l // per_stage
+                if l and l % per_stage == 0:  # the hidden state to the next stage's device
+                    x = sendrecv(f"{q_}.x", x, (rows, d), tg)
             h = T(f"{q_}.norm1", (rows, d), dtype)
             op(f"{q_}.norm1", "layernorm", [x], [h], tags={**tg, "part": "norm"})
             if pad:  # one batched attention over the padded caches (static batching, as HF pads)
@@ -447,7 +470,10 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
         ids = T(f"{p}.ids", (nb, 1), dtype)
         op(f"{p}.sample", "reduction", [logits], [ids], tags={**tags, "part": "sample"})
         # the best token over the vocabulary shards: a max-reduction of one value per request
-        return allreduce(f"{p}.ids", ids, (nb, 1), tags)
+        ids = allreduce(f"{p}.ids", ids, (nb, 1), tags)
+        if pp > 1:  # the sampled tokens back to the first stage (its embedding)
+            ids = sendrecv(f"{p}.ids", ids, (nb, 1), {**tags, "stage": pp - 1})
+        return ids
 
     n_req = len(P)
     waiting = list(range(n_req))
@@ -540,7 +566,7 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
         "generator": GEN,
         "params": {**asdict(model), "prompt": P, "decode": D, "batch": batch, "requests": requests,
                    "batching": batching, "attention": attention, "sub_batches": sub_batches,
-                   "tensor_parallel": tensor_parallel, "dtype": dtype},
+                   "tensor_parallel": tensor_parallel, "pipeline_parallel": pp, "dtype": dtype},
         "macs": total,
         "llm": {
             # per request: the op whose end gives its first token (its prefill's sampling)

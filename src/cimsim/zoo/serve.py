@@ -32,7 +32,7 @@ iteration's MACs, the weight bytes the matmuls read, and the KV cache read per l
 (``2 c H_kv d_h`` elements: the ``c`` cached tokens; the generator's cache op also holds the
 step's own new row). What differs is what the model really does besides: RoPE, norm gains,
 biases, the cache concatenation HF's eager attention performs, the embedding rows gathered.
-Not supported with ``--serve``: tensor parallelism (use ``cimsim workload llm``).
+Not supported with ``--serve``: tensor and pipeline parallelism (use ``cimsim workload llm``).
 """
 
 from __future__ import annotations
@@ -180,16 +180,18 @@ def _numel(shape) -> int:
 
 def trace_serving(zoo_name: str, *, prompt, decode, batch: int = 1, requests: int | None = None,
                   batching: str = "static", attention: str = "per-request", sub_batches: int = 1,
-                  tensor_parallel: int = 1, dtype: str = "fp16", name: str | None = None,
+                  tensor_parallel: int = 1, pipeline_parallel: int = 1, dtype: str = "fp16",
+                  name: str | None = None,
                   replicate: bool = True, **overrides) -> Workload:
     """The serving run of zoo model ``zoo_name`` (``hf:TYPE`` or a registered HF decoder) with
     the options of :func:`cimsim.workload.llm.llm_serving` (module docstring); ``overrides``:
     the model's config fields (e.g. ``num_hidden_layers=2``)."""
     P, D, requests = serving_options(prompt, decode, batch, requests, batching, attention,
-                                     sub_batches, tensor_parallel, dtype)
-    if tensor_parallel != 1:
-        raise WorkloadError("--serve traces one device: tensor parallelism is not supported here; "
-                            "use cimsim workload llm --tensor-parallel N")
+                                     sub_batches, tensor_parallel, dtype, pipeline_parallel)
+    if tensor_parallel != 1 or pipeline_parallel != 1:
+        raise WorkloadError("--serve traces one device: tensor and pipeline parallelism are not "
+                            "supported here; use cimsim workload llm --tensor-parallel N "
+                            "--pipeline-parallel N")
     bad = [k for k in overrides if k in _SERVE_OWN]
     if bad:
         raise WorkloadError(f"--serve sets {', '.join(bad)} itself (use --prompt, --decode, --batch)")
@@ -381,7 +383,8 @@ def trace_serving(zoo_name: str, *, prompt, decode, batch: int = 1, requests: in
                 "overrides": {k: list(v) if isinstance(v, tuple) else v for k, v in overrides.items()}},
         "params": {**shape, "prompt": P, "decode": D, "batch": batch, "requests": requests,
                    "batching": batching, "attention": attention, "sub_batches": sub_batches,
-                   "tensor_parallel": tensor_parallel, "dtype": dtype},
+                   "tensor_parallel": tensor_parallel, "pipeline_parallel": pipeline_parallel,
+                   "dtype": dtype},
         "traces": {"count": n_traces, "seconds": round(trace_s, 3)},
         "macs": int(macs.sum()),
         "llm": {

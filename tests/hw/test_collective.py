@@ -1,0 +1,106 @@
+"""Communication over a link topology (hw/collective.py) and pipeline parallelism (workload/llm.py).
+
+Goldens are the closed forms of the collective module's table written out by hand: S the whole
+tensor, B the link's bandwidth (100 GB/s here), alpha its latency (1 us), p devices.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from cimsim import simulate
+from cimsim.config import architecture_from_dict
+from cimsim.errors import ConfigError
+from cimsim.workload import Op, Tensor, Workload
+from cimsim.workload.llm import LLMModel, llm_serving
+
+from conftest import ROUND_ARCH
+
+B, ALPHA = 100e9, 1e-6
+S = 2 ** 20  # 1 MiB: 262144 fp32 elements
+TINY = LLMModel(layers=2, hidden=32, heads=8, kv_heads=2, ffn=48, vocab=20, head_dim=4, gated=True)
+
+
+def _arch(devices: int, topology: str, **collective):
+    d = copy.deepcopy(ROUND_ARCH)
+    d["links"] = {"nvlink": {"bandwidth": "100 GB/s", "latency": "1 us", "energy_per_bit": "1 pJ/bit"}}
+    d["collective"] = {"devices": devices, "topology": topology, **collective}
+    return architecture_from_dict(d)
+
+
+def _one(kind: str) -> Workload:
+    n = S // 4
+    return Workload(kind, [Tensor("x", (n,), "fp32", "input"), Tensor("y", (n,), "fp32", "activation")],
+                    [Op(kind, kind, ("x",), ("y",))])
+
+
+@pytest.mark.parametrize("devices, topology, extra, kind, moved, steps", [
+    # ring, p = 4: all-reduce 2 (3/4) S in 2 (p-1) = 6 steps; all-gather 3/4 S in 3; send 1 hop
+    (4, "ring", {}, "allreduce", 1.5 * S, 6),
+    (4, "ring", {}, "allgather", 0.75 * S, 3),
+    (4, "ring", {}, "sendrecv", S, 1),
+    # switch, p = 4: the same bytes, one step per phase
+    (4, "switch", {}, "allreduce", 1.5 * S, 2),
+    (4, "switch", {}, "allgather", 0.75 * S, 1),
+    (4, "switch", {}, "sendrecv", S, 1),
+    # mesh 2 x 4 (p = 8): 2 ((2-1)/2 + (4-1)/8) S = 2 x 7/8 S = 1.75 S in 2 (1 + 3) = 8 steps
+    # (the ring would take 2 (8-1) = 14)
+    (8, "mesh", {"mesh": [2, 4]}, "allreduce", 1.75 * S, 8),
+    (8, "mesh", {"mesh": [2, 4]}, "allgather", 0.875 * S, 4),
+    (8, "ring", {}, "allreduce", 1.75 * S, 14),
+    (8, "mesh", {"mesh": [2, 4]}, "sendrecv", S, 1),
+])
+def test_collective_costs_are_the_closed_forms(devices, topology, extra, kind, moved, steps):
+    r = simulate(_arch(devices, topology, **extra), _one(kind))
+    assert r.traffic_bytes["nvlink"] == moved
+    assert r.latency_s == pytest.approx(moved / B + steps * ALPHA, rel=1e-12)
+    assert r.ops_per_unit == {"processor": 0, "collective": 1}
+
+
+@pytest.mark.parametrize("extra, msg", [
+    ({"topology": "mesh"}, "topology: mesh needs mesh"),
+    ({"topology": "mesh", "mesh": [2, 3]}, "mesh \\[2, 3\\] has 6 devices, devices is 4"),
+    ({"topology": "ring", "mesh": [2, 2]}, "mesh goes with topology: mesh"),
+    ({"topology": "torus"}, "topology"),
+])
+def test_bad_topology_is_a_config_error(extra, msg):
+    d = copy.deepcopy(ROUND_ARCH)
+    d["links"] = {"nvlink": {"bandwidth": "100 GB/s", "latency": "1 us", "energy_per_bit": "1 pJ/bit"}}
+    d["collective"] = {"devices": 4, **extra}
+    with pytest.raises(ConfigError, match=msg):
+        architecture_from_dict(d)
+
+
+# --------------------------------------------------------------------------- pipeline parallelism
+def test_pipeline_stages_send_the_hidden_state_and_the_tokens():
+    kw = dict(prompt=4, decode=2, batch=2, dtype="fp32")
+    pp = llm_serving(TINY, **kw, pipeline_parallel=2)
+    one = llm_serving(TINY, **kw)
+    assert pp.macs == one.macs  # the same model, cut in two
+    sends = [op for op in pp.ops if op.kind == "sendrecv"]
+    # per iteration (a prefill, 2 decode steps): the hidden state at layer 1 and the tokens back
+    assert len(sends) == 3 * 2
+    assert {op.tags["stage"] for op in pp.ops if "layer" in op.tags} == {0, 1}
+    assert all(op.tags["stage"] == op.tags["layer"] for op in pp.ops if "layer" in op.tags)
+    r = simulate(_arch(2, "ring"), pp)
+    # prefill: 8 rows x 32 x 4 B = 1024 B + 2 ids x 4 B = 8 B; each decode step: 2 x 32 x 4 + 8
+    assert r.traffic_bytes["nvlink"] == 1032 + 2 * 264
+    # the pipeline's latency is one device's plus each send: S/B + alpha
+    base = simulate(_arch(2, "ring"), one)
+    assert r.latency_s == pytest.approx(base.latency_s + 1560 / B + 6 * ALPHA, rel=1e-9)
+
+
+def test_pipeline_and_tensor_parallel_together():
+    w = llm_serving(TINY, prompt=4, decode=2, batch=2, tensor_parallel=2, pipeline_parallel=2)
+    kinds = [op.kind for op in w.ops]
+    # all-reduces: 2 per layer and 1 on the tokens, per iteration: 3 x (2 x 2 + 1) = 15
+    assert kinds.count("allreduce") == 15 and kinds.count("sendrecv") == 6
+
+
+def test_pipeline_must_divide_the_layers():
+    from cimsim.errors import WorkloadError
+
+    with pytest.raises(WorkloadError, match="pipeline_parallel=3 must divide layers=2"):
+        llm_serving(TINY, prompt=4, decode=1, pipeline_parallel=3)
