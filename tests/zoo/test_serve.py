@@ -59,7 +59,9 @@ def test_every_iteration_has_the_generators_macs(llama):
     #   = 2 (18432 + 64*14) + 2*32*128 = 38656 + 8192 = 46848
     assert t["step_macs"][1] == 46848
     assert traced.macs == serving_macs(model, [5, 7], [6, 3])
-    assert traced.metadata["traces"]["count"] == 5  # prefill at 5, 10 and 7; decode at 5, 6
+    # prefill traced at 8, 12 and 16 tokens, decode at caches of 8 and 9: prompts of 5 and 7
+    # and caches of 5 ... 10 come from them
+    assert traced.metadata["traces"]["count"] == 5
 
 
 @pytest.mark.slow
@@ -124,7 +126,7 @@ def test_cli_serve_traces_and_runs(tmp_path):
                                   "--param", "num_attention_heads=4", "--param", "num_key_value_heads=1",
                                   "--param", "vocab_size=256", "-o", str(out)])
     assert r.exit_code == 0, r.output
-    assert "1 prefill(s), 3 decode step(s), 8 tokens; 4 traces" in r.output
+    assert "1 prefill(s), 3 decode step(s), 8 tokens; 5 traces" in r.output
     w = load_workload(out)
     assert w.metadata["params"]["kv_heads"] == 1 and w.metadata["params"]["dtype"] == "fp16"
     r = CliRunner().invoke(main, ["run", "gpu-hbm3", str(out)])
@@ -147,3 +149,16 @@ def test_cli_serve_errors_are_one_line(tmp_path, args, msg):
 def test_serve_refuses_a_model_that_is_not_a_decoder():
     with pytest.raises(WorkloadError, match="needs a Hugging Face decoder"):
         trace_serving("bert", prompt=4, decode=1)
+
+
+@pytest.mark.slow
+def test_a_prefill_scaled_from_the_small_traces_equals_the_trace_at_its_length():
+    from cimsim.zoo.serve import _trace
+
+    direct, _ = _trace("llama", "fp32", {}, seq=29)
+    served = trace_serving("llama", prompt=29, decode=0, dtype="fp32")
+    ops = list(served.ops)[:-1]  # all but the sample op
+    assert [(o.kind, o.m, o.k, o.n, o.batch) for o in ops] == \
+        [(o.kind, o.m, o.k, o.n, o.batch) for o in direct.ops]
+    assert sorted(t.shape for t in served.tensors.values() if not t.name.endswith("next_ids")) == \
+        sorted(t.shape for t in direct.tensors.values())

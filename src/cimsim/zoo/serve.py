@@ -5,13 +5,15 @@ iterations, in the same order: :func:`cimsim.workload.llm.schedule`), with each 
 taken from the transformers model itself, built from its config on fake tensors (no weights
 downloaded or materialised) and traced by :func:`cimsim.workload.trace.trace`:
 
-1. **Templates.** A request's prefill of ``P`` tokens is traced at batch 1 (with
-   ``logits_to_keep=1``: the LM head on the last token, as serving engines run it), once per
-   distinct prompt length; its decode step is traced at batch 1 against caches of ``c0`` and
-   ``c0 + 1`` tokens. Every dimension of the decode step is affine in the cached tokens (the
-   cache, its concatenation with the new row, the scores over ``c + 1`` keys), so the two traces
-   give the step at any cache length: ``dim(c) = dim(c0) + (c - c0) x (dim(c0 + 1) - dim(c0))``.
-   Tracing cost is four traces for one prompt length, whatever the number of steps.
+1. **Templates.** A request's prefill is traced at batch 1 (with ``logits_to_keep=1``: the LM
+   head on the last token, as serving engines run it) at prompts of 8, 12 and 16 tokens; every
+   dimension is a polynomial of degree at most 2 in the prompt (``P``; ``P x P`` where a score
+   tensor is flattened), so the three give the prefill at any prompt length exactly. The decode
+   step is traced at batch 1 against caches of 8 and 9 tokens; every dimension is affine in the
+   cached tokens (the cache, its concatenation with the new row, the scores over ``c + 1`` keys):
+   ``dim(c) = dim(8) + (c - 8) x (dim(9) - dim(8))``. Five small traces, whatever the prompt
+   lengths and the number of steps (the tracer's own cost grows with the tensors' sizes: a
+   7B model's prefill at 1,024 tokens takes minutes to trace, at 16 a few seconds).
 2. **A request's own ops.** An op of a decode step whose dimensions or tensors change with the
    cache length reads that request's cache (attention over it, the cache concatenation, the
    mask); an op of a prefill whose sizes grow faster than the prompt (ratios other than 1 or 2
@@ -47,6 +49,10 @@ from ..workload.llm import model_from_hf, schedule, serving_options
 from ..workload.llm_replicate import Stretch, insert_replicas
 
 _SERVE_OWN = ("seq", "cache", "batch")
+#: prompt lengths the prefill is traced at (the first and last: 1 x and 2 x, for the
+#: classification), and the cache length the decode step is traced at (and one more)
+_PRE = (8, 12, 16)
+_DEC = 8
 
 
 @dataclass
@@ -153,8 +159,29 @@ def _template(wa: Workload, wb: Workload, what: str, decode: bool, base: int) ->
                      index[last.outputs[0]], shared)._split()
 
 
-def _reclassify(t: _Template, own: list[bool]) -> _Template:
-    t.own = own
+def _interp(ys: tuple[int, int, int], x: int) -> int:
+    """The polynomial of degree <= 2 through (_PRE[i], ys[i]) at ``x`` (exact, integer)."""
+    (x0, x1, x2), (y0, y1, y2) = _PRE, ys
+    num = (y0 * (x - x1) * (x - x2) * (x1 - x2) - y1 * (x - x0) * (x - x2) * (x0 - x2)
+           + y2 * (x - x0) * (x - x1) * (x0 - x1))
+    den = (x0 - x1) * (x0 - x2) * (x1 - x2)
+    if num % den:
+        raise WorkloadError(f"a traced prefill dimension {ys} at prompts {_PRE} is not a "
+                            "polynomial of the prompt length (--serve cannot scale it)")
+    return num // den
+
+
+def _at(samples: list[_Template], own: list[bool], p: int) -> _Template:
+    """The prefill template at a prompt of ``p`` tokens from the three traced samples."""
+    t0 = samples[0]
+    shapes = [tuple(_interp(ys, p) for ys in zip(*(t.shapes[i] for t in samples)))
+              for i in range(len(t0.names))]
+    ops = []
+    for o, op in enumerate(t0.ops):
+        dims = tuple(_interp(ys, p) for ys in zip(*(t.ops[o][4] for t in samples)))
+        ops.append((*op[:4], dims, (0, 0, 0, 0), *op[6:]))
+    t = _Template(p, t0.names, shapes, t0.dshapes, t0.dtypes, t0.roles, ops, list(own), t0.ids,
+                  t0.logits, t0.shared)
     return t._split()
 
 
@@ -200,24 +227,23 @@ def trace_serving(zoo_name: str, *, prompt, decode, batch: int = 1, requests: in
     n_traces = 0
 
     # ------------------------------------------------------------------ templates
-    prefill: dict[int, _Template] = {}
-    p0 = min(P)
-    wa, zm = _trace(pre_entry, dtype, overrides, seq=p0)
-    wb, _ = _trace(pre_entry, dtype, overrides, seq=2 * p0)
-    n_traces += 2
-    prefill[p0] = _template(wa, wb, "prefill", False, p0)
-    own_pre = prefill[p0].own
-    for p in sorted(set(P) - {p0}):
-        wp, _ = _trace(pre_entry, dtype, overrides, seq=p)
-        n_traces += 1
-        prefill[p] = _reclassify(_template(wp, wa, "prefill", False, p), own_pre)
+    # traced at small lengths (the tracer's cost grows with the tensors): a prefill's dimensions
+    # are polynomials of degree <= 2 in the prompt (P, or P x P for a flattened score tensor),
+    # exact from three traces; a decode step's are affine in the cache, exact from two
+    wa, zm = _trace(pre_entry, dtype, overrides, seq=_PRE[0])
+    wm, _ = _trace(pre_entry, dtype, overrides, seq=_PRE[1])
+    wb, _ = _trace(pre_entry, dtype, overrides, seq=_PRE[2])
+    n_traces += 3
+    samples = [_template(w_, wb if w_ is wa else wa, "prefill", False, x)
+               for w_, x in ((wa, _PRE[0]), (wm, _PRE[1]), (wb, _PRE[2]))]
+    own_pre = samples[0].own  # ratios between the traces at P and 2 P
+    prefill = {p: _at(samples, own_pre, p) for p in sorted(set(P))}
     dec = None
     if any(D):
-        c0 = p0
-        da, _ = _trace(dec_entry, dtype, overrides, cache=c0)
-        db, _ = _trace(dec_entry, dtype, overrides, cache=c0 + 1)
+        da, _ = _trace(dec_entry, dtype, overrides, cache=_DEC)
+        db, _ = _trace(dec_entry, dtype, overrides, cache=_DEC + 1)
         n_traces += 2
-        dec = _template(da, db, "decode step", True, c0)
+        dec = _template(da, db, "decode step", True, _DEC)
     trace_s = time.perf_counter() - t0
 
     cfg = zm.model.config.to_dict()
