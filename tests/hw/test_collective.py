@@ -104,3 +104,46 @@ def test_pipeline_must_divide_the_layers():
 
     with pytest.raises(WorkloadError, match="pipeline_parallel=3 must divide layers=2"):
         llm_serving(TINY, prompt=4, decode=1, pipeline_parallel=3)
+
+
+# --------------------------------------------------------------------------- systems in one config
+def _bundled(name: str) -> dict:
+    import yaml
+
+    from cimsim.bundled import resolve_config
+
+    return yaml.safe_load(resolve_config(name).read_text())
+
+
+def test_a_4_gpu_gpt3_layer_is_one_config():
+    """One GPT-3 175B layer (d = 12288, 96 heads, FFN 4d) prefilled over batch 8 x 2048 tokens on
+    each of 4 H100s (tensor parallel): each all-reduce sums 8 x 2048 x 12288 fp16 = 402,653,184 B
+    (LLMCompass's 402.7 MB all-reduce), a ring moving 2 x 3/4 of it per device."""
+    gpt3 = LLMModel(layers=1, hidden=12288, heads=96, kv_heads=96, ffn=49152, vocab=50257,
+                    head_dim=128, gated=False)
+    d = _bundled("gpu-hbm3")
+    d["links"] = {"nvlink": {"bandwidth": "300 GB/s", "latency": "2 us", "energy_per_bit": "1 pJ/bit"}}
+    d["collective"] = {"devices": 4, "topology": "ring"}
+    w = llm_serving(gpt3, prompt=2048, decode=0, batch=8, tensor_parallel=4, dtype="fp16")
+    r = simulate(architecture_from_dict(d), w, keep_ops=False)
+    S = 8 * 2048 * 12288 * 2
+    # two layer all-reduces of S, and the sampled tokens (8 fp16 values): 1.5 x each
+    assert r.traffic_bytes["nvlink"] == 1.5 * (2 * S + 8 * 2)
+    ring = 1.5 * S / 300e9 + 6 * 2e-6  # 2.013 ms + 12 us for each layer all-reduce
+    assert r.latency_s > 2 * ring
+
+
+def test_gpu_pim_cim_and_a_collective_in_one_config():
+    d = _bundled("gpu-hbm-pim-attn")  # H100 + HBM-PIM with attention on PIM
+    cim = _bundled("sram-cim")
+    d["cim"], d["links"] = cim["cim"], dict(cim["links"])  # + SRAM CIM macros over their NoC
+    d["links"]["nvlink"] = {"bandwidth": "450 GB/s", "latency": "2 us", "energy_per_bit": "1.3 pJ/bit"}
+    d["cim"]["link"] = "interconnect"
+    d["collective"] = {"devices": 2, "link": "nvlink", "topology": "switch"}
+    m = LLMModel(layers=2, hidden=256, heads=8, kv_heads=2, ffn=512, vocab=1000, head_dim=32, gated=True)
+    w = llm_serving(m, prompt=16, decode=4, batch=2, tensor_parallel=2)
+    r = simulate(architecture_from_dict(d), w, keep_ops=False)
+    # every component runs something: decode attention on PIM, weight matmuls on CIM, all-reduces
+    # on the collective, the rest on the GPU
+    assert all(r.ops_per_unit[u] > 0 for u in ("processor", "pim", "cim", "collective"))
+    assert r.ops_per_unit["collective"] == sum(op.kind == "allreduce" for op in w.ops)
