@@ -257,7 +257,8 @@ def schedule(prompt: Sequence[int], decode: Sequence[int], batch: int, batching:
     ``cached``: each one's cached tokens before the step, ``P_r + k``), ``it`` the iteration
     number (a prefill and the decode step after it share it) and ``new_stretch`` whether a decode
     step follows an admission or a change of the running set (identical steps in between).
-    The order :func:`llm_serving` builds; the serving trace (:mod:`cimsim.zoo.serve`) follows it."""
+    Static batching admits only into an empty batch, continuous into any free slot before a
+    decode step. :func:`llm_serving` and the serving trace (:mod:`cimsim.zoo.serve`) build it."""
     waiting = list(range(len(prompt)))
     running: list[int] = []
     done = [0] * len(prompt)
@@ -476,25 +477,16 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
         return ids
 
     n_req = len(P)
-    waiting = list(range(n_req))
-    running: list[int] = []
-    done_k = [0] * n_req  # decode steps each request has run
     holder: dict[int, int] = {}  # request -> the ids tensor holding its last token
     first_op, last_op = [0] * n_req, [0] * n_req
     step_end, step_tokens, step_macs, step_kind = [], [], [], []
-    it = 0
     extra = 0  # ops the replicas insert before the builder's current position
     stretches: list[Stretch] = []
     built: list[tuple] = []  # decode steps built in the current stretch: (o0, o1, t0, t1, ends)
     cur: Stretch | None = None
-    last_running: list[int] | None = None
-    while waiting or running:
-        admitted = False
-        # admit: continuous fills any free slot; static only an empty batch
-        if waiting and len(running) < batch and (batching == "continuous" or not running):
-            admitted = True
-            new = waiting[:batch - len(running)]
-            waiting = waiting[len(new):]
+    for kind, it, reqs, cached, new_stretch in schedule(P, D, batch, batching):
+        if kind == "prefill":  # the requests just admitted
+            new = reqs
             p = f"it{it}.prefill"
             tags = {"phase": "prefill", "step": it}
             toks = [P[r] for r in new]
@@ -509,13 +501,11 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
             step_tokens.append(len(new))
             step_macs.append(prefill_macs(m, toks))
             step_kind.append("prefill")
-            running += [r for r in new if D[r] > 0]
-            if not running:
-                it += 1
-                continue
-        if admitted or running != last_running:  # a new stretch of identical steps begins
+            continue
+        running = reqs  # a decode step of every running request
+        keys_of = {r: c + 1 for r, c in zip(reqs, cached)}  # its cache and this step's row
+        if new_stretch:  # after an admission or a change of the running set
             built, cur = [], None
-        last_running = list(running)
         tags = {"phase": "decode", "step": it}
         n_sub = min(sub_batches, len(running))
         groups = [running[j * len(running) // n_sub:(j + 1) * len(running) // n_sub]
@@ -529,7 +519,7 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
             o0, t0 = len(b), n_tensors[0]
             ends = []
         for j, grp in enumerate(groups):  # independent chains (NeuPIMs' sub-batch interleaving)
-            keys = [P[r] + done_k[r] + 1 for r in grp]
+            keys = [keys_of[r] for r in grp]
             if cur is None:
                 p = f"it{it}.decode" + (f".sb{j}" if n_sub > 1 else "")
                 x = T(f"{p}.embed", (len(grp), d), dtype)
@@ -543,7 +533,6 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
                 keys = [max(keys)] * len(grp)  # what the padded attention computes and reads
             step_keys += keys
             for r in grp:
-                done_k[r] += 1
                 last_op[r] = ends[j] + extra
         if cur is None:
             built.append((o0, len(b), t0, n_tensors[0], ends))
@@ -559,8 +548,6 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
                                      + sum(2 * H * dh * n for n in step_keys))
                          + len(running) * d * m.vocab)
         step_kind.append("decode")
-        running = [r for r in running if done_k[r] < D[r]]
-        it += 1
     total = serving_macs(m, P, D) if attention == "per-request" else sum(step_macs)
     meta = {
         "generator": GEN,
