@@ -112,9 +112,10 @@ def test_continuous_padded_and_mha_match_the_generator_and_replicas_equal_the_op
     # continuous step 0 runs requests 0 and 1 with 3 and 4 cached tokens: 2 x 7 x 32 x 4 B
     pat = re.compile(r"^it0\.decode\.r\d+\.cache\.layers\[1\]\.(keys|values)$")
     assert sum(fast.tensors[n].nbytes for n in fast.tensors if pat.match(n)) == 2 * 7 * 32 * 4
-    pad = dict(prompt=[3, 6], decode=4, batch=2, attention="padded", dtype="fp32")
-    assert trace_serving("gpt2", **pad).metadata["llm"]["step_macs"] == \
-        llm_serving(gpt2, **pad).metadata["llm"]["step_macs"]
+    for opts in (dict(attention="padded"), dict(sub_batches=2)):
+        kw2 = dict(prompt=[3, 6, 4], decode=4, batch=3, dtype="fp32", **opts)
+        assert trace_serving("gpt2", **kw2).metadata["llm"]["step_macs"] == \
+            llm_serving(gpt2, **kw2).metadata["llm"]["step_macs"]
 
 
 @pytest.mark.slow
