@@ -163,3 +163,37 @@ def test_a_prefill_scaled_from_the_small_traces_equals_the_trace_at_its_length()
         [(o.kind, o.m, o.k, o.n, o.batch) for o in direct.ops]
     assert sorted(t.shape for t in served.tensors.values() if not t.name.endswith("next_ids")) == \
         sorted(t.shape for t in direct.tensors.values())
+
+
+@pytest.mark.slow
+def test_one_config_json_through_trace_serve_and_workload_llm(tmp_path):
+    """A Hugging Face config.json (with the keys a real one carries besides the shape) as
+    ``--zoo hf:FILE`` and as ``workload llm --hf-config FILE``: the same iterations and MACs.
+    By hand (d = 64, H = 8, H_kv = 2, d_h = 8, ffn 160 gated, vocab 300, 2 layers):
+    W = 64*12*8 + 64*64 + 3*64*160 = 6144 + 4096 + 30720 = 40960; the prefill of 5 and 9 tokens:
+    2 (14 W + 2*64*(25 + 81)) + 2*64*300 = 2 (573440 + 13568) + 38400 = 1212416."""
+    import json
+
+    cfg = {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_act": "silu",
+           "hidden_size": 64, "intermediate_size": 160, "num_hidden_layers": 2,
+           "num_attention_heads": 8, "num_key_value_heads": 2, "vocab_size": 300,
+           "max_position_embeddings": 256, "torch_dtype": "float16",
+           "transformers_version": "4.40.0", "tie_word_embeddings": False}
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(cfg))
+    opts = ["--prompt", "5,9", "--decode", "4,2", "--batch", "2"]
+    r = CliRunner().invoke(main, ["trace", "--zoo", f"hf:{path}", "--serve", *opts, "-o",
+                                  str(tmp_path / "t.npz")])
+    assert r.exit_code == 0, r.output
+    r = CliRunner().invoke(main, ["workload", "llm", "--hf-config", str(path), *opts, "-o",
+                                  str(tmp_path / "g.npz")])
+    assert r.exit_code == 0, r.output
+    t, g = load_workload(tmp_path / "t.npz"), load_workload(tmp_path / "g.npz")
+    assert t.metadata["llm"]["step_macs"] == g.metadata["llm"]["step_macs"]
+    assert t.metadata["llm"]["step_macs"][0] == 1212416
+
+
+def test_a_missing_config_file_is_one_line(tmp_path):
+    r = CliRunner().invoke(main, ["trace", "--zoo", f"hf:{tmp_path / 'no.json'}", "--serve", "-o",
+                                  str(tmp_path / "x.npz")])
+    assert r.exit_code != 0 and "cannot read the config file" in r.output
