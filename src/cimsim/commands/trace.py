@@ -52,7 +52,8 @@ def _moved(ctx, param, value):
 @click.option("--zoo", "zoo_name", default=None, metavar="NAME",
               help="Trace a model of cimsim.zoo instead of SPEC: a name (gpt2, llama-decode, resnet, "
                    "lstm, ...; `cimsim trace --zoo list` lists them), hf:MODEL_TYPE (any Hugging Face "
-                   "model type at its config's default size, e.g. hf:llama), or a family "
+                   "model type at its config's default size, e.g. hf:llama), hf:PATH.json (a "
+                   "model's Hugging Face config.json), or a family "
                    "(e.g. reference: every model of it into the directory -o).")
 @click.option("--param", "params", multiple=True, metavar="KEY=VALUE",
               help="A --zoo model's parameter or Hugging Face config field (repeatable), e.g. "
@@ -61,9 +62,10 @@ def _moved(ctx, param, value):
               help="--zoo: build random weights instead of shapes only (fake tensors); says first "
                    "how much memory that takes and refuses beyond what is available.")
 @click.option("--serve", is_flag=True,
-              help="--zoo hf:MODEL_TYPE or a Hugging Face decoder of the zoo: trace a serving run "
-                   "(prefills, decode steps over growing KV caches, batching) with the serving "
-                   "options below, the same as `cimsim workload llm` takes.")
+              help="--zoo hf:MODEL_TYPE, hf:PATH.json or a Hugging Face decoder of the zoo: trace "
+                   "a serving run (prefills, decode steps over growing KV caches, batching) with "
+                   "the serving options below, the same as `cimsim workload llm` takes (one "
+                   "device: no tensor or pipeline parallelism).")
 @serving_options
 @click.option("--reference", hidden=True, callback=_moved, expose_value=False)
 @click.option("--hf", hidden=True, callback=_moved, expose_value=False)
@@ -170,6 +172,7 @@ def _list() -> None:
         for n in names:
             click.echo(f"  {n:16s} {zoo.ZOO[n].description}")
     click.echo("hf:MODEL_TYPE    any Hugging Face model type at its config's default size (e.g. hf:llama)")
+    click.echo("hf:PATH.json     a Hugging Face model from its config.json (model_type and fields)")
 
 
 def _report(w, path, seconds: float) -> None:
