@@ -74,25 +74,39 @@ def test_weights_are_read_once_per_iteration_as_the_generator_reads_them(llama):
 
 
 @pytest.mark.slow
-def test_kv_cache_of_c_tokens_is_read_once_per_step_and_layer_as_c_d_over_g(llama):
+def test_kv_cache_of_L_tokens_is_read_once_per_step_and_layer_as_L_d_over_g(llama):
     traced, _, gen = llama
     readers = np.bincount(traced.arrays.input_ids, minlength=len(traced.tensors))
     names = list(traced.tensors)
     cache = [i for i, n in enumerate(names) if ".cache.layers[" in n]
     assert cache and all(readers[i] == 1 for i in cache)  # each cache tensor read by one op
+    assert traced.metadata["folded_ops_per_decode_step"] == 2 * 4  # cat K, cat V, K scale, V expand
     for step in range(6):
         running = [r for r, d in enumerate([6, 3]) if step < d]
-        cached = [[5, 7][r] + step for r in running]
+        # L = the c = P_r + step cached tokens and this step's own row, appended in place
+        keys = [[5, 7][r] + step + 1 for r in running]
         for layer in range(2):
             pat = re.compile(rf"^it{step}\.decode\.r\d+\.cache\.layers\[{layer}\]\.(keys|values)$")
             got = sum(traced.tensors[n].nbytes for n in names if pat.match(n))
-            # K and V: 2 x sum_r c_r x d / g x 4 B (step 0: 2 x 12 x 16 x 4 = 1536 B)
-            assert got == 2 * sum(cached) * 16 * 4
-            # the generator's caches also hold the step's own new row: + 2 x |A| x 16 x 4 B
+            # K and V: 2 x sum_r L_r x d / g x 4 B (step 0: 2 x (6 + 8) x 16 x 4 = 1792 B)
+            assert got == 2 * sum(keys) * 16 * 4
             gpat = re.compile(rf"^it{step}\.decode\.l{layer}\.r\d+\.[KV]_cache$")
-            gen_bytes = sum(gen.tensors[n].nbytes for n in gen.tensors if gpat.match(n))
-            assert gen_bytes == got + 2 * len(running) * 16 * 4
-    assert readers[names.index("it0.decode.r0.cache.layers[0].keys")] == 1
+            assert got == sum(gen.tensors[n].nbytes for n in gen.tensors if gpat.match(n))
+    # the attention matmuls read the cache itself, a KV head's g = 2 query heads as its rows
+    scores = next(op for op in traced.ops if op.name == "it0.decode.r0.model.layers.0.self_attn.bmm")
+    assert scores.inputs[1] == "it0.decode.r0.cache.layers[0].keys"
+    assert (scores.batch, scores.m, scores.k, scores.n) == (2, 2, 8, 6)
+
+
+@pytest.mark.slow
+def test_pim_runs_the_traced_decode_attention(llama):
+    from cimsim import load_architecture, simulate
+    from cimsim.bundled import resolve_config
+
+    traced, _, _ = llama
+    r = simulate(load_architecture(resolve_config("gpu-hbm-pim-attn")), traced, keep_ops=False)
+    # scores and context per running request, layer and decode step: 2 x 2 x (2 x 3 + 1 x 3) = 36
+    assert r.ops_per_unit["pim"] == 36
 
 
 @pytest.mark.slow
@@ -108,10 +122,10 @@ def test_continuous_padded_and_mha_match_the_generator_and_replicas_equal_the_op
     assert fast.metadata["llm"] == slow.metadata["llm"]
     gpt2 = model_from_hf({"model_type": "gpt2", **_GPT2})
     assert fast.metadata["llm"]["step_macs"] == llm_serving(gpt2, **kw).metadata["llm"]["step_macs"]
-    # GPT-2 is multi-head (g = 1): a cache of c tokens is 2 c d = 2 c 32 elements per layer;
-    # continuous step 0 runs requests 0 and 1 with 3 and 4 cached tokens: 2 x 7 x 32 x 4 B
+    # GPT-2 is multi-head (g = 1): a cache of L tokens is 2 L d = 2 L 32 elements per layer;
+    # continuous step 0 runs requests 0 and 1 with 3 + 1 and 4 + 1 keys: 2 x 9 x 32 x 4 B
     pat = re.compile(r"^it0\.decode\.r\d+\.cache\.layers\[1\]\.(keys|values)$")
-    assert sum(fast.tensors[n].nbytes for n in fast.tensors if pat.match(n)) == 2 * 7 * 32 * 4
+    assert sum(fast.tensors[n].nbytes for n in fast.tensors if pat.match(n)) == 2 * 9 * 32 * 4
     for opts in (dict(attention="padded"), dict(sub_batches=2)):
         kw2 = dict(prompt=[3, 6, 4], decode=4, batch=3, dtype="fp32", **opts)
         assert trace_serving("gpt2", **kw2).metadata["llm"]["step_macs"] == \

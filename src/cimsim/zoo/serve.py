@@ -23,17 +23,24 @@ downloaded or materialised) and traced by :func:`cimsim.workload.trace.trace`:
    works row by row; the requests of an iteration share one op over all their rows (a matmul's
    ``m`` summed), reading each weight once, as :func:`llm_serving` does. Tensors stay one per
    request (a batched op reads and writes every request's part); weights are shared.
-4. **Chaining.** A ``sample`` op (argmax over each request's logits) ends each iteration; a
+4. **The cache read in place** (:func:`_fold_cache`). HF's eager attention concatenates the
+   cache with the new row (a copy), scales K and expands V to every query head of its group
+   before the matmuls; serving kernels (paged / flash attention) read K and V from the cache
+   once. The concatenation becomes the cache after this step's append (a model input of
+   ``L = c + 1`` tokens, as the generator's), the per-element passes fold into the matmuls, and
+   a matmul whose operand shrank by the group size ``g`` takes a KV head's ``g`` query heads as
+   rows. So PIM units that claim attention over the KV cache (``pim.claims: [kv_cache]``) claim
+   the traced attention too.
+5. **Chaining.** A ``sample`` op (argmax over each request's logits) ends each iteration; a
    decode step's token ids are the previous iteration's samples, so steps depend on one another.
-   A KV cache of ``c`` tokens is a model input of the step (role ``input``), read once per layer.
-5. **Long runs.** Stretches of identical decode steps are written from the third with NumPy
+6. **Long runs.** Stretches of identical decode steps are written from the third with NumPy
    (:func:`cimsim.workload.llm_replicate.insert_replicas`), as the generator writes them.
 
 What matches ``cimsim workload llm`` for the same model and options (held by the tests): every
 iteration's MACs, the weight bytes the matmuls read, and the KV cache read per layer per step
-(``2 c H_kv d_h`` elements: the ``c`` cached tokens; the generator's cache op also holds the
-step's own new row). What differs is what the model really does besides: RoPE, norm gains,
-biases, the cache concatenation HF's eager attention performs, the embedding rows gathered.
+(``2 L H_kv d_h`` elements, ``L`` the cached tokens and the step's own row). What differs is
+what the model really does besides: RoPE, norm gains, biases, the embedding rows gathered,
+HF's kernel count.
 Not supported with ``--serve``: tensor and pipeline parallelism (use ``cimsim workload llm``).
 """
 
@@ -73,6 +80,7 @@ class _Template:
     logits: int  # the LM head's output
     shared: list[bool] = field(default_factory=list)  # weights: one tensor for all requests
     split: list[bool] = field(default_factory=list)  # one tensor per request (an own op's)
+    folded: int = 0  # ops folded into the attention matmuls (:func:`_fold_cache`)
 
     def _split(self) -> "_Template":
         """Tensors an own op reads or writes are one per request; the rest one per iteration."""
@@ -159,6 +167,73 @@ def _template(wa: Workload, wb: Workload, what: str, decode: bool, base: int) ->
                      index[last.outputs[0]], shared)._split()
 
 
+def _fold_cache(t: _Template) -> _Template:
+    """The decode template with each KV cache read in place by its attention matmul, as serving
+    kernels (paged / flash attention) read it: the cache concatenation ``cat(cache, new row)``
+    becomes the cache after this step's append (a model input of ``c + 1`` tokens, named as the
+    cache), and single-input per-element passes between it and the matmul (SDPA's scaling of K,
+    the expansion of V to every query head of its group) fold into the matmul. A matmul whose
+    operand shrinks by the group size ``g`` then takes the query heads of a group as rows
+    (``batch / g``, ``m x g``: the same MACs, each KV head read once)."""
+    numel = [_numel(s) for s in t.shapes]
+    readers: dict[int, list[int]] = {}
+    for o, op in enumerate(t.ops):
+        for i in op[2]:
+            readers.setdefault(i, []).append(o)
+    drop: set[int] = set()
+    subst: dict[int, int] = {}  # tensor -> the grown cache read instead
+    regroup: dict[int, int] = {}  # matmul -> its group size
+    caches = [i for i, (r, d) in enumerate(zip(t.roles, t.dshapes)) if r == "input" and any(d)]
+    for c in caches:
+        rs = readers.get(c, [])
+        if len(rs) != 1 or t.ops[rs[0]][1] != "copy" or t.ops[rs[0]][2][0] != c \
+                or len(t.ops[rs[0]][3]) != 1:
+            continue
+        cat = rs[0]
+        x = t.ops[cat][3][0]
+        chain, cur = [], x
+        while True:  # per-element passes up to the one matmul that reads them
+            rs = readers.get(cur, [])
+            if len(rs) != 1:
+                break
+            nxt = t.ops[rs[0]]
+            if nxt[1] == "matmul":
+                mm = rs[0]
+                a, b_ = nxt[2]
+                m_, k_, n_, bt = nxt[4]
+                g = (bt * k_ * n_) // numel[x] if cur == b_ and numel[x] else 0
+                if g >= 1 and g * numel[x] == bt * k_ * n_ and bt % g == 0 and nxt[5][3] == 0:
+                    drop.add(cat)
+                    drop.update(chain)
+                    subst[cur] = x
+                    if g > 1:
+                        regroup[mm] = g
+                    t.roles[x] = "input"
+                    t.names[x] = t.names[c]
+                break
+            if nxt[1] not in ("elementwise", "copy") or len(nxt[2]) != 1 or len(nxt[3]) != 1:
+                break
+            chain.append(rs[0])
+            cur = nxt[3][0]
+    if not drop:
+        return t
+    ops, own = [], []
+    for o, (op, mine) in enumerate(zip(t.ops, t.own)):
+        if o in drop:
+            continue
+        ins = [subst.get(i, i) for i in op[2]]
+        dims, dd = op[4], op[5]
+        if o in regroup:
+            g = regroup[o]
+            dims = (dims[0] * g, dims[1], dims[2], dims[3] // g)
+            dd = (dd[0] * g, dd[1], dd[2], dd[3] // g)
+        ops.append((op[0], op[1], ins, op[3], dims, dd, *op[6:]))
+        own.append(mine)
+    t.ops, t.own = ops, own
+    t.folded = len(drop)
+    return t._split()
+
+
 def _interp(ys: tuple[int, int, int], x: int) -> int:
     """The polynomial of degree <= 2 through (_PRE[i], ys[i]) at ``x`` (exact, integer)."""
     (x0, x1, x2), (y0, y1, y2) = _PRE, ys
@@ -243,7 +318,7 @@ def trace_serving(zoo_name: str, *, prompt, decode, batch: int = 1, requests: in
         da, _ = _trace(dec_entry, dtype, overrides, cache=_DEC)
         db, _ = _trace(dec_entry, dtype, overrides, cache=_DEC + 1)
         n_traces += 2
-        dec = _template(da, db, "decode step", True, _DEC)
+        dec = _fold_cache(_template(da, db, "decode step", True, _DEC))
     trace_s = time.perf_counter() - t0
 
     cfg = zm.model.config.to_dict()
@@ -412,6 +487,7 @@ def trace_serving(zoo_name: str, *, prompt, decode, batch: int = 1, requests: in
                    "tensor_parallel": tensor_parallel, "pipeline_parallel": pipeline_parallel,
                    "dtype": dtype},
         "traces": {"count": n_traces, "seconds": round(trace_s, 3)},
+        "folded_ops_per_decode_step": dec.folded if dec else 0,
         "macs": int(macs.sum()),
         "llm": {
             "first_token_ops": first_op,
