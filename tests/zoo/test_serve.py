@@ -153,7 +153,7 @@ def test_cli_serve_traces_and_runs(tmp_path):
     (["--zoo", "llama", "--prompt", "4"], "--prompt go with --serve"),
     (["--zoo", "resnet", "--serve"], "--serve needs a Hugging Face decoder"),
     (["--zoo", "llama", "--serve", "--param", "seq=3"], "--serve sets seq itself"),
-    (["--zoo", "llama", "--serve", "--tensor-parallel", "2"], "tensor and pipeline parallelism are not"),
+    (["--zoo", "llama", "--serve", "--pipeline-parallel", "2"], "pipeline parallelism is not supported"),
     (["--zoo", "llama", "--serve", "--batching", "eager"], "batching 'eager' is not one of"),
 ])
 def test_cli_serve_errors_are_one_line(tmp_path, args, msg):
@@ -211,3 +211,30 @@ def test_a_missing_config_file_is_one_line(tmp_path):
     r = CliRunner().invoke(main, ["trace", "--zoo", f"hf:{tmp_path / 'no.json'}", "--serve", "-o",
                                   str(tmp_path / "x.npz")])
     assert r.exit_code != 0 and "cannot read the config file" in r.output
+
+
+@pytest.mark.slow
+def test_tensor_parallel_share_has_the_generators_macs_and_all_reduces():
+    """Tensor parallelism 2 of the tiny Llama (4 heads, 2 KV heads, FFN 64, vocabulary 128):
+    one device's share has 2 heads, 1 KV head, FFN 32, vocabulary 64; an all-reduce after each
+    attention output projection and FFN down projection (rows x d = 32 elements of 4 B per row)
+    and one on the sampled token (1 per request): per iteration 2 x 2 + 1 = 5."""
+    kw = dict(prompt=[5, 7], decode=[6, 3], batch=2, dtype="fp32", tensor_parallel=2)
+    traced = trace_serving("llama", **kw)
+    gen = llm_serving(model_from_hf({"model_type": "llama", "hidden_act": "silu", **_LM}), **kw)
+    assert traced.metadata["llm"]["step_macs"] == gen.metadata["llm"]["step_macs"]
+    assert traced.metadata["traces"]["count"] == 7  # + the full model's prefill and decode step
+
+    def allreduces(w):
+        ops = [op for op in w.ops if op.kind == "allreduce"]
+        return len(ops), sum(w.tensors[op.inputs[0]].nbytes for op in ops)
+
+    # 7 iterations x 5 = 35 all-reduces; hidden rows: 12 in the prefill, then 2, 2, 2, 1, 1, 1
+    # = 21: 2 layers x 2 x 21 x 32 x 4 B = 10752 B; sampled ids 2 + 2 + 2 + 2 + 1 + 1 + 1 = 11,
+    # 44 B
+    assert allreduces(traced) == allreduces(gen) == (35, 10752 + 44)
+
+
+def test_tensor_parallel_needs_the_sharded_fields():
+    with pytest.raises(WorkloadError, match="needs a config with num_attention_heads"):
+        trace_serving("gpt2", prompt=4, decode=1, tensor_parallel=2)

@@ -41,7 +41,11 @@ iteration's MACs, the weight bytes the matmuls read, and the KV cache read per l
 (``2 L H_kv d_h`` elements, ``L`` the cached tokens and the step's own row). What differs is
 what the model really does besides: RoPE, norm gains, biases, the embedding rows gathered,
 HF's kernel count.
-Not supported with ``--serve``: tensor and pipeline parallelism (use ``cimsim workload llm``).
+``tensor_parallel=N``: the config sharded as :func:`cimsim.workload.llm.shard` splits it
+(heads, KV heads, FFN, vocabulary; ``head_dim`` kept), checked against the share's closed-form
+MACs; an ``allreduce`` after every row-parallel matmul (found by tracing the full model too:
+its reduction dimension shrinks, its output does not) and on the sampled token, as the
+generator writes them. Not supported with ``--serve``: pipeline parallelism.
 """
 
 from __future__ import annotations
@@ -81,6 +85,7 @@ class _Template:
     shared: list[bool] = field(default_factory=list)  # weights: one tensor for all requests
     split: list[bool] = field(default_factory=list)  # one tensor per request (an own op's)
     folded: int = 0  # ops folded into the attention matmuls (:func:`_fold_cache`)
+    reduce_after: set = field(default_factory=set)  # row-parallel matmuls (tensor parallelism)
 
     def _split(self) -> "_Template":
         """Tensors an own op reads or writes are one per request; the rest one per iteration."""
@@ -234,6 +239,49 @@ def _fold_cache(t: _Template) -> _Template:
     return t._split()
 
 
+#: config fields a tensor-parallel share changes (Megatron-LM: heads, FFN columns, vocabulary)
+_SHARDED = ("num_attention_heads", "num_key_value_heads", "intermediate_size", "vocab_size",
+            "head_dim")
+
+
+def _shard_overrides(config, overrides: dict, n: int) -> dict:
+    """The config fields of one device's share of ``config`` over ``n`` devices
+    (:func:`cimsim.workload.llm.shard`), over ``overrides``."""
+    from ..workload.llm import shard
+
+    missing = [f for f in _SHARDED if not hasattr(config, f)]
+    if missing:
+        raise WorkloadError(f"--serve --tensor-parallel needs a config with {', '.join(_SHARDED)} "
+                            f"(Llama, Mistral, Qwen2, ...); {config.model_type}'s has no "
+                            f"{', '.join(missing)}")
+    s = shard(model_from_hf(config.to_dict()), n)
+    return {**overrides, "num_attention_heads": s.heads, "num_key_value_heads": s.kv_heads,
+            "intermediate_size": s.ffn, "vocab_size": s.vocab, "head_dim": s.head_dim}
+
+
+def _check_shard(w: Workload, full_cfg: dict, n: int) -> None:
+    """The traced share has the closed-form MACs of the share (else the model type does not
+    build its layers from the sharded fields)."""
+    from ..workload.llm import prefill_macs, shard
+
+    want = prefill_macs(shard(model_from_hf(full_cfg), n), [_PRE[0]])
+    if w.macs != want:
+        raise WorkloadError(f"{full_cfg.get('model_type')}: the model built from the sharded config "
+                            f"does {w.macs} MACs in a prefill of {_PRE[0]} tokens where one "
+                            f"device's share does {want}; --serve --tensor-parallel cannot split it")
+
+
+def _row_parallel(full: Workload, part: Workload) -> set[str]:
+    """Names of the weight matmuls whose partial sums must meet (Megatron's row-parallel
+    layers: attention's output projection, the FFN's down projection): their reduction
+    dimension shrinks in the share while their output width does not."""
+    fo, po = list(full.ops), list(part.ops)
+    if [o.name for o in fo] != [o.name for o in po]:
+        raise WorkloadError(f"{full.name}: the sharded model has other ops than the full one")
+    return {b.name for a, b in zip(fo, po)
+            if b.kind == "matmul" and b.weight is not None and b.k < a.k and b.n == a.n}
+
+
 def _interp(ys: tuple[int, int, int], x: int) -> int:
     """The polynomial of degree <= 2 through (_PRE[i], ys[i]) at ``x`` (exact, integer)."""
     (x0, x1, x2), (y0, y1, y2) = _PRE, ys
@@ -290,10 +338,11 @@ def trace_serving(zoo_name: str, *, prompt, decode, batch: int = 1, requests: in
     the model's config fields (e.g. ``num_hidden_layers=2``)."""
     P, D, requests = serving_options(prompt, decode, batch, requests, batching, attention,
                                      sub_batches, tensor_parallel, dtype, pipeline_parallel)
-    if tensor_parallel != 1 or pipeline_parallel != 1:
-        raise WorkloadError("--serve traces one device: tensor and pipeline parallelism are not "
-                            "supported here; use cimsim workload llm --tensor-parallel N "
+    if pipeline_parallel != 1:
+        raise WorkloadError("--serve traces one device (of a tensor-parallel group at most): "
+                            "pipeline parallelism is not supported here; use cimsim workload llm "
                             "--pipeline-parallel N")
+    tp = tensor_parallel
     bad = [k for k in overrides if k in _SERVE_OWN]
     if bad:
         raise WorkloadError(f"--serve sets {', '.join(bad)} itself (use --prompt, --decode, --batch)")
@@ -306,6 +355,15 @@ def trace_serving(zoo_name: str, *, prompt, decode, batch: int = 1, requests: in
     # are polynomials of degree <= 2 in the prompt (P, or P x P for a flattened score tensor),
     # exact from three traces; a decode step's are affine in the cache, exact from two
     wa, zm = _trace(pre_entry, dtype, overrides, seq=_PRE[0])
+    full_cfg, full_overrides = zm.model.config.to_dict(), dict(overrides)
+    reduce_pre: set[str] = set()
+    if tp > 1:  # one device's share: the config sharded; the full trace finds the split points
+        overrides = _shard_overrides(zm.model.config, overrides, tp)
+        wfull = wa
+        wa, zm = _trace(pre_entry, dtype, overrides, seq=_PRE[0])
+        n_traces += 1
+        _check_shard(wa, full_cfg, tp)
+        reduce_pre = _row_parallel(wfull, wa)
     wm, _ = _trace(pre_entry, dtype, overrides, seq=_PRE[1])
     wb, _ = _trace(pre_entry, dtype, overrides, seq=_PRE[2])
     n_traces += 3
@@ -313,17 +371,22 @@ def trace_serving(zoo_name: str, *, prompt, decode, batch: int = 1, requests: in
                for w_, x in ((wa, _PRE[0]), (wm, _PRE[1]), (wb, _PRE[2]))]
     own_pre = samples[0].own  # ratios between the traces at P and 2 P
     prefill = {p: _at(samples, own_pre, p) for p in sorted(set(P))}
+    for t_ in prefill.values():
+        t_.reduce_after = reduce_pre
     dec = None
     if any(D):
         da, _ = _trace(dec_entry, dtype, overrides, cache=_DEC)
         db, _ = _trace(dec_entry, dtype, overrides, cache=_DEC + 1)
         n_traces += 2
         dec = _fold_cache(_template(da, db, "decode step", True, _DEC))
+        if tp > 1:
+            dfull, _ = _trace(dec_entry, dtype, full_overrides, cache=_DEC)
+            n_traces += 1
+            dec.reduce_after = _row_parallel(dfull, da)
     trace_s = time.perf_counter() - t0
 
-    cfg = zm.model.config.to_dict()
     try:
-        shape = model_from_hf(cfg).__dict__
+        shape = model_from_hf(full_cfg).__dict__
     except WorkloadError:
         shape = {}
     wname = name or (f"serve-{zoo_name.replace(':', '-')}-B{batch}"
@@ -401,6 +464,17 @@ def trace_serving(zoo_name: str, *, prompt, decode, batch: int = 1, requests: in
                 b.op(f"{prefix}.{oname}", kind, list(dict.fromkeys(inputs)), outputs, m=merged[0],
                      k=merged[1], n=merged[2], batch=merged[3], weight=w_, fn=fn,
                      ops_per_element=ope, tags={**otags, **tags}, generic_macs=gm * len(parts))
+                if oname in tm0.reduce_after:  # a row-parallel matmul: the partial sums meet
+                    for i in outs:
+                        sums = [T(f"{prefix}.{tm0.names[i]}.sum" if len(made[i]) == 1 else
+                                  f"{prefix}.r{r}.{tm0.names[i]}.sum",
+                                  shape_at(tm, i, c) if len(made[i]) > 1 else
+                                  _merge_shape([shape_at(tm_, i, c_) for _, tm_, c_ in parts]),
+                                  "activation")
+                              for (r, tm, c) in (parts if len(made[i]) > 1 else parts[:1])]
+                        b.op(f"{prefix}.{oname}.allreduce", "allreduce", made[i], sums,
+                             tags={**tags, "part": "allreduce"})
+                        made[i] = sums
             else:
                 for j, (r, tm, c) in enumerate(parts):
                     def pick(i, j=j, r=r):
@@ -416,6 +490,11 @@ def trace_serving(zoo_name: str, *, prompt, decode, batch: int = 1, requests: in
         new_ids = T(f"{prefix}.next_ids", [len(parts), 1], "activation")
         b.op(f"{prefix}.sample", "reduction", tids(tm0.logits), [new_ids],
              tags={**tags, "part": "sample"})
+        if tp > 1:  # the best token over the vocabulary shards
+            best = T(f"{prefix}.next_ids.sum", [len(parts), 1], "activation")
+            b.op(f"{prefix}.next_ids.allreduce", "allreduce", [new_ids], [best],
+                 tags={**tags, "part": "allreduce"})
+            new_ids = best
         return new_ids
 
     # ------------------------------------------------------------------ iterations
