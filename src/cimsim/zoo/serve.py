@@ -21,8 +21,10 @@ downloaded or materialised) and traced by :func:`cimsim.workload.trace.trace`:
    the causal mask). These stay one op per request, at its own length.
 3. **Batched ops.** Every other op (the weight matmuls, norms, RoPE, activations, the LM head)
    works row by row; the requests of an iteration share one op over all their rows (a matmul's
-   ``m`` summed), reading each weight once, as :func:`llm_serving` does. Tensors stay one per
-   request (a batched op reads and writes every request's part); weights are shared.
+   ``m`` summed), reading each weight once, as :func:`llm_serving` does. A tensor an own op
+   reads or writes is one per request (a batched op reads or writes every request's part; a
+   batched matmul fed by them gathers them first, as the generator gathers the attention's
+   context rows); the others are one per iteration; weights are shared.
 4. **The cache read in place** (:func:`_fold_cache`). HF's eager attention concatenates the
    cache with the new row (a copy), scales K and expands V to every query head of its group
    before the matmuls; serving kernels (paged / flash attention) read K and V from the cache
@@ -41,6 +43,7 @@ iteration's MACs, the weight bytes the matmuls read, and the KV cache read per l
 (``2 L H_kv d_h`` elements, ``L`` the cached tokens and the step's own row). What differs is
 what the model really does besides: RoPE, norm gains, biases, the embedding rows gathered,
 HF's kernel count.
+
 ``tensor_parallel=N``: the config sharded as :func:`cimsim.workload.llm.shard` splits it
 (heads, KV heads, FFN, vocabulary; ``head_dim`` kept), checked against the share's closed-form
 MACs; an ``allreduce`` after every row-parallel matmul (found by tracing the full model too:
@@ -97,17 +100,19 @@ class _Template:
         return self
 
 
-def _entries(name: str) -> tuple[str, str, dict]:
-    """(prefill entry, decode entry, how each takes its length) of a zoo name."""
+def _entries(name: str) -> tuple[str, str]:
+    """(prefill entry, decode entry) of a zoo name: ``hf:...`` takes ``seq`` and ``cache``; a
+    registered decoder ``NAME`` takes ``seq`` and ``NAME-decode`` takes ``cache``."""
     from .registry import ZOO
 
     if name.startswith("hf:"):
-        return name, name, {}
+        return name, name
     base = name.removesuffix("-decode")
     if base in ZOO and f"{base}-decode" in ZOO and ZOO[base].family == "hf-decoder":
-        return base, f"{base}-decode", {}
-    raise WorkloadError(f"--serve needs a Hugging Face decoder: hf:MODEL_TYPE (e.g. hf:llama) or "
-                        f"one of {', '.join(n for n, e in ZOO.items() if e.family == 'hf-decoder' and not n.endswith('-decode'))}; got '{name}'")
+        return base, f"{base}-decode"
+    decoders = [n for n, e in ZOO.items() if e.family == "hf-decoder" and not n.endswith("-decode")]
+    raise WorkloadError(f"--serve needs a Hugging Face decoder: hf:MODEL_TYPE (e.g. hf:llama), "
+                        f"hf:PATH.json or one of {', '.join(decoders)}; got '{name}'")
 
 
 def _trace(entry: str, dtype: str, overrides: dict, **length):
@@ -317,8 +322,7 @@ def _merge_shape(shapes: list[list[int]]) -> list[int]:
     diff = [f for f in range(len(first)) if len({s[f] for s in shapes}) > 1]
     if len(diff) == 1 and all(len(s) == len(first) for s in shapes):
         return [sum(s[f] for s in shapes) if f == diff[0] else first[f] for f in range(len(first))]
-    total = 1
-    return [sum(_numel(s) for s in shapes)] if shapes else [total]
+    return [sum(_numel(s) for s in shapes)]
 
 
 def _numel(shape) -> int:
@@ -346,7 +350,7 @@ def trace_serving(zoo_name: str, *, prompt, decode, batch: int = 1, requests: in
     bad = [k for k in overrides if k in _SERVE_OWN]
     if bad:
         raise WorkloadError(f"--serve sets {', '.join(bad)} itself (use --prompt, --decode, --batch)")
-    pre_entry, dec_entry, _ = _entries(zoo_name)
+    pre_entry, dec_entry = _entries(zoo_name)
     t0 = time.perf_counter()
     n_traces = 0
 
