@@ -3,8 +3,9 @@
 Geometry: a cell is ``height_f x width_f`` feature sizes (F = the node); a row (wordline)
 spans ``cols`` cell widths, a column (bitline) ``rows`` cell heights. Wire capacitance is
 0.2 fF/um (the usual figure for minimum-pitch on-chip wires, Weste & Harris, CMOS VLSI
-Design, 4th ed., ch. 6) (T); the cells' own port capacitance is not added (it would raise
-both lines' capacitance; stated, not hidden).
+Design, 4th ed., ch. 6) (T). A row also carries the gates its cells put on it
+(``Cell.row_gate_units``, in 6 F unit-inverter loads: SRAM access transistors, a digital
+cell's multiplier input); the bitlines' drain junctions are not added (stated, not hidden).
 
 One read applies one input slice to ``rows_active`` rows (a partial parallel read when fewer
 than ``rows``), each driven with probability ``input_ones`` (the fraction of ones of the
@@ -19,10 +20,15 @@ V_read^2``; each column charges by the sense swing, ``C_col V_read dV_sense``. D
 read pulse.
 
 SRAM cells (``sram_6t``, ``sram_8t``): each driven row's wordline swings the supply,
-``C_row V^2``; each on cell of a driven row discharges its bitline by ``I_read t_pulse /
-C_col``; the bitline swing ``dV = min(V, n_on I_read t_pulse / C_col)`` is restored from the
-supply, ``C_col V dV``. The pulse defaults to the time one cell needs for the sense swing,
-``C_col dV_sense / I_read``.
+``C_row V^2``, its capacitance the wire and each cell's access-transistor gates on it
+(``row_gate_units``: a 6T cell's two pass gates, an 8T cell's one read-access gate on the read
+wordline, each 1 F wide, NeuroSim V1.4's ``widthAccessCMOS`` (P), at 1 fF/um of gate
+width; at FinFET nodes a fin is wider than 1 F, so there it is a floor); each on cell of a
+driven row discharges its bitline by ``I_read t_pulse / C_col``; the bitline swing
+``dV = min(V, n_on I_read t_pulse / C_col)`` is restored from the supply, ``C_col V dV``.
+The pulse defaults to the time one cell needs for the sense swing, ``C_col dV_sense /
+I_read``. The array's wordline term is the load alone; its driver chain is the input
+driver's (:func:`.digital.driven_capacitance`).
 
 Charge-domain SRAM cells (``sram_charge``, kind ``capacitive``; e.g. Jia et al., JSSC 2020):
 each cell computes its 1-bit product (input AND weight) locally and drives its own unit
@@ -73,6 +79,9 @@ from .record import PartEstimate, provenance
 WIRE_CAP_F_PER_M = 0.2e-15 / 1e-6
 #: sense swing (NeuroSim V1.4 Param.cpp minSenseVoltage) (P)
 SENSE_SWING_V = 0.1
+#: SRAM access-transistor width in feature sizes (NeuroSim V1.4 Param.cpp widthAccessCMOS,
+#: neurosim/DNN_NeuroSim_V1.4 @ ac828e6) (P)
+ACCESS_WIDTH_F = 1.0
 
 CELL_KINDS = ("sram", "resistive", "capacitive", "digital")
 
@@ -136,10 +145,19 @@ CELLS = {
     "rram_1t1r": Cell("rram_1t1r", "resistive", 4, 12, r_on_ohm=100e3, on_off=17,
                       read_voltage_v=0.5, read_pulse_s=10e-9,
                       source="NeuroSim V1.4 Param.cpp defaults (P)"),
-    "sram_6t": Cell("sram_6t", "sram", 10, 28, read_current_a=20e-6, placeholder=True,
-                    source="NeuroSim V1.4 Param.cpp cell size (P); read current 20 uA (U)"),
-    "sram_8t": Cell("sram_8t", "sram", 10, 36.4, read_current_a=20e-6, placeholder=True,
-                    area_placeholder=True, source="6T cell x 1.3 (U); read current 20 uA (U)"),
+    # SRAM wordlines carry their cells' access-transistor gates, each 1 F wide (NeuroSim V1.4
+    # Param.cpp widthAccessCMOS = 1 (P)), i.e. 1/6 of a 6 F unit inverter: a 6T cell's word
+    # line two pass gates, an 8T cell's read wordline its one read-access transistor (T)
+    "sram_6t": Cell("sram_6t", "sram", 10, 28, read_current_a=20e-6,
+                    row_gate_units=2 * ACCESS_WIDTH_F / digital.UNIT_INVERTER_WIDTH_F,
+                    placeholder=True,
+                    source="NeuroSim V1.4 Param.cpp cell size and 1 F access width (P); read "
+                           "current 20 uA (U)"),
+    "sram_8t": Cell("sram_8t", "sram", 10, 36.4, read_current_a=20e-6,
+                    row_gate_units=ACCESS_WIDTH_F / digital.UNIT_INVERTER_WIDTH_F,
+                    placeholder=True, area_placeholder=True,
+                    source="6T cell x 1.3 (U); read-access gate 1 F (NeuroSim V1.4 access width) "
+                           "(P) on the read wordline; read current 20 uA (U)"),
     # Jia et al. JSSC 2020 bitcell: 426 F^2 and a 2 fF unit capacitor, as CiMLoop's model of
     # that macro states them (mit-emze/cimloop memory_cells/sram_jia_jssc_2020.cell.yaml and
     # 1_macro/jia_jssc_2020/arch.yaml) (T); the compute cycle has no default (give read_pulse)
@@ -180,7 +198,8 @@ def _feature_m(node_nm: float) -> float:
 
 def row_capacitance(c: Cell, cols: int, node_nm: float) -> float:
     """Wordline capacitance (F): ``cols`` cell widths of wire, plus each cell's
-    ``row_gate_units`` minimum-inverter gate loads (digital cells' multipliers)."""
+    ``row_gate_units`` minimum-inverter gate loads (SRAM access transistors, digital cells'
+    multipliers)."""
     return cols * (c.width_f * _feature_m(node_nm) * WIRE_CAP_F_PER_M
                    + c.row_gate_units * digital.unit_inverter_capacitance(node_nm))
 
