@@ -158,6 +158,23 @@ def test_pulse_count_input_drive_by_hand():
         arch({"input_drive": "pwm"}, tech={"node": "22 nm"})
 
 
+def test_sram_row_drive_carries_access_gates_and_its_driver_chain():
+    """A 6T wordline at 22 nm, 0.9 V nominal: 128 cells x (28 F of wire at 0.2 fF/um + two 1 F
+    pass gates at 1 fF/um; NeuroSim V1.4 widthAccessCMOS), its FO4 driver chain 2/3 as much
+    again (Logical Effort), driven by half the 1-bit inputs; ``cell.row_gate_width_f`` sets the
+    gate width per cell (0: wire only)."""
+    f = 22e-9
+    for width, gates in ((None, 2.0), (0.0, 0.0), (6.0, 6.0)):
+        cell = {"type": "sram_6t", "input_ones": 0.5}
+        if width is not None:
+            cell["row_gate_width_f"] = width
+        a = arch({"technology": "sram", "cell": cell}, tech={"node": "22 nm"},
+                 drop=("dac_energy",))
+        c_row = 128 * (28 * f * 0.2e-15 / 1e-6 + gates * f * 1e-15 / 1e-6) * 5 / 3
+        d = a.component("cim").design
+        assert d.dac_energy == pytest.approx(c_row * 0.9 ** 2 * 0.5, rel=1e-9, abs=0), width
+
+
 def test_rram_cell_read_energy_by_hand():
     """All 128 rows at once, half the inputs and half the cells on: per cell read,
     (cells + bitlines) / (128 x 128) with cells = 64 x 128 x V^2 G t, G = G_off + 0.5 (G_on - G_off),

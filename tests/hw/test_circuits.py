@@ -398,6 +398,18 @@ def test_every_register_is_the_one_register_bit():
     assert float(one) == pytest.approx(8 * (fa + reg / 8 + logic), rel=1e-12, abs=0)
 
 
+def test_datapath_area_counts_its_registers_at_the_register_bit_area():
+    from cimsim.hw.circuits import datapath
+
+    # 8-bit ADC, 32-bit accumulator, 8-bit output, no scaling multiplier: two 32-bit adders
+    # (accumulate, bias) at the (U) 4.3 um^2 full-adder bit (45 nm) and 32 + 8 + 8 register
+    # bits at Aladdin's 5.98 um^2 (40 nm), both moved to 45 nm by the area table
+    w = math.log(45 / 40) / math.log(45 / 32)
+    dp = datapath.near_memory_datapath(8, 4, 45, scale_bits=0, accumulator_bits=32, output_bits=8)
+    assert float(dp.area_m2) == pytest.approx(64 * 4.3e-12 + 48 * 5.98e-12 * 2.2 ** w,
+                                              rel=1e-12, abs=0)
+
+
 def test_driver_chain_adds_two_thirds_of_the_load_once():
     # FO4 taper, p_inv = 1: (1 + 1) / (4 - 1) = 2/3 of the load besides it (Logical Effort)
     assert digital.DRIVER_OVERHEAD == pytest.approx(2 / 3, rel=1e-15)
