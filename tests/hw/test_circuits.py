@@ -466,6 +466,21 @@ def test_edram_anchor_and_buffer_monotonicity():
     assert buffer.buffer("sram", 64e3, 64, 22).provenance == "placeholder"  # latency, area (U)
 
 
+def test_register_file_buffer_is_its_flip_flops():
+    # a register file of flip-flops: one 32-bit access = 32 register bits, Aladdin's 9 fJ at
+    # 40 nm (its nominal supply); area = capacity bits x 5.98 um^2 at 40 nm
+    b = buffer.buffer("register_file", 128, 32, 40)
+    assert float(b.energy_j) == pytest.approx(32 * 9e-15, rel=1e-12, abs=0)
+    w = math.log(45 / 40) / math.log(45 / 32)
+    b45 = buffer.buffer("register_file", 128, 32, 45)
+    assert float(b45.area_m2) == pytest.approx(1024 * 5.98e-12 * 2.2 ** w, rel=1e-12, abs=0)
+    # the same register bit as every other register (NeuroSim VGG-8 config's buffers)
+    assert float(buffer.buffer("register_file", 2048, 128, 22).energy_j) == pytest.approx(
+        4 * float(digital.register(32, 22).energy_j), rel=1e-12, abs=0)
+    assert b.field_provenance["area_m2"] == "derived"
+    assert b.field_provenance["delay_s"] == "placeholder"
+
+
 # --------------------------------------------------------------------------- resolution
 
 @pytest.mark.parametrize("rows,d,c,bits", [
