@@ -65,6 +65,11 @@ def test_colonnade_drivers_and_shift_add_by_hand():
     # tolerance): Horowitz's adder bit and Aladdin's register bit (9 fJ at 40 nm), at 65 nm, 0.8 V
     sa = digital.full_adder_energy(65, 0.8) + float(digital.register_bit_energy(65, 0.8))
     assert f["j_per_op_digital"] * ops == pytest.approx(120 * sa, rel=1e-9, abs=0)
+    # with the register bit sourced, no energy of the digital cell rests on a placeholder
+    d = _load("colonnade-jssc2021.yaml", **{"cim.weight_bits": 15, "cim.input_bits": 1}
+              ).component("cim").design
+    for part in ("cell_read_energy", "dac_energy", "shift_add_energy"):
+        assert d.provenance[part] == "derived", part
 
 
 def test_sinangil_row_drive_by_hand():

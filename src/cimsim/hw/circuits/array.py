@@ -43,7 +43,8 @@ Digital bit-serial cells (``sram_digital``, kind ``digital``; e.g. Colonnade, JS
 cell holds one weight bit and a full adder that adds its 1-bit product to the partial sum
 rippling down the column; a pipeline register every ``rows_per_register`` rows. Energy per
 read: ``rows_active x cols x (E_FA + E_reg / rows_per_register + E_logic)``, ``E_FA`` and
-``E_reg`` one full-adder and one register bit of :mod:`.digital` (Horowitz 2014, scaled),
+``E_reg`` one full-adder and one register bit of :mod:`.digital` (Horowitz 2014's adder,
+Aladdin's 40 nm standard-cell register, both scaled),
 data-independent (an adder evaluates every cycle), ``E_logic`` the cell's multiplier (XNOR2)
 and configuration multiplexer charging their logical-effort capacitances and one cell pitch
 of wire (:func:`.digital.in_array_cell_logic_energy`; the multiplier's activity follows
@@ -169,10 +170,10 @@ CELLS = {
     # cells = 11.63 um^2 = 2754 F^2 at 65 nm (Fig. 17 area split via CiMLoop's _tests.py) (T),
     # drawn square (D); its input line sees one XNOR2 input per cell (g = 4) (T)
     "sram_digital": Cell("sram_digital", "digital", 52.5, 52.5, rows_per_register=8,
-                         row_gate_units=4.0, placeholder=True,
+                         row_gate_units=4.0,
                          source="Colonnade bitcell + adder 2754 F^2 (Fig. 17 area via CiMLoop) "
                                 "(T); XNOR2 input load and adder-chain cycle (logical effort) "
-                                "(T); register energy (U)"),
+                                "(T); Horowitz adder and Aladdin register bit (T)"),
     "fefet": Cell("fefet", "resistive", 4, 12, r_on_ohm=240e3, on_off=100, read_voltage_v=0.1,
                   read_pulse_s=10e-9, placeholder=True, area_placeholder=True,
                   source="all values (U)"),
@@ -293,8 +294,8 @@ def array_read(c: Cell, rows: int, cols: int, node_nm: float, rows_active=None, 
     kind = {"resistive": "V^2 G t cell energy; C V^2 wordlines; C V dV bitlines",
             "sram": "C V^2 wordlines; bitline discharge I t / C restored at C V dV",
             "capacitive": "charge-domain MAC: C_u V^2 per 1-bit product; C V^2 wordlines",
-            "digital": "bit-serial adder per cell: full adder + register/rows_per_register "
-                       "(Horowitz 2014); C V^2 wordlines"}[c.kind]
+            "digital": "bit-serial adder per cell: full adder (Horowitz 2014) + register "
+                       "(Aladdin 2014) / rows_per_register; C V^2 wordlines"}[c.kind]
     return PartEstimate(
         energy_j=energy,
         delay_s=np.broadcast_to(np.asarray(t, dtype=float), shape) * 1.0 if shape else float(t),
