@@ -140,6 +140,8 @@ def _cell(c, tech):
             v = getattr(spec, f)
             if v is not None:
                 over[arg] = v
+        if spec.row_gate_width_f is not None:  # in unit-inverter loads of 6 F
+            over["row_gate_units"] = spec.row_gate_width_f / digital.UNIT_INVERTER_WIDTH_F
         if name in _CELL_U and all(getattr(spec, f) is not None for f in _CELL_U[name]):
             over["placeholder"] = False
         if name in _CELL_AREA_U and spec.height_f is not None and spec.width_f is not None:
