@@ -59,6 +59,7 @@ from pydantic import Field, model_validator
 
 from ..quantity import Bytes, Fraction, PositiveInt, Seconds
 from .base import Component, ComponentConfig, OpCost, Plan, Strict
+from .parts.communication import COMMUNICATION_KINDS  # the op kinds this component runs
 
 
 class CollectiveProtocol(Strict):
@@ -74,8 +75,6 @@ class CollectiveProtocol(Strict):
     wire_efficiency: Fraction = Field(default=1.0, description="Data bytes per byte sent on the "
                                       "link (LL 1/2: a flag per 4 data bytes; LL128 120/128).")
 
-#: The op kinds this component runs (the processor leaves them).
-COMMUNICATION_KINDS: tuple[str, ...] = ("allreduce", "allgather", "sendrecv")
 
 
 class CollectiveConfig(ComponentConfig):
@@ -91,7 +90,7 @@ class CollectiveConfig(ComponentConfig):
         "one link to a non-blocking switch (NVSwitch-style), 2 steps; mesh: a x b devices, rows "
         "and columns rings (2-D torus), 2(a-1+b-1) steps. An all-reduce moves 2(p-1)/p x bytes "
         "per device on ring and switch, 2((a-1)/a + (b-1)/(ab)) x bytes on mesh.")
-    mesh: Optional[tuple[PositiveInt, PositiveInt]] = Field(
+    mesh: Optional[list[PositiveInt]] = Field(
         default=None, description="topology: mesh: its rows and columns [a, b], a x b = devices.")
     op_overhead: Seconds = Field(default="0 s", description="Launch cost of one collective.")
     protocols: Optional[list[CollectiveProtocol]] = Field(
@@ -115,8 +114,9 @@ class CollectiveConfig(ComponentConfig):
     @model_validator(mode="after")
     def _mesh_shape(self):
         if self.topology == "mesh":
-            if self.mesh is None:
-                raise ValueError("topology: mesh needs mesh: [a, b] (rows and columns)")
+            if self.mesh is None or len(self.mesh) != 2:
+                raise ValueError("topology: mesh needs mesh: [a, b] (rows and columns), got "
+                                 f"{self.mesh}")
             if self.mesh[0] * self.mesh[1] != self.devices:
                 raise ValueError(f"mesh {list(self.mesh)} has {self.mesh[0] * self.mesh[1]} "
                                  f"devices, devices is {self.devices}")

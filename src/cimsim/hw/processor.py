@@ -36,7 +36,7 @@ from ..dtypes import DTYPES, DType
 from ..errors import MappingError
 from ..quantity import Bytes, Fraction, Hertz, Joules, PositiveFloat, PositiveInt, Seconds, SquareMeters, Watts
 from .base import MEASURED_COMPUTE, Component, ComponentConfig, OpArrays, OpCost, Plan, Strict
-from .collective import COMMUNICATION_KINDS
+from .parts.communication import COMMUNICATION_KINDS
 from .hierarchy import hierarchy_traffic
 
 
