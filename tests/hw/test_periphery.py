@@ -156,3 +156,17 @@ def test_given_periphery_energies_are_charged_per_event_and_marked_given():
     assert e["cim_mux"] == pytest.approx(64 * 8 * 0.005e-12, rel=1e-12)
     prov = next(c for c in a.instances if c.name == "cim").provenance()["energy"]
     assert prov["switch"] == prov["mux"] == "given"
+
+
+def test_current_sense_mux_gates_settle_the_sensed_node_at_minimum_width():
+    """With adc.type current_sense the select gates need only let the column node (tens of fF)
+    settle within the ~1 ns sensing: the minimum 2F, so the mux is its decoder and select line
+    of 16 minimum gates, by hand in test_column_mux_by_hand_from_a_stated_driver..."""
+    a = _arch({"adc": {"type": "current_sense", "bits": 4, "per_array": 16}},
+              drop=("cell_read_energy", "dac_energy"))
+    d = next(c for c in a.instances if c.name == "cim").design
+    assert d.mux_energy == pytest.approx(
+        periphery.column_mux(8, 16, 128, 12, 22, 0.9, width_f=2.0).energy_j, rel=1e-12)
+    # the switch matrix does not depend on the readout
+    assert d.switch_energy == pytest.approx(
+        periphery.switch_matrix_row(128, 100e3, 22, 0.9, 0.5).energy_j, rel=1e-12)
