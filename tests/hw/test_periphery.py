@@ -141,12 +141,26 @@ def test_a_resistive_array_with_a_technology_block_has_switch_and_mux_parts():
     assert prov["mux"] == "derived"
 
 
-def test_no_technology_block_or_sram_means_no_periphery_parts():
+def test_no_technology_block_means_no_periphery_parts_and_sram_has_only_the_mux():
     a = _arch(tech=False)
-    assert "switch" not in next(c for c in a.instances if c.name == "cim").energy_parts
-    s = _arch({"technology": "sram", "cell_read_energy": "0.01 pJ"})
+    parts = next(c for c in a.instances if c.name == "cim").energy_parts
+    assert "switch" not in parts and "mux" not in parts
+    # an SRAM array's wordline driver is its row drive (no switch matrix); its 8 columns per
+    # ADC still pass a mux, whose minimum gates settle the bitline within the 1.28 GS/s
+    # conversion: by hand as in test_column_mux_by_hand_from_a_stated_driver...
+    s = _arch({"technology": "sram", "cell": {"type": "sram_6t"}})
     comp = next(c for c in s.instances if c.name == "cim")
-    assert "switch" not in comp.energy_parts and "mux" not in comp.energy_parts
+    assert "switch" not in comp.energy_parts and "mux" in comp.energy_parts
+    from cimsim.hw.circuits import array
+    cell = array.cell("sram_6t")
+    c_col = array.column_capacitance(cell, 128, 22)
+    w = periphery.settle_width_f(1 / 1.28e9, c_col, 8, 22, 0.9)
+    assert comp.design.mux_energy == pytest.approx(
+        periphery.column_mux(8, 16, 128, cell.width_f, 22, 0.9, width_f=w).energy_j, rel=1e-12)
+    # a digital bit-serial array has neither
+    dg = _arch({"technology": "sram", "cell": {"type": "sram_digital"}})
+    parts = next(c for c in dg.instances if c.name == "cim").energy_parts
+    assert "switch" not in parts and "mux" not in parts
 
 
 def test_given_periphery_energies_are_charged_per_event_and_marked_given():

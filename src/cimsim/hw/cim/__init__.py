@@ -156,8 +156,8 @@ class CIMConfig(ComponentConfig):
     mux_energy: Optional[Joules] = Field(
         default=None, description="Column multiplexer's share of one conversion (select line, "
         "its driver and decoder; cimsim.hw.circuits.periphery), energy part `mux`. Default: "
-        "derived for a resistive cell whose ADCs are shared by columns, with a technology "
-        "block (gates sized to settle the sensed node); else none.")
+        "derived for an analog array (not a digital bit-serial one) whose ADCs are shared by "
+        "columns, with a technology block (gates sized to settle the sensed node); else none.")
     shift_add_energy: Optional[Joules] = Field(
         default=None, description="Digital shift-and-add energy per conversion. Default: "
         "derived, an adder and register of the accumulator's width (with `nmc`: the "

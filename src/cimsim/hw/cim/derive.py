@@ -50,9 +50,10 @@ Array periphery (:mod:`cimsim.hw.circuits.periphery`), energy parts present only
 circuit is: ``switch_energy`` (part ``switch``, per row per input slice, counted like the row
 drives) = ``switch_matrix_row`` for a resistive cell read with 1-bit slices (the row's input
 register bit and its transmission gate, sized by the IR-drop rule on ``cols`` cells, for each
-one); ``mux_energy`` (part ``mux``, per conversion) = ``column_mux`` for a resistive cell whose
-ADC serves more than one column (``ceil(cols / adcs)`` columns), its gates sized to settle the
-sensed node within the sensing time (current sense) or one conversion (other ADCs). Given
+one); ``mux_energy`` (part ``mux``, per conversion) = ``column_mux`` for an analog array
+(resistive, SRAM or charge-domain cells; not a digital bit-serial one) whose ADC serves more
+than one column (``ceil(cols / adcs)`` columns), its gates sized to settle the sensed node
+within the sensing time (current sense) or the column within one conversion (other ADCs). Given
 values win and make the part present on any cell.
 
 Area: the config's ``area`` parts win; parts it leaves out (and every part when it has no
@@ -361,7 +362,8 @@ def _design(c, tech) -> Design:
             sources.append(f"dac: {drv.source}")
 
     # ---- array periphery (module periphery): the input switch matrix of a resistive array
-    # read with 1-bit input slices, and the column multiplexer where columns share an ADC
+    # read with 1-bit input slices, and the column multiplexer of an analog array whose
+    # columns share an ADC
     e_switch, e_mux, present = 0.0, 0.0, []
     resistive = array_model.CELLS[cell_type].kind == "resistive"
     if c.switch_energy is not None:
@@ -379,7 +381,7 @@ def _design(c, tech) -> Design:
     if c.mux_energy is not None:
         e_mux, prov["mux_energy"] = c.mux_energy, "given"
         present.append("mux")
-    elif tech is not None and resistive and per_adc > 1 and a.counting is None:
+    elif tech is not None and not digital_cell and per_adc > 1 and a.counting is None:
         pc = cell if cell is not None else _cell(c, tech)
         if cs is not None:  # the sensed node settles within the sensing time
             t_set, c_set = cs["t_sense"], cs["c_node"]
