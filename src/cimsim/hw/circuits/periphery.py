@@ -1,5 +1,5 @@
-"""Array periphery of a parallel-read resistive array: the input switch matrix, the column
-multiplexer that shares an ADC between columns, and the decoder that drives its select lines
+"""Array periphery of a parallel-read array: the input switch matrix (resistive arrays), the
+column multiplexer that shares an ADC between columns, and the decoder that drives its select lines
 (the parts NeuroSim V1.4's manual lists beside the ADC: section 6.2, items 2, 5 and 6 -- the
 switch matrix of transmission gates whose control bits sit in registers, and the Mux with its
 Mux decoder) (P: what is present, not how it is sized).
@@ -34,9 +34,10 @@ one select line (with its complement) reaches the ``a`` transmission gates of th
 position, so a selection switches ``a`` gates, the select wire across the array (``cols``
 cells of ``cell_width_f`` at 0.2 fF/um, :mod:`.array`) and the line's driver chain; one
 selection serves ``a`` conversions, so the energy per conversion is a ``1 / a`` share. The
-select switch sits in the sensed path, whose reference columns pass an identical switch, so
-its resistance shifts column and reference alike and the IR-drop rule does not size it; it
-only has to let the sensed node settle: ``R C ln(2^(b + 1)) <= t`` (half an LSB of ``b``
+select switch sits in the sensed path -- in a current-sense readout its reference columns pass
+an identical switch, so its resistance shifts column and reference alike; a sampling ADC
+(SRAM, SAR) takes the column's voltage, which no steady current drops -- so the IR-drop rule
+does not size it; it only has to let the sensed node settle: ``R C ln(2^(b + 1)) <= t`` (half an LSB of ``b``
 bits within the sensing or conversion time ``t``), at least the minimum width
 (:func:`settle_width_f`). When the design states the final driver of its select lines
 (``driver_size`` unit inverters; NeuroSim V1.4's Param.cpp: ``sizingfactor_MUX`` 110 at
