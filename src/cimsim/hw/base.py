@@ -211,9 +211,9 @@ class Technology(Strict):
                                      "(default: the node's nominal supply, 1.8 V at 180 nm to "
                                      "0.7 V at 7 nm); energy scales as V^2, delay by the "
                                      "alpha-power law.")
-    registers: Register = Field(default_factory=Register, description="Register (flip-flop) "
-                                "design of every register the circuit models derive (default: "
-                                "standard_cell, Aladdin's).")
+    registers: Optional[Register] = Field(default=None, description="Register (flip-flop) "
+                                          "design of every register the circuit models derive "
+                                          "(default: standard_cell, Aladdin's).")
 
     @field_validator("node")
     @classmethod
