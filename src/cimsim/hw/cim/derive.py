@@ -37,6 +37,12 @@ Mapping from the models to the energy terms of :mod:`.energy` (one event each):
 - ``buffer.energy_per_byte`` = :func:`~cimsim.hw.circuits.buffer.buffer` (kind, capacity,
   access width) / bytes per access.
 
+Registers: every register bit these models count (shift-and-add, SAR logic and comparator, the
+near-memory datapath, a digital cell's pipeline register, a register-file buffer, the switch
+matrix's row register) is of the technology block's ``registers`` design
+(:mod:`~cimsim.hw.circuits.flipflop`: ``standard_cell``, Aladdin's, by default; ``structural``,
+the TG master-slave flip-flop's switched capacitance).
+
 With ``adc.type: current_sense`` on a resistive cell, the readout is
 :mod:`cimsim.hw.circuits.sense` instead: ``energy_per_conversion`` and the conversion time from
 ``current_sense_adc`` (a parallel flash of latch-type sense amplifiers, no static bias, the

@@ -301,7 +301,10 @@ def array_read(c: Cell, rows: int, cols: int, node_nm: float, rows_active=None, 
         energy_j=energy,
         delay_s=np.broadcast_to(np.asarray(t, dtype=float), shape) * 1.0 if shape else float(t),
         area_m2=rows * cols * c.area_f2 * _feature_m(node_nm) ** 2,
-        source=kind + "; wire 0.2 fF/um (Weste & Harris); cell: " + c.source,
+        source=kind + "; wire 0.2 fF/um (Weste & Harris); cell: " + c.source
+               + ("; register bit instead: " + digital.register_source(register_design)
+                  if c.kind == "digital" and register_design is not None
+                  and register_design.structural else ""),
         field_provenance=provenance(
             energy_j=c.placeholder,
             delay_s=c.placeholder and not (c.kind == "digital" and read_pulse_s is None

@@ -95,6 +95,8 @@ def near_memory_datapath(adc_bits, slices, node_nm: float, vdd=None, scale_bits=
         delay_s=digital.shift_add(acc, node_nm, vdd).delay_s,
         area_m2=area,
         source="NMC datapath: Horowitz 2014 multiply and add energies (T); register bit "
-               "(Aladdin 40 nm, T); activation gate, delay and adder/multiplier area (U)",
+               "(Aladdin 40 nm, T); activation gate, delay and adder/multiplier area (U)"
+               + ("; register bits instead: " + digital.register_source(register_design)
+                  if register_design is not None and register_design.structural else ""),
         field_provenance=provenance(energy_j=True, delay_s=True, area_m2=True),
     )

@@ -59,6 +59,12 @@ def energy_parts(bits, node_nm: float, vdd, dac_unit_capacitance_f,
             "logic": 2 * b * b * reg}
 
 
+def _structural_note(register_design) -> str:
+    if register_design is None or not register_design.structural:
+        return ""
+    return "; register bits instead: " + digital.register_source(register_design)
+
+
 def sar_adc(bits, node_nm: float, dac_unit_capacitance_f, sample_rate=None, vdd=None,
             register_design=None) -> PartEstimate:
     """Energy per conversion, conversion time and area of a structural SAR ADC."""
@@ -78,6 +84,7 @@ def sar_adc(bits, node_nm: float, dac_unit_capacitance_f, sample_rate=None, vdd=
         energy_j=e,
         delay_s=t_conv,
         area_m2=adc_model.regression_area(b, fs, node_nm, e),
-        source=SOURCE + "; time NeuroSim V1.4 (bits+1 cycles); area Accelergy ADC plug-in",
+        source=SOURCE + "; time NeuroSim V1.4 (bits+1 cycles); area Accelergy ADC plug-in"
+               + _structural_note(register_design),
         field_provenance=provenance(energy_j=True),
     )
