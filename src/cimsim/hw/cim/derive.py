@@ -37,6 +37,12 @@ Mapping from the models to the energy terms of :mod:`.energy` (one event each):
 - ``buffer.energy_per_byte`` = :func:`~cimsim.hw.circuits.buffer.buffer` (kind, capacity,
   access width) / bytes per access.
 
+Registers: every register bit these models count (shift-and-add, SAR logic and comparator, the
+near-memory datapath, a digital cell's pipeline register, a register-file buffer, the switch
+matrix's row register) is of the technology block's ``registers`` design
+(:mod:`~cimsim.hw.circuits.flipflop`: ``standard_cell``, Aladdin's, by default; ``structural``,
+the TG master-slave flip-flop's switched capacitance).
+
 With ``adc.type: current_sense`` on a resistive cell, the readout is
 :mod:`cimsim.hw.circuits.sense` instead: ``energy_per_conversion`` and the conversion time from
 ``current_sense_adc`` (a parallel flash of latch-type sense amplifiers, no static bias, the
@@ -80,7 +86,7 @@ from ..circuits import array as array_model
 from ..circuits import buffer as buffer_model
 from ..circuits import charge as charge_model
 from ..circuits import datapath as datapath_model
-from ..circuits import digital, periphery, resolution, sense
+from ..circuits import digital, flipflop, periphery, resolution, sense
 from ..circuits import sar as sar_model
 from ..parts.cell import DEFAULT_CELL
 
@@ -237,11 +243,19 @@ def design(c, tech) -> Design:
         return _design(c, tech)
 
 
+def register_design(r) -> Optional[flipflop.RegisterDesign]:
+    """The circuit models' register design of a config's ``registers`` block (None: none)."""
+    if r is None:
+        return None
+    return flipflop.RegisterDesign(r.design, r.kind, float(r.data_activity))
+
+
 def _design(c, tech) -> Design:
     prov: dict[str, str] = {}
     sources: list[str] = []
     node = tech.node_nm if tech is not None else None
     vdd = tech.voltage if tech is not None else None
+    reg = register_design(getattr(tech, "registers", None))
     a = c.adc
     adcs = a.adcs_per_array(c.cols)
     rpr = c.rows_per_read or c.rows
@@ -266,7 +280,8 @@ def _design(c, tech) -> Design:
     elif need_adc and tech is not None and a.type is not None:
         try:
             if a.model == "structural":
-                est = sar_model.sar_adc(a.bits, node, a.dac_unit_capacitance, a.sample_rate, vdd)
+                est = sar_model.sar_adc(a.bits, node, a.dac_unit_capacitance, a.sample_rate, vdd,
+                                        reg)
             else:
                 est = adc_model.adc(a.type, a.bits, node, a.sample_rate, vdd, a.envelope_factor)
         except ValueError as exc:
@@ -307,7 +322,7 @@ def _design(c, tech) -> Design:
         kw = dict(rows_active=rpr, vdd=vdd,
                   input_ones=c.cell.input_ones if c.cell is not None else 0.5,
                   weight_ones=c.cell.weight_ones if c.cell is not None else 0.5,
-                  weight_columns=-(-c.weight_bits // c.bits_per_cell))
+                  weight_columns=-(-c.weight_bits // c.bits_per_cell), register_design=reg)
         try:
             parts = array_model.read_energy_parts(cell, c.rows, c.cols, node, **kw)
             read = array_model.array_read(cell, c.rows, c.cols, node, **kw)
@@ -374,7 +389,8 @@ def _design(c, tech) -> Design:
     elif tech is not None and resistive and c.dac_bits == 1:
         pc = cell if cell is not None else _cell(c, tech)
         sw = periphery.switch_matrix_row(c.cols, pc.r_on_ohm, node, vdd,
-                                         c.cell.input_ones if c.cell is not None else 0.5)
+                                         c.cell.input_ones if c.cell is not None else 0.5,
+                                         register_design=reg)
         e_switch = float(sw.energy_j)
         prov["switch_energy"] = _prov(sw.field_provenance["energy_j"])
         present.append("switch")
@@ -414,14 +430,14 @@ def _design(c, tech) -> Design:
         e_sa, prov["shift_add_energy"] = c.shift_add_energy, "given"
     else:
         _need_tech(tech, "shift_add_energy")
-        sa = digital.shift_add(acc_bits, node, vdd)
+        sa = digital.shift_add(acc_bits, node, vdd, reg)
         e_sa, prov["shift_add_energy"] = float(sa.energy_j), _prov(sa.field_provenance["energy_j"])
         sources.append(f"shift_add ({acc_bits} bits): {sa.source}")
         if c.nmc is not None:  # the near-memory datapath replaces the plain shift-and-add
             m = c.nmc
             dp = datapath_model.near_memory_datapath(
                 a.bits, slices, node, vdd, m.scale_bits, m.accumulator_bits, m.bias,
-                m.activation, m.output_bits)
+                m.activation, m.output_bits, reg)
             e_sa, prov["shift_add_energy"] = float(dp.energy_j), _prov(dp.field_provenance["energy_j"])
             sources[-1] = f"near-memory datapath: {dp.source}"
             sa = dp  # its area is the digital part's (one datapath per ADC)
@@ -431,7 +447,7 @@ def _design(c, tech) -> Design:
     else:
         _need_tech(tech, "buffer.energy_per_byte")
         try:
-            be = buffer_model.buffer(b.kind, b.capacity, b.width, node, vdd)
+            be = buffer_model.buffer(b.kind, b.capacity, b.width, node, vdd, reg)
         except ValueError as exc:
             raise DeriveError("buffer.width", str(exc)) from None
         e_buf = float(be.energy_j) / (b.width / 8)
@@ -463,7 +479,7 @@ def _design(c, tech) -> Design:
             for k in ("dac", "digital", "buffer", "other"):
                 prov[f"area.{k}"] = "given" if k in g.model_fields_set else "placeholder"
         else:
-            sa_area = sa if sa is not None else digital.shift_add(acc_bits, node, vdd)
+            sa_area = sa if sa is not None else digital.shift_add(acc_bits, node, vdd, reg)
             if sa is None and c.nmc is not None:  # shift_add_energy given: the datapath's area
                 m = c.nmc
                 sa_area = datapath_model.near_memory_datapath(
