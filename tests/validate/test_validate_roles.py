@@ -92,7 +92,7 @@ AUDITED = {
 }
 #: what a case's name says when it is fitted, given or a table's source: never "predicted"
 NOT_PREDICTED = re.compile(r"\(fitted\)|cap fitted here|queue model, fitted|cycle given|\(given:|"
-                           r"\(source of ")
+                           r"\(source of |\(the shape of a mac_efficiency")
 
 
 @pytest.mark.slow

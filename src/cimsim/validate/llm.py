@@ -317,8 +317,8 @@ def block_role(phase: str, operator: str) -> str:
 def block_cases() -> tuple[Case, ...]:
     df = predict()
     df["role"] = [block_role(r.phase, r.operator) for r in df.itertuples(index=False)]
-    cases = [Case("llm-published",
-                  f"A100 GPT-3 block TP=4 {r.phase} {r.operator} ({'fitted' if r.fitted else 'held out'})",
+    label = {FIT: "fitted", CONSISTENCY: "the shape of a mac_efficiency source line", PREDICTED: "held out"}
+    cases = [Case("llm-published", f"A100 GPT-3 block TP=4 {r.phase} {r.operator} ({label[r.role]})",
                   "s", r.measured_s, r.predicted_s,
                   SOURCE.format(file=FILES[r.phase], line=r.file_line, category=CATEGORY[r.operator]),
                   role=r.role)
