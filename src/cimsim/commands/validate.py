@@ -31,6 +31,13 @@ def engineering(value: float, unit: str) -> str:
     return si(value * scale, head + slash + rest)
 
 
+def _pct(fraction: float) -> str:
+    """A percentage, or "-" for a suite with no case of the kind (NaN)."""
+    from ..report.format import pct
+
+    return "-" if fraction != fraction else pct(fraction)
+
+
 @click.command("validate", cls=OneLineErrors)
 @click.option("-s", "--suite", "names", multiple=True,
               help="Suite to run (repeatable; default: all). `--list` shows them.")
@@ -42,7 +49,7 @@ def validate(names: tuple[str, ...], list_only: bool, output: Path | None) -> No
     from rich.table import Table
 
     from ..report.format import pct
-    from ..validate import run, suites, summary
+    from ..validate import ROLES, run, suites, summary
 
     if list_only:
         for name, desc in suites().items():
@@ -51,18 +58,23 @@ def validate(names: tuple[str, ...], list_only: bool, output: Path | None) -> No
     df = run(names)
     out = console(min_width=160)
     t = Table(title="cimsim validate: measured vs predicted", title_justify="left")
-    for col in ("suite", "case", "measured", "predicted", "error", "source"):
+    for col in ("suite", "case", "measured", "predicted", "error", "role", "source"):
         t.add_column(col, justify="right" if col in ("measured", "predicted", "error") else "left")
     for r in df.itertuples(index=False):
         t.add_row(r.suite, r.case, engineering(r.measured, r.unit), engineering(r.predicted, r.unit),
-                  pct(r.rel_error), r.source)
+                  pct(r.rel_error), r.role, r.source)
     out.print(t)
-    s = Table(title="per suite (|relative error|)", title_justify="left")
-    for col in ("suite", "cases", "median", "worst"):
+    s = Table(title="per suite (|relative error|; median and worst over the predicted cases, "
+                    "then over all)", title_justify="left")
+    for col in ("suite", "cases", *ROLES, "median", "worst", "median (all)", "worst (all)"):
         s.add_column(col, justify="left" if col == "suite" else "right")
-    for r in summary(df).itertuples(index=False):
-        s.add_row(r.suite, str(r.cases), pct(r.median_abs_error), pct(r.worst_abs_error))
+    for r in summary(df).to_dict("records"):
+        s.add_row(r["suite"], str(r["cases"]), *(str(r[role]) for role in ROLES),
+                  _pct(r["median_abs_error_predicted"]), _pct(r["worst_abs_error_predicted"]),
+                  pct(r["median_abs_error"]), pct(r["worst_abs_error"]))
     out.print(s)
+    for role, meaning in ROLES.items():
+        out.print(f"role {role}: {meaning}")
     reasons: dict[str, list] = {}
     for sk in df.attrs.get("skipped", []):
         reasons.setdefault(sk["reason"], []).append(sk)

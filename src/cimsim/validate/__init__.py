@@ -6,6 +6,12 @@ rows (a published figure it cannot reproduce here, with the reason); suites
 register with :func:`suite`. ``cimsim validate [--suite NAME]`` runs them and
 prints each case's relative error and each suite's median and worst.
 
+Every case has a *role* (:data:`ROLES`): ``predicted`` (no parameter it uses was fitted to it
+or chosen after seeing it), ``consistency`` (the published figure, or the parts it is the sum
+of, is an input: the case checks arithmetic, e.g. a cycle time given at the reference supply)
+or ``fit`` (a parameter was fitted on it, read off it, or chosen after computing it). A suite's
+error is reported over its ``predicted`` cases, with the all-cases figure beside it.
+
 Published suites are deterministic and their errors are asserted in tests;
 the ``host`` suite times this machine now, so its figures are recorded in the
 README with the date and machine, and its test only checks that it runs.
@@ -20,6 +26,14 @@ from typing import Callable
 #: name -> (function returning cases, one-line description)
 _SUITES: dict[str, tuple[Callable[[], list["Case"]], str]] = {}
 
+PREDICTED, CONSISTENCY, FIT = "predicted", "consistency", "fit"
+#: a case's role -> what it means; a suite's error is reported over its ``predicted`` cases
+ROLES = {
+    PREDICTED: "no parameter it uses was fitted to it or chosen after seeing it",
+    CONSISTENCY: "the published figure (or the parts it sums) is an input: it checks arithmetic",
+    FIT: "a parameter was fitted on it, read off it, or chosen after computing it",
+}
+
 
 @dataclass(frozen=True)
 class Case:
@@ -31,6 +45,11 @@ class Case:
     measured: float
     predicted: float
     source: str  # paper + table/figure, repository + file, or "timed on <host> <date>"
+    role: str = PREDICTED  # one of ROLES; a suite that fits or is given a figure says so
+
+    def __post_init__(self) -> None:
+        if self.role not in ROLES:
+            raise ValueError(f"case {self.case!r}: role {self.role!r} is not one of {list(ROLES)}")
 
     @property
     def rel_error(self) -> float:
@@ -83,15 +102,29 @@ def run(names=None):
                 continue
             rows.append({**asdict(c), "rel_error": c.rel_error})
     df = pd.DataFrame(rows, columns=["suite", "case", "unit", "measured", "predicted", "source",
-                                     "rel_error"])
+                                     "rel_error", "role"])
     df.attrs["skipped"] = skipped  # [{suite, case, reason}]: figures named but not reproduced
     return df
 
 
 def summary(df):
-    """Per suite: cases, median |error| and worst |error| (fractions)."""
-    g = df.assign(abs_error=df["rel_error"].abs()).groupby("suite", sort=False)["abs_error"]
-    return g.agg(cases="count", median_abs_error="median", worst_abs_error="max").reset_index()
+    """Per suite: cases, how many of each role, median and worst |error| (fractions) over its
+    ``predicted`` cases (NaN when it has none) and over all its cases."""
+    import pandas as pd
+
+    d = df.assign(abs_error=df["rel_error"].abs())
+    rows = []
+    for name, g in d.groupby("suite", sort=False):
+        pred = g.loc[g["role"] == PREDICTED, "abs_error"]
+        rows.append({"suite": name, "cases": len(g),
+                     **{role: int((g["role"] == role).sum()) for role in ROLES},
+                     "median_abs_error_predicted": pred.median() if len(pred) else math.nan,
+                     "worst_abs_error_predicted": pred.max() if len(pred) else math.nan,
+                     "median_abs_error": g["abs_error"].median(),
+                     "worst_abs_error": g["abs_error"].max()})
+    return pd.DataFrame(rows, columns=["suite", "cases", *ROLES, "median_abs_error_predicted",
+                                       "worst_abs_error_predicted", "median_abs_error",
+                                       "worst_abs_error"])
 
 
 def _load_builtin() -> None:

@@ -33,7 +33,7 @@ import csv
 from ..hw.base import STREAM, Pattern
 from ..hw.memory.dram import Dram, mess_curves, queue_wait_s
 from ..hw.memory.jedec import PRESETS
-from . import Case, suite
+from . import CONSISTENCY, FIT, PREDICTED, Case, suite
 from .gpu import DATA_DIR
 
 MESS = DATA_DIR / "mess_max_bandwidth.csv"
@@ -55,11 +55,13 @@ def jedec_cases() -> list[Case]:
         d = level(name)
         target = t.bus_bits * t.rate_mtps * 1e6 / 8 * (1 - (t.n_rtp + t.n_rp + t.n_rfc + t.n_rcd) / t.n_refi)
         src = f"{R2_SPEC} (max_achievable_throughput); preset {t.source}"
+        # closed-form targets from the preset's own numbers, the arithmetic the model is built
+        # from: they pin it (consistency), they are not measurements
         out.append(Case("dram", f"{name} streaming ceiling of one data bus (refresh-limited)", "B/s",
-                        target, d.bytes_per_s(STREAM), src))
+                        target, d.bytes_per_s(STREAM), src, role=CONSISTENCY))
         lat = (t.n_rp + t.n_rcd + t.n_cl) * t.tck_ps * 1e-12
         out.append(Case("dram", f"{name} unloaded row-miss latency", "s", lat, d.unloaded_latency_s(),
-                        f"{R2_SPEC} (unloaded_latency_ns); preset {t.source}"))
+                        f"{R2_SPEC} (unloaded_latency_ns); preset {t.source}", role=CONSISTENCY))
     return out
 
 
@@ -83,7 +85,7 @@ def mess_cases() -> list[Case]:
             out.append(Case("dram", f"{system} {r['standard']} x{r['data_buses']} max bandwidth, {pct} % reads "
                             f"({what})", "B/s", float(r["max_bandwidth_gbps"]) * 1e9,
                             capped.bytes_per_s(Pattern.stream(pct / 100)),
-                            f"{MESS_REPO} {r['path']} ({r['cpu']})"))
+                            f"{MESS_REPO} {r['path']} ({r['cpu']})", role=FIT if r is fit else PREDICTED))
     return out
 
 
@@ -169,14 +171,15 @@ def latency_cases(headroom: float | None = None) -> list[Case]:
         out.append(Case("dram", f"{system} idle latency, {pct} % reads ("
                         + ("given: the level's latency field" if given else
                            f"predicted: the latency field set at {top_pct} %") + ")",
-                        "s", lat[0], idle_pred, src))
+                        "s", lat[0], idle_pred, src, role=CONSISTENCY if given else PREDICTED))
         b, t, top, _ = _curve_points(name)
         for load in LOADS:
             what = "fitted" if name == FIT_CURVE else "predicted"
             out.append(Case("dram", f"{system} loaded latency at {load:.0%} of max bandwidth "
                             f"({load * top / 1e9:.0f} GB/s), {pct} % reads (queue model, {what})",
                             "s", _interp(load * top, b, t),
-                            predicted_latency(name, load * top, c), src))
+                            predicted_latency(name, load * top, c), src,
+                            role=FIT if name == FIT_CURVE else PREDICTED))
     return out
 
 

@@ -47,7 +47,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from . import Case, suite
+from . import FIT, PREDICTED, Case, suite
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "validation"
 DATA = DATA_DIR / "deepbench_rnn_inference.csv"
@@ -133,7 +133,8 @@ def deepbench_cases() -> tuple[Case, ...]:
              f"{r.gpu} {r.cell.upper()} H={r.hidden} B={r.batch} T={r.timesteps} "
              f"({'held out' if r.held_out else 'fitted'})",
              "s", r.time_forward_ms * 1e-3, r.predicted_ms * 1e-3,
-             SOURCE.format(gpu=FILE_NAME[r.gpu], cell=f"Recurrent Layers - {r.cell.upper()}"))
+             SOURCE.format(gpu=FILE_NAME[r.gpu], cell=f"Recurrent Layers - {r.cell.upper()}"),
+             role=PREDICTED if r.held_out else FIT)
         for r in df.itertuples(index=False))
 
 
