@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 
 import pytest
+import yaml
 
 from cimsim import simulate
 from cimsim.config import architecture_from_dict
@@ -147,3 +148,20 @@ def test_gpu_pim_cim_and_a_collective_in_one_config():
     # on the collective, the rest on the GPU
     assert all(r.ops_per_unit[u] > 0 for u in ("processor", "pim", "cim", "collective"))
     assert r.ops_per_unit["collective"] == sum(op.kind == "allreduce" for op in w.ops)
+
+
+def test_a_list_field_takes_a_flow_list_from_set(tmp_path):
+    # --set collective.mesh=[2,2] on the command line: a YAML flow list, not the text "[2,2]"
+    from cimsim.config import load_architecture
+
+    d = copy.deepcopy(ROUND_ARCH)
+    d["links"] = {"nvlink": {"bandwidth": "100 GB/s", "latency": "1 us", "energy_per_bit": "1 pJ/bit"}}
+    d["collective"] = {"devices": 4, "topology": "ring"}
+    path = tmp_path / "four.yaml"
+    path.write_text(yaml.safe_dump(d))
+    arch = load_architecture(path, {"collective.topology": "mesh", "collective.mesh": "[2, 2]"},
+                             cli=True)
+    assert arch.components["collective"].mesh == [2, 2]
+    with pytest.raises(ConfigError, match=r"--set collective.mesh=2x2: this field is a list"):
+        load_architecture(path, {"collective.topology": "mesh", "collective.mesh": "2x2"},
+                          cli=True)

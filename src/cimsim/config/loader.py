@@ -328,6 +328,17 @@ def _optional_section(dotted: str, data: Mapping) -> bool:
     return ref.kind.name == "section" and ref.default is None
 
 
+def _cli_list(text: str, where: str) -> list:
+    """A list field's ``--set`` value: a YAML flow list (``[2, 2]``, ``[a, b]``)."""
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError:
+        value = None
+    if not isinstance(value, list):
+        raise ConfigError(f"{where}: this field is a list; write it as [a, b, ...]")
+    return value
+
+
 def apply_overrides(data: Mapping, overrides: Mapping[str, Any], source: str = "<config>",
                     cli: bool = False) -> dict:
     """Return a copy of ``data`` with ``{"memory.dram.bandwidth": "25 GB/s"}``-style values set.
@@ -351,6 +362,8 @@ def apply_overrides(data: Mapping, overrides: Mapping[str, Any], source: str = "
                 value = parse_flag(value)
             except ValueError as exc:
                 raise ConfigError(f"{where}: {exc}") from None
+        if cli and ref.kind.name == "list" and isinstance(value, str):
+            value = _cli_list(value, where)
         parts = dotted.split(".")
         node: Any = out
         for i, part in enumerate(parts[:-1]):
