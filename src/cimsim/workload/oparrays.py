@@ -14,6 +14,20 @@ from typing import ClassVar, Sequence
 
 import numpy as np
 
+
+@dataclass(frozen=True)
+class OpActivity:
+    """Data statistics of the ops a traced model measured (``cimsim trace --stats``; tags of
+    the same names, :mod:`cimsim.workload.activity`): float64 per op, NaN where an op states
+    none. ``stats_bits``: the bits the input and weight were quantised to (NaN: none)."""
+
+    input_ones: np.ndarray  # mean fraction of ones over the input's bit-planes
+    input_zeros: np.ndarray  # fraction of the input's elements that are exactly zero
+    weight_ones: np.ndarray  # mean fraction of ones over the weight's (offset-binary) bit-planes
+    weight_abs_mean: np.ndarray  # mean |w| in the weight's own units
+    stats_bits: np.ndarray
+
+
 @dataclass(frozen=True)
 class OpArrays:
     """Per-op columns, in op order. Bytes are in the workload's dtypes."""
@@ -55,6 +69,8 @@ class OpArrays:
     #: float64: share of the op's bytes that are reads (tag ``read_fraction``, default 1: all
     #: reads). None when no op states one.
     read_fraction: np.ndarray | None = None
+    #: data statistics of a traced model's ops (:class:`OpActivity`); None when no op states one
+    activity: OpActivity | None = None
 
     @property
     def streams(self) -> bool:

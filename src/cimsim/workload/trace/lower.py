@@ -63,6 +63,11 @@ def _tensors(torch, obj):
 
 
 class Lowerer:
+    #: ``--stats``: bits the weight matmuls' data statistics are counted at (None: off;
+    #: :mod:`.stats`); ``stats_ops``: matmuls tagged; ``stats_fake``: a matmul had no data
+    stats_bits: int | None = None
+    stats_ops = stats_fake = 0
+
     def __init__(self, torch, names: dict[int, tuple[str, str]], dtype: str, allow_unknown: bool,
                  modules: dict):
         self.torch = torch
@@ -311,6 +316,7 @@ class Lowerer:
         tags = {"aten": c.base}
         if weight:
             tags["weight_name"] = self.st.versions[pb[0][0]].name
+            self._stats(tags, "matmul_stats", *((b, a) if swapped else (a, b)), k, swapped)
         shapes = [tuple(a.shape), tuple(b.shape)]
         if swapped:
             shapes.reverse()
@@ -361,6 +367,7 @@ class Lowerer:
         weight = g == 1 and self._is_weight(pw)
         if weight:
             tags["weight_name"] = self.st.versions[pw[0][0]].name
+            self._stats(tags, "conv_stats", x, w, _stride, _pad, _dil, bool(transposed))
         tags["part"] = "conv"
         if not transposed:
             self._matmul("conv", px, pw, batch, m, k, n, weight, out, bias, tags)
@@ -375,6 +382,19 @@ class Lowerer:
             last = self.emit("reduction", "col2im", [[(vid, None)]], [])
             v2 = self._virtual(last, tuple(out.shape))
             self.emit("elementwise", "add_bias", [[(v2, None)], bias], [out], fn="add")
+
+    def _stats(self, tags, fn, *args) -> None:
+        """Add the data statistics of a weight matmul to ``tags`` (``--stats``; :mod:`.stats`)."""
+        if self.stats_bits is None:
+            return
+        from . import stats
+
+        data = self.ev.data or {}
+        got = getattr(stats, fn)(self.torch, *(data.get(id(a), a) for a in args[:2]), *args[2:],
+                                 self.stats_bits)
+        self.stats_ops += bool(got)
+        self.stats_fake += not got
+        tags.update(got)
 
     @lowers(aten._trilinear)
     def _trilinear(self, c: Call) -> None:
