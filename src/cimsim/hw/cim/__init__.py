@@ -72,7 +72,7 @@ from ...quantity import (
 )
 from ..base import Component, ComponentConfig, OpArrays, OpCost, Plan, Strict
 from ..parts import ADC, NMC, Buffer, Cell, Counting, NonIdeal  # noqa: F401  (Counting re-exported)
-from . import counting, onchip
+from . import activity, counting, onchip
 from .chip import Chip
 from .derive import AREA_FIELDS, ENERGY_FIELDS, Design, DeriveError, design
 from .energy import op_energy
@@ -261,7 +261,7 @@ class CIM(Component):
     def facts(self) -> dict:
         """Scalar facts: per run (arrays needed, re-programs; from the plan) and of the design
         (lossless partial-sum bits, bits the ADC loses per conversion, its range policy)."""
-        out = {"arrays_needed": 0, "reprograms": 0, **onchip.facts(self.config)}
+        out = {"arrays_needed": 0, "reprograms": 0, **onchip.facts(self.config), **activity.FACTS}
         try:
             d = self.design
         except DeriveError:
@@ -340,6 +340,16 @@ class CIM(Component):
         return free & mine
 
     def place(self, ops: OpArrays, idx):
+        """The placement, and the data activity each op's energy uses (:mod:`.activity`)."""
+        plan = self._place(ops, idx)
+        sel = activity.select(self.config, ops, idx)
+        plan.summary.update(activity.summary(sel))
+        plan.op_columns.update(activity.op_columns(ops, sel))
+        plan.notes.extend(n for n in [activity.note(self.name, self.config, sel)] if n)
+        plan.state["activity"] = sel
+        return plan
+
+    def _place(self, ops: OpArrays, idx):
         c = self.config
         if c.chip is not None:  # layer pipeline on the on-chip hierarchy
             return onchip.place(self, ops, idx)
@@ -411,8 +421,9 @@ class CIM(Component):
         nbytes[back] = nbytes.get(back, 0.0) + w_bytes
         if c.chip is not None:
             latency = latency + onchip.shared_costs(self.name, c.chip, s, a_in + a_out, nbytes, hold)
+        e_cell, e_dac = activity.energies(c, self.hw.technology, d, s["activity"])
         energy = op_energy(c, d, rows, k, s["row_tiles"], s["col_tiles"], s["phys_cols"],
-                           a_in + a_out, reprog)
+                           a_in + a_out, reprog, cell_read_energy=e_cell, dac_energy=e_dac)
         if c.chip is not None:
             energy.update(onchip.energy(c.chip, s))
             energy = onchip.layout_energy(c.chip, energy)

@@ -159,7 +159,7 @@ def _charge_kw(c) -> dict:
     return kw
 
 
-def _current_sense(c, tech, vdd, rpr) -> dict:
+def _current_sense(c, tech, vdd, rpr, ones=None, wones=None) -> dict:
     """``adc.type: current_sense`` on a resistive cell (:mod:`cimsim.hw.circuits.sense`): the
     converter, one column's read and one row drive. The 1T1R access transistor is sized by the
     IR-drop rule at the supply as gate drive; the column node carries the column wire, the
@@ -180,8 +180,8 @@ def _current_sense(c, tech, vdd, rpr) -> dict:
         t = sense.sense_time(node, vdd, r_ref, c_node)
         conv = sense.current_sense_adc(c.adc.bits, node, cell.read_voltage_v, wire + junctions,
                                        t, vdd)
-        ones = c.cell.input_ones if c.cell is not None else 0.5
-        wones = c.cell.weight_ones if c.cell is not None else 0.5
+        ones = _activity(c)[0] if ones is None else ones
+        wones = _activity(c)[1] if wones is None else wones
         col = sense.column_read(cell.r_on_ohm, cell.on_off, cell.read_voltage_v, rpr, t, c_node,
                                 input_ones=ones, weight_ones=wones)
         v_gate = vdd if vdd is not None else array_model.scaling.nominal_vdd(node)
@@ -189,6 +189,84 @@ def _current_sense(c, tech, vdd, rpr) -> dict:
     except ValueError as exc:
         raise DeriveError("adc.bits", str(exc)) from None
     return {"adc": conv, "column": col, "row": row}
+
+
+def _activity(c) -> tuple:
+    """The config's data activity: ``(cell.input_ones, cell.weight_ones)``, stated default 0.5."""
+    return (c.cell.input_ones, c.cell.weight_ones) if c.cell is not None else (0.5, 0.5)
+
+
+def _read_kw(c, tech, input_ones, weight_ones) -> dict:
+    """Keywords of one array read (:func:`~cimsim.hw.circuits.array.read_energy_parts`)."""
+    return dict(rows_active=c.rows_per_read or c.rows, vdd=tech.voltage, input_ones=input_ones,
+                weight_ones=weight_ones, weight_columns=-(-c.weight_bits // c.bits_per_cell))
+
+
+def _cell_energy(c, tech, cell, cs, input_ones, weight_ones, parts=None):
+    """``cell_read_energy`` at the activities (arrays broadcast) and its sources: a cell's
+    share of one read's cells and bitlines; a charge-domain column's capacitors; with a
+    current-sense readout (``cs``), one column's pulse-limited read."""
+    rpr = c.rows_per_read or c.rows
+    node, vdd = tech.node_nm, tech.voltage
+    if cs is not None:  # the column settles within the sensing: module sense
+        return cs["column"].energy_j / rpr, [f"cells: {cs['column'].source}"]
+    if cell.kind == "capacitive":  # charge-domain column: the M-BC's physical parts
+        col = charge_model.column_energy_parts(rpr, cell.unit_capacitance_f, cell.height_f,
+                                               cell.width_f, node, vdd, input_ones,
+                                               weight_ones, **_charge_kw(c))
+        return col["capacitors"] / rpr, [f"array: {charge_model.SOURCE}"]
+    if parts is None:
+        parts = array_model.read_energy_parts(cell, c.rows, c.cols, node,
+                                              **_read_kw(c, tech, input_ones, weight_ones))
+    return (parts["cells"] + parts["columns"]) / (rpr * c.cols), []
+
+
+def _dac_energy(c, tech, cell, cs, input_ones):
+    """``dac_energy`` at the input activity (arrays broadcast) and the driver's record (None
+    for a charge-domain row broadcast): one row's drive for one slice."""
+    node, vdd = tech.node_nm, tech.voltage
+    c_row = array_model.row_capacitance(cell, c.cols, node)
+    v = cell.read_voltage_v if cell.kind == "resistive" else (
+        vdd if vdd is not None else array_model.scaling.nominal_vdd(node))
+    activity = input_ones if c.dac_bits == 1 or c.input_drive != "level" else None
+    if cell.kind == "capacitive" and c.dac_bits == 1:  # the M-BC's IA/IAb row broadcast
+        return charge_model.row_broadcast_energy(c.cols, cell.width_f, node, vdd, input_ones,
+                                                 **_charge_kw(c)), None
+    if cs is not None and c.dac_bits == 1:  # a 1T1R input drives its wordline too
+        drv = cs["row"]
+        drv = type(drv)(energy_j=drv.energy_j * activity, delay_s=drv.delay_s,
+                        area_m2=drv.area_m2, source=drv.source,
+                        field_provenance=drv.field_provenance)
+    else:
+        drv = digital.input_drive(c.input_drive, c_row, v, c.dac_bits, activity)
+    return drv.energy_j, drv
+
+
+def activity_energies(c, tech, input_ones, weight_ones) -> tuple:
+    """``(cell_read_energy, dac_energy)`` of CIM config ``c`` on ``tech`` at the data activities
+    ``input_ones``, ``weight_ones`` (arrays, broadcast: one value per op) in place of the
+    config's ``cell.input_ones`` / ``cell.weight_ones``: the numbers :func:`design` derives, by
+    the same functions. A number the config gives does not depend on the data: returned as
+    given (a scalar). Only call with a design that derives (``design(c, tech)`` succeeded)."""
+    d = design(c, tech)
+    e_cell, e_dac = d.cell_read_energy, d.dac_energy
+    if c.cell_read_energy is not None and c.dac_energy is not None:
+        return e_cell, e_dac
+    rpr = c.rows_per_read or c.rows
+    cs = None
+    if c.adc.type == "current_sense":
+        cs = _current_sense(c, tech, tech.voltage, rpr, input_ones, weight_ones)
+    cell = _cell(c, tech)
+    if c.cell_read_energy is None:
+        e_cell = _cell_energy(c, tech, cell, cs, input_ones, weight_ones)[0]
+    if c.dac_energy is None:
+        e_dac = _dac_energy(c, tech, cell, cs, input_ones)[0]
+    return e_cell, e_dac
+
+
+def activity_dependent(c) -> bool:
+    """Whether the config derives an energy that depends on the data (cell reads or row drives)."""
+    return c.cell_read_energy is None or c.dac_energy is None
 
 
 def _need_tech(tech, what: str):
@@ -282,10 +360,7 @@ def _design(c, tech) -> Design:
     cell = parts = None
     if need_array and tech is not None:
         cell = _cell(c, tech)
-        kw = dict(rows_active=rpr, vdd=vdd,
-                  input_ones=c.cell.input_ones if c.cell is not None else 0.5,
-                  weight_ones=c.cell.weight_ones if c.cell is not None else 0.5,
-                  weight_columns=-(-c.weight_bits // c.bits_per_cell))
+        kw = _read_kw(c, tech, *_activity(c))
         try:
             parts = array_model.read_energy_parts(cell, c.rows, c.cols, node, **kw)
             read = array_model.array_read(cell, c.rows, c.cols, node, **kw)
@@ -304,40 +379,20 @@ def _design(c, tech) -> Design:
         e_cell, prov["cell_read_energy"] = c.cell_read_energy, "given"
     else:
         _need_tech(tech, "cell_read_energy")
-        if cell.kind == "capacitive":  # charge-domain column: the M-BC's physical parts
-            col = charge_model.column_energy_parts(rpr, cell.unit_capacitance_f, cell.height_f,
-                                                   cell.width_f, node, vdd, kw["input_ones"],
-                                                   kw["weight_ones"], **_charge_kw(c))
-            e_cell = float(col["capacitors"]) / rpr
-            sources.append(f"array: {charge_model.SOURCE}")
-        else:
-            e_cell = float(parts["cells"] + parts["columns"]) / (rpr * c.cols)
+        e_cell, src = _cell_energy(c, tech, cell, cs, kw["input_ones"], kw["weight_ones"], parts)
+        e_cell = float(e_cell)
+        sources.extend(src)
         prov["cell_read_energy"] = cell_p
-        if cs is not None:  # the column settles within the sensing: module sense
-            e_cell = float(cs["column"].energy_j) / rpr
-            sources.append(f"cells: {cs['column'].source}")
     if c.dac_energy is not None:
         e_dac, prov["dac_energy"] = c.dac_energy, "given"
     else:
         _need_tech(tech, "dac_energy")
-        c_row = array_model.row_capacitance(cell, c.cols, node)
-        v = cell.read_voltage_v if cell.kind == "resistive" else (
-            vdd if vdd is not None else array_model.scaling.nominal_vdd(node))
-        activity = kw["input_ones"] if c.dac_bits == 1 or c.input_drive != "level" else None
-        if cell.kind == "capacitive" and c.dac_bits == 1:  # the M-BC's IA/IAb row broadcast
-            e_dac = float(charge_model.row_broadcast_energy(c.cols, cell.width_f, node, vdd,
-                                                            kw["input_ones"], **_charge_kw(c)))
+        e_dac, drv = _dac_energy(c, tech, cell, cs, kw["input_ones"])
+        e_dac = float(e_dac)
+        if drv is None:  # the M-BC's IA/IAb row broadcast
             prov["dac_energy"] = "placeholder" if cell.placeholder else "derived"
             sources.append(f"dac: {charge_model.SOURCE}")
         else:
-            if cs is not None and c.dac_bits == 1:  # a 1T1R input drives its wordline too
-                drv = cs["row"]
-                drv = type(drv)(energy_j=drv.energy_j * activity, delay_s=drv.delay_s,
-                                area_m2=drv.area_m2, source=drv.source,
-                                field_provenance=drv.field_provenance)
-            else:
-                drv = digital.input_drive(c.input_drive, c_row, v, c.dac_bits, activity)
-            e_dac = float(drv.energy_j)
             prov["dac_energy"] = "placeholder" if cell.placeholder else _prov(drv.field_provenance["energy_j"])
             sources.append(f"dac: {drv.source}")
 

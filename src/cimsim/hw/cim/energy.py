@@ -42,9 +42,14 @@ def conversions(c, rows, k, row_tiles, phys_cols):
     return rows * groups * phys_cols * c.slices
 
 
-def op_energy(c, d, rows, k, row_tiles, col_tiles, phys_cols, buffer_bytes, reprogram) -> dict:
+def op_energy(c, d, rows, k, row_tiles, col_tiles, phys_cols, buffer_bytes, reprogram,
+              cell_read_energy=None, dac_energy=None) -> dict:
     """Energy per part of the ops (arrays), config ``c`` at design point ``d`` (its effective,
-    given or derived, per-event numbers; :mod:`.derive`)."""
+    given or derived, per-event numbers; :mod:`.derive`); ``cell_read_energy`` and
+    ``dac_energy``, per op, replace the design's where the ops' data activity is their own
+    (:func:`.derive.activity_energies`)."""
+    e_cell = d.cell_read_energy if cell_read_energy is None else cell_read_energy
+    e_dac = d.dac_energy if dac_energy is None else dac_energy
     slices = c.slices
     cnt = c.adc.counting
     if cnt is None:
@@ -62,9 +67,9 @@ def op_energy(c, d, rows, k, row_tiles, col_tiles, phys_cols, buffer_bytes, repr
     if c.nonideal is not None and c.nonideal.on_off_ratio is not None:
         read_cols = phys_cols + col_tiles  # one reference column per array
     return {
-        "array": rows * k * read_cols * slices * d.cell_read_energy,
+        "array": rows * k * read_cols * slices * e_cell,
         "adc": adc,
-        "dac": rows * k * col_tiles * slices * d.dac_energy,
+        "dac": rows * k * col_tiles * slices * e_dac,
         "digital": shift_add + buffer_bytes * d.buffer_energy_per_byte,
         "write": np.where(reprogram, k * phys_cols * c.write_energy, 0.0),
     }
