@@ -59,12 +59,23 @@ def _moved(ctx, param, value):
 @click.option("--real-weights", is_flag=True,
               help="--zoo: build random weights instead of shapes only (fake tensors); says first "
                    "how much memory that takes and refuses beyond what is available.")
+@click.option("--stats", is_flag=True,
+              help="Run the model once on its example inputs and record, on every matmul with a "
+                   "weight (linear, convolution, GEMV), the data statistics the CIM energies "
+                   "use: fraction of ones per input and weight bit-plane, input sparsity, mean "
+                   "|w| (op tags input_ones, input_zeros, weight_ones, weight_abs_mean). Needs "
+                   "real tensors: with --zoo, --real-weights (fake models record nothing).")
+@click.option("--stats-bits", type=int, default=None, metavar="BITS",
+              help="--stats: bits the inputs and weights are quantised to before the planes are "
+                   "counted (default 8); a CIM uses an op's figure only at its own input_bits / "
+                   "weight_bits.")
 @click.option("--reference", hidden=True, callback=_moved, expose_value=False)
 @click.option("--hf", hidden=True, callback=_moved, expose_value=False)
 @click.option("--hf-config", hidden=True, multiple=True, callback=_moved, expose_value=False)
 @click.option("--seq", hidden=True, callback=_moved, expose_value=False)
 @click.option("--cache", hidden=True, callback=_moved, expose_value=False)
-def trace_command(spec, output, name, allow_unknown, zoo_name, params, real_weights):
+def trace_command(spec, output, name, allow_unknown, zoo_name, params, real_weights, stats,
+                  stats_bits):
     """Trace a PyTorch model into a cimsim workload.
 
     SPEC names a function returning (model, example_inputs), (model, example_inputs,
@@ -78,6 +89,9 @@ def trace_command(spec, output, name, allow_unknown, zoo_name, params, real_weig
         raise click.UsageError("--param and --real-weights go with --zoo")
     if output is None and zoo_name != "list":
         raise click.UsageError("missing option '-o' / '--output'")
+    if stats_bits is not None and not stats:
+        raise click.UsageError("--stats-bits goes with --stats")
+    sbits = (8 if stats_bits is None else stats_bits) if stats else None
     try:
         from ..workload.io import save_workload
         from ..workload.trace import require_torch, trace
@@ -93,7 +107,7 @@ def trace_command(spec, output, name, allow_unknown, zoo_name, params, real_weig
             model, inputs, kwargs = load_factory(spec, with_kwargs=True)
             path = Path(output)
             w = trace(model, inputs, name=name or path.stem, allow_unknown=allow_unknown,
-                      example_kwargs=kwargs or None)
+                      example_kwargs=kwargs or None, stats_bits=sbits)
             save_workload(w, path)
             _report(w, path, time.perf_counter() - t0)
             return
@@ -107,15 +121,18 @@ def trace_command(spec, output, name, allow_unknown, zoo_name, params, real_weig
             out = Path(output)
             out.mkdir(parents=True, exist_ok=True)
             for n in family:
-                _trace_zoo(zoo, n, out / f"{n}.json", n, overrides, real_weights, allow_unknown)
+                _trace_zoo(zoo, n, out / f"{n}.json", n, overrides, real_weights, allow_unknown,
+                           sbits)
             return
         path = Path(output)
-        _trace_zoo(zoo, zoo_name, path, name or path.stem, overrides, real_weights, allow_unknown)
+        _trace_zoo(zoo, zoo_name, path, name or path.stem, overrides, real_weights, allow_unknown,
+                   sbits)
     except CimsimError as exc:
         raise click.ClickException(str(exc)) from None
 
 
-def _trace_zoo(zoo, zoo_name, path, name, overrides, real_weights, allow_unknown) -> None:
+def _trace_zoo(zoo, zoo_name, path, name, overrides, real_weights, allow_unknown,
+               stats_bits=None) -> None:
     from ..workload.io import save_workload
 
     t0 = time.perf_counter()
@@ -123,7 +140,8 @@ def _trace_zoo(zoo, zoo_name, path, name, overrides, real_weights, allow_unknown
         need = zoo.build(zoo_name, **overrides).materialise_bytes
         click.echo(f"{zoo_name} with real weights: ~{need / zoo.registry.GiB:.2f} GiB of weights, "
                    f"buffers and inputs; {zoo.available_bytes() / zoo.registry.GiB:.1f} GiB available")
-    w = zoo.trace_zoo(zoo_name, real_weights=real_weights, allow_unknown=allow_unknown, **overrides)
+    w = zoo.trace_zoo(zoo_name, real_weights=real_weights, allow_unknown=allow_unknown,
+                      stats_bits=stats_bits, **overrides)
     w.name = name
     save_workload(w, path)
     _report(w, path, time.perf_counter() - t0)
@@ -151,6 +169,11 @@ def _report(w, path, seconds: float) -> None:
 
     click.echo(f"wrote {path}: {len(w.ops)} ops, {w.macs:,} MACs ({si(w.macs, 'MAC')}), weights "
                f"{si(w.weight_bytes, 'B')}{mapped}{extra} ({si(seconds, 's')})")
+    st = w.metadata.get("activity_stats")
+    if st is not None:
+        click.echo(f"data statistics: {st['note']}" if "note" in st else
+                   f"data statistics at {st['bits']} bits on {st['ops']} of "
+                   f"{st['weight_matmuls']} weight matmuls")
 
 
 #: the name ``cimsim.cli`` registers

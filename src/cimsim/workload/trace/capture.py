@@ -79,7 +79,7 @@ def make_recorder(torch):
     from torch.utils._python_dispatch import TorchDispatchMode
 
     class Recorder(TorchDispatchMode):
-        def __init__(self, tracker, keep_data=False):
+        def __init__(self, tracker, keep_data=None):
             super().__init__()
             self.tracker = tracker
             self.keep_data = keep_data
@@ -100,10 +100,10 @@ def make_recorder(torch):
             kwargs = kwargs or {}
             out = func(*args, **kwargs)
             data = None
-            if self.keep_data:  # operands as the op saw them (a later in-place op changes them)
+            if self.keep_data is not None:  # operands as the op saw them (an in-place op may follow)
                 from .stats import snapshot
 
-                data = snapshot(torch, func, args)
+                data = snapshot(torch, func, args, self.keep_data)
             self.events.append(Event(func, args, kwargs, out, self._module(), _user_line(), data))
             return out
 
@@ -120,7 +120,13 @@ def record(torch, model, inputs, kwargs=None, keep_data=False):
 
     kwargs = kwargs or {}
     tracker = ModuleTracker()
-    rec = make_recorder(torch)(tracker, keep_data)
+    skip = None  # keep_data: copies of matmul operands, not of parameters and buffers
+    if keep_data:
+        from .stats import has_data
+
+        skip = {t.untyped_storage().data_ptr() for t in (*model.parameters(), *model.buffers())
+                if has_data(torch, t)}
+    rec = make_recorder(torch)(tracker, skip)
     seen: dict[int, object] = {}  # strong references: modules created inside forward die with it
 
     def keep(mod, args):

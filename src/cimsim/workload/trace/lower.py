@@ -390,8 +390,9 @@ class Lowerer:
         from . import stats
 
         data = self.ev.data or {}
+        self.__dict__.setdefault("_wstats", {})
         got = getattr(stats, fn)(self.torch, *(data.get(id(a), a) for a in args[:2]), *args[2:],
-                                 self.stats_bits)
+                                 self.stats_bits, self._wstats)
         self.stats_ops += bool(got)
         self.stats_fake += not got
         tags.update(got)

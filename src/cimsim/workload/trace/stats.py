@@ -72,7 +72,19 @@ def weight_stats(torch, w2d, bits: int) -> dict:
             "weight_abs_mean": float(w.abs().double().mean())}
 
 
-def matmul_stats(torch, act, weight, k: int, swapped: bool, bits: int) -> dict:
+def _weight_cached(torch, cache, w, w2d, bits: int) -> dict:
+    """:func:`weight_stats`, once per weight view (a recurrent layer reads its weight every
+    step): keyed by storage, offset, shape and strides of the weight as the op read it."""
+    if cache is None:
+        return weight_stats(torch, w2d, bits)
+    key = (w.untyped_storage().data_ptr(), w.storage_offset(), tuple(w.shape), tuple(w.stride()),
+           tuple(w2d.shape), bits)
+    if key not in cache:
+        cache[key] = weight_stats(torch, w2d, bits)
+    return cache[key]
+
+
+def matmul_stats(torch, act, weight, k: int, swapped: bool, bits: int, cache=None) -> dict:
     """Tags of a matmul ``act @ weight`` (``swapped``: torch computed ``weight @ act``, the
     weight is the first operand) over ``k`` reduced elements; empty when there is no data."""
     if not has_data(torch, act, weight):
@@ -82,10 +94,12 @@ def matmul_stats(torch, act, weight, k: int, swapped: bool, bits: int) -> dict:
     else:
         x2d = act.reshape(-1, k)
         w2d = weight.reshape(-1, weight.shape[-1]) if weight.dim() >= 2 else weight.reshape(-1, 1)
-    return {**input_stats(torch, x2d, bits), **weight_stats(torch, w2d, bits), "stats_bits": bits}
+    return {**input_stats(torch, x2d, bits), **_weight_cached(torch, cache, weight, w2d, bits),
+            "stats_bits": bits}
 
 
-def conv_stats(torch, x, w, stride, padding, dilation, transposed: bool, bits: int) -> dict:
+def conv_stats(torch, x, w, stride, padding, dilation, transposed: bool, bits: int,
+               cache=None) -> dict:
     """Tags of a (groups = 1) convolution: its im2col input (1-D and 2-D; a transposed
     convolution's input rows are its input positions) and its C_out x (C_in x kernel) weight."""
     if not has_data(torch, x, w):
@@ -108,15 +122,18 @@ def conv_stats(torch, x, w, stride, padding, dilation, transposed: bool, bits: i
                                               padding=pad, stride=st)
             x2d = cols.transpose(1, 2).reshape(-1, cols.shape[1])
             tags = input_stats(torch, x2d, bits)
-    return {**tags, **weight_stats(torch, w2d, bits), "stats_bits": bits}
+    return {**tags, **_weight_cached(torch, cache, w, w2d, bits), "stats_bits": bits}
 
 
-def snapshot(torch, func, args):
-    """Copies of the tensor operands of a matmul-family aten op (None for any other op)."""
+def snapshot(torch, func, args, skip=frozenset()):
+    """Copies of the tensor operands of a matmul-family aten op (None for any other op), but
+    for those in storages ``skip`` (the model's parameters and buffers: not changed by a
+    forward, and copying a recurrent layer's weight every step would cost its size per step)."""
     if func._overloadpacket.__name__ not in MATMUL_OPS:
         return None
     return {id(a): a.detach().clone() for a in args
-            if isinstance(a, torch.Tensor) and has_data(torch, a)}
+            if isinstance(a, torch.Tensor) and has_data(torch, a)
+            and a.untyped_storage().data_ptr() not in skip}
 
 
 def check_bits(bits) -> int:
