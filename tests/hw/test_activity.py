@@ -19,6 +19,7 @@ from cimsim.cost import compute_costs
 from cimsim.cost.table import energy_parts
 from cimsim.errors import WorkloadError
 from cimsim.mapping.placement import place
+from cimsim.report.columns import OP_ACTIVITY_COLUMNS
 from cimsim.workload import Op, Tensor, Workload
 from cimsim.workload.io import load_workload, save_workload
 
@@ -62,6 +63,7 @@ def test_an_ops_input_ones_draws_the_energy_of_that_config(cfg):
     facts = pl.facts()
     assert facts["cim_input_ones_default_ops"] == 1 and facts["cim_weight_ones_default_ops"] == 2
     cols = pl.op_columns()
+    assert {f"cim_{c}" for c in OP_ACTIVITY_COLUMNS} <= set(cols)
     assert cols["cim_input_ones"].tolist() == [0.25, 0.5]
     assert cols["cim_weight_ones"].tolist() == [0.5, 0.5]
 

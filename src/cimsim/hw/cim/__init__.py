@@ -48,7 +48,10 @@ parallel, rows spread over the replicas:
 Every per-event number above (read latency, ADC rate and energy, row drive, cell read,
 shift-add, buffer energy, areas) is the config's when it states it, else derived once per
 design point from the circuit models at the architecture's ``technology`` node and supply
-(:mod:`.derive`); the result names each part's provenance and the bits the ADC loses.
+(:mod:`.derive`); the result names each part's provenance and the bits the ADC loses. The
+data-dependent ones (cell reads, row drives) take each op's own traced activity where the
+workload states one (``cimsim trace --stats``), else ``cell.input_ones`` / ``weight_ones``
+(:mod:`.activity`; facts ``<cim>_input_ones_default_ops`` / ``_weight_ones_default_ops``).
 """
 
 from __future__ import annotations

@@ -20,6 +20,9 @@
   x counting steps x ``shift_add_energy``) + buffer bytes x buffer energy per byte;
 - ``write``: when the op re-programs, every cell of the matrix once (k x physical
   columns x ``write_energy``), whatever the number of rounds.
+
+``array`` and ``dac`` depend on the data: a derived ``cell_read_energy`` / ``dac_energy`` is
+evaluated, per op, at the op's own traced activity where it has one (:mod:`.activity`).
 """
 
 from __future__ import annotations
