@@ -153,3 +153,21 @@ def test_files_with_and_without_statistics_round_trip_byte_for_byte(tmp_path):
         assert p1.read_bytes() == p2.read_bytes()
     tags = json.loads(p1.read_text())["ops"][0]["tags"]
     assert tags["input_ones"] == 0.1234567890123
+
+
+def test_cost_cache_keeps_statistics_apart():
+    # a cost table is keyed by the workload object and the rate-free architecture: the same ops
+    # with and without statistics, or another cell.input_ones, never share one
+    from cimsim import simulate
+    from cimsim.cost.cache import CostCache
+
+    cache = CostCache()
+    arch = load_architecture(RRAM)
+    stated, plain = _workload({"input_ones": 0.25, "stats_bits": 8}), _workload()
+    first = simulate(arch, stated, engine="analytic", costs=cache).energy_j
+    assert simulate(arch, plain, engine="analytic", costs=cache).energy_j != first
+    assert simulate(arch, stated, engine="analytic", costs=cache).energy_j == first
+    assert cache.hits == 1
+    quarter = load_architecture(RRAM, {"cim.cell.input_ones": 0.25})
+    # op a at 0.25 either way; op b moves to 0.25 only on the 0.25 config
+    assert simulate(quarter, stated, engine="analytic", costs=cache).energy_j < first
