@@ -48,7 +48,7 @@ def _energy(arch, wl):
 def test_an_ops_input_ones_draws_the_energy_of_that_config(cfg):
     arch = load_architecture(cfg)
     quarter = load_architecture(cfg, {"cim.cell.input_ones": 0.25})
-    stated = _workload({"input_ones": 0.25, "stats_bits": 8})
+    stated = _workload({"input_ones": 0.25, "input_stats_bits": 8})
     plain = _workload()
     e, pl = _energy(arch, stated)
     e_quarter, _ = _energy(quarter, plain)
@@ -72,7 +72,7 @@ def test_row_drive_is_linear_in_the_fraction_of_ones():
     # rram-cim-derived: 1-bit level drive, C V^2 x (x the fraction of ones): x = 0.25 draws
     # exactly half the drive of x = 0.5 (a power-of-two scaling is exact)
     arch = load_architecture(RRAM)
-    e, _ = _energy(arch, _workload({"input_ones": 0.25, "stats_bits": 8}))
+    e, _ = _energy(arch, _workload({"input_ones": 0.25, "input_stats_bits": 8}))
     assert 2 * e["cim_dac"][0] == e["cim_dac"][1]
 
 
@@ -81,7 +81,7 @@ def test_weight_ones_moves_the_cell_energy_only():
     # the row drive does not depend on the weights
     arch = load_architecture(RRAM)
     w_high = load_architecture(RRAM, {"cim.cell.weight_ones": 0.8})
-    e, pl = _energy(arch, _workload({"weight_ones": 0.8, "stats_bits": 8}))
+    e, pl = _energy(arch, _workload({"weight_ones": 0.8, "weight_stats_bits": 8}))
     e_high, _ = _energy(w_high, _workload())
     assert e["cim_array"][0] == e_high["cim_array"][0] > e["cim_array"][1]
     assert e["cim_dac"][0] == e["cim_dac"][1]
@@ -94,14 +94,27 @@ def test_weight_ones_moves_the_cell_energy_only():
 ])
 def test_a_figure_that_does_not_describe_the_arrays_is_not_used(override, why):
     arch = load_architecture(RRAM, override)
-    e, pl = _energy(arch, _workload({"input_ones": 0.25, "stats_bits": 8}))
+    e, pl = _energy(arch, _workload({"input_ones": 0.25, "input_stats_bits": 8}))
     assert e["cim_dac"][0] == e["cim_dac"][1], why
     assert pl.facts()["cim_input_ones_default_ops"] == 2, why
 
 
+def test_input_and_weight_bits_are_matched_separately():
+    # a 4-bit-input, 8-bit-weight design: an op counted at (4, 8) uses both of its figures
+    arch = load_architecture(RRAM, {"cim.input_bits": 4})
+    quarter = load_architecture(RRAM, {"cim.input_bits": 4, "cim.cell.input_ones": 0.25,
+                                       "cim.cell.weight_ones": 0.7})
+    e, pl = _energy(arch, _workload({"input_ones": 0.25, "input_stats_bits": 4,
+                                     "weight_ones": 0.7, "weight_stats_bits": 8}))
+    e_quarter, _ = _energy(quarter, _workload())
+    assert e["cim_array"][0] == e_quarter["cim_array"][0]
+    assert e["cim_dac"][0] == e_quarter["cim_dac"][0]
+    assert pl.facts()["cim_input_ones_default_ops"] == 1 == pl.facts()["cim_weight_ones_default_ops"]
+
+
 def test_given_energies_do_not_depend_on_the_data():
     arch = load_architecture(bundled.resolve_config("rram-cim"))
-    e, pl = _energy(arch, _workload({"input_ones": 0.25, "stats_bits": 8}))
+    e, pl = _energy(arch, _workload({"input_ones": 0.25, "input_stats_bits": 8}))
     for part in e:
         assert e[part][0] == e[part][1], part
     assert any("no energy depends on it" in n for n in pl.notes)
@@ -115,13 +128,14 @@ def test_workload_without_statistics_has_no_activity_columns():
 
 
 @pytest.mark.parametrize("tags, msg", [
-    ({"input_ones": 1.5, "stats_bits": 8}, "tag input_ones = 1.5 is not allowed; it must be a fraction in [0, 1]"),
+    ({"input_ones": 1.5, "input_stats_bits": 8}, "tag input_ones = 1.5 is not allowed; it must be a fraction in [0, 1]"),
     ({"input_zeros": -0.1}, "tag input_zeros = -0.1 is not allowed"),
     ({"weight_abs_mean": -1.0}, "tag weight_abs_mean = -1 is not allowed"),
-    ({"input_ones": 0.5, "stats_bits": 1}, "tag stats_bits = 1 is not allowed"),
-    ({"input_ones": 0.5, "stats_bits": 7.5}, "tag stats_bits = 7.5 is not allowed"),
-    ({"input_ones": 0.5}, "tag input_ones needs tag stats_bits"),
-    ({"weight_ones": "half", "stats_bits": 8}, "tag weight_ones = 'half' is not a number"),
+    ({"input_ones": 0.5, "input_stats_bits": 1}, "tag input_stats_bits = 1 is not allowed"),
+    ({"weight_ones": 0.5, "weight_stats_bits": 7.5}, "tag weight_stats_bits = 7.5 is not allowed"),
+    ({"input_ones": 0.5}, "tag input_ones needs tag input_stats_bits"),
+    ({"weight_ones": 0.5, "input_stats_bits": 8}, "tag weight_ones needs tag weight_stats_bits"),
+    ({"weight_ones": "half", "weight_stats_bits": 8}, "tag weight_ones = 'half' is not a number"),
 ])
 def test_out_of_range_tags_are_one_line_errors(tags, msg):
     with pytest.raises(WorkloadError) as exc:
@@ -134,9 +148,11 @@ def test_vectorised_columns_equal_the_loop_reference():
     from cimsim.workload.arrays import op_arrays, op_arrays_reference
 
     wl = _workload({"input_ones": 0.25, "input_zeros": 0.5, "weight_ones": 0.4,
-                    "weight_abs_mean": 0.03, "stats_bits": 8}, {"input_ones": 0.75, "stats_bits": 4})
+                    "weight_abs_mean": 0.03, "input_stats_bits": 8, "weight_stats_bits": 8},
+                   {"input_ones": 0.75, "input_stats_bits": 4})
     a, b = op_arrays(wl).activity, op_arrays_reference(wl).activity
-    for f in ("input_ones", "input_zeros", "weight_ones", "weight_abs_mean", "stats_bits"):
+    for f in ("input_ones", "input_zeros", "weight_ones", "weight_abs_mean", "input_stats_bits",
+              "weight_stats_bits"):
         x, y = getattr(a, f), getattr(b, f)
         assert np.array_equal(x, y, equal_nan=True), f
     assert a.input_ones.tolist() == [0.25, 0.75] and np.isnan(a.weight_ones[1])
@@ -145,7 +161,7 @@ def test_vectorised_columns_equal_the_loop_reference():
 def test_files_with_and_without_statistics_round_trip_byte_for_byte(tmp_path):
     # the statistics are ordinary tags: a file without them is written as before, and a file
     # with them reads and writes back unchanged
-    for wl in (_workload(), _workload({"input_ones": 0.1234567890123, "stats_bits": 8,
+    for wl in (_workload(), _workload({"input_ones": 0.1234567890123, "input_stats_bits": 8,
                                        "weight_abs_mean": 1e-3})):
         p1, p2 = tmp_path / "a.json", tmp_path / "b.json"
         save_workload(wl, p1)
@@ -163,7 +179,7 @@ def test_cost_cache_keeps_statistics_apart():
 
     cache = CostCache()
     arch = load_architecture(RRAM)
-    stated, plain = _workload({"input_ones": 0.25, "stats_bits": 8}), _workload()
+    stated, plain = _workload({"input_ones": 0.25, "input_stats_bits": 8}), _workload()
     first = simulate(arch, stated, engine="analytic", costs=cache).energy_j
     assert simulate(arch, plain, engine="analytic", costs=cache).energy_j != first
     assert simulate(arch, stated, engine="analytic", costs=cache).energy_j == first

@@ -34,6 +34,15 @@ def _kv(pairs, option) -> dict:
     return out
 
 
+def _bits(text: str):
+    """``--stats-bits``: ``B`` or ``IN,W`` (range checked by the tracer)."""
+    parts = text.split(",")
+    if len(parts) > 2 or not all(p.strip().isdigit() for p in parts):
+        raise click.UsageError(f"--stats-bits '{text}' must be BITS or IN,W (whole numbers)")
+    vals = [int(p) for p in parts]
+    return vals[0] if len(vals) == 1 else tuple(vals)
+
+
 def _moved(ctx, param, value):
     if value not in (None, (), False):
         raise click.UsageError(f"{param.opts[0]} is gone: use {_MOVED[param.opts[0]]}")
@@ -65,10 +74,10 @@ def _moved(ctx, param, value):
                    "use: fraction of ones per input and weight bit-plane, input sparsity, mean "
                    "|w| (op tags input_ones, input_zeros, weight_ones, weight_abs_mean). Needs "
                    "real tensors: with --zoo, --real-weights (fake models record nothing).")
-@click.option("--stats-bits", type=int, default=None, metavar="BITS",
+@click.option("--stats-bits", default=None, metavar="BITS|IN,W",
               help="--stats: bits the inputs and weights are quantised to before the planes are "
-                   "counted (default 8); a CIM uses an op's figure only at its own input_bits / "
-                   "weight_bits.")
+                   "counted (default 8; IN,W: inputs IN bits, weights W bits); a CIM uses an "
+                   "op's figure only at its own input_bits / weight_bits.")
 @click.option("--reference", hidden=True, callback=_moved, expose_value=False)
 @click.option("--hf", hidden=True, callback=_moved, expose_value=False)
 @click.option("--hf-config", hidden=True, multiple=True, callback=_moved, expose_value=False)
@@ -91,7 +100,7 @@ def trace_command(spec, output, name, allow_unknown, zoo_name, params, real_weig
         raise click.UsageError("missing option '-o' / '--output'")
     if stats_bits is not None and not stats:
         raise click.UsageError("--stats-bits goes with --stats")
-    sbits = (8 if stats_bits is None else stats_bits) if stats else None
+    sbits = (8 if stats_bits is None else _bits(stats_bits)) if stats else None
     try:
         from ..workload.io import save_workload
         from ..workload.trace import require_torch, trace
@@ -172,8 +181,8 @@ def _report(w, path, seconds: float) -> None:
     st = w.metadata.get("activity_stats")
     if st is not None:
         click.echo(f"data statistics: {st['note']}" if "note" in st else
-                   f"data statistics at {st['bits']} bits on {st['ops']} of "
-                   f"{st['weight_matmuls']} weight matmuls")
+                   f"data statistics (inputs at {st['input_bits']} bits, weights at "
+                   f"{st['weight_bits']}) on {st['ops']} of {st['weight_matmuls']} weight matmuls")
 
 
 #: the name ``cimsim.cli`` registers

@@ -6,20 +6,20 @@ where a bit is one).
 inputs and writes, on every matmul with a stationary weight (linear, convolution, GEMV), the tags
 
 ``input_ones``
-    mean, over the input's ``stats_bits`` bit-planes, of the fraction of ones, the input
+    mean, over the input's ``input_stats_bits`` bit-planes, of the fraction of ones, the input
     quantised as the accuracy emulator quantises it (per activation row, max |x| to the top code;
     offset-binary when any input is negative);
 ``input_zeros``
     fraction of the input's elements that are exactly zero (activation sparsity, before
     quantising);
 ``weight_ones``
-    mean, over the weight's ``stats_bits`` bit-planes, of the fraction of ones of its
+    mean, over the weight's ``weight_stats_bits`` bit-planes, of the fraction of ones of its
     offset-binary words (per-column symmetric quantisation, as the emulator's ``offset``
     encoding stores them): with 1-bit cells, the fraction of cells in the on state;
 ``weight_abs_mean``
     mean |w| (the weight's own units);
-``stats_bits``
-    the bits both were quantised to.
+``input_stats_bits``, ``weight_stats_bits``
+    the bits each was quantised to.
 
 A workload without these tags reads, runs and writes exactly as before (they are ordinary tags:
 the readers and writers see nothing new). A tag out of range is a one-line
@@ -38,10 +38,11 @@ TAGS = {
     "input_zeros": ("a fraction in [0, 1]", lambda a: (a >= 0) & (a <= 1)),
     "weight_ones": ("a fraction in [0, 1]", lambda a: (a >= 0) & (a <= 1)),
     "weight_abs_mean": ("a finite number >= 0", lambda a: (a >= 0) & np.isfinite(a)),
-    "stats_bits": ("a whole number of bits in 2..32", lambda a: (a >= 2) & (a <= 32) & (a == np.round(a))),
+    "input_stats_bits": ("a whole number of bits in 2..32", lambda a: (a >= 2) & (a <= 32) & (a == np.round(a))),
+    "weight_stats_bits": ("a whole number of bits in 2..32", lambda a: (a >= 2) & (a <= 32) & (a == np.round(a))),
 }
-#: the tags that are a bit-plane figure: they need ``stats_bits``
-NEED_BITS = ("input_ones", "weight_ones")
+#: the tags that are a bit-plane figure, and the tag saying at how many bits
+NEED_BITS = {"input_ones": "input_stats_bits", "weight_ones": "weight_stats_bits"}
 
 
 def _error(workload: str, op: str, msg: str):
@@ -92,11 +93,11 @@ def activity_columns(tags, n: int, names, workload: str) -> OpActivity | None:
             i = int(np.flatnonzero(bad)[0])
             raise _error(workload, names[i], f"tag {key} = {v[i]:g} is not allowed; it must be {allowed}")
         cols[key] = v
-    for key in NEED_BITS:
-        bad = ~np.isnan(cols[key]) & np.isnan(cols["stats_bits"])
+    for key, bits in NEED_BITS.items():
+        bad = ~np.isnan(cols[key]) & np.isnan(cols[bits])
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            raise _error(workload, names[i], f"tag {key} needs tag stats_bits (the bits the "
+            raise _error(workload, names[i], f"tag {key} needs tag {bits} (the bits the "
                                              "bit-planes were counted at)")
     return OpActivity(**cols)
 

@@ -19,13 +19,14 @@ import numpy as np
 class OpActivity:
     """Data statistics of the ops a traced model measured (``cimsim trace --stats``; tags of
     the same names, :mod:`cimsim.workload.activity`): float64 per op, NaN where an op states
-    none. ``stats_bits``: the bits the input and weight were quantised to (NaN: none)."""
+    none. ``input_stats_bits`` / ``weight_stats_bits``: the bits each was quantised to."""
 
     input_ones: np.ndarray  # mean fraction of ones over the input's bit-planes
     input_zeros: np.ndarray  # fraction of the input's elements that are exactly zero
     weight_ones: np.ndarray  # mean fraction of ones over the weight's (offset-binary) bit-planes
     weight_abs_mean: np.ndarray  # mean |w| in the weight's own units
-    stats_bits: np.ndarray
+    input_stats_bits: np.ndarray
+    weight_stats_bits: np.ndarray
 
 
 @dataclass(frozen=True)

@@ -60,14 +60,15 @@ def test_relu_mlp_on_digits_equals_numpy(bits):
     for op, inp, lin in zip(ops, (x, h), (mlp[0], mlp[2])):
         a, wt = inp.numpy(), lin.weight.detach().numpy().T  # K x N
         t = op.tags
-        assert t["stats_bits"] == bits
+        assert t["input_stats_bits"] == t["weight_stats_bits"] == bits
         assert t["input_ones"] == np_input_ones(a, bits)
         assert t["input_zeros"] == float((a == 0).sum()) / a.size
         assert t["weight_ones"] == np_weight_ones(wt, bits)
         assert t["weight_abs_mean"] == pytest.approx(float(np.abs(wt.astype(np.float64)).mean()), rel=1e-12)
     # ReLU outputs: measurable sparsity, and fewer ones than the dense first-layer input planes
     assert ops[1].tags["input_zeros"] > 0.2
-    assert w.metadata["activity_stats"] == {"bits": bits, "ops": 2, "weight_matmuls": 2}
+    assert w.metadata["activity_stats"] == {"input_bits": bits, "weight_bits": bits, "ops": 2,
+                                            "weight_matmuls": 2}
     assert w.arrays.activity.input_ones[0] == ops[0].tags["input_ones"]
 
 
@@ -141,10 +142,16 @@ def test_cli_stats(tmp_path):
     out = tmp_path / "m.json"
     res = CliRunner().invoke(main, ["trace", f"{f}:factory", "-o", str(out), "--stats", "--stats-bits", "6"])
     assert res.exit_code == 0, res.output
-    assert "data statistics at 6 bits on 2 of 2 weight matmuls" in res.output
-    assert all(op.tags["stats_bits"] == 6 for op in _matmuls(load_workload(out)))
+    assert "data statistics (inputs at 6 bits, weights at 6) on 2 of 2 weight matmuls" in res.output
+    assert all(op.tags["input_stats_bits"] == 6 for op in _matmuls(load_workload(out)))
+    res = CliRunner().invoke(main, ["trace", f"{f}:factory", "-o", str(out), "--stats", "--stats-bits", "4,8"])
+    assert res.exit_code == 0, res.output
+    ops = _matmuls(load_workload(out))
+    assert all((op.tags["input_stats_bits"], op.tags["weight_stats_bits"]) == (4, 8) for op in ops)
     bad = CliRunner().invoke(main, ["trace", f"{f}:factory", "-o", str(out), "--stats", "--stats-bits", "40"])
     assert bad.exit_code == 1 and bad.output.strip().count("\n") == 0
     assert "stats bits must be a whole number in 2..16" in bad.output
+    bad = CliRunner().invoke(main, ["trace", f"{f}:factory", "-o", str(out), "--stats", "--stats-bits", "x"])
+    assert bad.exit_code == 2 and "--stats-bits 'x' must be BITS or IN,W" in bad.output
     alone = CliRunner().invoke(main, ["trace", f"{f}:factory", "-o", str(out), "--stats-bits", "6"])
     assert alone.exit_code == 2 and "--stats-bits goes with --stats" in alone.output

@@ -39,10 +39,9 @@ def select(c, ops, idx) -> dict:
     if act is None:
         own_x = own_w = np.zeros(n, dtype=bool)
         return {"x": np.full(n, x0), "w": np.full(n, w0), "own_x": own_x, "own_w": own_w}
-    bits = act.stats_bits[idx]
     xi, wi = act.input_ones[idx], act.weight_ones[idx]
-    own_x = ~np.isnan(xi) & (bits == c.input_bits) & (not c.signed_inputs)
-    own_w = (~np.isnan(wi) & (bits == c.weight_bits) & (not c.differential)
+    own_x = ~np.isnan(xi) & (act.input_stats_bits[idx] == c.input_bits) & (not c.signed_inputs)
+    own_w = (~np.isnan(wi) & (act.weight_stats_bits[idx] == c.weight_bits) & (not c.differential)
              & (c.bits_per_cell == 1))
     return {"x": np.where(own_x, xi, x0), "w": np.where(own_w, wi, w0), "own_x": own_x,
             "own_w": own_w}

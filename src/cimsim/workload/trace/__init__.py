@@ -102,7 +102,7 @@ def _leaves(torch, obj, path, depth=0):
 
 def trace(model, example_inputs, name: str | None = None, allow_unknown: bool = False,
           dtype: str | None = None, example_kwargs: dict | None = None,
-          stats_bits: int | None = None):
+          stats_bits: int | tuple[int, int] | None = None):
     """Trace ``model`` on ``example_inputs`` into a :class:`~cimsim.workload.ir.Workload`.
 
     Parameters
@@ -117,7 +117,8 @@ def trace(model, example_inputs, name: str | None = None, allow_unknown: bool = 
     dtype : workload dtype (fp32|fp16|bf16|int8); default: the model's parameter dtype.
     example_kwargs : keyword inputs of ``model.forward`` (e.g. ``past_key_values``).
     stats_bits : measure each weight matmul's data statistics on the example inputs, counted
-        at this many bits, as op tags (:mod:`.stats`, :mod:`cimsim.workload.activity`); None: off.
+        at this many bits (one number, or ``(input bits, weight bits)``), as op tags
+        (:mod:`.stats`, :mod:`cimsim.workload.activity`); None: off.
         A model of fake tensors has no data: nothing is recorded and
         ``metadata['activity_stats']`` says so.
     """
@@ -131,7 +132,7 @@ def trace(model, example_inputs, name: str | None = None, allow_unknown: bool = 
         from .stats import check_bits
 
         try:
-            check_bits(stats_bits)
+            stats_bits = check_bits(stats_bits)
         except ValueError as exc:
             raise WorkloadError(str(exc)) from None
     return _trace_aten(torch, model, inputs, example_kwargs or {}, name, allow_unknown, dtype,

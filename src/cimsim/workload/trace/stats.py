@@ -6,13 +6,15 @@ take one activity per op: the fraction of ones of an input bit-plane (a row is d
 conducts, only for a one) and the fraction of cells on. So per op the tracer records that figure
 itself, counted on the operands quantised exactly as the accuracy emulator quantises them
 (:mod:`cimsim.accuracy.emulator`: inputs per activation row to ``2^b - 1`` (no negative input)
-or offset-binary ``b`` bits; weights per column, symmetric, stored offset-binary), at one stated
-``b`` (``stats_bits``, default 8, the bundled CIM configs' ``input_bits`` and ``weight_bits``).
+or offset-binary ``b`` bits; weights per column, symmetric, stored offset-binary), at stated
+bits (``input_stats_bits``, ``weight_stats_bits``; default 8 each, the bundled CIM configs'
+``input_bits`` and ``weight_bits``).
 A CIM whose precision differs uses its configured default for that op and counts it (the
 fraction of ones depends on ``b``: the low planes of a bell-shaped distribution are near 1/2,
 its high planes sparse, so a figure at one ``b`` is not another's). A value histogram would
 serve every ``b`` but costs hundreds of numbers per op in the workload file; the figure costs
-one, and tracing again with ``--stats-bits`` gives it for another precision.
+one, and tracing again with ``--stats-bits`` (``B`` or ``B_IN,B_W``) gives it for another
+precision.
 
 Counting: ones over all elements and planes, one integer, divided once (exact up to the one
 rounding of the division). A convolution's input is its im2col matrix (each output position's
@@ -84,9 +86,10 @@ def _weight_cached(torch, cache, w, w2d, bits: int) -> dict:
     return cache[key]
 
 
-def matmul_stats(torch, act, weight, k: int, swapped: bool, bits: int, cache=None) -> dict:
+def matmul_stats(torch, act, weight, k: int, swapped: bool, bits: tuple, cache=None) -> dict:
     """Tags of a matmul ``act @ weight`` (``swapped``: torch computed ``weight @ act``, the
-    weight is the first operand) over ``k`` reduced elements; empty when there is no data."""
+    weight is the first operand) over ``k`` reduced elements, counted at ``bits`` = (input
+    bits, weight bits); empty when there is no data."""
     if not has_data(torch, act, weight):
         return {}
     if swapped:  # out^T = act^T weight^T: activation rows are the columns of act
@@ -94,11 +97,11 @@ def matmul_stats(torch, act, weight, k: int, swapped: bool, bits: int, cache=Non
     else:
         x2d = act.reshape(-1, k)
         w2d = weight.reshape(-1, weight.shape[-1]) if weight.dim() >= 2 else weight.reshape(-1, 1)
-    return {**input_stats(torch, x2d, bits), **_weight_cached(torch, cache, weight, w2d, bits),
-            "stats_bits": bits}
+    return {**input_stats(torch, x2d, bits[0]), "input_stats_bits": bits[0],
+            **_weight_cached(torch, cache, weight, w2d, bits[1]), "weight_stats_bits": bits[1]}
 
 
-def conv_stats(torch, x, w, stride, padding, dilation, transposed: bool, bits: int,
+def conv_stats(torch, x, w, stride, padding, dilation, transposed: bool, bits: tuple,
                cache=None) -> dict:
     """Tags of a (groups = 1) convolution: its im2col input (1-D and 2-D; a transposed
     convolution's input rows are its input positions) and its C_out x (C_in x kernel) weight."""
@@ -107,7 +110,7 @@ def conv_stats(torch, x, w, stride, padding, dilation, transposed: bool, bits: i
     if transposed:
         x2d = x.movedim(1, -1).reshape(-1, x.shape[1])
         w2d = w.reshape(w.shape[0], -1)  # C_in x (C_out x kernel)
-        tags = input_stats(torch, x2d, bits)
+        tags = input_stats(torch, x2d, bits[0])
     else:
         w2d = w.reshape(w.shape[0], -1).T  # (C_in x kernel) x C_out, unfold's row order
         tags = {}
@@ -121,8 +124,10 @@ def conv_stats(torch, x, w, stride, padding, dilation, transposed: bool, bits: i
             cols = torch.nn.functional.unfold(x4.to(torch.float32), kern, dilation=dil,
                                               padding=pad, stride=st)
             x2d = cols.transpose(1, 2).reshape(-1, cols.shape[1])
-            tags = input_stats(torch, x2d, bits)
-    return {**tags, **_weight_cached(torch, cache, w, w2d, bits), "stats_bits": bits}
+            tags = input_stats(torch, x2d, bits[0])
+    if tags:
+        tags["input_stats_bits"] = bits[0]
+    return {**tags, **_weight_cached(torch, cache, w, w2d, bits[1]), "weight_stats_bits": bits[1]}
 
 
 def snapshot(torch, func, args, skip=frozenset()):
@@ -136,19 +141,24 @@ def snapshot(torch, func, args, skip=frozenset()):
             and a.untyped_storage().data_ptr() not in skip}
 
 
-def check_bits(bits) -> int:
-    if isinstance(bits, bool) or not isinstance(bits, int) or not 2 <= bits <= 16:
-        raise ValueError(f"stats bits must be a whole number in 2..16, not {bits!r}")
-    return bits
+def check_bits(bits) -> tuple:
+    """``(input bits, weight bits)`` from one whole number (both) or a pair, each in 2..16."""
+    pair = tuple(bits) if isinstance(bits, (tuple, list)) else (bits, bits)
+    if len(pair) != 2 or any(isinstance(b, bool) or not isinstance(b, int) or not 2 <= b <= 16
+                             for b in pair):
+        raise ValueError(f"stats bits must be a whole number in 2..16 or a pair of them "
+                         f"(input, weight), not {bits!r}")
+    return pair
 
 
-def summary(tagged: int, matmuls: int, fake: bool, bits: int) -> dict:
+def summary(tagged: int, matmuls: int, fake: bool, bits: tuple) -> dict:
     """``metadata['activity_stats']``: what the trace measured."""
+    out = {"input_bits": bits[0], "weight_bits": bits[1], "ops": 0 if fake else tagged,
+           "weight_matmuls": matmuls}
     if fake:
-        return {"bits": bits, "ops": 0, "note": "unavailable: the model's tensors are fake "
-                "(shapes only); the CIM uses its configured activity (cell.input_ones, "
-                "cell.weight_ones) for every op"}
-    return {"bits": bits, "ops": tagged, "weight_matmuls": matmuls}
+        out["note"] = ("unavailable: the model's tensors are fake (shapes only); the CIM uses its "
+                       "configured activity (cell.input_ones, cell.weight_ones) for every op")
+    return out
 
 
 __all__ = ["DEFAULT_BITS", "MATMUL_OPS", "check_bits", "conv_stats", "has_data", "input_stats",
