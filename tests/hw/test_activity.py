@@ -10,10 +10,12 @@ fraction of ones, so halving it halves the drive exactly, a power-of-two scaling
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+import cimsim
 from cimsim import bundled, load_architecture
 from cimsim.cost import compute_costs
 from cimsim.cost.table import energy_parts
@@ -131,7 +133,7 @@ def test_workload_without_statistics_has_no_activity_columns():
     ({"input_ones": 1.5, "input_stats_bits": 8}, "tag input_ones = 1.5 is not allowed; it must be a fraction in [0, 1]"),
     ({"input_zeros": -0.1}, "tag input_zeros = -0.1 is not allowed"),
     ({"weight_abs_mean": -1.0}, "tag weight_abs_mean = -1 is not allowed"),
-    ({"input_ones": 0.5, "input_stats_bits": 1}, "tag input_stats_bits = 1 is not allowed"),
+    ({"input_ones": 0.5, "input_stats_bits": 0}, "tag input_stats_bits = 0 is not allowed"),
     ({"weight_ones": 0.5, "weight_stats_bits": 7.5}, "tag weight_stats_bits = 7.5 is not allowed"),
     ({"input_ones": 0.5}, "tag input_ones needs tag input_stats_bits"),
     ({"weight_ones": 0.5, "input_stats_bits": 8}, "tag weight_ones needs tag weight_stats_bits"),
@@ -187,3 +189,30 @@ def test_cost_cache_keeps_statistics_apart():
     quarter = load_architecture(RRAM, {"cim.cell.input_ones": 0.25})
     # op a at 0.25 either way; op b moves to 0.25 only on the 0.25 config
     assert simulate(quarter, stated, engine="analytic", costs=cache).energy_j < first
+
+
+VALIDATION = Path(cimsim.__file__).parent / "data" / "validation"
+
+
+@pytest.mark.parametrize("cfg, over", [
+    (VALIDATION / "colonnade-jssc2021.yaml", {}),  # digital bit-serial cells, 1-bit inputs
+    (VALIDATION / "jia-jssc2020.yaml", {}),  # charge-domain cells, binary inputs and weights
+    (VALIDATION / "sinangil-jssc2021.yaml", {}),  # pulse-count input drive, 4-bit cells
+    (RRAM, {"cim.adc.type": "current_sense"}),  # pulse-limited column read, 1T1R row drive
+], ids=["digital", "charge", "pulse_count", "current_sense"])
+def test_every_cell_model_takes_the_ops_activity(cfg, over):
+    # the op's own figures draw exactly the energy of the config holding them; a figure the
+    # design cannot use (sinangil's 4-bit cells: weight_ones) stays the config's
+    arch = load_architecture(cfg, over)
+    c = next(i for i in arch.instances if i.name == "cim").config
+    tags = {"input_ones": 0.25, "weight_ones": 0.3, "input_stats_bits": c.input_bits,
+            "weight_stats_bits": c.weight_bits}
+    e, pl = _energy(arch, _workload(tags))
+    own_w = pl.facts()["cim_weight_ones_default_ops"] == 1
+    assert own_w == (c.bits_per_cell == 1)
+    same = load_architecture(cfg, {**over, "cim.cell.input_ones": 0.25,
+                                   **({"cim.cell.weight_ones": 0.3} if own_w else {})})
+    e_same, _ = _energy(same, _workload())
+    for part in ("cim_array", "cim_dac"):
+        assert e[part][0] == pytest.approx(e_same[part][0], rel=1e-14, abs=0), part
+    assert e["cim_dac"][0] != e["cim_dac"][1]

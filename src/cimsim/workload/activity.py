@@ -38,8 +38,8 @@ TAGS = {
     "input_zeros": ("a fraction in [0, 1]", lambda a: (a >= 0) & (a <= 1)),
     "weight_ones": ("a fraction in [0, 1]", lambda a: (a >= 0) & (a <= 1)),
     "weight_abs_mean": ("a finite number >= 0", lambda a: (a >= 0) & np.isfinite(a)),
-    "input_stats_bits": ("a whole number of bits in 2..32", lambda a: (a >= 2) & (a <= 32) & (a == np.round(a))),
-    "weight_stats_bits": ("a whole number of bits in 2..32", lambda a: (a >= 2) & (a <= 32) & (a == np.round(a))),
+    "input_stats_bits": ("a whole number of bits in 1..32", lambda a: (a >= 1) & (a <= 32) & (a == np.round(a))),
+    "weight_stats_bits": ("a whole number of bits in 1..32", lambda a: (a >= 1) & (a <= 32) & (a == np.round(a))),
 }
 #: the tags that are a bit-plane figure, and the tag saying at how many bits
 NEED_BITS = {"input_ones": "input_stats_bits", "weight_ones": "weight_stats_bits"}

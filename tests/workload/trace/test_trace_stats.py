@@ -150,7 +150,7 @@ def test_cli_stats(tmp_path):
     assert all((op.tags["input_stats_bits"], op.tags["weight_stats_bits"]) == (4, 8) for op in ops)
     bad = CliRunner().invoke(main, ["trace", f"{f}:factory", "-o", str(out), "--stats", "--stats-bits", "40"])
     assert bad.exit_code == 1 and bad.output.strip().count("\n") == 0
-    assert "stats bits must be a whole number in 2..16" in bad.output
+    assert "stats bits must be a whole number in 1..16" in bad.output
     bad = CliRunner().invoke(main, ["trace", f"{f}:factory", "-o", str(out), "--stats", "--stats-bits", "x"])
     assert bad.exit_code == 2 and "--stats-bits 'x' must be BITS or IN,W" in bad.output
     alone = CliRunner().invoke(main, ["trace", f"{f}:factory", "-o", str(out), "--stats-bits", "6"])

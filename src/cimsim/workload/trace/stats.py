@@ -8,7 +8,8 @@ itself, counted on the operands quantised exactly as the accuracy emulator quant
 (:mod:`cimsim.accuracy.emulator`: inputs per activation row to ``2^b - 1`` (no negative input)
 or offset-binary ``b`` bits; weights per column, symmetric, stored offset-binary), at stated
 bits (``input_stats_bits``, ``weight_stats_bits``; default 8 each, the bundled CIM configs'
-``input_bits`` and ``weight_bits``).
+``input_bits`` and ``weight_bits``). Binary (1-bit) weights, and 1-bit inputs with negatives,
+are their sign (``>= 0`` a one).
 A CIM whose precision differs uses its configured default for that op and counts it (the
 fraction of ones depends on ``b``: the low planes of a bell-shaped distribution are near 1/2,
 its high planes sparse, so a figure at one ``b`` is not another's). A value histogram would
@@ -57,8 +58,11 @@ def input_stats(torch, x2d, bits: int) -> dict:
     a = Arith(input_bits=bits, weight_bits=max(2, bits))
     x = x2d.detach().to(torch.float32)
     mode = input_mode(x, a)
-    xi, _ = quantize_inputs(x, a, mode)
-    codes = xi + 2 ** (bits - 1) if mode == "offset" else xi
+    if bits == 1 and mode == "offset":  # binary signed inputs: the sign, x >= 0 a one
+        codes = (x >= 0).to(torch.int64)
+    else:
+        xi, _ = quantize_inputs(x, a, mode)
+        codes = xi + 2 ** (bits - 1) if mode == "offset" else xi
     return {"input_ones": _ones(torch, codes, bits),
             "input_zeros": int((x == 0).sum()) / x.numel()}
 
@@ -69,8 +73,11 @@ def weight_stats(torch, w2d, bits: int) -> dict:
     from ...accuracy.emulator import quantize_weights
 
     w = w2d.detach().to(torch.float32)
-    wi, _ = quantize_weights(w, Arith(input_bits=bits, weight_bits=bits))
-    return {"weight_ones": _ones(torch, wi + 2 ** (bits - 1), bits),
+    if bits == 1:  # binary weights: the sign, w >= 0 stored as a one
+        codes = (w >= 0).to(torch.int64)
+    else:
+        codes = quantize_weights(w, Arith(input_bits=bits, weight_bits=bits))[0] + 2 ** (bits - 1)
+    return {"weight_ones": _ones(torch, codes, bits),
             "weight_abs_mean": float(w.abs().double().mean())}
 
 
@@ -142,11 +149,12 @@ def snapshot(torch, func, args, skip=frozenset()):
 
 
 def check_bits(bits) -> tuple:
-    """``(input bits, weight bits)`` from one whole number (both) or a pair, each in 2..16."""
+    """``(input bits, weight bits)`` from one whole number (both) or a pair, each in 1..16 (1-bit
+    weights: binary, their sign)."""
     pair = tuple(bits) if isinstance(bits, (tuple, list)) else (bits, bits)
-    if len(pair) != 2 or any(isinstance(b, bool) or not isinstance(b, int) or not 2 <= b <= 16
+    if len(pair) != 2 or any(isinstance(b, bool) or not isinstance(b, int) or not 1 <= b <= 16
                              for b in pair):
-        raise ValueError(f"stats bits must be a whole number in 2..16 or a pair of them "
+        raise ValueError(f"stats bits must be a whole number in 1..16 or a pair of them "
                          f"(input, weight), not {bits!r}")
     return pair
 
