@@ -19,7 +19,7 @@ from .cost.cache import CostCache
 from .engine.analytic import analytic_latency
 from .engine.des import simulate_dag
 from .errors import CimsimError
-from .hw.base import STREAM, Pattern
+from .hw.base import STREAM  # noqa: F401  (the docstrings name it)
 from .mapping.placement import Placement, place
 from .report.build import RunData, build_result
 from .report.result import Result, realized_critical_path
@@ -37,34 +37,79 @@ def resource_rates(arch: Architecture) -> np.ndarray:
     return np.array([hw.resource(r).bytes_per_s() for r in hw.resources], dtype=np.float64)
 
 
-def pattern_scale(arch: Architecture, arrays, rates: np.ndarray) -> np.ndarray | None:
-    """(n_ops, n_resources) factor ``stream rate / rate of the op's pattern`` on each resource,
-    or None when it is 1 everywhere (every op streams reads, or no resource's rate depends on
-    the pattern: the fast path, and every bundled config).
+def read_fractions(arrays, table: CostTable | None, j: int, tags: bool = True) -> np.ndarray:
+    """Each op's share of reads among its bytes on resource ``j``: a hand-stated
+    ``read_fraction`` tag where the op has one (it wins; ``tags=False``: ignored), else its
+    reads / bytes there from the cost table (:attr:`CostTable.write_bytes`; 1 where it moves
+    no byte, or without a table)."""
+    n = len(arrays.kind)
+    if table is not None and table.write_bytes is not None and table.write_bytes[:, j].any():
+        b, w = table.bytes[:, j], table.write_bytes[:, j]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            r = np.where(b > 0, (b - w) / b, 1.0)
+    else:
+        r = np.ones(n)
+    stated = arrays.read_fraction
+    return r if stated is None or not tags else np.where(np.isnan(stated), r, stated)
 
-    The engine shares one rate per resource; an op whose pattern a resource serves slower is
-    charged the time of its bytes at its own rate by moving ``bytes x scale`` at the streaming
-    rate (the engine stays pattern-free; energy is charged on the counted bytes, unscaled).
+
+def pattern_scale(arch: Architecture, arrays, rates: np.ndarray,
+                  table: CostTable | None = None) -> np.ndarray | None:
+    """(n_ops, n_resources) factor ``stream rate / rate of the op's pattern`` on each resource,
+    or None when it is 1 everywhere (no resource's rate depends on the pattern: every
+    ``type: fixed`` level and link, so every bundled config, the fast path; or every op streams
+    reads on those that do).
+
+    An op's pattern on a resource: its random access size (tag ``access_bytes``, 0 =
+    streaming) and its read fraction there (:func:`read_fractions`: the cost table's read/write
+    split of its bytes on that resource, unless a ``read_fraction`` tag states one). The engine
+    shares one rate per resource; an op whose pattern a resource serves slower is charged the
+    time of its bytes at its own rate by moving ``bytes x scale`` at the streaming rate (the
+    engine stays pattern-free; energy is charged on the counted bytes, unscaled).
     """
-    if arrays.streams or not len(rates):
+    hw = arch.hardware
+    live = [j for j, name in enumerate(hw.resources) if not hw.resource(name).pattern_free]
+    if not live:
         return None
     n = len(arrays.kind)
     size = arrays.access_bytes if arrays.access_bytes is not None else np.zeros(n)
-    reads = arrays.read_fraction if arrays.read_fraction is not None else np.ones(n)
-    keys, inverse = np.unique(np.stack([size, reads], axis=1), axis=0, return_inverse=True)
-    pats = [STREAM if (s == 0 and r == 1) else
-            Pattern.random_access(float(s), float(r)) if s > 0 else Pattern.stream(float(r))
-            for s, r in keys]
+    scale = None
+    for j in live:
+        reads = read_fractions(arrays, table, j)
+        odd = (size > 0) | (reads != 1.0)
+        if table is not None:
+            odd &= table.bytes[:, j] > 0
+        idx = np.flatnonzero(odd)
+        if not len(idx):
+            continue
+        col = rates[j] / hw.resource(hw.resources[j]).rates_of(size[idx], reads[idx])
+        if (col == 1.0).all():
+            continue
+        if scale is None:
+            scale = np.ones((n, len(rates)))
+        scale[idx, j] = col
+    return scale
+
+
+def stated_read_note(arch: Architecture, arrays, table: CostTable) -> list[str]:
+    """A note when hand-stated ``read_fraction`` tags replace the cost table's read/write split
+    on a level whose rate depends on it (empty otherwise)."""
+    stated = arrays.read_fraction
+    if stated is None:
+        return []
     hw = arch.hardware
-    cols = []
+    has = ~np.isnan(stated)
+    out = []
     for j, name in enumerate(hw.resources):
-        res = hw.resource(name)
-        cols.append(np.array([rates[j] / res.bytes_per_s(p) if p is not STREAM else 1.0
-                              for p in pats]))
-    table = np.stack(cols, axis=1)  # (n_patterns, n_resources)
-    if (table == 1.0).all():
-        return None
-    return table[inverse.reshape(-1)]
+        if hw.resource(name).pattern_free:
+            continue
+        on = has & (table.bytes[:, j] > 0)
+        if not on.any():
+            continue
+        differ = int((on & (read_fractions(arrays, table, j, tags=False) != stated)).sum())
+        out.append(f"{int(on.sum())} ops state read_fraction by tag: on {name} it replaces the "
+                   f"read share of their bytes the cost model gives ({differ} of them differ)")
+    return out
 
 
 def engine_rules(arch: Architecture, table: CostTable):
@@ -133,7 +178,7 @@ def simulate(arch: Architecture, workload: Workload, engine: str = "des", keep_o
     indptr, indices = workload.predecessors
     rates = resource_rates(arch)
     moved = table.engine_bytes(rates)
-    scale = pattern_scale(arch, workload.arrays, rates)
+    scale = pattern_scale(arch, workload.arrays, rates, table)
     slow = None
     if scale is not None:  # per-op rates, as counted bytes scaled to the streaming rate
         extra = table.bytes * (scale - 1.0)  # (holds, energy and traffic unscaled)
@@ -162,5 +207,6 @@ def simulate(arch: Architecture, workload: Workload, engine: str = "des", keep_o
         start = end - duration
         path = cp_path
     run = RunData(arch, workload, engine, pl, table, rates, resource_s, duration, float(latency),
-                  start, end, path, float(cp_s), cp_path, slow, notes)
+                  start, end, path, float(cp_s), cp_path, slow,
+                  notes + stated_read_note(arch, workload.arrays, table))
     return build_result(run, keep_ops)

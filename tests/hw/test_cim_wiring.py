@@ -140,10 +140,11 @@ def test_v_squared_scaling_of_derived_energies():
 
 
 def test_pulse_count_input_drive_by_hand():
-    """4-bit slices as unit pulses on the RRAM rows: dac_energy = C_row V_read^2 x 15 x
-    input_ones, C_row = 128 x 12 F x 0.2 fF/um at F = 22 nm, V_read = 0.5 V (NeuroSim 1T1R);
-    the default level drive of the same slice is C_row V^2 x 31/90 (mean squared level)."""
-    c_row = 128 * 12 * 22e-9 * 0.2e-15 / 1e-6
+    """4-bit slices as unit pulses on the RRAM rows: dac_energy = C_row (1 + 2/3) V_read^2 x
+    15 x input_ones, C_row = 128 x 12 F x 0.2 fF/um at F = 22 nm, V_read = 0.5 V (NeuroSim
+    1T1R), 2/3 the FO4 driver chain's own capacitance; the default level drive of the same
+    slice is C_row (1 + 2/3) V^2 x 31/90 (mean squared level)."""
+    c_row = 128 * 12 * 22e-9 * 0.2e-15 / 1e-6 * 5 / 3
     for ones in (0.0, 0.3, 1.0):
         a = arch({"dac_bits": 4, "input_drive": "pulse_count",
                   "cell": {"type": "rram_1t1r", "input_ones": ones}},
@@ -151,9 +152,27 @@ def test_pulse_count_input_drive_by_hand():
         d = a.component("cim").design
         assert d.dac_energy == pytest.approx(c_row * 0.25 * 15 * ones, rel=1e-9, abs=1e-30)
     a = arch({"dac_bits": 4}, tech={"node": "22 nm"}, drop=("dac_energy",))
-    assert a.component("cim").design.dac_energy == pytest.approx(c_row * 0.25 * 31 / 90, rel=1e-9)
+    assert a.component("cim").design.dac_energy == pytest.approx(c_row * 0.25 * 31 / 90, rel=1e-9,
+                                                                 abs=0)
     with pytest.raises(ConfigError, match="input_drive"):
         arch({"input_drive": "pwm"}, tech={"node": "22 nm"})
+
+
+def test_sram_row_drive_carries_access_gates_and_its_driver_chain():
+    """A 6T wordline at 22 nm, 0.9 V nominal: 128 cells x (28 F of wire at 0.2 fF/um + two 1 F
+    pass gates at 1 fF/um; NeuroSim V1.4 widthAccessCMOS), its FO4 driver chain 2/3 as much
+    again (Logical Effort), driven by half the 1-bit inputs; ``cell.row_gate_width_f`` sets the
+    gate width per cell (0: wire only)."""
+    f = 22e-9
+    for width, gates in ((None, 2.0), (0.0, 0.0), (6.0, 6.0)):
+        cell = {"type": "sram_6t", "input_ones": 0.5}
+        if width is not None:
+            cell["row_gate_width_f"] = width
+        a = arch({"technology": "sram", "cell": cell}, tech={"node": "22 nm"},
+                 drop=("dac_energy",))
+        c_row = 128 * (28 * f * 0.2e-15 / 1e-6 + gates * f * 1e-15 / 1e-6) * 5 / 3
+        d = a.component("cim").design
+        assert d.dac_energy == pytest.approx(c_row * 0.9 ** 2 * 0.5, rel=1e-9, abs=0), width
 
 
 def test_rram_cell_read_energy_by_hand():

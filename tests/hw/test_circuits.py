@@ -274,11 +274,13 @@ def test_sram_bitline_swing_grows_with_on_cells_and_saturates_at_the_supply():
     e = r.energy_j
     assert np.all(np.diff(e) > 0)
     # with a 1 ns pulse, 256 on cells at 20 uA swing far more than 0.7 V: columns saturate at
-    # C_col V^2 each; rows: 256 wordlines at C_row V^2
+    # C_col V^2 each; rows: 256 wordlines at C_row V^2, a wordline 64 cells of 28 F wire and
+    # two 1 F pass gates per cell (NeuroSim's widthAccessCMOS) at 1 fF/um
     f = 7e-9
     c_col = 256 * 10 * f * 0.2e-15 / 1e-6
-    c_row = 64 * 28 * f * 0.2e-15 / 1e-6
-    assert e[-1] == pytest.approx(64 * c_col * 0.7 ** 2 + 256 * c_row * 0.7 ** 2, rel=1e-12)
+    c_row = 64 * (28 * f * 0.2e-15 / 1e-6 + 2 * f * 1e-15 / 1e-6)
+    assert e[-1] == pytest.approx(64 * c_col * 0.7 ** 2 + 256 * c_row * 0.7 ** 2, rel=1e-12,
+                                  abs=0)
     assert r.provenance == "placeholder"                            # 20 uA read current is (U)
 
 
@@ -306,8 +308,9 @@ def test_dac_mean_square_level_and_sample_hold_closed_forms():
     assert float(digital.dac_mean_square_level(1)) == pytest.approx(0.5)
     # levels 0, 1/3, 2/3, 1 -> mean of squares (0 + 1/9 + 4/9 + 1) / 4 = 7/18
     assert float(digital.dac_mean_square_level(2)) == pytest.approx(7 / 18, rel=1e-12)
+    # a 1-bit driver: the load and its FO4 chain, 10 fF x (1 + 2/3), to 0.5 V, half the time
     d = digital.input_driver(10e-15, 0.5, input_bits=1)
-    assert float(d.energy_j) == pytest.approx(10e-15 * 0.25 * 0.5, rel=1e-12)
+    assert float(d.energy_j) == pytest.approx(10e-15 * 5 / 3 * 0.25 * 0.5, rel=1e-12, abs=0)
     # kT/C-limited S/H: E = 12 kT 4^b
     sh = digital.sample_hold(np.array([6, 8]), 1.0)
     np.testing.assert_allclose(sh.energy_j, [12 * KT_300K * 4 ** 6, 12 * KT_300K * 4 ** 8],
@@ -315,22 +318,23 @@ def test_dac_mean_square_level_and_sample_hold_closed_forms():
 
 
 def test_temporal_input_drives_count_row_swings():
-    c, v = 8e-15, 0.8
+    # every drive switches the row's load with its FO4 driver chain: 8 fF x (1 + 2/3)
+    c, v = 8e-15 * 5 / 3, 0.8
     # pulse_count: a 4-bit value is 0..15 unit pulses; at activity a the mean is 15 a swings
     for a in (0.0, 0.25, 0.6123724356957945, 0.9682458365518543):
-        e = float(digital.input_drive("pulse_count", c, v, 4, a).energy_j)
+        e = float(digital.input_drive("pulse_count", 8e-15, v, 4, a).energy_j)
         assert e == pytest.approx(c * v * v * 15 * a, rel=1e-12, abs=1e-30)
     # default activity 0.5: uniform codes, mean 7.5 pulses
-    assert float(digital.input_drive("pulse_count", c, v, 4).energy_j) == pytest.approx(
-        c * v * v * 7.5, rel=1e-12)
+    assert float(digital.input_drive("pulse_count", 8e-15, v, 4).energy_j) == pytest.approx(
+        c * v * v * 7.5, rel=1e-12, abs=0)
     # pulse_width: one swing unless all 4 bits are 0: 1 - 0.5^4 = 15/16 at activity 0.5
-    assert float(digital.input_drive("pulse_width", c, v, 4).energy_j) == pytest.approx(
-        c * v * v * 15 / 16, rel=1e-12)
+    assert float(digital.input_drive("pulse_width", 8e-15, v, 4).energy_j) == pytest.approx(
+        c * v * v * 15 / 16, rel=1e-12, abs=0)
     # level: the voltage DAC's mean squared level (4 bits: 31 / 90)
-    assert float(digital.input_drive("level", c, v, 4).energy_j) == pytest.approx(
-        c * v * v * 31 / 90, rel=1e-12)
+    assert float(digital.input_drive("level", 8e-15, v, 4).energy_j) == pytest.approx(
+        c * v * v * 31 / 90, rel=1e-12, abs=0)
     # V^2
-    e = digital.input_drive("pulse_count", c, np.array([0.4, 0.8]), 4, 0.5).energy_j
+    e = digital.input_drive("pulse_count", 8e-15, np.array([0.4, 0.8]), 4, 0.5).energy_j
     assert e[1] / e[0] == pytest.approx(4.0, rel=1e-12)
     with pytest.raises(ValueError, match="not allowed"):
         digital.input_drive("pwm", c, v, 4)
@@ -338,11 +342,107 @@ def test_temporal_input_drives_count_row_swings():
         digital.input_drive("pulse_count", c, v, 4, 1.5)
 
 
+def _sb_nominal(a2, a1, a0, v):
+    return a2 * v * v + a1 * v + a0
+
+
+def test_register_bit_is_aladdins_40nm_register_scaled():
+    # Aladdin (Shao et al., ISCA 2014) 40 nm standard-cell register: 9 fJ per bit access,
+    # 5.98 um^2 per bit (hwcomponents-library aladdin.py @ 27728db), at the node's nominal supply
+    assert float(digital.register_bit_energy(40)) == pytest.approx(9e-15, rel=1e-12, abs=0)
+    assert float(digital.register(32, 40).energy_j) == pytest.approx(32 * 9e-15, rel=1e-12,
+                                                                     abs=0)
+    # 40 nm lies between Stillmaker & Baas's HP 45 nm (1.0 V) and 32 nm (0.9 V): the nominal
+    # energy is interpolated log-linearly at w = ln(45/40) / ln(45/32), so moving 40 -> 45 nm
+    # multiplies by (E45 / E32)^w, E from the published polynomials at the nominal supplies
+    w = math.log(45 / 40) / math.log(45 / 32)
+    e45 = _sb_nominal(1.018, -0.3107, 0.1539, 1.0)
+    e32 = _sb_nominal(0.8367, -0.4341, 0.1701, 0.9)
+    assert float(digital.register_bit_energy(45)) == pytest.approx(9e-15 * (e45 / e32) ** w,
+                                                                   rel=1e-12, abs=0)
+    # between two tabulated nodes the ratio is the published polynomials' (65 nm at 1.1 V)
+    e65 = _sb_nominal(3.755, -4.398, 1.975, 1.1)
+    assert float(digital.register_bit_energy(65) / digital.register_bit_energy(45)) == \
+        pytest.approx(e65 / e45, rel=1e-12)
+    # supply: C V^2 at the node (65 nm, 0.8 V against its nominal 1.1 V)
+    assert float(digital.register_bit_energy(65, 0.8) / digital.register_bit_energy(65)) == \
+        pytest.approx((0.8 / 1.1) ** 2, rel=1e-12)
+    # area: the published area table, bilinear in log-node; 40 -> 45 nm: 2.2^w (the 32 -> 45
+    # entry; 45 -> 45 is 1)
+    assert digital.register_bit_area(45) == pytest.approx(5.98e-12 * 2.2 ** w, rel=1e-12, abs=0)
+    r = digital.register(8, 45)
+    assert float(r.area_m2) == pytest.approx(8 * 5.98e-12 * 2.2 ** w, rel=1e-12, abs=0)
+    # energy and area sourced; the clock-to-output delay is the (U) part
+    assert r.field_provenance == {"energy_j": "derived", "delay_s": "placeholder",
+                                  "area_m2": "derived"}
+
+
+def test_every_register_is_the_one_register_bit():
+    from cimsim.hw.circuits import datapath, sar
+
+    node, v = 65, 0.85
+    reg = float(digital.register_bit_energy(node, v))
+    # SAR logic: 2 b^2 register bits; comparator b decisions counted as register bits
+    parts = sar.energy_parts(8, node, v, 2e-15)
+    assert float(parts["logic"]) == pytest.approx(2 * 64 * reg, rel=1e-12, abs=0)
+    assert float(parts["comparator"]) == pytest.approx(8 * reg, rel=1e-12, abs=0)
+    # NMC datapath: input register of the ADC's bits, output register once per output
+    dp = datapath.energy_parts(8, 4, node, v, output_bits=8)
+    assert float(dp["input"]) == pytest.approx(8 * reg, rel=1e-12, abs=0)
+    assert float(dp["output"]) == pytest.approx(8 * reg / 4, rel=1e-12, abs=0)
+    # a digital CIM cell's pipeline register, shared by rows_per_register = 8 cells
+    c = array.cell("sram_digital")
+    one = array.read_energy_parts(c, 8, 1, node, vdd=v, input_ones=0.0)["cells"]
+    fa = digital.full_adder_energy(node, v)
+    logic = digital.in_array_cell_logic_energy(node, v, 52.5 * 65e-9, 0.0)
+    assert float(one) == pytest.approx(8 * (fa + reg / 8 + logic), rel=1e-12, abs=0)
+
+
+def test_datapath_area_counts_its_registers_at_the_register_bit_area():
+    from cimsim.hw.circuits import datapath
+
+    # 8-bit ADC, 32-bit accumulator, 8-bit output, no scaling multiplier: two 32-bit adders
+    # (accumulate, bias) at the (U) 4.3 um^2 full-adder bit (45 nm) and 32 + 8 + 8 register
+    # bits at Aladdin's 5.98 um^2 (40 nm), both moved to 45 nm by the area table
+    w = math.log(45 / 40) / math.log(45 / 32)
+    dp = datapath.near_memory_datapath(8, 4, 45, scale_bits=0, accumulator_bits=32, output_bits=8)
+    assert float(dp.area_m2) == pytest.approx(64 * 4.3e-12 + 48 * 5.98e-12 * 2.2 ** w,
+                                              rel=1e-12, abs=0)
+
+
+def test_driver_chain_adds_two_thirds_of_the_load_once():
+    # FO4 taper, p_inv = 1: (1 + 1) / (4 - 1) = 2/3 of the load besides it (Logical Effort)
+    assert digital.DRIVER_OVERHEAD == pytest.approx(2 / 3, rel=1e-15)
+    assert float(digital.driven_capacitance(3e-15)) == pytest.approx(5e-15, rel=1e-12, abs=0)
+    from cimsim.hw.circuits import charge
+
+    assert charge.DRIVER_OVERHEAD is digital.DRIVER_OVERHEAD  # one definition
+
+
+def test_sram_wordlines_carry_their_access_gates():
+    # NeuroSim V1.4 Param.cpp widthAccessCMOS = 1 F; gate 1 fF/um; wire 0.2 fF/um
+    f = 7e-9
+    per_cell_8t = 36.4 * f * 0.2e-15 / 1e-6 + 1 * f * 1e-15 / 1e-6   # one read-access gate
+    per_cell_6t = 28 * f * 0.2e-15 / 1e-6 + 2 * f * 1e-15 / 1e-6     # two pass gates
+    assert array.row_capacitance(array.cell("sram_8t"), 64, 7) == pytest.approx(
+        64 * per_cell_8t, rel=1e-12, abs=0)
+    assert array.row_capacitance(array.cell("sram_6t"), 64, 7) == pytest.approx(
+        64 * per_cell_6t, rel=1e-12, abs=0)
+    # resistive cells' input lines: wire only
+    assert array.row_capacitance(array.cell("rram_1t1r"), 128, 22) == pytest.approx(
+        128 * 12 * 22e-9 * 0.2e-15 / 1e-6, rel=1e-12, abs=0)
+
+
 def test_accumulator_width_and_shift_add_provenance():
     # 9-bit partial sums of 8 one-bit slices: 9 + 7 = 16 bits
     assert int(digital.accumulation_bits(9, 8, 1)) == 16
-    assert digital.shift_add(16, 22).provenance == "placeholder"
+    # energy: Horowitz's adder and Aladdin's register, both sourced; delay and area (U)
+    sa = digital.shift_add(16, 22)
+    assert sa.provenance == "placeholder" and sa.field_provenance["energy_j"] == "derived"
     assert digital.adder(16, 22).field_provenance["energy_j"] == "derived"
+    assert float(sa.energy_j) == pytest.approx(
+        16 * digital.full_adder_energy(22) + 16 * digital.register_bit_energy(22), rel=1e-12,
+        abs=0)
 
 
 # --------------------------------------------------------------------------- buffer
@@ -364,6 +464,21 @@ def test_edram_anchor_and_buffer_monotonicity():
     w = buffer.buffer("sram", 64e3, np.array([32, 64]), 22).energy_j
     assert w[1] / w[0] == pytest.approx(2.0, rel=1e-12)
     assert buffer.buffer("sram", 64e3, 64, 22).provenance == "placeholder"  # latency, area (U)
+
+
+def test_register_file_buffer_is_its_flip_flops():
+    # a register file of flip-flops: one 32-bit access = 32 register bits, Aladdin's 9 fJ at
+    # 40 nm (its nominal supply); area = capacity bits x 5.98 um^2 at 40 nm
+    b = buffer.buffer("register_file", 128, 32, 40)
+    assert float(b.energy_j) == pytest.approx(32 * 9e-15, rel=1e-12, abs=0)
+    w = math.log(45 / 40) / math.log(45 / 32)
+    b45 = buffer.buffer("register_file", 128, 32, 45)
+    assert float(b45.area_m2) == pytest.approx(1024 * 5.98e-12 * 2.2 ** w, rel=1e-12, abs=0)
+    # the same register bit as every other register (NeuroSim VGG-8 config's buffers)
+    assert float(buffer.buffer("register_file", 2048, 128, 22).energy_j) == pytest.approx(
+        4 * float(digital.register(32, 22).energy_j), rel=1e-12, abs=0)
+    assert b.field_provenance["area_m2"] == "derived"
+    assert b.field_provenance["delay_s"] == "placeholder"
 
 
 # --------------------------------------------------------------------------- resolution

@@ -42,12 +42,17 @@ def _arch_dict(**dram):
 
 def _two_at_once() -> Workload:
     """A PIM GEMV (8 KiB of I/O over DRAM, 4 MiB read in the banks) and a host reduction over
-    a 1 MiB DRAM input, independent: both transfers start at 0 and share DRAM."""
+    a 1 MiB DRAM input, independent: both transfers start at 0 and share DRAM. Both state
+    all reads (tag ``read_fraction: 1``): the PIM's operand written into the units and the
+    host's 4 B result would otherwise add read/write turnarounds (tests/hw/test_rwsplit.py),
+    which these closed forms leave out."""
     t = [Tensor("x", (1, 1024), "fp32", "input"), Tensor("W", (1024, 1024), "fp32", "weight"),
          Tensor("y", (1, 1024), "fp32", "activation"), Tensor("Y", (262144,), "fp32", "input"),
          Tensor("s", (1,), "fp32", "activation")]
-    return Workload("two", t, [Op("mm", "matmul", ("x", "W"), ("y",), m=1, k=1024, n=1024, weight="W"),
-                               Op("host", "reduction", ("Y",), ("s",))])
+    reads = {"read_fraction": 1}
+    return Workload("two", t, [Op("mm", "matmul", ("x", "W"), ("y",), m=1, k=1024, n=1024, weight="W",
+                                  tags=reads),
+                               Op("host", "reduction", ("Y",), ("s",), tags=reads)])
 
 
 # --------------------------------------------------------------------------- the curves

@@ -140,7 +140,8 @@ def _pj(text: str) -> float:
 def test_neurosim_vgg8_config_energies_are_the_models_they_cite():
     """neurosim-vgg8.yaml states its per-event energies as (D) with the expression; each must
     equal that expression evaluated now (to the digits written), so no number drifts or is
-    tuned by hand."""
+    tuned by hand. (``abs=0``: pytest.approx's default absolute tolerance, 1e-12, would pass
+    any two femtojoule energies.)"""
     cim = yaml.safe_load(CONFIG.read_text())["cim"]
     cell = array.cell("rram_1t1r", r_on_ohm=6e3)
     w = sense.access_width_f(6e3, 22, 1.1)
@@ -149,18 +150,18 @@ def test_neurosim_vgg8_config_energies_are_the_models_they_cite():
                                     access_width_f=w)
     t = sense.sense_time(22, r_ref_ohm=sense.highest_reference_ohm(6e3, 4, 128), c_node_f=c_node)
     adc = sense.current_sense_adc(4, 22, 0.5, c_col, t, static_power_w=50e-9).energy_j
-    assert _pj(cim["adc"]["energy_per_conversion"]) == pytest.approx(adc, rel=1e-4)
+    assert _pj(cim["adc"]["energy_per_conversion"]) == pytest.approx(adc, rel=1e-4, abs=0)
     col = sense.column_read(6e3, 17, 0.5, 128, t, c_node).energy_j
-    assert _pj(cim["cell_read_energy"]) == pytest.approx(col / 128, rel=1e-3)
+    assert _pj(cim["cell_read_energy"]) == pytest.approx(col / 128, rel=1e-3, abs=0)
     assert _pj(cim["dac_energy"]) == pytest.approx(
-        0.5 * sense.row_drive(128, 22, 0.5, 1.1, 12, access_width_f=w).energy_j, rel=1e-4)
+        0.5 * sense.row_drive(128, 22, 0.5, 1.1, 12, access_width_f=w).energy_j, rel=1e-4, abs=0)
     sa = 0.15 * digital.adder(16, 22).energy_j + 0.5 * digital.register(16, 22).energy_j
-    assert _pj(cim["shift_add_energy"]) == pytest.approx(sa, rel=1e-4)
+    assert _pj(cim["shift_add_energy"]) == pytest.approx(sa, rel=1e-4, abs=0)
     levels = cim["chip"]["levels"]
     reg32 = digital.register(32, 22).energy_j
     for name, words in (("pe", 1), ("tile", 1), ("chip", 4)):
         got = _pj(levels[name]["buffer"]["energy_per_access"])
-        assert got == pytest.approx(words * reg32, rel=1e-4), name
+        assert got == pytest.approx(words * reg32, rel=1e-4, abs=0), name
     assert np.isclose(cim["chip"]["energy_overhead"], 1.22)
 
 

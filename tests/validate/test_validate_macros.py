@@ -1,7 +1,7 @@
 """The ``cim-macros`` suite: published CIM macros predicted from circuit parameters alone.
 
 No number in the macro configs is fitted to a paper's totals, so the errors pinned here are the
-models' own (recorded 2026-12-03, see /work/notes/macros.md and adc.md), held loosely: a model
+models' own (recorded 2026-12-03, see /work/notes/macros.md, adc.md and macros2.md), held loosely: a model
 change that moves them is seen. The reference-supply TOPS are consistency checks (the cycle is
 a stated design parameter); they are checked by closed form, not pinned as predictions."""
 
@@ -41,13 +41,13 @@ def test_colonnade_array_energy_is_one_adder_and_a_register_share_per_cell():
     # one of the 128 x 128 cells adds once a cycle (1-bit input), mapped or not, with its
     # multiplier and multiplexer (52.5 F pitch, half the inputs ones): 16 cells per 2 ops
     f = _colonnade_point(8, 1, 0.8)
-    cell = (digital.full_adder_energy(65, 0.8) + float(digital.register(1, 65, 0.8).energy_j) / 8
+    cell = (digital.full_adder_energy(65, 0.8) + float(digital.register_bit_energy(65, 0.8)) / 8
             + digital.in_array_cell_logic_energy(65, 0.8, 52.5 * 65e-9, 0.5))
-    assert f["j_per_op_array"] == pytest.approx(16 * cell / 2)
+    assert f["j_per_op_array"] == pytest.approx(16 * cell / 2, rel=1e-9, abs=0)
     # 15-bit weights: 22 columns, 5 weights a row (110 columns mapped); all 128 x 128 cells
     # still switch, over 2 x 128 x 5 ops
     f15 = _colonnade_point(15, 1, 0.8)
-    assert f15["j_per_op_array"] * 2 * 128 * 5 == pytest.approx(128 * 128 * cell)
+    assert f15["j_per_op_array"] * 2 * 128 * 5 == pytest.approx(128 * 128 * cell, rel=1e-9, abs=0)
     assert f["ops_s"] == pytest.approx(2 * 128 * (128 // 15) / 10e-9)
 
 
@@ -56,12 +56,32 @@ def test_colonnade_drivers_and_shift_add_by_hand():
     f = _colonnade_point(8, 1, 0.8)
     ops = 2 * 128 * 8
     # each of 128 input lines, half of them driven, charges 128 cells x (one 52.5 F pitch of
-    # wire at 0.2 fF/um + an XNOR2 input of 4 unit inverters of 6 F at 1 fF/um) to 0.8 V
-    c_row = 128 * (52.5 * 65e-9 * 0.2e-9 + 4 * 6 * 65e-9 * 1e-9)
-    assert f["j_per_op_dac"] * ops == pytest.approx(128 * 0.5 * c_row * 0.8 ** 2)
-    # one adder bit and one register bit per column output per cycle (128 columns)
-    sa = float(digital.shift_add(1, 65, 0.8).energy_j)
-    assert f["j_per_op_digital"] * ops == pytest.approx(128 * sa)
+    # wire at 0.2 fF/um + an XNOR2 input of 4 unit inverters of 6 F at 1 fF/um) to 0.8 V, and
+    # its FO4 driver chain 2/3 as much again (Logical Effort)
+    c_row = 128 * (52.5 * 65e-9 * 0.2e-9 + 4 * 6 * 65e-9 * 1e-9) * 5 / 3
+    assert f["j_per_op_dac"] * ops == pytest.approx(128 * 0.5 * c_row * 0.8 ** 2, rel=1e-9, abs=0)
+    # one adder bit and one register bit per mapped column output per cycle (8 weights of
+    # 8 + 7 columns: 120 columns; the test held 128 under pytest.approx's 1e-12 J default
+    # tolerance): Horowitz's adder bit and Aladdin's register bit (9 fJ at 40 nm), at 65 nm, 0.8 V
+    sa = digital.full_adder_energy(65, 0.8) + float(digital.register_bit_energy(65, 0.8))
+    assert f["j_per_op_digital"] * ops == pytest.approx(120 * sa, rel=1e-9, abs=0)
+    # with the register bit sourced, no energy of the digital cell rests on a placeholder
+    d = _load("colonnade-jssc2021.yaml", **{"cim.weight_bits": 15, "cim.input_bits": 1}
+              ).component("cim").design
+    for part in ("cell_read_energy", "dac_energy", "shift_add_energy"):
+        assert d.provenance[part] == "derived", part
+
+
+def test_sinangil_row_drive_by_hand():
+    # 16 CIM units of four 8T cells on a read wordline: 16 x (131.45 F of wire at 0.2 fF/um +
+    # four 1 F read-access gates at 1 fF/um) at F = 7 nm, with its FO4 driver chain (x 5/3);
+    # a 4-bit input is 0..15 unit pulses, 15 x input_ones swings of 0.8 V per row and read
+    a = _load("sinangil-jssc2021.yaml", **{"cim.cell.input_ones": 0.4})
+    f = 7e-9
+    c_row = 16 * (131.45 * f * 0.2e-15 / 1e-6 + 4 * f * 1e-15 / 1e-6) * 5 / 3
+    d = a.component("cim").design
+    assert d.dac_energy == pytest.approx(c_row * 0.8 ** 2 * 15 * 0.4, rel=1e-9, abs=0)
+    assert d.provenance["dac_energy"] == "placeholder"  # the (U) 8T read current and area
 
 
 def test_colonnade_throughput_is_its_adder_hops_by_logical_effort():
@@ -100,31 +120,39 @@ def test_colonnade_throughput_is_its_adder_hops_by_logical_effort():
 def test_recorded_errors(df):
     assert len(df) == 133 and df["rel_error"].notna().all()
     # Sinangil: comparator-level flash ADCs at 7 nm (1.53 pJ per cycle at 0.8 V) + 0..15 row
-    # pulses per input: the energy is 34-57 % below the published, so TOPS/W +50 .. +133 %
+    # pulses per input on wordlines of wire + read-access gates with their FO4 driver chain:
+    # TOPS/W +39 .. +56 % (mean outputs 15 and 6; 1.0 V, output 6: +8.5 %) and +87 .. +109 %
+    # at output 0 (no input pulses: only the ADCs, nothing data-independent besides them)
     e = _err(df, "Sinangil 7nm SRAM 4bx4b TOPS/W")
-    assert e.between(0.4, 1.45).all()
+    assert e.between(0.05, 1.2).all()
+    assert _err(df, "Sinangil 7nm SRAM 4bx4b TOPS/W, 0.8 V, mean output 0").iloc[0] > 0.95
     # the data dependence follows the published direction: TOPS/W falls as the mean output rises
     for v in ("0.8", "1.0"):
         p = df[df["case"].str.startswith(f"Sinangil 7nm SRAM 4bx4b TOPS/W, {v} V")]["predicted"]
         assert list(p) == sorted(p)  # outputs 15, 6, 0 in that order
     # the alpha-power law moves the 0.8 V cycle to 1.0 V within 1 % of the published TOPS
     assert abs(_err(df, "Sinangil 7nm SRAM 4bx4b TOPS, 1.0 V").iloc[0]) < 0.02
-    # Jia (structural SAR, M-BC column, NMC datapath; /work/notes/jia.md): ADC ~-32 %, CiM
-    # ~-76 %, NMC ~-86 %, so TOPS/W ~+221 .. +236 %
-    assert _err(df, "Jia energy split: ADC").between(-0.4, -0.2).all()
+    # Jia (structural SAR, M-BC column, NMC datapath; /work/notes/jia.md): with Aladdin's
+    # register bit the ADC is ~+27 % (its comparator and SAR logic are register bits), CiM
+    # ~-76 %, NMC ~-81 .. -83 %, so TOPS/W ~+149 .. +160 %
+    assert _err(df, "Jia energy split: ADC").between(0.15, 0.4).all()
     assert _err(df, "Jia energy split: CiM").between(-0.85, -0.65).all()
-    assert _err(df, "Jia energy split: NMC").between(-0.95, -0.75).all()
-    assert _err(df, "Jia 65nm charge-domain 1bx1b TOPS/W").between(1.8, 2.8).all()
+    assert _err(df, "Jia energy split: NMC").between(-0.9, -0.75).all()
+    assert _err(df, "Jia 65nm charge-domain 1bx1b TOPS/W").between(1.3, 1.8).all()
     assert _err(df, "Jia 65nm charge-domain 1bx1b TOPS, 1.2 V").iloc[0] == pytest.approx(-0.34, abs=0.05)
-    # Colonnade energy (recorded 2026-12-03, branch colonnade): V^2 scaling vs the chip's
-    # steeper curve: -41 .. -50 % at 0.6 V, within 12 % at 0.7 V, +11 .. +35 % at 0.8 V
+    # Colonnade energy (recorded 2026-12-03, branch macros2): V^2 scaling vs the chip's
+    # steeper curve: -48 .. -57 % at 0.6 V, -2 .. -22 % at 0.7 V, within 15 % at 0.8 V
     e = _err(df, "Colonnade 65nm digital TOPS/W")
-    assert e.abs().median() == pytest.approx(0.21, abs=0.05) and e.abs().max() < 0.55
-    assert (e[df["case"].str.contains(", 0.7 V")].abs() < 0.15).all()
-    assert (e[df["case"].str.contains(", 0.6 V")] < -0.35).all()
+    assert e.abs().median() == pytest.approx(0.16, abs=0.04) and e.abs().max() < 0.6
+    assert (e[df["case"].str.contains(", 0.8 V")].abs() < 0.15).all()
+    assert e[df["case"].str.contains(", 0.7 V")].between(-0.25, 0.0).all()
+    assert (e[df["case"].str.contains(", 0.6 V")] < -0.45).all()
     assert abs(_err(df, "Colonnade energy split: bitcell array").iloc[0]) < 0.2
-    assert _err(df, "Colonnade energy split: drivers").iloc[0] == pytest.approx(-0.72, abs=0.1)
-    assert abs(_err(df, "Colonnade energy split: ctrl").iloc[0]) < 0.15
+    # drivers: wire + XNOR2 inputs + their FO4 driver chains, still ~-54 %
+    assert _err(df, "Colonnade energy split: drivers").iloc[0] == pytest.approx(-0.54, abs=0.05)
+    # ctrl + registers: 2048 pipeline-register bits a cycle at Aladdin's standard-cell
+    # flip-flop (11.6 fJ at 65 nm, 0.8 V) are 2.3x the published 11.1 pJ: +131 %
+    assert _err(df, "Colonnade energy split: ctrl").iloc[0] == pytest.approx(1.31, abs=0.1)
     # Colonnade throughput: the logical-effort hop (5.1 FO4, 136 ps at 0.8 V) is ~3x faster
     # than the chip's adders (~0.4 ns, CiMLoop's composition)
     assert _err(df, "Colonnade TOPS,").between(1.7, 2.2).all()

@@ -378,7 +378,7 @@ def test_tensor_parallel_shard_and_allreduces():
         llm_serving(m, prompt=4, decode=1, tensor_parallel=3)
 
 
-def _tp_arch(algorithm: str = "ring"):
+def _tp_arch(topology: str = "ring", **collective):
     from conftest import ROUND_ARCH
 
     import copy
@@ -387,19 +387,19 @@ def _tp_arch(algorithm: str = "ring"):
 
     d = copy.deepcopy(ROUND_ARCH)
     d["links"] = {"nvlink": {"bandwidth": "100 GB/s", "latency": "1 us", "energy_per_bit": "1 pJ/bit"}}
-    d["collective"] = {"devices": 4, "algorithm": algorithm}
+    d["collective"] = {"devices": 4, "topology": topology, **collective}
     return architecture_from_dict(d)
 
 
-@pytest.mark.parametrize("algorithm, steps", [("ring", 6), ("direct", 2)])
-def test_allreduce_moves_2_n_minus_1_over_n_bytes_over_the_link(algorithm, steps):
+@pytest.mark.parametrize("topology, steps", [("ring", 6), ("switch", 2)])
+def test_allreduce_moves_2_n_minus_1_over_n_bytes_over_the_link(topology, steps):
     from cimsim.workload import Op, Tensor
 
     # one all-reduce of 1 MiB fp32 over 4 devices: 2 x 3/4 x 1 MiB = 1.5 MiB over the link
     w = Workload("ar", [Tensor("p", (262144,), "fp32", "input"),
                         Tensor("s", (262144,), "fp32", "activation")],
                  [Op("ar", "allreduce", ("p",), ("s",))])
-    r = simulate(_tp_arch(algorithm), w)
+    r = simulate(_tp_arch(topology), w)
     assert r.traffic_bytes["nvlink"] == 1.5 * 2 ** 20
     # 1.5 MiB / 100 GB/s + steps x 1 us
     assert r.latency_s == pytest.approx(1.5 * 2 ** 20 / 100e9 + steps * 1e-6, rel=1e-12)
@@ -477,6 +477,7 @@ def _columns_equal(a: Workload, b: Workload) -> None:
     dict(prompt=[3, 5], decode=10, batch=2, attention="padded"),
     dict(prompt=[3, 5, 6], decode=10, batch=3, sub_batches=2),
     dict(prompt=[3, 5], decode=10, batch=2, tensor_parallel=4),
+    dict(prompt=[3, 5], decode=10, batch=2, tensor_parallel=2, pipeline_parallel=2),
 ])
 def test_replicated_decode_stretches_equal_the_op_by_op_build(kw):
     slow = llm_serving(TINY, **kw, replicate=False)

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from ..errors import CimsimError
+from .workload import serving_options, serving_params
 
 #: flags replaced by --zoo / --param: what to write instead (one line each)
 _MOVED = {
@@ -60,7 +61,8 @@ def _moved(ctx, param, value):
 @click.option("--zoo", "zoo_name", default=None, metavar="NAME",
               help="Trace a model of cimsim.zoo instead of SPEC: a name (gpt2, llama-decode, resnet, "
                    "lstm, ...; `cimsim trace --zoo list` lists them), hf:MODEL_TYPE (any Hugging Face "
-                   "model type at its config's default size, e.g. hf:llama), or a family "
+                   "model type at its config's default size, e.g. hf:llama), hf:PATH.json (a "
+                   "model's Hugging Face config.json), or a family "
                    "(e.g. reference: every model of it into the directory -o).")
 @click.option("--param", "params", multiple=True, metavar="KEY=VALUE",
               help="A --zoo model's parameter or Hugging Face config field (repeatable), e.g. "
@@ -68,6 +70,12 @@ def _moved(ctx, param, value):
 @click.option("--real-weights", is_flag=True,
               help="--zoo: build random weights instead of shapes only (fake tensors); says first "
                    "how much memory that takes and refuses beyond what is available.")
+@click.option("--serve", is_flag=True,
+              help="--zoo hf:MODEL_TYPE, hf:PATH.json or a Hugging Face decoder of the zoo: trace "
+                   "a serving run (prefills, decode steps over growing KV caches, batching) with "
+                   "the serving options below, the same as `cimsim workload llm` takes (tensor "
+                   "parallelism for configs with head_dim, e.g. Llama; no pipeline parallelism).")
+@serving_options
 @click.option("--stats", is_flag=True,
               help="Run the model once on its example inputs and record, on every matmul with a "
                    "weight (linear, convolution, GEMV), the data statistics the CIM energies "
@@ -83,8 +91,9 @@ def _moved(ctx, param, value):
 @click.option("--hf-config", hidden=True, multiple=True, callback=_moved, expose_value=False)
 @click.option("--seq", hidden=True, callback=_moved, expose_value=False)
 @click.option("--cache", hidden=True, callback=_moved, expose_value=False)
-def trace_command(spec, output, name, allow_unknown, zoo_name, params, real_weights, stats,
-                  stats_bits):
+@click.pass_context
+def trace_command(ctx, spec, output, name, allow_unknown, zoo_name, params, real_weights, serve,
+                  stats, stats_bits, **serving):
     """Trace a PyTorch model into a cimsim workload.
 
     SPEC names a function returning (model, example_inputs), (model, example_inputs,
@@ -98,8 +107,17 @@ def trace_command(spec, output, name, allow_unknown, zoo_name, params, real_weig
         raise click.UsageError("--param and --real-weights go with --zoo")
     if output is None and zoo_name != "list":
         raise click.UsageError("missing option '-o' / '--output'")
+    given = [f"--{k.replace('_', '-')}" for k in serving
+             if ctx.get_parameter_source(k) is not click.core.ParameterSource.DEFAULT]
+    if given and not serve:
+        raise click.UsageError(f"{', '.join(given)} go with --serve")
+    if serve and (zoo_name is None or real_weights or allow_unknown):
+        raise click.UsageError("--serve goes with --zoo hf:MODEL_TYPE (or a Hugging Face decoder "
+                               "of the zoo), without --real-weights and --allow-unknown")
     if stats_bits is not None and not stats:
         raise click.UsageError("--stats-bits goes with --stats")
+    if stats and serve:
+        raise click.UsageError("--stats goes without --serve (a serving run traces shapes only)")
     sbits = (8 if stats_bits is None else _bits(stats_bits)) if stats else None
     try:
         from ..workload.io import save_workload
@@ -123,6 +141,9 @@ def trace_command(spec, output, name, allow_unknown, zoo_name, params, real_weig
         from .. import zoo
 
         overrides = _kv(params, "--param")
+        if serve:
+            _trace_serving(zoo_name, Path(output), name, overrides, serving)
+            return
         family = zoo.families().get(zoo_name)
         if family is not None:
             if overrides or name:
@@ -156,6 +177,21 @@ def _trace_zoo(zoo, zoo_name, path, name, overrides, real_weights, allow_unknown
     _report(w, path, time.perf_counter() - t0)
 
 
+def _trace_serving(zoo_name, path, name, overrides, serving) -> None:
+    from ..workload.io import save_workload
+    from ..zoo.serve import trace_serving
+
+    t0 = time.perf_counter()
+    w = trace_serving(zoo_name, **serving_params(**serving), name=name, **overrides)
+    save_workload(w, path)
+    _report(w, path, time.perf_counter() - t0)
+    llm = w.metadata["llm"]
+    tr = w.metadata["traces"]
+    click.echo(f"serving run: {llm['step_kind'].count('prefill')} prefill(s), "
+               f"{llm['step_kind'].count('decode')} decode step(s), {llm['generated_tokens']} tokens; "
+               f"{tr['count']} traces in {tr['seconds']:.1f} s")
+
+
 def _list() -> None:
     from .. import zoo
 
@@ -164,6 +200,7 @@ def _list() -> None:
         for n in names:
             click.echo(f"  {n:16s} {zoo.ZOO[n].description}")
     click.echo("hf:MODEL_TYPE    any Hugging Face model type at its config's default size (e.g. hf:llama)")
+    click.echo("hf:PATH.json     a Hugging Face model from its config.json (model_type and fields)")
 
 
 def _report(w, path, seconds: float) -> None:

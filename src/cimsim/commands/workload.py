@@ -216,6 +216,42 @@ def _lengths(value: str, what: str) -> list[int] | int:
     return vals[0] if len(vals) == 1 else vals
 
 
+#: The serving options of ``cimsim workload llm`` and ``cimsim trace --serve`` (one definition):
+#: parameter names are :func:`cimsim.workload.llm.llm_serving`'s.
+SERVING_OPTIONS = ("prompt", "decode", "batch", "requests", "batching", "attention", "sub_batches",
+                   "tensor_parallel", "pipeline_parallel", "dtype")
+
+
+def serving_options(f):
+    """Decorate a command with the serving options (``--prompt`` ... ``--dtype``)."""
+    for deco in reversed([
+        _opt("--prompt", default="512", help="Prompt length per request: one, or one per request (a,b,...)."),
+        _opt("--decode", default="128", help="Decode steps per request: one, or one per request."),
+        _opt("--batch", type=int, default=1, help="Requests served at once (batch slots)."),
+        _opt("--requests", type=int, default=None, help="Requests in all (default: --batch), queued at time 0."),
+        _opt("--batching", default="static", help="Batching: static (admit into an empty batch) | "
+            "continuous (admit into any free slot before each decode step)."),
+        _opt("--attention", default="per-request", help="Decode attention: per-request (one op each, "
+            "exact lengths, as paged attention) | padded (one op over the caches padded to the longest, "
+            "as static batching pads)."),
+        _opt("--sub-batches", type=int, default=1, help="Decode steps split into this many independent "
+            "sub-batches (NeuPIMs' interleaving: one's FC beside another's attention)."),
+        _opt("--tensor-parallel", type=int, default=1, help="Devices N the model is split over (Megatron): "
+            "the workload is one device's share, with all-reduces for a `collective` component."),
+        _opt("--pipeline-parallel", type=int, default=1, help="Stages N the layers are split over "
+             "(one device each): send/recv ops pass the hidden state between stages, for a "
+             "`collective` component."),
+        _opt("--dtype", default="fp16", help=f"Data type: {'|'.join(DTYPES)}."),
+    ]):
+        f = deco(f)
+    return f
+
+
+def serving_params(prompt, decode, **options) -> dict:
+    """The serving options as :func:`~cimsim.workload.llm.llm_serving` takes them."""
+    return dict(prompt=_lengths(prompt, "prompt"), decode=_lengths(decode, "decode"), **options)
+
+
 @workload.command("llm", cls=OneLineErrors)
 @_opt("--hf-config", type=click.Path(dir_okay=False, path_type=Path), default=None,
       help="A Hugging Face config.json giving the model's shape (the shape options override it).")
@@ -232,25 +268,12 @@ def _lengths(value: str, what: str) -> list[int] | int:
 @click.option("--gated/--no-gated", default=None,
               help="Gated FFN (SwiGLU, Llama) or two matrices (GPT-2). Default: from the HF "
                    "config, else gated.")
-@_opt("--prompt", default="512", help="Prompt length per request: one, or one per request (a,b,...).")
-@_opt("--decode", default="128", help="Decode steps per request: one, or one per request.")
-@_opt("--batch", type=int, default=1, help="Requests served at once (batch slots).")
-@_opt("--requests", type=int, default=None, help="Requests in all (default: --batch), queued at time 0.")
-@_opt("--batching", default="static", help="Batching: static (admit into an empty batch) | "
-      "continuous (admit into any free slot before each decode step).")
-@_opt("--attention", default="per-request", help="Decode attention: per-request (one op each, "
-      "exact lengths, as paged attention) | padded (one op over the caches padded to the longest, "
-      "as static batching pads).")
-@_opt("--sub-batches", type=int, default=1, help="Decode steps split into this many independent "
-      "sub-batches (NeuPIMs' interleaving: one's FC beside another's attention).")
-@_opt("--tensor-parallel", type=int, default=1, help="Devices N the model is split over (Megatron): "
-      "the workload is one device's share, with all-reduces for a `collective` component.")
-@_opt("--dtype", default="fp16", help=f"Data type: {'|'.join(DTYPES)}.")
+@serving_options
 @_output
 @_name
 def llm_cmd(hf_config, hf_model, layers, hidden, heads, kv_heads, ffn, vocab, head_dim, gated, prompt, decode,
-            batch, requests, batching, attention, sub_batches, tensor_parallel, dtype, output,
-            name):
+            batch, requests, batching, attention, sub_batches, tensor_parallel, pipeline_parallel,
+            dtype, output, name):
     """A decoder-only LLM serving run: prefill, then decode steps over a growing KV cache."""
     import json
 
@@ -281,9 +304,10 @@ def llm_cmd(hf_config, hf_model, layers, hidden, heads, kv_heads, ffn, vocab, he
             base = {"kv_heads": given.get("heads"), "ffn": 4 * h, "head_dim": h // nh if nh else 0,
                     "gated": True}
         model = LLMModel(**{**base, **given})
-        params = dict(model=model, prompt=_lengths(prompt, "prompt"), decode=_lengths(decode, "decode"),
-                      batch=batch, requests=requests, batching=batching, attention=attention,
-                      sub_batches=sub_batches, tensor_parallel=tensor_parallel, dtype=dtype)
+        params = dict(model=model, **serving_params(
+            prompt, decode, batch=batch, requests=requests, batching=batching, attention=attention,
+            sub_batches=sub_batches, tensor_parallel=tensor_parallel,
+            pipeline_parallel=pipeline_parallel, dtype=dtype))
         with Feedback(f"llm workload -> {output}") as fb:
             fb.update("generating")
             w = llm_serving(**params, name=name)

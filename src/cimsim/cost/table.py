@@ -8,6 +8,8 @@ Columns:
 - ``compute_s``, ``latency_s``: per op;
 - ``bytes``: (ops x resources), the resources being the architecture's memory
   levels (innermost first) and then its links, by name;
+- ``write_bytes``: (ops x resources), the part of ``bytes`` that are writes (components say
+  which, :attr:`~cimsim.hw.base.OpCost.write_bytes`; the rest are reads);
 - ``hold_s``: (ops x resources), time an op holds a resource at its full rate
   without moving counted bytes (PIM in all-bank mode); the engine sees it as
   ``hold_s x rate`` more bytes (:meth:`CostTable.engine_bytes`), energy does not;
@@ -42,6 +44,8 @@ class CostTable:
     component_costs: list  # per component: its OpCost (None when it runs no op)
     #: (n_ops, n_resources) seconds each op holds a resource at its full rate (OpCost.hold_s)
     hold_s: np.ndarray | None = None
+    #: (n_ops, n_resources) the part of ``bytes`` that are writes (OpCost.write_bytes)
+    write_bytes: np.ndarray | None = None
 
     def engine_bytes(self, rates: np.ndarray) -> np.ndarray:
         """What the engine moves over each resource: the bytes, plus ``hold_s x rate`` for
@@ -52,6 +56,13 @@ class CostTable:
 
     def bytes_of(self, resource: str) -> np.ndarray:
         return self.bytes[:, self.resources.index(resource)]
+
+    def writes_of(self, resource: str) -> np.ndarray:
+        j = self.resources.index(resource)
+        return self.write_bytes[:, j] if self.write_bytes is not None else np.zeros(len(self.bytes))
+
+    def reads_of(self, resource: str) -> np.ndarray:
+        return self.bytes_of(resource) - self.writes_of(resource)
 
 
 def energy_parts(arch: Architecture) -> tuple[str, ...]:
@@ -82,6 +93,7 @@ def compute_costs(pl: Placement, arch: Architecture, ops) -> CostTable:
     compute, latency = np.zeros(n), np.zeros(n)
     nbytes = np.zeros((n, len(resources)))
     hold = np.zeros((n, len(resources)))
+    writes = np.zeros((n, len(resources)))
     energy = np.zeros((n, len(parts)))
     costs = []
     for comp, ids, plan in zip(pl.components, pl.idx, pl.plans):
@@ -92,11 +104,22 @@ def compute_costs(pl: Placement, arch: Architecture, ops) -> CostTable:
         m = len(ids)
         compute[ids] = _check(comp, "compute_s", c.compute_s, m)
         latency[ids] = _check(comp, "latency_s", c.latency_s, m)
+        checked = {}
         for res, b in c.bytes.items():
             if res not in resources:
                 raise AssertionError(f"component '{comp.name}' charged bytes to '{res}', which is "
                                      f"not a memory level or link of '{arch.name}'")
-            nbytes[ids, resources.index(res)] += _check(comp, f"bytes on {res}", b, m)
+            checked[res] = _check(comp, f"bytes on {res}", b, m)
+            nbytes[ids, resources.index(res)] += checked[res]
+        for res, w in c.write_bytes.items():
+            if res not in checked:
+                raise AssertionError(f"component '{comp.name}' reported writes to '{res}' but "
+                                     "no bytes over it")
+            w, b = _check(comp, f"write bytes on {res}", w, m), checked[res]
+            if (w > b * (1 + 1e-12)).any():
+                raise AssertionError(f"component '{comp.name}' reported more write bytes than "
+                                     f"bytes on '{res}'")
+            writes[ids, resources.index(res)] += np.minimum(w, b)
         for res, h in c.hold_s.items():
             if res not in resources:
                 raise AssertionError(f"component '{comp.name}' holds '{res}', which is "
@@ -113,4 +136,4 @@ def compute_costs(pl: Placement, arch: Architecture, ops) -> CostTable:
     per_byte = np.array([hw.resource(r).joules_per_byte() for r in resources])
     first = len(parts) - len(resources)
     energy[:, first:] = nbytes * per_byte
-    return CostTable(compute, latency, resources, nbytes, parts, energy, costs, hold)
+    return CostTable(compute, latency, resources, nbytes, parts, energy, costs, hold, writes)

@@ -31,7 +31,8 @@ Contract (enforced by :mod:`cimsim.mapping` and :mod:`cimsim.cost`):
    (:class:`Resource`: ``hw/memory/``, ``hw/links/``). The stages turn bytes into
    transfer time (the resource's rate, shared in the engine) and energy (its
    energy per byte); a component never computes those itself, and it sees the
-   hardware without rate fields (:meth:`Hardware.rate_free`).
+   hardware without rate fields (:meth:`Hardware.rate_free`). It says which of
+   those bytes are writes (:attr:`OpCost.write_bytes`; the rest are reads).
 5. A component imports only this module, :mod:`cimsim.quantity`,
    :mod:`cimsim.errors` and the leaf :mod:`cimsim.workload.oparrays` (the type of
    ``ops``, re-exported here): it never imports a stage.
@@ -220,6 +221,9 @@ class Resource:
     kind: ClassVar[str] = ""
     type_name: ClassVar[str] = ""
     Config: ClassVar[type[ResourceConfig]] = ResourceConfig
+    #: the type's rate is the same for every :class:`Pattern` (``type: fixed``): the stages
+    #: then ask no op's pattern (the fast path). False (the safe default): they ask per pattern.
+    pattern_free: ClassVar[bool] = False
 
     def __init__(self, name: str, config):
         self.name = name
@@ -230,6 +234,17 @@ class Resource:
 
     def peak_bytes_per_s(self) -> float:
         raise NotImplementedError
+
+    def rates_of(self, access_bytes: np.ndarray, read_fraction: np.ndarray) -> np.ndarray:
+        """:meth:`bytes_per_s` of many patterns at once (``access_bytes`` 0 = streaming), one
+        call per distinct pattern; a type may override it with a vectorised closed form."""
+        keys, inverse = np.unique(np.stack([access_bytes, read_fraction], axis=1), axis=0,
+                                  return_inverse=True)
+        out = np.array([self.bytes_per_s(
+            STREAM if (s == 0 and r == 1) else
+            Pattern.random_access(float(s), float(r)) if s > 0 else Pattern.stream(float(r)))
+            for s, r in keys], dtype=np.float64)
+        return out[inverse.reshape(-1)]
 
     def joules_per_byte(self, pattern: Pattern = STREAM) -> float:
         c = self.config
@@ -394,6 +409,17 @@ class Plan:
                    serial=np.zeros(n_ops, dtype=bool), **kw)
 
 
+def add_stored(ops: OpArrays, idx, backing: str, nbytes: dict, writes: dict) -> None:
+    """Charge the bytes the ops ``idx`` also store in the backing store
+    (:attr:`OpArrays.store_bytes`, a KV-cache append) as writes to it, in place: for a
+    component whose outputs reach the host (PIM, an array over a link), which writes them."""
+    store = ops.stored(idx)
+    if store is None:
+        return
+    nbytes[backing] = nbytes.get(backing, 0.0) + store
+    writes[backing] = writes.get(backing, 0.0) + store
+
+
 @dataclass
 class OpCost:
     """Per-op costs of one component (arrays aligned with its op indices)."""
@@ -414,6 +440,13 @@ class OpCost:
     #: DES gives the op's transfer on that resource the resource alone (others queue behind
     #: it, non-preemptive: :func:`cimsim.pipeline.engine_rules`)
     hold_s: dict[str, np.ndarray] = field(default_factory=dict)
+    #: resource name -> the part of ``bytes`` on it that are writes (the rest are reads; a
+    #: resource missing here is read only). On a memory level a write moves bytes into the
+    #: level (a WR burst on its bus: an output stored there, an operand written into PIM
+    #: units), a read moves bytes out; on a link a read is a byte the component takes in, a
+    #: write one it sends out. The stages derive each op's read fraction per resource from it
+    #: (:func:`cimsim.pipeline.pattern_scale`: read/write turnarounds on a ``type: dram`` level)
+    write_bytes: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 class Component:

@@ -1,32 +1,53 @@
-"""Collective communication of a tensor-parallel group: the all-reduces between its devices.
+"""Communication between the devices of a group: all-reduce, all-gather and send/recv over a
+link topology.
 
-A workload generated for one device of a group of ``devices`` (``cimsim workload llm
---tensor-parallel N``) holds its share of every layer and an ``allreduce`` op wherever the
-devices' partial sums meet (after attention's output projection and after the FFN's down
-projection, Megatron-LM style, Shoeybi et al. 2019). This component runs those ops over a link:
+A workload generated for one device of a tensor-parallel group of ``devices`` (``cimsim
+workload llm --tensor-parallel N``) holds its share of every layer and an ``allreduce`` op
+wherever the devices' partial sums meet (after attention's output projection and after the
+FFN's down projection, Megatron-LM style, Shoeybi et al. 2019); a pipeline-parallel run
+(``--pipeline-parallel N``) holds a ``sendrecv`` op wherever the hidden state passes from one
+stage's device to the next; ``allgather`` gathers every device's shard on all of them. This
+component runs those ops over ``link``, each device having one such link to each neighbour of
+the ``topology`` (``S``: the op's tensor, the whole of it; ``B``: the link's bandwidth, applied
+by the stages; ``alpha``: the link's latency, paid once per step):
 
-``ring``
-    reduce-scatter then all-gather around a ring: each device sends and receives
-    ``2 (N - 1) / N x bytes`` over its link in ``2 (N - 1)`` steps, each paying the link's latency
-    (Patarasuk and Yuan, J. Parallel Distrib. Comput. 2009: the bandwidth-optimal all-reduce);
-``direct``
-    every device exchanges with every other at once (an NVSwitch-style full crossbar): the same
-    ``2 (N - 1) / N x bytes`` per device, in 2 steps (one latency each).
+=========  ==========================================  =========================================
+topology   all-reduce                                  all-gather (half of it) / send-recv
+=========  ==========================================  =========================================
+ring       ``2 (p-1)/p S/B + 2 (p-1) alpha``:          ``(p-1)/p S/B + (p-1) alpha``
+           reduce-scatter then all-gather around a
+           ring (Patarasuk and Yuan, JPDC 2009: the
+           bandwidth-optimal all-reduce)
+switch     ``2 (p-1)/p S/B + 2 alpha``: every device   ``(p-1)/p S/B + alpha``
+           on one link to a non-blocking switch
+           (NVSwitch-style full connectivity): the
+           same bytes per device, in one step each
+mesh       ``a x b`` devices (``mesh: [a, b]``), each  ``((a-1)/a + (b-1)/(ab)) S/B
+           row and column a ring (a 2-D torus):        + (a-1 + b-1) alpha``
+           reduce-scatter along the rows, all-reduce
+           of the ``S/a`` shards along the columns,
+           all-gather along the rows (the 2-D
+           algorithm of TPU pods, Ying et al. 2018):
+           ``2 ((a-1)/a + (b-1)/(ab)) S/B
+           + 2 (a-1 + b-1) alpha``
+=========  ==========================================  =========================================
 
-Time on the link = bytes / the link's bandwidth (the stages apply the rate); latency = steps x
-link latency + ``op_overhead``.
+A ``sendrecv`` is one hop on every topology: ``S/B + alpha`` (pipeline stages sit on
+neighbouring devices). Time on the link = bytes / the link's bandwidth (the stages apply the
+rate); latency = steps x link latency + ``op_overhead``.
 
-``protocols`` (optional) replaces that latency by a library's protocol regimes, as NCCL's tuning
-model states them (NVIDIA/nccl ``src/graph/tuning.cc``: a base latency per algorithm and
-protocol, a latency per hop per link type, LL / LL128 / Simple): an all-reduce of ``bytes`` takes
-the first protocol whose ``up_to`` holds it; its latency is ``base_latency + steps x
-hop_latency + op_overhead`` (the link's own latency is then not added: the hop latency is it) and
-its bytes on the link are the moved bytes / ``wire_efficiency`` (LL sends a 4-byte flag with
-every 4 bytes of data, LL128 8 bytes of flags per 128-byte line). The thresholds are the config's
-statement of which protocol the library picks at which size (NCCL picks by its own model; see
-the config that uses them). The local adds are ``(N - 1) / N x elements`` vector work, left
-out (they are hidden behind the transfers). The partial tensor is read and the sum written in
-the device's memory by the transfers themselves (not charged to a memory level).
+``protocols`` (optional) replaces an all-reduce's latency by a library's protocol regimes, as
+NCCL's tuning model states them (NVIDIA/nccl ``src/graph/tuning.cc``: a base latency per
+algorithm and protocol, a latency per hop per link type, LL / LL128 / Simple): an all-reduce of
+``bytes`` takes the first protocol whose ``up_to`` holds it; its latency is ``base_latency +
+steps x hop_latency + op_overhead`` (the link's own latency is then not added: the hop latency is
+it) and its bytes on the link are the moved bytes / ``wire_efficiency`` (LL sends a 4-byte flag
+with every 4 bytes of data, LL128 8 bytes of flags per 128-byte line). The thresholds are the
+config's statement of which protocol the library picks at which size (NCCL picks by its own
+model; see the config that uses them). All-gathers and send/recvs keep the link's latency. The
+local adds of an all-reduce are ``(p - 1) / p x elements`` vector work, left out (hidden behind
+the transfers). The tensors are read and written in the device's memory by the transfers
+themselves (not charged to a memory level).
 """
 
 from __future__ import annotations
@@ -38,6 +59,7 @@ from pydantic import Field, model_validator
 
 from ..quantity import Bytes, Fraction, PositiveInt, Seconds
 from .base import Component, ComponentConfig, OpCost, Plan, Strict
+from .parts.communication import COMMUNICATION_KINDS  # the op kinds this component runs
 
 
 class CollectiveProtocol(Strict):
@@ -54,17 +76,22 @@ class CollectiveProtocol(Strict):
                                       "link (LL 1/2: a flag per 4 data bytes; LL128 120/128).")
 
 
+
 class CollectiveConfig(ComponentConfig):
-    """The all-reduces of a tensor-parallel group of devices, over one link."""
+    """All-reduces, all-gathers and send/recvs of a group of devices, over a link topology."""
 
     type: Literal["collective"] = Field(default="collective", description="Component type.")
-    devices: PositiveInt = Field(description="Devices in the tensor-parallel group (N); the "
-                                 "workload is one device's share (--tensor-parallel N).")
-    link: Optional[str] = Field(default=None, description="The link between the devices "
-                                "(default: the architecture's only link).")
-    algorithm: Literal["ring", "direct"] = Field(
-        default="ring", description="ring: 2(N-1) steps around a ring; direct: every pair at once "
-        "(full crossbar, 2 steps). Both move 2(N-1)/N x bytes per device.")
+    devices: PositiveInt = Field(description="Devices in the group (p): the tensor-parallel "
+                                 "group of the all-reduces (--tensor-parallel N).")
+    link: Optional[str] = Field(default=None, description="The link between neighbouring "
+                                "devices (default: the architecture's only link).")
+    topology: Literal["ring", "switch", "mesh"] = Field(
+        default="ring", description="ring: 2(p-1) steps around a ring; switch: every device on "
+        "one link to a non-blocking switch (NVSwitch-style), 2 steps; mesh: a x b devices, rows "
+        "and columns rings (2-D torus), 2(a-1+b-1) steps. An all-reduce moves 2(p-1)/p x bytes "
+        "per device on ring and switch, 2((a-1)/a + (b-1)/(ab)) x bytes on mesh.")
+    mesh: Optional[list[PositiveInt]] = Field(
+        default=None, description="topology: mesh: its rows and columns [a, b], a x b = devices.")
     op_overhead: Seconds = Field(default="0 s", description="Launch cost of one collective.")
     protocols: Optional[list[CollectiveProtocol]] = Field(
         default=None, description="Protocol regimes by message size, smallest first, each {name, "
@@ -84,6 +111,19 @@ class CollectiveConfig(ComponentConfig):
                                  f"(got {[p.up_to for p in ps]})")
         return self
 
+    @model_validator(mode="after")
+    def _mesh_shape(self):
+        if self.topology == "mesh":
+            if self.mesh is None or len(self.mesh) != 2:
+                raise ValueError("topology: mesh needs mesh: [a, b] (rows and columns), got "
+                                 f"{self.mesh}")
+            if self.mesh[0] * self.mesh[1] != self.devices:
+                raise ValueError(f"mesh {list(self.mesh)} has {self.mesh[0] * self.mesh[1]} "
+                                 f"devices, devices is {self.devices}")
+        elif self.mesh is not None:
+            raise ValueError(f"mesh goes with topology: mesh (topology is {self.topology})")
+        return self
+
 
 class Collective(Component):
     type_name = "collective"
@@ -99,25 +139,45 @@ class Collective(Component):
         return self.hw.link_errors("link", self.link, "the devices of the group")
 
     def claim(self, ops, free):
-        return free & (ops.kind == ops.kind_codes["allreduce"])
+        return free & np.isin(ops.kind, [ops.kind_codes[k] for k in COMMUNICATION_KINDS])
 
     def place(self, ops, idx):
         return Plan.one_server(len(idx))
 
-    @property
-    def steps(self) -> int:
-        n = self.config.devices
-        return 2 * (n - 1) if self.config.algorithm == "ring" else (2 if n > 1 else 0)
+    def all_gather(self) -> tuple[float, int]:
+        """(bytes moved per device per byte of the whole tensor, steps) of an all-gather; an
+        all-reduce is a reduce-scatter and an all-gather: twice both."""
+        p, topo = self.config.devices, self.config.topology
+        if p == 1:
+            return 0.0, 0
+        if topo == "ring":
+            return (p - 1) / p, p - 1
+        if topo == "switch":
+            return (p - 1) / p, 1
+        a, b = self.config.mesh
+        return (a - 1) / a + (b - 1) / (a * b), (a - 1) + (b - 1)
+
+    def per_kind(self) -> dict[str, tuple[float, int]]:
+        """kind -> (bytes moved per device per byte of the op's tensor, steps)."""
+        f, s = self.all_gather()
+        return {"allreduce": (2 * f, 2 * s), "allgather": (f, s), "sendrecv": (1.0, 1)}
 
     def cost(self, ops, idx, plan):
-        n = self.config.devices
-        size = ops.act_in_bytes[idx]
-        moved = size * (2.0 * (n - 1) / n)
-        if self.config.protocols is None:
-            latency = np.full(len(idx), self.config.op_overhead
-                              + self.steps * self.hw.latency_of(self.link))
-        else:
-            latency, moved = self._by_protocol(size, moved)
+        kind = ops.kind[idx]
+        factor, steps = np.zeros(len(idx)), np.zeros(len(idx))
+        for name, (f, s) in self.per_kind().items():
+            sel = kind == ops.kind_codes[name]
+            factor[sel], steps[sel] = f, s
+        # the whole tensor: the partial of an all-reduce (input), the gathered one (output) of an
+        # all-gather, the tensor sent (input) of a send/recv
+        size = np.where(kind == ops.kind_codes["allgather"], ops.act_out_bytes[idx],
+                        ops.act_in_bytes[idx])
+        moved = size * factor
+        latency = self.config.op_overhead + steps * self.hw.latency_of(self.link)
+        if self.config.protocols is not None:
+            ar = kind == ops.kind_codes["allreduce"]
+            latency, moved = np.array(latency, dtype=np.float64), moved.copy()
+            latency[ar], moved[ar] = self._by_protocol(size[ar], moved[ar], steps[ar])
         return OpCost(
             compute_s=np.zeros(len(idx)),
             latency_s=latency,
@@ -125,11 +185,12 @@ class Collective(Component):
             energy={},
         )
 
-    def _by_protocol(self, size, moved):
+    def _by_protocol(self, size, moved, steps):
         """(latency, bytes on the link) of each all-reduce under its size's protocol."""
         ps = self.config.protocols
         limits = np.array([p.up_to for p in ps[:-1]], dtype=np.float64)
         which = np.searchsorted(limits, size, side="left")  # first protocol with size <= up_to
-        lat = np.array([p.base_latency + self.steps * p.hop_latency for p in ps]) + self.config.op_overhead
+        base = np.array([p.base_latency for p in ps])
+        hop = np.array([p.hop_latency for p in ps])
         eff = np.array([p.wire_efficiency for p in ps])
-        return lat[which], moved / eff[which]
+        return base[which] + steps * hop[which] + self.config.op_overhead, moved / eff[which]

@@ -20,6 +20,10 @@ which holds every tensor):
    these ops to read it reads it from there; later reads count as activations.
 4. Bytes are inclusive: bytes read from level ``j`` also pass every level
    inside it, so they are charged to levels ``0 .. j`` (bandwidth and energy).
+   Weights and inputs are reads; an op's outputs are writes, into the level its
+   activations stay in (and, inclusively, every level inside it).
+6. Bytes an op also stores in the backing store (``OpArrays.store_bytes``: a
+   KV-cache append) are writes to the backing store, passing every level.
 5. An op pays the access latency of the slowest level it touches, once.
 
 With two levels this is the classic model of an on-chip SRAM in front of
@@ -46,6 +50,9 @@ class HierarchyTraffic:
     #: every weight matrix fits in the non-backing levels at once (reused ones first,
     #: then single-use ones in program order): the classic "weights stay on chip"
     all_fit: bool
+    #: level -> the part of ``bytes`` that are writes (the op's outputs, on the levels its
+    #: activations pass)
+    write_bytes: dict[str, np.ndarray]
 
 
 def hierarchy_traffic(ops: OpArrays, idx: np.ndarray, levels: list[str], capacity: list[float],
@@ -111,13 +118,20 @@ def hierarchy_traffic(ops: OpArrays, idx: np.ndarray, levels: list[str], capacit
             _, first = np.unique(in_t, return_index=True)  # pairs are in op order
             np.add.at(first_in, in_op[first], ops.tensor_bytes[in_t[first]])
     act_rest = act - first_in
+    act_out = ops.act_out_bytes[idx]
+    store = ops.stored(idx)
+    if store is None:
+        store = 0.0
     out: dict[str, np.ndarray] = {}
+    writes: dict[str, np.ndarray] = {}
     lat = np.zeros(n)
     for j, lv in enumerate(levels):
         m = src >= j
         b = np.bincount(pair_op[m], weights=pair_bytes[m], minlength=n) if n else np.zeros(0)
-        b = b + np.where(act_level >= j, act_rest, 0.0) + first_in
+        b = b + np.where(act_level >= j, act_rest, 0.0) + first_in + store
         out[lv] = b
+        writes[lv] = np.where(act_level >= j, act_out, 0.0) + store
         if latency[j] > 0:
             lat = np.maximum(lat, np.where(b > 0, latency[j], 0.0))
-    return HierarchyTraffic(out, lat, resident, streamed, reused_total, all_resident, all_fit)
+    return HierarchyTraffic(out, lat, resident, streamed, reused_total, all_resident, all_fit,
+                            writes)

@@ -67,7 +67,7 @@ from ..quantity import (
     SquareMeters,
     Watts,
 )
-from .base import Component, ComponentConfig, OpArrays, OpCost, Plan
+from .base import Component, ComponentConfig, OpArrays, OpCost, Plan, add_stored
 
 #: what the units may claim (see the module docstring)
 CLAIMS = ("weights", "kv_cache")
@@ -225,10 +225,18 @@ class PIM(Component):
             where = self.level
             access = self.hw.resource(self.level).latency_s()
         hold = {self.level: compute} if c.sharing == "blocked" else {}
+        # the host writes the operands into the units and reads their results back: on the
+        # memory level the inputs are writes; over a separate device's link the units take
+        # the inputs in (reads) and send the results out (writes)
+        out = ops.act_out_bytes[idx]
+        nbytes = {where: io}
+        written = {where: np.clip(io - out if where == self.level else out, 0.0, io)}
+        add_stored(ops, idx, self.hw.backing_store, nbytes, written)  # KV-cache appends
         return OpCost(
             compute_s=compute,
             latency_s=np.full(len(idx), c.op_overhead + access),
-            bytes={where: io},
+            bytes=nbytes,
+            write_bytes=written,
             energy={"compute": e_compute},
             busy={"mac": macs / self.peak_macs},
             hold_s=hold,

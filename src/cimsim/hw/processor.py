@@ -36,6 +36,7 @@ from ..dtypes import DTYPES, DType
 from ..errors import MappingError
 from ..quantity import Bytes, Fraction, Hertz, Joules, PositiveFloat, PositiveInt, Seconds, SquareMeters, Watts
 from .base import MEASURED_COMPUTE, Component, ComponentConfig, OpArrays, OpCost, Plan, Strict
+from .parts.communication import COMMUNICATION_KINDS
 from .hierarchy import hierarchy_traffic
 
 
@@ -168,8 +169,8 @@ class Processor(Component):
         return []
 
     def claim(self, ops: OpArrays, free):
-        # everything left but collectives (an all-reduce needs a collective component and a link)
-        return free & (ops.kind != ops.kind_codes["allreduce"])
+        # everything left but communication (a collective component runs it over a link)
+        return free & ~np.isin(ops.kind, [ops.kind_codes[k] for k in COMMUNICATION_KINDS])
 
     def _rates(self, ops: OpArrays, idx):
         """Peak MAC rate and MAC energy per op (by its dtype); MappingError if a dtype is missing."""
@@ -241,6 +242,7 @@ class Processor(Component):
             compute_s=compute,
             latency_s=overhead + traffic.latency_s,
             bytes=dict(traffic.bytes),
+            write_bytes=dict(traffic.write_bytes),
             energy={"compute": macs * emac + vec * cfg.energy_per_vector_op},
             busy={"mac": t_mac},
         )

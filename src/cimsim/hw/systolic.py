@@ -23,7 +23,7 @@ import numpy as np
 from pydantic import Field
 
 from ..quantity import Hertz, Joules, PositiveInt, Seconds, SquareMeters, Watts
-from .base import Component, ComponentConfig, OpArrays, OpCost, Plan
+from .base import Component, ComponentConfig, OpArrays, OpCost, Plan, add_stored
 from .parts import Buffer
 from .systolic_timing import cycles as array_cycles
 
@@ -106,7 +106,9 @@ class SystolicArray(Component):
         nbytes[wl] = np.where(stationary, w, 0.0)
         latency = c.op_overhead + self.hw.resource(link).latency_s() + np.where(
             stationary, self.hw.resource(wl).latency_s(), 0.0)
-        return OpCost(compute_s=compute, latency_s=latency, bytes=nbytes,
+        writes = {link: a_out}  # the outputs go back; operands come in
+        add_stored(ops, idx, self.hw.backing_store, nbytes, writes)  # KV-cache appends
+        return OpCost(compute_s=compute, latency_s=latency, bytes=nbytes, write_bytes=writes,
                       energy={"mac": macs * c.energy_per_mac, "buffer": buf * c.buffer.energy_per_byte},
                       busy={"mac": macs / self.peak_macs})
 

@@ -46,8 +46,9 @@ class RunData:
     #: (resources,) bytes the ops' access patterns add at the streaming rate (time, not
     #: traffic: ``bytes x (stream rate / pattern rate - 1)``); None when every op streams
     pattern_bytes: np.ndarray | None = None
-    #: what the engine left out of the rules it was given (the analytic engine: loaded
-    #: latency, exclusive holds), for the result's notes
+    #: notes from the stages for the result: what the engine left out of the rules it was
+    #: given (the analytic engine: loaded latency, exclusive holds), hand-stated read
+    #: fractions replacing the cost's read/write split
     engine_notes: list[str] = field(default_factory=list)
 
 
@@ -76,6 +77,8 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
             util[f"{comp.name}_{u}"] = v
     hw = arch.hardware
     traffic = {r: float(costs.bytes[:, j].sum()) for j, r in enumerate(costs.resources)}
+    writes = {r: float(costs.write_bytes[:, j].sum()) if costs.write_bytes is not None else 0.0
+              for j, r in enumerate(costs.resources)}
     for r in costs.resources:
         peak = hw.resource(r).peak_bytes_per_s()
         util[C.resource_util(r)] = _frac(traffic[r] / peak, latency)
@@ -169,6 +172,7 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
         area_placeholder_share=a_share,
         provenance=prov,
         precision_mismatch=bool(mixed),
+        write_bytes=writes,
     )
     result.serving = serving_metrics(wl.metadata.get("llm"), run.end, float(latency), result.energy_j)
     if keep_ops:

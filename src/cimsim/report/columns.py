@@ -9,6 +9,8 @@ components, memory levels and links (see :func:`result_columns`):
 
 - ``ops_<component>``: ops the component runs;
 - ``<resource>_bytes``: bytes over each memory level and link;
+- ``<resource>_write_bytes``: the part of them that are writes (into a memory level; out of
+  the component over a link), the rest being reads;
 - ``<component>_<fact>``: a component's scalar facts (e.g. ``cim_arrays_needed``,
   ``cim_reprograms``, ``processor_weights_on_chip``; a CIM's ``cim_input_ones_default_ops`` /
   ``cim_weight_ones_default_ops``: its ops whose data activity was the config's
@@ -164,6 +166,10 @@ def bytes_column(resource: str) -> str:
     return f"{resource}_bytes"
 
 
+def write_bytes_column(resource: str) -> str:
+    return f"{resource}_write_bytes"
+
+
 def area_column(part: str) -> str:
     return f"area_{part}_m2"
 
@@ -192,6 +198,7 @@ def result_columns(arch) -> tuple[str, ...]:
         *FIXED_COLUMNS,
         *(ops_column(c.name) for c in comps),
         *(bytes_column(r) for r in resources),
+        *(write_bytes_column(r) for r in resources),
         *facts,
         *(PIPELINE_COLUMNS if pipelined(arch) else ()),
         *(energy_column(f"{c.name}_{p}") for c in comps for p in c.energy_parts),

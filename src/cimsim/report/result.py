@@ -58,6 +58,8 @@ class Result:
     provenance: dict = field(default_factory=dict)
     #: a component computes at a fixed precision other than its ops' dtype (see the notes)
     precision_mismatch: bool = False
+    #: memory level or link -> the part of ``traffic_bytes`` that are writes (the rest reads)
+    write_bytes: dict[str, float] = field(default_factory=dict)
     #: LLM serving metrics by column (columns.SERVING_COLUMNS), empty for other workloads
     serving: dict[str, float] = field(default_factory=dict)
     op_table: object = None  # pandas.DataFrame of per-op placement, costs and times
@@ -109,6 +111,8 @@ class Result:
             row[C.ops_column(comp)] = n
         for res, b in self.traffic_bytes.items():
             row[C.bytes_column(res)] = b
+        for res, b in self.write_bytes.items():
+            row[C.write_bytes_column(res)] = b
         row.update(self.facts)
         for part, e in self.energy_breakdown_j.items():
             row[C.energy_column(part)] = e
@@ -124,7 +128,7 @@ class Result:
     def to_json(self) -> dict[str, object]:
         """The ``--json`` object: the fixed columns, then the breakdowns as nested objects
         (``energy_breakdown_j``, ``utilization``, ``critical_path_time_s``, ``traffic_bytes``,
-        ``ops_per_unit``), the components' facts and the notes."""
+        ``write_bytes``, ``ops_per_unit``), the components' facts and the notes."""
         out: dict[str, object] = {c: getattr(self, c) for c in C.FIXED_COLUMNS}
         if out[C.OPS_PER_S_PER_M2] != out[C.OPS_PER_S_PER_M2]:  # NaN is not JSON: null
             out[C.OPS_PER_S_PER_M2] = None
@@ -133,6 +137,7 @@ class Result:
             "utilization": dict(self.utilization),
             "critical_path_time_s": dict(self.path_time_s),
             "traffic_bytes": dict(self.traffic_bytes),
+            "write_bytes": dict(self.write_bytes),
             "ops_per_unit": dict(self.ops_per_unit),
             "area_breakdown_m2": dict(self.area_breakdown_m2),
             **self.facts,

@@ -55,21 +55,25 @@ def _tag_columns(tags, n: int) -> tuple[np.ndarray, np.ndarray]:
     return win, im2col
 
 
-def _pattern_columns(tags, n: int, names, workload: str) -> tuple[np.ndarray | None, np.ndarray | None]:
-    """``(access_bytes, read_fraction)`` from the tags of the same names (None when no op
-    states one: every op streams reads)."""
+def _pattern_columns(tags, n: int, names, workload: str) -> tuple[np.ndarray | None, ...]:
+    """``(access_bytes, read_fraction, store_bytes)`` from the tags of the same names (None
+    when no op states one: every op streams, stores nothing; read_fraction NaN where an op
+    states none: its read share comes from the cost table, per resource)."""
     if n == 0:
-        return None, None
+        return None, None, None
     size = _num_tag(tags, "access_bytes", n, 0.0)
-    reads = _num_tag(tags, "read_fraction", n, 1.0)
+    reads = _num_tag(tags, "read_fraction", n, np.nan)
+    store = _num_tag(tags, "store_bytes", n, 0.0)
     for col, key, ok, allowed in ((size, "access_bytes", lambda a: a >= 0, ">= 0 bytes (0 = streaming)"),
-                                  (reads, "read_fraction", lambda a: (a >= 0) & (a <= 1), "in [0, 1]")):
+                                  (reads, "read_fraction", lambda a: np.isnan(a) | ((a >= 0) & (a <= 1)),
+                                   "in [0, 1]"),
+                                  (store, "store_bytes", lambda a: a >= 0, ">= 0 bytes")):
         if col is not None and not ok(col).all():
             i = int(np.flatnonzero(~ok(col))[0])
             from ..errors import WorkloadError
             raise WorkloadError(f"workload '{workload}': op '{names[i]}': tag {key} = {col[i]:g} is not allowed; "
                                 f"it must be {allowed}")
-    return size, reads
+    return size, reads, store
 
 
 def op_arrays(workload) -> OpArrays:
@@ -113,12 +117,12 @@ def op_arrays(workload) -> OpArrays:
     elems = np.where(~given & (kind == REDUCTION), in_elems, out_elems)
     vec = np.where(mm, zero, per * elems)
     win, im2col = _tag_columns(c.tags, no)
-    size, reads = _pattern_columns(c.tags, no, c.op_names, workload.name)
+    size, reads, store = _pattern_columns(c.tags, no, c.op_names, workload.name)
     from .activity import activity_columns
 
     return OpArrays(kind, dtype, macs, vec, rows, batch, kk, nn, wb, ain, aout, stationary, wptr,
                     wids.astype(np.int64), nbytes, c.tensor_names, iptr,
-                    c.in_ids[i_entry].astype(np.int64), win, im2col, size, reads,
+                    c.in_ids[i_entry].astype(np.int64), win, im2col, size, reads, store,
                     activity=activity_columns(c.tags, no, c.op_names, workload.name))
 
 
@@ -191,14 +195,14 @@ def _activity_reference(ops):
     return activity_reference(ops)
 
 
-def _pattern_reference(ops) -> tuple[np.ndarray | None, np.ndarray | None]:
-    """``(access_bytes, read_fraction)`` of :func:`op_arrays_reference`, op by op."""
+def _pattern_reference(ops) -> tuple[np.ndarray | None, ...]:
+    """``(access_bytes, read_fraction, store_bytes)`` of :func:`op_arrays_reference`, op by op."""
     out = []
-    for key, default in (("access_bytes", 0.0), ("read_fraction", 1.0)):
+    for key, default in (("access_bytes", 0.0), ("read_fraction", np.nan), ("store_bytes", 0.0)):
         if not any(key in op.tags for op in ops):
             out.append(None)
             continue
         v = [op.tags.get(key, default) for op in ops]
         out.append(np.array([float(x) if isinstance(x, (int, float)) and not isinstance(x, bool)
                              else default for x in v]))
-    return out[0], out[1]
+    return tuple(out)

@@ -17,14 +17,18 @@ import numpy as np
 
 from ..dtypes import DTYPE_BYTES, DTYPES
 
-OpKind = Literal["matmul", "elementwise", "softmax", "layernorm", "reduction", "copy", "allreduce"]
+OpKind = Literal["matmul", "elementwise", "softmax", "layernorm", "reduction", "copy", "allreduce",
+                 "allgather", "sendrecv"]
 #: Op kinds; a kind's code is its index here. ``allreduce``: the sum of a tensor's partial
 #: values over the devices of a tensor-parallel group (its input: this device's partial; its
-#: output: the sum), run by a collective component over a link (:mod:`cimsim.hw.collective`).
+#: output: the sum), run by a collective component over a link (:mod:`cimsim.hw.collective`);
+#: ``allgather``: every device's shard gathered on all (its output: the whole tensor);
+#: ``sendrecv``: a tensor sent to the next device of a pipeline (its output: the received copy).
 OP_KINDS: tuple[str, ...] = ("matmul", "elementwise", "softmax", "layernorm", "reduction", "copy",
-                             "allreduce")
+                             "allreduce", "allgather", "sendrecv")
 KIND_CODES: dict[str, int] = {k: i for i, k in enumerate(OP_KINDS)}
-MATMUL, ELEMENTWISE, SOFTMAX, LAYERNORM, REDUCTION, COPY, ALLREDUCE = range(len(OP_KINDS))
+(MATMUL, ELEMENTWISE, SOFTMAX, LAYERNORM, REDUCTION, COPY, ALLREDUCE, ALLGATHER,
+ SENDRECV) = range(len(OP_KINDS))
 
 #: Tensor roles; a role's code is its index here.
 ROLES: tuple[str, ...] = ("input", "weight", "activation")
@@ -52,6 +56,8 @@ KIND_OPS_PER_ELEMENT: dict[str, float] = {
     "reduction": 1.0,  # one add/compare per input element
     "copy": 0.0,  # moves bytes only
     "allreduce": 1.0,  # one add per element into the local partial (the sums travel over a link)
+    "allgather": 0.0,  # moves bytes only
+    "sendrecv": 0.0,  # moves bytes only
 }
 #: :data:`KIND_OPS_PER_ELEMENT` by kind code (NaN for matmul and elementwise,
 #: whose work comes from MACs and from the function).

@@ -41,7 +41,9 @@ lie in memory before the op runs), ``H_kv d_h n`` elements each, so a KV cache
 of ``n`` tokens is read once per step per layer: ``2 H_kv d_h n`` elements, i.e.
 ``2 n d / g`` with ``d = H d_h``. In the prefill the keys are the prompt's own
 (activations, ``n = P_r``; the full ``P_r x P_r`` scores are computed and masked,
-as an eager implementation does).
+as an eager implementation does). The qkv op states the K and V rows it appends to the
+cache (``2 H_kv d_h`` elements per token, prefill and decode) as tag ``store_bytes``: writes
+to the backing store besides the activations the attention reads at once.
 
 Closed forms (MACs; ``W = hidden (H + 2 H_kv) d_h + H d_h hidden + f hidden ffn``
 with ``f = 3`` gated, 2 otherwise) recorded in the metadata and held by the tests:
@@ -72,7 +74,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Mapping, Sequence
 
-from ..dtypes import DTYPES
+from ..dtypes import DTYPE_BYTES, DTYPES
 from ..errors import WorkloadError
 from .ir import Workload, WorkloadBuilder
 from .llm_replicate import Stretch, insert_replicas
@@ -223,9 +225,71 @@ def serving_macs(model: LLMModel, prompt: Sequence[int], decode: Sequence[int]) 
         for p, d in zip(prompt, decode))
 
 
+def serving_options(prompt, decode, batch, requests, batching, attention, sub_batches,
+                    tensor_parallel, dtype, pipeline_parallel=1) -> tuple[list[int], list[int], int]:
+    """The serving options checked (one-line :class:`WorkloadError` each): ``(prompt lengths,
+    decode steps, requests)``, one length per request."""
+    if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
+        raise WorkloadError(f"{GEN}: batch must be an integer >= 1, got {batch!r}")
+    if dtype not in DTYPES:
+        raise WorkloadError(f"{GEN}: dtype {dtype!r} is not one of {', '.join(DTYPES)}")
+    if batching not in BATCHING:
+        raise WorkloadError(f"{GEN}: batching {batching!r} is not one of {', '.join(BATCHING)}")
+    if isinstance(sub_batches, bool) or not isinstance(sub_batches, int) or sub_batches < 1:
+        raise WorkloadError(f"{GEN}: sub_batches must be an integer >= 1, got {sub_batches!r}")
+    if isinstance(tensor_parallel, bool) or not isinstance(tensor_parallel, int) or tensor_parallel < 1:
+        raise WorkloadError(f"{GEN}: tensor_parallel must be an integer >= 1, got {tensor_parallel!r}")
+    if isinstance(pipeline_parallel, bool) or not isinstance(pipeline_parallel, int) or pipeline_parallel < 1:
+        raise WorkloadError(f"{GEN}: pipeline_parallel must be an integer >= 1, got {pipeline_parallel!r}")
+    if attention not in ATTENTION:
+        raise WorkloadError(f"{GEN}: attention {attention!r} is not one of {', '.join(ATTENTION)}")
+    if requests is None:
+        requests = batch
+    if isinstance(requests, bool) or not isinstance(requests, int) or requests < 1:
+        raise WorkloadError(f"{GEN}: requests must be an integer >= 1, got {requests!r}")
+    P = _per_request("prompt", prompt, requests)
+    D = _per_request("decode", decode, requests)
+    return P, D, requests
+
+
+def schedule(prompt: Sequence[int], decode: Sequence[int], batch: int, batching: str):
+    """The iterations of serving requests with prompts ``prompt`` and ``decode`` steps each (one
+    per request), at most ``batch`` at once: yields ``(kind, it, requests, cached, new_stretch)``
+    with ``kind`` "prefill" (``requests`` just admitted) or "decode" (the running requests;
+    ``cached``: each one's cached tokens before the step, ``P_r + k``), ``it`` the iteration
+    number (a prefill and the decode step after it share it) and ``new_stretch`` whether a decode
+    step follows an admission or a change of the running set (identical steps in between).
+    Static batching admits only into an empty batch, continuous into any free slot before a
+    decode step. :func:`llm_serving` and the serving trace (:mod:`cimsim.zoo.serve`) build it."""
+    waiting = list(range(len(prompt)))
+    running: list[int] = []
+    done = [0] * len(prompt)
+    last: list[int] | None = None
+    it = 0
+    while waiting or running:
+        admitted = False
+        if waiting and len(running) < batch and (batching == "continuous" or not running):
+            admitted = True
+            new = waiting[:batch - len(running)]
+            waiting = waiting[len(new):]
+            yield "prefill", it, new, [prompt[r] for r in new], True
+            running += [r for r in new if decode[r] > 0]
+            if not running:
+                it += 1
+                continue
+        new_stretch = admitted or running != last
+        last = list(running)
+        yield "decode", it, list(running), [prompt[r] + done[r] for r in running], new_stretch
+        for r in running:
+            done[r] += 1
+        running = [r for r in running if done[r] < decode[r]]
+        it += 1
+
+
 def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | Sequence[int],
                 batch: int = 1, requests: int | None = None, batching: str = "static",
                 attention: str = "per-request", sub_batches: int = 1, tensor_parallel: int = 1,
+                pipeline_parallel: int = 1,
                 dtype: str = "fp16", name: str | None = None, replicate: bool = True) -> Workload:
     """Serve ``batch`` requests of ``model``: prefill, then decode steps (module docstring).
 
@@ -247,29 +311,28 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
         device's share (:func:`shard`) with an ``allreduce`` op after each attention output
         projection and FFN down projection and on the sampled token (run by a ``collective``
         component over a link).
+    pipeline_parallel : stages N the layers are split over (``layers / N`` consecutive layers
+        each, on its own device): a ``sendrecv`` op passes the hidden state to the next stage at
+        every stage boundary, and the sampled tokens from the last stage back to the first (run
+        by a ``collective`` component over a link). The workload holds every stage; an
+        iteration passes through them one after another, as it does on a pipeline without
+        micro-batches.
     replicate : write the 4th and later steps of a stretch of identical decode steps from the
         3rd with NumPy (:mod:`cimsim.workload.llm_replicate`) instead of op by op; the same
         workload, much faster (False: op by op, the reference the tests compare with).
     """
-    if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
-        raise WorkloadError(f"{GEN}: batch must be an integer >= 1, got {batch!r}")
-    if dtype not in DTYPES:
-        raise WorkloadError(f"{GEN}: dtype {dtype!r} is not one of {', '.join(DTYPES)}")
-    if batching not in BATCHING:
-        raise WorkloadError(f"{GEN}: batching {batching!r} is not one of {', '.join(BATCHING)}")
-    if isinstance(sub_batches, bool) or not isinstance(sub_batches, int) or sub_batches < 1:
-        raise WorkloadError(f"{GEN}: sub_batches must be an integer >= 1, got {sub_batches!r}")
-    if isinstance(tensor_parallel, bool) or not isinstance(tensor_parallel, int) or tensor_parallel < 1:
-        raise WorkloadError(f"{GEN}: tensor_parallel must be an integer >= 1, got {tensor_parallel!r}")
-    if attention not in ATTENTION:
-        raise WorkloadError(f"{GEN}: attention {attention!r} is not one of {', '.join(ATTENTION)}")
-    if requests is None:
-        requests = batch
-    if isinstance(requests, bool) or not isinstance(requests, int) or requests < 1:
-        raise WorkloadError(f"{GEN}: requests must be an integer >= 1, got {requests!r}")
-    P = _per_request("prompt", prompt, requests)
-    D = _per_request("decode", decode, requests)
-    tp = tensor_parallel
+    P, D, requests = serving_options(prompt, decode, batch, requests, batching, attention,
+                                     sub_batches, tensor_parallel, dtype, pipeline_parallel)
+    tp, pp = tensor_parallel, pipeline_parallel
+    if model.layers % pp:
+        raise WorkloadError(f"{GEN}: pipeline_parallel={pp} must divide layers={model.layers}")
+    per_stage = model.layers // pp
+
+    def sendrecv(name: str, x: int, shape: tuple, tags: dict) -> int:
+        """``x`` sent to the next stage's device (its received copy)."""
+        out = T(f"{name}.recv", shape, dtype)
+        op(f"{name}.sendrecv", "sendrecv", [x], [out], tags={**tags, "part": "sendrecv"})
+        return out
     m = shard(model, tp)  # this device's share of every layer
     d, dh, H, Hkv, g = m.hidden, m.head_dim, m.heads, m.kv_heads, m.groups
 
@@ -285,6 +348,7 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
                      + ("-padded" if attention == "padded" else "")
                      + (f"-sb{sub_batches}" if sub_batches > 1 else "")
                      + (f"-tp{tensor_parallel}" if tensor_parallel > 1 else "")
+                     + (f"-pp{pp}" if pp > 1 else "")
                      + f"-P{max(P)}-D{max(D)}-{dtype}")
     b = WorkloadBuilder(wname, by_id=True)
     n_tensors = [0]
@@ -296,6 +360,12 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
 
     op = b.op
     up = (2 if m.gated else 1) * m.ffn
+
+    def kv_bytes(rows: int) -> int:
+        """Bytes of the K and V rows of ``rows`` tokens the qkv projection appends to the KV
+        cache in the backing store (tag ``store_bytes``: writes there, besides the activations
+        the attention reads at once)."""
+        return rows * m.kv_elements(1) * DTYPE_BYTES[dtype]
     W = []
     for l in range(m.layers):
         W.append((T(f"l{l}.W_qkv", (d, (H + 2 * Hkv) * dh), dtype, "weight"),
@@ -317,7 +387,7 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
             outs += [qr, kr, vr]
             per.append((qr, kr, vr))
         op(f"{q_}.qkv", "matmul", [h, w_qkv], outs, m=rows, k=d, n=(H + 2 * Hkv) * dh,
-           weight=w_qkv, tags={**tg, "part": "qkv_proj"})
+           weight=w_qkv, tags={**tg, "part": "qkv_proj", "store_bytes": kv_bytes(rows)})
         ctx = []
         for (r, n_tok, n_key), (qr, kr, vr) in zip(zip(reqs, tokens, keys), per):
             if n_key == n_tok:  # prefill: the keys are the prompt's own
@@ -349,6 +419,10 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
         for l, (w_qkv, w_o, w_up, w_down) in enumerate(W):
             q_ = f"{p}.l{l}"
             tg = {**tags, "layer": l}
+            if pp > 1:
+                tg["stage"] = l // per_stage
+                if l and l % per_stage == 0:  # the hidden state to the next stage's device
+                    x = sendrecv(f"{q_}.x", x, (rows, d), tg)
             h = T(f"{q_}.norm1", (rows, d), dtype)
             op(f"{q_}.norm1", "layernorm", [x], [h], tags={**tg, "part": "norm"})
             if pad:  # one batched attention over the padded caches (static batching, as HF pads)
@@ -358,7 +432,7 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
                 ka = T(f"{q_}.k", (nb, Hkv * dh), dtype)
                 va = T(f"{q_}.v", (nb, Hkv * dh), dtype)
                 op(f"{q_}.qkv", "matmul", [h, w_qkv], [qa, ka, va], m=rows, k=d, n=(H + 2 * Hkv) * dh,
-                   weight=w_qkv, tags={**tg, "part": "qkv_proj"})
+                   weight=w_qkv, tags={**tg, "part": "qkv_proj", "store_bytes": kv_bytes(rows)})
                 K = T(f"{q_}.K_cache", (nb * Hkv, dh, L), dtype, "input")
                 V = T(f"{q_}.V_cache", (nb * Hkv, L, dh), dtype, "input")
                 s_ = T(f"{q_}.scores", (nb * Hkv, g, L), dtype)
@@ -405,28 +479,22 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
         ids = T(f"{p}.ids", (nb, 1), dtype)
         op(f"{p}.sample", "reduction", [logits], [ids], tags={**tags, "part": "sample"})
         # the best token over the vocabulary shards: a max-reduction of one value per request
-        return allreduce(f"{p}.ids", ids, (nb, 1), tags)
+        ids = allreduce(f"{p}.ids", ids, (nb, 1), tags)
+        if pp > 1:  # the sampled tokens back to the first stage (its embedding)
+            ids = sendrecv(f"{p}.ids", ids, (nb, 1), {**tags, "stage": pp - 1})
+        return ids
 
     n_req = len(P)
-    waiting = list(range(n_req))
-    running: list[int] = []
-    done_k = [0] * n_req  # decode steps each request has run
     holder: dict[int, int] = {}  # request -> the ids tensor holding its last token
     first_op, last_op = [0] * n_req, [0] * n_req
     step_end, step_tokens, step_macs, step_kind = [], [], [], []
-    it = 0
     extra = 0  # ops the replicas insert before the builder's current position
     stretches: list[Stretch] = []
     built: list[tuple] = []  # decode steps built in the current stretch: (o0, o1, t0, t1, ends)
     cur: Stretch | None = None
-    last_running: list[int] | None = None
-    while waiting or running:
-        admitted = False
-        # admit: continuous fills any free slot; static only an empty batch
-        if waiting and len(running) < batch and (batching == "continuous" or not running):
-            admitted = True
-            new = waiting[:batch - len(running)]
-            waiting = waiting[len(new):]
+    for kind, it, reqs, cached, new_stretch in schedule(P, D, batch, batching):
+        if kind == "prefill":  # the requests just admitted
+            new = reqs
             p = f"it{it}.prefill"
             tags = {"phase": "prefill", "step": it}
             toks = [P[r] for r in new]
@@ -441,13 +509,11 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
             step_tokens.append(len(new))
             step_macs.append(prefill_macs(m, toks))
             step_kind.append("prefill")
-            running += [r for r in new if D[r] > 0]
-            if not running:
-                it += 1
-                continue
-        if admitted or running != last_running:  # a new stretch of identical steps begins
+            continue
+        running = reqs  # a decode step of every running request
+        keys_of = {r: c + 1 for r, c in zip(reqs, cached)}  # its cache and this step's row
+        if new_stretch:  # after an admission or a change of the running set
             built, cur = [], None
-        last_running = list(running)
         tags = {"phase": "decode", "step": it}
         n_sub = min(sub_batches, len(running))
         groups = [running[j * len(running) // n_sub:(j + 1) * len(running) // n_sub]
@@ -461,7 +527,7 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
             o0, t0 = len(b), n_tensors[0]
             ends = []
         for j, grp in enumerate(groups):  # independent chains (NeuPIMs' sub-batch interleaving)
-            keys = [P[r] + done_k[r] + 1 for r in grp]
+            keys = [keys_of[r] for r in grp]
             if cur is None:
                 p = f"it{it}.decode" + (f".sb{j}" if n_sub > 1 else "")
                 x = T(f"{p}.embed", (len(grp), d), dtype)
@@ -475,7 +541,6 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
                 keys = [max(keys)] * len(grp)  # what the padded attention computes and reads
             step_keys += keys
             for r in grp:
-                done_k[r] += 1
                 last_op[r] = ends[j] + extra
         if cur is None:
             built.append((o0, len(b), t0, n_tensors[0], ends))
@@ -491,14 +556,12 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
                                      + sum(2 * H * dh * n for n in step_keys))
                          + len(running) * d * m.vocab)
         step_kind.append("decode")
-        running = [r for r in running if done_k[r] < D[r]]
-        it += 1
     total = serving_macs(m, P, D) if attention == "per-request" else sum(step_macs)
     meta = {
         "generator": GEN,
         "params": {**asdict(model), "prompt": P, "decode": D, "batch": batch, "requests": requests,
                    "batching": batching, "attention": attention, "sub_batches": sub_batches,
-                   "tensor_parallel": tensor_parallel, "dtype": dtype},
+                   "tensor_parallel": tensor_parallel, "pipeline_parallel": pp, "dtype": dtype},
         "macs": total,
         "llm": {
             # per request: the op whose end gives its first token (its prefill's sampling)

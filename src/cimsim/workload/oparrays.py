@@ -67,14 +67,28 @@ class OpArrays:
     #: ``access_bytes``): bytes per independent random access (an embedding gather: one row),
     #: 0 = streaming (the default). None when no op states one.
     access_bytes: np.ndarray | None = None
-    #: float64: share of the op's bytes that are reads (tag ``read_fraction``, default 1: all
-    #: reads). None when no op states one.
+    #: float64: share of the op's bytes that are reads, stated by hand (tag ``read_fraction``),
+    #: on every resource it moves bytes over; NaN where an op states none (its read share is
+    #: then its reads / bytes on each resource, from the cost table). None when no op states one.
     read_fraction: np.ndarray | None = None
+    #: float64: bytes of the op's outputs the run also stores in the backing store, beyond
+    #: where its activations stay (tag ``store_bytes``: a KV-cache append, the new token's K
+    #: and V rows); writes to the backing store, charged by the component that runs the op.
+    #: None when no op states one.
+    store_bytes: np.ndarray | None = None
     #: data statistics of a traced model's ops (:class:`OpActivity`); None when no op states one
     activity: OpActivity | None = None
 
+    def stored(self, idx) -> np.ndarray | None:
+        """:attr:`store_bytes` of the ops ``idx``, or None when none of them stores a byte."""
+        if self.store_bytes is None:
+            return None
+        s = self.store_bytes[idx]
+        return s if s.any() else None
+
     @property
     def streams(self) -> bool:
-        """Every op streams reads (the default pattern): the pipeline's fast path."""
+        """No op states a random access size or a read fraction (its reads and writes then come
+        from the cost table)."""
         return ((self.access_bytes is None or not self.access_bytes.any())
-                and (self.read_fraction is None or bool((self.read_fraction == 1.0).all())))
+                and (self.read_fraction is None or bool(np.isnan(self.read_fraction).all())))

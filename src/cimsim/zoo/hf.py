@@ -85,7 +85,8 @@ def _check_fields(model_type: str, fields, hint: str = "") -> None:
 
 
 def _merge(model_type: str, defaults: dict, config: dict) -> dict:
-    """A registered entry's config: its defaults with the caller's fields (checked) over them."""
+    """A registered entry's config: its defaults with the caller's fields (checked) over them;
+    the defaults are a registered entry's sizes or a config.json's fields (taken as given)."""
     _check_fields(model_type, [k for k in config if k not in defaults])
     return {**defaults, **config}
 
@@ -244,9 +245,13 @@ _FACTORY_ARGS = ("seq", "cache", "batch")
 
 def hf_entry(model_type: str) -> ZooEntry:
     """The zoo entry ``hf:MODEL_TYPE``: factory ``(seq=8, cache=0, batch=1, **config fields)``, at
-    the config class's default sizes; a causal LM where transformers has one, else the base model."""
+    the config class's default sizes; a causal LM where transformers has one, else the base model.
+    ``hf:PATH.json``: a Hugging Face ``config.json`` (its ``model_type`` and every field, as
+    transformers reads the file; fields given to the factory override them)."""
     if not model_type:
         raise WorkloadError("hf: needs a Hugging Face model type, e.g. hf:llama, hf:gpt2, hf:bert")
+    if model_type.endswith(".json"):
+        return _file_entry(model_type)
 
     def factory(seq=8, cache=0, batch=1, **config):
         return _any(model_type, config, seq, cache, batch)
@@ -255,16 +260,40 @@ def hf_entry(model_type: str) -> ZooEntry:
                     "size (random weights, built from the config class)", factory)
 
 
-def _any(model_type: str, config: dict, seq: int, cache: int, batch: int):
+def _file_entry(path: str) -> ZooEntry:
+    import json
+    from pathlib import Path
+
+    try:
+        fields = json.loads(Path(path).read_text())
+    except OSError as exc:
+        raise WorkloadError(f"hf:{path}: cannot read the config file: {exc.strerror}") from None
+    except ValueError as exc:
+        raise WorkloadError(f"hf:{path}: not a JSON config: {exc}") from None
+    if not isinstance(fields, dict) or not isinstance(fields.get("model_type"), str):
+        raise WorkloadError(f"hf:{path}: a config.json is a JSON object with a 'model_type'")
+    model_type = fields.pop("model_type")
+
+    def factory(seq=8, cache=0, batch=1, **config):
+        return _any(model_type, config, seq, cache, batch, given=fields)
+
+    return ZooEntry(f"hf:{path}", "hf", f"Hugging Face {model_type} from {path} (random weights, "
+                    "built from the config)", factory)
+
+
+def _any(model_type: str, config: dict, seq: int, cache: int, batch: int, given: dict | None = None):
+    """``given``: a config file's fields (taken as transformers takes them, unchecked); ``config``:
+    the caller's fields over them (checked against the config class)."""
     tf = _transformers()
     torch = require_torch()
     _check_fields(model_type, config, f" (and hf:{model_type}'s own parameters are "
                                       f"{', '.join(_FACTORY_ARGS)})")
-    cfg = _config(tf, model_type, config)
+    given = given or {}
+    cfg = _config(tf, model_type, {**given, **config})
     if type(cfg) in tf.AutoModelForCausalLM._model_mapping:
-        return _causal(model_type, {}, seq=seq, cache=cache, batch=batch, **config)
+        return _causal(model_type, given, seq=seq, cache=cache, batch=batch, **config)
     if cache:
         raise WorkloadError(f"hf:{model_type}: cache needs a causal language model")
-    model = hf_model(model_type, config)
+    model = hf_model(model_type, {**given, **config})
     vocab = getattr(model.config, "vocab_size", 128)
     return model, (_ids(torch, vocab, seq, batch),), {}

@@ -73,11 +73,11 @@ from ...quantity import (
     SquareMeters,
     Watts,
 )
-from ..base import Component, ComponentConfig, OpArrays, OpCost, Plan, Strict
+from ..base import Component, ComponentConfig, OpArrays, OpCost, Plan, Strict, add_stored
 from ..parts import ADC, NMC, Buffer, Cell, Counting, NonIdeal  # noqa: F401  (Counting re-exported)
 from . import activity, counting, onchip
 from .chip import Chip
-from .derive import AREA_FIELDS, ENERGY_FIELDS, Design, DeriveError, design
+from .derive import AREA_FIELDS, ENERGY_FIELDS, PERIPHERY_PARTS, Design, DeriveError, design
 from .energy import op_energy
 from .reprogram import lru_reprograms
 from .tiling import read_groups, tiles
@@ -151,6 +151,16 @@ class CIMConfig(ComponentConfig):
     cell_read_energy: Optional[Joules] = Field(
         default=None, description="Energy of one cell read for one slice. Default: derived, a "
         "cell's share of one read's cell and bitline energy.")
+    switch_energy: Optional[Joules] = Field(
+        default=None, description="Input switch matrix: one row for one input slice (its input "
+        "register bit and, for a one, its transmission gate; cimsim.hw.circuits.periphery), "
+        "energy part `switch`. Default: derived for a resistive cell with 1-bit slices and a "
+        "technology block (the gate sized by the IR-drop rule); else none.")
+    mux_energy: Optional[Joules] = Field(
+        default=None, description="Column multiplexer's share of one conversion (select line, "
+        "its driver and decoder; cimsim.hw.circuits.periphery), energy part `mux`. Default: "
+        "derived for an analog array (not a digital bit-serial one) whose ADCs are shared by "
+        "columns, with a technology block (gates sized to settle the sensed node); else none.")
     shift_add_energy: Optional[Joules] = Field(
         default=None, description="Digital shift-and-add energy per conversion. Default: "
         "derived, an adder and register of the accumulator's width (with `nmc`: the "
@@ -248,7 +258,12 @@ class CIM(Component):
 
     @property
     def energy_parts(self):
-        return ("array", "adc", "dac", "digital", "write") + onchip.energy_parts(self.config)
+        try:
+            periph = self.design.periphery_parts
+        except DeriveError:
+            periph = ()
+        return (("array", "adc", "dac", "digital", "write") + periph
+                + onchip.energy_parts(self.config))
 
     @property
     def compute_parts(self):
@@ -299,10 +314,13 @@ class CIM(Component):
                  "read_latency": ("read", d.read_latency, "s"),
                  "cell_read_energy": ("cell read", d.cell_read_energy, "J"),
                  "dac_energy": ("row drive", d.dac_energy, "J"),
+                 "switch_energy": ("switch matrix", d.switch_energy, "J/row"),
+                 "mux_energy": ("column mux", d.mux_energy, "J/conversion"),
                  "shift_add_energy": ("shift-add", d.shift_add_energy, "J/conversion"),
                  "buffer.energy_per_byte": ("buffer", d.buffer_energy_per_byte, "J/B")}
         parts = [f"{label} {v:.3g} {unit}" + (" (placeholder)" if d.provenance[f] == "placeholder" else "")
-                 for f, (label, v, unit) in shown.items() if d.provenance.get(f) != "given"]
+                 for f, (label, v, unit) in shown.items()
+                 if d.provenance.get(f, "given") != "given"]
         if not parts:
             return ""
         t = self.hw.technology
@@ -328,7 +346,8 @@ class CIM(Component):
             return ("placeholder" if "placeholder" in ps else "derived" if "derived" in ps
                     else "given")
 
-        energy = {part: weakest(field_prov(f) for f in fs) for part, fs in ENERGY_FIELDS.items()}
+        energy = {part: weakest(field_prov(f) for f in fs) for part, fs in ENERGY_FIELDS.items()
+                  if part not in PERIPHERY_PARTS or part in d.periphery_parts}
         if self.config.adc.counting is not None:  # the neuron's own energies feed adc/digital
             cnt = [field_prov(f"adc.counting.{f}") for f in ("integrate_energy", "sample_energy")]
             energy["adc"] = weakest([energy["adc"], *cnt])
@@ -430,7 +449,12 @@ class CIM(Component):
         if c.chip is not None:
             energy.update(onchip.energy(c.chip, s))
             energy = onchip.layout_energy(c.chip, energy)
+        # over the link the outputs go out; the inputs and the weights programmed come in,
+        # the weights read from the backing store
+        writes = {link: a_out}
+        add_stored(ops, idx, back, nbytes, writes)  # KV-cache appends
         return OpCost(compute_s=compute, latency_s=latency, bytes=nbytes, energy=energy,
+                      write_bytes=writes,
                       # array-seconds busy, per array of the block (utilization: over the latency)
                       busy={"arrays": s["arrays"] * (rounds * rows * t_vector + t_write) / c.arrays},
                       compute_parts=parts, hold_s=hold)

@@ -46,6 +46,16 @@ time) / ``rows_per_read``; ``dac_energy`` (1-bit slices) = ``row_drive`` (input 
 read voltage, wordline with its access gates at the supply) x ``cell.input_ones``. The access
 transistor is sized by the IR-drop rule (``access_width_f``, 0.25 R_on at the supply).
 
+Array periphery (:mod:`cimsim.hw.circuits.periphery`), energy parts present only where the
+circuit is: ``switch_energy`` (part ``switch``, per row per input slice, counted like the row
+drives) = ``switch_matrix_row`` for a resistive cell read with 1-bit slices (the row's input
+register bit and its transmission gate, sized by the IR-drop rule on ``cols`` cells, for each
+one); ``mux_energy`` (part ``mux``, per conversion) = ``column_mux`` for an analog array
+(resistive, SRAM or charge-domain cells; not a digital bit-serial one) whose ADC serves more
+than one column (``ceil(cols / adcs)`` columns), its gates sized to settle the sensed node
+within the sensing time (current sense) or the column within one conversion (other ADCs). Given
+values win and make the part present on any cell.
+
 Area: the config's ``area`` parts win; parts it leaves out (and every part when it has no
 ``area`` section but a technology block and ``adc.type``) are derived: cells, ADCs, one
 shift-and-add (with ``nmc``: one near-memory datapath) per ADC, the buffer; row drivers and "other" are not modelled (0, placeholder).
@@ -70,7 +80,7 @@ from ..circuits import array as array_model
 from ..circuits import buffer as buffer_model
 from ..circuits import charge as charge_model
 from ..circuits import datapath as datapath_model
-from ..circuits import digital, resolution, sense
+from ..circuits import digital, periphery, resolution, sense
 from ..circuits import sar as sar_model
 from ..parts.cell import DEFAULT_CELL
 
@@ -81,7 +91,12 @@ ENERGY_FIELDS = {
     "dac": ("dac_energy",),
     "digital": ("shift_add_energy", "buffer.energy_per_byte"),
     "write": ("write_energy",),
+    "switch": ("switch_energy",),
+    "mux": ("mux_energy",),
 }
+#: array-periphery parts a design may have (present only when given or derived: see
+#: :attr:`Design.periphery_parts`)
+PERIPHERY_PARTS = ("switch", "mux")
 #: config field (below the component) each area part rests on
 AREA_FIELDS = {"arrays": "area.array", "adc": "area.adc", "dac": "area.dac",
                "digital": "area.digital", "buffer": "area.buffer", "other": "area.other"}
@@ -123,6 +138,11 @@ class Design:
     #: area per part (m^2) when the config gives an area or a technology block, else None
     area: Optional[dict] = None
     sources: tuple = ()
+    #: input switch matrix, one row for one slice (J) and column multiplexer per conversion (J)
+    switch_energy: float = 0.0
+    mux_energy: float = 0.0
+    #: the array-periphery energy parts this design has (given, or derived where present)
+    periphery_parts: tuple = ()
 
 
 def _cell(c, tech):
@@ -140,6 +160,8 @@ def _cell(c, tech):
             v = getattr(spec, f)
             if v is not None:
                 over[arg] = v
+        if spec.row_gate_width_f is not None:  # in unit-inverter loads of 6 F
+            over["row_gate_units"] = spec.row_gate_width_f / digital.UNIT_INVERTER_WIDTH_F
         if name in _CELL_U and all(getattr(spec, f) is not None for f in _CELL_U[name]):
             over["placeholder"] = False
         if name in _CELL_AREA_U and spec.height_f is not None and spec.width_f is not None:
@@ -188,7 +210,7 @@ def _current_sense(c, tech, vdd, rpr, ones=None, wones=None) -> dict:
         row = sense.row_drive(c.cols, node, cell.read_voltage_v, v_gate, cell.width_f, w)
     except ValueError as exc:
         raise DeriveError("adc.bits", str(exc)) from None
-    return {"adc": conv, "column": col, "row": row}
+    return {"adc": conv, "column": col, "row": row, "c_node": float(c_node), "t_sense": float(t)}
 
 
 def _activity(c) -> tuple:
@@ -396,6 +418,43 @@ def _design(c, tech) -> Design:
             prov["dac_energy"] = "placeholder" if cell.placeholder else _prov(drv.field_provenance["energy_j"])
             sources.append(f"dac: {drv.source}")
 
+    # ---- array periphery (module periphery): the input switch matrix of a resistive array
+    # read with 1-bit input slices, and the column multiplexer of an analog array whose
+    # columns share an ADC
+    e_switch, e_mux, present = 0.0, 0.0, []
+    resistive = array_model.CELLS[cell_type].kind == "resistive"
+    if c.switch_energy is not None:
+        e_switch, prov["switch_energy"] = c.switch_energy, "given"
+        present.append("switch")
+    elif tech is not None and resistive and c.dac_bits == 1:
+        pc = cell if cell is not None else _cell(c, tech)
+        sw = periphery.switch_matrix_row(c.cols, pc.r_on_ohm, node, vdd,
+                                         c.cell.input_ones if c.cell is not None else 0.5)
+        e_switch = float(sw.energy_j)
+        prov["switch_energy"] = _prov(sw.field_provenance["energy_j"])
+        present.append("switch")
+        sources.append(f"switch matrix: {sw.source}")
+    per_adc = math.ceil(c.cols / adcs)
+    if c.mux_energy is not None:
+        e_mux, prov["mux_energy"] = c.mux_energy, "given"
+        present.append("mux")
+    elif tech is not None and not digital_cell and per_adc > 1 and a.counting is None:
+        pc = cell if cell is not None else _cell(c, tech)
+        if cs is not None:  # the sensed node settles within the sensing time
+            t_set, c_set = cs["t_sense"], cs["c_node"]
+        else:  # the column settles within one conversion
+            t_set = 1.0 / sample_rate
+            c_set = float(array_model.column_capacitance(pc, c.rows, node))
+        try:
+            w = periphery.settle_width_f(t_set, c_set, a.bits, node, vdd)
+            mx = periphery.column_mux(per_adc, adcs, c.cols, pc.width_f, node, vdd, width_f=w)
+        except ValueError as exc:
+            raise DeriveError("adc.per_array", str(exc)) from None
+        e_mux = float(mx.energy_j)
+        prov["mux_energy"] = _prov(mx.field_provenance["energy_j"])
+        present.append("mux")
+        sources.append(f"column mux: {mx.source}")
+
     # ---- digital
     weight_slices = -(-c.weight_bits // c.bits_per_cell)  # cells per weight
     acc_bits = min(64, int(digital.accumulation_bits(
@@ -477,4 +536,5 @@ def _design(c, tech) -> Design:
         read_latency=read_latency, sample_rate=sample_rate, energy_per_conversion=e_conv,
         adcs_per_array=adcs, dac_energy=e_dac, cell_read_energy=e_cell, shift_add_energy=e_sa,
         buffer_energy_per_byte=e_buf, rows_per_read=rpr, reads=reads, lossless_bits=lossless,
-        bits_lost=max(0, lossless - a.bits), provenance=prov, area=area, sources=tuple(sources))
+        bits_lost=max(0, lossless - a.bits), provenance=prov, area=area, sources=tuple(sources),
+        switch_energy=e_switch, mux_energy=e_mux, periphery_parts=tuple(present))

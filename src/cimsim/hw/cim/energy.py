@@ -18,6 +18,9 @@
   (nothing gates a column);
 - ``digital``: conversions x ``shift_add_energy`` (integrate-and-count: column-vectors
   x counting steps x ``shift_add_energy``) + buffer bytes x buffer energy per byte;
+- ``switch`` (when the design has it): rows x k x column tiles x slices input-switch rows,
+  each ``switch_energy``; ``mux``: conversions x ``mux_energy`` (the column multiplexer's
+  share of one conversion);
 - ``write``: when the op re-programs, every cell of the matrix once (k x physical
   columns x ``write_energy``), whatever the number of rounds.
 
@@ -69,10 +72,15 @@ def op_energy(c, d, rows, k, row_tiles, col_tiles, phys_cols, buffer_bytes, repr
     read_cols = col_tiles * c.cols if _digital(c) else phys_cols
     if c.nonideal is not None and c.nonideal.on_off_ratio is not None:
         read_cols = phys_cols + col_tiles  # one reference column per array
-    return {
+    out = {
         "array": rows * k * read_cols * slices * e_cell,
         "adc": adc,
         "dac": rows * k * col_tiles * slices * e_dac,
         "digital": shift_add + buffer_bytes * d.buffer_energy_per_byte,
         "write": np.where(reprogram, k * phys_cols * c.write_energy, 0.0),
     }
+    if "switch" in d.periphery_parts:
+        out["switch"] = rows * k * col_tiles * slices * d.switch_energy
+    if "mux" in d.periphery_parts:
+        out["mux"] = conversions(c, rows, k, row_tiles, phys_cols) * d.mux_energy
+    return out

@@ -17,11 +17,14 @@ reads a config or knows a component. Each part returns a :class:`~.record.PartEs
   input-broadcast energy;
 - :mod:`.sar` -- SAR ADC from its structure (capacitive DAC, comparator, SAR logic);
 - :mod:`.datapath` -- near-memory datapath (scaling, accumulation, bias, activation);
-- :mod:`.sense` -- current-sense ADC, pulse-limited column read, 1T1R access sizing, row drive.
+- :mod:`.sense` -- current-sense ADC, pulse-limited column read, 1T1R access sizing, row drive;
+- :mod:`.periphery` -- input switch matrix, column multiplexer, decoder (transmission gates,
+  IR-drop and settling sizing).
 """
 
-from . import adc, array, buffer, charge, datapath, digital, resolution, sar, scaling, sense
+from . import (adc, array, buffer, charge, datapath, digital, periphery, resolution, sar,
+               scaling, sense)
 from .record import PartEstimate
 
-__all__ = ["PartEstimate", "adc", "array", "buffer", "charge", "datapath", "digital", "resolution",
-           "sar", "scaling", "sense"]
+__all__ = ["PartEstimate", "adc", "array", "buffer", "charge", "datapath", "digital", "periphery",
+           "resolution", "sar", "scaling", "sense"]

@@ -3,8 +3,9 @@
 Geometry: a cell is ``height_f x width_f`` feature sizes (F = the node); a row (wordline)
 spans ``cols`` cell widths, a column (bitline) ``rows`` cell heights. Wire capacitance is
 0.2 fF/um (the usual figure for minimum-pitch on-chip wires, Weste & Harris, CMOS VLSI
-Design, 4th ed., ch. 6) (T); the cells' own port capacitance is not added (it would raise
-both lines' capacitance; stated, not hidden).
+Design, 4th ed., ch. 6) (T). A row also carries the gates its cells put on it
+(``Cell.row_gate_units``, in 6 F unit-inverter loads: SRAM access transistors, a digital
+cell's multiplier input); the bitlines' drain junctions are not added (stated, not hidden).
 
 One read applies one input slice to ``rows_active`` rows (a partial parallel read when fewer
 than ``rows``), each driven with probability ``input_ones`` (the fraction of ones of the
@@ -19,10 +20,15 @@ V_read^2``; each column charges by the sense swing, ``C_col V_read dV_sense``. D
 read pulse.
 
 SRAM cells (``sram_6t``, ``sram_8t``): each driven row's wordline swings the supply,
-``C_row V^2``; each on cell of a driven row discharges its bitline by ``I_read t_pulse /
-C_col``; the bitline swing ``dV = min(V, n_on I_read t_pulse / C_col)`` is restored from the
-supply, ``C_col V dV``. The pulse defaults to the time one cell needs for the sense swing,
-``C_col dV_sense / I_read``.
+``C_row V^2``, its capacitance the wire and each cell's access-transistor gates on it
+(``row_gate_units``: a 6T cell's two pass gates, an 8T cell's one read-access gate on the read
+wordline, each 1 F wide, NeuroSim V1.4's ``widthAccessCMOS`` (P), at 1 fF/um of gate
+width; at FinFET nodes a fin is wider than 1 F, so there it is a floor); each on cell of a
+driven row discharges its bitline by ``I_read t_pulse / C_col``; the bitline swing
+``dV = min(V, n_on I_read t_pulse / C_col)`` is restored from the supply, ``C_col V dV``.
+The pulse defaults to the time one cell needs for the sense swing, ``C_col dV_sense /
+I_read``. The array's wordline term is the load alone; its driver chain is the input
+driver's (:func:`.digital.driven_capacitance`).
 
 Charge-domain SRAM cells (``sram_charge``, kind ``capacitive``; e.g. Jia et al., JSSC 2020):
 each cell computes its 1-bit product (input AND weight) locally and drives its own unit
@@ -37,7 +43,8 @@ Digital bit-serial cells (``sram_digital``, kind ``digital``; e.g. Colonnade, JS
 cell holds one weight bit and a full adder that adds its 1-bit product to the partial sum
 rippling down the column; a pipeline register every ``rows_per_register`` rows. Energy per
 read: ``rows_active x cols x (E_FA + E_reg / rows_per_register + E_logic)``, ``E_FA`` and
-``E_reg`` one full-adder and one register bit of :mod:`.digital` (Horowitz 2014, scaled),
+``E_reg`` one full-adder and one register bit of :mod:`.digital` (Horowitz 2014's adder,
+Aladdin's 40 nm standard-cell register, both scaled),
 data-independent (an adder evaluates every cycle), ``E_logic`` the cell's multiplier (XNOR2)
 and configuration multiplexer charging their logical-effort capacitances and one cell pitch
 of wire (:func:`.digital.in_array_cell_logic_energy`; the multiplier's activity follows
@@ -73,6 +80,9 @@ from .record import PartEstimate, provenance
 WIRE_CAP_F_PER_M = 0.2e-15 / 1e-6
 #: sense swing (NeuroSim V1.4 Param.cpp minSenseVoltage) (P)
 SENSE_SWING_V = 0.1
+#: SRAM access-transistor width in feature sizes (NeuroSim V1.4 Param.cpp widthAccessCMOS,
+#: neurosim/DNN_NeuroSim_V1.4 @ ac828e6) (P)
+ACCESS_WIDTH_F = 1.0
 
 CELL_KINDS = ("sram", "resistive", "capacitive", "digital")
 
@@ -136,10 +146,19 @@ CELLS = {
     "rram_1t1r": Cell("rram_1t1r", "resistive", 4, 12, r_on_ohm=100e3, on_off=17,
                       read_voltage_v=0.5, read_pulse_s=10e-9,
                       source="NeuroSim V1.4 Param.cpp defaults (P)"),
-    "sram_6t": Cell("sram_6t", "sram", 10, 28, read_current_a=20e-6, placeholder=True,
-                    source="NeuroSim V1.4 Param.cpp cell size (P); read current 20 uA (U)"),
-    "sram_8t": Cell("sram_8t", "sram", 10, 36.4, read_current_a=20e-6, placeholder=True,
-                    area_placeholder=True, source="6T cell x 1.3 (U); read current 20 uA (U)"),
+    # SRAM wordlines carry their cells' access-transistor gates, each 1 F wide (NeuroSim V1.4
+    # Param.cpp widthAccessCMOS = 1 (P)), i.e. 1/6 of a 6 F unit inverter: a 6T cell's word
+    # line two pass gates, an 8T cell's read wordline its one read-access transistor (T)
+    "sram_6t": Cell("sram_6t", "sram", 10, 28, read_current_a=20e-6,
+                    row_gate_units=2 * ACCESS_WIDTH_F / digital.UNIT_INVERTER_WIDTH_F,
+                    placeholder=True,
+                    source="NeuroSim V1.4 Param.cpp cell size and 1 F access width (P); read "
+                           "current 20 uA (U)"),
+    "sram_8t": Cell("sram_8t", "sram", 10, 36.4, read_current_a=20e-6,
+                    row_gate_units=ACCESS_WIDTH_F / digital.UNIT_INVERTER_WIDTH_F,
+                    placeholder=True, area_placeholder=True,
+                    source="6T cell x 1.3 (U); read-access gate 1 F (NeuroSim V1.4 access width) "
+                           "(P) on the read wordline; read current 20 uA (U)"),
     # Jia et al. JSSC 2020 bitcell: 426 F^2 and a 2 fF unit capacitor, as CiMLoop's model of
     # that macro states them (mit-emze/cimloop memory_cells/sram_jia_jssc_2020.cell.yaml and
     # 1_macro/jia_jssc_2020/arch.yaml) (T); the compute cycle has no default (give read_pulse)
@@ -151,10 +170,10 @@ CELLS = {
     # cells = 11.63 um^2 = 2754 F^2 at 65 nm (Fig. 17 area split via CiMLoop's _tests.py) (T),
     # drawn square (D); its input line sees one XNOR2 input per cell (g = 4) (T)
     "sram_digital": Cell("sram_digital", "digital", 52.5, 52.5, rows_per_register=8,
-                         row_gate_units=4.0, placeholder=True,
+                         row_gate_units=4.0,
                          source="Colonnade bitcell + adder 2754 F^2 (Fig. 17 area via CiMLoop) "
                                 "(T); XNOR2 input load and adder-chain cycle (logical effort) "
-                                "(T); register energy (U)"),
+                                "(T); Horowitz adder and Aladdin register bit (T)"),
     "fefet": Cell("fefet", "resistive", 4, 12, r_on_ohm=240e3, on_off=100, read_voltage_v=0.1,
                   read_pulse_s=10e-9, placeholder=True, area_placeholder=True,
                   source="all values (U)"),
@@ -180,7 +199,8 @@ def _feature_m(node_nm: float) -> float:
 
 def row_capacitance(c: Cell, cols: int, node_nm: float) -> float:
     """Wordline capacitance (F): ``cols`` cell widths of wire, plus each cell's
-    ``row_gate_units`` minimum-inverter gate loads (digital cells' multipliers)."""
+    ``row_gate_units`` minimum-inverter gate loads (SRAM access transistors, digital cells'
+    multipliers)."""
     return cols * (c.width_f * _feature_m(node_nm) * WIRE_CAP_F_PER_M
                    + c.row_gate_units * digital.unit_inverter_capacitance(node_nm))
 
@@ -274,8 +294,8 @@ def array_read(c: Cell, rows: int, cols: int, node_nm: float, rows_active=None, 
     kind = {"resistive": "V^2 G t cell energy; C V^2 wordlines; C V dV bitlines",
             "sram": "C V^2 wordlines; bitline discharge I t / C restored at C V dV",
             "capacitive": "charge-domain MAC: C_u V^2 per 1-bit product; C V^2 wordlines",
-            "digital": "bit-serial adder per cell: full adder + register/rows_per_register "
-                       "(Horowitz 2014); C V^2 wordlines"}[c.kind]
+            "digital": "bit-serial adder per cell: full adder (Horowitz 2014) + register "
+                       "(Aladdin 2014) / rows_per_register; C V^2 wordlines"}[c.kind]
     return PartEstimate(
         energy_j=energy,
         delay_s=np.broadcast_to(np.asarray(t, dtype=float), shape) * 1.0 if shape else float(t),

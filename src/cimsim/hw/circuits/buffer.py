@@ -9,13 +9,17 @@ Energy, a CACTI-like closed form anchored on published values:
   with capacity that CACTI's organisation implies. Energy is proportional to the access
   width (64 bits in the anchor) and moves to other nodes and supplies by
   :func:`.scaling.energy_factor`.
-- register file: the SRAM law below 8 KB (an extrapolation, stated in the record's source).
+- register file: an array of flip-flops, so one access of ``width`` bits is ``width`` register
+  bits (:func:`.digital.register_bit_energy`, Aladdin's 40 nm standard-cell register, 9 fJ per
+  bit (T), scaled); its area ``capacity x 8`` register bits (5.98 um^2 per bit at 40 nm (T)).
+  The address decoder and the read multiplexer are not counted (stated): a floor.
 - eDRAM: ISAAC's 64 KB eDRAM, 256-bit access 20.45 pJ at 32 nm (ISCA 2016, as encoded in
   Accelergy's hwcomponents-library ``isaac.py``) (P), with the same capacity exponent.
 
 Area: capacity bits x cell area / array efficiency. Cells: SRAM 6T 10 x 28 F^2 (NeuroSim
-V1.4 ``Param.cpp``) (P); eDRAM 48 x 16 F^2 (NeuroSim ``22nm_eDRAM`` preset) (P); register
-file 2 x the SRAM cell (U); array efficiency 0.7 (U) -- so areas are placeholders.
+V1.4 ``Param.cpp``) (P); eDRAM 48 x 16 F^2 (NeuroSim ``22nm_eDRAM`` preset) (P); array
+efficiency 0.7 (U) -- so SRAM and eDRAM areas are placeholders; a register file's is its
+flip-flops' (above).
 
 Latency (U): ``(8 + 2 log2(words)) FO4`` (decoder depth plus wordline/bitline and sense),
 a placeholder until a sourced CACTI fit replaces it.
@@ -27,7 +31,7 @@ import math
 
 import numpy as np
 
-from . import scaling
+from . import digital, scaling
 from .record import PartEstimate, provenance
 
 BUFFER_KINDS = ("sram", "register_file", "edram")
@@ -38,8 +42,8 @@ HOROWITZ_NODE_NM, HOROWITZ_VDD = 45, 0.9
 #: ISAAC eDRAM: 64 KB, 256-bit access, 20.45 pJ at 32 nm (P)
 ISAAC_EDRAM = (64 * 1024, 256, 20.45e-12, 32)
 
-#: cell areas in F^2: SRAM (P), eDRAM (P), register file (U)
-CELL_F2 = {"sram": 10 * 28, "edram": 48 * 16, "register_file": 2 * 10 * 28}
+#: cell areas in F^2: SRAM (P), eDRAM (P); a register file's bit is a register bit (digital)
+CELL_F2 = {"sram": 10 * 28, "edram": 48 * 16}
 ARRAY_EFFICIENCY = 0.7  # (U)
 LATENCY_FO4_BASE, LATENCY_FO4_PER_LOG2_WORD = 8, 2  # (U)
 
@@ -69,19 +73,27 @@ def buffer(kind: str, capacity_bytes, width_bits, node_nm: float, vdd=None) -> P
         energy = (e0 * (cap / c0) ** CAPACITY_EXPONENT * (w / w0)
                   * scaling.energy_factor(n0, node_nm, None, vdd))
         src = "ISAAC eDRAM 64 KB/256 b 20.45 pJ at 32 nm; capacity^beta (Horowitz fit)"
+    elif kind == "register_file":
+        energy = w * digital.register_bit_energy(node_nm, vdd)
+        src = (digital.ALADDIN + ": width x register bit (decoder and read mux not counted), "
+               "area capacity x register bit")
     else:
         energy = (SRAM_8K_64BIT_J * (cap / (8 * 1024)) ** CAPACITY_EXPONENT * (w / 64)
                   * scaling.energy_factor(HOROWITZ_NODE_NM, node_nm, HOROWITZ_VDD, vdd))
         src = "Horowitz ISSCC 2014 SRAM reads (8 KB, 32 KB, 1 MB at 45 nm), power-law fit"
-        if kind == "register_file" or np.any(cap < 8 * 1024):
+        if np.any(cap < 8 * 1024):
             src += "; extrapolated below 8 KB"
     words = np.maximum(1.0, cap * 8 / w)
     latency = ((LATENCY_FO4_BASE + LATENCY_FO4_PER_LOG2_WORD * np.log2(words))
                * scaling.fo4_delay(node_nm, vdd))
-    feature = node_nm * 1e-9
-    area = cap * 8 * CELL_F2[kind] * feature ** 2 / ARRAY_EFFICIENCY
+    if kind == "register_file":
+        area = cap * 8 * digital.register_bit_area(node_nm)
+    else:
+        feature = node_nm * 1e-9
+        area = cap * 8 * CELL_F2[kind] * feature ** 2 / ARRAY_EFFICIENCY
     return PartEstimate(
         energy_j=energy, delay_s=latency, area_m2=area,
-        source=src + "; node/voltage by Stillmaker & Baas and C V^2; latency and area (U)",
-        field_provenance=provenance(delay_s=True, area_m2=True),
+        source=src + "; node/voltage by Stillmaker & Baas and C V^2; latency (U)"
+               + ("" if kind == "register_file" else "; area (U)"),
+        field_provenance=provenance(delay_s=True, area_m2=kind != "register_file"),
     )

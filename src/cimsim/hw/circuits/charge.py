@@ -50,7 +50,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import scaling
+from . import digital, scaling
 from .array import WIRE_CAP_F_PER_M
 
 #: gate and diffusion capacitance per metre of transistor width (1 fF/um; Weste & Harris) (T)
@@ -59,11 +59,9 @@ DIFF_CAP_F_PER_M = 1e-15 / 1e-6
 #: width of an M-BC switch transistor in feature sizes (CiMLoop's Jia cell: 4 F) (T)
 SWITCH_WIDTH_F = 4.0
 
-#: capacitance a FO4-tapered driver chain switches besides its load: (1 + p_inv) / (f - 1) with
-#: f = 4 and p_inv = 1 (Logical Effort; Weste & Harris) (T)
-DRIVER_FANOUT = 4.0
-DRIVER_PARASITIC = 1.0
-DRIVER_OVERHEAD = (1 + DRIVER_PARASITIC) / (DRIVER_FANOUT - 1)
+#: capacitance a FO4-tapered driver chain switches besides its load, 2/3: one definition, the
+#: shared input driver's (:data:`.digital.DRIVER_OVERHEAD`; Logical Effort) (T)
+DRIVER_OVERHEAD = digital.DRIVER_OVERHEAD
 
 COMPUTE_MODES = ("and", "xnor")
 

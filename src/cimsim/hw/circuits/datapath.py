@@ -5,7 +5,8 @@ biases and activates every column output).
 
 Per conversion (one column output of one input slice):
 
-- input register of ``adc_bits``;
+- input register of ``adc_bits`` (register bits of :func:`.digital.register_bit_energy`, Aladdin
+  40 nm (T));
 - scaling: an ``adc_bits x scale_bits`` array multiplier, ``adc_bits x scale_bits`` partial
   product bits of ``0.2 pJ / 64`` each at 45 nm, 0.9 V (Horowitz, ISSCC 2014: 8-bit integer
   multiply 0.2 pJ; his 32-bit multiply, 3.1 pJ / 1024, agrees within 3 %) (T), moved by
@@ -82,14 +83,17 @@ def near_memory_datapath(adc_bits, slices, node_nm: float, vdd=None, scale_bits=
                          activation, output_bits)
     e = sum(parts.values())
     acc = digital._width("accumulator bits", accumulator_bits)
-    area = (acc * 3 + digital._width("ADC bits", adc_bits) + output_bits) * digital._cell_area(node_nm)
+    # adders: accumulate and bias; registers: input, accumulator, output
+    area = (2 * acc * digital._cell_area(node_nm)
+            + (acc + digital._width("ADC bits", adc_bits) + output_bits)
+            * digital.register_bit_area(node_nm))
     if not np.all(np.asarray(scale_bits) == 0):
         area = area + multiplier(adc_bits, scale_bits, node_nm, vdd).area_m2
     return PartEstimate(
         energy_j=e,
         delay_s=digital.shift_add(acc, node_nm, vdd).delay_s,
         area_m2=area,
-        source="NMC datapath: Horowitz 2014 multiply and add energies (T); register bit, "
-               "activation gate, delay and area (U)",
+        source="NMC datapath: Horowitz 2014 multiply and add energies (T); register bit "
+               "(Aladdin 40 nm, T); activation gate, delay and adder/multiplier area (U)",
         field_provenance=provenance(energy_j=True, delay_s=True, area_m2=True),
     )

@@ -10,14 +10,31 @@ Energies (derived):
   mean squared level of a ``D``-bit voltage DAC over uniformly distributed codes,
   ``(2^(D+1) - 1) / (6 (2^D - 1))`` (0.5 for 1 bit: half the inputs are ones), or a given
   activity;
+- register (flip-flop) bit: 9 fJ per access and 5.98 um^2 at 40 nm -- the register of
+  Aladdin's 40 nm standard-cell characterisation (Shao, Reagen, Wei & Brooks, ISCA 2014), as
+  Accelergy-Project/hwcomponents-library ``library/aladdin.py`` @ 27728db transcribes it
+  (T); the source states no supply, so the figure is taken at the node's nominal supply
+  (hwcomponents-library moves it by node alone) and moved by :func:`.scaling.energy_factor`
+  (energy) and :func:`.scaling.area_factor` (area). One definition,
+  :func:`register_bit_energy` / :func:`register_bit_area`, serves every register of the
+  package: shift-and-add, SAR logic, the near-memory datapath, a digital CIM cell's pipeline
+  register, register-file buffers;
+- input driver / DAC: charging the row's capacitance to the input level, ``C V^2`` times the
+  mean squared level of a ``D``-bit voltage DAC over uniformly distributed codes,
+  ``(2^(D+1) - 1) / (6 (2^D - 1))`` (0.5 for 1 bit: half the inputs are ones), or a given
+  activity -- the row's capacitance counted with the driver chain's own: a buffer chain
+  tapered at fanout ``f = 4`` switches ``(1 + p_inv) / (f - 1) = 2/3`` of its load besides it
+  (gate capacitance ``C_L / (f - 1)`` and as much drain capacitance, ``p_inv = 1``;
+  Sutherland, Sproull & Harris, Logical Effort, 1999; Weste & Harris 4th ed. sec. 4.5) (T),
+  :data:`DRIVER_OVERHEAD`, the figure :mod:`.charge` uses for its row broadcast;
 - sample-and-hold: the smallest capacitor whose ``kT/C`` noise stays within the quantization
   noise of ``b`` bits over a full scale ``V_fs`` (``kT/C <= (V_fs / 2^b)^2 / 12``), charged
   once: ``E = C V_fs^2 = 12 kT 4^b`` (physics, exact).
 
 Delays and areas of these parts rest on placeholders (U), marked so in each record:
-register energy per bit = one full-adder bit; ripple carry of 2 FO4 per bit; full-adder and
-flip-flop areas of 4.3 um^2 at 45 nm scaled by the Stillmaker & Baas area table; a 1 kOhm
-row driver; an S/H switch of 1 kOhm.
+ripple carry of 2 FO4 per bit; register clock-to-output of 2 FO4; full-adder area of 4.3 um^2
+at 45 nm scaled by the Stillmaker & Baas area table; a 1 kOhm row driver; an S/H switch of
+1 kOhm; the driver chain's area.
 
 In-array adders (:func:`in_array_adder`, e.g. the bit-serial cells of Colonnade, JSSC 2021):
 the delay of one hop of a ripple chain of minimum-size full adders placed one per cell, by the
@@ -45,8 +62,20 @@ BOLTZMANN_J_PER_K = 1.380649e-23
 #: full-adder energy per bit at 45 nm, 0.9 V (Horowitz ISSCC 2014: 8-bit add 0.03 pJ), (T)
 FULL_ADDER_45NM_J = 0.03e-12 / 8
 FULL_ADDER_45NM_VDD = 0.9
+#: register (flip-flop) bit at 40 nm: energy per access and area -- Aladdin's 40 nm standard-cell
+#: register (Shao et al., ISCA 2014) via hwcomponents-library library/aladdin.py @ 27728db (T),
+#: at the node's nominal supply (the source states none)
+REGISTER_BIT_40NM_J = 9e-15
+REGISTER_BIT_40NM_M2 = 5.98e-12
+REGISTER_NODE_NM = 40
+ALADDIN = ("Aladdin 40 nm standard-cell register, 9 fJ and 5.98 um^2 per bit (Shao et al., ISCA "
+           "2014, via hwcomponents-library aladdin.py) (T), scaled by Stillmaker & Baas")
+#: capacitance a FO4-tapered driver chain switches besides its load: (1 + p_inv) / (f - 1) with
+#: f = 4 and p_inv = 1 (Logical Effort; Weste & Harris) (T)
+DRIVER_FANOUT = 4.0
+DRIVER_PARASITIC = 1.0
+DRIVER_OVERHEAD = (1 + DRIVER_PARASITIC) / (DRIVER_FANOUT - 1)
 #: (U) placeholders
-REGISTER_BIT_45NM_J = FULL_ADDER_45NM_J
 CARRY_FO4_PER_BIT = 2.0
 CELL_AREA_45NM_M2 = 4.3e-12
 DRIVER_RESISTANCE_OHM = 1e3
@@ -176,16 +205,27 @@ def bit_serial_cycle(column_bits, rows_per_register, node_nm: float, vdd=None, p
     return (cb + r + REGISTER_HOPS) * hop
 
 
+def register_bit_energy(node_nm: float, vdd=None):
+    """Energy (J) of one register (flip-flop) bit access at a node and supply (default
+    nominal): Aladdin's 9 fJ at 40 nm, moved by :func:`.scaling.energy_factor`."""
+    return REGISTER_BIT_40NM_J * scaling.energy_factor(REGISTER_NODE_NM, node_nm, None, vdd)
+
+
+def register_bit_area(node_nm: float) -> float:
+    """Area (m^2) of one register bit: Aladdin's 5.98 um^2 at 40 nm, moved by
+    :func:`.scaling.area_factor`."""
+    return REGISTER_BIT_40NM_M2 * scaling.area_factor(REGISTER_NODE_NM, node_nm)
+
+
 def register(bits, node_nm: float, vdd=None) -> PartEstimate:
-    """A ``bits``-wide register: one write."""
+    """A ``bits``-wide register: one write (every bit clocked)."""
     b = _width("register width", bits)
-    e = REGISTER_BIT_45NM_J * scaling.energy_factor(45, node_nm, FULL_ADDER_45NM_VDD, vdd)
     return PartEstimate(
-        energy_j=b * e,
+        energy_j=b * register_bit_energy(node_nm, vdd),
         delay_s=np.broadcast_to(2 * scaling.fo4_delay(node_nm, vdd), np.shape(b)) * 1.0,
-        area_m2=b * _cell_area(node_nm),
-        source="register bit = one full-adder bit (U); " + HOROWITZ,
-        field_provenance=provenance(energy_j=True, delay_s=True, area_m2=True),
+        area_m2=b * register_bit_area(node_nm),
+        source=ALADDIN + "; clock-to-output 2 FO4 (U)",
+        field_provenance=provenance(delay_s=True),
     )
 
 
@@ -198,7 +238,7 @@ def shift_add(accumulator_bits, node_nm: float, vdd=None) -> PartEstimate:
         delay_s=a.delay_s + r.delay_s,
         area_m2=a.area_m2 + r.area_m2,
         source=a.source + "; " + r.source,
-        field_provenance=provenance(energy_j=True, delay_s=True, area_m2=True),
+        field_provenance=provenance(delay_s=True, area_m2=True),
     )
 
 
@@ -218,11 +258,20 @@ def dac_mean_square_level(input_bits):
     return (2 * levels + 1) / (6 * levels)
 
 
+def driven_capacitance(load_capacitance_f):
+    """Capacitance (F) a row driver switches for a load ``C_L``: the load and its FO4-tapered
+    buffer chain, ``C_L (1 + (1 + p_inv) / (f - 1)) = C_L x 5/3`` (:data:`DRIVER_OVERHEAD`).
+    The chain's stages ``C_L / f^k`` sum to ``C_L / (f - 1)`` of gate capacitance and, at a
+    parasitic-to-gate ratio ``p_inv = 1``, as much drain capacitance."""
+    return np.asarray(load_capacitance_f, dtype=float) * (1 + DRIVER_OVERHEAD)
+
+
 def input_driver(load_capacitance_f, v_full_scale, input_bits=1, activity=None) -> PartEstimate:
     """One drive of one row by a ``input_bits``-bit voltage DAC (1 bit: a plain driver).
 
-    Energy ``C V^2 x`` the mean squared level (uniform codes) or ``activity`` (the mean squared
-    level of the actual data, e.g. the fraction of ones for 1-bit slices)."""
+    Energy ``C (1 + 2/3) V^2 x`` the mean squared level (uniform codes) or ``activity`` (the
+    mean squared level of the actual data, e.g. the fraction of ones for 1-bit slices): the
+    row's load ``C`` and the FO4 driver chain's own capacitance, :func:`driven_capacitance`."""
     c = np.asarray(load_capacitance_f, dtype=float)
     v = np.asarray(v_full_scale, dtype=float)
     if np.any(c < 0) or np.any(v <= 0):
@@ -235,10 +284,11 @@ def input_driver(load_capacitance_f, v_full_scale, input_bits=1, activity=None) 
             raise ValueError(f"input activity {activity} must be within 0..1")
     d = _width("DAC bits", input_bits)
     return PartEstimate(
-        energy_j=c * v * v * level,
+        energy_j=driven_capacitance(c) * v * v * level,
         delay_s=2.2 * DRIVER_RESISTANCE_OHM * c * np.ones_like(d),
         area_m2=np.zeros_like(c * d),
-        source="C V^2 x mean squared DAC level; driver resistance (U); area not modelled (U)",
+        source="C V^2 x mean squared DAC level, C with its FO4 driver chain (Logical Effort) (T); "
+               "driver resistance (U); area not modelled (U)",
         field_provenance=provenance(delay_s=True, area_m2=True),
     )
 
@@ -270,6 +320,8 @@ def input_drive(kind: str, load_capacitance_f, v_full_scale, input_bits=1,
     """One drive of one row by a ``input_bits``-bit input slice, by how the slice is applied:
 
     - ``level``: a voltage DAC, :func:`input_driver` (``C V^2`` x the mean squared level);
+
+    ``C`` is the row's load with its driver chain, :func:`driven_capacitance` (every kind);
     - ``pulse_width`` (temporal DAC, one pulse whose width is the value): the row swings once
       when the value is not 0, ``C V^2 x P(value != 0)``; with each bit a one with probability
       ``activity`` (default 0.5), ``P = 1 - (1 - activity)^D``;
@@ -294,9 +346,10 @@ def input_drive(kind: str, load_capacitance_f, v_full_scale, input_bits=1,
         raise ValueError(f"input activity {activity} must be within 0..1")
     swings = 1 - (1 - a) ** d if kind == "pulse_width" else (2.0 ** d - 1) * a
     return PartEstimate(
-        energy_j=c * v * v * swings,
+        energy_j=driven_capacitance(c) * v * v * swings,
         delay_s=2.2 * DRIVER_RESISTANCE_OHM * c * np.ones_like(d),
         area_m2=np.zeros_like(c * d),
-        source=f"C V^2 per row swing ({kind}); driver resistance (U); area not modelled (U)",
+        source=f"C V^2 per row swing ({kind}), C with its FO4 driver chain (Logical Effort) (T); "
+               "driver resistance (U); area not modelled (U)",
         field_provenance=provenance(delay_s=True, area_m2=True),
     )

@@ -13,7 +13,7 @@ Energy of one ``b``-bit conversion:
   :mod:`.digital` (a StrongARM latch switches about a flip-flop's capacitance) -- (U);
 - SAR logic: per decision the ``b``-bit result register and the ``b``-bit one-hot sequencer
   are clocked, ``2 b`` register bits, so ``2 b^2`` per conversion (register bit energy of
-  :mod:`.digital`, (U)).
+  :mod:`.digital`: Aladdin's 40 nm standard-cell flip-flop (T); the count (U)).
 
 Every term is ``C V^2``: the digital ones move with node and supply by
 :func:`.scaling.energy_factor`, the DAC by ``V^2`` and its unit capacitor. Conversion time and
@@ -29,7 +29,8 @@ from . import digital
 from .record import PartEstimate, provenance
 
 SOURCE = ("structural SAR: conventional C-DAC switching energy (Ginsburg & Chandrakasan 2005; "
-          "Saberi et al. TCAS-I 2011) (T); comparator and SAR logic as register bits (U)")
+          "Saberi et al. TCAS-I 2011) (T); register bit Aladdin 40 nm (T); comparator and SAR "
+          "logic counted as register bits (U)")
 
 
 def dac_switching_factor(bits):

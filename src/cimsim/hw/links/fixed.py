@@ -26,6 +26,7 @@ class FixedLink(Link):
 
 class Fixed(LinkResource):
     type_name = "fixed"
+    pattern_free = True  # the same rate whatever the access pattern
     Config = FixedLink
 
     def bytes_per_s(self, pattern: Pattern = STREAM) -> float:

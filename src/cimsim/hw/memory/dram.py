@@ -57,9 +57,9 @@ from pydantic import Field, model_validator
 
 from ...quantity import PositiveFloat
 from ..base import RATE, STREAM, Fraction, MemoryLevel, MemoryResource, Pattern, PositiveInt
-from .jedec import PRESETS, Jedec
+from .jedec import TIMINGS, Jedec
 
-Standard = Literal[tuple(PRESETS)]  # type: ignore[valid-type]
+Standard = Literal[tuple(TIMINGS)]  # type: ignore[valid-type]
 
 #: measured bandwidth-latency curves (Mess-Results), one row per point
 MESS_CURVES = Path(__file__).resolve().parents[2] / "data" / "validation" / "mess_latency_curves.csv"
@@ -110,7 +110,8 @@ class DramLevel(MemoryLevel):
                                   "GDDR6 16-bit channels, HBM pseudo-channels; near-bank PIM units "
                                   "are replicated per bus.")
     standard: Standard = Field(description="JEDEC standard and speed bin of the preset (timings "
-                               "from Ramulator 2's presets): " + ", ".join(PRESETS) + ".",
+                               "from Ramulator 2's presets), or a part with its own rate and "
+                               "organisation: " + ", ".join(TIMINGS) + ".",
                                json_schema_extra=RATE)
     sustained_fraction: Fraction = Field(
         default=1.0, description="Per-platform cap: the fraction of the JEDEC ceilings the memory "
@@ -188,7 +189,7 @@ class Dram(MemoryResource):
 
     @property
     def timing(self) -> Jedec:
-        return PRESETS[self.config.standard]
+        return TIMINGS[self.config.standard]
 
     def peak_bytes_per_s(self) -> float:
         return self.config.channels * self.timing.bus_bytes_per_s

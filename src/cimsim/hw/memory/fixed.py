@@ -29,6 +29,7 @@ class FixedLevel(MemoryLevel):
 
 class Fixed(MemoryResource):
     type_name = "fixed"
+    pattern_free = True  # the same rate whatever the access pattern
     Config = FixedLevel
 
     def bytes_per_s(self, pattern: Pattern = STREAM) -> float:

@@ -14,6 +14,11 @@ DDR5: nCL + nBL + 4 - nCWL; GDDR6: nCL + 1; HBM3: the preset's nRTW). Write-to-r
 nCWL + nBL + nWTR_S in every standard. ``banks`` counts the banks behind one data bus
 (bank groups x banks per group, x stack IDs for HBM3); ``bus_bits`` is the width of one data
 bus: a DDR4 channel, a DDR5 sub-channel, an LPDDR5 / GDDR6 channel, an HBM pseudo-channel.
+
+:data:`PRESETS` are the standards (``cimsim validate -s dram`` checks each against Ramulator 2's
+closed forms); :data:`PARTS` are shipped memories at their own data rate and organisation, with
+their timings re-expressed from a standard's preset (``HBM2E-A100``: the NVIDIA A100-80GB's HBM2e,
+for ``data/validation/a100-sxm4-80gb.yaml``). A ``type: dram`` level names either.
 """
 
 from __future__ import annotations
@@ -51,7 +56,7 @@ class Jedec:
     n_rfc: int  # all-bank refresh (nRFC / nRFCab)
     bank_groups: int
     banks: int  # banks behind one data bus (all groups)
-    density_mbit: int  # die density
+    density_mbit: int  # die density (HBM: per pseudo-channel, as Ramulator 2's org presets)
 
     @property
     def burst_bytes(self) -> int:
@@ -128,3 +133,25 @@ PRESETS: dict[str, Jedec] = {p.name: p for p in (
           n_faw=43, n_ccd_s=2, n_ccd_l=4, n_wtr_s=9, n_wtr_l=11, n_rtw=24 + 1, n_refi=3333,
           n_rfc=211, bank_groups=4, banks=16, density_mbit=8192),
 )}
+
+PARTS: dict[str, Jedec] = {p.name: p for p in (
+    # HBM2E-A100: the NVIDIA A100-80GB's memory. Organisation (NVIDIA A100 datasheet, A100 80GB
+    # SXM: 80 GB HBM2e, 2,039 GB/s; A100 Tensor Core GPU Architecture whitepaper (2020): five
+    # active HBM2 stacks, 5120-bit bus): 5 stacks x 8 channels x 2 pseudo-channels = 80 buses of
+    # 64 bits; 2039e9 x 8 / 5120 = 3.186 Gb/s per pin -> 3186 MT/s (80 x 64 x 3186e6 / 8 =
+    # 2039.0 GB/s), CK = 1593 MHz, tCK 627.75 ps; 80 GB / 80 pseudo-channels = 8 Gb each:
+    # Ramulator 2's HBM2_8Gb org (2 PCs x 4 groups x 4 banks). Timings: the HBM2_2400Mbps
+    # preset's in ns (cycles x 0.833 ns) re-expressed in 627.75 ps cycles, rounded up (CL, RCD, RP
+    # 17 -> 23; RAS 40 -> 54; RC 57 -> 76; CWL, RTPL 6 -> 8; WTRS 8 -> 11; WTRL 10 -> 14); hbm2.py's
+    # secondary rules: tRRD 4 ns -> 7, tFAW 15 ns -> 24, 8 Gb tRFC 350 ns -> 558,
+    # tREFI 3.9 us -> 6213 (D)
+    Jedec("HBM2E-A100", _R2 + "hbm2.py HBM2_8Gb + HBM2_2400Mbps timings (ns) at 3186 Mb/s "
+          "(NVIDIA A100-80GB: 5 stacks, 5120 bits, 2039 GB/s; derived)",
+          3186, 1e6 / 1593, 64, 4, 2,
+          n_cl=23, n_cwl=8, n_rcd=23, n_rp=23, n_ras=54, n_rc=76, n_rtp=8, n_rrd_s=7, n_rrd_l=7,
+          n_faw=24, n_ccd_s=2, n_ccd_l=4, n_wtr_s=11, n_wtr_l=14, n_rtw=23 + 2 + 2 - 8, n_refi=6213,
+          n_rfc=558, bank_groups=4, banks=16, density_mbit=8192),
+)}
+
+#: every timing set a ``type: dram`` level may name: the standards, then the parts
+TIMINGS: dict[str, Jedec] = {**PRESETS, **PARTS}

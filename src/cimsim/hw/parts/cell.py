@@ -68,6 +68,12 @@ class Cell(Strict):
         default=1, description="Charge-domain cell: physical columns shorted into one logical "
         "column (Jia et al. JSSC 2020: 3); a row's input line crosses folded_columns x cols "
         "cells.")
+    row_gate_width_f: Optional[NonNegativeFloat] = Field(
+        default=None, description="Transistor gate width each cell puts on its row (input or "
+        "word) line, in feature sizes F, at 1 fF/um (default: the preset's -- sram_6t 2 F, its "
+        "two pass gates; sram_8t 1 F, the read-access gate on the read wordline; both 1 F wide, "
+        "NeuroSim V1.4's widthAccessCMOS; sram_digital 24 F, an XNOR2 input; others 0). A cell "
+        "that stands for several physical cells (e.g. a 4-cell CIM unit) gives their sum.")
     switch_width_f: Optional[PositiveFloat] = Field(
         default=None, description="Charge-domain cell: width of its switch transistors in "
         "feature sizes F (default 4 F, CiMLoop's Jia et al. cell): their gates load the input "

@@ -81,6 +81,10 @@ def _input_names(torch, model, inputs, kwargs) -> dict[int, tuple[str, str]]:
     return names
 
 
+#: names under which a model returns its KV cache (transformers 5: ``cache``; before: ``past_key_values``)
+CACHE_OUTPUTS = ("cache", "past_key_values")
+
+
 def _leaves(torch, obj, path, depth=0):
     """(path, tensor) of every tensor inside ``obj``: containers and plain objects (a KV cache)."""
     if isinstance(obj, torch.Tensor):
@@ -147,7 +151,7 @@ def _trace_aten(torch, model, inputs, kwargs, name, allow_unknown, dtype, stats_
 
     names = _input_names(torch, model, inputs, kwargs)
     try:
-        events, _, modules = record(torch, model, inputs, kwargs, keep_data=stats_bits is not None)
+        events, out, modules = record(torch, model, inputs, kwargs, keep_data=stats_bits is not None)
     except WorkloadError:
         raise
     except Exception as exc:
@@ -160,6 +164,11 @@ def _trace_aten(torch, model, inputs, kwargs, name, allow_unknown, dtype, stats_
     low.stats_bits = stats_bits
     for ev in events:
         low.event(ev)
+    # the KV cache the model returns (Hugging Face's ``cache`` / ``past_key_values``) outlives
+    # the step: the ops that wrote it store those bytes in the backing store (a DynamicCache's
+    # torch.cat writes the whole grown cache; an in-place StaticCache update only the new rows)
+    low.store([t for path, t in _leaves(torch, out, "")
+               if path.lstrip(".").split(".")[0].split("[")[0] in CACHE_OUTPUTS])
     tensors, ops = low.finish()
     n_events = len(events)
     del events
@@ -188,8 +197,9 @@ def _trace_aten(torch, model, inputs, kwargs, name, allow_unknown, dtype, stats_
     if stats_bits is not None:
         from .stats import summary
 
-        metadata["activity_stats"] = summary(low.stats_ops, low.stats_ops + low.stats_fake,
-                                             low.stats_ops == 0 and low.stats_fake > 0, stats_bits)
+        tagged, fake = getattr(low, "stats_ops", 0), getattr(low, "stats_fake", 0)
+        metadata["activity_stats"] = summary(tagged, tagged + fake, tagged == 0 and fake > 0,
+                                             stats_bits)
     wname = name or type(model).__name__.lower()
     try:
         return Workload(wname, list(tensors.values()), ops, metadata)

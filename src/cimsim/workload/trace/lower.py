@@ -32,6 +32,7 @@ from ...errors import WorkloadError
 from ..ir import Op, Tensor
 from . import aten as A
 from .registry import LOWERINGS, Call, aten, lowers
+from .stats import add as add_stats
 from .storage import Storages, atomize, offsets, source_tensors, storage_key
 
 UNKNOWN_HINT = ("run with --allow-unknown (trace(..., allow_unknown=True)) to keep it as a generic "
@@ -63,10 +64,7 @@ def _tensors(torch, obj):
 
 
 class Lowerer:
-    #: ``--stats``: bits the weight matmuls' data statistics are counted at (None: off;
-    #: :mod:`.stats`); ``stats_ops``: matmuls tagged; ``stats_fake``: a matmul had no data
-    stats_bits: int | None = None
-    stats_ops = stats_fake = 0
+    stats_bits = None  # ``--stats``: (input, weight) bits, or None (off); :func:`.stats.add`
 
     def __init__(self, torch, names: dict[int, tuple[str, str]], dtype: str, allow_unknown: bool,
                  modules: dict):
@@ -316,7 +314,7 @@ class Lowerer:
         tags = {"aten": c.base}
         if weight:
             tags["weight_name"] = self.st.versions[pb[0][0]].name
-            self._stats(tags, "matmul_stats", *((b, a) if swapped else (a, b)), k, swapped)
+            add_stats(self, tags, "matmul_stats", *((b, a) if swapped else (a, b)), k, swapped)
         shapes = [tuple(a.shape), tuple(b.shape)]
         if swapped:
             shapes.reverse()
@@ -367,7 +365,7 @@ class Lowerer:
         weight = g == 1 and self._is_weight(pw)
         if weight:
             tags["weight_name"] = self.st.versions[pw[0][0]].name
-            self._stats(tags, "conv_stats", x, w, _stride, _pad, _dil, bool(transposed))
+            add_stats(self, tags, "conv_stats", x, w, _stride, _pad, _dil, bool(transposed))
         tags["part"] = "conv"
         if not transposed:
             self._matmul("conv", px, pw, batch, m, k, n, weight, out, bias, tags)
@@ -382,20 +380,6 @@ class Lowerer:
             last = self.emit("reduction", "col2im", [[(vid, None)]], [])
             v2 = self._virtual(last, tuple(out.shape))
             self.emit("elementwise", "add_bias", [[(v2, None)], bias], [out], fn="add")
-
-    def _stats(self, tags, fn, *args) -> None:
-        """Add the data statistics of a weight matmul to ``tags`` (``--stats``; :mod:`.stats`)."""
-        if self.stats_bits is None:
-            return
-        from . import stats
-
-        data = self.ev.data or {}
-        self.__dict__.setdefault("_wstats", {})
-        got = getattr(stats, fn)(self.torch, *(data.get(id(a), a) for a in args[:2]), *args[2:],
-                                 self.stats_bits, self._wstats)
-        self.stats_ops += bool(got)
-        self.stats_fake += not got
-        tags.update(got)
 
     @lowers(aten._trilinear)
     def _trilinear(self, c: Call) -> None:
@@ -487,6 +471,22 @@ class Lowerer:
         self.emit("elementwise", base, reads, targets, fn="generic", macs=macs or 0, tags={"unknown": True})
 
     # ------------------------------------------------------------------ build
+    def store(self, tensors) -> None:
+        """Tag each op that wrote part of ``tensors`` (the KV cache a model returns: it outlives
+        the step) with the bytes it leaves there (tag ``store_bytes``: writes to the backing
+        store, :attr:`~cimsim.workload.oparrays.OpArrays.store_bytes`)."""
+        size = DTYPE_BYTES[self.dtype]
+        for t in tensors:
+            if t.numel() == 0 or not self.st.known(t):
+                continue
+            for vid, offs in self.st.pieces(t):
+                v = self.st.versions[vid]
+                if v.producer < 0:  # never written during the step (an untouched input)
+                    continue
+                n = v.size if offs is None else len(offs)
+                tags = self.protos[v.producer].tags
+                tags["store_bytes"] = int(tags.get("store_bytes", 0)) + int(n) * size
+
     def finish(self):
         """(tensors, ops) of the workload."""
         # register reads in order; remember each read's index into its version's read list

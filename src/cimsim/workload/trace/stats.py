@@ -148,6 +148,22 @@ def snapshot(torch, func, args, skip=frozenset()):
             and a.untyped_storage().data_ptr() not in skip}
 
 
+def add(low, tags, fn, *args) -> None:
+    """Add a weight matmul's statistics to its ``tags`` (:func:`matmul_stats` or
+    :func:`conv_stats`, named ``fn``) when the lowerer ``low`` measures them
+    (``low.stats_bits``), from the operands as the op read them (the event's copies); counts
+    the ops tagged (``low.stats_ops``) and those without data (``low.stats_fake``)."""
+    if low.stats_bits is None:
+        return
+    data = low.ev.data or {}
+    cache = low.__dict__.setdefault("_wstats", {})
+    got = globals()[fn](low.torch, *(data.get(id(a), a) for a in args[:2]), *args[2:],
+                        low.stats_bits, cache)
+    low.stats_ops = getattr(low, "stats_ops", 0) + bool(got)
+    low.stats_fake = getattr(low, "stats_fake", 0) + (not got)
+    tags.update(got)
+
+
 def check_bits(bits) -> tuple:
     """``(input bits, weight bits)`` from one whole number (both) or a pair, each in 1..16 (1-bit
     weights: binary, their sign)."""
@@ -169,5 +185,5 @@ def summary(tagged: int, matmuls: int, fake: bool, bits: tuple) -> dict:
     return out
 
 
-__all__ = ["DEFAULT_BITS", "MATMUL_OPS", "check_bits", "conv_stats", "has_data", "input_stats",
+__all__ = ["DEFAULT_BITS", "MATMUL_OPS", "add", "check_bits", "conv_stats", "has_data", "input_stats",
            "matmul_stats", "snapshot", "summary", "weight_stats"]

@@ -1,0 +1,586 @@
+"""A serving run traced from a Hugging Face decoder (``cimsim trace --zoo hf:TYPE --serve``).
+
+:func:`trace_serving` gives the run :func:`cimsim.workload.llm.llm_serving` generates (the same
+iterations, in the same order: :func:`cimsim.workload.llm.schedule`), with each iteration's ops
+taken from the transformers model itself, built from its config on fake tensors (no weights
+downloaded or materialised) and traced by :func:`cimsim.workload.trace.trace`:
+
+1. **Templates.** A request's prefill is traced at batch 1 (with ``logits_to_keep=1``: the LM
+   head on the last token, as serving engines run it) at prompts of 8, 12 and 16 tokens; every
+   dimension is a polynomial of degree at most 2 in the prompt (``P``; ``P x P`` where a score
+   tensor is flattened), so the three give the prefill at any prompt length exactly. The decode
+   step is traced at batch 1 against caches of 8 and 9 tokens; every dimension is affine in the
+   cached tokens (the cache, its concatenation with the new row, the scores over ``c + 1`` keys):
+   ``dim(c) = dim(8) + (c - 8) x (dim(9) - dim(8))``. Five small traces, whatever the prompt
+   lengths and the number of steps (the tracer's own cost grows with the tensors' sizes: a
+   7B model's prefill at 1,024 tokens takes minutes to trace, at 16 a few seconds).
+2. **A request's own ops.** An op of a decode step whose dimensions or tensors change with the
+   cache length reads that request's cache (attention over it, the cache concatenation, the
+   mask); an op of a prefill whose sizes grow faster than the prompt (ratios other than 1 or 2
+   between the traces at ``P`` and ``2P``) mixes the prompt's tokens (scores, softmax, context,
+   the causal mask). These stay one op per request, at its own length.
+3. **Batched ops.** Every other op (the weight matmuls, norms, RoPE, activations, the LM head)
+   works row by row; the requests of an iteration share one op over all their rows (a matmul's
+   ``m`` summed), reading each weight once, as :func:`llm_serving` does. A tensor an own op
+   reads or writes is one per request (a batched op reads or writes every request's part; a
+   batched matmul fed by them gathers them first, as the generator gathers the attention's
+   context rows); the others are one per iteration; weights are shared.
+4. **The cache read in place** (:func:`_fold_cache`). HF's eager attention concatenates the
+   cache with the new row (a copy), scales K and expands V to every query head of its group
+   before the matmuls; serving kernels (paged / flash attention) read K and V from the cache
+   once. The concatenation becomes the cache after this step's append (a model input of
+   ``L = c + 1`` tokens, as the generator's), the per-element passes fold into the matmuls, and
+   a matmul whose operand shrank by the group size ``g`` takes a KV head's ``g`` query heads as
+   rows. So PIM units that claim attention over the KV cache (``pim.claims: [kv_cache]``) claim
+   the traced attention too.
+5. **Chaining.** A ``sample`` op (argmax over each request's logits) ends each iteration; a
+   decode step's token ids are the previous iteration's samples, so steps depend on one another.
+6. **Long runs.** Stretches of identical decode steps are written from the third with NumPy
+   (:func:`cimsim.workload.llm_replicate.insert_replicas`), as the generator writes them.
+
+What matches ``cimsim workload llm`` for the same model and options (held by the tests): every
+iteration's MACs, the weight bytes the matmuls read, and the KV cache read per layer per step
+(``2 L H_kv d_h`` elements, ``L`` the cached tokens and the step's own row). What differs is
+what the model really does besides: RoPE, norm gains, biases, the embedding rows gathered,
+HF's kernel count.
+
+``tensor_parallel=N``: the config sharded as :func:`cimsim.workload.llm.shard` splits it
+(heads, KV heads, FFN, vocabulary; ``head_dim`` kept), checked against the share's closed-form
+MACs; an ``allreduce`` after every row-parallel matmul (found by tracing the full model too:
+its reduction dimension shrinks, its output does not) and on the sampled token, as the
+generator writes them. Not supported with ``--serve``: pipeline parallelism.
+"""
+
+from __future__ import annotations
+
+import inspect
+import time
+from dataclasses import dataclass, field
+
+from ..errors import WorkloadError
+from ..workload.ir import Workload, WorkloadBuilder
+from ..workload.llm import model_from_hf, schedule, serving_options
+from ..workload.llm_replicate import Stretch, insert_replicas
+
+_SERVE_OWN = ("seq", "cache", "batch")
+#: prompt lengths the prefill is traced at (the first and last: 1 x and 2 x, for the
+#: classification), and the cache length the decode step is traced at (and one more)
+_PRE = (8, 12, 16)
+_DEC = 8
+
+
+@dataclass
+class _Template:
+    """A traced batch-1 pass: tensors and ops (tensors by index), dimensions affine in the
+    cached tokens (``d*`` the change per token; zero for a prefill), ``own``: the op is a
+    request's own (attention over its tokens or cache)."""
+
+    base: int
+    names: list[str]
+    shapes: list[tuple]
+    dshapes: list[tuple]
+    dtypes: list[str]
+    roles: list[str]
+    ops: list  # (name, kind, ins, outs, dims, ddims, weight, fn, ope, tags, generic_macs)
+    own: list[bool]
+    ids: int  # the input_ids tensor
+    logits: int  # the LM head's output
+    shared: list[bool] = field(default_factory=list)  # weights: one tensor for all requests
+    split: list[bool] = field(default_factory=list)  # one tensor per request (an own op's)
+    folded: int = 0  # ops folded into the attention matmuls (:func:`_fold_cache`)
+    reduce_after: set = field(default_factory=set)  # row-parallel matmuls (tensor parallelism)
+
+    def _split(self) -> "_Template":
+        """Tensors an own op reads or writes are one per request; the rest one per iteration."""
+        self.split = [False] * len(self.names)
+        for op, mine in zip(self.ops, self.own):
+            if mine:
+                for i in (*op[2], *op[3]):
+                    self.split[i] = not self.shared[i]
+        return self
+
+
+def _entries(name: str) -> tuple[str, str]:
+    """(prefill entry, decode entry) of a zoo name: ``hf:...`` takes ``seq`` and ``cache``; a
+    registered decoder ``NAME`` takes ``seq`` and ``NAME-decode`` takes ``cache``."""
+    from .registry import ZOO
+
+    if name.startswith("hf:"):
+        return name, name
+    base = name.removesuffix("-decode")
+    if base in ZOO and f"{base}-decode" in ZOO and ZOO[base].family == "hf-decoder":
+        return base, f"{base}-decode"
+    decoders = [n for n, e in ZOO.items() if e.family == "hf-decoder" and not n.endswith("-decode")]
+    raise WorkloadError(f"--serve needs a Hugging Face decoder: hf:MODEL_TYPE (e.g. hf:llama), "
+                        f"hf:PATH.json or one of {', '.join(decoders)}; got '{name}'")
+
+
+def _trace(entry: str, dtype: str, overrides: dict, **length):
+    from ..workload.trace import trace
+    from .registry import build
+
+    zm = build(entry, **overrides, **length)
+    kwargs = dict(zm.kwargs)
+    if "seq" in length:  # the prefill: the LM head on the last token only
+        try:
+            params = inspect.signature(zm.model.forward).parameters
+        except (TypeError, ValueError):
+            params = {}
+        if "logits_to_keep" not in params:
+            raise WorkloadError(f"{entry}: --serve needs a causal LM whose forward takes "
+                                "logits_to_keep (transformers 4.50 or later)")
+        kwargs["logits_to_keep"] = 1
+    return trace(zm.model, zm.args, name=entry, dtype=dtype, example_kwargs=kwargs), zm
+
+
+def _template(wa: Workload, wb: Workload, what: str, decode: bool, base: int) -> _Template:
+    """The template of ``wa`` (at ``base``), classified against ``wb`` (decode: at ``base + 1``;
+    prefill: at ``2 base``)."""
+    ta, tb = list(wa.tensors.values()), list(wb.tensors.values())
+    oa, ob = list(wa.ops), list(wb.ops)
+    if [o.name for o in oa] != [o.name for o in ob] or [t.name for t in ta] != [t.name for t in tb] \
+            or any(len(x.shape) != len(y.shape) for x, y in zip(ta, tb)):
+        raise WorkloadError(f"{wa.name}: the traced {what} has other ops at another length "
+                            f"({len(oa)} vs {len(ob)}); --serve needs one structure per phase")
+    index = {t.name: i for i, t in enumerate(ta)}
+    numel_a = [t.numel for t in ta]
+    numel_b = [t.numel for t in tb]
+    if decode:
+        dshapes = [tuple(y - x for x, y in zip(s.shape, t.shape)) for s, t in zip(ta, tb)]
+    else:
+        dshapes = [(0,) * len(t.shape) for t in ta]
+    ops, own = [], []
+    for a, b in zip(oa, ob):
+        ins = [index[t] for t in a.inputs]
+        outs = [index[t] for t in a.outputs]
+        da = (a.m, a.k, a.n, a.batch)
+        db = (b.m, b.k, b.n, b.batch)
+        if decode:
+            mine = da != db or any(dshapes[i] != (0,) * len(dshapes[i]) for i in ins + outs)
+            dd = tuple(y - x for x, y in zip(da, db))
+        else:  # grows faster than the prompt: mixes its tokens
+            sizes = [(numel_a[i], numel_b[i]) for i in ins + outs] + [(a.macs, b.macs)]
+            mine = any(y not in (x, 2 * x) for x, y in sizes)
+            dd = (0, 0, 0, 0)
+        ops.append((a.name, a.kind, ins, outs, da, dd, None if a.weight is None else index[a.weight],
+                    a.fn, a.ops_per_element, dict(a.tags), a.generic_macs))
+        own.append(mine)
+    ids = index.get("input_ids")
+    if ids is None or ta[ids].role != "input":
+        raise WorkloadError(f"{wa.name}: the traced {what} has no input 'input_ids'")
+    last = oa[-1]
+    if last.kind != "matmul" or last.weight is None:
+        raise WorkloadError(f"{wa.name}: the traced {what} does not end with the LM head")
+    shared = [t.role == "weight" and not t.name.endswith("[part]") for t in ta]
+    return _Template(base, [t.name for t in ta], [tuple(t.shape) for t in ta], dshapes,
+                     [t.dtype for t in ta], [t.role for t in ta], ops, own, ids,
+                     index[last.outputs[0]], shared)._split()
+
+
+def _fold_cache(t: _Template) -> _Template:
+    """The decode template with each KV cache read in place by its attention matmul, as serving
+    kernels (paged / flash attention) read it: the cache concatenation ``cat(cache, new row)``
+    becomes the cache after this step's append (a model input of ``c + 1`` tokens, named as the
+    cache), and single-input per-element passes between it and the matmul (SDPA's scaling of K,
+    the expansion of V to every query head of its group) fold into the matmul. A matmul whose
+    operand shrinks by the group size ``g`` then takes the query heads of a group as rows
+    (``batch / g``, ``m x g``: the same MACs, each KV head read once)."""
+    numel = [_numel(s) for s in t.shapes]
+    readers: dict[int, list[int]] = {}
+    for o, op in enumerate(t.ops):
+        for i in op[2]:
+            readers.setdefault(i, []).append(o)
+    drop: set[int] = set()
+    subst: dict[int, int] = {}  # tensor -> the grown cache read instead
+    regroup: dict[int, int] = {}  # matmul -> its group size
+    caches = [i for i, (r, d) in enumerate(zip(t.roles, t.dshapes)) if r == "input" and any(d)]
+    for c in caches:
+        rs = readers.get(c, [])
+        if len(rs) != 1 or t.ops[rs[0]][1] != "copy" or t.ops[rs[0]][2][0] != c \
+                or len(t.ops[rs[0]][3]) != 1:
+            continue
+        cat = rs[0]
+        x = t.ops[cat][3][0]
+        chain, cur = [], x
+        while True:  # per-element passes up to the one matmul that reads them
+            rs = readers.get(cur, [])
+            if len(rs) != 1:
+                break
+            nxt = t.ops[rs[0]]
+            if nxt[1] == "matmul":
+                mm = rs[0]
+                a, b_ = nxt[2]
+                m_, k_, n_, bt = nxt[4]
+                g = (bt * k_ * n_) // numel[x] if cur == b_ and numel[x] else 0
+                if g >= 1 and g * numel[x] == bt * k_ * n_ and bt % g == 0 and nxt[5][3] == 0:
+                    drop.add(cat)
+                    drop.update(chain)
+                    subst[cur] = x
+                    if g > 1:
+                        regroup[mm] = g
+                    t.roles[x] = "input"
+                    t.names[x] = t.names[c]
+                break
+            if nxt[1] not in ("elementwise", "copy") or len(nxt[2]) != 1 or len(nxt[3]) != 1:
+                break
+            chain.append(rs[0])
+            cur = nxt[3][0]
+    if not drop:
+        return t
+    ops, own = [], []
+    for o, (op, mine) in enumerate(zip(t.ops, t.own)):
+        if o in drop:
+            continue
+        ins = [subst.get(i, i) for i in op[2]]
+        dims, dd = op[4], op[5]
+        if o in regroup:
+            g = regroup[o]
+            dims = (dims[0] * g, dims[1], dims[2], dims[3] // g)
+            dd = (dd[0] * g, dd[1], dd[2], dd[3] // g)
+        ops.append((op[0], op[1], ins, op[3], dims, dd, *op[6:]))
+        own.append(mine)
+    t.ops, t.own = ops, own
+    t.folded = len(drop)
+    return t._split()
+
+
+#: config fields a tensor-parallel share changes (Megatron-LM: heads, FFN columns, vocabulary)
+_SHARDED = ("num_attention_heads", "num_key_value_heads", "intermediate_size", "vocab_size",
+            "head_dim")
+
+
+def _shard_overrides(config, overrides: dict, n: int) -> dict:
+    """The config fields of one device's share of ``config`` over ``n`` devices
+    (:func:`cimsim.workload.llm.shard`), over ``overrides``."""
+    from ..workload.llm import shard
+
+    missing = [f for f in _SHARDED if not hasattr(config, f)]
+    if missing:
+        raise WorkloadError(f"--serve --tensor-parallel needs a config with {', '.join(_SHARDED)} "
+                            f"(Llama, Mistral, Qwen2, ...); {config.model_type}'s has no "
+                            f"{', '.join(missing)}")
+    s = shard(model_from_hf(config.to_dict()), n)
+    return {**overrides, "num_attention_heads": s.heads, "num_key_value_heads": s.kv_heads,
+            "intermediate_size": s.ffn, "vocab_size": s.vocab, "head_dim": s.head_dim}
+
+
+def _check_shard(w: Workload, full_cfg: dict, n: int) -> None:
+    """The traced share has the closed-form MACs of the share (else the model type does not
+    build its layers from the sharded fields)."""
+    from ..workload.llm import prefill_macs, shard
+
+    want = prefill_macs(shard(model_from_hf(full_cfg), n), [_PRE[0]])
+    if w.macs != want:
+        raise WorkloadError(f"{full_cfg.get('model_type')}: the model built from the sharded config "
+                            f"does {w.macs} MACs in a prefill of {_PRE[0]} tokens where one "
+                            f"device's share does {want}; --serve --tensor-parallel cannot split it")
+
+
+def _row_parallel(full: Workload, part: Workload) -> set[str]:
+    """Names of the weight matmuls whose partial sums must meet (Megatron's row-parallel
+    layers: attention's output projection, the FFN's down projection): their reduction
+    dimension shrinks in the share while their output width does not."""
+    fo, po = list(full.ops), list(part.ops)
+    if [o.name for o in fo] != [o.name for o in po]:
+        raise WorkloadError(f"{full.name}: the sharded model has other ops than the full one")
+    return {b.name for a, b in zip(fo, po)
+            if b.kind == "matmul" and b.weight is not None and b.k < a.k and b.n == a.n}
+
+
+def _interp(ys: tuple[int, int, int], x: int) -> int:
+    """The polynomial of degree <= 2 through (_PRE[i], ys[i]) at ``x`` (exact, integer)."""
+    (x0, x1, x2), (y0, y1, y2) = _PRE, ys
+    num = (y0 * (x - x1) * (x - x2) * (x1 - x2) - y1 * (x - x0) * (x - x2) * (x0 - x2)
+           + y2 * (x - x0) * (x - x1) * (x0 - x1))
+    den = (x0 - x1) * (x0 - x2) * (x1 - x2)
+    if num % den:
+        raise WorkloadError(f"a traced prefill dimension {ys} at prompts {_PRE} is not a "
+                            "polynomial of the prompt length (--serve cannot scale it)")
+    return num // den
+
+
+def _at(samples: list[_Template], own: list[bool], p: int) -> _Template:
+    """The prefill template at a prompt of ``p`` tokens from the three traced samples."""
+    t0 = samples[0]
+    shapes = [tuple(_interp(ys, p) for ys in zip(*(t.shapes[i] for t in samples)))
+              for i in range(len(t0.names))]
+    ops = []
+    for o, op in enumerate(t0.ops):
+        dims = tuple(_interp(ys, p) for ys in zip(*(t.ops[o][4] for t in samples)))
+        ops.append((*op[:4], dims, (0, 0, 0, 0), *op[6:]))
+    t = _Template(p, t0.names, shapes, t0.dshapes, t0.dtypes, t0.roles, ops, list(own), t0.ids,
+                  t0.logits, t0.shared)
+    return t._split()
+
+
+def _merge_shape(shapes: list[list[int]]) -> list[int]:
+    """The shape of the requests' parts side by side: the first dimension times the parts when
+    they are equal, else the one dimension that differs summed, else flat."""
+    first = shapes[0]
+    if all(s == first for s in shapes):
+        return [first[0] * len(shapes), *first[1:]] if first else [len(shapes)]
+    diff = [f for f in range(len(first)) if len({s[f] for s in shapes}) > 1]
+    if len(diff) == 1 and all(len(s) == len(first) for s in shapes):
+        return [sum(s[f] for s in shapes) if f == diff[0] else first[f] for f in range(len(first))]
+    return [sum(_numel(s) for s in shapes)]
+
+
+def _numel(shape) -> int:
+    n = 1
+    for d in shape:
+        n *= d
+    return n
+
+
+def trace_serving(zoo_name: str, *, prompt, decode, batch: int = 1, requests: int | None = None,
+                  batching: str = "static", attention: str = "per-request", sub_batches: int = 1,
+                  tensor_parallel: int = 1, pipeline_parallel: int = 1, dtype: str = "fp16",
+                  name: str | None = None,
+                  replicate: bool = True, **overrides) -> Workload:
+    """The serving run of zoo model ``zoo_name`` (``hf:TYPE`` or a registered HF decoder) with
+    the options of :func:`cimsim.workload.llm.llm_serving` (module docstring); ``overrides``:
+    the model's config fields (e.g. ``num_hidden_layers=2``)."""
+    P, D, requests = serving_options(prompt, decode, batch, requests, batching, attention,
+                                     sub_batches, tensor_parallel, dtype, pipeline_parallel)
+    if pipeline_parallel != 1:
+        raise WorkloadError("--serve traces one device (of a tensor-parallel group at most): "
+                            "pipeline parallelism is not supported here; use cimsim workload llm "
+                            "--pipeline-parallel N")
+    tp = tensor_parallel
+    bad = [k for k in overrides if k in _SERVE_OWN]
+    if bad:
+        raise WorkloadError(f"--serve sets {', '.join(bad)} itself (use --prompt, --decode, --batch)")
+    pre_entry, dec_entry = _entries(zoo_name)
+    t0 = time.perf_counter()
+    n_traces = 0
+
+    # ------------------------------------------------------------------ templates
+    # traced at small lengths (the tracer's cost grows with the tensors): a prefill's dimensions
+    # are polynomials of degree <= 2 in the prompt (P, or P x P for a flattened score tensor),
+    # exact from three traces; a decode step's are affine in the cache, exact from two
+    wa, zm = _trace(pre_entry, dtype, overrides, seq=_PRE[0])
+    full_cfg, full_overrides = zm.model.config.to_dict(), dict(overrides)
+    reduce_pre: set[str] = set()
+    if tp > 1:  # one device's share: the config sharded; the full trace finds the split points
+        overrides = _shard_overrides(zm.model.config, overrides, tp)
+        wfull = wa
+        wa, zm = _trace(pre_entry, dtype, overrides, seq=_PRE[0])
+        n_traces += 1
+        _check_shard(wa, full_cfg, tp)
+        reduce_pre = _row_parallel(wfull, wa)
+    wm, _ = _trace(pre_entry, dtype, overrides, seq=_PRE[1])
+    wb, _ = _trace(pre_entry, dtype, overrides, seq=_PRE[2])
+    n_traces += 3
+    samples = [_template(w_, wb if w_ is wa else wa, "prefill", False, x)
+               for w_, x in ((wa, _PRE[0]), (wm, _PRE[1]), (wb, _PRE[2]))]
+    own_pre = samples[0].own  # ratios between the traces at P and 2 P
+    prefill = {p: _at(samples, own_pre, p) for p in sorted(set(P))}
+    for t_ in prefill.values():
+        t_.reduce_after = reduce_pre
+    dec = None
+    if any(D):
+        da, _ = _trace(dec_entry, dtype, overrides, cache=_DEC)
+        db, _ = _trace(dec_entry, dtype, overrides, cache=_DEC + 1)
+        n_traces += 2
+        dec = _fold_cache(_template(da, db, "decode step", True, _DEC))
+        if tp > 1:
+            dfull, _ = _trace(dec_entry, dtype, full_overrides, cache=_DEC)
+            n_traces += 1
+            dec.reduce_after = _row_parallel(dfull, da)
+    trace_s = time.perf_counter() - t0
+
+    try:
+        shape = model_from_hf(full_cfg).__dict__
+    except WorkloadError:
+        shape = {}
+    wname = name or (f"serve-{zoo_name.replace(':', '-')}-B{batch}"
+                     + (f"-R{requests}-{batching}" if requests != batch or batching != "static" else "")
+                     + ("-padded" if attention == "padded" else "")
+                     + (f"-sb{sub_batches}" if sub_batches > 1 else "")
+                     + f"-P{max(P)}-D{max(D)}-{dtype}")
+    b = WorkloadBuilder(wname, by_id=True)
+    n_t = [0]
+
+    def T(tname, shape_, role) -> int:
+        i = b.tensor(tname, shape_, dtype, role)
+        n_t[0] = i + 1
+        return i
+
+    weights: dict[str, int] = {}  # shared weights by name, declared before any iteration
+    for tm in [*prefill.values(), *([dec] if dec else [])]:
+        for i, nm in enumerate(tm.names):
+            if tm.shared[i] and nm not in weights:
+                weights[nm] = T(nm, list(tm.shapes[i]), "weight")
+
+    def chain(prefix: str, tags: dict, parts: list, ids_of: dict) -> int:
+        """One pass of ``parts`` [(request, template, length)] as one chain of ops; returns the
+        tensor of the part's sampled token ids."""
+        made: dict[int, list[int]] = {}
+        tm0 = parts[0][1]
+
+        def shape_at(tm: _Template, i: int, c: int) -> list[int]:
+            return [s + d * (c - tm.base) for s, d in zip(tm.shapes[i], tm.dshapes[i])]
+
+        def tids(i: int) -> list[int]:
+            """Tensor i: one id per part (split), or one (shared weight, or batched)."""
+            if tm0.shared[i]:
+                return [weights[tm0.names[i]]]
+            if i == tm0.ids and ids_of:
+                return list(dict.fromkeys(ids_of[r] for r, _, _ in parts))
+            if i not in made:
+                role = tm0.roles[i]
+                if tm0.split[i]:
+                    made[i] = [T(f"{prefix}.r{r}.{tm.names[i]}", shape_at(tm, i, c), role)
+                               for r, tm, c in parts]
+                else:
+                    made[i] = [T(f"{prefix}.{tm0.names[i]}",
+                                 _merge_shape([shape_at(tm, i, c) for _, tm, c in parts]), role)]
+            return made[i]
+
+        for o, (oname, kind, ins, outs, _, _, wt, fn, ope, otags, gm) in enumerate(tm0.ops):
+            dims = [tuple(x + y * (c - tm.base) for x, y in zip(tm.ops[o][4], tm.ops[o][5]))
+                    for _, tm, c in parts]
+            merged = None
+            if not tm0.own[o]:
+                if kind != "matmul":
+                    merged = dims[0]
+                elif len(set(dims)) == 1:
+                    m_, k_, n_, bt = dims[0]
+                    merged = (m_ * len(parts), k_, n_, bt) if wt is not None else (m_, k_, n_, bt * len(parts))
+                else:
+                    diff = [f for f in range(4) if len({d[f] for d in dims}) > 1]
+                    if len(diff) == 1:
+                        merged = tuple(sum(d[f] for d in dims) if f == diff[0] else dims[0][f]
+                                       for f in range(4))
+            if merged is not None:
+                inputs = []
+                for i in ins:
+                    ids = tids(i)
+                    if kind == "matmul" and len(ids) > 1:  # one operand over every request's rows
+                        g_ = T(f"{prefix}.{oname}.in{len(inputs)}",
+                               _merge_shape([shape_at(tm, i, c) for _, tm, c in parts]), "activation")
+                        b.op(f"{prefix}.{oname}.gather{len(inputs)}", "copy", ids, [g_],
+                             tags={**tags, "part": "gather"})
+                        ids = [g_]
+                    inputs += ids
+                outputs = [x for i in outs for x in tids(i)]
+                w_ = tids(wt)[0] if wt is not None and tm0.shared[wt] else None
+                b.op(f"{prefix}.{oname}", kind, list(dict.fromkeys(inputs)), outputs, m=merged[0],
+                     k=merged[1], n=merged[2], batch=merged[3], weight=w_, fn=fn,
+                     ops_per_element=ope, tags={**otags, **tags}, generic_macs=gm * len(parts))
+                if oname in tm0.reduce_after:  # a row-parallel matmul: the partial sums meet
+                    for i in outs:
+                        sums = [T(f"{prefix}.{tm0.names[i]}.sum" if len(made[i]) == 1 else
+                                  f"{prefix}.r{r}.{tm0.names[i]}.sum",
+                                  shape_at(tm, i, c) if len(made[i]) > 1 else
+                                  _merge_shape([shape_at(tm_, i, c_) for _, tm_, c_ in parts]),
+                                  "activation")
+                              for (r, tm, c) in (parts if len(made[i]) > 1 else parts[:1])]
+                        b.op(f"{prefix}.{oname}.allreduce", "allreduce", made[i], sums,
+                             tags={**tags, "part": "allreduce"})
+                        made[i] = sums
+            else:
+                for j, (r, tm, c) in enumerate(parts):
+                    def pick(i, j=j, r=r):
+                        ids = tids(i)
+                        if i == tm0.ids and ids_of:
+                            return ids_of[r]
+                        return ids[j] if len(ids) > 1 else ids[0]
+                    b.op(f"{prefix}.r{r}.{oname}", kind, [pick(i) for i in ins],
+                         [pick(i) for i in outs], m=dims[j][0], k=dims[j][1], n=dims[j][2],
+                         batch=dims[j][3], weight=None if wt is None else pick(wt), fn=fn,
+                         ops_per_element=ope, tags={**otags, **tags, "request": r},
+                         generic_macs=gm)
+        new_ids = T(f"{prefix}.next_ids", [len(parts), 1], "activation")
+        b.op(f"{prefix}.sample", "reduction", tids(tm0.logits), [new_ids],
+             tags={**tags, "part": "sample"})
+        if tp > 1:  # the best token over the vocabulary shards
+            best = T(f"{prefix}.next_ids.sum", [len(parts), 1], "activation")
+            b.op(f"{prefix}.next_ids.allreduce", "allreduce", [new_ids], [best],
+                 tags={**tags, "part": "allreduce"})
+            new_ids = best
+        return new_ids
+
+    # ------------------------------------------------------------------ iterations
+    n_req = len(P)
+    holder: dict[int, int] = {}
+    first_op, last_op = [0] * n_req, [0] * n_req
+    step_end, step_tokens, step_kind = [], [], []
+    extra = 0
+    stretches: list[Stretch] = []
+    built: list[tuple] = []
+    cur: Stretch | None = None
+    for kind, it, reqs, cached, new_stretch in schedule(P, D, batch, batching):
+        if kind == "prefill":
+            ids = chain(f"it{it}.prefill", {"phase": "prefill", "step": it},
+                        [(r, prefill[p], p) for r, p in zip(reqs, cached)], {})
+            for r in reqs:
+                holder[r] = ids
+                first_op[r] = last_op[r] = len(b) - 1 + extra
+            step_end.append(len(b) - 1 + extra)
+            step_tokens.append(len(reqs))
+            step_kind.append("prefill")
+            continue
+        if new_stretch:
+            built, cur = [], None
+        n_sub = min(sub_batches, len(reqs))
+        groups = [list(range(j * len(reqs) // n_sub, (j + 1) * len(reqs) // n_sub)) for j in range(n_sub)]
+        if cur is not None:
+            extra += cur.o1 - cur.o0
+            cur.count += 1
+            ends = built[-1][4]
+        else:
+            o0, s0 = len(b), n_t[0]
+            ends = []
+        for j, grp in enumerate(groups):
+            rs = [reqs[i] for i in grp]
+            cs = [cached[i] for i in grp]
+            if attention == "padded" and len(grp) > 1:
+                cs = [max(cs)] * len(cs)
+            if cur is None:
+                p = f"it{it}.decode" + (f".sb{j}" if n_sub > 1 else "")
+                ids = chain(p, {"phase": "decode", "step": it}, [(r, dec, c) for r, c in zip(rs, cs)],
+                            holder)
+                ends.append(len(b) - 1)
+                for r in rs:
+                    holder[r] = ids
+            for r in rs:
+                last_op[r] = ends[j] + extra
+        if cur is None:
+            built.append((o0, len(b), s0, n_t[0], ends))
+            if replicate and len(built) == 3 and built[1][1] - built[1][0] == built[2][1] - built[2][0] \
+                    and built[1][3] - built[1][2] == built[2][3] - built[2][2]:
+                cur = Stretch(o0, len(b), s0, n_t[0], it)
+                stretches.append(cur)
+        step_end.append(len(b) - 1 + extra)
+        step_tokens.append(len(reqs))
+        step_kind.append("decode")
+    cols = insert_replicas(b.columns(), stretches) if stretches else b.columns()
+    w = Workload.from_columns(wname, cols, {})
+    macs = w.op_macs
+    starts = [0] + [e + 1 for e in step_end[:-1]]
+    step_macs = [int(macs[s:e + 1].sum()) for s, e in zip(starts, step_end)]
+    w.metadata.update({
+        "generator": "llm",
+        "source": "cimsim.zoo.serve (traced)",
+        "zoo": {"name": zoo_name, "weights": "fake",
+                "overrides": {k: list(v) if isinstance(v, tuple) else v for k, v in overrides.items()}},
+        "params": {**shape, "prompt": P, "decode": D, "batch": batch, "requests": requests,
+                   "batching": batching, "attention": attention, "sub_batches": sub_batches,
+                   "tensor_parallel": tensor_parallel, "pipeline_parallel": pipeline_parallel,
+                   "dtype": dtype},
+        "traces": {"count": n_traces, "seconds": round(trace_s, 3)},
+        "folded_ops_per_decode_step": dec.folded if dec else 0,
+        "macs": int(macs.sum()),
+        "llm": {
+            "first_token_ops": first_op,
+            "last_token_ops": last_op,
+            "output_tokens": [1 + dr for dr in D],
+            "step_kind": step_kind,
+            "step_end_ops": step_end,
+            "step_tokens": step_tokens,
+            "step_macs": step_macs,
+            "generated_tokens": n_req + sum(D),
+        },
+    })
+    return w

@@ -1,0 +1,149 @@
+"""Communication over a link topology (hw/collective.py) and pipeline parallelism (workload/llm.py).
+
+Goldens are the closed forms of the collective module's table written out by hand: S the whole
+tensor, B the link's bandwidth (100 GB/s here), alpha its latency (1 us), p devices.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from cimsim import simulate
+from cimsim.config import architecture_from_dict
+from cimsim.errors import ConfigError
+from cimsim.workload import Op, Tensor, Workload
+from cimsim.workload.llm import LLMModel, llm_serving
+
+from conftest import ROUND_ARCH
+
+B, ALPHA = 100e9, 1e-6
+S = 2 ** 20  # 1 MiB: 262144 fp32 elements
+TINY = LLMModel(layers=2, hidden=32, heads=8, kv_heads=2, ffn=48, vocab=20, head_dim=4, gated=True)
+
+
+def _arch(devices: int, topology: str, **collective):
+    d = copy.deepcopy(ROUND_ARCH)
+    d["links"] = {"nvlink": {"bandwidth": "100 GB/s", "latency": "1 us", "energy_per_bit": "1 pJ/bit"}}
+    d["collective"] = {"devices": devices, "topology": topology, **collective}
+    return architecture_from_dict(d)
+
+
+def _one(kind: str) -> Workload:
+    n = S // 4
+    return Workload(kind, [Tensor("x", (n,), "fp32", "input"), Tensor("y", (n,), "fp32", "activation")],
+                    [Op(kind, kind, ("x",), ("y",))])
+
+
+@pytest.mark.parametrize("devices, topology, extra, kind, moved, steps", [
+    # ring, p = 4: all-reduce 2 (3/4) S in 2 (p-1) = 6 steps; all-gather 3/4 S in 3; send 1 hop
+    (4, "ring", {}, "allreduce", 1.5 * S, 6),
+    (4, "ring", {}, "allgather", 0.75 * S, 3),
+    (4, "ring", {}, "sendrecv", S, 1),
+    # switch, p = 4: the same bytes, one step per phase
+    (4, "switch", {}, "allreduce", 1.5 * S, 2),
+    (4, "switch", {}, "allgather", 0.75 * S, 1),
+    (4, "switch", {}, "sendrecv", S, 1),
+    # mesh 2 x 4 (p = 8): 2 ((2-1)/2 + (4-1)/8) S = 2 x 7/8 S = 1.75 S in 2 (1 + 3) = 8 steps
+    # (the ring would take 2 (8-1) = 14)
+    (8, "mesh", {"mesh": [2, 4]}, "allreduce", 1.75 * S, 8),
+    (8, "mesh", {"mesh": [2, 4]}, "allgather", 0.875 * S, 4),
+    (8, "ring", {}, "allreduce", 1.75 * S, 14),
+    (8, "mesh", {"mesh": [2, 4]}, "sendrecv", S, 1),
+])
+def test_collective_costs_are_the_closed_forms(devices, topology, extra, kind, moved, steps):
+    r = simulate(_arch(devices, topology, **extra), _one(kind))
+    assert r.traffic_bytes["nvlink"] == moved
+    assert r.latency_s == pytest.approx(moved / B + steps * ALPHA, rel=1e-12)
+    assert r.ops_per_unit == {"processor": 0, "collective": 1}
+
+
+@pytest.mark.parametrize("extra, msg", [
+    ({"topology": "mesh"}, "topology: mesh needs mesh"),
+    ({"topology": "mesh", "mesh": [2, 3]}, "mesh \\[2, 3\\] has 6 devices, devices is 4"),
+    ({"topology": "ring", "mesh": [2, 2]}, "mesh goes with topology: mesh"),
+    ({"topology": "torus"}, "topology"),
+])
+def test_bad_topology_is_a_config_error(extra, msg):
+    d = copy.deepcopy(ROUND_ARCH)
+    d["links"] = {"nvlink": {"bandwidth": "100 GB/s", "latency": "1 us", "energy_per_bit": "1 pJ/bit"}}
+    d["collective"] = {"devices": 4, **extra}
+    with pytest.raises(ConfigError, match=msg):
+        architecture_from_dict(d)
+
+
+# --------------------------------------------------------------------------- pipeline parallelism
+def test_pipeline_stages_send_the_hidden_state_and_the_tokens():
+    kw = dict(prompt=4, decode=2, batch=2, dtype="fp32")
+    pp = llm_serving(TINY, **kw, pipeline_parallel=2)
+    one = llm_serving(TINY, **kw)
+    assert pp.macs == one.macs  # the same model, cut in two
+    sends = [op for op in pp.ops if op.kind == "sendrecv"]
+    # per iteration (a prefill, 2 decode steps): the hidden state at layer 1 and the tokens back
+    assert len(sends) == 3 * 2
+    assert {op.tags["stage"] for op in pp.ops if "layer" in op.tags} == {0, 1}
+    assert all(op.tags["stage"] == op.tags["layer"] for op in pp.ops if "layer" in op.tags)
+    r = simulate(_arch(2, "ring"), pp)
+    # prefill: 8 rows x 32 x 4 B = 1024 B + 2 ids x 4 B = 8 B; each decode step: 2 x 32 x 4 + 8
+    assert r.traffic_bytes["nvlink"] == 1032 + 2 * 264
+    # the pipeline's latency is one device's plus each send: S/B + alpha
+    base = simulate(_arch(2, "ring"), one)
+    assert r.latency_s == pytest.approx(base.latency_s + 1560 / B + 6 * ALPHA, rel=1e-9)
+
+
+def test_pipeline_and_tensor_parallel_together():
+    w = llm_serving(TINY, prompt=4, decode=2, batch=2, tensor_parallel=2, pipeline_parallel=2)
+    kinds = [op.kind for op in w.ops]
+    # all-reduces: 2 per layer and 1 on the tokens, per iteration: 3 x (2 x 2 + 1) = 15
+    assert kinds.count("allreduce") == 15 and kinds.count("sendrecv") == 6
+
+
+def test_pipeline_must_divide_the_layers():
+    from cimsim.errors import WorkloadError
+
+    with pytest.raises(WorkloadError, match="pipeline_parallel=3 must divide layers=2"):
+        llm_serving(TINY, prompt=4, decode=1, pipeline_parallel=3)
+
+
+# --------------------------------------------------------------------------- systems in one config
+def _bundled(name: str) -> dict:
+    import yaml
+
+    from cimsim.bundled import resolve_config
+
+    return yaml.safe_load(resolve_config(name).read_text())
+
+
+def test_a_4_gpu_gpt3_layer_is_one_config():
+    """One GPT-3 175B layer (d = 12288, 96 heads, FFN 4d) prefilled over batch 8 x 2048 tokens on
+    each of 4 H100s (tensor parallel): each all-reduce sums 8 x 2048 x 12288 fp16 = 402,653,184 B
+    (LLMCompass's 402.7 MB all-reduce), a ring moving 2 x 3/4 of it per device."""
+    gpt3 = LLMModel(layers=1, hidden=12288, heads=96, kv_heads=96, ffn=49152, vocab=50257,
+                    head_dim=128, gated=False)
+    d = _bundled("gpu-hbm3")
+    d["links"] = {"nvlink": {"bandwidth": "300 GB/s", "latency": "2 us", "energy_per_bit": "1 pJ/bit"}}
+    d["collective"] = {"devices": 4, "topology": "ring"}
+    w = llm_serving(gpt3, prompt=2048, decode=0, batch=8, tensor_parallel=4, dtype="fp16")
+    r = simulate(architecture_from_dict(d), w, keep_ops=False)
+    S = 8 * 2048 * 12288 * 2
+    # two layer all-reduces of S, and the sampled tokens (8 fp16 values): 1.5 x each
+    assert r.traffic_bytes["nvlink"] == 1.5 * (2 * S + 8 * 2)
+    ring = 1.5 * S / 300e9 + 6 * 2e-6  # 2.013 ms + 12 us for each layer all-reduce
+    assert r.latency_s > 2 * ring
+
+
+def test_gpu_pim_cim_and_a_collective_in_one_config():
+    d = _bundled("gpu-hbm-pim-attn")  # H100 + HBM-PIM with attention on PIM
+    cim = _bundled("sram-cim")
+    d["cim"], d["links"] = cim["cim"], dict(cim["links"])  # + SRAM CIM macros over their NoC
+    d["links"]["nvlink"] = {"bandwidth": "450 GB/s", "latency": "2 us", "energy_per_bit": "1.3 pJ/bit"}
+    d["cim"]["link"] = "interconnect"
+    d["collective"] = {"devices": 2, "link": "nvlink", "topology": "switch"}
+    m = LLMModel(layers=2, hidden=256, heads=8, kv_heads=2, ffn=512, vocab=1000, head_dim=32, gated=True)
+    w = llm_serving(m, prompt=16, decode=4, batch=2, tensor_parallel=2)
+    r = simulate(architecture_from_dict(d), w, keep_ops=False)
+    # every component runs something: decode attention on PIM, weight matmuls on CIM, all-reduces
+    # on the collective, the rest on the GPU
+    assert all(r.ops_per_unit[u] > 0 for u in ("processor", "pim", "cim", "collective"))
+    assert r.ops_per_unit["collective"] == sum(op.kind == "allreduce" for op in w.ops)

@@ -1,0 +1,240 @@
+"""The serving trace of a Hugging Face decoder (zoo/serve.py, ``cimsim trace --serve``) against
+the serving generator (``cimsim workload llm``) for the same model and options.
+
+Goldens are closed-form arithmetic written out in the comments. The tiny Llama of the zoo
+(``_LM``): 2 layers, hidden d = 32, 4 query heads of d_h = 8, 2 KV heads (g = 2, so
+d / g = H_kv d_h = 16), FFN 64 (gated), vocabulary 128; fp32 (4 bytes).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+pytest.importorskip("transformers")
+os.environ["HF_HUB_OFFLINE"] = "1"
+pytestmark = [pytest.mark.torch]
+
+from cimsim.cli import main  # noqa: E402
+from cimsim.errors import WorkloadError  # noqa: E402
+from cimsim.workload import Workload, load_workload  # noqa: E402
+from cimsim.workload.llm import llm_serving, model_from_hf, serving_macs  # noqa: E402
+from cimsim.zoo.hf import _GPT2, _LM  # noqa: E402
+from cimsim.zoo.serve import trace_serving  # noqa: E402
+
+LLAMA = dict(prompt=[5, 7], decode=[6, 3], batch=2, dtype="fp32")
+
+
+@pytest.fixture(scope="module")
+def llama():
+    traced = trace_serving("llama", **LLAMA)
+    model = model_from_hf({"model_type": "llama", "hidden_act": "silu", **_LM})
+    return traced, model, llm_serving(model, **LLAMA)
+
+
+def _iterations(w: Workload) -> list[slice]:
+    ends = w.metadata["llm"]["step_end_ops"]
+    return [slice(0 if i == 0 else ends[i - 1] + 1, e + 1) for i, e in enumerate(ends)]
+
+
+def _matmul_weight_bytes(w: Workload, s: slice) -> int:
+    return sum(w.tensors[op.weight].nbytes for op in list(w.ops)[s]
+               if op.kind == "matmul" and op.weight is not None)
+
+
+@pytest.mark.slow
+def test_every_iteration_has_the_generators_macs(llama):
+    traced, model, gen = llama
+    t, g = traced.metadata["llm"], gen.metadata["llm"]
+    assert t["step_kind"] == g["step_kind"] == ["prefill"] + ["decode"] * 6
+    assert t["step_tokens"] == g["step_tokens"] == [2, 2, 2, 2, 1, 1, 1]
+    assert t["step_macs"] == g["step_macs"]
+    # decode step 0 by hand: W = d (H + 2 H_kv) d_h + H d_h d + 3 d ffn
+    #   = 32*8*8 + 32*32 + 3*32*64 = 2048 + 1024 + 6144 = 9216 per token and layer;
+    # keys 5+1 and 7+1: layers (2 W + 2 H d_h (6 + 8)) + 2 d vocab
+    #   = 2 (18432 + 64*14) + 2*32*128 = 38656 + 8192 = 46848
+    assert t["step_macs"][1] == 46848
+    assert traced.macs == serving_macs(model, [5, 7], [6, 3])
+    # prefill traced at 8, 12 and 16 tokens, decode at caches of 8 and 9: prompts of 5 and 7
+    # and caches of 5 ... 10 come from them
+    assert traced.metadata["traces"]["count"] == 5
+
+
+@pytest.mark.slow
+def test_weights_are_read_once_per_iteration_as_the_generator_reads_them(llama):
+    traced, _, gen = llama
+    for st, sg in zip(_iterations(traced), _iterations(gen)):
+        # q, k, v, o, gate, up, down per layer and the LM head, each read once:
+        # 2 x (32*64 + 32*32 + 3*32*64) x 4 B + 32*128 x 4 B = 2 x 9216 x 4 + 16384 = 90112 B
+        assert _matmul_weight_bytes(traced, st) == _matmul_weight_bytes(gen, sg) == 90112
+
+
+@pytest.mark.slow
+def test_kv_cache_of_L_tokens_is_read_once_per_step_and_layer_as_L_d_over_g(llama):
+    traced, _, gen = llama
+    readers = np.bincount(traced.arrays.input_ids, minlength=len(traced.tensors))
+    names = list(traced.tensors)
+    cache = [i for i, n in enumerate(names) if ".cache.layers[" in n]
+    assert cache and all(readers[i] == 1 for i in cache)  # each cache tensor read by one op
+    assert traced.metadata["folded_ops_per_decode_step"] == 2 * 4  # cat K, cat V, K scale, V expand
+    for step in range(6):
+        running = [r for r, d in enumerate([6, 3]) if step < d]
+        # L = the c = P_r + step cached tokens and this step's own row, appended in place
+        keys = [[5, 7][r] + step + 1 for r in running]
+        for layer in range(2):
+            pat = re.compile(rf"^it{step}\.decode\.r\d+\.cache\.layers\[{layer}\]\.(keys|values)$")
+            got = sum(traced.tensors[n].nbytes for n in names if pat.match(n))
+            # K and V: 2 x sum_r L_r x d / g x 4 B (step 0: 2 x (6 + 8) x 16 x 4 = 1792 B)
+            assert got == 2 * sum(keys) * 16 * 4
+            gpat = re.compile(rf"^it{step}\.decode\.l{layer}\.r\d+\.[KV]_cache$")
+            assert got == sum(gen.tensors[n].nbytes for n in gen.tensors if gpat.match(n))
+    # the attention matmuls read the cache itself, a KV head's g = 2 query heads as its rows
+    scores = next(op for op in traced.ops if op.name == "it0.decode.r0.model.layers.0.self_attn.bmm")
+    assert scores.inputs[1] == "it0.decode.r0.cache.layers[0].keys"
+    assert (scores.batch, scores.m, scores.k, scores.n) == (2, 2, 8, 6)
+
+
+@pytest.mark.slow
+def test_pim_runs_the_traced_decode_attention(llama):
+    from cimsim import load_architecture, simulate
+    from cimsim.bundled import resolve_config
+
+    traced, _, _ = llama
+    r = simulate(load_architecture(resolve_config("gpu-hbm-pim-attn")), traced, keep_ops=False)
+    # scores and context per running request, layer and decode step: 2 x 2 x (2 x 3 + 1 x 3) = 36
+    assert r.ops_per_unit["pim"] == 36
+
+
+@pytest.mark.slow
+def test_continuous_padded_and_mha_match_the_generator_and_replicas_equal_the_op_by_op_build():
+    kw = dict(prompt=[3, 4, 3], decode=[8, 5, 9], batch=2, requests=3, batching="continuous",
+              dtype="fp32")
+    fast = trace_serving("gpt2", **kw)
+    slow = trace_serving("gpt2", **kw, replicate=False)
+    assert len(fast) == len(slow) and fast.macs == slow.macs
+    for f in ("shape_dims", "kind", "in_ids", "out_ids", "m", "k", "n", "batch", "weight"):
+        assert np.array_equal(getattr(fast.columns, f), getattr(slow.columns, f)), f
+    assert fast.columns.op_names.tolist() == slow.columns.op_names.tolist()
+    assert fast.metadata["llm"] == slow.metadata["llm"]
+    gpt2 = model_from_hf({"model_type": "gpt2", **_GPT2})
+    assert fast.metadata["llm"]["step_macs"] == llm_serving(gpt2, **kw).metadata["llm"]["step_macs"]
+    # GPT-2 is multi-head (g = 1): a cache of L tokens is 2 L d = 2 L 32 elements per layer;
+    # continuous step 0 runs requests 0 and 1 with 3 + 1 and 4 + 1 keys: 2 x 9 x 32 x 4 B
+    pat = re.compile(r"^it0\.decode\.r\d+\.cache\.layers\[1\]\.(keys|values)$")
+    assert sum(fast.tensors[n].nbytes for n in fast.tensors if pat.match(n)) == 2 * 9 * 32 * 4
+    for opts in (dict(attention="padded"), dict(sub_batches=2)):
+        kw2 = dict(prompt=[3, 6, 4], decode=4, batch=3, dtype="fp32", **opts)
+        assert trace_serving("gpt2", **kw2).metadata["llm"]["step_macs"] == \
+            llm_serving(gpt2, **kw2).metadata["llm"]["step_macs"]
+
+
+@pytest.mark.slow
+def test_cli_serve_traces_and_runs(tmp_path):
+    out = tmp_path / "s.npz"
+    r = CliRunner().invoke(main, ["trace", "--zoo", "hf:llama", "--serve", "--prompt", "4",
+                                  "--decode", "3", "--batch", "2", "--param", "num_hidden_layers=1",
+                                  "--param", "hidden_size=64", "--param", "intermediate_size=128",
+                                  "--param", "num_attention_heads=4", "--param", "num_key_value_heads=1",
+                                  "--param", "vocab_size=256", "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    assert "1 prefill(s), 3 decode step(s), 8 tokens; 5 traces" in r.output
+    w = load_workload(out)
+    assert w.metadata["params"]["kv_heads"] == 1 and w.metadata["params"]["dtype"] == "fp16"
+    r = CliRunner().invoke(main, ["run", "gpu-hbm3", str(out)])
+    assert r.exit_code == 0, r.output
+    assert "LLM serving" in r.output
+
+
+@pytest.mark.parametrize("args, msg", [
+    (["--zoo", "llama", "--prompt", "4"], "--prompt go with --serve"),
+    (["--zoo", "resnet", "--serve"], "--serve needs a Hugging Face decoder"),
+    (["--zoo", "llama", "--serve", "--param", "seq=3"], "--serve sets seq itself"),
+    (["--zoo", "llama", "--serve", "--pipeline-parallel", "2"], "pipeline parallelism is not supported"),
+    (["--zoo", "llama", "--serve", "--batching", "eager"], "batching 'eager' is not one of"),
+])
+def test_cli_serve_errors_are_one_line(tmp_path, args, msg):
+    r = CliRunner().invoke(main, ["trace", *args, "-o", str(tmp_path / "x.npz")])
+    assert r.exit_code != 0 and msg in r.output and "Traceback" not in r.output
+
+
+def test_serve_refuses_a_model_that_is_not_a_decoder():
+    with pytest.raises(WorkloadError, match="needs a Hugging Face decoder"):
+        trace_serving("bert", prompt=4, decode=1)
+
+
+@pytest.mark.slow
+def test_a_prefill_scaled_from_the_small_traces_equals_the_trace_at_its_length():
+    from cimsim.zoo.serve import _trace
+
+    direct, _ = _trace("llama", "fp32", {}, seq=29)
+    served = trace_serving("llama", prompt=29, decode=0, dtype="fp32")
+    ops = list(served.ops)[:-1]  # all but the sample op
+    assert [(o.kind, o.m, o.k, o.n, o.batch) for o in ops] == \
+        [(o.kind, o.m, o.k, o.n, o.batch) for o in direct.ops]
+    assert sorted(t.shape for t in served.tensors.values() if not t.name.endswith("next_ids")) == \
+        sorted(t.shape for t in direct.tensors.values())
+
+
+@pytest.mark.slow
+def test_one_config_json_through_trace_serve_and_workload_llm(tmp_path):
+    """A Hugging Face config.json (with the keys a real one carries besides the shape) as
+    ``--zoo hf:FILE`` and as ``workload llm --hf-config FILE``: the same iterations and MACs.
+    By hand (d = 64, H = 8, H_kv = 2, d_h = 8, ffn 160 gated, vocab 300, 2 layers):
+    W = 64*12*8 + 64*64 + 3*64*160 = 6144 + 4096 + 30720 = 40960; the prefill of 5 and 9 tokens:
+    2 (14 W + 2*64*(25 + 81)) + 2*64*300 = 2 (573440 + 13568) + 38400 = 1212416."""
+    import json
+
+    cfg = {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_act": "silu",
+           "hidden_size": 64, "intermediate_size": 160, "num_hidden_layers": 2,
+           "num_attention_heads": 8, "num_key_value_heads": 2, "vocab_size": 300,
+           "max_position_embeddings": 256, "torch_dtype": "float16",
+           "transformers_version": "4.40.0", "tie_word_embeddings": False}
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(cfg))
+    opts = ["--prompt", "5,9", "--decode", "4,2", "--batch", "2"]
+    r = CliRunner().invoke(main, ["trace", "--zoo", f"hf:{path}", "--serve", *opts, "-o",
+                                  str(tmp_path / "t.npz")])
+    assert r.exit_code == 0, r.output
+    r = CliRunner().invoke(main, ["workload", "llm", "--hf-config", str(path), *opts, "-o",
+                                  str(tmp_path / "g.npz")])
+    assert r.exit_code == 0, r.output
+    t, g = load_workload(tmp_path / "t.npz"), load_workload(tmp_path / "g.npz")
+    assert t.metadata["llm"]["step_macs"] == g.metadata["llm"]["step_macs"]
+    assert t.metadata["llm"]["step_macs"][0] == 1212416
+
+
+def test_a_missing_config_file_is_one_line(tmp_path):
+    r = CliRunner().invoke(main, ["trace", "--zoo", f"hf:{tmp_path / 'no.json'}", "--serve", "-o",
+                                  str(tmp_path / "x.npz")])
+    assert r.exit_code != 0 and "cannot read the config file" in r.output
+
+
+@pytest.mark.slow
+def test_tensor_parallel_share_has_the_generators_macs_and_all_reduces():
+    """Tensor parallelism 2 of the tiny Llama (4 heads, 2 KV heads, FFN 64, vocabulary 128):
+    one device's share has 2 heads, 1 KV head, FFN 32, vocabulary 64; an all-reduce after each
+    attention output projection and FFN down projection (rows x d = 32 elements of 4 B per row)
+    and one on the sampled token (1 per request): per iteration 2 x 2 + 1 = 5."""
+    kw = dict(prompt=[5, 7], decode=[6, 3], batch=2, dtype="fp32", tensor_parallel=2)
+    traced = trace_serving("llama", **kw)
+    gen = llm_serving(model_from_hf({"model_type": "llama", "hidden_act": "silu", **_LM}), **kw)
+    assert traced.metadata["llm"]["step_macs"] == gen.metadata["llm"]["step_macs"]
+    assert traced.metadata["traces"]["count"] == 7  # + the full model's prefill and decode step
+
+    def allreduces(w):
+        ops = [op for op in w.ops if op.kind == "allreduce"]
+        return len(ops), sum(w.tensors[op.inputs[0]].nbytes for op in ops)
+
+    # 7 iterations x 5 = 35 all-reduces; hidden rows: 12 in the prefill, then 2, 2, 2, 1, 1, 1
+    # = 21: 2 layers x 2 x 21 x 32 x 4 B = 10752 B; sampled ids 2 + 2 + 2 + 2 + 1 + 1 + 1 = 11,
+    # 44 B
+    assert allreduces(traced) == allreduces(gen) == (35, 10752 + 44)
+
+
+def test_tensor_parallel_needs_the_sharded_fields():
+    with pytest.raises(WorkloadError, match="needs a config with num_attention_heads"):
+        trace_serving("gpt2", prompt=4, decode=1, tensor_parallel=2)
