@@ -367,7 +367,7 @@ class CIM(Component):
         sel = activity.select(self.config, ops, idx)
         plan.summary.update(activity.summary(sel))
         plan.op_columns.update(activity.op_columns(ops, sel))
-        plan.notes.extend(n for n in [activity.note(self.name, self.config, sel)] if n)
+        plan.notes.extend(n for n in [activity.note(self.name, self.config, self.hw.technology, sel)] if n)
         plan.state["activity"] = sel
         return plan
 
@@ -443,9 +443,9 @@ class CIM(Component):
         nbytes[back] = nbytes.get(back, 0.0) + w_bytes
         if c.chip is not None:
             latency = latency + onchip.shared_costs(self.name, c.chip, s, a_in + a_out, nbytes, hold)
-        e_cell, e_dac = activity.energies(c, self.hw.technology, d, s["activity"])
         energy = op_energy(c, d, rows, k, s["row_tiles"], s["col_tiles"], s["phys_cols"],
-                           a_in + a_out, reprog, cell_read_energy=e_cell, dac_energy=e_dac)
+                           a_in + a_out, reprog,
+                           per_op=activity.energies(c, self.hw.technology, d, s["activity"]))
         if c.chip is not None:
             energy.update(onchip.energy(c.chip, s))
             energy = onchip.layout_energy(c.chip, energy)

@@ -14,10 +14,10 @@ An op's measured figure is used where it describes what the arrays hold:
 
 Otherwise the config's value, and the op counts in ``<cim>_input_ones_default_ops`` /
 ``<cim>_weight_ones_default_ops``. The energies that depend on them, the derived
-``cell_read_energy`` and ``dac_energy``, are evaluated for all such ops at once
+``cell_read_energy``, ``dac_energy`` and ``switch_energy``, are evaluated for all such ops at once
 (:func:`.derive.activity_energies`, the circuit models broadcast over the ops); an op with
-neither figure keeps the design's number bit for bit. A given ``cell_read_energy`` or
-``dac_energy`` does not depend on the data.
+neither figure keeps the design's number bit for bit. A given energy does not depend on the
+data.
 """
 
 from __future__ import annotations
@@ -61,28 +61,29 @@ def op_columns(ops, sel: dict) -> dict:
     return {"input_ones": sel["x"], "weight_ones": sel["w"]}
 
 
-def energies(c, tech, d, sel: dict):
-    """``(cell_read_energy, dac_energy)`` per op (arrays), or ``(None, None)`` when every op
-    uses the design's (no op has its own activity, or no such energy is derived)."""
+def energies(c, tech, d, sel: dict) -> dict:
+    """``{design field: per-op values}`` of the data-dependent energies (cell reads, row drives,
+    the input switch matrix), or ``{}`` when every op uses the design's (no op has its own
+    activity, or no such energy is derived)."""
     own = sel["own_x"] | sel["own_w"]
-    if not own.any() or not activity_dependent(c) or tech is None:
-        return None, None
-    e_cell, e_dac = activity_energies(c, tech, sel["x"][own], sel["w"][own])
-    cell = np.full(len(own), d.cell_read_energy)
-    dac = np.full(len(own), d.dac_energy)
-    cell[own] = e_cell
-    dac[own] = e_dac
-    return cell, dac
+    if not own.any() or tech is None or not activity_dependent(c, tech):
+        return {}
+    out = {}
+    for name, values in activity_energies(c, tech, sel["x"][own], sel["w"][own]).items():
+        col = np.full(len(own), getattr(d, name))
+        col[own] = values
+        out[name] = col
+    return out
 
 
-def note(name: str, c, sel: dict) -> str:
+def note(name: str, c, tech, sel: dict) -> str:
     """One placement note: how many ops use their own activity (empty when none states one)."""
     own = sel["own_x"] | sel["own_w"]
     if not own.any():
         return ""
     x0, w0 = _activity(c)
-    what = ("" if activity_dependent(c) else
-            " (cell_read_energy and dac_energy are given: no energy depends on it)")
+    what = ("" if tech is not None and activity_dependent(c, tech) else
+            " (the data-dependent energies are given: no energy depends on it)")
     return (f"{name}: data activity measured on the traced model for {int(own.sum())} of "
             f"{len(own)} ops{what}; input ones: {int(sel['own_x'].sum())} measured (mean "
             f"{float(sel['x'][sel['own_x']].mean()) if sel['own_x'].any() else float('nan'):.3g}), "

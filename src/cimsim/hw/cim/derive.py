@@ -264,31 +264,45 @@ def _dac_energy(c, tech, cell, cs, input_ones):
     return drv.energy_j, drv
 
 
-def activity_energies(c, tech, input_ones, weight_ones) -> tuple:
-    """``(cell_read_energy, dac_energy)`` of CIM config ``c`` on ``tech`` at the data activities
+def _switch_row(c, tech, cell, input_ones):
+    """The input switch matrix, one row for one slice (:func:`~cimsim.hw.circuits.periphery.
+    switch_matrix_row`), at the input activity (arrays broadcast)."""
+    return periphery.switch_matrix_row(c.cols, cell.r_on_ohm, tech.node_nm, tech.voltage,
+                                       input_ones)
+
+
+def activity_energies(c, tech, input_ones, weight_ones) -> dict:
+    """The data-dependent per-event energies of CIM config ``c`` on ``tech`` at the activities
     ``input_ones``, ``weight_ones`` (arrays, broadcast: one value per op) in place of the
-    config's ``cell.input_ones`` / ``cell.weight_ones``: the numbers :func:`design` derives, by
-    the same functions. A number the config gives does not depend on the data: returned as
-    given (a scalar). Only call with a design that derives (``design(c, tech)`` succeeded)."""
+    config's ``cell.input_ones`` / ``cell.weight_ones``: ``{design field: values}`` for each of
+    ``cell_read_energy``, ``dac_energy`` and ``switch_energy`` that :func:`design` derives, by the
+    same functions (a number the config gives does not depend on the data: left out). Only call
+    with a design that derives (``design(c, tech)`` succeeded)."""
     d = design(c, tech)
-    e_cell, e_dac = d.cell_read_energy, d.dac_energy
-    if c.cell_read_energy is not None and c.dac_energy is not None:
-        return e_cell, e_dac
+    out = {}
+    if not activity_dependent(c, tech):
+        return out
     rpr = c.rows_per_read or c.rows
     cs = None
     if c.adc.type == "current_sense":
         cs = _current_sense(c, tech, tech.voltage, rpr, input_ones, weight_ones)
     cell = _cell(c, tech)
     if c.cell_read_energy is None:
-        e_cell = _cell_energy(c, tech, cell, cs, input_ones, weight_ones)[0]
+        out["cell_read_energy"] = _cell_energy(c, tech, cell, cs, input_ones, weight_ones)[0]
     if c.dac_energy is None:
-        e_dac = _dac_energy(c, tech, cell, cs, input_ones)[0]
-    return e_cell, e_dac
+        out["dac_energy"] = _dac_energy(c, tech, cell, cs, input_ones)[0]
+    if c.switch_energy is None and "switch" in d.periphery_parts:
+        out["switch_energy"] = _switch_row(c, tech, cell, input_ones).energy_j
+    return out
 
 
-def activity_dependent(c) -> bool:
-    """Whether the config derives an energy that depends on the data (cell reads or row drives)."""
-    return c.cell_read_energy is None or c.dac_energy is None
+def activity_dependent(c, tech) -> bool:
+    """Whether the config derives an energy that depends on the data (cell reads, row drives,
+    the input switch matrix)."""
+    if c.cell_read_energy is None or c.dac_energy is None:
+        return True
+    return (c.switch_energy is None and tech is not None
+            and "switch" in design(c, tech).periphery_parts)
 
 
 def _need_tech(tech, what: str):
@@ -428,8 +442,7 @@ def _design(c, tech) -> Design:
         present.append("switch")
     elif tech is not None and resistive and c.dac_bits == 1:
         pc = cell if cell is not None else _cell(c, tech)
-        sw = periphery.switch_matrix_row(c.cols, pc.r_on_ohm, node, vdd,
-                                         c.cell.input_ones if c.cell is not None else 0.5)
+        sw = _switch_row(c, tech, pc, _activity(c)[0])
         e_switch = float(sw.energy_j)
         prov["switch_energy"] = _prov(sw.field_provenance["energy_j"])
         present.append("switch")

@@ -24,8 +24,9 @@
 - ``write``: when the op re-programs, every cell of the matrix once (k x physical
   columns x ``write_energy``), whatever the number of rounds.
 
-``array`` and ``dac`` depend on the data: a derived ``cell_read_energy`` / ``dac_energy`` is
-evaluated, per op, at the op's own traced activity where it has one (:mod:`.activity`).
+``array``, ``dac`` and ``switch`` depend on the data: a derived ``cell_read_energy``,
+``dac_energy`` or ``switch_energy`` is evaluated, per op, at the op's own traced activity where
+it has one (:mod:`.activity`).
 """
 
 from __future__ import annotations
@@ -49,13 +50,15 @@ def conversions(c, rows, k, row_tiles, phys_cols):
 
 
 def op_energy(c, d, rows, k, row_tiles, col_tiles, phys_cols, buffer_bytes, reprogram,
-              cell_read_energy=None, dac_energy=None) -> dict:
+              per_op=None) -> dict:
     """Energy per part of the ops (arrays), config ``c`` at design point ``d`` (its effective,
-    given or derived, per-event numbers; :mod:`.derive`); ``cell_read_energy`` and
-    ``dac_energy``, per op, replace the design's where the ops' data activity is their own
-    (:func:`.derive.activity_energies`)."""
-    e_cell = d.cell_read_energy if cell_read_energy is None else cell_read_energy
-    e_dac = d.dac_energy if dac_energy is None else dac_energy
+    given or derived, per-event numbers; :mod:`.derive`); ``per_op`` maps a design field
+    (``cell_read_energy``, ``dac_energy``, ``switch_energy``) to per-op values that replace the
+    design's where the ops' data activity is their own (:func:`.derive.activity_energies`)."""
+    per_op = per_op or {}
+    e_cell = per_op.get("cell_read_energy", d.cell_read_energy)
+    e_dac = per_op.get("dac_energy", d.dac_energy)
+    e_switch = per_op.get("switch_energy", d.switch_energy)
     slices = c.slices
     cnt = c.adc.counting
     if cnt is None:
@@ -80,7 +83,7 @@ def op_energy(c, d, rows, k, row_tiles, col_tiles, phys_cols, buffer_bytes, repr
         "write": np.where(reprogram, k * phys_cols * c.write_energy, 0.0),
     }
     if "switch" in d.periphery_parts:
-        out["switch"] = rows * k * col_tiles * slices * d.switch_energy
+        out["switch"] = rows * k * col_tiles * slices * e_switch
     if "mux" in d.periphery_parts:
         out["mux"] = conversions(c, rows, k, row_tiles, phys_cols) * d.mux_energy
     return out
