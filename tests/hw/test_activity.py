@@ -220,3 +220,14 @@ def test_every_cell_model_takes_the_ops_activity(cfg, over):
     for part in ("cim_array", "cim_dac"):
         assert e[part][0] == pytest.approx(e_same[part][0], rel=1e-14, abs=0), part
     assert e["cim_dac"][0] != e["cim_dac"][1]
+
+
+def test_structural_registers_per_op_as_in_the_design():
+    # the per-op energies use the technology block's register design as the design does
+    over = {"technology.registers.design": "structural"}
+    arch = load_architecture(RRAM, over)
+    quarter = load_architecture(RRAM, {**over, "cim.cell.input_ones": 0.25})
+    e, _ = _energy(arch, _workload({"input_ones": 0.25, "input_stats_bits": 8}))
+    e_quarter, _ = _energy(quarter, _workload())
+    for part in ("cim_array", "cim_dac", "cim_switch"):
+        assert e[part][0] == e_quarter[part][0], part

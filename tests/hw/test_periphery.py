@@ -19,7 +19,7 @@ import yaml
 
 from cimsim import simulate
 from cimsim.config import architecture_from_dict
-from cimsim.hw.circuits import digital, periphery, sense
+from cimsim.hw.circuits import digital, flipflop, periphery, sense
 
 from conftest import ROUND_ARCH, ROUND_CIM, ROUND_LINK, gemv_workload
 
@@ -101,9 +101,11 @@ def test_bad_inputs_raise(call):
 def test_neurosim_vgg8_config_states_the_models_numbers():
     cim = yaml.safe_load(CONFIG.read_text())["cim"]
     pj = lambda s: float(s.split()[0]) * 1e-12  # noqa: E731
-    sw = periphery.switch_matrix_row(128, 6000, 22, 0.9, input_ones=0.5).energy_j
+    ff = flipflop.RegisterDesign("structural", "transmission_gate", 0.5)  # chip.registers
+    sw = periphery.switch_matrix_row(128, 6000, 22, 0.9, input_ones=0.5,
+                                     register_design=ff).energy_j
     mux = periphery.column_mux(8, 16, 128, 12, 22, 0.9, driver_size=110).energy_j
-    assert pj(cim["switch_energy"]) == pytest.approx(sw, rel=1e-4)
+    assert pj(cim["switch_energy"]) == pytest.approx(sw, rel=1e-4, abs=0)
     assert pj(cim["mux_energy"]) == pytest.approx(mux, rel=1e-4)
 
 

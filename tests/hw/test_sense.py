@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import yaml
 
-from cimsim.hw.circuits import array, digital, scaling, sense
+from cimsim.hw.circuits import array, digital, flipflop, scaling, sense
 
 CG_22 = 2 * 22e-9 * 1e-15 / 1e-6  # one minimum (2F) gate at 22 nm: 0.044 fF
 
@@ -155,10 +155,14 @@ def test_neurosim_vgg8_config_energies_are_the_models_they_cite():
     assert _pj(cim["cell_read_energy"]) == pytest.approx(col / 128, rel=1e-3, abs=0)
     assert _pj(cim["dac_energy"]) == pytest.approx(
         0.5 * sense.row_drive(128, 22, 0.5, 1.1, 12, access_width_f=w).energy_j, rel=1e-4, abs=0)
-    sa = 0.15 * digital.adder(16, 22).energy_j + 0.5 * digital.register(16, 22).energy_j
+    # its registers are structural (chip.registers): the TG flip-flop at data activity 0.5
+    r = cim["chip"]["registers"]
+    assert (r["design"], r["kind"], r["data_activity"]) == ("structural", "transmission_gate", 0.5)
+    ff = flipflop.RegisterDesign("structural", "transmission_gate", 0.5)
+    sa = 0.15 * digital.adder(16, 22).energy_j + digital.register(16, 22, None, ff).energy_j
     assert _pj(cim["shift_add_energy"]) == pytest.approx(sa, rel=1e-4, abs=0)
     levels = cim["chip"]["levels"]
-    reg32 = digital.register(32, 22).energy_j
+    reg32 = digital.register(32, 22, None, ff).energy_j
     for name, words in (("pe", 1), ("tile", 1), ("chip", 4)):
         got = _pj(levels[name]["buffer"]["energy_per_access"])
         assert got == pytest.approx(words * reg32, rel=1e-4, abs=0), name

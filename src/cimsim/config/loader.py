@@ -316,7 +316,13 @@ def _optional_section(dotted: str, data: Mapping) -> bool:
 
     parts = dotted.split(".")
     try:
-        ref = field_at(section_model(parts[0], data), parts, 1, dotted, value_only=False)
+        if parts[0] == "technology":  # the top-level block (e.g. technology.registers)
+            from ..hw.base import Technology
+
+            model = Technology
+        else:
+            model = section_model(parts[0], data)
+        ref = field_at(model, parts, 1, dotted, value_only=False)
     except ConfigError:
         return False
     return ref.kind.name == "section" and ref.default is None

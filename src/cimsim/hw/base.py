@@ -42,7 +42,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import ClassVar, Mapping, Optional
+from typing import ClassVar, Literal, Mapping, Optional
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -55,6 +55,7 @@ from ..quantity import (
     Meters,
     Volts,
     JoulesPerByte,
+    NonNegativeFloat,
     NonNegativeInt,  # noqa: F401  (re-exported for components)
     PositiveInt,
     Seconds,
@@ -176,6 +177,29 @@ class Link(ResourceConfig):
         return 8.0 * self.energy_per_bit
 
 
+class Register(Strict):
+    """How the registers (flip-flops) the circuit models count are built: one design for every
+    register of a block (shift-and-add, SAR logic, near-memory datapath, a digital CIM cell's
+    pipeline register, register-file buffers, the input switch matrix's row register)."""
+
+    design: Literal["standard_cell", "structural"] = Field(
+        default="standard_cell", description="standard_cell: Aladdin's 40 nm standard-cell "
+        "register, 9 fJ per bit access (Shao et al., ISCA 2014, via hwcomponents-library), "
+        "scaled by node and supply; structural: the flip-flop's own switched capacitance from "
+        "its transistors (kind), for a design whose registers are transistor-level rather than "
+        "library cells -- say which document states it. Energy only: area and delay are the "
+        "standard cell's in both.")
+    kind: Literal["transmission_gate"] = Field(
+        default="transmission_gate", description="Structural flip-flop: transmission_gate, the "
+        "static TG master-slave flip-flop of Weste & Harris (4th ed. 10.3.2), 24 minimum "
+        "transistors, 8 clocked, two local clock inverters: 48 F of clock and 120 F of data "
+        "node width at 1 fF/um (cimsim.hw.circuits.flipflop).")
+    data_activity: NonNegativeFloat = Field(
+        default=0.5, le=1, description="Probability (fraction, 0-1) that a stored bit changes "
+        "in a clock cycle (structural only; the clock switches every cycle): each data node "
+        "is charged on half of the changes. Default 0.5 (random data).")
+
+
 class Technology(Strict):
     """The process the circuits are built in: the node and the supply voltage from which the
     circuit models (:mod:`cimsim.hw.circuits`) derive every per-event energy, delay and area a
@@ -187,6 +211,9 @@ class Technology(Strict):
                                      "(default: the node's nominal supply, 1.8 V at 180 nm to "
                                      "0.7 V at 7 nm); energy scales as V^2, delay by the "
                                      "alpha-power law.")
+    registers: Optional[Register] = Field(default=None, description="Register (flip-flop) "
+                                          "design of every register the circuit models derive "
+                                          "(default: standard_cell, Aladdin's).")
 
     @field_validator("node")
     @classmethod

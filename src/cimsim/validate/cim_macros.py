@@ -176,10 +176,13 @@ def _colonnade_register_share(vdd: float) -> float:
     ``(E_reg / r) / (E_FA + E_reg / r + E_logic)``, r = rows per register (the cell of
     :mod:`cimsim.hw.circuits.array`, at the config's pitch and input activity)."""
     from ..hw.circuits import digital
+    from ..hw.cim.derive import register_design
 
-    cim = _load("colonnade-jssc2021.yaml").component("cim").config
+    arch = _load("colonnade-jssc2021.yaml")
+    cim = arch.component("cim").config
     fa = digital.full_adder_energy(65, vdd)
-    reg = float(digital.register(1, 65, vdd).energy_j) / COLONNADE_ROWS_PER_REG
+    reg_design = register_design(arch.technology.registers)  # the config's (technology.registers)
+    reg = float(digital.register(1, 65, vdd, reg_design).energy_j) / COLONNADE_ROWS_PER_REG
     logic = float(digital.in_array_cell_logic_energy(65, vdd, cim.cell.width_f * 65e-9,
                                                      cim.cell.input_ones))
     return reg / (fa + reg + logic)

@@ -63,9 +63,10 @@ from ...quantity import (
     Seconds,
     SquareMeters,
 )
-from ..base import Strict
+from ..base import Register, Strict
 from ..circuits import buffer as circuit_buffer
 from ..circuits import digital as circuit_digital
+from ..circuits import flipflop as circuit_flipflop
 
 
 class ChipBuffer(Strict):
@@ -132,11 +133,12 @@ class Periphery(Strict):
     area_per_unit: Optional[SquareMeters] = Field(
         default=None, description="Area of one unit (default: the same circuit model's area).")
 
-    def energy_area(self, node_nm: float) -> tuple[float, float]:
-        """``(J per vector op, m^2 per unit)``: given values, else the circuit model."""
+    def energy_area(self, node_nm: float, register_design=None) -> tuple[float, float]:
+        """``(J per vector op, m^2 per unit)``: given values, else the circuit model (its
+        register of ``register_design``, :func:`register_of`; None: the standard cell)."""
         e, a = self.energy_per_op, self.area_per_unit
         if e is None or a is None:
-            est = circuit_digital.shift_add(self.bits, node_nm)
+            est = circuit_digital.shift_add(self.bits, node_nm, None, register_design)
             e = float(est.energy_j) if e is None else e
             a = float(est.area_m2) if a is None else a
         return float(e), float(a)
@@ -186,6 +188,11 @@ class Chip(Strict):
     area_overhead: PositiveFloat = Field(
         default=1.0, ge=1.0, description="Post-layout factor on the CIM block's summed area "
         "(NeuroSim's layout overhead); reported as the area part `overhead`.")
+    registers: Optional[Register] = Field(
+        default=None, description="Register (flip-flop) design of the chip's circuit-model "
+        "defaults: register-file buffers and the periphery's registers (default: "
+        "standard_cell; like chip.node_nm it is the chip's own, the top-level "
+        "technology.registers does not reach it).")
     energy_overhead: PositiveFloat = Field(
         default=1.0, ge=1.0, description="Post-layout factor on the CIM block's dynamic energy "
         "(NeuroSim's zeta, 1.22 in Param.cpp: wiring and switching a schematic-level estimate "
@@ -254,11 +261,22 @@ def needs_node(chip: Chip) -> bool:
             or (p is not None and (p.energy_per_op is None or p.area_per_unit is None)))
 
 
-def buffer_access(buf: ChipBuffer, node_nm: float | None) -> tuple[float, float]:
-    """``(energy per access J, cycle s)`` of a level's buffer: given values, else the circuit model."""
+def register_of(chip: Chip):
+    """The circuit models' register design of the chip's defaults (None: the standard cell)."""
+    r = chip.registers
+    if r is None:
+        return None
+    return circuit_flipflop.RegisterDesign(r.design, r.kind, float(r.data_activity))
+
+
+def buffer_access(buf: ChipBuffer, node_nm: float | None,
+                  register_design=None) -> tuple[float, float]:
+    """``(energy per access J, cycle s)`` of a level's buffer: given values, else the circuit
+    model (a register file's bits of ``register_design``; None: the standard cell)."""
     e, lat = buf.energy_per_access, buf.access_latency
     if e is None or lat is None:
-        est = circuit_buffer.buffer(buf.type, buf.capacity, buf.width_bits, node_nm)
+        est = circuit_buffer.buffer(buf.type, buf.capacity, buf.width_bits, node_nm, None,
+                                    register_design)
         e = float(est.energy_j) if e is None else e
         lat = float(est.delay_s) if lat is None else lat
     cycle = max(lat, 1.0 / buf.clock) if buf.clock is not None else lat
@@ -308,7 +326,7 @@ def transfers(chip: Chip, nbytes, op_arrays: np.ndarray,
         zero = np.zeros_like(nbytes)
         rec = {"buffer_s": zero, "buffer_j": zero, "interconnect_s": zero, "interconnect_j": zero}
         if lv.buffer is not None:
-            e, cycle = buffer_access(lv.buffer, node_nm)
+            e, cycle = buffer_access(lv.buffer, node_nm, register_of(chip))
             words = bus_cycles(per_unit, lv.buffer.width_bits)
             rec["buffer_s"] = 2.0 * words * cycle
             rec["buffer_j"] = 2.0 * words * units * e

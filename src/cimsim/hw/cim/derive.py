@@ -37,6 +37,12 @@ Mapping from the models to the energy terms of :mod:`.energy` (one event each):
 - ``buffer.energy_per_byte`` = :func:`~cimsim.hw.circuits.buffer.buffer` (kind, capacity,
   access width) / bytes per access.
 
+Registers: every register bit these models count (shift-and-add, SAR logic and comparator, the
+near-memory datapath, a digital cell's pipeline register, a register-file buffer, the switch
+matrix's row register) is of the technology block's ``registers`` design
+(:mod:`~cimsim.hw.circuits.flipflop`: ``standard_cell``, Aladdin's, by default; ``structural``,
+the TG master-slave flip-flop's switched capacitance).
+
 With ``adc.type: current_sense`` on a resistive cell, the readout is
 :mod:`cimsim.hw.circuits.sense` instead: ``energy_per_conversion`` and the conversion time from
 ``current_sense_adc`` (a parallel flash of latch-type sense amplifiers, no static bias, the
@@ -80,7 +86,7 @@ from ..circuits import array as array_model
 from ..circuits import buffer as buffer_model
 from ..circuits import charge as charge_model
 from ..circuits import datapath as datapath_model
-from ..circuits import digital, periphery, resolution, sense
+from ..circuits import digital, flipflop, periphery, resolution, sense
 from ..circuits import sar as sar_model
 from ..parts.cell import DEFAULT_CELL
 
@@ -221,7 +227,8 @@ def _activity(c) -> tuple:
 def _read_kw(c, tech, input_ones, weight_ones) -> dict:
     """Keywords of one array read (:func:`~cimsim.hw.circuits.array.read_energy_parts`)."""
     return dict(rows_active=c.rows_per_read or c.rows, vdd=tech.voltage, input_ones=input_ones,
-                weight_ones=weight_ones, weight_columns=-(-c.weight_bits // c.bits_per_cell))
+                weight_ones=weight_ones, weight_columns=-(-c.weight_bits // c.bits_per_cell),
+                register_design=register_design(getattr(tech, "registers", None)))
 
 
 def _cell_energy(c, tech, cell, cs, input_ones, weight_ones, parts=None):
@@ -267,8 +274,9 @@ def _dac_energy(c, tech, cell, cs, input_ones):
 def _switch_row(c, tech, cell, input_ones):
     """The input switch matrix, one row for one slice (:func:`~cimsim.hw.circuits.periphery.
     switch_matrix_row`), at the input activity (arrays broadcast)."""
+    reg = register_design(getattr(tech, "registers", None))
     return periphery.switch_matrix_row(c.cols, cell.r_on_ohm, tech.node_nm, tech.voltage,
-                                       input_ones)
+                                       input_ones, register_design=reg)
 
 
 def activity_energies(c, tech, input_ones, weight_ones) -> dict:
@@ -329,11 +337,19 @@ def design(c, tech) -> Design:
         return _design(c, tech)
 
 
+def register_design(r) -> Optional[flipflop.RegisterDesign]:
+    """The circuit models' register design of a config's ``registers`` block (None: none)."""
+    if r is None:
+        return None
+    return flipflop.RegisterDesign(r.design, r.kind, float(r.data_activity))
+
+
 def _design(c, tech) -> Design:
     prov: dict[str, str] = {}
     sources: list[str] = []
     node = tech.node_nm if tech is not None else None
     vdd = tech.voltage if tech is not None else None
+    reg = register_design(getattr(tech, "registers", None))
     a = c.adc
     adcs = a.adcs_per_array(c.cols)
     rpr = c.rows_per_read or c.rows
@@ -358,7 +374,8 @@ def _design(c, tech) -> Design:
     elif need_adc and tech is not None and a.type is not None:
         try:
             if a.model == "structural":
-                est = sar_model.sar_adc(a.bits, node, a.dac_unit_capacitance, a.sample_rate, vdd)
+                est = sar_model.sar_adc(a.bits, node, a.dac_unit_capacitance, a.sample_rate, vdd,
+                                        reg)
             else:
                 est = adc_model.adc(a.type, a.bits, node, a.sample_rate, vdd, a.envelope_factor)
         except ValueError as exc:
@@ -482,14 +499,14 @@ def _design(c, tech) -> Design:
         e_sa, prov["shift_add_energy"] = c.shift_add_energy, "given"
     else:
         _need_tech(tech, "shift_add_energy")
-        sa = digital.shift_add(acc_bits, node, vdd)
+        sa = digital.shift_add(acc_bits, node, vdd, reg)
         e_sa, prov["shift_add_energy"] = float(sa.energy_j), _prov(sa.field_provenance["energy_j"])
         sources.append(f"shift_add ({acc_bits} bits): {sa.source}")
         if c.nmc is not None:  # the near-memory datapath replaces the plain shift-and-add
             m = c.nmc
             dp = datapath_model.near_memory_datapath(
                 a.bits, slices, node, vdd, m.scale_bits, m.accumulator_bits, m.bias,
-                m.activation, m.output_bits)
+                m.activation, m.output_bits, reg)
             e_sa, prov["shift_add_energy"] = float(dp.energy_j), _prov(dp.field_provenance["energy_j"])
             sources[-1] = f"near-memory datapath: {dp.source}"
             sa = dp  # its area is the digital part's (one datapath per ADC)
@@ -499,7 +516,7 @@ def _design(c, tech) -> Design:
     else:
         _need_tech(tech, "buffer.energy_per_byte")
         try:
-            be = buffer_model.buffer(b.kind, b.capacity, b.width, node, vdd)
+            be = buffer_model.buffer(b.kind, b.capacity, b.width, node, vdd, reg)
         except ValueError as exc:
             raise DeriveError("buffer.width", str(exc)) from None
         e_buf = float(be.energy_j) / (b.width / 8)
@@ -531,7 +548,7 @@ def _design(c, tech) -> Design:
             for k in ("dac", "digital", "buffer", "other"):
                 prov[f"area.{k}"] = "given" if k in g.model_fields_set else "placeholder"
         else:
-            sa_area = sa if sa is not None else digital.shift_add(acc_bits, node, vdd)
+            sa_area = sa if sa is not None else digital.shift_add(acc_bits, node, vdd, reg)
             if sa is None and c.nmc is not None:  # shift_add_energy given: the datapath's area
                 m = c.nmc
                 sa_area = datapath_model.near_memory_datapath(

@@ -278,7 +278,7 @@ def _periphery(ch, node, vector_ops, sel, layer_arrays):
     p = ch.periphery
     if p is None:
         return zero, zero
-    e, _ = p.energy_area(node)
+    e, _ = p.energy_area(node, chipmod.register_of(ch))
     units = np.maximum(1.0, np.ceil(layer_arrays / ch.level_arrays(p.level))) * p.units
     ops_ = np.where(sel, vector_ops, 0.0)
     return ops_ / (units * p.clock), ops_ * e

@@ -11,6 +11,8 @@ reads a config or knows a component. Each part returns a :class:`~.record.PartEs
 - :mod:`.array` -- cell types, wire capacitance, read energy by rows active and cell state;
 - :mod:`.digital` -- input drivers/DACs, adders (in-array adders' delay and cycle by logical
   effort), shift-and-add, registers, sample-and-hold;
+- :mod:`.flipflop` -- a register bit by its transistor structure (TG master-slave flip-flop)
+  or Aladdin's standard cell (:class:`~.flipflop.RegisterDesign`);
 - :mod:`.buffer` -- SRAM, register file and eDRAM buffers;
 - :mod:`.resolution` -- lossless partial-sum bits and bits lost per conversion;
 - :mod:`.charge` -- charge-domain (M-BC) column: compute-line capacitance, capacitor and
@@ -22,9 +24,9 @@ reads a config or knows a component. Each part returns a :class:`~.record.PartEs
   IR-drop and settling sizing).
 """
 
-from . import (adc, array, buffer, charge, datapath, digital, periphery, resolution, sar,
-               scaling, sense)
+from . import (adc, array, buffer, charge, datapath, digital, flipflop, periphery, resolution,
+               sar, scaling, sense)
 from .record import PartEstimate
 
-__all__ = ["PartEstimate", "adc", "array", "buffer", "charge", "datapath", "digital", "periphery",
-           "resolution", "sar", "scaling", "sense"]
+__all__ = ["PartEstimate", "adc", "array", "buffer", "charge", "datapath", "digital", "flipflop",
+           "periphery", "resolution", "sar", "scaling", "sense"]

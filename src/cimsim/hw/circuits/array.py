@@ -218,7 +218,7 @@ def _fraction(name, v):
 
 
 def _read(c: Cell, rows, cols, node_nm, rows_active, vdd, input_ones, weight_ones,
-          read_pulse_s, weight_columns=1):
+          read_pulse_s, weight_columns=1, register_design=None):
     if int(rows) != rows or int(cols) != cols or rows < 1 or cols < 1:
         raise ValueError(f"array {rows} x {cols}: rows and cols must be whole numbers >= 1")
     ra = np.asarray(rows if rows_active is None else rows_active, dtype=float)
@@ -250,7 +250,7 @@ def _read(c: Cell, rows, cols, node_nm, rows_active, vdd, input_ones, weight_one
             cells = ra * cols * x1 * w1 * c.unit_capacitance_f * v * v
         else:
             per_cell = digital.full_adder_energy(node_nm, v) + (
-                digital.register(1, node_nm, v).energy_j / c.rows_per_register)
+                digital.register(1, node_nm, v, register_design).energy_j / c.rows_per_register)
             per_cell = per_cell + digital.in_array_cell_logic_energy(
                 node_nm, v, c.width_f * _feature_m(node_nm), x1)
             cells = ra * cols * per_cell * np.ones_like(driven)
@@ -270,25 +270,26 @@ def _read(c: Cell, rows, cols, node_nm, rows_active, vdd, input_ones, weight_one
 
 def read_energy_parts(c: Cell, rows: int, cols: int, node_nm: float, rows_active=None,
                       vdd=None, input_ones=0.5, weight_ones=0.5, read_pulse_s=None,
-                      weight_columns=1) -> dict:
+                      weight_columns=1, register_design=None) -> dict:
     """The read energy of :func:`array_read` split into ``cells``, ``rows`` (wordlines) and
     ``columns`` (bitlines), J."""
     return _read(c, rows, cols, node_nm, rows_active, vdd, input_ones, weight_ones,
-                 read_pulse_s, weight_columns)[0]
+                 read_pulse_s, weight_columns, register_design)[0]
 
 
 def array_read(c: Cell, rows: int, cols: int, node_nm: float, rows_active=None, vdd=None,
                input_ones=0.5, weight_ones=0.5, read_pulse_s=None,
-               weight_columns=1) -> PartEstimate:
+               weight_columns=1, register_design=None) -> PartEstimate:
     """One read of an array (one input slice on ``rows_active`` rows, every column).
 
     ``energy_j`` is the whole array's read energy; ``delay_s`` the read time; ``area_m2`` the
     cells' area. ``vdd`` (default the node's nominal) is the SRAM read voltage; resistive
     cells read at their ``read_voltage_v``. A digital cell without a read pulse (given here
     or in the cell) is clocked at its adder chain's cycle,
-    :func:`.digital.bit_serial_cycle` over a weight's ``weight_columns`` columns."""
+    :func:`.digital.bit_serial_cycle` over a weight's ``weight_columns`` columns. A digital
+    cell's pipeline register is of ``register_design`` (None: the standard cell)."""
     parts, t = _read(c, rows, cols, node_nm, rows_active, vdd, input_ones, weight_ones,
-                     read_pulse_s, weight_columns)
+                     read_pulse_s, weight_columns, register_design)
     energy = parts["cells"] + parts["rows"] + parts["columns"]
     shape = np.shape(energy)
     kind = {"resistive": "V^2 G t cell energy; C V^2 wordlines; C V dV bitlines",
@@ -300,7 +301,10 @@ def array_read(c: Cell, rows: int, cols: int, node_nm: float, rows_active=None, 
         energy_j=energy,
         delay_s=np.broadcast_to(np.asarray(t, dtype=float), shape) * 1.0 if shape else float(t),
         area_m2=rows * cols * c.area_f2 * _feature_m(node_nm) ** 2,
-        source=kind + "; wire 0.2 fF/um (Weste & Harris); cell: " + c.source,
+        source=kind + "; wire 0.2 fF/um (Weste & Harris); cell: " + c.source
+               + ("; register bit instead: " + digital.register_source(register_design)
+                  if c.kind == "digital" and register_design is not None
+                  and register_design.structural else ""),
         field_provenance=provenance(
             energy_j=c.placeholder,
             delay_s=c.placeholder and not (c.kind == "digital" and read_pulse_s is None

@@ -11,7 +11,7 @@ Energy, a CACTI-like closed form anchored on published values:
   :func:`.scaling.energy_factor`.
 - register file: an array of flip-flops, so one access of ``width`` bits is ``width`` register
   bits (:func:`.digital.register_bit_energy`, Aladdin's 40 nm standard-cell register, 9 fJ per
-  bit (T), scaled); its area ``capacity x 8`` register bits (5.98 um^2 per bit at 40 nm (T)).
+  bit (T), scaled; or a structural flip-flop, :mod:`.flipflop`); its area ``capacity x 8`` register bits (5.98 um^2 per bit at 40 nm (T)).
   The address decoder and the read multiplexer are not counted (stated): a floor.
 - eDRAM: ISAAC's 64 KB eDRAM, 256-bit access 20.45 pJ at 32 nm (ISCA 2016, as encoded in
   Accelergy's hwcomponents-library ``isaac.py``) (P), with the same capacity exponent.
@@ -59,8 +59,10 @@ def _fit():
 CAPACITY_EXPONENT, SRAM_8K_64BIT_J = _fit()
 
 
-def buffer(kind: str, capacity_bytes, width_bits, node_nm: float, vdd=None) -> PartEstimate:
-    """One access of ``width_bits`` to a ``capacity_bytes`` buffer of ``kind``."""
+def buffer(kind: str, capacity_bytes, width_bits, node_nm: float, vdd=None,
+           register_design=None) -> PartEstimate:
+    """One access of ``width_bits`` to a ``capacity_bytes`` buffer of ``kind`` (a register
+    file's bits of ``register_design``; None: the standard cell)."""
     if kind not in BUFFER_KINDS:
         raise ValueError(f"buffer kind {kind!r} is not allowed; allowed: {', '.join(BUFFER_KINDS)}")
     cap = np.asarray(capacity_bytes, dtype=float)
@@ -74,8 +76,9 @@ def buffer(kind: str, capacity_bytes, width_bits, node_nm: float, vdd=None) -> P
                   * scaling.energy_factor(n0, node_nm, None, vdd))
         src = "ISAAC eDRAM 64 KB/256 b 20.45 pJ at 32 nm; capacity^beta (Horowitz fit)"
     elif kind == "register_file":
-        energy = w * digital.register_bit_energy(node_nm, vdd)
-        src = (digital.ALADDIN + ": width x register bit (decoder and read mux not counted), "
+        energy = w * digital.register_bit_energy(node_nm, vdd, register_design)
+        src = (digital.register_source(register_design) + ": width x register bit (decoder "
+               "and read mux not counted), "
                "area capacity x register bit")
     else:
         energy = (SRAM_8K_64BIT_J * (cap / (8 * 1024)) ** CAPACITY_EXPONENT * (w / 64)

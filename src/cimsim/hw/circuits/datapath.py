@@ -51,7 +51,7 @@ def multiplier(a_bits, b_bits, node_nm: float, vdd=None) -> PartEstimate:
 
 
 def energy_parts(adc_bits, slices, node_nm: float, vdd=None, scale_bits=8, accumulator_bits=32,
-                 bias=True, activation="relu", output_bits=8) -> dict:
+                 bias=True, activation="relu", output_bits=8, register_design=None) -> dict:
     """Energy (J) per conversion by part: ``input``, ``scale``, ``accumulate``, ``bias``,
     ``activation``, ``output`` (the per-output parts divided by ``slices``)."""
     if activation not in ACTIVATIONS:
@@ -60,7 +60,7 @@ def energy_parts(adc_bits, slices, node_nm: float, vdd=None, scale_bits=8, accum
     if np.any(s < 1):
         raise ValueError(f"slices {slices} must be >= 1")
     fa = digital.full_adder_energy(node_nm, vdd)
-    reg = digital.register(1, node_nm, vdd).energy_j
+    reg = digital.register(1, node_nm, vdd, register_design).energy_j
     acc = digital._width("accumulator bits", accumulator_bits)
     scale = 0.0
     if not np.all(np.asarray(scale_bits) == 0):
@@ -68,7 +68,7 @@ def energy_parts(adc_bits, slices, node_nm: float, vdd=None, scale_bits=8, accum
     return {
         "input": digital._width("ADC bits", adc_bits) * reg,
         "scale": scale,
-        "accumulate": digital.shift_add(acc, node_nm, vdd).energy_j,
+        "accumulate": digital.shift_add(acc, node_nm, vdd, register_design).energy_j,
         "bias": (acc * fa if bias else 0.0) / s,
         "activation": (acc * fa if activation == "relu" else 0.0) / s,
         "output": digital._width("output bits", output_bits) * reg / s,
@@ -77,10 +77,11 @@ def energy_parts(adc_bits, slices, node_nm: float, vdd=None, scale_bits=8, accum
 
 def near_memory_datapath(adc_bits, slices, node_nm: float, vdd=None, scale_bits=8,
                          accumulator_bits=32, bias=True, activation="relu",
-                         output_bits=8) -> PartEstimate:
-    """Energy per conversion of the NMC datapath (see the module docstring)."""
+                         output_bits=8, register_design=None) -> PartEstimate:
+    """Energy per conversion of the NMC datapath (see the module docstring); its registers
+    of ``register_design`` (None: the standard cell)."""
     parts = energy_parts(adc_bits, slices, node_nm, vdd, scale_bits, accumulator_bits, bias,
-                         activation, output_bits)
+                         activation, output_bits, register_design)
     e = sum(parts.values())
     acc = digital._width("accumulator bits", accumulator_bits)
     # adders: accumulate and bias; registers: input, accumulator, output
@@ -94,6 +95,8 @@ def near_memory_datapath(adc_bits, slices, node_nm: float, vdd=None, scale_bits=
         delay_s=digital.shift_add(acc, node_nm, vdd).delay_s,
         area_m2=area,
         source="NMC datapath: Horowitz 2014 multiply and add energies (T); register bit "
-               "(Aladdin 40 nm, T); activation gate, delay and adder/multiplier area (U)",
+               "(Aladdin 40 nm, T); activation gate, delay and adder/multiplier area (U)"
+               + ("; register bits instead: " + digital.register_source(register_design)
+                  if register_design is not None and register_design.structural else ""),
         field_provenance=provenance(energy_j=True, delay_s=True, area_m2=True),
     )

@@ -18,7 +18,10 @@ Energies (derived):
   (energy) and :func:`.scaling.area_factor` (area). One definition,
   :func:`register_bit_energy` / :func:`register_bit_area`, serves every register of the
   package: shift-and-add, SAR logic, the near-memory datapath, a digital CIM cell's pipeline
-  register, register-file buffers;
+  register, register-file buffers. Each takes a ``register`` design
+  (:class:`.flipflop.RegisterDesign`; None: this standard cell); a ``structural`` one is the
+  flip-flop's own switched capacitance, :func:`.flipflop.bit_energy` (energy only: area and
+  delay stay the standard cell's);
 - input driver / DAC: charging the row's capacitance to the input level, ``C V^2`` times the
   mean squared level of a ``D``-bit voltage DAC over uniformly distributed codes,
   ``(2^(D+1) - 1) / (6 (2^D - 1))`` (0.5 for 1 bit: half the inputs are ones), or a given
@@ -54,7 +57,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import scaling
+from . import flipflop, scaling
 from .record import PartEstimate, provenance
 
 BOLTZMANN_J_PER_K = 1.380649e-23
@@ -205,10 +208,24 @@ def bit_serial_cycle(column_bits, rows_per_register, node_nm: float, vdd=None, p
     return (cb + r + REGISTER_HOPS) * hop
 
 
-def register_bit_energy(node_nm: float, vdd=None):
+def register_bit_energy(node_nm: float, vdd=None, register_design=None):
     """Energy (J) of one register (flip-flop) bit access at a node and supply (default
-    nominal): Aladdin's 9 fJ at 40 nm, moved by :func:`.scaling.energy_factor`."""
+    nominal): for the ``standard_cell`` design (``register_design`` None), Aladdin's 9 fJ at
+    40 nm moved by :func:`.scaling.energy_factor`; for a ``structural`` one,
+    :func:`.flipflop.bit_energy` of its kind and data activity."""
+    if register_design is not None and register_design.structural:
+        d = register_design
+        return flipflop.bit_energy(node_nm, vdd, d.kind, d.data_activity)
     return REGISTER_BIT_40NM_J * scaling.energy_factor(REGISTER_NODE_NM, node_nm, None, vdd)
+
+
+def register_source(register_design=None) -> str:
+    """The source line of a register design's energy."""
+    if register_design is not None and register_design.structural:
+        d = register_design
+        return (flipflop.SOURCE[d.kind] + f", data activity {d.data_activity:g}; area "
+                + ALADDIN)
+    return ALADDIN
 
 
 def register_bit_area(node_nm: float) -> float:
@@ -217,22 +234,24 @@ def register_bit_area(node_nm: float) -> float:
     return REGISTER_BIT_40NM_M2 * scaling.area_factor(REGISTER_NODE_NM, node_nm)
 
 
-def register(bits, node_nm: float, vdd=None) -> PartEstimate:
-    """A ``bits``-wide register: one write (every bit clocked)."""
+def register(bits, node_nm: float, vdd=None, register_design=None) -> PartEstimate:
+    """A ``bits``-wide register: one write (every bit clocked), of ``register_design``
+    (:class:`.flipflop.RegisterDesign`; None: the standard cell)."""
     b = _width("register width", bits)
     return PartEstimate(
-        energy_j=b * register_bit_energy(node_nm, vdd),
+        energy_j=b * register_bit_energy(node_nm, vdd, register_design),
         delay_s=np.broadcast_to(2 * scaling.fo4_delay(node_nm, vdd), np.shape(b)) * 1.0,
         area_m2=b * register_bit_area(node_nm),
-        source=ALADDIN + "; clock-to-output 2 FO4 (U)",
+        source=register_source(register_design) + "; clock-to-output 2 FO4 (U)",
         field_provenance=provenance(delay_s=True),
     )
 
 
-def shift_add(accumulator_bits, node_nm: float, vdd=None) -> PartEstimate:
+def shift_add(accumulator_bits, node_nm: float, vdd=None, register_design=None) -> PartEstimate:
     """One shift-and-add step into an ``accumulator_bits`` register: an add (the shift is
-    wiring) and a register write."""
-    a, r = adder(accumulator_bits, node_nm, vdd), register(accumulator_bits, node_nm, vdd)
+    wiring) and a register write (of ``register_design``; None: the standard cell)."""
+    a = adder(accumulator_bits, node_nm, vdd)
+    r = register(accumulator_bits, node_nm, vdd, register_design)
     return PartEstimate(
         energy_j=a.energy_j + r.energy_j,
         delay_s=a.delay_s + r.delay_s,

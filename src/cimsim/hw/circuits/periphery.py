@@ -146,7 +146,7 @@ def decoder(address_bits, load_capacitance_f, node_nm: float, vdd=None) -> PartE
 
 
 def switch_matrix_row(cols: int, r_on_ohm: float, node_nm: float, vdd=None, input_ones=0.5,
-                      fraction: float = IR_FRACTION) -> PartEstimate:
+                      fraction: float = IR_FRACTION, register_design=None) -> PartEstimate:
     """One row of the input switch matrix for one input slice (J): the row register's bit and,
     for a one, the row's transmission gate (IR-drop sized for ``cols`` cells) switched through
     its driver chain (module rule)."""
@@ -156,7 +156,7 @@ def switch_matrix_row(cols: int, r_on_ohm: float, node_nm: float, vdd=None, inpu
     v = _vdd(node_nm, vdd)
     w = ir_drop_width_f(r_on_ohm, cols, node_nm, vdd, fraction)
     c_tg = gate_capacitance(w, node_nm)
-    reg = digital.register(1, node_nm, vdd)
+    reg = digital.register(1, node_nm, vdd, register_design)
     e = reg.energy_j + x1 * c_tg * (1.0 + DRIVER_OVERHEAD) * v * v
     return PartEstimate(energy_j=e, delay_s=0.0,
                         area_m2=transmission_gate(w, node_nm, vdd).area_m2 + reg.area_m2,

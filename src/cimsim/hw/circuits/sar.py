@@ -42,8 +42,10 @@ def dac_switching_factor(bits):
     return out
 
 
-def energy_parts(bits, node_nm: float, vdd, dac_unit_capacitance_f) -> dict:
-    """Energy (J) of one conversion by part: ``dac``, ``comparator``, ``logic``."""
+def energy_parts(bits, node_nm: float, vdd, dac_unit_capacitance_f,
+                 register_design=None) -> dict:
+    """Energy (J) of one conversion by part: ``dac``, ``comparator``, ``logic`` (register bits
+    of ``register_design``; None: the standard cell)."""
     from . import scaling
 
     b = adc_model._bits(bits)
@@ -51,13 +53,20 @@ def energy_parts(bits, node_nm: float, vdd, dac_unit_capacitance_f) -> dict:
     cu = np.asarray(dac_unit_capacitance_f, dtype=float)
     if np.any(v <= 0) or np.any(cu <= 0):
         raise ValueError("supply and DAC unit capacitance must be > 0")
-    reg = digital.register(1, node_nm, v).energy_j
+    reg = digital.register(1, node_nm, v, register_design).energy_j
     return {"dac": dac_switching_factor(b) * cu * v * v,
             "comparator": b * reg,
             "logic": 2 * b * b * reg}
 
 
-def sar_adc(bits, node_nm: float, dac_unit_capacitance_f, sample_rate=None, vdd=None) -> PartEstimate:
+def _structural_note(register_design) -> str:
+    if register_design is None or not register_design.structural:
+        return ""
+    return "; register bits instead: " + digital.register_source(register_design)
+
+
+def sar_adc(bits, node_nm: float, dac_unit_capacitance_f, sample_rate=None, vdd=None,
+            register_design=None) -> PartEstimate:
     """Energy per conversion, conversion time and area of a structural SAR ADC."""
     b = adc_model._bits(bits)
     t_conv = adc_model.conversion_time("sar", b, node_nm, vdd)
@@ -69,12 +78,13 @@ def sar_adc(bits, node_nm: float, dac_unit_capacitance_f, sample_rate=None, vdd=
             raise ValueError(f"sample rate {sample_rate} Hz is faster than one conversion per "
                              f"conversion time (sar, {bits} bits at {node_nm} nm: "
                              f"{np.max(t_conv):.3g} s); lower the rate or use more ADCs")
-    parts = energy_parts(b, node_nm, vdd, dac_unit_capacitance_f)
+    parts = energy_parts(b, node_nm, vdd, dac_unit_capacitance_f, register_design)
     e = parts["dac"] + parts["comparator"] + parts["logic"]
     return PartEstimate(
         energy_j=e,
         delay_s=t_conv,
         area_m2=adc_model.regression_area(b, fs, node_nm, e),
-        source=SOURCE + "; time NeuroSim V1.4 (bits+1 cycles); area Accelergy ADC plug-in",
+        source=SOURCE + "; time NeuroSim V1.4 (bits+1 cycles); area Accelergy ADC plug-in"
+               + _structural_note(register_design),
         field_provenance=provenance(energy_j=True),
     )
