@@ -26,7 +26,8 @@ import numpy as np
 
 from .derive import _activity, activity_dependent, activity_energies
 
-#: the facts a CIM reports (``Plan.summary`` keys): ops whose energy used the config's activity
+#: the facts a CIM reports (``Plan.summary`` keys): its weight matmuls (a chip's im2col copies
+#: and vector ops read no array) whose energy used the config's activity
 FACTS = {"input_ones_default_ops": 0, "weight_ones_default_ops": 0}
 
 
@@ -36,21 +37,22 @@ def select(c, ops, idx) -> dict:
     x0, w0 = _activity(c)
     n = len(idx)
     act = ops.activity
+    mm = ops.stationary[idx] >= 0
     if act is None:
         own_x = own_w = np.zeros(n, dtype=bool)
-        return {"x": np.full(n, x0), "w": np.full(n, w0), "own_x": own_x, "own_w": own_w}
+        return {"x": np.full(n, x0), "w": np.full(n, w0), "own_x": own_x, "own_w": own_w, "mm": mm}
     xi, wi = act.input_ones[idx], act.weight_ones[idx]
     own_x = ~np.isnan(xi) & (act.input_stats_bits[idx] == c.input_bits) & (not c.signed_inputs)
     own_w = (~np.isnan(wi) & (act.weight_stats_bits[idx] == c.weight_bits) & (not c.differential)
              & (c.bits_per_cell == 1))
     return {"x": np.where(own_x, xi, x0), "w": np.where(own_w, wi, w0), "own_x": own_x,
-            "own_w": own_w}
+            "own_w": own_w, "mm": mm}
 
 
 def summary(sel: dict) -> dict:
     """The facts of one plan (:data:`FACTS`)."""
-    return {"input_ones_default_ops": int((~sel["own_x"]).sum()),
-            "weight_ones_default_ops": int((~sel["own_w"]).sum())}
+    return {"input_ones_default_ops": int((~sel["own_x"] & sel["mm"]).sum()),
+            "weight_ones_default_ops": int((~sel["own_w"] & sel["mm"]).sum())}
 
 
 def op_columns(ops, sel: dict) -> dict:
@@ -84,8 +86,9 @@ def note(name: str, c, tech, sel: dict) -> str:
     x0, w0 = _activity(c)
     what = ("" if tech is not None and activity_dependent(c, tech) else
             " (the data-dependent energies are given: no energy depends on it)")
+    mm = sel["mm"]
     return (f"{name}: data activity measured on the traced model for {int(own.sum())} of "
-            f"{len(own)} ops{what}; input ones: {int(sel['own_x'].sum())} measured (mean "
-            f"{float(sel['x'][sel['own_x']].mean()) if sel['own_x'].any() else float('nan'):.3g}), "
-            f"{int((~sel['own_x']).sum())} at the config's {x0:g}; weight ones: "
-            f"{int(sel['own_w'].sum())} measured, {int((~sel['own_w']).sum())} at {w0:g}")
+            f"{int(mm.sum())} weight matmuls{what}; input ones: {int(sel['own_x'].sum())} "
+            f"measured (mean {float(sel['x'][sel['own_x']].mean()) if sel['own_x'].any() else float('nan'):.3g}), "
+            f"{int((~sel['own_x'] & mm).sum())} at the config's {x0:g}; weight ones: "
+            f"{int(sel['own_w'].sum())} measured, {int((~sel['own_w'] & mm).sum())} at {w0:g}")
