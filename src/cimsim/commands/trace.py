@@ -35,6 +35,15 @@ def _kv(pairs, option) -> dict:
     return out
 
 
+def _bits(text: str):
+    """``--stats-bits``: ``B`` or ``IN,W`` (range checked by the tracer)."""
+    parts = text.split(",")
+    if len(parts) > 2 or not all(p.strip().isdigit() for p in parts):
+        raise click.UsageError(f"--stats-bits '{text}' must be BITS or IN,W (whole numbers)")
+    vals = [int(p) for p in parts]
+    return vals[0] if len(vals) == 1 else tuple(vals)
+
+
 def _moved(ctx, param, value):
     if value not in (None, (), False):
         raise click.UsageError(f"{param.opts[0]} is gone: use {_MOVED[param.opts[0]]}")
@@ -67,6 +76,16 @@ def _moved(ctx, param, value):
                    "the serving options below, the same as `cimsim workload llm` takes (tensor "
                    "parallelism for configs with head_dim, e.g. Llama; no pipeline parallelism).")
 @serving_options
+@click.option("--stats", is_flag=True,
+              help="Run the model once on its example inputs and record, on every matmul with a "
+                   "weight (linear, convolution, GEMV), the data statistics the CIM energies "
+                   "use: fraction of ones per input and weight bit-plane, input sparsity, mean "
+                   "|w| (op tags input_ones, input_zeros, weight_ones, weight_abs_mean). Needs "
+                   "real tensors: with --zoo, --real-weights (fake models record nothing).")
+@click.option("--stats-bits", default=None, metavar="BITS|IN,W",
+              help="--stats: bits the inputs and weights are quantised to before the planes are "
+                   "counted (default 8; IN,W: inputs IN bits, weights W bits); a CIM uses an "
+                   "op's figure only at its own input_bits / weight_bits.")
 @click.option("--reference", hidden=True, callback=_moved, expose_value=False)
 @click.option("--hf", hidden=True, callback=_moved, expose_value=False)
 @click.option("--hf-config", hidden=True, multiple=True, callback=_moved, expose_value=False)
@@ -74,7 +93,7 @@ def _moved(ctx, param, value):
 @click.option("--cache", hidden=True, callback=_moved, expose_value=False)
 @click.pass_context
 def trace_command(ctx, spec, output, name, allow_unknown, zoo_name, params, real_weights, serve,
-                  **serving):
+                  stats, stats_bits, **serving):
     """Trace a PyTorch model into a cimsim workload.
 
     SPEC names a function returning (model, example_inputs), (model, example_inputs,
@@ -95,6 +114,11 @@ def trace_command(ctx, spec, output, name, allow_unknown, zoo_name, params, real
     if serve and (zoo_name is None or real_weights or allow_unknown):
         raise click.UsageError("--serve goes with --zoo hf:MODEL_TYPE (or a Hugging Face decoder "
                                "of the zoo), without --real-weights and --allow-unknown")
+    if stats_bits is not None and not stats:
+        raise click.UsageError("--stats-bits goes with --stats")
+    if stats and serve:
+        raise click.UsageError("--stats goes without --serve (a serving run traces shapes only)")
+    sbits = (8 if stats_bits is None else _bits(stats_bits)) if stats else None
     try:
         from ..workload.io import save_workload
         from ..workload.trace import require_torch, trace
@@ -110,7 +134,7 @@ def trace_command(ctx, spec, output, name, allow_unknown, zoo_name, params, real
             model, inputs, kwargs = load_factory(spec, with_kwargs=True)
             path = Path(output)
             w = trace(model, inputs, name=name or path.stem, allow_unknown=allow_unknown,
-                      example_kwargs=kwargs or None)
+                      example_kwargs=kwargs or None, stats_bits=sbits)
             save_workload(w, path)
             _report(w, path, time.perf_counter() - t0)
             return
@@ -127,15 +151,18 @@ def trace_command(ctx, spec, output, name, allow_unknown, zoo_name, params, real
             out = Path(output)
             out.mkdir(parents=True, exist_ok=True)
             for n in family:
-                _trace_zoo(zoo, n, out / f"{n}.json", n, overrides, real_weights, allow_unknown)
+                _trace_zoo(zoo, n, out / f"{n}.json", n, overrides, real_weights, allow_unknown,
+                           sbits)
             return
         path = Path(output)
-        _trace_zoo(zoo, zoo_name, path, name or path.stem, overrides, real_weights, allow_unknown)
+        _trace_zoo(zoo, zoo_name, path, name or path.stem, overrides, real_weights, allow_unknown,
+                   sbits)
     except CimsimError as exc:
         raise click.ClickException(str(exc)) from None
 
 
-def _trace_zoo(zoo, zoo_name, path, name, overrides, real_weights, allow_unknown) -> None:
+def _trace_zoo(zoo, zoo_name, path, name, overrides, real_weights, allow_unknown,
+               stats_bits=None) -> None:
     from ..workload.io import save_workload
 
     t0 = time.perf_counter()
@@ -143,7 +170,8 @@ def _trace_zoo(zoo, zoo_name, path, name, overrides, real_weights, allow_unknown
         need = zoo.build(zoo_name, **overrides).materialise_bytes
         click.echo(f"{zoo_name} with real weights: ~{need / zoo.registry.GiB:.2f} GiB of weights, "
                    f"buffers and inputs; {zoo.available_bytes() / zoo.registry.GiB:.1f} GiB available")
-    w = zoo.trace_zoo(zoo_name, real_weights=real_weights, allow_unknown=allow_unknown, **overrides)
+    w = zoo.trace_zoo(zoo_name, real_weights=real_weights, allow_unknown=allow_unknown,
+                      stats_bits=stats_bits, **overrides)
     w.name = name
     save_workload(w, path)
     _report(w, path, time.perf_counter() - t0)
@@ -187,6 +215,11 @@ def _report(w, path, seconds: float) -> None:
 
     click.echo(f"wrote {path}: {len(w.ops)} ops, {w.macs:,} MACs ({si(w.macs, 'MAC')}), weights "
                f"{si(w.weight_bytes, 'B')}{mapped}{extra} ({si(seconds, 's')})")
+    st = w.metadata.get("activity_stats")
+    if st is not None:
+        click.echo(f"data statistics: {st['note']}" if "note" in st else
+                   f"data statistics (inputs at {st['input_bits']} bits, weights at "
+                   f"{st['weight_bits']}) on {st['ops']} of {st['weight_matmuls']} weight matmuls")
 
 
 #: the name ``cimsim.cli`` registers

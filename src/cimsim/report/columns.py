@@ -12,7 +12,9 @@ components, memory levels and links (see :func:`result_columns`):
 - ``<resource>_write_bytes``: the part of them that are writes (into a memory level; out of
   the component over a link), the rest being reads;
 - ``<component>_<fact>``: a component's scalar facts (e.g. ``cim_arrays_needed``,
-  ``cim_reprograms``, ``processor_weights_on_chip``);
+  ``cim_reprograms``, ``processor_weights_on_chip``; a CIM's ``cim_input_ones_default_ops`` /
+  ``cim_weight_ones_default_ops``: its ops whose data activity was the config's
+  ``cell.input_ones`` / ``weight_ones``, not the op's own traced one);
 - ``energy_<part>_j``: energy per part: ``<component>_<part>`` for each part of
   each component (e.g. ``processor_compute``, ``cim_adc``), one per memory level
   and link (by its name), and ``static`` (static power x latency, every component);
@@ -79,6 +81,10 @@ PROVENANCE = "provenance"
 #: ``--json`` key and note of a comparison mixing precisions (trace dtype vs a component's bits)
 PRECISION_MISMATCH = "precision_mismatch"
 STATIC = "static"  # the energy part of static power x latency
+#: op-table columns (``<cim>_input_ones``, ``<cim>_weight_ones``) of a CIM's ops on a workload
+#: that states data statistics (``cimsim trace --stats``): the activity each op's energy used
+#: (its own traced value, or the config's); absent for a workload that states none
+OP_ACTIVITY_COLUMNS = ("input_ones", "weight_ones")
 
 #: Steady state of a stream of samples through a layer-pipelined chip (only when a component
 #: pipelines, e.g. a CIM config with a ``chip`` block; :mod:`cimsim.report.stream`): the

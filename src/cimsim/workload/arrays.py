@@ -118,9 +118,12 @@ def op_arrays(workload) -> OpArrays:
     vec = np.where(mm, zero, per * elems)
     win, im2col = _tag_columns(c.tags, no)
     size, reads, store = _pattern_columns(c.tags, no, c.op_names, workload.name)
+    from .activity import activity_columns
+
     return OpArrays(kind, dtype, macs, vec, rows, batch, kk, nn, wb, ain, aout, stationary, wptr,
                     wids.astype(np.int64), nbytes, c.tensor_names, iptr,
-                    c.in_ids[i_entry].astype(np.int64), win, im2col, size, reads, store)
+                    c.in_ids[i_entry].astype(np.int64), win, im2col, size, reads, store,
+                    activity=activity_columns(c.tags, no, c.op_names, workload.name))
 
 
 def _sums(owner: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
@@ -183,7 +186,13 @@ def op_arrays_reference(workload) -> OpArrays:
                     names, iptr, np.asarray(iids, dtype=np.int64),
                     np.array([float(op.tags.get("window_elems", 0) or 0) for op in workload.ops]),
                     np.array([op.tags.get("part") == "im2col" for op in workload.ops], dtype=bool),
-                    *_pattern_reference(workload.ops))
+                    *_pattern_reference(workload.ops), activity=_activity_reference(workload.ops))
+
+
+def _activity_reference(ops):
+    from .activity import activity_reference
+
+    return activity_reference(ops)
 
 
 def _pattern_reference(ops) -> tuple[np.ndarray | None, ...]:

@@ -14,6 +14,21 @@ from typing import ClassVar, Sequence
 
 import numpy as np
 
+
+@dataclass(frozen=True)
+class OpActivity:
+    """Data statistics of the ops a traced model measured (``cimsim trace --stats``; tags of
+    the same names, :mod:`cimsim.workload.activity`): float64 per op, NaN where an op states
+    none. ``input_stats_bits`` / ``weight_stats_bits``: the bits each was quantised to."""
+
+    input_ones: np.ndarray  # mean fraction of ones over the input's bit-planes
+    input_zeros: np.ndarray  # fraction of the input's elements that are exactly zero
+    weight_ones: np.ndarray  # mean fraction of ones over the weight's (offset-binary) bit-planes
+    weight_abs_mean: np.ndarray  # mean |w| in the weight's own units
+    input_stats_bits: np.ndarray
+    weight_stats_bits: np.ndarray
+
+
 @dataclass(frozen=True)
 class OpArrays:
     """Per-op columns, in op order. Bytes are in the workload's dtypes."""
@@ -61,6 +76,8 @@ class OpArrays:
     #: and V rows); writes to the backing store, charged by the component that runs the op.
     #: None when no op states one.
     store_bytes: np.ndarray | None = None
+    #: data statistics of a traced model's ops (:class:`OpActivity`); None when no op states one
+    activity: OpActivity | None = None
 
     def stored(self, idx) -> np.ndarray | None:
         """:attr:`store_bytes` of the ops ``idx``, or None when none of them stores a byte."""

@@ -48,7 +48,10 @@ parallel, rows spread over the replicas:
 Every per-event number above (read latency, ADC rate and energy, row drive, cell read,
 shift-add, buffer energy, areas) is the config's when it states it, else derived once per
 design point from the circuit models at the architecture's ``technology`` node and supply
-(:mod:`.derive`); the result names each part's provenance and the bits the ADC loses.
+(:mod:`.derive`); the result names each part's provenance and the bits the ADC loses. The
+data-dependent ones (cell reads, row drives) take each op's own traced activity where the
+workload states one (``cimsim trace --stats``), else ``cell.input_ones`` / ``weight_ones``
+(:mod:`.activity`; facts ``<cim>_input_ones_default_ops`` / ``_weight_ones_default_ops``).
 """
 
 from __future__ import annotations
@@ -72,7 +75,7 @@ from ...quantity import (
 )
 from ..base import Component, ComponentConfig, OpArrays, OpCost, Plan, Strict, add_stored
 from ..parts import ADC, NMC, Buffer, Cell, Counting, NonIdeal  # noqa: F401  (Counting re-exported)
-from . import counting, onchip
+from . import activity, counting, onchip
 from .chip import Chip
 from .derive import AREA_FIELDS, ENERGY_FIELDS, PERIPHERY_PARTS, Design, DeriveError, design
 from .energy import op_energy
@@ -276,7 +279,7 @@ class CIM(Component):
     def facts(self) -> dict:
         """Scalar facts: per run (arrays needed, re-programs; from the plan) and of the design
         (lossless partial-sum bits, bits the ADC loses per conversion, its range policy)."""
-        out = {"arrays_needed": 0, "reprograms": 0, **onchip.facts(self.config)}
+        out = {"arrays_needed": 0, "reprograms": 0, **onchip.facts(self.config), **activity.FACTS}
         try:
             d = self.design
         except DeriveError:
@@ -359,6 +362,16 @@ class CIM(Component):
         return free & mine
 
     def place(self, ops: OpArrays, idx):
+        """The placement, and the data activity each op's energy uses (:mod:`.activity`)."""
+        plan = self._place(ops, idx)
+        sel = activity.select(self.config, ops, idx)
+        plan.summary.update(activity.summary(sel))
+        plan.op_columns.update(activity.op_columns(ops, sel))
+        plan.notes.extend(n for n in [activity.note(self.name, self.config, self.hw.technology, sel)] if n)
+        plan.state["activity"] = sel
+        return plan
+
+    def _place(self, ops: OpArrays, idx):
         c = self.config
         if c.chip is not None:  # layer pipeline on the on-chip hierarchy
             return onchip.place(self, ops, idx)
@@ -431,7 +444,8 @@ class CIM(Component):
         if c.chip is not None:
             latency = latency + onchip.shared_costs(self.name, c.chip, s, a_in + a_out, nbytes, hold)
         energy = op_energy(c, d, rows, k, s["row_tiles"], s["col_tiles"], s["phys_cols"],
-                           a_in + a_out, reprog)
+                           a_in + a_out, reprog,
+                           per_op=activity.energies(c, self.hw.technology, d, s["activity"]))
         if c.chip is not None:
             energy.update(onchip.energy(c.chip, s))
             energy = onchip.layout_energy(c.chip, energy)

@@ -187,7 +187,7 @@ def _charge_kw(c) -> dict:
     return kw
 
 
-def _current_sense(c, tech, vdd, rpr) -> dict:
+def _current_sense(c, tech, vdd, rpr, ones=None, wones=None) -> dict:
     """``adc.type: current_sense`` on a resistive cell (:mod:`cimsim.hw.circuits.sense`): the
     converter, one column's read and one row drive. The 1T1R access transistor is sized by the
     IR-drop rule at the supply as gate drive; the column node carries the column wire, the
@@ -208,8 +208,8 @@ def _current_sense(c, tech, vdd, rpr) -> dict:
         t = sense.sense_time(node, vdd, r_ref, c_node)
         conv = sense.current_sense_adc(c.adc.bits, node, cell.read_voltage_v, wire + junctions,
                                        t, vdd)
-        ones = c.cell.input_ones if c.cell is not None else 0.5
-        wones = c.cell.weight_ones if c.cell is not None else 0.5
+        ones = _activity(c)[0] if ones is None else ones
+        wones = _activity(c)[1] if wones is None else wones
         col = sense.column_read(cell.r_on_ohm, cell.on_off, cell.read_voltage_v, rpr, t, c_node,
                                 input_ones=ones, weight_ones=wones)
         v_gate = vdd if vdd is not None else array_model.scaling.nominal_vdd(node)
@@ -217,6 +217,100 @@ def _current_sense(c, tech, vdd, rpr) -> dict:
     except ValueError as exc:
         raise DeriveError("adc.bits", str(exc)) from None
     return {"adc": conv, "column": col, "row": row, "c_node": float(c_node), "t_sense": float(t)}
+
+
+def _activity(c) -> tuple:
+    """The config's data activity: ``(cell.input_ones, cell.weight_ones)``, stated default 0.5."""
+    return (c.cell.input_ones, c.cell.weight_ones) if c.cell is not None else (0.5, 0.5)
+
+
+def _read_kw(c, tech, input_ones, weight_ones) -> dict:
+    """Keywords of one array read (:func:`~cimsim.hw.circuits.array.read_energy_parts`)."""
+    return dict(rows_active=c.rows_per_read or c.rows, vdd=tech.voltage, input_ones=input_ones,
+                weight_ones=weight_ones, weight_columns=-(-c.weight_bits // c.bits_per_cell),
+                register_design=register_design(getattr(tech, "registers", None)))
+
+
+def _cell_energy(c, tech, cell, cs, input_ones, weight_ones, parts=None):
+    """``cell_read_energy`` at the activities (arrays broadcast) and its sources: a cell's
+    share of one read's cells and bitlines; a charge-domain column's capacitors; with a
+    current-sense readout (``cs``), one column's pulse-limited read."""
+    rpr = c.rows_per_read or c.rows
+    node, vdd = tech.node_nm, tech.voltage
+    if cs is not None:  # the column settles within the sensing: module sense
+        return cs["column"].energy_j / rpr, [f"cells: {cs['column'].source}"]
+    if cell.kind == "capacitive":  # charge-domain column: the M-BC's physical parts
+        col = charge_model.column_energy_parts(rpr, cell.unit_capacitance_f, cell.height_f,
+                                               cell.width_f, node, vdd, input_ones,
+                                               weight_ones, **_charge_kw(c))
+        return col["capacitors"] / rpr, [f"array: {charge_model.SOURCE}"]
+    if parts is None:
+        parts = array_model.read_energy_parts(cell, c.rows, c.cols, node,
+                                              **_read_kw(c, tech, input_ones, weight_ones))
+    return (parts["cells"] + parts["columns"]) / (rpr * c.cols), []
+
+
+def _dac_energy(c, tech, cell, cs, input_ones):
+    """``dac_energy`` at the input activity (arrays broadcast) and the driver's record (None
+    for a charge-domain row broadcast): one row's drive for one slice."""
+    node, vdd = tech.node_nm, tech.voltage
+    c_row = array_model.row_capacitance(cell, c.cols, node)
+    v = cell.read_voltage_v if cell.kind == "resistive" else (
+        vdd if vdd is not None else array_model.scaling.nominal_vdd(node))
+    activity = input_ones if c.dac_bits == 1 or c.input_drive != "level" else None
+    if cell.kind == "capacitive" and c.dac_bits == 1:  # the M-BC's IA/IAb row broadcast
+        return charge_model.row_broadcast_energy(c.cols, cell.width_f, node, vdd, input_ones,
+                                                 **_charge_kw(c)), None
+    if cs is not None and c.dac_bits == 1:  # a 1T1R input drives its wordline too
+        drv = cs["row"]
+        drv = type(drv)(energy_j=drv.energy_j * activity, delay_s=drv.delay_s,
+                        area_m2=drv.area_m2, source=drv.source,
+                        field_provenance=drv.field_provenance)
+    else:
+        drv = digital.input_drive(c.input_drive, c_row, v, c.dac_bits, activity)
+    return drv.energy_j, drv
+
+
+def _switch_row(c, tech, cell, input_ones):
+    """The input switch matrix, one row for one slice (:func:`~cimsim.hw.circuits.periphery.
+    switch_matrix_row`), at the input activity (arrays broadcast)."""
+    reg = register_design(getattr(tech, "registers", None))
+    return periphery.switch_matrix_row(c.cols, cell.r_on_ohm, tech.node_nm, tech.voltage,
+                                       input_ones, register_design=reg)
+
+
+def activity_energies(c, tech, input_ones, weight_ones) -> dict:
+    """The data-dependent per-event energies of CIM config ``c`` on ``tech`` at the activities
+    ``input_ones``, ``weight_ones`` (arrays, broadcast: one value per op) in place of the
+    config's ``cell.input_ones`` / ``cell.weight_ones``: ``{design field: values}`` for each of
+    ``cell_read_energy``, ``dac_energy`` and ``switch_energy`` that :func:`design` derives, by the
+    same functions (a number the config gives does not depend on the data: left out). Only call
+    with a design that derives (``design(c, tech)`` succeeded)."""
+    d = design(c, tech)
+    out = {}
+    if not activity_dependent(c, tech):
+        return out
+    rpr = c.rows_per_read or c.rows
+    cs = None
+    if c.adc.type == "current_sense":
+        cs = _current_sense(c, tech, tech.voltage, rpr, input_ones, weight_ones)
+    cell = _cell(c, tech)
+    if c.cell_read_energy is None:
+        out["cell_read_energy"] = _cell_energy(c, tech, cell, cs, input_ones, weight_ones)[0]
+    if c.dac_energy is None:
+        out["dac_energy"] = _dac_energy(c, tech, cell, cs, input_ones)[0]
+    if c.switch_energy is None and "switch" in d.periphery_parts:
+        out["switch_energy"] = _switch_row(c, tech, cell, input_ones).energy_j
+    return out
+
+
+def activity_dependent(c, tech) -> bool:
+    """Whether the config derives an energy that depends on the data (cell reads, row drives,
+    the input switch matrix)."""
+    if c.cell_read_energy is None or c.dac_energy is None:
+        return True
+    return (c.switch_energy is None and tech is not None
+            and "switch" in design(c, tech).periphery_parts)
 
 
 def _need_tech(tech, what: str):
@@ -319,10 +413,7 @@ def _design(c, tech) -> Design:
     cell = parts = None
     if need_array and tech is not None:
         cell = _cell(c, tech)
-        kw = dict(rows_active=rpr, vdd=vdd,
-                  input_ones=c.cell.input_ones if c.cell is not None else 0.5,
-                  weight_ones=c.cell.weight_ones if c.cell is not None else 0.5,
-                  weight_columns=-(-c.weight_bits // c.bits_per_cell), register_design=reg)
+        kw = _read_kw(c, tech, *_activity(c))
         try:
             parts = array_model.read_energy_parts(cell, c.rows, c.cols, node, **kw)
             read = array_model.array_read(cell, c.rows, c.cols, node, **kw)
@@ -341,40 +432,20 @@ def _design(c, tech) -> Design:
         e_cell, prov["cell_read_energy"] = c.cell_read_energy, "given"
     else:
         _need_tech(tech, "cell_read_energy")
-        if cell.kind == "capacitive":  # charge-domain column: the M-BC's physical parts
-            col = charge_model.column_energy_parts(rpr, cell.unit_capacitance_f, cell.height_f,
-                                                   cell.width_f, node, vdd, kw["input_ones"],
-                                                   kw["weight_ones"], **_charge_kw(c))
-            e_cell = float(col["capacitors"]) / rpr
-            sources.append(f"array: {charge_model.SOURCE}")
-        else:
-            e_cell = float(parts["cells"] + parts["columns"]) / (rpr * c.cols)
+        e_cell, src = _cell_energy(c, tech, cell, cs, kw["input_ones"], kw["weight_ones"], parts)
+        e_cell = float(e_cell)
+        sources.extend(src)
         prov["cell_read_energy"] = cell_p
-        if cs is not None:  # the column settles within the sensing: module sense
-            e_cell = float(cs["column"].energy_j) / rpr
-            sources.append(f"cells: {cs['column'].source}")
     if c.dac_energy is not None:
         e_dac, prov["dac_energy"] = c.dac_energy, "given"
     else:
         _need_tech(tech, "dac_energy")
-        c_row = array_model.row_capacitance(cell, c.cols, node)
-        v = cell.read_voltage_v if cell.kind == "resistive" else (
-            vdd if vdd is not None else array_model.scaling.nominal_vdd(node))
-        activity = kw["input_ones"] if c.dac_bits == 1 or c.input_drive != "level" else None
-        if cell.kind == "capacitive" and c.dac_bits == 1:  # the M-BC's IA/IAb row broadcast
-            e_dac = float(charge_model.row_broadcast_energy(c.cols, cell.width_f, node, vdd,
-                                                            kw["input_ones"], **_charge_kw(c)))
+        e_dac, drv = _dac_energy(c, tech, cell, cs, kw["input_ones"])
+        e_dac = float(e_dac)
+        if drv is None:  # the M-BC's IA/IAb row broadcast
             prov["dac_energy"] = "placeholder" if cell.placeholder else "derived"
             sources.append(f"dac: {charge_model.SOURCE}")
         else:
-            if cs is not None and c.dac_bits == 1:  # a 1T1R input drives its wordline too
-                drv = cs["row"]
-                drv = type(drv)(energy_j=drv.energy_j * activity, delay_s=drv.delay_s,
-                                area_m2=drv.area_m2, source=drv.source,
-                                field_provenance=drv.field_provenance)
-            else:
-                drv = digital.input_drive(c.input_drive, c_row, v, c.dac_bits, activity)
-            e_dac = float(drv.energy_j)
             prov["dac_energy"] = "placeholder" if cell.placeholder else _prov(drv.field_provenance["energy_j"])
             sources.append(f"dac: {drv.source}")
 
@@ -388,9 +459,7 @@ def _design(c, tech) -> Design:
         present.append("switch")
     elif tech is not None and resistive and c.dac_bits == 1:
         pc = cell if cell is not None else _cell(c, tech)
-        sw = periphery.switch_matrix_row(c.cols, pc.r_on_ohm, node, vdd,
-                                         c.cell.input_ones if c.cell is not None else 0.5,
-                                         register_design=reg)
+        sw = _switch_row(c, tech, pc, _activity(c)[0])
         e_switch = float(sw.energy_j)
         prov["switch_energy"] = _prov(sw.field_provenance["energy_j"])
         present.append("switch")

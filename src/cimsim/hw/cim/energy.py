@@ -23,6 +23,10 @@
   share of one conversion);
 - ``write``: when the op re-programs, every cell of the matrix once (k x physical
   columns x ``write_energy``), whatever the number of rounds.
+
+``array``, ``dac`` and ``switch`` depend on the data: a derived ``cell_read_energy``,
+``dac_energy`` or ``switch_energy`` is evaluated, per op, at the op's own traced activity where
+it has one (:mod:`.activity`).
 """
 
 from __future__ import annotations
@@ -45,9 +49,16 @@ def conversions(c, rows, k, row_tiles, phys_cols):
     return rows * groups * phys_cols * c.slices
 
 
-def op_energy(c, d, rows, k, row_tiles, col_tiles, phys_cols, buffer_bytes, reprogram) -> dict:
+def op_energy(c, d, rows, k, row_tiles, col_tiles, phys_cols, buffer_bytes, reprogram,
+              per_op=None) -> dict:
     """Energy per part of the ops (arrays), config ``c`` at design point ``d`` (its effective,
-    given or derived, per-event numbers; :mod:`.derive`)."""
+    given or derived, per-event numbers; :mod:`.derive`); ``per_op`` maps a design field
+    (``cell_read_energy``, ``dac_energy``, ``switch_energy``) to per-op values that replace the
+    design's where the ops' data activity is their own (:func:`.derive.activity_energies`)."""
+    per_op = per_op or {}
+    e_cell = per_op.get("cell_read_energy", d.cell_read_energy)
+    e_dac = per_op.get("dac_energy", d.dac_energy)
+    e_switch = per_op.get("switch_energy", d.switch_energy)
     slices = c.slices
     cnt = c.adc.counting
     if cnt is None:
@@ -65,14 +76,14 @@ def op_energy(c, d, rows, k, row_tiles, col_tiles, phys_cols, buffer_bytes, repr
     if c.nonideal is not None and c.nonideal.on_off_ratio is not None:
         read_cols = phys_cols + col_tiles  # one reference column per array
     out = {
-        "array": rows * k * read_cols * slices * d.cell_read_energy,
+        "array": rows * k * read_cols * slices * e_cell,
         "adc": adc,
-        "dac": rows * k * col_tiles * slices * d.dac_energy,
+        "dac": rows * k * col_tiles * slices * e_dac,
         "digital": shift_add + buffer_bytes * d.buffer_energy_per_byte,
         "write": np.where(reprogram, k * phys_cols * c.write_energy, 0.0),
     }
     if "switch" in d.periphery_parts:
-        out["switch"] = rows * k * col_tiles * slices * d.switch_energy
+        out["switch"] = rows * k * col_tiles * slices * e_switch
     if "mux" in d.periphery_parts:
         out["mux"] = conversions(c, rows, k, row_tiles, phys_cols) * d.mux_energy
     return out

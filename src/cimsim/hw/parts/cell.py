@@ -51,10 +51,14 @@ class Cell(Strict):
     width_f: Optional[PositiveFloat] = Field(default=None, description="Cell width in feature "
                                              "sizes F (default: the preset's).")
     input_ones: NonNegativeFloat = Field(default=0.5, le=1, description="Fraction of ones of "
-                                         "an input bit-plane (activity; stated default 0.5).")
+                                         "an input bit-plane (activity; stated default 0.5). An "
+                                         "op traced with `cimsim trace --stats` at input_bits "
+                                         "uses its own measured value instead.")
     weight_ones: NonNegativeFloat = Field(default=0.5, le=1, description="Fraction of cells in "
                                           "the on state (mean normalised conductance; stated "
-                                          "default 0.5).")
+                                          "default 0.5). An op traced with `--stats` at "
+                                          "weight_bits uses its own (1-bit cells, offset "
+                                          "encoding).")
     compute: Literal["and", "xnor"] = Field(
         default="and", description="Charge-domain cell (sram_charge) 1-bit product: and (a zero "
         "input does not toggle its row; products of 1 = input_ones x weight_ones) or xnor (one "

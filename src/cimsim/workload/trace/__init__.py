@@ -105,7 +105,8 @@ def _leaves(torch, obj, path, depth=0):
 
 
 def trace(model, example_inputs, name: str | None = None, allow_unknown: bool = False,
-          dtype: str | None = None, example_kwargs: dict | None = None):
+          dtype: str | None = None, example_kwargs: dict | None = None,
+          stats_bits: int | tuple[int, int] | None = None):
     """Trace ``model`` on ``example_inputs`` into a :class:`~cimsim.workload.ir.Workload`.
 
     Parameters
@@ -119,6 +120,11 @@ def trace(model, example_inputs, name: str | None = None, allow_unknown: bool = 
         instead of raising :class:`~cimsim.errors.WorkloadError`.
     dtype : workload dtype (fp32|fp16|bf16|int8); default: the model's parameter dtype.
     example_kwargs : keyword inputs of ``model.forward`` (e.g. ``past_key_values``).
+    stats_bits : measure each weight matmul's data statistics on the example inputs, counted
+        at this many bits (one number, or ``(input bits, weight bits)``), as op tags
+        (:mod:`.stats`, :mod:`cimsim.workload.activity`); None: off.
+        A model of fake tensors has no data: nothing is recorded and
+        ``metadata['activity_stats']`` says so.
     """
     torch = require_torch()
     if not isinstance(model, torch.nn.Module):
@@ -126,10 +132,18 @@ def trace(model, example_inputs, name: str | None = None, allow_unknown: bool = 
     if dtype is None:
         dtype = _model_dtype(model)
     inputs = _as_tuple(example_inputs)
-    return _trace_aten(torch, model, inputs, example_kwargs or {}, name, allow_unknown, dtype)
+    if stats_bits is not None:
+        from .stats import check_bits
+
+        try:
+            stats_bits = check_bits(stats_bits)
+        except ValueError as exc:
+            raise WorkloadError(str(exc)) from None
+    return _trace_aten(torch, model, inputs, example_kwargs or {}, name, allow_unknown, dtype,
+                       stats_bits)
 
 
-def _trace_aten(torch, model, inputs, kwargs, name, allow_unknown, dtype):
+def _trace_aten(torch, model, inputs, kwargs, name, allow_unknown, dtype, stats_bits=None):
     from ..ir import Workload
     from .capture import record
     from .fuse import absorb_into_softmax, fuse_pointwise, tag_recurrent
@@ -137,7 +151,7 @@ def _trace_aten(torch, model, inputs, kwargs, name, allow_unknown, dtype):
 
     names = _input_names(torch, model, inputs, kwargs)
     try:
-        events, out, modules = record(torch, model, inputs, kwargs)
+        events, out, modules = record(torch, model, inputs, kwargs, keep_data=stats_bits is not None)
     except WorkloadError:
         raise
     except Exception as exc:
@@ -147,6 +161,7 @@ def _trace_aten(torch, model, inputs, kwargs, name, allow_unknown, dtype):
         ) from exc
     module_types = {path: type(m).__name__ for path, m in modules.items()}
     low = Lowerer(torch, names, dtype, allow_unknown, modules)
+    low.stats_bits = stats_bits
     for ev in events:
         low.event(ev)
     # the KV cache the model returns (Hugging Face's ``cache`` / ``past_key_values``) outlives
@@ -179,6 +194,12 @@ def _trace_aten(torch, model, inputs, kwargs, name, allow_unknown, dtype):
     }
     if recurrent:
         metadata["schedule"] = "layer"
+    if stats_bits is not None:
+        from .stats import summary
+
+        tagged, fake = getattr(low, "stats_ops", 0), getattr(low, "stats_fake", 0)
+        metadata["activity_stats"] = summary(tagged, tagged + fake, tagged == 0 and fake > 0,
+                                             stats_bits)
     wname = name or type(model).__name__.lower()
     try:
         return Workload(wname, list(tensors.values()), ops, metadata)

@@ -38,6 +38,8 @@ class Event:
     out: object
     module: str  # innermost module path ("" for the root's own code)
     where: str  # the user's "file:line" that led to the op
+    #: copies of a matmul's tensor operands by id of the original (``--stats`` only; :mod:`.stats`)
+    data: dict | None = None
 
 
 @contextlib.contextmanager
@@ -77,9 +79,10 @@ def make_recorder(torch):
     from torch.utils._python_dispatch import TorchDispatchMode
 
     class Recorder(TorchDispatchMode):
-        def __init__(self, tracker):
+        def __init__(self, tracker, keep_data=None):
             super().__init__()
             self.tracker = tracker
+            self.keep_data = keep_data
             self.events: list[Event] = []
             self._paths: dict[frozenset, str] = {}
 
@@ -96,14 +99,20 @@ def make_recorder(torch):
         def __torch_dispatch__(self, func, types, args=(), kwargs=None):
             kwargs = kwargs or {}
             out = func(*args, **kwargs)
-            self.events.append(Event(func, args, kwargs, out, self._module(), _user_line()))
+            data = None
+            if self.keep_data is not None:  # operands as the op saw them (an in-place op may follow)
+                from .stats import snapshot
+
+                data = snapshot(torch, func, args, self.keep_data)
+            self.events.append(Event(func, args, kwargs, out, self._module(), _user_line(), data))
             return out
 
     return Recorder
 
 
-def record(torch, model, inputs, kwargs=None):
-    """Run ``model(*inputs, **kwargs)`` under the recorder.
+def record(torch, model, inputs, kwargs=None, keep_data=False):
+    """Run ``model(*inputs, **kwargs)`` under the recorder (``keep_data``: with copies of each
+    matmul's operands, for ``--stats``).
 
     Returns (events, output, module types by path, parameter/buffer names by storage).
     """
@@ -111,7 +120,13 @@ def record(torch, model, inputs, kwargs=None):
 
     kwargs = kwargs or {}
     tracker = ModuleTracker()
-    rec = make_recorder(torch)(tracker)
+    skip = None  # keep_data: copies of matmul operands, not of parameters and buffers
+    if keep_data:
+        from .stats import has_data
+
+        skip = {t.untyped_storage().data_ptr() for t in (*model.parameters(), *model.buffers())
+                if has_data(torch, t)}
+    rec = make_recorder(torch)(tracker, skip)
     seen: dict[int, object] = {}  # strong references: modules created inside forward die with it
 
     def keep(mod, args):

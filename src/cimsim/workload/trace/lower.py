@@ -32,6 +32,7 @@ from ...errors import WorkloadError
 from ..ir import Op, Tensor
 from . import aten as A
 from .registry import LOWERINGS, Call, aten, lowers
+from .stats import add as add_stats
 from .storage import Storages, atomize, offsets, source_tensors, storage_key
 
 UNKNOWN_HINT = ("run with --allow-unknown (trace(..., allow_unknown=True)) to keep it as a generic "
@@ -63,6 +64,8 @@ def _tensors(torch, obj):
 
 
 class Lowerer:
+    stats_bits = None  # ``--stats``: (input, weight) bits, or None (off); :func:`.stats.add`
+
     def __init__(self, torch, names: dict[int, tuple[str, str]], dtype: str, allow_unknown: bool,
                  modules: dict):
         self.torch = torch
@@ -311,6 +314,7 @@ class Lowerer:
         tags = {"aten": c.base}
         if weight:
             tags["weight_name"] = self.st.versions[pb[0][0]].name
+            add_stats(self, tags, "matmul_stats", *((b, a) if swapped else (a, b)), k, swapped)
         shapes = [tuple(a.shape), tuple(b.shape)]
         if swapped:
             shapes.reverse()
@@ -361,6 +365,7 @@ class Lowerer:
         weight = g == 1 and self._is_weight(pw)
         if weight:
             tags["weight_name"] = self.st.versions[pw[0][0]].name
+            add_stats(self, tags, "conv_stats", x, w, _stride, _pad, _dil, bool(transposed))
         tags["part"] = "conv"
         if not transposed:
             self._matmul("conv", px, pw, batch, m, k, n, weight, out, bias, tags)

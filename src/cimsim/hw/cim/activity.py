@@ -1,0 +1,94 @@
+"""Which data activity each CIM op's energy uses: the op's own, measured on a traced model
+(``cimsim trace --stats``, tags of :mod:`cimsim.workload.activity`), or the config's
+``cell.input_ones`` / ``cell.weight_ones`` (stated default 0.5).
+
+An op's measured figure is used where it describes what the arrays hold:
+
+- ``input_ones`` when it was counted at the config's ``input_bits`` and the inputs are not
+  ``signed_inputs`` (sign as pulse polarity: ``input_bits - 1`` magnitude planes, which the
+  tracer does not count);
+- ``weight_ones`` when it was counted at the config's ``weight_bits``, the weights are stored
+  offset-binary (not ``nonideal.encoding: differential``) and a cell holds one bit (the
+  fraction of ones of a bit-plane is then the fraction of cells on; a multi-bit cell's mean
+  conductance weights its bits 2^j, which one plane-mean figure does not give).
+
+Otherwise the config's value, and the op counts in ``<cim>_input_ones_default_ops`` /
+``<cim>_weight_ones_default_ops``. The energies that depend on them, the derived
+``cell_read_energy``, ``dac_energy`` and ``switch_energy``, are evaluated for all such ops at once
+(:func:`.derive.activity_energies`, the circuit models broadcast over the ops); an op with
+neither figure keeps the design's number bit for bit. A given energy does not depend on the
+data.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .derive import _activity, activity_dependent, activity_energies
+
+#: the facts a CIM reports (``Plan.summary`` keys): its weight matmuls (a chip's im2col copies
+#: and vector ops read no array) whose energy used the config's activity
+FACTS = {"input_ones_default_ops": 0, "weight_ones_default_ops": 0}
+
+
+def select(c, ops, idx) -> dict:
+    """Per op of ``idx``: the input and weight activity used (``x``, ``w``) and whether each is
+    the op's own (``own_x``, ``own_w``)."""
+    x0, w0 = _activity(c)
+    n = len(idx)
+    act = ops.activity
+    mm = ops.stationary[idx] >= 0
+    if act is None:
+        own_x = own_w = np.zeros(n, dtype=bool)
+        return {"x": np.full(n, x0), "w": np.full(n, w0), "own_x": own_x, "own_w": own_w, "mm": mm}
+    xi, wi = act.input_ones[idx], act.weight_ones[idx]
+    own_x = ~np.isnan(xi) & (act.input_stats_bits[idx] == c.input_bits) & (not c.signed_inputs)
+    own_w = (~np.isnan(wi) & (act.weight_stats_bits[idx] == c.weight_bits) & (not c.differential)
+             & (c.bits_per_cell == 1))
+    return {"x": np.where(own_x, xi, x0), "w": np.where(own_w, wi, w0), "own_x": own_x,
+            "own_w": own_w, "mm": mm}
+
+
+def summary(sel: dict) -> dict:
+    """The facts of one plan (:data:`FACTS`)."""
+    return {"input_ones_default_ops": int((~sel["own_x"] & sel["mm"]).sum()),
+            "weight_ones_default_ops": int((~sel["own_w"] & sel["mm"]).sum())}
+
+
+def op_columns(ops, sel: dict) -> dict:
+    """Per-op columns of the op table (the activity used), only for a workload that states
+    activities (a workload without them keeps its op table as before)."""
+    if ops.activity is None:
+        return {}
+    return {"input_ones": sel["x"], "weight_ones": sel["w"]}
+
+
+def energies(c, tech, d, sel: dict) -> dict:
+    """``{design field: per-op values}`` of the data-dependent energies (cell reads, row drives,
+    the input switch matrix), or ``{}`` when every op uses the design's (no op has its own
+    activity, or no such energy is derived)."""
+    own = sel["own_x"] | sel["own_w"]
+    if not own.any() or tech is None or not activity_dependent(c, tech):
+        return {}
+    out = {}
+    for name, values in activity_energies(c, tech, sel["x"][own], sel["w"][own]).items():
+        col = np.full(len(own), getattr(d, name))
+        col[own] = values
+        out[name] = col
+    return out
+
+
+def note(name: str, c, tech, sel: dict) -> str:
+    """One placement note: how many ops use their own activity (empty when none states one)."""
+    own = sel["own_x"] | sel["own_w"]
+    if not own.any():
+        return ""
+    x0, w0 = _activity(c)
+    what = ("" if tech is not None and activity_dependent(c, tech) else
+            " (the data-dependent energies are given: no energy depends on it)")
+    mm = sel["mm"]
+    return (f"{name}: data activity measured on the traced model for {int(own.sum())} of "
+            f"{int(mm.sum())} weight matmuls{what}; input ones: {int(sel['own_x'].sum())} "
+            f"measured (mean {float(sel['x'][sel['own_x']].mean()) if sel['own_x'].any() else float('nan'):.3g}), "
+            f"{int((~sel['own_x'] & mm).sum())} at the config's {x0:g}; weight ones: "
+            f"{int(sel['own_w'].sum())} measured, {int((~sel['own_w'] & mm).sum())} at {w0:g}")

@@ -1,0 +1,110 @@
+"""Data statistics of an op, as op tags: what a traced model's real inputs and weights look like
+to energies that depend on data (:mod:`cimsim.hw.circuits`: a cell conducts, a row swings, only
+where a bit is one).
+
+``cimsim trace --stats`` (:mod:`cimsim.workload.trace.stats`) runs the model once on its example
+inputs and writes, on every matmul with a stationary weight (linear, convolution, GEMV), the tags
+
+``input_ones``
+    mean, over the input's ``input_stats_bits`` bit-planes, of the fraction of ones, the input
+    quantised as the accuracy emulator quantises it (per activation row, max |x| to the top code;
+    offset-binary when any input is negative);
+``input_zeros``
+    fraction of the input's elements that are exactly zero (activation sparsity, before
+    quantising);
+``weight_ones``
+    mean, over the weight's ``weight_stats_bits`` bit-planes, of the fraction of ones of its
+    offset-binary words (per-column symmetric quantisation, as the emulator's ``offset``
+    encoding stores them): with 1-bit cells, the fraction of cells in the on state;
+``weight_abs_mean``
+    mean |w| (the weight's own units);
+``input_stats_bits``, ``weight_stats_bits``
+    the bits each was quantised to.
+
+A workload without these tags reads, runs and writes exactly as before (they are ordinary tags:
+the readers and writers see nothing new). A tag out of range is a one-line
+:class:`~cimsim.errors.WorkloadError` naming the op when the workload's columns are built.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .oparrays import OpActivity
+
+#: tag -> (what the value must be, the test)
+TAGS = {
+    "input_ones": ("a fraction in [0, 1]", lambda a: (a >= 0) & (a <= 1)),
+    "input_zeros": ("a fraction in [0, 1]", lambda a: (a >= 0) & (a <= 1)),
+    "weight_ones": ("a fraction in [0, 1]", lambda a: (a >= 0) & (a <= 1)),
+    "weight_abs_mean": ("a finite number >= 0", lambda a: (a >= 0) & np.isfinite(a)),
+    "input_stats_bits": ("a whole number of bits in 1..32", lambda a: (a >= 1) & (a <= 32) & (a == np.round(a))),
+    "weight_stats_bits": ("a whole number of bits in 1..32", lambda a: (a >= 1) & (a <= 32) & (a == np.round(a))),
+}
+#: the tags that are a bit-plane figure, and the tag saying at how many bits
+NEED_BITS = {"input_ones": "input_stats_bits", "weight_ones": "weight_stats_bits"}
+
+
+def _error(workload: str, op: str, msg: str):
+    from ..errors import WorkloadError
+
+    return WorkloadError(f"workload '{workload}': op '{op}': {msg}")
+
+
+def _column(tags, key: str, n: int, names, workload: str) -> np.ndarray | None:
+    """float64 values of tag ``key`` (NaN where an op lacks it); None when no op has it."""
+    col = tags.columns.get(key)
+    if col is None:
+        return None
+    has = np.array([key in o for o in tags.orders], dtype=bool)[np.asarray(tags.order_code)]
+    if col[0] == "int":
+        vals = col[1].astype(np.float64)
+    else:
+        vocab = col[2]
+        ok = np.array([isinstance(v, (int, float)) and not isinstance(v, bool) for v in vocab] + [True])
+        bad = has & ~ok[col[1]]
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise _error(workload, names[i], f"tag {key} = {vocab[col[1][i]]!r} is not a number; "
+                                             f"it must be {TAGS[key][0]}")
+        vals = np.array([float(v) if ok[j] else np.nan for j, v in enumerate(vocab)] + [np.nan])[col[1]]
+    if (has & ~np.isfinite(vals)).any():
+        i = int(np.flatnonzero(has & ~np.isfinite(vals))[0])
+        raise _error(workload, names[i], f"tag {key} = {vals[i]:g} is not allowed; it must be "
+                                         f"{TAGS[key][0]}")
+    return np.where(has, vals, np.nan)
+
+
+def activity_columns(tags, n: int, names, workload: str) -> OpActivity | None:
+    """The ops' :class:`~cimsim.workload.oparrays.OpActivity` from their tags (None when no op
+    states any); an out-of-range value is a :class:`~cimsim.errors.WorkloadError` naming the op,
+    the tag and what is allowed."""
+    if n == 0 or not any(k in tags.columns for k in TAGS):
+        return None
+    cols = {}
+    for key, (allowed, ok) in TAGS.items():
+        v = _column(tags, key, n, names, workload)
+        if v is None:
+            v = np.full(n, np.nan)
+        stated = ~np.isnan(v)
+        with np.errstate(invalid="ignore"):
+            bad = stated & ~ok(np.where(stated, v, 0.0))
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise _error(workload, names[i], f"tag {key} = {v[i]:g} is not allowed; it must be {allowed}")
+        cols[key] = v
+    for key, bits in NEED_BITS.items():
+        bad = ~np.isnan(cols[key]) & np.isnan(cols[bits])
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise _error(workload, names[i], f"tag {key} needs tag {bits} (the bits the "
+                                             "bit-planes were counted at)")
+    return OpActivity(**cols)
+
+
+def activity_reference(ops) -> OpActivity | None:
+    """:func:`activity_columns` op by op (the test reference; values only, no checks)."""
+    if not any(k in op.tags for op in ops for k in TAGS):
+        return None
+    return OpActivity(**{k: np.array([float(op.tags[k]) if k in op.tags else np.nan for op in ops])
+                         for k in TAGS})

@@ -1,0 +1,189 @@
+"""``cimsim trace --stats``: the data statistics of each weight matmul, measured on the model's
+real example inputs (the tags of :mod:`cimsim.workload.activity`).
+
+What is measured, and why this form. The energies that depend on data (:mod:`cimsim.hw.circuits`)
+take one activity per op: the fraction of ones of an input bit-plane (a row is driven, a cell
+conducts, only for a one) and the fraction of cells on. So per op the tracer records that figure
+itself, counted on the operands quantised exactly as the accuracy emulator quantises them
+(:mod:`cimsim.accuracy.emulator`: inputs per activation row to ``2^b - 1`` (no negative input)
+or offset-binary ``b`` bits; weights per column, symmetric, stored offset-binary), at stated
+bits (``input_stats_bits``, ``weight_stats_bits``; default 8 each, the bundled CIM configs'
+``input_bits`` and ``weight_bits``). Binary (1-bit) weights, and 1-bit inputs with negatives,
+are their sign (``>= 0`` a one).
+A CIM whose precision differs uses its configured default for that op and counts it (the
+fraction of ones depends on ``b``: the low planes of a bell-shaped distribution are near 1/2,
+its high planes sparse, so a figure at one ``b`` is not another's). A value histogram would
+serve every ``b`` but costs hundreds of numbers per op in the workload file; the figure costs
+one, and tracing again with ``--stats-bits`` (``B`` or ``B_IN,B_W``) gives it for another
+precision.
+
+Counting: ones over all elements and planes, one integer, divided once (exact up to the one
+rounding of the division). A convolution's input is its im2col matrix (each output position's
+window, zero padding included: what the arrays receive), 1-D and 2-D convolutions; other
+convolutions record no input figure. The operands are copied when the op runs (an in-place op
+later in the forward cannot change what was measured).
+
+A model of fake tensors (shapes only, ``--zoo`` without ``--real-weights``) has no data: the
+tracer records nothing and says so; the CIM then uses its configured activity for every op.
+"""
+
+from __future__ import annotations
+
+#: aten overload packets (by name) whose operands are kept for the statistics
+MATMUL_OPS = ("mm", "addmm", "_addmm_activation", "bmm", "baddbmm", "mv", "addmv", "dot", "vdot",
+              "convolution", "_convolution")
+DEFAULT_BITS = 8
+
+
+def has_data(torch, *tensors) -> bool:
+    """Whether every tensor holds real values (not fake, not on the meta device)."""
+    from torch._subclasses.fake_tensor import FakeTensor
+
+    return all(not isinstance(t, FakeTensor) and t.device.type != "meta" for t in tensors)
+
+
+def _ones(torch, codes, bits: int) -> float:
+    """Mean fraction of ones over the ``bits`` planes of non-negative integer ``codes``."""
+    total = 0
+    for j in range(bits):
+        total += int(((codes >> j) & 1).sum())
+    return total / (codes.numel() * bits)
+
+
+def input_stats(torch, x2d, bits: int) -> dict:
+    """``input_ones`` and ``input_zeros`` of an M x K input (module rules)."""
+    from ...accuracy.arith import Arith
+    from ...accuracy.emulator import input_mode, quantize_inputs
+
+    a = Arith(input_bits=bits, weight_bits=max(2, bits))
+    x = x2d.detach().to(torch.float32)
+    mode = input_mode(x, a)
+    if bits == 1 and mode == "offset":  # binary signed inputs: the sign, x >= 0 a one
+        codes = (x >= 0).to(torch.int64)
+    else:
+        xi, _ = quantize_inputs(x, a, mode)
+        codes = xi + 2 ** (bits - 1) if mode == "offset" else xi
+    return {"input_ones": _ones(torch, codes, bits),
+            "input_zeros": int((x == 0).sum()) / x.numel()}
+
+
+def weight_stats(torch, w2d, bits: int) -> dict:
+    """``weight_ones`` and ``weight_abs_mean`` of a K x N weight (module rules)."""
+    from ...accuracy.arith import Arith
+    from ...accuracy.emulator import quantize_weights
+
+    w = w2d.detach().to(torch.float32)
+    if bits == 1:  # binary weights: the sign, w >= 0 stored as a one
+        codes = (w >= 0).to(torch.int64)
+    else:
+        codes = quantize_weights(w, Arith(input_bits=bits, weight_bits=bits))[0] + 2 ** (bits - 1)
+    return {"weight_ones": _ones(torch, codes, bits),
+            "weight_abs_mean": float(w.abs().double().mean())}
+
+
+def _weight_cached(torch, cache, w, w2d, bits: int) -> dict:
+    """:func:`weight_stats`, once per weight view (a recurrent layer reads its weight every
+    step): keyed by storage, offset, shape and strides of the weight as the op read it."""
+    if cache is None:
+        return weight_stats(torch, w2d, bits)
+    key = (w.untyped_storage().data_ptr(), w.storage_offset(), tuple(w.shape), tuple(w.stride()),
+           tuple(w2d.shape), bits)
+    if key not in cache:
+        cache[key] = weight_stats(torch, w2d, bits)
+    return cache[key]
+
+
+def matmul_stats(torch, act, weight, k: int, swapped: bool, bits: tuple, cache=None) -> dict:
+    """Tags of a matmul ``act @ weight`` (``swapped``: torch computed ``weight @ act``, the
+    weight is the first operand) over ``k`` reduced elements, counted at ``bits`` = (input
+    bits, weight bits); empty when there is no data."""
+    if not has_data(torch, act, weight):
+        return {}
+    if swapped:  # out^T = act^T weight^T: activation rows are the columns of act
+        x2d, w2d = act.reshape(k, -1).T, weight.reshape(-1, k).T
+    else:
+        x2d = act.reshape(-1, k)
+        w2d = weight.reshape(-1, weight.shape[-1]) if weight.dim() >= 2 else weight.reshape(-1, 1)
+    return {**input_stats(torch, x2d, bits[0]), "input_stats_bits": bits[0],
+            **_weight_cached(torch, cache, weight, w2d, bits[1]), "weight_stats_bits": bits[1]}
+
+
+def conv_stats(torch, x, w, stride, padding, dilation, transposed: bool, bits: tuple,
+               cache=None) -> dict:
+    """Tags of a (groups = 1) convolution: its im2col input (1-D and 2-D; a transposed
+    convolution's input rows are its input positions) and its C_out x (C_in x kernel) weight."""
+    if not has_data(torch, x, w):
+        return {}
+    if transposed:
+        x2d = x.movedim(1, -1).reshape(-1, x.shape[1])
+        w2d = w.reshape(w.shape[0], -1)  # C_in x (C_out x kernel)
+        tags = input_stats(torch, x2d, bits[0])
+    else:
+        w2d = w.reshape(w.shape[0], -1).T  # (C_in x kernel) x C_out, unfold's row order
+        tags = {}
+        if x.dim() in (3, 4):  # aten gives stride, padding, dilation per spatial dim
+            if x.dim() == 4:
+                x4, kern = x, tuple(w.shape[2:])
+                st, pad, dil = tuple(stride), tuple(padding), tuple(dilation)
+            else:  # 1-D as 2-D with a height of 1
+                x4, kern = x.unsqueeze(2), (1, w.shape[2])
+                st, pad, dil = (1, stride[0]), (0, padding[0]), (1, dilation[0])
+            cols = torch.nn.functional.unfold(x4.to(torch.float32), kern, dilation=dil,
+                                              padding=pad, stride=st)
+            x2d = cols.transpose(1, 2).reshape(-1, cols.shape[1])
+            tags = input_stats(torch, x2d, bits[0])
+    if tags:
+        tags["input_stats_bits"] = bits[0]
+    return {**tags, **_weight_cached(torch, cache, w, w2d, bits[1]), "weight_stats_bits": bits[1]}
+
+
+def snapshot(torch, func, args, skip=frozenset()):
+    """Copies of the tensor operands of a matmul-family aten op (None for any other op), but
+    for those in storages ``skip`` (the model's parameters and buffers: not changed by a
+    forward, and copying a recurrent layer's weight every step would cost its size per step)."""
+    if func._overloadpacket.__name__ not in MATMUL_OPS:
+        return None
+    return {id(a): a.detach().clone() for a in args
+            if isinstance(a, torch.Tensor) and has_data(torch, a)
+            and a.untyped_storage().data_ptr() not in skip}
+
+
+def add(low, tags, fn, *args) -> None:
+    """Add a weight matmul's statistics to its ``tags`` (:func:`matmul_stats` or
+    :func:`conv_stats`, named ``fn``) when the lowerer ``low`` measures them
+    (``low.stats_bits``), from the operands as the op read them (the event's copies); counts
+    the ops tagged (``low.stats_ops``) and those without data (``low.stats_fake``)."""
+    if low.stats_bits is None:
+        return
+    data = low.ev.data or {}
+    cache = low.__dict__.setdefault("_wstats", {})
+    got = globals()[fn](low.torch, *(data.get(id(a), a) for a in args[:2]), *args[2:],
+                        low.stats_bits, cache)
+    low.stats_ops = getattr(low, "stats_ops", 0) + bool(got)
+    low.stats_fake = getattr(low, "stats_fake", 0) + (not got)
+    tags.update(got)
+
+
+def check_bits(bits) -> tuple:
+    """``(input bits, weight bits)`` from one whole number (both) or a pair, each in 1..16 (1-bit
+    weights: binary, their sign)."""
+    pair = tuple(bits) if isinstance(bits, (tuple, list)) else (bits, bits)
+    if len(pair) != 2 or any(isinstance(b, bool) or not isinstance(b, int) or not 1 <= b <= 16
+                             for b in pair):
+        raise ValueError(f"stats bits must be a whole number in 1..16 or a pair of them "
+                         f"(input, weight), not {bits!r}")
+    return pair
+
+
+def summary(tagged: int, matmuls: int, fake: bool, bits: tuple) -> dict:
+    """``metadata['activity_stats']``: what the trace measured."""
+    out = {"input_bits": bits[0], "weight_bits": bits[1], "ops": 0 if fake else tagged,
+           "weight_matmuls": matmuls}
+    if fake:
+        out["note"] = ("unavailable: the model's tensors are fake (shapes only); the CIM uses its "
+                       "configured activity (cell.input_ones, cell.weight_ones) for every op")
+    return out
+
+
+__all__ = ["DEFAULT_BITS", "MATMUL_OPS", "add", "check_bits", "conv_stats", "has_data", "input_stats",
+           "matmul_stats", "snapshot", "summary", "weight_stats"]
