@@ -93,9 +93,10 @@ def test_digital_rows_carry_the_cells_multiplier_inputs():
     assert array.row_capacitance(c, 128, 65) == pytest.approx(128 * per_cell, rel=1e-6, abs=0)
     # the preset is Colonnade's whole bitcell: 0.839 x 0.2272 mm^2 / 16384 cells ~ 2754 F^2
     assert c.area_f2 == pytest.approx(0.839 * 0.2272e-6 / 16384 / f ** 2, rel=0.01, abs=0)
-    # other cells keep a bare wire (their port capacitance is not modelled)
+    # a 6T cell: 28 F of wire + its two 1 F pass gates (NeuroSim widthAccessCMOS) at 1 fF/um
     s = array.cell("sram_6t")
-    assert array.row_capacitance(s, 128, 65) == pytest.approx(128 * 28 * f * 0.2e-15 / 1e-6, rel=1e-6, abs=0)
+    assert array.row_capacitance(s, 128, 65) == pytest.approx(
+        128 * (28 * f * 0.2e-15 / 1e-6 + 2 * 1 * f * 1e-15 / 1e-6), rel=1e-6, abs=0)
 
 
 def test_in_array_cell_logic_is_its_logical_effort_capacitances_switched():
