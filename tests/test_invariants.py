@@ -118,12 +118,12 @@ def test_energy_parts_nonnegative_and_sum(wname, aname, engine):
     for comp, v in r.energy_breakdown_j.items():
         assert np.isfinite(v) and v >= 0.0, comp
     assert r.energy_j > 0.0
-    assert sum(r.energy_breakdown_j.values()) == pytest.approx(r.energy_j, rel=1e-12)
+    assert sum(r.energy_breakdown_j.values()) == pytest.approx(r.energy_j, rel=1e-12, abs=0)
     rec = r.record()
-    assert sum(rec[energy_column(c)] for c in r.energy_breakdown_j) == pytest.approx(rec["energy_j"], rel=1e-12)
+    assert sum(rec[energy_column(c)] for c in r.energy_breakdown_j) == pytest.approx(rec["energy_j"], rel=1e-12, abs=0)
     # per-op energies plus static add up to the total
     static = r.energy_breakdown_j["static"]
-    assert r.op_table["energy_j"].sum() + static == pytest.approx(r.energy_j, rel=1e-12)
+    assert r.op_table["energy_j"].sum() + static == pytest.approx(r.energy_j, rel=1e-12, abs=0)
 
 
 @egrid
@@ -181,7 +181,7 @@ def test_des_latency_above_lower_bounds(wname, aname):
     # both engines cost the same ops identically
     assert des.critical_path_s == ana.critical_path_s
     assert des.energy_j - des.energy_breakdown_j["static"] == pytest.approx(
-        ana.energy_j - ana.energy_breakdown_j["static"], rel=1e-12)
+        ana.energy_j - ana.energy_breakdown_j["static"], rel=1e-12, abs=0)
 
 
 @grid
@@ -214,8 +214,8 @@ def test_single_server_des_equals_analytic(wname, aname):
     des = result(wname, aname, "des")
     ana = result(wname, aname, "analytic")
     assert des.ops_per_unit["processor"] == des.ops
-    assert des.latency_s == pytest.approx(ana.latency_s, rel=REL)
-    assert des.latency_s == pytest.approx(des.op_table["duration_s"].sum(), rel=REL)
+    assert des.latency_s == pytest.approx(ana.latency_s, rel=REL, abs=0)
+    assert des.latency_s == pytest.approx(des.op_table["duration_s"].sum(), rel=REL, abs=0)
 
 
 def test_pure_chain_des_equals_analytic_on_cim(cim_arch):
@@ -234,11 +234,11 @@ def test_pure_chain_des_equals_analytic_on_cim(cim_arch):
     des = simulate(cim_arch, wl, engine="des")
     ana = simulate(cim_arch, wl, engine="analytic")
     assert des.critical_path_ops == 6
-    assert des.latency_s == pytest.approx(ana.latency_s, rel=REL)
-    assert des.latency_s == pytest.approx(des.critical_path_s, rel=REL)
+    assert des.latency_s == pytest.approx(ana.latency_s, rel=REL, abs=0)
+    assert des.latency_s == pytest.approx(des.critical_path_s, rel=REL, abs=0)
     # each op (one vector, so serial): 128 B in + 512 B out over 100 GB/s, then
     # 8 slices x 100 ns, then 10 ns link latency
-    assert des.latency_s == pytest.approx(6 * ((128 + 512) / 100e9 + 8 * 100e-9 + 10e-9), rel=1e-12)
+    assert des.latency_s == pytest.approx(6 * ((128 + 512) / 100e9 + 8 * 100e-9 + 10e-9), rel=1e-12, abs=0)
 
 
 def test_contention_makes_des_slower_than_analytic(round_arch):
@@ -306,8 +306,8 @@ def test_dram_bw_utilization_is_relative_to_peak():
     r = simulate(arch_half, gemv_workload(1024, 1024))
     nbytes = 4 * 1024 * 1024 + 4096  # the weights and the model input x, read from DRAM once
     latency = nbytes / 5e9 + 100e-9
-    assert r.latency_s == pytest.approx(latency, rel=1e-12)
-    assert r.utilization["dram_bw"] == pytest.approx(nbytes / (10e9 * latency), rel=1e-12)
+    assert r.latency_s == pytest.approx(latency, rel=1e-12, abs=0)
+    assert r.utilization["dram_bw"] == pytest.approx(nbytes / (10e9 * latency), rel=1e-12, abs=0)
     assert r.utilization["dram_bw"] == pytest.approx(0.5, rel=1e-3)
 
 
@@ -315,7 +315,7 @@ def test_dram_bw_utilization_full_bandwidth(round_arch):
     r = simulate(round_arch, gemv_workload(1024, 1024))
     nbytes = 4 * 1024 * 1024 + 4096  # the weights and the model input x
     latency = nbytes / 10e9 + 100e-9
-    assert r.utilization["dram_bw"] == pytest.approx(nbytes / (10e9 * latency), rel=1e-12)
+    assert r.utilization["dram_bw"] == pytest.approx(nbytes / (10e9 * latency), rel=1e-12, abs=0)
 
 
 # --------------------------------------------------------------------------- scaling laws
@@ -326,7 +326,7 @@ def test_lstm_latency_linear_in_steps(aname):
            for T in (5, 10, 15)]
     d1, d2 = lat[1] - lat[0], lat[2] - lat[1]
     assert d1 > 0
-    assert d2 == pytest.approx(d1, rel=0.01)
+    assert d2 == pytest.approx(d1, rel=0.01, abs=0)
 
 
 def test_lstm_critical_path_ops_double_with_steps():

@@ -61,7 +61,7 @@ def test_parse_unit_dims():
     ("100 kohm", "ohm", 100e3), ("1.5 MΩ", "ohm", 1.5e6),
 ])
 def test_circuit_quantities(text, unit, si):
-    assert parse_quantity(text, unit) == pytest.approx(si, rel=1e-12)
+    assert parse_quantity(text, unit) == pytest.approx(si, rel=1e-12, abs=0)
 
 
 def test_a_voltage_is_not_a_current():
@@ -76,7 +76,7 @@ def test_a_voltage_is_not_a_current():
     ("0.0001 m^2", 1e-4),
 ])
 def test_areas(text, si):
-    assert parse_quantity(text, "m^2") == pytest.approx(si, rel=1e-12)
+    assert parse_quantity(text, "m^2") == pytest.approx(si, rel=1e-12, abs=0)
 
 
 def test_a_length_is_not_an_area():

@@ -96,7 +96,7 @@ def test_differential_encoding_doubles_the_columns_the_cost_model_converts():
         a = Arith.from_cim(arch.components["cim"])
         assert a.weight_slices * (2 if enc == "differential" else 1) == (4 if enc == "offset" else 8)
     for part in ("cim_adc", "cim_array"):
-        assert e["differential"][part] == pytest.approx(2 * e["offset"][part], rel=1e-12)
+        assert e["differential"][part] == pytest.approx(2 * e["offset"][part], rel=1e-12, abs=0)
 
 
 def test_set_starts_an_optional_section_but_not_a_missing_component():

@@ -107,7 +107,7 @@ def test_metrics_closed_form():
     y = torch.tensor([[1.0, 0.0], [0.0, 2.0]])
     m = metrics(y, ref, torch.tensor([0, 0]))
     assert m["accuracy_top1"] == 0.5 and m["agreement"] == 1.0
-    assert m["output_snr_db"] == pytest.approx(10 * torch.log10(torch.tensor(5.0 / 2.0)).item())
+    assert m["output_snr_db"] == pytest.approx(10 * torch.log10(torch.tensor(5.0 / 2.0)).item(), rel=1e-6, abs=0)
     assert metrics(ref, ref)["output_kl"] == 0.0
 
 

@@ -77,7 +77,7 @@ def test_adc_conversions_of_one_matmul_agree(case):
     sets, k, n, closed = CASES[case]
     arch = _arch(**{s: v for s, v in sets.items()})
     e = _cost(arch, k, n)
-    assert e["cim_adc"] / E_CONV == pytest.approx(closed, rel=1e-12)
+    assert e["cim_adc"] / E_CONV == pytest.approx(closed, rel=1e-12, abs=0)
     emulated, _ = _emulated(arch, k, n)
     assert emulated == closed
 
@@ -86,7 +86,7 @@ def test_signed_inputs_agree():
     """Signed input pulses: 7 magnitude slices, the emulator's Sx."""
     arch = _arch(**{"cim.signed_inputs": "true", "cim.rows_per_read": 64})
     closed = M * (2 + 2 + 1) * 40 * 7      # 300 rows: 128, 128, 44 -> 2 + 2 + 1 groups of 64
-    assert _cost(arch, 300, 10)["cim_adc"] / E_CONV == pytest.approx(closed, rel=1e-12)
+    assert _cost(arch, 300, 10)["cim_adc"] / E_CONV == pytest.approx(closed, rel=1e-12, abs=0)
     assert _emulated(arch, 300, 10, signed=True)[0] == closed
 
 
@@ -96,8 +96,8 @@ def test_reference_column_adds_cell_reads_not_conversions():
     2 reference columns and subtracts them before the ADC (no conversion of their own)."""
     k, n = 300, 40
     ideal, ref = _cost(_arch(), k, n), _cost(_arch(**{"cim.nonideal.on_off_ratio": 10}), k, n)
-    assert ideal["cim_array"] == pytest.approx(M * k * 160 * 8 * E_CELL, rel=1e-12)
-    assert ref["cim_array"] == pytest.approx(M * k * 162 * 8 * E_CELL, rel=1e-12)
+    assert ideal["cim_array"] == pytest.approx(M * k * 160 * 8 * E_CELL, rel=1e-12, abs=0)
+    assert ref["cim_array"] == pytest.approx(M * k * 162 * 8 * E_CELL, rel=1e-12, abs=0)
     assert ref["cim_adc"] == ideal["cim_adc"]
     _, p = _emulated(_arch(**{"cim.nonideal.on_off_ratio": 10}), k, n)
     assert p.n_ref == 2
@@ -113,7 +113,7 @@ def test_read_groups_closed_form_and_time():
     assert d.reads == 8
     # a 20-row layer reads 2 groups of 16 per slice, not 128 / 16 = 8: a quarter of the time
     assert c.t_vector(d, read_groups(20, 128, 16)[1]) == pytest.approx(c.t_vector(d) / 4,
-                                                                        rel=1e-12)
+                                                                        rel=1e-12, abs=0)
 
 
 def test_groups_never_span_two_arrays_in_the_emulator():

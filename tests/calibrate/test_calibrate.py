@@ -110,16 +110,16 @@ def test_mac_efficiency_slows_matmuls_by_the_fraction_of_their_shape():
 
     table = {"rows": [1, 16], "weight_bytes": ["1 MiB", "16 MiB"], "fraction": [[0.1, 0.05], [0.8, 0.4]]}
     peak = 64e9
-    assert simulate(_arch(None), _one_matmul(16)).latency_s == pytest.approx(16 * 2 ** 20 / peak, rel=1e-3)
+    assert simulate(_arch(None), _one_matmul(16)).latency_s == pytest.approx(16 * 2 ** 20 / peak, rel=1e-3, abs=0)
     for rows, frac in ((16, 0.6), (4, 0.3375), (64, 0.6)):
         t = simulate(_arch(table), _one_matmul(rows)).latency_s
-        assert t == pytest.approx(rows * 2 ** 20 / (peak * frac), rel=1e-3), rows
+        assert t == pytest.approx(rows * 2 ** 20 / (peak * frac), rel=1e-3, abs=0), rows
     t = simulate(_arch(table), _one_matmul(1, 512, 128)).latency_s
-    assert t == pytest.approx(512 * 128 / (peak * 0.1), rel=1e-3)
+    assert t == pytest.approx(512 * 128 / (peak * 0.1), rel=1e-3, abs=0)
     # by rows alone: one column, no weight_bytes
     by_rows = {"rows": [8, 64], "fraction": [[0.5], [1.0]]}
     t = simulate(_arch(by_rows), _one_matmul(8, 4096, 4096)).latency_s
-    assert t == pytest.approx(8 * 4096 * 4096 / (peak * 0.5), rel=1e-3)
+    assert t == pytest.approx(8 * 4096 * 4096 / (peak * 0.5), rel=1e-3, abs=0)
 
 
 @pytest.mark.parametrize("eff, says", [
@@ -362,7 +362,7 @@ def test_a_measured_table_says_so_beside_the_compute_bound():
 
     table = {"rows": [1, 16], "fraction": [[0.1], [0.8]]}
     r = simulate(_arch(table), _one_matmul(1))
-    assert r.latency_s == pytest.approx(2 ** 20 / (64e9 * 0.1), rel=1e-3)
+    assert r.latency_s == pytest.approx(2 ** 20 / (64e9 * 0.1), rel=1e-3, abs=0)
     assert (r.bound, r.bound_part, r.bound_detail) == ("compute", "compute", MEASURED_BOUND_DETAIL)
     assert r.bound_label == "compute (measured table: includes weight streaming)"
     assert any("measured" in n for n in r.notes)

@@ -51,7 +51,7 @@ def test_run_json_fields(lstm_json):
     assert d["macs"] == LSTM_MACS
     assert d["workload"] == "lstm" and d["architecture"] == "cpu-ddr5" and d["engine"] == "des"
     assert d["latency_s"] > 0 and d["energy_j"] > 0
-    assert sum(d["energy_breakdown_j"].values()) == pytest.approx(d["energy_j"], rel=1e-12)
+    assert sum(d["energy_breakdown_j"].values()) == pytest.approx(d["energy_j"], rel=1e-12, abs=0)
     assert all(0 <= v <= 1 for v in d["utilization"].values())
     assert d["bound"] in BOUNDS
     assert d["latency_s"] >= d["critical_path_s"] * (1 - 1e-9)
@@ -108,7 +108,7 @@ def test_run_trace_writes_trace_events(tmp_path):
         assert e["ts"] >= 0 and e["dur"] >= 0
     assert any(e["name"] == "process_name" for e in meta)
     latency_us = json.loads(res.stdout)["latency_s"] * 1e6
-    assert max(e["ts"] + e["dur"] for e in ops) == pytest.approx(latency_us, rel=1e-9)
+    assert max(e["ts"] + e["dur"] for e in ops) == pytest.approx(latency_us, rel=1e-9, abs=0)
 
 
 def test_compare_writes_csv(tmp_path):

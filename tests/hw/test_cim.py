@@ -77,7 +77,7 @@ def test_cim_mvm_golden(cim_arch, rows):
     r = simulate(cim_arch, gemv_workload(k, n, rows=rows))
     slices = 8 / 1  # 8 input bits, 1-bit DAC
     t_slice = max(100e-9, 128 / 1 / 1.28e9)  # read 100 ns vs 128 columns through 1 ADC
-    assert t_slice == pytest.approx(100e-9, rel=1e-12)
+    assert t_slice == pytest.approx(100e-9, rel=1e-12, abs=0)
     mvm_s = rows * slices * t_slice
     # over the link: inputs quantized to 8 bits (rows*k B) in, fp32 outputs (rows*n*4 B) out
     link_bytes = rows * k * 8 / 8 + rows * n * 4
@@ -88,21 +88,21 @@ def test_cim_mvm_golden(cim_arch, rows):
     else:
         # several rows: later rows stream in while earlier ones compute (overlap)
         expected = mvm_s + 10e-9
-    assert r.latency_s == pytest.approx(expected, rel=1e-12)
+    assert r.latency_s == pytest.approx(expected, rel=1e-12, abs=0)
     assert r.traffic_bytes["dram"] == 0
     assert r.ops_per_unit == {"processor": 0, "cim": 1}
     row_tiles, col_tiles, phys_cols = 1, 2, 256
     e = r.energy_breakdown_j
     conversions = rows * row_tiles * phys_cols * slices
-    assert e["cim_adc"] == pytest.approx(conversions * 2 * pJ, rel=1e-12)
-    assert e["cim_dac"] == pytest.approx(rows * k * col_tiles * slices * 0.5 * pJ, rel=1e-12)
-    assert e["cim_array"] == pytest.approx(rows * k * phys_cols * slices * 0.01 * pJ, rel=1e-12)
-    assert e["cim_digital"] == pytest.approx(conversions * 0.1 * pJ + link_bytes * 1 * pJ, rel=1e-12)
-    assert e["interconnect"] == pytest.approx(link_bytes * 8 * 1 * pJ, rel=1e-12)
+    assert e["cim_adc"] == pytest.approx(conversions * 2 * pJ, rel=1e-12, abs=0)
+    assert e["cim_dac"] == pytest.approx(rows * k * col_tiles * slices * 0.5 * pJ, rel=1e-12, abs=0)
+    assert e["cim_array"] == pytest.approx(rows * k * phys_cols * slices * 0.01 * pJ, rel=1e-12, abs=0)
+    assert e["cim_digital"] == pytest.approx(conversions * 0.1 * pJ + link_bytes * 1 * pJ, rel=1e-12, abs=0)
+    assert e["interconnect"] == pytest.approx(link_bytes * 8 * 1 * pJ, rel=1e-12, abs=0)
     assert e["cim_write"] == 0.0
-    assert e["static"] == pytest.approx(1.0 * expected, rel=1e-12)  # processor 1 W, CIM 0 W
+    assert e["static"] == pytest.approx(1.0 * expected, rel=1e-12, abs=0)  # processor 1 W, CIM 0 W
     # 2 of 64 arrays busy for the MVM time
-    assert r.utilization["cim_arrays"] == pytest.approx(2 * mvm_s / 64 / expected, rel=1e-12)
+    assert r.utilization["cim_arrays"] == pytest.approx(2 * mvm_s / 64 / expected, rel=1e-12, abs=0)
 
 
 def test_cim_link_bound_mvm():
@@ -115,10 +115,10 @@ def test_cim_link_bound_mvm():
     link_bytes = k * 1 + n * 4
     assert link_bytes / 1e8 > 8 * 100e-9
     # a single vector: transfer, then the 8-slice MVM, then the link latency
-    assert r.latency_s == pytest.approx(link_bytes / 1e8 + 8 * 100e-9 + 10e-9, rel=1e-12)
+    assert r.latency_s == pytest.approx(link_bytes / 1e8 + 8 * 100e-9 + 10e-9, rel=1e-12, abs=0)
     # with 4 rows the transfers and MVMs overlap: the link alone sets the pace
     r4 = simulate(arch, gemv_workload(k, n, rows=4))
-    assert r4.latency_s == pytest.approx(4 * link_bytes / 1e8 + 10e-9, rel=1e-12)
+    assert r4.latency_s == pytest.approx(4 * link_bytes / 1e8 + 10e-9, rel=1e-12, abs=0)
 
 
 def _counting_cim(**counting):
@@ -161,16 +161,16 @@ def test_cim_integrate_and_count_mvm_golden(one_phase):
     t_vector = 2 * (integ * 100e-9 + steps * 100e-9 + phases * 50e-9)
     link_bytes = rows * k * 8 / 8 + rows * n * 4
     assert link_bytes / 100e9 < rows * t_vector
-    assert r.latency_s == pytest.approx(rows * t_vector + 10e-9, rel=1e-12)
+    assert r.latency_s == pytest.approx(rows * t_vector + 10e-9, rel=1e-12, abs=0)
     row_tiles, col_tiles, phys_cols = 1, 2, 256
     column_vectors = rows * row_tiles * phys_cols
     e = r.energy_breakdown_j
-    assert e["cim_adc"] == pytest.approx(column_vectors * (b * 1 + integ * 0.25 + steps * 2) * pJ, rel=1e-12)
+    assert e["cim_adc"] == pytest.approx(column_vectors * (b * 1 + integ * 0.25 + steps * 2) * pJ, rel=1e-12, abs=0)
     assert e["cim_digital"] == pytest.approx(column_vectors * steps * 0.1 * pJ + link_bytes * 1 * pJ,
-                                             rel=1e-12)
-    assert e["cim_dac"] == pytest.approx(rows * k * col_tiles * b * 0.5 * pJ, rel=1e-12)
-    assert e["cim_array"] == pytest.approx(rows * k * phys_cols * b * 0.01 * pJ, rel=1e-12)
-    assert r.utilization["cim_arrays"] == pytest.approx(2 * rows * t_vector / 64 / r.latency_s, rel=1e-12)
+                                             rel=1e-12, abs=0)
+    assert e["cim_dac"] == pytest.approx(rows * k * col_tiles * b * 0.5 * pJ, rel=1e-12, abs=0)
+    assert e["cim_array"] == pytest.approx(rows * k * phys_cols * b * 0.01 * pJ, rel=1e-12, abs=0)
+    assert r.utilization["cim_arrays"] == pytest.approx(2 * rows * t_vector / 64 / r.latency_s, rel=1e-12, abs=0)
 
 
 @pytest.mark.parametrize("input_bits, slices", [(8, 7), (2, 1), (1, 1)])
@@ -180,8 +180,8 @@ def test_signed_inputs_spend_no_slice_on_the_sign(input_bits, slices):
     arch = make_arch(name="signed", cim=cim, interconnect=dict(ROUND_LINK))
     r = simulate(arch, gemv_workload(128, 64, rows=4))
     # max(1, input_bits - 1) slices of 100 ns per row (ADC: 128 columns / 1.28 GHz = 100 ns)
-    assert r.latency_s == pytest.approx(4 * slices * 100e-9 + 10e-9, rel=1e-12)
-    assert r.energy_breakdown_j["cim_adc"] == pytest.approx(4 * 256 * slices * 2 * pJ, rel=1e-12)
+    assert r.latency_s == pytest.approx(4 * slices * 100e-9 + 10e-9, rel=1e-12, abs=0)
+    assert r.energy_breakdown_j["cim_adc"] == pytest.approx(4 * 256 * slices * 2 * pJ, rel=1e-12, abs=0)
 
 
 def test_counting_needs_one_bit_pulses():
@@ -225,10 +225,10 @@ def test_cim_rounds_time_bytes(cim_arch):
     assert max(link, dram) < compute
     # one input vector: the op is serial, so the weights and the input arrive over DRAM and
     # the link (concurrently) before programming and the MVM; then link + DRAM latency
-    assert r.latency_s == pytest.approx(max(link, dram) + compute + 10e-9 + 100e-9, rel=1e-12)
-    assert r.energy_breakdown_j["dram"] == pytest.approx(weight_bytes * 8 * 10 * pJ, rel=1e-12)
+    assert r.latency_s == pytest.approx(max(link, dram) + compute + 10e-9 + 100e-9, rel=1e-12, abs=0)
+    assert r.energy_breakdown_j["dram"] == pytest.approx(weight_bytes * 8 * 10 * pJ, rel=1e-12, abs=0)
     # ADC conversions do not depend on rounds: every column read once per input row
-    assert r.energy_breakdown_j["cim_adc"] == pytest.approx(1 * 4 * phys_cols * 8 * 2 * pJ, rel=1e-12)
+    assert r.energy_breakdown_j["cim_adc"] == pytest.approx(1 * 4 * phys_cols * 8 * 2 * pJ, rel=1e-12, abs=0)
 
 
 def test_cim_rounds_write_energy_counts_each_cell_once(cim_arch):
@@ -238,7 +238,7 @@ def test_cim_rounds_write_energy_counts_each_cell_once(cim_arch):
     r = simulate(cim_arch, gemv_workload(k, n))
     cells = k * phys_cols  # 512 * 8192 = 256 arrays x 128 x 128 cells
     assert cells == 256 * 128 * 128
-    assert r.energy_breakdown_j["cim_write"] == pytest.approx(cells * 10 * pJ, rel=1e-12)
+    assert r.energy_breakdown_j["cim_write"] == pytest.approx(cells * 10 * pJ, rel=1e-12, abs=0)
 
 
 def _two_matrix_pingpong():
@@ -266,7 +266,7 @@ def test_cim_lru_reprograms(cim_arch):
     # each reprogram writes every cell of its matrix once: k * phys_cols cells x 10 pJ
     cells_a = 384 * (512 * 8 // 2)
     cells_b = 512 * (384 * 8 // 2)
-    assert r.energy_breakdown_j["cim_write"] == pytest.approx(2 * (cells_a + cells_b) * 10 * pJ, rel=1e-12)
+    assert r.energy_breakdown_j["cim_write"] == pytest.approx(2 * (cells_a + cells_b) * 10 * pJ, rel=1e-12, abs=0)
 
 
 def test_cim_all_fit_no_reprogram():
@@ -311,13 +311,13 @@ def test_weight_replication_spreads_rows_over_copies(rows, slots):
     pl = place(wl, arch)
     assert _plan(pl, "cim").state["replicas"][0] == min(32, rows)
     costs = compute_costs(pl, arch, wl.arrays)
-    assert costs.compute_s[0] == pytest.approx(slots * 8 * 100e-9, rel=1e-12)
+    assert costs.compute_s[0] == pytest.approx(slots * 8 * 100e-9, rel=1e-12, abs=0)
     # replication changes time, not work: conversions = rows x 1 row tile x 256 cols x 8 slices
-    assert costs.energy[0, costs.parts.index("cim_adc")] == pytest.approx(rows * 256 * 8 * 2e-12, rel=1e-12)
+    assert costs.energy[0, costs.parts.index("cim_adc")] == pytest.approx(rows * 256 * 8 * 2e-12, rel=1e-12, abs=0)
     # array occupancy: 2 arrays x rows x 8 slices x 100 ns, however many copies share it,
     # per array of the 64-array block
     cim_cost = costs.component_costs[[c.name for c in pl.components].index("cim")]
-    assert cim_cost.busy["arrays"][0] == pytest.approx(2 * rows * 8 * 100e-9 / 64, rel=1e-12)
+    assert cim_cost.busy["arrays"][0] == pytest.approx(2 * rows * 8 * 100e-9 / 64, rel=1e-12, abs=0)
 
 
 def test_weight_replication_is_off_when_matrices_do_not_fit():
@@ -341,7 +341,7 @@ def test_cim_buffer_bandwidth_bounds_the_op():
     cim["buffer"]["bandwidth"] = "100 MB/s"
     arch = make_arch(name="slow-buffer", cim=cim, interconnect=dict(ROUND_LINK))
     r = simulate(arch, gemv_workload(128, 64, rows=4))
-    assert r.latency_s == pytest.approx(1536 / 100e6 + 10e-9, rel=1e-12)
+    assert r.latency_s == pytest.approx(1536 / 100e6 + 10e-9, rel=1e-12, abs=0)
 
 
 
@@ -362,13 +362,13 @@ def test_cim_area_and_efficiency_closed_form():
     parts = {"processor_die": 10 * mm2, "cim_arrays": 64 * 0.0002 * mm2, "cim_adc": 64 * 0.0012 * mm2,
              "cim_dac": 64 * 128 * 0.00001 * mm2, "cim_digital": 64 * 0.0006 * mm2,
              "cim_buffer": 0.08 * mm2, "cim_other": 1 * mm2, "sram": 2 * mm2}
-    assert r.area_breakdown_m2 == pytest.approx(parts, rel=1e-12)
-    assert r.area_m2 == pytest.approx(sum(parts.values()), rel=1e-12)
+    assert r.area_breakdown_m2 == pytest.approx(parts, rel=1e-12, abs=0)
+    assert r.area_m2 == pytest.approx(sum(parts.values()), rel=1e-12, abs=0)
     macs = 128 * 64
-    assert r.ops_per_j == pytest.approx(2 * macs / r.energy_j, rel=1e-12)
-    assert r.ops_per_s_per_m2 == pytest.approx(2 * macs / r.latency_s / r.area_m2, rel=1e-12)
+    assert r.ops_per_j == pytest.approx(2 * macs / r.energy_j, rel=1e-12, abs=0)
+    assert r.ops_per_s_per_m2 == pytest.approx(2 * macs / r.latency_s / r.area_m2, rel=1e-12, abs=0)
     rec = r.record()
-    assert rec["area_cim_adc_m2"] == pytest.approx(64 * 0.0012 * mm2, rel=1e-12)
+    assert rec["area_cim_adc_m2"] == pytest.approx(64 * 0.0012 * mm2, rel=1e-12, abs=0)
     assert rec["area_m2"] == r.area_m2
 
 

@@ -69,8 +69,8 @@ def test_adc_energy_at_b_and_b_plus_1_bits(bits):
                  drop=("adc.energy_per_conversion",))
         e.append(run(a).energy_breakdown_j["cim_adc"])
     conversions = 1 * 1 * 64 * 8  # rows x row tiles x physical columns x slices
-    assert e[0] == pytest.approx(conversions * walden(bits, fs), rel=1e-9)
-    assert e[1] == pytest.approx(conversions * walden(bits + 1, fs), rel=1e-9)
+    assert e[0] == pytest.approx(conversions * walden(bits, fs), rel=1e-9, abs=0)
+    assert e[1] == pytest.approx(conversions * walden(bits + 1, fs), rel=1e-9, abs=0)
     assert e[1] / e[0] == pytest.approx(2.0, rel=1e-12)  # Walden regime: 2x per bit
 
 
@@ -83,7 +83,7 @@ def test_sar_time_moves_t_vector():
                  drop=("adc.energy_per_conversion", "adc.sample_rate"))
         c = a.component("cim")
         lat[b] = c.config.t_vector(c.design)
-        assert lat[b] == pytest.approx(8 * 128 * (b + 1) * 1e-9, rel=1e-9)
+        assert lat[b] == pytest.approx(8 * 128 * (b + 1) * 1e-9, rel=1e-9, abs=0)
     assert lat[8] / lat[6] == pytest.approx(9 / 7, rel=1e-9)
 
 
@@ -91,7 +91,7 @@ def test_explicit_value_wins_and_is_given():
     # everything stated (a SAR at 22 nm cannot reach the fixture's 1.28 GS/s: 100 MS/s here)
     a = arch(tech={"node": "22 nm"}, adc={"type": "sar", "sample_rate": "100 MHz"})
     r = run(a)
-    assert r.energy_breakdown_j["cim_adc"] == pytest.approx(64 * 8 * 2e-12, rel=1e-12)
+    assert r.energy_breakdown_j["cim_adc"] == pytest.approx(64 * 8 * 2e-12, rel=1e-12, abs=0)
     assert r.provenance["energy"]["cim_adc"] == "given"
     b = arch(tech={"node": "22 nm"}, adc={"type": "sar", "sample_rate": "100 MHz"},
              drop=("adc.energy_per_conversion",))
@@ -121,7 +121,7 @@ def test_columns_per_adc_sets_adcs_per_array():
     a = arch(adc={"per_array": None, "columns_per_adc": 32})
     c = a.component("cim")
     assert c.design.adcs_per_array == 4
-    assert c.config.t_slice(c.design) == pytest.approx(100e-9, rel=1e-12)
+    assert c.config.t_slice(c.design) == pytest.approx(100e-9, rel=1e-12, abs=0)
 
 
 # ------------------------------------------------------------------ voltage, node
@@ -134,9 +134,9 @@ def test_v_squared_scaling_of_derived_energies():
                  drop=("shift_add_energy", "buffer.energy_per_byte"))
         e[v] = a.component("cim").design
     ratio = (0.6 / 0.9) ** 2
-    assert e["0.6 V"].shift_add_energy / e["0.9 V"].shift_add_energy == pytest.approx(ratio, rel=1e-9)
+    assert e["0.6 V"].shift_add_energy / e["0.9 V"].shift_add_energy == pytest.approx(ratio, rel=1e-9, abs=0)
     assert (e["0.6 V"].buffer_energy_per_byte / e["0.9 V"].buffer_energy_per_byte
-            == pytest.approx(ratio, rel=1e-9))
+            == pytest.approx(ratio, rel=1e-9, abs=0))
 
 
 def test_pulse_count_input_drive_by_hand():
@@ -186,8 +186,8 @@ def test_rram_cell_read_energy_by_hand():
     cells = 64 * 128 * 0.5 ** 2 * g * 10e-9
     c_col = 128 * 4 * 22e-9 * 0.2e-15 / 1e-6
     bitlines = 128 * c_col * 0.5 * 0.1
-    assert d.cell_read_energy == pytest.approx((cells + bitlines) / (128 * 128), rel=1e-9)
-    assert d.read_latency == pytest.approx(100e-9, rel=1e-12)  # given (ROUND_CIM) wins over the 10 ns pulse
+    assert d.cell_read_energy == pytest.approx((cells + bitlines) / (128 * 128), rel=1e-9, abs=0)
+    assert d.read_latency == pytest.approx(100e-9, rel=1e-12, abs=0)  # given (ROUND_CIM) wins over the 10 ns pulse
 
 
 # ------------------------------------------------------------------ resolution
@@ -209,9 +209,9 @@ def test_rows_per_read_multiplies_reads_and_conversions():
     """rows_per_read 32 of 128: 4 reads per slice, each converted: time and ADC energy x 4."""
     full, part = run(arch()), run(arch(cim_over={"rows_per_read": 32}))
     assert part.energy_breakdown_j["cim_adc"] == pytest.approx(
-        4 * full.energy_breakdown_j["cim_adc"], rel=1e-12)
+        4 * full.energy_breakdown_j["cim_adc"], rel=1e-12, abs=0)
     ca, cb = arch().component("cim"), arch(cim_over={"rows_per_read": 32}).component("cim")
-    assert cb.config.t_vector(cb.design) == pytest.approx(4 * ca.config.t_vector(ca.design), rel=1e-12)
+    assert cb.config.t_vector(cb.design) == pytest.approx(4 * ca.config.t_vector(ca.design), rel=1e-12, abs=0)
 
 
 # ------------------------------------------------------------------ provenance
@@ -224,7 +224,7 @@ def test_placeholder_shares_on_a_hand_built_config():
              placeholders=["cim.static_power", "cim.area.adc"])
     r = run(a)
     e = r.energy_breakdown_j
-    assert r.energy_placeholder_share == pytest.approx(0.5 * e["static"] / r.energy_j, rel=1e-12)
+    assert r.energy_placeholder_share == pytest.approx(0.5 * e["static"] / r.energy_j, rel=1e-12, abs=0)
     # 64 arrays x (1 mm^2 array + 1 ADC x 3 mm^2): ADC share 3/4
     assert r.area_placeholder_share == pytest.approx(0.75, rel=1e-12)
     assert r.provenance["area"]["cim_adc"] == "placeholder"
@@ -284,7 +284,7 @@ def test_adc_bits_sweep_on_the_derived_config():
     gates = lambda b: 2 * (2 ** b - 1) + b * (2 ** (b - 1) - 1)  # noqa: E731
     for b in range(3, 8):
         ratio = (2 ** (b + 1) - 1 + g * gates(b + 1)) / (2 ** b - 1 + g * gates(b))
-        assert adc_e[b - 2] / adc_e[b - 3] == pytest.approx(ratio, rel=1e-9)
+        assert adc_e[b - 2] / adc_e[b - 3] == pytest.approx(ratio, rel=1e-9, abs=0)
     assert len({res[b].energy_j for b in res}) == 6
     # flash converts in one cycle: latency moves only where the ADC sets the slice time; the
     # SAR derived config's latency moves with every bit ((b + 1) cycles)
@@ -339,7 +339,7 @@ def test_voltage_moves_sar_time_and_not_a_given_energy():
                  drop=("adc.sample_rate",))
         c = a.component("cim")
         t[v] = c.config.t_vector(c.design)
-        assert c.design.energy_per_conversion == pytest.approx(2e-12, rel=1e-12)
+        assert c.design.energy_per_conversion == pytest.approx(2e-12, rel=1e-12, abs=0)
     assert t["0.7 V"] > t["0.9 V"]
 
 
@@ -356,19 +356,19 @@ def test_current_sense_type_derives_from_the_sense_models():
     d = a.component("cim").design
     cell = array.cell("rram_1t1r")
     w = sense.access_width_f(100e3, 22, 0.9)
-    assert w == pytest.approx(sense.unit_resistance_ohm_m(22, 0.9) / 25e3 / 22e-9, rel=1e-12)
+    assert w == pytest.approx(sense.unit_resistance_ohm_m(22, 0.9) / 25e3 / 22e-9, rel=1e-12, abs=0)
     wire = 128 * 4 * 22e-9 * 0.2e-15 / 1e-6
     junctions = 128 * w * 22e-9 * 1e-15 / 1e-6
     c_node = wire + junctions + 15 * 2 * 22e-9 * 1e-15 / 1e-6
     t = 1e-9 * sense.scaling.fo4_delay(22, 0.9) / sense.scaling.fo4_delay(22) + (
         125e3 * 16 / 128) * c_node
     conv = sense.current_sense_adc(4, 22, 0.5, wire + junctions, t, 0.9)
-    assert d.energy_per_conversion == pytest.approx(float(conv.energy_j), rel=1e-9)
-    assert d.sample_rate == pytest.approx(1 / t, rel=1e-9)
+    assert d.energy_per_conversion == pytest.approx(float(conv.energy_j), rel=1e-9, abs=0)
+    assert d.sample_rate == pytest.approx(1 / t, rel=1e-9, abs=0)
     col = sense.column_read(100e3, 17, 0.5, 128, t, c_node)
-    assert d.cell_read_energy == pytest.approx(float(col.energy_j) / 128, rel=1e-9)
+    assert d.cell_read_energy == pytest.approx(float(col.energy_j) / 128, rel=1e-9, abs=0)
     row = sense.row_drive(128, 22, 0.5, 0.9, cell.width_f, w)
-    assert d.dac_energy == pytest.approx(0.5 * float(row.energy_j), rel=1e-9)
+    assert d.dac_energy == pytest.approx(0.5 * float(row.energy_j), rel=1e-9, abs=0)
     # the energy no longer rests on the 10 ns pulse: far below V^2 G t per cell
     assert d.cell_read_energy < 1e-3 * 0.25 * (0.5 / 100e3) * 10e-9
 

@@ -56,12 +56,12 @@ def test_a_cache_that_holds_the_recurrent_weights_changes_the_prediction(engine)
     assert on_chip == k * k / 32e9
     wl = _recurrent(k, steps)
     fits = simulate(_arch({"llc": _level("384 KiB")}), wl, engine=engine)
-    assert fits.latency_s == pytest.approx(x / 10e9 + 2 * stream + (steps - 1) * on_chip, rel=1e-12)
+    assert fits.latency_s == pytest.approx(x / 10e9 + 2 * stream + (steps - 1) * on_chip, rel=1e-12, abs=0)
     assert fits.traffic_bytes["dram"] == 2 * w + x  # each matrix read from DRAM once, and x
     assert fits.facts["processor_weights_on_chip"] is False  # W_in does not fit beside W_hh
     # a cache too small for W_hh: every step streams it
     small = simulate(_arch({"llc": _level("128 KiB")}), wl, engine=engine)
-    assert small.latency_s == pytest.approx(x / 10e9 + (steps + 1) * stream, rel=1e-12)
+    assert small.latency_s == pytest.approx(x / 10e9 + (steps + 1) * stream, rel=1e-12, abs=0)
     assert small.traffic_bytes["dram"] == (steps + 1) * w + x
     assert fits.latency_s < 0.3 * small.latency_s
 
@@ -89,7 +89,7 @@ def test_three_levels_place_each_matrix_in_the_innermost_that_holds_it():
     assert "processor weights" in r.notes[0] and "0.2621 MB resident in llc" in r.notes[0]
     assert "0.03277 MB resident in l2" in r.notes[0]
     assert list(r.energy_breakdown_j)[1:4] == ["l2", "llc", "dram"]
-    assert r.energy_breakdown_j["llc"] == pytest.approx((2 * A + B + inputs) * 1e-12, rel=1e-12)
+    assert r.energy_breakdown_j["llc"] == pytest.approx((2 * A + B + inputs) * 1e-12, rel=1e-12, abs=0)
 
 
 def test_processor_levels_must_name_levels_and_end_at_the_backing_store():

@@ -61,10 +61,10 @@ def test_queue_curve_is_md1_on_one_row_cycle():
     assert len(u) == 65 and u[0] == 0.0 and u[-1] == 1.0 and extra[0] == 0.0
     # DDR5-4800: tRC = 111 CK x 0.416 ns = 46.176 ns; at u = 0.5 with headroom 1.25, x = 0.4:
     # 46.176 / 2 x 0.4 / 0.6 = 15.392 ns; at u = 1, x = 0.8: 23.088 x 4 = 92.352 ns
-    assert u[32] == 0.5 and extra[32] == pytest.approx(15.392e-9, rel=1e-12)
-    assert extra[-1] == pytest.approx(92.352e-9, rel=1e-12)
+    assert u[32] == 0.5 and extra[32] == pytest.approx(15.392e-9, rel=1e-12, abs=0)
+    assert extra[-1] == pytest.approx(92.352e-9, rel=1e-12, abs=0)
     u2, extra2 = _level(loaded_latency="queue", queue_headroom=2.0).loaded_latency_curve()
-    assert extra2[-1] == pytest.approx(23.088e-9, rel=1e-12)  # x = 0.5: S / 2
+    assert extra2[-1] == pytest.approx(23.088e-9, rel=1e-12, abs=0)  # x = 0.5: S / 2
 
 
 def test_measured_curve_is_the_mess_data():
@@ -72,8 +72,8 @@ def test_measured_curve_is_the_mess_data():
     # MN5-GPP, 100 % reads: idle 117.2 ns; 70.52 GB/s at 123.5 ns ... 240.60 GB/s at 253.6 ns
     assert u[0] == 0.0 and extra[0] == 0.0
     assert u[1] == pytest.approx(70.52 / 240.60, rel=1e-12)
-    assert extra[1] == pytest.approx(6.3e-9, rel=1e-9)
-    assert u[-1] == 1.0 and extra[-1] == pytest.approx(136.4e-9, rel=1e-9)
+    assert extra[1] == pytest.approx(6.3e-9, rel=1e-9, abs=0)
+    assert u[-1] == 1.0 and extra[-1] == pytest.approx(136.4e-9, rel=1e-9, abs=0)
     assert len(u) == 9
 
 
@@ -121,12 +121,12 @@ def test_a_transfer_that_shared_dram_pays_the_curve_at_the_share_others_used(mod
     host, io = 2**20 + 4, 8192.0
     # both start at 0 and share; the PIM's 8 KiB are through at 2 x 8192 / R, the host moves
     # the rest alone: its d = (host + io) / R, so the others' share u = io / (host + io)
-    assert plain.loc["host", "end_s"] == pytest.approx((host + io) / rate + 100e-9, rel=1e-12)
+    assert plain.loc["host", "end_s"] == pytest.approx((host + io) / rate + 100e-9, rel=1e-12, abs=0)
     u = io / (host + io)
     curve = arch.hardware.resource("dram").loaded_latency_curve()
     extra = float(np.interp(u, *curve))
     assert extra > 0
-    assert ops.loc["host", "end_s"] - plain.loc["host", "end_s"] == pytest.approx(extra, rel=1e-6)
+    assert ops.loc["host", "end_s"] - plain.loc["host", "end_s"] == pytest.approx(extra, rel=1e-6, abs=0)
     # the PIM op's 8 KiB shared half the link (u = 0.5), but its 262 us of bank reads hide it
     assert ops.loc["mm", "end_s"] == plain.loc["mm", "end_s"]
 

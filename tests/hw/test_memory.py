@@ -79,7 +79,7 @@ def test_components_see_no_rate_fields(gpu):
         comp.hw.resource("dram").bytes_per_s()
     with pytest.raises(AttributeError, match="rate field"):
         comp.hw.memory["sram"].bandwidth
-    assert comp.hw.resource("dram").latency_s() == pytest.approx(500e-9)  # latency is not a rate
+    assert comp.hw.resource("dram").latency_s() == pytest.approx(500e-9, rel=1e-6, abs=0)  # latency is not a rate
     # the stages' hardware has the rates
     assert arch.hardware.resource("dram").bytes_per_s() > 0
 
@@ -191,20 +191,20 @@ def test_tfaw_limited_random_stream_hbm3_is_a_third_of_peak():
     # tRC / banks = 72 / 32): 32 B per 6 tCK = 1/3 of peak, then refresh
     d = _dram("HBM3")
     e_ref = 1 - 482 / 6240
-    assert d.bytes_per_s(Pattern.random_access(32)) == pytest.approx(25.6e9 / 3 * e_ref, rel=1e-12)
+    assert d.bytes_per_s(Pattern.random_access(32)) == pytest.approx(25.6e9 / 3 * e_ref, rel=1e-12, abs=0)
     # 64 B: 2 bursts = 4 tCK, still under the 6-tCK activation limit: 2/3
-    assert d.bytes_per_s(Pattern.random_access(64)) == pytest.approx(25.6e9 * 2 / 3 * e_ref, rel=1e-12)
+    assert d.bytes_per_s(Pattern.random_access(64)) == pytest.approx(25.6e9 * 2 / 3 * e_ref, rel=1e-12, abs=0)
     # 256 B: 8 bursts = 16 tCK > 6: bus-bound again, the streaming rate
-    assert d.bytes_per_s(Pattern.random_access(256)) == pytest.approx(d.bytes_per_s(), rel=1e-12)
+    assert d.bytes_per_s(Pattern.random_access(256)) == pytest.approx(d.bytes_per_s(), rel=1e-12, abs=0)
 
 
 def test_tfaw_and_trrd_limits_ddr5_and_gddr6():
     # DDR5-4800 64 B: tFAW 48 / 4 = 12 tCK per ACT > tRRD_S 8; the burst is 8 tCK: 2/3
     e_ref = 1 - (18 + 34 + 710 + 34) / 9375
-    assert _dram("DDR5").bytes_per_s(Pattern.random_access(64)) == pytest.approx(19.2e9 * 8 / 12 * e_ref)
+    assert _dram("DDR5").bytes_per_s(Pattern.random_access(64)) == pytest.approx(19.2e9 * 8 / 12 * e_ref, rel=1e-6, abs=0)
     # GDDR6 32 B: tRRD_S 11 > tFAW 43 / 4 = 10.75: one 2-tCK burst per 11 tCK
     e_ref = 1 - (4 + 30 + 211 + 30) / 3333
-    assert _dram("GDDR6").bytes_per_s(Pattern.random_access(32)) == pytest.approx(28e9 * 2 / 11 * e_ref)
+    assert _dram("GDDR6").bytes_per_s(Pattern.random_access(32)) == pytest.approx(28e9 * 2 / 11 * e_ref, rel=1e-6, abs=0)
 
 
 def test_bank_group_tccd_limit():
@@ -218,7 +218,7 @@ def test_bank_group_tccd_limit():
     assert burst_cycles(t) == 4
     one_group = dataclasses.replace(t, bank_groups=1)
     assert burst_cycles(one_group) == 6
-    assert efficiency(one_group, STREAM, 19) == pytest.approx(4 / 6 * refresh_efficiency(t), rel=1e-12)
+    assert efficiency(one_group, STREAM, 19) == pytest.approx(4 / 6 * refresh_efficiency(t), rel=1e-12, abs=0)
 
 
 def test_read_write_turnaround_ddr5():
@@ -227,17 +227,17 @@ def test_read_write_turnaround_ddr5():
     # Half reads, writes drained 19 at a time: 0.5 / 19 turnaround pairs per 8-tCK burst
     d = _dram("DDR5")
     stream = d.bytes_per_s()
-    assert d.bytes_per_s(Pattern.stream(0.5)) == pytest.approx(stream * 8 / (8 + 44 * 0.5 / 19), rel=1e-12)
+    assert d.bytes_per_s(Pattern.stream(0.5)) == pytest.approx(stream * 8 / (8 + 44 * 0.5 / 19), rel=1e-12, abs=0)
     assert d.bytes_per_s(Pattern.stream(0.0)) == stream  # one direction: no turnaround
     # a larger write batch amortises the turnarounds
     assert _dram("DDR5", write_batch=38).bytes_per_s(Pattern.stream(0.5)) == pytest.approx(
-        stream * 8 / (8 + 44 * 0.5 / 38), rel=1e-12)
+        stream * 8 / (8 + 44 * 0.5 / 38), rel=1e-12, abs=0)
 
 
 def test_cap_multiplies_every_ceiling():
     full, capped = _dram("LPDDR5"), _dram("LPDDR5", sustained_fraction=0.8)
     for p in (STREAM, Pattern.stream(0.6), Pattern.random_access(32), Pattern.random_access(200, 0.3)):
-        assert capped.bytes_per_s(p) == pytest.approx(0.8 * full.bytes_per_s(p), rel=1e-12)
+        assert capped.bytes_per_s(p) == pytest.approx(0.8 * full.bytes_per_s(p), rel=1e-12, abs=0)
 
 
 @pytest.mark.parametrize("name", list(PRESETS))
@@ -245,7 +245,7 @@ def test_every_preset_is_self_consistent(name):
     t = PRESETS[name]
     # a burst moves bus_bits x BL bits in nBL clocks: the same peak as width x data rate (within
     # the rounding of the preset's tCK in ps)
-    assert t.burst_bytes / (t.n_bl * t.tck_s) == pytest.approx(t.bus_bytes_per_s, rel=0.01)
+    assert t.burst_bytes / (t.n_bl * t.tck_s) == pytest.approx(t.bus_bytes_per_s, rel=0.01, abs=0)
     d = _dram(name)
     assert 0 < d.bytes_per_s(Pattern.random_access(32)) <= d.bytes_per_s() < d.peak_bytes_per_s()
 
@@ -276,13 +276,13 @@ def test_dram_suite_meets_ramulator_targets_for_every_preset():
     cases = suite.jedec_cases()
     assert len(cases) == 2 * len(PRESETS)
     for c in cases:
-        assert c.predicted == pytest.approx(c.measured, rel=1e-12), c.case
+        assert c.predicted == pytest.approx(c.measured, rel=1e-12, abs=0), c.case
     # one target by hand: HBM2-2000 pseudo-channel, 64 bits x 2000 MT/s = 16 GB/s, refresh
     # penalty 5 + 14 + 160 + 14 = 193 of tREFI 3900; row miss (14 + 14 + 14) x 1 ns = 42 ns
     got = {c.case: c.measured for c in cases}
     assert got["HBM2 streaming ceiling of one data bus (refresh-limited)"] == pytest.approx(
         16e9 * (1 - 193 / 3900), rel=1e-12)
-    assert got["HBM2 unloaded row-miss latency"] == pytest.approx(42e-9, rel=1e-12)
+    assert got["HBM2 unloaded row-miss latency"] == pytest.approx(42e-9, rel=1e-12, abs=0)
 
 
 def test_dram_suite_mess_errors_are_recorded():

@@ -63,7 +63,7 @@ def _dram_time(arch, wl, engine="des"):
 @pytest.mark.parametrize("engine", ["des", "analytic"])
 def test_streaming_op_takes_the_refresh_limited_time(gpu, engine):
     t, sram = _dram_time(_arch(gpu, True), _gather({}), engine)
-    assert t == pytest.approx(NBYTES / (PEAK * E_REF), rel=1e-9)
+    assert t == pytest.approx(NBYTES / (PEAK * E_REF), rel=1e-9, abs=0)
     assert t > sram
 
 
@@ -72,14 +72,14 @@ def test_gather_of_64_byte_rows_takes_the_tfaw_limited_time(gpu, engine):
     # DDR5-4800, 64 B random: one 8-tCK burst, but activations at most one per
     # max(tRRD_S 8, tFAW 48 / 4 = 12, tRC / banks) = 12 tCK: 8/12 of the bus, then refresh
     t, _ = _dram_time(_arch(gpu, True), _gather({"access_bytes": 64}), engine)
-    assert t == pytest.approx(NBYTES / (PEAK * 8 / 12 * E_REF), rel=1e-9)
+    assert t == pytest.approx(NBYTES / (PEAK * 8 / 12 * E_REF), rel=1e-9, abs=0)
 
 
 @pytest.mark.parametrize("engine", ["des", "analytic"])
 def test_write_heavy_op_takes_the_turnaround_limited_time(gpu, engine):
     # a quarter reads: min(r, 1 - r) / 19 turnaround pairs of 4 + 40 idle tCK per 8-tCK burst
     t, _ = _dram_time(_arch(gpu, True), _gather({"read_fraction": 0.25}), engine)
-    assert t == pytest.approx(NBYTES / (PEAK * 8 / (8 + 44 * 0.25 / 19) * E_REF), rel=1e-9)
+    assert t == pytest.approx(NBYTES / (PEAK * 8 / (8 + 44 * 0.25 / 19) * E_REF), rel=1e-9, abs=0)
 
 
 def test_patterns_change_time_not_energy(gpu):
@@ -155,5 +155,5 @@ def test_pattern_tags_survive_save_and_load_and_are_absent_by_default(tmp_path, 
 def test_memory_bound_counts_the_pattern_rate(gpu):
     arch = _arch(gpu, True)
     r = simulate(arch, _gather({"access_bytes": 64}))
-    assert r.bound_memory_s == pytest.approx(NBYTES / (PEAK * 8 / 12 * E_REF), rel=1e-9)
-    assert simulate(arch, _gather({})).bound_memory_s == pytest.approx(NBYTES / (PEAK * E_REF), rel=1e-9)
+    assert r.bound_memory_s == pytest.approx(NBYTES / (PEAK * 8 / 12 * E_REF), rel=1e-9, abs=0)
+    assert simulate(arch, _gather({})).bound_memory_s == pytest.approx(NBYTES / (PEAK * E_REF), rel=1e-9, abs=0)

@@ -38,13 +38,13 @@ def test_pim_gemv_bandwidth_bound():
     macs = 1024 * 1024
     compute = max(macs / 16e9, weight_bytes / 16e9)
     assert compute == weight_bytes / 16e9
-    assert r.latency_s == pytest.approx(compute + 100e-9, rel=1e-12)
+    assert r.latency_s == pytest.approx(compute + 100e-9, rel=1e-12, abs=0)
     assert r.traffic_bytes["dram"] == 2 * 4096  # input and output vectors over the external bus
     assert r.energy_breakdown_j["pim_compute"] == pytest.approx(macs * 1 * pJ + weight_bytes * 8 * 0.5 * pJ,
-                                                        rel=1e-12)
-    assert r.energy_breakdown_j["dram"] == pytest.approx(2 * 4096 * 8 * 10 * pJ, rel=1e-12)
-    assert r.energy_breakdown_j["static"] == pytest.approx((1 + 2) * r.latency_s, rel=1e-12)
-    assert r.utilization["pim_mac"] == pytest.approx(macs / 16e9 / r.latency_s, rel=1e-12)
+                                                        rel=1e-12, abs=0)
+    assert r.energy_breakdown_j["dram"] == pytest.approx(2 * 4096 * 8 * 10 * pJ, rel=1e-12, abs=0)
+    assert r.energy_breakdown_j["static"] == pytest.approx((1 + 2) * r.latency_s, rel=1e-12, abs=0)
+    assert r.utilization["pim_mac"] == pytest.approx(macs / 16e9 / r.latency_s, rel=1e-12, abs=0)
 
 
 def test_pim_gemv_compute_bound():
@@ -52,7 +52,7 @@ def test_pim_gemv_compute_bound():
     w = gemv_workload(1024, 1024)
     r = simulate(arch, w)
     macs = 1024 * 1024
-    assert r.latency_s == pytest.approx(macs / 4e9 + 100e-9, rel=1e-12)
+    assert r.latency_s == pytest.approx(macs / 4e9 + 100e-9, rel=1e-12, abs=0)
 
 
 def test_gemm_above_pim_max_rows_goes_to_processor():
@@ -102,12 +102,12 @@ def test_blocked_host_transfer_issued_during_a_pim_op_waits_then_runs_alone():
     # beside it, waits for it, then holds DRAM for its I/O (x and y: 8,192 B, 0.8192 us) and
     # its bank time (4 MiB / 16 GB/s = 262.144 us): until t = 262.9636 us (+100 ns latency)
     t = 0.4e-9 + 8192 / 10e9 + 4 * 2**20 / 16e9
-    assert ops.loc["mm", "end_s"] == pytest.approx(t + 100e-9, rel=1e-12)
+    assert ops.loc["mm", "end_s"] == pytest.approx(t + 100e-9, rel=1e-12, abs=0)
     # the host reduction is issued at tick's end (0.4 ns + 100 ns), during the PIM op: it
     # waits, then moves its 1 MiB + 4 B read + 4 B written alone: ends at t + its own time
-    assert ops.loc["host", "start_s"] == pytest.approx(100.4e-9, rel=1e-12)
+    assert ops.loc["host", "start_s"] == pytest.approx(100.4e-9, rel=1e-12, abs=0)
     assert ops.loc["host", "dram_bytes"] == 2**20 + 8
-    assert ops.loc["host", "end_s"] == pytest.approx(t + (2**20 + 8) / 10e9 + 100e-9, rel=1e-12)
+    assert ops.loc["host", "end_s"] == pytest.approx(t + (2**20 + 8) / 10e9 + 100e-9, rel=1e-12, abs=0)
 
 
 def test_concurrent_pim_leaves_the_host_its_bandwidth():

@@ -30,23 +30,23 @@ def test_gemv_streams_weights_from_dram(round_arch):
     dram = weight_bytes + 4096
     assert r.facts["processor_weights_on_chip"] is False
     assert r.traffic_bytes["dram"] == dram
-    assert r.latency_s == pytest.approx(dram / 10e9 + 100e-9, rel=1e-12)
+    assert r.latency_s == pytest.approx(dram / 10e9 + 100e-9, rel=1e-12, abs=0)
     assert r.bound == "memory"
     e = r.energy_breakdown_j
-    assert e["dram"] == pytest.approx(dram * 8 * 10 * pJ, rel=1e-12)
-    assert e["processor_compute"] == pytest.approx(1024 * 1024 * 4 * pJ, rel=1e-12)
+    assert e["dram"] == pytest.approx(dram * 8 * 10 * pJ, rel=1e-12, abs=0)
+    assert e["processor_compute"] == pytest.approx(1024 * 1024 * 4 * pJ, rel=1e-12, abs=0)
     # SRAM: weights + 4 KiB input + 4 KiB output pass through it, 1 pJ/B
-    assert e["sram"] == pytest.approx((weight_bytes + 2 * 4096) * 1 * pJ, rel=1e-12)
-    assert e["static"] == pytest.approx(1.0 * (dram / 10e9 + 100e-9), rel=1e-12)
+    assert e["sram"] == pytest.approx((weight_bytes + 2 * 4096) * 1 * pJ, rel=1e-12, abs=0)
+    assert e["static"] == pytest.approx(1.0 * (dram / 10e9 + 100e-9), rel=1e-12, abs=0)
     assert r.utilization["processor_mac"] == pytest.approx(
-        1024 * 1024 / 32e9 / (dram / 10e9 + 100e-9), rel=1e-12)
+        1024 * 1024 / 32e9 / (dram / 10e9 + 100e-9), rel=1e-12, abs=0)
 
 
 def test_gemv_analytic_equals_des(round_arch):
     w = gemv_workload(1024, 1024)
     des = simulate(round_arch, w, engine="des")
     ana = simulate(round_arch, w, engine="analytic")
-    assert ana.latency_s == pytest.approx(des.latency_s, rel=1e-12)
+    assert ana.latency_s == pytest.approx(des.latency_s, rel=1e-12, abs=0)
 
 
 @pytest.mark.parametrize("m, dram_bytes", [
@@ -65,11 +65,11 @@ def test_compute_bound_gemm(round_arch, m, dram_bytes):
     assert r.facts["processor_weights_on_chip"] is True
     assert r.traffic_bytes["dram"] == dram_bytes
     assert dram_bytes / 10e9 < macs / 32e9  # compute dominates the transfer
-    assert r.latency_s == pytest.approx(macs / 32e9 + 100e-9, rel=1e-12)
+    assert r.latency_s == pytest.approx(macs / 32e9 + 100e-9, rel=1e-12, abs=0)
     assert r.bound == "compute"
-    assert r.utilization["processor_mac"] == pytest.approx((macs / 32e9) / (macs / 32e9 + 100e-9), rel=1e-12)
-    assert r.energy_breakdown_j["processor_compute"] == pytest.approx(macs * 4 * pJ, rel=1e-12)
-    assert r.energy_breakdown_j["dram"] == pytest.approx(dram_bytes * 8 * 10 * pJ, rel=1e-12)
+    assert r.utilization["processor_mac"] == pytest.approx((macs / 32e9) / (macs / 32e9 + 100e-9), rel=1e-12, abs=0)
+    assert r.energy_breakdown_j["processor_compute"] == pytest.approx(macs * 4 * pJ, rel=1e-12, abs=0)
+    assert r.energy_breakdown_j["dram"] == pytest.approx(dram_bytes * 8 * 10 * pJ, rel=1e-12, abs=0)
 
 
 def test_weight_reused_on_chip_reads_dram_once(round_arch):
@@ -89,7 +89,7 @@ def test_weight_reused_on_chip_reads_dram_once(round_arch):
     # op 1 streams 256 KiB + x's 1 KiB (+100 ns); op 2 is on chip: (256 KiB + 2 KiB) / 1 TB/s
     t1 = (k * k * 4 + k * 4) / 10e9 + 100e-9
     t2 = max(k * k / 32e9, (k * k * 4 + 2 * k * 4) / 1e12)
-    assert r.latency_s == pytest.approx(t1 + t2, rel=1e-12)
+    assert r.latency_s == pytest.approx(t1 + t2, rel=1e-12, abs=0)
 
 
 def test_vector_op_time_and_energy(round_arch):
@@ -100,8 +100,8 @@ def test_vector_op_time_and_energy(round_arch):
                   [Op("r", "elementwise", ("x",), ("y",), fn="relu")])
     r = simulate(round_arch, wl)
     assert r.traffic_bytes["dram"] == 2 * 4 * n
-    assert r.latency_s == pytest.approx(2 * 4 * n / 10e9 + 100e-9, rel=1e-12)
-    assert r.energy_breakdown_j["processor_compute"] == pytest.approx(n * 1 * pJ, rel=1e-12)
+    assert r.latency_s == pytest.approx(2 * 4 * n / 10e9 + 100e-9, rel=1e-12, abs=0)
+    assert r.energy_breakdown_j["processor_compute"] == pytest.approx(n * 1 * pJ, rel=1e-12, abs=0)
     assert r.macs == 0
 
 
@@ -129,7 +129,7 @@ def test_op_overhead_by_kind_replaces_op_overhead_for_its_kinds():
     by_kind = simulate(make_arch(name="by-kind", processor={**proc, "op_overhead": "1 us",
                                                           "op_overhead_by_kind": {"softmax": "5 us"}}),
                        wl).latency_s
-    assert by_kind - base == pytest.approx(4e-6, rel=1e-9)  # the softmax's 5 us in place of 1 us
+    assert by_kind - base == pytest.approx(4e-6, rel=1e-9, abs=0)  # the softmax's 5 us in place of 1 us
     bad = make_arch(name="bad", processor={**proc, "op_overhead_by_kind": {"gelu": "5 us"}})
     with pytest.raises(MappingError, match="op_overhead_by_kind names gelu, not an op kind"):
         simulate(bad, wl)

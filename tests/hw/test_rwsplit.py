@@ -85,7 +85,7 @@ def test_op_reading_and_writing_one_dram_level_gets_its_turnaround_rate(gpu, std
     t, table = _transfer_s(arch, _copy(in_w, out_w), engine)
     assert table.bytes_of("dram")[0] == x + y
     assert table.writes_of("dram")[0] == y and table.reads_of("dram")[0] == x
-    assert t == pytest.approx((x + y) / mix_rate(std, x / (x + y)), rel=1e-9)
+    assert t == pytest.approx((x + y) / mix_rate(std, x / (x + y)), rel=1e-9, abs=0)
     assert t > (x + y) / mix_rate(std, 1.0)  # slower than streaming reads
 
 
@@ -97,17 +97,17 @@ def test_op_writing_to_another_level_gets_the_all_read_rate(gpu, std, engine):
     t, table = _transfer_s(arch, _copy(WIDTH, WIDTH), engine)
     assert table.bytes_of("dram")[0] == Y and table.writes_of("dram")[0] == 0
     assert table.writes_of("sram")[0] == Y
-    assert t == pytest.approx(Y / (std["peak"] * std["e_ref"]), rel=1e-9)
+    assert t == pytest.approx(Y / (std["peak"] * std["e_ref"]), rel=1e-9, abs=0)
 
 
 def test_both_engines_agree_on_a_mix(gpu):
     arch = _arch(gpu, DDR5, sram="1 KB")
     wl = _copy(3 * WIDTH, WIDTH)
     des, ana = (simulate(arch, wl, engine=e) for e in ("des", "analytic"))
-    assert des.latency_s == pytest.approx(ana.latency_s, rel=1e-12)
+    assert des.latency_s == pytest.approx(ana.latency_s, rel=1e-12, abs=0)
     # energy and traffic are the counted bytes: the turnarounds cost time only
     assert des.traffic_bytes["dram"] == 4 * Y
-    assert des.energy_breakdown_j["dram"] == pytest.approx(4 * Y * 3.9e-12 * 8, rel=1e-12)
+    assert des.energy_breakdown_j["dram"] == pytest.approx(4 * Y * 3.9e-12 * 8, rel=1e-12, abs=0)
 
 
 def test_softmax_in_dram_reads_and_writes_half_and_half(gpu):
@@ -135,7 +135,7 @@ def test_a_stated_read_fraction_wins_and_says_so(gpu):
     arch = _arch(gpu, DDR5, sram="1 KB")
     r = simulate(arch, _copy(WIDTH, WIDTH, {"read_fraction": 1}))
     _, table = place_and_cost(arch, _copy(WIDTH, WIDTH))
-    assert r.latency_s - table.latency_s[0] == pytest.approx(2 * Y / (DDR5["peak"] * DDR5["e_ref"]), rel=1e-9)
+    assert r.latency_s - table.latency_s[0] == pytest.approx(2 * Y / (DDR5["peak"] * DDR5["e_ref"]), rel=1e-9, abs=0)
     assert any("1 ops state read_fraction by tag: on dram it replaces" in n and "(1 of them differ)" in n
                for n in r.notes)
     assert not any("read_fraction" in n for n in simulate(arch, _copy(WIDTH, WIDTH)).notes)
@@ -150,7 +150,7 @@ def test_writes_on_fixed_levels_change_nothing(gpu):
     assert pattern_scale(arch, wl.arrays, resource_rates(arch), table) is None  # the fast path
     r = simulate(arch, wl)
     _, t0 = place_and_cost(arch, wl)
-    assert r.latency_s - t0.latency_s[0] == pytest.approx(2 * Y / (3.35e12 * 0.70), rel=1e-12)
+    assert r.latency_s - t0.latency_s[0] == pytest.approx(2 * Y / (3.35e12 * 0.70), rel=1e-12, abs=0)
 
 
 # ------------------------------------------------------------- what each component says

@@ -138,7 +138,7 @@ def test_roofline_draws_each_components_own_roof():
     bits = f"{cim.config.input_bits}b x {cim.config.weight_bits}b"
     assert set(roofs) == {"sram-cim: processor roof (fp32)", f"sram-cim: cim roof ({bits})"}
     assert roofs[f"sram-cim: cim roof ({bits})"].get_ydata().max() == pytest.approx(
-        2 * cim.peak_macs_per_s("fp32"))
+        2 * cim.peak_macs_per_s("fp32"), rel=1e-6, abs=0)
     labels = [c.get_label() for c in ax.collections]
     assert labels == [f"sram-cim: cim ops ({bits})"]  # the TCN's only MAC ops are its convolutions
     xy = ax.collections[0].get_offsets()

@@ -78,7 +78,7 @@ def test_roofline_places_each_components_ops_under_its_own_roof(archs, gru, runs
             unit = ax.get_title().split(": ")[1].split(" fed by ")[0]
             comp = arch.component(unit)
             [roof] = [l for l in ax.get_lines() if l.get_label().startswith("roof")]
-            assert roof.get_ydata().max() == pytest.approx(2 * comp.peak_macs_per_s("fp32"), rel=1e-12)
+            assert roof.get_ydata().max() == pytest.approx(2 * comp.peak_macs_per_s("fp32"), rel=1e-12, abs=0)
             [pts] = ax.collections
             mine = ops[ops["unit"] == unit]
             np.testing.assert_allclose(pts.get_offsets()[:, 1],
@@ -128,7 +128,7 @@ def test_utilization_bars_are_the_results_values(runs):
         bars = [p for c in ax.containers for p in c.patches]
         got = {ax.get_yticklabels()[round(p.get_y() + p.get_height() / 2)].get_text(): p.get_width()
                for p in bars}
-        assert got == pytest.approx(r.utilization, rel=1e-12)
+        assert got == pytest.approx(r.utilization, rel=1e-12, abs=0)
         assert "fraction of peak" in ax.get_xlabel()
     assert fig.legends  # outside the panels
 

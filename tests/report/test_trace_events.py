@@ -117,7 +117,7 @@ def test_one_track_per_level_and_link_with_a_slice_per_transfer(case):
                   and e["tid"] in tids]
         moving = df[df[f"{res}_bytes"] > 0]
         assert sorted(e["args"]["op"] for e in slices) == sorted(moving["op"])
-        assert sum(e["args"]["bytes"] for e in slices) == pytest.approx(r.traffic_bytes[res], rel=1e-12)
+        assert sum(e["args"]["bytes"] for e in slices) == pytest.approx(r.traffic_bytes[res], rel=1e-12, abs=0)
         for e in slices:  # the op's active interval [start, end - latency]
             row = df[df["op"] == e["args"]["op"]].iloc[0]
             assert e["ts"] == row["start_s"] * 1e6
@@ -139,13 +139,13 @@ def test_bandwidth_counters_integrate_to_the_traffic(case):
     arch, wl, r, t = case
     for res, b in r.traffic_bytes.items():
         if b > 0:
-            assert _integral(t, f"{res} bandwidth in use [B/s]") == pytest.approx(b, rel=1e-6)
+            assert _integral(t, f"{res} bandwidth in use [B/s]") == pytest.approx(b, rel=1e-6, abs=0)
 
 
 def test_power_counter_integrates_to_the_energy(case):
     arch, wl, r, t = case
     # ops' energy spread over their [start, end] plus static power x latency = the run's energy
-    assert _integral(t, "power [W] (ops + static)") == pytest.approx(r.energy_j, rel=1e-6)
+    assert _integral(t, "power [W] (ops + static)") == pytest.approx(r.energy_j, rel=1e-6, abs=0)
 
 
 def test_cim_matrices_get_their_own_tracks():

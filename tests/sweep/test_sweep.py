@@ -64,7 +64,7 @@ def test_lin_int_and_list_specs():
     tech = parse_param("cim.technology=sram,rram")
     assert tech.values == ("sram", "rram")
     latency = parse_param("memory.dram.latency=50ns,100 ns")
-    assert latency.values == pytest.approx((50e-9, 100e-9))
+    assert latency.values == pytest.approx((50e-9, 100e-9), rel=1e-6, abs=0)
     assert field_kind("processor.energy_per_mac.fp16").unit == "J"
 
 

@@ -131,11 +131,11 @@ def test_pim_speedup_is_the_closed_form_and_the_gap_is_recorded():
     pim = 8192 * 8192 / (512 * 16 * 300e6) + 5e-6 + 500e-9 + 2 * 8192 * 2 / (1.2288e12 * 0.807)
     assert W / (512 * 2 * 9.6e9) < 8192 * 8192 / (512 * 16 * 300e6)  # bank reads are not the bound
     r = pim_results()
-    assert r["base_s"] == pytest.approx(base, rel=1e-6)
-    assert r["pim_s"] == pytest.approx(pim, rel=1e-6)
+    assert r["base_s"] == pytest.approx(base, rel=1e-6, abs=0)
+    assert r["pim_s"] == pytest.approx(pim, rel=1e-6, abs=0)
     speed, energy = pim_cases()
     assert speed.measured == 8.9  # Kim et al., IEEE Micro 2022
-    assert speed.predicted == pytest.approx(base / pim, rel=1e-6)  # 4.29x
+    assert speed.predicted == pytest.approx(base / pim, rel=1e-6, abs=0)  # 4.29x
     # any GEMV size: at most 4.9152 TB/s / 991.64 GB/s = 4.96x, 44 % short of 8.9x
     assert 4.9152e12 / (1.2288e12 * 0.807) == pytest.approx(4.957, abs=1e-3)
     # the recorded gap (README): the model's 4.29x is 52 % short of the reported 8.9x; 8.9x
@@ -165,11 +165,11 @@ def test_t4_gemm_rows_closed_form_and_recorded_errors():
     cases = {c.case: c for c in t4_cases()}
     assert len(cases) == 27
     big = cases["T4 int8 GEMM M=7680 N=1 K=2560 (held out)"]
-    assert big.measured == pytest.approx(0.071e-3)
-    assert big.predicted == pytest.approx(7680 * 2560 / (320e9 * 0.749) + 7.1e-6 + 0.5e-6, rel=1e-6)
+    assert big.measured == pytest.approx(0.071e-3, rel=1e-6, abs=0)
+    assert big.predicted == pytest.approx(7680 * 2560 / (320e9 * 0.749) + 7.1e-6 + 0.5e-6, rel=1e-6, abs=0)
     warm = cases["T4 int8 GEMM M=3072 N=1 K=1024 (held out)"]
-    assert warm.measured == pytest.approx(0.009e-3)
-    assert warm.predicted == pytest.approx((3072 * 1024 + 1024 + 3072) / 1.5e12 + 7.1e-6, rel=1e-6)
+    assert warm.measured == pytest.approx(0.009e-3, rel=1e-6, abs=0)
+    assert warm.predicted == pytest.approx((3072 * 1024 + 1024 + 3072) / 1.5e12 + 7.1e-6, rel=1e-6, abs=0)
     errs = sorted(abs(c.rel_error) for c in cases.values())
     # the README's figures (27.9 %, 72.0 %) stay true: bounds, not the code's output pinned
     assert errs[len(errs) // 2] < 0.28
@@ -202,11 +202,11 @@ def test_neurram_throughput_is_the_closed_form_of_its_neuron():
     from cimsim.validate.cim import neurram_point
 
     t = 22 * 0.27e-6 + 16 * 0.3e-6 + 2 * 0.3e-6
-    assert t == pytest.approx(11.34e-6)
+    assert t == pytest.approx(11.34e-6, rel=1e-6, abs=0)
     f = neurram_point(10, 8, False)
-    assert f["ops_s"] == pytest.approx(48 * 256 * 128 * 2 / t, rel=1e-9)
+    assert f["ops_s"] == pytest.approx(48 * 256 * 128 * 2 / t, rel=1e-9, abs=0)
     # one core: 256 neurons of 1270 um^2 are 28 % of its area (Fig. 11f)
-    assert f["area_m2"] == pytest.approx(48 * 1270e-12 * 256 / 0.28, rel=1e-9)
+    assert f["area_m2"] == pytest.approx(48 * 1270e-12 * 256 / 0.28, rel=1e-9, abs=0)
 
 
 def test_neurram_published_errors():
@@ -242,7 +242,7 @@ def test_neurram_published_errors():
     mm2 = nr.loc["NeuRRAM TOPS/mm^2 per core, 1b in, 3b out, 4b weights"]
     assert mm2.measured == pytest.approx(2.12230988 / 48 / (1270 * 256 / 0.28 * 1e-6), rel=1e-12)
     assert mm2.rel_error == pytest.approx(nr.loc["NeuRRAM 48-core TOPS, 1b in, 3b out, 4b weights"].rel_error,
-                                          rel=1e-9)
+                                          rel=1e-9, abs=0)
 
 
 # --------------------------------------------------------------------------- cim-chip: NeuroSim VGG-8
@@ -274,7 +274,7 @@ def test_cim_chip_suite_runs_with_neurosim_published_figures():
            "VGG-8 buffer energy per image": 203455e-6}
     assert set(csv) <= set(df.index)
     for case, v in csv.items():
-        assert df.loc[case, "measured"] == pytest.approx(v, rel=1e-12), case
+        assert df.loc[case, "measured"] == pytest.approx(v, rel=1e-12, abs=0), case
         assert df.loc[case, "predicted"] > 0, case
     err = (df["predicted"] / df["measured"] - 1).abs()
     assert err["VGG-8 pipelined throughput"] <= 0.15
@@ -329,7 +329,7 @@ def test_puma_hierarchy_moves_bytes_without_binding_at_peak():
     r = simulate(arch, _fill(arch))
     row = r.op_table.iloc[0]
     assert row["cim_buffer_s"] > 0 and row["cim_interconnect_s"] > 0
-    assert row["compute_s"] == pytest.approx(16 * 1.6e-6, rel=1e-12)
+    assert row["compute_s"] == pytest.approx(16 * 1.6e-6, rel=1e-12, abs=0)
     assert r.energy_breakdown_j["cim_buffer"] > 0 and r.energy_breakdown_j["cim_interconnect"] > 0
 
 
@@ -344,5 +344,5 @@ def test_isaac_throughput_holds_with_its_chip_hierarchy():
     assert arch.component("cim").config.chip is not None
     chip, flat = peak_chip_figures(arch), peak_chip_figures(_load("isaac.yaml"))
     for key in ("tops", "power", "area"):
-        assert chip[key] == pytest.approx(flat[key], rel=1e-12), key
+        assert chip[key] == pytest.approx(flat[key], rel=1e-12, abs=0), key
     assert chip["tops"] == pytest.approx(627.5 * 65.8 / 1000, rel=1e-4)

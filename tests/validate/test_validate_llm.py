@@ -50,10 +50,10 @@ def test_operator_sweeps_convert_to_seconds():
     assert (df.groupby(level=0).size().to_dict()
             == {"matmul": 20, "softmax": 22, "layernorm": 22, "gelu": 20})
     # ab/real_hardware/matmul_A100.csv line 1: "64, 12288, 12288, 0.1900ms, 101.7124Tflops"
-    assert df.loc[("matmul", 1), "measured_s"] == pytest.approx(0.19e-3, rel=1e-12)
+    assert df.loc[("matmul", 1), "measured_s"] == pytest.approx(0.19e-3, rel=1e-12, abs=0)
     assert 2 * 64 * 12288 * 12288 / 0.19e-3 / 1e12 == pytest.approx(101.7124, rel=1e-3)
     # cf/real_hardware/softmax_A100.csv line 1: "4096, 32, 9.99556025250909" = M N / t / 1e9
-    assert df.loc[("softmax", 1), "measured_s"] == pytest.approx(4096 * 32 / 9.99556025250909e9, rel=1e-12)
+    assert df.loc[("softmax", 1), "measured_s"] == pytest.approx(4096 * 32 / 9.99556025250909e9, rel=1e-12, abs=0)
     # g/real_hardware/gelu_A100.csv line 20: "536870912, 390.32758080867535" = M / t / 1e9
     assert df.loc[("gelu", 20), "measured_s"] == pytest.approx(536870912 / 390.32758080867535e9, rel=1e-12)
     # mac_efficiency is read from the K = N = 12288 lines with M >= 1024: those six are not held out
@@ -68,13 +68,13 @@ def test_allreduce_is_nccls_protocol_model_in_closed_form():
     dec, pre = llm.allreduce_bytes("decode"), llm.allreduce_bytes("prefill")
     # 196,608 B < 1.474 MB: LL
     assert llm.nccl_allreduce_s(arch, dec) == pytest.approx(
-        6.6e-6 + 6 * 0.6e-6 + 1.5 * dec / 0.5 / 240e9, rel=1e-9)
+        6.6e-6 + 6 * 0.6e-6 + 1.5 * dec / 0.5 / 240e9, rel=1e-9, abs=0)
     # 402,653,184 B > 6.26 MB: Simple
     assert llm.nccl_allreduce_s(arch, pre) == pytest.approx(
-        8.4e-6 + 6 * 3.4e-6 + 1.5 * pre / 240e9, rel=1e-9)
+        8.4e-6 + 6 * 3.4e-6 + 1.5 * pre / 240e9, rel=1e-9, abs=0)
     # 4 MiB: LL128, 120 data bytes per 128-byte line
     assert llm.nccl_allreduce_s(arch, 4 * 2 ** 20) == pytest.approx(
-        14.0e-6 + 6 * 1.9e-6 + 1.5 * 4 * 2 ** 20 * 128 / 120 / 240e9, rel=1e-9)
+        14.0e-6 + 6 * 1.9e-6 + 1.5 * 4 * 2 ** 20 * 128 / 120 / 240e9, rel=1e-9, abs=0)
 
 
 def test_protocol_thresholds_are_nccls_model_crossovers():
@@ -88,7 +88,7 @@ def test_protocol_thresholds_are_nccls_model_crossovers():
     x2 = (lat["simple"] - lat["ll128"]) / (1 / ll128 - 1 / simple)
     protos = load_architecture(llm.CONFIG).components["collective"].protocols
     assert [p.name for p in protos] == ["LL", "LL128", "Simple"]
-    assert protos[0].up_to == pytest.approx(x1, rel=2e-3) and protos[1].up_to == pytest.approx(x2, rel=2e-3)
+    assert protos[0].up_to == pytest.approx(x1, rel=2e-3, abs=0) and protos[1].up_to == pytest.approx(x2, rel=2e-3, abs=0)
 
 
 def test_block_shapes_are_gpt3_175b_over_four_gpus():
@@ -161,9 +161,9 @@ def test_dispatch_costs_are_the_smallest_sweep_calls():
     by_kind = load_architecture(llm.CONFIG).components["processor"].op_overhead_by_kind
     df = llm.load_op_sweeps().set_index(["operator", "line"])
     for kind, op in (("softmax", "softmax"), ("layernorm", "layernorm"), ("elementwise", "gelu")):
-        assert by_kind[kind] == pytest.approx(df.loc[(op, 1), "measured_s"], rel=5e-4)
+        assert by_kind[kind] == pytest.approx(df.loc[(op, 1), "measured_s"], rel=5e-4, abs=0)
     # softmax 4096 x 32 at 9.99556 elements/ns
-    assert by_kind["softmax"] == pytest.approx(4096 * 32 / 9.99556025250909e9, rel=5e-4)
+    assert by_kind["softmax"] == pytest.approx(4096 * 32 / 9.99556025250909e9, rel=5e-4, abs=0)
 
 
 def test_decode_gemv_spread_comes_from_the_memory_model_and_shapes():

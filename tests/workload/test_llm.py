@@ -203,11 +203,11 @@ def test_pim_claims_the_kv_matmul_and_reads_the_cache_in_the_banks():
     r = simulate(arch, w)
     ops = r.op_table.set_index("op")
     # 65,536 B / 16 GB/s = 4.096 us > 16,384 MACs / 16 GMAC/s = 1.024 us
-    assert ops.loc["scores", "compute_s"] == pytest.approx(65536 / 16e9, rel=1e-12)
+    assert ops.loc["scores", "compute_s"] == pytest.approx(65536 / 16e9, rel=1e-12, abs=0)
     # only q (256 B) and the scores (2 x 256 x 4 = 2,048 B) cross the external bus
     assert ops.loc["scores", "dram_bytes"] == 256 + 2048
-    assert ops.loc["scores", "latency_s"] == pytest.approx(100e-9, rel=1e-12)
-    assert r.energy_breakdown_j["pim_compute"] == pytest.approx(16384e-12 + 65536 * 8 * 0.5e-12, rel=1e-12)
+    assert ops.loc["scores", "latency_s"] == pytest.approx(100e-9, rel=1e-12, abs=0)
+    assert r.energy_breakdown_j["pim_compute"] == pytest.approx(16384e-12 + 65536 * 8 * 0.5e-12, rel=1e-12, abs=0)
 
 
 def test_gqa_needs_max_rows_of_the_group():
@@ -224,10 +224,10 @@ def test_blocked_mode_adds_the_pim_bank_time_to_the_shared_level():
     blk = simulate(make_arch(pim=_pim(claims=["kv_cache"], sharing="blocked")), w)
     # the host's 1 MiB read and the PIM op share dram from the same instant; blocked, the
     # level also carries the PIM op's 4.096 us of bank time (work-conserving sharing)
-    assert blk.latency_s - con.latency_s == pytest.approx(65536 / 16e9, rel=1e-9)
+    assert blk.latency_s - con.latency_s == pytest.approx(65536 / 16e9, rel=1e-9, abs=0)
     assert blk.traffic_bytes["dram"] == con.traffic_bytes["dram"]  # no bytes counted for the hold
     # and only the static energy of the longer run (1 W processor, no PIM static power) differs
-    assert blk.energy_j - con.energy_j == pytest.approx(1.0 * (blk.latency_s - con.latency_s), rel=1e-6)
+    assert blk.energy_j - con.energy_j == pytest.approx(1.0 * (blk.latency_s - con.latency_s), rel=1e-6, abs=0)
 
 
 def test_separate_mode_moves_pim_io_over_its_link():
@@ -237,19 +237,19 @@ def test_separate_mode_moves_pim_io_over_its_link():
     ops = r.op_table.set_index("op")
     assert ops.loc["scores", "dram_bytes"] == 0
     assert ops.loc["scores", "interconnect_bytes"] == 256 + 2048
-    assert ops.loc["scores", "latency_s"] == pytest.approx(10e-9, rel=1e-12)
+    assert ops.loc["scores", "latency_s"] == pytest.approx(10e-9, rel=1e-12, abs=0)
 
 
 def test_power_cap_and_bank_level_bandwidth():
     w = _kv_workload()
     # dynamic energy 16,384 x 1 pJ + 65,536 x 8 x 0.5 pJ = 278,528 pJ; at 10 mW: 27.8528 us
     r = simulate(make_arch(pim=_pim(claims=["kv_cache"], power_cap="10 mW")), w)
-    assert r.op_table.set_index("op").loc["scores", "compute_s"] == pytest.approx(27.8528e-6, rel=1e-12)
+    assert r.op_table.set_index("op").loc["scores", "compute_s"] == pytest.approx(27.8528e-6, rel=1e-12, abs=0)
     # 8 units x 4 banks x 0.5 GB/s = 16 GB/s, as 8 x 2 GB/s
     bank = _pim(claims=["kv_cache"], banks_per_unit=4, bank_bandwidth="0.5 GB/s")
     del bank["internal_bandwidth"]
     r2 = simulate(make_arch(pim=bank), w)
-    assert r2.op_table.set_index("op").loc["scores", "compute_s"] == pytest.approx(65536 / 16e9, rel=1e-12)
+    assert r2.op_table.set_index("op").loc["scores", "compute_s"] == pytest.approx(65536 / 16e9, rel=1e-12, abs=0)
 
 
 @pytest.mark.parametrize("kw, msg", [
@@ -275,14 +275,14 @@ def test_serving_metrics_of_a_chain_on_one_processor(round_arch):
     dur = r.op_table["duration_s"].to_numpy()
     # one server, one op at a time: an iteration ends after the sum of its and earlier ops' times
     t = [dur[:e + 1].sum() for e in ends]  # prefill, step 0, 1, 2
-    assert sv[C.TTFT_S] == pytest.approx(t[0], rel=1e-9)  # both first tokens from the prefill
+    assert sv[C.TTFT_S] == pytest.approx(t[0], rel=1e-9, abs=0)  # both first tokens from the prefill
     # request 0: 3 more tokens, the last at step 2; request 1: 1 more, at step 0
-    assert sv[C.TPOT_S] == pytest.approx(((t[3] - t[0]) / 3 + (t[1] - t[0]) / 1) / 2, rel=1e-9)
+    assert sv[C.TPOT_S] == pytest.approx(((t[3] - t[0]) / 3 + (t[1] - t[0]) / 1) / 2, rel=1e-9, abs=0)
     # tokens: 2 from the prefill, then 2 + 1 + 1 over the three steps = 6
-    assert sv[C.TOKENS_PER_S] == pytest.approx(6 / r.latency_s, rel=1e-12)
-    assert sv[C.TOKENS_PER_J] == pytest.approx(6 / r.energy_j, rel=1e-12)
+    assert sv[C.TOKENS_PER_S] == pytest.approx(6 / r.latency_s, rel=1e-12, abs=0)
+    assert sv[C.TOKENS_PER_J] == pytest.approx(6 / r.energy_j, rel=1e-12, abs=0)
     # decode: 4 tokens over the three steps, from the prefill's end to the last step's
-    assert sv[C.DECODE_TOKENS_PER_S] == pytest.approx(4 / (t[3] - t[0]), rel=1e-9)
+    assert sv[C.DECODE_TOKENS_PER_S] == pytest.approx(4 / (t[3] - t[0]), rel=1e-9, abs=0)
     rec = r.record()
     assert all(c in rec for c in C.SERVING_COLUMNS)
 
@@ -402,7 +402,7 @@ def test_allreduce_moves_2_n_minus_1_over_n_bytes_over_the_link(topology, steps)
     r = simulate(_tp_arch(topology), w)
     assert r.traffic_bytes["nvlink"] == 1.5 * 2 ** 20
     # 1.5 MiB / 100 GB/s + steps x 1 us
-    assert r.latency_s == pytest.approx(1.5 * 2 ** 20 / 100e9 + steps * 1e-6, rel=1e-12)
+    assert r.latency_s == pytest.approx(1.5 * 2 ** 20 / 100e9 + steps * 1e-6, rel=1e-12, abs=0)
     assert r.ops_per_unit == {"processor": 0, "collective": 1}
 
 
@@ -431,9 +431,9 @@ def test_collective_protocols_pick_by_size_and_charge_their_latency_and_wire_byt
 
     small, large = one(1000), one(1_000_000)  # 4 kB (LL) and 4 MB (Simple)
     assert small.traffic_bytes["nvlink"] == pytest.approx(1.5 * 4000 / 0.5, rel=1e-12)
-    assert small.latency_s == pytest.approx(6e-6 + 6 * 0.5e-6 + 1.5 * 4000 / 0.5 / 100e9, rel=1e-12)
+    assert small.latency_s == pytest.approx(6e-6 + 6 * 0.5e-6 + 1.5 * 4000 / 0.5 / 100e9, rel=1e-12, abs=0)
     assert large.traffic_bytes["nvlink"] == pytest.approx(1.5 * 4e6, rel=1e-12)
-    assert large.latency_s == pytest.approx(8e-6 + 6 * 3e-6 + 1.5 * 4e6 / 100e9, rel=1e-12)
+    assert large.latency_s == pytest.approx(8e-6 + 6 * 3e-6 + 1.5 * 4e6 / 100e9, rel=1e-12, abs=0)
     d["collective"]["protocols"][0].pop("up_to")
     with pytest.raises(ConfigError, match="up_to"):
         architecture_from_dict(d)

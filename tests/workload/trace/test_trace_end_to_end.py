@@ -68,13 +68,13 @@ def test_torch_modules_trace_and_simulate(tmp_path, name):
     src = tmp_path / "models.py"
     src.write_text(FACTORIES)
     res = trace_and_run(tmp_path, f"{src}:{name}", name)
-    assert res["macs"] == pytest.approx(closed_form(name), rel=0.01)
+    assert res["macs"] == pytest.approx(closed_form(name), rel=0.01, abs=0)
     assert res["latency_s"] > 0 and res["energy_j"] > 0
 
 
 def test_user_lstmcell_loop_traces_and_simulates(tmp_path):
     res = trace_and_run(tmp_path, f"{ROOT / 'examples' / 'lstmcell_loop.py'}:factory", "lstmcell_loop")
-    assert res["macs"] == pytest.approx(closed_form("lstmcell_loop"), rel=0.01)
+    assert res["macs"] == pytest.approx(closed_form("lstmcell_loop"), rel=0.01, abs=0)
     # the loop's cell weights are stationary: they run on the CIM arrays
     assert res["ops_per_unit"]["cim"] > 0
 
@@ -88,4 +88,4 @@ def test_bundled_hierarchical_attention_encoder_traces_and_simulates(tmp_path):
             return zoo.build("hier-attn", seq_len=16, window=4, d_model=32, heads=4)
     '''))
     res = trace_and_run(tmp_path, f"{src}:small", "hier_attn")
-    assert res["macs"] == pytest.approx(closed_form("hier_attn"), rel=0.01)
+    assert res["macs"] == pytest.approx(closed_form("hier_attn"), rel=0.01, abs=0)
