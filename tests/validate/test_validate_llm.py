@@ -127,7 +127,7 @@ def test_a100_hbm2e_is_its_published_organisation_with_ramulator_timings():
 
     t = TIMINGS["HBM2E-A100"]
     assert "HBM2E-A100" in PARTS and "HBM2E-A100" not in PRESETS  # validate -s dram: standards only
-    assert 2039e9 * 8 / 5120 == pytest.approx(t.rate_mtps * 1e6, rel=2e-4)
+    assert 2039e9 * 8 / 5120 == pytest.approx(t.rate_mtps * 1e6, rel=2e-4, abs=0)
     tck_ns = 1e3 / 1593
     for cycles_2400, mine in ((17, t.n_cl), (17, t.n_rcd), (17, t.n_rp), (40, t.n_ras), (57, t.n_rc),
                               (6, t.n_cwl), (6, t.n_rtp), (8, t.n_wtr_s), (10, t.n_wtr_l)):
@@ -137,10 +137,10 @@ def test_a100_hbm2e_is_its_published_organisation_with_ramulator_timings():
         math.ceil(ns / tck_ns) for ns in (4, 15, 350, 3900))
     dram = load_architecture(llm.CONFIG).hardware.resource("dram")
     peak = 80 * 64 * 3186e6 / 8
-    assert dram.peak_bytes_per_s() == pytest.approx(peak, rel=1e-12)
+    assert dram.peak_bytes_per_s() == pytest.approx(peak, rel=1e-12, abs=0)
     assert peak == pytest.approx(2039e9, rel=1e-4)
     # streaming: all-bank refresh, 1 - (tRTP + tRP + tRFC + tRCD) / tREFI = 1 - 612 / 6213
-    assert dram.bytes_per_s() == pytest.approx(peak * (1 - 612 / 6213), rel=1e-12)
+    assert dram.bytes_per_s() == pytest.approx(peak * (1 - 612 / 6213), rel=1e-12, abs=0)
 
 
 def test_prefill_softmax_is_a_half_read_stream_in_closed_form():
@@ -153,7 +153,7 @@ def test_prefill_softmax_is_a_half_read_stream_in_closed_form():
     rate = 80 * 64 * 3186e6 / 8 * (1 - 612 / 6213) * 2 / (2 + 0.5 * 36 / 19)
     by_kind = arch.components["processor"].op_overhead_by_kind
     assert llm.predict_operator(arch, "prefill", "softmax") == pytest.approx(
-        by_kind["softmax"] + 2 * scores / rate, rel=1e-3)
+        by_kind["softmax"] + 2 * scores / rate, rel=1e-3, abs=0)
 
 
 def test_dispatch_costs_are_the_smallest_sweep_calls():
@@ -183,7 +183,7 @@ def test_decode_gemv_spread_comes_from_the_memory_model_and_shapes():
     stream = 2039.04e9 * (1 - 612 / 6213)
     overhead = arch.components["processor"].op_overhead
     assert llm.predict_operator(arch, "decode", "ffn_w1") == pytest.approx(
-        12288 * 12288 * 2 / stream + overhead, rel=4e-3)
+        12288 * 12288 * 2 / stream + overhead, rel=4e-3, abs=0)
 
 
 def test_recorded_errors():
