@@ -1,0 +1,43 @@
+"""Time the host-unseen cases once; predict with model variants on the same timings.
+usage: heldout.py CONFIG.yaml  (threads = the config's processor.cores)"""
+import sys, copy, statistics, json, os
+import yaml, torch
+from cimsim.config import architecture_from_dict
+from cimsim.pipeline import simulate
+from cimsim.validate import host as H
+from cimsim.calibrate import Timing
+
+path = sys.argv[1]
+d = yaml.safe_load(open(path))
+def variant(gemv=True, stream=True):
+    v = copy.deepcopy(d)
+    p = v["processor"]
+    if not gemv:
+        p["mac_efficiency"].pop("gemv_rows", None)
+    if not stream:
+        p.pop("single_stream_bandwidth", None)
+    return architecture_from_dict(v)
+arch = variant()
+threads = arch.components["processor"].cores
+torch.set_num_threads(threads)
+rec = []
+sizes = H.HostSizes(rnn=H.unseen_cases(H.llc_bytes_of(arch)), gemv=None, transformer=None)
+H._time_cases(torch, sizes, lambda name, m, wl, p: rec.append((name, m, wl)), Timing())
+vs = {"baseline (one cold call, log-rows table)": (variant(False, False), False),
+      "+ steady state (2 calls - 1)": (variant(False, False), True),
+      "+ GEMM time in rows (gemv_rows)": (variant(True, False), True),
+      "+ single-stream GEMV": (variant(True, True), True)}
+out = {}
+for label, (a, steady) in vs.items():
+    errs = []
+    for name, m, wl in rec:
+        p = H.steady_latency(a, wl) if steady else simulate(a, wl, keep_ops=False).latency_s
+        errs.append((name, m, p, p / m - 1))
+    med = statistics.median(abs(e[3]) for e in errs)
+    worst = max(max(e[2] / e[1], e[1] / e[2]) for e in errs)
+    out[label] = {"median_abs_err": med, "worst_ratio": worst, "cases": errs}
+    print(f"{label}: median |err| {med*100:.1f} %, worst {worst:.2f}x")
+for name, m, p, e in out["+ single-stream GEMV"]["cases"]:
+    b = [x for x in out["baseline (one cold call, log-rows table)"]["cases"] if x[0] == name][0]
+    print(f"  {name} threads={threads}: measured {m*1e3:.4g} ms, baseline {b[2]*1e3:.4g} ms ({b[3]*100:+.0f} %), new {p*1e3:.4g} ms ({e*100:+.0f} %)")
+json.dump(out, open(sys.argv[2], "w")) if len(sys.argv) > 2 else None
