@@ -63,7 +63,6 @@ def test_calibrate_writes_a_plausible_config(tmp_path):
     assert eff.rows == [1, 8, 64, 256]  # --quick
     # weights from 1 MiB, x4, up to the first >= 4x the LLC (and >= 64 MiB): past the cache
     assert eff.weight_bytes[0] == MiB and eff.weight_bytes[-1] >= max(4 * llc.capacity, 64 * MiB)
-    assert eff.gemv_rows == 1  # one row runs GEMV, more rows a GEMM that packs the weight
     assert all(b == 4 * a for a, b in zip(eff.weight_bytes, eff.weight_bytes[1:]))
     assert all(0 < f <= 1 for row in eff.fraction for f in row)
 
@@ -123,46 +122,11 @@ def test_mac_efficiency_slows_matmuls_by_the_fraction_of_their_shape():
     assert t == pytest.approx(8 * 4096 * 4096 / (peak * 0.5), rel=1e-3)
 
 
-def test_with_gemv_rows_a_gemm_time_is_linear_in_rows():
-    """Rule 5 of MacEfficiency. Table rows [1, 8, 16, 256], fractions 0.1, 0.2, 0.32, 0.8 (both
-    weight columns alike), gemv_rows 1. In time per weight element at the peak (rows /
-    fraction): 10, 40, 50, 320.
-    - 1 row (GEMV): 0.1;
-    - 128 rows, between 16 and 256: 50 + 112 x 270 / 240 = 176, fraction 128 / 176;
-      (the fraction interpolated in log2 rows would be 0.32 + 0.75 x 0.48 = 0.68);
-    - 4 rows, below the smallest GEMM row: 40 less 4 rows x the 256-row per-row cost
-      (320 / 256 = 1.25) = 35, fraction 4 / 35 (log2 rows: 0.1 + 2/3 x 0.1 = 0.1667);
-    - 2 rows: 40 - 6 x 1.25 = 32.5, fraction 2 / 32.5: below the GEMV's 0.1 (it packs);
-    - 512 rows, past the last: 0.8.
-    Time = MACs / (64 GMAC/s x fraction), memory far faster."""
-    from cimsim import simulate
-
-    table = {"rows": [1, 8, 16, 256], "weight_bytes": ["1 MiB", "16 MiB"],
-             "fraction": [[0.1, 0.1], [0.2, 0.2], [0.32, 0.32], [0.8, 0.8]], "gemv_rows": 1}
-    peak = 64e9
-    for rows, frac in ((1, 0.1), (128, 128 / 176), (4, 4 / 35), (2, 2 / 32.5), (512, 0.8), (16, 0.32)):
-        t = simulate(_arch(table), _one_matmul(rows)).latency_s
-        assert t == pytest.approx(rows * 2 ** 20 / (peak * frac), rel=1e-6), rows
-    without = {k: v for k, v in table.items() if k != "gemv_rows"}
-    t = simulate(_arch(without), _one_matmul(128)).latency_s
-    assert t == pytest.approx(128 * 2 ** 20 / (peak * 0.68), rel=1e-6)
-
-
-def test_below_the_smallest_gemm_row_the_rate_is_at_most_that_rows():
-    """Rows [1, 8, 256], fractions 0.1, 0.2, 0.18 (gemv_rows 1): per-row cost 256 / 0.18 / 256
-    = 5.56; 2 rows: 40 - 6 x 5.56 = 6.67, below 2 rows at the 8-row rate (2 x 40 / 8 = 10), so
-    10: fraction 0.2. Fewer rows never run faster than the smallest GEMM row measured."""
-    from cimsim import simulate
-
-    table = {"rows": [1, 8, 256], "fraction": [[0.1], [0.2], [0.18]], "gemv_rows": 1}
-    t = simulate(_arch(table), _one_matmul(2)).latency_s
-    assert t == pytest.approx(2 * 2 ** 20 / (64e9 * 0.2), rel=1e-6)
-
-
 def test_a_gemv_reads_the_backing_store_as_one_stream():
     """2 cores, DRAM 20 GB/s (all cores), single_stream_bandwidth 5 GB/s, compute far faster.
-    A GEMV (1 x 1024 x 1024, 4 MiB of weights + 4 KiB of input from DRAM) takes at least
-    4,198,400 B / 5 GB/s; a 2-row matmul (4 MiB + 8 KiB) draws all cores' 20 GB/s."""
+    A GEMV (1 x 1024 x 1024: 4 MiB of weights, 4 KiB of input and 4 KiB of output through
+    DRAM, the only level) takes at least 4,202,496 B / 5 GB/s; a 2-row matmul (4 MiB + 8 KiB
+    + 8 KiB) draws all cores' 20 GB/s."""
     from cimsim import simulate
     from cimsim.config import architecture_from_dict
 
@@ -176,10 +140,10 @@ def test_a_gemv_reads_the_backing_store_as_one_stream():
             "capacity": "1 GB", "bandwidth": "20 GB/s", "energy_per_bit": "1 pJ/bit"}}, "processor": proc})
 
     gemv = _one_matmul(1, 1024, 1024)
-    assert simulate(arch("5 GB/s"), gemv).latency_s == pytest.approx((4 * MiB + 4096) / 5e9, rel=1e-6)
-    assert simulate(arch(None), gemv).latency_s == pytest.approx((4 * MiB + 4096) / 20e9, rel=1e-6)
+    assert simulate(arch("5 GB/s"), gemv).latency_s == pytest.approx((4 * MiB + 8192) / 5e9, rel=1e-6)
+    assert simulate(arch(None), gemv).latency_s == pytest.approx((4 * MiB + 8192) / 20e9, rel=1e-6)
     two = _one_matmul(2, 1024, 1024)
-    assert simulate(arch("5 GB/s"), two).latency_s == pytest.approx((4 * MiB + 8192) / 20e9, rel=1e-6)
+    assert simulate(arch("5 GB/s"), two).latency_s == pytest.approx((4 * MiB + 16384) / 20e9, rel=1e-6)
 
 
 @pytest.mark.parametrize("gemv_macs, written", [(1.1e9, True), (1.2e9, False)])
@@ -196,7 +160,6 @@ def test_single_stream_bandwidth_is_written_when_the_gemv_draws_one_stream(gemv_
     grid = {(1, 512): 10e9, (8, 512): 40e9, (1, 1024): gemv_macs, (8, 1024): 20e9}
     data = yaml.safe_load(to_yaml(_calibration(grid_macs_per_s=grid, dram_read_1thread_bps=4e9)))
     proc = data["processor"]
-    assert proc["mac_efficiency"]["gemv_rows"] == 1
     assert ("single_stream_bandwidth" in proc) is written
     if written:
         assert proc["single_stream_bandwidth"] == "4 GB/s"

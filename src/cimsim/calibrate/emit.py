@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from .measure import GEMV_ROWS, SINGLE_STREAM_TOLERANCE, MiB, Calibration
+from .measure import SINGLE_STREAM_TOLERANCE, MiB, Calibration
 
 #: placeholders for what a timer cannot measure (marked (U) in the config): value, source
 PLACEHOLDER_ENERGY = {
@@ -118,7 +118,6 @@ def config_tree(cal: Calibration) -> dict:
                 "weight_bytes": Note([f"{4 * s * s // MiB} MiB" for s in cal.grid_sides],
                                      "squares of side " + ", ".join(str(s) for s in cal.grid_sides)),
                 "fraction": Note(fraction, "one row per rows entry; (M) GMAC/s in the comment"),
-                "gemv_rows": Note(GEMV_ROWS, "one row runs BLAS's GEMV; more rows a GEMM that packs the weight"),
             }, "(D) fp32 x @ W.T of `rows` rows by a square weight of `weight_bytes`: (MAC/s less op_overhead) "
                "/ fp32 peak; applies to every dtype"),
             **processor_extra,

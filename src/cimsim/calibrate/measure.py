@@ -24,11 +24,14 @@ from .probe import cpu_clock_hz, cpu_flags, cpu_model, dram_capacity_bytes, max_
 from .timing import DEFAULT, Timing
 
 MiB = 1 << 20
-#: activation rows of the matmul-efficiency table (``quick``: fewer)
-GRID_ROWS = (1, 8, 16, 64, 256)
+#: activation rows of the matmul-efficiency table (``quick``: fewer). 2 and 4: square matmuls
+#: of 2 and 4 rows run at about twice the 1-row rate and at the same rate as each other, then 8
+#: rows jump again (1 thread, this Xeon, 2026-12-03: 4 MiB weight 7.2, 14.3, 13.8, 19.1
+#: GMAC/s at 1, 2, 4, 8 rows; 256 MiB 2.1, 3.6, 3.6, 7.8): no curve through 1 and 8 rows alone
+#: gives the rows between
+GRID_ROWS = (1, 2, 4, 8, 16, 64, 256)
 GRID_ROWS_QUICK = (1, 8, 64, 256)
-#: rows up to which a matmul runs BLAS's GEMV (the weight streamed once, unpacked); more rows
-#: run a GEMM that packs the weight (the table's ``gemv_rows``, rule 5 of MacEfficiency)
+#: rows of a GEMV (BLAS streams the weight once for the one row)
 GEMV_ROWS = 1
 #: the table's largest weight is at least this many times the LLC: where the read sweep reaches
 #: its DRAM plateau (the DRAM array is 4x the LLC for the same reason), so the last column is

@@ -16,7 +16,7 @@ kernel); concurrency comes from the other components working beside it.
   streams from the backing store; activations stay in the innermost level that
   holds them. Each level's bandwidth is a shared resource in the engine, so an
   op's time is ``max(compute, bytes / bandwidth per level)``;
-- a GEMV (few rows) with ``single_stream_bandwidth`` set: its compute time is at least its
+- a GEMV (one row) with ``single_stream_bandwidth`` set: its compute time is at least its
   backing-store bytes over that one-stream bandwidth (one thread's GEMV cannot draw what all
   cores draw together, which is the backing store's ``bandwidth``);
 - latency: ``op_overhead`` (dispatch: kernel launch, fork/join) plus the access
@@ -56,18 +56,7 @@ class MacEfficiency(Strict):
        op takes the edge's value, the fraction the kernel has settled to (an op with no
        weight, e.g. attention's activation x activation matmul, takes the smallest weight's);
     4. without ``weight_bytes`` each row of ``fraction`` has one entry: the fraction by rows
-       alone;
-    5. with ``gemv_rows`` set, a matmul of at most that many rows is a GEMV (BLAS streams the
-       weight once, unpacked) and takes rules 2-3 over the table's GEMV rows alone; a matmul of
-       more rows is a GEMM, which packs the weight before its arithmetic: its time is a fixed
-       cost per weight (the packing pass, the weight read from wherever it lies) plus a cost
-       per row, so between two GEMM rows of the table its *time* is interpolated linearly in
-       rows (the fraction is rows / time); below the smallest GEMM row the time falls from that
-       row's by the per-row cost of the largest (where packing is amortised: its time / rows),
-       bounded by that row's time (fewer rows take no longer) and its MAC rate (fewer rows run
-       no faster). A GEMM of a few rows by a weight in DRAM then pays
-       the packing pass as the measured 8-row GEMM does, not a rate interpolated towards the
-       GEMV's.
+       alone.
     """
 
     rows: list[PositiveFloat] = Field(description="Activation row counts (batch x m), ascending.")
@@ -75,10 +64,6 @@ class MacEfficiency(Strict):
         default=None, description="Weight sizes, ascending (omit for a fraction by rows alone).")
     fraction: list[list[Fraction]] = Field(
         description="One row per `rows` entry, one entry per `weight_bytes` entry (or one).")
-    gemv_rows: PositiveFloat | None = Field(
-        default=None, description="Rows up to which the kernel is a GEMV (no weight packing); "
-        "with it, a matmul of more rows interpolates its time linearly in rows between the "
-        "table's GEMM rows (rule 5). Default: none, the fraction interpolated in log2 rows.")
 
     @model_validator(mode="before")
     @classmethod
@@ -110,20 +95,7 @@ class MacEfficiency(Strict):
         wb = np.asarray(self.weight_bytes or [1.0], dtype=np.float64)
         lw = np.log2(np.maximum(weight_bytes, wb[0]))
         by_row = np.stack([np.interp(lw, np.log2(wb), t) for t in table])  # (R, n)
-        grid = np.asarray(self.rows, dtype=np.float64)
-        rows = np.asarray(rows, dtype=np.float64)
-        if self.gemv_rows is None:
-            return _log_rows(grid, by_row, rows)
-        gemv = grid <= self.gemv_rows
-        out = np.empty(len(rows))
-        small = rows <= self.gemv_rows
-        if gemv.any():
-            out[small] = _log_rows(grid[gemv], by_row[gemv][:, small], rows[small])
-        else:  # no GEMV row measured: the GEMM rule's bounds apply below its smallest row
-            small[:] = False
-        if (~small).any():
-            out[~small] = _gemm_rows(grid[~gemv], by_row[~gemv][:, ~small], rows[~small])
-        return out
+        return _log_rows(np.asarray(self.rows, dtype=np.float64), by_row, np.asarray(rows, dtype=np.float64))
 
 
 def _log_rows(grid: np.ndarray, by_row: np.ndarray, rows: np.ndarray) -> np.ndarray:
@@ -136,26 +108,6 @@ def _log_rows(grid: np.ndarray, by_row: np.ndarray, rows: np.ndarray) -> np.ndar
     frac = pos - i0
     cols = np.arange(len(pos))
     return by_row[i0, cols] * (1.0 - frac) + by_row[i0 + 1, cols] * frac
-
-
-def _gemm_rows(grid: np.ndarray, by_row: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """Rule 5 over GEMM rows: time (rows / fraction) linear in rows between the grid's rows,
-    below the smallest less the largest row's per-row cost (within its time and rate), the last
-    row's fraction beyond."""
-    if len(grid) == 1:
-        return by_row[0]
-    time = grid[:, None] / by_row  # (G, n): time per weight element at the peak rate
-    i0 = np.clip(np.searchsorted(grid, rows, side="right") - 1, 0, len(grid) - 2)
-    cols = np.arange(len(rows))
-    ra, rb = grid[i0], grid[i0 + 1]
-    ta, tb = time[i0, cols], time[i0 + 1, cols]
-    t = ta + (rows - ra) * (tb - ta) / (rb - ra)
-    below = rows < grid[0]
-    per_row = time[-1] / grid[-1]  # the arithmetic per row once the packing is amortised
-    t_below = np.clip(time[0] - (grid[0] - rows) * per_row, rows * time[0] / grid[0], time[0])
-    t = np.where(below, t_below, t)
-    frac = rows / t
-    return np.where(rows >= grid[-1], by_row[-1], frac)
 
 
 class ProcessorConfig(ComponentConfig):
@@ -183,7 +135,7 @@ class ProcessorConfig(ComponentConfig):
     single_stream_bandwidth: Optional[BytesPerSecond] = Field(
         default=None, description="Backing-store read bandwidth of one stream (one thread's "
         "outstanding misses over the memory latency), below what all cores draw together; a GEMV "
-        "(a matmul of at most `mac_efficiency.gemv_rows` rows, default 1) runs as one stream, so it "
+        "(a matmul of one row) runs as one stream, so it "
         "reads its backing-store bytes at most at this rate ('cimsim calibrate' writes it when its "
         "all-thread GEMV over a DRAM weight reads no faster than one thread). Default: none.")
     levels: Optional[list[str]] = Field(
@@ -282,9 +234,7 @@ class Processor(Component):
         compute = np.maximum(t_mac / eff, vec / cfg.peak_vector_ops_per_s)
         traffic = plan.state["traffic"]
         if cfg.single_stream_bandwidth is not None:  # a GEMV is one stream from the backing store
-            gemv_rows = (cfg.mac_efficiency.gemv_rows if cfg.mac_efficiency is not None
-                         and cfg.mac_efficiency.gemv_rows is not None else 1.0)
-            gemv = (macs > 0) & (ops.rows[idx] <= gemv_rows)
+            gemv = (macs > 0) & (ops.rows[idx] <= 1)
             backing = traffic.bytes[self.levels[-1]]
             compute = np.where(gemv, np.maximum(compute, backing / cfg.single_stream_bandwidth), compute)
         return OpCost(
