@@ -4,24 +4,33 @@
 
 ``host.yaml`` from ``cimsim calibrate`` (the cases run with its ``processor.cores`` threads;
 pin a 1-thread run with ``taskset -c 1``). Variants, each adding to the one before:
-baseline (one cold call; the table without its 2- and 4-row entries, as cimsim 0.x measured
-it), the steady state of repeated calls, the 2- and 4-row entries, the single-stream GEMV
+baseline (one cold call; the table without its 2- and 4-row entries, as calibrate measured it
+before 2026-12-03), the steady state of repeated calls, the 2- and 4-row entries, the single-stream GEMV
 bandwidth (only in configs that have it). Prints median |error| and worst ratio per variant
 and the cases; nothing is tuned here.
 """
-import sys, copy, statistics, json, os
-import yaml, torch
+import copy
+import json
+import statistics
+import sys
+
+import torch
+import yaml
+
+from cimsim.calibrate import Timing
 from cimsim.config import architecture_from_dict
 from cimsim.pipeline import simulate
 from cimsim.validate import host as H
-from cimsim.calibrate import Timing
 
 path = sys.argv[1]
-d = yaml.safe_load(open(path))
-def variant(gemv=True, stream=True):
+with open(path) as f:
+    d = yaml.safe_load(f)
+
+
+def variant(rows24=True, stream=True):
     v = copy.deepcopy(d)
     p = v["processor"]
-    if not gemv:  # the table as measured before: rows 1, 8, 16, 64, 256
+    if not rows24:  # the table as measured before: rows 1, 8, 16, 64, 256
         me = p["mac_efficiency"]
         keep = [i for i, r in enumerate(me["rows"]) if r not in (2, 4)]
         me["rows"] = [me["rows"][i] for i in keep]
@@ -29,6 +38,8 @@ def variant(gemv=True, stream=True):
     if not stream:
         p.pop("single_stream_bandwidth", None)
     return architecture_from_dict(v)
+
+
 arch = variant()
 threads = arch.components["processor"].cores
 torch.set_num_threads(threads)
@@ -51,5 +62,8 @@ for label, (a, steady) in vs.items():
     print(f"{label}: median |err| {med*100:.1f} %, worst {worst:.2f}x")
 for name, m, p, e in out["+ single-stream GEMV"]["cases"]:
     b = [x for x in out["baseline (one cold call, log-rows table)"]["cases"] if x[0] == name][0]
-    print(f"  {name} threads={threads}: measured {m*1e3:.4g} ms, baseline {b[2]*1e3:.4g} ms ({b[3]*100:+.0f} %), new {p*1e3:.4g} ms ({e*100:+.0f} %)")
-json.dump(out, open(sys.argv[2], "w")) if len(sys.argv) > 2 else None
+    print(f"  {name} threads={threads}: measured {m * 1e3:.4g} ms, baseline {b[2] * 1e3:.4g} ms "
+          f"({b[3] * 100:+.0f} %), new {p * 1e3:.4g} ms ({e * 100:+.0f} %)")
+if len(sys.argv) > 2:
+    with open(sys.argv[2], "w") as f:
+        json.dump(out, f)

@@ -35,7 +35,8 @@ from pydantic import Field, model_validator
 
 from ..dtypes import DTYPES, DType
 from ..errors import MappingError
-from ..quantity import Bytes, BytesPerSecond, Fraction, Hertz, Joules, PositiveFloat, PositiveInt, Seconds, SquareMeters, Watts
+from ..quantity import (Bytes, BytesPerSecond, Fraction, Hertz, Joules, PositiveFloat, PositiveInt, Seconds,
+                        SquareMeters, Watts)
 from .base import MEASURED_COMPUTE, Component, ComponentConfig, OpArrays, OpCost, Plan, Strict
 from .hierarchy import hierarchy_traffic
 
@@ -95,19 +96,15 @@ class MacEfficiency(Strict):
         wb = np.asarray(self.weight_bytes or [1.0], dtype=np.float64)
         lw = np.log2(np.maximum(weight_bytes, wb[0]))
         by_row = np.stack([np.interp(lw, np.log2(wb), t) for t in table])  # (R, n)
-        return _log_rows(np.asarray(self.rows, dtype=np.float64), by_row, np.asarray(rows, dtype=np.float64))
-
-
-def _log_rows(grid: np.ndarray, by_row: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """Rules 2-3 over rows: the fraction interpolated linearly in log2 rows, edges held."""
-    if len(grid) == 1:
-        return by_row[0]
-    lr = np.log2(np.maximum(rows, grid[0]))
-    pos = np.interp(lr, np.log2(grid), np.arange(len(grid), dtype=np.float64))
-    i0 = np.minimum(np.floor(pos).astype(np.int64), len(grid) - 2)
-    frac = pos - i0
-    cols = np.arange(len(pos))
-    return by_row[i0, cols] * (1.0 - frac) + by_row[i0 + 1, cols] * frac
+        if len(self.rows) == 1:
+            return by_row[0]
+        lr = np.log2(np.maximum(rows, self.rows[0]))
+        pos = np.interp(lr, np.log2(np.asarray(self.rows, dtype=np.float64)),
+                        np.arange(len(self.rows), dtype=np.float64))
+        i0 = np.minimum(np.floor(pos).astype(np.int64), len(self.rows) - 2)
+        frac = pos - i0
+        cols = np.arange(len(pos))
+        return by_row[i0, cols] * (1.0 - frac) + by_row[i0 + 1, cols] * frac
 
 
 class ProcessorConfig(ComponentConfig):
@@ -135,9 +132,9 @@ class ProcessorConfig(ComponentConfig):
     single_stream_bandwidth: Optional[BytesPerSecond] = Field(
         default=None, description="Backing-store read bandwidth of one stream (one thread's "
         "outstanding misses over the memory latency), below what all cores draw together; a GEMV "
-        "(a matmul of one row) runs as one stream, so it "
-        "reads its backing-store bytes at most at this rate ('cimsim calibrate' writes it when its "
-        "all-thread GEMV over a DRAM weight reads no faster than one thread). Default: none.")
+        "(a matmul of one row) runs as one stream, so it reads its backing-store bytes at most at "
+        "this rate ('cimsim calibrate' writes it when its all-thread GEMV over a DRAM weight reads "
+        "no faster than one thread). Default: none.")
     levels: Optional[list[str]] = Field(
         default=None, description="Memory levels the processor reads through, innermost first "
         "(default: every level of the architecture, in order).")

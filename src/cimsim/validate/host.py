@@ -35,9 +35,10 @@ calibration (square weights of side 512, 1024, ... by 1, 2, 4, 8, 16, 64, 256 ro
 ``host`` suite time: hidden 384, 768, 1536 and a hidden size whose recurrent weight is at
 least :data:`PAST_LLC_FACTOR` times the *calibrated* last-level cache (the config's
 ``llc`` capacity, which ``cimsim calibrate`` measures), batches 3, 6, 12 (between the
-table's rows) and 1 (a GEMV by a weight in DRAM), 3-25 steps (:func:`unseen_cases`). It runs at the thread count of each config in
-``$CIMSIM_HOST_CONFIG`` (several paths joined by ``os.pathsep``), else calibrates this
-machine in-process at 1 thread and at all threads and runs the cases at both.
+table's rows) and 1 (a GEMV by a weight in DRAM), 3-25 steps (:func:`unseen_cases`). It
+runs at the thread count of each config in ``$CIMSIM_HOST_CONFIG`` (several paths joined by
+``os.pathsep``), else calibrates this machine in-process at 1 thread and at all threads and
+runs the cases at both.
 Nothing is tuned on these cases.
 """
 
