@@ -61,8 +61,8 @@ def test_calibrate_writes_a_plausible_config(tmp_path):
     assert 1e-8 < proc.op_overhead < 1e-3  # s
     eff = proc.mac_efficiency
     assert eff.rows == [1, 8, 64, 256]  # --quick
-    # weights from 1 MiB, x4, up to the first >= 2x the LLC (and >= 64 MiB)
-    assert eff.weight_bytes[0] == MiB and eff.weight_bytes[-1] >= max(2 * llc.capacity, 64 * MiB)
+    # weights from 1 MiB, x4, up to the first >= 4x the LLC (and >= 64 MiB): past the cache
+    assert eff.weight_bytes[0] == MiB and eff.weight_bytes[-1] >= max(4 * llc.capacity, 64 * MiB)
     assert all(b == 4 * a for a, b in zip(eff.weight_bytes, eff.weight_bytes[1:]))
     assert all(0 < f <= 1 for row in eff.fraction for f in row)
 
@@ -120,6 +120,51 @@ def test_mac_efficiency_slows_matmuls_by_the_fraction_of_their_shape():
     by_rows = {"rows": [8, 64], "fraction": [[0.5], [1.0]]}
     t = simulate(_arch(by_rows), _one_matmul(8, 4096, 4096)).latency_s
     assert t == pytest.approx(8 * 4096 * 4096 / (peak * 0.5), rel=1e-3, abs=0)
+
+
+def test_a_gemv_reads_the_backing_store_as_one_stream():
+    """2 cores, DRAM 20 GB/s (all cores), single_stream_bandwidth 5 GB/s, compute far faster.
+    A GEMV (1 x 1024 x 1024: 4 MiB of weights, 4 KiB of input and 4 KiB of output through
+    DRAM, the only level) takes at least 4,202,496 B / 5 GB/s; a 2-row matmul (4 MiB + 8 KiB
+    + 8 KiB) draws all cores' 20 GB/s."""
+    from cimsim import simulate
+    from cimsim.config import architecture_from_dict
+
+    def arch(stream):
+        proc = {"name": "p", "cores": 2, "clock": "1 GHz", "macs_per_cycle_per_core": {"fp32": 1e4},
+                "vector_ops_per_cycle_per_core": 1, "energy_per_mac": {"fp32": "1 pJ"},
+                "energy_per_vector_op": "1 pJ", "static_power": "0 W"}
+        if stream:
+            proc["single_stream_bandwidth"] = stream
+        return architecture_from_dict({"name": "t", "memory": {"dram": {
+            "capacity": "1 GB", "bandwidth": "20 GB/s", "energy_per_bit": "1 pJ/bit"}}, "processor": proc})
+
+    gemv = _one_matmul(1, 1024, 1024)
+    assert simulate(arch("5 GB/s"), gemv).latency_s == pytest.approx((4 * MiB + 8192) / 5e9, rel=1e-6)
+    assert simulate(arch(None), gemv).latency_s == pytest.approx((4 * MiB + 8192) / 20e9, rel=1e-6)
+    two = _one_matmul(2, 1024, 1024)
+    assert simulate(arch("5 GB/s"), two).latency_s == pytest.approx((4 * MiB + 16384) / 20e9, rel=1e-6)
+
+
+@pytest.mark.parametrize("gemv_macs, written", [(1.1e9, True), (1.2e9, False)])
+def test_single_stream_bandwidth_is_written_when_the_gemv_draws_one_stream(gemv_macs, written):
+    """2 threads; one thread reads DRAM at 4 GB/s. The 1-row matmul by the table's largest
+    weight at 1.1 GMAC/s reads 4.4 GB/s of weights, within 1.15 x 4 = 4.6 GB/s: one stream,
+    and the config says so; at 1.2 GMAC/s (4.8 GB/s) it draws more than one thread can, and
+    the field is left out. A 1-thread calibration never writes it (its DRAM bandwidth is the
+    single stream already)."""
+    import yaml
+
+    from cimsim.calibrate import to_yaml
+
+    grid = {(1, 512): 10e9, (8, 512): 40e9, (1, 1024): gemv_macs, (8, 1024): 20e9}
+    data = yaml.safe_load(to_yaml(_calibration(grid_macs_per_s=grid, dram_read_1thread_bps=4e9)))
+    proc = data["processor"]
+    assert ("single_stream_bandwidth" in proc) is written
+    if written:
+        assert proc["single_stream_bandwidth"] == "4 GB/s"
+    one_thread = yaml.safe_load(to_yaml(_calibration(threads=1, dram_read_1thread_bps=None)))
+    assert "single_stream_bandwidth" not in one_thread["processor"]
 
 
 @pytest.mark.parametrize("eff, says", [

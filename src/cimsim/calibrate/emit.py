@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from .measure import MiB, Calibration
+from .measure import SINGLE_STREAM_TOLERANCE, MiB, Calibration
 
 #: placeholders for what a timer cannot measure (marked (U) in the config): value, source
 PLACEHOLDER_ENERGY = {
@@ -77,6 +77,13 @@ def config_tree(cal: Calibration) -> dict:
     fraction = [Note([_g(grid[(r, s)] / cal.fp32_peak) for s in cal.grid_sides],
                      f"{r} rows: " + ", ".join(f"{_g(grid[(r, s)] / 1e9)}" for s in cal.grid_sides))
                 for r in cal.grid_rows]
+    processor_extra = {}
+    if cal.gemv_single_stream:
+        processor_extra["single_stream_bandwidth"] = Note(
+            _q(cal.dram_read_1thread_bps / 1e9, "GB/s"),
+            f"(M) read (sum) of the {cal.dram_array_bytes / MiB:.0f} MiB array with 1 thread; the 1-row matmul by "
+            f"the {4 * cal.grid_sides[-1] ** 2 / MiB:.0f} MiB weight with {cores} threads read "
+            f"{_g(cal.gemv_dram_bps / 1e9)} GB/s, within {SINGLE_STREAM_TOLERANCE}x of it: a GEMV is one stream")
     return {
         "name": "host",
         "description": f"{cal.host}, calibrated {cal.date}",
@@ -113,6 +120,7 @@ def config_tree(cal: Calibration) -> dict:
                 "fraction": Note(fraction, "one row per rows entry; (M) GMAC/s in the comment"),
             }, "(D) fp32 x @ W.T of `rows` rows by a square weight of `weight_bytes`: (MAC/s less op_overhead) "
                "/ fp32 peak; applies to every dtype"),
+            **processor_extra,
             "vector_ops_per_cycle_per_core": Note(
                 _g(cal.vector_ops_per_s / (cores * clock)),
                 f"(D) sigmoid over 64 Ki cache-resident elements: {_g(cal.vector_ops_per_s / 4e9)} G elements/s "
@@ -138,6 +146,9 @@ def header(cal: Calibration, command: str = "cimsim calibrate", statistic: str =
         f"Markers: {MARKERS[0]}",
         MARKERS[1],
         f"Read bandwidth vs working set (MiB: GB/s): {sweep}",
+        *([f"DRAM read with 1 thread (one stream): {cal.dram_read_1thread_bps / 1e9:.4g} GB/s; 1-row matmul by the "
+           f"{4 * cal.grid_sides[-1] ** 2 / MiB:.0f} MiB weight: {cal.gemv_dram_bps / 1e9:.4g} GB/s"]
+          if cal.dram_read_1thread_bps else []),
         *[f"note: {n}" for n in cal.notes],
     ]
 

@@ -24,9 +24,23 @@ from .probe import cpu_clock_hz, cpu_flags, cpu_model, dram_capacity_bytes, max_
 from .timing import DEFAULT, Timing
 
 MiB = 1 << 20
-#: activation rows of the matmul-efficiency table (``quick``: fewer)
-GRID_ROWS = (1, 8, 16, 64, 256)
+#: activation rows of the matmul-efficiency table (``quick``: fewer). 2 and 4: square matmuls
+#: of 2 and 4 rows run at about twice the 1-row rate and at the same rate as each other, then 8
+#: rows jump again (1 thread, this Xeon, 2026-12-03: 4 MiB weight 7.2, 14.3, 13.8, 19.1
+#: GMAC/s at 1, 2, 4, 8 rows; 256 MiB 2.1, 3.6, 3.6, 7.8): no curve through 1 and 8 rows alone
+#: gives the rows between
+GRID_ROWS = (1, 2, 4, 8, 16, 64, 256)
 GRID_ROWS_QUICK = (1, 8, 64, 256)
+#: rows of a GEMV (BLAS streams the weight once for the one row)
+GEMV_ROWS = 1
+#: the table's largest weight is at least this many times the LLC: where the read sweep reaches
+#: its DRAM plateau (the DRAM array is 4x the LLC for the same reason), so the last column is
+#: a weight streamed from DRAM, not one that still partly hits the cache
+GRID_PAST_LLC = 4
+#: rounds of the matmul-efficiency entries whose weight is past the LLC (fastest kept)
+DRAM_GRID_ROUNDS = 2
+#: a GEMV whose DRAM rate is within this factor of one thread's read bandwidth draws one stream
+SINGLE_STREAM_TOLERANCE = 1.15
 #: its smallest square weight side (1 MiB of fp32); sides double up past the LLC, to at most
 #: GRID_MAX_SIDE (1 GiB of fp32: a 256-row matmul by it is 69 GMAC, about a second)
 GRID_MIN_SIDE = 512
@@ -149,6 +163,22 @@ class Calibration:
     dram_capacity_bytes: float | None
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
+    #: the read (sum) of the DRAM array with one thread (a single stream), when ``threads`` > 1
+    dram_read_1thread_bps: float | None = None
+
+    @property
+    def gemv_dram_bps(self) -> float:
+        """Weight bytes/s of the 1-row matmul by the table's largest (DRAM-resident) weight."""
+        side = self.grid_sides[-1]
+        return 4.0 * self.grid_macs_per_s[(self.grid_rows[0], side)]
+
+    @property
+    def gemv_single_stream(self) -> bool:
+        """The GEMV over a DRAM weight, timed with all threads, draws no more than one thread's
+        read bandwidth (within :data:`SINGLE_STREAM_TOLERANCE`): it runs as one stream."""
+        return (self.threads > 1 and self.dram_read_1thread_bps is not None
+                and self.grid_rows[0] <= GEMV_ROWS
+                and self.gemv_dram_bps <= SINGLE_STREAM_TOLERANCE * self.dram_read_1thread_bps)
 
     @property
     def op_overhead_s(self) -> float:
@@ -316,6 +346,19 @@ def measure(quick: bool = False, prefer_torch: bool = True, log=None, threads: i
         notes.append("the read sweep found no cache plateau 10 % above the DRAM bandwidth in 3 extra "
                      "rounds (other jobs were loading the machine?): rerun on a quieter machine")
     dram_read = best[dram_bytes]
+    dram_1thread = None
+    if be.threads > 1 and be.torch is not None:  # single stream vs all threads' streams
+        n_all = be.torch.get_num_threads()
+        be.torch.set_num_threads(1)
+        a = arrays[dram_bytes]
+        try:
+            dram_1thread = until_plausible(
+                "processor.single_stream_bandwidth", f"read (sum) of a {dram_bytes / MiB:.0f} MiB array, 1 thread",
+                lambda: 4 * (dram_bytes // 4) / timed(lambda: be.read(a), min_time=min_time, min_reps=5),
+                P.dram_bandwidth(), log=say)
+        finally:
+            be.torch.set_num_threads(n_all)
+        say(f"DRAM read: {dram_read / 1e9:.3g} GB/s with {n_all} threads, {dram_1thread / 1e9:.3g} GB/s with 1")
     arrays.clear()  # free the sweep's arrays before the triad
     sweep = [(s, best[s]) for s in sizes]
     say(f"triad over 3 x {dram_bytes / MiB:.0f} MiB")
@@ -365,11 +408,11 @@ def measure(quick: bool = False, prefer_torch: bool = True, log=None, threads: i
 
     grid_rows = GRID_ROWS_QUICK if quick else GRID_ROWS
     sides = [GRID_MIN_SIDE]
-    while 4 * sides[-1] ** 2 < max(2 * llc, 64 * MiB) and sides[-1] < GRID_MAX_SIDE:
+    while 4 * sides[-1] ** 2 < max(GRID_PAST_LLC * llc, 64 * MiB) and sides[-1] < GRID_MAX_SIDE:
         sides.append(2 * sides[-1])
-    if 4 * sides[-1] ** 2 < 2 * llc:
+    if 4 * sides[-1] ** 2 < GRID_PAST_LLC * llc:
         notes.append(f"the matmul-efficiency table stops at a {4 * sides[-1] ** 2 / MiB:.0f} MiB weight, "
-                     f"less than twice the LLC: weights beyond it take its last column")
+                     f"less than {GRID_PAST_LLC}x the LLC: weights beyond it take its last column")
     grid = {}
     for side in sides:
         w = be.empty(side * side).reshape(side, side)
@@ -402,6 +445,18 @@ def measure(quick: bool = False, prefer_torch: bool = True, log=None, threads: i
                              "the threads (try --threads 1, or a quieter machine)")
         say(f"matmul fp32 x @ W.T, W {side} x {side} ({4 * side * side / MiB:.4g} MiB), rows "
             + ", ".join(f"{r}: {grid[(r, side)] / 1e9:.3g}" for r in grid_rows) + " GMAC/s")
+    # the weights past the LLC again, fastest kept: another process's memory traffic (a
+    # neighbour on a shared host) slows a DRAM-bound matmul for seconds, so it spoils one round
+    # of these entries, not both (as the read sweep's rounds)
+    past_llc = [s for s in sides if 4 * s * s > llc]
+    for side in [] if quick else past_llc * (DRAM_GRID_ROUNDS - 1):
+        w = be.empty(side * side).reshape(side, side)
+        for r in grid_rows:
+            x, y = be.empty(r * side).reshape(r, side), be.empty(r * side).reshape(r, side)
+            t = timed(lambda x=x, y=y: be.linear(x, w, y), min_time=min_time, min_reps=3 if quick else 5)
+            grid[(r, side)] = max(grid[(r, side)], r * side * side / max(t - overhead, 1e-9))
+        say(f"  again, fastest kept: W {side} x {side}, rows "
+            + ", ".join(f"{r}: {grid[(r, side)] / 1e9:.3g}" for r in grid_rows) + " GMAC/s")
 
     per_cycle = limits.cores * limits.clock_hz
     vec = per_cycle * until_plausible(
@@ -416,7 +471,7 @@ def measure(quick: bool = False, prefer_torch: bool = True, log=None, threads: i
         matmul_macs_per_s=macs, matmul_n=ns, grid_rows=tuple(grid_rows), grid_sides=tuple(sides),
         grid_macs_per_s=grid, vector_ops_per_s=vec, add_overhead_s=add_s,
         mm_overhead_s=mm_s, dram_capacity_bytes=dram_capacity_bytes(),
-        seconds=time.perf_counter() - t_start, notes=notes)
+        seconds=time.perf_counter() - t_start, notes=notes, dram_read_1thread_bps=dram_1thread)
     problems = P.check_calibration(cal, limits)
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""

@@ -16,6 +16,9 @@ kernel); concurrency comes from the other components working beside it.
   streams from the backing store; activations stay in the innermost level that
   holds them. Each level's bandwidth is a shared resource in the engine, so an
   op's time is ``max(compute, bytes / bandwidth per level)``;
+- a GEMV (one row) with ``single_stream_bandwidth`` set: its compute time is at least its
+  backing-store bytes over that one-stream bandwidth (one thread's GEMV cannot draw what all
+  cores draw together, which is the backing store's ``bandwidth``);
 - latency: ``op_overhead`` (dispatch: kernel launch, fork/join) plus the access
   latency of the slowest level the op touches; ``op_overhead_by_kind`` replaces
   ``op_overhead`` for the op kinds it names (a software stack that launches them by
@@ -34,7 +37,8 @@ from pydantic import Field, model_validator
 
 from ..dtypes import DTYPES, DType
 from ..errors import MappingError
-from ..quantity import Bytes, Fraction, Hertz, Joules, PositiveFloat, PositiveInt, Seconds, SquareMeters, Watts
+from ..quantity import (Bytes, BytesPerSecond, Fraction, Hertz, Joules, PositiveFloat, PositiveInt, Seconds,
+                        SquareMeters, Watts)
 from .base import MEASURED_COMPUTE, Component, ComponentConfig, OpArrays, OpCost, Plan, Strict
 from .parts.communication import COMMUNICATION_KINDS
 from .hierarchy import hierarchy_traffic
@@ -133,6 +137,12 @@ class ProcessorConfig(ComponentConfig):
         default=None, description="Achievable fraction of peak MAC rate of a matmul by its rows "
         "(batch x m) and weight bytes, interpolated in a table that `cimsim calibrate` measures "
         "(default: none, every matmul at peak).")
+    single_stream_bandwidth: Optional[BytesPerSecond] = Field(
+        default=None, description="Backing-store read bandwidth of one stream (one thread's "
+        "outstanding misses over the memory latency), below what all cores draw together; a GEMV "
+        "(a matmul of one row) runs as one stream, so it reads its backing-store bytes at most at "
+        "this rate ('cimsim calibrate' writes it when its all-thread GEMV over a DRAM weight reads "
+        "no faster than one thread). Default: none.")
     levels: Optional[list[str]] = Field(
         default=None, description="Memory levels the processor reads through, innermost first "
         "(default: every level of the architecture, in order).")
@@ -238,6 +248,10 @@ class Processor(Component):
             overhead = np.full(len(idx), float(cfg.op_overhead))
             for kind, seconds in cfg.op_overhead_by_kind.items():
                 overhead[kinds == ops.kind_codes[kind]] = seconds
+        if cfg.single_stream_bandwidth is not None:  # a GEMV is one stream from the backing store
+            gemv = (macs > 0) & (ops.rows[idx] <= 1)
+            backing = traffic.bytes[self.levels[-1]]
+            compute = np.where(gemv, np.maximum(compute, backing / cfg.single_stream_bandwidth), compute)
         return OpCost(
             compute_s=compute,
             latency_s=overhead + traffic.latency_s,

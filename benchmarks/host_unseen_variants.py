@@ -1,0 +1,69 @@
+"""The host-unseen cases timed once, predicted by model variants on the same timings.
+
+    python benchmarks/host_unseen_variants.py host.yaml [out.json]
+
+``host.yaml`` from ``cimsim calibrate`` (the cases run with its ``processor.cores`` threads;
+pin a 1-thread run with ``taskset -c 1``). Variants, each adding to the one before:
+baseline (one cold call; the table without its 2- and 4-row entries, as calibrate measured it
+before 2026-12-03), the steady state of repeated calls, the 2- and 4-row entries, the single-stream GEMV
+bandwidth (only in configs that have it). Prints median |error| and worst ratio per variant
+and the cases; nothing is tuned here.
+"""
+import copy
+import json
+import statistics
+import sys
+
+import torch
+import yaml
+
+from cimsim.calibrate import Timing
+from cimsim.config import architecture_from_dict
+from cimsim.pipeline import simulate
+from cimsim.validate import host as H
+
+path = sys.argv[1]
+with open(path) as f:
+    d = yaml.safe_load(f)
+
+
+def variant(rows24=True, stream=True):
+    v = copy.deepcopy(d)
+    p = v["processor"]
+    if not rows24:  # the table as measured before: rows 1, 8, 16, 64, 256
+        me = p["mac_efficiency"]
+        keep = [i for i, r in enumerate(me["rows"]) if r not in (2, 4)]
+        me["rows"] = [me["rows"][i] for i in keep]
+        me["fraction"] = [me["fraction"][i] for i in keep]
+    if not stream:
+        p.pop("single_stream_bandwidth", None)
+    return architecture_from_dict(v)
+
+
+arch = variant()
+threads = arch.components["processor"].cores
+torch.set_num_threads(threads)
+rec = []
+sizes = H.HostSizes(rnn=H.unseen_cases(H.llc_bytes_of(arch)), gemv=None, transformer=None)
+H._time_cases(torch, sizes, lambda name, m, wl, p: rec.append((name, m, wl)), Timing())
+vs = {"baseline (one cold call, log-rows table)": (variant(False, False), False),
+      "+ steady state (2 calls - 1)": (variant(False, False), True),
+      "+ rows 2 and 4 in the table": (variant(True, False), True),
+      "+ single-stream GEMV": (variant(True, True), True)}
+out = {}
+for label, (a, steady) in vs.items():
+    errs = []
+    for name, m, wl in rec:
+        p = H.steady_latency(a, wl) if steady else simulate(a, wl, keep_ops=False).latency_s
+        errs.append((name, m, p, p / m - 1))
+    med = statistics.median(abs(e[3]) for e in errs)
+    worst = max(max(e[2] / e[1], e[1] / e[2]) for e in errs)
+    out[label] = {"median_abs_err": med, "worst_ratio": worst, "cases": errs}
+    print(f"{label}: median |err| {med*100:.1f} %, worst {worst:.2f}x")
+for name, m, p, e in out["+ single-stream GEMV"]["cases"]:
+    b = [x for x in out["baseline (one cold call, log-rows table)"]["cases"] if x[0] == name][0]
+    print(f"  {name} threads={threads}: measured {m * 1e3:.4g} ms, baseline {b[2] * 1e3:.4g} ms "
+          f"({b[3] * 100:+.0f} %), new {p * 1e3:.4g} ms ({e * 100:+.0f} %)")
+if len(sys.argv) > 2:
+    with open(sys.argv[2], "w") as f:
+        json.dump(out, f)

@@ -1,0 +1,93 @@
+"""The held-out host suite (``host-unseen``): its case list and the closed forms of the
+steady-state prediction (what a timing loop of repeated calls measures). Nothing here is
+timed: the suite's errors depend on the machine and are recorded in the README."""
+
+from __future__ import annotations
+
+import pytest
+
+from cimsim.config import architecture_from_dict
+from cimsim.validate.host import (PAST_LLC_FACTOR, RNN_CASES, UNSEEN_HIDDEN, gemv_workload, past_llc_hidden,
+                                  repeated, steady_latency, unseen_cases)
+
+MiB = 1 << 20
+
+
+def test_the_held_out_shapes_are_in_neither_the_suite_nor_the_calibration_grid():
+    from cimsim.calibrate import GRID_MAX_SIDE, GRID_MIN_SIDE, GRID_ROWS
+
+    sides, s = set(), GRID_MIN_SIDE
+    while s <= GRID_MAX_SIDE:
+        sides.add(s)
+        s *= 2
+    suite_hidden = {h for _, h, _, _ in RNN_CASES}
+    for llc in (8 * MiB, 32 * MiB, 45 * MiB, 260 * MiB):
+        cases = unseen_cases(llc)
+        hidden = {h for _, h, _, _ in cases}
+        assert not hidden & suite_hidden and not hidden & sides
+        # batches between the table's rows, and 1 (the GEMV by a weight past the LLC)
+        assert {b for _, _, b, _ in cases} == {1, 3, 6, 12}
+        assert not {b for _, _, b, _ in cases} - {1} & set(GRID_ROWS)
+        assert all(b == 1 for _, h, b, _ in cases if b in GRID_ROWS)
+        assert {t for *_, t in cases} - {10}  # step counts other than the suite's
+        assert {c for c, *_ in cases} == {"lstm", "gru"}
+    assert set(UNSEEN_HIDDEN) <= {h for _, h, _, _ in unseen_cases(32 * MiB)}
+
+
+@pytest.mark.parametrize("llc, hidden", [
+    # GRU recurrent weight 3 H^2 x 4 B against 3 x the LLC:
+    (32 * MiB, 3072),   # 113,246,208 B >= 100,663,296
+    (45 * MiB, 4608),   # 3072: 113 MB < 141.6 MB; 4608: 254.8 MB >= it
+    (300 * MiB, 6144),  # none reaches 3 x 300 MiB: the largest
+])
+def test_the_past_llc_hidden_size_follows_the_calibrated_llc(llc, hidden):
+    assert PAST_LLC_FACTOR == 3.0
+    assert past_llc_hidden(llc) == hidden
+
+
+def _arch():
+    """LLC 9 MiB at 100 GB/s, DRAM 10 GB/s, compute far faster than either."""
+    return architecture_from_dict({
+        "name": "t",
+        "memory": {"llc": {"capacity": "9 MiB", "bandwidth": "100 GB/s", "energy_per_byte": "1 pJ/B"},
+                   "dram": {"capacity": "1 GB", "bandwidth": "10 GB/s", "energy_per_bit": "1 pJ/bit"}},
+        "processor": {"name": "p", "cores": 1, "clock": "1 GHz", "macs_per_cycle_per_core": {"fp32": 1e6},
+                      "vector_ops_per_cycle_per_core": 1e6, "energy_per_mac": {"fp32": "1 pJ"},
+                      "energy_per_vector_op": "1 pJ", "static_power": "0 W"}})
+
+
+def test_repeated_calls_share_weights_and_inputs_only():
+    wl = repeated(gemv_workload(256, 256), 3)
+    assert len(wl.ops) == 3
+    assert {op.inputs for op in wl.ops} == {("x", "W")}
+    assert [op.outputs for op in wl.ops] == [("y",), ("y@1",), ("y@2",)]
+
+
+def test_a_weight_that_fits_the_llc_is_read_from_dram_by_the_first_call_only():
+    """A 1 x 1024 x 1024 GEMV: 4 MiB of weights fit the 9 MiB LLC. One call reads them from
+    DRAM (4 MiB + the 4 KiB input at 10 GB/s); in a loop of calls the second finds them in the
+    LLC: (4 MiB + 4 KiB input + 4 KiB output) at 100 GB/s (the input, read again, is an
+    activation of the LLC). A 2048 x 2048 GEMV (16 MiB) does not fit: every call streams it,
+    4 MiB x 4 at 10 GB/s (its input was read from DRAM by the first call)."""
+    arch = _arch()
+    small = gemv_workload(1024, 1024)
+    assert steady_latency(arch, small) == pytest.approx((4 * MiB + 8192) / 100e9, rel=1e-6)
+    big = gemv_workload(2048, 2048)
+    assert steady_latency(arch, big) == pytest.approx(16 * MiB / 10e9, rel=1e-6)
+
+
+def test_an_lstm_step_reads_its_recurrent_weight_from_dram_only_in_the_first_call():
+    """LSTM hidden 512, input 512, batch 1, 4 steps: W_ih and W_hh are 2048 x 512 fp32 = 4 MiB
+    each. W_hh (used by 4 steps) is reused and stays in the LLC; W_ih (one matmul a call) is
+    read once per call, so it streams from DRAM at every call; in the repeated loop both are
+    used by more than one op and all fit (8 MiB and 32 KiB of biases in 9 MiB): the steady
+    call reads no weight from DRAM. The DRAM bytes of the two-call run less those of one call are therefore none."""
+    from cimsim.pipeline import simulate
+    from cimsim.workload.generators import lstm
+
+    wl = lstm(512, 512, 1, steps=4, batch=1, pointwise="aten")
+    arch = _arch()
+    one = simulate(arch, wl, keep_ops=False).traffic_bytes["dram"]
+    two = simulate(arch, repeated(wl, 2), keep_ops=False).traffic_bytes["dram"]
+    assert one >= 8 * MiB
+    assert two == pytest.approx(one, rel=1e-12)
