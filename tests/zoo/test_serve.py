@@ -99,6 +99,15 @@ def test_kv_cache_of_L_tokens_is_read_once_per_step_and_layer_as_L_d_over_g(llam
 
 
 @pytest.mark.slow
+def test_the_capacity_check_holds_the_traced_caches_as_the_generated_ones(llama):
+    # static batch of prompts 5 and 7, 6 and 3 decode steps: the caches resident at once are
+    # largest at step 2, 8 + 10 = 18 tokens; 2 (K, V) x 2 layers x 18 x d / g (16) x 4 B
+    from cimsim.workload.footprint import peak_kv_cache_bytes
+    traced, _, gen = llama
+    assert peak_kv_cache_bytes(traced) == peak_kv_cache_bytes(gen) == 2 * 2 * 18 * 16 * 4
+
+
+@pytest.mark.slow
 def test_pim_runs_the_traced_decode_attention(llama):
     from cimsim import load_architecture, simulate
     from cimsim.bundled import resolve_config
