@@ -32,8 +32,11 @@ def kv(m: LLMModel, batch: int, length: int) -> int:
     return 2 * m.layers * batch * length * m.kv_heads * m.head_dim * FP16
 
 
-def arch(capacity_b: int) -> object:
-    return architecture_from_dict({
+def arch(capacity_b: int, devices: int | None = None) -> object:
+    more = {} if devices is None else {  # a link and a collective for a pipeline's sends
+        "links": {"nvlink": {"bandwidth": "100 GB/s", "latency": "1 us", "energy_per_bit": "1 pJ/bit"}},
+        "collective": {"devices": devices, "topology": "ring"}}
+    return architecture_from_dict({**more,
         "name": "box",
         "memory": {"hbm": {"capacity": f"{capacity_b} B", "bandwidth": "1 TB/s",
                            "energy_per_byte": "1 pJ/B"}},
@@ -129,3 +132,22 @@ def test_one_step_workload_holds_all_its_caches_at_once():
     assert fp.kv_cache == 400
     # two 10 B tensors live at every op (its input and output; the rest read for the last time)
     assert fp.activations == 20
+
+
+@pytest.mark.parametrize("p, m", [(2, 1), (2, 2), (4, 4)])
+def test_pipeline_stage_holds_its_layers_and_every_micro_batchs_caches(p, m):
+    # the last stage is the largest: layers / p layers and the LM head; its caches of all m
+    # micro-batches (the whole batch B); one micro-batch's activations (B / m rows)
+    B, P, D = 4, 8, 8
+    L7 = LLAMA2_7B
+    w = llm_serving(L7, prompt=P, decode=D, batch=B, pipeline_parallel=p, micro_batches=m)
+    fp = w.footprint
+    d, dh = L7.hidden, L7.head_dim
+    per_layer = (d * (L7.heads + 2 * L7.kv_heads) * dh + L7.heads * dh * d + 3 * d * L7.ffn) * FP16
+    assert (fp.stage, fp.stages) == (p - 1, p)
+    assert fp.weights == L7.layers // p * per_layer + d * L7.vocab * FP16
+    assert fp.kv_cache == kv(L7, B, P + D) // p
+    assert fp.activations == B // m * (3 * L7.ffn + d) * FP16
+    with pytest.raises(MappingError, match=rf"on pipeline stage {p - 1} of {p} \(one device each\)"):
+        place(w, arch(fp.total - 1, p))
+    place(w, arch(fp.total, p))

@@ -83,7 +83,9 @@ def place(workload: Workload, arch: Architecture) -> Placement:
     capacity = arch.rate_free_hardware.resource(back).config.capacity
     if fp.total > capacity:
         raise MappingError(
-            f"workload '{workload.name}' needs {fp.total / 1e9:.6g} GB live at once (weights "
+            f"workload '{workload.name}' needs {fp.total / 1e9:.6g} GB live at once"
+            f"{'' if fp.stage is None else f' on pipeline stage {fp.stage} of {fp.stages} (one device each)'}"
+            f" (weights "
             f"{fp.weights / 1e9:.6g} GB, KV cache {fp.kv_cache / 1e9:.6g} GB, activations "
             f"{fp.activations / 1e9:.6g} GB) but architecture '{arch.name}' has "
             f"memory.{back}.capacity {capacity / 1e9:.6g} GB"

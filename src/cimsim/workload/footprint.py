@@ -27,6 +27,13 @@ The placement stage refuses a workload whose footprint exceeds the backing store
 
 The footprint is the largest of ``kv_cache + activations`` over the ops, plus the weights:
 both parts are reported at that op (:class:`Footprint`).
+
+A pipeline-parallel serving run (``metadata["llm"]["pipeline"]``: p stages, m micro-batches;
+the workload is one micro-batch) runs each stage on its own device: the footprint is the
+largest stage's, each stage holding the weights its ops read, the caches they read of all m
+micro-batches, and the activations live while its ops run (one micro-batch at a time). An
+op's stage is the number of send/recv ops before it in its iteration (the stage boundaries;
+the last, the token return, belongs to the last stage).
 """
 
 from __future__ import annotations
@@ -35,7 +42,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .kinds import MATMUL, ROLE_INPUT, ROLE_WEIGHT
+from .kinds import MATMUL, ROLE_INPUT, ROLE_WEIGHT, SENDRECV
 
 
 @dataclass(frozen=True)
@@ -46,6 +53,8 @@ class Footprint:
     weights: int
     kv_cache: int
     activations: int
+    stage: int | None = None  # the pipeline stage (device) it is for, None when one device
+    stages: int = 1
 
     @property
     def total(self) -> int:
@@ -145,6 +154,18 @@ def peak_kv_cache_bytes(workload) -> int:
     return int(kv.max()) if len(kv) else 0
 
 
+def pipeline_stage_of_ops(workload, stages: int) -> np.ndarray:
+    """Per op: its pipeline stage (module docstring)."""
+    c = workload.columns
+    n = c.n_ops
+    ends = np.asarray(workload.metadata["llm"]["step_end_ops"], dtype=np.int64)
+    it = np.minimum(np.searchsorted(ends, np.arange(n, dtype=np.int64), side="left"), len(ends) - 1)
+    sr = (c.kind == SENDRECV).astype(np.int64)
+    before = np.cumsum(sr) - sr  # send/recv ops before each op
+    first = np.concatenate([[0], ends[:-1] + 1])  # each iteration's first op
+    return np.minimum(before - before[first][it], stages - 1)
+
+
 def footprint(workload) -> Footprint:
     """The workload's :class:`Footprint` (module docstring)."""
     mask = kv_cache_mask(workload)
@@ -153,5 +174,26 @@ def footprint(workload) -> Footprint:
     weights = int(workload.weight_bytes)
     if len(act) == 0:
         return Footprint(weights, 0, 0)
-    peak = int(np.argmax(kv + act))
-    return Footprint(weights, int(kv[peak]), int(act[peak]))
+    llm = workload.metadata.get("llm")
+    pipe = llm.get("pipeline") if isinstance(llm, dict) else None
+    if not pipe:
+        peak = int(np.argmax(kv + act))
+        return Footprint(weights, int(kv[peak]), int(act[peak]))
+    p, m = int(pipe["stages"]), int(pipe["micro_batches"])
+    c = workload.columns
+    stage = pipeline_stage_of_ops(workload, p)
+    nb = workload.tensor_nbytes.astype(np.int64)
+    best = None
+    for s in range(p):
+        ops = stage == s
+        if not ops.any():
+            continue
+        read = np.zeros(c.n_tensors, dtype=bool)
+        read[c.in_ids[ops[workload._op_of_in]]] = True
+        w_s = int(nb[read & (c.tensor_role == ROLE_WEIGHT)].sum())
+        kv_s = m * kv_cache_profile(workload, mask & read)
+        i = int(np.flatnonzero(ops)[np.argmax((kv_s + act)[ops])])
+        f = Footprint(w_s, int(kv_s[i]), int(act[i]), s, p)
+        if best is None or f.total > best.total:
+            best = f
+    return best

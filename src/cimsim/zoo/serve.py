@@ -334,14 +334,15 @@ def _numel(shape) -> int:
 
 def trace_serving(zoo_name: str, *, prompt, decode, batch: int = 1, requests: int | None = None,
                   batching: str = "static", attention: str = "per-request", sub_batches: int = 1,
-                  tensor_parallel: int = 1, pipeline_parallel: int = 1, dtype: str = "fp16",
-                  name: str | None = None,
+                  tensor_parallel: int = 1, pipeline_parallel: int = 1, micro_batches: int = 1,
+                  dtype: str = "fp16", name: str | None = None,
                   replicate: bool = True, **overrides) -> Workload:
     """The serving run of zoo model ``zoo_name`` (``hf:TYPE`` or a registered HF decoder) with
     the options of :func:`cimsim.workload.llm.llm_serving` (module docstring); ``overrides``:
     the model's config fields (e.g. ``num_hidden_layers=2``)."""
     P, D, requests = serving_options(prompt, decode, batch, requests, batching, attention,
-                                     sub_batches, tensor_parallel, dtype, pipeline_parallel)
+                                     sub_batches, tensor_parallel, dtype, pipeline_parallel,
+                                     micro_batches)
     if pipeline_parallel != 1:
         raise WorkloadError("--serve traces one device (of a tensor-parallel group at most): "
                             "pipeline parallelism is not supported here; use cimsim workload llm "
