@@ -93,3 +93,23 @@ def test_micro_batches_need_a_pipeline_and_identical_micro_batches():
     with pytest.raises(WorkloadError, match="identical micro-batches"):
         llm_serving(TINY, prompt=4, decode=1, batch=2, pipeline_parallel=2, micro_batches=2,
                     batching="continuous")
+
+
+def test_cli_writes_one_micro_batch_and_refuses_bad_counts(tmp_path):
+    from click.testing import CliRunner
+
+    from cimsim.cli import main
+    from cimsim.workload import load_workload
+
+    base = ["workload", "llm", "--layers", "2", "--hidden", "32", "--heads", "8", "--kv-heads", "2",
+            "--ffn", "48", "--vocab", "20", "--prompt", "4", "--decode", "2", "--batch", "4",
+            "--pipeline-parallel", "2"]
+    out = tmp_path / "w.json"
+    r = CliRunner().invoke(main, base + ["--micro-batches", "2", "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    w = load_workload(out)
+    assert w.metadata["llm"]["pipeline"] == {"stages": 2, "micro_batches": 2}
+    assert w.metadata["params"]["batch"] == 2 and w.metadata["params"]["full_batch"] == 4
+    r = CliRunner().invoke(main, base + ["--micro-batches", "3", "-o", str(out)])
+    assert r.exit_code != 0
+    assert "micro_batches=3 must divide batch=4" in r.output and "Traceback" not in r.output
