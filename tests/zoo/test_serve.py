@@ -280,6 +280,19 @@ def test_pipeline_parallel_sends_what_the_generator_sends():
     assert r.serving["tokens_per_s"] > 0
 
 
+@pytest.mark.slow
+def test_gpt2_pipeline_sends_its_residual_stream_as_the_generator_does():
+    # GPT-2's blocks are transformer.h.N; the same 8 sends and 2204 B as the Llama case above
+    kw = dict(prompt=[5, 7], decode=[3, 2], batch=2, dtype="fp32", pipeline_parallel=2)
+    traced = trace_serving("gpt2", **kw)
+    gen = llm_serving(model_from_hf({"model_type": "gpt2", **_GPT2}), **kw)
+    for w in (traced, gen):
+        sends = [op for op in w.ops if op.kind == "sendrecv"]
+        assert len(sends) == 8 and sum(w.tensors[op.inputs[0]].nbytes for op in sends) == 2204
+    assert traced.macs == gen.macs
+    assert next(op for op in traced.ops if op.kind == "sendrecv").inputs == ("it0.prefill.transformer.h.0.add#1",)
+
+
 def simulate_pp(w):
     import copy
 
