@@ -151,3 +151,21 @@ def test_pipeline_stage_holds_its_layers_and_every_micro_batchs_caches(p, m):
     with pytest.raises(MappingError, match=rf"on pipeline stage {p - 1} of {p} \(one device each\)"):
         place(w, arch(fp.total - 1, p))
     place(w, arch(fp.total, p))
+
+
+def test_a_prefill_holds_the_caches_it_has_written():
+    # static batch of 3, prompt 5: the prefill's qkv ops write 5 rows a request a layer; at its
+    # first op it holds the decode step's caches (6 tokens) less all it writes (5): one row a
+    # request (an upper bound: the running requests' caches, none here but that row); at its
+    # last op all 6 tokens' worth
+    from cimsim.workload.footprint import kv_cache_mask, kv_cache_profile
+    m = LLMModel(layers=3, hidden=32, heads=4, kv_heads=2, ffn=48, vocab=20, head_dim=8, gated=True)
+    w = llm_serving(m, prompt=5, decode=2, batch=3)
+    prof = kv_cache_profile(w, kv_cache_mask(w))
+    end = w.metadata["llm"]["step_end_ops"][0]
+    assert prof[0] == kv(m, 3, 1)
+    assert prof[end] == kv(m, 3, 6)
+    # after layer 0's qkv: one layer's 5 rows more
+    qkv0 = next(i for i, op in enumerate(w.ops) if op.name == "it0.prefill.l0.qkv")
+    assert prof[qkv0] == kv(m, 3, 1) + 2 * 1 * 3 * 5 * m.kv_heads * m.head_dim * FP16
+    assert prof.max() == kv(m, 3, 5 + 2)  # the last decode step

@@ -13,9 +13,13 @@ The placement stage refuses a workload whose footprint exceeds the backing store
     length), so the caches resident during an iteration are all those its ops read, every
     layer's at once, for the whole iteration. Iterations are the ``metadata["llm"]``
     ``step_end_ops`` of a serving workload, else the whole workload is one. A prefill reads
-    no cache: it is charged the caches of the decode step that follows it (the running
-    requests' caches persist through it, and the newly admitted ones fill theirs; one token
-    longer at that step, so the charge never falls short).
+    no cache: the running requests' caches persist through it and the new requests' fill as
+    it runs. Where its ops state the cache rows they write (tag ``store_bytes``, as
+    ``cimsim workload llm`` writes it), an op of the prefill is charged the caches of the
+    decode step after it less all the prefill writes (the running requests' caches, one row
+    each longer at that step, so never short) plus what the prefill has written up to and
+    including that op; without the tag (a traced serving run), the decode step's caches, all
+    layers, all through the prefill (an upper bound).
 ``activations``
     every other input and activation, live from the first op that touches it through the
     last that reads it (a model output to the end), the ops running one after another in
@@ -130,8 +134,9 @@ def live_activation_profile(workload, skip: np.ndarray, appends: np.ndarray | No
     return np.cumsum(delta)[:n_ops]
 
 
-def kv_cache_profile(workload, mask: np.ndarray) -> np.ndarray:
-    """Per op: bytes of the KV caches resident during its iteration (module docstring)."""
+def kv_cache_profile(workload, mask: np.ndarray, ops: np.ndarray | None = None) -> np.ndarray:
+    """Per op: bytes of the KV caches resident during its iteration (module docstring);
+    ``ops``: the ops whose cache writes count (a pipeline stage's), default all."""
     c = workload.columns
     n_ops = c.n_ops
     if n_ops == 0 or not mask.any():
@@ -142,10 +147,23 @@ def kv_cache_profile(workload, mask: np.ndarray) -> np.ndarray:
     ids = np.flatnonzero(mask)
     per_it = np.zeros(len(kinds), dtype=np.int64)
     np.add.at(per_it, it[first[ids]], workload.tensor_nbytes[ids].astype(np.int64))
-    for s in range(len(kinds) - 2, -1, -1):  # a prefill: the caches of the decode step after it
-        if kinds[s] == "prefill" and kinds[s + 1] == "decode":
-            per_it[s] = max(per_it[s], per_it[s + 1])
-    return per_it[it]
+    prof = per_it[it]
+    store = workload.arrays.store_bytes
+    for s in range(len(kinds) - 1):
+        if kinds[s] != "prefill" or kinds[s + 1] != "decode":
+            continue
+        lo, hi = np.searchsorted(it, s, side="left"), np.searchsorted(it, s, side="right")
+        if store is None:  # the decode step's caches, all layers, all through the prefill
+            prof[lo:hi] = max(per_it[s], per_it[s + 1])
+            continue
+        # the running requests' caches (at most the decode step's less what this prefill
+        # writes) and the new requests' as the prefill writes them, layer by layer
+        st = np.rint(store[lo:hi]).astype(np.int64)
+        if ops is not None:
+            st = st * ops[lo:hi]
+        cum = np.cumsum(st)
+        prof[lo:hi] = np.maximum(per_it[s], max(int(per_it[s + 1] - cum[-1]), 0) + cum)
+    return prof
 
 
 def peak_kv_cache_bytes(workload) -> int:
@@ -191,7 +209,7 @@ def footprint(workload) -> Footprint:
         read = np.zeros(c.n_tensors, dtype=bool)
         read[c.in_ids[ops[workload._op_of_in]]] = True
         w_s = int(nb[read & (c.tensor_role == ROLE_WEIGHT)].sum())
-        kv_s = m * kv_cache_profile(workload, mask & read)
+        kv_s = m * kv_cache_profile(workload, mask & read, ops)
         i = int(np.flatnonzero(ops)[np.argmax((kv_s + act)[ops])])
         f = Footprint(w_s, int(kv_s[i]), int(act[i]), s, p)
         if best is None or f.total > best.total:
