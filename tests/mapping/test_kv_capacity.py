@@ -169,3 +169,13 @@ def test_a_prefill_holds_the_caches_it_has_written():
     qkv0 = next(i for i, op in enumerate(w.ops) if op.name == "it0.prefill.l0.qkv")
     assert prof[qkv0] == kv(m, 3, 1) + 2 * 1 * 3 * 5 * m.kv_heads * m.head_dim * FP16
     assert prof.max() == kv(m, 3, 5 + 2)  # the last decode step
+
+
+def test_a_malformed_pipeline_section_is_one_line():
+    from cimsim.errors import WorkloadError
+    w = llm_serving(LLMModel(layers=2, hidden=32, heads=4, kv_heads=2, ffn=48, vocab=20, head_dim=8,
+                             gated=True), prompt=2, decode=1, batch=1, pipeline_parallel=2)
+    meta = {**w.metadata, "llm": {**w.metadata["llm"], "pipeline": {"stages": "two"}}}
+    bad = Workload.from_columns(w.name, w.columns, meta)
+    with pytest.raises(WorkloadError, match=r"metadata llm.pipeline must be \{stages: N"):
+        bad.footprint

@@ -46,6 +46,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import WorkloadError
 from .kinds import MATMUL, ROLE_INPUT, ROLE_WEIGHT, SENDRECV
 
 
@@ -172,6 +173,22 @@ def peak_kv_cache_bytes(workload) -> int:
     return int(kv.max()) if len(kv) else 0
 
 
+def pipeline_of(workload) -> tuple[int, int] | None:
+    """``(stages, micro_batches)`` of a pipeline-parallel serving run, None for any other; a
+    malformed ``metadata["llm"]["pipeline"]`` is a one-line :class:`WorkloadError`."""
+    llm = workload.metadata.get("llm")
+    pipe = llm.get("pipeline") if isinstance(llm, dict) else None
+    if pipe is None:
+        return None
+    ok = (isinstance(pipe, dict) and isinstance(llm.get("step_end_ops"), list) and llm["step_end_ops"]
+          and all(isinstance(pipe.get(k), int) and not isinstance(pipe.get(k), bool) and pipe[k] >= 1
+                  for k in ("stages", "micro_batches")))
+    if not ok:
+        raise WorkloadError(f"workload '{workload.name}': metadata llm.pipeline must be "
+                            "{stages: N, micro_batches: M} (integers >= 1) with llm.step_end_ops")
+    return pipe["stages"], pipe["micro_batches"]
+
+
 def pipeline_stage_of_ops(workload, stages: int) -> np.ndarray:
     """Per op: its pipeline stage (module docstring)."""
     c = workload.columns
@@ -192,12 +209,11 @@ def footprint(workload) -> Footprint:
     weights = int(workload.weight_bytes)
     if len(act) == 0:
         return Footprint(weights, 0, 0)
-    llm = workload.metadata.get("llm")
-    pipe = llm.get("pipeline") if isinstance(llm, dict) else None
-    if not pipe:
+    pipe = pipeline_of(workload)
+    if pipe is None:
         peak = int(np.argmax(kv + act))
         return Footprint(weights, int(kv[peak]), int(act[peak]))
-    p, m = int(pipe["stages"]), int(pipe["micro_batches"])
+    p, m = pipe
     c = workload.columns
     stage = pipeline_stage_of_ops(workload, p)
     nb = workload.tensor_nbytes.astype(np.int64)
