@@ -93,6 +93,8 @@ def test_micro_batches_need_a_pipeline_and_identical_micro_batches():
     with pytest.raises(WorkloadError, match="identical micro-batches"):
         llm_serving(TINY, prompt=4, decode=1, batch=2, pipeline_parallel=2, micro_batches=2,
                     batching="continuous")
+    with pytest.raises(WorkloadError, match="a pipeline's sub-batches are its micro-batches"):
+        llm_serving(TINY, prompt=4, decode=1, batch=2, pipeline_parallel=2, sub_batches=2)
 
 
 def test_cli_writes_one_micro_batch_and_refuses_bad_counts(tmp_path):

@@ -48,6 +48,10 @@ def serving_options(prompt, decode, batch, requests, batching, attention, sub_ba
         raise WorkloadError(f"{GEN}: requests must be an integer >= 1, got {requests!r}")
     P = _per_request("prompt", prompt, requests)
     D = _per_request("decode", decode, requests)
+    if pipeline_parallel > 1 and sub_batches > 1:
+        raise WorkloadError(f"{GEN}: sub_batches={sub_batches} with pipeline_parallel="
+                            f"{pipeline_parallel}: a pipeline's sub-batches are its micro-batches; "
+                            "give micro_batches instead")
     m = micro_batches
     if isinstance(m, bool) or not isinstance(m, int) or m < 1:
         raise WorkloadError(f"{GEN}: micro_batches must be an integer >= 1, got {m!r}")
