@@ -99,6 +99,15 @@ def test_kv_cache_of_L_tokens_is_read_once_per_step_and_layer_as_L_d_over_g(llam
 
 
 @pytest.mark.slow
+def test_the_capacity_check_holds_the_traced_caches_as_the_generated_ones(llama):
+    # static batch of prompts 5 and 7, 6 and 3 decode steps: the caches resident at once are
+    # largest at step 2, 8 + 10 = 18 tokens; 2 (K, V) x 2 layers x 18 x d / g (16) x 4 B
+    from cimsim.workload.footprint import peak_kv_cache_bytes
+    traced, _, gen = llama
+    assert peak_kv_cache_bytes(traced) == peak_kv_cache_bytes(gen) == 2 * 2 * 18 * 16 * 4
+
+
+@pytest.mark.slow
 def test_pim_runs_the_traced_decode_attention(llama):
     from cimsim import load_architecture, simulate
     from cimsim.bundled import resolve_config
@@ -153,7 +162,8 @@ def test_cli_serve_traces_and_runs(tmp_path):
     (["--zoo", "llama", "--prompt", "4"], "--prompt go with --serve"),
     (["--zoo", "resnet", "--serve"], "--serve needs a Hugging Face decoder"),
     (["--zoo", "llama", "--serve", "--param", "seq=3"], "--serve sets seq itself"),
-    (["--zoo", "llama", "--serve", "--pipeline-parallel", "2"], "pipeline parallelism is not supported"),
+    (["--zoo", "llama", "--serve", "--pipeline-parallel", "3"], "pipeline_parallel=3 must divide the model's layers (2)"),
+    (["--zoo", "llama", "--serve", "--micro-batches", "2"], "give --pipeline-parallel"),
     (["--zoo", "llama", "--serve", "--batching", "eager"], "batching 'eager' is not one of"),
 ])
 def test_cli_serve_errors_are_one_line(tmp_path, args, msg):
@@ -238,3 +248,58 @@ def test_tensor_parallel_share_has_the_generators_macs_and_all_reduces():
 def test_tensor_parallel_needs_the_sharded_fields():
     with pytest.raises(WorkloadError, match="needs a config with num_attention_heads"):
         trace_serving("gpt2", prompt=4, decode=1, tensor_parallel=2)
+
+
+@pytest.mark.slow
+def test_pipeline_parallel_sends_what_the_generator_sends():
+    # tiny Llama, 2 layers in 2 stages; prompts 5 and 7, 3 and 2 decode steps (static, batch 2):
+    # 4 iterations (a prefill, 3 decode steps), each sending the hidden state once (rows x d x
+    # 4 B) and the tokens back (one id a request, 4 B): prefill 12 x 32 x 4 + 2 x 4 = 1544 B;
+    # decode steps of 2, 2, 1 rows: (2 + 2 + 1) x (128 + 4) = 660 B; 2204 B over 8 sends
+    kw = dict(prompt=[5, 7], decode=[3, 2], batch=2, dtype="fp32", pipeline_parallel=2)
+    traced = trace_serving("llama", **kw)
+    gen = llm_serving(model_from_hf({"model_type": "llama", "hidden_act": "silu", **_LM}), **kw)
+    for w in (traced, gen):
+        sends = [op for op in w.ops if op.kind == "sendrecv"]
+        assert len(sends) == 8
+        assert sum(w.tensors[op.inputs[0]].nbytes for op in sends) == 2204
+        assert w.metadata["llm"]["pipeline"] == {"stages": 2, "micro_batches": 1}
+    assert traced.macs == gen.macs
+    # the residual stream is what crosses (not the next norm's square, made by the same fused op)
+    assert next(op for op in traced.ops if op.kind == "sendrecv").inputs == ("it0.prefill.model.layers.0.add#1",)
+    # the capacity check sees the stages alike: the peak is the last stage's prefill (its
+    # activations outweigh the cache's growth in this tiny model), charged layer 1's caches of
+    # the first decode step: 2 x 16 x (6 + 8) x 4 B
+    fp, fg = traced.footprint, gen.footprint
+    assert (fp.stage, fp.kv_cache) == (fg.stage, fg.kv_cache) == (1, 2 * 16 * 14 * 4)
+    # and the pipelined report runs on it: 4 iterations of 2 stages
+    from cimsim.report.pipeline import stage_times
+    r = simulate_pp(traced)
+    assert stage_times(traced.columns.kind, r.op_table["end_s"].to_numpy(),
+                       traced.metadata["llm"]["step_end_ops"], 2).shape == (4, 2)
+    assert r.serving["tokens_per_s"] > 0
+
+
+@pytest.mark.slow
+def test_gpt2_pipeline_sends_its_residual_stream_as_the_generator_does():
+    # GPT-2's blocks are transformer.h.N; the same 8 sends and 2204 B as the Llama case above
+    kw = dict(prompt=[5, 7], decode=[3, 2], batch=2, dtype="fp32", pipeline_parallel=2)
+    traced = trace_serving("gpt2", **kw)
+    gen = llm_serving(model_from_hf({"model_type": "gpt2", **_GPT2}), **kw)
+    for w in (traced, gen):
+        sends = [op for op in w.ops if op.kind == "sendrecv"]
+        assert len(sends) == 8 and sum(w.tensors[op.inputs[0]].nbytes for op in sends) == 2204
+    assert traced.macs == gen.macs
+    assert next(op for op in traced.ops if op.kind == "sendrecv").inputs == ("it0.prefill.transformer.h.0.add#1",)
+
+
+def simulate_pp(w):
+    import copy
+
+    from cimsim import simulate
+    from cimsim.config import architecture_from_dict
+    from conftest import ROUND_ARCH
+    d = copy.deepcopy(ROUND_ARCH)
+    d["links"] = {"nvlink": {"bandwidth": "100 GB/s", "latency": "1 us", "energy_per_bit": "1 pJ/bit"}}
+    d["collective"] = {"devices": 2, "topology": "ring"}
+    return simulate(architecture_from_dict(d), w)

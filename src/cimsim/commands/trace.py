@@ -74,7 +74,7 @@ def _moved(ctx, param, value):
               help="--zoo hf:MODEL_TYPE, hf:PATH.json or a Hugging Face decoder of the zoo: trace "
                    "a serving run (prefills, decode steps over growing KV caches, batching) with "
                    "the serving options below, the same as `cimsim workload llm` takes (tensor "
-                   "parallelism for configs with head_dim, e.g. Llama; no pipeline parallelism).")
+                   "parallelism for configs with head_dim, e.g. Llama; pipeline parallelism).")
 @serving_options
 @click.option("--stats", is_flag=True,
               help="Run the model once on its example inputs and record, on every matmul with a "

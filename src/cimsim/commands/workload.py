@@ -219,7 +219,7 @@ def _lengths(value: str, what: str) -> list[int] | int:
 #: The serving options of ``cimsim workload llm`` and ``cimsim trace --serve`` (one definition):
 #: parameter names are :func:`cimsim.workload.llm.llm_serving`'s.
 SERVING_OPTIONS = ("prompt", "decode", "batch", "requests", "batching", "attention", "sub_batches",
-                   "tensor_parallel", "pipeline_parallel", "dtype")
+                   "tensor_parallel", "pipeline_parallel", "micro_batches", "dtype")
 
 
 def serving_options(f):
@@ -241,6 +241,9 @@ def serving_options(f):
         _opt("--pipeline-parallel", type=int, default=1, help="Stages N the layers are split over "
              "(one device each): send/recv ops pass the hidden state between stages, for a "
              "`collective` component."),
+        _opt("--micro-batches", type=int, default=1, help="With --pipeline-parallel: each batch "
+             "split into this many identical micro-batches pipelined over the stages (GPipe); the "
+             "workload is one micro-batch, the report the pipeline's (closed form)."),
         _opt("--dtype", default="fp16", help=f"Data type: {'|'.join(DTYPES)}."),
     ]):
         f = deco(f)
@@ -273,7 +276,7 @@ def serving_params(prompt, decode, **options) -> dict:
 @_name
 def llm_cmd(hf_config, hf_model, layers, hidden, heads, kv_heads, ffn, vocab, head_dim, gated, prompt, decode,
             batch, requests, batching, attention, sub_batches, tensor_parallel, pipeline_parallel,
-            dtype, output, name):
+            micro_batches, dtype, output, name):
     """A decoder-only LLM serving run: prefill, then decode steps over a growing KV cache."""
     import json
 
@@ -307,7 +310,7 @@ def llm_cmd(hf_config, hf_model, layers, hidden, heads, kv_heads, ffn, vocab, he
         params = dict(model=model, **serving_params(
             prompt, decode, batch=batch, requests=requests, batching=batching, attention=attention,
             sub_batches=sub_batches, tensor_parallel=tensor_parallel,
-            pipeline_parallel=pipeline_parallel, dtype=dtype))
+            pipeline_parallel=pipeline_parallel, micro_batches=micro_batches, dtype=dtype))
         with Feedback(f"llm workload -> {output}") as fb:
             fb.update("generating")
             w = llm_serving(**params, name=name)

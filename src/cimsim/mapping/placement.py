@@ -2,9 +2,10 @@
 
 Rules, in order:
 
-1. A workload with no ops, or whose weights plus the activations live at once
-   (:attr:`~cimsim.workload.ir.Workload.peak_live_activation_bytes`, program order)
-   exceed the backing store's capacity (the last memory level), is refused.
+1. A workload with no ops, or whose weights, KV caches and activations live at once
+   (:attr:`~cimsim.workload.ir.Workload.footprint`: every layer's cache resident through
+   its iteration, activations in program order) exceed the backing store's capacity (the
+   last memory level), is refused.
 2. Components claim ops in priority order (higher first; ties in config
    order): each takes, from the ops no one has claimed yet, those its type
    claims (:meth:`cimsim.hw.base.Component.claim`): CIM arrays every matmul
@@ -78,13 +79,16 @@ def place(workload: Workload, arch: Architecture) -> Placement:
     if n == 0:
         raise MappingError(f"workload '{workload.name}' has no ops: nothing to simulate")
     back = arch.hardware.backing_store
-    footprint = workload.weight_bytes + workload.peak_live_activation_bytes
+    fp = workload.footprint
     capacity = arch.rate_free_hardware.resource(back).config.capacity
-    if footprint > capacity:
+    if fp.total > capacity:
         raise MappingError(
-            f"workload '{workload.name}' needs {footprint / 1e9:.4g} GB for its weights and the "
-            f"activations live at once but architecture '{arch.name}' has memory.{back}.capacity "
-            f"{capacity / 1e9:.4g} GB"
+            f"workload '{workload.name}' needs {fp.total / 1e9:.6g} GB live at once"
+            f"{'' if fp.stage is None else f' on pipeline stage {fp.stage} of {fp.stages} (one device each)'}"
+            f" (weights "
+            f"{fp.weights / 1e9:.6g} GB, KV cache {fp.kv_cache / 1e9:.6g} GB, activations "
+            f"{fp.activations / 1e9:.6g} GB) but architecture '{arch.name}' has "
+            f"memory.{back}.capacity {capacity / 1e9:.6g} GB"
         )
     ops = workload.arrays
     comps = arch.instances

@@ -174,7 +174,17 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
         precision_mismatch=bool(mixed),
         write_bytes=writes,
     )
-    result.serving = serving_metrics(wl.metadata.get("llm"), run.end, float(latency), result.energy_j)
+    llm = wl.metadata.get("llm")
+    result.serving = serving_metrics(llm, run.end, float(latency), result.energy_j)
+    if isinstance(llm, dict) and "pipeline" in llm:  # p devices, m micro-batches (GPipe)
+        from .pipeline import pipelined_serving
+        result.serving = pipelined_serving(llm, wl.columns.kind, run.end, result.energy_j,
+                                           result.energy_breakdown_j.get("static", 0.0), float(latency))
+        pipe = llm["pipeline"]
+        result.notes.append(f"pipeline parallel: {pipe['stages']} devices, {pipe['micro_batches']} "
+                            "micro-batch(es) (GPipe, closed form): the serving figures are the "
+                            "pipeline's; latency and energy are one micro-batch through the stages "
+                            "in turn on one device")
     if keep_ops:
         result.op_table = _op_table(run)
         result.path_table = attribute_ops(run.path, run.start, run.end, costs.latency_s,

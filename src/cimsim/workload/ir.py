@@ -392,32 +392,20 @@ class Workload:
     def peak_live_activation_bytes(self) -> int:
         """Most bytes of inputs and activations live at once when the ops run one after another
         in program order. A tensor is live from the first op that touches it (writes or reads
-        it: a model input from its first reader, so a KV cache given step by step, one tensor
-        per step, occupies memory as the cache it is, not as the sum of its steps) through the
-        last op that reads it; one that no op reads (a model output) stays live to the end.
-        Each op's inputs and outputs are live together while it runs."""
-        c = self.columns
-        n_ops = len(c.in_ptr) - 1
-        nb = self.tensor_nbytes.astype(np.int64)
-        n_t = len(nb)
-        if n_ops == 0 or n_t == 0:
-            return 0
-        op_out = np.repeat(np.arange(n_ops, dtype=np.int64), np.diff(c.out_ptr))
-        op_in = np.repeat(np.arange(n_ops, dtype=np.int64), np.diff(c.in_ptr))
-        start = np.full(n_t, n_ops, dtype=np.int64)
-        np.minimum.at(start, c.out_ids, op_out)
-        np.minimum.at(start, c.in_ids, op_in)
-        end = np.full(n_t, -1, dtype=np.int64)
-        np.maximum.at(end, c.in_ids, op_in)
-        np.maximum.at(end, c.out_ids, op_out)
-        read = np.zeros(n_t, dtype=bool)
-        read[c.in_ids] = True
-        end = np.where(read | (end < 0), end, n_ops - 1)
-        keep = (c.tensor_role != ROLE_WEIGHT) & (end >= 0)
-        delta = np.zeros(n_ops + 1, dtype=np.int64)
-        np.add.at(delta, start[keep], nb[keep])
-        np.add.at(delta, end[keep] + 1, -nb[keep])
-        return int(np.cumsum(delta).max()) if keep.any() else 0
+        it: a model input from its first reader) through the last op that reads it; one that no
+        op reads (a model output) stays live to the end. Each op's inputs and outputs are live
+        together while it runs. KV caches count here only while read; :attr:`footprint` holds
+        them resident across their iteration."""
+        from .footprint import live_activation_profile
+        prof = live_activation_profile(self, np.zeros(self.columns.n_tensors, dtype=bool))
+        return int(prof.max()) if len(prof) else 0
+
+    @cached_property
+    def footprint(self):
+        """Bytes live at once at the peak: weights, KV caches, activations
+        (:class:`cimsim.workload.footprint.Footprint`; the rules in that module)."""
+        from .footprint import footprint
+        return footprint(self)
 
     @cached_property
     def arrays(self):

@@ -74,14 +74,11 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Mapping, Sequence
 
-from ..dtypes import DTYPE_BYTES, DTYPES
+from ..dtypes import DTYPE_BYTES, DTYPES  # noqa: F401  (DTYPES re-exported)
 from ..errors import WorkloadError
 from .ir import Workload, WorkloadBuilder
+from .llm_options import ATTENTION, BATCHING, GEN, _per_request, serving_options  # noqa: F401
 from .llm_replicate import Stretch, insert_replicas
-
-GEN = "llm"
-BATCHING: tuple[str, ...] = ("static", "continuous")
-ATTENTION: tuple[str, ...] = ("per-request", "padded")
 
 
 @dataclass(frozen=True)
@@ -184,18 +181,6 @@ def shard(model: LLMModel, n: int) -> LLMModel:
                     head_dim=m.head_dim, gated=m.gated)
 
 
-def _per_request(name: str, value, n: int) -> list[int]:
-    vals = [value] * n if isinstance(value, int) and not isinstance(value, bool) else list(value)
-    if len(vals) != n:
-        raise WorkloadError(f"{GEN}: {name} lists {len(vals)} lengths; give one, or one per "
-                            f"request (requests={n})")
-    for v in vals:
-        if isinstance(v, bool) or not isinstance(v, int) or v < (1 if name == "prompt" else 0):
-            raise WorkloadError(f"{GEN}: {name} lengths must be integers >= "
-                                f"{1 if name == 'prompt' else 0}, got {v!r}")
-    return vals
-
-
 def prefill_macs(model: LLMModel, prompt: Sequence[int]) -> int:
     """MACs of the prefill of ``prompt`` (one length per request), closed form."""
     m = model
@@ -223,33 +208,6 @@ def serving_macs(model: LLMModel, prompt: Sequence[int], decode: Sequence[int]) 
         + d * (m.layers * m.weight_macs_per_token + m.hidden * m.vocab)
         + m.layers * att * (d * (p + 1) + d * (d - 1) // 2)
         for p, d in zip(prompt, decode))
-
-
-def serving_options(prompt, decode, batch, requests, batching, attention, sub_batches,
-                    tensor_parallel, dtype, pipeline_parallel=1) -> tuple[list[int], list[int], int]:
-    """The serving options checked (one-line :class:`WorkloadError` each): ``(prompt lengths,
-    decode steps, requests)``, one length per request."""
-    if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
-        raise WorkloadError(f"{GEN}: batch must be an integer >= 1, got {batch!r}")
-    if dtype not in DTYPES:
-        raise WorkloadError(f"{GEN}: dtype {dtype!r} is not one of {', '.join(DTYPES)}")
-    if batching not in BATCHING:
-        raise WorkloadError(f"{GEN}: batching {batching!r} is not one of {', '.join(BATCHING)}")
-    if isinstance(sub_batches, bool) or not isinstance(sub_batches, int) or sub_batches < 1:
-        raise WorkloadError(f"{GEN}: sub_batches must be an integer >= 1, got {sub_batches!r}")
-    if isinstance(tensor_parallel, bool) or not isinstance(tensor_parallel, int) or tensor_parallel < 1:
-        raise WorkloadError(f"{GEN}: tensor_parallel must be an integer >= 1, got {tensor_parallel!r}")
-    if isinstance(pipeline_parallel, bool) or not isinstance(pipeline_parallel, int) or pipeline_parallel < 1:
-        raise WorkloadError(f"{GEN}: pipeline_parallel must be an integer >= 1, got {pipeline_parallel!r}")
-    if attention not in ATTENTION:
-        raise WorkloadError(f"{GEN}: attention {attention!r} is not one of {', '.join(ATTENTION)}")
-    if requests is None:
-        requests = batch
-    if isinstance(requests, bool) or not isinstance(requests, int) or requests < 1:
-        raise WorkloadError(f"{GEN}: requests must be an integer >= 1, got {requests!r}")
-    P = _per_request("prompt", prompt, requests)
-    D = _per_request("decode", decode, requests)
-    return P, D, requests
 
 
 def schedule(prompt: Sequence[int], decode: Sequence[int], batch: int, batching: str):
@@ -289,7 +247,7 @@ def schedule(prompt: Sequence[int], decode: Sequence[int], batch: int, batching:
 def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | Sequence[int],
                 batch: int = 1, requests: int | None = None, batching: str = "static",
                 attention: str = "per-request", sub_batches: int = 1, tensor_parallel: int = 1,
-                pipeline_parallel: int = 1,
+                pipeline_parallel: int = 1, micro_batches: int = 1,
                 dtype: str = "fp16", name: str | None = None, replicate: bool = True) -> Workload:
     """Serve ``batch`` requests of ``model``: prefill, then decode steps (module docstring).
 
@@ -317,13 +275,21 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
         by a ``collective`` component over a link). The workload holds every stage; an
         iteration passes through them one after another, as it does on a pipeline without
         micro-batches.
+    micro_batches : with ``pipeline_parallel`` >= 2, the batch split into this many identical
+        micro-batches pipelined over the stages (GPipe): the workload is one micro-batch; the
+        report pipelines them (``metadata["llm"]["pipeline"]``; :mod:`cimsim.report.pipeline`).
     replicate : write the 4th and later steps of a stretch of identical decode steps from the
         3rd with NumPy (:mod:`cimsim.workload.llm_replicate`) instead of op by op; the same
         workload, much faster (False: op by op, the reference the tests compare with).
     """
     P, D, requests = serving_options(prompt, decode, batch, requests, batching, attention,
-                                     sub_batches, tensor_parallel, dtype, pipeline_parallel)
-    tp, pp = tensor_parallel, pipeline_parallel
+                                     sub_batches, tensor_parallel, dtype, pipeline_parallel,
+                                     micro_batches)
+    tp, pp, mb = tensor_parallel, pipeline_parallel, micro_batches
+    full_batch = batch
+    if mb > 1:  # the workload is one micro-batch (all of them identical)
+        batch, requests = batch // mb, requests // mb
+        P, D = P[:requests], D[:requests]
     if model.layers % pp:
         raise WorkloadError(f"{GEN}: pipeline_parallel={pp} must divide layers={model.layers}")
     per_stage = model.layers // pp
@@ -343,12 +309,12 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
         out = T(f"{name}.sum", shape, dtype)
         op(f"{name}.allreduce", "allreduce", [part], [out], tags={**tags, "part": "allreduce"})
         return out
-    wname = name or (f"llm-L{m.layers}-d{d}-h{H}-kv{Hkv}-B{batch}"
+    wname = name or (f"llm-L{m.layers}-d{d}-h{H}-kv{Hkv}-B{full_batch}"
                      + (f"-R{requests}-{batching}" if requests != batch or batching != "static" else "")
                      + ("-padded" if attention == "padded" else "")
                      + (f"-sb{sub_batches}" if sub_batches > 1 else "")
                      + (f"-tp{tensor_parallel}" if tensor_parallel > 1 else "")
-                     + (f"-pp{pp}" if pp > 1 else "")
+                     + (f"-pp{pp}" if pp > 1 else "") + (f"-mb{mb}" if mb > 1 else "")
                      + f"-P{max(P)}-D{max(D)}-{dtype}")
     b = WorkloadBuilder(wname, by_id=True)
     n_tensors = [0]
@@ -561,7 +527,8 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
         "generator": GEN,
         "params": {**asdict(model), "prompt": P, "decode": D, "batch": batch, "requests": requests,
                    "batching": batching, "attention": attention, "sub_batches": sub_batches,
-                   "tensor_parallel": tensor_parallel, "pipeline_parallel": pp, "dtype": dtype},
+                   "tensor_parallel": tensor_parallel, "pipeline_parallel": pp, "dtype": dtype,
+                   **({"micro_batches": mb, "full_batch": full_batch} if mb > 1 else {})},
         "macs": total,
         "llm": {
             # per request: the op whose end gives its first token (its prefill's sampling)
@@ -577,6 +544,8 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
             "generated_tokens": n_req + sum(D),
         },
     }
+    if pp > 1:  # the stages are devices: the report pipelines m micro-batches through them
+        meta["llm"]["pipeline"] = {"stages": pp, "micro_batches": mb}
     if sum(step_macs) != total:
         raise AssertionError(f"{wname}: steps' MACs {sum(step_macs)} != closed form {total}")
     cols = insert_replicas(b.columns(), stretches) if stretches else b.columns()

@@ -61,6 +61,7 @@ from ..errors import WorkloadError
 from ..workload.ir import Workload, WorkloadBuilder
 from ..workload.llm import model_from_hf, schedule, serving_options
 from ..workload.llm_replicate import Stretch, insert_replicas
+from .serve_parallel import _check_shard, _row_parallel, _shard_overrides, _stages
 
 _SERVE_OWN = ("seq", "cache", "batch")
 #: prompt lengths the prefill is traced at (the first and last: 1 x and 2 x, for the
@@ -89,6 +90,8 @@ class _Template:
     split: list[bool] = field(default_factory=list)  # one tensor per request (an own op's)
     folded: int = 0  # ops folded into the attention matmuls (:func:`_fold_cache`)
     reduce_after: set = field(default_factory=set)  # row-parallel matmuls (tensor parallelism)
+    stage: list = field(default_factory=list)  # pipeline stage of each op (:func:`_stages`)
+    boundary: dict = field(default_factory=dict)  # op -> the hidden state sent before it
 
     def _split(self) -> "_Template":
         """Tensors an own op reads or writes are one per request; the rest one per iteration."""
@@ -244,49 +247,6 @@ def _fold_cache(t: _Template) -> _Template:
     return t._split()
 
 
-#: config fields a tensor-parallel share changes (Megatron-LM: heads, FFN columns, vocabulary)
-_SHARDED = ("num_attention_heads", "num_key_value_heads", "intermediate_size", "vocab_size",
-            "head_dim")
-
-
-def _shard_overrides(config, overrides: dict, n: int) -> dict:
-    """The config fields of one device's share of ``config`` over ``n`` devices
-    (:func:`cimsim.workload.llm.shard`), over ``overrides``."""
-    from ..workload.llm import shard
-
-    missing = [f for f in _SHARDED if not hasattr(config, f)]
-    if missing:
-        raise WorkloadError(f"--serve --tensor-parallel needs a config with {', '.join(_SHARDED)} "
-                            f"(Llama, Mistral, Qwen2, ...); {config.model_type}'s has no "
-                            f"{', '.join(missing)}")
-    s = shard(model_from_hf(config.to_dict()), n)
-    return {**overrides, "num_attention_heads": s.heads, "num_key_value_heads": s.kv_heads,
-            "intermediate_size": s.ffn, "vocab_size": s.vocab, "head_dim": s.head_dim}
-
-
-def _check_shard(w: Workload, full_cfg: dict, n: int) -> None:
-    """The traced share has the closed-form MACs of the share (else the model type does not
-    build its layers from the sharded fields)."""
-    from ..workload.llm import prefill_macs, shard
-
-    want = prefill_macs(shard(model_from_hf(full_cfg), n), [_PRE[0]])
-    if w.macs != want:
-        raise WorkloadError(f"{full_cfg.get('model_type')}: the model built from the sharded config "
-                            f"does {w.macs} MACs in a prefill of {_PRE[0]} tokens where one "
-                            f"device's share does {want}; --serve --tensor-parallel cannot split it")
-
-
-def _row_parallel(full: Workload, part: Workload) -> set[str]:
-    """Names of the weight matmuls whose partial sums must meet (Megatron's row-parallel
-    layers: attention's output projection, the FFN's down projection): their reduction
-    dimension shrinks in the share while their output width does not."""
-    fo, po = list(full.ops), list(part.ops)
-    if [o.name for o in fo] != [o.name for o in po]:
-        raise WorkloadError(f"{full.name}: the sharded model has other ops than the full one")
-    return {b.name for a, b in zip(fo, po)
-            if b.kind == "matmul" and b.weight is not None and b.k < a.k and b.n == a.n}
-
-
 def _interp(ys: tuple[int, int, int], x: int) -> int:
     """The polynomial of degree <= 2 through (_PRE[i], ys[i]) at ``x`` (exact, integer)."""
     (x0, x1, x2), (y0, y1, y2) = _PRE, ys
@@ -334,19 +294,20 @@ def _numel(shape) -> int:
 
 def trace_serving(zoo_name: str, *, prompt, decode, batch: int = 1, requests: int | None = None,
                   batching: str = "static", attention: str = "per-request", sub_batches: int = 1,
-                  tensor_parallel: int = 1, pipeline_parallel: int = 1, dtype: str = "fp16",
-                  name: str | None = None,
+                  tensor_parallel: int = 1, pipeline_parallel: int = 1, micro_batches: int = 1,
+                  dtype: str = "fp16", name: str | None = None,
                   replicate: bool = True, **overrides) -> Workload:
     """The serving run of zoo model ``zoo_name`` (``hf:TYPE`` or a registered HF decoder) with
     the options of :func:`cimsim.workload.llm.llm_serving` (module docstring); ``overrides``:
     the model's config fields (e.g. ``num_hidden_layers=2``)."""
     P, D, requests = serving_options(prompt, decode, batch, requests, batching, attention,
-                                     sub_batches, tensor_parallel, dtype, pipeline_parallel)
-    if pipeline_parallel != 1:
-        raise WorkloadError("--serve traces one device (of a tensor-parallel group at most): "
-                            "pipeline parallelism is not supported here; use cimsim workload llm "
-                            "--pipeline-parallel N")
-    tp = tensor_parallel
+                                     sub_batches, tensor_parallel, dtype, pipeline_parallel,
+                                     micro_batches)
+    tp, pp, mb = tensor_parallel, pipeline_parallel, micro_batches
+    full_batch = batch
+    if mb > 1:  # the workload is one micro-batch (all of them identical)
+        batch, requests = batch // mb, requests // mb
+        P, D = P[:requests], D[:requests]
     bad = [k for k in overrides if k in _SERVE_OWN]
     if bad:
         raise WorkloadError(f"--serve sets {', '.join(bad)} itself (use --prompt, --decode, --batch)")
@@ -360,13 +321,17 @@ def trace_serving(zoo_name: str, *, prompt, decode, batch: int = 1, requests: in
     # exact from three traces; a decode step's are affine in the cache, exact from two
     wa, zm = _trace(pre_entry, dtype, overrides, seq=_PRE[0])
     full_cfg, full_overrides = zm.model.config.to_dict(), dict(overrides)
+    n_layers = full_cfg.get("num_hidden_layers") or full_cfg.get("n_layer")
+    if pp > 1 and (not isinstance(n_layers, int) or n_layers % pp):
+        raise WorkloadError(f"--serve: pipeline_parallel={pp} must divide the model's layers "
+                            f"({n_layers})")
     reduce_pre: set[str] = set()
     if tp > 1:  # one device's share: the config sharded; the full trace finds the split points
         overrides = _shard_overrides(zm.model.config, overrides, tp)
         wfull = wa
         wa, zm = _trace(pre_entry, dtype, overrides, seq=_PRE[0])
         n_traces += 1
-        _check_shard(wa, full_cfg, tp)
+        _check_shard(wa, full_cfg, tp, _PRE[0])
         reduce_pre = _row_parallel(wfull, wa)
     wm, _ = _trace(pre_entry, dtype, overrides, seq=_PRE[1])
     wb, _ = _trace(pre_entry, dtype, overrides, seq=_PRE[2])
@@ -388,15 +353,19 @@ def trace_serving(zoo_name: str, *, prompt, decode, batch: int = 1, requests: in
             n_traces += 1
             dec.reduce_after = _row_parallel(dfull, da)
     trace_s = time.perf_counter() - t0
+    if pp > 1:
+        for t_ in [*prefill.values(), *([dec] if dec else [])]:
+            _stages(t_, n_layers // pp, pp)
 
     try:
         shape = model_from_hf(full_cfg).__dict__
     except WorkloadError:
         shape = {}
-    wname = name or (f"serve-{zoo_name.replace(':', '-')}-B{batch}"
+    wname = name or (f"serve-{zoo_name.replace(':', '-')}-B{full_batch}"
                      + (f"-R{requests}-{batching}" if requests != batch or batching != "static" else "")
                      + ("-padded" if attention == "padded" else "")
                      + (f"-sb{sub_batches}" if sub_batches > 1 else "")
+                     + (f"-pp{pp}" if pp > 1 else "") + (f"-mb{mb}" if mb > 1 else "")
                      + f"-P{max(P)}-D{max(D)}-{dtype}")
     b = WorkloadBuilder(wname, by_id=True)
     n_t = [0]
@@ -438,6 +407,20 @@ def trace_serving(zoo_name: str, *, prompt, decode, batch: int = 1, requests: in
             return made[i]
 
         for o, (oname, kind, ins, outs, _, _, wt, fn, ope, otags, gm) in enumerate(tm0.ops):
+            if pp > 1:
+                otags = {**otags, "stage": tm0.stage[o]}
+                if o in tm0.boundary:  # the hidden state to the next stage's device
+                    i = tm0.boundary[o]
+                    sent = tids(i)
+                    if len(sent) > 1:  # one per request
+                        got = [T(f"{prefix}.r{r}.{tm0.names[i]}.recv", shape_at(tm, i, c), "activation")
+                               for r, tm, c in parts]
+                    else:
+                        got = [T(f"{prefix}.{tm0.names[i]}.recv",
+                                 _merge_shape([shape_at(tm, i, c) for _, tm, c in parts]), "activation")]
+                    b.op(f"{prefix}.{tm0.names[i]}.sendrecv", "sendrecv", sent, got,
+                         tags={**tags, "stage": tm0.stage[o], "part": "sendrecv"})
+                    made[i] = got
             dims = [tuple(x + y * (c - tm.base) for x, y in zip(tm.ops[o][4], tm.ops[o][5]))
                     for _, tm, c in parts]
             merged = None
@@ -499,6 +482,11 @@ def trace_serving(zoo_name: str, *, prompt, decode, batch: int = 1, requests: in
             b.op(f"{prefix}.next_ids.allreduce", "allreduce", [new_ids], [best],
                  tags={**tags, "part": "allreduce"})
             new_ids = best
+        if pp > 1:  # the sampled tokens back to the first stage (its embedding)
+            back = T(f"{prefix}.next_ids.recv", [len(parts), 1], "activation")
+            b.op(f"{prefix}.next_ids.sendrecv", "sendrecv", [new_ids], [back],
+                 tags={**tags, "stage": pp - 1, "part": "sendrecv"})
+            new_ids = back
         return new_ids
 
     # ------------------------------------------------------------------ iterations
@@ -568,7 +556,7 @@ def trace_serving(zoo_name: str, *, prompt, decode, batch: int = 1, requests: in
         "params": {**shape, "prompt": P, "decode": D, "batch": batch, "requests": requests,
                    "batching": batching, "attention": attention, "sub_batches": sub_batches,
                    "tensor_parallel": tensor_parallel, "pipeline_parallel": pipeline_parallel,
-                   "dtype": dtype},
+                   "dtype": dtype, **({"micro_batches": mb, "full_batch": full_batch} if mb > 1 else {})},
         "traces": {"count": n_traces, "seconds": round(trace_s, 3)},
         "folded_ops_per_decode_step": dec.folded if dec else 0,
         "macs": int(macs.sum()),
@@ -581,6 +569,7 @@ def trace_serving(zoo_name: str, *, prompt, decode, batch: int = 1, requests: in
             "step_tokens": step_tokens,
             "step_macs": step_macs,
             "generated_tokens": n_req + sum(D),
+            **({"pipeline": {"stages": pp, "micro_batches": mb}} if pp > 1 else {}),
         },
     })
     return w

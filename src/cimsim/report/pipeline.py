@@ -1,0 +1,103 @@
+"""Pipeline-parallel serving over p devices with m micro-batches (GPipe), closed form.
+
+``cimsim workload llm --pipeline-parallel p --micro-batches m`` writes one micro-batch's
+serving run with its layers in p stages (a ``sendrecv`` op at each stage boundary and one
+returning the sampled tokens to the first stage; ``metadata["llm"]["pipeline"]``). The DES
+runs it on one simulated device, the stages one after another: iteration ``i`` (a prefill or
+a decode step) spends ``t_{i,s}`` in stage ``s``, from the end of the send that enters it (the
+iteration's start for the first) to the end of the send that leaves it (the iteration's end
+for the last, its token return included).
+
+On p devices, one stage each, the m identical micro-batches follow one another through the
+stages and an iteration ends when the last one leaves (GPipe: the next iteration's tokens
+depend on this one's). Micro-batch ``j`` (0-based) leaves stage ``s`` at
+``C(j, s) = max(C(j-1, s), C(j, s-1)) + t_s``; for identical micro-batches this is
+``C(j, s) = sum_{u <= s} t_u + j max_{u <= s} t_u`` (a flow shop of identical jobs: the
+slowest stage so far sets the spacing), so the iteration takes
+
+    T_i = sum_s t_{i,s} + (m - 1) max_s t_{i,s}      (equal stages t: (m + p - 1) t).
+
+Micro-batch ``j``'s tokens of iteration ``i`` come ``sum_s t_{i,s} + j max_s t_{i,s}`` after
+the iteration starts. Energy: every micro-batch does the simulated micro-batch's dynamic
+energy, and each of the p devices draws the simulated device's static power for the whole
+run: ``E = m E_dynamic + p P_static sum_i T_i``.
+
+What this leaves out: the stage times are those of the micro-batch alone on a device (each
+device runs one micro-batch at a time, so nothing else contends for it); a send overlapping
+the next micro-batch's compute on the sender is charged to the sender (an upper bound); an
+interleaved schedule in which a micro-batch's next decode step enters stage 0 as soon as its
+token returns (no flush between iterations) would fill the bubbles when m >= p.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import WorkloadError
+from ..workload.kinds import SENDRECV
+from . import columns as C
+
+
+def gpipe_iteration_s(stage_s, micro_batches: int) -> float:
+    """``T = sum_s t_s + (m - 1) max_s t_s`` (module docstring)."""
+    t = np.asarray(stage_s, dtype=np.float64)
+    return float(t.sum() + (micro_batches - 1) * t.max())
+
+
+def stage_times(kind: np.ndarray, end: np.ndarray, step_end_ops, stages: int) -> np.ndarray:
+    """``t[i, s]``: iteration ``i``'s time in stage ``s`` on the simulated device (module
+    docstring); each iteration must hold ``stages`` send/recv ops (the boundaries, then the
+    token return)."""
+    ends = np.asarray(step_end_ops, dtype=np.int64)
+    sr = np.flatnonzero(np.asarray(kind) == SENDRECV)
+    it = np.searchsorted(ends, sr, side="left")
+    t = np.zeros((len(ends), stages))
+    prev = 0.0
+    for i, e in enumerate(ends):
+        mine = sr[it == i]
+        if len(mine) != stages:
+            raise WorkloadError(f"pipeline of {stages} stages: iteration {i} has {len(mine)} "
+                                f"send/recv ops; a pipelined serving run has {stages} per "
+                                "iteration (one per stage boundary and the token return)")
+        b = np.concatenate([[prev], end[mine[:-1]], [end[e]]])
+        t[i] = np.diff(b)
+        prev = float(end[e])
+    return t
+
+
+def pipelined_serving(llm: dict, kind: np.ndarray, end: np.ndarray, energy_j: float,
+                      static_j: float, latency_s: float) -> dict[str, float]:
+    """The serving metrics (:data:`cimsim.report.columns.SERVING_COLUMNS`) of the pipeline
+    (module docstring) from the DES run of one micro-batch: ``end`` per op, its energy, the
+    static part of it and its latency."""
+    pipe = llm["pipeline"]
+    p, m = int(pipe["stages"]), int(pipe["micro_batches"])
+    t = stage_times(kind, end, llm["step_end_ops"], p)
+    first_out = t.sum(axis=1)  # micro-batch 0's tokens, after the iteration's start
+    spacing = t.max(axis=1)  # between micro-batches
+    T = first_out + (m - 1) * spacing
+    start = np.concatenate([[0.0], np.cumsum(T)[:-1]])
+    latency = float(T.sum())
+    ends = np.asarray(llm["step_end_ops"], dtype=np.int64)
+    j_mean = (m - 1) / 2.0  # mean over micro-batches of j
+
+    def when(ops):  # mean over micro-batches of the time each op's tokens come out
+        k = np.searchsorted(ends, np.asarray(ops, dtype=np.int64), side="left")
+        return start[k] + first_out[k] + j_mean * spacing[k]
+    first, last = when(llm["first_token_ops"]), when(llm["last_token_ops"])
+    tokens = np.asarray(llm["output_tokens"], dtype=np.float64)
+    more = tokens > 1
+    static_w = static_j / latency_s if latency_s > 0 else 0.0
+    energy = m * (energy_j - static_j) + p * static_w * latency
+    total = m * float(tokens.sum())
+    dec = np.asarray(llm["step_kind"], dtype=object) == "decode"
+    dec_s = float(T[dec].sum())
+    dec_tok = m * float(np.asarray(llm["step_tokens"], dtype=np.float64)[dec].sum())
+    nan = float("nan")
+    return {
+        C.TTFT_S: float(first.mean()) if first.size else nan,
+        C.TPOT_S: float(((last - first)[more] / (tokens[more] - 1)).mean()) if more.any() else nan,
+        C.TOKENS_PER_S: total / latency if latency > 0 else nan,
+        C.TOKENS_PER_J: total / energy if energy > 0 else nan,
+        C.DECODE_TOKENS_PER_S: dec_tok / dec_s if dec_s > 0 else nan,
+    }

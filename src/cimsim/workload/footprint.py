@@ -1,0 +1,233 @@
+"""Bytes a workload holds in memory at once: weights, KV caches and activations.
+
+The placement stage refuses a workload whose footprint exceeds the backing store's capacity
+(:func:`cimsim.mapping.placement.place`). Three parts, each live over its own span:
+
+``weights``
+    every stationary parameter (role ``weight``), resident for the whole run.
+``kv_cache``
+    state that persists across iterations: a model input (role ``input``) that a matmul reads
+    as its B operand without holding it stationary (the K and V caches an attention reads in
+    place; the ops that read them are those PIM units with ``claims: [kv_cache]`` claim). A serving run gives each
+    decode step its caches as new input tensors (one per request and layer, at the step's
+    length), so the caches resident during an iteration are all those its ops read, every
+    layer's at once, for the whole iteration. Iterations are the ``metadata["llm"]``
+    ``step_end_ops`` of a serving workload, else the whole workload is one. A prefill reads
+    no cache: the running requests' caches persist through it and the new requests' fill as
+    it runs. Where its ops state the cache rows they write (tag ``store_bytes``, as
+    ``cimsim workload llm`` writes it), an op of the prefill is charged the caches of the
+    decode step after it less all the prefill writes (the running requests' caches, one row
+    each longer at that step, so never short) plus what the prefill has written up to and
+    including that op; without the tag (a traced serving run), the decode step's caches, all
+    layers, all through the prefill (an upper bound).
+``activations``
+    every other input and activation, live from the first op that touches it through the
+    last that reads it (a model output to the end), the ops running one after another in
+    program order; each op's inputs and outputs are live together while it runs. Where KV
+    caches are found, an output no op reads of an op that stores bytes in the backing store
+    (tag ``store_bytes``: the K and V rows a decode step appends) is those rows of the cache,
+    counted with it (the cache a step reads includes the step's own row); it is live only
+    while its op runs, not to the end of the run as a model output would be.
+
+The footprint is the largest of ``kv_cache + activations`` over the ops, plus the weights:
+both parts are reported at that op (:class:`Footprint`).
+
+A pipeline-parallel serving run (``metadata["llm"]["pipeline"]``: p stages, m micro-batches;
+the workload is one micro-batch) runs each stage on its own device: the footprint is the
+largest stage's, each stage holding the weights its ops read, the caches they read of all m
+micro-batches, and the activations live while its ops run (one micro-batch at a time). An
+op's stage is the number of send/recv ops before it in its iteration (the stage boundaries;
+the last, the token return, belongs to the last stage).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import WorkloadError
+from .kinds import MATMUL, ROLE_INPUT, ROLE_WEIGHT, SENDRECV
+
+
+@dataclass(frozen=True)
+class Footprint:
+    """Bytes live at once at the workload's peak (the op where ``kv_cache + activations`` is
+    largest)."""
+
+    weights: int
+    kv_cache: int
+    activations: int
+    stage: int | None = None  # the pipeline stage (device) it is for, None when one device
+    stages: int = 1
+
+    @property
+    def total(self) -> int:
+        return self.weights + self.kv_cache + self.activations
+
+
+def kv_cache_mask(workload) -> np.ndarray:
+    """Per tensor: a model input that a matmul reads as its B operand (its second input)
+    without holding it stationary (the K of ``q . K^T``, the V of ``p . V``)."""
+    c = workload.columns
+    mask = np.zeros(c.n_tensors, dtype=bool)
+    if c.n_ops == 0:
+        return mask
+    two = np.flatnonzero((c.kind == MATMUL) & (np.diff(c.in_ptr) >= 2))
+    b = c.in_ids[c.in_ptr[two] + 1]
+    mask[b[(c.tensor_role[b] == ROLE_INPUT) & (b != c.weight[two])]] = True
+    return mask
+
+
+def _iterations(workload) -> tuple[np.ndarray, list[str]]:
+    """Per op: its iteration (serving steps from ``metadata["llm"]``, else all 0) and each
+    iteration's kind."""
+    n = workload.columns.n_ops
+    llm = workload.metadata.get("llm")
+    ends = llm.get("step_end_ops") if isinstance(llm, dict) else None
+    if not ends:
+        return np.zeros(n, dtype=np.int64), ["run"]
+    ends = np.asarray(ends, dtype=np.int64)
+    it = np.minimum(np.searchsorted(ends, np.arange(n, dtype=np.int64), side="left"), len(ends) - 1)
+    kinds = list(llm.get("step_kind", ["decode"] * len(ends)))
+    return it, kinds
+
+
+def cache_appends(workload) -> np.ndarray:
+    """Per tensor: an output no op reads of an op tagged ``store_bytes`` (a cache append)."""
+    c = workload.columns
+    out = np.zeros(c.n_tensors, dtype=bool)
+    store = workload.arrays.store_bytes if c.n_ops else None
+    if store is None:
+        return out
+    read = np.zeros(c.n_tensors, dtype=bool)
+    read[c.in_ids] = True
+    entry = store[workload._op_of_out] > 0
+    out[c.out_ids[entry]] = True
+    return out & ~read
+
+
+def live_activation_profile(workload, skip: np.ndarray, appends: np.ndarray | None = None) -> np.ndarray:
+    """Per op: bytes of non-weight tensors (``skip`` left out) live while it runs;
+    ``appends``: unread outputs live only while their op runs."""
+    c = workload.columns
+    n_ops = c.n_ops
+    nb = workload.tensor_nbytes.astype(np.int64)
+    n_t = len(nb)
+    if n_ops == 0 or n_t == 0:
+        return np.zeros(n_ops, dtype=np.int64)
+    op_out, op_in = workload._op_of_out, workload._op_of_in
+    start = np.full(n_t, n_ops, dtype=np.int64)
+    np.minimum.at(start, c.out_ids, op_out)
+    np.minimum.at(start, c.in_ids, op_in)
+    end = np.full(n_t, -1, dtype=np.int64)
+    np.maximum.at(end, c.in_ids, op_in)
+    np.maximum.at(end, c.out_ids, op_out)
+    read = np.zeros(n_t, dtype=bool)
+    read[c.in_ids] = True
+    end = np.where(read | (end < 0), end, n_ops - 1)
+    if appends is not None:
+        end = np.where(appends, start, end)
+    keep = (c.tensor_role != ROLE_WEIGHT) & (end >= 0) & ~skip
+    delta = np.zeros(n_ops + 1, dtype=np.int64)
+    np.add.at(delta, start[keep], nb[keep])
+    np.add.at(delta, end[keep] + 1, -nb[keep])
+    return np.cumsum(delta)[:n_ops]
+
+
+def kv_cache_profile(workload, mask: np.ndarray, ops: np.ndarray | None = None) -> np.ndarray:
+    """Per op: bytes of the KV caches resident during its iteration (module docstring);
+    ``ops``: the ops whose cache writes count (a pipeline stage's), default all."""
+    c = workload.columns
+    n_ops = c.n_ops
+    if n_ops == 0 or not mask.any():
+        return np.zeros(n_ops, dtype=np.int64)
+    it, kinds = _iterations(workload)
+    first = np.full(c.n_tensors, n_ops, dtype=np.int64)
+    np.minimum.at(first, c.in_ids, workload._op_of_in)
+    ids = np.flatnonzero(mask)
+    per_it = np.zeros(len(kinds), dtype=np.int64)
+    np.add.at(per_it, it[first[ids]], workload.tensor_nbytes[ids].astype(np.int64))
+    prof = per_it[it]
+    store = workload.arrays.store_bytes
+    for s in range(len(kinds) - 1):
+        if kinds[s] != "prefill" or kinds[s + 1] != "decode":
+            continue
+        lo, hi = np.searchsorted(it, s, side="left"), np.searchsorted(it, s, side="right")
+        if store is None:  # the decode step's caches, all layers, all through the prefill
+            prof[lo:hi] = max(per_it[s], per_it[s + 1])
+            continue
+        # the running requests' caches (at most the decode step's less what this prefill
+        # writes) and the new requests' as the prefill writes them, layer by layer
+        st = np.rint(store[lo:hi]).astype(np.int64)
+        if ops is not None:
+            st = st * ops[lo:hi]
+        cum = np.cumsum(st)
+        prof[lo:hi] = np.maximum(per_it[s], max(int(per_it[s + 1] - cum[-1]), 0) + cum)
+    return prof
+
+
+def peak_kv_cache_bytes(workload) -> int:
+    """Most bytes of KV caches resident at once over the run (module docstring)."""
+    kv = kv_cache_profile(workload, kv_cache_mask(workload))
+    return int(kv.max()) if len(kv) else 0
+
+
+def pipeline_of(workload) -> tuple[int, int] | None:
+    """``(stages, micro_batches)`` of a pipeline-parallel serving run, None for any other; a
+    malformed ``metadata["llm"]["pipeline"]`` is a one-line :class:`WorkloadError`."""
+    llm = workload.metadata.get("llm")
+    pipe = llm.get("pipeline") if isinstance(llm, dict) else None
+    if pipe is None:
+        return None
+    ok = (isinstance(pipe, dict) and isinstance(llm.get("step_end_ops"), list) and llm["step_end_ops"]
+          and all(isinstance(pipe.get(k), int) and not isinstance(pipe.get(k), bool) and pipe[k] >= 1
+                  for k in ("stages", "micro_batches")))
+    if not ok:
+        raise WorkloadError(f"workload '{workload.name}': metadata llm.pipeline must be "
+                            "{stages: N, micro_batches: M} (integers >= 1) with llm.step_end_ops")
+    return pipe["stages"], pipe["micro_batches"]
+
+
+def pipeline_stage_of_ops(workload, stages: int) -> np.ndarray:
+    """Per op: its pipeline stage (module docstring)."""
+    c = workload.columns
+    n = c.n_ops
+    ends = np.asarray(workload.metadata["llm"]["step_end_ops"], dtype=np.int64)
+    it = np.minimum(np.searchsorted(ends, np.arange(n, dtype=np.int64), side="left"), len(ends) - 1)
+    sr = (c.kind == SENDRECV).astype(np.int64)
+    before = np.cumsum(sr) - sr  # send/recv ops before each op
+    first = np.concatenate([[0], ends[:-1] + 1])  # each iteration's first op
+    return np.minimum(before - before[first][it], stages - 1)
+
+
+def footprint(workload) -> Footprint:
+    """The workload's :class:`Footprint` (module docstring)."""
+    mask = kv_cache_mask(workload)
+    kv = kv_cache_profile(workload, mask)
+    act = live_activation_profile(workload, mask, cache_appends(workload) if mask.any() else None)
+    weights = int(workload.weight_bytes)
+    if len(act) == 0:
+        return Footprint(weights, 0, 0)
+    pipe = pipeline_of(workload)
+    if pipe is None:
+        peak = int(np.argmax(kv + act))
+        return Footprint(weights, int(kv[peak]), int(act[peak]))
+    p, m = pipe
+    c = workload.columns
+    stage = pipeline_stage_of_ops(workload, p)
+    nb = workload.tensor_nbytes.astype(np.int64)
+    best = None
+    for s in range(p):
+        ops = stage == s
+        if not ops.any():
+            continue
+        read = np.zeros(c.n_tensors, dtype=bool)
+        read[c.in_ids[ops[workload._op_of_in]]] = True
+        w_s = int(nb[read & (c.tensor_role == ROLE_WEIGHT)].sum())
+        kv_s = m * kv_cache_profile(workload, mask & read, ops)
+        i = int(np.flatnonzero(ops)[np.argmax((kv_s + act)[ops])])
+        f = Footprint(w_s, int(kv_s[i]), int(act[i]), s, p)
+        if best is None or f.total > best.total:
+            best = f
+    return best

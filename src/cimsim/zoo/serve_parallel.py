@@ -1,0 +1,96 @@
+"""Tensor and pipeline parallelism of the serving trace (:mod:`cimsim.zoo.serve`): the
+sharded config of one device's share and where its partial sums meet; each traced op's
+pipeline stage and the hidden state sent at each stage boundary."""
+
+from __future__ import annotations
+
+import math
+import re
+
+from ..errors import WorkloadError
+from ..workload.ir import Workload
+from ..workload.llm import model_from_hf
+
+
+#: config fields a tensor-parallel share changes (Megatron-LM: heads, FFN columns, vocabulary)
+_SHARDED = ("num_attention_heads", "num_key_value_heads", "intermediate_size", "vocab_size",
+            "head_dim")
+
+
+def _shard_overrides(config, overrides: dict, n: int) -> dict:
+    """The config fields of one device's share of ``config`` over ``n`` devices
+    (:func:`cimsim.workload.llm.shard`), over ``overrides``."""
+    from ..workload.llm import shard
+
+    missing = [f for f in _SHARDED if not hasattr(config, f)]
+    if missing:
+        raise WorkloadError(f"--serve --tensor-parallel needs a config with {', '.join(_SHARDED)} "
+                            f"(Llama, Mistral, Qwen2, ...); {config.model_type}'s has no "
+                            f"{', '.join(missing)}")
+    s = shard(model_from_hf(config.to_dict()), n)
+    return {**overrides, "num_attention_heads": s.heads, "num_key_value_heads": s.kv_heads,
+            "intermediate_size": s.ffn, "vocab_size": s.vocab, "head_dim": s.head_dim}
+
+
+def _check_shard(w: Workload, full_cfg: dict, n: int, prompt: int) -> None:
+    """The traced share has the closed-form MACs of the share (else the model type does not
+    build its layers from the sharded fields)."""
+    from ..workload.llm import prefill_macs, shard
+
+    want = prefill_macs(shard(model_from_hf(full_cfg), n), [prompt])
+    if w.macs != want:
+        raise WorkloadError(f"{full_cfg.get('model_type')}: the model built from the sharded config "
+                            f"does {w.macs} MACs in a prefill of {prompt} tokens where one "
+                            f"device's share does {want}; --serve --tensor-parallel cannot split it")
+
+
+def _row_parallel(full: Workload, part: Workload) -> set[str]:
+    """Names of the weight matmuls whose partial sums must meet (Megatron's row-parallel
+    layers: attention's output projection, the FFN's down projection): their reduction
+    dimension shrinks in the share while their output width does not."""
+    fo, po = list(full.ops), list(part.ops)
+    if [o.name for o in fo] != [o.name for o in po]:
+        raise WorkloadError(f"{full.name}: the sharded model has other ops than the full one")
+    return {b.name for a, b in zip(fo, po)
+            if b.kind == "matmul" and b.weight is not None and b.k < a.k and b.n == a.n}
+
+
+
+_LAYER = re.compile(r"\.(?:layers|h)\.(\d+)\.")
+
+
+def _stages(tm, per_stage: int, pp: int) -> None:
+    """Each op's pipeline stage: its layer's (``...layers.N.`` / GPT-2's ``...h.N.`` in its
+    module name) over ``per_stage`` layers a stage; an op of no layer stays in the stage
+    before it (the embedding and rotary tables in the first, the final norm and LM head in
+    the last); a fused op spanning a boundary runs where its name puts it. Before the first
+    op of each later stage, the hidden state is sent: of the tensors made before the boundary
+    and read after it, those of the last op that made one, the one read most after it (the
+    residual stream; ties: the largest). Tensors computed once and read by every layer (the
+    rotary tables, the mask) are read across the boundary without a send."""
+    st, cur = [], 0
+    for op in tm.ops:
+        m = _LAYER.search("." + op[0])
+        if m:
+            cur = max(cur, min(int(m.group(1)) // per_stage, pp - 1))
+        st.append(cur)
+    tm.stage, tm.boundary = st, {}
+    producer: dict[int, int] = {}
+    for o, op in enumerate(tm.ops):
+        for i in op[3]:
+            producer.setdefault(i, o)
+    for s in range(1, pp):
+        first = st.index(s) if s in st else None
+        if first is None:
+            continue
+        reads: dict[int, int] = {}
+        for o in range(first, len(tm.ops)):
+            for i in tm.ops[o][2]:
+                if not tm.shared[i] and producer.get(i, len(tm.ops)) < first:
+                    reads[i] = reads.get(i, 0) + 1
+        if not reads:
+            continue
+        last = max(producer[i] for i in reads)
+        cands = [i for i in reads if producer[i] == last]
+        size = {i: math.prod(tm.shapes[i]) for i in cands}
+        tm.boundary[first] = max(cands, key=lambda i: (reads[i], size[i]))

@@ -1,0 +1,181 @@
+"""The capacity check counts every layer's KV cache at its longest (issue 20): a serving run
+whose weights plus KV caches do not fit in the backing store is refused. Golden values are
+closed forms of the model's shape (Llama-2-7B: 32 layers, hidden 4096, 32 heads of 128, FFN
+11008 gated, vocabulary 32000; Hugging Face's LlamaConfig defaults)."""
+
+from __future__ import annotations
+
+import pytest
+
+from cimsim.config import architecture_from_dict
+from cimsim.errors import MappingError
+from cimsim.mapping.placement import place
+from cimsim.workload import Op, Tensor, Workload
+from cimsim.workload.footprint import peak_kv_cache_bytes
+from cimsim.workload.llm import LLMModel, llm_serving
+
+LLAMA2_7B = LLMModel(layers=32, hidden=4096, heads=32, kv_heads=32, ffn=11008, vocab=32000,
+                     head_dim=128, gated=True)
+FP16 = 2
+
+
+def weights(m: LLMModel) -> int:
+    """Bytes of the generator's weights: per layer W_qkv, W_o, W_up (gate and up), W_down;
+    then the LM head (no embedding table: the generator does not model its read)."""
+    d, dh = m.hidden, m.head_dim
+    per_layer = d * (m.heads + 2 * m.kv_heads) * dh + m.heads * dh * d + 3 * d * m.ffn
+    return (m.layers * per_layer + d * m.vocab) * FP16
+
+
+def kv(m: LLMModel, batch: int, length: int) -> int:
+    """2 (K and V) x layers x B x L x kv_heads x head_dim x dtype bytes."""
+    return 2 * m.layers * batch * length * m.kv_heads * m.head_dim * FP16
+
+
+def arch(capacity_b: int, devices: int | None = None) -> object:
+    more = {} if devices is None else {  # a link and a collective for a pipeline's sends
+        "links": {"nvlink": {"bandwidth": "100 GB/s", "latency": "1 us", "energy_per_bit": "1 pJ/bit"}},
+        "collective": {"devices": devices, "topology": "ring"}}
+    return architecture_from_dict({**more,
+        "name": "box",
+        "memory": {"hbm": {"capacity": f"{capacity_b} B", "bandwidth": "1 TB/s",
+                           "energy_per_byte": "1 pJ/B"}},
+        "processor": {"name": "host", "cores": 1, "clock": "1 GHz",
+                      "macs_per_cycle_per_core": {"fp16": 1}, "vector_ops_per_cycle_per_core": 1,
+                      "energy_per_mac": {"fp16": "1 pJ"}, "energy_per_vector_op": "1 pJ",
+                      "static_power": "0 W", "op_overhead": "0 s"},
+    })
+
+
+def test_weights_closed_form():
+    assert weights(LLAMA2_7B) == 13_214_154_752  # 6,607,077,376 parameters in FP16
+    assert llm_serving(LLAMA2_7B, prompt=2, decode=1, batch=1).weight_bytes == weights(LLAMA2_7B)
+
+
+@pytest.mark.parametrize("batch, prompt, decode", [(4, 8, 8), (1, 8, 8), (2, 1, 5)])
+def test_kv_cache_is_every_layer_at_its_longest(batch, prompt, decode):
+    # the last decode step attends to P + D tokens (its P + D - 1 cached ones and its own row)
+    w = llm_serving(LLAMA2_7B, prompt=prompt, decode=decode, batch=batch)
+    fp = w.footprint
+    assert fp.weights == weights(LLAMA2_7B)
+    assert fp.kv_cache == peak_kv_cache_bytes(w) == kv(LLAMA2_7B, batch, prompt + decode)
+    # at the peak the FFN's activation runs: up (2 x ffn), its output (ffn) and the residual
+    # (hidden) of each request's row are live
+    assert fp.activations == batch * (3 * LLAMA2_7B.ffn + LLAMA2_7B.hidden) * FP16
+
+
+def test_gqa_cache_is_a_group_smaller():
+    m = LLMModel(layers=32, hidden=4096, heads=32, kv_heads=8, ffn=14336, vocab=32000,
+                 head_dim=128, gated=True)  # Mistral-7B's shape
+    # (a short prompt: a 6-token prefill's activations would outweigh 2 tokens' caches, and the
+    # footprint's KV part is the cache at the peak of caches plus activations)
+    assert llm_serving(m, prompt=2, decode=8, batch=2).footprint.kv_cache == kv(m, 2, 10)
+    assert kv(m, 2, 10) * 4 == kv(LLAMA2_7B, 2, 10)
+
+
+def test_one_token_over_is_refused_one_under_passes():
+    B, P, D = 4, 8, 8
+    L = P + D
+    act = B * (3 * LLAMA2_7B.ffn + LLAMA2_7B.hidden) * FP16
+    cap = weights(LLAMA2_7B) + kv(LLAMA2_7B, B, L) + act
+    fits = llm_serving(LLAMA2_7B, prompt=P, decode=D, batch=B)
+    place(fits, arch(cap))  # exactly full
+    with pytest.raises(MappingError, match=r"memory\.hbm\.capacity"):
+        place(fits, arch(cap - 1))
+    # one more token per request: one more decode step, B x 512 KiB more cache
+    over = llm_serving(LLAMA2_7B, prompt=P, decode=D + 1, batch=B)
+    assert over.footprint.total - fits.footprint.total == kv(LLAMA2_7B, B, 1) == B * 512 * 1024
+    with pytest.raises(MappingError) as e:
+        place(over, arch(cap))
+    msg = str(e.value)
+    assert "\n" not in msg
+    need = weights(LLAMA2_7B) + kv(LLAMA2_7B, B, L + 1) + act
+    assert (f"needs {need / 1e9:.6g} GB live at once (weights 13.2142 GB, KV cache "
+            f"{kv(LLAMA2_7B, B, L + 1) / 1e9:.6g} GB, activations {act / 1e9:.6g} GB)") in msg
+    assert f"memory.hbm.capacity {cap / 1e9:.6g} GB" in msg
+    # one token shorter fits with room to spare
+    place(llm_serving(LLAMA2_7B, prompt=P, decode=D - 1, batch=B), arch(cap))
+
+
+def test_continuous_batching_counts_the_running_requests_only():
+    # 3 requests, 2 slots, prompts of 4, decode 2, 6 and 3 steps. Steps (tokens attended):
+    # r0 5, r1 5 | r0 6, r1 6 | r0 leaves, r2 admitted: r1 7, r2 5 | r1 8, r2 6 | r1 9, r2 7 |
+    # r1 10 | r1 11. The most resident at once is 9 + 7 = 16 tokens, not the 6 + 11 + 7 that
+    # every request reaches, nor 11 x 2 slots.
+    m = LLMModel(layers=2, hidden=32, heads=4, kv_heads=2, ffn=48, vocab=20, head_dim=8, gated=True)
+    w = llm_serving(m, prompt=4, decode=[2, 6, 3], batch=2, requests=3, batching="continuous")
+    assert peak_kv_cache_bytes(w) == 2 * m.layers * 16 * m.kv_heads * m.head_dim * FP16
+
+
+def test_padded_attention_counts_the_padding():
+    # static batching padded as HF pads it: every request's cache at the longest (6 + 3)
+    m = LLMModel(layers=2, hidden=32, heads=4, kv_heads=4, ffn=48, vocab=20, head_dim=8, gated=False)
+    w = llm_serving(m, prompt=[3, 6], decode=3, batch=2, attention="padded")
+    assert peak_kv_cache_bytes(w) == kv(m, 2, 9)
+    w = llm_serving(m, prompt=[3, 6], decode=3, batch=2)  # per request: 6 + 9 tokens
+    assert peak_kv_cache_bytes(w) == 2 * m.layers * 15 * m.kv_heads * m.head_dim * FP16
+
+
+def test_one_step_workload_holds_all_its_caches_at_once():
+    # no serving metadata: the whole workload is one iteration, so both layers' caches
+    # (2 x 100 B each) are resident together though each is read by one op only
+    t = [Tensor("q", (10,), "int8", "input")]
+    ops = []
+    x = "q"
+    for l in range(2):
+        t += [Tensor(f"K{l}", (10, 10), "int8", "input"), Tensor(f"V{l}", (10, 10), "int8", "input"),
+              Tensor(f"s{l}", (10,), "int8", "activation"), Tensor(f"o{l}", (10,), "int8", "activation")]
+        ops += [Op(f"scores{l}", "matmul", (x, f"K{l}"), (f"s{l}",), m=1, k=10, n=10),
+                Op(f"ctx{l}", "matmul", (f"s{l}", f"V{l}"), (f"o{l}",), m=1, k=10, n=10)]
+        x = f"o{l}"
+    fp = Workload("two-layers", t, ops).footprint
+    assert fp.kv_cache == 400
+    # two 10 B tensors live at every op (its input and output; the rest read for the last time)
+    assert fp.activations == 20
+
+
+@pytest.mark.parametrize("p, m", [(2, 1), (2, 2), (4, 4)])
+def test_pipeline_stage_holds_its_layers_and_every_micro_batchs_caches(p, m):
+    # the last stage is the largest: layers / p layers and the LM head; its caches of all m
+    # micro-batches (the whole batch B); one micro-batch's activations (B / m rows)
+    B, P, D = 4, 8, 8
+    L7 = LLAMA2_7B
+    w = llm_serving(L7, prompt=P, decode=D, batch=B, pipeline_parallel=p, micro_batches=m)
+    fp = w.footprint
+    d, dh = L7.hidden, L7.head_dim
+    per_layer = (d * (L7.heads + 2 * L7.kv_heads) * dh + L7.heads * dh * d + 3 * d * L7.ffn) * FP16
+    assert (fp.stage, fp.stages) == (p - 1, p)
+    assert fp.weights == L7.layers // p * per_layer + d * L7.vocab * FP16
+    assert fp.kv_cache == kv(L7, B, P + D) // p
+    assert fp.activations == B // m * (3 * L7.ffn + d) * FP16
+    with pytest.raises(MappingError, match=rf"on pipeline stage {p - 1} of {p} \(one device each\)"):
+        place(w, arch(fp.total - 1, p))
+    place(w, arch(fp.total, p))
+
+
+def test_a_prefill_holds_the_caches_it_has_written():
+    # static batch of 3, prompt 5: the prefill's qkv ops write 5 rows a request a layer; at its
+    # first op it holds the decode step's caches (6 tokens) less all it writes (5): one row a
+    # request (an upper bound: the running requests' caches, none here but that row); at its
+    # last op all 6 tokens' worth
+    from cimsim.workload.footprint import kv_cache_mask, kv_cache_profile
+    m = LLMModel(layers=3, hidden=32, heads=4, kv_heads=2, ffn=48, vocab=20, head_dim=8, gated=True)
+    w = llm_serving(m, prompt=5, decode=2, batch=3)
+    prof = kv_cache_profile(w, kv_cache_mask(w))
+    end = w.metadata["llm"]["step_end_ops"][0]
+    assert prof[0] == kv(m, 3, 1)
+    assert prof[end] == kv(m, 3, 6)
+    # after layer 0's qkv: one layer's 5 rows more
+    qkv0 = next(i for i, op in enumerate(w.ops) if op.name == "it0.prefill.l0.qkv")
+    assert prof[qkv0] == kv(m, 3, 1) + 2 * 1 * 3 * 5 * m.kv_heads * m.head_dim * FP16
+    assert prof.max() == kv(m, 3, 5 + 2)  # the last decode step
+
+
+def test_a_malformed_pipeline_section_is_one_line():
+    from cimsim.errors import WorkloadError
+    w = llm_serving(LLMModel(layers=2, hidden=32, heads=4, kv_heads=2, ffn=48, vocab=20, head_dim=8,
+                             gated=True), prompt=2, decode=1, batch=1, pipeline_parallel=2)
+    meta = {**w.metadata, "llm": {**w.metadata["llm"], "pipeline": {"stages": "two"}}}
+    bad = Workload.from_columns(w.name, w.columns, meta)
+    with pytest.raises(WorkloadError, match=r"metadata llm.pipeline must be \{stages: N"):
+        bad.footprint
