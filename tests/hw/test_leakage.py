@@ -76,11 +76,12 @@ def test_periphery_by_area():
 
 
 # ------------------------------------------------------------------ wired into the CIM
+TECH = {"node": "22 nm", "voltage": "0.9 V"}
 AREA = {"array": "100 um^2", "adc": "1000 um^2", "digital": "500 um^2", "dac": "0 mm^2",
         "buffer": "0 mm^2", "other": "0 mm^2"}
 
 
-def arch(static=None, tech=True, placeholders=None, **cim_over):
+def arch(static=None, tech=TECH, placeholders=None, **cim_over):
     d = copy.deepcopy(ROUND_ARCH)
     d["links"] = {"interconnect": dict(ROUND_LINK)}
     cim = copy.deepcopy(ROUND_CIM)
@@ -90,8 +91,8 @@ def arch(static=None, tech=True, placeholders=None, **cim_over):
         cim["static_power"] = static
     cim.update(cim_over)
     d["cim"] = cim
-    if tech:
-        d["technology"] = {"node": "22 nm", "voltage": "0.9 V"}
+    if tech is not None:
+        d["technology"] = tech
     if placeholders is not None:
         d["placeholders"] = placeholders
     return architecture_from_dict(d)
@@ -133,7 +134,12 @@ def test_placeholder_periphery_area_makes_static_placeholder():
 
 def test_no_static_power_and_no_technology_is_one_config_error():
     with pytest.raises(ConfigError, match="static_power"):
-        arch(tech=False)
+        arch(tech=None)
+
+
+def test_hp_devices_below_22nm_is_one_config_error_naming_the_field():
+    with pytest.raises(ConfigError, match="cim.leakage_devices: 14 nm has no hp"):
+        arch(tech={"node": "14 nm"}, leakage_devices="hp")
 
 
 def test_derived_static_is_not_counted_as_placeholder_energy():

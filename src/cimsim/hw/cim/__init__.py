@@ -316,8 +316,8 @@ class CIM(Component):
             return errors
         try:
             self.static
-        except ValueError as exc:
-            errors.append(("static_power", str(exc)))
+        except DeriveError as exc:
+            errors.append((exc.field, str(exc)))
         return errors
 
     def derived_note(self) -> str:

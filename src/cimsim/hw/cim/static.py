@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from ..circuits import leakage
 from ..parts.cell import DEFAULT_CELL
+from .derive import DeriveError
 
 
 @dataclass(frozen=True)
@@ -36,13 +37,23 @@ class Static:
 
 def static(c, tech, d) -> Static:
     """The :class:`Static` of CIM config ``c`` on ``tech`` with the design ``d``
-    (:class:`.derive.Design`: its area by part and their provenance). Raises ``ValueError`` when
-    it cannot be derived (no technology block)."""
+    (:class:`.derive.Design`: its area by part and their provenance). Raises :class:`.derive.DeriveError`
+    naming the field when it cannot be derived (no technology block; devices with no off
+    current at the node)."""
+    try:
+        return _static(c, tech, d)
+    except DeriveError:
+        raise
+    except ValueError as exc:
+        raise DeriveError("leakage_devices", str(exc)) from None
+
+
+def _static(c, tech, d) -> Static:
     if c.static_power is not None:
         return Static(float(c.static_power), "given", {})
     if tech is None:
-        raise ValueError("static_power: not given, and the architecture has no technology "
-                         "block to derive it from: give it, or add technology: {node: ...}")
+        raise DeriveError("static_power", "not given, and the architecture has no technology "
+                                          "block to derive it from: give it, or add technology: {node: ...}")
     node, vdd, dev = tech.node_nm, tech.voltage, c.leakage_devices
     cell = c.cell.type if c.cell is not None else DEFAULT_CELL[c.technology]
     parts = {"arrays": c.arrays * leakage.array_w(cell, c.rows, c.cols, node, vdd, dev)}
