@@ -76,6 +76,7 @@ from ...quantity import (
 from ..base import Component, ComponentConfig, OpArrays, OpCost, Plan, Strict, add_stored
 from ..parts import ADC, NMC, Buffer, Cell, Counting, NonIdeal  # noqa: F401  (Counting re-exported)
 from . import activity, counting, onchip
+from . import static as static_model
 from .chip import Chip
 from .derive import AREA_FIELDS, ENERGY_FIELDS, PERIPHERY_PARTS, Design, DeriveError, design
 from .energy import op_energy
@@ -174,7 +175,15 @@ class CIMConfig(ComponentConfig):
     write_energy: Joules = Field(description="Energy to program one cell.")
     endurance: PositiveFloat = Field(description="Write cycles a cell survives.")
     buffer: CIMBuffer = Field(description="Local input/output buffer beside the arrays.")
-    static_power: Watts = Field(description="Leakage and peripheral idle power of all arrays.")
+    static_power: Optional[Watts] = Field(
+        default=None, description="Leakage and peripheral idle power of all arrays, periphery "
+        "and buffer. Default: derived with a technology block (cimsim.hw.circuits.leakage: SRAM "
+        "cells' off transistors, resistive cells 0, periphery by area, the SRAM buffer's bits; "
+        "PTM off currents, no power gating).")
+    leakage_devices: Literal["lstp", "hp"] = Field(
+        default="lstp", description="Transistor flavour of a derived static_power: lstp (low "
+        "standby power, 100 pA/um off, NeuroSim's default) or hp (high performance, 100 nA/um; "
+        "22 nm and above).")
     area: Optional[CIMArea] = Field(default=None, description="Silicon area by part.")
     weight_replication: Flag = Field(
         default=False,
@@ -304,6 +313,11 @@ class CIM(Component):
             self.design
         except DeriveError as exc:
             errors.append((exc.field, str(exc)))
+            return errors
+        try:
+            self.static
+        except DeriveError as exc:
+            errors.append((exc.field, str(exc)))
         return errors
 
     def derived_note(self) -> str:
@@ -321,6 +335,11 @@ class CIM(Component):
         parts = [f"{label} {v:.3g} {unit}" + (" (placeholder)" if d.provenance[f] == "placeholder" else "")
                  for f, (label, v, unit) in shown.items()
                  if d.provenance.get(f, "given") != "given"]
+        if self.config.static_power is None:
+            st = self.static
+            parts.append(f"static {st.power_w:.3g} W ({self.config.leakage_devices} leakage: "
+                         + ", ".join(f"{k} {v:.3g} W" for k, v in st.parts.items()) + ")"
+                         + (" (placeholder)" if st.provenance == "placeholder" else ""))
         if not parts:
             return ""
         t = self.hw.technology
@@ -353,7 +372,20 @@ class CIM(Component):
             energy["adc"] = weakest([energy["adc"], *cnt])
         area = ({part: field_prov(f) for part, f in AREA_FIELDS.items()}
                 if d.area is not None else {})
-        return {"energy": energy, "area": area, "static": field_prov("static_power")}
+        if self.config.static_power is not None:
+            static = field_prov("static_power")
+        else:  # derived: a placeholder if any area it rests on is one
+            static = weakest([self.static.provenance, *(field_prov(f) for f in self.static.fields)])
+        return {"energy": energy, "area": area, "static": static}
+
+    @cached_property
+    def static(self) -> static_model.Static:
+        """Static power: given, or derived by the leakage model (:mod:`.static`)."""
+        return static_model.static(self.config, self.hw.technology, self.design)
+
+    @property
+    def static_power_w(self) -> float:
+        return self.static.power_w
 
     def claim(self, ops: OpArrays, free):
         mine = ops.stationary >= 0

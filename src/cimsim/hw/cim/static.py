@@ -1,0 +1,79 @@
+"""The CIM block's static power: ``static_power`` when the config gives it (``given``), else
+derived from the leakage model (:mod:`cimsim.hw.circuits.leakage`) at the technology block's
+node and supply (``derived``; ``placeholder`` when a periphery area it rests on is one):
+
+- arrays: ``arrays x rows x cols`` bits x the cell's leakage per bit (SRAM cells: their off
+  transistors; resistive cells: 0, non-volatile and unbiased when idle);
+- periphery: the derived (or given) ADC and digital (shift-and-add, registers) areas of the
+  whole block at the periphery's off-width density;
+- buffer: ``kind: sram``, its capacity in bits x the 6T bit's leakage; other kinds, its area
+  at the periphery density.
+
+Row drivers and ``area.other`` (not modelled, area 0) and a ``chip`` block's extra buffers and
+interconnect leak nothing here. Nothing is power-gated. Devices: ``leakage_devices`` (lstp, the
+default, or hp).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..circuits import leakage
+from ..parts.cell import DEFAULT_CELL
+from .derive import DeriveError
+
+
+@dataclass(frozen=True)
+class Static:
+    """Static power of the block (W), where it came from, and its parts (W)."""
+
+    power_w: float
+    provenance: str
+    parts: dict
+    #: the design's area fields it rests on (a given one the config marks (U) makes it a
+    #: placeholder: :meth:`cimsim.hw.cim.CIM.provenance`)
+    fields: tuple = ()
+
+
+def static(c, tech, d) -> Static:
+    """The :class:`Static` of CIM config ``c`` on ``tech`` with the design ``d``
+    (:class:`.derive.Design`: its area by part and their provenance). Raises :class:`.derive.DeriveError`
+    naming the field when it cannot be derived (no technology block; devices with no off
+    current at the node)."""
+    try:
+        return _static(c, tech, d)
+    except DeriveError:
+        raise
+    except ValueError as exc:
+        raise DeriveError("leakage_devices", str(exc)) from None
+
+
+def _static(c, tech, d) -> Static:
+    if c.static_power is not None:
+        return Static(float(c.static_power), "given", {})
+    if tech is None:
+        raise DeriveError("static_power", "not given, and the architecture has no technology "
+                                          "block to derive it from: give it, or add technology: {node: ...}")
+    node, vdd, dev = tech.node_nm, tech.voltage, c.leakage_devices
+    cell = c.cell.type if c.cell is not None else DEFAULT_CELL[c.technology]
+    parts = {"arrays": c.arrays * leakage.array_w(cell, c.rows, c.cols, node, vdd, dev)}
+    prov, fields = "derived", []
+    area, ap = d.area or {}, d.provenance
+    if not area:
+        prov = "placeholder"  # no periphery area to rest on: periphery counted as 0
+    else:
+        for k in ("adc", "digital"):
+            fields.append(f"area.{k}")
+            if ap.get(f"area.{k}") == "placeholder":
+                prov = "placeholder"
+        parts["periphery"] = leakage.periphery_w(area.get("adc", 0.0) + area.get("digital", 0.0),
+                                                 node, vdd, dev)
+    b = c.buffer
+    if b.kind == "sram":
+        parts["buffer"] = b.capacity * 8 * leakage.sram_bit_w(node, vdd, dev, "sram_6t")
+    elif "buffer" in area:
+        parts["buffer"] = leakage.periphery_w(area["buffer"], node, vdd, dev)
+        fields.append("area.buffer")
+        if ap.get("area.buffer") == "placeholder":
+            prov = "placeholder"
+    return Static(float(sum(parts.values())), prov, parts, tuple(fields))

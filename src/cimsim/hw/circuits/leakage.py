@@ -1,0 +1,127 @@
+"""Static (leakage) power of CIM arrays, their periphery and their buffer, from the node, the
+supply and the transistors' off current.
+
+Off current per metre of gate width, at 300 K: the PTM model cards' values as NeuroSim V1.4
+transcribes them (``Inference_pytorch/NeuroSIM/Technology.cpp`` @ ac828e6, ``currentOffNmos[0]`` /
+``currentOffPmos[0]`` in uA/um = A/m) (T):
+
+- ``lstp`` (low standby power, PTM ``*_LP.pm``; NeuroSim's default roadmap, ``Param.cpp``
+  ``deviceroadmap = 2``): 100 pA/um for nMOS and pMOS at every node 130-22 nm (within 0.3 %);
+  at 14 / 10 / 7 nm nMOS 100 / 127 / 147 pA/um, pMOS 102.3 / 100.6 / 101.0 pA/um;
+- ``hp`` (high performance, PTM ``*_HP.pm``): 100 nA/um at 130-22 nm (NeuroSim has no HP
+  card below 22 nm: an error there).
+
+Node rule: between the table's nodes, log-linear in the node; above 130 nm the 130 nm value (the
+PTM cards target the same off current at every planar node). Supply rule: a leaking device
+draws ``I_off x V``; ``I_off`` itself is the card's at its nominal supply and is **not** scaled
+with the supply (drain-induced barrier lowering is not modelled: below the nominal supply this
+overstates the leakage, above it understates it).
+
+Parts:
+
+- SRAM bit (:func:`sram_bit_w`): a 6T cell holding either value, bitlines precharged to the
+  supply, has three devices off: one pull-down nMOS (2 F wide), one pull-up pMOS (1 F) and the
+  access nMOS on the side storing 0 (1 F) -- widths of NeuroSim V1.4 ``Param.cpp``
+  (``widthSRAMCellNMOS = 2``, ``widthSRAMCellPMOS = 1``, ``widthAccessCMOS = 1``) (P). An 8T
+  cell adds its read port's access nMOS (1 F, read wordline low); charge-domain and digital SRAM
+  cells count their 6T storage core only (their compute devices are stated as not counted);
+- resistive cells (RRAM 1T1R, FeFET, PCM): non-volatile, held with the wordlines low and the
+  bit and source lines at the same potential: no current flows through a cell or its access
+  transistor, 0 W;
+- periphery (:func:`periphery_w`, ADCs, shift-and-add and registers, a non-SRAM buffer): laid
+  out at the 6T cell's transistor density, 8 F of gate width per 10 x 28 F^2 (NeuroSim's cell),
+  half of it off (a static CMOS gate holds one of its two networks off; the 6T cell's 4 of 8 F)
+  (stated rule), each metre off drawing the mean of the nMOS and pMOS off currents.
+
+Power gating is not modelled: every array, its periphery and the buffer leak for the whole run
+(an SRAM array holding stationary weights cannot be gated without losing them).
+"""
+
+from __future__ import annotations
+
+import math
+
+from . import scaling
+
+SOURCE = ("off current: PTM LP/HP cards at 300 K via NeuroSim V1.4 Technology.cpp (T); 6T "
+          "widths NeuroSim V1.4 Param.cpp (P); I_off x V, no DIBL scaling (stated)")
+
+#: devices flavours and their off currents (A/m of gate width): node -> (nMOS, pMOS)
+OFF_CURRENT_A_PER_M = {
+    "lstp": {130: (100.2e-6, 100.2e-6), 90: (100.0e-6, 100.3e-6), 65: (100.2e-6, 100.2e-6),
+             45: (100.0e-6, 100.2e-6), 32: (100.1e-6, 100.1e-6), 22: (100.0e-6, 100.0e-6),
+             14: (100.0e-6, 102.3333e-6), 10: (127.0e-6, 100.5839e-6),
+             7: (147.0e-6, 100.9536e-6)},
+    "hp": {130: (100.0e-3, 100.2e-3), 90: (100.8e-3, 100.0e-3), 65: (100.0e-3, 100.1e-3),
+           45: (100.0e-3, 100.2e-3), 32: (100.3e-3, 100.1e-3), 22: (100.2e-3, 100.2e-3)},
+}
+DEVICES = tuple(OFF_CURRENT_A_PER_M)
+
+#: 6T cell transistor widths in F (NeuroSim V1.4 Param.cpp) (P)
+PULL_DOWN_F, PULL_UP_F, ACCESS_F = 2.0, 1.0, 1.0
+#: off gate width of one stored bit: (nMOS F, pMOS F) by cell type; resistive cells: none
+OFF_WIDTH_F = {
+    "sram_6t": (PULL_DOWN_F + ACCESS_F, PULL_UP_F),
+    "sram_8t": (PULL_DOWN_F + ACCESS_F + ACCESS_F, PULL_UP_F),  # + read-port access nMOS
+    "sram_charge": (PULL_DOWN_F + ACCESS_F, PULL_UP_F),  # 6T storage core only
+    "sram_digital": (PULL_DOWN_F + ACCESS_F, PULL_UP_F),  # 6T storage core only
+    "rram_1t1r": (0.0, 0.0), "fefet": (0.0, 0.0), "pcm": (0.0, 0.0),
+}
+#: periphery density: the 6T cell's gate width (2 x (2 + 1 + 1) F) over its area (10 x 28 F^2),
+#: and the share of it off (4 of 8 F) (stated rule)
+PERIPHERY_WIDTH_F_PER_F2 = 2 * (PULL_DOWN_F + PULL_UP_F + ACCESS_F) / (10 * 28)
+PERIPHERY_OFF_SHARE = 0.5
+
+
+def off_current(node_nm: float, devices: str = "lstp") -> tuple[float, float]:
+    """``(nMOS, pMOS)`` off current per metre of gate width (A/m) at the node, 300 K."""
+    if devices not in OFF_CURRENT_A_PER_M:
+        raise ValueError(f"leakage devices {devices!r} is not allowed; allowed: "
+                         f"{', '.join(DEVICES)}")
+    table = OFF_CURRENT_A_PER_M[devices]
+    scaling._check_node(node_nm)
+    nodes = sorted(table)
+    if node_nm < nodes[0]:
+        raise ValueError(f"{node_nm:g} nm has no {devices} off current (the PTM cards via "
+                         f"NeuroSim reach {nodes[0]} nm; use lstp)")
+    if node_nm >= nodes[-1]:
+        return table[nodes[-1]]
+    if node_nm in table:
+        return table[node_nm]
+    lo = max(n for n in nodes if n < node_nm)
+    hi = min(n for n in nodes if n > node_nm)
+    t = (math.log(node_nm) - math.log(lo)) / (math.log(hi) - math.log(lo))
+    return tuple(math.exp((1 - t) * math.log(a) + t * math.log(b))
+                 for a, b in zip(table[lo], table[hi]))
+
+
+def _vdd(node_nm: float, vdd) -> float:
+    return float(vdd) if vdd is not None else scaling.nominal_vdd(node_nm)
+
+
+def sram_bit_w(node_nm: float, vdd=None, devices: str = "lstp", cell: str = "sram_6t") -> float:
+    """Leakage power (W) of one stored bit of cell type ``cell`` (0 for a resistive cell)."""
+    if cell not in OFF_WIDTH_F:
+        raise ValueError(f"cell type {cell!r} has no leakage model; allowed: "
+                         f"{', '.join(OFF_WIDTH_F)}")
+    wn, wp = OFF_WIDTH_F[cell]
+    i_n, i_p = off_current(node_nm, devices)
+    f = node_nm * 1e-9
+    return (wn * f * i_n + wp * f * i_p) * _vdd(node_nm, vdd)
+
+
+def array_w(cell: str, rows: int, cols: int, node_nm: float, vdd=None,
+            devices: str = "lstp") -> float:
+    """Leakage power (W) of one ``rows x cols`` array of ``cell``: bits x per-bit leakage."""
+    return rows * cols * sram_bit_w(node_nm, vdd, devices, cell)
+
+
+def periphery_w(area_m2: float, node_nm: float, vdd=None, devices: str = "lstp") -> float:
+    """Leakage power (W) of ``area_m2`` of CMOS periphery (ADCs, adders, registers) at the
+    6T cell's gate-width density, half of it off."""
+    if area_m2 < 0:
+        raise ValueError(f"periphery area {area_m2} must be >= 0")
+    f = node_nm * 1e-9
+    width_off = area_m2 / (f * f) * PERIPHERY_WIDTH_F_PER_F2 * PERIPHERY_OFF_SHARE * f
+    i_n, i_p = off_current(node_nm, devices)
+    return width_off * 0.5 * (i_n + i_p) * _vdd(node_nm, vdd)
