@@ -21,12 +21,14 @@ reads a config or knows a component. Each part returns a :class:`~.record.PartEs
 - :mod:`.datapath` -- near-memory datapath (scaling, accumulation, bias, activation);
 - :mod:`.sense` -- current-sense ADC, pulse-limited column read, 1T1R access sizing, row drive;
 - :mod:`.periphery` -- input switch matrix, column multiplexer, decoder (transmission gates,
-  IR-drop and settling sizing).
+  IR-drop and settling sizing);
+- :mod:`.leakage` -- static power: off current per transistor width (PTM), SRAM bits, non-volatile
+  cells, periphery by area.
 """
 
-from . import (adc, array, buffer, charge, datapath, digital, flipflop, periphery, resolution,
-               sar, scaling, sense)
+from . import (adc, array, buffer, charge, datapath, digital, flipflop, leakage, periphery,
+               resolution, sar, scaling, sense)
 from .record import PartEstimate
 
 __all__ = ["PartEstimate", "adc", "array", "buffer", "charge", "datapath", "digital", "flipflop",
-           "periphery", "resolution", "sar", "scaling", "sense"]
+           "leakage", "periphery", "resolution", "sar", "scaling", "sense"]
