@@ -146,3 +146,40 @@ def test_dynamic_array_energy_is_the_recorded_statistics_energy(tiny):
     for part in e:  # nothing that does not depend on the data moved
         if part not in data:
             assert np.array_equal(e[part], e_plain[part]), part
+
+
+def test_a_model_that_changes_with_the_batch_is_measured_on_its_traced_sample(tmp_path):
+    # a forward whose weight matmuls differ at a batch of samples (an extra layer) cannot take
+    # the batch's figures op by op: the statistics are those of the traced sample alone, said so
+    from cimsim.accuracy.target import load_target, trace_target
+    from cimsim.workload.trace import trace
+
+    f = tmp_path / "odd.py"
+    f.write_text(textwrap.dedent("""
+        import torch
+
+        class Odd(torch.nn.Module):
+            def __init__(self):
+                super().__init__()
+                torch.manual_seed(0)
+                self.a, self.b = torch.nn.Linear(8, 8), torch.nn.Linear(8, 4)
+
+            def forward(self, x):
+                if x.shape[0] > 1:
+                    x = torch.relu(self.a(x))
+                return self.b(x)
+
+        def factory():
+            return Odd(), torch.zeros(1, 8)
+
+        def dataset():
+            torch.manual_seed(1)
+            return torch.randn(50, 8), None
+    """))
+    target = load_target(f"{f}:factory", f"{f}:dataset")
+    wl = trace_target(target, (8, 8))
+    stats = wl.metadata["activity_stats"]
+    assert stats["samples"] == 1 and "traced sample alone" in stats["measured_on"]
+    one = trace(target.model, target.example, stats_bits=(8, 8))
+    assert [o.tags for o in wl.ops] == [o.tags for o in one.ops]
+    assert [o.name for o in wl.ops if o.kind == "matmul"] == ["b.addmm"]
