@@ -70,3 +70,25 @@ def test_sweep_accuracy_needs_evaluation_models():
         sweep("rram-cim", "lstm", ["cim.adc.bits=4,8"], accuracy=True)
     with pytest.raises(CimsimError, match="--dataset goes with --accuracy"):
         sweep("rram-cim", "lstm", ["cim.adc.bits=4,8"], dataset="x.py:d")
+
+
+@pytest.mark.slow
+def test_sweep_accuracy_costs_use_the_activity_at_each_points_bits(tiny):
+    # the base config's precision (8-bit inputs) is traced before the sweep, the 4-bit point's
+    # statistics by the worker: every weight matmul of both points uses its own measured
+    # activity (none the config's 0.5), so their data-dependent energies differ from a sweep
+    # of the same points on a trace without statistics
+    df = sweep("rram-cim-derived", f"{tiny}:factory", ["cim.input_bits=4,8"], workers=1,
+               accuracy=True, dataset=f"{tiny}:dataset").sort_values("cim.input_bits")
+    assert df[C.ERROR].isna().all(), df[C.ERROR].dropna().tolist()
+    assert df["cim_input_ones_default_ops"].tolist() == [0, 0]
+    assert df["cim_weight_ones_default_ops"].tolist() == [0, 0]
+    from cimsim.accuracy.target import load_target, trace_target
+    from cimsim import bundled, load_architecture, simulate
+
+    target = load_target(f"{tiny}:factory", f"{tiny}:dataset")
+    for bits, e in zip((4, 8), df["energy_cim_array_j"].tolist()):
+        arch = load_architecture(bundled.resolve_config("rram-cim-derived"), {"cim.input_bits": bits})
+        stats = trace_target(target, (bits, 8))
+        assert e == simulate(arch, stats, keep_ops=False).energy_breakdown_j["cim_array"]
+        assert e != simulate(arch, trace_target(target), keep_ops=False).energy_breakdown_j["cim_array"]

@@ -108,6 +108,53 @@ def test_the_capacity_check_holds_the_traced_caches_as_the_generated_ones(llama)
 
 
 @pytest.mark.slow
+def test_traced_kv_appends_store_the_generators_bytes(llama):
+    # every appended K and V row is stored once: prompts 5 + 7 (the prefill) and 6 + 3 decode
+    # steps (one row a running request a step) = 21 tokens; 2 (K, V) x 2 layers x 21 x
+    # H_kv 2 x d_h 8 x 4 B = 5376 B, per iteration as the generator's qkv ops state them
+    traced, _, gen = llama
+    assert traced.arrays.store_bytes.sum() == gen.arrays.store_bytes.sum() == 2 * 2 * 21 * 2 * 8 * 4
+    per_it = [[int(w.arrays.store_bytes[s].sum()) for s in _iterations(w)] for w in (traced, gen)]
+    # prefill 12 tokens; decode steps of 2 running requests, then 1
+    assert per_it[0] == per_it[1] == [2 * 2 * t * 16 * 4 for t in (12, 2, 2, 2, 1, 1, 1)]
+    # stated on the K and V projections (Llama: k_proj, v_proj, 12 rows each a layer), not on
+    # HF's cache concatenation (folded into the attention)
+    pre = {op.name: op.tags["store_bytes"] for op in traced.ops
+           if op.tags.get("store_bytes") and op.tags["phase"] == "prefill"}
+    assert pre == {f"it0.prefill.model.layers.{i}.self_attn.{p}_proj.mm": 12 * 16 * 4
+                   for i in (0, 1) for p in "kv"}
+
+
+@pytest.mark.slow
+def test_a_traced_prefill_holds_the_caches_it_has_written(llama):
+    # the prefill's first op holds decode step 0's caches ((5+1) + (7+1) = 14 tokens a layer)
+    # less all the prefill writes (12): 2 rows; 2 (K, V) x 2 layers x 2 x 16 x 4 B = 512 B
+    # (before the traced K/V projections stated their rows: all 14 tokens from the first op);
+    # after layer 0's k_proj its 12 K rows more; at its end all 14 tokens
+    from cimsim.workload.footprint import kv_cache_mask, kv_cache_profile
+    traced, _, gen = llama
+    pt, pg = (kv_cache_profile(w, kv_cache_mask(w)) for w in (traced, gen))
+    et, eg = (w.metadata["llm"]["step_end_ops"][0] for w in (traced, gen))
+    assert pt[0] == pg[0] == 2 * 2 * 2 * 16 * 4
+    assert pt[et] == pg[eg] == 2 * 2 * 14 * 16 * 4
+    k0 = next(i for i, op in enumerate(traced.ops) if op.name.endswith("layers.0.self_attn.k_proj.mm"))
+    assert pt[k0] == pt[0] + 12 * 16 * 4
+
+
+@pytest.mark.slow
+def test_a_prefill_alone_and_gpt2_store_the_generators_bytes():
+    # no decode step: the prompt's rows are still stored (2 x 2 layers x 4 x 16 x 4 B); GPT-2
+    # (one c_attn makes Q, K and V; MHA: 2 L d = 2 x 32 a token a layer) as its generator
+    for zoo_name, cfg, kw, closed in (
+            ("llama", {"model_type": "llama", "hidden_act": "silu", **_LM},
+             dict(prompt=[4], decode=0, batch=1, dtype="fp32"), 2 * 2 * 4 * 16 * 4),
+            ("gpt2", {"model_type": "gpt2", **_GPT2},
+             dict(prompt=[3, 4], decode=[2, 5], batch=2, dtype="fp16"), 2 * 2 * 14 * 32 * 2)):
+        traced, gen = trace_serving(zoo_name, **kw), llm_serving(model_from_hf(cfg), **kw)
+        assert traced.arrays.store_bytes.sum() == gen.arrays.store_bytes.sum() == closed, zoo_name
+
+
+@pytest.mark.slow
 def test_pim_runs_the_traced_decode_attention(llama):
     from cimsim import load_architecture, simulate
     from cimsim.bundled import resolve_config

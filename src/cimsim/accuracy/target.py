@@ -127,16 +127,70 @@ def _file_bytes(spec: str) -> bytes:
     return p.read_bytes() if p.is_file() else b""
 
 
-def trace_target(target: Target):
-    """The target's workload: one sample's forward pass, as ``cimsim trace`` records it."""
+#: evaluation inputs the data statistics of an accuracy run's trace are measured on (its first)
+STATS_SAMPLES = 256
+#: the op tags a statistics trace adds (:mod:`cimsim.workload.activity`)
+_STATS_TAGS = ("input_ones", "input_zeros", "weight_ones", "weight_abs_mean", "input_stats_bits",
+               "weight_stats_bits")
+
+
+def stats_bits(arch) -> Optional[tuple[int, int]]:
+    """``(input_bits, weight_bits)`` of ``arch``'s first CIM component (the one the accuracy
+    emulates), the precision its data statistics are counted at; None without a CIM (no other
+    component's energy depends on the data)."""
+    cims = cim_configs(arch)
+    if not cims:
+        return None
+    c = cims[0][1]
+    return (int(c.input_bits), int(c.weight_bits))
+
+
+def _weight_matmuls(wl) -> list:
+    return [(o.name, (o.weight, o.k, o.n)) for o in wl.ops if o.kind == "matmul" and o.weight]
+
+
+def trace_target(target: Target, bits: Optional[tuple[int, int]] = None):
+    """The target's workload: one sample's forward pass, as ``cimsim trace`` records it.
+
+    ``bits`` = (input, weight) bits: each weight matmul also carries the data statistics
+    (``cimsim trace --stats``) measured on the first :data:`STATS_SAMPLES` evaluation inputs, the
+    data the accuracy is scored on, counted at those bits. They are traced as one batch and
+    matched to the one-sample trace's weight matmuls in order (same weight, K and N); a model
+    whose weight matmuls differ with the batch (no such bundled one) is measured on the traced
+    sample alone, and ``metadata['activity_stats']`` says which."""
+    from ..workload.ir import Op, Workload
     from ..workload.trace import trace
 
-    return trace(target.model, target.example, name=target.name)
+    wl = trace(target.model, target.example, name=target.name)
+    if bits is None:
+        return wl
+    n = min(STATS_SAMPLES, len(target.inputs))
+    data = trace(target.model, (target.inputs[:n],), name=target.name, stats_bits=bits)
+    mine, theirs = _weight_matmuls(wl), _weight_matmuls(data)
+    stats = dict(data.metadata["activity_stats"])
+    if [k for _, k in mine] != [k for _, k in theirs]:
+        one = trace(target.model, target.example, name=target.name, stats_bits=bits)
+        one.metadata["activity_stats"] = {
+            **one.metadata["activity_stats"], "samples": 1,
+            "measured_on": "the traced sample alone (the model's weight matmuls differ at a "
+                           f"batch of {n} evaluation inputs)"}
+        return one
+    tags = {name: {k: v for k, v in o.tags.items() if k in _STATS_TAGS}
+            for (name, _), o in zip(mine, (o for o in data.ops
+                                           if o.kind == "matmul" and o.weight))}
+    ops = [o if o.name not in tags else
+           Op(o.name, o.kind, o.inputs, o.outputs, o.m, o.k, o.n, o.batch, o.weight, o.fn,
+              o.ops_per_element, {**o.tags, **tags[o.name]}, o.generic_macs)
+           for o in wl.ops]
+    stats.update(samples=n, measured_on=f"the first {n} evaluation inputs (one batch), "
+                                        "the data the accuracy is scored on")
+    return Workload(wl.name, list(wl.tensors.values()), ops, {**wl.metadata, "activity_stats": stats})
 
 
-def workload_file(target: Target) -> Path:
-    """The traced workload as a JSON file in the accuracy cache (traced once per model version;
-    sweeps hand the file to their workers like any workload)."""
+def workload_file(target: Target, bits: Optional[tuple[int, int]] = None) -> Path:
+    """The traced workload as a JSON file in the accuracy cache (traced once per model version
+    and statistics precision ``bits``, see :func:`trace_target`; sweeps hand the file to their
+    workers like any workload)."""
     from ..workload.io import save_workload
     from .data import cache_dir
 
@@ -144,9 +198,10 @@ def workload_file(target: Target) -> Path:
 
     d = cache_dir() / "traces"
     d.mkdir(parents=True, exist_ok=True)
-    path = d / f"{target.key}-cimsim{__version__}.json"
-    if not path.exists():
-        save_workload(trace_target(target), path)
+    stats = "" if bits is None else f"-stats{bits[0]}x{bits[1]}n{STATS_SAMPLES}"
+    path = d / f"{target.key}-cimsim{__version__}{stats}.json"
+    if not path.exists():  # written atomically: sweep workers may trace the same file at once
+        save_workload(trace_target(target, bits), path)
     return path
 
 

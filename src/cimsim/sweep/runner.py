@@ -147,12 +147,25 @@ def _result_columns(context) -> tuple[str, ...]:
     return (*cols, *SERVING_COLUMNS) if context.get("serving") else cols
 
 
-def _accuracy_targets(workloads, dataset) -> dict:
+def _accuracy_targets(workloads, dataset, configs=()) -> dict:
     """``--accuracy``: each workload an evaluation model, loaded (trained and cached on first
-    use) and traced once here, so workers only read the cache. {name: (traced file, key,
-    (model spec, dataset spec))}."""
-    from ..accuracy.target import AccuracyError, is_target_spec, load_target, workload_file
+    use) and traced here, with its data statistics at the precision of each base config's CIM
+    (:func:`cimsim.accuracy.target.stats_bits`), so workers only read the cache (a point that
+    sweeps a CIM's bits traces its own there). {name: (traced file at the first config's
+    precision, key, (model spec, dataset spec))}."""
+    from ..accuracy.target import (AccuracyError, is_target_spec, load_target, stats_bits,
+                                   workload_file)
+    from ..bundled import resolve_config
+    from ..config import load_architecture
 
+    bits = []
+    for c in configs:
+        try:
+            b = stats_bits(load_architecture(resolve_config(str(c))))
+        except CimsimError:
+            continue  # an invalid base config: its points become error rows
+        if b not in bits:
+            bits.append(b)
     out = {}
     for name in workloads:
         name = str(name)
@@ -160,7 +173,8 @@ def _accuracy_targets(workloads, dataset) -> dict:
             raise AccuracyError(f"--accuracy: workload '{name}' is not an evaluation model; give a "
                                 "bundled one (e.g. digits-cnn) or FILE.py:FACTORY with --dataset")
         target = load_target(name, dataset)
-        out[name] = (workload_file(target), target.key, (name, dataset))
+        files = [workload_file(target, b) for b in bits or [None]]
+        out[name] = (files[0], target.key, (name, dataset))
     return out
 
 
@@ -374,7 +388,7 @@ def sweep(
     configs, workloads, specs = _as_list(configs), _as_list(workloads), plan.specs
     if dataset is not None and not accuracy:
         raise CimsimError("--dataset goes with --accuracy")
-    targets = _accuracy_targets(workloads, dataset) if accuracy else None
+    targets = _accuracy_targets(workloads, dataset, configs) if accuracy else None
     points = sample_points(specs, sample, samples, seed)
     context, tasks = _build(configs, workloads, specs, points, engine, targets)
     results = _result_columns(context)

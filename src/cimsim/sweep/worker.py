@@ -139,10 +139,11 @@ def run_task(task: Task, context: dict) -> dict:
         source = context["config_sources"][task.config_key]
         data = apply_overrides(context["configs"][task.config_key], task.overrides, source=source)
         arch = architecture_from_dict(data, source=source)
-        record = simulate(
-            arch, _workload(task.workload_key, context), engine=task.engine, keep_ops=False, costs=cost_cache()
-        ).record()
         acc = context.get("accuracy", {}).get(task.workload_key)
+        wl = _workload(task.workload_key, context) if acc is None else _accuracy_workload(arch, acc)
+        record = simulate(
+            arch, wl, engine=task.engine, keep_ops=False, costs=cost_cache()
+        ).record()
         if acc is not None:
             record.update(_accuracy(arch, acc))
     except Exception as exc:  # noqa: BLE001 - a failing point is a result, not a crash
@@ -162,11 +163,21 @@ _ACCURACY_MAX = 256
 def _accuracy(arch, spec: tuple) -> dict:
     """``--accuracy``: the point's accuracy columns (:func:`cimsim.accuracy.target.accuracy_record`),
     on one torch thread (a sweep's workers already fill the cores)."""
-    from ..accuracy.target import accuracy_record, arithmetic_key, load_target, reference_outputs
+    from ..accuracy.target import accuracy_record, arithmetic_key
 
     key = (spec, arithmetic_key(arch))
     if key in _ACCURACY:
         return dict(_ACCURACY[key])
+    hit = _target(spec)
+    rec = _ACCURACY[key] = accuracy_record(arch, hit[0], reference=hit[1])
+    while len(_ACCURACY) > _ACCURACY_MAX:
+        _ACCURACY.popitem(last=False)
+    return dict(rec)
+
+
+def _target(spec: tuple):
+    """The evaluation model ``spec`` with its fp32 outputs, loaded once per worker process."""
+    from ..accuracy.target import load_target, reference_outputs
     import torch
 
     torch.set_num_threads(1)
@@ -174,10 +185,26 @@ def _accuracy(arch, spec: tuple) -> dict:
     if hit is None:
         target = load_target(*spec)   # trained and cached by the main process before the sweep
         hit = _TARGETS[spec] = (target, reference_outputs(target))
-    rec = _ACCURACY[key] = accuracy_record(arch, hit[0], reference=hit[1])
-    while len(_ACCURACY) > _ACCURACY_MAX:
-        _ACCURACY.popitem(last=False)
-    return dict(rec)
+    return hit
+
+
+def _accuracy_workload(arch, spec: tuple):
+    """``--accuracy``: the evaluation model traced with its data statistics at the point's CIM
+    precision (:func:`cimsim.accuracy.target.workload_file`; the main process traced those of
+    the base configs, a point that sweeps a CIM's bits traces its own once, into the cache)."""
+    from ..accuracy.target import stats_bits, workload_file
+    from ..workload import load_workload
+
+    bits = stats_bits(arch)
+    key = f"accuracy:{spec}:{bits}"
+    if key in _WORKLOADS:
+        _WORKLOADS.move_to_end(key)
+        return _WORKLOADS[key]
+    wl = _WORKLOADS[key] = load_workload(workload_file(_target(spec)[0], bits))
+    WORKLOAD_LOADS[key] += 1
+    while len(_WORKLOADS) > _WORKLOADS_MAX:
+        _WORKLOADS.popitem(last=False)
+    return wl
 
 
 def run_chunk(tasks: list[Task], context: dict | None = None) -> list[dict]:

@@ -35,7 +35,9 @@ downloaded or materialised) and traced by :func:`cimsim.workload.trace.trace`:
    the traced attention too.
 5. **Chaining.** A ``sample`` op (argmax over each request's logits) ends each iteration; a
    decode step's token ids are the previous iteration's samples, so steps depend on one another.
-6. **Long runs.** Stretches of identical decode steps are written from the third with NumPy
+6. **KV appends** (:mod:`.serve_kv`). The K/V projections carry ``store_bytes``, the rows
+   they append (as the generator's ``qkv`` ops); ``metadata['kv_appends']`` says so.
+7. **Long runs.** Stretches of identical decode steps are written from the third with NumPy
    (:func:`cimsim.workload.llm_replicate.insert_replicas`), as the generator writes them.
 
 What matches ``cimsim workload llm`` for the same model and options (held by the tests): every
@@ -61,6 +63,7 @@ from ..errors import WorkloadError
 from ..workload.ir import Workload, WorkloadBuilder
 from ..workload.llm import model_from_hf, schedule, serving_options
 from ..workload.llm_replicate import Stretch, insert_replicas
+from .serve_kv import checked_kv_rows, kv_row_bytes
 from .serve_parallel import _check_shard, _row_parallel, _shard_overrides, _stages
 
 _SERVE_OWN = ("seq", "cache", "batch")
@@ -343,16 +346,27 @@ def trace_serving(zoo_name: str, *, prompt, decode, batch: int = 1, requests: in
     for t_ in prefill.values():
         t_.reduce_after = reduce_pre
     dec = None
+    kv_rows: dict[str, int] = {}
+    kv_t = None
     if any(D):
         da, _ = _trace(dec_entry, dtype, overrides, cache=_DEC)
         db, _ = _trace(dec_entry, dtype, overrides, cache=_DEC + 1)
         n_traces += 2
-        dec = _fold_cache(_template(da, db, "decode step", True, _DEC))
+        dec = _template(da, db, "decode step", True, _DEC)
+        kv_rows = kv_row_bytes(dec)  # one token's K and V rows per projection that makes them
+        kv_t = dec
+        dec = _fold_cache(dec)
         if tp > 1:
             dfull, _ = _trace(dec_entry, dtype, full_overrides, cache=_DEC)
             n_traces += 1
             dec.reduce_after = _row_parallel(dfull, da)
+    else:  # no decode step: one traced to find the projections whose rows the prefill stores
+        da, _ = _trace(dec_entry, dtype, overrides, cache=_DEC)
+        n_traces += 1
+        kv_t = _template(da, da, "decode step", True, _DEC)
+        kv_rows = kv_row_bytes(kv_t)
     trace_s = time.perf_counter() - t0
+    kv_rows, kv_note = checked_kv_rows(kv_rows, kv_t, prefill.values())
     if pp > 1:
         for t_ in [*prefill.values(), *([dec] if dec else [])]:
             _stages(t_, n_layers // pp, pp)
@@ -380,6 +394,14 @@ def trace_serving(zoo_name: str, *, prompt, decode, batch: int = 1, requests: in
         for i, nm in enumerate(tm.names):
             if tm.shared[i] and nm not in weights:
                 weights[nm] = T(nm, list(tm.shapes[i]), "weight")
+
+    def stored(oname: str, parts: list) -> dict:
+        """``store_bytes`` of a K/V projection: a row per token appended (a prefill part's
+        ``c``, a decode part's one); {} for any other op."""
+        per = kv_rows.get(oname)
+        if not per:
+            return {}
+        return {"store_bytes": per * sum(1 if tm is dec else c for _, tm, c in parts)}
 
     def chain(prefix: str, tags: dict, parts: list, ids_of: dict) -> int:
         """One pass of ``parts`` [(request, template, length)] as one chain of ops; returns the
@@ -450,7 +472,8 @@ def trace_serving(zoo_name: str, *, prompt, decode, batch: int = 1, requests: in
                 w_ = tids(wt)[0] if wt is not None and tm0.shared[wt] else None
                 b.op(f"{prefix}.{oname}", kind, list(dict.fromkeys(inputs)), outputs, m=merged[0],
                      k=merged[1], n=merged[2], batch=merged[3], weight=w_, fn=fn,
-                     ops_per_element=ope, tags={**otags, **tags}, generic_macs=gm * len(parts))
+                     ops_per_element=ope, tags={**otags, **tags, **stored(oname, parts)},
+                     generic_macs=gm * len(parts))
                 if oname in tm0.reduce_after:  # a row-parallel matmul: the partial sums meet
                     for i in outs:
                         sums = [T(f"{prefix}.{tm0.names[i]}.sum" if len(made[i]) == 1 else
@@ -472,7 +495,8 @@ def trace_serving(zoo_name: str, *, prompt, decode, batch: int = 1, requests: in
                     b.op(f"{prefix}.r{r}.{oname}", kind, [pick(i) for i in ins],
                          [pick(i) for i in outs], m=dims[j][0], k=dims[j][1], n=dims[j][2],
                          batch=dims[j][3], weight=None if wt is None else pick(wt), fn=fn,
-                         ops_per_element=ope, tags={**otags, **tags, "request": r},
+                         ops_per_element=ope,
+                         tags={**otags, **tags, **stored(oname, [(r, tm, c)]), "request": r},
                          generic_macs=gm)
         new_ids = T(f"{prefix}.next_ids", [len(parts), 1], "activation")
         b.op(f"{prefix}.sample", "reduction", tids(tm0.logits), [new_ids],
@@ -559,6 +583,7 @@ def trace_serving(zoo_name: str, *, prompt, decode, batch: int = 1, requests: in
                    "dtype": dtype, **({"micro_batches": mb, "full_batch": full_batch} if mb > 1 else {})},
         "traces": {"count": n_traces, "seconds": round(trace_s, 3)},
         "folded_ops_per_decode_step": dec.folded if dec else 0,
+        "kv_appends": kv_note,
         "macs": int(macs.sum()),
         "llm": {
             "first_token_ops": first_op,
