@@ -85,6 +85,16 @@ def _check(comp, name: str, arr, n: int) -> np.ndarray:
     return a
 
 
+def _as_slice(ids):
+    """``ids`` as a slice when it is a run of consecutive ops (same element writes, no fancy
+    indexing), else ``ids``."""
+    ids = np.asarray(ids)
+    m = len(ids)
+    if m and ids[-1] - ids[0] == m - 1 and (m == 1 or (np.diff(ids) == 1).all()):
+        return slice(int(ids[0]), int(ids[0]) + m)
+    return ids
+
+
 def compute_costs(pl: Placement, arch: Architecture, ops) -> CostTable:
     """Cost every op of a placement on ``arch``."""
     n = pl.n_ops
@@ -102,6 +112,7 @@ def compute_costs(pl: Placement, arch: Architecture, ops) -> CostTable:
             continue
         c = comp.cost(ops, ids, plan)
         m = len(ids)
+        ids = _as_slice(ids)  # a run of ops (often all of them): column writes without a gather
         compute[ids] = _check(comp, "compute_s", c.compute_s, m)
         latency[ids] = _check(comp, "latency_s", c.latency_s, m)
         checked = {}

@@ -73,7 +73,14 @@ def hierarchy_traffic(ops: OpArrays, idx: np.ndarray, levels: list[str], capacit
     reused_total = 0.0
     all_resident = all_fit = True
     if len(pair_w):
-        uw, first, counts = np.unique(pair_w, return_index=True, return_counts=True)
+        # = np.unique(pair_w, return_index=True, return_counts=True), in O(pairs) (ids are
+        # tensor indices): a sort of every pair cost most of this function on large workloads
+        counts_all = np.bincount(pair_w)
+        uw = np.flatnonzero(counts_all)
+        counts = counts_all[uw]
+        first_all = np.full(len(counts_all), len(pair_w), dtype=np.int64)
+        np.minimum.at(first_all, pair_w, np.arange(len(pair_w)))
+        first = first_all[uw]
         room = list(capacity[:-1])
         level_of = np.full(len(uw), back, dtype=np.int64)
         for u in np.argsort(first, kind="stable"):
@@ -100,9 +107,13 @@ def hierarchy_traffic(ops: OpArrays, idx: np.ndarray, levels: list[str], capacit
                     break
             else:
                 all_fit = False
-        src = level_of[np.searchsorted(uw, pair_w)]
+        level_all = np.full(len(counts_all), back, dtype=np.int64)
+        level_all[uw] = level_of
+        src = level_all[pair_w]
         src[first] = back  # a first use reads the backing store
-    streamed = float(ops.tensor_bytes[np.unique(pair_w)].sum()) - sum(resident.values()) if len(pair_w) else 0.0
+        streamed = float(ops.tensor_bytes[uw].sum()) - sum(resident.values())
+    else:
+        streamed = 0.0
     act = ops.act_in_bytes[idx] + ops.act_out_bytes[idx]
     act_level = np.full(n, back, dtype=np.int64)
     for j in range(back - 1, -1, -1):  # innermost that holds them wins
@@ -120,17 +131,29 @@ def hierarchy_traffic(ops: OpArrays, idx: np.ndarray, levels: list[str], capacit
     act_rest = act - first_in
     act_out = ops.act_out_bytes[idx]
     store = ops.stored(idx)
-    if store is None:
-        store = 0.0
+    in_nz = np.flatnonzero(first_in) if len(ops.input_ids) else None
     out: dict[str, np.ndarray] = {}
     writes: dict[str, np.ndarray] = {}
     lat = np.zeros(n)
     for j, lv in enumerate(levels):
         m = src >= j
-        b = np.bincount(pair_op[m], weights=pair_bytes[m], minlength=n) if n else np.zeros(0)
-        b = b + np.where(act_level >= j, act_rest, 0.0) + first_in + store
+        if not m.any():  # no weight byte passes this level (or no weights)
+            b = np.zeros(n)
+        elif m.all():  # every weight byte does (always the innermost)
+            b = np.bincount(pair_op, weights=pair_bytes, minlength=n)
+        else:
+            b = np.bincount(pair_op[m], weights=pair_bytes[m], minlength=n)
+        # the sums below skip adding zeros (bytes are never -0.0, so x + 0.0 is x): the same
+        # bits as ``b + where(a, act_rest, 0) + first_in + store``, without four passes
+        a = act_level >= j
+        b += act_rest if a.all() else np.where(a, act_rest, 0.0)
+        if in_nz is not None:
+            b[in_nz] += first_in[in_nz]
+        if store is not None:
+            b += store
         out[lv] = b
-        writes[lv] = np.where(act_level >= j, act_out, 0.0) + store
+        w = np.where(a, act_out, 0.0)
+        writes[lv] = w if store is None else w + store
         if latency[j] > 0:
             lat = np.maximum(lat, np.where(b > 0, latency[j], 0.0))
     return HierarchyTraffic(out, lat, resident, streamed, reused_total, all_resident, all_fit,
