@@ -77,7 +77,8 @@ from typing import Mapping, Sequence
 from ..dtypes import DTYPE_BYTES, DTYPES  # noqa: F401  (DTYPES re-exported)
 from ..errors import WorkloadError
 from .ir import Workload, WorkloadBuilder
-from .llm_options import ATTENTION, BATCHING, GEN, _per_request, serving_options  # noqa: F401
+from .llm_options import (ATTENTION, BATCHING, GEN, _per_request, one_micro_batch,  # noqa: F401
+                          serving_options)
 from .llm_replicate import Stretch, insert_replicas
 
 
@@ -287,9 +288,7 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
                                      micro_batches)
     tp, pp, mb = tensor_parallel, pipeline_parallel, micro_batches
     full_batch = batch
-    if mb > 1:  # the workload is one micro-batch (all of them identical)
-        batch, requests = batch // mb, requests // mb
-        P, D = P[:requests], D[:requests]
+    batch, requests, P, D = one_micro_batch(batch, requests, P, D, mb)
     if model.layers % pp:
         raise WorkloadError(f"{GEN}: pipeline_parallel={pp} must divide layers={model.layers}")
     per_stage = model.layers // pp

@@ -66,3 +66,12 @@ def serving_options(prompt, decode, batch, requests, batching, attention, sub_ba
             raise WorkloadError(f"{GEN}: micro_batches={m} needs identical micro-batches: static "
                                 "batching, one sub-batch, one prompt and one decode length for all")
     return P, D, requests
+
+
+def one_micro_batch(batch: int, requests: int, P: list[int], D: list[int], micro_batches: int):
+    """``(batch, requests, P, D)`` of one micro-batch: a pipeline-parallel run's workload is one
+    of its ``micro_batches`` identical micro-batches (``serving_options`` checked they divide)."""
+    if micro_batches > 1:
+        batch, requests = batch // micro_batches, requests // micro_batches
+        P, D = P[:requests], D[:requests]
+    return batch, requests, P, D

@@ -61,7 +61,7 @@ from dataclasses import dataclass, field
 
 from ..errors import WorkloadError
 from ..workload.ir import Workload, WorkloadBuilder
-from ..workload.llm import model_from_hf, schedule, serving_options
+from ..workload.llm import model_from_hf, one_micro_batch, schedule, serving_options
 from ..workload.llm_replicate import Stretch, insert_replicas
 from .serve_kv import checked_kv_rows, kv_row_bytes
 from .serve_parallel import _check_shard, _row_parallel, _shard_overrides, _stages
@@ -308,9 +308,7 @@ def trace_serving(zoo_name: str, *, prompt, decode, batch: int = 1, requests: in
                                      micro_batches)
     tp, pp, mb = tensor_parallel, pipeline_parallel, micro_batches
     full_batch = batch
-    if mb > 1:  # the workload is one micro-batch (all of them identical)
-        batch, requests = batch // mb, requests // mb
-        P, D = P[:requests], D[:requests]
+    batch, requests, P, D = one_micro_batch(batch, requests, P, D, mb)
     bad = [k for k in overrides if k in _SERVE_OWN]
     if bad:
         raise WorkloadError(f"--serve sets {', '.join(bad)} itself (use --prompt, --decode, --batch)")
