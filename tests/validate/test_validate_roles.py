@@ -78,7 +78,9 @@ def test_cli_shows_the_role_and_the_predicted_median(monkeypatch, tmp_path):
     assert list(df.role) == ["predicted"] * 3 + ["fit", "consistency"]
 
 
-#: (predicted, consistency, fit) per published suite, as audited (host: timed, not run here)
+#: (predicted, consistency, fit) per published suite, as audited (host and host-unseen: timed, not
+#: run here; host-unseen's shapes are chosen outside the calibration grid and the host suite, so
+#: every case of it is predicted: tests/validate/test_host_unseen.py)
 AUDITED = {
     "cim-accuracy": (2, 0, 0),
     "cim-published": (34, 4, 8),
@@ -97,7 +99,7 @@ NOT_PREDICTED = re.compile(r"\(fitted\)|cap fitted here|queue model, fitted|cycl
 
 @pytest.mark.slow
 def test_every_case_of_every_suite_has_a_role():
-    names = [n for n in validate.suites() if n != "host"]
+    names = [n for n in validate.suites() if n not in ("host", "host-unseen")]
     assert set(names) == set(AUDITED), "a suite was added: audit its cases and add it here"
     df = run(names)
     assert df.role.isin(list(ROLES)).all()
