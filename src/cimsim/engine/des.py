@@ -3,7 +3,8 @@
 Why one module of over 600 lines: the compiled replay mirrors the SimPy callbacks
 rule for rule (the same floating-point operations in the same order) and hands
 state back and forth with them; kept side by side, a change to one is made to
-the other in the same diff.
+the other in the same diff (the exclusive-transfer and loaded-latency rules too:
+their completion arithmetic appears once per implementation, deliberately).
 
 The engine knows servers, links and time, nothing about hardware configs.
 

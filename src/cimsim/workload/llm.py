@@ -79,7 +79,7 @@ from ..errors import WorkloadError
 from .ir import Workload, WorkloadBuilder
 from .llm_options import (ATTENTION, BATCHING, GEN, _per_request, one_micro_batch,  # noqa: F401
                           serving_options)
-from .llm_replicate import Stretch, insert_replicas
+from .llm_replicate import Stretch, insert_replicas, third_step_repeats
 
 
 @dataclass(frozen=True)
@@ -509,10 +509,7 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
                 last_op[r] = ends[j] + extra
         if cur is None:
             built.append((o0, len(b), t0, n_tensors[0], ends))
-            # the third identical step is the template of the rest of the stretch (its change
-            # from the second is what each later step repeats)
-            if replicate and len(built) == 3 and built[1][1] - built[1][0] == built[2][1] - built[2][0] \
-                    and built[1][3] - built[1][2] == built[2][3] - built[2][2]:
+            if replicate and third_step_repeats(built):
                 cur = Stretch(o0, len(b), t0, n_tensors[0], it)
                 stretches.append(cur)
         step_end.append(len(b) - 1 + extra)

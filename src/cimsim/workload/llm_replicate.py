@@ -41,6 +41,15 @@ class Stretch:
     count: int = 0
 
 
+def third_step_repeats(built: list[tuple]) -> bool:
+    """Whether the third step built op by op is the template of the rest of a stretch: the
+    second and third steps (``(first op, end op, first tensor, end tensor, ...)``) added the same
+    numbers of ops and tensors, so the third's change from the second is what each later step
+    repeats."""
+    return (len(built) == 3 and built[1][1] - built[1][0] == built[2][1] - built[2][0]
+            and built[1][3] - built[1][2] == built[2][3] - built[2][2])
+
+
 def _rename(names: list[str], it: int, r: int) -> list[str]:
     old, new = f"it{it}.", f"it{it + r}."
     k = len(old)

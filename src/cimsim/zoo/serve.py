@@ -62,7 +62,7 @@ from dataclasses import dataclass, field
 from ..errors import WorkloadError
 from ..workload.ir import Workload, WorkloadBuilder
 from ..workload.llm import model_from_hf, one_micro_batch, schedule, serving_options
-from ..workload.llm_replicate import Stretch, insert_replicas
+from ..workload.llm_replicate import Stretch, insert_replicas, third_step_repeats
 from .serve_kv import checked_kv_rows, kv_row_bytes
 from .serve_parallel import _check_shard, _row_parallel, _shard_overrides, _stages
 
@@ -558,8 +558,7 @@ def trace_serving(zoo_name: str, *, prompt, decode, batch: int = 1, requests: in
                 last_op[r] = ends[j] + extra
         if cur is None:
             built.append((o0, len(b), s0, n_t[0], ends))
-            if replicate and len(built) == 3 and built[1][1] - built[1][0] == built[2][1] - built[2][0] \
-                    and built[1][3] - built[1][2] == built[2][3] - built[2][2]:
+            if replicate and third_step_repeats(built):
                 cur = Stretch(o0, len(b), s0, n_t[0], it)
                 stretches.append(cur)
         step_end.append(len(b) - 1 + extra)
