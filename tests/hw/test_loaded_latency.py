@@ -161,6 +161,7 @@ def test_dram_suite_latency_errors_are_recorded():
     top = [c for c in loaded if any(f", {p} % reads" in c.case for p in ("100", "94"))]
     assert len(top) == 8 and max(abs(c.rel_error) for c in top) < 0.10
     # at 50 % load every curve within 12 %; at 80 % load the write-heavy mixes are not
-    # (Sapphire Rapids under-predicted to -30 %, CTE-AMD 50 % over-predicted +24 %)
+    # (Sapphire Rapids under-predicted to -30 %; CTE-AMD 50 % within 7 % since its cap is a
+    # fabric cap: the rate at 50 % reads is no longer cut by turnarounds)
     assert max(abs(c.rel_error) for c in loaded if "at 50%" in c.case) < 0.12
     assert max(abs(c.rel_error) for c in loaded) < 0.30

@@ -13,12 +13,16 @@ measured maxima.
    cap (``sustained_fraction``) is fitted at its highest read ratio (that case has error 0 by
    construction and is listed as the fit); the other read ratios are predicted by the
    read/write turnaround model with Ramulator 2's default write batch, nothing else fitted.
+   Where the cap acts is the platform's ``cap_kind`` (the data file's column): ``controller``
+   (it multiplies every ceiling) for the three Intel sockets, ``fabric`` (a separate
+   bottleneck, ``min(cap, ceiling)``) for CTE-AMD. The fabric kind was chosen for CTE-AMD after
+   seeing its flat curve, so its other read ratios are labelled ``fit``, not ``predicted``.
 3. Mess-Results bandwidth-latency curves (``data/validation/mess_latency_curves.csv``: four
    systems, three read ratios each). Idle latency: the level's ``latency`` field is set from
    the system's highest read ratio (given, error 0) and predicted unchanged for its other
    ratios. Loaded latency: the ``queue`` model (M/D/1, service one row cycle tRC of the
    preset, capacity ``queue_headroom`` x the level's sustained rate at that read ratio, itself
-   the cap of item 2 and the turnaround model), at 50 % and 80 % of each curve's measured
+   the cap of item 2, its kind and the turnaround model), at 50 % and 80 % of each curve's measured
    maximum (the measured latency there interpolated linearly between the two measured points
    around it). The one number fitted, the headroom, comes from MN5-GPP at 100 % reads (least
    squares over its points up to 90 % of the maximum; those cases say "fitted"); every other
@@ -41,12 +45,27 @@ R2_SPEC = "CMU-SAFARI/ramulator2 tests/latency_throughput/utils/spec.py"
 MESS_REPO = "bsc-mem/Mess-Results @16ab1d6"
 
 
-def level(standard: str, buses: int = 1, cap: float = 1.0) -> Dram:
+def level(standard: str, buses: int = 1, cap: float = 1.0, cap_kind: str = "controller") -> Dram:
     """A ``type: dram`` level of ``buses`` data buses (validated like a config section)."""
     cfg = Dram.Config.model_validate({"type": "dram", "standard": standard, "channels": buses,
-                                      "sustained_fraction": cap, "capacity": "1 GB",
-                                      "energy_per_bit": "0 pJ/bit"})
+                                      "sustained_fraction": cap, "cap_kind": cap_kind,
+                                      "capacity": "1 GB", "energy_per_bit": "0 pJ/bit"})
     return Dram(f"dram-{standard}", cfg)
+
+
+def fitted_cap(fit: dict) -> float:
+    """The cap that makes the level meet the measured maximum of row ``fit`` (a Mess row):
+    ``controller``: measured / the ceiling at its read ratio; ``fabric``: measured / the
+    all-read streaming ceiling (the fabric's rate, when the ceiling at the fit's ratio is above
+    it, which ``fabric_fit_binds`` checks)."""
+    d = level(fit["standard"], int(fit["data_buses"]))
+    measured = float(fit["max_bandwidth_gbps"]) * 1e9
+    if fit["cap_kind"] == "controller":
+        return measured / d.bytes_per_s(Pattern.stream(int(fit["read_pct"]) / 100))
+    if d.bytes_per_s(Pattern.stream(int(fit["read_pct"]) / 100)) < measured:
+        raise ValueError(f"{fit['system']}: the measured maximum is above the DRAM ceiling at "
+                         f"{fit['read_pct']} % reads: no fabric cap meets it")
+    return measured / d.bytes_per_s(STREAM)
 
 
 def jedec_cases() -> list[Case]:
@@ -76,16 +95,19 @@ def mess_cases() -> list[Case]:
     for system in dict.fromkeys(r["system"] for r in rows):
         mine = sorted((r for r in rows if r["system"] == system), key=lambda r: -int(r["read_pct"]))
         fit = mine[0]
-        d = level(fit["standard"], int(fit["data_buses"]))
-        cap = float(fit["max_bandwidth_gbps"]) * 1e9 / d.bytes_per_s(Pattern.stream(int(fit["read_pct"]) / 100))
-        capped = level(fit["standard"], int(fit["data_buses"]), min(cap, 1.0))
+        capped = capped_level(system)
+        # the fabric kind was chosen for CTE-AMD after seeing its flat curve: not a prediction
+        chosen_after = fit["cap_kind"] == "fabric"
         for r in mine:
             pct = int(r["read_pct"])
-            what = "cap fitted here" if r is fit else f"predicted from the cap fitted at {fit['read_pct']} %"
+            what = ("cap fitted here" if r is fit else
+                    f"{fit['cap_kind']} cap fitted at {fit['read_pct']} %"
+                    + (", its kind chosen after seeing this curve" if chosen_after else ", predicted"))
             out.append(Case("dram", f"{system} {r['standard']} x{r['data_buses']} max bandwidth, {pct} % reads "
                             f"({what})", "B/s", float(r["max_bandwidth_gbps"]) * 1e9,
                             capped.bytes_per_s(Pattern.stream(pct / 100)),
-                            f"{MESS_REPO} {r['path']} ({r['cpu']})", role=FIT if r is fit else PREDICTED))
+                            f"{MESS_REPO} {r['path']} ({r['cpu']})",
+                            role=FIT if (r is fit or chosen_after) else PREDICTED))
     return out
 
 
@@ -106,9 +128,7 @@ def _system_rows() -> dict[str, list[dict]]:
 def capped_level(system: str) -> Dram:
     """The system's level with its cap fitted at its highest read ratio (item 2)."""
     fit = _system_rows()[system][0]
-    d = level(fit["standard"], int(fit["data_buses"]))
-    cap = float(fit["max_bandwidth_gbps"]) * 1e9 / d.bytes_per_s(Pattern.stream(int(fit["read_pct"]) / 100))
-    return level(fit["standard"], int(fit["data_buses"]), min(cap, 1.0))
+    return level(fit["standard"], int(fit["data_buses"]), min(fitted_cap(fit), 1.0), fit["cap_kind"])
 
 
 def _interp(x: float, xs: list[float], ys: list[float]) -> float:
@@ -184,7 +204,7 @@ def latency_cases(headroom: float | None = None) -> list[Case]:
 
 
 @suite("dram", "DRAM model: Ramulator 2.1's closed-form JEDEC targets per preset; Mess-Results maxima "
-               "by read ratio, one cap per platform; idle and loaded latency (M/D/1 on tRC, one "
+               "by read ratio, one cap per platform (controller or fabric); idle and loaded latency (M/D/1 on tRC, one "
                "headroom fitted on one curve)")
 def dram_suite() -> list[Case]:
     return jedec_cases() + mess_cases() + latency_cases()

@@ -21,10 +21,22 @@ alike and independent), with every timing in command-clock cycles ``tCK``:
   per ``tRC``: ``t_act = max(tRRD_S, tFAW / 4, tRC / banks)``. One access takes
   ``max(b * tBL / (E_ccd * E_mix), t_act)`` cycles and moves ``S`` useful bytes.
 
-The sustained rate is ``channels x S / (time per access) x E_ref x cap`` (streaming: ``S`` =
-one burst, no activation limit), where ``cap`` (``sustained_fraction``) is the one per-platform
-factor fitted to a measured maximum (the controller's and the on-chip network's losses that
-the timing does not show). The engine shares the :data:`~cimsim.hw.base.STREAM` rate; an op
+The JEDEC ceiling is ``D(pattern) = channels x S / (time per access) x E_ref`` (streaming:
+``S`` = one burst, no activation limit). ``sustained_fraction`` (``f``) is the one per-platform
+number fitted to a measured maximum; where it acts is a stated part of the platform
+(``cap_kind``):
+
+- ``controller`` (default): the loss is data-bus time the controller's scheduling leaves idle
+  (row conflicts between many streams, queue limits), so it scales every ceiling:
+  ``rate = f x D(pattern)``;
+- ``fabric``: the limit is a separate server in series with the DRAM channels (an on-chip
+  network, an I/O die, the cores' outstanding misses), which moves bytes at a fixed rate
+  whatever the DRAM does with them, so it does not multiply the DRAM's turnaround or
+  activation losses: ``rate = min(f x D(all-read stream), D(pattern))``; the DRAM's own losses
+  show only where they bring its ceiling under the fabric's.
+
+With ``f = 1`` both are the JEDEC ceilings. The engine shares the
+:data:`~cimsim.hw.base.STREAM` rate; an op
 that states another pattern (tags ``access_bytes`` / ``read_fraction``) is charged its own
 rate (:func:`cimsim.pipeline.pattern_scale`).
 
@@ -116,6 +128,11 @@ class DramLevel(MemoryLevel):
     sustained_fraction: Fraction = Field(
         default=1.0, description="Per-platform cap: the fraction of the JEDEC ceilings the memory "
         "controller sustains, fitted once to a measured maximum.", json_schema_extra=RATE)
+    cap_kind: Literal["controller", "fabric"] = Field(
+        default="controller", description="Where the per-platform cap acts: controller (data-bus "
+        "time lost to scheduling: sustained_fraction multiplies every ceiling) or fabric (a "
+        "separate bottleneck upstream of the DRAM: the rate is the smaller of sustained_fraction x "
+        "the all-read streaming ceiling and the pattern's ceiling).", json_schema_extra=RATE)
     write_batch: PositiveInt = Field(
         default=19, description="Write bursts the controller drains per read/write turnaround "
         "(default: Ramulator 2's GenericDDR controller, 32-entry write buffer drained from 80 % "
@@ -196,7 +213,11 @@ class Dram(MemoryResource):
 
     def bytes_per_s(self, pattern: Pattern = STREAM) -> float:
         c = self.config
-        return self.peak_bytes_per_s() * efficiency(self.timing, pattern, c.write_batch) * c.sustained_fraction
+        if c.cap_kind == "controller":
+            return self.peak_bytes_per_s() * efficiency(self.timing, pattern, c.write_batch) * c.sustained_fraction
+        ceiling = self.peak_bytes_per_s() * efficiency(self.timing, pattern, c.write_batch)
+        fabric = self.peak_bytes_per_s() * efficiency(self.timing, STREAM, c.write_batch) * c.sustained_fraction
+        return min(ceiling, fabric)
 
     def queue_service_s(self) -> float:
         """The queue model's service time: one row cycle, ``tRC x tCK``."""
