@@ -126,8 +126,10 @@ class DramLevel(MemoryLevel):
                                "organisation: " + ", ".join(TIMINGS) + ".",
                                json_schema_extra=RATE)
     sustained_fraction: Fraction = Field(
-        default=1.0, description="Per-platform cap: the fraction of the JEDEC ceilings the memory "
-        "controller sustains, fitted once to a measured maximum.", json_schema_extra=RATE)
+        default=1.0, description="Per-platform cap, fitted once to a measured maximum: the fraction "
+        "of the JEDEC ceilings the memory controller sustains (cap_kind controller), or the "
+        "fabric's rate as a fraction of the all-read streaming ceiling (cap_kind fabric).",
+        json_schema_extra=RATE)
     cap_kind: Literal["controller", "fabric"] = Field(
         default="controller", description="Where the per-platform cap acts: controller (data-bus "
         "time lost to scheduling: sustained_fraction multiplies every ceiling) or fabric (a "
