@@ -2,8 +2,9 @@
 
 No number in the macro configs is fitted to a paper's totals, so the errors pinned here are the
 models' own (recorded 2026-12-03, see /work/notes/macros.md, adc.md, macros2.md and
-sinangil.md), held loosely: a model change that moves them is seen. The reference-supply TOPS are consistency checks (the cycle is
-a stated design parameter); they are checked by closed form, not pinned as predictions."""
+sinangil.md), held loosely: a model change that moves them is seen. The reference-supply TOPS
+are consistency checks (the cycle is a stated design parameter); they are checked by closed
+form, not pinned as predictions."""
 
 from __future__ import annotations
 

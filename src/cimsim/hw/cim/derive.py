@@ -287,17 +287,18 @@ def _switch_row(c, tech, cell, input_ones):
 def _counter_row(c, tech, cell, input_ones):
     """A pulse-count DAC's row counter for one slice (:func:`~cimsim.hw.circuits.periphery.
     pulse_counter_row`) at the input activity (arrays broadcast)."""
+    reg = register_design(getattr(tech, "registers", None))
     return periphery.pulse_counter_row(c.dac_bits, cell.height_f, tech.node_nm, tech.voltage,
-                                       input_ones, register_design(getattr(tech, "registers", None)))
+                                       input_ones, reg)
 
 
 def activity_energies(c, tech, input_ones, weight_ones) -> dict:
     """The data-dependent per-event energies of CIM config ``c`` on ``tech`` at the activities
     ``input_ones``, ``weight_ones`` (arrays, broadcast: one value per op) in place of the
     config's ``cell.input_ones`` / ``cell.weight_ones``: ``{design field: values}`` for each of
-    ``cell_read_energy``, ``dac_energy``, ``switch_energy`` and ``counter_energy`` that :func:`design` derives, by the
-    same functions (a number the config gives does not depend on the data: left out). Only call
-    with a design that derives (``design(c, tech)`` succeeded)."""
+    ``cell_read_energy``, ``dac_energy``, ``switch_energy`` and ``counter_energy`` that
+    :func:`design` derives, by the same functions (a number the config gives does not depend on
+    the data: left out). Only call with a design that derives (``design(c, tech)`` succeeded)."""
     d = design(c, tech)
     out = {}
     if not activity_dependent(c, tech):

@@ -25,9 +25,9 @@
 - ``write``: when the op re-programs, every cell of the matrix once (k x physical
   columns x ``write_energy``), whatever the number of rounds.
 
-``array``, ``dac``, ``switch`` and ``counter`` depend on the data: a derived ``cell_read_energy``,
-``dac_energy``, ``switch_energy`` or ``counter_energy`` is evaluated, per op, at the op's own traced activity where
-it has one (:mod:`.activity`).
+``array``, ``dac``, ``switch`` and ``counter`` depend on the data: a derived
+``cell_read_energy``, ``dac_energy``, ``switch_energy`` or ``counter_energy`` is evaluated, per
+op, at the op's own traced activity where it has one (:mod:`.activity`).
 """
 
 from __future__ import annotations
@@ -54,8 +54,9 @@ def op_energy(c, d, rows, k, row_tiles, col_tiles, phys_cols, buffer_bytes, repr
               per_op=None) -> dict:
     """Energy per part of the ops (arrays), config ``c`` at design point ``d`` (its effective,
     given or derived, per-event numbers; :mod:`.derive`); ``per_op`` maps a design field
-    (``cell_read_energy``, ``dac_energy``, ``switch_energy``, ``counter_energy``) to per-op values that replace the
-    design's where the ops' data activity is their own (:func:`.derive.activity_energies`)."""
+    (``cell_read_energy``, ``dac_energy``, ``switch_energy``, ``counter_energy``) to per-op
+    values that replace the design's where the ops' data activity is their own
+    (:func:`.derive.activity_energies`)."""
     per_op = per_op or {}
     e_cell = per_op.get("cell_read_energy", d.cell_read_energy)
     e_dac = per_op.get("dac_energy", d.dac_energy)
