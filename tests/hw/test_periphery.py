@@ -1,5 +1,6 @@
 """Array periphery (cimsim.hw.circuits.periphery): input switch matrix, column multiplexer and
-its decoder, and their wiring into the CIM component's energy parts ``switch`` and ``mux``.
+its decoder, a pulse-count DAC's row counter, and their wiring into the CIM component's energy
+parts ``switch``, ``mux`` and ``counter``.
 
 Goldens are closed-form arithmetic on the module's published constants: 1 fF/um of gate and
 0.2 fF/um of wire (Weste & Harris, CMOS VLSI Design 4th ed.), the unit inverter's 6 F of gate,
@@ -86,9 +87,36 @@ def test_settle_width_is_the_minimum_for_a_light_node_and_grows_with_the_load():
     assert w == pytest.approx(sense.unit_resistance_ohm_m(22, 0.9) / (2 * r_max) / F22, rel=1e-6, abs=0)
 
 
+def test_pulse_counter_row_by_hand():
+    # 4-bit slices at 7 nm, 0.8 V, a 32.86 F row pitch: the 4-bit load (4 register bits) and
+    # the row's share of the pulse clock at each of the 15 slots (one pitch of wire at
+    # 0.2 fF/um and one unit inverter of 6 F at 1 fF/um, with its FO4 chain x 5/3) whatever the
+    # data; each of the 15 x input_ones counts clocks the 4 register bits and 4 half adders
+    # (18/28 of a full-adder bit)
+    f, v2 = 7e-9, 0.64
+    reg = float(digital.register_bit_energy(7, 0.8))
+    half = 18 / 28 * float(digital.full_adder_energy(7, 0.8))
+    clk = 15 * (32.86 * f * 0.2e-9 + 6 * f * 1e-9) * 5 / 3 * v2
+    zero = periphery.pulse_counter_row(4, 32.86, 7, 0.8, input_ones=0.0).energy_j
+    assert zero == pytest.approx(4 * reg + clk, rel=1e-12, abs=0)
+    one = periphery.pulse_counter_row(4, 32.86, 7, 0.8, input_ones=1.0).energy_j
+    assert one - zero == pytest.approx(15 * (4 * reg + 4 * half), rel=1e-12, abs=0)
+    x = periphery.pulse_counter_row(4, 32.86, 7, 0.8, input_ones=0.4).energy_j
+    assert x == pytest.approx(zero + 0.4 * (one - zero), rel=1e-12, abs=0)
+    # a 1-bit slice: one slot, at most one count
+    one1 = periphery.pulse_counter_row(1, 32.86, 7, 0.8, input_ones=1.0).energy_j
+    assert one1 == pytest.approx(2 * reg + half + clk / 15, rel=1e-12, abs=0)
+    # C V^2: every term scales with the supply squared (the register bit and adder by V^2 too)
+    assert periphery.pulse_counter_row(4, 32.86, 7, 1.0, 0.4).energy_j == pytest.approx(
+        x / v2, rel=1e-9, abs=0)
+
+
 @pytest.mark.parametrize("call", [
     lambda: periphery.ir_drop_width_f(0, 128, 22),
     lambda: periphery.decoder(1.5, 0.0, 22),
+    lambda: periphery.pulse_counter_row(4, 32.86, 7, 0.8, input_ones=1.5),
+    lambda: periphery.pulse_counter_row(0, 32.86, 7, 0.8),
+    lambda: periphery.pulse_counter_row(4, 0.0, 7, 0.8),
     lambda: periphery.switch_matrix_row(128, 6000, 22, input_ones=1.5),
     lambda: periphery.column_mux(8, 16, 128, 12, 22),
     lambda: periphery.transmission_gate(-1, 22),
@@ -186,3 +214,45 @@ def test_current_sense_mux_gates_settle_the_sensed_node_at_minimum_width():
     # the switch matrix does not depend on the readout
     assert d.switch_energy == pytest.approx(
         periphery.switch_matrix_row(128, 100e3, 22, 0.9, 0.5).energy_j, rel=1e-12, abs=0)
+
+
+def test_a_pulse_count_drive_has_a_counter_part_per_row_drive():
+    # SRAM 8T cells driven by 4-bit pulse counts: one counter load and count per row drive
+    # (k = 128 rows x 2 input slices, one column tile), at the config's input_ones
+    a = _arch({"technology": "sram", "cell": {"type": "sram_8t", "input_ones": 0.3},
+               "dac_bits": 4, "input_drive": "pulse_count"})
+    cim = next(c for c in a.instances if c.name == "cim")
+    d = cim.design
+    assert "counter" in cim.energy_parts
+    assert d.counter_energy == pytest.approx(
+        periphery.pulse_counter_row(4, 10, 22, 0.9, 0.3).energy_j, rel=1e-12, abs=0)
+    e = simulate(a, gemv_workload(128, 16), engine="analytic").energy_breakdown_j
+    assert e["cim_counter"] == pytest.approx(128 * 2 * d.counter_energy, rel=1e-12, abs=0)
+    assert cim.provenance()["energy"]["counter"] == "derived"
+    # a level drive has no counter; a given counter energy is charged and marked given
+    lv = _arch({"technology": "sram", "cell": {"type": "sram_8t"}, "dac_bits": 4})
+    assert "counter" not in next(c for c in lv.instances if c.name == "cim").energy_parts
+    g = _arch({"counter_energy": "0.02 pJ"}, tech=False)
+    e = simulate(g, gemv_workload(128, 16), engine="analytic").energy_breakdown_j
+    assert e["cim_counter"] == pytest.approx(128 * 8 * 0.02e-12, rel=1e-12, abs=0)
+    prov = next(c for c in g.instances if c.name == "cim").provenance()["energy"]
+    assert prov["counter"] == "given"
+
+
+def test_the_counter_follows_each_ops_own_input_activity():
+    import numpy as np
+
+    from cimsim.hw.cim.derive import activity_dependent, activity_energies
+
+    a = _arch({"technology": "sram", "cell": {"type": "sram_8t"}, "dac_bits": 4,
+               "input_drive": "pulse_count", "dac_energy": "0.1 pJ", "cell_read_energy": "0.01 pJ"})
+    cim = next(c for c in a.instances if c.name == "cim")
+    tech = a.technology
+    # row drive and cells given: the counter alone depends on the data
+    assert activity_dependent(cim.config, tech)
+    x = np.array([0.0, 0.25, 1.0])
+    out = activity_energies(cim.config, tech, x, np.full(3, 0.5))
+    assert set(out) == {"counter_energy"}
+    assert out["counter_energy"] == pytest.approx(
+        periphery.pulse_counter_row(4, 10, 22, 0.9, x).energy_j, rel=1e-12, abs=0)
+

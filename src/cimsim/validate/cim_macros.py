@@ -103,7 +103,7 @@ def _cycle(node_nm: float, ref, vdd: float) -> float:
     return t_ref * float(scaling.voltage_delay_factor(node_nm, vdd, v_ref))
 
 
-def _tops_w(f, parts=("adc", "dac", "array", "digital")) -> float:
+def _tops_w(f, parts=("adc", "dac", "array", "digital", "counter")) -> float:
     j = sum(f.get(f"j_per_op_{p}", 0.0) for p in parts)
     return 1.0 / j / 1e12
 

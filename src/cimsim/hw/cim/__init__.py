@@ -162,6 +162,11 @@ class CIMConfig(ComponentConfig):
         "its driver and decoder; cimsim.hw.circuits.periphery), energy part `mux`. Default: "
         "derived for an analog array (not a digital bit-serial one) whose ADCs are shared by "
         "columns, with a technology block (gates sized to settle the sensed node); else none.")
+    counter_energy: Optional[Joules] = Field(
+        default=None, description="Row pulse counter of a pulse-count temporal DAC: one row for "
+        "one input slice (loading the slice, one count per unit pulse, its share of the pulse "
+        "clock; cimsim.hw.circuits.periphery), energy part `counter`. Default: derived for "
+        "input_drive pulse_count with a technology block; else none.")
     shift_add_energy: Optional[Joules] = Field(
         default=None, description="Digital shift-and-add energy per conversion. Default: "
         "derived, an adder and register of the accumulator's width (with `nmc`: the "
@@ -330,6 +335,7 @@ class CIM(Component):
                  "dac_energy": ("row drive", d.dac_energy, "J"),
                  "switch_energy": ("switch matrix", d.switch_energy, "J/row"),
                  "mux_energy": ("column mux", d.mux_energy, "J/conversion"),
+                 "counter_energy": ("pulse counter", d.counter_energy, "J/row"),
                  "shift_add_energy": ("shift-add", d.shift_add_energy, "J/conversion"),
                  "buffer.energy_per_byte": ("buffer", d.buffer_energy_per_byte, "J/B")}
         parts = [f"{label} {v:.3g} {unit}" + (" (placeholder)" if d.provenance[f] == "placeholder" else "")

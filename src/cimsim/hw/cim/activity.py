@@ -14,8 +14,9 @@ An op's measured figure is used where it describes what the arrays hold:
 
 Otherwise the config's value, and the op counts in ``<cim>_input_ones_default_ops`` /
 ``<cim>_weight_ones_default_ops``. The energies that depend on them, the derived
-``cell_read_energy``, ``dac_energy`` and ``switch_energy``, are evaluated for all such ops at once
-(:func:`.derive.activity_energies`, the circuit models broadcast over the ops); an op with
+``cell_read_energy``, ``dac_energy``, ``switch_energy`` and ``counter_energy``, are evaluated
+for all such ops at once (:func:`.derive.activity_energies`, the circuit models broadcast over
+the ops); an op with
 neither figure keeps the design's number bit for bit. A given energy does not depend on the
 data.
 """
@@ -65,8 +66,8 @@ def op_columns(ops, sel: dict) -> dict:
 
 def energies(c, tech, d, sel: dict) -> dict:
     """``{design field: per-op values}`` of the data-dependent energies (cell reads, row drives,
-    the input switch matrix), or ``{}`` when every op uses the design's (no op has its own
-    activity, or no such energy is derived)."""
+    the input switch matrix, a pulse-count DAC's row counters), or ``{}`` when every op uses
+    the design's (no op has its own activity, or no such energy is derived)."""
     own = sel["own_x"] | sel["own_w"]
     if not own.any() or tech is None or not activity_dependent(c, tech):
         return {}

@@ -59,8 +59,11 @@ register bit and its transmission gate, sized by the IR-drop rule on ``cols`` ce
 one); ``mux_energy`` (part ``mux``, per conversion) = ``column_mux`` for an analog array
 (resistive, SRAM or charge-domain cells; not a digital bit-serial one) whose ADC serves more
 than one column (``ceil(cols / adcs)`` columns), its gates sized to settle the sensed node
-within the sensing time (current sense) or the column within one conversion (other ADCs). Given
-values win and make the part present on any cell.
+within the sensing time (current sense) or the column within one conversion (other ADCs);
+``counter_energy`` (part ``counter``, per row per input slice, like the row drives) =
+``pulse_counter_row`` for ``input_drive: pulse_count`` (the row's pulse counter: the slice's
+load, one count per pulse, its share of the pulse clock). Given values win and make the part
+present on any cell.
 
 Area: the config's ``area`` parts win; parts it leaves out (and every part when it has no
 ``area`` section but a technology block and ``adc.type``) are derived: cells, ADCs, one
@@ -99,10 +102,11 @@ ENERGY_FIELDS = {
     "write": ("write_energy",),
     "switch": ("switch_energy",),
     "mux": ("mux_energy",),
+    "counter": ("counter_energy",),
 }
 #: array-periphery parts a design may have (present only when given or derived: see
 #: :attr:`Design.periphery_parts`)
-PERIPHERY_PARTS = ("switch", "mux")
+PERIPHERY_PARTS = ("switch", "mux", "counter")
 #: config field (below the component) each area part rests on
 AREA_FIELDS = {"arrays": "area.array", "adc": "area.adc", "dac": "area.dac",
                "digital": "area.digital", "buffer": "area.buffer", "other": "area.other"}
@@ -147,6 +151,7 @@ class Design:
     #: input switch matrix, one row for one slice (J) and column multiplexer per conversion (J)
     switch_energy: float = 0.0
     mux_energy: float = 0.0
+    counter_energy: float = 0.0  # a pulse-count DAC's row counter, one row for one slice (J)
     #: the array-periphery energy parts this design has (given, or derived where present)
     periphery_parts: tuple = ()
 
@@ -279,13 +284,21 @@ def _switch_row(c, tech, cell, input_ones):
                                        input_ones, register_design=reg)
 
 
+def _counter_row(c, tech, cell, input_ones):
+    """A pulse-count DAC's row counter for one slice (:func:`~cimsim.hw.circuits.periphery.
+    pulse_counter_row`) at the input activity (arrays broadcast)."""
+    reg = register_design(getattr(tech, "registers", None))
+    return periphery.pulse_counter_row(c.dac_bits, cell.height_f, tech.node_nm, tech.voltage,
+                                       input_ones, reg)
+
+
 def activity_energies(c, tech, input_ones, weight_ones) -> dict:
     """The data-dependent per-event energies of CIM config ``c`` on ``tech`` at the activities
     ``input_ones``, ``weight_ones`` (arrays, broadcast: one value per op) in place of the
     config's ``cell.input_ones`` / ``cell.weight_ones``: ``{design field: values}`` for each of
-    ``cell_read_energy``, ``dac_energy`` and ``switch_energy`` that :func:`design` derives, by the
-    same functions (a number the config gives does not depend on the data: left out). Only call
-    with a design that derives (``design(c, tech)`` succeeded)."""
+    ``cell_read_energy``, ``dac_energy``, ``switch_energy`` and ``counter_energy`` that
+    :func:`design` derives, by the same functions (a number the config gives does not depend on
+    the data: left out). Only call with a design that derives (``design(c, tech)`` succeeded)."""
     d = design(c, tech)
     out = {}
     if not activity_dependent(c, tech):
@@ -301,6 +314,8 @@ def activity_energies(c, tech, input_ones, weight_ones) -> dict:
         out["dac_energy"] = _dac_energy(c, tech, cell, cs, input_ones)[0]
     if c.switch_energy is None and "switch" in d.periphery_parts:
         out["switch_energy"] = _switch_row(c, tech, cell, input_ones).energy_j
+    if c.counter_energy is None and "counter" in d.periphery_parts:
+        out["counter_energy"] = _counter_row(c, tech, cell, input_ones).energy_j
     return out
 
 
@@ -309,8 +324,9 @@ def activity_dependent(c, tech) -> bool:
     the input switch matrix)."""
     if c.cell_read_energy is None or c.dac_energy is None:
         return True
-    return (c.switch_energy is None and tech is not None
-            and "switch" in design(c, tech).periphery_parts)
+    return tech is not None and any(
+        getattr(c, f"{p}_energy") is None and p in design(c, tech).periphery_parts
+        for p in ("switch", "counter"))
 
 
 def _need_tech(tech, what: str):
@@ -452,7 +468,7 @@ def _design(c, tech) -> Design:
     # ---- array periphery (module periphery): the input switch matrix of a resistive array
     # read with 1-bit input slices, and the column multiplexer of an analog array whose
     # columns share an ADC
-    e_switch, e_mux, present = 0.0, 0.0, []
+    e_switch, e_mux, e_counter, present = 0.0, 0.0, 0.0, []
     resistive = array_model.CELLS[cell_type].kind == "resistive"
     if c.switch_energy is not None:
         e_switch, prov["switch_energy"] = c.switch_energy, "given"
@@ -464,6 +480,15 @@ def _design(c, tech) -> Design:
         prov["switch_energy"] = _prov(sw.field_provenance["energy_j"])
         present.append("switch")
         sources.append(f"switch matrix: {sw.source}")
+    if c.counter_energy is not None:
+        e_counter, prov["counter_energy"] = c.counter_energy, "given"
+        present.append("counter")
+    elif tech is not None and c.input_drive == "pulse_count":
+        ct = _counter_row(c, tech, cell if cell is not None else _cell(c, tech), _activity(c)[0])
+        e_counter = float(ct.energy_j)
+        prov["counter_energy"] = _prov(ct.field_provenance["energy_j"])
+        present.append("counter")
+        sources.append(f"row pulse counter: {ct.source}")
     per_adc = math.ceil(c.cols / adcs)
     if c.mux_energy is not None:
         e_mux, prov["mux_energy"] = c.mux_energy, "given"
@@ -567,4 +592,5 @@ def _design(c, tech) -> Design:
         adcs_per_array=adcs, dac_energy=e_dac, cell_read_energy=e_cell, shift_add_energy=e_sa,
         buffer_energy_per_byte=e_buf, rows_per_read=rpr, reads=reads, lossless_bits=lossless,
         bits_lost=max(0, lossless - a.bits), provenance=prov, area=area, sources=tuple(sources),
-        switch_energy=e_switch, mux_energy=e_mux, periphery_parts=tuple(present))
+        switch_energy=e_switch, mux_energy=e_mux, counter_energy=e_counter,
+        periphery_parts=tuple(present))

@@ -20,13 +20,14 @@
   x counting steps x ``shift_add_energy``) + buffer bytes x buffer energy per byte;
 - ``switch`` (when the design has it): rows x k x column tiles x slices input-switch rows,
   each ``switch_energy``; ``mux``: conversions x ``mux_energy`` (the column multiplexer's
-  share of one conversion);
+  share of one conversion); ``counter`` (a pulse-count DAC): rows x k x column tiles x slices
+  row-counter loads and counts, each ``counter_energy``;
 - ``write``: when the op re-programs, every cell of the matrix once (k x physical
   columns x ``write_energy``), whatever the number of rounds.
 
-``array``, ``dac`` and ``switch`` depend on the data: a derived ``cell_read_energy``,
-``dac_energy`` or ``switch_energy`` is evaluated, per op, at the op's own traced activity where
-it has one (:mod:`.activity`).
+``array``, ``dac``, ``switch`` and ``counter`` depend on the data: a derived
+``cell_read_energy``, ``dac_energy``, ``switch_energy`` or ``counter_energy`` is evaluated, per
+op, at the op's own traced activity where it has one (:mod:`.activity`).
 """
 
 from __future__ import annotations
@@ -53,12 +54,14 @@ def op_energy(c, d, rows, k, row_tiles, col_tiles, phys_cols, buffer_bytes, repr
               per_op=None) -> dict:
     """Energy per part of the ops (arrays), config ``c`` at design point ``d`` (its effective,
     given or derived, per-event numbers; :mod:`.derive`); ``per_op`` maps a design field
-    (``cell_read_energy``, ``dac_energy``, ``switch_energy``) to per-op values that replace the
-    design's where the ops' data activity is their own (:func:`.derive.activity_energies`)."""
+    (``cell_read_energy``, ``dac_energy``, ``switch_energy``, ``counter_energy``) to per-op
+    values that replace the design's where the ops' data activity is their own
+    (:func:`.derive.activity_energies`)."""
     per_op = per_op or {}
     e_cell = per_op.get("cell_read_energy", d.cell_read_energy)
     e_dac = per_op.get("dac_energy", d.dac_energy)
     e_switch = per_op.get("switch_energy", d.switch_energy)
+    e_counter = per_op.get("counter_energy", d.counter_energy)
     slices = c.slices
     cnt = c.adc.counting
     if cnt is None:
@@ -84,6 +87,8 @@ def op_energy(c, d, rows, k, row_tiles, col_tiles, phys_cols, buffer_bytes, repr
     }
     if "switch" in d.periphery_parts:
         out["switch"] = rows * k * col_tiles * slices * e_switch
+    if "counter" in d.periphery_parts:
+        out["counter"] = rows * k * col_tiles * slices * e_counter
     if "mux" in d.periphery_parts:
         out["mux"] = conversions(c, rows, k, row_tiles, phys_cols) * d.mux_energy
     return out

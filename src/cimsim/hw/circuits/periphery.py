@@ -2,7 +2,8 @@
 column multiplexer that shares an ADC between columns, and the decoder that drives its select lines
 (the parts NeuroSim V1.4's manual lists beside the ADC: section 6.2, items 2, 5 and 6 -- the
 switch matrix of transmission gates whose control bits sit in registers, and the Mux with its
-Mux decoder) (P: what is present, not how it is sized).
+Mux decoder) (P: what is present, not how it is sized); and the row pulse counter of a
+pulse-count temporal DAC (below).
 
 Energy is switched gate and wire capacitance, ``C V^2`` at the supply; nothing here is taken
 from NeuroSim's code.
@@ -54,6 +55,28 @@ of the pair; one output rises (the one that falls returns its charge to ground):
 x 2^(k-1) x g C_inv + C_inv (1 + k) + C_out (1 + 2/3)) V^2`` with ``C_inv`` the unit inverter's
 input (6 F of gate, :func:`.digital.unit_inverter_capacitance`) and ``k`` the NAND's parasitic
 delay in units of ``C_inv`` (Logical Effort) (T).
+
+**Row pulse counter** (:func:`pulse_counter_row`), one row of a temporal DAC that applies a
+``D``-bit input as a number of unit pulses (``input_drive: pulse_count``; Sinangil et al.,
+JSSC 2021: "the 4-bit input is represented by the number of RWL pulses", abstract (P); one
+counter per row turns the digital input into the pulse count, CiMLoop's model of that macro,
+mit-emze/cimloop @ d6e1390 ``1_macro/sinangil_jssc_2021/arch.yaml`` and ``_guide.ipynb``
+(T)). One row for one input slice:
+
+- the slice's ``D`` bits loaded into the counter's register -- every slice, whatever the
+  value (data-independent): ``D`` register bits of :mod:`.digital` (the package's register
+  design);
+- one count per unit pulse, ``(2^D - 1) x input_ones`` counts on average (the value over
+  full scale is the activity, as :func:`.digital.input_drive`), each clocking the ``D``
+  register bits and evaluating the incrementer's ``D`` half adders; the counter stops with
+  its count (CiMLoop's counter energy follows the input value, (T)), so its flip-flops are
+  clocked only while counting (stated). A half adder (XOR2, 12 transistors, + AND2, 6, Weste &
+  Harris static CMOS) is 18/28 of a mirror full-adder bit (transistor count) of
+  :mod:`.digital` (D), the counting done-detect gate is not counted (a floor);
+- the row's share of the pulse clock, which toggles at each of the ``2^D - 1`` pulse slots of
+  every slice whatever the data (data-independent): one row pitch of its line (``height_f``
+  of wire at 0.2 fF/um) and the row's gating input (one unit inverter, 6 F at 1 fF/um), with
+  the line driver's FO4 chain (x 5/3, Logical Effort), ``C V^2`` per slot.
 
 Delays: not modelled here (0); areas: the transmission gates' and registers' (gate width x 2F
 pitch per transistor: an estimate, placeholder).
@@ -207,3 +230,38 @@ def column_mux(columns_per_adc: int, adcs: int, cols: int, cell_width_f: float,
     dec = decoder(bits, c_gates + c_wire, node_nm, vdd)
     return PartEstimate(energy_j=dec.energy_j / adcs, delay_s=0.0, area_m2=area,
                         source=SOURCE, field_provenance=provenance(delay_s=True, area_m2=True))
+
+
+#: a half adder (XOR2 12 T + AND2 6 T, static CMOS; Weste & Harris) per mirror full adder
+#: (28 T), by transistor count (D)
+HALF_ADDER_PER_FULL_ADDER = 18 / 28
+
+
+def pulse_counter_row(input_bits, row_height_f: float, node_nm: float, vdd=None, input_ones=0.5,
+                      register_design=None) -> PartEstimate:
+    """One row's pulse counter for one ``input_bits``-bit slice (J, module rule): the load of
+    ``D`` register bits, ``(2^D - 1) x input_ones`` counts of ``D`` register bits and ``D``
+    half adders, and the row's share of the pulse clock (one ``row_height_f`` pitch of wire and
+    one unit-inverter gate, with its driver chain) at each of the ``2^D - 1`` slots."""
+    d = digital._width("counter bits", input_bits)
+    x = np.asarray(input_ones, dtype=float)
+    if np.any((x < 0) | (x > 1)):
+        raise ValueError("input_ones must be within 0..1")
+    if not row_height_f > 0:
+        raise ValueError(f"row height {row_height_f} F must be > 0")
+    v = _vdd(node_nm, vdd)
+    slots = 2.0 ** d - 1
+    reg = digital.register(d, node_nm, vdd, register_design)
+    half = HALF_ADDER_PER_FULL_ADDER * digital.full_adder_energy(node_nm, vdd)
+    c_clk = (row_height_f * node_nm * 1e-9 * WIRE_CAP_F_PER_M
+             + digital.unit_inverter_capacitance(node_nm))
+    e = (reg.energy_j + slots * x * (reg.energy_j + d * half)
+         + slots * digital.driven_capacitance(c_clk) * v * v)
+    return PartEstimate(energy_j=e, delay_s=0.0, area_m2=reg.area_m2,
+                        source=("row pulse counter: register bits (load, one per count), "
+                                "half adders (Horowitz 2014 full adder x 18/28), pulse clock "
+                                "C V^2 (0.2 fF/um wire, 1 fF/um gate, FO4 chain); " + reg.source),
+                        field_provenance=provenance(
+                            energy_j=reg.field_provenance["energy_j"] == "placeholder",
+                            delay_s=True, area_m2=True))
+
