@@ -48,10 +48,10 @@ def main(out: str) -> None:
         pct = [int(c.case.split("% reads")[0].split(",")[-1]) for c in mine]
         (line,) = axes[2].plot(pct, [c.measured / 1e9 for c in mine], "o", label=f"{system} measured")
         axes[2].plot(pct, [c.predicted / 1e9 for c in mine], "-", color=line.get_color(),
-                     label=f"{system} model (cap at {pct[0]} %)")
-    axes[2].set(xlabel="reads (% of bytes)", ylabel="max bandwidth (GB/s)",
+                     label=f"{system} model ({suite.capped_level(system).config.cap_kind} cap at {pct[0]} %)")
+    axes[2].set(xlabel="reads (% of bytes)", ylabel="max bandwidth (GB/s)", ylim=(60, 400),
                 title="Mess-Results maxima vs model, one cap per platform")
-    axes[2].legend(fontsize=7)
+    axes[2].legend(fontsize=7, loc="upper left")
     fig.tight_layout()
     fig.savefig(out, dpi=110)
 
