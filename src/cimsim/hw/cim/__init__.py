@@ -75,6 +75,7 @@ from ...quantity import (
 )
 from ..base import Component, ComponentConfig, OpArrays, OpCost, Plan, Strict, add_stored
 from ..parts import ADC, NMC, Buffer, Cell, Counting, NonIdeal  # noqa: F401  (Counting re-exported)
+from ..parts.cell import TECHNOLOGY_CELLS
 from . import activity, counting, onchip
 from . import static as static_model
 from .chip import Chip
@@ -118,9 +119,10 @@ class CIMConfig(ComponentConfig):
     type: Literal["cim"] = Field(default="cim", description="Component type.")
     link: Optional[str] = Field(default=None, description="The link between the host and the arrays "
                                 "(default: the architecture's only link).")
-    technology: Literal["sram", "rram"] = Field(description="Memory cell technology (the process "
-                                                "node and supply are the top-level technology "
-                                                "block's).")
+    technology: Literal["sram", "rram"] = Field(
+        description="Memory cell technology: rram (the resistive cells rram_1t1r, fefet, pcm) "
+        "or sram (sram_6t, sram_8t, sram_charge, sram_digital); the process node and supply are "
+        "the top-level technology block's.")
     arrays: PositiveInt = Field(description="Number of crossbar arrays (macros).")
     rows: PositiveInt = Field(description="Word lines per array (input dimension of a tile).")
     cols: PositiveInt = Field(description="Bit lines per array.")
@@ -213,9 +215,12 @@ class CIMConfig(ComponentConfig):
             raise ValueError("adc.counting needs read_latency given (one integration step)")
         if self.rows_per_read is not None and self.rows_per_read > self.rows:
             raise ValueError(f"rows_per_read ({self.rows_per_read}) cannot exceed rows ({self.rows})")
-        if self.cell is not None and not self.cell.type.startswith(self.technology):
-            raise ValueError(f"cell.type {self.cell.type} is not a {self.technology} cell "
-                             f"(technology: {self.technology})")
+        if self.cell is not None and self.cell.type not in TECHNOLOGY_CELLS[self.technology]:
+            fits = next(t for t, cells in TECHNOLOGY_CELLS.items() if self.cell.type in cells)
+            raise ValueError(f"cell.type {self.cell.type} does not go with technology "
+                             f"{self.technology}; allowed: "
+                             f"{', '.join(TECHNOLOGY_CELLS[self.technology])} (or set "
+                             f"technology: {fits})")
         if self.chip is not None:
             onchip.check_config(self)
         return self
