@@ -102,11 +102,13 @@ def place(workload: Workload, arch: Architecture) -> Placement:
     if free.any():
         i = int(np.flatnonzero(free)[0])
         op = workload.ops[i]
+        hints = [h for h in (c.unclaimed_hint(ops, free) for c in comps) if h]
         raise MappingError(
             f"architecture '{arch.name}': no component runs op '{op.name}' (kind {op.kind}) nor "
             f"{int(free.sum()) - 1} other(s); its components "
             f"({', '.join(f'{c.name}: {c.type_name}' for c in comps)}) claim none of them; "
-            "add a processor to run what the accelerators do not")
+            "add a processor to run what the accelerators do not"
+            + "".join(f", or {h}" for h in hints))
     idx, plans, notes = [], [], []
     server = np.zeros(n, dtype=np.int64)
     serial = np.zeros(n, dtype=bool)

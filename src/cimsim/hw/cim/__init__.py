@@ -398,6 +398,16 @@ class CIM(Component):
             mine = mine | onchip.claims(self.config, ops)
         return free & mine
 
+    def unclaimed_hint(self, ops: OpArrays, unclaimed):
+        c = self.config
+        if c.chip is None or c.chip.periphery is not None:
+            return None
+        vec = int((unclaimed & (ops.stationary < 0) & (ops.macs == 0) & (ops.vector_ops > 0)).sum())
+        if not vec:
+            return None
+        return (f"give {self.name}.chip.periphery (level, units, bits, clock) to run the {vec} "
+                "vector op(s) (activations, pooling, adds) on the chip")
+
     def place(self, ops: OpArrays, idx):
         """The placement, and the data activity each op's energy uses (:mod:`.activity`)."""
         plan = self._place(ops, idx)
