@@ -245,6 +245,10 @@ def place(comp, ops, idx) -> Plan:
     shared = {lv: _shared_time(ch, lv, levels[lv], lbytes[lv], node)
               for lv in shared_levels(ch)}
     notes.extend(_buffer_notes(comp.name, ch, lbytes, op_arr))
+    if comp.design.area is None:
+        notes.append(f"{comp.name}: area counts only the chip's buffers, buses and periphery: its "
+                     "arrays, ADCs and drivers declare none (give cim.area, or a technology block "
+                     "and adc.type to derive it), so area efficiency is an upper bound")
     periph_s, periph_j = _periphery(ch, node, ops.vector_ops[idx], ~mm,
                                     mapping.aligned(need * copies, align)[group_of]
                                     if fits else np.full(len(idx), float(c.arrays)))
