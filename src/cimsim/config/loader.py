@@ -325,6 +325,8 @@ def _optional_section(dotted: str, data: Mapping) -> bool:
         ref = field_at(model, parts, 1, dotted, value_only=False)
     except ConfigError:
         return False
+    if ref.kind.name == "table" and ref.kind.keys is None:  # a free-key table left out
+        return True
     return ref.kind.name == "section" and ref.default is None
 
 
@@ -365,6 +367,8 @@ def apply_overrides(data: Mapping, overrides: Mapping[str, Any], source: str = "
         if cli and ref.kind.name == "list" and isinstance(value, str):
             value = _cli_list(value, where)
         parts = dotted.split(".")
+        if ref.key_at is not None:  # a table key holding dots ('cim.chip.layers.2.weight')
+            parts = parts[:ref.key_at] + [".".join(parts[ref.key_at:])]
         node: Any = out
         for i, part in enumerate(parts[:-1]):
             if isinstance(node, dict) and node.get(part) is None and i > 0 \
