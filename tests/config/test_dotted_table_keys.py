@@ -42,3 +42,10 @@ def test_fixed_key_tables_and_sections_unchanged():
     data = apply_overrides(read_yaml(VGG8), {"cim.chip.levels.tile.fanout": 16})
     assert data["cim"]["chip"]["levels"]["tile"]["fanout"] == 16
     assert resolve("cim.chip.levels.tile.fanout", read_yaml(VGG8)).key_at is None
+
+
+def test_unknown_level_names_the_levels_there_are():
+    with pytest.raises(ConfigError) as e:
+        load_architecture(VGG8, {"cim.chip.levels.tiel.fanout": "16"}, cli=True)
+    msg = str(e.value)
+    assert "'cim.chip.levels' has pe, tile, chip" in msg and "did you mean 'tile'" in msg

@@ -375,8 +375,12 @@ def apply_overrides(data: Mapping, overrides: Mapping[str, Any], source: str = "
                     and _optional_section(".".join(parts[:i + 1]), out):
                 node[part] = {}  # an optional section inside one the config has: start it empty
             if not isinstance(node, dict) or node.get(part) is None:
+                have = [k for k, v in node.items() if isinstance(v, dict)] \
+                    if isinstance(node, dict) and i > 0 else []
                 raise ConfigError(f"{where}: this architecture has no "
-                                  f"'{'.'.join(parts[:i + 1])}' section")
+                                  f"'{'.'.join(parts[:i + 1])}' section"
+                                  + (f"; '{'.'.join(parts[:i])}' has {', '.join(have)}"
+                                     + did_you_mean(part, have) if have else ""))
             node = node[part]
         if not isinstance(node, dict):
             raise ConfigError(f"{where}: cannot set inside a non-mapping")
