@@ -262,6 +262,8 @@ def test_one_config_json_through_trace_serve_and_workload_llm(tmp_path):
     t, g = load_workload(tmp_path / "t.npz"), load_workload(tmp_path / "g.npz")
     assert t.metadata["llm"]["step_macs"] == g.metadata["llm"]["step_macs"]
     assert t.metadata["llm"]["step_macs"][0] == 1212416
+    # named by the file's stem, not its path (the serving table cut a path-long name)
+    assert t.name.startswith("serve-hf-config-B2-") and str(tmp_path) not in t.name
 
 
 def test_a_missing_config_file_is_one_line(tmp_path):

@@ -53,3 +53,14 @@ def area(m2: float, digits: int = 4) -> str:
 
 def pct(fraction: float) -> str:
     return f"{100.0 * fraction:.1f} %"
+
+
+def rate(value: float, digits: int = 4) -> str:
+    """A count per unit (tokens/s, tokens/J) whose unit is printed beside it: 4 significant
+    digits, and from 10,000 on the whole number with thousands separators (``14,700``, never
+    ``1.47e+04``); NaN as ``n/a``."""
+    if value is None or value != value:
+        return "n/a"
+    if math.isinf(value) or abs(value) < 10 ** digits:
+        return f"{value:.{digits}g}"
+    return f"{value:,.0f}"
