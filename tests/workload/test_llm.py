@@ -346,6 +346,12 @@ def test_sub_batches_split_a_step_into_independent_chains_with_the_same_work():
     assert a.weight_bytes[s0].sum() == 2 * one.arrays.weight_bytes[_step_ops(one, 0)].sum()
     with pytest.raises(WorkloadError, match="sub_batches must be an integer >= 1"):
         llm_serving(TINY, prompt=2, decode=1, sub_batches=0)
+    # more sub-batches than requests ever running at once: refused, not silently fewer (the
+    # name said sb3 and the metadata sub_batches 3 while every step ran 2 chains)
+    with pytest.raises(WorkloadError, match=r"sub_batches=3 exceeds the requests that run at once \(2\)"):
+        llm_serving(TINY, prompt=2, decode=1, batch=2, sub_batches=3)
+    with pytest.raises(WorkloadError, match=r"\(1\)"):
+        llm_serving(TINY, prompt=2, decode=1, batch=4, requests=1, sub_batches=2)
 
 
 # --------------------------------------------------------------------------- tensor parallelism
