@@ -405,8 +405,9 @@ class CIM(Component):
         vec = int((unclaimed & (ops.stationary < 0) & (ops.macs == 0) & (ops.vector_ops > 0)).sum())
         if not vec:
             return None
-        return (f"give {self.name}.chip.periphery (level, units, bits, clock) to run the {vec} "
-                "vector op(s) (activations, pooling, adds) on the chip")
+        return (f"add a processor to run what the accelerators do not, or give {self.name}.chip."
+                f"periphery (level, units, bits, clock) to run the {vec} vector op(s) "
+                "(activations, pooling, adds) on the chip")
 
     def place(self, ops: OpArrays, idx):
         """The placement, and the data activity each op's energy uses (:mod:`.activity`)."""
