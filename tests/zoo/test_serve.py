@@ -206,7 +206,7 @@ def test_cli_serve_traces_and_runs(tmp_path):
 
 
 @pytest.mark.parametrize("args, msg", [
-    (["--zoo", "llama", "--prompt", "4"], "--prompt go with --serve"),
+    (["--zoo", "llama", "--prompt", "4"], "--prompt goes with --serve"),
     (["--zoo", "resnet", "--serve"], "--serve needs a Hugging Face decoder"),
     (["--zoo", "llama", "--serve", "--param", "seq=3"], "--serve sets seq itself"),
     (["--zoo", "llama", "--serve", "--pipeline-parallel", "3"], "pipeline_parallel=3 must divide the model's layers (2)"),
