@@ -31,3 +31,21 @@ def test_fefet_under_sram_is_refused():
     with pytest.raises(ConfigError) as e:
         load_architecture(config_path("sram-cim-derived"), {"cim.cell.type": "fefet"}, cli=True)
     assert "technology: rram" in str(e.value)
+
+
+# --- ADC sharing past the array's width: refused, not silently one ADC per array (before,
+# --- columns_per_adc 1000 on 128 columns gave the numbers of 128, bit for bit)
+
+@pytest.mark.parametrize("field", ["columns_per_adc", "per_array"])
+def test_adc_sharing_beyond_the_columns_is_refused(field):
+    over = {"cim.adc.columns_per_adc": None} if field == "per_array" else {}
+    with pytest.raises(ConfigError) as e:
+        load_architecture(config_path("rram-cim-derived"),
+                          {**over, f"cim.adc.{field}": "129"}, cli=True)
+    assert f"adc.{field} (129) cannot exceed cols (128)" in str(e.value)
+
+
+def test_adc_sharing_all_columns_is_allowed():
+    arch = load_architecture(config_path("rram-cim-derived"), {"cim.adc.columns_per_adc": "128"},
+                             cli=True)
+    assert arch.components["cim"].adc.adcs_per_array(128) == 1

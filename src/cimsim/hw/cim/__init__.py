@@ -213,6 +213,12 @@ class CIMConfig(ComponentConfig):
                              f"not {self.dac_bits}")
         if self.adc.counting is not None and self.read_latency is None:
             raise ValueError("adc.counting needs read_latency given (one integration step)")
+        for f in ("columns_per_adc", "per_array"):
+            v = getattr(self.adc, f)
+            if v is not None and v > self.cols:
+                raise ValueError(f"adc.{f} ({v}) cannot exceed cols ({self.cols}): "
+                                 + ("one ADC serves at most all columns of its array"
+                                    if f == "columns_per_adc" else "at most one ADC per column"))
         if self.rows_per_read is not None and self.rows_per_read > self.rows:
             raise ValueError(f"rows_per_read ({self.rows_per_read}) cannot exceed rows ({self.rows})")
         if self.cell is not None and self.cell.type not in TECHNOLOGY_CELLS[self.technology]:
