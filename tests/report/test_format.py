@@ -35,3 +35,19 @@ def test_si_never_prefixes_an_area_unit():
 def test_rates_never_print_in_exponent_form(x, text):
     # tokens/s and tokens/J in `cimsim run` and the compare serving table (was "1.47e+04")
     assert rate(x) == text
+
+
+@pytest.mark.parametrize("x, digits, text", [
+    (999_999_999.99, 3, "1 GHz"),  # was '1e+03 MHz': the prefix chosen before rounding
+    (9999.6, 4, "10 kHz"),
+    (999e6, 3, "999 MHz"),
+    (1e9, 4, "1 GHz"),
+])
+def test_si_picks_the_prefix_after_rounding(x, digits, text):
+    assert si(x, "Hz", digits) == text
+
+
+def test_components_print_with_the_same_si():
+    # cimsim.units holds si (components may import it, not the report); the report re-exports it
+    from cimsim import units
+    assert si is units.si

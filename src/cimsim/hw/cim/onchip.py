@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...units import si
 from ..base import Plan
 from . import chip as chipmod
 from . import mapping
@@ -296,8 +297,8 @@ def _buffer_notes(name, ch, nbytes, op_arrays) -> list[str]:
         per_unit = nbytes[level] / np.maximum(1.0, np.ceil(op_arrays / a))
         worst = float(per_unit.max())
         if worst > lv.buffer.capacity:
-            out.append(f"{name}: an op moves {worst:.4g} B through one {level} buffer of "
-                       f"{lv.buffer.capacity:.4g} B: it streams through in "
+            out.append(f"{name}: an op moves {si(worst, 'B')} through one {level} buffer of "
+                       f"{si(lv.buffer.capacity, 'B')}: it streams through in "
                        f"{int(np.ceil(worst / lv.buffer.capacity))} fills (time and energy per "
                        "word are charged either way)")
     return out
