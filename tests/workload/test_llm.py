@@ -556,3 +556,17 @@ def test_hf_model_type_gives_its_default_shape(tmp_path):
     assert load_workload(out).metadata["params"]["hidden"] == 768
     r = CliRunner().invoke(main, ["workload", "llm", "--hf-model", "nope", "-o", str(out)])
     assert r.exit_code != 0 and "transformers knows no model type 'nope'" in r.output
+
+
+def test_serving_table_marks_a_precision_mismatch(tmp_path):
+    """The serving table marks an 8-bit CIM on an fp16 run (!p), as the main table does (it
+    did not: the mark was on one table and not the other)."""
+    from cimsim.workload import save_workload
+
+    wpath = tmp_path / "w.npz"
+    save_workload(llm_serving(TINY, prompt=4, decode=2, batch=2, dtype="fp16"), wpath)
+    r = CliRunner(env={"COLUMNS": "200"}).invoke(main, ["compare", "sram-cim", "-w", str(wpath),
+                                                        "--engine", "analytic"])
+    assert r.exit_code == 0, r.output
+    serving = r.output.split("LLM serving", 1)[1]
+    assert "sram-cim (!p)" in serving

@@ -360,7 +360,8 @@ def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
         for _, r in serving:
             sv = r.serving
             tpot = sv[C.TPOT_S]
-            st.add_row(r.workload, r.architecture, si(sv[C.TTFT_S], "s"),
+            st.add_row(r.workload, r.architecture + (" (!p)" if r.precision_mismatch else ""),
+                       si(sv[C.TTFT_S], "s"),
                        si(tpot, "s") if tpot == tpot else "n/a", rate(sv[C.TOKENS_PER_S]),
                        rate(sv[C.DECODE_TOKENS_PER_S]), rate(sv[C.TOKENS_PER_J]))
         console(min_width=180).print(st)
