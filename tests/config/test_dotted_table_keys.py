@@ -49,3 +49,23 @@ def test_unknown_level_names_the_levels_there_are():
         load_architecture(VGG8, {"cim.chip.levels.tiel.fanout": "16"}, cli=True)
     msg = str(e.value)
     assert "'cim.chip.levels' has pe, tile, chip" in msg and "did you mean 'tile'" in msg
+
+
+def test_a_whole_table_from_the_command_line():
+    # `{}` empties the file's per-layer copies, so `duplication: balance` decides every layer
+    # (README: "the config's layers: entry deleted and --set cim.chip.duplication=balance")
+    arch = load_architecture(VGG8, {"cim.chip.layers": "{}"}, cli=True)
+    assert arch.components["cim"].chip.layers == {}
+    arch = load_architecture(VGG8, {"cim.chip.layers": "{2.weight: 8}"}, cli=True)
+    assert arch.components["cim"].chip.layers == {"2.weight": 8}
+    with pytest.raises(ConfigError) as e:
+        load_architecture(VGG8, {"cim.chip.layers": "3"}, cli=True)
+    assert "this field is a table; write it as {key: value, ...}" in str(e.value)
+
+
+def test_sweeping_a_table_names_its_kind_not_a_python_type():
+    from cimsim.sweep.params import SweepSpecError, parse_param
+
+    with pytest.raises(SweepSpecError) as e:
+        parse_param("cim.chip.layers=x")
+    assert "(table of int) cannot be swept" in str(e.value)

@@ -341,6 +341,18 @@ def _cli_list(text: str, where: str) -> list:
     return value
 
 
+def _cli_table(text: str, where: str) -> dict:
+    """A table field's ``--set`` value: a YAML flow mapping (``{}``, ``{2.weight: 8}``)."""
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError:
+        value = None
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where}: this field is a table; write it as {{key: value, ...}} "
+                          "({} for none), or set one key as FIELD.KEY=VALUE")
+    return value
+
+
 def apply_overrides(data: Mapping, overrides: Mapping[str, Any], source: str = "<config>",
                     cli: bool = False) -> dict:
     """Return a copy of ``data`` with ``{"memory.dram.bandwidth": "25 GB/s"}``-style values set.
@@ -366,6 +378,8 @@ def apply_overrides(data: Mapping, overrides: Mapping[str, Any], source: str = "
                 raise ConfigError(f"{where}: {exc}") from None
         if cli and ref.kind.name == "list" and isinstance(value, str):
             value = _cli_list(value, where)
+        if cli and ref.kind.name == "table" and isinstance(value, str):
+            value = _cli_table(value, where)
         parts = dotted.split(".")
         if ref.key_at is not None:  # a table key holding dots ('cim.chip.layers.2.weight')
             parts = parts[:ref.key_at] + [".".join(parts[ref.key_at:])]
