@@ -213,9 +213,19 @@ def architecture_from_dict(data: Mapping, source: str = "<config>",
                 errors.append((f"{key}.{lv}.type", f"unknown {reg.what} type '{type_name}'{hint}; "
                                                    f"registered types: {', '.join(kinds)}"))
                 continue
+            before = len(errors)
             obj = _validate(kinds[type_name].Config, sec, (key, lv), errors)
             if obj is not None:
                 sections[key][str(lv)] = obj
+            for i in range(before, len(errors)):  # a key of another type: say which, and how
+                path, msg = errors[i]
+                field = path.rsplit(".", 1)[-1]
+                others = [t for t, c in kinds.items() if t != type_name and field in c.Config.model_fields]
+                if msg.startswith(UNKNOWN) and others:
+                    errors[i] = (path, f"{UNKNOWN} for type {type_name}: '{field}' is a field of "
+                                       f"type {', '.join(others)} (remove it, or set {key}.{lv}."
+                                       f"type); allowed keys here: "
+                                       f"{', '.join(kinds[type_name].Config.model_fields)}")
     if "memory" in data and isinstance(data.get("memory"), Mapping) and not data["memory"]:
         errors.append(("memory", "needs at least one level (the backing store)"))
     reg = types()
