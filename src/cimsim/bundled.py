@@ -55,38 +55,62 @@ def workload_paths() -> list[Path]:
     return sorted(workloads_dir().glob("*.json"))
 
 
+#: the validation suites' configs and workloads (``neurosim-vgg8``, ``vgg8-cifar10``), which
+#: ship inside the package: a name resolves there after the bundled directories
+VALIDATION_DIR = _PKG / "data" / "validation"
+
+
+def _validation(suffix: str) -> list[Path]:
+    return sorted(VALIDATION_DIR.glob(f"*{suffix}")) if VALIDATION_DIR.is_dir() else []
+
+
+def _named(name: str, bundled: Path, suffix: str) -> Path | None:
+    for cand in (bundled / f"{name}{suffix}", VALIDATION_DIR / f"{name}{suffix}"):
+        if "/" not in name and cand.is_file():
+            return cand
+    return None
+
+
 def resolve_config(name_or_path: str) -> Path:
-    """A path as given, or the bundled config of that name (``gpu-hbm3``)."""
+    """A path as given, or the bundled config of that name (``gpu-hbm3``), else a validation
+    suite's (``neurosim-vgg8``)."""
     p = Path(name_or_path)
     if p.exists():
         return p
-    cand = configs_dir() / f"{name_or_path}.yaml"
-    if cand.exists():
+    cand = _named(name_or_path, configs_dir(), ".yaml")
+    if cand is not None:
         return cand
     names = ", ".join(x.stem for x in config_paths())
-    raise CimsimError(f"no config file '{name_or_path}' and no bundled config of that name ({names})")
+    more = ", ".join(x.stem for x in _validation(".yaml"))
+    raise CimsimError(f"no config file '{name_or_path}' and no bundled config of that name ({names}"
+                      + (f"; validation configs: {more}" if more else "") + ")")
 
 
 def resolve_workload(name_or_path: str) -> Path:
-    """A path as given, or the bundled workload of that name (``lstm``)."""
+    """A path as given, or the bundled workload of that name (``lstm``), else a validation
+    suite's (``vgg8-cifar10``)."""
     p = Path(name_or_path)
     if p.exists():
         return p
-    cand = workloads_dir() / f"{name_or_path}.json"
-    if cand.exists():
+    cand = _named(name_or_path, workloads_dir(), ".json")
+    if cand is not None:
         return cand
     names = ", ".join(x.stem for x in workload_paths())
-    raise CimsimError(f"no workload file '{name_or_path}' and no bundled workload of that name ({names})")
+    more = ", ".join(x.stem for x in _validation(".json"))
+    raise CimsimError(f"no workload file '{name_or_path}' and no bundled workload of that name "
+                      f"({names}" + (f"; validation workloads: {more}" if more else "") + ")")
 
 
 def _is_config(name_or_path: str) -> bool:
     p = Path(name_or_path)
-    return (p.is_file() and p.suffix in (".yaml", ".yml")) or (configs_dir() / f"{name_or_path}.yaml").is_file()
+    return ((p.is_file() and p.suffix in (".yaml", ".yml"))
+            or _named(name_or_path, configs_dir(), ".yaml") is not None)
 
 
 def _is_workload(name_or_path: str) -> bool:
     p = Path(name_or_path)
-    return (p.is_file() and p.suffix in (".json", ".npz")) or (workloads_dir() / f"{name_or_path}.json").is_file()
+    return ((p.is_file() and p.suffix in (".json", ".npz"))
+            or _named(name_or_path, workloads_dir(), ".json") is not None)
 
 
 def resolve_pair(config: str, workload: str) -> tuple[Path, Path]:

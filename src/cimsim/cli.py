@@ -35,8 +35,17 @@ class _Group(click.Group):
         except CimsimError as exc:
             # several errors come one per line: print the first and count the others
             lines = str(exc).split("\n")
-            more = f" (and {len(lines) - 1} more)" if len(lines) > 1 else ""
+            more = f" (and {len(lines) - 1} more{_where(lines)})" if len(lines) > 1 else ""
             raise click.ClickException(one_line(lines[0]) + more) from None
+
+
+def _where(lines: list[str]) -> str:
+    """``": cim.write_energy, cim.endurance"``: the fields the errors after the first name, when
+    each says ``SOURCE: FIELD: ...`` with the first's source (so a user fixes them at once)."""
+    src = lines[0].split(": ", 1)[0]
+    fields = [ln.split(": ", 2)[1] for ln in lines[1:] if ln.startswith(src + ": ")
+              and ln.count(": ") >= 2]
+    return f": {', '.join(fields)}" if len(fields) == len(lines) - 1 else ""
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})

@@ -213,3 +213,48 @@ _EXAMPLES = {
 
 def _example(unit: str) -> str:
     return _EXAMPLES.get(unit, f"1 {unit}")
+
+
+# --------------------------------------------------------------------------- printing
+_PREFIXES = [(1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k"), (1.0, ""), (1e-3, "m"),
+             (1e-6, "µ"), (1e-9, "n"), (1e-12, "p"), (1e-15, "f")]
+
+#: area units :func:`si` accepts, and their size in m²
+AREA_UNITS = {"m²": 1.0, "m^2": 1.0, "mm²": 1e-6, "mm^2": 1e-6, "cm²": 1e-4, "cm^2": 1e-4,
+              "µm²": 1e-12, "um^2": 1e-12}
+#: areas from this many mm² on are printed in cm²
+CM2_FROM_MM2 = 1e4
+
+
+def si(value: float, unit: str, digits: int = 4) -> str:
+    """``si(0.0123, "s") -> '12.3 ms'``; zero, NaN and inf are printed plainly. An area unit
+    (``AREA_UNITS``) is printed by :func:`area`, never prefixed."""
+    if unit in AREA_UNITS and value is not None:
+        return area(float(value) * AREA_UNITS[unit], digits)
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return f"nan {unit}".strip()
+    if value == 0 or math.isinf(value):
+        return f"{value:g} {unit}".strip()
+    mag = abs(value)
+    for scale, prefix in _PREFIXES:
+        # the prefix whose rounded mantissa is >= 1: 999.99999e6 Hz at 3 digits is '1 GHz',
+        # not '1e+03 MHz'
+        if float(f"{mag / scale:.{digits}g}") >= 1:
+            return f"{value / scale:.{digits}g} {prefix}{unit}".strip()
+    scale, prefix = _PREFIXES[-1]
+    return f"{value / scale:.{digits}g} {prefix}{unit}".strip()
+
+
+def area(m2: float, digits: int = 4) -> str:
+    """An area given in m²: ``µm²`` below 0.01 mm², ``mm²`` up to ``CM2_FROM_MM2`` mm², ``cm²``
+    above (``area(1.707e-3) -> '1707 mm²'``, ``area(2.5e-2) -> '250 cm²'``)."""
+    if m2 is None or math.isnan(m2):
+        return "nan mm²"
+    mm2 = m2 * 1e6
+    if mm2 == 0 or math.isinf(mm2):
+        return f"{mm2:g} mm²"
+    if abs(float(f"{mm2:.{digits}g}")) >= CM2_FROM_MM2:
+        return f"{m2 * 1e4:.{digits}g} cm²"
+    if abs(mm2) < 1e-2:
+        return f"{mm2 * 1e6:.{digits}g} µm²"
+    return f"{mm2:.{digits}g} mm²"

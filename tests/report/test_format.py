@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cimsim.report.format import area, si
+from cimsim.report.format import area, rate, si
 
 
 @pytest.mark.parametrize("m2, text", [
@@ -26,3 +26,28 @@ def test_si_never_prefixes_an_area_unit():
     assert si(1.707304e-3, "m^2") == "1707 mm²"
     assert si(12345.0, "mm^2") == "123.5 cm²"
     assert si(1707.0, "B") == "1.707 kB"  # other units keep their prefixes
+
+
+@pytest.mark.parametrize("x, text", [
+    (8038.2, "8038"), (14701.3, "14,701"), (1234567.0, "1,234,567"), (316.84, "316.8"),
+    (0.67672, "0.6767"), (float("nan"), "n/a"),
+])
+def test_rates_never_print_in_exponent_form(x, text):
+    # tokens/s and tokens/J in `cimsim run` and the compare serving table (was "1.47e+04")
+    assert rate(x) == text
+
+
+@pytest.mark.parametrize("x, digits, text", [
+    (999_999_999.99, 3, "1 GHz"),  # was '1e+03 MHz': the prefix chosen before rounding
+    (9999.6, 4, "10 kHz"),
+    (999e6, 3, "999 MHz"),
+    (1e9, 4, "1 GHz"),
+])
+def test_si_picks_the_prefix_after_rounding(x, digits, text):
+    assert si(x, "Hz", digits) == text
+
+
+def test_components_print_with_the_same_si():
+    # cimsim.units holds si (components may import it, not the report); the report re-exports it
+    from cimsim import units
+    assert si is units.si

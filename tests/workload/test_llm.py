@@ -346,6 +346,12 @@ def test_sub_batches_split_a_step_into_independent_chains_with_the_same_work():
     assert a.weight_bytes[s0].sum() == 2 * one.arrays.weight_bytes[_step_ops(one, 0)].sum()
     with pytest.raises(WorkloadError, match="sub_batches must be an integer >= 1"):
         llm_serving(TINY, prompt=2, decode=1, sub_batches=0)
+    # more sub-batches than requests ever running at once: refused, not silently fewer (the
+    # name said sb3 and the metadata sub_batches 3 while every step ran 2 chains)
+    with pytest.raises(WorkloadError, match=r"sub_batches=3 exceeds the requests that run at once \(2\)"):
+        llm_serving(TINY, prompt=2, decode=1, batch=2, sub_batches=3)
+    with pytest.raises(WorkloadError, match=r"\(1\)"):
+        llm_serving(TINY, prompt=2, decode=1, batch=4, requests=1, sub_batches=2)
 
 
 # --------------------------------------------------------------------------- tensor parallelism
@@ -550,3 +556,17 @@ def test_hf_model_type_gives_its_default_shape(tmp_path):
     assert load_workload(out).metadata["params"]["hidden"] == 768
     r = CliRunner().invoke(main, ["workload", "llm", "--hf-model", "nope", "-o", str(out)])
     assert r.exit_code != 0 and "transformers knows no model type 'nope'" in r.output
+
+
+def test_serving_table_marks_a_precision_mismatch(tmp_path):
+    """The serving table marks an 8-bit CIM on an fp16 run (!p), as the main table does (it
+    did not: the mark was on one table and not the other)."""
+    from cimsim.workload import save_workload
+
+    wpath = tmp_path / "w.npz"
+    save_workload(llm_serving(TINY, prompt=4, decode=2, batch=2, dtype="fp16"), wpath)
+    r = CliRunner(env={"COLUMNS": "200"}).invoke(main, ["compare", "sram-cim", "-w", str(wpath),
+                                                        "--engine", "analytic"])
+    assert r.exit_code == 0, r.output
+    serving = r.output.split("LLM serving", 1)[1]
+    assert "sram-cim (!p)" in serving

@@ -206,7 +206,7 @@ def test_cli_serve_traces_and_runs(tmp_path):
 
 
 @pytest.mark.parametrize("args, msg", [
-    (["--zoo", "llama", "--prompt", "4"], "--prompt go with --serve"),
+    (["--zoo", "llama", "--prompt", "4"], "--prompt goes with --serve"),
     (["--zoo", "resnet", "--serve"], "--serve needs a Hugging Face decoder"),
     (["--zoo", "llama", "--serve", "--param", "seq=3"], "--serve sets seq itself"),
     (["--zoo", "llama", "--serve", "--pipeline-parallel", "3"], "pipeline_parallel=3 must divide the model's layers (2)"),
@@ -262,6 +262,8 @@ def test_one_config_json_through_trace_serve_and_workload_llm(tmp_path):
     t, g = load_workload(tmp_path / "t.npz"), load_workload(tmp_path / "g.npz")
     assert t.metadata["llm"]["step_macs"] == g.metadata["llm"]["step_macs"]
     assert t.metadata["llm"]["step_macs"][0] == 1212416
+    # named by the file's stem, not its path (the serving table cut a path-long name)
+    assert t.name.startswith("serve-hf-config-B2-") and str(tmp_path) not in t.name
 
 
 def test_a_missing_config_file_is_one_line(tmp_path):

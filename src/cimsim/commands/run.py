@@ -13,7 +13,7 @@ from .. import bundled
 from ..report import columns as C
 from ..report.baseline import baseline_ratios, ratio
 from ..report.columns import DEPENDENCY_PATH, REALIZED_PATH
-from ..report.format import area, pct, si
+from ..report.format import area, pct, rate, si
 from ..pipeline import ENGINES
 
 
@@ -150,9 +150,9 @@ def _serving_text(sv: dict) -> str:
     tpot, dec = sv[C.TPOT_S], sv[C.DECODE_TOKENS_PER_S]
     return (f"time to first token {si(sv[C.TTFT_S], 's')}, per output token "
             f"{si(tpot, 's') if tpot == tpot else 'n/a (no decode step)'}, "
-            f"{sv[C.TOKENS_PER_S]:.4g} tokens/s"
-            + (f" ({dec:.4g} in decode)" if dec == dec else "")
-            + f", {sv[C.TOKENS_PER_J]:.4g} tokens/J")
+            f"{rate(sv[C.TOKENS_PER_S])} tokens/s"
+            + (f" ({rate(dec)} in decode)" if dec == dec else "")
+            + f", {rate(sv[C.TOKENS_PER_J])} tokens/J")
 
 
 def placeholder_warning(r) -> str:
@@ -355,15 +355,16 @@ def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
         st = Table(title="LLM serving", title_justify="left")
         for h in ("workload", "architecture", "time to first token", "time per output token",
                   "tokens/s", "decode tokens/s", "tokens/J"):
-            st.add_column(h, justify="left" if h in ("workload", "architecture") else "right")
+            name = h in ("workload", "architecture")  # names wrap, never cut: they tell rows apart
+            st.add_column(h, justify="left" if name else "right", overflow="fold" if name else "ellipsis")
         for _, r in serving:
             sv = r.serving
             tpot = sv[C.TPOT_S]
-            st.add_row(r.workload, r.architecture, si(sv[C.TTFT_S], "s"),
-                       si(tpot, "s") if tpot == tpot else "n/a", f"{sv[C.TOKENS_PER_S]:.4g}",
-                       f"{sv[C.DECODE_TOKENS_PER_S]:.4g}" if sv[C.DECODE_TOKENS_PER_S] == sv[C.DECODE_TOKENS_PER_S]
-                       else "n/a", f"{sv[C.TOKENS_PER_J]:.4g}")
-        console(min_width=120).print(st)
+            st.add_row(r.workload, r.architecture + (" (!p)" if r.precision_mismatch else ""),
+                       si(sv[C.TTFT_S], "s"),
+                       si(tpot, "s") if tpot == tpot else "n/a", rate(sv[C.TOKENS_PER_S]),
+                       rate(sv[C.DECODE_TOKENS_PER_S]), rate(sv[C.TOKENS_PER_J]))
+        console(min_width=180).print(st)
     if mixed:
         click.echo("(!p) precision mismatch: a unit of this architecture computes at a fixed "
                    "precision other than the workload's dtype (e.g. 8-bit CIM on an fp32 trace); "

@@ -109,8 +109,12 @@ def trace_command(ctx, spec, output, name, allow_unknown, zoo_name, params, real
         raise click.UsageError("missing option '-o' / '--output'")
     given = [f"--{k.replace('_', '-')}" for k in serving
              if ctx.get_parameter_source(k) is not click.core.ParameterSource.DEFAULT]
+    # --dtype also sets a plain trace's dtype (default there: the model's parameters')
+    dtype = serving["dtype"] if "--dtype" in given else None
+    given = [g for g in given if g != "--dtype"]
     if given and not serve:
-        raise click.UsageError(f"{', '.join(given)} go with --serve")
+        raise click.UsageError(f"{', '.join(given)} {'goes' if len(given) == 1 else 'go'} with "
+                               "--serve")
     if serve and (zoo_name is None or real_weights or allow_unknown):
         raise click.UsageError("--serve goes with --zoo hf:MODEL_TYPE (or a Hugging Face decoder "
                                "of the zoo), without --real-weights and --allow-unknown")
@@ -134,7 +138,7 @@ def trace_command(ctx, spec, output, name, allow_unknown, zoo_name, params, real
             model, inputs, kwargs = load_factory(spec, with_kwargs=True)
             path = Path(output)
             w = trace(model, inputs, name=name or path.stem, allow_unknown=allow_unknown,
-                      example_kwargs=kwargs or None, stats_bits=sbits)
+                      example_kwargs=kwargs or None, stats_bits=sbits, dtype=dtype)
             save_workload(w, path)
             _report(w, path, time.perf_counter() - t0)
             return
@@ -152,17 +156,17 @@ def trace_command(ctx, spec, output, name, allow_unknown, zoo_name, params, real
             out.mkdir(parents=True, exist_ok=True)
             for n in family:
                 _trace_zoo(zoo, n, out / f"{n}.json", n, overrides, real_weights, allow_unknown,
-                           sbits)
+                           sbits, dtype)
             return
         path = Path(output)
         _trace_zoo(zoo, zoo_name, path, name or path.stem, overrides, real_weights, allow_unknown,
-                   sbits)
+                   sbits, dtype)
     except CimsimError as exc:
         raise click.ClickException(str(exc)) from None
 
 
 def _trace_zoo(zoo, zoo_name, path, name, overrides, real_weights, allow_unknown,
-               stats_bits=None) -> None:
+               stats_bits=None, dtype=None) -> None:
     from ..workload.io import save_workload
 
     t0 = time.perf_counter()
@@ -171,7 +175,7 @@ def _trace_zoo(zoo, zoo_name, path, name, overrides, real_weights, allow_unknown
         click.echo(f"{zoo_name} with real weights: ~{need / zoo.registry.GiB:.2f} GiB of weights, "
                    f"buffers and inputs; {zoo.available_bytes() / zoo.registry.GiB:.1f} GiB available")
     w = zoo.trace_zoo(zoo_name, real_weights=real_weights, allow_unknown=allow_unknown,
-                      stats_bits=stats_bits, **overrides)
+                      stats_bits=stats_bits, dtype=dtype, **overrides)
     w.name = name
     save_workload(w, path)
     _report(w, path, time.perf_counter() - t0)

@@ -244,7 +244,8 @@ def serving_options(f):
         _opt("--micro-batches", type=int, default=1, help="With --pipeline-parallel: each batch "
              "split into this many identical micro-batches pipelined over the stages (GPipe); the "
              "workload is one micro-batch, the report the pipeline's (closed form)."),
-        _opt("--dtype", default="fp16", help=f"Data type: {'|'.join(DTYPES)}."),
+        _opt("--dtype", default="fp16", help=f"Data type: {'|'.join(DTYPES)} (`cimsim trace` "
+             "without --serve: default the model's own parameters' type)."),
     ]):
         f = deco(f)
     return f

@@ -213,9 +213,19 @@ def architecture_from_dict(data: Mapping, source: str = "<config>",
                 errors.append((f"{key}.{lv}.type", f"unknown {reg.what} type '{type_name}'{hint}; "
                                                    f"registered types: {', '.join(kinds)}"))
                 continue
+            before = len(errors)
             obj = _validate(kinds[type_name].Config, sec, (key, lv), errors)
             if obj is not None:
                 sections[key][str(lv)] = obj
+            for i in range(before, len(errors)):  # a key of another type: say which, and how
+                path, msg = errors[i]
+                field = path.rsplit(".", 1)[-1]
+                others = [t for t, c in kinds.items() if t != type_name and field in c.Config.model_fields]
+                if msg.startswith(UNKNOWN) and others:
+                    errors[i] = (path, f"{UNKNOWN} for type {type_name}: '{field}' is a field of "
+                                       f"type {', '.join(others)} (remove it, or set {key}.{lv}."
+                                       f"type); allowed keys here: "
+                                       f"{', '.join(kinds[type_name].Config.model_fields)}")
     if "memory" in data and isinstance(data.get("memory"), Mapping) and not data["memory"]:
         errors.append(("memory", "needs at least one level (the backing store)"))
     reg = types()
@@ -325,6 +335,8 @@ def _optional_section(dotted: str, data: Mapping) -> bool:
         ref = field_at(model, parts, 1, dotted, value_only=False)
     except ConfigError:
         return False
+    if ref.kind.name == "table" and ref.kind.keys is None:  # a free-key table left out
+        return True
     return ref.kind.name == "section" and ref.default is None
 
 
@@ -336,6 +348,18 @@ def _cli_list(text: str, where: str) -> list:
         value = None
     if not isinstance(value, list):
         raise ConfigError(f"{where}: this field is a list; write it as [a, b, ...]")
+    return value
+
+
+def _cli_table(text: str, where: str) -> dict:
+    """A table field's ``--set`` value: a YAML flow mapping (``{}``, ``{2.weight: 8}``)."""
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError:
+        value = None
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where}: this field is a table; write it as {{key: value, ...}} "
+                          "({} for none), or set one key as FIELD.KEY=VALUE")
     return value
 
 
@@ -364,15 +388,23 @@ def apply_overrides(data: Mapping, overrides: Mapping[str, Any], source: str = "
                 raise ConfigError(f"{where}: {exc}") from None
         if cli and ref.kind.name == "list" and isinstance(value, str):
             value = _cli_list(value, where)
+        if cli and ref.kind.name == "table" and isinstance(value, str):
+            value = _cli_table(value, where)
         parts = dotted.split(".")
+        if ref.key_at is not None:  # a table key holding dots ('cim.chip.layers.2.weight')
+            parts = parts[:ref.key_at] + [".".join(parts[ref.key_at:])]
         node: Any = out
         for i, part in enumerate(parts[:-1]):
             if isinstance(node, dict) and node.get(part) is None and i > 0 \
                     and _optional_section(".".join(parts[:i + 1]), out):
                 node[part] = {}  # an optional section inside one the config has: start it empty
             if not isinstance(node, dict) or node.get(part) is None:
+                have = [k for k, v in node.items() if isinstance(v, dict)] \
+                    if isinstance(node, dict) and i > 0 else []
                 raise ConfigError(f"{where}: this architecture has no "
-                                  f"'{'.'.join(parts[:i + 1])}' section")
+                                  f"'{'.'.join(parts[:i + 1])}' section"
+                                  + (f"; '{'.'.join(parts[:i])}' has {', '.join(have)}"
+                                     + did_you_mean(part, have) if have else ""))
             node = node[part]
         if not isinstance(node, dict):
             raise ConfigError(f"{where}: cannot set inside a non-mapping")

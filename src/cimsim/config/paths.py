@@ -135,7 +135,20 @@ def resolve(path: str, data: Optional[Mapping] = None) -> Leaf:
                 raise PathError(f"this architecture has no '{head}.{parts[1]}'; it has "
                                 f"{', '.join(f'{head}.{k}' for k in have) or 'none'}"
                                 + did_you_mean(parts[1], have, f"{head}.{{}}"))
-        return field_at(resource_model(head, parts[1], data, parts[2]), parts, 2, path)
+        model = resource_model(head, parts[1], data, parts[2])
+        try:
+            return field_at(model, parts, 2, path)
+        except PathError as exc:  # a field of another type of level or link: say which
+            from ..hw import registry
+
+            reg = registry.memory if head == "memory" else registry.links
+            others = [t for t, c in reg.types().items()
+                      if c.Config is not model and parts[2] in c.Config.model_fields]
+            if len(parts) != 3 or not others:
+                raise
+            raise PathError(f"{exc}; '{parts[2]}' is a field of type {', '.join(others)}: set "
+                            f"{head}.{parts[1]}.type={others[0]} too (and drop the fields that "
+                            "type does not have)") from None
     try:
         model = section_model(head, data)
     except PathError as exc:

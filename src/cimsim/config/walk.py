@@ -17,6 +17,7 @@ A field's type is classified once, by :func:`kind_of`: a pydantic model is a
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import types
 import typing
@@ -150,6 +151,10 @@ class Leaf:
     required: bool = False
     in_table: bool = False
     table_required: bool = False
+    #: a key of a table with free keys and single values may hold dots (a layer's weight
+    #: name, ``cim.chip.layers.2.weight``): the index of the path part it starts at; the key
+    #: is the rest of the path, joined with dots
+    key_at: Optional[int] = None
 
 
 def _field_leaf(path: str, info) -> Leaf:
@@ -187,6 +192,8 @@ def field_at(model: type[BaseModel], parts: Sequence[str], start: int, path: str
             current = _field_leaf(path, fields[part])
         elif current.kind.name == "table":
             keys = current.kind.keys
+            if keys is None and current.kind.item.is_value:  # the key is the rest of the path
+                return dataclasses.replace(_key_leaf(path, current), key_at=i)
             if keys is not None and part not in keys:
                 raise PathError(f"'{part}' is not a key of '{above}'; allowed keys: "
                                 f"{', '.join(keys)}" + did_you_mean(part, keys, f"{above}.{{}}"))

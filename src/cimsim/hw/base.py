@@ -515,6 +515,15 @@ class Component:
     def place(self, ops: OpArrays, idx: np.ndarray) -> Plan:
         raise NotImplementedError
 
+    def workload_errors(self, metadata: Mapping) -> list[str]:
+        """What in the workload's ``metadata`` this component's config contradicts."""
+        return []
+
+    def unclaimed_hint(self, ops: OpArrays, unclaimed: np.ndarray) -> Optional[str]:
+        """What in this component's config would let it run some of the ``unclaimed`` ops
+        nobody claims (one clause for the placement error), or None."""
+        return None
+
     @classmethod
     def shared_bandwidths(cls, name: str, config: ComponentConfig,
                           technology: Optional[Technology] = None) -> dict[str, float]:

@@ -138,6 +138,18 @@ class Collective(Component):
     def check(self):
         return self.hw.link_errors("link", self.link, "the devices of the group")
 
+    def workload_errors(self, metadata):
+        """A workload written as one device's share of a tensor-parallel group of N (its
+        ``params.tensor_parallel``) needs a group of N: its all-reduces' bytes and steps are
+        the group's."""
+        params = metadata.get("params") if isinstance(metadata, dict) else None
+        tp = params.get("tensor_parallel") if isinstance(params, dict) else None
+        if isinstance(tp, int) and tp > 1 and tp != self.config.devices:
+            return [f"{self.name}.devices is {self.config.devices}, but the workload is one "
+                    f"device's share of tensor parallelism {tp}: set {self.name}.devices={tp}, "
+                    f"or generate the workload with --tensor-parallel {self.config.devices}"]
+        return []
+
     def claim(self, ops, free):
         return free & np.isin(ops.kind, [ops.kind_codes[k] for k in COMMUNICATION_KINDS])
 

@@ -182,6 +182,13 @@ class Processor(Component):
         # everything left but communication (a collective component runs it over a link)
         return free & ~np.isin(ops.kind, [ops.kind_codes[k] for k in COMMUNICATION_KINDS])
 
+    def unclaimed_hint(self, ops: OpArrays, unclaimed):
+        comm = unclaimed & np.isin(ops.kind, [ops.kind_codes[k] for k in COMMUNICATION_KINDS])
+        if not comm.any():
+            return None
+        return (f"add a collective: section (devices, link; see `cimsim fields collective`) to "
+                f"run the {int(comm.sum())} {'/'.join(COMMUNICATION_KINDS)} op(s) over a link")
+
     def _rates(self, ops: OpArrays, idx):
         """Peak MAC rate and MAC energy per op (by its dtype); MappingError if a dtype is missing."""
         cfg = self.config

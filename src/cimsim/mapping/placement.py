@@ -92,6 +92,10 @@ def place(workload: Workload, arch: Architecture) -> Placement:
         )
     ops = workload.arrays
     comps = arch.instances
+    wrong = [e for c in comps for e in c.workload_errors(workload.metadata)]
+    if wrong:
+        raise MappingError(f"architecture '{arch.name}', workload '{workload.name}': "
+                           + "; ".join(wrong))
     order = sorted(range(len(comps)), key=lambda i: (-comps[i].priority, i))
     owner = np.full(n, -1, dtype=np.int64)
     free = np.ones(n, dtype=bool)
@@ -102,11 +106,12 @@ def place(workload: Workload, arch: Architecture) -> Placement:
     if free.any():
         i = int(np.flatnonzero(free)[0])
         op = workload.ops[i]
+        hints = [h for h in (c.unclaimed_hint(ops, free) for c in comps) if h]
         raise MappingError(
             f"architecture '{arch.name}': no component runs op '{op.name}' (kind {op.kind}) nor "
             f"{int(free.sum()) - 1} other(s); its components "
             f"({', '.join(f'{c.name}: {c.type_name}' for c in comps)}) claim none of them; "
-            "add a processor to run what the accelerators do not")
+            + ("; ".join(hints) if hints else "add a processor to run what the accelerators do not"))
     idx, plans, notes = [], [], []
     server = np.zeros(n, dtype=np.int64)
     serial = np.zeros(n, dtype=bool)

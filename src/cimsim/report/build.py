@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from . import columns as C
+from .format import si
 from ..hw.base import MEASURED_BOUND_DETAIL, MEASURED_COMPUTE
 from .provenance import placeholder_shares, precision_notes
 from .result import Result, attribute_ops, attribute_path, bound_of, measured_share
@@ -176,6 +177,12 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
     )
     llm = wl.metadata.get("llm")
     result.serving = serving_metrics(llm, run.end, float(latency), result.energy_j)
+    if result.serving and run.engine == "analytic" and latency > cp_s * (1 + 1e-9):
+        result.notes.append(
+            f"analytic engine: time to first token, time per output token and decode tokens/s "
+            f"take each op's end with ops alone (the dependency path, {si(cp_s, 's')}), not the "
+            f"latency ({si(float(latency), 's')}) the busiest unit or link sets: lower bounds "
+            "that tokens/s and tokens/J (over the latency) do not share; use --engine des")
     if isinstance(llm, dict) and "pipeline" in llm:  # p devices, m micro-batches (GPipe)
         from .pipeline import pipelined_serving
         result.serving = pipelined_serving(llm, wl.columns.kind, run.end, result.energy_j,

@@ -91,7 +91,7 @@ def field_kind(path: str, data=None) -> FieldKind:
         return FieldKind(path, "str", choices=k.choices)
     if k.name in ("bool", "int", "float", "str"):
         return FieldKind(path, k.name)
-    raise SweepSpecError(f"--param {path}: this field ({ref.annotation}) cannot be swept; "
+    raise SweepSpecError(f"--param {path}: this field ({k.describe()}) cannot be swept; "
                          "sweep one of its sub-fields")
 
 

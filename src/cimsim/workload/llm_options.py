@@ -46,6 +46,9 @@ def serving_options(prompt, decode, batch, requests, batching, attention, sub_ba
         requests = batch
     if isinstance(requests, bool) or not isinstance(requests, int) or requests < 1:
         raise WorkloadError(f"{GEN}: requests must be an integer >= 1, got {requests!r}")
+    if sub_batches > min(batch, requests):
+        raise WorkloadError(f"{GEN}: sub_batches={sub_batches} exceeds the requests that run at "
+                            f"once ({min(batch, requests)}): a sub-batch would hold none")
     P = _per_request("prompt", prompt, requests)
     D = _per_request("decode", decode, requests)
     if pipeline_parallel > 1 and sub_batches > 1:

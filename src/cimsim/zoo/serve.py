@@ -373,7 +373,8 @@ def trace_serving(zoo_name: str, *, prompt, decode, batch: int = 1, requests: in
         shape = model_from_hf(full_cfg).__dict__
     except WorkloadError:
         shape = {}
-    wname = name or (f"serve-{zoo_name.replace(':', '-')}-B{full_batch}"
+    short = "hf-" + zoo_name[3:].rsplit("/", 1)[-1][:-5] if zoo_name.endswith(".json") else zoo_name
+    wname = name or (f"serve-{short.replace(':', '-')}-B{full_batch}"  # a config.json: its stem
                      + (f"-R{requests}-{batching}" if requests != batch or batching != "static" else "")
                      + ("-padded" if attention == "padded" else "")
                      + (f"-sb{sub_batches}" if sub_batches > 1 else "")

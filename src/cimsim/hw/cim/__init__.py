@@ -75,6 +75,7 @@ from ...quantity import (
 )
 from ..base import Component, ComponentConfig, OpArrays, OpCost, Plan, Strict, add_stored
 from ..parts import ADC, NMC, Buffer, Cell, Counting, NonIdeal  # noqa: F401  (Counting re-exported)
+from ..parts.cell import TECHNOLOGY_CELLS
 from . import activity, counting, onchip
 from . import static as static_model
 from .chip import Chip
@@ -118,9 +119,10 @@ class CIMConfig(ComponentConfig):
     type: Literal["cim"] = Field(default="cim", description="Component type.")
     link: Optional[str] = Field(default=None, description="The link between the host and the arrays "
                                 "(default: the architecture's only link).")
-    technology: Literal["sram", "rram"] = Field(description="Memory cell technology (the process "
-                                                "node and supply are the top-level technology "
-                                                "block's).")
+    technology: Literal["sram", "rram"] = Field(
+        description="Memory cell technology: rram (the resistive cells rram_1t1r, fefet, pcm) "
+        "or sram (sram_6t, sram_8t, sram_charge, sram_digital); the process node and supply are "
+        "the top-level technology block's.")
     arrays: PositiveInt = Field(description="Number of crossbar arrays (macros).")
     rows: PositiveInt = Field(description="Word lines per array (input dimension of a tile).")
     cols: PositiveInt = Field(description="Bit lines per array.")
@@ -216,11 +218,20 @@ class CIMConfig(ComponentConfig):
                              f"not {self.dac_bits}")
         if self.adc.counting is not None and self.read_latency is None:
             raise ValueError("adc.counting needs read_latency given (one integration step)")
+        for f in ("columns_per_adc", "per_array"):
+            v = getattr(self.adc, f)
+            if v is not None and v > self.cols:
+                raise ValueError(f"adc.{f} ({v}) cannot exceed cols ({self.cols}): "
+                                 + ("one ADC serves at most all columns of its array"
+                                    if f == "columns_per_adc" else "at most one ADC per column"))
         if self.rows_per_read is not None and self.rows_per_read > self.rows:
             raise ValueError(f"rows_per_read ({self.rows_per_read}) cannot exceed rows ({self.rows})")
-        if self.cell is not None and not self.cell.type.startswith(self.technology):
-            raise ValueError(f"cell.type {self.cell.type} is not a {self.technology} cell "
-                             f"(technology: {self.technology})")
+        if self.cell is not None and self.cell.type not in TECHNOLOGY_CELLS[self.technology]:
+            fits = next(t for t, cells in TECHNOLOGY_CELLS.items() if self.cell.type in cells)
+            raise ValueError(f"cell.type {self.cell.type} does not go with technology "
+                             f"{self.technology}; allowed: "
+                             f"{', '.join(TECHNOLOGY_CELLS[self.technology])} (or set "
+                             f"technology: {fits})")
         if self.chip is not None:
             onchip.check_config(self)
         return self
@@ -398,6 +409,17 @@ class CIM(Component):
         if self.config.chip is not None:  # im2col copies, vector ops (cimsim.hw.cim.onchip)
             mine = mine | onchip.claims(self.config, ops)
         return free & mine
+
+    def unclaimed_hint(self, ops: OpArrays, unclaimed):
+        c = self.config
+        if c.chip is None or c.chip.periphery is not None:
+            return None
+        vec = int((unclaimed & (ops.stationary < 0) & (ops.macs == 0) & (ops.vector_ops > 0)).sum())
+        if not vec:
+            return None
+        return (f"add a processor to run what the accelerators do not, or give {self.name}.chip."
+                f"periphery (level, units, bits, clock) to run the {vec} vector op(s) "
+                "(activations, pooling, adds) on the chip")
 
     def place(self, ops: OpArrays, idx):
         """The placement, and the data activity each op's energy uses (:mod:`.activity`)."""

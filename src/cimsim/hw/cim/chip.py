@@ -169,7 +169,9 @@ class Chip(Strict):
         "chosen to equalise the layer pipeline's stages under the array budget).")
     layers: dict[str, PositiveInt] = Field(
         default_factory=dict, description="Copies per layer, by weight tensor name (overrides "
-        "the duplication policy for those layers).")
+        "the duplication policy for those layers). On the command line the key is the rest of "
+        "the path, dots and all (--set cim.chip.layers.2.weight=8); --set 'cim.chip.layers={}' "
+        "gives every layer to the policy.")
     input_reuse: Flag = Field(
         default=False, description="Convolution inputs are reused across the sliding window in "
         "hardware (NeuroSim's novel mapping): each input crosses the hierarchy once per kernel "

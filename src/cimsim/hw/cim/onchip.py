@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...units import si
 from ..base import Plan
 from . import chip as chipmod
 from . import mapping
@@ -245,6 +246,10 @@ def place(comp, ops, idx) -> Plan:
     shared = {lv: _shared_time(ch, lv, levels[lv], lbytes[lv], node)
               for lv in shared_levels(ch)}
     notes.extend(_buffer_notes(comp.name, ch, lbytes, op_arr))
+    if comp.design.area is None:
+        notes.append(f"{comp.name}: area counts only the chip's buffers, buses and periphery: its "
+                     "arrays, ADCs and drivers declare none (give cim.area, or a technology block "
+                     "and adc.type to derive it), so area efficiency is an upper bound")
     periph_s, periph_j = _periphery(ch, node, ops.vector_ops[idx], ~mm,
                                     mapping.aligned(need * copies, align)[group_of]
                                     if fits else np.full(len(idx), float(c.arrays)))
@@ -292,8 +297,8 @@ def _buffer_notes(name, ch, nbytes, op_arrays) -> list[str]:
         per_unit = nbytes[level] / np.maximum(1.0, np.ceil(op_arrays / a))
         worst = float(per_unit.max())
         if worst > lv.buffer.capacity:
-            out.append(f"{name}: an op moves {worst:.4g} B through one {level} buffer of "
-                       f"{lv.buffer.capacity:.4g} B: it streams through in "
+            out.append(f"{name}: an op moves {si(worst, 'B')} through one {level} buffer of "
+                       f"{si(lv.buffer.capacity, 'B')}: it streams through in "
                        f"{int(np.ceil(worst / lv.buffer.capacity))} fills (time and energy per "
                        "word are charged either way)")
     return out

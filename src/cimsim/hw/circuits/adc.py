@@ -80,6 +80,7 @@ import math
 import numpy as np
 
 from . import digital, scaling
+from ...units import si
 from .record import PartEstimate, provenance
 
 ADC_TYPES = ("sar", "flash", "ramp", "current_sense")
@@ -265,9 +266,10 @@ def adc(adc_type: str, bits, node_nm: float, sample_rate=None, vdd=None,
     else:
         fs = _rate(sample_rate)
         if np.any(fs * t_conv > 1 + 1e-12):
-            raise ValueError(f"sample rate {sample_rate} Hz is faster than one conversion per "
-                             f"conversion time ({adc_type}, {bits} bits at {node_nm} nm: "
-                             f"{np.max(t_conv):.3g} s); lower the rate or use more ADCs")
+            raise ValueError(f"sample rate {si(float(np.max(fs)), 'Hz')} is faster than one "
+                             f"conversion per conversion time ({adc_type}, {bits} bits at {node_nm:g} "
+                             f"nm: {si(float(np.max(t_conv)), 's', 3)}); lower the rate or use "
+                             "more ADCs")
         fs = np.broadcast_to(fs, np.broadcast_shapes(np.shape(fs), np.shape(t_conv))) * 1.0
 
     if adc_type == "sar":

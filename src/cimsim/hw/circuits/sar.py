@@ -26,6 +26,7 @@ import numpy as np
 
 from . import adc as adc_model
 from . import digital
+from ...units import si
 from .record import PartEstimate, provenance
 
 SOURCE = ("structural SAR: conventional C-DAC switching energy (Ginsburg & Chandrakasan 2005; "
@@ -75,9 +76,10 @@ def sar_adc(bits, node_nm: float, dac_unit_capacitance_f, sample_rate=None, vdd=
     else:
         fs = adc_model._rate(sample_rate)
         if np.any(fs * t_conv > 1 + 1e-12):
-            raise ValueError(f"sample rate {sample_rate} Hz is faster than one conversion per "
-                             f"conversion time (sar, {bits} bits at {node_nm} nm: "
-                             f"{np.max(t_conv):.3g} s); lower the rate or use more ADCs")
+            raise ValueError(f"sample rate {si(float(np.max(fs)), 'Hz')} is faster than one "
+                             f"conversion per conversion time (sar, {bits} bits at {node_nm:g} "
+                             f"nm: {si(float(np.max(t_conv)), 's', 3)}); lower the rate or use "
+                             "more ADCs")
     parts = energy_parts(b, node_nm, vdd, dac_unit_capacitance_f, register_design)
     e = parts["dac"] + parts["comparator"] + parts["logic"]
     return PartEstimate(

@@ -14,6 +14,10 @@ from ..base import Strict
 CELL_TYPES = ("rram_1t1r", "sram_6t", "sram_8t", "sram_charge", "sram_digital", "fefet", "pcm")
 #: the preset cell of each ``cim.technology`` when ``cim.cell`` is left out
 DEFAULT_CELL = {"rram": "rram_1t1r", "sram": "sram_6t"}
+#: the cell types each ``cim.technology`` accepts: ``rram`` stands for the resistive
+#: (non-volatile, read by cell current) cells, FeFET and PCM included; ``sram`` for the SRAM ones
+TECHNOLOGY_CELLS = {"rram": ("rram_1t1r", "fefet", "pcm"),
+                    "sram": ("sram_6t", "sram_8t", "sram_charge", "sram_digital")}
 
 
 class Cell(Strict):

@@ -131,6 +131,9 @@ def trace(model, example_inputs, name: str | None = None, allow_unknown: bool = 
         raise WorkloadError(f"trace() needs a torch.nn.Module, got {type(model).__name__}")
     if dtype is None:
         dtype = _model_dtype(model)
+    elif dtype not in _TORCH_DTYPES.values():
+        raise WorkloadError(f"dtype {dtype!r} is not one of "
+                            f"{', '.join(dict.fromkeys(_TORCH_DTYPES.values()))}")
     inputs = _as_tuple(example_inputs)
     if stats_bits is not None:
         from .stats import check_bits
