@@ -73,6 +73,7 @@ from ...quantity import (
     SquareMeters,
     Watts,
 )
+from ...units import si
 from ..base import Component, ComponentConfig, OpArrays, OpCost, Plan, Strict, add_stored
 from ..parts import ADC, NMC, Buffer, Cell, Counting, NonIdeal  # noqa: F401  (Counting re-exported)
 from ..parts.cell import TECHNOLOGY_CELLS
@@ -349,13 +350,13 @@ class CIM(Component):
                  "counter_energy": ("pulse counter", d.counter_energy, "J/row"),
                  "shift_add_energy": ("shift-add", d.shift_add_energy, "J/conversion"),
                  "buffer.energy_per_byte": ("buffer", d.buffer_energy_per_byte, "J/B")}
-        parts = [f"{label} {v:.3g} {unit}" + (" (placeholder)" if d.provenance[f] == "placeholder" else "")
+        parts = [f"{label} {si(v, unit, 3)}" + (" (placeholder)" if d.provenance[f] == "placeholder" else "")
                  for f, (label, v, unit) in shown.items()
                  if d.provenance.get(f, "given") != "given"]
         if self.config.static_power is None:
             st = self.static
-            parts.append(f"static {st.power_w:.3g} W ({self.config.leakage_devices} leakage: "
-                         + ", ".join(f"{k} {v:.3g} W" for k, v in st.parts.items()) + ")"
+            parts.append(f"static {si(st.power_w, 'W', 3)} ({self.config.leakage_devices} leakage: "
+                         + ", ".join(f"{k} {si(v, 'W', 3)}" for k, v in st.parts.items()) + ")"
                          + (" (placeholder)" if st.provenance == "placeholder" else ""))
         if not parts:
             return ""
