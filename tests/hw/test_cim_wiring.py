@@ -378,3 +378,12 @@ def test_current_sense_needs_a_resistive_cell():
         arch(tech={"node": "22 nm"}, adc={"type": "current_sense", "bits": 4},
              cim_over={"technology": "sram", "cell": {"type": "sram_6t"}},
              drop=("adc.energy_per_conversion",))
+
+
+def test_a_supply_past_one_and_a_half_nominal_is_refused_by_name():
+    """22 nm's nominal supply is 0.9 V (PTM, Stillmaker & Baas): 1.35 V = 1.5 x 0.9 V is the
+    highest a technology block takes; 1.36 V and 5 V are one config error naming the field."""
+    arch(tech={"node": "22 nm", "voltage": "1.35 V"})
+    for v in ("1.36 V", "5 V"):
+        with pytest.raises(ConfigError, match=r"technology.*voltage.*at most 1\.35 V"):
+            arch(tech={"node": "22 nm", "voltage": v})

@@ -224,6 +224,14 @@ class Technology(Strict):
                              "Baas 2017)")
         return v
 
+    @model_validator(mode="after")
+    def _voltage_range(self):
+        from .circuits.scaling import check_supply  # at most 1.5 x the node's nominal supply
+
+        if self.voltage is not None:
+            check_supply(self.node_nm, self.voltage)
+        return self
+
     @property
     def node_nm(self) -> float:
         """The node in nanometres (rounded to 1e-6 nm: '22 nm' is 22, not 22.000000000000004)."""

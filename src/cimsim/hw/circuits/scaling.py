@@ -120,6 +120,21 @@ VTH = {180: 0.324, 130: 0.303, 90: 0.405, 65: 0.470, 45: 0.230, 32: 0.327, 20: 0
 #: FO4 inverter delay at 180 nm and 1.8 V (s): 360 ps/um x 0.18 um (Ho, Mai & Horowitz 2001) (T)
 FO4_180NM_S = 64.8e-12
 
+#: the highest supply a ``technology`` block takes, as a multiple of the node's nominal: the
+#: alpha-power fits hold between 0.8 and 1.1 x nominal; foundries rate core devices for about
+#: +10 % over nominal (a design margin, not a source-stated limit), and 1.5 x leaves room for
+#: overdrive studies while refusing supplies that are no operating point of the node (5 V at 22 nm)
+MAX_SUPPLY_FACTOR = 1.5
+
+
+def check_supply(node_nm: float, volts: float) -> None:
+    """Refuse a supply above :data:`MAX_SUPPLY_FACTOR` x the node's nominal (ValueError)."""
+    vmax = MAX_SUPPLY_FACTOR * nominal_vdd(node_nm)
+    if volts > vmax:
+        raise ValueError(f"voltage {volts:g} V is above {MAX_SUPPLY_FACTOR:g} x the nominal supply "
+                         f"of {node_nm:g} nm ({nominal_vdd(node_nm):.3g} V): at most {vmax:.3g} V "
+                         "(the circuit models' voltage laws are fitted between 0.8 and 1.1 x nominal)")
+
 FLAVOURS = ("HP", "LP")
 
 
