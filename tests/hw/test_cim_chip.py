@@ -568,3 +568,14 @@ def test_layout_energy_overhead_adds_its_excess_as_a_part():
     assert e["cim_adc"] == pytest.approx(conv * 1e-12, rel=1e-12, abs=0)
     assert e["cim_layout"] == pytest.approx(0.22 * conv * 1e-12, rel=1e-12, abs=0)
     assert "cim_layout" not in simulate(arch(), two_layers(), keep_ops=False).energy_breakdown_j
+
+
+def test_run_prints_the_floorplan_line():
+    """`cimsim run`'s summary names the floorplan facts: 12 arrays in 3 PEs (4 arrays each) and
+    1 chip, 12 of the chip's 16 arrays (75.0 %), every cell of them holding weights."""
+    from cimsim.commands.run import _floorplan_texts
+
+    f = simulate(arch(duplication="balance"), two_layers(), keep_ops=False).facts
+    assert _floorplan_texts(f) == ["cim: 12 arrays in 3 pe, 1 chip; 75.0 % of the chip's arrays, "
+                                   "100.0 % of their cells hold weights"]
+    assert _floorplan_texts({"processor_x": 1}) == []

@@ -167,6 +167,25 @@ def placeholder_warning(r) -> str:
             f"((U) or unsourced defaults: {', '.join(parts)}); see `--json` provenance")
 
 
+def _floorplan_texts(facts: dict) -> list[str]:
+    """One line per CIM chip from its floorplan facts (``<unit>_arrays_used``, ``<unit>_<level>_used``,
+    ``<unit>_array_utilization``, ``<unit>_cell_utilization``; see ``hw/cim/mapping.py``)."""
+    out = []
+    for key in facts:
+        if not key.endswith("_arrays_used"):
+            continue
+        unit = key[: -len("_arrays_used")]
+        util, cells = facts.get(f"{unit}_array_utilization"), facts.get(f"{unit}_cell_utilization")
+        if util is None or cells is None:
+            continue
+        levels = [(k[len(unit) + 1: -len("_used")], v) for k, v in facts.items()
+                  if k.startswith(unit + "_") and k.endswith("_used") and k != key]
+        out.append(f"{unit}: {facts[key]:,} arrays"
+                   + (" in " + ", ".join(f"{v:,} {name}" for name, v in levels) if levels else "")
+                   + f"; {pct(util)} of the chip's arrays, {pct(cells)} of their cells hold weights")
+    return out
+
+
 def print_result(r) -> None:
     from rich.table import Table
 
@@ -203,6 +222,7 @@ def print_result(r) -> None:
                                  f"({si(f[C.PIPELINED_OPS_PER_J], 'OPS/W')})"))
     if r.serving:
         rows.append(("LLM serving", _serving_text(r.serving)))
+    rows.extend(("floorplan", text) for text in _floorplan_texts(f))
     for k, v in rows:
         head.add_row(f"  {k}", v)
     out.print(head)
