@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from cimsim import load_architecture
@@ -414,3 +415,78 @@ def test_a_measured_table_says_so_beside_the_compute_bound():
     assert r.op_table["processor_measured_compute"].tolist() == [True]
     plain = simulate(_arch(None), _one_matmul(1))
     assert (plain.bound_label, plain.bound_detail) == ("compute", "")
+
+
+def _summing(n: int):
+    """A real kernel: the sum of ``n`` float64 (NumPy), about n / 1e9 s on this host."""
+    a = np.ones(n)
+    return lambda: a.sum()
+
+
+def test_rounds_keep_a_case_whose_whole_timing_was_disturbed_in_one_round():
+    """Two real kernels timed in 3 interleaved rounds; in round 1 (of 0, 1, 2) case ``a`` also
+    does 30x its work (a burst of load lasting all its calls of that round). Its fastest call
+    over all rounds is an undisturbed one (< 3x the undisturbed kernel), and so is the median (2
+    of 3 rounds are clean); timed in one go during the same burst, it is at least 10x slower."""
+    from cimsim.calibrate import Timing
+
+    base, burst_work = _summing(20_000), _summing(600_000)
+    burst = [False]
+
+    def a():
+        base()
+        if burst[0]:
+            burst_work()
+
+    clean = Timing().time(base, min_time=0, min_reps=30)
+    for timing in (Timing(), Timing(statistic="median")):
+        seen = []
+
+        def before(i, seen=seen):
+            seen.append(i)
+            burst[0] = i == 1
+
+        got = timing.time_rounds({"a": a, "b": _summing(20_000)}, rounds=3, min_time=0, min_reps=30,
+                                 before_round=before)
+        assert seen == [0, 1, 2] and set(got) == {"a", "b"}
+        assert got["a"] < 3 * clean, (timing.statistic, got, clean)
+    burst[0] = True
+    assert Timing().time(a, min_time=0, min_reps=10) > 10 * clean
+
+
+def test_each_round_warms_a_case_up_before_timing_it():
+    """Two real kernels that each pay a cold call (20x the work) when the other ran last, as a
+    weight evicted from the cache by the other case: each round's untimed warm-up takes the cold
+    call, so the cold calls are exactly one per case per round and no timed call is cold."""
+    from cimsim.calibrate import Timing
+
+    work, cold_work = _summing(20_000), _summing(400_000)
+    last, cold = [None], []
+
+    def case(name):
+        def fn():
+            if last[0] != name:
+                cold.append(name)
+                cold_work()
+            last[0] = name
+            work()
+        return fn
+
+    got = Timing().time_rounds({"x": case("x"), "y": case("y")}, rounds=4, min_time=0, min_reps=8)
+    assert sorted(cold) == ["x"] * 4 + ["y"] * 4
+    clean = Timing().time(work, min_time=0, min_reps=30)
+    assert max(got.values()) < 3 * clean
+
+
+def test_rounds_time_each_case_at_least_min_reps_times_in_all():
+    from cimsim.calibrate import Timing
+
+    calls = {"p": 0}
+
+    def p():
+        calls["p"] += 1
+
+    Timing().time_rounds({"p": p}, rounds=3, min_time=0, min_reps=10, max_reps=1000)
+    assert calls["p"] == 3 * (1 + 4)  # a warm-up and ceil(10 / 3) timed calls per round
+    with pytest.raises(ValueError, match="rounds must be at least 1"):
+        Timing().time_rounds({"p": p}, rounds=0)
