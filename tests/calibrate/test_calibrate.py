@@ -123,6 +123,48 @@ def test_mac_efficiency_slows_matmuls_by_the_fraction_of_their_shape():
     assert t == pytest.approx(8 * 4096 * 4096 / (peak * 0.5), rel=1e-3, abs=0)
 
 
+def test_the_few_row_path_takes_a_pass_over_the_weight_per_block_of_rows():
+    """Rule 5 on the same processor (64 GMAC/s peak), 4 MiB weight (512 x 2048), one weight
+    column. Table rows [1, 2, 4, 8, 16], fractions [0.1, 0.2, 0.2, 0.25, 0.6]: the times of the
+    few-row path with 3 rows a pass: 1 and 2 rows one pass (T = 2^20 MACs / 6.4 GMAC/s = 0.164
+    ms), 4 rows two (0.328 ms), 8 rows about three (0.524 ms), up to 14 rows; then the blocked
+    path (16 rows: 0.6).
+    - 3 rows: one pass, the 2-row entry's time: 2 x 2^20 / (64e9 x 0.2);
+    - 6 rows: two passes, the 4-row entry's time: 4 x 2^20 / (64e9 x 0.2);
+    - 12 rows: four passes, 4/3 the 8-row entry's time: 4/3 x 8 x 2^20 / (64e9 x 0.25)
+      (fraction 0.25 x 12/8 x 3/4 = 0.28125; rule 2 would give 0.25 + 0.35 x log2(12/8) = 0.455,
+      1.6x faster);
+    - 15 rows (above pass_max_rows 14): the rows interpolation, 0.25 + (0.6 - 0.25) x log2(15 / 8);
+    - without rows_per_pass, 12 rows: 0.455 (rule 2)."""
+    import math
+
+    from cimsim import simulate
+
+    base = {"rows": [1, 2, 4, 8, 16], "weight_bytes": ["4 MiB"], "fraction": [[0.1], [0.2], [0.2], [0.25], [0.6]]}
+    table = {**base, "rows_per_pass": 3, "pass_max_rows": 14}
+    peak, macs = 64e9, 2 ** 20
+    for rows, expect in ((3, 2 * macs / (peak * 0.2)), (6, 4 * macs / (peak * 0.2)),
+                         (12, 4 / 3 * 8 * macs / (peak * 0.25)), (8, 8 * macs / (peak * 0.25)),
+                         (1, macs / (peak * 0.1)),
+                         (15, 15 * macs / (peak * (0.25 + 0.35 * math.log2(15 / 8))))):
+        assert simulate(_arch(table), _one_matmul(rows)).latency_s == pytest.approx(expect, rel=1e-3, abs=0), rows
+    rule2 = 0.25 + 0.35 * math.log2(12 / 8)
+    assert simulate(_arch(base), _one_matmul(12)).latency_s == pytest.approx(12 * macs / (peak * rule2), rel=1e-3,
+                                                                             abs=0)
+
+
+@pytest.mark.parametrize("extra, says", [
+    ({"rows_per_pass": 3}, "give both or neither"),
+    ({"rows_per_pass": 3, "pass_max_rows": 0}, "greater than 0"),
+])
+def test_a_half_given_few_row_path_is_refused(extra, says):
+    from cimsim.errors import CimsimError
+
+    table = {"rows": [1, 16], "fraction": [[0.1], [0.5]], **extra}
+    with pytest.raises(CimsimError, match=says):
+        _arch(table)
+
+
 def test_a_gemv_reads_the_backing_store_as_one_stream():
     """2 cores, DRAM 20 GB/s (all cores), single_stream_bandwidth 5 GB/s, compute far faster.
     A GEMV (1 x 1024 x 1024: 4 MiB of weights, 4 KiB of input and 4 KiB of output through

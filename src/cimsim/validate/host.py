@@ -111,14 +111,14 @@ ROUNDS = 3
 
 def _time_all(fns: dict, min_time: float, timing=None) -> dict:
     """Seconds of one call of each case, timed in :data:`ROUNDS` interleaved rounds over all
-    cases (each round: a warm-up call, then ``min_time / ROUNDS`` seconds and at least 4 calls
+    cases (each round: a warm-up call, then ``min_time / ROUNDS`` seconds and at least 3 calls
     of each case), the fastest (or ``timing``'s statistic) of each case's calls over all rounds,
     as the calibration times (see :class:`cimsim.calibrate.timing.Timing`). A burst of load
     from other processes as long as one case's timing then spoils one of its rounds, not the
     case."""
     from ..calibrate import Timing
 
-    return (timing or Timing()).time_rounds(fns, rounds=ROUNDS, min_time=min_time, min_reps=10)
+    return (timing or Timing()).time_rounds(fns, rounds=ROUNDS, min_time=min_time, min_reps=9)
 
 
 def host_architecture(quick: bool = False, timing=None, threads: int = 1):
