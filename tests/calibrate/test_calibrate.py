@@ -155,7 +155,8 @@ def test_the_few_row_path_takes_a_pass_over_the_weight_per_block_of_rows():
 
 @pytest.mark.parametrize("extra, says", [
     ({"rows_per_pass": 3}, "give both or neither"),
-    ({"rows_per_pass": 3, "pass_max_rows": 0}, "greater than 0"),
+    ({"rows_per_pass": 3, "pass_max_rows": 0}, "pass_max_rows: Input should be greater than or equal to 1"),
+    ({"rows_per_pass": 3, "pass_max_rows": 1, "rows": [2, 16]}, "below the first rows entry"),
 ])
 def test_a_half_given_few_row_path_is_refused(extra, says):
     from cimsim.errors import CimsimError
@@ -436,6 +437,49 @@ def test_the_config_is_emitted_from_data_with_a_comment_per_measured_value():
     for key in ("capacity", "bandwidth", "clock", "cores", "fp32", "vector_ops_per_cycle_per_core",
                 "op_overhead", "energy_per_vector_op", "static_power"):
         assert all("  # (" in ln for ln in lines if ln.strip().startswith(f"{key}:")), key
+
+
+@pytest.mark.parametrize("ratios, fit", [
+    # ceil(r / 3) passes: rows 1, 2, 4, 8 at 1, 1, 2, 3 times 1 row's; 16 rows on another path
+    ({1: 1.0, 2: 0.98, 4: 1.95, 8: 3.05, 16: 2.5, 64: 7.0}, (3, 8)),
+    # time proportional to rows throughout: one row a pass, to the last row
+    ({1: 1.0, 2: 2.0, 4: 4.0, 8: 8.0}, (1, 8)),
+    # 1, 1, 2, 2: p = 2 and 3 both fit rows 1-4 (ceil(4/p) = 2), and 8 rows (2.2) fits neither
+    ({1: 1.0, 2: 1.0, 4: 2.0, 8: 2.2}, None),
+    # two rows only: nothing to tell passes from
+    ({1: 1.0, 8: 3.0}, None),
+])
+def test_the_rows_per_pass_is_the_one_count_that_fits_the_tables_times(ratios, fit):
+    from cimsim.calibrate.measure import fit_rows_per_pass
+
+    assert fit_rows_per_pass(ratios) == fit
+
+
+def test_the_few_row_path_ends_at_the_first_row_count_faster_than_its_passes():
+    """3 rows a pass from 8 rows (3 passes, 3 ms): 10-14 rows at 4-5 passes (4, 4, 5 ms, and
+    within 15 %: 4.3 ms), 16 rows at 3.2 ms (6 passes would be 6 ms): the path ends at 14. No
+    faster row count: the last scanned."""
+    from cimsim.calibrate.measure import pass_limit
+
+    ms = {8: 3e-3, 10: 4.3e-3, 12: 4e-3, 14: 5e-3, 16: 3.2e-3}
+    assert pass_limit(ms, 3, 8) == 14
+    assert pass_limit({8: 3e-3, 10: 4e-3, 12: 4e-3}, 3, 8) == 12
+    assert pass_limit({8: 3e-3, 10: 2.9e-3, 12: 4e-3}, 3, 8) == 8  # 10 rows: 0.73 x 4 passes
+
+
+def test_a_fitted_few_row_path_is_written_with_its_evidence():
+    import yaml
+
+    from cimsim.calibrate import to_yaml
+    from cimsim.config import architecture_from_dict
+
+    cal = _calibration(rows_per_pass=3, pass_max_rows=14, pass_fit="fit text", pass_scan="scan text")
+    text = to_yaml(cal)
+    eff = yaml.safe_load(text)["processor"]["mac_efficiency"]
+    assert eff["rows_per_pass"] == 3 and eff["pass_max_rows"] == 14
+    assert "rows_per_pass: 3  # (D) fit text" in text and "pass_max_rows: 14  # (M) scan text" in text
+    assert architecture_from_dict(yaml.safe_load(text)).components["processor"].mac_efficiency.rows_per_pass == 3
+    assert "rows_per_pass" not in to_yaml(_calibration())
 
 
 def test_a_measured_table_says_so_beside_the_compute_bound():

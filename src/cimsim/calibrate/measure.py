@@ -37,8 +37,10 @@ GEMV_ROWS = 1
 #: its DRAM plateau (the DRAM array is 4x the LLC for the same reason), so the last column is
 #: a weight streamed from DRAM, not one that still partly hits the cache
 GRID_PAST_LLC = 4
-#: rounds of the matmul-efficiency entries whose weight is past the LLC (fastest kept)
-DRAM_GRID_ROUNDS = 2
+#: interleaved rounds over all the matmul-efficiency entries (each entry's fastest call over
+#: all rounds): another process's load (a neighbour's memory traffic slows a DRAM-bound matmul
+#: for seconds) spoils one round of an entry, not the entry
+GRID_ROUNDS = 2
 #: a GEMV whose DRAM rate is within this factor of one thread's read bandwidth draws one stream
 SINGLE_STREAM_TOLERANCE = 1.15
 #: its smallest square weight side (1 MiB of fp32); sides double up past the LLC, to at most
@@ -47,6 +49,11 @@ GRID_MIN_SIDE = 512
 GRID_MAX_SIDE = 16384
 #: measurements of one value at most, while it falls outside its plausible range
 TRIES = 3
+#: a table row's time (median over the weights, relative to the fewest rows') matches a count
+#: of passes over the weight within this fraction (see fit_rows_per_pass)
+PASS_TOLERANCE = 0.15
+#: a scanned row count whose time is below (1 - PASS_TOLERANCE) x the pass model's ran on
+#: another path (see pass_limit_scan)
 #: elements of the vector-rate benchmark (256 KiB in and out: cache resident)
 VECTOR_ELEMENTS = 64 * 1024
 
@@ -165,6 +172,12 @@ class Calibration:
     notes: list[str] = field(default_factory=list)
     #: the read (sum) of the DRAM array with one thread (a single stream), when ``threads`` > 1
     dram_read_1thread_bps: float | None = None
+    #: the kernel's few-row path (see :func:`fit_rows_per_pass`): rows one pass over the weight
+    #: serves, the most rows it runs, and how each was found (for the config's comments)
+    rows_per_pass: int | None = None
+    pass_max_rows: int | None = None
+    pass_fit: str = ""
+    pass_scan: str = ""
 
     @property
     def gemv_dram_bps(self) -> float:
@@ -256,6 +269,51 @@ def slower_than_fewer_rows(grid: dict, rows, side: int, tolerance: float = 0.8) 
             out.append(r)
         best = max(best, grid[(r, side)])
     return out
+
+
+def _ceil_div(a: float, b: int) -> int:
+    return -int(-a // b)
+
+
+def row_time_ratios(grid: dict, rows, sides) -> dict:
+    """Per table row r: the median over the weights of the time of ``r`` rows over the time of
+    the first row entry (time = rows x side^2 / MAC rate)."""
+    r0 = rows[0]
+    return {r: statistics.median((r / grid[(r, s)]) / (r0 / grid[(r0, s)]) for s in sides) for r in rows}
+
+
+def fit_rows_per_pass(ratios: dict, tolerance: float = PASS_TOLERANCE) -> tuple[int, int] | None:
+    """``(p, R)``: the kernel reads the weight once per block of ``p`` rows for matmuls of up to
+    ``R`` rows, found from the table's times (``ratios``: row -> time over the first row's).
+
+    A count ``p`` fits the rows up to ``R`` when every table row r <= R takes ceil(r / p) /
+    ceil(r0 / p) times the first row's time, within ``tolerance``. ``R`` is the largest table row
+    with exactly one fitting ``p`` (1 ... R) and at least three table rows up to it (two ratios:
+    with rows 1, 2, 4, 8 at 1, 1, 2, 3 times only p = 3 fits). None when no such R: the kernel's
+    time does not step with passes over the weight (or the table has too few rows to tell)."""
+    rows = sorted(ratios)
+    r0 = rows[0]
+    for i in range(len(rows) - 1, 1, -1):
+        top = rows[i]
+        fits = [p for p in range(1, int(top) + 1)
+                if all(abs(ratios[r] / (_ceil_div(r, p) / _ceil_div(r0, p)) - 1) <= tolerance for r in rows[:i + 1])]
+        if len(fits) == 1:
+            return fits[0], int(top)
+    return None
+
+
+def pass_limit(times: dict, p: int, start: int, tolerance: float = PASS_TOLERANCE) -> int:
+    """The most rows the few-row path runs: scanning ``times`` (rows -> seconds, by one weight,
+    from ``start``, the largest table row the passes fit, upward), the row count before the first
+    that ran faster than (1 - ``tolerance``) x the pass model (``start``'s time x its passes over
+    ``start``'s); the last scanned row if none did."""
+    base = times[start] / _ceil_div(start, p)
+    last = start
+    for m in sorted(r for r in times if r > start):
+        if times[m] < (1 - tolerance) * base * _ceil_div(m, p):
+            return last
+        last = m
+    return last
 
 
 # --------------------------------------------------------------------------- plausibility
@@ -414,30 +472,43 @@ def measure(quick: bool = False, prefer_torch: bool = True, log=None, threads: i
         notes.append(f"the matmul-efficiency table stops at a {4 * sides[-1] ** 2 / MiB:.0f} MiB weight, "
                      f"less than {GRID_PAST_LLC}x the LLC: weights beyond it take its last column")
     grid = {}
+    weights = {side: be.empty(side * side).reshape(side, side) for side in sides}
+    xs = {(r, side): (be.empty(r * side).reshape(r, side), be.empty(r * side).reshape(r, side))
+          for side in sides for r in grid_rows}
+
+    def call(r: int, side: int):
+        x, y = xs[(r, side)]
+        return lambda: be.linear(x, weights[side], y)
+
+    def rate_once(r: int, side: int) -> float:
+        t = timed(call(r, side), min_time=min_time, min_reps=3 if quick else 5)
+        return r * side * side / max(t - overhead, 1e-9)
+
+    def rate(r: int, side: int) -> float:
+        return until_plausible("processor.mac_efficiency", f"fp32 x @ W.T, {r} rows by a {side} x {side} weight",
+                               lambda: rate_once(r, side), P.matmul_rows_rate(limits, r), log=say)
+
+    # every entry in interleaved rounds (side by side, rows within a side: a weight is warm for
+    # its next rows), each entry's fastest call over the rounds; then each entry held to its
+    # plausible range and measured again alone while it is not
+    say(f"matmul fp32 x @ W.T: {len(grid_rows)} rows x {len(sides)} weights, {GRID_ROUNDS} interleaved rounds")
+    entries = {(r, side): call(r, side) for side in sides for r in grid_rows}
+    times = timing.time_rounds(entries, rounds=1 if quick else GRID_ROUNDS, min_time=min_time,
+                               min_reps=3 if quick else 5)
+    for (r, side), t in times.items():
+        first = [r * side * side / max(t - overhead, 1e-9)]
+        grid[(r, side)] = until_plausible(
+            "processor.mac_efficiency", f"fp32 x @ W.T, {r} rows by a {side} x {side} weight",
+            lambda first=first, r=r, side=side: first.pop() if first else rate_once(r, side),
+            P.matmul_rows_rate(limits, r), log=say)
     for side in sides:
-        w = be.empty(side * side).reshape(side, side)
-        xs = {r: (be.empty(r * side).reshape(r, side), be.empty(r * side).reshape(r, side))
-              for r in grid_rows}
-
-        def rate_once(r: int, side: int = side, w=w, xs=xs) -> float:
-            x, y = xs[r]
-            t = timed(lambda: be.linear(x, w, y), min_time=min_time, min_reps=3 if quick else 5)
-            return r * side * side / max(t - overhead, 1e-9)
-
-        def rate(r: int, side: int = side) -> float:
-            return until_plausible("processor.mac_efficiency",
-                                   f"fp32 x @ W.T, {r} rows by a {side} x {side} weight",
-                                   lambda: rate_once(r), P.matmul_rows_rate(limits, r), log=say)
-
-        for r in grid_rows:
-            grid[(r, side)] = rate(r)
         for _ in range(3):  # more rows by the same weight never run fewer MAC/s on a quiet machine
             slow = slower_than_fewer_rows(grid, grid_rows, side)
             if not slow:
                 break
             say(f"  {', '.join(map(str, slow))} rows ran fewer MAC/s than fewer rows (other jobs?): again")
             for r in slow:
-                grid[(r, side)] = max(grid[(r, side)], rate(r))
+                grid[(r, side)] = max(grid[(r, side)], rate(r, side))
         else:
             if slow := slower_than_fewer_rows(grid, grid_rows, side):
                 notes.append(f"matmuls of {', '.join(map(str, slow))} rows by the {side} x {side} weight "
@@ -445,18 +516,43 @@ def measure(quick: bool = False, prefer_torch: bool = True, log=None, threads: i
                              "the threads (try --threads 1, or a quieter machine)")
         say(f"matmul fp32 x @ W.T, W {side} x {side} ({4 * side * side / MiB:.4g} MiB), rows "
             + ", ".join(f"{r}: {grid[(r, side)] / 1e9:.3g}" for r in grid_rows) + " GMAC/s")
-    # the weights past the LLC again, fastest kept: another process's memory traffic (a
-    # neighbour on a shared host) slows a DRAM-bound matmul for seconds, so it spoils one round
-    # of these entries, not both (as the read sweep's rounds)
-    past_llc = [s for s in sides if 4 * s * s > llc]
-    for side in [] if quick else past_llc * (DRAM_GRID_ROUNDS - 1):
-        w = be.empty(side * side).reshape(side, side)
-        for r in grid_rows:
-            x, y = be.empty(r * side).reshape(r, side), be.empty(r * side).reshape(r, side)
-            t = timed(lambda x=x, y=y: be.linear(x, w, y), min_time=min_time, min_reps=3 if quick else 5)
-            grid[(r, side)] = max(grid[(r, side)], r * side * side / max(t - overhead, 1e-9))
-        say(f"  again, fastest kept: W {side} x {side}, rows "
-            + ", ".join(f"{r}: {grid[(r, side)] / 1e9:.3g}" for r in grid_rows) + " GMAC/s")
+    xs.clear()  # the weights stay for the few-row scan below
+
+    # the few-row path: does time step with passes over the weight (rows 1, 2, 4, 8: 1, 1, 2, 3
+    # passes of 3 rows on this Xeon's MKL)? Then where does the kernel leave it: the rows between
+    # the last table row on it and the next, by the smallest (cache-resident) weight
+    rows_per_pass = pass_max = None
+    pass_fit = pass_scan = ""
+    ratios = row_time_ratios(grid, grid_rows, sides)
+    fit = None if quick else fit_rows_per_pass(ratios)
+    if fit is not None:
+        rows_per_pass, top = fit
+        pass_fit = ("time over 1 row's (median over the weights) at rows "
+                    + ", ".join(f"{r}: {ratios[r]:.3g}" for r in grid_rows if r <= top)
+                    + f" = ceil(rows / {rows_per_pass}) passes within {PASS_TOLERANCE:.0%}")
+        above = [r for r in grid_rows if r > top]
+        if above:
+            # the largest weight within half the LLC (resident; a call long against op_overhead)
+            side = max([s for s in sides if 4 * s * s <= llc / 2] or sides[:1])
+            w = weights[side]
+            scan = {}
+            for m in range(top, int(above[0]) + 1):
+                x, y = be.empty(m * side).reshape(m, side), be.empty(m * side).reshape(m, side)
+                scan[m] = lambda x=x, y=y: be.linear(x, w, y)
+            times = {m: max(t - overhead, 1e-9)  # less the per-op overhead, as the table's entries
+                     for m, t in timing.time_rounds(scan, rounds=3, min_time=min_time, min_reps=6).items()}
+            # the next table row is off the path (the fit stopped below it); scanned for the record
+            pass_max = min(pass_limit(times, rows_per_pass, top), int(above[0]) - 1)
+            base = times[top] / _ceil_div(top, rows_per_pass)
+            pass_scan = (f"rows {top}-{int(above[0])} by the {4 * side * side / MiB:.4g} MiB weight, time over the "
+                         f"pass model: " + ", ".join(f"{m}: {t / (base * _ceil_div(m, rows_per_pass)):.2f}"
+                                                     for m, t in times.items())
+                         + f"; on the few-row path up to {pass_max} rows")
+        else:
+            pass_max = top
+            pass_scan = f"the table's last row ({top}) is on the few-row path"
+        say(f"few-row path: {rows_per_pass} rows a pass over the weight, up to {pass_max} rows ({pass_scan})")
+    weights.clear()
 
     per_cycle = limits.cores * limits.clock_hz
     vec = per_cycle * until_plausible(
@@ -471,7 +567,8 @@ def measure(quick: bool = False, prefer_torch: bool = True, log=None, threads: i
         matmul_macs_per_s=macs, matmul_n=ns, grid_rows=tuple(grid_rows), grid_sides=tuple(sides),
         grid_macs_per_s=grid, vector_ops_per_s=vec, add_overhead_s=add_s,
         mm_overhead_s=mm_s, dram_capacity_bytes=dram_capacity_bytes(),
-        seconds=time.perf_counter() - t_start, notes=notes, dram_read_1thread_bps=dram_1thread)
+        seconds=time.perf_counter() - t_start, notes=notes, dram_read_1thread_bps=dram_1thread,
+        rows_per_pass=rows_per_pass, pass_max_rows=pass_max, pass_fit=pass_fit, pass_scan=pass_scan)
     problems = P.check_calibration(cal, limits)
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
