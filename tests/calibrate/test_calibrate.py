@@ -249,6 +249,14 @@ def test_rates_lower_than_fewer_rows_are_flagged_for_remeasuring():
     assert slower_than_fewer_rows(g, rows, 512) == [8, 16]
     g.update({(8, 512): 23e9, (16, 512): 32e9})
     assert slower_than_fewer_rows(g, rows, 512) == []
+    # the 2-thread calibration of 2026-12-03 14:27 by the 1 MiB weight: 16 rows (the blocked
+    # path) at 52.6 GMAC/s after 8 rows on the few-row path at 111; with the path ending at 8
+    # rows, 16 rows is compared with the rows past it only (64 rows at 130 is not below it)
+    g = {(1, 512): 25.3e9, (8, 512): 111e9, (16, 512): 52.6e9, (64, 512): 130e9, (256, 512): 153e9}
+    assert slower_than_fewer_rows(g, rows, 512) == [16]
+    assert slower_than_fewer_rows(g, rows, 512, path_ends=8) == []
+    g[(64, 512)] = 30e9  # below 0.8 x 16 rows' 52.6 on the same path: still flagged
+    assert slower_than_fewer_rows(g, rows, 512, path_ends=8) == [64]
 
 
 # --------------------------------------------------------------------------- plausibility (issue 21 item 8)

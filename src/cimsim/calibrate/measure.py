@@ -259,12 +259,18 @@ def find_knee(sweep: list[tuple[int, float]], inner_bytes: float, dram_bps: floa
     return float(knee), float(statistics.median(plateau))
 
 
-def slower_than_fewer_rows(grid: dict, rows, side: int, tolerance: float = 0.8) -> list[int]:
+def slower_than_fewer_rows(grid: dict, rows, side: int, tolerance: float = 0.8,
+                           path_ends: int | None = None) -> list[int]:
     """Row counts whose MAC rate by the ``side`` x ``side`` weight is below ``tolerance`` x the
-    best rate of fewer rows. On an undisturbed machine that does not happen: a matmul of more
-    rows can always run as several of fewer rows, so its MAC rate is not lower."""
+    best rate of fewer rows. On an undisturbed machine that does not happen on one kernel path:
+    a matmul of more rows can always run as several of fewer rows, so its MAC rate is not lower.
+    ``path_ends``: the last table row of the kernel's few-row path (see
+    :func:`fit_rows_per_pass`); rows above it are compared with rows above it only (the blocked
+    path may run a cache-resident weight slower than the pass path did)."""
     out, best = [], 0.0
     for r in rows:
+        if path_ends is not None and r > path_ends and all(q <= path_ends for q in rows if q < r):
+            best = 0.0  # the first row of the other path
         if grid[(r, side)] < tolerance * best:
             out.append(r)
         best = max(best, grid[(r, side)])
@@ -501,16 +507,19 @@ def measure(quick: bool = False, prefer_torch: bool = True, log=None, threads: i
             "processor.mac_efficiency", f"fp32 x @ W.T, {r} rows by a {side} x {side} weight",
             lambda first=first, r=r, side=side: first.pop() if first else rate_once(r, side),
             P.matmul_rows_rate(limits, r), log=say)
+    # the few-row path as the first round sees it: rows past it run on another kernel path
+    first_fit = None if quick else fit_rows_per_pass(row_time_ratios(grid, grid_rows, sides))
+    path_ends = first_fit[1] if first_fit else None
     for side in sides:
         for _ in range(3):  # more rows by the same weight never run fewer MAC/s on a quiet machine
-            slow = slower_than_fewer_rows(grid, grid_rows, side)
+            slow = slower_than_fewer_rows(grid, grid_rows, side, path_ends=path_ends)
             if not slow:
                 break
             say(f"  {', '.join(map(str, slow))} rows ran fewer MAC/s than fewer rows (other jobs?): again")
             for r in slow:
                 grid[(r, side)] = max(grid[(r, side)], rate(r, side))
         else:
-            if slow := slower_than_fewer_rows(grid, grid_rows, side):
+            if slow := slower_than_fewer_rows(grid, grid_rows, side, path_ends=path_ends):
                 notes.append(f"matmuls of {', '.join(map(str, slow))} rows by the {side} x {side} weight "
                              "ran fewer MAC/s than fewer rows in 4 rounds: other jobs were disturbing "
                              "the threads (try --threads 1, or a quieter machine)")
