@@ -42,7 +42,9 @@ table's rows) and 1 (a GEMV by a weight in DRAM), 3-25 steps (:func:`unseen_case
 runs at the thread count of each config in ``$CIMSIM_HOST_CONFIG`` (several paths joined by
 ``os.pathsep``), else calibrates this machine in-process at 1 thread and at all threads and
 runs the cases at both.
-Nothing is tuned on these cases.
+Nothing is tuned on these cases. (The calibration also scans rows 8-16 by one square,
+cache-resident weight to find where the kernel leaves its few-row path,
+``mac_efficiency.pass_max_rows``; only that row count enters the config, no time of it.)
 """
 
 from __future__ import annotations
