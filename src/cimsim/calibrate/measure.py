@@ -50,10 +50,9 @@ GRID_MAX_SIDE = 16384
 #: measurements of one value at most, while it falls outside its plausible range
 TRIES = 3
 #: a table row's time (median over the weights, relative to the fewest rows') matches a count
-#: of passes over the weight within this fraction (see fit_rows_per_pass)
+#: of passes over the weight within this fraction (see fit_rows_per_pass); a scanned row count
+#: whose time is below (1 - PASS_TOLERANCE) x the pass model's ran on another path (pass_limit)
 PASS_TOLERANCE = 0.15
-#: a scanned row count whose time is below (1 - PASS_TOLERANCE) x the pass model's ran on
-#: another path (see pass_limit_scan)
 #: elements of the vector-rate benchmark (256 KiB in and out: cache resident)
 VECTOR_ELEMENTS = 64 * 1024
 
@@ -478,6 +477,8 @@ def measure(quick: bool = False, prefer_torch: bool = True, log=None, threads: i
         notes.append(f"the matmul-efficiency table stops at a {4 * sides[-1] ** 2 / MiB:.0f} MiB weight, "
                      f"less than {GRID_PAST_LLC}x the LLC: weights beyond it take its last column")
     grid = {}
+    # all the table's weights at once for the rounds (1 + 4 + ... + 256 MiB = 341 MiB with a
+    # 64 MiB knee; 1.3 GiB when the table reaches 1 GiB)
     weights = {side: be.empty(side * side).reshape(side, side) for side in sides}
     xs = {(r, side): (be.empty(r * side).reshape(r, side), be.empty(r * side).reshape(r, side))
           for side in sides for r in grid_rows}
@@ -497,10 +498,10 @@ def measure(quick: bool = False, prefer_torch: bool = True, log=None, threads: i
     # every entry in interleaved rounds (side by side, rows within a side: a weight is warm for
     # its next rows), each entry's fastest call over the rounds; then each entry held to its
     # plausible range and measured again alone while it is not
-    say(f"matmul fp32 x @ W.T: {len(grid_rows)} rows x {len(sides)} weights, {GRID_ROUNDS} interleaved rounds")
+    rounds = 1 if quick else GRID_ROUNDS
+    say(f"matmul fp32 x @ W.T: {len(grid_rows)} rows x {len(sides)} weights, {rounds} interleaved round(s)")
     entries = {(r, side): call(r, side) for side in sides for r in grid_rows}
-    times = timing.time_rounds(entries, rounds=1 if quick else GRID_ROUNDS, min_time=min_time,
-                               min_reps=3 if quick else 5)
+    times = timing.time_rounds(entries, rounds=rounds, min_time=min_time, min_reps=3 if quick else 5)
     for (r, side), t in times.items():
         first = [r * side * side / max(t - overhead, 1e-9)]
         grid[(r, side)] = until_plausible(
@@ -529,7 +530,7 @@ def measure(quick: bool = False, prefer_torch: bool = True, log=None, threads: i
 
     # the few-row path: does time step with passes over the weight (rows 1, 2, 4, 8: 1, 1, 2, 3
     # passes of 3 rows on this Xeon's MKL)? Then where does the kernel leave it: the rows between
-    # the last table row on it and the next, by the smallest (cache-resident) weight
+    # the last table row on it and the next, by a cache-resident table weight
     rows_per_pass = pass_max = None
     pass_fit = pass_scan = ""
     ratios = row_time_ratios(grid, grid_rows, sides)
