@@ -458,7 +458,7 @@ def test_the_config_is_emitted_from_data_with_a_comment_per_measured_value():
     ({1: 1.0, 8: 3.0}, None),
 ])
 def test_the_rows_per_pass_is_the_one_count_that_fits_the_tables_times(ratios, fit):
-    from cimsim.calibrate.measure import fit_rows_per_pass
+    from cimsim.calibrate.fewrows import fit_rows_per_pass
 
     assert fit_rows_per_pass(ratios) == fit
 
@@ -467,7 +467,7 @@ def test_the_few_row_path_ends_at_the_first_row_count_faster_than_its_passes():
     """3 rows a pass from 8 rows (3 passes, 3 ms): 10-14 rows at 4-5 passes (4, 4, 5 ms, and
     within 15 %: 4.3 ms), 16 rows at 3.2 ms (6 passes would be 6 ms): the path ends at 14. No
     faster row count: the last scanned."""
-    from cimsim.calibrate.measure import pass_limit
+    from cimsim.calibrate.fewrows import pass_limit
 
     ms = {8: 3e-3, 10: 4.3e-3, 12: 4e-3, 14: 5e-3, 16: 3.2e-3}
     assert pass_limit(ms, 3, 8) == 14

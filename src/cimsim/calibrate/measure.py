@@ -20,6 +20,7 @@ import numpy as np
 
 from ..errors import CimsimError
 from . import plausible as P
+from .fewrows import PASS_TOLERANCE, ceil_div, fit_rows_per_pass, pass_limit, row_time_ratios
 from .probe import cpu_clock_hz, cpu_flags, cpu_model, dram_capacity_bytes, max_clock_hz, sysfs_caches
 from .timing import DEFAULT, Timing
 
@@ -49,10 +50,6 @@ GRID_MIN_SIDE = 512
 GRID_MAX_SIDE = 16384
 #: measurements of one value at most, while it falls outside its plausible range
 TRIES = 3
-#: a table row's time (median over the weights, relative to the fewest rows') matches a count
-#: of passes over the weight within this fraction (see fit_rows_per_pass); a scanned row count
-#: whose time is below (1 - PASS_TOLERANCE) x the pass model's ran on another path (pass_limit)
-PASS_TOLERANCE = 0.15
 #: elements of the vector-rate benchmark (256 KiB in and out: cache resident)
 VECTOR_ELEMENTS = 64 * 1024
 
@@ -276,51 +273,6 @@ def slower_than_fewer_rows(grid: dict, rows, side: int, tolerance: float = 0.8,
     return out
 
 
-def _ceil_div(a: float, b: int) -> int:
-    return -int(-a // b)
-
-
-def row_time_ratios(grid: dict, rows, sides) -> dict:
-    """Per table row r: the median over the weights of the time of ``r`` rows over the time of
-    the first row entry (time = rows x side^2 / MAC rate)."""
-    r0 = rows[0]
-    return {r: statistics.median((r / grid[(r, s)]) / (r0 / grid[(r0, s)]) for s in sides) for r in rows}
-
-
-def fit_rows_per_pass(ratios: dict, tolerance: float = PASS_TOLERANCE) -> tuple[int, int] | None:
-    """``(p, R)``: the kernel reads the weight once per block of ``p`` rows for matmuls of up to
-    ``R`` rows, found from the table's times (``ratios``: row -> time over the first row's).
-
-    A count ``p`` fits the rows up to ``R`` when every table row r <= R takes ceil(r / p) /
-    ceil(r0 / p) times the first row's time, within ``tolerance``. ``R`` is the largest table row
-    with exactly one fitting ``p`` (1 ... R) and at least three table rows up to it (two ratios:
-    with rows 1, 2, 4, 8 at 1, 1, 2, 3 times only p = 3 fits). None when no such R: the kernel's
-    time does not step with passes over the weight (or the table has too few rows to tell)."""
-    rows = sorted(ratios)
-    r0 = rows[0]
-    for i in range(len(rows) - 1, 1, -1):
-        top = rows[i]
-        fits = [p for p in range(1, int(top) + 1)
-                if all(abs(ratios[r] / (_ceil_div(r, p) / _ceil_div(r0, p)) - 1) <= tolerance for r in rows[:i + 1])]
-        if len(fits) == 1:
-            return fits[0], int(top)
-    return None
-
-
-def pass_limit(times: dict, p: int, start: int, tolerance: float = PASS_TOLERANCE) -> int:
-    """The most rows the few-row path runs: scanning ``times`` (rows -> seconds, by one weight,
-    from ``start``, the largest table row the passes fit, upward), the row count before the first
-    that ran faster than (1 - ``tolerance``) x the pass model (``start``'s time x its passes over
-    ``start``'s); the last scanned row if none did."""
-    base = times[start] / _ceil_div(start, p)
-    last = start
-    for m in sorted(r for r in times if r > start):
-        if times[m] < (1 - tolerance) * base * _ceil_div(m, p):
-            return last
-        last = m
-    return last
-
-
 # --------------------------------------------------------------------------- plausibility
 def until_plausible(name: str, what: str, once: Callable[[], float], rng: P.Range, *,
                     tries: int = TRIES, log=None) -> float:
@@ -381,8 +333,8 @@ def measure(quick: bool = False, prefer_torch: bool = True, log=None, threads: i
 
     def rounds(n: int) -> None:
         for _ in range(n):
-            for s in sizes:
-                a = arrays[s]
+            for s in sizes:  # after arrays.clear() (the late round), each array made in turn
+                a = arrays[s] if s in arrays else be.empty(max(1, s // 4))
                 best[s] = max(best[s], 4 * (s // 4) / timed(lambda a=a: be.read(a), min_time=min_time / 8,
                                                             min_reps=5))
 
@@ -410,31 +362,34 @@ def measure(quick: bool = False, prefer_torch: bool = True, log=None, threads: i
                      "rounds (other jobs were loading the machine?): rerun on a quieter machine")
     dram_read = best[dram_bytes]
     dram_1thread = None
-    if be.threads > 1 and be.torch is not None:  # single stream vs all threads' streams
+
+    def read_1thread(a) -> float:
+        """The read of the DRAM array ``a`` with one thread (a single stream), plausible."""
         n_all = be.torch.get_num_threads()
         be.torch.set_num_threads(1)
-        a = arrays[dram_bytes]
         try:
-            dram_1thread = until_plausible(
+            return until_plausible(
                 "processor.single_stream_bandwidth", f"read (sum) of a {dram_bytes / MiB:.0f} MiB array, 1 thread",
                 lambda: 4 * (dram_bytes // 4) / timed(lambda: be.read(a), min_time=min_time, min_reps=5),
                 P.dram_bandwidth(), log=say)
         finally:
             be.torch.set_num_threads(n_all)
-        say(f"DRAM read: {dram_read / 1e9:.3g} GB/s with {n_all} threads, {dram_1thread / 1e9:.3g} GB/s with 1")
+
+    one_stream = be.threads > 1 and be.torch is not None  # single stream vs all threads' streams
+    if one_stream:
+        dram_1thread = read_1thread(arrays[dram_bytes])
+        say(f"DRAM read: {dram_read / 1e9:.3g} GB/s with {be.threads} threads, {dram_1thread / 1e9:.3g} GB/s with 1")
     arrays.clear()  # free the sweep's arrays before the triad
-    sweep = [(s, best[s]) for s in sizes]
     say(f"triad over 3 x {dram_bytes / MiB:.0f} MiB")
     dram_triad = until_plausible("DRAM triad bandwidth", f"a = b + 3c over 3 x {dram_bytes / MiB:.0f} MiB",
                                  lambda: triad_bandwidth(be, dram_bytes, min_time, timing),
                                  P.dram_bandwidth(), log=say)
-    llc = float(knee)
-    if llc_sysfs:
-        if knee / 2 <= llc_sysfs <= knee * 2:
-            llc = float(llc_sysfs)
-        else:
-            notes.append(f"the measured knee ({knee / MiB:.3g} MiB) disagrees with the kernel's "
-                         f"LLC size ({llc_sysfs / MiB:.3g} MiB) by more than 2x: the knee is used")
+
+    def llc_of(knee: float) -> float:
+        """The kernel-reported LLC size when the measured knee agrees within 2x, else the knee."""
+        return float(llc_sysfs) if llc_sysfs and knee / 2 <= llc_sysfs <= knee * 2 else float(knee)
+
+    llc = llc_of(knee)
 
     macs, ns = {}, {}
     for dt in be.dtypes():
@@ -470,18 +425,18 @@ def measure(quick: bool = False, prefer_torch: bool = True, log=None, threads: i
     overhead = 0.5 * (add_s + mm_s)
 
     grid_rows = GRID_ROWS_QUICK if quick else GRID_ROWS
-    sides = [GRID_MIN_SIDE]
-    while 4 * sides[-1] ** 2 < max(GRID_PAST_LLC * llc, 64 * MiB) and sides[-1] < GRID_MAX_SIDE:
-        sides.append(2 * sides[-1])
-    if 4 * sides[-1] ** 2 < GRID_PAST_LLC * llc:
-        notes.append(f"the matmul-efficiency table stops at a {4 * sides[-1] ** 2 / MiB:.0f} MiB weight, "
-                     f"less than {GRID_PAST_LLC}x the LLC: weights beyond it take its last column")
+
+    def sides_for(llc: float) -> list[int]:
+        sides = [GRID_MIN_SIDE]
+        while 4 * sides[-1] ** 2 < max(GRID_PAST_LLC * llc, 64 * MiB) and sides[-1] < GRID_MAX_SIDE:
+            sides.append(2 * sides[-1])
+        return sides
+
+    sides = sides_for(llc)
     grid = {}
     # all the table's weights at once for the rounds (1 + 4 + ... + 256 MiB = 341 MiB with a
     # 64 MiB knee; 1.3 GiB when the table reaches 1 GiB)
-    weights = {side: be.empty(side * side).reshape(side, side) for side in sides}
-    xs = {(r, side): (be.empty(r * side).reshape(r, side), be.empty(r * side).reshape(r, side))
-          for side in sides for r in grid_rows}
+    weights, xs = {}, {}
 
     def call(r: int, side: int):
         x, y = xs[(r, side)]
@@ -495,19 +450,47 @@ def measure(quick: bool = False, prefer_torch: bool = True, log=None, threads: i
         return until_plausible("processor.mac_efficiency", f"fp32 x @ W.T, {r} rows by a {side} x {side} weight",
                                lambda: rate_once(r, side), P.matmul_rows_rate(limits, r), log=say)
 
-    # every entry in interleaved rounds (side by side, rows within a side: a weight is warm for
-    # its next rows), each entry's fastest call over the rounds; then each entry held to its
-    # plausible range and measured again alone while it is not
-    rounds = 1 if quick else GRID_ROUNDS
-    say(f"matmul fp32 x @ W.T: {len(grid_rows)} rows x {len(sides)} weights, {rounds} interleaved round(s)")
-    entries = {(r, side): call(r, side) for side in sides for r in grid_rows}
-    times = timing.time_rounds(entries, rounds=rounds, min_time=min_time, min_reps=3 if quick else 5)
-    for (r, side), t in times.items():
-        first = [r * side * side / max(t - overhead, 1e-9)]
-        grid[(r, side)] = until_plausible(
-            "processor.mac_efficiency", f"fp32 x @ W.T, {r} rows by a {side} x {side} weight",
-            lambda first=first, r=r, side=side: first.pop() if first else rate_once(r, side),
-            P.matmul_rows_rate(limits, r), log=say)
+    def measure_columns(cols: list[int]) -> None:
+        """The table's entries of the weights ``cols``, in interleaved rounds (side by side, rows
+        within a side: a weight is warm for its next rows), each entry's fastest call over the
+        rounds; then each held to its plausible range and measured again alone while it is not."""
+        for side in cols:
+            weights[side] = be.empty(side * side).reshape(side, side)
+            xs.update({(r, side): (be.empty(r * side).reshape(r, side), be.empty(r * side).reshape(r, side))
+                       for r in grid_rows})
+        n_rounds = 1 if quick else GRID_ROUNDS
+        say(f"matmul fp32 x @ W.T: {len(grid_rows)} rows x {len(cols)} weights, {n_rounds} interleaved round(s)")
+        entries = {(r, side): call(r, side) for side in cols for r in grid_rows}
+        times = timing.time_rounds(entries, rounds=n_rounds, min_time=min_time, min_reps=3 if quick else 5)
+        for (r, side), t in times.items():
+            first = [r * side * side / max(t - overhead, 1e-9)]
+            grid[(r, side)] = until_plausible(
+                "processor.mac_efficiency", f"fp32 x @ W.T, {r} rows by a {side} x {side} weight",
+                lambda first=first, r=r, side=side: first.pop() if first else rate_once(r, side),
+                P.matmul_rows_rate(limits, r), log=say)
+
+    measure_columns(sides)
+    if not quick:
+        # the read sweep once more, fastest kept: a whole table after its first rounds, so load
+        # from other jobs that lasted through those (tens of seconds: a knee of 5.7 MiB and half
+        # the DRAM bandwidth in a 2-thread calibration, 2026-12-03 14:38) spoils one round, not
+        # the sizes; if the LLC it then gives needs larger weights, the table gains them
+        say("read bandwidth again, a table later (fastest kept)")
+        rounds(1)
+        knee, llc_bw = find_knee([(s, best[s]) for s in sizes], inner, best[dram_bytes])
+        dram_read, llc = best[dram_bytes], llc_of(knee)
+        if one_stream:
+            dram_1thread = max(dram_1thread, read_1thread(be.empty(max(1, dram_bytes // 4))))
+        if more := [s for s in sides_for(llc) if s not in sides]:
+            measure_columns(more)
+            sides += more
+    sweep = [(s, best[s]) for s in sizes]
+    if llc != llc_sysfs and llc_sysfs:
+        notes.append(f"the measured knee ({knee / MiB:.3g} MiB) disagrees with the kernel's "
+                     f"LLC size ({llc_sysfs / MiB:.3g} MiB) by more than 2x: the knee is used")
+    if 4 * sides[-1] ** 2 < GRID_PAST_LLC * llc:
+        notes.append(f"the matmul-efficiency table stops at a {4 * sides[-1] ** 2 / MiB:.0f} MiB weight, "
+                     f"less than {GRID_PAST_LLC}x the LLC: weights beyond it take its last column")
     # the few-row path as the first round sees it: rows past it run on another kernel path
     first_fit = None if quick else fit_rows_per_pass(row_time_ratios(grid, grid_rows, sides))
     path_ends = first_fit[1] if first_fit else None
@@ -553,9 +536,9 @@ def measure(quick: bool = False, prefer_torch: bool = True, log=None, threads: i
                      for m, t in timing.time_rounds(scan, rounds=3, min_time=min_time, min_reps=6).items()}
             # the next table row is off the path (the fit stopped below it); scanned for the record
             pass_max = min(pass_limit(times, rows_per_pass, top), int(above[0]) - 1)
-            base = times[top] / _ceil_div(top, rows_per_pass)
+            base = times[top] / ceil_div(top, rows_per_pass)
             pass_scan = (f"rows {top}-{int(above[0])} by the {4 * side * side / MiB:.4g} MiB weight, time over the "
-                         f"pass model: " + ", ".join(f"{m}: {t / (base * _ceil_div(m, rows_per_pass)):.2f}"
+                         f"pass model: " + ", ".join(f"{m}: {t / (base * ceil_div(m, rows_per_pass)):.2f}"
                                                      for m, t in times.items())
                          + f"; on the few-row path up to {pass_max} rows")
         else:
