@@ -466,13 +466,18 @@ def test_the_rows_per_pass_is_the_one_count_that_fits_the_tables_times(ratios, f
 def test_the_few_row_path_ends_at_the_first_row_count_faster_than_its_passes():
     """3 rows a pass from 8 rows (3 passes, 3 ms): 10-14 rows at 4-5 passes (4, 4, 5 ms, and
     within 15 %: 4.3 ms), 16 rows at 3.2 ms (6 passes would be 6 ms): the path ends at 14. No
-    faster row count: the last scanned."""
+    faster row count: the last scanned. One pass is the fastest per-pass time scanned so far."""
     from cimsim.calibrate.fewrows import pass_limit
 
     ms = {8: 3e-3, 10: 4.3e-3, 12: 4e-3, 14: 5e-3, 16: 3.2e-3}
     assert pass_limit(ms, 3, 8) == 14
     assert pass_limit({8: 3e-3, 10: 4e-3, 12: 4e-3}, 3, 8) == 12
     assert pass_limit({8: 3e-3, 10: 2.9e-3, 12: 4e-3}, 3, 8) == 8  # 10 rows: 0.73 x 4 passes
+    # the scan's 8 rows disturbed (4.5 ms, 1.5 ms a pass): alone, 9 rows (3 ms) looks like a
+    # faster path; with the table's own 1 ms a pass by the same weight, the path ends at 14
+    disturbed = {8: 4.5e-3, 9: 3e-3, **{m: t for m, t in ms.items() if m > 8}}
+    assert pass_limit(disturbed, 3, 8) == 8
+    assert pass_limit(disturbed, 3, 8, per_pass=1e-3) == 14
 
 
 def test_a_fitted_few_row_path_is_written_with_its_evidence():

@@ -46,15 +46,20 @@ def fit_rows_per_pass(ratios: dict, tolerance: float = PASS_TOLERANCE) -> tuple[
     return None
 
 
-def pass_limit(times: dict, p: int, start: int, tolerance: float = PASS_TOLERANCE) -> int:
+def pass_limit(times: dict, p: int, start: int, tolerance: float = PASS_TOLERANCE,
+               per_pass: float | None = None) -> int:
     """The most rows the few-row path runs: scanning ``times`` (rows -> seconds, by one weight,
     from ``start``, the largest table row the passes fit, upward), the row count before the first
-    that ran faster than (1 - ``tolerance``) x the pass model (``start``'s time x its passes over
-    ``start``'s); the last scanned row if none did."""
-    base = times[start] / ceil_div(start, p)
+    that ran faster than (1 - ``tolerance``) x the pass model; the last scanned row if none did.
+    One pass of the model is the fastest per-pass time known on the path: ``per_pass`` (e.g. from
+    the table's own entries by the same weight, measured in rounds apart) and the rows scanned
+    before. A timing only overshoots, so a disturbed row never looks like a faster path, and the
+    fastest is the least disturbed estimate of a pass."""
+    per_pass = min(times[start] / ceil_div(start, p), per_pass if per_pass is not None else float("inf"))
     last = start
     for m in sorted(r for r in times if r > start):
-        if times[m] < (1 - tolerance) * base * ceil_div(m, p):
+        if times[m] < (1 - tolerance) * per_pass * ceil_div(m, p):
             return last
+        per_pass = min(per_pass, times[m] / ceil_div(m, p))
         last = m
     return last
