@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from cimsim import load_architecture
@@ -122,6 +123,49 @@ def test_mac_efficiency_slows_matmuls_by_the_fraction_of_their_shape():
     assert t == pytest.approx(8 * 4096 * 4096 / (peak * 0.5), rel=1e-3, abs=0)
 
 
+def test_the_few_row_path_takes_a_pass_over_the_weight_per_block_of_rows():
+    """Rule 5 on the same processor (64 GMAC/s peak), 4 MiB weight (512 x 2048), one weight
+    column. Table rows [1, 2, 4, 8, 16], fractions [0.1, 0.2, 0.2, 0.25, 0.6]: the times of the
+    few-row path with 3 rows a pass: 1 and 2 rows one pass (T = 2^20 MACs / 6.4 GMAC/s = 0.164
+    ms), 4 rows two (0.328 ms), 8 rows about three (0.524 ms), up to 14 rows; then the blocked
+    path (16 rows: 0.6).
+    - 3 rows: one pass, the 2-row entry's time: 2 x 2^20 / (64e9 x 0.2);
+    - 6 rows: two passes, the 4-row entry's time: 4 x 2^20 / (64e9 x 0.2);
+    - 12 rows: four passes, 4/3 the 8-row entry's time: 4/3 x 8 x 2^20 / (64e9 x 0.25)
+      (fraction 0.25 x 12/8 x 3/4 = 0.28125; rule 2 would give 0.25 + 0.35 x log2(12/8) = 0.455,
+      1.6x faster);
+    - 15 rows (above pass_max_rows 14): the rows interpolation, 0.25 + (0.6 - 0.25) x log2(15 / 8);
+    - without rows_per_pass, 12 rows: 0.455 (rule 2)."""
+    import math
+
+    from cimsim import simulate
+
+    base = {"rows": [1, 2, 4, 8, 16], "weight_bytes": ["4 MiB"], "fraction": [[0.1], [0.2], [0.2], [0.25], [0.6]]}
+    table = {**base, "rows_per_pass": 3, "pass_max_rows": 14}
+    peak, macs = 64e9, 2 ** 20
+    for rows, expect in ((3, 2 * macs / (peak * 0.2)), (6, 4 * macs / (peak * 0.2)),
+                         (12, 4 / 3 * 8 * macs / (peak * 0.25)), (8, 8 * macs / (peak * 0.25)),
+                         (1, macs / (peak * 0.1)),
+                         (15, 15 * macs / (peak * (0.25 + 0.35 * math.log2(15 / 8))))):
+        assert simulate(_arch(table), _one_matmul(rows)).latency_s == pytest.approx(expect, rel=1e-3, abs=0), rows
+    rule2 = 0.25 + 0.35 * math.log2(12 / 8)
+    assert simulate(_arch(base), _one_matmul(12)).latency_s == pytest.approx(12 * macs / (peak * rule2), rel=1e-3,
+                                                                             abs=0)
+
+
+@pytest.mark.parametrize("extra, says", [
+    ({"rows_per_pass": 3}, "give both or neither"),
+    ({"rows_per_pass": 3, "pass_max_rows": 0}, "pass_max_rows: Input should be greater than or equal to 1"),
+    ({"rows_per_pass": 3, "pass_max_rows": 1, "rows": [2, 16]}, "below the first rows entry"),
+])
+def test_a_half_given_few_row_path_is_refused(extra, says):
+    from cimsim.errors import CimsimError
+
+    table = {"rows": [1, 16], "fraction": [[0.1], [0.5]], **extra}
+    with pytest.raises(CimsimError, match=says):
+        _arch(table)
+
+
 def test_a_gemv_reads_the_backing_store_as_one_stream():
     """2 cores, DRAM 20 GB/s (all cores), single_stream_bandwidth 5 GB/s, compute far faster.
     A GEMV (1 x 1024 x 1024: 4 MiB of weights, 4 KiB of input and 4 KiB of output through
@@ -205,6 +249,14 @@ def test_rates_lower_than_fewer_rows_are_flagged_for_remeasuring():
     assert slower_than_fewer_rows(g, rows, 512) == [8, 16]
     g.update({(8, 512): 23e9, (16, 512): 32e9})
     assert slower_than_fewer_rows(g, rows, 512) == []
+    # the 2-thread calibration of 2026-12-03 14:27 by the 1 MiB weight: 16 rows (the blocked
+    # path) at 52.6 GMAC/s after 8 rows on the few-row path at 111; with the path ending at 8
+    # rows, 16 rows is compared with the rows past it only (64 rows at 130 is not below it)
+    g = {(1, 512): 25.3e9, (8, 512): 111e9, (16, 512): 52.6e9, (64, 512): 130e9, (256, 512): 153e9}
+    assert slower_than_fewer_rows(g, rows, 512) == [16]
+    assert slower_than_fewer_rows(g, rows, 512, path_ends=8) == []
+    g[(64, 512)] = 30e9  # below 0.8 x 16 rows' 52.6 on the same path: still flagged
+    assert slower_than_fewer_rows(g, rows, 512, path_ends=8) == [64]
 
 
 # --------------------------------------------------------------------------- plausibility (issue 21 item 8)
@@ -395,6 +447,54 @@ def test_the_config_is_emitted_from_data_with_a_comment_per_measured_value():
         assert all("  # (" in ln for ln in lines if ln.strip().startswith(f"{key}:")), key
 
 
+@pytest.mark.parametrize("ratios, fit", [
+    # ceil(r / 3) passes: rows 1, 2, 4, 8 at 1, 1, 2, 3 times 1 row's; 16 rows on another path
+    ({1: 1.0, 2: 0.98, 4: 1.95, 8: 3.05, 16: 2.5, 64: 7.0}, (3, 8)),
+    # time proportional to rows throughout: one row a pass, to the last row
+    ({1: 1.0, 2: 2.0, 4: 4.0, 8: 8.0}, (1, 8)),
+    # 1, 1, 2, 2: p = 2 and 3 both fit rows 1-4 (ceil(4/p) = 2), and 8 rows (2.2) fits neither
+    ({1: 1.0, 2: 1.0, 4: 2.0, 8: 2.2}, None),
+    # two rows only: nothing to tell passes from
+    ({1: 1.0, 8: 3.0}, None),
+])
+def test_the_rows_per_pass_is_the_one_count_that_fits_the_tables_times(ratios, fit):
+    from cimsim.calibrate.fewrows import fit_rows_per_pass
+
+    assert fit_rows_per_pass(ratios) == fit
+
+
+def test_the_few_row_path_ends_at_the_first_row_count_faster_than_its_passes():
+    """3 rows a pass from 8 rows (3 passes, 3 ms): 10-14 rows at 4-5 passes (4, 4, 5 ms, and
+    within 15 %: 4.3 ms), 16 rows at 3.2 ms (6 passes would be 6 ms): the path ends at 14. No
+    faster row count: the last scanned. One pass is the fastest per-pass time scanned so far."""
+    from cimsim.calibrate.fewrows import pass_limit
+
+    ms = {8: 3e-3, 10: 4.3e-3, 12: 4e-3, 14: 5e-3, 16: 3.2e-3}
+    assert pass_limit(ms, 3, 8) == 14
+    assert pass_limit({8: 3e-3, 10: 4e-3, 12: 4e-3}, 3, 8) == 12
+    assert pass_limit({8: 3e-3, 10: 2.9e-3, 12: 4e-3}, 3, 8) == 8  # 10 rows: 0.73 x 4 passes
+    # the scan's 8 rows disturbed (4.5 ms, 1.5 ms a pass): alone, 9 rows (3 ms) looks like a
+    # faster path; with the table's own 1 ms a pass by the same weight, the path ends at 14
+    disturbed = {8: 4.5e-3, 9: 3e-3, **{m: t for m, t in ms.items() if m > 8}}
+    assert pass_limit(disturbed, 3, 8) == 8
+    assert pass_limit(disturbed, 3, 8, per_pass=1e-3) == 14
+
+
+def test_a_fitted_few_row_path_is_written_with_its_evidence():
+    import yaml
+
+    from cimsim.calibrate import to_yaml
+    from cimsim.config import architecture_from_dict
+
+    cal = _calibration(rows_per_pass=3, pass_max_rows=14, pass_fit="fit text", pass_scan="scan text")
+    text = to_yaml(cal)
+    eff = yaml.safe_load(text)["processor"]["mac_efficiency"]
+    assert eff["rows_per_pass"] == 3 and eff["pass_max_rows"] == 14
+    assert "rows_per_pass: 3  # (D) fit text" in text and "pass_max_rows: 14  # (M) scan text" in text
+    assert architecture_from_dict(yaml.safe_load(text)).components["processor"].mac_efficiency.rows_per_pass == 3
+    assert "rows_per_pass" not in to_yaml(_calibration())
+
+
 def test_a_measured_table_says_so_beside_the_compute_bound():
     """A 1-row matmul (1 x 512 x 2048) on a processor with a measured table at fraction 0.1:
     its time is 1,048,576 MACs / (64 GMAC/s x 0.1) = 164 µs of compute, which the table
@@ -414,3 +514,78 @@ def test_a_measured_table_says_so_beside_the_compute_bound():
     assert r.op_table["processor_measured_compute"].tolist() == [True]
     plain = simulate(_arch(None), _one_matmul(1))
     assert (plain.bound_label, plain.bound_detail) == ("compute", "")
+
+
+def _summing(n: int):
+    """A real kernel: the sum of ``n`` float64 (NumPy), about n / 1e9 s on this host."""
+    a = np.ones(n)
+    return lambda: a.sum()
+
+
+def test_rounds_keep_a_case_whose_whole_timing_was_disturbed_in_one_round():
+    """Two real kernels timed in 3 interleaved rounds; in round 1 (of 0, 1, 2) case ``a`` also
+    does 30x its work (a burst of load lasting all its calls of that round). Its fastest call
+    over all rounds is an undisturbed one (< 3x the undisturbed kernel), and so is the median (2
+    of 3 rounds are clean); timed in one go during the same burst, it is at least 10x slower."""
+    from cimsim.calibrate import Timing
+
+    base, burst_work = _summing(20_000), _summing(600_000)
+    burst = [False]
+
+    def a():
+        base()
+        if burst[0]:
+            burst_work()
+
+    clean = Timing().time(base, min_time=0, min_reps=30)
+    for timing in (Timing(), Timing(statistic="median")):
+        seen = []
+
+        def before(i, seen=seen):
+            seen.append(i)
+            burst[0] = i == 1
+
+        got = timing.time_rounds({"a": a, "b": _summing(20_000)}, rounds=3, min_time=0, min_reps=30,
+                                 before_round=before)
+        assert seen == [0, 1, 2] and set(got) == {"a", "b"}
+        assert got["a"] < 3 * clean, (timing.statistic, got, clean)
+    burst[0] = True
+    assert Timing().time(a, min_time=0, min_reps=10) > 10 * clean
+
+
+def test_each_round_warms_a_case_up_before_timing_it():
+    """Two real kernels that each pay a cold call (20x the work) when the other ran last, as a
+    weight evicted from the cache by the other case: each round's untimed warm-up takes the cold
+    call, so the cold calls are exactly one per case per round and no timed call is cold."""
+    from cimsim.calibrate import Timing
+
+    work, cold_work = _summing(20_000), _summing(400_000)
+    last, cold = [None], []
+
+    def case(name):
+        def fn():
+            if last[0] != name:
+                cold.append(name)
+                cold_work()
+            last[0] = name
+            work()
+        return fn
+
+    got = Timing().time_rounds({"x": case("x"), "y": case("y")}, rounds=4, min_time=0, min_reps=8)
+    assert sorted(cold) == ["x"] * 4 + ["y"] * 4
+    clean = Timing().time(work, min_time=0, min_reps=30)
+    assert max(got.values()) < 3 * clean
+
+
+def test_rounds_time_each_case_at_least_min_reps_times_in_all():
+    from cimsim.calibrate import Timing
+
+    calls = {"p": 0}
+
+    def p():
+        calls["p"] += 1
+
+    Timing().time_rounds({"p": p}, rounds=3, min_time=0, min_reps=10, max_reps=1000)
+    assert calls["p"] == 3 * (1 + 4)  # a warm-up and ceil(10 / 3) timed calls per round
+    with pytest.raises(ValueError, match="rounds must be at least 1"):
+        Timing().time_rounds({"p": p}, rounds=0)

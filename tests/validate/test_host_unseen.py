@@ -1,6 +1,6 @@
 """The held-out host suite (``host-unseen``): its case list and the closed forms of the
-steady-state prediction (what a timing loop of repeated calls measures). Nothing here is
-timed: the suite's errors depend on the machine and are recorded in the README."""
+steady-state prediction (what a timing loop of repeated calls measures). No error here is
+checked: the suite's errors depend on the machine and are recorded in the README."""
 
 from __future__ import annotations
 
@@ -91,3 +91,18 @@ def test_an_lstm_step_reads_its_recurrent_weight_from_dram_only_in_the_first_cal
     two = simulate(arch, repeated(wl, 2), keep_ops=False).traffic_bytes["dram"]
     assert one >= 8 * MiB
     assert two == pytest.approx(one, rel=1e-12, abs=0)
+
+
+@pytest.mark.torch
+def test_the_cases_are_timed_together_and_reported_in_their_order():
+    """Tiny real cases (torch, 1 thread) timed in interleaved rounds: one Case each, in the
+    order of the size list, each measured (> 0 s) and predicted on the architecture given."""
+    pytest.importorskip("torch")
+    from cimsim.validate.host import HostSizes, host_cases
+
+    rnn = (("lstm", 32, 1, 2), ("gru", 32, 2, 2), ("lstm", 32, 3, 2))
+    cases = host_cases(HostSizes(rnn=rnn, gemv=(64, 64), transformer=None, min_time=0.003), arch=_arch(),
+                       suite_name="host-unseen", tag_threads=True)
+    assert [c.case for c in cases] == ["nn.LSTM H=32 B=1 T=2 threads=1", "nn.GRU H=32 B=2 T=2 threads=1",
+                                       "nn.LSTM H=32 B=3 T=2 threads=1", "GEMV F.linear 1x64 @ 64x64 threads=1"]
+    assert all(c.measured > 0 and c.predicted > 0 for c in cases)

@@ -28,7 +28,13 @@ NumPy's, so they are the kernels a traced or generated workload runs):
   least twice the last-level cache (and at least 64 MiB): MAC/s, less the per-op
   overhead, over the peak (the fastest of these and the square ``mm``) is the
   processor's ``mac_efficiency`` table (a matmul of few rows reaches a fraction
-  of the peak, smaller again when its weight streams from DRAM);
+  of the peak, smaller again when its weight streams from DRAM), every entry timed in
+  interleaved rounds over the whole table (fastest call over the rounds);
+- **the few-row path**: when the table's times at rows 1, 2, 4, 8 step as ``ceil(rows / p)``
+  passes over the weight for exactly one ``p`` (MKL on a Xeon: 3 rows a pass, times 1, 1, 2,
+  3), ``mac_efficiency.rows_per_pass`` is ``p``, and ``pass_max_rows`` is where a scan of the
+  rows between that table row and the next, by a cache-resident weight, first runs faster
+  than the passes (the kernel's blocked path);
 - **vector rate**: ``sigmoid`` over a cache-resident array, elements/s x 4
   (the ops per sigmoid element the workload IR counts,
   :data:`cimsim.workload.ir.ELEMENTWISE_OPS_PER_ELEMENT`);

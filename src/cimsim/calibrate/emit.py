@@ -77,6 +77,10 @@ def config_tree(cal: Calibration) -> dict:
     fraction = [Note([_g(grid[(r, s)] / cal.fp32_peak) for s in cal.grid_sides],
                      f"{r} rows: " + ", ".join(f"{_g(grid[(r, s)] / 1e9)}" for s in cal.grid_sides))
                 for r in cal.grid_rows]
+    few_rows = {}
+    if cal.rows_per_pass is not None:
+        few_rows = {"rows_per_pass": Note(cal.rows_per_pass, f"(D) {cal.pass_fit}"),
+                    "pass_max_rows": Note(cal.pass_max_rows, f"(M) {cal.pass_scan}")}
     processor_extra = {}
     if cal.gemv_single_stream:
         processor_extra["single_stream_bandwidth"] = Note(
@@ -118,6 +122,7 @@ def config_tree(cal: Calibration) -> dict:
                 "weight_bytes": Note([f"{4 * s * s // MiB} MiB" for s in cal.grid_sides],
                                      "squares of side " + ", ".join(str(s) for s in cal.grid_sides)),
                 "fraction": Note(fraction, "one row per rows entry; (M) GMAC/s in the comment"),
+                **few_rows,
             }, "(D) fp32 x @ W.T of `rows` rows by a square weight of `weight_bytes`: (MAC/s less op_overhead) "
                "/ fp32 peak; applies to every dtype"),
             **processor_extra,

@@ -20,6 +20,7 @@ import numpy as np
 
 from ..errors import CimsimError
 from . import plausible as P
+from .fewrows import PASS_TOLERANCE, ceil_div, fit_rows_per_pass, pass_limit, row_time_ratios
 from .probe import cpu_clock_hz, cpu_flags, cpu_model, dram_capacity_bytes, max_clock_hz, sysfs_caches
 from .timing import DEFAULT, Timing
 
@@ -37,8 +38,10 @@ GEMV_ROWS = 1
 #: its DRAM plateau (the DRAM array is 4x the LLC for the same reason), so the last column is
 #: a weight streamed from DRAM, not one that still partly hits the cache
 GRID_PAST_LLC = 4
-#: rounds of the matmul-efficiency entries whose weight is past the LLC (fastest kept)
-DRAM_GRID_ROUNDS = 2
+#: interleaved rounds over all the matmul-efficiency entries (each entry's fastest call over
+#: all rounds): another process's load (a neighbour's memory traffic slows a DRAM-bound matmul
+#: for seconds) spoils one round of an entry, not the entry
+GRID_ROUNDS = 2
 #: a GEMV whose DRAM rate is within this factor of one thread's read bandwidth draws one stream
 SINGLE_STREAM_TOLERANCE = 1.15
 #: its smallest square weight side (1 MiB of fp32); sides double up past the LLC, to at most
@@ -88,6 +91,13 @@ class Backend:
             dt = {"fp32": self.torch.float32, "bf16": self.torch.bfloat16}[dtype]
             return self.torch.rand(n, dtype=self.torch.float32).to(dt)
         return np.random.default_rng(0).random(n, dtype=np.float32)
+
+    def ones(self, n: int):
+        """``n`` fp32 ones: an array to read or stream (sum and triad run at the same rate on any
+        values), filled ~3.5x faster than :meth:`empty`'s random ones (1 GiB: 0.8 vs 2.9 s)."""
+        if self.torch is not None:
+            return self.torch.ones(n, dtype=self.torch.float32)
+        return np.ones(n, dtype=np.float32)
 
     def read(self, a):
         return a.sum()
@@ -165,6 +175,12 @@ class Calibration:
     notes: list[str] = field(default_factory=list)
     #: the read (sum) of the DRAM array with one thread (a single stream), when ``threads`` > 1
     dram_read_1thread_bps: float | None = None
+    #: the kernel's few-row path (see :func:`fit_rows_per_pass`): rows one pass over the weight
+    #: serves, the most rows it runs, and how each was found (for the config's comments)
+    rows_per_pass: int | None = None
+    pass_max_rows: int | None = None
+    pass_fit: str = ""
+    pass_scan: str = ""
 
     @property
     def gemv_dram_bps(self) -> float:
@@ -195,14 +211,14 @@ class Calibration:
 
 # --------------------------------------------------------------------------- kernels
 def read_bandwidth(be: Backend, nbytes: int, min_time: float, timing: Timing = DEFAULT) -> float:
-    a = be.empty(max(1, nbytes // 4))
+    a = be.ones(max(1, nbytes // 4))
     t = timing.time(lambda: be.read(a), min_time=min_time)
     return (a.nbytes if hasattr(a, "nbytes") else a.numel() * 4) / t
 
 
 def triad_bandwidth(be: Backend, nbytes: int, min_time: float, timing: Timing = DEFAULT) -> float:
     n = max(1, nbytes // 4)
-    a, b, c = be.empty(n), be.empty(n), be.empty(n)
+    a, b, c = be.ones(n), be.ones(n), be.ones(n)
     t = timing.time(lambda: be.triad(a, b, c), min_time=min_time)
     return 3 * 4 * n / t
 
@@ -246,12 +262,18 @@ def find_knee(sweep: list[tuple[int, float]], inner_bytes: float, dram_bps: floa
     return float(knee), float(statistics.median(plateau))
 
 
-def slower_than_fewer_rows(grid: dict, rows, side: int, tolerance: float = 0.8) -> list[int]:
+def slower_than_fewer_rows(grid: dict, rows, side: int, tolerance: float = 0.8,
+                           path_ends: int | None = None) -> list[int]:
     """Row counts whose MAC rate by the ``side`` x ``side`` weight is below ``tolerance`` x the
-    best rate of fewer rows. On an undisturbed machine that does not happen: a matmul of more
-    rows can always run as several of fewer rows, so its MAC rate is not lower."""
+    best rate of fewer rows. On an undisturbed machine that does not happen on one kernel path:
+    a matmul of more rows can always run as several of fewer rows, so its MAC rate is not lower.
+    ``path_ends``: the last table row of the kernel's few-row path (see
+    :func:`fit_rows_per_pass`); rows above it are compared with rows above it only (the blocked
+    path may run a cache-resident weight slower than the pass path did)."""
     out, best = [], 0.0
     for r in rows:
+        if path_ends is not None and r > path_ends and all(q <= path_ends for q in rows if q < r):
+            best = 0.0  # the first row of the other path
         if grid[(r, side)] < tolerance * best:
             out.append(r)
         best = max(best, grid[(r, side)])
@@ -313,13 +335,13 @@ def measure(quick: bool = False, prefer_torch: bool = True, log=None, threads: i
         f"{sizes[-1] / MiB:.0f} MiB")
     # rounds over all sizes, fastest per size: a burst of load from other processes
     # then spoils one round of a size, not all its samples
-    arrays = {s: be.empty(max(1, s // 4)) for s in sizes}
+    arrays = {s: be.ones(max(1, s // 4)) for s in sizes}
     best = {s: 0.0 for s in sizes}
 
     def rounds(n: int) -> None:
         for _ in range(n):
-            for s in sizes:
-                a = arrays[s]
+            for s in sizes:  # after arrays.clear() (the late round), each array made in turn
+                a = arrays[s] if s in arrays else be.ones(max(1, s // 4))
                 best[s] = max(best[s], 4 * (s // 4) / timed(lambda a=a: be.read(a), min_time=min_time / 8,
                                                             min_reps=5))
 
@@ -347,31 +369,34 @@ def measure(quick: bool = False, prefer_torch: bool = True, log=None, threads: i
                      "rounds (other jobs were loading the machine?): rerun on a quieter machine")
     dram_read = best[dram_bytes]
     dram_1thread = None
-    if be.threads > 1 and be.torch is not None:  # single stream vs all threads' streams
+
+    def read_1thread(a) -> float:
+        """The read of the DRAM array ``a`` with one thread (a single stream), plausible."""
         n_all = be.torch.get_num_threads()
         be.torch.set_num_threads(1)
-        a = arrays[dram_bytes]
         try:
-            dram_1thread = until_plausible(
+            return until_plausible(
                 "processor.single_stream_bandwidth", f"read (sum) of a {dram_bytes / MiB:.0f} MiB array, 1 thread",
                 lambda: 4 * (dram_bytes // 4) / timed(lambda: be.read(a), min_time=min_time, min_reps=5),
                 P.dram_bandwidth(), log=say)
         finally:
             be.torch.set_num_threads(n_all)
-        say(f"DRAM read: {dram_read / 1e9:.3g} GB/s with {n_all} threads, {dram_1thread / 1e9:.3g} GB/s with 1")
+
+    one_stream = be.threads > 1 and be.torch is not None  # single stream vs all threads' streams
+    if one_stream:
+        dram_1thread = read_1thread(arrays[dram_bytes])
+        say(f"DRAM read: {dram_read / 1e9:.3g} GB/s with {be.threads} threads, {dram_1thread / 1e9:.3g} GB/s with 1")
     arrays.clear()  # free the sweep's arrays before the triad
-    sweep = [(s, best[s]) for s in sizes]
     say(f"triad over 3 x {dram_bytes / MiB:.0f} MiB")
     dram_triad = until_plausible("DRAM triad bandwidth", f"a = b + 3c over 3 x {dram_bytes / MiB:.0f} MiB",
                                  lambda: triad_bandwidth(be, dram_bytes, min_time, timing),
                                  P.dram_bandwidth(), log=say)
-    llc = float(knee)
-    if llc_sysfs:
-        if knee / 2 <= llc_sysfs <= knee * 2:
-            llc = float(llc_sysfs)
-        else:
-            notes.append(f"the measured knee ({knee / MiB:.3g} MiB) disagrees with the kernel's "
-                         f"LLC size ({llc_sysfs / MiB:.3g} MiB) by more than 2x: the knee is used")
+
+    def llc_of(knee: float) -> float:
+        """The kernel-reported LLC size when the measured knee agrees within 2x, else the knee."""
+        return float(llc_sysfs) if llc_sysfs and knee / 2 <= llc_sysfs <= knee * 2 else float(knee)
+
+    llc = llc_of(knee)
 
     macs, ns = {}, {}
     for dt in be.dtypes():
@@ -407,56 +432,130 @@ def measure(quick: bool = False, prefer_torch: bool = True, log=None, threads: i
     overhead = 0.5 * (add_s + mm_s)
 
     grid_rows = GRID_ROWS_QUICK if quick else GRID_ROWS
-    sides = [GRID_MIN_SIDE]
-    while 4 * sides[-1] ** 2 < max(GRID_PAST_LLC * llc, 64 * MiB) and sides[-1] < GRID_MAX_SIDE:
-        sides.append(2 * sides[-1])
+
+    def sides_for(llc: float) -> list[int]:
+        sides = [GRID_MIN_SIDE]
+        while 4 * sides[-1] ** 2 < max(GRID_PAST_LLC * llc, 64 * MiB) and sides[-1] < GRID_MAX_SIDE:
+            sides.append(2 * sides[-1])
+        return sides
+
+    sides = sides_for(llc)
+    grid = {}
+    # all the table's weights at once for the rounds (1 + 4 + ... + 256 MiB = 341 MiB with a
+    # 64 MiB knee; 1.3 GiB when the table reaches 1 GiB)
+    weights, xs = {}, {}
+
+    def call(r: int, side: int):
+        x, y = xs[(r, side)]
+        return lambda: be.linear(x, weights[side], y)
+
+    def rate_once(r: int, side: int) -> float:
+        t = timed(call(r, side), min_time=min_time, min_reps=3 if quick else 5)
+        return r * side * side / max(t - overhead, 1e-9)
+
+    def rate(r: int, side: int) -> float:
+        return until_plausible("processor.mac_efficiency", f"fp32 x @ W.T, {r} rows by a {side} x {side} weight",
+                               lambda: rate_once(r, side), P.matmul_rows_rate(limits, r), log=say)
+
+    def measure_columns(cols: list[int]) -> None:
+        """The table's entries of the weights ``cols``, in interleaved rounds (side by side, rows
+        within a side: a weight is warm for its next rows), each entry's fastest call over the
+        rounds; then each held to its plausible range and measured again alone while it is not."""
+        for side in cols:
+            weights[side] = be.empty(side * side).reshape(side, side)
+            xs.update({(r, side): (be.empty(r * side).reshape(r, side), be.empty(r * side).reshape(r, side))
+                       for r in grid_rows})
+        n_rounds = 1 if quick else GRID_ROUNDS
+        say(f"matmul fp32 x @ W.T: {len(grid_rows)} rows x {len(cols)} weights, {n_rounds} interleaved round(s)")
+        entries = {(r, side): call(r, side) for side in cols for r in grid_rows}
+        times = timing.time_rounds(entries, rounds=n_rounds, min_time=min_time, min_reps=3 if quick else 5)
+        for (r, side), t in times.items():
+            first = [r * side * side / max(t - overhead, 1e-9)]
+            grid[(r, side)] = until_plausible(
+                "processor.mac_efficiency", f"fp32 x @ W.T, {r} rows by a {side} x {side} weight",
+                lambda first=first, r=r, side=side: first.pop() if first else rate_once(r, side),
+                P.matmul_rows_rate(limits, r), log=say)
+
+    measure_columns(sides)
+    if not quick:
+        # the read sweep once more, fastest kept: a whole table after its first rounds, so load
+        # from other jobs that lasted through those (tens of seconds: a knee of 5.7 MiB and half
+        # the DRAM bandwidth in a 2-thread calibration, 2026-12-03 14:38) spoils one round, not
+        # the sizes; if the LLC it then gives needs larger weights, the table gains them
+        say("read bandwidth again, a table later (fastest kept)")
+        rounds(1)
+        knee, llc_bw = find_knee([(s, best[s]) for s in sizes], inner, best[dram_bytes])
+        dram_read, llc = best[dram_bytes], llc_of(knee)
+        if one_stream:
+            dram_1thread = max(dram_1thread, read_1thread(be.ones(max(1, dram_bytes // 4))))
+        if more := [s for s in sides_for(llc) if s not in sides]:
+            measure_columns(more)
+            sides += more
+    sweep = [(s, best[s]) for s in sizes]
+    if llc != llc_sysfs and llc_sysfs:
+        notes.append(f"the measured knee ({knee / MiB:.3g} MiB) disagrees with the kernel's "
+                     f"LLC size ({llc_sysfs / MiB:.3g} MiB) by more than 2x: the knee is used")
     if 4 * sides[-1] ** 2 < GRID_PAST_LLC * llc:
         notes.append(f"the matmul-efficiency table stops at a {4 * sides[-1] ** 2 / MiB:.0f} MiB weight, "
                      f"less than {GRID_PAST_LLC}x the LLC: weights beyond it take its last column")
-    grid = {}
+    # the few-row path as the first round sees it: rows past it run on another kernel path
+    first_fit = None if quick else fit_rows_per_pass(row_time_ratios(grid, grid_rows, sides))
+    path_ends = first_fit[1] if first_fit else None
     for side in sides:
-        w = be.empty(side * side).reshape(side, side)
-        xs = {r: (be.empty(r * side).reshape(r, side), be.empty(r * side).reshape(r, side))
-              for r in grid_rows}
-
-        def rate_once(r: int, side: int = side, w=w, xs=xs) -> float:
-            x, y = xs[r]
-            t = timed(lambda: be.linear(x, w, y), min_time=min_time, min_reps=3 if quick else 5)
-            return r * side * side / max(t - overhead, 1e-9)
-
-        def rate(r: int, side: int = side) -> float:
-            return until_plausible("processor.mac_efficiency",
-                                   f"fp32 x @ W.T, {r} rows by a {side} x {side} weight",
-                                   lambda: rate_once(r), P.matmul_rows_rate(limits, r), log=say)
-
-        for r in grid_rows:
-            grid[(r, side)] = rate(r)
         for _ in range(3):  # more rows by the same weight never run fewer MAC/s on a quiet machine
-            slow = slower_than_fewer_rows(grid, grid_rows, side)
+            slow = slower_than_fewer_rows(grid, grid_rows, side, path_ends=path_ends)
             if not slow:
                 break
             say(f"  {', '.join(map(str, slow))} rows ran fewer MAC/s than fewer rows (other jobs?): again")
             for r in slow:
-                grid[(r, side)] = max(grid[(r, side)], rate(r))
+                grid[(r, side)] = max(grid[(r, side)], rate(r, side))
         else:
-            if slow := slower_than_fewer_rows(grid, grid_rows, side):
+            if slow := slower_than_fewer_rows(grid, grid_rows, side, path_ends=path_ends):
                 notes.append(f"matmuls of {', '.join(map(str, slow))} rows by the {side} x {side} weight "
                              "ran fewer MAC/s than fewer rows in 4 rounds: other jobs were disturbing "
                              "the threads (try --threads 1, or a quieter machine)")
         say(f"matmul fp32 x @ W.T, W {side} x {side} ({4 * side * side / MiB:.4g} MiB), rows "
             + ", ".join(f"{r}: {grid[(r, side)] / 1e9:.3g}" for r in grid_rows) + " GMAC/s")
-    # the weights past the LLC again, fastest kept: another process's memory traffic (a
-    # neighbour on a shared host) slows a DRAM-bound matmul for seconds, so it spoils one round
-    # of these entries, not both (as the read sweep's rounds)
-    past_llc = [s for s in sides if 4 * s * s > llc]
-    for side in [] if quick else past_llc * (DRAM_GRID_ROUNDS - 1):
-        w = be.empty(side * side).reshape(side, side)
-        for r in grid_rows:
-            x, y = be.empty(r * side).reshape(r, side), be.empty(r * side).reshape(r, side)
-            t = timed(lambda x=x, y=y: be.linear(x, w, y), min_time=min_time, min_reps=3 if quick else 5)
-            grid[(r, side)] = max(grid[(r, side)], r * side * side / max(t - overhead, 1e-9))
-        say(f"  again, fastest kept: W {side} x {side}, rows "
-            + ", ".join(f"{r}: {grid[(r, side)] / 1e9:.3g}" for r in grid_rows) + " GMAC/s")
+    xs.clear()  # the weights stay for the few-row scan below
+
+    # the few-row path: does time step with passes over the weight (rows 1, 2, 4, 8: 1, 1, 2, 3
+    # passes of 3 rows on this Xeon's MKL)? Then where does the kernel leave it: the rows between
+    # the last table row on it and the next, by a cache-resident table weight
+    rows_per_pass = pass_max = None
+    pass_fit = pass_scan = ""
+    ratios = row_time_ratios(grid, grid_rows, sides)
+    fit = None if quick else fit_rows_per_pass(ratios)
+    if fit is not None:
+        rows_per_pass, top = fit
+        pass_fit = ("time over 1 row's (median over the weights) at rows "
+                    + ", ".join(f"{r}: {ratios[r]:.3g}" for r in grid_rows if r <= top)
+                    + f" = ceil(rows / {rows_per_pass}) passes within {PASS_TOLERANCE:.0%}")
+        above = [r for r in grid_rows if r > top]
+        if above:
+            # the largest weight within half the LLC (resident; a call long against op_overhead)
+            side = max([s for s in sides if 4 * s * s <= llc / 2] or sides[:1])
+            w = weights[side]
+            scan = {}
+            for m in range(top, int(above[0]) + 1):
+                x, y = be.empty(m * side).reshape(m, side), be.empty(m * side).reshape(m, side)
+                scan[m] = lambda x=x, y=y: be.linear(x, w, y)
+            times = {m: max(t - overhead, 1e-9)  # less the per-op overhead, as the table's entries
+                     for m, t in timing.time_rounds(scan, rounds=3, min_time=min_time, min_reps=6).items()}
+            # one pass by this weight per the table (its rows on the path, 2 rounds apart)
+            table_pass = min(r * side * side / grid[(r, side)] / ceil_div(r, rows_per_pass)
+                             for r in grid_rows if r <= top)
+            # the next table row is off the path (the fit stopped below it); scanned for the record
+            pass_max = min(pass_limit(times, rows_per_pass, top, per_pass=table_pass), int(above[0]) - 1)
+            base = times[top] / ceil_div(top, rows_per_pass)
+            pass_scan = (f"rows {top}-{int(above[0])} by the {4 * side * side / MiB:.4g} MiB weight, time over the "
+                         f"pass model: " + ", ".join(f"{m}: {t / (base * ceil_div(m, rows_per_pass)):.2f}"
+                                                     for m, t in times.items())
+                         + f"; on the few-row path up to {pass_max} rows")
+        else:
+            pass_max = top
+            pass_scan = f"the table's last row ({top}) is on the few-row path"
+        say(f"few-row path: {rows_per_pass} rows a pass over the weight, up to {pass_max} rows ({pass_scan})")
+    weights.clear()
 
     per_cycle = limits.cores * limits.clock_hz
     vec = per_cycle * until_plausible(
@@ -471,7 +570,8 @@ def measure(quick: bool = False, prefer_torch: bool = True, log=None, threads: i
         matmul_macs_per_s=macs, matmul_n=ns, grid_rows=tuple(grid_rows), grid_sides=tuple(sides),
         grid_macs_per_s=grid, vector_ops_per_s=vec, add_overhead_s=add_s,
         mm_overhead_s=mm_s, dram_capacity_bytes=dram_capacity_bytes(),
-        seconds=time.perf_counter() - t_start, notes=notes, dram_read_1thread_bps=dram_1thread)
+        seconds=time.perf_counter() - t_start, notes=notes, dram_read_1thread_bps=dram_1thread,
+        rows_per_pass=rows_per_pass, pass_max_rows=pass_max, pass_fit=pass_fit, pass_scan=pass_scan)
     problems = P.check_calibration(cal, limits)
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""

@@ -12,11 +12,13 @@ import statistics
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 #: the statistics of repeated calls a timing can report
 STATISTICS = ("min", "median")
 #: environment variable the CLI layer reads (at call time) for the statistic
 ENV_VAR = "CIMSIM_TIMING"
+K = TypeVar("K")
 
 
 @dataclass(frozen=True)
@@ -64,7 +66,43 @@ class Timing:
             t0 = clock()
             fn()
             ts.append(clock() - t0)
-        return statistics.median(ts) if self.statistic == "median" else min(ts)
+        return self.of(ts)
+
+    def of(self, samples) -> float:
+        """The statistic of ``samples`` (seconds of single calls)."""
+        return statistics.median(samples) if self.statistic == "median" else min(samples)
+
+    def time_rounds(self, fns: Mapping[K, Callable[[], object]], *, rounds: int = 3, min_time: float = 0.05,
+                    min_reps: int = 15, max_reps: int = 200,
+                    before_round: Callable[[int], None] | None = None) -> dict[K, float]:
+        """Seconds of one call of each ``fns[k]()``, timed in ``rounds`` interleaved rounds.
+
+        Each round visits every function in turn: one untimed warm-up call (so a weight that
+        fits a cache is there again after the other functions ran), then at least
+        ``ceil(min_reps / rounds)`` timed calls and about ``min_time / rounds`` seconds of
+        calls. A function's statistic is over its calls of all rounds. A burst of load from
+        other processes that lasts as long as one function's whole timing then spoils one
+        round of it, not all its calls: the rounds of one function are a whole round of the
+        others apart. ``before_round(i)`` (i = 0 ... rounds - 1) runs before each round."""
+        if rounds < 1:
+            raise ValueError(f"rounds must be at least 1, got {rounds}")
+        clock = self.clock
+        per_round_reps = -(-min_reps // rounds)
+        samples: dict[K, list[float]] = {k: [] for k in fns}
+        for i in range(rounds):
+            if before_round is not None:
+                before_round(i)
+            for k, fn in fns.items():
+                t0 = clock()
+                fn()  # warm-up, also sizes the first round
+                per_call = min(samples[k]) if samples[k] else clock() - t0
+                reps = int(min(max(1, max_reps // rounds),
+                               max(per_round_reps, min_time / rounds / max(per_call, 1e-9))))
+                for _ in range(reps):
+                    t0 = clock()
+                    fn()
+                    samples[k].append(clock() - t0)
+        return {k: self.of(ts) for k, ts in samples.items()}
 
     def time_batched(self, fn, *, inner: int, min_time: float = 0.05, min_reps: int = 15) -> float:
         """Seconds of one ``fn()`` when called ``inner`` times back to back (for microsecond

@@ -60,7 +60,14 @@ class MacEfficiency(Strict):
        op takes the edge's value, the fraction the kernel has settled to (an op with no
        weight, e.g. attention's activation x activation matmul, takes the smallest weight's);
     4. without ``weight_bytes`` each row of ``fraction`` has one entry: the fraction by rows
-       alone.
+       alone;
+    5. with ``rows_per_pass`` (p) and ``pass_max_rows``: a matmul of at most ``pass_max_rows``
+       rows runs on the kernel's few-row path, which reads the whole weight once per block of p
+       rows, so its time is ``ceil(rows / p)`` passes over the weight. Such an op takes the time
+       of the table's largest ``rows`` entry r at or below its own rows, scaled by the passes:
+       ``fraction = fraction(r) x (rows / r) x ceil(r / p) / ceil(rows / p)`` (in place of rule
+       2's interpolation in rows, which would put a 12-row matmul halfway in rate between the
+       8-row pass path and the 16-row blocked path).
     """
 
     rows: list[PositiveFloat] = Field(description="Activation row counts (batch x m), ascending.")
@@ -68,6 +75,13 @@ class MacEfficiency(Strict):
         default=None, description="Weight sizes, ascending (omit for a fraction by rows alone).")
     fraction: list[list[Fraction]] = Field(
         description="One row per `rows` entry, one entry per `weight_bytes` entry (or one).")
+    rows_per_pass: Optional[PositiveInt] = Field(
+        default=None, description="Activation rows one pass of the kernel's few-row path over the "
+        "weight serves: a matmul of up to pass_max_rows rows takes ceil(rows / rows_per_pass) passes "
+        "(`cimsim calibrate` fits it to the table's times; default: none, rows interpolated).")
+    pass_max_rows: Optional[PositiveInt] = Field(
+        default=None, description="The most activation rows the few-row path runs (the kernel "
+        "switches to its blocked path above); with rows_per_pass only.")
 
     @model_validator(mode="before")
     @classmethod
@@ -87,6 +101,11 @@ class MacEfficiency(Strict):
                 raise ValueError(f"{name} is empty")
             if any(b <= a for a, b in itertools.pairwise(axis)):
                 raise ValueError(f"{name} must be strictly ascending, got {axis}")
+        if (self.rows_per_pass is None) != (self.pass_max_rows is None):
+            raise ValueError("rows_per_pass and pass_max_rows go together: give both or neither")
+        if self.pass_max_rows is not None and self.pass_max_rows < self.rows[0]:
+            raise ValueError(f"pass_max_rows ({self.pass_max_rows}) is below the first rows entry "
+                             f"({self.rows[0]:g}): no table row lies on the few-row path")
         if len(self.fraction) != len(self.rows) or any(len(r) != cols for r in self.fraction):
             raise ValueError(f"fraction must be {len(self.rows)} rows (one per rows entry) of {cols} "
                              f"entries (one per weight_bytes entry), got "
@@ -99,15 +118,30 @@ class MacEfficiency(Strict):
         wb = np.asarray(self.weight_bytes or [1.0], dtype=np.float64)
         lw = np.log2(np.maximum(weight_bytes, wb[0]))
         by_row = np.stack([np.interp(lw, np.log2(wb), t) for t in table])  # (R, n)
+        cols = np.arange(by_row.shape[1])
         if len(self.rows) == 1:
-            return by_row[0]
-        lr = np.log2(np.maximum(rows, self.rows[0]))
-        pos = np.interp(lr, np.log2(np.asarray(self.rows, dtype=np.float64)),
-                        np.arange(len(self.rows), dtype=np.float64))
-        i0 = np.minimum(np.floor(pos).astype(np.int64), len(self.rows) - 2)
-        frac = pos - i0
-        cols = np.arange(len(pos))
-        return by_row[i0, cols] * (1.0 - frac) + by_row[i0 + 1, cols] * frac
+            out = by_row[0].copy()
+        else:
+            lr = np.log2(np.maximum(rows, self.rows[0]))
+            pos = np.interp(lr, np.log2(np.asarray(self.rows, dtype=np.float64)),
+                            np.arange(len(self.rows), dtype=np.float64))
+            i0 = np.minimum(np.floor(pos).astype(np.int64), len(self.rows) - 2)
+            frac = pos - i0
+            out = by_row[i0, cols] * (1.0 - frac) + by_row[i0 + 1, cols] * frac
+        if self.rows_per_pass is None:
+            return out
+        # rule 5: on the few-row path, time scales with passes over the weight
+        table_rows = np.asarray(self.rows, dtype=np.float64)
+        rows = np.asarray(rows, dtype=np.float64)
+        on_path = (rows >= table_rows[0]) & (rows <= self.pass_max_rows)
+        if not on_path.any():
+            return out
+        p = float(self.rows_per_pass)
+        j = np.searchsorted(table_rows, rows[on_path], side="right") - 1  # largest entry <= rows
+        r = table_rows[j]
+        m = rows[on_path]
+        out[on_path] = by_row[j, cols[on_path]] * (m / r) * np.ceil(r / p) / np.ceil(m / p)
+        return out
 
 
 class ProcessorConfig(ComponentConfig):

@@ -21,7 +21,10 @@ the 10 ATen calls with arithmetic of the native cell, as ``torch.profiler`` list
 them), ``transformer``, and a one-op GEMV.
 
 **What is timed.** Each case is the fastest (or median) of repeated calls on the same
-module, so a weight that fits the LLC is already there when a timed call starts. The
+module, so a weight that fits the LLC is already there when a timed call starts. The cases
+are timed together in :data:`ROUNDS` interleaved rounds (every case in turn, a warm-up call
+each, then its calls of that round), each case's statistic over all its rounds: a burst of
+load from other processes as long as one case's timing spoils one of its rounds, not the case. The
 prediction is the same loop's: the simulated time of two calls on the same weights less that
 of one (:func:`steady_latency`); the hierarchy reads a reused weight that fits a level from
 the backing store at its first use only, so the second call finds it cached.
@@ -39,7 +42,9 @@ table's rows) and 1 (a GEMV by a weight in DRAM), 3-25 steps (:func:`unseen_case
 runs at the thread count of each config in ``$CIMSIM_HOST_CONFIG`` (several paths joined by
 ``os.pathsep``), else calibrates this machine in-process at 1 thread and at all threads and
 runs the cases at both.
-Nothing is tuned on these cases.
+Nothing is tuned on these cases. (The calibration also scans rows 8-16 by one square,
+cache-resident weight to find where the kernel leaves its few-row path,
+``mac_efficiency.pass_max_rows``; only that row count enters the config, no time of it.)
 """
 
 from __future__ import annotations
@@ -102,12 +107,20 @@ TINY = HostSizes(rnn=(("lstm", 512, 1, 2), ("gru", 512, 1, 2)), gemv=None,
                  min_time=0.05)
 
 
-def _time(fn, min_time: float, timing=None) -> float:
-    """Fastest of repeated calls (or ``timing``'s statistic), as the calibration times
-    (see :class:`cimsim.calibrate.timing.Timing`)."""
+#: interleaved rounds of a suite's timing (every case once per round; see Timing.time_rounds)
+ROUNDS = 3
+
+
+def _time_all(fns: dict, min_time: float, timing=None) -> dict:
+    """Seconds of one call of each case, timed in :data:`ROUNDS` interleaved rounds over all
+    cases (each round: a warm-up call, then ``min_time / ROUNDS`` seconds and at least 3 calls
+    of each case), the fastest (or ``timing``'s statistic) of each case's calls over all rounds,
+    as the calibration times (see :class:`cimsim.calibrate.timing.Timing`). A burst of load
+    from other processes as long as one case's timing then spoils one of its rounds, not the
+    case."""
     from ..calibrate import Timing
 
-    return (timing or Timing()).time(fn, min_time=min_time, min_reps=10)
+    return (timing or Timing()).time_rounds(fns, rounds=ROUNDS, min_time=min_time, min_reps=9)
 
 
 def host_architecture(quick: bool = False, timing=None, threads: int = 1):
@@ -209,38 +222,50 @@ def host_cases(sizes: HostSizes = FULL, arch=None, quick_calibration: bool = Fal
     return cases
 
 
+def _native(torch, mod, x):
+    """``mod(x)`` on PyTorch's native RNN path (oneDNN off for this call only)."""
+    with torch.backends.mkldnn.flags(enabled=False):
+        return mod(x)
+
+
 def _time_cases(torch, sizes, add, timing=None):
+    """Build every case, time them all in interleaved rounds (:func:`_time_all`), then
+    ``add(name, measured, workload, path)`` each in the order of ``sizes``."""
     from ..workload.generators import gru, lstm, transformer
 
-    with torch.no_grad():
-        for cell, h, b, t in sizes.rnn:
-            mod = (torch.nn.LSTM if cell == "lstm" else torch.nn.GRU)(h, h, 1).eval()
-            x = torch.randn(t, b, h)
-            with warnings.catch_warnings():
-                # torch warns about TF32 on Intel GPUs whenever the flags are set; not our case
-                warnings.filterwarnings("ignore", message="TF32 acceleration on top of oneDNN")
-                with torch.backends.mkldnn.flags(enabled=False):
-                    m = _time(lambda: mod(x), sizes.min_time, timing)
-            gen = lstm if cell == "lstm" else gru
-            add(f"nn.{cell.upper()} H={h} B={b} T={t}", m,
-                gen(h, h, 1, steps=t, batch=b, pointwise="aten"),
-                "native ATen RNN path (torch.backends.mkldnn disabled)")
-        if sizes.gemv:
-            k, n = sizes.gemv
-            w = torch.randn(n, k)
-            xv = torch.randn(1, k)
-            m = _time(lambda: torch.nn.functional.linear(xv, w), sizes.min_time, timing)
-            add(f"GEMV F.linear 1x{k} @ {k}x{n}", m, gemv_workload(k, n), "F.linear (BLAS sgemv)")
-        if sizes.transformer:
-            p = sizes.transformer
-            layer = torch.nn.TransformerEncoderLayer(p["d_model"], p["heads"], p["ffn"], dropout=0.0,
-                                                     batch_first=True).eval()
-            xt = torch.randn(p["batch"], p["seq_len"], p["d_model"])
-            m = _time(lambda: layer(xt), sizes.min_time, timing)
-            add(f"TransformerEncoderLayer N={p['seq_len']} d={p['d_model']} h={p['heads']} "
-                f"ffn={p['ffn']} B={p['batch']}", m,
-                transformer(p["seq_len"], p["d_model"], p["heads"], p["ffn"], batch=p["batch"]),
-                "eval fast path (torch._transformer_encoder_layer_fwd)")
+    fns, what = {}, {}
+    modules = {}  # one module per (cell, hidden): cases that differ in batch or steps share it
+    for cell, h, b, t in sizes.rnn:
+        if (cell, h) not in modules:
+            modules[(cell, h)] = (torch.nn.LSTM if cell == "lstm" else torch.nn.GRU)(h, h, 1).eval()
+        mod, x = modules[(cell, h)], torch.randn(t, b, h)
+        name = f"nn.{cell.upper()} H={h} B={b} T={t}"
+        fns[name] = lambda mod=mod, x=x: _native(torch, mod, x)
+        what[name] = ((lstm if cell == "lstm" else gru)(h, h, 1, steps=t, batch=b, pointwise="aten"),
+                      "native ATen RNN path (torch.backends.mkldnn disabled)")
+    if sizes.gemv:
+        k, n = sizes.gemv
+        w = torch.randn(n, k)
+        xv = torch.randn(1, k)
+        name = f"GEMV F.linear 1x{k} @ {k}x{n}"
+        fns[name] = lambda: torch.nn.functional.linear(xv, w)
+        what[name] = (gemv_workload(k, n), "F.linear (BLAS sgemv)")
+    if sizes.transformer:
+        p = sizes.transformer
+        layer = torch.nn.TransformerEncoderLayer(p["d_model"], p["heads"], p["ffn"], dropout=0.0,
+                                                 batch_first=True).eval()
+        xt = torch.randn(p["batch"], p["seq_len"], p["d_model"])
+        name = (f"TransformerEncoderLayer N={p['seq_len']} d={p['d_model']} h={p['heads']} "
+                f"ffn={p['ffn']} B={p['batch']}")
+        fns[name] = lambda: layer(xt)
+        what[name] = (transformer(p["seq_len"], p["d_model"], p["heads"], p["ffn"], batch=p["batch"]),
+                      "eval fast path (torch._transformer_encoder_layer_fwd)")
+    with torch.no_grad(), warnings.catch_warnings():
+        # torch warns about TF32 on Intel GPUs whenever the flags are set; not our case
+        warnings.filterwarnings("ignore", message="TF32 acceleration on top of oneDNN")
+        measured = _time_all(fns, sizes.min_time, timing)
+    for name, m in measured.items():
+        add(name, m, *what[name])
 
 
 @suite("host", "PyTorch on this machine timed now (LSTM, GRU, GEMV, transformer layer) vs cimsim "
