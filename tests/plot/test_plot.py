@@ -278,3 +278,19 @@ def test_rooflines_have_one_panel_per_workload(two_wl_sweep):
 
     fig = rooflines(sweep_op_tables(two_wl_sweep))
     assert [ax.get_title() for ax in fig.axes] == [f"roofline: {w}" for w in FACET_WLS]
+
+
+def test_log_axes_label_every_tick_in_si_units():
+    """A log energy or latency axis labels its ticks, minor ones included when matplotlib
+    labels them (a span of under two decades), as ``20 J`` / ``100 ms``, never ``2 x 10^1``."""
+    df = sweep(["cpu-ddr5", "gpu-hbm3"], "lstm", ["memory.dram.bandwidth=25GB/s..3.2TB/s:log:4"],
+               engine="analytic", workers=1)
+    top = energy_breakdown(df).axes[0]
+    lat = latency_vs_param(df).axes[0]
+    for ax, unit in ((top, "J"), (lat, "s")):
+        assert ax.get_yscale() == "log"
+        ax.figure.canvas.draw()
+        labels = [t.get_text() for t in ax.get_yticklabels(which="both") if t.get_text()]
+        assert len(labels) >= 2
+        for text in labels:
+            assert text.endswith(unit) and "times" not in text and "^" not in text, text

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, NullFormatter
+from matplotlib.ticker import FuncFormatter, LogFormatter, NullFormatter
 
 from ..report.columns import (
     ARCHITECTURE,
@@ -188,11 +188,31 @@ def _draw_metric(ax, df: pd.DataFrame, data: pd.DataFrame, param: str, col: str,
     _format_x(ax, df, param, data[param])
     if drawn and _spans_decades(pd.concat(drawn)):
         ax.set_yscale("log")
+        if col in _UNITS:
+            _si_log_axis(ax.yaxis, _UNITS[col])
     elif col in _UNITS:
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: si(v, _UNITS[col])))
     ax.set_ylabel(ylabel)
     ax.grid(True, which="both", alpha=0.3)
     return bool(drawn)
+
+
+class _SILogFormatter(LogFormatter):
+    """Matplotlib's choice of which log ticks get a label (minor ones too, over a short span),
+    each written with an SI prefix and the unit (``20 J``), never ``2 x 10^1``."""
+
+    def __init__(self, unit: str):
+        super().__init__(labelOnlyBase=False)
+        self.unit = unit
+
+    def __call__(self, x, pos=None):
+        return si(x, self.unit) if super().__call__(x, pos) else ""
+
+
+def _si_log_axis(axis, unit: str) -> None:
+    """Major and minor tick labels of a log ``axis`` in SI units."""
+    axis.set_major_formatter(_SILogFormatter(unit))
+    axis.set_minor_formatter(_SILogFormatter(unit))
 
 
 def metric_vs_param(
@@ -325,7 +345,7 @@ def energy_breakdown(df: pd.DataFrame, param: str | None = None, most: int = 4) 
             ax_t, ax = sf.subplots(2, 1, sharex=True, height_ratios=(1, 1.2))
             ax_t.bar(x, totals, color=TOTAL_COLOR, label="total (log axis)")
             ax_t.set_yscale("log")
-            ax_t.yaxis.set_major_formatter(FuncFormatter(lambda v, _: si(v, "J")))
+            _si_log_axis(ax_t.yaxis, "J")
             ax_t.set_ylabel("energy [J] (log)")
             ax_t.set_axisbelow(True)
             ax_t.grid(True, axis="y", which="major", alpha=0.3)
