@@ -346,12 +346,13 @@ def test_not_yaml(tmp_path):
 
 def test_top_level_not_a_mapping(tmp_path):
     msg = _error(_write(tmp_path, text="- cpu\n- gpu\n"))
-    assert "expected a mapping at the top level, got list" in msg
+    assert "expected a mapping at the top level (name: ..., memory: ...), got a list" in msg
 
 
 def test_empty_file(tmp_path):
     msg = _error(_write(tmp_path, text=""))
-    assert "expected a mapping at the top level, got NoneType" in msg
+    assert msg.endswith("expected a mapping at the top level (name: ..., memory: ...), got nothing (the file is empty)")
+    assert "NoneType" not in msg
 
 
 def test_missing_file(tmp_path):
