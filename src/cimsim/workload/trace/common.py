@@ -8,7 +8,7 @@ import re
 import sys
 from pathlib import Path
 
-from ...errors import CimsimError, WorkloadError
+from ...errors import CimsimError, WorkloadError, where_raised
 
 INSTALL_HINT = "pip install 'cimsim[torch]'"
 
@@ -91,7 +91,7 @@ def load_factory(spec: str, with_kwargs: bool = False):
         result = factory()
     except Exception as exc:  # noqa: BLE001 - the user's factory: one line, with where it raised
         raise WorkloadError(f"model spec '{spec}': calling the factory failed: "
-                            f"{type(exc).__name__}: {exc}{_where(exc)}") from exc
+                            f"{type(exc).__name__}: {exc}{where_raised(exc)}") from exc
     from ...zoo.registry import ZooModel
 
     if isinstance(result, ZooModel):  # a factory may return cimsim.zoo.build(...)
@@ -109,16 +109,6 @@ def load_factory(spec: str, with_kwargs: bool = False):
         raise WorkloadError(f"model spec '{spec}': the factory returns keyword inputs; "
                             "load it with load_factory(spec, with_kwargs=True)")
     return model, _as_tuple(inputs)
-
-
-def _where(exc: BaseException) -> str:
-    """`` (at FILE:LINE)``: the innermost frame of the traceback (where the user's code raised)."""
-    tb = exc.__traceback__
-    if tb is None:
-        return ""
-    while tb.tb_next is not None:
-        tb = tb.tb_next
-    return f" (at {tb.tb_frame.f_code.co_filename}:{tb.tb_lineno})"
 
 
 def _as_tuple(inputs) -> tuple:
