@@ -294,3 +294,24 @@ def test_log_axes_label_every_tick_in_si_units():
         assert len(labels) >= 2
         for text in labels:
             assert text.endswith(unit) and "times" not in text and "^" not in text, text
+
+
+def test_a_parameter_that_is_not_a_number_is_a_named_category_axis():
+    """A sweep over a string field (cim.adc.range_policy) or a boolean plots (it was 'could not
+    convert string to float'): one tick per value, named, in the order swept, each line joining
+    its points left to right at that value's latency."""
+    df = sweep(["rram-cim"], "tcn", ["cim.adc.range_policy=unit,max,calibrated"],
+               engine="analytic", workers=1)
+    fig = latency_vs_param(df, "cim.adc.range_policy")
+    [ax] = fig.axes
+    fig.canvas.draw()
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["unit", "max", "calibrated"]
+    [line] = _lines(ax)
+    np.testing.assert_array_equal(line.get_xdata(), [0.0, 1.0, 2.0])
+    want = [df[df["cim.adc.range_policy"] == v]["latency_s"].iloc[0] for v in ("unit", "max", "calibrated")]
+    np.testing.assert_allclose(line.get_ydata(), want, rtol=0)
+    df = sweep(["sram-cim"], "tcn", ["cim.weight_replication=true,false"], engine="analytic", workers=1)
+    ax = latency_vs_param(df).axes[0]
+    ax.figure.canvas.draw()
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["True", "False"]
+    utilization_vs_bandwidth(df)  # draws, too
