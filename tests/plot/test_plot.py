@@ -167,6 +167,17 @@ def test_cli_plot_rejects_non_sweep(tmp_path):
     assert res.exit_code == 1 and "not a cimsim sweep" in res.output
 
 
+def test_cli_plot_of_a_csv_says_to_give_the_parquet_file(tmp_path):
+    """A sweep's --csv copy (or compare's CSV) is refused saying which file plot reads, not
+    with pyarrow's 'Parquet magic bytes not found in footer'."""
+    csv = tmp_path / "bw.csv"
+    csv.write_text("point_id,workload\n1,tcn\n")
+    res = CliRunner().invoke(plot_command, [str(csv)])
+    assert res.exit_code == 1 and isinstance(res.exception, SystemExit)
+    assert "reads a sweep's Parquet file (cimsim sweep ... -o OUT.parquet)" in res.output
+    assert "magic bytes" not in res.output and len(res.output.strip().splitlines()) == 1
+
+
 # ------------------------------------------------------------------ issue 21, item 14: faceting, styles
 FACET_ARCHS = ["cpu-ddr5", "gpu-hbm3", "sram-cim"]
 FACET_WLS = ["tcn", "gru"]
