@@ -248,3 +248,20 @@ def test_run_trace_and_compare_csv_are_written_whole(tmp_path):
     assert r.exit_code == 0, r.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["c.csv", "t.json"]
     assert json.loads((tmp_path / "t.json").read_text())["traceEvents"]
+
+
+@pytest.mark.parametrize("suffix, ok", [(".json", True), (".npz", True), (".NPZ", True),
+                                        (".txt", False), (".csv", False), ("", False)])
+def test_workload_output_must_be_json_or_npz(tmp_path, suffix, ok):
+    """`cimsim workload ... -o l.txt` wrote JSON under a name that says otherwise: refused in
+    one line naming the allowed forms; .json and .npz (any case) are written and load back."""
+    out = tmp_path / f"l{suffix}"
+    r = CliRunner().invoke(main, ["workload", "lstm", "--input-size", "4", "--hidden", "4",
+                                  "--steps", "2", "-o", str(out)])
+    if ok:
+        assert r.exit_code == 0, r.output
+        from cimsim.workload import load_workload
+        assert load_workload(out).macs == 2 * 4 * (4 * 4 + 4 * 4)  # 2 steps x 4 gates x (I + H) x H
+    else:
+        assert r.exit_code == 2 and "a workload file is .json, or .npz for the columnar form" in r.output
+        assert not out.exists()

@@ -543,6 +543,17 @@ def test_a_factory_that_raises_is_one_line_naming_where(tmp_path):
     assert f"(at {src}:2)" in line
 
 
+def test_trace_output_must_be_json_or_npz(tmp_path):
+    """-o odd.csv wrote JSON under a CSV name: refused before anything is traced."""
+    from click.testing import CliRunner
+
+    from cimsim.commands.trace import trace_command
+
+    r = CliRunner().invoke(trace_command, [f"{EXAMPLE}:factory", "-o", str(tmp_path / "w.csv")])
+    assert r.exit_code == 2 and "a workload file is .json, or .npz for the columnar form" in r.output
+    assert not (tmp_path / "w.csv").exists()
+
+
 @pytest.mark.torch
 def test_load_factory_module_spec():
     torch = _torch()
