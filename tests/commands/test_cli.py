@@ -265,3 +265,10 @@ def test_workload_output_must_be_json_or_npz(tmp_path, suffix, ok):
     else:
         assert r.exit_code == 2 and "a workload file is .json, or .npz for the columnar form" in r.output
         assert not out.exists()
+
+
+def test_compare_output_must_be_csv(tmp_path):
+    """compare -o out.xlsx wrote CSV under an Excel name: refused before any run."""
+    r = CliRunner().invoke(main, ["compare", "gpu-hbm3", "-w", "tcn", "-o", str(tmp_path / "out.xlsx")])
+    assert r.exit_code == 2 and "compare writes CSV; name the file .csv" in r.output
+    assert not (tmp_path / "out.xlsx").exists()

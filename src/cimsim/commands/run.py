@@ -306,6 +306,13 @@ def load_many(configs: tuple[str, ...], workloads: tuple[str, ...], sets: tuple[
     return [load_architecture(p, ov, cli=True) for p in config_paths], [load_workload(p) for p in workload_paths]
 
 
+def _csv_name(value: Path | None) -> Path | None:
+    """compare -o writes CSV: a name that says otherwise (out.xlsx, out.parquet) is refused."""
+    if value is not None and value.suffix.lower() != ".csv":
+        raise click.BadParameter(f"'{value}': compare writes CSV; name the file .csv")
+    return value
+
+
 @click.command("compare", cls=OneLineErrors)
 @click.argument("configs", nargs=-1)
 @click.option("-w", "--workload", "workloads", multiple=True,
@@ -313,6 +320,7 @@ def load_many(configs: tuple[str, ...], workloads: tuple[str, ...], sets: tuple[
 @engine_option
 @set_option
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              callback=lambda ctx, param, v: _csv_name(v),
               help="Write every metric to this CSV file.")
 @click.option("--baseline", metavar="ARCHITECTURE", default=None,
               help="Add speed-up (baseline latency / latency) and energy ratio (energy / baseline "
