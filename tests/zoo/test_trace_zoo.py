@@ -196,6 +196,17 @@ def test_cli_zoo_bad_sizes_are_one_line_not_built_in_silence(tmp_path):
     assert not (tmp_path / "x.json").exists()
 
 
+def test_a_config_json_with_a_negative_layer_count_is_refused(tmp_path):
+    """"n_layer": -2 in a config.json built a GPT-2 with no layers (range(-2) is empty)."""
+    import json
+
+    cfg = tmp_path / "config.json"
+    cfg.write_text(json.dumps({"model_type": "gpt2", "n_layer": -2, "n_embd": 64, "n_head": 4}))
+    r = _cli(["--zoo", f"hf:{cfg}", "-o", str(tmp_path / "x.json")])
+    assert r.exit_code == 1 and isinstance(r.exception, SystemExit), r.exception
+    assert f"hf:{cfg}: n_layer = -2: a layer count is a whole number >= 0" in r.output
+
+
 def test_tiny_gpt2_token_ids_lie_in_its_vocabulary():
     """The tiny GPT-2's bos/eos ids lie in its 128-token vocabulary, so transformers does not
     warn at every build that 50256 (full GPT-2's) is outside it."""

@@ -290,6 +290,10 @@ def _file_entry(path: str) -> ZooEntry:
     if not isinstance(fields, dict) or not isinstance(fields.get("model_type"), str):
         raise WorkloadError(f"hf:{path}: a config.json is a JSON object with a 'model_type'")
     model_type = fields.pop("model_type")
+    for key, value in fields.items():  # range(-2) builds no layers, in silence
+        if (key.endswith("layers") or key in ("n_layer", "num_layers")) and isinstance(value, int) \
+                and not isinstance(value, bool) and value < 0:
+            raise WorkloadError(f"hf:{path}: {key} = {value}: a layer count is a whole number >= 0")
 
     def factory(seq=8, cache=0, batch=1, **config):
         return _any(model_type, config, seq, cache, batch, given=fields)
