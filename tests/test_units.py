@@ -148,3 +148,34 @@ def test_rejects_garbage():
 def test_result_is_finite_float():
     v = parse_quantity("3.35 TB/s", "B/s")
     assert isinstance(v, float) and math.isfinite(v)
+
+
+@pytest.mark.parametrize("text, unit, hint", [
+    ("307.2 gb/s", "B/s", "unknown unit 'gb' (did you mean 'GB' or 'Gb'?)"),
+    ("300 Mhz", "Hz", "unknown unit 'Mhz' (did you mean 'MHz' or 'mHz'?)"),
+    ("64 kib", "B", "unknown unit 'kib' (did you mean 'KiB'?)"),
+])
+def test_a_unit_in_the_wrong_case_names_the_right_spelling(text, unit, hint):
+    with pytest.raises(UnitError) as e:
+        parse_quantity(text, unit)
+    assert hint in str(e.value)
+
+
+def test_an_unknown_unit_with_no_near_spelling_has_no_hint():
+    with pytest.raises(UnitError) as e:
+        parse_quantity("3 furlongs", "m")
+    assert "unknown unit 'furlongs'; known units" in str(e.value)
+
+
+def test_wrong_kind_of_value_messages_read_as_english():
+    """A list is not called a bare number; an energy is 'an energy quantity', said once."""
+    with pytest.raises(UnitError) as e:
+        parse_quantity(["1 GB/s"], "B/s")
+    assert str(e.value).endswith("got ['1 GB/s'] (a list, not one quantity)")
+    with pytest.raises(UnitError) as e:
+        parse_quantity(25.6, "B/s")
+    assert str(e.value).endswith("got 25.6 (a bare number is ambiguous: write its unit)")
+    with pytest.raises(UnitError) as e:
+        parse_quantity("12.5 pJ", "J/B")
+    assert str(e.value).startswith("'12.5 pJ' is an energy quantity, but this field needs energy "
+                                   "per information (information^-1 * energy)")

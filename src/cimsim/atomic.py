@@ -34,3 +34,20 @@ def atomic_write(path: str | Path, write: Callable[[str], None]) -> None:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def check_writable(path: str | Path, option: str) -> None:
+    """Refuse (one :class:`~cimsim.errors.CimsimError`) an output path whose nearest existing
+    folder is not a writable folder, or that is a folder itself; nothing is created."""
+    from .errors import CimsimError
+
+    path = Path(path)
+    if path.is_dir():
+        raise CimsimError(f"{option} {path}: is a folder; give a file name")
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        raise CimsimError(f"{option} {path}: cannot write there ({folder} is not a folder)")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise CimsimError(f"{option} {path}: cannot write there ({folder} is not writable)")

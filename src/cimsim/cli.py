@@ -37,6 +37,9 @@ class _Group(click.Group):
             lines = str(exc).split("\n")
             more = f" (and {len(lines) - 1} more{_where(lines)})" if len(lines) > 1 else ""
             raise click.ClickException(one_line(lines[0]) + more) from None
+        except OSError as exc:  # a file cimsim was told to read or write: one line, no traceback
+            where = f"{exc.filename}: " if exc.filename else ""
+            raise click.ClickException(one_line(f"{where}{exc.strerror or exc}")) from None
 
 
 def _where(lines: list[str]) -> str:

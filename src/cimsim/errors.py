@@ -17,6 +17,17 @@ class MappingError(CimsimError):
     """A workload cannot be placed on an architecture (e.g. a dtype it has no rate for)."""
 
 
+def where_raised(exc: BaseException) -> str:
+    """`` (at FILE:LINE)``: the innermost frame of ``exc``'s traceback, where the user's code
+    (a model factory, a data set) raised; empty without a traceback."""
+    tb = exc.__traceback__
+    if tb is None:
+        return ""
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    return f" (at {tb.tb_frame.f_code.co_filename}:{tb.tb_lineno})"
+
+
 def one_line(text: str) -> str:
     """``text`` with every non-printable character (newline, tab, control codes) escaped, e.g.
     ``\\x1e``: messages quote what the user wrote, and an escaped message stays one line."""

@@ -19,6 +19,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer, StrictBool
 
+from .report.format import si
 from .units import UnitError, format_quantity, parse_quantity
 
 #: domains a quantity may declare
@@ -39,7 +40,7 @@ def _check_domain(value: float, unit: str, domain: str) -> float:
         raise ValueError(f"{format_quantity(value, unit)} is not finite; the value must be finite "
                          f"and {DOMAINS[domain]}")
     if (domain == "positive" and value <= 0) or (domain == "nonnegative" and value < 0):
-        raise ValueError(f"{format_quantity(value, unit)} is outside the domain: the value must be "
+        raise ValueError(f"{si(value, unit, 6)} is outside the domain: the value must be "
                          f"{DOMAINS[domain]} ({unit})")
     return value
 

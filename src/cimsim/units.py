@@ -111,7 +111,7 @@ class Unit:
         parts = [f"{n}^{e}" if e != 1 else n for n, e in zip(_DIM_NAMES, self.dims) if e]
         formula = " * ".join(parts) if parts else "dimensionless"
         name = _DIM_WORDS.get(self.dims)
-        return f"{name} ({formula})" if name else formula
+        return f"{name} ({formula})" if name and name != formula else (name or formula)
 
 
 def _parse_atom(atom: str) -> Unit:
@@ -127,9 +127,17 @@ def _parse_atom(atom: str) -> Unit:
             f, d = _BASE[atom[len(pfx):]]
             return Unit(mult * f, d)
     raise UnitError(
-        f"unknown unit {atom!r}; known units are s, Hz, B, bit, J, W, m, m^2, V, A, ohm, F with decimal "
-        "prefixes f p n u m k M G T P or binary prefixes Ki Mi Gi Ti (B and bit only)"
+        f"unknown unit {atom!r}{_case_hint(atom)}; known units are s, Hz, B, bit, J, W, m, m^2, V, A, "
+        "ohm, F with decimal prefixes f p n u m k M G T P or binary prefixes Ki Mi Gi Ti (B and bit only)"
     )
+
+
+def _case_hint(atom: str) -> str:
+    """`` (did you mean 'GB'?)`` when ``atom`` is a known unit written in the wrong case
+    (``gb``, ``Mhz``, ``kib``); units are case-sensitive (``mB`` is a millibyte)."""
+    known = [p + b for p in ("", *_DECIMAL) for b in _BASE] + [p + b for p in _BINARY for b in ("B", "bit")]
+    close = sorted({k for k in known if k.lower() == atom.lower()})
+    return f" (did you mean {' or '.join(repr(k) for k in close)}?)" if close else ""
 
 
 def parse_unit(expr: str) -> Unit:
@@ -156,6 +164,11 @@ def parse_unit(expr: str) -> Unit:
     return Unit(factor, tuple(dims))  # type: ignore[arg-type]
 
 
+def _a(noun: str) -> str:
+    """``an energy``, ``a frequency``."""
+    return f"{'an' if noun[:1] in 'aeiou' else 'a'} {noun}"
+
+
 def parse_quantity(text: object, unit: str) -> float:
     """Convert ``text`` (e.g. ``"25.6 GB/s"``) to a float in ``unit`` (e.g. ``"B/s"``).
 
@@ -165,9 +178,10 @@ def parse_quantity(text: object, unit: str) -> float:
     """
     target = parse_unit(unit)
     if isinstance(text, bool) or not isinstance(text, str):
+        why = ("a bare number is ambiguous: write its unit" if isinstance(text, (int, float))
+               else f"a {type(text).__name__.replace('NoneType', 'null')}, not one quantity")
         raise UnitError(
-            f"expected a quantity with a unit like '{_example(unit)}', got {text!r} "
-            f"(a bare number is ambiguous: write its unit)"
+            f"expected a quantity with a unit like '{_example(unit)}', got {text!r} ({why})"
         )
     m = _NUMBER.match(text)
     if not m:
@@ -182,7 +196,7 @@ def parse_quantity(text: object, unit: str) -> float:
         )
     if given.dims != target.dims:
         raise UnitError(
-            f"{text!r} is a {given.describe_dims()} quantity, but this field needs "
+            f"{text!r} is {_a(given.describe_dims())} quantity, but this field needs "
             f"{target.describe_dims()} (like '{_example(unit)}')"
         )
     return value * given.factor / target.factor

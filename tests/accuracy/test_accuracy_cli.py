@@ -66,6 +66,16 @@ def user_model(tmp_path_factory):
 
         def unlabelled():
             return dataset()[0], None
+
+        def fractional_labels():
+            return dataset()[0], torch.rand(200)
+
+        def float_class_labels():
+            x, y = dataset()
+            return x, y.float()
+
+        def broken():
+            raise ValueError("the data is not there")
     """))
     return str(f)
 
@@ -115,6 +125,34 @@ def test_no_cim_is_the_fp32_reference(user_model):
 def test_bad_accuracy_command_lines_are_one_line(args, says):
     code, out = _run(*args)
     assert code != 0 and says in out and len(out.strip().splitlines()) == 1, out
+
+
+def test_a_user_function_that_raises_is_one_line_naming_where(user_model):
+    """The data set (or factory) raising is one line with the exception and its line, no
+    traceback."""
+    from pathlib import Path
+
+    lines = Path(user_model).read_text().splitlines()
+    at = 1 + next(i for i, l in enumerate(lines) if "raise ValueError" in l)
+    res = CliRunner().invoke(main, ["run", "rram-cim", f"{user_model}:factory", "--accuracy",
+                                    "--dataset", f"{user_model}:broken"])
+    assert res.exit_code == 1 and isinstance(res.exception, SystemExit), res.exception
+    out = res.output.strip()
+    assert len(out.splitlines()) == 1 and "Traceback" not in out
+    assert (f"--dataset '{user_model}:broken': calling it failed: ValueError: the data is not there "
+            f"(at {user_model}:{at})") in out
+
+
+def test_fractional_labels_are_refused_whole_float_labels_are_classes(user_model):
+    """Labels are class indices: 0.79 is refused in one line (never truncated to class 0 in
+    silence); float labels holding whole numbers are those classes (top-1 1.0 as with ints)."""
+    code, out = _run("rram-cim", f"{user_model}:factory", "--accuracy", "--dataset",
+                     f"{user_model}:fractional_labels")
+    assert code == 1 and len(out.strip().splitlines()) == 1, out
+    assert "labels must be class indices (whole numbers, an int tensor), got float32" in out
+    out = _json("cpu-ddr5", f"{user_model}:factory", "--accuracy", "--dataset",
+                f"{user_model}:float_class_labels")
+    assert out[C.ACCURACY_TOP1_REFERENCE] == 1.0
 
 
 @pytest.mark.slow

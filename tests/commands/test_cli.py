@@ -222,3 +222,53 @@ def test_run_set_errors_are_one_line(arg, needle):
     assert res.exit_code != 0
     assert needle in res.output and "Traceback" not in res.output
     assert len(res.output.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("args", [
+    ["run", "gpu-hbm3", "tcn", "--trace", "{blocker}/t.json"],
+    ["compare", "gpu-hbm3", "-w", "tcn", "-o", "{blocker}/c.csv"],
+    ["report", "gpu-hbm3", "-w", "tcn", "-o", "{blocker}/report"],
+])
+def test_an_output_that_cannot_be_written_is_one_line_before_the_runs(tmp_path, args):
+    """An output under a file (not a folder) is refused in one line naming the option, before
+    anything is simulated (no table printed first), never a traceback."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    res = CliRunner().invoke(main, [a.format(blocker=blocker) for a in args])
+    assert res.exit_code == 1 and isinstance(res.exception, SystemExit), res.exception
+    out = res.output.strip()
+    assert len(out.splitlines()) == 1 and "cannot write there" in out and "not a folder" in out, out
+
+
+def test_run_trace_and_compare_csv_are_written_whole(tmp_path):
+    """--trace and compare -o leave no temporary file beside the output (written then renamed)."""
+    r = CliRunner().invoke(main, ["run", "gpu-hbm3", "tcn", "--trace", str(tmp_path / "t.json")])
+    assert r.exit_code == 0, r.output
+    r = CliRunner().invoke(main, ["compare", "gpu-hbm3", "-w", "tcn", "-o", str(tmp_path / "c.csv")])
+    assert r.exit_code == 0, r.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.csv", "t.json"]
+    assert json.loads((tmp_path / "t.json").read_text())["traceEvents"]
+
+
+@pytest.mark.parametrize("suffix, ok", [(".json", True), (".npz", True), (".NPZ", True),
+                                        (".txt", False), (".csv", False), ("", False)])
+def test_workload_output_must_be_json_or_npz(tmp_path, suffix, ok):
+    """`cimsim workload ... -o l.txt` wrote JSON under a name that says otherwise: refused in
+    one line naming the allowed forms; .json and .npz (any case) are written and load back."""
+    out = tmp_path / f"l{suffix}"
+    r = CliRunner().invoke(main, ["workload", "lstm", "--input-size", "4", "--hidden", "4",
+                                  "--steps", "2", "-o", str(out)])
+    if ok:
+        assert r.exit_code == 0, r.output
+        from cimsim.workload import load_workload
+        assert load_workload(out).macs == 2 * 4 * (4 * 4 + 4 * 4)  # 2 steps x 4 gates x (I + H) x H
+    else:
+        assert r.exit_code == 2 and "a workload file is .json, or .npz for the columnar form" in r.output
+        assert not out.exists()
+
+
+def test_compare_output_must_be_csv(tmp_path):
+    """compare -o out.xlsx wrote CSV under an Excel name: refused before any run."""
+    r = CliRunner().invoke(main, ["compare", "gpu-hbm3", "-w", "tcn", "-o", str(tmp_path / "out.xlsx")])
+    assert r.exit_code == 2 and "compare writes CSV; name the file .csv" in r.output
+    assert not (tmp_path / "out.xlsx").exists()

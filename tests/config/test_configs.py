@@ -346,12 +346,13 @@ def test_not_yaml(tmp_path):
 
 def test_top_level_not_a_mapping(tmp_path):
     msg = _error(_write(tmp_path, text="- cpu\n- gpu\n"))
-    assert "expected a mapping at the top level, got list" in msg
+    assert "expected a mapping at the top level (name: ..., memory: ...), got a list" in msg
 
 
 def test_empty_file(tmp_path):
     msg = _error(_write(tmp_path, text=""))
-    assert "expected a mapping at the top level, got NoneType" in msg
+    assert msg.endswith("expected a mapping at the top level (name: ..., memory: ...), got nothing (the file is empty)")
+    assert "NoneType" not in msg
 
 
 def test_missing_file(tmp_path):
@@ -481,6 +482,19 @@ def test_impossible_values_are_refused_naming_file_field_and_domain(path, value,
     assert msg.startswith(f"{cfg_path('rram-cim')}: {path}: "), msg
     assert needle in msg, msg
     assert len(msg.splitlines()) == 1
+
+
+@pytest.mark.parametrize("path, value, shown", [
+    ("memory.dram.bandwidth", "-307.2 GB/s", "-307.2 GB/s is outside the domain: the value must be > 0 (B/s)"),
+    ("memory.dram.bandwidth", "-307.2 Gbit/s", "-38.4 GB/s is outside the domain"),  # 307.2 / 8
+    ("processor.static_power", "-50W", "-50 W is outside the domain: the value must be >= 0 (W)"),
+    ("cim.write_energy", "-6 pJ", "-6 pJ is outside the domain"),
+])
+def test_a_value_outside_its_domain_is_shown_with_its_si_prefix(path, value, shown):
+    """The refused value reads as a quantity (-307.2 GB/s), not as -307200000000.0 B/s."""
+    with pytest.raises(ConfigError) as info:
+        load_architecture(cfg_path("rram-cim"), overrides={path: value})
+    assert shown in str(info.value), str(info.value)
 
 
 def test_memory_level_needs_exactly_one_energy(tmp_path, rram_data):

@@ -90,8 +90,10 @@ def test_one_token_over_is_refused_one_under_passes():
     msg = str(e.value)
     assert "\n" not in msg
     need = weights(LLAMA2_7B) + kv(LLAMA2_7B, B, L + 1) + act
+    # every size with its own SI prefix, 6 digits: KV cache 4 x 17 tokens x 512 KiB
+    assert kv(LLAMA2_7B, B, L + 1) == 35_651_584 and act == 296_960
     assert (f"needs {need / 1e9:.6g} GB live at once (weights 13.2142 GB, KV cache "
-            f"{kv(LLAMA2_7B, B, L + 1) / 1e9:.6g} GB, activations {act / 1e9:.6g} GB)") in msg
+            "35.6516 MB, activations 296.96 kB)") in msg
     assert f"memory.hbm.capacity {cap / 1e9:.6g} GB" in msg
     # one token shorter fits with room to spare
     place(llm_serving(LLAMA2_7B, prompt=P, decode=D - 1, batch=B), arch(cap))

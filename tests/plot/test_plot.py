@@ -167,6 +167,17 @@ def test_cli_plot_rejects_non_sweep(tmp_path):
     assert res.exit_code == 1 and "not a cimsim sweep" in res.output
 
 
+def test_cli_plot_of_a_csv_says_to_give_the_parquet_file(tmp_path):
+    """A sweep's --csv copy (or compare's CSV) is refused saying which file plot reads, not
+    with pyarrow's 'Parquet magic bytes not found in footer'."""
+    csv = tmp_path / "bw.csv"
+    csv.write_text("point_id,workload\n1,tcn\n")
+    res = CliRunner().invoke(plot_command, [str(csv)])
+    assert res.exit_code == 1 and isinstance(res.exception, SystemExit)
+    assert "reads a sweep's Parquet file (cimsim sweep ... -o OUT.parquet)" in res.output
+    assert "magic bytes" not in res.output and len(res.output.strip().splitlines()) == 1
+
+
 # ------------------------------------------------------------------ issue 21, item 14: faceting, styles
 FACET_ARCHS = ["cpu-ddr5", "gpu-hbm3", "sram-cim"]
 FACET_WLS = ["tcn", "gru"]
@@ -278,3 +289,40 @@ def test_rooflines_have_one_panel_per_workload(two_wl_sweep):
 
     fig = rooflines(sweep_op_tables(two_wl_sweep))
     assert [ax.get_title() for ax in fig.axes] == [f"roofline: {w}" for w in FACET_WLS]
+
+
+def test_log_axes_label_every_tick_in_si_units():
+    """A log energy or latency axis labels its ticks, minor ones included when matplotlib
+    labels them (a span of under two decades), as ``20 J`` / ``100 ms``, never ``2 x 10^1``."""
+    df = sweep(["cpu-ddr5", "gpu-hbm3"], "lstm", ["memory.dram.bandwidth=25GB/s..3.2TB/s:log:4"],
+               engine="analytic", workers=1)
+    top = energy_breakdown(df).axes[0]
+    lat = latency_vs_param(df).axes[0]
+    for ax, unit in ((top, "J"), (lat, "s")):
+        assert ax.get_yscale() == "log"
+        ax.figure.canvas.draw()
+        labels = [t.get_text() for t in ax.get_yticklabels(which="both") if t.get_text()]
+        assert len(labels) >= 2
+        for text in labels:
+            assert text.endswith(unit) and "times" not in text and "^" not in text, text
+
+
+def test_a_parameter_that_is_not_a_number_is_a_named_category_axis():
+    """A sweep over a string field (cim.adc.range_policy) or a boolean plots (it was 'could not
+    convert string to float'): one tick per value, named, in the order swept, each line joining
+    its points left to right at that value's latency."""
+    df = sweep(["rram-cim"], "tcn", ["cim.adc.range_policy=unit,max,calibrated"],
+               engine="analytic", workers=1)
+    fig = latency_vs_param(df, "cim.adc.range_policy")
+    [ax] = fig.axes
+    fig.canvas.draw()
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["unit", "max", "calibrated"]
+    [line] = _lines(ax)
+    np.testing.assert_array_equal(line.get_xdata(), [0.0, 1.0, 2.0])
+    want = [df[df["cim.adc.range_policy"] == v]["latency_s"].iloc[0] for v in ("unit", "max", "calibrated")]
+    np.testing.assert_allclose(line.get_ydata(), want, rtol=0)
+    df = sweep(["sram-cim"], "tcn", ["cim.weight_replication=true,false"], engine="analytic", workers=1)
+    ax = latency_vs_param(df).axes[0]
+    ax.figure.canvas.draw()
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["True", "False"]
+    utilization_vs_bandwidth(df)  # draws, too

@@ -155,6 +155,18 @@ def test_report_energy_bars_stack_to_each_runs_energy(archs, gru):
 
 
 # ------------------------------------------------------------------ critical path vs length
+def test_critical_path_vs_length_title_fits_in_the_figure(archs):
+    """The title is drawn whole: no part of it left of or right of the figure (its one-line
+    form started off the left edge, 'al path vs sequence length')."""
+    table = critical_path_table([archs["sram-cim"], archs["cpu-ddr5"]], (4, 16), width=32, window=4)
+    fig = critical_path_vs_length(table, 4)
+    fig.canvas.draw()
+    title = fig.axes[0].title
+    box = title.get_window_extent(fig.canvas.get_renderer())
+    assert title.get_text().startswith("critical path vs sequence length")
+    assert 0 <= box.x0 and box.x1 <= fig.bbox.x1, (box, fig.bbox)
+
+
 def test_critical_path_vs_length_plots_independent_runs(archs):
     arch = archs["sram-cim"]
     table = critical_path_table([arch], LENGTHS, width=64, window=4)

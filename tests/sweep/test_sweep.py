@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from cimsim.errors import CimsimError
 from cimsim.bundled import resolve_config
 from cimsim.config import load_architecture
 from cimsim.report.columns import FIXED_COLUMNS, union_columns
@@ -135,7 +136,8 @@ def test_a_billion_point_grid_is_refused_before_anything_is_built(tmp_path, chai
         with pytest.raises(SweepSpecError, match=r"1,000,000,000 values exceed --max-points 100,000"):
             sweep("gpu-hbm3", chain_file, ["memory.dram.bandwidth=1GB/s..1TB/s:log:1000000000"])
         with pytest.raises(SweepTooLarge, match=r"1,000,000,000 runs exceed"):
-            sweep("gpu-hbm3", chain_file, billion[:1], sample="random", samples=10**9)
+            sweep("gpu-hbm3", chain_file, ["memory.dram.bandwidth=1GB/s..1TB/s:log"], sample="random",
+                  samples=10**9)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -639,3 +641,17 @@ def test_engines_differ_under_contention():
     des = sweep("sram-cim", "hier-attn", None, engine="des", **kw)
     ana = sweep("sram-cim", "hier-attn", None, engine="analytic", **kw)
     assert des["latency_s"].iloc[0] > ana["latency_s"].iloc[0] * (1 + 1e-3)
+
+
+def test_sampling_refuses_what_it_would_ignore():
+    """A point count on a sampled range (:log:4 with --sample lhs) and --samples on a grid were
+    ignored in silence (12 log-uniform draws; a 4-point grid): each is one error saying why."""
+    with pytest.raises(CimsimError, match=r"^--param memory.dram.bandwidth=10GB/s..1TB/s:log:4: "
+                       r"--sample lhs draws from a range written without a point count "
+                       r"\('10GB/s..1TB/s:log'\)"):
+        plan_sweep("gpu-hbm3", "lstm", ["memory.dram.bandwidth=10GB/s..1TB/s:log:4"], sample="lhs",
+                   samples=12)
+    with pytest.raises(CimsimError, match=r"^--samples goes with --sample random\|lhs"):
+        plan_sweep("gpu-hbm3", "lstm", ["memory.dram.bandwidth=10GB/s..1TB/s:log:4"], samples=12)
+    # a list may be sampled (each draw picks one of its values)
+    assert plan_sweep("gpu-hbm3", "lstm", ["processor.cores=1,2"], sample="random", samples=5).points == 5

@@ -177,6 +177,44 @@ def test_cli_zoo_and_errors(tmp_path):
         assert r.exit_code == code and text in r.output and "Traceback" not in r.output, (args, r.output)
 
 
+def test_cli_zoo_bad_sizes_are_one_line_not_built_in_silence(tmp_path):
+    """A negative layer count would build no layers (range(-1) is empty), seq=abc failed deep
+    in torch with a traceback, cache=0 on a decode model traced a prefill, an unknown hf type
+    printed transformers' ~800 names: each is now one line saying what is allowed."""
+    for args, text in [
+        (["--zoo", "gpt2", "--param", "n_layer=-1"], "--param n_layer=-1: n_layer is a size, a whole number >= 1"),
+        (["--zoo", "gpt2", "--param", "seq=abc"], "--param seq='abc': seq is a size, a whole number >= 1"),
+        (["--zoo", "hf:gpt2", "--param", "seq=0"], "--param seq=0: seq is a size"),
+        (["--zoo", "llama-decode", "--param", "cache=0"], "a decode step runs against at least one cached token"),
+        (["--zoo", "gpt2", "--param", "n_embd=2.5"], "n_embd is a size, a whole number >= 1"),
+        (["--zoo", "hf:lama"], "has no model type 'lama'; did you mean hf:llama"),
+    ]:
+        r = _cli([*args, "-o", str(tmp_path / "x.json")])
+        assert r.exit_code == 1 and isinstance(r.exception, SystemExit), (args, r.exception)
+        out = r.output.strip()
+        assert text in out and len(out.splitlines()) == 1 and len(out) < 400, (args, out)
+    assert not (tmp_path / "x.json").exists()
+
+
+def test_a_config_json_with_a_negative_layer_count_is_refused(tmp_path):
+    """"n_layer": -2 in a config.json built a GPT-2 with no layers (range(-2) is empty)."""
+    import json
+
+    cfg = tmp_path / "config.json"
+    cfg.write_text(json.dumps({"model_type": "gpt2", "n_layer": -2, "n_embd": 64, "n_head": 4}))
+    r = _cli(["--zoo", f"hf:{cfg}", "-o", str(tmp_path / "x.json")])
+    assert r.exit_code == 1 and isinstance(r.exception, SystemExit), r.exception
+    assert f"hf:{cfg}: n_layer = -2: a layer count is a whole number >= 0" in r.output
+
+
+def test_tiny_gpt2_token_ids_lie_in_its_vocabulary():
+    """The tiny GPT-2's bos/eos ids lie in its 128-token vocabulary, so transformers does not
+    warn at every build that 50256 (full GPT-2's) is outside it."""
+    cfg = zoo.build("gpt2").model.config
+    assert cfg.vocab_size == 128
+    assert 0 <= cfg.bos_token_id < cfg.vocab_size and 0 <= cfg.eos_token_id < cfg.vocab_size
+
+
 def test_cli_zoo_family_and_list(tmp_path):
     from cimsim.workload.io import load_workload
 

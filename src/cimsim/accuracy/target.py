@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
-from ..errors import CimsimError
+from ..errors import CimsimError, where_raised
 from ..report import columns as C
 from .arith import Arith
 
@@ -79,6 +79,16 @@ def _import_callable(spec: str, option: str):
     return import_function(spec, option, AccuracyError, reuse=True)
 
 
+def _call(spec: str, option: str):
+    """Call the user's function ``spec`` names; what it raises is one line naming it and where."""
+    fn = _import_callable(spec, option)
+    try:
+        return fn()
+    except Exception as exc:  # noqa: BLE001 - the user's code: one line, with where it raised
+        raise AccuracyError(f"{option} '{spec}': calling it failed: {type(exc).__name__}: {exc}"
+                            f"{where_raised(exc)}") from exc
+
+
 def load_target(spec: str, dataset: Optional[str] = None) -> Target:
     """The bundled model ``spec`` (trained and cached on first use), or ``FILE.py:FACTORY``
     evaluated on ``dataset`` (``FILE.py:DATASET`` returning ``(inputs, labels)``)."""
@@ -103,17 +113,23 @@ def load_target(spec: str, dataset: Optional[str] = None) -> Target:
     if dataset is None:
         raise AccuracyError(f"model '{spec}' needs --dataset FILE.py:DATASET, a function returning "
                             "(inputs, labels)")
-    result = _import_callable(spec, "model")()
+    result = _call(spec, "model")
     if not (isinstance(result, tuple) and len(result) == 2 and isinstance(result[0], torch.nn.Module)):
         raise AccuracyError(f"model '{spec}': the factory must return (model, example_inputs)")
     model = result[0].eval()
-    data = _import_callable(dataset, "--dataset")()
+    data = _call(dataset, "--dataset")
     if not (isinstance(data, tuple) and len(data) == 2 and isinstance(data[0], torch.Tensor)):
         raise AccuracyError(f"--dataset '{dataset}': must return (inputs, labels): a tensor of "
                             "inputs (first dimension: samples) and int labels or None")
     x, y = data
     if y is not None:
-        y = torch.as_tensor(y).long()
+        y = torch.as_tensor(y)
+        if y.is_floating_point() or y.is_complex():
+            if y.is_complex() or not bool(torch.all(y == y.round())):  # .long() would truncate 0.7 to class 0 in silence
+                raise AccuracyError(f"--dataset '{dataset}': labels must be class indices (whole "
+                                    f"numbers, an int tensor), got {str(y.dtype).replace('torch.', '')} "
+                                    f"values like {y.flatten()[0].item():g}")
+        y = y.long()
         if y.shape != x.shape[:1]:
             raise AccuracyError(f"--dataset '{dataset}': {len(y)} labels for {len(x)} inputs")
     key = hashlib.sha256(f"{Path(spec.rpartition(':')[0]).resolve()}:{spec}:{dataset}".encode()

@@ -8,8 +8,7 @@ from pathlib import Path
 import click
 
 from . import OneLineErrors
-
-from ..errors import CimsimError
+from ..errors import CimsimError, one_line
 
 FORMATS = ("png", "svg")
 
@@ -22,7 +21,11 @@ def _read(path: Path):
     try:
         df = pd.read_parquet(path)
     except Exception as exc:  # noqa: BLE001 - pyarrow raises many kinds; say which file
-        raise click.ClickException(f"{path}: cannot read as Parquet ({exc})") from None
+        if Path(path).suffix.lower() == ".csv":  # the sweep's --csv copy, or compare's table
+            raise click.ClickException(
+                f"{path}: cimsim plot reads a sweep's Parquet file (cimsim sweep ... -o OUT.parquet), "
+                "which keeps each swept parameter's unit; a CSV does not") from None
+        raise click.ClickException(f"{path}: cannot read as Parquet ({one_line(' '.join(str(exc).split()))})") from None
     if POINT_ID not in df.columns:
         raise click.ClickException(f"{path}: not a cimsim sweep (no '{POINT_ID}' column)")
     return df

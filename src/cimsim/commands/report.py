@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from ..atomic import check_writable
+
 from . import OneLineErrors
 from ..errors import CimsimError
 from .run import engine_option, load_many, set_option
@@ -32,6 +34,9 @@ def report(configs: tuple[str, ...], workloads: tuple[str, ...], output_dir: Pat
     from ..report.html import build_report, write_report
     from ..studies import report_runs
 
+    if output_dir.exists() and not output_dir.is_dir():
+        raise CimsimError(f"-o {output_dir}: is a file; give a folder for report.html")
+    check_writable(output_dir / "report.html", "-o")  # before the runs, not after them
     archs, wls = load_many(configs, workloads, sets)
     if baseline is not None and baseline not in [a.name for a in archs]:
         raise CimsimError(f"--baseline {baseline}: no such architecture among the configs "
@@ -39,5 +44,9 @@ def report(configs: tuple[str, ...], workloads: tuple[str, ...], output_dir: Pat
     rep = report_runs(archs, wls, engine=engine)
     rep.baseline = baseline or archs[0].name
     rep = build_report(rep)
-    page = write_report(rep, output_dir)
+    try:
+        page = write_report(rep, output_dir)
+    except OSError as exc:
+        raise CimsimError(f"-o {output_dir}: cannot write there ({exc.strerror or exc}: "
+                          f"{exc.filename})") from None
     click.echo(f"wrote {page} ({len(rep.results)} runs, {len(rep.figures)} figures)")

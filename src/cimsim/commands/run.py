@@ -10,6 +10,8 @@ import click
 
 from . import OneLineErrors, OneLineUsageError, console
 from .. import bundled
+from ..atomic import atomic_write, check_writable
+from ..errors import CimsimError
 from ..report import columns as C
 from ..report.baseline import baseline_ratios, ratio
 from ..report.columns import DEPENDENCY_PATH, REALIZED_PATH
@@ -68,6 +70,8 @@ def run(config: str, workload: str, engine: str, sets: tuple[str, ...], as_json:
 
     if dataset is not None and not accuracy:
         raise OneLineUsageError("--dataset goes with --accuracy")
+    if trace_file is not None:  # before the run, not after it
+        check_writable(trace_file, "--trace")
     target = None
     if accuracy or (not bundled._is_workload(workload) and _is_target(workload)):
         from ..accuracy.target import load_target, stats_bits, workload_file
@@ -94,7 +98,10 @@ def run(config: str, workload: str, engine: str, sets: tuple[str, ...], as_json:
     if trace_file is not None:
         from ..report.trace_events import write_trace
 
-        write_trace(result, trace_file, arch=arch, workload=wl)
+        try:
+            write_trace(result, trace_file, arch=arch, workload=wl)
+        except OSError as exc:
+            raise CimsimError(f"--trace {trace_file}: cannot write there ({exc.strerror or exc})") from None
     if as_json:
         out = result.to_json()
         if acc is not None:  # beside latency and energy
@@ -319,6 +326,13 @@ def load_many(configs: tuple[str, ...], workloads: tuple[str, ...], sets: tuple[
     return [load_architecture(p, ov, cli=True) for p in config_paths], [load_workload(p) for p in workload_paths]
 
 
+def _csv_name(value: Path | None) -> Path | None:
+    """compare -o writes CSV: a name that says otherwise (out.xlsx, out.parquet) is refused."""
+    if value is not None and value.suffix.lower() != ".csv":
+        raise click.BadParameter(f"'{value}': compare writes CSV; name the file .csv")
+    return value
+
+
 @click.command("compare", cls=OneLineErrors)
 @click.argument("configs", nargs=-1)
 @click.option("-w", "--workload", "workloads", multiple=True,
@@ -326,6 +340,7 @@ def load_many(configs: tuple[str, ...], workloads: tuple[str, ...], sets: tuple[
 @engine_option
 @set_option
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              callback=lambda ctx, param, v: _csv_name(v),
               help="Write every metric to this CSV file.")
 @click.option("--baseline", metavar="ARCHITECTURE", default=None,
               help="Add speed-up (baseline latency / latency) and energy ratio (energy / baseline "
@@ -341,6 +356,8 @@ def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
 
     from .. import studies
 
+    if output is not None:  # before the runs, not after them
+        check_writable(output, "-o")
     archs, wls = load_many(configs, workloads, sets)
     runs, df = studies.compare(archs, wls, engine=engine)
     results = [(run.arch, run.result) for run in runs]
@@ -390,6 +407,8 @@ def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
                    "precision other than the workload's dtype (e.g. 8-bit CIM on an fp32 trace); "
                    "rows compare unlike precisions (see the run's notes)")
     if output is not None:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        df.to_csv(output, index=False)
+        try:
+            atomic_write(output, lambda tmp: df.to_csv(tmp, index=False))
+        except OSError as exc:
+            raise CimsimError(f"-o {output}: cannot write there ({exc.strerror or exc})") from None
         click.echo(f"wrote {len(df)} rows to {output}")

@@ -112,6 +112,12 @@ def sweep_command(configs, workloads, params, sample, samples, seed, engine, sch
         raise click.ClickException(one_line(" ".join(str(exc).split("\n")))) from None
     except OSError as exc:
         raise click.ClickException(f"cannot write {output}: {exc.strerror or exc}") from None
+    except KeyboardInterrupt:  # Ctrl-C: say what is kept and how to go on (click says "Aborted!")
+        kept = (f"the rows finished so far are saved in {output}.parts/; rerun the same command "
+                "to compute only the missing points") if output is not None else \
+            "nothing was saved (no -o)"
+        click.echo(f"interrupted: {kept}", err=True)
+        raise SystemExit(130) from None
     from ..sweep.runner import describe_run
 
     click.echo(f"wrote {output}: {describe_run(df)}")

@@ -123,6 +123,10 @@ def trace_command(ctx, spec, output, name, allow_unknown, zoo_name, params, real
     if stats and serve:
         raise click.UsageError("--stats goes without --serve (a serving run traces shapes only)")
     sbits = (8 if stats_bits is None else _bits(stats_bits)) if stats else None
+    suffix = Path(output).suffix.lower() if output is not None else ""
+    if suffix and suffix not in (".json", ".npz"):  # no suffix: a --zoo FAMILY's folder
+        raise click.UsageError(f"-o '{output}': a workload file is .json, or .npz for the columnar "
+                               "form")
     try:
         from ..workload.io import save_workload
         from ..workload.trace import require_torch, trace

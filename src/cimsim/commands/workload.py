@@ -62,8 +62,15 @@ def _opt(*decls, **kw):
     return click.option(*decls, show_default=True, **kw)
 
 
+def _workload_suffix(ctx, param, value):
+    """-o must name a .json or .npz file: another suffix got JSON under a name that says otherwise."""
+    if value is not None and Path(value).suffix.lower() not in (".json", COLUMNAR_SUFFIX):
+        raise click.BadParameter(f"'{value}': a workload file is .json, or .npz for the columnar form")
+    return value
+
+
 _output = click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-                       required=True,
+                       required=True, callback=_workload_suffix,
                        help="Workload file to write: .json, or .npz for the compact columnar form.")
 _name = click.option("--name", default=None, help="Workload name (default: from the parameters).")
 _dtype = _opt("--dtype", default="fp32", help=f"Data type: {'|'.join(DTYPES)}.")

@@ -24,6 +24,21 @@ MAX_DEPTH = 32
 MAX_NODES = 100_000
 
 
+def _yaml_kind(data: Any) -> str:
+    """What a YAML document is, in YAML's words (``a list``), not Python's (``list``)."""
+    if data is None:
+        return "nothing (the file is empty)"
+    if isinstance(data, bool):
+        return f"a boolean ({data})"
+    if isinstance(data, (int, float)):
+        return f"a number ({data})"
+    if isinstance(data, str):
+        return "a string"
+    if isinstance(data, (list, tuple)):
+        return "a list"
+    return type(data).__name__
+
+
 class _UniqueKeyLoader(yaml.SafeLoader):
     """SafeLoader that refuses duplicate keys instead of keeping the last one."""
 
@@ -117,7 +132,7 @@ def read_yaml(path: str | Path) -> dict:
         if loader is not None:
             loader.dispose()
     if not isinstance(data, dict):
-        raise ConfigError(f"{path}: expected a mapping at the top level, got {type(data).__name__}")
+        raise ConfigError(f"{path}: expected a mapping at the top level (name: ..., memory: ...), got {_yaml_kind(data)}")
     data = legacy.upgrade(data) if legacy.is_legacy(data) else data
     try:
         found = marks.value_marks(text, data)
@@ -177,7 +192,7 @@ def architecture_from_dict(data: Mapping, source: str = "<config>",
     from ..hw.registry import types
 
     if not isinstance(data, Mapping):
-        raise ConfigError(f"{source}: expected a mapping at the top level, got {type(data).__name__}")
+        raise ConfigError(f"{source}: expected a mapping at the top level (name: ..., memory: ...), got {_yaml_kind(data)}")
     if legacy.is_legacy(data):
         raise ConfigError(f"{source}: memory: a cimsim 0.1 layout (one memory level, with "
                           "'bandwidth'); read it with read_yaml or load_architecture, which upgrade it")

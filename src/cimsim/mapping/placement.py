@@ -27,6 +27,7 @@ import numpy as np
 
 from ..config import Architecture
 from ..errors import MappingError
+from ..report.format import si
 from ..hw.base import Component, Plan
 from ..workload.ir import Workload
 
@@ -83,12 +84,11 @@ def place(workload: Workload, arch: Architecture) -> Placement:
     capacity = arch.rate_free_hardware.resource(back).config.capacity
     if fp.total > capacity:
         raise MappingError(
-            f"workload '{workload.name}' needs {fp.total / 1e9:.6g} GB live at once"
+            f"workload '{workload.name}' needs {si(fp.total, 'B', 6)} live at once"
             f"{'' if fp.stage is None else f' on pipeline stage {fp.stage} of {fp.stages} (one device each)'}"
-            f" (weights "
-            f"{fp.weights / 1e9:.6g} GB, KV cache {fp.kv_cache / 1e9:.6g} GB, activations "
-            f"{fp.activations / 1e9:.6g} GB) but architecture '{arch.name}' has "
-            f"memory.{back}.capacity {capacity / 1e9:.6g} GB"
+            f" (weights {si(fp.weights, 'B', 6)}, KV cache {si(fp.kv_cache, 'B', 6)}, activations "
+            f"{si(fp.activations, 'B', 6)}) but architecture '{arch.name}' has "
+            f"memory.{back}.capacity {si(capacity, 'B', 6)}"
         )
     ops = workload.arrays
     comps = arch.instances

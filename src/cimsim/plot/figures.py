@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, NullFormatter
+from matplotlib.ticker import FuncFormatter, LogFormatter, NullFormatter
 
 from ..report.columns import (
     ARCHITECTURE,
@@ -147,9 +147,39 @@ def _outside_legend(fig: Figure, axes: Iterable, title: str | None = None) -> No
                    title=title, title_fontsize="small")
 
 
+def _categories(df: pd.DataFrame, param: str) -> list | None:
+    """The values of a swept parameter that is not a number (a string such as
+    ``cim.adc.range_policy``, or a boolean), in order of first appearance; None for a number."""
+    col = df[param]
+    if pd.api.types.is_bool_dtype(col) or not pd.api.types.is_numeric_dtype(col):
+        return list(dict.fromkeys(col.dropna().tolist()))
+    return None
+
+
+def _x(df: pd.DataFrame, param: str, values: pd.Series) -> pd.Series:
+    """x positions of swept values: the values, or a category's place (0, 1, ...)."""
+    cats = _categories(df, param)
+    if cats is None:
+        return values.astype(float)
+    return values.map({c: float(i) for i, c in enumerate(cats)}).astype(float)
+
+
+def _by_x(df: pd.DataFrame, param: str, g: pd.DataFrame) -> pd.DataFrame:
+    """``g``'s rows in the order of their x positions (a line joins them left to right)."""
+    return g.iloc[np.argsort(_x(df, param, g[param]).to_numpy(), kind="stable")]
+
+
 def _format_x(ax, df: pd.DataFrame, param: str, values) -> None:
     """x axis of a swept parameter: log over decades, ticks at the swept values when there
-    are few of them, every tick with its unit (no overlapping minor labels)."""
+    are few of them, every tick with its unit (no overlapping minor labels); a parameter that
+    is not a number has one tick per value, named."""
+    cats = _categories(df, param)
+    if cats is not None:
+        ax.set_xticks(range(len(cats)), [str(c) for c in cats])
+        ax.set_xlim(-0.5, len(cats) - 0.5)
+        ax.tick_params(axis="x", labelsize="small")
+        ax.set_xlabel(_param_label(df, param))
+        return
     vals = sorted(set(pd.to_numeric(pd.Series(values), errors="coerce").dropna().tolist()))
     if _spans_decades(vals):
         ax.set_xscale("log")
@@ -174,7 +204,7 @@ def _draw_metric(ax, df: pd.DataFrame, data: pd.DataFrame, param: str, col: str,
     for key, g in data.groupby(keys, sort=False, dropna=False):
         key = key if isinstance(key, tuple) else (key,)
         arch, rest = str(key[0]), tuple(key[1:])
-        g = g.sort_values(param)
+        g = _by_x(df, param, g)
         y = g[col].astype(float) * factor
         if declared_only:
             y = y.where(y > 0)
@@ -182,17 +212,37 @@ def _draw_metric(ax, df: pd.DataFrame, data: pd.DataFrame, param: str, col: str,
                 continue
         st = arch_style(arch)
         label = ", ".join([arch] + [f"{_short(p)} = {value_text(df, p, v)}" for p, v in zip(others, rest)])
-        ax.plot(g[param].astype(float), y, marker=st.marker, markersize=4, color=st.color,
+        ax.plot(_x(df, param, g[param]), y, marker=st.marker, markersize=4, color=st.color,
                 linestyle=combos.get(rest, "-"), label=label)
         drawn.append(y)
     _format_x(ax, df, param, data[param])
     if drawn and _spans_decades(pd.concat(drawn)):
         ax.set_yscale("log")
+        if col in _UNITS:
+            _si_log_axis(ax.yaxis, _UNITS[col])
     elif col in _UNITS:
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: si(v, _UNITS[col])))
     ax.set_ylabel(ylabel)
     ax.grid(True, which="both", alpha=0.3)
     return bool(drawn)
+
+
+class _SILogFormatter(LogFormatter):
+    """Matplotlib's choice of which log ticks get a label (minor ones too, over a short span),
+    each written with an SI prefix and the unit (``20 J``), never ``2 x 10^1``."""
+
+    def __init__(self, unit: str):
+        super().__init__(labelOnlyBase=False)
+        self.unit = unit
+
+    def __call__(self, x, pos=None):
+        return si(x, self.unit) if super().__call__(x, pos) else ""
+
+
+def _si_log_axis(axis, unit: str) -> None:
+    """Major and minor tick labels of a log ``axis`` in SI units."""
+    axis.set_major_formatter(_SILogFormatter(unit))
+    axis.set_minor_formatter(_SILogFormatter(unit))
 
 
 def metric_vs_param(
@@ -325,7 +375,7 @@ def energy_breakdown(df: pd.DataFrame, param: str | None = None, most: int = 4) 
             ax_t, ax = sf.subplots(2, 1, sharex=True, height_ratios=(1, 1.2))
             ax_t.bar(x, totals, color=TOTAL_COLOR, label="total (log axis)")
             ax_t.set_yscale("log")
-            ax_t.yaxis.set_major_formatter(FuncFormatter(lambda v, _: si(v, "J")))
+            _si_log_axis(ax_t.yaxis, "J")
             ax_t.set_ylabel("energy [J] (log)")
             ax_t.set_axisbelow(True)
             ax_t.grid(True, axis="y", which="major", alpha=0.3)
@@ -372,11 +422,11 @@ def utilization_vs_param(df: pd.DataFrame, param: str | None = None) -> Figure:
     grid = _grid(fig, len(wls), len(archs))
     for row, wl in zip(grid, wls):
         for ax, arch in zip(row, archs):
-            g = data[(data[ARCHITECTURE] == arch) & (data[WORKLOAD] == wl)].sort_values(param)
+            g = _by_x(df, param, data[(data[ARCHITECTURE] == arch) & (data[WORKLOAD] == wl)])
             for col in [c for c in g.columns if c.startswith("util_")]:
                 u = col[len("util_"):]
                 if g[col].fillna(0).astype(float).max() > 0:
-                    ax.plot(g[param].astype(float), g[col].astype(float), marker="o", markersize=3,
+                    ax.plot(_x(df, param, g[param]), g[col].astype(float), marker="o", markersize=3,
                             color=part_color(u), label=u)
             _format_x(ax, df, param, g[param])
             ax.set_ylim(0, 1.05)

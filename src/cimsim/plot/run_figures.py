@@ -201,7 +201,8 @@ def critical_path_vs_length(table: pd.DataFrame, window: int = 4) -> Figure:
     ax.set_yscale("log")
     ax.set_xlabel("sequence length N [items] (LSTM steps, encoder inputs)")
     ax.set_ylabel(f"{C.DEPENDENCY_PATH} [s] (ops alone)")
-    ax.set_title(f"critical path vs sequence length: LSTM ~N, hierarchical attention "
+    # two lines: on one, the title is wider than the axes and its start is cut off the figure
+    ax.set_title(f"critical path vs sequence length\nLSTM ~N, hierarchical attention "
                  f"(window {window}) ~log N", fontsize="medium")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize="x-small", ncols=2, loc="upper left", bbox_to_anchor=(1.01, 1.0))

@@ -198,4 +198,8 @@ def _counter(events: list, pid: int, name: str, key: str, times, levels) -> None
 
 
 def write_trace(result, path: str | Path, arch=None, workload=None) -> None:
-    Path(path).write_text(json.dumps(trace_events(result, arch, workload)))
+    """Write the run's trace events to ``path`` (a temporary file renamed into place)."""
+    from ..atomic import atomic_write
+
+    text = json.dumps(trace_events(result, arch, workload))
+    atomic_write(path, lambda tmp: Path(tmp).write_text(text))

@@ -15,6 +15,7 @@ from typing import Callable, Mapping, Sequence
 
 import pandas as pd
 
+from ..atomic import check_writable
 from ..errors import CimsimError, ConfigError, WorkloadError
 from ..pipeline import ENGINES
 from .columns import ERROR, POINT_ID, sweep_columns
@@ -421,15 +422,7 @@ def sweep(
 
 def _check_writable(path: Path, option: str) -> None:
     """Refuse an output path whose nearest existing folder is not a writable folder (nothing is created)."""
-    if path.is_dir():
-        raise CimsimError(f"{option} {path}: is a folder; give a file name")
-    folder = path.parent
-    while not folder.exists() and folder != folder.parent:
-        folder = folder.parent
-    if not folder.is_dir():
-        raise CimsimError(f"{option} {path}: cannot write there ({folder} is not a folder)")
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise CimsimError(f"{option} {path}: cannot write there ({folder} is not writable)")
+    check_writable(path, option)
 
 
 def _run(store, tasks, context, columns, specs, scheduler, workers, quiet, retry_errors, chunk_size,

@@ -37,11 +37,19 @@ def _check_method(params: Sequence[ParamSpec], method: str, samples: int | None)
     if method not in SAMPLERS:
         raise SweepSpecError(f"--sample {method!r}: allowed are {', '.join(SAMPLERS)}")
     if method == "grid":
+        if samples is not None:  # it would be ignored: a grid has the product of the counts
+            raise SweepSpecError("--samples goes with --sample random|lhs (a grid has one point per "
+                                 "combination of the --param values)")
         return
     if samples is None or samples < 1:
         raise SweepSpecError(f"--sample {method} needs --samples N (N >= 1)")
     if not params:
         raise SweepSpecError(f"--sample {method} needs at least one --param")
+    for p in params:
+        if p.is_range and p.values is not None:  # the count would be ignored: draws are continuous
+            base = p.spec.rsplit(":", 1)[0]
+            raise SweepSpecError(f"--param {p.path}={p.spec}: --sample {method} draws from a range "
+                                 f"written without a point count ('{base}'); --samples sets how many")
 
 
 def latin_hypercube(n: int, dims: int, rng: np.random.Generator) -> np.ndarray:

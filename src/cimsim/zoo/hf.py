@@ -72,7 +72,17 @@ def _config(tf, model_type: str, config: dict | None = None):
     try:
         return tf.AutoConfig.for_model(model_type, **(config or {}))
     except (ValueError, KeyError) as exc:
-        raise WorkloadError(f"transformers has no model type '{model_type}': {exc}") from None
+        known = list(getattr(tf, "CONFIG_MAPPING", {}).keys())
+        if not known or model_type in known:  # a known type whose config refused the fields
+            raise WorkloadError(f"hf:{model_type}: {' '.join(str(exc).split())}") from None
+        import difflib
+
+        close = difflib.get_close_matches(model_type, known, n=3)
+        hint = f"did you mean {', '.join('hf:' + c for c in close)}? " if close else ""
+        # not transformers' list of every type it knows (about 900 names on one line)
+        raise WorkloadError(f"transformers {tf.__version__} has no model type '{model_type}'; "
+                            f"{hint}it knows {len(known)}, e.g. hf:llama, hf:gpt2, hf:bert "
+                            "(transformers.CONFIG_MAPPING lists them)") from None
 
 
 def _check_fields(model_type: str, fields, hint: str = "") -> None:
@@ -142,7 +152,10 @@ def _causal(model_type, defaults, seq=8, cache=0, batch=1, **config):
                                                      "use_cache": True}
 
 
-_GPT2 = dict(vocab_size=128, n_positions=128, n_embd=32, n_layer=2, n_head=2)
+# bos / eos: GPT-2's is its last token (50256), here the tiny vocabulary's last, 127, so
+# transformers does not warn that 50256 lies outside the vocabulary (ids feed no MAC)
+_GPT2 = dict(vocab_size=128, n_positions=128, n_embd=32, n_layer=2, n_head=2, bos_token_id=127,
+             eos_token_id=127)
 
 for _name, _type, _defaults, _desc in [
     ("gpt2", "gpt2", _GPT2, "GPT-2 language model"),
@@ -154,6 +167,10 @@ for _name, _type, _defaults, _desc in [
         return _causal(_t, _d, seq=seq, batch=batch, **config)
 
     def _decode(cache=16, batch=1, _t=_type, _d=_defaults, **config):
+        if isinstance(cache, int) and not isinstance(cache, bool) and cache < 1:
+            # cache=0 would trace the prefill: a decode step needs a token already cached
+            raise WorkloadError(f"--param cache={cache}: a decode step runs against at least one "
+                                f"cached token (cache >= 1); for a prefill use --zoo {_t}")
         return _causal(_t, _d, cache=cache, batch=batch, **config)
 
     register(_name, "hf-decoder", f"{_desc}, prefill")(_prefill)
@@ -273,6 +290,10 @@ def _file_entry(path: str) -> ZooEntry:
     if not isinstance(fields, dict) or not isinstance(fields.get("model_type"), str):
         raise WorkloadError(f"hf:{path}: a config.json is a JSON object with a 'model_type'")
     model_type = fields.pop("model_type")
+    for key, value in fields.items():  # range(-2) builds no layers, in silence
+        if (key.endswith("layers") or key in ("n_layer", "num_layers")) and isinstance(value, int) \
+                and not isinstance(value, bool) and value < 0:
+            raise WorkloadError(f"hf:{path}: {key} = {value}: a layer count is a whole number >= 0")
 
     def factory(seq=8, cache=0, batch=1, **config):
         return _any(model_type, config, seq, cache, batch, given=fields)

@@ -28,10 +28,11 @@ the memory available.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
-from ..errors import WorkloadError
+from ..errors import CimsimError, WorkloadError
 from ..workload.trace import require_torch
 
 GiB = 2**30
@@ -112,7 +113,26 @@ def _entry(name: str) -> ZooEntry:
     return ZOO[name]
 
 
+#: a --param with this name is a size or a count (layers, heads, widths, tokens): a whole
+#: number >= 1 (``cache``, the tokens already cached, may be 0); checked before the model is
+#: built, where a negative layer count would build no layers in silence
+_SIZE = re.compile(r"^(n_|num_)|(_size|_dim|_layers|_heads|_len|_length|_positions)$|^(seq|batch|"
+                   r"image|classes|hidden|layers|heads|d_model|d_ff|d_kv|n_embd|n_head|n_layer)$")
+
+
+def check_sizes(name: str, overrides: dict) -> None:
+    """Refuse a size-like ``--param`` (:data:`_SIZE`) that is not a whole number >= 1."""
+    for key, value in overrides.items():
+        if key != "cache" and not _SIZE.search(key):
+            continue
+        least = 0 if key == "cache" else 1
+        if isinstance(value, bool) or not isinstance(value, int) or value < least:
+            raise WorkloadError(f"zoo model '{name}': --param {key}={value!r}: {key} is a size, a "
+                                f"whole number >= {least}")
+
+
 def _call(entry: ZooEntry, overrides: dict):
+    check_sizes(entry.name, overrides)
     try:
         out = entry.factory(**overrides)
     except TypeError as exc:
@@ -120,8 +140,19 @@ def _call(entry: ZooEntry, overrides: dict):
         if "unexpected keyword argument" in str(exc) and exc.__traceback__.tb_next is None:
             arg = str(exc).rsplit(" ", 1)[-1]
             raise WorkloadError(f"zoo model '{entry.name}' has no parameter {arg}") from None
+        raise WorkloadError(_failed(entry, overrides, exc)) from exc
+    except CimsimError:
         raise
+    except Exception as exc:  # noqa: BLE001 - a bad --param value deep in torch: one line
+        raise WorkloadError(_failed(entry, overrides, exc)) from exc
     return out
+
+
+def _failed(entry: ZooEntry, overrides: dict, exc: BaseException) -> str:
+    given = ", ".join(f"{k}={v!r}" for k, v in overrides.items())
+    return (f"zoo model '{entry.name}'{f' with {given}' if given else ''}: building it failed: "
+            f"{type(exc).__name__}: {' '.join(str(exc).split())}"
+            f"{'; check the --param values' if given else ''}")
 
 
 def build(name: str, real_weights: bool = False, memory_limit_bytes: int | None = None,

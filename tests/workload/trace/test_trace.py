@@ -525,6 +525,36 @@ def test_cli_errors_are_one_line(tmp_path):
 
 
 @pytest.mark.torch
+def test_a_factory_that_raises_is_one_line_naming_where(tmp_path):
+    """The user's factory raising is the user's error: one line with the exception and the
+    line it came from, exit status 1, never a traceback."""
+    _torch()
+    from click.testing import CliRunner
+
+    from cimsim.commands.trace import trace_command
+
+    src = tmp_path / "boom.py"
+    src.write_text("def factory():\n    raise RuntimeError('no weights here')\n")
+    r = CliRunner().invoke(trace_command, [f"{src}:factory", "-o", str(tmp_path / "x.json")])
+    assert r.exit_code == 1 and isinstance(r.exception, SystemExit), r.exception
+    line = r.output.strip()
+    assert "\n" not in line and "Traceback" not in line
+    assert "calling the factory failed: RuntimeError: no weights here" in line
+    assert f"(at {src}:2)" in line
+
+
+def test_trace_output_must_be_json_or_npz(tmp_path):
+    """-o odd.csv wrote JSON under a CSV name: refused before anything is traced."""
+    from click.testing import CliRunner
+
+    from cimsim.commands.trace import trace_command
+
+    r = CliRunner().invoke(trace_command, [f"{EXAMPLE}:factory", "-o", str(tmp_path / "w.csv")])
+    assert r.exit_code == 2 and "a workload file is .json, or .npz for the columnar form" in r.output
+    assert not (tmp_path / "w.csv").exists()
+
+
+@pytest.mark.torch
 def test_load_factory_module_spec():
     torch = _torch()
     from cimsim.workload.trace import load_factory

@@ -8,7 +8,7 @@ import re
 import sys
 from pathlib import Path
 
-from ...errors import CimsimError, WorkloadError
+from ...errors import CimsimError, WorkloadError, where_raised
 
 INSTALL_HINT = "pip install 'cimsim[torch]'"
 
@@ -87,7 +87,11 @@ def load_factory(spec: str, with_kwargs: bool = False):
     """
     torch = require_torch()
     factory = import_function(spec, "model spec", WorkloadError, word="FACTORY")
-    result = factory()
+    try:
+        result = factory()
+    except Exception as exc:  # noqa: BLE001 - the user's factory: one line, with where it raised
+        raise WorkloadError(f"model spec '{spec}': calling the factory failed: "
+                            f"{type(exc).__name__}: {exc}{where_raised(exc)}") from exc
     from ...zoo.registry import ZooModel
 
     if isinstance(result, ZooModel):  # a factory may return cimsim.zoo.build(...)

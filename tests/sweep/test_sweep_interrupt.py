@@ -1,0 +1,38 @@
+"""Ctrl-C on `cimsim sweep`: one line saying where the finished rows are and how to go on."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parents[2] / "src"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child process")
+def test_ctrl_c_says_the_rows_are_kept_and_a_rerun_resumes(tmp_path):
+    out = tmp_path / "bw.parquet"
+    args = [sys.executable, "-m", "cimsim", "sweep", "cpu-ddr5", "sram-cim", "-w", "lstm", "-w", "gru",
+            "--param", "memory.dram.bandwidth=1GB/s..10TB/s:log:20000", "--max-points", "1000000",
+            "--workers", "1", "-o", str(out), "-q"]
+    env = {**os.environ, "PYTHONPATH": str(SRC)}
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=env, cwd=tmp_path)
+    parts = Path(f"{out}.parts")
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not list(parts.glob("part-*.parquet")):
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    last = err.strip().splitlines()[-1]
+    assert last == (f"interrupted: the rows finished so far are saved in {out}.parts/; rerun the "
+                    "same command to compute only the missing points"), err
+    assert "Traceback" not in err and "Aborted!" not in err
+    assert list(parts.glob("part-*.parquet"))
