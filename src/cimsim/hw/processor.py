@@ -39,6 +39,7 @@ from ..dtypes import DTYPES, DType
 from ..errors import MappingError
 from ..quantity import (Bytes, BytesPerSecond, Fraction, Hertz, Joules, PositiveFloat, PositiveInt, Seconds,
                         SquareMeters, Watts)
+from ..units import si
 from .base import MEASURED_COMPUTE, Component, ComponentConfig, OpArrays, OpCost, Plan, Strict
 from .parts.communication import COMMUNICATION_KINDS
 from .hierarchy import hierarchy_traffic
@@ -258,10 +259,10 @@ class Processor(Component):
                                f"{', '.join(unknown)}, not an op kind ({', '.join(ops.kind_codes)})")
         notes = []
         if traffic.reused_total_bytes or traffic.streamed_weight_bytes:
-            parts = [f"{b / 1e6:.4g} MB resident in {lv}" for lv, b in traffic.resident.items() if b]
-            parts.append(f"{traffic.streamed_weight_bytes / 1e6:.4g} MB read from "
+            parts = [f"{si(b, 'B')} resident in {lv}" for lv, b in traffic.resident.items() if b]
+            parts.append(f"{si(traffic.streamed_weight_bytes, 'B')} read from "
                          f"{self.hw.backing_store} at every use")
-            caps = ", ".join(f"{lv} {self.hw.resource(lv).config.capacity / 1e6:.4g} MB" for lv in levels[:-1])
+            caps = ", ".join(f"{lv} {si(self.hw.resource(lv).config.capacity, 'B')}" for lv in levels[:-1])
             notes.append(f"{self.name} weights (matrices read more than once stay where they fit; {caps}): "
                          + ", ".join(parts))
         # a matmul timed by the measured table: its compute time includes the weight streaming
