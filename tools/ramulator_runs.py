@@ -21,7 +21,8 @@ channel, all-bank refresh on (cimsim's ceilings include refresh):
 - ``random``: ``LoadStoreTrace`` over a generated trace of uniformly random ``access_bytes``-
   aligned addresses (an access wider than one request, e.g. 64 B on HBM's 32 B bursts, is
   consecutive requests to the same row), ``FRFCFS``, ``Open`` rows, ``RoBaRaCoCh`` mapping, the
-  same frontend clock, so the controller's read buffer is always full.
+  ``CacheLineInterleave`` channel mapping (one channel), the same frontend clock, so the
+  controller's read buffer is always full.
 
 Sustained bandwidth = the controller's ``total_throughput_MBps`` (requests served x bytes per
 request / (controller cycles x tCK), as Ramulator's own throughput stat and latency-throughput
@@ -53,6 +54,16 @@ CASES = {
 
 #: (pattern, read_fraction, access_bytes)
 TRAFFIC = [("stream", 1.0, 64), ("stream", 0.5, 64), ("random", 1.0, 64)]
+
+HEADER = """\
+# Ramulator 2.1 (CMU-SAFARI/ramulator2, MIT) runs on the traffic of cimsim's type: dram ceilings,
+# made by tools/ramulator_runs.py (its docstring says what each run is). One Ramulator channel,
+# all-bank refresh on, the speed bin / organisation / controller of Ramulator's own
+# latency-throughput test case of the standard. bandwidth_GBps: the controller's
+# total_throughput_MBps / 1000 (requests served x bytes per request / (controller cycles x tCK)).
+# data_buses: cimsim's channels for the same hardware (HBM: a channel is two pseudo-channels).
+# row_hit_rate: row hits / (hits + misses + conflicts). config: the run, in words.
+"""
 
 COLUMNS = ["standard", "ramulator_preset", "pattern", "read_fraction", "access_bytes", "channels",
            "data_buses", "bandwidth_GBps", "requests_served", "controller_cycles", "row_hit_rate",
@@ -109,7 +120,7 @@ def run_random(ramulator, cfg: dict, access_bytes: int, n: int, trace_dir: Path)
     sched = "FRFCFS"
     mem = ramulator.memory_system.GenericDRAM(
         clock_ratio=1, controllers=[make_ctrl(ramulator, cfg, dram, sched, "RoBaRaCoCh")],
-        channel_mapper=ramulator.channel_mapper.PassThroughChannelMapper())
+        channel_mapper=ramulator.channel_mapper.CacheLineInterleave())
     # each access is access_bytes / tx consecutive requests (same row, adjacent columns)
     rng = random.Random(12345)
     path = trace_dir / f"{cfg['name']}_random_{access_bytes}.trace"
@@ -124,7 +135,7 @@ def run_random(ramulator, cfg: dict, access_bytes: int, n: int, trace_dir: Path)
     sim.run()
     summary = (f"LoadStoreTrace {n} uniform random {access_bytes} B-aligned reads of 40-bit addresses "
                f"({access_bytes // tx} x {tx} B requests each, same row); {cfg['controller_class']} {sched} "
-               f"Open AllBank RoBaRaCoCh fe_clock {cfg['frontend_clock_ratio']} {cfg.get('controller_kwargs', {})}")
+               f"Open AllBank RoBaRaCoCh CacheLineInterleave fe_clock {cfg['frontend_clock_ratio']} {cfg.get('controller_kwargs', {})}")
     return sim.stats, summary
 
 
@@ -178,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(row["standard"], pattern, rf, size, row["bandwidth_GBps"], "GB/s", flush=True)
                 rows.append(row)
     with open(a.out, "w", newline="") as f:
-        f.write("# Ramulator 2.1 runs on the traffic of cimsim's type: dram ceilings (tools/ramulator_runs.py)\n")
+        f.write(HEADER)
         w = csv.DictWriter(f, COLUMNS)
         w.writeheader()
         w.writerows(rows)
