@@ -29,7 +29,7 @@ measured maxima.
    system and read ratio is a prediction. The ``measured`` model is the curves themselves and
    is not validated against them.
 4. Ramulator 2.1 runs (``data/validation/ramulator_runs.csv``, made by
-   ``tools/ramulator_runs.py`` with a built Ramulator 2.1): the sustained bandwidth one
+   ``validation/ramulator_runs.py`` with a built Ramulator 2.1): the sustained bandwidth one
    Ramulator channel serves under a saturating load (streaming at 100 % and 50 % reads;
    uniformly random 64 B reads), all-bank refresh on, at the speed bin, organisation and
    controller of Ramulator's own latency-throughput test case of each standard. The model's
@@ -242,7 +242,7 @@ def ramulator_cases() -> list[Case]:
                         f"vs a Ramulator 2.1 run", "B/s", float(r["bandwidth_GBps"]) * 1e9,
                         d.bytes_per_s(ramulator_pattern(r)),
                         f"Ramulator 2.1 @{r['ramulator_commit']} run {r['date']} "
-                        f"(tools/ramulator_runs.py): {r['config']}", role=PREDICTED))
+                        f"(validation/ramulator_runs.py): {r['config']}", role=PREDICTED))
     return out
 
 

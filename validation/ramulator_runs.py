@@ -3,11 +3,11 @@ Ramulator 2.1 channel on the traffic cimsim's ``type: dram`` level gives ceiling
 
 Not run by tests or CI. It needs a built Ramulator 2.1 tree (CMU-SAFARI/ramulator2; the rows
 shipped were made at commit c5b1c3a, built with its Python bindings; see
-``/work/notes/ramrun.md`` for the build plumbing used here): ``libramulator.so`` at its root and
+``validation/README.md`` for how it was built here): ``libramulator.so`` at its root and
 the ``ramulator`` package under ``<root>/python``. Run it with a Python whose version matches
 the bindings' build::
 
-    python tools/ramulator_runs.py /path/to/ramulator2 [--out FILE] [--requests N]
+    python validation/ramulator_runs.py /path/to/ramulator2 [--out FILE] [--requests N]
 
 What it runs, per standard (the speed bin, organisation and controller of Ramulator 2.1's own
 latency-throughput test case of that standard, ``tests/latency_throughput/testcases/``), one
@@ -57,7 +57,7 @@ TRAFFIC = [("stream", 1.0, 64), ("stream", 0.5, 64), ("random", 1.0, 64)]
 
 HEADER = """\
 # Ramulator 2.1 (CMU-SAFARI/ramulator2, MIT) runs on the traffic of cimsim's type: dram ceilings,
-# made by tools/ramulator_runs.py (its docstring says what each run is). One Ramulator channel,
+# made by validation/ramulator_runs.py (its docstring says what each run is). One Ramulator channel,
 # all-bank refresh on, the speed bin / organisation / controller of Ramulator's own
 # latency-throughput test case of the standard. bandwidth_GBps: the controller's
 # total_throughput_MBps / 1000 (requests served x bytes per request / (controller cycles x tCK)).
