@@ -18,9 +18,9 @@ channel, all-bank refresh on (cimsim's ceilings include refresh):
   case), the test case's scheduler, ``Open`` rows, ``PassThroughAddrMapper``, the test case's
   stream layout (``stream_cls``, staggered rows), reads a ``read_fraction`` of the requests
   (the frontend draws each request's type at random), 10,000 warm-up cycles;
-- ``random``: ``LoadStoreTrace`` over a generated trace of uniformly random ``access_bytes``-
-  aligned addresses (an access wider than one request, e.g. 64 B on HBM's 32 B bursts, is
-  consecutive requests to the same row), ``FRFCFS``, ``Open`` rows, ``RoBaRaCoCh`` mapping, the
+- ``random`` (one burst, 64 B and 128 B): ``LoadStoreTrace`` over a generated trace of
+  uniformly random ``access_bytes``-aligned addresses (an access wider than one request, e.g.
+  64 B on HBM's 32 B bursts, is consecutive requests to the same row), ``FRFCFS``, ``Open`` rows, ``RoBaRaCoCh`` mapping, the
   ``CacheLineInterleave`` channel mapping (one channel), the same frontend clock, so the
   controller's read buffer is always full.
 
@@ -52,8 +52,10 @@ CASES = {
     "HBM3": ("hbm3", 2),
 }
 
-#: (pattern, read_fraction, access_bytes)
-TRAFFIC = [("stream", 1.0, 64), ("stream", 0.5, 64), ("random", 1.0, 64)]
+#: (pattern, read_fraction, access_bytes); random accesses of one burst (DDR4/DDR5 64 B, HBM
+#: 32 B), 64 B and 128 B (several bursts in one row)
+TRAFFIC = [("stream", 1.0, 64), ("stream", 0.5, 64), ("random", 1.0, 32), ("random", 1.0, 64),
+           ("random", 1.0, 128)]
 
 HEADER = """\
 # Ramulator 2.1 (CMU-SAFARI/ramulator2, MIT) runs on the traffic of cimsim's type: dram ceilings,
@@ -172,6 +174,8 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             cfg = load_testcase(a.root, tc)
             for pattern, rf, size in TRAFFIC:
+                if size < TX_BYTES[std]:
+                    continue  # a request is one whole burst: no sub-burst accesses
                 if pattern == "stream":
                     stats, summary = run_stream(ramulator, layout_fn, cfg, rf, a.requests)
                 else:
