@@ -50,6 +50,8 @@ CASES = {
     "DDR5": ("ddr5", 1),
     "HBM2": ("hbm2", 2),
     "HBM3": ("hbm3", 2),
+    "LPDDR5": ("lpddr5", 1),
+    "GDDR6": ("gddr6", 1),
 }
 
 #: (pattern, read_fraction, access_bytes); random accesses of one burst (DDR4/DDR5 64 B, HBM
@@ -142,7 +144,7 @@ def run_random(ramulator, cfg: dict, access_bytes: int, n: int, trace_dir: Path)
 
 
 #: bytes per request (channel_width x internal prefetch / 8) of each Ramulator preset used
-TX_BYTES = {"DDR4": 64, "DDR5": 64, "HBM2": 32, "HBM3": 32}
+TX_BYTES = {"DDR4": 64, "DDR5": 64, "HBM2": 32, "HBM3": 32, "LPDDR5": 32, "GDDR6": 32}
 
 
 def commit_of(root: Path) -> str:
