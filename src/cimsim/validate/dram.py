@@ -28,6 +28,13 @@ measured maxima.
    squares over its points up to 90 % of the maximum; those cases say "fitted"); every other
    system and read ratio is a prediction. The ``measured`` model is the curves themselves and
    is not validated against them.
+4. Ramulator 2.1 runs (``data/validation/ramulator_runs.csv``, made by
+   ``validation/ramulator_runs.py`` with a built Ramulator 2.1): the sustained bandwidth one
+   Ramulator channel serves under a saturating load (streaming at 100 % and 50 % reads;
+   uniformly random reads of one burst, 64 B and 128 B), all-bank refresh on, at the speed bin, organisation and
+   controller of Ramulator's own latency-throughput test case of each standard. The model's
+   ceiling for the same pattern on the same number of data buses (HBM: one channel is two
+   pseudo-channels), no cap: every case is a prediction, nothing fitted to them.
 """
 
 from __future__ import annotations
@@ -41,6 +48,7 @@ from . import CONSISTENCY, FIT, PREDICTED, Case, suite
 from .gpu import DATA_DIR
 
 MESS = DATA_DIR / "mess_max_bandwidth.csv"
+RAMULATOR = DATA_DIR / "ramulator_runs.csv"
 R2_SPEC = "CMU-SAFARI/ramulator2 tests/latency_throughput/utils/spec.py"
 MESS_REPO = "bsc-mem/Mess-Results @16ab1d6"
 
@@ -207,8 +215,40 @@ def latency_cases(headroom: float | None = None) -> list[Case]:
     return out
 
 
+def ramulator_rows() -> list[dict]:
+    with open(RAMULATOR, newline="") as f:
+        return list(csv.DictReader(line for line in f if not line.startswith("#")))
+
+
+def ramulator_pattern(row: dict) -> Pattern:
+    """The cimsim pattern of a Ramulator run (a row of ``ramulator_runs.csv``)."""
+    rf = float(row["read_fraction"])
+    if row["pattern"] == "stream":
+        return Pattern.stream(rf)
+    if row["pattern"] == "random":
+        return Pattern.random_access(float(row["access_bytes"]), rf)
+    raise ValueError(f"{RAMULATOR.name}: pattern '{row['pattern']}' is not stream or random")
+
+
+def ramulator_cases() -> list[Case]:
+    """Item 4: the model's uncapped ceiling against each Ramulator 2.1 run (predicted)."""
+    out = []
+    for r in ramulator_rows():
+        d = level(r["standard"], int(r["data_buses"]))
+        rf = float(r["read_fraction"])
+        what = (f"streaming, {rf:.0%} reads" if r["pattern"] == "stream"
+                else f"random {int(float(r['access_bytes']))} B accesses, {rf:.0%} reads")
+        out.append(Case("dram", f"{r['standard']} x{r['data_buses']} ({r['ramulator_preset']}) {what} "
+                        f"vs a Ramulator 2.1 run", "B/s", float(r["bandwidth_GBps"]) * 1e9,
+                        d.bytes_per_s(ramulator_pattern(r)),
+                        f"Ramulator 2.1 @{r['ramulator_commit']} run {r['date']} "
+                        f"(validation/ramulator_runs.py): {r['config']}", role=PREDICTED))
+    return out
+
+
 @suite("dram", "DRAM model: Ramulator 2.1's closed-form JEDEC targets per preset; Mess-Results maxima "
                "by read ratio, one cap per platform (controller or fabric); idle and loaded latency (M/D/1 on tRC, one "
-               "headroom fitted on one curve)")
+               "headroom fitted on one curve); Ramulator 2.1 runs on the same traffic (streaming, "
+               "read/write mix, random reads of 1 burst, 64 B, 128 B)")
 def dram_suite() -> list[Case]:
-    return jedec_cases() + mess_cases() + latency_cases()
+    return jedec_cases() + mess_cases() + latency_cases() + ramulator_cases()

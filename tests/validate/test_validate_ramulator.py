@@ -1,0 +1,59 @@
+"""The dram suite's Ramulator 2.1 cases (item 4 of cimsim.validate.dram): built from the shipped
+runs (data/validation/ramulator_runs.csv) without Ramulator itself."""
+
+import pytest
+
+from cimsim.hw.base import Pattern
+from cimsim.hw.memory.jedec import PRESETS
+from cimsim.validate import PREDICTED
+from cimsim.validate import dram as suite
+
+
+def test_every_run_is_a_predicted_case_of_the_dram_suite():
+    rows = suite.ramulator_rows()
+    cases = [c for c in suite.dram_suite() if "vs a Ramulator 2.1 run" in c.case]
+    assert len(rows) >= 16 and len(cases) == len(rows)
+    for r, c in zip(rows, cases):
+        assert c.role == PREDICTED and c.unit == "B/s"
+        assert c.measured == float(r["bandwidth_GBps"]) * 1e9
+        assert r["standard"] in c.case and r["ramulator_commit"] in c.source
+
+
+def test_the_runs_cover_the_traffic_the_issue_names():
+    rows = suite.ramulator_rows()
+    assert {r["standard"] for r in rows} >= {"DDR4", "DDR5", "HBM2", "HBM3"}
+    for std in ("DDR4", "DDR5", "HBM2", "HBM3"):
+        mine = [(r["pattern"], float(r["read_fraction"]), int(r["access_bytes"]))
+                for r in rows if r["standard"] == std]
+        burst = 32 if std.startswith("HBM") else 64  # one burst: HBM 32 B, DDR4/DDR5 64 B
+        assert {("stream", 1.0, 64), ("stream", 0.5, 64), ("random", 1.0, burst),
+                ("random", 1.0, 64)} <= set(mine)
+    for r in rows:
+        assert r["standard"] in PRESETS
+        # one Ramulator HBM channel is two pseudo-channels, cimsim's data buses
+        assert int(r["data_buses"]) == (2 if r["standard"].startswith("HBM") else 1)
+        assert r["channels"] == "1"
+
+
+def test_the_ddr4_streaming_prediction_is_the_refresh_limited_peak():
+    """Closed form, from the DDR4-2400 preset's numbers: 64 bit x 2400 MT/s / 8 = 19.2 GB/s, less
+    (nRTP + nRP + nRFC + nRCD) / nREFI = (9 + 16 + 433 + 16) / 9364 for refresh."""
+    case = next(c for c in suite.ramulator_cases() if c.case.startswith("DDR4 x1")
+                and "streaming, 100% reads" in c.case)
+    assert case.predicted == pytest.approx(19.2e9 * (1 - 474 / 9364), rel=1e-12, abs=0)
+
+
+def test_the_hbm3_random_prediction_is_activation_limited():
+    """HBM3-6400, two 32-bit pseudo-channels: a 64 B access is two BL8 bursts (2 x 2 CK) but an
+    activation every max(nRRD_S 4, nFAW 24 / 4, nRC 72 / 32) = 6 CK; 64 B per 6 x 625 ps per
+    bus, x 2 buses, less refresh (9 + 26 + 416 + 31) / 6240."""
+    case = next(c for c in suite.ramulator_cases() if c.case.startswith("HBM3 x2")
+                and "random 64 B" in c.case)
+    assert case.predicted == pytest.approx(2 * 64 / (6 * 625e-12) * (1 - 482 / 6240), rel=1e-12, abs=0)
+
+
+def test_an_unknown_pattern_in_the_runs_is_refused():
+    with pytest.raises(ValueError, match="pattern 'zigzag'"):
+        suite.ramulator_pattern({"pattern": "zigzag", "read_fraction": "1", "access_bytes": "64"})
+    assert suite.ramulator_pattern({"pattern": "random", "read_fraction": "0.5",
+                                    "access_bytes": "64"}) == Pattern.random_access(64, 0.5)
