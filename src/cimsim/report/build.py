@@ -277,14 +277,22 @@ def serving_metrics(llm, end: np.ndarray, latency: float, energy: float) -> dict
     first = end[np.asarray(llm["first_token_ops"], dtype=np.int64)]
     last = end[np.asarray(llm["last_token_ops"], dtype=np.int64)]
     tokens = np.asarray(llm["output_tokens"], dtype=np.float64)
-    more = tokens > 1
-    nan = float("nan")
     total = float(tokens.sum())
     ends = end[np.asarray(llm.get("step_end_ops", []), dtype=np.int64)]
     span = np.diff(np.concatenate([[0.0], ends]))  # each iteration from the one before it
     dec = np.asarray(llm.get("step_kind", []), dtype=object) == "decode"
     dec_s = float(span[dec].sum()) if dec.any() else 0.0
     dec_tok = float(np.asarray(llm.get("step_tokens", []), dtype=np.float64)[dec].sum()) if dec.any() else 0.0
+    return serving_columns(first, last, tokens, total, latency, energy, dec_tok, dec_s)
+
+
+def serving_columns(first: np.ndarray, last: np.ndarray, tokens: np.ndarray, total: float,
+                    latency: float, energy: float, dec_tok: float, dec_s: float) -> dict[str, float]:
+    """The serving columns from per-request first/last token times and output ``tokens``, the
+    run's ``total`` tokens, ``latency`` and ``energy``, and the decode iterations' tokens and
+    seconds (NaN where a quantity has no denominator)."""
+    nan = float("nan")
+    more = tokens > 1
     return {
         C.TTFT_S: float(first.mean()) if first.size else nan,
         C.TPOT_S: float(((last - first)[more] / (tokens[more] - 1)).mean()) if more.any() else nan,

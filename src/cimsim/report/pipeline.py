@@ -35,7 +35,7 @@ import numpy as np
 
 from ..errors import WorkloadError
 from ..workload.kinds import SENDRECV
-from . import columns as C
+from .build import serving_columns
 
 
 def gpipe_iteration_s(stage_s, micro_batches: int) -> float:
@@ -86,18 +86,10 @@ def pipelined_serving(llm: dict, kind: np.ndarray, end: np.ndarray, energy_j: fl
         return start[k] + first_out[k] + j_mean * spacing[k]
     first, last = when(llm["first_token_ops"]), when(llm["last_token_ops"])
     tokens = np.asarray(llm["output_tokens"], dtype=np.float64)
-    more = tokens > 1
     static_w = static_j / latency_s if latency_s > 0 else 0.0
     energy = m * (energy_j - static_j) + p * static_w * latency
     total = m * float(tokens.sum())
     dec = np.asarray(llm["step_kind"], dtype=object) == "decode"
     dec_s = float(T[dec].sum())
     dec_tok = m * float(np.asarray(llm["step_tokens"], dtype=np.float64)[dec].sum())
-    nan = float("nan")
-    return {
-        C.TTFT_S: float(first.mean()) if first.size else nan,
-        C.TPOT_S: float(((last - first)[more] / (tokens[more] - 1)).mean()) if more.any() else nan,
-        C.TOKENS_PER_S: total / latency if latency > 0 else nan,
-        C.TOKENS_PER_J: total / energy if energy > 0 else nan,
-        C.DECODE_TOKENS_PER_S: dec_tok / dec_s if dec_s > 0 else nan,
-    }
+    return serving_columns(first, last, tokens, total, latency, energy, dec_tok, dec_s)
