@@ -18,7 +18,7 @@ from matplotlib.ticker import FuncFormatter
 
 from ..report import columns as C
 from ..report.format import si
-from .figures import _figure, mac_precision, workload_dtype
+from .figures import _figure, _si_log_axis, mac_precision, workload_dtype
 from .style import arch_style, part_color
 
 
@@ -199,6 +199,7 @@ def critical_path_vs_length(table: pd.DataFrame, window: int = 4) -> Figure:
                 label=f"{arch}: {family}")
     ax.set_xscale("log", base=2)
     ax.set_yscale("log")
+    _si_log_axis(ax.yaxis, "s")
     ax.set_xlabel("sequence length N [items] (LSTM steps, encoder inputs)")
     ax.set_ylabel(f"{C.DEPENDENCY_PATH} [s] (ops alone)")
     # two lines: on one, the title is wider than the axes and its start is cut off the figure
