@@ -207,6 +207,55 @@ def test_tfaw_and_trrd_limits_ddr5_and_gddr6():
     assert _dram("GDDR6").bytes_per_s(Pattern.random_access(32)) == pytest.approx(28e9 * 2 / 11 * e_ref, rel=1e-6, abs=0)
 
 
+def test_command_bus_limits_hbm2_random_accesses():
+    # HBM2-2000 channel = 2 pseudo-channels sharing one row-command bus (JESD235; Ramulator 2's
+    # hbm2.py: ACT holds it 2 CK, PRE 1 CK). A random access with rows left open is PRE + ACT =
+    # 3 CK of that bus, so each pseudo-channel gets one access per 2 x 3 = 6 CK (tCK 1 ns), above
+    # its activation limit max(tRRD_S 4, tFAW 15 / 4, tRC 48 / 16) = 4 CK and its data time
+    # (2 CK per 32 B burst); refresh (5 + 14 + 160 + 14) / 3900
+    d = _dram("HBM2", channels=2)
+    e_ref = 1 - 193 / 3900
+    assert d.bytes_per_s(Pattern.random_access(32)) == pytest.approx(2 * 32 / 6e-9 * e_ref, rel=1e-12, abs=0)
+    assert d.bytes_per_s(Pattern.random_access(64)) == pytest.approx(2 * 64 / 6e-9 * e_ref, rel=1e-12, abs=0)
+    # 128 B: 4 RD on the column bus, 2 x 4 = 8 CK per pseudo-channel, equal to the data time
+    # 4 x 2 CK: the streaming rate 2 x 64 bit x 2000 MT/s / 8 = 32 GB/s x E_ref
+    assert d.bytes_per_s(Pattern.random_access(128)) == pytest.approx(32e9 * e_ref, rel=1e-12, abs=0)
+    # the stream is not charged a command term
+    assert d.bytes_per_s() == pytest.approx(32e9 * e_ref, rel=1e-12, abs=0)
+
+
+def test_command_bus_limits_lpddr5_random_accesses():
+    # LPDDR5-6400 (tCK 1.25 ns), one command bus, 1 CK per command; an activation is ACT-1 +
+    # ACT-2. 64 B = 2 bursts: PRE + ACT-1 + ACT-2 + 2 RD = 5 CK > tRRD_S 4 = tFAW 16 / 4 > the
+    # data time 2 x 2 CK; refresh (8 + 15 + 168 + 15) / 3125
+    e_ref = 1 - 206 / 3125
+    d = _dram("LPDDR5")
+    assert d.bytes_per_s(Pattern.random_access(64)) == pytest.approx(64 / 6.25e-9 * e_ref, rel=1e-12, abs=0)
+    # 32 B: PRE + 2 ACT + 1 RD = 4 CK, the activation limit 4 CK: 32 B per 5 ns
+    assert d.bytes_per_s(Pattern.random_access(32)) == pytest.approx(32 / 5e-9 * e_ref, rel=1e-12, abs=0)
+
+
+def test_split_and_shared_command_buses():
+    import dataclasses
+
+    from cimsim.hw.memory.dram import command_cycles
+
+    t = PRESETS["HBM2"]
+    # split buses: the busier of row (PRE + ACT = 3) and column (b RD) per access, x 2 buses
+    assert [command_cycles(t, b, 1.0) for b in (1, 2, 4, 8)] == [6, 6, 8, 16]
+    # one bus for both: their sum
+    one = dataclasses.replace(t, split_cmd_bus=False)
+    assert [command_cycles(one, b, 1.0) for b in (1, 2, 4)] == [8, 10, 14]
+    # a command bus per pseudo-channel: half
+    own = dataclasses.replace(t, buses_per_cmd_bus=1)
+    assert [command_cycles(own, b, 1.0) for b in (1, 2, 4)] == [3, 3, 4]
+    # writes use cmd_wr: DDR5 RD and WR both 2 CK, PRE 1, ACT 2 -> 1 + 2 + 2b
+    t5 = PRESETS["DDR5"]
+    assert command_cycles(t5, 2, 0.0) == command_cycles(t5, 2, 1.0) == 7
+    slow_wr = dataclasses.replace(t5, cmd_wr=4)
+    assert command_cycles(slow_wr, 2, 0.5) == 1 + 2 + 2 * (0.5 * 2 + 0.5 * 4)
+
+
 def test_bank_group_tccd_limit():
     # DDR4-2400: a stream rotating over 4 bank groups issues a burst every max(tBL 4, tCCD_S 4,
     # tCCD_L 6 / 4) = 4 tCK (no limit); kept in one bank group, every tCCD_L = 6 tCK: 4/6 of peak

@@ -18,8 +18,18 @@ alike and independent), with every timing in command-clock cycles ``tCK``:
   pairs, so ``E_mix = tBL / (tBL + min(r, 1 - r) * (t_rw + t_wr) / write_batch)``;
 - **random accesses** of ``S`` bytes each open a row: ``b = ceil(S / burst_bytes)`` bursts per
   access, and activations are limited to one per ``tRRD_S``, four per ``tFAW`` and one per bank
-  per ``tRC``: ``t_act = max(tRRD_S, tFAW / 4, tRC / banks)``. One access takes
-  ``max(b * tBL / (E_ccd * E_mix), t_act)`` cycles and moves ``S`` useful bytes.
+  per ``tRC``: ``t_act = max(tRRD_S, tFAW / 4, tRC / banks)``. With rows left open, each
+  access also puts a precharge, an activation and ``b`` column commands on the command bus
+  (CK per command from the preset: ``cmd_pre``, ``cmd_act``, ``cmd_rd`` / ``cmd_wr``, see
+  :mod:`.jedec`), and a command bus serves ``k = buses_per_cmd_bus`` data buses (HBM: the two
+  pseudo-channels of a channel), so per data bus ``t_cmd = k x (cmd_pre + cmd_act + b x
+  cmd_col)`` on one bus, or ``t_cmd = k x max(cmd_pre + cmd_act, b x cmd_col)`` where row and
+  column commands have separate buses (``split_cmd_bus``, HBM), with ``cmd_col = r x cmd_rd +
+  (1 - r) x cmd_wr``. One access takes ``max(b * tBL / (E_ccd * E_mix), t_act, t_cmd)`` cycles
+  and moves ``S`` useful bytes. (HBM2: ACT is 2 CK on the row bus, so a random access costs 3
+  CK of the channel's row bus, one access per 6 CK per pseudo-channel; LPDDR5: PRE + ACT-1 +
+  ACT-2 + ``b`` RD.) Streaming is not charged a command term: one column command per burst
+  never outruns its data (``cmd_rd <= tBL``, and on HBM ``k x cmd_rd <= tBL``).
 
 The JEDEC ceiling is ``D(pattern) = channels x S / (time per access) x E_ref`` (streaming:
 ``S`` = one burst, no activation limit). ``sustained_fraction`` (``f``) is the one per-platform
@@ -190,14 +200,29 @@ def activation_cycles(t: Jedec) -> float:
     return max(t.n_rrd_s, t.n_faw / 4, t.n_rc / t.banks)
 
 
+def command_cycles(t: Jedec, bursts: int, read_fraction: float) -> float:
+    """Cycles of one data bus's share of its command bus per random access of ``bursts``
+    bursts: ``buses_per_cmd_bus x`` (PRE + ACT + column commands; on a split bus the busier
+    of the row and column buses)."""
+    return t.buses_per_cmd_bus * t.cmd_cycles(bursts, read_fraction)
+
+
+def access_cycles(t: Jedec, pattern: Pattern, write_batch: int) -> float:
+    """Cycles of one data bus per random access: the largest of its data, activation and
+    command-bus limits."""
+    per_burst = burst_cycles(t) / mix_efficiency(t, pattern.read_fraction, write_batch)
+    bursts = math.ceil(pattern.access_bytes / t.burst_bytes)
+    return max(bursts * per_burst, activation_cycles(t),
+               command_cycles(t, bursts, pattern.read_fraction))
+
+
 def efficiency(t: Jedec, pattern: Pattern, write_batch: int) -> float:
     """Sustained useful bytes per second of one data bus over its peak, for ``pattern``
     (refresh included, no platform cap)."""
-    per_burst = burst_cycles(t) / mix_efficiency(t, pattern.read_fraction, write_batch)
     if not pattern.random:
+        per_burst = burst_cycles(t) / mix_efficiency(t, pattern.read_fraction, write_batch)
         return t.n_bl / per_burst * refresh_efficiency(t)
-    bursts = math.ceil(pattern.access_bytes / t.burst_bytes)
-    cycles = max(bursts * per_burst, activation_cycles(t))
+    cycles = access_cycles(t, pattern, write_batch)
     useful_cycles = pattern.access_bytes / t.burst_bytes * t.n_bl  # the bus time of S bytes
     return useful_cycles / cycles * refresh_efficiency(t)
 

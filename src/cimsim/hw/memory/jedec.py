@@ -15,6 +15,31 @@ nCWL + nBL + nWTR_S in every standard. ``banks`` counts the banks behind one dat
 (bank groups x banks per group, x stack IDs for HBM3); ``bus_bits`` is the width of one data
 bus: a DDR4 channel, a DDR5 sub-channel, an LPDDR5 / GDDR6 channel, an HBM pseudo-channel.
 
+**Command bus** (facts from the same files, their ``command_cycles``, ``row_commands`` /
+``column_commands``, and the controllers that issue them, ``src/ramulator/controller/impl/``):
+``cmd_act``, ``cmd_pre``, ``cmd_rd``, ``cmd_wr`` are the CK one ACT, PRE (per bank), RD and WR
+hold the command bus (Ramulator 2's default 1 CK where a standard states none).
+``split_cmd_bus``: row commands (ACT, PRE, REF) and column commands (RD, WR) travel on two
+buses, one of each per CK (HBM: JESD235's separate row and column command pins; Ramulator 2's
+``HBMControllerBase`` issues one column and one row command per tick); otherwise one command
+per CK on one bus (``GenericDDR``, ``LPDDR5`` controllers). ``buses_per_cmd_bus``: the data
+buses that share one command bus: HBM's two pseudo-channels share their channel's command
+pins (Ramulator 2's HBM channel is the two pseudo-channels under one controller); a DDR5
+sub-channel, an LPDDR5 or GDDR6 channel has its own. Per standard:
+
+- DDR4 (all bins), GDDR6: every command 1 CK, one bus (``ddr4.py`` states no
+  ``command_cycles``; ``gddr6.py`` ``{"ACT": 1, "RD": 1, ...}``);
+- DDR5: ACT, RD, WR 2 CK, PRE 1 CK, one bus per sub-channel (``ddr5.py``, "JEDEC Table 30":
+  2-cycle commands carry address bits that do not fit one CA cycle);
+- LPDDR5: an activation is two 1-CK commands, ACT-1 and ACT-2 (``lpddr5.py``: "LPDDR5 CA is
+  DDR -> all commands are 1 nCK"), so ``cmd_act`` = 2; PRE, RD, WR 1 CK; one bus. A CAS
+  (WCK sync) command precedes a read only when the WCK clock has stopped, which a saturated
+  bus does not let happen, so it is not counted;
+- HBM2 (and the HBM2E timings derived from it): ACT 2 CK (``hbm2.py`` ``{"ACT": 2}``), PRE,
+  RD, WR 1 CK, split buses, 2 pseudo-channels per command bus;
+- HBM3: ACT 1.5 CK, PRE 0.5 CK (``hbm3.py``, half-CK ticks), RD, WR 1 CK, split buses, 2
+  pseudo-channels per command bus.
+
 :data:`PRESETS` are the standards (``cimsim validate -s dram`` checks each against Ramulator 2's
 closed forms); :data:`PARTS` are shipped memories at their own data rate and organisation, with
 their timings re-expressed from a standard's preset (``HBM2E-A100``: the NVIDIA A100-80GB's HBM2e,
@@ -57,6 +82,21 @@ class Jedec:
     bank_groups: int
     banks: int  # banks behind one data bus (all groups)
     density_mbit: int  # die density (HBM: per pseudo-channel, as Ramulator 2's org presets)
+    # command bus (see the module docstring, "Command bus"): CK each command holds its bus
+    cmd_act: float  # one activation (LPDDR5: ACT-1 + ACT-2, two 1-CK commands)
+    cmd_pre: float  # one per-bank precharge
+    cmd_rd: float  # one read (column) command
+    cmd_wr: float  # one write (column) command
+    split_cmd_bus: bool  # separate row (ACT, PRE, REF) and column (RD, WR) command buses
+    buses_per_cmd_bus: int  # data buses one command bus serves (HBM: 2 pseudo-channels)
+
+    def cmd_cycles(self, bursts: int, read_fraction: float = 1.0) -> float:
+        """CK one random access of ``bursts`` bursts holds the command bus of its data bus
+        (``PRE + ACT`` and one column command per burst; on a split bus the busier of the row
+        and the column bus)."""
+        col = bursts * (read_fraction * self.cmd_rd + (1.0 - read_fraction) * self.cmd_wr)
+        row = self.cmd_pre + self.cmd_act
+        return max(row, col) if self.split_cmd_bus else row + col
 
     @property
     def burst_bytes(self) -> int:
@@ -80,37 +120,43 @@ PRESETS: dict[str, Jedec] = {p.name: p for p in (
     Jedec("DDR4", _R2 + "ddr4.py DDR4_8Gb_x8 + DDR4_2400R", 2400, 833, 64, 8, 4,
           n_cl=16, n_cwl=12, n_rcd=16, n_rp=16, n_ras=39, n_rc=55, n_rtp=9, n_rrd_s=4, n_rrd_l=6,
           n_faw=26, n_ccd_s=4, n_ccd_l=6, n_wtr_s=3, n_wtr_l=9, n_rtw=16 + 4 + 2 - 12, n_refi=9364,
-          n_rfc=433, bank_groups=4, banks=16, density_mbit=8192),
+          n_rfc=433, bank_groups=4, banks=16, density_mbit=8192,
+          cmd_act=1, cmd_pre=1, cmd_rd=1, cmd_wr=1, split_cmd_bus=False, buses_per_cmd_bus=1),
     # DDR4_8Gb_x8 + DDR4_2933Y (the RDIMM bin); x8 at 2933 -> nRRD_L 8, nFAW 31;
     # tRFC ceil(360000/682) = 528; tREFI ceil(7800000/682) = 11437
     Jedec("DDR4-2933", _R2 + "ddr4.py DDR4_8Gb_x8 + DDR4_2933Y", 2933, 682, 64, 8, 4,
           n_cl=21, n_cwl=16, n_rcd=21, n_rp=21, n_ras=47, n_rc=68, n_rtp=11, n_rrd_s=4, n_rrd_l=8,
           n_faw=31, n_ccd_s=4, n_ccd_l=8, n_wtr_s=4, n_wtr_l=11, n_rtw=21 + 4 + 2 - 16, n_refi=11437,
-          n_rfc=528, bank_groups=4, banks=16, density_mbit=8192),
+          n_rfc=528, bank_groups=4, banks=16, density_mbit=8192,
+          cmd_act=1, cmd_pre=1, cmd_rd=1, cmd_wr=1, split_cmd_bus=False, buses_per_cmd_bus=1),
     # DDR4_8Gb_x8 + DDR4_3200AA (the RDIMM bin); x8 at 3200 -> nRRD_L 8, nFAW 34;
     # tRFC ceil(360000/625) = 576; tREFI ceil(7800000/625) = 12480
     Jedec("DDR4-3200", _R2 + "ddr4.py DDR4_8Gb_x8 + DDR4_3200AA", 3200, 625, 64, 8, 4,
           n_cl=22, n_cwl=16, n_rcd=22, n_rp=22, n_ras=52, n_rc=74, n_rtp=12, n_rrd_s=4, n_rrd_l=8,
           n_faw=34, n_ccd_s=4, n_ccd_l=8, n_wtr_s=4, n_wtr_l=12, n_rtw=22 + 4 + 2 - 16, n_refi=12480,
-          n_rfc=576, bank_groups=4, banks=16, density_mbit=8192),
+          n_rfc=576, bank_groups=4, banks=16, density_mbit=8192,
+          cmd_act=1, cmd_pre=1, cmd_rd=1, cmd_wr=1, split_cmd_bus=False, buses_per_cmd_bus=1),
     # DDR5_16Gb_x8 + DDR5_4800AN; x8 at 4800 -> nRRD_S 8, nRRD_L 12, tFAW 20 ns -> 48;
     # 16 Gb -> tRFC1 295 ns = ceil(295000/416) = 710; tREFI 3.9 us = 9375
     Jedec("DDR5", _R2 + "ddr5.py DDR5_16Gb_x8 + DDR5_4800AN", 4800, 416, 32, 16, 8,
           n_cl=34, n_cwl=32, n_rcd=34, n_rp=34, n_ras=77, n_rc=111, n_rtp=18, n_rrd_s=8, n_rrd_l=12,
           n_faw=48, n_ccd_s=8, n_ccd_l=12, n_wtr_s=6, n_wtr_l=24, n_rtw=34 + 8 + 4 - 32, n_refi=9375,
-          n_rfc=710, bank_groups=8, banks=32, density_mbit=16384),
+          n_rfc=710, bank_groups=8, banks=32, density_mbit=16384,
+          cmd_act=2, cmd_pre=1, cmd_rd=2, cmd_wr=2, split_cmd_bus=False, buses_per_cmd_bus=1),
     # LPDDR5_8Gb_x16 + LPDDR5_6400 (CK 800 MHz, BL16 in nBL_min = 2 CK); tRRD 5 ns -> 4,
     # tFAW 20 ns -> 16; 8 Gb -> tRFCab 210 ns = 168; tREFI 3.906 us = 3125
     Jedec("LPDDR5", _R2 + "lpddr5.py LPDDR5_8Gb_x16 + LPDDR5_6400", 6400, 1250, 16, 16, 2,
           n_cl=17, n_cwl=9, n_rcd=15, n_rp=15, n_ras=34, n_rc=49, n_rtp=8, n_rrd_s=4, n_rrd_l=4,
           n_faw=16, n_ccd_s=2, n_ccd_l=4, n_wtr_s=5, n_wtr_l=10, n_rtw=17 + 2 + 2 - 9, n_refi=3125,
-          n_rfc=168, bank_groups=4, banks=16, density_mbit=8192),
+          n_rfc=168, bank_groups=4, banks=16, density_mbit=8192,
+          cmd_act=2, cmd_pre=1, cmd_rd=1, cmd_wr=1, split_cmd_bus=False, buses_per_cmd_bus=1),
     # HBM2_2Gb + HBM2_2000Mbps (pseudo-channel: 64 bits, BL4); tRRD 4 ns -> 4, tFAW 15 ns -> 15;
     # 2 Gb -> tRFC 160 ns = 160; tREFI 3.9 us = 3900
     Jedec("HBM2", _R2 + "hbm2.py HBM2_2Gb + HBM2_2000Mbps", 2000, 1000, 64, 4, 2,
           n_cl=14, n_cwl=5, n_rcd=14, n_rp=14, n_ras=34, n_rc=48, n_rtp=5, n_rrd_s=4, n_rrd_l=4,
           n_faw=15, n_ccd_s=2, n_ccd_l=4, n_wtr_s=6, n_wtr_l=8, n_rtw=14 + 2 + 2 - 5, n_refi=3900,
-          n_rfc=160, bank_groups=4, banks=16, density_mbit=2048),
+          n_rfc=160, bank_groups=4, banks=16, density_mbit=2048,
+          cmd_act=2, cmd_pre=1, cmd_rd=1, cmd_wr=1, split_cmd_bus=True, buses_per_cmd_bus=2),
     # HBM2E: Ramulator 2 has no HBM2E preset. Derived: the HBM2_2400Mbps timings in ns
     # (cycles x 0.833 ns) re-expressed at 3.2 Gb/s (JESD235D's HBM2E top bin, tCK 625 ps,
     # rounded up), HBM2_8Gb organisation, and the hbm2.py rules for the secondary timings
@@ -119,19 +165,22 @@ PRESETS: dict[str, Jedec] = {p.name: p for p in (
           3200, 625, 64, 4, 2,
           n_cl=23, n_cwl=8, n_rcd=23, n_rp=23, n_ras=54, n_rc=76, n_rtp=8, n_rrd_s=7, n_rrd_l=7,
           n_faw=24, n_ccd_s=2, n_ccd_l=4, n_wtr_s=11, n_wtr_l=14, n_rtw=23 + 2 + 2 - 8, n_refi=6240,
-          n_rfc=560, bank_groups=4, banks=16, density_mbit=8192),
+          n_rfc=560, bank_groups=4, banks=16, density_mbit=8192,
+          cmd_act=2, cmd_pre=1, cmd_rd=1, cmd_wr=1, split_cmd_bus=True, buses_per_cmd_bus=2),
     # HBM3_8Gb_8hi + HBM3_6400Mbps (pseudo-channel: 32 bits, BL8; 2 stack IDs x 4 groups x 4
     # banks); channel density 8 Gb / 2 SIDs = 4 Gb -> tRFCab 260 ns = ceil(260000/625) = 416
     Jedec("HBM3", _R2 + "hbm3.py HBM3_8Gb_8hi + HBM3_6400Mbps", 6400, 625, 32, 8, 2,
           n_cl=20, n_cwl=10, n_rcd=31, n_rp=26, n_ras=45, n_rc=72, n_rtp=9, n_rrd_s=4, n_rrd_l=5,
           n_faw=24, n_ccd_s=2, n_ccd_l=4, n_wtr_s=7, n_wtr_l=10, n_rtw=20, n_refi=6240,
-          n_rfc=416, bank_groups=4, banks=32, density_mbit=8192),
+          n_rfc=416, bank_groups=4, banks=32, density_mbit=8192,
+          cmd_act=1.5, cmd_pre=0.5, cmd_rd=1, cmd_wr=1, split_cmd_bus=True, buses_per_cmd_bus=2),
     # GDDR6_8Gb_x16 + GDDR6_14000_1250mV_double (16-bit channel, BL16 in 2 CK; the preset
     # gives every timing, nRFCab 211)
     Jedec("GDDR6", _R2 + "gddr6.py GDDR6_8Gb_x16 + GDDR6_14000_1250mV_double", 14000, 570, 16, 16, 2,
           n_cl=24, n_cwl=6, n_rcd=30, n_rp=30, n_ras=60, n_rc=90, n_rtp=4, n_rrd_s=11, n_rrd_l=11,
           n_faw=43, n_ccd_s=2, n_ccd_l=4, n_wtr_s=9, n_wtr_l=11, n_rtw=24 + 1, n_refi=3333,
-          n_rfc=211, bank_groups=4, banks=16, density_mbit=8192),
+          n_rfc=211, bank_groups=4, banks=16, density_mbit=8192,
+          cmd_act=1, cmd_pre=1, cmd_rd=1, cmd_wr=1, split_cmd_bus=False, buses_per_cmd_bus=1),
 )}
 
 PARTS: dict[str, Jedec] = {p.name: p for p in (
@@ -150,7 +199,8 @@ PARTS: dict[str, Jedec] = {p.name: p for p in (
           3186, 1e6 / 1593, 64, 4, 2,
           n_cl=23, n_cwl=8, n_rcd=23, n_rp=23, n_ras=54, n_rc=76, n_rtp=8, n_rrd_s=7, n_rrd_l=7,
           n_faw=24, n_ccd_s=2, n_ccd_l=4, n_wtr_s=11, n_wtr_l=14, n_rtw=23 + 2 + 2 - 8, n_refi=6213,
-          n_rfc=558, bank_groups=4, banks=16, density_mbit=8192),
+          n_rfc=558, bank_groups=4, banks=16, density_mbit=8192,
+          cmd_act=2, cmd_pre=1, cmd_rd=1, cmd_wr=1, split_cmd_bus=True, buses_per_cmd_bus=2),
 )}
 
 #: every timing set a ``type: dram`` level may name: the standards, then the parts
