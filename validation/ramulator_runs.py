@@ -18,8 +18,9 @@ channel, all-bank refresh on (cimsim's ceilings include refresh):
   case), the test case's scheduler, ``Open`` rows, ``PassThroughAddrMapper``, the test case's
   stream layout (``stream_cls``, staggered rows), reads a ``read_fraction`` of the requests
   (the frontend draws each request's type at random), 10,000 warm-up cycles;
-- ``random`` (one burst, 64 B and 128 B): ``LoadStoreTrace`` over a generated trace of
-  uniformly random ``access_bytes``-aligned addresses (an access wider than one request, e.g.
+- ``random`` (one burst, 64 B, 128 B and 256 B reads; one burst and 64 B at 50 % reads):
+  ``LoadStoreTrace`` over a generated trace of uniformly random ``access_bytes``-aligned
+  addresses (each access all loads or all stores) (an access wider than one request, e.g.
   64 B on HBM's 32 B bursts, is consecutive requests to the same row), ``FRFCFS``, ``Open`` rows, ``RoBaRaCoCh`` mapping, the
   ``CacheLineInterleave`` channel mapping (one channel), the same frontend clock, so the
   controller's read buffer is always full.
@@ -55,9 +56,11 @@ CASES = {
 }
 
 #: (pattern, read_fraction, access_bytes); random accesses of one burst (DDR4/DDR5 64 B, HBM
-#: 32 B), 64 B and 128 B (several bursts in one row)
+#: 32 B), 64 B and 128 B (several bursts in one row); then the held-out runs of branch dramcmd
+#: (their model predictions were written down before they were run, /work/notes/dramcmd.md):
+#: random 256 B reads, and random one-burst and 64 B accesses at 50 % reads
 TRAFFIC = [("stream", 1.0, 64), ("stream", 0.5, 64), ("random", 1.0, 32), ("random", 1.0, 64),
-           ("random", 1.0, 128)]
+           ("random", 1.0, 128), ("random", 1.0, 256), ("random", 0.5, 32), ("random", 0.5, 64)]
 
 HEADER = """\
 # Ramulator 2.1 (CMU-SAFARI/ramulator2, MIT) runs on the traffic of cimsim's type: dram ceilings,
@@ -118,26 +121,32 @@ def run_stream(ramulator, layout_fn, cfg: dict, read_fraction: float, n: int) ->
     return sim.stats, summary
 
 
-def run_random(ramulator, cfg: dict, access_bytes: int, n: int, trace_dir: Path) -> tuple[dict, str]:
+def run_random(ramulator, cfg: dict, access_bytes: int, n: int, trace_dir: Path,
+               read_fraction: float = 1.0) -> tuple[dict, str]:
     dram = getattr(ramulator.dram, cfg["dram_class"])(org_preset=cfg["org_preset"],
                                                       timing_preset=cfg["timing_preset"])
     sched = "FRFCFS"
     mem = ramulator.memory_system.GenericDRAM(
         clock_ratio=1, controllers=[make_ctrl(ramulator, cfg, dram, sched, "RoBaRaCoCh")],
         channel_mapper=ramulator.channel_mapper.CacheLineInterleave())
-    # each access is access_bytes / tx consecutive requests (same row, adjacent columns)
+    # each access is access_bytes / tx consecutive requests (same row, adjacent columns), all
+    # loads or all stores (a store with probability 1 - read_fraction, from its own generator,
+    # so the addresses are those of the all-read run)
     rng = random.Random(12345)
-    path = trace_dir / f"{cfg['name']}_random_{access_bytes}.trace"
+    ops = random.Random(54321)
+    path = trace_dir / f"{cfg['name']}_random_{access_bytes}_{read_fraction}.trace"
     tx = TX_BYTES[cfg["name"]]
     with open(path, "w") as f:
         for _ in range(n):
             base = rng.randrange(0, 1 << 40, access_bytes)
+            op = "LD" if read_fraction >= 1.0 or ops.random() < read_fraction else "ST"
             for off in range(0, access_bytes, tx):
-                f.write(f"LD {base + off}\n")
+                f.write(f"{op} {base + off}\n")
     fe = ramulator.frontend.LoadStoreTrace(clock_ratio=cfg["frontend_clock_ratio"], path=str(path))
     sim = ramulator.Simulation(fe, mem)
     sim.run()
-    summary = (f"LoadStoreTrace {n} uniform random {access_bytes} B-aligned reads of 40-bit addresses "
+    what = "reads" if read_fraction >= 1.0 else f"accesses ({read_fraction:.0%} loads, the rest stores)"
+    summary = (f"LoadStoreTrace {n} uniform random {access_bytes} B-aligned {what} of 40-bit addresses "
                f"({access_bytes // tx} x {tx} B requests each, same row); {cfg['controller_class']} {sched} "
                f"Open AllBank RoBaRaCoCh CacheLineInterleave fe_clock {cfg['frontend_clock_ratio']} {cfg.get('controller_kwargs', {})}")
     return sim.stats, summary
@@ -181,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
                 if pattern == "stream":
                     stats, summary = run_stream(ramulator, layout_fn, cfg, rf, a.requests)
                 else:
-                    stats, summary = run_random(ramulator, cfg, size, a.accesses, Path(tmp))
+                    stats, summary = run_random(ramulator, cfg, size, a.accesses, Path(tmp), rf)
                 c = stats["memory_system"]["controller"]
                 served = c["num_read_reqs_served"] + c["num_write_reqs_served"]
                 rw = c["row_hits"] + c["row_misses"] + c["row_conflicts"]

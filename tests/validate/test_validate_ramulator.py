@@ -52,6 +52,37 @@ def test_the_hbm3_random_prediction_is_activation_limited():
     assert case.predicted == pytest.approx(2 * 64 / (6 * 625e-12) * (1 - 482 / 6240), rel=1e-12, abs=0)
 
 
+def test_the_hbm2_random_prediction_is_command_bus_limited():
+    """HBM2-2000 (tCK 1 ns), one channel = two pseudo-channels sharing one row-command bus on
+    which ACT takes 2 CK and PRE 1 CK (hbm2.py): one random access per 3 CK per channel, 64 B
+    each, less refresh (5 + 14 + 160 + 14) / 3900. Ramulator 2.1 ran 20.09 GB/s."""
+    case = next(c for c in suite.ramulator_cases() if c.case.startswith("HBM2 x2")
+                and "random 64 B accesses, 100% reads" in c.case)
+    assert case.predicted == pytest.approx(64 / 3e-9 * (1 - 193 / 3900), rel=1e-12, abs=0)
+    assert abs(case.predicted / case.measured - 1) < 0.10
+
+
+def test_the_lpddr5_random_prediction_counts_both_activate_commands():
+    """LPDDR5-6400 (tCK 1.25 ns), one command bus: PRE + ACT-1 + ACT-2 + 2 RD = 5 CK per 64 B
+    access, less refresh (8 + 15 + 168 + 15) / 3125."""
+    case = next(c for c in suite.ramulator_cases() if c.case.startswith("LPDDR5 x1")
+                and "random 64 B accesses, 100% reads" in c.case)
+    assert case.predicted == pytest.approx(64 / (5 * 1.25e-9) * (1 - 206 / 3125), rel=1e-12, abs=0)
+    assert abs(case.predicted / case.measured - 1) < 0.10
+
+
+def test_the_held_out_runs_are_there():
+    """Branch dramcmd's runs, predicted before they were made: random 256 B reads on every
+    standard, and random accesses at 50 % reads (one burst where it is under 64 B, and 64 B)."""
+    rows = suite.ramulator_rows()
+    for std in ("DDR4", "DDR5", "HBM2", "HBM3", "LPDDR5", "GDDR6"):
+        mine = {(r["pattern"], float(r["read_fraction"]), int(r["access_bytes"]))
+                for r in rows if r["standard"] == std}
+        assert {("random", 1.0, 256), ("random", 0.5, 64)} <= mine
+        if std not in ("DDR4", "DDR5"):
+            assert ("random", 0.5, 32) in mine
+
+
 def test_an_unknown_pattern_in_the_runs_is_refused():
     with pytest.raises(ValueError, match="pattern 'zigzag'"):
         suite.ramulator_pattern({"pattern": "zigzag", "read_fraction": "1", "access_bytes": "64"})
