@@ -31,10 +31,13 @@ measured maxima.
 4. Ramulator 2.1 runs (``data/validation/ramulator_runs.csv``, made by
    ``validation/ramulator_runs.py`` with a built Ramulator 2.1): the sustained bandwidth one
    Ramulator channel serves under a saturating load (streaming at 100 % and 50 % reads;
-   uniformly random reads of one burst, 64 B and 128 B), all-bank refresh on, at the speed bin, organisation and
+   uniformly random reads of one burst, 64 B, 128 B and 256 B; random one-burst and 64 B
+   accesses at 50 % reads), all-bank refresh on, at the speed bin, organisation and
    controller of Ramulator's own latency-throughput test case of each standard. The model's
    ceiling for the same pattern on the same number of data buses (HBM: one channel is two
-   pseudo-channels), no cap: every case is a prediction, nothing fitted to them.
+   pseudo-channels), no cap: every case is a prediction, nothing fitted to them. The 256 B
+   and 50 %-read runs were added after the model's command-bus term, their predictions
+   written down before they were run.
 """
 
 from __future__ import annotations
@@ -249,6 +252,6 @@ def ramulator_cases() -> list[Case]:
 @suite("dram", "DRAM model: Ramulator 2.1's closed-form JEDEC targets per preset; Mess-Results maxima "
                "by read ratio, one cap per platform (controller or fabric); idle and loaded latency (M/D/1 on tRC, one "
                "headroom fitted on one curve); Ramulator 2.1 runs on the same traffic (streaming, "
-               "read/write mix, random reads of 1 burst, 64 B, 128 B)")
+               "read/write mix, random reads of 1 burst, 64 B, 128 B, 256 B, random 50 % reads)")
 def dram_suite() -> list[Case]:
     return jedec_cases() + mess_cases() + latency_cases() + ramulator_cases()
