@@ -2,8 +2,8 @@
 
     PYTHONPATH=src python examples/memory_patterns.py docs/memory-patterns.png
 
-Left: random reads of S bytes (fraction of one data bus's peak: tRRD / tFAW / tRC limit small
-accesses). Middle: streams by read fraction (read/write turnarounds). Right: Mess-Results
+Left: random reads of S bytes (fraction of one data bus's peak: tRRD / tFAW / tRC and the
+command bus limit small accesses). Middle: streams by read fraction (read/write turnarounds). Right: Mess-Results
 measured maxima by read ratio and the model with one cap fitted per platform at its highest
 read ratio (``cimsim validate -s dram``).
 """
@@ -36,7 +36,7 @@ def main(out: str) -> None:
                      ms=3, label=f"{name} ({PRESETS[name].burst_bytes} B burst)")
         axes[1].plot(ratios * 100, [d.bytes_per_s(Pattern.stream(r)) / peak for r in ratios], label=name)
     axes[0].set(xscale="log", xlabel="random access size S (B)", ylabel="sustained / peak (one data bus)",
-                title="Random reads: activation limits (tRRD, tFAW, tRC)", ylim=(0, 1))
+                title="Random reads: activation and command-bus limits", ylim=(0, 1))
     axes[0].set_xticks(sizes, [f"{int(s)}" for s in sizes])
     axes[1].set(xlabel="reads (% of bytes)", ylabel="sustained / peak",
                 title="Streams: read/write turnarounds (write batch 19)", ylim=(0.5, 1))
