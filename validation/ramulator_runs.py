@@ -57,7 +57,7 @@ CASES = {
 
 #: (pattern, read_fraction, access_bytes); random accesses of one burst (DDR4/DDR5 64 B, HBM
 #: 32 B), 64 B and 128 B (several bursts in one row); then the held-out runs of branch dramcmd
-#: (their model predictions were written down before they were run, /work/notes/dramcmd.md):
+#: (the model's predictions for them were recorded before they were run; validation/README.md):
 #: random 256 B reads, and random one-burst and 64 B accesses at 50 % reads
 TRAFFIC = [("stream", 1.0, 64), ("stream", 0.5, 64), ("random", 1.0, 32), ("random", 1.0, 64),
            ("random", 1.0, 128), ("random", 1.0, 256), ("random", 0.5, 32), ("random", 0.5, 64)]
