@@ -38,7 +38,9 @@ sub-channel, an LPDDR5 or GDDR6 channel has its own. Per standard:
 - HBM2 (and the HBM2E timings derived from it): ACT 2 CK (``hbm2.py`` ``{"ACT": 2}``), PRE,
   RD, WR 1 CK, split buses, 2 pseudo-channels per command bus;
 - HBM3: ACT 1.5 CK, PRE 0.5 CK (``hbm3.py``, half-CK ticks), RD, WR 1 CK, split buses, 2
-  pseudo-channels per command bus.
+  pseudo-channels per command bus (Ramulator 2's ``HBM34`` controller: row commands on either
+  clock edge, column commands on the rising edge only; its row-command pairing rules between
+  the edges are not modelled).
 
 :data:`PRESETS` are the standards (``cimsim validate -s dram`` checks each against Ramulator 2's
 closed forms); :data:`PARTS` are shipped memories at their own data rate and organisation, with
