@@ -378,6 +378,25 @@ def _cli_table(text: str, where: str) -> dict:
     return value
 
 
+#: ``--set PATH=null`` (YAML's spellings of null) leaves the field out, as if the file had not
+#: given it (its default, or derived; a required field is then missing)
+NULLS = ("null", "Null", "NULL", "~")
+
+
+def _leaves_out(value: Any, cli: bool) -> bool:
+    return value is None or (cli and isinstance(value, str) and value.strip() in NULLS)
+
+
+def _lookup(data: Mapping, parts: list[str]) -> tuple[bool, Any]:
+    """(whether ``data`` holds the key path ``parts``, its value)."""
+    node: Any = data
+    for part in parts:
+        if not isinstance(node, Mapping) or part not in node:
+            return False, None
+        node = node[part]
+    return True, node
+
+
 def apply_overrides(data: Mapping, overrides: Mapping[str, Any], source: str = "<config>",
                     cli: bool = False) -> dict:
     """Return a copy of ``data`` with ``{"memory.dram.bandwidth": "25 GB/s"}``-style values set.
@@ -386,16 +405,35 @@ def apply_overrides(data: Mapping, overrides: Mapping[str, Any], source: str = "
     a field of the schema (:func:`cimsim.config.paths.resolve`); a section the config does
     not have (say ``cim`` on a CPU-only config) is an error, not a silent no-op. The value is
     validated with the rest of the config. With ``cli`` the values are command-line text
-    (``--set``): booleans are read from words, and errors name ``--set``.
+    (``--set``): booleans are read from words, and errors name ``--set``. A value ``None``
+    (``null`` from the command line) leaves the field out. Setting a memory level's or link's
+    ``type`` switches it to that type, whose defaults apply; the old type's fields the new one
+    lacks must be left out too (each named otherwise): none is dropped unasked.
     """
     out = copy.deepcopy(dict(data))
+    switched: dict[tuple[str, str], str] = {}  # (memory|links, name) -> the override's text
     for dotted, value in overrides.items():
         where = (f"--set {one_line(str(dotted))}={one_line(str(value))}" if cli
                  else f"{source}: override '{dotted}'")
+        parts = dotted.split(".")
+        leave_out = _leaves_out(value, cli)
         try:
             ref = resolve(dotted, out)
         except ConfigError as exc:
-            raise ConfigError(f"{where}: {exc}") from None
+            # a key the config holds may be left out though no field of its section's type now
+            # (the old type's bandwidth after --set memory.dram.type=dram)
+            if not (leave_out and _lookup(out, parts)[0]):
+                raise ConfigError(f"{where}: {exc}") from None
+            ref = None
+        if leave_out:
+            if ref is not None and ref.key_at is not None:
+                parts = parts[:ref.key_at] + [".".join(parts[ref.key_at:])]
+            held, node = _lookup(out, parts[:-1])
+            if held and isinstance(node, dict):
+                node.pop(parts[-1], None)
+            if isinstance(out.get(marks.KEY), list):
+                out[marks.KEY] = marks.cleared(out[marks.KEY], dotted)
+            continue
         if cli and ref.kind.name == "bool" and isinstance(value, str):
             try:
                 value = parse_flag(value)
@@ -405,9 +443,10 @@ def apply_overrides(data: Mapping, overrides: Mapping[str, Any], source: str = "
             value = _cli_list(value, where)
         if cli and ref.kind.name == "table" and isinstance(value, str):
             value = _cli_table(value, where)
-        parts = dotted.split(".")
         if ref.key_at is not None:  # a table key holding dots ('cim.chip.layers.2.weight')
             parts = parts[:ref.key_at] + [".".join(parts[ref.key_at:])]
+        if len(parts) == 3 and parts[0] in ("memory", "links") and parts[2] == "type":
+            switched[(parts[0], parts[1])] = where
         node: Any = out
         for i, part in enumerate(parts[:-1]):
             if isinstance(node, dict) and node.get(part) is None and i > 0 \
@@ -426,4 +465,33 @@ def apply_overrides(data: Mapping, overrides: Mapping[str, Any], source: str = "
         node[parts[-1]] = value
         if isinstance(out.get(marks.KEY), list):  # a value stated here is no placeholder
             out[marks.KEY] = marks.cleared(out[marks.KEY], dotted)
+    for (head, name), where in switched.items():
+        _check_switch(out, head, name, where, overrides, source, cli)
     return out
+
+
+def _check_switch(out: dict, head: str, name: str, where: str, overrides: Mapping[str, Any],
+                  source: str, cli: bool) -> None:
+    """Refuse a switched level or link that keeps fields its new type lacks, naming each with
+    its value and origin (the file, or a ``--set``) and how to leave it out."""
+    from ..hw import registry
+
+    level = out[head][name]
+    kinds = (registry.memory if head == "memory" else registry.links).types()
+    new = level.get("type", "fixed")
+    if not isinstance(new, str) or new not in kinds:
+        return  # an unknown type: validation names the allowed ones
+    extra = [k for k in level if k not in kinds[new].Config.model_fields]
+    if not extra:
+        return
+    said = []
+    for k in extra:
+        path = f"{head}.{name}.{k}"
+        origin = (f"--set {path}={overrides[path]}" if cli else f"override '{path}'") \
+            if path in overrides else source
+        said.append(f"{k} ({one_line(str(level[k]))}, from {origin})")
+    fix = ", ".join(f"--set {head}.{name}.{k}=null" if cli else f"'{head}.{name}.{k}': None"
+                    for k in extra)
+    raise ConfigError(f"{where}: type {new} has no {', '.join(said)}; leave "
+                      f"{'it' if len(extra) == 1 else 'them'} out too: {fix} (or write the "
+                      f"level in a config file)")
