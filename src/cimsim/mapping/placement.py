@@ -11,6 +11,8 @@ Rules, in order:
    claims (:meth:`cimsim.hw.base.Component.claim`): CIM arrays every matmul
    with a stationary weight, a systolic array every matmul, near-bank PIM the
    GEMV-shaped ones with a stationary weight, the processor everything left.
+   A component's note on the ops its limits kept from it (PIM's ``max_rows``) comes
+   first among the run's notes.
 3. An op no component claims is an error naming the op and its kind.
 4. Each component then places its own ops (:meth:`~cimsim.hw.base.Component.place`):
    engine servers, serial ops, weight residency, re-programming, notes.
@@ -99,8 +101,12 @@ def place(workload: Workload, arch: Architecture) -> Placement:
     order = sorted(range(len(comps)), key=lambda i: (-comps[i].priority, i))
     owner = np.full(n, -1, dtype=np.int64)
     free = np.ones(n, dtype=bool)
+    claim_notes: list[str] = []
     for ci in order:
         took = np.asarray(comps[ci].claim(ops, free.copy()), dtype=bool) & free
+        note = comps[ci].claim_note(ops, free.copy(), took)
+        if note:
+            claim_notes.append(note)
         owner[took] = ci
         free &= ~took
     if free.any():
@@ -112,7 +118,7 @@ def place(workload: Workload, arch: Architecture) -> Placement:
             f"{int(free.sum()) - 1} other(s); its components "
             f"({', '.join(f'{c.name}: {c.type_name}' for c in comps)}) claim none of them; "
             + ("; ".join(hints) if hints else "add a processor to run what the accelerators do not"))
-    idx, plans, notes = [], [], []
+    idx, plans, notes = [], [], claim_notes
     server = np.zeros(n, dtype=np.int64)
     serial = np.zeros(n, dtype=bool)
     offset = 0
