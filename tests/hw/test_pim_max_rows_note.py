@@ -65,3 +65,18 @@ def test_no_note_when_max_rows_covers_every_matmul(tmp_path):
                                   f"pim.max_rows={8 * P}"])
     assert r.exit_code == 0, r.output
     assert _pim_notes(json.loads(r.stdout)) == []
+
+
+def test_compare_shows_the_note_below_its_table(tmp_path):
+    # compare prints no notes, but this one explains why hbm-pim's row equals gpu-hbm3's
+    wl = tmp_path / "b8.json"
+    assert CliRunner().invoke(main, ["workload", "llm", "--layers", str(L), "--hidden", "64",
+                                     "--heads", "4", "--vocab", "100", "--prompt", str(P),
+                                     "--decode", str(D), "--batch", "8", "-o", str(wl)]).exit_code == 0
+    r = CliRunner(env={"COLUMNS": "400"}).invoke(main, ["compare", "hbm-pim", "gpu-hbm3", "-w", str(wl)])
+    assert r.exit_code == 0, r.output
+    total = (1 + D) * PER_STEP
+    lines = [ln for ln in r.stdout.splitlines() if ln.startswith("note")]
+    assert lines == [f"note (hbm-pim on llm-L2-d64-h4-kv4-B8-P4-D2-fp16): pim took 0 of {total} "
+                     f"matmuls it could run: {total} have more activation rows (up to {8 * P}) "
+                     "than pim.max_rows (1); raise pim.max_rows to let it take them"]

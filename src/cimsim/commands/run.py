@@ -385,6 +385,9 @@ def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
             cells += [ratio(pair[0]), ratio(pair[1])] if pair else ["no baseline run"] * 2
         t.add_row(*cells)
     console(min_width=180).print(t)
+    for _, r in results:  # why a unit's row may equal a run without it (compare shows no notes)
+        for note in r.claim_notes:
+            click.echo(f"note ({r.architecture} on {r.workload}): {note}")
     serving = [(a, r) for a, r in results if r.serving]
     if serving:
         from ..report import columns as C

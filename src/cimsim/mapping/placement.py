@@ -46,6 +46,8 @@ class Placement:
     serial: np.ndarray  # bool: the op's transfers finish before its compute starts
     n_servers: int
     notes: list[str] = field(default_factory=list)
+    #: the notes of components on ops their config's limits kept from them (first in ``notes``)
+    claim_notes: list[str] = field(default_factory=list)
 
     @property
     def n_ops(self) -> int:
@@ -118,7 +120,7 @@ def place(workload: Workload, arch: Architecture) -> Placement:
             f"{int(free.sum()) - 1} other(s); its components "
             f"({', '.join(f'{c.name}: {c.type_name}' for c in comps)}) claim none of them; "
             + ("; ".join(hints) if hints else "add a processor to run what the accelerators do not"))
-    idx, plans, notes = [], [], claim_notes
+    idx, plans, notes = [], [], list(claim_notes)
     server = np.zeros(n, dtype=np.int64)
     serial = np.zeros(n, dtype=bool)
     offset = 0
@@ -137,4 +139,4 @@ def place(workload: Workload, arch: Architecture) -> Placement:
         serial[ids] = plan.serial
         offset += plan.n_servers
         notes.extend(plan.notes)
-    return Placement(comps, owner, idx, plans, server, serial, offset, notes)
+    return Placement(comps, owner, idx, plans, server, serial, offset, notes, claim_notes)
