@@ -101,3 +101,20 @@ def test_null_on_an_optional_field_is_its_default():
     a = load_architecture(GPU, {"memory.dram.latency": "null"}, cli=True)
     b = load_architecture(GPU, {"memory.dram.latency": "0 s"}, cli=True)
     assert a.memory["dram"].latency == b.memory["dram"].latency == 0.0
+
+
+@pytest.mark.parametrize("command", ["compare", "report"])
+def test_a_set_path_one_of_several_configs_lacks_names_that_config(tmp_path, command):
+    # "'cim' is not a section of this config" did not say which of the configs
+    r = CliRunner().invoke(main, [command, "gpu-hbm3", "sram-cim", "-w", "lstm", "--set",
+                                  "cim.arrays=64", *(["-o", str(tmp_path / "r")] if command == "report" else [])])
+    assert r.exit_code == 1 and r.stderr.count("\n") == 1, r.output
+    assert r.stderr.startswith(f"Error: {GPU}: --set cim.arrays=64: 'cim' is not a section of "
+                               "this config; its components: processor"), r.stderr
+
+
+def test_fields_of_a_config_list_every_type_a_level_can_switch_to():
+    r = CliRunner(env={"COLUMNS": "300"}).invoke(main, ["fields", "-c", "gpu-hbm3", "memory.dram.type"])
+    assert r.exit_code == 0, r.output
+    row = [ln for ln in r.stdout.splitlines() if "memory.dram.type" in ln]
+    assert len(row) == 1 and "one of fixed, dram" in row[0], r.stdout
