@@ -59,7 +59,7 @@ def test_a_type_switch_that_leaves_the_old_types_fields_names_them_and_the_way_o
     assert r.exit_code == 1 and r.stdout == "", r.output
     assert r.stderr.count("\n") == 1, r.stderr
     assert r.stderr.startswith("Error: --set memory.dram.type=dram: type dram has no bandwidth "
-                               "(3.35 TB/s, from "), r.stderr
+                               "(3.35 TB/s); leave it out too: "), r.stderr
     assert "--set memory.dram.bandwidth=null" in r.stderr, r.stderr
 
 
@@ -118,3 +118,11 @@ def test_fields_of_a_config_list_every_type_a_level_can_switch_to():
     assert r.exit_code == 0, r.output
     row = [ln for ln in r.stdout.splitlines() if "memory.dram.type" in ln]
     assert len(row) == 1 and "one of fixed, dram" in row[0], r.stdout
+
+
+def test_a_component_type_switch_names_every_field_the_new_type_lacks():
+    r = _run("--set", "processor.type=systolic")
+    assert r.exit_code == 1 and r.stderr.count("\n") == 1, r.output
+    assert r.stderr.startswith("Error: --set processor.type=systolic: type systolic has no cores "
+                               "(132), macs_per_cycle_per_core (a section), "), r.stderr
+    assert "--set processor.cores=null, --set processor.macs_per_cycle_per_core=null" in r.stderr

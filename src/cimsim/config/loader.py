@@ -411,7 +411,7 @@ def apply_overrides(data: Mapping, overrides: Mapping[str, Any], source: str = "
     lacks must be left out too (each named otherwise): none is dropped unasked.
     """
     out = copy.deepcopy(dict(data))
-    switched: dict[tuple[str, str], str] = {}  # (memory|links, name) -> the override's text
+    switched: dict[tuple[str, ...], str] = {}  # the switched section's key path -> the override
     for dotted, value in overrides.items():
         where = (f"--set {one_line(str(dotted))}={one_line(str(value))}" if cli
                  else f"{source}: override '{dotted}'")
@@ -445,8 +445,9 @@ def apply_overrides(data: Mapping, overrides: Mapping[str, Any], source: str = "
             value = _cli_table(value, where)
         if ref.key_at is not None:  # a table key holding dots ('cim.chip.layers.2.weight')
             parts = parts[:ref.key_at] + [".".join(parts[ref.key_at:])]
-        if len(parts) == 3 and parts[0] in ("memory", "links") and parts[2] == "type":
-            switched[(parts[0], parts[1])] = where
+        if parts[-1] == "type" and (len(parts) == 3 and parts[0] in ("memory", "links")
+                                    or len(parts) == 2 and parts[0] not in RESERVED):
+            switched[tuple(parts[:-1])] = where
         node: Any = out
         for i, part in enumerate(parts[:-1]):
             if isinstance(node, dict) and node.get(part) is None and i > 0 \
@@ -465,33 +466,41 @@ def apply_overrides(data: Mapping, overrides: Mapping[str, Any], source: str = "
         node[parts[-1]] = value
         if isinstance(out.get(marks.KEY), list):  # a value stated here is no placeholder
             out[marks.KEY] = marks.cleared(out[marks.KEY], dotted)
-    for (head, name), where in switched.items():
-        _check_switch(out, head, name, where, overrides, source, cli)
+    for key, where in switched.items():
+        _check_switch(out, key, where, overrides, cli)
     return out
 
 
-def _check_switch(out: dict, head: str, name: str, where: str, overrides: Mapping[str, Any],
-                  source: str, cli: bool) -> None:
-    """Refuse a switched level or link that keeps fields its new type lacks, naming each with
-    its value and origin (the file, or a ``--set``) and how to leave it out."""
+def _check_switch(out: dict, key: tuple[str, ...], where: str, overrides: Mapping[str, Any],
+                  cli: bool) -> None:
+    """Refuse a section whose ``type`` an override switched (a memory level or link: ``key``
+    ``(memory|links, NAME)``; a component: ``(KEY,)``) that keeps fields its new type lacks,
+    naming each with its value (and the override that set it, if one did) and how to leave it
+    out."""
     from ..hw import registry
 
-    level = out[head][name]
-    kinds = (registry.memory if head == "memory" else registry.links).types()
-    new = level.get("type", "fixed")
+    if len(key) == 2:
+        section = out[key[0]][key[1]]
+        kinds = (registry.memory if key[0] == "memory" else registry.links).types()
+        new = section.get("type", "fixed")
+    else:
+        section = out[key[0]]
+        kinds = registry.types()
+        new = section.get("type", key[0])
     if not isinstance(new, str) or new not in kinds:
         return  # an unknown type: validation names the allowed ones
-    extra = [k for k in level if k not in kinds[new].Config.model_fields]
+    extra = [k for k in section if k not in kinds[new].Config.model_fields]
     if not extra:
         return
-    said = []
+    said, fix = [], []
     for k in extra:
-        path = f"{head}.{name}.{k}"
-        origin = (f"--set {path}={overrides[path]}" if cli else f"override '{path}'") \
-            if path in overrides else source
-        said.append(f"{k} ({one_line(str(level[k]))}, from {origin})")
-    fix = ", ".join(f"--set {head}.{name}.{k}=null" if cli else f"'{head}.{name}.{k}': None"
-                    for k in extra)
+        path = ".".join((*key, k))
+        value = section[k]
+        value = "a section" if isinstance(value, dict) else one_line(str(value))
+        if path in overrides:
+            value += f", from --set {path}={overrides[path]}" if cli else f", from override '{path}'"
+        said.append(f"{k} ({value})")
+        fix.append(f"--set {path}=null" if cli else f"'{path}': None")
     raise ConfigError(f"{where}: type {new} has no {', '.join(said)}; leave "
-                      f"{'it' if len(extra) == 1 else 'them'} out too: {fix} (or write the "
-                      f"level in a config file)")
+                      f"{'it' if len(extra) == 1 else 'them'} out too: {', '.join(fix)} (or write "
+                      "the section in a config file)")
