@@ -406,9 +406,9 @@ def apply_overrides(data: Mapping, overrides: Mapping[str, Any], source: str = "
     not have (say ``cim`` on a CPU-only config) is an error, not a silent no-op. The value is
     validated with the rest of the config. With ``cli`` the values are command-line text
     (``--set``): booleans are read from words, and errors name ``--set``. A value ``None``
-    (``null`` from the command line) leaves the field out. Setting a memory level's or link's
-    ``type`` switches it to that type, whose defaults apply; the old type's fields the new one
-    lacks must be left out too (each named otherwise): none is dropped unasked.
+    (``null`` from the command line) leaves the field out. Setting the ``type`` of a memory
+    level, a link or a component switches it to that type, whose defaults apply; the old type's
+    fields the new one lacks must be left out too (each named otherwise): none is dropped unasked.
     """
     out = copy.deepcopy(dict(data))
     switched: dict[tuple[str, ...], str] = {}  # the switched section's key path -> the override
