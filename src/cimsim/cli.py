@@ -10,7 +10,7 @@ import sys
 
 import click
 
-from .commands import OneLineErrors
+from .commands import OneLineGroup
 from .commands.calibrate import calibrate
 from .commands.fields import fields
 from .commands.plot import plot
@@ -24,10 +24,8 @@ from . import __version__
 from .errors import CimsimError, one_line
 
 
-class _Group(click.Group):
+class _Group(OneLineGroup):
     """Turns cimsim's input errors into one-line messages."""
-
-    command_class = OneLineErrors
 
     def invoke(self, ctx):
         try:

@@ -111,12 +111,12 @@ def test_run_count_is_the_product_of_value_counts():
     # 1000 bandwidths x 1000 array counts x 3 core counts = 3,000,000 points; x 2 configs
     params = ["memory.dram.bandwidth=1GB/s..1TB/s:log:1000", "cim.arrays=1..100000:lin:1000",
               "processor.cores=1,2,3"]
-    plan = plan_sweep(["gpu-hbm3", "cpu-ddr5"], ["lstm"], params, max_points=6_000_000)
+    plan = plan_sweep(["sram-cim", "rram-cim"], ["lstm"], params, max_points=6_000_000)
     assert (plan.points, plan.configs, plan.workloads, plan.runs) == (3_000_000, 2, 1, 6_000_000)
     assert plan.describe() == "sweep: 3,000,000 points x 2 configs x 1 workload = 6,000,000 runs"
     with pytest.raises(SweepTooLarge, match=r"^sweep: 3,000,000 points x 2 configs x 1 workload = "
                        r"6,000,000 runs exceed --max-points 5,999,999; "):
-        plan_sweep(["gpu-hbm3", "cpu-ddr5"], ["lstm"], params, max_points=5_999_999)
+        plan_sweep(["sram-cim", "rram-cim"], ["lstm"], params, max_points=5_999_999)
     lhs = plan_sweep("gpu-hbm3", ["lstm", "tcn"], ["memory.dram.bandwidth=1GB/s..1TB/s:log"], sample="lhs",
                      samples=7)
     assert lhs.runs == 14
@@ -167,8 +167,11 @@ def test_cli_states_the_count_first_and_refuses_in_one_line(tmp_path, chain_file
                                              "memory.dram.bandwidth=10GB/s..1TB/s:log:1000000000"])
     assert big.exit_code == 1 and big.stdout == ""
     assert big.stderr.count("\n") == 1 and "exceed --max-points 2" in big.stderr
-    dry = CliRunner().invoke(sweep_command, [*base, "--dry-run", "--param", "cim.arrays=1..64:lin:64"])
+    dry = CliRunner().invoke(sweep_command, [*base, "--dry-run", "--param", "processor.cores=1..64:lin:64"])
     assert dry.exit_code == 0 and dry.stderr == "sweep: 64 points x 1 config x 1 workload = 64 runs\n"
+    # a field cpu-ddr5 lacks is refused by the dry run too (its 64 points would be error rows)
+    lacks = CliRunner().invoke(sweep_command, [*base, "--dry-run", "--param", "cim.arrays=1..64:lin:64"])
+    assert lacks.exit_code == 1 and "not a field of config cpu-ddr5" in lacks.stderr, lacks.stderr
 
 
 # -------------------------------------------------------------------- sampling

@@ -153,3 +153,31 @@ def test_unguarded_module_level_sweep_in_a_script_is_one_clear_error(tmp_path):
     assert 'if __name__ == "__main__":' in last
     assert run.stderr.count("Traceback") == 1  # the caller's only: the worker server ends quietly
     assert not (tmp_path / "o.parquet.lock").exists()
+
+
+# ------------------------------------- a swept field one of the configs lacks (README 0.4 gaps)
+
+
+@pytest.mark.parametrize("dry", [False, True])
+def test_a_swept_field_one_config_lacks_is_one_line_before_the_plan(tmp_path, chain_files, dry):
+    # gpu-hbm3 has no CIM section: every one of its points would be an error row; the sweep is
+    # refused before it starts, naming the config, the field and what the config does have
+    out = tmp_path / "never.parquet"
+    res = _cli("gpu-hbm3", "sram-cim", "-w", chain_files["json"], "--param", "cim.arrays=64,128",
+               "--workers", "1", "-q", "-o", out, *(["--dry-run"] if dry else []))
+    assert res.exit_code == 1, res.output
+    assert res.stdout == "" and "sweep:" not in res.stderr and "Traceback" not in res.stderr
+    assert res.stderr.count("\n") == 1 and res.stderr.startswith("Error: "), res.stderr
+    assert "--param cim.arrays" in res.stderr and "gpu-hbm3" in res.stderr, res.stderr
+    assert "its components: processor" in res.stderr, res.stderr  # what gpu-hbm3 has
+    assert not out.exists() and not SweepStore(out).parts_dir.exists()
+
+
+def test_a_swept_level_one_config_names_otherwise_suggests_its_name(tmp_path, chain_files):
+    # the level exists in one config under another name: the error names the level it has
+    cfg = tmp_path / "renamed.yaml"
+    cfg.write_text(bundled.resolve_config("cpu-ddr5").read_text().replace("\n  dram:", "\n  drams:"))
+    res = _cli("cpu-ddr5", cfg, "-w", chain_files["json"], "--param", BW, "--dry-run")
+    assert res.exit_code == 1, res.output
+    assert res.stderr.count("\n") == 1, res.stderr
+    assert str(cfg) in res.stderr and "did you mean 'memory.drams'" in res.stderr, res.stderr

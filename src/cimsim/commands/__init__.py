@@ -12,16 +12,51 @@ class OneLineUsageError(click.ClickException):
 
 
 class OneLineErrors(click.Command):
-    """Bad command lines (unknown option, missing value) print one line, not a usage block."""
+    """Bad command lines (unknown option, missing value) print one line, not a usage block; so
+    do the usage errors a command's body raises (``click.UsageError``: options that go
+    together)."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         try:
             return super().parse_args(ctx, args)
         except click.UsageError as exc:
-            opts = sorted(o for p in self.params for o in p.opts if o.startswith("--"))
+            opts = sorted(o for p in self.params if not getattr(p, "hidden", False)
+                          for o in p.opts if o.startswith("--"))
             raise OneLineUsageError(
                 f"{ctx.command_path}: {exc.format_message()} (its options: {', '.join(opts)})"
             ) from None
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as exc:
+            raise OneLineUsageError(f"{ctx.command_path}: {exc.format_message()}") from None
+
+
+class OneLineGroup(click.Group):
+    """A group whose bad command lines (unknown option, unknown command) print one line naming
+    its commands; without a command it prints its help, as click's groups do."""
+
+    command_class = OneLineErrors
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.exceptions.NoArgsIsHelpError:
+            raise
+        except click.UsageError as exc:
+            raise OneLineUsageError(f"{ctx.command_path}: {exc.format_message()} "
+                                    f"({self._commands(ctx)})") from None
+
+    def resolve_command(self, ctx: click.Context, args: list[str]):
+        try:
+            return super().resolve_command(ctx, args)
+        except click.UsageError as exc:
+            raise OneLineUsageError(f"{ctx.command_path}: {exc.format_message()} "
+                                    f"({self._commands(ctx)})") from None
+
+    def _commands(self, ctx: click.Context) -> str:
+        return f"its commands: {', '.join(self.list_commands(ctx))}"
 
 
 def console(min_width: int = 120):

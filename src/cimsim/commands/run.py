@@ -11,7 +11,7 @@ import click
 from . import OneLineErrors, OneLineUsageError, console
 from .. import bundled
 from ..atomic import atomic_write, check_writable
-from ..errors import CimsimError
+from ..errors import CimsimError, ConfigError
 from ..report import columns as C
 from ..report.baseline import baseline_ratios, ratio
 from ..report.columns import DEPENDENCY_PATH, REALIZED_PATH
@@ -323,7 +323,15 @@ def load_many(configs: tuple[str, ...], workloads: tuple[str, ...], sets: tuple[
     config_paths = [bundled.resolve_config(c) for c in configs] or bundled.config_paths()
     workload_paths = [bundled.resolve_workload(w) for w in workloads] or bundled.workload_paths()
     ov = overrides(sets)
-    return [load_architecture(p, ov, cli=True) for p in config_paths], [load_workload(p) for p in workload_paths]
+    archs = []
+    for p in config_paths:
+        try:
+            archs.append(load_architecture(p, ov, cli=True))
+        except ConfigError as exc:  # of several configs, say which one a --set's error is about
+            if len(config_paths) == 1 or str(p) in str(exc):
+                raise
+            raise ConfigError(f"{p}: {exc}") from None
+    return archs, [load_workload(p) for p in workload_paths]
 
 
 def _csv_name(value: Path | None) -> Path | None:
@@ -385,6 +393,9 @@ def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
             cells += [ratio(pair[0]), ratio(pair[1])] if pair else ["no baseline run"] * 2
         t.add_row(*cells)
     console(min_width=180).print(t)
+    for _, r in results:  # why a unit's row may equal a run without it (compare shows no notes)
+        for note in r.claim_notes:
+            click.echo(f"note ({r.architecture} on {r.workload}): {note}")
     serving = [(a, r) for a, r in results if r.serving]
     if serving:
         from ..report import columns as C

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from ..errors import CimsimError
+from . import OneLineErrors
 from .workload import serving_options, serving_params
 
 #: flags replaced by --zoo / --param: what to write instead (one line each)
@@ -50,7 +51,7 @@ def _moved(ctx, param, value):
     return value
 
 
-@click.command("trace")
+@click.command("trace", cls=OneLineErrors)
 @click.argument("spec", required=False, metavar="PATH.py:FACTORY|package.module:FACTORY")
 @click.option("-o", "--output", default=None, type=click.Path(),
               help="Workload JSON to write; a directory when --zoo names a family.")

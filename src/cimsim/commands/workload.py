@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from . import OneLineErrors
+from . import OneLineErrors, OneLineGroup
 
 from ..dtypes import DTYPES
 from ..errors import CimsimError, WorkloadError
@@ -77,7 +77,7 @@ _dtype = _opt("--dtype", default="fp32", help=f"Data type: {'|'.join(DTYPES)}.")
 _batch = _opt("--batch", type=int, default=1, help="Batch size B.")
 
 
-@click.group("workload")
+@click.group("workload", cls=OneLineGroup)
 def workload() -> None:
     """Generate workload files (op DAG JSON) from closed-form model definitions."""
 

@@ -378,6 +378,25 @@ def _cli_table(text: str, where: str) -> dict:
     return value
 
 
+#: ``--set PATH=null`` (YAML's spellings of null) leaves the field out, as if the file had not
+#: given it (its default, or derived; a required field is then missing)
+NULLS = ("null", "Null", "NULL", "~")
+
+
+def _leaves_out(value: Any, cli: bool) -> bool:
+    return value is None or (cli and isinstance(value, str) and value.strip() in NULLS)
+
+
+def _lookup(data: Mapping, parts: list[str]) -> tuple[bool, Any]:
+    """(whether ``data`` holds the key path ``parts``, its value)."""
+    node: Any = data
+    for part in parts:
+        if not isinstance(node, Mapping) or part not in node:
+            return False, None
+        node = node[part]
+    return True, node
+
+
 def apply_overrides(data: Mapping, overrides: Mapping[str, Any], source: str = "<config>",
                     cli: bool = False) -> dict:
     """Return a copy of ``data`` with ``{"memory.dram.bandwidth": "25 GB/s"}``-style values set.
@@ -386,16 +405,35 @@ def apply_overrides(data: Mapping, overrides: Mapping[str, Any], source: str = "
     a field of the schema (:func:`cimsim.config.paths.resolve`); a section the config does
     not have (say ``cim`` on a CPU-only config) is an error, not a silent no-op. The value is
     validated with the rest of the config. With ``cli`` the values are command-line text
-    (``--set``): booleans are read from words, and errors name ``--set``.
+    (``--set``): booleans are read from words, and errors name ``--set``. A value ``None``
+    (``null`` from the command line) leaves the field out. Setting the ``type`` of a memory
+    level, a link or a component switches it to that type, whose defaults apply; the old type's
+    fields the new one lacks must be left out too (each named otherwise): none is dropped unasked.
     """
     out = copy.deepcopy(dict(data))
+    switched: dict[tuple[str, ...], str] = {}  # the switched section's key path -> the override
     for dotted, value in overrides.items():
         where = (f"--set {one_line(str(dotted))}={one_line(str(value))}" if cli
                  else f"{source}: override '{dotted}'")
+        parts = dotted.split(".")
+        leave_out = _leaves_out(value, cli)
         try:
             ref = resolve(dotted, out)
         except ConfigError as exc:
-            raise ConfigError(f"{where}: {exc}") from None
+            # a key the config holds may be left out though no field of its section's type now
+            # (the old type's bandwidth after --set memory.dram.type=dram)
+            if not (leave_out and _lookup(out, parts)[0]):
+                raise ConfigError(f"{where}: {exc}") from None
+            ref = None
+        if leave_out:
+            if ref is not None and ref.key_at is not None:
+                parts = parts[:ref.key_at] + [".".join(parts[ref.key_at:])]
+            held, node = _lookup(out, parts[:-1])
+            if held and isinstance(node, dict):
+                node.pop(parts[-1], None)
+            if isinstance(out.get(marks.KEY), list):
+                out[marks.KEY] = marks.cleared(out[marks.KEY], dotted)
+            continue
         if cli and ref.kind.name == "bool" and isinstance(value, str):
             try:
                 value = parse_flag(value)
@@ -405,9 +443,11 @@ def apply_overrides(data: Mapping, overrides: Mapping[str, Any], source: str = "
             value = _cli_list(value, where)
         if cli and ref.kind.name == "table" and isinstance(value, str):
             value = _cli_table(value, where)
-        parts = dotted.split(".")
         if ref.key_at is not None:  # a table key holding dots ('cim.chip.layers.2.weight')
             parts = parts[:ref.key_at] + [".".join(parts[ref.key_at:])]
+        if parts[-1] == "type" and (len(parts) == 3 and parts[0] in ("memory", "links")
+                                    or len(parts) == 2 and parts[0] not in RESERVED):
+            switched[tuple(parts[:-1])] = where
         node: Any = out
         for i, part in enumerate(parts[:-1]):
             if isinstance(node, dict) and node.get(part) is None and i > 0 \
@@ -426,4 +466,41 @@ def apply_overrides(data: Mapping, overrides: Mapping[str, Any], source: str = "
         node[parts[-1]] = value
         if isinstance(out.get(marks.KEY), list):  # a value stated here is no placeholder
             out[marks.KEY] = marks.cleared(out[marks.KEY], dotted)
+    for key, where in switched.items():
+        _check_switch(out, key, where, overrides, cli)
     return out
+
+
+def _check_switch(out: dict, key: tuple[str, ...], where: str, overrides: Mapping[str, Any],
+                  cli: bool) -> None:
+    """Refuse a section whose ``type`` an override switched (a memory level or link: ``key``
+    ``(memory|links, NAME)``; a component: ``(KEY,)``) that keeps fields its new type lacks,
+    naming each with its value (and the override that set it, if one did) and how to leave it
+    out."""
+    from ..hw import registry
+
+    if len(key) == 2:
+        section = out[key[0]][key[1]]
+        kinds = (registry.memory if key[0] == "memory" else registry.links).types()
+        new = section.get("type", "fixed")
+    else:
+        section = out[key[0]]
+        kinds = registry.types()
+        new = section.get("type", key[0])
+    if not isinstance(new, str) or new not in kinds:
+        return  # an unknown type: validation names the allowed ones
+    extra = [k for k in section if k not in kinds[new].Config.model_fields]
+    if not extra:
+        return
+    said, fix = [], []
+    for k in extra:
+        path = ".".join((*key, k))
+        value = section[k]
+        value = "a section" if isinstance(value, dict) else one_line(str(value))
+        if path in overrides:
+            value += f", from --set {path}={overrides[path]}" if cli else f", from override '{path}'"
+        said.append(f"{k} ({value})")
+        fix.append(f"--set {path}=null" if cli else f"'{path}': None")
+    raise ConfigError(f"{where}: type {new} has no {', '.join(said)}; leave "
+                      f"{'it' if len(extra) == 1 else 'them'} out too: {', '.join(fix)} (or write "
+                      "the section in a config file)")

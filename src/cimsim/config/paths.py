@@ -147,8 +147,8 @@ def resolve(path: str, data: Optional[Mapping] = None) -> Leaf:
             if len(parts) != 3 or not others:
                 raise
             raise PathError(f"{exc}; '{parts[2]}' is a field of type {', '.join(others)}: set "
-                            f"{head}.{parts[1]}.type={others[0]} too (and drop the fields that "
-                            "type does not have)") from None
+                            f"{head}.{parts[1]}.type={others[0]} too, and leave out (=null) the "
+                            "fields that type does not have") from None
     try:
         model = section_model(head, data)
     except PathError as exc:

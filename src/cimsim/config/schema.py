@@ -82,8 +82,12 @@ def describe_fields(data: Optional[Mapping] = None) -> list[FieldDoc]:
             out += describe_model(cls.Config, f"{type_name}.")
         return out + tail
     for head in ("memory", "links"):
+        kinds = memory_types() if head == "memory" else link_types()
         for name in data.get(head) or {}:
-            out += describe_model(resource_model(head, name, data), f"{head}.{name}.")
+            for doc in describe_model(resource_model(head, name, data), f"{head}.{name}."):
+                if doc.path == f"{head}.{name}.type":  # --set switches it to any registered type
+                    doc = FieldDoc(doc.path, "one of " + ", ".join(kinds), doc.default, doc.description)
+                out.append(doc)
     for key in data:
         if key not in RESERVED:
             out += describe_model(section_model(key, data), f"{key}.")

@@ -8,7 +8,7 @@ through :mod:`cimsim.hw.registry`, that owns
   from the component's YAML section, quantities with units);
 - which ops it claims (:meth:`Component.claim`) and in what priority
   (:attr:`Component.priority`: higher claims first; the processor, priority 0,
-  takes what is left);
+  takes what is left), and a note on those its limits keep from it (``claim_note``);
 - its placement data (:meth:`Component.place` -> :class:`Plan`): the engine
   servers its ops run on, which ops are serial, notes, per-op columns;
 - its per-op cost (:meth:`Component.cost` -> :class:`OpCost`): time on its
@@ -48,18 +48,9 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ..quantity import (
-    Bytes,
-    BytesPerSecond,  # noqa: F401  (re-exported for resource types)
-    Fraction,  # noqa: F401  (re-exported for resource types)
-    JoulesPerBit,
-    Meters,
-    Volts,
-    JoulesPerByte,
-    NonNegativeFloat,
-    NonNegativeInt,  # noqa: F401  (re-exported for components)
-    PositiveInt,
-    Seconds,
-    SquareMeters,
+    Bytes, JoulesPerBit, JoulesPerByte, Meters, NonNegativeFloat, PositiveInt, Seconds,
+    SquareMeters, Volts,
+    BytesPerSecond, Fraction, NonNegativeInt,  # noqa: F401  (re-exported for resources, components)
 )
 from ..workload.oparrays import OpArrays  # noqa: F401  (re-exported for components)
 
@@ -526,6 +517,11 @@ class Component:
     def workload_errors(self, metadata: Mapping) -> list[str]:
         """What in the workload's ``metadata`` this component's config contradicts."""
         return []
+
+    def claim_note(self, ops: OpArrays, free: np.ndarray, took: np.ndarray) -> Optional[str]:
+        """A note on the ``free`` ops (unclaimed when it claimed) it could run but a limit of its
+        config kept it from taking (``took``: those it took), naming the field; or None."""
+        return None
 
     def unclaimed_hint(self, ops: OpArrays, unclaimed: np.ndarray) -> Optional[str]:
         """What in this component's config would let it run some of the ``unclaimed`` ops

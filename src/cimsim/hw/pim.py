@@ -203,6 +203,31 @@ class PIM(Component):
             mine |= self._kv_mask(ops)
         return free & mine
 
+    def claim_note(self, ops: OpArrays, free, took):
+        """How many of the ``free`` ops of the kinds it claims it left for having more rows
+        than ``max_rows`` (batch x m for a weight, m per product for a KV cache), the most
+        rows among them and the field to raise; None when it left none."""
+        c = self.config
+        kind = np.zeros_like(free)
+        rows = np.zeros(kind.shape[0])
+        if "kv_cache" in c.claims:
+            kv = (ops.rows > 0) & (ops.stationary < 0) & (self._input_bytes(ops) > 0)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                rows = np.where(kv, np.where(ops.batch > 0, ops.rows / ops.batch, 0.0), rows)
+            kind |= kv
+        if "weights" in c.claims:
+            w = ops.stationary >= 0
+            rows = np.where(w, ops.rows, rows)
+            kind |= w
+        kind &= free
+        past = kind & (rows > c.max_rows)
+        if not past.any():
+            return None
+        path = f"{self.name}.max_rows"
+        return (f"{self.name} took {int(took.sum())} of {int(kind.sum())} matmuls it could run: "
+                f"{int(past.sum())} {'has' if past.sum() == 1 else 'have'} more activation rows (up to {rows[past].max():g}) than "
+                f"{path} ({c.max_rows}); raise {path} to let it take them")
+
     def place(self, ops: OpArrays, idx):
         return Plan.one_server(len(idx))
 

@@ -11,6 +11,8 @@ Rules, in order:
    claims (:meth:`cimsim.hw.base.Component.claim`): CIM arrays every matmul
    with a stationary weight, a systolic array every matmul, near-bank PIM the
    GEMV-shaped ones with a stationary weight, the processor everything left.
+   A component's note on the ops its limits kept from it (PIM's ``max_rows``) comes
+   first among the run's notes.
 3. An op no component claims is an error naming the op and its kind.
 4. Each component then places its own ops (:meth:`~cimsim.hw.base.Component.place`):
    engine servers, serial ops, weight residency, re-programming, notes.
@@ -44,6 +46,8 @@ class Placement:
     serial: np.ndarray  # bool: the op's transfers finish before its compute starts
     n_servers: int
     notes: list[str] = field(default_factory=list)
+    #: the notes of components on ops their config's limits kept from them (first in ``notes``)
+    claim_notes: list[str] = field(default_factory=list)
 
     @property
     def n_ops(self) -> int:
@@ -99,8 +103,12 @@ def place(workload: Workload, arch: Architecture) -> Placement:
     order = sorted(range(len(comps)), key=lambda i: (-comps[i].priority, i))
     owner = np.full(n, -1, dtype=np.int64)
     free = np.ones(n, dtype=bool)
+    claim_notes: list[str] = []
     for ci in order:
         took = np.asarray(comps[ci].claim(ops, free.copy()), dtype=bool) & free
+        note = comps[ci].claim_note(ops, free.copy(), took)
+        if note:
+            claim_notes.append(note)
         owner[took] = ci
         free &= ~took
     if free.any():
@@ -112,7 +120,7 @@ def place(workload: Workload, arch: Architecture) -> Placement:
             f"{int(free.sum()) - 1} other(s); its components "
             f"({', '.join(f'{c.name}: {c.type_name}' for c in comps)}) claim none of them; "
             + ("; ".join(hints) if hints else "add a processor to run what the accelerators do not"))
-    idx, plans, notes = [], [], []
+    idx, plans, notes = [], [], list(claim_notes)
     server = np.zeros(n, dtype=np.int64)
     serial = np.zeros(n, dtype=bool)
     offset = 0
@@ -131,4 +139,4 @@ def place(workload: Workload, arch: Architecture) -> Placement:
         serial[ids] = plan.serial
         offset += plan.n_servers
         notes.extend(plan.notes)
-    return Placement(comps, owner, idx, plans, server, serial, offset, notes)
+    return Placement(comps, owner, idx, plans, server, serial, offset, notes, claim_notes)

@@ -173,6 +173,7 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
         area_placeholder_share=a_share,
         provenance=prov,
         precision_mismatch=bool(mixed),
+        claim_notes=list(pl.claim_notes),
         write_bytes=writes,
     )
     llm = wl.metadata.get("llm")

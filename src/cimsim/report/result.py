@@ -58,6 +58,9 @@ class Result:
     provenance: dict = field(default_factory=dict)
     #: a component computes at a fixed precision other than its ops' dtype (see the notes)
     precision_mismatch: bool = False
+    #: the notes (also in ``notes``) of units on ops their config's limits kept from them, e.g.
+    #: PIM's max_rows: ``cimsim compare`` shows these under its table
+    claim_notes: list[str] = field(default_factory=list)
     #: memory level or link -> the part of ``traffic_bytes`` that are writes (the rest reads)
     write_bytes: dict[str, float] = field(default_factory=dict)
     #: LLM serving metrics by column (columns.SERVING_COLUMNS), empty for other workloads

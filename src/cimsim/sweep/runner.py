@@ -66,7 +66,8 @@ def plan_sweep(configs, workloads, params=None, *, sample: str = "grid", samples
     """Parse the specs and count the runs (points x configs x workloads) arithmetically.
 
     Raises :class:`SweepTooLarge` when the runs exceed ``max_points``; no grid
-    or sample is built, so a 10^9-point request costs nothing.
+    or sample is built, so a 10^9-point request costs nothing. Then every swept
+    field must be one of every config's (:func:`check_swept_fields`).
     """
     if isinstance(max_points, bool) or not isinstance(max_points, int) or max_points < 1:
         raise CimsimError(f"--max-points {max_points!r}: expected a whole number >= 1")
@@ -82,7 +83,34 @@ def plan_sweep(configs, workloads, params=None, *, sample: str = "grid", samples
             f"{plan.describe()} exceed --max-points {max_points:,}; use fewer values, or raise "
             "--max-points if you mean it"
         )
+    check_swept_fields(configs, specs)
     return plan
+
+
+def check_swept_fields(configs, specs: Sequence[ParamSpec]) -> None:
+    """Refuse, in one line, a swept field that one of the ``configs`` lacks (say ``cim.arrays``
+    on a GPU config), naming the config, the field and what the config has; each of that
+    config's points would otherwise be an error row. The fields are set in order, a first
+    value each, as a point sets them (a section one of them starts is there for the next)."""
+    from ..bundled import resolve_config
+    from ..config import apply_overrides, read_yaml
+    from ..config.paths import resolve
+    from .params import SweepSpecError
+
+    if not specs:
+        return
+    for name in configs:
+        path = resolve_config(str(name))
+        data = read_yaml(path)
+        where = str(name) if str(name) == str(path) else f"{name} ({path})"
+        for p in specs:
+            first = p.values[0] if p.values is not None else p.low
+            try:
+                resolve(p.path, data)
+                data = apply_overrides(data, {p.path: p.override_value(first)})
+            except ConfigError as exc:
+                why = str(exc).split(f"override '{p.path}': ", 1)[-1]
+                raise SweepSpecError(f"--param {p.path}: not a field of config {where}: {why}") from None
 
 
 def _as_list(x) -> list:
