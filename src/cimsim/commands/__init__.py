@@ -2,7 +2,25 @@
 
 from __future__ import annotations
 
+import os
+import sys
+
 import click
+
+#: exit status of a command whose stdout was closed under it: 128 + SIGPIPE (13)
+BROKEN_PIPE_STATUS = 141
+
+
+def broken_pipe() -> None:
+    """Stdout's reader is gone: point stdout at /dev/null (so the interpreter's last flush
+    cannot fail and print "Exception ignored ... BrokenPipeError") and exit 141, saying
+    nothing (the Python documentation's recipe for SIGPIPE)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no real file descriptor (a test runner's capture)
+        pass
+    raise SystemExit(BROKEN_PIPE_STATUS)
 
 
 class OneLineUsageError(click.ClickException):
@@ -62,11 +80,13 @@ class OneLineGroup(click.Group):
 def console(min_width: int = 120):
     """A rich console of at least ``min_width`` columns off a terminal (rich assumes 80), unless
     ``COLUMNS`` names a width: then that width, as on a terminal."""
-    import os
-
     from rich.console import Console
 
-    probe = Console()
+    class _Console(Console):
+        def on_broken_pipe(self) -> None:  # rich's own exits 1; every command exits 141
+            broken_pipe()
+
+    probe = _Console()
     if probe.is_terminal or os.environ.get("COLUMNS", "").strip().isdigit():
         return probe
-    return Console(width=max(min_width, probe.width))
+    return _Console(width=max(min_width, probe.width))
