@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 import click
 
@@ -21,6 +22,29 @@ def broken_pipe() -> None:
     except (OSError, ValueError):  # no real file descriptor (a test runner's capture)
         pass
     raise SystemExit(BROKEN_PIPE_STATUS)
+
+
+def full_path(path) -> Path:
+    """``path`` as an absolute path (``..`` folded, symlinks kept): what every "wrote" line shows."""
+    return Path(os.path.abspath(path))
+
+
+def new_folder(path, made_by=None) -> Path | None:
+    """The outermost folder that writing the file ``path`` creates (its missing parents), or
+    None when its folder exists. Call it before writing; ``made_by``: a file written first,
+    whose folders then exist."""
+    before = set(full_path(made_by).parents) if made_by is not None else set()
+    missing = None
+    for folder in full_path(path).parents:  # nearest first
+        if folder.exists() or folder in before:
+            break
+        missing = folder
+    return missing
+
+
+def created(folder: Path | None) -> str:
+    """`` (created FOLDER)`` after a "wrote" line when writing made ``folder``, else ``""``."""
+    return f" (created {folder})" if folder is not None else ""
 
 
 class OneLineUsageError(click.ClickException):
