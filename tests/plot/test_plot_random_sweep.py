@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from cimsim.commands.plot import plot_command
-from cimsim.plot import efficiency_vs_param, latency_vs_param, utilization_vs_param
+from cimsim.plot import energy_breakdown, efficiency_vs_param, latency_vs_param, utilization_vs_param
 from cimsim.sweep import sweep
 
 ARCHS = ["cpu-ddr5", "gpu-hbm3"]
@@ -49,6 +49,16 @@ def test_lhs_sweep_utilization_draws_no_line_through_unrelated_points(lhs_sweep)
     fig = utilization_vs_param(df, "memory.dram.bandwidth")
     lines = [l for ax in fig.axes for l in ax.get_lines() if len(l.get_xdata()) > 1]
     assert lines and all(l.get_linestyle() == "None" for l in lines)
+
+
+def test_lhs_sweep_energy_bars_name_every_swept_value_of_their_run(lhs_sweep):
+    """A bar at one bandwidth of an LHS sweep is one run, at its own clock: the label says both."""
+    _, df = lhs_sweep
+    fig = energy_breakdown(df, "memory.dram.bandwidth")
+    ax = fig.subfigs[0].axes[-1]
+    labels = [t.get_text().split("\n") for t in ax.get_xticklabels()]
+    assert labels and all(len(l) == 3 and l[1].endswith("B/s") and l[2].endswith("Hz") for l in labels)
+    assert ax.get_xlabel() == "architecture, memory.dram.bandwidth [B/s], processor.clock [Hz]"
 
 
 def test_cimsim_plot_of_an_lhs_sweep(lhs_sweep, tmp_path):

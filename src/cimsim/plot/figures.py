@@ -358,6 +358,7 @@ def energy_breakdown(df: pd.DataFrame, param: str | None = None, most: int = 4) 
     params = param_columns(df)
     param = param if param is not None else (params[0] if params else None)
     comps = energy_parts(data)
+    others = [p for p in params if p != param and data[p].nunique() > 1]
     panels = []
     for wl in _workloads(data) or [""]:
         sub = data[data[WORKLOAD] == wl] if len(data) else data
@@ -367,7 +368,9 @@ def energy_breakdown(df: pd.DataFrame, param: str | None = None, most: int = 4) 
                 bars.append((str(arch), str(arch), g.iloc[0]))
                 continue
             for v in _pick_values(g[param].tolist(), most):
-                bars.append((f"{arch}\n{value_text(df, param, v)}", str(arch), g[g[param] == v].iloc[0]))
+                row = g[g[param] == v].iloc[0]  # the other swept values of the bar's run too
+                rest = [value_text(df, p, row[p]) for p in others]
+                bars.append(("\n".join([str(arch), value_text(df, param, v), *rest]), str(arch), row))
         panels.append((wl, bars))
     most_bars = max(len(b) for _, b in panels)
     # many bars: one workload per row, so the figure grows down, not into a strip
@@ -411,7 +414,8 @@ def energy_breakdown(df: pd.DataFrame, param: str | None = None, most: int = 4) 
         for tick, color in zip(ax.get_xticklabels(), colors):
             tick.set_color(color)
         if param is not None:
-            ax.set_xlabel(f"architecture, {_param_label(df, param)}", fontsize="small")
+            ax.set_xlabel(", ".join(["architecture"] + [_param_label(df, p) for p in [param, *others]]),
+                          fontsize="small")
         sf.suptitle(str(wl) if wl != "" else "energy", fontsize="medium")
     _outside_legend(fig, [a for sf in subfigs for a in sf.axes], title="energy part")
     fig.suptitle("energy breakdown")
