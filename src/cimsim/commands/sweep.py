@@ -101,7 +101,7 @@ def sweep_command(configs, workloads, params, sample, samples, seed, engine, sch
             announce(plan_sweep(list(configs), list(workloads), list(params), sample=sample,
                                 samples=samples, max_points=max_points).describe())
             return
-        made = {output: new_folder(output) if output is not None else None}
+        made = {output: new_folder(output)}  # -o has a default: never None
         made[csv_path] = new_folder(csv_path, made_by=output) if csv_path is not None else None
         df = sweep(
             list(configs), list(workloads), list(params),
@@ -122,10 +122,7 @@ def sweep_command(configs, workloads, params, sample, samples, seed, engine, sch
         raise SystemExit(130) from None
     from ..sweep.runner import describe_run
 
-    if output is not None:
-        click.echo(f"wrote {full_path(output)}: {describe_run(df)}{created(made[output])}")
-    else:
-        click.echo(describe_run(df))
+    click.echo(f"wrote {full_path(output)}: {describe_run(df)}{created(made[output])}")
     if csv_path is not None:
         click.echo(f"wrote {full_path(csv_path)}{created(made[csv_path])}")
 
