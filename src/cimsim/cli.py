@@ -1,16 +1,19 @@
 """Command line: the ``cimsim`` group. Every command lives in :mod:`cimsim.commands`.
 
 Every error a user can cause prints one line on stderr and exits with status
-1 (2 for usage errors), never a traceback.
+1 (2 for usage errors), never a traceback. A reader that closes the pipe early
+(``cimsim trace -h | head -1``) ends any command quietly: nothing on stderr, exit status
+141 (128 + SIGPIPE, what ``seq``, ``cat`` and other Unix tools killed by SIGPIPE report).
 """
 
 from __future__ import annotations
 
+import errno
 import sys
 
 import click
 
-from .commands import OneLineGroup
+from .commands import OneLineGroup, broken_pipe as _broken_pipe
 from .commands.calibrate import calibrate
 from .commands.fields import fields
 from .commands.plot import plot
@@ -25,7 +28,15 @@ from .errors import CimsimError, one_line
 
 
 class _Group(OneLineGroup):
-    """Turns cimsim's input errors into one-line messages."""
+    """Turns cimsim's input errors into one-line messages; a closed stdout ends it quietly."""
+
+    def make_context(self, *args, **kwargs):  # `cimsim --help`, `--version`: printed while parsing
+        try:
+            return super().make_context(*args, **kwargs)
+        except OSError as exc:
+            if exc.errno != errno.EPIPE:
+                raise
+            _broken_pipe()
 
     def invoke(self, ctx):
         try:
@@ -35,7 +46,10 @@ class _Group(OneLineGroup):
             lines = str(exc).split("\n")
             more = f" (and {len(lines) - 1} more{_where(lines)})" if len(lines) > 1 else ""
             raise click.ClickException(one_line(lines[0]) + more) from None
-        except OSError as exc:  # a file cimsim was told to read or write: one line, no traceback
+        except OSError as exc:
+            if exc.errno == errno.EPIPE:  # stdout closed (`| head`): not the user's file
+                _broken_pipe()
+            # a file cimsim was told to read or write: one line, no traceback
             where = f"{exc.filename}: " if exc.filename else ""
             raise click.ClickException(one_line(f"{where}{exc.strerror or exc}")) from None
 

@@ -2,7 +2,49 @@
 
 from __future__ import annotations
 
+import os
+import sys
+from pathlib import Path
+
 import click
+
+#: exit status of a command whose stdout was closed under it: 128 + SIGPIPE (13)
+BROKEN_PIPE_STATUS = 141
+
+
+def broken_pipe() -> None:
+    """Stdout's reader is gone: point stdout at /dev/null (so the interpreter's last flush
+    cannot fail and print "Exception ignored ... BrokenPipeError") and exit 141, saying
+    nothing (the Python documentation's recipe for SIGPIPE)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no real file descriptor (a test runner's capture)
+        pass
+    raise SystemExit(BROKEN_PIPE_STATUS)
+
+
+def full_path(path) -> Path:
+    """``path`` as an absolute path (``..`` folded, symlinks kept): what every "wrote" line shows."""
+    return Path(os.path.abspath(path))
+
+
+def new_folder(path, made_by=None) -> Path | None:
+    """The outermost folder that writing the file ``path`` creates (its missing parents), or
+    None when its folder exists. Call it before writing; ``made_by``: a file written first,
+    whose folders then exist."""
+    before = set(full_path(made_by).parents) if made_by is not None else set()
+    missing = None
+    for folder in full_path(path).parents:  # nearest first
+        if folder.exists() or folder in before:
+            break
+        missing = folder
+    return missing
+
+
+def created(folder: Path | None) -> str:
+    """`` (created FOLDER)`` after a "wrote" line when writing made ``folder``, else ``""``."""
+    return f" (created {folder})" if folder is not None else ""
 
 
 class OneLineUsageError(click.ClickException):
@@ -62,11 +104,13 @@ class OneLineGroup(click.Group):
 def console(min_width: int = 120):
     """A rich console of at least ``min_width`` columns off a terminal (rich assumes 80), unless
     ``COLUMNS`` names a width: then that width, as on a terminal."""
-    import os
-
     from rich.console import Console
 
-    probe = Console()
+    class _Console(Console):
+        def on_broken_pipe(self) -> None:  # rich's own exits 1; every command exits 141
+            broken_pipe()
+
+    probe = _Console()
     if probe.is_terminal or os.environ.get("COLUMNS", "").strip().isdigit():
         return probe
-    return Console(width=max(min_width, probe.width))
+    return _Console(width=max(min_width, probe.width))

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from ..calibrate.timing import ENV_VAR, STATISTICS
-from . import OneLineErrors
+from . import OneLineErrors, full_path
 
 
 @click.command("calibrate", cls=OneLineErrors)
@@ -33,7 +33,7 @@ def calibrate(output: Path, quick: bool, use_numpy: bool, threads: int | None, t
                              timing=Timing(statistic=timing))
     from ..report.format import si
 
-    click.echo(f"wrote {output}: DRAM {si(cal.dram_read_bps, 'B/s', 3)} read, LLC "
+    click.echo(f"wrote {full_path(output)}: DRAM {si(cal.dram_read_bps, 'B/s', 3)} read, LLC "
                f"{cal.llc_bytes / 2**20:.3g} MiB at {si(cal.llc_bps, 'B/s', 3)}, fp32 matmul "
                f"{si(cal.matmul_macs_per_s['fp32'], 'MAC/s', 3)}, op overhead "
                f"{si(cal.op_overhead_s, 's', 3)} ({cal.seconds:.0f} s)")

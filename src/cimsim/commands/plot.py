@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from . import OneLineErrors
+from . import OneLineErrors, created, full_path, new_folder
 from ..errors import CimsimError, one_line
 
 FORMATS = ("png", "svg")
@@ -73,11 +73,12 @@ def plot_command(sweep_file, output_dir, formats, param, no_roofline):
             figures["roofline"] = _roofline(ok)
         except CimsimError as exc:
             click.echo(f"skipped the roofline: {str(exc).splitlines()[0]}", err=True)
+    made = new_folder(out_dir / "figure")
     written = []
     for name, fig in figures.items():
         written += P.save_figure(fig, out_dir / f"{stem}-{name}", formats)
-    for path in written:
-        click.echo(f"wrote {path}")
+    for i, path in enumerate(written):  # the folder made, on the first file's line
+        click.echo(f"wrote {full_path(path)}{created(made) if i == 0 else ''}")
 
 
 #: The name cli.py registers.

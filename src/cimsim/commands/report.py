@@ -8,7 +8,7 @@ import click
 
 from ..atomic import check_writable
 
-from . import OneLineErrors
+from . import OneLineErrors, created, full_path, new_folder
 from ..errors import CimsimError
 from .run import engine_option, load_many, set_option
 
@@ -37,6 +37,7 @@ def report(configs: tuple[str, ...], workloads: tuple[str, ...], output_dir: Pat
     if output_dir.exists() and not output_dir.is_dir():
         raise CimsimError(f"-o {output_dir}: is a file; give a folder for report.html")
     check_writable(output_dir / "report.html", "-o")  # before the runs, not after them
+    made = new_folder(output_dir / "report.html")
     archs, wls = load_many(configs, workloads, sets)
     if baseline is not None and baseline not in [a.name for a in archs]:
         raise CimsimError(f"--baseline {baseline}: no such architecture among the configs "
@@ -49,4 +50,5 @@ def report(configs: tuple[str, ...], workloads: tuple[str, ...], output_dir: Pat
     except OSError as exc:
         raise CimsimError(f"-o {output_dir}: cannot write there ({exc.strerror or exc}: "
                           f"{exc.filename})") from None
-    click.echo(f"wrote {page} ({len(rep.results)} runs, {len(rep.figures)} figures)")
+    click.echo(f"wrote {full_path(page)} ({len(rep.results)} runs, {len(rep.figures)} figures)"
+               f"{created(made)}")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from . import OneLineErrors, OneLineUsageError, console
+from . import OneLineErrors, OneLineUsageError, console, created, full_path, new_folder
 from .. import bundled
 from ..atomic import atomic_write, check_writable
 from ..errors import CimsimError, ConfigError
@@ -72,6 +72,7 @@ def run(config: str, workload: str, engine: str, sets: tuple[str, ...], as_json:
         raise OneLineUsageError("--dataset goes with --accuracy")
     if trace_file is not None:  # before the run, not after it
         check_writable(trace_file, "--trace")
+        made = new_folder(trace_file)
     target = None
     if accuracy or (not bundled._is_workload(workload) and _is_target(workload)):
         from ..accuracy.target import load_target, stats_bits, workload_file
@@ -119,8 +120,8 @@ def run(config: str, workload: str, engine: str, sets: tuple[str, ...], as_json:
         if placement:
             print_placement(result)
     if trace_file is not None:  # with --json, stdout carries the JSON alone
-        click.echo(f"wrote {trace_file}: {result.ops} ops over {si(result.latency_s, 's')} "
-                   "(open it in https://ui.perfetto.dev)", err=as_json)
+        click.echo(f"wrote {full_path(trace_file)}: {result.ops} ops over {si(result.latency_s, 's')} "
+                   f"(open it in https://ui.perfetto.dev){created(made)}", err=as_json)
 
 
 def _is_target(name: str) -> bool:
@@ -366,6 +367,7 @@ def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
 
     if output is not None:  # before the runs, not after them
         check_writable(output, "-o")
+        made = new_folder(output)
     archs, wls = load_many(configs, workloads, sets)
     runs, df = studies.compare(archs, wls, engine=engine)
     results = [(run.arch, run.result) for run in runs]
@@ -422,4 +424,4 @@ def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
             atomic_write(output, lambda tmp: df.to_csv(tmp, index=False))
         except OSError as exc:
             raise CimsimError(f"-o {output}: cannot write there ({exc.strerror or exc})") from None
-        click.echo(f"wrote {len(df)} rows to {output}")
+        click.echo(f"wrote {len(df)} rows to {full_path(output)}{created(made)}")

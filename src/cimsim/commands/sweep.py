@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from . import OneLineErrors, OneLineUsageError
+from . import OneLineErrors, OneLineUsageError, created, full_path, new_folder
 
 from ..errors import CimsimError
 from ..sweep.params import DEFAULT_MAX_POINTS, one_line
@@ -101,6 +101,8 @@ def sweep_command(configs, workloads, params, sample, samples, seed, engine, sch
             announce(plan_sweep(list(configs), list(workloads), list(params), sample=sample,
                                 samples=samples, max_points=max_points).describe())
             return
+        made = {output: new_folder(output)}  # -o has a default: never None
+        made[csv_path] = new_folder(csv_path, made_by=output) if csv_path is not None else None
         df = sweep(
             list(configs), list(workloads), list(params),
             sample=sample, samples=samples, seed=seed, engine=engine, scheduler=scheduler,
@@ -120,9 +122,9 @@ def sweep_command(configs, workloads, params, sample, samples, seed, engine, sch
         raise SystemExit(130) from None
     from ..sweep.runner import describe_run
 
-    click.echo(f"wrote {output}: {describe_run(df)}")
+    click.echo(f"wrote {full_path(output)}: {describe_run(df)}{created(made[output])}")
     if csv_path is not None:
-        click.echo(f"wrote {csv_path}")
+        click.echo(f"wrote {full_path(csv_path)}{created(made[csv_path])}")
 
 
 #: The name cli.py registers.

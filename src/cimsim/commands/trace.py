@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from ..errors import CimsimError
-from . import OneLineErrors
+from . import OneLineErrors, created, full_path, new_folder
 from .workload import serving_options, serving_params
 
 #: flags replaced by --zoo / --param: what to write instead (one line each)
@@ -142,10 +142,11 @@ def trace_command(ctx, spec, output, name, allow_unknown, zoo_name, params, real
             t0 = time.perf_counter()
             model, inputs, kwargs = load_factory(spec, with_kwargs=True)
             path = Path(output)
+            made = new_folder(path)
             w = trace(model, inputs, name=name or path.stem, allow_unknown=allow_unknown,
                       example_kwargs=kwargs or None, stats_bits=sbits, dtype=dtype)
             save_workload(w, path)
-            _report(w, path, time.perf_counter() - t0)
+            _report(w, path, time.perf_counter() - t0, made)
             return
         from .. import zoo
 
@@ -158,10 +159,11 @@ def trace_command(ctx, spec, output, name, allow_unknown, zoo_name, params, real
             if overrides or name:
                 raise click.UsageError(f"--param and --name go with one model, not the family '{zoo_name}'")
             out = Path(output)
+            made = new_folder(out / "workload.json")
             out.mkdir(parents=True, exist_ok=True)
-            for n in family:
+            for i, n in enumerate(family):  # the folder made, on the first file's line
                 _trace_zoo(zoo, n, out / f"{n}.json", n, overrides, real_weights, allow_unknown,
-                           sbits, dtype)
+                           sbits, dtype, made if i == 0 else None)
             return
         path = Path(output)
         _trace_zoo(zoo, zoo_name, path, name or path.stem, overrides, real_weights, allow_unknown,
@@ -171,7 +173,7 @@ def trace_command(ctx, spec, output, name, allow_unknown, zoo_name, params, real
 
 
 def _trace_zoo(zoo, zoo_name, path, name, overrides, real_weights, allow_unknown,
-               stats_bits=None, dtype=None) -> None:
+               stats_bits=None, dtype=None, made=None) -> None:
     from ..workload.io import save_workload
 
     t0 = time.perf_counter()
@@ -182,8 +184,9 @@ def _trace_zoo(zoo, zoo_name, path, name, overrides, real_weights, allow_unknown
     w = zoo.trace_zoo(zoo_name, real_weights=real_weights, allow_unknown=allow_unknown,
                       stats_bits=stats_bits, dtype=dtype, **overrides)
     w.name = name
+    made = made or new_folder(path)
     save_workload(w, path)
-    _report(w, path, time.perf_counter() - t0)
+    _report(w, path, time.perf_counter() - t0, made)
 
 
 def _trace_serving(zoo_name, path, name, overrides, serving) -> None:
@@ -192,8 +195,9 @@ def _trace_serving(zoo_name, path, name, overrides, serving) -> None:
 
     t0 = time.perf_counter()
     w = trace_serving(zoo_name, **serving_params(**serving), name=name, **overrides)
+    made = new_folder(path)
     save_workload(w, path)
-    _report(w, path, time.perf_counter() - t0)
+    _report(w, path, time.perf_counter() - t0, made)
     llm = w.metadata["llm"]
     tr = w.metadata["traces"]
     click.echo(f"serving run: {llm['step_kind'].count('prefill')} prefill(s), "
@@ -212,7 +216,7 @@ def _list() -> None:
     click.echo("hf:PATH.json     a Hugging Face model from its config.json (model_type and fields)")
 
 
-def _report(w, path, seconds: float) -> None:
+def _report(w, path, seconds: float, made=None) -> None:
     unknown = w.metadata.get("unknown_ops") or []
     extra = f", {len(unknown)} unknown op(s) kept as generic ops" if unknown else ""
     blind = sum(u.get("macs") is None for u in unknown)
@@ -222,8 +226,8 @@ def _report(w, path, seconds: float) -> None:
     mapped = f", {share:.1%} of MACs mapped to specific kinds" if share is not None else ""
     from ..report.format import si
 
-    click.echo(f"wrote {path}: {len(w.ops)} ops, {w.macs:,} MACs ({si(w.macs, 'MAC')}), weights "
-               f"{si(w.weight_bytes, 'B')}{mapped}{extra} ({si(seconds, 's')})")
+    click.echo(f"wrote {full_path(path)}: {len(w.ops)} ops, {w.macs:,} MACs ({si(w.macs, 'MAC')}), "
+               f"weights {si(w.weight_bytes, 'B')}{mapped}{extra} ({si(seconds, 's')}){created(made)}")
     st = w.metadata.get("activity_stats")
     if st is not None:
         click.echo(f"data statistics: {st['note']}" if "note" in st else

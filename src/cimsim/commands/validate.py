@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from . import OneLineErrors, console
+from . import OneLineErrors, console, created, full_path, new_folder
 
 
 #: SI prefixes a case's unit may carry, and the base units :func:`si` re-prefixes.
@@ -55,6 +55,10 @@ def validate(names: tuple[str, ...], list_only: bool, output: Path | None) -> No
         for name, desc in suites().items():
             click.echo(f"{name}: {desc}")
         return
+    if output is not None:  # before the cases run, not after them
+        from ..atomic import check_writable
+
+        check_writable(output, "-o")
     df = run(names)
     out = console(min_width=160)
     t = Table(title="cimsim validate: measured vs predicted", title_justify="left")
@@ -83,5 +87,8 @@ def validate(names: tuple[str, ...], list_only: bool, output: Path | None) -> No
         for sk in group:
             out.print(f"  - {sk['case']}")
     if output is not None:
-        df.to_csv(output, index=False)
-        click.echo(f"wrote {len(df)} cases to {output}")
+        from ..atomic import atomic_write
+
+        made = new_folder(output)
+        atomic_write(output, lambda tmp: df.to_csv(tmp, index=False))
+        click.echo(f"wrote {len(df)} cases to {full_path(output)}{created(made)}")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from . import OneLineErrors, OneLineGroup
+from . import OneLineErrors, OneLineGroup, created, full_path, new_folder
 
 from ..dtypes import DTYPES
 from ..errors import CimsimError, WorkloadError
@@ -32,17 +32,18 @@ from ..workload.ir import Workload
 LARGE_OPS = 100_000
 
 
-def _summary(w: Workload, path: Path) -> str:
+def _summary(w: Workload, path: Path, made: Path | None = None) -> str:
     from ..report.format import si
 
-    return (f"wrote {path}: {w.name}: {len(w)} ops, {w.macs:,} MACs "
-            f"({si(w.macs, 'MAC')}), weights {si(w.weight_bytes, 'B')}")
+    return (f"wrote {full_path(path)}: {w.name}: {len(w)} ops, {w.macs:,} MACs "
+            f"({si(w.macs, 'MAC')}), weights {si(w.weight_bytes, 'B')}{created(made)}")
 
 
 def _generate(gen: str, output: Path, name: str | None, **params) -> None:
     # status on stderr when generating or writing takes more than a second
     with Feedback(f"{gen} workload -> {output}") as fb:
         fb.update("generating")
+        made = new_folder(output)
         try:
             w = GENERATORS[gen](**params, name=name)
         except WorkloadError as exc:
@@ -51,7 +52,7 @@ def _generate(gen: str, output: Path, name: str | None, **params) -> None:
             save_workload(w, output, progress=fb)
         except OSError as exc:
             raise click.ClickException(f"cannot write {output}: {exc.strerror}") from None
-    click.echo(_summary(w, output))
+    click.echo(_summary(w, output, made))
     if len(w) >= LARGE_OPS and output.suffix.lower() != COLUMNAR_SUFFIX:
         click.echo(f"note: {len(w):,} ops: for a workload this large use the columnar form "
                    f"(-o {output.with_suffix(COLUMNAR_SUFFIX).name}): tens of times smaller than JSON, "
@@ -201,7 +202,8 @@ def _default_bundled_dir() -> Path:
 def bundled_cmd(directory):
     """Regenerate every bundled workload file."""
     directory = directory or _default_bundled_dir()
-    for name in BUNDLED:
+    made = new_folder(directory / "workload.json")
+    for i, name in enumerate(BUNDLED):  # the folder made, on the first file's line
         path = directory / f"{name}.json"
         try:
             w = make_bundled(name)
@@ -210,7 +212,7 @@ def bundled_cmd(directory):
             raise click.ClickException(str(exc)) from None
         except OSError as exc:
             raise click.ClickException(f"cannot write {path}: {exc.strerror}") from None
-        click.echo(_summary(w, path))
+        click.echo(_summary(w, path, made if i == 0 else None))
 
 
 # --------------------------------------------------------------------------- LLM serving
@@ -322,10 +324,11 @@ def llm_cmd(hf_config, hf_model, layers, hidden, heads, kv_heads, ffn, vocab, he
         with Feedback(f"llm workload -> {output}") as fb:
             fb.update("generating")
             w = llm_serving(**params, name=name)
+            made = new_folder(output)
             try:
                 save_workload(w, output, progress=fb)
             except OSError as exc:
                 raise click.ClickException(f"cannot write {output}: {exc.strerror}") from None
     except (WorkloadError, TypeError) as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(_summary(w, output))
+    click.echo(_summary(w, output, made))

@@ -10,7 +10,8 @@ pyplot.
 Every sweep figure has one panel per workload (a sweep of several workloads is never
 shown by its first alone), each architecture in its own colour and marker
 (:mod:`cimsim.plot.style`, the same in every figure, the report and the notebooks), one
-legend outside the panels, and swept values printed with their units.
+legend outside the panels, and swept values printed with their units. A random or Latin-hypercube sweep draws the second swept
+number as colour with a colourbar (:mod:`cimsim.plot.colour`), not a legend entry per point.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from ..report.columns import (
 )
 from ..report.format import si
 from ..sweep.columns import ATTR_UNITS, ERROR, param_columns
+from .colour import add_colourbar, colour_param, draw_coloured
 from .style import arch_style, part_color, value_styles
 
 #: A range wider than this ratio (max / min) gets a log axis.
@@ -199,9 +201,12 @@ def _draw_metric(ax, df: pd.DataFrame, data: pd.DataFrame, param: str, col: str,
     drawn, nor a series with none left. True when a line was drawn."""
     drawn = []
     others = [p for p in param_columns(df) if p != param and p in data.columns and data[p].nunique() > 1]
+    by = colour_param(df, param)
+    if by is not None:  # a random / LHS sweep: the other parameter as colour, not a line each
+        drawn, others = draw_coloured(ax, df, data, param, col, by, factor, declared_only), []
     combos = value_styles(list(data[others].itertuples(index=False, name=None))) if others else {}
     keys = [ARCHITECTURE] + others
-    for key, g in data.groupby(keys, sort=False, dropna=False):
+    for key, g in data.groupby(keys, sort=False, dropna=False) if by is None else ():
         key = key if isinstance(key, tuple) else (key,)
         arch, rest = str(key[0]), tuple(key[1:])
         g = _by_x(df, param, g)
@@ -262,6 +267,9 @@ def metric_vs_param(
     for ax in axes[len(wls):]:
         ax.remove()
     _outside_legend(fig, axes[:len(wls)])
+    by = colour_param(df, param)
+    if by is not None:
+        add_colourbar(fig, axes[:len(wls)], df, by)
     fig.suptitle(title or f"{metric} vs {param}")
     return fig
 
@@ -306,6 +314,9 @@ def efficiency_vs_param(df: pd.DataFrame, param: str | None = None) -> Figure:
                         transform=ax.transAxes, ha="center", va="center")
             ax.set_title(f"{wl}: {label.split(' [')[0]}", fontsize="medium")
     _outside_legend(fig, grid.ravel())
+    by = colour_param(df, param)
+    if by is not None:
+        add_colourbar(fig, grid.ravel(), df, by)
     fig.suptitle("efficiency")
     return fig
 
@@ -347,6 +358,7 @@ def energy_breakdown(df: pd.DataFrame, param: str | None = None, most: int = 4) 
     params = param_columns(df)
     param = param if param is not None else (params[0] if params else None)
     comps = energy_parts(data)
+    others = [p for p in params if p != param and data[p].nunique() > 1]
     panels = []
     for wl in _workloads(data) or [""]:
         sub = data[data[WORKLOAD] == wl] if len(data) else data
@@ -356,7 +368,9 @@ def energy_breakdown(df: pd.DataFrame, param: str | None = None, most: int = 4) 
                 bars.append((str(arch), str(arch), g.iloc[0]))
                 continue
             for v in _pick_values(g[param].tolist(), most):
-                bars.append((f"{arch}\n{value_text(df, param, v)}", str(arch), g[g[param] == v].iloc[0]))
+                row = g[g[param] == v].iloc[0]  # the other swept values of the bar's run too
+                rest = [value_text(df, p, row[p]) for p in others]
+                bars.append(("\n".join([str(arch), value_text(df, param, v), *rest]), str(arch), row))
         panels.append((wl, bars))
     most_bars = max(len(b) for _, b in panels)
     # many bars: one workload per row, so the figure grows down, not into a strip
@@ -400,7 +414,8 @@ def energy_breakdown(df: pd.DataFrame, param: str | None = None, most: int = 4) 
         for tick, color in zip(ax.get_xticklabels(), colors):
             tick.set_color(color)
         if param is not None:
-            ax.set_xlabel(f"architecture, {_param_label(df, param)}", fontsize="small")
+            ax.set_xlabel(", ".join(["architecture"] + [_param_label(df, p) for p in [param, *others]]),
+                          fontsize="small")
         sf.suptitle(str(wl) if wl != "" else "energy", fontsize="medium")
     _outside_legend(fig, [a for sf in subfigs for a in sf.axes], title="energy part")
     fig.suptitle("energy breakdown")
@@ -418,6 +433,8 @@ def utilization_vs_param(df: pd.DataFrame, param: str | None = None) -> Figure:
     data = _ok(df)
     archs = list(dict.fromkeys(data[ARCHITECTURE]))
     wls = _workloads(data)
+    # points of a random / LHS sweep differ in other parameters too: markers, no line joining them
+    ls = "-" if colour_param(df, param) is None else "none"
     fig = _figure(4.4 * max(1, len(archs)) + 2.6, 3.6 * max(1, len(wls)) + 0.5)
     grid = _grid(fig, len(wls), len(archs))
     for row, wl in zip(grid, wls):
@@ -427,7 +444,7 @@ def utilization_vs_param(df: pd.DataFrame, param: str | None = None) -> Figure:
                 u = col[len("util_"):]
                 if g[col].fillna(0).astype(float).max() > 0:
                     ax.plot(_x(df, param, g[param]), g[col].astype(float), marker="o", markersize=3,
-                            color=part_color(u), label=u)
+                            linestyle=ls, color=part_color(u), label=u)
             _format_x(ax, df, param, g[param])
             ax.set_ylim(0, 1.05)
             ax.set_ylabel("utilization [fraction of peak]")

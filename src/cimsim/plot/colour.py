@@ -1,0 +1,108 @@
+"""A second swept number drawn as colour: for random and Latin-hypercube sweeps (and grids
+with more values of a second parameter than there are line styles), where a line style and
+a legend entry per value of the other parameter would be one legend entry per point.
+
+x is the plotted parameter, y the metric, each point coloured by the first other swept
+parameter that is a number (viridis; a log scale when its values span more than a decade)
+with one colourbar per figure, labelled with its unit and SI prefixes. The architecture
+keeps its marker and, as the marker's edge, its colour (:func:`cimsim.plot.style.arch_style`);
+the legend has one entry per architecture. Points of one architecture and one value of the
+other parameters (a grid's column) are joined by a thin line in their colour.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+from matplotlib import colormaps
+from matplotlib.colors import LogNorm, Normalize
+from matplotlib.ticker import FuncFormatter
+
+from ..report.columns import ARCHITECTURE
+from ..sweep.columns import ERROR, param_columns
+from .style import LINESTYLES, arch_style
+
+#: the colour map of a swept parameter (perceptually uniform, readable in grey)
+CMAP = "viridis"
+
+
+class ColourBy(NamedTuple):
+    """The swept parameter drawn as colour, and its scale."""
+
+    param: str
+    norm: Normalize
+
+
+def colour_param(df: pd.DataFrame, param: str) -> ColourBy | None:
+    """The parameter to draw as colour when ``param`` is on x, or None when line styles do:
+    when the other swept parameters take more value combinations than there are line styles
+    (a random or LHS sweep: one per point) and one of them is a number."""
+    ok = df[df[ERROR].isna()] if ERROR in df.columns else df
+    others = [p for p in param_columns(df) if p != param and p in ok.columns and ok[p].nunique() > 1]
+    if not others or len(ok[others].drop_duplicates()) <= len(LINESTYLES):
+        return None
+    numeric = [p for p in others if pd.api.types.is_numeric_dtype(ok[p])
+               and not pd.api.types.is_bool_dtype(ok[p])]
+    if not numeric:
+        return None
+    c = numeric[0]
+    v = ok[c].astype(float).to_numpy()
+    v = v[np.isfinite(v)]
+    lo, hi = float(v.min()), float(v.max())
+    norm = LogNorm(lo, hi) if lo > 0 and hi / lo > 10.0 else Normalize(lo, hi)
+    return ColourBy(c, norm)
+
+
+def draw_coloured(ax, df: pd.DataFrame, data: pd.DataFrame, param: str, col: str, by: ColourBy,
+                  factor: float, declared_only: bool) -> list[pd.Series]:
+    """``col`` x ``factor`` against ``param``, each point coloured by ``by.param``; one legend
+    entry per architecture. Returns the y values drawn."""
+    from .figures import _by_x, _x
+
+    cmap = colormaps[CMAP]
+    others = [p for p in param_columns(df) if p != param and p in data.columns]
+    drawn = []
+    for arch, ga in data.groupby(ARCHITECTURE, sort=False):
+        st = arch_style(str(arch))
+        shown = False
+        for _, g in ga.groupby(others, sort=False, dropna=False) if others else [(None, ga)]:
+            g = _by_x(df, param, g)
+            y = g[col].astype(float) * factor
+            if declared_only:
+                y = y.where(y > 0)
+            keep = y.notna().to_numpy()
+            if not keep.any():
+                continue
+            x = _x(df, param, g[param]).to_numpy()[keep]
+            c = g[by.param].astype(float).to_numpy()[keep]
+            if len(x) > 1:  # a grid's column: the points of one value of the others
+                ax.plot(x, y.to_numpy()[keep], color=cmap(by.norm(float(np.mean(c)))),
+                        linewidth=0.8, alpha=0.7, label="_column")
+            ax.scatter(x, y.to_numpy()[keep], c=c, cmap=cmap, norm=by.norm, marker=st.marker,
+                       s=30, edgecolors=st.color, linewidths=1.2, zorder=3, label="_point")
+            drawn.append(y[keep])
+            shown = True
+        if shown:  # the legend's entry: the architecture's marker, edged in its colour
+            ax.plot([], [], linestyle="none", marker=st.marker, markersize=6,
+                    markerfacecolor="white", markeredgecolor=st.color, markeredgewidth=1.5,
+                    label=str(arch))
+    return drawn
+
+
+def add_colourbar(fig, axes, df: pd.DataFrame, by: ColourBy):
+    """One colourbar beside ``axes`` for ``by.param``, ticks with its unit and SI prefixes."""
+    from matplotlib.cm import ScalarMappable
+
+    from .figures import _param_label, _si_log_axis, _unit, value_text
+
+    cb = fig.colorbar(ScalarMappable(norm=by.norm, cmap=colormaps[CMAP]), ax=list(axes),
+                      location="bottom", shrink=0.6, aspect=40, pad=0.02)
+    cb.set_label(f"colour: {_param_label(df, by.param)}", fontsize="small")
+    if isinstance(by.norm, LogNorm) and _unit(df, by.param):
+        _si_log_axis(cb.ax.xaxis, _unit(df, by.param))
+    else:
+        cb.ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: value_text(df, by.param, v)))
+    cb.ax.tick_params(labelsize="small")
+    return cb
