@@ -129,6 +129,31 @@ def test_hf_config_shapes():
     assert (m.kv_heads, m.ffn, m.head_dim, m.gated) == (12, 3072, 64, False)
 
 
+def test_hf_config_multi_query_and_kv_head_names_and_moe():
+    """Falcon states MQA as ``multi_query: true`` (one K/V head; Falcon-7B: 71 query heads) and
+    its new architecture as ``num_kv_heads``; its FFN as ``ffn_hidden_size``, OPT's as
+    ``ffn_dim`` (was: every head its own K/V, 71 x the cache of Falcon-7B)."""
+    falcon7b = {"model_type": "falcon", "hidden_size": 4544, "num_hidden_layers": 32,
+                "num_attention_heads": 71, "num_kv_heads": 71, "multi_query": True,
+                "new_decoder_architecture": False, "ffn_hidden_size": 18176, "vocab_size": 65024}
+    m = model_from_hf(falcon7b)
+    assert (m.heads, m.kv_heads, m.head_dim, m.ffn, m.gated) == (71, 1, 64, 18176, False)
+    # Falcon-40B: the new decoder architecture, 128 query heads over 8 K/V heads
+    falcon40b = {**falcon7b, "hidden_size": 8192, "num_attention_heads": 128, "num_kv_heads": 8,
+                 "new_decoder_architecture": True, "ffn_hidden_size": 32768}
+    assert model_from_hf(falcon40b).kv_heads == 8
+    # multi_query false, old architecture: every head its own K/V
+    assert model_from_hf({**falcon7b, "multi_query": False}).kv_heads == 71
+    opt = {"model_type": "opt", "hidden_size": 1024, "num_hidden_layers": 24, "num_attention_heads": 16,
+           "ffn_dim": 8192, "vocab_size": 50272, "activation_function": "relu"}
+    assert model_from_hf(opt).ffn == 8192
+    mixtral = {"model_type": "mixtral", "hidden_act": "silu", "hidden_size": 4096, "num_hidden_layers": 32,
+               "num_attention_heads": 32, "num_key_value_heads": 8, "intermediate_size": 14336,
+               "vocab_size": 32000, "num_local_experts": 8, "num_experts_per_tok": 2}
+    with pytest.raises(WorkloadError, match=r"mixture of experts \(num_local_experts=8\)"):
+        model_from_hf(mixtral)
+
+
 @pytest.mark.parametrize("kw, msg", [
     (dict(prompt=[1, 2], decode=1, batch=3), "prompt lists 2 lengths"),
     (dict(prompt=0, decode=1), "prompt lengths must be integers >= 1"),

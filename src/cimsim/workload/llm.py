@@ -121,7 +121,9 @@ class LLMModel:
 
 
 def model_from_hf(config: Mapping[str, object]) -> LLMModel:
-    """The shape of a Hugging Face ``config.json`` (Llama/Mistral/Qwen names, or GPT-2's)."""
+    """The shape of a Hugging Face ``config.json`` (Llama/Mistral/Qwen names, GPT-2's, Falcon's
+    ``multi_query`` / ``num_kv_heads`` and ``ffn_hidden_size``, OPT's ``ffn_dim``); a mixture of
+    experts is refused (one line) rather than read as one dense FFN."""
     def get(*keys, default=None):
         for k in keys:
             if config.get(k) is not None:
@@ -135,12 +137,24 @@ def model_from_hf(config: Mapping[str, object]) -> LLMModel:
     if not isinstance(hidden, int) or not isinstance(heads, int) or heads < 1:
         raise WorkloadError(f"{GEN}: hidden_size and num_attention_heads must be integers")
     act = config.get("hidden_act")
+    for k in ("num_local_experts", "num_experts", "n_routed_experts"):
+        n = config.get(k)
+        if isinstance(n, int) and not isinstance(n, bool) and n > 1:
+            raise WorkloadError(f"{GEN}: the HF config is a mixture of experts ({k}={n}), which the "
+                                "generator does not model (it would read one dense FFN); give a "
+                                "dense model, or its shape with --ffn as the experts a token runs")
+    if config.get("new_decoder_architecture"):  # Falcon-40B/180B: num_kv_heads key/value heads
+        kv = get("num_key_value_heads", "num_kv_heads", "n_head_kv", default=heads)
+    elif config.get("multi_query") is True:  # Falcon-7B, GPT-BigCode: multi-query, one K/V head
+        kv = 1
+    else:
+        kv = get("num_key_value_heads", "n_head_kv", default=heads)
     return LLMModel(
         layers=get("num_hidden_layers", "n_layer"),
         hidden=hidden,
         heads=heads,
-        kv_heads=get("num_key_value_heads", default=heads),
-        ffn=get("intermediate_size", "n_inner", default=4 * hidden),
+        kv_heads=kv,
+        ffn=get("intermediate_size", "n_inner", "ffn_hidden_size", "ffn_dim", default=4 * hidden),
         vocab=get("vocab_size"),
         head_dim=get("head_dim", default=hidden // heads),
         # SwiGLU (Llama, Mistral, Qwen) / GeGLU (Gemma); GPT-2 and GPT-NeoX are not gated
