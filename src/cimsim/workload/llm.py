@@ -142,7 +142,7 @@ def model_from_hf(config: Mapping[str, object]) -> LLMModel:
         if isinstance(n, int) and not isinstance(n, bool) and n > 1:
             raise WorkloadError(f"{GEN}: the HF config is a mixture of experts ({k}={n}), which the "
                                 "generator does not model (it would read one dense FFN); give a "
-                                "dense model, or its shape with --ffn as the experts a token runs")
+                                "dense model's config, or the shape options alone")
     if config.get("new_decoder_architecture"):  # Falcon-40B/180B: num_kv_heads key/value heads
         kv = get("num_key_value_heads", "num_kv_heads", "n_head_kv", default=heads)
     elif config.get("multi_query") is True:  # Falcon-7B, GPT-BigCode: multi-query, one K/V head
