@@ -129,6 +129,20 @@ def test_hf_config_shapes():
     assert (m.kv_heads, m.ffn, m.head_dim, m.gated) == (12, 3072, 64, False)
 
 
+def test_runs_that_differ_in_a_requests_length_have_different_names():
+    """The default name listed only the longest prompt and decode (P48-D6 for prompts 32, 48
+    and for 48, 48): two rows of one name in a compare table."""
+    names = {llm_serving(TINY, prompt=p, decode=d, batch=2).name
+             for p, d in (([32, 48], [4, 6]), (48, 6), ([48, 32], [4, 6]), ([32, 48], [6, 6]))}
+    assert len(names) == 4
+    assert llm_serving(TINY, prompt=48, decode=6, batch=2).name.endswith("-P48-D6-fp16")
+    assert llm_serving(TINY, prompt=[32, 48], decode=[4, 6], batch=2).name.endswith("-P32_48-D4_6-fp16")
+    # past four requests: the range and a checksum of the list
+    a = llm_serving(TINY, prompt=[8, 9, 10, 11, 12], decode=1, batch=5).name
+    b = llm_serving(TINY, prompt=[8, 10, 9, 11, 12], decode=1, batch=5).name
+    assert "-P8..12~" in a and "-P8..12~" in b and a != b and a.endswith("-D1-fp16")
+
+
 def test_hf_config_multi_query_and_kv_head_names_and_moe():
     """Falcon states MQA as ``multi_query: true`` (one K/V head; Falcon-7B: 71 query heads) and
     its new architecture as ``num_kv_heads``; its FFN as ``ffn_hidden_size``, OPT's as

@@ -315,6 +315,10 @@ def test_tensor_parallel_share_has_the_generators_macs_and_all_reduces():
     gen = llm_serving(model_from_hf({"model_type": "llama", "hidden_act": "silu", **_LM}), **kw)
     assert traced.metadata["llm"]["step_macs"] == gen.metadata["llm"]["step_macs"]
     assert traced.metadata["traces"]["count"] == 7  # + the full model's prefill and decode step
+    # named as one device's share, as the generator names it (the traced name had no -tp2:
+    # a compare of tp 1 and tp 2 showed two rows of one name)
+    assert "-tp2-" in traced.name and "-tp2-" in gen.name
+    assert traced.name.endswith("-P5_7-D6_3-fp32") and gen.name.endswith("-P5_7-D6_3-fp32")
 
     def allreduces(w):
         ops = [op for op in w.ops if op.kind == "allreduce"]

@@ -71,6 +71,7 @@ The total MACs do not depend on the batching (:func:`serving_macs`).
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import asdict, dataclass
 from typing import Mapping, Sequence
 
@@ -176,6 +177,22 @@ def model_from_hf_type(model_type: str) -> LLMModel:
         raise WorkloadError(f"{GEN}: transformers knows no model type '{model_type}' (e.g. llama, "
                             "mistral, qwen2, gpt2)") from None
     return model_from_hf(cfg)
+
+
+def lengths_tag(prompt: Sequence[int], decode: Sequence[int]) -> str:
+    """The prompt and decode lengths in a serving run's default name: ``P1024-D128`` when every
+    request has the same; per-request lengths listed up to four requests (``P512_1024-D64_128``),
+    beyond that their range and a checksum of the list (``P8..4096~1a2b3c``), so runs that
+    differ in any request's length get different names (the longest alone named them alike)."""
+    def one(tag: str, xs: Sequence[int]) -> str:
+        xs = [int(x) for x in xs]
+        if len(set(xs)) == 1:
+            return f"{tag}{xs[0]}"
+        if len(xs) <= 4:
+            return tag + "_".join(map(str, xs))
+        crc = zlib.crc32(",".join(map(str, xs)).encode()) & 0xFFFFFF
+        return f"{tag}{min(xs)}..{max(xs)}~{crc:06x}"
+    return f"{one('P', prompt)}-{one('D', decode)}"
 
 
 def shard(model: LLMModel, n: int) -> LLMModel:
@@ -328,7 +345,7 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
                      + (f"-sb{sub_batches}" if sub_batches > 1 else "")
                      + (f"-tp{tensor_parallel}" if tensor_parallel > 1 else "")
                      + (f"-pp{pp}" if pp > 1 else "") + (f"-mb{mb}" if mb > 1 else "")
-                     + f"-P{max(P)}-D{max(D)}-{dtype}")
+                     + f"-{lengths_tag(P, D)}-{dtype}")
     b = WorkloadBuilder(wname, by_id=True)
     n_tensors = [0]
 
