@@ -168,6 +168,34 @@ def test_hf_config_multi_query_and_kv_head_names_and_moe():
         model_from_hf(mixtral)
 
 
+def test_shape_options_over_an_hf_config_rederive_what_it_leaves_out(tmp_path):
+    """GPT-2's config has no FFN width (n_inner null: 4 x n_embd) and no head width (n_embd /
+    n_head): `--hf-config gpt2.json --hidden 64 --heads 4` is a 64-wide model with FFN 256 and
+    heads of 16, as transformers makes it (it kept GPT-2 small's 3072 and 64: 10x the MACs of
+    `trace --serve` with the same fields). Explicit fields of the config stay."""
+    gpt2 = {"model_type": "gpt2", "n_embd": 768, "n_layer": 12, "n_head": 12, "n_inner": None,
+            "vocab_size": 50257, "activation_function": "gelu_new"}
+    path = tmp_path / "gpt2.json"
+    path.write_text(json.dumps(gpt2))
+    out = tmp_path / "w.npz"
+    r = CliRunner().invoke(main, ["workload", "llm", "--hf-config", str(path), "--layers", "1", "--hidden",
+                                  "64", "--heads", "4", "--vocab", "100", "--prompt", "8", "--decode", "1",
+                                  "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    p = load_workload(out).metadata["params"]
+    assert (p["hidden"], p["heads"], p["kv_heads"], p["ffn"], p["head_dim"], p["gated"]) == (
+        64, 4, 4, 256, 16, False)
+    # an explicit intermediate_size and head_dim stay (Llama's config states both)
+    llama = {"model_type": "llama", "hidden_act": "silu", "hidden_size": 4096, "num_hidden_layers": 32,
+             "num_attention_heads": 32, "intermediate_size": 11008, "head_dim": 128, "vocab_size": 32000}
+    path.write_text(json.dumps(llama))
+    r = CliRunner().invoke(main, ["workload", "llm", "--hf-config", str(path), "--layers", "1", "--hidden",
+                                  "256", "--heads", "4", "--prompt", "8", "--decode", "1", "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    p = load_workload(out).metadata["params"]
+    assert (p["hidden"], p["heads"], p["kv_heads"], p["ffn"], p["head_dim"]) == (256, 4, 4, 11008, 128)
+
+
 @pytest.mark.parametrize("kw, msg", [
     (dict(prompt=[1, 2], decode=1, batch=3), "prompt lists 2 lengths"),
     (dict(prompt=0, decode=1), "prompt lengths must be integers >= 1"),

@@ -298,6 +298,26 @@ def test_a_multi_query_falcon_config_traces_and_generates_the_same_macs(tmp_path
         assert _matmul_weight_bytes(t, st) == _matmul_weight_bytes(g, sg) == 197632
 
 
+@pytest.mark.slow
+def test_hf_model_with_shape_options_traces_and_generates_the_same_macs(tmp_path):
+    """`workload llm --hf-model gpt2 --layers 1 --hidden 64 --heads 4 --vocab 100` and `trace
+    --zoo hf:gpt2 --param ...` with the same fields: one model (FFN 4 x 64 = 256, heads of 16),
+    the same MACs per iteration. The generator kept GPT-2 small's FFN 3072 and heads of 64
+    (10x the MACs). By hand: W = 64*12*16 + 64*64 + 2*64*256 = 12288 + 4096 + 32768 = 49152;
+    the prefill of 8 tokens: 8 W + 2*64*8^2 + 64*100 = 393216 + 8192 + 6400 = 407808."""
+    opts = ["--prompt", "8", "--decode", "2", "--batch", "1", "--dtype", "fp32"]
+    r = CliRunner().invoke(main, ["trace", "--zoo", "hf:gpt2", "--param", "n_layer=1", "--param", "n_embd=64",
+                                  "--param", "n_head=4", "--param", "vocab_size=100", "--serve", *opts,
+                                  "-o", str(tmp_path / "t.npz")])
+    assert r.exit_code == 0, r.output
+    r = CliRunner().invoke(main, ["workload", "llm", "--hf-model", "gpt2", "--layers", "1", "--hidden", "64",
+                                  "--heads", "4", "--vocab", "100", *opts, "-o", str(tmp_path / "g.npz")])
+    assert r.exit_code == 0, r.output
+    t, g = load_workload(tmp_path / "t.npz"), load_workload(tmp_path / "g.npz")
+    assert t.metadata["llm"]["step_macs"] == g.metadata["llm"]["step_macs"]
+    assert g.metadata["llm"]["step_macs"][0] == 407808
+
+
 def test_a_missing_config_file_is_one_line(tmp_path):
     r = CliRunner().invoke(main, ["trace", "--zoo", f"hf:{tmp_path / 'no.json'}", "--serve", "-o",
                                   str(tmp_path / "x.npz")])

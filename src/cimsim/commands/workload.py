@@ -288,7 +288,7 @@ def llm_cmd(hf_config, hf_model, layers, hidden, heads, kv_heads, ffn, vocab, he
     """A decoder-only LLM serving run: prefill, then decode steps over a growing KV cache."""
     import json
 
-    from ..workload.llm import LLMModel, llm_serving, model_from_hf, model_from_hf_type
+    from ..workload.llm import LLMModel, hf_overridden, llm_serving, model_from_hf, model_from_hf_type
 
     shape = {"layers": layers, "hidden": hidden, "heads": heads, "kv_heads": kv_heads, "ffn": ffn,
              "vocab": vocab, "head_dim": head_dim, "gated": gated}
@@ -297,7 +297,7 @@ def llm_cmd(hf_config, hf_model, layers, hidden, heads, kv_heads, ffn, vocab, he
         if hf_config is not None and hf_model is not None:
             raise click.ClickException("give --hf-config or --hf-model, not both")
         if hf_model is not None:
-            base = model_from_hf_type(hf_model).__dict__
+            base = model_from_hf_type(hf_model, given).__dict__
         elif hf_config is not None:
             try:
                 cfg = json.loads(hf_config.read_text())
@@ -306,7 +306,7 @@ def llm_cmd(hf_config, hf_model, layers, hidden, heads, kv_heads, ffn, vocab, he
                                            f"{getattr(exc, 'strerror', None) or exc}") from None
             if not isinstance(cfg, dict):
                 raise click.ClickException(f"{hf_config}: a config.json is a JSON object")
-            base = model_from_hf(cfg).__dict__
+            base = model_from_hf(hf_overridden(cfg, given)).__dict__
         else:
             missing = [f"--{k}" for k in ("layers", "hidden", "heads", "vocab") if k not in given]
             if missing:

@@ -163,20 +163,42 @@ def model_from_hf(config: Mapping[str, object]) -> LLMModel:
     )
 
 
-def model_from_hf_type(model_type: str) -> LLMModel:
+#: the Hugging Face config key of each :class:`LLMModel` field a shape option overrides
+HF_KEYS = {"layers": "num_hidden_layers", "hidden": "hidden_size", "heads": "num_attention_heads",
+           "kv_heads": "num_key_value_heads", "ffn": "intermediate_size", "vocab": "vocab_size",
+           "head_dim": "head_dim"}
+
+
+def hf_overridden(config: Mapping[str, object], shape: Mapping[str, object]) -> dict:
+    """``config`` (a config.json's dict) with the shape options in ``shape`` (LLMModel field
+    names) written under the keys :func:`model_from_hf` reads first, so what the config leaves
+    to be derived (GPT-2's FFN of 4 x hidden, a head width of hidden / heads, K/V heads = heads)
+    is derived from the overridden shape, as transformers derives it."""
+    return {**config, **{HF_KEYS[k]: v for k, v in shape.items() if k in HF_KEYS and v is not None}}
+
+
+def model_from_hf_type(model_type: str, shape: Mapping[str, object] | None = None) -> LLMModel:
     """The shape of transformers' default config for ``model_type`` (``llama`` is Llama-2-7B's,
-    ``mistral`` Mistral-7B's, ``gpt2`` GPT-2 small's), offline: no download."""
+    ``mistral`` Mistral-7B's, ``gpt2`` GPT-2 small's), offline: no download; ``shape`` (LLMModel
+    field names) overrides its fields as ``trace --zoo hf:TYPE --param`` does, the config
+    deriving the rest from them (Llama's head_dim and K/V heads follow --hidden and --heads)."""
     try:
         import transformers
     except ImportError:
         raise WorkloadError(f"{GEN}: --hf-model needs the transformers package (pip install "
                             "transformers), or give --hf-config FILE") from None
     try:
-        cfg = transformers.AutoConfig.for_model(model_type).to_dict()
+        transformers.AutoConfig.for_model(model_type)
     except ValueError:
         raise WorkloadError(f"{GEN}: transformers knows no model type '{model_type}' (e.g. llama, "
                             "mistral, qwen2, gpt2)") from None
-    return model_from_hf(cfg)
+    kw = {HF_KEYS[k]: v for k, v in (shape or {}).items() if k in HF_KEYS and v is not None}
+    try:
+        cfg = transformers.AutoConfig.for_model(model_type, **kw).to_dict()
+    except (ValueError, TypeError) as exc:
+        raise WorkloadError(f"{GEN}: transformers' {model_type} config refused the shape "
+                            f"({' '.join(str(exc).split())})") from None
+    return model_from_hf(hf_overridden(cfg, shape or {}))
 
 
 def lengths_tag(prompt: Sequence[int], decode: Sequence[int]) -> str:
