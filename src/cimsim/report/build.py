@@ -181,8 +181,11 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
     tp = tensor_parallel_of(wl.metadata) if isinstance(llm, dict) else 1
     result.serving = serving_metrics(llm, run.end, float(latency), tp * result.energy_j)
     if result.serving and tp > 1:
-        result.notes.append(f"tensor parallel: the workload is one of {tp} devices' shares; latency "
-                            f"and energy are one device's, tokens/J counts the energy of all {tp}")
+        stages = int(llm["pipeline"]["stages"]) if isinstance(llm.get("pipeline"), dict) else 1
+        each = f" on each of its {stages} pipeline stages" if stages > 1 else ""
+        result.notes.append(f"tensor parallel: the workload is one of {tp} devices' shares{each}; "
+                            f"latency and energy are one device's, tokens/J counts the energy of all "
+                            f"{tp * stages} devices")
     if result.serving and run.engine == "analytic" and latency > cp_s * (1 + 1e-9):
         result.notes.append(
             f"analytic engine: time to first token, time per output token and decode tokens/s "
