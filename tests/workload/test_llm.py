@@ -166,6 +166,12 @@ def test_hf_config_multi_query_and_kv_head_names_and_moe():
                "vocab_size": 32000, "num_local_experts": 8, "num_experts_per_tok": 2}
     with pytest.raises(WorkloadError, match=r"mixture of experts \(num_local_experts=8\)"):
         model_from_hf(mixtral)
+    # an encoder-decoder (BART: d_model, encoder_/decoder_attention_heads) is refused by name, not
+    # as a config that "has none of num_attention_heads, n_head"
+    bart = {"model_type": "bart", "is_encoder_decoder": True, "d_model": 1024, "decoder_layers": 12,
+            "decoder_attention_heads": 16, "vocab_size": 50265}
+    with pytest.raises(WorkloadError, match=r"encoder-decoder model \(bart\); the generator builds decoder-only"):
+        model_from_hf(bart)
 
 
 def test_shape_options_over_an_hf_config_rederive_what_it_leaves_out(tmp_path):
@@ -623,6 +629,11 @@ def test_hf_model_type_gives_its_default_shape(tmp_path):
     assert load_workload(out).metadata["params"]["hidden"] == 768
     r = CliRunner().invoke(main, ["workload", "llm", "--hf-model", "nope", "-o", str(out)])
     assert r.exit_code != 0 and "transformers knows no model type 'nope'" in r.output
+    # a type with no causal LM (an image encoder, T5) is one line naming it (was "the HF config
+    # has none of vocab_size" / "of num_attention_heads, n_head")
+    for t in ("vit", "t5"):
+        r = CliRunner().invoke(main, ["workload", "llm", "--hf-model", t, "-o", str(out)])
+        assert r.exit_code == 1 and f"no causal language model of type '{t}'" in r.output
 
 
 def test_serving_table_marks_a_precision_mismatch(tmp_path):

@@ -71,14 +71,14 @@ The total MACs do not depend on the batching (:func:`serving_macs`).
 
 from __future__ import annotations
 
-import zlib
 from dataclasses import asdict, dataclass
 from typing import Mapping, Sequence
 
 from ..dtypes import DTYPE_BYTES, DTYPES  # noqa: F401  (DTYPES re-exported)
 from ..errors import WorkloadError
 from .ir import Workload, WorkloadBuilder
-from .llm_options import (ATTENTION, BATCHING, GEN, _per_request, one_micro_batch,  # noqa: F401
+from .llm_options import (ATTENTION, BATCHING, GEN, HF_KEYS, _per_request, hf_overridden,  # noqa: F401
+                          lengths_tag, one_micro_batch,  # noqa: F401
                           serving_options)
 from .llm_replicate import Stretch, insert_replicas, third_step_repeats
 
@@ -133,6 +133,10 @@ def model_from_hf(config: Mapping[str, object]) -> LLMModel:
             raise WorkloadError(f"{GEN}: the HF config has none of {', '.join(keys)}")
         return default
 
+    if config.get("is_encoder_decoder") is True:
+        raise WorkloadError(f"{GEN}: the HF config is an encoder-decoder model"
+                            f"{' (' + str(config['model_type']) + ')' if config.get('model_type') else ''}; "
+                            "the generator builds decoder-only LLMs")
     hidden = get("hidden_size", "n_embd", "d_model")
     heads = get("num_attention_heads", "n_head")
     if not isinstance(hidden, int) or not isinstance(heads, int) or heads < 1:
@@ -163,20 +167,6 @@ def model_from_hf(config: Mapping[str, object]) -> LLMModel:
     )
 
 
-#: the Hugging Face config key of each :class:`LLMModel` field a shape option overrides
-HF_KEYS = {"layers": "num_hidden_layers", "hidden": "hidden_size", "heads": "num_attention_heads",
-           "kv_heads": "num_key_value_heads", "ffn": "intermediate_size", "vocab": "vocab_size",
-           "head_dim": "head_dim"}
-
-
-def hf_overridden(config: Mapping[str, object], shape: Mapping[str, object]) -> dict:
-    """``config`` (a config.json's dict) with the shape options in ``shape`` (LLMModel field
-    names) written under the keys :func:`model_from_hf` reads first, so what the config leaves
-    to be derived (GPT-2's FFN of 4 x hidden, a head width of hidden / heads, K/V heads = heads)
-    is derived from the overridden shape, as transformers derives it."""
-    return {**config, **{HF_KEYS[k]: v for k, v in shape.items() if k in HF_KEYS and v is not None}}
-
-
 def model_from_hf_type(model_type: str, shape: Mapping[str, object] | None = None) -> LLMModel:
     """The shape of transformers' default config for ``model_type`` (``llama`` is Llama-2-7B's,
     ``mistral`` Mistral-7B's, ``gpt2`` GPT-2 small's), offline: no download; ``shape`` (LLMModel
@@ -192,6 +182,13 @@ def model_from_hf_type(model_type: str, shape: Mapping[str, object] | None = Non
     except ValueError:
         raise WorkloadError(f"{GEN}: transformers knows no model type '{model_type}' (e.g. llama, "
                             "mistral, qwen2, gpt2)") from None
+    try:
+        from transformers.models.auto.modeling_auto import MODEL_FOR_CAUSAL_LM_MAPPING_NAMES as lms
+    except ImportError:  # a transformers without the mapping: the config's fields decide
+        lms = None
+    if lms is not None and model_type not in lms:
+        raise WorkloadError(f"{GEN}: transformers has no causal language model of type '{model_type}' "
+                            "(the generator builds decoder-only LLMs: e.g. llama, mistral, qwen2, gpt2)")
     kw = {HF_KEYS[k]: v for k, v in (shape or {}).items() if k in HF_KEYS and v is not None}
     try:
         cfg = transformers.AutoConfig.for_model(model_type, **kw).to_dict()
@@ -199,22 +196,6 @@ def model_from_hf_type(model_type: str, shape: Mapping[str, object] | None = Non
         raise WorkloadError(f"{GEN}: transformers' {model_type} config refused the shape "
                             f"({' '.join(str(exc).split())})") from None
     return model_from_hf(hf_overridden(cfg, shape or {}))
-
-
-def lengths_tag(prompt: Sequence[int], decode: Sequence[int]) -> str:
-    """The prompt and decode lengths in a serving run's default name: ``P1024-D128`` when every
-    request has the same; per-request lengths listed up to four requests (``P512_1024-D64_128``),
-    beyond that their range and a checksum of the list (``P8..4096~1a2b3c``), so runs that
-    differ in any request's length get different names (the longest alone named them alike)."""
-    def one(tag: str, xs: Sequence[int]) -> str:
-        xs = [int(x) for x in xs]
-        if len(set(xs)) == 1:
-            return f"{tag}{xs[0]}"
-        if len(xs) <= 4:
-            return tag + "_".join(map(str, xs))
-        crc = zlib.crc32(",".join(map(str, xs)).encode()) & 0xFFFFFF
-        return f"{tag}{min(xs)}..{max(xs)}~{crc:06x}"
-    return f"{one('P', prompt)}-{one('D', decode)}"
 
 
 def shard(model: LLMModel, n: int) -> LLMModel:
