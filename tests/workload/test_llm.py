@@ -137,6 +137,10 @@ def test_runs_that_differ_in_a_requests_length_have_different_names():
     assert len(names) == 4
     assert llm_serving(TINY, prompt=48, decode=6, batch=2).name.endswith("-P48-D6-fp16")
     assert llm_serving(TINY, prompt=[32, 48], decode=[4, 6], batch=2).name.endswith("-P32_48-D4_6-fp16")
+    # micro-batches: the name counts the whole batch and all requests (it gave B4 beside the
+    # R3 of one micro-batch for --batch 4 --requests 6 --micro-batches 2)
+    mb = llm_serving(TINY, prompt=4, decode=1, batch=4, requests=6, pipeline_parallel=2, micro_batches=2)
+    assert "-B4-R6-static-pp2-mb2-" in mb.name
     # past four requests: the range and a checksum of the list
     a = llm_serving(TINY, prompt=[8, 9, 10, 11, 12], decode=1, batch=5).name
     b = llm_serving(TINY, prompt=[8, 10, 9, 11, 12], decode=1, batch=5).name

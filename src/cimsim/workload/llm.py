@@ -343,7 +343,7 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
         op(f"{name}.allreduce", "allreduce", [part], [out], tags={**tags, "part": "allreduce"})
         return out
     wname = name or (f"llm-L{m.layers}-d{d}-h{H}-kv{Hkv}-B{full_batch}"
-                     + (f"-R{requests}-{batching}" if requests != batch or batching != "static" else "")
+                     + (f"-R{requests * mb}-{batching}" if requests != batch or batching != "static" else "")
                      + ("-padded" if attention == "padded" else "")
                      + (f"-sb{sub_batches}" if sub_batches > 1 else "")
                      + (f"-tp{tensor_parallel}" if tensor_parallel > 1 else "")

@@ -375,7 +375,7 @@ def trace_serving(zoo_name: str, *, prompt, decode, batch: int = 1, requests: in
         shape = {}
     short = "hf-" + zoo_name[3:].rsplit("/", 1)[-1][:-5] if zoo_name.endswith(".json") else zoo_name
     wname = name or (f"serve-{short.replace(':', '-')}-B{full_batch}"  # a config.json: its stem
-                     + (f"-R{requests}-{batching}" if requests != batch or batching != "static" else "")
+                     + (f"-R{requests * mb}-{batching}" if requests != batch or batching != "static" else "")
                      + ("-padded" if attention == "padded" else "")
                      + (f"-sb{sub_batches}" if sub_batches > 1 else "")
                      + (f"-tp{tp}" if tp > 1 else "")
