@@ -410,6 +410,29 @@ def test_compare_prints_and_writes_the_serving_table(tmp_path):
     assert (df["tokens_per_s"] > 0).all() and (df["ttft_s"] > 0).all()
 
 
+def test_compare_under_the_analytic_engine_says_its_serving_times_are_lower_bounds(tmp_path):
+    """Analytic TTFT / TPOT / decode tokens/s take ops alone; when the busiest unit sets a longer
+    latency, decode tokens/s exceeds what tokens/s implies. `run` said so in a note; the
+    `compare` table printed the numbers with nothing beside them."""
+    from cimsim.workload import save_workload
+
+    wpath = tmp_path / "w.npz"
+    m = LLMModel(layers=2, hidden=512, heads=8, kv_heads=8, ffn=2048, vocab=1000, head_dim=64, gated=True)
+    save_workload(llm_serving(m, prompt=64, decode=8, batch=4), wpath)
+    from cimsim import load_architecture
+    from cimsim.bundled import resolve_config
+
+    r = simulate(load_architecture(resolve_config("gpu-hbm3")), load_workload(wpath), engine="analytic")
+    assert r.latency_s > r.critical_path_s  # the case: the processor's queue, not the path, sets it
+    res = CliRunner(env={"COLUMNS": "200"}).invoke(
+        main, ["compare", "gpu-hbm3", "-w", str(wpath), "--engine", "analytic"])
+    assert res.exit_code == 0, res.output
+    assert "analytic engine: time to first token, time per output token and decode tokens/s of 1 run(s)" in res.output
+    assert "use --engine des" in res.output
+    res = CliRunner(env={"COLUMNS": "200"}).invoke(main, ["compare", "gpu-hbm3", "-w", str(wpath)])
+    assert res.exit_code == 0 and "analytic engine" not in res.output
+
+
 def test_sub_batches_split_a_step_into_independent_chains_with_the_same_work():
     one = llm_serving(TINY, prompt=[2, 3, 4], decode=2, batch=3)
     two = llm_serving(TINY, prompt=[2, 3, 4], decode=2, batch=3, sub_batches=2)

@@ -415,6 +415,14 @@ def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
                        si(tpot, "s") if tpot == tpot else "n/a", rate(sv[C.TOKENS_PER_S]),
                        rate(sv[C.DECODE_TOKENS_PER_S]), rate(sv[C.TOKENS_PER_J]))
         console(min_width=180).print(st)
+        from ..report.build import ANALYTIC_SERVING_NOTE
+
+        lower = [r for _, r in serving if any(n.startswith(ANALYTIC_SERVING_NOTE) for n in r.notes)]
+        if lower:  # the run's note, which the table would otherwise leave out
+            click.echo(f"analytic engine: time to first token, time per output token and decode "
+                       f"tokens/s of {len(lower)} run(s) take each op's end with ops alone, not the "
+                       "latency the busiest unit or link sets: lower bounds that tokens/s and "
+                       "tokens/J do not share; use --engine des for serving figures")
     if mixed:
         click.echo("(!p) precision mismatch: a unit of this architecture computes at a fixed "
                    "precision other than the workload's dtype (e.g. 8-bit CIM on an fp32 trace); "

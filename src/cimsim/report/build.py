@@ -188,7 +188,7 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
                             f"{tp * stages} devices")
     if result.serving and run.engine == "analytic" and latency > cp_s * (1 + 1e-9):
         result.notes.append(
-            f"analytic engine: time to first token, time per output token and decode tokens/s "
+            f"{ANALYTIC_SERVING_NOTE} "
             f"take each op's end with ops alone (the dependency path, {si(cp_s, 's')}), not the "
             f"latency ({si(float(latency), 's')}) the busiest unit or link sets: lower bounds "
             "that tokens/s and tokens/J (over the latency) do not share; use --engine des")
@@ -275,6 +275,11 @@ def _stream_facts(pl, per_server, traffic, rates, resources, samples: int, macs,
             C.PIPELINED_OPS_PER_S: 2.0 * float(macs) / n * st.samples_per_s,
             C.PIPELINE_LIMIT: st.limit, C.PIPELINED_J_PER_SAMPLE: j,
             C.PIPELINED_OPS_PER_J: 2.0 * float(macs) / n / j if j > 0 else float("inf")}
+
+
+#: the start of the note a serving run under the analytic engine carries when its serving times
+#: are lower bounds (``cimsim compare`` repeats it under its serving table)
+ANALYTIC_SERVING_NOTE = "analytic engine: time to first token, time per output token and decode tokens/s"
 
 
 def tensor_parallel_of(metadata) -> int:
