@@ -13,6 +13,7 @@ from .figures import (
     roofline,
     rooflines,
     save_figure,
+    serving_vs_param,
     utilization_vs_bandwidth,
     utilization_vs_param,
 )
@@ -35,6 +36,7 @@ __all__ = [
     "roofline",
     "rooflines",
     "save_figure",
+    "serving_vs_param",
     "utilization_vs_bandwidth",
     "utilization_vs_param",
 ]
