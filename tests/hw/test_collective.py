@@ -182,6 +182,7 @@ def test_tensor_parallel_tokens_per_joule_counts_every_device(tmp_path):
     r = simulate(_arch(4, "ring"), w)
     assert r.serving[C.TOKENS_PER_J] == pytest.approx(8 / (4 * r.energy_j), rel=1e-12, abs=0)
     assert r.serving[C.TOKENS_PER_S] == pytest.approx(8 / r.latency_s, rel=1e-12, abs=0)
+    assert r.serving[C.LLM_BATCH] == 2  # the whole batch, not one device's share of it
     assert any("tokens/J counts the energy of all 4 devices" in n for n in r.notes)
     # with pipeline stages too: p x tp devices; the pipeline's energy (test_pipeline) times tp
     wp = llm_serving(TINY, prompt=4, decode=3, batch=2, tensor_parallel=2, pipeline_parallel=2,

@@ -356,3 +356,37 @@ def test_a_serving_sweep_plots_tokens_per_s_time_per_token_and_tokens_per_j(tmp_
                                             "--no-roofline"])
     assert res.exit_code == 0, res.output
     assert (tmp_path / "figs" / "s-serving.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.slow
+def test_serving_runs_of_several_batch_sizes_plot_against_the_batch(tmp_path):
+    """`cimsim sweep A B -w b1.npz -w b2.npz -w b4.npz` (one serving run per batch size) then
+    `cimsim plot`: decode tokens/s, time per output token and tokens/J against the batch, a line
+    per architecture (the sweep had no swept field: only an energy breakdown was drawn, and no
+    column said the batch)."""
+    from cimsim.plot import serving_vs_batch
+    from cimsim.workload import save_workload
+    from cimsim.workload.llm import LLMModel, llm_serving
+
+    m = LLMModel(layers=1, hidden=64, heads=4, kv_heads=4, ffn=256, vocab=100, head_dim=16, gated=True)
+    files = []
+    for b in (1, 2, 4):
+        files.append(str(tmp_path / f"b{b}.npz"))
+        save_workload(llm_serving(m, prompt=8, decode=3, batch=b), files[-1])
+    out = tmp_path / "b.parquet"
+    archs = ["gpu-hbm3", "sram-cim"]
+    df = sweep(archs, files, [], workers=1, output=out)
+    assert sorted(df["llm_batch"].unique()) == [1, 2, 4]
+    fig = serving_vs_batch(df)
+    assert len(fig.axes) == 3  # one family: the three runs differ only in batch
+    for ax, col in zip(fig.axes, ("decode_tokens_per_s", "tpot_s", "tokens_per_j")):
+        lines = _lines(ax)
+        assert len(lines) == 2
+        for line, arch in zip(lines, archs):
+            g = df[df["architecture"] == arch].sort_values("llm_batch")
+            np.testing.assert_allclose(line.get_xdata(), [1, 2, 4])
+            np.testing.assert_allclose(line.get_ydata(), g[col].to_numpy(float))
+    res = CliRunner().invoke(plot_command, [str(out), "-o", str(tmp_path / "figs"), "--format", "png",
+                                            "--no-roofline"])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "figs" / "b-serving-batch.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -13,11 +13,11 @@ from .figures import (
     roofline,
     rooflines,
     save_figure,
-    serving_vs_param,
     utilization_vs_bandwidth,
     utilization_vs_param,
 )
 from .accuracy import accuracy_energy, pareto_front
+from .serving import serving_vs_batch, serving_vs_param
 from .style import arch_style, part_color
 
 __all__ = [
@@ -36,6 +36,7 @@ __all__ = [
     "roofline",
     "rooflines",
     "save_figure",
+    "serving_vs_batch",
     "serving_vs_param",
     "utilization_vs_bandwidth",
     "utilization_vs_param",

@@ -31,10 +31,8 @@ from ..report.columns import (
     AREA_M2,
     ENERGY,
     LATENCY,
-    DECODE_TOKENS_PER_S,
     OPS_PER_J,
     OPS_PER_S_PER_M2,
-    TOKENS_PER_J,
     TPOT_S,
     WORKLOAD,
     bytes_column,
@@ -310,40 +308,6 @@ def efficiency_vs_param(df: pd.DataFrame, param: str | None = None) -> Figure:
             ax.set_title(f"{wl}: {label.split(' [')[0]}", fontsize="medium")
     _outside_legend(fig, grid.ravel())
     fig.suptitle("efficiency")
-    return fig
-
-
-#: the serving panels: (column, axis label)
-SERVING_PANELS = (
-    (DECODE_TOKENS_PER_S, "decode throughput [tokens/s]"),
-    (TPOT_S, "time per output token [s]"),
-    (TOKENS_PER_J, "tokens/J"),
-)
-
-
-def has_serving(df: pd.DataFrame) -> bool:
-    """Whether a sweep has LLM serving runs (their serving columns hold numbers)."""
-    return all(c in df.columns for c, _ in SERVING_PANELS) and df[DECODE_TOKENS_PER_S].notna().any()
-
-
-def serving_vs_param(df: pd.DataFrame, param: str | None = None) -> Figure:
-    """Decode tokens/s, time per output token and tokens/J against the swept parameter: one row
-    of three panels per serving workload, one line per architecture."""
-    param = _pick_param(df, param)
-    data = _ok(df)
-    data = data[data[DECODE_TOKENS_PER_S].notna()] if DECODE_TOKENS_PER_S in data.columns else data.iloc[:0]
-    wls = _workloads(data) or [""]
-    fig = _figure(4.6 * len(SERVING_PANELS) + 3.0, 3.6 * len(wls) + 0.5)
-    grid = _grid(fig, len(wls), len(SERVING_PANELS))
-    for row, wl in zip(grid, wls):
-        sub = data[data[WORKLOAD] == wl] if len(data) else data
-        for ax, (col, label) in zip(row, SERVING_PANELS):
-            if not _draw_metric(ax, df, sub, param, col, label, declared_only=True):
-                ax.set_xlabel(_param_label(df, param))
-                ax.text(0.5, 0.5, "no data", transform=ax.transAxes, ha="center", va="center")
-            ax.set_title(f"{wl}: {label.split(' [')[0]}", fontsize="medium")
-    _outside_legend(fig, grid.ravel())
-    fig.suptitle("LLM serving")
     return fig
 
 

@@ -202,6 +202,11 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
                             "micro-batch(es) (GPipe, closed form): the serving figures are the "
                             "pipeline's; latency and energy are one micro-batch through the stages "
                             "in turn on one device")
+    if result.serving:  # the batch it served, for plots against batch size
+        params = wl.metadata.get("params")
+        b = (params.get("full_batch", params.get("batch")) if isinstance(params, dict) else None)
+        result.serving[C.LLM_BATCH] = (float(b) if isinstance(b, int) and not isinstance(b, bool)
+                                       else float("nan"))
     if keep_ops:
         result.op_table = _op_table(run)
         result.path_table = attribute_ops(run.path, run.start, run.end, costs.latency_s,
