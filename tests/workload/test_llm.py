@@ -174,7 +174,8 @@ def test_hf_config_multi_query_and_kv_head_names_and_moe():
     # as a config that "has none of num_attention_heads, n_head"
     bart = {"model_type": "bart", "is_encoder_decoder": True, "d_model": 1024, "decoder_layers": 12,
             "decoder_attention_heads": 16, "vocab_size": 50265}
-    with pytest.raises(WorkloadError, match=r"encoder-decoder model \(bart\); the generator builds decoder-only"):
+    with pytest.raises(WorkloadError,
+                       match=r"encoder-decoder model \(bart\); the generator builds decoder-only"):
         model_from_hf(bart)
 
 
@@ -427,7 +428,8 @@ def test_compare_under_the_analytic_engine_says_its_serving_times_are_lower_boun
     res = CliRunner(env={"COLUMNS": "200"}).invoke(
         main, ["compare", "gpu-hbm3", "-w", str(wpath), "--engine", "analytic"])
     assert res.exit_code == 0, res.output
-    assert "analytic engine: time to first token, time per output token and decode tokens/s of 1 run(s)" in res.output
+    assert ("analytic engine: time to first token, time per output token and decode tokens/s of "
+            "1 run(s)") in res.output
     assert "use --engine des" in res.output
     res = CliRunner(env={"COLUMNS": "200"}).invoke(main, ["compare", "gpu-hbm3", "-w", str(wpath)])
     assert res.exit_code == 0 and "analytic engine" not in res.output
