@@ -8,8 +8,9 @@ The page (``DIR/report.html``) needs no server and no other file: figures are
 PNGs embedded as data URIs. It shows the comparison table (every number with
 its unit), for LLM serving runs their serving table (time to first token, time
 per output token, tokens/s, tokens/J, as ``cimsim compare`` prints), the energy
-breakdown as stacked bars, the utilization of every resource, each architecture's own roofline, each run's critical path as a
-Gantt strip with its bound attribution and, when a workload is recurrent or
+breakdown as stacked bars, the utilization of every resource, each architecture's
+own roofline, each run's critical path as a Gantt strip with its bound
+attribution and, when a workload is recurrent or
 hierarchical (generated LSTM / GRU / hierarchical attention), critical path
 against sequence length. Beside it: ``results.csv`` (every result column) and
 one timeline per run (``timeline-<workload>-<architecture>.json``, the trace
