@@ -205,6 +205,15 @@ def test_shape_options_over_an_hf_config_rederive_what_it_leaves_out(tmp_path):
     assert r.exit_code == 0, r.output
     p = load_workload(out).metadata["params"]
     assert (p["hidden"], p["heads"], p["kv_heads"], p["ffn"], p["head_dim"]) == (256, 4, 4, 11008, 128)
+    # a config stating its K/V heads (Mistral: 8) keeps them: --heads 4 alone is refused, saying
+    # what to add (was: "kv_heads=8 must divide heads=4")
+    path.write_text(json.dumps({**llama, "num_key_value_heads": 8}))
+    r = CliRunner().invoke(main, ["workload", "llm", "--hf-config", str(path), "--heads", "4", "-o", str(out)])
+    assert r.exit_code == 1 and ("kv_heads=8 must divide heads=4 (the config states its key/value heads: "
+                                 "give --kv-heads with --heads)") in r.output
+    r = CliRunner().invoke(main, ["workload", "llm", "--hf-config", str(path), "--layers", "1", "--heads", "4",
+                                  "--kv-heads", "2", "--prompt", "8", "--decode", "1", "-o", str(out)])
+    assert r.exit_code == 0, r.output
 
 
 @pytest.mark.parametrize("kw, msg", [
