@@ -224,6 +224,24 @@ def test_every_number_in_the_table_has_a_unit(page):
         assert UNIT_RE.match(c), f"table cell without a unit: {c!r}"
 
 
+@pytest.mark.slow
+def test_report_says_the_timelines_size_and_can_leave_them_out(tmp_path):
+    """`cimsim report` of the README's Llama-2-7B serving run wrote 302 MB of timeline JSON
+    beside a 434 kB page and said only "(2 runs, 7 figures)". It now says their size, and
+    --no-timelines writes none."""
+    res = CliRunner().invoke(main, ["report", "cpu-ddr5", "-w", "tcn", "-o", str(tmp_path / "a")])
+    assert res.exit_code == 0, res.output
+    [tl] = list((tmp_path / "a").glob("timeline-*.json"))
+    from cimsim.report.format import si
+    assert f"1 timelines beside it, {si(tl.stat().st_size, 'B')})" in res.output
+    res = CliRunner().invoke(main, ["report", "cpu-ddr5", "-w", "tcn", "-o", str(tmp_path / "b"),
+                                    "--no-timelines"])
+    assert res.exit_code == 0, res.output
+    assert not list((tmp_path / "b").glob("timeline-*.json")) and "timelines beside" not in res.output
+    html = (tmp_path / "b" / "report.html").read_text()
+    assert "timeline-" not in html and (tmp_path / "b" / "results.csv").is_file()
+
+
 def test_report_errors_are_one_line(tmp_path):
     res = CliRunner().invoke(main, ["report", "no-such-config", "-o", str(tmp_path)])
     assert res.exit_code == 1 and "no-such-config" in res.output and "Traceback" not in res.output

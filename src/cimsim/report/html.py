@@ -48,6 +48,8 @@ class Report:
     #: the architecture the table's speed-up and energy-ratio columns compare against (None:
     #: the first architecture)
     baseline: str | None = None
+    #: bytes of the timeline files :func:`write_report` wrote beside the page
+    timeline_bytes: int = 0
 
 
 def _slug(text: str) -> str:
@@ -201,9 +203,10 @@ def render_html(rep: Report, links: Sequence[tuple[str, str]] = ()) -> str:
     return "\n".join(out)
 
 
-def write_report(rep: Report, out_dir: str | Path) -> Path:
+def write_report(rep: Report, out_dir: str | Path, timelines: bool = True) -> Path:
     """Write ``out_dir/report.html`` (drawing the figures first if ``rep`` has none),
-    ``results.csv`` and one timeline per run; returns the page's path."""
+    ``results.csv`` and, unless ``timelines`` is False, one timeline per run (a serving run
+    of 140,869 ops writes ~150 MB of them); returns the page's path."""
     from .trace_events import write_trace
 
     out = Path(out_dir)
@@ -211,10 +214,12 @@ def write_report(rep: Report, out_dir: str | Path) -> Path:
     if not rep.figures:
         build_report(rep)
     rep.table.to_csv(out / "results.csv", index=False)
+    rep.timeline_bytes = 0
     links = [("results.csv (every result column)", "results.csv")]
-    for arch, wl, r in rep.results:
+    for arch, wl, r in (rep.results if timelines else []):
         name = f"timeline-{_slug(wl.name)}-{_slug(arch.name)}.json"
         write_trace(r, out / name, arch=arch, workload=wl)
+        rep.timeline_bytes += (out / name).stat().st_size
         links.append((f"timeline of {wl.name} on {arch.name} (open in ui.perfetto.dev or "
                       "chrome://tracing)", name))
     page = out / "report.html"
