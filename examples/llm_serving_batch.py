@@ -110,7 +110,7 @@ def table():
                 rows.append({"workload": wl, "architecture": label, "palette": key, "mode": mode,
                              "batch": b, C.TTFT_S: r.serving[C.TTFT_S], C.TPOT_S: r.serving[C.TPOT_S],
                              C.DECODE_TOKENS_PER_S: r.serving[C.DECODE_TOKENS_PER_S],
-                             C.TOKENS_PER_J: r.serving[C.TOKENS_PER_J] / devices,
+                             C.TOKENS_PER_J: r.serving[C.TOKENS_PER_J],  # all devices (tensor_parallel)
                              C.LATENCY: r.latency_s, "bound": f"{r.bound} ({r.bound_part})"})
     return pd.DataFrame(rows)
 

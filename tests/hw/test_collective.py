@@ -165,3 +165,47 @@ def test_a_list_field_takes_a_flow_list_from_set(tmp_path):
     with pytest.raises(ConfigError, match=r"--set collective.mesh=2x2: this field is a list"):
         load_architecture(path, {"collective.topology": "mesh", "collective.mesh": "2x2"},
                           cli=True)
+
+
+# --------------------------------------------------------------------------- tokens/J of N devices
+def test_tensor_parallel_tokens_per_joule_counts_every_device(tmp_path):
+    """A tensor-parallel workload is one of N devices' shares; all N run at once for the batch's
+    tokens, so tokens/J = tokens / (N x one device's energy) (was: one device's energy, N x too
+    high, so 4 GPUs looked 2-3x as efficient as one)."""
+    from click.testing import CliRunner
+
+    from cimsim.cli import main
+    from cimsim.report import columns as C
+
+    # batch 2, prompt 4, 3 decode steps: 2 x (1 + 3) = 8 tokens
+    w = llm_serving(TINY, prompt=4, decode=3, batch=2, tensor_parallel=4, dtype="fp32")
+    r = simulate(_arch(4, "ring"), w)
+    assert r.serving[C.TOKENS_PER_J] == pytest.approx(8 / (4 * r.energy_j), rel=1e-12, abs=0)
+    assert r.serving[C.TOKENS_PER_S] == pytest.approx(8 / r.latency_s, rel=1e-12, abs=0)
+    assert r.serving[C.LLM_BATCH] == 2  # the whole batch, not one device's share of it
+    assert any("tokens/J counts the energy of all 4 devices" in n for n in r.notes)
+    # with pipeline stages too: p x tp devices; the pipeline's energy (test_pipeline) times tp
+    wp = llm_serving(TINY, prompt=4, decode=3, batch=2, tensor_parallel=2, pipeline_parallel=2,
+                     dtype="fp32")
+    rp = simulate(_arch(2, "ring"), wp)
+    static = rp.energy_breakdown_j["static"]
+    lat = 1 / rp.serving[C.TOKENS_PER_S] * 8  # the pipeline's latency (8 tokens)
+    energy = 2 * ((rp.energy_j - static) + 2 * static / rp.latency_s * lat)
+    assert rp.serving[C.TOKENS_PER_J] == pytest.approx(8 / energy, rel=1e-9, abs=0)
+    # the CLI prints the same number
+    cfg = tmp_path / "tp4.yaml"
+    d = copy.deepcopy(ROUND_ARCH)
+    d["links"] = {"nvlink": {"bandwidth": "100 GB/s", "latency": "1 us", "energy_per_bit": "1 pJ/bit"}}
+    d["collective"] = {"devices": 4, "topology": "ring"}
+    cfg.write_text(yaml.safe_dump(d))
+    wf = tmp_path / "tp4.npz"
+    res = CliRunner().invoke(main, ["workload", "llm", "--layers", "2", "--hidden", "32", "--heads", "8",
+                                    "--kv-heads", "2", "--ffn", "48", "--vocab", "20", "--head-dim", "4",
+                                    "--prompt", "4", "--decode", "3", "--batch", "2",
+                                    "--tensor-parallel", "4", "--dtype", "fp32", "-o", str(wf)])
+    assert res.exit_code == 0, res.output
+    res = CliRunner().invoke(main, ["run", str(cfg), str(wf), "--json"])
+    assert res.exit_code == 0, res.output
+    import json
+    out = json.loads(res.output)
+    assert out[C.TOKENS_PER_J] == pytest.approx(8 / (4 * out["energy_j"]), rel=1e-9, abs=0)

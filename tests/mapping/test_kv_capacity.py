@@ -181,3 +181,30 @@ def test_a_malformed_pipeline_section_is_one_line():
     bad = Workload.from_columns(w.name, w.columns, meta)
     with pytest.raises(WorkloadError, match=r"metadata llm.pipeline must be \{stages: N"):
         bad.footprint
+
+
+def test_cli_run_prints_the_footprint_the_capacity_check_holds(tmp_path):
+    """`cimsim run`'s footprint line gives the bytes live at once (weights, KV cache,
+    activations at the peak), as the capacity check counts them; it gave the weights and the
+    bytes of every activation tensor of the run under "footprint" (1.954 GB of "activations"
+    for a 4-layer Llama at batch 4, whose peak holds 2.025 GB with the weights)."""
+    from click.testing import CliRunner
+
+    from cimsim.cli import main
+    from cimsim.report.format import si
+    from cimsim.workload import load_workload
+
+    m = LLMModel(layers=2, hidden=64, heads=4, kv_heads=2, ffn=128, vocab=100, head_dim=16, gated=True)
+    wf = tmp_path / "w.npz"
+    r = CliRunner().invoke(main, ["workload", "llm", "--layers", "2", "--hidden", "64", "--heads", "4",
+                                  "--kv-heads", "2", "--ffn", "128", "--vocab", "100", "--prompt", "8",
+                                  "--decode", "4", "--batch", "2", "-o", str(wf)])
+    assert r.exit_code == 0, r.output
+    fp = load_workload(wf).footprint
+    assert fp.weights == weights(m)  # (2 x (64*8*16 + 64*64 + 3*64*128) + 64*100) x 2 B = 160,256 B
+    assert 0 < fp.kv_cache <= kv(m, 2, 8 + 4)  # at most the caches at their longest, 6,144 B
+    r = CliRunner(env={"COLUMNS": "300"}).invoke(main, ["run", "gpu-hbm3", str(wf)])
+    assert r.exit_code == 0, r.output
+    line = next(x for x in r.output.splitlines() if x.strip().startswith("footprint"))
+    assert (f"{si(fp.total, 'B')} live at once (at its peak: weights {si(fp.weights, 'B')}, KV cache "
+            f"{si(fp.kv_cache, 'B')}, activations {si(fp.activations, 'B')})") in line

@@ -155,6 +155,7 @@ def test_cli_plot_writes_png_and_svg(bw_sweep, tmp_path):
         svg = tmp_path / "figs" / f"bw-{name}.svg"
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert b"<svg" in svg.read_bytes()[:2000]
+    assert not (tmp_path / "figs" / "bw-serving.png").exists()  # no serving run, no serving figure
     res = CliRunner().invoke(plot_command, [str(path), "-o", str(tmp_path / "svg"), "--format", "svg",
                                             "--no-roofline"])
     assert res.exit_code == 0 and not list((tmp_path / "svg").glob("*.png"))
@@ -326,3 +327,66 @@ def test_a_parameter_that_is_not_a_number_is_a_named_category_axis():
     ax.figure.canvas.draw()
     assert [t.get_text() for t in ax.get_xticklabels()] == ["True", "False"]
     utilization_vs_bandwidth(df)  # draws, too
+
+
+@pytest.mark.slow
+def test_a_serving_sweep_plots_tokens_per_s_time_per_token_and_tokens_per_j(tmp_path):
+    """A sweep of an LLM serving run gets a serving figure: decode tokens/s, time per output
+    token and tokens/J against the swept parameter, a line per architecture, the values the
+    sweep wrote (`cimsim plot` drew latency and energy only)."""
+    from cimsim.plot import serving_vs_param
+    from cimsim.workload import save_workload
+    from cimsim.workload.llm import LLMModel, llm_serving
+
+    m = LLMModel(layers=1, hidden=64, heads=4, kv_heads=4, ffn=256, vocab=100, head_dim=16, gated=True)
+    wf = tmp_path / "s.npz"
+    save_workload(llm_serving(m, prompt=8, decode=3, batch=2), wf)
+    out = tmp_path / "s.parquet"
+    df = sweep(["gpu-hbm3", "gpu-hbm-pim-attn"], str(wf), ["memory.dram.bandwidth=1TB/s,2TB/s,4TB/s"],
+               workers=1, output=out)
+    fig = serving_vs_param(df)
+    assert len(fig.axes) == 3
+    for ax, col in zip(fig.axes, ("decode_tokens_per_s", "tpot_s", "tokens_per_j")):
+        lines = _lines(ax)
+        assert len(lines) == 2
+        for line, arch in zip(lines, ["gpu-hbm3", "gpu-hbm-pim-attn"]):
+            g = df[df["architecture"] == arch].sort_values("memory.dram.bandwidth")
+            np.testing.assert_allclose(line.get_ydata(), g[col].to_numpy(float))
+    res = CliRunner().invoke(plot_command, [str(out), "-o", str(tmp_path / "figs"), "--format", "png",
+                                            "--no-roofline"])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "figs" / "s-serving.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.slow
+def test_serving_runs_of_several_batch_sizes_plot_against_the_batch(tmp_path):
+    """`cimsim sweep A B -w b1.npz -w b2.npz -w b4.npz` (one serving run per batch size) then
+    `cimsim plot`: decode tokens/s, time per output token and tokens/J against the batch, a line
+    per architecture (the sweep had no swept field: only an energy breakdown was drawn, and no
+    column said the batch)."""
+    from cimsim.plot import serving_vs_batch
+    from cimsim.workload import save_workload
+    from cimsim.workload.llm import LLMModel, llm_serving
+
+    m = LLMModel(layers=1, hidden=64, heads=4, kv_heads=4, ffn=256, vocab=100, head_dim=16, gated=True)
+    files = []
+    for b in (1, 2, 4):
+        files.append(str(tmp_path / f"b{b}.npz"))
+        save_workload(llm_serving(m, prompt=8, decode=3, batch=b), files[-1])
+    out = tmp_path / "b.parquet"
+    archs = ["gpu-hbm3", "sram-cim"]
+    df = sweep(archs, files, [], workers=1, output=out)
+    assert sorted(df["llm_batch"].unique()) == [1, 2, 4]
+    fig = serving_vs_batch(df)
+    assert len(fig.axes) == 3  # one family: the three runs differ only in batch
+    for ax, col in zip(fig.axes, ("decode_tokens_per_s", "tpot_s", "tokens_per_j")):
+        lines = _lines(ax)
+        assert len(lines) == 2
+        for line, arch in zip(lines, archs):
+            g = df[df["architecture"] == arch].sort_values("llm_batch")
+            np.testing.assert_allclose(line.get_xdata(), [1, 2, 4])
+            np.testing.assert_allclose(line.get_ydata(), g[col].to_numpy(float))
+    res = CliRunner().invoke(plot_command, [str(out), "-o", str(tmp_path / "figs"), "--format", "png",
+                                            "--no-roofline"])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "figs" / "b-serving-batch.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -74,6 +74,7 @@ def test_pipelined_serving_from_the_stage_times(m):
     s = r.serving
     assert s[C.TOKENS_PER_S] == pytest.approx(tokens / latency, rel=1e-12, abs=0)
     assert s[C.TOKENS_PER_J] == pytest.approx(tokens / energy, rel=1e-12, abs=0)
+    assert s[C.LLM_BATCH] == B  # all micro-batches' requests
     assert s[C.DECODE_TOKENS_PER_S] == pytest.approx(B * D / sum(x[0] for x in T[1:]), rel=1e-12, abs=0)
     # micro-batch j's first token: the prefill's stages, then j spacings; mean over j
     assert s[C.TTFT_S] == pytest.approx(T[0][1] + (m - 1) / 2 * T[0][2], rel=1e-12, abs=0)

@@ -224,6 +224,24 @@ def test_every_number_in_the_table_has_a_unit(page):
         assert UNIT_RE.match(c), f"table cell without a unit: {c!r}"
 
 
+@pytest.mark.slow
+def test_report_says_the_timelines_size_and_can_leave_them_out(tmp_path):
+    """`cimsim report` of the README's Llama-2-7B serving run wrote 302 MB of timeline JSON
+    beside a 434 kB page and said only "(2 runs, 7 figures)". It now says their size, and
+    --no-timelines writes none."""
+    res = CliRunner().invoke(main, ["report", "cpu-ddr5", "-w", "tcn", "-o", str(tmp_path / "a")])
+    assert res.exit_code == 0, res.output
+    [tl] = list((tmp_path / "a").glob("timeline-*.json"))
+    from cimsim.report.format import si
+    assert f"1 timelines beside it, {si(tl.stat().st_size, 'B')})" in res.output
+    res = CliRunner().invoke(main, ["report", "cpu-ddr5", "-w", "tcn", "-o", str(tmp_path / "b"),
+                                    "--no-timelines"])
+    assert res.exit_code == 0, res.output
+    assert not list((tmp_path / "b").glob("timeline-*.json")) and "timelines beside" not in res.output
+    html = (tmp_path / "b" / "report.html").read_text()
+    assert "timeline-" not in html and (tmp_path / "b" / "results.csv").is_file()
+
+
 def test_report_errors_are_one_line(tmp_path):
     res = CliRunner().invoke(main, ["report", "no-such-config", "-o", str(tmp_path)])
     assert res.exit_code == 1 and "no-such-config" in res.output and "Traceback" not in res.output
@@ -360,3 +378,34 @@ def test_a_part_has_one_colour_in_every_report_figure(archs, gru):
         assert colors == {to_hex(part_color(part))}, part
     assert to_hex(part_color("dram")) == breakdown["dram"]
     assert len({part_color(p) for p in ("compute", "overhead", "dram", "sram", "static")}) == 5
+
+
+@pytest.mark.slow
+def test_a_serving_run_has_its_serving_table_with_units(tmp_path):
+    """`cimsim report` of an LLM serving run shows time to first token, time per output token,
+    tokens/s and tokens/J (as `cimsim compare` does; the page had none of them)."""
+    import json
+
+    from cimsim.report.format import rate, si
+
+    wf = tmp_path / "s.npz"
+    res = CliRunner().invoke(main, ["workload", "llm", "--layers", "1", "--hidden", "64", "--heads", "4",
+                                    "--vocab", "100", "--prompt", "8", "--decode", "3", "--batch", "2",
+                                    "-o", str(wf)])
+    assert res.exit_code == 0, res.output
+    res = CliRunner().invoke(main, ["report", "gpu-hbm3", "-w", str(wf), "-o", str(tmp_path / "r")])
+    assert res.exit_code == 0, res.output
+    html = (tmp_path / "r" / "report.html").read_text()
+    assert '<table id="serving">' in html
+    table = html.split('<table id="serving">')[1].split("</table>")[0]
+    cells = re.findall(r"<td[^>]*>([^<]*)</td>", table)
+    res = CliRunner().invoke(main, ["run", "gpu-hbm3", str(wf), "--json"])
+    run = json.loads(res.output)
+    # 2 requests x (1 + 3) tokens = 8 over the latency
+    assert run["tokens_per_s"] == pytest.approx(8 / run["latency_s"], rel=1e-12, abs=0)
+    assert cells[2:] == [si(run["ttft_s"], "s"), si(run["tpot_s"], "s"),
+                         f"{rate(run['tokens_per_s'])} tokens/s",
+                         f"{rate(run['decode_tokens_per_s'])} tokens/s",
+                         f"{rate(run['tokens_per_j'])} tokens/J"]
+    for c in cells[2:]:
+        assert re.match(r"^[\d.,]+ ?(µs|ms|s|tokens/s|tokens/J)$", c), f"serving cell without a unit: {c!r}"

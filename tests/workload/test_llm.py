@@ -129,6 +129,93 @@ def test_hf_config_shapes():
     assert (m.kv_heads, m.ffn, m.head_dim, m.gated) == (12, 3072, 64, False)
 
 
+def test_runs_that_differ_in_a_requests_length_have_different_names():
+    """The default name listed only the longest prompt and decode (P48-D6 for prompts 32, 48
+    and for 48, 48): two rows of one name in a compare table."""
+    names = {llm_serving(TINY, prompt=p, decode=d, batch=2).name
+             for p, d in (([32, 48], [4, 6]), (48, 6), ([48, 32], [4, 6]), ([32, 48], [6, 6]))}
+    assert len(names) == 4
+    assert llm_serving(TINY, prompt=48, decode=6, batch=2).name.endswith("-P48-D6-fp16")
+    assert llm_serving(TINY, prompt=[32, 48], decode=[4, 6], batch=2).name.endswith("-P32_48-D4_6-fp16")
+    # micro-batches: the name counts the whole batch and all requests (it gave B4 beside the
+    # R3 of one micro-batch for --batch 4 --requests 6 --micro-batches 2)
+    mb = llm_serving(TINY, prompt=4, decode=1, batch=4, requests=6, pipeline_parallel=2, micro_batches=2)
+    assert "-B4-R6-static-pp2-mb2-" in mb.name
+    # past four requests: the range and a checksum of the list
+    a = llm_serving(TINY, prompt=[8, 9, 10, 11, 12], decode=1, batch=5).name
+    b = llm_serving(TINY, prompt=[8, 10, 9, 11, 12], decode=1, batch=5).name
+    assert "-P8..12~" in a and "-P8..12~" in b and a != b and a.endswith("-D1-fp16")
+
+
+def test_hf_config_multi_query_and_kv_head_names_and_moe():
+    """Falcon states MQA as ``multi_query: true`` (one K/V head; Falcon-7B: 71 query heads) and
+    its new architecture as ``num_kv_heads``; its FFN as ``ffn_hidden_size``, OPT's as
+    ``ffn_dim`` (was: every head its own K/V, 71 x the cache of Falcon-7B)."""
+    falcon7b = {"model_type": "falcon", "hidden_size": 4544, "num_hidden_layers": 32,
+                "num_attention_heads": 71, "num_kv_heads": 71, "multi_query": True,
+                "new_decoder_architecture": False, "ffn_hidden_size": 18176, "vocab_size": 65024}
+    m = model_from_hf(falcon7b)
+    assert (m.heads, m.kv_heads, m.head_dim, m.ffn, m.gated) == (71, 1, 64, 18176, False)
+    # Falcon-40B: the new decoder architecture, 128 query heads over 8 K/V heads
+    falcon40b = {**falcon7b, "hidden_size": 8192, "num_attention_heads": 128, "num_kv_heads": 8,
+                 "new_decoder_architecture": True, "ffn_hidden_size": 32768}
+    assert model_from_hf(falcon40b).kv_heads == 8
+    # multi_query false, old architecture: every head its own K/V
+    assert model_from_hf({**falcon7b, "multi_query": False}).kv_heads == 71
+    opt = {"model_type": "opt", "hidden_size": 1024, "num_hidden_layers": 24, "num_attention_heads": 16,
+           "ffn_dim": 8192, "vocab_size": 50272, "activation_function": "relu"}
+    assert model_from_hf(opt).ffn == 8192
+    mixtral = {"model_type": "mixtral", "hidden_act": "silu", "hidden_size": 4096, "num_hidden_layers": 32,
+               "num_attention_heads": 32, "num_key_value_heads": 8, "intermediate_size": 14336,
+               "vocab_size": 32000, "num_local_experts": 8, "num_experts_per_tok": 2}
+    with pytest.raises(WorkloadError, match=r"mixture of experts \(num_local_experts=8\)"):
+        model_from_hf(mixtral)
+    # an encoder-decoder (BART: d_model, encoder_/decoder_attention_heads) is refused by name, not
+    # as a config that "has none of num_attention_heads, n_head"
+    bart = {"model_type": "bart", "is_encoder_decoder": True, "d_model": 1024, "decoder_layers": 12,
+            "decoder_attention_heads": 16, "vocab_size": 50265}
+    with pytest.raises(WorkloadError,
+                       match=r"encoder-decoder model \(bart\); the generator builds decoder-only"):
+        model_from_hf(bart)
+
+
+def test_shape_options_over_an_hf_config_rederive_what_it_leaves_out(tmp_path):
+    """GPT-2's config has no FFN width (n_inner null: 4 x n_embd) and no head width (n_embd /
+    n_head): `--hf-config gpt2.json --hidden 64 --heads 4` is a 64-wide model with FFN 256 and
+    heads of 16, as transformers makes it (it kept GPT-2 small's 3072 and 64: 10x the MACs of
+    `trace --serve` with the same fields). Explicit fields of the config stay."""
+    gpt2 = {"model_type": "gpt2", "n_embd": 768, "n_layer": 12, "n_head": 12, "n_inner": None,
+            "vocab_size": 50257, "activation_function": "gelu_new"}
+    path = tmp_path / "gpt2.json"
+    path.write_text(json.dumps(gpt2))
+    out = tmp_path / "w.npz"
+    r = CliRunner().invoke(main, ["workload", "llm", "--hf-config", str(path), "--layers", "1", "--hidden",
+                                  "64", "--heads", "4", "--vocab", "100", "--prompt", "8", "--decode", "1",
+                                  "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    p = load_workload(out).metadata["params"]
+    assert (p["hidden"], p["heads"], p["kv_heads"], p["ffn"], p["head_dim"], p["gated"]) == (
+        64, 4, 4, 256, 16, False)
+    # an explicit intermediate_size and head_dim stay (Llama's config states both)
+    llama = {"model_type": "llama", "hidden_act": "silu", "hidden_size": 4096, "num_hidden_layers": 32,
+             "num_attention_heads": 32, "intermediate_size": 11008, "head_dim": 128, "vocab_size": 32000}
+    path.write_text(json.dumps(llama))
+    r = CliRunner().invoke(main, ["workload", "llm", "--hf-config", str(path), "--layers", "1", "--hidden",
+                                  "256", "--heads", "4", "--prompt", "8", "--decode", "1", "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    p = load_workload(out).metadata["params"]
+    assert (p["hidden"], p["heads"], p["kv_heads"], p["ffn"], p["head_dim"]) == (256, 4, 4, 11008, 128)
+    # a config stating its K/V heads (Mistral: 8) keeps them: --heads 4 alone is refused, saying
+    # what to add (was: "kv_heads=8 must divide heads=4")
+    path.write_text(json.dumps({**llama, "num_key_value_heads": 8}))
+    r = CliRunner().invoke(main, ["workload", "llm", "--hf-config", str(path), "--heads", "4", "-o", str(out)])
+    assert r.exit_code == 1 and ("kv_heads=8 must divide heads=4 (the config states its key/value heads: "
+                                 "give --kv-heads with --heads)") in r.output
+    r = CliRunner().invoke(main, ["workload", "llm", "--hf-config", str(path), "--layers", "1", "--heads", "4",
+                                  "--kv-heads", "2", "--prompt", "8", "--decode", "1", "-o", str(out)])
+    assert r.exit_code == 0, r.output
+
+
 @pytest.mark.parametrize("kw, msg", [
     (dict(prompt=[1, 2], decode=1, batch=3), "prompt lists 2 lengths"),
     (dict(prompt=0, decode=1), "prompt lengths must be integers >= 1"),
@@ -331,6 +418,30 @@ def test_compare_prints_and_writes_the_serving_table(tmp_path):
 
     df = pd.read_csv(out)
     assert (df["tokens_per_s"] > 0).all() and (df["ttft_s"] > 0).all()
+
+
+def test_compare_under_the_analytic_engine_says_its_serving_times_are_lower_bounds(tmp_path):
+    """Analytic TTFT / TPOT / decode tokens/s take ops alone; when the busiest unit sets a longer
+    latency, decode tokens/s exceeds what tokens/s implies. `run` said so in a note; the
+    `compare` table printed the numbers with nothing beside them."""
+    from cimsim.workload import save_workload
+
+    wpath = tmp_path / "w.npz"
+    m = LLMModel(layers=2, hidden=512, heads=8, kv_heads=8, ffn=2048, vocab=1000, head_dim=64, gated=True)
+    save_workload(llm_serving(m, prompt=64, decode=8, batch=4), wpath)
+    from cimsim import load_architecture
+    from cimsim.bundled import resolve_config
+
+    r = simulate(load_architecture(resolve_config("gpu-hbm3")), load_workload(wpath), engine="analytic")
+    assert r.latency_s > r.critical_path_s  # the case: the processor's queue, not the path, sets it
+    res = CliRunner(env={"COLUMNS": "200"}).invoke(
+        main, ["compare", "gpu-hbm3", "-w", str(wpath), "--engine", "analytic"])
+    assert res.exit_code == 0, res.output
+    assert ("analytic engine: time to first token, time per output token and decode tokens/s of "
+            "1 run(s)") in res.output
+    assert "use --engine des" in res.output
+    res = CliRunner(env={"COLUMNS": "200"}).invoke(main, ["compare", "gpu-hbm3", "-w", str(wpath)])
+    assert res.exit_code == 0 and "analytic engine" not in res.output
 
 
 def test_sub_batches_split_a_step_into_independent_chains_with_the_same_work():
@@ -556,6 +667,11 @@ def test_hf_model_type_gives_its_default_shape(tmp_path):
     assert load_workload(out).metadata["params"]["hidden"] == 768
     r = CliRunner().invoke(main, ["workload", "llm", "--hf-model", "nope", "-o", str(out)])
     assert r.exit_code != 0 and "transformers knows no model type 'nope'" in r.output
+    # a type with no causal LM (an image encoder, T5) is one line naming it (was "the HF config
+    # has none of vocab_size" / "of num_attention_heads, n_head")
+    for t in ("vit", "t5"):
+        r = CliRunner().invoke(main, ["workload", "llm", "--hf-model", t, "-o", str(out)])
+        assert r.exit_code == 1 and f"no causal language model of type '{t}'" in r.output
 
 
 def test_serving_table_marks_a_precision_mismatch(tmp_path):

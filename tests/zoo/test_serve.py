@@ -266,6 +266,58 @@ def test_one_config_json_through_trace_serve_and_workload_llm(tmp_path):
     assert t.name.startswith("serve-hf-config-B2-") and str(tmp_path) not in t.name
 
 
+@pytest.mark.slow
+def test_a_multi_query_falcon_config_traces_and_generates_the_same_macs(tmp_path):
+    """Falcon's MQA (``multi_query: true``: one K/V head for all query heads) through ``trace
+    --serve`` and ``workload llm --hf-config``: the same MACs and weights (the generator read
+    every head as its own K/V). By hand (d = 64, H = 4, H_kv = 1, d_h = 16, ffn 256 not gated,
+    vocab 100, 1 layer): W = 64*6*16 + 64*64 + 2*64*256 = 6144 + 4096 + 32768 = 43008; weights
+    (W + 64*100) x 4 B = 197,632 B; the prefill of 8 tokens: 8 W + 2 H d_h 8^2 + d vocab =
+    344064 + 8192 + 6400 = 358656."""
+    import json
+
+    cfg = {"architectures": ["FalconForCausalLM"], "model_type": "falcon", "hidden_size": 64,
+           "num_hidden_layers": 1, "num_attention_heads": 4, "num_kv_heads": 4, "multi_query": True,
+           "new_decoder_architecture": False, "parallel_attn": True, "bias": False,
+           "vocab_size": 100, "tie_word_embeddings": True}
+    path = tmp_path / "falcon.json"
+    path.write_text(json.dumps(cfg))
+    opts = ["--prompt", "8", "--decode", "2", "--batch", "1", "--dtype", "fp32"]
+    r = CliRunner().invoke(main, ["trace", "--zoo", f"hf:{path}", "--serve", *opts, "-o",
+                                  str(tmp_path / "t.npz")])
+    assert r.exit_code == 0, r.output
+    r = CliRunner().invoke(main, ["workload", "llm", "--hf-config", str(path), *opts, "-o",
+                                  str(tmp_path / "g.npz")])
+    assert r.exit_code == 0, r.output
+    t, g = load_workload(tmp_path / "t.npz"), load_workload(tmp_path / "g.npz")
+    assert g.metadata["params"]["kv_heads"] == 1
+    assert t.metadata["llm"]["step_macs"] == g.metadata["llm"]["step_macs"]
+    assert g.metadata["llm"]["step_macs"][0] == 358656
+    assert g.weight_bytes == 197632
+    for st, sg in zip(_iterations(t), _iterations(g)):  # each weight read once per iteration
+        assert _matmul_weight_bytes(t, st) == _matmul_weight_bytes(g, sg) == 197632
+
+
+@pytest.mark.slow
+def test_hf_model_with_shape_options_traces_and_generates_the_same_macs(tmp_path):
+    """`workload llm --hf-model gpt2 --layers 1 --hidden 64 --heads 4 --vocab 100` and `trace
+    --zoo hf:gpt2 --param ...` with the same fields: one model (FFN 4 x 64 = 256, heads of 16),
+    the same MACs per iteration. The generator kept GPT-2 small's FFN 3072 and heads of 64
+    (10x the MACs). By hand: W = 64*12*16 + 64*64 + 2*64*256 = 12288 + 4096 + 32768 = 49152;
+    the prefill of 8 tokens: 8 W + 2*64*8^2 + 64*100 = 393216 + 8192 + 6400 = 407808."""
+    opts = ["--prompt", "8", "--decode", "2", "--batch", "1", "--dtype", "fp32"]
+    r = CliRunner().invoke(main, ["trace", "--zoo", "hf:gpt2", "--param", "n_layer=1", "--param", "n_embd=64",
+                                  "--param", "n_head=4", "--param", "vocab_size=100", "--serve", *opts,
+                                  "-o", str(tmp_path / "t.npz")])
+    assert r.exit_code == 0, r.output
+    r = CliRunner().invoke(main, ["workload", "llm", "--hf-model", "gpt2", "--layers", "1", "--hidden", "64",
+                                  "--heads", "4", "--vocab", "100", *opts, "-o", str(tmp_path / "g.npz")])
+    assert r.exit_code == 0, r.output
+    t, g = load_workload(tmp_path / "t.npz"), load_workload(tmp_path / "g.npz")
+    assert t.metadata["llm"]["step_macs"] == g.metadata["llm"]["step_macs"]
+    assert g.metadata["llm"]["step_macs"][0] == 407808
+
+
 def test_a_missing_config_file_is_one_line(tmp_path):
     r = CliRunner().invoke(main, ["trace", "--zoo", f"hf:{tmp_path / 'no.json'}", "--serve", "-o",
                                   str(tmp_path / "x.npz")])
@@ -283,6 +335,10 @@ def test_tensor_parallel_share_has_the_generators_macs_and_all_reduces():
     gen = llm_serving(model_from_hf({"model_type": "llama", "hidden_act": "silu", **_LM}), **kw)
     assert traced.metadata["llm"]["step_macs"] == gen.metadata["llm"]["step_macs"]
     assert traced.metadata["traces"]["count"] == 7  # + the full model's prefill and decode step
+    # named as one device's share, as the generator names it (the traced name had no -tp2:
+    # a compare of tp 1 and tp 2 showed two rows of one name)
+    assert "-tp2-" in traced.name and "-tp2-" in gen.name
+    assert traced.name.endswith("-P5_7-D6_3-fp32") and gen.name.endswith("-P5_7-D6_3-fp32")
 
     def allreduces(w):
         ops = [op for op in w.ops if op.kind == "allreduce"]

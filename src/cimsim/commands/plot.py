@@ -41,9 +41,12 @@ def _read(path: Path):
 @click.option("--no-roofline", is_flag=True, help="Skip the roofline (it re-runs each op table).")
 def plot_command(sweep_file, output_dir, formats, param, no_roofline):
     """Plot a sweep: latency and energy vs the swept parameter, breakdown, utilization, efficiency
-    (TOPS/W, TOPS/mm^2, area), roofline; for a sweep with --accuracy, accuracy against energy
+    (TOPS/W, TOPS/mm^2, area), roofline; for LLM serving runs decode tokens/s, time per output
+    token and tokens/J vs the parameter (serving), or vs the batch when the sweep's workloads are
+    serving runs that differ in batch (serving-batch); for a sweep with --accuracy, accuracy against energy
     with the Pareto front (accuracy-energy)."""
     from .. import plot as P
+    from ..plot.serving import batch_varies, has_serving
     from ..sweep.columns import ERROR, param_columns
 
     formats = formats or FORMATS
@@ -63,6 +66,10 @@ def plot_command(sweep_file, output_dir, formats, param, no_roofline):
             figures["energy"] = P.energy_vs_param(df, param)
             figures["utilization"] = P.utilization_vs_param(df, param)
             figures["efficiency"] = P.efficiency_vs_param(df, param)
+            if has_serving(ok):  # LLM serving runs: tokens/s, time per token, tokens/J
+                figures["serving"] = P.serving_vs_param(df, param)
+        elif has_serving(ok) and batch_varies(ok):  # serving runs of several batch sizes as workloads
+            figures["serving-batch"] = P.serving_vs_batch(df)
         figures["energy_breakdown"] = P.energy_breakdown(df, param)
         if "accuracy_top1" in df.columns:  # a sweep with --accuracy
             figures["accuracy-energy"] = P.accuracy_energy(df)

@@ -10,6 +10,7 @@ from ..atomic import check_writable
 
 from . import OneLineErrors, created, full_path, new_folder
 from ..errors import CimsimError
+from ..report.format import si
 from .run import engine_option, load_many, set_option
 
 
@@ -24,8 +25,10 @@ from .run import engine_option, load_many, set_option
 @click.option("--baseline", metavar="ARCHITECTURE", default=None,
               help="Architecture the table's speed-up and energy-ratio columns compare against "
                    "(default: the first config).")
+@click.option("--no-timelines", is_flag=True,
+              help="Write no per-run timeline JSON (a 7B-model serving run writes ~150 MB each).")
 def report(configs: tuple[str, ...], workloads: tuple[str, ...], output_dir: Path, engine: str,
-           sets: tuple[str, ...], baseline: str | None) -> None:
+           sets: tuple[str, ...], baseline: str | None, no_timelines: bool) -> None:
     """Simulate every workload on every config and write an HTML report: comparison table,
     energy breakdown, utilization, rooflines, critical paths, timelines.
 
@@ -46,9 +49,10 @@ def report(configs: tuple[str, ...], workloads: tuple[str, ...], output_dir: Pat
     rep.baseline = baseline or archs[0].name
     rep = build_report(rep)
     try:
-        page = write_report(rep, output_dir)
+        page = write_report(rep, output_dir, timelines=not no_timelines)
     except OSError as exc:
         raise CimsimError(f"-o {output_dir}: cannot write there ({exc.strerror or exc}: "
                           f"{exc.filename})") from None
-    click.echo(f"wrote {full_path(page)} ({len(rep.results)} runs, {len(rep.figures)} figures)"
-               f"{created(made)}")
+    click.echo(f"wrote {full_path(page)} ({len(rep.results)} runs, {len(rep.figures)} figures"
+               + ("" if no_timelines else f"; {len(rep.results)} timelines beside it, "
+                                          f"{si(rep.timeline_bytes, 'B')}") + f"){created(made)}")

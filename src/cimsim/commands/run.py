@@ -111,7 +111,7 @@ def run(config: str, workload: str, engine: str, sets: tuple[str, ...], as_json:
             out = {**{k: out[k] for k in keys[:at]}, **acc, **{k: out[k] for k in keys[at:]}}
         click.echo(json.dumps(out, indent=2))
     else:
-        print_result(result)
+        print_result(result, footprint=wl.footprint)
         if acc is not None:
             print_accuracy(acc)
         warn = placeholder_warning(result)
@@ -194,7 +194,20 @@ def _floorplan_texts(facts: dict) -> list[str]:
     return out
 
 
-def print_result(r) -> None:
+def _footprint_text(r, fp) -> str:
+    """What is live at once at the peak (the capacity check's bytes), and the activation tensors'
+    bytes in all (the old line gave only those two totals under "footprint", e.g. 68.87 GB of
+    "activations" for a run whose peak holds 5 GB)."""
+    if fp is None:
+        return f"weights {si(r.weight_bytes, 'B')}, activation tensors {si(r.activation_bytes, 'B')} in all"
+    where = "" if fp.stage is None else f" on pipeline stage {fp.stage} of {fp.stages}"
+    kv = f", KV cache {si(fp.kv_cache, 'B')}" if fp.kv_cache else ""
+    return (f"{si(fp.total, 'B')} live at once{where} (at its peak: weights {si(fp.weights, 'B')}{kv}, "
+            f"activations {si(fp.activations, 'B')}); activation tensors {si(r.activation_bytes, 'B')} "
+            "in all")
+
+
+def print_result(r, footprint=None) -> None:
     from rich.table import Table
 
     out = console()
@@ -214,7 +227,7 @@ def print_result(r) -> None:
         ("lower bounds", f"memory {si(r.bound_memory_s, 's')}, compute {si(r.bound_compute_s, 's')}"),
         ("work", f"{si(r.macs, 'MAC')}, {r.ops} ops, throughput {si(r.throughput_macs_per_s, 'MAC/s')}"),
         ("traffic", ", ".join(f"{k} {si(v, 'B')}" for k, v in r.traffic_bytes.items())),
-        ("footprint", f"weights {si(r.weight_bytes, 'B')}, activations {si(r.activation_bytes, 'B')}"),
+        ("footprint", _footprint_text(r, footprint)),
         ("efficiency", si(r.ops_per_j, "OPS/W")
                        + (f", {si(r.ops_per_s_per_m2 / 1e6, 'OPS/mm²')} over {area(r.area_m2)}"
                           if r.area_m2 > 0 else " (no area declared: add area fields for OPS/mm²)")),
@@ -415,6 +428,14 @@ def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
                        si(tpot, "s") if tpot == tpot else "n/a", rate(sv[C.TOKENS_PER_S]),
                        rate(sv[C.DECODE_TOKENS_PER_S]), rate(sv[C.TOKENS_PER_J]))
         console(min_width=180).print(st)
+        from ..report.build import ANALYTIC_SERVING_NOTE
+
+        lower = [r for _, r in serving if any(n.startswith(ANALYTIC_SERVING_NOTE) for n in r.notes)]
+        if lower:  # the run's note, which the table would otherwise leave out
+            click.echo(f"analytic engine: time to first token, time per output token and decode "
+                       f"tokens/s of {len(lower)} run(s) take each op's end with ops alone, not the "
+                       "latency the busiest unit or link sets: lower bounds that tokens/s and "
+                       "tokens/J do not share; use --engine des for serving figures")
     if mixed:
         click.echo("(!p) precision mismatch: a unit of this architecture computes at a fixed "
                    "precision other than the workload's dtype (e.g. 8-bit CIM on an fp32 trace); "

@@ -265,6 +265,20 @@ def serving_params(prompt, decode, **options) -> dict:
     return dict(prompt=_lengths(prompt, "prompt"), decode=_lengths(decode, "decode"), **options)
 
 
+def _hf_base(make, given: dict) -> dict:
+    """The shape an HF config gives with the shape options in ``given``; a config stating K/V
+    heads that --heads alone no longer fits says to give --kv-heads too."""
+    from ..errors import WorkloadError
+
+    try:
+        return make().__dict__
+    except WorkloadError as exc:
+        if "heads" in given and "kv_heads" not in given and "kv_heads=" in str(exc):
+            raise WorkloadError(f"{exc} (the config states its key/value heads: give --kv-heads "
+                                "with --heads)") from None
+        raise
+
+
 @workload.command("llm", cls=OneLineErrors)
 @_opt("--hf-config", type=click.Path(dir_okay=False, path_type=Path), default=None,
       help="A Hugging Face config.json giving the model's shape (the shape options override it).")
@@ -290,7 +304,7 @@ def llm_cmd(hf_config, hf_model, layers, hidden, heads, kv_heads, ffn, vocab, he
     """A decoder-only LLM serving run: prefill, then decode steps over a growing KV cache."""
     import json
 
-    from ..workload.llm import LLMModel, llm_serving, model_from_hf, model_from_hf_type
+    from ..workload.llm import LLMModel, hf_overridden, llm_serving, model_from_hf, model_from_hf_type
 
     shape = {"layers": layers, "hidden": hidden, "heads": heads, "kv_heads": kv_heads, "ffn": ffn,
              "vocab": vocab, "head_dim": head_dim, "gated": gated}
@@ -299,7 +313,7 @@ def llm_cmd(hf_config, hf_model, layers, hidden, heads, kv_heads, ffn, vocab, he
         if hf_config is not None and hf_model is not None:
             raise click.ClickException("give --hf-config or --hf-model, not both")
         if hf_model is not None:
-            base = model_from_hf_type(hf_model).__dict__
+            base = _hf_base(lambda: model_from_hf_type(hf_model, given), given)
         elif hf_config is not None:
             try:
                 cfg = json.loads(hf_config.read_text())
@@ -308,7 +322,7 @@ def llm_cmd(hf_config, hf_model, layers, hidden, heads, kv_heads, ffn, vocab, he
                                            f"{getattr(exc, 'strerror', None) or exc}") from None
             if not isinstance(cfg, dict):
                 raise click.ClickException(f"{hf_config}: a config.json is a JSON object")
-            base = model_from_hf(cfg).__dict__
+            base = _hf_base(lambda: model_from_hf(hf_overridden(cfg, given)), given)
         else:
             missing = [f"--{k}" for k in ("layers", "hidden", "heads", "vocab") if k not in given]
             if missing:

@@ -17,6 +17,7 @@ from .figures import (
     utilization_vs_param,
 )
 from .accuracy import accuracy_energy, pareto_front
+from .serving import serving_vs_batch, serving_vs_param
 from .style import arch_style, part_color
 
 __all__ = [
@@ -35,6 +36,8 @@ __all__ = [
     "roofline",
     "rooflines",
     "save_figure",
+    "serving_vs_batch",
+    "serving_vs_param",
     "utilization_vs_bandwidth",
     "utilization_vs_param",
 ]

@@ -34,6 +34,7 @@ from ..report.columns import (
     LATENCY,
     OPS_PER_J,
     OPS_PER_S_PER_M2,
+    TPOT_S,
     WORKLOAD,
     bytes_column,
     energy_column,
@@ -53,7 +54,7 @@ _LABELS = {
     ENERGY: "energy [J]",
 }
 #: units of the metrics whose linear-axis ticks are printed with SI prefixes
-_UNITS = {LATENCY: "s", ENERGY: "J"}
+_UNITS = {LATENCY: "s", ENERGY: "J", TPOT_S: "s"}
 
 
 class CimFigure(Figure):

@@ -177,22 +177,37 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
         write_bytes=writes,
     )
     llm = wl.metadata.get("llm")
-    result.serving = serving_metrics(llm, run.end, float(latency), result.energy_j)
+    # a tensor-parallel share runs on each of `tp` devices at once: the tokens are the whole
+    # batch's, so tokens/J divides them by all the devices' energy, not the one simulated
+    tp = tensor_parallel_of(wl.metadata) if isinstance(llm, dict) else 1
+    result.serving = serving_metrics(llm, run.end, float(latency), tp * result.energy_j)
+    if result.serving and tp > 1:
+        stages = int(llm["pipeline"]["stages"]) if isinstance(llm.get("pipeline"), dict) else 1
+        each = f" on each of its {stages} pipeline stages" if stages > 1 else ""
+        result.notes.append(f"tensor parallel: the workload is one of {tp} devices' shares{each}; "
+                            f"latency and energy are one device's, tokens/J counts the energy of all "
+                            f"{tp * stages} devices")
     if result.serving and run.engine == "analytic" and latency > cp_s * (1 + 1e-9):
         result.notes.append(
-            f"analytic engine: time to first token, time per output token and decode tokens/s "
+            f"{ANALYTIC_SERVING_NOTE} "
             f"take each op's end with ops alone (the dependency path, {si(cp_s, 's')}), not the "
             f"latency ({si(float(latency), 's')}) the busiest unit or link sets: lower bounds "
             "that tokens/s and tokens/J (over the latency) do not share; use --engine des")
     if isinstance(llm, dict) and "pipeline" in llm:  # p devices, m micro-batches (GPipe)
         from .pipeline import pipelined_serving
-        result.serving = pipelined_serving(llm, wl.columns.kind, run.end, result.energy_j,
-                                           result.energy_breakdown_j.get("static", 0.0), float(latency))
+        result.serving = pipelined_serving(llm, wl.columns.kind, run.end, tp * result.energy_j,
+                                           tp * result.energy_breakdown_j.get("static", 0.0),
+                                           float(latency))
         pipe = llm["pipeline"]
         result.notes.append(f"pipeline parallel: {pipe['stages']} devices, {pipe['micro_batches']} "
                             "micro-batch(es) (GPipe, closed form): the serving figures are the "
                             "pipeline's; latency and energy are one micro-batch through the stages "
                             "in turn on one device")
+    if result.serving:  # the batch it served, for plots against batch size
+        params = wl.metadata.get("params")
+        b = (params.get("full_batch", params.get("batch")) if isinstance(params, dict) else None)
+        result.serving[C.LLM_BATCH] = (float(b) if isinstance(b, int) and not isinstance(b, bool)
+                                       else float("nan"))
     if keep_ops:
         result.op_table = _op_table(run)
         result.path_table = attribute_ops(run.path, run.start, run.end, costs.latency_s,
@@ -266,6 +281,23 @@ def _stream_facts(pl, per_server, traffic, rates, resources, samples: int, macs,
             C.PIPELINED_OPS_PER_S: 2.0 * float(macs) / n * st.samples_per_s,
             C.PIPELINE_LIMIT: st.limit, C.PIPELINED_J_PER_SAMPLE: j,
             C.PIPELINED_OPS_PER_J: 2.0 * float(macs) / n / j if j > 0 else float("inf")}
+
+
+#: the start of the note a serving run under the analytic engine carries when its serving times
+#: are lower bounds (``cimsim compare`` repeats it under its serving table)
+ANALYTIC_SERVING_NOTE = "analytic engine: time to first token, time per output token and decode tokens/s"
+
+
+def tensor_parallel_of(metadata) -> int:
+    """Devices N a serving workload is one tensor-parallel share of (``metadata["params"]
+    ["tensor_parallel"]``, as ``cimsim workload llm`` and ``trace --serve`` write it; 1 when
+    absent); a malformed value is a one-line :class:`WorkloadError`."""
+    params = metadata.get("params") if isinstance(metadata, dict) else None
+    n = params.get("tensor_parallel", 1) if isinstance(params, dict) else 1
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        from ..errors import WorkloadError
+        raise WorkloadError(f"metadata.params.tensor_parallel must be an integer >= 1, got {n!r}")
+    return n
 
 
 def serving_metrics(llm, end: np.ndarray, latency: float, energy: float) -> dict[str, float]:

@@ -123,7 +123,11 @@ TOKENS_PER_J = "tokens_per_j"
 #: decode throughput: tokens of the decode steps / the time the decode steps take (each step
 #: from the end of the iteration before it to its own end; prefills excluded)
 DECODE_TOKENS_PER_S = "decode_tokens_per_s"
-SERVING_COLUMNS: tuple[str, ...] = (TTFT_S, TPOT_S, TOKENS_PER_S, TOKENS_PER_J, DECODE_TOKENS_PER_S)
+#: requests served at once (the run's batch slots; the whole batch under micro-batches and
+#: tensor parallelism), so a sweep of serving runs of several batch sizes plots against it
+LLM_BATCH = "llm_batch"
+SERVING_COLUMNS: tuple[str, ...] = (TTFT_S, TPOT_S, TOKENS_PER_S, TOKENS_PER_J, DECODE_TOKENS_PER_S,
+                                    LLM_BATCH)
 
 #: Parts of a critical path's time besides one per memory level and link.
 PATH_FIXED: tuple[str, ...] = ("compute", "overhead")

@@ -6,9 +6,11 @@ figures and :func:`write_report` writes the page and the files beside it.
 
 The page (``DIR/report.html``) needs no server and no other file: figures are
 PNGs embedded as data URIs. It shows the comparison table (every number with
-its unit), the energy breakdown as stacked bars, the utilization of every
-resource, each architecture's own roofline, each run's critical path as a
-Gantt strip with its bound attribution and, when a workload is recurrent or
+its unit), for LLM serving runs their serving table (time to first token, time
+per output token, tokens/s, tokens/J, as ``cimsim compare`` prints), the energy
+breakdown as stacked bars, the utilization of every resource, each architecture's
+own roofline, each run's critical path as a Gantt strip with its bound
+attribution and, when a workload is recurrent or
 hierarchical (generated LSTM / GRU / hierarchical attention), critical path
 against sequence length. Beside it: ``results.csv`` (every result column) and
 one timeline per run (``timeline-<workload>-<architecture>.json``, the trace
@@ -46,6 +48,8 @@ class Report:
     #: the architecture the table's speed-up and energy-ratio columns compare against (None:
     #: the first architecture)
     baseline: str | None = None
+    #: bytes of the timeline files :func:`write_report` wrote beside the page
+    timeline_bytes: int = 0
 
 
 def _slug(text: str) -> str:
@@ -112,6 +116,27 @@ def _table_rows(rep: Report) -> tuple[list[str], list[list[str]]]:
     return heads, rows
 
 
+def _serving_rows(rep: Report) -> list[list[str]]:
+    """The LLM serving table's rows (runs of serving workloads only), as `cimsim compare`'s."""
+    from .format import rate
+
+    rows = []
+    for _, _, r in rep.results:
+        sv = r.serving
+        if not sv:
+            continue
+        tpot = sv[C.TPOT_S]
+        rows.append([r.workload, r.architecture + (" (!p)" if r.precision_mismatch else ""),
+                     si(sv[C.TTFT_S], "s"), si(tpot, "s") if tpot == tpot else "n/a",
+                     f"{rate(sv[C.TOKENS_PER_S])} tokens/s", f"{rate(sv[C.DECODE_TOKENS_PER_S])} tokens/s",
+                     f"{rate(sv[C.TOKENS_PER_J])} tokens/J"])
+    return rows
+
+
+_SERVING_HEADS = ("workload", "architecture", "time to first token", "time per output token",
+                  "tokens/s", "decode tokens/s", "tokens/J")
+
+
 def _png(fig) -> str:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110)
@@ -154,6 +179,15 @@ def render_html(rep: Report, links: Sequence[tuple[str, str]] = ()) -> str:
         out.append("<p>(!p) precision mismatch: a unit of this architecture computes at a fixed "
                    "precision other than the workload's dtype (e.g. 8-bit CIM on an fp32 trace); "
                    "those rows compare unlike precisions (see the notes).</p>")
+    serving = _serving_rows(rep)
+    if serving:
+        out.append("<h2>LLM serving</h2>")
+        out.append('<div class="wide"><table id="serving"><thead><tr>'
+                   + "".join(f"<th>{esc(h)}</th>" for h in _SERVING_HEADS) + "</tr></thead><tbody>")
+        for row in serving:
+            out.append("<tr>" + "".join(f'<td{" class=l" if i < 2 else ""}>{esc(v)}</td>'
+                                        for i, v in enumerate(row)) + "</tr>")
+        out.append("</tbody></table></div>")
     if links:
         out.append("<h3>Files</h3><ul>" + "".join(
             f'<li><a href="{esc(href)}">{esc(text)}</a></li>' for text, href in links) + "</ul>")
@@ -169,9 +203,10 @@ def render_html(rep: Report, links: Sequence[tuple[str, str]] = ()) -> str:
     return "\n".join(out)
 
 
-def write_report(rep: Report, out_dir: str | Path) -> Path:
+def write_report(rep: Report, out_dir: str | Path, timelines: bool = True) -> Path:
     """Write ``out_dir/report.html`` (drawing the figures first if ``rep`` has none),
-    ``results.csv`` and one timeline per run; returns the page's path."""
+    ``results.csv`` and, unless ``timelines`` is False, one timeline per run (a serving run
+    of 140,869 ops writes ~150 MB of them); returns the page's path."""
     from .trace_events import write_trace
 
     out = Path(out_dir)
@@ -179,10 +214,12 @@ def write_report(rep: Report, out_dir: str | Path) -> Path:
     if not rep.figures:
         build_report(rep)
     rep.table.to_csv(out / "results.csv", index=False)
+    rep.timeline_bytes = 0
     links = [("results.csv (every result column)", "results.csv")]
-    for arch, wl, r in rep.results:
+    for arch, wl, r in (rep.results if timelines else []):
         name = f"timeline-{_slug(wl.name)}-{_slug(arch.name)}.json"
         write_trace(r, out / name, arch=arch, workload=wl)
+        rep.timeline_bytes += (out / name).stat().st_size
         links.append((f"timeline of {wl.name} on {arch.name} (open in ui.perfetto.dev or "
                       "chrome://tracing)", name))
     page = out / "report.html"

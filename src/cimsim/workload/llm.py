@@ -77,7 +77,8 @@ from typing import Mapping, Sequence
 from ..dtypes import DTYPE_BYTES, DTYPES  # noqa: F401  (DTYPES re-exported)
 from ..errors import WorkloadError
 from .ir import Workload, WorkloadBuilder
-from .llm_options import (ATTENTION, BATCHING, GEN, _per_request, one_micro_batch,  # noqa: F401
+from .llm_options import (ATTENTION, BATCHING, GEN, HF_KEYS, _per_request, hf_overridden,  # noqa: F401
+                          lengths_tag, one_micro_batch,  # noqa: F401
                           serving_options)
 from .llm_replicate import Stretch, insert_replicas, third_step_repeats
 
@@ -121,7 +122,9 @@ class LLMModel:
 
 
 def model_from_hf(config: Mapping[str, object]) -> LLMModel:
-    """The shape of a Hugging Face ``config.json`` (Llama/Mistral/Qwen names, or GPT-2's)."""
+    """The shape of a Hugging Face ``config.json`` (Llama/Mistral/Qwen names, GPT-2's, Falcon's
+    ``multi_query`` / ``num_kv_heads`` and ``ffn_hidden_size``, OPT's ``ffn_dim``); a mixture of
+    experts is refused (one line) rather than read as one dense FFN."""
     def get(*keys, default=None):
         for k in keys:
             if config.get(k) is not None:
@@ -130,17 +133,33 @@ def model_from_hf(config: Mapping[str, object]) -> LLMModel:
             raise WorkloadError(f"{GEN}: the HF config has none of {', '.join(keys)}")
         return default
 
+    if config.get("is_encoder_decoder") is True:
+        raise WorkloadError(f"{GEN}: the HF config is an encoder-decoder model"
+                            f"{' (' + str(config['model_type']) + ')' if config.get('model_type') else ''}; "
+                            "the generator builds decoder-only LLMs")
     hidden = get("hidden_size", "n_embd", "d_model")
     heads = get("num_attention_heads", "n_head")
     if not isinstance(hidden, int) or not isinstance(heads, int) or heads < 1:
         raise WorkloadError(f"{GEN}: hidden_size and num_attention_heads must be integers")
     act = config.get("hidden_act")
+    for k in ("num_local_experts", "num_experts", "n_routed_experts"):
+        n = config.get(k)
+        if isinstance(n, int) and not isinstance(n, bool) and n > 1:
+            raise WorkloadError(f"{GEN}: the HF config is a mixture of experts ({k}={n}), which the "
+                                "generator does not model (it would read one dense FFN); give a "
+                                "dense model's config, or the shape options alone")
+    if config.get("new_decoder_architecture"):  # Falcon-40B/180B: num_kv_heads key/value heads
+        kv = get("num_key_value_heads", "num_kv_heads", "n_head_kv", default=heads)
+    elif config.get("multi_query") is True:  # Falcon-7B, GPT-BigCode: multi-query, one K/V head
+        kv = 1
+    else:
+        kv = get("num_key_value_heads", "n_head_kv", default=heads)
     return LLMModel(
         layers=get("num_hidden_layers", "n_layer"),
         hidden=hidden,
         heads=heads,
-        kv_heads=get("num_key_value_heads", default=heads),
-        ffn=get("intermediate_size", "n_inner", default=4 * hidden),
+        kv_heads=kv,
+        ffn=get("intermediate_size", "n_inner", "ffn_hidden_size", "ffn_dim", default=4 * hidden),
         vocab=get("vocab_size"),
         head_dim=get("head_dim", default=hidden // heads),
         # SwiGLU (Llama, Mistral, Qwen) / GeGLU (Gemma); GPT-2 and GPT-NeoX are not gated
@@ -148,20 +167,35 @@ def model_from_hf(config: Mapping[str, object]) -> LLMModel:
     )
 
 
-def model_from_hf_type(model_type: str) -> LLMModel:
+def model_from_hf_type(model_type: str, shape: Mapping[str, object] | None = None) -> LLMModel:
     """The shape of transformers' default config for ``model_type`` (``llama`` is Llama-2-7B's,
-    ``mistral`` Mistral-7B's, ``gpt2`` GPT-2 small's), offline: no download."""
+    ``mistral`` Mistral-7B's, ``gpt2`` GPT-2 small's), offline: no download; ``shape`` (LLMModel
+    field names) overrides its fields as ``trace --zoo hf:TYPE --param`` does, the config
+    deriving the rest from them (Llama's head_dim and K/V heads follow --hidden and --heads)."""
     try:
         import transformers
     except ImportError:
         raise WorkloadError(f"{GEN}: --hf-model needs the transformers package (pip install "
                             "transformers), or give --hf-config FILE") from None
     try:
-        cfg = transformers.AutoConfig.for_model(model_type).to_dict()
+        transformers.AutoConfig.for_model(model_type)
     except ValueError:
         raise WorkloadError(f"{GEN}: transformers knows no model type '{model_type}' (e.g. llama, "
                             "mistral, qwen2, gpt2)") from None
-    return model_from_hf(cfg)
+    try:
+        from transformers.models.auto.modeling_auto import MODEL_FOR_CAUSAL_LM_MAPPING_NAMES as lms
+    except ImportError:  # a transformers without the mapping: the config's fields decide
+        lms = None
+    if lms is not None and model_type not in lms:
+        raise WorkloadError(f"{GEN}: transformers has no causal language model of type '{model_type}' "
+                            "(the generator builds decoder-only LLMs: e.g. llama, mistral, qwen2, gpt2)")
+    kw = {HF_KEYS[k]: v for k, v in (shape or {}).items() if k in HF_KEYS and v is not None}
+    try:
+        cfg = transformers.AutoConfig.for_model(model_type, **kw).to_dict()
+    except (ValueError, TypeError) as exc:
+        raise WorkloadError(f"{GEN}: transformers' {model_type} config refused the shape "
+                            f"({' '.join(str(exc).split())})") from None
+    return model_from_hf(hf_overridden(cfg, shape or {}))
 
 
 def shard(model: LLMModel, n: int) -> LLMModel:
@@ -309,12 +343,12 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
         op(f"{name}.allreduce", "allreduce", [part], [out], tags={**tags, "part": "allreduce"})
         return out
     wname = name or (f"llm-L{m.layers}-d{d}-h{H}-kv{Hkv}-B{full_batch}"
-                     + (f"-R{requests}-{batching}" if requests != batch or batching != "static" else "")
+                     + (f"-R{requests * mb}-{batching}" if requests != batch or batching != "static" else "")
                      + ("-padded" if attention == "padded" else "")
                      + (f"-sb{sub_batches}" if sub_batches > 1 else "")
                      + (f"-tp{tensor_parallel}" if tensor_parallel > 1 else "")
                      + (f"-pp{pp}" if pp > 1 else "") + (f"-mb{mb}" if mb > 1 else "")
-                     + f"-P{max(P)}-D{max(D)}-{dtype}")
+                     + f"-{lengths_tag(P, D)}-{dtype}")
     b = WorkloadBuilder(wname, by_id=True)
     n_tensors = [0]
 

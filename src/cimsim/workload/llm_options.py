@@ -1,7 +1,11 @@
 """The serving options of :func:`cimsim.workload.llm.llm_serving` (and of the serving trace,
-:mod:`cimsim.zoo.serve`) checked once: one-line :class:`~cimsim.errors.WorkloadError` each."""
+:mod:`cimsim.zoo.serve`) checked once: one-line :class:`~cimsim.errors.WorkloadError` each; the
+shape options' Hugging Face config keys; the lengths in a serving run's default name."""
 
 from __future__ import annotations
+
+import zlib
+from typing import Mapping, Sequence
 
 from ..dtypes import DTYPES
 from ..errors import WorkloadError
@@ -78,3 +82,33 @@ def one_micro_batch(batch: int, requests: int, P: list[int], D: list[int], micro
         batch, requests = batch // micro_batches, requests // micro_batches
         P, D = P[:requests], D[:requests]
     return batch, requests, P, D
+
+
+#: the Hugging Face config key of each :class:`LLMModel` field a shape option overrides
+HF_KEYS = {"layers": "num_hidden_layers", "hidden": "hidden_size", "heads": "num_attention_heads",
+           "kv_heads": "num_key_value_heads", "ffn": "intermediate_size", "vocab": "vocab_size",
+           "head_dim": "head_dim"}
+
+
+def hf_overridden(config: Mapping[str, object], shape: Mapping[str, object]) -> dict:
+    """``config`` (a config.json's dict) with the shape options in ``shape`` (LLMModel field
+    names) written under the keys :func:`model_from_hf` reads first, so what the config leaves
+    to be derived (GPT-2's FFN of 4 x hidden, a head width of hidden / heads, K/V heads = heads)
+    is derived from the overridden shape, as transformers derives it."""
+    return {**config, **{HF_KEYS[k]: v for k, v in shape.items() if k in HF_KEYS and v is not None}}
+
+
+def lengths_tag(prompt: Sequence[int], decode: Sequence[int]) -> str:
+    """The prompt and decode lengths in a serving run's default name: ``P1024-D128`` when every
+    request has the same; per-request lengths listed up to four requests (``P512_1024-D64_128``),
+    beyond that their range and a checksum of the list (``P8..4096~1a2b3c``), so runs that
+    differ in any request's length get different names (the longest alone named them alike)."""
+    def one(tag: str, xs: Sequence[int]) -> str:
+        xs = [int(x) for x in xs]
+        if len(set(xs)) == 1:
+            return f"{tag}{xs[0]}"
+        if len(xs) <= 4:
+            return tag + "_".join(map(str, xs))
+        crc = zlib.crc32(",".join(map(str, xs)).encode()) & 0xFFFFFF
+        return f"{tag}{min(xs)}..{max(xs)}~{crc:06x}"
+    return f"{one('P', prompt)}-{one('D', decode)}"

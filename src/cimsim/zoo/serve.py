@@ -61,7 +61,7 @@ from dataclasses import dataclass, field
 
 from ..errors import WorkloadError
 from ..workload.ir import Workload, WorkloadBuilder
-from ..workload.llm import model_from_hf, one_micro_batch, schedule, serving_options
+from ..workload.llm import lengths_tag, model_from_hf, one_micro_batch, schedule, serving_options
 from ..workload.llm_replicate import Stretch, insert_replicas, third_step_repeats
 from .serve_kv import checked_kv_rows, kv_row_bytes
 from .serve_parallel import _check_shard, _row_parallel, _shard_overrides, _stages
@@ -375,11 +375,12 @@ def trace_serving(zoo_name: str, *, prompt, decode, batch: int = 1, requests: in
         shape = {}
     short = "hf-" + zoo_name[3:].rsplit("/", 1)[-1][:-5] if zoo_name.endswith(".json") else zoo_name
     wname = name or (f"serve-{short.replace(':', '-')}-B{full_batch}"  # a config.json: its stem
-                     + (f"-R{requests}-{batching}" if requests != batch or batching != "static" else "")
+                     + (f"-R{requests * mb}-{batching}" if requests != batch or batching != "static" else "")
                      + ("-padded" if attention == "padded" else "")
                      + (f"-sb{sub_batches}" if sub_batches > 1 else "")
+                     + (f"-tp{tp}" if tp > 1 else "")
                      + (f"-pp{pp}" if pp > 1 else "") + (f"-mb{mb}" if mb > 1 else "")
-                     + f"-P{max(P)}-D{max(D)}-{dtype}")
+                     + f"-{lengths_tag(P, D)}-{dtype}")
     b = WorkloadBuilder(wname, by_id=True)
     n_t = [0]
 

@@ -1,0 +1,111 @@
+"""Figures of LLM serving sweeps: decode tokens/s, time per output token and tokens/J against a
+swept config field (:func:`serving_vs_param`) or against the batch of the serving runs swept as
+workloads (:func:`serving_vs_batch`: ``cimsim sweep ... -w b1.npz -w b2.npz ...``, one workload
+file per batch size). One line per architecture, its colour and marker from
+:mod:`cimsim.plot.style`."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
+
+from ..report.columns import ARCHITECTURE, DECODE_TOKENS_PER_S, LLM_BATCH, TOKENS_PER_J, TPOT_S, WORKLOAD
+from ..report.format import si
+from .figures import (LOG_RATIO, _draw_metric, _figure, _grid, _ok, _outside_legend, _param_label,
+                      _pick_param, _si_log_axis, _spans_decades, _workloads)
+from .style import arch_style
+
+#: the serving panels: (column, axis label, unit of its ticks or None)
+SERVING_PANELS = (
+    (DECODE_TOKENS_PER_S, "decode throughput [tokens/s]", None),
+    (TPOT_S, "time per output token [s]", "s"),
+    (TOKENS_PER_J, "tokens/J", None),
+)
+
+
+def has_serving(df: pd.DataFrame) -> bool:
+    """Whether a sweep has LLM serving runs (their serving columns hold numbers)."""
+    return all(c in df.columns for c, _, _ in SERVING_PANELS) and df[DECODE_TOKENS_PER_S].notna().any()
+
+
+def _serving_rows(df: pd.DataFrame) -> pd.DataFrame:
+    data = _ok(df)
+    return data[data[DECODE_TOKENS_PER_S].notna()] if DECODE_TOKENS_PER_S in data.columns else data.iloc[:0]
+
+
+def serving_vs_param(df: pd.DataFrame, param: str | None = None) -> Figure:
+    """Decode tokens/s, time per output token and tokens/J against the swept parameter: one row
+    of three panels per serving workload, one line per architecture."""
+    param = _pick_param(df, param)
+    data = _serving_rows(df)
+    wls = _workloads(data) or [""]
+    fig = _figure(4.6 * len(SERVING_PANELS) + 3.0, 3.6 * len(wls) + 0.5)
+    grid = _grid(fig, len(wls), len(SERVING_PANELS))
+    for row, wl in zip(grid, wls):
+        sub = data[data[WORKLOAD] == wl] if len(data) else data
+        for ax, (col, label, _) in zip(row, SERVING_PANELS):
+            if not _draw_metric(ax, df, sub, param, col, label, declared_only=True):
+                ax.set_xlabel(_param_label(df, param))
+                ax.text(0.5, 0.5, "no data", transform=ax.transAxes, ha="center", va="center")
+            ax.set_title(f"{wl}: {label.split(' [')[0]}", fontsize="medium")
+    _outside_legend(fig, grid.ravel())
+    fig.suptitle("LLM serving")
+    return fig
+
+
+def batch_family(name: str) -> str:
+    """A serving run's default name without its batch (``llm-L32-...-B8-P1024-D128-fp16`` ->
+    ``llm-L32-...-P1024-D128-fp16``): the runs that differ only in batch share one panel."""
+    return re.sub(r"-B\d+(?=-|$)", "", str(name))
+
+
+def batch_varies(df: pd.DataFrame) -> bool:
+    """Whether the sweep's serving runs differ in batch within a family (:func:`batch_family`)."""
+    data = _serving_rows(df)
+    if LLM_BATCH not in data.columns or data.empty:
+        return False
+    fam = data[WORKLOAD].map(batch_family)
+    return bool((data.groupby(fam)[LLM_BATCH].nunique() > 1).any())
+
+
+def serving_vs_batch(df: pd.DataFrame) -> Figure:
+    """Decode tokens/s, time per output token and tokens/J against the batch (requests served at
+    once, ``llm_batch``): one row of three panels per family of runs that differ only in batch,
+    one line per architecture."""
+    data = _serving_rows(df)
+    fams = list(dict.fromkeys(data[WORKLOAD].map(batch_family))) or [""]
+    fig = _figure(4.6 * len(SERVING_PANELS) + 3.0, 3.6 * len(fams) + 0.5)
+    grid = _grid(fig, len(fams), len(SERVING_PANELS))
+    for row, fam in zip(grid, fams):
+        sub = data[data[WORKLOAD].map(batch_family) == fam]
+        for ax, (col, label, unit) in zip(row, SERVING_PANELS):
+            ys = []
+            for arch, g in sub.groupby(ARCHITECTURE, sort=False):
+                g = g.sort_values(LLM_BATCH)
+                st = arch_style(str(arch))
+                ax.plot(g[LLM_BATCH].to_numpy(float), g[col].to_numpy(float), marker=st.marker,
+                        markersize=4, color=st.color, label=str(arch))
+                ys.append(g[col])
+            b = sub[LLM_BATCH].to_numpy(float)
+            if len(b) and np.nanmax(b) / max(np.nanmin(b), 1) > LOG_RATIO / 2:
+                ax.set_xscale("log", base=2)
+            ax.set_xticks(sorted(set(b)))
+            ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+            ax.xaxis.set_minor_formatter(FuncFormatter(lambda v, _: ""))
+            if ys and _spans_decades(pd.concat(ys)):
+                ax.set_yscale("log")
+                if unit:
+                    _si_log_axis(ax.yaxis, unit)
+            elif unit:
+                ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _, u=unit: si(v, u)))
+            ax.set_xlabel("batch (requests served at once)")
+            ax.set_ylabel(label)
+            ax.grid(True, which="both", alpha=0.3)
+            ax.set_title(f"{fam}: {label.split(' [')[0]}", fontsize="medium")
+    _outside_legend(fig, grid.ravel())
+    fig.suptitle("LLM serving against batch size")
+    return fig
