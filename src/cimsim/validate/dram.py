@@ -42,6 +42,7 @@ measured maxima.
 
 from __future__ import annotations
 
+import ast
 import csv
 
 from ..hw.base import STREAM, Pattern
@@ -56,11 +57,13 @@ R2_SPEC = "CMU-SAFARI/ramulator2 tests/latency_throughput/utils/spec.py"
 MESS_REPO = "bsc-mem/Mess-Results @16ab1d6"
 
 
-def level(standard: str, buses: int = 1, cap: float = 1.0, cap_kind: str = "controller") -> Dram:
-    """A ``type: dram`` level of ``buses`` data buses (validated like a config section)."""
+def level(standard: str, buses: int = 1, cap: float = 1.0, cap_kind: str = "controller",
+          **window) -> Dram:
+    """A ``type: dram`` level of ``buses`` data buses (validated like a config section);
+    ``window``: ``read_buffer`` / ``write_buffer`` (requests) where the level states them."""
     cfg = Dram.Config.model_validate({"type": "dram", "standard": standard, "channels": buses,
                                       "sustained_fraction": cap, "cap_kind": cap_kind,
-                                      "capacity": "1 GB", "energy_per_bit": "0 pJ/bit"})
+                                      "capacity": "1 GB", "energy_per_bit": "0 pJ/bit", **window})
     return Dram(f"dram-{standard}", cfg)
 
 
@@ -233,11 +236,28 @@ def ramulator_pattern(row: dict) -> Pattern:
     raise ValueError(f"{RAMULATOR.name}: pattern '{row['pattern']}' is not stream or random")
 
 
+#: Ramulator 2's controller buffers where a test case states none (``controller_base.cpp``
+#: ``read_buffer_size`` / ``write_buffer_size`` defaults), requests
+RAMULATOR_DEFAULT_BUFFERS = {"read_buffer_size": 32, "write_buffer_size": 32}
+
+
+def ramulator_buffers(row: dict) -> dict[str, int]:
+    """The read and write buffers of a Ramulator run, as the level's fields: the controller
+    keyword arguments its ``config`` column ends with (the test case's), else Ramulator's
+    defaults."""
+    cfg = row["config"]
+    kw = dict(RAMULATOR_DEFAULT_BUFFERS)
+    if cfg.rstrip().endswith("}"):
+        kw.update(ast.literal_eval(cfg[cfg.rindex("{"):]))
+    return {"read_buffer": kw["read_buffer_size"], "write_buffer": kw["write_buffer_size"]}
+
+
 def ramulator_cases() -> list[Case]:
-    """Item 4: the model's uncapped ceiling against each Ramulator 2.1 run (predicted)."""
+    """Item 4: the model's uncapped ceiling against each Ramulator 2.1 run (predicted); the
+    level states the run's controller buffers, so random runs go through the window model."""
     out = []
     for r in ramulator_rows():
-        d = level(r["standard"], int(r["data_buses"]))
+        d = level(r["standard"], int(r["data_buses"]), **ramulator_buffers(r))
         rf = float(r["read_fraction"])
         what = (f"streaming, {rf:.0%} reads" if r["pattern"] == "stream"
                 else f"random {int(float(r['access_bytes']))} B accesses, {rf:.0%} reads")

@@ -136,7 +136,7 @@ def traffic(t: Jedec, n: int, read_fraction: float, seed: int = SEED) -> tuple[n
     return bus.astype(np.int64), bank.astype(np.int64), row.astype(np.int64), wr
 
 
-def _kernel(p, a_bus, a_bank, a_row, a_wr):
+def _kernel(p, a_bus, a_bank, a_row, a_wr, skip):
     """Cycle-level controller; returns (ticks, requests served, row hits)."""
     b = p[P_B]
     n_req = a_bus.shape[0] * b
@@ -164,6 +164,10 @@ def _kernel(p, a_bus, a_bank, a_row, a_wr):
     c_wr = np.full(nbus, NEVER, np.int64)
     faw = np.full(nbus * 4, NEVER, np.int64)  # last four ACT ticks per bus (ring)
     faw_i = np.zeros(nbus, np.int64)
+    # commands of one bank are equally ready within one scan: memo per (bank, command)
+    m_at = np.zeros(nbus * nbank * 4, np.int64)
+    m_stamp = np.full(nbus * nbank * 4, -1, np.int64)
+    scan = 0
     rbuf = np.zeros(R, np.int64)
     wbuf = np.zeros(W, np.int64)
     abuf = np.zeros(nbus * nbank + 1, np.int64)
@@ -196,7 +200,10 @@ def _kernel(p, a_bus, a_bank, a_row, a_wr):
             nxt += 1
         # slots: split buses try the column bus then the row bus; else one command
         nslots = 2 if split == 1 else 1
+        issued = False
+        wake = 1 << 62  # the first tick at which a waiting command becomes ready
         for slot in range(nslots):
+            scan += 1  # a command issued in the previous slot changed the state
             # slot kind: 0 any, 1 column only, 2 row only
             kind = 0 if split == 0 else (1 if slot == 0 else 2)
             pick = -1
@@ -209,11 +216,17 @@ def _kernel(p, a_bus, a_bank, a_row, a_wr):
                     q = abuf[i]
                     a = q // b
                     cmd = WR if a_wr[a] == 1 else RD
-                    if _ready(p, t, cmd, a_bus[a], a_bank[a], nbank, grp, ngrp, b_act, b_pre, b_rd,
-                              b_wr, g_act, g_rd, g_wr, c_act, c_pre, c_rd, c_wr, faw, row_free,
-                              col_free, split):
+                    mk = (a_bus[a] * nbank + a_bank[a]) * 4 + cmd
+                    if m_stamp[mk] != scan:
+                        m_stamp[mk] = scan
+                        m_at[mk] = _ready(p, cmd, a_bus[a], a_bank[a], nbank, grp, ngrp, b_act, b_pre,
+                                          b_rd, b_wr, g_act, g_rd, g_wr, c_act, c_pre, c_rd, c_wr, faw,
+                                          row_free, col_free)
+                    at = m_at[mk]
+                    if at <= t:
                         pick, pick_cmd, pick_src, pick_pos = q, cmd, 0, i
                         break
+                    wake = min(wake, at)
             # 2. the current mode's buffer
             if pick < 0:
                 if not write_mode:
@@ -239,13 +252,20 @@ def _kernel(p, a_bus, a_bank, a_row, a_wr):
                         continue
                     if cmd == PRE and active_on[k] > 0:
                         continue
-                    if _ready(p, t, cmd, a_bus[a], a_bank[a], nbank, grp, ngrp, b_act, b_pre, b_rd,
-                              b_wr, g_act, g_rd, g_wr, c_act, c_pre, c_rd, c_wr, faw, row_free,
-                              col_free, split):
+                    mk = (a_bus[a] * nbank + a_bank[a]) * 4 + cmd
+                    if m_stamp[mk] != scan:
+                        m_stamp[mk] = scan
+                        m_at[mk] = _ready(p, cmd, a_bus[a], a_bank[a], nbank, grp, ngrp, b_act, b_pre,
+                                          b_rd, b_wr, g_act, g_rd, g_wr, c_act, c_pre, c_rd, c_wr, faw,
+                                          row_free, col_free)
+                    at = m_at[mk]
+                    if at <= t:
                         pick, pick_cmd, pick_src, pick_pos = q, cmd, 2 if write_mode else 1, i
                         break
+                    wake = min(wake, at)
             if pick < 0:
                 continue
+            issued = True
             a = pick // b
             bus = a_bus[a]
             k = bus * nbank + a_bank[a]
@@ -300,46 +320,42 @@ def _kernel(p, a_bus, a_bank, a_row, a_wr):
                     for j in range(pick_pos, nw - 1):
                         wbuf[j] = wbuf[j + 1]
                     nw -= 1
+        # nothing issued and nothing can enter the buffers: no state changes until the first
+        # waiting command is ready, so skip the ticks in between (exact: ``skip`` 0 steps them)
+        if skip and not issued and wake < (1 << 62) and t + 1 < wake:
+            if nxt >= n_req or (a_wr[nxt // b] == 1 and nw >= W) or (a_wr[nxt // b] == 0 and nr >= R):
+                t = wake - 1
     return t, served, hits
 
 
-def _ready(p, t, cmd, bus, bank, nbank, grp, ngrp, b_act, b_pre, b_rd, b_wr, g_act, g_rd, g_wr,
-           c_act, c_pre, c_rd, c_wr, faw, row_free, col_free, split):
+def _ready(p, cmd, bus, bank, nbank, grp, ngrp, b_act, b_pre, b_rd, b_wr, g_act, g_rd, g_wr,
+           c_act, c_pre, c_rd, c_wr, faw, row_free, col_free):
+    """The first tick at which ``cmd`` may issue, given the commands issued so far (every
+    constraint is "at least so many ticks after an earlier command", so the command is
+    ready at every tick from then on, column commands on ticks that are multiples of
+    ``COLSTEP``)."""
     k = bus * nbank + bank
     g = bus * ngrp + bank // grp
     bl = p[P_BL]
     cwl = p[P_CWL]
     if cmd == ACT:
-        if t < row_free:
-            return False
-        if t < b_pre[k] + p[P_RP] or t < b_act[k] + p[P_RC]:
-            return False
-        if t < g_act[g] + p[P_RRDL] or t < c_act[bus] + p[P_RRDS]:
-            return False
         oldest = faw[bus * 4]
         for j in range(1, 4):
             if faw[bus * 4 + j] < oldest:
                 oldest = faw[bus * 4 + j]
-        return t >= oldest + p[P_FAW]
+        return max(row_free, b_pre[k] + p[P_RP], b_act[k] + p[P_RC], g_act[g] + p[P_RRDL],
+                   c_act[bus] + p[P_RRDS], oldest + p[P_FAW])
     if cmd == PRE:
-        if t < row_free:
-            return False
-        if t < b_act[k] + p[P_RAS] or t < b_rd[k] + p[P_RTP] or t < b_wr[k] + cwl + bl + p[P_WR]:
-            return False
-        return t >= c_pre[bus] + p[P_PPD]
-    if t < col_free or t % p[P_COLSTEP] != 0:
-        return False
+        return max(row_free, b_act[k] + p[P_RAS], b_rd[k] + p[P_RTP], b_wr[k] + cwl + bl + p[P_WR],
+                   c_pre[bus] + p[P_PPD])
     if cmd == RD:
-        if t < b_act[k] + p[P_RCD]:
-            return False
-        if t < g_rd[g] + p[P_CCDL] or t < g_wr[g] + cwl + bl + p[P_WTRL]:
-            return False
-        return t >= c_rd[bus] + max(p[P_CCDS], bl) and t >= c_wr[bus] + cwl + bl + p[P_WTRS]
-    if t < b_act[k] + p[P_RCDWR]:
-        return False
-    if t < g_wr[g] + p[P_CCDLW]:
-        return False
-    return t >= c_wr[bus] + max(p[P_CCDSW], bl) and t >= c_rd[bus] + p[P_RTW]
+        at = max(col_free, b_act[k] + p[P_RCD], g_rd[g] + p[P_CCDL], g_wr[g] + cwl + bl + p[P_WTRL],
+                 c_rd[bus] + max(p[P_CCDS], bl), c_wr[bus] + cwl + bl + p[P_WTRS])
+    else:
+        at = max(col_free, b_act[k] + p[P_RCDWR], g_wr[g] + p[P_CCDLW],
+                 c_wr[bus] + max(p[P_CCDSW], bl), c_rd[bus] + p[P_RTW])
+    step = p[P_COLSTEP]
+    return (at + step - 1) // step * step
 
 
 _ready_jit = njit(cache=True)(_ready)
@@ -355,26 +371,35 @@ def _make_kernel(ready):
 _kernel_jit = njit(cache=True)(_make_kernel(_ready_jit))
 
 
-def _run(kernel, t: Jedec, access_bytes: int, read_fraction: float, read_buffer: int,
-         write_buffer: int, accesses: int) -> tuple[float, float]:
-    bursts = math.ceil(access_bytes / t.burst_bytes)
+def _run(kernel, t: Jedec, bursts: int, read_fraction: float, read_buffer: int,
+         write_buffer: int, accesses: int, skip: bool = True) -> tuple[float, float]:
     n = max(1, min(accesses, MAX_REQUESTS // bursts))
     p = params(t, bursts, read_buffer, write_buffer)
-    ticks, served, hits = kernel(p, *traffic(t, n, read_fraction))
+    ticks, served, hits = kernel(p, *traffic(t, n, read_fraction), skip)
     util = served * p[P_BL] / (ticks * t.buses_per_cmd_bus)
     return float(util), hits / served
 
 
-def simulate_reference(t: Jedec, access_bytes: int, read_fraction: float, read_buffer: int,
-                       write_buffer: int, accesses: int = ACCESSES) -> tuple[float, float]:
-    """The plain-Python run of the kernel: (data-bus utilisation, row-hit rate)."""
-    return _run(_make_kernel(_ready), t, access_bytes, read_fraction, read_buffer, write_buffer, accesses)
+def simulate_reference(t: Jedec, bursts: int, read_fraction: float, read_buffer: int,
+                       write_buffer: int, accesses: int = ACCESSES,
+                       skip: bool = True) -> tuple[float, float]:
+    """The plain-Python run of the kernel: (data-bus utilisation, row-hit rate); ``skip``
+    False steps every tick (the kernel skips ticks at which nothing can happen)."""
+    return _run(_make_kernel(_ready), t, bursts, read_fraction, read_buffer, write_buffer,
+                accesses, skip)
+
+
+def simulate_uncached(t: Jedec, bursts: int, read_fraction: float, read_buffer: int,
+                      write_buffer: int, accesses: int = ACCESSES,
+                      skip: bool = True) -> tuple[float, float]:
+    """:func:`simulate`, compiled, for any timing set and without the cache."""
+    return _run(_kernel_jit, t, bursts, read_fraction, read_buffer, write_buffer, accesses, skip)
 
 
 @lru_cache(maxsize=4096)
-def simulate(standard: str, access_bytes: int, read_fraction: float, read_buffer: int,
+def simulate(standard: str, bursts: int, read_fraction: float, read_buffer: int,
              write_buffer: int, accesses: int = ACCESSES) -> tuple[float, float]:
     """Data-bus utilisation (requests x tBL / (cycles x buses), refresh not included) and
-    row-hit rate of random accesses through the window; cached."""
-    return _run(_kernel_jit, TIMINGS[standard], access_bytes, read_fraction, read_buffer,
+    row-hit rate of random accesses of ``bursts`` requests each through the window; cached."""
+    return _run(_kernel_jit, TIMINGS[standard], bursts, read_fraction, read_buffer,
                 write_buffer, accesses)
