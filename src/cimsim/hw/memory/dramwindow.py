@@ -372,10 +372,10 @@ _kernel_jit = njit(cache=True)(_make_kernel(_ready_jit))
 
 
 def _run(kernel, t: Jedec, bursts: int, read_fraction: float, read_buffer: int,
-         write_buffer: int, accesses: int, skip: bool = True) -> tuple[float, float]:
+         write_buffer: int, accesses: int, skip: bool = True, seed: int = SEED) -> tuple[float, float]:
     n = max(1, min(accesses, MAX_REQUESTS // bursts))
     p = params(t, bursts, read_buffer, write_buffer)
-    ticks, served, hits = kernel(p, *traffic(t, n, read_fraction), skip)
+    ticks, served, hits = kernel(p, *traffic(t, n, read_fraction, seed), skip)
     util = served * p[P_BL] / (ticks * t.buses_per_cmd_bus)
     return float(util), hits / served
 
@@ -390,10 +390,11 @@ def simulate_reference(t: Jedec, bursts: int, read_fraction: float, read_buffer:
 
 
 def simulate_uncached(t: Jedec, bursts: int, read_fraction: float, read_buffer: int,
-                      write_buffer: int, accesses: int = ACCESSES,
-                      skip: bool = True) -> tuple[float, float]:
-    """:func:`simulate`, compiled, for any timing set and without the cache."""
-    return _run(_kernel_jit, t, bursts, read_fraction, read_buffer, write_buffer, accesses, skip)
+                      write_buffer: int, accesses: int = ACCESSES, skip: bool = True,
+                      seed: int = SEED) -> tuple[float, float]:
+    """:func:`simulate`, compiled, for any timing set, traffic seed, and without the cache."""
+    return _run(_kernel_jit, t, bursts, read_fraction, read_buffer, write_buffer, accesses, skip,
+                seed)
 
 
 @lru_cache(maxsize=4096)
