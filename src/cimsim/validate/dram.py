@@ -257,10 +257,12 @@ def ramulator_cases() -> list[Case]:
     level states the run's controller buffers, so random runs go through the window model."""
     out = []
     for r in ramulator_rows():
-        d = level(r["standard"], int(r["data_buses"]), **ramulator_buffers(r))
+        buf = ramulator_buffers(r)
+        d = level(r["standard"], int(r["data_buses"]), **buf)
         rf = float(r["read_fraction"])
         what = (f"streaming, {rf:.0%} reads" if r["pattern"] == "stream"
-                else f"random {int(float(r['access_bytes']))} B accesses, {rf:.0%} reads")
+                else f"random {int(float(r['access_bytes']))} B accesses, {rf:.0%} reads, "
+                f"buffers {buf['read_buffer']} / {buf['write_buffer']}")
         out.append(Case("dram", f"{r['standard']} x{r['data_buses']} ({r['ramulator_preset']}) {what} "
                         f"vs a Ramulator 2.1 run", "B/s", float(r["bandwidth_GBps"]) * 1e9,
                         d.bytes_per_s(ramulator_pattern(r)),
