@@ -37,7 +37,13 @@ measured maxima.
    ceiling for the same pattern on the same number of data buses (HBM: one channel is two
    pseudo-channels), no cap: every case is a prediction, nothing fitted to them. The 256 B
    and 50 %-read runs were added after the model's command-bus term, their predictions
-   written down before they were run.
+   written down before they were run. The level states the run's controller buffers
+   (``read_buffer`` / ``write_buffer``: the test case's, recorded at the end of the run's
+   ``config`` column, else Ramulator's defaults 32 / 32), so random runs are the controller-
+   window model's (:mod:`cimsim.hw.memory.dramwindow`; streaming keeps the closed form). The
+   192 B-read, 75 %-read and other-buffer runs (branch dramwin) were predicted by that model
+   before they were run; the first 44 runs and the dramcmd buffer sweep had been seen when it
+   was built (no number of it was fitted to them: every timing and rule is Ramulator's).
 """
 
 from __future__ import annotations
@@ -274,6 +280,7 @@ def ramulator_cases() -> list[Case]:
 @suite("dram", "DRAM model: Ramulator 2.1's closed-form JEDEC targets per preset; Mess-Results maxima "
                "by read ratio, one cap per platform (controller or fabric); idle and loaded latency (M/D/1 on tRC, one "
                "headroom fitted on one curve); Ramulator 2.1 runs on the same traffic (streaming, "
-               "read/write mix, random reads of 1 burst, 64 B, 128 B, 256 B, random 50 % reads)")
+               "read/write mix, random reads of 1 burst, 64 B, 128 B, 192 B, 256 B, random 75 % and 50 % "
+               "reads; random runs through the controller-window model with the run's buffers)")
 def dram_suite() -> list[Case]:
     return jedec_cases() + mess_cases() + latency_cases() + ramulator_cases()
