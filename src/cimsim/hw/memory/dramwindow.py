@@ -40,16 +40,18 @@ read from CMU-SAFARI/ramulator2 @c5b1c3a ``src/ramulator/controller/controller_b
   tCWL + tBL + tWR before PRE), per bank group (tCCD_L, tCCD_L for writes, tRRD_L, write to
   read tCWL + tBL + tWTR_L) and per data bus (tCCD_S and tBL, tRRD_S, four ACTs per tFAW,
   read to write tRTW, write to read tCWL + tBL + tWTR_S, PRE to PRE tPPD);
-- refresh is not simulated: the result is multiplied by the closed form's refresh factor.
+- refresh is not simulated: the result is multiplied by the closed form's refresh factor;
+- LPDDR5 (``lpddr_controller_base.cpp``): ACT-1 and ACT-2 are separate 1-CK commands; the
+  ACT timings count from ACT-1; the request then waits for its ACT-2, which issues when no
+  other command is ready or at its deadline nAAD after ACT-1 (``lpddr5.py``: 8 CK); while it
+  is pending no other ACT-1 issues and nothing reads or closes its bank.
 
-Not modelled: LPDDR5's ACT-1 / ACT-2 scheduling rules (an ACT is one 2-CK command here) and
-its WCK-sync CAS commands; HBM3's row-command pairing between clock edges and its
-different-stack-ID column gap (nCCDR); write coalescing and read forwarding (random traffic
-never repeats an address); refresh's interaction with the queues. Known effect: with a large
-LPDDR5 read buffer (128, 512 requests) the model is 19 ... 21 % too slow (rows close under
-an access's later requests more often than in Ramulator); HBM3 with 512 entries +15 %.
-The active request's protection (no PRE to its bank) seldom binds: it is served first and
-tRAS >= tRCD.
+Not modelled: LPDDR5's WCK-sync CAS commands (a saturated bus keeps WCK running); HBM3's
+row-command pairing between clock edges and its different-stack-ID column gap (nCCDR);
+write coalescing and read forwarding (random traffic never repeats an address); refresh's
+interaction with the queues. Known effect: HBM3 multi-request reads +5 ... +10 %, +15 %
+with 512 entries. The active request's protection (no PRE to its bank) seldom binds: it is
+served first and tRAS >= tRCD.
 
 The result is the data buses' utilisation ``requests x tBL / (cycles x buses)``. Cost: a
 fixed 20,000 accesses (fewer for large accesses: at most 160,000 requests), numba-compiled,
@@ -82,7 +84,8 @@ FRONTEND_PER_CYCLE = 8
 #: Timings the window model needs beyond :class:`.jedec.Jedec`, in CK, from the same Ramulator 2
 #: presets (``nRCDWR`` ACT to write, ``nWR`` write recovery, ``nCCDS_WR`` / ``nCCDL_WR`` write
 #: to write, ``nPPD`` PRE to PRE, 0 where the standard states none; ``ticks_per_ck`` 2 for
-#: HBM3's half-CK ticks, ``hbm3.py`` ``tick_multiplier``). Standards whose preset has one
+#: HBM3's half-CK ticks, ``hbm3.py`` ``tick_multiplier``; ``n_aad``: LPDDR5's ACT-1 to ACT-2
+#: deadline, ACT-1 and ACT-2 then separate commands). Standards whose preset has one
 #: nRCD use it for writes. Derived parts re-express the source preset's ns in their CK,
 #: rounded up, as their other timings (:mod:`.jedec`).
 EXTRA: dict[str, dict[str, int]] = {
@@ -92,8 +95,9 @@ EXTRA: dict[str, dict[str, int]] = {
     "DDR4-3200": dict(n_rcd_wr=22, n_wr=24, n_ccd_s_wr=4, n_ccd_l_wr=8, n_ppd=0, ticks_per_ck=1),
     # ddr5.py DDR5_4800AN: nWR 72, nCCDS_WR 8, nCCDL_WR 48, nPPD 2
     "DDR5": dict(n_rcd_wr=34, n_wr=72, n_ccd_s_wr=8, n_ccd_l_wr=48, n_ppd=2, ticks_per_ck=1),
-    # lpddr5.py LPDDR5_6400: nWR 28, nCCDS_WR 2, nCCDL_WR 4, nPPD 2
-    "LPDDR5": dict(n_rcd_wr=15, n_wr=28, n_ccd_s_wr=2, n_ccd_l_wr=4, n_ppd=2, ticks_per_ck=1),
+    # lpddr5.py LPDDR5_6400: nWR 28, nCCDS_WR 2, nCCDL_WR 4, nPPD 2, nAAD 8
+    "LPDDR5": dict(n_rcd_wr=15, n_wr=28, n_ccd_s_wr=2, n_ccd_l_wr=4, n_ppd=2, ticks_per_ck=1,
+                   n_aad=8),
     # hbm2.py HBM2_2000Mbps: nRCDWR 12, nWR 16; no nPPD
     "HBM2": dict(n_rcd_wr=12, n_wr=16, n_ccd_s_wr=2, n_ccd_l_wr=4, n_ppd=0, ticks_per_ck=1),
     # HBM2_2400Mbps nRCDWR 14, nWR 19 (x 0.833 ns) at tCK 625 ps -> 19, 26
@@ -109,7 +113,7 @@ EXTRA: dict[str, dict[str, int]] = {
 # parameter vector layout (all in ticks)
 (P_BL, P_CWL, P_RCD, P_RCDWR, P_RP, P_RAS, P_RC, P_RTP, P_WR, P_RRDS, P_RRDL, P_FAW, P_CCDS,
  P_CCDL, P_CCDSW, P_CCDLW, P_WTRS, P_WTRL, P_RTW, P_PPD, P_CACT, P_CPRE, P_CRD, P_CWR, P_SPLIT,
- P_BUSES, P_BANKS, P_GROUP, P_RBUF, P_WBUF, P_B, P_COLSTEP, NPARAM) = range(33)
+ P_BUSES, P_BANKS, P_GROUP, P_RBUF, P_WBUF, P_B, P_COLSTEP, P_AAD, NPARAM) = range(34)
 
 ACT, PRE, RD, WR = 0, 1, 2, 3
 NEVER = -(1 << 40)
@@ -136,6 +140,9 @@ def params(t: Jedec, bursts: int, read_buffer: int, write_buffer: int) -> np.nda
     p[P_GROUP] = t.banks // t.bank_groups if t.name != "HBM3" else 4  # HBM3: 4 banks per group per SID
     p[P_RBUF], p[P_WBUF], p[P_B] = read_buffer, write_buffer, bursts
     p[P_COLSTEP] = m  # column commands on the rising edge only
+    p[P_AAD] = ck(x.get("n_aad", 0))
+    if p[P_AAD] > 0:  # ACT-1 and ACT-2 are separate 1-CK commands
+        p[P_CACT] = ck(t.cmd_act / 2)
     return p
 
 
@@ -189,6 +196,10 @@ def _kernel(p, a_bus, a_bank, a_row, a_wr, skip):
     write_mode = False
     row_free = 0
     col_free = 0
+    aad = p[P_AAD]
+    pend_q = -1  # LPDDR5: the request whose ACT-1 issued and ACT-2 has not
+    pend_k = -1
+    pend_dl = 0
     nxt = 0
     served = 0
     hits = 0
@@ -214,6 +225,10 @@ def _kernel(p, a_bus, a_bank, a_row, a_wr, skip):
         nslots = 2 if split == 1 else 1
         issued = False
         wake = 1 << 62  # the first tick at which a waiting command becomes ready
+        if pend_q >= 0 and t >= pend_dl and t >= row_free:
+            nslots = 0  # ACT-2 at its deadline (nAAD after ACT-1) goes first
+            issued = True
+            row_free, col_free, pend_q, pend_k, na = _act2(p, t, pend_q, pend_k, abuf, na, active_on, row_free)
         for slot in range(nslots):
             scan += 1  # a command issued in the previous slot changed the state
             # slot kind: 0 any, 1 column only, 2 row only
@@ -264,6 +279,8 @@ def _kernel(p, a_bus, a_bank, a_row, a_wr, skip):
                         continue
                     if cmd == PRE and active_on[k] > 0:
                         continue
+                    if pend_q >= 0 and (cmd == ACT or k == pend_k):
+                        continue  # no ACT-1, nothing to the activating bank, until its ACT-2
                     mk = (a_bus[a] * nbank + a_bank[a]) * 4 + cmd
                     if m_stamp[mk] != scan:
                         m_stamp[mk] = scan
@@ -276,6 +293,13 @@ def _kernel(p, a_bus, a_bank, a_row, a_wr, skip):
                         break
                     wake = min(wake, at)
             if pick < 0:
+                if pend_q >= 0:  # the bus would idle: ACT-2 now if it may issue
+                    if t >= row_free:
+                        issued = True
+                        row_free, col_free, pend_q, pend_k, na = _act2(p, t, pend_q, pend_k, abuf, na,
+                                                                       active_on, row_free)
+                    else:
+                        wake = min(wake, row_free)
                 continue
             issued = True
             a = pick // b
@@ -290,10 +314,12 @@ def _kernel(p, a_bus, a_bank, a_row, a_wr, skip):
                 faw[bus * 4 + faw_i[bus]] = t
                 faw_i[bus] = (faw_i[bus] + 1) % 4
                 row_free = t + p[P_CACT]
-                # promote to the active buffer
-                abuf[na] = pick
-                na += 1
-                active_on[k] += 1
+                if aad > 0:  # LPDDR5: ACT-1; the request waits for its ACT-2
+                    pend_q, pend_k, pend_dl = pick, k, t + aad
+                else:  # promote to the active buffer
+                    abuf[na] = pick
+                    na += 1
+                    active_on[k] += 1
             elif pick_cmd == PRE:
                 open_row[k] = -1
                 b_pre[k] = t
@@ -370,18 +396,29 @@ def _ready(p, cmd, bus, bank, nbank, grp, ngrp, b_act, b_pre, b_rd, b_wr, g_act,
     return (at + step - 1) // step * step
 
 
+def _act2(p, t, q, k, abuf, na, active_on, row_free):
+    """LPDDR5's ACT-2 of request ``q`` on bank ``k``: one CK of the bus; the request moves to the
+    active buffer. Returns (row_free, col_free, no pending request, no pending bank, na)."""
+    abuf[na] = q
+    active_on[k] += 1
+    free = t + p[P_CACT]
+    return free, free, -1, -1, na + 1
+
+
 _ready_jit = njit(cache=True)(_ready)
+_act2_jit = njit(cache=True)(_act2)
 
 
-def _make_kernel(ready):
-    """``_kernel`` calling ``ready`` (the compiled or the plain-Python ``_ready``): one source
-    for both runs, so the test that holds them equal tests numba's compilation of it."""
+def _make_kernel(ready, act2):
+    """``_kernel`` calling ``ready`` and ``act2`` (compiled or plain Python): one source for
+    both runs, so the test that holds them equal tests numba's compilation of it."""
     g = dict(_kernel.__globals__)
     g["_ready"] = ready
+    g["_act2"] = act2
     return types.FunctionType(_kernel.__code__, g, "_kernel")
 
 
-_kernel_jit = njit(cache=True)(_make_kernel(_ready_jit))
+_kernel_jit = njit(cache=True)(_make_kernel(_ready_jit, _act2_jit))
 
 
 def _run(kernel, t: Jedec, bursts: int, read_fraction: float, read_buffer: int,
@@ -398,7 +435,7 @@ def simulate_reference(t: Jedec, bursts: int, read_fraction: float, read_buffer:
                        skip: bool = True) -> tuple[float, float]:
     """The plain-Python run of the kernel: (data-bus utilisation, row-hit rate); ``skip``
     False steps every tick (the kernel skips ticks at which nothing can happen)."""
-    return _run(_make_kernel(_ready), t, bursts, read_fraction, read_buffer, write_buffer,
+    return _run(_make_kernel(_ready, _act2), t, bursts, read_fraction, read_buffer, write_buffer,
                 accesses, skip)
 
 
