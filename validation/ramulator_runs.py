@@ -65,13 +65,21 @@ TRAFFIC = [("stream", 1.0, 64), ("stream", 0.5, 64), ("random", 1.0, 32), ("rand
            # before they were run; validation/README.md): 192 B reads, 64 B and 128 B at 75 %
            ("random", 1.0, 192), ("random", 0.75, 64), ("random", 0.75, 128)]
 
-#: runs with the test case's controller buffers changed (branch dramwin, held out likewise):
-#: (standard, read_fraction, access_bytes, controller keyword arguments replacing the test case's)
+#: random runs of one standard, some with the test case's controller buffers changed (branch
+#: dramwin, held out likewise): (standard, read_fraction, access_bytes, controller keyword
+#: arguments replacing the test case's); the last six: LPDDR5 runs predicted after the model's
+#: LPDDR5 ACT-1 / ACT-2 rules were added, before they were run
 BUFFER_RUNS = [("HBM2", 1.0, 128, {"read_buffer_size": 32}),
                ("HBM3", 1.0, 64, {"read_buffer_size": 32}),
                ("LPDDR5", 1.0, 128, {"read_buffer_size": 128}),
                ("GDDR6", 1.0, 256, {"read_buffer_size": 128}),
-               ("HBM2", 0.5, 64, {"write_buffer_size": 128})]
+               ("HBM2", 0.5, 64, {"write_buffer_size": 128}),
+               ("LPDDR5", 1.0, 96, {}),
+               ("LPDDR5", 1.0, 64, {"read_buffer_size": 64}),
+               ("LPDDR5", 0.25, 256, {}),
+               ("LPDDR5", 0.5, 128, {"write_buffer_size": 64}),
+               ("LPDDR5", 1.0, 512, {}),
+               ("LPDDR5", 0.9, 64, {"read_buffer_size": 16, "write_buffer_size": 16})]
 
 HEADER = """\
 # Ramulator 2.1 (CMU-SAFARI/ramulator2, MIT) runs on the traffic of cimsim's type: dram ceilings,
