@@ -41,9 +41,10 @@ measured maxima.
    (``read_buffer`` / ``write_buffer``: the test case's, recorded at the end of the run's
    ``config`` column, else Ramulator's defaults 32 / 32), so random runs are the controller-
    window model's (:mod:`cimsim.hw.memory.dramwindow`; streaming keeps the closed form). The
-   192 B-read, 75 %-read and other-buffer runs (branch dramwin) were predicted by that model
-   before they were run; the first 44 runs and the dramcmd buffer sweep had been seen when it
-   was built (no number of it was fitted to them: every timing and rule is Ramulator's).
+   192 B-read, 75 %-read, other-buffer and extra LPDDR5 runs (branch dramwin) were predicted
+   by that model before they were run; the first 44 runs and the dramcmd buffer sweep had been
+   seen when it was built (no number of it was fitted to them: every timing and rule is
+   Ramulator's); its LPDDR5 ACT-1 / ACT-2 rule was added after seeing one LPDDR5 miss.
 """
 
 from __future__ import annotations
