@@ -60,7 +60,26 @@ CASES = {
 #: (the model's predictions for them were recorded before they were run; validation/README.md):
 #: random 256 B reads, and random one-burst and 64 B accesses at 50 % reads
 TRAFFIC = [("stream", 1.0, 64), ("stream", 0.5, 64), ("random", 1.0, 32), ("random", 1.0, 64),
-           ("random", 1.0, 128), ("random", 1.0, 256), ("random", 0.5, 32), ("random", 0.5, 64)]
+           ("random", 1.0, 128), ("random", 1.0, 256), ("random", 0.5, 32), ("random", 0.5, 64),
+           # branch dramwin's held-out runs (the window model's predictions were recorded
+           # before they were run; validation/README.md): 192 B reads, 64 B and 128 B at 75 %
+           ("random", 1.0, 192), ("random", 0.75, 64), ("random", 0.75, 128)]
+
+#: random runs of one standard, some with the test case's controller buffers changed (branch
+#: dramwin, held out likewise): (standard, read_fraction, access_bytes, controller keyword
+#: arguments replacing the test case's); the last six: LPDDR5 runs predicted after the model's
+#: LPDDR5 ACT-1 / ACT-2 rules were added, before they were run
+BUFFER_RUNS = [("HBM2", 1.0, 128, {"read_buffer_size": 32}),
+               ("HBM3", 1.0, 64, {"read_buffer_size": 32}),
+               ("LPDDR5", 1.0, 128, {"read_buffer_size": 128}),
+               ("GDDR6", 1.0, 256, {"read_buffer_size": 128}),
+               ("HBM2", 0.5, 64, {"write_buffer_size": 128}),
+               ("LPDDR5", 1.0, 96, {}),
+               ("LPDDR5", 1.0, 64, {"read_buffer_size": 64}),
+               ("LPDDR5", 0.25, 256, {}),
+               ("LPDDR5", 0.5, 128, {"write_buffer_size": 64}),
+               ("LPDDR5", 1.0, 512, {}),
+               ("LPDDR5", 0.9, 64, {"read_buffer_size": 16, "write_buffer_size": 16})]
 
 HEADER = """\
 # Ramulator 2.1 (CMU-SAFARI/ramulator2, MIT) runs on the traffic of cimsim's type: dram ceilings,
@@ -184,7 +203,10 @@ def main(argv: list[str] | None = None) -> int:
             if a.only and std not in a.only:
                 continue
             cfg = load_testcase(a.root, tc)
-            for pattern, rf, size in TRAFFIC:
+            runs = [(p, rf, size, cfg) for p, rf, size in TRAFFIC]
+            runs += [("random", rf, size, {**cfg, "controller_kwargs": {**cfg.get("controller_kwargs", {}), **kw}})
+                     for s, rf, size, kw in BUFFER_RUNS if s == std]
+            for pattern, rf, size, cfg in runs:
                 if size < TX_BYTES[std]:
                     continue  # a request is one whole burst: no sub-burst accesses
                 if pattern == "stream":

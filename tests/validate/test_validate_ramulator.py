@@ -9,10 +9,11 @@ from cimsim.validate import PREDICTED
 from cimsim.validate import dram as suite
 
 
+@pytest.mark.slow  # the window model of 32 random runs (~15 s on a loaded 2-core machine)
 def test_every_run_is_a_predicted_case_of_the_dram_suite():
     rows = suite.ramulator_rows()
     cases = [c for c in suite.dram_suite() if "vs a Ramulator 2.1 run" in c.case]
-    assert len(rows) >= 16 and len(cases) == len(rows)
+    assert len(rows) >= 73 and len(cases) == len(rows)
     for r, c in zip(rows, cases):
         assert c.role == PREDICTED and c.unit == "B/s"
         assert c.measured == float(r["bandwidth_GBps"]) * 1e9
@@ -37,54 +38,91 @@ def test_the_runs_cover_the_traffic_the_issue_names():
 
 def test_the_ddr4_streaming_prediction_is_the_refresh_limited_peak():
     """Closed form, from the DDR4-2400 preset's numbers: 64 bit x 2400 MT/s / 8 = 19.2 GB/s, less
-    (nRTP + nRP + nRFC + nRCD) / nREFI = (9 + 16 + 433 + 16) / 9364 for refresh."""
-    case = next(c for c in suite.ramulator_cases() if c.case.startswith("DDR4 x1")
-                and "streaming, 100% reads" in c.case)
-    assert case.predicted == pytest.approx(19.2e9 * (1 - 474 / 9364), rel=1e-12, abs=0)
+    (nRTP + nRP + nRFC + nRCD) / nREFI = (9 + 16 + 433 + 16) / 9364 for refresh; a stated
+    controller window does not touch streaming."""
+    row = next(r for r in suite.ramulator_rows() if r["standard"] == "DDR4" and r["pattern"] == "stream"
+               and r["read_fraction"] == "1.0")
+    d = suite.level("DDR4", 1, **suite.ramulator_buffers(row))
+    assert d.config.read_buffer == 32
+    assert d.bytes_per_s(suite.ramulator_pattern(row)) == pytest.approx(19.2e9 * (1 - 474 / 9364), rel=1e-12, abs=0)
 
 
-def test_the_hbm3_random_prediction_is_activation_limited():
-    """HBM3-6400, two 32-bit pseudo-channels: a 64 B access is two BL8 bursts (2 x 2 CK) but an
-    activation every max(nRRD_S 4, nFAW 24 / 4, nRC 72 / 32) = 6 CK; 64 B per 6 x 625 ps per
-    bus, x 2 buses, less refresh (9 + 26 + 416 + 31) / 6240."""
-    case = next(c for c in suite.ramulator_cases() if c.case.startswith("HBM3 x2")
-                and "random 64 B" in c.case)
-    assert case.predicted == pytest.approx(2 * 64 / (6 * 625e-12) * (1 - 482 / 6240), rel=1e-12, abs=0)
+def test_the_hbm3_random_closed_form_is_activation_limited():
+    """HBM3-6400, two 32-bit pseudo-channels, ideal scheduler (no read_buffer): a 64 B access is
+    two BL8 bursts (2 x 2 CK) but an activation every max(nRRD_S 4, nFAW 24 / 4, nRC 72 / 32)
+    = 6 CK; 64 B per 6 x 625 ps per bus, x 2 buses, less refresh (9 + 26 + 416 + 31) / 6240.
+    With Ramulator's read buffer (128) the window model is within 2 % of it (the window
+    barely binds) and of the run (30.41 GB/s)."""
+    closed = suite.level("HBM3", 2).bytes_per_s(Pattern.random_access(64, 1.0))
+    assert closed == pytest.approx(2 * 64 / (6 * 625e-12) * (1 - 482 / 6240), rel=1e-12, abs=0)
+    win = suite.level("HBM3", 2, read_buffer=128, write_buffer=64).bytes_per_s(Pattern.random_access(64, 1.0))
+    assert win == pytest.approx(closed, rel=0.02, abs=0)
+    assert win == pytest.approx(30.41e9, rel=0.02, abs=0)
 
 
-def test_the_hbm2_random_prediction_is_command_bus_limited():
+def test_the_hbm2_random_closed_form_is_command_bus_limited():
     """HBM2-2000 (tCK 1 ns), one channel = two pseudo-channels sharing one row-command bus on
     which ACT takes 2 CK and PRE 1 CK (hbm2.py): one random access per 3 CK per channel, 64 B
-    each, less refresh (5 + 14 + 160 + 14) / 3900. Ramulator 2.1 ran 20.09 GB/s."""
-    case = next(c for c in suite.ramulator_cases() if c.case.startswith("HBM2 x2")
-                and "random 64 B accesses, 100% reads" in c.case)
-    assert case.predicted == pytest.approx(64 / 3e-9 * (1 - 193 / 3900), rel=1e-12, abs=0)
-    assert abs(case.predicted / case.measured - 1) < 0.10
+    each, less refresh (5 + 14 + 160 + 14) / 3900. Ramulator 2.1 ran 20.09 GB/s; the window
+    model (read buffer 64) is command-bound too: within 1 % of the closed form."""
+    closed = suite.level("HBM2", 2).bytes_per_s(Pattern.random_access(64, 1.0))
+    assert closed == pytest.approx(64 / 3e-9 * (1 - 193 / 3900), rel=1e-12, abs=0)
+    win = suite.level("HBM2", 2, read_buffer=64, write_buffer=64).bytes_per_s(Pattern.random_access(64, 1.0))
+    assert win == pytest.approx(closed, rel=0.01, abs=0)
+    assert abs(closed / 20.09e9 - 1) < 0.10
 
 
-def test_the_lpddr5_random_prediction_counts_both_activate_commands():
+def test_the_lpddr5_random_closed_form_counts_both_activate_commands():
     """LPDDR5-6400 (tCK 1.25 ns), one command bus: PRE + ACT-1 + ACT-2 + 2 RD = 5 CK per 64 B
     access, less refresh (8 + 15 + 168 + 15) / 3125."""
-    case = next(c for c in suite.ramulator_cases() if c.case.startswith("LPDDR5 x1")
-                and "random 64 B accesses, 100% reads" in c.case)
-    assert case.predicted == pytest.approx(64 / (5 * 1.25e-9) * (1 - 206 / 3125), rel=1e-12, abs=0)
-    assert abs(case.predicted / case.measured - 1) < 0.10
+    closed = suite.level("LPDDR5", 1).bytes_per_s(Pattern.random_access(64, 1.0))
+    assert closed == pytest.approx(64 / (5 * 1.25e-9) * (1 - 206 / 3125), rel=1e-12, abs=0)
+    assert abs(closed / 8.949e9 - 1) < 0.10  # the run: 8.949 GB/s
 
 
-def test_the_held_out_runs_are_there():
-    """Branch dramcmd's runs, predicted before they were made: random 256 B reads on every
-    standard, and random accesses at 50 % reads (one burst where it is under 64 B, and 64 B)."""
-    rows = suite.ramulator_rows()
-    for std in ("DDR4", "DDR5", "HBM2", "HBM3", "LPDDR5", "GDDR6"):
-        mine = {(r["pattern"], float(r["read_fraction"]), int(r["access_bytes"]))
-                for r in rows if r["standard"] == std}
-        assert {("random", 1.0, 256), ("random", 0.5, 64)} <= mine
-        if std not in ("DDR4", "DDR5"):
-            assert ("random", 0.5, 32) in mine
+def test_the_runs_state_the_test_cases_buffers():
+    """Ramulator's HBM2 and HBM3 test cases set 64 / 64 and 128 / 64 read / write entries
+    (tests/latency_throughput/testcases/hbm2.py, hbm3.py; recorded in the run's config
+    column); the others use the controller's defaults, 32 / 32 (controller_base.cpp)."""
+    rows = {}
+    for r in suite.ramulator_rows():  # the first run of each traffic: the test case's own
+        rows.setdefault((r["standard"], r["pattern"], r["read_fraction"], r["access_bytes"]), r)
+    assert suite.ramulator_buffers(rows["HBM2", "random", "1.0", "128"]) == {"read_buffer": 64, "write_buffer": 64}
+    assert suite.ramulator_buffers(rows["HBM3", "random", "1.0", "128"]) == {"read_buffer": 128, "write_buffer": 64}
+    assert suite.ramulator_buffers(rows["DDR4", "random", "1.0", "128"]) == {"read_buffer": 32, "write_buffer": 32}
 
 
-def test_an_unknown_pattern_in_the_runs_is_refused():
-    with pytest.raises(ValueError, match="pattern 'zigzag'"):
-        suite.ramulator_pattern({"pattern": "zigzag", "read_fraction": "1", "access_bytes": "64"})
-    assert suite.ramulator_pattern({"pattern": "random", "read_fraction": "0.5",
-                                    "access_bytes": "64"}) == Pattern.random_access(64, 0.5)
+#: the read / write buffers of Ramulator's own test cases (tests/latency_throughput/testcases/)
+TEST_CASE_BUFFERS = {"HBM2": (64, 64), "HBM3": (128, 64)}
+
+
+def _random_cases():
+    out = []
+    for r, c in zip(suite.ramulator_rows(), suite.ramulator_cases()):
+        if r["pattern"] == "random":
+            b = suite.ramulator_buffers(r)
+            out.append((r, c, (b["read_buffer"], b["write_buffer"])))
+    return out
+
+
+@pytest.mark.slow
+def test_every_random_run_at_the_test_cases_buffers_is_within_ten_percent():
+    """Issue 20's acceptance: the window model against every Ramulator 2.1 random run made with
+    the test case's own buffers (the closed form missed 128 / 256 B reads by up to +39 % and 64 B
+    mixes by up to +64 %)."""
+    mine = [(r, c) for r, c, buf in _random_cases()
+            if buf == TEST_CASE_BUFFERS.get(r["standard"], (32, 32))]
+    assert len(mine) >= 50
+    worst = max(mine, key=lambda rc: abs(rc[1].predicted / rc[1].measured - 1))[1]
+    assert abs(worst.predicted / worst.measured - 1) < 0.10, worst.case
+
+
+@pytest.mark.slow
+def test_the_runs_with_other_buffers():
+    """Runs with the test case's buffers changed (branch dramwin): within 10 % (LPDDR5 with 128
+    read entries needs ACT-1 / ACT-2 as separate commands, the ACT-2 deferred: -18.9 % before)."""
+    other = [(r, c) for r, c, buf in _random_cases()
+             if buf != TEST_CASE_BUFFERS.get(r["standard"], (32, 32))]
+    assert len(other) == 8
+    for r, c in other:
+        assert abs(c.predicted / c.measured - 1) < 0.10, c.case

@@ -87,7 +87,7 @@ AUDITED = {
     "cim-macros": (131, 2, 0),
     "cim-chip": (10, 2, 4),
     "gpu-published": (219, 0, 15),
-    "dram": (89, 22, 15),
+    "dram": (118, 22, 15),
     "llm-published": (125, 3, 14),
     "pim-published": (2, 0, 0),
     "systolic": (150, 0, 0),

@@ -37,11 +37,19 @@ measured maxima.
    ceiling for the same pattern on the same number of data buses (HBM: one channel is two
    pseudo-channels), no cap: every case is a prediction, nothing fitted to them. The 256 B
    and 50 %-read runs were added after the model's command-bus term, their predictions
-   written down before they were run.
+   written down before they were run. The level states the run's controller buffers
+   (``read_buffer`` / ``write_buffer``: the test case's, recorded at the end of the run's
+   ``config`` column, else Ramulator's defaults 32 / 32), so random runs are the controller-
+   window model's (:mod:`cimsim.hw.memory.dramwindow`; streaming keeps the closed form). The
+   192 B-read, 75 %-read, other-buffer and extra LPDDR5 runs (branch dramwin) were predicted
+   by that model before they were run; the first 44 runs and the dramcmd buffer sweep had been
+   seen when it was built (no number of it was fitted to them: every timing and rule is
+   Ramulator's); its LPDDR5 ACT-1 / ACT-2 rule was added after seeing one LPDDR5 miss.
 """
 
 from __future__ import annotations
 
+import ast
 import csv
 
 from ..hw.base import STREAM, Pattern
@@ -56,11 +64,13 @@ R2_SPEC = "CMU-SAFARI/ramulator2 tests/latency_throughput/utils/spec.py"
 MESS_REPO = "bsc-mem/Mess-Results @16ab1d6"
 
 
-def level(standard: str, buses: int = 1, cap: float = 1.0, cap_kind: str = "controller") -> Dram:
-    """A ``type: dram`` level of ``buses`` data buses (validated like a config section)."""
+def level(standard: str, buses: int = 1, cap: float = 1.0, cap_kind: str = "controller",
+          **window) -> Dram:
+    """A ``type: dram`` level of ``buses`` data buses (validated like a config section);
+    ``window``: ``read_buffer`` / ``write_buffer`` (requests) where the level states them."""
     cfg = Dram.Config.model_validate({"type": "dram", "standard": standard, "channels": buses,
                                       "sustained_fraction": cap, "cap_kind": cap_kind,
-                                      "capacity": "1 GB", "energy_per_bit": "0 pJ/bit"})
+                                      "capacity": "1 GB", "energy_per_bit": "0 pJ/bit", **window})
     return Dram(f"dram-{standard}", cfg)
 
 
@@ -233,14 +243,33 @@ def ramulator_pattern(row: dict) -> Pattern:
     raise ValueError(f"{RAMULATOR.name}: pattern '{row['pattern']}' is not stream or random")
 
 
+#: Ramulator 2's controller buffers where a test case states none (``controller_base.cpp``
+#: ``read_buffer_size`` / ``write_buffer_size`` defaults), requests
+RAMULATOR_DEFAULT_BUFFERS = {"read_buffer_size": 32, "write_buffer_size": 32}
+
+
+def ramulator_buffers(row: dict) -> dict[str, int]:
+    """The read and write buffers of a Ramulator run, as the level's fields: the controller
+    keyword arguments its ``config`` column ends with (the test case's), else Ramulator's
+    defaults."""
+    cfg = row["config"]
+    kw = dict(RAMULATOR_DEFAULT_BUFFERS)
+    if cfg.rstrip().endswith("}"):
+        kw.update(ast.literal_eval(cfg[cfg.rindex("{"):]))
+    return {"read_buffer": kw["read_buffer_size"], "write_buffer": kw["write_buffer_size"]}
+
+
 def ramulator_cases() -> list[Case]:
-    """Item 4: the model's uncapped ceiling against each Ramulator 2.1 run (predicted)."""
+    """Item 4: the model's uncapped ceiling against each Ramulator 2.1 run (predicted); the
+    level states the run's controller buffers, so random runs go through the window model."""
     out = []
     for r in ramulator_rows():
-        d = level(r["standard"], int(r["data_buses"]))
+        buf = ramulator_buffers(r)
+        d = level(r["standard"], int(r["data_buses"]), **buf)
         rf = float(r["read_fraction"])
         what = (f"streaming, {rf:.0%} reads" if r["pattern"] == "stream"
-                else f"random {int(float(r['access_bytes']))} B accesses, {rf:.0%} reads")
+                else f"random {int(float(r['access_bytes']))} B accesses, {rf:.0%} reads, "
+                f"buffers {buf['read_buffer']} / {buf['write_buffer']}")
         out.append(Case("dram", f"{r['standard']} x{r['data_buses']} ({r['ramulator_preset']}) {what} "
                         f"vs a Ramulator 2.1 run", "B/s", float(r["bandwidth_GBps"]) * 1e9,
                         d.bytes_per_s(ramulator_pattern(r)),
@@ -252,6 +281,7 @@ def ramulator_cases() -> list[Case]:
 @suite("dram", "DRAM model: Ramulator 2.1's closed-form JEDEC targets per preset; Mess-Results maxima "
                "by read ratio, one cap per platform (controller or fabric); idle and loaded latency (M/D/1 on tRC, one "
                "headroom fitted on one curve); Ramulator 2.1 runs on the same traffic (streaming, "
-               "read/write mix, random reads of 1 burst, 64 B, 128 B, 256 B, random 50 % reads)")
+               "read/write mix, random reads of 1 burst, 64 B, 128 B, 192 B, 256 B, random 75 % and 50 % "
+               "reads; random runs through the controller-window model with the run's buffers)")
 def dram_suite() -> list[Case]:
     return jedec_cases() + mess_cases() + latency_cases() + ramulator_cases()
