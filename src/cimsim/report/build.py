@@ -15,6 +15,7 @@ import numpy as np
 
 from . import columns as C
 from .format import si
+from ..errors import ComponentError
 from ..hw.base import MEASURED_BOUND_DETAIL, MEASURED_COMPUTE
 from .provenance import placeholder_shares, precision_notes
 from .result import Result, attribute_ops, attribute_path, bound_of, measured_share
@@ -74,7 +75,15 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
             continue
         first = int(pl.server[ids[0]]) - int(plan.server[0])
         busy = float(busy_per_server[first:first + plan.n_servers].sum()) / plan.n_servers
-        for u, v in comp.utilization(ops, ids, plan, cost, busy, latency).items():
+        got = comp.utilization(ops, ids, plan, cost, busy, latency)
+        if set(got) != set(comp.utilizations):
+            raise ComponentError(f"component '{comp.name}' ({comp.type_name}): utilization() "
+                                 f"returned {sorted(got)}, not its type's utilizations "
+                                 f"{list(comp.utilizations)}")
+        for u, v in got.items():
+            if not np.isfinite(v) or v < 0 or v > 1.0 + 1e-9:
+                raise ComponentError(f"component '{comp.name}' ({comp.type_name}): utilization "
+                                     f"{u} = {v} is outside [0, 1]")
             util[f"{comp.name}_{u}"] = v
     hw = arch.hardware
     traffic = {r: float(costs.bytes[:, j].sum()) for j, r in enumerate(costs.resources)}
