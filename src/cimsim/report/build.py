@@ -9,7 +9,7 @@ names a device: components, memory levels and links are looped over by name.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Mapping
 
 import numpy as np
 
@@ -56,6 +56,24 @@ class RunData:
 
 def _frac(x: float, latency: float) -> float:
     return float(x / latency) if latency > 0 else 0.0
+
+
+def _unknown_op_notes(metadata) -> list[str]:
+    """What a run of a trace made with ``--allow-unknown`` rests on: the aten ops the tracer has
+    no mapping for (``metadata['unknown_ops']``) ran as generic elementwise ops, costed at one
+    vector op per output element plus the MACs the FLOP counter gave them, and none where it
+    had no formula; the run says so (before, only ``cimsim trace`` did)."""
+    unknown = metadata.get("unknown_ops") if isinstance(metadata, Mapping) else None
+    if not unknown or not isinstance(unknown, (list, tuple)):
+        return []
+    names = list(dict.fromkeys(str(u.get("op", "?")) for u in unknown if isinstance(u, Mapping)))
+    blind = sum(1 for u in unknown if isinstance(u, Mapping) and u.get("macs") is None)
+    note = (f"{len(unknown)} traced op(s) cimsim has no mapping for ({', '.join(names[:3])}"
+            f"{', ...' if len(names) > 3 else ''}) ran as generic elementwise ops: one vector op "
+            "per output element, plus the MACs the FLOP counter gave them")
+    if blind:
+        note += f"; {blind} had no FLOP formula, so any MACs they do are not counted"
+    return [note]
 
 
 def build_result(run: RunData, keep_ops: bool = True) -> Result:
@@ -146,6 +164,7 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
         notes.append(f"bound: {share:.1%} of the critical path's compute time comes from measured "
                      "tables (timed kernels), which already include the weight streaming of the "
                      "kernel; the memory traffic behind it is not split out")
+    notes += _unknown_op_notes(wl.metadata)
     prov, e_share, a_share = placeholder_shares(arch, energy, areas)
     mixed = precision_notes(pl.components, pl.idx, run.workload.arrays.dtype)
     notes += mixed
