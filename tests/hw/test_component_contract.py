@@ -1,8 +1,8 @@
 """A plug-in component that breaks the protocol of hw/base.py is refused by name: the stage
 says which component, of which type, broke which rule, and the CLI prints it in one line.
 Before, a claim mask of int 0/1 (or of the wrong length), a plan whose servers lie outside
-0 .. n_servers - 1, a cost() that returned no OpCost and a utilization outside [0, 1] went
-through silently (the busy time of a server out of range landed on no server: 0 % busy) or
+0 .. n_servers - 1, a cost() that returned no OpCost, a utilization outside [0, 1] and a fact
+its type does not declare (in --json, missing from compare's CSV) went through silently (the busy time of a server out of range landed on no server: 0 % busy) or
 raised a bare numpy/attribute error that named nothing.
 
 Each broken variant changes one hook of a working vector unit; the working one runs 8 relu
@@ -35,7 +35,7 @@ from conftest import ROUND_ARCH
 class UnitConfig(ComponentConfig):
     type: Literal["test-contract-unit"] = "test-contract-unit"
     ops_per_s: PositiveFloat = Field(description="Vector operations per second.")
-    breaks: Literal["nothing", "int-mask", "short-mask", "server-range", "no-cost", "util"] = Field(
+    breaks: Literal["nothing", "int-mask", "short-mask", "server-range", "no-cost", "util", "fact"] = Field(
         default="nothing", description="Which rule of the protocol it breaks.")
 
 
@@ -58,6 +58,8 @@ class Unit(Component):
         plan = Plan.one_server(len(idx))
         if self.config.breaks == "server-range":
             plan.server[:] = 1  # n_servers is 1: server 1 is nobody's
+        if self.config.breaks == "fact":
+            plan.summary["ops_run"] = len(idx)  # not in facts: compare's CSV dropped it
         return plan
 
     def cost(self, ops, idx, plan):
@@ -100,6 +102,7 @@ def test_the_working_unit_runs(unit):
     ("server-range", r"returned a plan whose servers \(int64, e\.g\. \[1\]\) are not whole numbers in 0 \.\. 0"),
     ("no-cost", r"cost\(\) returned NoneType, not an OpCost"),
     ("util", r"utilization busy = 2\.0 is outside \[0, 1\]"),
+    ("fact", r"reported the fact\(s\) ops_run in its plan's summary, not among its type's facts \(none\)"),
 ])
 def test_a_broken_rule_is_named_with_the_component(unit, breaks, rule):
     with pytest.raises(ComponentError, match=r"component 'vu' \(test-contract-unit\)\S* " + rule):

@@ -169,5 +169,11 @@ def _checked_plan(comp: Component, plan, m: int) -> Plan:
         raise ComponentError(f"{who} returned a plan whose servers ({server.dtype}, e.g. "
                              f"{bad.tolist()}) are not whole numbers in 0 .. {n - 1} "
                              f"(n_servers - 1)")
+    extra = [k for k in plan.summary if k not in comp.facts]
+    if extra:
+        raise ComponentError(f"{who} reported the fact(s) {', '.join(extra)} in its plan's "
+                             f"summary, not among its type's facts ({', '.join(comp.facts) or 'none'}); "
+                             "declare each in `facts` with its value when it runs no op, so every "
+                             "table (compare's CSV, a sweep's) has its column")
     return plan
 
