@@ -117,3 +117,31 @@ def test_the_cli_prints_a_broken_rule_in_one_line(unit, tmp_path):
     assert res.exit_code == 1
     assert "Traceback" not in res.output and len(res.output.strip().splitlines()) == 1
     assert "component 'vu' (test-contract-unit) returned a plan whose servers" in res.output
+
+
+class BusUnit(Unit):
+    """A unit with an on-chip bus its ops share, its rate computed with NumPy."""
+
+    type_name = "test-bus-unit"
+
+    class Config(UnitConfig):
+        type: Literal["test-bus-unit"] = "test-bus-unit"
+
+    @classmethod
+    def shared_bandwidths(cls, name, config, technology=None):
+        return {f"{name}_bus": np.float64(config.ops_per_s) * (config.breaks != "util")}
+
+
+def test_a_shared_bandwidth_may_be_a_numpy_number_and_must_be_positive():
+    # before: 'np.float64(1000000000.0) B/s' reached the unit parser (a pydantic traceback)
+    register(BusUnit)
+    try:
+        d = copy.deepcopy(ROUND_ARCH)
+        d["vu"] = {"type": "test-bus-unit", "ops_per_s": 1e9}
+        assert architecture_from_dict(d).hardware.resource("vu_bus").peak_bytes_per_s() == 1e9
+        d["vu"]["breaks"] = "util"  # here: a rate of 0
+        with pytest.raises(ComponentError, match=r"component 'vu' \(test-bus-unit\): shared_bandwidths\(\) "
+                                                 r"gives 'vu_bus' the rate 0\.0; it must be a finite"):
+            architecture_from_dict(d).hardware
+    finally:
+        unregister(BusUnit.type_name)
