@@ -19,7 +19,7 @@ from .cost.cache import CostCache
 from .engine.analytic import analytic_latency
 from .engine.des import simulate_dag
 from .errors import CimsimError, ComponentError
-from .hw.base import STREAM  # noqa: F401  (the docstrings name it)
+from .hw.base import STREAM
 from .mapping.placement import Placement, place
 from .report.build import RunData, build_result
 from .report.result import Result, realized_critical_path
@@ -38,6 +38,24 @@ def resource_rates(arch: Architecture) -> np.ndarray:
     for j in np.flatnonzero(~(np.isfinite(rates) & (rates > 0))):
         _bad_rate(hw, hw.resources[j], rates[j], "a streaming read")
     return rates
+
+
+def check_resources(arch: Architecture) -> None:
+    """Each memory level's and link's answers for a streaming read (what components and the
+    cost table ask): peak and sustained rate finite and > 0, energy per byte and latency finite
+    and >= 0; else one line naming the level or link, its type and the method (a plug-in
+    type's negative latency lowered every op's time silently, a zero peak divided by zero)."""
+    hw = arch.hardware
+    for name in hw.resources:
+        res = hw.resource(name)
+        for method, positive in (("peak_bytes_per_s", True), ("joules_per_byte", False),
+                                 ("latency_s", False)):
+            v = float(getattr(res, method)() if method == "peak_bytes_per_s" else
+                      getattr(res, method)(STREAM))
+            if not (np.isfinite(v) and (v > 0 if positive else v >= 0)):
+                what = "link" if name in hw.links else "memory level" if name in hw.memory else "bandwidth"
+                raise ComponentError(f"{what} '{name}' ({getattr(res, 'type_name', '')}): {method}() "
+                                     f"gives {v!r}; it must be finite and {'> 0' if positive else '>= 0'}")
 
 
 def _bad_rate(hw, name: str, rate: float, pattern: str):
@@ -194,6 +212,7 @@ def simulate(arch: Architecture, workload: Workload, engine: str = "des", keep_o
     """
     if engine not in ENGINES:
         raise CimsimError(f"engine '{engine}' is not one of {', '.join(ENGINES)}")
+    check_resources(arch)
     pl, table = place_and_cost(arch, workload, costs)
     indptr, indices = workload.predecessors
     rates = resource_rates(arch)

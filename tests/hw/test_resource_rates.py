@@ -69,3 +69,46 @@ def test_a_rate_that_is_not_positive_is_refused_by_name(banked, fraction):
                                              r"-?\w+\.?\d* for accesses of 128 B, 1 of them reads \(op #0\); "
                                              r"a rate must be finite and > 0"):
         _run(fraction)
+
+
+class Odd(Banked):
+    """A level type that answers one method wrongly for a streaming read."""
+
+    type_name = "test-odd"
+
+    class Config(Banked.Config):
+        type: Literal["test-odd"] = Field(default="test-odd", description="Resource type.")
+        breaks: Literal["nothing", "energy", "peak", "latency"] = Field(
+            default="nothing", description="Which answer is wrong.")
+
+    def peak_bytes_per_s(self):
+        return 0.0 if self.config.breaks == "peak" else self.config.bandwidth
+
+    def joules_per_byte(self, pattern=STREAM):
+        return -1e-12 if self.config.breaks == "energy" else 1e-12
+
+    def latency_s(self, pattern=STREAM):
+        return -1e-9 if self.config.breaks == "latency" else 1e-7
+
+
+@pytest.mark.parametrize("breaks, rule", [
+    ("energy", r"joules_per_byte\(\) gives -1e-12; it must be finite and >= 0"),
+    ("peak", r"peak_bytes_per_s\(\) gives 0\.0; it must be finite and > 0"),
+    ("latency", r"latency_s\(\) gives -1e-09; it must be finite and >= 0"),
+])
+def test_a_wrong_energy_peak_or_latency_is_refused_by_name(breaks, rule):
+    # before: a traceback ("energy part dram = -... J is impossible"), a ZeroDivisionError, and
+    # for the latency nothing at all (every op that reads the level ran 1 ns faster)
+    registry.register(Odd)
+    try:
+        d = copy.deepcopy(ROUND_ARCH)
+        d["memory"]["dram"] = {"type": "test-odd", "bandwidth": "10 GB/s", "capacity": "16 GiB",
+                               "energy_per_bit": "1 pJ/bit", "breaks": "nothing"}
+        wl = Workload("r", [Tensor("x", (8,), "fp32", "input"), Tensor("y", (8,), "fp32", "activation")],
+                      [Op("r", "elementwise", ("x",), ("y",), fn="relu")])
+        assert simulate(architecture_from_dict(d), wl).latency_s > 0
+        d["memory"]["dram"]["breaks"] = breaks
+        with pytest.raises(ComponentError, match=r"memory level 'dram' \(test-odd\): " + rule):
+            simulate(architecture_from_dict(d), wl)
+    finally:
+        registry.unregister("test-odd", kind="memory")
