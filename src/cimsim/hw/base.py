@@ -33,9 +33,9 @@ Contract (enforced by :mod:`cimsim.mapping` and :mod:`cimsim.cost`):
    energy per byte); a component never computes those itself, and it sees the
    hardware without rate fields (:meth:`Hardware.rate_free`). It says which of
    those bytes are writes (:attr:`OpCost.write_bytes`; the rest are reads).
-5. A component imports only this module, :mod:`cimsim.quantity`,
-   :mod:`cimsim.errors` and the leaf :mod:`cimsim.workload.oparrays` (the type of
-   ``ops``, re-exported here): it never imports a stage.
+5. A component imports only ``cimsim.hw`` (this module, the shared parts), ``quantity``,
+   ``units``, ``dtypes``, ``errors`` and the leaf ``workload.oparrays`` (the type of ``ops``,
+   re-exported here): it never imports a stage (``tests/test_layering.py`` holds this).
 """
 
 from __future__ import annotations
