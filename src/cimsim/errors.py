@@ -17,6 +17,13 @@ class MappingError(CimsimError):
     """A workload cannot be placed on an architecture (e.g. a dtype it has no rate for)."""
 
 
+class ComponentError(CimsimError, AssertionError):
+    """A component broke the protocol of :mod:`cimsim.hw.base` (a claim mask, plan or cost of
+    the wrong shape or type, an impossible cost, an undeclared part): the message names the
+    component, its type and the rule. The CLI prints it in one line like any input error (a
+    plug-in's author is a user); it is also an ``AssertionError``, as these were before."""
+
+
 def where_raised(exc: BaseException) -> str:
     """`` (at FILE:LINE)``: the innermost frame of ``exc``'s traceback, where the user's code
     (a model factory, a data set) raised; empty without a traceback."""

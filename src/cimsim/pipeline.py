@@ -18,8 +18,8 @@ from .cost import CostTable, compute_costs
 from .cost.cache import CostCache
 from .engine.analytic import analytic_latency
 from .engine.des import simulate_dag
-from .errors import CimsimError
-from .hw.base import STREAM  # noqa: F401  (the docstrings name it)
+from .errors import CimsimError, ComponentError
+from .hw.base import STREAM
 from .mapping.placement import Placement, place
 from .report.build import RunData, build_result
 from .report.result import Result, realized_critical_path
@@ -34,7 +34,38 @@ def resource_rates(arch: Architecture) -> np.ndarray:
     (:data:`~cimsim.hw.base.STREAM`): the rates the engine shares (an op of another pattern
     moves more bytes at them, :func:`pattern_scale`)."""
     hw = arch.hardware
-    return np.array([hw.resource(r).bytes_per_s() for r in hw.resources], dtype=np.float64)
+    rates = np.array([hw.resource(r).bytes_per_s() for r in hw.resources], dtype=np.float64)
+    for j in np.flatnonzero(~(np.isfinite(rates) & (rates > 0))):
+        _bad_rate(hw, hw.resources[j], rates[j], "a streaming read")
+    return rates
+
+
+def check_resources(arch: Architecture) -> None:
+    """Each memory level's and link's answers for a streaming read (what components and the
+    cost table ask): peak and sustained rate finite and > 0, energy per byte and latency finite
+    and >= 0; else one line naming the level or link, its type and the method (a plug-in
+    type's negative latency lowered every op's time silently, a zero peak divided by zero)."""
+    hw = arch.hardware
+    for name in hw.resources:
+        res = hw.resource(name)
+        for method, positive in (("peak_bytes_per_s", True), ("joules_per_byte", False),
+                                 ("latency_s", False)):
+            v = float(getattr(res, method)() if method == "peak_bytes_per_s" else
+                      getattr(res, method)(STREAM))
+            if not (np.isfinite(v) and (v > 0 if positive else v >= 0)):
+                what = "link" if name in hw.links else "memory level" if name in hw.memory else "bandwidth"
+                raise ComponentError(f"{what} '{name}' ({getattr(res, 'type_name', '')}): {method}() "
+                                     f"gives {v!r}; it must be finite and {'> 0' if positive else '>= 0'}")
+
+
+def _bad_rate(hw, name: str, rate: float, pattern: str):
+    """Refuse a rate that is not finite and > 0 (a zero rate would never finish a transfer: the
+    engine would not stop), naming the level or link and its type."""
+    res = hw.resource(name)
+    what = "link" if name in hw.links else "memory level" if name in hw.memory else "bandwidth"
+    raise ComponentError(f"{what} '{name}' ({getattr(res, 'type_name', '') or type(res).__name__}): "
+                         f"bytes_per_s() gives {float(rate)!r} for {pattern}; a rate must be finite and "
+                         "> 0 (B/s)")
 
 
 def read_fractions(arrays, table: CostTable | None, j: int, tags: bool = True) -> np.ndarray:
@@ -82,7 +113,14 @@ def pattern_scale(arch: Architecture, arrays, rates: np.ndarray,
         idx = np.flatnonzero(odd)
         if not len(idx):
             continue
-        col = rates[j] / hw.resource(hw.resources[j]).rates_of(size[idx], reads[idx])
+        own = np.asarray(hw.resource(hw.resources[j]).rates_of(size[idx], reads[idx]), dtype=np.float64)
+        bad = np.flatnonzero(~(np.isfinite(own) & (own > 0)))
+        if len(bad):
+            i = idx[bad[0]]
+            _bad_rate(hw, hw.resources[j], own[bad[0]],
+                      f"accesses of {size[i]:g} B, {reads[i]:g} of them reads (op #{i})"
+                      if size[i] > 0 else f"a stream {reads[i]:g} of whose bytes are reads (op #{i})")
+        col = rates[j] / own
         if (col == 1.0).all():
             continue
         if scale is None:
@@ -174,6 +212,7 @@ def simulate(arch: Architecture, workload: Workload, engine: str = "des", keep_o
     """
     if engine not in ENGINES:
         raise CimsimError(f"engine '{engine}' is not one of {', '.join(ENGINES)}")
+    check_resources(arch)
     pl, table = place_and_cost(arch, workload, costs)
     indptr, indices = workload.predecessors
     rates = resource_rates(arch)

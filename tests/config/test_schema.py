@@ -57,3 +57,31 @@ def test_cli_fields_lists_units():
     assert "memory.LEVEL.bandwidth" not in r.output
     bad = CliRunner().invoke(main, ["fields", "nope"])
     assert bad.exit_code == 1 and "no config field starts with 'nope'" in bad.output
+
+
+def test_plain_numbers_list_their_domain():
+    """`cimsim fields` lists a count or fraction with its domain, as it does a quantity's
+    (before: a bare `int` / `float`, the domain a user meets only in the error)."""
+    types = {f.path: f.type for f in describe_fields()}
+    assert types["processor.cores"] == "int, >= 1"  # PositiveInt
+    assert types["memory.LEVEL.sustained_fraction"] == "float, in (0, 1]"  # Fraction
+    assert types["cim.endurance"] == "float, > 0"  # PositiveFloat
+    assert not [p for p, t in types.items() if t in ("int", "float")]
+
+
+def test_the_domain_is_read_from_the_constraints():
+    from typing import Annotated
+
+    from pydantic import BaseModel, Field
+
+    from cimsim.config.walk import kind_of
+
+    class M(BaseModel):
+        a: Annotated[int, Field(ge=0, lt=5)]
+        b: float = Field(default=0.5, gt=0, le=1)
+        c: float = 1.0
+
+    f = M.model_fields
+    assert kind_of(f["a"].annotation, f["a"].metadata).describe() == "int, in [0, 5)"
+    assert kind_of(f["b"].annotation, f["b"].metadata).describe() == "float, in (0, 1]"
+    assert kind_of(f["c"].annotation, f["c"].metadata).describe() == "float"

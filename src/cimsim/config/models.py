@@ -28,11 +28,13 @@ returns it.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Mapping, Optional
 
 from ..dtypes import DTYPE_BYTES  # noqa: F401  (re-exported)
+from ..errors import ComponentError
 from ..hw.base import Component, ComponentConfig, Hardware, Link, MemoryLevel, Technology
 
 #: top-level keys that are not components
@@ -74,6 +76,14 @@ class Architecture:
                 if r in self.memory or r in self.links or r in out:
                     raise ValueError(f"component '{n}' shares an on-chip bandwidth '{r}', which is "
                                      "also the name of a memory level or link: rename that one")
+                try:  # a NumPy scalar (np.float64) would print as 'np.float64(...) B/s'
+                    rate = float(rate)
+                except (TypeError, ValueError):
+                    rate = math.nan
+                if not (math.isfinite(rate) and rate > 0):
+                    raise ComponentError(f"component '{n}' ({c.type}): shared_bandwidths() gives "
+                                         f"'{r}' the rate {rate!r}; it must be a finite number of "
+                                         "B/s > 0")
                 cfg = FixedLink(bandwidth=f"{rate!r} B/s", latency="0 s", energy_per_bit="0 J/bit")
                 out[r] = registry.links.get("fixed")(r, cfg)
         return out

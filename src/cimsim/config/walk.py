@@ -88,25 +88,28 @@ class Kind:
     item: Optional["Kind"] = None  # element of a list, value of a table
     keys: Optional[tuple[str, ...]] = None  # fixed keys of a table (None: any key)
     model: Optional[type[BaseModel]] = None  # the model of a section
+    #: the domain of a plain number (int, float) from its constraints: ``>= 1``, ``in (0, 1]``
+    bounds: Optional[str] = None
 
     @property
     def is_value(self) -> bool:
         """A single value (settable with ``--set``, sweepable), not a structure."""
         return self.name not in ("list", "table", "section")
 
-    def describe(self) -> str:
-        """The type as ``cimsim fields`` prints it: ``quantity [B/s], > 0``, ``one of sram, rram``."""
+    def describe(self, bounds: bool = True) -> str:
+        """The type as ``cimsim fields`` prints it: ``quantity [B/s], > 0``, ``one of sram, rram``,
+        ``int, >= 1`` (``bounds=False``: a plain number's without its domain)."""
         if self.name == "quantity":
             return f"quantity [{self.unit}], {DOMAINS[self.domain]}"
         if self.name == "choice":
             return "one of " + ", ".join(self.choices)
         if self.name == "list":
-            return "list of " + self.item.describe()
+            return "list of " + self.item.describe(bounds=False)
         if self.name == "table":
-            return f"table of {self.item.describe()}"
+            return f"table of {self.item.describe(bounds=False)}"
         if self.name == "section":
             return self.model.__name__
-        return self.name
+        return f"{self.name}, {self.bounds}" if self.bounds and bounds else self.name
 
 
 def kind_of(ann: Any, metadata: Sequence[Any] = ()) -> Kind:
@@ -132,8 +135,31 @@ def kind_of(ann: Any, metadata: Sequence[Any] = ()) -> Kind:
         return Kind("section", model=ann)
     for t in (bool, int, float, str):
         if ann is t:
-            return Kind(t.__name__)
+            return Kind(t.__name__, bounds=_bounds(metadata) if t in (int, float) else None)
     return Kind(getattr(ann, "__name__", str(ann)))
+
+
+def _bounds(metadata: Sequence[Any]) -> Optional[str]:
+    """The domain the constraints in ``metadata`` (``Field(ge=1)``, ``annotated_types.Gt``, ...)
+    give a plain number, as ``cimsim fields`` prints it: ``>= 1``, ``> 0``, ``in (0, 1]``."""
+    lo = hi = None
+    for m in metadata:
+        inner = getattr(m, "metadata", None)  # a FieldInfo inside Annotated
+        for c in (inner if isinstance(inner, list) else [m]):
+            for attr, side, op in (("ge", "lo", ">="), ("gt", "lo", ">"), ("le", "hi", "<="),
+                                   ("lt", "hi", "<")):
+                v = getattr(c, attr, None)
+                if isinstance(v, (int, float)) and not isinstance(v, bool):
+                    if side == "lo":
+                        lo = (op, v)
+                    else:
+                        hi = (op, v)
+    if lo and hi:
+        return f"in {'[' if lo[0] == '>=' else '('}{lo[1]:g}, {hi[1]:g}{']' if hi[0] == '<=' else ')'}"
+    if lo or hi:
+        op, v = lo or hi
+        return f"{op} {v:g}"
+    return None
 
 
 @dataclass(frozen=True)

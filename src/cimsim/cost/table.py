@@ -28,6 +28,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..config import Architecture
+from ..errors import ComponentError
+from ..hw.base import OpCost
 from ..mapping.placement import Placement
 
 
@@ -76,11 +78,11 @@ def _check(comp, name: str, arr, n: int) -> np.ndarray:
     if a.shape == ():
         a = np.full(n, float(a))
     if a.shape != (n,):
-        raise AssertionError(f"component '{comp.name}' ({comp.type_name}) returned {name} of shape "
+        raise ComponentError(f"component '{comp.name}' ({comp.type_name}) returned {name} of shape "
                              f"{a.shape}, expected ({n},)")
     if not np.all(np.isfinite(a)) or (a < 0).any():
         bad = a[~np.isfinite(a) | (a < 0)][0]
-        raise AssertionError(f"component '{comp.name}' ({comp.type_name}) produced an impossible "
+        raise ComponentError(f"component '{comp.name}' ({comp.type_name}) produced an impossible "
                              f"{name} ({bad}): a cost must be finite and >= 0; check its config")
     return a
 
@@ -111,6 +113,9 @@ def compute_costs(pl: Placement, arch: Architecture, ops) -> CostTable:
             costs.append(None)
             continue
         c = comp.cost(ops, ids, plan)
+        if not isinstance(c, OpCost):
+            raise ComponentError(f"component '{comp.name}' ({comp.type_name}): cost() returned "
+                                 f"{type(c).__name__}, not an OpCost")
         m = len(ids)
         ids = _as_slice(ids)  # a run of ops (often all of them): column writes without a gather
         compute[ids] = _check(comp, "compute_s", c.compute_s, m)
@@ -118,28 +123,28 @@ def compute_costs(pl: Placement, arch: Architecture, ops) -> CostTable:
         checked = {}
         for res, b in c.bytes.items():
             if res not in resources:
-                raise AssertionError(f"component '{comp.name}' charged bytes to '{res}', which is "
+                raise ComponentError(f"component '{comp.name}' ({comp.type_name}) charged bytes to '{res}', which is "
                                      f"not a memory level or link of '{arch.name}'")
             checked[res] = _check(comp, f"bytes on {res}", b, m)
             nbytes[ids, resources.index(res)] += checked[res]
         for res, w in c.write_bytes.items():
             if res not in checked:
-                raise AssertionError(f"component '{comp.name}' reported writes to '{res}' but "
+                raise ComponentError(f"component '{comp.name}' ({comp.type_name}) reported writes to '{res}' but "
                                      "no bytes over it")
             w, b = _check(comp, f"write bytes on {res}", w, m), checked[res]
             if (w > b * (1 + 1e-12)).any():
-                raise AssertionError(f"component '{comp.name}' reported more write bytes than "
+                raise ComponentError(f"component '{comp.name}' ({comp.type_name}) reported more write bytes than "
                                      f"bytes on '{res}'")
             writes[ids, resources.index(res)] += np.minimum(w, b)
         for res, h in c.hold_s.items():
             if res not in resources:
-                raise AssertionError(f"component '{comp.name}' holds '{res}', which is "
+                raise ComponentError(f"component '{comp.name}' ({comp.type_name}) holds '{res}', which is "
                                      f"not a memory level or link of '{arch.name}'")
             hold[ids, resources.index(res)] += _check(comp, f"hold time on {res}", h, m)
         for part, e in c.energy.items():
             key = f"{comp.name}_{part}"
             if key not in parts:
-                raise AssertionError(f"component '{comp.name}' reported energy part '{part}' "
+                raise ComponentError(f"component '{comp.name}' ({comp.type_name}) reported energy part '{part}' "
                                      f"not in its type's energy_parts {comp.energy_parts}")
             energy[ids, parts.index(key)] += _check(comp, f"energy {part}", e, m)
         costs.append(c)

@@ -33,9 +33,9 @@ Contract (enforced by :mod:`cimsim.mapping` and :mod:`cimsim.cost`):
    energy per byte); a component never computes those itself, and it sees the
    hardware without rate fields (:meth:`Hardware.rate_free`). It says which of
    those bytes are writes (:attr:`OpCost.write_bytes`; the rest are reads).
-5. A component imports only this module, :mod:`cimsim.quantity`,
-   :mod:`cimsim.errors` and the leaf :mod:`cimsim.workload.oparrays` (the type of
-   ``ops``, re-exported here): it never imports a stage.
+5. A component imports only ``cimsim.hw`` (this module, the shared parts), ``quantity``,
+   ``units``, ``dtypes``, ``errors`` and the leaf ``workload.oparrays`` (the type of ``ops``,
+   re-exported here): it never imports a stage (``tests/test_layering.py`` holds this).
 """
 
 from __future__ import annotations
@@ -327,11 +327,15 @@ class RateFree:
         if name in values:
             return values[name]
         model = object.__getattribute__(self, "_model")
+        # the class as written (``Leaky.Config``, the README's nested form, not just ``Config``)
+        what = model.__qualname__.rsplit("<locals>.", 1)[-1]
+        if isinstance(values.get("type"), str):
+            what += f" (type: {values['type']})"
         if name in model.model_fields:
-            raise AttributeError(f"'{name}' of a {model.__name__} is a rate field: components do not "
-                                 "see rates (the stages apply them; runs that differ only in rates "
-                                 "share one cost table)")
-        raise AttributeError(f"{model.__name__} (rate-free view) has no field '{name}'")
+            raise AttributeError(f"'{name}' of a {what} is a rate field: components, and a level's "
+                                 "or link's energy and latency, do not see rates (the stages apply "
+                                 "them; runs that differ only in rates share one cost table)")
+        raise AttributeError(f"{what} (rate-free view) has no field '{name}'")
 
     def __setattr__(self, name, value):
         raise AttributeError("a rate-free view is read-only")

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..config import Architecture
-from ..errors import MappingError
+from ..errors import ComponentError, MappingError
 from ..report.format import si
 from ..hw.base import Component, Plan
 from ..workload.ir import Workload
@@ -105,7 +105,7 @@ def place(workload: Workload, arch: Architecture) -> Placement:
     free = np.ones(n, dtype=bool)
     claim_notes: list[str] = []
     for ci in order:
-        took = np.asarray(comps[ci].claim(ops, free.copy()), dtype=bool) & free
+        took = _claimed(comps[ci], comps[ci].claim(ops, free.copy()), n) & free
         note = comps[ci].claim_note(ops, free.copy(), took)
         if note:
             claim_notes.append(note)
@@ -130,13 +130,50 @@ def place(workload: Workload, arch: Architecture) -> Placement:
         if not len(ids):
             plans.append(None)
             continue
-        plan = comp.place(ops, ids)
-        if len(plan.server) != len(ids) or len(plan.serial) != len(ids):
-            raise AssertionError(f"component '{comp.name}' ({comp.type_name}) returned a plan "
-                                 f"of the wrong length")
+        plan = _checked_plan(comp, comp.place(ops, ids), len(ids))
         plans.append(plan)
         server[ids] = offset + plan.server
         serial[ids] = plan.serial
         offset += plan.n_servers
         notes.extend(plan.notes)
     return Placement(comps, owner, idx, plans, server, serial, offset, notes, claim_notes)
+
+
+def _claimed(comp: Component, mask, n: int) -> np.ndarray:
+    """``claim``'s answer, which must be a boolean mask over all ``n`` ops (an index array or a
+    mask of another length would take the wrong ops)."""
+    a = np.asarray(mask)
+    if a.shape != (n,) or a.dtype != bool:
+        raise ComponentError(f"component '{comp.name}' ({comp.type_name}): claim() returned "
+                             f"{a.dtype} of shape {a.shape}; it must be a boolean mask over all "
+                             f"ops, shape ({n},)")
+    return a
+
+
+def _checked_plan(comp: Component, plan, m: int) -> Plan:
+    """``place``'s answer: a :class:`Plan` with a server in ``0 .. n_servers - 1`` and a serial
+    flag for each of its ``m`` ops (a server out of range would run on another component's)."""
+    who = f"component '{comp.name}' ({comp.type_name})"
+    if not isinstance(plan, Plan):
+        raise ComponentError(f"{who}: place() returned {type(plan).__name__}, not a Plan")
+    if len(plan.server) != m or len(plan.serial) != m:
+        raise ComponentError(f"{who} returned a plan of the wrong length: {len(plan.server)} "
+                             f"servers and {len(plan.serial)} serial flags for {m} ops")
+    n = plan.n_servers
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ComponentError(f"{who} returned a plan with n_servers = {n!r}; it must be a whole "
+                             "number >= 1")
+    server = np.asarray(plan.server)
+    if server.dtype.kind not in "iu" or (len(server) and (server.min() < 0 or server.max() >= n)):
+        bad = server[(server < 0) | (server >= n)][:1] if server.dtype.kind in "iuf" else server[:1]
+        raise ComponentError(f"{who} returned a plan whose servers ({server.dtype}, e.g. "
+                             f"{bad.tolist()}) are not whole numbers in 0 .. {n - 1} "
+                             f"(n_servers - 1)")
+    extra = [k for k in plan.summary if k not in comp.facts]
+    if extra:
+        raise ComponentError(f"{who} reported the fact(s) {', '.join(extra)} in its plan's "
+                             f"summary, not among its type's facts ({', '.join(comp.facts) or 'none'}); "
+                             "declare each in `facts` with its value when it runs no op, so every "
+                             "table (compare's CSV, a sweep's) has its column")
+    return plan
+

@@ -9,12 +9,13 @@ names a device: components, memory levels and links are looped over by name.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Mapping
 
 import numpy as np
 
 from . import columns as C
 from .format import si
+from ..errors import ComponentError
 from ..hw.base import MEASURED_BOUND_DETAIL, MEASURED_COMPUTE
 from .provenance import placeholder_shares, precision_notes
 from .result import Result, attribute_ops, attribute_path, bound_of, measured_share
@@ -57,6 +58,24 @@ def _frac(x: float, latency: float) -> float:
     return float(x / latency) if latency > 0 else 0.0
 
 
+def _unknown_op_notes(metadata) -> list[str]:
+    """What a run of a trace made with ``--allow-unknown`` rests on: the aten ops the tracer has
+    no mapping for (``metadata['unknown_ops']``) ran as generic elementwise ops, costed at one
+    vector op per output element plus the MACs the FLOP counter gave them, and none where it
+    had no formula; the run says so (before, only ``cimsim trace`` did)."""
+    unknown = metadata.get("unknown_ops") if isinstance(metadata, Mapping) else None
+    if not unknown or not isinstance(unknown, (list, tuple)):
+        return []
+    names = list(dict.fromkeys(str(u.get("op", "?")) for u in unknown if isinstance(u, Mapping)))
+    blind = sum(1 for u in unknown if isinstance(u, Mapping) and u.get("macs") is None)
+    note = (f"{len(unknown)} traced op(s) cimsim has no mapping for ({', '.join(names[:3])}"
+            f"{', ...' if len(names) > 3 else ''}) ran as generic elementwise ops: one vector op "
+            "per output element, plus the MACs the FLOP counter gave them")
+    if blind:
+        note += f"; {blind} had no FLOP formula, so any MACs they do are not counted"
+    return [note]
+
+
 def build_result(run: RunData, keep_ops: bool = True) -> Result:
     """The :class:`Result` of a run: energy, utilization, bound, critical path, traffic."""
     arch, pl, costs, latency = run.arch, run.placement, run.costs, run.latency_s
@@ -74,7 +93,15 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
             continue
         first = int(pl.server[ids[0]]) - int(plan.server[0])
         busy = float(busy_per_server[first:first + plan.n_servers].sum()) / plan.n_servers
-        for u, v in comp.utilization(ops, ids, plan, cost, busy, latency).items():
+        got = comp.utilization(ops, ids, plan, cost, busy, latency)
+        if set(got) != set(comp.utilizations):
+            raise ComponentError(f"component '{comp.name}' ({comp.type_name}): utilization() "
+                                 f"returned {sorted(got)}, not its type's utilizations "
+                                 f"{list(comp.utilizations)}")
+        for u, v in got.items():
+            if not np.isfinite(v) or v < 0 or v > 1.0 + 1e-9:
+                raise ComponentError(f"component '{comp.name}' ({comp.type_name}): utilization "
+                                     f"{u} = {v} is outside [0, 1]")
             util[f"{comp.name}_{u}"] = v
     hw = arch.hardware
     traffic = {r: float(costs.bytes[:, j].sum()) for j, r in enumerate(costs.resources)}
@@ -137,6 +164,7 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
         notes.append(f"bound: {share:.1%} of the critical path's compute time comes from measured "
                      "tables (timed kernels), which already include the weight streaming of the "
                      "kernel; the memory traffic behind it is not split out")
+    notes += _unknown_op_notes(wl.metadata)
     prov, e_share, a_share = placeholder_shares(arch, energy, areas)
     mixed = precision_notes(pl.components, pl.idx, run.workload.arrays.dtype)
     notes += mixed

@@ -20,7 +20,7 @@ from ..errors import CimsimError, ConfigError, WorkloadError
 from ..pipeline import ENGINES
 from .columns import ERROR, POINT_ID, sweep_columns
 from .executors import check_scheduler, make_executor
-from .params import DEFAULT_MAX_POINTS, ParamSpec, parse_param, parse_spec
+from .params import DEFAULT_MAX_POINTS, ParamSpec, SweepSpecError, parse_param, parse_spec
 from .sampling import count_points, sample_points
 from .store import SweepStore, attach_attrs, rows_to_frame
 from .worker import Task
@@ -76,7 +76,7 @@ def plan_sweep(configs, workloads, params=None, *, sample: str = "grid", samples
         raise CimsimError("a sweep needs at least one config")
     if not workloads:
         raise CimsimError("a sweep needs at least one workload (-w)")
-    specs = _params(params, max_points)
+    specs = _params(params, max_points, configs)
     plan = SweepPlan(specs, count_points(specs, sample, samples), len(configs), len(workloads))
     if plan.runs > max_points:
         raise SweepTooLarge(
@@ -95,7 +95,6 @@ def check_swept_fields(configs, specs: Sequence[ParamSpec]) -> None:
     from ..bundled import resolve_config
     from ..config import apply_overrides, read_yaml
     from ..config.paths import resolve
-    from .params import SweepSpecError
 
     if not specs:
         return
@@ -121,14 +120,58 @@ def _as_list(x) -> list:
     return list(x)
 
 
-def _params(params, max_points: int = DEFAULT_MAX_POINTS) -> list[ParamSpec]:
+def _config_data(configs) -> list[Mapping]:
+    """The mappings of the ``configs`` that read (an unreadable one is refused later, by
+    :func:`check_swept_fields`, naming it)."""
+    from ..bundled import resolve_config
+    from ..config import read_yaml
+
+    out = []
+    for name in configs:
+        try:
+            out.append(read_yaml(resolve_config(str(name))))
+        except CimsimError:
+            continue
+    return out
+
+
+def _params(params, max_points: int = DEFAULT_MAX_POINTS, configs=()) -> list[ParamSpec]:
+    from ..config.paths import resolve
+
     if params is None:
         return []
+    datas: list[Mapping] | None = None
+
+    def spec(path: str, text: str) -> ParamSpec:
+        nonlocal datas
+        try:
+            return parse_spec(path, text, max_points=max_points)
+        except SweepSpecError:
+            # not found without a config: a component under its own key (``gemv.lanes`` for
+            # ``gemv: {type: my-gemv}``, ``crossbars.arrays`` for ``crossbars: {type: cim}``)
+            # has its type only in the config; take the first swept config that has the field
+            if datas is None:
+                datas = _config_data(configs)
+            for data in datas:
+                try:
+                    resolve(path, data)
+                except CimsimError:
+                    continue
+                return parse_spec(path, text, data, max_points)
+            raise
+
     if isinstance(params, Mapping):
-        return [parse_spec(path, str(spec), max_points=max_points) for path, spec in params.items()]
+        return [spec(path, str(s)) for path, s in params.items()]
     out = []
     for p in _as_list(params):
-        out.append(p if isinstance(p, ParamSpec) else parse_param(str(p), max_points=max_points))
+        if isinstance(p, ParamSpec):
+            out.append(p)
+            continue
+        path, eq, text = str(p).partition("=")
+        if not eq or not path.strip() or not text.strip():
+            out.append(parse_param(str(p), max_points=max_points))  # refused, with the forms
+            continue
+        out.append(spec(path.strip(), text.strip()))
     paths = [p.path for p in out]
     dup = {p for p in paths if paths.count(p) > 1}
     if dup:

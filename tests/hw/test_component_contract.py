@@ -1,0 +1,147 @@
+"""A plug-in component that breaks the protocol of hw/base.py is refused by name: the stage
+says which component, of which type, broke which rule, and the CLI prints it in one line.
+Before, a claim mask of int 0/1 (or of the wrong length), a plan whose servers lie outside
+0 .. n_servers - 1, a cost() that returned no OpCost, a utilization outside [0, 1] and a fact
+its type does not declare (in --json, missing from compare's CSV) went through silently (the busy time of a server out of range landed on no server: 0 % busy) or
+raised a bare numpy/attribute error that named nothing.
+
+Each broken variant changes one hook of a working vector unit; the working one runs 8 relu
+ops at 1 G ops/s (8 ns, conftest.ROUND_ARCH host beside it).
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Literal
+
+import numpy as np
+import pytest
+import yaml
+from click.testing import CliRunner
+from pydantic import Field
+
+from cimsim import simulate
+from cimsim.cli import main
+from cimsim.config import architecture_from_dict
+from cimsim.errors import ComponentError
+from cimsim.hw import Component, ComponentConfig, OpCost, Plan, register
+from cimsim.hw.registry import unregister
+from cimsim.quantity import PositiveFloat
+from cimsim.workload import Op, Tensor, Workload, save_workload
+
+from conftest import ROUND_ARCH
+
+
+class UnitConfig(ComponentConfig):
+    type: Literal["test-contract-unit"] = "test-contract-unit"
+    ops_per_s: PositiveFloat = Field(description="Vector operations per second.")
+    breaks: Literal["nothing", "int-mask", "short-mask", "server-range", "no-cost", "util", "fact"] = Field(
+        default="nothing", description="Which rule of the protocol it breaks.")
+
+
+class Unit(Component):
+    type_name = "test-contract-unit"
+    Config = UnitConfig
+    priority = 10
+    energy_parts = ("ops",)
+    utilizations = ("busy",)
+
+    def claim(self, ops, free):
+        mask = free & (ops.macs == 0)
+        if self.config.breaks == "int-mask":
+            return mask.astype(np.int64)
+        if self.config.breaks == "short-mask":
+            return mask[:-1]
+        return mask
+
+    def place(self, ops, idx):
+        plan = Plan.one_server(len(idx))
+        if self.config.breaks == "server-range":
+            plan.server[:] = 1  # n_servers is 1: server 1 is nobody's
+        if self.config.breaks == "fact":
+            plan.summary["ops_run"] = len(idx)  # not in facts: compare's CSV dropped it
+        return plan
+
+    def cost(self, ops, idx, plan):
+        if self.config.breaks == "no-cost":
+            return None
+        vec = ops.vector_ops[idx]
+        return OpCost(compute_s=vec / self.config.ops_per_s, latency_s=np.zeros(len(idx)),
+                      bytes={}, energy={"ops": vec * 1e-12})
+
+    def utilization(self, ops, idx, plan, cost, busy_s, latency_s):
+        return {"busy": 2.0 if self.config.breaks == "util" else busy_s / latency_s}
+
+
+@pytest.fixture
+def unit():
+    register(Unit)
+    yield Unit
+    unregister(Unit.type_name)
+
+
+def _arch(breaks: str) -> dict:
+    d = copy.deepcopy(ROUND_ARCH)
+    d["vu"] = {"type": "test-contract-unit", "ops_per_s": 1e9, "breaks": breaks}
+    return d
+
+
+WL = Workload("relu", [Tensor("x", (8,), "fp32", "input"), Tensor("y", (8,), "fp32", "activation")],
+              [Op("r", "elementwise", ("x",), ("y",), fn="relu")])
+
+
+def test_the_working_unit_runs(unit):
+    r = simulate(architecture_from_dict(_arch("nothing")), WL)
+    assert r.ops_per_unit["vu"] == 1
+    assert r.utilization["vu_busy"] > 0
+
+
+@pytest.mark.parametrize("breaks, rule", [
+    ("int-mask", r"claim\(\) returned int64 of shape \(1,\); it must be a boolean mask over all ops"),
+    ("short-mask", r"claim\(\) returned bool of shape \(0,\); it must be a boolean mask over all ops, shape \(1,\)"),
+    ("server-range", r"returned a plan whose servers \(int64, e\.g\. \[1\]\) are not whole numbers in 0 \.\. 0"),
+    ("no-cost", r"cost\(\) returned NoneType, not an OpCost"),
+    ("util", r"utilization busy = 2\.0 is outside \[0, 1\]"),
+    ("fact", r"reported the fact\(s\) ops_run in its plan's summary, not among its type's facts \(none\)"),
+])
+def test_a_broken_rule_is_named_with_the_component(unit, breaks, rule):
+    with pytest.raises(ComponentError, match=r"component 'vu' \(test-contract-unit\)\S* " + rule):
+        simulate(architecture_from_dict(_arch(breaks)), WL)
+
+
+def test_the_cli_prints_a_broken_rule_in_one_line(unit, tmp_path):
+    cfg, wl = tmp_path / "a.yaml", tmp_path / "w.json"
+    cfg.write_text(yaml.safe_dump(_arch("server-range")))
+    save_workload(WL, wl)
+    res = CliRunner().invoke(main, ["run", str(cfg), str(wl), "--engine", "analytic"])
+    assert res.exit_code == 1
+    assert "Traceback" not in res.output and len(res.output.strip().splitlines()) == 1
+    assert "component 'vu' (test-contract-unit) returned a plan whose servers" in res.output
+
+
+class BusUnit(Unit):
+    """A unit with an on-chip bus its ops share, its rate computed with NumPy."""
+
+    type_name = "test-bus-unit"
+
+    class Config(UnitConfig):
+        type: Literal["test-bus-unit"] = "test-bus-unit"
+
+    @classmethod
+    def shared_bandwidths(cls, name, config, technology=None):
+        return {f"{name}_bus": np.float64(config.ops_per_s) * (config.breaks != "util")}
+
+
+def test_a_shared_bandwidth_may_be_a_numpy_number_and_must_be_positive():
+    # before: 'np.float64(1000000000.0) B/s' reached the unit parser (a pydantic traceback)
+    register(BusUnit)
+    try:
+        d = copy.deepcopy(ROUND_ARCH)
+        d["vu"] = {"type": "test-bus-unit", "ops_per_s": 1e9}
+        assert architecture_from_dict(d).hardware.resource("vu_bus").peak_bytes_per_s() == 1e9
+        d["vu"]["breaks"] = "util"  # here: a rate of 0
+        with pytest.raises(ComponentError, match=r"component 'vu' \(test-bus-unit\): shared_bandwidths\(\) "
+                                                 r"gives 'vu_bus' the rate 0\.0; it must be a finite"):
+            architecture_from_dict(d).hardware
+    finally:
+        unregister(BusUnit.type_name)

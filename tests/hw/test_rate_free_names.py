@@ -1,0 +1,43 @@
+"""A plug-in level written the README's way (a nested ``class Config``) whose energy reads a
+rate is named in the error by its class and type; before, the message said "'bandwidth' of a
+Config", which names no type (every such plug-in's model is called Config)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import pytest
+from pydantic import Field
+
+from cimsim.hw import registry
+from cimsim.hw.base import RATE, STREAM, BytesPerSecond, MemoryLevel, MemoryResource, RateFree
+
+
+class Leaky(MemoryResource):
+    type_name = "test-leaky"
+
+    class Config(MemoryLevel):
+        type: Literal["test-leaky"] = Field(default="test-leaky", description="Resource type.")
+        bandwidth: BytesPerSecond = Field(description="Peak bandwidth.", json_schema_extra=RATE)
+
+    def peak_bytes_per_s(self):
+        return self.config.bandwidth
+
+    def bytes_per_s(self, pattern=STREAM):
+        return self.config.bandwidth
+
+    def joules_per_byte(self, pattern=STREAM):
+        return 1e-12 * (1 + self.config.bandwidth / 1e12)
+
+
+def test_a_rate_read_names_the_plug_in_type():
+    cfg = Leaky.Config(bandwidth="1 TB/s", capacity="1 GB", energy_per_byte="1 pJ/B")
+    assert Leaky("dram", cfg).joules_per_byte() == pytest.approx(2e-12)  # the full view reads it
+    view = Leaky("dram", RateFree(cfg))
+    with pytest.raises(AttributeError, match=r"^'bandwidth' of a Leaky\.Config \(type: test-leaky\) "
+                                             r"is a rate field"):
+        view.joules_per_byte()
+    with pytest.raises(AttributeError, match=r"^Leaky\.Config \(type: test-leaky\) \(rate-free view\) "
+                                             r"has no field 'nope'"):
+        view.config.nope
+    assert registry.memory_types()["fixed"].Config.__qualname__ == "FixedLevel"
