@@ -32,7 +32,7 @@ class Leaky(MemoryResource):
 
 def test_a_rate_read_names_the_plug_in_type():
     cfg = Leaky.Config(bandwidth="1 TB/s", capacity="1 GB", energy_per_byte="1 pJ/B")
-    assert Leaky("dram", cfg).joules_per_byte() == pytest.approx(2e-12)  # the full view reads it
+    assert Leaky("dram", cfg).joules_per_byte() == pytest.approx(2e-12, rel=1e-12, abs=0)  # the full view reads it
     view = Leaky("dram", RateFree(cfg))
     with pytest.raises(AttributeError, match=r"^'bandwidth' of a Leaky\.Config \(type: test-leaky\) "
                                              r"is a rate field"):

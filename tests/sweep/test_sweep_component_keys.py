@@ -42,7 +42,7 @@ def test_a_component_under_its_own_key_is_swept(keyed):
     df = sweep([cfg], [wl], ["host.cores=2,4"], engine="analytic", workers=1)
     assert df["error"].isna().all()
     got = dict(zip(df["host.cores"], df["bound_compute_s"]))
-    assert got == pytest.approx({2: 16_777_216 / 16e9, 4: 16_777_216 / 32e9}, rel=1e-12)
+    assert got == pytest.approx({2: 16_777_216 / 16e9, 4: 16_777_216 / 32e9}, rel=1e-12, abs=0)
 
 
 def test_a_key_no_config_has_is_still_refused_in_one_line(keyed):
