@@ -293,33 +293,40 @@ EFFICIENCY_PANELS = (
 )
 
 
-def efficiency_vs_param(df: pd.DataFrame, param: str | None = None) -> Figure:
-    """TOPS/W, TOPS/mm² and area against the swept parameter: one row of three panels per
-    workload, one line per architecture (operations = 2 x MACs). An architecture that declares
-    no area has no line in the last two panels (its columns are NaN); a panel with no line
-    says so."""
-    param = _pick_param(df, param)
-    data = _ok(df)
+def metric_grid(df: pd.DataFrame, param: str, data: pd.DataFrame, panels, title: str,
+                empty=lambda col: "no data") -> Figure:
+    """One row of panels per workload of ``data``, one panel per ``(column, label, factor)`` of
+    ``panels``: each column x factor against ``param``, one line per architecture (values <= 0
+    or missing not drawn), a panel with no line saying ``empty(column)``; one legend outside the
+    panels and, for a random / LHS sweep, one colourbar for the parameter drawn as colour."""
     wls = _workloads(data) or [""]
-    fig = _figure(4.6 * len(EFFICIENCY_PANELS) + 3.0, 3.6 * len(wls) + 0.5)
-    grid = _grid(fig, len(wls), len(EFFICIENCY_PANELS))
+    fig = _figure(4.6 * len(panels) + 3.0, 3.6 * len(wls) + 0.5)
+    grid = _grid(fig, len(wls), len(panels))
     for row, wl in zip(grid, wls):
         sub = data[data[WORKLOAD] == wl] if len(data) else data
-        for ax, (col, label, factor) in zip(row, EFFICIENCY_PANELS):
-            # an area of 0 m^2 is one no part declared
+        for ax, (col, label, factor) in zip(row, panels):
             if not (col in sub.columns and _draw_metric(ax, df, sub, param, col, label, factor,
                                                         declared_only=True)):
                 ax.set_xlabel(_param_label(df, param))
                 ax.set_ylabel(label)
-                ax.text(0.5, 0.5, "no architecture declares its area" if col != OPS_PER_J else "no data",
-                        transform=ax.transAxes, ha="center", va="center")
+                ax.text(0.5, 0.5, empty(col), transform=ax.transAxes, ha="center", va="center")
             ax.set_title(f"{wl}: {label.split(' [')[0]}", fontsize="medium")
     _outside_legend(fig, grid.ravel())
     by = colour_param(df, param)
     if by is not None:
         add_colourbar(fig, grid.ravel(), df, by)
-    fig.suptitle("efficiency")
+    fig.suptitle(title)
     return fig
+
+
+def efficiency_vs_param(df: pd.DataFrame, param: str | None = None) -> Figure:
+    """TOPS/W, TOPS/mm² and area against the swept parameter: one row of three panels per
+    workload, one line per architecture (operations = 2 x MACs). An architecture that declares
+    no area has no line in the last two panels (its columns are NaN; an area of 0 m^2 is one no
+    part declared); a panel with no line says so."""
+    param = _pick_param(df, param)
+    return metric_grid(df, param, _ok(df), EFFICIENCY_PANELS, "efficiency",
+                       lambda col: "no architecture declares its area" if col != OPS_PER_J else "no data")
 
 
 def _pick_values(values: Sequence, most: int) -> list:

@@ -15,8 +15,8 @@ from matplotlib.ticker import FuncFormatter
 
 from ..report.columns import ARCHITECTURE, DECODE_TOKENS_PER_S, LLM_BATCH, TOKENS_PER_J, TPOT_S, WORKLOAD
 from ..report.format import si
-from .figures import (LOG_RATIO, _draw_metric, _figure, _grid, _ok, _outside_legend, _param_label,
-                      _pick_param, _si_log_axis, _spans_decades, _workloads)
+from .figures import (LOG_RATIO, _figure, _grid, _ok, _outside_legend, _pick_param, _si_log_axis,
+                      _spans_decades, metric_grid)
 from .style import arch_style
 
 #: the serving panels: (column, axis label, unit of its ticks or None)
@@ -39,22 +39,11 @@ def _serving_rows(df: pd.DataFrame) -> pd.DataFrame:
 
 def serving_vs_param(df: pd.DataFrame, param: str | None = None) -> Figure:
     """Decode tokens/s, time per output token and tokens/J against the swept parameter: one row
-    of three panels per serving workload, one line per architecture."""
+    of three panels per serving workload, one line per architecture
+    (:func:`~cimsim.plot.figures.metric_grid`)."""
     param = _pick_param(df, param)
-    data = _serving_rows(df)
-    wls = _workloads(data) or [""]
-    fig = _figure(4.6 * len(SERVING_PANELS) + 3.0, 3.6 * len(wls) + 0.5)
-    grid = _grid(fig, len(wls), len(SERVING_PANELS))
-    for row, wl in zip(grid, wls):
-        sub = data[data[WORKLOAD] == wl] if len(data) else data
-        for ax, (col, label, _) in zip(row, SERVING_PANELS):
-            if not _draw_metric(ax, df, sub, param, col, label, declared_only=True):
-                ax.set_xlabel(_param_label(df, param))
-                ax.text(0.5, 0.5, "no data", transform=ax.transAxes, ha="center", va="center")
-            ax.set_title(f"{wl}: {label.split(' [')[0]}", fontsize="medium")
-    _outside_legend(fig, grid.ravel())
-    fig.suptitle("LLM serving")
-    return fig
+    return metric_grid(df, param, _serving_rows(df), [(col, label, 1.0) for col, label, _ in SERVING_PANELS],
+                       "LLM serving")
 
 
 def batch_family(name: str) -> str:
