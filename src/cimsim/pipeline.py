@@ -53,17 +53,20 @@ def check_resources(arch: Architecture) -> None:
             v = float(getattr(res, method)() if method == "peak_bytes_per_s" else
                       getattr(res, method)(STREAM))
             if not (np.isfinite(v) and (v > 0 if positive else v >= 0)):
-                what = "link" if name in hw.links else "memory level" if name in hw.memory else "bandwidth"
-                raise ComponentError(f"{what} '{name}' ({getattr(res, 'type_name', '')}): {method}() "
+                raise ComponentError(f"{_what(hw, name)} '{name}' ({getattr(res, 'type_name', '')}): {method}() "
                                      f"gives {v!r}; it must be finite and {'> 0' if positive else '>= 0'}")
+
+
+def _what(hw, name: str) -> str:
+    """What a resource is, for a message: a link, a memory level or a component's bandwidth."""
+    return "link" if name in hw.links else "memory level" if name in hw.memory else "bandwidth"
 
 
 def _bad_rate(hw, name: str, rate: float, pattern: str):
     """Refuse a rate that is not finite and > 0 (a zero rate would never finish a transfer: the
     engine would not stop), naming the level or link and its type."""
     res = hw.resource(name)
-    what = "link" if name in hw.links else "memory level" if name in hw.memory else "bandwidth"
-    raise ComponentError(f"{what} '{name}' ({getattr(res, 'type_name', '') or type(res).__name__}): "
+    raise ComponentError(f"{_what(hw, name)} '{name}' ({getattr(res, 'type_name', '') or type(res).__name__}): "
                          f"bytes_per_s() gives {float(rate)!r} for {pattern}; a rate must be finite and "
                          "> 0 (B/s)")
 
