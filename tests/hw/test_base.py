@@ -30,7 +30,7 @@ from conftest import ROUND_ARCH
 class VectorUnitConfig(ComponentConfig):
     """A toy near-memory vector unit: elementwise ops at a fixed rate."""
 
-    type: Literal["test-vector-unit"] = "test-vector-unit"
+    type: Literal["test-vector-unit"] = Field(default="test-vector-unit", description="Component type.")
     ops_per_s: PositiveFloat = Field(description="Vector operations per second.")
     static_power: Watts = Field(default="0 W", description="Idle power.")
 
@@ -101,7 +101,7 @@ def test_a_component_returning_an_impossible_cost_is_named(vector_unit):
             return c
 
     class BrokenConfig(VectorUnitConfig):
-        type: Literal["test-broken"] = "test-broken"
+        type: Literal["test-broken"] = Field(default="test-broken", description="Component type.")
 
     Broken.Config = BrokenConfig
     register(Broken)

@@ -33,7 +33,7 @@ from conftest import ROUND_ARCH
 
 
 class UnitConfig(ComponentConfig):
-    type: Literal["test-contract-unit"] = "test-contract-unit"
+    type: Literal["test-contract-unit"] = Field(default="test-contract-unit", description="Component type.")
     ops_per_s: PositiveFloat = Field(description="Vector operations per second.")
     breaks: Literal["nothing", "int-mask", "short-mask", "server-range", "no-cost", "util", "fact"] = Field(
         default="nothing", description="Which rule of the protocol it breaks.")
@@ -125,7 +125,7 @@ class BusUnit(Unit):
     type_name = "test-bus-unit"
 
     class Config(UnitConfig):
-        type: Literal["test-bus-unit"] = "test-bus-unit"
+        type: Literal["test-bus-unit"] = Field(default="test-bus-unit", description="Component type.")
 
     @classmethod
     def shared_bandwidths(cls, name, config, technology=None):

@@ -101,3 +101,73 @@ def test_unknown_component_type_lists_the_registered_ones():
     with pytest.raises(ConfigError, match=r"x.yaml: npu.type: unknown component type 'npu'; "
                                           r"registered types: processor, pim, cim, systolic"):
         architecture_from_dict(d, source="x.yaml")
+
+
+# ------------------------------------------------------------------ a plug-in's fields describe themselves
+def _plugin(**fields):
+    """A real component class whose Config has ``fields`` (name -> (annotation, FieldInfo))
+    beside a described ``type``; built with pydantic's create_model so each test names its own."""
+    from typing import Literal
+
+    from pydantic import Field, create_model
+
+    from cimsim.hw import Component, ComponentConfig
+
+    cfg = create_model("GapConfig", __base__=ComponentConfig,
+                       type=(Literal["test-gap"], Field(default="test-gap", description="Component type.")),
+                       **fields)
+    return type("GapUnit", (Component,), {"type_name": "test-gap", "Config": cfg, "priority": 10})
+
+
+def test_a_plugin_field_without_a_description_is_refused_by_name():
+    from pydantic import Field
+
+    from cimsim.errors import ComponentError
+    from cimsim.quantity import Hertz
+
+    cls = _plugin(clock=(Hertz, Field(description="Clock.")), lanes=(int, Field(default=4, ge=1)))
+    with pytest.raises(ComponentError, match=r"component type 'test-gap' \(.*GapUnit\): its Config "
+                                             r"GapConfig .*'lanes' has no description"):
+        registry.register(cls)
+    assert "test-gap" not in registry.types()  # refused: nothing was filed
+
+
+def test_a_plugin_plain_number_without_a_domain_is_refused_by_name():
+    from pydantic import BaseModel, Field
+
+    from cimsim.errors import ComponentError
+
+    class Inner(BaseModel):  # a section: its fields are checked too
+        gain: float = Field(default=1.0, description="Gain.")
+
+    cls = _plugin(inner=(Inner, Field(default_factory=Inner, description="A sub-section.")))
+    with pytest.raises(ComponentError, match=r"'inner\.gain' is a plain float with no domain"):
+        registry.register(cls)
+    # the same class with the domain given registers (the check can pass)
+    ok = _plugin(gain=(float, Field(default=1.0, gt=0, description="Gain.")))
+    registry.register(ok)
+    try:
+        assert registry.types()["test-gap"] is ok
+    finally:
+        registry.unregister("test-gap")
+
+
+def test_every_builtin_type_meets_the_rule_register_applies():
+    # the rule tests/config/test_schema.py checks on `cimsim fields`, applied to each class
+    for kinds in (registry.types(), registry.memory_types(), registry.link_types()):
+        for name, cls in kinds.items():
+            assert registry.field_gaps(cls.Config) == [], name
+
+
+def test_the_readme_plugin_recipe_registers():
+    # the README's "A new memory or link type" example, run as written
+    readme = (Path(cimsim.__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    head = readme.index("**A new memory or link type**")
+    start = readme.index("```python\n", head) + len("```python\n")
+    code = readme[start:readme.index("```", start)]
+    ns: dict = {}
+    exec(compile(code, "README.md", "exec"), ns)
+    try:
+        assert registry.memory_types()["halved"] is ns["Halved"]
+    finally:
+        registry.unregister("halved", kind="memory")

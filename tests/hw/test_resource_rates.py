@@ -31,7 +31,9 @@ class Banked(MemoryResource):
     class Config(MemoryLevel):
         type: Literal["test-banked"] = Field(default="test-banked", description="Resource type.")
         bandwidth: BytesPerSecond = Field(description="Peak bandwidth.", json_schema_extra=RATE)
-        random_fraction: float = Field(default=0.5, description="Random / streaming rate.",
+        # at most 1 (random never beats streaming); the lower bound is forgotten on purpose:
+        # what a plug-in's rate method returns is checked by the stages, not by its domain
+        random_fraction: float = Field(default=0.5, le=1, description="Random / streaming rate.",
                                        json_schema_extra=RATE)
 
     def peak_bytes_per_s(self):
@@ -63,7 +65,7 @@ def test_a_positive_rate_runs(banked):
     assert _run(0.5).latency_s > 0
 
 
-@pytest.mark.parametrize("fraction", [-1.0, float("nan")])
+@pytest.mark.parametrize("fraction", [-1.0, 0.0])
 def test_a_rate_that_is_not_positive_is_refused_by_name(banked, fraction):
     with pytest.raises(ComponentError, match=r"memory level 'dram' \(test-banked\): bytes_per_s\(\) gives "
                                              r"-?\w+\.?\d* for accesses of 128 B, 1 of them reads \(op #0\); "

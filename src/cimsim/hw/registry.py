@@ -22,8 +22,14 @@ an op is decided by each class's ``priority``, never by the order here.
 
 from __future__ import annotations
 
+import types as _types
+import typing
 from importlib.metadata import EntryPoint, entry_points
 
+from pydantic import BaseModel
+
+from ..errors import ComponentError
+from ..quantity import QuantityUnit
 from .base import Component, LinkResource, MemoryResource
 
 GROUP = "cimsim.components"
@@ -52,6 +58,70 @@ LINK_BUILTINS: tuple[EntryPoint, ...] = tuple(
     ))
 
 
+_BOUNDS = ("ge", "gt", "le", "lt")
+
+
+def _has_bounds(metadata) -> bool:
+    """Whether pydantic ``metadata`` (``Ge``/``Gt``/... or a ``FieldInfo`` inside ``Annotated``)
+    gives a plain number a bound."""
+    for m in metadata:
+        inner = getattr(m, "metadata", None)
+        for c in (inner if isinstance(inner, list) else [m]):
+            if any(isinstance(getattr(c, a, None), (int, float)) for a in _BOUNDS):
+                return True
+    return False
+
+
+def _value_gaps(ann, metadata, path: str, seen: set) -> list[str]:
+    """What a value of type ``ann`` lacks: a plain int or float without a domain (``cimsim
+    fields`` would list it as a bare ``int``/``float``), or the gaps of a section inside it."""
+    metadata = list(metadata)
+    while True:
+        origin = typing.get_origin(ann)
+        if origin is typing.Annotated:
+            ann, *meta = typing.get_args(ann)
+            metadata += meta
+        elif origin in (typing.Union, _types.UnionType):
+            args = [a for a in typing.get_args(ann) if a is not type(None)]
+            if len(args) != 1:
+                return [g for a in args for g in _value_gaps(a, metadata, path, seen)]
+            ann = args[0]
+        else:
+            break
+    if any(isinstance(m, QuantityUnit) for m in metadata):
+        return []  # a quantity: its unit and domain come with its type
+    if isinstance(ann, type) and issubclass(ann, BaseModel):
+        return field_gaps(ann, path + ".", seen)
+    if typing.get_origin(ann) is dict:  # a table: its values are listed one by one
+        return _value_gaps(typing.get_args(ann)[1], (), path + ".KEY", seen)
+    if typing.get_origin(ann) is list:
+        item = typing.get_args(ann)[0]
+        return field_gaps(item, path + "[]", seen) if isinstance(item, type) and issubclass(item, BaseModel) \
+            else []
+    if ann in (int, float) and not _has_bounds(metadata):
+        return [f"'{path}' is a plain {ann.__name__} with no domain (give it Field(ge=..., "
+                "gt=..., le=... or lt=...) or a cimsim.quantity type)"]
+    return []
+
+
+def field_gaps(model: type[BaseModel], prefix: str = "", seen: set | None = None) -> list[str]:
+    """Every way a config model falls short of what ``cimsim fields`` lists for a built-in
+    type: a field (at any depth) with no description, a plain number with no domain. The
+    rule every built-in type meets (``tests/config/test_schema.py`` checks the listing);
+    :meth:`Registry.register` refuses a type whose ``Config`` has any."""
+    seen = set() if seen is None else seen
+    if model in seen:
+        return []
+    seen = seen | {model}
+    out: list[str] = []
+    for name, info in model.model_fields.items():
+        path = prefix + name
+        if not (info.description or "").strip():
+            out.append(f"'{path}' has no description (give it Field(description=...))")
+        out += _value_gaps(info.annotation, info.metadata, path, seen)
+    return out
+
+
 class Registry:
     """``type_name`` -> class for one kind of hardware type (one entry-point group)."""
 
@@ -65,6 +135,12 @@ class Registry:
             raise TypeError(f"{cls!r} is not a {self.base.__name__} subclass")
         if not cls.type_name:
             raise ValueError(f"{cls.__name__} has no type_name")
+        gaps = field_gaps(cls.Config)
+        if gaps:
+            raise ComponentError(f"{self.what} type '{cls.type_name}' ({cls.__module__}."
+                                 f"{cls.__qualname__}): its Config {cls.Config.__qualname__} "
+                                 f"is not self-describing: {'; '.join(gaps)}; every config field "
+                                 "needs a description and a unit or domain")
         self._load()  # the built-ins and installed types come first
         if self._types.get(cls.type_name, cls) is not cls:
             raise ValueError(f"{self.what} type '{cls.type_name}' is already registered "
