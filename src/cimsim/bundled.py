@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .errors import CimsimError
+from .errors import CimsimError, ConfigError, WorkloadError
 
 _PKG = Path(__file__).resolve().parent
 
@@ -82,7 +82,7 @@ def resolve_config(name_or_path: str) -> Path:
         return cand
     names = ", ".join(x.stem for x in config_paths())
     more = ", ".join(x.stem for x in _validation(".yaml"))
-    raise CimsimError(f"no config file '{name_or_path}' and no bundled config of that name ({names}"
+    raise ConfigError(f"no config file '{name_or_path}' and no bundled config of that name ({names}"
                       + (f"; validation configs: {more}" if more else "") + ")")
 
 
@@ -97,7 +97,7 @@ def resolve_workload(name_or_path: str) -> Path:
         return cand
     names = ", ".join(x.stem for x in workload_paths())
     more = ", ".join(x.stem for x in _validation(".json"))
-    raise CimsimError(f"no workload file '{name_or_path}' and no bundled workload of that name "
+    raise WorkloadError(f"no workload file '{name_or_path}' and no bundled workload of that name "
                       f"({names}" + (f"; validation workloads: {more}" if more else "") + ")")
 
 

@@ -10,6 +10,7 @@ from typing import Any, Mapping
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from ..bundled import resolve_config
 from ..errors import ConfigError, one_line
 from ..hw.base import Link, MemoryLevel, Technology
 from . import legacy, marks
@@ -326,7 +327,14 @@ def load_architecture(path: str | Path, overrides: Mapping[str, Any] | None = No
     """Load a YAML architecture file, apply dotted-path ``overrides``, validate.
 
     With ``cli``, the overrides are ``--set`` text: a boolean field takes true/false,
-    yes/no, 1/0 (any case), and errors in what they set name ``--set``, not the file."""
+    yes/no, 1/0 (any case), and errors in what they set name ``--set``, not the file.
+
+    ``path`` is resolved as the command line resolves a config: a file that exists wins; a
+    bare name (no folder, no ``.yaml``) is a bundled config (``gpu-hbm3``) or a validation
+    suite's; another bare name is refused listing the bundled names."""
+    p = Path(path)
+    if not p.exists() and len(p.parts) == 1 and p.suffix not in (".yaml", ".yml"):
+        path = resolve_config(str(path))
     data = read_yaml(path)
     if overrides:
         data = apply_overrides(data, overrides, source=str(path), cli=cli)

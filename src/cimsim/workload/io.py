@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from ..atomic import atomic_write
+from ..bundled import resolve_workload
 from ..dtypes import DTYPES
 from ..errors import WorkloadError
 from ..progress import Feedback, feedback
@@ -479,8 +480,13 @@ def read_workload_bytes(raw: bytes, source: str, progress: Feedback | None = Non
 
 def load_workload(path: str | Path, progress: Feedback | bool | None = None) -> Workload:
     """Read a workload file (JSON or columnar ``.npz``, told apart by content).
-    ``progress`` as for :func:`save_workload`."""
+    ``progress`` as for :func:`save_workload`. ``path`` is resolved as the command line
+    resolves a workload: a file that exists wins; a bare name (no folder, no ``.json`` /
+    ``.npz``) is a bundled workload (``lstm``) or a validation suite's; another bare name is
+    refused listing the bundled names."""
     path = Path(path)
+    if not path.exists() and len(path.parts) == 1 and path.suffix not in (".json", ".npz"):
+        path = resolve_workload(str(path))
     fb = feedback(progress, f"loading {path}")
     try:
         fb.update("reading")
