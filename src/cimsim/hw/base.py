@@ -486,7 +486,8 @@ class Component:
     type_name: ClassVar[str] = ""
     #: the pydantic model of this component's config section
     Config: ClassVar[type[ComponentConfig]] = ComponentConfig
-    #: claim order: higher claims first; ties in config order
+    #: claim order: higher claims first; components of equal priority must claim disjoint
+    #: ops (placement refuses an op two of them would claim)
     priority: ClassVar[int] = 0
     #: names of the energy parts this type reports (prefixed with the instance name)
     energy_parts: ClassVar[tuple[str, ...]] = ()

@@ -6,11 +6,15 @@ Rules, in order:
    (:attr:`~cimsim.workload.ir.Workload.footprint`: every layer's cache resident through
    its iteration, activations in program order) exceed the backing store's capacity (the
    last memory level), is refused.
-2. Components claim ops in priority order (higher first; ties in config
-   order): each takes, from the ops no one has claimed yet, those its type
-   claims (:meth:`cimsim.hw.base.Component.claim`): CIM arrays every matmul
-   with a stationary weight, a systolic array every matmul, near-bank PIM the
+2. Components claim ops in priority order (higher first): each takes, from the
+   ops no one has claimed yet, those its type claims
+   (:meth:`cimsim.hw.base.Component.claim`): CIM arrays every matmul with a
+   stationary weight, a systolic array every matmul, near-bank PIM the
    GEMV-shaped ones with a stationary weight, the processor everything left.
+   Components of equal priority (two of one type, or CIM beside a collective)
+   must claim disjoint ops: one op both would claim is an error naming them, for
+   which would run it is nothing but their order in the config (the first would
+   take every such op and the second none; no op is split between them).
    A component's note on the ops its limits kept from it (PIM's ``max_rows``) comes
    first among the run's notes.
 3. An op no component claims is an error naming the op and its kind.
@@ -105,6 +109,9 @@ def place(workload: Workload, arch: Architecture) -> Placement:
     free = np.ones(n, dtype=bool)
     claim_notes: list[str] = []
     for ci in order:
+        tied = [cj for cj in order if cj != ci and comps[cj].priority == comps[ci].priority]
+        if tied and ci == min(tied + [ci], key=order.index):  # the first of a tie: check it
+            _no_tied_overlap(arch, workload, [comps[c] for c in [ci, *tied]], ops, free)
         took = _claimed(comps[ci], comps[ci].claim(ops, free.copy()), n) & free
         note = comps[ci].claim_note(ops, free.copy(), took)
         if note:
@@ -137,6 +144,29 @@ def place(workload: Workload, arch: Architecture) -> Placement:
         offset += plan.n_servers
         notes.extend(plan.notes)
     return Placement(comps, owner, idx, plans, server, serial, offset, notes, claim_notes)
+
+
+def _no_tied_overlap(arch: Architecture, workload: Workload, tied: list[Component], ops,
+                     free: np.ndarray) -> None:
+    """Refuse components of equal ``priority`` (in config order) that would claim one op
+    each: which of them runs it would be their order in the config, not a rule."""
+    n = len(free)
+    masks = [_claimed(c, c.claim(ops, free.copy()), n) & free for c in tied]
+    for i in range(len(tied)):
+        for j in range(i + 1, len(tied)):
+            both = masks[i] & masks[j]
+            if both.any():
+                a, b = tied[i], tied[j]
+                op = workload.ops[int(np.flatnonzero(both)[0])]
+                same = (f"both {a.type_name}" if a.type_name == b.type_name
+                        else f"{a.type_name} and {b.type_name}")
+                raise MappingError(
+                    f"architecture '{arch.name}': components '{a.name}' and '{b.name}' ({same}, "
+                    f"priority {a.priority}) would both run op '{op.name}' (kind {op.kind}) and "
+                    f"{int(both.sum()) - 1} other(s); at equal priority which one runs them would "
+                    f"be their order in the config ('{a.name}' all, '{b.name}' none), and no op is "
+                    "split between components: make it one component (e.g. more units, cores or "
+                    "arrays) or give them claims that do not overlap")
 
 
 def _claimed(comp: Component, mask, n: int) -> np.ndarray:
