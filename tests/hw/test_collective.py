@@ -209,3 +209,32 @@ def test_tensor_parallel_tokens_per_joule_counts_every_device(tmp_path):
     import json
     out = json.loads(res.output)
     assert out[C.TOKENS_PER_J] == pytest.approx(8 / (4 * out["energy_j"]), rel=1e-9, abs=0)
+
+
+# --------------------------------------------------------------------------- devices against the stages
+@pytest.mark.parametrize("devices", [1, 4])
+def test_a_pipeline_only_run_needs_one_device_per_stage(devices):
+    # before: any devices ran (a send is one hop whatever the group), so a 2-stage workload on
+    # a "4-device" collective gave numbers for a machine the config does not describe
+    from cimsim.errors import MappingError
+
+    w = llm_serving(TINY, prompt=4, decode=1, batch=2, pipeline_parallel=2, dtype="fp32")
+    with pytest.raises(MappingError, match=rf"collective.devices is {devices}, but the workload is "
+                                           r"pipeline parallel over 2 stages \(params.pipeline_parallel, "
+                                           r"one device each, no tensor parallelism\): set "
+                                           rf"collective.devices=2, or generate the workload with "
+                                           rf"--pipeline-parallel {devices}"):
+        simulate(_arch(devices, "ring"), w)
+    assert simulate(_arch(2, "ring"), w).latency_s > 0  # the stage count runs
+
+
+def test_with_tensor_parallelism_the_group_is_the_tensor_parallel_one():
+    # tp 2 x pp 2: devices is the tensor-parallel group (2), whatever the stage count
+    from cimsim.errors import MappingError
+
+    w = llm_serving(TINY, prompt=4, decode=1, batch=2, tensor_parallel=2, pipeline_parallel=2,
+                    dtype="fp32")
+    assert simulate(_arch(2, "ring"), w).latency_s > 0
+    with pytest.raises(MappingError, match=r"collective.devices is 4, but the workload is one "
+                                           r"device's share of tensor parallelism 2"):
+        simulate(_arch(4, "ring"), w)

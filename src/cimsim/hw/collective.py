@@ -82,7 +82,8 @@ class CollectiveConfig(ComponentConfig):
 
     type: Literal["collective"] = Field(default="collective", description="Component type.")
     devices: PositiveInt = Field(description="Devices in the group (p): the tensor-parallel "
-                                 "group of the all-reduces (--tensor-parallel N).")
+                                 "group of the all-reduces (--tensor-parallel N); in a run "
+                                 "pipeline parallel only, its stages (--pipeline-parallel N).")
     link: Optional[str] = Field(default=None, description="The link between neighbouring "
                                 "devices (default: the architecture's only link).")
     topology: Literal["ring", "switch", "mesh"] = Field(
@@ -141,13 +142,23 @@ class Collective(Component):
     def workload_errors(self, metadata):
         """A workload written as one device's share of a tensor-parallel group of N (its
         ``params.tensor_parallel``) needs a group of N: its all-reduces' bytes and steps are
-        the group's."""
+        the group's. A pipeline-only workload (``params.pipeline_parallel`` P > 1, no tensor
+        parallelism) is one device per stage: the group is its P stages (no number depends on
+        it, a send is one hop whatever the group, but a group of another size contradicts the
+        workload)."""
         params = metadata.get("params") if isinstance(metadata, dict) else None
-        tp = params.get("tensor_parallel") if isinstance(params, dict) else None
-        if isinstance(tp, int) and tp > 1 and tp != self.config.devices:
-            return [f"{self.name}.devices is {self.config.devices}, but the workload is one "
+        params = params if isinstance(params, dict) else {}
+        tp, pp, p = params.get("tensor_parallel"), params.get("pipeline_parallel"), self.config.devices
+        if isinstance(tp, int) and tp > 1 and tp != p:
+            return [f"{self.name}.devices is {p}, but the workload is one "
                     f"device's share of tensor parallelism {tp}: set {self.name}.devices={tp}, "
-                    f"or generate the workload with --tensor-parallel {self.config.devices}"]
+                    f"or generate the workload with --tensor-parallel {p}"]
+        if (isinstance(pp, int) and pp > 1 and not (isinstance(tp, int) and tp > 1)
+                and pp != p):
+            return [f"{self.name}.devices is {p}, but the workload is pipeline parallel over "
+                    f"{pp} stages (params.pipeline_parallel, one device each, no tensor "
+                    f"parallelism): set {self.name}.devices={pp}, or generate the workload with "
+                    f"--pipeline-parallel {p}"]
         return []
 
     def claim(self, ops, free):
