@@ -686,3 +686,44 @@ def test_serving_table_marks_a_precision_mismatch(tmp_path):
     assert r.exit_code == 0, r.output
     serving = r.output.split("LLM serving", 1)[1]
     assert "sram-cim (!p)" in serving
+
+
+# ------------------------------------------------------------------ an encoder cannot serve
+#: BERT-base's config.json fields (bert-base-uncased: 12 layers, 768 wide, 12 heads, FFN 3072)
+_BERT = {"model_type": "bert", "architectures": ["BertForMaskedLM"], "hidden_size": 768,
+         "num_hidden_layers": 12, "num_attention_heads": 12, "intermediate_size": 3072,
+         "vocab_size": 30522, "hidden_act": "gelu", "is_decoder": False}
+
+
+def test_an_encoder_only_hf_config_is_refused_in_one_line(tmp_path):
+    """`--hf-config` of BERT built a decoder-only serving run from BERT's shape (was: 12 layers of
+    KV-cached decode). BERT is bidirectional: serving decodes token by token and needs a decoder.
+    A BERT trained as a decoder says so (`is_decoder: true`) and runs."""
+    with pytest.raises(WorkloadError, match=r"encoder-only model \(bert: bidirectional attention, "
+                                            r"is_decoder is not true\); serving decodes token by token"):
+        model_from_hf(_BERT)
+    path, out = tmp_path / "bert.json", tmp_path / "w.npz"
+    path.write_text(json.dumps(_BERT))
+    r = CliRunner().invoke(main, ["workload", "llm", "--hf-config", str(path), "--layers", "1",
+                                  "--prompt", "4", "--decode", "1", "-o", str(out)])
+    assert r.exit_code == 1 and not out.exists()
+    assert len(r.output.strip().splitlines()) == 1 and "Traceback" not in r.output
+    assert "encoder-only model (bert" in r.output
+    m = model_from_hf({**_BERT, "is_decoder": True})
+    assert (m.layers, m.hidden, m.heads, m.kv_heads, m.ffn, m.gated) == (12, 768, 12, 12, 3072, False)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("model_type, flag", [("bert", "is_decoder"), ("roberta", "is_decoder"),
+                                               ("xlm", "causal")])
+def test_hf_model_of_an_encoder_is_refused_in_one_line(tmp_path, model_type, flag):
+    # transformers has a "causal LM" for each (BertLMHeadModel, RobertaForCausalLM,
+    # XLMWithLMHeadModel): the encoder with a causal mask, which their default configs do not ask for
+    pytest.importorskip("transformers")
+    out = tmp_path / "w.npz"
+    r = CliRunner().invoke(main, ["workload", "llm", "--hf-model", model_type, "--layers", "1",
+                                  "--prompt", "4", "--decode", "1", "-o", str(out)])
+    assert r.exit_code == 1 and not out.exists(), r.output
+    assert len(r.output.strip().splitlines()) == 1 and "Traceback" not in r.output
+    assert (f"encoder-only model ({model_type}: bidirectional attention, {flag} is not true); "
+            "serving decodes token by token, which needs a decoder") in r.output

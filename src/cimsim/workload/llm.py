@@ -78,7 +78,7 @@ from ..dtypes import DTYPE_BYTES, DTYPES  # noqa: F401  (DTYPES re-exported)
 from ..errors import WorkloadError
 from .ir import Workload, WorkloadBuilder
 from .llm_options import (ATTENTION, BATCHING, GEN, HF_KEYS, _per_request, hf_overridden,  # noqa: F401
-                          lengths_tag, one_micro_batch,  # noqa: F401
+                          encoder_only, lengths_tag, one_micro_batch,  # noqa: F401
                           serving_options)
 from .llm_replicate import Stretch, insert_replicas, third_step_repeats
 
@@ -137,6 +137,9 @@ def model_from_hf(config: Mapping[str, object]) -> LLMModel:
         raise WorkloadError(f"{GEN}: the HF config is an encoder-decoder model"
                             f"{' (' + str(config['model_type']) + ')' if config.get('model_type') else ''}; "
                             "the generator builds decoder-only LLMs")
+    why = encoder_only(config)
+    if why:
+        raise WorkloadError(why)
     hidden = get("hidden_size", "n_embd", "d_model")
     heads = get("num_attention_heads", "n_head")
     if not isinstance(hidden, int) or not isinstance(heads, int) or heads < 1:
@@ -184,8 +187,9 @@ def model_from_hf_type(model_type: str, shape: Mapping[str, object] | None = Non
                             "mistral, qwen2, gpt2)") from None
     try:
         from transformers.models.auto.modeling_auto import MODEL_FOR_CAUSAL_LM_MAPPING_NAMES as lms
+        from transformers.models.auto.modeling_auto import MODEL_FOR_MASKED_LM_MAPPING_NAMES as mlms
     except ImportError:  # a transformers without the mapping: the config's fields decide
-        lms = None
+        lms, mlms = None, ()
     if lms is not None and model_type not in lms:
         raise WorkloadError(f"{GEN}: transformers has no causal language model of type '{model_type}' "
                             "(the generator builds decoder-only LLMs: e.g. llama, mistral, qwen2, gpt2)")
@@ -195,6 +199,9 @@ def model_from_hf_type(model_type: str, shape: Mapping[str, object] | None = Non
     except (ValueError, TypeError) as exc:
         raise WorkloadError(f"{GEN}: transformers' {model_type} config refused the shape "
                             f"({' '.join(str(exc).split())})") from None
+    why = encoder_only(cfg, more=mlms)  # BERT has a "causal LM": its encoder, causally masked
+    if why:
+        raise WorkloadError(why)
     return model_from_hf(hf_overridden(cfg, shape or {}))
 
 

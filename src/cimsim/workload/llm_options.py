@@ -112,3 +112,34 @@ def lengths_tag(prompt: Sequence[int], decode: Sequence[int]) -> str:
         crc = zlib.crc32(",".join(map(str, xs)).encode()) & 0xFFFFFF
         return f"{tag}{min(xs)}..{max(xs)}~{crc:06x}"
     return f"{one('P', prompt)}-{one('D', decode)}"
+
+
+#: model types that are bidirectional encoders (a masked-LM head, no decoder of their own):
+#: transformers 5.24's masked-LM model types less its encoder-decoders. Their "causal LM"
+#: classes (BertLMHeadModel, RobertaForCausalLM, ...) are the encoder run with a causal mask,
+#: which the config must ask for (``is_decoder: true``; XLM: ``causal: true``).
+ENCODER_TYPES = frozenset((
+    "albert", "bert", "big_bird", "camembert", "convbert", "data2vec-text", "deberta",
+    "deberta-v2", "distilbert", "electra", "ernie", "esm", "esmc", "eurobert", "flaubert", "fnet",
+    "funnel", "gte", "ibert", "jina_embeddings_v3", "layoutlm", "longformer", "luke",
+    "megatron-bert", "mobilebert", "modernbert", "modernvbert", "mpnet", "mra", "neomme",
+    "nomic_bert", "nystromformer", "perceiver", "reformer", "rembert", "roberta",
+    "roberta-prelayernorm", "roc_bert", "roformer", "squeezebert", "tapas", "ultrabert",
+    "ultravbert", "xlm", "xlm-roberta", "xlm-roberta-xl", "xmod", "yoso"))
+
+
+def encoder_only(config: Mapping[str, object], more=()) -> str | None:
+    """Why the HF ``config`` is not a decoder that can serve (decode token by token), or None:
+    an encoder-only model type (:data:`ENCODER_TYPES`, and ``more``: ``--hf-model`` adds the
+    installed transformers' masked-LM types) whose config does not declare itself a decoder
+    (``is_decoder`` / XLM's ``causal``). Offline: the config's fields alone."""
+    mt = config.get("model_type")
+    if not isinstance(mt, str) or config.get("is_decoder") is True or config.get("causal") is True:
+        return None
+    if mt not in ENCODER_TYPES and mt not in more:
+        return None
+    flag = "causal" if mt == "xlm" else "is_decoder"
+    return (f"{GEN}: the HF config is an encoder-only model ({mt}: bidirectional attention, "
+            f"{flag} is not true); serving decodes token by token, which needs a decoder: give "
+            f"a causal LM's config (e.g. llama, mistral, qwen2, gpt2), or {flag}: true for a "
+            f"{mt} trained as one")
