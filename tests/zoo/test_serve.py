@@ -223,6 +223,22 @@ def test_serve_refuses_a_model_that_is_not_a_decoder():
         trace_serving("bert", prompt=4, decode=1)
 
 
+def test_serve_refuses_an_encoder_only_hf_type_saying_why(tmp_path):
+    # was: "hf:bert: the traced prefill does not end with the LM head", after a trace: transformers'
+    # BertLMHeadModel is BERT's encoder, causally masked only when the config sets is_decoder
+    import json
+
+    with pytest.raises(WorkloadError, match=r"hf:roberta: --serve: the HF config is an encoder-only "
+                                            r"model \(roberta: bidirectional attention"):
+        trace_serving("hf:roberta", prompt=4, decode=1)
+    path = tmp_path / "bert.json"
+    path.write_text(json.dumps({"model_type": "bert", "num_hidden_layers": 1}))
+    r = CliRunner().invoke(main, ["trace", "--zoo", f"hf:{path}", "--serve", "--prompt", "4",
+                                  "-o", str(tmp_path / "x.npz")])
+    assert r.exit_code == 1 and "Traceback" not in r.output and len(r.output.strip().splitlines()) == 1
+    assert "encoder-only model (bert: bidirectional attention, is_decoder is not true)" in r.output
+
+
 @pytest.mark.slow
 def test_a_prefill_scaled_from_the_small_traces_equals_the_trace_at_its_length():
     from cimsim.zoo.serve import _trace

@@ -277,6 +277,33 @@ def hf_entry(model_type: str) -> ZooEntry:
                     "size (random weights, built from the config class)", factory)
 
 
+def serving_entries(name: str, overrides: dict) -> tuple[str, str]:
+    """(prefill entry, decode entry) of ``hf:MODEL_TYPE`` / ``hf:PATH.json`` for ``--serve``
+    (both the name itself); an encoder-only config (BERT, RoBERTa, ...: no ``is_decoder``) is
+    refused saying why, before any trace (its "causal LM" is the encoder, causally masked only
+    when the config asks for it)."""
+    import json
+    from pathlib import Path
+
+    from ..workload.llm_options import encoder_only
+
+    spec = name[len("hf:"):]
+    fields: object = {"model_type": spec}
+    if spec.endswith(".json"):
+        try:
+            fields = json.loads(Path(spec).read_text())
+        except (OSError, ValueError):
+            fields = {}  # the entry itself says what is wrong with the file
+    try:
+        from transformers.models.auto.modeling_auto import MODEL_FOR_MASKED_LM_MAPPING_NAMES as more
+    except ImportError:
+        more = ()
+    why = encoder_only({**fields, **overrides}, more=more) if isinstance(fields, dict) else None
+    if why:
+        raise WorkloadError(f"{name}: --serve: {why.split(': ', 1)[1]}")
+    return name, name
+
+
 def _file_entry(path: str) -> ZooEntry:
     import json
     from pathlib import Path

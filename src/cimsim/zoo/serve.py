@@ -63,6 +63,7 @@ from ..errors import WorkloadError
 from ..workload.ir import Workload, WorkloadBuilder
 from ..workload.llm import lengths_tag, model_from_hf, one_micro_batch, schedule, serving_options
 from ..workload.llm_replicate import Stretch, insert_replicas, third_step_repeats
+from .hf import serving_entries
 from .serve_kv import checked_kv_rows, kv_row_bytes
 from .serve_parallel import _check_shard, _row_parallel, _shard_overrides, _stages
 
@@ -106,13 +107,13 @@ class _Template:
         return self
 
 
-def _entries(name: str) -> tuple[str, str]:
+def _entries(name: str, overrides: dict) -> tuple[str, str]:
     """(prefill entry, decode entry) of a zoo name: ``hf:...`` takes ``seq`` and ``cache``; a
     registered decoder ``NAME`` takes ``seq`` and ``NAME-decode`` takes ``cache``."""
     from .registry import ZOO
 
-    if name.startswith("hf:"):
-        return name, name
+    if name.startswith("hf:"):  # an encoder-only config is refused saying why
+        return serving_entries(name, overrides)
     base = name.removesuffix("-decode")
     if base in ZOO and f"{base}-decode" in ZOO and ZOO[base].family == "hf-decoder":
         return base, f"{base}-decode"
@@ -312,7 +313,7 @@ def trace_serving(zoo_name: str, *, prompt, decode, batch: int = 1, requests: in
     bad = [k for k in overrides if k in _SERVE_OWN]
     if bad:
         raise WorkloadError(f"--serve sets {', '.join(bad)} itself (use --prompt, --decode, --batch)")
-    pre_entry, dec_entry = _entries(zoo_name)
+    pre_entry, dec_entry = _entries(zoo_name, overrides)
     t0 = time.perf_counter()
     n_traces = 0
 
