@@ -195,6 +195,8 @@ def _trace_aten(torch, model, inputs, kwargs, name, allow_unknown, dtype, stats_
         "generic_macs": generic_macs,
         "mapped_mac_share": (matmul_macs / total) if total else 1.0,
     }
+    if low.untyped:  # torch dtypes with no IR dtype: counted at the workload dtype
+        metadata["dtypes_counted_as_workload_dtype"] = sorted(low.untyped)
     if recurrent:
         metadata["schedule"] = "layer"
     if stats_bits is not None:

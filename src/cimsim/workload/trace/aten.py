@@ -104,6 +104,14 @@ NO_DATA = {"_local_scalar_dense", "is_nonzero", "equal", "_assert_async", "_asse
            "allclose", "_has_same_storage_numel", "_check_is_size", "_print", "item",
            "_nested_tensor_from_mask_left_aligned", "is_pinned", "_make_dep_token"}
 
+#: torch dtype (name without ``torch.``) -> IR dtype, for tensors that are not floating point:
+#: they keep their own element size whatever the workload dtype (indices, masks, FFT outputs).
+#: Floating-point tensors take the workload dtype (the model's, or ``trace(dtype=...)``).
+TORCH_STORAGE_DTYPES = {"int64": "int64", "int32": "int32", "int16": "int16", "int8": "int8",
+                        "uint8": "uint8", "bool": "bool", "complex32": "complex32",
+                        "complex64": "complex64", "complex128": "complex128", "qint8": "int8",
+                        "quint8": "uint8", "qint32": "int32"}
+
 # vector ops per element (modelling choices, like ir.ELEMENTWISE_OPS_PER_ELEMENT)
 NORM_OPS_PER_ELEMENT = 8.0  # mean, subtract, square, mean, rsqrt, scale, shift
 SOFTMAX_OPS_PER_ELEMENT = 7.0
