@@ -147,3 +147,27 @@ def test_no_accelerator_claims_an_int64_matmul(config):
     assert place(gemv_workload(64, 64), arch).unit_names.tolist() != ["processor"]
     with pytest.raises(MappingError, match="of dtype 'int64' carry MACs"):
         place(gemv_workload(64, 64, dtype="int64"), arch)
+
+
+# --------------------------------------------------------------------------- sort family
+@pytest.mark.torch
+def test_sorts_cost_n_log2_n_comparisons_per_row():
+    """``rows x n x ceil(log2 n)`` vector ops along the sorted dimension (a merge sort's
+    comparison count, Knuth TAOCP vol. 3 5.2.4); ``topk``: ``rows x n x ceil(log2 k)``."""
+    torch = pytest.importorskip("torch")
+    from cimsim.workload.trace import trace
+
+    class Sorts(torch.nn.Module):
+        def forward(self, x):  # x: 4 x 6 x 10
+            a = torch.argsort(x, dim=1)  # 40 rows of 6
+            s, _ = torch.sort(x, dim=-1, stable=True, descending=True)  # 24 rows of 10
+            m = torch.msort(x)  # dim 0: 60 rows of 4
+            _, t = torch.topk(x, 3, dim=-1)  # 24 rows of 10, a heap of 3
+            _, t1 = torch.topk(x, 1, dim=1)  # 40 rows of 6, k = 1: one pass
+            v, _ = x.mode(dim=-1)  # sorts 24 rows of 10
+            return a, s, m, t, t1, v
+
+    w = trace(Sorts(), (torch.randn(4, 6, 10),))
+    vec = dict(zip([op.name for op in w.ops], w.arrays.vector_ops.tolist()))
+    assert vec == {"sort": 40 * 6 * 3, "sort#1": 24 * 10 * 4, "sort#2": 60 * 4 * 2,
+                   "topk": 24 * 10 * 2, "topk#1": 40 * 6 * 1, "mode": 24 * 10 * 4}

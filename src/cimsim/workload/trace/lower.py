@@ -267,6 +267,16 @@ class Lowerer:
     def _reduction(self, c: Call) -> None:
         self.emit("reduction", c.base, c.reads, c.targets)
 
+    @lowers(*A.SORTS)
+    def _sort(self, c: Call) -> None:
+        """A comparison sort along ``dim``: ~n log2 n comparisons per row (:func:`.aten.sort_vector_ops`)."""
+        names = [a.name for a in self.ev.func._schema.arguments]
+        arg = {**dict(zip(names, c.args)), **self.ev.kwargs}
+        x = c.args[0]
+        n = x.shape[arg.get("dim", -1)] if x.dim() else 1
+        vec = A.sort_vector_ops(x.numel(), n, arg["k"] if c.base == "topk" else None)
+        self.emit("reduction", c.base, c.reads, c.targets, vec=vec)
+
     def _is_param(self, t) -> bool:
         role, _ = self.names.get(storage_key(t), (None, None))
         return role == "weight" or isinstance(t, self.torch.nn.Parameter)
