@@ -171,3 +171,43 @@ def test_sorts_cost_n_log2_n_comparisons_per_row():
     vec = dict(zip([op.name for op in w.ops], w.arrays.vector_ops.tolist()))
     assert vec == {"sort": 40 * 6 * 3, "sort#1": 24 * 10 * 4, "sort#2": 60 * 4 * 2,
                    "topk": 24 * 10 * 2, "topk#1": 40 * 6 * 1, "mode": 24 * 10 * 4}
+
+
+# --------------------------------------------------------------------------- mapped_mac_share
+def _bessel_factory(tmp_path, linear: bool):
+    f = tmp_path / f"odd{int(linear)}.py"
+    f.write_text(
+        "import torch\n"
+        "class M(torch.nn.Module):\n"
+        "    def __init__(self):\n"
+        "        super().__init__()\n"
+        f"        self.lin = torch.nn.Linear(8, 8) if {linear} else None\n"
+        "    def forward(self, x):\n"
+        "        x = self.lin(x) if self.lin is not None else x\n"
+        "        return torch.special.bessel_j0(x)\n"
+        "def factory():\n"
+        "    return M(), torch.randn(2, 8)\n")
+    return f
+
+
+@pytest.mark.torch
+def test_mapped_mac_share_of_no_macs_is_not_100_percent(tmp_path):
+    """The only op is unknown and has no FLOP formula: 0 MACs counted, so no share (the line
+    said 100.0 % of MACs mapped next to 'no FLOP formula')."""
+    pytest.importorskip("torch")
+    from click.testing import CliRunner
+
+    from cimsim.commands.trace import trace_command
+
+    out = tmp_path / "x.json"
+    r = CliRunner().invoke(trace_command, [f"{_bessel_factory(tmp_path, False)}:factory", "-o", str(out),
+                                           "--allow-unknown"])
+    assert r.exit_code == 0, r.output
+    assert "%" not in r.output and "mapped MAC share n/a (no MACs counted)" in r.output
+    assert "no FLOP formula" in r.output
+    assert load_workload(out).metadata["mapped_mac_share"] is None
+    # with a Linear in front, every counted MAC (2 x 8 x 8) is a matmul's: 100 %
+    r = CliRunner().invoke(trace_command, [f"{_bessel_factory(tmp_path, True)}:factory", "-o", str(out),
+                                           "--allow-unknown"])
+    assert r.exit_code == 0 and "100.0% of MACs mapped to specific kinds" in r.output, r.output
+    assert load_workload(out).metadata["mapped_mac_share"] == 1.0
