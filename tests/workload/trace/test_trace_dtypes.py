@@ -103,6 +103,29 @@ def test_a_smaller_workload_dtype_leaves_integer_and_complex_tensors_alone():
     assert _out(w, "_fft").nbytes == spec.numel() * spec.element_size()  # complex64 as torch has it
 
 
+@pytest.mark.torch
+def test_a_dtype_conversion_is_a_copy_of_real_sizes():
+    """``mask.float()`` reads the bool mask and writes floats: a copy op (a same-dtype reshape
+    copy stays free, like a view); the op after it reads the float copy's bytes."""
+    torch = pytest.importorskip("torch")
+    from cimsim.workload.trace import trace
+
+    class Masked(torch.nn.Module):
+        def forward(self, x):
+            return (x > 0).float() * x
+
+    x = torch.randn(4, 8)
+    mask, as_float = x > 0, (x > 0).float()
+    w = trace(Masked(), (x,))
+    by_name = {op.name: i for i, op in enumerate(w.ops)}
+    a = w.arrays
+    conv = by_name["_to_copy"]
+    assert w.ops[conv].kind == "copy"
+    assert a.act_in_bytes[conv] == mask.numel() * mask.element_size()  # 32 B of bool
+    assert a.act_out_bytes[conv] == as_float.numel() * as_float.element_size()  # 128 B of fp32
+    assert a.act_in_bytes[by_name["mul"]] == 2 * x.numel() * x.element_size()
+
+
 NEW = ("fp64", "int64", "int32", "int16", "uint8", "bool", "complex32", "complex64", "complex128")
 
 

@@ -241,8 +241,9 @@ class Lowerer:
     @lowers(*A.REORDER)
     def _reorder_op(self, c: Call) -> None:
         """A reshape that had to copy aliases its source (free, like a view) when it writes one
-        fresh tensor of the same size; otherwise it is a copy."""
-        if not c.mutated and len(c.targets) == 1 and c.ins and self._reorder(c.ins[0], c.targets[0]):
+        fresh tensor of the same size and IR dtype; otherwise it is a copy (``mask.float()``)."""
+        if not c.mutated and len(c.targets) == 1 and c.ins and self.dt(c.ins[0]) == self.dt(c.targets[0]) \
+                and self._reorder(c.ins[0], c.targets[0]):
             return
         self.emit("copy", c.base, c.reads, c.targets)
 
@@ -271,8 +272,7 @@ class Lowerer:
     def _sort(self, c: Call) -> None:
         """A comparison sort along ``dim``: ~n log2 n comparisons per row (:func:`.aten.sort_vector_ops`)."""
         names = [a.name for a in self.ev.func._schema.arguments]
-        arg = {**dict(zip(names, c.args)), **self.ev.kwargs}
-        x = c.args[0]
+        x, arg = c.args[0], {**dict(zip(names, c.args)), **self.ev.kwargs}
         n = x.shape[arg.get("dim", -1)] if x.dim() else 1
         vec = A.sort_vector_ops(x.numel(), n, arg["k"] if c.base == "topk" else None)
         self.emit("reduction", c.base, c.reads, c.targets, vec=vec)
