@@ -122,7 +122,9 @@ def trace(model, example_inputs, name: str | None = None, allow_unknown: bool = 
     allow_unknown : keep aten ops without a mapping as generic elementwise ops
         carrying their FLOP-counter MACs (listed in ``metadata['unknown_ops']``)
         instead of raising :class:`~cimsim.errors.WorkloadError`.
-    dtype : workload dtype (fp32|fp16|bf16|int8); default: the model's parameter dtype.
+    dtype : workload dtype (fp32|fp16|bf16|int8) of the floating-point tensors; default: the
+        model's parameter dtype. Other tensors keep their own (int64 indices, bool masks,
+        complex FFT outputs: :data:`.aten.TORCH_STORAGE_DTYPES`).
     example_kwargs : keyword inputs of ``model.forward`` (e.g. ``past_key_values``).
     stats_bits : measure each weight matmul's data statistics on the example inputs, counted
         at this many bits (one number, or ``(input bits, weight bits)``), as op tags
