@@ -158,6 +158,19 @@ def test_a_workload_file_written_before_still_reads():
     assert w.tensors["0.weight"].nbytes == 128 * 3 * 3 * 3 * 4
 
 
+def test_columns_written_with_the_four_dtype_vocabulary_still_read():
+    """An ``.npz`` of 0.4 names four dtypes in its vocabulary; its codes read as before."""
+    from cimsim.workload.generators import transformer
+    from cimsim.workload.io import workload_from_arrays, workload_to_arrays
+
+    w = transformer(4, d_model=16, heads=2, ffn=32, dtype="fp16")
+    meta, arrays = workload_to_arrays(w)
+    meta["dtypes"] = ["fp32", "fp16", "bf16", "int8"]  # the 0.4 vocabulary
+    back = workload_from_arrays(meta, arrays, "old.npz")
+    assert {t.dtype for t in back.tensors.values()} == {"fp16"}
+    assert back.arrays.act_out_bytes.tolist() == w.arrays.act_out_bytes.tolist()
+
+
 @pytest.mark.parametrize("config", ["sram-cim", "rram-cim", "tpu-like", "hbm-pim"])
 def test_no_accelerator_claims_an_int64_matmul(config):
     """A CIM array, systolic array or PIM unit claims the fp32 GEMV; the same GEMV in int64 is
