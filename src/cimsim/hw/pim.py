@@ -219,7 +219,7 @@ class PIM(Component):
             w = ops.stationary >= 0
             rows = np.where(w, ops.rows, rows)
             kind |= w
-        kind &= free
+        kind &= free & ops.mac_dtype_ok()  # an int64 / complex matmul it could not run anyway
         past = kind & (rows > c.max_rows)
         if not past.any():
             return None
