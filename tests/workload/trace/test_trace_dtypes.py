@@ -88,9 +88,11 @@ def test_bytes_moved_follow_the_real_sizes():
     assert a.act_out_bytes[by_name["sort"]] == h + order.numel() * order.element_size()
     (fft,) = [i for n, i in by_name.items() if n.startswith("_fft")]
     assert a.act_out_bytes[fft] == spec.numel() * spec.element_size() and a.act_in_bytes[fft] == h
-    # the op runs on the host at its real dtype: no MAC rate needed for MAC-free bool/int ops
-    r = cimsim.simulate(cimsim.load_architecture(str(CONFIGS / "cpu-ddr5.yaml")), w)
-    assert r.latency_s > 0
+    # MAC-free bool / int64 / complex ops need no MAC rate: a host and a CIM chip run the trace
+    for config in ("cpu-ddr5", "sram-cim"):
+        arch = cimsim.load_architecture(str(CONFIGS / f"{config}.yaml"))
+        for engine in ("des", "analytic"):
+            assert cimsim.simulate(arch, w, engine=engine).latency_s > 0
 
 
 @pytest.mark.torch
