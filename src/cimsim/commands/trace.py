@@ -224,6 +224,8 @@ def _report(w, path, seconds: float, made=None) -> None:
         extra += f" ({blind} with no FLOP formula: their MACs, if any, are not counted)"
     share = w.metadata.get("mapped_mac_share")
     mapped = f", {share:.1%} of MACs mapped to specific kinds" if share is not None else ""
+    if share is None and "mapped_mac_share" in w.metadata:  # no MAC counted: no share to state
+        mapped = ", mapped MAC share n/a (no MACs counted)"
     from ..report.format import si
 
     click.echo(f"wrote {full_path(path)}: {len(w.ops)} ops, {w.macs:,} MACs ({si(w.macs, 'MAC')}), "

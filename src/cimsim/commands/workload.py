@@ -254,7 +254,8 @@ def serving_options(f):
              "split into this many identical micro-batches pipelined over the stages (GPipe); the "
              "workload is one micro-batch, the report the pipeline's (closed form)."),
         _opt("--dtype", default="fp16", help=f"Data type: {'|'.join(DTYPES)} (`cimsim trace` "
-             "without --serve: default the model's own parameters' type)."),
+             "without --serve: default the model's own parameters' type; it sets the floating-point "
+             "tensors, integer, bool and complex ones keep their own)."),
     ]):
         f = deco(f)
     return f

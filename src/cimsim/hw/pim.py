@@ -201,7 +201,7 @@ class PIM(Component):
             mine |= (ops.stationary >= 0) & (ops.rows <= c.max_rows)
         if "kv_cache" in c.claims:
             mine |= self._kv_mask(ops)
-        return free & mine
+        return free & mine & ops.mac_dtype_ok()  # no int64 / complex matmul
 
     def claim_note(self, ops: OpArrays, free, took):
         """How many of the ``free`` ops of the kinds it claims it left for having more rows
@@ -219,7 +219,7 @@ class PIM(Component):
             w = ops.stationary >= 0
             rows = np.where(w, ops.rows, rows)
             kind |= w
-        kind &= free
+        kind &= free & ops.mac_dtype_ok()  # an int64 / complex matmul it could not run anyway
         past = kind & (rows > c.max_rows)
         if not past.any():
             return None

@@ -242,9 +242,14 @@ class Processor(Component):
             peak[sel] = cfg.peak_macs_per_s(dt)
             emac[sel] = cfg.energy_per_mac[dt]
             covered |= sel
-        if not covered.all():
-            raise MappingError(f"processor '{self.name}': dtype '{names[~covered][0]}' is not one of "
-                               f"{', '.join(DTYPES)}")
+        # a storage-only dtype (int64 indices, bool masks, complex FFT outputs of a traced model;
+        # cimsim.dtypes.TENSOR_DTYPES) needs no MAC rate for ops that do no MACs (peak 0: unused)
+        bad = ~covered & (ops.macs[idx] > 0)
+        if bad.any():
+            raise MappingError(f"processor '{self.name}': {int(bad.sum())} op(s) of dtype "
+                               f"'{names[bad][0]}' carry MACs; MAC rates are given per compute "
+                               f"dtype ({', '.join(DTYPES)}), and no component models "
+                               f"{names[bad][0]} arithmetic")
         return peak, emac
 
     def place(self, ops: OpArrays, idx):

@@ -80,7 +80,7 @@ class SystolicArray(Component):
 
     def claim(self, ops: OpArrays, free):
         # matmuls only (their m, k, n are set); a generic op that carries MACs stays on the host
-        return free & (ops.rows > 0) & (ops.k > 0) & (ops.n > 0)
+        return free & (ops.rows > 0) & (ops.k > 0) & (ops.n > 0) & ops.mac_dtype_ok()
 
     def place(self, ops: OpArrays, idx):
         return Plan.one_server(len(idx))

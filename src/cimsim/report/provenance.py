@@ -71,14 +71,16 @@ def precision_notes(components, idx, dtypes) -> list[str]:
     """One note per component that computes at a fixed precision (``compute_bits``) other than
     its ops' dtypes: the run then compares unlike precisions (issue 17, item 5). ``idx``: each
     component's op indices; ``dtypes``: every op's dtype name."""
-    from ..dtypes import DTYPE_BYTES
+    from ..dtypes import DTYPE_BYTES, DTYPES
 
     out = []
     for comp, ids in zip(components, idx):
         bits = comp.compute_bits()
         if bits is None or len(ids) == 0:
             continue
-        seen = sorted(set(str(d) for d in dtypes[ids]))
+        # compute dtypes only: an op of a storage-only dtype (a bool mask, int64 indices) that a
+        # chip's periphery runs does no MACs at the component's precision
+        seen = sorted(set(str(d) for d in dtypes[ids]) & set(DTYPES))
         bad = [d for d in seen if d not in INTEGER_DTYPES or DTYPE_BYTES[d] * 8 != max(bits)]
         if bad:
             out.append(f"precision mismatch: {comp.name} computes {bits[0]}-bit weights x "

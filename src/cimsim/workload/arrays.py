@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..dtypes import DTYPES
+from ..dtypes import DTYPES, TENSOR_DTYPES
 from .kinds import (  # noqa: F401  (KIND_CODES, dtype_bytes_of re-exported for mapping/)
     ELEMENTWISE,
     ELEMENTWISE_OPS_PER_ELEMENT,
@@ -25,6 +25,7 @@ from .kinds import (  # noqa: F401  (KIND_CODES, dtype_bytes_of re-exported for 
 from .oparrays import OpArrays  # noqa: F401  (re-exported: defined here before)
 
 OpArrays.kind_codes = KIND_CODES  # the kind table, for components (oparrays imports none)
+OpArrays.compute_dtypes = DTYPES  # the dtypes a component may claim a MAC op in
 
 
 def _num_tag(tags, key: str, n: int, default: float) -> np.ndarray | None:
@@ -84,8 +85,7 @@ def op_arrays(workload) -> OpArrays:
     nbytes = workload.tensor_nbytes.astype(np.float64)
     is_weight = c.tensor_role == ROLE_WEIGHT
     kind = c.kind.astype(np.int64)
-    dtype = (np.array(DTYPES)[c.tensor_dtype[c.out_ids[c.out_ptr[:-1]]]] if no
-             else np.zeros(0, dtype=str))
+    dtype = _dtype_names(c.tensor_dtype[c.out_ids[c.out_ptr[:-1]]]) if no else np.zeros(0, dtype=str)
     op_in = np.repeat(np.arange(no, dtype=np.int64), np.diff(c.in_ptr))
     op_out = np.repeat(np.arange(no, dtype=np.int64), np.diff(c.out_ptr))
     i_entry = c.tensor_role[c.in_ids] == ROLE_INPUT
@@ -124,6 +124,12 @@ def op_arrays(workload) -> OpArrays:
                     wids.astype(np.int64), nbytes, c.tensor_names, iptr,
                     c.in_ids[i_entry].astype(np.int64), win, im2col, size, reads, store,
                     activity=activity_columns(c.tags, no, c.op_names, workload.name))
+
+
+def _dtype_names(codes: np.ndarray) -> np.ndarray:
+    """dtype names of ``codes``, a str array as wide as its longest name (``<U4`` for fp32)."""
+    used = np.bincount(codes.astype(np.intp), minlength=len(TENSOR_DTYPES)) > 0
+    return np.array([d if u else "" for d, u in zip(TENSOR_DTYPES, used)])[codes]
 
 
 def _sums(owner: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:

@@ -32,7 +32,7 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
-from ..dtypes import DTYPE_BYTES, DTYPES
+from ..dtypes import DTYPE_BYTES, TENSOR_DTYPES
 from ..errors import WorkloadError
 from .columns import StringTable, TagColumns, check_json_value
 from .kinds import (
@@ -197,7 +197,7 @@ def _role_code(g: Graph):
                    f"{', '.join(DTYPE_BYTES)}")
 def _dtype_code(g: Graph):
     d = g.c.tensor_dtype
-    return _item((d < 0) | (d >= len(DTYPES)))
+    return _item((d < 0) | (d >= len(TENSOR_DTYPES)))
 
 
 @rule("shape", "tensor", lambda g, i: f"{g.tensor(i)}: {shape_message(g.shape(i))}")
@@ -219,7 +219,7 @@ def _tensor_bytes(g: Graph):
     numel_f = np.zeros(c.n_tensors)
     if nonempty.size:
         numel_f[nonempty] = np.multiply.reduceat(c.shape_dims.astype(np.float64), c.shape_ptr[nonempty])
-    size = DTYPE_SIZES[np.clip(c.tensor_dtype, 0, len(DTYPES) - 1)]
+    size = DTYPE_SIZES[np.clip(c.tensor_dtype, 0, len(TENSOR_DTYPES) - 1)]
     return _item(numel_f * size > MAX_COUNT)
 
 

@@ -35,7 +35,7 @@ import numpy as np
 
 from ..atomic import atomic_write
 from ..bundled import resolve_workload
-from ..dtypes import DTYPES
+from ..dtypes import TENSOR_DTYPES
 from ..errors import WorkloadError
 from ..progress import Feedback, feedback
 from .columns import StringTable, TagColumns
@@ -294,7 +294,7 @@ def workload_to_arrays(w: Workload) -> tuple[dict[str, Any], dict[str, np.ndarra
         tag_cols.append({"key": key, "type": col[0], **({"vocab": col[2]} if col[0] == "json" else {})})
     meta = {
         "format": FORMAT, "version": VERSION, "layout": "columns", "name": w.name,
-        "metadata": w.metadata, "dtypes": list(DTYPES), "roles": list(ROLES), "kinds": list(OP_KINDS),
+        "metadata": w.metadata, "dtypes": list(TENSOR_DTYPES), "roles": list(ROLES), "kinds": list(OP_KINDS),
         "fn_vocab": list(c.fn_vocab),
         "tags": {"orders": [list(k) for k in c.tags.orders], "columns": tag_cols},
     }
@@ -346,7 +346,7 @@ def workload_from_arrays(meta: Any, arrays: dict[str, np.ndarray], source: str) 
             fail(f"column '{key}.blob' must be uint8, got {blob.dtype}")
         cols[key] = StringTable(blob, col(f"{key}.offsets").astype(np.int64))
     names = cols["tensor_names"]
-    for key, vocab_key, ours, what in (("tensor_dtype", "dtypes", DTYPES, "dtype"),
+    for key, vocab_key, ours, what in (("tensor_dtype", "dtypes", TENSOR_DTYPES, "dtype"),
                                        ("tensor_role", "roles", ROLES, "role"),
                                        ("kind", "kinds", OP_KINDS, "kind")):
         codes = cols[key].astype(np.int64)

@@ -39,7 +39,7 @@ from typing import Iterator, Mapping, Sequence
 
 import numpy as np
 
-from ..dtypes import DTYPE_BYTES, DTYPES
+from ..dtypes import DTYPE_BYTES, TENSOR_DTYPES
 from ..errors import WorkloadError
 from . import checks
 from .checks import COLUMN_DTYPES, MAX_COUNT, describe, is_int  # noqa: F401  (re-exported)
@@ -123,7 +123,7 @@ class WorkloadColumns:
     """A workload as NumPy columns (the storage behind :class:`Workload`).
 
     Tensors, by tensor id: ``tensor_names``; ``shape_dims[shape_ptr[i]:shape_ptr[i+1]]``
-    is the shape of tensor ``i``; ``tensor_dtype`` (int8 index into DTYPES),
+    is the shape of tensor ``i``; ``tensor_dtype`` (int8 index into TENSOR_DTYPES),
     ``tensor_role`` (int8 index into ROLES). Ops, in topological order:
     ``op_names``; ``kind`` (int8 index into OP_KINDS); inputs of op ``j`` are the
     tensor ids ``in_ids[in_ptr[j]:in_ptr[j+1]]`` (outputs likewise); ``m, k, n,
@@ -343,7 +343,7 @@ class Workload:
         c = self.columns
         shape = tuple(c.shape_dims[c.shape_ptr[i]:c.shape_ptr[i + 1]].tolist())
         return Tensor(c.tensor_names[i] if name is None else name, shape,
-                      DTYPES[c.tensor_dtype[i]], ROLES[c.tensor_role[i]])
+                      TENSOR_DTYPES[c.tensor_dtype[i]], ROLES[c.tensor_role[i]])
 
     def _op(self, i: int, name: str | None = None, tnames: Sequence[str] | None = None) -> Op:
         c = self.columns

@@ -140,7 +140,7 @@ def write_json(w, f, header: dict, chunk: int = 1 << 16) -> None:
     separators=(",", ":"))`` would, byte for byte, from its columns and ``chunk`` ops at a
     time (no object per op). ``header``: the top-level keys before ``tensors``."""
     from .kinds import OP_KINDS, ROLES
-    from ..dtypes import DTYPES
+    from ..dtypes import TENSOR_DTYPES
 
     enc = json.encoder.encode_basestring_ascii  # json.dumps' own encoder (ensure_ascii)
     dumps = lambda v: json.dumps(v, separators=(",", ":"))  # noqa: E731
@@ -155,7 +155,7 @@ def write_json(w, f, header: dict, chunk: int = 1 << 16) -> None:
         rows = c.shape_dims[c.shape_ptr[sel][:, None] + np.arange(nd)]
         key = np.concatenate([rows, c.tensor_dtype[sel, None].astype(np.int64),
                               c.tensor_role[sel, None].astype(np.int64)], axis=1)
-        texts = _by_value(key, lambda r: (f',"shape":[{",".join(map(str, r[:-2]))}],"dtype":"{DTYPES[r[-2]]}"'
+        texts = _by_value(key, lambda r: (f',"shape":[{",".join(map(str, r[:-2]))}],"dtype":"{TENSOR_DTYPES[r[-2]]}"'
                                           f',"role":"{ROLES[r[-1]]}"}}'))
         for i, t in zip(sel.tolist(), texts):
             suffix[i] = t

@@ -5,7 +5,7 @@ Every stage that needs an op kind reads it from here: the IR validates against
 cost of a non-matmul op is ``ops per element x elements`` from
 :data:`ELEMENTWISE_OPS_PER_ELEMENT` / :data:`KIND_OPS_PER_ELEMENT`. Tensor roles
 and dtypes get integer codes the same way (their index in :data:`ROLES` /
-:data:`~cimsim.dtypes.DTYPES`). This module imports nothing of the workload
+:data:`~cimsim.dtypes.TENSOR_DTYPES`). This module imports nothing of the workload
 package, so ``ir`` and ``arrays`` both import it without a cycle.
 """
 
@@ -15,7 +15,7 @@ from typing import Literal
 
 import numpy as np
 
-from ..dtypes import DTYPE_BYTES, DTYPES
+from ..dtypes import DTYPE_BYTES, TENSOR_DTYPES
 
 OpKind = Literal["matmul", "elementwise", "softmax", "layernorm", "reduction", "copy", "allreduce",
                  "allgather", "sendrecv"]
@@ -35,10 +35,10 @@ ROLES: tuple[str, ...] = ("input", "weight", "activation")
 ROLE_CODES: dict[str, int] = {r: i for i, r in enumerate(ROLES)}
 ROLE_INPUT, ROLE_WEIGHT, ROLE_ACTIVATION = range(len(ROLES))
 
-#: Tensor dtypes; a dtype's code is its index in :data:`~cimsim.dtypes.DTYPES`.
-DTYPE_CODES: dict[str, int] = {d: i for i, d in enumerate(DTYPES)}
+#: Tensor dtypes; a dtype's code is its index in :data:`~cimsim.dtypes.TENSOR_DTYPES`.
+DTYPE_CODES: dict[str, int] = {d: i for i, d in enumerate(TENSOR_DTYPES)}
 #: Bytes per element by dtype code.
-DTYPE_SIZES: np.ndarray = np.array([DTYPE_BYTES[d] for d in DTYPES], dtype=np.int64)
+DTYPE_SIZES: np.ndarray = np.array([DTYPE_BYTES[d] for d in TENSOR_DTYPES], dtype=np.int64)
 
 #: Vector operations charged per output element, by elementwise function. A
 #: modelling choice (transcendental functions as a few ops of a special-function

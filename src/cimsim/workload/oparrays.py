@@ -37,6 +37,8 @@ class OpArrays:
     #: table lives in :mod:`cimsim.workload.kinds`, which :mod:`cimsim.workload.arrays` (the one
     #: maker of OpArrays) sets here, so that this module imports nothing of cimsim
     kind_codes: ClassVar[dict[str, int]] = {}
+    #: the compute dtypes (:data:`cimsim.dtypes.DTYPES`), set by :mod:`cimsim.workload.arrays` too
+    compute_dtypes: ClassVar[tuple[str, ...]] = ()
     kind: np.ndarray  # int64, KIND_CODES
     dtype: np.ndarray  # str, dtype of the op's first output
     macs: np.ndarray  # float64
@@ -78,6 +80,13 @@ class OpArrays:
     store_bytes: np.ndarray | None = None
     #: data statistics of a traced model's ops (:class:`OpActivity`); None when no op states one
     activity: OpActivity | None = None
+
+    def mac_dtype_ok(self) -> np.ndarray:
+        """bool per op: its dtype is a compute dtype (:attr:`compute_dtypes`). A MAC op in
+        a storage-only dtype (an ``int64`` or ``complex64`` matmul of a traced model) is one no
+        accelerator claims: a CIM array, PIM unit or systolic array quantizes real numbers; it
+        stays on the host processor, which refuses it (it has MAC rates per compute dtype)."""
+        return np.isin(self.dtype, self.compute_dtypes)
 
     def stored(self, idx) -> np.ndarray | None:
         """:attr:`store_bytes` of the ops ``idx``, or None when none of them stores a byte."""

@@ -406,7 +406,7 @@ class CIM(Component):
         return self.static.power_w
 
     def claim(self, ops: OpArrays, free):
-        mine = ops.stationary >= 0
+        mine = (ops.stationary >= 0) & ops.mac_dtype_ok()  # no int64 / complex matmul
         if self.config.chip is not None:  # im2col copies, vector ops (cimsim.hw.cim.onchip)
             mine = mine | onchip.claims(self.config, ops)
         return free & mine

@@ -26,7 +26,11 @@ How a model becomes a workload
 5. **Nothing lost**: an arithmetic aten op without a mapping is an error naming
    the op, the module and the source line; ``allow_unknown`` keeps it as a
    generic op carrying its FLOP-counter MACs. ``metadata['mapped_mac_share']``
-   is the share of MACs in specific kinds (1.0 when nothing is unknown).
+   is the share of MACs in specific kinds (1.0 when nothing is unknown; None when
+   no MAC is counted at all).
+6. **Real element sizes**: a floating-point tensor takes the workload dtype; any other
+   keeps its own torch dtype (int64 indices, bool masks, complex FFT outputs:
+   :data:`.aten.TORCH_STORAGE_DTYPES`), so its bytes are torch's.
 
 (The earlier ``torch.fx`` tracer is gone: symbolic capture cannot see through
 the ``*args, **kwargs`` wrappers of Hugging Face models, and every model it
@@ -118,7 +122,9 @@ def trace(model, example_inputs, name: str | None = None, allow_unknown: bool = 
     allow_unknown : keep aten ops without a mapping as generic elementwise ops
         carrying their FLOP-counter MACs (listed in ``metadata['unknown_ops']``)
         instead of raising :class:`~cimsim.errors.WorkloadError`.
-    dtype : workload dtype (fp32|fp16|bf16|int8); default: the model's parameter dtype.
+    dtype : workload dtype (fp32|fp16|bf16|int8) of the floating-point tensors; default: the
+        model's parameter dtype. Other tensors keep their own (int64 indices, bool masks,
+        complex FFT outputs: :data:`.aten.TORCH_STORAGE_DTYPES`).
     example_kwargs : keyword inputs of ``model.forward`` (e.g. ``past_key_values``).
     stats_bits : measure each weight matmul's data statistics on the example inputs, counted
         at this many bits (one number, or ``(input bits, weight bits)``), as op tags
@@ -193,8 +199,12 @@ def _trace_aten(torch, model, inputs, kwargs, name, allow_unknown, dtype, stats_
         "ops_by_kind": dict(sorted(Counter(op.kind for op in ops).items())),
         "unknown_ops": low.unknown,
         "generic_macs": generic_macs,
-        "mapped_mac_share": (matmul_macs / total) if total else 1.0,
+        # None (JSON null) when no MAC is counted: a share of nothing (an unknown op the FLOP
+        # counter has no formula for, or a model without MACs) is no 100 %
+        "mapped_mac_share": (matmul_macs / total) if total else None,
     }
+    if low.untyped:  # torch dtypes with no IR dtype: counted at the workload dtype
+        metadata["dtypes_counted_as_workload_dtype"] = sorted(low.untyped)
     if recurrent:
         metadata["schedule"] = "layer"
     if stats_bits is not None:

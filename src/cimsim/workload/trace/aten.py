@@ -6,7 +6,7 @@ Every aten op lands in exactly one class:
   ``convolution`` (an im2col matmul) and ``_trilinear`` (``nn.Bilinear``): MACs;
   each has its own lowering in :mod:`.lower`, registered there by ``@lowers``;
 * **pointwise** (:data:`POINTWISE`, name -> IR elementwise function);
-* **softmax**, **norms**, **reductions / scans**, **pooling**, **resampling**: vector work;
+* **softmax**, **norms**, **reductions / scans**, **sorts**, **pooling**, **resampling**: vector work;
 * **copies** (:data:`COPIES`): data movement (concatenation, padding, gathers);
   ``embedding`` and ``index_select`` (row gathers) have their own lowerings;
 * **reshape copies** (:data:`REORDER`): ``clone``, ``_to_copy``...: a reshape
@@ -23,6 +23,8 @@ its FLOP-counter MACs).
 """
 
 from __future__ import annotations
+
+import math
 
 #: aten pointwise op -> IR elementwise fn (ELEMENTWISE_OPS_PER_ELEMENT key)
 POINTWISE: dict[str, str] = {
@@ -59,10 +61,15 @@ NORMS = {"native_layer_norm", "native_batch_norm", "_native_batch_norm_legit",
          "_weight_norm_interface", "batch_norm"}
 REDUCTIONS = {"sum", "mean", "amax", "amin", "max", "min", "argmax", "argmin", "prod", "var", "std",
               "var_mean", "std_mean", "logsumexp", "norm", "linalg_vector_norm", "any", "all",
-              "cumsum", "cumprod", "cummax", "cummin", "logcumsumexp", "topk", "sort", "argsort",
+              "cumsum", "cumprod", "cummax", "cummin", "logcumsumexp",
               "count_nonzero", "nonzero", "unique_consecutive", "_unique2", "searchsorted",
               "bucketize", "aminmax", "scatter_add", "scatter_reduce", "index_add", "nansum",
-              "frobenius_norm", "median", "mode", "kthvalue"}
+              "frobenius_norm", "median", "kthvalue"}
+#: comparison sorts along ``dim`` (:func:`sort_vector_ops`): ``sort`` (``argsort``, ``msort`` and
+#: ``sort(stable=True)`` dispatch to it in torch 2.x; ``argsort`` listed should it reach the
+#: dispatcher), ``mode`` (sorts each row, then counts runs), ``topk``. ``kthvalue`` / ``median``
+#: select (quickselect, expected linear in n): reductions above.
+SORTS = {"sort", "argsort", "mode", "topk"}
 #: window pools: one vector op per output element per kernel element
 POOLS = {"max_pool1d", "max_pool2d_with_indices", "max_pool3d_with_indices", "avg_pool1d",
          "avg_pool2d", "avg_pool3d", "max_pool2d"}
@@ -103,6 +110,28 @@ NO_DATA = {"_local_scalar_dense", "is_nonzero", "equal", "_assert_async", "_asse
            "_functional_sym_constrain_range", "sym_constrain_range", "record_stream", "is_same_size",
            "allclose", "_has_same_storage_numel", "_check_is_size", "_print", "item",
            "_nested_tensor_from_mask_left_aligned", "is_pinned", "_make_dep_token"}
+
+#: torch dtype (name without ``torch.``) -> IR dtype, for tensors that are not floating point:
+#: they keep their own element size whatever the workload dtype (indices, masks, FFT outputs).
+#: Floating-point tensors take the workload dtype (the model's, or ``trace(dtype=...)``).
+TORCH_STORAGE_DTYPES = {"int64": "int64", "int32": "int32", "int16": "int16", "int8": "int8",
+                        "uint8": "uint8", "bool": "bool", "complex32": "complex32",
+                        "complex64": "complex64", "complex128": "complex128", "qint8": "int8",
+                        "quint8": "uint8", "qint32": "int32"}
+
+
+def sort_vector_ops(numel: int, n: int, k: int | None = None) -> float:
+    """Comparisons (vector ops) of sorting ``numel`` elements in rows of ``n`` along the sorted
+    dimension: ``rows x n x ceil(log2 n)`` (a merge sort's worst case is n ceil(log2 n) -
+    2^ceil(log2 n) + 1 comparisons, and any comparison sort needs log2(n!) ~ n log2 n - 1.44 n:
+    Knuth, TAOCP vol. 3, 5.2.4 and 5.3.1). ``topk`` (``k`` given) keeps a k-element heap: each of
+    the n elements costs up to ``ceil(log2 k)`` comparisons, ``rows x n x ceil(log2 k)``. At least
+    one op per element (n or k of 1 still reads each element once)."""
+    if numel == 0 or n == 0:
+        return 0.0
+    m = k if k is not None else n
+    return float(numel // n * n * max(1, math.ceil(math.log2(m))))
+
 
 # vector ops per element (modelling choices, like ir.ELEMENTWISE_OPS_PER_ELEMENT)
 NORM_OPS_PER_ELEMENT = 8.0  # mean, subtract, square, mean, rsqrt, scale, shift

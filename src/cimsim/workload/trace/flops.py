@@ -61,3 +61,19 @@ def count_macs(model, inputs, kwargs=None) -> int:
     with capture_context(torch), counter:
         model(*inputs, **(kwargs or {}))
     return counter.get_total_flops() // 2
+
+
+def flop_macs(torch, ev) -> int:
+    """MACs the (hardened) FLOP counter gives this op: FLOPs / 2; None if it has no formula."""
+    from torch.utils.flop_counter import flop_registry, shape_wrapper
+
+    packet = ev.func._overloadpacket
+    f = flop_registry.get(packet)
+    if f is None and packet in extra_formulas(torch):
+        f = shape_wrapper(extra_formulas(torch)[packet])
+    if f is None:
+        return None
+    try:
+        return int(f(*ev.args, out_val=ev.out, **ev.kwargs)) // 2
+    except Exception:  # a formula that cannot read these arguments: no MACs known
+        return None

@@ -33,6 +33,7 @@ from ..ir import Op, Tensor
 from . import aten as A
 from .registry import LOWERINGS, Call, aten, lowers
 from .stats import add as add_stats
+from .flops import flop_macs
 from .storage import Storages, atomize, offsets, source_tensors, storage_key
 
 UNKNOWN_HINT = ("run with --allow-unknown (trace(..., allow_unknown=True)) to keep it as a generic "
@@ -79,8 +80,22 @@ class Lowerer:
         self._counts: dict[str, int] = {}
         self._n_const = 0
         self.ev = None
+        #: torch dtypes with no IR dtype (e.g. uint16), counted at the workload dtype
+        self.untyped: set[str] = set()
 
     # ------------------------------------------------------------------ helpers
+    def dt(self, t) -> str:
+        """The IR dtype of tensor ``t``: the workload dtype if it is floating point, else its own
+        (:data:`.aten.TORCH_STORAGE_DTYPES`: int64 indices, bool masks, complex FFT outputs)."""
+        if t.is_floating_point():
+            return self.dtype
+        name = str(t.dtype).removeprefix("torch.")
+        ir = A.TORCH_STORAGE_DTYPES.get(name)
+        if ir is None:
+            self.untyped.add(name)
+            return self.dtype
+        return ir
+
     def _name(self, base: str) -> str:
         mod = self.ev.module if self.ev is not None else ""
         prefix = f"{mod}.{base}" if mod else base
@@ -97,7 +112,7 @@ class Lowerer:
             else:
                 role, name = "input", f"const{self._n_const}"
                 self._n_const += 1
-        return self.st.add_source(t, role, name)
+        return self.st.add_source(t, role, name, self.dt(t))
 
     def _param_name(self, t) -> str:
         key = storage_key(t)
@@ -125,7 +140,7 @@ class Lowerer:
         """``t`` is written by proto ``pid``: a new version."""
         self._prepare_write(t)
         v = self.st.new_version(role, name or self.protos[pid].name, t.numel(), tuple(t.shape),
-                                producer=pid)
+                                producer=pid, dtype=self.dt(t))
         self.st.write(t, v)
         if v.domain is not None:
             v.shape = (len(v.domain),) if t.numel() != len(v.domain) else (tuple(t.shape) or (1,))
@@ -141,13 +156,16 @@ class Lowerer:
         base = t.as_strided((st.numel,), (1,), 0)
         pieces = self.st.pieces(base)
         pid = self._proto(Proto("copy", self._name("materialise"), [pieces], []))
-        v = self.st.new_version("activation", self.protos[pid].name, st.numel, (st.numel,), producer=pid)
+        v = self.st.new_version("activation", self.protos[pid].name, st.numel, (st.numel,), producer=pid,
+                                dtype=self.dt(t))
         self.protos[pid].outputs.append(v.id)
         self.st.drop_prov(t, v)
 
-    def _virtual(self, pid: int, shape, suffix="") -> int:
+    def _virtual(self, pid: int, shape, suffix="", dtype=None) -> int:
+        """A value op ``pid`` makes that no torch tensor holds, in ``dtype`` (default: the workload's)."""
         numel = math.prod(shape)
-        v = self.st.new_version("activation", self.protos[pid].name + suffix, numel, tuple(shape), producer=pid)
+        v = self.st.new_version("activation", self.protos[pid].name + suffix, numel, tuple(shape), producer=pid,
+                                dtype=dtype)
         self.protos[pid].outputs.append(v.id)
         return v.id
 
@@ -215,15 +233,17 @@ class Lowerer:
         for t in c.targets:
             if t.numel():
                 self._prepare_write(t)
-                v = self.st.new_version("input", f"const{self._n_const}", t.numel(), tuple(t.shape))
+                v = self.st.new_version("input", f"const{self._n_const}", t.numel(), tuple(t.shape),
+                                        dtype=self.dt(t))
                 self._n_const += 1
                 self.st.write(t, v)
 
     @lowers(*A.REORDER)
     def _reorder_op(self, c: Call) -> None:
         """A reshape that had to copy aliases its source (free, like a view) when it writes one
-        fresh tensor of the same size; otherwise it is a copy."""
-        if not c.mutated and len(c.targets) == 1 and c.ins and self._reorder(c.ins[0], c.targets[0]):
+        fresh tensor of the same size and IR dtype; otherwise it is a copy (``mask.float()``)."""
+        if not c.mutated and len(c.targets) == 1 and c.ins and self.dt(c.ins[0]) == self.dt(c.targets[0]) \
+                and self._reorder(c.ins[0], c.targets[0]):
             return
         self.emit("copy", c.base, c.reads, c.targets)
 
@@ -247,6 +267,15 @@ class Lowerer:
     @lowers(*A.REDUCTIONS)
     def _reduction(self, c: Call) -> None:
         self.emit("reduction", c.base, c.reads, c.targets)
+
+    @lowers(*A.SORTS)
+    def _sort(self, c: Call) -> None:
+        """A comparison sort along ``dim``: ~n log2 n comparisons per row (:func:`.aten.sort_vector_ops`)."""
+        names = [a.name for a in self.ev.func._schema.arguments]
+        x, arg = c.args[0], {**dict(zip(names, c.args)), **self.ev.kwargs}
+        n = x.shape[arg.get("dim", -1)] if x.dim() else 1
+        vec = A.sort_vector_ops(x.numel(), n, arg["k"] if c.base == "topk" else None)
+        self.emit("reduction", c.base, c.reads, c.targets, vec=vec)
 
     def _is_param(self, t) -> bool:
         role, _ = self.names.get(storage_key(t), (None, None))
@@ -327,12 +356,12 @@ class Lowerer:
         if bias is None and post is None:
             self.protos[pid].outputs.append(self._write(out, pid))
             return
-        vid = self._virtual(pid, tuple(out.shape), ".mm")
+        vid = self._virtual(pid, tuple(out.shape), ".mm", self.dt(out))
         reads = [[(vid, None)]] + ([bias] if bias is not None else [])
         if bias is not None:
             last = self.emit("elementwise", "add_bias", reads, [out] if post is None else [], fn="add")
             if post is not None:
-                vid = self._virtual(last, tuple(out.shape))
+                vid = self._virtual(last, tuple(out.shape), dtype=self.dt(out))
                 reads = [[(vid, None)]]
         if post is not None:
             self.emit("elementwise", post, reads, [out], fn=post)
@@ -354,7 +383,7 @@ class Lowerer:
             batch = g
             if x.numel() != batch * m * k:  # im2col: each output position reads its window
                 pid = self._proto(Proto("copy", self._name("im2col"), [px], [], tags={"part": "im2col"}))
-                px = [(self._virtual(pid, (batch * m * k,)), None)]
+                px = [(self._virtual(pid, (batch * m * k,), dtype=self.dt(x)), None)]
                 # inputs read once per kernel row (hardware that reuses them across the window)
                 tags["window_elems"] = int(N * cin * math.prod(out.shape[2:-1])
                                            * math.prod(w.shape[2:-1]) * x.shape[-1])
@@ -372,13 +401,13 @@ class Lowerer:
             return
         pid = self._proto(Proto("matmul", self._name("conv_transpose"), [px, pw], [], m=m, k=k, n=n,
                                 batch=batch, weight=weight, tags=tags))
-        vid = self._virtual(pid, (batch * m * n,))
+        vid = self._virtual(pid, (batch * m * n,), dtype=self.dt(out))
         # col2im: overlapping kernel windows summed into the output
         if bias is None:
             self.emit("reduction", "col2im", [[(vid, None)]], [out])
         else:
             last = self.emit("reduction", "col2im", [[(vid, None)]], [])
-            v2 = self._virtual(last, tuple(out.shape))
+            v2 = self._virtual(last, tuple(out.shape), dtype=self.dt(out))
             self.emit("elementwise", "add_bias", [[(v2, None)], bias], [out], fn="add")
 
     @lowers(aten._trilinear)
@@ -396,7 +425,7 @@ class Lowerer:
             return False
         B, (O, I, J) = x1.shape[0], w.shape
         pid = self.emit("elementwise", "outer", [x1, x2], [], fn="mul")
-        outer = self._virtual(pid, (B, I * J))
+        outer = self._virtual(pid, (B, I * J), dtype=self.dt(x1))
         pw = self.read(w)
         weight = self._is_weight(pw)
         tags = {"aten": "_trilinear", **({"weight_name": self.st.versions[pw[0][0]].name} if weight else {})}
@@ -454,7 +483,7 @@ class Lowerer:
         vid = self.st.storages[storage_key(table)].cur
         pieces = [(vid, offs if len(offs) < self.st.versions[vid].size else None)]
         # its access pattern: random reads of one row each (the memory level's random-access rate)
-        row_bytes = int(math.prod(table.shape[1:])) * DTYPE_BYTES[self.dtype]
+        row_bytes = int(math.prod(table.shape[1:])) * DTYPE_BYTES[self.dt(table)]
         self.emit("copy", base, [pieces, idx], targets, tags={"part": "gather", "access_bytes": row_bytes})
 
     def _unknown(self, c: Call) -> None:
@@ -475,7 +504,6 @@ class Lowerer:
         """Tag each op that wrote part of ``tensors`` (the KV cache a model returns: it outlives
         the step) with the bytes it leaves there (tag ``store_bytes``: writes to the backing
         store, :attr:`~cimsim.workload.oparrays.OpArrays.store_bytes`)."""
-        size = DTYPE_BYTES[self.dtype]
         for t in tensors:
             if t.numel() == 0 or not self.st.known(t):
                 continue
@@ -485,7 +513,7 @@ class Lowerer:
                     continue
                 n = v.size if offs is None else len(offs)
                 tags = self.protos[v.producer].tags
-                tags["store_bytes"] = int(tags.get("store_bytes", 0)) + int(n) * size
+                tags["store_bytes"] = int(tags.get("store_bytes", 0)) + int(n) * DTYPE_BYTES[v.dtype or self.dtype]
 
     def finish(self):
         """(tensors, ops) of the workload."""
@@ -518,7 +546,7 @@ class Lowerer:
                 if name in tensors:  # an op named like a parameter: keep names unique
                     name = f"{name}~{v.id}"
                 declared[key] = name
-                tensors[name] = Tensor(name, tuple(int(s) for s in shape), dtype, v.role)
+                tensors[name] = Tensor(name, tuple(int(s) for s in shape), v.dtype or dtype, v.role)
             return name
 
         ops: list[Op] = []
@@ -564,27 +592,9 @@ class Lowerer:
         if len(names) == 1 and not force and (tensors[names[0]].numel == numel):
             return names[0]
         out = f"{p.name}.{which}"
-        tensors[out] = Tensor(out, (int(numel),), self.dtype, "activation")
+        tensors[out] = Tensor(out, (int(numel),), tensors[names[0]].dtype, "activation")
         # materialise the operand (a broadcast, or a window over several parts) as torch does
         ops.append(Op(f"{p.name}.{which}.gather", "copy", tuple(names), (out,),
                       tags={"module": p.tags.get("module", ""), "part": "operand"}))
         return out
-
-
-def flop_macs(torch, ev) -> int:
-    """MACs the (hardened) FLOP counter gives this op: FLOPs / 2; None if it has no formula."""
-    from .flops import extra_formulas
-
-    from torch.utils.flop_counter import flop_registry, shape_wrapper
-
-    packet = ev.func._overloadpacket
-    f = flop_registry.get(packet)
-    if f is None and packet in extra_formulas(torch):
-        f = shape_wrapper(extra_formulas(torch)[packet])
-    if f is None:
-        return None
-    try:
-        return int(f(*ev.args, out_val=ev.out, **ev.kwargs)) // 2
-    except Exception:  # a formula that cannot read these arguments: no MACs known
-        return None
 

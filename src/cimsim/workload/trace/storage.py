@@ -58,6 +58,7 @@ class Version:
     shape: tuple  # shape of the tensor that wrote it whole (else (numel of domain,))
     domain: np.ndarray | None = None  # offsets written; None: every element
     producer: int = -1  # index of the proto op that wrote it
+    dtype: str | None = None  # IR dtype (cimsim.dtypes); None: the workload's
     reads: list = field(default_factory=list)  # offsets arrays (None: whole version)
     read_shapes: list = field(default_factory=list)
     tensors: list = field(default_factory=list)  # filled by atomize()
@@ -93,8 +94,9 @@ class Storages:
         self.versions: list[Version] = []
 
     # ---------------------------------------------------------------- versions
-    def new_version(self, role, name, numel, shape, domain=None, producer=-1) -> Version:
-        v = Version(len(self.versions), role, name, numel, tuple(shape) or (1,), domain, producer)
+    def new_version(self, role, name, numel, shape, domain=None, producer=-1, dtype=None) -> Version:
+        v = Version(len(self.versions), role, name, numel, tuple(shape) or (1,), domain, producer,
+                    dtype)
         self.versions.append(v)
         return v
 
@@ -105,10 +107,10 @@ class Storages:
         return (t.numel() == st.numel and t.storage_offset() == 0
                 and all(s > 0 for s, n in zip(t.stride(), t.shape) if n > 1))
 
-    def add_source(self, t, role, name) -> Version:
+    def add_source(self, t, role, name, dtype=None) -> Version:
         numel = storage_numel(t)
         shape = (tuple(t.shape) or (1,)) if t.numel() == numel else (numel,)
-        v = self.new_version(role, name, numel, shape)
+        v = self.new_version(role, name, numel, shape, dtype=dtype)
         self.storages[storage_key(t)] = _Storage(numel, v.id)
         return v
 
