@@ -589,3 +589,19 @@ def test_rounds_time_each_case_at_least_min_reps_times_in_all():
     assert calls["p"] == 3 * (1 + 4)  # a warm-up and ceil(10 / 3) timed calls per round
     with pytest.raises(ValueError, match="rounds must be at least 1"):
         Timing().time_rounds({"p": p}, rounds=0)
+
+
+@pytest.mark.parametrize("llc, sides", [
+    # whole-octave sides until 4 x side^2 >= max(4 x LLC, 64 MiB); between each two up to 64 MiB
+    # the side x sqrt(2) to a multiple of 64: 724.1 -> 704, 1448.2 -> 1472, 2896.3 -> 2880
+    (8 * 2 ** 20, [512, 704, 1024, 1472, 2048, 2880, 4096]),
+    (32 * 2 ** 20, [512, 704, 1024, 1472, 2048, 2880, 4096, 8192]),  # 4 x 32 MiB: 256 MiB
+    (300 * 2 ** 20, [512, 704, 1024, 1472, 2048, 2880, 4096, 8192, 16384]),  # capped at 1 GiB
+])
+def test_the_table_has_a_weight_column_every_doubling_up_to_64_mib(llc, sides):
+    from cimsim.calibrate import grid_sides
+    from cimsim.calibrate.emit import _mib
+
+    assert grid_sides(llc) == sides
+    # 4 x 704^2 = 1,982,464 B = 1.890625 MiB exactly; whole MiB without decimals
+    assert [_mib(4 * s * s) for s in sides[:4]] == ["1 MiB", "1.890625 MiB", "4 MiB", "8.265625 MiB"]

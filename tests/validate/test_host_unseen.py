@@ -7,26 +7,26 @@ from __future__ import annotations
 import pytest
 
 from cimsim.config import architecture_from_dict
-from cimsim.validate.host import (PAST_LLC_FACTOR, RNN_CASES, UNSEEN_HIDDEN, gemv_workload, past_llc_hidden,
-                                  repeated, steady_latency, unseen_cases)
+from cimsim.validate.host import (BLIND_CASES, FRESH_CASES, PAST_LLC_FACTOR, RNN_CASES, UNSEEN_HIDDEN, gemv_workload,
+                                  past_llc_hidden, repeated, steady_latency, unseen_cases)
 
 MiB = 1 << 20
 
 
 def test_the_held_out_shapes_are_in_neither_the_suite_nor_the_calibration_grid():
-    from cimsim.calibrate import GRID_MAX_SIDE, GRID_MIN_SIDE, GRID_ROWS
+    from cimsim.calibrate import GRID_MAX_SIDE, GRID_ROWS, grid_sides
 
-    sides, s = set(), GRID_MIN_SIDE
-    while s <= GRID_MAX_SIDE:
-        sides.add(s)
-        s *= 2
+    sides = set(grid_sides(4 * GRID_MAX_SIDE ** 2))  # every side any LLC can give
+    assert {512, 704, 1024, 1472, 2048, 2880, 4096, 8192, 16384} == sides
     suite_hidden = {h for _, h, _, _ in RNN_CASES}
     for llc in (8 * MiB, 32 * MiB, 45 * MiB, 260 * MiB):
         cases = unseen_cases(llc)
+        assert cases[9:] == FRESH_CASES + BLIND_CASES and len(cases) == 19
         hidden = {h for _, h, _, _ in cases}
         assert not hidden & suite_hidden and not hidden & sides
+        assert len(hidden) == 3 + 1 + 6 + 4  # no hidden size in two sets
         # batches between the table's rows, and 1 (the GEMV by a weight past the LLC)
-        assert {b for _, _, b, _ in cases} == {1, 3, 6, 12}
+        assert {b for _, _, b, _ in cases} == {1, 3, 6, 12, 5, 10, 7, 14, 9, 20, 11, 13}
         assert not {b for _, _, b, _ in cases} - {1} & set(GRID_ROWS)
         assert all(b == 1 for _, h, b, _ in cases if b in GRID_ROWS)
         assert {t for *_, t in cases} - {10}  # step counts other than the suite's

@@ -23,9 +23,11 @@ NumPy's, so they are the kernels a traced or generated workload runs):
   caches, up to the knee) is the level's bandwidth;
 - **matmul throughput** per dtype: square ``mm`` (fp32; bf16 where torch
   has it), MAC/s;
-- **matmul efficiency by shape**: ``x @ W.T`` (``F.linear``'s layout) of 1, 8, 16,
-  64 and 256 rows by square fp32 weights of 1 MiB, 4 MiB, ... up to the first at
-  least twice the last-level cache (and at least 64 MiB): MAC/s, less the per-op
+- **matmul efficiency by shape**: ``x @ W.T`` (``F.linear``'s layout) of 1, 2, 4, 8, 16,
+  64 and 256 rows by square fp32 weights of 1 MiB, 4 MiB, ... (side doubling) up to the first
+  at least four times the last-level cache (and at least 64 MiB), with a column between each
+  two up to 64 MiB (side x sqrt(2): a column every doubling of the weight, where the private
+  caches' steps lie; :func:`.measure.grid_sides`): MAC/s, less the per-op
   overhead, over the peak (the fastest of these and the square ``mm``) is the
   processor's ``mac_efficiency`` table (a matmul of few rows reaches a fraction
   of the peak, smaller again when its weight streams from DRAM), every entry timed in
@@ -55,8 +57,8 @@ from pathlib import Path
 
 from .emit import PLACEHOLDER_ENERGY, config_tree, dump, to_yaml
 from .measure import (GRID_MAX_SIDE, GRID_MIN_SIDE, GRID_ROWS, GRID_ROWS_QUICK, TRIES, Backend, Calibration,
-                      ImplausibleMeasurement, MiB, find_knee, measure, read_bandwidth, slower_than_fewer_rows,
-                      sweep_sizes, triad_bandwidth, until_plausible, vector_ops_per_s)
+                      ImplausibleMeasurement, MiB, find_knee, grid_sides, measure, read_bandwidth,
+                      slower_than_fewer_rows, sweep_sizes, triad_bandwidth, until_plausible, vector_ops_per_s)
 from .plausible import Host, Range, check_calibration, problem
 from .probe import cpu_clock_hz, cpu_flags, cpu_model, dram_capacity_bytes, max_clock_hz, sysfs_caches
 from .timing import Timing, best_time, best_time_batched
@@ -65,8 +67,8 @@ __all__ = [
     "GRID_MAX_SIDE", "GRID_MIN_SIDE", "GRID_ROWS", "GRID_ROWS_QUICK", "PLACEHOLDER_ENERGY", "TRIES", "Backend",
     "Calibration", "Host", "ImplausibleMeasurement", "MiB", "Range", "Timing", "best_time", "best_time_batched",
     "calibrate", "check_calibration", "config_tree", "cpu_clock_hz", "cpu_flags", "cpu_model",
-    "dram_capacity_bytes", "dump", "find_knee", "max_clock_hz", "measure", "problem", "read_bandwidth",
-    "slower_than_fewer_rows", "sweep_sizes", "sysfs_caches", "to_yaml", "triad_bandwidth", "until_plausible",
+    "dram_capacity_bytes", "dump", "find_knee", "grid_sides", "max_clock_hz", "measure", "problem",
+    "read_bandwidth", "slower_than_fewer_rows", "sweep_sizes", "sysfs_caches", "to_yaml", "triad_bandwidth", "until_plausible",
     "vector_ops_per_s",
 ]
 

@@ -11,6 +11,7 @@ placeholders (:data:`PLACEHOLDER_ENERGY`).
 from __future__ import annotations
 
 import platform
+from decimal import Decimal
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,6 +49,12 @@ def _g(x: float) -> float:
 def _q(x: float, unit: str) -> str:
     """A quantity string, 4 significant digits: ``23.66 GB/s``."""
     return f"{x:.4g} {unit}"
+
+
+def _mib(n: int) -> str:
+    """``n`` bytes in MiB, written exactly (``n / 2^20`` has at most 20 decimals): ``4 MiB``,
+    ``1.890625 MiB`` (the 704 x 704 fp32 weight)."""
+    return f"{(Decimal(n) / MiB).normalize():f} MiB"
 
 
 def _placeholder(key: str) -> Note:
@@ -119,7 +126,7 @@ def config_tree(cal: Calibration) -> dict:
                 "(D) measured square-matmul MAC/s / (cores x clock)"),
             "mac_efficiency": Note({
                 "rows": list(cal.grid_rows),
-                "weight_bytes": Note([f"{4 * s * s // MiB} MiB" for s in cal.grid_sides],
+                "weight_bytes": Note([_mib(4 * s * s) for s in cal.grid_sides],
                                      "squares of side " + ", ".join(str(s) for s in cal.grid_sides)),
                 "fraction": Note(fraction, "one row per rows entry; (M) GMAC/s in the comment"),
                 **few_rows,

@@ -10,6 +10,8 @@ and the range.
 from __future__ import annotations
 
 import datetime as _dt
+import itertools
+import math
 import os
 import statistics
 import time
@@ -48,10 +50,33 @@ SINGLE_STREAM_TOLERANCE = 1.15
 #: GRID_MAX_SIDE (1 GiB of fp32: a 256-row matmul by it is 69 GMAC, about a second)
 GRID_MIN_SIDE = 512
 GRID_MAX_SIDE = 16384
+#: up to this weight the table also has a column between each two whole-octave sides, at side
+#: x sqrt(2) rounded to a multiple of GRID_SIDE_MULTIPLE (704, 1472, 2880: about 2, 8 and 32
+#: MiB), so the weight axis has a column every doubling of the weight. A kernel's rate steps
+#: where its weight leaves the private caches of the cores that run it, and a log interpolation
+#: over a whole octave of side (4x the weight) spreads that step over its neighbours (this Xeon,
+#: 2 MiB L2 a core, 2026-12-03 19:24: 4 rows by a square weight ran 14.7, 14.3, 14.5 GMAC/s at
+#: 4, 8, 16 MiB with 1 thread, and 49.7, 27.3, 28.2 with 2 threads, whose two L2s hold a 4 MiB
+#: weight's halves; a 9 MiB weight, which ran 24.8 GMAC/s, took 4 and 16 MiB's log-mean, 38)
+GRID_DENSE_UP_TO = 64 * MiB
+GRID_SIDE_MULTIPLE = 64
 #: measurements of one value at most, while it falls outside its plausible range
 TRIES = 3
 #: elements of the vector-rate benchmark (256 KiB in and out: cache resident)
 VECTOR_ELEMENTS = 64 * 1024
+
+
+def grid_sides(llc: float) -> list[int]:
+    """The square weight sides of the matmul-efficiency table for an LLC of ``llc`` bytes,
+    ascending: GRID_MIN_SIDE doubling until the weight (4 side^2 bytes) reaches GRID_PAST_LLC x
+    the LLC and 64 MiB (or GRID_MAX_SIDE), and between each two of those up to
+    GRID_DENSE_UP_TO the side x sqrt(2), rounded to a multiple of GRID_SIDE_MULTIPLE."""
+    whole = [GRID_MIN_SIDE]
+    while 4 * whole[-1] ** 2 < max(GRID_PAST_LLC * llc, 64 * MiB) and whole[-1] < GRID_MAX_SIDE:
+        whole.append(2 * whole[-1])
+    mids = [GRID_SIDE_MULTIPLE * round(a * math.sqrt(2) / GRID_SIDE_MULTIPLE)
+            for a, b in itertools.pairwise(whole) if 4 * b * b <= GRID_DENSE_UP_TO]
+    return sorted(whole + mids)
 
 
 class ImplausibleMeasurement(CimsimError):
@@ -433,13 +458,7 @@ def measure(quick: bool = False, prefer_torch: bool = True, log=None, threads: i
 
     grid_rows = GRID_ROWS_QUICK if quick else GRID_ROWS
 
-    def sides_for(llc: float) -> list[int]:
-        sides = [GRID_MIN_SIDE]
-        while 4 * sides[-1] ** 2 < max(GRID_PAST_LLC * llc, 64 * MiB) and sides[-1] < GRID_MAX_SIDE:
-            sides.append(2 * sides[-1])
-        return sides
-
-    sides = sides_for(llc)
+    sides = grid_sides(llc)
     grid = {}
     # all the table's weights at once for the rounds (1 + 4 + ... + 256 MiB = 341 MiB with a
     # 64 MiB knee; 1.3 GiB when the table reaches 1 GiB)
@@ -488,9 +507,9 @@ def measure(quick: bool = False, prefer_torch: bool = True, log=None, threads: i
         dram_read, llc = best[dram_bytes], llc_of(knee)
         if one_stream:
             dram_1thread = max(dram_1thread, read_1thread(be.ones(max(1, dram_bytes // 4))))
-        if more := [s for s in sides_for(llc) if s not in sides]:
+        if more := [s for s in grid_sides(llc) if s not in sides]:
             measure_columns(more)
-            sides += more
+            sides = sorted(sides + more)
     sweep = [(s, best[s]) for s in sizes]
     if llc != llc_sysfs and llc_sysfs:
         notes.append(f"the measured knee ({knee / MiB:.3g} MiB) disagrees with the kernel's "
