@@ -1,17 +1,18 @@
-"""The matmul table with whole-octave weight columns against half-octave ones, on the same
-case timings.
+"""The matmul table with whole-octave weight columns against the columns between, on one
+calibration and one timing of the held-out cases.
 
     python benchmarks/host_calibration_ab.py THREADS [out.json]
 
-Calibrates this machine twice at ``THREADS`` threads, one right after the other: once with
-the table's weight columns a whole octave of side apart (1, 4, 16, 64 MiB, ...:
-``GRID_DENSE_UP_TO = 0``, ``cimsim calibrate`` before 2026-12-03 19:30 UTC) and once as it is
-now (a column every doubling of the weight up to ``GRID_DENSE_UP_TO``). Then it times the
-``host-unseen`` cases once (the case list from the second config's LLC) and predicts every
-timing with both configs, so the two differ only by their calibrations. Prints median |error|
-and worst ratio per configuration, for each held-out set (the first, ``FRESH_CASES``,
-``BLIND_CASES``) and all cases, and each case. Nothing is tuned here. Run it on a quiet machine
-(no other job): a 2-thread kernel waits a scheduler tick (4-8 ms) for a descheduled thread.
+Calibrates this machine once at ``THREADS`` threads (the table has a column between each two
+whole-octave sides from ``GRID_DENSE_FROM`` to ``GRID_DENSE_UP_TO``: sides 1536 and 2816) and
+makes from it the whole-octave table (1, 4, 16, 64 MiB, ...: ``cimsim calibrate`` before
+2026-12-03 19:30 UTC) and the tables between by dropping columns, so the configs differ only in
+those columns, not by two calibrations' noise. Then it times the ``host-unseen`` cases once and
+predicts every timing with each config. Prints median |error| and worst ratio per config, for
+each held-out set (the first, ``FRESH_CASES``, ``BLIND_CASES``) and all cases, and each case;
+writes the config next to ``out.json`` (``out.yaml``). Nothing is tuned here. Run it on a quiet
+machine (no other job): a 2-thread kernel waits a scheduler tick (4-8 ms) for a descheduled
+thread.
 """
 import importlib
 import json
@@ -27,16 +28,32 @@ from cimsim.validate import host as H
 
 M = importlib.import_module("cimsim.calibrate.measure")  # the module (the package exports a function by its name)
 threads = int(sys.argv[1])
-dense = M.GRID_DENSE_UP_TO
-configs = {}
-for label, value in (("whole-octave columns", 0), ("half-octave columns", dense)):
-    M.GRID_DENSE_UP_TO = value
-    try:
-        _, text = calibrate(threads=threads, command=f"host_calibration_ab.py ({label})")
-    finally:
-        M.GRID_DENSE_UP_TO = dense
-    configs[label] = architecture_from_dict(yaml.safe_load(text))
-    print(f"calibrated: {label}", flush=True)
+_, text = calibrate(threads=threads, command="host_calibration_ab.py")
+d = yaml.safe_load(text)
+me = d["processor"]["mac_efficiency"]
+mids = sorted(s for s in M.grid_sides(4 * M.GRID_MAX_SIDE ** 2) if s & (s - 1))  # not powers of two
+
+
+def side_of(w) -> int:
+    return round((M.MiB * float(str(w).split()[0]) / 4) ** 0.5)
+
+
+def without(drop) -> dict:
+    """The calibrated config less the table's columns of the sides ``drop``."""
+    v = yaml.safe_load(text)
+    keep = [i for i, w in enumerate(me["weight_bytes"]) if side_of(w) not in drop]
+    v["processor"]["mac_efficiency"]["weight_bytes"] = [me["weight_bytes"][i] for i in keep]
+    v["processor"]["mac_efficiency"]["fraction"] = [[row[i] for i in keep] for row in me["fraction"]]
+    return architecture_from_dict(v)
+
+
+configs = {"whole-octave columns": without(set(mids))}
+configs.update({f"+ {', '.join(map(str, mids[i:]))}": without(set(mids[:i])) for i in range(len(mids) - 1, 0, -1)})
+configs["half-octave columns"] = architecture_from_dict(d)
+print("weight columns: " + ", ".join(map(str, me["weight_bytes"])), flush=True)
+if len(sys.argv) > 2:
+    with open(sys.argv[2].rsplit(".", 1)[0] + ".yaml", "w") as f:
+        f.write(text)
 
 arch = configs["half-octave columns"]
 torch.set_num_threads(threads)

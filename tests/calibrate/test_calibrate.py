@@ -592,16 +592,18 @@ def test_rounds_time_each_case_at_least_min_reps_times_in_all():
 
 
 @pytest.mark.parametrize("llc, sides", [
-    # whole-octave sides until 4 x side^2 >= max(4 x LLC, 64 MiB); between each two up to 64 MiB
-    # the side x sqrt(2) to a multiple of 64: 724.1 -> 704, 1448.2 -> 1472, 2896.3 -> 2880
-    (8 * 2 ** 20, [512, 704, 1024, 1472, 2048, 2880, 4096]),
-    (32 * 2 ** 20, [512, 704, 1024, 1472, 2048, 2880, 4096, 8192]),  # 4 x 32 MiB: 256 MiB
-    (300 * 2 ** 20, [512, 704, 1024, 1472, 2048, 2880, 4096, 8192, 16384]),  # capped at 1 GiB
+    # whole-octave sides until 4 x side^2 >= max(4 x LLC, 64 MiB); between each two from 4 MiB
+    # (side 1024) up to 64 MiB (side 4096) the side x sqrt(2) to a multiple of 256:
+    # 1448.2 -> 1536, 2896.3 -> 2816 (none between 512 and 1024)
+    (8 * 2 ** 20, [512, 1024, 1536, 2048, 2816, 4096]),
+    (32 * 2 ** 20, [512, 1024, 1536, 2048, 2816, 4096, 8192]),  # 4 x 32 MiB: 256 MiB
+    (300 * 2 ** 20, [512, 1024, 1536, 2048, 2816, 4096, 8192, 16384]),  # capped at 1 GiB
 ])
-def test_the_table_has_a_weight_column_every_doubling_up_to_64_mib(llc, sides):
+def test_the_table_has_a_weight_column_about_every_doubling_from_4_to_64_mib(llc, sides):
     from cimsim.calibrate import grid_sides
     from cimsim.calibrate.emit import _mib
 
     assert grid_sides(llc) == sides
-    # 4 x 704^2 = 1,982,464 B = 1.890625 MiB exactly; whole MiB without decimals
-    assert [_mib(4 * s * s) for s in sides[:4]] == ["1 MiB", "1.890625 MiB", "4 MiB", "8.265625 MiB"]
+    # 4 x 2816^2 = 31,719,424 B = 30.25 MiB exactly; whole MiB without decimals
+    assert [_mib(4 * s * s) for s in sides[2:5]] == ["9 MiB", "16 MiB", "30.25 MiB"]
+    assert _mib(4 * 704 * 704) == "1.890625 MiB"  # any byte count is written exactly

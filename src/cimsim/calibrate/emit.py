@@ -53,7 +53,7 @@ def _q(x: float, unit: str) -> str:
 
 def _mib(n: int) -> str:
     """``n`` bytes in MiB, written exactly (``n / 2^20`` has at most 20 decimals): ``4 MiB``,
-    ``1.890625 MiB`` (the 704 x 704 fp32 weight)."""
+    ``30.25 MiB`` (the 2816 x 2816 fp32 weight)."""
     return f"{(Decimal(n) / MiB).normalize():f} MiB"
 
 
