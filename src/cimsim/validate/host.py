@@ -34,8 +34,10 @@ The config is ``$CIMSIM_HOST_CONFIG`` when set (e.g. written by
 one thread. The cases run with the config's ``processor.cores`` threads.
 
 The ``host-unseen`` suite is the held-out check: LSTM/GRU shapes that neither the
-calibration (square weights of side 512, 1024, ... by 1, 2, 4, 8, 16, 64, 256 rows) nor the
-``host`` suite time: hidden 384, 768, 1536 and a hidden size whose recurrent weight is at
+calibration (square weights of side 512, 1024, 2048, ... and, between them from 4 to 64 MiB,
+1536 and 2816, by 1, 2, 4, 8, 16, 64, 256 rows) nor the ``host`` suite time (1536 became a
+calibration side after the first set was written; its cases' weights, 27 and 36 MiB, are
+other columns): hidden 384, 768, 1536 and a hidden size whose recurrent weight is at
 least :data:`PAST_LLC_FACTOR` times the *calibrated* last-level cache (the config's
 ``llc`` capacity, which ``cimsim calibrate`` measures), batches 3, 6, 12 (between the
 table's rows) and 1 (a GEMV by a weight in DRAM), 3-25 steps; a second set,
@@ -66,8 +68,8 @@ GEMV = (4096, 4096)  # (K, N): 64 MiB of fp32 weights
 TRANSFORMER = {"seq_len": 128, "d_model": 512, "heads": 8, "ffn": 2048, "batch": 1}
 
 
-#: held-out hidden sizes inside or near the LLC (none is a side of the calibration grid or a
-#: hidden size of RNN_CASES)
+#: held-out hidden sizes inside or near the LLC (none is a hidden size of RNN_CASES; none was a
+#: side of the calibration grid when they were chosen: 1536 is one since its 9 MiB column)
 UNSEEN_HIDDEN = (384, 768, 1536)
 #: the held-out "past the LLC" hidden size is the first of these whose GRU recurrent weight
 #: (3H x H fp32, the smaller cell's) is at least PAST_LLC_FACTOR x the calibrated LLC
