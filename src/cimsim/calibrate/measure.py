@@ -27,12 +27,16 @@ from .probe import cpu_clock_hz, cpu_flags, cpu_model, dram_capacity_bytes, max_
 from .timing import DEFAULT, Timing
 
 MiB = 1 << 20
-#: activation rows of the matmul-efficiency table (``quick``: fewer). 2 and 4: square matmuls
-#: of 2 and 4 rows run at about twice the 1-row rate and at the same rate as each other, then 8
-#: rows jump again (1 thread, this Xeon, 2026-12-03: 4 MiB weight 7.2, 14.3, 13.8, 19.1
-#: GMAC/s at 1, 2, 4, 8 rows; 256 MiB 2.1, 3.6, 3.6, 7.8): no curve through 1 and 8 rows alone
-#: gives the rows between
-GRID_ROWS = (1, 2, 4, 8, 16, 64, 256)
+#: activation rows of the matmul-efficiency table (``quick``: fewer): every row count up to 16,
+#: then 32, 64, 256. Up to ~16 rows a BLAS kernel runs a few-row path whose time steps with its
+#: register-tile heights, differently on each library and CPU, so no curve through a few row
+#: counts gives the ones between. MKL on a 2-vCPU Xeon (1 thread, 2026-12-03) reads the weight
+#: once per 3 rows (4 MiB weight: 7.2, 14.3, 13.8, 19.1 GMAC/s at 1, 2, 4, 8 rows); on a 2-vCPU
+#: AMD EPYC (1 thread, 2026-12-04) a 9 MiB weight took 154, 310, 456, 467, 629, 648, 807, 659,
+#: 825 us at 1 ... 9 rows: 8 rows faster than 7, odd counts a 1-row pass more, and every count
+#: between 1, 2, 4, 8 and 16 slower than the log interpolation of those (5 rows -19 %, 7 rows
+#: -25 %), which put every held-out LSTM/GRU of batch 3-14 there 10-28 % fast
+GRID_ROWS = (*range(1, 17), 32, 64, 256)
 GRID_ROWS_QUICK = (1, 8, 64, 256)
 #: rows of a GEMV (BLAS streams the weight once for the one row)
 GEMV_ROWS = 1
@@ -300,19 +304,23 @@ def find_knee(sweep: list[tuple[int, float]], inner_bytes: float, dram_bps: floa
 
 def slower_than_fewer_rows(grid: dict, rows, side: int, tolerance: float = 0.8,
                            path_ends: int | None = None) -> list[int]:
-    """Row counts whose MAC rate by the ``side`` x ``side`` weight is below ``tolerance`` x the
-    best rate of fewer rows. On an undisturbed machine that does not happen on one kernel path:
-    a matmul of more rows can always run as several of fewer rows, so its MAC rate is not lower.
-    ``path_ends``: the last table row of the kernel's few-row path (see
+    """Row counts ``r`` whose time by the ``side`` x ``side`` weight is over 1 / ``tolerance``
+    x that of ``ceil(r / q)`` calls of some fewer rows ``q``. On an undisturbed machine that does
+    not happen on one kernel path: a matmul of ``r`` rows can always run as ``ceil(r / q)`` calls
+    of ``q`` rows (the last one padded). Where ``q`` divides ``r`` this is a MAC rate below
+    ``tolerance`` x ``q`` rows' rate; between (7 rows after 4) it allows what kernels do, a few
+    rows more costing a pass more (a 2-vCPU EPYC's MKL: 7 rows by a 9 MiB weight in 807 us, 8 in
+    659, 4 in 467). ``path_ends``: the last table row of the kernel's few-row path (see
     :func:`fit_rows_per_pass`); rows above it are compared with rows above it only (the blocked
     path may run a cache-resident weight slower than the pass path did)."""
-    out, best = [], 0.0
+    out, seen = [], []
     for r in rows:
         if path_ends is not None and r > path_ends and all(q <= path_ends for q in rows if q < r):
-            best = 0.0  # the first row of the other path
-        if grid[(r, side)] < tolerance * best:
+            seen = []  # the first row of the other path
+        t = r / grid[(r, side)]  # time, in units of side^2 MACs
+        if any(t * tolerance > -(-r // q) * q / grid[(q, side)] for q in seen):
             out.append(r)
-        best = max(best, grid[(r, side)])
+        seen.append(r)
     return out
 
 
