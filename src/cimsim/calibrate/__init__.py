@@ -27,7 +27,7 @@ NumPy's, so they are the kernels a traced or generated workload runs):
   64 and 256 rows by square fp32 weights of 1 MiB, 4 MiB, ... (side doubling) up to the first
   at least four times the last-level cache (and at least 64 MiB), with a column between each
   two up to 64 MiB (side x sqrt(2): a column every doubling of the weight, where the private
-  caches' steps lie; :func:`.measure.grid_sides`): MAC/s, less the per-op
+  caches' steps lie; :func:`.grid.grid_sides`): MAC/s, less the per-op
   overhead, over the peak (the fastest of these and the square ``mm``) is the
   processor's ``mac_efficiency`` table (a matmul of few rows reaches a fraction
   of the peak, smaller again when its weight streams from DRAM), every entry timed in
