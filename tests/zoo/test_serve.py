@@ -239,6 +239,29 @@ def test_serve_refuses_an_encoder_only_hf_type_saying_why(tmp_path):
     assert "encoder-only model (bert: bidirectional attention, is_decoder is not true)" in r.output
 
 
+def test_a_bert_configured_as_a_decoder_serves_its_lm_head_bias_included(tmp_path):
+    """BERT with ``is_decoder: true`` (transformers' BertLMHeadModel, causally masked) ends with its
+    decoder matmul and then the decoder bias added as a separate op; the serving template took
+    only a final matmul as the LM head ("the traced prefill does not end with the LM head"). By
+    hand (d = 32, 2 heads, ffn 64, vocabulary 100, 1 layer, no pooler): a token's weight matmuls
+    4 d^2 + 2 d ffn = 8192 MACs; the prefill of 5 tokens 5 x 8192 + 2 d 5^2 (scores and AV) +
+    the head on the last token (its transform d^2 and decoder d V: 1024 + 3200) = 40960 + 1600 +
+    4224 = 46784; two decode steps at caches 5 and 6 add 2 x 8192 + 2 d (6 + 7) + 2 x 4224 =
+    16384 + 832 + 8448 = 25664."""
+    import json
+
+    path = tmp_path / "bert-decoder.json"
+    path.write_text(json.dumps({"model_type": "bert", "is_decoder": True, "num_hidden_layers": 1,
+                                "hidden_size": 32, "num_attention_heads": 2, "intermediate_size": 64,
+                                "vocab_size": 100}))
+    w = trace_serving(f"hf:{path}", prompt=5, decode=0, dtype="fp32")
+    assert w.macs == 46784
+    ops = list(w.ops)
+    assert [o.kind for o in ops[-3:]] == ["matmul", "elementwise", "reduction"]
+    assert ops[-1].inputs == ops[-2].outputs  # the sample reads the logits with their bias
+    assert trace_serving(f"hf:{path}", prompt=5, decode=2, dtype="fp32").macs == 46784 + 25664
+
+
 @pytest.mark.slow
 def test_a_prefill_scaled_from_the_small_traces_equals_the_trace_at_its_length():
     from cimsim.zoo.serve import _trace

@@ -175,9 +175,16 @@ def _template(wa: Workload, wb: Workload, what: str, decode: bool, base: int) ->
     ids = index.get("input_ids")
     if ids is None or ta[ids].role != "input":
         raise WorkloadError(f"{wa.name}: the traced {what} has no input 'input_ids'")
+    # the LM head: the last op, or the matmul before per-element passes over its logits (BERT's
+    # decoder bias added apart, Gemma 2's logit soft-capping), each reading the one before it
+    head = len(oa) - 1
+    while head > 0 and oa[head].kind == "elementwise" and oa[head - 1].outputs[0] in oa[head].inputs:
+        head -= 1
+    if oa[head].kind != "matmul" or oa[head].weight is None:
+        raise WorkloadError(f"{wa.name}: the traced {what} does not end with the LM head (a matmul "
+                            f"by a weight, then per-element ops on its logits at most); it ends "
+                            f"with {oa[-1].kind} op '{oa[-1].name}'")
     last = oa[-1]
-    if last.kind != "matmul" or last.weight is None:
-        raise WorkloadError(f"{wa.name}: the traced {what} does not end with the LM head")
     shared = [t.role == "weight" and not t.name.endswith("[part]") for t in ta]
     return _Template(base, [t.name for t in ta], [tuple(t.shape) for t in ta], dshapes,
                      [t.dtype for t in ta], [t.role for t in ta], ops, own, ids,
