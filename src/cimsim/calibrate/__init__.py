@@ -23,7 +23,8 @@ NumPy's, so they are the kernels a traced or generated workload runs):
   caches, up to the knee) is the level's bandwidth;
 - **matmul throughput** per dtype: square ``mm`` (fp32; bf16 where torch
   has it), MAC/s;
-- **matmul efficiency by shape**: ``x @ W.T`` (``F.linear``'s layout) of 1, 2, 4, 8, 16,
+- **matmul efficiency by shape**: ``x @ W.T`` (``F.linear``'s layout) of every row count from
+  1 to 16 (a few-row kernel's time steps with its tile heights: :data:`.grid.GRID_ROWS`), 32,
   64 and 256 rows by square fp32 weights of 1 MiB, 4 MiB, ... (side doubling) up to the first
   at least four times the last-level cache (and at least 64 MiB), with a column between each
   two up to 64 MiB (side x sqrt(2): a column every doubling of the weight, where the private
@@ -32,11 +33,14 @@ NumPy's, so they are the kernels a traced or generated workload runs):
   processor's ``mac_efficiency`` table (a matmul of few rows reaches a fraction
   of the peak, smaller again when its weight streams from DRAM), every entry timed in
   interleaved rounds over the whole table (fastest call over the rounds);
-- **the few-row path**: when the table's times at rows 1, 2, 4, 8 step as ``ceil(rows / p)``
-  passes over the weight for exactly one ``p`` (MKL on a Xeon: 3 rows a pass, times 1, 1, 2,
-  3), ``mac_efficiency.rows_per_pass`` is ``p``, and ``pass_max_rows`` is where a scan of the
-  rows between that table row and the next, by a cache-resident weight, first runs faster
-  than the passes (the kernel's blocked path);
+- **the few-row path**: when the table's times at its first rows step as ``ceil(rows / p)``
+  passes over the weight for exactly one ``p`` (MKL on a Xeon: 3 rows a pass, times 1, 1, 1, 2
+  at rows 1-4), ``mac_efficiency.rows_per_pass`` is ``p``, and ``pass_max_rows`` is where a scan
+  of the rows between that table row and the next, by a cache-resident weight, first runs
+  faster than the passes (the kernel's blocked path). With every row count to 16 in the table
+  the rule changes no prediction up to 16 rows (only between 16 and 32, where a kernel's
+  few-row path runs past 16), and it marks where that path ends for the check of disturbed
+  entries;
 - **vector rate**: ``sigmoid`` over a cache-resident array, elements/s x 4
   (the ops per sigmoid element the workload IR counts,
   :data:`cimsim.workload.ir.ELEMENTWISE_OPS_PER_ELEMENT`);

@@ -49,6 +49,7 @@ GRID_DENSE_FROM = 4 * MiB
 GRID_DENSE_UP_TO = 64 * MiB
 GRID_SIDE_MULTIPLE = 256
 
+
 def grid_sides(llc: float) -> list[int]:
     """The square weight sides of the matmul-efficiency table for an LLC of ``llc`` bytes,
     ascending: GRID_MIN_SIDE doubling until the weight (4 side^2 bytes) reaches GRID_PAST_LLC x
