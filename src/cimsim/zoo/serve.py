@@ -37,8 +37,8 @@ downloaded or materialised) and traced by :func:`cimsim.workload.trace.trace`:
    decode step's token ids are the previous iteration's samples, so steps depend on one another.
 6. **KV appends** (:mod:`.serve_kv`). The K/V projections carry ``store_bytes``, the rows
    they append (as the generator's ``qkv`` ops); ``metadata['kv_appends']`` says so.
-7. **Long runs.** Stretches of identical decode steps are written from the third with NumPy
-   (:func:`cimsim.workload.llm_replicate.insert_replicas`), as the generator writes them.
+7. **Long runs.** Identical decode steps are written from the third with NumPy
+   (:func:`cimsim.workload.llm_replicate.insert_replicas`), as by the generator.
 
 What matches ``cimsim workload llm`` for the same model and options (held by the tests): every
 iteration's MACs, the weight bytes the matmuls read, and the KV cache read per layer per step
@@ -50,12 +50,13 @@ HF's kernel count.
 (heads, KV heads, FFN, vocabulary; ``head_dim`` kept), checked against the share's closed-form
 MACs; an ``allreduce`` after every row-parallel matmul (found by tracing the full model too:
 its reduction dimension shrinks, its output does not) and on the sampled token, as the
-generator writes them. Not supported with ``--serve``: pipeline parallelism.
+generator writes them. ``pipeline_parallel=P``: :mod:`.serve_parallel`.
 """
 
 from __future__ import annotations
 
 import inspect
+import math
 import time
 from dataclasses import dataclass, field
 
@@ -175,15 +176,12 @@ def _template(wa: Workload, wb: Workload, what: str, decode: bool, base: int) ->
     ids = index.get("input_ids")
     if ids is None or ta[ids].role != "input":
         raise WorkloadError(f"{wa.name}: the traced {what} has no input 'input_ids'")
-    # the LM head: the last op, or the matmul before per-element passes over its logits (BERT's
-    # decoder bias added apart, Gemma 2's logit soft-capping), each reading the one before it
-    head = len(oa) - 1
+    head = len(oa) - 1  # the LM head, then per-element ops on its logits at most (BERT's bias)
     while head > 0 and oa[head].kind == "elementwise" and oa[head - 1].outputs[0] in oa[head].inputs:
         head -= 1
     if oa[head].kind != "matmul" or oa[head].weight is None:
-        raise WorkloadError(f"{wa.name}: the traced {what} does not end with the LM head (a matmul "
-                            f"by a weight, then per-element ops on its logits at most); it ends "
-                            f"with {oa[-1].kind} op '{oa[-1].name}'")
+        raise WorkloadError(f"{wa.name}: the traced {what} does not end with the LM head (a weight's "
+                            f"matmul, then per-element ops at most): it ends with '{oa[-1].name}'")
     last = oa[-1]
     shared = [t.role == "weight" and not t.name.endswith("[part]") for t in ta]
     return _Template(base, [t.name for t in ta], [tuple(t.shape) for t in ta], dshapes,
@@ -199,7 +197,7 @@ def _fold_cache(t: _Template) -> _Template:
     the expansion of V to every query head of its group) fold into the matmul. A matmul whose
     operand shrinks by the group size ``g`` then takes the query heads of a group as rows
     (``batch / g``, ``m x g``: the same MACs, each KV head read once)."""
-    numel = [_numel(s) for s in t.shapes]
+    numel = [math.prod(s) for s in t.shapes]
     readers: dict[int, list[int]] = {}
     for o, op in enumerate(t.ops):
         for i in op[2]:
@@ -293,14 +291,7 @@ def _merge_shape(shapes: list[list[int]]) -> list[int]:
     diff = [f for f in range(len(first)) if len({s[f] for s in shapes}) > 1]
     if len(diff) == 1 and all(len(s) == len(first) for s in shapes):
         return [sum(s[f] for s in shapes) if f == diff[0] else first[f] for f in range(len(first))]
-    return [sum(_numel(s) for s in shapes)]
-
-
-def _numel(shape) -> int:
-    n = 1
-    for d in shape:
-        n *= d
-    return n
+    return [sum(math.prod(s) for s in shapes)]
 
 
 def trace_serving(zoo_name: str, *, prompt, decode, batch: int = 1, requests: int | None = None,
