@@ -52,9 +52,9 @@ torch.set_num_threads(threads)
 rec = []
 sizes = H.HostSizes(rnn=H.unseen_cases(H.llc_bytes_of(arch)), gemv=None, transformer=None)
 H._time_cases(torch, sizes, lambda name, m, wl, p: rec.append((name, m, wl)), Timing())
-vs = {"baseline (one cold call, log-rows table)": (variant(False, False, False), False),
+vs = {"baseline (one cold call, rows 1, 8, 16, 64, 256)": (variant(False, False, False), False),
       "+ steady state (2 calls - 1)": (variant(False, False, False), True),
-      "+ rows 2 and 4 in the table": (variant(True, False, False), True),
+      "+ the table's other rows": (variant(True, False, False), True),
       "+ single-stream GEMV": (variant(True, True, False), True),
       "+ few-row passes": (variant(True, True, True), True)}
 out = {}
