@@ -3,7 +3,7 @@ one calibration and one timing of the held-out cases.
 
     python benchmarks/host_calibration_ab.py THREADS [out.json]
 
-Calibrates this machine once at ``THREADS`` threads and makes from its table four configs, by
+Calibrates this machine once at ``THREADS`` threads and makes from its table five configs, by
 dropping rows and columns, so they differ only in the table, not by two calibrations' noise:
 
 - rows: every count up to 16, then 32, 64, 256 (``GRID_ROWS``, 2026-12-04), or 1, 2, 4, 8, 16,
@@ -12,7 +12,9 @@ dropping rows and columns, so they differ only in the table, not by two calibrat
   it, and its end is read from the full table's times by the largest cache-resident weight
   (what the calibration's scan of the rows past the fit measures) instead of a scan;
 - columns: the whole-octave weights (1, 4, 16, 64 MiB, ...) and the columns between them from
-  4 to 64 MiB (sides 1536 and 2816, 2026-12-03 19:30 UTC), or the whole-octave ones only.
+  4 to 64 MiB (sides 1536 and 2816, 2026-12-03 19:30 UTC), or the whole-octave ones only;
+- and a fifth, the full config: with both, and the rate past the LLC by the weight's row length
+  (``row_length_exponent``, 2026-12-04); the four others drop it.
 
 Then it times the ``host-unseen`` cases once and predicts every timing with each config. Prints
 median |error| and worst ratio per config for each held-out set (the first, ``FRESH_CASES``,
@@ -53,9 +55,11 @@ rows = [int(r) for r in me["rows"]]
 unit_time = {(r, s): r / me["fraction"][i][j] for i, r in enumerate(rows) for j, s in enumerate(sides)}
 
 
-def variant(dense_rows: bool, mid_columns: bool) -> dict:
+def variant(dense_rows: bool, mid_columns: bool, row_length: bool = False) -> dict:
     v = yaml.safe_load(text)
     t = v["processor"]["mac_efficiency"]
+    if not row_length:
+        t.pop("row_length_exponent", None), t.pop("row_length_from", None)
     ri = [i for i, r in enumerate(rows) if dense_rows or r in OLD_ROWS]
     ci = [j for j, s in enumerate(sides) if mid_columns or s not in mids]
     t["rows"] = [rows[i] for i in ri]
@@ -80,6 +84,8 @@ def variant(dense_rows: bool, mid_columns: bool) -> dict:
 configs = {f"{'every row to 16' if dr else 'rows 1, 2, 4, 8, 16'}, "
            f"{'columns between' if mc else 'whole octaves'}": variant(dr, mc)
            for dr in (False, True) for mc in (False, True)}
+if "row_length_exponent" in me:
+    configs["every row to 16, columns between, + row length past the LLC"] = variant(True, True, True)
 print("weight columns: " + ", ".join(map(str, me["weight_bytes"])) + "; rows: " + ", ".join(map(str, rows)),
       flush=True)
 if len(sys.argv) > 2:
@@ -125,7 +131,7 @@ for i, (name, m, _) in enumerate(rec):
     row = ", ".join(f"{out['configs'][lab]['cases'][i][2] * 1e3:.4g} ms ({out['configs'][lab]['cases'][i][3] * 100:+.0f} %)"
                     for lab in labels)
     tag = next((f" ({k})" for k, v in sets.items() if name in v), "")
-    print(f"  {name}{tag}: measured {m * 1e3:.4g} ms; predicted by the four tables in the order above: {row}")
+    print(f"  {name}{tag}: measured {m * 1e3:.4g} ms; predicted by the tables in the order above: {row}")
 if len(sys.argv) > 2:
     with open(sys.argv[2], "w") as f:
         json.dump(out, f)

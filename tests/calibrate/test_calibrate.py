@@ -156,7 +156,47 @@ def test_the_few_row_path_takes_a_pass_over_the_weight_per_block_of_rows():
                                                                              abs=0)
 
 
+def test_a_weight_past_the_llc_runs_at_its_row_length_to_the_power_of_the_exponent():
+    """Rule 6. One weight column of 64 MiB, fraction 0.5 at every row count; exponent 0.25 for
+    weights of at least 32 MiB. The table's square of 64 MiB has rows of 2 sqrt(2^26) = 16 KiB.
+    - a [K, N] = [2048, 8192] fp32 weight (64 MiB) stored 8192 to a row (32 KiB): 0.5 x 2^0.25;
+    - the same as [8192, 2048] (rows of 8 KiB): 0.5 x 2^-0.25;
+    - a [512, 2048] weight (4 MiB, under 32 MiB): 0.5, its row length does not count;
+    - without the exponent: 0.5.
+    Time = MACs / (64 GMAC/s x fraction)."""
+    from cimsim import simulate
+
+    base = {"rows": [1, 16], "weight_bytes": ["64 MiB"], "fraction": [[0.5], [0.5]]}
+    table = {**base, "row_length_exponent": 0.25, "row_length_from": "32 MiB"}
+    peak = 64e9
+    for k, n, frac in ((2048, 8192, 0.5 * 2 ** 0.25), (8192, 2048, 0.5 * 2 ** -0.25), (512, 2048, 0.5)):
+        t = simulate(_arch(table), _one_matmul(4, k, n)).latency_s
+        assert t == pytest.approx(4 * k * n / (peak * frac), rel=1e-3, abs=0), (k, n)
+    t = simulate(_arch(base), _one_matmul(4, 8192, 2048)).latency_s
+    assert t == pytest.approx(4 * 8192 * 2048 / (peak * 0.5), rel=1e-3, abs=0)
+
+
+def test_the_row_length_exponent_is_the_median_over_rows_of_the_rectangles_rates():
+    """Times of one weight's three shapes (the same MACs): the wide one (rows 4x the tall one's)
+    at 1.10 and 1.20 x the square's rate and the tall one at 0.88 and 0.80 x, at rows 1 and 8:
+    a = log2(1.10 / 0.88) / 2 = 0.161 and log2(1.20 / 0.80) / 2 = 0.292; their median 0.227."""
+    import math
+
+    from cimsim.calibrate.rowlength import fit_exponent, row_length_side, shapes
+
+    times = {("square", 1): 1.0, ("wide", 1): 1 / 1.10, ("tall", 1): 1 / 0.88,
+             ("square", 8): 1.0, ("wide", 8): 1 / 1.20, ("tall", 8): 1 / 0.80}
+    a, how = fit_exponent(times)
+    assert a == pytest.approx((math.log2(1.10 / 0.88) + math.log2(1.20 / 0.80)) / 4, rel=1e-12)
+    assert "1: tall 0.88x, wide 1.10x" in how
+    assert shapes(4096) == {"square": (4096, 4096), "tall": (8192, 2048), "wide": (2048, 8192)}
+    assert row_length_side(32 * MiB, [512, 1024, 2048, 4096, 8192]) == 4096  # 64 MiB >= 2 x 32 MiB
+    assert row_length_side(300 * MiB, [512, 1024, 2048, 4096, 8192]) == 8192  # none: the largest
+
+
 @pytest.mark.parametrize("extra, says", [
+    ({"row_length_exponent": 0.1}, "give both or neither"),
+    ({"row_length_exponent": 2.0, "row_length_from": "1 MiB"}, "less than or equal to 1"),
     ({"rows_per_pass": 3}, "give both or neither"),
     ({"rows_per_pass": 3, "pass_max_rows": 0}, "pass_max_rows: Input should be greater than or equal to 1"),
     ({"rows_per_pass": 3, "pass_max_rows": 1, "rows": [2, 16]}, "below the first rows entry"),

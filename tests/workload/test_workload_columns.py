@@ -433,3 +433,23 @@ def test_oparrays_is_a_leaf_module_and_rules_are_one_table():
     names = [r.name for r in checks.RULES]
     assert len(names) == len(set(names)) and all(r.phase in checks.PHASES for r in checks.RULES)
     assert kinds.OP_KINDS.index("matmul") == kinds.MATMUL
+
+
+def test_a_weights_row_is_its_bytes_after_the_first_dimension():
+    """weight_row_bytes: a [N, K] = [4096, 1024] fp32 weight's row 1024 x 4 = 4096 B; a [K, N]
+    = [512, 2048] one's 2048 x 4 = 8192 B; a convolution weight [C_out, C_in, 3, 3] = [8, 4, 3, 3]
+    36 x 4 = 144 B (its K); a 1-D weight its whole 64 x 4 = 256 B; an op without a weight 0."""
+    from cimsim.workload.builder import WorkloadBuilder
+
+    b = WorkloadBuilder("rows")
+    for name, shape, k, n in (("A", (4096, 1024), 1024, 4096), ("B", (512, 2048), 512, 2048),
+                              ("C", (8, 4, 3, 3), 36, 8), ("D", (64,), 1, 64)):
+        b.tensor(f"x{name}", (2, k), "fp32", "input")
+        b.tensor(name, shape, "fp32", "weight")
+        b.tensor(f"y{name}", (2, n), "fp32", "activation")
+        b.op(f"mm{name}", "matmul", [f"x{name}", name], [f"y{name}"], m=2, k=k, n=n, weight=name)
+    b.tensor("z", (2, 1024), "fp32", "activation")
+    b.op("relu", "elementwise", ["xA"], ["z"], fn="relu")
+    w = b.build({})
+    for a in (op_arrays(w), op_arrays_reference(w)):
+        assert a.weight_row_bytes.tolist() == [4096.0, 8192.0, 144.0, 256.0, 0.0]

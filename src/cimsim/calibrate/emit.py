@@ -88,6 +88,9 @@ def config_tree(cal: Calibration) -> dict:
     if cal.rows_per_pass is not None:
         few_rows = {"rows_per_pass": Note(cal.rows_per_pass, f"(D) {cal.pass_fit}"),
                     "pass_max_rows": Note(cal.pass_max_rows, f"(M) {cal.pass_scan}")}
+    if cal.row_length_exponent is not None:
+        few_rows["row_length_exponent"] = Note(_g(cal.row_length_exponent), f"(M) {cal.row_length_how}")
+        few_rows["row_length_from"] = Note(f"{cal.llc_bytes:.0f} B", "weights past the LLC stream from DRAM")
     processor_extra = {}
     if cal.gemv_single_stream:
         processor_extra["single_stream_bandwidth"] = Note(

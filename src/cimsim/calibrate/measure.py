@@ -22,6 +22,8 @@ from ..errors import CimsimError
 from . import plausible as P
 from .grid import (GRID_DENSE_FROM, GRID_DENSE_UP_TO, GRID_MAX_SIDE, GRID_MIN_SIDE, GRID_PAST_LLC,  # noqa: F401
                    GRID_ROWS, GRID_ROWS_QUICK, GRID_SIDE_MULTIPLE, grid_sides)
+from .rowlength import ROW_LENGTH_ROWS, fit_exponent, row_length_side
+from .rowlength import shapes as row_shapes
 from .fewrows import PASS_TOLERANCE, ceil_div, fit_rows_per_pass, pass_limit, row_time_ratios
 from .probe import cpu_clock_hz, cpu_flags, cpu_model, dram_capacity_bytes, max_clock_hz, sysfs_caches
 from .timing import DEFAULT, Timing
@@ -168,6 +170,9 @@ class Calibration:
     pass_max_rows: int | None = None
     pass_fit: str = ""
     pass_scan: str = ""
+    #: a weight's rate past the LLC against its row length (:mod:`.rowlength`), and how
+    row_length_exponent: float | None = None
+    row_length_how: str = ""
 
     @property
     def gemv_dram_bps(self) -> float:
@@ -197,6 +202,29 @@ class Calibration:
 
 
 # --------------------------------------------------------------------------- kernels
+def _row_length(be, timing, llc: float, sides, min_time: float, say) -> tuple[float, str]:
+    """``mac_efficiency.row_length_exponent`` (:mod:`.rowlength`): one square weight past the
+    LLC and its two rectangles, at :data:`.rowlength.ROW_LENGTH_ROWS` rows, in interleaved rounds."""
+    side = row_length_side(llc, sides)
+    entries = {}
+    for kind, (n, k) in row_shapes(side).items():
+        w = be.empty(n * k).reshape(n, k)
+        for r in ROW_LENGTH_ROWS:
+            x, y = be.empty(r * k).reshape(r, k), be.empty(r * n).reshape(r, n)
+            entries[(kind, r)] = lambda x=x, w=w, y=y: be.linear(x, w, y)
+    how = []
+
+    def once() -> float:
+        a, text = fit_exponent(timing.time_rounds(entries, rounds=3, min_time=min_time, min_reps=3))
+        how[:] = [f"the {4 * side * side / MiB:.4g} MiB square as N = 4K and N = K/4: {text}"]
+        return a
+
+    a = until_plausible("processor.mac_efficiency.row_length_exponent", "the rate of a weight past the "
+                        "LLC against its row length", once, P.row_length_exponent(), log=say)
+    say(f"row length past the LLC: rate ~ row bytes ** {a:.3g} ({how[0]})")
+    return a, how[0]
+
+
 def read_bandwidth(be: Backend, nbytes: int, min_time: float, timing: Timing = DEFAULT) -> float:
     a = be.ones(max(1, nbytes // 4))
     t = timing.time(lambda: be.read(a), min_time=min_time)
@@ -541,6 +569,7 @@ def measure(quick: bool = False, prefer_torch: bool = True, log=None, threads: i
             pass_scan = f"the table's last row ({top}) is on the few-row path"
         say(f"few-row path: {rows_per_pass} rows a pass over the weight, up to {pass_max} rows ({pass_scan})")
     weights.clear()
+    row_exponent, row_how = (None, "") if quick else _row_length(be, timing, llc, sides, min_time, say)
 
     per_cycle = limits.cores * limits.clock_hz
     vec = per_cycle * until_plausible(
@@ -556,7 +585,8 @@ def measure(quick: bool = False, prefer_torch: bool = True, log=None, threads: i
         grid_macs_per_s=grid, vector_ops_per_s=vec, add_overhead_s=add_s,
         mm_overhead_s=mm_s, dram_capacity_bytes=dram_capacity_bytes(),
         seconds=time.perf_counter() - t_start, notes=notes, dram_read_1thread_bps=dram_1thread,
-        rows_per_pass=rows_per_pass, pass_max_rows=pass_max, pass_fit=pass_fit, pass_scan=pass_scan)
+        rows_per_pass=rows_per_pass, pass_max_rows=pass_max, pass_fit=pass_fit, pass_scan=pass_scan,
+        row_length_exponent=row_exponent, row_length_how=row_how)
     problems = P.check_calibration(cal, limits)
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""

@@ -136,6 +136,12 @@ def matmul_rows_rate(host: Host, rows: int) -> Range:
                  f"{FP32_FLOOR_PER_CYCLE:g} MAC a cycle a core; at most the fp32 SIMD peak")
 
 
+def row_length_exponent() -> Range:
+    return Range(-0.5, 0.5, "(exponent)", 1.0,
+                 "a weight's rate within 2^0.5 = 1.41x up or down when its rows double: a kernel "
+                 "that streams short rows twice as slowly is not streaming")
+
+
 def vector_per_cycle() -> Range:
     return Range(0.25, 64.0, "ops/cycle/core", 1.0,
                  "a scalar core retires one op a cycle, four with its pipelines; 16 AVX-512 lanes x 2 "

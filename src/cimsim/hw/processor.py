@@ -68,7 +68,15 @@ class MacEfficiency(Strict):
        of the table's largest ``rows`` entry r at or below its own rows, scaled by the passes:
        ``fraction = fraction(r) x (rows / r) x ceil(r / p) / ceil(rows / p)`` (in place of rule
        2's interpolation in rows, which would put a 12-row matmul halfway in rate between the
-       8-row pass path and the 16-row blocked path).
+       8-row pass path and the 16-row blocked path);
+    6. with ``row_length_exponent`` (a) and ``row_length_from``: a matmul whose weight holds at
+       least ``row_length_from`` bytes (one past the last-level cache, streamed from DRAM) runs
+       at ``(row / row_sq) ** a`` times the table's fraction, ``row`` the bytes of one stored row
+       of its weight (the contiguous run the kernel streams: ``K`` elements of an ``[N, K]``
+       weight) and ``row_sq = 2 sqrt(weight bytes)`` that of the table's fp32 square of the same
+       bytes: a kernel streams long rows faster than short ones (a 2-vCPU EPYC's MKL, 1 thread,
+       64 MiB weights: ``N = 4K`` ran 0.82-0.88x the square's rate at 1-64 rows, ``N = K/4``
+       1.02-1.11x). An op whose weight has no row length known runs at the table's fraction.
     """
 
     rows: list[PositiveFloat] = Field(description="Activation row counts (batch x m), ascending.")
@@ -83,6 +91,14 @@ class MacEfficiency(Strict):
     pass_max_rows: Optional[PositiveInt] = Field(
         default=None, description="The most activation rows the few-row path runs (the kernel "
         "switches to its blocked path above); with rows_per_pass only.")
+    row_length_exponent: Optional[float] = Field(
+        default=None, ge=-1.0, le=1.0, description="Exponent a of the rate of a matmul by a weight "
+        "of at least row_length_from bytes in its row length: the table's fraction x (row bytes / "
+        "the fp32 square's row bytes) ** a (`cimsim calibrate` measures it past the last-level "
+        "cache; default: none, the table's fraction).")
+    row_length_from: Optional[Bytes] = Field(
+        default=None, description="Weights of at least this many bytes take the row-length "
+        "exponent (the calibrated last-level cache); with row_length_exponent only.")
 
     @model_validator(mode="before")
     @classmethod
@@ -104,6 +120,8 @@ class MacEfficiency(Strict):
                 raise ValueError(f"{name} must be strictly ascending, got {axis}")
         if (self.rows_per_pass is None) != (self.pass_max_rows is None):
             raise ValueError("rows_per_pass and pass_max_rows go together: give both or neither")
+        if (self.row_length_exponent is None) != (self.row_length_from is None):
+            raise ValueError("row_length_exponent and row_length_from go together: give both or neither")
         if self.pass_max_rows is not None and self.pass_max_rows < self.rows[0]:
             raise ValueError(f"pass_max_rows ({self.pass_max_rows}) is below the first rows entry "
                              f"({self.rows[0]:g}): no table row lies on the few-row path")
@@ -113,8 +131,20 @@ class MacEfficiency(Strict):
                              f"{[len(r) for r in self.fraction]} entries per row")
         return self
 
-    def at(self, rows: np.ndarray, weight_bytes: np.ndarray) -> np.ndarray:
-        """The fraction for ops of ``rows`` activation rows and ``weight_bytes`` of weights."""
+    def at(self, rows: np.ndarray, weight_bytes: np.ndarray, row_bytes: np.ndarray | None = None) -> np.ndarray:
+        """The fraction for ops of ``rows`` activation rows and ``weight_bytes`` of weights
+        (``row_bytes``: bytes of one stored row of each op's weight, 0 where unknown; rule 6)."""
+        out = self._table_at(rows, weight_bytes)
+        if self.row_length_exponent is None or row_bytes is None:
+            return out
+        wb = np.asarray(weight_bytes, dtype=np.float64)
+        rb = np.asarray(row_bytes, dtype=np.float64)
+        long = (wb >= self.row_length_from) & (rb > 0)
+        out[long] *= (rb[long] / (2.0 * np.sqrt(wb[long]))) ** self.row_length_exponent
+        return out
+
+    def _table_at(self, rows: np.ndarray, weight_bytes: np.ndarray) -> np.ndarray:
+        """Rules 1-5: the table's fraction."""
         table = np.asarray(self.fraction, dtype=np.float64)  # (R, W)
         wb = np.asarray(self.weight_bytes or [1.0], dtype=np.float64)
         lw = np.log2(np.maximum(weight_bytes, wb[0]))
@@ -283,7 +313,8 @@ class Processor(Component):
         cfg = self.config
         peak, emac = plan.state["peak"], plan.state["emac"]
         macs, vec = ops.macs[idx], ops.vector_ops[idx]
-        eff = (cfg.mac_efficiency.at(ops.rows[idx], ops.weight_bytes[idx])
+        eff = (cfg.mac_efficiency.at(ops.rows[idx], ops.weight_bytes[idx],
+                                     None if ops.weight_row_bytes is None else ops.weight_row_bytes[idx])
                if cfg.mac_efficiency is not None else np.ones(len(idx)))
         with np.errstate(divide="ignore", invalid="ignore"):
             t_mac = np.where(macs > 0, macs / peak, 0.0)  # at peak (the MAC utilization)

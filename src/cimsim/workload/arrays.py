@@ -120,10 +120,16 @@ def op_arrays(workload) -> OpArrays:
     size, reads, store = _pattern_columns(c.tags, no, c.op_names, workload.name)
     from .activity import activity_columns
 
+    # a tensor's row: its bytes over its first dimension (2-D and up), else all of it
+    ndim = np.diff(c.shape_ptr)
+    first = c.shape_dims[np.minimum(c.shape_ptr[:-1], max(len(c.shape_dims) - 1, 0))] if c.n_tensors else ndim
+    row = np.where(ndim >= 2, nbytes / np.where(ndim >= 2, first, 1), nbytes)
+    wrow = np.where(stationary >= 0, row[np.maximum(stationary, 0)], 0.0) if c.n_tensors else np.zeros(no)
     return OpArrays(kind, dtype, macs, vec, rows, batch, kk, nn, wb, ain, aout, stationary, wptr,
                     wids.astype(np.int64), nbytes, c.tensor_names, iptr,
                     c.in_ids[i_entry].astype(np.int64), win, im2col, size, reads, store,
-                    activity=activity_columns(c.tags, no, c.op_names, workload.name))
+                    activity=activity_columns(c.tags, no, c.op_names, workload.name),
+                    weight_row_bytes=wrow.astype(np.float64))
 
 
 def _dtype_names(codes: np.ndarray) -> np.ndarray:
@@ -156,6 +162,7 @@ def op_arrays_reference(workload) -> OpArrays:
     macs, vec, rows, kk, nn, wb, ain, aout = (np.zeros(n) for _ in range(8))
     batch = np.ones(n)
     stationary = np.full(n, -1, dtype=np.int64)
+    wrow = np.zeros(n)
     wptr = np.zeros(n + 1, dtype=np.int64)
     wids: list[int] = []
     iptr = np.zeros(n + 1, dtype=np.int64)
@@ -178,6 +185,8 @@ def op_arrays_reference(workload) -> OpArrays:
             rows[i], kk[i], nn[i], batch[i] = op.batch * op.m, op.k, op.n, op.batch
             if op.weight is not None:
                 stationary[i] = tid[op.weight]
+                shape = workload.tensors[op.weight].shape
+                wrow[i] = nbytes[tid[op.weight]] / shape[0] if len(shape) >= 2 else nbytes[tid[op.weight]]
             continue
         macs[i] = op.generic_macs
         out_elems = sum(numel[t] for t in outs)
@@ -194,7 +203,8 @@ def op_arrays_reference(workload) -> OpArrays:
                     names, iptr, np.asarray(iids, dtype=np.int64),
                     np.array([float(op.tags.get("window_elems", 0) or 0) for op in workload.ops]),
                     np.array([op.tags.get("part") == "im2col" for op in workload.ops], dtype=bool),
-                    *_pattern_reference(workload.ops), activity=_activity_reference(workload.ops))
+                    *_pattern_reference(workload.ops), activity=_activity_reference(workload.ops),
+                    weight_row_bytes=wrow)
 
 
 def _activity_reference(ops):

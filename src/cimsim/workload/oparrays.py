@@ -80,6 +80,10 @@ class OpArrays:
     store_bytes: np.ndarray | None = None
     #: data statistics of a traced model's ops (:class:`OpActivity`); None when no op states one
     activity: OpActivity | None = None
+    #: float64: bytes of one stored row of a matmul's stationary weight (its elements after the
+    #: first dimension: ``K`` of a ``[N, K]`` weight, ``N`` of a ``[K, N]`` one), the contiguous
+    #: run a kernel streams; the whole weight when it has one dimension, 0 without a weight
+    weight_row_bytes: np.ndarray | None = None
 
     def mac_dtype_ok(self) -> np.ndarray:
         """bool per op: its dtype is a compute dtype (:attr:`compute_dtypes`). A MAC op in
