@@ -43,5 +43,5 @@ def fit_exponent(times: dict) -> tuple[float, str]:
     a = statistics.median(per.values())
     how = ("rate over the square's at rows " + ", ".join(
         f"{r}: tall {times[('square', r)] / times[('tall', r)]:.2f}x, wide {times[('square', r)] / times[('wide', r)]:.2f}x"
-        for r in rows) + " the square's; a = median of log2(wide / tall) / 2")
+        for r in rows) + "; a = median of log2(wide / tall) / 2")
     return a, how
