@@ -121,15 +121,17 @@ def op_arrays(workload) -> OpArrays:
     from .activity import activity_columns
 
     # a tensor's row: its bytes over its first dimension (2-D and up), else all of it
-    ndim = np.diff(c.shape_ptr)
-    first = c.shape_dims[np.minimum(c.shape_ptr[:-1], max(len(c.shape_dims) - 1, 0))] if c.n_tensors else ndim
-    row = np.where(ndim >= 2, nbytes / np.where(ndim >= 2, first, 1), nbytes)
-    wrow = np.where(stationary >= 0, row[np.maximum(stationary, 0)], 0.0) if c.n_tensors else np.zeros(no)
+    first = np.ones(c.n_tensors)
+    nd2 = np.diff(c.shape_ptr) >= 2
+    first[nd2] = c.shape_dims[c.shape_ptr[:-1][nd2]]
+    wrow = np.zeros(no)
+    has = stationary >= 0
+    wrow[has] = nbytes[stationary[has]] / first[stationary[has]]
     return OpArrays(kind, dtype, macs, vec, rows, batch, kk, nn, wb, ain, aout, stationary, wptr,
                     wids.astype(np.int64), nbytes, c.tensor_names, iptr,
                     c.in_ids[i_entry].astype(np.int64), win, im2col, size, reads, store,
                     activity=activity_columns(c.tags, no, c.op_names, workload.name),
-                    weight_row_bytes=wrow.astype(np.float64))
+                    weight_row_bytes=wrow)
 
 
 def _dtype_names(codes: np.ndarray) -> np.ndarray:
