@@ -176,6 +176,26 @@ def test_a_weight_past_the_llc_runs_at_its_row_length_to_the_power_of_the_expone
     assert t == pytest.approx(4 * 8192 * 2048 / (peak * 0.5), rel=1e-3, abs=0)
 
 
+def test_a_row_length_beyond_the_timed_rectangles_takes_their_edge_and_never_passes_the_peak():
+    """Rule 6 at its edges, exponent 0.5 from 32 MiB, fraction 0.9 by a 64 MiB weight (square rows
+    16 KiB): a [K, N] = [256, 65536] weight (rows of 256 KiB, 16x the square's) takes the timed
+    ratio 2: 0.9 x 2^0.5 = 1.27, held to 1 (the peak); a [65536, 256] one (rows of 1 KiB, 1/16)
+    takes 1/2: 0.9 x 2^-0.5 = 0.636."""
+    from cimsim import simulate
+
+    table = {"rows": [1, 16], "weight_bytes": ["64 MiB"], "fraction": [[0.9], [0.9]],
+             "row_length_exponent": 0.5, "row_length_from": "32 MiB"}
+    peak = 64e9
+    for k, n, frac in ((256, 65536, 1.0), (65536, 256, 0.9 * 2 ** -0.5)):
+        t = simulate(_arch(table), _one_matmul(4, k, n)).latency_s
+        assert t == pytest.approx(4 * k * n / (peak * frac), rel=1e-3, abs=0), (k, n)
+    from cimsim.calibrate.rowlength import shapes
+    from cimsim.hw.processor import ROW_RATIO_TIMED
+
+    (n_sq, k_sq), (n_t, k_t), (n_w, k_w) = shapes(4096).values()
+    assert ROW_RATIO_TIMED == (k_t / k_sq, k_w / k_sq)  # the rectangles calibrate times
+
+
 def test_the_row_length_exponent_is_the_median_over_rows_of_the_rectangles_rates():
     """Times of one weight's three shapes (the same MACs): the wide one (rows 4x the tall one's)
     at 1.10 and 1.20 x the square's rate and the tall one at 0.88 and 0.80 x, at rows 1 and 8:

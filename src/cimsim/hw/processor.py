@@ -45,6 +45,11 @@ from .parts.communication import COMMUNICATION_KINDS
 from .hierarchy import hierarchy_traffic
 
 
+#: the row lengths, over the square's, that ``cimsim calibrate`` times (``N = 4K`` and ``N = K/4``;
+#: :mod:`cimsim.calibrate.rowlength`): rule 6 holds an op's ratio to them, as rule 3 the table's edge
+ROW_RATIO_TIMED = (0.5, 2.0)
+
+
 class MacEfficiency(Strict):
     """Achievable fraction of the peak MAC rate of a matmul, by its activation rows and the
     bytes of its weights: a table measured by ``cimsim calibrate``.
@@ -76,7 +81,9 @@ class MacEfficiency(Strict):
        weight) and ``row_sq = 2 sqrt(weight bytes)`` that of the table's fp32 square of the same
        bytes: a kernel streams long rows faster than short ones (a 2-vCPU EPYC's MKL, 1 thread,
        64 MiB weights: ``N = 4K`` ran 0.82-0.88x the square's rate at 1-64 rows, ``N = K/4``
-       1.02-1.11x). An op whose weight has no row length known runs at the table's fraction.
+       1.02-1.11x). As beyond the table's edge (rule 3), ``row / row_sq`` is held to the range
+       the calibration timed, 1/2 (``N = 4K``) to 2 (``N = K/4``), and the fraction never exceeds
+       1 (the peak). An op whose weight has no row length known runs at the table's fraction.
     """
 
     rows: list[PositiveFloat] = Field(description="Activation row counts (batch x m), ascending.")
@@ -140,7 +147,8 @@ class MacEfficiency(Strict):
         wb = np.asarray(weight_bytes, dtype=np.float64)
         rb = np.asarray(row_bytes, dtype=np.float64)
         long = (wb >= self.row_length_from) & (rb > 0)
-        out[long] *= (rb[long] / (2.0 * np.sqrt(wb[long]))) ** self.row_length_exponent
+        ratio = np.clip(rb[long] / (2.0 * np.sqrt(wb[long])), ROW_RATIO_TIMED[0], ROW_RATIO_TIMED[1])
+        out[long] = np.minimum(out[long] * ratio ** self.row_length_exponent, 1.0)
         return out
 
     def _table_at(self, rows: np.ndarray, weight_bytes: np.ndarray) -> np.ndarray:
