@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from cimsim.config import architecture_from_dict
-from cimsim.validate.host import (BLIND2_CASES, BLIND3_CASES, BLIND_CASES, FRESH_CASES, PAST_LLC_FACTOR, RNN_CASES, UNSEEN_HIDDEN, gemv_workload,
+from cimsim.validate.host import (BLIND2_CASES, BLIND3_CASES, BLIND4_CASES, BLIND_CASES, FRESH_CASES, PAST_LLC_FACTOR, RNN_CASES, UNSEEN_HIDDEN, gemv_workload,
                                   past_llc_hidden, repeated, steady_latency, unseen_cases)
 
 MiB = 1 << 20
@@ -21,14 +21,15 @@ def test_the_held_out_shapes_are_in_neither_the_suite_nor_the_calibration_grid()
     suite_hidden = {h for _, h, _, _ in RNN_CASES}
     for llc in (8 * MiB, 32 * MiB, 45 * MiB, 260 * MiB):
         cases = unseen_cases(llc)
-        assert cases[9:] == FRESH_CASES + BLIND_CASES + BLIND2_CASES + BLIND3_CASES and len(cases) == 31
+        assert cases[9:] == FRESH_CASES + BLIND_CASES + BLIND2_CASES + BLIND3_CASES + BLIND4_CASES \
+            and len(cases) == 37
         hidden = {h for _, h, _, _ in cases}
         # 1536, a first-set hidden size, became a table side with the columns between octaves
         # (2026-12-03); its cases' recurrent weights, 3 and 4 x 1536^2 x 4 B = 27 and 36 MiB, lie
         # between other columns (16 ... 64 MiB), not at its 9 MiB
         assert not hidden & suite_hidden and hidden & sides == {1536}
         assert all(4 * g * 1536 ** 2 > 4 * 2048 ** 2 for g in (3, 4))
-        assert len(hidden) == 3 + 1 + 6 + 4 + 6 + 6  # no hidden size in two sets
+        assert len(hidden) == 3 + 1 + 6 + 4 + 6 + 6 + 6  # no hidden size in two sets
         # batches 1 (the GEMV by a weight past the LLC) and 3-20; since 2026-12-04 the table has
         # every row count up to 16 (a kernel's few-row path steps with its tile heights), so
         # batches up to 16 are table rows by square weights and 20 lies between 16 and 32: what
