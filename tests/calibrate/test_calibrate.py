@@ -48,6 +48,8 @@ def test_calibrate_writes_a_plausible_config(tmp_path):
     assert p.returncode == 0, p.stderr
     text = out.read_text()
     assert "# Calibrated to this host by `cimsim calibrate" in text
+    # the default statistic: an op's median call (a workload's fastest call is made of typical ones)
+    assert "each figure is the median of repeated calls" in text
     arch = load_architecture(out)
     assert list(arch.memory) == ["llc", "dram"]
     dram, llc = arch.memory["dram"], arch.memory["llc"]
@@ -485,6 +487,13 @@ def test_timing_settings_are_explicit():
 
     assert Timing.from_env({}).statistic == "min"
     assert Timing.from_env({"CIMSIM_TIMING": "median"}).statistic == "median"
+    # a calibration's default is the median (cimsim.calibrate.CALIBRATION_STATISTIC); the
+    # environment still decides
+    from cimsim.calibrate import CALIBRATION_STATISTIC
+
+    assert CALIBRATION_STATISTIC == "median"
+    assert Timing.from_env({}, default=CALIBRATION_STATISTIC).statistic == "median"
+    assert Timing.from_env({"CIMSIM_TIMING": "min"}, default=CALIBRATION_STATISTIC).statistic == "min"
     with pytest.raises(CimsimError, match="CIMSIM_TIMING='mean' is not one of min, median"):
         Timing.from_env({"CIMSIM_TIMING": "mean"})
     calls = []

@@ -6,8 +6,9 @@ Four parts: :mod:`.probe` (host facts the kernel reports: CPU, clock, flags, cac
 range from :mod:`.plausible`) and :mod:`.emit` (the config: a tree of values with
 comments, dumped as YAML). :func:`calibrate` runs them in turn.
 
-Microbenchmarks, each timed with :func:`time.perf_counter` as the fastest of
-repeated calls (see :class:`.timing.Timing`) (the kernels are PyTorch's when torch is installed, else
+Microbenchmarks, each timed with :func:`time.perf_counter` as the median of
+repeated calls (an op's typical time; ``--timing min``: the fastest; see
+:class:`.timing.Timing`) (the kernels are PyTorch's when torch is installed, else
 NumPy's, so they are the kernels a traced or generated workload runs):
 
 - **DRAM bandwidth**: a reduction (``sum``) over an array four times the
@@ -65,11 +66,11 @@ from .measure import (GRID_MAX_SIDE, GRID_MIN_SIDE, GRID_ROWS, GRID_ROWS_QUICK, 
                       slower_than_fewer_rows, sweep_sizes, triad_bandwidth, until_plausible, vector_ops_per_s)
 from .plausible import Host, Range, check_calibration, problem
 from .probe import cpu_clock_hz, cpu_flags, cpu_model, dram_capacity_bytes, max_clock_hz, sysfs_caches
-from .timing import Timing, best_time, best_time_batched
+from .timing import CALIBRATION_STATISTIC, Timing, best_time, best_time_batched
 
 __all__ = [
     "GRID_MAX_SIDE", "GRID_MIN_SIDE", "GRID_ROWS", "GRID_ROWS_QUICK", "PLACEHOLDER_ENERGY", "TRIES", "Backend",
-    "Calibration", "Host", "ImplausibleMeasurement", "MiB", "Range", "Timing", "best_time", "best_time_batched",
+    "CALIBRATION_STATISTIC", "Calibration", "Host", "ImplausibleMeasurement", "MiB", "Range", "Timing", "best_time", "best_time_batched",
     "calibrate", "check_calibration", "config_tree", "cpu_clock_hz", "cpu_flags", "cpu_model",
     "dram_capacity_bytes", "dump", "find_knee", "grid_sides", "max_clock_hz", "measure", "problem",
     "read_bandwidth", "slower_than_fewer_rows", "sweep_sizes", "sysfs_caches", "to_yaml", "triad_bandwidth", "until_plausible",
@@ -89,7 +90,7 @@ def calibrate(path: str | Path | None = None, quick: bool = False, prefer_torch:
 
     if path is not None and not Path(path).resolve().parent.is_dir():
         raise CimsimError(f"cannot write {path}: its directory does not exist")
-    timing = timing or Timing()
+    timing = timing or Timing(statistic=CALIBRATION_STATISTIC)
     cal = measure(quick=quick, prefer_torch=prefer_torch, log=log, threads=threads, timing=timing)
     text = to_yaml(cal, command, timing.statistic)
     architecture_from_dict(yaml.safe_load(text), source=str(path or "<calibration>"))

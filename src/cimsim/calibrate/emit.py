@@ -145,7 +145,7 @@ def config_tree(cal: Calibration) -> dict:
             "static_power": _placeholder("static_power"),
             "op_overhead": Note(_q(cal.op_overhead_s * 1e6, "us"),
                                 f"(M) mean of a one-element add ({_g(cal.add_overhead_s * 1e6)} us) and a 1x1 mm "
-                                f"({_g(cal.mm_overhead_s * 1e6)} us), fastest batch of 200 calls"),
+                                f"({_g(cal.mm_overhead_s * 1e6)} us), per call in batches of 200"),
         },
     }
 

@@ -26,7 +26,7 @@ from .rowlength import ROW_LENGTH_ROWS, fit_exponent, row_length_side
 from .rowlength import shapes as row_shapes
 from .fewrows import PASS_TOLERANCE, ceil_div, fit_rows_per_pass, pass_limit, row_time_ratios
 from .probe import cpu_clock_hz, cpu_flags, cpu_model, dram_capacity_bytes, max_clock_hz, sysfs_caches
-from .timing import DEFAULT, Timing
+from .timing import CALIBRATION, DEFAULT, Timing
 
 MiB = 1 << 20
 #: rows of a GEMV (BLAS streams the weight once for the one row)
@@ -324,10 +324,10 @@ def host_limits(threads: int, clock_hz: float) -> P.Host:
 
 # --------------------------------------------------------------------------- the plan
 def measure(quick: bool = False, prefer_torch: bool = True, log=None, threads: int | None = None,
-            timing: Timing = DEFAULT, host: P.Host | None = None) -> Calibration:
+            timing: Timing = CALIBRATION, host: P.Host | None = None) -> Calibration:
     """Run every microbenchmark (about a minute; ``quick``: a few seconds, coarser) with
     ``threads`` torch threads (default: torch's setting, which stays changed), timed by
-    ``timing``; every value is held to its plausible range for ``host`` (default: this
+    ``timing`` (default: the median of repeated calls, :data:`.timing.CALIBRATION_STATISTIC`); every value is held to its plausible range for ``host`` (default: this
     machine's cores, clock and flags)."""
     say = log or (lambda msg: None)
     t_start = time.perf_counter()
@@ -352,7 +352,7 @@ def measure(quick: bool = False, prefer_torch: bool = True, log=None, threads: i
     sizes = sweep_sizes(256 * 1024, int(hi), per_octave=1 if quick else 2)
     say(f"read bandwidth ({be.name}) at {len(sizes)} working sets, {sizes[0] // 1024} KiB to "
         f"{sizes[-1] / MiB:.0f} MiB")
-    # rounds over all sizes, fastest per size: a burst of load from other processes
+    # rounds over all sizes, the fastest round per size: a burst of load from other processes
     # then spoils one round of a size, not all its samples
     arrays = {s: be.ones(max(1, s // 4)) for s in sizes}
     best = {s: 0.0 for s in sizes}
@@ -440,12 +440,12 @@ def measure(quick: bool = False, prefer_torch: bool = True, log=None, threads: i
 
     one = [be.empty(1) for _ in range(3)]
     add_s = until_plausible(
-        "processor.op_overhead", "a one-element add, fastest batch of 200",
+        "processor.op_overhead", "a one-element add, batches of 200",
         lambda: timing.time_batched(lambda: be.add(one[0], one[1], one[2]), inner=200, min_time=min_time),
         P.op_overhead(), log=say)
     m1 = [be.matrix(1, "fp32") for _ in range(3)]
     mm_s = until_plausible(
-        "processor.op_overhead", "a 1x1 mm, fastest batch of 200",
+        "processor.op_overhead", "a 1x1 mm, batches of 200",
         lambda: timing.time_batched(lambda: be.mm(m1[0], m1[1], m1[2]), inner=200, min_time=min_time),
         P.op_overhead(), log=say)
     overhead = 0.5 * (add_s + mm_s)
@@ -491,11 +491,11 @@ def measure(quick: bool = False, prefer_torch: bool = True, log=None, threads: i
 
     measure_columns(sides)
     if not quick:
-        # the read sweep once more, fastest kept: a whole table after its first rounds, so load
+        # the read sweep once more, the fastest round kept: a whole table after its first rounds, so load
         # from other jobs that lasted through those (tens of seconds: a knee of 5.7 MiB and half
         # the DRAM bandwidth in a 2-thread calibration, 2026-12-03 14:38) spoils one round, not
         # the sizes; if the LLC it then gives needs larger weights, the table gains them
-        say("read bandwidth again, a table later (fastest kept)")
+        say("read bandwidth again, a table later (fastest round kept)")
         rounds(1)
         knee, llc_bw = find_knee([(s, best[s]) for s in sizes], inner, best[dram_bytes])
         dram_read, llc = best[dram_bytes], llc_of(knee)

@@ -151,7 +151,7 @@ def vector_per_cycle() -> Range:
 def op_overhead() -> Range:
     return Range(10e-9, 1e-3, "us", 1e-6,
                  "a Python-level call alone takes over 10 ns on any core; a one-element op over 1 ms "
-                 "in the fastest of 200-call batches means each waited on the scheduler")
+                 "per call of a 200-call batch means each waited on the scheduler")
 
 
 def clock() -> Range:
@@ -189,7 +189,7 @@ def check_calibration(cal, host: Host) -> list[str]:
     checks += [
         ("processor.vector_ops_per_cycle_per_core", "sigmoid over 64 Ki cache-resident elements, 4 ops each",
          cal.vector_ops_per_s / (host.cores * host.clock_hz), vector_per_cycle()),
-        ("processor.op_overhead", "a one-element add, fastest batch of 200", cal.add_overhead_s, op_overhead()),
-        ("processor.op_overhead", "a 1x1 mm, fastest batch of 200", cal.mm_overhead_s, op_overhead()),
+        ("processor.op_overhead", "a one-element add, batches of 200", cal.add_overhead_s, op_overhead()),
+        ("processor.op_overhead", "a 1x1 mm, batches of 200", cal.mm_overhead_s, op_overhead()),
     ]
     return [p for name, what, value, rng in checks if (p := problem(name, what, value, rng))]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from ..calibrate.timing import ENV_VAR, STATISTICS
+from ..calibrate.timing import CALIBRATION_STATISTIC, ENV_VAR, STATISTICS
 from . import OneLineErrors, full_path
 
 
@@ -18,9 +18,11 @@ from . import OneLineErrors, full_path
 @click.option("--numpy", "use_numpy", is_flag=True, help="Time NumPy's kernels even if torch is installed.")
 @click.option("--threads", type=click.IntRange(min=1), default=None,
               help="Torch threads to time with (default: torch's own setting); the config's cores.")
-@click.option("--timing", type=click.Choice(STATISTICS), default="min", show_default=True, envvar=ENV_VAR,
-              help=f"Statistic of repeated calls each figure is (also ${ENV_VAR}): min is the least "
-                   "disturbed on a shared machine.")
+@click.option("--timing", type=click.Choice(STATISTICS), default=CALIBRATION_STATISTIC, show_default=True,
+              envvar=ENV_VAR,
+              help=f"Statistic of repeated calls each figure is (also ${ENV_VAR}): median, an op's "
+                   "typical time, which a workload's calls are made of; min, the least disturbed "
+                   "call, on a machine other jobs load.")
 def calibrate(output: Path, quick: bool, use_numpy: bool, threads: int | None, timing: str) -> None:
     """Measure this host (DRAM and last-level-cache bandwidth, cache size, matmul
     throughput per dtype, per-op overhead) and write it as an architecture config."""

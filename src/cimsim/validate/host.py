@@ -20,8 +20,10 @@ model can see; it is not timed here. cimsim's workloads are the generators'
 the 10 ATen calls with arithmetic of the native cell, as ``torch.profiler`` lists
 them), ``transformer``, and a one-op GEMV.
 
-**What is timed.** Each case is the fastest (or median) of repeated calls on the same
-module, so a weight that fits the LLC is already there when a timed call starts. The cases
+**What is timed.** Each case is the fastest of repeated calls on the same module, so a weight
+that fits the LLC is already there when a timed call starts; the calibration reports each op's
+median call (``cimsim calibrate``'s default since 0.5: a case's fastest call is many ops' calls,
+and finds each at its typical time, not each at its own fastest). The cases
 are timed together in :data:`ROUNDS` interleaved rounds (every case in turn, a warm-up call
 each, then its calls of that round), each case's statistic over all its rounds: a burst of
 load from other processes as long as one case's timing spoils one of its rounds, not the case. The
@@ -153,17 +155,19 @@ ROUNDS = 3
 def _time_all(fns: dict, min_time: float, timing=None) -> dict:
     """Seconds of one call of each case, timed in :data:`ROUNDS` interleaved rounds over all
     cases (each round: a warm-up call, then ``min_time / ROUNDS`` seconds and at least 3 calls
-    of each case), the fastest (or ``timing``'s statistic) of each case's calls over all rounds,
-    as the calibration times (see :class:`cimsim.calibrate.timing.Timing`). A burst of load
-    from other processes as long as one case's timing then spoils one of its rounds, not the
-    case."""
+    of each case), the fastest (or ``timing``'s statistic) of each case's calls over all rounds
+    (see :class:`cimsim.calibrate.timing.Timing`). A burst of load from other processes as long
+    as one case's timing then spoils one of its rounds, not the case. A case is a whole
+    workload, many ops a call: its fastest call is its undisturbed time, which finds each op at
+    its typical time (the calibration's median), not each at its own fastest."""
     from ..calibrate import Timing
 
     return (timing or Timing()).time_rounds(fns, rounds=ROUNDS, min_time=min_time, min_reps=9)
 
 
 def host_architecture(quick: bool = False, timing=None, threads: int = 1):
-    """The calibrated architecture of this host and where it came from."""
+    """The calibrated architecture of this host and where it came from (``timing``: the
+    calibration's; default :data:`cimsim.calibrate.timing.CALIBRATION_STATISTIC`)."""
     from ..calibrate import calibrate
     from ..config import architecture_from_dict, load_architecture
 
@@ -227,13 +231,15 @@ def steady_latency(arch, wl) -> float:
 
 
 def host_cases(sizes: HostSizes = FULL, arch=None, quick_calibration: bool = False, timing=None,
-               suite_name: str = "host", tag_threads: bool = False) -> list[Case]:
+               suite_name: str = "host", tag_threads: bool = False, calibration_timing=None) -> list[Case]:
+    """Time the cases of ``sizes`` by ``timing`` (default: the fastest call) and predict each on
+    ``arch`` (default: this machine calibrated in-process, by ``calibration_timing``)."""
     import torch
 
     from ..calibrate import cpu_model
 
     if arch is None:
-        arch, how = host_architecture(quick=quick_calibration, timing=timing)
+        arch, how = host_architecture(quick=quick_calibration, timing=calibration_timing)
     else:
         how = f"config {arch.name}"
     torch.manual_seed(0)
@@ -310,10 +316,11 @@ def _time_cases(torch, sizes, add, timing=None):
 @suite("host", "PyTorch on this machine timed now (LSTM, GRU, GEMV, transformer layer) vs cimsim "
        "on the calibrated config ($CIMSIM_HOST_CONFIG or calibrated in-process)")
 def host_suite() -> list[Case]:
-    from ..calibrate import Timing
+    from ..calibrate import CALIBRATION_STATISTIC, Timing
 
-    # the statistic is read here, when the suite runs (CIMSIM_TIMING=median), not at import
-    return host_cases(FULL, timing=Timing.from_env(os.environ))
+    # the calibration's statistic is read here, when the suite runs (CIMSIM_TIMING=min), not at
+    # import; the cases are timed by their fastest call
+    return host_cases(FULL, calibration_timing=Timing.from_env(os.environ, default=CALIBRATION_STATISTIC))
 
 
 def _unseen_architectures(timing=None):
@@ -341,14 +348,14 @@ def llc_bytes_of(arch) -> float:
     return float(arch.memory[levels[-2] if len(levels) > 1 else levels[-1]].capacity)
 
 
-@suite("host-unseen", "held-out LSTM/GRU shapes (hidden 384-1792 and past the calibrated LLC, batch 1-20, "
+@suite("host-unseen", "held-out LSTM/GRU shapes (hidden 320-2560 and past the calibrated LLC, batch 1-20, "
        "3-25 steps) timed now vs cimsim on the calibrated config, at 1 and all threads")
 def host_unseen_suite() -> list[Case]:
-    from ..calibrate import Timing
+    from ..calibrate import CALIBRATION_STATISTIC, Timing
 
-    timing = Timing.from_env(os.environ)
+    timing = Timing.from_env(os.environ, default=CALIBRATION_STATISTIC)  # the calibrations'
     cases: list[Case] = []
     for arch, how in _unseen_architectures(timing):
         sizes = HostSizes(rnn=unseen_cases(llc_bytes_of(arch)), gemv=None, transformer=None)
-        cases += host_cases(sizes, arch=arch, timing=timing, suite_name="host-unseen", tag_threads=True)
+        cases += host_cases(sizes, arch=arch, suite_name="host-unseen", tag_threads=True)
     return cases
