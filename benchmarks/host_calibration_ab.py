@@ -18,7 +18,7 @@ dropping rows and columns, so they differ only in the table, not by two calibrat
 
 Then it times the ``host-unseen`` cases once and predicts every timing with each config. Prints
 median |error| and worst ratio per config for each held-out set (the first, ``FRESH_CASES``,
-``BLIND_CASES``, ``BLIND2_CASES``) and all cases, and each case; writes the calibrated config
+``BLIND_CASES``, ``BLIND2_CASES``, ``BLIND3_CASES``, ``BLIND4_CASES``) and all cases, and each case; writes the calibrated config
 next to ``out.json`` (``out.yaml``). Nothing is tuned here. Run it on a quiet machine (no other
 job): a 2-thread kernel waits a scheduler tick (4-8 ms) for a descheduled thread.
 """
@@ -38,7 +38,7 @@ from cimsim.validate import host as H
 M = importlib.import_module("cimsim.calibrate.measure")  # the module (the package exports a function by its name)
 OLD_ROWS = (1, 2, 4, 8, 16, 64, 256)
 threads = int(sys.argv[1])
-_, text = calibrate(threads=threads, command="host_calibration_ab.py")
+_, text = calibrate(threads=threads, command="host_calibration_ab.py")  # the default statistic (median)
 d = yaml.safe_load(text)
 me = d["processor"]["mac_efficiency"]
 mids = {s for s in M.grid_sides(4 * M.GRID_MAX_SIDE ** 2) if s & (s - 1)}  # not powers of two
@@ -104,7 +104,8 @@ def names(cases):
 
 
 sets = {"fresh set": names(H.FRESH_CASES), "blind set": names(H.BLIND_CASES),
-        "blind set 2": names(H.BLIND2_CASES)}
+        "blind set 2": names(H.BLIND2_CASES), "blind set 3": names(H.BLIND3_CASES),
+        "blind set 4": names(H.BLIND4_CASES)}
 
 
 def summary(errs):
