@@ -70,7 +70,8 @@ from .timing import CALIBRATION_STATISTIC, Timing, best_time, best_time_batched
 
 __all__ = [
     "GRID_MAX_SIDE", "GRID_MIN_SIDE", "GRID_ROWS", "GRID_ROWS_QUICK", "PLACEHOLDER_ENERGY", "TRIES", "Backend",
-    "CALIBRATION_STATISTIC", "Calibration", "Host", "ImplausibleMeasurement", "MiB", "Range", "Timing", "best_time", "best_time_batched",
+    "CALIBRATION_STATISTIC", "Calibration", "Host", "ImplausibleMeasurement", "MiB", "Range", "Timing",
+    "best_time", "best_time_batched",
     "calibrate", "check_calibration", "config_tree", "cpu_clock_hz", "cpu_flags", "cpu_model",
     "dram_capacity_bytes", "dump", "find_knee", "grid_sides", "max_clock_hz", "measure", "problem",
     "read_bandwidth", "slower_than_fewer_rows", "sweep_sizes", "sysfs_caches", "to_yaml", "triad_bandwidth", "until_plausible",

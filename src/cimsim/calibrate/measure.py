@@ -327,8 +327,9 @@ def measure(quick: bool = False, prefer_torch: bool = True, log=None, threads: i
             timing: Timing = CALIBRATION, host: P.Host | None = None) -> Calibration:
     """Run every microbenchmark (about a minute; ``quick``: a few seconds, coarser) with
     ``threads`` torch threads (default: torch's setting, which stays changed), timed by
-    ``timing`` (default: the median of repeated calls, :data:`.timing.CALIBRATION_STATISTIC`); every value is held to its plausible range for ``host`` (default: this
-    machine's cores, clock and flags)."""
+    ``timing`` (default: the median of repeated calls, :data:`.timing.CALIBRATION_STATISTIC`);
+    every value is held to its plausible range for ``host`` (default: this machine's cores,
+    clock and flags)."""
     say = log or (lambda msg: None)
     t_start = time.perf_counter()
     be = Backend(prefer_torch, threads)

@@ -34,7 +34,9 @@ class Timing:
     The fastest call, not the median, by default: other processes share the machine (a
     2-core host running several jobs has a load of 6), and a call whose threads were
     descheduled measures the scheduler, not the hardware; the fastest call is the least
-    disturbed (as :mod:`timeit` recommends)."""
+    disturbed (as :mod:`timeit` recommends). That suits a benchmark of a whole workload; a
+    calibration, whose figures are single ops that a workload's time sums, takes the median
+    (:data:`CALIBRATION_STATISTIC`, :data:`CALIBRATION`)."""
 
     statistic: str = "min"
     clock: Callable[[], float] = time.perf_counter
