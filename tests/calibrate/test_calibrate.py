@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from cimsim import load_architecture
-from cimsim.calibrate import MiB, find_knee, sweep_sizes
+from cimsim.calibrate import MiB, cache_plateau, find_knee, sweep_sizes
 
 
 def test_knee_of_a_two_plateau_sweep():
@@ -28,6 +28,25 @@ def test_knee_ignores_the_private_caches():
     sweep = [(MiB, 500e9), (2 * MiB, 50e9), (4 * MiB, 50e9), (8 * MiB, 5e9)]
     knee, bw = find_knee(sweep, inner_bytes=MiB, dram_bps=5e9)
     assert (knee, bw) == (4 * MiB, 50e9)
+
+
+def test_the_knee_comes_from_the_fastest_calls_and_the_plateau_from_the_statistic():
+    """The calibration looks for the knee in each size's fastest call (the cache's capacity is
+    the hardware's) and takes the cache's bandwidth from the statistic's sweep up to that knee.
+    Fastest calls: 100 GB/s to 16 MiB, 10 beyond: knee 16 MiB. Medians with other jobs' traffic
+    over 8-16 MiB (25 GB/s there, under sqrt(90 x 10) = 30 GB/s): their own knee would be
+    4 MiB; up to the fastest calls' knee their plateau is the median of 90, 90, 25, 25 = 57.5."""
+    sizes = [2 ** k * MiB for k in range(0, 7)]  # 1 .. 64 MiB
+    fastest = [(s, 100e9 if s <= 16 * MiB else 10e9) for s in sizes]
+    median = [(s, 90e9 if s <= 4 * MiB else 25e9 if s <= 16 * MiB else 10e9) for s in sizes]
+    knee = find_knee(fastest, inner_bytes=1.5 * MiB, dram_bps=10e9)[0]
+    assert knee == 16 * MiB
+    assert find_knee(median, inner_bytes=1.5 * MiB, dram_bps=10e9)[0] == 4 * MiB
+    assert cache_plateau(median, inner_bytes=1.5 * MiB, knee=knee) == (90e9 + 25e9) / 2
+    # with one statistic for both (the fastest call), the plateau is find_knee's own
+    assert cache_plateau(fastest, 1.5 * MiB, knee) == find_knee(fastest, 1.5 * MiB, 10e9)[1] == 100e9
+    # a knee below the peak: the peak's bandwidth alone
+    assert cache_plateau(median, inner_bytes=1.5 * MiB, knee=MiB) == 90e9
 
 
 def test_sweep_sizes_are_half_octaves_on_4k_pages():
@@ -513,6 +532,10 @@ def test_timing_settings_are_explicit():
 
     assert Timing(statistic="median").time(mostly_slow, min_time=0, min_reps=9, max_reps=9) >= 0.005
     assert Timing().time(mostly_slow, min_time=0, min_reps=9, max_reps=9) < 0.004
+    # the calls behind a statistic, for a caller that needs two statistics of the same calls
+    calls.clear()
+    ts = Timing(statistic="median").samples(mostly_slow, min_time=0, min_reps=9, max_reps=9)
+    assert len(ts) == 9 and min(ts) < 0.004 <= 0.005 <= Timing(statistic="median").of(ts)
 
 
 def test_a_bad_timing_setting_is_a_one_line_cli_error(tmp_path):

@@ -62,7 +62,7 @@ from pathlib import Path
 
 from .emit import PLACEHOLDER_ENERGY, config_tree, dump, to_yaml
 from .measure import (GRID_MAX_SIDE, GRID_MIN_SIDE, GRID_ROWS, GRID_ROWS_QUICK, TRIES, Backend, Calibration,
-                      ImplausibleMeasurement, MiB, find_knee, grid_sides, measure, read_bandwidth,
+                      ImplausibleMeasurement, MiB, cache_plateau, find_knee, grid_sides, measure, read_bandwidth,
                       slower_than_fewer_rows, sweep_sizes, triad_bandwidth, until_plausible, vector_ops_per_s)
 from .plausible import Host, Range, check_calibration, problem
 from .probe import cpu_clock_hz, cpu_flags, cpu_model, dram_capacity_bytes, max_clock_hz, sysfs_caches
@@ -72,7 +72,7 @@ __all__ = [
     "GRID_MAX_SIDE", "GRID_MIN_SIDE", "GRID_ROWS", "GRID_ROWS_QUICK", "PLACEHOLDER_ENERGY", "TRIES", "Backend",
     "CALIBRATION_STATISTIC", "Calibration", "Host", "ImplausibleMeasurement", "MiB", "Range", "Timing",
     "best_time", "best_time_batched",
-    "calibrate", "check_calibration", "config_tree", "cpu_clock_hz", "cpu_flags", "cpu_model",
+    "cache_plateau", "calibrate", "check_calibration", "config_tree", "cpu_clock_hz", "cpu_flags", "cpu_model",
     "dram_capacity_bytes", "dump", "find_knee", "grid_sides", "max_clock_hz", "measure", "problem",
     "read_bandwidth", "slower_than_fewer_rows", "sweep_sizes", "sysfs_caches", "to_yaml", "triad_bandwidth", "until_plausible",
     "vector_ops_per_s",

@@ -62,6 +62,11 @@ class Timing:
     def time(self, fn, *, min_time: float = 0.05, max_reps: int = 200, min_reps: int = 15) -> float:
         """Seconds of one call of ``fn()`` (after one warm-up): the statistic of at least
         ``min_reps`` calls and about ``min_time`` seconds of calls in all."""
+        return self.of(self.samples(fn, min_time=min_time, max_reps=max_reps, min_reps=min_reps))
+
+    def samples(self, fn, *, min_time: float = 0.05, max_reps: int = 200, min_reps: int = 15) -> list[float]:
+        """Seconds of each timed call of ``fn()`` as :meth:`time` takes them (its statistic is
+        :meth:`of` these), for a caller that needs more than one statistic of the same calls."""
         clock = self.clock
         fn()
         t0 = clock()
@@ -73,7 +78,7 @@ class Timing:
             t0 = clock()
             fn()
             ts.append(clock() - t0)
-        return self.of(ts)
+        return ts
 
     def of(self, samples) -> float:
         """The statistic of ``samples`` (seconds of single calls)."""
