@@ -3,8 +3,10 @@
 Four parts: :mod:`.probe` (host facts the kernel reports: CPU, clock, flags, caches),
 :mod:`.timing` (the harness: a statistic of repeated calls, settings passed explicitly),
 :mod:`.measure` (the kernels and the measurement plan, every value held to its plausible
-range from :mod:`.plausible`) and :mod:`.emit` (the config: a tree of values with
-comments, dumped as YAML). :func:`calibrate` runs them in turn.
+range from :mod:`.plausible`; the read sweep's analysis in :mod:`.sweep`, the matmul table's
+axes in :mod:`.grid`, its fits in :mod:`.fewrows` and :mod:`.rowlength`) and :mod:`.emit`
+(the config: a tree of values with comments, dumped as YAML). :func:`calibrate` runs them in
+turn.
 
 Microbenchmarks, each timed with :func:`time.perf_counter` as the median of
 repeated calls (an op's typical time; ``--timing min``: the fastest; see
@@ -62,8 +64,9 @@ from pathlib import Path
 
 from .emit import PLACEHOLDER_ENERGY, config_tree, dump, to_yaml
 from .measure import (GRID_MAX_SIDE, GRID_MIN_SIDE, GRID_ROWS, GRID_ROWS_QUICK, TRIES, Backend, Calibration,
-                      ImplausibleMeasurement, MiB, cache_plateau, find_knee, grid_sides, measure, read_bandwidth,
-                      slower_than_fewer_rows, sweep_sizes, triad_bandwidth, until_plausible, vector_ops_per_s)
+                      ImplausibleMeasurement, MiB, grid_sides, measure, read_bandwidth,
+                      slower_than_fewer_rows, triad_bandwidth, until_plausible, vector_ops_per_s)
+from .sweep import cache_plateau, find_knee, sweep_sizes
 from .plausible import Host, Range, check_calibration, problem
 from .probe import cpu_clock_hz, cpu_flags, cpu_model, dram_capacity_bytes, max_clock_hz, sysfs_caches
 from .timing import CALIBRATION_STATISTIC, Timing, best_time, best_time_batched

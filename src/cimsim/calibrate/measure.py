@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
-import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ from .rowlength import ROW_LENGTH_ROWS, fit_exponent, row_length_side
 from .rowlength import shapes as row_shapes
 from .fewrows import PASS_TOLERANCE, ceil_div, fit_rows_per_pass, pass_limit, row_time_ratios
 from .probe import cpu_clock_hz, cpu_flags, cpu_model, dram_capacity_bytes, max_clock_hz, sysfs_caches
+from .sweep import cache_plateau, find_knee, sweep_sizes
 from .timing import CALIBRATION, DEFAULT, Timing
 
 MiB = 1 << 20
@@ -243,48 +243,6 @@ def vector_ops_per_s(be: Backend, min_time: float, timing: Timing = DEFAULT) -> 
     ops per sigmoid element the workload IR counts (:data:`cimsim.workload.ir.ELEMENTWISE_OPS_PER_ELEMENT`)."""
     x, y = be.empty(VECTOR_ELEMENTS), be.empty(VECTOR_ELEMENTS)
     return 4 * VECTOR_ELEMENTS / timing.time(lambda: be.sigmoid(x, y), min_time=min_time)
-
-
-def sweep_sizes(lo: int, hi: int, per_octave: int = 2) -> list[int]:
-    """Working-set sizes from ``lo`` to ``hi`` in steps of 2^(1/per_octave), rounded to 4 KiB."""
-    out, k = [], 0
-    while True:
-        s = int(round(lo * 2 ** (k / per_octave) / 4096)) * 4096
-        if s > hi:
-            return out
-        out.append(s)
-        k += 1
-
-
-def find_knee(sweep: list[tuple[int, float]], inner_bytes: float, dram_bps: float) -> tuple[float, float]:
-    """(knee bytes, cache bandwidth B/s) of a bandwidth-vs-working-set sweep.
-
-    Cache plateau: the highest bandwidth at working sets above ``inner_bytes``
-    (the private caches of all threads). The knee is the largest working set
-    whose bandwidth is above the geometric mean of that plateau and
-    ``dram_bps``, found scanning upward from the plateau's peak.
-    """
-    pts = [(s, bw) for s, bw in sweep if s > inner_bytes] or list(sweep)
-    i_peak = max(range(len(pts)), key=lambda i: pts[i][1])
-    peak = pts[i_peak][1]
-    thresh = (peak * dram_bps) ** 0.5
-    knee = pts[i_peak][0]
-    for s, bw in pts[i_peak:]:
-        if bw < thresh:
-            break
-        knee = s
-    plateau = [bw for s, bw in pts if pts[i_peak][0] <= s <= knee]
-    return float(knee), float(statistics.median(plateau))
-
-
-def cache_plateau(sweep: list[tuple[int, float]], inner_bytes: float, knee: float) -> float:
-    """The cache's bandwidth (B/s) in a bandwidth-vs-working-set sweep whose cache ends at
-    ``knee``: the median of the sweep's bandwidths from its peak above ``inner_bytes`` (the
-    private caches) up to the knee (the peak's alone if the knee lies below it)."""
-    pts = [(s, bw) for s, bw in sweep if s > inner_bytes] or list(sweep)
-    i_peak = max(range(len(pts)), key=lambda i: pts[i][1])
-    plateau = [bw for s, bw in pts if pts[i_peak][0] <= s <= knee] or [pts[i_peak][1]]
-    return float(statistics.median(plateau))
 
 
 def slower_than_fewer_rows(grid: dict, rows, side: int, tolerance: float = 0.8,
