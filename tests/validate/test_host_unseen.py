@@ -116,3 +116,15 @@ def test_the_cases_are_timed_together_and_reported_in_their_order():
     assert [c.case for c in cases] == ["nn.LSTM H=32 B=1 T=2 threads=1", "nn.GRU H=32 B=2 T=2 threads=1",
                                        "nn.LSTM H=32 B=3 T=2 threads=1", "GEMV F.linear 1x64 @ 64x64 threads=1"]
     assert all(c.measured > 0 and c.predicted > 0 for c in cases)
+
+
+def test_the_host_suites_time_cases_by_their_fastest_call_and_calibrate_by_the_setting():
+    """A case is a whole workload: its fastest call, whatever CIMSIM_TIMING says; the in-process
+    calibrations take CIMSIM_TIMING, else the median (a workload's calls are its ops' typical
+    ones)."""
+    from cimsim.validate.host import suite_timings
+
+    for environ, calibration in (({}, "median"), ({"CIMSIM_TIMING": "min"}, "min"),
+                                 ({"CIMSIM_TIMING": "median"}, "median")):
+        cases, cal = suite_timings(environ)
+        assert (cases.statistic, cal.statistic) == ("min", calibration), environ

@@ -313,14 +313,20 @@ def _time_cases(torch, sizes, add, timing=None):
         add(name, m, *what[name])
 
 
+def suite_timings(environ) -> tuple:
+    """(the cases' timing, the in-process calibrations' timing) of the host suites: each case by
+    its fastest call, always; the calibrations by ``CIMSIM_TIMING`` in ``environ`` (read when
+    a suite runs, not at import), else the calibration's default (the median)."""
+    from ..calibrate import CALIBRATION_STATISTIC, Timing
+
+    return Timing(), Timing.from_env(environ, default=CALIBRATION_STATISTIC)
+
+
 @suite("host", "PyTorch on this machine timed now (LSTM, GRU, GEMV, transformer layer) vs cimsim "
        "on the calibrated config ($CIMSIM_HOST_CONFIG or calibrated in-process)")
 def host_suite() -> list[Case]:
-    from ..calibrate import CALIBRATION_STATISTIC, Timing
-
-    # the calibration's statistic is read here, when the suite runs (CIMSIM_TIMING=min), not at
-    # import; the cases are timed by their fastest call
-    return host_cases(FULL, calibration_timing=Timing.from_env(os.environ, default=CALIBRATION_STATISTIC))
+    cases_timing, calibration_timing = suite_timings(os.environ)
+    return host_cases(FULL, timing=cases_timing, calibration_timing=calibration_timing)
 
 
 def _unseen_architectures(timing=None):
@@ -351,11 +357,9 @@ def llc_bytes_of(arch) -> float:
 @suite("host-unseen", "held-out LSTM/GRU shapes (hidden 320-2560 and past the calibrated LLC, batch 1-20, "
        "3-25 steps) timed now vs cimsim on the calibrated config, at 1 and all threads")
 def host_unseen_suite() -> list[Case]:
-    from ..calibrate import CALIBRATION_STATISTIC, Timing
-
-    timing = Timing.from_env(os.environ, default=CALIBRATION_STATISTIC)  # the calibrations'
+    cases_timing, calibration_timing = suite_timings(os.environ)
     cases: list[Case] = []
-    for arch, how in _unseen_architectures(timing):
+    for arch, how in _unseen_architectures(calibration_timing):
         sizes = HostSizes(rnn=unseen_cases(llc_bytes_of(arch)), gemv=None, transformer=None)
-        cases += host_cases(sizes, arch=arch, suite_name="host-unseen", tag_threads=True)
+        cases += host_cases(sizes, arch=arch, timing=cases_timing, suite_name="host-unseen", tag_threads=True)
     return cases
