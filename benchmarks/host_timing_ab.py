@@ -41,7 +41,7 @@ H._time_cases(torch, sizes, lambda name, m, wl, p: rec.append((name, m, wl)), Ti
 
 
 def names(cases):
-    return {f"nn.{c.upper()} H={h} B={b} T={t}" for c, h, b, t in cases}
+    return {H.case_name(*c) for c in cases}
 
 
 suite = names(H.RNN_CASES) | {n for n, _, _ in rec if not n.startswith("nn.")}

@@ -69,7 +69,7 @@ from .measure import (GRID_MAX_SIDE, GRID_MIN_SIDE, GRID_ROWS, GRID_ROWS_QUICK, 
 from .sweep import cache_plateau, find_knee, sweep_sizes
 from .plausible import Host, Range, check_calibration, problem
 from .probe import cpu_clock_hz, cpu_flags, cpu_model, dram_capacity_bytes, max_clock_hz, sysfs_caches
-from .timing import CALIBRATION_STATISTIC, Timing, best_time, best_time_batched
+from .timing import CALIBRATION, CALIBRATION_STATISTIC, Timing, best_time, best_time_batched
 
 __all__ = [
     "GRID_MAX_SIDE", "GRID_MIN_SIDE", "GRID_ROWS", "GRID_ROWS_QUICK", "PLACEHOLDER_ENERGY", "TRIES", "Backend",
@@ -94,7 +94,7 @@ def calibrate(path: str | Path | None = None, quick: bool = False, prefer_torch:
 
     if path is not None and not Path(path).resolve().parent.is_dir():
         raise CimsimError(f"cannot write {path}: its directory does not exist")
-    timing = timing or Timing(statistic=CALIBRATION_STATISTIC)
+    timing = timing or CALIBRATION
     cal = measure(quick=quick, prefer_torch=prefer_torch, log=log, threads=threads, timing=timing)
     text = to_yaml(cal, command, timing.statistic)
     architecture_from_dict(yaml.safe_load(text), source=str(path or "<calibration>"))

@@ -119,6 +119,12 @@ BLIND4_CASES = (("lstm", 864, 1, 12), ("gru", 1120, 1, 10), ("lstm", 928, 2, 8),
                 ("lstm", 736, 1, 15), ("gru", 1056, 3, 8))
 
 
+def case_name(cell: str, hidden: int, batch: int, steps: int) -> str:
+    """The name of an LSTM/GRU case in the host suites' tables and CSVs (``nn.LSTM H=384 B=3
+    T=20``; ``host-unseen`` appends `` threads=N``)."""
+    return f"nn.{cell.upper()} H={hidden} B={batch} T={steps}"
+
+
 def unseen_cases(llc_bytes: float) -> tuple:
     """The held-out (cell, hidden, batch, steps) list for a host whose LLC holds ``llc_bytes``:
     the first set (nine cases, one hidden size past the LLC), :data:`FRESH_CASES`,
@@ -284,7 +290,7 @@ def _time_cases(torch, sizes, add, timing=None):
         if (cell, h) not in modules:
             modules[(cell, h)] = (torch.nn.LSTM if cell == "lstm" else torch.nn.GRU)(h, h, 1).eval()
         mod, x = modules[(cell, h)], torch.randn(t, b, h)
-        name = f"nn.{cell.upper()} H={h} B={b} T={t}"
+        name = case_name(cell, h, b, t)
         fns[name] = lambda mod=mod, x=x: _native(torch, mod, x)
         what[name] = ((lstm if cell == "lstm" else gru)(h, h, 1, steps=t, batch=b, pointwise="aten"),
                       "native ATen RNN path (torch.backends.mkldnn disabled)")
