@@ -611,6 +611,24 @@ def test_unsupported_parameter_dtype_is_an_error_not_a_silent_fp32():
     assert wl.macs == 2 * 4 * 3
 
 
+@pytest.mark.torch
+@pytest.mark.parametrize("forward", ["x", "x.view(-1)", "x.t()"])
+def test_a_model_without_work_is_the_users_error_not_a_tracer_bug(forward):
+    """An identity (or a view of its input) dispatches nothing that costs: the error says so and
+    does not blame the tracer."""
+    torch = pytest.importorskip("torch")
+    from cimsim.workload.trace import trace
+
+    ns = {}
+    exec(f"def forward(self, x):\n    return {forward}", ns)
+    model = type("Identity", (torch.nn.Module,), {"forward": ns["forward"]})()
+    with pytest.raises(WorkloadError) as exc:
+        trace(model, (torch.randn(2, 3),))
+    msg = str(exc.value)
+    assert "Identity on the example inputs ran" in msg and "nothing to simulate" in msg
+    assert "tracer bug" not in msg
+
+
 # --------------------------------------------------------------------------- tensor identity (aten capture)
 def _ancestors(w, i):
     indptr, indices = w.predecessors

@@ -214,6 +214,11 @@ def _trace_aten(torch, model, inputs, kwargs, name, allow_unknown, dtype, stats_
         metadata["activity_stats"] = summary(tagged, tagged + fake, tagged == 0 and fake > 0,
                                              stats_bits)
     wname = name or type(model).__name__.lower()
+    if not ops:  # the user's model, not the tracer: it returned its inputs (or constants) untouched
+        raise WorkloadError(
+            f"{type(model).__name__} on the example inputs ran {n_events} aten call(s), none that "
+            "reads, writes or computes data (views, reshapes and constants cost nothing): "
+            "there is nothing to simulate")
     try:
         return Workload(wname, list(tensors.values()), ops, metadata)
     except WorkloadError as exc:
