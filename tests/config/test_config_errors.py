@@ -92,6 +92,36 @@ def test_set_errors_in_the_file_still_name_the_file(tmp_path, tiny):
     assert line.startswith(f"Error: {path}: memory.dram.bandwith: unknown key"), line
 
 
+@pytest.mark.parametrize("setting", ["capacity=1B", "capacity=3B", "width_bits=1025"])
+def test_a_chip_buffer_narrower_than_one_access_is_one_line_naming_the_set(tiny, setting):
+    """neurosim-vgg8's tile buffer is 128 B with 32-bit accesses: 1 B and 3 B (8 and 24 bits)
+    hold less than one access, 1025 bits are wider than its 1024; the error comes from the
+    rule between the section's fields, so it names the file with the --set (it was a
+    ValueError traceback from the circuit model)."""
+    line = _first_error("run", "neurosim-vgg8", tiny, "--set", f"cim.chip.levels.tile.buffer.{setting}")
+    assert f"with --set cim.chip.levels.tile.buffer.{setting}: cim.chip.levels.tile.buffer: " in line, line
+    assert "is wider than the buffer" in line and "allowed: 1 bit up to the capacity" in line
+
+
+def test_a_chip_buffer_exactly_one_access_wide_is_allowed():
+    arch = load_architecture("neurosim-vgg8", {"cim.chip.levels.tile.buffer.capacity": "4B"}, cli=True)
+    assert arch.component("cim").config.chip.levels["tile"].buffer.capacity == 4.0
+
+
+def test_a_set_that_breaks_a_derived_field_elsewhere_is_named_with_the_file(tiny):
+    """A supply at or below the threshold voltage fails the ADC's sample rate (derived from it):
+    the line names the --set that caused it, beside the file."""
+    line = _first_error("run", "sram-cim-derived", tiny, "--set", "technology.voltage=0.2V")
+    assert "sram-cim-derived.yaml with --set technology.voltage=0.2V: cim.adc.sample_rate: " in line, line
+
+
+def test_a_set_that_breaks_a_rule_of_its_section_is_named_with_the_file(tiny):
+    """pim's rule that a given power cap is positive is checked on the section: the line names
+    the --set (the file has no power_cap)."""
+    line = _first_error("run", "gpu-hbm-pim-attn", tiny, "--set", "pim.power_cap=0W")
+    assert "gpu-hbm-pim-attn.yaml with --set pim.power_cap=0W: pim: " in line, line
+
+
 @pytest.mark.parametrize("config, level", [("gpu-hbm3", "dram"), ("sram-cim", "sram")])
 def test_set_of_a_level_without_memory_suggests_the_full_path(tiny, config, level):
     line = _first_error("run", config, tiny, "--set", f"{level}.bandwidth=1TB/s")

@@ -283,8 +283,8 @@ def architecture_from_dict(data: Mapping, source: str = "<config>",
     # unknown keys first (a typo explains the missing field it leaves), then in config order;
     # one error per line; what the user wrote (keys, values) is escaped to stay on its line
     errors.sort(key=lambda e: not e[1].startswith(_FIRST))
-    raise ConfigError("\n".join(_where(p, set_by or {}, source) + f"{one_line(str(p))}: {one_line(str(m))}"
-                                 for p, m in errors))
+    raise ConfigError("\n".join(_where(p, set_by or {}, source, m.startswith(_FIRST))
+                                 + f"{one_line(str(p))}: {one_line(str(m))}" for p, m in errors))
 
 
 def _placeholders(data: Mapping, errors: list) -> frozenset:
@@ -314,11 +314,20 @@ def _placeholders(data: Mapping, errors: list) -> frozenset:
     return frozenset(ok)
 
 
-def _where(path: str, set_by: Mapping[str, Any], source: str) -> str:
-    """The origin of an error at ``path``: the ``--set`` that set it, else the file."""
+def _where(path: str, set_by: Mapping[str, Any], source: str, written: bool = False) -> str:
+    """The origin of an error at ``path``: the ``--set`` that set it; else, for an error about
+    a section whose fields ``--set``s changed (a rule between its fields), the file with those
+    ``--set``s; else, for a value's error elsewhere while ``--set``s apply (a field derived
+    from another section's, as an ADC's sample rate from the supply voltage), the file with
+    all of them; else (and for what the file itself wrote wrong, ``written``: an unknown key
+    or type) the file."""
     for key, value in set_by.items():
         if path == key or path.startswith(key + "."):
             return f"--set {one_line(str(key))}={one_line(str(value))}: "
+    sets = {str(k): f"--set {one_line(str(k))}={one_line(str(v))}" for k, v in set_by.items()}
+    inside = [text for k, text in sets.items() if k.startswith(path + ".")]
+    if inside or (sets and not written):
+        return f"{source} with {', '.join(inside or sets.values())}: "
     return f"{source}: "
 
 

@@ -51,6 +51,7 @@ from typing import Literal, Optional
 import numpy as np
 from pydantic import Field, model_validator
 
+from ...units import si
 from ...quantity import (
     Bytes,
     Flag,
@@ -86,6 +87,15 @@ class ChipBuffer(Strict):
     area: Optional[SquareMeters] = Field(
         default=None, description="Area of one unit's buffer (default: the circuit model of "
         "cimsim.hw.circuits.buffer at chip.node).")
+
+    @model_validator(mode="after")
+    def _width_fits(self) -> "ChipBuffer":
+        # one access cannot be wider than the buffer (the circuit model's domain, and physics)
+        if self.width_bits > 8 * self.capacity:
+            raise ValueError(f"width_bits {self.width_bits} is wider than the buffer "
+                             f"({si(self.capacity, 'B')} = {8 * self.capacity:g} bits); "
+                             "allowed: 1 bit up to the capacity")
+        return self
 
 
 class Interconnect(Strict):
