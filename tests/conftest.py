@@ -106,3 +106,30 @@ HAS_TORCH = importlib.util.find_spec("torch") is not None
 def pytest_runtest_setup(item):
     if item.get_closest_marker("torch") is not None and not HAS_TORCH:
         pytest.skip("needs torch: pip install -e '.[torch]'")
+
+
+# --------------------------------------------------------------------------- LLM serving runs
+def _ancestors(w: Workload, i: int) -> set[int]:
+    indptr, indices = w.predecessors
+    seen, stack = set(), [i]
+    while stack:
+        j = stack.pop()
+        for p in indices[indptr[j]:indptr[j + 1]]:
+            if int(p) not in seen:
+                seen.add(int(p))
+                stack.append(int(p))
+    return seen
+
+
+def assert_prefills_follow_the_iteration_before(w: Workload) -> int:
+    """Every op of a prefill after the first descends from the last op of the iteration before
+    (a queued request starts after the step that freed its slot); returns the prefills checked."""
+    kinds, ends = w.metadata["llm"]["step_kind"], w.metadata["llm"]["step_end_ops"]
+    checked = 0
+    for i, kind in enumerate(kinds):
+        if kind != "prefill" or i == 0:
+            continue
+        for o in range(ends[i - 1] + 1, ends[i] + 1):
+            assert ends[i - 1] in _ancestors(w, o), (i, w.ops[o].name)
+        checked += 1
+    return checked

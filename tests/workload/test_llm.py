@@ -20,7 +20,7 @@ from cimsim.workload.kinds import ROLE_INPUT
 from cimsim.workload.llm import (LLMModel, decode_step_macs, llm_serving, model_from_hf, prefill_macs,
                                  serving_macs)
 
-from conftest import make_arch
+from conftest import assert_prefills_follow_the_iteration_before, make_arch
 
 # a tiny GQA model: d = 8 heads x 4 = 32, g = 8 / 2 = 4
 TINY = LLMModel(layers=2, hidden=32, heads=8, kv_heads=2, ffn=48, vocab=20, head_dim=4, gated=True)
@@ -567,7 +567,7 @@ def test_allreduce_without_a_collective_component_is_an_error(round_arch):
 
 
 def test_collective_needs_a_link(round_arch):
-    from conftest import make_arch
+    from conftest import assert_prefills_follow_the_iteration_before, make_arch
 
     with pytest.raises(ConfigError, match="collective.link"):
         make_arch(collective={"devices": 2})
@@ -727,3 +727,37 @@ def test_hf_model_of_an_encoder_is_refused_in_one_line(tmp_path, model_type, fla
     assert len(r.output.strip().splitlines()) == 1 and "Traceback" not in r.output
     assert (f"encoder-only model ({model_type}: bidirectional attention, {flag} is not true); "
             "serving decodes token by token, which needs a decoder") in r.output
+
+
+# --------------------------------------------------------------------------- iterations in order
+@pytest.mark.parametrize("kw", [
+    dict(batching="static"), dict(batching="continuous"), dict(batching="static", sub_batches=2),
+    dict(batching="continuous", attention="padded"), dict(batching="static", replicate=False),
+])
+def test_a_queued_requests_prefill_waits_for_the_iteration_that_frees_its_slot(kw):
+    # static, batch 2 of 4 requests: prefill {0,1}, steps, prefill {2,3}, steps: 1 later prefill;
+    # continuous: request 0 (2 steps) and 1 (4 steps) leave at different steps: 2 later prefills
+    w = llm_serving(TINY, prompt=[3, 5, 4, 6], decode=[2, 4, 5, 3], batch=2, requests=4, **kw)
+    assert assert_prefills_follow_the_iteration_before(w) == (1 if kw["batching"] == "static" else 2)
+
+
+@pytest.mark.parametrize("config", ["gpu-hbm-pim-attn", "sram-cim"])
+@pytest.mark.parametrize("batching", ["static", "continuous"])
+def test_a_queued_request_starts_after_the_step_before_it_on_a_machine_with_idle_units(config, batching):
+    """With a second unit idle (PIM, CIM) the DES used to start a queued request's prefill at
+    time 0, beside the batch it waits for (its prompt was a fresh model input)."""
+    from cimsim.config import load_architecture
+
+    w = llm_serving(TINY, prompt=[3, 5, 4, 6], decode=[2, 4, 5, 3], batch=2, requests=4,
+                    batching=batching)
+    r = simulate(load_architecture(config), w)
+    t = r.op_table
+    start, end = t["start_s"].to_numpy(), t["end_s"].to_numpy()
+    llm = w.metadata["llm"]
+    for i, kind in enumerate(llm["step_kind"]):
+        if kind == "prefill" and i > 0:
+            s = _iteration_ops(w, i)
+            assert start[s].min() >= end[llm["step_end_ops"][i - 1]]
+    if batching == "static":  # the second batch's first tokens come after the first's last
+        first, last = llm["first_token_ops"], llm["last_token_ops"]
+        assert min(end[first[2]], end[first[3]]) > max(end[last[0]], end[last[1]])

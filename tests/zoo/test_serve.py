@@ -447,3 +447,16 @@ def simulate_pp(w):
     d["links"] = {"nvlink": {"bandwidth": "100 GB/s", "latency": "1 us", "energy_per_bit": "1 pJ/bit"}}
     d["collective"] = {"devices": 2, "topology": "ring"}
     return simulate(architecture_from_dict(d), w)
+
+
+@pytest.mark.parametrize("batching", ["static", "continuous"])
+def test_a_traced_queued_requests_prefill_waits_for_the_iteration_before(batching):
+    """The traced run orders its iterations as the generator does: every op of a later prefill
+    descends from the last op of the iteration before it (AdmissionGate)."""
+    from conftest import assert_prefills_follow_the_iteration_before
+
+    kw = dict(prompt=[5, 7, 6], decode=[2, 3, 1], batch=2, requests=3, batching=batching, dtype="fp32")
+    traced = trace_serving("llama", **kw)
+    assert assert_prefills_follow_the_iteration_before(traced) == 1
+    gen = llm_serving(model_from_hf({"model_type": "llama", "hidden_act": "silu", **_LM}), **kw)
+    assert traced.metadata["llm"]["step_kind"] == gen.metadata["llm"]["step_kind"]

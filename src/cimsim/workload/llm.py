@@ -81,6 +81,7 @@ from .llm_options import (ATTENTION, BATCHING, GEN, HF_KEYS, _per_request, hf_ov
                           encoder_only, lengths_tag, one_micro_batch,  # noqa: F401
                           serving_options)
 from .llm_replicate import Stretch, insert_replicas, third_step_repeats
+from .llm_schedule import AdmissionGate, schedule  # noqa: F401  (schedule re-exported)
 
 
 @dataclass(frozen=True)
@@ -252,40 +253,6 @@ def serving_macs(model: LLMModel, prompt: Sequence[int], decode: Sequence[int]) 
         for p, d in zip(prompt, decode))
 
 
-def schedule(prompt: Sequence[int], decode: Sequence[int], batch: int, batching: str):
-    """The iterations of serving requests with prompts ``prompt`` and ``decode`` steps each (one
-    per request), at most ``batch`` at once: yields ``(kind, it, requests, cached, new_stretch)``
-    with ``kind`` "prefill" (``requests`` just admitted) or "decode" (the running requests;
-    ``cached``: each one's cached tokens before the step, ``P_r + k``), ``it`` the iteration
-    number (a prefill and the decode step after it share it) and ``new_stretch`` whether a decode
-    step follows an admission or a change of the running set (identical steps in between).
-    Static batching admits only into an empty batch, continuous into any free slot before a
-    decode step. :func:`llm_serving` and the serving trace (:mod:`cimsim.zoo.serve`) build it."""
-    waiting = list(range(len(prompt)))
-    running: list[int] = []
-    done = [0] * len(prompt)
-    last: list[int] | None = None
-    it = 0
-    while waiting or running:
-        admitted = False
-        if waiting and len(running) < batch and (batching == "continuous" or not running):
-            admitted = True
-            new = waiting[:batch - len(running)]
-            waiting = waiting[len(new):]
-            yield "prefill", it, new, [prompt[r] for r in new], True
-            running += [r for r in new if decode[r] > 0]
-            if not running:
-                it += 1
-                continue
-        new_stretch = admitted or running != last
-        last = list(running)
-        yield "decode", it, list(running), [prompt[r] + done[r] for r in running], new_stretch
-        for r in running:
-            done[r] += 1
-        running = [r for r in running if done[r] < decode[r]]
-        it += 1
-
-
 def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | Sequence[int],
                 batch: int = 1, requests: int | None = None, batching: str = "static",
                 attention: str = "per-request", sub_batches: int = 1, tensor_parallel: int = 1,
@@ -364,7 +331,7 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
         n_tensors[0] = i + 1
         return i
 
-    op = b.op
+    op = gate = AdmissionGate(b.op)  # a prefill waits for the iteration before it
     up = (2 if m.gated else 1) * m.ffn
 
     def kv_bytes(rows: int) -> int:
@@ -498,6 +465,7 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
     stretches: list[Stretch] = []
     built: list[tuple] = []  # decode steps built in the current stretch: (o0, o1, t0, t1, ends)
     cur: Stretch | None = None
+    before: list[int] = []  # the ids tensors of the iteration before (AdmissionGate)
     for kind, it, reqs, cached, new_stretch in schedule(P, D, batch, batching):
         if kind == "prefill":  # the requests just admitted
             new = reqs
@@ -506,8 +474,10 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
             toks = [P[r] for r in new]
             pid = T(f"{p}.prompt_ids", (sum(toks), 1), dtype, "input")
             x = T(f"{p}.embed", (sum(toks), d), dtype)
-            op(f"{p}.embed", "copy", [pid], [x], tags={**tags, "part": "embed"})
-            ids = forward(p, x, new, toks, toks, tags)
+            with gate.after(before):
+                op(f"{p}.embed", "copy", [pid], [x], tags={**tags, "part": "embed"})
+                ids = forward(p, x, new, toks, toks, tags)
+            before = [ids]
             for r in new:
                 holder[r] = ids
                 first_op[r] = last_op[r] = len(b) - 1 + extra
@@ -553,6 +523,7 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
             if replicate and third_step_repeats(built):
                 cur = Stretch(o0, len(b), t0, n_tensors[0], it)
                 stretches.append(cur)
+        before = [holder[r] for r in running]  # a replica's: the template's, moved past it
         step_end.append(len(b) - 1 + extra)
         step_tokens.append(len(running))
         step_macs.append(m.layers * (len(running) * m.weight_macs_per_token

@@ -11,9 +11,8 @@ downloaded or materialised) and traced by :func:`cimsim.workload.trace.trace`:
    tensor is flattened), so the three give the prefill at any prompt length exactly. The decode
    step is traced at batch 1 against caches of 8 and 9 tokens; every dimension is affine in the
    cached tokens (the cache, its concatenation with the new row, the scores over ``c + 1`` keys):
-   ``dim(c) = dim(8) + (c - 8) x (dim(9) - dim(8))``. Five small traces, whatever the prompt
-   lengths and the number of steps (the tracer's own cost grows with the tensors' sizes: a
-   7B model's prefill at 1,024 tokens takes minutes to trace, at 16 a few seconds).
+   ``dim(c) = dim(8) + (c - 8) x (dim(9) - dim(8))``. Five small traces, whatever the lengths
+   and steps (a 7B model's prefill traces in minutes at 1,024 tokens, seconds at 16).
 2. **A request's own ops.** An op of a decode step whose dimensions or tensors change with the
    cache length reads that request's cache (attention over it, the cache concatenation, the
    mask); an op of a prefill whose sizes grow faster than the prompt (ratios other than 1 or 2
@@ -34,7 +33,8 @@ downloaded or materialised) and traced by :func:`cimsim.workload.trace.trace`:
    rows. So PIM units that claim attention over the KV cache (``pim.claims: [kv_cache]``) claim
    the traced attention too.
 5. **Chaining.** A ``sample`` op (argmax over each request's logits) ends each iteration; a
-   decode step's token ids are the previous iteration's samples, so steps depend on one another.
+   decode step's token ids are the previous iteration's samples, and a prefill's first ops read
+   them too (:class:`~cimsim.workload.llm_schedule.AdmissionGate`), so iterations run in order.
 6. **KV appends** (:mod:`.serve_kv`). The K/V projections carry ``store_bytes``, the rows
    they append (as the generator's ``qkv`` ops); ``metadata['kv_appends']`` says so.
 7. **Long runs.** Identical decode steps are written from the third with NumPy
@@ -62,8 +62,9 @@ from dataclasses import dataclass, field
 
 from ..errors import WorkloadError
 from ..workload.ir import Workload, WorkloadBuilder
-from ..workload.llm import lengths_tag, model_from_hf, one_micro_batch, schedule, serving_options
+from ..workload.llm import lengths_tag, model_from_hf, one_micro_batch, serving_options
 from ..workload.llm_replicate import Stretch, insert_replicas, third_step_repeats
+from ..workload.llm_schedule import AdmissionGate, schedule
 from .hf import serving_entries
 from .serve_kv import checked_kv_rows, kv_row_bytes
 from .serve_parallel import _check_shard, _row_parallel, _shard_overrides, _stages
@@ -312,13 +313,9 @@ def trace_serving(zoo_name: str, *, prompt, decode, batch: int = 1, requests: in
     if bad:
         raise WorkloadError(f"--serve sets {', '.join(bad)} itself (use --prompt, --decode, --batch)")
     pre_entry, dec_entry = _entries(zoo_name, overrides)
-    t0 = time.perf_counter()
-    n_traces = 0
+    t0, n_traces = time.perf_counter(), 0
 
-    # ------------------------------------------------------------------ templates
-    # traced at small lengths (the tracer's cost grows with the tensors): a prefill's dimensions
-    # are polynomials of degree <= 2 in the prompt (P, or P x P for a flattened score tensor),
-    # exact from three traces; a decode step's are affine in the cache, exact from two
+    # ------------------------------------------------------------------ templates (item 1)
     wa, zm = _trace(pre_entry, dtype, overrides, seq=_PRE[0])
     full_cfg, full_overrides = zm.model.config.to_dict(), dict(overrides)
     n_layers = full_cfg.get("num_hidden_layers") or full_cfg.get("n_layer")
@@ -381,6 +378,7 @@ def trace_serving(zoo_name: str, *, prompt, decode, batch: int = 1, requests: in
                      + (f"-pp{pp}" if pp > 1 else "") + (f"-mb{mb}" if mb > 1 else "")
                      + f"-{lengths_tag(P, D)}-{dtype}")
     b = WorkloadBuilder(wname, by_id=True)
+    gate = AdmissionGate(b.op)  # a prefill waits for the iteration before it
     n_t = [0]
 
     def T(tname, shape_, role) -> int:
@@ -439,7 +437,7 @@ def trace_serving(zoo_name: str, *, prompt, decode, batch: int = 1, requests: in
                     else:
                         got = [T(f"{prefix}.{tm0.names[i]}.recv",
                                  _merge_shape([shape_at(tm, i, c) for _, tm, c in parts]), "activation")]
-                    b.op(f"{prefix}.{tm0.names[i]}.sendrecv", "sendrecv", sent, got,
+                    gate(f"{prefix}.{tm0.names[i]}.sendrecv", "sendrecv", sent, got,
                          tags={**tags, "stage": tm0.stage[o], "part": "sendrecv"})
                     made[i] = got
             dims = [tuple(x + y * (c - tm.base) for x, y in zip(tm.ops[o][4], tm.ops[o][5]))
@@ -463,13 +461,13 @@ def trace_serving(zoo_name: str, *, prompt, decode, batch: int = 1, requests: in
                     if kind == "matmul" and len(ids) > 1:  # one operand over every request's rows
                         g_ = T(f"{prefix}.{oname}.in{len(inputs)}",
                                _merge_shape([shape_at(tm, i, c) for _, tm, c in parts]), "activation")
-                        b.op(f"{prefix}.{oname}.gather{len(inputs)}", "copy", ids, [g_],
+                        gate(f"{prefix}.{oname}.gather{len(inputs)}", "copy", ids, [g_],
                              tags={**tags, "part": "gather"})
                         ids = [g_]
                     inputs += ids
                 outputs = [x for i in outs for x in tids(i)]
                 w_ = tids(wt)[0] if wt is not None and tm0.shared[wt] else None
-                b.op(f"{prefix}.{oname}", kind, list(dict.fromkeys(inputs)), outputs, m=merged[0],
+                gate(f"{prefix}.{oname}", kind, list(dict.fromkeys(inputs)), outputs, m=merged[0],
                      k=merged[1], n=merged[2], batch=merged[3], weight=w_, fn=fn,
                      ops_per_element=ope, tags={**otags, **tags, **stored(oname, parts)},
                      generic_macs=gm * len(parts))
@@ -481,7 +479,7 @@ def trace_serving(zoo_name: str, *, prompt, decode, batch: int = 1, requests: in
                                   _merge_shape([shape_at(tm_, i, c_) for _, tm_, c_ in parts]),
                                   "activation")
                               for (r, tm, c) in (parts if len(made[i]) > 1 else parts[:1])]
-                        b.op(f"{prefix}.{oname}.allreduce", "allreduce", made[i], sums,
+                        gate(f"{prefix}.{oname}.allreduce", "allreduce", made[i], sums,
                              tags={**tags, "part": "allreduce"})
                         made[i] = sums
             else:
@@ -491,23 +489,23 @@ def trace_serving(zoo_name: str, *, prompt, decode, batch: int = 1, requests: in
                         if i == tm0.ids and ids_of:
                             return ids_of[r]
                         return ids[j] if len(ids) > 1 else ids[0]
-                    b.op(f"{prefix}.r{r}.{oname}", kind, [pick(i) for i in ins],
+                    gate(f"{prefix}.r{r}.{oname}", kind, [pick(i) for i in ins],
                          [pick(i) for i in outs], m=dims[j][0], k=dims[j][1], n=dims[j][2],
                          batch=dims[j][3], weight=None if wt is None else pick(wt), fn=fn,
                          ops_per_element=ope,
                          tags={**otags, **tags, **stored(oname, [(r, tm, c)]), "request": r},
                          generic_macs=gm)
         new_ids = T(f"{prefix}.next_ids", [len(parts), 1], "activation")
-        b.op(f"{prefix}.sample", "reduction", tids(tm0.logits), [new_ids],
+        gate(f"{prefix}.sample", "reduction", tids(tm0.logits), [new_ids],
              tags={**tags, "part": "sample"})
         if tp > 1:  # the best token over the vocabulary shards
             best = T(f"{prefix}.next_ids.sum", [len(parts), 1], "activation")
-            b.op(f"{prefix}.next_ids.allreduce", "allreduce", [new_ids], [best],
+            gate(f"{prefix}.next_ids.allreduce", "allreduce", [new_ids], [best],
                  tags={**tags, "part": "allreduce"})
             new_ids = best
         if pp > 1:  # the sampled tokens back to the first stage (its embedding)
             back = T(f"{prefix}.next_ids.recv", [len(parts), 1], "activation")
-            b.op(f"{prefix}.next_ids.sendrecv", "sendrecv", [new_ids], [back],
+            gate(f"{prefix}.next_ids.sendrecv", "sendrecv", [new_ids], [back],
                  tags={**tags, "stage": pp - 1, "part": "sendrecv"})
             new_ids = back
         return new_ids
@@ -521,10 +519,13 @@ def trace_serving(zoo_name: str, *, prompt, decode, batch: int = 1, requests: in
     stretches: list[Stretch] = []
     built: list[tuple] = []
     cur: Stretch | None = None
+    before: list[int] = []  # the ids tensors of the iteration before (AdmissionGate)
     for kind, it, reqs, cached, new_stretch in schedule(P, D, batch, batching):
         if kind == "prefill":
-            ids = chain(f"it{it}.prefill", {"phase": "prefill", "step": it},
-                        [(r, prefill[p], p) for r, p in zip(reqs, cached)], {})
+            with gate.after(before):
+                ids = chain(f"it{it}.prefill", {"phase": "prefill", "step": it},
+                            [(r, prefill[p], p) for r, p in zip(reqs, cached)], {})
+            before = [ids]
             for r in reqs:
                 holder[r] = ids
                 first_op[r] = last_op[r] = len(b) - 1 + extra
@@ -562,6 +563,7 @@ def trace_serving(zoo_name: str, *, prompt, decode, batch: int = 1, requests: in
             if replicate and third_step_repeats(built):
                 cur = Stretch(o0, len(b), s0, n_t[0], it)
                 stretches.append(cur)
+        before = [holder[r] for r in reqs]  # a replica's: the template's, moved past it
         step_end.append(len(b) - 1 + extra)
         step_tokens.append(len(reqs))
         step_kind.append("decode")

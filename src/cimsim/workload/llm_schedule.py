@@ -1,0 +1,83 @@
+"""The iterations of an LLM serving run, and how they follow one another.
+
+A serving engine (vLLM, TensorRT-LLM, Orca's iteration-level scheduling) runs one iteration
+after another on its devices: a prefill of the requests just admitted, or a decode step of
+every running request. :func:`schedule` lists the iterations; :class:`AdmissionGate` writes
+their order into the op graph, so that a request admitted into a slot starts after the
+iteration that freed the slot (under static batching, the next batch after the last step
+of the one before), whatever units are idle.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from contextlib import contextmanager
+
+
+def schedule(prompt: Sequence[int], decode: Sequence[int], batch: int, batching: str):
+    """The iterations of serving requests with prompts ``prompt`` and ``decode`` steps each (one
+    per request), at most ``batch`` at once: yields ``(kind, it, requests, cached, new_stretch)``
+    with ``kind`` "prefill" (``requests`` just admitted) or "decode" (the running requests;
+    ``cached``: each one's cached tokens before the step, ``P_r + k``), ``it`` the iteration
+    number (a prefill and the decode step after it share it) and ``new_stretch`` whether a decode
+    step follows an admission or a change of the running set (identical steps in between).
+    Static batching admits only into an empty batch, continuous into any free slot before a
+    decode step. :func:`llm_serving` and the serving trace (:mod:`cimsim.zoo.serve`) build it."""
+    waiting = list(range(len(prompt)))
+    running: list[int] = []
+    done = [0] * len(prompt)
+    last: list[int] | None = None
+    it = 0
+    while waiting or running:
+        admitted = False
+        if waiting and len(running) < batch and (batching == "continuous" or not running):
+            admitted = True
+            new = waiting[:batch - len(running)]
+            waiting = waiting[len(new):]
+            yield "prefill", it, new, [prompt[r] for r in new], True
+            running += [r for r in new if decode[r] > 0]
+            if not running:
+                it += 1
+                continue
+        new_stretch = admitted or running != last
+        last = list(running)
+        yield "decode", it, list(running), [prompt[r] + done[r] for r in running], new_stretch
+        for r in running:
+            done[r] += 1
+        running = [r for r in running if done[r] < decode[r]]
+        it += 1
+
+
+class AdmissionGate:
+    """An op appender (``op(name, kind, inputs, outputs, **fields)``, as
+    :meth:`WorkloadBuilder.op`) that makes a prefill wait for the iteration before it.
+
+    Inside ``with gate.after(ids):`` (``ids``: the tensors of sampled token ids the iteration
+    before produced), every op appended that reads no tensor produced inside it (a
+    root of the prefill: the embedding of its prompt, a position or mask input) also reads
+    those tensors, a few bytes each (one id per request), as an engine's scheduler reads
+    which requests finished before it admits new ones. Without it a queued request's prefill
+    reads only fresh model inputs, and the DES starts it on any idle unit at time 0, beside the
+    batch it waits for. Closed, it appends ops unchanged."""
+
+    def __init__(self, op: Callable[..., int]):
+        self._op = op
+        self._after: list = []
+        self._made: set = set()
+
+    @contextmanager
+    def after(self, tensors: Sequence):
+        """Gate the ops appended inside the ``with`` on ``tensors`` (ids or names; none: no
+        gate)."""
+        self._after, self._made = list(dict.fromkeys(tensors)), set()
+        try:
+            yield self
+        finally:
+            self._after, self._made = [], set()
+
+    def __call__(self, name: str, kind: str, inputs: Sequence, outputs: Sequence, **fields) -> int:
+        if self._after:
+            if not any(t in self._made for t in inputs):
+                inputs = [*inputs, *(t for t in self._after if t not in inputs)]
+            self._made.update(outputs)
+        return self._op(name, kind, inputs, outputs, **fields)
