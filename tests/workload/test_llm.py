@@ -129,6 +129,66 @@ def test_hf_config_shapes():
     assert (m.kv_heads, m.ffn, m.head_dim, m.gated) == (12, 3072, 64, False)
 
 
+@pytest.mark.parametrize("act", [None, "silu", "gelu"])
+def test_a_llama_mlp_is_gated_whatever_its_activation_says(act):
+    """LlamaMLP is gated with any hidden_act, and LlamaConfig's default is silu: a config.json
+    without hidden_act (or with gelu) was read as a plain 2-matrix FFN (695,808 MACs)."""
+    cfg = {"model_type": "llama", "hidden_size": 64, "num_hidden_layers": 2,
+           "num_attention_heads": 4, "vocab_size": 100, "intermediate_size": 128}
+    if act:
+        cfg["hidden_act"] = act
+    w = llm_serving(model_from_hf(cfg), prompt=8, decode=2)
+    # d = 64, H = 4, d_h = 16, ffn 128, gated: W = d*(H+2H)*d_h + H*d_h*d + 3*d*ffn = 40,960 MACs
+    # a token; prefill 2 layers x (8 W + 2 H d_h 8^2) + d x vocab = 678,144; decode steps at
+    # L = 9 and 10: 2 x (W + 2 H d_h L) + d x vocab = 90,624 and 90,880
+    assert w.macs == 678_144 + 90_624 + 90_880 == 859_648
+
+
+@pytest.mark.parametrize("model_type, act, gated", [
+    ("nemotron", "relu2", False), ("gpt_neox", "silu", False), ("phi3", "gelu", True),
+    ("my-new-type", "silu", True), ("my-new-type", "gelu", False), ("gemma2", None, True)])
+def test_an_mlp_is_gated_by_its_model_type_then_by_its_activation(model_type, act, gated):
+    from cimsim.workload.llm_options import gated_mlp
+
+    assert gated_mlp({"model_type": model_type, "hidden_act": act}) is gated
+
+
+def test_the_gated_mlp_tables_agree_with_the_installed_transformers():
+    """Each listed type's MLP module has a gate projection iff the table says gated (transformers
+    5.24's modeling_<type>.py); a type the installed transformers lacks is skipped."""
+    pytest.importorskip("transformers")
+    import importlib
+    import inspect
+
+    from cimsim.workload.llm_options import GATED_MLP_TYPES, PLAIN_MLP_TYPES
+
+    checked = 0
+    for t in sorted(GATED_MLP_TYPES | PLAIN_MLP_TYPES):
+        try:
+            mod = importlib.import_module(f"transformers.models.{t}.modeling_{t}")
+        except ImportError:
+            continue
+        src = "".join(inspect.getsource(getattr(mod, n)) for n in dir(mod) if n.endswith("MLP"))
+        if not src:  # OPT writes its FFN in the decoder layer (fc1, fc2)
+            src = inspect.getsource(mod)
+        has_gate = "gate_proj" in src or "gate_up_proj" in src
+        assert has_gate is (t in GATED_MLP_TYPES), t
+        checked += 1
+    assert checked >= 30
+
+
+def test_an_hf_model_shape_transformers_refuses_is_one_line(tmp_path):
+    """transformers validates its configs with its own error classes (huggingface_hub's
+    StrictDataclassClassValidationError is no ValueError): was a 59-line traceback."""
+    pytest.importorskip("transformers")
+    r = CliRunner().invoke(main, ["workload", "llm", "--hf-model", "llama", "--heads", "5",
+                                  "--prompt", "8", "--decode", "2", "-o", str(tmp_path / "x.npz")])
+    assert r.exit_code == 1, r.output
+    lines = [ln for ln in r.output.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "transformers' llama config refused the shape" in lines[0], r.output
+    assert "not a multiple of the number of attention heads (5)" in lines[0]
+
+
 def test_runs_that_differ_in_a_requests_length_have_different_names():
     """The default name listed only the longest prompt and decode (P48-D6 for prompts 32, 48
     and for 48, 48): two rows of one name in a compare table."""

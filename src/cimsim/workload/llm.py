@@ -78,7 +78,7 @@ from ..dtypes import DTYPE_BYTES, DTYPES  # noqa: F401  (DTYPES re-exported)
 from ..errors import WorkloadError
 from .ir import Workload, WorkloadBuilder
 from .llm_options import (ATTENTION, BATCHING, GEN, HF_KEYS, _per_request, hf_overridden,  # noqa: F401
-                          encoder_only, lengths_tag, one_micro_batch,  # noqa: F401
+                          encoder_only, gated_mlp, lengths_tag, one_micro_batch,  # noqa: F401
                           serving_options)
 from .llm_replicate import Stretch, insert_replicas, third_step_repeats
 from .llm_schedule import AdmissionGate, schedule  # noqa: F401  (schedule re-exported)
@@ -145,7 +145,6 @@ def model_from_hf(config: Mapping[str, object]) -> LLMModel:
     heads = get("num_attention_heads", "n_head")
     if not isinstance(hidden, int) or not isinstance(heads, int) or heads < 1:
         raise WorkloadError(f"{GEN}: hidden_size and num_attention_heads must be integers")
-    act = config.get("hidden_act")
     for k in ("num_local_experts", "num_experts", "n_routed_experts"):
         n = config.get(k)
         if isinstance(n, int) and not isinstance(n, bool) and n > 1:
@@ -166,8 +165,7 @@ def model_from_hf(config: Mapping[str, object]) -> LLMModel:
         ffn=get("intermediate_size", "n_inner", "ffn_hidden_size", "ffn_dim", default=4 * hidden),
         vocab=get("vocab_size"),
         head_dim=get("head_dim", default=hidden // heads),
-        # SwiGLU (Llama, Mistral, Qwen) / GeGLU (Gemma); GPT-2 and GPT-NeoX are not gated
-        gated=act in ("silu", "swiglu") or str(config.get("model_type", "")).startswith("gemma"),
+        gated=gated_mlp(config),  # by the model type: SwiGLU (Llama, Mistral, Qwen), GeGLU (Gemma)
     )
 
 
@@ -197,7 +195,8 @@ def model_from_hf_type(model_type: str, shape: Mapping[str, object] | None = Non
     kw = {HF_KEYS[k]: v for k, v in (shape or {}).items() if k in HF_KEYS and v is not None}
     try:
         cfg = transformers.AutoConfig.for_model(model_type, **kw).to_dict()
-    except (ValueError, TypeError) as exc:
+    except Exception as exc:  # noqa: BLE001  (transformers' own validation: its error classes vary,
+        # huggingface_hub's StrictDataclassClassValidationError is no ValueError)
         raise WorkloadError(f"{GEN}: transformers' {model_type} config refused the shape "
                             f"({' '.join(str(exc).split())})") from None
     why = encoder_only(cfg, more=mlms)  # BERT has a "causal LM": its encoder, causally masked

@@ -143,3 +143,29 @@ def encoder_only(config: Mapping[str, object], more=()) -> str | None:
             f"{flag} is not true); serving decodes token by token, which needs a decoder: give "
             f"a causal LM's config (e.g. llama, mistral, qwen2, gpt2), or {flag}: true for a "
             f"{mt} trained as one")
+
+
+#: decoder types whose MLP is gated (``down(act(gate(x)) * up(x))``: SwiGLU, GeGLU) whatever
+#: ``hidden_act`` says, and types whose MLP is not (``down(act(up(x)))``): transformers 5.24's
+#: ``modeling_<type>.py``, an MLP with a ``gate_proj`` / ``gate_up_proj`` or without (held by
+#: a test against the installed transformers). The architecture decides, not the activation:
+#: Llama's MLP is gated with any ``hidden_act`` (and without one: LlamaConfig's default silu),
+#: Nemotron's ReLU^2 MLP is not. A type in neither falls back to the activation (silu or swiglu:
+#: gated).
+GATED_MLP_TYPES = frozenset((
+    "cohere", "exaone4", "gemma", "gemma2", "gemma3", "gemma3_text", "glm", "glm4", "granite",
+    "helium", "hunyuan_v1_dense", "llama", "ministral", "mistral", "olmo", "olmo2", "phi3",
+    "qwen2", "qwen3", "seed_oss", "smollm3", "stablelm"))
+PLAIN_MLP_TYPES = frozenset((
+    "apertus", "arcee", "bloom", "codegen", "falcon", "gpt2", "gpt_bigcode", "gpt_neox", "gptj",
+    "mpt", "nemotron", "opt", "persimmon", "phi", "starcoder2"))
+
+
+def gated_mlp(config: Mapping[str, object]) -> bool:
+    """Whether the HF ``config``'s MLP is gated (:data:`GATED_MLP_TYPES`)."""
+    mt = str(config.get("model_type", ""))
+    if mt in GATED_MLP_TYPES or mt.startswith("gemma"):
+        return True
+    if mt in PLAIN_MLP_TYPES:
+        return False
+    return config.get("hidden_act") in ("silu", "swiglu")
