@@ -215,3 +215,16 @@ def test_systolic_suite_matches_every_scalesim_run():
     df = run(["systolic"])
     assert len(df) == 150
     assert (df["predicted"] == df["measured"]).all()
+
+
+def test_an_8_bit_systolic_array_on_another_dtype_is_a_precision_mismatch():
+    """tpu-like computes 8-bit weights x 8-bit inputs whatever the trace's dtype: an fp32 run is
+    marked and noted as a CIM's is; an int8 run is not."""
+    from cimsim.config import load_architecture
+    from conftest import gemv_workload
+
+    a = load_architecture("tpu-like")
+    r = simulate(a, gemv_workload(256, 64, dtype="fp32"), engine="analytic")
+    assert r.precision_mismatch
+    assert any("precision mismatch: tpu computes 8-bit weights x 8-bit inputs" in n for n in r.notes), r.notes
+    assert not simulate(a, gemv_workload(256, 64, dtype="int8"), engine="analytic").precision_mismatch

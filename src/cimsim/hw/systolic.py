@@ -116,5 +116,10 @@ class SystolicArray(Component):
         """Its own input x weight bits, whatever the workload's dtype."""
         return f"{self.config.input_bits}b x {self.config.weight_bits}b"
 
+    def compute_bits(self):
+        """Its fixed precision (a run of another dtype compares unlike precisions: the (!p)
+        mark and note, as for a CIM)."""
+        return (self.config.weight_bits, self.config.input_bits)
+
     def peak_macs_per_s(self, dtype):
         return self.peak_macs
