@@ -111,6 +111,13 @@ def hf_model(model_type: str, config: dict | None = None, task: str = "base"):
     auto = {"base": tf.AutoModel, "causal-lm": tf.AutoModelForCausalLM}.get(task)
     if auto is None:
         raise WorkloadError(f"task '{task}' is not one of base, causal-lm")
+    experts = next((f"{k}={v}" for k in ("num_local_experts", "num_experts", "n_routed_experts")
+                    if isinstance(v := getattr(cfg, k, None), int) and v > 1), None)
+    if experts and type(torch.empty(0)).__name__ == "FakeTensor":  # under zoo.build's fake mode
+        raise WorkloadError(
+            f"hf:{model_type} is a mixture of experts ({experts}): each expert takes the tokens "
+            "its router picks by value, which a model of fake tensors (shapes only) does not "
+            "have; trace it with --real-weights and small --param sizes (not with --serve)")
     torch.manual_seed(0)
     with offline():
         try:  # torch's attention (traced with the math backend), else the model's own

@@ -794,3 +794,54 @@ def test_bilinear_is_an_outer_product_and_a_stationary_matmul():
     assert w.macs == B * O * I * J == count_macs(model, x)
     (mm,) = [op for op in w.ops if op.kind == "matmul"]
     assert (mm.m, mm.k, mm.n, mm.weight) == (B, I * J, O, "weight")
+
+
+# --------------------------------------------------------------------------- mixtures of experts
+def _tiny_mixtral(torch, transformers):
+    cfg = transformers.MixtralConfig(hidden_size=64, intermediate_size=128, num_hidden_layers=1,
+                                     num_attention_heads=4, num_key_value_heads=2, num_local_experts=4,
+                                     num_experts_per_tok=2, vocab_size=100)
+    torch.manual_seed(0)
+    return transformers.AutoModelForCausalLM.from_config(cfg).eval()
+
+
+@pytest.mark.torch
+def test_a_mixture_of_experts_lowers_to_one_matmul_per_expert_over_the_tokens_it_routed():
+    """transformers' Mixtral runs its experts as aten._grouped_mm (unknown before: the expert
+    MACs were lost). Each expert that got tokens is one matmul over exactly those rows, reading
+    its own weight slice; the rows are the router's top-2 picks, counted here from the router."""
+    torch = _torch()
+    transformers = pytest.importorskip("transformers")
+    from cimsim.workload.trace import trace
+
+    model = _tiny_mixtral(torch, transformers)
+    ids = torch.randint(0, 100, (1, 8), generator=torch.Generator().manual_seed(1))
+    picked = {}
+    router = model.model.layers[0].mlp.gate
+    h = router.register_forward_hook(lambda mod, args, out: picked.update(i=out[2].clone()))
+    wl = trace(model, (ids,), name="moe")
+    h.remove()
+    counts = torch.bincount(picked["i"].flatten(), minlength=4).tolist()  # tokens per expert
+    experts = [op for op in wl.ops if op.tags.get("aten") == "_grouped_mm"]
+    up = [op for op in experts if "gate_up_proj" in op.tags["weight_name"]]
+    down = [op for op in experts if "down_proj" in op.tags["weight_name"]]
+    assert [op.m for op in up] == [c for c in counts if c] == [op.m for op in down]
+    assert sum(op.m for op in up) == 8 * 2  # 8 tokens x top-2
+    assert {(op.k, op.n) for op in up} == {(64, 2 * 128)} and {(op.k, op.n) for op in down} == {(128, 64)}
+    assert all(wl.tensors[op.weight].nbytes == 64 * 256 * 4 for op in up)  # one expert's slice
+    assert len({op.weight for op in up}) == len(up)
+    # d = 64, H = 4 of d_h 16, 2 K/V heads, 8 tokens: q, o 8x64x64 each, k, v 8x64x32 each
+    # (98,304); scores and context 4 x 8 x 8 x 16 each (8,192); router 8x64x4 (2,048); experts
+    # 16 rows x (64 x 256 + 128 x 64) (393,216); LM head 8 x 64 x 100 (51,200)
+    assert wl.macs == 98_304 + 8_192 + 2_048 + 393_216 + 51_200 == 552_960
+
+
+@pytest.mark.torch
+def test_a_mixture_of_experts_of_fake_tensors_is_one_line():
+    _torch()
+    pytest.importorskip("transformers")
+    from cimsim import zoo
+
+    with pytest.raises(WorkloadError, match=r"hf:mixtral is a mixture of experts \(num_local_experts=8\).*"
+                                            r"--real-weights"):
+        zoo.build("hf:mixtral", num_hidden_layers=1)

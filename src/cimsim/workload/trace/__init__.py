@@ -156,6 +156,7 @@ def _trace_aten(torch, model, inputs, kwargs, name, allow_unknown, dtype, stats_
     from ..ir import Workload
     from .capture import record
     from .fuse import absorb_into_softmax, fuse_pointwise, tag_recurrent
+    from . import grouped  # noqa: F401  (registers aten._grouped_mm's lowering)
     from .lower import Lowerer
 
     names = _input_names(torch, model, inputs, kwargs)

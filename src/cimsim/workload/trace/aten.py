@@ -64,7 +64,7 @@ REDUCTIONS = {"sum", "mean", "amax", "amin", "max", "min", "argmax", "argmin", "
               "cumsum", "cumprod", "cummax", "cummin", "logcumsumexp",
               "count_nonzero", "nonzero", "unique_consecutive", "_unique2", "searchsorted",
               "bucketize", "aminmax", "scatter_add", "scatter_reduce", "index_add", "nansum",
-              "frobenius_norm", "median", "kthvalue"}
+              "frobenius_norm", "median", "kthvalue", "histc", "bincount", "histogram"}
 #: comparison sorts along ``dim`` (:func:`sort_vector_ops`): ``sort`` (``argsort``, ``msort`` and
 #: ``sort(stable=True)`` dispatch to it in torch 2.x; ``argsort`` listed should it reach the
 #: dispatcher), ``mode`` (sorts each row, then counts runs), ``topk``. ``kthvalue`` / ``median``
