@@ -161,6 +161,53 @@ def test_a_unit_in_the_wrong_case_names_the_right_spelling(text, unit, hint):
     assert hint in str(e.value)
 
 
+SUB = "a byte or bit takes no prefix below one"
+
+
+@pytest.mark.parametrize("text, unit, message", [
+    ("37.5 mb", "B", f"unit 'mb' is a millibit (0.001 bit): {SUB} (did you mean 'MB' or 'Mb'?)"),
+    ("37.5 mB", "B", f"unit 'mB' is a millibyte (0.001 byte): {SUB} (did you mean 'MB' or 'Mb'?)"),
+    ("1 mb/s", "B/s", f"unit 'mb' is a millibit (0.001 bit): {SUB} (did you mean 'MB' or 'Mb'?)"),
+    ("1 mbit/s", "B/s", f"unit 'mbit' is a millibit (0.001 bit): {SUB} (did you mean 'Mbit'?)"),
+    ("2 pJ/mB", "J/B", f"unit 'mB' is a millibyte (0.001 byte): {SUB} (did you mean 'MB' or 'Mb'?)"),
+    ("1 J/mbit", "J/bit", f"unit 'mbit' is a millibit (0.001 bit): {SUB} (did you mean 'Mbit'?)"),
+    ("1 pb", "B", f"unit 'pb' is a picobit (1e-12 bit): {SUB} (did you mean 'PB' or 'Pb'?)"),
+    ("3 nbit", "B", f"unit 'nbit' is a nanobit (1e-09 bit): {SUB}"),
+    ("3 uB", "B", f"unit 'uB' is a microbyte (1e-06 byte): {SUB}"),
+    ("3 µB/s", "B/s", f"unit 'µB' is a microbyte (1e-06 byte): {SUB}"),
+    ("1 fb", "B", f"unit 'fb' is a femtobit (1e-15 bit): {SUB}"),
+])
+def test_a_prefix_below_one_on_a_byte_or_bit_is_refused(text, unit, message):
+    """`37.5 mb` was read as 37.5 millibits (4.7 millibytes of cache) and `1 mb/s` as 1.25e-4
+    B/s; a fraction of a byte or bit is never meant. The whole message is one line, and a
+    hint names the upper-case spellings only when one exists (M, P; never mb or mB)."""
+    with pytest.raises(UnitError) as e:
+        parse_quantity(text, unit)
+    assert str(e.value) == message
+
+
+@pytest.mark.parametrize("text, unit, expected", [
+    ("3 ms", "s", 3e-3),  # m on the second, the metre and the joule stays milli
+    ("2 mW", "W", 2e-3),
+    ("5 mJ", "J", 5e-3),
+    ("0.5 mm^2", "m^2", 0.5e-6),  # (1e-3 m)^2
+    ("3.9 pJ/bit", "J/bit", 3.9e-12),  # p is on the J, not on the bit
+    ("1 pJ/b", "J/B", 8e-12),  # 1 pJ per bit is 8 pJ per byte
+    ("2 mJ/B", "J/B", 2e-3),
+    ("7 fJ", "J", 7e-15),
+    ("800 mV", "V", 0.8),
+    ("20 uA", "A", 20e-6),
+    ("2 fF", "F", 2e-15),
+    ("22 nm", "m", 22e-9),
+    ("1 mHz", "Hz", 1e-3),
+    ("1 kb", "B", 125.0),  # a kilobit: k is not below one
+    ("1 Mb/s", "B/s", 125e3),
+    ("1 Kbit", "B", 125.0),
+])
+def test_prefixes_below_one_on_other_units_still_parse(text, unit, expected):
+    assert parse_quantity(text, unit) == pytest.approx(expected, rel=1e-12, abs=0)
+
+
 def test_an_unknown_unit_with_no_near_spelling_has_no_hint():
     with pytest.raises(UnitError) as e:
         parse_quantity("3 furlongs", "m")

@@ -11,7 +11,11 @@ Decimal prefixes are powers of ten (``k`` = 1e3, ``M`` = 1e6, ``G`` = 1e9,
 ``T`` = 1e12, ``m`` = 1e-3, ``u``/``µ`` = 1e-6, ``n`` = 1e-9, ``p`` = 1e-12,
 ``f`` = 1e-15). Binary prefixes are powers of two (``Ki`` = 2**10,
 ``Mi`` = 2**20, ``Gi`` = 2**30, ``Ti`` = 2**40) and apply to ``B`` and ``bit``
-only. So ``1 MB`` is 1,000,000 bytes and ``1 MiB`` is 1,048,576 bytes.
+only. So ``1 MB`` is 1,000,000 bytes and ``1 MiB`` is 1,048,576 bytes. A decimal
+prefix below one (``m`` ``u`` ``n`` ``p`` ``f``) on ``B``, ``bit`` or ``b`` is refused,
+also inside a compound unit (``mb/s``, ``J/mB``): a millibyte is never meant, so
+``37.5 mb`` answers ``did you mean 'MB' or 'Mb'?`` (``pJ/bit`` is fine: its ``p`` is on
+the ``J``).
 
 Base units
 ----------
@@ -80,6 +84,11 @@ _DECIMAL = {
     "T": 1e12,
     "P": 1e15,
 }
+#: information units: a decimal prefix below one on them (``mB``, ``mb``, ``nbit``, also in
+#: ``mb/s`` or ``J/mB``) is refused, never read as a fraction of a byte or bit
+_INFO = {"B": "byte", "b": "bit", "bit": "bit"}
+_SUB_NAMES = {"f": "femto", "p": "pico", "n": "nano", "u": "micro", "µ": "micro", "μ": "micro",
+              "m": "milli"}
 _DIM_WORDS = {
     (1, 0, 0, 0, 0): "time",
     (-1, 0, 0, 0, 0): "frequency",
@@ -124,7 +133,12 @@ def _parse_atom(atom: str) -> Unit:
             return Unit(mult * f, d)
     for pfx, mult in _DECIMAL.items():
         if pfx and atom.startswith(pfx) and atom[len(pfx):] in _BASE:
-            f, d = _BASE[atom[len(pfx):]]
+            base = atom[len(pfx):]
+            if mult < 1 and base in _INFO:  # a millibyte or a nanobit is never meant
+                raise UnitError(
+                    f"unit {atom!r} is a {_SUB_NAMES.get(pfx, pfx)}{_INFO[base]} ({mult:g} "
+                    f"{_INFO[base]}): a byte or bit takes no prefix below one{_case_hint(atom)}")
+            f, d = _BASE[base]
             return Unit(mult * f, d)
     raise UnitError(
         f"unknown unit {atom!r}{_case_hint(atom)}; known units are s, Hz, B, bit, J, W, m, m^2, V, A, "
@@ -134,8 +148,10 @@ def _parse_atom(atom: str) -> Unit:
 
 def _case_hint(atom: str) -> str:
     """`` (did you mean 'GB'?)`` when ``atom`` is a known unit written in the wrong case
-    (``gb``, ``Mhz``, ``kib``); units are case-sensitive (``mB`` is a millibyte)."""
-    known = [p + b for p in ("", *_DECIMAL) for b in _BASE] + [p + b for p in _BINARY for b in ("B", "bit")]
+    (``gb``, ``Mhz``, ``kib``, and ``mb``: a millibit is refused, :data:`_INFO`); units are
+    case-sensitive (``mW`` is a milliwatt, ``MW`` a megawatt)."""
+    known = ([p + b for p, m in _DECIMAL.items() for b in _BASE if m >= 1 or b not in _INFO]
+             + [p + b for p in _BINARY for b in ("B", "bit")])
     close = sorted({k for k in known if k.lower() == atom.lower()})
     return f" (did you mean {' or '.join(repr(k) for k in close)}?)" if close else ""
 

@@ -108,6 +108,19 @@ def test_a_chip_buffer_exactly_one_access_wide_is_allowed():
     assert arch.component("cim").config.chip.levels["tile"].buffer.capacity == 4.0
 
 
+@pytest.mark.parametrize("setting", ["cim.buffer.capacity=1mb", "memory.sram.capacity=37.5mb",
+                                     "memory.sram.bandwidth=1mb/s"])
+def test_a_millibit_or_millibyte_is_refused_at_its_field(tiny, setting):
+    """`37.5mb` ran with 4.7 millibytes of last-level cache, `1mb/s` with 1.25e-4 B/s, and a CIM
+    buffer of `1mb` failed naming cim.buffer.width (the capacity/width rule); each is now
+    refused at the unit, naming the field it was given for."""
+    line = _first_error("run", "sram-cim-derived", tiny, "--engine", "analytic", "--set", setting)
+    field = setting.split("=")[0]
+    assert f"--set {setting}: {field}: unit 'mb' is a millibit (0.001 bit): a byte or bit takes " \
+        "no prefix below one (did you mean 'MB' or 'Mb'?)" in line, line
+    assert "cim.buffer.width" not in line
+
+
 def test_a_set_that_breaks_a_derived_field_elsewhere_is_named_with_the_file(tiny):
     """A supply at or below the threshold voltage fails the ADC's sample rate (derived from it):
     the line names the --set that caused it, beside the file."""

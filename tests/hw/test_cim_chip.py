@@ -352,6 +352,56 @@ def test_weights_that_do_not_fit_fall_back_to_reprogramming_without_a_pipeline()
     assert f["pipeline_limit"] == "cim" and set(r.op_table["server"]) == {0}
 
 
+def five_and_one() -> Workload:
+    """x (16 x 320) @ wa (320 x 64) -> y, relu(y) (1024 vector ops), @ wb (64 x 64) -> z, int8:
+    wa needs 5 arrays of 64 rows, wb 1."""
+    t = [Tensor("x", (16, 320), "int8", "input"), Tensor("wa", (320, 64), "int8", "weight"),
+         Tensor("y", (16, 64), "int8", "activation"), Tensor("y2", (16, 64), "int8", "activation"),
+         Tensor("wb", (64, 64), "int8", "weight"), Tensor("z", (16, 64), "int8", "activation")]
+    ops = [Op("a", "matmul", ("x", "wa"), ("y",), m=16, k=320, n=64, weight="wa"),
+           Op("r", "elementwise", ("y",), ("y2",), fn="relu"),
+           Op("b", "matmul", ("y2", "wb"), ("z",), m=16, k=64, n=64, weight="wb")]
+    return Workload("five-and-one", t, ops)
+
+
+def test_layers_that_fall_back_to_dense_packing_are_counted_densely():
+    """Tiles of 4 arrays (2 PEs of 2), 2 tiles: 8 arrays. Whole tiles for wa (5 arrays) and wb
+    (1) need 8 + 4 = 12 > 8 arrays, so the layers pack densely, and every count says so: 5 + 1
+    = 6 arrays allocated (not 12), ceil(6 / 2) = 3 PEs, ceil(6 / 4) = 2 tiles, ceil(6 / 8) = 1
+    chip (not 4 PEs, 3 tiles, 2 chips of whole tiles)."""
+    from cimsim.commands.run import _floorplan_texts
+
+    d = copy.deepcopy(ARCH)
+    d["cim"]["arrays"] = 8
+    d["cim"]["chip"] = {"node_nm": 22, "layer_unit": "tile", "periphery": PERIPHERY | {"units": 1},
+                        "levels": {"pe": {"fanout": 2}, "tile": {"fanout": 2},
+                                   "chip": {"fanout": 2}}}
+    r = simulate(architecture_from_dict(d), five_and_one(), keep_ops=True)
+    f = r.facts
+    assert (f["cim_arrays_used"], f["cim_arrays_allocated"]) == (6, 6)
+    assert (f["cim_pe_used"], f["cim_tile_used"], f["cim_chip_used"]) == (3, 2, 1)
+    assert "cim: layers rounded up to whole tiles need 12 of 8 arrays; they pack densely " \
+        "instead" in r.notes
+    # every cell of the 6 arrays holds a weight: (320 + 64) x 64 cells = 6 x 64 x 64
+    assert _floorplan_texts(f) == ["cim: 6 arrays in 3 pe, 2 tile, 1 chip; 75.0 % of the chip's "
+                                   "arrays, 100.0 % of their cells hold weights"]
+    # the costs use the same packing: relu runs on wa's ceil(5 / 2) = 3 PEs' periphery units
+    # (whole tiles would give it ceil(8 / 2) = 4): 1024 ops / (3 x 1 GHz)
+    ops = r.op_table.set_index("op")
+    assert ops.loc["r", "cim_periphery_s"] == pytest.approx(1024 / 3e9, rel=1e-12, abs=0)
+    # with room for whole tiles (4 tiles, 16 arrays) a layer keeps its own tiles: wa 2 tiles, wb
+    # 1 = 12 arrays allocated; PEs per layer ceil(5 / 2) + ceil(1 / 2) = 4; relu on 4 PEs
+    d["cim"]["arrays"] = 16
+    d["cim"]["chip"]["levels"]["chip"]["fanout"] = 4
+    r = simulate(architecture_from_dict(d), five_and_one(), keep_ops=True)
+    f = r.facts
+    assert (f["cim_arrays_used"], f["cim_arrays_allocated"]) == (6, 12)
+    assert (f["cim_pe_used"], f["cim_tile_used"], f["cim_chip_used"]) == (4, 3, 1)
+    assert not [n for n in r.notes if "densely" in n]
+    ops = r.op_table.set_index("op")
+    assert ops.loc["r", "cim_periphery_s"] == pytest.approx(1024 / 4e9, rel=1e-12, abs=0)
+
+
 @pytest.mark.parametrize("chip,words", [
     ({"layer_unit": "rack"}, ["layer_unit", "'rack'", "pe, chip"]),
     ({"periphery": dict(PERIPHERY, level="tile")}, ["periphery.level", "'tile'"]),

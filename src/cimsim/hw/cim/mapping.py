@@ -24,7 +24,9 @@ Floorplan (component facts): ``arrays_used`` (arrays holding weights, copies inc
 ``arrays_allocated`` (rounded up to whole ``layer_unit`` units), ``<level>_used`` per level
 (below ``layer_unit`` a layer never shares a unit with another: the sum over layers of
 ``ceil(arrays / unit arrays)``; at and above it units are filled in order:
-``ceil(allocated / unit arrays)``), ``array_utilization`` (arrays used / arrays of the chip)
+``ceil(allocated / unit arrays)``; when whole ``layer_unit`` units for one copy of every
+layer exceed ``cim.arrays`` but the arrays themselves fit, the layers pack densely instead and
+every level is filled in order, as without ``layer_unit``), ``array_utilization`` (arrays used / arrays of the chip)
 and ``cell_utilization`` (weight cells / cells of the arrays used).
 """
 
@@ -95,13 +97,14 @@ def duplication(policy: str, fixed: dict[int, int], need: np.ndarray, work_s: np
 
 
 def floorplan(chip, need: np.ndarray, copies: np.ndarray, weight_cells: float, rows: int,
-              cols: int) -> dict[str, float]:
-    """The floorplan facts of module docstring (``need`` and ``copies`` per layer)."""
+              cols: int, dense: bool = False) -> dict[str, float]:
+    """The floorplan facts of module docstring (``need`` and ``copies`` per layer); ``dense``:
+    the layers pack densely although ``chip.layer_unit`` is set (whole units did not fit)."""
     used = need * copies
-    align = chip.align_arrays
-    alloc = aligned(used, align)
+    layer_unit = None if dense else chip.layer_unit
+    alloc = aligned(used, 1 if dense else chip.align_arrays)
     names = list(chip.levels)
-    li = names.index(chip.layer_unit) if chip.layer_unit is not None else -1
+    li = names.index(layer_unit) if layer_unit is not None else -1
     out: dict[str, float] = {"arrays_used": int(used.sum()), "arrays_allocated": int(alloc.sum())}
     for j, (name, a) in enumerate(zip(names, chip.unit_arrays)):
         n = np.ceil(used / a).sum() if j < li else np.ceil(alloc.sum() / a)

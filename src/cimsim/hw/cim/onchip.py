@@ -169,12 +169,13 @@ def place(comp, ops, idx) -> Plan:
     names = [ops.tensor_names[int(g)] for g in groups] or ["periphery"]
     packed = int(need.sum())
     fits = packed <= c.arrays
-    align = ch.align_arrays
-    if fits and mapping.aligned(need, align).sum() > c.arrays:
+    # whole layer units that do not fit: the layers pack densely, in the costs and the floorplan
+    dense = fits and mapping.aligned(need, ch.align_arrays).sum() > c.arrays
+    if dense:
         notes.append(f"{comp.name}: layers rounded up to whole {ch.layer_unit}s need "
-                     f"{int(mapping.aligned(need, align).sum())} of {c.arrays} arrays; "
+                     f"{int(mapping.aligned(need, ch.align_arrays).sum())} of {c.arrays} arrays; "
                      "they pack densely instead")
-        align = 1
+    align = 1 if dense else ch.align_arrays
     by_name = {nm: g for g, nm in enumerate(names)}
     unknown = [nm for nm in ch.layers if nm not in by_name]
     if unknown:
@@ -239,7 +240,8 @@ def place(comp, ops, idx) -> Plan:
         summary = {"arrays_needed": packed, "reprograms": int(reprogram.sum())}
     wc = np.zeros(G)
     wc[group_of[mm]] = (k * pc)[mm]  # weight cells of each layer once
-    summary.update(mapping.floorplan(ch, need, copies, float((wc * copies).sum()), c.rows, c.cols))
+    summary.update(mapping.floorplan(ch, need, copies, float((wc * copies).sum()), c.rows, c.cols,
+                                     dense=dense))
     op_arr = np.minimum(need_op * replicas, c.arrays)
     levels = chipmod.transfers(ch, lbytes, op_arr, node)
     _, buf_s, ic_s = chipmod.op_time(ch, np.zeros(len(idx)), levels)  # every level, op alone
