@@ -350,6 +350,11 @@ def test_weights_that_do_not_fit_fall_back_to_reprogramming_without_a_pipeline()
     # wa: ceil(128 / 4) = 32 row tiles; wb: 16: 48 arrays > 16 -> both re-programmed, one server
     assert (f["cim_arrays_needed"], f["cim_reprograms"]) == (48, 2)
     assert f["pipeline_limit"] == "cim" and set(r.op_table["server"]) == {0}
+    # the floorplan is the chip's 16 arrays, each holding weights in turn (4 PEs of 4, 1 chip),
+    # not the 48 the weights need (it said 48 arrays used, 3 chips, array utilization 3.0);
+    # each array is still filled: 4-row tiles of 64-column matrices
+    assert (f["cim_arrays_used"], f["cim_arrays_allocated"], f["cim_pe_used"], f["cim_chip_used"]) == (16, 16, 4, 1)
+    assert f["cim_array_utilization"] == 1.0 and f["cim_cell_utilization"] == pytest.approx(1.0)
 
 
 def five_and_one() -> Workload:

@@ -240,8 +240,13 @@ def place(comp, ops, idx) -> Plan:
         summary = {"arrays_needed": packed, "reprograms": int(reprogram.sum())}
     wc = np.zeros(G)
     wc[group_of[mm]] = (k * pc)[mm]  # weight cells of each layer once
-    summary.update(mapping.floorplan(ch, need, copies, float((wc * copies).sum()), c.rows, c.cols,
-                                     dense=dense))
+    if fits:
+        summary.update(mapping.floorplan(ch, need, copies, float((wc * copies).sum()), c.rows,
+                                         c.cols, dense=dense))
+    else:  # re-programmed: every array holds weights in turn, densely (the need: arrays_needed)
+        summary.update(mapping.floorplan(ch, np.array([float(c.arrays)]), np.ones(1, dtype=np.int64),
+                                         float(wc.sum()) * c.arrays / packed, c.rows, c.cols,
+                                         dense=True))
     op_arr = np.minimum(need_op * replicas, c.arrays)
     levels = chipmod.transfers(ch, lbytes, op_arr, node)
     _, buf_s, ic_s = chipmod.op_time(ch, np.zeros(len(idx)), levels)  # every level, op alone
