@@ -75,6 +75,7 @@ from ...quantity import (
 )
 from ...units import si
 from ..base import Component, ComponentConfig, OpArrays, OpCost, Plan, Strict, add_stored
+from ..circuits import scaling
 from ..parts import ADC, NMC, Buffer, Cell, Counting, NonIdeal  # noqa: F401  (Counting re-exported)
 from ..parts.cell import TECHNOLOGY_CELLS
 from . import activity, counting, onchip
@@ -362,9 +363,10 @@ class CIM(Component):
             return ""
         t = self.hw.technology
         volts = f"{t.voltage:g} V" if t.voltage is not None else "nominal supply"
+        outside = scaling.supply_outside_fit(t.node_nm, t.voltage)
         return (f"{self.name}: derived by the circuit models at {t.node_nm:g} nm, {volts}: "
                 + ", ".join(parts) + f"; {d.lossless_bits} lossless partial-sum bits, "
-                f"{d.bits_lost} lost per conversion")
+                f"{d.bits_lost} lost per conversion" + (f"; {outside}" if outside else ""))
 
     def provenance(self, marks=frozenset()) -> dict:
         """``{"energy": {part: p}, "area": {part: p}, "static": p}`` with p one of given,

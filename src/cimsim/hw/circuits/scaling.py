@@ -125,6 +125,22 @@ FO4_180NM_S = 64.8e-12
 #: +10 % over nominal (a design margin, not a source-stated limit), and 1.5 x leaves room for
 #: overdrive studies while refusing supplies that are no operating point of the node (5 V at 22 nm)
 MAX_SUPPLY_FACTOR = 1.5
+#: the supplies (x the node's nominal) the alpha-power and V^2 laws were fitted on (D)
+FITTED_SUPPLY = (0.8, 1.1)
+
+
+def supply_outside_fit(node_nm: float, volts: float | None) -> str:
+    """Words for a supply outside :data:`FITTED_SUPPLY` x nominal (the laws extrapolate there),
+    else an empty string (a given supply inside, or the nominal one)."""
+    if volts is None:
+        return ""
+    f = volts / nominal_vdd(node_nm)
+    lo, hi = FITTED_SUPPLY
+    if lo * (1 - 1e-9) <= f <= hi * (1 + 1e-9):  # the ends inside (0.72 V / 0.9 V is 0.7999...)
+        return ""
+    return (f"the supply {volts:g} V is {f:.2f} x the {node_nm:g} nm nominal "
+            f"({nominal_vdd(node_nm):.3g} V), outside the {lo:g}-{hi:g} x the circuit models' "
+            "voltage laws were fitted on: extrapolated")
 
 
 def check_supply(node_nm: float, volts: float) -> None:
