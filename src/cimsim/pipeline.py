@@ -178,8 +178,8 @@ def analytic_notes(arch: Architecture, exclusive, curves) -> list[str]:
             "latency; the DES adds the latency that grows with load)")
     if exclusive is not None:
         out.append("analytic engine: transfers that hold " + ", ".join(
-            n for n, h in zip(names, exclusive.any(axis=0)) if h) + " exclusively (e.g. PIM in "
-            "blocked sharing) are not queued ahead of others; the bounds count their time only")
+            n for n, h in zip(names, exclusive.any(axis=0)) if h) + " exclusively (a CIM chip's shared buffers "
+            "and buses, PIM in blocked sharing) are not queued ahead of others; the bounds count their time only")
     return out
 
 
