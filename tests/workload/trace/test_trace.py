@@ -405,6 +405,22 @@ def test_unknown_op_is_an_error_naming_op_and_line():
 
 
 @pytest.mark.torch
+def test_an_unknown_ops_source_line_is_never_the_code_that_called_the_tracer():
+    """The line is looked for from the op outward until the tracer's own call of the model: a
+    forward with no file of its own (generated code) has no line, where the walk had gone on
+    to the caller (for `cimsim trace`, click's decorators.py)."""
+    torch = _torch()
+    from cimsim.workload.trace import trace
+
+    ns = {"torch": torch}
+    exec(compile("def forward(self, x):\n    return torch.special.bessel_j0(x)", "<generated>", "exec"), ns)
+    model = type("Generated", (torch.nn.Module,), {"forward": ns["forward"]})()
+    w = trace(model, (torch.randn(2, 8),), allow_unknown=True)
+    (entry,) = w.metadata["unknown_ops"]
+    assert entry["where"] == "<unknown>", entry
+
+
+@pytest.mark.torch
 def test_allow_unknown_maps_to_generic_and_lists_it():
     torch = _torch()
     from cimsim.workload.trace import trace

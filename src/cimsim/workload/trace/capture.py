@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 _CIMSIM_DIR = str(Path(__file__).resolve().parents[2])
+_TRACE_DIR = str(Path(__file__).resolve().parent)
 #: frames of these packages are library code, not the user's source line
 _LIBRARY_MARKERS = ("/torch/", "/transformers/", "/contextlib.py", "/functools.py")
 
@@ -65,6 +66,8 @@ def _user_line() -> str:
     fallback = ""
     while f is not None:
         fn = f.f_code.co_filename
+        if fn.startswith(_TRACE_DIR):  # the tracer's own call of the model: nothing outward of
+            break                      # it (the CLI, click, a test runner) is the model's code
         if not any(m in fn for m in _LIBRARY_MARKERS) and not fn.startswith(_CIMSIM_DIR) \
                 and not fn.startswith("<"):
             return f"{fn}:{f.f_lineno}"
