@@ -308,7 +308,7 @@ def _stream_facts(pl, per_server, traffic, rates, resources, samples: int, macs,
     return {C.PIPELINE_INTERVAL_S: st.interval_s, C.PIPELINED_SAMPLES_PER_S: st.samples_per_s,
             C.PIPELINED_OPS_PER_S: 2.0 * float(macs) / n * st.samples_per_s,
             C.PIPELINE_LIMIT: st.limit, C.PIPELINED_J_PER_SAMPLE: j,
-            C.PIPELINED_OPS_PER_J: 2.0 * float(macs) / n / j if j > 0 else float("inf")}
+            C.PIPELINED_OPS_PER_J: 2.0 * float(macs) / n / j if j > 0 else float("nan")}
 
 
 #: the start of the note a serving run under the analytic engine carries when its serving times
