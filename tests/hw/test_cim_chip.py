@@ -634,3 +634,23 @@ def test_run_prints_the_floorplan_line():
     assert _floorplan_texts(f) == ["cim: 12 arrays in 3 pe, 1 chip; 75.0 % of the chip's arrays, "
                                    "100.0 % of their cells hold weights"]
     assert _floorplan_texts({"processor_x": 1}) == []
+
+
+def test_layer_pipeline_with_no_energy_has_no_ops_per_joule():
+    """Every energy 0 (ADC and writes here; the rest of ARCH is 0 already): the energy per
+    sample at steady state is 0 J, so OPS/W is undefined: NaN in the facts and null in --json
+    (it was inf, written as the non-JSON `Infinity`), while OPS/s stays 2 x MACs / interval."""
+    import json
+
+    d = copy.deepcopy(ARCH)
+    d["cim"]["adc"]["energy_per_conversion"] = "0 pJ"
+    d["cim"]["write_energy"] = "0 pJ"
+    d["cim"]["chip"]["layers"] = {"wa": 2}
+    r = simulate(architecture_from_dict(d), two_layers(), keep_ops=False)
+    f = r.facts
+    assert r.energy_j == 0 and f["pipelined_j_per_sample"] == 0
+    assert math.isnan(f["pipelined_ops_per_j"]) and math.isnan(r.ops_per_j)
+    macs = 16 * 128 * 64 + 16 * 64 * 64
+    assert f["pipelined_ops_per_s"] == pytest.approx(2 * macs / (16 * T_VECTOR), rel=1e-9, abs=0)
+    out = json.loads(json.dumps(r.to_json(), allow_nan=False))
+    assert out["pipelined_ops_per_j"] is None and out["ops_per_j"] is None

@@ -178,9 +178,9 @@ def test_a_malformed_pipeline_section_is_one_line():
     w = llm_serving(LLMModel(layers=2, hidden=32, heads=4, kv_heads=2, ffn=48, vocab=20, head_dim=8,
                              gated=True), prompt=2, decode=1, batch=1, pipeline_parallel=2)
     meta = {**w.metadata, "llm": {**w.metadata["llm"], "pipeline": {"stages": "two"}}}
-    bad = Workload.from_columns(w.name, w.columns, meta)
-    with pytest.raises(WorkloadError, match=r"metadata llm.pipeline must be \{stages: N"):
-        bad.footprint
+    # refused where the workload is built or loaded (llm_meta), before footprint reads it
+    with pytest.raises(WorkloadError, match=r"metadata.llm.pipeline must be \{stages: N, micro_batches: M\}"):
+        Workload.from_columns(w.name, w.columns, meta)
 
 
 def test_cli_run_prints_the_footprint_the_capacity_check_holds(tmp_path):

@@ -460,3 +460,25 @@ def test_a_traced_queued_requests_prefill_waits_for_the_iteration_before(batchin
     assert assert_prefills_follow_the_iteration_before(traced) == 1
     gen = llm_serving(model_from_hf({"model_type": "llama", "hidden_act": "silu", **_LM}), **kw)
     assert traced.metadata["llm"]["step_kind"] == gen.metadata["llm"]["step_kind"]
+
+
+@pytest.mark.parametrize("kw", [
+    dict(prompt=[3, 4], decode=[2, 0], batch=2),
+    dict(prompt=[3, 4, 2], decode=[2, 3, 1], batch=2, requests=3, batching="continuous"),
+    dict(prompt=[3, 4, 2], decode=3, batch=3, sub_batches=2),
+    dict(prompt=3, decode=2, batch=4, pipeline_parallel=2, micro_batches=2),
+])
+def test_a_traced_serving_runs_llm_section_passes_the_load_check(tmp_path, kw):
+    """trace_serving writes metadata.llm after the workload is built: the check a loaded file
+    gets (workload/llm_meta.py) holds for it, and the saved file loads."""
+    from cimsim.workload.io import save_workload
+    from cimsim.workload.llm_meta import check_llm_metadata
+
+    w = trace_serving("llama", dtype="fp32", **kw)
+    check_llm_metadata(w.name, w.metadata, len(w.ops))
+    llm = w.metadata["llm"]
+    # 2 requests a micro-batch of the pipelined run; a request yields 1 + its decode steps
+    decode = kw["decode"] if isinstance(kw["decode"], list) else [kw["decode"]] * len(llm["output_tokens"])
+    assert sum(llm["step_tokens"]) == sum(1 + d for d in decode) == llm["generated_tokens"]
+    save_workload(w, tmp_path / "s.npz")
+    assert load_workload(tmp_path / "s.npz").metadata["llm"] == llm

@@ -15,7 +15,7 @@ from ..errors import CimsimError, ConfigError
 from ..report import columns as C
 from ..report.baseline import baseline_ratios, ratio
 from ..report.columns import DEPENDENCY_PATH, REALIZED_PATH
-from ..report.format import area, pct, rate, si
+from ..report.format import NO_ENERGY, area, pct, per_joule, rate, si
 from ..pipeline import ENGINES
 
 
@@ -155,12 +155,12 @@ def print_accuracy(acc: dict) -> None:
 def _serving_text(sv: dict) -> str:
     from ..report import columns as C
 
-    tpot, dec = sv[C.TPOT_S], sv[C.DECODE_TOKENS_PER_S]
+    tpot, dec, tpj = sv[C.TPOT_S], sv[C.DECODE_TOKENS_PER_S], sv[C.TOKENS_PER_J]
     return (f"time to first token {si(sv[C.TTFT_S], 's')}, per output token "
             f"{si(tpot, 's') if tpot == tpot else 'n/a (no decode step)'}, "
             f"{rate(sv[C.TOKENS_PER_S])} tokens/s"
             + (f" ({rate(dec)} in decode)" if dec == dec else "")
-            + f", {rate(sv[C.TOKENS_PER_J])} tokens/J")
+            + f", {rate(tpj) + ' tokens/J' if tpj == tpj else per_joule(tpj, 'tokens/J')}")
 
 
 def placeholder_warning(r) -> str:
@@ -228,7 +228,7 @@ def print_result(r, footprint=None) -> None:
         ("work", f"{si(r.macs, 'MAC')}, {r.ops} ops, throughput {si(r.throughput_macs_per_s, 'MAC/s')}"),
         ("traffic", ", ".join(f"{k} {si(v, 'B')}" for k, v in r.traffic_bytes.items())),
         ("footprint", _footprint_text(r, footprint)),
-        ("efficiency", si(r.ops_per_j, "OPS/W")
+        ("efficiency", per_joule(r.ops_per_j, "OPS/W")
                        + (f", {si(r.ops_per_s_per_m2 / 1e6, 'OPS/mm²')} over {area(r.area_m2)}"
                           if r.area_m2 > 0 else " (no area declared: add area fields for OPS/mm²)")),
         ("ops per unit", ", ".join(f"{k} {v}" for k, v in r.ops_per_unit.items())),
@@ -240,7 +240,7 @@ def print_result(r, footprint=None) -> None:
                                  f"{si(f[C.PIPELINED_SAMPLES_PER_S], 'samples/s')}, "
                                  f"{si(f[C.PIPELINED_OPS_PER_S], 'OPS')}, "
                                  f"{si(f[C.PIPELINED_J_PER_SAMPLE], 'J')} per sample "
-                                 f"({si(f[C.PIPELINED_OPS_PER_J], 'OPS/W')})"))
+                                 f"({per_joule(f[C.PIPELINED_OPS_PER_J], 'OPS/W')})"))
     if r.serving:
         rows.append(("LLM serving", _serving_text(r.serving)))
     rows.extend(("floorplan", text) for text in _floorplan_texts(f))
@@ -253,7 +253,9 @@ def print_result(r, footprint=None) -> None:
     et.add_column("share", justify="right")
     for comp, val in r.energy_breakdown_j.items():
         if val:
-            et.add_row(comp, si(val, "J"), pct(val / r.energy_j if r.energy_j else 0.0))
+            et.add_row(comp, si(val, "J"), pct(val / r.energy_j))
+    if not r.energy_j:  # every energy field 0: a latency-only study
+        et.add_row("(none)", si(0.0, "J"), NO_ENERGY)
     out.print(et)
     ut = Table(title="utilization (fraction of peak over the run)", title_justify="left")
     ut.add_column("resource")
@@ -405,7 +407,8 @@ def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
                  str(r.critical_path_ops)]
         if ratios is not None:
             pair = ratios.get((r.workload, r.architecture))
-            cells += [ratio(pair[0]), ratio(pair[1])] if pair else ["no baseline run"] * 2
+            cells += ([ratio(pair[0]), ratio(pair[1], "n/a (no baseline energy)")] if pair
+                      else ["no baseline run"] * 2)
         t.add_row(*cells)
     console(min_width=180).print(t)
     for _, r in results:  # why a unit's row may equal a run without it (compare shows no notes)

@@ -1,8 +1,9 @@
 """Runs against a chosen baseline architecture: speed-up and energy ratio, per workload.
 
 ``speed-up = baseline latency / latency`` (above 1: faster than the baseline) and
-``energy ratio = energy / baseline energy`` (below 1: less energy than the baseline), each
-run against the baseline's run of the same workload. The baseline's own rows are 1 and 1.
+``energy ratio = energy / baseline energy`` (below 1: less energy than the baseline; undefined,
+NaN, when the baseline counted no energy), each run against the baseline's run of the same
+workload. The baseline's own rows are 1 and 1.
 Pure arithmetic on results: nothing here simulates.
 """
 
@@ -33,6 +34,7 @@ def baseline_ratios(results: Iterable, baseline: str) -> dict[tuple[str, str], t
     return out
 
 
-def ratio(x: float) -> str:
-    """A ratio as printed: ``2.5×``, ``0.0123×``."""
-    return f"{x:.3g}×"
+def ratio(x: float, undefined: str = "n/a") -> str:
+    """A ratio as printed: ``2.5×``, ``0.0123×``; NaN (no denominator: a baseline that counted no
+    energy) as ``undefined``."""
+    return undefined if x != x else f"{x:.3g}×"

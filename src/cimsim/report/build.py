@@ -308,7 +308,7 @@ def _stream_facts(pl, per_server, traffic, rates, resources, samples: int, macs,
     return {C.PIPELINE_INTERVAL_S: st.interval_s, C.PIPELINED_SAMPLES_PER_S: st.samples_per_s,
             C.PIPELINED_OPS_PER_S: 2.0 * float(macs) / n * st.samples_per_s,
             C.PIPELINE_LIMIT: st.limit, C.PIPELINED_J_PER_SAMPLE: j,
-            C.PIPELINED_OPS_PER_J: 2.0 * float(macs) / n / j if j > 0 else float("inf")}
+            C.PIPELINED_OPS_PER_J: 2.0 * float(macs) / n / j if j > 0 else float("nan")}
 
 
 #: the start of the note a serving run under the analytic engine carries when its serving times
@@ -332,7 +332,9 @@ def serving_metrics(llm, end: np.ndarray, latency: float, energy: float) -> dict
     """Time to first token, time per output token, tokens/s and tokens/J of an LLM serving
     run (``llm``: the workload's ``metadata["llm"]``; nothing when it is absent). Per request
     ``r``: TTFT_r = end of the op giving its first token; TPOT_r = (end of its last token's op -
-    TTFT_r) / (tokens_r - 1); both averaged over requests (TPOT over those with 2+ tokens)."""
+    TTFT_r) / (tokens_r - 1); both averaged over requests (TPOT over those with 2+ tokens).
+    The section was checked where the workload was built or loaded (op indices in range, lengths,
+    tokens >= 1: :mod:`cimsim.workload.llm_meta`)."""
     if not isinstance(llm, dict) or "first_token_ops" not in llm:
         return {}
     first = end[np.asarray(llm["first_token_ops"], dtype=np.int64)]

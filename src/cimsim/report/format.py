@@ -14,6 +14,18 @@ import math
 from ..units import AREA_UNITS, CM2_FROM_MM2, area, si  # noqa: F401,E402
 
 
+#: a per-joule figure (OPS/W, tokens/J) of a run that counted no energy: undefined, not 0 or inf
+NO_ENERGY = "n/a (no energy counted)"
+
+
+def per_joule(value: float, unit: str) -> str:
+    """A per-joule figure (``ops_per_j``, ``tokens_per_j``...) with its unit; NaN (the run counted
+    no energy, so there is nothing to divide by) as ``n/a UNIT (no energy counted)``."""
+    if value is None or value != value:
+        return NO_ENERGY.replace("n/a", f"n/a {unit}", 1)
+    return si(value, unit)
+
+
 def pct(fraction: float) -> str:
     return f"{100.0 * fraction:.1f} %"
 

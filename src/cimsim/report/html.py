@@ -31,7 +31,7 @@ import pandas as pd
 
 from . import columns as C
 from .baseline import baseline_ratios, ratio
-from .format import area, pct, si
+from .format import area, pct, per_joule, si
 
 @dataclass
 class Report:
@@ -105,11 +105,11 @@ def _table_rows(rep: Report) -> tuple[list[str], list[list[str]]]:
         pair = ratios.get((r.workload, r.architecture)) if ratios else None
         rows.append([
             r.workload, r.architecture + (" (!p)" if r.precision_mismatch else ""), si(r.latency_s, "s"), si(r.energy_j, "J"),
-            *([ratio(pair[0]), ratio(pair[1])] if pair else ["no baseline run"] * 2 if ratios else []),
+            *([ratio(pair[0]), ratio(pair[1], "n/a (no baseline energy)")] if pair else ["no baseline run"] * 2 if ratios else []),
             r.bound_label, si(r.critical_path_s, "s"), f"{r.critical_path_ops} ops",
             f"{r.realized_path_ops} ops" if r.realized_path_ops is not None else "unknown",
             f"{r.parallelism:.3g}x", si(r.throughput_macs_per_s, "MAC/s"),
-            si(r.ops_per_j, "OPS/J"), area(r.area_m2) if r.area_m2 > 0 else "not declared",
+            per_joule(r.ops_per_j, "OPS/J"), area(r.area_m2) if r.area_m2 > 0 else "not declared",
             f"{si(r.traffic_bytes[back], 'B')} ({back})",
             ", ".join(f"{k} {pct(v)}" for k, v in top),
         ])
@@ -129,7 +129,8 @@ def _serving_rows(rep: Report) -> list[list[str]]:
         rows.append([r.workload, r.architecture + (" (!p)" if r.precision_mismatch else ""),
                      si(sv[C.TTFT_S], "s"), si(tpot, "s") if tpot == tpot else "n/a",
                      f"{rate(sv[C.TOKENS_PER_S])} tokens/s", f"{rate(sv[C.DECODE_TOKENS_PER_S])} tokens/s",
-                     f"{rate(sv[C.TOKENS_PER_J])} tokens/J"])
+                     f"{rate(sv[C.TOKENS_PER_J])} tokens/J" if sv[C.TOKENS_PER_J] == sv[C.TOKENS_PER_J]
+                     else per_joule(sv[C.TOKENS_PER_J], "tokens/J")])
     return rows
 
 

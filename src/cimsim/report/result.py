@@ -97,7 +97,8 @@ class Result:
 
     @property
     def ops_per_j(self) -> float:
-        """2 x MACs per joule of the whole run (OPS/W), static energy included."""
+        """2 x MACs per joule of the whole run (OPS/W), static energy included; NaN (undefined,
+        null in JSON) when the run counted no energy (every energy field 0: a latency-only study)."""
         return 2.0 * self.macs / self.energy_j if self.energy_j > 0 else float("nan")
 
     @property
@@ -132,9 +133,7 @@ class Result:
         """The ``--json`` object: the fixed columns, then the breakdowns as nested objects
         (``energy_breakdown_j``, ``utilization``, ``critical_path_time_s``, ``traffic_bytes``,
         ``write_bytes``, ``ops_per_unit``), the components' facts and the notes."""
-        out: dict[str, object] = {c: getattr(self, c) for c in C.FIXED_COLUMNS}
-        if out[C.OPS_PER_S_PER_M2] != out[C.OPS_PER_S_PER_M2]:  # NaN is not JSON: null
-            out[C.OPS_PER_S_PER_M2] = None
+        out: dict[str, object] = {c: _json_number(getattr(self, c)) for c in C.FIXED_COLUMNS}
         out.update({
             "energy_breakdown_j": dict(self.energy_breakdown_j),
             "utilization": dict(self.utilization),
@@ -143,12 +142,18 @@ class Result:
             "write_bytes": dict(self.write_bytes),
             "ops_per_unit": dict(self.ops_per_unit),
             "area_breakdown_m2": dict(self.area_breakdown_m2),
-            **self.facts,
+            **{k: _json_number(v) for k, v in self.facts.items()},
             C.PROVENANCE: {k: dict(v) for k, v in self.provenance.items()},
-            **{k: (None if v != v else v) for k, v in self.serving.items()},  # NaN is not JSON
+            **{k: _json_number(v) for k, v in self.serving.items()},
             "notes": list(self.notes),
         })
         return out
+
+
+def _json_number(v):
+    """``v`` as JSON holds it: an undefined figure (NaN: OPS/W of a run with no energy, OPS/mm²
+    with no area, TPOT with no decode step) as null; NaN is not JSON."""
+    return None if isinstance(v, float) and v != v else v
 
 
 # ------------------------------------------------------------------ critical path

@@ -59,6 +59,7 @@ from .kinds import (  # noqa: F401  (re-exported: the names were defined here be
     ROLES,
     OpKind,
 )
+from .llm_meta import check_llm_metadata
 
 
 # --------------------------------------------------------------------------- records
@@ -287,6 +288,7 @@ class Workload:
                                 f"got {type(columns).__name__}")
         self.columns = WorkloadColumns(**checks.canonical(columns, name))
         checks.validate(self)
+        check_llm_metadata(name, self.metadata, self.columns.n_ops)
 
     # ------------------------------------------------------------------ derived arrays
     @cached_property
