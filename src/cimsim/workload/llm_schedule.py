@@ -58,7 +58,7 @@ class AdmissionGate:
     those tensors, a few bytes each (one id per request), as an engine's scheduler reads
     which requests finished before it admits new ones. Without it a queued request's prefill
     reads only fresh model inputs, and the DES starts it on any idle unit at time 0, beside the
-    batch it waits for. Closed, it appends ops unchanged."""
+    batch it waits for. Outside such a ``with`` it appends ops unchanged."""
 
     def __init__(self, op: Callable[..., int]):
         self._op = op
