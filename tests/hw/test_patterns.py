@@ -129,11 +129,32 @@ def test_pattern_columns_match_the_reference_loop():
 
 
 @pytest.mark.parametrize("tags,msg", [({"access_bytes": -1}, "access_bytes = -1"),
+                                      ({"access_bytes": 0.5}, "access_bytes = 0.5"),
                                       ({"read_fraction": 1.5}, "read_fraction = 1.5")])
 def test_bad_pattern_tag_is_a_one_line_error(tags, msg):
     with pytest.raises(WorkloadError, match=f"workload 'gather': op 'embed': tag {msg} is not allowed") as e:
         _gather(tags).arrays
     assert "\n" not in str(e.value)
+
+
+@pytest.mark.parametrize("tags", [{"access_bytes": True}, {"access_bytes": "64B"},
+                                  {"read_fraction": "0.25"}, {"store_bytes": "1 MB"},
+                                  {"store_bytes": None}])
+def test_a_pattern_tag_that_is_not_a_number_is_refused_not_read_as_streaming(tags):
+    """A string, a bool or null was read as the default (streaming, no store): a 64 B gather
+    written as "64B" ran at the streaming rate with no word."""
+    (key, value), = tags.items()
+    with pytest.raises(WorkloadError, match=f"op 'embed': tag {key} = {value!r} is not a number"):
+        _gather(tags).arrays
+
+
+def test_a_store_of_more_than_the_op_writes_is_refused():
+    """The op writes ROWS x WIDTH fp16 = 256 KiB; a cache append stores at most that."""
+    out = ROWS * WIDTH * 2
+    assert _gather({"store_bytes": out}).arrays.store_bytes.tolist() == [out]
+    with pytest.raises(WorkloadError, match=f"tag store_bytes = {out + 1} is more than the op writes "
+                                            f"\\({out} bytes of outputs\\)"):
+        _gather({"store_bytes": out + 1}).arrays
 
 
 @pytest.mark.parametrize("suffix", [".json", ".npz"])

@@ -56,24 +56,51 @@ def _tag_columns(tags, n: int) -> tuple[np.ndarray, np.ndarray]:
     return win, im2col
 
 
-def _pattern_columns(tags, n: int, names, workload: str) -> tuple[np.ndarray | None, ...]:
+def _non_numeric(tags, key: str) -> tuple[int, object] | None:
+    """``(op, value)`` of the first op whose tag ``key`` is not a number (a string, a bool,
+    null), or None."""
+    col = tags.columns.get(key)
+    if col is None or col[0] == "int":
+        return None
+    has = np.array([key in o for o in tags.orders], dtype=bool)[np.asarray(tags.order_code)]
+    bad = np.array([not isinstance(v, (int, float)) or isinstance(v, bool) for v in col[2]] + [False])
+    hit = np.flatnonzero(has & bad[col[1]])
+    return (int(hit[0]), col[2][col[1][hit[0]]]) if len(hit) else None
+
+
+def _pattern_columns(tags, n: int, names, workload: str, out_bytes=None) -> tuple[np.ndarray | None, ...]:
     """``(access_bytes, read_fraction, store_bytes)`` from the tags of the same names (None
     when no op states one: every op streams, stores nothing; read_fraction NaN where an op
-    states none: its read share comes from the cost table, per resource)."""
+    states none: its read share comes from the cost table, per resource). A value that is not
+    a number, an access of under a byte, or a store of more than the op's outputs
+    (``out_bytes``) is refused."""
     if n == 0:
         return None, None, None
+    from ..errors import WorkloadError
+
+    for key in ("access_bytes", "read_fraction", "store_bytes"):
+        bad = _non_numeric(tags, key)
+        if bad is not None:
+            raise WorkloadError(f"workload '{workload}': op '{names[bad[0]]}': tag {key} = {bad[1]!r} "
+                                "is not a number; it must be a number (bytes, or a fraction for "
+                                "read_fraction)")
     size = _num_tag(tags, "access_bytes", n, 0.0)
     reads = _num_tag(tags, "read_fraction", n, np.nan)
     store = _num_tag(tags, "store_bytes", n, 0.0)
-    for col, key, ok, allowed in ((size, "access_bytes", lambda a: a >= 0, ">= 0 bytes (0 = streaming)"),
+    for col, key, ok, allowed in ((size, "access_bytes", lambda a: (a == 0) | (a >= 1),
+                                   "0 (streaming) or at least 1 byte"),
                                   (reads, "read_fraction", lambda a: np.isnan(a) | ((a >= 0) & (a <= 1)),
                                    "in [0, 1]"),
                                   (store, "store_bytes", lambda a: a >= 0, ">= 0 bytes")):
         if col is not None and not ok(col).all():
             i = int(np.flatnonzero(~ok(col))[0])
-            from ..errors import WorkloadError
             raise WorkloadError(f"workload '{workload}': op '{names[i]}': tag {key} = {col[i]:g} is not allowed; "
                                 f"it must be {allowed}")
+    if store is not None and out_bytes is not None and (store > out_bytes).any():
+        i = int(np.flatnonzero(store > out_bytes)[0])
+        raise WorkloadError(f"workload '{workload}': op '{names[i]}': tag store_bytes = {store[i]:g} is "
+                            f"more than the op writes ({out_bytes[i]:g} bytes of outputs); it must be at "
+                            "most its output bytes (the rows it appends to a cache)")
     return size, reads, store
 
 
@@ -117,7 +144,7 @@ def op_arrays(workload) -> OpArrays:
     elems = np.where(~given & (kind == REDUCTION), in_elems, out_elems)
     vec = np.where(mm, zero, per * elems)
     win, im2col = _tag_columns(c.tags, no)
-    size, reads, store = _pattern_columns(c.tags, no, c.op_names, workload.name)
+    size, reads, store = _pattern_columns(c.tags, no, c.op_names, workload.name, aout)
     from .activity import activity_columns
 
     # a tensor's row: its bytes over its first dimension (2-D and up), else all of it
