@@ -11,6 +11,8 @@ pass the same :class:`~cimsim.cost.cache.CostCache` to both (sweeps do).
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from .config import Architecture
@@ -19,7 +21,7 @@ from .cost.cache import CostCache
 from .engine.analytic import analytic_latency
 from .engine.des import simulate_dag
 from .errors import CimsimError, ComponentError
-from .hw.base import STREAM
+from .hw.base import STREAM, Pattern
 from .mapping.placement import Placement, place
 from .report.build import RunData, build_result
 from .report.result import Result, realized_critical_path
@@ -99,7 +101,7 @@ def pattern_scale(arch: Architecture, arrays, rates: np.ndarray,
     split of its bytes on that resource, unless a ``read_fraction`` tag states one). The engine
     shares one rate per resource; an op whose pattern a resource serves slower is charged the
     time of its bytes at its own rate by moving ``bytes x scale`` at the streaming rate (the
-    engine stays pattern-free; energy is charged on the counted bytes, unscaled).
+    engine stays pattern-free; energy per byte follows the pattern: :func:`pattern_energy`).
     """
     hw = arch.hardware
     live = [j for j, name in enumerate(hw.resources) if not hw.resource(name).pattern_free]
@@ -130,6 +132,33 @@ def pattern_scale(arch: Architecture, arrays, rates: np.ndarray,
             scale = np.ones((n, len(rates)))
         scale[idx, j] = col
     return scale
+
+
+def pattern_energy(arch: Architecture, arrays, table: CostTable) -> CostTable:
+    """``table`` with each resource's energy per byte taken at each op's access pattern
+    (:meth:`~cimsim.hw.base.Resource.joules_per_byte` of the pattern: a DRAM's burst over-fetch
+    of a small random access); ``table`` itself when no op's pattern changes it (every bundled
+    config: ``type: fixed`` resources and streaming ops). A copy: a cached table serves runs of
+    other rates."""
+    hw = arch.hardware
+    size = arrays.access_bytes
+    if size is None or not (size > 0).any():
+        return table
+    energy, first = None, len(table.parts) - len(table.resources)
+    for j, name in enumerate(table.resources):
+        res = hw.resource(name)
+        if res.pattern_free:
+            continue
+        reads = read_fractions(arrays, table, j)
+        idx = np.flatnonzero((size > 0) & (table.bytes[:, j] > 0))
+        if not len(idx):
+            continue
+        keys, inv = np.unique(np.stack([size[idx], reads[idx]], axis=1), axis=0, return_inverse=True)
+        per = np.array([res.joules_per_byte(Pattern.random_access(float(s), float(r))) for s, r in keys])
+        if energy is None:
+            energy = table.energy.copy()
+        energy[idx, first + j] = table.bytes[idx, j] * per[inv.reshape(-1)]
+    return table if energy is None else dataclasses.replace(table, energy=energy)
 
 
 def stated_read_note(arch: Architecture, arrays, table: CostTable) -> list[str]:
@@ -217,13 +246,14 @@ def simulate(arch: Architecture, workload: Workload, engine: str = "des", keep_o
         raise CimsimError(f"engine '{engine}' is not one of {', '.join(ENGINES)}")
     check_resources(arch)
     pl, table = place_and_cost(arch, workload, costs)
+    table = pattern_energy(arch, workload.arrays, table)
     indptr, indices = workload.predecessors
     rates = resource_rates(arch)
     moved = table.engine_bytes(rates)
     scale = pattern_scale(arch, workload.arrays, rates, table)
     slow = None
     if scale is not None:  # per-op rates, as counted bytes scaled to the streaming rate
-        extra = table.bytes * (scale - 1.0)  # (holds, energy and traffic unscaled)
+        extra = table.bytes * (scale - 1.0)  # (holds and traffic unscaled; energy: pattern_energy)
         moved = moved + extra
         slow = extra.sum(axis=0)
     resource_s = moved / rates if len(rates) else np.zeros((pl.n_ops, 0))

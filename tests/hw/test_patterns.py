@@ -82,13 +82,24 @@ def test_write_heavy_op_takes_the_turnaround_limited_time(gpu, engine):
     assert t == pytest.approx(NBYTES / (PEAK * 8 / (8 + 44 * 0.25 / 19) * E_REF), rel=1e-9, abs=0)
 
 
-def test_patterns_change_time_not_energy(gpu):
+def test_a_burst_sized_gather_changes_time_not_energy(gpu):
     arch = _arch(gpu, True)
     base = simulate(arch, _gather({}))
     gath = simulate(arch, _gather({"access_bytes": 64}))
     assert gath.latency_s > base.latency_s
     assert gath.energy_breakdown_j["dram"] == base.energy_breakdown_j["dram"]
     assert gath.traffic_bytes == base.traffic_bytes
+
+
+@pytest.mark.parametrize("access, moved", [(1, 64), (32, 64), (96, 128), (128, 128)])
+def test_a_random_access_smaller_than_a_burst_pays_the_bursts_energy(gpu, access, moved):
+    """DDR5's burst is 32 bits x BL16 = 64 B: an access of S bytes moves ceil(S / 64) x 64 on
+    the bus, so its DRAM energy per useful byte is 3.9 pJ/bit x 8 x moved / S (it was the
+    streaming figure whatever the pattern: 1 B accesses cost as much as a stream)."""
+    arch = _arch(gpu, True)
+    r = simulate(arch, _gather({"access_bytes": access}))
+    assert r.energy_breakdown_j["dram"] == pytest.approx(NBYTES * 8 * 3.9e-12 * moved / access, rel=1e-12, abs=0)
+    assert r.traffic_bytes["dram"] == NBYTES  # traffic counts the useful bytes, as before
 
 
 def test_same_workload_on_a_fixed_level_is_unchanged(gpu):

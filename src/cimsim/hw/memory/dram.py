@@ -278,6 +278,17 @@ class Dram(MemoryResource):
         fabric = self.peak_bytes_per_s() * efficiency(self.timing, STREAM, c.write_batch) * c.sustained_fraction
         return min(ceiling, fabric)
 
+    def joules_per_byte(self, pattern: Pattern = STREAM) -> float:
+        """The level's energy per byte moved on the bus, per useful byte of ``pattern``: a random
+        access of S bytes moves ``ceil(S / burst) x burst`` bytes (the over-fetch the time model
+        charges too); a stream moves what it uses. Row activations are in the figure as given
+        (no per-activation energy: IDD currents are not modelled)."""
+        base = super().joules_per_byte()
+        if not pattern.random:
+            return base
+        burst = self.timing.burst_bytes
+        return base * math.ceil(pattern.access_bytes / burst) * burst / pattern.access_bytes
+
     def queue_service_s(self) -> float:
         """The queue model's service time: one row cycle, ``tRC x tCK``."""
         return self.timing.n_rc * self.timing.tck_s
