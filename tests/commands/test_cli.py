@@ -144,7 +144,7 @@ def test_bad_config_unknown_key(tmp_path):
     d = yaml.safe_load((bundled.configs_dir() / "cpu-ddr5.yaml").read_text())
     d["processor"]["turbo"] = True
     p = tmp_path / "bad.yaml"
-    p.write_text(yaml.safe_dump(d))
+    p.write_text(yaml.safe_dump(d, sort_keys=False))
     res = invoke("run", p, "gru")
     assert_clean_error(res, str(p), "turbo")
 
@@ -191,7 +191,7 @@ def test_mapping_error_is_clean(tmp_path):
     d = yaml.safe_load((bundled.configs_dir() / "cpu-ddr5.yaml").read_text())
     del d["processor"]["macs_per_cycle_per_core"]["bf16"]
     cfg = tmp_path / "no-bf16.yaml"
-    cfg.write_text(yaml.safe_dump(d))
+    cfg.write_text(yaml.safe_dump(d, sort_keys=False))
     from cimsim.workload import save_workload
     from cimsim.workload.generators import lstm
 

@@ -246,3 +246,18 @@ def test_the_walker_and_its_users_agree_on_every_field():
         if ref.kind.is_value:
             assert field_kind(f.path).kind == (ref.kind.name if ref.kind.name != "choice" else "str")
     assert model_at(CIMConfig, ("adc",)) is ADC and model_at(CIMConfig, ("adc", "bits")) is None
+
+
+def test_a_level_larger_than_the_backing_store_is_refused(tiny, tmp_path):
+    """Levels run innermost first and the last holds every tensor: cpu-ddr5 with its two levels
+    reversed made the 37.5 MB SRAM the backing store and ran (DRAM traffic counted as bytes
+    passing into the SRAM)."""
+    d = read_yaml(_cfg("cpu-ddr5"))
+    d["memory"] = dict(reversed(list(d["memory"].items())))
+    path = tmp_path / "order.yaml"
+    path.write_text(yaml.safe_dump(d, sort_keys=False))
+    line = _first_error("run", path, tiny)
+    assert line == (f"Error: {path}: memory.dram.capacity: 256 GB is more than the backing store's: "
+                    "levels run innermost first and the last, 'sram' (37.5 MB), holds every tensor; "
+                    "list the levels innermost first (the largest last)"), line
+

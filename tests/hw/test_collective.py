@@ -158,7 +158,7 @@ def test_a_list_field_takes_a_flow_list_from_set(tmp_path):
     d["links"] = {"nvlink": {"bandwidth": "100 GB/s", "latency": "1 us", "energy_per_bit": "1 pJ/bit"}}
     d["collective"] = {"devices": 4, "topology": "ring"}
     path = tmp_path / "four.yaml"
-    path.write_text(yaml.safe_dump(d))
+    path.write_text(yaml.safe_dump(d, sort_keys=False))
     arch = load_architecture(path, {"collective.topology": "mesh", "collective.mesh": "[2, 2]"},
                              cli=True)
     assert arch.components["collective"].mesh == [2, 2]
@@ -197,7 +197,7 @@ def test_tensor_parallel_tokens_per_joule_counts_every_device(tmp_path):
     d = copy.deepcopy(ROUND_ARCH)
     d["links"] = {"nvlink": {"bandwidth": "100 GB/s", "latency": "1 us", "energy_per_bit": "1 pJ/bit"}}
     d["collective"] = {"devices": 4, "topology": "ring"}
-    cfg.write_text(yaml.safe_dump(d))
+    cfg.write_text(yaml.safe_dump(d, sort_keys=False))
     wf = tmp_path / "tp4.npz"
     res = CliRunner().invoke(main, ["workload", "llm", "--layers", "2", "--hidden", "32", "--heads", "8",
                                     "--kv-heads", "2", "--ffn", "48", "--vocab", "20", "--head-dim", "4",

@@ -25,7 +25,7 @@ def keyed(tmp_path):
     d = copy.deepcopy(ROUND_ARCH)
     d["host"] = {"type": "processor", **d.pop("processor")}
     cfg = tmp_path / "keyed.yaml"
-    cfg.write_text(yaml.safe_dump(d))
+    cfg.write_text(yaml.safe_dump(d, sort_keys=False))
     wl = Workload("mm", [Tensor("x", (256, 256), "fp32", "input"),
                          Tensor("w", (256, 256), "fp32", "weight"),
                          Tensor("y", (256, 256), "fp32", "activation")],

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ValidationError
 
 from ..bundled import resolve_config
 from ..errors import ConfigError, one_line
+from ..units import si
 from ..hw.base import Link, MemoryLevel, Technology
 from . import legacy, marks
 from .models import RESERVED, Architecture
@@ -244,6 +245,16 @@ def architecture_from_dict(data: Mapping, source: str = "<config>",
                                        f"{', '.join(kinds[type_name].Config.model_fields)}")
     if "memory" in data and isinstance(data.get("memory"), Mapping) and not data["memory"]:
         errors.append(("memory", "needs at least one level (the backing store)"))
+    levels = list(sections["memory"].items())
+    if len(levels) >= 2:  # innermost first: the last holds every tensor, so none inside is larger
+        back, bcfg = levels[-1]
+        larger = [(n, c) for n, c in levels[:-1] if float(c.capacity) > float(bcfg.capacity)]
+        if larger:
+            n, c = larger[0]
+            errors.append((f"memory.{n}.capacity",
+                           f"{si(float(c.capacity), 'B')} is more than the backing store's: levels "
+                           f"run innermost first and the last, '{back}' ({si(float(bcfg.capacity), 'B')}), "
+                           "holds every tensor; list the levels innermost first (the largest last)"))
     reg = types()
     components = {}
     for key, sec in data.items():
