@@ -389,3 +389,19 @@ def test_dram_suite_mess_errors_are_recorded():
     # the fabric cap is a rate: CTE-AMD's 137.68 GB/s at 94 % reads at every ratio where the
     # DRAM's own ceiling is above it (8 x 25.6 GB/s x E_ref x the turnaround loss: > 160 GB/s)
     assert all(c.predicted == pytest.approx(137.68e9, rel=1e-12) for c in by["CTE-AMD"])
+
+
+def test_a_dram_level_without_a_latency_says_its_ops_pay_none(gpu):
+    """The field's default is 0 s: a type: dram level stating none was charged no access latency
+    without a word. The note gives the device's row miss: DDR5-4800 (tCK 416 ps, Ramulator 2's
+    preset) (tRP 34 + tRCD 34 + tCL 34) x 416 ps = 42.43 ns."""
+    d = copy.deepcopy(gpu)
+    d["memory"]["dram"] = {"type": "dram", "standard": "DDR5", "channels": 16, "capacity": "80 GB",
+                           "energy_per_bit": "3.9 pJ/bit"}
+    wl = lstm(input_size=16, hidden=16, layers=1, steps=2)
+    notes = simulate(architecture_from_dict(d), wl, engine="analytic").notes
+    assert ("memory.dram (type: dram) states no latency: its ops pay 0 s of access latency, where a "
+            "row miss of the device alone takes 42.43 ns (DDR5); give the load-to-use latency "
+            "(latency: ...)") in notes
+    d["memory"]["dram"]["latency"] = "0 s"  # stated, even as 0: no note
+    assert not any("states no latency" in n for n in simulate(architecture_from_dict(d), wl, engine="analytic").notes)

@@ -17,7 +17,7 @@ from . import columns as C
 from .format import si
 from ..errors import ComponentError
 from ..hw.base import MEASURED_BOUND_DETAIL, MEASURED_COMPUTE
-from .provenance import placeholder_shares, precision_notes
+from .provenance import latency_notes, placeholder_shares, precision_notes
 from .result import Result, attribute_ops, attribute_path, bound_of, measured_share
 
 if TYPE_CHECKING:  # annotations only: report reads these, it never runs a stage
@@ -167,7 +167,7 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
     notes += _unknown_op_notes(wl.metadata)
     prov, e_share, a_share = placeholder_shares(arch, energy, areas)
     mixed = precision_notes(pl.components, pl.idx, run.workload.arrays.dtype)
-    notes += mixed
+    notes += mixed + latency_notes(arch)
     total_dur = float(run.duration.sum())
     cp_s = run.critical_path_s
     result = Result(

@@ -10,6 +10,8 @@ counts. Nothing here names a device type.
 
 from __future__ import annotations
 
+from ..units import si
+
 PROVENANCES = ("given", "derived", "placeholder")
 
 
@@ -89,3 +91,20 @@ def precision_notes(components, idx, dtypes) -> list[str]:
                        "a comparison mixes precisions (trace with --dtype int8, or set the "
                        "component's bits to match)")
     return out
+
+
+def latency_notes(arch) -> list[str]:
+    """One note per ``type: dram`` level that states no ``latency``: its ops pay none (the
+    field's default, 0 s), where the device alone needs a row miss, ``(tRP + tRCD + tCL) x tCK``."""
+    out = []
+    hw = arch.hardware
+    for name, cfg in arch.memory.items():
+        res = hw.resource(name)
+        if "latency" in cfg.model_fields_set or not hasattr(res, "unloaded_latency_s"):
+            continue
+        out.append(f"memory.{name} (type: {cfg.type}) states no latency: its ops pay 0 s of "
+                   f"access latency, where a row miss of the device alone takes "
+                   f"{si(res.unloaded_latency_s(), 's')} ({cfg.standard}); give the load-to-use "
+                   "latency (latency: ...)")
+    return out
+
