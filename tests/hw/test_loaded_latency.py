@@ -85,7 +85,7 @@ def test_default_is_no_loaded_latency():
     (dict(loaded_latency="measured"), "measured_curve is given with loaded_latency: measured"),
     (dict(measured_curve="MN5-GPP@100"), "measured_curve is given with loaded_latency: measured"),
     (dict(loaded_latency="measured", measured_curve="MN5-GPP@42"), "is not one of MN5-GPP@100"),
-    (dict(loaded_latency="queue", queue_headroom=1.0), "queue_headroom must be > 1"),
+    (dict(loaded_latency="queue", queue_headroom=1.0), r"queue_headroom: Input should be greater than 1"),
     (dict(loaded_latency="sometimes"), "loaded_latency"),
 ])
 def test_bad_loaded_latency_is_a_one_line_error(kw, msg):

@@ -87,7 +87,6 @@ from typing import Literal, Optional
 
 from pydantic import Field, model_validator
 
-from ...quantity import PositiveFloat
 from ..base import RATE, STREAM, Fraction, MemoryLevel, MemoryResource, Pattern, PositiveInt
 from .jedec import TIMINGS, Jedec
 
@@ -176,8 +175,8 @@ class DramLevel(MemoryLevel):
         default="none", description="Latency that grows with load, in the DES: none (the latency "
         "field whatever the load), queue (M/D/1 on one row cycle tRC, capacity queue_headroom x "
         "the sustained rate), measured (the curve measured_curve).", json_schema_extra=RATE)
-    queue_headroom: PositiveFloat = Field(
-        default=1.25, description="Queue capacity over the level's sustained rate (> 1; queue "
+    queue_headroom: float = Field(
+        default=1.25, gt=1.0, description="Queue capacity over the level's sustained rate (> 1; queue "
         "model only; default fitted to Mess-Results MN5-GPP at 100 % reads).", json_schema_extra=RATE)
     measured_curve: Optional[str] = Field(
         default=None, description="A measured bandwidth-latency curve, '<system>@<read %>' from "
@@ -186,8 +185,6 @@ class DramLevel(MemoryLevel):
 
     @model_validator(mode="after")
     def _loaded_latency(self) -> "DramLevel":
-        if self.queue_headroom <= 1.0:
-            raise ValueError(f"queue_headroom must be > 1 (got {self.queue_headroom:g})")
         if (self.loaded_latency == "measured") != (self.measured_curve is not None):
             raise ValueError("measured_curve is given with loaded_latency: measured, and only then")
         if self.measured_curve is not None and self.measured_curve not in mess_curves():
