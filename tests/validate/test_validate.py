@@ -144,6 +144,20 @@ def test_pim_speedup_is_the_closed_form_and_the_gap_is_recorded():
     assert (W + 8192 * 2) / (8.9 * pim - 5.5e-6) == pytest.approx(468.1e9, rel=1e-3)
     # "reduced energy consumption by over 60 %": the predicted saving is consistent
     assert energy.measured == 0.60 and 0.60 < energy.predicted < 0.90
+    # "over 60 %" is a lower bound: a saving that meets it has no error (it was scored +28 %)
+    assert energy.bound == "lower" and energy.rel_error == 0.0
+
+
+def test_a_bound_is_an_error_only_when_the_prediction_misses_it():
+    from cimsim.validate import Case
+
+    lo = dict(suite="s", case="c", unit="x", measured=2.0, source="t", bound="lower")
+    assert Case(predicted=3.0, **lo).rel_error == 0.0 and Case(predicted=1.0, **lo).rel_error == -0.5
+    hi = {**lo, "bound": "upper"}
+    assert Case(predicted=1.0, **hi).rel_error == 0.0 and Case(predicted=3.0, **hi).rel_error == 0.5
+    assert Case(predicted=3.0, **{**lo, "bound": ""}).rel_error == 0.5
+    with pytest.raises(ValueError, match="bound 'above' is not one of"):
+        Case(predicted=1.0, **{**lo, "bound": "above"})
 
 
 def test_t4_gemm_rows_closed_form_and_recorded_errors():

@@ -46,15 +46,25 @@ class Case:
     predicted: float
     source: str  # paper + table/figure, repository + file, or "timed on <host> <date>"
     role: str = PREDICTED  # one of ROLES; a suite that fits or is given a figure says so
+    #: "" (the figure is a value), "lower" (the source states at least it: "over 60 %") or
+    #: "upper" (at most it); a prediction that meets a bound has no error
+    bound: str = ""
 
     def __post_init__(self) -> None:
         if self.role not in ROLES:
             raise ValueError(f"case {self.case!r}: role {self.role!r} is not one of {list(ROLES)}")
+        if self.bound not in ("", "lower", "upper"):
+            raise ValueError(f"case {self.case!r}: bound {self.bound!r} is not one of '', lower, upper")
 
     @property
     def rel_error(self) -> float:
-        """(predicted - measured) / measured."""
-        return (self.predicted - self.measured) / self.measured if self.measured else math.nan
+        """(predicted - measured) / measured; 0 when the figure is a bound the prediction meets."""
+        if not self.measured:
+            return math.nan
+        if (self.bound == "lower" and self.predicted >= self.measured) or \
+                (self.bound == "upper" and self.predicted <= self.measured):
+            return 0.0
+        return (self.predicted - self.measured) / self.measured
 
 
 @dataclass(frozen=True)
