@@ -106,10 +106,17 @@ def _short(param: str) -> str:
 
 def value_text(df: pd.DataFrame, param: str, value) -> str:
     """A swept value as shown in legends and ticks: with its unit and an SI prefix
-    (``135.7 GB/s``, never ``1.35721e+11``); areas in mm² or cm²."""
-    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
+    (``135.7 GB/s``, never ``1.35721e+11``); areas in mm² or cm²; a unitless integer (or a
+    whole tick of an integer field) with thousands separators (``16,384``, never ``1.638e+04``)."""
+    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_)):
         unit = _unit(df, param)
-        return si(float(value), unit, digits=4) if unit else f"{float(value):.4g}"
+        if unit:
+            return si(float(value), unit, digits=4)
+        if isinstance(value, (int, np.integer)) or (
+                float(value).is_integer() and param in df.columns
+                and pd.api.types.is_integer_dtype(df[param]) and not pd.api.types.is_bool_dtype(df[param])):
+            return f"{int(value):,}"
+        return f"{float(value):.4g}"
     return str(value)
 
 
