@@ -1,11 +1,14 @@
-"""What the sweep figures say about their values: integers as integers."""
+"""What the sweep figures say about their values: integers as integers; and that a sweep file
+with no rows has none (not that every row has an error)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 import pytest
+from click.testing import CliRunner
 
+from cimsim.commands.plot import plot_command
 from cimsim.plot import energy_breakdown, latency_vs_param
 from cimsim.plot.figures import value_text
 from cimsim.sweep import sweep
@@ -40,3 +43,13 @@ def test_integers_print_as_integers_with_thousands_separators(grid):
         "sram-cim, cim.arrays = 2,048", "sram-cim, cim.arrays = 16,384"]
     bars = energy_breakdown(df, "cim.arrays").subfigs[0].axes[-1]
     assert [t.get_text().split("\n")[1] for t in bars.get_xticklabels()] == ["2,048", "16,384"]
+
+
+def test_plot_of_a_sweep_file_with_no_rows_says_so(grid, tmp_path):
+    path, df = grid
+    zero = tmp_path / "zero.parquet"
+    pd.read_parquet(path).iloc[0:0].to_parquet(zero)
+    res = CliRunner().invoke(plot_command, [str(zero), "-o", str(tmp_path / "f")])
+    assert res.exit_code == 1
+    assert f"{zero}: the sweep file has no rows; nothing to plot" in res.output
+    assert "every row has an error" not in res.output

@@ -54,6 +54,8 @@ def plot_command(sweep_file, output_dir, formats, param, no_roofline):
     out_dir = output_dir or sweep_file.parent
     stem = sweep_file.stem
     ok = df[df[ERROR].isna()] if ERROR in df.columns else df
+    if df.empty:
+        raise click.ClickException(f"{sweep_file}: the sweep file has no rows; nothing to plot")
     if ok.empty:
         raise click.ClickException(f"{sweep_file}: every row has an error; nothing to plot")
     params = param_columns(df)
