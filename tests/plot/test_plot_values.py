@@ -1,5 +1,6 @@
-"""What the sweep figures say about their values: integers as integers; and that a sweep file
-with no rows has none (not that every row has an error)."""
+"""What the sweep figures say about their values: integers as integers, the slice of a grid an
+energy-breakdown panel shows, that a sweep's roofline is of the configs as written, and that a
+sweep file with no rows has none (not that every row has an error)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from cimsim.commands.plot import plot_command
+from cimsim.commands.plot import _roofline, plot_command
 from cimsim.plot import energy_breakdown, latency_vs_param
 from cimsim.plot.figures import value_text
 from cimsim.sweep import sweep
@@ -43,6 +44,50 @@ def test_integers_print_as_integers_with_thousands_separators(grid):
         "sram-cim, cim.arrays = 2,048", "sram-cim, cim.arrays = 16,384"]
     bars = energy_breakdown(df, "cim.arrays").subfigs[0].axes[-1]
     assert [t.get_text().split("\n")[1] for t in bars.get_xticklabels()] == ["2,048", "16,384"]
+
+
+def test_grid_energy_breakdown_has_a_panel_per_value_of_the_other_parameter(grid):
+    """Each DRAM bandwidth has its panel, titled with it; its bars are the runs at that
+    bandwidth (the parts stack to each run's energy_j), not the first bandwidth's alone."""
+    _, df = grid
+    fig = energy_breakdown(df, "cim.arrays")
+    titles = [sf._suptitle.get_text() for sf in fig.subfigs]
+    assert titles == ["tcn: dram.bandwidth = 100 GB/s", "tcn: dram.bandwidth = 200 GB/s"]
+    assert fig._suptitle.get_text() == "energy breakdown"
+    for sf, bw in zip(fig.subfigs, (100e9, 200e9)):
+        ax = sf.axes[-1]
+        assert ax.get_xlabel() == "architecture, cim.arrays"
+        stack = np.zeros(len(ARRAYS))
+        for c in ax.containers:
+            stack += [p.get_height() for p in c.patches]
+        want = [df[(df["cim.arrays"] == a) & (df["memory.dram.bandwidth"] == bw)]["energy_j"].iloc[0]
+                for a in ARRAYS]
+        if sf.axes[0] is not ax:  # split: totals above, shares below
+            np.testing.assert_allclose([p.get_height() for p in sf.axes[0].containers[0].patches], want,
+                                       rtol=1e-12)
+        else:
+            np.testing.assert_allclose(stack, want, rtol=1e-12)
+
+
+def test_a_big_grids_breakdown_says_each_bar_is_the_first_run_at_its_value():
+    """Seven values of the other parameter (too many for a panel each): bars are the first run at
+    each x value, and the axis label says so."""
+    df = sweep(["sram-cim"], "tcn", ["cim.arrays=2048,16384",
+                                     "memory.dram.bandwidth=100GB/s..700GB/s:lin:7"],
+               engine="analytic", workers=1)
+    fig = energy_breakdown(df, "cim.arrays")
+    assert len(fig.subfigs) == 1
+    ax = fig.subfigs[0].axes[-1]
+    assert ax.get_xlabel() == ("architecture, cim.arrays, memory.dram.bandwidth [B/s]\n"
+                               "(each bar one run: the first at its cim.arrays)")
+    labels = [t.get_text().split("\n") for t in ax.get_xticklabels()]
+    assert labels == [["sram-cim", "2,048", "100 GB/s"], ["sram-cim", "16,384", "100 GB/s"]]
+
+
+def test_sweep_roofline_says_it_is_of_the_configs_as_written(grid):
+    _, df = grid
+    fig = _roofline(df)
+    assert [ax.get_title() for ax in fig.axes] == ["roofline: tcn (configs as written, before the sweep)"]
 
 
 def test_plot_of_a_sweep_file_with_no_rows_says_so(grid, tmp_path):

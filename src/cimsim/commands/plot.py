@@ -11,6 +11,8 @@ from . import OneLineErrors, created, full_path, new_folder
 from ..errors import CimsimError, one_line
 
 FORMATS = ("png", "svg")
+#: what the roofline of a sweep shows: each config as its file has it, not a swept point
+ROOFLINE_NOTE = "configs as written, before the sweep"
 
 
 def _read(path: Path):
@@ -100,4 +102,4 @@ def _roofline(df):
     from ..plot import rooflines
     from ..studies import sweep_op_tables
 
-    return rooflines(sweep_op_tables(df))
+    return rooflines(sweep_op_tables(df), note=ROOFLINE_NOTE)
