@@ -78,3 +78,37 @@ def test_a_small_grid_keeps_line_styles(tmp_path):
     assert not _colourbars(fig)
     assert sorted(t.get_text() for t in fig.legends[0].get_texts()) == [
         "cpu-ddr5, processor.clock = 1 GHz", "cpu-ddr5, processor.clock = 2 GHz"]
+
+
+def _overlaps(labels, renderer, pad_px=2.0):
+    """Pairs of neighbouring tick labels whose drawn boxes overlap (or come within pad_px)."""
+    boxes = sorted((t.get_window_extent(renderer) for t in labels if t.get_visible() and t.get_text()),
+                   key=lambda b: b.x0)
+    return [(a, b) for a, b in zip(boxes, boxes[1:]) if b.x0 < a.x1 + pad_px]
+
+
+@pytest.fixture(scope="module")
+def clock_1_3_sweep():
+    """The user's sweep: clocks 1-3 GHz, where matplotlib's default locator ticks every 0.2 GHz."""
+    return sweep(ARCHS, "tcn", ["memory.dram.bandwidth=50GB/s..3.2TB/s:log", "processor.clock=1GHz..3GHz:lin"],
+                 sample="lhs", samples=SAMPLES, seed=3, engine="analytic", workers=1)
+
+
+@pytest.mark.parametrize("fn", [latency_vs_param, efficiency_vs_param])
+@pytest.mark.parametrize("x", ["memory.dram.bandwidth", "processor.clock"])
+def test_colourbar_tick_labels_do_not_overlap(clock_1_3_sweep, fn, x):
+    """The colourbar's labels, drawn, do not run into each other ('1.2 GHz1.4 GHz1.6 GHz' with
+    matplotlib's default locator on the shrunk bar); a linear bar has at most 4 ticks; on x =
+    the clock the bar is the bandwidth, on a log scale."""
+    df = clock_1_3_sweep
+    fig = fn(df, x)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    [cb] = _colourbars(fig)
+    lo, hi = sorted(cb.get_xlim())
+    labels = [t for t in cb.get_xticklabels() + cb.xaxis.get_minorticklabels()
+              if t.get_text() and lo * (1 - 1e-9) <= t.get_position()[0] <= hi * (1 + 1e-9)]
+    assert len(labels) >= 2
+    if x == "memory.dram.bandwidth":  # the clock, linear
+        assert len(labels) <= 4
+    assert not _overlaps(labels, renderer)

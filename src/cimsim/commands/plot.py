@@ -11,6 +11,8 @@ from . import OneLineErrors, created, full_path, new_folder
 from ..errors import CimsimError, one_line
 
 FORMATS = ("png", "svg")
+#: what the roofline of a sweep shows: each config as its file has it, not a swept point
+ROOFLINE_NOTE = "configs as written, before the sweep"
 
 
 def _read(path: Path):
@@ -54,6 +56,8 @@ def plot_command(sweep_file, output_dir, formats, param, no_roofline):
     out_dir = output_dir or sweep_file.parent
     stem = sweep_file.stem
     ok = df[df[ERROR].isna()] if ERROR in df.columns else df
+    if df.empty:
+        raise click.ClickException(f"{sweep_file}: the sweep file has no rows; nothing to plot")
     if ok.empty:
         raise click.ClickException(f"{sweep_file}: every row has an error; nothing to plot")
     params = param_columns(df)
@@ -98,4 +102,4 @@ def _roofline(df):
     from ..plot import rooflines
     from ..studies import sweep_op_tables
 
-    return rooflines(sweep_op_tables(df))
+    return rooflines(sweep_op_tables(df), note=ROOFLINE_NOTE)

@@ -42,7 +42,7 @@ from ..report.columns import (
 from ..report.format import si
 from ..sweep.columns import ATTR_UNITS, ERROR, param_columns
 from .colour import add_colourbar, colour_param, draw_coloured
-from .style import arch_style, part_color, value_styles
+from .style import LINESTYLES, arch_style, part_color, value_styles
 
 #: A range wider than this ratio (max / min) gets a log axis.
 LOG_RATIO = 10.0
@@ -106,10 +106,17 @@ def _short(param: str) -> str:
 
 def value_text(df: pd.DataFrame, param: str, value) -> str:
     """A swept value as shown in legends and ticks: with its unit and an SI prefix
-    (``135.7 GB/s``, never ``1.35721e+11``); areas in mm² or cm²."""
-    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
+    (``135.7 GB/s``, never ``1.35721e+11``); areas in mm² or cm²; a unitless integer (or a
+    whole tick of an integer field) with thousands separators (``16,384``, never ``1.638e+04``)."""
+    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_)):
         unit = _unit(df, param)
-        return si(float(value), unit, digits=4) if unit else f"{float(value):.4g}"
+        if unit:
+            return si(float(value), unit, digits=4)
+        if isinstance(value, (int, np.integer)) or (
+                float(value).is_integer() and param in df.columns
+                and pd.api.types.is_integer_dtype(df[param]) and not pd.api.types.is_bool_dtype(df[param])):
+            return f"{int(value):,}"
+        return f"{float(value):.4g}"
     return str(value)
 
 
@@ -357,7 +364,10 @@ def energy_breakdown(df: pd.DataFrame, param: str | None = None, most: int = 4) 
     """The energy of each run by part (``energy_<part>_j``), one panel per workload.
 
     One bar per architecture at up to ``most`` values of the swept parameter (its first,
-    last and evenly spaced ones between). When a panel's totals span less than a decade
+    last and evenly spaced ones between). A grid over other parameters too (up to six
+    combinations of their values) has one panel per workload and combination, its title
+    naming them; else each bar is one run, its label naming its other swept values (and the
+    axis label saying so when a value had several). When a panel's totals span less than a decade
     the parts are stacked in joules on a linear axis; when they span decades (a CIM run
     next to a GPU run) the bars are split in two: the total on a log axis above, the parts as shares of it (stacked to 1) below, so no
     bar is too small to see. Parts have the colours of :func:`cimsim.plot.style.part_color`.
@@ -367,19 +377,33 @@ def energy_breakdown(df: pd.DataFrame, param: str | None = None, most: int = 4) 
     param = param if param is not None else (params[0] if params else None)
     comps = energy_parts(data)
     others = [p for p in params if p != param and data[p].nunique() > 1]
-    panels = []
+    # a grid's few values of the other parameters: a panel each; else (a random / LHS sweep, a
+    # run per value) each bar is the first run at its value, the others named in its label
+    combos = list(dict.fromkeys(data[others].itertuples(index=False, name=None))) if others else []
+    sliced = 0 < len(combos) <= len(LINESTYLES)
+    panels, first_only = [], False
     for wl in _workloads(data) or [""]:
-        sub = data[data[WORKLOAD] == wl] if len(data) else data
-        bars: list[tuple[str, str, pd.Series]] = []
-        for arch, g in sub.groupby(ARCHITECTURE, sort=False):
-            if param is None:
-                bars.append((str(arch), str(arch), g.iloc[0]))
-                continue
-            for v in _pick_values(g[param].tolist(), most):
-                row = g[g[param] == v].iloc[0]  # the other swept values of the bar's run too
-                rest = [value_text(df, p, row[p]) for p in others]
-                bars.append(("\n".join([str(arch), value_text(df, param, v), *rest]), str(arch), row))
-        panels.append((wl, bars))
+        for combo in combos if sliced else [None]:
+            sub = data[data[WORKLOAD] == wl] if len(data) else data
+            title = str(wl) if wl != "" else "energy"
+            if combo is not None:
+                sub = sub[np.logical_and.reduce([(sub[p] == v).fillna(False).to_numpy(bool) if pd.notna(v)
+                                                 else sub[p].isna().to_numpy() for p, v in zip(others, combo)])]
+                title += ": " + ", ".join(f"{_short(p)} = {value_text(df, p, v)}" for p, v in zip(others, combo))
+                if sub.empty:
+                    continue
+            rest_params = others if combo is None else []
+            bars: list[tuple[str, str, pd.Series]] = []
+            for arch, g in sub.groupby(ARCHITECTURE, sort=False):
+                if param is None:
+                    bars.append((str(arch), str(arch), g.iloc[0]))
+                    continue
+                for v in _pick_values(g[param].tolist(), most):
+                    first_only |= int((g[param] == v).sum()) > 1
+                    row = g[g[param] == v].iloc[0]  # the other swept values of the bar's run too
+                    rest = [value_text(df, p, row[p]) for p in rest_params]
+                    bars.append(("\n".join([str(arch), value_text(df, param, v), *rest]), str(arch), row))
+            panels.append((title, bars))
     most_bars = max(len(b) for _, b in panels)
     # many bars: one workload per row, so the figure grows down, not into a strip
     rows, cols = (len(panels), 1) if most_bars > 8 else _facet_shape(len(panels))
@@ -387,7 +411,7 @@ def energy_breakdown(df: pd.DataFrame, param: str | None = None, most: int = 4) 
     panel_h = 5.6 if split_any else 3.8
     fig = _figure(max(3.6, 0.55 * most_bars + 1.6) * cols + 2.6, panel_h * rows + 0.4)
     subfigs = np.atleast_1d(fig.subfigures(rows, cols, squeeze=False)).ravel()
-    for sf, (wl, bars) in zip(subfigs, panels):
+    for sf, (title, bars) in zip(subfigs, panels):
         x = np.arange(len(bars))
         rws = [r for _, _, r in bars]
         totals = np.array([float(r[ENERGY]) for r in rws])
@@ -422,9 +446,11 @@ def energy_breakdown(df: pd.DataFrame, param: str | None = None, most: int = 4) 
         for tick, color in zip(ax.get_xticklabels(), colors):
             tick.set_color(color)
         if param is not None:
-            ax.set_xlabel(", ".join(["architecture"] + [_param_label(df, p) for p in [param, *others]]),
+            shown = [param, *([] if sliced else others)]
+            note = f"\n(each bar one run: the first at its {param})" if first_only else ""
+            ax.set_xlabel(", ".join(["architecture"] + [_param_label(df, p) for p in shown]) + note,
                           fontsize="small")
-        sf.suptitle(str(wl) if wl != "" else "energy", fontsize="medium")
+        sf.suptitle(title, fontsize="medium")
     _outside_legend(fig, [a for sf in subfigs for a in sf.axes], title="energy part")
     fig.suptitle("energy breakdown")
     return fig
@@ -480,7 +506,7 @@ def mac_precision(comp, dtype: str) -> str:
     return fn(dtype) if fn is not None else dtype
 
 
-def _draw_roofline(ax, tables, workload) -> None:
+def _draw_roofline(ax, tables, workload, note: str | None = None) -> None:
     dtype = workload_dtype(workload)
     ax.set_xscale("log")
     ax.set_yscale("log")
@@ -518,7 +544,7 @@ def _draw_roofline(ax, tables, workload) -> None:
                            marker=st.marker, label=f"{arch.name}: {comp.name} ops ({prec})")
     ax.set_xlabel("arithmetic intensity [op/B] (2 x MACs / off-chip bytes)")
     ax.set_ylabel("performance [op/s] (each roof at its own precision)")
-    ax.set_title(f"roofline: {workload.name}", fontsize="medium")
+    ax.set_title(f"roofline: {workload.name}" + (f" ({note})" if note else ""), fontsize="medium")
     ax.grid(True, which="both", alpha=0.3)
 
 
@@ -540,14 +566,16 @@ def roofline(tables: Iterable[tuple[object, pd.DataFrame]], workload) -> Figure:
     return rooflines([(workload, list(tables))])
 
 
-def rooflines(per_workload: Sequence[tuple[object, Sequence[tuple[object, pd.DataFrame]]]]) -> Figure:
+def rooflines(per_workload: Sequence[tuple[object, Sequence[tuple[object, pd.DataFrame]]]],
+              note: str | None = None) -> Figure:
     """:func:`roofline` of several workloads, one panel each: ``per_workload`` holds
-    ``(workload, [(architecture, per-op table)])`` (:func:`cimsim.studies.sweep_op_tables`)."""
+    ``(workload, [(architecture, per-op table)])`` (:func:`cimsim.studies.sweep_op_tables`);
+    ``note`` is added to each panel's title (``roofline: lstm (NOTE)``)."""
     rows, cols = _facet_shape(len(per_workload))
     fig = _figure(5.6 * cols + 3.6, 4.6 * rows + 0.3)
     axes = _grid(fig, rows, cols).ravel()
     for ax, (workload, tables) in zip(axes, per_workload):
-        _draw_roofline(ax, tables, workload)
+        _draw_roofline(ax, tables, workload, note)
     for ax in axes[len(per_workload):]:
         ax.remove()
     _outside_legend(fig, axes[:len(per_workload)])

@@ -1,9 +1,10 @@
 """One palette for every figure, the report and the notebooks.
 
 - an architecture has one colour and one marker wherever it is drawn
-  (:func:`arch_style`): fixed for the bundled architectures, and for any other name
-  chosen from the rest of the palette by a stable hash of the name (the same name gets
-  the same style in every session and every figure);
+  (:func:`arch_style`): fixed for every bundled architecture, and for any other name
+  chosen from the extra colours by a stable hash of the name (the same name gets the same
+  style in every session and every figure); no two of these colours are closer than
+  :data:`MIN_DELTA_E` (CIE76, :func:`delta_e`);
 - a part (an energy part, a critical-path part, a memory level or link) has one
   colour wherever it is drawn (:func:`part_color`): ``compute`` is always red,
   ``overhead`` always grey, ``dram`` always blue, in the energy breakdown, the
@@ -15,6 +16,7 @@ Nothing here reads results: names in, colours out.
 
 from __future__ import annotations
 
+import math
 import zlib
 from typing import NamedTuple
 
@@ -24,7 +26,16 @@ class Style(NamedTuple):
     marker: str
 
 
-#: the bundled architectures (configs/), each its own colour and marker
+#: the least CIE76 colour distance (Euclidean in CIELAB, D65; 2.3 is a just-noticeable
+#: difference) between two architectures' colours: every pair of fixed colours, and every extra
+#: colour against every fixed one and every other extra, is at least this far apart
+#: (:func:`delta_e`), so no two are shades of one colour
+MIN_DELTA_E = 20.0
+
+#: every bundled architecture (configs/ and the validation suites' configs), each its own
+#: colour; the six first keep matplotlib's tab10 colours (the figures in docs/), the others are
+#: from Paul Tol's colour-blind-safe palettes (muted, vibrant, dark) and Okabe-Ito where they
+#: fit, else tab20/tab20b; markers differ within configs/ and repeat among the validation ones
 ARCH_STYLES: dict[str, Style] = {
     "cpu-ddr5": Style("#1f77b4", "o"),  # blue, circle
     "gpu-hbm3": Style("#2ca02c", "s"),  # green, square
@@ -32,10 +43,27 @@ ARCH_STYLES: dict[str, Style] = {
     "rram-cim": Style("#d62728", "D"),  # red, diamond
     "sram-cim": Style("#ff7f0e", "v"),  # orange, down triangle
     "tpu-like": Style("#8c564b", "P"),  # brown, plus
+    "gpu-hbm-pim-attn": Style("#44aa99", "X"),  # teal (Tol muted)
+    "sram-cim-derived": Style("#ee3377", "<"),  # magenta (Tol vibrant)
+    "rram-cim-derived": Style("#999933", "d"),  # olive (Tol muted)
+    # the validation suites' configs (src/cimsim/data/validation)
+    "a100-sxm4-80gb": Style("#000000", "*"),  # black (Okabe-Ito)
+    "t4": Style("#33bbee", "h"),  # cyan (Tol vibrant)
+    "titanxp": Style("#e69f00", "p"),  # amber (Okabe-Ito)
+    "aquabolt-xl-mi100": Style("#882255", "H"),  # wine (Tol muted)
+    "chih-sram-macro": Style("#cc79a7", "8"),  # pink (Okabe-Ito)
+    "colonnade-jssc2021": Style("#225522", ">"),  # dark green (Tol dark)
+    "jia-jssc2020": Style("#332288", "o"),  # indigo (Tol muted)
+    "sinangil-jssc2021": Style("#ff9896", "s"),  # salmon (tab20)
+    "isaac-ce": Style("#225555", "^"),  # dark teal (Tol dark)
+    "neurosim-vgg8": Style("#7f7f7f", "D"),  # grey (tab10)
+    "neurram": Style("#c5b0d5", "v"),  # lavender (tab20)
+    "puma": Style("#222255", "P"),  # navy (Tol dark)
 }
-#: colours and markers for any other architecture (none of the bundled ones' colours)
-EXTRA_COLORS = ("#e377c2", "#17becf", "#bcbd22", "#7f7f7f", "#393b79", "#637939", "#8c6d31",
-                "#843c39", "#7b4173", "#3182bd", "#e6550d", "#31a354", "#756bb1", "#636363")
+#: colours for any other architecture: tab20/tab20b/Tol shades at least MIN_DELTA_E from every
+#: fixed colour and from each other
+EXTRA_COLORS = ("#8c6d31", "#74c476", "#bcbd22", "#c49c94", "#aa4499", "#17becf", "#ad494a",
+                "#637939", "#ee6677")
 EXTRA_MARKERS = ("X", "*", "h", "p", "<", ">", "d", "8")
 
 #: parts with a fixed colour: critical-path parts, the bundled memory levels and links,
@@ -74,6 +102,27 @@ EXTRA_PART_COLORS = ("#393b79", "#5254a3", "#6b6ecf", "#637939", "#8ca252", "#b5
 
 #: line styles for the values of a parameter other than the x axis's (in sorted value order)
 LINESTYLES = ("-", "--", ":", "-.", (0, (5, 1, 1, 1, 1, 1)), (0, (1, 3)))
+
+
+def lab(color) -> tuple[float, float, float]:
+    """CIELAB (L*, a*, b*) of a matplotlib colour: sRGB (IEC 61966-2-1) to linear, to XYZ, to
+    Lab under D65."""
+    import numpy as np
+    from matplotlib.colors import to_rgb
+
+    rgb = np.array(to_rgb(color))
+    lin = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+    xyz = np.array([[0.4124564, 0.3575761, 0.1804375],
+                    [0.2126729, 0.7151522, 0.0721750],
+                    [0.0193339, 0.1191920, 0.9503041]]) @ lin / np.array([0.95047, 1.0, 1.08883])
+    d = 6 / 29
+    f = np.where(xyz > d ** 3, np.cbrt(xyz), xyz / (3 * d * d) + 4 / 29)
+    return 116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])
+
+
+def delta_e(c1, c2) -> float:
+    """CIE76 colour distance between two matplotlib colours (Euclidean in CIELAB)."""
+    return math.dist(lab(c1), lab(c2))
 
 
 def _hash(name: str) -> int:

@@ -1,0 +1,63 @@
+"""Every bundled architecture has its own colour, none a shade of another's: a new user's three
+bundled configs (cpu-ddr5, sram-cim-derived, gpu-hbm-pim-attn) were drawn in three blues, two of
+them the same #3182bd."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+import yaml
+
+from cimsim.bundled import VALIDATION_DIR, config_paths
+from cimsim.plot.style import ARCH_STYLES, EXTRA_COLORS, MIN_DELTA_E, arch_style, delta_e, lab
+
+
+def _bundled_names() -> list[str]:
+    paths = config_paths() + sorted(VALIDATION_DIR.glob("*.yaml"))
+    return [yaml.safe_load(p.read_text())["name"] for p in paths]
+
+
+def test_lab_of_reference_colours():
+    """White is L* 100 and black 0 (Y = 1 and 0); a grey has a* = b* = 0 (its XYZ is the white
+    point's scaled); sRGB red is (53.24, 80.09, 67.20) (Lindbloom's converter, D65)."""
+    assert lab("white") == pytest.approx((100.0, 0.0, 0.0), abs=1e-3)
+    assert lab("black") == pytest.approx((0.0, 0.0, 0.0), abs=1e-9)
+    assert lab("#808080")[1:] == pytest.approx((0.0, 0.0), abs=1e-3)
+    assert lab("#ff0000") == pytest.approx((53.24, 80.09, 67.20), abs=0.01)
+    assert delta_e("white", "black") == pytest.approx(100.0, abs=1e-3)
+
+
+def test_every_bundled_config_has_a_fixed_style():
+    names = _bundled_names()
+    assert len(names) >= 21 and "gpu-hbm-pim-attn" in names and "isaac-ce" in names
+    missing = [n for n in names if n not in ARCH_STYLES]
+    assert not missing, missing
+
+
+def test_bundled_configs_colours_are_pairwise_far_apart():
+    """What the figures draw (arch_style) for every pair of bundled configs."""
+    close = [(a, b, round(delta_e(arch_style(a).color, arch_style(b).color), 1))
+             for a, b in itertools.combinations(_bundled_names(), 2)
+             if delta_e(arch_style(a).color, arch_style(b).color) < MIN_DELTA_E]
+    assert not close, close
+    # the bundled configs/ ones (drawn together most) differ in marker too
+    configs = [yaml.safe_load(p.read_text())["name"] for p in config_paths()]
+    assert len({arch_style(n).marker for n in configs}) == len(configs)
+
+
+def test_extra_colours_are_far_from_every_fixed_one_and_each_other():
+    fixed = [s.color for s in ARCH_STYLES.values()]
+    close = [(e, f, round(delta_e(e, f), 1)) for e in EXTRA_COLORS for f in fixed
+             if delta_e(e, f) < MIN_DELTA_E]
+    close += [(e, f, round(delta_e(e, f), 1)) for e, f in itertools.combinations(EXTRA_COLORS, 2)
+              if delta_e(e, f) < MIN_DELTA_E]
+    assert not close, close
+
+
+def test_the_six_original_colours_are_kept():
+    """docs/ figures were drawn with them."""
+    assert {n: ARCH_STYLES[n].color for n in ("cpu-ddr5", "gpu-hbm3", "hbm-pim", "rram-cim",
+                                               "sram-cim", "tpu-like")} == {
+        "cpu-ddr5": "#1f77b4", "gpu-hbm3": "#2ca02c", "hbm-pim": "#9467bd", "rram-cim": "#d62728",
+        "sram-cim": "#ff7f0e", "tpu-like": "#8c564b"}
