@@ -51,3 +51,24 @@ def test_one_panel_per_workload_with_the_front_marked():
 def test_without_accuracy_columns_it_says_so():
     with pytest.raises(ValueError, match="--accuracy"):
         accuracy_energy(_frame().drop(columns=[C.ACCURACY_TOP1, C.AGREEMENT]))
+
+
+def test_front_labels_of_close_points_neither_overlap_nor_leave_the_axes():
+    """The figure of docs/accuracy-energy.png: the front's two lowest points (4 % and 13 %
+    top-1 at 603 and 604 uJ) had their labels drawn over each other and over the x axis."""
+    rows = [{C.WORKLOAD: "digits-cnn", C.ARCHITECTURE: "rram-cim-derived", "cim.adc.bits": b,
+             C.ENERGY: e * 1e-6, C.ACCURACY_TOP1: acc, C.ACCURACY_TOP1_REFERENCE: 0.98,
+             C.AGREEMENT: 0.9, C.ERROR: None}
+            for b, e, acc in ((3, 603.0, 0.04), (4, 603.6, 0.13), (5, 604.9, 0.59), (6, 607.4, 0.86),
+                              (7, 612.3, 0.98), (8, 670.0, 0.98))]
+    df = pd.DataFrame(rows)
+    df.attrs[ATTR_PARAMS] = ["cim.adc.bits"]
+    df.attrs[ATTR_UNITS] = {"cim.adc.bits": ""}
+    fig = accuracy_energy(df)
+    r = fig.canvas.get_renderer()
+    (ax,) = [a for a in fig.axes if a.get_visible()]
+    boxes = [t.get_window_extent(r) for t in ax.texts]
+    assert [t.get_text() for t in ax.texts] == [f"bits={b}" for b in (3, 4, 5, 6, 7)]
+    for i, b in enumerate(boxes):
+        assert ax.bbox.x0 <= b.x0 and b.x1 <= ax.bbox.x1 and ax.bbox.y0 <= b.y0 and b.y1 <= ax.bbox.y1
+        assert not any(b.overlaps(o) for o in boxes[i + 1:])

@@ -74,15 +74,15 @@ def accuracy_energy(df: pd.DataFrame, label_front: bool = True) -> Figure:
         front = pareto_front(e, a)
         ax.plot(e[front], a[front], color=FRONT_COLOR, linestyle="--", linewidth=1, marker="o",
                 markersize=8, markerfacecolor="none", label="Pareto front", zorder=3)
+        labels = []
         if label_front and params:
             names = {p: p.split(".")[-1] for p in params}
             if len(set(names.values())) < len(names):
                 names = {p: _short(p) for p in params}
-            for n, i in enumerate(front):
+            for i in front:
                 row = g.iloc[i]
-                text = ", ".join(f"{names[p]}={value_text(df, p, row[p])}" for p in params)
-                ax.annotate(text, (e[i], a[i]), textcoords="offset points",
-                            xytext=(6, -12 - 9 * (n % 3)), fontsize="x-small", color=FRONT_COLOR)
+                labels.append((e[i], a[i], ", ".join(f"{names[p]}={value_text(df, p, row[p])}"
+                                                      for p in params)))
         if ACCURACY_TOP1_REFERENCE in g.columns and col == ACCURACY_TOP1 \
                 and g[ACCURACY_TOP1_REFERENCE].notna().any():
             ref = float(g[ACCURACY_TOP1_REFERENCE].dropna().iloc[0]) * 100
@@ -96,5 +96,36 @@ def accuracy_energy(df: pd.DataFrame, label_front: bool = True) -> Figure:
         ax.set_ylabel(ylabel)
         ax.set_title(str(wl), fontsize="medium")
         ax.grid(True, which="both", alpha=0.3)
+        _place_labels(fig, ax, labels)
     _outside_legend(fig, axes.flat)
     return fig
+
+
+#: vertical offsets (points) a front label tries, nearest first, to the right of its point
+LABEL_OFFSETS = (-14, 6, -26, 18, -38, 30, -50, 42)
+
+
+def _place_labels(fig, ax, labels) -> None:
+    """Each ``(x, y, text)`` beside its point, at the first of :data:`LABEL_OFFSETS` where its
+    box stays inside the axes and overlaps no label placed before and no front marker (close
+    points at the bottom of a front had their labels drawn over each other and the axis)."""
+    if not labels:
+        return
+    r = fig.canvas.get_renderer()
+    pad = 6.0 * fig.dpi / 72  # the front markers' radius (markersize 8), in pixels
+    marks = [ax.transData.transform((x, y)) for x, y, _ in labels]
+    taken = []
+    for x, y, text in labels:
+        ann = ax.annotate(text, (x, y), textcoords="offset points", xytext=(8, LABEL_OFFSETS[0]),
+                          fontsize="x-small", color=FRONT_COLOR)
+        for dy in LABEL_OFFSETS:
+            ann.xyann = (8, dy)
+            bb = ann.get_window_extent(r)
+            box = ax.bbox
+            clear = (box.x0 <= bb.x0 and bb.x1 <= box.x1 and box.y0 <= bb.y0 and bb.y1 <= box.y1
+                     and not any(bb.overlaps(t) for t in taken) and not any(
+                         bb.x0 - pad < mx < bb.x1 + pad and bb.y0 - pad < my < bb.y1 + pad
+                         for mx, my in marks))
+            if clear:
+                break
+        taken.append(ann.get_window_extent(r))
