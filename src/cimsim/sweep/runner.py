@@ -22,7 +22,7 @@ from .columns import ERROR, POINT_ID, sweep_columns
 from .executors import check_scheduler, make_executor
 from .params import DEFAULT_MAX_POINTS, ParamSpec, SweepSpecError, parse_param, parse_spec
 from .sampling import count_points, sample_points
-from .store import SweepStore, attach_attrs, rows_to_frame
+from .store import SweepStore, attach_attrs, check_output_names, rows_to_frame
 from .worker import Task
 
 #: Bumped when the meaning of a point id changes, so old parts are not reused.
@@ -454,6 +454,7 @@ def sweep(
     # sweep is one error line: specs and count, scheduler, output paths, configs and workloads
     plan = plan_sweep(configs, workloads, params, sample=sample, samples=samples, max_points=max_points)
     check_scheduler(scheduler, security)
+    check_output_names(output, csv)
     for path, option in ((output, "-o"), (csv, "--csv")):
         if path is not None:
             _check_writable(Path(path), option)
@@ -526,6 +527,8 @@ def _run(store, tasks, context, columns, specs, scheduler, workers, quiet, retry
     # the executor starts (and a scheduler is reached) before the count is announced
     executor = make_executor(context, scheduler, workers, security) if todo else None
     announce()
+    for note in store.notes if store is not None else ():  # a stored file it could not read
+        print(f"warning: {note}", file=sys.stderr, flush=True)
     if executor is not None:
         progress = _Progress(len(tasks), reused, enabled=not quiet)
         n_workers = getattr(executor, "workers", None) or 4

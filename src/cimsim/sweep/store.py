@@ -21,7 +21,6 @@ from __future__ import annotations
 import math
 import os
 import re
-import warnings
 from itertools import count
 from pathlib import Path
 from typing import Any, Iterable, Sequence
@@ -75,6 +74,20 @@ def rows_to_frame(rows: Sequence[dict] | pd.DataFrame, columns: Sequence[str]) -
     return pd.DataFrame({c: _normalize_column(c, data[c]) for c in columns})
 
 
+def check_output_names(output: str | Path | None, csv: str | Path | None) -> None:
+    """Refuse, in one line, an ``-o`` not named ``.parquet``, a ``--csv`` not named ``.csv``
+    (each would be written under a name that says another format) and a ``--csv`` that is the
+    ``-o`` file (the CSV would replace the Parquet table a rerun resumes from)."""
+    if output is not None and Path(output).suffix.lower() != ".parquet":
+        raise CimsimError(f"-o {output}: sweep writes Parquet; name the file .parquet "
+                          "(--csv NAME.csv adds a CSV copy)")
+    if csv is not None and Path(csv).suffix.lower() != ".csv":
+        raise CimsimError(f"--csv {csv}: the CSV copy; name the file .csv")
+    if output is not None and csv is not None and \
+            os.path.realpath(output) == os.path.realpath(csv):
+        raise CimsimError(f"--csv {csv}: is the -o file; give the CSV copy its own name")
+
+
 def write_parquet(df: pd.DataFrame, path: str | Path) -> None:
     """Write ``df`` to ``path`` atomically (temp file, fsync, rename)."""
     atomic_write(path, lambda tmp: df.to_parquet(tmp, index=False))
@@ -103,6 +116,8 @@ class SweepStore:
         self._lock_fd: int | None = None
         self._lock_owned = False
         self._consumed: list[Path] = []  # part files written or read by this store: cimsim's
+        #: one line per stored file :meth:`load_done` could not read (the sweep prints them)
+        self.notes: list[str] = []
 
     def __enter__(self) -> "SweepStore":
         try:
@@ -155,7 +170,8 @@ class SweepStore:
             except FileNotFoundError:
                 continue  # consolidated and removed while we listed
             except Exception as exc:  # noqa: BLE001 - any unreadable file is skipped, its points redone
-                warnings.warn(f"{src}: unreadable ({exc}); its points will be computed again", stacklevel=2)
+                self.notes.append(f"{src}: unreadable as Parquet ({' '.join(str(exc).split())}); "
+                                  "its points will be computed again")
         frames = [f for f in frames if POINT_ID in f.columns and len(f)]
         if not frames:
             return pd.DataFrame({POINT_ID: pd.Series([], dtype=object)})
