@@ -23,6 +23,7 @@ from .executors import check_scheduler, make_executor
 from .params import DEFAULT_MAX_POINTS, ParamSpec, SweepSpecError, parse_param, parse_spec
 from .sampling import count_points, sample_points
 from .store import SweepStore, attach_attrs, check_output_names, rows_to_frame
+from .progress import Progress as _Progress
 from .worker import Task
 
 #: Bumped when the meaning of a point id changes, so old parts are not reused.
@@ -317,55 +318,6 @@ def execution_order(tasks: list[Task]) -> list[Task]:
     own row order.
     """
     return sorted(tasks, key=lambda t: (t.workload_key, t.config_key))
-
-
-class _Progress:
-    """A rich progress bar (done/total, points/s, ETA), or nothing when quiet / not a TTY."""
-
-    def __init__(self, total: int, done: int, enabled: bool):
-        self._bar = None
-        if not enabled:
-            return
-        from rich.console import Console
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            ProgressColumn,
-            TextColumn,
-            TimeElapsedColumn,
-            TimeRemainingColumn,
-        )
-        from rich.text import Text
-
-        class _Rate(ProgressColumn):
-            def render(self, task):
-                speed = task.finished_speed or task.speed
-                return Text("  -- pt/s" if speed is None else f"{speed:6.1f} pt/s")
-
-        console = Console(stderr=True)
-        if not console.is_terminal:
-            return
-        self._bar = Progress(
-            TextColumn("sweep"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            _Rate(),
-            TimeElapsedColumn(),
-            TextColumn("ETA"),
-            TimeRemainingColumn(),
-            console=console,
-        )
-        self._bar.start()
-        self._task = self._bar.add_task("sweep", total=total, completed=done)
-
-    def advance(self, n: int) -> None:
-        if self._bar is not None:
-            self._bar.advance(self._task, n)
-
-    def close(self) -> None:
-        if self._bar is not None:
-            self._bar.stop()
 
 
 def _importing_main_in_a_worker() -> bool:
