@@ -479,8 +479,6 @@ def _run(store, tasks, context, columns, specs, scheduler, workers, quiet, retry
     # the executor starts (and a scheduler is reached) before the count is announced
     executor = make_executor(context, scheduler, workers, security) if todo else None
     announce()
-    for note in store.notes if store is not None else ():  # a stored file it could not read
-        print(f"warning: {note}", file=sys.stderr, flush=True)
     if executor is not None:
         progress = _Progress(len(tasks), reused, enabled=not quiet)
         n_workers = getattr(executor, "workers", None) or 4

@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 import os
 import re
+import warnings
 from itertools import count
 from pathlib import Path
 from typing import Any, Iterable, Sequence
@@ -30,7 +31,7 @@ import pandas as pd
 
 from ..atomic import atomic_write
 from ..errors import CimsimError
-from .columns import ATTR_PARAMS, ATTR_UNITS, POINT_ID, TEXT_COLUMNS
+from .columns import ATTR_CONFIGS, ATTR_PARAMS, ATTR_UNITS, POINT_ID, TEXT_COLUMNS
 
 PART_PREFIX = "part-"
 PART_SUFFIX = ".parquet"
@@ -116,8 +117,6 @@ class SweepStore:
         self._lock_fd: int | None = None
         self._lock_owned = False
         self._consumed: list[Path] = []  # part files written or read by this store: cimsim's
-        #: one line per stored file :meth:`load_done` could not read (the sweep prints them)
-        self.notes: list[str] = []
 
     def __enter__(self) -> "SweepStore":
         try:
@@ -170,8 +169,8 @@ class SweepStore:
             except FileNotFoundError:
                 continue  # consolidated and removed while we listed
             except Exception as exc:  # noqa: BLE001 - any unreadable file is skipped, its points redone
-                self.notes.append(f"{src}: unreadable as Parquet ({' '.join(str(exc).split())}); "
-                                  "its points will be computed again")
+                warnings.warn(f"{src}: unreadable as Parquet ({' '.join(str(exc).split())}); its "
+                              "points will be computed again", stacklevel=2)
         frames = [f for f in frames if POINT_ID in f.columns and len(f)]
         if not frames:
             return pd.DataFrame({POINT_ID: pd.Series([], dtype=object)})
@@ -224,8 +223,10 @@ def _unlink(path: Path) -> None:
         pass
 
 
-def attach_attrs(df: pd.DataFrame, params: Iterable) -> pd.DataFrame:
+def attach_attrs(df: pd.DataFrame, params: Iterable, configs: dict | None = None) -> pd.DataFrame:
     params = list(params)
     df.attrs[ATTR_PARAMS] = [p.path for p in params]
     df.attrs[ATTR_UNITS] = {p.path: (p.unit or "") for p in params}
+    if configs is not None:
+        df.attrs[ATTR_CONFIGS] = configs
     return df
