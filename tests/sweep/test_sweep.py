@@ -659,5 +659,7 @@ def test_sampling_refuses_what_it_would_ignore():
                    samples=12)
     with pytest.raises(CimsimError, match=r"^--samples goes with --sample random\|lhs"):
         plan_sweep("gpu-hbm3", "lstm", ["memory.dram.bandwidth=10GB/s..1TB/s:log:4"], samples=12)
-    # a list may be sampled (each draw picks one of its values)
-    assert plan_sweep("gpu-hbm3", "lstm", ["processor.cores=1,2"], sample="random", samples=5).points == 5
+    # a list may be sampled (each draw picks one of its values); 5 draws of 2 values are the 2
+    # points the sweep runs, and the count says so
+    two = plan_sweep("gpu-hbm3", "lstm", ["processor.cores=1,2"], sample="random", samples=5)
+    assert two.points == 2 and two.describe().endswith("= 2 runs (5 samples drew 2 distinct points)")

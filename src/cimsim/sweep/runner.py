@@ -46,15 +46,20 @@ class SweepPlan:
     points: int
     configs: int
     workloads: int
+    #: random / LHS: the points drawn (a draw that repeats a point is merged), and how many draws
+    sampled: list | None = None
+    drawn: int | None = None
 
     @property
     def runs(self) -> int:
         return self.points * self.configs * self.workloads
 
     def describe(self) -> str:
+        merged = (f" ({self.drawn:,} samples drew {_count(self.points, 'distinct point')})"
+                  if self.drawn is not None and self.drawn != self.points else "")
         return (
             f"sweep: {_count(self.points, 'point')} x {_count(self.configs, 'config')} x "
-            f"{_count(self.workloads, 'workload')} = {_count(self.runs, 'run')}"
+            f"{_count(self.workloads, 'workload')} = {_count(self.runs, 'run')}{merged}"
         )
 
 
@@ -63,12 +68,13 @@ def _count(n: int, noun: str) -> str:
 
 
 def plan_sweep(configs, workloads, params=None, *, sample: str = "grid", samples: int | None = None,
-               max_points: int = DEFAULT_MAX_POINTS) -> SweepPlan:
+               max_points: int = DEFAULT_MAX_POINTS, seed: int = 0) -> SweepPlan:
     """Parse the specs and count the runs (points x configs x workloads) arithmetically.
 
     Raises :class:`SweepTooLarge` when the runs exceed ``max_points``; no grid
     or sample is built, so a 10^9-point request costs nothing. Then every swept
-    field must be one of every config's (:func:`check_swept_fields`).
+    field must be one of every config's (:func:`check_swept_fields`). Random and LHS samples
+    (``seed``) are then drawn, at most ``max_points`` of them, and counted once merged.
     """
     if isinstance(max_points, bool) or not isinstance(max_points, int) or max_points < 1:
         raise CimsimError(f"--max-points {max_points!r}: expected a whole number >= 1")
@@ -85,6 +91,9 @@ def plan_sweep(configs, workloads, params=None, *, sample: str = "grid", samples
             "--max-points if you mean it"
         )
     check_swept_fields(configs, specs)
+    if sample != "grid":  # draws that repeat a point are one point: count what will run
+        points = sample_points(specs, sample, samples, seed)
+        plan = SweepPlan(specs, len(points), plan.configs, plan.workloads, points, samples)
     return plan
 
 
@@ -251,6 +260,14 @@ def _accuracy_targets(workloads, dataset, configs=()) -> dict:
     return out
 
 
+def _once(kind: str, name, sha: str, seen: Mapping) -> None:
+    """Refuse a config or workload given twice (the same bytes): its rows would be one point's,
+    fewer than the count announced."""
+    if sha in seen:
+        raise CimsimError(f"{kind} {name}: the same content as {seen[sha]}, already in this sweep "
+                          f"(one would give the other's rows); give each {kind} once")
+
+
 def _build(configs, workloads, specs, points, engine, targets=None):
     from ..bundled import resolve_config, resolve_workload
     from ..config import read_yaml
@@ -265,8 +282,10 @@ def _build(configs, workloads, specs, points, engine, targets=None):
         except OSError as exc:
             raise ConfigError(f"{path}: cannot read config ({exc.strerror or exc})") from None
         data = read_yaml(path)
+        _once("config", name, sha, context["config_sources"])
         context["configs"][sha] = data
         context["config_sources"][sha] = str(path)
+        context.setdefault("config_files", {})[str(name)] = {"path": os.path.abspath(path), "sha256": sha}
         cfgs.append((str(name), sha, str(data.get("name", path.stem))))
     wls = []
     targets = targets or {}
@@ -279,6 +298,7 @@ def _build(configs, workloads, specs, points, engine, targets=None):
         except OSError as exc:
             raise WorkloadError(f"{path}: cannot read workload ({exc.strerror or exc})") from None
         sha = _sha(raw)
+        _once("workload", name, sha, context["workload_sources"])
         # parsed here once, as `cimsim run` reads it (JSON or .npz), so a bad file is one error
         # before the sweep starts; workers get the file's bytes and parse them the same way
         parsed = read_workload_bytes(raw, str(path))
@@ -404,7 +424,8 @@ def sweep(
         raise CimsimError(f"engine {engine!r}: allowed are {', '.join(ENGINES)}")
     # everything a user can get wrong is checked before the run count is announced, so a bad
     # sweep is one error line: specs and count, scheduler, output paths, configs and workloads
-    plan = plan_sweep(configs, workloads, params, sample=sample, samples=samples, max_points=max_points)
+    plan = plan_sweep(configs, workloads, params, sample=sample, samples=samples, max_points=max_points,
+                      seed=seed)
     check_scheduler(scheduler, security)
     check_output_names(output, csv)
     for path, option in ((output, "-o"), (csv, "--csv")):
@@ -414,7 +435,7 @@ def sweep(
     if dataset is not None and not accuracy:
         raise CimsimError("--dataset goes with --accuracy")
     targets = _accuracy_targets(workloads, dataset, configs) if accuracy else None
-    points = sample_points(specs, sample, samples, seed)
+    points = plan.sampled if plan.sampled is not None else sample_points(specs, sample, samples, seed)
     context, tasks = _build(configs, workloads, specs, points, engine, targets)
     results = _result_columns(context)
     if accuracy:
