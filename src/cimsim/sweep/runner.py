@@ -540,7 +540,7 @@ def _run(store, tasks, context, columns, specs, scheduler, workers, quiet, retry
             )
 
     df = rows_to_frame([done[t.point_id] for t in tasks], columns)
-    attach_attrs(df, specs)
+    attach_attrs(df, specs, context.get("config_files"))
     if store is not None:
         store.finish(df, csv)
     elif csv is not None:
