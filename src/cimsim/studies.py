@@ -71,15 +71,53 @@ def op_tables(archs: Sequence, workload, engine: str = "analytic") -> list[tuple
     return [(arch, simulate(arch, workload, engine=engine, keep_ops=True).op_table) for arch in archs]
 
 
-def sweep_op_tables(df: pd.DataFrame, engine: str = "analytic"):
+def sweep_config_files(df: pd.DataFrame) -> tuple[dict, str | None]:
+    """The file each of a sweep's configs was read from, ``{name in config_file: path}``, and a
+    note, or None. A sweep records each config's absolute path and SHA-256; a file that is gone
+    or whose bytes changed since is refused (:class:`CimsimError`, one line), as the rows are not
+    its. A sweep written before cimsim 0.5 records neither: the name is resolved as now, and the
+    note says so."""
+    import hashlib
+    from pathlib import Path
+
+    from .bundled import resolve_config
+    from .errors import CimsimError
+    from .sweep.columns import ATTR_CONFIGS, CONFIG_FILE
+
+    names = [str(c) for c in dict.fromkeys(df[CONFIG_FILE])]
+    recorded = df.attrs.get(ATTR_CONFIGS)
+    if not recorded:
+        return ({n: resolve_config(n) for n in names},
+                "the sweep records no config hash (written before cimsim 0.5): the roofline uses "
+                "the config files found now under their names")
+    out = {}
+    for n in names:
+        rec = recorded.get(n)
+        if rec is None:
+            raise CimsimError(f"config {n}: not recorded in the sweep's metadata")
+        path = Path(rec["path"])
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise CimsimError(f"config {n}: {path} cannot be read ({exc.strerror or exc})") from None
+        if hashlib.sha256(data).hexdigest() != rec["sha256"]:
+            raise CimsimError(f"the config file changed since the sweep ({path})")
+        out[n] = path
+    return out, None
+
+
+def sweep_op_tables(df: pd.DataFrame, engine: str = "analytic", configs: dict | None = None):
     """The per-op tables of each of a sweep's workloads on each of its configs (as written,
-    unswept): ``[(workload, [(architecture, per-op table)])]``, one entry per workload."""
-    from .bundled import resolve_config, resolve_workload
+    unswept): ``[(workload, [(architecture, per-op table)])]``, one entry per workload.
+    ``configs``: the config files, ``{name: path}`` (default: :func:`sweep_config_files`)."""
+    from .bundled import resolve_workload
     from .config import load_architecture
-    from .sweep.columns import CONFIG_FILE, WORKLOAD_FILE
+    from .sweep.columns import WORKLOAD_FILE
     from .workload import load_workload
 
-    archs = [load_architecture(resolve_config(str(c))) for c in dict.fromkeys(df[CONFIG_FILE])]
+    if configs is None:
+        configs = sweep_config_files(df)[0]
+    archs = [load_architecture(path) for path in configs.values()]
     out = []
     for name in dict.fromkeys(df[WORKLOAD_FILE]):
         workload = load_workload(resolve_workload(str(name)))

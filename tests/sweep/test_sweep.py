@@ -49,8 +49,11 @@ def test_log_spec_golden():
     assert len(v) == 32
     assert v[0] == 2.5e10 and v[-1] == 3.2e12
     ratios = v[1:] / v[:-1]
-    np.testing.assert_allclose(ratios, ratios[0], rtol=1e-12)
-    np.testing.assert_allclose(ratios[0], (3.2e12 / 2.5e10) ** (1 / 31), rtol=1e-12)
+    # every value is rounded to 12 significant digits (relative error <= 5e-12 each, so <= 1e-11
+    # on a ratio of two), which makes it the value printed
+    assert all(x == float(f"{x:.12g}") for x in v)
+    np.testing.assert_allclose(ratios, ratios[0], rtol=1e-11)
+    np.testing.assert_allclose(ratios[0], (3.2e12 / 2.5e10) ** (1 / 31), rtol=1e-11)
     # formatted back to YAML form that the config loader parses to the same float
     from cimsim.units import parse_quantity
 
@@ -656,5 +659,7 @@ def test_sampling_refuses_what_it_would_ignore():
                    samples=12)
     with pytest.raises(CimsimError, match=r"^--samples goes with --sample random\|lhs"):
         plan_sweep("gpu-hbm3", "lstm", ["memory.dram.bandwidth=10GB/s..1TB/s:log:4"], samples=12)
-    # a list may be sampled (each draw picks one of its values)
-    assert plan_sweep("gpu-hbm3", "lstm", ["processor.cores=1,2"], sample="random", samples=5).points == 5
+    # a list may be sampled (each draw picks one of its values); 5 draws of 2 values are the 2
+    # points the sweep runs, and the count says so
+    two = plan_sweep("gpu-hbm3", "lstm", ["processor.cores=1,2"], sample="random", samples=5)
+    assert two.points == 2 and two.describe().endswith("= 2 runs (5 samples drew 2 distinct points)")

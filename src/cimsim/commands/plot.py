@@ -100,6 +100,9 @@ def _roofline(df):
     """The roofline of each of the sweep's workloads (one panel each) on each of its configs
     (as written, unswept)."""
     from ..plot import rooflines
-    from ..studies import sweep_op_tables
+    from ..studies import sweep_config_files, sweep_op_tables
 
-    return rooflines(sweep_op_tables(df), note=ROOFLINE_NOTE)
+    configs, note = sweep_config_files(df)  # a config gone or changed since the sweep: refused
+    if note is not None:
+        click.echo(f"note: {note}", err=True)
+    return rooflines(sweep_op_tables(df, configs=configs), note=ROOFLINE_NOTE)

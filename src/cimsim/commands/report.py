@@ -11,7 +11,7 @@ from ..atomic import check_writable
 from . import OneLineErrors, created, full_path, new_folder
 from ..errors import CimsimError
 from ..report.format import si
-from .run import engine_option, load_many, set_option
+from .run import engine_option, load_many, overrides, set_option
 
 
 @click.command("report", cls=OneLineErrors)
@@ -47,6 +47,7 @@ def report(configs: tuple[str, ...], workloads: tuple[str, ...], output_dir: Pat
                           f"({', '.join(a.name for a in archs)})")
     rep = report_runs(archs, wls, engine=engine)
     rep.baseline = baseline or archs[0].name
+    rep.overrides = [f"{k}={v}" for k, v in overrides(sets).items()]  # shown under the title
     rep = build_report(rep)
     try:
         page = write_report(rep, output_dir, timelines=not no_timelines)

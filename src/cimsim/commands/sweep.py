@@ -10,6 +10,8 @@ Examples (also in ``cimsim sweep --help``)::
 
 from __future__ import annotations
 
+import contextlib
+import warnings
 from pathlib import Path
 
 import click
@@ -99,17 +101,18 @@ def sweep_command(configs, workloads, params, sample, samples, seed, engine, sch
     try:
         if dry_run:
             announce(plan_sweep(list(configs), list(workloads), list(params), sample=sample,
-                                samples=samples, max_points=max_points).describe())
+                                samples=samples, max_points=max_points, seed=seed).describe())
             return
         made = {output: new_folder(output)}  # -o has a default: never None
         made[csv_path] = new_folder(csv_path, made_by=output) if csv_path is not None else None
-        df = sweep(
-            list(configs), list(workloads), list(params),
-            sample=sample, samples=samples, seed=seed, engine=engine, scheduler=scheduler,
-            workers=workers, output=output, csv=csv_path, quiet=quiet,
-            retry_errors=retry_errors, flush_rows=flush_every, max_points=max_points,
-            announce=announce, security=security, accuracy=accuracy, dataset=dataset,
-        )
+        with one_line_warnings():  # a stored file a rerun cannot read: one line, no source line
+            df = sweep(
+                list(configs), list(workloads), list(params),
+                sample=sample, samples=samples, seed=seed, engine=engine, scheduler=scheduler,
+                workers=workers, output=output, csv=csv_path, quiet=quiet,
+                retry_errors=retry_errors, flush_rows=flush_every, max_points=max_points,
+                announce=announce, security=security, accuracy=accuracy, dataset=dataset,
+            )
     except CimsimError as exc:
         raise click.ClickException(one_line(" ".join(str(exc).split("\n")))) from None
     except OSError as exc:
@@ -125,6 +128,18 @@ def sweep_command(configs, workloads, params, sample, samples, seed, engine, sch
     click.echo(f"wrote {full_path(output)}: {describe_run(df)}{created(made[output])}")
     if csv_path is not None:
         click.echo(f"wrote {full_path(csv_path)}{created(made[csv_path])}")
+
+
+@contextlib.contextmanager
+def one_line_warnings():
+    """Python warnings raised meanwhile print as ``warning: MESSAGE``, one line on stderr,
+    without the category and the source line Python's own format adds."""
+    def show(message, category, filename, lineno, file=None, line=None):
+        click.echo(f"warning: {one_line(' '.join(str(message).split()))}", err=True)
+
+    with warnings.catch_warnings():
+        warnings.showwarning = show
+        yield
 
 
 #: The name cli.py registers.

@@ -50,6 +50,8 @@ class Report:
     baseline: str | None = None
     #: bytes of the timeline files :func:`write_report` wrote beside the page
     timeline_bytes: int = 0
+    #: the ``--set`` overrides every run had, ``["memory.dram.bandwidth=1TB/s", ...]``
+    overrides: list = field(default_factory=list)
 
 
 def _slug(text: str) -> str:
@@ -164,6 +166,8 @@ def render_html(rep: Report, links: Sequence[tuple[str, str]] = ()) -> str:
     out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
            "<title>cimsim report</title>", f"<style>{_CSS}</style></head><body>",
            "<h1>cimsim report</h1>",
+           (f'<p id="overrides">overrides: {esc(" ".join(f"--set {o}" for o in rep.overrides))}</p>'
+            if rep.overrides else ""),
            f"<p>{len(rep.workloads)} workload(s) x {len(rep.archs)} architecture(s), "
            f"{esc(rep.results[0][2].engine) if rep.results else ''} engine.</p>",
            "<h2>Comparison</h2>",

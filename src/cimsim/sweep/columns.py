@@ -32,6 +32,9 @@ TEXT_COLUMNS: frozenset[str] = frozenset(
 #: ``DataFrame.attrs`` keys (kept in the Parquet file's pandas metadata).
 ATTR_PARAMS = "cimsim_params"  # list of swept dotted paths, in order
 ATTR_UNITS = "cimsim_units"  # {path: SI unit or ""}
+#: {config as named (the ``config_file`` column): {"path": absolute path, "sha256": SHA-256 of
+#: its bytes}}: which file the sweep ran, so a plot redrawing from it can tell it changed
+ATTR_CONFIGS = "cimsim_configs"
 
 
 def sweep_columns(param_paths, result_columns=FIXED_COLUMNS) -> list[str]:

@@ -32,6 +32,17 @@ SPEC_FORMS = (
 )
 
 
+#: Significant digits of every value a range generates (grid points between the given ends, and
+#: random / LHS draws): the value printed is the value run, so ``cimsim run --set`` of a printed
+#: point (``32GB/s`` of ``8GB/s..128GB/s:log:3``) reproduces its row exactly.
+RANGE_DIGITS = 12
+
+
+def round_point(value: float, low: float, high: float) -> float:
+    """``value`` rounded to :data:`RANGE_DIGITS` significant digits, kept within [low, high]."""
+    return min(max(float(f"{value:.{RANGE_DIGITS}g}"), low), high)
+
+
 #: Default bound on a sweep's runs (points x configs x workloads), ``--max-points``.
 DEFAULT_MAX_POINTS = 100_000
 
@@ -141,7 +152,7 @@ class ParamSpec:
             x = self.low + (self.high - self.low) * u
         if self.field.kind == "int":
             return [int(round(v)) for v in x]
-        return [float(v) for v in x]
+        return [round_point(v, self.low, self.high) for v in x]
 
     def override_value(self, value: Any) -> Any:
         """The value in YAML form for :func:`cimsim.config.apply_overrides`."""
@@ -230,7 +241,9 @@ def parse_spec(path: str, spec: str, data=None, max_points: int = DEFAULT_MAX_PO
                     grid = np.geomspace(low, high, n)
                 else:
                     grid = np.linspace(low, high, n)
-            grid[0], grid[-1] = low, high  # exact end points
+            if fk.kind != "int":  # round values, the ends exactly as given
+                grid = np.array([round_point(v, low, high) if np.isfinite(v) else v for v in grid])
+            grid[0], grid[-1] = low, high
             if fk.kind == "int":
                 ints = [int(round(v)) for v in grid]
                 if len(set(ints)) != len(ints):

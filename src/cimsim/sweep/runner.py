@@ -22,7 +22,8 @@ from .columns import ERROR, POINT_ID, sweep_columns
 from .executors import check_scheduler, make_executor
 from .params import DEFAULT_MAX_POINTS, ParamSpec, SweepSpecError, parse_param, parse_spec
 from .sampling import count_points, sample_points
-from .store import SweepStore, attach_attrs, rows_to_frame
+from .store import SweepStore, attach_attrs, check_output_names, rows_to_frame
+from .progress import Progress as _Progress
 from .worker import Task
 
 #: Bumped when the meaning of a point id changes, so old parts are not reused.
@@ -45,15 +46,20 @@ class SweepPlan:
     points: int
     configs: int
     workloads: int
+    #: random / LHS: the points drawn (a draw that repeats a point is merged), and how many draws
+    sampled: list | None = None
+    drawn: int | None = None
 
     @property
     def runs(self) -> int:
         return self.points * self.configs * self.workloads
 
     def describe(self) -> str:
+        merged = (f" ({self.drawn:,} samples drew {_count(self.points, 'distinct point')})"
+                  if self.drawn is not None and self.drawn != self.points else "")
         return (
             f"sweep: {_count(self.points, 'point')} x {_count(self.configs, 'config')} x "
-            f"{_count(self.workloads, 'workload')} = {_count(self.runs, 'run')}"
+            f"{_count(self.workloads, 'workload')} = {_count(self.runs, 'run')}{merged}"
         )
 
 
@@ -62,12 +68,13 @@ def _count(n: int, noun: str) -> str:
 
 
 def plan_sweep(configs, workloads, params=None, *, sample: str = "grid", samples: int | None = None,
-               max_points: int = DEFAULT_MAX_POINTS) -> SweepPlan:
+               max_points: int = DEFAULT_MAX_POINTS, seed: int = 0) -> SweepPlan:
     """Parse the specs and count the runs (points x configs x workloads) arithmetically.
 
     Raises :class:`SweepTooLarge` when the runs exceed ``max_points``; no grid
     or sample is built, so a 10^9-point request costs nothing. Then every swept
-    field must be one of every config's (:func:`check_swept_fields`).
+    field must be one of every config's (:func:`check_swept_fields`). Random and LHS samples
+    (``seed``) are then drawn, at most ``max_points`` of them, and counted once merged.
     """
     if isinstance(max_points, bool) or not isinstance(max_points, int) or max_points < 1:
         raise CimsimError(f"--max-points {max_points!r}: expected a whole number >= 1")
@@ -84,6 +91,9 @@ def plan_sweep(configs, workloads, params=None, *, sample: str = "grid", samples
             "--max-points if you mean it"
         )
     check_swept_fields(configs, specs)
+    if sample != "grid":  # draws that repeat a point are one point: count what will run
+        points = sample_points(specs, sample, samples, seed)
+        plan = SweepPlan(specs, len(points), plan.configs, plan.workloads, points, samples)
     return plan
 
 
@@ -250,6 +260,14 @@ def _accuracy_targets(workloads, dataset, configs=()) -> dict:
     return out
 
 
+def _once(kind: str, name, sha: str, seen: Mapping) -> None:
+    """Refuse a config or workload given twice (the same bytes): its rows would be one point's,
+    fewer than the count announced."""
+    if sha in seen:
+        raise CimsimError(f"{kind} {name}: the same content as {seen[sha]}, already in this sweep "
+                          f"(one would give the other's rows); give each {kind} once")
+
+
 def _build(configs, workloads, specs, points, engine, targets=None):
     from ..bundled import resolve_config, resolve_workload
     from ..config import read_yaml
@@ -264,8 +282,10 @@ def _build(configs, workloads, specs, points, engine, targets=None):
         except OSError as exc:
             raise ConfigError(f"{path}: cannot read config ({exc.strerror or exc})") from None
         data = read_yaml(path)
+        _once("config", name, sha, context["config_sources"])
         context["configs"][sha] = data
         context["config_sources"][sha] = str(path)
+        context.setdefault("config_files", {})[str(name)] = {"path": os.path.abspath(path), "sha256": sha}
         cfgs.append((str(name), sha, str(data.get("name", path.stem))))
     wls = []
     targets = targets or {}
@@ -278,6 +298,7 @@ def _build(configs, workloads, specs, points, engine, targets=None):
         except OSError as exc:
             raise WorkloadError(f"{path}: cannot read workload ({exc.strerror or exc})") from None
         sha = _sha(raw)
+        _once("workload", name, sha, context["workload_sources"])
         # parsed here once, as `cimsim run` reads it (JSON or .npz), so a bad file is one error
         # before the sweep starts; workers get the file's bytes and parse them the same way
         parsed = read_workload_bytes(raw, str(path))
@@ -317,55 +338,6 @@ def execution_order(tasks: list[Task]) -> list[Task]:
     own row order.
     """
     return sorted(tasks, key=lambda t: (t.workload_key, t.config_key))
-
-
-class _Progress:
-    """A rich progress bar (done/total, points/s, ETA), or nothing when quiet / not a TTY."""
-
-    def __init__(self, total: int, done: int, enabled: bool):
-        self._bar = None
-        if not enabled:
-            return
-        from rich.console import Console
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            ProgressColumn,
-            TextColumn,
-            TimeElapsedColumn,
-            TimeRemainingColumn,
-        )
-        from rich.text import Text
-
-        class _Rate(ProgressColumn):
-            def render(self, task):
-                speed = task.finished_speed or task.speed
-                return Text("  -- pt/s" if speed is None else f"{speed:6.1f} pt/s")
-
-        console = Console(stderr=True)
-        if not console.is_terminal:
-            return
-        self._bar = Progress(
-            TextColumn("sweep"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            _Rate(),
-            TimeElapsedColumn(),
-            TextColumn("ETA"),
-            TimeRemainingColumn(),
-            console=console,
-        )
-        self._bar.start()
-        self._task = self._bar.add_task("sweep", total=total, completed=done)
-
-    def advance(self, n: int) -> None:
-        if self._bar is not None:
-            self._bar.advance(self._task, n)
-
-    def close(self) -> None:
-        if self._bar is not None:
-            self._bar.stop()
 
 
 def _importing_main_in_a_worker() -> bool:
@@ -452,8 +424,10 @@ def sweep(
         raise CimsimError(f"engine {engine!r}: allowed are {', '.join(ENGINES)}")
     # everything a user can get wrong is checked before the run count is announced, so a bad
     # sweep is one error line: specs and count, scheduler, output paths, configs and workloads
-    plan = plan_sweep(configs, workloads, params, sample=sample, samples=samples, max_points=max_points)
+    plan = plan_sweep(configs, workloads, params, sample=sample, samples=samples, max_points=max_points,
+                      seed=seed)
     check_scheduler(scheduler, security)
+    check_output_names(output, csv)
     for path, option in ((output, "-o"), (csv, "--csv")):
         if path is not None:
             _check_writable(Path(path), option)
@@ -461,7 +435,7 @@ def sweep(
     if dataset is not None and not accuracy:
         raise CimsimError("--dataset goes with --accuracy")
     targets = _accuracy_targets(workloads, dataset, configs) if accuracy else None
-    points = sample_points(specs, sample, samples, seed)
+    points = plan.sampled if plan.sampled is not None else sample_points(specs, sample, samples, seed)
     context, tasks = _build(configs, workloads, specs, points, engine, targets)
     results = _result_columns(context)
     if accuracy:
@@ -566,7 +540,7 @@ def _run(store, tasks, context, columns, specs, scheduler, workers, quiet, retry
             )
 
     df = rows_to_frame([done[t.point_id] for t in tasks], columns)
-    attach_attrs(df, specs)
+    attach_attrs(df, specs, context.get("config_files"))
     if store is not None:
         store.finish(df, csv)
     elif csv is not None:

@@ -25,7 +25,8 @@ def count_points(params: Sequence[ParamSpec], method: str = "grid", samples: int
     """How many points :func:`sample_points` would return, by arithmetic alone (nothing is built).
 
     A grid has the product of the parameters' value counts; random and LHS
-    sampling have ``samples`` points (before duplicates are merged).
+    sampling draw ``samples`` points, an upper bound: draws that repeat a point (lists and
+    whole-number ranges have few values) are merged, :func:`sample_points` says how many stay.
     """
     _check_method(params, method, samples)
     if method == "grid":
@@ -67,7 +68,9 @@ def sample_points(
 
     ``grid`` takes the cartesian product of the specs; ``random`` draws
     ``samples`` points uniformly (log-uniformly on ``:log`` ranges); ``lhs``
-    draws a Latin hypercube of ``samples`` points. Same ``seed``, same points.
+    draws a Latin hypercube of ``samples`` points. Same ``seed``, same points. A draw that
+    repeats an earlier point (a list, or a whole-number range, has few values) is dropped, so
+    a sampled sweep may have fewer than ``samples`` points; the first draw of each is kept.
     """
     _check_method(params, method, samples)
     if method == "grid":
@@ -78,4 +81,11 @@ def sample_points(
     else:
         u = latin_hypercube(samples, len(params), rng)
     columns = [p.from_unit(u[:, d]) for d, p in enumerate(params)]
-    return [{p.path: columns[d][i] for d, p in enumerate(params)} for i in range(samples)]
+    points, seen = [], set()
+    for i in range(samples):  # a draw that repeats an earlier one is the same point: merged
+        point = {p.path: columns[d][i] for d, p in enumerate(params)}
+        key = tuple(repr(p.override_value(point[p.path])) for p in params)
+        if key not in seen:
+            seen.add(key)
+            points.append(point)
+    return points

@@ -31,7 +31,7 @@ import pandas as pd
 
 from ..atomic import atomic_write
 from ..errors import CimsimError
-from .columns import ATTR_PARAMS, ATTR_UNITS, POINT_ID, TEXT_COLUMNS
+from .columns import ATTR_CONFIGS, ATTR_PARAMS, ATTR_UNITS, POINT_ID, TEXT_COLUMNS
 
 PART_PREFIX = "part-"
 PART_SUFFIX = ".parquet"
@@ -73,6 +73,20 @@ def rows_to_frame(rows: Sequence[dict] | pd.DataFrame, columns: Sequence[str]) -
     else:
         data = {c: [r.get(c) for r in rows] for c in columns}
     return pd.DataFrame({c: _normalize_column(c, data[c]) for c in columns})
+
+
+def check_output_names(output: str | Path | None, csv: str | Path | None) -> None:
+    """Refuse, in one line, an ``-o`` not named ``.parquet``, a ``--csv`` not named ``.csv``
+    (each would be written under a name that says another format) and a ``--csv`` that is the
+    ``-o`` file (the CSV would replace the Parquet table a rerun resumes from)."""
+    if output is not None and Path(output).suffix.lower() != ".parquet":
+        raise CimsimError(f"-o {output}: sweep writes Parquet; name the file .parquet "
+                          "(--csv NAME.csv adds a CSV copy)")
+    if csv is not None and Path(csv).suffix.lower() != ".csv":
+        raise CimsimError(f"--csv {csv}: the CSV copy; name the file .csv")
+    if output is not None and csv is not None and \
+            os.path.realpath(output) == os.path.realpath(csv):
+        raise CimsimError(f"--csv {csv}: is the -o file; give the CSV copy its own name")
 
 
 def write_parquet(df: pd.DataFrame, path: str | Path) -> None:
@@ -155,7 +169,8 @@ class SweepStore:
             except FileNotFoundError:
                 continue  # consolidated and removed while we listed
             except Exception as exc:  # noqa: BLE001 - any unreadable file is skipped, its points redone
-                warnings.warn(f"{src}: unreadable ({exc}); its points will be computed again", stacklevel=2)
+                warnings.warn(f"{src}: unreadable as Parquet ({' '.join(str(exc).split())}); its "
+                              "points will be computed again", stacklevel=2)
         frames = [f for f in frames if POINT_ID in f.columns and len(f)]
         if not frames:
             return pd.DataFrame({POINT_ID: pd.Series([], dtype=object)})
@@ -208,8 +223,10 @@ def _unlink(path: Path) -> None:
         pass
 
 
-def attach_attrs(df: pd.DataFrame, params: Iterable) -> pd.DataFrame:
+def attach_attrs(df: pd.DataFrame, params: Iterable, configs: dict | None = None) -> pd.DataFrame:
     params = list(params)
     df.attrs[ATTR_PARAMS] = [p.path for p in params]
     df.attrs[ATTR_UNITS] = {p.path: (p.unit or "") for p in params}
+    if configs is not None:
+        df.attrs[ATTR_CONFIGS] = configs
     return df

@@ -1,0 +1,80 @@
+"""Sweep output names and what a rerun says about a file it cannot read (sweep fixes, bug 1).
+
+``-o out.csv`` wrote Parquet under a CSV name, and ``-o same.parquet --csv same.parquet`` wrote
+both tables into one file (the CSV replaced the Parquet; a rerun then printed a raw Python
+UserWarning with its source line and recomputed everything). Each is now one error line before
+anything runs, and a stored file a rerun cannot read is one clean ``warning:`` line.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from cimsim.cli import main
+from cimsim.sweep import SweepStore, sweep
+from cimsim.workload import Op, Tensor, Workload, save_workload
+
+BW = "memory.dram.bandwidth=10GB/s,20GB/s"
+
+
+@pytest.fixture(scope="module")
+def chain(tmp_path_factory) -> Path:
+    """matmul -> matmul on 1 x 16 activations: a workload of two ops, quick on any engine."""
+    tensors = [Tensor("x", (1, 16), "fp32", "input"), Tensor("w0", (16, 16), "fp32", "weight"),
+               Tensor("h0", (1, 16), "fp32", "activation"), Tensor("w1", (16, 16), "fp32", "weight"),
+               Tensor("h1", (1, 16), "fp32", "activation")]
+    ops = [Op("mm0", "matmul", ("x", "w0"), ("h0",), m=1, k=16, n=16, weight="w0"),
+           Op("mm1", "matmul", ("h0", "w1"), ("h1",), m=1, k=16, n=16, weight="w1")]
+    path = tmp_path_factory.mktemp("wl") / "chain.json"
+    save_workload(Workload("chain", tensors, ops), path)
+    return path
+
+
+def _cli(*args):
+    return CliRunner().invoke(main, ["sweep", *map(str, args)])
+
+
+def _refused(res, needle: str) -> None:
+    assert res.exit_code == 1, res.output
+    assert res.stdout == "" and "sweep:" not in res.stderr and "Traceback" not in res.stderr
+    assert res.stderr.count("\n") == 1 and res.stderr.startswith("Error: "), res.stderr
+    assert needle in res.stderr, res.stderr
+
+
+def test_o_must_name_a_parquet_file(tmp_path, chain):
+    out = tmp_path / "out.csv"
+    res = _cli("cpu-ddr5", "-w", chain, "--param", BW, "--engine", "analytic", "--workers", "1", "-q",
+               "-o", out)
+    _refused(res, f"-o {out}: sweep writes Parquet; name the file .parquet")
+    assert not out.exists() and not SweepStore(out).parts_dir.exists() and not SweepStore(out).lock_path.exists()
+
+
+def test_csv_must_name_a_csv_file_other_than_the_output(tmp_path, chain):
+    out = tmp_path / "same.parquet"
+    base = ["cpu-ddr5", "-w", chain, "--param", BW, "--engine", "analytic", "--workers", "1", "-q", "-o", out]
+    _refused(_cli(*base, "--csv", out), f"--csv {out}: the CSV copy; name the file .csv")
+    # the same file under another name (a link) is the same file
+    link = tmp_path / "link.csv"
+    link.symlink_to(out)
+    _refused(_cli(*base, "--csv", link), f"--csv {link}: is the -o file; give the CSV copy its own name")
+    with pytest.raises(Exception, match="is the -o file"):  # the Python API refuses it too
+        sweep("cpu-ddr5", chain, [BW], output=out, csv=link, workers=1)
+    assert not out.exists() and not SweepStore(out).lock_path.exists()
+
+
+def test_a_rerun_over_an_unreadable_output_warns_in_one_line(tmp_path, chain):
+    out = tmp_path / "bw.parquet"
+    out.write_text("point_id,latency_s\n")  # what --csv used to write over -o
+    res = _cli("cpu-ddr5", "-w", chain, "--param", BW, "--engine", "analytic", "--workers", "1",
+               "-q", "-o", out)
+    assert res.exit_code == 0, res.output
+    lines = res.stderr.splitlines()  # the stored rows are read before the count is printed
+    assert len(lines) == 2 and lines[1] == "sweep: 2 points x 1 config x 1 workload = 2 runs"
+    assert lines[0].startswith(f"warning: {out}: unreadable as Parquet (")
+    assert lines[0].endswith("); its points will be computed again")
+    assert "UserWarning" not in res.stderr and "Traceback" not in res.stderr
+    assert len(pd.read_parquet(out)) == 2
