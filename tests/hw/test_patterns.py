@@ -102,6 +102,45 @@ def test_a_random_access_smaller_than_a_burst_pays_the_bursts_energy(gpu, access
     assert r.traffic_bytes["dram"] == NBYTES  # traffic counts the useful bytes, as before
 
 
+def _arch_timings(data, **timings):
+    d = copy.deepcopy(data)
+    d["memory"]["dram"] = {"type": "dram", "standard": "DDR5", "channels": CHANNELS, "capacity": "80 GB",
+                           "latency": "500 ns", "energy_per_bit": "3.9 pJ/bit", "timings": timings}
+    return architecture_from_dict(apply_overrides(d, {"memory.sram.bandwidth": "1000 TB/s"}))
+
+
+@pytest.mark.parametrize("timings, stream, gather64", [
+    # tFAW 64: activations one per max(8, 64 / 4 = 16, 111 / 32) = 16 tCK: 8/16 of the bus
+    ({"n_faw": 64}, E_REF, 8 / 16 * E_REF),
+    # tREFI twice as long: refresh takes (18 + 34 + 710 + 34) / 18750 of the time
+    ({"n_refi": 18750}, 1 - 796 / 18750, 8 / 12 * (1 - 796 / 18750)),
+    # a 6400 MT/s bin, the same cycle counts: peak x 6400 / 4800 (the CK only sets the latency)
+    ({"rate_mtps": 6400, "tck_ps": 312}, E_REF * 6400 / 4800, 8 / 12 * E_REF * 6400 / 4800),
+])
+def test_a_levels_own_timings_move_the_ceilings_as_jedec_arithmetic_says(gpu, timings, stream, gather64):
+    """DDR5-4800's preset with the level's own values over it (``timings``): streaming and
+    64 B random ceilings in closed form, as for the preset above."""
+    arch = _arch_timings(gpu, **timings)
+    t, _ = _dram_time(arch, _gather({}))
+    assert t == pytest.approx(NBYTES / (PEAK * stream), rel=1e-9, abs=0)
+    t, _ = _dram_time(arch, _gather({"access_bytes": 64}))
+    assert t == pytest.approx(NBYTES / (PEAK * gather64), rel=1e-9, abs=0)
+
+
+@pytest.mark.parametrize("timings, msg", [
+    ({"n_fawx": 64}, "timings: 'n_fawx' is not a timing of a preset; allowed: rate_mtps"),
+    ({"n_faw": 6.5}, "timings: n_faw = 6.5 is not allowed; it must be a whole number >= 0"),
+    ({"n_bl": 0}, "timings: n_bl = 0 is not allowed; it must be a whole number > 0"),
+    ({"name": 1}, "timings: 'name' is not a timing of a preset"),
+])
+def test_a_bad_timing_is_a_one_line_error(gpu, timings, msg):
+    from cimsim.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=msg) as e:
+        _arch_timings(gpu, **timings)
+    assert "\n" not in str(e.value) and "memory.dram" in str(e.value)
+
+
 def test_same_workload_on_a_fixed_level_is_unchanged(gpu):
     arch = _arch(gpu, False)
     assert arch.hardware.resource("dram").type_name == "fixed"

@@ -372,10 +372,14 @@ def _optional_section(dotted: str, data: Mapping) -> bool:
         if parts[0] == "technology":  # the top-level block (e.g. technology.registers)
             from ..hw.base import Technology
 
-            model = Technology
+            model, at = Technology, 1
+        elif parts[0] in ("memory", "links") and len(parts) > 2:  # a level's or link's own table
+            from .paths import resource_model
+
+            model, at = resource_model(parts[0], parts[1], data), 2
         else:
-            model = section_model(parts[0], data)
-        ref = field_at(model, parts, 1, dotted, value_only=False)
+            model, at = section_model(parts[0], data), 1
+        ref = field_at(model, parts, at, dotted, value_only=False)
     except ConfigError:
         return False
     if ref.kind.name == "table" and ref.kind.keys is None:  # a free-key table left out

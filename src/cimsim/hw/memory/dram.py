@@ -80,6 +80,7 @@ the share of the level's rate other transfers used while it was in flight
 from __future__ import annotations
 
 import csv
+import dataclasses
 import math
 from functools import lru_cache
 from pathlib import Path
@@ -87,6 +88,7 @@ from typing import Literal, Optional
 
 from pydantic import Field, model_validator
 
+from ...quantity import NonNegativeFloat
 from ..base import RATE, STREAM, Fraction, MemoryLevel, MemoryResource, Pattern, PositiveInt
 from .jedec import TIMINGS, Jedec
 
@@ -144,6 +146,12 @@ class DramLevel(MemoryLevel):
                                "from Ramulator 2's presets), or a part with its own rate and "
                                "organisation: " + ", ".join(TIMINGS) + ".",
                                json_schema_extra=RATE)
+    timings: dict[str, NonNegativeFloat] = Field(
+        default_factory=dict, description="The level's own values over the preset's, by the "
+        "preset's field names (cimsim.hw.memory.jedec.Jedec), e.g. {n_faw: 64, n_refi: 18750} or a "
+        "faster bin {rate_mtps: 6400, tck_ps: 312}: timings in CK cycles (n_*), whole numbers >= "
+        "0; rate_mtps, tck_ps, bus_bits, burst_length, n_bl, banks, bank_groups, density_mbit, "
+        "buses_per_cmd_bus > 0; command CK (cmd_*) > 0.", json_schema_extra=RATE)
     sustained_fraction: Fraction = Field(
         default=1.0, description="Per-platform cap, fitted once to a measured maximum: the fraction "
         "of the JEDEC ceilings the memory controller sustains (cap_kind controller), or the "
@@ -182,6 +190,21 @@ class DramLevel(MemoryLevel):
         default=None, description="A measured bandwidth-latency curve, '<system>@<read %>' from "
         "Mess-Results (data/validation/mess_latency_curves.csv; measured model only).",
         json_schema_extra=RATE)
+
+    @model_validator(mode="after")
+    def _timings(self) -> "DramLevel":
+        fields = {f.name: f.type for f in dataclasses.fields(Jedec)}
+        for k, v in self.timings.items():
+            if k not in fields or k in ("name", "source", "split_cmd_bus"):
+                allowed = [n for n in fields if n not in ("name", "source", "split_cmd_bus")]
+                raise ValueError(f"timings: '{k}' is not a timing of a preset; allowed: {', '.join(allowed)}")
+            whole = fields[k] in (int, "int")
+            zero_ok = k.startswith("n_") and k not in ("n_bl", "n_refi")
+            if not math.isfinite(v) or (whole and v != int(v)) or v < 0 or (v == 0 and not zero_ok):
+                kind = "a whole number" if whole else "a number"
+                raise ValueError(f"timings: {k} = {v:g} is not allowed; it must be {kind} "
+                                 f"{'>= 0' if zero_ok else '> 0'}")
+        return self
 
     @model_validator(mode="after")
     def _loaded_latency(self) -> "DramLevel":
@@ -245,7 +268,8 @@ def efficiency(t: Jedec, pattern: Pattern, write_batch: int, read_buffer: Option
         from .dramwindow import simulate as simulate_window  # numba: compiled on first use
 
         bursts = math.ceil(pattern.access_bytes / t.burst_bytes)
-        util, _ = simulate_window(t.name, bursts, pattern.read_fraction, read_buffer, write_buffer)
+        util, _ = simulate_window(t if t != TIMINGS.get(t.name) else t.name, bursts,
+                                  pattern.read_fraction, read_buffer, write_buffer)
         return util * pattern.access_bytes / (bursts * t.burst_bytes) * refresh_efficiency(t)
     if not pattern.random:
         per_burst = burst_cycles(t) / mix_efficiency(t, pattern.read_fraction, write_batch)
@@ -261,7 +285,13 @@ class Dram(MemoryResource):
 
     @property
     def timing(self) -> Jedec:
-        return TIMINGS[self.config.standard]
+        """The preset of ``standard``, with the level's own ``timings`` over it."""
+        t = TIMINGS[self.config.standard]
+        if not self.config.timings:
+            return t
+        whole = {f.name for f in dataclasses.fields(Jedec) if f.type in (int, "int")}
+        return dataclasses.replace(t, **{k: int(v) if k in whole else float(v)  # the preset's types
+                                         for k, v in self.config.timings.items()})
 
     def peak_bytes_per_s(self) -> float:
         return self.config.channels * self.timing.bus_bytes_per_s

@@ -448,9 +448,10 @@ def simulate_uncached(t: Jedec, bursts: int, read_fraction: float, read_buffer: 
 
 
 @lru_cache(maxsize=4096)
-def simulate(standard: str, bursts: int, read_fraction: float, read_buffer: int,
+def simulate(standard: str | Jedec, bursts: int, read_fraction: float, read_buffer: int,
              write_buffer: int, accesses: int = ACCESSES) -> tuple[float, float]:
     """Data-bus utilisation (requests x tBL / (cycles x buses), refresh not included) and
-    row-hit rate of random accesses of ``bursts`` requests each through the window; cached."""
-    return _run(_kernel_jit, TIMINGS[standard], bursts, read_fraction, read_buffer,
-                write_buffer, accesses)
+    row-hit rate of random accesses of ``bursts`` requests each through the window; cached.
+    ``standard``: a preset's name, or a timing set (a preset with a level's own ``timings``)."""
+    t = TIMINGS[standard] if isinstance(standard, str) else standard
+    return _run(_kernel_jit, t, bursts, read_fraction, read_buffer, write_buffer, accesses)
