@@ -172,11 +172,13 @@ def test_des_latency_above_lower_bounds(wname, aname):
     ana = result(wname, aname, "analytic")
     assert des.latency_s >= des.critical_path_s * (1 - REL)
     assert des.latency_s >= des.bound_memory_s * (1 - REL)
+    assert des.latency_s >= des.bound_link_s * (1 - REL)
     assert des.latency_s >= des.bound_compute_s * (1 - REL)
     assert des.latency_s >= ana.latency_s * (1 - REL)
     # the analytic engine is the largest of its bounds
     assert ana.latency_s >= ana.critical_path_s * (1 - REL)
     assert ana.latency_s >= ana.bound_memory_s * (1 - REL)
+    assert ana.latency_s >= ana.bound_link_s * (1 - REL)
     assert ana.latency_s >= ana.bound_compute_s * (1 - REL)
     # both engines cost the same ops identically
     assert des.critical_path_s == ana.critical_path_s

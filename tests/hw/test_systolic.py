@@ -228,3 +228,16 @@ def test_an_8_bit_systolic_array_on_another_dtype_is_a_precision_mismatch():
     assert r.precision_mismatch
     assert any("precision mismatch: tpu computes 8-bit weights x 8-bit inputs" in n for n in r.notes), r.notes
     assert not simulate(a, gemv_workload(256, 64, dtype="int8"), engine="analytic").precision_mismatch
+
+
+def test_the_link_lower_bound_is_the_busiest_links_bytes_over_its_rate():
+    """tpu-like on tcn is bound by its PCIe link, which bound_memory_s (memory levels only) did
+    not show: bound_link_s = the link's bytes / 15.75 GB/s (PCIe Gen3 x16, the config)."""
+    from cimsim.config import load_architecture
+    from cimsim.workload import load_workload
+
+    r = simulate(load_architecture("tpu-like"), load_workload("tcn"), engine="analytic")
+    assert r.bound == "interconnect" and r.bound_part == "pcie"
+    assert r.bound_link_s == pytest.approx(r.traffic_bytes["pcie"] / 15.75e9, rel=1e-12, abs=0)
+    assert r.bound_link_s > r.bound_memory_s and r.record()["bound_link_s"] == r.bound_link_s
+

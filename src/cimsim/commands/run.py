@@ -224,7 +224,9 @@ def print_result(r, footprint=None) -> None:
         (DEPENDENCY_PATH, f"{si(r.critical_path_s, 's')} over {r.critical_path_ops} ops "
                           f"(ops alone, no contention)"),
         ("parallelism", f"{r.parallelism:.3g} (sum of op times / critical path)"),
-        ("lower bounds", f"memory {si(r.bound_memory_s, 's')}, compute {si(r.bound_compute_s, 's')}"),
+        ("lower bounds", f"memory {si(r.bound_memory_s, 's')}, "
+                         + (f"links {si(r.bound_link_s, 's')}, " if r.bound_link_s else "")
+                         + f"compute {si(r.bound_compute_s, 's')}"),
         ("work", f"{si(r.macs, 'MAC')}, {r.ops} ops, throughput {si(r.throughput_macs_per_s, 'MAC/s')}"),
         ("traffic", ", ".join(f"{k} {si(v, 'B')}" for k, v in r.traffic_bytes.items())),
         ("footprint", _footprint_text(r, footprint)),

@@ -136,6 +136,8 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
     slow = run.pattern_bytes if run.pattern_bytes is not None else np.zeros(len(costs.resources))
     mem_s = [(traffic[r] + float(slow[j])) / run.rates[j]
              for j, r in enumerate(costs.resources) if r in hw.memory]
+    link_s = [(traffic[r] + float(slow[j])) / run.rates[j]
+              for j, r in enumerate(costs.resources) if r not in hw.memory]
     facts: dict[str, object] = {}
     for comp in pl.components:
         for f, default in comp.facts.items():
@@ -184,6 +186,7 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
         critical_path_ops=int(len(run.critical_path)),
         parallelism=total_dur / cp_s if cp_s > 0 else 1.0,
         bound_memory_s=float(max(mem_s)) if mem_s else 0.0,
+        bound_link_s=float(max(link_s)) if link_s else 0.0,
         bound_compute_s=float(per_server.max()),
         macs=int(wl.macs),
         ops=len(wl.ops),

@@ -61,6 +61,9 @@ WEIGHT_BYTES = "weight_bytes"
 ACTIVATION_BYTES = "activation_bytes"
 #: lower bound from bandwidth: the largest bytes / effective bandwidth over the memory levels
 BOUND_MEMORY_S = "bound_memory_s"
+#: lower bound from the links: the largest bytes / effective bandwidth over the links (and the
+#: components' shared on-chip bandwidths: a CIM chip's buses); 0 without links
+BOUND_LINK_S = "bound_link_s"
 #: lower bound from compute: the busiest server's compute time
 BOUND_COMPUTE_S = "bound_compute_s"
 #: silicon area of the architecture: its components' and on-chip memory levels' declared areas
@@ -144,7 +147,7 @@ BOUNDS: tuple[str, ...] = ("memory", "interconnect", "compute", "dependency", "o
 #: Columns every result has, in order.
 FIXED_COLUMNS: tuple[str, ...] = (
     WORKLOAD, ARCHITECTURE, ENGINE, LATENCY, ENERGY, BOUND, BOUND_PART, CRITICAL_PATH_S,
-    CRITICAL_PATH_OPS, PARALLELISM, BOUND_MEMORY_S, BOUND_COMPUTE_S, MACS, OPS, THROUGHPUT_MACS,
+    CRITICAL_PATH_OPS, PARALLELISM, BOUND_MEMORY_S, BOUND_LINK_S, BOUND_COMPUTE_S, MACS, OPS, THROUGHPUT_MACS,
     SAMPLES_PER_S, WEIGHT_BYTES, ACTIVATION_BYTES, AREA_M2, OPS_PER_J, OPS_PER_S_PER_M2,
     ENERGY_PLACEHOLDER_SHARE, AREA_PLACEHOLDER_SHARE, PRECISION_MISMATCH,
 )

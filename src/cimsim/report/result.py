@@ -52,6 +52,8 @@ class Result:
     #: dependency critical path
     realized_path_ops: int | None = None
     #: fractions of the total energy and area resting on placeholders (report.provenance)
+    #: lower bound from the links (columns.BOUND_LINK_S)
+    bound_link_s: float = 0.0
     energy_placeholder_share: float = 0.0
     area_placeholder_share: float = 0.0
     #: per part: given, derived or placeholder ({"energy": {...}, "area": {...}})
