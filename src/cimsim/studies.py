@@ -71,46 +71,62 @@ def op_tables(archs: Sequence, workload, engine: str = "analytic") -> list[tuple
     return [(arch, simulate(arch, workload, engine=engine, keep_ops=True).op_table) for arch in archs]
 
 
-def sweep_config_files(df: pd.DataFrame) -> tuple[dict, str | None]:
-    """The file each of a sweep's configs was read from, ``{name in config_file: path}``, and a
-    note, or None. A sweep records each config's absolute path and SHA-256; a file that is gone
-    or whose bytes changed since is refused (:class:`CimsimError`, one line), as the rows are not
-    its. A sweep written before cimsim 0.5 records neither: the name is resolved as now, and the
-    note says so."""
+def _recorded_files(df: pd.DataFrame, column: str, attr: str, what: str, resolve) -> tuple[dict, str | None]:
+    """The file each of a sweep's configs or workloads (``what``) was read from, ``{name in
+    column: path}``, and a note, or None. A sweep records each one's absolute path and SHA-256;
+    a file that is gone or whose bytes changed since is refused (:class:`CimsimError`, one line),
+    as the rows are not its. A sweep written before cimsim 0.5 records neither: the name is
+    resolved as now, and the note says so."""
     import hashlib
     from pathlib import Path
 
-    from .bundled import resolve_config
     from .errors import CimsimError
-    from .sweep.columns import ATTR_CONFIGS, CONFIG_FILE
 
-    names = [str(c) for c in dict.fromkeys(df[CONFIG_FILE])]
-    recorded = df.attrs.get(ATTR_CONFIGS)
+    names = [str(c) for c in dict.fromkeys(df[column])]
+    recorded = df.attrs.get(attr)
     if not recorded:
-        return ({n: resolve_config(n) for n in names},
-                "the sweep records no config hash (written before cimsim 0.5): the roofline uses "
-                "the config files found now under their names")
+        return ({n: resolve(n) for n in names},
+                f"the sweep records no {what} hash (written before cimsim 0.5): the roofline uses "
+                f"the {what} files found now under their names")
     out = {}
     for n in names:
         rec = recorded.get(n)
         if rec is None:
-            raise CimsimError(f"config {n}: not recorded in the sweep's metadata")
+            raise CimsimError(f"{what} {n}: not recorded in the sweep's metadata")
         path = Path(rec["path"])
         try:
             data = path.read_bytes()
         except OSError as exc:
-            raise CimsimError(f"config {n}: {path} cannot be read ({exc.strerror or exc})") from None
+            raise CimsimError(f"{what} {n}: {path} cannot be read ({exc.strerror or exc})") from None
         if hashlib.sha256(data).hexdigest() != rec["sha256"]:
-            raise CimsimError(f"the config file changed since the sweep ({path})")
+            raise CimsimError(f"the {what} file changed since the sweep ({path})")
         out[n] = path
     return out, None
 
 
-def sweep_op_tables(df: pd.DataFrame, engine: str = "analytic", configs: dict | None = None):
+def sweep_config_files(df: pd.DataFrame) -> tuple[dict, str | None]:
+    """:func:`_recorded_files` of the sweep's configs."""
+    from .bundled import resolve_config
+    from .sweep.columns import ATTR_CONFIGS, CONFIG_FILE
+
+    return _recorded_files(df, CONFIG_FILE, ATTR_CONFIGS, "config", resolve_config)
+
+
+def sweep_workload_files(df: pd.DataFrame) -> tuple[dict, str | None]:
+    """:func:`_recorded_files` of the sweep's workloads (a workload written since the sweep
+    would put another model's ops on the roofline)."""
+    from .bundled import resolve_workload
+    from .sweep.columns import ATTR_WORKLOADS, WORKLOAD_FILE
+
+    return _recorded_files(df, WORKLOAD_FILE, ATTR_WORKLOADS, "workload", resolve_workload)
+
+
+def sweep_op_tables(df: pd.DataFrame, engine: str = "analytic", configs: dict | None = None,
+                    workloads: dict | None = None):
     """The per-op tables of each of a sweep's workloads on each of its configs (as written,
     unswept): ``[(workload, [(architecture, per-op table)])]``, one entry per workload.
-    ``configs``: the config files, ``{name: path}`` (default: :func:`sweep_config_files`)."""
-    from .bundled import resolve_workload
+    ``configs`` / ``workloads``: the files, ``{name: path}`` (default:
+    :func:`sweep_config_files` / :func:`sweep_workload_files`)."""
     from .config import load_architecture
     from .sweep.columns import WORKLOAD_FILE
     from .workload import load_workload
@@ -119,8 +135,10 @@ def sweep_op_tables(df: pd.DataFrame, engine: str = "analytic", configs: dict | 
         configs = sweep_config_files(df)[0]
     archs = [load_architecture(path) for path in configs.values()]
     out = []
+    if workloads is None:
+        workloads = sweep_workload_files(df)[0]
     for name in dict.fromkeys(df[WORKLOAD_FILE]):
-        workload = load_workload(resolve_workload(str(name)))
+        workload = load_workload(workloads[str(name)])
         out.append((workload, op_tables(archs, workload, engine=engine)))
     return out
 

@@ -81,3 +81,22 @@ def test_an_old_sweep_without_a_hash_resolves_the_name_with_a_note(swept, tmp_pa
     paths, note = sweep_config_files(pd.read_parquet(old))
     assert list(paths) == ["my.yaml"] and paths["my.yaml"].resolve() == config
     assert note.startswith("the sweep records no config hash")
+
+
+def test_a_changed_workload_skips_the_roofline_too(swept, tmp_path):
+    """The workload is recorded as the config is: a workload file rewritten since the sweep would
+    put another model's ops on the roofline (it was resolved by name, as found now)."""
+    from cimsim.studies import sweep_workload_files
+    from cimsim.sweep.columns import ATTR_WORKLOADS
+
+    config, out = swept
+    wl = config.parent / "one.json"
+    df = pd.read_parquet(out)
+    assert df.attrs[ATTR_WORKLOADS] == {str(wl): {"path": str(wl),
+                                                  "sha256": hashlib.sha256(wl.read_bytes()).hexdigest()}}
+    assert sweep_workload_files(df) == ({str(wl): wl}, None)
+    wl.write_bytes(wl.read_bytes() + b"\n")
+    res = CliRunner().invoke(plot_command, [str(out), "-o", str(tmp_path / "figs"), "--format", "png"])
+    assert res.exit_code == 0, res.output
+    assert res.stderr == f"skipped the roofline: the workload file changed since the sweep ({wl})\n"
+    assert (tmp_path / "figs" / "s-latency.png").exists()

@@ -100,9 +100,11 @@ def _roofline(df):
     """The roofline of each of the sweep's workloads (one panel each) on each of its configs
     (as written, unswept)."""
     from ..plot import rooflines
-    from ..studies import sweep_config_files, sweep_op_tables
+    from ..studies import sweep_config_files, sweep_op_tables, sweep_workload_files
 
-    configs, note = sweep_config_files(df)  # a config gone or changed since the sweep: refused
-    if note is not None:
-        click.echo(f"note: {note}", err=True)
-    return rooflines(sweep_op_tables(df, configs=configs), note=ROOFLINE_NOTE)
+    configs, note = sweep_config_files(df)  # a file gone or changed since the sweep: refused
+    workloads, wnote = sweep_workload_files(df)
+    for n in (note, wnote):
+        if n is not None:
+            click.echo(f"note: {n}", err=True)
+    return rooflines(sweep_op_tables(df, configs=configs, workloads=workloads), note=ROOFLINE_NOTE)

@@ -35,6 +35,8 @@ ATTR_UNITS = "cimsim_units"  # {path: SI unit or ""}
 #: {config as named (the ``config_file`` column): {"path": absolute path, "sha256": SHA-256 of
 #: its bytes}}: which file the sweep ran, so a plot redrawing from it can tell it changed
 ATTR_CONFIGS = "cimsim_configs"
+#: the same for the workloads (the ``workload_file`` column): ``{name: {"path", "sha256"}}``
+ATTR_WORKLOADS = "cimsim_workloads"
 
 
 def sweep_columns(param_paths, result_columns=FIXED_COLUMNS) -> list[str]:

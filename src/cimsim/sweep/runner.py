@@ -299,6 +299,7 @@ def _build(configs, workloads, specs, points, engine, targets=None):
             raise WorkloadError(f"{path}: cannot read workload ({exc.strerror or exc})") from None
         sha = _sha(raw)
         _once("workload", name, sha, context["workload_sources"])
+        context.setdefault("workload_files", {})[str(name)] = {"path": os.path.abspath(path), "sha256": sha}
         # parsed here once, as `cimsim run` reads it (JSON or .npz), so a bad file is one error
         # before the sweep starts; workers get the file's bytes and parse them the same way
         parsed = read_workload_bytes(raw, str(path))
@@ -540,7 +541,7 @@ def _run(store, tasks, context, columns, specs, scheduler, workers, quiet, retry
             )
 
     df = rows_to_frame([done[t.point_id] for t in tasks], columns)
-    attach_attrs(df, specs, context.get("config_files"))
+    attach_attrs(df, specs, context.get("config_files"), context.get("workload_files"))
     if store is not None:
         store.finish(df, csv)
     elif csv is not None:

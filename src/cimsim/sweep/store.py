@@ -31,7 +31,7 @@ import pandas as pd
 
 from ..atomic import atomic_write
 from ..errors import CimsimError
-from .columns import ATTR_CONFIGS, ATTR_PARAMS, ATTR_UNITS, POINT_ID, TEXT_COLUMNS
+from .columns import ATTR_CONFIGS, ATTR_PARAMS, ATTR_UNITS, ATTR_WORKLOADS, POINT_ID, TEXT_COLUMNS
 
 PART_PREFIX = "part-"
 PART_SUFFIX = ".parquet"
@@ -223,10 +223,13 @@ def _unlink(path: Path) -> None:
         pass
 
 
-def attach_attrs(df: pd.DataFrame, params: Iterable, configs: dict | None = None) -> pd.DataFrame:
+def attach_attrs(df: pd.DataFrame, params: Iterable, configs: dict | None = None,
+                 workloads: dict | None = None) -> pd.DataFrame:
     params = list(params)
     df.attrs[ATTR_PARAMS] = [p.path for p in params]
     df.attrs[ATTR_UNITS] = {p.path: (p.unit or "") for p in params}
     if configs is not None:
         df.attrs[ATTR_CONFIGS] = configs
+    if workloads is not None:
+        df.attrs[ATTR_WORKLOADS] = workloads
     return df
