@@ -387,6 +387,41 @@ def test_separate_mode_moves_pim_io_over_its_link():
     assert ops.loc["scores", "latency_s"] == pytest.approx(10e-9, rel=1e-12, abs=0)
 
 
+@pytest.mark.parametrize("sharing, claims", [("separate", ["kv_cache"]), ("separate", ["weights"]),
+                                             ("concurrent", ["kv_cache"])])
+def test_a_kv_append_goes_where_the_cache_is(sharing, claims):
+    """In separate sharing with kv_cache claimed the cache lives in the PIM device: each host
+    qkv op's append (store_bytes = tokens x 2 H_kv d_h x 4 B) crosses the device's link, not
+    the host's DRAM (it landed in the host's DRAM). Otherwise the cache is the host's: DRAM."""
+    link = {"bandwidth": "100 GB/s", "latency": "10 ns", "energy_per_bit": "1 pJ/bit"}
+    extra = {"link": "interconnect"} if sharing == "separate" else {}
+    arch = make_arch(pim=_pim(claims=claims, sharing=sharing, **extra), interconnect=link)
+    w = llm_serving(TINY, prompt=4, decode=3, batch=2, dtype="fp32")
+    r = simulate(arch, w)
+    ops = r.op_table
+    qkv = ops[[n.endswith(".qkv") for n in ops["op"]]]
+    store = w.arrays.store_bytes[qkv.index.to_numpy()]
+    assert (store > 0).all() and list(qkv["unit"].unique()) == ["processor"]
+    on_link = sharing == "separate" and "kv_cache" in claims
+    assert arch.hardware.cache_link == ("interconnect" if on_link else None)
+    # the host's own traffic of the op (its weights, activations) is the same either way
+    plain = simulate(make_arch(pim=_pim(claims=claims, sharing="concurrent"), interconnect=link), w).op_table
+    base = plain.loc[qkv.index]
+    if on_link:
+        np.testing.assert_array_equal(qkv["interconnect_bytes"], store)
+        np.testing.assert_allclose(qkv["dram_bytes"], base["dram_bytes"] - store, rtol=1e-12, atol=0)
+    else:
+        np.testing.assert_array_equal(qkv["interconnect_bytes"], 0)
+        np.testing.assert_array_equal(qkv["dram_bytes"], base["dram_bytes"])
+
+
+def test_two_components_holding_the_kv_cache_are_refused():
+    link = {"bandwidth": "100 GB/s", "latency": "10 ns", "energy_per_bit": "1 pJ/bit"}
+    pim = _pim(claims=["kv_cache"], sharing="separate", link="interconnect")
+    with pytest.raises(ValueError, match="each hold the KV cache in a memory of their own; at most one may"):
+        make_arch(pim=pim, pim2={**pim, "type": "pim"}, interconnect=link).hardware
+
+
 def test_power_cap_and_bank_level_bandwidth():
     w = _kv_workload()
     # dynamic energy 16,384 x 1 pJ + 65,536 x 8 x 0.5 pJ = 278,528 pJ; at 10 mW: 27.8528 us

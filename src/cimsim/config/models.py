@@ -61,9 +61,14 @@ class Architecture:
         """The memory levels and links as resources (the stages' view, rates included)."""
         from ..hw import registry
 
+        holders = {n: link for n, c in self.components.items()
+                   if (link := registry.get(c.type).cache_link(n, c, tuple(self.links))) is not None}
+        if len(holders) > 1:  # one KV cache: one component may hold it in a memory of its own
+            raise ValueError(f"components {', '.join(holders)} each hold the KV cache in a memory "
+                             "of their own; at most one may")
         return Hardware({n: registry.memory.get(c.type)(n, c) for n, c in self.memory.items()},
                         {n: registry.links.get(c.type)(n, c) for n, c in self.links.items()},
-                        self.technology, self._onchip(registry))
+                        self.technology, self._onchip(registry), next(iter(holders.values()), None))
 
     def _onchip(self, registry) -> dict:
         """The components' shared on-chip bandwidths (Component.shared_bandwidths) as fixed-rate

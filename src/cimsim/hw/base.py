@@ -33,9 +33,8 @@ Contract (enforced by :mod:`cimsim.mapping` and :mod:`cimsim.cost`):
    energy per byte); a component never computes those itself, and it sees the
    hardware without rate fields (:meth:`Hardware.rate_free`). It says which of
    those bytes are writes (:attr:`OpCost.write_bytes`; the rest are reads).
-5. A component imports only ``cimsim.hw`` (this module, the shared parts), ``quantity``,
-   ``units``, ``dtypes``, ``errors`` and the leaf ``workload.oparrays`` (the type of ``ops``,
-   re-exported here): it never imports a stage (``tests/test_layering.py`` holds this).
+5. A component imports only ``cimsim.hw``, ``quantity``, ``units``, ``dtypes``, ``errors``
+   and ``workload.oparrays``, never a stage (``tests/test_layering.py``).
 """
 
 from __future__ import annotations
@@ -81,21 +80,14 @@ def is_rate(field) -> bool:
 
 
 # ====================================================================== resources
-# Memory levels and links are components too: each has a ``type`` naming a registered
-# :class:`Resource` class (one file each under ``hw/memory/`` and ``hw/links/``), whose
-# ``Config`` validates its section. The stages ask a resource for the rate, energy and latency
-# of a transfer of a given access :class:`Pattern`; components see the same resources through
-# a rate-free view (:meth:`Hardware.rate_free`), so what they compute cannot depend on a rate.
+# Memory levels and links: registered :class:`Resource` types (``hw/memory/``, ``hw/links/``).
 
 
 @dataclass(frozen=True)
 class Pattern:
-    """How a transfer touches a resource: streaming (consecutive addresses) or independent
-    accesses of ``access_bytes`` each, with ``read_fraction`` of the bytes read (the rest
-    written). An op states its pattern in the tags ``access_bytes`` (0 = streaming) and
-    ``read_fraction`` (``OpArrays`` columns of the same names); an op stating none is
-    :data:`STREAM`. The pipeline asks each resource for the rate of each op's pattern
-    (:func:`cimsim.pipeline.pattern_scale`)."""
+    """How a transfer touches a resource: streaming or independent accesses of
+    ``access_bytes`` each, ``read_fraction`` of the bytes read. Ops state it in the tags
+    ``access_bytes`` (0 = streaming) and ``read_fraction``; none stated: :data:`STREAM`."""
 
     random: bool = False
     access_bytes: float = 64.0  # bytes per independent access (random patterns only)
@@ -349,8 +341,9 @@ class Hardware:
 
     def __init__(self, memory: Mapping[str, Resource], links: Mapping[str, Resource],
                  technology: Optional[Technology] = None,
-                 onchip: Optional[Mapping[str, Resource]] = None):
+                 onchip: Optional[Mapping[str, Resource]] = None, cache_link: Optional[str] = None):
         self.technology = technology  # the shared process block (None when the config has none)
+        self.cache_link = cache_link  # Component.cache_link's, or None: appends to the backing store
         onchip = dict(onchip or {})
         self._res: dict[str, Resource] = {**memory, **links, **onchip}
         self.memory: Mapping[str, MemoryLevel] = MappingProxyType({n: r.config for n, r in memory.items()})
@@ -371,11 +364,15 @@ class Hardware:
         """This hardware with every resource over a rate-free view of its config."""
         return Hardware({n: self._res[n].rate_free() for n in self.memory},
                         {n: self._res[n].rate_free() for n in self.links}, self.technology,
-                        {n: self._res[n].rate_free() for n in self.onchip})
+                        {n: self._res[n].rate_free() for n in self.onchip}, self.cache_link)
 
     @property
     def backing_store(self) -> str:
         return list(self.memory)[-1]
+
+    @property
+    def store_target(self) -> str:  # where a KV-cache append goes
+        return self.cache_link or self.backing_store
 
     @property
     def resources(self) -> tuple[str, ...]:
@@ -402,11 +399,8 @@ class Hardware:
         return self.resource(resource).latency_s(pattern)
 
 
-#: the op column (:attr:`Plan.op_columns`) a component sets True for ops whose compute time
-#: comes from a measured table of timed kernels (e.g. a processor's ``mac_efficiency``): such
-#: a time already contains the memory traffic the kernel did while it was timed (weight
-#: streaming), so "compute" on the critical path is what was measured, not the MAC units
-#: alone; the report says so beside the bound
+#: the op column (:attr:`Plan.op_columns`) True for ops whose compute time is a measured
+#: table's (a processor's ``mac_efficiency``): it holds the kernel's weight streaming too
 MEASURED_COMPUTE = "measured_compute"
 #: what the report says beside a bound whose compute time is mostly measured
 MEASURED_BOUND_DETAIL = "measured table: includes weight streaming"
@@ -440,9 +434,9 @@ class Plan:
 
 
 def add_stored(ops: OpArrays, idx, backing: str, nbytes: dict, writes: dict) -> None:
-    """Charge the bytes the ops ``idx`` also store in the backing store
-    (:attr:`OpArrays.store_bytes`, a KV-cache append) as writes to it, in place: for a
-    component whose outputs reach the host (PIM, an array over a link), which writes them."""
+    """Charge the bytes the ops ``idx`` also store (:attr:`OpArrays.store_bytes`, a KV-cache
+    append) as writes to ``backing`` (:attr:`Hardware.store_target`), in place: for a component
+    whose outputs reach the host (PIM, an array over a link), which writes them."""
     store = ops.stored(idx)
     if store is None:
         return
@@ -541,6 +535,12 @@ class Component:
         (ops charge bytes to them in :attr:`OpCost.bytes`); their energy stays the component's.
         Default: none."""
         return {}
+
+    @classmethod
+    def cache_link(cls, name: str, config: ComponentConfig, links: tuple[str, ...]) -> Optional[str]:
+        """The link (of ``links``) a KV-cache append crosses when this component holds the cache
+        in a memory of its own (PIM in separate sharing); None (default): the backing store."""
+        return None
 
     def cost(self, ops: OpArrays, idx: np.ndarray, plan: Plan) -> OpCost:
         raise NotImplementedError

@@ -150,6 +150,14 @@ class PIM(Component):
         """The host <-> PIM link (separate sharing), or None."""
         return self.hw.link_named(self.config.link) if self.config.sharing == "separate" else None
 
+    @classmethod
+    def cache_link(cls, name, config, links):
+        """In separate sharing with ``kv_cache`` claimed, the KV cache lives in the PIM device's
+        own memory: a host op's append crosses the device's link (``link``, else the only one)."""
+        if config.sharing != "separate" or "kv_cache" not in config.claims:
+            return None
+        return config.link if config.link is not None else (links[0] if len(links) == 1 else None)
+
     def check(self):
         if self.level not in self.hw.memory:
             return [("memory", f"names no memory level; the architecture has {list(self.hw.memory)}")]
@@ -256,7 +264,9 @@ class PIM(Component):
         out = ops.act_out_bytes[idx]
         nbytes = {where: io}
         written = {where: np.clip(io - out if where == self.level else out, 0.0, io)}
-        add_stored(ops, idx, self.hw.backing_store, nbytes, written)  # KV-cache appends
+        if self.hw.cache_link is None or self.hw.cache_link != self.link:
+            add_stored(ops, idx, self.hw.store_target, nbytes, written)  # KV-cache appends
+        # (a device holding the cache itself appends its own ops' rows in its own memory)
         return OpCost(
             compute_s=compute,
             latency_s=np.full(len(idx), c.op_overhead + access),

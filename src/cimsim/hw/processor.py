@@ -338,11 +338,20 @@ class Processor(Component):
             gemv = (macs > 0) & (ops.rows[idx] <= 1)
             backing = traffic.bytes[self.levels[-1]]
             compute = np.where(gemv, np.maximum(compute, backing / cfg.single_stream_bandwidth), compute)
+        nbytes, writes = dict(traffic.bytes), dict(traffic.write_bytes)
+        store = ops.stored(idx)
+        if self.hw.cache_link is not None and store is not None:
+            # the KV cache is in another component's memory: an append passes the inner levels
+            # and crosses that link instead of landing in the backing store (hierarchy rule 6)
+            back, link = self.levels[-1], self.hw.cache_link
+            nbytes[back], writes[back] = nbytes[back] - store, writes[back] - store
+            nbytes[link] = nbytes.get(link, 0.0) + store
+            writes[link] = writes.get(link, 0.0) + store
         return OpCost(
             compute_s=compute,
             latency_s=overhead + traffic.latency_s,
-            bytes=dict(traffic.bytes),
-            write_bytes=dict(traffic.write_bytes),
+            bytes=nbytes,
+            write_bytes=writes,
             energy={"compute": macs * emac + vec * cfg.energy_per_vector_op},
             busy={"mac": t_mac},
         )

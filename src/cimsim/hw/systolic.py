@@ -107,7 +107,7 @@ class SystolicArray(Component):
         latency = c.op_overhead + self.hw.resource(link).latency_s() + np.where(
             stationary, self.hw.resource(wl).latency_s(), 0.0)
         writes = {link: a_out}  # the outputs go back; operands come in
-        add_stored(ops, idx, self.hw.backing_store, nbytes, writes)  # KV-cache appends
+        add_stored(ops, idx, self.hw.store_target, nbytes, writes)  # KV-cache appends
         return OpCost(compute_s=compute, latency_s=latency, bytes=nbytes, write_bytes=writes,
                       energy={"mac": macs * c.energy_per_mac, "buffer": buf * c.buffer.energy_per_byte},
                       busy={"mac": macs / self.peak_macs})

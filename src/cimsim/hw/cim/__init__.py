@@ -515,7 +515,7 @@ class CIM(Component):
         # over the link the outputs go out; the inputs and the weights programmed come in,
         # the weights read from the backing store
         writes = {link: a_out}
-        add_stored(ops, idx, back, nbytes, writes)  # KV-cache appends
+        add_stored(ops, idx, self.hw.store_target, nbytes, writes)  # KV-cache appends
         return OpCost(compute_s=compute, latency_s=latency, bytes=nbytes, energy=energy,
                       write_bytes=writes,
                       # array-seconds busy, per array of the block (utilization: over the latency)
