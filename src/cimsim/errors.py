@@ -24,6 +24,12 @@ class ComponentError(CimsimError, AssertionError):
     plug-in's author is a user); it is also an ``AssertionError``, as these were before."""
 
 
+class RateFieldError(AttributeError):
+    """A rate field read through a rate-free view (:class:`cimsim.hw.base.RateFree`). An
+    ``AttributeError`` (so ``getattr(config, name, default)`` still works); the stages catch it
+    and report it as a :class:`ComponentError` naming the component or resource that read it."""
+
+
 def where_raised(exc: BaseException) -> str:
     """`` (at FILE:LINE)``: the innermost frame of ``exc``'s traceback, where the user's code
     (a model factory, a data set) raised; empty without a traceback."""

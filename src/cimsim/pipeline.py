@@ -44,9 +44,11 @@ def resource_rates(arch: Architecture) -> np.ndarray:
 
 def check_resources(arch: Architecture) -> None:
     """Each memory level's and link's answers for a streaming read (what components and the
-    cost table ask): peak and sustained rate finite and > 0, energy per byte and latency finite
-    and >= 0; else one line naming the level or link, its type and the method (a plug-in
-    type's negative latency lowered every op's time silently, a zero peak divided by zero)."""
+    cost table ask): peak and sustained rate finite and > 0, the rate at most the peak, energy
+    per byte and latency finite and >= 0; each component's static power and area parts finite
+    and >= 0; else one line naming the level, link or component, its type and the method (a
+    plug-in type's negative latency lowered every op's time silently, a zero peak divided by
+    zero, a negative static power lowered the energy)."""
     hw = arch.hardware
     for name in hw.resources:
         res = hw.resource(name)
@@ -57,6 +59,20 @@ def check_resources(arch: Architecture) -> None:
             if not (np.isfinite(v) and (v > 0 if positive else v >= 0)):
                 raise ComponentError(f"{_what(hw, name)} '{name}' ({getattr(res, 'type_name', '')}): {method}() "
                                      f"gives {v!r}; it must be finite and {'> 0' if positive else '>= 0'}")
+        rate, peak = float(res.bytes_per_s(STREAM)), float(res.peak_bytes_per_s())
+        if rate > peak * (1 + 1e-9):  # a utilization over 1 (an AssertionError deep in the report)
+            raise ComponentError(f"{_what(hw, name)} '{name}' ({getattr(res, 'type_name', '')}): "
+                                 f"bytes_per_s() of a stream gives {rate!r} B/s, above its "
+                                 f"peak_bytes_per_s() {peak!r}; the sustained rate is at most the peak")
+    for comp in arch.instances:  # what the report multiplies and sums as given
+        what = f"component '{comp.name}' ({comp.type_name})"
+        p = float(comp.static_power_w)
+        if not (np.isfinite(p) and p >= 0):
+            raise ComponentError(f"{what}: static_power_w gives {p!r}; it must be finite and >= 0 (W)")
+        for part, a in comp.area_m2().items():
+            if not (np.isfinite(float(a)) and float(a) >= 0):
+                raise ComponentError(f"{what}: area_m2() gives part '{part}' {float(a)!r}; an area "
+                                     "must be finite and >= 0 (m^2)")
 
 
 def _what(hw, name: str) -> str:

@@ -35,7 +35,8 @@ from conftest import ROUND_ARCH
 class UnitConfig(ComponentConfig):
     type: Literal["test-contract-unit"] = Field(default="test-contract-unit", description="Component type.")
     ops_per_s: PositiveFloat = Field(description="Vector operations per second.")
-    breaks: Literal["nothing", "int-mask", "short-mask", "server-range", "no-cost", "util", "fact"] = Field(
+    breaks: Literal["nothing", "int-mask", "short-mask", "server-range", "no-cost", "util", "fact",
+                    "rate-in-cost", "rate-in-place", "neg-static", "nan-area"] = Field(
         default="nothing", description="Which rule of the protocol it breaks.")
 
 
@@ -54,7 +55,16 @@ class Unit(Component):
             return mask[:-1]
         return mask
 
+    @property
+    def static_power_w(self):
+        return -5.0 if self.config.breaks == "neg-static" else 0.0
+
+    def area_m2(self):
+        return {"tiles": float("nan")} if self.config.breaks == "nan-area" else {"die": 1e-6}
+
     def place(self, ops, idx):
+        if self.config.breaks == "rate-in-place":
+            self.hw.resource("dram").config.bandwidth
         plan = Plan.one_server(len(idx))
         if self.config.breaks == "server-range":
             plan.server[:] = 1  # n_servers is 1: server 1 is nobody's
@@ -65,6 +75,8 @@ class Unit(Component):
     def cost(self, ops, idx, plan):
         if self.config.breaks == "no-cost":
             return None
+        if self.config.breaks == "rate-in-cost":
+            self.hw.resource("dram").config.bandwidth
         vec = ops.vector_ops[idx]
         return OpCost(compute_s=vec / self.config.ops_per_s, latency_s=np.zeros(len(idx)),
                       bytes={}, energy={"ops": vec * 1e-12})
@@ -103,6 +115,12 @@ def test_the_working_unit_runs(unit):
     ("no-cost", r"cost\(\) returned NoneType, not an OpCost"),
     ("util", r"utilization busy = 2\.0 is outside \[0, 1\]"),
     ("fact", r"reported the fact\(s\) ops_run in its plan's summary, not among its type's facts \(none\)"),
+    # reading a rate field was an AttributeError traceback; negative static power and a NaN area
+    # ran, lowering the energy and reporting a negative area
+    ("rate-in-cost", r"cost\(\) read 'bandwidth' of a FixedLevel \(type: fixed\) is a rate field"),
+    ("rate-in-place", r"place\(\) read 'bandwidth' of a FixedLevel \(type: fixed\) is a rate field"),
+    ("neg-static", r"static_power_w gives -5\.0; it must be finite and >= 0 \(W\)"),
+    ("nan-area", r"area_m2\(\) gives part 'tiles' nan; an area must be finite and >= 0"),
 ])
 def test_a_broken_rule_is_named_with_the_component(unit, breaks, rule):
     with pytest.raises(ComponentError, match=r"component 'vu' \(test-contract-unit\)\S* " + rule):

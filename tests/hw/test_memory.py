@@ -162,10 +162,44 @@ def test_cached_stages_cannot_read_a_rate(gpu):
         d = copy.deepcopy(gpu)
         d["memory"]["dram"] = {"type": "rate-energy", "bandwidth": "2 TB/s", "capacity": "80 GB",
                                "energy_per_bit": "3.9 pJ/bit"}
-        with pytest.raises(AttributeError, match="rate field"):
+        from cimsim.errors import ComponentError
+
+        # one line naming the level (it was a bare AttributeError from inside the cost table)
+        with pytest.raises(ComponentError, match=r"^memory level 'dram' \(type: rate-energy\): "
+                                                 r"joules_per_byte\(\) read 'bandwidth' .* rate field"):
             simulate(architecture_from_dict(d), lstm(64, 64, 2, steps=2))
     finally:
         registry.unregister("rate-energy", kind="memory")
+
+
+class OverPeak(Halved):
+    """A wrong plug-in: its sustained stream is twice its peak."""
+
+    type_name = "over-peak"
+
+    class Config(Halved.Config):
+        type: Literal["over-peak"] = Field(default="over-peak", description="Resource type.")
+
+    def bytes_per_s(self, pattern=STREAM):
+        return 2 * self.config.bandwidth
+
+
+def test_a_level_whose_stream_beats_its_peak_is_refused_before_the_run(gpu):
+    """It was an AssertionError from the report (utilization 1.98 outside [0, 1]), and only on
+    workloads that loaded the level enough."""
+    from cimsim.errors import ComponentError
+
+    registry.register(OverPeak)
+    try:
+        d = copy.deepcopy(gpu)
+        d["memory"]["dram"] = {"type": "over-peak", "bandwidth": "2 TB/s", "capacity": "80 GB",
+                               "energy_per_bit": "3.9 pJ/bit"}
+        with pytest.raises(ComponentError, match=r"^memory level 'dram' \(over-peak\): bytes_per_s\(\) of a "
+                                                 r"stream gives 4000000000000\.0 B/s, above its peak_bytes_per_s\(\) "
+                                                 r"2000000000000\.0"):
+            simulate(architecture_from_dict(d), lstm(64, 64, 2, steps=2))
+    finally:
+        registry.unregister("over-peak", kind="memory")
 
 
 # ------------------------------------------------------------------ DRAM closed forms

@@ -41,3 +41,25 @@ def test_a_rate_read_names_the_plug_in_type():
                                              r"has no field 'nope'"):
         view.config.nope
     assert registry.memory_types()["fixed"].Config.__qualname__ == "FixedLevel"
+
+
+def test_a_run_whose_level_reads_a_rate_in_its_energy_is_one_line_naming_the_level():
+    """The stages read each level's energy per byte through the rate-free view: reading a rate
+    there was an AttributeError traceback from deep in the cost table."""
+    from cimsim import bundled, simulate
+    from cimsim.config import architecture_from_dict, read_yaml
+    from cimsim.errors import ComponentError
+    from cimsim.workload.generators import lstm
+
+    registry.register(Leaky)
+    try:
+        d = read_yaml(bundled.resolve_config("cpu-ddr5"))
+        d["memory"]["dram"] = {"type": "test-leaky", "bandwidth": "100 GB/s", "capacity": "256 GB",
+                               "energy_per_byte": "1 pJ/B"}
+        arch = architecture_from_dict(d)
+        with pytest.raises(ComponentError) as e:
+            simulate(arch, lstm(input_size=8, hidden=8, layers=1, steps=2))
+        assert str(e.value).startswith("memory level 'dram' (type: test-leaky): joules_per_byte() read "
+                                       "'bandwidth' of a Leaky.Config (type: test-leaky) is a rate field")
+    finally:
+        registry.unregister("test-leaky", kind="memory")

@@ -73,6 +73,102 @@ def test_an_installed_package_registers_through_the_same_group(tmp_path):
     assert json.loads(out) == ["processor", "pim", "cim", "systolic", "collective", "toy"]
 
 
+def test_a_broken_installed_package_breaks_only_the_runs_that_use_it(tmp_path):
+    """Two installed packages, one of whose Config has a field with no description: runs of
+    bundled configs and of the good type go on; a config using the broken type gets one line
+    saying why. Before, the registry stopped at the broken entry point: every run failed, and
+    in Python a second call returned the built-ins only (the good plug-in lost)."""
+    (tmp_path / "toy_good.py").write_text(textwrap.dedent('''
+        from typing import Literal
+        from pydantic import Field
+        from cimsim.hw import Component, ComponentConfig
+
+        class GoodConfig(ComponentConfig):
+            type: Literal["good"] = Field(default="good", description="Component type.")
+
+        class Good(Component):
+            type_name = "good"
+            Config = GoodConfig
+    '''))
+    (tmp_path / "toy_bad.py").write_text(textwrap.dedent('''
+        from typing import Literal
+        from pydantic import Field
+        from cimsim.hw import Component, ComponentConfig
+
+        class BadConfig(ComponentConfig):
+            type: Literal["bad"] = Field(default="bad", description="Component type.")
+            lanes: int = Field(default=4, ge=1)
+
+        class Bad(Component):
+            type_name = "bad"
+            Config = BadConfig
+    '''))
+    for name in ("toy_bad", "toy_good"):  # the broken one first in the group
+        info = tmp_path / f"{name}-1.0.dist-info"
+        info.mkdir()
+        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n")
+        (info / "entry_points.txt").write_text(f"[cimsim.components]\n{name[4:]} = {name}:{name[4:].title()}\n")
+    src = Path(cimsim.__file__).parent.parent
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(src)])}
+    script = textwrap.dedent('''
+        import json
+        from cimsim.hw import registry
+        from cimsim.config import architecture_from_dict, load_architecture
+        from cimsim.errors import ConfigError
+        out = {"types": sorted(registry.types()), "again": sorted(registry.types()),
+               "broken": sorted(registry.components.broken())}
+        load_architecture("cpu-ddr5")
+        try:
+            architecture_from_dict({"name": "x", "description": "x",
+                                    "memory": {"dram": {"capacity": "1 GB", "bandwidth": "1 GB/s",
+                                                        "energy_per_bit": "1 pJ/bit"}},
+                                    "npu": {"type": "bad"}})
+        except ConfigError as e:
+            out["error"] = str(e)
+        print(json.dumps(out))
+    ''')
+    out = json.loads(subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                                    text=True, check=True).stdout)
+    assert "good" in out["types"] and out["types"] == out["again"] and "bad" not in out["types"]
+    assert out["broken"] == ["bad"]
+    assert out["error"] == ("<config>: npu.type: component type 'bad' (entry point toy_bad:Bad) is installed but "
+                            "could not be registered: component type 'bad' (toy_bad.Bad): its Config "
+                            "BadConfig is not self-describing: 'lanes' has no description (give it "
+                            "Field(description=...)); every config field needs a description and a unit "
+                            "or domain"), out["error"]
+
+
+@pytest.mark.parametrize("what, msg", [
+    ("memory-config", r"memory-level type 'odd-level' \(.*\): its Config must derive from MemoryLevel"),
+    ("type-literal", r"component type 'renamed' \(.*\): its Config's type accepts 'processor', not its "
+                     r"type_name 'renamed'"),
+])
+def test_register_refuses_a_type_that_would_fail_later(what, msg):
+    """A memory type whose Config lacks the level's fields failed at run time with a bare
+    AttributeError; a subclass inheriting its parent's Config could never be selected."""
+    from typing import Literal
+
+    from pydantic import Field
+
+    from cimsim.errors import ComponentError
+    from cimsim.hw.base import MemoryResource, ResourceConfig
+    from cimsim.hw.processor import Processor
+
+    if what == "memory-config":
+        class Odd(MemoryResource):
+            type_name = "odd-level"
+
+            class Config(ResourceConfig):
+                type: Literal["odd-level"] = Field(default="odd-level", description="Resource type.")
+        cls = Odd
+    else:
+        class Renamed(Processor):
+            type_name = "renamed"
+        cls = Renamed
+    with pytest.raises(ComponentError, match=msg):
+        registry.register(cls)
+
+
 def test_components_share_parts_from_hw_parts_not_from_each_other():
     # the systolic array's buffer is a shared part, not the CIM's: no component module
     # imports another device's module (only the base, the parts and helpers)

@@ -225,6 +225,9 @@ def architecture_from_dict(data: Mapping, source: str = "<config>",
         kinds = reg.types()
         for lv, sec in raw.items():
             type_name = sec.get("type", "fixed") if isinstance(sec, Mapping) else "fixed"
+            if isinstance(type_name, str) and type_name in reg.broken():
+                errors.append((f"{key}.{lv}.type", reg.broken()[type_name]))
+                continue
             if not isinstance(type_name, str) or type_name not in kinds:
                 hint = did_you_mean(str(type_name), list(kinds))
                 errors.append((f"{key}.{lv}.type", f"unknown {reg.what} type '{type_name}'{hint}; "
@@ -265,6 +268,10 @@ def architecture_from_dict(data: Mapping, source: str = "<config>",
                                      f"{', '.join(RESERVED)})"))
             continue
         type_name = sec.get("type", key)
+        if isinstance(type_name, str) and type_name in registry.components.broken():
+            errors.append((f"{key}.type" if "type" in sec else str(key),
+                           registry.components.broken()[type_name]))
+            continue
         if type_name not in reg:
             where = f"{key}.type" if "type" in sec else str(key)
             hint = did_you_mean(type_name, [*reg, *RESERVED])

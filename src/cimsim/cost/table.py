@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..config import Architecture
-from ..errors import ComponentError
+from ..errors import ComponentError, RateFieldError
 from ..hw.base import OpCost
 from ..mapping.placement import Placement
 
@@ -112,7 +112,10 @@ def compute_costs(pl: Placement, arch: Architecture, ops) -> CostTable:
         if plan is None:
             costs.append(None)
             continue
-        c = comp.cost(ops, ids, plan)
+        try:
+            c = comp.cost(ops, ids, plan)
+        except RateFieldError as exc:
+            raise ComponentError(f"component '{comp.name}' ({comp.type_name}): cost() read {exc}") from None
         if not isinstance(c, OpCost):
             raise ComponentError(f"component '{comp.name}' ({comp.type_name}): cost() returned "
                                  f"{type(c).__name__}, not an OpCost")
@@ -149,7 +152,19 @@ def compute_costs(pl: Placement, arch: Architecture, ops) -> CostTable:
             energy[ids, parts.index(key)] += _check(comp, f"energy {part}", e, m)
         costs.append(c)
     hw = arch.rate_free_hardware  # a cached table must not depend on a rate
-    per_byte = np.array([hw.resource(r).joules_per_byte() for r in resources])
+    per_byte = np.array([_per_byte(hw.resource(r)) for r in resources])
     first = len(parts) - len(resources)
     energy[:, first:] = nbytes * per_byte
     return CostTable(compute, latency, resources, nbytes, parts, energy, costs, hold, writes)
+
+
+def _per_byte(res) -> float:
+    """A resource's energy per byte (streaming), a rate-field read named as the level's or
+    link's."""
+    try:
+        return res.joules_per_byte()
+    except RateFieldError as exc:
+        what = "memory level" if res.kind == "memory" else res.kind
+        raise ComponentError(f"{what} '{res.name}' (type: {res.type_name}): joules_per_byte() "
+                             f"read {exc}") from None
+

@@ -51,12 +51,12 @@ from ..quantity import (
     SquareMeters, Volts,
     BytesPerSecond, Fraction, NonNegativeInt,  # noqa: F401  (re-exported for resources, components)
 )
+from ..errors import RateFieldError
 from ..workload.oparrays import OpArrays  # noqa: F401  (re-exported for components)
 
 
-#: marks a *rate* field (``Field(..., json_schema_extra=RATE)``): one the stages apply (the
-#: engine's bandwidths) and no component reads, so runs that differ only in rates share a
-#: placement and cost table (:mod:`cimsim.cost.cache`)
+#: marks a *rate* field (``Field(..., json_schema_extra=RATE)``): the stages apply it, no
+#: component reads it, so runs differing in rates share a cost table (:mod:`cimsim.cost.cache`)
 RATE = {"rate": True}
 
 
@@ -324,7 +324,7 @@ class RateFree:
         if isinstance(values.get("type"), str):
             what += f" (type: {values['type']})"
         if name in model.model_fields:
-            raise AttributeError(f"'{name}' of a {what} is a rate field: components, and a level's "
+            raise RateFieldError(f"'{name}' of a {what} is a rate field: components, and a level's "
                                  "or link's energy and latency, do not see rates (the stages apply "
                                  "them; runs that differ only in rates share one cost table)")
         raise AttributeError(f"{what} (rate-free view) has no field '{name}'")

@@ -30,7 +30,7 @@ from pydantic import BaseModel
 
 from ..errors import ComponentError
 from ..quantity import QuantityUnit
-from .base import Component, LinkResource, MemoryResource
+from .base import Component, ComponentConfig, Link, LinkResource, MemoryLevel, MemoryResource
 
 GROUP = "cimsim.components"
 MEMORY_GROUP = "cimsim.memory"
@@ -125,9 +125,13 @@ def field_gaps(model: type[BaseModel], prefix: str = "", seen: set | None = None
 class Registry:
     """``type_name`` -> class for one kind of hardware type (one entry-point group)."""
 
-    def __init__(self, group: str, base: type, builtins: tuple[EntryPoint, ...], what: str):
+    def __init__(self, group: str, base: type, builtins: tuple[EntryPoint, ...], what: str,
+                 config_base: type = BaseModel):
         self.group, self.base, self.builtins, self.what = group, base, builtins, what
+        self.config_base = config_base  # what every type's Config derives from
         self._types: dict[str, type] = {}
+        #: installed entry points that failed to load or register: name -> why (said when used)
+        self._broken: dict[str, str] = {}
         self._loaded = False
 
     def register(self, cls: type) -> type:
@@ -135,10 +139,20 @@ class Registry:
             raise TypeError(f"{cls!r} is not a {self.base.__name__} subclass")
         if not cls.type_name:
             raise ValueError(f"{cls.__name__} has no type_name")
+        where = f"{self.what} type '{cls.type_name}' ({cls.__module__}.{cls.__qualname__})"
+        if not (isinstance(cls.Config, type) and issubclass(cls.Config, self.config_base)):
+            raise ComponentError(f"{where}: its Config must derive from {self.config_base.__name__} "
+                                 f"(cimsim.hw.base), which gives the fields the stages read")
+        tf = cls.Config.model_fields.get("type")
+        allowed = typing.get_args(tf.annotation) if tf is not None and \
+            typing.get_origin(tf.annotation) is typing.Literal else ()
+        if allowed and cls.type_name not in allowed:
+            raise ComponentError(f"{where}: its Config's type accepts {', '.join(map(repr, allowed))}, "
+                                 f"not its type_name '{cls.type_name}' (give the Config its own "
+                                 "type: Literal[...] field)")
         gaps = field_gaps(cls.Config)
         if gaps:
-            raise ComponentError(f"{self.what} type '{cls.type_name}' ({cls.__module__}."
-                                 f"{cls.__qualname__}): its Config {cls.Config.__qualname__} "
+            raise ComponentError(f"{where}: its Config {cls.Config.__qualname__} "
                                  f"is not self-describing: {'; '.join(gaps)}; every config field "
                                  "needs a description and a unit or domain")
         self._load()  # the built-ins and installed types come first
@@ -160,9 +174,22 @@ class Registry:
             return
         self._loaded = True
         builtin = {(ep.name, ep.value) for ep in self.builtins}
-        for ep in (*self.builtins,
-                   *(ep for ep in entry_points(group=self.group) if (ep.name, ep.value) not in builtin)):
+        for ep in self.builtins:
             self.register(ep.load())
+        for ep in entry_points(group=self.group):
+            if (ep.name, ep.value) in builtin:
+                continue
+            try:  # one broken package must not break the others, nor runs that do not use it
+                self.register(ep.load())
+            except Exception as exc:  # noqa: BLE001  (an installed package's code: any error)
+                msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                self._broken[ep.name] = (f"{self.what} type '{ep.name}' (entry point {ep.value}) "
+                                         f"is installed but could not be registered: {msg}")
+
+    def broken(self) -> dict[str, str]:
+        """Installed types that failed to load or register, with why (:meth:`get` raises it)."""
+        self._load()
+        return dict(self._broken)
 
     def types(self) -> dict[str, type]:
         self._load()
@@ -170,14 +197,16 @@ class Registry:
 
     def get(self, type_name: str) -> type:
         t = self.types()
+        if type_name in self._broken:
+            raise ComponentError(self._broken[type_name])
         if type_name not in t:
             raise KeyError(type_name)
         return t[type_name]
 
 
-components = Registry(GROUP, Component, BUILTINS, "component")
-memory = Registry(MEMORY_GROUP, MemoryResource, MEMORY_BUILTINS, "memory-level")
-links = Registry(LINK_GROUP, LinkResource, LINK_BUILTINS, "link")
+components = Registry(GROUP, Component, BUILTINS, "component", ComponentConfig)
+memory = Registry(MEMORY_GROUP, MemoryResource, MEMORY_BUILTINS, "memory-level", MemoryLevel)
+links = Registry(LINK_GROUP, LinkResource, LINK_BUILTINS, "link", Link)
 
 
 def _registry_of(cls: type) -> Registry:

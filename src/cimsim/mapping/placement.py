@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..config import Architecture
-from ..errors import ComponentError, MappingError
+from ..errors import ComponentError, MappingError, RateFieldError
 from ..report.format import si
 from ..hw.base import Component, Plan
 from ..workload.ir import Workload
@@ -137,7 +137,11 @@ def place(workload: Workload, arch: Architecture) -> Placement:
         if not len(ids):
             plans.append(None)
             continue
-        plan = _checked_plan(comp, comp.place(ops, ids), len(ids))
+        try:
+            placed = comp.place(ops, ids)
+        except RateFieldError as exc:
+            raise ComponentError(f"component '{comp.name}' ({comp.type_name}): place() read {exc}") from None
+        plan = _checked_plan(comp, placed, len(ids))
         plans.append(plan)
         server[ids] = offset + plan.server
         serial[ids] = plan.serial
