@@ -85,7 +85,7 @@ AUDITED = {
     "cim-accuracy": (2, 0, 0),
     "cim-published": (34, 4, 8),
     "cim-macros": (131, 2, 0),
-    "cim-chip": (10, 2, 4),
+    "cim-chip": (9, 2, 5),
     "gpu-published": (219, 0, 15),
     "dram": (118, 22, 15),
     "llm-published": (125, 3, 14),

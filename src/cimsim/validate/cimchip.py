@@ -55,6 +55,9 @@ NEUROSIM_ROLES = {
     # the input precision (8 bits) and the 16 copies of the first layers were read off this
     # figure's 3600 clock cycles (8032.31 ns / 2.2312 ns), the clock from the same CSV row
     "stage_array": FIT,
+    # the stage is buffer + interconnect + array + ADC: a sum of lines takes the strongest role
+    # among them (README, "Roles"), and its array part is fit
+    "stage": FIT,
     # the access transistor sized by the IR-drop rule was added after seeing this bucket -80 %
     # (no free parameter, but chosen as the next effect because of this gap)
     "adc": FIT,
