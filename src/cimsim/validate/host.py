@@ -360,7 +360,7 @@ def llc_bytes_of(arch) -> float:
     return float(arch.memory[levels[-2] if len(levels) > 1 else levels[-1]].capacity)
 
 
-@suite("host-unseen", "held-out LSTM/GRU shapes (hidden 320-2560 and past the calibrated LLC, batch 1-20, "
+@suite("host-unseen", "held-out LSTM/GRU shapes (hidden 320-3072, one past the calibrated LLC, batch 1-20, "
        "3-25 steps) timed now vs cimsim on the calibrated config, at 1 and all threads")
 def host_unseen_suite() -> list[Case]:
     cases_timing, calibration_timing = suite_timings(os.environ)
