@@ -360,3 +360,19 @@ def test_isaac_throughput_holds_with_its_chip_hierarchy():
     for key in ("tops", "power", "area"):
         assert chip[key] == pytest.approx(flat[key], rel=1e-12, abs=0), key
     assert chip["tops"] == pytest.approx(627.5 * 65.8 / 1000, rel=1e-4)
+
+
+def test_validate_writes_csv_only_and_runs_a_suite_named_twice_once(tmp_path):
+    """-o x.parquet wrote CSV under a Parquet name; -s X -s X ran X twice (its cases twice in
+    the table, the CSV and the summary's counts)."""
+    from click.testing import CliRunner
+
+    from cimsim.cli import main
+
+    res = CliRunner().invoke(main, ["validate", "-s", "pim-published", "-o", str(tmp_path / "v.parquet")])
+    assert res.exit_code == 2 and "validate writes CSV; name the file .csv" in res.output
+    assert not (tmp_path / "v.parquet").exists()
+    out = tmp_path / "v.csv"
+    res = CliRunner().invoke(main, ["validate", "-s", "pim-published", "-s", "pim-published", "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    assert len(out.read_text().strip().splitlines()) == 1 + 2  # header + the suite's 2 cases

@@ -58,8 +58,10 @@ def validate(names: tuple[str, ...], list_only: bool, output: Path | None) -> No
     if output is not None:  # before the cases run, not after them
         from ..atomic import check_writable
 
+        if output.suffix.lower() != ".csv":
+            raise click.UsageError(f"-o {output}: validate writes CSV; name the file .csv")
         check_writable(output, "-o")
-    df = run(names)
+    df = run(list(dict.fromkeys(names)))  # a suite named twice runs once
     out = console(min_width=160)
     t = Table(title="cimsim validate: measured vs predicted", title_justify="left")
     for col in ("suite", "case", "measured", "predicted", "error", "role", "source"):
