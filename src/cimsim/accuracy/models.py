@@ -141,7 +141,8 @@ def threads(n: int | None):
 
 def train(spec: Spec, split: _data.Split, seed: int = 0, log: Callable[[str], None] | None = None
           ) -> nn.Module:
-    """Train ``spec``'s model on ``split`` (deterministic for a seed and torch build; one thread)."""
+    """Train ``spec``'s model on ``split`` (deterministic for a seed, torch build and CPU: the
+    kernels' float rounding differs by instruction set; one thread)."""
     with threads(1):
         return _train(spec, split, seed, log)
 
