@@ -135,3 +135,48 @@ def test_groups_never_span_two_arrays_in_the_emulator():
     y = Emulator(a, shortcut=False).matmul_int(xi, mode, p)
     assert torch.equal(y.to(torch.int64), xi @ p.w_int)
     assert torch.equal(p.effective_weight(a).round().to(torch.int64), p.w_int)
+
+
+def test_the_emulator_claims_the_convolutions_the_cost_model_places_on_the_cim():
+    """A dense, a depthwise and a grouped convolution: the trace gives only the dense one a
+    stationary weight, so the CIM claims it and the host runs the other two; the emulator
+    emulated all three (its accuracy of another placement than the energy)."""
+    from cimsim.accuracy.run import evaluate
+    from cimsim.workload.trace import trace
+
+    class Net(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.c1 = torch.nn.Conv2d(1, 8, 3, padding=1)
+            self.dw = torch.nn.Conv2d(8, 8, 3, padding=1, groups=8)
+            self.g = torch.nn.Conv2d(8, 8, 3, padding=1, groups=2)
+            self.fc = torch.nn.Linear(8, 10)
+
+        def forward(self, x):
+            x = torch.relu(self.c1(x))
+            x = torch.relu(self.g(torch.relu(self.dw(x))))
+            return self.fc(x.mean((2, 3)))
+
+    torch.manual_seed(0)
+    model = Net().eval()
+    arch = _arch()
+    r = simulate(arch, trace(model, (torch.randn(1, 1, 8, 8),)), keep_ops=True)
+    t = r.op_table
+    on_cim = {op for op, unit in zip(t["op"], t["unit"]) if unit == "cim"}
+    assert sum("conv" in op for op in on_cim) == 1 and any(op.startswith("c1.") for op in on_cim)
+    res = evaluate(model, torch.randn(16, 1, 8, 8), None, Arith.from_cim(arch.components["cim"]))
+    assert res.emulated_ops == {"convolution": 1, "addmm": 1}
+
+
+@pytest.mark.parametrize("out, ok", [({"logits": 1}, True), ({"scores": 1}, True), ({"a": 1, "b": 2}, False)])
+def test_accuracy_reads_class_scores_from_a_mapping(out, ok):
+    """A model returning a dict was an AttributeError traceback ('dict' has no 'detach')."""
+    from cimsim.accuracy.run import _logits
+    from cimsim.errors import CimsimError
+
+    out = {k: torch.full((2, 3), float(v)) for k, v in out.items()}
+    if ok:
+        assert _logits(out).shape == (2, 3)
+    else:
+        with pytest.raises(CimsimError, match="returns a mapping of a, b: give it a 'logits' entry"):
+            _logits(out)

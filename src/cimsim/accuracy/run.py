@@ -83,7 +83,10 @@ class CIMMode(TorchDispatchMode):
         return None
 
     def _conv(self, x, w, bias, stride, padding, dilation, transposed, output_padding, groups):
-        if transposed or w.dim() not in (3, 4) or not self._is_weight(w):
+        # a grouped or depthwise convolution has no stationary weight in the trace (a batch of
+        # per-group products the host runs), so no CIM claims it: it runs exact here too, or
+        # the accuracy would be of another placement than the energy
+        if transposed or groups != 1 or w.dim() not in (3, 4) or not self._is_weight(w):
             return None
         one_d = w.dim() == 3
         if one_d:
@@ -167,10 +170,26 @@ class AccuracyResult:
 
 
 def _logits(out) -> torch.Tensor:
+    """The class scores of a model's output: a tensor, its ``.logits``, a mapping's ``logits``
+    (or its one tensor), or a tuple's first item."""
     if hasattr(out, "logits"):
         out = out.logits
+    if isinstance(out, dict):
+        tensors = {k: v for k, v in out.items() if isinstance(v, torch.Tensor)}
+        if "logits" in tensors or len(tensors) == 1:
+            out = tensors.get("logits", next(iter(tensors.values()), None))
+        else:
+            from ..errors import CimsimError
+
+            raise CimsimError(f"the model returns a mapping of {', '.join(map(str, out)) or 'nothing'}: "
+                              "give it a 'logits' entry (the class scores) for --accuracy")
     if isinstance(out, (tuple, list)):
         out = out[0]
+    if not isinstance(out, torch.Tensor):
+        from ..errors import CimsimError
+
+        raise CimsimError(f"the model returns {type(out).__name__}, not class scores (a tensor, "
+                          "or a mapping or tuple holding one) for --accuracy")
     return out.detach().to(torch.float32)
 
 
