@@ -88,14 +88,16 @@ def test_recurrent_layers_run_on_the_emulator(cell):
 
 def test_conv1d_and_conv2d_with_groups_match_unfold_closed_form():
     """Convolutions run as im2col matmuls: at lossless settings and 12-bit operands the output is
-    within the quantisation error of fp32 (SNR well above 40 dB); groups and strides handled."""
+    within the quantisation error of fp32 (SNR well above 40 dB); strides handled. A grouped
+    convolution runs exact, as the cost model runs it on the host (no stationary weight in the
+    trace): only the dense one is emulated."""
     torch.manual_seed(0)
     net = torch.nn.Sequential(torch.nn.Conv2d(4, 8, 3, stride=2, padding=1, groups=2),
                               torch.nn.ReLU(), torch.nn.Conv2d(8, 6, 3, padding=1))
     a = Arith(input_bits=12, weight_bits=12, dac_bits=4, bits_per_cell=4, signed_inputs=True)
     a = a.with_(adc_bits=a.lossless_adc_bits)
     res = evaluate(net, torch.randn(3, 4, 9, 9), arith=a)
-    assert res.emulated_ops == {"convolution": 2}
+    assert res.emulated_ops == {"convolution": 1} and res.skipped_ops == {"convolution": 1}
     assert res.output_snr_db > 50
     c1 = torch.nn.Conv1d(2, 5, 5, stride=2, padding=2, dilation=1)
     res = evaluate(c1, torch.randn(4, 2, 40), arith=a)

@@ -431,3 +431,31 @@ def test_resnet18_closed_form(cifar):
     assert total == (555_422_720 if cifar else 1_814_073_344)
     w = zoo.trace_zoo("resnet18", image=image, classes=classes, cifar=cifar)
     assert w.macs == total
+
+
+@pytest.mark.parametrize("name, params, msg", [
+    # the prefill entry took cache and traced a decode step; the decode entry dropped seq
+    ("gpt2", {"cache": 5}, r"--param cache: --zoo gpt2 traces a prefill of seq tokens; for one decode "
+                           r"step against a cache use --zoo gpt2-decode"),
+    ("gpt2-decode", {"seq": 5}, r"--param seq: --zoo gpt2-decode traces one token against a cache"),
+    ("hf:gpt2", {"seq": 16, "cache": 4, "n_layer": 1}, r"give seq \(a prefill of seq tokens\) or cache"),
+    # past the tiny GPT-2's 128 positions: traced in silence on fake tensors (IndexError with
+    # real weights); the decode step needs cache + 1
+    ("gpt2", {"seq": 129}, r"--param seq=129: gpt2 needs 129 positions, past its table of 128 "
+                           r"\(n_positions\); raise it too \(--param n_positions=129\)"),
+    ("gpt2-decode", {"cache": 128}, r"--param cache=128: gpt2 needs 129 positions"),
+    ("bert", {"seq": 129}, r"bert needs 129 positions, past its table of 128 \(max_position_embeddings\)"),
+    # an image model from hf:TYPE was fed token ids (a shape error deep in its forward)
+    ("hf:vit", {"num_hidden_layers": 1}, r"hf:vit takes pixel_values, and hf:TYPE feeds token ids only"),
+])
+def test_zoo_params_that_would_trace_another_model_are_refused(name, params, msg):
+    from cimsim.errors import WorkloadError
+
+    with pytest.raises(WorkloadError, match=msg):
+        zoo.build(name, **params)
+
+
+def test_hf_encoder_decoder_gets_decoder_tokens():
+    """hf:t5 failed (its decoder needs token ids of its own); a T5 of 1 + 1 layers traces."""
+    w = zoo.trace_zoo("hf:t5", num_layers=1, num_decoder_layers=1, seq=8)
+    assert w.macs > 0 and any("decoder" in op.name for op in w.ops)

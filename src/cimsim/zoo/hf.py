@@ -145,11 +145,27 @@ def _ids(torch, vocab, seq, batch=1):
     return torch.randint(0, vocab, (batch, seq), generator=g)
 
 
+def _check_positions(model, name: str, needed: int, param: str) -> None:
+    """Refuse ``needed`` positions past the model's table of absolute position embeddings
+    (GPT-2's ``wpe``, BERT's, OPT's): on fake tensors the lookup would trace silently, with
+    real weights it is an IndexError. Rotary models (Llama) have no table and no limit here."""
+    cfg = model.config
+    limit = getattr(cfg, "max_position_embeddings", None) or getattr(cfg, "n_positions", None)
+    table = any(n.rsplit(".", 1)[-1] in ("wpe", "position_embeddings", "embed_positions")
+                for n, _ in model.named_modules())
+    if table and isinstance(limit, int) and needed > limit:
+        key = "n_positions" if getattr(cfg, "n_positions", None) == limit else "max_position_embeddings"
+        raise WorkloadError(f"--param {param}: {name} needs {needed} positions, past its table of "
+                            f"{limit} ({key}); raise it too (--param {key}={needed})")
+
+
 def _causal(model_type, defaults, seq=8, cache=0, batch=1, **config):
     """Prefill over ``seq`` tokens, or (``cache`` > 0) one decode step after ``cache`` tokens."""
     torch = require_torch()
     cfg = _merge(model_type, defaults, config)
     model = hf_model(model_type, cfg, "causal-lm")
+    _check_positions(model, model_type, cache + 1 if cache else seq,
+                     f"cache={cache}" if cache else f"seq={seq}")
     vocab = getattr(model.config, "vocab_size", None) or 128
     if not cache:
         return model, (_ids(torch, vocab, seq, batch),), {"use_cache": False}
@@ -170,10 +186,16 @@ for _name, _type, _defaults, _desc in [
     ("mistral", "mistral", _LM, "Mistral (grouped-query attention)"),
     ("qwen2", "qwen2", _LM, "Qwen2 (grouped-query attention, QKV biases)"),
 ]:
-    def _prefill(seq=8, batch=1, _t=_type, _d=_defaults, **config):
+    def _prefill(seq=8, batch=1, _t=_type, _d=_defaults, _n=_name, **config):
+        if "cache" in config:  # it would trace a decode step under the prefill's name
+            raise WorkloadError(f"--param cache: --zoo {_n} traces a prefill of seq tokens; for one "
+                                f"decode step against a cache use --zoo {_n}-decode")
         return _causal(_t, _d, seq=seq, batch=batch, **config)
 
-    def _decode(cache=16, batch=1, _t=_type, _d=_defaults, **config):
+    def _decode(cache=16, batch=1, _t=_type, _d=_defaults, _n=_name, **config):
+        if "seq" in config:  # it was dropped: a decode step is one token
+            raise WorkloadError(f"--param seq: --zoo {_n}-decode traces one token against a cache "
+                                f"of cache tokens; for a prefill of seq tokens use --zoo {_n}")
         if isinstance(cache, int) and not isinstance(cache, bool) and cache < 1:
             # cache=0 would trace the prefill: a decode step needs a token already cached
             raise WorkloadError(f"--param cache={cache}: a decode step runs against at least one "
@@ -190,6 +212,7 @@ def bert(seq=8, batch=1, **config):
     cfg = _merge("bert", dict(vocab_size=128, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
                   intermediate_size=64, max_position_embeddings=128), config)
     model = hf_model("bert", cfg)
+    _check_positions(model, "bert", seq, f"seq={seq}")
     return model, (_ids(torch, cfg["vocab_size"], seq, batch),), {}
 
 
@@ -277,7 +300,7 @@ def hf_entry(model_type: str) -> ZooEntry:
     if model_type.endswith(".json"):
         return _file_entry(model_type)
 
-    def factory(seq=8, cache=0, batch=1, **config):
+    def factory(seq=None, cache=0, batch=1, **config):
         return _any(model_type, config, seq, cache, batch)
 
     return ZooEntry(f"hf:{model_type}", "hf", f"Hugging Face {model_type} at its config's default "
@@ -329,7 +352,7 @@ def _file_entry(path: str) -> ZooEntry:
                 and not isinstance(value, bool) and value < 0:
             raise WorkloadError(f"hf:{path}: {key} = {value}: a layer count is a whole number >= 0")
 
-    def factory(seq=8, cache=0, batch=1, **config):
+    def factory(seq=None, cache=0, batch=1, **config):
         return _any(model_type, config, seq, cache, batch, given=fields)
 
     return ZooEntry(f"hf:{path}", "hf", f"Hugging Face {model_type} from {path} (random weights, "
@@ -338,7 +361,11 @@ def _file_entry(path: str) -> ZooEntry:
 
 def _any(model_type: str, config: dict, seq: int, cache: int, batch: int, given: dict | None = None):
     """``given``: a config file's fields (taken as transformers takes them, unchecked); ``config``:
-    the caller's fields over them (checked against the config class)."""
+    the caller's fields over them (checked against the config class); ``seq`` None: 8 tokens."""
+    if seq is not None and cache:  # the decode step is one token: seq would be dropped
+        raise WorkloadError(f"hf:{model_type}: --param seq={seq} with cache={cache}: give seq (a "
+                            "prefill of seq tokens) or cache (one decode step against a cache), not both")
+    seq = 8 if seq is None else seq
     tf = _transformers()
     torch = require_torch()
     _check_fields(model_type, config, f" (and hf:{model_type}'s own parameters are "
@@ -350,5 +377,13 @@ def _any(model_type: str, config: dict, seq: int, cache: int, batch: int, given:
     if cache:
         raise WorkloadError(f"hf:{model_type}: cache needs a causal language model")
     model = hf_model(model_type, {**given, **config})
+    main = getattr(model, "main_input_name", "input_ids")
+    if main != "input_ids":  # pixels, audio features, waveforms: no token ids to feed
+        raise WorkloadError(f"hf:{model_type} takes {main}, and hf:TYPE feeds token ids only; trace "
+                            "it from a factory that builds its inputs (cimsim trace FILE.py:factory), "
+                            "or a zoo entry of its family (cimsim trace --zoo list)")
     vocab = getattr(model.config, "vocab_size", 128)
-    return model, (_ids(torch, vocab, seq, batch),), {}
+    kwargs = {}
+    if getattr(model.config, "is_encoder_decoder", False):  # the decoder's own tokens (T5 needs them)
+        kwargs["decoder_input_ids"] = _ids(torch, vocab, max(1, seq // 2), batch)
+    return model, (_ids(torch, vocab, seq, batch),), kwargs

@@ -18,6 +18,7 @@ attention as ``bmm`` + ``_softmax`` + ``bmm``).
 from __future__ import annotations
 
 import contextlib
+import logging
 import sys
 import warnings
 from dataclasses import dataclass
@@ -136,6 +137,11 @@ def record(torch, model, inputs, kwargs=None, keep_data=False):
         seen.setdefault(id(mod), mod)
 
     handle = torch.nn.modules.module.register_module_forward_pre_hook(keep)
+    # a kernel that fails on fake tensors is logged by torch with its traceback before the error
+    # reaches us; the error is reported in one line (trace), so the log is kept quiet meanwhile
+    fake_log = logging.getLogger("torch._subclasses.fake_tensor")
+    level = fake_log.level
+    fake_log.setLevel(logging.CRITICAL)
     try:
         # a model of fake tensors (shapes only) runs inside its fake mode, so tensors its forward
         # creates from nothing (masks, position ids) are fake too
@@ -143,6 +149,7 @@ def record(torch, model, inputs, kwargs=None, keep_data=False):
             out = model(*inputs, **kwargs)
     finally:
         handle.remove()
+        fake_log.setLevel(level)
     root = type(model).__name__
     modules: dict[str, object] = {}
     for mod in seen.values():
