@@ -538,6 +538,9 @@ def test_cli_errors_are_one_line(tmp_path):
     assert r.exit_code == 0 and "1 unknown op" in r.output and "no FLOP formula" in r.output
     r = runner.invoke(trace_command, [f"{bad}:nothere", "-o", str(tmp_path / "x.json")])
     assert r.exit_code == 1 and "no function 'nothere'" in r.output
+    # an attribute that is there but no function was said to be missing
+    r = runner.invoke(trace_command, [f"{bad}:torch", "-o", str(tmp_path / "x.json")])
+    assert r.exit_code == 1 and ".torch is a module, not a function" in r.output, r.output
 
 
 @pytest.mark.torch

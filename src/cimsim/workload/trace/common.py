@@ -66,8 +66,10 @@ def import_function(spec: str, label: str, error: type[CimsimError] = WorkloadEr
         except ImportError as exc:
             raise error(f"{label} '{spec}': cannot import module '{target}': {exc}") from exc
     fn = getattr(module, name, None)
-    if not callable(fn):
+    if fn is None:
         raise error(f"{label} '{spec}': '{target}' has no function '{name}'")
+    if not callable(fn):
+        raise error(f"{label} '{spec}': '{target}'.{name} is a {type(fn).__name__}, not a function")
     return fn
 
 
