@@ -8,7 +8,6 @@ anything runs, and a stored file a rerun cannot read is one clean ``warning:`` l
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -16,22 +15,8 @@ from click.testing import CliRunner
 
 from cimsim.cli import main
 from cimsim.sweep import SweepStore, sweep
-from cimsim.workload import Op, Tensor, Workload, save_workload
 
 BW = "memory.dram.bandwidth=10GB/s,20GB/s"
-
-
-@pytest.fixture(scope="module")
-def chain(tmp_path_factory) -> Path:
-    """matmul -> matmul on 1 x 16 activations: a workload of two ops, quick on any engine."""
-    tensors = [Tensor("x", (1, 16), "fp32", "input"), Tensor("w0", (16, 16), "fp32", "weight"),
-               Tensor("h0", (1, 16), "fp32", "activation"), Tensor("w1", (16, 16), "fp32", "weight"),
-               Tensor("h1", (1, 16), "fp32", "activation")]
-    ops = [Op("mm0", "matmul", ("x", "w0"), ("h0",), m=1, k=16, n=16, weight="w0"),
-           Op("mm1", "matmul", ("h0", "w1"), ("h1",), m=1, k=16, n=16, weight="w1")]
-    path = tmp_path_factory.mktemp("wl") / "chain.json"
-    save_workload(Workload("chain", tensors, ops), path)
-    return path
 
 
 def _cli(*args):
