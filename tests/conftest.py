@@ -133,3 +133,19 @@ def assert_prefills_follow_the_iteration_before(w: Workload) -> int:
             assert ends[i - 1] in _ancestors(w, o), (i, w.ops[o].name)
         checked += 1
     return checked
+
+
+@pytest.fixture(scope="module")
+def chain_json(tmp_path_factory):
+    """A workload file of matmul -> matmul on 1 x 16 activations: two ops, quick on any engine."""
+    tensors = [Tensor("x", (1, 16), "fp32", "input"), Tensor("w0", (16, 16), "fp32", "weight"),
+               Tensor("h0", (1, 16), "fp32", "activation"), Tensor("w1", (16, 16), "fp32", "weight"),
+               Tensor("h1", (1, 16), "fp32", "activation")]
+    ops = [Op("mm0", "matmul", ("x", "w0"), ("h0",), m=1, k=16, n=16, weight="w0"),
+           Op("mm1", "matmul", ("h0", "w1"), ("h1",), m=1, k=16, n=16, weight="w1")]
+    from cimsim.workload import save_workload
+
+    path = tmp_path_factory.mktemp("wl") / "chain.json"
+    save_workload(Workload("chain", tensors, ops), path)
+    return path
+

@@ -30,31 +30,31 @@ def _refused(res, needle: str) -> None:
     assert needle in res.stderr, res.stderr
 
 
-def test_o_must_name_a_parquet_file(tmp_path, chain):
+def test_o_must_name_a_parquet_file(tmp_path, chain_json):
     out = tmp_path / "out.csv"
-    res = _cli("cpu-ddr5", "-w", chain, "--param", BW, "--engine", "analytic", "--workers", "1", "-q",
+    res = _cli("cpu-ddr5", "-w", chain_json, "--param", BW, "--engine", "analytic", "--workers", "1", "-q",
                "-o", out)
     _refused(res, f"-o {out}: sweep writes Parquet; name the file .parquet")
     assert not out.exists() and not SweepStore(out).parts_dir.exists() and not SweepStore(out).lock_path.exists()
 
 
-def test_csv_must_name_a_csv_file_other_than_the_output(tmp_path, chain):
+def test_csv_must_name_a_csv_file_other_than_the_output(tmp_path, chain_json):
     out = tmp_path / "same.parquet"
-    base = ["cpu-ddr5", "-w", chain, "--param", BW, "--engine", "analytic", "--workers", "1", "-q", "-o", out]
+    base = ["cpu-ddr5", "-w", chain_json, "--param", BW, "--engine", "analytic", "--workers", "1", "-q", "-o", out]
     _refused(_cli(*base, "--csv", out), f"--csv {out}: the CSV copy; name the file .csv")
     # the same file under another name (a link) is the same file
     link = tmp_path / "link.csv"
     link.symlink_to(out)
     _refused(_cli(*base, "--csv", link), f"--csv {link}: is the -o file; give the CSV copy its own name")
     with pytest.raises(Exception, match="is the -o file"):  # the Python API refuses it too
-        sweep("cpu-ddr5", chain, [BW], output=out, csv=link, workers=1)
+        sweep("cpu-ddr5", chain_json, [BW], output=out, csv=link, workers=1)
     assert not out.exists() and not SweepStore(out).lock_path.exists()
 
 
-def test_a_rerun_over_an_unreadable_output_warns_in_one_line(tmp_path, chain):
+def test_a_rerun_over_an_unreadable_output_warns_in_one_line(tmp_path, chain_json):
     out = tmp_path / "bw.parquet"
     out.write_text("point_id,latency_s\n")  # what --csv used to write over -o
-    res = _cli("cpu-ddr5", "-w", chain, "--param", BW, "--engine", "analytic", "--workers", "1",
+    res = _cli("cpu-ddr5", "-w", chain_json, "--param", BW, "--engine", "analytic", "--workers", "1",
                "-q", "-o", out)
     assert res.exit_code == 0, res.output
     lines = res.stderr.splitlines()  # the stored rows are read before the count is printed

@@ -31,9 +31,9 @@ from cimsim.sweep.sampling import sample_points
 LISTS = ["memory.dram.bandwidth=1TB/s,2TB/s,3TB/s", "processor.cores=8,16"]  # 3 x 2 = 6 combinations
 
 
-def test_sampled_lists_announce_the_points_they_write(tmp_path, chain):
+def test_sampled_lists_announce_the_points_they_write(tmp_path, chain_json):
     out = tmp_path / "s.parquet"
-    res = CliRunner().invoke(main, ["sweep", "cpu-ddr5", "-w", str(chain), *sum((["--param", p] for p in LISTS), []),
+    res = CliRunner().invoke(main, ["sweep", "cpu-ddr5", "-w", str(chain_json), *sum((["--param", p] for p in LISTS), []),
                                     "--sample", "random", "--samples", "10", "--engine", "analytic",
                                     "--workers", "1", "-q", "-o", str(out)])
     assert res.exit_code == 0, res.output
@@ -59,14 +59,14 @@ def test_every_draw_of_a_small_space_is_merged_into_its_points(method):
     assert cont.describe() == "sweep: 7 points x 1 config x 1 workload = 7 runs"
 
 
-def test_a_config_or_workload_given_twice_is_refused(tmp_path, chain):
+def test_a_config_or_workload_given_twice_is_refused(tmp_path, chain_json):
     copy = tmp_path / "copy.json"
-    copy.write_bytes(chain.read_bytes())
+    copy.write_bytes(chain_json.read_bytes())
     with pytest.raises(CimsimError, match=r"^config cpu-ddr5: the same content as .*cpu-ddr5.yaml, "
                                           r"already in this sweep .*; give each config once$"):
-        sweep(["cpu-ddr5", "cpu-ddr5"], chain, ["memory.dram.bandwidth=1TB/s,2TB/s"], workers=1)
-    with pytest.raises(CimsimError, match=rf"^workload {copy}: the same content as {chain}, "):
-        sweep("cpu-ddr5", [chain, copy], ["memory.dram.bandwidth=1TB/s,2TB/s"], workers=1)
+        sweep(["cpu-ddr5", "cpu-ddr5"], chain_json, ["memory.dram.bandwidth=1TB/s,2TB/s"], workers=1)
+    with pytest.raises(CimsimError, match=rf"^workload {copy}: the same content as {chain_json}, "):
+        sweep("cpu-ddr5", [chain_json, copy], ["memory.dram.bandwidth=1TB/s,2TB/s"], workers=1)
 
 
 # ------------------------------------------------------------------- bug 3: round values
@@ -87,13 +87,13 @@ def test_range_points_are_the_round_values_they_print():
         assert 10e9 <= v <= 100e9 and v == float(f"{v:.12g}")
 
 
-def test_a_swept_point_typed_into_run_gives_its_row(tmp_path, chain):
-    df = sweep("sram-cim", chain, ["links.interconnect.bandwidth=8GB/s..128GB/s:log:3"], workers=1)
+def test_a_swept_point_typed_into_run_gives_its_row(tmp_path, chain_json):
+    df = sweep("sram-cim", chain_json, ["links.interconnect.bandwidth=8GB/s..128GB/s:log:3"], workers=1)
     assert df[ERROR].isna().all(), df[ERROR].tolist()
     row = df[df["links.interconnect.bandwidth"] == 32e9]
     assert len(row) == 1
     assert len(set(df["latency_s"])) == 3  # the link bounds this workload: each point differs
-    res = CliRunner().invoke(main, ["run", "sram-cim", str(chain), "--set",
+    res = CliRunner().invoke(main, ["run", "sram-cim", str(chain_json), "--set",
                                     "links.interconnect.bandwidth=32GB/s", "--json"])
     assert res.exit_code == 0, res.output
     alone = json.loads(res.stdout)
