@@ -222,11 +222,11 @@ def architecture_from_dict(data: Mapping, source: str = "<config>",
             errors.append((key, f"must be a mapping of names to {model.__name__} sections"))
             raw = {}
         sections[key] = {}
-        kinds = reg.types()
+        kinds, broken = reg.types(), reg.broken()
         for lv, sec in raw.items():
             type_name = sec.get("type", "fixed") if isinstance(sec, Mapping) else "fixed"
-            if isinstance(type_name, str) and type_name in reg.broken():
-                errors.append((f"{key}.{lv}.type", reg.broken()[type_name]))
+            if isinstance(type_name, str) and type_name in broken:
+                errors.append((f"{key}.{lv}.type", broken[type_name]))
                 continue
             if not isinstance(type_name, str) or type_name not in kinds:
                 hint = did_you_mean(str(type_name), list(kinds))
@@ -258,7 +258,7 @@ def architecture_from_dict(data: Mapping, source: str = "<config>",
                            f"{si(float(c.capacity), 'B')} is more than the backing store's: levels "
                            f"run innermost first and the last, '{back}' ({si(float(bcfg.capacity), 'B')}), "
                            "holds every tensor; list the levels innermost first (the largest last)"))
-    reg = types()
+    reg, broken_components = types(), registry.components.broken()
     components = {}
     for key, sec in data.items():
         if key in RESERVED:
@@ -268,9 +268,8 @@ def architecture_from_dict(data: Mapping, source: str = "<config>",
                                      f"{', '.join(RESERVED)})"))
             continue
         type_name = sec.get("type", key)
-        if isinstance(type_name, str) and type_name in registry.components.broken():
-            errors.append((f"{key}.type" if "type" in sec else str(key),
-                           registry.components.broken()[type_name]))
+        if isinstance(type_name, str) and type_name in broken_components:
+            errors.append((f"{key}.type" if "type" in sec else str(key), broken_components[type_name]))
             continue
         if type_name not in reg:
             where = f"{key}.type" if "type" in sec else str(key)

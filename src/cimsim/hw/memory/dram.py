@@ -93,6 +93,10 @@ from ..base import RATE, STREAM, Fraction, MemoryLevel, MemoryResource, Pattern,
 from .jedec import TIMINGS, Jedec
 
 Standard = Literal[tuple(TIMINGS)]  # type: ignore[valid-type]
+#: the preset fields a level's ``timings`` may set, and those of them that are whole numbers
+TIMING_FIELDS = tuple(f.name for f in dataclasses.fields(Jedec)
+                      if f.name not in ("name", "source", "split_cmd_bus"))
+WHOLE_TIMINGS = frozenset(f.name for f in dataclasses.fields(Jedec) if f.type in (int, "int"))
 
 #: measured bandwidth-latency curves (Mess-Results), one row per point
 MESS_CURVES = Path(__file__).resolve().parents[2] / "data" / "validation" / "mess_latency_curves.csv"
@@ -193,12 +197,11 @@ class DramLevel(MemoryLevel):
 
     @model_validator(mode="after")
     def _timings(self) -> "DramLevel":
-        fields = {f.name: f.type for f in dataclasses.fields(Jedec)}
         for k, v in self.timings.items():
-            if k not in fields or k in ("name", "source", "split_cmd_bus"):
-                allowed = [n for n in fields if n not in ("name", "source", "split_cmd_bus")]
-                raise ValueError(f"timings: '{k}' is not a timing of a preset; allowed: {', '.join(allowed)}")
-            whole = fields[k] in (int, "int")
+            if k not in TIMING_FIELDS:
+                raise ValueError(f"timings: '{k}' is not a timing of a preset; allowed: "
+                                 f"{', '.join(TIMING_FIELDS)}")
+            whole = k in WHOLE_TIMINGS
             zero_ok = k.startswith("n_") and k not in ("n_bl", "n_refi")
             if not math.isfinite(v) or (whole and v != int(v)) or v < 0 or (v == 0 and not zero_ok):
                 kind = "a whole number" if whole else "a number"
@@ -289,8 +292,7 @@ class Dram(MemoryResource):
         t = TIMINGS[self.config.standard]
         if not self.config.timings:
             return t
-        whole = {f.name for f in dataclasses.fields(Jedec) if f.type in (int, "int")}
-        return dataclasses.replace(t, **{k: int(v) if k in whole else float(v)  # the preset's types
+        return dataclasses.replace(t, **{k: int(v) if k in WHOLE_TIMINGS else float(v)  # the preset's types
                                          for k, v in self.config.timings.items()})
 
     def peak_bytes_per_s(self) -> float:
