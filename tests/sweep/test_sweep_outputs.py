@@ -63,3 +63,18 @@ def test_a_rerun_over_an_unreadable_output_warns_in_one_line(tmp_path, chain_jso
     assert lines[0].endswith("); its points will be computed again")
     assert "UserWarning" not in res.stderr and "Traceback" not in res.stderr
     assert len(pd.read_parquet(out)) == 2
+
+
+def test_the_csv_copy_names_each_swept_parameters_unit(tmp_path, chain_json):
+    """A CSV file has no metadata: a swept parameter's SI unit goes into its column header (the
+    Parquet file keeps the bare path and the unit in ``cimsim_units``); a count keeps its path."""
+    out, csv = tmp_path / "bw.parquet", tmp_path / "bw.csv"
+    res = _cli("cpu-ddr5", "-w", chain_json, "--param", BW, "--param", "processor.cores=2,4",
+               "--engine", "analytic", "--workers", "1", "-q", "-o", out, "--csv", csv)
+    assert res.exit_code == 0, res.output
+    table, copy = pd.read_parquet(out), pd.read_csv(csv)
+    assert table.attrs["cimsim_units"] == {"memory.dram.bandwidth": "B/s", "processor.cores": ""}
+    params = [c for c in copy.columns if c.startswith(("memory.", "processor."))]
+    assert params == ["memory.dram.bandwidth [B/s]", "processor.cores"]
+    assert sorted(copy["memory.dram.bandwidth [B/s]"]) == [10e9, 10e9, 20e9, 20e9]
+    assert [c for c in copy.columns if c not in params] == [c for c in table.columns if "." not in c]

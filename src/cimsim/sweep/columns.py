@@ -51,3 +51,10 @@ def param_columns(df) -> list[str]:
     if listed:
         return [c for c in listed if c in df.columns]
     return [c for c in df.columns if "." in c]
+
+
+def csv_header(df) -> dict[str, str]:
+    """{column: header} for a sweep's CSV copy: each swept parameter with an SI unit is written
+    ``path [unit]`` (the Parquet table keeps the bare path and the unit in its metadata)."""
+    units = df.attrs.get(ATTR_UNITS) or {}
+    return {c: f"{c} [{units[c]}]" for c in param_columns(df) if units.get(c)}

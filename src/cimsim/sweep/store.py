@@ -95,7 +95,13 @@ def write_parquet(df: pd.DataFrame, path: str | Path) -> None:
 
 
 def write_csv(df: pd.DataFrame, path: str | Path) -> None:
-    atomic_write(path, lambda tmp: df.to_csv(tmp, index=False))
+    """Write ``df`` as CSV, atomically. A CSV file has no metadata, so a swept parameter's SI
+    unit (``DataFrame.attrs["cimsim_units"]``, kept in the Parquet file) goes into its column's
+    header: ``memory.dram.bandwidth [B/s]``; a dimensionless one keeps its bare path."""
+    from .columns import csv_header
+
+    out = df.rename(columns=csv_header(df))
+    atomic_write(path, lambda tmp: out.to_csv(tmp, index=False))
 
 
 class SweepBusy(CimsimError):
