@@ -76,6 +76,9 @@ def user_model(tmp_path_factory):
 
         def broken():
             raise ValueError("the data is not there")
+
+        def wrong_width():
+            return torch.randn(10, 12), torch.zeros(10, dtype=torch.long)
     """))
     return str(f)
 
@@ -141,6 +144,17 @@ def test_a_user_function_that_raises_is_one_line_naming_where(user_model):
     assert len(out.splitlines()) == 1 and "Traceback" not in out
     assert (f"--dataset '{user_model}:broken': calling it failed: ValueError: the data is not there "
             f"(at {user_model}:{at})") in out
+
+
+def test_a_data_set_the_model_cannot_run_is_named_with_its_shape(user_model):
+    """The trace is the data set's first sample's forward pass: inputs of the wrong width are
+    one line naming the data set and both shapes (it said "running Sequential on the example
+    inputs failed", naming neither the data set nor the shape)."""
+    code, out = _run("rram-cim", f"{user_model}:factory", "--accuracy", "--dataset",
+                     f"{user_model}:wrong_width")
+    assert code == 1 and len(out.strip().splitlines()) == 1 and "Traceback" not in out, out
+    assert (f"--dataset '{user_model}:wrong_width': the model fails on its first input (shape "
+            "[1, 12]; the factory's example inputs have shape [1, 20]): RuntimeError: ") in out
 
 
 def test_fractional_labels_are_refused_whole_float_labels_are_classes(user_model):

@@ -132,10 +132,26 @@ def load_target(spec: str, dataset: Optional[str] = None) -> Target:
         y = y.long()
         if y.shape != x.shape[:1]:
             raise AccuracyError(f"--dataset '{dataset}': {len(y)} labels for {len(x)} inputs")
+    _check_runs_on(torch, model, x, result[1], dataset)
     key = hashlib.sha256(f"{Path(spec.rpartition(':')[0]).resolve()}:{spec}:{dataset}".encode()
                          + _file_bytes(spec)).hexdigest()[:16]
     name = re.sub(r"\W", "-", Path(spec.rpartition(":")[0]).stem + "-" + spec.rpartition(":")[2])
     return Target(name, model, x, y, x[:CALIBRATION_SAMPLES], (x[:1],), f"{name}-{key}")
+
+
+def _check_runs_on(torch, model, x, example, dataset: str) -> None:
+    """The model runs on the data set's first input (its trace is that sample's forward pass),
+    or one line naming the data set, the shapes and what the model raised."""
+    try:
+        with torch.no_grad():
+            model(x[:1])
+    except Exception as exc:  # noqa: BLE001 - the user's model on the user's data: one line
+        ex = [list(t.shape) for t in (example if isinstance(example, tuple) else (example,))
+              if isinstance(t, torch.Tensor)]
+        said = f"; the factory's example inputs have shape {', '.join(map(str, ex))}" if ex else ""
+        msg = str(exc).splitlines()[0] if str(exc) else ""
+        raise AccuracyError(f"--dataset '{dataset}': the model fails on its first input (shape "
+                            f"{list(x[:1].shape)}{said}): {type(exc).__name__}: {msg}") from exc
 
 
 def _file_bytes(spec: str) -> bytes:
