@@ -121,3 +121,31 @@ def test_analytic_engine_says_it_does_not_queue_blocked_holds():
     r = simulate(_sharing_arch("blocked"), _blocked_workload(), engine="analytic")
     assert any("exclusively" in n and "dram" in n for n in r.notes)
     assert not any("exclusively" in n for n in simulate(_sharing_arch("blocked"), _blocked_workload()).notes)
+
+
+@pytest.mark.parametrize("precision, dtype, marked", [
+    ("fp16", "fp32", True), ("fp16", "fp16", False), ("fp16", "bf16", True), (None, "fp32", False),
+])
+def test_a_pim_unit_of_a_fixed_number_format_marks_other_dtypes(precision, dtype, marked):
+    """Aquabolt-XL's units are FP16 SIMD: a config saying ``precision: fp16`` marks a run of
+    another dtype (the processor would run those ops in the trace's own dtype), as a CIM's or a
+    systolic array's fixed bits do; without ``precision`` the units compute in the ops' dtype.
+    The costs do not change: the mark is a note, not a model."""
+    pim = {"units_per_channel": 4, "clock": "1 GHz", "macs_per_cycle": 2, "internal_bandwidth": "2 GB/s",
+           "energy_per_mac": "1 pJ", "energy_per_bit": "0.5 pJ/bit"}
+    arch = make_arch(name="round-pim", pim={**pim, **({"precision": precision} if precision else {})})
+    r = simulate(arch, gemv_workload(1024, 1024, dtype=dtype), engine="analytic")
+    assert r.precision_mismatch is marked
+    note = f"precision mismatch: pim computes in fp16, but its ops are {dtype} in the workload"
+    assert any(n.startswith(note) for n in r.notes) is marked, r.notes
+    plain = simulate(make_arch(name="round-pim", pim=pim), gemv_workload(1024, 1024, dtype=dtype),
+                     engine="analytic")
+    assert r.latency_s == plain.latency_s and r.energy_j == plain.energy_j
+
+
+def test_bundled_hbm_pim_units_compute_fp16():
+    from cimsim.config import load_architecture
+
+    for name in ("hbm-pim", "gpu-hbm-pim-attn"):
+        pim = next(c for c in load_architecture(name).instances if c.type_name == "pim")
+        assert pim.compute_dtype() == "fp16" and pim.mac_precision("fp32") == "fp16"

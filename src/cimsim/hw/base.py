@@ -46,11 +46,8 @@ from typing import ClassVar, Literal, Mapping, Optional
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from ..quantity import (
-    Bytes, JoulesPerBit, JoulesPerByte, Meters, NonNegativeFloat, PositiveInt, Seconds,
-    SquareMeters, Volts,
-    BytesPerSecond, Fraction, NonNegativeInt,  # noqa: F401  (re-exported for resources, components)
-)
+from ..quantity import (Bytes, JoulesPerBit, JoulesPerByte, Meters, NonNegativeFloat, PositiveInt, Seconds,
+                        SquareMeters, Volts, BytesPerSecond, Fraction, NonNegativeInt)  # noqa: F401
 from ..errors import RateFieldError
 from ..workload.oparrays import OpArrays  # noqa: F401  (re-exported for components)
 
@@ -538,8 +535,8 @@ class Component:
 
     @classmethod
     def cache_link(cls, name: str, config: ComponentConfig, links: tuple[str, ...]) -> Optional[str]:
-        """The link (of ``links``) a KV-cache append crosses when this component holds the cache
-        in a memory of its own (PIM in separate sharing); None (default): the backing store."""
+        """The link (of ``links``) a KV-cache append crosses when the cache is in a memory of its
+        own (PIM, separate sharing); None (default): the backing store."""
         return None
 
     def cost(self, ops: OpArrays, idx: np.ndarray, plan: Plan) -> OpCost:
@@ -587,14 +584,17 @@ class Component:
         dtype (a CIM's fixed precision), or None when it computes in the ops' own dtype."""
         return None
 
+    def compute_dtype(self) -> str | None:
+        """The number format (a dtype name) it computes in whatever the ops' dtype, or None."""
+        return None
+
     def peak_macs_per_s(self, dtype: str) -> float | None:
         """Peak MAC rate for ``dtype`` (rooflines), or None if the component does no MACs."""
         return None
 
     def mac_precision(self, dtype: str) -> str:
-        """The precision the component does the MACs of a ``dtype`` workload at (roofline
-        labels): ``dtype`` itself unless it quantizes (CIM arrays, a systolic array)."""
-        return dtype
+        """The precision it does a ``dtype`` workload's MACs at (roofline labels; CIMs quantize)."""
+        return self.compute_dtype() or dtype
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.name!r})"

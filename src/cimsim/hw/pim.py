@@ -96,6 +96,10 @@ class PIMConfig(ComponentConfig):
     power_cap: Optional[Watts] = Field(
         default=None, description="Largest average dynamic power of all units over an op "
         "(MACs + internal reads); ops that would exceed it run slower. None: no cap.")
+    precision: Optional[Literal["fp32", "fp16", "bf16", "int8"]] = Field(
+        default=None, description="The number format the units compute in, whatever the ops' "
+        "dtype (Aquabolt-XL's FP16 SIMD: fp16); ops of another dtype are marked a precision "
+        "mismatch. None: the ops' own dtype.")
     energy_per_mac: Joules = Field(description="Energy of one MAC in a unit.")
     energy_per_bit: JoulesPerBit = Field(description="Energy per bit read from the banks internally.")
     max_rows: PositiveInt = Field(default=1, description="Largest activation row count treated "
@@ -283,3 +287,6 @@ class PIM(Component):
 
     def peak_macs_per_s(self, dtype):
         return self.peak_macs
+
+    def compute_dtype(self):
+        return self.config.precision

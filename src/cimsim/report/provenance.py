@@ -77,12 +77,20 @@ def precision_notes(components, idx, dtypes) -> list[str]:
 
     out = []
     for comp, ids in zip(components, idx):
-        bits = comp.compute_bits()
-        if bits is None or len(ids) == 0:
+        bits, own = comp.compute_bits(), comp.compute_dtype()
+        if (bits is None and own is None) or len(ids) == 0:
             continue
         # compute dtypes only: an op of a storage-only dtype (a bool mask, int64 indices) that a
         # chip's periphery runs does no MACs at the component's precision
         seen = sorted(set(str(d) for d in dtypes[ids]) & set(DTYPES))
+        if bits is None:  # a number format of its own (a PIM unit's FP16)
+            if bad := [d for d in seen if d != own]:
+                out.append(f"precision mismatch: {comp.name} computes in {own}, but its ops are "
+                           f"{', '.join(bad)} in the workload; another unit running the same "
+                           f"trace computes at the trace's dtype, so a comparison mixes "
+                           f"precisions (trace with --dtype {own}, or set the component's "
+                           "precision to match)")
+            continue
         bad = [d for d in seen if d not in INTEGER_DTYPES or DTYPE_BYTES[d] * 8 != max(bits)]
         if bad:
             out.append(f"precision mismatch: {comp.name} computes {bits[0]}-bit weights x "
