@@ -244,6 +244,17 @@ def place_and_cost(arch: Architecture, workload: Workload,
     return pl, table
 
 
+def _check_args(arch, workload) -> None:
+    """An Architecture and a Workload, or one line saying what was given and how to load it."""
+    for value, cls, load, what in ((arch, Architecture, "load_architecture", "arch"),
+                                   (workload, Workload, "load_workload", "workload")):
+        if not isinstance(value, cls):
+            got = f"the {type(value).__name__} {value!r}" if isinstance(value, (str, bytes)) or \
+                hasattr(value, "__fspath__") else f"a {type(value).__name__}"
+            raise CimsimError(f"simulate(): {what} must be {'an' if what == 'arch' else 'a'} {cls.__name__} ({load}(NAME or PATH) "
+                              f"gives one), got {got}"[:300])
+
+
 def simulate(arch: Architecture, workload: Workload, engine: str = "des", keep_ops: bool = True,
              costs: CostCache | None = None) -> Result:
     """Simulate ``workload`` on ``arch`` and report latency, energy and utilization.
@@ -260,6 +271,7 @@ def simulate(arch: Architecture, workload: Workload, engine: str = "des", keep_o
     """
     if engine not in ENGINES:
         raise CimsimError(f"engine '{engine}' is not one of {', '.join(ENGINES)}")
+    _check_args(arch, workload)
     check_resources(arch)
     pl, table = place_and_cost(arch, workload, costs)
     table = pattern_energy(arch, workload.arrays, table)

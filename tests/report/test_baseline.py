@@ -86,3 +86,56 @@ def test_report_table_has_the_ratio_columns(two, tmp_path):
     assert _num(rows[0][i]) == pytest.approx(g.latency_s / c.latency_s, rel=5e-3, abs=0)
     assert _num(rows[0][j]) == pytest.approx(c.energy_j / g.energy_j, rel=5e-3, abs=0)
     assert rows[1][i] == rows[1][j] == "1×"
+
+
+def test_the_csv_copies_carry_the_ratio_columns(tmp_path):
+    """`compare --baseline X -o f.csv` and the report's results.csv carry the printed ratios (the
+    CSVs had none): base 8 s / 1.5 J against 2 s / 3 J -> 4 and 2, by the arithmetic above, here
+    on two real runs: speed-up = baseline latency / latency, energy ratio = energy / baseline's."""
+    import pandas as pd
+
+    out = tmp_path / "c.csv"
+    res = CliRunner().invoke(main, ["compare", "gpu-hbm3", "cpu-ddr5", "-w", "gru", "--engine",
+                                    "analytic", "--baseline", "cpu-ddr5", "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    df = pd.read_csv(out)
+    assert list(df.columns[:5]) == ["workload", "architecture", "baseline", "speedup_vs_baseline",
+                                    "energy_ratio_vs_baseline"]
+    by = df.set_index("architecture")
+    assert (by["baseline"] == "cpu-ddr5").all()
+    assert by.loc["cpu-ddr5", "speedup_vs_baseline"] == by.loc["cpu-ddr5", "energy_ratio_vs_baseline"] == 1.0
+    assert by.loc["gpu-hbm3", "speedup_vs_baseline"] == pytest.approx(
+        by.loc["cpu-ddr5", "latency_s"] / by.loc["gpu-hbm3", "latency_s"], rel=1e-12)
+    assert by.loc["gpu-hbm3", "energy_ratio_vs_baseline"] == pytest.approx(
+        by.loc["gpu-hbm3", "energy_j"] / by.loc["cpu-ddr5", "energy_j"], rel=1e-12)
+    rep = tmp_path / "rep"
+    res = CliRunner().invoke(main, ["report", "gpu-hbm3", "cpu-ddr5", "-w", "gru", "--engine",
+                                    "analytic", "--no-timelines", "-o", str(rep)])
+    assert res.exit_code == 0, res.output
+    assert f"wrote {rep / 'results.csv'} (every result column, and the speed-up and energy ratio " \
+           "against gpu-hbm3)" in res.output
+    page = pd.read_csv(rep / "results.csv").set_index("architecture")
+    assert page.loc["cpu-ddr5", "speedup_vs_baseline"] == pytest.approx(
+        page.loc["gpu-hbm3", "latency_s"] / page.loc["cpu-ddr5", "latency_s"], rel=1e-12)
+
+
+def test_two_configs_of_one_name_are_refused(tmp_path):
+    """A copied config with one field edited keeps its `name:`: the rows could not be told apart,
+    every ratio was 1x (the baseline's run was looked up by name) and the report's second
+    timeline overwrote the first. Now one line names both files; a file given twice is refused."""
+    import shutil
+
+    copy = tmp_path / "cpu-slow.yaml"
+    shutil.copy(resolve_config("cpu-ddr5"), copy)
+    for cmd in (["compare"], ["report", "-o", str(tmp_path / "r")]):
+        res = CliRunner().invoke(main, [*cmd, "cpu-ddr5", str(copy), "-w", "gru", "--baseline", "cpu-ddr5"])
+        assert res.exit_code == 1 and len(res.output.strip().splitlines()) == 1, res.output
+        assert f"and {copy} are both named 'cpu-ddr5' (their name: field): results are keyed by " \
+               "name; give each config its own name" in res.output
+    res = CliRunner().invoke(main, ["compare", "cpu-ddr5", "cpu-ddr5", "-w", "gru"])
+    assert res.exit_code == 1 and "is given twice" in res.output
+    r = _result("a", "w", 1.0, {"dram": 1.0})
+    with pytest.raises(CimsimError, match="two runs of workload 'w' on architectures named 'a'"):
+        baseline_ratios([r, r], "a")
+    with pytest.raises(CimsimError, match=r"takes Results \(simulate\(\)'s\), got a dict"):
+        baseline_ratios([r.record()], "a")

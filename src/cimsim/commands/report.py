@@ -57,3 +57,5 @@ def report(configs: tuple[str, ...], workloads: tuple[str, ...], output_dir: Pat
     click.echo(f"wrote {full_path(page)} ({len(rep.results)} runs, {len(rep.figures)} figures"
                + ("" if no_timelines else f"; {len(rep.results)} timelines beside it, "
                                           f"{si(rep.timeline_bytes, 'B')}") + f"){created(made)}")
+    click.echo(f"wrote {full_path(page.with_name('results.csv'))} (every result column"
+               f"{', and the speed-up and energy ratio against ' + rep.baseline if rep.results else ''})")

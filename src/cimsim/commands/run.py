@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import click
@@ -349,7 +350,24 @@ def load_many(configs: tuple[str, ...], workloads: tuple[str, ...], sets: tuple[
             if len(config_paths) == 1 or str(p) in str(exc):
                 raise
             raise ConfigError(f"{p}: {exc}") from None
-    return archs, [load_workload(p) for p in workload_paths]
+    wls = [load_workload(p) for p in workload_paths]
+    _one_name_each("config", config_paths, [a.name for a in archs], "name:")
+    _one_name_each("workload", workload_paths, [w.name for w in wls], '"name"')
+    return archs, wls
+
+
+def _one_name_each(what: str, paths, names, field: str) -> None:
+    """Rows, baseline ratios and report files are keyed by name: two files of one name (a copied
+    config with one field edited) are refused, naming both (their rows were indistinguishable,
+    and the ratios and timelines of one were the other's)."""
+    seen: dict[str, object] = {}
+    for p, n in zip(paths, names):
+        if n in seen:
+            same = os.path.realpath(seen[n]) == os.path.realpath(p)
+            raise CimsimError(f"{what} {p} is given twice" if same else
+                              f"{what}s {seen[n]} and {p} are both named '{n}' (their {field} field): "
+                              f"results are keyed by name; give each {what} its own name")
+        seen[n] = p
 
 
 def _csv_name(value: Path | None) -> Path | None:
@@ -446,6 +464,10 @@ def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
                    "precision other than the workload's dtype (e.g. 8-bit CIM on an fp32 trace); "
                    "rows compare unlike precisions (see the run's notes)")
     if output is not None:
+        if ratios is not None:
+            from ..report.baseline import with_ratios
+
+            df = with_ratios(df, ratios, baseline)
         try:
             atomic_write(output, lambda tmp: df.to_csv(tmp, index=False))
         except OSError as exc:

@@ -109,7 +109,20 @@ class Architecture:
         hw = self.rate_free_hardware
         return tuple(get(cfg.type)(name, cfg, hw) for name, cfg in self.components.items())
 
+    #: built from the fields on first use; never pickled (they hold read-only views)
+    _DERIVED = ("hardware", "rate_free_hardware", "instances")
+
+    def __getstate__(self) -> dict:
+        """The fields only: a copy (pickle, ``copy.deepcopy``, a Dask or process-pool worker)
+        rebuilds the hardware and components from them on first use."""
+        return {k: v for k, v in self.__dict__.items() if k not in self._DERIVED}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+
     def component(self, name: str) -> Component:
+        """The component named ``name`` (its config section's key); KeyError naming those
+        there are."""
         for c in self.instances:
             if c.name == name:
                 return c
@@ -117,12 +130,15 @@ class Architecture:
                        f"{[c.name for c in self.instances]}")
 
     def of_type(self, type_name: str) -> list[Component]:
+        """The components of registered type ``type_name`` (e.g. ``"cim"``), in config order."""
         return [c for c in self.instances if c.type_name == type_name]
 
     @property
     def backing_store(self) -> MemoryLevel:
+        """The last memory level's config: where model inputs and weights lie at the start."""
         return self.memory[self.hardware.backing_store]
 
     @property
     def static_power_w(self) -> float:
+        """Static power of all components together, W."""
         return float(sum(c.static_power_w for c in self.instances))

@@ -19,6 +19,15 @@ def baseline_ratios(results: Iterable, baseline: str) -> dict[tuple[str, str], t
     result of architecture ``baseline`` on the same workload; a workload the baseline did not
     run has no entry. Refuses a baseline that ran nothing (one line, naming what ran)."""
     results = list(results)
+    bad = next((r for r in results if not all(hasattr(r, a) for a in
+                                               ("workload", "architecture", "latency_s", "energy_j"))), None)
+    if bad is not None:
+        raise CimsimError(f"baseline_ratios() takes Results (simulate()'s), got a {type(bad).__name__}")
+    keys = [(r.workload, r.architecture) for r in results]
+    if len(set(keys)) != len(keys):
+        twice = next(k for k in keys if keys.count(k) > 1)
+        raise CimsimError(f"two runs of workload '{twice[0]}' on architectures named '{twice[1]}': "
+                          "ratios are keyed by name; give each config its own name")
     base = {r.workload: r for r in results if r.architecture == baseline}
     if not base:
         names = ", ".join(dict.fromkeys(r.architecture for r in results))
@@ -31,6 +40,24 @@ def baseline_ratios(results: Iterable, baseline: str) -> dict[tuple[str, str], t
         speed = b.latency_s / r.latency_s if r.latency_s > 0 else float("nan")
         energy = r.energy_j / b.energy_j if b.energy_j > 0 else float("nan")
         out[(r.workload, r.architecture)] = (speed, energy)
+    return out
+
+
+def with_ratios(df, ratios: dict, baseline: str):
+    """``df`` (one row per run, ``workload`` and ``architecture`` columns) with the columns
+    ``baseline``, ``speedup_vs_baseline`` and ``energy_ratio_vs_baseline`` (empty where the
+    baseline did not run that workload), after ``architecture``: the table's CSV copy says what
+    the printed table's ratio columns say."""
+    from . import columns as C
+
+    keys = list(zip(df[C.WORKLOAD], df[C.ARCHITECTURE]))
+    out = df.copy()
+    at = list(out.columns).index(C.ARCHITECTURE) + 1
+    for j, (name, values) in enumerate(((C.BASELINE, [baseline] * len(keys)),
+                                        (C.SPEEDUP, [ratios.get(k, (None, None))[0] for k in keys]),
+                                        (C.ENERGY_RATIO, [ratios.get(k, (None, None))[1] for k in keys]))):
+        out.insert(at + j, name, values)
+    out[[C.SPEEDUP, C.ENERGY_RATIO]] = out[[C.SPEEDUP, C.ENERGY_RATIO]].astype(float)
     return out
 
 

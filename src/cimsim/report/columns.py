@@ -84,6 +84,12 @@ PROVENANCE = "provenance"
 #: ``--json`` key and note of a comparison mixing precisions (trace dtype vs a component's bits)
 PRECISION_MISMATCH = "precision_mismatch"
 STATIC = "static"  # the energy part of static power x latency
+#: ``compare --baseline`` / ``report`` columns (:mod:`cimsim.report.baseline`): the baseline
+#: architecture's name, its latency / this run's (above 1: faster), this run's energy / its
+#: (below 1: less energy; NaN when the baseline counted none); empty for a workload it did not run
+BASELINE = "baseline"
+SPEEDUP = "speedup_vs_baseline"
+ENERGY_RATIO = "energy_ratio_vs_baseline"
 #: op-table columns (``<cim>_input_ones``, ``<cim>_weight_ones``) of a CIM's ops on a workload
 #: that states data statistics (``cimsim trace --stats``): the activity each op's energy used
 #: (its own traced value, or the config's); absent for a workload that states none

@@ -218,7 +218,13 @@ def write_report(rep: Report, out_dir: str | Path, timelines: bool = True) -> Pa
     out.mkdir(parents=True, exist_ok=True)
     if not rep.figures:
         build_report(rep)
-    rep.table.to_csv(out / "results.csv", index=False)
+    table = rep.table
+    base = rep.baseline or (rep.archs[0].name if rep.archs and rep.results else None)
+    if base is not None and rep.results:  # the ratio columns the page's table shows
+        from .baseline import with_ratios
+
+        table = with_ratios(table, baseline_ratios([r for _, _, r in rep.results], base), base)
+    table.to_csv(out / "results.csv", index=False)
     rep.timeline_bytes = 0
     links = [("results.csv (every result column)", "results.csv")]
     for arch, wl, r in (rep.results if timelines else []):

@@ -1,0 +1,22 @@
+"""`simulate` given what is not an Architecture and a Workload: one CimsimError saying what was
+given and how to load one (it was `AttributeError: 'str' object has no attribute 'hardware'`)."""
+
+from __future__ import annotations
+
+import pytest
+
+from cimsim import load_architecture, load_workload, simulate
+from cimsim.errors import CimsimError
+
+
+@pytest.mark.parametrize("args, says", [
+    (("gpu-hbm3", "lstm"), "arch must be an Architecture (load_architecture(NAME or PATH) gives "
+                           "one), got the str 'gpu-hbm3'"),
+    (("A", None), "workload must be a Workload (load_workload(NAME or PATH) gives one), got a NoneType"),
+    (("W", "A"), "arch must be an Architecture (load_architecture(NAME or PATH) gives one), got a Workload"),
+])
+def test_simulate_names_what_it_was_given(args, says):
+    objs = {"A": load_architecture("gpu-hbm3"), "W": load_workload("gru")}
+    with pytest.raises(CimsimError) as exc:
+        simulate(*[objs.get(a, a) if isinstance(a, str) and a in objs else a for a in args])
+    assert str(exc.value) == f"simulate(): {says}"
