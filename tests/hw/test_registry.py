@@ -262,8 +262,50 @@ def test_the_readme_plugin_recipe_registers():
     start = readme.index("```python\n", head) + len("```python\n")
     code = readme[start:readme.index("```", start)]
     ns: dict = {}
-    exec(compile(code, "README.md", "exec"), ns)
+    # as a user's script runs it: without this test module's `from __future__ import annotations`
+    exec(compile(code, "README.md", "exec", dont_inherit=True), ns)
     try:
         assert registry.memory_types()["halved"] is ns["Halved"]
     finally:
         registry.unregister("halved", kind="memory")
+
+
+def test_a_plugin_config_naming_a_type_it_did_not_import_is_refused_at_register(tmp_path):
+    """With ``from __future__ import annotations`` a field's type is a name resolved late: a
+    Config naming one its module never imported was registered, and every run using it ended in
+    pydantic's 30-line "is not fully defined" traceback. register() now resolves it and refuses
+    in one line naming the type, the class and the missing name."""
+    import importlib.util
+
+    from cimsim.errors import ComponentError
+
+    src = tmp_path / "late_plugin.py"
+    src.write_text(textwrap.dedent('''
+        from __future__ import annotations
+        from typing import Literal
+        from pydantic import Field
+        from cimsim.hw import Component, ComponentConfig
+
+        class LateConfig(ComponentConfig):
+            type: Literal["test-late"] = Field(default="test-late", description="Component type.")
+            macros: PositiveInt = Field(description="Macros.")  # noqa: F821  (never imported)
+
+        class Late(Component):
+            type_name = "test-late"
+            Config = LateConfig
+            priority = 5
+    '''))
+    spec = importlib.util.spec_from_file_location("late_plugin", src)
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules["late_plugin"] = mod  # as an import would leave it
+    try:
+        spec.loader.exec_module(mod)
+        assert not mod.LateConfig.__pydantic_complete__
+        with pytest.raises(ComponentError) as exc:
+            registry.register(mod.Late)
+    finally:
+        del sys.modules["late_plugin"]
+    assert str(exc.value) == ("component type 'test-late' (late_plugin.Late): its Config LateConfig is "
+                              "not fully defined: name 'PositiveInt' is not defined (import every "
+                              "type its fields name)")
+    assert "test-late" not in registry.types()

@@ -23,6 +23,7 @@ an op is decided by each class's ``priority``, never by the order here.
 from __future__ import annotations
 
 import types as _types
+import sys
 import typing
 from importlib.metadata import EntryPoint, entry_points
 
@@ -143,6 +144,16 @@ class Registry:
         if not (isinstance(cls.Config, type) and issubclass(cls.Config, self.config_base)):
             raise ComponentError(f"{where}: its Config must derive from {self.config_base.__name__} "
                                  f"(cimsim.hw.base), which gives the fields the stages read")
+        if not getattr(cls.Config, "__pydantic_complete__", True):
+            # annotations left as names (``from __future__ import annotations``) that pydantic
+            # could not resolve when the class was made: resolve them in the Config's module now
+            mod = sys.modules.get(cls.Config.__module__)
+            try:
+                cls.Config.model_rebuild(_types_namespace=dict(vars(mod)) if mod else None)
+            except Exception as exc:  # noqa: BLE001 - pydantic's PydanticUndefinedAnnotation & co.
+                msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                raise ComponentError(f"{where}: its Config {cls.Config.__qualname__} is not fully "
+                                     f"defined: {msg} (import every type its fields name)") from None
         tf = cls.Config.model_fields.get("type")
         allowed = typing.get_args(tf.annotation) if tf is not None and \
             typing.get_origin(tf.annotation) is typing.Literal else ()
