@@ -49,3 +49,25 @@ def test_adc_sharing_all_columns_is_allowed():
     arch = load_architecture(config_path("rram-cim-derived"), {"cim.adc.columns_per_adc": "128"},
                              cli=True)
     assert arch.components["cim"].adc.adcs_per_array(128) == 1
+
+
+# --- a multi-bit SRAM "cell" is a unit of bitcells whose size the config states: an sram_6t
+# --- at bits_per_cell 8 shrank every array, ADC and drive 8x with no word (a new user's sweep)
+
+@pytest.mark.parametrize("cell", ["sram_6t", "sram_8t", "sram_charge", "sram_digital"])
+def test_a_multi_bit_sram_cell_needs_the_units_size(cell):
+    with pytest.raises(ConfigError) as e:
+        load_architecture(config_path("sram-cim-derived"),
+                          {"cim.cell.type": cell, "cim.bits_per_cell": "8"}, cli=True)
+    assert f"bits_per_cell 8 on an {cell} cell, which holds one bit: a multi-bit unit of several " \
+           "bitcells needs its size stated (cell.width_f / cell.height_f" in str(e.value)
+    # the unit's size given (Sinangil et al.'s 4-cell unit is written so): accepted
+    arch = load_architecture(config_path("sram-cim-derived"),
+                             {"cim.cell.type": cell, "cim.bits_per_cell": "2", "cim.cell.width_f": "105"},
+                             cli=True)
+    assert arch.components["cim"].bits_per_cell == 2
+
+
+def test_resistive_cells_hold_several_bits_without_more():
+    arch = load_architecture(config_path("rram-cim-derived"), {"cim.bits_per_cell": "2"}, cli=True)
+    assert arch.components["cim"].bits_per_cell == 2

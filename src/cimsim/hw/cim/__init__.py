@@ -234,6 +234,15 @@ class CIMConfig(ComponentConfig):
                              f"{self.technology}; allowed: "
                              f"{', '.join(TECHNOLOGY_CELLS[self.technology])} (or set "
                              f"technology: {fits})")
+        if (self.cell is not None and self.technology == "sram" and self.bits_per_cell > 1
+                and self.cell.width_f is None and self.cell.height_f is None):
+            # an SRAM bitcell holds one bit: a multi-bit "cell" is a unit of that many bitcells
+            # (Sinangil et al.'s 4-cell CIM unit), whose size the config must state, or every
+            # array, ADC and drive would shrink as if one bitcell held them all
+            raise ValueError(f"bits_per_cell {self.bits_per_cell} on an {self.cell.type} cell, "
+                             "which holds one bit: a multi-bit unit of several bitcells needs its "
+                             "size stated (cell.width_f / cell.height_f: the unit's, in F), or "
+                             "bits_per_cell: 1")
         if self.chip is not None:
             onchip.check_config(self)
         return self
