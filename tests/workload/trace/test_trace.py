@@ -152,6 +152,32 @@ def test_strided_grouped_conv_matches_flop_counter():
     assert trace(model, inputs).macs == flop_counter_macs(model, inputs)
 
 
+@pytest.mark.torch
+@pytest.mark.parametrize("form", ["bmm", "matmul", "einsum"])
+def test_a_batched_matmul_over_a_3d_parameter_traces(form):
+    """x (4, 16, 32) times a per-head weight W (4, 32, 8): 4 x 16 x 32 x 8 = 16,384 MACs in one
+    matmul of batch 4 whose B operand is W itself, read as an operand (no one stationary k x n
+    weight is shared by the batch), as a grouped convolution's is. It failed to trace: "op
+    'bmm.B.gather': op name is used twice" (a tracer bug)."""
+    torch = _torch()
+    from cimsim.workload.trace import trace
+
+    class PerHead(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.W = torch.nn.Parameter(torch.randn(4, 32, 8))
+
+        def forward(self, x):
+            return {"bmm": lambda: torch.bmm(x, self.W), "matmul": lambda: x @ self.W,
+                    "einsum": lambda: torch.einsum("hsd,hde->hse", x, self.W)}[form]()
+
+    w = trace(PerHead(), (torch.randn(4, 16, 32),))
+    [mm] = [op for op in w.ops if op.kind == "matmul"]
+    assert (mm.batch, mm.m, mm.k, mm.n, mm.weight) == (4, 16, 32, 8, None)
+    assert w.macs == 4 * 16 * 32 * 8 == flop_counter_macs(PerHead(), (torch.randn(4, 16, 32),))
+    assert w.weight_bytes == 4 * 32 * 8 * 4 and "W" in mm.inputs
+
+
 # --------------------------------------------------------------------------- recurrent
 @pytest.mark.torch
 @pytest.mark.parametrize("kw", [

@@ -570,12 +570,12 @@ class Lowerer:
                 continue
             if p.kind == "matmul":
                 a = self._operand(ops, tensors, p, operands[0], p.batch * p.m * p.k, "A", False)
-                b = self._operand(ops, tensors, p, operands[1],
-                                  (p.k * p.n) if p.weight else p.batch * p.k * p.n, "B", p.weight)
-                weight = b if p.weight and tensors[b].role == "weight" and tensors[b].numel == p.k * p.n \
-                    else None
-                if weight is None and tensors[b].numel != p.batch * p.k * p.n:
-                    b = self._operand(ops, tensors, p, [b], p.batch * p.k * p.n, "B", False, force=True)
+                # one k x n weight shared by the batch is stationary; a batch x k x n one (a bmm
+                # over a 3-D parameter) is read as an operand, as a grouped convolution's is
+                one = p.weight and [tensors[t].numel for t in operands[1]] == [p.k * p.n] and \
+                    tensors[operands[1][0]].role == "weight"
+                b = self._operand(ops, tensors, p, operands[1], (p.k * p.n) if one else p.batch * p.k * p.n, "B", one)
+                weight = b if one else None
                 ops.append(Op(p.name, "matmul", (a, b), tuple(outs), m=p.m, k=p.k, n=p.n, batch=p.batch,
                               weight=weight, tags=p.tags))
                 continue
@@ -588,8 +588,8 @@ class Lowerer:
                           generic_macs=int(p.macs)))
         return tensors, ops
 
-    def _operand(self, ops, tensors, p, names, numel, which, weight, force=False):
-        if len(names) == 1 and not force and (tensors[names[0]].numel == numel):
+    def _operand(self, ops, tensors, p, names, numel, which, weight):
+        if len(names) == 1 and tensors[names[0]].numel == numel:
             return names[0]
         out = f"{p.name}.{which}"
         tensors[out] = Tensor(out, (int(numel),), tensors[names[0]].dtype, "activation")
