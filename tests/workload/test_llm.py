@@ -649,6 +649,32 @@ def test_collective_protocols_pick_by_size_and_charge_their_latency_and_wire_byt
     d["collective"]["protocols"][0].pop("up_to")
     with pytest.raises(ConfigError, match="up_to"):
         architecture_from_dict(d)
+    # an up_to on the last protocol would be ignored (it runs every larger all-reduce): refused
+    d["collective"]["protocols"] = [{"name": "LL", "up_to": "4096 B", "base_latency": "5 us",
+                                     "hop_latency": "0.6 us", "wire_efficiency": 0.5}]
+    with pytest.raises(ConfigError) as exc:
+        architecture_from_dict(d)
+    assert "protocols: the last protocol (LL) runs every all-reduce above the others' up_to, so " \
+           "it takes no up_to (got 4096 B); omit it, or add a protocol for the larger all-reduces" \
+        in str(exc.value)
+
+
+def test_a_collective_with_nothing_to_run_says_the_run_is_one_devices():
+    """A 4-device group on a workload with no collective op (generated without --tensor-parallel)
+    ran one device's work in silence, its numbers read as the group's: now a note says so."""
+    import copy
+
+    from cimsim.config import architecture_from_dict
+    from conftest import ROUND_ARCH, gemv_workload
+
+    d = copy.deepcopy(ROUND_ARCH)
+    d["links"] = {"nvlink": {"bandwidth": "100 GB/s", "latency": "1 us", "energy_per_bit": "1 pJ/bit"}}
+    d["collective"] = {"devices": 4}
+    r = simulate(architecture_from_dict(d), gemv_workload(64, 64))
+    assert r.ops_per_unit["collective"] == 0
+    assert r.claim_notes == ["collective (4 devices) runs no op: the workload has no all-reduce, "
+                             "all-gather or send/recv, so it is one device's run (generate it with "
+                             "--tensor-parallel / --pipeline-parallel for the group's)"]
 
 
 def test_allreduce_without_a_collective_component_is_an_error(round_arch):

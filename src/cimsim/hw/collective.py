@@ -110,6 +110,11 @@ class CollectiveConfig(ComponentConfig):
             if any(u is None for u in limits) or any(b <= a for a, b in zip(limits, limits[1:])):
                 raise ValueError("protocols: every protocol but the last needs up_to, ascending "
                                  f"(got {[p.up_to for p in ps]})")
+            if ps[-1].up_to is not None:  # it would be ignored: the last runs every larger one
+                raise ValueError(f"protocols: the last protocol ({ps[-1].name}) runs every "
+                                 f"all-reduce above the others' up_to, so it takes no up_to "
+                                 f"(got {ps[-1].up_to:g} B); omit it, or add a protocol for "
+                                 "the larger all-reduces")
         return self
 
     @model_validator(mode="after")
@@ -163,6 +168,15 @@ class Collective(Component):
 
     def claim(self, ops, free):
         return free & np.isin(ops.kind, [ops.kind_codes[k] for k in COMMUNICATION_KINDS])
+
+    def claim_note(self, ops, free, took):
+        """A group of devices whose workload has no collective op runs one device's work: said,
+        so a run of a one-device workload on a multi-device config is not read as the group's."""
+        if took.any():
+            return None
+        return (f"{self.name} ({self.config.devices} devices) runs no op: the workload has no "
+                "all-reduce, all-gather or send/recv, so it is one device's run (generate it with "
+                "--tensor-parallel / --pipeline-parallel for the group's)")
 
     def place(self, ops, idx):
         return Plan.one_server(len(idx))
