@@ -294,7 +294,8 @@ def architecture_from_dict(data: Mapping, source: str = "<config>",
                             links=sections["links"], components=components,
                             technology=technology, placeholders=placeholders)
         for comp in arch.instances:
-            errors.extend((f"{comp.name}.{f}", m) for f, m in comp.check())
+            # a field below the component, or one outside it written as an absolute "/path"
+            errors.extend((f[1:] if f.startswith("/") else f"{comp.name}.{f}", m) for f, m in comp.check())
         if not errors:
             return arch
     # unknown keys first (a typo explains the missing field it leaves), then in config order;

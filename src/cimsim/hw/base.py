@@ -499,8 +499,8 @@ class Component:
 
     # ------------------------------------------------------------------ hooks
     def check(self) -> list[tuple[str, str]]:
-        """Cross-references to the rest of the machine that are wrong, as
-        ``(field, message)`` pairs (e.g. a link name that does not exist)."""
+        """Cross-references to the rest of the machine that are wrong, as ``(field, message)``
+        pairs (a field below the component, e.g. a link it names; ``/path`` outside it)."""
         return []
 
     def claim(self, ops: OpArrays, free: np.ndarray) -> np.ndarray:

@@ -336,15 +336,15 @@ class CIM(Component):
     def check(self):
         errors = self.hw.link_errors("link", self.link, "the arrays")
         errors += onchip.check(self.config, self.hw)
-        try:
-            self.design
-        except DeriveError as exc:
-            errors.append((exc.field, str(exc)))
-            return errors
-        try:
-            self.static
-        except DeriveError as exc:
-            errors.append((exc.field, str(exc)))
+        for what in ("design", "static"):
+            try:
+                getattr(self, what)
+            except DeriveError as exc:
+                # a supply below the threshold is the technology block's (a field outside the
+                # component: "/" makes the path absolute), whichever derived number found it
+                supply = str(exc).startswith("supply must exceed")
+                errors.append(("/technology.voltage" if supply else exc.field, str(exc)))
+                return errors
         return errors
 
     def derived_note(self) -> str:
