@@ -6,8 +6,10 @@ The processor runs one op at a time using all cores (a BLAS call, a GPU
 kernel); concurrency comes from the other components working beside it.
 
 - compute: ``max(macs / (peak MAC rate of the op's dtype x achievable fraction
-  for the op's shape), vector ops / peak vector rate)`` on its single server
-  (``mac_efficiency``: a matmul with few activation rows (batch x m) reaches
+  for the op's shape), vector ops / peak vector rate, serial ops / clock)`` on its single
+  server (``serial_ops``: the operations one element's result needs one after another in a
+  traced chain of fused pointwise ops, e.g. a recurrence over T steps: one lane does one a
+  cycle at best, however many lanes share the elements; ``mac_efficiency``: a matmul with few activation rows (batch x m) reaches
   less of the peak than the large matmuls the peak is measured with, and less
   again when its weight lies beyond the caches; see :class:`MacEfficiency`);
 - bytes: through its memory levels (``levels``, innermost first; default every
@@ -327,6 +329,8 @@ class Processor(Component):
         with np.errstate(divide="ignore", invalid="ignore"):
             t_mac = np.where(macs > 0, macs / peak, 0.0)  # at peak (the MAC utilization)
         compute = np.maximum(t_mac / eff, vec / cfg.peak_vector_ops_per_s)
+        if ops.serial_ops is not None:  # a deep fused chain: one lane, one operation a cycle
+            compute = np.maximum(compute, ops.serial_ops[idx] / cfg.clock)
         traffic = plan.state["traffic"]
         overhead = cfg.op_overhead
         if cfg.op_overhead_by_kind:

@@ -158,7 +158,24 @@ def op_arrays(workload) -> OpArrays:
                     wids.astype(np.int64), nbytes, c.tensor_names, iptr,
                     c.in_ids[i_entry].astype(np.int64), win, im2col, size, reads, store,
                     activity=activity_columns(c.tags, no, c.op_names, workload.name),
-                    weight_row_bytes=wrow)
+                    weight_row_bytes=wrow, serial_ops=_serial_column(c.tags, no, c.op_names, workload.name))
+
+
+def _serial_column(tags, n: int, names, workload: str) -> np.ndarray | None:
+    """The ``serial_ops`` tag per op (0 where absent; None when no op states it); a value that
+    is not a number >= 0 is refused."""
+    from ..errors import WorkloadError
+
+    bad = _non_numeric(tags, "serial_ops") if n else None
+    col = _num_tag(tags, "serial_ops", n, 0.0) if n else None
+    if bad is None and col is not None and not (np.isfinite(col) & (col >= 0)).all():
+        i = int(np.flatnonzero(~(np.isfinite(col) & (col >= 0)))[0])
+        bad = (i, col[i])
+    if bad is not None:
+        raise WorkloadError(f"workload '{workload}': op '{names[bad[0]]}': tag serial_ops = {bad[1]!r} "
+                            "is not allowed; it must be a number >= 0 (operations one after another "
+                            "per element)")
+    return col
 
 
 def _dtype_names(codes: np.ndarray) -> np.ndarray:
@@ -233,7 +250,9 @@ def op_arrays_reference(workload) -> OpArrays:
                     np.array([float(op.tags.get("window_elems", 0) or 0) for op in workload.ops]),
                     np.array([op.tags.get("part") == "im2col" for op in workload.ops], dtype=bool),
                     *_pattern_reference(workload.ops), activity=_activity_reference(workload.ops),
-                    weight_row_bytes=wrow)
+                    weight_row_bytes=wrow,
+                    serial_ops=(np.array([float(op.tags.get("serial_ops", 0.0)) for op in workload.ops])
+                                if any("serial_ops" in op.tags for op in workload.ops) else None))
 
 
 def _activity_reference(ops):

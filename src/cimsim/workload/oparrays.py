@@ -78,6 +78,10 @@ class OpArrays:
     #: and V rows); writes to the backing store, charged by the component that runs the op.
     #: None when no op states one.
     store_bytes: np.ndarray | None = None
+    #: float64: operations one output element needs one after another (tag ``serial_ops``,
+    #: written by the tracer on a fused chain of pointwise ops: its longest chain, e.g. a
+    #: recurrence over T steps); 0 where an op states none. None when no op states one.
+    serial_ops: np.ndarray | None = None
     #: data statistics of a traced model's ops (:class:`OpActivity`); None when no op states one
     activity: OpActivity | None = None
     #: float64: bytes of one stored row of a matmul's stationary weight (its elements after the

@@ -178,6 +178,53 @@ def test_a_batched_matmul_over_a_3d_parameter_traces(form):
     assert w.weight_bytes == 4 * 32 * 8 * 4 and "W" in mm.inputs
 
 
+@pytest.mark.torch
+@pytest.mark.parametrize("T", [5, 50])
+def test_a_pointwise_recurrence_keeps_its_depth_when_fused(T):
+    """h_t = a * h_{t-1} + x_t over T - 1 steps is pointwise only, so the tracer fuses the whole
+    loop into one op: its vector work is 2 (T - 1) x 16, but one element's result needs the 2
+    operations of every step one after another, 2 (T - 1) in all (tag serial_ops), and the
+    processor runs it in at least that many cycles (one lane, one operation a cycle): 98 ns at
+    T = 50 on the 1 GHz round processor, where the 4 x 8 lanes would do the work in 49 ns. Before,
+    the fused loop took the work's time, the same for any T the work allows (an RWKV or
+    diagonal-SSM state looked parallel)."""
+    torch = _torch()
+    from cimsim import simulate
+    from cimsim.workload.trace import trace
+    from conftest import make_arch
+
+    class Scan(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a = torch.nn.Parameter(torch.rand(16))
+
+        def forward(self, x):
+            h, outs = x[0], []
+            for t in range(1, T):
+                h = self.a * h + x[t]
+                outs.append(h)
+            return torch.stack(outs)
+
+    w = trace(Scan(), (torch.randn(T, 16),))
+    [fused] = [op for op in w.ops if op.kind == "elementwise"]
+    assert fused.tags["fused"] == 2 * (T - 1) and fused.tags["serial_ops"] == 2 * (T - 1)
+    row = simulate(make_arch(), w, engine="analytic").op_table.set_index("op").loc[fused.name]
+    work = 2 * (T - 1) * 16 / (4 * 8 * 1e9)  # vector ops / (cores x lanes x clock)
+    assert row["vector_ops"] == 2 * (T - 1) * 16
+    assert row["compute_s"] == pytest.approx(max(work, 2 * (T - 1) / 1e9), rel=1e-12, abs=0)
+
+
+def test_a_serial_ops_tag_that_is_not_a_count_is_refused():
+    from cimsim.workload import Op, Tensor, Workload
+
+    for bad in ("deep", -1):
+        w = Workload("w", [Tensor("x", (4,), "fp32", "input"), Tensor("y", (4,), "fp32", "activation")],
+                     [Op("f", "elementwise", ("x",), ("y",), fn="add", tags={"serial_ops": bad})])
+        with pytest.raises(WorkloadError, match=r"op 'f': tag serial_ops = .* is not allowed; it must "
+                                                r"be a number >= 0"):
+            w.arrays
+
+
 # --------------------------------------------------------------------------- recurrent
 @pytest.mark.torch
 @pytest.mark.parametrize("kw", [

@@ -48,8 +48,27 @@ def _merge(members: list[Op], tensors, consumers, kind, fn, name, tags) -> Op:
     n_out = sum(tensors[t].numel for t in outs)
     tags = dict(tags)
     tags["fused"] = len(members)
+    tags["serial_ops"] = serial_ops(members, tensors)
     return Op(name, kind, ins, outs, fn=fn, ops_per_element=total / n_out if n_out else 0.0, tags=tags,
               generic_macs=sum(op.generic_macs for op in members))
+
+
+def serial_ops(members: list[Op], tensors) -> float:
+    """Operations one element's result needs one after another in a fused chain: the longest
+    path through the members (in program order), each adding its own operations per output
+    element. A bias add + GELU is its few; a recurrence written as pointwise ops over T steps
+    (an RWKV or diagonal-SSM state, an EMA) is T times a step's: the fused op is that deep,
+    however many lanes share its elements (the processor's time is at least this many cycles)."""
+    depth: dict[str, float] = {}
+    deepest = 0.0
+    for op in members:
+        n = sum(tensors[t].numel for t in op.outputs)
+        d = (vector_ops(op, tensors) / n if n else 0.0) + max(
+            (depth[t] for t in op.inputs if t in depth), default=0.0)
+        for t in op.outputs:
+            depth[t] = d
+        deepest = max(deepest, d)
+    return round(deepest, 6)
 
 
 def _consumers(ops):
