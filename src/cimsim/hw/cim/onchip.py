@@ -259,7 +259,8 @@ def place(comp, ops, idx) -> Plan:
                      "and adc.type to derive it), so area efficiency is an upper bound")
     periph_s, periph_j = _periphery(ch, node, ops.vector_ops[idx], ~mm,
                                     mapping.aligned(need * copies, align)[group_of]
-                                    if fits else np.full(len(idx), float(c.arrays)))
+                                    if fits else np.full(len(idx), float(c.arrays)),
+                                    None if ops.serial_ops is None else ops.serial_ops[idx])
     t_array = np.where(mm, rounds * np.ceil(rows / replicas) * t_vector, 0.0)
     times = dict(zip(TIME_PARTS, (float(x.sum()) for x in (t_array, buf_s, ic_s, periph_s))))
     summary.update({f"time_{p}_s": v for p, v in times.items()})
@@ -284,8 +285,9 @@ def place(comp, ops, idx) -> Plan:
     )
 
 
-def _periphery(ch, node, vector_ops, sel, layer_arrays):
-    """Time and energy of the vector ops ``sel`` on their layer's periphery units."""
+def _periphery(ch, node, vector_ops, sel, layer_arrays, serial=None):
+    """Time and energy of the vector ops ``sel`` on their layer's periphery units (at least
+    ``serial`` cycles: a fused chain's operations one after another, ``OpArrays.serial_ops``)."""
     zero = np.zeros(len(sel))
     p = ch.periphery
     if p is None:
@@ -293,7 +295,10 @@ def _periphery(ch, node, vector_ops, sel, layer_arrays):
     e, _ = p.energy_area(node, chipmod.register_of(ch))
     units = np.maximum(1.0, np.ceil(layer_arrays / ch.level_arrays(p.level))) * p.units
     ops_ = np.where(sel, vector_ops, 0.0)
-    return ops_ / (units * p.clock), ops_ * e
+    t = ops_ / (units * p.clock)
+    if serial is not None:
+        t = np.maximum(t, np.where(sel, serial, 0.0) / p.clock)
+    return t, ops_ * e
 
 
 def _buffer_notes(name, ch, nbytes, op_arrays) -> list[str]:
