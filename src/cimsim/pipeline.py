@@ -23,6 +23,7 @@ from .engine.des import simulate_dag
 from .errors import CimsimError, ComponentError
 from .hw.base import STREAM, Pattern
 from .mapping.placement import Placement, place
+from .report import columns as C
 from .report.build import RunData, build_result
 from .report.result import Result, realized_critical_path
 from .workload.graph import longest_paths
@@ -244,6 +245,34 @@ def place_and_cost(arch: Architecture, workload: Workload,
     return pl, table
 
 
+def _analytic_bound(pl, duration, moved, rates, table, bounds, cp_s):
+    """(path, path parts, note) of an analytic run whose latency the busiest unit or link sets,
+    past the dependency path: the unit's ops back to back (their durations sum to the latency)
+    or the link's bytes at its rate (all of it that link's)."""
+    from .report.format import si
+
+    if bounds["server_s"] >= bounds["link_s"]:
+        busy = np.bincount(pl.server, weights=duration, minlength=pl.n_servers)
+        s = int(np.argmax(busy))
+        path = np.flatnonzero(pl.server == s)
+        unit = pl.components[int(pl.component[path[0]])].name
+        what, parts = f"the busiest unit's ({unit}: its {len(path)} ops back to back)", None
+    else:
+        j = int(np.argmax(moved.sum(axis=0) / rates))
+        r = table.resources[j]
+        path = np.flatnonzero(moved[:, j] > 0)
+        what = f"{r}'s bytes at its rate"
+        parts = {res: 0.0 for res in table.resources}
+        parts.update({p: 0.0 for p in C.PATH_FIXED})
+        parts[r] = float(moved[:, j].sum() / rates[j])
+    latency = max(bounds.values())
+    note = (f"analytic: the latency ({si(latency, 's')}) is {what}, past the dependency critical "
+            f"path ({si(cp_s, 's')}): the bound and the path_*_s parts describe it; op start and end "
+            "times are each op alone as early as its dependencies allow, not a schedule (use the "
+            "DES for a timeline)")
+    return path, parts, note
+
+
 def _check_args(arch, workload) -> None:
     """An Architecture and a Workload, or one line saying what was given and how to load it."""
     for value, cls, load, what in ((arch, Architecture, "load_architecture", "arch"),
@@ -300,13 +329,17 @@ def simulate(arch: Architecture, workload: Workload, engine: str = "des", keep_o
         start, end = rec.start, rec.end
         path = realized_critical_path(indptr, indices, pl.server, start, end)
     else:
-        latency, _ = analytic_latency(indptr, indices, pl.server, duration, moved, rates, cp_s)
+        latency, bounds = analytic_latency(indptr, indices, pl.server, duration, moved, rates, cp_s)
         notes = analytic_notes(arch, exclusive, curves)
         # times as if each op ran alone, as early as its dependencies allow
         end = dist
         start = end - duration
         path = cp_path
+        if latency > cp_s:  # the busiest unit or link sets it: the bound and path parts say which
+            path, path_time, note = _analytic_bound(pl, duration, moved, rates, table, bounds, cp_s)
+            notes.append(note)
     run = RunData(arch, workload, engine, pl, table, rates, resource_s, duration, float(latency),
                   start, end, path, float(cp_s), cp_path, slow,
-                  notes + stated_read_note(arch, workload.arrays, table))
+                  notes + stated_read_note(arch, workload.arrays, table),
+                  path_time if engine != "des" and latency > cp_s else None)
     return build_result(run, keep_ops)

@@ -41,6 +41,8 @@ def report(configs: tuple[str, ...], workloads: tuple[str, ...], output_dir: Pat
         raise CimsimError(f"-o {output_dir}: is a file; give a folder for report.html")
     check_writable(output_dir / "report.html", "-o")  # before the runs, not after them
     made = new_folder(output_dir / "report.html")
+    analytic = engine != "des" and not no_timelines  # bounds, not a schedule: no timelines
+    no_timelines = no_timelines or analytic
     archs, wls = load_many(configs, workloads, sets)
     if baseline is not None and baseline not in [a.name for a in archs]:
         raise CimsimError(f"--baseline {baseline}: no such architecture among the configs "
@@ -57,5 +59,8 @@ def report(configs: tuple[str, ...], workloads: tuple[str, ...], output_dir: Pat
     click.echo(f"wrote {full_path(page)} ({len(rep.results)} runs, {len(rep.figures)} figures"
                + ("" if no_timelines else f"; {len(rep.results)} timelines beside it, "
                                           f"{si(rep.timeline_bytes, 'B')}") + f"){created(made)}")
+    if analytic:
+        click.echo("no timelines: the analytic engine computes bounds, not a schedule (--engine des "
+                   "writes one per run)")
     click.echo(f"wrote {full_path(page.with_name('results.csv'))} (every result column"
                f"{', and the speed-up and energy ratio against ' + rep.baseline if rep.results else ''})")

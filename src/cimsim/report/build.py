@@ -52,6 +52,9 @@ class RunData:
     #: given (the analytic engine: loaded latency, exclusive holds), hand-stated read
     #: fractions replacing the cost's read/write split
     engine_notes: list[str] = field(default_factory=list)
+    #: the path parts when no op path gives them (an analytic run bound by a link's bytes at
+    #: its rate); None: attributed along ``path``
+    path_time: dict | None = None
 
 
 def _frac(x: float, latency: float) -> float:
@@ -120,8 +123,9 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
         if not np.isfinite(v) or v < 0:
             raise AssertionError(f"energy part {k} = {v} J is impossible (architecture '{arch.name}')")
 
-    path_time = attribute_path(run.path, run.start, run.end, costs.latency_s, costs.compute_s,
-                               run.resource_s, costs.resources, pl.serial)
+    path_time = run.path_time if run.path_time is not None else attribute_path(
+        run.path, run.start, run.end, costs.latency_s, costs.compute_s, run.resource_s,
+        costs.resources, pl.serial)
     classes, shares = _split_compute(path_time, run, pl, costs)
     bound, part = bound_of(path_time, hw.memory, latency, run.critical_path_s, classes)
     detail = ""
@@ -250,7 +254,26 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
                 result.path_table[f"{key}_s"] = comp * sh
                 moved += comp * sh
             result.path_table["compute_s"] = np.maximum(0.0, comp - moved)
+        if run.engine != "des" and run.path is not run.critical_path:  # set by a unit or link
+            _analytic_path_table(result.path_table, run, costs)
     return result
+
+
+def _analytic_path_table(pt, run: RunData, costs) -> None:
+    """An analytic run's path ops, when the busiest unit or a link sets its latency, one after
+    another from 0 (the unit's ops back to back, as the model runs them), and, when a
+    link's bytes at its rate set the latency (``run.path_time``), each op's part that link's
+    transfer alone: the rows then sum to the latency, as the path parts do."""
+    parts = [c for c in pt.columns if c.endswith("_s") and c not in ("start_s", "end_s")]
+    if run.path_time is not None:
+        j = max(range(len(costs.resources)), key=lambda i: run.path_time[costs.resources[i]])
+        for c in parts:
+            pt[c] = 0.0
+        pt[f"{costs.resources[j]}_s"] = run.resource_s[pt["op_index"].to_numpy(), j]
+    width = pt[parts].to_numpy().sum(axis=1) if len(pt) else np.zeros(0)
+    end = np.cumsum(width)
+    pt["end_s"] = end
+    pt["start_s"] = np.concatenate(([0.0], end[:-1]))
 
 
 def _split_compute(path_time: dict[str, float], run: RunData, pl, costs):
