@@ -93,6 +93,26 @@ def test_pipeline_stages_send_the_hidden_state_and_the_tokens():
     assert r.latency_s == pytest.approx(base.latency_s + 1560 / B + 6 * ALPHA, rel=1e-9, abs=0)
 
 
+def test_each_pipeline_stage_keeps_its_weights_in_its_own_devices_memory():
+    """Two layers of 640 KiB of weights each (attention 4 x 128 x 128 x 4 B, a gated FFN 3 x 128
+    x 256 x 4 B): one device's 1 MiB SRAM holds one layer, so a one-device run streams the other
+    from DRAM at every step; with --pipeline-parallel 2 each stage is a device with an SRAM of
+    its own and holds its layer. Residency was decided over all stages' weights against one
+    SRAM (the 4-stage case of a new user: 55 MB of 105 MB streamed where every stage fit)."""
+    model = LLMModel(layers=2, hidden=128, heads=8, kv_heads=8, ffn=256, vocab=20, head_dim=16, gated=True)
+    kw = dict(prompt=4, decode=3, batch=1, dtype="fp32")
+    layer = 4 * 128 * 128 * 4 + 3 * 128 * 256 * 4
+    assert layer == 640 * 1024 and 2 * layer > 2 ** 20 > layer
+    one = simulate(_arch(2, "ring"), llm_serving(model, **kw))
+    pp = simulate(_arch(2, "ring"), llm_serving(model, **kw, pipeline_parallel=2))
+    assert one.facts["processor_weights_on_chip"] is False
+    assert pp.facts["processor_weights_on_chip"] is True
+    [note] = [n for n in pp.notes if n.startswith("processor weights")]
+    assert "on each of 2 pipeline stages' devices; in all): " in note
+    assert note.endswith("0 B read from dram at every use"), note
+    assert pp.traffic_bytes["dram"] < one.traffic_bytes["dram"]
+
+
 def test_pipeline_and_tensor_parallel_together():
     w = llm_serving(TINY, prompt=4, decode=2, batch=2, tensor_parallel=2, pipeline_parallel=2)
     kinds = [op.kind for op in w.ops]

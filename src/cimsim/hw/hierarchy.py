@@ -18,6 +18,8 @@ which holds every tensor):
 3. A model input (role ``input``: the input sequence, a KV cache, anything given
    before the run) is in the backing store when the run starts: the first of
    these ops to read it reads it from there; later reads count as activations.
+   A pipeline-parallel run (``OpArrays.stage``) applies these rules to each stage's ops
+   apart: every stage is a device with levels of its own (:func:`staged_traffic`).
 4. Bytes are inclusive: bytes read from level ``j`` also pass every level
    inside it, so they are charged to levels ``0 .. j`` (bandwidth and energy).
    Weights and inputs are reads; an op's outputs are writes, into the level its
@@ -158,3 +160,33 @@ def hierarchy_traffic(ops: OpArrays, idx: np.ndarray, levels: list[str], capacit
             lat = np.maximum(lat, np.where(b > 0, latency[j], 0.0))
     return HierarchyTraffic(out, lat, resident, streamed, reused_total, all_resident, all_fit,
                             writes)
+
+
+def staged_traffic(ops: OpArrays, idx: np.ndarray, levels: list[str], capacity: list[float],
+                   latency: list[float]) -> HierarchyTraffic:
+    """:func:`hierarchy_traffic` of each pipeline stage's ops apart (``OpArrays.stage``: a
+    pipeline-parallel run puts each stage on a device of its own, with its own levels), merged:
+    per-op arrays in ``idx`` order, resident and streamed bytes summed over the devices, the
+    flags true when true on every device. One call of :func:`hierarchy_traffic` without stages."""
+    if ops.stage is None or len(idx) == 0:
+        return hierarchy_traffic(ops, idx, levels, capacity, latency)
+    st = ops.stage[idx]
+    n = len(idx)
+    merged = HierarchyTraffic({lv: np.zeros(n) for lv in levels}, np.zeros(n),
+                              {lv: 0.0 for lv in levels[:-1]}, 0.0, 0.0, True, True,
+                              {lv: np.zeros(n) for lv in levels})
+    for s in np.unique(st):
+        at = np.flatnonzero(st == s)
+        t = hierarchy_traffic(ops, idx[at], levels, capacity, latency)
+        for lv in levels:
+            merged.bytes[lv][at] = t.bytes[lv]
+            merged.write_bytes[lv][at] = t.write_bytes[lv]
+        merged.latency_s[at] = t.latency_s
+        for lv, b in t.resident.items():
+            merged.resident[lv] += b
+        merged.streamed_weight_bytes += t.streamed_weight_bytes
+        merged.reused_total_bytes += t.reused_total_bytes
+        merged.all_reused_resident &= t.all_reused_resident
+        merged.all_fit &= t.all_fit
+    return merged
+

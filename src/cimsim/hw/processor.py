@@ -44,7 +44,7 @@ from ..quantity import (Bytes, BytesPerSecond, Fraction, Hertz, Joules, Positive
 from ..units import si
 from .base import MEASURED_COMPUTE, Component, ComponentConfig, OpArrays, OpCost, Plan, Strict
 from .parts.communication import COMMUNICATION_KINDS
-from .hierarchy import hierarchy_traffic
+from .hierarchy import staged_traffic
 
 
 #: the row lengths, over the square's, that ``cimsim calibrate`` times (``N = 4K`` and ``N = K/4``;
@@ -295,8 +295,8 @@ class Processor(Component):
     def place(self, ops: OpArrays, idx):
         levels = self.levels
         mem = [self.hw.resource(lv) for lv in levels]
-        traffic = hierarchy_traffic(ops, idx, levels, [m.config.capacity for m in mem],
-                                    [m.latency_s() for m in mem])
+        traffic = staged_traffic(ops, idx, levels, [m.config.capacity for m in mem],
+                                 [m.latency_s() for m in mem])
         peak, emac = self._rates(ops, idx)  # refuses a dtype without rates before simulating
         unknown = sorted(set(self.config.op_overhead_by_kind) - set(ops.kind_codes))
         if unknown:  # the kind table is the workload's (components do not import it)
@@ -308,8 +308,10 @@ class Processor(Component):
             parts.append(f"{si(traffic.streamed_weight_bytes, 'B')} read from "
                          f"{self.hw.backing_store} at every use")
             caps = ", ".join(f"{lv} {si(self.hw.resource(lv).config.capacity, 'B')}" for lv in levels[:-1])
-            notes.append(f"{self.name} weights (matrices read more than once stay where they fit; {caps}): "
-                         + ", ".join(parts))
+            per = (f", on each of {int(ops.stage.max()) + 1} pipeline stages' devices; in all"
+                   if ops.stage is not None else "")
+            notes.append(f"{self.name} weights (matrices read more than once stay where they fit; "
+                         f"{caps}{per}): " + ", ".join(parts))
         # a matmul timed by the measured table: its compute time includes the weight streaming
         # of the kernel that was timed (only set with a table, so other runs' op tables keep
         # their columns)

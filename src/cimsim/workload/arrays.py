@@ -158,7 +158,16 @@ def op_arrays(workload) -> OpArrays:
                     wids.astype(np.int64), nbytes, c.tensor_names, iptr,
                     c.in_ids[i_entry].astype(np.int64), win, im2col, size, reads, store,
                     activity=activity_columns(c.tags, no, c.op_names, workload.name),
-                    weight_row_bytes=wrow, serial_ops=_serial_column(c.tags, no, c.op_names, workload.name))
+                    weight_row_bytes=wrow, serial_ops=_serial_column(c.tags, no, c.op_names, workload.name),
+                    stage=_stages(workload))
+
+
+def _stages(workload) -> np.ndarray | None:
+    """Each op's pipeline stage of a pipeline-parallel serving run; None for any other."""
+    from .footprint import pipeline_of, pipeline_stage_of_ops
+
+    pipe = pipeline_of(workload)
+    return None if pipe is None else pipeline_stage_of_ops(workload, pipe[0]).astype(np.int64)
 
 
 def _serial_column(tags, n: int, names, workload: str) -> np.ndarray | None:
@@ -252,7 +261,8 @@ def op_arrays_reference(workload) -> OpArrays:
                     *_pattern_reference(workload.ops), activity=_activity_reference(workload.ops),
                     weight_row_bytes=wrow,
                     serial_ops=(np.array([float(op.tags.get("serial_ops", 0.0)) for op in workload.ops])
-                                if any("serial_ops" in op.tags for op in workload.ops) else None))
+                                if any("serial_ops" in op.tags for op in workload.ops) else None),
+                    stage=_stages(workload))
 
 
 def _activity_reference(ops):

@@ -82,6 +82,9 @@ class OpArrays:
     #: written by the tracer on a fused chain of pointwise ops: its longest chain, e.g. a
     #: recurrence over T steps); 0 where an op states none. None when no op states one.
     serial_ops: np.ndarray | None = None
+    #: int64: the pipeline stage (device) of each op of a pipeline-parallel serving run
+    #: (:func:`cimsim.workload.footprint.pipeline_stage_of_ops`); None for one device
+    stage: np.ndarray | None = None
     #: data statistics of a traced model's ops (:class:`OpActivity`); None when no op states one
     activity: OpActivity | None = None
     #: float64: bytes of one stored row of a matmul's stationary weight (its elements after the
