@@ -37,3 +37,30 @@ def test_unknown_dtype_is_one_line_and_serving_options_still_need_serve(tmp_path
     r = CliRunner().invoke(main, ["trace", "--zoo", "vgg8", "--prompt", "4", "-o",
                                   str(tmp_path / "x.json")])
     assert r.exit_code != 0 and "--prompt goes with --serve" in r.output
+
+
+def test_a_float64_model_names_the_option_that_traces_it(tmp_path):
+    """The message said "pass dtype=", the Python keyword, on the command line too."""
+    f = tmp_path / "dbl.py"
+    f.write_text("import torch\n\ndef dbl():\n    return torch.nn.Linear(8, 4).double(), "
+                 "(torch.zeros(1, 8, dtype=torch.float64),)\n")
+    r = CliRunner().invoke(main, ["trace", f"{f}:dbl", "-o", str(tmp_path / "x.json")])
+    assert r.exit_code == 1 and len(r.output.strip().splitlines()) == 1, r.output
+    assert "the model's parameters are float64, which cimsim does not model; trace it as one of " \
+           "fp32, fp16, bf16, int8 (`cimsim trace --dtype fp32`; trace(..., dtype='fp32') in Python)" \
+        in r.output
+    r = CliRunner().invoke(main, ["trace", f"{f}:dbl", "--dtype", "fp32", "-o", str(tmp_path / "x.json")])
+    assert r.exit_code == 0, r.output
+
+
+def test_a_model_file_imports_the_modules_beside_it(tmp_path):
+    """As `python path/to/m.py` would: `from models import make` in m.py finds models.py in
+    m.py's folder (it was "ModuleNotFoundError: No module named 'models'")."""
+    d = tmp_path / "proj"
+    d.mkdir()
+    (d / "models_beside.py").write_text("import torch\n\ndef make():\n    return torch.nn.Linear(8, 4)\n")
+    (d / "m.py").write_text("import torch\nfrom models_beside import make\n\n"
+                            "def factory():\n    return make(), (torch.zeros(1, 8),)\n")
+    r = CliRunner().invoke(main, ["trace", f"{d / 'm.py'}:factory", "-o", str(tmp_path / "x.json")])
+    assert r.exit_code == 0, r.output
+    assert load_workload(tmp_path / "x.json").macs == 8 * 4

@@ -264,3 +264,31 @@ def test_a_level_larger_than_the_backing_store_is_refused(tiny, tmp_path):
                     "levels run innermost first and the last, 'sram' (37.5 MB), holds every tensor; "
                     "list the levels innermost first (the largest last)"), line
 
+
+
+def test_an_empty_set_value_says_it_is_empty(tiny):
+    line = _first_error("run", "gpu-hbm3", tiny, "--set", "memory.dram.bandwidth=")
+    assert "--set 'memory.dram.bandwidth=': the value is empty; give one, e.g. " \
+           "memory.dram.bandwidth=VALUE (memory.dram.bandwidth=null leaves the field out)" in line, line
+
+
+def test_a_zero_out_of_domain_says_what_was_given(tiny):
+    """pydantic's "greater than 0" holds a 0 of its own, which hid the "(got ...)" suffix."""
+    line = _first_error("run", "gpu-hbm3", tiny, "--set", "memory.dram.sustained_fraction=0")
+    assert line.endswith("memory.dram.sustained_fraction: Input should be greater than 0 (got '0')"), line
+
+
+def test_a_misspelt_key_in_a_list_of_sections_lists_the_keys_allowed(tmp_path, tiny):
+    """A key of a list item (collective.protocols.0) said "allowed keys here: " and nothing."""
+    import copy
+
+    d = copy.deepcopy(read_yaml(_cfg("gpu-hbm3")))
+    d["links"] = {"nvlink": {"bandwidth": "450 GB/s", "latency": "4 us", "energy_per_bit": "1.3 pJ/bit"}}
+    d["collective"] = {"devices": 4, "protocols": [
+        {"name": "LL", "up_to": "4096 B", "base_latency": "5 us", "hop_latency": "0.6 us",
+         "wire_eficiency": 0.5}, {"name": "S", "base_latency": "10 us", "hop_latency": "1 us"}]}
+    f = tmp_path / "proto.yaml"
+    f.write_text(yaml.safe_dump(d, sort_keys=False))
+    line = _first_error("run", f, tiny)
+    assert "collective.protocols.0.wire_eficiency: unknown key (did you mean 'wire_efficiency'?); " \
+           "allowed keys here: name, up_to, base_latency, hop_latency, wire_efficiency" in line, line

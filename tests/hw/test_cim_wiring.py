@@ -46,6 +46,8 @@ def arch(cim_over=None, tech=None, adc=None, drop=(), placeholders=None):
             del cim[f]
     cim["adc"].update(adc or {})
     cim.update(cim_over or {})
+    if cim.get("technology") == "sram" and "bits_per_cell" not in (cim_over or {}):
+        cim["bits_per_cell"] = 1  # an SRAM bitcell holds one bit (ROUND_CIM's 2: resistive)
     d["cim"] = cim
     if tech is not None:
         d["technology"] = tech
@@ -168,7 +170,8 @@ def test_sram_row_drive_carries_access_gates_and_its_driver_chain():
         cell = {"type": "sram_6t", "input_ones": 0.5}
         if width is not None:
             cell["row_gate_width_f"] = width
-        a = arch({"technology": "sram", "cell": cell}, tech={"node": "22 nm"},
+        # bits_per_cell 1: a 6T cell holds one bit (ROUND_CIM's 2 are resistive cells)
+        a = arch({"technology": "sram", "cell": cell, "bits_per_cell": 1}, tech={"node": "22 nm"},
                  drop=("dac_energy",))
         c_row = 128 * (28 * f * 0.2e-15 / 1e-6 + gates * f * 1e-15 / 1e-6) * 5 / 3
         d = a.component("cim").design

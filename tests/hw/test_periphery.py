@@ -147,6 +147,8 @@ def _arch(cim_over=None, tech=True, drop=()):
     for f in drop:
         del cim[f]
     cim.update(cim_over or {})
+    if cim.get("technology") == "sram" and "bits_per_cell" not in (cim_over or {}):
+        cim["bits_per_cell"] = 1  # an SRAM bitcell holds one bit (ROUND_CIM's 2: resistive)
     d["cim"] = cim
     if tech:
         d["technology"] = {"node": "22 nm", "voltage": "0.9 V"}

@@ -25,11 +25,11 @@ def test_a_unit_bound_run_is_its_busiest_units_ops_back_to_back():
     ana, des = simulate(arch, wl, engine="analytic"), simulate(arch, wl)
     assert ana.latency_s > 100 * ana.critical_path_s
     assert (ana.bound, ana.bound_part) == (des.bound, des.bound_part) == ("memory", "weights")
-    assert _parts(ana) == pytest.approx(ana.latency_s, rel=1e-12)
+    assert _parts(ana) == pytest.approx(ana.latency_s, rel=1e-12, abs=0)
     tpu = ana.op_table["unit"] == "tpu"
     assert ana.realized_path_ops == int(tpu.sum()) == 6400
     pt = ana.path_table
-    assert pt["start_s"].iloc[0] == 0.0 and pt["end_s"].iloc[-1] == pytest.approx(ana.latency_s, rel=1e-12)
+    assert pt["start_s"].iloc[0] == 0.0 and pt["end_s"].iloc[-1] == pytest.approx(ana.latency_s, rel=1e-12, abs=0)
     assert np.all(pt["start_s"].to_numpy()[1:] == pt["end_s"].to_numpy()[:-1])  # back to back
     assert any(n.startswith("analytic: the latency (61.98 ms) is the busiest unit's (tpu: its 6400 "
                             "ops back to back), past the dependency critical path (124.5 µs)")
@@ -42,13 +42,13 @@ def test_a_link_bound_run_is_that_links_bytes_at_its_rate():
     arch, wl = load_architecture("sram-cim"), load_workload("hier-attn")
     ana = simulate(arch, wl, engine="analytic")
     link = ana.traffic_bytes["interconnect"] / arch.hardware.resource("interconnect").bytes_per_s()
-    assert ana.latency_s == pytest.approx(link, rel=1e-12) and ana.latency_s > ana.critical_path_s
+    assert ana.latency_s == pytest.approx(link, rel=1e-12, abs=0) and ana.latency_s > ana.critical_path_s
     assert (ana.bound, ana.bound_part) == ("interconnect", "interconnect")
-    assert ana.path_time_s["interconnect"] == pytest.approx(ana.latency_s, rel=1e-12)
+    assert ana.path_time_s["interconnect"] == pytest.approx(ana.latency_s, rel=1e-12, abs=0)
     assert sum(v for k, v in ana.path_time_s.items() if k != "interconnect") == 0.0
     pt = ana.path_table
-    assert pt["interconnect_s"].sum() == pytest.approx(ana.latency_s, rel=1e-12)
-    assert pt["end_s"].iloc[-1] == pytest.approx(ana.latency_s, rel=1e-12)
+    assert pt["interconnect_s"].sum() == pytest.approx(ana.latency_s, rel=1e-12, abs=0)
+    assert pt["end_s"].iloc[-1] == pytest.approx(ana.latency_s, rel=1e-12, abs=0)
 
 
 def test_an_analytic_run_writes_no_timeline(tmp_path):

@@ -29,6 +29,9 @@ def overrides(sets: tuple[str, ...]) -> dict[str, str]:
     out: dict[str, str] = {}
     for item in sets:
         path, eq, value = item.partition("=")
+        if eq and path.strip() and not value.strip():
+            raise OneLineUsageError(f"--set {item!r}: the value is empty; give one, e.g. "
+                                    f"{path.strip()}=VALUE ({path.strip()}=null leaves the field out)")
         if not eq or not path.strip() or not value.strip():
             raise OneLineUsageError(f"--set {item!r}: expected PATH=VALUE, e.g. memory.dram.bandwidth=1TB/s")
         out[path.strip()] = value.strip()

@@ -170,7 +170,7 @@ def _errors(exc: ValidationError, model: type[BaseModel], prefix: tuple) -> list
         elif "input" in err and not isinstance(err["input"], (dict, list)):
             value = err["input"]
             shown = repr(value) if not isinstance(value, float) or math.isfinite(value) else str(value)
-            if shown not in msg:
+            if "(got " not in msg:  # ours say it; pydantic's "greater than 0" holds a 0 of its own
                 msg = f"{msg} (got {shown})"
         out.append((".".join(str(p) for p in prefix + loc) or "(top level)", msg))
     return out

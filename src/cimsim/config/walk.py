@@ -239,11 +239,29 @@ def model_at(model: type[BaseModel], loc: Sequence) -> Optional[type[BaseModel]]
     ``loc`` leaves the sections (a table, a list, a value, an unknown key)."""
     if not loc:
         return model
+    at = next((i for i, p in enumerate(loc) if isinstance(p, int)), None)
+    if at is not None and at > 0:  # an item of a list of sections (collective.protocols.0)
+        parent = model_at(model, loc[:at - 1])
+        info = parent.model_fields.get(str(loc[at - 1])) if parent is not None else None
+        item = _list_item_model(info.annotation) if info is not None else None
+        return model_at(item, loc[at + 1:]) if item is not None else None
     try:
         leaf = field_at(model, [str(p) for p in loc], 0, ".".join(map(str, loc)), value_only=False)
     except PathError:
         return None
     return leaf.kind.model if leaf.kind.name == "section" else None
+
+
+def _list_item_model(annotation) -> Optional[type[BaseModel]]:
+    """``X`` of a ``list[X]`` (or ``Optional[list[X]]``) annotation whose items are sections."""
+    import typing
+
+    for arg in (annotation, *typing.get_args(annotation)):
+        if typing.get_origin(arg) is list:
+            item = typing.get_args(arg)[0] if typing.get_args(arg) else None
+            if isinstance(item, type) and issubclass(item, BaseModel):
+                return item
+    return None
 
 
 def leaves(model: type[BaseModel], prefix: str = "") -> list[Leaf]:

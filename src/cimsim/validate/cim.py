@@ -146,7 +146,7 @@ def cim_published() -> list[Case]:
     src4 = "ISAAC, ISCA 2016 (corrected Oct 2016), Table IV (16-bit ops, HyperTransport included)"
     out.append(Case("cim-published", "ISAAC-CE power efficiency (PE)", "GOPS/W", 627.5,
                     isaac["ops_s"] / isaac["power_w"] / 1e9, src4))
-    out.append(Case("cim-published", "ISAAC-CE computational efficiency (CE)", "GOPS/s/mm^2", 478.95,
+    out.append(Case("cim-published", "ISAAC-CE computational efficiency (CE)", "GOPS/mm^2", 478.95,
                     isaac["ops_s"] / (isaac["area_m2"] * 1e6) / 1e9, src4))
     chih4 = peak_figures(_load("chih-sram-macro.yaml"))
     title = "Chih et al., ISSCC 2021 16.4, title (4b x 4b)"

@@ -56,7 +56,8 @@ def _model_dtype(model) -> str:
     if torch_dtype not in _TORCH_DTYPES:
         raise WorkloadError(
             f"the model's parameters are {torch_dtype}, which cimsim does not model; "
-            f"pass dtype= one of fp32, fp16, bf16, int8 to trace it as that type")
+            f"trace it as one of fp32, fp16, bf16, int8 (`cimsim trace --dtype fp32`; "
+            f"trace(..., dtype='fp32') in Python)")
     return _TORCH_DTYPES[torch_dtype]
 
 

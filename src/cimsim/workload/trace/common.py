@@ -54,6 +54,10 @@ def import_function(spec: str, label: str, error: type[CimsimError] = WorkloadEr
                 raise error(f"{label} '{spec}': cannot import '{path}'")
             module = importlib.util.module_from_spec(mspec)
             sys.modules[mod_name] = module
+            # as `python path/to/file.py` would: modules beside the file import
+            folder = str(path.resolve().parent)
+            if folder not in sys.path:
+                sys.path.insert(0, folder)
             try:
                 mspec.loader.exec_module(module)
             except Exception as exc:  # noqa: BLE001 - the user's file: one line
