@@ -38,10 +38,12 @@ def _bundled_dir(name: str) -> Path:
 
 
 def configs_dir() -> Path:
+    """The folder of the bundled hardware configs (``configs/`` in a checkout)."""
     return _bundled_dir("configs")
 
 
 def workloads_dir() -> Path:
+    """The folder of the bundled workloads (``workloads/`` in a checkout)."""
     return _bundled_dir("workloads")
 
 

@@ -83,18 +83,23 @@ class Result:
 
     @property
     def energy_j(self) -> float:
+        """Total energy, J: the sum of :attr:`energy_breakdown_j` (static included)."""
         return float(sum(self.energy_breakdown_j.values()))
 
     @property
     def throughput_macs_per_s(self) -> float:
+        """MACs over the latency, MAC/s (NaN for a run of zero latency)."""
         return self.macs / self.latency_s if self.latency_s > 0 else float("nan")
 
     @property
     def samples_per_s(self) -> float:
+        """Samples (the workload's batch) over the latency, 1/s (NaN for zero latency)."""
         return self.samples / self.latency_s if self.latency_s > 0 else float("nan")
 
     @property
     def area_m2(self) -> float:
+        """Declared silicon area, m^2: the sum of :attr:`area_breakdown_m2` (0 when no part
+        declares one)."""
         return float(sum(self.area_breakdown_m2.values()))
 
     @property

@@ -64,6 +64,7 @@ FAST_MIN_BYTES = 1 << 22
 
 # --------------------------------------------------------------------------- JSON
 def workload_to_dict(w: Workload) -> dict[str, Any]:
+    """The workload as the JSON file format's object (what :func:`save_workload` writes)."""
     ops = []
     for op in w.ops:
         d: dict[str, Any] = {"name": op.name, "kind": op.kind, "inputs": list(op.inputs),
@@ -185,6 +186,8 @@ def _check_top(data: dict, fail) -> None:
 
 
 def workload_from_dict(data: Any, source: str = "<workload>", progress: Feedback | None = None) -> Workload:
+    """A workload from the JSON file format's object, checked as a file is (errors name
+    ``source``); the inverse of :func:`workload_to_dict`."""
     def fail(msg: str):
         raise WorkloadError(f"{source}: {msg}")
 

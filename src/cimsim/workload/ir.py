@@ -434,6 +434,7 @@ class Workload:
         return indptr, pred.astype(np.int64)
 
     def op_index(self, name: str) -> int:
+        """Position of the op named ``name`` in program order (KeyError if there is none)."""
         try:
             return self.columns.op_names.index(name)
         except TypeError:
