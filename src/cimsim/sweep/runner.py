@@ -79,6 +79,15 @@ def plan_sweep(configs, workloads, params=None, *, sample: str = "grid", samples
     if isinstance(max_points, bool) or not isinstance(max_points, int) or max_points < 1:
         raise CimsimError(f"--max-points {max_points!r}: expected a whole number >= 1")
     configs, workloads = _as_list(configs), _as_list(workloads)
+    for what, items in (("config", configs), ("workload", workloads)):
+        bad = next((x for x in items if not isinstance(x, (str, os.PathLike))), None)
+        if bad is not None:  # an object built in Python: the workers load files, not objects
+            raise CimsimError(
+                f"sweep() takes {what}s as bundled names or file paths (each worker loads the "
+                f"file's bytes), got {'an' if type(bad).__name__[0] in 'AEIOU' else 'a'} {type(bad).__name__}: "
+                + ("sweep the file it was loaded from, with the changed fields as params"
+                   if what == "config" else "save it with cimsim.workload.save_workload(w, "
+                   "'w.npz') and sweep that file"))
     if not configs:
         raise CimsimError("a sweep needs at least one config")
     if not workloads:
@@ -127,7 +136,10 @@ def _as_list(x) -> list:
         return []
     if isinstance(x, (str, Path)):
         return [x]
-    return list(x)
+    try:
+        return list(x)
+    except TypeError:  # one object (an Architecture): the caller says what it takes
+        return [x]
 
 
 def _config_data(configs) -> list[Mapping]:
