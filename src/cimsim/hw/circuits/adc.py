@@ -272,20 +272,23 @@ def adc(adc_type: str, bits, node_nm: float, sample_rate=None, vdd=None,
                              "more ADCs")
         fs = np.broadcast_to(fs, np.broadcast_shapes(np.shape(fs), np.shape(t_conv))) * 1.0
 
+    # the area is the design's, whatever supply it runs at: the regression's rate and energy are
+    # taken at the node's nominal supply (the given sample rate, else the nominal conversion time)
+    fs_nom = fs if sample_rate is not None else 1.0 / conversion_time(adc_type, b, node_nm, None)
     if adc_type == "sar":
         e = envelope_energy(b, fs)
-        area = regression_area(b, fs, node_nm, e)
+        area = regression_area(b, fs_nom, node_nm, envelope_energy(b, fs_nom))
         src = f"{SURVEY} (energy); Accelergy ADC plug-in regression (area); NeuroSim V1.4 (time)"
     elif adc_type == "ramp":
         e = 2.0 ** b * RAMP_STEP_J
-        area = regression_area(b, fs, node_nm, e)
+        area = regression_area(b, fs_nom, node_nm, e)
         src = f"{SURVEY}, single-slope designs (energy); Accelergy ADC plug-in (area)"
     else:
         comparators = 2.0 ** b - 1
         e = flash_energy(b, node_nm, vdd)
         b0 = FLASH_AREA_ANCHOR_BITS
-        e0 = flash_energy(b0, node_nm, vdd)
-        area = regression_area(b0, fs, node_nm, e0) / (2 ** b0 - 1) * comparators
+        e0 = flash_energy(b0, node_nm, None)
+        area = regression_area(b0, fs_nom, node_nm, e0) / (2 ** b0 - 1) * comparators
         src = (f"{SURVEY}: its flash designs moved to the node by Stillmaker & Baas 2017, C V^2 "
                "(comparators); Horowitz ISSCC 2014 gates (encoder); Accelergy ADC plug-in at "
                "4 bits x comparators (area)")
