@@ -390,3 +390,16 @@ def test_a_supply_past_one_and_a_half_nominal_is_refused_by_name():
     for v in ("1.36 V", "5 V"):
         with pytest.raises(ConfigError, match=r"technology.*voltage.*at most 1\.35 V"):
             arch(tech={"node": "22 nm", "voltage": v})
+
+
+def test_adc_bits_past_the_lossless_bits_are_noted():
+    """128 rows per read x 1-bit inputs x 2-bit cells: ceil(log2(128 x 3 + 1)) = 9 lossless bits
+    (test_lossless_bits_fact); a 12-bit ADC has 3 bits that never hold information, legal and
+    always waste: a note says so (it ran in silence, a 12-bit flash of 4,095 comparators)."""
+    from conftest import gemv_workload
+
+    r = simulate(arch(adc={"bits": 12}), gemv_workload(256, 256), engine="analytic")
+    assert any(n.startswith("cim: adc.bits 12 is 3 more than the 9 lossless partial-sum bits a "
+                            "conversion can carry") for n in r.notes), r.notes
+    r9 = simulate(arch(adc={"bits": 9}), gemv_workload(256, 256), engine="analytic")
+    assert not any("lossless partial-sum bits a conversion" in n for n in r9.notes)

@@ -457,6 +457,13 @@ class CIM(Component):
         needed = int(group_arrays.sum())
         replicas = np.ones(len(idx))
         notes = [n for n in [self.derived_note()] if n]
+        d = self.design
+        if c.adc.bits > d.lossless_bits:  # legal, and always waste: said, never silent
+            notes.append(f"{self.name}: adc.bits {c.adc.bits} is {c.adc.bits - d.lossless_bits} "
+                         f"more than the {d.lossless_bits} lossless partial-sum bits a conversion "
+                         "can carry (from rows_per_read, dac_bits and bits_per_cell): those bits "
+                         "never hold information" + ("; the derived ADC's energy, area and time "
+                                                     "grow with them" if c.adc.type else ""))
         if needed <= c.arrays:
             reprogram = np.zeros(len(idx), dtype=bool)
             server, n_servers = group_of.astype(np.int64), len(groups)
