@@ -225,6 +225,28 @@ def test_a_serial_ops_tag_that_is_not_a_count_is_refused():
             w.arrays
 
 
+@pytest.mark.torch
+@pytest.mark.parametrize("mode, weighted", [("sum", False), ("mean", False), ("sum", True)])
+def test_an_embedding_bag_reads_only_its_rows_and_reduces_them(mode, weighted):
+    """8 bags of 4 distinct ids into a 1000 x 32 table: 32 rows x 32 x 4 B = 4,096 B read, one
+    operation per gathered element, 32 x 32 = 1,024 (the bag sums; a mean's divides count the
+    same), twice that with per_sample_weights (the multiplies). It was a copy of the whole
+    128,000 B table with a free reduction."""
+    torch = _torch()
+    from cimsim import load_architecture, simulate
+    from cimsim.workload.trace import trace
+
+    bag = torch.nn.EmbeddingBag(1000, 32, mode=mode)
+    ids, offsets = torch.arange(0, 320, 10), torch.arange(0, 32, 4)
+    args = (ids, offsets) + ((torch.rand(32),) if weighted else ())
+    w = trace(bag, args)
+    [op] = [o for o in w.ops if "bag" in o.name]
+    row = simulate(load_architecture("cpu-ddr5"), w).op_table.set_index("op").loc[op.name]
+    assert op.kind == "reduction" and op.tags["access_bytes"] == 32 * 4
+    assert row["vector_ops"] == 32 * 32 * (2 if weighted else 1)
+    assert w.weight_bytes == 32 * 32 * 4
+
+
 # --------------------------------------------------------------------------- recurrent
 @pytest.mark.torch
 @pytest.mark.parametrize("kw", [

@@ -84,7 +84,7 @@ COPIES = {"cat", "stack", "constant_pad_nd", "reflection_pad1d", "reflection_pad
           "repeat", "roll", "flip", "masked_select", "masked_scatter", "_unsafe_index",
           "upsample_nearest1d", "upsample_nearest2d", "upsample_nearest3d", "_upsample_nearest_exact1d",
           "_upsample_nearest_exact2d", "im2col", "narrow_copy", "take",
-          "embedding_bag", "_embedding_bag", "_pack_padded_sequence", "_pad_packed_sequence",
+          "_pack_padded_sequence", "_pad_packed_sequence",
           "repeat_interleave", "tile", "_index_put_impl", "put", "unfold_copy", "pixel_shuffle",
           "pixel_unshuffle", "channel_shuffle", "native_channel_shuffle", "diag_embed", "polar",
           "complex", "view_as_real_copy"}

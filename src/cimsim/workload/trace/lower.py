@@ -461,9 +461,9 @@ class Lowerer:
         else:
             self.emit("copy", c.base, c.reads, c.targets)
 
-    def _gather_rows(self, base, args, targets):
-        """An embedding lookup reads only the rows it gathers."""
-        if base == "embedding":
+    def _gather_rows(self, base, args, targets, kind="copy", vec=None):
+        """An embedding lookup reads only the rows it gathers (a bag's: ``kind`` reduction)."""
+        if base != "index_select":
             table, idx = args[0], args[1]
         else:
             table, dim, idx = args[0], args[1], args[2]
@@ -484,7 +484,7 @@ class Lowerer:
         pieces = [(vid, offs if len(offs) < self.st.versions[vid].size else None)]
         # its access pattern: random reads of one row each (the memory level's random-access rate)
         row_bytes = int(math.prod(table.shape[1:])) * DTYPE_BYTES[self.dt(table)]
-        self.emit("copy", base, [pieces, idx], targets, tags={"part": "gather", "access_bytes": row_bytes})
+        self.emit(kind, base, [pieces, idx], targets, vec=vec, tags={"part": "gather", "access_bytes": row_bytes})
 
     def _unknown(self, c: Call) -> None:
         """No lowering registered: an error naming the op, or (``allow_unknown``) a generic op."""
