@@ -258,3 +258,33 @@ def test_with_tensor_parallelism_the_group_is_the_tensor_parallel_one():
     with pytest.raises(MappingError, match=r"collective.devices is 4, but the workload is one "
                                            r"device's share of tensor parallelism 2"):
         simulate(_arch(4, "ring"), w)
+
+
+def test_compare_marks_a_one_device_share_and_the_pipeline_note_counts_every_device(tmp_path):
+    """compare's main table showed a tensor- or pipeline-parallel run's one-device latency and
+    energy beside whole runs, unmarked: such rows are marked (1d), with a footnote; the
+    pipeline note said "2 devices" of a 2-stage x 2-way tensor-parallel run of 4."""
+    from click.testing import CliRunner
+
+    from cimsim.cli import main
+    from cimsim.workload import save_workload
+
+    d = copy.deepcopy(ROUND_ARCH)
+    d["links"] = {"nvlink": {"bandwidth": "100 GB/s", "latency": "1 us", "energy_per_bit": "1 pJ/bit"}}
+    d["collective"] = {"devices": 2}
+    cfg = tmp_path / "tp2.yaml"
+    cfg.write_text(yaml.safe_dump(d, sort_keys=False))
+    kw = dict(prompt=4, decode=2, batch=2, dtype="fp32")
+    wl = tmp_path / "tp2pp2.npz"
+    save_workload(llm_serving(TINY, **kw, tensor_parallel=2, pipeline_parallel=2), wl)
+    one = tmp_path / "one.npz"
+    save_workload(llm_serving(TINY, **kw), one)
+    res = CliRunner(env={"COLUMNS": "250"}).invoke(main, ["compare", str(cfg), "-w", str(wl), "-w", str(one)])
+    assert res.exit_code == 0, res.output
+    rows = [ln for ln in res.output.splitlines() if "round" in ln and "│" in ln]
+    # the main table's row of the share; its serving-table row gives the group's figures: unmarked
+    assert sum("(1d)" in ln for ln in rows) == 1 and len(rows) == 4
+    assert "(1d) tensor- or pipeline-parallel run: latency and energy are one device's share" in res.output
+    r = simulate(architecture_from_dict(d), llm_serving(TINY, **kw, tensor_parallel=2, pipeline_parallel=2))
+    assert any(n.startswith("pipeline parallel: 2 stages of 2 devices each (4 devices), 1 micro-batch")
+               for n in r.notes), r.notes

@@ -15,6 +15,7 @@ from ..atomic import atomic_write, check_writable
 from ..errors import CimsimError, ConfigError
 from ..report import columns as C
 from ..report.baseline import baseline_ratios, ratio
+from ..report.result import one_device
 from ..report.columns import DEPENDENCY_PATH, REALIZED_PATH
 from ..report.format import NO_ENERGY, area, pct, per_joule, rate, si
 from ..pipeline import ENGINES
@@ -424,11 +425,16 @@ def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
         t.add_column(h, justify="left" if h in ("workload", "architecture", "bound", "busiest units")
                      else "right", no_wrap=h in ("workload", "architecture"))
     mixed = False
+    any_share = False
     for arch, r in results:
         back = arch.hardware.backing_store
         mixed |= r.precision_mismatch
+        # a tensor- or pipeline-parallel run: latency and energy are one device's share
+        share = one_device(r)
+        any_share |= share
         top = sorted(r.utilization.items(), key=lambda kv: -kv[1])[:2]
-        cells = [r.workload, r.architecture + (" (!p)" if r.precision_mismatch else ""), si(r.latency_s, "s"), si(r.energy_j, "J"),
+        cells = [r.workload, r.architecture + (" (!p)" if r.precision_mismatch else "") + (" (1d)" if share else ""),
+                 si(r.latency_s, "s"), si(r.energy_j, "J"),
                  r.bound_label, ", ".join(f"{k} {pct(v)}" for k, v in top),
                  f"{si(r.traffic_bytes[back], 'B')} ({back})", si(r.critical_path_s, "s"),
                  str(r.critical_path_ops)]
@@ -466,6 +472,10 @@ def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
                        f"tokens/s of {len(lower)} run(s) take each op's end with ops alone, not the "
                        "latency the busiest unit or link sets: lower bounds that tokens/s and "
                        "tokens/J do not share; use --engine des for serving figures")
+    if any_share:
+        click.echo("(1d) tensor- or pipeline-parallel run: latency and energy are one device's share "
+                   "(pipeline: one micro-batch through the stages in turn on one device); the LLM "
+                   "serving table gives the group's time per token, tokens/s and tokens/J")
     if mixed:
         click.echo("(!p) precision mismatch: a unit of this architecture computes at a fixed "
                    "precision other than the workload's dtype (e.g. 8-bit CIM on an fp32 trace); "

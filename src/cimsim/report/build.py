@@ -234,7 +234,9 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
                                            tp * result.energy_breakdown_j.get("static", 0.0),
                                            float(latency))
         pipe = llm["pipeline"]
-        result.notes.append(f"pipeline parallel: {pipe['stages']} devices, {pipe['micro_batches']} "
+        devices = (f"{pipe['stages']} stages of {tp} devices each ({pipe['stages'] * tp} devices)"
+                   if tp > 1 else f"{pipe['stages']} devices")
+        result.notes.append(f"pipeline parallel: {devices}, {pipe['micro_batches']} "
                             "micro-batch(es) (GPipe, closed form): the serving figures are the "
                             "pipeline's; latency and energy are one micro-batch through the stages "
                             "in turn on one device")

@@ -31,6 +31,7 @@ import pandas as pd
 
 from . import columns as C
 from .baseline import baseline_ratios, ratio
+from .result import one_device
 from .format import area, pct, per_joule, si
 
 @dataclass
@@ -106,7 +107,8 @@ def _table_rows(rep: Report) -> tuple[list[str], list[list[str]]]:
         top = sorted(r.utilization.items(), key=lambda kv: -kv[1])[:3]
         pair = ratios.get((r.workload, r.architecture)) if ratios else None
         rows.append([
-            r.workload, r.architecture + (" (!p)" if r.precision_mismatch else ""), si(r.latency_s, "s"), si(r.energy_j, "J"),
+            r.workload, r.architecture + (" (!p)" if r.precision_mismatch else "") + (" (1d)" if one_device(r) else ""),
+            si(r.latency_s, "s"), si(r.energy_j, "J"),
             *([ratio(pair[0]), ratio(pair[1], "n/a (no baseline energy)")] if pair else ["no baseline run"] * 2 if ratios else []),
             r.bound_label, si(r.critical_path_s, "s"), f"{r.critical_path_ops} ops",
             f"{r.realized_path_ops} ops" if r.realized_path_ops is not None else "unknown",
@@ -184,6 +186,10 @@ def render_html(rep: Report, links: Sequence[tuple[str, str]] = ()) -> str:
         out.append("<p>(!p) precision mismatch: a unit of this architecture computes at a fixed "
                    "precision other than the workload's dtype (e.g. 8-bit CIM on an fp32 trace); "
                    "those rows compare unlike precisions (see the notes).</p>")
+    if any(one_device(r) for _, _, r in rep.results):
+        out.append("<p>(1d) tensor- or pipeline-parallel run: latency and energy are one device's "
+                   "share (pipeline: one micro-batch through the stages in turn on one device); the "
+                   "LLM serving table gives the group's figures.</p>")
     serving = _serving_rows(rep)
     if serving:
         out.append("<h2>LLM serving</h2>")

@@ -251,6 +251,12 @@ def measured_share(path: np.ndarray, start: np.ndarray, end: np.ndarray, latency
     return float(comp_part[np.asarray(measured, bool)[p]].sum()) / total if total > 0 else 0.0
 
 
+def one_device(r) -> bool:
+    """A tensor- or pipeline-parallel run (its notes say so), whose latency and energy are one
+    device's share; tables mark it ``(1d)``."""
+    return any(n.startswith(("tensor parallel:", "pipeline parallel:")) for n in r.notes)
+
+
 def bound_of(path_time: dict[str, float], memory_levels, latency_s: float,
              critical_path_s: float, classes: dict[str, str] | None = None) -> tuple[str, str]:
     """``(bound, part)``: the bound class (one of ``BOUNDS``) and the path part that names it;
