@@ -386,7 +386,7 @@ class Hardware:
     def link_errors(self, field: str, name: str | None, what: str) -> list[tuple[str, str]]:
         """A component's ``(field, message)`` errors for the link ``name`` it names (see Component.check)."""
         if name is None:
-            return [(field, f"name the link between the host and {what}; the architecture has "
+            return [(field, f"name the link between {what}; the architecture has "
                             f"{list(self.links) or 'no links (add a links: section)'}")]
         if name not in self.links:
             return [(field, f"'{name}' is not a link; the architecture has {list(self.links)}")]

@@ -166,7 +166,7 @@ class PIM(Component):
         if self.level not in self.hw.memory:
             return [("memory", f"names no memory level; the architecture has {list(self.hw.memory)}")]
         if self.config.sharing == "separate":
-            return self.hw.link_errors("link", self.link, "the PIM device")
+            return self.hw.link_errors("link", self.link, "the host and the PIM device")
         if "kv_cache" in self.config.claims and self.level != self.hw.backing_store:
             return [("claims", f"kv_cache needs the units in the backing store "
                                f"'{self.hw.backing_store}', where model inputs lie; they are "

@@ -72,7 +72,7 @@ class SystolicArray(Component):
         if self.weight_level not in self.hw.memory:
             out.append(("weight_memory", f"'{self.weight_level}' is not a memory level; the "
                                          f"architecture has {list(self.hw.memory)}"))
-        return out + self.hw.link_errors("link", self.link, "the array")
+        return out + self.hw.link_errors("link", self.link, "the host and the array")
 
     @property
     def peak_macs(self) -> float:

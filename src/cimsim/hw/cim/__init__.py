@@ -334,7 +334,7 @@ class CIM(Component):
         return self.hw.link_named(self.config.link)
 
     def check(self):
-        errors = self.hw.link_errors("link", self.link, "the arrays")
+        errors = self.hw.link_errors("link", self.link, "the host and the arrays")
         errors += onchip.check(self.config, self.hw)
         for what in ("design", "static"):
             try:
