@@ -132,6 +132,17 @@ def test_a_levels_own_timings_move_the_ceilings_as_jedec_arithmetic_says(gpu, ti
     ({"n_faw": 6.5}, "timings: n_faw = 6.5 is not allowed; it must be a whole number >= 0"),
     ({"n_bl": 0}, "timings: n_bl = 0 is not allowed; it must be a whole number > 0"),
     ({"name": 1}, "timings: 'name' is not a timing of a preset"),
+    # rules between timings that every preset meets (a refresh of DDR5: 18 + 34 + 710 + 34 CK)
+    ({"n_refi": 500}, "timings: a refresh costs n_rtp \\+ n_rp \\+ n_rfc \\+ n_rcd = 796 CK, at "
+                      "least n_refi \\(500\\): no time is left for data; n_refi must exceed 796"),
+    # 16 beats in 8 clocks of 0.416 ns are 4808 MT/s, not 6400 (the clock moves with the rate)
+    ({"rate_mtps": 6400}, "timings: rate_mtps 6400 is not the clock's: burst_length 16 beats in "
+                          "n_bl 8 clocks of tck_ps 416 move 4808 MT/s"),
+    ({"tck_ps": 312}, "timings: rate_mtps 4800 is not the clock's"),
+    ({"burst_length": 3, "n_bl": 1, "tck_ps": 625, "bus_bits": 20},
+     "timings: a burst of bus_bits 20 x burst_length 3 is not whole bytes"),
+    ({"density_mbit": 1}, "timings: density_mbit is the preset's die density, stated for reference; "
+                          "it moves nothing"),
 ])
 def test_a_bad_timing_is_a_one_line_error(gpu, timings, msg):
     from cimsim.errors import ConfigError

@@ -95,7 +95,7 @@ from .jedec import TIMINGS, Jedec
 Standard = Literal[tuple(TIMINGS)]  # type: ignore[valid-type]
 #: the preset fields a level's ``timings`` may set, and those of them that are whole numbers
 TIMING_FIELDS = tuple(f.name for f in dataclasses.fields(Jedec)
-                      if f.name not in ("name", "source", "split_cmd_bus"))
+                      if f.name not in ("name", "source", "split_cmd_bus", "density_mbit"))
 WHOLE_TIMINGS = frozenset(f.name for f in dataclasses.fields(Jedec) if f.type in (int, "int"))
 
 #: measured bandwidth-latency curves (Mess-Results), one row per point
@@ -198,6 +198,10 @@ class DramLevel(MemoryLevel):
     @model_validator(mode="after")
     def _timings(self) -> "DramLevel":
         for k, v in self.timings.items():
+            if k == "density_mbit":  # stated for reference: no closed form reads it
+                raise ValueError("timings: density_mbit is the preset's die density, stated for "
+                                 "reference; it moves nothing (refresh is n_rfc: set that for "
+                                 "another density's tRFC)")
             if k not in TIMING_FIELDS:
                 raise ValueError(f"timings: '{k}' is not a timing of a preset; allowed: "
                                  f"{', '.join(TIMING_FIELDS)}")
@@ -207,6 +211,9 @@ class DramLevel(MemoryLevel):
                 kind = "a whole number" if whole else "a number"
                 raise ValueError(f"timings: {k} = {v:g} is not allowed; it must be {kind} "
                                  f"{'>= 0' if zero_ok else '> 0'}")
+        if self.timings:
+            _consistent(dataclasses.replace(TIMINGS[self.standard], **{
+                k: int(v) if k in WHOLE_TIMINGS else float(v) for k, v in self.timings.items()}))
         return self
 
     @model_validator(mode="after")
@@ -217,6 +224,26 @@ class DramLevel(MemoryLevel):
             raise ValueError(f"measured_curve '{self.measured_curve}' is not one of "
                              f"{', '.join(mess_curves())}")
         return self
+
+
+def _consistent(t: Jedec) -> None:
+    """The rules between timings that every preset meets, for a level's own values over one:
+    a refresh leaves time for data, the data rate is the clock's (a burst of ``burst_length``
+    beats in ``n_bl`` clocks; the presets within 0.25 %), a burst is whole bytes."""
+    cost = t.n_rtp + t.n_rp + t.n_rfc + t.n_rcd
+    if cost >= t.n_refi:
+        raise ValueError(f"timings: a refresh costs n_rtp + n_rp + n_rfc + n_rcd = {cost} CK, at "
+                         f"least n_refi ({t.n_refi}): no time is left for data; n_refi must "
+                         f"exceed {cost}")
+    clock = t.burst_length / (t.n_bl * t.tck_ps * 1e-12) / 1e6
+    if abs(clock / t.rate_mtps - 1.0) > 0.01:
+        raise ValueError(f"timings: rate_mtps {t.rate_mtps} is not the clock's: burst_length "
+                         f"{t.burst_length} beats in n_bl {t.n_bl} clocks of tck_ps {t.tck_ps:g} "
+                         f"move {clock:.0f} MT/s; give the data rate and the clock together "
+                         "(within 1 %)")
+    if t.bus_bits * t.burst_length % 8:
+        raise ValueError(f"timings: a burst of bus_bits {t.bus_bits} x burst_length "
+                         f"{t.burst_length} is not whole bytes")
 
 
 # ------------------------------------------------------------------ closed forms (per data bus)
