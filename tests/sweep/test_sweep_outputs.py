@@ -11,7 +11,11 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+import yaml
 from click.testing import CliRunner
+
+from cimsim.bundled import resolve_config
+from cimsim.config import read_yaml
 
 from cimsim.cli import main
 from cimsim.sweep import SweepStore, sweep
@@ -78,3 +82,25 @@ def test_the_csv_copy_names_each_swept_parameters_unit(tmp_path, chain_json):
     assert params == ["memory.dram.bandwidth [B/s]", "processor.cores"]
     assert sorted(copy["memory.dram.bandwidth [B/s]"]) == [10e9, 10e9, 20e9, 20e9]
     assert [c for c in copy.columns if c not in params] == [c for c in table.columns if "." not in c]
+
+
+def test_a_swept_field_no_value_of_which_loads_is_refused_first(tmp_path, chain_json):
+    """A misspelt timing name (a key of a table no schema lists) failed at every point: the sweep
+    wrote error rows only and exited 0. A field no value of which loads is one line before
+    anything runs; a value that fails beside others that load stays that point's error row."""
+    out = tmp_path / "t.parquet"
+    cfg = tmp_path / "ddr5.yaml"
+    d = read_yaml(resolve_config("cpu-ddr5"))
+    d["memory"]["dram"] = {"type": "dram", "standard": "DDR5", "channels": 8, "capacity": "256 GB",
+                           "latency": "100 ns", "energy_per_bit": "20 pJ/bit"}
+    cfg.write_text(yaml.safe_dump(d, sort_keys=False))
+    res = _cli(cfg, "-w", chain_json, "--param", "memory.dram.timings.n_fwa=32,48", "--engine",
+               "analytic", "--workers", "1", "-q", "-o", out)
+    _refused(res, f"--param memory.dram.timings.n_fwa: config {cfg} loads at none of its values: "
+                  "memory.dram: timings: 'n_fwa' is not a timing of a preset")
+    assert not out.exists()
+    res = _cli(cfg, "-w", chain_json, "--param", "memory.dram.timings.n_faw=0.5,48", "--engine",
+               "analytic", "--workers", "1", "-q", "-o", out)
+    assert res.exit_code == 0, res.output
+    errors = pd.read_parquet(out)["error"].tolist()
+    assert errors[0].startswith("at memory.dram.timings.n_faw=0.5") and pd.isna(errors[1])
