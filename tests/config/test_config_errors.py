@@ -266,6 +266,21 @@ def test_a_level_larger_than_the_backing_store_is_refused(tiny, tmp_path):
 
 
 
+def test_an_inner_level_larger_than_the_one_outside_it_is_refused(tiny, tmp_path):
+    """The hierarchy is inclusive: a 64 MiB L2 in front of a 16 MiB LLC ran in silence."""
+    d = read_yaml(_cfg("cpu-ddr5"))
+    d["memory"] = {"l2": {"capacity": "64 MiB", "bandwidth": "2 TB/s", "energy_per_byte": "5 pJ/B"},
+                   "llc": {"capacity": "16 MiB", "bandwidth": "1 TB/s", "energy_per_byte": "10 pJ/B"},
+                   "dram": d["memory"]["dram"]}
+    path = tmp_path / "inner.yaml"
+    path.write_text(yaml.safe_dump(d, sort_keys=False))
+    line = _first_error("run", path, tiny)
+    assert line == (f"Error: {path}: memory.l2.capacity: 67.11 MB is more than 'llc' outside it "
+                    "(16.78 MB): the hierarchy is inclusive (what a level holds passes every level "
+                    "inside it), so each level is at least as large as the one inside it; list the "
+                    "levels innermost first"), line
+
+
 def test_an_empty_set_value_says_it_is_empty(tiny):
     line = _first_error("run", "gpu-hbm3", tiny, "--set", "memory.dram.bandwidth=")
     assert "--set 'memory.dram.bandwidth=': the value is empty; give one, e.g. " \

@@ -258,6 +258,16 @@ def architecture_from_dict(data: Mapping, source: str = "<config>",
                            f"{si(float(c.capacity), 'B')} is more than the backing store's: levels "
                            f"run innermost first and the last, '{back}' ({si(float(bcfg.capacity), 'B')}), "
                            "holds every tensor; list the levels innermost first (the largest last)"))
+        else:  # the hierarchy is inclusive (bytes from a level pass every level inside it)
+            inner = next(((a, b) for a, b in zip(levels[:-1], levels[1:-1])
+                          if float(a[1].capacity) > float(b[1].capacity)), None)
+            if inner is not None:
+                (n, c), (m, d) = inner
+                errors.append((f"memory.{n}.capacity",
+                               f"{si(float(c.capacity), 'B')} is more than '{m}' outside it "
+                               f"({si(float(d.capacity), 'B')}): the hierarchy is inclusive (what a "
+                               "level holds passes every level inside it), so each level is at least "
+                               "as large as the one inside it; list the levels innermost first"))
     reg, broken_components = types(), registry.components.broken()
     components = {}
     for key, sec in data.items():
