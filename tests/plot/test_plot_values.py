@@ -98,3 +98,16 @@ def test_plot_of_a_sweep_file_with_no_rows_says_so(grid, tmp_path):
     assert res.exit_code == 1
     assert f"{zero}: the sweep file has no rows; nothing to plot" in res.output
     assert "every row has an error" not in res.output
+
+
+def test_plot_says_how_many_rows_with_an_error_it_leaves_out(grid, tmp_path):
+    """A point with an error was missing from every figure without a word."""
+    path, _ = grid
+    df = pd.read_parquet(path)
+    df.loc[df.index[0], "error"] = "at memory.dram.bandwidth=0.0 B/s: out of its domain"
+    bad = tmp_path / "bad.parquet"
+    df.to_parquet(bad)
+    res = CliRunner().invoke(plot_command, [str(bad), "-o", str(tmp_path / "f"), "--format", "png"])
+    assert res.exit_code == 0, res.output
+    assert (f"note: 1 of {len(df)} rows have an error and are left out of the figures (the first: "
+            "at memory.dram.bandwidth=0.0 B/s: out of its domain)") in res.output

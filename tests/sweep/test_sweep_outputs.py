@@ -104,3 +104,11 @@ def test_a_swept_field_no_value_of_which_loads_is_refused_first(tmp_path, chain_
     assert res.exit_code == 0, res.output
     errors = pd.read_parquet(out)["error"].tolist()
     assert errors[0].startswith("at memory.dram.timings.n_faw=0.5") and pd.isna(errors[1])
+
+
+def test_workers_and_a_scheduler_are_one_or_the_other(tmp_path, chain_json):
+    """--workers was ignored without a word beside --scheduler."""
+    res = _cli("cpu-ddr5", "-w", chain_json, "--param", BW, "--scheduler", "local:2", "--workers", "5",
+               "-q", "-o", tmp_path / "w.parquet")
+    _refused(res, "--workers sets the local worker processes; with --scheduler local:2 the Dask "
+                  "cluster's workers run the points (local:N starts N): give one or the other")

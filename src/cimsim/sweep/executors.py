@@ -227,7 +227,8 @@ def check_scheduler(scheduler: str | None, security=None) -> int | None:
             n = 0
         if n < 1:
             raise SchedulerError(
-                f"--scheduler {scheduler}: expected 'local:N' with N >= 1 workers, or 'tcp://HOST:PORT'"
+                f"--scheduler {scheduler}: expected 'local:N' with N >= 1 workers, or an address "
+                "like 'tls://HOST:PORT' or 'tcp://HOST:PORT'"
             )
         return n
     if "://" not in scheduler:

@@ -58,7 +58,7 @@ def _check_count(path: str, spec: str, n: int, max_points: int) -> None:
     if n > max_points:
         raise SweepSpecError(
             f"--param {path}={spec}: {n:,} values exceed --max-points {max_points:,} "
-            "(raise --max-points to allow more)"
+            "(raise --max-points, max_points= in Python, to allow more)"
         )
 
 

@@ -19,7 +19,7 @@ from ..atomic import check_writable
 from ..errors import CimsimError, ConfigError, WorkloadError
 from ..pipeline import ENGINES
 from .columns import ERROR, POINT_ID, sweep_columns
-from .executors import check_scheduler, make_executor
+from .executors import SchedulerError, check_scheduler, make_executor
 from .params import DEFAULT_MAX_POINTS, ParamSpec, SweepSpecError, parse_param, parse_spec
 from .sampling import count_points, sample_points
 from .store import SweepStore, attach_attrs, check_output_names, rows_to_frame
@@ -97,7 +97,7 @@ def plan_sweep(configs, workloads, params=None, *, sample: str = "grid", samples
     if plan.runs > max_points:
         raise SweepTooLarge(
             f"{plan.describe()} exceed --max-points {max_points:,}; use fewer values, or raise "
-            "--max-points if you mean it"
+            "--max-points (max_points= in Python) if you mean it"
         )
     check_swept_fields(configs, specs)
     if sample != "grid":  # draws that repeat a point are one point: count what will run
@@ -467,6 +467,10 @@ def sweep(
     plan = plan_sweep(configs, workloads, params, sample=sample, samples=samples, max_points=max_points,
                       seed=seed)
     check_scheduler(scheduler, security)
+    if scheduler not in (None, "", "processes") and workers is not None:
+        raise SchedulerError(f"--workers sets the local worker processes; with --scheduler "
+                             f"{scheduler} the Dask cluster's workers run the points (local:N "
+                             "starts N): give one or the other")
     check_output_names(output, csv)
     for path, option in ((output, "-o"), (csv, "--csv")):
         if path is not None:
