@@ -193,6 +193,15 @@ def _trace_serving(zoo_name, path, name, overrides, serving) -> None:
     from ..workload.io import save_workload
     from ..zoo.serve import trace_serving
 
+    import inspect
+
+    own = [k for k in overrides if k in inspect.signature(trace_serving).parameters or k in ("seq", "cache")]
+    if own:  # a serving option (or the tracer's own switch) given as a model config field
+        k = own[0]
+        opt = {"seq": "--prompt", "cache": "--prompt / --decode", "name": "-o's file name",
+               "replicate": None}.get(k, f"--{k.replace('_', '-')}")
+        raise CimsimError(f"--param {k}: --serve sets {k} itself" + (f" (use {opt})" if opt else
+                          " (an internal switch of the serving tracer, not a config field)"))
     t0 = time.perf_counter()
     w = trace_serving(zoo_name, **serving_params(**serving), name=name, **overrides)
     made = new_folder(path)
