@@ -79,6 +79,23 @@ def user_model(tmp_path_factory):
 
         def wrong_width():
             return torch.randn(10, 12), torch.zeros(10, dtype=torch.long)
+
+        def seq_outputs():  # (6, 3, 20) inputs: the Linear layers give (6, 3, 5)
+            return torch.randn(6, 3, 20), torch.zeros(6, dtype=torch.long)
+
+        def label_past_classes():
+            return torch.randn(4, 20), torch.tensor([0, 1, 5, 2])
+
+        def labels_2d():
+            return torch.randn(5, 20), torch.zeros(5, 2, dtype=torch.long)
+
+        def empty():
+            return torch.zeros(0, 20), torch.zeros(0, dtype=torch.long)
+
+        def nan_inputs():
+            x = torch.randn(4, 20)
+            x[2, 3] = float("nan")
+            return x, None
     """))
     return str(f)
 
@@ -155,6 +172,23 @@ def test_a_data_set_the_model_cannot_run_is_named_with_its_shape(user_model):
     assert code == 1 and len(out.strip().splitlines()) == 1 and "Traceback" not in out, out
     assert (f"--dataset '{user_model}:wrong_width': the model fails on its first input (shape "
             "[1, 12]; the factory's example inputs have shape [1, 20]): RuntimeError: ") in out
+
+
+@pytest.mark.parametrize("fn, says", [
+    ("seq_outputs", "the model's output for one input has shape [1, 3, 5]; top-1 against labels "
+                    "needs (samples, classes)"),
+    ("label_past_classes", "label 5 (input 2) is not a class of the model's 5 outputs; labels are 0 .. 4"),
+    ("labels_2d", "labels must be one class index per input (1-D), got shape [5, 2]"),
+    ("empty", "has no samples (its inputs have shape [0, 20])"),
+    ("nan_inputs", "input 2 holds a value that is not finite (NaN or inf), which no arithmetic scores"),
+])
+def test_a_data_set_top1_cannot_score_is_one_line(user_model, fn, says):
+    """A (6, 3, 5) output against 6 labels ended in a torch traceback, and a (N, 1, C) one
+    broadcast its arg-max against every label (top-1 0.5 where it is 1.0); a label past the
+    classes counted as wrong; 2-D labels, an empty set and NaN inputs ("exact") got far."""
+    code, out = _run("rram-cim", f"{user_model}:factory", "--accuracy", "--dataset", f"{user_model}:{fn}")
+    assert code == 1 and len(out.strip().splitlines()) == 1 and "Traceback" not in out, out
+    assert f"--dataset '{user_model}:{fn}': {says}" in out, out
 
 
 def test_fractional_labels_are_refused_whole_float_labels_are_classes(user_model):

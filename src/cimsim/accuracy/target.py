@@ -122,6 +122,13 @@ def load_target(spec: str, dataset: Optional[str] = None) -> Target:
         raise AccuracyError(f"--dataset '{dataset}': must return (inputs, labels): a tensor of "
                             "inputs (first dimension: samples) and int labels or None")
     x, y = data
+    if len(x) == 0:
+        raise AccuracyError(f"--dataset '{dataset}': has no samples (its inputs have shape "
+                            f"{list(x.shape)})")
+    if x.is_floating_point() and not bool(torch.isfinite(x).all()):
+        i = int((~torch.isfinite(x)).reshape(len(x), -1).any(dim=1).nonzero()[0])
+        raise AccuracyError(f"--dataset '{dataset}': input {i} holds a value that is not finite "
+                            "(NaN or inf), which no arithmetic scores")
     if y is not None:
         y = torch.as_tensor(y)
         if y.is_floating_point() or y.is_complex():
@@ -130,21 +137,36 @@ def load_target(spec: str, dataset: Optional[str] = None) -> Target:
                                     f"numbers, an int tensor), got {str(y.dtype).replace('torch.', '')} "
                                     f"values like {y.flatten()[0].item():g}")
         y = y.long()
+        if y.dim() != 1:
+            raise AccuracyError(f"--dataset '{dataset}': labels must be one class index per "
+                                f"input (1-D), got shape {list(y.shape)}")
         if y.shape != x.shape[:1]:
             raise AccuracyError(f"--dataset '{dataset}': {len(y)} labels for {len(x)} inputs")
-    _check_runs_on(torch, model, x, result[1], dataset)
+    out = _check_runs_on(torch, model, x, result[1], dataset)
+    if y is not None:  # top-1 is the arg-max over the classes of a (samples, classes) output
+        if not isinstance(out, torch.Tensor) or out.dim() != 2:
+            shape = list(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
+            raise AccuracyError(f"--dataset '{dataset}': the model's output for one input has shape "
+                                f"{shape}; top-1 against labels needs (samples, classes): return "
+                                "logits of shape (N, C), or give labels None (agreement, SNR only)")
+        c = int(out.shape[1])
+        bad = (y < 0) | (y >= c)
+        if bool(bad.any()):
+            raise AccuracyError(f"--dataset '{dataset}': label {int(y[bad][0])} (input "
+                                f"{int(bad.nonzero()[0])}) is not a class of the model's {c} "
+                                f"outputs; labels are 0 .. {c - 1}")
     key = hashlib.sha256(f"{Path(spec.rpartition(':')[0]).resolve()}:{spec}:{dataset}".encode()
                          + _file_bytes(spec)).hexdigest()[:16]
     name = re.sub(r"\W", "-", Path(spec.rpartition(":")[0]).stem + "-" + spec.rpartition(":")[2])
     return Target(name, model, x, y, x[:CALIBRATION_SAMPLES], (x[:1],), f"{name}-{key}")
 
 
-def _check_runs_on(torch, model, x, example, dataset: str) -> None:
-    """The model runs on the data set's first input (its trace is that sample's forward pass),
-    or one line naming the data set, the shapes and what the model raised."""
+def _check_runs_on(torch, model, x, example, dataset: str):
+    """The model's output for the data set's first input (its trace is that sample's forward
+    pass), or one line naming the data set, the shapes and what the model raised."""
     try:
         with torch.no_grad():
-            model(x[:1])
+            return model(x[:1])
     except Exception as exc:  # noqa: BLE001 - the user's model on the user's data: one line
         ex = [list(t.shape) for t in (example if isinstance(example, tuple) else (example,))
               if isinstance(t, torch.Tensor)]
@@ -305,8 +327,12 @@ def accuracy_record(arch, target: Target, reference=None) -> dict:
     res = evaluate(target.model, target.inputs, target.labels, Arith.from_cim(cim),
                    nonideal=cim.nonideal, calibration_inputs=target.calibration,
                    reference=reference)
-    basis = (f"{name} emulated: {cim.input_bits}b inputs x {cim.weight_bits}b weights, "
-             f"{cim.adc.bits}-bit ADC ({cim.adc.range_policy} range), "
+    rng = cim.adc.range_policy + (f" at the {cim.adc.range_percentile:g}th percentile"
+                                  if cim.adc.range_policy == "calibrated" else "")
+    enc = "differential" if cim.differential else "offset"
+    basis = (f"{name} emulated: {cim.input_bits}b {'signed ' if cim.signed_inputs else ''}inputs x "
+             f"{cim.weight_bits}b weights ({enc} encoding), "
+             f"{cim.adc.bits}-bit ADC ({rng} range), "
              f"{cim.rows_per_read or cim.rows} rows per read, "
              + ("ideal devices" if cim.nonideal is None else f"non-ideal, {res.repeats} chip(s)"))
     if len(cims) > 1:
