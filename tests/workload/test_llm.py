@@ -557,7 +557,7 @@ def test_sub_batches_split_a_step_into_independent_chains_with_the_same_work():
     with pytest.raises(WorkloadError, match=r"sub_batches=3 exceeds the requests that run at once \(2\)"):
         llm_serving(TINY, prompt=2, decode=1, batch=2, sub_batches=3)
     with pytest.raises(WorkloadError, match=r"\(1\)"):
-        llm_serving(TINY, prompt=2, decode=1, batch=4, requests=1, sub_batches=2)
+        llm_serving(TINY, prompt=2, decode=1, batch=1, requests=1, sub_batches=2)
 
 
 # --------------------------------------------------------------------------- tensor parallelism
@@ -882,3 +882,20 @@ def test_a_queued_request_starts_after_the_step_before_it_on_a_machine_with_idle
     if batching == "static":  # the second batch's first tokens come after the first's last
         first, last = llm["first_token_ops"], llm["last_token_ops"]
         assert min(end[first[2]], end[first[3]]) > max(end[last[0]], end[last[1]])
+
+
+def test_a_batch_larger_than_the_requests_and_a_head_width_rounded_down_are_refused():
+    """--requests 1 --batch 2 served one request and reported llm_batch 2; --hidden 63 --heads 4
+    made heads 15 wide (attention 60 of 63), where trace --zoo refuses the config."""
+    with pytest.raises(WorkloadError, match=r"requests=1 is fewer than batch=2: a batch holds at "
+                                            r"most the requests there are; give batch=1"):
+        llm_serving(TINY, prompt=4, decode=1, batch=2, requests=1)
+    from cimsim.workload.llm import model_from_hf
+
+    with pytest.raises(WorkloadError, match=r"hidden 63 is not a multiple of heads 4, and no head_dim "
+                                            r"is given"):
+        model_from_hf({"model_type": "gpt2", "n_embd": 63, "n_head": 4, "n_layer": 1, "vocab_size": 64})
+    assert model_from_hf({"model_type": "gemma", "hidden_size": 63, "num_attention_heads": 4,
+                          "head_dim": 16, "num_hidden_layers": 1, "vocab_size": 64,
+                          "intermediate_size": 8}).head_dim == 16  # a stated head_dim stands
+

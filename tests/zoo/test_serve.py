@@ -209,6 +209,15 @@ def test_cli_serve_traces_and_runs(tmp_path):
     (["--zoo", "llama", "--prompt", "4"], "--prompt goes with --serve"),
     (["--zoo", "resnet", "--serve"], "--serve needs a Hugging Face decoder"),
     (["--zoo", "llama", "--serve", "--param", "seq=3"], "--serve sets seq itself"),
+    # a serving option as a config field: a TypeError traceback ("got multiple values")
+    (["--zoo", "hf:llama", "--serve", "--param", "batch=4"], "--param batch: --serve sets batch itself (use --batch)"),
+    (["--zoo", "llama", "--serve", "--param", "dtype=fp32"], "--param dtype: --serve sets dtype itself (use --dtype)"),
+    (["--zoo", "llama", "--serve", "--param", "replicate=0"],
+     "--param replicate: --serve sets replicate itself (an internal switch of the serving tracer"),
+    # the prefill is fitted through traces at 8, 12, 16 tokens: at 1 a dimension was 0
+    (["--zoo", "llama", "--serve", "--prompt", "1", "--decode", "1"],
+     "--prompt 1: trace --serve fits its prefills through traces at 8, 12 and 16 tokens and needs "
+     "prompts of 2 tokens at least"),
     (["--zoo", "llama", "--serve", "--pipeline-parallel", "3"], "pipeline_parallel=3 must divide the model's layers (2)"),
     (["--zoo", "llama", "--serve", "--micro-batches", "2"], "give --pipeline-parallel"),
     (["--zoo", "llama", "--serve", "--batching", "eager"], "batching 'eager' is not one of"),

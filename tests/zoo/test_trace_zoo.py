@@ -186,6 +186,9 @@ def test_cli_zoo_bad_sizes_are_one_line_not_built_in_silence(tmp_path):
         (["--zoo", "gpt2", "--param", "seq=abc"], "--param seq='abc': seq is a size, a whole number >= 1"),
         (["--zoo", "hf:gpt2", "--param", "seq=0"], "--param seq=0: seq is a size"),
         (["--zoo", "llama-decode", "--param", "cache=0"], "a decode step runs against at least one cached token"),
+        # mamba-decode printed a 35-line torch traceback first
+        (["--zoo", "mamba-decode", "--param", "cache=0"], "a decode step runs against at least one "
+                                                          "cached token (cache >= 1); for a prefill use --zoo mamba"),
         (["--zoo", "gpt2", "--param", "n_embd=2.5"], "n_embd is a size, a whole number >= 1"),
         (["--zoo", "hf:lama"], "has no model type 'lama'; did you mean hf:llama"),
     ]:

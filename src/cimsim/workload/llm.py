@@ -145,6 +145,10 @@ def model_from_hf(config: Mapping[str, object]) -> LLMModel:
     heads = get("num_attention_heads", "n_head")
     if not isinstance(hidden, int) or not isinstance(heads, int) or heads < 1:
         raise WorkloadError(f"{GEN}: hidden_size and num_attention_heads must be integers")
+    if config.get("head_dim") is None and hidden % heads:  # the head width would be rounded down
+        raise WorkloadError(f"{GEN}: hidden {hidden} is not a multiple of heads {heads}, and no "
+                            "head_dim is given (a head would be hidden // heads wide, the attention "
+                            f"narrower than the model): give a hidden size divisible by {heads}")
     for k in ("num_local_experts", "num_experts", "n_routed_experts"):
         n = config.get(k)
         if isinstance(n, int) and not isinstance(n, bool) and n > 1:

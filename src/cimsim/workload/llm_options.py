@@ -50,6 +50,9 @@ def serving_options(prompt, decode, batch, requests, batching, attention, sub_ba
         requests = batch
     if isinstance(requests, bool) or not isinstance(requests, int) or requests < 1:
         raise WorkloadError(f"{GEN}: requests must be an integer >= 1, got {requests!r}")
+    if requests < batch:  # the run would serve `requests` at once, reported as a batch of `batch`
+        raise WorkloadError(f"{GEN}: requests={requests} is fewer than batch={batch}: a batch holds "
+                            f"at most the requests there are; give batch={requests}")
     if sub_batches > min(batch, requests):
         raise WorkloadError(f"{GEN}: sub_batches={sub_batches} exceeds the requests that run at "
                             f"once ({min(batch, requests)}): a sub-batch would hold none")

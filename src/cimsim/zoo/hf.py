@@ -273,6 +273,9 @@ def mamba(seq=8, batch=1, **config):
 
 @register("mamba-decode", "hf-ssm", "Mamba, one decode step against its conv and SSM state cache")
 def mamba_decode(cache=16, batch=1, **config):
+    if isinstance(cache, int) and not isinstance(cache, bool) and cache < 1:
+        raise WorkloadError(f"--param cache={cache}: a decode step runs against at least one "
+                            "cached token (cache >= 1); for a prefill use --zoo mamba")
     torch = require_torch()
     cfg = _merge("mamba", dict(vocab_size=128, hidden_size=32, state_size=8, num_hidden_layers=2, expand=2,
                   conv_kernel=4, use_mambapy=False), config)

@@ -66,7 +66,7 @@ from ..workload.llm import lengths_tag, model_from_hf, one_micro_batch, serving_
 from ..workload.llm_replicate import Stretch, insert_replicas, third_step_repeats
 from ..workload.llm_schedule import AdmissionGate, schedule
 from .hf import serving_entries
-from .serve_kv import checked_kv_rows, kv_row_bytes
+from .serve_kv import check_serve_options, checked_kv_rows, kv_row_bytes
 from .serve_parallel import _check_shard, _row_parallel, _shard_overrides, _stages
 
 _SERVE_OWN = ("seq", "cache", "batch")
@@ -309,9 +309,7 @@ def trace_serving(zoo_name: str, *, prompt, decode, batch: int = 1, requests: in
     tp, pp, mb = tensor_parallel, pipeline_parallel, micro_batches
     full_batch = batch
     batch, requests, P, D = one_micro_batch(batch, requests, P, D, mb)
-    bad = [k for k in overrides if k in _SERVE_OWN]
-    if bad:
-        raise WorkloadError(f"--serve sets {', '.join(bad)} itself (use --prompt, --decode, --batch)")
+    check_serve_options(overrides, P, _SERVE_OWN)
     pre_entry, dec_entry = _entries(zoo_name, overrides)
     t0, n_traces = time.perf_counter(), 0
 

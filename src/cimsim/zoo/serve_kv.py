@@ -85,3 +85,19 @@ def checked_kv_rows(rows: dict, kv_t, prefills) -> tuple[dict, str]:
     return rows, ("store_bytes on the projections that make the K and V rows each iteration "
                   "appends (a row per prompt token, one per running request a decode step); "
                   f"{len(rows)} projections, {sum(rows.values())} B a token in all")
+
+
+def check_serve_options(overrides, prompts, own) -> None:
+    """A serving run's config overrides name no option it sets itself (``own``), and every prompt
+    has 2 tokens at least: the prefill is fitted through traces at 8, 12 and 16 tokens, and at 1
+    the fit's smallest dimension is 0 (``cimsim workload llm`` takes a 1-token prompt)."""
+    from ..errors import WorkloadError
+
+    bad = [k for k in overrides if k in own]
+    if bad:
+        raise WorkloadError(f"--serve sets {', '.join(bad)} itself (use --prompt, --decode, --batch)")
+    if min(prompts) < 2:
+        raise WorkloadError(f"--prompt {min(prompts)}: trace --serve fits its prefills through "
+                            "traces at 8, 12 and 16 tokens and needs prompts of 2 tokens at least "
+                            "(cimsim workload llm generates a 1-token prompt)")
+
