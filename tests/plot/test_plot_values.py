@@ -87,7 +87,7 @@ def test_a_big_grids_breakdown_says_each_bar_is_the_first_run_at_its_value():
 def test_sweep_roofline_says_it_is_of_the_configs_as_written(grid):
     _, df = grid
     fig = _roofline(df)
-    assert [ax.get_title() for ax in fig.axes] == ["roofline: tcn (configs as written, before the sweep)"]
+    assert [ax.get_title() for ax in fig.axes] == ["roofline: tcn\n(configs as written, before the sweep)"]
 
 
 def test_plot_of_a_sweep_file_with_no_rows_says_so(grid, tmp_path):

@@ -544,7 +544,7 @@ def _draw_roofline(ax, tables, workload, note: str | None = None) -> None:
                            marker=st.marker, label=f"{arch.name}: {comp.name} ops ({prec})")
     ax.set_xlabel("arithmetic intensity [op/B] (2 x MACs / off-chip bytes)")
     ax.set_ylabel("performance [op/s] (each roof at its own precision)")
-    ax.set_title(f"roofline: {workload.name}" + (f" ({note})" if note else ""), fontsize="medium")
+    ax.set_title(f"roofline: {workload.name}" + (f"\n({note})" if note else ""), fontsize="medium")
     ax.grid(True, which="both", alpha=0.3)
 
 
@@ -570,7 +570,7 @@ def rooflines(per_workload: Sequence[tuple[object, Sequence[tuple[object, pd.Dat
               note: str | None = None) -> Figure:
     """:func:`roofline` of several workloads, one panel each: ``per_workload`` holds
     ``(workload, [(architecture, per-op table)])`` (:func:`cimsim.studies.sweep_op_tables`);
-    ``note`` is added to each panel's title (``roofline: lstm (NOTE)``)."""
+    ``note`` is added to each panel's title, on a line of its own (``roofline: lstm\\n(NOTE)``)."""
     rows, cols = _facet_shape(len(per_workload))
     fig = _figure(5.6 * cols + 3.6, 4.6 * rows + 0.3)
     axes = _grid(fig, rows, cols).ravel()
