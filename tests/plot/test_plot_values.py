@@ -111,3 +111,21 @@ def test_plot_says_how_many_rows_with_an_error_it_leaves_out(grid, tmp_path):
     assert res.exit_code == 0, res.output
     assert (f"note: 1 of {len(df)} rows have an error and are left out of the figures (the first: "
             "at memory.dram.bandwidth=0.0 B/s: out of its domain)") in res.output
+
+
+def test_utilization_draws_each_other_value_as_its_own_line_on_the_latency_figures_x(grid):
+    """One line per resource ran through both array counts at each x (a zig-zag); the x was a
+    memory bandwidth whatever the other figures used. Now the x is the latency figure's, every
+    drawn line rises in x, and each array count has its own line style and key entry."""
+    from cimsim.plot import latency_vs_param, utilization_vs_param
+
+    _, df = grid
+    fig = utilization_vs_param(df)
+    [ax] = [a for a in fig.axes if a.lines]
+    assert ax.get_xlabel() == latency_vs_param(df).axes[0].get_xlabel()
+    data = [ln for ln in ax.lines if len(ln.get_xdata())]
+    assert data and all(np.all(np.diff(np.asarray(ln.get_xdata(), float)) > 0) for ln in data)
+    styles = {ln.get_linestyle() for ln in data}
+    assert len(styles) == 2  # one per value of the other swept parameter
+    keys = [ln.get_label() for ln in ax.lines if not len(ln.get_xdata())]
+    assert sum(k.endswith(("= 100 GB/s", "= 200 GB/s", "= 2,048", "= 16,384")) for k in keys) == 2
