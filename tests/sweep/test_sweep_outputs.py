@@ -112,3 +112,19 @@ def test_workers_and_a_scheduler_are_one_or_the_other(tmp_path, chain_json):
                "-q", "-o", tmp_path / "w.parquet")
     _refused(res, "--workers sets the local worker processes; with --scheduler local:2 the Dask "
                   "cluster's workers run the points (local:N starts N): give one or the other")
+
+
+def test_a_rerun_into_another_sweeps_file_says_it_drops_its_rows(tmp_path, chain_json):
+    """A sweep of other params into an existing -o file rewrote it without the old rows, and
+    said "0 already done" only: a typo in --param deleted a long sweep in silence."""
+    out = tmp_path / "x.parquet"
+    base = ["cpu-ddr5", "-w", chain_json, "--engine", "analytic", "--workers", "1", "-q", "-o", out]
+    assert _cli(*base, "--param", "memory.dram.bandwidth=10GB/s,20GB/s,40GB/s").exit_code == 0
+    res = _cli(*base, "--param", BW)  # two of the three points: the third is dropped
+    assert res.exit_code == 0, res.output
+    assert res.stderr.splitlines()[0] == (
+        f"warning: {out}: 1 of its 3 stored rows are points of another sweep (other params, "
+        "configs or workloads); the file is rewritten without them (give -o another name to keep them)")
+    assert len(pd.read_parquet(out)) == 2
+    res = _cli(*base, "--param", BW)  # the same sweep again: nothing dropped, nothing said
+    assert res.exit_code == 0 and "warning" not in res.stderr

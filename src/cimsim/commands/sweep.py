@@ -105,7 +105,7 @@ def sweep_command(configs, workloads, params, sample, samples, seed, engine, sch
             return
         made = {output: new_folder(output)}  # -o has a default: never None
         made[csv_path] = new_folder(csv_path, made_by=output) if csv_path is not None else None
-        with one_line_warnings():  # a stored file a rerun cannot read: one line, no source line
+        with one_line_warnings(), _sigterm_as_interrupt():  # a stored file a rerun cannot read: one line
             df = sweep(
                 list(configs), list(workloads), list(params),
                 sample=sample, samples=samples, seed=seed, engine=engine, scheduler=scheduler,
@@ -117,17 +117,44 @@ def sweep_command(configs, workloads, params, sample, samples, seed, engine, sch
         raise click.ClickException(one_line(" ".join(str(exc).split("\n")))) from None
     except OSError as exc:
         raise click.ClickException(f"cannot write {output}: {exc.strerror or exc}") from None
-    except KeyboardInterrupt:  # Ctrl-C: say what is kept and how to go on (click says "Aborted!")
+    except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM: say what is kept and how to go on
         kept = (f"the rows finished so far are saved in {output}.parts/; rerun the same command "
                 "to compute only the missing points") if output is not None else \
             "nothing was saved (no -o)"
-        click.echo(f"interrupted: {kept}", err=True)
-        raise SystemExit(130) from None
+        term = isinstance(exc, Terminated)
+        click.echo(f"{'terminated (SIGTERM)' if term else 'interrupted'}: {kept}", err=True)
+        raise SystemExit(143 if term else 130) from None
     from ..sweep.runner import describe_run
 
     click.echo(f"wrote {full_path(output)}: {describe_run(df)}{created(made[output])}")
     if csv_path is not None:
         click.echo(f"wrote {full_path(csv_path)}{created(made[csv_path])}")
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (``kill``, a batch scheduler, ``docker stop``) during a sweep: it ends as Ctrl-C
+    does, the workers shut down and the finished rows kept, with the shell's status 143."""
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt():
+    """SIGTERM raises :class:`Terminated` in the main thread while the sweep runs (the default
+    action killed the process: no message, leaked semaphores, a temporary part file left)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum, frame):
+        raise Terminated()
+
+    old = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
 
 
 @contextlib.contextmanager

@@ -520,6 +520,13 @@ def _run(store, tasks, context, columns, specs, scheduler, workers, quiet, retry
     if store is not None:
         prior = store.load_done()
         wanted = {t.point_id for t in tasks}
+        dropped = int((~prior[POINT_ID].isin(wanted)).sum()) if len(prior) else 0
+        if dropped:  # rows of another sweep (other params, configs or workloads) in the -o file
+            import warnings
+
+            warnings.warn(f"{store.output}: {dropped} of its {len(prior)} stored rows are points of another "
+                          "sweep (other params, configs or workloads); the file is rewritten without "
+                          "them (give -o another name to keep them)", stacklevel=2)
         for rec in prior.to_dict("records"):
             pid = rec[POINT_ID]
             if pid not in wanted:
