@@ -331,10 +331,27 @@ def serving_entries(name: str, overrides: dict) -> tuple[str, str]:
         from transformers.models.auto.modeling_auto import MODEL_FOR_MASKED_LM_MAPPING_NAMES as more
     except ImportError:
         more = ()
+    mtype = str(fields.get("model_type", "")) if isinstance(fields, dict) else ""
+    try:
+        from transformers.models.auto.modeling_auto import MODEL_FOR_SEQ_TO_SEQ_CAUSAL_LM_MAPPING_NAMES as s2s
+    except ImportError:
+        s2s = ()
+    if (isinstance(fields, dict) and fields.get("is_encoder_decoder")) or mtype in s2s:
+        raise WorkloadError(f"{name}: --serve: {mtype or 'the config'} is an encoder-decoder model; "
+                            "--serve runs decoder-only LLMs over a KV cache (trace its encoder and "
+                            "decoder steps with --zoo hf:TYPE instead)")
     why = encoder_only({**fields, **overrides}, more=more) if isinstance(fields, dict) else None
     if why:
         raise WorkloadError(f"{name}: --serve: {why.split(': ', 1)[1]}")
+    if mtype in _STATE_SPACE:
+        raise WorkloadError(f"{name}: --serve: {mtype} is a state-space model, whose decode state is "
+                            "not a KV cache; --serve models attention over a KV cache (trace one "
+                            "decode step with --zoo mamba-decode)")
     return name, name
+
+
+#: model types whose decode state is a recurrent state, not a KV cache
+_STATE_SPACE = ("mamba", "mamba2", "falcon_mamba", "rwkv")
 
 
 def _file_entry(path: str) -> ZooEntry:
