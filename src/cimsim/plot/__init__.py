@@ -13,9 +13,8 @@ from .figures import (
     roofline,
     rooflines,
     save_figure,
-    utilization_vs_bandwidth,
-    utilization_vs_param,
 )
+from .utilization import utilization_vs_bandwidth, utilization_vs_param
 from .accuracy import accuracy_energy, pareto_front
 from .serving import serving_vs_batch, serving_vs_param
 from .style import arch_style, part_color

@@ -456,59 +456,6 @@ def energy_breakdown(df: pd.DataFrame, param: str | None = None, most: int = 4) 
     return fig
 
 
-def utilization_vs_param(df: pd.DataFrame, param: str | None = None) -> Figure:
-    """Utilization of every busy resource against the swept parameter: one row per workload,
-    one panel per architecture; a resource keeps its colour in every panel. The x parameter is
-    the other figures' (``_pick_param``); in a grid, each value of the other swept parameters is
-    a line style, as in the latency figure (one line through all of them zig-zagged)."""
-    param = _pick_param(df, param)
-    data = _ok(df)
-    archs = list(dict.fromkeys(data[ARCHITECTURE]))
-    wls = _workloads(data)
-    # points of a random / LHS sweep differ in other parameters too: markers, no line joining them
-    sampled = colour_param(df, param) is not None
-    others = [] if sampled else [p for p in param_columns(df) if p != param and p in data.columns
-                                 and data[p].nunique() > 1]
-    combos = value_styles(list(data[others].itertuples(index=False, name=None))) if others else {}
-    fig = _figure(4.4 * max(1, len(archs)) + 2.6, 3.6 * max(1, len(wls)) + 0.5)
-    grid = _grid(fig, len(wls), len(archs))
-    for row, wl in zip(grid, wls):
-        for ax, arch in zip(row, archs):
-            panel = data[(data[ARCHITECTURE] == arch) & (data[WORKLOAD] == wl)]
-            groups = panel.groupby(others, sort=False, dropna=False) if others else [((), panel)]
-            shown: list[str] = []
-            for rest, part in groups:
-                rest = rest if isinstance(rest, tuple) else (rest,)
-                g = _by_x(df, param, part)
-                for col in [c for c in g.columns if c.startswith("util_")]:
-                    u = col[len("util_"):]
-                    if g[col].fillna(0).astype(float).max() > 0:
-                        ax.plot(_x(df, param, g[param]), g[col].astype(float), marker="o",
-                                markersize=3, linestyle="none" if sampled else combos.get(rest, "-"),
-                                color=part_color(u), label="_nolegend_")
-                        shown += [u] if u not in shown else []
-            for u in shown:  # a resource's key: its colour (the line style is the other values')
-                ax.plot([], [], color=part_color(u), marker="o", markersize=3,
-                        linestyle="none" if sampled else "-", label=u)
-            for rest, style in combos.items():  # the styles' key, once per panel
-                ax.plot([], [], color="0.3", linestyle=style, label=", ".join(
-                    f"{_short(p)} = {value_text(df, p, v)}" for p, v in zip(others, rest)))
-            _format_x(ax, df, param, panel[param])
-            ax.set_ylim(0, 1.05)
-            ax.set_ylabel("utilization [fraction of peak]")
-            ax.set_title(f"{wl}: {arch}", fontsize="medium", color=arch_style(str(arch)).color)
-            ax.grid(True, which="both", alpha=0.3)
-    _outside_legend(fig, grid.ravel(), title="resource")
-    fig.suptitle("utilization")
-    return fig
-
-
-def utilization_vs_bandwidth(df: pd.DataFrame) -> Figure:
-    """Utilization against a swept ``memory.LEVEL.bandwidth`` (the last one the sweep varies)."""
-    bw = [p for p in param_columns(df) if p.startswith("memory.") and p.endswith(".bandwidth")]
-    return utilization_vs_param(df, bw[-1] if bw else None)
-
-
 def workload_dtype(workload) -> str:
     """The most common dtype of the workload's matmul outputs (fp32 when it has none)."""
     dtypes = [workload.tensors[op.outputs[0]].dtype for op in workload.ops if op.kind == "matmul"]

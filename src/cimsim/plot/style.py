@@ -92,7 +92,6 @@ PART_COLORS: dict[str, str] = {
     "processor_busy": "#d62728",
     "pim_mac": "#e377c2",
     "cim_arrays": "#2ca02c",
-    "tpu_mac": "#f7b6d2",
     "tpu_busy": "#c49c94",
 }
 #: colours for any other part (none of the fixed ones)

@@ -18,6 +18,7 @@ import pandas as pd
 from ..atomic import check_writable
 from ..errors import CimsimError, ConfigError, WorkloadError
 from ..pipeline import ENGINES
+from .checks import check_swept_fields
 from .columns import ERROR, POINT_ID, sweep_columns
 from .executors import SchedulerError, check_scheduler, make_executor
 from .params import DEFAULT_MAX_POINTS, ParamSpec, SweepSpecError, parse_param, parse_spec
@@ -104,58 +105,6 @@ def plan_sweep(configs, workloads, params=None, *, sample: str = "grid", samples
         points = sample_points(specs, sample, samples, seed)
         plan = SweepPlan(specs, len(points), plan.configs, plan.workloads, points, samples)
     return plan
-
-
-def check_swept_fields(configs, specs: Sequence[ParamSpec]) -> None:
-    """Refuse, in one line, a swept field that one of the ``configs`` lacks (say ``cim.arrays``
-    on a GPU config), naming the config, the field and what the config has; each of that
-    config's points would otherwise be an error row. The fields are set in order, a first
-    value each, as a point sets them (a section one of them starts is there for the next)."""
-    from ..bundled import resolve_config
-    from ..config import apply_overrides, read_yaml
-    from ..config.paths import resolve
-
-    if not specs:
-        return
-    for name in configs:
-        path = resolve_config(str(name))
-        data = read_yaml(path)
-        where = str(name) if str(name) == str(path) else f"{name} ({path})"
-        base = data
-        for p in specs:
-            first = p.values[0] if p.values is not None else p.low
-            try:
-                resolve(p.path, data)
-                data = apply_overrides(data, {p.path: p.override_value(first)})
-            except ConfigError as exc:
-                why = str(exc).split(f"override '{p.path}': ", 1)[-1]
-                raise SweepSpecError(f"--param {p.path}: not a field of config {where}: {why}") from None
-        _some_value_loads(where, base, specs)
-
-
-def _some_value_loads(where: str, base: Mapping, specs) -> None:
-    """Each swept field, set alone on the config, loads at one of its values at least (a list's
-    values, a range's ends), or one line names the config and the error: a key no schema lists
-    (a misspelt ``timings`` name) fails at every value, and the sweep would write nothing but
-    error rows and exit 0. A value that fails beside others that load is that point's error row."""
-    from ..config import apply_overrides, architecture_from_dict
-
-    try:
-        architecture_from_dict(base)
-    except ConfigError:
-        return  # the config itself does not load: its rows say so, as before
-    for p in specs:
-        values = list(p.values) if p.values is not None else [p.low, p.high]
-        first_error = None
-        for v in values:
-            try:
-                architecture_from_dict(apply_overrides(base, {p.path: p.override_value(v)}))
-                break
-            except ConfigError as exc:
-                first_error = first_error or str(exc).splitlines()[0].removeprefix("<config>: ")
-        else:
-            raise SweepSpecError(f"--param {p.path}: config {where} loads at none of its values: "
-                                 f"{first_error}")
 
 
 def _as_list(x) -> list:
