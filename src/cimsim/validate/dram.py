@@ -274,8 +274,17 @@ def ramulator_cases() -> list[Case]:
                         f"vs a Ramulator 2.1 run", "B/s", float(r["bandwidth_GBps"]) * 1e9,
                         d.bytes_per_s(ramulator_pattern(r)),
                         f"Ramulator 2.1 @{r['ramulator_commit']} run {r['date']} "
-                        f"(validation/ramulator_runs.py): {r['config']}", role=PREDICTED))
+                        f"(validation/ramulator_runs.py): {r['config']}",
+                        role=FIT if _chosen_after(r, buf) else PREDICTED))
     return out
+
+
+def _chosen_after(r: dict, buf: dict) -> bool:
+    """The run whose miss (-18.9 %) led to LPDDR5's ACT-1 / ACT-2 command rules: a model choice
+    made after computing it there, so ``fit`` by the README's rule (it was ``predicted``)."""
+    return (r["standard"].startswith("LPDDR5") and r["pattern"] != "stream"
+            and int(float(r["access_bytes"])) == 128 and float(r["read_fraction"]) == 1.0
+            and buf["read_buffer"] == 128)
 
 
 @suite("dram", "DRAM model: Ramulator 2.1's closed-form JEDEC targets per preset; Mess-Results maxima "
