@@ -85,9 +85,9 @@ AUDITED = {
     "cim-accuracy": (2, 0, 0),
     "cim-published": (34, 4, 8),
     "cim-macros": (131, 2, 0),
-    "cim-chip": (9, 2, 5),
+    "cim-chip": (8, 2, 6),  # VGG-8 TOPS fit since 2026-12-04: ops over the fit stage
     "gpu-published": (219, 0, 15),
-    "dram": (118, 22, 15),
+    "dram": (117, 22, 16),  # the LPDDR5 run that led to the ACT-1 / ACT-2 rules: fit
     "llm-published": (125, 3, 14),
     "pim-published": (2, 0, 0),
     "systolic": (150, 0, 0),
