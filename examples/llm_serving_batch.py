@@ -126,6 +126,7 @@ def main(out: str = "docs/llm_tokens_per_s.png") -> None:
     df = table()
     with __import__("pandas").option_context("display.width", 200):
         print(df.drop(columns=["palette", "mode"]).to_string(index=False))
+    Path(out).parent.mkdir(parents=True, exist_ok=True)  # before the table: run from anywhere
     df.to_csv(Path(out).with_suffix(".csv"), index=False)
     dashes = {None: "-", "blocked": "-", "concurrent": "--", "separate": ":"}
     fig, axes = plt.subplots(2, len(WORKLOADS), figsize=(5.2 * len(WORKLOADS), 8.2), sharex=True)
@@ -155,7 +156,6 @@ def main(out: str = "docs/llm_tokens_per_s.png") -> None:
     fig.suptitle(f"LLM decode, FP16, {DECODE} decode steps per request (cimsim; batches whose "
                  "weights + KV cache exceed the memory are left out)", fontsize=11)
     fig.tight_layout(rect=(0, 0.07, 1, 0.97))
-    Path(out).parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=110)
     print(f"wrote {out}")
 

@@ -14,6 +14,7 @@ the turnaround model for the others). ``cimsim validate -s dram`` lists the erro
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import matplotlib
 
@@ -49,6 +50,7 @@ def main(out: str) -> None:
     fig.suptitle("Loaded DRAM latency: Mess-Results (points) and the M/D/1-on-tRC queue model (lines)",
                  fontsize=10)
     fig.tight_layout()
+    Path(out).parent.mkdir(parents=True, exist_ok=True)  # run from anywhere
     fig.savefig(out, dpi=120)
 
 

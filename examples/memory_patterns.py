@@ -14,6 +14,7 @@ read ratio (``cimsim validate -s dram``).
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import matplotlib
 
@@ -85,6 +86,7 @@ def main(out: str) -> None:
                 title="Mess-Results maxima vs model, one cap per platform")
     axes[2].legend(fontsize=7, loc="upper left")
     fig.tight_layout()
+    Path(out).parent.mkdir(parents=True, exist_ok=True)  # run from anywhere
     fig.savefig(out, dpi=110)
 
 

@@ -145,23 +145,3 @@ def test_workload_larger_than_memory_is_refused():
     # = 4,202,496 B live, against 1,048,576 B
     with pytest.raises(MappingError, match=r"needs 4\.2025 MB live at once .* memory\.dram\.capacity 1\.04858 MB"):
         simulate(arch, gemv_workload(1024, 1024))
-
-
-def test_activations_take_only_the_room_resident_weights_leave():
-    """k = 256 fp32: W_hh (256 KiB) is reused and stays in the LLC. A 264 KiB LLC leaves 8 KiB
-    beside it, room for a step's activations (h in and h out, 2 x 1 KiB); a 257 KiB one leaves
-    1 KiB, so every op's 2 KiB go through DRAM: the input op's h0 (1 KiB; x, the model input,
-    is read from DRAM either way) and the 4 steps' 2 KiB each, 2 w + 1 KiB + 1 KiB + 8 KiB.
-    They were placed against the LLC's whole capacity, as if the resident weight took no room
-    (the level then held more than it has)."""
-    k, steps = 256, 4
-    w = k * k * 4
-    act = 2 * k * 4  # a step's input and output rows
-    roomy = simulate(_arch({"llc": _level("264 KiB")}), _recurrent(k, steps), engine="analytic")
-    tight = simulate(_arch({"llc": _level("257 KiB")}), _recurrent(k, steps), engine="analytic")
-    for r in (roomy, tight):
-        assert any("262.1 kB resident in llc" in n for n in r.notes), r.notes  # W_hh stays
-    # DRAM: W_in and W_hh once, x once; with 1 KiB left every step's 2 KiB also go through DRAM
-    # (step 1 reads h0 there: the input op's 1 KiB output too)
-    assert roomy.traffic_bytes["dram"] == 2 * w + k * 4
-    assert tight.traffic_bytes["dram"] == 2 * w + k * 4 + k * 4 + act * steps

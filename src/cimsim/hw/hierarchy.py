@@ -13,8 +13,12 @@ which holds every tensor):
    (A single-use matrix costs the same either way; the report's "weights on
    chip" says whether *every* matrix fits the non-backing levels at once.)
 2. An op's activations (inputs plus outputs) stay in the innermost
-   non-backing level whose room left beside the weights resident there (rule 1)
-   holds them, else they go through the backing store.
+   non-backing level whose capacity holds them, else they go through the
+   backing store. The whole capacity, not the room the resident weights of rule 1
+   leave: a cache keeps the data just written (the op's activations) over weights
+   last read an op or a step ago, so in this accounting a level's resident weights
+   and one op's activations may together exceed its capacity (stated, not modelled
+   as an eviction).
 3. A model input (role ``input``: the input sequence, a KV cache, anything given
    before the run) is in the backing store when the run starts: the first of
    these ops to read it reads it from there; later reads count as activations.
@@ -118,8 +122,8 @@ def hierarchy_traffic(ops: OpArrays, idx: np.ndarray, levels: list[str], capacit
         streamed = 0.0
     act = ops.act_in_bytes[idx] + ops.act_out_bytes[idx]
     act_level = np.full(n, back, dtype=np.int64)
-    for j in range(back - 1, -1, -1):  # innermost that holds them beside its resident weights wins
-        act_level[act <= capacity[j] - resident[levels[j]]] = j
+    for j in range(back - 1, -1, -1):  # innermost that holds them wins (its whole capacity: rule 2)
+        act_level[act <= capacity[j]] = j
     # model inputs: the first read (among these ops) comes from the backing store
     first_in = np.zeros(n)
     if len(ops.input_ids):
