@@ -499,8 +499,9 @@ def test_lifeline_recognises_a_process_by_pid_and_start_time():
 def test_sigkill_of_the_main_process_alone_ends_every_descendant(tmp_path, backend):
     psutil = pytest.importorskip("psutil")
     out = tmp_path / "orphans.parquet"
+    # two local workers, or a Dask cluster of two (--workers goes with local workers only)
     args = ["gpu-hbm3", "-w", "lstm", "--param", "memory.dram.bandwidth=25GB/s..3.2TB/s:log:2000",
-            "--workers", "2", "--flush-every", "1", "-q", "-o", str(out), *backend]
+            *(backend or ["--workers", "2"]), "--flush-every", "1", "-q", "-o", str(out)]
     proc = subprocess.Popen(_cli(*args), start_new_session=True,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     descendants = []

@@ -10,12 +10,17 @@ from cimsim.validate import dram as suite
 
 
 @pytest.mark.slow  # the window model of 32 random runs (~15 s on a loaded 2-core machine)
-def test_every_run_is_a_predicted_case_of_the_dram_suite():
+def test_every_run_is_a_case_of_the_dram_suite_predicted_but_the_one_a_rule_followed():
+    """Every Ramulator run is a predicted case, but the LPDDR5 128 B run whose miss (-18.9 %)
+    led to the ACT-1 / ACT-2 command rules: a model choice made after computing it, fit."""
     rows = suite.ramulator_rows()
     cases = [c for c in suite.dram_suite() if "vs a Ramulator 2.1 run" in c.case]
     assert len(rows) >= 73 and len(cases) == len(rows)
+    fit = [c.case for c in cases if c.role != PREDICTED]
+    assert len(fit) == 1 and fit[0].startswith("LPDDR5") and "random 128 B accesses, 100% reads, " \
+        "buffers 128 / " in fit[0]
     for r, c in zip(rows, cases):
-        assert c.role == PREDICTED and c.unit == "B/s"
+        assert c.unit == "B/s"
         assert c.measured == float(r["bandwidth_GBps"]) * 1e9
         assert r["standard"] in c.case and r["ramulator_commit"] in c.source
 
