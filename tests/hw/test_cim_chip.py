@@ -11,6 +11,7 @@ import math
 
 import numpy as np
 import pytest
+import yaml
 
 from cimsim import simulate
 from cimsim.config import architecture_from_dict
@@ -355,6 +356,26 @@ def test_weights_that_do_not_fit_fall_back_to_reprogramming_without_a_pipeline()
     # each array is still filled: 4-row tiles of 64-column matrices
     assert (f["cim_arrays_used"], f["cim_arrays_allocated"], f["cim_pe_used"], f["cim_chip_used"]) == (16, 16, 4, 1)
     assert f["cim_array_utilization"] == 1.0 and f["cim_cell_utilization"] == pytest.approx(1.0)
+
+
+def test_the_run_says_a_reprogrammed_chip_is_one_stage(tmp_path):
+    """`cimsim run` printed a pipeline line beside the note "no layer pipeline": it now says the
+    stream's steady state is of one stage."""
+    from click.testing import CliRunner
+
+    from cimsim.cli import main
+    from cimsim.workload import save_workload
+
+    d = copy.deepcopy(ARCH)
+    d["cim"].update(rows=4)
+    cfg, wl = tmp_path / "c.yaml", tmp_path / "w.json"
+    cfg.write_text(yaml.safe_dump(d, sort_keys=False))
+    save_workload(two_layers(), wl)
+    res = CliRunner(env={"COLUMNS": "250"}).invoke(main, ["run", str(cfg), str(wl)])
+    assert res.exit_code == 0, res.output
+    line = next(ln for ln in res.output.splitlines() if ln.strip().startswith("pipeline"))
+    assert "per sample at steady state (one stage: the arrays are re-programmed, no layer pipeline; " \
+           "limited by cim)" in line, line
 
 
 def five_and_one() -> Workload:

@@ -246,8 +246,12 @@ def print_result(r, footprint=None) -> None:
     ]
     f = r.facts
     if C.PIPELINE_INTERVAL_S in f:  # a layer-pipelined chip: the steady state of a stream
+        # weights that do not fit are re-programmed in turn: the chip is one stage, no layers overlap
+        one = any(k.endswith("_reprograms") and isinstance(v, (int, float)) and v > 0 for k, v in f.items())
         rows.append(("pipeline", f"{si(f[C.PIPELINE_INTERVAL_S], 's')} per sample at steady state "
-                                 f"(limited by {f[C.PIPELINE_LIMIT]}): "
+                                 + ("(one stage: the arrays are re-programmed, no layer pipeline; "
+                                    if one else "(")
+                                 + f"limited by {f[C.PIPELINE_LIMIT]}): "
                                  f"{si(f[C.PIPELINED_SAMPLES_PER_S], 'samples/s')}, "
                                  f"{si(f[C.PIPELINED_OPS_PER_S], 'OPS')}, "
                                  f"{si(f[C.PIPELINED_J_PER_SAMPLE], 'J')} per sample "
