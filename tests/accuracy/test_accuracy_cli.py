@@ -80,6 +80,17 @@ def user_model(tmp_path_factory):
         def wrong_width():
             return torch.randn(10, 12), torch.zeros(10, dtype=torch.long)
 
+        class _Pair(torch.nn.Module):  # (logits, aux), as many models return
+            def __init__(self):
+                super().__init__()
+                self.m = _model()
+
+            def forward(self, x):
+                return self.m(x), x.sum()
+
+        def pair_factory():
+            return _Pair().eval(), torch.zeros(1, 20)
+
         def seq_outputs():  # (6, 3, 20) inputs: the Linear layers give (6, 3, 5)
             return torch.randn(6, 3, 20), torch.zeros(6, dtype=torch.long)
 
@@ -189,6 +200,14 @@ def test_a_data_set_top1_cannot_score_is_one_line(user_model, fn, says):
     code, out = _run("rram-cim", f"{user_model}:factory", "--accuracy", "--dataset", f"{user_model}:{fn}")
     assert code == 1 and len(out.strip().splitlines()) == 1 and "Traceback" not in out, out
     assert f"--dataset '{user_model}:{fn}': {says}" in out, out
+
+
+def test_a_model_returning_its_logits_in_a_tuple_still_scores(user_model):
+    """The output check read a (logits, aux) tuple as "shape tuple" and refused it, though the
+    scorer takes a tuple's first item (and a mapping's logits): labels are the fp32 arg-max."""
+    out = _json("rram-cim", f"{user_model}:pair_factory", "--accuracy", "--dataset",
+                f"{user_model}:dataset", "--set", "cim.adc.bits=9")
+    assert out[C.ACCURACY_TOP1_REFERENCE] == 1.0
 
 
 def test_fractional_labels_are_refused_whole_float_labels_are_classes(user_model):

@@ -675,3 +675,15 @@ def test_layer_pipeline_with_no_energy_has_no_ops_per_joule():
     assert f["pipelined_ops_per_s"] == pytest.approx(2 * macs / (16 * T_VECTOR), rel=1e-9, abs=0)
     out = json.loads(json.dumps(r.to_json(), allow_nan=False))
     assert out["pipelined_ops_per_j"] is None and out["ops_per_j"] is None
+
+
+def test_a_chip_notes_an_adc_past_the_lossless_bits_as_a_flat_cim_does():
+    """The note was added on the flat path only: a chip's ADC of more bits ran in silence."""
+    d = copy.deepcopy(ARCH)
+    base = simulate(architecture_from_dict(d), two_layers(), engine="analytic")
+    lossless = base.facts["cim_lossless_bits"]
+    d["cim"]["adc"]["bits"] = lossless + 2
+    r = simulate(architecture_from_dict(d), two_layers(), engine="analytic")
+    assert any(n.startswith(f"cim: adc.bits {lossless + 2} is 2 more than the {lossless} lossless "
+                            "partial-sum bits") for n in r.notes), r.notes
+    assert not any("lossless partial-sum bits a conversion" in n for n in base.notes)

@@ -128,3 +128,16 @@ def test_a_rerun_into_another_sweeps_file_says_it_drops_its_rows(tmp_path, chain
     assert len(pd.read_parquet(out)) == 2
     res = _cli(*base, "--param", BW)  # the same sweep again: nothing dropped, nothing said
     assert res.exit_code == 0 and "warning" not in res.stderr
+
+
+def test_fields_valid_only_together_are_checked_together(tmp_path, chain_json):
+    """An SRAM larger than cpu-ddr5's 256 GB backing store is valid beside a larger one: the
+    pre-check set each field alone on the config and refused this sweep, every point of which
+    loads (a data rate beside its clock is the same case)."""
+    out = tmp_path / "cap.parquet"
+    res = _cli("cpu-ddr5", "-w", chain_json, "--param", "memory.sram.capacity=300GB,400GB",
+               "--param", "memory.dram.capacity=1TB,2TB", "--engine", "analytic", "--workers", "1",
+               "-q", "-o", out)
+    assert res.exit_code == 0, res.output
+    df = pd.read_parquet(out)
+    assert len(df) == 4 and df["error"].isna().all()

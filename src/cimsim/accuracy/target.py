@@ -144,6 +144,12 @@ def load_target(spec: str, dataset: Optional[str] = None) -> Target:
             raise AccuracyError(f"--dataset '{dataset}': {len(y)} labels for {len(x)} inputs")
     out = _check_runs_on(torch, model, x, result[1], dataset)
     if y is not None:  # top-1 is the arg-max over the classes of a (samples, classes) output
+        from .run import _logits
+
+        try:  # the scorer's reading of the output: its .logits, a mapping's, a tuple's first
+            out = _logits(out)
+        except Exception:  # noqa: BLE001 - an output it cannot read: the check below names it
+            pass
         if not isinstance(out, torch.Tensor) or out.dim() != 2:
             shape = list(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
             raise AccuracyError(f"--dataset '{dataset}': the model's output for one input has shape "

@@ -37,22 +37,25 @@ def check_swept_fields(configs, specs: Sequence[ParamSpec]) -> None:
 
 
 def _some_value_loads(where: str, base: Mapping, specs) -> None:
-    """Each swept field, set alone on the config, loads at one of its values at least (a list's
-    values, a range's ends), or one line names the config and the error: a key no schema lists
-    (a misspelt ``timings`` name) fails at every value, and the sweep would write nothing but
-    error rows and exit 0. A value that fails beside others that load is that point's error row."""
+    """Each swept field loads at one of its values at least (a list's values, a range's ends),
+    the other swept fields at their first values (fields valid only together, an SRAM larger
+    than today's backing store beside a larger one, a data rate beside its clock, load as their
+    points do), or one line names the config and the error: a key no schema lists (a misspelt
+    ``timings`` name) fails at every value, and the sweep would write nothing but error rows
+    and exit 0. A value that fails beside others that load is that point's error row."""
     from ..config import apply_overrides, architecture_from_dict
 
     try:
         architecture_from_dict(base)
     except ConfigError:
         return  # the config itself does not load: its rows say so, as before
+    firsts = {p.path: p.override_value(p.values[0] if p.values is not None else p.low) for p in specs}
     for p in specs:
         values = list(p.values) if p.values is not None else [p.low, p.high]
         first_error = None
         for v in values:
             try:
-                architecture_from_dict(apply_overrides(base, {p.path: p.override_value(v)}))
+                architecture_from_dict(apply_overrides(base, {**firsts, p.path: p.override_value(v)}))
                 break
             except ConfigError as exc:
                 first_error = first_error or str(exc).splitlines()[0].removeprefix("<config>: ")

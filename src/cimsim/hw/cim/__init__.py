@@ -347,6 +347,17 @@ class CIM(Component):
                 return errors
         return errors
 
+    def adc_waste_note(self) -> str:
+        """A note when the ADC has more bits than a conversion's lossless partial-sum bits
+        (legal, and always waste: said, never silent); empty otherwise."""
+        c, d = self.config, self.design
+        if c.adc.bits <= d.lossless_bits:
+            return ""
+        return (f"{self.name}: adc.bits {c.adc.bits} is {c.adc.bits - d.lossless_bits} more than "
+                f"the {d.lossless_bits} lossless partial-sum bits a conversion can carry (from "
+                "rows_per_read, dac_bits and bits_per_cell): those bits never hold information"
+                + ("; the derived ADC's energy, area and time grow with them" if c.adc.type else ""))
+
     def derived_note(self) -> str:
         """One line naming the numbers the circuit models derived (empty when all are given)."""
         d = self.design
@@ -456,14 +467,7 @@ class CIM(Component):
         group_arrays[group_of] = need
         needed = int(group_arrays.sum())
         replicas = np.ones(len(idx))
-        notes = [n for n in [self.derived_note()] if n]
-        d = self.design
-        if c.adc.bits > d.lossless_bits:  # legal, and always waste: said, never silent
-            notes.append(f"{self.name}: adc.bits {c.adc.bits} is {c.adc.bits - d.lossless_bits} "
-                         f"more than the {d.lossless_bits} lossless partial-sum bits a conversion "
-                         "can carry (from rows_per_read, dac_bits and bits_per_cell): those bits "
-                         "never hold information" + ("; the derived ADC's energy, area and time "
-                                                     "grow with them" if c.adc.type else ""))
+        notes = [n for n in [self.derived_note(), self.adc_waste_note()] if n]
         if needed <= c.arrays:
             reprogram = np.zeros(len(idx), dtype=bool)
             server, n_servers = group_of.astype(np.int64), len(groups)

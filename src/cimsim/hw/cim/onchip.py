@@ -157,7 +157,7 @@ def place(comp, ops, idx) -> Plan:
                        differential=c.differential)
     rt, ct, pc = (np.where(mm, x, 0.0) for x in (rt, ct, pc))
     need_op = rt * ct
-    notes = [n for n in [comp.derived_note()] if n]
+    notes = [n for n in [comp.derived_note(), comp.adc_waste_note()] if n]
     if mm.any():
         groups, g_mm = np.unique(ops.stationary[idx][mm], return_inverse=True)
         group_of = _owner(mm, g_mm)
