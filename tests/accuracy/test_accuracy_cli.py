@@ -91,6 +91,20 @@ def user_model(tmp_path_factory):
         def pair_factory():
             return _Pair().eval(), torch.zeros(1, 20)
 
+        class _Scalar(torch.nn.Module):  # one number per sample: no classes
+            def __init__(self):
+                super().__init__()
+                self.m = torch.nn.Linear(20, 1)
+
+            def forward(self, x):
+                return self.m(x).squeeze(-1)
+
+        def scalar_factory():
+            return _Scalar().eval(), torch.zeros(1, 20)
+
+        def int_inputs():
+            return torch.ones(4, 20, dtype=torch.long), None
+
         def seq_outputs():  # (6, 3, 20) inputs: the Linear layers give (6, 3, 5)
             return torch.randn(6, 3, 20), torch.zeros(6, dtype=torch.long)
 
@@ -200,6 +214,20 @@ def test_a_data_set_top1_cannot_score_is_one_line(user_model, fn, says):
     code, out = _run("rram-cim", f"{user_model}:factory", "--accuracy", "--dataset", f"{user_model}:{fn}")
     assert code == 1 and len(out.strip().splitlines()) == 1 and "Traceback" not in out, out
     assert f"--dataset '{user_model}:{fn}': {says}" in out, out
+
+
+def test_outputs_without_classes_and_inputs_of_another_dtype_are_one_line(user_model):
+    """A (N,) output gave agreement 1.0 and a KL over the samples (its softmax ran across them);
+    integer inputs were said to fail with the shapes [1, 20] and [1, 20], the same."""
+    code, out = _run("rram-cim", f"{user_model}:scalar_factory", "--accuracy", "--dataset",
+                     f"{user_model}:unlabelled")
+    assert code == 1 and len(out.strip().splitlines()) == 1, out
+    assert "the model's output for one input has shape [1]: agreement, SNR and KL compare class " \
+           "scores (samples, classes)" in out
+    code, out = _run("rram-cim", f"{user_model}:factory", "--accuracy", "--dataset",
+                     f"{user_model}:int_inputs")
+    assert code == 1 and len(out.strip().splitlines()) == 1, out
+    assert "its dtype int64, the example's float32" in out, out
 
 
 def test_a_model_returning_its_logits_in_a_tuple_still_scores(user_model):

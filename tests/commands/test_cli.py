@@ -272,3 +272,17 @@ def test_compare_output_must_be_csv(tmp_path):
     r = CliRunner().invoke(main, ["compare", "gpu-hbm3", "-w", "tcn", "-o", str(tmp_path / "out.xlsx")])
     assert r.exit_code == 2 and "compare writes CSV; name the file .csv" in r.output
     assert not (tmp_path / "out.xlsx").exists()
+
+
+def test_a_workload_given_where_a_config_goes_says_so(tmp_path):
+    """`compare CFG -w a.json b.json`: -w takes one file, so b.json was read as a config and the
+    error spoke of "unknown component type 'metadata'"."""
+    from cimsim.workload import save_workload
+    from cimsim.workload.generators import lstm
+
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    save_workload(lstm(8, 8, 1, steps=2), a)
+    save_workload(lstm(8, 8, 1, steps=2), b)
+    res = invoke("compare", "gpu-hbm3", "-w", a, b)
+    assert res.exit_code == 1 and len(res.output.strip().splitlines()) == 1, res.output
+    assert f"{b} is a workload, given where a config goes: name each workload with its own -w" in res.output

@@ -279,8 +279,14 @@ def test_compare_marks_a_one_device_share_and_the_pipeline_note_counts_every_dev
     save_workload(llm_serving(TINY, **kw, tensor_parallel=2, pipeline_parallel=2), wl)
     one = tmp_path / "one.npz"
     save_workload(llm_serving(TINY, **kw), one)
-    res = CliRunner(env={"COLUMNS": "250"}).invoke(main, ["compare", str(cfg), "-w", str(wl), "-w", str(one)])
+    csv = tmp_path / "c.csv"
+    res = CliRunner(env={"COLUMNS": "250"}).invoke(main, ["compare", str(cfg), "-w", str(wl), "-w",
+                                                          str(one), "-o", str(csv)])
     assert res.exit_code == 0, res.output
+    import pandas as pd
+
+    # the CSV says it too: the tables' (1d) mark had no column
+    assert pd.read_csv(csv)["one_device_share"].tolist() == [True, False]
     rows = [ln for ln in res.output.splitlines() if "round" in ln and "│" in ln]
     # the main table's row of the share; its serving-table row gives the group's figures: unmarked
     assert sum("(1d)" in ln for ln in rows) == 1 and len(rows) == 4

@@ -143,6 +143,9 @@ def test_a_levels_own_timings_move_the_ceilings_as_jedec_arithmetic_says(gpu, ti
      "timings: a burst of bus_bits 20 x burst_length 3 is not whole bytes"),
     ({"density_mbit": 1}, "timings: density_mbit is the preset's die density, stated for reference; "
                           "it moves nothing"),
+    # 8 groups of DDR5's 32 banks; 64 groups of 32 banks, or 3 groups, ran in silence
+    ({"bank_groups": 64}, "timings: banks 32 are not a whole number of bank groups \\(64\\)"),
+    ({"bank_groups": 3}, "bank_groups must divide banks"),
 ])
 def test_a_bad_timing_is_a_one_line_error(gpu, timings, msg):
     from cimsim.errors import ConfigError

@@ -657,6 +657,16 @@ def test_collective_protocols_pick_by_size_and_charge_their_latency_and_wire_byt
     assert "protocols: the last protocol (LL) runs every all-reduce above the others' up_to, so " \
            "it takes no up_to (got 4096 B); omit it, or add a protocol for the larger all-reduces" \
         in str(exc.value)
+    # limits out of order say their units; two protocols of one name are refused
+    d["collective"]["protocols"] = [
+        {"name": "LL", "up_to": "1 MB", "base_latency": "5 us", "hop_latency": "0.6 us"},
+        {"name": "LL128", "up_to": "64 kB", "base_latency": "8 us", "hop_latency": "1 us"},
+        {"name": "Simple", "base_latency": "10 us", "hop_latency": "1 us"}]
+    with pytest.raises(ConfigError, match=r"ascending \(got 1e\+06 B, 64000 B, none\)"):
+        architecture_from_dict(d)
+    d["collective"]["protocols"][1].update(name="LL", up_to="4 MB")
+    with pytest.raises(ConfigError, match=r"protocols: each needs a name of its own \(got LL, LL, Simple\)"):
+        architecture_from_dict(d)
 
 
 def test_a_collective_with_nothing_to_run_says_the_run_is_one_devices():

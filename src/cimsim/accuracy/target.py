@@ -143,13 +143,18 @@ def load_target(spec: str, dataset: Optional[str] = None) -> Target:
         if y.shape != x.shape[:1]:
             raise AccuracyError(f"--dataset '{dataset}': {len(y)} labels for {len(x)} inputs")
     out = _check_runs_on(torch, model, x, result[1], dataset)
-    if y is not None:  # top-1 is the arg-max over the classes of a (samples, classes) output
-        from .run import _logits
+    from .run import _logits
 
-        try:  # the scorer's reading of the output: its .logits, a mapping's, a tuple's first
-            out = _logits(out)
-        except Exception:  # noqa: BLE001 - an output it cannot read: the check below names it
-            pass
+    try:  # the scorer's reading of the output: its .logits, a mapping's, a tuple's first
+        out = _logits(out)
+    except Exception:  # noqa: BLE001 - an output it cannot read: the checks below name it
+        pass
+    if isinstance(out, torch.Tensor) and out.dim() < 2:  # no classes to compare, even unlabelled
+        raise AccuracyError(f"--dataset '{dataset}': the model's output for one input has shape "
+                            f"{list(out.shape)}: agreement, SNR and KL compare class scores "
+                            "(samples, classes); a model of one number per sample has no classes "
+                            "(return shape (N, C))")
+    if y is not None:  # top-1 is the arg-max over the classes of a (samples, classes) output
         if not isinstance(out, torch.Tensor) or out.dim() != 2:
             shape = list(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
             raise AccuracyError(f"--dataset '{dataset}': the model's output for one input has shape "
@@ -178,6 +183,10 @@ def _check_runs_on(torch, model, x, example, dataset: str):
               if isinstance(t, torch.Tensor)]
         said = f"; the factory's example inputs have shape {', '.join(map(str, ex))}" if ex else ""
         msg = str(exc).splitlines()[0] if str(exc) else ""
+        ex_dt = [str(t.dtype).removeprefix("torch.") for t in (example if isinstance(example, tuple)
+                                                                 else (example,)) if isinstance(t, torch.Tensor)]
+        said += (f"; its dtype {str(x.dtype).removeprefix('torch.')}, the example's {ex_dt[0]}"
+                 if ex_dt and ex_dt[0] != str(x.dtype).removeprefix("torch.") else "")
         raise AccuracyError(f"--dataset '{dataset}': the model fails on its first input (shape "
                             f"{list(x[:1].shape)}{said}): {type(exc).__name__}: {msg}") from exc
 

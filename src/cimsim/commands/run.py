@@ -356,6 +356,9 @@ def load_many(configs: tuple[str, ...], workloads: tuple[str, ...], sets: tuple[
     ov = overrides(sets)
     archs = []
     for p in config_paths:
+        if str(p).endswith((".json", ".npz")) and _is_workload_file(p):  # -w takes one file each
+            raise CimsimError(f"{p} is a workload, given where a config goes: name each workload "
+                              f"with its own -w (-w a.json -w b.json)")
         try:
             archs.append(load_architecture(p, ov, cli=True))
         except ConfigError as exc:  # of several configs, say which one a --set's error is about
@@ -366,6 +369,29 @@ def load_many(configs: tuple[str, ...], workloads: tuple[str, ...], sets: tuple[
     _one_name_each("config", config_paths, [a.name for a in archs], "name:")
     _one_name_each("workload", workload_paths, [w.name for w in wls], '"name"')
     return archs, wls
+
+
+def _is_workload_file(path) -> bool:
+    """A ``.npz`` file, or a JSON object with an ``ops`` list: a workload, not a config."""
+    if str(path).endswith(".npz"):
+        return True
+    try:
+        with open(path, "rb") as f:
+            head = f.read(1 << 16)
+    except OSError:
+        return False
+    return b'cimsim-workload' in head or (b'"ops"' in head and b'"tensors"' in head)
+
+
+def _with_share_column(df, results):
+    """``df`` with ``one_device_share`` after ``architecture`` when a run is a tensor- or
+    pipeline-parallel share: the tables' ``(1d)`` mark, which a CSV had no column for."""
+    if not any(one_device(r) for r in results):
+        return df
+    out = df.copy()
+    out.insert(list(out.columns).index(C.ARCHITECTURE) + 1, C.ONE_DEVICE_SHARE,
+               [one_device(r) for r in results])
+    return out
 
 
 def _one_name_each(what: str, paths, names, field: str) -> None:
@@ -489,6 +515,7 @@ def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
             from ..report.baseline import with_ratios
 
             df = with_ratios(df, ratios, baseline)
+        df = _with_share_column(df, [r for _, r in results])
         try:
             atomic_write(output, lambda tmp: df.to_csv(tmp, index=False))
         except OSError as exc:

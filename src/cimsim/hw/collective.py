@@ -108,8 +108,12 @@ class CollectiveConfig(ComponentConfig):
                 raise ValueError("protocols is empty (omit it for the link's latency)")
             limits = [p.up_to for p in ps[:-1]]
             if any(u is None for u in limits) or any(b <= a for a, b in zip(limits, limits[1:])):
-                raise ValueError("protocols: every protocol but the last needs up_to, ascending "
-                                 f"(got {[p.up_to for p in ps]})")
+                got = ", ".join("none" if p.up_to is None else f"{p.up_to:g} B" for p in ps)
+                raise ValueError(f"protocols: every protocol but the last needs up_to, ascending "
+                                 f"(got {got})")
+            names = [p.name for p in ps]
+            if len(set(names)) != len(names):
+                raise ValueError(f"protocols: each needs a name of its own (got {', '.join(names)})")
             if ps[-1].up_to is not None:  # it would be ignored: the last runs every larger one
                 raise ValueError(f"protocols: the last protocol ({ps[-1].name}) runs every "
                                  f"all-reduce above the others' up_to, so it takes no up_to "

@@ -88,6 +88,9 @@ STATIC = "static"  # the energy part of static power x latency
 #: architecture's name, its latency / this run's (above 1: faster), this run's energy / its
 #: (below 1: less energy; NaN when the baseline counted none); empty for a workload it did not run
 BASELINE = "baseline"
+#: ``compare -o`` / the report's results.csv, when a run is a tensor- or pipeline-parallel one:
+#: its latency and energy are one device's share (the tables' ``(1d)`` mark; ``result.one_device``)
+ONE_DEVICE_SHARE = "one_device_share"
 SPEEDUP = "speedup_vs_baseline"
 ENERGY_RATIO = "energy_ratio_vs_baseline"
 #: op-table columns (``<cim>_input_ones``, ``<cim>_weight_ones``) of a CIM's ops on a workload

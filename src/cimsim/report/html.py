@@ -230,6 +230,10 @@ def write_report(rep: Report, out_dir: str | Path, timelines: bool = True) -> Pa
         from .baseline import with_ratios
 
         table = with_ratios(table, baseline_ratios([r for _, _, r in rep.results], base), base)
+    if any(one_device(r) for _, _, r in rep.results):  # the tables' (1d) mark as a column
+        table = table.copy()
+        table.insert(list(table.columns).index(C.ARCHITECTURE) + 1, C.ONE_DEVICE_SHARE,
+                     [one_device(r) for _, _, r in rep.results])
     table.to_csv(out / "results.csv", index=False)
     rep.timeline_bytes = 0
     links = [("results.csv (every result column)", "results.csv")]

@@ -229,7 +229,8 @@ class DramLevel(MemoryLevel):
 def _consistent(t: Jedec) -> None:
     """The rules between timings that every preset meets, for a level's own values over one:
     a refresh leaves time for data, the data rate is the clock's (a burst of ``burst_length``
-    beats in ``n_bl`` clocks; the presets within 0.25 %), a burst is whole bytes."""
+    beats in ``n_bl`` clocks; the presets within 0.25 %), bank groups divide the banks, a burst
+    is whole bytes."""
     cost = t.n_rtp + t.n_rp + t.n_rfc + t.n_rcd
     if cost >= t.n_refi:
         raise ValueError(f"timings: a refresh costs n_rtp + n_rp + n_rfc + n_rcd = {cost} CK, at "
@@ -241,6 +242,9 @@ def _consistent(t: Jedec) -> None:
                          f"{t.burst_length} beats in n_bl {t.n_bl} clocks of tck_ps {t.tck_ps:g} "
                          f"move {clock:.0f} MT/s; give the data rate and the clock together "
                          "(within 1 %)")
+    if t.bank_groups > t.banks or t.banks % t.bank_groups:
+        raise ValueError(f"timings: banks {t.banks} are not a whole number of bank groups "
+                         f"({t.bank_groups}): bank_groups must divide banks")
     if t.bus_bits * t.burst_length % 8:
         raise ValueError(f"timings: a burst of bus_bits {t.bus_bits} x burst_length "
                          f"{t.burst_length} is not whole bytes")
