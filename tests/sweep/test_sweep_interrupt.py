@@ -16,11 +16,12 @@ SRC = Path(__file__).resolve().parents[2] / "src"
 
 @pytest.mark.slow
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child process")
-def test_ctrl_c_says_the_rows_are_kept_and_a_rerun_resumes(tmp_path):
+def _sweep_with_a_part_file(tmp_path, *extra):
+    """A long sweep in a child process, once it has written a part file: (process, -o, parts)."""
     out = tmp_path / "bw.parquet"
     args = [sys.executable, "-m", "cimsim", "sweep", "cpu-ddr5", "sram-cim", "-w", "lstm", "-w", "gru",
             "--param", "memory.dram.bandwidth=1GB/s..10TB/s:log:20000", "--max-points", "1000000",
-            "--workers", "1", "-o", str(out), "-q"]
+            *extra, "-o", str(out), "-q"]
     env = {**os.environ, "PYTHONPATH": str(SRC)}
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env=env, cwd=tmp_path)
@@ -28,6 +29,11 @@ def test_ctrl_c_says_the_rows_are_kept_and_a_rerun_resumes(tmp_path):
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not list(parts.glob("part-*.parquet")):
         time.sleep(0.1)
+    return proc, out, parts
+
+
+def test_ctrl_c_says_the_rows_are_kept_and_a_rerun_resumes(tmp_path):
+    proc, out, parts = _sweep_with_a_part_file(tmp_path, "--workers", "1")
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
@@ -44,17 +50,7 @@ def test_sigterm_ends_a_sweep_as_ctrl_c_does(tmp_path):
     """kill, a batch scheduler and docker stop send SIGTERM: it killed the sweep with no word,
     leaked semaphores and left a temporary part file; it now ends as Ctrl-C does (rows kept, one
     line), with the shell's status for SIGTERM, 143, and leaves no temporary file."""
-    out = tmp_path / "bw.parquet"
-    args = [sys.executable, "-m", "cimsim", "sweep", "cpu-ddr5", "sram-cim", "-w", "lstm", "-w", "gru",
-            "--param", "memory.dram.bandwidth=1GB/s..10TB/s:log:20000", "--max-points", "1000000",
-            "--workers", "2", "--flush-every", "1", "-o", str(out), "-q"]
-    env = {**os.environ, "PYTHONPATH": str(SRC)}
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=env, cwd=tmp_path)
-    parts = Path(f"{out}.parts")
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not list(parts.glob("part-*.parquet")):
-        time.sleep(0.1)
+    proc, out, parts = _sweep_with_a_part_file(tmp_path, "--workers", "2", "--flush-every", "1")
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 143, err
