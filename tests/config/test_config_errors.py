@@ -307,3 +307,18 @@ def test_a_misspelt_key_in_a_list_of_sections_lists_the_keys_allowed(tmp_path, t
     line = _first_error("run", f, tiny)
     assert "collective.protocols.0.wire_eficiency: unknown key (did you mean 'wire_efficiency'?); " \
            "allowed keys here: name, up_to, base_latency, hop_latency, wire_efficiency" in line, line
+
+
+def test_a_set_into_a_list_item_says_the_list_is_set_whole(tiny, tmp_path):
+    """`--set collective.protocols.0.wire_efficiency=0.3` said "'collective.protocols' has no
+    sub-fields", which it has (a list of sections); a list is set whole."""
+    d = read_yaml(_cfg("gpu-hbm3"))
+    d["links"] = {"nvlink": {"bandwidth": "450 GB/s", "latency": "2 us", "energy_per_bit": "1.3 pJ/bit"}}
+    d["collective"] = {"devices": 2, "protocols": [
+        {"name": "LL", "up_to": "4 kB", "base_latency": "5 us", "hop_latency": "0.6 us"},
+        {"name": "S", "base_latency": "10 us", "hop_latency": "1 us"}]}
+    path = tmp_path / "proto.yaml"
+    path.write_text(yaml.safe_dump(d, sort_keys=False))
+    line = _first_error("run", path, tiny, "--set", "collective.protocols.0.wire_efficiency=0.3")
+    assert "'collective.protocols' is a list, set or swept whole: --set 'collective.protocols=[...]' " \
+           "(YAML, every item), not an item's field ('collective.protocols.0.wire_efficiency')" in line, line

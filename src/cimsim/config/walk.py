@@ -225,6 +225,9 @@ def field_at(model: type[BaseModel], parts: Sequence[str], start: int, path: str
                                 f"{', '.join(keys)}" + did_you_mean(part, keys, f"{above}.{{}}"))
             current = _key_leaf(path, current)
         else:
+            if typing.get_origin(current.annotation) is list:  # a list: set whole, not an item
+                raise PathError(f"'{above}' is a list, set or swept whole: --set '{above}=[...]' "
+                                f"(YAML, every item), not an item's field ('{path}')")
             raise PathError(f"'{above}' has no sub-fields")
     if current is None:
         raise PathError(f"'{path}' names a section, not a field")
