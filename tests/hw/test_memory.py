@@ -6,6 +6,7 @@ Golden values are closed-form JEDEC arithmetic written out here from the preset 
 
 from __future__ import annotations
 
+import contextlib
 import copy
 from typing import Literal
 
@@ -124,20 +125,27 @@ class Halved(MemoryResource):
         return self.config.bandwidth * (1.0 if pattern == STREAM else 0.5)
 
 
-def test_a_plugin_memory_type_is_one_small_class_and_register(gpu):
-    registry.register(Halved)
+@contextlib.contextmanager
+def dram_of_type(gpu, cls):
+    """``gpu``'s config with its DRAM of the plug-in memory type ``cls``, registered meanwhile."""
+    registry.register(cls)
     try:
         d = copy.deepcopy(gpu)
-        d["memory"]["dram"] = {"type": "halved", "bandwidth": "2 TB/s", "capacity": "80 GB",
+        d["memory"]["dram"] = {"type": cls.type_name, "bandwidth": "2 TB/s", "capacity": "80 GB",
                                "energy_per_bit": "3.9 pJ/bit"}
+        yield d
+    finally:
+        registry.unregister(cls.type_name, kind="memory")
+
+
+def test_a_plugin_memory_type_is_one_small_class_and_register(gpu):
+    with dram_of_type(gpu, Halved) as d:
         arch = architecture_from_dict(d)
         rates = dict(zip(arch.hardware.resources, resource_rates(arch)))
         assert rates["dram"] == 2e12
         assert arch.hardware.resource("dram").bytes_per_s(Pattern.stream(0.5)) == 1e12
         r = simulate(arch, lstm(64, 64, 2, steps=2))
         assert r.latency_s > 0
-    finally:
-        registry.unregister("halved", kind="memory")
     with pytest.raises(ConfigError, match="unknown memory-level type 'halved'"):
         architecture_from_dict(d)
 
@@ -157,19 +165,13 @@ class RateEnergy(Halved):
 def test_cached_stages_cannot_read_a_rate(gpu):
     # the placement and cost table are reused across rate-only changes; the stages that build
     # them see the rate-free hardware, so a type whose energy depends on a rate fails loudly
-    registry.register(RateEnergy)
-    try:
-        d = copy.deepcopy(gpu)
-        d["memory"]["dram"] = {"type": "rate-energy", "bandwidth": "2 TB/s", "capacity": "80 GB",
-                               "energy_per_bit": "3.9 pJ/bit"}
-        from cimsim.errors import ComponentError
+    from cimsim.errors import ComponentError
 
+    with dram_of_type(gpu, RateEnergy) as d:
         # one line naming the level (it was a bare AttributeError from inside the cost table)
         with pytest.raises(ComponentError, match=r"^memory level 'dram' \(type: rate-energy\): "
                                                  r"joules_per_byte\(\) read 'bandwidth' .* rate field"):
             simulate(architecture_from_dict(d), lstm(64, 64, 2, steps=2))
-    finally:
-        registry.unregister("rate-energy", kind="memory")
 
 
 class OverPeak(Halved):
@@ -189,17 +191,11 @@ def test_a_level_whose_stream_beats_its_peak_is_refused_before_the_run(gpu):
     workloads that loaded the level enough."""
     from cimsim.errors import ComponentError
 
-    registry.register(OverPeak)
-    try:
-        d = copy.deepcopy(gpu)
-        d["memory"]["dram"] = {"type": "over-peak", "bandwidth": "2 TB/s", "capacity": "80 GB",
-                               "energy_per_bit": "3.9 pJ/bit"}
+    with dram_of_type(gpu, OverPeak) as d:
         with pytest.raises(ComponentError, match=r"^memory level 'dram' \(over-peak\): bytes_per_s\(\) of a "
                                                  r"stream gives 4000000000000\.0 B/s, above its peak_bytes_per_s\(\) "
                                                  r"2000000000000\.0"):
             simulate(architecture_from_dict(d), lstm(64, 64, 2, steps=2))
-    finally:
-        registry.unregister("over-peak", kind="memory")
 
 
 # ------------------------------------------------------------------ DRAM closed forms

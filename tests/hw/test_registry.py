@@ -44,6 +44,19 @@ def test_claim_priority_order_is_unchanged():
     assert sorted(pr, key=lambda n: -pr[n]) == ["cim", "systolic", "pim", "processor"]
 
 
+def _installed(folder: Path, *packages: tuple[str, str, str]) -> dict:
+    """Each ``(module, distribution, entry point)`` installed as a real distribution in
+    ``folder`` (a .dist-info with entry_points.txt in the components group); the environment
+    whose PYTHONPATH holds it and cimsim's sources, for a fresh interpreter."""
+    for _, dist, entry in packages:
+        info = folder / f"{dist}-1.0.dist-info"
+        info.mkdir()
+        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 1.0\n")
+        (info / "entry_points.txt").write_text(f"[cimsim.components]\n{entry}\n")
+    src = Path(cimsim.__file__).parent.parent
+    return {**os.environ, "PYTHONPATH": os.pathsep.join([str(folder), str(src)])}
+
+
 def test_an_installed_package_registers_through_the_same_group(tmp_path):
     # a real distribution on sys.path (a .dist-info with entry_points.txt), read by
     # importlib.metadata in a fresh interpreter: no mocks
@@ -60,12 +73,7 @@ def test_an_installed_package_registers_through_the_same_group(tmp_path):
             Config = ToyConfig
             priority = 5
     '''))
-    info = tmp_path / "toy_accel-1.0.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: toy-accel\nVersion: 1.0\n")
-    (info / "entry_points.txt").write_text("[cimsim.components]\ntoy = toy_accel:Toy\n")
-    src = Path(cimsim.__file__).parent.parent
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(src)])}
+    env = _installed(tmp_path, ("toy_accel", "toy-accel", "toy = toy_accel:Toy"))
     out = subprocess.run(
         [sys.executable, "-c", "import json; from cimsim.hw.registry import types; "
                                "print(json.dumps(list(types())))"],
@@ -103,13 +111,8 @@ def test_a_broken_installed_package_breaks_only_the_runs_that_use_it(tmp_path):
             type_name = "bad"
             Config = BadConfig
     '''))
-    for name in ("toy_bad", "toy_good"):  # the broken one first in the group
-        info = tmp_path / f"{name}-1.0.dist-info"
-        info.mkdir()
-        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n")
-        (info / "entry_points.txt").write_text(f"[cimsim.components]\n{name[4:]} = {name}:{name[4:].title()}\n")
-    src = Path(cimsim.__file__).parent.parent
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(src)])}
+    env = _installed(tmp_path, *((name, name, f"{name[4:]} = {name}:{name[4:].title()}")
+                                 for name in ("toy_bad", "toy_good")))  # the broken one first
     script = textwrap.dedent('''
         import json
         from cimsim.hw import registry
