@@ -60,6 +60,8 @@ class Result:
     provenance: dict = field(default_factory=dict)
     #: a component computes at a fixed precision other than its ops' dtype (see the notes)
     precision_mismatch: bool = False
+    #: a tensor- or pipeline-parallel run: latency and energy are one device's share (``(1d)``)
+    one_device_share: bool = False
     #: the notes (also in ``notes``) of units on ops their config's limits kept from them, e.g.
     #: PIM's max_rows: ``cimsim compare`` shows these under its table
     claim_notes: list[str] = field(default_factory=list)
@@ -252,9 +254,9 @@ def measured_share(path: np.ndarray, start: np.ndarray, end: np.ndarray, latency
 
 
 def one_device(r) -> bool:
-    """A tensor- or pipeline-parallel run (its notes say so), whose latency and energy are one
-    device's share; tables mark it ``(1d)``."""
-    return any(n.startswith(("tensor parallel:", "pipeline parallel:")) for n in r.notes)
+    """A tensor- or pipeline-parallel run, whose latency and energy are one device's share;
+    tables mark it ``(1d)``."""
+    return bool(getattr(r, "one_device_share", False))
 
 
 def bound_of(path_time: dict[str, float], memory_levels, latency_s: float,
