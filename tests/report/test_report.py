@@ -51,6 +51,48 @@ def test_attribute_path_splits_each_op_by_its_binding_term():
     assert sum(out.values()) == end[-1] - start[0]
 
 
+def _split_path_numpy(p, start, end, latency_s, compute_s, resource_s, serial):
+    # the array form the numba kernel replaced (0.5), as the reference it must match bit for bit
+    d = end[p] - start[p]
+    over = np.minimum(latency_s[p], d)
+    rest = d - over
+    comp = compute_s[p]
+    if resource_s.shape[1]:
+        rs = resource_s[p]
+        which = np.argmax(rs, axis=1)
+        xfer = rs[np.arange(len(p)), which]
+    else:
+        which, xfer = np.zeros(len(p), dtype=np.int64), np.zeros(len(p))
+    ser = serial[p] if serial is not None else np.zeros(len(p), dtype=bool)
+    total = xfer + comp
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(ser, np.where(total > 0, xfer / total, 0.0), (xfer > comp).astype(float))
+    return over, rest - rest * share, which, rest * share
+
+
+@pytest.mark.parametrize("n_res", [0, 1, 3])
+@pytest.mark.parametrize("with_serial", [False, True])
+def test_split_path_kernel_matches_the_numpy_form_bit_for_bit(n_res, with_serial):
+    from cimsim.report.result import _split_path
+
+    rng = np.random.default_rng(n_res * 2 + with_serial)
+    n = 2000
+    start = np.cumsum(rng.exponential(1e-6, n))
+    end = start + rng.exponential(1e-6, n)
+    end[::97] = start[::97]  # zero-length ops
+    latency = np.where(rng.random(n) < 0.3, rng.exponential(5e-7, n), 0.0)
+    # ties between resources and with the compute, and zero times, on purpose
+    compute = rng.choice([0.0, 2e-7, 5e-7, 1e-6], n)
+    res = rng.choice([0.0, 2e-7, 5e-7, 1e-6, 3e-6], (n, n_res))
+    serial = rng.random(n) < 0.5 if with_serial else None
+    path = np.sort(rng.choice(n, 1500, replace=False))
+    got = _split_path(path, start, end, latency, compute, res, serial)
+    want = _split_path_numpy(path, start, end, latency, compute, res, serial)
+    for g, w in zip(got, want):
+        assert g.tobytes() == w.astype(g.dtype).tobytes()
+    assert (got[2] > 0).any() == (n_res > 1)  # the tie rule was exercised
+
+
 def test_realized_critical_path_follows_what_each_op_waited_for():
     # ops 0 and 1 independent on server 0 (run one after the other), op 2 needs op 0
     # on server 1: op 2 starts when op 0 ends (t=1) although op 1 ends later (t=3);

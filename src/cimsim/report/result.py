@@ -220,23 +220,49 @@ def attribute_ops(path: np.ndarray, start: np.ndarray, end: np.ndarray, latency_
 def _split_path(path, start, end, latency_s, compute_s, resource_s, serial):
     """Per path op: (overhead, compute part, index of its slowest resource, that resource's part)."""
     p = np.asarray(path, dtype=np.int64)
-    d = end[p] - start[p]
-    over = np.minimum(latency_s[p], d)
-    rest = d - over
-    comp = compute_s[p]
-    if resource_s.shape[1]:
-        rs = resource_s[p]
-        which = np.argmax(rs, axis=1)  # first resource on ties
-        xfer = rs[np.arange(len(p)), which]
-    else:
-        which = np.zeros(len(p), dtype=np.int64)
-        xfer = np.zeros(len(p))
-    ser = np.asarray(serial[p], dtype=bool) if serial is not None else np.zeros(len(p), dtype=bool)
-    total = xfer + comp
-    with np.errstate(divide="ignore", invalid="ignore"):
-        share = np.where(ser, np.where(total > 0, xfer / total, 0.0), (xfer > comp).astype(float))
-    to_res = rest * share
-    return over, rest - to_res, which, to_res
+    ser = (np.zeros(0, dtype=np.bool_) if serial is None
+           else np.ascontiguousarray(serial, dtype=np.bool_))
+    return _split_kernel(p, np.asarray(start, np.float64), np.asarray(end, np.float64),
+                         np.asarray(latency_s, np.float64), np.asarray(compute_s, np.float64),
+                         np.ascontiguousarray(resource_s, dtype=np.float64), ser)
+
+
+@njit(cache=True)
+def _split_kernel(p, start, end, latency_s, compute_s, resource_s, serial):
+    # one pass over the path, the same floating-point operations in the same order as the
+    # array form (d = end - start; overhead = min(latency, d); rest = d - overhead; the
+    # slowest transfer, first on ties, takes rest * share), so the bits are the same
+    n, n_res = p.shape[0], resource_s.shape[1]
+    over = np.empty(n)
+    comp_part = np.empty(n)
+    which = np.zeros(n, np.int64)
+    to_res = np.empty(n)
+    has_serial = serial.shape[0] > 0
+    for k in range(n):
+        i = p[k]
+        d = end[i] - start[i]
+        o = min(latency_s[i], d)
+        rest = d - o
+        comp = compute_s[i]
+        w = 0
+        xfer = 0.0
+        if n_res:
+            xfer = resource_s[i, 0]
+            for j in range(1, n_res):
+                if resource_s[i, j] > xfer:
+                    xfer = resource_s[i, j]
+                    w = j
+        if has_serial and serial[i]:
+            total = xfer + comp
+            share = xfer / total if total > 0 else 0.0
+        else:
+            share = 1.0 if xfer > comp else 0.0
+        r = rest * share
+        over[k] = o
+        which[k] = w
+        to_res[k] = r
+        comp_part[k] = rest - r
+    return over, comp_part, which, to_res
 
 
 def measured_share(path: np.ndarray, start: np.ndarray, end: np.ndarray, latency_s: np.ndarray,
