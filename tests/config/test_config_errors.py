@@ -132,10 +132,15 @@ def test_a_supply_below_threshold_names_the_voltage_whichever_derived_number_fou
 
 
 def test_a_set_that_breaks_a_rule_of_its_section_is_named_with_the_file(tiny):
-    """pim's rule that a given power cap is positive is checked on the section: the line names
-    the --set (the file has no power_cap)."""
+    """pim's rule that a link goes with separate sharing is checked on the section: the line
+    names the --set (the file has no link), and a value outside a field's own domain names the
+    --set alone (power_cap's > 0, which `cimsim fields` lists)."""
+    line = _first_error("run", "gpu-hbm-pim-attn", tiny, "--set", "pim.link=pcie")
+    assert ("gpu-hbm-pim-attn.yaml with --set pim.link=pcie: pim: link is used only with "
+            "sharing: separate") in line, line
     line = _first_error("run", "gpu-hbm-pim-attn", tiny, "--set", "pim.power_cap=0W")
-    assert "gpu-hbm-pim-attn.yaml with --set pim.power_cap=0W: pim: " in line, line
+    assert line == ("Error: --set pim.power_cap=0W: pim.power_cap: 0 W is outside the domain: "
+                    "the value must be > 0 (W) (got '0W')"), line
 
 
 @pytest.mark.parametrize("config, level", [("gpu-hbm3", "dram"), ("sram-cim", "sram")])

@@ -126,6 +126,21 @@ def test_columns_per_adc_sets_adcs_per_array():
     assert c.config.t_slice(c.design) == pytest.approx(100e-9, rel=1e-12, abs=0)
 
 
+def test_adc_conversion_time_sets_the_derived_sample_rate():
+    """rram-cim-derived's 4-bit flash: one conversion per given 2 ns = 500 MHz, given; a
+    conversion_time with a current-sense converter is refused by name."""
+    from cimsim import load_architecture
+    from cimsim.errors import ConfigError
+
+    a = load_architecture("rram-cim-derived", overrides={"cim.adc.conversion_time": "2 ns"})
+    d = a.component("cim").design
+    assert d.sample_rate == 1 / 2e-9
+    assert d.provenance["adc.sample_rate"] == "given"
+    with pytest.raises(ConfigError, match="cim.adc.*conversion_time is for a converter of type sar"):
+        load_architecture("rram-cim-derived", overrides={"cim.adc.conversion_time": "2 ns",
+                                                         "cim.adc.type": "current_sense"})
+
+
 # ------------------------------------------------------------------ voltage, node
 def test_v_squared_scaling_of_derived_energies():
     """Halving nothing but the supply: every CMOS-derived energy (shift-and-add, buffer, SAR's
@@ -258,6 +273,18 @@ def test_precision_mismatch_note():
     assert any("precision mismatch: cim computes 8-bit weights x 8-bit inputs" in n for n in r.notes)
     r8 = simulate(a, gemv_workload(128, 16, dtype="int8"), engine="analytic")
     assert not r8.precision_mismatch
+
+
+def test_a_16_bit_cim_is_told_that_no_trace_dtype_matches_it():
+    """ISAAC's 16-bit weights and inputs: no compute dtype has 16-bit integers, so the note
+    does not advise an int8 trace (which is as much a mismatch)."""
+    a = arch(cim_over={"weight_bits": 16, "input_bits": 16})
+    for dt in ("fp32", "int8"):
+        r = simulate(a, gemv_workload(128, 16, dtype=dt), engine="analytic")
+        note = next(n for n in r.notes if n.startswith("precision mismatch"))
+        assert "--dtype int8, or set" not in note
+        assert note.endswith("(no compute dtype (fp32, fp16, bf16, int8) holds 16-bit integers, "
+                             "so every trace does; its bits at 8 match a --dtype int8 trace)"), note
 
 
 # ------------------------------------------------------------------ sweep on a bundled config

@@ -213,6 +213,25 @@ def test_adc_rejects_a_rate_it_cannot_reach_and_unknown_types():
         adc.adc("sar", 8, 22, envelope_factor=0.5)
 
 
+def test_a_published_conversion_time_sets_the_rate_limit_and_the_delay():
+    # Kull et al., ISSCC 2013: 8 bits at 1.2 GS/s in 32 nm, 1 / 1.2 GHz = 0.833 ns a
+    # conversion; the model's SAR takes (8 + 1) cycles = 8.15 ns there, so ISAAC's 1.28 GS/s
+    # is refused unless the design's own time is given
+    with pytest.raises(ValueError, match="adc.conversion_time where its design publishes one"):
+        adc.adc("sar", 8, 32, sample_rate=1.2e9)
+    t = 1 / 1.2e9
+    r = adc.adc("sar", 8, 32, sample_rate=1.2e9, given_time=t)
+    assert float(r.delay_s) == t
+    assert r.field_provenance["delay_s"] == "given" and "conversion time given" in r.source
+    # the rate defaults to one conversion per given time, and may not exceed it
+    assert float(adc.timing("flash", 4, 22, None, None, 2e-9)[1]) == 1 / 2e-9
+    with pytest.raises(ValueError, match=r"given adc.conversion_time: 2 ns\); lower the rate"):
+        adc.adc("flash", 4, 22, sample_rate=600e6, given_time=2e-9)
+    from cimsim.hw.circuits import sar
+    s = sar.sar_adc(8, 32, 1e-15, sample_rate=1.2e9, given_time=t)
+    assert float(s.delay_s) == t and s.field_provenance["delay_s"] == "given"
+
+
 def test_adc_provenance():
     assert adc.adc("sar", 8, 22).provenance == "derived"
     assert adc.adc("current_sense", 4, 22).provenance == "placeholder"

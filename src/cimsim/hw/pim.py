@@ -63,6 +63,7 @@ from ..quantity import (
     JoulesPerBit,
     PositiveFloat,
     PositiveInt,
+    PositiveWatts,
     Seconds,
     SquareMeters,
     Watts,
@@ -93,7 +94,7 @@ class PIMConfig(ComponentConfig):
     bank_bandwidth: Optional[BytesPerSecond] = Field(
         default=None, description="Read bandwidth of one bank into its unit (column access "
         "width / tCCD); with banks_per_unit.")
-    power_cap: Optional[Watts] = Field(
+    power_cap: Optional[PositiveWatts] = Field(
         default=None, description="Largest average dynamic power of all units over an op "
         "(MACs + internal reads); ops that would exceed it run slower. None: no cap.")
     precision: Optional[Literal["fp32", "fp16", "bf16", "int8"]] = Field(
@@ -127,8 +128,6 @@ class PIMConfig(ComponentConfig):
         if banks[0] == (self.internal_bandwidth is not None):
             raise ValueError("give exactly one of internal_bandwidth and "
                              "(banks_per_unit, bank_bandwidth)")
-        if self.power_cap is not None and self.power_cap <= 0:
-            raise ValueError("power_cap must be > 0 W (leave it out for no cap)")
         if not self.claims or len(set(self.claims)) != len(self.claims):
             raise ValueError(f"claims must list each of {', '.join(CLAIMS)} at most once, and "
                              "at least one")

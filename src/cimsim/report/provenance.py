@@ -93,11 +93,14 @@ def precision_notes(components, idx, dtypes) -> list[str]:
             continue
         bad = [d for d in seen if d not in INTEGER_DTYPES or DTYPE_BYTES[d] * 8 != max(bits)]
         if bad:
+            ints = [d for d in INTEGER_DTYPES if DTYPE_BYTES[d] * 8 == max(bits)]
+            fix = (f"trace with --dtype {ints[0]}, or set the component's bits to match" if ints
+                   else f"no compute dtype ({', '.join(DTYPES)}) holds {max(bits)}-bit integers, "
+                   f"so every trace does; its bits at 8 match a --dtype int8 trace")
             out.append(f"precision mismatch: {comp.name} computes {bits[0]}-bit weights x "
                        f"{bits[1]}-bit inputs, but its ops are {', '.join(bad)} in the workload; "
                        "another unit running the same trace computes at the trace's dtype, so "
-                       "a comparison mixes precisions (trace with --dtype int8, or set the "
-                       "component's bits to match)")
+                       f"a comparison mixes precisions ({fix})")
     return out
 
 

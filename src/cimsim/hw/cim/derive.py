@@ -391,9 +391,10 @@ def _design(c, tech) -> Design:
         try:
             if a.model == "structural":
                 est = sar_model.sar_adc(a.bits, node, a.dac_unit_capacitance, a.sample_rate, vdd,
-                                        reg)
+                                        reg, a.conversion_time)
             else:
-                est = adc_model.adc(a.type, a.bits, node, a.sample_rate, vdd, a.envelope_factor)
+                est = adc_model.adc(a.type, a.bits, node, a.sample_rate, vdd, a.envelope_factor,
+                                    a.conversion_time)
         except ValueError as exc:
             raise DeriveError("adc.sample_rate", str(exc)) from None
         sources.append(f"adc: {est.source}")

@@ -247,12 +247,37 @@ def conversion_time(adc_type: str, bits, node_nm: float, vdd=None):
     raise ValueError(f"ADC type {adc_type!r} is not allowed; allowed: {', '.join(ADC_TYPES)}")
 
 
+def timing(adc_type: str, bits, node_nm: float, sample_rate=None, vdd=None, given_time=None):
+    """``(conversion time, sample rate)`` of a converter: the given time (a published design's)
+    or the model's (:func:`conversion_time`); the rate defaults to one conversion per conversion
+    time, and one the converter cannot reach is an error, not a clamp."""
+    b = _bits(bits)
+    if given_time is not None:
+        t_conv = np.broadcast_to(float(given_time), np.shape(b)) * 1.0
+        how = "given adc.conversion_time"
+    else:
+        t_conv = conversion_time(adc_type, b, node_nm, vdd)
+        how = f"{adc_type}, {bits} bits at {node_nm:g} nm"
+    if sample_rate is None:
+        return t_conv, 1.0 / t_conv
+    fs = _rate(sample_rate)
+    if np.any(fs * t_conv > 1 + 1e-12):
+        hint = ("" if given_time is not None else
+                ", or give the converter's own adc.conversion_time where its design publishes one")
+        raise ValueError(f"sample rate {si(float(np.max(fs)), 'Hz')} is faster than one "
+                         f"conversion per conversion time ({how}: "
+                         f"{si(float(np.max(t_conv)), 's', 3)}); lower the rate or use more "
+                         f"ADCs{hint}")
+    return t_conv, np.broadcast_to(fs, np.broadcast_shapes(np.shape(fs), np.shape(t_conv))) * 1.0
+
+
 def adc(adc_type: str, bits, node_nm: float, sample_rate=None, vdd=None,
-        envelope_factor: float = 1.0) -> PartEstimate:
+        envelope_factor: float = 1.0, given_time=None) -> PartEstimate:
     """Energy per conversion, conversion time and area of one ADC.
 
-    ``sample_rate`` defaults to one conversion per conversion time; a rate the converter
-    cannot reach (faster than ``1 / conversion_time``) is an error, not a clamp.
+    ``sample_rate`` defaults to one conversion per conversion time (``given_time``, a
+    published design's, else the model's); a rate the converter cannot reach (faster than
+    ``1 / conversion_time``) is an error, not a clamp.
     ``envelope_factor`` (>= 1) multiplies the energy: how far the design sits above the
     model (SAR: the survey's best; flash: the survey's typical flash design at the node)."""
     if adc_type not in ADC_TYPES:
@@ -260,21 +285,12 @@ def adc(adc_type: str, bits, node_nm: float, sample_rate=None, vdd=None,
     if not (envelope_factor >= 1.0 and math.isfinite(envelope_factor)):
         raise ValueError(f"envelope_factor {envelope_factor} must be >= 1 (1 = the survey's best)")
     b = _bits(bits)
-    t_conv = conversion_time(adc_type, b, node_nm, vdd)
-    if sample_rate is None:
-        fs = 1.0 / t_conv
-    else:
-        fs = _rate(sample_rate)
-        if np.any(fs * t_conv > 1 + 1e-12):
-            raise ValueError(f"sample rate {si(float(np.max(fs)), 'Hz')} is faster than one "
-                             f"conversion per conversion time ({adc_type}, {bits} bits at {node_nm:g} "
-                             f"nm: {si(float(np.max(t_conv)), 's', 3)}); lower the rate or use "
-                             "more ADCs")
-        fs = np.broadcast_to(fs, np.broadcast_shapes(np.shape(fs), np.shape(t_conv))) * 1.0
+    t_conv, fs = timing(adc_type, bits, node_nm, sample_rate, vdd, given_time)
 
     # the area is the design's, whatever supply it runs at: the regression's rate and energy are
     # taken at the node's nominal supply (the given sample rate, else the nominal conversion time)
-    fs_nom = fs if sample_rate is not None else 1.0 / conversion_time(adc_type, b, node_nm, None)
+    fs_nom = fs if sample_rate is not None else 1.0 / timing(adc_type, b, node_nm, None, None,
+                                                             given_time)[0]
     if adc_type == "sar":
         e = envelope_energy(b, fs)
         area = regression_area(b, fs_nom, node_nm, envelope_energy(b, fs_nom))
@@ -293,11 +309,14 @@ def adc(adc_type: str, bits, node_nm: float, sample_rate=None, vdd=None,
                "(comparators); Horowitz ISSCC 2014 gates (encoder); Accelergy ADC plug-in at "
                "4 bits x comparators (area)")
     sense = adc_type == "current_sense"
+    if given_time is not None:
+        src = src.replace("; NeuroSim V1.4 (time)", "") + "; conversion time given"
     return PartEstimate(
         energy_j=e * envelope_factor,
         delay_s=t_conv,
         area_m2=area,
         source=src + ("; current-mode sense modelled as flash (assumption)" if sense else ""),
-        field_provenance=provenance(energy_j=sense, area_m2=sense),
+        field_provenance={**provenance(energy_j=sense, area_m2=sense),
+                          **({"delay_s": "given"} if given_time is not None else {})},
     )
 

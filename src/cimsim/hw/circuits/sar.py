@@ -26,7 +26,6 @@ import numpy as np
 
 from . import adc as adc_model
 from . import digital
-from ...units import si
 from .record import PartEstimate, provenance
 
 SOURCE = ("structural SAR: conventional C-DAC switching energy (Ginsburg & Chandrakasan 2005; "
@@ -67,26 +66,20 @@ def _structural_note(register_design) -> str:
 
 
 def sar_adc(bits, node_nm: float, dac_unit_capacitance_f, sample_rate=None, vdd=None,
-            register_design=None) -> PartEstimate:
-    """Energy per conversion, conversion time and area of a structural SAR ADC."""
+            register_design=None, given_time=None) -> PartEstimate:
+    """Energy per conversion, conversion time (``given_time``, a published design's, else the
+    model's) and area of a structural SAR ADC."""
     b = adc_model._bits(bits)
-    t_conv = adc_model.conversion_time("sar", b, node_nm, vdd)
-    if sample_rate is None:
-        fs = 1.0 / t_conv
-    else:
-        fs = adc_model._rate(sample_rate)
-        if np.any(fs * t_conv > 1 + 1e-12):
-            raise ValueError(f"sample rate {si(float(np.max(fs)), 'Hz')} is faster than one "
-                             f"conversion per conversion time (sar, {bits} bits at {node_nm:g} "
-                             f"nm: {si(float(np.max(t_conv)), 's', 3)}); lower the rate or use "
-                             "more ADCs")
+    t_conv, fs = adc_model.timing("sar", bits, node_nm, sample_rate, vdd, given_time)
     parts = energy_parts(b, node_nm, vdd, dac_unit_capacitance_f, register_design)
     e = parts["dac"] + parts["comparator"] + parts["logic"]
     return PartEstimate(
         energy_j=e,
         delay_s=t_conv,
         area_m2=adc_model.regression_area(b, fs, node_nm, e),
-        source=SOURCE + "; time NeuroSim V1.4 (bits+1 cycles); area Accelergy ADC plug-in"
+        source=SOURCE + ("; time given" if given_time is not None else
+                         "; time NeuroSim V1.4 (bits+1 cycles)") + "; area Accelergy ADC plug-in"
                + _structural_note(register_design),
-        field_provenance=provenance(energy_j=True),
+        field_provenance={**provenance(energy_j=True),
+                          **({"delay_s": "given"} if given_time is not None else {})},
     )

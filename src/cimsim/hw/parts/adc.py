@@ -13,7 +13,7 @@ from typing import Literal, Optional
 
 from pydantic import Field, model_validator
 
-from ...quantity import Farads, Hertz, Joules, PositiveInt, Seconds
+from ...quantity import Farads, Hertz, Joules, PositiveInt, PositiveSeconds, Seconds
 from ..base import Strict
 
 ADC_TYPES = ("sar", "flash", "ramp", "current_sense")
@@ -48,6 +48,13 @@ class ADC(Strict):
     sample_rate: Optional[Hertz] = Field(
         default=None, description="Conversions per second of one ADC (with `counting`: counting "
         "steps per second). Default: derived, one conversion per conversion time of `type`.")
+    conversion_time: Optional[PositiveSeconds] = Field(
+        default=None, description="Time of one conversion of the converter, as its design "
+        "publishes it (an 8-bit 1.2 GS/s SAR in 32 nm: 0.83 ns, Kull et al., ISSCC 2013); "
+        "`sample_rate` may not exceed its inverse. Default: derived from `type`, `bits` and the "
+        "node (sar: bits+1 cycles, flash: one, ramp: 2^bits; NeuroSim's cycle moved to the "
+        "node and supply). Not with current_sense (its time is the column's sensing time) or "
+        "`counting`.")
     energy_per_conversion: Optional[Joules] = Field(
         default=None, description="Energy of one conversion (with `counting`: of one counting "
         "step). Default: derived from `type`, `bits`, `sample_rate`, the node and the supply "
@@ -101,6 +108,11 @@ class ADC(Strict):
         if self.model == "structural" and (self.type != "sar" or self.dac_unit_capacitance is None):
             raise ValueError("model structural is a SAR model: give type sar and "
                              "dac_unit_capacitance")
+        if self.conversion_time is not None and (self.type == "current_sense"
+                                                 or self.counting is not None):
+            raise ValueError("conversion_time is for a converter of type sar, flash or ramp "
+                             "(current_sense: the sensing time is derived; counting: give "
+                             "sample_rate)")
         if self.counting is not None and (self.sample_rate is None
                                           or self.energy_per_conversion is None):
             raise ValueError("an integrate-and-count readout (counting) needs sample_rate and "
