@@ -38,7 +38,9 @@ def test_pim_gemv_bandwidth_bound():
     macs = 1024 * 1024
     compute = max(macs / 16e9, weight_bytes / 16e9)
     assert compute == weight_bytes / 16e9
-    assert r.latency_s == pytest.approx(compute + 100e-9, rel=1e-12, abs=0)
+    # one row: the input vector in, the banks compute, the output out, one after the other
+    # (serial), the 2 x 4 KiB of I/O over the 10 GB/s bus
+    assert r.latency_s == pytest.approx(2 * 4096 / 10e9 + compute + 100e-9, rel=1e-12, abs=0)
     assert r.traffic_bytes["dram"] == 2 * 4096  # input and output vectors over the external bus
     assert r.energy_breakdown_j["pim_compute"] == pytest.approx(macs * 1 * pJ + weight_bytes * 8 * 0.5 * pJ,
                                                         rel=1e-12, abs=0)
@@ -47,12 +49,26 @@ def test_pim_gemv_bandwidth_bound():
     assert r.utilization["pim_mac"] == pytest.approx(macs / 16e9 / r.latency_s, rel=1e-12, abs=0)
 
 
+def test_pim_io_overlaps_the_banks_from_two_rows_on():
+    """Two activation rows (max_rows 2): the second row's input crosses the bus while the banks
+    work on the first, so the op takes max(I/O, banks) + latency; one row takes their sum; in
+    blocked sharing the hold makes them serial already (io / rate + banks, not twice)."""
+    bank = 4 * 2**20 / 16e9
+    r2 = simulate(_pim_arch("2 GB/s", max_rows=2), gemv_workload(1024, 1024, rows=2))
+    assert r2.latency_s == pytest.approx(max(4 * 4096 / 10e9, bank) + 100e-9, rel=1e-12, abs=0)
+    blocked = make_arch(name="round-pim", pim={
+        "units_per_channel": 4, "clock": "1 GHz", "macs_per_cycle": 2, "internal_bandwidth": "2 GB/s",
+        "energy_per_mac": "1 pJ", "energy_per_bit": "0.5 pJ/bit", "sharing": "blocked"})
+    r1 = simulate(blocked, gemv_workload(1024, 1024))
+    assert r1.latency_s == pytest.approx(2 * 4096 / 10e9 + bank + 100e-9, rel=1e-12, abs=0)
+
+
 def test_pim_gemv_compute_bound():
     arch = _pim_arch("1 TB/s", macs_per_cycle=0.5)  # 2 x 4 x 0.5 x 1 GHz = 4 GMAC/s
     w = gemv_workload(1024, 1024)
     r = simulate(arch, w)
     macs = 1024 * 1024
-    assert r.latency_s == pytest.approx(macs / 4e9 + 100e-9, rel=1e-12, abs=0)
+    assert r.latency_s == pytest.approx(2 * 4096 / 10e9 + macs / 4e9 + 100e-9, rel=1e-12, abs=0)
 
 
 def test_gemm_above_pim_max_rows_goes_to_processor():
@@ -114,7 +130,11 @@ def test_concurrent_pim_leaves_the_host_its_bandwidth():
     ops = simulate(_sharing_arch("concurrent"), _blocked_workload()).op_table.set_index("op")
     # the PIM op's bank reads stay off the bus: the host's 1 MiB runs beside 8 KiB of PIM I/O
     assert ops.loc["host", "end_s"] < (2**20 + 8 + 8192) / 10e9 + 100.4e-9 + 100e-9 + 1e-12
-    assert ops.loc["mm", "end_s"] < 4 * 2**20 / 16e9 + 2 * 100e-9
+    # its one-row GEMV: input in, banks, output out, in turn (serial); its 8 KiB of I/O shares
+    # the bus with at most the host's 1 MiB
+    bank = 4 * 2**20 / 16e9
+    assert bank + 8192 / 10e9 + 100e-9 <= ops.loc["mm", "end_s"]
+    assert ops.loc["mm", "end_s"] < bank + (2**20 + 8 + 8192) / 10e9 + 2 * 100e-9
 
 
 def test_analytic_engine_says_it_does_not_queue_blocked_holds():
@@ -130,7 +150,8 @@ def test_a_pim_unit_of_a_fixed_number_format_marks_other_dtypes(precision, dtype
     """Aquabolt-XL's units are FP16 SIMD: a config saying ``precision: fp16`` marks a run of
     another dtype (the processor would run those ops in the trace's own dtype), as a CIM's or a
     systolic array's fixed bits do; without ``precision`` the units compute in the ops' dtype.
-    The costs do not change: the mark is a note, not a model."""
+    The operands lie in the banks and cross the bus in the units' format: an fp32 GEMV on FP16
+    units reads 2 MiB of weight in the banks (not 4) and moves 2 x 2 KiB of I/O (not 4 KiB)."""
     pim = {"units_per_channel": 4, "clock": "1 GHz", "macs_per_cycle": 2, "internal_bandwidth": "2 GB/s",
            "energy_per_mac": "1 pJ", "energy_per_bit": "0.5 pJ/bit"}
     arch = make_arch(name="round-pim", pim={**pim, **({"precision": precision} if precision else {})})
@@ -140,7 +161,14 @@ def test_a_pim_unit_of_a_fixed_number_format_marks_other_dtypes(precision, dtype
     assert any(n.startswith(note) for n in r.notes) is marked, r.notes
     plain = simulate(make_arch(name="round-pim", pim=pim), gemv_workload(1024, 1024, dtype=dtype),
                      engine="analytic")
-    assert r.latency_s == plain.latency_s and r.energy_j == plain.energy_j
+    scale = 0.5 if (precision, dtype) == ("fp16", "fp32") else 1.0  # bf16 and fp16: 2 B both
+    assert r.traffic_bytes["dram"] == plain.traffic_bytes["dram"] * scale
+    w = 1024 * 1024 * {"fp32": 4, "fp16": 2, "bf16": 2}[dtype]  # the weight in the trace's dtype
+    assert r.energy_breakdown_j["pim_compute"] == pytest.approx(
+        1024 * 1024 * pJ + w * scale * 8 * 0.5 * pJ, rel=1e-12, abs=0)
+    # serial: I/O over the 10 GB/s bus, then the banks at 16 GB/s, + 100 ns
+    assert r.latency_s == pytest.approx(2 * 1024 * (w / 2**20) * scale / 10e9
+                                        + w * scale / 16e9 + 100e-9, rel=1e-12, abs=0)
 
 
 def test_bundled_hbm_pim_units_compute_fp16():

@@ -68,6 +68,7 @@ from ..quantity import (
     SquareMeters,
     Watts,
 )
+from ..dtypes import DTYPE_BYTES
 from .base import Component, ComponentConfig, OpArrays, OpCost, Plan, add_stored
 
 #: what the units may claim (see the module docstring)
@@ -99,8 +100,9 @@ class PIMConfig(ComponentConfig):
         "(MACs + internal reads); ops that would exceed it run slower. None: no cap.")
     precision: Optional[Literal["fp32", "fp16", "bf16", "int8"]] = Field(
         default=None, description="The number format the units compute in, whatever the ops' "
-        "dtype (Aquabolt-XL's FP16 SIMD: fp16); ops of another dtype are marked a precision "
-        "mismatch. None: the ops' own dtype.")
+        "dtype (Aquabolt-XL's FP16 SIMD: fp16): its operands lie in the banks and cross the "
+        "bus in it (bytes scaled from the ops' dtype); ops of another dtype are marked a "
+        "precision mismatch. None: the ops' own dtype.")
     energy_per_mac: Joules = Field(description="Energy of one MAC in a unit.")
     energy_per_bit: JoulesPerBit = Field(description="Energy per bit read from the banks internally.")
     max_rows: PositiveInt = Field(default=1, description="Largest activation row count treated "
@@ -240,16 +242,38 @@ class PIM(Component):
                 f"{path} ({c.max_rows}); raise {path} to let it take them")
 
     def place(self, ops: OpArrays, idx):
-        return Plan.one_server(len(idx))
+        # a single GEMV (one activation row) needs its input before the banks compute and
+        # returns its output after: its I/O and compute are serial; with more rows the next
+        # row's input overlaps this one's compute. In blocked sharing the hold already makes
+        # them serial on the level (io / rate + compute)
+        plan = Plan.one_server(len(idx))
+        if self.config.sharing != "blocked":
+            plan.serial[:] = ops.rows[idx] <= 1
+        return plan
+
+    def _format_scale(self, ops: OpArrays, idx):
+        """Bytes in the units' number format per byte of the ops' dtype (``precision``: the
+        operands lie in the banks and cross the bus in it, as a CIM's do at its bits); 1
+        without a precision of its own."""
+        own = self.config.precision
+        if own is None:
+            return 1.0
+        scale = np.ones(len(idx))
+        names = ops.dtype[idx]
+        for dt, nbytes in DTYPE_BYTES.items():
+            if dt in ops.compute_dtypes and dt != own:
+                scale[names == dt] = DTYPE_BYTES[own] / nbytes
+        return scale
 
     def cost(self, ops: OpArrays, idx, plan):
         c = self.config
         macs = ops.macs[idx]
         weighted = ops.stationary[idx] >= 0
         kv = self._input_bytes(ops)[idx]
+        fmt = self._format_scale(ops, idx)
         # the resident operand: the weight, else the model inputs (KV cache) read in the banks
-        resident = np.where(weighted, ops.weight_bytes[idx], kv)
-        io = ops.act_in_bytes[idx] + ops.act_out_bytes[idx] - np.where(weighted, 0.0, kv)
+        resident = np.where(weighted, ops.weight_bytes[idx], kv) * fmt
+        io = (ops.act_in_bytes[idx] + ops.act_out_bytes[idx] - np.where(weighted, 0.0, kv)) * fmt
         e_compute = macs * c.energy_per_mac + resident * 8.0 * c.energy_per_bit
         compute = np.maximum(macs / self.peak_macs, resident / self.internal_bandwidth)
         if c.power_cap is not None:
@@ -264,11 +288,15 @@ class PIM(Component):
         # the host writes the operands into the units and reads their results back: on the
         # memory level the inputs are writes; over a separate device's link the units take
         # the inputs in (reads) and send the results out (writes)
-        out = ops.act_out_bytes[idx]
+        out = ops.act_out_bytes[idx] * fmt
         nbytes = {where: io}
         written = {where: np.clip(io - out if where == self.level else out, 0.0, io)}
         if self.hw.cache_link is None or self.hw.cache_link != self.link:
-            add_stored(ops, idx, self.hw.store_target, nbytes, written)  # KV-cache appends
+            stored, stored_w = {}, {}  # KV-cache appends, in the units' format too
+            add_stored(ops, idx, self.hw.store_target, stored, stored_w)
+            for d, extra in ((nbytes, stored), (written, stored_w)):
+                for r, b in extra.items():
+                    d[r] = d.get(r, 0.0) + b * fmt
         # (a device holding the cache itself appends its own ops' rows in its own memory)
         return OpCost(
             compute_s=compute,

@@ -48,13 +48,6 @@ class ADC(Strict):
     sample_rate: Optional[Hertz] = Field(
         default=None, description="Conversions per second of one ADC (with `counting`: counting "
         "steps per second). Default: derived, one conversion per conversion time of `type`.")
-    conversion_time: Optional[PositiveSeconds] = Field(
-        default=None, description="Time of one conversion of the converter, as its design "
-        "publishes it (an 8-bit 1.2 GS/s SAR in 32 nm: 0.83 ns, Kull et al., ISSCC 2013); "
-        "`sample_rate` may not exceed its inverse. Default: derived from `type`, `bits` and the "
-        "node (sar: bits+1 cycles, flash: one, ramp: 2^bits; NeuroSim's cycle moved to the "
-        "node and supply). Not with current_sense (its time is the column's sensing time) or "
-        "`counting`.")
     energy_per_conversion: Optional[Joules] = Field(
         default=None, description="Energy of one conversion (with `counting`: of one counting "
         "step). Default: derived from `type`, `bits`, `sample_rate`, the node and the supply "
@@ -96,6 +89,13 @@ class ADC(Strict):
     dac_unit_capacitance: Optional[Farads] = Field(
         default=None, description="Unit capacitor of a structural SAR's capacitive DAC (model: "
         "structural).")
+    conversion_time: Optional[PositiveSeconds] = Field(
+        default=None, description="Time of one conversion of the converter, as its design "
+        "publishes it (an 8-bit 1.2 GS/s SAR in 32 nm: 0.83 ns, Kull et al., ISSCC 2013); "
+        "`sample_rate` may not exceed its inverse. Default: derived from `type`, `bits` and the "
+        "node (sar: bits+1 cycles, flash: one, ramp: 2^bits; NeuroSim's cycle moved to the "
+        "node and supply). Not with current_sense (its time is the column's sensing time) or "
+        "`counting`.")
 
     @model_validator(mode="after")
     def _sharing(self) -> "ADC":
