@@ -286,3 +286,27 @@ def test_a_workload_given_where_a_config_goes_says_so(tmp_path):
     res = invoke("compare", "gpu-hbm3", "-w", a, b)
     assert res.exit_code == 1 and len(res.output.strip().splitlines()) == 1, res.output
     assert f"{b} is a workload, given where a config goes: name each workload with its own -w" in res.output
+
+
+def test_compare_counts_every_off_chip_level_as_off_chip_traffic():
+    """tpu-like's weight DDR3 (`off_chip: true`) carries the LSTM's weights: the bundled LSTM's
+    recurrent and input GEMVs stream each 4H x H gate matrix (8-bit in the array) from it at
+    every use, so its
+    off-chip traffic is that level's bytes plus the host DRAM's, each read off the run; the
+    column showed the DRAM alone. A level without the flag (gpu-hbm3's SRAM) is not counted."""
+    from cimsim import load_workload, simulate
+    from cimsim.report.format import off_chip_traffic, si
+
+    tpu = load_architecture("tpu-like")
+    assert tpu.hardware.off_chip == ("weights", "dram")
+    assert load_architecture("gpu-hbm3").hardware.off_chip == ("dram",)
+    r = simulate(tpu, load_workload("lstm"), engine="analytic", keep_ops=False)
+    # the 200 recurrent steps' 4 x 2048 x 2048 weights at the array's 8 bits (2 layers x 100
+    # steps: 3.355 GB) and the two input projections' (33.55 MB), 3.389 GB
+    assert r.traffic_bytes["weights"] == 202 * 4 * 2048 * 2048 * 1
+    both = r.traffic_bytes["weights"] + r.traffic_bytes["dram"]
+    text = off_chip_traffic(tpu.hardware, r.traffic_bytes)
+    assert text == f"{si(both, 'B')} (weights + dram)"
+    res = invoke("compare", "tpu-like", "-w", "lstm", "--engine", "analytic")
+    assert res.exit_code == 0, res.output
+    assert text in res.output

@@ -17,7 +17,7 @@ from ..report import columns as C
 from ..report.baseline import baseline_ratios, ratio
 from ..report.result import one_device
 from ..report.columns import DEPENDENCY_PATH, REALIZED_PATH
-from ..report.format import NO_ENERGY, area, pct, per_joule, rate, si
+from ..report.format import NO_ENERGY, area, off_chip_traffic, pct, per_joule, rate, si
 from ..pipeline import ENGINES
 
 
@@ -457,7 +457,6 @@ def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
     mixed = False
     any_share = False
     for arch, r in results:
-        back = arch.hardware.backing_store
         mixed |= r.precision_mismatch
         # a tensor- or pipeline-parallel run: latency and energy are one device's share
         share = one_device(r)
@@ -466,7 +465,7 @@ def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
         cells = [r.workload, r.architecture + (" (!p)" if r.precision_mismatch else "") + (" (1d)" if share else ""),
                  si(r.latency_s, "s"), si(r.energy_j, "J"),
                  r.bound_label, ", ".join(f"{k} {pct(v)}" for k, v in top),
-                 f"{si(r.traffic_bytes[back], 'B')} ({back})", si(r.critical_path_s, "s"),
+                 off_chip_traffic(arch.hardware, r.traffic_bytes), si(r.critical_path_s, "s"),
                  str(r.critical_path_ops)]
         if ratios is not None:
             pair = ratios.get((r.workload, r.architecture))

@@ -13,7 +13,8 @@ from pydantic import BaseModel, ValidationError
 from ..bundled import resolve_config
 from ..errors import ConfigError, one_line
 from ..units import si
-from ..hw.base import Link, MemoryLevel, Technology
+from ..hw.base import Link, MemoryLevel
+from ..hw.technology import Technology
 from . import legacy, marks
 from .models import RESERVED, Architecture
 from .paths import resolve
@@ -387,7 +388,7 @@ def _optional_section(dotted: str, data: Mapping) -> bool:
     parts = dotted.split(".")
     try:
         if parts[0] == "technology":  # the top-level block (e.g. technology.registers)
-            from ..hw.base import Technology
+            from ..hw.technology import Technology
 
             model, at = Technology, 1
         elif parts[0] in ("memory", "links") and len(parts) > 2:  # a level's or link's own table

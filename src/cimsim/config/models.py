@@ -35,7 +35,8 @@ from typing import Mapping, Optional
 
 from ..dtypes import DTYPE_BYTES  # noqa: F401  (re-exported)
 from ..errors import ComponentError
-from ..hw.base import Component, ComponentConfig, Hardware, Link, MemoryLevel, Technology
+from ..hw.base import Component, ComponentConfig, Hardware, Link, MemoryLevel
+from ..hw.technology import Technology
 
 #: top-level keys that are not components
 RESERVED = ("name", "description", "memory", "links", "technology", "placeholders")

@@ -4,7 +4,7 @@ Overrides (``--set``), ``cimsim fields`` and sweeps (``--param``) all resolve a
 path here. The first part picks the section:
 
 - ``name``, ``description``: the architecture's own fields;
-- ``technology.FIELD``: the shared process block (:class:`~cimsim.hw.base.Technology`);
+- ``technology.FIELD``: the shared process block (:class:`~cimsim.hw.technology.Technology`);
 - ``placeholders``: the list of values marked as placeholders (:mod:`.marks`);
 - ``memory.LEVEL.FIELD``: a memory level (the ``Config`` of its ``type:``, default ``fixed``);
 - ``links.LINK.FIELD``: a link (likewise);
@@ -25,7 +25,7 @@ from typing import Mapping, Optional
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
-from ..hw.base import Technology
+from ..hw.technology import Technology
 from .models import RESERVED
 from .walk import Kind, Leaf, PathError, did_you_mean, field_at, unwrap_optional
 

@@ -14,7 +14,7 @@ from typing import Mapping, Optional
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
-from ..hw.base import Technology
+from ..hw.technology import Technology
 from ..units import format_quantity
 from .models import RESERVED
 from .paths import PLACEHOLDERS_DOC, resource_model, section_model

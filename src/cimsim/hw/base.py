@@ -41,15 +41,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import ClassVar, Literal, Mapping, Optional
+from typing import TYPE_CHECKING, ClassVar, Mapping, Optional
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ..quantity import (Bytes, JoulesPerBit, JoulesPerByte, Meters, NonNegativeFloat, PositiveInt, Seconds,
+from ..quantity import (Bytes, JoulesPerBit, JoulesPerByte, PositiveInt, Seconds,  # noqa: F401
                         SquareMeters, Volts, BytesPerSecond, Fraction, NonNegativeInt)  # noqa: F401
 from ..errors import RateFieldError
 from ..workload.oparrays import OpArrays  # noqa: F401  (re-exported for components)
+
+if TYPE_CHECKING:
+    from .technology import Technology
 
 
 #: marks a *rate* field (``Field(..., json_schema_extra=RATE)``): the stages apply it, no
@@ -133,6 +136,10 @@ class MemoryLevel(ResourceConfig):
                                   "near-bank PIM units are replicated per channel.")
     area: SquareMeters | None = Field(default=None, description="Silicon area of an on-chip level "
                                       "(counted in the architecture's area; leave out off chip).")
+    off_chip: Optional[bool] = Field(
+        default=None, description="The level lies off the compute chip (DRAM, HBM, an "
+        "accelerator's own weight DRAM): its bytes count as off-chip traffic in tables. "
+        "Default: the backing store (the last level) only.")
 
     @model_validator(mode="after")
     def _one_energy(self) -> "MemoryLevel":
@@ -155,67 +162,6 @@ class Link(ResourceConfig):
     @property
     def joules_per_byte(self) -> float:
         return 8.0 * self.energy_per_bit
-
-
-class Register(Strict):
-    """How the registers (flip-flops) the circuit models count are built: one design for every
-    register of a block (shift-and-add, SAR logic, near-memory datapath, a digital CIM cell's
-    pipeline register, register-file buffers, the input switch matrix's row register)."""
-
-    design: Literal["standard_cell", "structural"] = Field(
-        default="standard_cell", description="standard_cell: Aladdin's 40 nm standard-cell "
-        "register, 9 fJ per bit access (Shao et al., ISCA 2014, via hwcomponents-library), "
-        "scaled by node and supply; structural: the flip-flop's own switched capacitance from "
-        "its transistors (kind), for a design whose registers are transistor-level rather than "
-        "library cells -- say which document states it. Energy only: area and delay are the "
-        "standard cell's in both.")
-    kind: Literal["transmission_gate"] = Field(
-        default="transmission_gate", description="Structural flip-flop: transmission_gate, the "
-        "static TG master-slave flip-flop of Weste & Harris (4th ed. 10.3.2), 24 minimum "
-        "transistors, 8 clocked, two local clock inverters: 48 F of clock and 120 F of data "
-        "node width at 1 fF/um (cimsim.hw.circuits.flipflop).")
-    data_activity: NonNegativeFloat = Field(
-        default=0.5, le=1, description="Probability (fraction, 0-1) that a stored bit changes "
-        "in a clock cycle (structural only; the clock switches every cycle): each data node "
-        "is charged on half of the changes. Default 0.5 (random data).")
-
-
-class Technology(Strict):
-    """The process the circuits are built in: the node and the supply voltage from which the
-    circuit models (:mod:`cimsim.hw.circuits`) derive every per-event energy, delay and area a
-    component's config leaves out. One block shared by the components that read it."""
-
-    node: Meters = Field(description="Technology node (feature size F), 7-180 nm; energy, delay "
-                         "and area move between nodes by Stillmaker & Baas 2017's tables.")
-    voltage: Optional[Volts] = Field(default=None, description="Supply voltage of the periphery "
-                                     "(default: the node's nominal supply, 1.8 V at 180 nm to "
-                                     "0.7 V at 7 nm); energy scales as V^2, delay by the "
-                                     "alpha-power law.")
-    registers: Optional[Register] = Field(default=None, description="Register (flip-flop) "
-                                          "design of every register the circuit models derive "
-                                          "(default: standard_cell, Aladdin's).")
-
-    @field_validator("node")
-    @classmethod
-    def _node_range(cls, v: float) -> float:
-        nm = round(v * 1e9, 6)
-        if not 7.0 <= nm <= 180.0:
-            raise ValueError(f"{nm:g} nm is outside the scaling tables (7-180 nm, Stillmaker & "
-                             "Baas 2017)")
-        return v
-
-    @model_validator(mode="after")
-    def _voltage_range(self):
-        from .circuits.scaling import check_supply  # at most 1.5 x the node's nominal supply
-
-        if self.voltage is not None:
-            check_supply(self.node_nm, self.voltage)
-        return self
-
-    @property
-    def node_nm(self) -> float:
-        """The node in nanometres (rounded to 1e-6 nm: '22 nm' is 22, not 22.000000000000004)."""
-        return round(self.node * 1e9, 6)
 
 
 class Resource:
@@ -366,6 +312,13 @@ class Hardware:
     @property
     def backing_store(self) -> str:
         return list(self.memory)[-1]
+
+    @property
+    def off_chip(self) -> tuple[str, ...]:
+        """The memory levels off the compute chip (:attr:`MemoryLevel.off_chip`; default: the
+        backing store), innermost first."""
+        return tuple(n for n, m in self.memory.items()
+                     if (m.off_chip if m.off_chip is not None else n == self.backing_store))
 
     @property
     def store_target(self) -> str:  # where a KV-cache append goes

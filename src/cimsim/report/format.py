@@ -39,3 +39,11 @@ def rate(value: float, digits: int = 4) -> str:
     if math.isinf(value) or abs(value) < 10 ** digits:
         return f"{value:.{digits}g}"
     return f"{value:,.0f}"
+
+
+def off_chip_traffic(hardware, traffic_bytes: dict[str, float]) -> str:
+    """The bytes over the levels off the compute chip (:attr:`Hardware.off_chip`: the backing
+    store, and any level a config marks ``off_chip``), with their names: ``3.389 GB (weights +
+    dram)``."""
+    levels = hardware.off_chip
+    return f"{si(sum(traffic_bytes.get(n, 0.0) for n in levels), 'B')} ({' + '.join(levels)})"

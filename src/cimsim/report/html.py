@@ -32,7 +32,7 @@ import pandas as pd
 from . import columns as C
 from .baseline import baseline_ratios, ratio
 from .result import one_device
-from .format import area, pct, per_joule, si
+from .format import area, off_chip_traffic, pct, per_joule, si
 
 @dataclass
 class Report:
@@ -103,7 +103,6 @@ def _table_rows(rep: Report) -> tuple[list[str], list[list[str]]]:
         heads[4:4] = [f"speed-up vs {base}", f"energy vs {base}"]
     rows = []
     for arch, wl, r in rep.results:
-        back = arch.hardware.backing_store
         top = sorted(r.utilization.items(), key=lambda kv: -kv[1])[:3]
         pair = ratios.get((r.workload, r.architecture)) if ratios else None
         rows.append([
@@ -114,7 +113,7 @@ def _table_rows(rep: Report) -> tuple[list[str], list[list[str]]]:
             f"{r.realized_path_ops} ops" if r.realized_path_ops is not None else "unknown",
             f"{r.parallelism:.3g}x", si(r.throughput_macs_per_s, "MAC/s"),
             per_joule(r.ops_per_j, "OPS/J"), area(r.area_m2) if r.area_m2 > 0 else "not declared",
-            f"{si(r.traffic_bytes[back], 'B')} ({back})",
+            off_chip_traffic(arch.hardware, r.traffic_bytes),
             ", ".join(f"{k} {pct(v)}" for k, v in top),
         ])
     return heads, rows

@@ -64,7 +64,8 @@ from ...quantity import (
     Seconds,
     SquareMeters,
 )
-from ..base import Register, Strict
+from ..base import Strict
+from ..technology import Register
 from ..circuits import buffer as circuit_buffer
 from ..circuits import digital as circuit_digital
 from ..circuits import flipflop as circuit_flipflop
