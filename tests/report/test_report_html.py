@@ -414,3 +414,19 @@ def test_a_serving_run_has_its_serving_table_with_units(tmp_path):
                          f"{rate(run['tokens_per_j'])} tokens/J"]
     for c in cells[2:]:
         assert re.match(r"^[\d.,]+ ?(µs|ms|s|tokens/s|tokens/J)$", c), f"serving cell without a unit: {c!r}"
+
+
+def test_a_long_roofline_title_stays_inside_its_one_panel_figure():
+    """`cimsim workload matmul`'s default name on one panel: the suptitle is wrapped to the
+    figure's width (it ran off both edges: 'oofline of matmul-...-fp32 on cpu-ddr')."""
+    from cimsim import load_architecture, simulate
+    from cimsim.workload.generators import matmul
+
+    wl = matmul(64, 1024, 1024)
+    assert len(f"roofline of {wl.name} on cpu-ddr5") > 55
+    arch = load_architecture("cpu-ddr5")
+    fig = arch_roofline(arch, simulate(arch, wl), wl)
+    fig.canvas.draw()
+    box = fig._suptitle.get_window_extent(fig.canvas.get_renderer())
+    assert 0 <= box.x0 and box.x1 <= fig.bbox.width
+    assert fig._suptitle.get_text().replace("\n", " ") == f"roofline of {wl.name} on cpu-ddr5"
