@@ -75,7 +75,8 @@ def _moved(ctx, param, value):
               help="--zoo hf:MODEL_TYPE, hf:PATH.json or a Hugging Face decoder of the zoo: trace "
                    "a serving run (prefills, decode steps over growing KV caches, batching) with "
                    "the serving options below, the same as `cimsim workload llm` takes (tensor "
-                   "parallelism for configs with head_dim, e.g. Llama; pipeline parallelism).")
+                   "parallelism for configs with num_key_value_heads, e.g. Llama, Qwen2; "
+                   "pipeline parallelism).")
 @serving_options
 @click.option("--stats", is_flag=True,
               help="Run the model once on its example inputs and record, on every matmul with a "
@@ -178,7 +179,7 @@ def _trace_zoo(zoo, zoo_name, path, name, overrides, real_weights, allow_unknown
 
     t0 = time.perf_counter()
     if real_weights:
-        need = zoo.build(zoo_name, **overrides).materialise_bytes
+        need = zoo.registry.estimate_bytes(zoo_name, **overrides)
         click.echo(f"{zoo_name} with real weights: ~{need / zoo.registry.GiB:.2f} GiB of weights, "
                    f"buffers and inputs; {zoo.available_bytes() / zoo.registry.GiB:.1f} GiB available")
     w = zoo.trace_zoo(zoo_name, real_weights=real_weights, allow_unknown=allow_unknown,

@@ -122,6 +122,15 @@ class LLMModel:
         return 2 * self.kv_heads * self.head_dim * tokens
 
 
+def head_dim_of(config: Mapping[str, object], hidden: int, heads: int) -> int | None:
+    """A head's width: the config's ``head_dim``, else ``hidden / heads`` (as Llama, Mistral and
+    Qwen2 derive it: Qwen2's config has no ``head_dim``); None when no ``head_dim`` is given and
+    ``heads`` does not divide ``hidden`` (a head would be rounded down)."""
+    if config.get("head_dim") is not None:
+        return config["head_dim"]
+    return hidden // heads if heads >= 1 and hidden % heads == 0 else None
+
+
 def model_from_hf(config: Mapping[str, object]) -> LLMModel:
     """The shape of a Hugging Face ``config.json`` (Llama/Mistral/Qwen names, GPT-2's, Falcon's
     ``multi_query`` / ``num_kv_heads`` and ``ffn_hidden_size``, OPT's ``ffn_dim``); a mixture of
@@ -145,7 +154,8 @@ def model_from_hf(config: Mapping[str, object]) -> LLMModel:
     heads = get("num_attention_heads", "n_head")
     if not isinstance(hidden, int) or not isinstance(heads, int) or heads < 1:
         raise WorkloadError(f"{GEN}: hidden_size and num_attention_heads must be integers")
-    if config.get("head_dim") is None and hidden % heads:  # the head width would be rounded down
+    head_dim = head_dim_of(config, hidden, heads)
+    if head_dim is None:  # the head width would be rounded down
         raise WorkloadError(f"{GEN}: hidden {hidden} is not a multiple of heads {heads}, and no "
                             "head_dim is given (a head would be hidden // heads wide, the attention "
                             f"narrower than the model): give a hidden size divisible by {heads}")
@@ -168,7 +178,7 @@ def model_from_hf(config: Mapping[str, object]) -> LLMModel:
         kv_heads=kv,
         ffn=get("intermediate_size", "n_inner", "ffn_hidden_size", "ffn_dim", default=4 * hidden),
         vocab=get("vocab_size"),
-        head_dim=get("head_dim", default=hidden // heads),
+        head_dim=head_dim,
         gated=gated_mlp(config),  # by the model type: SwiGLU (Llama, Mistral, Qwen), GeGLU (Gemma)
     )
 

@@ -24,8 +24,9 @@ import inspect
 import os
 
 from ..errors import WorkloadError
+from ..workload.llm import head_dim_of
 from ..workload.trace import require_torch
-from .registry import ZooEntry, register
+from .registry import ZooEntry, check_switch, estimating, internal_parameters, register
 
 _OFFLINE = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
 
@@ -85,20 +86,78 @@ def _config(tf, model_type: str, config: dict | None = None):
                             "(transformers.CONFIG_MAPPING lists them)") from None
 
 
-def _check_fields(model_type: str, fields, hint: str = "") -> None:
+def _check_fields(model_type: str, fields: dict, hint: str = "", defaults: dict | None = None) -> None:
     """Refuse config fields ``model_type``'s config class does not have (it would keep them as
-    attributes nothing reads)."""
+    attributes nothing reads) and a switch (a field whose default, ``defaults``' or the config
+    class's, is a bool) given as anything but true or false; the fields cimsim sets itself
+    (:func:`~cimsim.zoo.registry.internal_parameters`: a tensor-parallel share's head_dim) pass."""
     default = _config(_transformers(), model_type)
-    unknown = [k for k in fields if not hasattr(default, k)]
+    defaults, inner = defaults or {}, internal_parameters()
+    unknown = [k for k in fields if k not in defaults and k not in inner and not hasattr(default, k)]
     if unknown:
         raise WorkloadError(f"{model_type}: the config has no field(s) {', '.join(unknown)}{hint}")
+    for key, value in fields.items():
+        if key not in inner and isinstance(defaults.get(key, getattr(default, key, None)), bool):
+            check_switch(model_type, key, value)
 
 
 def _merge(model_type: str, defaults: dict, config: dict) -> dict:
     """A registered entry's config: its defaults with the caller's fields (checked) over them;
     the defaults are a registered entry's sizes or a config.json's fields (taken as given)."""
-    _check_fields(model_type, [k for k in config if k not in defaults])
+    _check_fields(model_type, config, defaults=defaults)
     return {**defaults, **config}
+
+
+def _whole(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _check_config(name: str, default, given: dict, params, origin: str, decoder: bool) -> None:
+    """Refuse, before the config and model are built, values the model cannot be built or run
+    with, naming each field, its value and where it came from (``given``: the fields set, a
+    file's or an entry's from ``origin`` and the user's ``params`` over them; else the config
+    class's default, ``default`` its instance): a padding id outside the vocabulary; for a
+    decoder, key/value heads that do not divide the query heads, and a hidden size the heads do
+    not divide where no head_dim is given."""
+    sig = inspect.signature(type(default).__init__).parameters
+    alias = dict(getattr(type(default), "attribute_map", None) or {})
+
+    def key(k):  # the name the config takes it by (GPT-2's n_head for num_attention_heads)
+        a = alias.get(k)
+        return a if a and (a in given or a in sig) else k
+
+    def value(k):
+        k = key(k)
+        if k in given:
+            return given[k]
+        if k in sig:  # the class's default as stated, not as derived (Llama's head_dim, K/V heads)
+            return None if sig[k].default is inspect.Parameter.empty else sig[k].default
+        return getattr(default, k, None)
+
+    def field(k):
+        src = "--param" if key(k) in params else origin if key(k) in given else \
+            "the config class's default"
+        return f"{key(k)}={value(k)!r} ({src})"
+
+    pad, vocab = value("pad_token_id"), value("vocab_size")
+    if _whole(pad) and _whole(vocab) and not 0 <= pad < vocab:
+        raise WorkloadError(f"{name}: {field('pad_token_id')} is not below {field('vocab_size')}: "
+                            "the embedding's padding row is one of its rows; give --param "
+                            f"pad_token_id=N with 0 <= N < {vocab}, or pad_token_id=null")
+    heads, kv, hidden = value("num_attention_heads"), value("num_key_value_heads"), value("hidden_size")
+    if not decoder or not _whole(heads) or heads < 1:
+        return
+    if _whole(kv) and kv >= 1 and heads % kv:
+        ok = [d for d in range(1, heads + 1) if heads % d == 0]
+        raise WorkloadError(f"{name}: {field('num_key_value_heads')} must divide "
+                            f"{field('num_attention_heads')} (each key/value head serves an equal "
+                            f"group of query heads): give --param {key('num_key_value_heads')}= one "
+                            f"of {', '.join(map(str, ok))}")
+    if _whole(hidden) and head_dim_of({"head_dim": value("head_dim")}, hidden, heads) is None:
+        raise WorkloadError(f"{name}: {field('hidden_size')} is not a multiple of "
+                            f"{field('num_attention_heads')} and no head_dim is given (a head is "
+                            "hidden_size / num_attention_heads wide): give a hidden_size divisible "
+                            f"by {heads} or --param head_dim")
 
 
 def hf_model(model_type: str, config: dict | None = None, task: str = "base"):
@@ -111,9 +170,8 @@ def hf_model(model_type: str, config: dict | None = None, task: str = "base"):
     auto = {"base": tf.AutoModel, "causal-lm": tf.AutoModelForCausalLM}.get(task)
     if auto is None:
         raise WorkloadError(f"task '{task}' is not one of base, causal-lm")
-    experts = next((f"{k}={v}" for k in ("num_local_experts", "num_experts", "n_routed_experts")
-                    if isinstance(v := getattr(cfg, k, None), int) and v > 1), None)
-    if experts and type(torch.empty(0)).__name__ == "FakeTensor":  # under zoo.build's fake mode
+    experts = _experts(cfg)
+    if experts and _fake(torch) and not estimating():  # under zoo.build's fake mode, to be traced
         raise WorkloadError(
             f"hf:{model_type} is a mixture of experts ({experts}): each expert takes the tokens "
             "its router picks by value, which a model of fake tensors (shapes only) does not "
@@ -125,6 +183,17 @@ def hf_model(model_type: str, config: dict | None = None, task: str = "base"):
         except ValueError:
             model = auto.from_config(cfg, attn_implementation="eager")
     return model.eval()
+
+
+def _experts(cfg) -> str | None:
+    """``FIELD=N`` where the config is a mixture of experts, else None."""
+    return next((f"{k}={v}" for k in ("num_local_experts", "num_experts", "n_routed_experts")
+                 if isinstance(v := getattr(cfg, k, None), int) and v > 1), None)
+
+
+def _fake(torch) -> bool:
+    """Under :func:`cimsim.zoo.build`'s fake mode."""
+    return type(torch.empty(0)).__name__ == "FakeTensor"
 
 
 def _cache_keyword(model, legacy: str) -> str:
@@ -159,20 +228,36 @@ def _check_positions(model, name: str, needed: int, param: str) -> None:
                             f"{limit} ({key}); raise it too (--param {key}={needed})")
 
 
-def _causal(model_type, defaults, seq=8, cache=0, batch=1, **config):
-    """Prefill over ``seq`` tokens, or (``cache`` > 0) one decode step after ``cache`` tokens."""
+def _causal(model_type, defaults, config, seq=8, cache=0, batch=1, name=None, origin=None):
+    """Prefill over ``seq`` tokens, or (``cache`` > 0) one decode step after ``cache`` tokens;
+    ``config``: the caller's fields over ``defaults`` (from ``origin``: an entry's defaults;
+    None: checked by the caller, :func:`_any`)."""
     torch = require_torch()
     cfg = _merge(model_type, defaults, config)
+    if origin is not None:
+        _check_config(name, _config(_transformers(), model_type), cfg, config, origin, decoder=True)
     model = hf_model(model_type, cfg, "causal-lm")
     _check_positions(model, model_type, cache + 1 if cache else seq,
                      f"cache={cache}" if cache else f"seq={seq}")
     vocab = getattr(model.config, "vocab_size", None) or 128
     if not cache:
         return model, (_ids(torch, vocab, seq, batch),), {"use_cache": False}
+    key = _cache_keyword(model, "past_key_values")
+    if estimating() and _experts(model.config) and _fake(torch):  # its fake forward cannot route
+        return model, (_ids(torch, vocab, 1, batch),), {key: _cache_bytes(torch, model, cache, batch)}
     with torch.no_grad(), offline():
         past = model(_ids(torch, vocab, cache, batch), use_cache=True).past_key_values
-    return model, (_ids(torch, vocab, 1, batch),), {_cache_keyword(model, "past_key_values"): past,
-                                                     "use_cache": True}
+    return model, (_ids(torch, vocab, 1, batch),), {key: past, "use_cache": True}
+
+
+def _cache_bytes(torch, model, cache: int, batch: int):
+    """A KV cache's bytes as one fake tensor (K and V of every layer: ``2 L x batch x kv_heads x
+    cache x head_dim``), for :func:`cimsim.zoo.registry.estimate_bytes` where the forward that
+    makes the cache does not run on fake tensors (a mixture of experts routes by value)."""
+    c = model.config
+    kv = getattr(c, "num_key_value_heads", None) or c.num_attention_heads
+    dh = getattr(c, "head_dim", None) or c.hidden_size // c.num_attention_heads
+    return torch.empty(2 * c.num_hidden_layers, batch, kv, cache, dh, dtype=model.dtype)
 
 
 # bos / eos: GPT-2's is its last token (50256), here the tiny vocabulary's last, 127, so
@@ -190,7 +275,7 @@ for _name, _type, _defaults, _desc in [
         if "cache" in config:  # it would trace a decode step under the prefill's name
             raise WorkloadError(f"--param cache: --zoo {_n} traces a prefill of seq tokens; for one "
                                 f"decode step against a cache use --zoo {_n}-decode")
-        return _causal(_t, _d, seq=seq, batch=batch, **config)
+        return _causal(_t, _d, config, seq=seq, batch=batch, name=_n, origin=f"{_n}'s default")
 
     def _decode(cache=16, batch=1, _t=_type, _d=_defaults, _n=_name, **config):
         if "seq" in config:  # it was dropped: a decode step is one token
@@ -200,7 +285,8 @@ for _name, _type, _defaults, _desc in [
             # cache=0 would trace the prefill: a decode step needs a token already cached
             raise WorkloadError(f"--param cache={cache}: a decode step runs against at least one "
                                 f"cached token (cache >= 1); for a prefill use --zoo {_t}")
-        return _causal(_t, _d, cache=cache, batch=batch, **config)
+        return _causal(_t, _d, config, cache=cache, batch=batch, name=f"{_n}-decode",
+                       origin=f"{_n}'s default")
 
     register(_name, "hf-decoder", f"{_desc}, prefill")(_prefill)
     register(f"{_name}-decode", "hf-decoder", f"{_desc}, one decode step against a KV cache")(_decode)
@@ -373,27 +459,32 @@ def _file_entry(path: str) -> ZooEntry:
             raise WorkloadError(f"hf:{path}: {key} = {value}: a layer count is a whole number >= 0")
 
     def factory(seq=None, cache=0, batch=1, **config):
-        return _any(model_type, config, seq, cache, batch, given=fields)
+        return _any(model_type, config, seq, cache, batch, given=fields, path=path)
 
     return ZooEntry(f"hf:{path}", "hf", f"Hugging Face {model_type} from {path} (random weights, "
                     "built from the config)", factory)
 
 
-def _any(model_type: str, config: dict, seq: int, cache: int, batch: int, given: dict | None = None):
-    """``given``: a config file's fields (taken as transformers takes them, unchecked); ``config``:
-    the caller's fields over them (checked against the config class); ``seq`` None: 8 tokens."""
+def _any(model_type: str, config: dict, seq: int, cache: int, batch: int, given: dict | None = None,
+         path: str | None = None):
+    """``given``: a config file's fields (taken as transformers takes them, unchecked), of file
+    ``path``; ``config``: the caller's fields over them (checked against the config class);
+    ``seq`` None: 8 tokens."""
     if seq is not None and cache:  # the decode step is one token: seq would be dropped
         raise WorkloadError(f"hf:{model_type}: --param seq={seq} with cache={cache}: give seq (a "
                             "prefill of seq tokens) or cache (one decode step against a cache), not both")
     seq = 8 if seq is None else seq
     tf = _transformers()
     torch = require_torch()
+    given = given or {}
     _check_fields(model_type, config, f" (and hf:{model_type}'s own parameters are "
                                       f"{', '.join(_FACTORY_ARGS)})")
-    given = given or {}
-    cfg = _config(tf, model_type, {**given, **config})
-    if type(cfg) in tf.AutoModelForCausalLM._model_mapping:
-        return _causal(model_type, given, seq=seq, cache=cache, batch=batch, **config)
+    default = _config(tf, model_type)
+    decoder = type(default) in tf.AutoModelForCausalLM._model_mapping
+    _check_config(f"hf:{path or model_type}", default, {**given, **config}, config,
+                  f"from {path}", decoder)
+    if decoder:
+        return _causal(model_type, given, config, seq=seq, cache=cache, batch=batch)
     if cache:
         raise WorkloadError(f"hf:{model_type}: cache needs a causal language model")
     model = hf_model(model_type, {**given, **config})

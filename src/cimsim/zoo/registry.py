@@ -21,12 +21,15 @@ their causal mask explicitly (as under ``torch.export``) instead of passing
 (embedding lookup) on fake ids is taken to read distinct rows.
 
 ``real_weights=True`` materialises random weights on the CPU after estimating
-what that takes (:func:`materialise_bytes`) and refusing when it is more than
-the memory available.
+what that takes (:func:`estimate_bytes`: a fake build counted, not run, so a
+mixture of experts, which traces only with real weights, is counted too) and
+refusing when it is more than the memory available.
 """
 
 from __future__ import annotations
 
+import contextvars
+import inspect
 import os
 import re
 from dataclasses import dataclass, field
@@ -131,8 +134,31 @@ def check_sizes(name: str, overrides: dict) -> None:
                                 f"whole number >= {least}")
 
 
-def _call(entry: ZooEntry, overrides: dict):
+def check_switch(name: str, key: str, value) -> None:
+    """Refuse a switch (a parameter whose default is a bool: a factory's, e.g. resnet18's
+    ``cifar``, or a Hugging Face config field's) given as anything but true or false (``cifar=2``
+    or ``cifar=maybe`` would be truthy, in silence)."""
+    if not isinstance(value, bool):
+        raise WorkloadError(f"zoo model '{name}': --param {key}={value!r}: {key} is a switch, true "
+                            "or false")
+
+
+def _check_switches(entry: ZooEntry, overrides: dict) -> None:
+    """The switches of the factory's signature (how an entry declares its parameters)."""
+    try:
+        params = inspect.signature(entry.factory).parameters
+    except (TypeError, ValueError):
+        return
+    for key, value in overrides.items():
+        if key in params and isinstance(params[key].default, bool):
+            check_switch(entry.name, key, value)
+
+
+def _call(entry: ZooEntry, overrides: dict, internal: dict | None = None):
     check_sizes(entry.name, overrides)
+    _check_switches(entry, overrides)
+    given, overrides = overrides, {**overrides, **(internal or {})}
+    token = _INTERNAL.set(frozenset(internal or ()))
     try:
         out = entry.factory(**overrides)
     except TypeError as exc:
@@ -140,28 +166,68 @@ def _call(entry: ZooEntry, overrides: dict):
         if "unexpected keyword argument" in str(exc) and exc.__traceback__.tb_next is None:
             arg = str(exc).rsplit(" ", 1)[-1]
             raise WorkloadError(f"zoo model '{entry.name}' has no parameter {arg}") from None
-        raise WorkloadError(_failed(entry, overrides, exc)) from exc
+        raise WorkloadError(_failed(entry, given, internal, exc)) from exc
     except CimsimError:
         raise
     except Exception as exc:  # noqa: BLE001 - a bad --param value deep in torch: one line
-        raise WorkloadError(_failed(entry, overrides, exc)) from exc
+        raise WorkloadError(_failed(entry, given, internal, exc)) from exc
+    finally:
+        _INTERNAL.reset(token)
     return out
 
 
-def _failed(entry: ZooEntry, overrides: dict, exc: BaseException) -> str:
-    given = ", ".join(f"{k}={v!r}" for k, v in overrides.items())
-    return (f"zoo model '{entry.name}'{f' with {given}' if given else ''}: building it failed: "
-            f"{type(exc).__name__}: {' '.join(str(exc).split())}"
-            f"{'; check the --param values' if given else ''}")
+#: the names of the parameters the caller of :func:`build` set itself (``internal``), while its
+#: factory runs
+_INTERNAL = contextvars.ContextVar("cimsim_zoo_internal", default=frozenset())
+
+
+def internal_parameters() -> frozenset:
+    """Inside a factory: the parameters cimsim set itself (``build``'s ``internal``: --serve's
+    ``seq``, a tensor-parallel share's ``head_dim``), not the user's; a factory checks the
+    user's against the model's fields, not these."""
+    return _INTERNAL.get()
+
+
+def _failed(entry: ZooEntry, given: dict, internal: dict | None, exc: BaseException) -> str:
+    """One line: the build failed; the caller's parameters named as theirs (--param), the ones
+    the caller of :func:`build` set itself (``internal``: --serve's ``seq``) as such."""
+    mine = ", ".join(f"{k}={v!r}" for k, v in given.items())
+    inner = ", ".join(f"{k}={v!r}" for k, v in (internal or {}).items())
+    return (f"zoo model '{entry.name}'{f' with {mine}' if mine else ''}"
+            f"{f' (at {inner}, set by the tracer, not a --param)' if inner else ''}: building it "
+            f"failed: {type(exc).__name__}: {' '.join(str(exc).split())}"
+            f"{'; check the --param values' if mine else ''}")
+
+
+#: set while :func:`estimate_bytes` builds a model of fake tensors only to count its bytes
+_ESTIMATING = contextvars.ContextVar("cimsim_zoo_estimating", default=False)
+
+
+def estimating() -> bool:
+    """True inside :func:`estimate_bytes`: the fake build is counted, never run or traced (a
+    mixture of experts, which cannot be traced on fake tensors, still has bytes to count)."""
+    return _ESTIMATING.get()
+
+
+def estimate_bytes(name: str, internal: dict | None = None, **overrides) -> int:
+    """Bytes zoo model ``name`` would take with real weights (its parameters, buffers and inputs,
+    a KV cache included; :func:`materialise_bytes`), from a build of fake tensors."""
+    token = _ESTIMATING.set(True)
+    try:
+        return build(name, internal=internal, **overrides).materialise_bytes
+    finally:
+        _ESTIMATING.reset(token)
 
 
 def build(name: str, real_weights: bool = False, memory_limit_bytes: int | None = None,
-          **overrides) -> ZooModel:
+          internal: dict | None = None, **overrides) -> ZooModel:
     """Build zoo model ``name`` (a registered name or ``hf:MODEL_TYPE``) with ``overrides``.
 
     Shapes only (fake tensors) unless ``real_weights``; then the bytes real tensors need are
-    estimated first from a fake build and the build is refused (:class:`WorkloadError`) when
-    they exceed ``memory_limit_bytes`` (default: the memory available now).
+    estimated first from a fake build (:func:`estimate_bytes`) and the build is refused
+    (:class:`WorkloadError`) when they exceed ``memory_limit_bytes`` (default: the memory
+    available now). ``internal``: parameters the caller sets itself (``--serve``'s ``seq``),
+    given to the factory with ``overrides`` but not named as the user's in an error.
     """
     torch = require_torch()
     entry = _entry(name)
@@ -172,15 +238,15 @@ def build(name: str, real_weights: bool = False, memory_limit_bytes: int | None 
         # skips it on meta; torch's init functions run as no-ops); allow_non_fake_inputs: a
         # forward may still make small real tensors (an arange of positions)
         with FakeTensorMode(allow_non_fake_inputs=True), torch.device("meta"):
-            model, args, kwargs = _call(entry, overrides)
+            model, args, kwargs = _call(entry, overrides, internal)
         weights = "fake"
     else:
         if real_weights and entry.fake:
-            check_fits(name, build(name, **overrides).materialise_bytes, memory_limit_bytes)
-        model, args, kwargs = _call(entry, overrides)
+            check_fits(name, estimate_bytes(name, internal, **overrides), memory_limit_bytes)
+        model, args, kwargs = _call(entry, overrides, internal)
         weights = "real"
     return ZooModel(name, model, tuple(args), dict(kwargs), entry.family, entry.description,
-                    dict(overrides), weights)
+                    {**overrides, **(internal or {})}, weights)
 
 
 def trace_zoo(name: str, real_weights: bool = False, allow_unknown: bool = False,

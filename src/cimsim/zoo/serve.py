@@ -128,7 +128,7 @@ def _trace(entry: str, dtype: str, overrides: dict, **length):
     from ..workload.trace import trace
     from .registry import build
 
-    zm = build(entry, **overrides, **length)
+    zm = build(entry, internal=length, **overrides)
     kwargs = dict(zm.kwargs)
     if "seq" in length:  # the prefill: the LM head on the last token only
         try:
@@ -321,15 +321,16 @@ def trace_serving(zoo_name: str, *, prompt, decode, batch: int = 1, requests: in
         raise WorkloadError(f"--serve: pipeline_parallel={pp} must divide the model's layers "
                             f"({n_layers})")
     reduce_pre: set[str] = set()
+    head: dict = {}  # the share's head_dim where the config class has none (Qwen2)
     if tp > 1:  # one device's share: the config sharded; the full trace finds the split points
-        overrides = _shard_overrides(zm.model.config, overrides, tp)
+        overrides, head = _shard_overrides(zm.model.config, overrides, tp)
         wfull = wa
-        wa, zm = _trace(pre_entry, dtype, overrides, seq=_PRE[0])
+        wa, zm = _trace(pre_entry, dtype, overrides, seq=_PRE[0], **head)
         n_traces += 1
         _check_shard(wa, full_cfg, tp, _PRE[0])
         reduce_pre = _row_parallel(wfull, wa)
-    wm, _ = _trace(pre_entry, dtype, overrides, seq=_PRE[1])
-    wb, _ = _trace(pre_entry, dtype, overrides, seq=_PRE[2])
+    wm, _ = _trace(pre_entry, dtype, overrides, seq=_PRE[1], **head)
+    wb, _ = _trace(pre_entry, dtype, overrides, seq=_PRE[2], **head)
     n_traces += 3
     samples = [_template(w_, wb if w_ is wa else wa, "prefill", False, x)
                for w_, x in ((wa, _PRE[0]), (wm, _PRE[1]), (wb, _PRE[2]))]
@@ -341,8 +342,8 @@ def trace_serving(zoo_name: str, *, prompt, decode, batch: int = 1, requests: in
     kv_rows: dict[str, int] = {}
     kv_t = None
     if any(D):
-        da, _ = _trace(dec_entry, dtype, overrides, cache=_DEC)
-        db, _ = _trace(dec_entry, dtype, overrides, cache=_DEC + 1)
+        da, _ = _trace(dec_entry, dtype, overrides, cache=_DEC, **head)
+        db, _ = _trace(dec_entry, dtype, overrides, cache=_DEC + 1, **head)
         n_traces += 2
         dec = _template(da, db, "decode step", True, _DEC)
         kv_rows = kv_row_bytes(dec)  # one token's K and V rows per projection that makes them
@@ -353,7 +354,7 @@ def trace_serving(zoo_name: str, *, prompt, decode, batch: int = 1, requests: in
             n_traces += 1
             dec.reduce_after = _row_parallel(dfull, da)
     else:  # no decode step: one traced to find the projections whose rows the prefill stores
-        da, _ = _trace(dec_entry, dtype, overrides, cache=_DEC)
+        da, _ = _trace(dec_entry, dtype, overrides, cache=_DEC, **head)
         n_traces += 1
         kv_t = _template(da, da, "decode step", True, _DEC)
         kv_rows = kv_row_bytes(kv_t)

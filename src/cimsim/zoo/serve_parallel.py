@@ -12,14 +12,17 @@ from ..workload.ir import Workload
 from ..workload.llm import model_from_hf
 
 
-#: config fields a tensor-parallel share changes (Megatron-LM: heads, FFN columns, vocabulary)
-_SHARDED = ("num_attention_heads", "num_key_value_heads", "intermediate_size", "vocab_size",
-            "head_dim")
+#: config fields a tensor-parallel share changes (Megatron-LM: heads, FFN columns, vocabulary);
+#: and ``head_dim``, kept at the full model's (:func:`cimsim.workload.llm.head_dim_of`: the
+#: config's, else hidden / heads, as Qwen2's config, which has no field, derives it)
+_SHARDED = ("num_attention_heads", "num_key_value_heads", "intermediate_size", "vocab_size")
 
 
-def _shard_overrides(config, overrides: dict, n: int) -> dict:
+def _shard_overrides(config, overrides: dict, n: int) -> tuple[dict, dict]:
     """The config fields of one device's share of ``config`` over ``n`` devices
-    (:func:`cimsim.workload.llm.shard`), over ``overrides``."""
+    (:func:`cimsim.workload.llm.shard`), over ``overrides``; and the share's ``head_dim`` where
+    the config class has no such field (given to the build as the tracer's own, unchecked: a
+    model that ignores it fails :func:`_check_shard`)."""
     from ..workload.llm import shard
 
     missing = [f for f in _SHARDED if not hasattr(config, f)]
@@ -28,8 +31,10 @@ def _shard_overrides(config, overrides: dict, n: int) -> dict:
                             f"(Llama, Mistral, Qwen2, ...); {config.model_type}'s has no "
                             f"{', '.join(missing)}")
     s = shard(model_from_hf(config.to_dict()), n)
-    return {**overrides, "num_attention_heads": s.heads, "num_key_value_heads": s.kv_heads,
-            "intermediate_size": s.ffn, "vocab_size": s.vocab, "head_dim": s.head_dim}
+    head = {"head_dim": s.head_dim}
+    share = {**overrides, "num_attention_heads": s.heads, "num_key_value_heads": s.kv_heads,
+             "intermediate_size": s.ffn, "vocab_size": s.vocab}
+    return ({**share, **head}, {}) if hasattr(config, "head_dim") else (share, head)
 
 
 def _check_shard(w: Workload, full_cfg: dict, n: int, prompt: int) -> None:

@@ -1,0 +1,181 @@
+"""The zoo's parameters and configs checked before a build (third round of new users,
+2026-12-05): a mixture of experts with real weights, a tensor-parallel Qwen2 (no ``head_dim``
+in its config), inconsistent head counts, switches, a padding id outside the vocabulary, and
+a failed build naming only the parameters the user gave. Real (tiny) models, no mocks."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+from click.testing import CliRunner
+
+transformers = pytest.importorskip("transformers")
+os.environ["HF_HUB_OFFLINE"] = "1"
+pytestmark = pytest.mark.torch
+
+from cimsim import zoo  # noqa: E402
+from cimsim.cli import main  # noqa: E402
+from cimsim.errors import WorkloadError  # noqa: E402
+from cimsim.workload import load_workload  # noqa: E402
+
+#: a tiny Mixtral: d = 64, 4 heads of 16, 2 K/V heads, FFN 128, 4 experts, top-2, vocabulary 100
+MIXTRAL = dict(num_hidden_layers=1, hidden_size=64, num_attention_heads=4, num_key_value_heads=2,
+               intermediate_size=128, vocab_size=100, num_local_experts=4, num_experts_per_tok=2)
+
+
+def _cli(*args):
+    return CliRunner().invoke(main, [*args])
+
+
+def _one_line_error(r) -> str:
+    assert r.exit_code == 1, r.output
+    lines = r.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: "), r.output
+    return lines[0]
+
+
+# --------------------------------------------------------------------------- 1: MoE, real weights
+def test_a_mixture_of_experts_traces_with_real_weights_through_the_zoo():
+    """The estimate of real weights built the model on fake tensors and met the MoE refusal
+    (meant for tracing on fake tensors): every real-weights path refused. By hand, 8 tokens:
+    each picks 2 experts, so the experts take 16 rows x (64 x 256 gate/up + 128 x 64 down) =
+    393,216 MACs; q, o 8x64x64 and k, v 8x64x32 (98,304), scores and context 4 x 8 x 8 x 16
+    each (8,192), router 8x64x4 (2,048), LM head 8x64x100 (51,200)."""
+    w = zoo.trace_zoo("hf:mixtral", real_weights=True, seq=8, **MIXTRAL)
+    assert w.metadata["zoo"]["weights"] == "real"
+    experts = [op for op in w.ops if op.tags.get("aten") == "_grouped_mm"]
+    assert sum(op.macs for op in experts) == 8 * 2 * (64 * 256 + 128 * 64) == 393_216
+    assert sum(op.m for op in experts if "down_proj" in op.tags["weight_name"]) == 8 * 2
+    assert w.macs == 98_304 + 8_192 + 2_048 + 393_216 + 51_200
+    assert zoo.build("hf:mixtral", real_weights=True, **MIXTRAL).weights == "real"
+    with pytest.raises(WorkloadError, match="mixture of experts"):  # still: fake, to be traced
+        zoo.build("hf:mixtral", **MIXTRAL)
+
+
+def test_a_mixture_of_experts_decode_step_estimate_counts_its_cache():
+    """A decode step's cache comes from a forward, which a MoE cannot run on fake tensors: the
+    estimate counts it as its shape (2 x 1 layer x 2 K/V heads x 4 tokens x 16, fp32), the
+    bytes the real build holds."""
+    need = zoo.registry.estimate_bytes("hf:mixtral", cache=4, **MIXTRAL)
+    real = zoo.build("hf:mixtral", real_weights=True, cache=4, **MIXTRAL)
+    assert need == real.materialise_bytes
+    w = zoo.trace_zoo("hf:mixtral", real_weights=True, cache=4, **MIXTRAL)
+    assert w.macs > 0
+
+
+def test_the_cli_traces_a_mixture_of_experts_with_real_weights(tmp_path):
+    out = tmp_path / "mix.json"
+    params = [a for k, v in MIXTRAL.items() for a in ("--param", f"{k}={v}")]
+    r = _cli("trace", "--zoo", "hf:mixtral", "--real-weights", *params, "-o", str(out))
+    assert r.exit_code == 0, r.output
+    assert "with real weights: ~" in r.output
+    assert load_workload(out).macs == 552_960  # as above
+
+
+# --------------------------------------------------------------------------- 2: Qwen2, TP
+def test_serve_tensor_parallel_qwen2_has_the_generators_macs(tmp_path):
+    """Qwen2's config has no head_dim (its attention takes hidden / heads): --serve
+    --tensor-parallel refused it. It now keeps the full model's head width, as the generator."""
+    cfg = transformers.AutoConfig.for_model("qwen2", num_hidden_layers=2, hidden_size=64,
+                                            num_attention_heads=4, num_key_value_heads=2,
+                                            intermediate_size=128, vocab_size=256).to_dict()
+    assert "head_dim" not in cfg
+    path = tmp_path / "qwen2.json"
+    path.write_text(json.dumps(cfg))
+    opts = ["--prompt", "16", "--decode", "2", "--tensor-parallel", "2"]
+    r = _cli("trace", "--zoo", f"hf:{path}", "--serve", *opts, "-o", str(tmp_path / "t.json"))
+    assert r.exit_code == 0, r.output
+    r = _cli("workload", "llm", "--hf-config", str(path), *opts, "-o", str(tmp_path / "g.json"))
+    assert r.exit_code == 0, r.output
+    t, g = load_workload(tmp_path / "t.json"), load_workload(tmp_path / "g.json")
+    assert t.metadata["llm"]["step_macs"] == g.metadata["llm"]["step_macs"]
+    assert t.macs == g.macs == 725_376
+    r = _cli("trace", "--zoo", "qwen2", "--serve", "--prompt", "8", "--decode", "1",
+             "--tensor-parallel", "2", "-o", str(tmp_path / "z.json"))
+    assert r.exit_code == 0, r.output
+
+
+# --------------------------------------------------------------------------- 3: head counts
+@pytest.mark.parametrize("params, text", [
+    (["num_attention_heads=4"],  # Mistral's num_key_value_heads is 8
+     "hf:mistral: num_key_value_heads=8 (the config class's default) must divide "
+     "num_attention_heads=4 (--param)"),
+    (["num_attention_heads=6", "num_key_value_heads=4"],
+     "num_key_value_heads=4 (--param) must divide num_attention_heads=6 (--param)"),
+    (["hidden_size=60", "num_attention_heads=8", "num_key_value_heads=2"],
+     "hidden_size=60 (--param) is not a multiple of num_attention_heads=8 (--param)"),
+])
+def test_inconsistent_head_counts_are_one_line_naming_the_fields(tmp_path, params, text):
+    sizes = ["num_hidden_layers=1", "hidden_size=64", "intermediate_size=128", "vocab_size=128"]
+    args = [a for p in sizes + params for a in ("--param", p)]
+    line = _one_line_error(_cli("trace", "--zoo", "hf:mistral", *args, "-o", str(tmp_path / "x.json")))
+    assert text in line
+    assert "RuntimeError" not in line and "size of tensor" not in line
+
+
+def test_registered_decoder_head_counts_are_checked_from_the_api():
+    with pytest.raises(WorkloadError, match=r"llama: num_key_value_heads=3 \(--param\) must divide "
+                                            r"num_attention_heads=4 \(llama's default\).* one of 1, 2, 4"):
+        zoo.build("llama", num_key_value_heads=3)
+
+
+# --------------------------------------------------------------------------- 4: switches
+@pytest.mark.parametrize("value", ["maybe", "2", "1", "yes please"])
+def test_a_switch_is_true_or_false(tmp_path, value):
+    line = _one_line_error(_cli("trace", "--zoo", "resnet18", "--param", f"cifar={value}",
+                                "-o", str(tmp_path / "r.json")))
+    assert "--param cifar=" in line and "cifar is a switch, true or false" in line
+
+
+def test_switches_of_factories_and_configs_refuse_other_values():
+    assert zoo.build("resnet18", cifar=False).overrides == {"cifar": False}
+    with pytest.raises(WorkloadError, match="cifar is a switch"):
+        zoo.build("resnet18", cifar=0)
+    # a Hugging Face config field whose default is a bool, the class's or the entry's own
+    with pytest.raises(WorkloadError, match="tie_word_embeddings is a switch"):
+        zoo.build("llama", tie_word_embeddings="no")
+    with pytest.raises(WorkloadError, match="use_mambapy is a switch"):
+        zoo.build("mamba", use_mambapy=1)
+    with pytest.raises(WorkloadError, match="attention_bias is a switch"):
+        zoo.build("hf:llama", num_hidden_layers=1, attention_bias="maybe")
+    zoo.build("llama", tie_word_embeddings=True)
+
+
+# --------------------------------------------------------------------------- 5: config values
+def _phi3(tmp_path, **extra):
+    cfg = transformers.AutoConfig.for_model("phi3", num_hidden_layers=1, hidden_size=64,
+                                            num_attention_heads=4, num_key_value_heads=2,
+                                            intermediate_size=128, vocab_size=256, **extra).to_dict()
+    path = tmp_path / "cfg_phi3.json"
+    path.write_text(json.dumps(cfg))
+    return path
+
+
+def test_a_padding_id_outside_the_vocabulary_names_both_fields_and_their_source(tmp_path):
+    path = _phi3(tmp_path)
+    assert json.loads(path.read_text())["pad_token_id"] == 32000
+    out = ["-o", str(tmp_path / "p.json")]
+    line = _one_line_error(_cli("trace", "--zoo", f"hf:{path}", "--serve", "--prompt", "8",
+                                "--decode", "1", *out))
+    assert f"pad_token_id=32000 (from {path}) is not below vocab_size=256 (from {path})" in line
+    assert "AssertionError" not in line and "seq=8" not in line
+    line = _one_line_error(_cli("trace", "--zoo", f"hf:{path}", "--param", "vocab_size=128", *out))
+    assert "vocab_size=128 (--param)" in line
+    r = _cli("trace", "--zoo", f"hf:{path}", "--param", "pad_token_id=null", *out)
+    assert r.exit_code == 0, r.output
+
+
+def test_a_failed_build_names_only_the_users_parameters(tmp_path):
+    """--serve builds at seq=8 itself: a failure said "with seq=8 ...; check the --param values"
+    to a user who gave none."""
+    path = _phi3(tmp_path, pad_token_id=0, hidden_act="no_such_activation")
+    out = ["-o", str(tmp_path / "p.json")]
+    line = _one_line_error(_cli("trace", "--zoo", f"hf:{path}", "--serve", "--prompt", "8",
+                                "--decode", "1", *out))
+    assert "(at seq=8, set by the tracer, not a --param)" in line
+    assert "with seq" not in line and "check the --param values" not in line
+    assert "no_such_activation" in line
+    line = _one_line_error(_cli("trace", "--zoo", f"hf:{path}", "--param", "seq=4", *out))
+    assert "with seq=4" in line and "check the --param values" in line
