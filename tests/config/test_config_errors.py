@@ -136,8 +136,8 @@ def test_a_set_that_breaks_a_rule_of_its_section_is_named_with_the_file(tiny):
     names the --set (the file has no link), and a value outside a field's own domain names the
     --set alone (power_cap's > 0, which `cimsim fields` lists)."""
     line = _first_error("run", "gpu-hbm-pim-attn", tiny, "--set", "pim.link=pcie")
-    assert ("gpu-hbm-pim-attn.yaml with --set pim.link=pcie: pim: link is used only with "
-            "sharing: separate") in line, line
+    assert ("gpu-hbm-pim-attn.yaml with --set pim.link=pcie: pim: link and channels are used "
+            "only with sharing: separate") in line, line
     line = _first_error("run", "gpu-hbm-pim-attn", tiny, "--set", "pim.power_cap=0W")
     assert line == ("Error: --set pim.power_cap=0W: pim.power_cap: 0 W is outside the domain: "
                     "the value must be > 0 (W) (got '0W')"), line

@@ -177,3 +177,22 @@ def test_bundled_hbm_pim_units_compute_fp16():
     for name in ("hbm-pim", "gpu-hbm-pim-attn"):
         pim = next(c for c in load_architecture(name).instances if c.type_name == "pim")
         assert pim.compute_dtype() == "fp16" and pim.mac_precision("fp32") == "fp16"
+
+
+def test_a_separate_pim_device_states_its_own_channels():
+    """A UPMEM-class system: the PIM DIMMs are their own device over a link, with their own
+    channel count: 40 channels x 64 units = 2,560 units (64 x 2 = 128 from the host DRAM's 2
+    channels without it), at 2 MAC/cycle x 1 GHz each; the field is refused in another mode."""
+    from cimsim.errors import ConfigError
+
+    from conftest import ROUND_LINK
+
+    pim = {"units_per_channel": 64, "clock": "1 GHz", "macs_per_cycle": 2, "internal_bandwidth": "1 GB/s",
+           "energy_per_mac": "1 pJ", "energy_per_bit": "0.5 pJ/bit", "sharing": "separate"}
+    own = make_arch(name="upmem", pim={**pim, "channels": 40}, interconnect=dict(ROUND_LINK))
+    unit = next(c for c in own.instances if c.type_name == "pim")
+    assert unit.units == 2560 and unit.peak_macs == 2560 * 2 * 1e9
+    host = make_arch(name="upmem", pim=pim, interconnect=dict(ROUND_LINK))
+    assert next(c for c in host.instances if c.type_name == "pim").units == 64 * 2
+    with pytest.raises(ConfigError, match="link and channels are used only with sharing: separate"):
+        make_arch(name="upmem", pim={**pim, "channels": 40, "sharing": "concurrent"})

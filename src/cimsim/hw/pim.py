@@ -117,6 +117,10 @@ class PIMConfig(ComponentConfig):
         "device over `link`, AttAcc/CENT).")
     link: Optional[str] = Field(default=None, description="The link between host and PIM device "
                                 "(separate sharing only; default: the architecture's only link).")
+    channels: Optional[PositiveInt] = Field(
+        default=None, description="Channels of the PIM device's own memory, which sets its units "
+        "(units_per_channel x channels; separate sharing only: a UPMEM system's DIMMs apart from "
+        "the host's DDR). Default: the channels of the level named by `memory`.")
     op_overhead: Seconds = Field(default="0 s", description="Host dispatch cost per PIM op.")
     static_power: Watts = Field(default="0 W", description="Idle power of all units.")
     area_per_unit: Optional[SquareMeters] = Field(default=None, description="Logic area of one "
@@ -133,8 +137,9 @@ class PIMConfig(ComponentConfig):
         if not self.claims or len(set(self.claims)) != len(self.claims):
             raise ValueError(f"claims must list each of {', '.join(CLAIMS)} at most once, and "
                              "at least one")
-        if self.link is not None and self.sharing != "separate":
-            raise ValueError("link is used only with sharing: separate")
+        if (self.link is not None or self.channels is not None) and self.sharing != "separate":
+            raise ValueError("link and channels are used only with sharing: separate (the "
+                             "units sit in the level's own channels otherwise)")
         return self
 
 
@@ -176,7 +181,8 @@ class PIM(Component):
 
     @property
     def units(self) -> int:
-        return self.config.units_per_channel * self.hw.resource(self.level).config.channels
+        channels = self.config.channels or self.hw.resource(self.level).config.channels
+        return self.config.units_per_channel * channels
 
     @property
     def peak_macs(self) -> float:
