@@ -141,6 +141,23 @@ def test_adc_conversion_time_sets_the_derived_sample_rate():
                                                          "cim.adc.type": "current_sense"})
 
 
+def test_a_banked_buffer_costs_one_banks_access():
+    """ISAAC's 168 tiles each hold a 64 KB eDRAM read 256 bits at a time, 20.45 pJ an access
+    at 32 nm (the model's anchor): as one flat 10.5 MiB buffer of 168 banks the derived energy
+    per byte is 20.45 pJ / 32 B = 0.639 pJ/B, where one 10.5 MiB bank costs several times
+    more; the area is every bank's (proportional to capacity: the same)."""
+    from cimsim import load_architecture
+
+    over = {"technology.node": "32 nm", "cim.buffer.kind": "edram",
+            "cim.buffer.capacity": f"{168 * 64} KiB", "cim.buffer.width": 256}
+    one = load_architecture("rram-cim-derived", overrides=over).component("cim").design
+    banked = load_architecture("rram-cim-derived",
+                               overrides={**over, "cim.buffer.banks": 168}).component("cim").design
+    assert banked.buffer_energy_per_byte == pytest.approx(20.45e-12 / 32, rel=1e-9, abs=0)
+    assert one.buffer_energy_per_byte > 5 * banked.buffer_energy_per_byte
+    assert banked.area["buffer"] == pytest.approx(one.area["buffer"], rel=1e-12, abs=0)
+
+
 # ------------------------------------------------------------------ voltage, node
 def test_v_squared_scaling_of_derived_energies():
     """Halving nothing but the supply: every CMOS-derived energy (shift-and-add, buffer, SAR's

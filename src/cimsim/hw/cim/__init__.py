@@ -113,6 +113,10 @@ class CIMBuffer(Buffer):
         default="sram", description="Buffer circuit, for the derived energy and area.")
     width: PositiveInt = Field(default=64, le=4096, description="Access width in bits, for the "
                                "derived energy per byte (one access moves width/8 bytes).")
+    banks: PositiveInt = Field(default=1, description="Equal banks the capacity is split into "
+                               "(ISAAC: 168 tiles' 64 KB eDRAMs): an access reads one bank, so the "
+                               "derived energy per byte is a capacity/banks buffer's, the derived "
+                               "area all the banks'.")
 
 
 class CIMConfig(ComponentConfig):

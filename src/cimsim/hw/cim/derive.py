@@ -542,7 +542,7 @@ def _design(c, tech) -> Design:
     else:
         _need_tech(tech, "buffer.energy_per_byte")
         try:
-            be = buffer_model.buffer(b.kind, b.capacity, b.width, node, vdd, reg)
+            be = buffer_model.buffer(b.kind, b.capacity / b.banks, b.width, node, vdd, reg)
         except ValueError as exc:
             raise DeriveError("buffer.width", str(exc)) from None
         e_buf = float(be.energy_j) / (b.width / 8)
@@ -580,9 +580,9 @@ def _design(c, tech) -> Design:
                 sa_area = datapath_model.near_memory_datapath(
                     a.bits, slices, node, vdd, m.scale_bits, m.accumulator_bits, m.bias,
                     m.activation, m.output_bits)
-            be_area = buffer_model.buffer(b.kind, b.capacity, b.width, node, vdd)
+            be_area = buffer_model.buffer(b.kind, b.capacity / b.banks, b.width, node, vdd)
             area.update(dac=0.0, digital=c.arrays * adcs * float(sa_area.area_m2),
-                        buffer=float(be_area.area_m2), other=0.0)
+                        buffer=float(be_area.area_m2) * b.banks, other=0.0)
             prov.update({"area.dac": "placeholder", "area.other": "placeholder",
                          "area.digital": _prov(sa_area.field_provenance["area_m2"]),
                          "area.buffer": _prov(be_area.field_provenance["area_m2"])})
