@@ -17,7 +17,8 @@ their ``pyproject.toml``::
 
 and each registry loads them on first use, built-ins first. A class may also be added at run
 time with :func:`register` (it goes to the registry of its base class). Which component claims
-an op is decided by each class's ``priority``, never by the order here.
+an op is decided by each class's ``priority``, never by the order here. An installed entry
+point named like a built-in type is refused with a warning; the built-in keeps working.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from __future__ import annotations
 import types as _types
 import sys
 import typing
+import warnings
 from importlib.metadata import EntryPoint, entry_points
 
 from pydantic import BaseModel
@@ -185,13 +187,24 @@ class Registry:
             return
         self._loaded = True
         builtin = {(ep.name, ep.value) for ep in self.builtins}
+        names = {ep.name for ep in self.builtins}
         for ep in self.builtins:
             self.register(ep.load())
         for ep in entry_points(group=self.group):
             if (ep.name, ep.value) in builtin:
                 continue
+            package = f"its package {ep.dist.name}" if ep.dist is not None else "its package"
+            if ep.name in names:  # refused, and never filed under the built-in's name
+                warnings.warn(f"{self.group} entry point '{ep.name}' ({ep.value}) is named like the "
+                              f"built-in {self.what} type '{ep.name}' and is ignored: rename it (its "
+                              f"entry point and type_name) or uninstall {package}", stacklevel=2)
+                continue
             try:  # one broken package must not break the others, nor runs that do not use it
-                self.register(ep.load())
+                cls = ep.load()
+                if getattr(cls, "type_name", None) in names:
+                    raise ValueError(f"its type_name '{cls.type_name}' is a built-in {self.what} "
+                                     f"type's: rename it or uninstall {package}")
+                self.register(cls)
             except Exception as exc:  # noqa: BLE001  (an installed package's code: any error)
                 msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
                 self._broken[ep.name] = (f"{self.what} type '{ep.name}' (entry point {ep.value}) "
