@@ -48,6 +48,18 @@ def test_claim_priority_order_is_unchanged():
 WL = Workload("relu", [Tensor("x", (8,), "fp32", "input"), Tensor("y", (8,), "fp32", "activation")],
               [Op("r", "elementwise", ("x",), ("y",), fn="relu")])
 
+#: the two methods every component type implements (register refuses one without them), as
+#: lines of the class a plug-in module ends with
+RUNS = textwrap.indent(textwrap.dedent('''
+    def place(self, ops, idx):
+        from cimsim.hw import Plan
+        return Plan.one_server(len(idx))
+
+    def cost(self, ops, idx, plan):
+        from cimsim.hw import OpCost
+        return OpCost(ops.vector_ops[idx] * 1e-9, 0.0 * ops.vector_ops[idx], {}, {})
+'''), "    ")
+
 
 def _installed(folder: Path, *packages: tuple[str, str, str]) -> dict:
     """Each ``(module, distribution, entry point)`` installed as a real distribution in
@@ -73,7 +85,7 @@ def test_an_installed_package_registers_through_the_same_group(tmp_path):
             type_name = "toy"
             Config = ToyConfig
             priority = 5
-    '''))
+    ''') + RUNS)
     env = _installed(tmp_path, ("toy_accel", "toy-accel", "toy = toy_accel:Toy"))
     out = subprocess.run(
         [sys.executable, "-c", "import json; from cimsim.hw.registry import types; "
@@ -98,7 +110,7 @@ def test_a_broken_installed_package_breaks_only_the_runs_that_use_it(tmp_path):
         class Good(Component):
             type_name = "good"
             Config = GoodConfig
-    '''))
+    ''') + RUNS)
     (tmp_path / "toy_bad.py").write_text(textwrap.dedent('''
         from typing import Literal
         from pydantic import Field
@@ -216,7 +228,10 @@ def _plugin(**fields):
     cfg = create_model("GapConfig", __base__=ComponentConfig,
                        type=(Literal["test-gap"], Field(default="test-gap", description="Component type.")),
                        **fields)
-    return type("GapUnit", (Component,), {"type_name": "test-gap", "Config": cfg, "priority": 10})
+    ns: dict = {}
+    exec(textwrap.dedent(RUNS), ns)  # noqa: S102  (place and cost, as a plug-in module has them)
+    return type("GapUnit", (Component,), {"type_name": "test-gap", "Config": cfg, "priority": 10,
+                                          "place": ns["place"], "cost": ns["cost"]})
 
 
 def test_a_plugin_field_without_a_description_is_refused_by_name():
