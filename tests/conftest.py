@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import importlib
 import importlib.util
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -170,3 +173,27 @@ def install_plugin(folder: Path, dist: str, entry_points: dict[str, list[str]],
                                                    for group, lines in entry_points.items()))
     src = Path(cimsim.__file__).parent.parent
     return {**os.environ, "PYTHONPATH": os.pathsep.join([str(folder), str(src)])}
+
+
+@contextlib.contextmanager
+def plugin_package(folder: Path, dist: str, module: str, source: str, entry_points: dict[str, list[str]]):
+    """:func:`install_plugin` of one module, which is also imported here and each of whose
+    entry points' classes is registered here until the block ends; yields the environment."""
+    from cimsim.hw.registry import register, unregister
+
+    env = install_plugin(folder, dist, entry_points, {module: source})
+    sys.path.insert(0, str(folder))
+    kind = {"cimsim.components": "component", "cimsim.memory": "memory", "cimsim.links": "link"}
+    done = []
+    try:
+        mod = importlib.import_module(module)
+        for group, lines in entry_points.items():
+            for line in lines:
+                cls = register(getattr(mod, line.rsplit(":", 1)[1].strip()))
+                done.append((cls.type_name, kind[group]))
+        yield env
+    finally:
+        for name, k in done:
+            unregister(name, kind=k)
+        sys.path.remove(str(folder))
+        sys.modules.pop(module, None)

@@ -13,28 +13,23 @@ errors (with their traceback).
 from __future__ import annotations
 
 import copy
-import importlib
 import subprocess
 import sys
 import textwrap
-from typing import Literal
 
 import pandas as pd
 import pytest
 import yaml
 from click.testing import CliRunner
-from pydantic import Field
 
 from cimsim import simulate
 from cimsim.cli import main
 from cimsim.config import architecture_from_dict
 from cimsim.errors import ComponentError
-from cimsim.hw import Component, ComponentConfig, MemoryLevel, MemoryResource, register
-from cimsim.hw.base import RATE, BytesPerSecond
-from cimsim.hw.registry import unregister
+from cimsim.hw import Component, MemoryLevel, MemoryResource, register
 from cimsim.workload import Op, Tensor, Workload, save_workload
 
-from conftest import ROUND_ARCH, install_plugin
+from conftest import ROUND_ARCH, plugin_package
 
 #: the plug-in package's module: a vector unit that raises in the method its config names, and
 #: a memory level whose rate raises
@@ -137,18 +132,10 @@ WL = Workload("relu", [Tensor("x", (8,), "fp32", "input"), Tensor("y", (8,), "fp
 def plugin(tmp_path):
     """The plug-in package installed in ``tmp_path`` (for subprocesses and sweep workers), its
     types registered here too; the environment of a subprocess that finds it."""
-    env = install_plugin(tmp_path, "fail-plug", {
-        "cimsim.components": ["test-fail-unit = fail_plug:FailUnit"],
-        "cimsim.memory": ["test-raising-level = fail_plug:RaisingLevel"]}, {"fail_plug": PLUGIN})
-    sys.path.insert(0, str(tmp_path))
-    mod = importlib.import_module("fail_plug")
-    register(mod.FailUnit)
-    register(mod.RaisingLevel)
-    yield env
-    unregister(mod.FailUnit.type_name)
-    unregister(mod.RaisingLevel.type_name, kind="memory")
-    sys.path.remove(str(tmp_path))
-    del sys.modules["fail_plug"]
+    with plugin_package(tmp_path, "fail-plug", "fail_plug", PLUGIN, {
+            "cimsim.components": ["test-fail-unit = fail_plug:FailUnit"],
+            "cimsim.memory": ["test-raising-level = fail_plug:RaisingLevel"]}) as env:
+        yield env
 
 
 def _arch(fail_in: str = "nothing", level: str = "nothing") -> dict:
@@ -211,11 +198,8 @@ def test_the_cli_and_a_sweep_say_the_same_one_line(plugin, tmp_path):
     assert rows["error"].fillna("").tolist() == [f"at vu.fail_in=cost: {_line('cost')}", ""]
 
 
-class NoCost(Component):
+class NoCost(Component):  # its Config the base's (type: any name)
     type_name = "test-nocost"
-
-    class Config(ComponentConfig):
-        type: Literal["test-nocost"] = Field(default="test-nocost", description="Component type.")
 
     def claim(self, ops, free):
         return free
@@ -223,13 +207,10 @@ class NoCost(Component):
 
 class NoRate(MemoryResource):
     type_name = "test-norate"
-
-    class Config(MemoryLevel):
-        type: Literal["test-norate"] = Field(default="test-norate", description="Resource type.")
-        bandwidth: BytesPerSecond = Field(description="Peak bandwidth.", json_schema_extra=RATE)
+    Config = MemoryLevel
 
     def peak_bytes_per_s(self):
-        return self.config.bandwidth
+        return 1e9
 
 
 @pytest.mark.parametrize("cls, msg", [

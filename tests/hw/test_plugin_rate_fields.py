@@ -11,7 +11,6 @@ gave the right values, so nothing looked wrong.
 from __future__ import annotations
 
 import copy
-import importlib
 import subprocess
 import sys
 import textwrap
@@ -24,11 +23,9 @@ from cimsim import simulate
 from cimsim.config import architecture_from_dict
 from cimsim.cost.cache import CostCache
 from cimsim.errors import ComponentError
-from cimsim.hw import register
-from cimsim.hw.registry import unregister
 from cimsim.workload import Op, Tensor, Workload, save_workload
 
-from conftest import ROUND_ARCH, install_plugin
+from conftest import ROUND_ARCH, plugin_package
 
 #: the plug-in package's module: two vector units, each with one rate field
 PLUGIN = textwrap.dedent('''
@@ -99,18 +96,9 @@ READ = ("component 'vu' (test-clock-unit): cost() read 'clock' of a ClockUnit.Co
 def plugin(tmp_path):
     """The plug-in package installed in ``tmp_path`` (for a sweep's worker processes) and its
     classes registered here; the environment of a ``cimsim`` subprocess that finds it."""
-    env = install_plugin(tmp_path, "rate-plug", {"cimsim.components": [
-        "test-clock-unit = rate_plug:ClockUnit", "test-bus-rate-unit = rate_plug:BusUnit"]},
-        {"rate_plug": PLUGIN})
-    sys.path.insert(0, str(tmp_path))
-    mod = importlib.import_module("rate_plug")
-    register(mod.ClockUnit)
-    register(mod.BusUnit)
-    yield env
-    unregister(mod.ClockUnit.type_name)
-    unregister(mod.BusUnit.type_name)
-    sys.path.remove(str(tmp_path))
-    del sys.modules["rate_plug"]
+    with plugin_package(tmp_path, "rate-plug", "rate_plug", PLUGIN, {"cimsim.components": [
+            "test-clock-unit = rate_plug:ClockUnit", "test-bus-rate-unit = rate_plug:BusUnit"]}) as env:
+        yield env
 
 
 def _arch(**vu) -> dict:
