@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import importlib
 import importlib.util
+import os
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -149,3 +154,46 @@ def chain_json(tmp_path_factory):
     save_workload(Workload("chain", tensors, ops), path)
     return path
 
+
+
+def install_plugin(folder: Path, dist: str, entry_points: dict[str, list[str]],
+                   modules: dict[str, str] | None = None) -> dict:
+    """A plug-in package installed as a real distribution in ``folder``: its ``modules`` (name ->
+    source) and a ``.dist-info`` whose entry_points.txt lists ``entry_points`` (group -> lines
+    ``name = module:Class``), read by importlib.metadata as pip would leave it. Returns the
+    environment of a fresh interpreter (or sweep worker) that has it and cimsim's sources."""
+    import cimsim
+
+    for name, source in (modules or {}).items():
+        (folder / f"{name}.py").write_text(source)
+    info = folder / f"{dist}-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text("".join(f"[{group}]\n" + "".join(f"{e}\n" for e in lines)
+                                                   for group, lines in entry_points.items()))
+    src = Path(cimsim.__file__).parent.parent
+    return {**os.environ, "PYTHONPATH": os.pathsep.join([str(folder), str(src)])}
+
+
+@contextlib.contextmanager
+def plugin_package(folder: Path, dist: str, module: str, source: str, entry_points: dict[str, list[str]]):
+    """:func:`install_plugin` of one module, which is also imported here and each of whose
+    entry points' classes is registered here until the block ends; yields the environment."""
+    from cimsim.hw.registry import register, unregister
+
+    env = install_plugin(folder, dist, entry_points, {module: source})
+    sys.path.insert(0, str(folder))
+    kind = {"cimsim.components": "component", "cimsim.memory": "memory", "cimsim.links": "link"}
+    done = []
+    try:
+        mod = importlib.import_module(module)
+        for group, lines in entry_points.items():
+            for line in lines:
+                cls = register(getattr(mod, line.rsplit(":", 1)[1].strip()))
+                done.append((cls.type_name, kind[group]))
+        yield env
+    finally:
+        for name, k in done:
+            unregister(name, kind=k)
+        sys.path.remove(str(folder))
+        sys.modules.pop(module, None)

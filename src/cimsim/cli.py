@@ -13,7 +13,7 @@ import sys
 
 import click
 
-from .commands import OneLineGroup, broken_pipe as _broken_pipe
+from .commands import OneLineGroup, broken_pipe as _broken_pipe, one_line_warnings
 from .commands.calibrate import calibrate
 from .commands.fields import fields
 from .commands.plot import plot
@@ -40,7 +40,8 @@ class _Group(OneLineGroup):
 
     def invoke(self, ctx):
         try:
-            return super().invoke(ctx)
+            with one_line_warnings():  # an installed plug-in refused, ...: one line each
+                return super().invoke(ctx)
         except CimsimError as exc:
             # several errors come one per line: print the first and count the others
             lines = str(exc).split("\n")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import subprocess
 import sys
 import textwrap
@@ -17,8 +16,9 @@ import cimsim
 from cimsim.config import architecture_from_dict
 from cimsim.errors import ConfigError
 from cimsim.hw import registry
+from cimsim.workload import Op, Tensor, Workload, save_workload
 
-from conftest import ROUND_ARCH
+from conftest import ROUND_ARCH, install_plugin
 
 
 def test_builtins_are_entry_points_of_the_plugin_group():
@@ -44,17 +44,30 @@ def test_claim_priority_order_is_unchanged():
     assert sorted(pr, key=lambda n: -pr[n]) == ["cim", "systolic", "pim", "processor"]
 
 
+#: a one-op workload the processor runs
+WL = Workload("relu", [Tensor("x", (8,), "fp32", "input"), Tensor("y", (8,), "fp32", "activation")],
+              [Op("r", "elementwise", ("x",), ("y",), fn="relu")])
+
+#: the two methods every component type implements (register refuses one without them), as
+#: lines of the class a plug-in module ends with
+RUNS = textwrap.indent(textwrap.dedent('''
+    def place(self, ops, idx):
+        from cimsim.hw import Plan
+        return Plan.one_server(len(idx))
+
+    def cost(self, ops, idx, plan):
+        from cimsim.hw import OpCost
+        return OpCost(ops.vector_ops[idx] * 1e-9, 0.0 * ops.vector_ops[idx], {}, {})
+'''), "    ")
+
+
 def _installed(folder: Path, *packages: tuple[str, str, str]) -> dict:
     """Each ``(module, distribution, entry point)`` installed as a real distribution in
     ``folder`` (a .dist-info with entry_points.txt in the components group); the environment
     whose PYTHONPATH holds it and cimsim's sources, for a fresh interpreter."""
     for _, dist, entry in packages:
-        info = folder / f"{dist}-1.0.dist-info"
-        info.mkdir()
-        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 1.0\n")
-        (info / "entry_points.txt").write_text(f"[cimsim.components]\n{entry}\n")
-    src = Path(cimsim.__file__).parent.parent
-    return {**os.environ, "PYTHONPATH": os.pathsep.join([str(folder), str(src)])}
+        env = install_plugin(folder, dist, {"cimsim.components": [entry]})
+    return env
 
 
 def test_an_installed_package_registers_through_the_same_group(tmp_path):
@@ -72,7 +85,7 @@ def test_an_installed_package_registers_through_the_same_group(tmp_path):
             type_name = "toy"
             Config = ToyConfig
             priority = 5
-    '''))
+    ''') + RUNS)
     env = _installed(tmp_path, ("toy_accel", "toy-accel", "toy = toy_accel:Toy"))
     out = subprocess.run(
         [sys.executable, "-c", "import json; from cimsim.hw.registry import types; "
@@ -97,7 +110,7 @@ def test_a_broken_installed_package_breaks_only_the_runs_that_use_it(tmp_path):
         class Good(Component):
             type_name = "good"
             Config = GoodConfig
-    '''))
+    ''') + RUNS)
     (tmp_path / "toy_bad.py").write_text(textwrap.dedent('''
         from typing import Literal
         from pydantic import Field
@@ -215,7 +228,10 @@ def _plugin(**fields):
     cfg = create_model("GapConfig", __base__=ComponentConfig,
                        type=(Literal["test-gap"], Field(default="test-gap", description="Component type.")),
                        **fields)
-    return type("GapUnit", (Component,), {"type_name": "test-gap", "Config": cfg, "priority": 10})
+    ns: dict = {}
+    exec(textwrap.dedent(RUNS), ns)  # noqa: S102  (place and cost, as a plug-in module has them)
+    return type("GapUnit", (Component,), {"type_name": "test-gap", "Config": cfg, "priority": 10,
+                                          "place": ns["place"], "cost": ns["cost"]})
 
 
 def test_a_plugin_field_without_a_description_is_refused_by_name():
@@ -312,3 +328,42 @@ def test_a_plugin_config_naming_a_type_it_did_not_import_is_refused_at_register(
                               "not fully defined: name 'PositiveInt' is not defined (import every "
                               "type its fields name)")
     assert "test-late" not in registry.types()
+
+
+def test_an_installed_plugin_named_like_a_builtin_is_refused_and_the_builtin_works(tmp_path):
+    """An installed package whose entry point is named like a built-in type (`processor =
+    clash_plug:Clash`, `fixed` in cimsim.memory) made that built-in unusable for every config:
+    the refused plug-in was filed under the built-in's name and looked up first. Now the
+    plug-in is refused with one warning line naming its entry point and package, and the
+    built-ins run; one whose type_name clashes under another entry-point name fails only the
+    configs that ask for that name."""
+    env = install_plugin(tmp_path, "clash-plug", {
+        "cimsim.components": ["processor = clash_plug:Clash", "myproc = clash_plug:Clash"],
+        "cimsim.memory": ["fixed = clash_plug:ClashMem"]}, {"clash_plug": textwrap.dedent('''
+            from cimsim.hw import Component, MemoryResource
+
+            class Clash(Component):
+                type_name = "processor"
+
+            class ClashMem(MemoryResource):
+                type_name = "fixed"
+        ''')})
+    cfg, other, wl = tmp_path / "a.yaml", tmp_path / "b.yaml", tmp_path / "w.json"
+    cfg.write_text(json.dumps(ROUND_ARCH))
+    other.write_text(json.dumps({**ROUND_ARCH, "npu": {"type": "myproc"}}))
+    save_workload(WL, wl)
+    cli = [sys.executable, "-m", "cimsim.cli", "run", "--engine", "analytic"]
+    ok = subprocess.run([*cli, str(cfg), str(wl)], env=env, capture_output=True, text=True)
+    assert ok.returncode == 0 and "latency" in ok.stdout, ok.stderr
+    assert sorted(ok.stderr.splitlines()) == [
+        f"warning: cimsim.{group} entry point '{name}' (clash_plug:{cls}) is named like the built-in "
+        f"{what} type '{name}' and is ignored: rename it (its entry point and type_name) or "
+        "uninstall its package clash-plug"
+        for group, name, cls, what in (("components", "processor", "Clash", "component"),
+                                       ("memory", "fixed", "ClashMem", "memory-level"))]
+    bad = subprocess.run([*cli, str(other), str(wl)], env=env, capture_output=True, text=True)
+    assert bad.returncode == 1
+    assert bad.stderr.splitlines()[-1] == (
+        f"Error: {other}: npu.type: component type 'myproc' (entry point clash_plug:Clash) is "
+        "installed but could not be registered: its type_name 'processor' is a built-in "
+        "component type's: rename it or uninstall its package clash-plug")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
+import warnings
 from pathlib import Path
 
 import click
@@ -45,6 +47,20 @@ def new_folder(path, made_by=None) -> Path | None:
 def created(folder: Path | None) -> str:
     """`` (created FOLDER)`` after a "wrote" line when writing made ``folder``, else ``""``."""
     return f" (created {folder})" if folder is not None else ""
+
+
+@contextlib.contextmanager
+def one_line_warnings():
+    """Python warnings raised meanwhile print as ``warning: MESSAGE``, one line on stderr,
+    without the category and the source line Python's own format adds."""
+    from ..errors import one_line
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        click.echo(f"warning: {one_line(' '.join(str(message).split()))}", err=True)
+
+    with warnings.catch_warnings():
+        warnings.showwarning = show
+        yield
 
 
 class OneLineUsageError(click.ClickException):

@@ -11,12 +11,11 @@ Examples (also in ``cimsim sweep --help``)::
 from __future__ import annotations
 
 import contextlib
-import warnings
 from pathlib import Path
 
 import click
 
-from . import OneLineErrors, OneLineUsageError, created, full_path, new_folder
+from . import OneLineErrors, OneLineUsageError, created, full_path, new_folder, one_line_warnings
 
 from ..errors import CimsimError
 from ..sweep.params import DEFAULT_MAX_POINTS, one_line
@@ -155,18 +154,6 @@ def _sigterm_as_interrupt():
         yield
     finally:
         signal.signal(signal.SIGTERM, old)
-
-
-@contextlib.contextmanager
-def one_line_warnings():
-    """Python warnings raised meanwhile print as ``warning: MESSAGE``, one line on stderr,
-    without the category and the source line Python's own format adds."""
-    def show(message, category, filename, lineno, file=None, line=None):
-        click.echo(f"warning: {one_line(' '.join(str(message).split()))}", err=True)
-
-    with warnings.catch_warnings():
-        warnings.showwarning = show
-        yield
 
 
 #: The name cli.py registers.

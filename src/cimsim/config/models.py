@@ -61,9 +61,11 @@ class Architecture:
     def hardware(self) -> Hardware:
         """The memory levels and links as resources (the stages' view, rates included)."""
         from ..hw import registry
+        from ..hw.ratefree import component_view
 
-        holders = {n: link for n, c in self.components.items()
-                   if (link := registry.get(c.type).cache_link(n, c, tuple(self.links))) is not None}
+        holders = {n: link for n, c in self.components.items()  # it sets a cost: no rate in it
+                   if (link := registry.get(c.type).cache_link(n, component_view(c), tuple(self.links)))
+                   is not None}
         if len(holders) > 1:  # one KV cache: one component may hold it in a memory of its own
             raise ValueError(f"components {', '.join(holders)} each hold the KV cache in a memory "
                              "of their own; at most one may")
@@ -104,11 +106,13 @@ class Architecture:
     @cached_property
     def instances(self) -> tuple[Component, ...]:
         """One component object per section, in config order; each sees
-        :attr:`rate_free_hardware`."""
+        :attr:`rate_free_hardware` and its own config without its rate fields (only
+        ``shared_bandwidths``, given the config itself, reads them)."""
+        from ..hw.ratefree import component_view
         from ..hw.registry import get
 
         hw = self.rate_free_hardware
-        return tuple(get(cfg.type)(name, cfg, hw) for name, cfg in self.components.items())
+        return tuple(get(cfg.type)(name, component_view(cfg), hw) for name, cfg in self.components.items())
 
     #: built from the fields on first use; never pickled (they hold read-only views)
     _DERIVED = ("hardware", "rate_free_hardware", "instances")

@@ -48,16 +48,11 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..quantity import (Bytes, JoulesPerBit, JoulesPerByte, PositiveInt, Seconds,  # noqa: F401
                         SquareMeters, Volts, BytesPerSecond, Fraction, NonNegativeInt)  # noqa: F401
-from ..errors import RateFieldError
 from ..workload.oparrays import OpArrays  # noqa: F401  (re-exported for components)
+from .ratefree import RATE, RateFree, is_rate  # noqa: F401  (re-exported: plug-ins import them here)
 
 if TYPE_CHECKING:
     from .technology import Technology
-
-
-#: marks a *rate* field (``Field(..., json_schema_extra=RATE)``): the stages apply it, no
-#: component reads it, so runs differing in rates share a cost table (:mod:`cimsim.cost.cache`)
-RATE = {"rate": True}
 
 
 class Strict(BaseModel):
@@ -71,12 +66,6 @@ class ComponentConfig(Strict):
     (it defaults to the section's key when that key is a type name, e.g. ``cim:``)."""
 
     type: str = Field(description="Component type (see `cimsim fields`): processor, pim, cim, systolic, ...")
-
-
-def is_rate(field) -> bool:
-    """Whether a pydantic model field is declared a rate (``json_schema_extra=RATE``)."""
-    extra = field.json_schema_extra
-    return isinstance(extra, dict) and extra.get("rate") is True
 
 
 # ====================================================================== resources
@@ -242,38 +231,6 @@ class LinkResource(Resource):
 
     kind = "link"
     Config = Link
-
-
-class RateFree:
-    """A resource config as components see it: every field but the rate fields (reading one
-    raises AttributeError). What a component computes from it cannot depend on a rate, so
-    runs that differ only in rates share one placement and cost table by construction."""
-
-    __slots__ = ("_model", "_values")
-
-    def __init__(self, config: BaseModel):
-        cls = type(config)
-        object.__setattr__(self, "_model", cls)
-        object.__setattr__(self, "_values", {n: getattr(config, n) for n, f in cls.model_fields.items()
-                                             if not is_rate(f)})
-
-    def __getattr__(self, name: str):
-        values = object.__getattribute__(self, "_values")
-        if name in values:
-            return values[name]
-        model = object.__getattribute__(self, "_model")
-        # the class as written (``Leaky.Config``, the README's nested form, not just ``Config``)
-        what = model.__qualname__.rsplit("<locals>.", 1)[-1]
-        if isinstance(values.get("type"), str):
-            what += f" (type: {values['type']})"
-        if name in model.model_fields:
-            raise RateFieldError(f"'{name}' of a {what} is a rate field: components, and a level's "
-                                 "or link's energy and latency, do not see rates (the stages apply "
-                                 "them; runs that differ only in rates share one cost table)")
-        raise AttributeError(f"{what} (rate-free view) has no field '{name}'")
-
-    def __setattr__(self, name, value):
-        raise AttributeError("a rate-free view is read-only")
 
 
 class Hardware:

@@ -17,7 +17,13 @@ their ``pyproject.toml``::
 
 and each registry loads them on first use, built-ins first. A class may also be added at run
 time with :func:`register` (it goes to the registry of its base class). Which component claims
-an op is decided by each class's ``priority``, never by the order here.
+an op is decided by each class's ``priority``, never by the order here. An installed entry
+point named like a built-in type is refused with a warning; the built-in keeps working.
+
+A type must implement its kind's required methods (``place`` and ``cost``; ``bytes_per_s``
+and ``peak_bytes_per_s``) or it is refused. A *plug-in* (a class defined outside cimsim) has
+its contract methods guarded (:mod:`cimsim.hw.guard`): an exception escaping one is a one-line
+:class:`~cimsim.errors.ComponentError` naming the object, the method and where it raised.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from __future__ import annotations
 import types as _types
 import sys
 import typing
+import warnings
 from importlib.metadata import EntryPoint, entry_points
 
 from pydantic import BaseModel
@@ -32,6 +39,7 @@ from pydantic import BaseModel
 from ..errors import ComponentError
 from ..quantity import QuantityUnit
 from .base import Component, ComponentConfig, Link, LinkResource, MemoryLevel, MemoryResource
+from .guard import guard, is_plugin
 
 GROUP = "cimsim.components"
 MEMORY_GROUP = "cimsim.memory"
@@ -127,9 +135,10 @@ class Registry:
     """``type_name`` -> class for one kind of hardware type (one entry-point group)."""
 
     def __init__(self, group: str, base: type, builtins: tuple[EntryPoint, ...], what: str,
-                 config_base: type = BaseModel):
+                 config_base: type = BaseModel, required: tuple[str, ...] = ()):
         self.group, self.base, self.builtins, self.what = group, base, builtins, what
         self.config_base = config_base  # what every type's Config derives from
+        self.required = required  # the base's methods every type must implement
         self._types: dict[str, type] = {}
         #: installed entry points that failed to load or register: name -> why (said when used)
         self._broken: dict[str, str] = {}
@@ -166,12 +175,27 @@ class Registry:
             raise ComponentError(f"{where}: its Config {cls.Config.__qualname__} "
                                  f"is not self-describing: {'; '.join(gaps)}; every config field "
                                  "needs a description and a unit or domain")
+        missing = [f"{m}()" for m in self.required if getattr(cls, m) is getattr(self.base, m)]
+        if missing:
+            raise ComponentError(f"{where} does not implement {' and '.join(missing)}, which every "
+                                 f"{self.what} type must (see cimsim.hw.base.{self.base.__name__})")
         self._load()  # the built-ins and installed types come first
         if self._types.get(cls.type_name, cls) is not cls:
             raise ValueError(f"{self.what} type '{cls.type_name}' is already registered "
                              f"by {self._types[cls.type_name].__module__}")
+        if is_plugin(cls):
+            guard(cls, self.base, self.named)
         self._types[cls.type_name] = cls
         return cls
+
+    def named(self, cls: type, name: str | None) -> str:
+        """How an error names an object of type ``cls`` called ``name``: ``component 'nma'
+        (nma-fail)``, ``memory level 'dram' (type: halved)``."""
+        if name is None:
+            return f"{self.what} type '{cls.type_name}'"
+        if self.base is Component:
+            return f"component '{name}' ({cls.type_name})"
+        return f"{self.what.replace('-', ' ')} '{name}' (type: {cls.type_name})"
 
     def unregister(self, type_name: str) -> None:
         if type_name in {ep.name for ep in self.builtins}:
@@ -185,13 +209,24 @@ class Registry:
             return
         self._loaded = True
         builtin = {(ep.name, ep.value) for ep in self.builtins}
+        names = {ep.name for ep in self.builtins}
         for ep in self.builtins:
             self.register(ep.load())
         for ep in entry_points(group=self.group):
             if (ep.name, ep.value) in builtin:
                 continue
+            package = f"its package {ep.dist.name}" if ep.dist is not None else "its package"
+            if ep.name in names:  # refused, and never filed under the built-in's name
+                warnings.warn(f"{self.group} entry point '{ep.name}' ({ep.value}) is named like the "
+                              f"built-in {self.what} type '{ep.name}' and is ignored: rename it (its "
+                              f"entry point and type_name) or uninstall {package}", stacklevel=2)
+                continue
             try:  # one broken package must not break the others, nor runs that do not use it
-                self.register(ep.load())
+                cls = ep.load()
+                if getattr(cls, "type_name", None) in names:
+                    raise ValueError(f"its type_name '{cls.type_name}' is a built-in {self.what} "
+                                     f"type's: rename it or uninstall {package}")
+                self.register(cls)
             except Exception as exc:  # noqa: BLE001  (an installed package's code: any error)
                 msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
                 self._broken[ep.name] = (f"{self.what} type '{ep.name}' (entry point {ep.value}) "
@@ -215,9 +250,10 @@ class Registry:
         return t[type_name]
 
 
-components = Registry(GROUP, Component, BUILTINS, "component", ComponentConfig)
-memory = Registry(MEMORY_GROUP, MemoryResource, MEMORY_BUILTINS, "memory-level", MemoryLevel)
-links = Registry(LINK_GROUP, LinkResource, LINK_BUILTINS, "link", Link)
+components = Registry(GROUP, Component, BUILTINS, "component", ComponentConfig, ("place", "cost"))
+memory = Registry(MEMORY_GROUP, MemoryResource, MEMORY_BUILTINS, "memory-level", MemoryLevel,
+                  ("bytes_per_s", "peak_bytes_per_s"))
+links = Registry(LINK_GROUP, LinkResource, LINK_BUILTINS, "link", Link, ("bytes_per_s", "peak_bytes_per_s"))
 
 
 def _registry_of(cls: type) -> Registry:
