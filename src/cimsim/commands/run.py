@@ -283,7 +283,7 @@ def print_result(r, footprint=None) -> None:
 
 
 #: Placement columns a narrow terminal leaves out, first to last (the rest always show).
-_PLACEMENT_DROP_ORDER = ("start", "compute", "kind")
+_PLACEMENT_DROP_ORDER = ("start", "fixed latency", "compute", "kind")
 
 
 def print_placement(r) -> None:
@@ -302,8 +302,11 @@ def print_placement(r) -> None:
         "unit": [str(row["unit"]) + "".join(f" ({c})" for c in flag_cols if row[c]) for row in records],
         "MACs": [si(row["macs"], "") for row in records],
         **{c[:-len("_bytes")]: [si(row[c], "B") for row in records] for c in byte_cols},
-        **{name: [si(row[f"{name}_s"], "s") for row in records]
-           for name in ("compute", "latency", "start", "end")},
+        # the op's time (end - start, as it ran) beside its parts: compute alone and the fixed
+        # latency (dispatch + access latency); "latency" alone read as the op's time
+        **{head: [si(row[f"{col}_s"], "s") for row in records]
+           for head, col in (("compute", "compute"), ("fixed latency", "latency"),
+                             ("time", "duration"), ("start", "start"), ("end", "end"))},
     }
     out = console()
     widths = _fit_placement(cells, [c[:-len("_bytes")] for c in byte_cols], out.width)
