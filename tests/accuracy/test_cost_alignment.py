@@ -26,7 +26,7 @@ from cimsim.workload import Op, Tensor, Workload  # noqa: E402
 pytestmark = pytest.mark.torch
 
 E_CONV = 1.67e-12   # rram-cim adc.energy_per_conversion
-E_CELL = 25e-15     # rram-cim cell_read_energy
+E_CELL = 1.831e-15  # rram-cim cell_read_energy (ISAAC Table I)
 M = 4               # activation rows
 
 

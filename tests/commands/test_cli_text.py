@@ -160,7 +160,9 @@ def test_placement_at_80_columns_cuts_no_name_and_no_number():
     wide = CliRunner(env={"COLUMNS": "200"}).invoke(main, ["run", "gpu-hbm3", "lstm", "--placement",
                                                               "--engine", "analytic"])
     header = _placement(wide)[1].split()
-    assert header == ["#", "op", "kind", "unit", "MACs", "sram", "dram", "compute", "latency", "start", "end"]
+    # "fixed latency" (dispatch + access) beside the op's "time" (end - start, as it ran)
+    assert header == ["#", "op", "kind", "unit", "MACs", "sram", "dram", "compute", "fixed", "latency",
+                      "time", "start", "end"]
     assert not any("not shown" in line for line in _placement(wide))
 
 

@@ -396,7 +396,7 @@ def energy_breakdown(df: pd.DataFrame, param: str | None = None, most: int = 4) 
     # run per value) each bar is the first run at its value, the others named in its label
     combos = list(dict.fromkeys(data[others].itertuples(index=False, name=None))) if others else []
     sliced = 0 < len(combos) <= len(LINESTYLES)
-    panels, first_only = [], False
+    panels, first_only, thinned = [], False, None
     for wl in _workloads(data) or [""]:
         for combo in combos if sliced else [None]:
             sub = data[data[WORKLOAD] == wl] if len(data) else data
@@ -413,7 +413,10 @@ def energy_breakdown(df: pd.DataFrame, param: str | None = None, most: int = 4) 
                 if param is None:
                     bars.append((str(arch), str(arch), g.iloc[0]))
                     continue
-                for v in _pick_values(g[param].tolist(), most):
+                picked = _pick_values(g[param].tolist(), most)
+                if len(picked) < g[param].nunique():  # said under the bars, not left out in silence
+                    thinned = (len(picked), g[param].nunique())
+                for v in picked:
                     first_only |= int((g[param] == v).sum()) > 1
                     row = g[g[param] == v].iloc[0]  # the other swept values of the bar's run too
                     rest = [value_text(df, p, row[p]) for p in rest_params]
@@ -463,6 +466,9 @@ def energy_breakdown(df: pd.DataFrame, param: str | None = None, most: int = 4) 
         if param is not None:
             shown = [param, *([] if sliced else others)]
             note = f"\n(each bar one run: the first at its {param})" if first_only else ""
+            if thinned:
+                note += (f"\n({thinned[0]} of the {thinned[1]} values of {param}: the first, the "
+                         "last and evenly between)")
             ax.set_xlabel(", ".join(["architecture"] + [_param_label(df, p) for p in shown]) + note,
                           fontsize="small")
         sf.suptitle(title, fontsize="medium")

@@ -154,10 +154,11 @@ class DramLevel(MemoryLevel):
         default_factory=dict, description="The level's own values over the preset's, by the "
         "preset's field names (cimsim.hw.memory.jedec.Jedec), e.g. {n_faw: 64, n_refi: 18750} or a "
         "faster bin {rate_mtps: 6400, tck_ps: 312}: timings in CK cycles (n_*), whole numbers >= "
-        "0; rate_mtps, tck_ps, bus_bits, burst_length, n_bl, banks, bank_groups, density_mbit, "
+        "0; rate_mtps, tck_ps, bus_bits, burst_length, n_bl, banks, bank_groups, "
         "buses_per_cmd_bus > 0; command CK (cmd_*) > 0. The row timings (n_rcd, n_ras, n_rc, n_rrd_*, "
         "n_faw) bound random accesses only (a stream is bound by bursts, turnarounds and refresh); "
-        "n_cl / n_cwl set only the row-miss latency.", json_schema_extra=RATE)
+        "n_cl / n_cwl set only the row-miss latency; density_mbit, stated for reference, is "
+        "refused.", json_schema_extra=RATE)
     sustained_fraction: Fraction = Field(
         default=1.0, description="Per-platform cap, fitted once to a measured maximum: the fraction "
         "of the JEDEC ceilings the memory controller sustains (cap_kind controller), or the "
