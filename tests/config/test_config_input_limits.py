@@ -38,3 +38,34 @@ def test_fields_shows_the_rows_bound_in_full():
     r = CliRunner().invoke(main, ["fields", "cim.rows"])
     assert r.exit_code == 0
     assert "in [1, 16777216]" in r.output
+
+
+def test_a_complex_yaml_key_is_named_with_its_line(tmp_path):
+    path = tmp_path / "complexkey.yaml"
+    path.write_text("name: x\n? [a, b]\n: 1\n")
+    line = _one_line_error(["run", str(path), "lstm"])
+    assert line == f"Error: {path}: line 2: a key must be a plain name (such as cores), not a list"
+
+
+def _cores(path):
+    from cimsim import load_architecture
+    return load_architecture(path).component("processor").config.cores
+
+
+def test_yaml_merge_keys_merge_and_a_given_key_overrides(tmp_path):
+    cores = "  cores: 16  # Intel spec sheet via technical.city listing (T)\n"
+    merged = _variant(tmp_path, "cpu-ddr5", lambda t: t.replace(
+        cores, "").replace("processor:\n", "processor:\n  <<: {cores: 8}\n"))
+    assert _cores(merged) == 8
+    overridden = _variant(tmp_path, "cpu-ddr5", lambda t: t.replace(
+        "processor:\n", "processor:\n  <<: {cores: 8}\n"))
+    assert _cores(overridden) == 16
+
+
+def test_a_key_given_twice_beside_a_merge_key_is_still_refused(tmp_path):
+    cores = "  cores: 16  # Intel spec sheet via technical.city listing (T)\n"
+    path = _variant(tmp_path, "cpu-ddr5", lambda t: t.replace(
+        "processor:\n", "processor:\n  <<: {clock: 1 GHz}\n  cores: 4\n"))
+    assert cores in path.read_text()
+    line = _one_line_error(["run", str(path), "lstm"])
+    assert "duplicate key 'cores'" in line and str(path) in line

@@ -43,19 +43,32 @@ def _yaml_kind(data: Any) -> str:
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
-    """SafeLoader that refuses duplicate keys instead of keeping the last one."""
+    """SafeLoader that refuses duplicate keys instead of keeping the last one, and keys that
+    are no plain name (a list or mapping as a key: YAML's complex keys). YAML 1.1 merge keys
+    (``<<: *anchor``) work: a key the mapping gives itself overrides a merged one, and a key
+    given twice in the mapping itself is still refused."""
+
+
+class _KeyNotAName(yaml.YAMLError):
+    """A complex key (``? [a, b]``): the message says where and what it is."""
 
 
 def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False):
     seen: dict[Any, int] = {}
     for key_node, _ in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge":
+            continue  # `<<: *anchor`: merged below, its keys may be overridden here
+        if not isinstance(key_node, yaml.ScalarNode):
+            kind = "a list" if isinstance(key_node, yaml.SequenceNode) else "a mapping"
+            raise _KeyNotAName(f"line {key_node.start_mark.line + 1}: a key must be a plain name "
+                               f"(such as cores), not {kind}")
         key = loader.construct_object(key_node, deep=deep)
         if key in seen:
             raise yaml.constructor.ConstructorError(
                 None, None, f"duplicate key {key!r}", key_node.start_mark
             )
         seen[key] = 1
-    return loader.construct_mapping(node, deep=deep)
+    return loader.construct_mapping(node, deep=deep)  # SafeConstructor's: flattens `<<` first
 
 
 _UniqueKeyLoader.add_constructor(
@@ -127,6 +140,8 @@ def read_yaml(path: str | Path) -> dict:
         if why is not None:
             raise ConfigError(f"{path}: {why}")
         data = loader.construct_document(node) if node is not None else None
+    except _KeyNotAName as exc:
+        raise ConfigError(f"{path}: {exc}") from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {' '.join(str(exc).split())}") from None
     except RecursionError:
