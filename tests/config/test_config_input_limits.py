@@ -69,3 +69,31 @@ def test_a_key_given_twice_beside_a_merge_key_is_still_refused(tmp_path):
     assert cores in path.read_text()
     line = _one_line_error(["run", str(path), "lstm"])
     assert "duplicate key 'cores'" in line and str(path) in line
+
+
+def test_a_derived_value_that_overflows_names_the_set_and_the_input():
+    """No numpy RuntimeWarning line, no 'impossible energy' unnamed: the --set and the field."""
+    for value, derived in (("cim.cell.r_on=1e-300 ohm", "switch energy"),
+                           ("cim.cell.read_voltage=1e300 V", "DAC energy"),
+                           ("cim.cell.height_f=1e308", "cell read energy"),
+                           ("cim.area.adc=1e300 m^2", "static power")):
+        line = _one_line_error(["run", "rram-cim-derived", "lstm", "--set", value])
+        field = value.split("=")[0]
+        assert line.startswith(f"Error: --set {value}: {field}: the derived {derived} is not "
+                               "finite (inf): check "), line
+        assert f"{field[len('cim.'):]} = {value.split('=')[1].replace('e3', 'e+3')}" in line, line
+
+
+def test_a_derived_value_that_overflows_in_a_file_names_the_file(tmp_path):
+    path = _variant(tmp_path, "rram-cim-derived", lambda t: t.replace(
+        "cell:\n", "cell:\n    r_on: 1e-300 ohm\n", 1))
+    line = _one_line_error(["run", str(path), "lstm"])
+    assert line.startswith(f"Error: {path}: cim.cell.r_on: the derived switch energy is not finite")
+
+
+def test_a_dtype_set_to_null_names_the_file_and_the_set():
+    line = _one_line_error(["run", "cpu-ddr5", "lstm", "--set",
+                            "processor.macs_per_cycle_per_core.fp32=null"])
+    assert line.endswith("cpu-ddr5.yaml with --set processor.macs_per_cycle_per_core.fp32=null: "
+                         "processor 'processor' has no processor.macs_per_cycle_per_core.fp32; it "
+                         "lists ['bf16', 'fp16', 'int8']")

@@ -375,6 +375,12 @@ def _where(path: str, set_by: Mapping[str, Any], source: str, written: bool = Fa
     return f"{source}: "
 
 
+def origin(source: str | Path, set_by: Mapping[str, Any] | None) -> str:
+    """``FILE: `` or ``FILE with --set K=V, ...: ``: where a loaded config came from, as its
+    config errors say it (for an error found later, running it: a dtype it has no rate for)."""
+    return _where("", set_by or {}, str(source))
+
+
 def load_architecture(path: str | Path, overrides: Mapping[str, Any] | None = None, *,
                       cli: bool = False) -> Architecture:
     """Load a YAML architecture file, apply dotted-path ``overrides``, validate.
