@@ -11,7 +11,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from ..bundled import resolve_config
-from ..errors import ConfigError, one_line
+from ..errors import CimsimError, ConfigError, check_path_argument, given, one_line
 from ..units import si
 from ..hw.base import Link, MemoryLevel
 from ..hw.technology import Technology
@@ -391,6 +391,8 @@ def load_architecture(path: str | Path, overrides: Mapping[str, Any] | None = No
     ``path`` is resolved as the command line resolves a config: a file that exists wins; a
     bare name (no folder, no ``.yaml``) is a bundled config (``gpu-hbm3``) or a validation
     suite's; another bare name is refused listing the bundled names."""
+    check_path_argument("load_architecture", path, "a YAML file or a bundled config name such as "
+                        "'gpu-hbm3'", "cimsim.config.architecture_from_dict")
     p = Path(path)
     if not p.exists() and len(p.parts) == 1 and p.suffix not in (".yaml", ".yml"):
         path = resolve_config(str(path))
@@ -481,6 +483,12 @@ def apply_overrides(data: Mapping, overrides: Mapping[str, Any], source: str = "
     level, a link or a component switches it to that type, whose defaults apply; the old type's
     fields the new one lacks must be left out too (each named otherwise): none is dropped unasked.
     """
+    if not isinstance(overrides, Mapping):
+        raise CimsimError(f"overrides must be a mapping of dotted field paths to values, e.g. "
+                          f"{{'processor.cores': 8}}, got {given(overrides)}")
+    if (bad := next((k for k in overrides if not isinstance(k, str)), None)) is not None:
+        raise CimsimError(f"overrides: each key must be a dotted field path (a str such as "
+                          f"'processor.cores'), got {given(bad)}")
     out = copy.deepcopy(dict(data))
     switched: dict[tuple[str, ...], str] = {}  # the switched section's key path -> the override
     for dotted, value in overrides.items():
