@@ -97,3 +97,31 @@ def test_a_dtype_set_to_null_names_the_file_and_the_set():
     assert line.endswith("cpu-ddr5.yaml with --set processor.macs_per_cycle_per_core.fp32=null: "
                          "processor 'processor' has no processor.macs_per_cycle_per_core.fp32; it "
                          "lists ['bf16', 'fp16', 'int8']")
+
+
+QUOTED = ": a quoted number, or an exponent without a dot (1e1), is text in YAML; write it unquoted"
+
+
+def test_a_quoted_number_is_refused_naming_the_field(tmp_path):
+    for old, new, field in (
+            ("  cores: 16  #", '  cores: "16"  #', "processor.cores"),
+            ("    sustained_fraction: 0.70  #", '    sustained_fraction: "0.7"  #',
+             "memory.dram.sustained_fraction"),
+            ("    int8: 1024  #", '    int8: "1024"  #', "processor.macs_per_cycle_per_core.int8")):
+        path = _variant(tmp_path, "cpu-ddr5", lambda t: t.replace(old, new, 1))
+        line = _one_line_error(["run", str(path), "lstm"])
+        text = new.split(": ")[1].split()[0].strip('"')
+        assert line.startswith(f"Error: {path}: {field}: expected a number, got the text "
+                               f"'{text}'{QUOTED}"), line
+
+
+def test_set_values_and_yaml_exponents_are_numbers(tmp_path):
+    from cimsim import load_architecture
+
+    arch = load_architecture("cpu-ddr5", {"processor.cores": "8"}, cli=True)  # --set text
+    assert arch.component("processor").config.cores == 8
+    path = _variant(tmp_path, "rram-cim", lambda t: t.replace("endurance: 1e12", "endurance: 2e12"))
+    assert load_architecture(path).component("cim").config.endurance == 2e12
+    r = CliRunner().invoke(main, ["run", "cpu-ddr5", "lstm", "--set", "processor.cores=abc"])
+    assert r.output == ("Error: --set processor.cores=abc: processor.cores: expected a number, got "
+                        "the text 'abc' (got 'abc')\n")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import math
+import re
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -47,6 +48,13 @@ class _UniqueKeyLoader(yaml.SafeLoader):
     are no plain name (a list or mapping as a key: YAML's complex keys). YAML 1.1 merge keys
     (``<<: *anchor``) work: a key the mapping gives itself overrides a merged one, and a key
     given twice in the mapping itself is still refused."""
+
+
+# YAML 1.2's floats with an exponent and no dot (``endurance: 1e12``), which YAML 1.1 (PyYAML)
+# reads as text: numbers, as every bundled config writes them (a number field takes no text)
+_UniqueKeyLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float", re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+    list("-+0123456789"))
 
 
 class _KeyNotAName(yaml.YAMLError):
@@ -428,6 +436,17 @@ def _optional_section(dotted: str, data: Mapping) -> bool:
     return ref.kind.name == "section" and ref.default is None
 
 
+def _cli_number(text: str) -> Any:
+    """``--set`` text of a number field as a number (``16``, ``0.7``, ``1e6``); other text as
+    given, for the field's own error (a number field takes no string)."""
+    for kind in (int, float):
+        try:
+            return kind(text.strip())
+        except ValueError:
+            continue
+    return text
+
+
 def _cli_list(text: str, where: str) -> list:
     """A list field's ``--set`` value: a YAML flow list (``[2, 2]``, ``[a, b]``)."""
     try:
@@ -518,6 +537,8 @@ def apply_overrides(data: Mapping, overrides: Mapping[str, Any], source: str = "
                 value = parse_flag(value)
             except ValueError as exc:
                 raise ConfigError(f"{where}: {exc}") from None
+        if cli and ref.kind.name in ("int", "float") and isinstance(value, str):
+            value = _cli_number(value)
         if cli and ref.kind.name == "list" and isinstance(value, str):
             value = _cli_list(value, where)
         if cli and ref.kind.name == "table" and isinstance(value, str):
