@@ -49,6 +49,21 @@ def one_line(text: str) -> str:
     return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
 
 
+def name_problem(name: str) -> str | None:
+    """Why ``name`` cannot name an architecture, a workload, an op or a tensor (it is printed on
+    a line of its own, in tables and in file names), or None: empty, or holding a control
+    character (a newline, a tab, an escape sequence that recolours the terminal)."""
+    if not name:
+        return "is empty; give a name"
+    import unicodedata
+
+    bad = next((c for c in name if unicodedata.category(c) == "Cc"), None)  # C0, DEL, C1
+    if bad is not None:
+        return (f"{one_line(repr(name))} holds the control character {bad!r}; a name is "
+                "printable text")
+    return None
+
+
 def given(value: object) -> str:
     """What a caller passed, for a message: ``the str 'gpu-hbm3'``, ``the int 123``, ``None``,
     ``a dict``, ``an Architecture``."""

@@ -125,3 +125,41 @@ def test_set_values_and_yaml_exponents_are_numbers(tmp_path):
     r = CliRunner().invoke(main, ["run", "cpu-ddr5", "lstm", "--set", "processor.cores=abc"])
     assert r.output == ("Error: --set processor.cores=abc: processor.cores: expected a number, got "
                         "the text 'abc' (got 'abc')\n")
+
+
+def test_a_config_name_with_control_characters_is_refused(tmp_path):
+    path = _variant(tmp_path, "cpu-ddr5", lambda t: t.replace(
+        "name: cpu-ddr5\n", 'name: "a\\nb\\x1b[31mRED"\n', 1))
+    line = _one_line_error(["run", str(path), "lstm"])
+    assert line == (f"Error: {path}: name: 'a\\nb\\x1b[31mRED' holds the control character "
+                    "'\\n'; a name is printable text")
+    assert "\x1b" not in line
+
+
+def _workload_file(tmp_path, edit):
+    import json
+
+    from cimsim.workload import load_workload, save_workload
+
+    path = tmp_path / "w.json"
+    save_workload(load_workload("gru"), path)
+    d = json.loads(path.read_text())
+    edit(d)
+    path.write_text(json.dumps(d))
+    return path
+
+
+def test_workload_op_and_tensor_names_must_be_printable_and_not_empty(tmp_path):
+    cases = (
+        (lambda d: d["ops"][1].update(name="a\nb"),
+         "op #1: the name 'a\\nb' holds the control character '\\n'; a name is printable text"),
+        (lambda d: d["ops"][0].update(name=""), "op #0: the name is empty; give a name"),
+        (lambda d: d.update(name="x\x1b[31m"),
+         "the workload 'name' 'x\\x1b[31m' holds the control character '\\x1b'; a name is "
+         "printable text"),
+    )
+    for edit, says in cases:
+        path = _workload_file(tmp_path, edit)
+        line = _one_line_error(["run", "cpu-ddr5", str(path)])
+        assert line.startswith(f"Error: {path}: ") and line.endswith(says), line
+        assert "\x1b" not in line and "\n" not in line

@@ -12,7 +12,8 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from ..bundled import resolve_config
-from ..errors import CimsimError, ConfigError, check_path_argument, given, one_line
+from ..errors import (CimsimError, ConfigError, check_path_argument, given, name_problem,
+                      one_line)
 from ..units import si
 from ..hw.base import Link, MemoryLevel
 from ..hw.technology import Technology
@@ -226,6 +227,8 @@ def architecture_from_dict(data: Mapping, source: str = "<config>",
     name = data.get("name")
     if not isinstance(name, str) or not name:
         errors.append(("name", "required: a non-empty string naming the architecture"))
+    elif (why := name_problem(name)) is not None:
+        errors.append(("name", why))
     desc = data.get("description", "")
     if not isinstance(desc, str):
         errors.append(("description", f"must be a string, got {type(desc).__name__}"))
