@@ -246,8 +246,10 @@ def _example(unit: str) -> str:
 
 
 # --------------------------------------------------------------------------- printing
-_PREFIXES = [(1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k"), (1.0, ""), (1e-3, "m"),
-             (1e-6, "µ"), (1e-9, "n"), (1e-12, "p"), (1e-15, "f")]
+_PREFIXES = [(1e30, "Q"), (1e27, "R"), (1e24, "Y"), (1e21, "Z"), (1e18, "E"), (1e15, "P"),
+             (1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k"), (1.0, ""), (1e-3, "m"),
+             (1e-6, "µ"), (1e-9, "n"), (1e-12, "p"), (1e-15, "f"), (1e-18, "a"), (1e-21, "z"),
+             (1e-24, "y"), (1e-27, "r"), (1e-30, "q")]
 
 #: area units :func:`si` accepts, and their size in m²
 AREA_UNITS = {"m²": 1.0, "m^2": 1.0, "mm²": 1e-6, "mm^2": 1e-6, "cm²": 1e-4, "cm^2": 1e-4,
@@ -258,7 +260,9 @@ CM2_FROM_MM2 = 1e4
 
 def si(value: float, unit: str, digits: int = 4) -> str:
     """``si(0.0123, "s") -> '12.3 ms'``; zero, NaN and inf are printed plainly. An area unit
-    (``AREA_UNITS``) is printed by :func:`area`, never prefixed."""
+    (``AREA_UNITS``) is printed by :func:`area`, never prefixed. The prefixes run from q
+    (quecto, 1e-30) to Q (quetta, 1e30); beyond them the number is printed plainly with the
+    outermost prefix (``1,234,000 Qs``, ``0.001234 qJ``), never with an exponent."""
     if unit in AREA_UNITS and value is not None:
         return area(float(value) * AREA_UNITS[unit], digits)
     if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -270,9 +274,21 @@ def si(value: float, unit: str, digits: int = 4) -> str:
         # the prefix whose rounded mantissa is >= 1: 999.99999e6 Hz at 3 digits is '1 GHz',
         # not '1e+03 MHz'
         if float(f"{mag / scale:.{digits}g}") >= 1:
-            return f"{value / scale:.{digits}g} {prefix}{unit}".strip()
+            return f"{_plain(value / scale, digits)} {prefix}{unit}".strip()
     scale, prefix = _PREFIXES[-1]
-    return f"{value / scale:.{digits}g} {prefix}{unit}".strip()
+    return f"{_plain(value / scale, digits)} {prefix}{unit}".strip()
+
+
+def _plain(x: float, digits: int) -> str:
+    """``x`` to ``digits`` significant digits as ``:g`` writes it, or, where ``:g`` would write
+    an exponent (beyond the outermost prefix), in full: thousands separators, no exponent."""
+    text = f"{x:.{digits}g}"
+    if "e" not in text:
+        return text
+    from decimal import Decimal
+
+    d = Decimal(f"{x:.{max(digits - 1, 0)}e}")  # the same significant digits, exactly
+    return f"{d:,f}" if abs(x) >= 1 else f"{d.normalize():f}"
 
 
 def area(m2: float, digits: int = 4) -> str:
