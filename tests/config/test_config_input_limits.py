@@ -163,3 +163,18 @@ def test_workload_op_and_tensor_names_must_be_printable_and_not_empty(tmp_path):
         line = _one_line_error(["run", "cpu-ddr5", str(path)])
         assert line.startswith(f"Error: {path}: ") and line.endswith(says), line
         assert "\x1b" not in line and "\n" not in line
+
+
+def test_a_set_of_one_of_two_exclusive_fields_names_the_files_other_one():
+    """The README's example: the file gives cim.adc.per_array; --set gives columns_per_adc."""
+    line = _one_line_error(["run", "rram-cim", "lstm", "--set", "cim.adc.columns_per_adc=1000"])
+    assert line == ("Error: --set cim.adc.columns_per_adc=1000: the file gives cim.adc.per_array "
+                    "(1), which cim.adc.columns_per_adc replaces (give one, not both); leave the "
+                    "file's out too: --set cim.adc.per_array=null")
+    line = _one_line_error(["run", "rram-cim", "lstm", "--set", "cim.adc.columns_per_adc=1000",
+                            "--set", "cim.adc.per_array=null"])
+    assert line.endswith("cim: adc.columns_per_adc (1000) cannot exceed cols (128): one ADC "
+                         "serves at most all columns of its array")
+    r = CliRunner().invoke(main, ["run", "rram-cim", "lstm", "--set", "cim.adc.columns_per_adc=8",
+                                  "--set", "cim.adc.per_array=null"])
+    assert r.exit_code == 0, r.output

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import math
-import re
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -21,12 +20,7 @@ from . import legacy, marks
 from .models import RESERVED, Architecture
 from .paths import resolve
 from .walk import did_you_mean, model_at, parse_flag
-
-#: deepest nesting a config may have (a real one has 4 levels; this bounds hostile input)
-MAX_DEPTH = 32
-#: most nodes a config may have once its aliases are expanded (a real one has a few hundred;
-#: this bounds YAML alias bombs, small node graphs that expand to billions of values)
-MAX_NODES = 100_000
+from .yamlread import KeyNotAName, UniqueKeyLoader, graph_error
 
 
 def _yaml_kind(data: Any) -> str:
@@ -44,92 +38,6 @@ def _yaml_kind(data: Any) -> str:
     return type(data).__name__
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """SafeLoader that refuses duplicate keys instead of keeping the last one, and keys that
-    are no plain name (a list or mapping as a key: YAML's complex keys). YAML 1.1 merge keys
-    (``<<: *anchor``) work: a key the mapping gives itself overrides a merged one, and a key
-    given twice in the mapping itself is still refused."""
-
-
-# YAML 1.2's floats with an exponent and no dot (``endurance: 1e12``), which YAML 1.1 (PyYAML)
-# reads as text: numbers, as every bundled config writes them (a number field takes no text)
-_UniqueKeyLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:float", re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
-    list("-+0123456789"))
-
-
-class _KeyNotAName(yaml.YAMLError):
-    """A complex key (``? [a, b]``): the message says where and what it is."""
-
-
-def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False):
-    seen: dict[Any, int] = {}
-    for key_node, _ in node.value:
-        if key_node.tag == "tag:yaml.org,2002:merge":
-            continue  # `<<: *anchor`: merged below, its keys may be overridden here
-        if not isinstance(key_node, yaml.ScalarNode):
-            kind = "a list" if isinstance(key_node, yaml.SequenceNode) else "a mapping"
-            raise _KeyNotAName(f"line {key_node.start_mark.line + 1}: a key must be a plain name "
-                               f"(such as cores), not {kind}")
-        key = loader.construct_object(key_node, deep=deep)
-        if key in seen:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key!r}", key_node.start_mark
-            )
-        seen[key] = 1
-    return loader.construct_mapping(node, deep=deep)  # SafeConstructor's: flattens `<<` first
-
-
-_UniqueKeyLoader.add_constructor(
-    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping
-)
-
-
-def _graph_error(node: yaml.Node) -> str | None:
-    """Why the composed node graph is no config, or None: nested deeper than
-    :data:`MAX_DEPTH`, an alias that contains itself, or more than :data:`MAX_NODES` nodes
-    once aliases are expanded. Each node is visited once (aliases make the graph a DAG, and
-    walking it as a tree takes exponential time): a node met again adds its known expanded
-    size and height. The walk stops at the first excess."""
-    size: dict[int, int] = {}  # id(node) -> expanded node count, once finished
-    height: dict[int, int] = {}  # id(node) -> levels from it to its deepest leaf (1: a leaf)
-    on_path = {id(node)}
-    stack = [(node, iter(_children(node)))]
-    too_deep = f"nested deeper than {MAX_DEPTH} levels; not a cimsim config"
-    while stack:
-        n, children = stack[-1]
-        child = next(children, None)
-        if child is None:
-            stack.pop()
-            on_path.discard(id(n))
-            kids = _children(n)
-            size[id(n)] = 1 + sum(size[id(c)] for c in kids)
-            height[id(n)] = 1 + max((height[id(c)] for c in kids), default=0)
-            if size[id(n)] > MAX_NODES:
-                return (f"its aliases expand to more than {MAX_NODES:,} keys and values (an alias bomb?); "
-                        "not a cimsim config")
-            continue
-        if id(child) in size:  # met before (an alias): its size counts again, unvisited
-            if len(stack) + height[id(child)] > MAX_DEPTH:
-                return too_deep
-            continue
-        if id(child) in on_path:
-            return "an alias contains itself; not a cimsim config"
-        if len(stack) >= MAX_DEPTH:
-            return too_deep
-        on_path.add(id(child))
-        stack.append((child, iter(_children(child))))
-    return None
-
-
-def _children(n: yaml.Node) -> list[yaml.Node]:
-    if isinstance(n, yaml.MappingNode):
-        return [x for kv in n.value for x in kv]
-    if isinstance(n, yaml.SequenceNode):
-        return list(n.value)
-    return []
-
-
 def read_yaml(path: str | Path) -> dict:
     """Read a config file into a plain mapping in the current layout (legacy configs upgraded)."""
     path = Path(path)
@@ -143,13 +51,13 @@ def read_yaml(path: str | Path) -> dict:
         raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start}: {raw[exc.start:exc.start + 1]!r})") from None
     loader = None
     try:  # parse once: compose the node tree, bound its depth, then construct from it
-        loader = _UniqueKeyLoader(text)
+        loader = UniqueKeyLoader(text)
         node = loader.get_single_node()
-        why = _graph_error(node) if node is not None else None
+        why = graph_error(node) if node is not None else None
         if why is not None:
             raise ConfigError(f"{path}: {why}")
         data = loader.construct_document(node) if node is not None else None
-    except _KeyNotAName as exc:
+    except KeyNotAName as exc:
         raise ConfigError(f"{path}: {exc}") from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {' '.join(str(exc).split())}") from None
@@ -413,30 +321,63 @@ def load_architecture(path: str | Path, overrides: Mapping[str, Any] | None = No
     return architecture_from_dict(data, source=str(path), set_by=overrides if cli else None)
 
 
-def _optional_section(dotted: str, data: Mapping) -> bool:
-    """Whether ``dotted`` names a section the schema makes optional (default: absent), such as
-    ``cim.nonideal``: ``--set cim.nonideal.adc_noise=0.5`` then starts it, the rest at defaults."""
+def _section_ref(dotted: str, data: Mapping):
+    """``(model, leaf)``: the schema model the dotted path starts in and the field it names
+    (``leaf`` None: the path names that model itself, a component or a level); ConfigError
+    where it leaves the schema."""
     from .paths import section_model
     from .walk import field_at
 
     parts = dotted.split(".")
+    if parts[0] == "technology":  # the top-level block (e.g. technology.registers)
+        model, at = Technology, 1
+    elif parts[0] in ("memory", "links") and len(parts) > 1:  # a level's or link's own fields
+        from .paths import resource_model
+
+        model, at = resource_model(parts[0], parts[1], data), 2
+    else:
+        model, at = section_model(parts[0], data), 1
+    return model, (None if at >= len(parts) else field_at(model, parts, at, dotted, value_only=False))
+
+
+def _optional_section(dotted: str, data: Mapping) -> bool:
+    """Whether ``dotted`` names a section the schema makes optional (default: absent), such as
+    ``cim.nonideal``: ``--set cim.nonideal.adc_noise=0.5`` then starts it, the rest at defaults."""
     try:
-        if parts[0] == "technology":  # the top-level block (e.g. technology.registers)
-            from ..hw.technology import Technology
-
-            model, at = Technology, 1
-        elif parts[0] in ("memory", "links") and len(parts) > 2:  # a level's or link's own table
-            from .paths import resource_model
-
-            model, at = resource_model(parts[0], parts[1], data), 2
-        else:
-            model, at = section_model(parts[0], data), 1
-        ref = field_at(model, parts, at, dotted, value_only=False)
+        _, ref = _section_ref(dotted, data)
     except ConfigError:
+        return False
+    if ref is None:
         return False
     if ref.kind.name == "table" and ref.kind.keys is None:  # a free-key table left out
         return True
     return ref.kind.name == "section" and ref.default is None
+
+
+def _check_exclusive(out: dict, overrides: Mapping[str, Any], source: str, cli: bool) -> None:
+    """An override that gives one of a pair of exclusive fields (a section model's
+    ``EXCLUSIVE``: ``adc.per_array`` / ``adc.columns_per_adc``) whose other one the file gives:
+    one line saying so and how to leave the file's out, not the model's "not both"."""
+    for dotted, value in overrides.items():
+        parent, _, field = dotted.rpartition(".")
+        if not parent or _leaves_out(value, cli):
+            continue
+        try:
+            model, ref = _section_ref(parent, out)
+        except ConfigError:
+            continue
+        model = model if ref is None else ref.kind.model if ref.kind.name == "section" else None
+        for pair in getattr(model, "EXCLUSIVE", ()):
+            other = next((f for f in pair if f != field), None) if field in pair else None
+            has, given_value = _lookup(out, [*parent.split("."), other or ""])
+            if other is None or not has or given_value is None or f"{parent}.{other}" in overrides:
+                continue
+            where = (f"--set {one_line(dotted)}={one_line(str(value))}" if cli
+                     else f"{source}: override '{dotted}'")
+            fix = f"--set {parent}.{other}=null" if cli else f"'{parent}.{other}': None"
+            raise ConfigError(f"{where}: the file gives {parent}.{other} ({one_line(str(given_value))}), "
+                              f"which {parent}.{field} replaces (give one, not both); leave the "
+                              f"file's out too: {fix}")
 
 
 def _cli_number(text: str) -> Any:
@@ -571,6 +512,7 @@ def apply_overrides(data: Mapping, overrides: Mapping[str, Any], source: str = "
             out[marks.KEY] = marks.cleared(out[marks.KEY], dotted)
     for key, where in switched.items():
         _check_switch(out, key, where, overrides, cli)
+    _check_exclusive(out, overrides, source, cli)
     return out
 
 

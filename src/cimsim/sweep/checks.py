@@ -29,10 +29,13 @@ def check_swept_fields(configs, specs: Sequence[ParamSpec]) -> None:
             first = p.values[0] if p.values is not None else p.low
             try:
                 resolve(p.path, data)
-                data = apply_overrides(data, {p.path: p.override_value(first)})
             except ConfigError as exc:
+                raise SweepSpecError(f"--param {p.path}: not a field of config {where}: {exc}") from None
+            try:
+                data = apply_overrides(data, {p.path: p.override_value(first)})
+            except ConfigError as exc:  # a field of it, set where it cannot be (one of a pair)
                 why = str(exc).split(f"override '{p.path}': ", 1)[-1]
-                raise SweepSpecError(f"--param {p.path}: not a field of config {where}: {why}") from None
+                raise SweepSpecError(f"--param {p.path}: config {where}: {why}") from None
         _some_value_loads(where, base, specs)
 
 
