@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from cimsim import load_architecture, load_workload, simulate
+from cimsim import load_architecture, load_workload, save_workload, simulate
 from cimsim.errors import CimsimError
 
 
 @pytest.mark.parametrize("args, says", [
     (("gpu-hbm3", "lstm"), "arch must be an Architecture (load_architecture(NAME or PATH) gives "
                            "one), got the str 'gpu-hbm3'"),
-    (("A", None), "workload must be a Workload (load_workload(NAME or PATH) gives one), got a NoneType"),
+    (("A", None), "workload must be a Workload (load_workload(NAME or PATH) gives one), got None"),
     (("W", "A"), "arch must be an Architecture (load_architecture(NAME or PATH) gives one), got a Workload"),
 ])
 def test_simulate_names_what_it_was_given(args, says):
@@ -33,3 +33,41 @@ def test_sweep_names_an_object_where_it_takes_files():
     with pytest.raises(CimsimError, match=r"got a Workload: save it with "
                                           r"cimsim.workload.save_workload\(w, 'w.npz'\)"):
         sweep("gpu-hbm3", [load_workload("gru")], ["memory.dram.bandwidth=1TB/s"], workers=1)
+
+
+CONFIG = "a YAML file or a bundled config name such as 'gpu-hbm3'"
+WORKLOAD = "a .json or .npz file or a bundled workload name such as 'lstm'"
+
+
+@pytest.mark.parametrize("call, says", [
+    (lambda: load_architecture(None),
+     f"load_architecture(): path must be a str or os.PathLike ({CONFIG}), got None"),
+    (lambda: load_architecture(123),
+     f"load_architecture(): path must be a str or os.PathLike ({CONFIG}), got the int 123"),
+    (lambda: load_architecture({"name": "x"}),
+     f"load_architecture(): path must be a str or os.PathLike ({CONFIG}), got a dict; for one "
+     "given as a mapping use cimsim.config.architecture_from_dict(data)"),
+    (lambda: load_architecture("cpu-ddr5", overrides=[("processor.cores", 4)]),
+     "overrides must be a mapping of dotted field paths to values, e.g. {'processor.cores': 8}, "
+     "got a list"),
+    (lambda: load_architecture("cpu-ddr5", overrides={1: 2}),
+     "overrides: each key must be a dotted field path (a str such as 'processor.cores'), got the "
+     "int 1"),
+    (lambda: load_workload(None),
+     f"load_workload(): path must be a str or os.PathLike ({WORKLOAD}), got None"),
+    (lambda: load_workload(123),
+     f"load_workload(): path must be a str or os.PathLike ({WORKLOAD}), got the int 123"),
+    (lambda: load_workload({"format": "cimsim-workload"}),
+     f"load_workload(): path must be a str or os.PathLike ({WORKLOAD}), got a dict; for one given "
+     "as a mapping use cimsim.workload.workload_from_dict(data)"),
+    (lambda: save_workload(None, "never.json"),
+     "save_workload(): w must be a Workload (load_workload(NAME or PATH) gives one), got None"),
+])
+def test_loaders_name_what_they_were_given(tmp_path, monkeypatch, call, says):
+    """It was a raw TypeError (``expected str, bytes or os.PathLike object, not NoneType``) or
+    AttributeError (``'list' object has no attribute 'items'``)."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(CimsimError) as exc:
+        call()
+    assert str(exc.value) == says
+    assert list(tmp_path.iterdir()) == []

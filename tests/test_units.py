@@ -226,3 +226,52 @@ def test_wrong_kind_of_value_messages_read_as_english():
         parse_quantity("12.5 pJ", "J/B")
     assert str(e.value).startswith("'12.5 pJ' is an energy quantity, but this field needs energy "
                                    "per information (information^-1 * energy)")
+
+
+# ---- printing past T..f (what printed with an exponent): P..Q and a..q, then plain numbers
+
+@pytest.mark.parametrize("value, unit, text", [
+    (3.2e17, "MAC", "320 PMAC"),
+    (3.2e17, "B", "320 PB"),
+    (1e19, "B", "10 EB"),
+    (4.2e21, "J", "4.2 ZJ"),
+    (1e30, "s", "1 Qs"),
+    (1.234e36, "s", "1,234,000 Qs"),
+    (-5.5e40, "J", "-55,000,000,000 QJ"),
+    (1.234e-20, "J", "12.34 zJ"),
+    (2e-27, "s", "2 rs"),
+    (1e-30, "J", "1 qJ"),
+    (1.234e-35, "J", "0.00001234 qJ"),
+])
+def test_si_prefixes_up_to_quetta_and_plain_beyond(value, unit, text):
+    from cimsim.units import si
+
+    assert si(value, unit) == text
+    assert "e+" not in si(value, unit) and "e-" not in si(value, unit)
+
+
+@pytest.mark.parametrize("value, text", [
+    (0.0123, "12.3 ms"), (999.99999e6, "1 Gs"), (2.5e9, "2.5 Gs"), (999.9e12, "999.9 Ts"), (1e15, "1000 Ts"), (9999e12, "9999 Ts"),
+    (8.53e-16, "0.853 fs"), (1.234e-18, "0.001234 fs"),
+    (1.5e-15, "1.5 fs"), (0, "0 s"), (float("inf"), "inf s"), (-3.3e-9, "-3.3 ns"),
+])
+def test_si_within_the_former_prefixes_is_unchanged(value, text):
+    from cimsim.units import si
+
+    assert si(value, "s") == text
+
+
+def test_workload_name_empty_is_refused_and_huge_counts_print_plainly(tmp_path):
+    from click.testing import CliRunner
+
+    from cimsim.cli import main
+
+    out = tmp_path / "w.json"
+    r = CliRunner().invoke(main, ["workload", "lstm", "--input-size", "64", "--hidden", "64",
+                                  "--steps", "4", "-o", str(out), "--name", ""])
+    assert r.exit_code == 2 and not out.exists()
+    assert "Invalid value for '--name': the name is empty; give a name" in r.output
+    r = CliRunner().invoke(main, ["workload", "lstm", "--input-size", "100000000", "--hidden",
+                                  "100000000", "--steps", "4", "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    assert "(320 PMAC), weights 320 PB" in r.output

@@ -19,7 +19,8 @@ def _umask() -> int:
 
 
 def atomic_write(path: str | Path, write: Callable[[str], None]) -> None:
-    """Call ``write(tmp_path)`` to produce the file, then move it to ``path`` atomically."""
+    """Call ``write(tmp_path)`` to produce the file, then move it to ``path`` atomically. On
+    failure nothing is left, and an ``OSError`` that names no file (a full disk) names ``path``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -30,9 +31,11 @@ def atomic_write(path: str | Path, write: Callable[[str], None]) -> None:
         with open(tmp, "rb+") as f:
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         if os.path.exists(tmp):
             os.unlink(tmp)
+        if isinstance(exc, OSError) and exc.filename in (None, tmp):
+            exc.filename = str(path)  # a full disk names no file: the one being written
         raise
 
 

@@ -47,3 +47,44 @@ def one_line(text: str) -> str:
     if text.isprintable():
         return text
     return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+
+
+def name_problem(name: str) -> str | None:
+    """Why ``name`` cannot name an architecture, a workload, an op or a tensor (it is printed on
+    a line of its own, in tables and in file names), or None: empty, or holding a control
+    character (a newline, a tab, an escape sequence that recolours the terminal)."""
+    if not name:
+        return "is empty; give a name"
+    import unicodedata
+
+    bad = next((c for c in name if unicodedata.category(c) == "Cc"), None)  # C0, DEL, C1
+    if bad is not None:
+        return (f"{one_line(repr(name))} holds the control character {bad!r}; a name is "
+                "printable text")
+    return None
+
+
+def given(value: object) -> str:
+    """What a caller passed, for a message: ``the str 'gpu-hbm3'``, ``the int 123``, ``None``,
+    ``a dict``, ``an Architecture``."""
+    if value is None:
+        return "None"
+    name = type(value).__name__
+    if isinstance(value, (str, bytes, int, float)) or hasattr(value, "__fspath__"):
+        return f"the {name} {value!r}"[:200]
+    return f"{'an' if name[:1] in 'AEIOUaeiou' else 'a'} {name}"
+
+
+def check_path_argument(func: str, value: object, what: str, from_dict: str) -> None:
+    """Refuse a ``path`` argument of ``func`` that is no path (a str or os.PathLike), in one
+    :class:`CimsimError` saying what was given, what is allowed (``what``), and for a mapping
+    the function that takes one (``from_dict``)."""
+    import os
+    from collections.abc import Mapping
+
+    if isinstance(value, (str, os.PathLike)):
+        return
+    hint = (f"; for one given as a mapping use {from_dict}(data)"
+            if from_dict and isinstance(value, Mapping) else "")
+    raise CimsimError(f"{func}(): path must be a str or os.PathLike ({what}), got "
+                      f"{given(value)}{hint}")

@@ -20,7 +20,7 @@ from .cost import CostTable, compute_costs
 from .cost.cache import CostCache
 from .engine.analytic import analytic_latency
 from .engine.des import simulate_dag
-from .errors import CimsimError, ComponentError
+from .errors import CimsimError, ComponentError, given
 from .hw.base import STREAM, Pattern
 from .mapping.placement import Placement, place
 from .report import columns as C
@@ -278,10 +278,8 @@ def _check_args(arch, workload) -> None:
     for value, cls, load, what in ((arch, Architecture, "load_architecture", "arch"),
                                    (workload, Workload, "load_workload", "workload")):
         if not isinstance(value, cls):
-            got = f"the {type(value).__name__} {value!r}" if isinstance(value, (str, bytes)) or \
-                hasattr(value, "__fspath__") else f"a {type(value).__name__}"
             raise CimsimError(f"simulate(): {what} must be {'an' if what == 'arch' else 'a'} {cls.__name__} ({load}(NAME or PATH) "
-                              f"gives one), got {got}"[:300])
+                              f"gives one), got {given(value)}"[:300])
 
 
 def simulate(arch: Architecture, workload: Workload, engine: str = "des", keep_ops: bool = True,

@@ -8,7 +8,9 @@ loader adds the file and the field path.
 
 Plain-number fields (counts, fractions) use :data:`PositiveInt`,
 :data:`PositiveFloat`, :data:`Fraction` and friends, which are finite and
-bounded the same way.
+bounded the same way, and take numbers only: a string (``cores: "16"``) is
+refused, not converted (the command line's ``--set`` text is read as a number
+first).
 """
 
 from __future__ import annotations
@@ -86,14 +88,24 @@ def _finite(v: float) -> float:
     return v
 
 
-def _no_bool(v: object) -> object:
+def _strict_number(v: object) -> object:
+    """A plain number, as YAML reads one: a boolean or a string (``cores: "16"``, a quoted
+    number, or ``1e1``, which YAML 1.1 reads as text) is refused, not converted."""
     if isinstance(v, bool):
         raise ValueError(f"expected a number, got the boolean {v}")
+    if isinstance(v, str):
+        try:
+            float(v)
+        except ValueError:
+            raise ValueError(f"expected a number, got the text {v!r}") from None
+        raise ValueError(f"expected a number, got the text {v!r}: a quoted number, or an exponent "
+                         "without a dot (1e1), is text in YAML; write it unquoted, e.g. 16, 0.7, "
+                         "1.0e1")
     return v
 
 
-_num = BeforeValidator(_no_bool)
-#: counts: integers >= 1 (a float such as 2.0 is accepted, 2.5 and booleans are not)
+_num = BeforeValidator(_strict_number)
+#: counts: integers >= 1 (a float such as 2.0 is accepted; 2.5, booleans and strings are not)
 PositiveInt = Annotated[int, _num, Field(ge=1)]
 NonNegativeInt = Annotated[int, _num, Field(ge=0)]
 #: finite floats

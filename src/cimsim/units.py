@@ -248,6 +248,9 @@ def _example(unit: str) -> str:
 # --------------------------------------------------------------------------- printing
 _PREFIXES = [(1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k"), (1.0, ""), (1e-3, "m"),
              (1e-6, "µ"), (1e-9, "n"), (1e-12, "p"), (1e-15, "f")]
+#: every SI prefix, quetta to quecto: for a number the T..f range would print with an exponent
+_ALL_PREFIXES = [(1e30, "Q"), (1e27, "R"), (1e24, "Y"), (1e21, "Z"), (1e18, "E"), (1e15, "P"),
+                 *_PREFIXES, (1e-18, "a"), (1e-21, "z"), (1e-24, "y"), (1e-27, "r"), (1e-30, "q")]
 
 #: area units :func:`si` accepts, and their size in m²
 AREA_UNITS = {"m²": 1.0, "m^2": 1.0, "mm²": 1e-6, "mm^2": 1e-6, "cm²": 1e-4, "cm^2": 1e-4,
@@ -258,21 +261,45 @@ CM2_FROM_MM2 = 1e4
 
 def si(value: float, unit: str, digits: int = 4) -> str:
     """``si(0.0123, "s") -> '12.3 ms'``; zero, NaN and inf are printed plainly. An area unit
-    (``AREA_UNITS``) is printed by :func:`area`, never prefixed."""
+    (``AREA_UNITS``) is printed by :func:`area`, never prefixed. T to f as always (``1000
+    TB``, ``0.853 fJ``); a number they would print with an exponent takes the prefixes up to
+    Q (quetta, 1e30) and down to q (quecto, 1e-30) (``320 PB``), and beyond those it is printed
+    in full with the outermost one (``1,234,000 Qs``, ``0.00001234 qJ``), never an exponent."""
     if unit in AREA_UNITS and value is not None:
         return area(float(value) * AREA_UNITS[unit], digits)
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return f"nan {unit}".strip()
     if value == 0 or math.isinf(value):
         return f"{value:g} {unit}".strip()
+    text, scale, prefix = _pick(value, digits, _PREFIXES)
+    if "e" in text:  # past T..f (``3.2e+05 T``): the other prefixes, then the number in full
+        text, scale, prefix = _pick(value, digits, _ALL_PREFIXES)
+        if "e" in text:
+            text = _plain(value / scale, digits)
+    return f"{text} {prefix}{unit}".strip()
+
+
+def _pick(value: float, digits: int, prefixes) -> tuple[str, float, str]:
+    """The mantissa (``:g``), scale and prefix of the first of ``prefixes`` whose rounded
+    mantissa is >= 1: 999.99999e6 Hz at 3 digits is '1 GHz', not '1e+03 MHz'."""
     mag = abs(value)
-    for scale, prefix in _PREFIXES:
-        # the prefix whose rounded mantissa is >= 1: 999.99999e6 Hz at 3 digits is '1 GHz',
-        # not '1e+03 MHz'
+    for scale, prefix in prefixes:
         if float(f"{mag / scale:.{digits}g}") >= 1:
-            return f"{value / scale:.{digits}g} {prefix}{unit}".strip()
-    scale, prefix = _PREFIXES[-1]
-    return f"{value / scale:.{digits}g} {prefix}{unit}".strip()
+            return f"{value / scale:.{digits}g}", scale, prefix
+    scale, prefix = prefixes[-1]
+    return f"{value / scale:.{digits}g}", scale, prefix
+
+
+def _plain(x: float, digits: int) -> str:
+    """``x`` to ``digits`` significant digits as ``:g`` writes it, or, where ``:g`` would write
+    an exponent (beyond the outermost prefix), in full: thousands separators, no exponent."""
+    text = f"{x:.{digits}g}"
+    if "e" not in text:
+        return text
+    from decimal import Decimal
+
+    d = Decimal(f"{x:.{max(digits - 1, 0)}e}")  # the same significant digits, exactly
+    return f"{d:,f}" if abs(x) >= 1 else f"{d.normalize():f}"
 
 
 def area(m2: float, digits: int = 4) -> str:

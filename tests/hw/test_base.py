@@ -70,7 +70,7 @@ def vector_unit():
 def test_a_new_device_is_one_class_and_one_registration(vector_unit):
     assert "test-vector-unit" in types()
     d = copy.deepcopy(ROUND_ARCH)
-    d["vu"] = {"type": "test-vector-unit", "ops_per_s": "1e9"}  # not a quantity: a plain rate
+    d["vu"] = {"type": "test-vector-unit", "ops_per_s": 1e9}  # not a quantity: a plain rate
     arch = architecture_from_dict(d)
     n = 1 << 16
     wl = Workload("relu", [Tensor("x", (n,), "fp32", "input"), Tensor("y", (n,), "fp32", "activation")],

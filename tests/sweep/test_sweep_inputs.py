@@ -181,3 +181,46 @@ def test_a_swept_level_one_config_names_otherwise_suggests_its_name(tmp_path, ch
     assert res.exit_code == 1, res.output
     assert res.stderr.count("\n") == 1, res.stderr
     assert str(cfg) in res.stderr and "did you mean 'memory.drams'" in res.stderr, res.stderr
+
+
+# ------------------------------- --dry-run refuses what the run refuses (third round of users)
+
+
+@pytest.mark.parametrize("extra", [
+    ("cpu-ddr5", "-w", "lstm"),  # the config given twice
+    ("-w", "lstm", "-w", "lstm"),  # the workload given twice
+    ("-w", "lstm", "--scheduler", "foo"),
+    ("-w", "lstm", "--scheduler", "local:0"),
+    ("-w", "lstm", "-o", "x.csv"),
+])
+def test_dry_run_refuses_what_the_run_refuses(tmp_path, monkeypatch, extra):
+    monkeypatch.chdir(tmp_path)
+    args = ("cpu-ddr5", *extra, "--param", "processor.cores=8,16", "-q")
+    for dry in ([], ["--dry-run"]):
+        res = _cli(*args, *dry)
+        assert res.exit_code == 1, (dry, res.output)
+        assert res.stderr.count("\n") == 1 and res.stderr.startswith("Error: "), res.stderr
+    assert list(tmp_path.iterdir()) == []  # nothing written by either
+
+
+def test_dry_run_writes_nothing(tmp_path):
+    out = tmp_path / "new" / "s.parquet"
+    res = _cli("cpu-ddr5", "-w", "lstm", "--param", "processor.cores=8,16", "-o", out, "--dry-run")
+    assert res.exit_code == 0, res.output
+    assert res.stderr == "sweep: 2 points x 1 config x 1 workload = 2 runs\n"
+    assert not (tmp_path / "new").exists()
+
+
+@pytest.mark.parametrize("param, end", [
+    ("memory.dram.bandwidth=-1TB/s..1TB/s:lin:4", "start -1 TB/s"),
+    ("memory.dram.sustained_fraction=0.5..1.5:lin:3", "end 1.5"),
+    ("processor.cores=0..8:lin:3", "start 0"),
+])
+def test_a_range_end_outside_the_fields_domain_is_refused_up_front(tmp_path, param, end):
+    out = tmp_path / "never.parquet"
+    res = _cli("cpu-ddr5", "-w", "lstm", "--param", param, "--workers", "1", "-q", "-o", out)
+    assert res.exit_code == 1, res.output
+    assert res.stderr.count("\n") == 1, res.stderr
+    assert res.stderr.startswith(f"Error: --param {param}: the range's {end} is outside the "
+                                 "field's domain in config cpu-ddr5 "), res.stderr
+    assert not out.exists()

@@ -91,7 +91,11 @@ def plot_command(sweep_file, output_dir, formats, param, no_roofline):
     made = new_folder(out_dir / "figure")
     written = []
     for name, fig in figures.items():
-        written += P.save_figure(fig, out_dir / f"{stem}-{name}", formats)
+        try:
+            written += P.save_figure(fig, out_dir / f"{stem}-{name}", formats)
+        except OSError as exc:  # the file named (a full disk's error names none by itself)
+            raise click.ClickException(f"cannot write {exc.filename or out_dir} "
+                                       f"({exc.strerror or exc})") from None
     for i, path in enumerate(written):  # the folder made, on the first file's line
         click.echo(f"wrote {full_path(path)}{created(made) if i == 0 else ''}")
 

@@ -12,7 +12,7 @@ import click
 from . import OneLineErrors, OneLineUsageError, console, created, full_path, new_folder
 from .. import bundled
 from ..atomic import atomic_write, check_writable
-from ..errors import CimsimError, ConfigError
+from ..errors import CimsimError, ConfigError, MappingError
 from ..report import columns as C
 from ..report.baseline import baseline_ratios, ratio
 from ..report.result import one_device
@@ -70,6 +70,7 @@ def run(config: str, workload: str, engine: str, sets: tuple[str, ...], as_json:
     --accuracy --json): its traced forward pass gives the cost, the same model run with the
     design's arithmetic gives the accuracy."""
     from ..config import load_architecture
+    from ..config.loader import origin
     from ..studies import run_one
     from ..workload import load_workload
 
@@ -97,7 +98,10 @@ def run(config: str, workload: str, engine: str, sets: tuple[str, ...], as_json:
         arch = load_architecture(config_path, overrides(sets), cli=True)
         wl = load_workload(workload_path, progress=True)
     # the per-op table costs memory and time: build it only when something shows it
-    result = run_one(arch, wl, engine=engine, keep_ops=placement or trace_file is not None)
+    try:
+        result = run_one(arch, wl, engine=engine, keep_ops=placement or trace_file is not None)
+    except MappingError as exc:  # the config cannot run this workload: name the file and --sets
+        raise MappingError(f"{origin(config_path, overrides(sets))}{exc}") from None
     acc = None
     if accuracy:
         from ..accuracy.models import threads

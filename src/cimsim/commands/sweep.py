@@ -60,7 +60,8 @@ from ..sweep.sampling import SAMPLERS
 @click.option("--max-points", type=click.IntRange(min=1), default=DEFAULT_MAX_POINTS, show_default=True,
               help="Refuse a sweep of more runs (points x configs x workloads) than this; "
                    "counted before anything is built.")
-@click.option("--dry-run", is_flag=True, help="Check the specs, state the run count and stop.")
+@click.option("--dry-run", is_flag=True, help="Make every check the sweep makes before it runs (specs, scheduler, output "
+                   "paths, configs, workloads), state the run count and stop; nothing is written.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @click.option("--accuracy", is_flag=True,
               help="Workloads are evaluation models (bundled, e.g. digits-cnn, or FILE.py:FACTORY "
@@ -87,7 +88,7 @@ def sweep_command(configs, workloads, params, sample, samples, seed, engine, sch
       cimsim sweep rram-cim -w digits-cnn --accuracy --param cim.adc.bits=3,4,5,6,7,8
           --param cim.rows_per_read=16,32,64,128
     """
-    from ..sweep import plan_sweep, sweep
+    from ..sweep import sweep
     from ..sweep.executors import SchedulerError, security_from_files
 
     def announce(line: str) -> None:
@@ -98,20 +99,20 @@ def sweep_command(configs, workloads, params, sample, samples, seed, engine, sch
     except SchedulerError as exc:
         raise OneLineUsageError(one_line(str(exc))) from None
     try:
-        if dry_run:
-            announce(plan_sweep(list(configs), list(workloads), list(params), sample=sample,
-                                samples=samples, max_points=max_points, seed=seed).describe())
-            return
-        made = {output: new_folder(output)}  # -o has a default: never None
-        made[csv_path] = new_folder(csv_path, made_by=output) if csv_path is not None else None
+        made = {output: None if dry_run else new_folder(output)}  # -o has a default: never None
+        made[csv_path] = new_folder(csv_path, made_by=output) if csv_path and not dry_run else None
         with one_line_warnings(), _sigterm_as_interrupt():  # a stored file a rerun cannot read: one line
-            df = sweep(
+            df = sweep(  # --dry-run: the run's own checks, every one, then the plan
                 list(configs), list(workloads), list(params),
                 sample=sample, samples=samples, seed=seed, engine=engine, scheduler=scheduler,
                 workers=workers, output=output, csv=csv_path, quiet=quiet,
                 retry_errors=retry_errors, flush_rows=flush_every, max_points=max_points,
                 announce=announce, security=security, accuracy=accuracy, dataset=dataset,
+                dry_run=dry_run,
             )
+        if dry_run:
+            announce(df.describe())
+            return
     except CimsimError as exc:
         raise click.ClickException(one_line(" ".join(str(exc).split("\n")))) from None
     except OSError as exc:

@@ -11,7 +11,8 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from ..bundled import resolve_config
-from ..errors import ConfigError, one_line
+from ..errors import (CimsimError, ConfigError, check_path_argument, given, name_problem,
+                      one_line)
 from ..units import si
 from ..hw.base import Link, MemoryLevel
 from ..hw.technology import Technology
@@ -19,12 +20,7 @@ from . import legacy, marks
 from .models import RESERVED, Architecture
 from .paths import resolve
 from .walk import did_you_mean, model_at, parse_flag
-
-#: deepest nesting a config may have (a real one has 4 levels; this bounds hostile input)
-MAX_DEPTH = 32
-#: most nodes a config may have once its aliases are expanded (a real one has a few hundred;
-#: this bounds YAML alias bombs, small node graphs that expand to billions of values)
-MAX_NODES = 100_000
+from .yamlread import KeyNotAName, UniqueKeyLoader, graph_error
 
 
 def _yaml_kind(data: Any) -> str:
@@ -42,72 +38,6 @@ def _yaml_kind(data: Any) -> str:
     return type(data).__name__
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """SafeLoader that refuses duplicate keys instead of keeping the last one."""
-
-
-def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False):
-    seen: dict[Any, int] = {}
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)
-        if key in seen:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key!r}", key_node.start_mark
-            )
-        seen[key] = 1
-    return loader.construct_mapping(node, deep=deep)
-
-
-_UniqueKeyLoader.add_constructor(
-    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping
-)
-
-
-def _graph_error(node: yaml.Node) -> str | None:
-    """Why the composed node graph is no config, or None: nested deeper than
-    :data:`MAX_DEPTH`, an alias that contains itself, or more than :data:`MAX_NODES` nodes
-    once aliases are expanded. Each node is visited once (aliases make the graph a DAG, and
-    walking it as a tree takes exponential time): a node met again adds its known expanded
-    size and height. The walk stops at the first excess."""
-    size: dict[int, int] = {}  # id(node) -> expanded node count, once finished
-    height: dict[int, int] = {}  # id(node) -> levels from it to its deepest leaf (1: a leaf)
-    on_path = {id(node)}
-    stack = [(node, iter(_children(node)))]
-    too_deep = f"nested deeper than {MAX_DEPTH} levels; not a cimsim config"
-    while stack:
-        n, children = stack[-1]
-        child = next(children, None)
-        if child is None:
-            stack.pop()
-            on_path.discard(id(n))
-            kids = _children(n)
-            size[id(n)] = 1 + sum(size[id(c)] for c in kids)
-            height[id(n)] = 1 + max((height[id(c)] for c in kids), default=0)
-            if size[id(n)] > MAX_NODES:
-                return (f"its aliases expand to more than {MAX_NODES:,} keys and values (an alias bomb?); "
-                        "not a cimsim config")
-            continue
-        if id(child) in size:  # met before (an alias): its size counts again, unvisited
-            if len(stack) + height[id(child)] > MAX_DEPTH:
-                return too_deep
-            continue
-        if id(child) in on_path:
-            return "an alias contains itself; not a cimsim config"
-        if len(stack) >= MAX_DEPTH:
-            return too_deep
-        on_path.add(id(child))
-        stack.append((child, iter(_children(child))))
-    return None
-
-
-def _children(n: yaml.Node) -> list[yaml.Node]:
-    if isinstance(n, yaml.MappingNode):
-        return [x for kv in n.value for x in kv]
-    if isinstance(n, yaml.SequenceNode):
-        return list(n.value)
-    return []
-
-
 def read_yaml(path: str | Path) -> dict:
     """Read a config file into a plain mapping in the current layout (legacy configs upgraded)."""
     path = Path(path)
@@ -121,12 +51,14 @@ def read_yaml(path: str | Path) -> dict:
         raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start}: {raw[exc.start:exc.start + 1]!r})") from None
     loader = None
     try:  # parse once: compose the node tree, bound its depth, then construct from it
-        loader = _UniqueKeyLoader(text)
+        loader = UniqueKeyLoader(text)
         node = loader.get_single_node()
-        why = _graph_error(node) if node is not None else None
+        why = graph_error(node) if node is not None else None
         if why is not None:
             raise ConfigError(f"{path}: {why}")
         data = loader.construct_document(node) if node is not None else None
+    except KeyNotAName as exc:
+        raise ConfigError(f"{path}: {exc}") from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {' '.join(str(exc).split())}") from None
     except RecursionError:
@@ -203,6 +135,8 @@ def architecture_from_dict(data: Mapping, source: str = "<config>",
     name = data.get("name")
     if not isinstance(name, str) or not name:
         errors.append(("name", "required: a non-empty string naming the architecture"))
+    elif (why := name_problem(name)) is not None:
+        errors.append(("name", why))
     desc = data.get("description", "")
     if not isinstance(desc, str):
         errors.append(("description", f"must be a string, got {type(desc).__name__}"))
@@ -360,6 +294,12 @@ def _where(path: str, set_by: Mapping[str, Any], source: str, written: bool = Fa
     return f"{source}: "
 
 
+def origin(source: str | Path, set_by: Mapping[str, Any] | None) -> str:
+    """``FILE: `` or ``FILE with --set K=V, ...: ``: where a loaded config came from, as its
+    config errors say it (for an error found later, running it: a dtype it has no rate for)."""
+    return _where("", set_by or {}, str(source))
+
+
 def load_architecture(path: str | Path, overrides: Mapping[str, Any] | None = None, *,
                       cli: bool = False) -> Architecture:
     """Load a YAML architecture file, apply dotted-path ``overrides``, validate.
@@ -370,6 +310,8 @@ def load_architecture(path: str | Path, overrides: Mapping[str, Any] | None = No
     ``path`` is resolved as the command line resolves a config: a file that exists wins; a
     bare name (no folder, no ``.yaml``) is a bundled config (``gpu-hbm3``) or a validation
     suite's; another bare name is refused listing the bundled names."""
+    check_path_argument("load_architecture", path, "a YAML file or a bundled config name such as "
+                        "'gpu-hbm3'", "cimsim.config.architecture_from_dict")
     p = Path(path)
     if not p.exists() and len(p.parts) == 1 and p.suffix not in (".yaml", ".yml"):
         path = resolve_config(str(path))
@@ -379,30 +321,74 @@ def load_architecture(path: str | Path, overrides: Mapping[str, Any] | None = No
     return architecture_from_dict(data, source=str(path), set_by=overrides if cli else None)
 
 
-def _optional_section(dotted: str, data: Mapping) -> bool:
-    """Whether ``dotted`` names a section the schema makes optional (default: absent), such as
-    ``cim.nonideal``: ``--set cim.nonideal.adc_noise=0.5`` then starts it, the rest at defaults."""
+def _section_ref(dotted: str, data: Mapping):
+    """``(model, leaf)``: the schema model the dotted path starts in and the field it names
+    (``leaf`` None: the path names that model itself, a component or a level); ConfigError
+    where it leaves the schema."""
     from .paths import section_model
     from .walk import field_at
 
     parts = dotted.split(".")
+    if parts[0] == "technology":  # the top-level block (e.g. technology.registers)
+        model, at = Technology, 1
+    elif parts[0] in ("memory", "links") and len(parts) > 1:  # a level's or link's own fields
+        from .paths import resource_model
+
+        model, at = resource_model(parts[0], parts[1], data), 2
+    else:
+        model, at = section_model(parts[0], data), 1
+    return model, (None if at >= len(parts) else field_at(model, parts, at, dotted, value_only=False))
+
+
+def _optional_section(dotted: str, data: Mapping) -> bool:
+    """Whether ``dotted`` names a section the schema makes optional (default: absent), such as
+    ``cim.nonideal``: ``--set cim.nonideal.adc_noise=0.5`` then starts it, the rest at defaults."""
     try:
-        if parts[0] == "technology":  # the top-level block (e.g. technology.registers)
-            from ..hw.technology import Technology
-
-            model, at = Technology, 1
-        elif parts[0] in ("memory", "links") and len(parts) > 2:  # a level's or link's own table
-            from .paths import resource_model
-
-            model, at = resource_model(parts[0], parts[1], data), 2
-        else:
-            model, at = section_model(parts[0], data), 1
-        ref = field_at(model, parts, at, dotted, value_only=False)
+        _, ref = _section_ref(dotted, data)
     except ConfigError:
+        return False
+    if ref is None:
         return False
     if ref.kind.name == "table" and ref.kind.keys is None:  # a free-key table left out
         return True
     return ref.kind.name == "section" and ref.default is None
+
+
+def _check_exclusive(out: dict, overrides: Mapping[str, Any], source: str, cli: bool) -> None:
+    """An override that gives one of a pair of exclusive fields (a section model's
+    ``EXCLUSIVE``: ``adc.per_array`` / ``adc.columns_per_adc``) whose other one the file gives:
+    one line saying so and how to leave the file's out, not the model's "not both"."""
+    for dotted, value in overrides.items():
+        parent, _, field = dotted.rpartition(".")
+        if not parent or _leaves_out(value, cli):
+            continue
+        try:
+            model, ref = _section_ref(parent, out)
+        except ConfigError:
+            continue
+        model = model if ref is None else ref.kind.model if ref.kind.name == "section" else None
+        for pair in getattr(model, "EXCLUSIVE", ()):
+            other = next((f for f in pair if f != field), None) if field in pair else None
+            has, given_value = _lookup(out, [*parent.split("."), other or ""])
+            if other is None or not has or given_value is None or f"{parent}.{other}" in overrides:
+                continue
+            where = (f"--set {one_line(dotted)}={one_line(str(value))}" if cli
+                     else f"{source}: override '{dotted}'")
+            fix = f"--set {parent}.{other}=null" if cli else f"'{parent}.{other}': None"
+            raise ConfigError(f"{where}: the file gives {parent}.{other} ({one_line(str(given_value))}), "
+                              f"which {parent}.{field} replaces (give one, not both); leave the "
+                              f"file's out too: {fix}")
+
+
+def _cli_number(text: str) -> Any:
+    """``--set`` text of a number field as a number (``16``, ``0.7``, ``1e6``); other text as
+    given, for the field's own error (a number field takes no string)."""
+    for kind in (int, float):
+        try:
+            return kind(text.strip())
+        except ValueError:
+            continue
+    return text
 
 
 def _cli_list(text: str, where: str) -> list:
@@ -460,6 +446,12 @@ def apply_overrides(data: Mapping, overrides: Mapping[str, Any], source: str = "
     level, a link or a component switches it to that type, whose defaults apply; the old type's
     fields the new one lacks must be left out too (each named otherwise): none is dropped unasked.
     """
+    if not isinstance(overrides, Mapping):
+        raise CimsimError(f"overrides must be a mapping of dotted field paths to values, e.g. "
+                          f"{{'processor.cores': 8}}, got {given(overrides)}")
+    if (bad := next((k for k in overrides if not isinstance(k, str)), None)) is not None:
+        raise CimsimError(f"overrides: each key must be a dotted field path (a str such as "
+                          f"'processor.cores'), got {given(bad)}")
     out = copy.deepcopy(dict(data))
     switched: dict[tuple[str, ...], str] = {}  # the switched section's key path -> the override
     for dotted, value in overrides.items():
@@ -489,6 +481,8 @@ def apply_overrides(data: Mapping, overrides: Mapping[str, Any], source: str = "
                 value = parse_flag(value)
             except ValueError as exc:
                 raise ConfigError(f"{where}: {exc}") from None
+        if cli and ref.kind.name in ("int", "float") and isinstance(value, str):
+            value = _cli_number(value)
         if cli and ref.kind.name == "list" and isinstance(value, str):
             value = _cli_list(value, where)
         if cli and ref.kind.name == "table" and isinstance(value, str):
@@ -518,6 +512,7 @@ def apply_overrides(data: Mapping, overrides: Mapping[str, Any], source: str = "
             out[marks.KEY] = marks.cleared(out[marks.KEY], dotted)
     for key, where in switched.items():
         _check_switch(out, key, where, overrides, cli)
+    _check_exclusive(out, overrides, source, cli)
     return out
 
 

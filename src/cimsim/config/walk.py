@@ -154,11 +154,14 @@ def _bounds(metadata: Sequence[Any]) -> Optional[str]:
                         lo = (op, v)
                     else:
                         hi = (op, v)
+    def num(v):  # an integer bound in full (2^24 = 16777216, not 1.67772e+07)
+        return str(v) if isinstance(v, int) else f"{v:g}"
+
     if lo and hi:
-        return f"in {'[' if lo[0] == '>=' else '('}{lo[1]:g}, {hi[1]:g}{']' if hi[0] == '<=' else ')'}"
+        return f"in {'[' if lo[0] == '>=' else '('}{num(lo[1])}, {num(hi[1])}{']' if hi[0] == '<=' else ')'}"
     if lo or hi:
         op, v = lo or hi
-        return f"{op} {v:g}"
+        return f"{op} {num(v)}"
     return None
 
 

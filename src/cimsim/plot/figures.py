@@ -566,12 +566,16 @@ def rooflines(per_workload: Sequence[tuple[object, Sequence[tuple[object, pd.Dat
 
 
 def save_figure(fig: Figure, path: str | Path, formats: Sequence[str] = ("png", "svg")) -> list[Path]:
-    """Write ``fig`` as ``path.<fmt>`` for each format; return the files written."""
+    """Write ``fig`` as ``path.<fmt>`` for each format; return the files written. Each file is
+    whole or absent (:func:`cimsim.atomic.atomic_write`: an ``OSError``, a full disk's too,
+    names it)."""
+    from ..atomic import atomic_write
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     out = []
     for fmt in formats:
         target = path.with_suffix(f".{fmt}")
-        fig.savefig(target, format=fmt, dpi=150)
+        atomic_write(target, lambda tmp: fig.savefig(tmp, format=fmt, dpi=150))
         out.append(target)
     return out

@@ -217,6 +217,7 @@ def write_report(rep: Report, out_dir: str | Path, timelines: bool = True) -> Pa
     """Write ``out_dir/report.html`` (drawing the figures first if ``rep`` has none),
     ``results.csv`` and, unless ``timelines`` is False, one timeline per run (a serving run
     of 140,869 ops writes ~150 MB of them); returns the page's path."""
+    from ..atomic import atomic_write
     from .trace_events import write_trace
 
     out = Path(out_dir)
@@ -233,7 +234,7 @@ def write_report(rep: Report, out_dir: str | Path, timelines: bool = True) -> Pa
         table = table.copy()
         table.insert(list(table.columns).index(C.ARCHITECTURE) + 1, C.ONE_DEVICE_SHARE,
                      [one_device(r) for _, _, r in rep.results])
-    table.to_csv(out / "results.csv", index=False)
+    atomic_write(out / "results.csv", lambda tmp: table.to_csv(tmp, index=False))
     rep.timeline_bytes = 0
     links = [("results.csv (every result column)", "results.csv")]
     for arch, wl, r in (rep.results if timelines else []):
@@ -243,5 +244,6 @@ def write_report(rep: Report, out_dir: str | Path, timelines: bool = True) -> Pa
         links.append((f"timeline of {wl.name} on {arch.name} (open in ui.perfetto.dev or "
                       "chrome://tracing)", name))
     page = out / "report.html"
-    page.write_text(render_html(rep, links), encoding="utf-8")
+    html = render_html(rep, links)
+    atomic_write(page, lambda tmp: Path(tmp).write_text(html, encoding="utf-8"))
     return page

@@ -29,10 +29,13 @@ def check_swept_fields(configs, specs: Sequence[ParamSpec]) -> None:
             first = p.values[0] if p.values is not None else p.low
             try:
                 resolve(p.path, data)
-                data = apply_overrides(data, {p.path: p.override_value(first)})
             except ConfigError as exc:
+                raise SweepSpecError(f"--param {p.path}: not a field of config {where}: {exc}") from None
+            try:
+                data = apply_overrides(data, {p.path: p.override_value(first)})
+            except ConfigError as exc:  # a field of it, set where it cannot be (one of a pair)
                 why = str(exc).split(f"override '{p.path}': ", 1)[-1]
-                raise SweepSpecError(f"--param {p.path}: not a field of config {where}: {why}") from None
+                raise SweepSpecError(f"--param {p.path}: config {where}: {why}") from None
         _some_value_loads(where, base, specs)
 
 
@@ -51,6 +54,8 @@ def _some_value_loads(where: str, base: Mapping, specs) -> None:
         return  # the config itself does not load: its rows say so, as before
     firsts = {p.path: p.override_value(p.values[0] if p.values is not None else p.low) for p in specs}
     for p in specs:
+        if p.is_range:
+            _range_ends_in_domain(where, base, firsts, p)
         values = list(p.values) if p.values is not None else [p.low, p.high]
         first_error = None
         for v in values:
@@ -62,3 +67,25 @@ def _some_value_loads(where: str, base: Mapping, specs) -> None:
         else:
             raise SweepSpecError(f"--param {p.path}: config {where} loads at none of its values: "
                                  f"{first_error}")
+
+
+def _range_ends_in_domain(where: str, base: Mapping, firsts: Mapping, p) -> None:
+    """A range's every value lies between its ends, and a field's domain is an interval: an end
+    the field itself refuses (``-1TB/s..1TB/s`` on a bandwidth, > 0) is a typo, refused in one
+    line naming the param, the value and the domain, not a sweep of error rows that exits 0.
+    (A list's value that fails is that point's error row; a rule between fields, reported at
+    their section, is not the field's domain.)"""
+    from ..config import apply_overrides, architecture_from_dict
+    from ..units import si
+
+    for end, v in (("start", p.low), ("end", p.high)):
+        shown = si(v, p.unit) if p.unit else f"{v:g}"
+        try:
+            architecture_from_dict(apply_overrides(base, {**firsts, p.path: p.override_value(v)}))
+        except ConfigError as exc:
+            for line in str(exc).splitlines():
+                why = line.removeprefix("<config>: ")
+                if why.startswith(f"{p.path}: "):
+                    raise SweepSpecError(f"--param {p.path}={p.spec}: the range's {end} "
+                                         f"{shown} is outside the field's domain in config {where}: "
+                                         f"{why[len(p.path) + 2:]}") from None

@@ -361,7 +361,8 @@ def sweep(
     security=None,
     accuracy: bool = False,
     dataset: str | None = None,
-) -> pd.DataFrame:
+    dry_run: bool = False,
+) -> pd.DataFrame | SweepPlan:
     """Run every design point on every config and workload; return one row per point.
 
     Parameters
@@ -391,6 +392,9 @@ def sweep(
     accuracy : each workload is an evaluation model (:mod:`cimsim.accuracy.target`: a bundled
         name or ``FILE.py:FACTORY`` with ``dataset``); every point also runs it with the
         point's CIM arithmetic and adds :data:`cimsim.report.columns.ACCURACY_COLUMNS`.
+    dry_run : make every check the run makes before any point runs (specs and count,
+        scheduler, output paths, configs and workloads, each given once), then return the
+        :class:`SweepPlan` instead of running; nothing is written.
 
     Returns
     -------
@@ -430,6 +434,8 @@ def sweep(
     targets = _accuracy_targets(workloads, dataset, configs) if accuracy else None
     points = plan.sampled if plan.sampled is not None else sample_points(specs, sample, samples, seed)
     context, tasks = _build(configs, workloads, specs, points, engine, targets)
+    if dry_run:
+        return plan
     results = _result_columns(context)
     if accuracy:
         from ..report.columns import ACCURACY_COLUMNS

@@ -33,7 +33,7 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 from ..dtypes import DTYPE_BYTES, TENSOR_DTYPES
-from ..errors import WorkloadError
+from ..errors import WorkloadError, name_problem
 from .columns import StringTable, TagColumns, check_json_value
 from .kinds import (
     DTYPE_SIZES,
@@ -184,6 +184,20 @@ def _tensor_repeat(g: Graph):
     return _item(mask)
 
 
+def _unprintable(table) -> tuple[np.ndarray, None]:
+    mask = np.zeros(len(table), dtype=bool)
+    first = table.first_unprintable()
+    if first < len(table):
+        mask[first] = True
+    return _item(mask)
+
+
+@rule("tensor name printable", "names",
+      lambda g, i: f"tensor #{i}: the name {name_problem(g.c.tensor_names[i])}")
+def _tensor_name(g: Graph):
+    return _unprintable(g.c.tensor_names)
+
+
 # ---- tensors
 @rule("role code", "tensor",
       lambda g, i: f"{g.tensor(i)}: role code {int(g.c.tensor_role[i])} is not one of {', '.join(ROLES)}")
@@ -230,6 +244,12 @@ def _has_ops(g: Graph):
 
 
 # ---- ops, in the order a sequential check of one op meets them
+@rule("op name printable", "op",
+      lambda g, i: f"op #{i}: the name {name_problem(g.c.op_names[i])}")
+def _op_name(g: Graph):
+    return _unprintable(g.c.op_names)
+
+
 @rule("op name used once", "op", lambda g, i: f"{g.op(i)}: op name is used twice")
 def _op_repeat(g: Graph):
     mask = np.zeros(g.c.n_ops, dtype=bool)

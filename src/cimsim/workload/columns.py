@@ -114,6 +114,21 @@ class StringTable(Sequence):
     def __repr__(self) -> str:
         return f"StringTable({len(self)} strings)"
 
+    def first_unprintable(self) -> int:
+        """Index of the first string that is empty or holds a control character (C0, DEL or
+        C1: a newline, a tab, an escape), or ``len(self)`` if none; vectorised over the bytes
+        (UTF-8 encodes C0 and DEL as themselves, C1 as 0xC2 0x80..0x9F)."""
+        n = len(self)
+        b = self.blob
+        bad = (b < 0x20) | (b == 0x7F)
+        bad[:-1] |= (b[:-1] == 0xC2) & (b[1:] >= 0x80) & (b[1:] <= 0x9F)
+        empty = np.flatnonzero(np.diff(self.offsets) == 0)
+        at = np.flatnonzero(bad)
+        first = int(empty[0]) if empty.size else n
+        if at.size:
+            first = min(first, int(np.searchsorted(self.offsets, at[0], side="right")) - 1)
+        return first
+
     def first_repeat(self, chunk: int = 1 << 16) -> int:
         """Index of the first string equal to an earlier one, or ``len(self)`` if all differ.
 

@@ -36,7 +36,7 @@ import numpy as np
 from ..atomic import atomic_write
 from ..bundled import resolve_workload
 from ..dtypes import TENSOR_DTYPES
-from ..errors import WorkloadError
+from ..errors import WorkloadError, check_path_argument, given
 from ..progress import Feedback, feedback
 from .columns import StringTable, TagColumns
 from .builder import OP_KEYS as _OP_KEYS
@@ -440,6 +440,10 @@ def save_workload(w: Workload, path: str | Path, progress: Feedback | bool | Non
     """Write ``w`` atomically (a temp file renamed into place): columnar if ``path`` ends
     in ``.npz``, else JSON. ``progress``: a :class:`~cimsim.progress.Feedback` to report
     to, or True for one of its own (status on stderr when the write is long)."""
+    if not isinstance(w, Workload):
+        raise WorkloadError(f"save_workload(): w must be a Workload (load_workload(NAME or PATH) "
+                            f"gives one), got {given(w)}")
+    check_path_argument("save_workload", path, "the file to write, .json or .npz", "")
     columnar = Path(path).suffix.lower() == COLUMNAR_SUFFIX
     fb = feedback(progress, f"writing {path}")
 
@@ -487,6 +491,8 @@ def load_workload(path: str | Path, progress: Feedback | bool | None = None) -> 
     resolves a workload: a file that exists wins; a bare name (no folder, no ``.json`` /
     ``.npz``) is a bundled workload (``lstm``) or a validation suite's; another bare name is
     refused listing the bundled names."""
+    check_path_argument("load_workload", path, "a .json or .npz file or a bundled workload name "
+                        "such as 'lstm'", "cimsim.workload.workload_from_dict")
     path = Path(path)
     if not path.exists() and len(path.parts) == 1 and path.suffix not in (".json", ".npz"):
         path = resolve_workload(str(path))

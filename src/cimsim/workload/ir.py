@@ -40,7 +40,7 @@ from typing import Iterator, Mapping, Sequence
 import numpy as np
 
 from ..dtypes import DTYPE_BYTES, TENSOR_DTYPES
-from ..errors import WorkloadError
+from ..errors import WorkloadError, name_problem
 from . import checks
 from .checks import COLUMN_DTYPES, MAX_COUNT, describe, is_int  # noqa: F401  (re-exported)
 from .columns import StringTable, TagColumns
@@ -276,6 +276,8 @@ class Workload:
     def _init(self, name: str, columns: WorkloadColumns, metadata) -> None:
         if type(name) is not str:
             raise WorkloadError(f"the workload 'name' must be a string, got {describe(name)}")
+        if (why := name_problem(name)) is not None:
+            raise WorkloadError(f"the workload 'name' {why}")
         self.name = name
         if metadata is None:
             metadata = {}

@@ -130,7 +130,8 @@ class CIMConfig(ComponentConfig):
         "or sram (sram_6t, sram_8t, sram_charge, sram_digital); the process node and supply are "
         "the top-level technology block's.")
     arrays: PositiveInt = Field(description="Number of crossbar arrays (macros).")
-    rows: PositiveInt = Field(description="Word lines per array (input dimension of a tile).")
+    rows: PositiveInt = Field(le=2 ** 24, description="Word lines per array (input dimension of "
+                              "a tile); at most 2^24, the partial-sum model's exact range.")
     cols: PositiveInt = Field(description="Bit lines per array.")
     bits_per_cell: PositiveInt = Field(le=8, description="Weight bits stored per cell.")
     weight_bits: PositiveInt = Field(le=32, description="Weight precision held in the arrays.")

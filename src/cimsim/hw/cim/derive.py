@@ -73,8 +73,8 @@ Partial parallel read: ``rows_per_read`` rows at once, so a full array takes ``r
 ceil(rows / rows_per_read)`` reads (each converted) per input slice (an op counts its own from
 the rows its tiles hold, :func:`.tiling.read_groups`). Resolution: ``lossless_bits(rows_per_read, dac_bits,
 bits_per_cell)`` and the bits an ``adc.bits`` converter loses (:mod:`~cimsim.hw.circuits.resolution`).
-
-:func:`design` is evaluated once per (config, technology): cached, never per op.
+:func:`design` is evaluated once per (config, technology): cached, never per op; a number that
+is not finite is refused naming its inputs (:mod:`.finite`).
 """
 
 from __future__ import annotations
@@ -84,6 +84,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Optional
 
+import numpy as np
+
 from ..circuits import adc as adc_model
 from ..circuits import array as array_model
 from ..circuits import buffer as buffer_model
@@ -92,6 +94,7 @@ from ..circuits import datapath as datapath_model
 from ..circuits import digital, flipflop, periphery, resolution, sense
 from ..circuits import sar as sar_model
 from ..parts.cell import DEFAULT_CELL
+from .finite import DeriveError, checked
 
 #: config fields (below the component) each energy part rests on
 ENERGY_FIELDS = {
@@ -117,14 +120,6 @@ _CELL_U = {"sram_6t": ("read_current",), "sram_8t": ("read_current",),
            "fefet": ("r_on", "on_off", "read_voltage", "read_pulse"),
            "pcm": ("r_on", "on_off", "read_voltage", "read_pulse")}
 _CELL_AREA_U = ("sram_8t", "fefet", "pcm")
-
-
-class DeriveError(ValueError):
-    """A number cannot be derived; ``field`` is the config field (below the component) to fix."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(message)
-        self.field = field
 
 
 @dataclass(frozen=True)
@@ -347,10 +342,12 @@ def _design_cached(c, tech) -> Design:
 def design(c, tech) -> Design:
     """The :class:`Design` of CIM config ``c`` on technology ``tech`` (None: no block).
     Raises :class:`DeriveError` naming the field when a number cannot be had."""
-    try:
-        return _design_cached(c, tech)
-    except TypeError:  # an unhashable config (never the validated models): no cache
-        return _design(c, tech)
+    with np.errstate(all="ignore"):  # an absurd input's overflow: refused below, in one line
+        try:
+            d = _design_cached(c, tech)
+        except TypeError:  # an unhashable config (never the validated models): no cache
+            d = _design(c, tech)
+    return checked(c, tech, d)
 
 
 def register_design(r) -> Optional[flipflop.RegisterDesign]:

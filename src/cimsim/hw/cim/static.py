@@ -18,9 +18,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from ..circuits import leakage
 from ..parts.cell import DEFAULT_CELL
-from .derive import DeriveError
+from . import finite
+from .finite import DeriveError
 
 
 @dataclass(frozen=True)
@@ -41,11 +44,15 @@ def static(c, tech, d) -> Static:
     naming the field when it cannot be derived (no technology block; devices with no off
     current at the node)."""
     try:
-        return _static(c, tech, d)
+        with np.errstate(all="ignore"):  # an absurd input's overflow: refused below
+            s = _static(c, tech, d)
     except DeriveError:
         raise
     except ValueError as exc:
         raise DeriveError("leakage_devices", str(exc)) from None
+    if (bad := finite.problem(c, tech, {"static power": ("static_power", s.power_w)})) is not None:
+        raise DeriveError(*bad)
+    return s
 
 
 def _static(c, tech, d) -> Static:

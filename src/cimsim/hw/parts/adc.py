@@ -9,7 +9,7 @@ designs scaled by node and supply; SAR time from NeuroSim); a number the section
 from __future__ import annotations
 
 import math
-from typing import Literal, Optional
+from typing import ClassVar, Literal, Optional
 
 from pydantic import Field, model_validator
 
@@ -96,6 +96,9 @@ class ADC(Strict):
         "node (sar: bits+1 cycles, flash: one, ramp: 2^bits; NeuroSim's cycle moved to the "
         "node and supply). Not with current_sense (its time is the column's sensing time) or "
         "`counting`.")
+
+    #: fields of which a config gives one (an override giving one names the other to leave out)
+    EXCLUSIVE: ClassVar[tuple] = (("per_array", "columns_per_adc"),)
 
     @model_validator(mode="after")
     def _sharing(self) -> "ADC":

@@ -1,0 +1,103 @@
+"""Reading a config's YAML: a SafeLoader that refuses duplicate keys and keys that are no
+plain name, supports merge keys and YAML 1.2 exponent floats, and a bound on the composed node
+graph (depth, alias expansion) checked before anything is constructed. :func:`.loader.read_yaml`
+uses them."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import yaml
+
+#: deepest nesting a config may have (a real one has 4 levels; this bounds hostile input)
+MAX_DEPTH = 32
+#: most nodes a config may have once its aliases are expanded (a real one has a few hundred;
+#: this bounds YAML alias bombs, small node graphs that expand to billions of values)
+MAX_NODES = 100_000
+
+
+class UniqueKeyLoader(yaml.SafeLoader):
+    """SafeLoader that refuses duplicate keys instead of keeping the last one, and keys that
+    are no plain name (a list or mapping as a key: YAML's complex keys). YAML 1.1 merge keys
+    (``<<: *anchor``) work: a key the mapping gives itself overrides a merged one, and a key
+    given twice in the mapping itself is still refused."""
+
+
+# YAML 1.2's floats with an exponent and no dot (``endurance: 1e12``), which YAML 1.1 (PyYAML)
+# reads as text: numbers, as every bundled config writes them (a number field takes no text)
+UniqueKeyLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float", re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+    list("-+0123456789"))
+
+
+class KeyNotAName(yaml.YAMLError):
+    """A complex key (``? [a, b]``): the message says where and what it is."""
+
+
+def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False):
+    seen: dict[Any, int] = {}
+    for key_node, _ in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge":
+            continue  # `<<: *anchor`: merged below, its keys may be overridden here
+        if not isinstance(key_node, yaml.ScalarNode):
+            kind = "a list" if isinstance(key_node, yaml.SequenceNode) else "a mapping"
+            raise KeyNotAName(f"line {key_node.start_mark.line + 1}: a key must be a plain name "
+                               f"(such as cores), not {kind}")
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r}", key_node.start_mark
+            )
+        seen[key] = 1
+    return loader.construct_mapping(node, deep=deep)  # SafeConstructor's: flattens `<<` first
+
+
+UniqueKeyLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping
+)
+
+
+def graph_error(node: yaml.Node) -> str | None:
+    """Why the composed node graph is no config, or None: nested deeper than
+    :data:`MAX_DEPTH`, an alias that contains itself, or more than :data:`MAX_NODES` nodes
+    once aliases are expanded. Each node is visited once (aliases make the graph a DAG, and
+    walking it as a tree takes exponential time): a node met again adds its known expanded
+    size and height. The walk stops at the first excess."""
+    size: dict[int, int] = {}  # id(node) -> expanded node count, once finished
+    height: dict[int, int] = {}  # id(node) -> levels from it to its deepest leaf (1: a leaf)
+    on_path = {id(node)}
+    stack = [(node, iter(_children(node)))]
+    too_deep = f"nested deeper than {MAX_DEPTH} levels; not a cimsim config"
+    while stack:
+        n, children = stack[-1]
+        child = next(children, None)
+        if child is None:
+            stack.pop()
+            on_path.discard(id(n))
+            kids = _children(n)
+            size[id(n)] = 1 + sum(size[id(c)] for c in kids)
+            height[id(n)] = 1 + max((height[id(c)] for c in kids), default=0)
+            if size[id(n)] > MAX_NODES:
+                return (f"its aliases expand to more than {MAX_NODES:,} keys and values (an alias bomb?); "
+                        "not a cimsim config")
+            continue
+        if id(child) in size:  # met before (an alias): its size counts again, unvisited
+            if len(stack) + height[id(child)] > MAX_DEPTH:
+                return too_deep
+            continue
+        if id(child) in on_path:
+            return "an alias contains itself; not a cimsim config"
+        if len(stack) >= MAX_DEPTH:
+            return too_deep
+        on_path.add(id(child))
+        stack.append((child, iter(_children(child))))
+    return None
+
+
+def _children(n: yaml.Node) -> list[yaml.Node]:
+    if isinstance(n, yaml.MappingNode):
+        return [x for kv in n.value for x in kv]
+    if isinstance(n, yaml.SequenceNode):
+        return list(n.value)
+    return []
