@@ -306,7 +306,8 @@ class PIM(Component):
         # (a device holding the cache itself appends its own ops' rows in its own memory)
         return OpCost(
             compute_s=compute,
-            latency_s=np.full(len(idx), c.op_overhead + access),
+            latency_s=(np.full(len(idx), c.op_overhead + access) if ops.launch is None else
+                       np.where(ops.dispatched(idx), c.op_overhead, 0.0) + access),  # one command a group
             bytes=nbytes,
             write_bytes=written,
             energy={"compute": e_compute},

@@ -340,6 +340,8 @@ class Processor(Component):
             overhead = np.full(len(idx), float(cfg.op_overhead))
             for kind, seconds in cfg.op_overhead_by_kind.items():
                 overhead[kinds == ops.kind_codes[kind]] = seconds
+        if ops.launch is not None:  # one dispatch per launch group: its first op pays it
+            overhead = np.where(ops.dispatched(idx), overhead, 0.0)
         if cfg.single_stream_bandwidth is not None:  # a GEMV is one stream from the backing store
             gemv = (macs > 0) & (ops.rows[idx] <= 1)
             backing = traffic.bytes[self.levels[-1]]

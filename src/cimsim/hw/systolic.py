@@ -104,7 +104,8 @@ class SystolicArray(Component):
         wl = self.weight_level
         nbytes = {link: a_in + a_out + np.where(stationary, 0.0, w)}
         nbytes[wl] = np.where(stationary, w, 0.0)
-        latency = c.op_overhead + self.hw.resource(link).latency_s() + np.where(
+        overhead = c.op_overhead if ops.launch is None else np.where(ops.dispatched(idx), c.op_overhead, 0.0)
+        latency = overhead + self.hw.resource(link).latency_s() + np.where(
             stationary, self.hw.resource(wl).latency_s(), 0.0)
         writes = {link: a_out}  # the outputs go back; operands come in
         add_stored(ops, idx, self.hw.store_target, nbytes, writes)  # KV-cache appends

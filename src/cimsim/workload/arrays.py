@@ -159,7 +159,7 @@ def op_arrays(workload) -> OpArrays:
                     c.in_ids[i_entry].astype(np.int64), win, im2col, size, reads, store,
                     activity=activity_columns(c.tags, no, c.op_names, workload.name),
                     weight_row_bytes=wrow, serial_ops=_serial_column(c.tags, no, c.op_names, workload.name),
-                    stage=_stages(workload))
+                    stage=_stages(workload), launch=_launch_column(c.tags, no))
 
 
 def _stages(workload) -> np.ndarray | None:
@@ -185,6 +185,28 @@ def _serial_column(tags, n: int, names, workload: str) -> np.ndarray | None:
                             "is not allowed; it must be a number >= 0 (operations one after another "
                             "per element)")
     return col
+
+
+def _launch_column(tags, n: int) -> np.ndarray | None:
+    """The ``launch`` tag per op as group numbers in order of first appearance (-1 where
+    absent; None when no op states one); any JSON value names a group."""
+    col = tags.columns.get("launch")
+    if col is None or n == 0:
+        return None
+    has = np.array(["launch" in o for o in tags.orders], dtype=bool)[np.asarray(tags.order_code)]
+    return first_appearance(np.asarray(col[1], dtype=np.int64), has)
+
+
+def first_appearance(codes: np.ndarray, has: np.ndarray) -> np.ndarray:
+    """``codes`` renumbered 0, 1, ... in order of first appearance where ``has``, -1 elsewhere."""
+    out = np.full(len(codes), -1, dtype=np.int64)
+    sel = np.flatnonzero(has)
+    if len(sel):
+        uniq, first, inv = np.unique(codes[sel], return_index=True, return_inverse=True)
+        rank = np.empty(len(uniq), dtype=np.int64)
+        rank[np.argsort(first, kind="stable")] = np.arange(len(uniq))
+        out[sel] = rank[inv]
+    return out
 
 
 def _dtype_names(codes: np.ndarray) -> np.ndarray:
@@ -262,7 +284,18 @@ def op_arrays_reference(workload) -> OpArrays:
                     weight_row_bytes=wrow,
                     serial_ops=(np.array([float(op.tags.get("serial_ops", 0.0)) for op in workload.ops])
                                 if any("serial_ops" in op.tags for op in workload.ops) else None),
-                    stage=_stages(workload))
+                    stage=_stages(workload), launch=_launch_reference(workload.ops))
+
+
+def _launch_reference(ops) -> np.ndarray | None:
+    """:func:`_launch_column`, op by op: a group per distinct JSON value, numbered in order."""
+    import json
+
+    if not any("launch" in op.tags for op in ops):
+        return None
+    seen: dict[str, int] = {}
+    return np.array([seen.setdefault(json.dumps(op.tags["launch"], sort_keys=True), len(seen))
+                     if "launch" in op.tags else -1 for op in ops], dtype=np.int64)
 
 
 def _activity_reference(ops):

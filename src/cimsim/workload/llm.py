@@ -30,6 +30,8 @@ requests in a decode step), ``d_h`` the head width, ``H`` query heads and
                     softmax_r
                     ctx_r    = p_r . V_r     (batch H_kv, m = g x tokens, k = keys, n = d_h)
     gather ctx_r -> out_proj (H d_h -> hidden) -> residual add
+    (each part over the requests is one kernel launch, tag ``launch``: a paged-attention
+    kernel runs every request's scores, softmax or context; the gather rides on the last)
     norm2 -> ffn up (hidden -> 2 ffn gated, else ffn) -> activation -> down -> residual add
 
 then a final norm, the LM head on each request's last token (hidden -> vocab),
@@ -281,7 +283,8 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
     requests : requests in all (default: ``batch``), queued in order at time 0.
     batching : "static" or "continuous" (module docstring).
     attention : "per-request" (one scores, softmax and context op per request: exact ragged
-        lengths, as paged attention reads them) or "padded" (a decode step's attention as one
+        lengths, as paged attention reads them, each part one kernel launch for all requests)
+        or "padded" (a decode step's attention as one
         op over every running request's cache padded to the longest, as static batching in
         Hugging Face generate pads it: one kernel, padding read and computed).
     sub_batches : each decode step's running requests split into this many groups that pass
@@ -338,6 +341,7 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
                      + f"-{lengths_tag(P, D)}-{dtype}")
     b = WorkloadBuilder(wname, by_id=True)
     n_tensors = [0]
+    n_launch = [0]  # kernel launches numbered so far (tag ``launch``)
 
     def T(name, shape, dt, role="activation") -> int:
         i = b.tensor(name, shape, dt, role)
@@ -366,6 +370,10 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
         """qkv and attention per request (keys: its own in a prefill, its cache in a decode
         step); returns the context rows of all requests."""
         outs, per = [], []
+        # one launch each for the scores, softmax and context of every request (integers, so
+        # that replicated decode steps move them as they move the step tag)
+        launch = n_launch[0]
+        n_launch[0] += 3
         for r, n_tok in zip(reqs, tokens):
             qr = T(f"{q_}.r{r}.q", (n_tok, H * dh), dtype)
             kr = T(f"{q_}.r{r}.k", (n_tok, Hkv * dh), dtype)
@@ -383,18 +391,18 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
                 V = T(f"{q_}.r{r}.V_cache", (Hkv, n_key, dh), dtype, "input")
             s = T(f"{q_}.r{r}.scores", (Hkv, g * n_tok, n_key), dtype)
             op(f"{q_}.r{r}.scores", "matmul", [qr, K], [s], m=g * n_tok, k=dh, n=n_key,
-               batch=Hkv, tags={**tg, "part": "scores", "request": r})
+               batch=Hkv, tags={**tg, "part": "scores", "request": r, "launch": launch + 0})
             pr = T(f"{q_}.r{r}.probs", (Hkv, g * n_tok, n_key), dtype)
             op(f"{q_}.r{r}.softmax", "softmax", [s], [pr],
-               tags={**tg, "part": "softmax", "request": r})
+               tags={**tg, "part": "softmax", "request": r, "launch": launch + 1})
             o = T(f"{q_}.r{r}.ctx", (n_tok, H * dh), dtype)
             op(f"{q_}.r{r}.ctx", "matmul", [pr, V], [o], m=g * n_tok, k=n_key, n=dh, batch=Hkv,
-               tags={**tg, "part": "context", "request": r})
+               tags={**tg, "part": "context", "request": r, "launch": launch + 2})
             ctx.append(o)
         if len(ctx) == 1:
             return ctx[0]
         c = T(f"{q_}.ctx", (rows, H * dh), dtype)
-        op(f"{q_}.gather", "copy", ctx, [c], tags={**tg, "part": "gather"})
+        op(f"{q_}.gather", "copy", ctx, [c], tags={**tg, "part": "gather", "launch": launch + 2})
         return c
 
     def forward(p: str, x: int, reqs: list[int], tokens: list[int], keys: list[int],
@@ -512,8 +520,9 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
             extra += cur.o1 - cur.o0
             cur.count += 1
             ends = built[-1][4]
+            n_launch[0] += step_launches  # the launches it numbers, as the op-by-op build would
         else:
-            o0, t0 = len(b), n_tensors[0]
+            o0, t0, l0 = len(b), n_tensors[0], n_launch[0]
             ends = []
         for j, grp in enumerate(groups):  # independent chains (NeuPIMs' sub-batch interleaving)
             keys = [keys_of[r] for r in grp]
@@ -532,6 +541,7 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
             for r in grp:
                 last_op[r] = ends[j] + extra
         if cur is None:
+            step_launches = n_launch[0] - l0
             built.append((o0, len(b), t0, n_tensors[0], ends))
             if replicate and third_step_repeats(built):
                 cur = Stretch(o0, len(b), t0, n_tensors[0], it)

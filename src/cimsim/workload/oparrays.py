@@ -91,6 +91,10 @@ class OpArrays:
     #: first dimension: ``K`` of a ``[N, K]`` weight, ``N`` of a ``[K, N]`` one), the contiguous
     #: run a kernel streams; the whole weight when it has one dimension, 0 without a weight
     weight_row_bytes: np.ndarray | None = None
+    #: int64: the op's kernel launch (tag ``launch``: ops of one value are one launch, e.g. a
+    #: batch's per-request attention run by one paged-attention kernel), numbered in order of
+    #: first appearance; -1 where an op states none (its own launch). None when no op states one.
+    launch: np.ndarray | None = None
 
     def mac_dtype_ok(self) -> np.ndarray:
         """bool per op: its dtype is a compute dtype (:attr:`compute_dtypes`). A MAC op in
@@ -98,6 +102,20 @@ class OpArrays:
         accelerator claims: a CIM array, PIM unit or systolic array quantizes real numbers; it
         stays on the host processor, which refuses it (it has MAC rates per compute dtype)."""
         return np.isin(self.dtype, self.compute_dtypes)
+
+    def dispatched(self, idx) -> np.ndarray:
+        """bool per op of ``idx``: it pays a dispatch (kernel launch, PIM command): every op but
+        those of a launch group (:attr:`launch`) whose earlier op in ``idx`` paid it."""
+        out = np.ones(len(idx), dtype=bool)
+        if self.launch is None:
+            return out
+        g = self.launch[idx]
+        grouped = np.flatnonzero(g >= 0)
+        if len(grouped):
+            _, first = np.unique(g[grouped], return_index=True)
+            out[grouped] = False
+            out[grouped[first]] = True
+        return out
 
     def stored(self, idx) -> np.ndarray | None:
         """:attr:`store_bytes` of the ops ``idx``, or None when none of them stores a byte."""

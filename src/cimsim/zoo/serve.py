@@ -11,17 +11,16 @@ downloaded or materialised) and traced by :func:`cimsim.workload.trace.trace`:
    tensor is flattened), so the three give the prefill at any prompt length exactly. The decode
    step is traced at batch 1 against caches of 8 and 9 tokens; every dimension is affine in the
    cached tokens (the cache, its concatenation with the new row, the scores over ``c + 1`` keys):
-   ``dim(c) = dim(8) + (c - 8) x (dim(9) - dim(8))``. Five small traces, whatever the lengths
-   and steps (a 7B model's prefill traces in minutes at 1,024 tokens, seconds at 16).
-2. **A request's own ops.** An op of a decode step whose dimensions or tensors change with the
-   cache length reads that request's cache (attention over it, the cache concatenation, the
-   mask); an op of a prefill whose sizes grow faster than the prompt (ratios other than 1 or 2
-   between the traces at ``P`` and ``2P``) mixes the prompt's tokens (scores, softmax, context,
-   the causal mask). These stay one op per request, at its own length.
-3. **Batched ops.** Every other op (the weight matmuls, norms, RoPE, activations, the LM head)
-   works row by row; the requests of an iteration share one op over all their rows (a matmul's
-   ``m`` summed), reading each weight once, as :func:`llm_serving` does. A tensor an own op
-   reads or writes is one per request (a batched op reads or writes every request's part; a
+   ``dim(c) = dim(8) + (c - 8) x (dim(9) - dim(8))``. Five small traces (a 7B model's prefill
+   traces in minutes at 1,024 tokens, seconds at 16).
+2. **A request's own ops.** A decode op whose dimensions or tensors change with the cache
+   length reads that request's cache (attention, the cache concatenation, the mask); a prefill
+   op whose sizes grow faster than the prompt (ratios other than 1 or 2 between ``P`` and
+   ``2P``) mixes its tokens (scores, softmax, context, causal mask). These stay one op per
+   request at its own length, the requests' copies one kernel launch (tag ``launch``).
+3. **Batched ops.** Every other op (weight matmuls, norms, RoPE, activations, LM head) works row
+   by row: the requests of an iteration share one op over their rows (``m`` summed), reading
+   each weight once, as :func:`llm_serving` does. An own op's tensors are one per request (a
    batched matmul fed by them gathers them first, as the generator gathers the attention's
    context rows); the others are one per iteration; weights are shared.
 4. **The cache read in place** (:func:`_fold_cache`). HF's eager attention concatenates the
@@ -43,8 +42,7 @@ downloaded or materialised) and traced by :func:`cimsim.workload.trace.trace`:
 What matches ``cimsim workload llm`` for the same model and options (held by the tests): every
 iteration's MACs, the weight bytes the matmuls read, and the KV cache read per layer per step
 (``2 L H_kv d_h`` elements, ``L`` the cached tokens and the step's own row). What differs is
-what the model really does besides: RoPE, norm gains, biases, the embedding rows gathered,
-HF's kernel count.
+what the model really does besides: RoPE, norm gains, biases, the embedding rows, HF's kernels.
 
 ``tensor_parallel=N``: the config sharded as :func:`cimsim.workload.llm.shard` splits it
 (heads, KV heads, FFN, vocabulary; ``head_dim`` kept), checked against the share's closed-form
@@ -492,7 +490,8 @@ def trace_serving(zoo_name: str, *, prompt, decode, batch: int = 1, requests: in
                          [pick(i) for i in outs], m=dims[j][0], k=dims[j][1], n=dims[j][2],
                          batch=dims[j][3], weight=None if wt is None else pick(wt), fn=fn,
                          ops_per_element=ope,
-                         tags={**otags, **tags, **stored(oname, [(r, tm, c)]), "request": r},
+                         tags={**otags, **tags, **stored(oname, [(r, tm, c)]), "request": r,  # one
+                               "launch": launches.setdefault((prefix, oname), len(launches))},  # kernel
                          generic_macs=gm)
         new_ids = T(f"{prefix}.next_ids", [len(parts), 1], "activation")
         gate(f"{prefix}.sample", "reduction", tids(tm0.logits), [new_ids],
@@ -511,7 +510,7 @@ def trace_serving(zoo_name: str, *, prompt, decode, batch: int = 1, requests: in
 
     # ------------------------------------------------------------------ iterations
     n_req = len(P)
-    holder: dict[int, int] = {}
+    holder, launches = {}, {}  # request -> its sampled ids; (prefix, op) -> its launch number
     first_op, last_op = [0] * n_req, [0] * n_req
     step_end, step_tokens, step_kind = [], [], []
     extra = 0
@@ -540,8 +539,9 @@ def trace_serving(zoo_name: str, *, prompt, decode, batch: int = 1, requests: in
             extra += cur.o1 - cur.o0
             cur.count += 1
             ends = built[-1][4]
+            launches.update({(o0, cur.count, i): len(launches) + i for i in range(step_launches)})
         else:
-            o0, s0 = len(b), n_t[0]
+            o0, s0, l0 = len(b), n_t[0], len(launches)
             ends = []
         for j, grp in enumerate(groups):
             rs = [reqs[i] for i in grp]
@@ -558,6 +558,7 @@ def trace_serving(zoo_name: str, *, prompt, decode, batch: int = 1, requests: in
             for r in rs:
                 last_op[r] = ends[j] + extra
         if cur is None:
+            step_launches = len(launches) - l0  # a replica numbers as many (op-by-op build's)
             built.append((o0, len(b), s0, n_t[0], ends))
             if replicate and third_step_repeats(built):
                 cur = Stretch(o0, len(b), s0, n_t[0], it)

@@ -1,0 +1,71 @@
+"""Ops of one kernel launch (tag ``launch``) pay one dispatch: a paged-attention kernel runs
+every request's scores (softmax, context) at once, where one op per request paid a launch
+each (a new user held Llama-2-7B at batch 8 on gpu-hbm3 against NVIDIA's NeMo figures: the
+per-request attention's 672 launches a step made its time per token 1.47x the padded one's).
+"""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+
+from cimsim import simulate
+from cimsim.workload import Op, Tensor, Workload
+from cimsim.workload.arrays import op_arrays_reference
+from cimsim.workload.llm import llm_serving
+
+from conftest import ROUND_ARCH, make_arch
+from test_llm import TINY
+
+
+def _three(launch):
+    """Three independent reductions of 1 MiB (fp32), tagged ``launch`` as given per op."""
+    t = [Tensor(f"x{i}", (262144,), "fp32", "input") for i in range(3)]
+    t += [Tensor(f"s{i}", (1,), "fp32", "activation") for i in range(3)]
+    ops = [Op(f"r{i}", "reduction", (f"x{i}",), (f"s{i}",),
+              tags={} if launch[i] is None else {"launch": launch[i]}) for i in range(3)]
+    return Workload("three", t, ops)
+
+
+def test_dispatched_marks_the_first_op_of_each_launch_in_program_order():
+    w = _three(["a", "b", "a"])
+    ops = w.arrays
+    assert ops.launch.tolist() == [0, 1, 0]  # numbered in order of first appearance
+    assert op_arrays_reference(w).launch.tolist() == [0, 1, 0]
+    assert ops.dispatched(np.arange(3)).tolist() == [True, True, False]
+    assert ops.dispatched(np.array([2, 1])).tolist() == [True, True]  # its first op among these
+    assert _three([None, 7, 7]).arrays.launch.tolist() == [-1, 0, 0]
+    assert _three([None] * 3).arrays.launch is None
+    assert _three([None] * 3).arrays.dispatched(np.arange(3)).tolist() == [True] * 3
+
+
+def test_a_launch_group_pays_one_op_overhead_on_the_processor():
+    """10 us of dispatch each; one processor runs the three one after another, each moving its
+    1 MiB + 4 B over the 10 GB/s DRAM (100 ns latency): alone 3 x (10 us + 100 ns + t), in one
+    launch 10 us + 3 x (100 ns + t)."""
+    d = copy.deepcopy(ROUND_ARCH)
+    d["processor"]["op_overhead"] = "10 us"
+    arch = make_arch(processor=d["processor"])
+    t = (2**20 + 4) / 10e9
+    alone = simulate(arch, _three([None] * 3)).latency_s
+    grouped = simulate(arch, _three(["k"] * 3)).latency_s
+    assert alone == pytest.approx(3 * (10e-6 + 100e-9 + t), rel=1e-12, abs=0)
+    assert grouped == pytest.approx(10e-6 + 3 * (100e-9 + t), rel=1e-12, abs=0)
+
+
+def test_a_decode_steps_per_request_attention_is_three_launches_a_layer():
+    """TINY at batch 4: per request a scores, softmax and context op (and a gather), but three
+    launches per layer per step: as many dispatches as the padded attention's three ops."""
+    w = llm_serving(TINY, prompt=[3, 5, 2, 4], decode=3, batch=4)
+    ops = w.arrays
+    names = w.columns.op_names.tolist()
+    step = [i for i, n in enumerate(names) if n.startswith("it2.decode.l0.")]
+    attn = [i for i in step if any(p in names[i] for p in (".scores", ".softmax", ".ctx", ".gather"))]
+    assert len(attn) == 3 * 4 + 1
+    assert int(ops.dispatched(np.array(attn)).sum()) == 3
+    padded = llm_serving(TINY, prompt=[3, 5, 2, 4], decode=3, batch=4, attention="padded")
+    pn = padded.columns.op_names.tolist()
+    assert len([n for n in pn if n.startswith("it2.decode.l0.") and
+                any(p in n for p in (".scores", ".softmax", ".ctx"))]) == 3
