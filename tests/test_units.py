@@ -275,3 +275,25 @@ def test_workload_name_empty_is_refused_and_huge_counts_print_plainly(tmp_path):
                                   "100000000", "--steps", "4", "-o", str(out)])
     assert r.exit_code == 0, r.output
     assert "(320 PMAC), weights 320 PB" in r.output
+
+
+def test_an_empty_name_is_refused_by_trace_and_the_python_generators(tmp_path):
+    """`trace --name ""` wrote the file under its stem in silence, and the generators took ""
+    for "no name" (as `workload --name ""` did before it was refused)."""
+    from click.testing import CliRunner
+
+    from cimsim.cli import main
+    from cimsim.errors import WorkloadError
+    from cimsim.workload.generators import lstm, tcn, transformer
+    from cimsim.workload.llm import LLMModel, llm_serving
+
+    out = tmp_path / "t.json"
+    r = CliRunner().invoke(main, ["trace", "--zoo", "lstm", "--name", "", "-o", str(out)])
+    assert r.exit_code == 2 and not out.exists()
+    assert "Invalid value for '--name': the name is empty; give a name" in r.output
+    tiny = LLMModel(layers=1, hidden=8, heads=2, kv_heads=1, ffn=8, vocab=4, head_dim=4, gated=True)
+    for make in (lambda: lstm(4, 4, 1, steps=2, name=""), lambda: tcn(4, 8, name=""),
+                 lambda: transformer(4, 8, 2, 16, name=""),
+                 lambda: llm_serving(tiny, prompt=2, decode=1, batch=1, name="")):
+        with pytest.raises(WorkloadError, match="the workload 'name' is empty; give a name"):
+            make()

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import pytest
 from click.testing import CliRunner
 
 from cimsim.bundled import resolve_config
@@ -178,3 +179,29 @@ def test_a_set_of_one_of_two_exclusive_fields_names_the_files_other_one():
     r = CliRunner().invoke(main, ["run", "rram-cim", "lstm", "--set", "cim.adc.columns_per_adc=8",
                                   "--set", "cim.adc.per_array=null"])
     assert r.exit_code == 0, r.output
+
+
+@pytest.mark.parametrize("where", ["memory", "links", "component"])
+def test_a_level_link_or_component_named_with_a_control_character_is_refused(where):
+    """A level, link or component name becomes column names and table rows: an escape sequence
+    in it recoloured the terminal six times in `cimsim run` (only the architecture's name was
+    checked)."""
+    import copy
+
+    from cimsim.config import architecture_from_dict
+    from cimsim.errors import ConfigError
+
+    from conftest import ROUND_ARCH, ROUND_LINK
+
+    d = copy.deepcopy(ROUND_ARCH)
+    bad = "dr\x1b[31mam"
+    if where == "memory":
+        d["memory"] = {"sram": d["memory"]["sram"], bad: d["memory"]["dram"]}
+    elif where == "links":
+        d["links"] = {bad: dict(ROUND_LINK)}
+    else:
+        d[bad] = d.pop("processor")
+        d[bad]["type"] = "processor"
+    with pytest.raises(ConfigError, match=r"holds the control character '\\x1b'") as e:
+        architecture_from_dict(d)
+    assert "\x1b" not in str(e.value) and "\n" not in str(e.value)

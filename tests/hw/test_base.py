@@ -135,3 +135,19 @@ def test_no_declared_area_gives_nan_area_efficiency(round_arch):
     assert r.area_m2 == 0.0 and np.isnan(r.ops_per_s_per_m2)
     assert r.to_json()["ops_per_s_per_m2"] is None  # JSON has no NaN
     assert r.ops_per_j > 0
+
+
+def test_names_plug_ins_import_from_hw_base_stay_there():
+    """``cimsim/hw/base.py`` is the protocol the README points plug-ins to: what it exported
+    before 0.5 moved ``Technology``, ``Register`` and the rate-free view to their own modules
+    still imports from it."""
+    import cimsim.hw.base as base
+    from cimsim.hw.ratefree import RateFree
+    from cimsim.hw.technology import Register, Technology
+
+    assert (base.Technology, base.Register, base.RateFree) == (Technology, Register, RateFree)
+    for name in ("Meters", "NonNegativeFloat", "Volts", "Bytes", "Seconds", "RATE", "is_rate",
+                 "Strict", "ComponentConfig", "MemoryLevel", "Link", "Component", "Plan", "OpCost",
+                 "Hardware", "Pattern", "STREAM", "add_stored", "Resource", "MemoryResource",
+                 "LinkResource"):
+        assert hasattr(base, name), name

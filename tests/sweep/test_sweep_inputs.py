@@ -224,3 +224,17 @@ def test_a_range_end_outside_the_fields_domain_is_refused_up_front(tmp_path, par
     assert res.stderr.startswith(f"Error: --param {param}: the range's {end} is outside the "
                                  "field's domain in config cpu-ddr5 "), res.stderr
     assert not out.exists()
+
+
+def test_sweeping_one_of_a_pair_the_file_gives_says_what_a_sweep_can_do(tmp_path):
+    """rram-cim-derived gives cim.adc.columns_per_adc; sweeping cim.adc.per_array is refused
+    before the plan, and the fix is one a sweep can apply (it said `'...': None`, a Python
+    override, and `--param FIELD=null` is refused)."""
+    res = CliRunner().invoke(main, ["sweep", "rram-cim-derived", "-w", "lstm", "--param",
+                                    "cim.adc.per_array=1,2", "-o", str(tmp_path / "s.parquet")])
+    assert res.exit_code == 1, res.output
+    line = res.output.strip().splitlines()[-1]
+    assert "the file gives cim.adc.columns_per_adc (8), which cim.adc.per_array replaces" in line
+    assert line.endswith("a sweep leaves no field out: sweep a copy of the config without the "
+                         "file's one"), line
+    assert "None" not in line and not (tmp_path / "s.parquet").exists()

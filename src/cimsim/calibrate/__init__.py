@@ -87,9 +87,8 @@ def calibrate(path: str | Path | None = None, quick: bool = False, prefer_torch:
               timing: Timing | None = None):
     """Measure this host and return ``(Calibration, YAML text)``; write the YAML to ``path``
     if given. The text is checked to load as an architecture before it is written."""
-    import yaml
-
     from ..config import architecture_from_dict
+    from ..config.yamlread import load_text
     from ..errors import CimsimError
 
     if path is not None and not Path(path).resolve().parent.is_dir():
@@ -97,7 +96,7 @@ def calibrate(path: str | Path | None = None, quick: bool = False, prefer_torch:
     timing = timing or CALIBRATION
     cal = measure(quick=quick, prefer_torch=prefer_torch, log=log, threads=threads, timing=timing)
     text = to_yaml(cal, command, timing.statistic)
-    architecture_from_dict(yaml.safe_load(text), source=str(path or "<calibration>"))
+    architecture_from_dict(load_text(text), source=str(path or "<calibration>"))
     if path is not None:
         try:
             Path(path).write_text(text)

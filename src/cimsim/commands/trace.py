@@ -10,7 +10,7 @@ import click
 
 from ..errors import CimsimError
 from . import OneLineErrors, created, full_path, new_folder
-from .workload import serving_options, serving_params
+from .workload import check_name, serving_options, serving_params
 
 #: flags replaced by --zoo / --param: what to write instead (one line each)
 _MOVED = {
@@ -24,14 +24,14 @@ _MOVED = {
 
 
 def _kv(pairs, option) -> dict:
-    import yaml
+    from ..config.yamlread import load_text
 
     out = {}
     for p in pairs:
         key, sep, value = p.partition("=")
         if not sep or not key.isidentifier():
             raise click.UsageError(f"{option} '{p}' must be KEY=VALUE with KEY a name")
-        v = yaml.safe_load(value)
+        v = load_text(value)
         out[key] = tuple(v) if isinstance(v, list) else v
     return out
 
@@ -55,7 +55,8 @@ def _moved(ctx, param, value):
 @click.argument("spec", required=False, metavar="PATH.py:FACTORY|package.module:FACTORY")
 @click.option("-o", "--output", default=None, type=click.Path(),
               help="Workload JSON to write; a directory when --zoo names a family.")
-@click.option("--name", default=None, help="Workload name (default: the file name without .json).")
+@click.option("--name", default=None, callback=check_name,
+              help="Workload name (default: the file name without .json).")
 @click.option("--allow-unknown", is_flag=True,
               help="Keep aten ops without a mapping as generic ops carrying their FLOP-counter MACs "
                    "(listed in the metadata) instead of failing.")
@@ -144,7 +145,7 @@ def trace_command(ctx, spec, output, name, allow_unknown, zoo_name, params, real
             model, inputs, kwargs = load_factory(spec, with_kwargs=True)
             path = Path(output)
             made = new_folder(path)
-            w = trace(model, inputs, name=name or path.stem, allow_unknown=allow_unknown,
+            w = trace(model, inputs, name=path.stem if name is None else name, allow_unknown=allow_unknown,
                       example_kwargs=kwargs or None, stats_bits=sbits, dtype=dtype)
             save_workload(w, path)
             _report(w, path, time.perf_counter() - t0, made)
@@ -167,7 +168,7 @@ def trace_command(ctx, spec, output, name, allow_unknown, zoo_name, params, real
                            sbits, dtype, made if i == 0 else None)
             return
         path = Path(output)
-        _trace_zoo(zoo, zoo_name, path, name or path.stem, overrides, real_weights, allow_unknown,
+        _trace_zoo(zoo, zoo_name, path, path.stem if name is None else name, overrides, real_weights, allow_unknown,
                    sbits, dtype)
     except CimsimError as exc:
         raise click.ClickException(str(exc)) from None

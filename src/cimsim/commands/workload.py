@@ -73,7 +73,7 @@ def _workload_suffix(ctx, param, value):
 _output = click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
                        required=True, callback=_workload_suffix,
                        help="Workload file to write: .json, or .npz for the compact columnar form.")
-def _check_name(ctx, param, value):
+def check_name(ctx, param, value):
     """``--name ""`` was dropped in silence (the default name used): refused, as a name with a
     control character is."""
     from ..errors import name_problem
@@ -83,7 +83,7 @@ def _check_name(ctx, param, value):
     return value
 
 
-_name = click.option("--name", default=None, callback=_check_name,
+_name = click.option("--name", default=None, callback=check_name,
                      help="Workload name (default: from the parameters).")
 _dtype = _opt("--dtype", default="fp32", help=f"Data type: {'|'.join(DTYPES)}.")
 _batch = _opt("--batch", type=int, default=1, help="Batch size B.")

@@ -20,7 +20,7 @@ from . import legacy, marks
 from .models import RESERVED, Architecture
 from .paths import resolve
 from .walk import did_you_mean, model_at, parse_flag
-from .yamlread import KeyNotAName, UniqueKeyLoader, graph_error
+from .yamlread import KeyNotAName, UniqueKeyLoader, graph_error, load_text
 
 
 def _yaml_kind(data: Any) -> str:
@@ -159,6 +159,9 @@ def architecture_from_dict(data: Mapping, source: str = "<config>",
         sections[key] = {}
         kinds, broken = reg.types(), reg.broken()
         for lv, sec in raw.items():
+            if (why := name_problem(str(lv))) is not None:  # it names columns and table rows
+                errors.append((f"{key}.{one_line(str(lv))}", f"the name {why}"))
+                continue
             type_name = sec.get("type", "fixed") if isinstance(sec, Mapping) else "fixed"
             if isinstance(type_name, str) and type_name in broken:
                 errors.append((f"{key}.{lv}.type", broken[type_name]))
@@ -207,6 +210,9 @@ def architecture_from_dict(data: Mapping, source: str = "<config>",
     components = {}
     for key, sec in data.items():
         if key in RESERVED:
+            continue
+        if (why := name_problem(str(key))) is not None:
+            errors.append((one_line(str(key)), f"the component's name {why}"))
             continue
         if not isinstance(sec, Mapping):
             errors.append((str(key), f"a component section must be a mapping (or use one of "
@@ -394,7 +400,7 @@ def _cli_number(text: str) -> Any:
 def _cli_list(text: str, where: str) -> list:
     """A list field's ``--set`` value: a YAML flow list (``[2, 2]``, ``[a, b]``)."""
     try:
-        value = yaml.safe_load(text)
+        value = load_text(text)
     except yaml.YAMLError:
         value = None
     if not isinstance(value, list):
@@ -405,7 +411,7 @@ def _cli_list(text: str, where: str) -> list:
 def _cli_table(text: str, where: str) -> dict:
     """A table field's ``--set`` value: a YAML flow mapping (``{}``, ``{2.weight: 8}``)."""
     try:
-        value = yaml.safe_load(text)
+        value = load_text(text)
     except yaml.YAMLError:
         value = None
     if not isinstance(value, dict):

@@ -31,6 +31,12 @@ UniqueKeyLoader.add_implicit_resolver(
     list("-+0123456789"))
 
 
+def load_text(text: str) -> Any:
+    """YAML text (a ``--set`` table or list, a ``--param`` value, a config cimsim wrote) read as
+    a config file is: :class:`UniqueKeyLoader`, so ``1e1`` is a number everywhere."""
+    return yaml.load(text, Loader=UniqueKeyLoader)  # noqa: S506  (a SafeLoader subclass)
+
+
 class KeyNotAName(yaml.YAMLError):
     """A complex key (``? [a, b]``): the message says where and what it is."""
 

@@ -47,7 +47,8 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..quantity import (Bytes, JoulesPerBit, JoulesPerByte, PositiveInt, Seconds,  # noqa: F401
-                        SquareMeters, Volts, BytesPerSecond, Fraction, NonNegativeInt)  # noqa: F401
+                        SquareMeters, Volts, BytesPerSecond, Fraction, NonNegativeInt,  # noqa: F401
+                        Meters, NonNegativeFloat)  # noqa: F401  (re-exported, as before 0.5's move)
 from ..workload.oparrays import OpArrays  # noqa: F401  (re-exported for components)
 from .ratefree import RATE, RateFree, is_rate  # noqa: F401  (re-exported: plug-ins import them here)
 
@@ -508,3 +509,13 @@ class Component:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.name!r})"
+
+
+def __getattr__(name: str):
+    # Technology and Register moved to .technology (which imports this module's Strict); a
+    # plug-in's ``from cimsim.hw.base import Technology`` still works
+    if name in ("Technology", "Register"):
+        from . import technology
+
+        return getattr(technology, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

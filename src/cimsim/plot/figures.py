@@ -525,7 +525,7 @@ def _draw_roofline(ax, tables, workload, note: str | None = None) -> None:
                 face = st.color if j == 0 else "none"
                 ax.scatter(ai, perf, s=14, facecolors=face, edgecolors=st.color, alpha=0.6,
                            marker=st.marker, label=f"{arch.name}: {comp.name} ops ({prec})")
-    ax.set_xlabel("arithmetic intensity [op/B] (2 x MACs / off-chip bytes)")
+    ax.set_xlabel("arithmetic intensity [op/B] (2 x MACs / backing-store bytes)")
     ax.set_ylabel("performance [op/s] (each roof at its own precision)")
     ax.set_title(f"roofline: {workload.name}" + (f"\n({note})" if note else ""), fontsize="medium")
     ax.grid(True, which="both", alpha=0.3)
@@ -537,13 +537,13 @@ def roofline(tables: Iterable[tuple[object, pd.DataFrame]], workload) -> Figure:
     ``tables`` holds ``(architecture, per-op table of workload on it)`` pairs
     (:func:`cimsim.studies.op_tables`).
 
-    Arithmetic intensity is ``2 * MACs / off-chip bytes`` [op/B] (bytes over the backing
+    Arithmetic intensity is ``2 * MACs / backing-store bytes`` [op/B] (bytes over the backing
     store, the last memory level); an op's achieved rate is ``2 * MACs / duration``
     [op/s]. Each architecture draws one roof per component that does MACs (its peak, at the
     precision that component computes in: the workload's dtype on a processor, its own
     input x weight bits on CIM arrays or a systolic array, capped by the backing store's
     effective bandwidth), and its ops are marked by the component that ran them (filled:
-    the first component, hollow: the others). Ops without off-chip traffic sit at the right
+    the first component, hollow: the others). Ops without backing-store traffic sit at the right
     edge.
     """
     return rooflines([(workload, list(tables))])

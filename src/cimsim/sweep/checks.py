@@ -35,6 +35,9 @@ def check_swept_fields(configs, specs: Sequence[ParamSpec]) -> None:
                 data = apply_overrides(data, {p.path: p.override_value(first)})
             except ConfigError as exc:  # a field of it, set where it cannot be (one of a pair)
                 why = str(exc).split(f"override '{p.path}': ", 1)[-1]
+                if "; leave the file's out too: " in why:  # a sweep cannot leave a field out
+                    why = (why.split("; leave the file's out too: ")[0] + "; a sweep leaves no "
+                           "field out: sweep a copy of the config without the file's one")
                 raise SweepSpecError(f"--param {p.path}: config {where}: {why}") from None
         _some_value_loads(where, base, specs)
 

@@ -180,13 +180,14 @@ def host_architecture(quick: bool = False, timing=None, threads: int = 1):
     path = os.environ.get("CIMSIM_HOST_CONFIG")
     if path:
         return load_architecture(path), f"{path}"
-    import yaml
 
     # one thread: on a shared machine a 2-thread kernel whose second thread is descheduled
     # waits at its barrier for a scheduler quantum, in the calibration and the cases alike
     cal, text = calibrate(quick=quick, command=f"cimsim validate (in-process, {threads} threads)",
                           threads=threads, timing=timing)
-    return architecture_from_dict(yaml.safe_load(text)), f"calibrated in-process {cal.date}"
+    from ..config.yamlread import load_text
+
+    return architecture_from_dict(load_text(text)), f"calibrated in-process {cal.date}"
 
 
 def gemv_workload(k: int, n: int):

@@ -79,7 +79,7 @@ def _recurrent(cell: str, input_size, hidden, layers, steps, batch, dtype, sched
         "notes": "tags.part: input (W_ih), recurrent (W_hh), state (c_t for LSTM, h_t for GRU)",
     }
     default = f"{cell}-L{L}-I{I}-H{H}-T{T}-B{B}-{dtype}-{schedule}"
-    return recurrent(cell, I, H, L, T, B, dtype, schedule, pointwise, name or default, meta)
+    return recurrent(cell, I, H, L, T, B, dtype, schedule, pointwise, default if name is None else name, meta)
 
 
 def lstm(input_size: int, hidden: int, layers: int = 1, *, steps: int, batch: int = 1,
@@ -252,7 +252,7 @@ def hier_attn(seq_len: int, d_model: int = 512, heads: int = 8, window: int = 10
             memory_grows_with_seq_len=True,
         )
     default = f"hier-attn-{mode}-N{N}-w{w}-d{d}-h{h}-B{B}-{dtype}"
-    return b.build(name or default, meta)
+    return b.build(default if name is None else name, meta)
 
 
 # --------------------------------------------------------------------------- transformer
@@ -329,7 +329,7 @@ def transformer(seq_len: int, d_model: int = 512, heads: int = 8, ffn: int = 204
         "norm": "post",
         "biases": "linear-layer biases not modelled",
     }
-    return b.build(name or f"transformer-L{L}-N{N}-d{d}-h{h}-f{f}-B{B}-{dtype}", meta)
+    return b.build(f"transformer-L{L}-N{N}-d{d}-h{h}-f{f}-B{B}-{dtype}" if name is None else name, meta)
 
 
 # --------------------------------------------------------------------------- TCN
@@ -368,7 +368,7 @@ def tcn(steps: int, channels: int = 256, kernel: int = 3, layers: int = 8, batch
         "receptive_field": 1 + (k - 1) * (2 ** L - 1),
         "critical_path_layers": L,
     }
-    return b.build(name or f"tcn-L{L}-T{T}-C{C}-k{k}-B{B}-{dtype}", meta)
+    return b.build(f"tcn-L{L}-T{T}-C{C}-k{k}-B{B}-{dtype}" if name is None else name, meta)
 
 
 # --------------------------------------------------------------------------- matmul / GEMV
@@ -420,7 +420,7 @@ def matmul(m: int, k: int, n: int, *, count: int = 1, chain: bool = False, opera
     }
     kind = "gemv" if M == 1 else "matmul"
     default = f"{kind}-M{M}-K{K}-N{N}-x{C}{'-chain' if chain else ''}-{operand}-{dtype}"
-    return b.build(name or default, meta)
+    return b.build(default if name is None else name, meta)
 
 
 # --------------------------------------------------------------------------- registry

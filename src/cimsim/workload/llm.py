@@ -332,7 +332,7 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
         out = T(f"{name}.sum", shape, dtype)
         op(f"{name}.allreduce", "allreduce", [part], [out], tags={**tags, "part": "allreduce"})
         return out
-    wname = name or (f"llm-L{m.layers}-d{d}-h{H}-kv{Hkv}-B{full_batch}"
+    wname = name if name is not None else (f"llm-L{m.layers}-d{d}-h{H}-kv{Hkv}-B{full_batch}"
                      + (f"-R{requests * mb}-{batching}" if requests != batch or batching != "static" else "")
                      + ("-padded" if attention == "padded" else "")
                      + (f"-sb{sub_batches}" if sub_batches > 1 else "")
@@ -484,7 +484,7 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
     step_end, step_tokens, step_macs, step_kind = [], [], [], []
     extra = 0  # ops the replicas insert before the builder's current position
     stretches: list[Stretch] = []
-    built: list[tuple] = []  # decode steps built in the current stretch: (o0, o1, t0, t1, ends)
+    built: list[tuple] = []  # decode steps built in the stretch: (o0, o1, t0, t1, ends, launches)
     cur: Stretch | None = None
     before: list[int] = []  # the ids tensors of the iteration before (AdmissionGate)
     for kind, it, reqs, cached, new_stretch in schedule(P, D, batch, batching):
@@ -520,7 +520,7 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
             extra += cur.o1 - cur.o0
             cur.count += 1
             ends = built[-1][4]
-            n_launch[0] += step_launches  # the launches it numbers, as the op-by-op build would
+            n_launch[0] += built[-1][5]  # the launches it numbers, as the op-by-op build would
         else:
             o0, t0, l0 = len(b), n_tensors[0], n_launch[0]
             ends = []
@@ -541,8 +541,7 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
             for r in grp:
                 last_op[r] = ends[j] + extra
         if cur is None:
-            step_launches = n_launch[0] - l0
-            built.append((o0, len(b), t0, n_tensors[0], ends))
+            built.append((o0, len(b), t0, n_tensors[0], ends, n_launch[0] - l0))
             if replicate and third_step_repeats(built):
                 cur = Stretch(o0, len(b), t0, n_tensors[0], it)
                 stretches.append(cur)

@@ -367,7 +367,7 @@ def trace_serving(zoo_name: str, *, prompt, decode, batch: int = 1, requests: in
     except WorkloadError:
         shape = {}
     short = "hf-" + zoo_name[3:].rsplit("/", 1)[-1][:-5] if zoo_name.endswith(".json") else zoo_name
-    wname = name or (f"serve-{short.replace(':', '-')}-B{full_batch}"  # a config.json: its stem
+    wname = name if name is not None else (f"serve-{short.replace(':', '-')}-B{full_batch}"  # a config.json: its stem
                      + (f"-R{requests * mb}-{batching}" if requests != batch or batching != "static" else "")
                      + ("-padded" if attention == "padded" else "")
                      + (f"-sb{sub_batches}" if sub_batches > 1 else "")
@@ -539,7 +539,7 @@ def trace_serving(zoo_name: str, *, prompt, decode, batch: int = 1, requests: in
             extra += cur.o1 - cur.o0
             cur.count += 1
             ends = built[-1][4]
-            launches.update({(o0, cur.count, i): len(launches) + i for i in range(step_launches)})
+            launches.update({(cur.o0, cur.count, i): len(launches) + i for i in range(built[-1][5])})
         else:
             o0, s0, l0 = len(b), n_t[0], len(launches)
             ends = []
@@ -558,8 +558,7 @@ def trace_serving(zoo_name: str, *, prompt, decode, batch: int = 1, requests: in
             for r in rs:
                 last_op[r] = ends[j] + extra
         if cur is None:
-            step_launches = len(launches) - l0  # a replica numbers as many (op-by-op build's)
-            built.append((o0, len(b), s0, n_t[0], ends))
+            built.append((o0, len(b), s0, n_t[0], ends, len(launches) - l0))  # a replica: as many
             if replicate and third_step_repeats(built):
                 cur = Stretch(o0, len(b), s0, n_t[0], it)
                 stretches.append(cur)

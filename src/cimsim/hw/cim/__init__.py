@@ -118,6 +118,15 @@ class CIMBuffer(Buffer):
                                "derived energy per byte is a capacity/banks buffer's, the derived "
                                "area all the banks'.")
 
+    @model_validator(mode="after")
+    def _one_access_per_bank(self) -> "CIMBuffer":
+        if self.capacity / self.banks < self.width / 8:
+            raise ValueError(f"banks: {self.banks} banks of a {si(self.capacity, 'B')} buffer hold "
+                             f"{si(self.capacity / self.banks, 'B')} each, less than one "
+                             f"{self.width}-bit access ({self.width // 8} B); use fewer banks, a "
+                             "narrower width or more capacity")
+        return self
+
 
 class CIMConfig(ComponentConfig):
     """Compute-in-memory crossbar arrays holding stationary weights."""

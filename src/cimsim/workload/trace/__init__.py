@@ -215,7 +215,7 @@ def _trace_aten(torch, model, inputs, kwargs, name, allow_unknown, dtype, stats_
         tagged, fake = getattr(low, "stats_ops", 0), getattr(low, "stats_fake", 0)
         metadata["activity_stats"] = summary(tagged, tagged + fake, tagged == 0 and fake > 0,
                                              stats_bits)
-    wname = name or type(model).__name__.lower()
+    wname = type(model).__name__.lower() if name is None else name
     if not ops:  # the user's model, not the tracer: it returned its inputs (or constants) untouched
         raise WorkloadError(
             f"{type(model).__name__} on the example inputs ran {n_events} aten call(s), none that "
