@@ -133,6 +133,18 @@ def test_utilization_bars_are_the_results_values(runs):
     assert fig.legends  # outside the panels
 
 
+def test_utilization_bars_of_many_runs_wrap_into_rows_of_three(runs):
+    """Nine runs made one 12:1 strip of nine panels (a notebook's figure nobody could read):
+    at most three panels a row, so the figure stays near its panels' own shape."""
+    rs = (list(runs.values()) * 9)[:7]
+    fig = utilization_bars(rs)
+    assert len(fig.axes) == 7
+    rows = sorted({round(ax.get_position().y0, 3) for ax in fig.axes})
+    assert len(rows) == 3  # 3 + 3 + 1
+    w, h = fig.get_size_inches()
+    assert w / h < 4, (w, h)
+
+
 def test_report_energy_bars_stack_to_each_runs_energy(archs, gru):
     rep = build_report(report_runs([archs["cpu-ddr5"], archs["sram-cim"]], [gru], seq_lengths=(4, 16)))
     energies = [r.energy_j for _, _, r in rep.results]

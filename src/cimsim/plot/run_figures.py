@@ -157,8 +157,15 @@ def resource_util_names(result) -> set[str]:
 def utilization_bars(results: Sequence) -> Figure:
     """Utilization of every resource of each run (one panel per run): components' units
     and memory levels' and links' bandwidth, as a fraction of peak over the run."""
-    fig = _figure(4.6 * max(1, len(results)) + 2.2, 1.2 + 0.3 * max(len(r.utilization) for r in results))
-    axes = fig.subplots(1, max(1, len(results)), squeeze=False)[0]
+    # at most three panels a row: nine runs in one row made a 12:1 strip nobody could read
+    n = max(1, len(results))
+    cols = min(3, n)
+    rows = -(-n // cols)
+    fig = _figure(4.6 * cols + 2.2, rows * (1.2 + 0.3 * max(len(r.utilization) for r in results)))
+    axes = fig.subplots(rows, cols, squeeze=False).ravel()
+    for ax in axes[len(results):]:
+        ax.remove()
+    axes = axes[:len(results)]
     for ax, r in zip(axes, results):
         names = list(r.utilization)
         vals = [r.utilization[n] for n in names]
@@ -203,10 +210,13 @@ def critical_path_vs_length(table: pd.DataFrame, window: int = 4) -> Figure:
     ax.set_xlabel("sequence length N [items] (LSTM steps, encoder inputs)")
     ax.set_ylabel(f"{C.DEPENDENCY_PATH} [s] (ops alone)")
     # two lines: on one, the title is wider than the axes and its start is cut off the figure
-    ax.set_title(f"critical path vs sequence length\nLSTM ~N, hierarchical attention "
-                 f"(window {window}) ~log N", fontsize="medium")
+    # the op counts: a path's time also grows with N where its ops do (a systolic array's
+    # windows over longer inputs)
+    ax.set_title(f"critical path vs sequence length\nLSTM ~N steps, hierarchical attention "
+                 f"(window {window}) ~log N modules", fontsize="medium")
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize="x-small", ncols=2, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    ax.legend(fontsize="x-small", ncols=2, loc="upper left", bbox_to_anchor=(1.01, 1.0),
+              handlelength=3.5)  # long enough to tell the dashed encoder lines from the LSTM's
     return fig
 
 
