@@ -208,3 +208,38 @@ def test_cli_run_prints_the_footprint_the_capacity_check_holds(tmp_path):
     line = next(x for x in r.output.splitlines() if x.strip().startswith("footprint"))
     assert (f"{si(fp.total, 'B')} live at once (at its peak: weights {si(fp.weights, 'B')}, KV cache "
             f"{si(fp.kv_cache, 'B')}, activations {si(fp.activations, 'B')})") in line
+
+
+def test_a_separate_pim_device_holds_the_kv_cache_not_the_host():
+    """With PIM units of their own device (sharing: separate, claims kv_cache) the cache lies in
+    that device, organised like the host's level: the host needs weights + activations only, the
+    device the cache (a new user's Llama-2-7B at prompt 4096, batch 24, was refused for the
+    cache on the host's 60 GB)."""
+    B, P, D = 4, 8, 8
+    act = B * (3 * LLAMA2_7B.ffn + LLAMA2_7B.hidden) * FP16
+    w = llm_serving(LLAMA2_7B, prompt=P, decode=D, batch=B)
+
+    def sep(capacity_b):
+        return architecture_from_dict({
+            "name": "sep",
+            "memory": {"hbm": {"capacity": f"{capacity_b} B", "bandwidth": "1 TB/s",
+                               "energy_per_byte": "1 pJ/B"}},
+            "links": {"nvlink": {"bandwidth": "100 GB/s", "latency": "1 us", "energy_per_bit": "1 pJ/bit"}},
+            "processor": {"name": "host", "cores": 1, "clock": "1 GHz",
+                          "macs_per_cycle_per_core": {"fp16": 1}, "vector_ops_per_cycle_per_core": 1,
+                          "energy_per_mac": {"fp16": "1 pJ"}, "energy_per_vector_op": "1 pJ",
+                          "static_power": "0 W", "op_overhead": "0 s"},
+            "pim": {"units_per_channel": 1, "clock": "1 GHz", "macs_per_cycle": 1,
+                    "internal_bandwidth": "1 GB/s", "energy_per_mac": "1 pJ",
+                    "energy_per_bit": "1 pJ/bit", "claims": ["kv_cache"], "max_rows": 32,
+                    "sharing": "separate", "link": "nvlink"}})
+
+    host = weights(LLAMA2_7B) + act
+    assert host > kv(LLAMA2_7B, B, P + D)
+    place(w, sep(host))  # the host holds weights and activations; the cache is in the device
+    with pytest.raises(MappingError, match=r"needs 13\.2145 GB live at once \(weights 13\.2142 GB, "
+                       r"activations 296\.96 kB; its KV cache, 33\.5544 MB, lies in the PIM device\)"):
+        place(w, sep(host - 1))
+    with pytest.raises(MappingError, match=r"33\.5544 MB of KV cache at its peak in the PIM device "
+                       r"over 'nvlink', organised like memory\.hbm \(capacity 33\.5544 MB\)"):
+        place(w, sep(kv(LLAMA2_7B, B, P + D) - 1))

@@ -307,7 +307,7 @@ class PIM(Component):
         return OpCost(
             compute_s=compute,
             latency_s=(np.full(len(idx), c.op_overhead + access) if ops.launch is None else
-                       np.where(ops.dispatched(idx), c.op_overhead, 0.0) + access),  # one command a group
+                       np.where(ops.dispatched(idx), c.op_overhead + access, 0.0)),  # one a group
             bytes=nbytes,
             write_bytes=written,
             energy={"compute": e_compute},

@@ -340,8 +340,6 @@ class Processor(Component):
             overhead = np.full(len(idx), float(cfg.op_overhead))
             for kind, seconds in cfg.op_overhead_by_kind.items():
                 overhead[kinds == ops.kind_codes[kind]] = seconds
-        if ops.launch is not None:  # one dispatch per launch group: its first op pays it
-            overhead = np.where(ops.dispatched(idx), overhead, 0.0)
         if cfg.single_stream_bandwidth is not None:  # a GEMV is one stream from the backing store
             gemv = (macs > 0) & (ops.rows[idx] <= 1)
             backing = traffic.bytes[self.levels[-1]]
@@ -357,7 +355,9 @@ class Processor(Component):
             writes[link] = writes.get(link, 0.0) + store
         return OpCost(
             compute_s=compute,
-            latency_s=overhead + traffic.latency_s,
+            # a launch group's ops pay one fixed latency (dispatch + access): its first op
+            latency_s=(overhead + traffic.latency_s if ops.launch is None else
+                       np.where(ops.dispatched(idx), overhead + traffic.latency_s, 0.0)),
             bytes=nbytes,
             write_bytes=writes,
             energy={"compute": macs * emac + vec * cfg.energy_per_vector_op},

@@ -90,13 +90,25 @@ def place(workload: Workload, arch: Architecture) -> Placement:
     back = arch.hardware.backing_store
     fp = workload.footprint
     capacity = arch.rate_free_hardware.resource(back).config.capacity
-    if fp.total > capacity:
+    # a PIM device of its own (sharing: separate) holds the KV cache: the host's backing store
+    # holds the rest, and the device, organised like that level, the cache
+    apart = arch.hardware.cache_link is not None
+    if apart and fp.kv_cache > capacity:
         raise MappingError(
-            f"workload '{workload.name}' needs {si(fp.total, 'B', 6)} live at once"
+            f"workload '{workload.name}' needs {si(fp.kv_cache, 'B', 6)} of KV cache at its peak "
+            f"in the PIM device over '{arch.hardware.cache_link}', organised like memory.{back} "
+            f"(capacity {si(capacity, 'B', 6)}), in architecture '{arch.name}'")
+    host = fp.total - (fp.kv_cache if apart else 0)
+    if host > capacity:
+        parts = (f"weights {si(fp.weights, 'B', 6)}, activations {si(fp.activations, 'B', 6)}; "
+                 f"its KV cache, {si(fp.kv_cache, 'B', 6)}, lies in the PIM device" if apart else
+                 f"weights {si(fp.weights, 'B', 6)}, KV cache {si(fp.kv_cache, 'B', 6)}, "
+                 f"activations {si(fp.activations, 'B', 6)}")
+        raise MappingError(
+            f"workload '{workload.name}' needs {si(host, 'B', 6)} live at once"
             f"{'' if fp.stage is None else f' on pipeline stage {fp.stage} of {fp.stages} (one device each)'}"
-            f" (weights {si(fp.weights, 'B', 6)}, KV cache {si(fp.kv_cache, 'B', 6)}, activations "
-            f"{si(fp.activations, 'B', 6)}) but architecture '{arch.name}' has "
-            f"memory.{back}.capacity {si(capacity, 'B', 6)}"
+            f" ({parts}) but architecture '{arch.name}' has memory.{back}.capacity "
+            f"{si(capacity, 'B', 6)}"
         )
     ops = workload.arrays
     comps = arch.instances
@@ -123,7 +135,8 @@ def place(workload: Workload, arch: Architecture) -> Placement:
         op = workload.ops[i]
         hints = [h for h in (c.unclaimed_hint(ops, free) for c in comps) if h]
         raise MappingError(
-            f"architecture '{arch.name}': no component runs op '{op.name}' (kind {op.kind}) nor "
+            f"architecture '{arch.name}', workload '{workload.name}': no component runs op "
+            f"'{op.name}' (kind {op.kind}) nor "
             f"{int(free.sum()) - 1} other(s); its components "
             f"({', '.join(f'{c.name}: {c.type_name}' for c in comps)}) claim none of them; "
             + ("; ".join(hints) if hints else "add a processor to run what the accelerators do not"))

@@ -104,18 +104,19 @@ class OpArrays:
         return np.isin(self.dtype, self.compute_dtypes)
 
     def dispatched(self, idx) -> np.ndarray:
-        """bool per op of ``idx``: it pays a dispatch (kernel launch, PIM command): every op but
-        those of a launch group (:attr:`launch`) whose earlier op in ``idx`` paid it."""
-        out = np.ones(len(idx), dtype=bool)
+        """bool per op of ``idx``: it pays its fixed latency (dispatch: a kernel launch or PIM
+        command, and the access latency): every op but those of a launch group
+        (:attr:`launch`) other than its first in program order, which pays for the group, on
+        whatever component runs it (a group's op on another unit, the gather of a batch's
+        per-request outputs, rides on the launch too)."""
         if self.launch is None:
-            return out
-        g = self.launch[idx]
-        grouped = np.flatnonzero(g >= 0)
+            return np.ones(len(idx), dtype=bool)
+        pays = self.launch < 0
+        grouped = np.flatnonzero(~pays)
         if len(grouped):
-            _, first = np.unique(g[grouped], return_index=True)
-            out[grouped] = False
-            out[grouped[first]] = True
-        return out
+            _, first = np.unique(self.launch[grouped], return_index=True)
+            pays[grouped[first]] = True
+        return pays[idx]
 
     def stored(self, idx) -> np.ndarray | None:
         """:attr:`store_bytes` of the ops ``idx``, or None when none of them stores a byte."""
