@@ -297,3 +297,22 @@ def test_an_empty_name_is_refused_by_trace_and_the_python_generators(tmp_path):
                  lambda: llm_serving(tiny, prompt=2, decode=1, batch=1, name="")):
         with pytest.raises(WorkloadError, match="the workload 'name' is empty; give a name"):
             make()
+
+
+def test_trace_refuses_an_empty_name_before_tracing_and_a_bad_param_in_one_line():
+    """`trace(model, x, name="")` said "a tracer bug" after tracing the model; `trace --param`
+    with malformed YAML or a key given twice was a traceback."""
+    torch = pytest.importorskip("torch")
+    from click.testing import CliRunner
+
+    import cimsim
+    from cimsim.cli import main
+    from cimsim.errors import WorkloadError
+
+    with pytest.raises(WorkloadError, match=r"^trace\(\): name is empty; give a name$"):
+        cimsim.trace(torch.nn.Linear(2, 2), torch.randn(1, 2), name="")
+    for value, why in (("[1,", "expected the node content"), ("{a: 1, a: 2}", "duplicate key 'a'")):
+        r = CliRunner().invoke(main, ["trace", "--zoo", "lstm", "--param", f"hidden={value}",
+                                      "-o", "never.json"])
+        assert r.exit_code == 2 and "Traceback" not in r.output, r.output
+        assert f"--param hidden: '{value}' is not a YAML value" in r.output and why in r.output

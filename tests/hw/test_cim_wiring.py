@@ -447,3 +447,15 @@ def test_adc_bits_past_the_lossless_bits_are_noted():
                             "conversion can carry") for n in r.notes), r.notes
     r9 = simulate(arch(adc={"bits": 9}), gemv_workload(256, 256), engine="analytic")
     assert not any("lossless partial-sum bits a conversion" in n for n in r9.notes)
+
+
+def test_banks_smaller_than_one_access_are_refused_by_name():
+    """A bank below one access is one line naming buffer.banks and the access in bytes (12 bits
+    are 1.5 B, not the 1 B a whole-byte division printed)."""
+    from cimsim import load_architecture
+    from cimsim.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"cim\.buffer.*banks: 8 banks of a 8 B buffer hold 1 B "
+                                          r"each, less than one 12-bit access \(1\.5 B\)"):
+        load_architecture("rram-cim-derived", overrides={"cim.buffer.capacity": "8 B",
+                                                         "cim.buffer.width": 12, "cim.buffer.banks": 8})

@@ -25,7 +25,7 @@ PIM = {"type": "pim", "units_per_channel": 1, "clock": "1 GHz", "macs_per_cycle"
 def test_two_processors_are_refused_naming_both():
     d = copy.deepcopy(ROUND_ARCH)
     d["second"] = {"type": "processor", **d["processor"]}
-    with pytest.raises(MappingError, match=r"components 'processor' and 'second' \(both processor, "
+    with pytest.raises(MappingError, match=r"workload 'gemv': components 'processor' and 'second' \(both processor, "
                                            r"priority 0\) would both run op 'mm' \(kind matmul\) and "
                                            r"0 other\(s\); .*'processor' all, 'second' none"):
         place(gemv_workload(64, 64), architecture_from_dict(d))

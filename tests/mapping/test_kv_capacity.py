@@ -219,11 +219,11 @@ def test_a_separate_pim_device_holds_the_kv_cache_not_the_host():
     act = B * (3 * LLAMA2_7B.ffn + LLAMA2_7B.hidden) * FP16
     w = llm_serving(LLAMA2_7B, prompt=P, decode=D, batch=B)
 
-    def sep(capacity_b):
+    def sep(capacity_b, channels=1, pim_channels=None):
         return architecture_from_dict({
             "name": "sep",
             "memory": {"hbm": {"capacity": f"{capacity_b} B", "bandwidth": "1 TB/s",
-                               "energy_per_byte": "1 pJ/B"}},
+                               "energy_per_byte": "1 pJ/B", "channels": channels}},
             "links": {"nvlink": {"bandwidth": "100 GB/s", "latency": "1 us", "energy_per_bit": "1 pJ/bit"}},
             "processor": {"name": "host", "cores": 1, "clock": "1 GHz",
                           "macs_per_cycle_per_core": {"fp16": 1}, "vector_ops_per_cycle_per_core": 1,
@@ -232,7 +232,8 @@ def test_a_separate_pim_device_holds_the_kv_cache_not_the_host():
             "pim": {"units_per_channel": 1, "clock": "1 GHz", "macs_per_cycle": 1,
                     "internal_bandwidth": "1 GB/s", "energy_per_mac": "1 pJ",
                     "energy_per_bit": "1 pJ/bit", "claims": ["kv_cache"], "max_rows": 32,
-                    "sharing": "separate", "link": "nvlink"}})
+                    "sharing": "separate", "link": "nvlink",
+                    **({} if pim_channels is None else {"channels": pim_channels})}})
 
     host = weights(LLAMA2_7B) + act
     assert host > kv(LLAMA2_7B, B, P + D)
@@ -241,5 +242,38 @@ def test_a_separate_pim_device_holds_the_kv_cache_not_the_host():
                        r"activations 296\.96 kB; its KV cache, 33\.5544 MB, lies in the PIM device\)"):
         place(w, sep(host - 1))
     with pytest.raises(MappingError, match=r"33\.5544 MB of KV cache at its peak in the PIM device "
-                       r"over 'nvlink', organised like memory\.hbm \(capacity 33\.5544 MB\)"):
+                       r"over 'nvlink' \(pim\.memory hbm's capacity per channel x 1 channels\): "
+                       r"33\.5544 MB"):
         place(w, sep(kv(LLAMA2_7B, B, P + D) - 1))
+    # a device of its own channel count, organised like a 1024-channel level of the host's
+    # size: 13.2145 GB / 1024 = 12.9047 MB a channel, so 4 channels hold the 33.6 MB cache, 1 does not
+    place(w, sep(host, channels=1024, pim_channels=4))
+    with pytest.raises(MappingError, match=r"capacity per channel x 1 channels\): 12\.9047 MB"):
+        place(w, sep(host, channels=1024, pim_channels=1))
+
+
+def test_run_prints_the_host_footprint_apart_from_a_separate_devices_cache(tmp_path):
+    """`cimsim run`'s footprint line says the bytes the capacity check holds the host to, and
+    the cache in the PIM device (it printed weights + cache + activations as live in the
+    host's memory, more than a store the check had accepted)."""
+    from click.testing import CliRunner
+
+    from cimsim.bundled import resolve_config
+    from cimsim.cli import main
+    from cimsim.workload import save_workload
+    from cimsim.workload.llm import LLMModel
+
+    text = open(resolve_config("gpu-hbm-pim-attn")).read().replace("sharing: blocked", "sharing: separate")
+    text += "\nlinks:\n  nvlink: {bandwidth: 450 GB/s, latency: 2 us, energy_per_bit: 1.3 pJ/bit}\n"
+    cfg = tmp_path / "sep.yaml"
+    cfg.write_text(text)
+    tiny = LLMModel(layers=2, hidden=64, heads=4, kv_heads=4, ffn=128, vocab=32, head_dim=16, gated=True)
+    w = llm_serving(tiny, prompt=8, decode=4, batch=2)
+    save_workload(w, tmp_path / "w.json")
+    fp = w.footprint
+    r = CliRunner(env={"COLUMNS": "250"}).invoke(main, ["run", str(cfg), str(tmp_path / "w.json")])
+    assert r.exit_code == 0, r.output
+    from cimsim.report.format import si
+    assert (f"{si(fp.total - fp.kv_cache, 'B')} live at once in the host's memory (at its peak: "
+            f"weights {si(fp.weights, 'B')}, activations {si(fp.activations, 'B')}), KV cache "
+            f"{si(fp.kv_cache, 'B')} in the PIM device") in r.output, r.output

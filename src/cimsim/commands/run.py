@@ -124,7 +124,8 @@ def run(config: str, workload: str, engine: str, sets: tuple[str, ...], as_json:
             out = {**{k: out[k] for k in keys[:at]}, **acc, **{k: out[k] for k in keys[at:]}}
         click.echo(json.dumps(out, indent=2))
     else:
-        print_result(result, footprint=wl.footprint)
+        device = next((m for c in arch.instances if (m := c.cache_memory()) is not None), None)
+        print_result(result, footprint=wl.footprint, cache_apart=device is not None)
         if acc is not None:
             print_accuracy(acc)
         warn = placeholder_warning(result)
@@ -207,20 +208,25 @@ def _floorplan_texts(facts: dict) -> list[str]:
     return out
 
 
-def _footprint_text(r, fp) -> str:
+def _footprint_text(r, fp, cache_apart: bool = False) -> str:
     """What is live at once at the peak (the capacity check's bytes), and the activation tensors'
     bytes in all (the old line gave only those two totals under "footprint", e.g. 68.87 GB of
     "activations" for a run whose peak holds 5 GB)."""
     if fp is None:
         return f"weights {si(r.weight_bytes, 'B')}, activation tensors {si(r.activation_bytes, 'B')} in all"
     where = "" if fp.stage is None else f" on pipeline stage {fp.stage} of {fp.stages}"
+    if cache_apart and fp.kv_cache:  # a PIM device of its own holds the cache (placement's check)
+        return (f"{si(fp.total - fp.kv_cache, 'B')} live at once{where} in the host's memory (at its "
+                f"peak: weights {si(fp.weights, 'B')}, activations {si(fp.activations, 'B')}), KV "
+                f"cache {si(fp.kv_cache, 'B')} in the PIM device; activation tensors "
+                f"{si(r.activation_bytes, 'B')} in all")
     kv = f", KV cache {si(fp.kv_cache, 'B')}" if fp.kv_cache else ""
     return (f"{si(fp.total, 'B')} live at once{where} (at its peak: weights {si(fp.weights, 'B')}{kv}, "
             f"activations {si(fp.activations, 'B')}); activation tensors {si(r.activation_bytes, 'B')} "
             "in all")
 
 
-def print_result(r, footprint=None) -> None:
+def print_result(r, footprint=None, cache_apart: bool = False) -> None:
     from rich.table import Table
 
     out = console()
@@ -242,7 +248,7 @@ def print_result(r, footprint=None) -> None:
                          + f"compute {si(r.bound_compute_s, 's')}"),
         ("work", f"{si(r.macs, 'MAC')}, {r.ops} ops, throughput {si(r.throughput_macs_per_s, 'MAC/s')}"),
         ("traffic", ", ".join(f"{k} {si(v, 'B')}" for k, v in r.traffic_bytes.items())),
-        ("footprint", _footprint_text(r, footprint)),
+        ("footprint", _footprint_text(r, footprint, cache_apart)),
         ("efficiency", per_joule(r.ops_per_j, "OPS/W")
                        + (f", {si(r.ops_per_s_per_m2 / 1e6, 'OPS/mm²')} over {area(r.area_m2)}"
                           if r.area_m2 > 0 else " (no area declared: add area fields for OPS/mm²)")),

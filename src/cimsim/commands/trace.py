@@ -24,6 +24,8 @@ _MOVED = {
 
 
 def _kv(pairs, option) -> dict:
+    import yaml
+
     from ..config.yamlread import load_text
 
     out = {}
@@ -31,7 +33,11 @@ def _kv(pairs, option) -> dict:
         key, sep, value = p.partition("=")
         if not sep or not key.isidentifier():
             raise click.UsageError(f"{option} '{p}' must be KEY=VALUE with KEY a name")
-        v = load_text(value)
+        try:
+            v = load_text(value)
+        except yaml.YAMLError as exc:  # malformed, or a key given twice: one line, not a traceback
+            why = " ".join(str(getattr(exc, "problem", None) or exc).split())
+            raise click.UsageError(f"{option} {key}: '{value}' is not a YAML value ({why})") from None
         out[key] = tuple(v) if isinstance(v, list) else v
     return out
 

@@ -151,6 +151,8 @@ def compute_costs(pl: Placement, arch: Architecture, ops) -> CostTable:
                                      f"not in its type's energy_parts {comp.energy_parts}")
             energy[ids, parts.index(key)] += _check(comp, f"energy {part}", e, m)
         costs.append(c)
+    if ops.launch is not None:  # a launch group (tag launch) pays one fixed latency: its first
+        latency = np.where(ops.dispatched(np.arange(n)), latency, 0.0)  # op's, whatever runs it
     hw = arch.rate_free_hardware  # a cached table must not depend on a rate
     per_byte = np.array([_per_byte(hw.resource(r)) for r in resources])
     first = len(parts) - len(resources)

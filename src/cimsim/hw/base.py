@@ -450,6 +450,12 @@ class Component:
         own (PIM, separate sharing); None (default): the backing store."""
         return None
 
+    def cache_memory(self) -> Optional[tuple[str, float]]:
+        """``(what, capacity in bytes)`` of the memory of its own that holds the KV cache when
+        :meth:`cache_link` is set (the placement's capacity check holds the cache to it), else
+        None (default)."""
+        return None
+
     def cost(self, ops: OpArrays, idx: np.ndarray, plan: Plan) -> OpCost:
         raise NotImplementedError
 

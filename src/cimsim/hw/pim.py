@@ -168,6 +168,16 @@ class PIM(Component):
             return None
         return config.link if config.link is not None else (links[0] if len(links) == 1 else None)
 
+    def cache_memory(self):
+        """The PIM device's memory, organised like ``memory``'s level, with ``channels`` of its
+        own when given: that level's capacity per channel times the device's channels."""
+        if self.hw.cache_link is None or self.hw.cache_link != self.link:
+            return None
+        lv = self.hw.resource(self.level).config
+        channels = self.config.channels or lv.channels
+        return (f"the PIM device over '{self.link}' ({self.name}.memory {self.level}'s "
+                f"capacity per channel x {channels} channels)", lv.capacity / lv.channels * channels)
+
     def check(self):
         if self.level not in self.hw.memory:
             return [("memory", f"names no memory level; the architecture has {list(self.hw.memory)}")]
@@ -306,8 +316,7 @@ class PIM(Component):
         # (a device holding the cache itself appends its own ops' rows in its own memory)
         return OpCost(
             compute_s=compute,
-            latency_s=(np.full(len(idx), c.op_overhead + access) if ops.launch is None else
-                       np.where(ops.dispatched(idx), c.op_overhead + access, 0.0)),  # one a group
+            latency_s=np.full(len(idx), c.op_overhead + access),
             bytes=nbytes,
             write_bytes=written,
             energy={"compute": e_compute},

@@ -355,9 +355,7 @@ class Processor(Component):
             writes[link] = writes.get(link, 0.0) + store
         return OpCost(
             compute_s=compute,
-            # a launch group's ops pay one fixed latency (dispatch + access): its first op
-            latency_s=(overhead + traffic.latency_s if ops.launch is None else
-                       np.where(ops.dispatched(idx), overhead + traffic.latency_s, 0.0)),
+            latency_s=overhead + traffic.latency_s,
             bytes=nbytes,
             write_bytes=writes,
             energy={"compute": macs * emac + vec * cfg.energy_per_vector_op},

@@ -106,8 +106,6 @@ class SystolicArray(Component):
         nbytes[wl] = np.where(stationary, w, 0.0)
         latency = c.op_overhead + self.hw.resource(link).latency_s() + np.where(
             stationary, self.hw.resource(wl).latency_s(), 0.0)
-        if ops.launch is not None:  # a launch group's ops pay one fixed latency: its first op
-            latency = np.where(ops.dispatched(idx), latency, 0.0)
         writes = {link: a_out}  # the outputs go back; operands come in
         add_stored(ops, idx, self.hw.store_target, nbytes, writes)  # KV-cache appends
         return OpCost(compute_s=compute, latency_s=latency, bytes=nbytes, write_bytes=writes,

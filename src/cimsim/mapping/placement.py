@@ -5,7 +5,9 @@ Rules, in order:
 1. A workload with no ops, or whose weights, KV caches and activations live at once
    (:attr:`~cimsim.workload.ir.Workload.footprint`: every layer's cache resident through
    its iteration, activations in program order) exceed the backing store's capacity (the
-   last memory level), is refused.
+   last memory level), is refused; when a component holds the KV cache in a memory of its own
+   (:meth:`~cimsim.hw.base.Component.cache_memory`: a separate PIM device), the cache is held
+   to that memory and the rest to the backing store.
 2. Components claim ops in priority order (higher first): each takes, from the
    ops no one has claimed yet, those its type claims
    (:meth:`cimsim.hw.base.Component.claim`): CIM arrays every matmul with a
@@ -92,12 +94,12 @@ def place(workload: Workload, arch: Architecture) -> Placement:
     capacity = arch.rate_free_hardware.resource(back).config.capacity
     # a PIM device of its own (sharing: separate) holds the KV cache: the host's backing store
     # holds the rest, and the device, organised like that level, the cache
-    apart = arch.hardware.cache_link is not None
-    if apart and fp.kv_cache > capacity:
+    device = next((m for c in arch.instances if (m := c.cache_memory()) is not None), None)
+    apart = device is not None
+    if apart and fp.kv_cache > device[1]:
         raise MappingError(
             f"workload '{workload.name}' needs {si(fp.kv_cache, 'B', 6)} of KV cache at its peak "
-            f"in the PIM device over '{arch.hardware.cache_link}', organised like memory.{back} "
-            f"(capacity {si(capacity, 'B', 6)}), in architecture '{arch.name}'")
+            f"in {device[0]}: {si(device[1], 'B', 6)}, in architecture '{arch.name}'")
     host = fp.total - (fp.kv_cache if apart else 0)
     if host > capacity:
         parts = (f"weights {si(fp.weights, 'B', 6)}, activations {si(fp.activations, 'B', 6)}; "
@@ -178,7 +180,8 @@ def _no_tied_overlap(arch: Architecture, workload: Workload, tied: list[Componen
                 same = (f"both {a.type_name}" if a.type_name == b.type_name
                         else f"{a.type_name} and {b.type_name}")
                 raise MappingError(
-                    f"architecture '{arch.name}': components '{a.name}' and '{b.name}' ({same}, "
+                    f"architecture '{arch.name}', workload '{workload.name}': components "
+                    f"'{a.name}' and '{b.name}' ({same}, "
                     f"priority {a.priority}) would both run op '{op.name}' (kind {op.kind}) and "
                     f"{int(both.sum()) - 1} other(s); at equal priority which one runs them would "
                     f"be their order in the config ('{a.name}' all, '{b.name}' none), and no op is "

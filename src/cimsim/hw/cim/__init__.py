@@ -123,7 +123,7 @@ class CIMBuffer(Buffer):
         if self.capacity / self.banks < self.width / 8:
             raise ValueError(f"banks: {self.banks} banks of a {si(self.capacity, 'B')} buffer hold "
                              f"{si(self.capacity / self.banks, 'B')} each, less than one "
-                             f"{self.width}-bit access ({self.width // 8} B); use fewer banks, a "
+                             f"{self.width}-bit access ({si(self.width / 8, 'B')}); use fewer banks, a "
                              "narrower width or more capacity")
         return self
 

@@ -136,6 +136,11 @@ def trace(model, example_inputs, name: str | None = None, allow_unknown: bool = 
     torch = require_torch()
     if not isinstance(model, torch.nn.Module):
         raise WorkloadError(f"trace() needs a torch.nn.Module, got {type(model).__name__}")
+    if name is not None:  # before tracing, and as the caller's error, not a tracer bug
+        from ...errors import name_problem
+
+        if (why := name_problem(name)) is not None:
+            raise WorkloadError(f"trace(): name {why}")
     if dtype is None:
         dtype = _model_dtype(model)
     elif dtype not in _TORCH_DTYPES.values():
