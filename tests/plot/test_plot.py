@@ -393,3 +393,18 @@ def test_serving_runs_of_several_batch_sizes_plot_against_the_batch(tmp_path):
                                             "--no-roofline"])
     assert res.exit_code == 0, res.output
     assert (tmp_path / "figs" / "b-serving-batch.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_line_that_would_hide_under_another_is_drawn_as_a_band_and_says_so(tmp_path):
+    """gpu-hbm-pim-attn on an LSTM is gpu-hbm3 (its PIM idles): its line sat exactly on
+    gpu-hbm3's and the legend listed a line nobody could see. It is drawn as a wide pale band
+    under it, labelled with the line it equals."""
+    df = sweep(["gpu-hbm3", "gpu-hbm-pim-attn", "cpu-ddr5"], "lstm",
+               ["memory.dram.bandwidth=100GB/s..10TB/s:log:3"], engine="analytic", workers=1,
+               output=tmp_path / "s.parquet")
+    ax = latency_vs_param(df).axes[0]
+    lines = {l.get_label(): l for l in _lines(ax)}
+    band = lines["gpu-hbm-pim-attn (= gpu-hbm3)"]
+    assert band.get_linewidth() == 6 and band.get_alpha() == 0.35
+    assert lines["gpu-hbm3"].get_linewidth() < 6 and "cpu-ddr5" in lines  # cpu differs: a line
+    np.testing.assert_array_equal(band.get_ydata(), lines["gpu-hbm3"].get_ydata())

@@ -44,6 +44,7 @@ from ..report.format import si
 from ..sweep.columns import ATTR_UNITS, ERROR, param_columns
 from .colour import add_colourbar, colour_param, draw_coloured
 from .style import LINESTYLES, arch_style, part_color, value_styles
+from .overlap import covers
 
 #: A range wider than this ratio (max / min) gets a log axis.
 LOG_RATIO = 10.0
@@ -222,7 +223,7 @@ def _draw_metric(ax, df: pd.DataFrame, data: pd.DataFrame, param: str, col: str,
     and marker) and, when other parameters vary, per value of them (line style; legend values
     with units); log axes over decades. ``declared_only``: values <= 0 or missing are not
     drawn, nor a series with none left. True when a line was drawn."""
-    drawn = []
+    drawn, seen = [], []
     others = [p for p in param_columns(df) if p != param and p in data.columns and data[p].nunique() > 1]
     by = colour_param(df, param)
     if by is not None:  # a random / LHS sweep: the other parameter as colour, not a line each
@@ -240,8 +241,17 @@ def _draw_metric(ax, df: pd.DataFrame, data: pd.DataFrame, param: str, col: str,
                 continue
         st = arch_style(arch)
         label = ", ".join([arch] + [f"{_short(p)} = {value_text(df, p, v)}" for p, v in zip(others, rest)])
-        ax.plot(_x(df, param, g[param]), y, marker=st.marker, markersize=4, color=st.color,
-                linestyle=combos.get(rest, "-"), label=label)
+        xs = _x(df, param, g[param])
+        # a line on top of one already drawn (gpu-hbm-pim-attn on gpu-hbm3 where its PIM idles)
+        # would hide it: drawn as a wide pale band under it, its label saying which it covers
+        under = covers([t for t in seen if t[0] != arch], np.asarray(xs, dtype=float),
+                        y.to_numpy(float))  # another architecture's (a value's have line styles)
+        if under is not None:
+            label += f" ({'=' if under[1] == 0 else 'within 5 % of'} {under[0]})"
+        ax.plot(xs, y, marker=st.marker, markersize=4 if under is None else 7, color=st.color,
+                linestyle=combos.get(rest, "-"), label=label,
+                **({} if under is None else {"linewidth": 6, "alpha": 0.35, "zorder": 1}))
+        seen.append((arch, label, np.asarray(xs, dtype=float), y.to_numpy(float)))
         drawn.append(y)
     _format_x(ax, df, param, data[param])
     if drawn and _spans_decades(pd.concat(drawn)):
