@@ -124,8 +124,7 @@ def run(config: str, workload: str, engine: str, sets: tuple[str, ...], as_json:
             out = {**{k: out[k] for k in keys[:at]}, **acc, **{k: out[k] for k in keys[at:]}}
         click.echo(json.dumps(out, indent=2))
     else:
-        device = next((m for c in arch.instances if (m := c.cache_memory()) is not None), None)
-        print_result(result, footprint=wl.footprint, cache_apart=device is not None)
+        print_result(result, footprint=wl.footprint, cache_apart=arch.cache_memory is not None)
         if acc is not None:
             print_accuracy(acc)
         warn = placeholder_warning(result)

@@ -144,6 +144,13 @@ class Architecture:
         return self.memory[self.hardware.backing_store]
 
     @property
+    def cache_memory(self) -> Optional[tuple[str, float]]:
+        """``(what, bytes)`` of the memory a component holds the KV cache in apart from the
+        backing store (:meth:`~cimsim.hw.base.Component.cache_memory`: a separate PIM device),
+        or None."""
+        return next((m for c in self.instances if (m := c.cache_memory()) is not None), None)
+
+    @property
     def static_power_w(self) -> float:
         """Static power of all components together, W."""
         return float(sum(c.static_power_w for c in self.instances))

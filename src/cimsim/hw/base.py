@@ -341,13 +341,15 @@ class Plan:
                    serial=np.zeros(n_ops, dtype=bool), **kw)
 
 
-def add_stored(ops: OpArrays, idx, backing: str, nbytes: dict, writes: dict) -> None:
+def add_stored(ops: OpArrays, idx, backing: str, nbytes: dict, writes: dict, scale=1.0) -> None:
     """Charge the bytes the ops ``idx`` also store (:attr:`OpArrays.store_bytes`, a KV-cache
     append) as writes to ``backing`` (:attr:`Hardware.store_target`), in place: for a component
-    whose outputs reach the host (PIM, an array over a link), which writes them."""
+    whose outputs reach the host (PIM, an array over a link), which writes them; ``scale``
+    (per op): bytes in the component's number format per byte of the ops' dtype."""
     store = ops.stored(idx)
     if store is None:
         return
+    store = store * scale
     nbytes[backing] = nbytes.get(backing, 0.0) + store
     writes[backing] = writes.get(backing, 0.0) + store
 

@@ -308,11 +308,7 @@ class PIM(Component):
         nbytes = {where: io}
         written = {where: np.clip(io - out if where == self.level else out, 0.0, io)}
         if self.hw.cache_link is None or self.hw.cache_link != self.link:
-            stored, stored_w = {}, {}  # KV-cache appends, in the units' format too
-            add_stored(ops, idx, self.hw.store_target, stored, stored_w)
-            for d, extra in ((nbytes, stored), (written, stored_w)):
-                for r, b in extra.items():
-                    d[r] = d.get(r, 0.0) + b * fmt
+            add_stored(ops, idx, self.hw.store_target, nbytes, written, fmt)  # in the units' format
         # (a device holding the cache itself appends its own ops' rows in its own memory)
         return OpCost(
             compute_s=compute,

@@ -94,7 +94,7 @@ def place(workload: Workload, arch: Architecture) -> Placement:
     capacity = arch.rate_free_hardware.resource(back).config.capacity
     # a PIM device of its own (sharing: separate) holds the KV cache: the host's backing store
     # holds the rest, and the device, organised like that level, the cache
-    device = next((m for c in arch.instances if (m := c.cache_memory()) is not None), None)
+    device = arch.cache_memory
     apart = device is not None
     if apart and fp.kv_cache > device[1]:
         raise MappingError(
