@@ -180,6 +180,7 @@ def isaac_chip():
     data = read_yaml(path)
     data["cim"]["chip"] = copy.deepcopy(ISAAC_CHIP)
     data["cim"]["area"]["buffer"] = "0 mm^2"
+    del data["cim"]["buffer"]  # the tile buffers are the eDRAMs (its flat term is theirs)
     return architecture_from_dict(data, source=f"{path} with cimsim.validate.cimchip.ISAAC_CHIP")
 
 

@@ -82,7 +82,7 @@ from . import activity, counting, onchip
 from . import static as static_model
 from .chip import Chip
 from .derive import AREA_FIELDS, ENERGY_FIELDS, PERIPHERY_PARTS, Design, DeriveError, design
-from .energy import op_energy
+from .energy import _digital, op_energy
 from .reprogram import lru_reprograms
 from .tiling import read_groups, tiles
 
@@ -197,7 +197,10 @@ class CIMConfig(ComponentConfig):
     write_latency: Seconds = Field(description="Time to program one row of one array.")
     write_energy: Joules = Field(description="Energy to program one cell.")
     endurance: PositiveFloat = Field(description="Write cycles a cell survives.")
-    buffer: CIMBuffer = Field(description="Local input/output buffer beside the arrays.")
+    buffer: Optional[CIMBuffer] = Field(
+        default=None, description="Local input/output buffer beside the arrays: required for a "
+        "flat pool; with a chip block optional (the chip's levels hold its buffers), and when "
+        "given its time bound, energy per byte, area and leakage count beside theirs.")
     static_power: Optional[Watts] = Field(
         default=None, description="Leakage and peripheral idle power of all arrays, periphery "
         "and buffer. Default: derived with a technology block (cimsim.hw.circuits.leakage: SRAM "
@@ -248,6 +251,11 @@ class CIMConfig(ComponentConfig):
                              f"{self.technology}; allowed: "
                              f"{', '.join(TECHNOLOGY_CELLS[self.technology])} (or set "
                              f"technology: {fits})")
+        if self.cell is not None and self.cell.type == "sram_digital" and self.adc.type is not None:
+            # a digital bit-serial array's column outputs leave it digital: no converter to charge
+            raise ValueError(f"adc.type {self.adc.type} on an sram_digital cell, whose column "
+                             "outputs are digital (one bit a cycle, no converter): leave adc.type "
+                             "out (--set cim.adc.type=null), or use an analog cell")
         if (self.cell is not None and self.technology == "sram" and self.bits_per_cell > 1
                 and self.cell.width_f is None and self.cell.height_f is None):
             # an SRAM bitcell holds one bit: a multi-bit "cell" is a unit of that many bitcells
@@ -257,6 +265,10 @@ class CIMConfig(ComponentConfig):
                              "which holds one bit: a multi-bit unit of several bitcells needs its "
                              "size stated (cell.width_f / cell.height_f: the unit's, in F), or "
                              "bits_per_cell: 1")
+        if self.buffer is None and self.chip is None:
+            raise ValueError("buffer: required field is missing (the arrays' local input/output "
+                             "buffer: capacity, bandwidth; only a config with a chip block, whose "
+                             "levels hold its buffers, may leave it out)")
         if self.chip is not None:
             onchip.check_config(self)
         return self
@@ -375,8 +387,10 @@ class CIM(Component):
     def derived_note(self) -> str:
         """One line naming the numbers the circuit models derived (empty when all are given)."""
         d = self.design
+        converter = self.config.adc.type is not None or not _digital(self.config)
         shown = {"adc.energy_per_conversion": ("ADC", d.energy_per_conversion, "J/conversion"),
-                 "adc.sample_rate": ("ADC rate", d.sample_rate, "Hz"),
+                 "adc.sample_rate": ("ADC rate" if converter else "column output rate",
+                                     d.sample_rate, "Hz"),
                  "read_latency": ("read", d.read_latency, "s"),
                  "cell_read_energy": ("cell read", d.cell_read_energy, "J"),
                  "dac_energy": ("row drive", d.dac_energy, "J"),
@@ -385,6 +399,8 @@ class CIM(Component):
                  "counter_energy": ("pulse counter", d.counter_energy, "J/row"),
                  "shift_add_energy": ("shift-add", d.shift_add_energy, "J/conversion"),
                  "buffer.energy_per_byte": ("buffer", d.buffer_energy_per_byte, "J/B")}
+        if not converter:  # a digital array's outputs: no conversion energy to show
+            del shown["adc.energy_per_conversion"]
         parts = [f"{label} {si(v, unit, 3)}" + (" (placeholder)" if d.provenance[f] == "placeholder" else "")
                  for f, (label, v, unit) in shown.items()
                  if d.provenance.get(f, "given") != "given"]
@@ -399,8 +415,10 @@ class CIM(Component):
         volts = f"{t.voltage:g} V" if t.voltage is not None else "nominal supply"
         outside = scaling.supply_outside_fit(t.node_nm, t.voltage)
         return (f"{self.name}: derived by the circuit models at {t.node_nm:g} nm, {volts}: "
-                + ", ".join(parts) + f"; {d.lossless_bits} lossless partial-sum bits, "
-                f"{d.bits_lost} lost per conversion" + (f"; {outside}" if outside else ""))
+                + ", ".join(parts)
+                + (f"; {d.lossless_bits} lossless partial-sum bits, {d.bits_lost} lost per "
+                   "conversion" if converter else "; no converter (digital column outputs)")
+                + (f"; {outside}" if outside else ""))
 
     def provenance(self, marks=frozenset()) -> dict:
         """``{"energy": {part: p}, "area": {part: p}, "static": p}`` with p one of given,
@@ -525,7 +543,7 @@ class CIM(Component):
         t_vector = c.t_vector(d, read_groups(k, c.rows, c.rows_per_read)[1])
         t_write = np.where(reprog, rounds * np.minimum(k, c.rows) * c.write_latency, 0.0)
         t_mvm = rounds * np.ceil(rows / s["replicas"]) * t_vector
-        compute = np.maximum(t_mvm, (a_in + a_out) / c.buffer.bandwidth)
+        compute = t_mvm if c.buffer is None else np.maximum(t_mvm, (a_in + a_out) / c.buffer.bandwidth)
         parts = {}
         hold = {}
         if c.chip is not None:  # local levels in the op's time; shared ones on the engine

@@ -534,7 +534,9 @@ def _design(c, tech) -> Design:
             sources[-1] = f"near-memory datapath: {dp.source}"
             sa = dp  # its area is the digital part's (one datapath per ADC)
     b = c.buffer
-    if b.energy_per_byte is not None:
+    if b is None:  # a chip block's levels hold the buffers (:mod:`.onchip`)
+        e_buf, prov["buffer.energy_per_byte"] = 0.0, "given"
+    elif b.energy_per_byte is not None:
         e_buf, prov["buffer.energy_per_byte"] = b.energy_per_byte, "given"
     else:
         _need_tech(tech, "buffer.energy_per_byte")
@@ -548,7 +550,7 @@ def _design(c, tech) -> Design:
 
     # ---- area (per part, the whole block: as CIM.area_m2 reported it before derivation)
     area = None  # no area section and no derivable ADC: no area, as without the models
-    if c.area is not None or (tech is not None and a.type is not None):
+    if c.area is not None or (tech is not None and (a.type is not None or digital_cell)):
         g = c.area
         area = {}
         if g is not None and g.array is not None:
@@ -561,10 +563,13 @@ def _design(c, tech) -> Design:
             area["adc"], prov["area.adc"] = c.arrays * adcs * g.adc, "given"
         else:
             _need_tech(tech, "area.adc")
-            if est is None:
+            if est is None and digital_cell:  # no converter: the adder chain is in the cells
+                area["adc"], prov["area.adc"] = 0.0, "derived"
+            elif est is None:
                 raise DeriveError("adc.type", "needed to derive the ADC area (or give area.adc)")
-            area["adc"] = c.arrays * adcs * float(est.area_m2)
-            prov["area.adc"] = _prov(est.field_provenance["area_m2"])
+            else:
+                area["adc"] = c.arrays * adcs * float(est.area_m2)
+                prov["area.adc"] = _prov(est.field_provenance["area_m2"])
         if g is not None:
             area.update(dac=c.arrays * c.rows * g.dac, digital=c.arrays * g.digital,
                         buffer=g.buffer, other=g.other)
@@ -577,12 +582,14 @@ def _design(c, tech) -> Design:
                 sa_area = datapath_model.near_memory_datapath(
                     a.bits, slices, node, vdd, m.scale_bits, m.accumulator_bits, m.bias,
                     m.activation, m.output_bits)
-            be_area = buffer_model.buffer(b.kind, b.capacity / b.banks, b.width, node, vdd)
+            be_area = None if b is None else buffer_model.buffer(b.kind, b.capacity / b.banks,
+                                                                 b.width, node, vdd)
             area.update(dac=0.0, digital=c.arrays * adcs * float(sa_area.area_m2),
-                        buffer=float(be_area.area_m2) * b.banks, other=0.0)
+                        buffer=0.0 if b is None else float(be_area.area_m2) * b.banks, other=0.0)
             prov.update({"area.dac": "placeholder", "area.other": "placeholder",
                          "area.digital": _prov(sa_area.field_provenance["area_m2"]),
-                         "area.buffer": _prov(be_area.field_provenance["area_m2"])})
+                         "area.buffer": "given" if b is None
+                         else _prov(be_area.field_provenance["area_m2"])})
 
     lossless = int(resolution.lossless_bits(rpr, c.dac_bits, c.bits_per_cell))
     return Design(

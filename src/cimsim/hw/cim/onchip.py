@@ -36,9 +36,10 @@ transfers (an engine ``serial`` op); overlapped, they run beside it. The op colu
 ``buffer_s`` and ``interconnect_s`` stay every level's time alone; ``shared_s`` is the shared
 levels' part of them.
 
-The flat-pool local buffer (``cim.buffer``) still bounds an op's array time as without a chip
-block: ``max(array time, bytes / buffer bandwidth)``; set its bandwidth high to leave the
-hierarchy alone in charge.
+The flat-pool local buffer (``cim.buffer``) is optional with a chip block; given, it is a
+buffer beside the levels (a note says so): it bounds an op's array time as without a chip block
+(``max(array time, bytes / buffer bandwidth)``) and its energy per byte, area and leakage count
+as without one.
 """
 
 from __future__ import annotations
@@ -253,6 +254,12 @@ def place(comp, ops, idx) -> Plan:
     shared = {lv: _shared_time(ch, lv, levels[lv], lbytes[lv], node)
               for lv in shared_levels(ch)}
     notes.extend(_buffer_notes(comp.name, ch, lbytes, op_arr))
+    if c.buffer is not None:
+        notes.append(f"{comp.name}: cim.buffer ({si(c.buffer.capacity, 'B')}) is a flat buffer "
+                     "beside the chip's levels: its bandwidth bounds every op's array time, and its "
+                     f"energy per byte ({si(comp.design.buffer_energy_per_byte, 'J/B', 3)}), area "
+                     "and leakage count on top of the levels' buffers (leave cim.buffer out with a "
+                     "chip block to count the levels' alone)")
     if comp.design.area is None:
         notes.append(f"{comp.name}: area counts only the chip's buffers, buses and periphery: its "
                      "arrays, ADCs and drivers declare none (give cim.area, or a technology block "

@@ -9,8 +9,11 @@ node and supply (``derived``; ``placeholder`` when a periphery area it rests on 
 - buffer: ``kind: sram``, its capacity in bits x the 6T bit's leakage; other kinds, its area
   at the periphery density.
 
-Row drivers and ``area.other`` (not modelled, area 0) and a ``chip`` block's extra buffers and
-interconnect leak nothing here. Nothing is power-gated. Devices: ``leakage_devices`` (lstp, the
+- chip buffers (a ``chip`` block): each level's buffer once per unit of the level, by the
+  same rule as the buffer (SRAM by its bits, other kinds by their given or modelled area).
+
+Row drivers, ``area.other`` (not modelled, area 0) and a ``chip`` block's interconnect and
+periphery units leak nothing here. Nothing is power-gated. Devices: ``leakage_devices`` (lstp, the
 default, or hp).
 """
 
@@ -75,8 +78,12 @@ def _static(c, tech, d) -> Static:
                 prov = "placeholder"
         parts["periphery"] = leakage.periphery_w(area.get("adc", 0.0) + area.get("digital", 0.0),
                                                  node, vdd, dev)
-    b = c.buffer
-    if b.kind == "sram":
+    if c.chip is not None:
+        parts["chip_buffers"] = _chip_buffers_w(c.chip, node, vdd, dev)
+    b = c.buffer  # None: a chip block's levels hold the buffers
+    if b is None:
+        pass
+    elif b.kind == "sram":
         parts["buffer"] = b.capacity * 8 * leakage.sram_bit_w(node, vdd, dev, "sram_6t")
     elif "buffer" in area:
         parts["buffer"] = leakage.periphery_w(area["buffer"], node, vdd, dev)
@@ -84,3 +91,22 @@ def _static(c, tech, d) -> Static:
         if ap.get("area.buffer") == "placeholder":
             prov = "placeholder"
     return Static(float(sum(parts.values())), prov, parts, tuple(fields))
+
+
+def _chip_buffers_w(chip, node, vdd, dev) -> float:
+    """Leakage of every level's buffer, one per unit of the level (module docstring)."""
+    from ..circuits import buffer as circuit_buffer
+
+    total = 0.0
+    for lv, a in zip(chip.levels.values(), chip.unit_arrays):
+        buf = lv.buffer
+        if buf is None:
+            continue
+        if buf.type == "sram":
+            one = buf.capacity * 8 * leakage.sram_bit_w(node, vdd, dev, "sram_6t")
+        else:
+            area = buf.area if buf.area is not None else circuit_buffer.buffer(
+                buf.type, buf.capacity, buf.width_bits, chip.node_nm or node).area_m2
+            one = leakage.periphery_w(float(area), node, vdd, dev)
+        total += float(one) * (chip.arrays // a)
+    return total

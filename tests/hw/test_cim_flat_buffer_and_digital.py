@@ -1,0 +1,94 @@
+"""The flat ``cim.buffer`` beside a chip block, the chip's buffers' leakage, and a digital
+bit-serial array with no converter (found by a CIM architect: a derived flat buffer was charged
+on top of the chip's levels with no word, 3.2x their energy and 82 % of the area; a digital
+macro written as the README says got no area at all; an ADC left in a digital array was charged).
+
+Golden values: hand arithmetic from the rules in hw/cim/onchip.py, hw/cim/static.py and the
+README's leakage row (7.92 pW per 6T bit at 22 nm, 0.9 V, lstp), never the code's output.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from cimsim import simulate
+from cimsim.bundled import resolve_config as config_path
+from cimsim.config import architecture_from_dict
+from cimsim.config.loader import load_architecture
+from cimsim.errors import ConfigError
+
+from test_cim_chip import ARCH, two_layers
+
+
+def _arch(buffer=True, chip=True, **cim):
+    d = copy.deepcopy(ARCH)
+    if not buffer:
+        del d["cim"]["buffer"]
+    elif isinstance(buffer, dict):
+        d["cim"]["buffer"] = buffer
+    if not chip:
+        del d["cim"]["chip"]
+    d["cim"].update(cim)
+    return architecture_from_dict(d)
+
+
+def test_a_chip_block_needs_no_flat_buffer_and_a_given_one_is_charged_and_said():
+    alone = simulate(_arch(buffer=False), two_layers())
+    assert alone.energy_breakdown_j["cim_digital"] == 0.0  # shift-add 0 pJ, no flat buffer
+    assert not [n for n in alone.notes if "flat buffer" in n]
+    both = simulate(_arch(buffer={"capacity": "1 MiB", "bandwidth": "1 PB/s",
+                                  "energy_per_byte": "1 pJ/B"}), two_layers())
+    # op a moves 16 x 128 int8 inputs + 16 x 64 int8 outputs = 3072 B, op b 1024 + 1024 B:
+    # 5120 B x 1 pJ/B through the flat buffer, on top of the levels' (none here)
+    assert both.energy_breakdown_j["cim_digital"] == pytest.approx(5120e-12, rel=1e-12, abs=0)
+    note = [n for n in both.notes if "flat buffer" in n]
+    assert len(note) == 1 and "cim.buffer (1.049 MB)" in note[0] and "1 pJ/B" in note[0]
+    assert "leave cim.buffer out with a chip block" in note[0]
+
+
+def test_a_flat_pool_still_needs_its_buffer():
+    with pytest.raises(ConfigError) as e:
+        _arch(buffer=False, chip=False)
+    assert "buffer: required field is missing" in str(e.value)
+    assert "only a config with a chip block" in str(e.value)
+
+
+def test_the_chip_levels_sram_buffers_leak_by_their_bits():
+    lv = {"pe": {"fanout": 4, "buffer": {"type": "sram", "capacity": "4 KiB", "width_bits": 64}},
+          "chip": {"fanout": 4}}
+    chip = {"node_nm": 22, "levels": lv}
+    d = copy.deepcopy(ARCH)
+    del d["cim"]["buffer"], d["cim"]["static_power"]
+    d["cim"]["chip"] = chip
+    d["technology"] = {"node": "22 nm", "voltage": "0.9 V"}
+    a = architecture_from_dict(d)
+    st = next(c for c in a.instances if c.name == "cim").static
+    # 4 PEs x 4 KiB x 8 bits x 7.92 pW (README leakage row: 22 nm, 0.9 V, lstp)
+    assert st.parts["chip_buffers"] == pytest.approx(4 * 4096 * 8 * 7.92e-12, rel=1e-3, abs=0)
+    assert "buffer" not in st.parts  # no flat buffer, no flat term
+
+
+DIGITAL = {"cim.cell.type": "sram_digital", "cim.adc.type": None}
+
+
+def test_an_adc_type_on_a_digital_cell_is_refused_with_the_way_out():
+    with pytest.raises(ConfigError) as e:
+        load_architecture(config_path("sram-cim-derived"), {"cim.cell.type": "sram_digital"},
+                          cli=True)
+    assert "adc.type sar on an sram_digital cell, whose column outputs are digital" in str(e.value)
+    assert "--set cim.adc.type=null" in str(e.value)
+
+
+def test_a_digital_array_without_a_converter_has_its_cells_area_and_says_no_converter():
+    a = load_architecture(config_path("sram-cim-derived"), DIGITAL, cli=True)
+    comp = next(c for c in a.instances if c.name == "cim")
+    area = comp.design.area
+    # 8452 arrays x 256 x 256 cells x (52.5 F)^2 (the sram_digital preset, Colonnade's 2754 F^2
+    # bitcell drawn square) x (22 nm)^2
+    assert area["arrays"] == pytest.approx(8452 * 256 * 256 * 52.5 ** 2 * 22e-9 ** 2, rel=1e-12, abs=0)
+    assert area["adc"] == 0.0
+    note = comp.derived_note()
+    assert "column output rate" in note and "no converter (digital column outputs)" in note
+    assert "ADC " not in note and "lossless partial-sum" not in note
