@@ -197,10 +197,9 @@ class CIMConfig(ComponentConfig):
     write_latency: Seconds = Field(description="Time to program one row of one array.")
     write_energy: Joules = Field(description="Energy to program one cell.")
     endurance: PositiveFloat = Field(description="Write cycles a cell survives.")
-    buffer: Optional[CIMBuffer] = Field(
-        default=None, description="Local input/output buffer beside the arrays: required for a "
-        "flat pool; with a chip block optional (the chip's levels hold its buffers), and when "
-        "given its time bound, energy per byte, area and leakage count beside theirs.")
+    buffer: Optional[CIMBuffer] = Field(default=None, description="Local input/output buffer "
+        "beside the arrays: required for a flat pool, optional with a chip block (whose levels "
+        "hold its buffers; given, it counts beside them).")
     static_power: Optional[Watts] = Field(
         default=None, description="Leakage and peripheral idle power of all arrays, periphery "
         "and buffer. Default: derived with a technology block (cimsim.hw.circuits.leakage: SRAM "
@@ -266,9 +265,9 @@ class CIMConfig(ComponentConfig):
                              "size stated (cell.width_f / cell.height_f: the unit's, in F), or "
                              "bits_per_cell: 1")
         if self.buffer is None and self.chip is None:
-            raise ValueError("buffer: required field is missing (the arrays' local input/output "
-                             "buffer: capacity, bandwidth; only a config with a chip block, whose "
-                             "levels hold its buffers, may leave it out)")
+            raise ValueError("buffer: required field is missing (the arrays' local buffer: capacity, "
+                             "bandwidth; only a config with a chip block, whose levels hold its "
+                             "buffers, may leave it out)")
         if self.chip is not None:
             onchip.check_config(self)
         return self
@@ -399,11 +398,9 @@ class CIM(Component):
                  "counter_energy": ("pulse counter", d.counter_energy, "J/row"),
                  "shift_add_energy": ("shift-add", d.shift_add_energy, "J/conversion"),
                  "buffer.energy_per_byte": ("buffer", d.buffer_energy_per_byte, "J/B")}
-        if not converter:  # a digital array's outputs: no conversion energy to show
-            del shown["adc.energy_per_conversion"]
         parts = [f"{label} {si(v, unit, 3)}" + (" (placeholder)" if d.provenance[f] == "placeholder" else "")
-                 for f, (label, v, unit) in shown.items()
-                 if d.provenance.get(f, "given") != "given"]
+                 for f, (label, v, unit) in shown.items()  # a digital array converts nothing
+                 if d.provenance.get(f, "given") != "given" and (converter or label != "ADC")]
         if self.config.static_power is None:
             st = self.static
             parts.append(f"static {si(st.power_w, 'W', 3)} ({self.config.leakage_devices} leakage: "

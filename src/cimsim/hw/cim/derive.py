@@ -563,13 +563,11 @@ def _design(c, tech) -> Design:
             area["adc"], prov["area.adc"] = c.arrays * adcs * g.adc, "given"
         else:
             _need_tech(tech, "area.adc")
-            if est is None and digital_cell:  # no converter: the adder chain is in the cells
-                area["adc"], prov["area.adc"] = 0.0, "derived"
-            elif est is None:
+            if est is None and not digital_cell:
                 raise DeriveError("adc.type", "needed to derive the ADC area (or give area.adc)")
-            else:
-                area["adc"] = c.arrays * adcs * float(est.area_m2)
-                prov["area.adc"] = _prov(est.field_provenance["area_m2"])
+            # a digital array has no converter (its adder chain is in the cells)
+            area["adc"] = 0.0 if est is None else c.arrays * adcs * float(est.area_m2)
+            prov["area.adc"] = "derived" if est is None else _prov(est.field_provenance["area_m2"])
         if g is not None:
             area.update(dac=c.arrays * c.rows * g.dac, digital=c.arrays * g.digital,
                         buffer=g.buffer, other=g.other)
@@ -582,14 +580,13 @@ def _design(c, tech) -> Design:
                 sa_area = datapath_model.near_memory_datapath(
                     a.bits, slices, node, vdd, m.scale_bits, m.accumulator_bits, m.bias,
                     m.activation, m.output_bits)
-            be_area = None if b is None else buffer_model.buffer(b.kind, b.capacity / b.banks,
-                                                                 b.width, node, vdd)
-            area.update(dac=0.0, digital=c.arrays * adcs * float(sa_area.area_m2),
-                        buffer=0.0 if b is None else float(be_area.area_m2) * b.banks, other=0.0)
-            prov.update({"area.dac": "placeholder", "area.other": "placeholder",
-                         "area.digital": _prov(sa_area.field_provenance["area_m2"]),
-                         "area.buffer": "given" if b is None
-                         else _prov(be_area.field_provenance["area_m2"])})
+            area.update(dac=0.0, digital=c.arrays * adcs * float(sa_area.area_m2), buffer=0.0, other=0.0)
+            prov.update({"area.dac": "placeholder", "area.other": "placeholder", "area.buffer": "given",
+                         "area.digital": _prov(sa_area.field_provenance["area_m2"])})
+            if b is not None:
+                be_area = buffer_model.buffer(b.kind, b.capacity / b.banks, b.width, node, vdd)
+                area["buffer"] = float(be_area.area_m2) * b.banks
+                prov["area.buffer"] = _prov(be_area.field_provenance["area_m2"])
 
     lossless = int(resolution.lossless_bits(rpr, c.dac_bits, c.bits_per_cell))
     return Design(
