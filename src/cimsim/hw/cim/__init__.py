@@ -30,8 +30,9 @@ parallel, rows spread over the replicas:
 - compute = ``max(rounds * ceil(rows / replicas) * t_vector, (input +
   output bytes) / buffer bandwidth)`` plus, when it re-programs,
   ``rounds * min(k, array rows) * write_latency``;
-- an op whose rows fit one matrix-vector slot (a GEMV) is *serial*: its input
-  must arrive before it computes; with more rows transfers overlap compute;
+- a one-row op (a GEMV) is *serial*: its input must arrive before it computes; with
+  more rows transfers overlap compute, on copies too (each row's copy starts as its row
+  arrives: replication is never slower);
 - bytes: inputs and outputs (and re-programmed weights) cross ``link``;
   re-programmed weights are read from the backing store;
 - latency: the link's latency (+ the backing store's when re-programming);
@@ -520,7 +521,7 @@ class CIM(Component):
                 f"{c.endurance:.3g} cycles lasts {c.endurance / per_cell:.3g} runs")
         return Plan(
             server=server, n_servers=n_servers,
-            serial=np.ceil(rows / replicas) <= 1,
+            serial=rows <= 1,
             notes=notes,
             summary={"arrays_needed": needed, "reprograms": int(reprogram.sum())},
             op_columns={"reprogram": reprogram},
