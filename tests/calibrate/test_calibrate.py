@@ -268,8 +268,14 @@ def test_a_gemv_reads_the_backing_store_as_one_stream():
             "capacity": "1 GB", "bandwidth": "20 GB/s", "energy_per_bit": "1 pJ/bit"}}, "processor": proc})
 
     gemv = _one_matmul(1, 1024, 1024)
-    assert simulate(arch("5 GB/s"), gemv).latency_s == pytest.approx((4 * MiB + 8192) / 5e9, rel=1e-6, abs=0)
-    assert simulate(arch(None), gemv).latency_s == pytest.approx((4 * MiB + 8192) / 20e9, rel=1e-6, abs=0)
+    one = simulate(arch("5 GB/s"), gemv)
+    assert one.latency_s == pytest.approx((4 * MiB + 8192) / 5e9, rel=1e-6, abs=0)
+    # the stream is the time, not the MACs (1 MiMAC / 2e13 MAC/s = 52 ns): a memory bound
+    assert (one.bound, one.bound_part) == ("memory", "processor_stream")
+    assert one.path_time_s["processor_stream"] == pytest.approx(one.latency_s, rel=1e-9, abs=0)
+    plain = simulate(arch(None), gemv)
+    assert plain.latency_s == pytest.approx((4 * MiB + 8192) / 20e9, rel=1e-6, abs=0)
+    assert (plain.bound, plain.bound_part) == ("memory", "dram")
     two = _one_matmul(2, 1024, 1024)
     assert simulate(arch("5 GB/s"), two).latency_s == pytest.approx((4 * MiB + 16384) / 20e9, rel=1e-6, abs=0)
 

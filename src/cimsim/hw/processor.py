@@ -20,7 +20,9 @@ kernel); concurrency comes from the other components working beside it.
   op's time is ``max(compute, bytes / bandwidth per level)``;
 - a GEMV (one row) with ``single_stream_bandwidth`` set: its compute time is at least its
   backing-store bytes over that one-stream bandwidth (one thread's GEMV cannot draw what all
-  cores draw together, which is the backing store's ``bandwidth``);
+  cores draw together, which is the backing store's ``bandwidth``); where the stream is the
+  longer, the op's compute time is the compute part ``stream`` (bound class memory: the
+  bound reads ``memory (<processor>_stream)``);
 - latency: ``op_overhead`` (dispatch: kernel launch, fork/join) plus the access
   latency of the slowest level the op touches; ``op_overhead_by_kind`` replaces
   ``op_overhead`` for the op kinds it names (a software stack that launches them by
@@ -237,6 +239,10 @@ class Processor(Component):
     energy_parts = ("compute",)
     utilizations = ("mac", "busy")
     label = "host"
+
+    @property
+    def compute_parts(self):
+        return {"stream": "memory"} if self.config.single_stream_bandwidth is not None else {}
     facts = {"weights_on_chip": True}
 
     @property
@@ -340,10 +346,12 @@ class Processor(Component):
             overhead = np.full(len(idx), float(cfg.op_overhead))
             for kind, seconds in cfg.op_overhead_by_kind.items():
                 overhead[kinds == ops.kind_codes[kind]] = seconds
+        parts = {}
         if cfg.single_stream_bandwidth is not None:  # a GEMV is one stream from the backing store
             gemv = (macs > 0) & (ops.rows[idx] <= 1)
-            backing = traffic.bytes[self.levels[-1]]
-            compute = np.where(gemv, np.maximum(compute, backing / cfg.single_stream_bandwidth), compute)
+            stream = np.where(gemv, traffic.bytes[self.levels[-1]] / cfg.single_stream_bandwidth, 0.0)
+            parts["stream"] = np.where(stream > compute, stream, 0.0)  # the stream is the time
+            compute = np.maximum(compute, stream)
         nbytes, writes = dict(traffic.bytes), dict(traffic.write_bytes)
         store = ops.stored(idx)
         if self.hw.cache_link is not None and store is not None:
@@ -360,6 +368,7 @@ class Processor(Component):
             write_bytes=writes,
             energy={"compute": macs * emac + vec * cfg.energy_per_vector_op},
             busy={"mac": t_mac},
+            compute_parts=parts,
         )
 
     def peak_macs_per_s(self, dtype):
