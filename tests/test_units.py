@@ -261,6 +261,19 @@ def test_si_within_the_former_prefixes_is_unchanged(value, text):
     assert si(value, "s") == text
 
 
+@pytest.mark.parametrize("value, unit, text", [
+    (0.5, "B", "0.5 B"), (1e-9, "bit", "0.000000001 bit"), (0.25, "B/s", "0.25 B/s"),
+    (1500, "B", "1.5 kB"), (5e-13, "J/B", "500 fJ/B"),
+])
+def test_si_never_writes_a_byte_or_bit_prefix_the_parser_refuses(value, unit, text):
+    """A message printed "500 mB" for half a byte, which the parser refuses as input."""
+    from cimsim.units import parse_quantity, si
+
+    assert si(value, unit) == text
+    with pytest.raises(ValueError, match="no prefix below one"):
+        parse_quantity("500 mB", "B")
+
+
 def test_workload_name_empty_is_refused_and_huge_counts_print_plainly(tmp_path):
     from click.testing import CliRunner
 

@@ -271,6 +271,8 @@ def si(value: float, unit: str, digits: int = 4) -> str:
         return f"nan {unit}".strip()
     if value == 0 or math.isinf(value):
         return f"{value:g} {unit}".strip()
+    if unit.split("/")[0] in _INFO and abs(value) < 1:  # "0.5 B", never "500 mB" (refused as input)
+        return f"{_plain(value, digits)} {unit}"
     text, scale, prefix = _pick(value, digits, _PREFIXES)
     if "e" in text:  # past T..f (``3.2e+05 T``): the other prefixes, then the number in full
         text, scale, prefix = _pick(value, digits, _ALL_PREFIXES)

@@ -111,3 +111,17 @@ def test_samples_per_second_counts_the_batch(round_arch, batch):
     assert r.samples == batch
     assert r.samples_per_s == pytest.approx(batch / r.latency_s, rel=1e-12, abs=0)
     assert r.record()[C.SAMPLES_PER_S] == r.samples_per_s
+
+
+def test_every_json_key_is_a_result_attribute_or_a_fact():
+    """`--json` says `critical_path_time_s`; a Python user reading the README asked the
+    Result for it and got an AttributeError (the field is `path_time_s`)."""
+    import json
+
+    from cimsim import load_architecture, load_workload, simulate
+
+    r = simulate(load_architecture("gpu-hbm3"), load_workload("gru"), engine="analytic")
+    d = r.to_json()
+    d = json.loads(d) if isinstance(d, str) else d
+    assert [k for k in d if not hasattr(r, k) and k not in r.facts] == []
+    assert r.critical_path_time_s == d["critical_path_time_s"]

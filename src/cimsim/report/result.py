@@ -84,6 +84,11 @@ class Result:
         return f"{self.bound} ({'; '.join(extra)})" if extra else self.bound
 
     @property
+    def critical_path_time_s(self) -> dict[str, float]:
+        """:attr:`path_time_s` under its ``--json`` / :meth:`to_json` name."""
+        return self.path_time_s
+
+    @property
     def energy_j(self) -> float:
         """Total energy, J: the sum of :attr:`energy_breakdown_j` (static included)."""
         return float(sum(self.energy_breakdown_j.values()))
