@@ -911,3 +911,23 @@ def test_a_batch_larger_than_the_requests_and_a_head_width_rounded_down_are_refu
                           "head_dim": 16, "num_hidden_layers": 1, "vocab_size": 64,
                           "intermediate_size": 8}).head_dim == 16  # a stated head_dim stands
 
+
+
+@pytest.mark.parametrize("args, says", [
+    (["--hidden", "100", "--heads", "3"], "--hidden 100 is not a multiple of --heads 3: give --head-dim"),
+    (["--hidden", "4", "--heads", "8"], "--hidden 4 is not a multiple of --heads 8"),
+    (["--hidden", "96", "--heads", "0"], "--heads must be >= 1, got 0"),
+])
+def test_workload_llm_shape_options_refuse_a_head_width_rounded_down(tmp_path, args, says):
+    """`workload llm --hidden 100 --heads 3` wrote 33-wide heads (W_o 99 x 100) with exit 0,
+    where --hf-config with the same fields is refused."""
+    from click.testing import CliRunner
+
+    from cimsim.cli import main
+
+    base = ["workload", "llm", "--layers", "1", "--vocab", "50", "--ffn", "64", "--prompt", "4",
+            "--decode", "1", "-o", str(tmp_path / "x.json")]
+    r = CliRunner().invoke(main, base + args)
+    assert r.exit_code == 1 and says in r.output and "Traceback" not in r.output
+    ok = CliRunner().invoke(main, base + args[:4] + ["--head-dim", "33"]) if args[3] == "3" else None
+    assert ok is None or ok.exit_code == 0  # a stated head width stands

@@ -6,6 +6,7 @@ generator is an error, not silently ignored. Errors print one line and exit non-
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import click
@@ -39,7 +40,27 @@ def _summary(w: Workload, path: Path, made: Path | None = None) -> str:
             f"({si(w.macs, 'MAC')}), weights {si(w.weight_bytes, 'B')}{created(made)}")
 
 
+#: the most ops a workload holds (its op indices are 32-bit in the tag columns)
+MAX_OPS = 2 ** 31 - 1
+
+
+def _check_ops(at_least: int, options: str) -> None:
+    """Refuse sizes whose op count alone, at least ``at_least`` (the product of ``options``),
+    is past :data:`MAX_OPS`: generating them would end in a memory error or never end."""
+    if at_least > MAX_OPS:
+        raise click.ClickException(f"{options} gives at least {at_least:,} ops, more than a workload "
+                                   f"holds ({MAX_OPS:,}: op indices are 32-bit); use smaller sizes")
+
+
+#: per generator, the options (their --names) whose product is a floor on its op count
+_OP_FLOOR = {"lstm": ("steps", "layers"), "gru": ("steps", "layers"), "matmul": ("count",),
+             "transformer": ("layers",), "tcn": ("layers",), "hier-attn-stream": ("seq_len",)}
+
+
 def _generate(gen: str, output: Path, name: str | None, **params) -> None:
+    keys = _OP_FLOOR.get(gen + ("-stream" if params.get("mode") == "stream" else ""), ())
+    _check_ops(math.prod(max(int(params[k]), 0) for k in keys),
+               " x ".join(f"--{'steps' if k == 'seq_len' else k} {params[k]:,}" for k in keys))
     # status on stderr when generating or writing takes more than a second
     with Feedback(f"{gen} workload -> {output}") as fb:
         fb.update("generating")
@@ -274,6 +295,8 @@ def serving_options(f):
 
 def serving_params(prompt, decode, **options) -> dict:
     """The serving options as :func:`~cimsim.workload.llm.llm_serving` takes them."""
+    served = max(options.get("requests") or 0, options.get("batch") or 0)
+    _check_ops(served, f"--requests / --batch {served:,}")  # each request has its own ops
     return dict(prompt=_lengths(prompt, "prompt"), decode=_lengths(decode, "decode"), **options)
 
 
@@ -340,13 +363,19 @@ def llm_cmd(hf_config, hf_model, layers, hidden, heads, kv_heads, ffn, vocab, he
             if missing:
                 raise click.ClickException(f"give --hf-config or --hf-model, or {', '.join(missing)}")
             h, nh = given["hidden"], given["heads"]
-            base = {"kv_heads": given.get("heads"), "ffn": 4 * h, "head_dim": h // nh if nh else 0,
-                    "gated": True}
+            hd = given.get("head_dim") or (h // nh if nh >= 1 and h % nh == 0 else None)
+            if hd is None:  # as the HF paths refuse it: a head would be rounded down
+                raise click.ClickException(
+                    f"--hidden {h} is not a multiple of --heads {nh}: give --head-dim, or a hidden "
+                    "size divisible by the heads" if nh >= 1 else f"--heads must be >= 1, got {nh}")
+            base = {"kv_heads": given.get("heads"), "ffn": 4 * h, "head_dim": hd, "gated": True}
         model = LLMModel(**{**base, **given})
         params = dict(model=model, **serving_params(
             prompt, decode, batch=batch, requests=requests, batching=batching, attention=attention,
             sub_batches=sub_batches, tensor_parallel=tensor_parallel,
             pipeline_parallel=pipeline_parallel, micro_batches=micro_batches, dtype=dtype))
+        steps = max(params["decode"]) if isinstance(params["decode"], list) else params["decode"]
+        _check_ops(max(steps, 1) * model.layers, f"--decode {steps:,} x --layers {model.layers:,}")
         with Feedback(f"llm workload -> {output}") as fb:
             fb.update("generating")
             w = llm_serving(**params, name=name)
