@@ -82,8 +82,12 @@ def test_default_is_no_loaded_latency():
 
 
 @pytest.mark.parametrize("kw, msg", [
-    (dict(loaded_latency="measured"), "measured_curve is given with loaded_latency: measured"),
-    (dict(measured_curve="MN5-GPP@100"), "measured_curve is given with loaded_latency: measured"),
+    # which of the two is missing, and the curves one may name
+    (dict(loaded_latency="measured"), "measured_curve is missing: loaded_latency: measured reads a "
+                                      "measured curve; give one of MN5-GPP@100, "),
+    (dict(measured_curve="MN5-GPP@100"), "loaded_latency: measured is missing: measured_curve "
+                                         "'MN5-GPP@100' is read only with it \\(loaded_latency is "
+                                         "'none'\\); set loaded_latency: measured, or drop measured_curve"),
     (dict(loaded_latency="measured", measured_curve="MN5-GPP@42"), "is not one of MN5-GPP@100"),
     (dict(loaded_latency="queue", queue_headroom=1.0), r"queue_headroom: Input should be greater than 1"),
     (dict(loaded_latency="sometimes"), "loaded_latency"),

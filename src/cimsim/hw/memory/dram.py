@@ -17,8 +17,9 @@ alike and independent), with every timing in command-clock cycles ``tCK``:
   ``t_wr = tCL + tWTR_S`` cycles. Per burst that is ``min(r, 1 - r) / write_batch`` turnaround
   pairs, so ``E_mix = tBL / (tBL + min(r, 1 - r) * (t_rw + t_wr) / write_batch)``;
 - **random accesses** of ``S`` bytes each open a row: ``b = ceil(S / burst_bytes)`` bursts per
-  access, and activations are limited to one per ``tRRD_S``, four per ``tFAW`` and one per bank
-  per ``tRC``: ``t_act = max(tRRD_S, tFAW / 4, tRC / banks)``. With rows left open, each
+  access, and activations are limited to one per ``tRRD_S``, four per ``tFAW``, one per bank
+  per ``tRC`` and, rotating over the bank groups, one per group per ``tRRD_L``: ``t_act =
+  max(tRRD_S, tFAW / 4, tRC / banks, tRRD_L / bank_groups)``. With rows left open, each
   access also puts a precharge, an activation and ``b`` column commands on the command bus
   (CK per command from the preset: ``cmd_pre``, ``cmd_act``, ``cmd_rd`` / ``cmd_wr``, see
   :mod:`.jedec`), and a command bus serves ``k = buses_per_cmd_bus`` data buses (HBM: the two
@@ -28,8 +29,10 @@ alike and independent), with every timing in command-clock cycles ``tCK``:
   (1 - r) x cmd_wr``. One access takes ``max(b * tBL / (E_ccd * E_mix), t_act, t_cmd)`` cycles
   and moves ``S`` useful bytes. (HBM2: ACT is 2 CK on the row bus, so a random access costs 3
   CK of the channel's row bus, one access per 6 CK per pseudo-channel; LPDDR5: PRE + ACT-1 +
-  ACT-2 + ``b`` RD.) Streaming is not charged a command term: one column command per burst
-  never outruns its data (``cmd_rd <= tBL``, and on HBM ``k x cmd_rd <= tBL``).
+  ACT-2 + ``b`` RD.) A stream puts one column command per burst on the command bus: a burst
+  costs ``max(burst cycles / E_mix, k x cmd_col)`` (every preset's ``k x cmd_col <= tBL``, so
+  the command term binds only where a level's own ``cmd_*`` makes it; a random access, which
+  pays the column commands and PRE + ACT, is then never faster than a stream).
 
 **Finite controller window** (``read_buffer`` stated; default ``null``, the closed form
 above, an ideal scheduler that always finds a ready access): a random pattern's efficiency
@@ -95,8 +98,12 @@ from .jedec import TIMINGS, Jedec
 Standard = Literal[tuple(TIMINGS)]  # type: ignore[valid-type]
 #: the preset fields a level's ``timings`` may set, and those of them that are whole numbers
 TIMING_FIELDS = tuple(f.name for f in dataclasses.fields(Jedec)
-                      if f.name not in ("name", "source", "split_cmd_bus", "density_mbit"))
+                      if f.name not in ("name", "source", "split_cmd_bus", "density_mbit", "ticks_per_ck"))
 WHOLE_TIMINGS = frozenset(f.name for f in dataclasses.fields(Jedec) if f.type in (int, "int"))
+#: cycle counts that must be > 0 (the rest of the n_* may be 0): a burst, the refresh interval,
+#: and the row timings the model uses (ACT to read / write, CAS latency, row cycle, row open,
+#: precharge)
+POSITIVE_TIMINGS = frozenset(("n_bl", "n_refi", "n_rcd", "n_rcd_wr", "n_cl", "n_rc", "n_ras", "n_rp"))
 
 #: measured bandwidth-latency curves (Mess-Results), one row per point
 MESS_CURVES = Path(__file__).resolve().parents[2] / "data" / "validation" / "mess_latency_curves.csv"
@@ -155,10 +162,14 @@ class DramLevel(MemoryLevel):
         "preset's field names (cimsim.hw.memory.jedec.Jedec), e.g. {n_faw: 64, n_refi: 18750} or a "
         "faster bin {rate_mtps: 6400, tck_ps: 312}: timings in CK cycles (n_*), whole numbers >= "
         "0; rate_mtps, tck_ps, bus_bits, burst_length, n_bl, banks, bank_groups, "
-        "buses_per_cmd_bus > 0; command CK (cmd_*) > 0. The row timings (n_rcd, n_ras, n_rc, n_rrd_*, "
-        "n_faw) bound random accesses only (a stream is bound by bursts, turnarounds and refresh); "
-        "n_cl / n_cwl set only the row-miss latency; density_mbit, stated for reference, is "
-        "refused.", json_schema_extra=RATE)
+        "buses_per_cmd_bus > 0; command CK (cmd_*) > 0; n_rcd, n_rcd_wr, n_cl, n_ras, n_rp, n_rc > "
+        "0, n_ras >= n_rcd, n_rc >= n_ras + n_rp - 1, n_rrd_l >= n_rrd_s, n_ccd_l >= n_ccd_s. The row "
+        "timings (n_rcd, n_ras, n_rc, n_rrd_*, n_faw) bound random accesses only (a stream is bound "
+        "by bursts, its column commands, turnarounds and refresh); n_cl / n_cwl set only the "
+        "row-miss latency; the write and PRE timings n_rcd_wr, n_wr, n_ccd_s_wr, n_ccd_l_wr, n_ppd "
+        "and LPDDR5's n_aad (> 0) are read by the controller-window model (read_buffer) only, "
+        "default the preset's; density_mbit, stated for reference, is refused.",
+        json_schema_extra=RATE)
     sustained_fraction: Fraction = Field(
         default=1.0, description="Per-platform cap, fitted once to a measured maximum: the fraction "
         "of the JEDEC ceilings the memory controller sustains (cap_kind controller), or the "
@@ -209,7 +220,11 @@ class DramLevel(MemoryLevel):
                 raise ValueError(f"timings: '{k}' is not a timing of a preset; allowed: "
                                  f"{', '.join(TIMING_FIELDS)}")
             whole = k in WHOLE_TIMINGS
-            zero_ok = k.startswith("n_") and k not in ("n_bl", "n_refi")
+            zero_ok = k.startswith("n_") and k not in POSITIVE_TIMINGS
+            if k == "n_aad" and (TIMINGS[self.standard].n_aad == 0 or v == 0):
+                raise ValueError(f"timings: n_aad = {v:g} is not allowed on {self.standard}: it is the "
+                                 "ACT-1 to ACT-2 deadline of a two-part activation (LPDDR5), > 0 "
+                                 "where the preset has one (n_aad > 0), not given otherwise")
             if not math.isfinite(v) or (whole and v != int(v)) or v < 0 or (v == 0 and not zero_ok):
                 kind = "a whole number" if whole else "a number"
                 raise ValueError(f"timings: {k} = {v:g} is not allowed; it must be {kind} "
@@ -221,11 +236,17 @@ class DramLevel(MemoryLevel):
 
     @model_validator(mode="after")
     def _loaded_latency(self) -> "DramLevel":
-        if (self.loaded_latency == "measured") != (self.measured_curve is not None):
-            raise ValueError("measured_curve is given with loaded_latency: measured, and only then")
+        if self.loaded_latency == "measured" and self.measured_curve is None:
+            raise ValueError("measured_curve is missing: loaded_latency: measured reads a measured "
+                             f"curve; give one of {', '.join(mess_curves())}")
         if self.measured_curve is not None and self.measured_curve not in mess_curves():
             raise ValueError(f"measured_curve '{self.measured_curve}' is not one of "
                              f"{', '.join(mess_curves())}")
+        if self.measured_curve is not None and self.loaded_latency != "measured":
+            raise ValueError(f"loaded_latency: measured is missing: measured_curve "
+                             f"'{self.measured_curve}' is read only with it (loaded_latency is "
+                             f"'{self.loaded_latency}'); set loaded_latency: measured, or drop "
+                             "measured_curve")
         return self
 
 
@@ -233,7 +254,10 @@ def _consistent(t: Jedec) -> None:
     """The rules between timings that every preset meets, for a level's own values over one:
     a refresh leaves time for data, the data rate is the clock's (a burst of ``burst_length``
     beats in ``n_bl`` clocks; the presets within 0.25 %), bank groups divide the banks, a burst
-    is whole bytes."""
+    is whole bytes, a row stays open until it is read (tRAS >= tRCD), a row cycle holds the
+    row open and its precharge (tRC >= tRAS + tRP - 1: each rounded up to whole CK from ns, as
+    the derived HBM2E presets' 76 >= 54 + 23 - 1), and the same bank group waits at least as
+    long as another (tRRD_L >= tRRD_S, tCCD_L >= tCCD_S)."""
     cost = t.n_rtp + t.n_rp + t.n_rfc + t.n_rcd
     if cost >= t.n_refi:
         raise ValueError(f"timings: a refresh costs n_rtp + n_rp + n_rfc + n_rcd = {cost} CK, at "
@@ -251,6 +275,20 @@ def _consistent(t: Jedec) -> None:
     if t.bus_bits * t.burst_length % 8:
         raise ValueError(f"timings: a burst of bus_bits {t.bus_bits} x burst_length "
                          f"{t.burst_length} is not whole bytes")
+    if t.n_ras < t.n_rcd:
+        raise ValueError(f"timings: n_ras {t.n_ras} is under n_rcd {t.n_rcd}: a row stays open at "
+                         f"least until it can be read (tRAS >= tRCD); n_ras must be at least {t.n_rcd}")
+    if t.n_rc < t.n_ras + t.n_rp - 1:
+        raise ValueError(f"timings: n_rc {t.n_rc} is under n_ras + n_rp = {t.n_ras} + {t.n_rp}: a row "
+                         "cycle holds the row open and its precharge (tRC >= tRAS + tRP, less 1 CK "
+                         f"for rounding each up); n_rc must be at least {t.n_ras + t.n_rp - 1}")
+    for short, long_, what in (("n_rrd_s", "n_rrd_l", "activations"),
+                               ("n_ccd_s", "n_ccd_l", "column commands")):
+        lo, hi = getattr(t, short), getattr(t, long_)
+        if hi < lo:
+            raise ValueError(f"timings: {long_} {hi} is under {short} {lo}: {what} in one bank "
+                             f"group wait at least as long as in different groups; {long_} must be "
+                             f"at least {lo}")
 
 
 # ------------------------------------------------------------------ closed forms (per data bus)
@@ -276,8 +314,18 @@ def mix_efficiency(t: Jedec, read_fraction: float, write_batch: int) -> float:
 
 
 def activation_cycles(t: Jedec) -> float:
-    """Minimum cycles between activations on one data bus: tRRD_S, tFAW / 4, tRC / banks."""
-    return max(t.n_rrd_s, t.n_faw / 4, t.n_rc / t.banks)
+    """Minimum cycles between activations on one data bus: tRRD_S, tFAW / 4, tRC / banks, and
+    tRRD_L / bank_groups (activations rotating over the groups each wait tRRD_L in theirs)."""
+    return max(t.n_rrd_s, t.n_faw / 4, t.n_rc / t.banks, t.n_rrd_l / t.bank_groups)
+
+
+def stream_burst_cycles(t: Jedec, read_fraction: float, write_batch: int) -> float:
+    """Cycles per burst of a stream: its data (:func:`burst_cycles` over the mix's
+    efficiency) or its column command on the command bus, ``buses_per_cmd_bus x cmd_col``,
+    whichever is longer."""
+    col = read_fraction * t.cmd_rd + (1.0 - read_fraction) * t.cmd_wr
+    return max(burst_cycles(t) / mix_efficiency(t, read_fraction, write_batch),
+               t.buses_per_cmd_bus * col)
 
 
 def command_cycles(t: Jedec, bursts: int, read_fraction: float) -> float:
@@ -309,8 +357,7 @@ def efficiency(t: Jedec, pattern: Pattern, write_batch: int, read_buffer: Option
                                   pattern.read_fraction, read_buffer, write_buffer)
         return util * pattern.access_bytes / (bursts * t.burst_bytes) * refresh_efficiency(t)
     if not pattern.random:
-        per_burst = burst_cycles(t) / mix_efficiency(t, pattern.read_fraction, write_batch)
-        return t.n_bl / per_burst * refresh_efficiency(t)
+        return t.n_bl / stream_burst_cycles(t, pattern.read_fraction, write_batch) * refresh_efficiency(t)
     cycles = access_cycles(t, pattern, write_batch)
     useful_cycles = pattern.access_bytes / t.burst_bytes * t.n_bl  # the bus time of S bytes
     return useful_cycles / cycles * refresh_efficiency(t)

@@ -81,34 +81,10 @@ SEED = 12345
 #: frontend at 8 or 16 times the memory clock, so the buffers refill within a cycle)
 FRONTEND_PER_CYCLE = 8
 
-#: Timings the window model needs beyond :class:`.jedec.Jedec`, in CK, from the same Ramulator 2
-#: presets (``nRCDWR`` ACT to write, ``nWR`` write recovery, ``nCCDS_WR`` / ``nCCDL_WR`` write
-#: to write, ``nPPD`` PRE to PRE, 0 where the standard states none; ``ticks_per_ck`` 2 for
-#: HBM3's half-CK ticks, ``hbm3.py`` ``tick_multiplier``; ``n_aad``: LPDDR5's ACT-1 to ACT-2
-#: deadline, ACT-1 and ACT-2 then separate commands). Standards whose preset has one
-#: nRCD use it for writes. Derived parts re-express the source preset's ns in their CK,
-#: rounded up, as their other timings (:mod:`.jedec`).
-EXTRA: dict[str, dict[str, int]] = {
-    # ddr4.py DDR4_2400R / DDR4_2933Y / DDR4_3200AA: nWR 18 / 22 / 24; no nPPD, one nCCD
-    "DDR4": dict(n_rcd_wr=16, n_wr=18, n_ccd_s_wr=4, n_ccd_l_wr=6, n_ppd=0, ticks_per_ck=1),
-    "DDR4-2933": dict(n_rcd_wr=21, n_wr=22, n_ccd_s_wr=4, n_ccd_l_wr=8, n_ppd=0, ticks_per_ck=1),
-    "DDR4-3200": dict(n_rcd_wr=22, n_wr=24, n_ccd_s_wr=4, n_ccd_l_wr=8, n_ppd=0, ticks_per_ck=1),
-    # ddr5.py DDR5_4800AN: nWR 72, nCCDS_WR 8, nCCDL_WR 48, nPPD 2
-    "DDR5": dict(n_rcd_wr=34, n_wr=72, n_ccd_s_wr=8, n_ccd_l_wr=48, n_ppd=2, ticks_per_ck=1),
-    # lpddr5.py LPDDR5_6400: nWR 28, nCCDS_WR 2, nCCDL_WR 4, nPPD 2, nAAD 8
-    "LPDDR5": dict(n_rcd_wr=15, n_wr=28, n_ccd_s_wr=2, n_ccd_l_wr=4, n_ppd=2, ticks_per_ck=1,
-                   n_aad=8),
-    # hbm2.py HBM2_2000Mbps: nRCDWR 12, nWR 16; no nPPD
-    "HBM2": dict(n_rcd_wr=12, n_wr=16, n_ccd_s_wr=2, n_ccd_l_wr=4, n_ppd=0, ticks_per_ck=1),
-    # HBM2_2400Mbps nRCDWR 14, nWR 19 (x 0.833 ns) at tCK 625 ps -> 19, 26
-    "HBM2E": dict(n_rcd_wr=19, n_wr=26, n_ccd_s_wr=2, n_ccd_l_wr=4, n_ppd=0, ticks_per_ck=1),
-    # the same at tCK 627.75 ps -> 19, 26
-    "HBM2E-A100": dict(n_rcd_wr=19, n_wr=26, n_ccd_s_wr=2, n_ccd_l_wr=4, n_ppd=0, ticks_per_ck=1),
-    # hbm3.py HBM3_6400Mbps: nRCDWR 15, nWR 33, nPPD 2, half-CK ticks
-    "HBM3": dict(n_rcd_wr=15, n_wr=33, n_ccd_s_wr=2, n_ccd_l_wr=4, n_ppd=2, ticks_per_ck=2),
-    # gddr6.py GDDR6_14000_1250mV_double: nRCDWR 20, nWR 30, nPPD 2
-    "GDDR6": dict(n_rcd_wr=20, n_wr=30, n_ccd_s_wr=2, n_ccd_l_wr=4, n_ppd=2, ticks_per_ck=1),
-}
+# The window model reads the preset's write and PRE timings too (:class:`.jedec.Jedec`
+# ``n_rcd_wr``, ``n_wr``, ``n_ccd_s_wr``, ``n_ccd_l_wr``, ``n_ppd``, LPDDR5's ``n_aad``: ACT-1
+# and ACT-2 then separate commands), which a level's ``timings`` may restate like any other,
+# and its ``ticks_per_ck`` (2 for HBM3's half-CK ticks, ``hbm3.py`` ``tick_multiplier``).
 
 # parameter vector layout (all in ticks)
 (P_BL, P_CWL, P_RCD, P_RCDWR, P_RP, P_RAS, P_RC, P_RTP, P_WR, P_RRDS, P_RRDL, P_FAW, P_CCDS,
@@ -121,26 +97,25 @@ NEVER = -(1 << 40)
 
 def params(t: Jedec, bursts: int, read_buffer: int, write_buffer: int) -> np.ndarray:
     """The kernel's parameter vector for standard ``t``, in ticks."""
-    x = EXTRA[t.name]
-    m = x["ticks_per_ck"]
+    m = t.ticks_per_ck
     p = np.zeros(NPARAM, dtype=np.int64)
 
     def ck(v: float) -> int:
         return int(round(v * m))
 
-    p[P_BL], p[P_CWL], p[P_RCD], p[P_RCDWR] = ck(t.n_bl), ck(t.n_cwl), ck(t.n_rcd), ck(x["n_rcd_wr"])
-    p[P_RP], p[P_RAS], p[P_RC], p[P_RTP], p[P_WR] = ck(t.n_rp), ck(t.n_ras), ck(t.n_rc), ck(t.n_rtp), ck(x["n_wr"])
+    p[P_BL], p[P_CWL], p[P_RCD], p[P_RCDWR] = ck(t.n_bl), ck(t.n_cwl), ck(t.n_rcd), ck(t.n_rcd_wr)
+    p[P_RP], p[P_RAS], p[P_RC], p[P_RTP], p[P_WR] = ck(t.n_rp), ck(t.n_ras), ck(t.n_rc), ck(t.n_rtp), ck(t.n_wr)
     p[P_RRDS], p[P_RRDL], p[P_FAW] = ck(t.n_rrd_s), ck(t.n_rrd_l), ck(t.n_faw)
-    p[P_CCDS], p[P_CCDL], p[P_CCDSW], p[P_CCDLW] = ck(t.n_ccd_s), ck(t.n_ccd_l), ck(x["n_ccd_s_wr"]), ck(x["n_ccd_l_wr"])
-    p[P_WTRS], p[P_WTRL], p[P_RTW], p[P_PPD] = ck(t.n_wtr_s), ck(t.n_wtr_l), ck(t.n_rtw), ck(x["n_ppd"])
+    p[P_CCDS], p[P_CCDL], p[P_CCDSW], p[P_CCDLW] = ck(t.n_ccd_s), ck(t.n_ccd_l), ck(t.n_ccd_s_wr), ck(t.n_ccd_l_wr)
+    p[P_WTRS], p[P_WTRL], p[P_RTW], p[P_PPD] = ck(t.n_wtr_s), ck(t.n_wtr_l), ck(t.n_rtw), ck(t.n_ppd)
     p[P_CACT], p[P_CPRE], p[P_CRD], p[P_CWR] = ck(t.cmd_act), ck(t.cmd_pre), ck(t.cmd_rd), ck(t.cmd_wr)
     p[P_SPLIT] = int(t.split_cmd_bus)
     p[P_BUSES] = t.buses_per_cmd_bus
     p[P_BANKS] = t.banks
-    p[P_GROUP] = t.banks // t.bank_groups if t.name != "HBM3" else 4  # HBM3: 4 banks per group per SID
+    p[P_GROUP] = t.banks // t.bank_groups  # banks per group (HBM3: 4, per stack ID)
     p[P_RBUF], p[P_WBUF], p[P_B] = read_buffer, write_buffer, bursts
     p[P_COLSTEP] = m  # column commands on the rising edge only
-    p[P_AAD] = ck(x.get("n_aad", 0))
+    p[P_AAD] = ck(t.n_aad)
     if p[P_AAD] > 0:  # ACT-1 and ACT-2 are separate 1-CK commands
         p[P_CACT] = ck(t.cmd_act / 2)
     return p
