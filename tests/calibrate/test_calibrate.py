@@ -241,6 +241,10 @@ def test_the_row_length_exponent_is_the_median_over_rows_of_the_rectangles_rates
     ({"rows_per_pass": 3}, "give both or neither"),
     ({"rows_per_pass": 3, "pass_max_rows": 0}, "pass_max_rows: Input should be greater than or equal to 1"),
     ({"rows_per_pass": 3, "pass_max_rows": 1, "rows": [2, 16]}, "below the first rows entry"),
+    # rule 5 past the peak (a reviewer): 0.3 at 1 row, one pass up to 8 rows: 8 rows at
+    # 0.3 x 8 / 1 x ceil(1 / 8) / ceil(8 / 8) = 2.4 of the peak, faster than the processor can
+    ({"rows_per_pass": 8, "pass_max_rows": 8, "fraction": [[0.3], [0.9]]},
+     r"rows_per_pass 8 makes a 8-row matmul run at 2\.4 of the peak"),
 ])
 def test_a_half_given_few_row_path_is_refused(extra, says):
     from cimsim.errors import CimsimError

@@ -224,6 +224,26 @@ def test_run_set_errors_are_one_line(arg, needle):
     assert len(res.output.strip().splitlines()) == 1
 
 
+def test_json_with_placement_carries_the_per_op_table():
+    """`run --json --placement` built the op table and printed none of it (a reviewer)."""
+    import json
+
+    res = invoke("run", "gpu-hbm3", "gru", "--engine", "analytic", "--json", "--placement")
+    assert res.exit_code == 0
+    d = json.loads(res.output)
+    assert len(d["placement"]) == d["ops"]  # one object per op
+    assert sum(r["macs"] for r in d["placement"]) == d["macs"]
+    assert not json.loads(invoke("run", "gpu-hbm3", "gru", "--engine", "analytic", "--json").output).get("placement")
+
+
+def test_a_set_path_given_twice_is_refused():
+    """`--set processor.cores=1 --set processor.cores=64` ran with 64 and no word (a reviewer),
+    where a YAML file's duplicate key and sweep's repeated --param are refused."""
+    res = invoke("run", "gpu-hbm3", "lstm", "--set", "processor.cores=1", "--set", "processor.cores=64")
+    assert res.exit_code == 2 and "Traceback" not in res.output
+    assert "--set processor.cores is given more than once ('1', then '64'); give it once" in res.output
+
+
 @pytest.mark.parametrize("args", [
     ["run", "gpu-hbm3", "tcn", "--trace", "{blocker}/t.json"],
     ["compare", "gpu-hbm3", "-w", "tcn", "-o", "{blocker}/c.csv"],

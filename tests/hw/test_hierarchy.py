@@ -100,6 +100,13 @@ def test_processor_levels_must_name_levels_and_end_at_the_backing_store():
     d["processor"]["levels"] = ["sram"]
     with pytest.raises(ConfigError, match="must end with the backing store 'dram'"):
         architecture_from_dict(d, source="x.yaml")
+    # a level twice gave each listing its own room (two 29 MB weights resident in a 37.5 MB
+    # SRAM, DRAM traffic 2.5x under); out of order, the hierarchy's rules run backwards
+    for levels in (["sram", "sram", "dram"], ["dram", "sram", "dram"]):
+        d["processor"]["levels"] = levels
+        with pytest.raises(ConfigError, match=r"must name each memory level once, innermost first, "
+                                              r"in the architecture's order \['sram', 'dram'\]"):
+            architecture_from_dict(d, source="x.yaml")
 
 
 def test_levels_links_and_components_need_distinct_names():

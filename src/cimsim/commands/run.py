@@ -35,6 +35,9 @@ def overrides(sets: tuple[str, ...]) -> dict[str, str]:
                                     f"{path.strip()}=VALUE ({path.strip()}=null leaves the field out)")
         if not eq or not path.strip() or not value.strip():
             raise OneLineUsageError(f"--set {item!r}: expected PATH=VALUE, e.g. memory.dram.bandwidth=1TB/s")
+        if path.strip() in out:  # as a YAML file's duplicate key and sweep's repeated --param
+            raise OneLineUsageError(f"--set {path.strip()} is given more than once "
+                                    f"({out[path.strip()]!r}, then {value.strip()!r}); give it once")
         out[path.strip()] = value.strip()
     return out
 
@@ -51,7 +54,8 @@ def set_option(f):
 @engine_option
 @set_option
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of tables.")
-@click.option("--placement", is_flag=True, help="Also list where each op runs and its cost.")
+@click.option("--placement", is_flag=True, help="Also list where each op runs and its cost "
+              "(with --json: a list `placement`, one object per op).")
 @click.option("--trace", "trace_file", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the op timeline as a Chrome/Perfetto trace-event JSON file.")
 @click.option("--accuracy", is_flag=True,
@@ -122,6 +126,8 @@ def run(config: str, workload: str, engine: str, sets: tuple[str, ...], as_json:
             keys = list(out)
             at = keys.index("energy_j") + 1
             out = {**{k: out[k] for k in keys[:at]}, **acc, **{k: out[k] for k in keys[at:]}}
+        if placement:  # the per-op table, one object per op (columns named in report.columns)
+            out["placement"] = json.loads(result.op_table.to_json(orient="records"))
         click.echo(json.dumps(out, indent=2))
     else:
         print_result(result, footprint=wl.footprint, cache_apart=arch.cache_memory is not None)

@@ -34,6 +34,7 @@ kernel); concurrency comes from the other components working beside it.
 from __future__ import annotations
 
 import itertools
+import math
 from typing import Literal, Optional
 
 import numpy as np
@@ -140,6 +141,18 @@ class MacEfficiency(Strict):
             raise ValueError(f"fraction must be {len(self.rows)} rows (one per rows entry) of {cols} "
                              f"entries (one per weight_bytes entry), got "
                              f"{[len(r) for r in self.fraction]} entries per row")
+        if self.rows_per_pass is not None:  # rule 5 must keep every op at or under the peak
+            m = np.arange(math.ceil(self.rows[0]), self.pass_max_rows + 1, dtype=np.float64)
+            for wb in self.weight_bytes or [1.0]:
+                f = self._table_at(m, np.full(len(m), wb))
+                if f.max() > 1.0 + 1e-12:
+                    at = int(m[np.argmax(f)])
+                    raise ValueError(
+                        f"rows_per_pass {self.rows_per_pass} makes a {at}-row matmul"
+                        + (f" by {wb:g} B of weights" if self.weight_bytes else "")
+                        + f" run at {f.max():.3g} of the peak (rule 5: the "
+                        "table's fraction x rows / table rows x passes), above 1: lower the "
+                        "few-row fractions or rows_per_pass, or pass_max_rows")
         return self
 
     def at(self, rows: np.ndarray, weight_bytes: np.ndarray, row_bytes: np.ndarray | None = None) -> np.ndarray:
@@ -254,6 +267,10 @@ class Processor(Component):
         if bad:
             return [("levels", f"names no memory level {bad}; the architecture has "
                                f"{list(self.hw.memory)}")]
+        order = [list(self.hw.memory).index(lv) for lv in self.levels]
+        if len(set(order)) != len(order) or order != sorted(order):
+            return [("levels", f"{self.levels} must name each memory level once, innermost first, "
+                               f"in the architecture's order {list(self.hw.memory)}")]
         if self.config.levels and self.config.levels[-1] != self.hw.backing_store:
             return [("levels", f"must end with the backing store '{self.hw.backing_store}' "
                                "(the last memory level), which holds every tensor")]
