@@ -106,6 +106,21 @@ def test_a_swept_field_no_value_of_which_loads_is_refused_first(tmp_path, chain_
     assert errors[0].startswith("at memory.dram.timings.n_faw=0.5") and pd.isna(errors[1])
 
 
+def test_another_fields_failing_first_value_does_not_refuse_a_field_that_loads(tmp_path, chain_json):
+    """`--param memory.dram.capacity=1MB,64GB --param memory.dram.bandwidth=100GB/s,200GB/s`
+    was refused, blaming the bandwidth (tried only beside the failing 1 MB); listed 64GB,1MB
+    it ran. Both orders run the 4 points, the 1 MB ones error rows (a tester)."""
+    for caps in ("1MB,64GB", "64GB,1MB"):
+        out = tmp_path / f"c{caps[:2]}.parquet"
+        res = _cli("cpu-ddr5", "-w", chain_json, "--param", f"memory.dram.capacity={caps}",
+                   "--param", "memory.dram.bandwidth=100GB/s,200GB/s", "--engine", "analytic",
+                   "--workers", "1", "-q", "-o", out)
+        assert res.exit_code == 0, res.output
+        t = pd.read_parquet(out)
+        assert len(t) == 4
+        assert (t["error"].notna() == (t["memory.dram.capacity"] == 1e6)).all()
+
+
 def test_workers_and_a_scheduler_are_one_or_the_other(tmp_path, chain_json):
     """--workers was ignored without a word beside --scheduler."""
     res = _cli("cpu-ddr5", "-w", chain_json, "--param", BW, "--scheduler", "local:2", "--workers", "5",

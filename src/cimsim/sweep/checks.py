@@ -44,9 +44,10 @@ def check_swept_fields(configs, specs: Sequence[ParamSpec]) -> None:
 
 def _some_value_loads(where: str, base: Mapping, specs) -> None:
     """Each swept field loads at one of its values at least (a list's values, a range's ends),
-    the other swept fields at their first values (fields valid only together, an SRAM larger
-    than today's backing store beside a larger one, a data rate beside its clock, load as their
-    points do), or one line names the config and the error: a key no schema lists (a misspelt
+    the other swept fields at their first values, or the file's, or one of them at each of its
+    values (fields valid only together, an SRAM larger than today's backing store beside a
+    larger one, a data rate beside its clock, load as their points do; another field's failing
+    first value blames nothing on this one), or one line names the config and the error: a key no schema lists (a misspelt
     ``timings`` name) fails at every value, and the sweep would write nothing but error rows
     and exit 0. A value that fails beside others that load is that point's error row."""
     from ..config import apply_overrides, architecture_from_dict
@@ -55,18 +56,28 @@ def _some_value_loads(where: str, base: Mapping, specs) -> None:
         architecture_from_dict(base)
     except ConfigError:
         return  # the config itself does not load: its rows say so, as before
-    firsts = {p.path: p.override_value(p.values[0] if p.values is not None else p.low) for p in specs}
+    def ends(q):
+        return list(q.values) if q.values is not None else [q.low, q.high]
+
+    firsts = {p.path: p.override_value(ends(p)[0]) for p in specs}
     for p in specs:
         if p.is_range:
             _range_ends_in_domain(where, base, firsts, p)
-        values = list(p.values) if p.values is not None else [p.low, p.high]
+        # the others at their first values, then at the file's, then one other at each of its
+        # values: another field's failing first value must not make this one look broken
+        others = [{k: v for k, v in firsts.items() if k != p.path}, {}]
+        others += [{q.path: q.override_value(v)} for q in specs if q is not p for v in ends(q)]
         first_error = None
-        for v in values:
-            try:
-                architecture_from_dict(apply_overrides(base, {**firsts, p.path: p.override_value(v)}))
-                break
-            except ConfigError as exc:
-                first_error = first_error or str(exc).splitlines()[0].removeprefix("<config>: ")
+        for ctx in others:
+            for v in ends(p):
+                try:
+                    architecture_from_dict(apply_overrides(base, {**ctx, p.path: p.override_value(v)}))
+                    break
+                except ConfigError as exc:
+                    first_error = first_error or str(exc).splitlines()[0].removeprefix("<config>: ")
+            else:
+                continue
+            break
         else:
             raise SweepSpecError(f"--param {p.path}: config {where} loads at none of its values: "
                                  f"{first_error}")
