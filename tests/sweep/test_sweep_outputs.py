@@ -121,6 +121,22 @@ def test_another_fields_failing_first_value_does_not_refuse_a_field_that_loads(t
         assert (t["error"].notna() == (t["memory.dram.capacity"] == 1e6)).all()
 
 
+def test_a_sweep_finished_under_other_names_takes_this_runs_names(tmp_path, chain_json):
+    """Begun as `cpu-ddr5`, finished with the file's path: the reused rows kept `cpu-ddr5` in
+    config_file while the metadata named only the path, and `cimsim plot` skipped the roofline
+    (a tester). Every row now names the config as this run does, as the metadata does."""
+    out = tmp_path / "r.parquet"
+    first = _cli("cpu-ddr5", "-w", chain_json, "--param", "processor.cores=8,16", "--engine",
+                 "analytic", "--workers", "1", "-q", "-o", out)
+    assert first.exit_code == 0, first.output
+    path = str(resolve_config("cpu-ddr5"))
+    again = _cli(path, "-w", chain_json, "--param", "processor.cores=8,16,32", "--engine",
+                 "analytic", "--workers", "1", "-q", "-o", out)
+    assert again.exit_code == 0 and "1 computed, 2 already done" in again.output
+    t = pd.read_parquet(out)
+    assert set(t["config_file"]) == {path} == set(t.attrs["cimsim_configs"])
+
+
 def test_workers_and_a_scheduler_are_one_or_the_other(tmp_path, chain_json):
     """--workers was ignored without a word beside --scheduler."""
     res = _cli("cpu-ddr5", "-w", chain_json, "--param", BW, "--scheduler", "local:2", "--workers", "5",

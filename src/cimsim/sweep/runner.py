@@ -19,7 +19,7 @@ from ..atomic import check_writable
 from ..errors import CimsimError, ConfigError, WorkloadError
 from ..pipeline import ENGINES
 from .checks import check_swept_fields
-from .columns import ERROR, POINT_ID, sweep_columns
+from .columns import CONFIG_FILE, ERROR, POINT_ID, WORKLOAD_FILE, sweep_columns
 from .executors import SchedulerError, check_scheduler, make_executor
 from .params import DEFAULT_MAX_POINTS, ParamSpec, SweepSpecError, parse_param, parse_spec
 from .sampling import count_points, sample_points
@@ -545,7 +545,10 @@ def _run(store, tasks, context, columns, specs, scheduler, workers, quiet, retry
                 "rerun the same command to compute only those"
             )
 
-    df = rows_to_frame([done[t.point_id] for t in tasks], columns)
+    # a stored row keeps its point's results but takes this run's names (the same file named
+    # otherwise, e.g. by path, is the same point): the columns and the metadata agree
+    df = rows_to_frame([{**done[t.point_id], CONFIG_FILE: t.config_file,
+                         WORKLOAD_FILE: t.workload_file} for t in tasks], columns)
     attach_attrs(df, specs, context.get("config_files"), context.get("workload_files"))
     if store is not None:
         store.finish(df, csv)
