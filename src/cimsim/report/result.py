@@ -105,8 +105,10 @@ class Result:
 
     @property
     def area_m2(self) -> float:
-        """Declared silicon area, m^2: the sum of :attr:`area_breakdown_m2` (0 when no part
-        declares one)."""
+        """Declared silicon area, m^2: the sum of :attr:`area_breakdown_m2`; NaN (null in JSON,
+        blank in CSV) when no part declares one (0 m^2 would be an impossible chip)."""
+        if not self.area_breakdown_m2:
+            return float("nan")
         return float(sum(self.area_breakdown_m2.values()))
 
     @property
