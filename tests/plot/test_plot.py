@@ -408,3 +408,25 @@ def test_a_line_that_would_hide_under_another_is_drawn_as_a_band_and_says_so(tmp
     assert band.get_linewidth() == 6 and band.get_alpha() == 0.35
     assert lines["gpu-hbm3"].get_linewidth() < 6 and "cpu-ddr5" in lines  # cpu differs: a line
     np.testing.assert_array_equal(band.get_ydata(), lines["gpu-hbm3"].get_ydata())
+
+
+def test_the_gantt_strip_gives_every_part_its_share_of_the_width():
+    """hbm-pim's LSTM path: 200 PIM ops of ~3 us compute each between ~10 us of overhead; one
+    bar per op part, drawn in order, left compute 3.3 % of the strip for its 23.2 % (a tester).
+    Binned finer than the pixels, each part's bars add up to its path time, and in a window
+    of one op's length both parts show."""
+    import pandas as pd
+
+    from cimsim.plot.run_figures import GANTT_BINS, _binned_parts
+
+    # a path of 200 ops, each 3 us of compute then 10 us of overhead, back to back
+    n, c, o = 200, 3e-6, 10e-6
+    pt = pd.DataFrame({"start_s": np.arange(n) * (c + o), "compute_s": np.full(n, c),
+                       "overhead_s": np.full(n, o)})
+    span = n * (c + o)
+    amounts, edges = _binned_parts(pt, ["compute", "overhead"], span)
+    np.testing.assert_allclose(amounts.sum(axis=1), [n * c, n * o], rtol=1e-9)
+    assert len(edges) == GANTT_BINS + 1 and np.all(amounts.sum(axis=0) <= np.diff(edges) * (1 + 1e-9))
+    per_op = int(GANTT_BINS / n)  # 20 bins: an op's 13 us
+    window = amounts[:, :per_op].sum(axis=1)
+    np.testing.assert_allclose(window, [c, o], rtol=1e-6)

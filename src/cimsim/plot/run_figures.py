@@ -128,16 +128,18 @@ def critical_path_gantt(result) -> Figure:
     fig = _figure(10.0, 2.6)
     ax = fig.add_subplot()
     total = sum(result.path_time_s.values()) or 1.0
-    offset = pt["start_s"].to_numpy(float).copy()
-    for part in path_parts(result):
-        width = pt[f"{part}_s"].to_numpy(float)
-        keep = width > 0
+    span = max(result.latency_s, float(pt["end_s"].max()) if len(pt) else 0.0) or 1.0
+    parts = path_parts(result)
+    amounts, edges = _binned_parts(pt, parts, span)
+    within = np.cumsum(amounts, axis=0) - amounts  # each part's place inside its bin
+    for i, part in enumerate(parts):
+        keep = amounts[i] > 0
         if keep.any():
-            ax.broken_barh(list(zip(offset[keep], width[keep])), (0, 1), color=part_color(part),
+            ax.broken_barh(list(zip(edges[:-1][keep] + within[i][keep], amounts[i][keep])), (0, 1),
+                           color=part_color(part), linewidth=0,
                            label=f"{part}: {si(result.path_time_s[part], 's')} "
                                  f"({100 * result.path_time_s[part] / total:.1f} %)")
-        offset += width
-    ax.set_xlim(0, max(result.latency_s, float(pt["end_s"].max()) if len(pt) else 0.0) or 1.0)
+    ax.set_xlim(0, span)
     ax.set_ylim(0, 1)
     ax.set_yticks([])
     ax.set_xlabel("time [s]")
@@ -147,6 +149,33 @@ def critical_path_gantt(result) -> Figure:
                  f"({len(pt)} ops): {result.bound_label}-bound", fontsize="medium")
     ax.legend(fontsize="x-small", loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return fig
+
+
+#: time bins of the Gantt strip: finer than its pixels, so every part keeps its share's width
+GANTT_BINS = 4000
+
+
+def _binned_parts(pt, parts, span: float) -> tuple[np.ndarray, np.ndarray]:
+    """``(amounts (parts x bins), bin edges)``: each part's time inside each of
+    :data:`GANTT_BINS` equal bins of ``[0, span]``. The path's ops follow one another and each
+    op's time is its parts in order, so a part's time up to ``t`` is piecewise linear; drawn bin
+    by bin, a part of 3 us per op under 2 ms of another no longer vanishes under it (a strip
+    showed 23 % compute as 3 %)."""
+    edges = np.linspace(0.0, span, GANTT_BINS + 1)
+    amounts = np.zeros((len(parts), GANTT_BINS))
+    offset = pt["start_s"].to_numpy(float).copy()
+    for i, part in enumerate(parts):
+        width = pt[f"{part}_s"].to_numpy(float)
+        keep = width > 0
+        if keep.any():
+            order = np.argsort(offset[keep], kind="stable")
+            s, w = offset[keep][order], width[keep][order]
+            before = np.concatenate(([0.0], np.cumsum(w)[:-1]))
+            x = np.ravel(np.column_stack((s, s + w)))  # breakpoints of the part's time so far
+            y = np.ravel(np.column_stack((before, before + w)))
+            amounts[i] = np.diff(np.interp(edges, x, y, left=0.0, right=float(w.sum())))
+        offset += width
+    return np.maximum(amounts, 0.0), edges
 
 
 def resource_util_names(result) -> set[str]:
