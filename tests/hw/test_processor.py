@@ -133,3 +133,15 @@ def test_op_overhead_by_kind_replaces_op_overhead_for_its_kinds():
     bad = make_arch(name="bad", processor={**proc, "op_overhead_by_kind": {"gelu": "5 us"}})
     with pytest.raises(MappingError, match="op_overhead_by_kind names gelu, not an op kind"):
         simulate(bad, wl)
+
+
+def test_the_weights_note_of_a_processor_with_no_on_chip_level_has_no_empty_list():
+    """A config whose only memory level is DRAM printed "stay where they fit; ): ..."."""
+    from cimsim.config import architecture_from_dict
+
+    d = copy.deepcopy(ROUND_ARCH)
+    d["memory"] = {"dram": d["memory"]["dram"]}
+    d["processor"].pop("levels", None)
+    r = simulate(architecture_from_dict(d), gemv_workload(64, 64))
+    note = next(n for n in r.notes if "stay where they fit" in n)
+    assert "stay where they fit; no level before dram):" in note and "; )" not in note

@@ -333,8 +333,9 @@ class Processor(Component):
             caps = ", ".join(f"{lv} {si(self.hw.resource(lv).config.capacity, 'B')}" for lv in levels[:-1])
             per = (f", on each of {int(ops.stage.max()) + 1} pipeline stages' devices; in all"
                    if ops.stage is not None else "")
-            notes.append(f"{self.name} weights (matrices read more than once stay where they fit; "
-                         f"{caps}{per}): " + ", ".join(parts))
+            where = f"; {caps}{per}" if caps else f"; no level before {self.hw.backing_store}{per}"
+            notes.append(f"{self.name} weights (matrices read more than once stay where they fit"
+                         f"{where}): " + ", ".join(parts))
         # a matmul timed by the measured table: its compute time includes the weight streaming
         # of the kernel that was timed (only set with a table, so other runs' op tables keep
         # their columns)
