@@ -430,3 +430,72 @@ def test_the_gantt_strip_gives_every_part_its_share_of_the_width():
     per_op = int(GANTT_BINS / n)  # 20 bins: an op's 13 us
     window = amounts[:, :per_op].sum(axis=1)
     np.testing.assert_allclose(window, [c, o], rtol=1e-6)
+
+
+def test_a_band_names_the_line_it_equals_never_another_bands_label_and_is_listed_once():
+    """A tester's gpu-hbm3 / gpu-hbm-pim-attn x processor.cores sweep chained labels ("... (within
+    5 % of gpu-hbm-pim-attn, processor.cores = 66 (= gpu-hbm3, processor.cores = 66))") and
+    listed a series twice, banded in one panel and a line in another."""
+    from cimsim.plot.figures import _outside_legend
+    from cimsim.plot.overlap import band_of
+
+    assert band_of("a, x = 1 (= b, x = 1)") == "a, x = 1" == band_of("a, x = 1 (within 5 % of b)")
+    assert band_of("gpu-hbm3") == "gpu-hbm3"
+    import matplotlib.pyplot as plt
+
+    fig, (a1, a2) = plt.subplots(1, 2)
+    a1.plot([1, 2], [1, 2], label="s")
+    a1.plot([1, 2], [1, 2], label="t (= s)")
+    a2.plot([1, 2], [1, 3], label="s")
+    a2.plot([1, 2], [2, 2], label="t")  # a line here: the series is listed once, as its line
+    _outside_legend(fig, [a1, a2])
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["s", "t"]
+    plt.close(fig)
+
+
+def test_no_band_label_chains(tmp_path):
+    """b is within 5 % of a (a band), c within 5 % of b but not of a: c's band named b's whole
+    band label, "(within 5 % of b (within 5 % of a))"."""
+    import pandas as pd
+
+    df = sweep(["gpu-hbm3"], "lstm", ["memory.dram.bandwidth=1TB/s..4TB/s:log:3"], engine="analytic",
+               workers=1, output=tmp_path / "s.parquet")
+    rows = []
+    for arch, scale in (("a", 1.0), ("b", 1.04), ("c", 1.08)):
+        g = df.copy()
+        g["architecture"] = arch
+        g["latency_s"] = g["latency_s"] * scale
+        rows.append(g)
+    three = pd.concat(rows, ignore_index=True)
+    three.attrs = df.attrs
+    labels = [l.get_label() for l in _lines(latency_vs_param(three).axes[0])]
+    assert labels == ["a", "b (within 5 % of a)", "c (within 5 % of b)"], labels
+
+
+def test_a_roof_equal_to_another_architectures_is_a_band_that_says_so():
+    """sram-cim's host roof equals cpu-ddr5's (the same Xeon and DRAM): cpu-ddr5's roof was
+    listed in the legend but hidden under sram-cim's (a tester)."""
+    archs = [load_architecture(resolve_config(a)) for a in ("cpu-ddr5", "sram-cim")]
+    wl = load_workload(resolve_workload("tcn"))
+    ax = roofline(op_tables(archs, wl), wl).axes[0]
+    roofs = {l.get_label(): l for l in ax.get_lines() if " roof (" in l.get_label()}
+    band = roofs["sram-cim: processor roof (fp32) (= cpu-ddr5: processor roof (fp32))"]
+    assert band.get_linewidth() == 6 and band.get_alpha() == 0.35
+    np.testing.assert_array_equal(band.get_ydata(), roofs["cpu-ddr5: processor roof (fp32)"].get_ydata())
+
+
+def test_a_third_swept_field_gets_line_styles_when_colour_takes_the_second(tmp_path):
+    """x = cores; bandwidth x sustained fraction = 8 combinations, past the 6 line styles, so
+    colour shows the bandwidth: the sustained fraction was then drawn nowhere (a tester). Its
+    values are line styles now, each with a legend entry."""
+    from cimsim.plot.colour import colour_param
+
+    df = sweep(["cpu-ddr5"], "tcn", ["memory.dram.bandwidth=50GB/s..400GB/s:log:4", "processor.cores=8,32",
+                                     "memory.sram.sustained_fraction=0.5,1"],
+               engine="analytic", workers=1, output=tmp_path / "s.parquet")
+    by = colour_param(df, "processor.cores")
+    assert by.param == "memory.dram.bandwidth" and by.rest == ("memory.sram.sustained_fraction",)
+    assert sorted(by.styles.values()) == sorted(set(by.styles.values())) and len(by.styles) == 2
+    fig = latency_vs_param(df, "processor.cores")
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert "memory.sram.sustained_fraction = 0.5" in labels and "memory.sram.sustained_fraction = 1" in labels

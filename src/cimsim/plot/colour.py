@@ -7,7 +7,10 @@ parameter that is a number (viridis; a log scale when its values span more than 
 with one colourbar per figure, labelled with its unit and SI prefixes. The architecture
 keeps its marker and, as the marker's edge, its colour (:func:`cimsim.plot.style.arch_style`);
 the legend has one entry per architecture. Points of one architecture and one value of the
-other parameters (a grid's column) are joined by a thin line in their colour.
+other parameters (a grid's column) are joined by a thin line in their colour; the swept
+parameters beyond the colour's give those lines a line style each (a legend entry per value),
+or, where they take more values than there are styles, the colourbar's label names them as
+not told apart.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from ..report.columns import ARCHITECTURE
 from ..sweep.columns import ERROR, param_columns
-from .style import LINESTYLES, arch_style
+from .style import LINESTYLES, arch_style, value_styles
 
 #: the colour map of a swept parameter (perceptually uniform, readable in grey)
 CMAP = "viridis"
@@ -35,6 +38,10 @@ class ColourBy(NamedTuple):
 
     param: str
     norm: Normalize
+    #: the other swept parameters beyond ``param``: as line styles (``styles``: value tuple ->
+    #: style) when their combinations fit the styles, else not told apart (``styles`` empty)
+    rest: tuple = ()
+    styles: dict = {}
 
 
 def colour_param(df: pd.DataFrame, param: str) -> ColourBy | None:
@@ -54,14 +61,17 @@ def colour_param(df: pd.DataFrame, param: str) -> ColourBy | None:
     v = v[np.isfinite(v)]
     lo, hi = float(v.min()), float(v.max())
     norm = LogNorm(lo, hi) if lo > 0 and hi / lo > 10.0 else Normalize(lo, hi)
-    return ColourBy(c, norm)
+    rest = tuple(p for p in others if p != c)
+    combos = list(ok[list(rest)].itertuples(index=False, name=None)) if rest else []
+    styles = value_styles(combos) if rest and len(set(combos)) <= len(LINESTYLES) else {}
+    return ColourBy(c, norm, rest, styles)
 
 
 def draw_coloured(ax, df: pd.DataFrame, data: pd.DataFrame, param: str, col: str, by: ColourBy,
                   factor: float, declared_only: bool) -> list[pd.Series]:
     """``col`` x ``factor`` against ``param``, each point coloured by ``by.param``; one legend
     entry per architecture. Returns the y values drawn."""
-    from .figures import _by_x, _x
+    from .figures import _by_x, _x, value_text
 
     cmap = colormaps[CMAP]
     others = [p for p in param_columns(df) if p != param and p in data.columns]
@@ -80,8 +90,10 @@ def draw_coloured(ax, df: pd.DataFrame, data: pd.DataFrame, param: str, col: str
             x = _x(df, param, g[param]).to_numpy()[keep]
             c = g[by.param].astype(float).to_numpy()[keep]
             if len(x) > 1:  # a grid's column: the points of one value of the others
+                rest = tuple(g[p].iloc[0] for p in by.rest)
                 ax.plot(x, y.to_numpy()[keep], color=cmap(by.norm(float(np.mean(c)))),
-                        linewidth=0.8, alpha=0.7, label="_column")
+                        linewidth=0.8 if not by.styles else 1.2, alpha=0.7, label="_column",
+                        linestyle=by.styles.get(rest, "-"))
             ax.scatter(x, y.to_numpy()[keep], c=c, cmap=cmap, norm=by.norm, marker=st.marker,
                        s=30, edgecolors=st.color, linewidths=1.2, zorder=3, label="_point")
             drawn.append(y[keep])
@@ -90,6 +102,9 @@ def draw_coloured(ax, df: pd.DataFrame, data: pd.DataFrame, param: str, col: str
             ax.plot([], [], linestyle="none", marker=st.marker, markersize=6,
                     markerfacecolor="white", markeredgecolor=st.color, markeredgewidth=1.5,
                     label=str(arch))
+    for rest, style in by.styles.items():  # the legend of the line styles
+        ax.plot([], [], color="grey", linestyle=style, label=", ".join(
+            f"{p} = {value_text(df, p, v)}" for p, v in zip(by.rest, rest)))
     return drawn
 
 
@@ -101,7 +116,8 @@ def add_colourbar(fig, axes, df: pd.DataFrame, by: ColourBy):
 
     cb = fig.colorbar(ScalarMappable(norm=by.norm, cmap=colormaps[CMAP]), ax=list(axes),
                       location="bottom", shrink=0.6, aspect=40, pad=0.02)
-    cb.set_label(f"colour: {_param_label(df, by.param)}", fontsize="small")
+    hidden = "" if by.styles or not by.rest else f"; not told apart: {', '.join(by.rest)}"
+    cb.set_label(f"colour: {_param_label(df, by.param)}{hidden}", fontsize="small")
     if isinstance(by.norm, LogNorm) and _unit(df, by.param):
         _si_log_axis(cb.ax.xaxis, _unit(df, by.param))
     else:  # few ticks: the bar is 0.6 of the figure's width, and "2.25 GHz" is wide

@@ -44,7 +44,7 @@ from ..report.format import si
 from ..sweep.columns import ATTR_UNITS, ERROR, param_columns
 from .colour import add_colourbar, colour_param, draw_coloured
 from .style import LINESTYLES, arch_style, part_color, value_styles
-from .overlap import covers
+from .overlap import BAND, band_label, band_of, covers
 
 #: A range wider than this ratio (max / min) gets a log axis.
 LOG_RATIO = 10.0
@@ -168,6 +168,10 @@ def _outside_legend(fig: Figure, axes: Iterable, title: str | None = None) -> No
         for h, label in zip(*ax.get_legend_handles_labels()):
             if not label.startswith("_"):
                 seen.setdefault(label, h)
+    # a series banded in one panel (equal to another's there) and a line in another is one
+    # series: listed once, as its line (its band's label says which it equals only if it is
+    # a band in every panel)
+    seen = {label: h for label, h in seen.items() if band_of(label) == label or band_of(label) not in seen}
     if seen:
         fig.legend(list(seen.values()), list(seen), loc="outside right upper", fontsize="small",
                    title=title, title_fontsize="small")
@@ -246,11 +250,10 @@ def _draw_metric(ax, df: pd.DataFrame, data: pd.DataFrame, param: str, col: str,
         # would hide it: drawn as a wide pale band under it, its label saying which it covers
         under = covers([t for t in seen if t[0] != arch], np.asarray(xs, dtype=float),
                         y.to_numpy(float))  # another architecture's (a value's have line styles)
-        if under is not None:
-            label += f" ({'=' if under[1] == 0 else 'within 5 % of'} {under[0]})"
         ax.plot(xs, y, marker=st.marker, markersize=4 if under is None else 7, color=st.color,
-                linestyle=combos.get(rest, "-"), label=label,
-                **({} if under is None else {"linewidth": 6, "alpha": 0.35, "zorder": 1}))
+                linestyle=combos.get(rest, "-"), label=band_label(label, under),
+                **({} if under is None else BAND))
+        # another band names this line's own label, never its band label (no chains)
         seen.append((arch, label, np.asarray(xs, dtype=float), y.to_numpy(float)))
         drawn.append(y)
     _format_x(ax, df, param, data[param])
@@ -517,6 +520,7 @@ def _draw_roofline(ax, tables, workload, note: str | None = None) -> None:
         top = max([p for p in peaks if p] or [0.0])
         hi = max(hi, 10 * 2.0 * top / arch.hardware.resource(arch.hardware.backing_store).bytes_per_s())
     xs = np.geomspace(lo, hi, 200)
+    roofs = []  # (architecture, label, xs, roof) drawn so far: one another's would hide is a band
     for arch, ops, col in drawn:
         st = arch_style(arch.name)
         bw = arch.hardware.resource(arch.hardware.backing_store).bytes_per_s()
@@ -526,8 +530,11 @@ def _draw_roofline(ax, tables, workload, note: str | None = None) -> None:
                 continue
             prec = mac_precision(comp, dtype)
             style = ("-", "--", ":", "-.")[j % 4]
-            ax.plot(xs, np.minimum(2.0 * peak, bw * xs), color=st.color, linestyle=style,
-                    label=f"{arch.name}: {comp.name} roof ({prec})")
+            roof, label = np.minimum(2.0 * peak, bw * xs), f"{arch.name}: {comp.name} roof ({prec})"
+            under = covers([r for r in roofs if r[0] != arch.name], xs, roof)
+            ax.plot(xs, roof, color=st.color, linestyle=style, label=band_label(label, under),
+                    **({} if under is None else BAND))
+            roofs.append((arch.name, label, xs, roof))
             mine = ops[ops["unit"] == comp.name]
             if len(mine):
                 ai = (2.0 * mine["macs"] / mine[col].where(mine[col] > 0)).fillna(hi / 2)

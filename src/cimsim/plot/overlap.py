@@ -21,3 +21,20 @@ def covers(seen, x, y):
         if np.all(np.abs(y[ok] - sy[ok]) <= 0.05 * np.abs(sy[ok])):
             return label, 1
     return None
+
+
+def band_of(label: str) -> str:
+    """The series label under a band's (``"a (= b)"`` -> ``"a"``); a line's label unchanged."""
+    for mark in (" (= ", " (within 5 % of "):
+        if label.endswith(")") and mark in label:
+            return label[:label.index(mark)]
+    return label
+
+
+#: how a line drawn under one it equals looks: wide and pale, beneath
+BAND = {"linewidth": 6, "alpha": 0.35, "zorder": 1}
+
+
+def band_label(label: str, under) -> str:
+    """``label`` with what it equals (``under`` from :func:`covers`; None: unchanged)."""
+    return label if under is None else f"{label} ({'=' if under[1] == 0 else 'within 5 % of'} {under[0]})"
