@@ -107,3 +107,28 @@ def test_the_peak_counts_the_weights_an_array_holds_as_the_placement_tiles_them(
     c = cim.config
     assert cim.peak_macs_per_s("fp32") == pytest.approx(
         c.arrays * c.rows * per_array / c.t_vector(cim.design), rel=1e-12, abs=0)
+
+
+def _design(over):
+    a = load_architecture(config_path("rram-cim-derived"), over, cli=True)
+    return next(c for c in a.instances if c.name == "cim").design
+
+
+def test_a_level_dac_reads_resistive_cells_at_its_mean_squared_level():
+    """A 2-bit voltage DAC drives a row at 0, 1/3, 2/3 or 1 of the read voltage: V^2 G t per
+    cell at the mean squared level, (2 x 3 + 1) / (6 x 3) = 7/18 of the full one, as its
+    dac_energy; the cell read stayed at the 1-bit figure (a tester: 6.625 fJ either way)."""
+    two = _design({"cim.dac_bits": "2"})
+    same = _design({"cim.cell.input_ones": str(7 / 18)})
+    assert two.cell_read_energy == pytest.approx(same.cell_read_energy, rel=1e-12, abs=0)
+    assert two.read_latency == _design({}).read_latency  # one read pulse a slice
+
+
+@pytest.mark.parametrize("drive", ["pulse_count", "pulse_width"])
+def test_a_temporal_dac_reads_its_unit_pulses_and_takes_its_longest_value(drive):
+    """A 2-bit value v is v unit read pulses (or one pulse v units long): the cells see
+    input_ones x 3 unit reads on average and a slice lasts 3 read pulses."""
+    one = _design({})
+    two = _design({"cim.dac_bits": "2", "cim.input_drive": drive})
+    assert two.cell_read_energy == pytest.approx(3 * one.cell_read_energy, rel=1e-12, abs=0)
+    assert two.read_latency == pytest.approx(3 * one.read_latency, rel=1e-12, abs=0)

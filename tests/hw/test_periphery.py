@@ -244,7 +244,7 @@ def test_a_pulse_count_drive_has_a_counter_part_per_row_drive():
 def test_the_counter_follows_each_ops_own_input_activity():
     import numpy as np
 
-    from cimsim.hw.cim.derive import activity_dependent, activity_energies
+    from cimsim.hw.cim.activity import activity_dependent, activity_energies
 
     a = _arch({"technology": "sram", "cell": {"type": "sram_8t"}, "dac_bits": 4,
                "input_drive": "pulse_count", "dac_energy": "0.1 pJ", "cell_read_energy": "0.01 pJ"})

@@ -15,7 +15,7 @@ An op's measured figure is used where it describes what the arrays hold:
 Otherwise the config's value, and the op counts in ``<cim>_input_ones_default_ops`` /
 ``<cim>_weight_ones_default_ops``. The energies that depend on them, the derived
 ``cell_read_energy``, ``dac_energy``, ``switch_energy`` and ``counter_energy``, are evaluated
-for all such ops at once (:func:`.derive.activity_energies`, the circuit models broadcast over
+for all such ops at once (:func:`activity_energies`, the circuit models broadcast over
 the ops); an op with
 neither figure keeps the design's number bit for bit. A given energy does not depend on the
 data.
@@ -25,7 +25,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .derive import _activity, activity_dependent, activity_energies
+from .derive import (_activity, _cell, _cell_energy, _counter_row, _current_sense, _dac_energy,
+                     _switch_row, design)
 
 #: the facts a CIM reports (``Plan.summary`` keys): its weight matmuls (a chip's im2col copies
 #: and vector ops read no array) whose energy used the config's activity
@@ -93,3 +94,40 @@ def note(name: str, c, tech, sel: dict) -> str:
             f"measured (mean {float(sel['x'][sel['own_x']].mean()) if sel['own_x'].any() else float('nan'):.3g}), "
             f"{int((~sel['own_x'] & mm).sum())} at the config's {x0:g}; weight ones: "
             f"{int(sel['own_w'].sum())} measured, {int((~sel['own_w'] & mm).sum())} at {w0:g}")
+
+
+def activity_energies(c, tech, input_ones, weight_ones) -> dict:
+    """The data-dependent per-event energies of CIM config ``c`` on ``tech`` at the activities
+    ``input_ones``, ``weight_ones`` (arrays, broadcast: one value per op) in place of the
+    config's ``cell.input_ones`` / ``cell.weight_ones``: ``{design field: values}`` for each of
+    ``cell_read_energy``, ``dac_energy``, ``switch_energy`` and ``counter_energy`` that
+    :func:`design` derives, by the same functions (a number the config gives does not depend on
+    the data: left out). Only call with a design that derives (``design(c, tech)`` succeeded)."""
+    d = design(c, tech)
+    out = {}
+    if not activity_dependent(c, tech):
+        return out
+    rpr = c.rows_per_read or c.rows
+    cs = None
+    if c.adc.type == "current_sense":
+        cs = _current_sense(c, tech, tech.voltage, rpr, input_ones, weight_ones)
+    cell = _cell(c, tech)
+    if c.cell_read_energy is None:
+        out["cell_read_energy"] = _cell_energy(c, tech, cell, cs, input_ones, weight_ones)[0]
+    if c.dac_energy is None:
+        out["dac_energy"] = _dac_energy(c, tech, cell, cs, input_ones)[0]
+    if c.switch_energy is None and "switch" in d.periphery_parts:
+        out["switch_energy"] = _switch_row(c, tech, cell, input_ones).energy_j
+    if c.counter_energy is None and "counter" in d.periphery_parts:
+        out["counter_energy"] = _counter_row(c, tech, cell, input_ones).energy_j
+    return out
+
+
+def activity_dependent(c, tech) -> bool:
+    """Whether the config derives an energy that depends on the data (cell reads, row drives,
+    the input switch matrix)."""
+    if c.cell_read_energy is None or c.dac_energy is None:
+        return True
+    return tech is not None and any(
+        getattr(c, f"{p}_energy") is None and p in design(c, tech).periphery_parts
+        for p in ("switch", "counter"))

@@ -237,6 +237,15 @@ def _cell_energy(c, tech, cell, cs, input_ones, weight_ones, parts=None):
     current-sense readout (``cs``), one column's pulse-limited read."""
     rpr = c.rows_per_read or c.rows
     node, vdd = tech.node_nm, tech.voltage
+    levels = 2 ** c.dac_bits - 1
+    if cell.kind == "resistive" and levels > 1 and c.input_drive == "level":
+        # a voltage DAC's rows at their levels: V^2 G t at the mean squared level, as dac_energy
+        input_ones, parts = np.full_like(np.asarray(input_ones, float), (2 * levels + 1) / (6 * levels)), None
+    elif cell.kind == "resistive" and levels > 1 and cs is None:
+        # a value of v unit read pulses (pulse_width: one of v units): a (2^D - 1) of them on average
+        e, src = _cell_energy(c.model_copy(update={"dac_bits": 1}), tech, cell, cs, input_ones,
+                              weight_ones, parts)
+        return e * levels, src
     if cs is not None:  # the column settles within the sensing: module sense
         return cs["column"].energy_j / rpr, [f"cells: {cs['column'].source}"]
     if cell.kind == "capacitive":  # charge-domain column: the M-BC's physical parts
@@ -285,43 +294,6 @@ def _counter_row(c, tech, cell, input_ones):
     reg = register_design(getattr(tech, "registers", None))
     return periphery.pulse_counter_row(c.dac_bits, cell.height_f, tech.node_nm, tech.voltage,
                                        input_ones, reg)
-
-
-def activity_energies(c, tech, input_ones, weight_ones) -> dict:
-    """The data-dependent per-event energies of CIM config ``c`` on ``tech`` at the activities
-    ``input_ones``, ``weight_ones`` (arrays, broadcast: one value per op) in place of the
-    config's ``cell.input_ones`` / ``cell.weight_ones``: ``{design field: values}`` for each of
-    ``cell_read_energy``, ``dac_energy``, ``switch_energy`` and ``counter_energy`` that
-    :func:`design` derives, by the same functions (a number the config gives does not depend on
-    the data: left out). Only call with a design that derives (``design(c, tech)`` succeeded)."""
-    d = design(c, tech)
-    out = {}
-    if not activity_dependent(c, tech):
-        return out
-    rpr = c.rows_per_read or c.rows
-    cs = None
-    if c.adc.type == "current_sense":
-        cs = _current_sense(c, tech, tech.voltage, rpr, input_ones, weight_ones)
-    cell = _cell(c, tech)
-    if c.cell_read_energy is None:
-        out["cell_read_energy"] = _cell_energy(c, tech, cell, cs, input_ones, weight_ones)[0]
-    if c.dac_energy is None:
-        out["dac_energy"] = _dac_energy(c, tech, cell, cs, input_ones)[0]
-    if c.switch_energy is None and "switch" in d.periphery_parts:
-        out["switch_energy"] = _switch_row(c, tech, cell, input_ones).energy_j
-    if c.counter_energy is None and "counter" in d.periphery_parts:
-        out["counter_energy"] = _counter_row(c, tech, cell, input_ones).energy_j
-    return out
-
-
-def activity_dependent(c, tech) -> bool:
-    """Whether the config derives an energy that depends on the data (cell reads, row drives,
-    the input switch matrix)."""
-    if c.cell_read_energy is None or c.dac_energy is None:
-        return True
-    return tech is not None and any(
-        getattr(c, f"{p}_energy") is None and p in design(c, tech).periphery_parts
-        for p in ("switch", "counter"))
 
 
 def _need_tech(tech, what: str):
@@ -440,6 +412,8 @@ def _design(c, tech) -> Design:
     else:
         _need_tech(tech, "read_latency")
         read_latency, prov["read_latency"] = float(read.delay_s), _prov(read.field_provenance["delay_s"])
+        if cell.kind == "resistive" and c.dac_bits > 1 and c.input_drive != "level":
+            read_latency *= 2 ** c.dac_bits - 1  # a slice is its longest value's unit pulses
     if sample_rate is None:  # a digital array's outputs: one a cycle
         sample_rate, prov["adc.sample_rate"] = 1.0 / read_latency, prov["read_latency"]
     if c.cell_read_energy is not None:

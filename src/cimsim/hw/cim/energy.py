@@ -56,7 +56,7 @@ def op_energy(c, d, rows, k, row_tiles, col_tiles, phys_cols, buffer_bytes, repr
     given or derived, per-event numbers; :mod:`.derive`); ``per_op`` maps a design field
     (``cell_read_energy``, ``dac_energy``, ``switch_energy``, ``counter_energy``) to per-op
     values that replace the design's where the ops' data activity is their own
-    (:func:`.derive.activity_energies`)."""
+    (:func:`.activity.activity_energies`)."""
     per_op = per_op or {}
     e_cell = per_op.get("cell_read_energy", d.cell_read_energy)
     e_dac = per_op.get("dac_energy", d.dac_energy)
