@@ -29,7 +29,7 @@ class Cell(Strict):
     configuration multiplexer, their logical-effort capacitances); sram_8t, fefet, pcm (U). A preset's
     (U) values stop counting as placeholders once every one of them is overridden here."""
 
-    type: Literal[CELL_TYPES] = Field(description="Cell type (preset).")
+    type: Literal[CELL_TYPES] = Field(description=f"Cell type (preset): {', '.join(CELL_TYPES)}.")
     r_on: Optional[Ohms] = Field(default=None, description="On (low) resistance of a resistive "
                                  "cell (default: the preset's).")
     on_off: Optional[PositiveFloat] = Field(default=None, ge=1, description="On/off resistance "
