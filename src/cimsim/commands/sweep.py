@@ -56,7 +56,9 @@ from ..sweep.sampling import SAMPLERS
               help="Also write the table as CSV.")
 @click.option("--retry-errors", is_flag=True, help="Recompute points whose stored row has an error.")
 @click.option("--flush-every", type=click.IntRange(min=1), default=64, show_default=True,
-              help="Persist finished rows after this many (and at least every 2 s).")
+              help="Persist finished rows after this many (and at least every 2 s); rows come "
+                   "back from the workers a chunk at a time (up to 16 runs), so a part file holds "
+                   "at least one chunk.")
 @click.option("--max-points", type=click.IntRange(min=1), default=DEFAULT_MAX_POINTS, show_default=True,
               help="Refuse a sweep of more runs (points x configs x workloads) than this; "
                    "counted before anything is built.")
