@@ -95,13 +95,15 @@ def test_a_digital_array_without_a_converter_has_its_cells_area_and_says_no_conv
 
 
 @pytest.mark.parametrize("over, per_array", [
-    ({}, 128 // 4),  # 8-bit weights, 2 bits a cell: 4 cells, 32 weights per 128-column row
-    ({"cim.bits_per_cell": "3"}, 128 // 3),  # ceil(8 / 3) = 3 cells: 42, not 128 x 3 // 8 = 48
-    ({"cim.nonideal.encoding": "differential"}, 128 // 8),  # 2 x ceil(7 / 2) = 8 cells: 16
+    ({}, 128 / 4),  # 8-bit weights, 2 bits a cell: 4 cells, 32 weights per 128-column row
+    # ceil(8 / 3) = 3 cells a weight, packed (tiling.tiles: ceil(n x 3 / 128) column tiles):
+    # 128 / 3 = 42.67 weights a row, not 128 x 3 // 8 = 48
+    ({"cim.bits_per_cell": "3"}, 128 / 3),
+    ({"cim.nonideal.encoding": "differential"}, 128 / 8),  # 2 x ceil(7 / 2) = 8 cells: 16
 ])
 def test_the_peak_counts_the_weights_an_array_holds_as_the_placement_tiles_them(over, per_array):
     """A reviewer: the roofline's peak counted cols x bits_per_cell // weight_bits weights per
-    row, 1.14x the tiling's at 3 bits a cell and 2x with differential encoding."""
+    row, 1.125x the tiling's at 3 bits a cell and 2x with differential encoding."""
     a = load_architecture(config_path("rram-cim"), over, cli=True)
     cim = next(c for c in a.instances if c.name == "cim")
     c = cim.config

@@ -192,3 +192,20 @@ def test_the_window_reads_the_levels_bank_groups():
     assert W.params(t, 1, 32, 32)[W.P_GROUP] == 4
     assert W.params(dataclasses.replace(t, bank_groups=4), 1, 32, 32)[W.P_GROUP] == 8
     assert W.params(TIMINGS["DDR5"], 1, 32, 32)[W.P_GROUP] == 4  # 32 banks in 8 groups
+
+
+@pytest.mark.parametrize("name", ["DDR5", "LPDDR5", "HBM3"])
+def test_a_level_may_restate_every_timing_of_its_own_preset(name):
+    """A reviewer: DDR5 and HBM3 restating their own n_aad 0 were refused."""
+    import dataclasses
+
+    from cimsim.config import architecture_from_dict
+
+    t = TIMINGS[name]
+    own = {f: getattr(t, f) for f in TIMING_FIELDS if f in {x.name for x in dataclasses.fields(t)}}
+    level = {"type": "dram", "standard": name, "capacity": "1 GB", "latency": "100 ns",
+             "energy_per_bit": "1 pJ/bit", "timings": own}
+    proc = {"name": "p", "cores": 1, "clock": "1 GHz", "macs_per_cycle_per_core": {"fp32": 1},
+            "vector_ops_per_cycle_per_core": 1, "energy_per_mac": {"fp32": "1 pJ"},
+            "energy_per_vector_op": "1 pJ", "static_power": "0 W"}
+    architecture_from_dict({"name": "t", "memory": {"dram": level}, "processor": proc})

@@ -499,3 +499,18 @@ def test_a_third_swept_field_gets_line_styles_when_colour_takes_the_second(tmp_p
     fig = latency_vs_param(df, "processor.cores")
     labels = [t.get_text() for t in fig.legends[0].get_texts()]
     assert "memory.sram.sustained_fraction = 0.5" in labels and "memory.sram.sustained_fraction = 1" in labels
+
+
+def test_a_series_banded_under_two_lines_is_listed_once():
+    """A reviewer: t banded under s in one panel and under u in another was listed twice."""
+    import matplotlib.pyplot as plt
+
+    from cimsim.plot.figures import _outside_legend
+
+    fig, (a1, a2) = plt.subplots(1, 2)
+    for ax, under in ((a1, "s"), (a2, "u")):
+        ax.plot([1, 2], [1, 2], label=under)
+        ax.plot([1, 2], [1, 2], label=f"t (= {under})")
+    _outside_legend(fig, [a1, a2])
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["s", "t (= s)", "u"]
+    plt.close(fig)

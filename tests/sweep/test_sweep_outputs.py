@@ -137,6 +137,23 @@ def test_a_sweep_finished_under_other_names_takes_this_runs_names(tmp_path, chai
     assert set(t["config_file"]) == {path} == set(t.attrs["cimsim_configs"])
 
 
+def test_a_column_only_a_swept_point_reports_is_kept(tmp_path):
+    """Sweeping processor.single_stream_bandwidth on cpu-ddr5 (which sets none): the base
+    config's columns have no `path_processor_stream_s`, and the sweep dropped the part that
+    is 99.9 % of the path (a reviewer). 2 GEMVs of 4096 x 4096 fp32: 2 x 67.1 MB / 20 GB/s."""
+    wl = tmp_path / "gemv.json"
+    assert CliRunner().invoke(main, ["workload", "gemv", "--k", "4096", "--n", "4096", "--count", "2",
+                                     "-o", str(wl)]).exit_code == 0
+    out = tmp_path / "s.parquet"
+    res = _cli("cpu-ddr5", "-w", wl, "--param", "processor.single_stream_bandwidth=20GB/s",
+               "--engine", "analytic", "--workers", "1", "-q", "-o", out)
+    assert res.exit_code == 0, res.output
+    row = pd.read_parquet(out).iloc[0]
+    weights = 2 * 4096 * 4096 * 4
+    assert row["path_processor_stream_s"] == pytest.approx(weights / 20e9, rel=1e-3, abs=0)
+    assert row["bound_part"] == "processor_stream"
+
+
 def test_workers_and_a_scheduler_are_one_or_the_other(tmp_path, chain_json):
     """--workers was ignored without a word beside --scheduler."""
     res = _cli("cpu-ddr5", "-w", chain_json, "--param", BW, "--scheduler", "local:2", "--workers", "5",

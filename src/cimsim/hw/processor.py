@@ -142,7 +142,7 @@ class MacEfficiency(Strict):
                              f"entries (one per weight_bytes entry), got "
                              f"{[len(r) for r in self.fraction]} entries per row")
         if self.rows_per_pass is not None:  # rule 5 must keep every op at or under the peak
-            m = np.arange(math.ceil(self.rows[0]), self.pass_max_rows + 1, dtype=np.float64)
+            m = self._pass_peaks()
             for wb in self.weight_bytes or [1.0]:
                 f = self._table_at(m, np.full(len(m), wb))
                 if f.max() > 1.0 + 1e-12:
@@ -154,6 +154,19 @@ class MacEfficiency(Strict):
                         "table's fraction x rows / table rows x passes), above 1: lower the "
                         "few-row fractions or rows_per_pass, or pass_max_rows")
         return self
+
+    def _pass_peaks(self) -> np.ndarray:
+        """The row counts where rule 5's fraction can peak: between table rows r_j and
+        r_{j+1} it is f_j m / r_j x ceil(r_j / p) / ceil(m / p), largest at the band's last
+        multiple of p or at its last row (m / ceil(m / p) grows within a pass count)."""
+        p, top = self.rows_per_pass, self.pass_max_rows
+        out = []
+        for j, r in enumerate(self.rows):
+            lo = math.ceil(r)
+            hi = min(top, math.ceil(self.rows[j + 1]) - 1 if j + 1 < len(self.rows) else top)
+            if lo <= hi:
+                out += [lo, hi] + ([hi // p * p] if hi // p * p >= lo else [])
+        return np.asarray(sorted(set(out)), dtype=np.float64)
 
     def at(self, rows: np.ndarray, weight_bytes: np.ndarray, row_bytes: np.ndarray | None = None) -> np.ndarray:
         """The fraction for ops of ``rows`` activation rows and ``weight_bytes`` of weights

@@ -168,10 +168,11 @@ def _outside_legend(fig: Figure, axes: Iterable, title: str | None = None) -> No
         for h, label in zip(*ax.get_legend_handles_labels()):
             if not label.startswith("_"):
                 seen.setdefault(label, h)
-    # a series banded in one panel (equal to another's there) and a line in another is one
-    # series: listed once, as its line (its band's label says which it equals only if it is
-    # a band in every panel)
-    seen = {label: h for label, h in seen.items() if band_of(label) == label or band_of(label) not in seen}
+    series: set[str] = set()  # a series (banded in some panel) listed once: its line, else its first band
+    for label in sorted(seen, key=lambda lab: band_of(lab) != lab):
+        if band_of(label) in series:
+            del seen[label]
+        series.add(band_of(label))
     if seen:
         fig.legend(list(seen.values()), list(seen), loc="outside right upper", fontsize="small",
                    title=title, title_fontsize="small")

@@ -472,6 +472,16 @@ def _check_writable(path: Path, option: str) -> None:
 def _run(store, tasks, context, columns, specs, scheduler, workers, quiet, retry_errors, chunk_size,
          flush_rows, flush_seconds, on_rows, csv, security, announce=lambda: None):
     done: dict[str, dict] = {}
+    columns, known = list(columns), set(columns)
+
+    def widen(row: dict) -> None:
+        # a point's architecture may report a column the base config's does not (a swept
+        # field that adds a compute part, e.g. processor.single_stream_bandwidth): kept, last
+        for k in row:
+            if k not in known:
+                known.add(k)
+                columns.append(k)
+
     if store is not None:
         prior = store.load_done()
         wanted = {t.point_id for t in tasks}
@@ -489,6 +499,7 @@ def _run(store, tasks, context, columns, specs, scheduler, workers, quiet, retry
             if retry_errors and isinstance(rec.get(ERROR), str):
                 continue
             done[pid] = rec
+            widen({k: v for k, v in rec.items() if not (isinstance(v, float) and v != v)})
     reused = len(done)
     todo = execution_order([t for t in tasks if t.point_id not in done])
 
@@ -521,6 +532,7 @@ def _run(store, tasks, context, columns, specs, scheduler, workers, quiet, retry
                         continue
                     for row in rows:
                         done[row[POINT_ID]] = row
+                        widen(row)
                         buffer.append(row)
                     computed += len(rows)
                     progress.advance(len(rows))

@@ -25,11 +25,14 @@ def _fill(arch, rows: int = 16):
     """A GEMM whose k x n weight occupies every array exactly (row tiles x column tiles)."""
     from ..workload import Op, Tensor, Workload
 
+    from ..hw.cim.tiling import tiles
+
     cim = arch.component("cim").config
-    per_array_n = cim.cols * cim.bits_per_cell // cim.weight_bits
+    # columns per weight as the placement tiles them (packed: ceil(n x cells / cols) tiles)
+    cells = float(tiles(1, 1, 1, cim.cols, cim.weight_bits, cim.bits_per_cell, cim.differential)[2])
     rt = max(d for d in range(1, int(math.isqrt(cim.arrays)) + 1) if cim.arrays % d == 0)
     ct = cim.arrays // rt
-    k, n = cim.rows * rt, per_array_n * ct
+    k, n = cim.rows * rt, int(cim.cols * ct // cells)
     return Workload("fill", [Tensor("x", (rows, k), "int8", "input"), Tensor("W", (k, n), "int8", "weight"),
                              Tensor("y", (rows, n), "int8", "activation")],
                     [Op("mm", "matmul", ("x", "W"), ("y",), m=rows, k=k, n=n, weight="W")])

@@ -592,9 +592,9 @@ class CIM(Component):
         return f"{self.config.input_bits}b x {self.config.weight_bits}b"
 
     def peak_macs_per_s(self, dtype):
-        """All arrays busy: each holds rows x (cols // a weight's columns) weights, as
+        """All arrays busy: each holds rows x cols / (a weight's columns) weights, packed as
         :func:`.tiling.tiles` lays them out, and does one matrix-vector product per ``t_vector``."""
         c = self.config
         per_weight = float(tiles(1, 1, 1, c.cols, c.weight_bits, c.bits_per_cell, c.differential)[2])
-        return c.arrays * c.rows * ((c.cols // per_weight) or c.cols / per_weight) / c.t_vector(self.design)
+        return c.arrays * c.rows * c.cols / per_weight / c.t_vector(self.design)
 

@@ -237,11 +237,11 @@ def _cell_energy(c, tech, cell, cs, input_ones, weight_ones, parts=None):
     current-sense readout (``cs``), one column's pulse-limited read."""
     rpr = c.rows_per_read or c.rows
     node, vdd = tech.node_nm, tech.voltage
-    levels = 2 ** c.dac_bits - 1
+    levels = 2 ** c.dac_bits - 1 if cs is None else 1  # current-sense: its own pulse-limited read
     if cell.kind == "resistive" and levels > 1 and c.input_drive == "level":
         # a voltage DAC's rows at their levels: V^2 G t at the mean squared level, as dac_energy
         input_ones, parts = np.full_like(np.asarray(input_ones, float), (2 * levels + 1) / (6 * levels)), None
-    elif cell.kind == "resistive" and levels > 1 and cs is None:
+    elif cell.kind == "resistive" and levels > 1:
         # a value of v unit read pulses (pulse_width: one of v units): a (2^D - 1) of them on average
         e, src = _cell_energy(c.model_copy(update={"dac_bits": 1}), tech, cell, cs, input_ones,
                               weight_ones, parts)
@@ -294,6 +294,16 @@ def _counter_row(c, tech, cell, input_ones):
     reg = register_design(getattr(tech, "registers", None))
     return periphery.pulse_counter_row(c.dac_bits, cell.height_f, tech.node_nm, tech.voltage,
                                        input_ones, reg)
+
+
+def __getattr__(name: str):
+    """``activity_energies`` / ``activity_dependent`` moved to :mod:`.activity` (2026-12-05):
+    still importable from here."""
+    if name in ("activity_energies", "activity_dependent"):
+        from . import activity
+
+        return getattr(activity, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _need_tech(tech, what: str):
@@ -412,7 +422,7 @@ def _design(c, tech) -> Design:
     else:
         _need_tech(tech, "read_latency")
         read_latency, prov["read_latency"] = float(read.delay_s), _prov(read.field_provenance["delay_s"])
-        if cell.kind == "resistive" and c.dac_bits > 1 and c.input_drive != "level":
+        if cell.kind == "resistive" and c.dac_bits > 1 and c.input_drive != "level" and cs is None:
             read_latency *= 2 ** c.dac_bits - 1  # a slice is its longest value's unit pulses
     if sample_rate is None:  # a digital array's outputs: one a cycle
         sample_rate, prov["adc.sample_rate"] = 1.0 / read_latency, prov["read_latency"]

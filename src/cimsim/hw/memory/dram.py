@@ -221,10 +221,11 @@ class DramLevel(MemoryLevel):
                                  f"{', '.join(TIMING_FIELDS)}")
             whole = k in WHOLE_TIMINGS
             zero_ok = k.startswith("n_") and k not in POSITIVE_TIMINGS
-            if k == "n_aad" and (TIMINGS[self.standard].n_aad == 0 or v == 0):
+            if k == "n_aad" and v != TIMINGS[self.standard].n_aad and (
+                    TIMINGS[self.standard].n_aad == 0 or v == 0):
                 raise ValueError(f"timings: n_aad = {v:g} is not allowed on {self.standard}: it is the "
                                  "ACT-1 to ACT-2 deadline of a two-part activation (LPDDR5), > 0 "
-                                 "where the preset has one (n_aad > 0), not given otherwise")
+                                 "where the preset has one (n_aad > 0), 0 (the preset's) otherwise")
             if not math.isfinite(v) or (whole and v != int(v)) or v < 0 or (v == 0 and not zero_ok):
                 kind = "a whole number" if whole else "a number"
                 raise ValueError(f"timings: {k} = {v:g} is not allowed; it must be {kind} "
