@@ -26,7 +26,7 @@ from typing import Any, Optional
 
 from ..errors import CimsimError, where_raised
 from ..report import columns as C
-from .arith import Arith
+from .arith import Arith, NotEmulated
 
 #: one-line install hint for the accuracy extra
 INSTALL = "pip install 'cimsim[accuracy]'"
@@ -292,6 +292,16 @@ def _finite(v):
     return None if v is None or (isinstance(v, float) and not math.isfinite(v)) else v
 
 
+def cim_arith(name: str, cim) -> Arith:
+    """:meth:`Arith.from_cim` of the CIM component ``name``; what it cannot emulate is one line."""
+    try:
+        return Arith.from_cim(cim, name=name)
+    except NotEmulated as exc:
+        raise AccuracyError(f"--accuracy: {exc}") from None
+    except ValueError as exc:
+        raise AccuracyError(f"--accuracy: {name}: cannot emulate its arithmetic: {exc}") from None
+
+
 def arithmetic_key(arch) -> tuple:
     """What :func:`accuracy_record` reads of ``arch`` (its components' arithmetic, not their
     costs): two architectures with equal keys give equal accuracy on the same target, so a sweep
@@ -299,7 +309,7 @@ def arithmetic_key(arch) -> tuple:
     out = []
     for name, c in arch.components.items():
         if getattr(c, "type", None) == "cim":
-            out.append((name, Arith.from_cim(c), c.nonideal))
+            out.append((name, cim_arith(name, c), c.nonideal))
         elif hasattr(c, "weight_bits") and hasattr(c, "input_bits"):
             out.append((name, int(c.weight_bits), int(c.input_bits)))
     return (arch.name, tuple(out))
@@ -339,7 +349,7 @@ def accuracy_record(arch, target: Target, reference=None) -> dict:
                 C.ACCURACY_BASIS: f"fp32 reference: {arch.name} has no CIM or fixed-precision "
                                   "component, its units compute at the workload's dtype (fp32)"}
     name, cim = cims[0]
-    res = evaluate(target.model, target.inputs, target.labels, Arith.from_cim(cim),
+    res = evaluate(target.model, target.inputs, target.labels, cim_arith(name, cim),
                    nonideal=cim.nonideal, calibration_inputs=target.calibration,
                    reference=reference)
     rng = cim.adc.range_policy + (f" at the {cim.adc.range_percentile:g}th percentile"
