@@ -223,3 +223,46 @@ def test_calibrated_range_uses_the_percentile():
     P = torch.einsum("smk,kc->smc", xs, p.cells[0])
     want = max(1.0, float(torch.quantile(P.abs().flatten()[::1], 0.5)) / 15)
     assert p.lsb == pytest.approx(want, rel=0.02, abs=0)
+
+
+def test_input_encoding_is_chosen_per_row():
+    """Row 0 holds a negative: offset-binary, 7 magnitude levels at B = 4 (s_x = 1/7); row 1
+    holds none: unsigned, 15 levels (s_x = 1/15). Each row's codes are its own, alone or not."""
+    a = Arith(rows=8, cols=8, bits_per_cell=2, weight_bits=4, input_bits=4, adc_bits=8)
+    x = torch.tensor([[-1.0, 0.6, 1.0], [1.0, 0.2, 0.0]])
+    mode = input_mode(x, a)
+    assert mode.tolist() == [[True], [False]]
+    xi, s = quantize_inputs(x, a, mode)
+    assert xi.tolist() == [[-7, 4, 7], [15, 3, 0]]       # round(0.6*7)=4, round(0.2*15)=3
+    assert s.flatten().tolist() == pytest.approx([1 / 7, 1 / 15], rel=1e-7, abs=0)
+    # lossless ADC (8 bits >= ceil(log2(3 * 1 * 3 + 1)) = 4): the integer matmul, row by row,
+    # offset-binary row 0 (codes + 8, 8 * sum_k W_int subtracted) included
+    w = torch.tensor([[7.0, -7.0], [1.0, 3.0], [-2.0, 5.0]])
+    y, xi2, p = _int_matmul(a, x, w)
+    exact = (xi2.double() @ p.w_int.double())
+    assert torch.equal(y, exact)
+    for i in range(2):   # each row alone: the same codes and result
+        yi, xii, _ = _int_matmul(a, x[i:i + 1], w)
+        assert torch.equal(xii, xi2[i:i + 1]) and torch.equal(yi, y[i:i + 1])
+
+
+def test_a_samples_output_does_not_depend_on_its_batch():
+    """One negative value in sample 0 once switched every row to offset-binary (half the
+    levels): the other samples' outputs must be the same alone, in the batch, and without it."""
+    from cimsim.accuracy.run import CIMMode, _forward, fused_kernels_off
+
+    torch.manual_seed(3)
+    model = torch.nn.Sequential(torch.nn.Conv1d(2, 4, 3), torch.nn.Flatten(),
+                                torch.nn.Linear(4 * 6, 5)).eval()
+    x = torch.rand(6, 2, 8)          # non-negative inputs ...
+    x[0, 0, 0] = -0.01               # ... but one value of sample 0
+    a = Arith(rows=16, cols=16, adc_bits=5)          # lossy 5-bit ADC, max range
+    weights = {p.untyped_storage().data_ptr() for p in model.parameters()}
+
+    def run(xs, bs=None):
+        with fused_kernels_off(), CIMMode(Emulator(a), weights):
+            return _forward(model, xs, bs)
+
+    full, alone, without0 = run(x), run(x, 1), run(x[1:])
+    assert torch.equal(full, alone)
+    assert torch.equal(full[1:], without0)

@@ -10,9 +10,10 @@
    (``Sw = ceil(stored bits / c)`` columns per polarity), cell ``s`` holding bits ``c s ..``.
 2. **Inputs**, per row m (per sample for a convolution): with ``signed_inputs`` the sign is a
    pulse polarity, ``s_x = max |x| / (2^(B-1) - 1)``, the B-1 magnitude bits are sliced;
-   otherwise non-negative inputs use ``s_x = max |x| / (2^B - 1)`` and inputs with negatives
-   are sent offset-binary (``x_int + 2^(B-1)``, B bits; ``2^(B-1) sum_k W_int`` subtracted
-   digitally). The magnitude is cut into D-bit slices (``Sx`` of them, as the cost model counts).
+   otherwise a row without negatives uses ``s_x = max |x| / (2^B - 1)`` and a row with one is
+   sent offset-binary (``x_int + 2^(B-1)``, B bits; ``2^(B-1) sum_k W_int`` subtracted
+   digitally): the choice is per row (per sample for a convolution), like the scale, so no
+   sample's result depends on its batch. The magnitude is cut into D-bit slices (``Sx`` of them, as the cost model counts).
 3. **Partial sums**: K is cut into array tiles of ``rows`` rows and each tile into groups of R
    rows (rows read at once; a group never spans two arrays, so a tile of k_t rows reads
    ``ceil(k_t / R)`` groups, as the cost model counts them); for every (input slice, cell slice,
@@ -53,27 +54,50 @@ def quantize_weights(w: torch.Tensor, a: Arith) -> tuple[torch.Tensor, torch.Ten
     return wi, s
 
 
-def input_mode(x: torch.Tensor, a: Arith) -> str:
-    """``signed`` (``signed_inputs``: the sign is the pulse polarity, B-1 magnitude bits, as the
-    cost model counts slices), else ``unsigned`` (no negative input) or ``offset`` (offset-binary)."""
+def input_mode(x: torch.Tensor, a: Arith):
+    """``"signed"`` (``signed_inputs``: the sign is the pulse polarity, B-1 magnitude bits, as the
+    cost model counts slices), else per row of the M x K ``x`` an M x 1 bool tensor: True where
+    the row holds a negative (sent offset-binary), False where it holds none (unsigned, all B
+    bits). The choice is the row's own, as its scale is: a sample's result never depends on the
+    other samples of its batch. ``"unsigned"`` / ``"offset"`` (every row) are accepted too."""
     if a.signed_inputs:
         return "signed"
-    return "unsigned" if bool((x >= 0).all()) else "offset"
+    return (x < 0).any(dim=1, keepdim=True)
 
 
-def input_qmax(mode: str, a: Arith) -> int:
-    return 2 ** a.input_bits - 1 if mode == "unsigned" else 2 ** (a.input_bits - 1) - 1
+def offset_rows(mode, M: int) -> Optional[torch.Tensor]:
+    """M x 1 bool: the rows sent offset-binary under ``mode`` (None: signed pulses)."""
+    if isinstance(mode, torch.Tensor):
+        return mode.reshape(M, 1)
+    if mode == "signed":
+        return None
+    if mode not in ("unsigned", "offset"):
+        raise ValueError(f"input mode must be signed, unsigned, offset or a row mask, not {mode!r}")
+    return torch.full((M, 1), mode == "offset")
 
 
-def quantize_inputs(x: torch.Tensor, a: Arith, mode: str,
+def input_qmax(mode, a: Arith, M: int = 1):
+    """Largest input code: ``2^B - 1`` (unsigned rows) or ``2^(B-1) - 1`` (offset, signed)."""
+    off = offset_rows(mode, M)
+    if off is None:
+        return 2 ** (a.input_bits - 1) - 1
+    if not isinstance(mode, torch.Tensor):
+        return 2 ** (a.input_bits - 1) - 1 if mode == "offset" else 2 ** a.input_bits - 1
+    return torch.where(off, 2.0 ** (a.input_bits - 1) - 1, 2.0 ** a.input_bits - 1)
+
+
+def quantize_inputs(x: torch.Tensor, a: Arith, mode,
                     amax: Optional[torch.Tensor] = None) -> tuple[torch.Tensor, torch.Tensor]:
-    """``(x_int, s_x)`` for an M x K input; ``amax`` (M x 1) overrides the per-row max |x|."""
-    q = input_qmax(mode, a)
+    """``(x_int, s_x)`` for an M x K input; ``amax`` (M x 1) overrides the per-row max |x|;
+    ``mode`` as :func:`input_mode` gives it (per row)."""
+    q = input_qmax(mode, a, x.shape[0])
     x = x.detach().to(torch.float32)
     m = x.abs().amax(dim=1, keepdim=True) if amax is None else amax
     s = m / q
     s = torch.where(s > 0, s, torch.ones_like(s))
-    xi = torch.clamp(torch.round(x / s), -q, q).to(torch.int64)
+    xi = torch.round(x / s)
+    xi = (torch.clamp(xi, -q, q) if not isinstance(q, torch.Tensor)
+          else torch.maximum(torch.minimum(xi, q), -q)).to(torch.int64)
     return xi, s
 
 
@@ -301,14 +325,15 @@ class Emulator:
         G, R, C = p.cells.shape
         Sw, pol = a.weight_slices, (2 if a.encoding == "differential" else 1)
         N = p.N
-        mag_bits = a.input_bits - 1 if mode == "signed" else a.input_bits
+        off = offset_rows(mode, M)                                  # None: signed pulses
+        mag_bits = a.input_bits - 1 if off is None else a.input_bits
         Sx = max(1, math.ceil(mag_bits / a.dac_bits))
-        xu = xi + 2 ** (a.input_bits - 1) if mode == "offset" else xi
+        xu = xi if off is None else xi + off.to(xi.dtype) * 2 ** (a.input_bits - 1)
         if self._lossless(p, R):
             self.conversions += G * Sx * M * (C - p.n_ref)
             return xi.to(torch.float64) @ p.w_int.to(torch.float64)
         x32 = xu.to(torch.int32) if a.input_bits <= 30 else xu  # narrower ints: faster slicing
-        if mode == "signed":
+        if off is None:
             xs = _slices(x32.abs(), mag_bits, a.dac_bits) * x32.sign().unsqueeze(0)
         else:
             xs = _slices(x32, mag_bits, a.dac_bits)
@@ -357,14 +382,16 @@ class Emulator:
         y = torch.cat(out) * p.gain
         if a.encoding == "offset":
             y = y - 2.0 ** (a.weight_bits - 1) * xu.sum(1, keepdim=True).to(torch.float64)
-        if mode == "offset":
-            y = y - 2.0 ** (a.input_bits - 1) * p.colsum_w.unsqueeze(0)
+        if off is not None and bool(off.any()):
+            y = y - off.to(torch.float64) * 2.0 ** (a.input_bits - 1) * p.colsum_w.unsqueeze(0)
         return y
 
-    def matmul(self, x: torch.Tensor, p: Programmed, amax: Optional[torch.Tensor] = None
-               ) -> torch.Tensor:
-        """``x @ W`` (M x K float) through the arrays, dequantised (float32, M x N)."""
-        mode = input_mode(x, self.a)
+    def matmul(self, x: torch.Tensor, p: Programmed, amax: Optional[torch.Tensor] = None,
+               mode=None) -> torch.Tensor:
+        """``x @ W`` (M x K float) through the arrays, dequantised (float32, M x N); ``amax`` and
+        ``mode`` (M x 1) override the per-row max |x| and encoding (a convolution's are the
+        sample's, over its whole feature map)."""
+        mode = input_mode(x, self.a) if mode is None else mode
         xi, sx = quantize_inputs(x, self.a, mode, amax)
         y = self.matmul_int(xi, mode, p)
         return (y * sx.to(torch.float64) * p.scale.to(torch.float64).unsqueeze(0)).to(torch.float32)
