@@ -331,3 +331,31 @@ def test_counting_is_refused_by_the_python_api_and_sweeps(user_model):
     df = sweep("rram-cim", f"{user_model}:factory", [f"{k}={v}" for k, v in sets.items()],
                workers=1, accuracy=True, dataset=f"{user_model}:dataset")
     assert df[C.ERROR].str.contains("--accuracy: cim.adc.counting").all(), df[C.ERROR].tolist()
+
+
+def test_the_trace_cache_is_keyed_by_the_data_not_its_file_name(tmp_path):
+    """A data set whose values change (here: the file it reads) is traced again: its data
+    statistics (input_ones) are of the new data, not the cached old file's."""
+    from cimsim.accuracy.target import load_target, workload_file
+    from cimsim.workload.io import load_workload
+
+    (tmp_path / "m.py").write_text(textwrap.dedent("""
+        import pathlib, torch
+
+        def factory():
+            torch.manual_seed(0)
+            return torch.nn.Linear(4, 3).eval(), torch.zeros(1, 4)
+
+        def data():
+            v = float((pathlib.Path(__file__).parent / "value.txt").read_text())
+            return torch.full((8, 4), v), None
+    """))
+    spec, ds = f"{tmp_path / 'm.py'}:factory", f"{tmp_path / 'm.py'}:data"
+    ones = []
+    for v in ("1.0", "0.0"):   # every input 1.0 (code 255: all 8 planes ones), then 0.0 (none)
+        (tmp_path / "value.txt").write_text(v)
+        t = load_target(spec, ds)
+        wl = load_workload(workload_file(t, (8, 8)))
+        ones.append((t.key, [o.tags["input_ones"] for o in wl.ops if o.kind == "matmul"]))
+    assert ones[0][0] != ones[1][0]
+    assert ones[0][1] == [1.0] and ones[1][1] == [0.0]

@@ -166,8 +166,12 @@ def load_target(spec: str, dataset: Optional[str] = None) -> Target:
             raise AccuracyError(f"--dataset '{dataset}': label {int(y[bad][0])} (input "
                                 f"{int(bad.nonzero()[0])}) is not a class of the model's {c} "
                                 f"outputs; labels are 0 .. {c - 1}")
-    key = hashlib.sha256(f"{Path(spec.rpartition(':')[0]).resolve()}:{spec}:{dataset}".encode()
-                         + _file_bytes(spec)).hexdigest()[:16]
+    h = hashlib.sha256(f"{Path(spec.rpartition(':')[0]).resolve()}:{spec}:{dataset}".encode()
+                       + _file_bytes(spec))
+    # the data and the weights by their bytes: a changed data file (or one it reads) is new data
+    for t in [x, *([] if y is None else [y]), *model.state_dict().values()]:
+        _hash_tensor(torch, h, t)
+    key = h.hexdigest()[:16]
     name = re.sub(r"\W", "-", Path(spec.rpartition(":")[0]).stem + "-" + spec.rpartition(":")[2])
     return Target(name, model, x, y, x[:CALIBRATION_SAMPLES], (x[:1],), f"{name}-{key}")
 
@@ -189,6 +193,14 @@ def _check_runs_on(torch, model, x, example, dataset: str):
                  if ex_dt and ex_dt[0] != str(x.dtype).removeprefix("torch.") else "")
         raise AccuracyError(f"--dataset '{dataset}': the model fails on its first input (shape "
                             f"{list(x[:1].shape)}{said}): {type(exc).__name__}: {msg}") from exc
+
+
+def _hash_tensor(torch, h, t) -> None:
+    """Feed ``t``'s dtype, shape and bytes to the hash ``h``."""
+    t = t.detach().cpu().contiguous()
+    h.update(f"{t.dtype}{tuple(t.shape)}".encode())
+    if t.numel():
+        h.update(t.reshape(-1).view(torch.uint8).numpy().tobytes())
 
 
 def _file_bytes(spec: str) -> bytes:
