@@ -266,3 +266,52 @@ def test_a_samples_output_does_not_depend_on_its_batch():
     full, alone, without0 = run(x), run(x, 1), run(x[1:])
     assert torch.equal(full, alone)
     assert torch.equal(full[1:], without0)
+
+
+@pytest.mark.parametrize("ratio", [2.0, 10.0, 1e6])
+def test_on_off_ratio_without_drift_moves_nothing(ratio):
+    """No drift, no noise: a cell at level L conducts gmin + (1 - gmin) L / Lmax, the reference
+    gmin, so the difference is L / Lmax of the range for every ratio: the cells read their
+    integer levels exactly, the reference 0, and a lossy ADC (5 bits, rounding sums of up to
+    64 * 3 = 192) rounds the same sums as without a ratio (once, 1e6 flipped .5 ties)."""
+    torch.manual_seed(11)
+    x, w = torch.rand(50, 200), torch.randn(200, 24)
+    a = Arith(rows=64, cols=64, bits_per_cell=2, weight_bits=8, input_bits=8, adc_bits=5)
+    y0, _, p0 = _int_matmul(a, x, w)
+    y, _, p = _int_matmul(a, x, w, NonIdeal(on_off_ratio=ratio))
+    T = p.n_ref
+    assert T == 2                                       # 4 slices x 24 columns on 64-wide arrays
+    assert torch.equal(p.cells[..., :-T], p0.cells) and bool((p.cells[..., -T:] == 0).all())
+    assert torch.equal(y, y0)
+
+
+@pytest.mark.parametrize("compensation", [False, True])
+def test_fixed_nu_drift_scales_the_weights_not_the_reference(compensation):
+    """Fixed nu, no variation: a weight cell's conductance g = gmin + (1 - gmin) L / Lmax becomes
+    g f, f = (t / t0)^-nu; the reference (gmin) does not drift. In levels of the range,
+    L' = (L + o) f - o with o = gmin Lmax / (1 - gmin), so an offset-stored word
+    V = W_int + 2^(Bw-1) over Sw c-bit cells reads f V + o (f - 1) (2^(c Sw) - 1) / (2^c - 1):
+    the ratio (through o) moves the realised weight once the conductances drift."""
+    torch.manual_seed(12)
+    w = torch.randn(100, 8)
+    a = Arith(rows=128, cols=128, bits_per_cell=2, weight_bits=8, input_bits=8, adc_bits=9)
+    f = (YEAR_S / 20.0) ** -0.05
+    got = {}
+    for ratio in (2.0, 10.0):
+        ni = NonIdeal(on_off_ratio=ratio, drift={"time": "31.536 Ms", "nu": 0.05,
+                                                 "compensation": compensation})
+        p = program(w, a, ni, torch.Generator().manual_seed(0))
+        o = (1 / ratio) * 3 / (1 - 1 / ratio)
+        V = p.w_int.double() + 128
+        expect = f * V + o * (f - 1) * (2 ** 8 - 1) / (2 ** 2 - 1) - 128
+        if compensation:   # gain: sum_n |colsum before| / sum_n |colsum after| (rows of 1s)
+            before = V.sum(0)                                # levels before drift: the words
+            after = f * V.sum(0) + 100 * o * (f - 1) * 85
+            gain = float(before.abs().sum() / after.abs().sum())
+            expect = (f * V + o * (f - 1) * 85) * gain - 128
+            assert p.gain == pytest.approx(gain, rel=1e-9, abs=0)
+        assert float(p.cells[..., -p.n_ref:].abs().max()) == 0.0     # reference undrifted
+        eff = p.effective_weight(a)
+        assert torch.allclose(eff, expect, rtol=0, atol=2e-4), float((eff - expect).abs().max())
+        got[ratio] = eff
+    assert float((got[2.0] - got[10.0]).abs().max()) > 1.0

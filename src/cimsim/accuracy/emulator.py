@@ -116,7 +116,7 @@ class Programmed:
     N: int
     w_int: torch.Tensor            # K x N int64
     scale: torch.Tensor            # N float32
-    cells: torch.Tensor            # G x R x C float32: (Lmax/(1-gmin)) * g, C = Sw*Pol*N (+ T refs)
+    cells: torch.Tensor            # G x R x C float32 levels (g - gmin) Lmax / (1 - gmin), C = Sw*Pol*N (+T refs)
     n_ref: int = 0                 # reference columns appended at the end of ``cells``
     ref_of: Optional[torch.Tensor] = None   # C-long index of each column's reference (0..T-1)
     gain: float = 1.0              # digital drift-compensation gain
@@ -180,17 +180,24 @@ def program(w: torch.Tensor, a: Arith, ni: Optional[NonIdeal] = None,
 
 
 def _device_effects(p: Programmed, a: Arith, ni: NonIdeal, gen, K: int) -> None:
+    """Device effects on the programmed levels, in float64 and in the level domain
+    ``L = (g - gmin) Lmax / (1 - gmin)``: a cell at its target reads its integer level and an
+    ideal off cell (the reference) reads 0, so the reference subtraction is exact; ``g = 0`` is
+    ``L = -o``, ``o = gmin Lmax / (1 - gmin)``. Drift scales the weight cells' conductances
+    ``g = (L + o)(1 - gmin) / Lmax``, not the reference column's."""
     Lmax = 2 ** a.bits_per_cell - 1
     G, R, C = p.cells.shape
     gmin = 0.0 if ni.on_off_ratio is None else 1.0 / ni.on_off_ratio
     span = 1.0 - gmin
-    target = gmin + span * p.cells / Lmax                    # normalised conductance, G x R x C
+    o = gmin * Lmax / span                                   # level of g = 0 is -o
+    target = p.cells.to(torch.float64)                       # G x R x C integer levels
+    T = 0
     if ni.on_off_ratio is not None:                          # one reference column per array
         T = math.ceil(C / a.cols)
         p.ref_of = torch.arange(C) // a.cols
         p.n_ref = T
-        target = torch.cat([target, torch.full((G, R, T), gmin)], dim=2)
-    rows_used = torch.zeros(G * R, 1)
+        target = torch.cat([target, target.new_zeros(G, R, T)], dim=2)   # off cells: level 0
+    rows_used = torch.zeros(G * R, 1, dtype=torch.float64)
     rows_used[p.pos if p.pos is not None else slice(0, K)] = 1
     rows_used = rows_used.reshape(G, R, 1)
     g = target.clone()
@@ -199,38 +206,41 @@ def _device_effects(p: Programmed, a: Arith, ni: NonIdeal, gen, K: int) -> None:
     if st is not None and (st.on > 0 or st.off > 0):
         u = torch.rand(g.shape, generator=gen)
         on, off = u < st.on, (u >= st.on) & (u < st.on + st.off)
-        g = torch.where(on, torch.ones_like(g), torch.where(off, torch.full_like(g, gmin), g))
+        g = torch.where(on, torch.full_like(g, float(Lmax)), torch.where(off, torch.zeros_like(g), g))
         programmable = ~(on | off)
-    if ni.programming_sigma > 0:
-        noise = torch.randn(g.shape, generator=gen) * (ni.programming_sigma * span)
-        g = torch.where(programmable, (g + noise).clamp(min=0.0), g)
+    if ni.programming_sigma > 0:                             # sigma of the range: sigma Lmax levels
+        noise = torch.randn(g.shape, generator=gen).double() * (ni.programming_sigma * Lmax)
+        g = torch.where(programmable, (g + noise).clamp(min=-o), g)   # conductance >= 0
     g_prog = g
     d = ni.drift
     if d is not None and d.time > d.t0:
-        if d.nu is None:  # aihwkit PCM model
-            gt = target.clamp(min=1e-6)
+        if d.nu is None:  # aihwkit PCM model, from the target conductance
+            gt = ((target + o) * (span / Lmax)).clamp(min=1e-6)
             ln = torch.log(gt)
             a1, b1, lo1, hi1 = PCM_NU_MU
             a2, b2, lo2, hi2 = PCM_NU_SIGMA
             mu = (a1 * ln + b1).clamp(lo1, hi1)
             sd = (a2 * ln + b2).clamp(lo2, hi2)
-            nu = (mu + sd * torch.randn(g.shape, generator=gen)).abs()
+            nu = (mu + sd * torch.randn(g.shape, generator=gen).double()).abs()
         elif d.nu_std > 0:
-            nu = (d.nu + d.nu_std * torch.randn(g.shape, generator=gen)).abs()
+            nu = (d.nu + d.nu_std * torch.randn(g.shape, generator=gen).double()).abs()
         else:
             nu = torch.full_like(g, float(d.nu))
-        g = g_prog * torch.pow(torch.tensor(d.time / d.t0), -nu)
+        factor = torch.pow(torch.tensor(d.time / d.t0, dtype=torch.float64), -nu)
+        if T:
+            factor[..., -T:] = 1.0                           # the reference does not drift
+        g = (g_prog + o) * factor - o
         if d.compensation:
-            before = _colsums(g_prog * rows_used, p, a, Lmax / span)
-            after = _colsums(g * rows_used, p, a, Lmax / span)
+            before = _colsums(g_prog * rows_used, p, a)
+            after = _colsums(g * rows_used, p, a)
             den = float(after.abs().sum())
             p.gain = float(before.abs().sum()) / den if den > 0 else 1.0
-    p.cells = (g * (Lmax / span)).to(torch.float32)
+    p.cells = g.to(torch.float32)
 
 
-def _colsums(g: torch.Tensor, p: Programmed, a: Arith, to_level: float) -> torch.Tensor:
+def _colsums(g: torch.Tensor, p: Programmed, a: Arith) -> torch.Tensor:
     """All-ones read of every physical column (reference subtracted), shift-added per weight."""
-    cs = g.sum(dim=(0, 1)) * to_level                        # C (+T)
+    cs = g.sum(dim=(0, 1))                                   # C (+T)
     if p.n_ref:
         cs = cs[:-p.n_ref] - cs[-p.n_ref:][p.ref_of]
     Sw, pol = a.weight_slices, (2 if a.encoding == "differential" else 1)
