@@ -288,3 +288,74 @@ def test_a_systolic_arrays_int8_is_the_lossless_cims_arithmetic(user_model):
     assert tpu[C.ACCURACY_BASIS].startswith("tpu: digital 8b inputs x 8b weights")
     for col in (C.OUTPUT_SNR_DB, C.OUTPUT_KL, C.AGREEMENT, C.ACCURACY_TOP1):
         assert tpu[col] == cim[col], col
+
+
+_COUNTING = ("--set", "cim.adc.counting.max_bits_per_phase=4", "--set",
+             "cim.adc.counting.phase_latency=1ns", "--set", "cim.adc.counting.integrate_energy=1fJ",
+             "--set", "cim.adc.counting.sample_energy=1fJ")
+
+
+@pytest.mark.parametrize("sets, says", [
+    # an integrate-and-count readout converts a column's whole sum: not this emulator's ADC
+    (_COUNTING, "--accuracy: cim.adc.counting (integrate-and-count readout) is not emulated"),
+    # the config accepts them; the emulator's signed quantisers need 2 bits
+    (("--set", "cim.weight_bits=1", "--set", "cim.bits_per_cell=1"),
+     "--accuracy: cim: cannot emulate its arithmetic: weight_bits must be >= 2"),
+    (("--set", "cim.signed_inputs=true", "--set", "cim.input_bits=1"),
+     "--accuracy: cim: cannot emulate its arithmetic: signed inputs need input_bits >= 2"),
+])
+def test_an_arithmetic_the_emulator_cannot_score_is_one_line(user_model, sets, says):
+    code, out = _run("rram-cim", f"{user_model}:factory", "--accuracy", "--dataset",
+                     f"{user_model}:dataset", *sets)
+    assert code != 0 and says in out and len(out.strip().splitlines()) == 1, out
+    assert "Traceback" not in out
+    code, out = _run("rram-cim", "lstm", *sets)   # the same config still runs for its cost
+    assert code == 0, out
+
+
+def test_counting_is_refused_by_the_python_api_and_sweeps(user_model):
+    from cimsim import bundled, load_architecture
+    from cimsim.accuracy import Arith
+    from cimsim.accuracy.arith import NotEmulated
+    from cimsim.accuracy.run import evaluate
+    from cimsim.sweep import sweep
+
+    sets = dict(s.split("=", 1) for s in _COUNTING[1::2])
+    path = next(p for p in bundled.config_paths() if p.stem == "rram-cim")
+    cim = load_architecture(path, sets, cli=True).components["cim"]
+    with pytest.raises(NotEmulated, match=r"cim.adc.counting .* is not emulated"):
+        Arith.from_cim(cim)
+    model = torch.nn.Linear(4, 2)
+    with pytest.raises(NotEmulated, match="is not emulated"):
+        evaluate(model, torch.ones(3, 4), cim=cim)
+    df = sweep("rram-cim", f"{user_model}:factory", [f"{k}={v}" for k, v in sets.items()],
+               workers=1, accuracy=True, dataset=f"{user_model}:dataset")
+    assert df[C.ERROR].str.contains("--accuracy: cim.adc.counting").all(), df[C.ERROR].tolist()
+
+
+def test_the_trace_cache_is_keyed_by_the_data_not_its_file_name(tmp_path):
+    """A data set whose values change (here: the file it reads) is traced again: its data
+    statistics (input_ones) are of the new data, not the cached old file's."""
+    from cimsim.accuracy.target import load_target, workload_file
+    from cimsim.workload.io import load_workload
+
+    (tmp_path / "m.py").write_text(textwrap.dedent("""
+        import pathlib, torch
+
+        def factory():
+            torch.manual_seed(0)
+            return torch.nn.Linear(4, 3).eval(), torch.zeros(1, 4)
+
+        def data():
+            v = float((pathlib.Path(__file__).parent / "value.txt").read_text())
+            return torch.full((8, 4), v), None
+    """))
+    spec, ds = f"{tmp_path / 'm.py'}:factory", f"{tmp_path / 'm.py'}:data"
+    ones = []
+    for v in ("1.0", "0.0"):   # every input 1.0 (code 255: all 8 planes ones), then 0.0 (none)
+        (tmp_path / "value.txt").write_text(v)
+        t = load_target(spec, ds)
+        wl = load_workload(workload_file(t, (8, 8)))
+        ones.append((t.key, [o.tags["input_ones"] for o in wl.ops if o.kind == "matmul"]))
+    assert ones[0][0] != ones[1][0]
+    assert ones[0][1] == [1.0] and ones[1][1] == [0.0]

@@ -223,3 +223,95 @@ def test_calibrated_range_uses_the_percentile():
     P = torch.einsum("smk,kc->smc", xs, p.cells[0])
     want = max(1.0, float(torch.quantile(P.abs().flatten()[::1], 0.5)) / 15)
     assert p.lsb == pytest.approx(want, rel=0.02, abs=0)
+
+
+def test_input_encoding_is_chosen_per_row():
+    """Row 0 holds a negative: offset-binary, 7 magnitude levels at B = 4 (s_x = 1/7); row 1
+    holds none: unsigned, 15 levels (s_x = 1/15). Each row's codes are its own, alone or not."""
+    a = Arith(rows=8, cols=8, bits_per_cell=2, weight_bits=4, input_bits=4, adc_bits=8)
+    x = torch.tensor([[-1.0, 0.6, 1.0], [1.0, 0.2, 0.0]])
+    mode = input_mode(x, a)
+    assert mode.tolist() == [[True], [False]]
+    xi, s = quantize_inputs(x, a, mode)
+    assert xi.tolist() == [[-7, 4, 7], [15, 3, 0]]       # round(0.6*7)=4, round(0.2*15)=3
+    assert s.flatten().tolist() == pytest.approx([1 / 7, 1 / 15], rel=1e-7, abs=0)
+    # lossless ADC (8 bits >= ceil(log2(3 * 1 * 3 + 1)) = 4): the integer matmul, row by row,
+    # offset-binary row 0 (codes + 8, 8 * sum_k W_int subtracted) included
+    w = torch.tensor([[7.0, -7.0], [1.0, 3.0], [-2.0, 5.0]])
+    y, xi2, p = _int_matmul(a, x, w)
+    exact = (xi2.double() @ p.w_int.double())
+    assert torch.equal(y, exact)
+    for i in range(2):   # each row alone: the same codes and result
+        yi, xii, _ = _int_matmul(a, x[i:i + 1], w)
+        assert torch.equal(xii, xi2[i:i + 1]) and torch.equal(yi, y[i:i + 1])
+
+
+def test_a_samples_output_does_not_depend_on_its_batch():
+    """One negative value in sample 0 once switched every row to offset-binary (half the
+    levels): the other samples' outputs must be the same alone, in the batch, and without it."""
+    from cimsim.accuracy.run import CIMMode, _forward, fused_kernels_off
+
+    torch.manual_seed(3)
+    model = torch.nn.Sequential(torch.nn.Conv1d(2, 4, 3), torch.nn.Flatten(),
+                                torch.nn.Linear(4 * 6, 5)).eval()
+    x = torch.rand(6, 2, 8)          # non-negative inputs ...
+    x[0, 0, 0] = -0.01               # ... but one value of sample 0
+    a = Arith(rows=16, cols=16, adc_bits=5)          # lossy 5-bit ADC, max range
+    weights = {p.untyped_storage().data_ptr() for p in model.parameters()}
+
+    def run(xs, bs=None):
+        with fused_kernels_off(), CIMMode(Emulator(a), weights):
+            return _forward(model, xs, bs)
+
+    full, alone, without0 = run(x), run(x, 1), run(x[1:])
+    assert torch.equal(full, alone)
+    assert torch.equal(full[1:], without0)
+
+
+@pytest.mark.parametrize("ratio", [2.0, 10.0, 1e6])
+def test_on_off_ratio_without_drift_moves_nothing(ratio):
+    """No drift, no noise: a cell at level L conducts gmin + (1 - gmin) L / Lmax, the reference
+    gmin, so the difference is L / Lmax of the range for every ratio: the cells read their
+    integer levels exactly, the reference 0, and a lossy ADC (5 bits, rounding sums of up to
+    64 * 3 = 192) rounds the same sums as without a ratio (once, 1e6 flipped .5 ties)."""
+    torch.manual_seed(11)
+    x, w = torch.rand(50, 200), torch.randn(200, 24)
+    a = Arith(rows=64, cols=64, bits_per_cell=2, weight_bits=8, input_bits=8, adc_bits=5)
+    y0, _, p0 = _int_matmul(a, x, w)
+    y, _, p = _int_matmul(a, x, w, NonIdeal(on_off_ratio=ratio))
+    T = p.n_ref
+    assert T == 2                                       # 4 slices x 24 columns on 64-wide arrays
+    assert torch.equal(p.cells[..., :-T], p0.cells) and bool((p.cells[..., -T:] == 0).all())
+    assert torch.equal(y, y0)
+
+
+@pytest.mark.parametrize("compensation", [False, True])
+def test_fixed_nu_drift_scales_the_weights_not_the_reference(compensation):
+    """Fixed nu, no variation: a weight cell's conductance g = gmin + (1 - gmin) L / Lmax becomes
+    g f, f = (t / t0)^-nu; the reference (gmin) does not drift. In levels of the range,
+    L' = (L + o) f - o with o = gmin Lmax / (1 - gmin), so an offset-stored word
+    V = W_int + 2^(Bw-1) over Sw c-bit cells reads f V + o (f - 1) (2^(c Sw) - 1) / (2^c - 1):
+    the ratio (through o) moves the realised weight once the conductances drift."""
+    torch.manual_seed(12)
+    w = torch.randn(100, 8)
+    a = Arith(rows=128, cols=128, bits_per_cell=2, weight_bits=8, input_bits=8, adc_bits=9)
+    f = (YEAR_S / 20.0) ** -0.05
+    got = {}
+    for ratio in (2.0, 10.0):
+        ni = NonIdeal(on_off_ratio=ratio, drift={"time": "31.536 Ms", "nu": 0.05,
+                                                 "compensation": compensation})
+        p = program(w, a, ni, torch.Generator().manual_seed(0))
+        o = (1 / ratio) * 3 / (1 - 1 / ratio)
+        V = p.w_int.double() + 128
+        expect = f * V + o * (f - 1) * (2 ** 8 - 1) / (2 ** 2 - 1) - 128
+        if compensation:   # gain: sum_n |colsum before| / sum_n |colsum after| (rows of 1s)
+            before = V.sum(0)                                # levels before drift: the words
+            after = f * V.sum(0) + 100 * o * (f - 1) * 85
+            gain = float(before.abs().sum() / after.abs().sum())
+            expect = (f * V + o * (f - 1) * 85) * gain - 128
+            assert p.gain == pytest.approx(gain, rel=1e-9, abs=0)
+        assert float(p.cells[..., -p.n_ref:].abs().max()) == 0.0     # reference undrifted
+        eff = p.effective_weight(a)
+        assert torch.allclose(eff, expect, rtol=0, atol=2e-4), float((eff - expect).abs().max())
+        got[ratio] = eff
+    assert float((got[2.0] - got[10.0]).abs().max()) > 1.0

@@ -30,6 +30,10 @@ RANGE_POLICIES = ("max", "unit", "calibrated")
 ENCODINGS = ("differential", "offset")
 
 
+class NotEmulated(ValueError):
+    """A CIM config field the emulator does not model (scoring it would describe another design)."""
+
+
 @dataclass(frozen=True)
 class Arith:
     """One design point's CIM arithmetic (all counts are plain integers; no units)."""
@@ -124,11 +128,22 @@ class Arith:
 
     # ---- construction -------------------------------------------------------------------
     @classmethod
-    def from_cim(cls, cim, *, encoding: Encoding | None = None) -> "Arith":
+    def from_cim(cls, cim, *, encoding: Encoding | None = None, name: str = "cim") -> "Arith":
         """From a :class:`cimsim.hw.cim.CIMConfig`: the array shape and precisions, the ADC's
         ``bits``, ``range_policy`` and ``range_percentile``, ``rows_per_read`` (None: all rows)
-        and the weight ``encoding`` of its ``nonideal`` block (``offset`` without one)."""
+        and the weight ``encoding`` of its ``nonideal`` block (``offset`` without one).
+
+        An integrate-and-count readout (``adc.counting``) is refused (:class:`NotEmulated`): it
+        converts a column's whole summed input with a counter of ``adc.bits`` per phase, not
+        each R-row partial sum per input slice, so this arithmetic would not be the one its
+        energy and latency describe."""
         adc = cim.adc
+        if getattr(adc, "counting", None) is not None:
+            raise NotEmulated(
+                f"{name}.adc.counting (integrate-and-count readout) is not emulated: the emulator "
+                "converts each rows_per_read partial sum of each input slice with adc.bits, not a "
+                "column's whole summed input by a counter, so its accuracy would be another "
+                "readout's; remove adc.counting to score the design, or run without --accuracy")
         enc = encoding or (cim.nonideal.encoding if cim.nonideal is not None else "offset")
         rpr = cim.rows_per_read
         return cls(

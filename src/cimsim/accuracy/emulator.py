@@ -10,9 +10,10 @@
    (``Sw = ceil(stored bits / c)`` columns per polarity), cell ``s`` holding bits ``c s ..``.
 2. **Inputs**, per row m (per sample for a convolution): with ``signed_inputs`` the sign is a
    pulse polarity, ``s_x = max |x| / (2^(B-1) - 1)``, the B-1 magnitude bits are sliced;
-   otherwise non-negative inputs use ``s_x = max |x| / (2^B - 1)`` and inputs with negatives
-   are sent offset-binary (``x_int + 2^(B-1)``, B bits; ``2^(B-1) sum_k W_int`` subtracted
-   digitally). The magnitude is cut into D-bit slices (``Sx`` of them, as the cost model counts).
+   otherwise a row without negatives uses ``s_x = max |x| / (2^B - 1)`` and a row with one is
+   sent offset-binary (``x_int + 2^(B-1)``, B bits; ``2^(B-1) sum_k W_int`` subtracted
+   digitally): the choice is per row (per sample for a convolution), like the scale, so no
+   sample's result depends on its batch. The magnitude is cut into D-bit slices (``Sx`` of them, as the cost model counts).
 3. **Partial sums**: K is cut into array tiles of ``rows`` rows and each tile into groups of R
    rows (rows read at once; a group never spans two arrays, so a tile of k_t rows reads
    ``ceil(k_t / R)`` groups, as the cost model counts them); for every (input slice, cell slice,
@@ -53,27 +54,50 @@ def quantize_weights(w: torch.Tensor, a: Arith) -> tuple[torch.Tensor, torch.Ten
     return wi, s
 
 
-def input_mode(x: torch.Tensor, a: Arith) -> str:
-    """``signed`` (``signed_inputs``: the sign is the pulse polarity, B-1 magnitude bits, as the
-    cost model counts slices), else ``unsigned`` (no negative input) or ``offset`` (offset-binary)."""
+def input_mode(x: torch.Tensor, a: Arith):
+    """``"signed"`` (``signed_inputs``: the sign is the pulse polarity, B-1 magnitude bits, as the
+    cost model counts slices), else per row of the M x K ``x`` an M x 1 bool tensor: True where
+    the row holds a negative (sent offset-binary), False where it holds none (unsigned, all B
+    bits). The choice is the row's own, as its scale is: a sample's result never depends on the
+    other samples of its batch. ``"unsigned"`` / ``"offset"`` (every row) are accepted too."""
     if a.signed_inputs:
         return "signed"
-    return "unsigned" if bool((x >= 0).all()) else "offset"
+    return (x < 0).any(dim=1, keepdim=True)
 
 
-def input_qmax(mode: str, a: Arith) -> int:
-    return 2 ** a.input_bits - 1 if mode == "unsigned" else 2 ** (a.input_bits - 1) - 1
+def offset_rows(mode, M: int) -> Optional[torch.Tensor]:
+    """M x 1 bool: the rows sent offset-binary under ``mode`` (None: signed pulses)."""
+    if isinstance(mode, torch.Tensor):
+        return mode.reshape(M, 1)
+    if mode == "signed":
+        return None
+    if mode not in ("unsigned", "offset"):
+        raise ValueError(f"input mode must be signed, unsigned, offset or a row mask, not {mode!r}")
+    return torch.full((M, 1), mode == "offset")
 
 
-def quantize_inputs(x: torch.Tensor, a: Arith, mode: str,
+def input_qmax(mode, a: Arith, M: int = 1):
+    """Largest input code: ``2^B - 1`` (unsigned rows) or ``2^(B-1) - 1`` (offset, signed)."""
+    off = offset_rows(mode, M)
+    if off is None:
+        return 2 ** (a.input_bits - 1) - 1
+    if not isinstance(mode, torch.Tensor):
+        return 2 ** (a.input_bits - 1) - 1 if mode == "offset" else 2 ** a.input_bits - 1
+    return torch.where(off, 2.0 ** (a.input_bits - 1) - 1, 2.0 ** a.input_bits - 1)
+
+
+def quantize_inputs(x: torch.Tensor, a: Arith, mode,
                     amax: Optional[torch.Tensor] = None) -> tuple[torch.Tensor, torch.Tensor]:
-    """``(x_int, s_x)`` for an M x K input; ``amax`` (M x 1) overrides the per-row max |x|."""
-    q = input_qmax(mode, a)
+    """``(x_int, s_x)`` for an M x K input; ``amax`` (M x 1) overrides the per-row max |x|;
+    ``mode`` as :func:`input_mode` gives it (per row)."""
+    q = input_qmax(mode, a, x.shape[0])
     x = x.detach().to(torch.float32)
     m = x.abs().amax(dim=1, keepdim=True) if amax is None else amax
     s = m / q
     s = torch.where(s > 0, s, torch.ones_like(s))
-    xi = torch.clamp(torch.round(x / s), -q, q).to(torch.int64)
+    xi = torch.round(x / s)
+    xi = (torch.clamp(xi, -q, q) if not isinstance(q, torch.Tensor)
+          else torch.maximum(torch.minimum(xi, q), -q)).to(torch.int64)
     return xi, s
 
 
@@ -92,7 +116,7 @@ class Programmed:
     N: int
     w_int: torch.Tensor            # K x N int64
     scale: torch.Tensor            # N float32
-    cells: torch.Tensor            # G x R x C float32: (Lmax/(1-gmin)) * g, C = Sw*Pol*N (+ T refs)
+    cells: torch.Tensor            # G x R x C float32 levels (g - gmin) Lmax / (1 - gmin), C = Sw*Pol*N (+T refs)
     n_ref: int = 0                 # reference columns appended at the end of ``cells``
     ref_of: Optional[torch.Tensor] = None   # C-long index of each column's reference (0..T-1)
     gain: float = 1.0              # digital drift-compensation gain
@@ -156,17 +180,24 @@ def program(w: torch.Tensor, a: Arith, ni: Optional[NonIdeal] = None,
 
 
 def _device_effects(p: Programmed, a: Arith, ni: NonIdeal, gen, K: int) -> None:
+    """Device effects on the programmed levels, in float64 and in the level domain
+    ``L = (g - gmin) Lmax / (1 - gmin)``: a cell at its target reads its integer level and an
+    ideal off cell (the reference) reads 0, so the reference subtraction is exact; ``g = 0`` is
+    ``L = -o``, ``o = gmin Lmax / (1 - gmin)``. Drift scales the weight cells' conductances
+    ``g = (L + o)(1 - gmin) / Lmax``, not the reference column's."""
     Lmax = 2 ** a.bits_per_cell - 1
     G, R, C = p.cells.shape
     gmin = 0.0 if ni.on_off_ratio is None else 1.0 / ni.on_off_ratio
     span = 1.0 - gmin
-    target = gmin + span * p.cells / Lmax                    # normalised conductance, G x R x C
+    o = gmin * Lmax / span                                   # level of g = 0 is -o
+    target = p.cells.to(torch.float64)                       # G x R x C integer levels
+    T = 0
     if ni.on_off_ratio is not None:                          # one reference column per array
         T = math.ceil(C / a.cols)
         p.ref_of = torch.arange(C) // a.cols
         p.n_ref = T
-        target = torch.cat([target, torch.full((G, R, T), gmin)], dim=2)
-    rows_used = torch.zeros(G * R, 1)
+        target = torch.cat([target, target.new_zeros(G, R, T)], dim=2)   # off cells: level 0
+    rows_used = torch.zeros(G * R, 1, dtype=torch.float64)
     rows_used[p.pos if p.pos is not None else slice(0, K)] = 1
     rows_used = rows_used.reshape(G, R, 1)
     g = target.clone()
@@ -175,38 +206,41 @@ def _device_effects(p: Programmed, a: Arith, ni: NonIdeal, gen, K: int) -> None:
     if st is not None and (st.on > 0 or st.off > 0):
         u = torch.rand(g.shape, generator=gen)
         on, off = u < st.on, (u >= st.on) & (u < st.on + st.off)
-        g = torch.where(on, torch.ones_like(g), torch.where(off, torch.full_like(g, gmin), g))
+        g = torch.where(on, torch.full_like(g, float(Lmax)), torch.where(off, torch.zeros_like(g), g))
         programmable = ~(on | off)
-    if ni.programming_sigma > 0:
-        noise = torch.randn(g.shape, generator=gen) * (ni.programming_sigma * span)
-        g = torch.where(programmable, (g + noise).clamp(min=0.0), g)
+    if ni.programming_sigma > 0:                             # sigma of the range: sigma Lmax levels
+        noise = torch.randn(g.shape, generator=gen).double() * (ni.programming_sigma * Lmax)
+        g = torch.where(programmable, (g + noise).clamp(min=-o), g)   # conductance >= 0
     g_prog = g
     d = ni.drift
     if d is not None and d.time > d.t0:
-        if d.nu is None:  # aihwkit PCM model
-            gt = target.clamp(min=1e-6)
+        if d.nu is None:  # aihwkit PCM model, from the target conductance
+            gt = ((target + o) * (span / Lmax)).clamp(min=1e-6)
             ln = torch.log(gt)
             a1, b1, lo1, hi1 = PCM_NU_MU
             a2, b2, lo2, hi2 = PCM_NU_SIGMA
             mu = (a1 * ln + b1).clamp(lo1, hi1)
             sd = (a2 * ln + b2).clamp(lo2, hi2)
-            nu = (mu + sd * torch.randn(g.shape, generator=gen)).abs()
+            nu = (mu + sd * torch.randn(g.shape, generator=gen).double()).abs()
         elif d.nu_std > 0:
-            nu = (d.nu + d.nu_std * torch.randn(g.shape, generator=gen)).abs()
+            nu = (d.nu + d.nu_std * torch.randn(g.shape, generator=gen).double()).abs()
         else:
             nu = torch.full_like(g, float(d.nu))
-        g = g_prog * torch.pow(torch.tensor(d.time / d.t0), -nu)
+        factor = torch.pow(torch.tensor(d.time / d.t0, dtype=torch.float64), -nu)
+        if T:
+            factor[..., -T:] = 1.0                           # the reference does not drift
+        g = (g_prog + o) * factor - o
         if d.compensation:
-            before = _colsums(g_prog * rows_used, p, a, Lmax / span)
-            after = _colsums(g * rows_used, p, a, Lmax / span)
+            before = _colsums(g_prog * rows_used, p, a)
+            after = _colsums(g * rows_used, p, a)
             den = float(after.abs().sum())
             p.gain = float(before.abs().sum()) / den if den > 0 else 1.0
-    p.cells = (g * (Lmax / span)).to(torch.float32)
+    p.cells = g.to(torch.float32)
 
 
-def _colsums(g: torch.Tensor, p: Programmed, a: Arith, to_level: float) -> torch.Tensor:
+def _colsums(g: torch.Tensor, p: Programmed, a: Arith) -> torch.Tensor:
     """All-ones read of every physical column (reference subtracted), shift-added per weight."""
-    cs = g.sum(dim=(0, 1)) * to_level                        # C (+T)
+    cs = g.sum(dim=(0, 1))                                   # C (+T)
     if p.n_ref:
         cs = cs[:-p.n_ref] - cs[-p.n_ref:][p.ref_of]
     Sw, pol = a.weight_slices, (2 if a.encoding == "differential" else 1)
@@ -301,14 +335,15 @@ class Emulator:
         G, R, C = p.cells.shape
         Sw, pol = a.weight_slices, (2 if a.encoding == "differential" else 1)
         N = p.N
-        mag_bits = a.input_bits - 1 if mode == "signed" else a.input_bits
+        off = offset_rows(mode, M)                                  # None: signed pulses
+        mag_bits = a.input_bits - 1 if off is None else a.input_bits
         Sx = max(1, math.ceil(mag_bits / a.dac_bits))
-        xu = xi + 2 ** (a.input_bits - 1) if mode == "offset" else xi
+        xu = xi if off is None else xi + off.to(xi.dtype) * 2 ** (a.input_bits - 1)
         if self._lossless(p, R):
             self.conversions += G * Sx * M * (C - p.n_ref)
             return xi.to(torch.float64) @ p.w_int.to(torch.float64)
         x32 = xu.to(torch.int32) if a.input_bits <= 30 else xu  # narrower ints: faster slicing
-        if mode == "signed":
+        if off is None:
             xs = _slices(x32.abs(), mag_bits, a.dac_bits) * x32.sign().unsqueeze(0)
         else:
             xs = _slices(x32, mag_bits, a.dac_bits)
@@ -357,14 +392,16 @@ class Emulator:
         y = torch.cat(out) * p.gain
         if a.encoding == "offset":
             y = y - 2.0 ** (a.weight_bits - 1) * xu.sum(1, keepdim=True).to(torch.float64)
-        if mode == "offset":
-            y = y - 2.0 ** (a.input_bits - 1) * p.colsum_w.unsqueeze(0)
+        if off is not None and bool(off.any()):
+            y = y - off.to(torch.float64) * 2.0 ** (a.input_bits - 1) * p.colsum_w.unsqueeze(0)
         return y
 
-    def matmul(self, x: torch.Tensor, p: Programmed, amax: Optional[torch.Tensor] = None
-               ) -> torch.Tensor:
-        """``x @ W`` (M x K float) through the arrays, dequantised (float32, M x N)."""
-        mode = input_mode(x, self.a)
+    def matmul(self, x: torch.Tensor, p: Programmed, amax: Optional[torch.Tensor] = None,
+               mode=None) -> torch.Tensor:
+        """``x @ W`` (M x K float) through the arrays, dequantised (float32, M x N); ``amax`` and
+        ``mode`` (M x 1) override the per-row max |x| and encoding (a convolution's are the
+        sample's, over its whole feature map)."""
+        mode = input_mode(x, self.a) if mode is None else mode
         xi, sx = quantize_inputs(x, self.a, mode, amax)
         y = self.matmul_int(xi, mode, p)
         return (y * sx.to(torch.float64) * p.scale.to(torch.float64).unsqueeze(0)).to(torch.float32)

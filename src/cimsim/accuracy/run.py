@@ -103,11 +103,14 @@ class CIMMode(TorchDispatchMode):
             cols = F.unfold(xg, (kh, kw), dilation=dilation, padding=padding, stride=stride)
             L = cols.shape[-1]
             rows = cols.transpose(1, 2).reshape(B * L, Cg * kh * kw)
-            # one input scale per sample (the whole input feature map of the layer)
+            # one input scale and encoding per sample (the whole input feature map of the layer)
             amax = xg.abs().reshape(B, -1).amax(1, keepdim=True).repeat_interleave(L, 0)
+            rmode = (input_mode(xg.reshape(B, -1), self.emu.a) if not self.emu.a.signed_inputs
+                     else None)
+            rmode = None if rmode is None else rmode.repeat_interleave(L, 0)
             wg = w[g * Og:(g + 1) * Og].reshape(Og, -1).t()
             p = self._prog(wg, ("conv", _key(w), g))
-            y = self.emu.matmul(rows, p, amax=amax)                    # B*L x Og
+            y = self.emu.matmul(rows, p, amax=amax, mode=rmode)        # B*L x Og
             outs.append(y.reshape(B, L, Og).transpose(1, 2))
         y = torch.cat(outs, 1).reshape(B, O, Ho, Wo).to(x.dtype)
         if bias is not None:

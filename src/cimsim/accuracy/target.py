@@ -26,7 +26,7 @@ from typing import Any, Optional
 
 from ..errors import CimsimError, where_raised
 from ..report import columns as C
-from .arith import Arith
+from .arith import Arith, NotEmulated
 
 #: one-line install hint for the accuracy extra
 INSTALL = "pip install 'cimsim[accuracy]'"
@@ -166,8 +166,12 @@ def load_target(spec: str, dataset: Optional[str] = None) -> Target:
             raise AccuracyError(f"--dataset '{dataset}': label {int(y[bad][0])} (input "
                                 f"{int(bad.nonzero()[0])}) is not a class of the model's {c} "
                                 f"outputs; labels are 0 .. {c - 1}")
-    key = hashlib.sha256(f"{Path(spec.rpartition(':')[0]).resolve()}:{spec}:{dataset}".encode()
-                         + _file_bytes(spec)).hexdigest()[:16]
+    h = hashlib.sha256(f"{Path(spec.rpartition(':')[0]).resolve()}:{spec}:{dataset}".encode()
+                       + _file_bytes(spec))
+    # the data and the weights by their bytes: a changed data file (or one it reads) is new data
+    for t in [x, *([] if y is None else [y]), *model.state_dict().values()]:
+        _hash_tensor(torch, h, t)
+    key = h.hexdigest()[:16]
     name = re.sub(r"\W", "-", Path(spec.rpartition(":")[0]).stem + "-" + spec.rpartition(":")[2])
     return Target(name, model, x, y, x[:CALIBRATION_SAMPLES], (x[:1],), f"{name}-{key}")
 
@@ -189,6 +193,14 @@ def _check_runs_on(torch, model, x, example, dataset: str):
                  if ex_dt and ex_dt[0] != str(x.dtype).removeprefix("torch.") else "")
         raise AccuracyError(f"--dataset '{dataset}': the model fails on its first input (shape "
                             f"{list(x[:1].shape)}{said}): {type(exc).__name__}: {msg}") from exc
+
+
+def _hash_tensor(torch, h, t) -> None:
+    """Feed ``t``'s dtype, shape and bytes to the hash ``h``."""
+    t = t.detach().cpu().contiguous()
+    h.update(f"{t.dtype}{tuple(t.shape)}".encode())
+    if t.numel():
+        h.update(t.reshape(-1).view(torch.uint8).numpy().tobytes())
 
 
 def _file_bytes(spec: str) -> bytes:
@@ -292,6 +304,16 @@ def _finite(v):
     return None if v is None or (isinstance(v, float) and not math.isfinite(v)) else v
 
 
+def cim_arith(name: str, cim) -> Arith:
+    """:meth:`Arith.from_cim` of the CIM component ``name``; what it cannot emulate is one line."""
+    try:
+        return Arith.from_cim(cim, name=name)
+    except NotEmulated as exc:
+        raise AccuracyError(f"--accuracy: {exc}") from None
+    except ValueError as exc:
+        raise AccuracyError(f"--accuracy: {name}: cannot emulate its arithmetic: {exc}") from None
+
+
 def arithmetic_key(arch) -> tuple:
     """What :func:`accuracy_record` reads of ``arch`` (its components' arithmetic, not their
     costs): two architectures with equal keys give equal accuracy on the same target, so a sweep
@@ -299,7 +321,7 @@ def arithmetic_key(arch) -> tuple:
     out = []
     for name, c in arch.components.items():
         if getattr(c, "type", None) == "cim":
-            out.append((name, Arith.from_cim(c), c.nonideal))
+            out.append((name, cim_arith(name, c), c.nonideal))
         elif hasattr(c, "weight_bits") and hasattr(c, "input_bits"):
             out.append((name, int(c.weight_bits), int(c.input_bits)))
     return (arch.name, tuple(out))
@@ -339,7 +361,7 @@ def accuracy_record(arch, target: Target, reference=None) -> dict:
                 C.ACCURACY_BASIS: f"fp32 reference: {arch.name} has no CIM or fixed-precision "
                                   "component, its units compute at the workload's dtype (fp32)"}
     name, cim = cims[0]
-    res = evaluate(target.model, target.inputs, target.labels, Arith.from_cim(cim),
+    res = evaluate(target.model, target.inputs, target.labels, cim_arith(name, cim),
                    nonideal=cim.nonideal, calibration_inputs=target.calibration,
                    reference=reference)
     rng = cim.adc.range_policy + (f" at the {cim.adc.range_percentile:g}th percentile"

@@ -16,11 +16,11 @@ torch = pytest.importorskip("torch")
 def np_input_ones(x: np.ndarray, b: int) -> float:
     """Mean fraction of ones over the b planes of an M x K input (module docstring rules)."""
     x = x.astype(np.float32)
-    neg = bool((x < 0).any())
-    q = 2 ** (b - 1) - 1 if neg else 2 ** b - 1
-    s = np.abs(x).max(axis=1, keepdims=True) / np.float32(q)
+    neg = (x < 0).any(axis=1, keepdims=True)            # per row, as the emulator chooses
+    q = np.where(neg, np.float32(2 ** (b - 1) - 1), np.float32(2 ** b - 1))
+    s = np.abs(x).max(axis=1, keepdims=True) / q
     s = np.where(s > 0, s, np.float32(1))
-    codes = np.clip(np.round(x / s), -q, q).astype(np.int64) + (2 ** (b - 1) if neg else 0)
+    codes = np.clip(np.round(x / s), -q, q).astype(np.int64) + np.where(neg, 2 ** (b - 1), 0)
     ones = sum(int(((codes >> j) & 1).sum()) for j in range(b))
     return ones / (codes.size * b)
 

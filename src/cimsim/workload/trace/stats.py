@@ -5,8 +5,8 @@ What is measured, and why this form. The energies that depend on data (:mod:`cim
 take one activity per op: the fraction of ones of an input bit-plane (a row is driven, a cell
 conducts, only for a one) and the fraction of cells on. So per op the tracer records that figure
 itself, counted on the operands quantised exactly as the accuracy emulator quantises them
-(:mod:`cimsim.accuracy.emulator`: inputs per activation row to ``2^b - 1`` (no negative input)
-or offset-binary ``b`` bits; weights per column, symmetric, stored offset-binary), at stated
+(:mod:`cimsim.accuracy.emulator`: inputs per activation row to ``2^b - 1`` (a row without a
+negative) or offset-binary ``b`` bits (a row with one); weights per column, symmetric, stored offset-binary), at stated
 bits (``input_stats_bits``, ``weight_stats_bits``; default 8 each, the bundled CIM configs'
 ``input_bits`` and ``weight_bits``). Binary (1-bit) weights, and 1-bit inputs with negatives,
 are their sign (``>= 0`` a one).
@@ -57,12 +57,11 @@ def input_stats(torch, x2d, bits: int) -> dict:
 
     a = Arith(input_bits=bits, weight_bits=max(2, bits))
     x = x2d.detach().to(torch.float32)
-    mode = input_mode(x, a)
-    if bits == 1 and mode == "offset":  # binary signed inputs: the sign, x >= 0 a one
-        codes = (x >= 0).to(torch.int64)
-    else:
-        xi, _ = quantize_inputs(x, a, mode)
-        codes = xi + 2 ** (bits - 1) if mode == "offset" else xi
+    off = input_mode(x, a)  # per row, as the emulator: True where the row holds a negative
+    xi, _ = quantize_inputs(x, a, off)
+    codes = xi + off.to(torch.int64) * 2 ** (bits - 1)
+    if bits == 1:  # binary signed inputs: the sign, x >= 0 a one
+        codes = torch.where(off, (x >= 0).to(torch.int64), codes)
     return {"input_ones": _ones(torch, codes, bits),
             "input_zeros": int((x == 0).sum()) / x.numel()}
 
