@@ -61,3 +61,19 @@ def test_the_six_original_colours_are_kept():
                                                "sram-cim", "tpu-like")} == {
         "cpu-ddr5": "#1f77b4", "gpu-hbm3": "#2ca02c", "hbm-pim": "#9467bd", "rram-cim": "#d62728",
         "sram-cim": "#ff7f0e", "tpu-like": "#8c564b"}
+
+
+def test_every_bundled_energy_part_has_its_own_colour():
+    """A CIM chip's cim_buffer and cim_periphery took one hashed grey (#636363) each, two
+    identical swatches in the energy breakdown (a tester). Every energy part a bundled
+    component reports has a fixed colour, at least 12 CIEDE2000 units from every other."""
+    from cimsim.plot.style import PART_COLORS
+
+    parts = ["processor_compute", "sram", "dram", "interconnect", "static", "cim_array", "cim_adc",
+             "cim_dac", "cim_digital", "cim_write", "cim_buffer", "cim_interconnect", "cim_periphery",
+             "cim_layout", "cim_chip", "cim_switch", "cim_mux", "cim_counter", "pim_compute",
+             "tpu_mac", "tpu_buffer", "weights", "pcie"]
+    assert all(p in PART_COLORS for p in parts)
+    close = [(a, b) for a, b in itertools.combinations(parts, 2)
+             if delta_e(PART_COLORS[a], PART_COLORS[b]) < 12]
+    assert close == []

@@ -87,6 +87,15 @@ PART_COLORS: dict[str, str] = {
     "cim_dac": "#ffbb78",  # light orange
     "cim_digital": "#98df8a",  # light green
     "cim_write": "#8c564b",  # brown
+    # a CIM chip's parts (cim.chip): buffers, interconnect, periphery, layout, the shared level
+    "cim_buffer": "#393b79",  # dark indigo
+    "cim_interconnect": "#6b6ecf",  # periwinkle
+    "cim_periphery": "#8ca252",  # moss
+    "cim_layout": "#e7ba52",  # ochre
+    "cim_chip": "#7b4173",  # plum
+    "cim_switch": "#1b9e77",  # teal
+    "cim_mux": "#b15928",  # rust
+    "cim_counter": "#ffff99",  # pale yellow
     # the bundled components' utilizations (``<component>_<what>``), near their energy parts
     "processor_mac": "#ff9896",
     "processor_busy": "#d62728",

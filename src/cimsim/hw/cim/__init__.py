@@ -556,11 +556,11 @@ class CIM(Component):
         nbytes[back] = nbytes.get(back, 0.0) + w_bytes
         if c.chip is not None:
             latency = latency + onchip.shared_costs(self.name, c.chip, s, a_in + a_out, nbytes, hold)
-        energy = op_energy(c, d, rows, k, s["row_tiles"], s["col_tiles"], s["phys_cols"],
-                           a_in + a_out, reprog,
+        energy = op_energy(c, d, rows, k, s["row_tiles"], s["col_tiles"], s["phys_cols"],  # a chip's
+                           (a_in + a_out) if c.chip is None else 0.0, reprog,  # flat buffer: its part
                            per_op=activity.energies(c, self.hw.technology, d, s["activity"]))
         if c.chip is not None:
-            energy.update(onchip.energy(c.chip, s))
+            energy.update(onchip.energy(c.chip, s, (a_in + a_out) * d.buffer_energy_per_byte))
             energy = onchip.layout_energy(c.chip, energy)
         # over the link the outputs go out; the inputs and the weights programmed come in,
         # the weights read from the backing store

@@ -344,9 +344,11 @@ def op_time(ch, core_s, levels):
     return t, {"buffer": np.where(to_buf, t, 0.0), "interconnect": np.where(to_ic, t, 0.0)}
 
 
-def energy(ch, state) -> dict[str, np.ndarray]:
+def energy(ch, state, flat_j=0.0) -> dict[str, np.ndarray]:
+    """The chip's energy parts; ``flat_j``, a flat ``cim.buffer``'s energy beside the levels,
+    joins their ``buffer`` part."""
     levels = state["levels"]
-    out = {"buffer": sum(r["buffer_j"] for r in levels.values()),
+    out = {"buffer": flat_j + sum(r["buffer_j"] for r in levels.values()),
            "interconnect": sum(r["interconnect_j"] for r in levels.values())}
     if ch.periphery is not None:
         out["periphery"] = state["periphery_j"]

@@ -10,7 +10,8 @@ node and supply (``derived``; ``placeholder`` when a periphery area it rests on 
   at the periphery density.
 
 - chip buffers (a ``chip`` block): each level's buffer once per unit of the level, by the
-  same rule as the buffer (SRAM by its bits, other kinds by their given or modelled area).
+  same rule as the buffer (SRAM by its bits, other kinds by their given or modelled area), at
+  ``chip.node_nm`` and its nominal supply where the chip states its own node (as its energies).
 
 Row drivers, ``area.other`` (not modelled, area 0) and a ``chip`` block's interconnect and
 periphery units leak nothing here. Nothing is power-gated. Devices: ``leakage_devices`` (lstp, the
@@ -97,6 +98,8 @@ def _chip_buffers_w(chip, node, vdd, dev) -> float:
     """Leakage of every level's buffer, one per unit of the level (module docstring)."""
     from ..circuits import buffer as circuit_buffer
 
+    if chip.node_nm is not None:  # the chip's own node, at its nominal supply (as its energies)
+        node, vdd = chip.node_nm, None
     total = 0.0
     for lv, a in zip(chip.levels.values(), chip.unit_arrays):
         buf = lv.buffer
@@ -106,7 +109,7 @@ def _chip_buffers_w(chip, node, vdd, dev) -> float:
             one = buf.capacity * 8 * leakage.sram_bit_w(node, vdd, dev, "sram_6t")
         else:
             area = buf.area if buf.area is not None else circuit_buffer.buffer(
-                buf.type, buf.capacity, buf.width_bits, chip.node_nm or node).area_m2
+                buf.type, buf.capacity, buf.width_bits, node).area_m2
             one = leakage.periphery_w(float(area), node, vdd, dev)
         total += float(one) * (chip.arrays // a)
     return total
