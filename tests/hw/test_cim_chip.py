@@ -687,3 +687,25 @@ def test_a_chip_notes_an_adc_past_the_lossless_bits_as_a_flat_cim_does():
     assert any(n.startswith(f"cim: adc.bits {lossless + 2} is 2 more than the {lossless} lossless "
                             "partial-sum bits") for n in r.notes), r.notes
     assert not any("lossless partial-sum bits a conversion" in n for n in base.notes)
+
+
+def test_a_shared_level_whose_buffer_is_slower_per_byte_is_a_memory_bound():
+    """One chip-level buffer of 8 bits a 10 ns access (2 accesses a byte: 20 ns/B) beside a
+    64-bit bus at 1 GHz (0.125 ns/B): op a's 3072 B hold it 61 us, past its 12.8 us of arrays,
+    and the run said `interconnect (cim_chip)` (a chip designer). With a 4096-bit buffer
+    (20 ns / 512 B = 0.039 ns/B) the bus is the slower: interconnect."""
+    def chip(width):
+        lv = {"pe": {"fanout": 4},
+              "chip": {"fanout": 4,
+                       "buffer": {"type": "sram", "capacity": "64 KiB", "width_bits": width,
+                                  "access_latency": "10 ns", "energy_per_access": "1 pJ"},
+                       "interconnect": {"type": "bus", "width_bits": 64, "clock": "1 GHz",
+                                        "energy_per_bit_per_hop": "0 pJ/bit"}}}
+        return arch(levels=lv, shared_levels="engine")
+
+    slow = simulate(chip(8), two_layers())
+    assert (slow.bound, slow.bound_part) == ("memory", "cim_chip")
+    from cimsim.hw.cim import onchip
+
+    c = chip(4096).components["cim"]
+    assert onchip.shared_classes("cim", c) == {"cim_chip": "interconnect"}

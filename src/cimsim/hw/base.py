@@ -447,6 +447,13 @@ class Component:
         return {}
 
     @classmethod
+    def shared_classes(cls, name: str, config: ComponentConfig,
+                       technology: Optional[Technology] = None) -> dict[str, str]:
+        """The bound class (``memory`` or ``interconnect``) of each of :meth:`shared_bandwidths`
+        that the critical path may be bound by; one left out is ``interconnect``. Default: none."""
+        return {}
+
+    @classmethod
     def cache_link(cls, name: str, config: ComponentConfig, links: tuple[str, ...]) -> Optional[str]:
         """The link (of ``links``) a KV-cache append crosses when the cache is in a memory of its
         own (PIM, separate sharing); None (default): the backing store."""

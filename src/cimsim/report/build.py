@@ -127,6 +127,8 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
         run.path, run.start, run.end, costs.latency_s, costs.compute_s, run.resource_s,
         costs.resources, pl.serial)
     classes, shares = _split_compute(path_time, run, pl, costs)
+    for c in arch.instances:  # a component's shared bandwidths: a buffer's is a memory bound
+        classes.update(type(c).shared_classes(c.name, c.config, hw.technology))
     bound, part = bound_of(path_time, hw.memory, latency, run.critical_path_s, classes)
     detail = ""
     measured = _measured_ops(pl)

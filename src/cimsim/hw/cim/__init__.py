@@ -580,9 +580,10 @@ class CIM(Component):
 
     @classmethod
     def shared_bandwidths(cls, name, config, technology=None):
-        """A chip's levels with one unit (one buffer and bus serving every layer):
-        :func:`.onchip.shared_bandwidths`."""
+        """A chip's one-unit levels (a buffer and bus for every layer): :mod:`.onchip`."""
         return onchip.shared_bandwidths(name, config, technology)
+
+    shared_classes = classmethod(lambda cls, n, config, tech=None: onchip.shared_classes(n, config, tech))
 
     def compute_bits(self):
         return (self.config.weight_bits, self.config.input_bits)
@@ -592,8 +593,7 @@ class CIM(Component):
         return f"{self.config.input_bits}b x {self.config.weight_bits}b"
 
     def peak_macs_per_s(self, dtype):
-        """All arrays busy: each holds rows x cols / (a weight's columns) weights, packed as
-        :func:`.tiling.tiles` lays them out, and does one matrix-vector product per ``t_vector``."""
+        """All arrays busy, each doing a vector per ``t_vector`` over weights packed as :func:`.tiling.tiles`."""
         c = self.config
         per_weight = float(tiles(1, 1, 1, c.cols, c.weight_bits, c.bits_per_cell, c.differential)[2])
         return c.arrays * c.rows * c.cols / per_weight / c.t_vector(self.design)

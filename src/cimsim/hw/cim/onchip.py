@@ -392,6 +392,25 @@ def shared_bandwidths(name: str, c, technology=None) -> dict[str, float]:
     return {resource_name(name, lv): _rate(ch.levels[lv], node) for lv in shared_levels(ch)}
 
 
+def shared_classes(name: str, c, technology=None) -> dict[str, str]:
+    """Each shared level's bound class: ``memory`` where its buffer takes longer per byte
+    (``2 x cycle / (width / 8)``: each byte written and read) than its interconnect (``1 /
+    (width / 8 x clock)``), else ``interconnect``."""
+    ch = c.chip
+    if ch is None:
+        return {}
+    node = ch.node_nm if ch.node_nm is not None else (
+        technology.node_nm if technology is not None else None)
+    out = {}
+    for lv in shared_levels(ch):
+        b, ic = ch.levels[lv].buffer, ch.levels[lv].interconnect
+        buf_s = 0.0 if b is None or (b.access_latency is None and node is None) else (
+            2.0 * chipmod.buffer_access(b, node)[1] / (b.width_bits / 8.0))
+        ic_s = 0.0 if ic is None else 1.0 / (ic.width_bits / 8.0 * ic.clock)
+        out[resource_name(name, lv)] = "memory" if buf_s > ic_s else "interconnect"
+    return out
+
+
 def _shared_time(ch, level, rec, nbytes, node) -> dict:
     """A shared level's occupancy per op, alone: buffer time and interconnect cycles without the
     hops (summed for serial transfers, the larger for overlapped), the hops' time apart (a
