@@ -143,7 +143,7 @@ class Arith:
                 f"{name}.adc.counting (integrate-and-count readout) is not emulated: the emulator "
                 "converts each rows_per_read partial sum of each input slice with adc.bits, not a "
                 "column's whole summed input by a counter, so its accuracy would be another "
-                "readout's; remove adc.counting to score the design, or run without --accuracy")
+                "readout's; remove adc.counting to score the design (its cost runs without an accuracy)")
         enc = encoding or (cim.nonideal.encoding if cim.nonideal is not None else "offset")
         rpr = cim.rows_per_read
         return cls(

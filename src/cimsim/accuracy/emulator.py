@@ -149,7 +149,7 @@ def program(w: torch.Tensor, a: Arith, ni: Optional[NonIdeal] = None,
     """Quantise and slice a K x N weight, place it on arrays of R rows, apply device effects."""
     K, N = w.shape
     wi, s = quantize_weights(w, a)
-    c, Lmax = a.bits_per_cell, 2 ** a.bits_per_cell - 1
+    c = a.bits_per_cell
     if a.encoding == "differential":
         words = torch.stack([wi.clamp(min=0), (-wi).clamp(min=0)], dim=1)   # K x 2 x N
     else:

@@ -169,7 +169,8 @@ def load_target(spec: str, dataset: Optional[str] = None) -> Target:
     h = hashlib.sha256(f"{Path(spec.rpartition(':')[0]).resolve()}:{spec}:{dataset}".encode()
                        + _file_bytes(spec))
     # the data and the weights by their bytes: a changed data file (or one it reads) is new data
-    for t in [x, *([] if y is None else [y]), *model.state_dict().values()]:
+    for name, t in [("x", x), ("y", y), *model.state_dict().items()]:
+        h.update(name.encode())  # renamed or swapped tensors are another model
         _hash_tensor(torch, h, t)
     key = h.hexdigest()[:16]
     name = re.sub(r"\W", "-", Path(spec.rpartition(":")[0]).stem + "-" + spec.rpartition(":")[2])
@@ -196,7 +197,11 @@ def _check_runs_on(torch, model, x, example, dataset: str):
 
 
 def _hash_tensor(torch, h, t) -> None:
-    """Feed ``t``'s dtype, shape and bytes to the hash ``h``."""
+    """Feed ``t``'s dtype, shape and bytes to the hash ``h`` (a value that is no tensor, e.g. a
+    module's extra state in its ``state_dict``: its ``repr``)."""
+    if not torch.is_tensor(t):
+        h.update(repr(t).encode())
+        return
     t = t.detach().cpu().contiguous()
     h.update(f"{t.dtype}{tuple(t.shape)}".encode())
     if t.numel():
@@ -279,7 +284,9 @@ def workload_file(target: Target, bits: Optional[tuple[int, int]] = None) -> Pat
 
     d = cache_dir() / "traces"
     d.mkdir(parents=True, exist_ok=True)
-    stats = "" if bits is None else f"-stats{bits[0]}x{bits[1]}n{STATS_SAMPLES}"
+    from ..workload.trace.stats import STATS_RULES
+
+    stats = "" if bits is None else f"-stats{bits[0]}x{bits[1]}n{STATS_SAMPLES}r{STATS_RULES}"
     path = d / f"{target.key}-cimsim{__version__}{stats}.json"
     if not path.exists():  # written atomically: sweep workers may trace the same file at once
         save_workload(trace_target(target, bits), path)

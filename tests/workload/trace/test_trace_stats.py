@@ -13,12 +13,16 @@ pytestmark = pytest.mark.torch
 torch = pytest.importorskip("torch")
 
 
-def np_input_ones(x: np.ndarray, b: int) -> float:
-    """Mean fraction of ones over the b planes of an M x K input (module docstring rules)."""
+def np_input_ones(x: np.ndarray, b: int, neg=None, amax=None) -> float:
+    """Mean fraction of ones over the b planes of an M x K input (module docstring rules);
+    ``neg`` / ``amax`` (M x 1): each row's encoding and scale where not its own."""
     x = x.astype(np.float32)
-    neg = (x < 0).any(axis=1, keepdims=True)            # per row, as the emulator chooses
+    if neg is None:
+        neg = (x < 0).any(axis=1, keepdims=True)            # per row, as the emulator chooses
+    if amax is None:
+        amax = np.abs(x).max(axis=1, keepdims=True)
     q = np.where(neg, np.float32(2 ** (b - 1) - 1), np.float32(2 ** b - 1))
-    s = np.abs(x).max(axis=1, keepdims=True) / q
+    s = amax.astype(np.float32) / q
     s = np.where(s > 0, s, np.float32(1))
     codes = np.clip(np.round(x / s), -q, q).astype(np.int64) + np.where(neg, 2 ** (b - 1), 0)
     ones = sum(int(((codes >> j) & 1).sum()) for j in range(b))
@@ -90,7 +94,11 @@ def test_conv_input_is_its_im2col_matrix():
                 for i in range(0, hh - 2, stride) for j in range(0, ww - 2, stride)]
         im2col = np.concatenate(rows)
         wt = conv.weight.detach().numpy().reshape(conv.out_channels, -1).T
-        assert op.tags["input_ones"] == np_input_ones(im2col, 8)
+        # each window at its sample's encoding and scale (the whole input map, as the emulator)
+        flat = inp.numpy().reshape(n, -1)
+        neg = np.tile((flat < 0).any(axis=1, keepdims=True), (len(rows), 1))
+        amax = np.tile(np.abs(flat).max(axis=1, keepdims=True), (len(rows), 1))
+        assert op.tags["input_ones"] == np_input_ones(im2col, 8, neg, amax)
         assert op.tags["input_zeros"] == float((im2col == 0).sum()) / im2col.size
         assert op.tags["weight_ones"] == np_weight_ones(wt, 8)
 
@@ -155,3 +163,20 @@ def test_cli_stats(tmp_path):
     assert bad.exit_code == 2 and "--stats-bits 'x' must be BITS or IN,W" in bad.output
     alone = CliRunner().invoke(main, ["trace", f"{f}:factory", "-o", str(out), "--stats-bits", "6"])
     assert alone.exit_code == 2 and "--stats-bits goes with --stats" in alone.output
+
+
+def test_a_convolutions_windows_take_their_samples_encoding_and_scale():
+    """One 4 x 4 map of 0.5 with a -1.0 in its first 2 x 2 window: the emulator sends the whole
+    sample offset-binary at the sample's scale (accuracy.run), the statistics sent the other
+    three windows unsigned at their own (a reviewer). 8 bits offset-binary: q = 127, scale
+    1/127; 0.5 -> round(63.5) = 64, code 64 + 128 = 192 = 0b11000000 (2 ones); -1.0 -> -127,
+    code 1 (1 one): (15 x 2 + 1) / (16 x 8) = 31/128."""
+    import torch
+
+    from cimsim.workload.trace.stats import conv_stats
+
+    x = torch.full((1, 1, 4, 4), 0.5)
+    x[0, 0, 0, 0] = -1.0
+    w = torch.ones(2, 1, 2, 2)
+    tags = conv_stats(torch, x, w, [2, 2], [0, 0], [1, 1], False, (8, 8))
+    assert tags["input_ones"] == pytest.approx(31 / 128, rel=1e-12, abs=0)

@@ -76,14 +76,13 @@ from ...quantity import (
 )
 from ...units import si
 from ..base import Component, ComponentConfig, OpArrays, OpCost, Plan, Strict, add_stored
-from ..circuits import scaling
 from ..parts import ADC, NMC, Buffer, Cell, Counting, NonIdeal  # noqa: F401  (Counting re-exported)
 from ..parts.cell import TECHNOLOGY_CELLS
-from . import activity, counting, onchip
+from . import activity, counting, notes, onchip
 from . import static as static_model
 from .chip import Chip
 from .derive import AREA_FIELDS, ENERGY_FIELDS, PERIPHERY_PARTS, Design, DeriveError, design
-from .energy import _digital, op_energy
+from .energy import op_energy
 from .reprogram import lru_reprograms
 from .tiling import read_groups, tiles
 
@@ -376,47 +375,11 @@ class CIM(Component):
     def adc_waste_note(self) -> str:
         """A note when the ADC has more bits than a conversion's lossless partial-sum bits
         (legal, and always waste: said, never silent); empty otherwise."""
-        c, d = self.config, self.design
-        if c.adc.bits <= d.lossless_bits:
-            return ""
-        return (f"{self.name}: adc.bits {c.adc.bits} is {c.adc.bits - d.lossless_bits} more than "
-                f"the {d.lossless_bits} lossless partial-sum bits a conversion can carry (from "
-                "rows_per_read, dac_bits and bits_per_cell): those bits never hold information"
-                + ("; the derived ADC's energy, area and time grow with them" if c.adc.type else ""))
+        return notes.adc_waste(self)
 
     def derived_note(self) -> str:
         """One line naming the numbers the circuit models derived (empty when all are given)."""
-        d = self.design
-        converter = self.config.adc.type is not None or not _digital(self.config)
-        shown = {"adc.energy_per_conversion": ("ADC", d.energy_per_conversion, "J/conversion"),
-                 "adc.sample_rate": ("ADC rate" if converter else "column output rate",
-                                     d.sample_rate, "Hz"),
-                 "read_latency": ("read", d.read_latency, "s"),
-                 "cell_read_energy": ("cell read", d.cell_read_energy, "J"),
-                 "dac_energy": ("row drive", d.dac_energy, "J"),
-                 "switch_energy": ("switch matrix", d.switch_energy, "J/row"),
-                 "mux_energy": ("column mux", d.mux_energy, "J/conversion"),
-                 "counter_energy": ("pulse counter", d.counter_energy, "J/row"),
-                 "shift_add_energy": ("shift-add", d.shift_add_energy, "J/conversion"),
-                 "buffer.energy_per_byte": ("buffer", d.buffer_energy_per_byte, "J/B")}
-        parts = [f"{label} {si(v, unit, 3)}" + (" (placeholder)" if d.provenance[f] == "placeholder" else "")
-                 for f, (label, v, unit) in shown.items()  # a digital array converts nothing
-                 if d.provenance.get(f, "given") != "given" and (converter or label != "ADC")]
-        if self.config.static_power is None:
-            st = self.static
-            parts.append(f"static {si(st.power_w, 'W', 3)} ({self.config.leakage_devices} leakage: "
-                         + ", ".join(f"{k} {si(v, 'W', 3)}" for k, v in st.parts.items()) + ")"
-                         + (" (placeholder)" if st.provenance == "placeholder" else ""))
-        if not parts:
-            return ""
-        t = self.hw.technology
-        volts = f"{t.voltage:g} V" if t.voltage is not None else "nominal supply"
-        outside = scaling.supply_outside_fit(t.node_nm, t.voltage)
-        return (f"{self.name}: derived by the circuit models at {t.node_nm:g} nm, {volts}: "
-                + ", ".join(parts)
-                + (f"; {d.lossless_bits} lossless partial-sum bits, {d.bits_lost} lost per "
-                   "conversion" if converter else "; no converter (digital column outputs)")
-                + (f"; {outside}" if outside else ""))
+        return notes.derived(self)
 
     def provenance(self, marks=frozenset()) -> dict:
         """``{"energy": {part: p}, "area": {part: p}, "static": p}`` with p one of given,
@@ -556,8 +519,9 @@ class CIM(Component):
         nbytes[back] = nbytes.get(back, 0.0) + w_bytes
         if c.chip is not None:
             latency = latency + onchip.shared_costs(self.name, c.chip, s, a_in + a_out, nbytes, hold)
-        energy = op_energy(c, d, rows, k, s["row_tiles"], s["col_tiles"], s["phys_cols"],  # a chip's
-                           (a_in + a_out) if c.chip is None else 0.0, reprog,  # flat buffer: its part
+        # a chip's flat buffer: its energy in the chip's buffer part (onchip.energy)
+        energy = op_energy(c, d, rows, k, s["row_tiles"], s["col_tiles"], s["phys_cols"],
+                           (a_in + a_out) if c.chip is None else 0.0, reprog,
                            per_op=activity.energies(c, self.hw.technology, d, s["activity"]))
         if c.chip is not None:
             energy.update(onchip.energy(c.chip, s, (a_in + a_out) * d.buffer_energy_per_byte))
@@ -583,7 +547,10 @@ class CIM(Component):
         """A chip's one-unit levels (a buffer and bus for every layer): :mod:`.onchip`."""
         return onchip.shared_bandwidths(name, config, technology)
 
-    shared_classes = classmethod(lambda cls, n, config, tech=None: onchip.shared_classes(n, config, tech))
+    @classmethod
+    def shared_classes(cls, name, config, technology=None):
+        """Each shared level's bound class: :func:`.onchip.shared_classes`."""
+        return onchip.shared_classes(name, config, technology)
 
     def compute_bits(self):
         return (self.config.weight_bits, self.config.input_bits)

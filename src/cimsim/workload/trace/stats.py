@@ -50,15 +50,23 @@ def _ones(torch, codes, bits: int) -> float:
     return total / (codes.numel() * bits)
 
 
-def input_stats(torch, x2d, bits: int) -> dict:
-    """``input_ones`` and ``input_zeros`` of an M x K input (module rules)."""
+#: the statistics rules' version: a change to what they count names new cached traces
+#: (2: 2026-12-05, a convolution's windows take their sample's encoding and scale)
+STATS_RULES = 2
+
+
+def input_stats(torch, x2d, bits: int, off=None, amax=None) -> dict:
+    """``input_ones`` and ``input_zeros`` of an M x K input (module rules); ``off`` / ``amax``
+    (M x 1): each row's encoding and scale where they are not its own (a convolution's
+    im2col rows take their sample's, as the emulator does)."""
     from ...accuracy.arith import Arith
     from ...accuracy.emulator import input_mode, quantize_inputs
 
     a = Arith(input_bits=bits, weight_bits=max(2, bits))
     x = x2d.detach().to(torch.float32)
-    off = input_mode(x, a)  # per row, as the emulator: True where the row holds a negative
-    xi, _ = quantize_inputs(x, a, off)
+    if off is None:
+        off = input_mode(x, a)  # per row, as the emulator: True where the row holds a negative
+    xi, _ = quantize_inputs(x, a, off, amax)
     codes = xi + off.to(torch.int64) * 2 ** (bits - 1)
     if bits == 1:  # binary signed inputs: the sign, x >= 0 a one
         codes = torch.where(off, (x >= 0).to(torch.int64), codes)
@@ -130,7 +138,12 @@ def conv_stats(torch, x, w, stride, padding, dilation, transposed: bool, bits: t
             cols = torch.nn.functional.unfold(x4.to(torch.float32), kern, dilation=dil,
                                               padding=pad, stride=st)
             x2d = cols.transpose(1, 2).reshape(-1, cols.shape[1])
-            tags = input_stats(torch, x2d, bits[0])
+            # one encoding and scale per sample, over its whole input feature map (as the
+            # emulator's convolution: accuracy.run), repeated for each of its L windows
+            flat, L = x4.detach().to(torch.float32).reshape(x4.shape[0], -1), cols.shape[-1]
+            off = (flat < 0).any(dim=1, keepdim=True).repeat_interleave(L, 0)
+            amax = flat.abs().amax(dim=1, keepdim=True).repeat_interleave(L, 0)
+            tags = input_stats(torch, x2d, bits[0], off, amax)
     if tags:
         tags["input_stats_bits"] = bits[0]
     return {**tags, **_weight_cached(torch, cache, w, w2d, bits[1]), "weight_stats_bits": bits[1]}

@@ -1,0 +1,54 @@
+"""The CIM component's one-line notes on its design: what the circuit models derived, and an
+ADC wider than a conversion's lossless bits (:class:`cimsim.hw.cim.CIM` calls these)."""
+
+from __future__ import annotations
+
+from ...units import si
+from ..circuits import scaling
+from .energy import _digital
+
+
+def adc_waste(self) -> str:
+    """A note when the ADC has more bits than a conversion's lossless partial-sum bits
+    (legal, and always waste: said, never silent); empty otherwise."""
+    c, d = self.config, self.design
+    if c.adc.bits <= d.lossless_bits:
+        return ""
+    return (f"{self.name}: adc.bits {c.adc.bits} is {c.adc.bits - d.lossless_bits} more than "
+            f"the {d.lossless_bits} lossless partial-sum bits a conversion can carry (from "
+            "rows_per_read, dac_bits and bits_per_cell): those bits never hold information"
+            + ("; the derived ADC's energy, area and time grow with them" if c.adc.type else ""))
+
+def derived(self) -> str:
+    """One line naming the numbers the circuit models derived (empty when all are given)."""
+    d = self.design
+    converter = self.config.adc.type is not None or not _digital(self.config)
+    shown = {"adc.energy_per_conversion": ("ADC", d.energy_per_conversion, "J/conversion"),
+             "adc.sample_rate": ("ADC rate" if converter else "column output rate",
+                                 d.sample_rate, "Hz"),
+             "read_latency": ("read", d.read_latency, "s"),
+             "cell_read_energy": ("cell read", d.cell_read_energy, "J"),
+             "dac_energy": ("row drive", d.dac_energy, "J"),
+             "switch_energy": ("switch matrix", d.switch_energy, "J/row"),
+             "mux_energy": ("column mux", d.mux_energy, "J/conversion"),
+             "counter_energy": ("pulse counter", d.counter_energy, "J/row"),
+             "shift_add_energy": ("shift-add", d.shift_add_energy, "J/conversion"),
+             "buffer.energy_per_byte": ("buffer", d.buffer_energy_per_byte, "J/B")}
+    parts = [f"{label} {si(v, unit, 3)}" + (" (placeholder)" if d.provenance[f] == "placeholder" else "")
+             for f, (label, v, unit) in shown.items()  # a digital array converts nothing
+             if d.provenance.get(f, "given") != "given" and (converter or label != "ADC")]
+    if self.config.static_power is None:
+        st = self.static
+        parts.append(f"static {si(st.power_w, 'W', 3)} ({self.config.leakage_devices} leakage: "
+                     + ", ".join(f"{k} {si(v, 'W', 3)}" for k, v in st.parts.items()) + ")"
+                     + (" (placeholder)" if st.provenance == "placeholder" else ""))
+    if not parts:
+        return ""
+    t = self.hw.technology
+    volts = f"{t.voltage:g} V" if t.voltage is not None else "nominal supply"
+    outside = scaling.supply_outside_fit(t.node_nm, t.voltage)
+    return (f"{self.name}: derived by the circuit models at {t.node_nm:g} nm, {volts}: "
+            + ", ".join(parts)
+            + (f"; {d.lossless_bits} lossless partial-sum bits, {d.bits_lost} lost per "
+               "conversion" if converter else "; no converter (digital column outputs)")
+            + (f"; {outside}" if outside else ""))
