@@ -359,3 +359,26 @@ def test_the_trace_cache_is_keyed_by_the_data_not_its_file_name(tmp_path):
         ones.append((t.key, [o.tags["input_ones"] for o in wl.ops if o.kind == "matmul"]))
     assert ones[0][0] != ones[1][0]
     assert ones[0][1] == [1.0] and ones[1][1] == [0.0]
+
+
+def test_a_model_with_non_tensor_extra_state_loads_with_a_dataset(tmp_path):
+    """`nn.Module.get_extra_state` puts any object in `state_dict()`: the trace cache's key
+    hashed every entry as a tensor and `--accuracy --dataset` ended in a traceback (a reviewer)."""
+    from cimsim.accuracy.target import load_target
+
+    m = tmp_path / "m.py"
+    m.write_text(
+        "import torch\n"
+        "class Net(torch.nn.Module):\n"
+        "    def __init__(self):\n"
+        "        super().__init__(); self.fc = torch.nn.Linear(4, 3); self.tag = {'classes': 3}\n"
+        "    def get_extra_state(self): return self.tag\n"
+        "    def set_extra_state(self, s): self.tag = s\n"
+        "    def forward(self, x): return self.fc(x)\n"
+        "def factory():\n"
+        "    torch.manual_seed(0); return Net().eval(), torch.zeros(1, 4)\n"
+        "def data():\n"
+        "    torch.manual_seed(1); return torch.rand(8, 4), torch.randint(0, 3, (8,))\n")
+    a = load_target(f"{m}:factory", f"{m}:data")
+    b = load_target(f"{m}:factory", f"{m}:data")
+    assert a.key == b.key  # the same model and data: the same cached trace
