@@ -235,8 +235,9 @@ def field_at(model: type[BaseModel], parts: Sequence[str], start: int, path: str
     if current is None:
         raise PathError(f"'{path}' names a section, not a field")
     if value_only and current.kind.name == "section":
-        raise PathError(f"'{path}' is a section, not a value; its fields: "
-                        f"{', '.join(current.kind.model.model_fields)}")
+        fields = list(current.kind.model.model_fields)
+        raise PathError(f"'{path}' is a section, not a value; its fields: {', '.join(fields)} "
+                        f"(give them one by one: {path}.{fields[0]}=...)")
     return current
 
 
