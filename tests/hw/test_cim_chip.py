@@ -705,6 +705,8 @@ def test_a_shared_level_whose_buffer_is_slower_per_byte_is_a_memory_bound():
 
     slow = simulate(chip(8), two_layers())
     assert (slow.bound, slow.bound_part) == ("memory", "cim_chip")
+    # and the memory lower bound counts it: 3072 + 2048 B x 2 accesses x 10 ns of buffer alone
+    assert slow.bound_memory_s >= 5120 * 2 * 10e-9 and slow.bound_link_s < slow.bound_memory_s
     from cimsim.hw.cim import onchip
 
     c = chip(4096).components["cim"]

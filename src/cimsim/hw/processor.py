@@ -21,8 +21,8 @@ kernel); concurrency comes from the other components working beside it.
 - a GEMV (one row) with ``single_stream_bandwidth`` set: its compute time is at least its
   backing-store bytes over that one-stream bandwidth (one thread's GEMV cannot draw what all
   cores draw together, which is the backing store's ``bandwidth``); where the stream is the
-  longer, the op's compute time is the compute part ``stream`` (bound class memory: the
-  bound reads ``memory (<processor>_stream)``);
+  longer, its excess over the compute time is the compute part ``stream`` (bound class
+  memory: the bound reads ``memory (<processor>_stream)``, and the memory lower bound counts it);
 - latency: ``op_overhead`` (dispatch: kernel launch, fork/join) plus the access
   latency of the slowest level the op touches; ``op_overhead_by_kind`` replaces
   ``op_overhead`` for the op kinds it names (a software stack that launches them by
@@ -381,7 +381,7 @@ class Processor(Component):
         if cfg.single_stream_bandwidth is not None:  # a GEMV is one stream from the backing store
             gemv = (macs > 0) & (ops.rows[idx] <= 1)
             stream = np.where(gemv, traffic.bytes[self.levels[-1]] / cfg.single_stream_bandwidth, 0.0)
-            parts["stream"] = np.where(stream > compute, stream, 0.0)  # the stream is the time
+            parts["stream"] = np.maximum(stream - compute, 0.0)  # the stream's time past the MACs
             compute = np.maximum(compute, stream)
         nbytes, writes = dict(traffic.bytes), dict(traffic.write_bytes)
         store = ops.stored(idx)

@@ -137,13 +137,20 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
                                run.resource_s, measured, pl.serial)
         if share > 0.5:
             detail = MEASURED_BOUND_DETAIL
-    per_server = np.bincount(pl.server, weights=costs.compute_s, minlength=pl.n_servers)
+    # compute time that is a memory's (a processor's single stream, a CIM chip's buffers:
+    # compute parts of class memory) bounds as memory, not as compute
+    mem_part = _memory_parts(pl, costs)
+    per_server = np.bincount(pl.server, weights=costs.compute_s - mem_part, minlength=pl.n_servers)
     # the memory bound at each op's pattern rate (+ 0.0 when every op streams: bit-identical)
     slow = run.pattern_bytes if run.pattern_bytes is not None else np.zeros(len(costs.resources))
-    mem_s = [(traffic[r] + float(slow[j])) / run.rates[j]
-             for j, r in enumerate(costs.resources) if r in hw.memory]
-    link_s = [(traffic[r] + float(slow[j])) / run.rates[j]
-              for j, r in enumerate(costs.resources) if r not in hw.memory]
+    held = costs.hold_s.sum(axis=0) * run.rates if costs.hold_s is not None else None
+    busy = [(traffic[r] + float(slow[j]) + (float(held[j]) if held is not None and classes.get(r) == "memory"
+                                              else 0.0)) / run.rates[j] for j, r in enumerate(costs.resources)]
+    memory_like = [r in hw.memory or classes.get(r) == "memory" for r in costs.resources]
+    mem_s = [t for t, m in zip(busy, memory_like) if m]
+    link_s = [t for t, m in zip(busy, memory_like) if not m]
+    if mem_part.any():
+        mem_s.append(float(np.bincount(pl.server, weights=mem_part, minlength=pl.n_servers).max()))
     facts: dict[str, object] = {}
     for comp in pl.components:
         for f, default in comp.facts.items():
@@ -395,6 +402,16 @@ def serving_columns(first: np.ndarray, last: np.ndarray, tokens: np.ndarray, tot
         C.TOKENS_PER_J: total / energy if energy > 0 else nan,
         C.DECODE_TOKENS_PER_S: dec_tok / dec_s if dec_s > 0 else nan,
     }
+
+
+def _memory_parts(pl, costs) -> np.ndarray:
+    """Per op, the seconds of its compute time in compute parts of class ``memory``."""
+    out = np.zeros(pl.n_ops)
+    for comp, ids, cost in zip(pl.components, pl.idx, costs.component_costs):
+        for p, sec in (cost.compute_parts.items() if cost is not None else ()):
+            if comp.compute_parts.get(p) == "memory":
+                out[ids] += sec
+    return out
 
 
 def _measured_ops(pl) -> np.ndarray | None:

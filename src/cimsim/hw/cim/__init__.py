@@ -31,8 +31,8 @@ parallel, rows spread over the replicas:
   output bytes) / buffer bandwidth)`` plus, when it re-programs,
   ``rounds * min(k, array rows) * write_latency``;
 - a one-row op (a GEMV) is *serial*: its input must arrive before it computes; with
-  more rows transfers overlap compute, on copies too (each row's copy starts as its row
-  arrives: replication is never slower);
+  more rows transfers overlap compute entirely, on copies too (replication is never slower;
+  the first row's fill and the last row's drain are not modelled);
 - bytes: inputs and outputs (and re-programmed weights) cross ``link``;
   re-programmed weights are read from the backing store;
 - latency: the link's latency (+ the backing store's when re-programming);
