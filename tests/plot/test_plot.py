@@ -514,3 +514,32 @@ def test_a_series_banded_under_two_lines_is_listed_once():
     _outside_legend(fig, [a1, a2])
     assert [t.get_text() for t in fig.legends[0].get_texts()] == ["s", "t (= s)", "u"]
     plt.close(fig)
+
+
+def test_a_random_sweeps_third_field_is_named_as_not_told_apart(tmp_path):
+    """In a random sweep no two points share the other fields' values, so no line joins them
+    and a line style shows nothing: the colourbar names the third field instead (a tester)."""
+    from cimsim.plot.colour import colour_param
+
+    df = sweep(["cpu-ddr5"], "tcn", ["memory.dram.bandwidth=50GB/s..400GB/s:log", "processor.cores=8..32:lin",
+                                     "memory.sram.sustained_fraction=0.5,1"],
+               sample="random", samples=12, seed=1, engine="analytic", workers=1,
+               output=tmp_path / "s.parquet")
+    by = colour_param(df, "processor.cores")
+    assert by.rest and by.styles == {}
+
+
+def test_the_gantt_title_wraps_a_long_workload_name():
+    """`cimsim workload gemv` names like gemv-M1-K4096-N4096-... cut the strip's title start off."""
+    from cimsim import simulate
+    from cimsim.plot.run_figures import critical_path_gantt
+    from cimsim.workload import WorkloadBuilder
+
+    b = WorkloadBuilder("gemv-M1-K4096-N4096-x50-fp32-weight-chain-and-a-long-generated-tail")
+    b.tensor("x", (1, 64), "fp32", "input")
+    b.tensor("W", (64, 64), "fp32", "weight")
+    b.tensor("y", (1, 64), "fp32", "activation")
+    b.op("mm", "matmul", ["x", "W"], ["y"], m=1, k=64, n=64, weight="W")
+    fig = critical_path_gantt(simulate(load_architecture(resolve_config("cpu-ddr5")), b.build(), keep_ops=True))
+    title = fig.axes[0].get_title()
+    assert "\n" in title and max(len(line) for line in title.splitlines()) <= 90

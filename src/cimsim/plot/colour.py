@@ -63,7 +63,10 @@ def colour_param(df: pd.DataFrame, param: str) -> ColourBy | None:
     norm = LogNorm(lo, hi) if lo > 0 and hi / lo > 10.0 else Normalize(lo, hi)
     rest = tuple(p for p in others if p != c)
     combos = list(ok[list(rest)].itertuples(index=False, name=None)) if rest else []
-    styles = value_styles(combos) if rest and len(set(combos)) <= len(LINESTYLES) else {}
+    # a style shows only on a joining line: every value of the others needs two points or more
+    # (a random sweep's lone points leave the field named as not told apart instead)
+    joined = bool(rest) and int(ok.groupby(others, dropna=False).size().min()) > 1
+    styles = value_styles(combos) if joined and len(set(combos)) <= len(LINESTYLES) else {}
     return ColourBy(c, norm, rest, styles)
 
 

@@ -9,6 +9,8 @@ values are the results' values (the tests read them back from the artists).
 
 from __future__ import annotations
 
+import textwrap
+
 from typing import Sequence
 
 import numpy as np
@@ -145,8 +147,9 @@ def critical_path_gantt(result) -> Figure:
     ax.set_xlabel("time [s]")
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: si(v, "s")))
     ax.set_ylabel(f"{len(pt)} ops")
-    ax.set_title(f"{C.REALIZED_PATH} of {result.workload} on {result.architecture} "
-                 f"({len(pt)} ops): {result.bound_label}-bound", fontsize="medium")
+    # wrapped to the axes: a generated workload's long name cut the title's start off
+    ax.set_title(textwrap.fill(f"{C.REALIZED_PATH} of {result.workload} on {result.architecture} "
+                               f"({len(pt)} ops): {result.bound_label}-bound", 90), fontsize="medium")
     ax.legend(fontsize="x-small", loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return fig
 
