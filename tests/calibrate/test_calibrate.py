@@ -235,6 +235,14 @@ def test_the_row_length_exponent_is_the_median_over_rows_of_the_rectangles_rates
     assert row_length_side(300 * MiB, [512, 1024, 2048, 4096, 8192]) == 8192  # none: the largest
 
 
+def test_without_weight_bytes_a_flat_fraction_list_is_one_per_rows_entry():
+    """The README: `weight_bytes` optional, "without it, one fraction per rows entry"; a flat
+    `fraction: [0.1, 0.5]` was refused (`fraction.0: Input should be a valid list`)."""
+    flat = _arch({"rows": [1, 16], "fraction": [0.1, 0.5]})
+    nested = _arch({"rows": [1, 16], "fraction": [[0.1], [0.5]]})
+    assert flat.components["processor"].mac_efficiency == nested.components["processor"].mac_efficiency
+
+
 @pytest.mark.parametrize("extra, says", [
     ({"row_length_exponent": 0.1}, "give both or neither"),
     ({"row_length_exponent": 2.0, "row_length_from": "1 MiB"}, "less than or equal to 1"),

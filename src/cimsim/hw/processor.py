@@ -120,6 +120,10 @@ class MacEfficiency(Strict):
                 "a list of {max_rows, fraction} (cimsim 0.2) is no longer read: give "
                 "a table {rows: [...], weight_bytes: [...], fraction: [[...], ...]} "
                 "(rerun `cimsim calibrate` to measure one)")
+        if (isinstance(data, dict) and data.get("weight_bytes") is None
+                and isinstance(data.get("fraction"), list)
+                and all(isinstance(f, (int, float, str)) for f in data["fraction"])):
+            data = {**data, "fraction": [[f] for f in data["fraction"]]}  # one per rows entry
         return data
 
     @model_validator(mode="after")
