@@ -382,3 +382,28 @@ def test_a_model_with_non_tensor_extra_state_loads_with_a_dataset(tmp_path):
     a = load_target(f"{m}:factory", f"{m}:data")
     b = load_target(f"{m}:factory", f"{m}:data")
     assert a.key == b.key  # the same model and data: the same cached trace
+
+
+def test_the_cache_key_hashes_extra_state_by_its_content():
+    """A repr abbreviates a 2000-element tensor (two states differing in one element had one
+    key) and names a plain object's address (equal objects had two keys): a reviewer."""
+    import hashlib
+
+    import torch
+
+    from cimsim.accuracy.target import _hash_tensor
+
+    def key(v):
+        h = hashlib.sha256()
+        _hash_tensor(torch, h, v)
+        return h.hexdigest()
+
+    a, b = torch.zeros(2000), torch.zeros(2000)
+    b[1000] = 1.0
+    assert key({"lut": a}) != key({"lut": b})
+    assert key({"cfg": _Plain(3)}) == key({"cfg": _Plain(3)})
+
+
+class _Plain:
+    def __init__(self, n):
+        self.n = n

@@ -521,7 +521,8 @@ def test_a_random_sweeps_third_field_is_named_as_not_told_apart(tmp_path):
     and a line style shows nothing: the colourbar names the third field instead (a tester)."""
     from cimsim.plot.colour import colour_param
 
-    df = sweep(["cpu-ddr5"], "tcn", ["memory.dram.bandwidth=50GB/s..400GB/s:log", "processor.cores=8..32:lin",
+    # two architectures: a value of the others met once in each is still joined by no line
+    df = sweep(["cpu-ddr5", "tpu-like"], "tcn", ["memory.dram.bandwidth=50GB/s..400GB/s:log", "processor.cores=8..32:lin",
                                      "memory.sram.sustained_fraction=0.5,1"],
                sample="random", samples=12, seed=1, engine="analytic", workers=1,
                output=tmp_path / "s.parquet")

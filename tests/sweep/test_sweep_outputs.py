@@ -150,9 +150,7 @@ def test_a_column_only_a_swept_point_reports_is_kept(tmp_path):
     assert res.exit_code == 0, res.output
     row = pd.read_parquet(out).iloc[0]
     weights = 2 * 4096 * 4096 * 4
-    # the stream's time past the ops' own compute (their MACs, 0.4 % of it here)
-    assert row["path_processor_stream_s"] == pytest.approx(weights / 20e9, rel=1e-2, abs=0)
-    assert row["path_processor_stream_s"] < weights / 20e9
+    assert row["path_processor_stream_s"] == pytest.approx(weights / 20e9, rel=1e-3, abs=0)
     assert row["bound_part"] == "processor_stream"
 
 

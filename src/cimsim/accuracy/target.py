@@ -197,10 +197,27 @@ def _check_runs_on(torch, model, x, example, dataset: str):
 
 
 def _hash_tensor(torch, h, t) -> None:
-    """Feed ``t``'s dtype, shape and bytes to the hash ``h`` (a value that is no tensor, e.g. a
-    module's extra state in its ``state_dict``: its ``repr``)."""
-    if not torch.is_tensor(t):
+    """Feed ``t``'s dtype, shape and bytes to the hash ``h``; a value that is no tensor (a
+    module's extra state in its ``state_dict``) by its structure: containers item by item,
+    numbers and strings by value, anything else by its pickle (a repr abbreviates large
+    tensors and names addresses)."""
+    if isinstance(t, dict):
+        for k, v in t.items():
+            h.update(repr(k).encode())
+            _hash_tensor(torch, h, v)
+        return
+    if isinstance(t, (list, tuple)):
+        h.update(f"{type(t).__name__}{len(t)}".encode())
+        for v in t:
+            _hash_tensor(torch, h, v)
+        return
+    if t is None or isinstance(t, (str, int, float, bool, bytes)):
         h.update(repr(t).encode())
+        return
+    if not torch.is_tensor(t):
+        import pickle
+
+        h.update(pickle.dumps(t))
         return
     t = t.detach().cpu().contiguous()
     h.update(f"{t.dtype}{tuple(t.shape)}".encode())

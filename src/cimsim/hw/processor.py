@@ -21,8 +21,8 @@ kernel); concurrency comes from the other components working beside it.
 - a GEMV (one row) with ``single_stream_bandwidth`` set: its compute time is at least its
   backing-store bytes over that one-stream bandwidth (one thread's GEMV cannot draw what all
   cores draw together, which is the backing store's ``bandwidth``); where the stream is the
-  longer, its excess over the compute time is the compute part ``stream`` (bound class
-  memory: the bound reads ``memory (<processor>_stream)``, and the memory lower bound counts it);
+  longer, the op's compute time is the compute part ``stream`` (bound class memory: the bound
+  reads ``memory (<processor>_stream)``, and the memory lower bound counts it, not compute's);
 - latency: ``op_overhead`` (dispatch: kernel launch, fork/join) plus the access
   latency of the slowest level the op touches; ``op_overhead_by_kind`` replaces
   ``op_overhead`` for the op kinds it names (a software stack that launches them by
@@ -120,14 +120,21 @@ class MacEfficiency(Strict):
                 "a list of {max_rows, fraction} (cimsim 0.2) is no longer read: give "
                 "a table {rows: [...], weight_bytes: [...], fraction: [[...], ...]} "
                 "(rerun `cimsim calibrate` to measure one)")
-        if (isinstance(data, dict) and data.get("weight_bytes") is None
+        if (isinstance(data, dict) and not data.get("weight_bytes")
                 and isinstance(data.get("fraction"), list)
                 and all(isinstance(f, (int, float, str)) for f in data["fraction"])):
-            data = {**data, "fraction": [[f] for f in data["fraction"]]}  # one per rows entry
+            rows, flat = data.get("rows"), data["fraction"]
+            if isinstance(rows, list) and len(flat) != len(rows):
+                raise ValueError(f"fraction: {len(rows)} entries (one per rows entry) without "
+                                 f"weight_bytes, got {len(flat)}")
+            data = {**data, "fraction": [[f] for f in flat]}  # one per rows entry
         return data
 
     @model_validator(mode="after")
     def _shape(self) -> MacEfficiency:
+        if self.weight_bytes is not None and not self.weight_bytes:
+            raise ValueError("weight_bytes is empty: give the weight sizes the fraction's columns "
+                             "are for, or leave weight_bytes out (one fraction per rows entry)")
         cols = len(self.weight_bytes) if self.weight_bytes is not None else 1
         for name, axis in (("rows", self.rows), ("weight_bytes", self.weight_bytes or [1.0])):
             if not axis:
@@ -385,7 +392,7 @@ class Processor(Component):
         if cfg.single_stream_bandwidth is not None:  # a GEMV is one stream from the backing store
             gemv = (macs > 0) & (ops.rows[idx] <= 1)
             stream = np.where(gemv, traffic.bytes[self.levels[-1]] / cfg.single_stream_bandwidth, 0.0)
-            parts["stream"] = np.maximum(stream - compute, 0.0)  # the stream's time past the MACs
+            parts["stream"] = np.where(stream > compute, stream, 0.0)  # the stream is the time
             compute = np.maximum(compute, stream)
         nbytes, writes = dict(traffic.bytes), dict(traffic.write_bytes)
         store = ops.stored(idx)

@@ -65,7 +65,7 @@ def colour_param(df: pd.DataFrame, param: str) -> ColourBy | None:
     combos = list(ok[list(rest)].itertuples(index=False, name=None)) if rest else []
     # a style shows only on a joining line: every value of the others needs two points or more
     # (a random sweep's lone points leave the field named as not told apart instead)
-    joined = bool(rest) and int(ok.groupby(others, dropna=False).size().min()) > 1
+    joined = bool(rest) and int(ok.groupby([ARCHITECTURE, *others], dropna=False).size().min()) > 1
     styles = value_styles(combos) if joined and len(set(combos)) <= len(LINESTYLES) else {}
     return ColourBy(c, norm, rest, styles)
 

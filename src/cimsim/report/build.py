@@ -140,7 +140,8 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
     # compute time that is a memory's (a processor's single stream, a CIM chip's buffers:
     # compute parts of class memory) bounds as memory, not as compute
     mem_part = _memory_parts(pl, costs)
-    per_server = np.bincount(pl.server, weights=costs.compute_s - mem_part, minlength=pl.n_servers)
+    per_server = np.bincount(pl.server, weights=costs.compute_s, minlength=pl.n_servers)  # stages
+    compute_bound = np.bincount(pl.server, weights=costs.compute_s - mem_part, minlength=pl.n_servers)
     # the memory bound at each op's pattern rate (+ 0.0 when every op streams: bit-identical)
     slow = run.pattern_bytes if run.pattern_bytes is not None else np.zeros(len(costs.resources))
     held = costs.hold_s.sum(axis=0) * run.rates if costs.hold_s is not None else None
@@ -200,7 +201,7 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
         parallelism=total_dur / cp_s if cp_s > 0 else 1.0,
         bound_memory_s=float(max(mem_s)) if mem_s else 0.0,
         bound_link_s=float(max(link_s)) if link_s else 0.0,
-        bound_compute_s=float(per_server.max()),
+        bound_compute_s=float(compute_bound.max()),
         macs=int(wl.macs),
         ops=len(wl.ops),
         samples=int(batch) if isinstance(batch, (int, float)) else 1,
