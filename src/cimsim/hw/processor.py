@@ -276,11 +276,12 @@ class Processor(Component):
     energy_parts = ("compute",)
     utilizations = ("mac", "busy")
     label = "host"
+    facts = {"weights_on_chip": True}
 
     @property
     def compute_parts(self):
+        """A single stream's time (``single_stream_bandwidth`` set): class memory."""
         return {"stream": "memory"} if self.config.single_stream_bandwidth is not None else {}
-    facts = {"weights_on_chip": True}
 
     @property
     def levels(self) -> list[str]:

@@ -43,13 +43,14 @@ def check_swept_fields(configs, specs: Sequence[ParamSpec]) -> None:
 
 
 def _some_value_loads(where: str, base: Mapping, specs) -> None:
-    """Each swept field loads at one of its values at least (a list's values, a range's ends),
-    the other swept fields at their first values, or the file's, or one of them at each of its
+    """Each swept field loads at one of its values at least (a list's values, a range's ends), the
+    other swept fields at their first values, or the file's, or one of them at each of its
     values (fields valid only together, an SRAM larger than today's backing store beside a
     larger one, a data rate beside its clock, load as their points do; another field's failing
-    first value blames nothing on this one), or one line names the config and the error: a key no schema lists (a misspelt
-    ``timings`` name) fails at every value, and the sweep would write nothing but error rows
-    and exit 0. A value that fails beside others that load is that point's error row."""
+    first value blames nothing on this one), or one line names the config and the error: a key
+    no schema lists (a misspelt ``timings`` name) fails at every value, and the sweep would
+    write nothing but error rows and exit 0. A value that fails beside others that load is that
+    point's error row."""
     from ..config import apply_overrides, architecture_from_dict
 
     try:
