@@ -163,7 +163,6 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
     if C.pipelined(arch):
         # each resource's occupancy: its bytes plus what ops hold it (hold_s x rate: e.g. a CIM
         # chip's shared buffer and bus cycles beyond bytes / rate)
-        held = costs.hold_s.sum(axis=0) * run.rates if costs.hold_s is not None else None
         occupied = {r: traffic[r] + (float(held[j]) if held is not None else 0.0)
                     for j, r in enumerate(costs.resources)}
         facts.update(_stream_facts(pl, per_server, occupied, run.rates, costs.resources,

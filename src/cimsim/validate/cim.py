@@ -25,11 +25,11 @@ def _fill(arch, rows: int = 16):
     """A GEMM whose k x n weight occupies every array exactly (row tiles x column tiles)."""
     from ..workload import Op, Tensor, Workload
 
-    from ..hw.cim.tiling import tiles
+    from ..hw.cim.tiling import columns_per_weight
 
     cim = arch.component("cim").config
     # columns per weight as the placement tiles them (packed: ceil(n x cells / cols) tiles)
-    cells = float(tiles(1, 1, 1, cim.cols, cim.weight_bits, cim.bits_per_cell, cim.differential)[2])
+    cells = columns_per_weight(cim.weight_bits, cim.bits_per_cell, cim.differential)
     rt = max(d for d in range(1, int(math.isqrt(cim.arrays)) + 1) if cim.arrays % d == 0)
     ct = cim.arrays // rt
     k, n = cim.rows * rt, int(cim.cols * ct // cells)

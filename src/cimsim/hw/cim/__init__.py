@@ -84,7 +84,7 @@ from .chip import Chip
 from .derive import AREA_FIELDS, ENERGY_FIELDS, PERIPHERY_PARTS, Design, DeriveError, design
 from .energy import op_energy
 from .reprogram import lru_reprograms
-from .tiling import read_groups, tiles
+from .tiling import columns_per_weight, read_groups, tiles
 
 
 class CIMArea(Strict):
@@ -562,6 +562,6 @@ class CIM(Component):
     def peak_macs_per_s(self, dtype):
         """All arrays busy, each doing a vector per ``t_vector`` over weights packed as :func:`.tiling.tiles`."""
         c = self.config
-        per_weight = float(tiles(1, 1, 1, c.cols, c.weight_bits, c.bits_per_cell, c.differential)[2])
+        per_weight = columns_per_weight(c.weight_bits, c.bits_per_cell, c.differential)
         return c.arrays * c.rows * c.cols / per_weight / c.t_vector(self.design)
 

@@ -366,18 +366,23 @@ def op_time(chip: Chip, array_s: np.ndarray, levels: dict) -> tuple[np.ndarray, 
     return t, buf, ic
 
 
+def level_buffers(chip: Chip) -> list[tuple[ChipBuffer, int]]:
+    """Each level's buffer with the chip's count of it (one per unit of the level)."""
+    return [(lv.buffer, chip.arrays // a) for lv, a in zip(chip.levels.values(), chip.unit_arrays)
+            if lv.buffer is not None]
+
+
+def one_buffer_area_m2(buf: ChipBuffer, node_nm: float | None) -> float:
+    """Area of one unit's buffer, m^2: given, else the circuit model at ``node_nm``."""
+    if buf.area is not None:
+        return float(buf.area)
+    return float(circuit_buffer.buffer(buf.type, buf.capacity, buf.width_bits, node_nm).area_m2)
+
+
 def buffer_area_m2(chip: Chip, node_nm: float | None = None) -> float:
     """Area of every level's buffers (one per unit; given, else the circuit model), m^2."""
     node_nm = chip.node_nm if node_nm is None else node_nm
-    total = 0.0
-    for lv, a in zip(chip.levels.values(), chip.unit_arrays):
-        if lv.buffer is not None:
-            area = lv.buffer.area
-            if area is None:
-                area = circuit_buffer.buffer(lv.buffer.type, lv.buffer.capacity,
-                                             lv.buffer.width_bits, node_nm).area_m2
-            total += float(area) * (chip.arrays // a)
-    return total
+    return sum(one_buffer_area_m2(buf, node_nm) * units for buf, units in level_buffers(chip))
 
 
 def interconnect_area_m2(chip: Chip) -> float | None:

@@ -387,9 +387,14 @@ def shared_bandwidths(name: str, c, technology=None) -> dict[str, float]:
     ch = c.chip
     if ch is None:
         return {}
-    node = ch.node_nm if ch.node_nm is not None else (
-        technology.node_nm if technology is not None else None)
+    node = _chip_node(ch, technology)
     return {resource_name(name, lv): _rate(ch.levels[lv], node) for lv in shared_levels(ch)}
+
+
+def _chip_node(ch, technology):
+    """The chip's node: its own, else the technology block's (None: neither states one)."""
+    return ch.node_nm if ch.node_nm is not None else (
+        technology.node_nm if technology is not None else None)
 
 
 def shared_classes(name: str, c, technology=None) -> dict[str, str]:
@@ -399,8 +404,7 @@ def shared_classes(name: str, c, technology=None) -> dict[str, str]:
     ch = c.chip
     if ch is None:
         return {}
-    node = ch.node_nm if ch.node_nm is not None else (
-        technology.node_nm if technology is not None else None)
+    node = _chip_node(ch, technology)
     out = {}
     for lv in shared_levels(ch):
         b, ic = ch.levels[lv].buffer, ch.levels[lv].interconnect

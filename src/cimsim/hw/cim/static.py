@@ -96,20 +96,13 @@ def _static(c, tech, d) -> Static:
 
 def _chip_buffers_w(chip, node, vdd, dev) -> float:
     """Leakage of every level's buffer, one per unit of the level (module docstring)."""
-    from ..circuits import buffer as circuit_buffer
+    from . import chip as chipmod
 
     if chip.node_nm is not None:  # the chip's own node, at its nominal supply (as its energies)
         node, vdd = chip.node_nm, None
     total = 0.0
-    for lv, a in zip(chip.levels.values(), chip.unit_arrays):
-        buf = lv.buffer
-        if buf is None:
-            continue
-        if buf.type == "sram":
-            one = buf.capacity * 8 * leakage.sram_bit_w(node, vdd, dev, "sram_6t")
-        else:
-            area = buf.area if buf.area is not None else circuit_buffer.buffer(
-                buf.type, buf.capacity, buf.width_bits, node).area_m2
-            one = leakage.periphery_w(float(area), node, vdd, dev)
-        total += float(one) * (chip.arrays // a)
+    for buf, units in chipmod.level_buffers(chip):
+        one = (buf.capacity * 8 * leakage.sram_bit_w(node, vdd, dev, "sram_6t") if buf.type == "sram"
+               else leakage.periphery_w(chipmod.one_buffer_area_m2(buf, node), node, vdd, dev))
+        total += float(one) * units
     return total

@@ -20,14 +20,19 @@ from __future__ import annotations
 import numpy as np
 
 
+def columns_per_weight(weight_bits: int, bits_per_cell: int, differential: bool = False) -> int:
+    """Physical columns one weight takes: ``ceil(weight_bits / bits_per_cell)`` cells, or twice
+    its magnitude bits' cells when stored differentially (a cell never holds two weights' bits)."""
+    if differential:
+        return 2 * -(-(weight_bits - 1) // bits_per_cell)
+    return -(-weight_bits // bits_per_cell)
+
+
 def tiles(k, n, rows: int, cols: int, weight_bits: int, bits_per_cell: int,
           differential: bool = False):
     """``(row_tiles, col_tiles, phys_cols)`` of k x n matrices (NumPy arrays or scalars)."""
-    if differential:
-        per_output = 2 * -(-(weight_bits - 1) // bits_per_cell)
-        phys_cols = np.asarray(n, dtype=np.float64) * per_output
-    else:
-        phys_cols = np.asarray(n, dtype=np.float64) * -(-weight_bits // bits_per_cell)
+    phys_cols = np.asarray(n, dtype=np.float64) * columns_per_weight(weight_bits, bits_per_cell,
+                                                                      differential)
     return np.ceil(np.asarray(k, dtype=np.float64) / rows), np.ceil(phys_cols / cols), phys_cols
 
 
