@@ -18,7 +18,7 @@ import numpy as np
 from .config import Architecture
 from .cost import CostTable, compute_costs
 from .cost.cache import CostCache
-from .engine.analytic import analytic_latency
+from .engine.analytic import analytic_latency, op_work
 from .engine.des import simulate_dag
 from .errors import CimsimError, ComponentError, given
 from .hw.base import STREAM, Pattern
@@ -319,7 +319,7 @@ def simulate(arch: Architecture, workload: Workload, engine: str = "des", keep_o
         transfer_s = resource_s[:, 0].copy()
         for j in range(1, resource_s.shape[1]):
             np.maximum(transfer_s, resource_s[:, j], out=transfer_s)
-    work = np.where(pl.serial, table.compute_s + transfer_s, np.maximum(table.compute_s, transfer_s))
+    work = op_work(pl.serial, pl.pieces, table.compute_s, transfer_s)
     duration = work + table.latency_s
 
     dist, cp_path = longest_paths(indptr, indices, duration)
@@ -328,7 +328,8 @@ def simulate(arch: Architecture, workload: Workload, engine: str = "des", keep_o
     notes: list[str] = []
     if engine == "des":
         rec = simulate_dag(indptr, indices, pl.server, table.compute_s, table.latency_s, moved,
-                           rates, pl.serial, exclusive=exclusive, link_latency=curves)
+                           rates, pl.serial, exclusive=exclusive, link_latency=curves,
+                           pieces=pl.pieces)
         latency = rec.makespan
         start, end = rec.start, rec.end
         path = realized_critical_path(indptr, indices, pl.server, start, end)

@@ -229,6 +229,42 @@ def test_transfer_late_in_a_long_run_terminates(t0, nbytes, rate):
     _late_transfer(t0, nbytes, rate)
 
 
+@pytest.mark.parametrize("compute, pieces, end", [
+    # op 0: 2 B over a 1 B/s link (transfers through at 2 s), latency 0.5 s
+    (1.0, (np.inf, np.inf), 2.5),  # overlapped: max(2, 1) + 0.5
+    (1.0, (1.0, 1.0), 3.5),  # one piece each: 2 + 1 + 0.5, the serial op's sum
+    (1.0, (2.0, 2.0), 3.0),  # max(2 + 1/2, 1 + 2/2) + 0.5: the last row computed after
+    (1.0, (4.0, 1.0), 3.5),  # max(2 + 1/1, 1 + 2/4) + 0.5: compute in one piece
+    (4.0, (2.0, 2.0), 5.5),  # compute-bound: max(2 + 4/2, 4 + 2/2) + 0.5: waits for row 1
+    (4.0, (2.0, np.inf), 5.5),  # max(2 + 0, 4 + 2/2) + 0.5
+    (4.0, (np.inf, 2.0), 4.5),  # max(2 + 4/2, 4 + 0) + 0.5
+])
+def test_op_in_pieces_pays_its_first_arrival_and_last_row(compute, pieces, end):
+    rec = simulate_dag(np.array([0, 0]), np.zeros(0, dtype=np.int64), np.array([0]),
+                       np.array([compute]), np.array([0.5]), np.array([[2.0]]), np.array([1.0]),
+                       np.array([False]), pieces=np.array([pieces]))
+    assert (rec.start[0], rec.end[0]) == (0.0, end)
+
+
+def test_op_in_pieces_counts_its_transfers_as_they_ran_shared():
+    # ops 0 and 1 on two servers, each 2 B over one 1 B/s link, shared: both through at 4 s;
+    # op 1 (compute 1 s, pieces (2, 2)) ends at max(4 + 1/2, 1 + 4/2) = 4.5 s, op 0
+    # (overlapped, compute 1 s) at max(4, 1) = 4 s
+    rec = simulate_dag(np.zeros(3, dtype=np.int64), np.zeros(0, dtype=np.int64), np.array([0, 1]),
+                       np.array([1.0, 1.0]), np.zeros(2), np.array([[2.0], [2.0]]),
+                       np.array([1.0]), pieces=np.array([[np.inf, np.inf], [2.0, 2.0]]))
+    assert rec.end.tolist() == [4.0, 4.5]
+
+
+@pytest.mark.parametrize("pieces", [np.array([[0.5, 1.0]]), np.array([[np.nan, 1.0]]),
+                                    np.array([1.0, 1.0])])
+def test_pieces_below_one_or_of_the_wrong_shape_are_refused(pieces):
+    with pytest.raises(ValueError, match="pieces is"):
+        simulate_dag(np.array([0, 0]), np.zeros(0, dtype=np.int64), np.array([0]),
+                     np.array([1.0]), np.zeros(1), np.array([[2.0]]), np.array([1.0]),
+                     pieces=pieces)
+
+
 def test_serial_op_computes_after_its_transfers():
     # op 0: compute 1 s, 2 B over a 1 B/s link, latency 0.5 s
     # overlapped: max(1, 2) + 0.5 = 2.5 s; serial: 2 + 1 + 0.5 = 3.5 s

@@ -85,12 +85,18 @@ def random_dag(rng, n, n_servers, n_links, p_transfer, grid: bool):
 
 
 def _random_runs(seed, grid, count):
+    """``(args, kw)``: a random DAG, and for every other run per-op pieces (overlapped,
+    serial-like, or a few pieces; drawn from their own stream so the DAGs stay the same)."""
     rng = np.random.default_rng(seed)
-    for _ in range(count):
+    prng = np.random.default_rng(seed + 1000)
+    for r in range(count):
         n = int(rng.integers(1, 60))
         args = random_dag(rng, n, int(rng.integers(1, 5)), int(rng.integers(0, 3)),
                           float(rng.choice([0.0, 0.05, 0.3, 1.0])), grid)
-        yield args
+        kw = {}
+        if r % 2:
+            kw["pieces"] = prng.choice([np.inf, 1.0, 2.0, 3.0, 8.0], (n, 2))
+        yield args, kw
 
 
 # how eagerly a SimPy stretch hands back to the compiled replay: the defaults,
@@ -112,9 +118,9 @@ def handover(request, monkeypatch):
 
 def test_default_path_equals_simpy_bit_for_bit_with_ties(handover):
     paths = []
-    for args in _random_runs(11, grid=True, count=600):
-        fast = simulate_dag(*args)
-        ref = simulate_dag(*args, method="simpy")
+    for args, kw in _random_runs(11, grid=True, count=600):
+        fast = simulate_dag(*args, **kw)
+        ref = simulate_dag(*args, method="simpy", **kw)
         assert ref.path == "simpy"
         paths.append(fast.path)
         assert fast.start.tolist() == ref.start.tolist()
@@ -127,9 +133,9 @@ def test_default_path_equals_simpy_bit_for_bit_with_ties(handover):
 @pytest.mark.parametrize("method", ["auto", "simpy"])
 def test_engine_equals_naive_reference_on_random_dags(method, handover):
     paths = []
-    for args in _random_runs(12, grid=False, count=300):
-        rec = simulate_dag(*args, method=method)
-        ref = simulate_dag_reference(*args)
+    for args, kw in _random_runs(12, grid=False, count=300):
+        rec = simulate_dag(*args, method=method, **kw)
+        ref = simulate_dag_reference(*args, **kw)
         paths.append(rec.path)
         np.testing.assert_allclose(rec.start, ref.start, rtol=1e-12, atol=0)
         np.testing.assert_allclose(rec.end, ref.end, rtol=1e-12, atol=0)

@@ -86,8 +86,10 @@ def test_cim_mvm_golden(cim_arch, rows):
         # one MVM slot: its input vector must arrive first (serial), then the link latency
         expected = link_bytes / 100e9 + mvm_s + 10e-9
     else:
-        # several rows: later rows stream in while earlier ones compute (overlap)
-        expected = mvm_s + 10e-9
+        # several rows: later rows stream in while earlier ones compute (overlap), but the
+        # first row's input and the last row's output take one row's share of the link
+        # beside the MVMs: max(X + C / rows, C + X / rows) = C + X / rows here (X < C)
+        expected = mvm_s + link_bytes / 100e9 / rows + 10e-9
     assert r.latency_s == pytest.approx(expected, rel=1e-12, abs=0)
     assert r.traffic_bytes["dram"] == 0
     assert r.ops_per_unit == {"processor": 0, "cim": 1}
@@ -116,9 +118,10 @@ def test_cim_link_bound_mvm():
     assert link_bytes / 1e8 > 8 * 100e-9
     # a single vector: transfer, then the 8-slice MVM, then the link latency
     assert r.latency_s == pytest.approx(link_bytes / 1e8 + 8 * 100e-9 + 10e-9, rel=1e-12, abs=0)
-    # with 4 rows the transfers and MVMs overlap: the link alone sets the pace
+    # with 4 rows the transfers and MVMs overlap: the link sets the pace, and the last row's
+    # MVM (8 slices) runs after its input arrived: max(X + C / 4, C + X / 4) = X + C / 4
     r4 = simulate(arch, gemv_workload(k, n, rows=4))
-    assert r4.latency_s == pytest.approx(4 * link_bytes / 1e8 + 10e-9, rel=1e-12, abs=0)
+    assert r4.latency_s == pytest.approx(4 * link_bytes / 1e8 + 8 * 100e-9 + 10e-9, rel=1e-12, abs=0)
 
 
 def _counting_cim(**counting):
@@ -161,7 +164,9 @@ def test_cim_integrate_and_count_mvm_golden(one_phase):
     t_vector = 2 * (integ * 100e-9 + steps * 100e-9 + phases * 50e-9)
     link_bytes = rows * k * 8 / 8 + rows * n * 4
     assert link_bytes / 100e9 < rows * t_vector
-    assert r.latency_s == pytest.approx(rows * t_vector + 10e-9, rel=1e-12, abs=0)
+    # compute-bound rows: all of them after the first row's share of the link
+    assert r.latency_s == pytest.approx(rows * t_vector + link_bytes / 100e9 / rows + 10e-9,
+                                        rel=1e-12, abs=0)
     row_tiles, col_tiles, phys_cols = 1, 2, 256
     column_vectors = rows * row_tiles * phys_cols
     e = r.energy_breakdown_j
@@ -179,8 +184,10 @@ def test_signed_inputs_spend_no_slice_on_the_sign(input_bits, slices):
     cim.update(signed_inputs=True, input_bits=input_bits)
     arch = make_arch(name="signed", cim=cim, interconnect=dict(ROUND_LINK))
     r = simulate(arch, gemv_workload(128, 64, rows=4))
-    # max(1, input_bits - 1) slices of 100 ns per row (ADC: 128 columns / 1.28 GHz = 100 ns)
-    assert r.latency_s == pytest.approx(4 * slices * 100e-9 + 10e-9, rel=1e-12, abs=0)
+    # max(1, input_bits - 1) slices of 100 ns per row (ADC: 128 columns / 1.28 GHz = 100 ns),
+    # after the first row's share of the link (its 128 inputs at input_bits and 64 fp32 outputs)
+    row_link_s = (128 * input_bits / 8 + 64 * 4) / 100e9
+    assert r.latency_s == pytest.approx(4 * slices * 100e-9 + row_link_s + 10e-9, rel=1e-12, abs=0)
     assert r.energy_breakdown_j["cim_adc"] == pytest.approx(4 * 256 * slices * 2 * pJ, rel=1e-12, abs=0)
 
 
@@ -337,6 +344,32 @@ def test_only_a_one_row_op_is_serial_so_copies_never_make_it_slower(rows):
     assert bool(np.asarray(plan.serial)[0]) is (rows == 1)
 
 
+def test_more_rows_never_end_sooner_and_copies_never_slow_an_op():
+    """Fill and drain: the round CIM's row moves 128 B in + 64 x 4 B out = 384 B over the
+    100 GB/s link (3.84 ns) and computes in 8 slices x 100 ns = 800 ns. One row (serial):
+    3.84 + 800 + 10 ns. Two rows on one copy: max(2 x 3.84 + 1600 / 2, 1600 + 3.84) + 10 ns;
+    on two copies (compute 800 ns in one piece): max(7.68 + 800, 800 + 3.84) + 10 ns: the
+    second row's MVM runs after its input, so two rows never end before one (they did at
+    max(7.68, 800) + 10 = 810 ns before the fill and drain were counted)."""
+    import copy
+
+    from conftest import ROUND_CIM, ROUND_LINK, gemv_workload, make_arch
+
+    plain = make_arch(name="round-cim", cim=copy.deepcopy(ROUND_CIM), interconnect=dict(ROUND_LINK))
+    row_s, mvm_s = 384 / 100e9, 800e-9
+    one = simulate(plain, gemv_workload(128, 64, rows=1)).latency_s
+    two = simulate(plain, gemv_workload(128, 64, rows=2)).latency_s
+    two_copies = simulate(_replicating_cim_arch(), gemv_workload(128, 64, rows=2)).latency_s
+    assert one == pytest.approx(row_s + mvm_s + 10e-9, rel=1e-12, abs=0)
+    assert two == pytest.approx(2 * mvm_s + row_s + 10e-9, rel=1e-12, abs=0)
+    assert two_copies == pytest.approx(2 * row_s + mvm_s + 10e-9, rel=1e-12, abs=0)
+    assert one < two_copies < two
+    # and on: more rows never sooner, with copies or without
+    for arch in (plain, _replicating_cim_arch()):
+        times = [simulate(arch, gemv_workload(128, 64, rows=r)).latency_s for r in range(1, 40)]
+        assert all(b >= a for a, b in zip(times, times[1:]))
+
+
 def test_weight_replication_is_off_when_matrices_do_not_fit():
     from conftest import gemv_workload
 
@@ -351,14 +384,15 @@ def test_weight_replication_is_off_when_matrices_do_not_fit():
 def test_cim_buffer_bandwidth_bounds_the_op():
     # 4 rows: inputs 4 x 128 B (8-bit) + outputs 4 x 64 x 4 B = 1536 B through a 100 MB/s
     # buffer = 15.36 us, longer than the 4 x 8 x 100 ns = 3.2 us of MVMs; rows > 1, so the
-    # link transfer (1536 B at 100 GB/s) overlaps; then the 10 ns link latency
+    # link transfer (1536 B at 100 GB/s) overlaps but for one row's share (384 B), which
+    # the first row waits for; then the 10 ns link latency
     from conftest import ROUND_LINK, make_arch
 
     cim = copy.deepcopy(ROUND_CIM)
     cim["buffer"]["bandwidth"] = "100 MB/s"
     arch = make_arch(name="slow-buffer", cim=cim, interconnect=dict(ROUND_LINK))
     r = simulate(arch, gemv_workload(128, 64, rows=4))
-    assert r.latency_s == pytest.approx(1536 / 100e6 + 10e-9, rel=1e-12, abs=0)
+    assert r.latency_s == pytest.approx(1536 / 100e6 + 384 / 100e9 + 10e-9, rel=1e-12, abs=0)
 
 
 

@@ -51,11 +51,15 @@ def test_pim_gemv_bandwidth_bound():
 
 def test_pim_io_overlaps_the_banks_from_two_rows_on():
     """Two activation rows (max_rows 2): the second row's input crosses the bus while the banks
-    work on the first, so the op takes max(I/O, banks) + latency; one row takes their sum; in
-    blocked sharing the hold makes them serial already (io / rate + banks, not twice)."""
+    work on the first, so the op takes max(I/O + banks / 2, banks + I/O / 2) + latency (the
+    first row's input before the banks start, the last row's banks after its input); one row
+    takes their sum; in blocked sharing the hold makes them serial already (io / rate + banks,
+    not twice)."""
     bank = 4 * 2**20 / 16e9
+    io = 4 * 4096 / 10e9
     r2 = simulate(_pim_arch("2 GB/s", max_rows=2), gemv_workload(1024, 1024, rows=2))
-    assert r2.latency_s == pytest.approx(max(4 * 4096 / 10e9, bank) + 100e-9, rel=1e-12, abs=0)
+    assert r2.latency_s == pytest.approx(max(io + bank / 2, bank + io / 2) + 100e-9, rel=1e-12,
+                                         abs=0)
     blocked = make_arch(name="round-pim", pim={
         "units_per_channel": 4, "clock": "1 GHz", "macs_per_cycle": 2, "internal_bandwidth": "2 GB/s",
         "energy_per_mac": "1 pJ", "energy_per_bit": "0.5 pJ/bit", "sharing": "blocked"})

@@ -3,7 +3,8 @@
 Latency is the largest of
 - the critical path, each op taking its isolated duration
   ``max(compute_s, bytes / bandwidth per link) + latency_s`` (the sum instead
-  of the max for a serial op: transfers first, then compute);
+  of the max for a serial op: transfers first, then compute; for an op in
+  pieces ``max(X + C / p_c, C + X / p_x)``, the DES's rule, :func:`op_work`);
 - the busiest server: the sum of the isolated durations of its ops;
 - each link: its total bytes over its bandwidth.
 
@@ -33,3 +34,18 @@ def analytic_latency(indptr, indices, server, duration, link_bytes, link_rates,
         "link_s": float(link.max()) if link.size else 0.0,
     }
     return max(bounds.values()), bounds
+
+
+def op_work(serial, pieces, compute_s, transfer_s) -> np.ndarray:
+    """Each op's isolated work time: its compute ``C`` and its slowest transfer ``X`` (s)
+    overlapped (``max``), one after the other for a ``serial`` op (``C + X``), or pipelined
+    in ``pieces`` ``(p_x, p_c)`` per op: ``max(X + C / p_c, C + X / p_x)`` (``inf`` pieces
+    add exactly nothing)."""
+    if pieces is None:
+        overlapped = np.maximum(compute_s, transfer_s)
+    else:
+        with np.errstate(invalid="ignore"):  # inf / inf where compute is inf: the max's
+            fill_c = np.where(np.isinf(pieces[:, 1]), 0.0, compute_s / pieces[:, 1])
+            fill_x = np.where(np.isinf(pieces[:, 0]), 0.0, transfer_s / pieces[:, 0])
+        overlapped = np.maximum(transfer_s + fill_c, compute_s + fill_x)
+    return np.where(serial, compute_s + transfer_s, overlapped)

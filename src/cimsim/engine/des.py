@@ -37,6 +37,16 @@ An op
     (``compute_s`` on the server) and its transfers run concurrently (or, for a
     ``serial`` op, one after the other); when all are done (each transfer's
     loaded latency included), its fixed ``latency_s`` elapses; then it completes.
+Pieces (optional, per op)
+    An op that is not serial may pipeline its transfers and its compute in
+    pieces (e.g. one activation row at a time): with ``p_x`` transfer pieces and
+    ``p_c`` compute pieces, its compute cannot end before its last piece is
+    computed after its transfers are through, nor before all of it is computed
+    after the first transfer piece arrived: its work ends at
+    ``max(x_end + compute / p_c, c_end + (x_end - start) / p_x)``, where
+    ``x_end`` is when its transfers are through and ``c_end = start +
+    compute``. The default ``p_x = p_c = inf`` gives ``max(x_end, c_end)``: the
+    two overlap entirely; ``p_x = p_c = 1`` gives the serial op's sum.
 
 Two implementations of these rules, with the same results:
 
@@ -77,6 +87,7 @@ import simpy
 from numba import njit
 
 METHODS = ("auto", "simpy")
+_INF = float("inf")
 
 
 @dataclass
@@ -112,6 +123,8 @@ class _Dag:
     latency: np.ndarray  # float64 (n,)
     total: np.ndarray  # compute + latency, float64 (n,)
     serial: np.ndarray  # bool (n,)
+    pieces_x: np.ndarray  # float64 (n,): transfer pieces (inf: overlapped)
+    pieces_c: np.ndarray  # float64 (n,): compute pieces (inf: overlapped)
     xfer_ptr: np.ndarray  # int64 (n+1,): op i's transfers are xfer_ptr[i]:xfer_ptr[i+1]
     xfer_link: np.ndarray  # int64, link of each transfer (increasing within an op)
     xfer_bytes: np.ndarray  # float64, bytes of each transfer (> 0)
@@ -129,11 +142,11 @@ class _Dag:
         return (self.succ_ptr.tolist(), self.succ_idx.tolist(), self.server.tolist(),
                 self.compute.tolist(), self.latency.tolist(), self.total.tolist(),
                 self.serial.tolist(), self.xfer_ptr.tolist(), self.xfer_link.tolist(),
-                self.xfer_bytes.tolist())
+                self.xfer_bytes.tolist(), self.pieces_x.tolist(), self.pieces_c.tolist())
 
 
 def _prepare(indptr, indices, server, compute_s, latency_s, link_bytes, link_rates, serial,
-             exclusive=None, link_latency=None) -> _Dag:
+             exclusive=None, link_latency=None, pieces=None) -> _Dag:
     """Vectorised set-up: no per-op Python loop."""
     n = int(server.shape[0])
     indptr = np.asarray(indptr, dtype=np.int64)
@@ -164,14 +177,28 @@ def _prepare(indptr, indices, server, compute_s, latency_s, link_bytes, link_rat
         xfer_excl = np.zeros(0, dtype=np.bool_)
     rates = np.asarray(link_rates, dtype=np.float64)
     server = np.asarray(server, dtype=np.int64)
+    px, pc = _pieces(pieces, n)
     return _Dag(
         n=n, n_servers=int(server.max()) + 1 if n else 0, indeg=indeg, succ_ptr=succ_ptr,
         succ_idx=succ_idx, server=server, compute=compute, latency=latency,
         total=compute + latency,
         serial=np.zeros(n, dtype=bool) if serial is None else np.asarray(serial, dtype=bool),
+        pieces_x=px, pieces_c=pc,
         xfer_ptr=xfer_ptr, xfer_link=xfer_link, xfer_bytes=xfer_bytes, rates=rates,
         xfer_excl=xfer_excl, curves=_curves(link_latency, rates.shape[0]),
     )
+
+
+def _pieces(pieces, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Check and split the per-op ``(transfer pieces, compute pieces)``."""
+    if pieces is None:
+        return np.full(n, np.inf), np.full(n, np.inf)
+    p = np.asarray(pieces, dtype=np.float64)
+    if p.shape != (n, 2) or not (p >= 1.0).all():  # NaN fails too
+        raise ValueError(f"pieces is (n_ops, 2) = ({n}, 2) numbers >= 1 (inf: overlapped), "
+                         f"not an array of shape {p.shape}"
+                         + ("" if p.shape != (n, 2) else f" with {p[~(p >= 1.0)][0]!r}"))
+    return np.ascontiguousarray(p[:, 0]), np.ascontiguousarray(p[:, 1])
 
 
 def _curves(link_latency, n_links: int) -> list:
@@ -222,6 +249,7 @@ def simulate_dag(
     method: str = "auto",
     exclusive: np.ndarray | None = None,
     link_latency: list | None = None,
+    pieces: np.ndarray | None = None,
 ) -> EventRecord:
     """Run the DAG to completion.
 
@@ -243,6 +271,9 @@ def simulate_dag(
     link_latency : per link, None or ``(u, extra_s)``: the loaded-latency curve
         (piecewise linear from ``(0, 0)``) of a transfer that shared the link,
         against ``u``, the share of the link other transfers used meanwhile.
+    pieces : (n_ops, 2) numbers >= 1 (default all inf): per op that is not
+        serial, the pieces its transfers and its compute are pipelined in
+        (module docstring, "Pieces").
     """
     if method not in METHODS:
         raise ValueError(f"method '{method}' is not one of {', '.join(METHODS)}")
@@ -250,7 +281,7 @@ def simulate_dag(
     if n == 0:
         return EventRecord(np.full(0, np.nan), np.full(0, np.nan), np.zeros(len(link_rates)))
     dag = _prepare(indptr, indices, server, compute_s, latency_s, link_bytes, link_rates, serial,
-                   exclusive, link_latency)
+                   exclusive, link_latency, pieces)
     st = _State(dag)
     if method == "simpy" or not _replayable(dag):
         _simpy_run(dag, st, stop_when_clear=False)
@@ -473,7 +504,7 @@ def _simpy_run(dag: _Dag, st: _State, stop_when_clear: bool) -> None:
 
     indeg_l = st.indeg.tolist()
     (succ_ptr_l, succ_idx_l, server_l, compute_l, latency_l, total_l, serial_l, xfer_ptr_l,
-     xfer_link_i, xfer_bytes_l) = dag.lists
+     xfer_link_i, xfer_bytes_l, px_l, pc_l) = dag.lists
     xfer_link_l = [links[c] for c in xfer_link_i]
 
     heappush, heappop = heapq.heappush, heapq.heappop
@@ -522,15 +553,14 @@ def _simpy_run(dag: _Dag, st: _State, stop_when_clear: bool) -> None:
         pending[i] -= 1
         if pending[i] == 0:
             late = xfer_done[i]
-            if late > now:
-                if serial_l[i]:
-                    delay = (late - now) + total_l[i]
-                else:
-                    delay = (compute_end[i] if compute_end[i] > late else late) - now + latency_l[i]
-            elif serial_l[i]:
-                delay = total_l[i]
+            if serial_l[i]:
+                delay = ((late - now) + total_l[i]) if late > now else total_l[i]
             else:
-                delay = (compute_end[i] - now if compute_end[i] > now else 0.0) + latency_l[i]
+                # pieces: the last computed after the transfers, all after the first arrived
+                xe = late if late > now else now
+                a = xe + (compute_l[i] / pc_l[i] if pc_l[i] < _INF else 0.0)
+                b = compute_end[i] + ((xe - start_l[i]) / px_l[i] if px_l[i] < _INF else 0.0)
+                delay = (b if b > a else a) - now + latency_l[i]
             if delay > 0.0:
                 complete_at(i, server_l[i], now + delay, clock.seq, delay)
             else:
@@ -640,7 +670,7 @@ _DONE, _CONTENDED = 0, 1
 
 def _replay_kernel(dag: _Dag, st: _State) -> int:
     return _replay(dag.n_servers, dag.succ_ptr, dag.succ_idx, dag.server, dag.compute, dag.latency,
-                   dag.total, dag.serial, dag.xfer_ptr, dag.xfer_link, dag.xfer_bytes, dag.rates,
+                   dag.total, dag.serial, dag.pieces_x, dag.pieces_c, dag.xfer_ptr, dag.xfer_link, dag.xfer_bytes, dag.rates,
                    st.indeg, st.ready, st.ready_base, st.ready_size, st.busy, st.running, st.pending,
                    st.compute_end, st.start, st.end, st.link_op, st.link_rem, st.link_tol,
                    st.link_last, st.link_busy, st.ev_t, st.ev_q, st.ev_op, st.ev_link, st.counters,
@@ -779,8 +809,8 @@ def _complete_shares(i, freed, indeg, server, busy, ready, ready_base, ready_siz
 
 
 @njit(cache=True)
-def _replay(n_servers, succ_ptr, succ_idx, server, compute, latency, total, serial,
-            xfer_ptr, xfer_link, xfer_bytes, rates,
+def _replay(n_servers, succ_ptr, succ_idx, server, compute, latency, total, serial, pieces_x,
+            pieces_c, xfer_ptr, xfer_link, xfer_bytes, rates,
             indeg, ready, ready_base, ready_size, busy, running, pending, compute_end, start, end,
             link_op, link_rem, link_tol, link_last, link_busy, ev_t, ev_q, ev_op, ev_link, counters,
             link_t0, link_b0, link_shared, xfer_done, has_curve):
@@ -870,15 +900,14 @@ def _replay(n_servers, succ_ptr, succ_idx, server, compute, latency, total, seri
             completes = False
             if finished and pending[i] == 1:
                 late = xfer_done[i]
-                if late > now:
-                    if serial[i]:
-                        delay = (late - now) + total[i]
-                    else:
-                        delay = (compute_end[i] if compute_end[i] > late else late) - now + latency[i]
-                elif serial[i]:
-                    delay = total[i]
+                if serial[i]:
+                    delay = ((late - now) + total[i]) if late > now else total[i]
                 else:
-                    delay = (compute_end[i] - now if compute_end[i] > now else 0.0) + latency[i]
+                    xe = late if late > now else now
+                    a = xe + (compute[i] / pieces_c[i] if pieces_c[i] < np.inf else 0.0)
+                    b = compute_end[i] + ((xe - start[i]) / pieces_x[i] if pieces_x[i] < np.inf
+                                          else 0.0)
+                    delay = (b if b > a else a) - now + latency[i]
                 completes = not delay > 0.0
             if completes and _complete_shares(i, lk, indeg, server, busy, ready, ready_base,
                                               ready_size, succ_ptr, succ_idx, link_op, xfer_ptr,

@@ -10,7 +10,9 @@ event logs and to the two implementations of the optimised engine agreeing,
   its server (a ``PriorityResource`` with the op index as priority, so a freed
   server takes the lowest-index op waiting), start its transfers as processes
   and its compute as a timeout, wait for them (all at once, or transfers then
-  compute for a serial op), wait its latency, signal done, release the server;
+  compute for a serial op; for an op in pieces, then until its last piece and
+  its whole compute after the first piece are done), wait its latency, signal
+  done, release the server;
 - every transfer is a process on a link that shares its rate equally among the
   transfers in flight: each transfer waits for its own finish time or for the
   link's "changed" event, whichever comes first, and re-plans.
@@ -24,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 import simpy
 
-from .des import EventRecord
+from .des import EventRecord, _pieces
 
 
 class _SharedLink:
@@ -72,7 +74,7 @@ class _SharedLink:
             if left <= tolerance or env.now + left / share <= env.now:
                 del self.remaining[key]
                 self._announce()
-                return
+                return env.now  # when its last byte is through
 
 
 def simulate_dag_reference(
@@ -84,6 +86,8 @@ def simulate_dag_reference(
     link_bytes: np.ndarray,
     link_rates: np.ndarray,
     serial: np.ndarray | None = None,
+    *,
+    pieces: np.ndarray | None = None,
 ) -> EventRecord:
     """Same contract as :func:`cimsim.engine.des.simulate_dag`, one SimPy process per op."""
     n = int(server.shape[0])
@@ -96,6 +100,7 @@ def simulate_dag_reference(
     servers = [simpy.PriorityResource(env, capacity=1) for _ in range(int(np.max(server)) + 1)]
     done = [env.event() for _ in range(n)]
     serial = np.zeros(n, dtype=bool) if serial is None else serial
+    px, pc = _pieces(pieces, n)
 
     def op(i: int):
         preds = indices[indptr[i]:indptr[i + 1]]
@@ -112,6 +117,13 @@ def simulate_dag_reference(
             yield env.timeout(float(compute_s[i]))
         else:
             yield env.all_of(transfers + [env.timeout(float(compute_s[i]))])
+            # pieces: the last one computed after the transfers, all after the first arrived
+            x_end = start[i] if not transfers else max(t.value for t in transfers)
+            fill = max(x_end + (compute_s[i] / pc[i] if pc[i] < np.inf else 0.0),
+                       start[i] + compute_s[i]
+                       + ((x_end - start[i]) / px[i] if px[i] < np.inf else 0.0))
+            if fill > env.now:
+                yield env.timeout(fill - env.now)
         yield env.timeout(float(latency_s[i]))
         end[i] = env.now
         done[i].succeed()

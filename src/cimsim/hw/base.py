@@ -333,12 +333,26 @@ class Plan:
     #: a name per server (e.g. the layer a pipeline stage runs), for throughput reports;
     #: default ``<component>`` (``<component>#i`` when it has several servers)
     server_labels: list[str] = field(default_factory=list)
+    #: ``(m, 2)`` numbers >= 1, per op that is not serial: the pieces its transfers and its
+    #: compute are pipelined in (e.g. activation rows: the first row's input arrives before
+    #: it computes, the last row's output leaves after; the engine's "Pieces" rule); None:
+    #: they overlap entirely (``inf``)
+    pieces: np.ndarray | None = None
 
     @classmethod
     def one_server(cls, n_ops: int, **kw) -> "Plan":
         """Every op on one server, none serial (a unit that runs one op at a time)."""
         return cls(server=np.zeros(n_ops, dtype=np.int64), n_servers=1,
                    serial=np.zeros(n_ops, dtype=bool), **kw)
+
+
+def row_pieces(rows, replicas=None) -> np.ndarray:
+    """:attr:`Plan.pieces` of ops that stream activation rows: the transfers in ``rows``
+    pieces (one row's input and output each), the compute in ``ceil(rows / replicas)`` (each
+    weight copy takes its share of the rows); at least one each."""
+    r = np.maximum(np.asarray(rows, dtype=np.float64), 1.0)
+    per_copy = r if replicas is None else np.maximum(np.ceil(r / replicas), 1.0)
+    return np.column_stack([r, per_copy])
 
 
 def add_stored(ops: OpArrays, idx, backing: str, nbytes: dict, writes: dict, scale=1.0) -> None:

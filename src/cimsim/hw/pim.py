@@ -69,7 +69,7 @@ from ..quantity import (
     Watts,
 )
 from ..dtypes import DTYPE_BYTES
-from .base import Component, ComponentConfig, OpArrays, OpCost, Plan, add_stored
+from .base import Component, ComponentConfig, OpArrays, OpCost, Plan, add_stored, row_pieces
 
 #: what the units may claim (see the module docstring)
 CLAIMS = ("weights", "kv_cache")
@@ -265,6 +265,7 @@ class PIM(Component):
         plan = Plan.one_server(len(idx))
         if self.config.sharing != "blocked":
             plan.serial[:] = ops.rows[idx] <= 1
+            plan.pieces = row_pieces(ops.rows[idx])
         return plan
 
     def _format_scale(self, ops: OpArrays, idx):

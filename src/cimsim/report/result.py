@@ -175,7 +175,8 @@ def _json_number(v):
 # ------------------------------------------------------------------ critical path
 def attribute_path(path: np.ndarray, start: np.ndarray, end: np.ndarray, latency_s: np.ndarray,
                    compute_s: np.ndarray, resource_s: np.ndarray, resources: tuple[str, ...],
-                   serial: np.ndarray | None = None) -> dict[str, float]:
+                   serial: np.ndarray | None = None,
+                   pieces: np.ndarray | None = None) -> dict[str, float]:
     """Split the time of the ops on a critical path into one part per resource, compute, overhead.
 
     Each op's fixed latency (dispatch, access latency) is overhead; the rest of
@@ -184,14 +185,18 @@ def attribute_path(path: np.ndarray, start: np.ndarray, end: np.ndarray, latency
     op runs alone: the slowest transfer (the first resource on ties) if it is
     strictly slower than the compute, else compute. A ``serial`` op
     (transfers, then compute) splits the rest between its slowest transfer and
-    its compute in proportion to their times alone.
+    its compute in proportion to their times alone; an op in ``pieces``
+    (``(p_x, p_c)``, the engine's rule ``max(X + C / p_c, C + X / p_x)``) splits it
+    in proportion to the two terms of the larger (a transfer-bound op: ``X`` and
+    its last piece's compute ``C / p_c``; else ``C`` and its first piece's
+    transfer ``X / p_x``), which is the serial split at one piece each.
     """
     out = {r: 0.0 for r in resources}
     out.update({p: 0.0 for p in C.PATH_FIXED})
     if len(path) == 0:
         return out
     over, comp_part, which, to_res = _split_path(path, start, end, latency_s, compute_s, resource_s,
-                                                 serial)
+                                                 serial, pieces)
     out["overhead"] = float(over.sum())
     out["compute"] = float(comp_part.sum())
     if resource_s.shape[1]:
@@ -203,7 +208,7 @@ def attribute_path(path: np.ndarray, start: np.ndarray, end: np.ndarray, latency
 
 def attribute_ops(path: np.ndarray, start: np.ndarray, end: np.ndarray, latency_s: np.ndarray,
                   compute_s: np.ndarray, resource_s: np.ndarray, resources: tuple[str, ...],
-                  serial: np.ndarray | None = None):
+                  serial: np.ndarray | None = None, pieces: np.ndarray | None = None):
     """The split of :func:`attribute_path`, op by op: a DataFrame with one row per op of
     ``path`` (in path order): ``op_index``, ``start_s``, ``end_s`` and one ``<part>_s`` column
     per part (each resource, ``compute``, ``overhead``); each row sums to the op's
@@ -215,7 +220,7 @@ def attribute_ops(path: np.ndarray, start: np.ndarray, end: np.ndarray, latency_
     over = comp_part = np.zeros(len(p))
     if len(p):
         over, comp_part, which, to_res = _split_path(p, start, end, latency_s, compute_s, resource_s,
-                                                     serial)
+                                                     serial, pieces)
         if resource_s.shape[1]:
             parts[np.arange(len(p)), which] = to_res
     cols = {"op_index": p, "start_s": start[p], "end_s": end[p]}
@@ -224,18 +229,20 @@ def attribute_ops(path: np.ndarray, start: np.ndarray, end: np.ndarray, latency_
     return pd.DataFrame(cols)
 
 
-def _split_path(path, start, end, latency_s, compute_s, resource_s, serial):
+def _split_path(path, start, end, latency_s, compute_s, resource_s, serial, pieces=None):
     """Per path op: (overhead, compute part, index of its slowest resource, that resource's part)."""
     p = np.asarray(path, dtype=np.int64)
     ser = (np.zeros(0, dtype=np.bool_) if serial is None
            else np.ascontiguousarray(serial, dtype=np.bool_))
+    pcs = (np.zeros((0, 2)) if pieces is None
+           else np.ascontiguousarray(pieces, dtype=np.float64))
     return _split_kernel(p, np.asarray(start, np.float64), np.asarray(end, np.float64),
                          np.asarray(latency_s, np.float64), np.asarray(compute_s, np.float64),
-                         np.ascontiguousarray(resource_s, dtype=np.float64), ser)
+                         np.ascontiguousarray(resource_s, dtype=np.float64), ser, pcs)
 
 
 @njit(cache=True)
-def _split_kernel(p, start, end, latency_s, compute_s, resource_s, serial):
+def _split_kernel(p, start, end, latency_s, compute_s, resource_s, serial, pieces):
     # one pass over the path, the same floating-point operations in the same order as the
     # array form (d = end - start; overhead = min(latency, d); rest = d - overhead; the
     # slowest transfer, first on ties, takes rest * share), so the bits are the same
@@ -245,6 +252,7 @@ def _split_kernel(p, start, end, latency_s, compute_s, resource_s, serial):
     which = np.zeros(n, np.int64)
     to_res = np.empty(n)
     has_serial = serial.shape[0] > 0
+    has_pieces = pieces.shape[0] > 0
     for k in range(n):
         i = p[k]
         d = end[i] - start[i]
@@ -262,6 +270,14 @@ def _split_kernel(p, start, end, latency_s, compute_s, resource_s, serial):
         if has_serial and serial[i]:
             total = xfer + comp
             share = xfer / total if total > 0 else 0.0
+        elif has_pieces and (pieces[i, 0] < np.inf or pieces[i, 1] < np.inf):
+            last = comp / pieces[i, 1] if pieces[i, 1] < np.inf else 0.0
+            first = xfer / pieces[i, 0] if pieces[i, 0] < np.inf else 0.0
+            if xfer + last > comp + first:  # transfer-bound: X, then its last piece's compute
+                share = xfer / (xfer + last)
+            else:
+                total = comp + first
+                share = first / total if total > 0 else 0.0
         else:
             share = 1.0 if xfer > comp else 0.0
         r = rest * share
@@ -274,14 +290,15 @@ def _split_kernel(p, start, end, latency_s, compute_s, resource_s, serial):
 
 def measured_share(path: np.ndarray, start: np.ndarray, end: np.ndarray, latency_s: np.ndarray,
                    compute_s: np.ndarray, resource_s: np.ndarray, measured: np.ndarray,
-                   serial: np.ndarray | None = None) -> float:
+                   serial: np.ndarray | None = None, pieces: np.ndarray | None = None) -> float:
     """The fraction of the critical path's compute part (:func:`attribute_path`) spent in ops
     whose compute time comes from a measured table (``measured``, a bool per op); 0 when the
     path has no compute time."""
     p = np.asarray(path, dtype=np.int64)
     if not len(p):
         return 0.0
-    _, comp_part, _, _ = _split_path(p, start, end, latency_s, compute_s, resource_s, serial)
+    _, comp_part, _, _ = _split_path(p, start, end, latency_s, compute_s, resource_s, serial,
+                                     pieces)
     total = float(comp_part.sum())
     return float(comp_part[np.asarray(measured, bool)[p]].sum()) / total if total > 0 else 0.0
 

@@ -31,8 +31,9 @@ parallel, rows spread over the replicas:
   output bytes) / buffer bandwidth)`` plus, when it re-programs,
   ``rounds * min(k, array rows) * write_latency``;
 - a one-row op (a GEMV) is *serial*: its input must arrive before it computes; with
-  more rows transfers overlap compute entirely, on copies too (replication is never slower;
-  the first row's fill and the last row's drain are not modelled);
+  more rows transfers overlap compute, on copies too, but for the first row's fill and the
+  last row's drain (:func:`~cimsim.hw.base.row_pieces`: the engine's pieces, ``rows`` of
+  transfers and ``ceil(rows / replicas)`` of compute; replication is never slower);
 - bytes: inputs and outputs (and re-programmed weights) cross ``link``;
   re-programmed weights are read from the backing store;
 - latency: the link's latency (+ the backing store's when re-programming);
@@ -75,7 +76,8 @@ from ...quantity import (
     Watts,
 )
 from ...units import si
-from ..base import Component, ComponentConfig, OpArrays, OpCost, Plan, Strict, add_stored
+from ..base import (Component, ComponentConfig, OpArrays, OpCost, Plan, Strict, add_stored,
+                    row_pieces)
 from ..parts import ADC, NMC, Buffer, Cell, Counting, NonIdeal  # noqa: F401  (Counting re-exported)
 from ..parts.cell import TECHNOLOGY_CELLS
 from . import activity, counting, notes, onchip
@@ -485,6 +487,7 @@ class CIM(Component):
         return Plan(
             server=server, n_servers=n_servers,
             serial=rows <= 1,
+            pieces=row_pieces(rows, replicas),
             notes=notes,
             summary={"arrays_needed": needed, "reprograms": int(reprogram.sum())},
             op_columns={"reprogram": reprogram},
