@@ -20,10 +20,22 @@ def _root_candidates() -> list[Path]:
     if os.environ.get("CIMSIM_HOME"):
         out.append(Path(os.environ["CIMSIM_HOME"]))
     checkout = _PKG.parent.parent  # src/cimsim -> the repository root
-    if (checkout / "pyproject.toml").is_file():
+    if _is_cimsim_project(checkout / "pyproject.toml"):
         out.append(checkout)
     out.append(_PKG / "data")  # a wheel's copies (links to the top-level dirs in a checkout)
     return out
+
+
+def _is_cimsim_project(pyproject: Path) -> bool:
+    """Whether ``pyproject`` is cimsim's own (``[project] name = "cimsim"``), not that of a
+    project that vendors an installed cimsim two folders below its root."""
+    import tomllib
+
+    try:
+        with pyproject.open("rb") as f:
+            return tomllib.load(f).get("project", {}).get("name") == "cimsim"
+    except (OSError, ValueError, AttributeError):
+        return False
 
 
 def _bundled_dir(name: str) -> Path:

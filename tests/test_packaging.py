@@ -1,0 +1,70 @@
+"""What an installed package (a wheel, not this checkout) needs: every data file the code reads
+is in pyproject's package-data, and a project that vendors cimsim does not stand in for its
+checkout. Found by a tester who installed the wheel (2026-12-05): the validation workload
+``vgg8-cifar10.json`` was left out, so ``cimsim validate`` failed once installed."""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from cimsim import bundled
+
+ROOT = Path(__file__).resolve().parents[1]
+PKG = ROOT / "src" / "cimsim"
+
+
+def _package_data() -> list[str]:
+    with (ROOT / "pyproject.toml").open("rb") as f:
+        return tomllib.load(f)["tool"]["setuptools"]["package-data"]["cimsim"]
+
+
+def _data_files() -> list[str]:
+    """Every non-Python file under the package (symbolic links to configs/ and workloads/
+    followed, as a wheel build copies them), relative to the package."""
+    out = []
+    for d, dirs, files in os.walk(PKG, followlinks=True):
+        dirs[:] = [x for x in dirs if x != "__pycache__"]
+        for f in files:
+            if not f.endswith((".py", ".pyc")):
+                out.append(str((Path(d) / f).relative_to(PKG)))
+    return sorted(out)
+
+
+def test_every_data_file_is_in_the_package_data():
+    patterns = _package_data()
+    files = _data_files()
+    assert "data/validation/vgg8-cifar10.json" in files and "data/configs/cpu-ddr5.yaml" in files
+    missing = [f for f in files if not any(fnmatch.fnmatchcase(f, p) for p in patterns)]
+    assert missing == [], f"not in [tool.setuptools.package-data]: {missing}"
+
+
+def test_a_project_vendoring_cimsim_is_not_taken_for_its_checkout(tmp_path, monkeypatch):
+    # a project's own pyproject two folders above the package (pip install --target vendor)
+    proj = tmp_path / "proj"
+    (proj / "configs").mkdir(parents=True)
+    (proj / "configs" / "train.yaml").write_text("learning_rate: 0.1\n")
+    (proj / "pyproject.toml").write_text('[project]\nname = "myproj"\n')
+    pkg = proj / "vendor" / "cimsim"
+    (pkg / "data" / "configs").mkdir(parents=True)
+    (pkg / "data" / "configs" / "gpu-hbm3.yaml").write_text("name: x\n")
+    monkeypatch.delenv("CIMSIM_HOME", raising=False)
+    monkeypatch.setattr(bundled, "_PKG", pkg)
+    assert bundled._root_candidates() == [pkg / "data"]
+    assert bundled.configs_dir() == pkg / "data" / "configs"
+    # cimsim's own checkout is one
+    (proj / "pyproject.toml").write_text('[project]\nname = "cimsim"\nversion = "0"\n')
+    assert bundled._root_candidates() == [proj, pkg / "data"]
+
+
+@pytest.mark.parametrize("text", ["[project\nname = ", "[tool.x]\nname = 'cimsim'\n", "project = 3\n"])
+def test_an_unreadable_or_other_pyproject_is_no_checkout(tmp_path, text):
+    p = tmp_path / "pyproject.toml"
+    p.write_text(text)
+    assert bundled._is_cimsim_project(p) is False
+    assert bundled._is_cimsim_project(tmp_path / "absent.toml") is False
+    assert bundled._is_cimsim_project(ROOT / "pyproject.toml") is True
