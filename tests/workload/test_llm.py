@@ -5,6 +5,7 @@ Goldens are closed-form arithmetic written out in the comments, never the code's
 
 from __future__ import annotations
 
+import importlib.util
 import json
 
 import numpy as np
@@ -230,6 +231,26 @@ def test_hf_config_multi_query_and_kv_head_names_and_moe():
                "vocab_size": 32000, "num_local_experts": 8, "num_experts_per_tok": 2}
     with pytest.raises(WorkloadError, match=r"mixture of experts \(num_local_experts=8\)"):
         model_from_hf(mixtral)
+    # the expert count left to the model type's default (a trimmed Mixtral file) is one too:
+    # it was read as a dense, non-gated model, which the tracer refuses (found 2026-12-05)
+    trimmed = {k: v for k, v in mixtral.items()
+               if k not in ("num_local_experts", "num_experts_per_tok", "hidden_act")}
+    if importlib.util.find_spec("transformers") is not None:
+        with pytest.raises(WorkloadError, match=r"mixture of experts \(num_local_experts=8, the "
+                                                r"model type default\)"):
+            model_from_hf(trimmed)
+    import sys
+
+    saved = sys.modules.get("transformers")
+    sys.modules["transformers"] = None  # without transformers: refused by the model type
+    try:
+        with pytest.raises(WorkloadError, match=r"mixture of experts \(model_type mixtral\)"):
+            model_from_hf(trimmed)
+    finally:
+        if saved is None:
+            del sys.modules["transformers"]
+        else:
+            sys.modules["transformers"] = saved
     # an encoder-decoder (BART: d_model, encoder_/decoder_attention_heads) is refused by name, not
     # as a config that "has none of num_attention_heads, n_head"
     bart = {"model_type": "bart", "is_encoder_decoder": True, "d_model": 1024, "decoder_layers": 12,

@@ -51,11 +51,11 @@ class Target:
     key: str                       #: identity of the model and data (trace cache key)
 
 
-def require_torch():
+def require_torch(what: str = "--accuracy needs torch"):
     try:
         import torch
     except ImportError:
-        raise AccuracyError(f"--accuracy needs torch, which is not installed: {INSTALL}") from None
+        raise AccuracyError(f"{what}, which is not installed: {INSTALL}") from None
     return torch
 
 
@@ -92,7 +92,8 @@ def _call(spec: str, option: str):
 def load_target(spec: str, dataset: Optional[str] = None) -> Target:
     """The bundled model ``spec`` (trained and cached on first use), or ``FILE.py:FACTORY``
     evaluated on ``dataset`` (``FILE.py:DATASET`` returning ``(inputs, labels)``)."""
-    torch = require_torch()
+    torch = require_torch(f"'{spec}' is a PyTorch model cimsim traces (and --accuracy evaluates): "
+                          "it needs torch")
     names = bundled_names_no_torch()
     if spec in names:
         if dataset is not None:

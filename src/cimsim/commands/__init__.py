@@ -119,14 +119,16 @@ class OneLineGroup(click.Group):
 
 def console(min_width: int = 120):
     """A rich console of at least ``min_width`` columns off a terminal (rich assumes 80), unless
-    ``COLUMNS`` names a width: then that width, as on a terminal."""
+    ``COLUMNS`` names a width: then that width, as on a terminal. Markup is off: text in square
+    brackets (``pip install 'cimsim[accuracy]'``, a name) prints as it is; style with
+    :class:`rich.text.Text`."""
     from rich.console import Console
 
     class _Console(Console):
         def on_broken_pipe(self) -> None:  # rich's own exits 1; every command exits 141
             broken_pipe()
 
-    probe = _Console()
+    probe = _Console(markup=False)
     if probe.is_terminal or os.environ.get("COLUMNS", "").strip().isdigit():
         return probe
-    return _Console(width=max(min_width, probe.width))
+    return _Console(width=max(min_width, probe.width), markup=False)

@@ -159,9 +159,11 @@ def print_accuracy(acc: dict) -> None:
             return "n/a (no labels)"
         return pct(v) + (f" ± {pct(sd)}" if sd else "")
 
+    from rich.text import Text
+
     snr = acc[C.OUTPUT_SNR_DB]
     out = console()
-    out.print("[bold]accuracy[/] (" + acc[C.ACCURACY_BASIS] + ")")
+    out.print(Text.assemble(("accuracy", "bold"), " (" + acc[C.ACCURACY_BASIS] + ")"))
     for k, v in (("top-1", frac(C.ACCURACY_TOP1)),
                  ("top-1 fp32", frac(C.ACCURACY_TOP1_REFERENCE)),
                  ("agreement with fp32", frac(C.AGREEMENT)),
@@ -233,9 +235,11 @@ def _footprint_text(r, fp, cache_apart: bool = False) -> str:
 
 def print_result(r, footprint=None, cache_apart: bool = False) -> None:
     from rich.table import Table
+    from rich.text import Text
 
     out = console()
-    out.print(f"[bold]{r.workload}[/] on [bold]{r.architecture}[/] ({r.engine} engine)")
+    out.print(Text.assemble((r.workload, "bold"), " on ", (r.architecture, "bold"),
+                            f" ({r.engine} engine)"))
     head = Table(show_header=False, box=None, pad_edge=False)
     pt = r.path_time_s
     total = sum(pt.values()) or 1.0

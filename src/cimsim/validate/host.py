@@ -63,7 +63,7 @@ import time
 import warnings
 from dataclasses import dataclass
 
-from . import CONSISTENCY, PREDICTED, Case, suite
+from . import CONSISTENCY, PREDICTED, Case, Skipped, suite
 
 #: the cases of a full run: (cell, hidden, batch, steps)
 RNN_CASES = tuple((cell, h, b, 10) for cell in ("lstm", "gru") for h in (256, 512, 1024, 2048)
@@ -332,8 +332,22 @@ def suite_timings(environ) -> tuple:
 @suite("host", "PyTorch on this machine timed now (LSTM, GRU, GEMV, transformer layer) vs cimsim "
        "on the calibrated config ($CIMSIM_HOST_CONFIG or calibrated in-process)")
 def host_suite() -> list[Case]:
+    if (skip := _without_torch("host")) is not None:
+        return skip
     cases_timing, calibration_timing = suite_timings(os.environ)
     return host_cases(FULL, timing=cases_timing, calibration_timing=calibration_timing)
+
+
+def _without_torch(name: str) -> list | None:
+    """The suite's one skipped entry when torch (which it times) is not installed, before any
+    calibration runs; None with torch."""
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        return [Skipped(name, "PyTorch LSTM/GRU timed on this machine",
+                        "needs torch, which it times, and torch is not installed: "
+                        "pip install 'cimsim[torch]'")]
+    return None
 
 
 def _unseen_architectures(timing=None):
@@ -364,6 +378,8 @@ def llc_bytes_of(arch) -> float:
 @suite("host-unseen", "held-out LSTM/GRU shapes (hidden 320-3072, one past the calibrated LLC, batch 1-20, "
        "3-25 steps) timed now vs cimsim on the calibrated config, at 1 and all threads")
 def host_unseen_suite() -> list[Case]:
+    if (skip := _without_torch("host-unseen")) is not None:
+        return skip
     cases_timing, calibration_timing = suite_timings(os.environ)
     cases: list[Case] = []
     for arch, how in _unseen_architectures(calibration_timing):

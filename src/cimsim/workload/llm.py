@@ -81,7 +81,7 @@ from ..errors import WorkloadError
 from .ir import Workload, WorkloadBuilder
 from .llm_options import (ATTENTION, BATCHING, GEN, HF_KEYS, _per_request, hf_overridden,  # noqa: F401
                           encoder_only, gated_mlp, lengths_tag, one_micro_batch,  # noqa: F401
-                          serving_options)
+                          serving_options, MOE_TYPES, type_defaults)
 from .llm_replicate import Stretch, insert_replicas, third_step_repeats
 from .llm_schedule import AdmissionGate, schedule  # noqa: F401  (schedule re-exported)
 
@@ -161,12 +161,21 @@ def model_from_hf(config: Mapping[str, object]) -> LLMModel:
         raise WorkloadError(f"{GEN}: hidden {hidden} is not a multiple of heads {heads}, and no "
                             "head_dim is given (a head would be hidden // heads wide, the attention "
                             f"narrower than the model): give a hidden size divisible by {heads}")
+    # what the file leaves out, transformers fills in from the model type's defaults (as the
+    # traced model has them): a Mixtral file without num_local_experts still has 8 experts
+    typed = {**type_defaults(config.get("model_type")), **config}
     for k in ("num_local_experts", "num_experts", "n_routed_experts"):
-        n = config.get(k)
+        n = typed.get(k)
         if isinstance(n, int) and not isinstance(n, bool) and n > 1:
-            raise WorkloadError(f"{GEN}: the HF config is a mixture of experts ({k}={n}), which the "
+            raise WorkloadError(f"{GEN}: the HF config is a mixture of experts ({k}={n}"
+                                f"{'' if k in config else ', the model type default'}), which the "
                                 "generator does not model (it would read one dense FFN); give a "
                                 "dense model's config, or the shape options alone")
+    if str(config.get("model_type", "")) in MOE_TYPES:
+        raise WorkloadError(f"{GEN}: the HF config is a mixture of experts (model_type "
+                            f"{config['model_type']}), which the generator does not model (it would "
+                            "read one dense FFN); give a dense model's config, or the shape options "
+                            "alone")
     if config.get("new_decoder_architecture"):  # Falcon-40B/180B: num_kv_heads key/value heads
         kv = get("num_key_value_heads", "num_kv_heads", "n_head_kv", default=heads)
     elif config.get("multi_query") is True:  # Falcon-7B, GPT-BigCode: multi-query, one K/V head
@@ -181,7 +190,7 @@ def model_from_hf(config: Mapping[str, object]) -> LLMModel:
         ffn=get("intermediate_size", "n_inner", "ffn_hidden_size", "ffn_dim", default=4 * hidden),
         vocab=get("vocab_size"),
         head_dim=head_dim,
-        gated=gated_mlp(config),  # by the model type: SwiGLU (Llama, Mistral, Qwen), GeGLU (Gemma)
+        gated=gated_mlp(typed),  # by the model type: SwiGLU (Llama, Mistral, Qwen), GeGLU (Gemma)
     )
 
 
@@ -194,7 +203,8 @@ def model_from_hf_type(model_type: str, shape: Mapping[str, object] | None = Non
         import transformers
     except ImportError:
         raise WorkloadError(f"{GEN}: --hf-model needs the transformers package (pip install "
-                            "transformers), or give --hf-config FILE") from None
+                            "'cimsim[torch]', which pins the version it is tested with), or give "
+                            "--hf-config FILE") from None
     try:
         transformers.AutoConfig.for_model(model_type)
     except ValueError:

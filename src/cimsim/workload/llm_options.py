@@ -164,6 +164,29 @@ PLAIN_MLP_TYPES = frozenset((
     "mpt", "nemotron", "opt", "persimmon", "phi", "starcoder2"))
 
 
+#: model types whose FFN is a mixture of experts, refused by name where transformers (whose
+#: defaults hold the expert count) is not installed
+MOE_TYPES = frozenset((
+    "dbrx", "deepseek_v2", "deepseek_v3", "ernie4_5_moe", "granitemoe", "granitemoeshared",
+    "jamba", "jetmoe", "minimax", "mixtral", "olmoe", "phimoe", "qwen2_moe", "qwen3_moe",
+    "switch_transformers"))
+
+
+def type_defaults(model_type) -> dict:
+    """transformers' default config of ``model_type`` as a dict ({} without transformers, or
+    for a type it does not know)."""
+    if not isinstance(model_type, str) or not model_type:
+        return {}
+    try:
+        import transformers
+    except ImportError:
+        return {}
+    try:
+        return transformers.AutoConfig.for_model(model_type).to_dict()
+    except (ValueError, KeyError, TypeError):
+        return {}
+
+
 def gated_mlp(config: Mapping[str, object]) -> bool:
     """Whether the HF ``config``'s MLP is gated (:data:`GATED_MLP_TYPES`)."""
     mt = str(config.get("model_type", ""))
