@@ -200,6 +200,23 @@ def test_lhs_hits_every_stratum_once():
     assert all(isinstance(p["processor.cores"], int) and 8 <= p["processor.cores"] <= 128 for p in pts)
 
 
+def test_whole_number_ranges_draw_every_value_equally():
+    """``cim.adc.bits=4..8`` under --sample: each of the 5 values owns a fifth of the draw (the
+    ends got an eighth each when the draw was rounded, and 5 LHS samples drew 3 distinct
+    points; found by a maintainer, 2026-12-05); on a log range value v owns
+    log((v + 1) / v) / log((high + 1) / low) of it."""
+    spec = parse_param("cim.adc.bits=4..8:lin")
+    # u = k / 1000: value 4 + floor(5 k / 1000), 200 draws each
+    vals = spec.from_unit(np.arange(1000) / 1000)
+    assert {v: vals.count(v) for v in set(vals)} == {4: 200, 5: 200, 6: 200, 7: 200, 8: 200}
+    for seed in range(5):
+        pts = sample_points([spec], "lhs", samples=5, seed=seed)
+        assert sorted(p["cim.adc.bits"] for p in pts) == [4, 5, 6, 7, 8]
+    log = parse_param("cim.arrays=1..3:log")
+    # 1 * 4^u: [1, 2) for u < log 2 / log 4 = 1/2, [2, 3) up to log 3 / log 4 = 0.79248, then 3
+    assert log.from_unit(np.array([0.0, 0.49, 0.51, 0.79, 0.80, 0.999999])) == [1, 1, 2, 2, 3, 3]
+
+
 def test_sampling_is_seeded():
     specs = [parse_param("memory.dram.bandwidth=10GB/s..1TB/s:log"), parse_param("cim.arrays=64,128,256")]
     for method in ("random", "lhs"):
@@ -274,6 +291,37 @@ def test_sweep_table_resume_and_error_rows(tmp_path, chain_file):
     # another engine is another point
     ana = sweep("cpu-ddr5", chain_file, params[:1], engine="analytic", workers=1)
     assert not set(_ids(ana)) & set(_ids(df))
+
+
+def test_resume_keeps_the_rows_an_interrupted_retry_recomputed(tmp_path, chain_file):
+    """An interrupted ``--retry-errors`` rerun leaves its recomputed rows in the parts beside a
+    final file whose rows for those points are errors; the next resume took the final file's
+    (older) error rows, reused them and removed the parts (found by a maintainer, 2026-12-05)."""
+    out = tmp_path / "r.parquet"
+    kw = dict(configs="cpu-ddr5", workloads=[chain_file], output=out, workers=1, chunk_size=1,
+              params=["processor.op_overhead=1us,2us,3us,4us"], engine="analytic")
+    good = sweep(**kw)
+    stale = pd.read_parquet(out)
+    stale[ERROR] = "internal error MemoryError: an earlier failure"
+    stale["latency_s"] = float("nan")
+    stale.to_parquet(out, index=False)
+    seen = []
+
+    def stop(n):
+        seen.append(n)
+        if sum(seen) >= 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        sweep(**kw, retry_errors=True, flush_rows=1, on_rows=stop)
+    resumed = sweep(**kw)
+    # the two recomputed rows come from the parts; the other two stay the final file's errors
+    assert resumed.attrs["computed"] == 0 and resumed.attrs["reused"] == 4
+    by_id = good.set_index(POINT_ID)["latency_s"]
+    ok = resumed[resumed[ERROR].isna()]
+    assert len(ok) == 2
+    assert ok.set_index(POINT_ID)["latency_s"].to_dict() == by_id[ok[POINT_ID]].to_dict()
+    assert resumed[ERROR].notna().sum() == 2
 
 
 def test_error_rows_name_the_swept_value(chain_file):

@@ -146,12 +146,20 @@ class ParamSpec:
             vals = self.values
             idx = np.minimum((u * len(vals)).astype(int), len(vals) - 1)
             return [vals[i] for i in idx]
+        if self.field.kind == "int":
+            # whole numbers low .. high: each value v owns the interval [v, v + 1) of the draw
+            # (its share of the log scale for :log), so the end values are drawn as often as
+            # the others and a Latin hypercube of high - low + 1 draws gives each value once
+            lo, hi = math.ceil(self.low), math.floor(self.high)
+            if self.scale == "log":
+                x = lo * ((hi + 1) / lo) ** u
+            else:
+                x = lo + (hi + 1 - lo) * u
+            return [min(int(math.floor(v)), hi) for v in x]
         if self.scale == "log":
             x = self.low * (self.high / self.low) ** u
         else:
             x = self.low + (self.high - self.low) * u
-        if self.field.kind == "int":
-            return [int(round(v)) for v in x]
         return [round_point(v, self.low, self.high) for v in x]
 
     def override_value(self, value: Any) -> Any:

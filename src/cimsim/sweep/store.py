@@ -160,13 +160,17 @@ class SweepStore:
             self._lock_fd = None
 
     def load_done(self) -> pd.DataFrame:
-        """Rows already persisted (final file and parts), one per point id."""
+        """Rows already persisted (final file and parts), one per point id: the newest (a part
+        file is newer than the final file, which a finished run writes before removing its
+        parts; parts in the order they were written), so a point recomputed by an interrupted
+        ``--retry-errors`` rerun is not shadowed by the final file's older row."""
         frames = []
         sources = []
         if self.output.exists():
             sources.append(self.output)
         if self.parts_dir.is_dir():
-            sources.extend(sorted(self.parts_dir.glob(f"{PART_PREFIX}*{PART_SUFFIX}")))
+            sources.extend(sorted(self.parts_dir.glob(f"{PART_PREFIX}*{PART_SUFFIX}"),
+                                  key=_written))
         for src in sources:
             try:
                 frames.append(pd.read_parquet(src))
@@ -181,7 +185,7 @@ class SweepStore:
         if not frames:
             return pd.DataFrame({POINT_ID: pd.Series([], dtype=object)})
         done = pd.concat([f.astype(object) for f in frames], ignore_index=True)
-        return done.drop_duplicates(POINT_ID, keep="first").reset_index(drop=True)
+        return done.drop_duplicates(POINT_ID, keep="last").reset_index(drop=True)
 
     def append(self, rows: Sequence[dict], columns: Sequence[str]) -> None:
         """Persist finished rows as one new part file."""
@@ -239,3 +243,12 @@ def attach_attrs(df: pd.DataFrame, params: Iterable, configs: dict | None = None
     if workloads is not None:
         df.attrs[ATTR_WORKLOADS] = workloads
     return df
+
+
+def _written(path: Path) -> tuple[int, str]:
+    """Sort key of a part file: when it was written (then its name, which holds the writer's
+    sequence number); a file removed meanwhile sorts first (its read is skipped)."""
+    try:
+        return path.stat().st_mtime_ns, path.name
+    except FileNotFoundError:
+        return 0, path.name
