@@ -66,6 +66,22 @@ def test_missing_file(tmp_path):
     assert str(p) in str(exc.value)
 
 
+@pytest.mark.parametrize("where", ["tensor", "op", "top", "metadata", "spaced"])
+def test_a_key_given_twice_is_refused(tmp_path, where):
+    """JSON keeps a repeated key's last value: a weight's ``"dtype":"fp32"`` then
+    ``"dtype":"int8"`` made it 4x smaller with no word (found by a maintainer, 2026-12-05)."""
+    text = json.dumps(GOOD, separators=(",", ":"))
+    repeat = {"tensor": ('"role":"weight"', '"role":"weight","dtype":"int8"', "dtype"),
+              "op": ('"k":4,', '"k":4,"k":4,', "k"),
+              "top": ('"name":"small",', '"name":"small","name":"other",', "name"),
+              "metadata": ('{"batch":1}', '{"batch":1,"batch":2}', "batch"),
+              "spaced": ('"role":"weight"', '"role": "weight", "dtype": "int8"', "dtype")}[where]
+    assert text.count(repeat[0]) == 1
+    msg = load_error(tmp_path, text.replace(repeat[0], repeat[1]))
+    assert f"key '{repeat[2]}' is given twice in one object" in msg
+    load_workload(write(tmp_path, text, "good.json"))  # the same file without the repeat loads
+
+
 def test_not_json(tmp_path):
     msg = load_error(tmp_path, "{not json")
     assert "not valid JSON" in msg

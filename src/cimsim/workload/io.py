@@ -43,7 +43,7 @@ from .builder import OP_KEYS as _OP_KEYS
 from .builder import WorkloadBuilder
 from .checks import COLUMN_DTYPES, describe
 from .ir import Workload, WorkloadColumns
-from .jsonstream import stream_workload, write_json
+from .jsonstream import RepeatedKey, stream_workload, unique_keys, write_json
 from .kinds import OP_KINDS, ROLES
 
 FORMAT = "cimsim-workload"
@@ -262,7 +262,10 @@ def _decode(raw: bytes, source: str) -> str:
 def _json_text(raw: bytes | str, source: str) -> Any:
     text = raw if isinstance(raw, str) else _decode(raw, source)
     try:
-        return json.loads(text)
+        return json.loads(text, object_pairs_hook=unique_keys)
+    except RepeatedKey as exc:
+        raise WorkloadError(f"{source}: key '{exc.key}' is given twice in one object (JSON would "
+                            "keep only the last value); give each key once") from None
     except json.JSONDecodeError as exc:
         raise WorkloadError(f"{source}: not valid JSON: {exc}") from None
     except RecursionError:

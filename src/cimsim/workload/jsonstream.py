@@ -54,7 +54,8 @@ def _stream_list(text: str, i: int, handle: Callable[[list, int], None]) -> int:
         for m in chain(ends, _CUT.finditer(text, start + CHUNK // 2)):
             end = m.end()
             try:
-                items = json.loads("[" + text[start:m.start() + 1] + "]")
+                items = json.loads("[" + text[start:m.start() + 1] + "]",
+                                   object_pairs_hook=unique_keys)
             except (ValueError, RecursionError):
                 continue
             break
@@ -67,13 +68,33 @@ def _stream_list(text: str, i: int, handle: Callable[[list, int], None]) -> int:
         start = _ws(text, end)
 
 
+class RepeatedKey(ValueError):
+    """A JSON object gives one key twice (``json.loads`` would keep the last value, silently)."""
+
+    def __init__(self, key: str):
+        super().__init__(key)
+        self.key = key
+
+
+def unique_keys(pairs: list) -> dict:
+    """``object_pairs_hook``: the object as a dict, refusing a key given twice."""
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        seen = set()
+        for k, _ in pairs:
+            if k in seen:
+                raise RepeatedKey(k)
+            seen.add(k)
+    return out
+
+
 def stream_workload(text: str, header: Callable[[dict], Any], tensors: Callable[[list, int], None],
                     ops: Callable[[list, int], None]) -> dict | None:
     """Walk the workload object in ``text``: ``header(top)`` once the header keys are read
     (before the first tensor), ``tensors`` / ``ops`` with each chunk of elements. Returns
     the other top-level values by key (``tensors`` and ``ops`` map to None), or None when
     the text is not in the streamed layout."""
-    scan = json.JSONDecoder().scan_once
+    scan = json.JSONDecoder(object_pairs_hook=unique_keys).scan_once
     top: dict[str, Any] = {}
     try:
         i = _ws(text, 0)
