@@ -142,6 +142,21 @@ def test_layer_pipeline_end_to_end_closed_form():
     assert list(r.op_table["cim_copies"]) == [2.0, 1.0]
 
 
+def test_copies_asked_past_the_array_budget_are_refused():
+    """wa needs 2 arrays a copy, wb 1: 8 copies of wa and one of wb need 17 of 16 arrays. Every
+    layer fell back to one copy with only a note (a sweep of the copies read a 2.2x slowdown
+    at the point past the budget; found by a tester, 2026-12-05)."""
+    from cimsim.errors import MappingError
+
+    r = simulate(arch(layers={"wa": 7}), two_layers(), keep_ops=True)  # 14 + 1 <= 16
+    assert list(r.op_table["cim_copies"]) == [7.0, 1.0]
+    with pytest.raises(MappingError) as exc:
+        simulate(arch(layers={"wa": 8}), two_layers())
+    msg = str(exc.value)
+    assert msg.startswith("cim.chip.layers (wa: 8) asks for copies that need 17 arrays") and "\n" not in msg
+    assert "of the 16 of cim.arrays" in msg
+
+
 def test_balance_duplicates_until_the_array_budget():
     # both layers take 16 x 800 ns with one copy; d copies of each need 2d + d arrays <= 16, so
     # d <= 5; ceil(16 / d) rows: d = 4 and d = 5 both give 4 rows, and the policy takes the

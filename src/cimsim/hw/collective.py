@@ -46,7 +46,8 @@ with every 4 bytes of data, LL128 8 bytes of flags per 128-byte line). The thres
 config's statement of which protocol the library picks at which size (NCCL picks by its own
 model; see the config that uses them). All-gathers and send/recvs keep the link's latency. The
 local adds of an all-reduce are ``(p - 1) / p x elements`` vector work, left out (hidden behind
-the transfers). The tensors are read and written in the device's memory by the transfers
+the transfers; the op's ``vector_ops`` column counts one add per element, the kind's count
+without ``p``, and costs nothing). The tensors are read and written in the device's memory by the transfers
 themselves (not charged to a memory level).
 """
 

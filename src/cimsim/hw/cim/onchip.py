@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...errors import MappingError
 from ...units import si
 from ..base import Plan, row_pieces
 from . import chip as chipmod
@@ -215,11 +216,13 @@ def place(comp, ops, idx) -> Plan:
 
         copies = mapping.duplication(ch.duplication, fixed, need, np.zeros(G), most, c.arrays,
                                      align, stage)
-        if mapping.aligned(need * copies, align).sum() > c.arrays:
-            notes.append(f"{comp.name}: chip.layers copies need "
-                         f"{int(mapping.aligned(need * copies, align).sum())} of {c.arrays} "
-                         "arrays; every layer keeps one copy")
-            copies = np.ones(G, dtype=np.int64)
+        if mapping.aligned(need * copies, align).sum() > c.arrays:  # chip.layers alone can
+            asked = ", ".join(f"{nm}: {d}" for nm, d in ch.layers.items() if nm in by_name)
+            raise MappingError(
+                f"{comp.name}.chip.layers ({asked}) asks for copies that need "
+                f"{int(mapping.aligned(need * copies, align).sum())} arrays with one copy of every "
+                f"other layer, of the {c.arrays} of {comp.name}.arrays; ask for fewer copies (or "
+                f"leave the layer out of {comp.name}.chip.layers for the duplication policy)")
         replicas = np.minimum(copies[group_of], np.maximum(rows, 1.0)).astype(np.float64)
         server, n_servers = group_of.astype(np.int64), G
         labels = [f"{comp.name}:{nm}" for nm in names]
