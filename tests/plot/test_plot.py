@@ -395,6 +395,26 @@ def test_serving_runs_of_several_batch_sizes_plot_against_the_batch(tmp_path):
     assert (tmp_path / "figs" / "b-serving-batch.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_serving_lines_that_would_hide_under_another_are_bands():
+    """Serving against the batch: gpu-hbm-pim-attn within 5 % of gpu-hbm3 (its PIM takes only
+    the decode attention) sat on gpu-hbm3's line, green on teal (found by a tester,
+    2026-12-05); it is a band as in the other sweep figures, a line 10 % off stays a line."""
+    from cimsim.plot import serving_vs_batch
+
+    rows = []
+    for arch, f in (("gpu-hbm3", 1.0), ("gpu-hbm-pim-attn", 1.03), ("cpu-ddr5", 0.9)):
+        for b in (1, 2, 4):
+            rows.append({"architecture": arch, "workload": f"llm-L2-B{b}-P8-D4-fp16",
+                         "llm_batch": float(b), "decode_tokens_per_s": 100.0 * b * f,
+                         "tpot_s": 1e-3 / f, "tokens_per_j": 2.0 * b * f, "error": None})
+    fig = serving_vs_batch(pd.DataFrame(rows))
+    for ax in fig.axes[:3]:
+        lines = {l.get_label(): l for l in _lines(ax)}
+        assert set(lines) == {"gpu-hbm3", "gpu-hbm-pim-attn (within 5 % of gpu-hbm3)", "cpu-ddr5"}
+        assert lines["gpu-hbm-pim-attn (within 5 % of gpu-hbm3)"].get_linewidth() == 6
+        assert lines["cpu-ddr5"].get_linewidth() < 6
+
+
 def test_a_line_that_would_hide_under_another_is_drawn_as_a_band_and_says_so(tmp_path):
     """gpu-hbm-pim-attn on an LSTM is gpu-hbm3 (its PIM idles): its line sat exactly on
     gpu-hbm3's and the legend listed a line nobody could see. It is drawn as a wide pale band

@@ -17,6 +17,7 @@ from ..report.columns import ARCHITECTURE, DECODE_TOKENS_PER_S, LLM_BATCH, TOKEN
 from ..report.format import si
 from .figures import (LOG_RATIO, _figure, _grid, _ok, _outside_legend, _pick_param, _si_log_axis,
                       _spans_decades, metric_grid)
+from .overlap import BAND, band_label, covers
 from .style import arch_style
 
 #: the serving panels: (column, axis label, unit of its ticks or None)
@@ -72,12 +73,17 @@ def serving_vs_batch(df: pd.DataFrame) -> Figure:
     for row, fam in zip(grid, fams):
         sub = data[data[WORKLOAD].map(batch_family) == fam]
         for ax, (col, label, unit) in zip(row, SERVING_PANELS):
-            ys = []
+            ys, seen = [], []
             for arch, g in sub.groupby(ARCHITECTURE, sort=False):
                 g = g.sort_values(LLM_BATCH)
                 st = arch_style(str(arch))
-                ax.plot(g[LLM_BATCH].to_numpy(float), g[col].to_numpy(float), marker=st.marker,
-                        markersize=4, color=st.color, label=str(arch))
+                x, y = g[LLM_BATCH].to_numpy(float), g[col].to_numpy(float)
+                # a line within 5 % of one drawn (a GPU + PIM whose units take little of the
+                # step) is a wide pale band under it, its label saying which
+                under = covers(seen, x, y)
+                ax.plot(x, y, marker=st.marker, markersize=4, color=st.color,
+                        label=band_label(str(arch), under), **({} if under is None else BAND))
+                seen.append((arch, str(arch), x, y))
                 ys.append(g[col])
             b = sub[LLM_BATCH].to_numpy(float)
             if len(b) and np.nanmax(b) / max(np.nanmin(b), 1) > LOG_RATIO / 2:
