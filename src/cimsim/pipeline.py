@@ -319,7 +319,7 @@ def simulate(arch: Architecture, workload: Workload, engine: str = "des", keep_o
         transfer_s = resource_s[:, 0].copy()
         for j in range(1, resource_s.shape[1]):
             np.maximum(transfer_s, resource_s[:, j], out=transfer_s)
-    work = op_work(pl.serial, pl.pieces, table.compute_s, transfer_s)
+    work = op_work(pl.serial, table.pieces, table.compute_s, transfer_s)
     duration = work + table.latency_s
 
     dist, cp_path = longest_paths(indptr, indices, duration)
@@ -329,7 +329,7 @@ def simulate(arch: Architecture, workload: Workload, engine: str = "des", keep_o
     if engine == "des":
         rec = simulate_dag(indptr, indices, pl.server, table.compute_s, table.latency_s, moved,
                            rates, pl.serial, exclusive=exclusive, link_latency=curves,
-                           pieces=pl.pieces)
+                           pieces=table.pieces)
         latency = rec.makespan
         start, end = rec.start, rec.end
         path = realized_critical_path(indptr, indices, pl.server, start, end)

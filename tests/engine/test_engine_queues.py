@@ -149,8 +149,9 @@ def test_replay_equals_simpy_bit_for_bit_with_queues_and_curves(handover, grid, 
     monkeypatch.setattr(des, "MAX_HANDOVERS", most)
     monkeypatch.setattr(des, "MIN_REPLAY_EVENTS", least)
     rng = np.random.default_rng(20)
+    prng = np.random.default_rng(21)  # pieces on every other run, from their own stream
     paths = []
-    for _ in range(300):
+    for r in range(300):
         n = int(rng.integers(1, 60))
         n_links = int(rng.integers(1, 3))
         args = random_dag(rng, n, int(rng.integers(1, 5)), n_links,
@@ -160,8 +161,9 @@ def test_replay_equals_simpy_bit_for_bit_with_queues_and_curves(handover, grid, 
                   for _ in range(n_links)]
         if not grid:
             curves = [None if c is None else (c[0], [x * 1e-4 for x in c[1]]) for c in curves]
-        fast = simulate_dag(*args, exclusive=excl, link_latency=curves)
-        ref = simulate_dag(*args, method="simpy", exclusive=excl, link_latency=curves)
+        kw = {"pieces": prng.choice([np.inf, 1.0, 2.0, 3.0], (n, 2))} if r % 2 else {}
+        fast = simulate_dag(*args, exclusive=excl, link_latency=curves, **kw)
+        ref = simulate_dag(*args, method="simpy", exclusive=excl, link_latency=curves, **kw)
         paths.append(fast.path)
         assert fast.start.tolist() == ref.start.tolist()
         assert fast.end.tolist() == ref.end.tolist()

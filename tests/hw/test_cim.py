@@ -364,10 +364,32 @@ def test_more_rows_never_end_sooner_and_copies_never_slow_an_op():
     assert two == pytest.approx(2 * mvm_s + row_s + 10e-9, rel=1e-12, abs=0)
     assert two_copies == pytest.approx(2 * row_s + mvm_s + 10e-9, rel=1e-12, abs=0)
     assert one < two_copies < two
-    # and on: more rows never sooner, with copies or without
-    for arch in (plain, _replicating_cim_arch()):
+    # and on: more rows never sooner, with copies or without, and with a buffer every copy
+    # shares bounding the compute (a reviewer's case: 32 copies, 33 rows ended 2.6 us before 32
+    # when the last row's compute was taken as the op's over ceil(rows / copies))
+    slow = copy.deepcopy(ROUND_CIM)
+    slow["buffer"]["bandwidth"] = "2 GB/s"
+    slow_rep = copy.deepcopy(slow)
+    slow_rep["weight_replication"] = True
+    link = dict(ROUND_LINK, bandwidth="1 GB/s")
+    archs = (plain, _replicating_cim_arch(), make_arch(name="slow", cim=slow, interconnect=link),
+             make_arch(name="slow-rep", cim=slow_rep, interconnect=link))
+    for arch in archs:
         times = [simulate(arch, gemv_workload(128, 64, rows=r)).latency_s for r in range(1, 40)]
-        assert all(b >= a for a, b in zip(times, times[1:]))
+        assert all(b >= a for a, b in zip(times, times[1:])), arch.name
+    # a buffer-bound op, which copies do not shorten: 4 rows, 4 x 384 B through a 100 MB/s
+    # buffer, C = 15.36 us (the MVMs: 3.2 us on one copy, 800 ns on four); its last row
+    # computes max(800 ns, 384 B / 100 MB/s = 3.84 us) after arriving; the link (100 GB/s)
+    # moves X = 15.36 ns: max(X + 3.84 us, C + X / 4) + 10 ns, the same with four copies (a
+    # reviewer's case: four copies took the whole C as the last row's, 11.5 ns longer)
+    slow4 = copy.deepcopy(ROUND_CIM)
+    slow4["buffer"]["bandwidth"] = "100 MB/s"
+    slow4_rep = dict(copy.deepcopy(slow4), weight_replication=True)
+    expect = 15.36e-6 + 15.36e-9 / 4 + 10e-9
+    for cim in (slow4, slow4_rep):
+        r = simulate(make_arch(name="slow4", cim=cim, interconnect=dict(ROUND_LINK)),
+                     gemv_workload(128, 64, rows=4))
+        assert r.latency_s == pytest.approx(expect, rel=1e-12, abs=0)
 
 
 def test_weight_replication_is_off_when_matrices_do_not_fit():

@@ -48,6 +48,9 @@ class CostTable:
     hold_s: np.ndarray | None = None
     #: (n_ops, n_resources) the part of ``bytes`` that are writes (OpCost.write_bytes)
     write_bytes: np.ndarray | None = None
+    #: (n_ops, 2) the pieces each op's transfers and compute are pipelined in (OpCost.pieces;
+    #: ``inf``: overlapped); None: every op overlapped
+    pieces: np.ndarray | None = None
 
     def engine_bytes(self, rates: np.ndarray) -> np.ndarray:
         """What the engine moves over each resource: the bytes, plus ``hold_s x rate`` for
@@ -107,6 +110,7 @@ def compute_costs(pl: Placement, arch: Architecture, ops) -> CostTable:
     hold = np.zeros((n, len(resources)))
     writes = np.zeros((n, len(resources)))
     energy = np.zeros((n, len(parts)))
+    pieces = None
     costs = []
     for comp, ids, plan in zip(pl.components, pl.idx, pl.plans):
         if plan is None:
@@ -150,6 +154,15 @@ def compute_costs(pl: Placement, arch: Architecture, ops) -> CostTable:
                 raise ComponentError(f"component '{comp.name}' ({comp.type_name}) reported energy part '{part}' "
                                      f"not in its type's energy_parts {comp.energy_parts}")
             energy[ids, parts.index(key)] += _check(comp, f"energy {part}", e, m)
+        if c.pieces is not None:
+            p = np.asarray(c.pieces, dtype=np.float64)
+            if p.shape != (m, 2) or not (p >= 1.0).all():  # NaN fails too
+                raise ComponentError(f"component '{comp.name}' ({comp.type_name}): cost() returned "
+                                     f"pieces of shape {p.shape} or below 1; they must be ({m}, 2) "
+                                     "numbers >= 1 (inf: overlapped)")
+            if pieces is None:
+                pieces = np.full((n, 2), np.inf)
+            pieces[ids] = p
         costs.append(c)
     if ops.launch is not None:  # a launch group (tag launch) pays one fixed latency: its first
         latency = np.where(ops.dispatched(np.arange(n)), latency, 0.0)  # op's, whatever runs it
@@ -157,7 +170,7 @@ def compute_costs(pl: Placement, arch: Architecture, ops) -> CostTable:
     per_byte = np.array([_per_byte(hw.resource(r)) for r in resources])
     first = len(parts) - len(resources)
     energy[:, first:] = nbytes * per_byte
-    return CostTable(compute, latency, resources, nbytes, parts, energy, costs, hold, writes)
+    return CostTable(compute, latency, resources, nbytes, parts, energy, costs, hold, writes, pieces)
 
 
 def _per_byte(res) -> float:

@@ -670,7 +670,8 @@ _DONE, _CONTENDED = 0, 1
 
 def _replay_kernel(dag: _Dag, st: _State) -> int:
     return _replay(dag.n_servers, dag.succ_ptr, dag.succ_idx, dag.server, dag.compute, dag.latency,
-                   dag.total, dag.serial, dag.pieces_x, dag.pieces_c, dag.xfer_ptr, dag.xfer_link, dag.xfer_bytes, dag.rates,
+                   dag.total, dag.serial, dag.pieces_x, dag.pieces_c, dag.xfer_ptr, dag.xfer_link,
+                   dag.xfer_bytes, dag.rates,
                    st.indeg, st.ready, st.ready_base, st.ready_size, st.busy, st.running, st.pending,
                    st.compute_end, st.start, st.end, st.link_op, st.link_rem, st.link_tol,
                    st.link_last, st.link_busy, st.ev_t, st.ev_q, st.ev_op, st.ev_link, st.counters,

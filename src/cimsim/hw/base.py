@@ -333,11 +333,6 @@ class Plan:
     #: a name per server (e.g. the layer a pipeline stage runs), for throughput reports;
     #: default ``<component>`` (``<component>#i`` when it has several servers)
     server_labels: list[str] = field(default_factory=list)
-    #: ``(m, 2)`` numbers >= 1, per op that is not serial: the pieces its transfers and its
-    #: compute are pipelined in (e.g. activation rows: the first row's input arrives before
-    #: it computes, the last row's output leaves after; the engine's "Pieces" rule); None:
-    #: they overlap entirely (``inf``)
-    pieces: np.ndarray | None = None
 
     @classmethod
     def one_server(cls, n_ops: int, **kw) -> "Plan":
@@ -346,13 +341,23 @@ class Plan:
                    serial=np.zeros(n_ops, dtype=bool), **kw)
 
 
-def row_pieces(rows, replicas=None) -> np.ndarray:
-    """:attr:`Plan.pieces` of ops that stream activation rows: the transfers in ``rows``
-    pieces (one row's input and output each), the compute in ``ceil(rows / replicas)`` (each
-    weight copy takes its share of the rows); at least one each."""
+def row_pieces(rows, compute_s=None, last_s=None) -> np.ndarray:
+    """:attr:`OpCost.pieces` of ops that stream activation rows: the transfers in ``rows``
+    pieces (one row's input and output each, at least one); the compute in ``rows`` pieces,
+    or, given the op's ``compute_s`` and ``last_s``, the time its last row computes after
+    arriving (e.g. one vector on a weight copy, or one row's share of a buffer every copy
+    shares: weight copies shorten only the first), in ``compute_s / last_s`` pieces (the
+    engine then adds ``last_s``; inf where ``last_s`` is 0: nothing computes after)."""
     r = np.maximum(np.asarray(rows, dtype=np.float64), 1.0)
-    per_copy = r if replicas is None else np.maximum(np.ceil(r / replicas), 1.0)
-    return np.column_stack([r, per_copy])
+    if compute_s is None:
+        return np.column_stack([r, r])
+    c, last = np.broadcast_arrays(np.asarray(compute_s, dtype=np.float64),
+                                  np.asarray(last_s, dtype=np.float64))
+    if (last > c * (1 + 1e-12)).any():
+        raise ValueError("row_pieces: a last row cannot compute longer than the whole op")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pc = np.where(last > 0, np.maximum(c / np.where(last > 0, last, 1.0), 1.0), np.inf)
+    return np.column_stack([r, pc])
 
 
 def add_stored(ops: OpArrays, idx, backing: str, nbytes: dict, writes: dict, scale=1.0) -> None:
@@ -395,6 +400,11 @@ class OpCost:
     #: write one it sends out. The stages derive each op's read fraction per resource from it
     #: (:func:`cimsim.pipeline.pattern_scale`: read/write turnarounds on a ``type: dram`` level)
     write_bytes: dict[str, np.ndarray] = field(default_factory=dict)
+    #: ``(m, 2)`` numbers >= 1, per op that is not serial: the pieces its transfers and its
+    #: compute are pipelined in (e.g. activation rows: the first row's input arrives before
+    #: it computes, the last row's compute follows its input: the engine's "Pieces" rule,
+    #: :func:`row_pieces`); None: they overlap entirely (``inf``)
+    pieces: np.ndarray | None = None
 
 
 class Component:

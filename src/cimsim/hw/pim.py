@@ -260,12 +260,12 @@ class PIM(Component):
     def place(self, ops: OpArrays, idx):
         # a single GEMV (one activation row) needs its input before the banks compute and
         # returns its output after: its I/O and compute are serial; with more rows the next
-        # row's input overlaps this one's compute. In blocked sharing the hold already makes
-        # them serial on the level (io / rate + compute)
+        # row's input overlaps this one's compute, but for the first row's input and the
+        # last row's share of the bank time (cost(): pieces). In blocked sharing the hold
+        # already makes them serial on the level (io / rate + compute)
         plan = Plan.one_server(len(idx))
         if self.config.sharing != "blocked":
             plan.serial[:] = ops.rows[idx] <= 1
-            plan.pieces = row_pieces(ops.rows[idx])
         return plan
 
     def _format_scale(self, ops: OpArrays, idx):
@@ -319,6 +319,7 @@ class PIM(Component):
             energy={"compute": e_compute},
             busy={"mac": macs / self.peak_macs},
             hold_s=hold,
+            pieces=None if c.sharing == "blocked" else row_pieces(ops.rows[idx]),
         )
 
     def area_m2(self):

@@ -54,9 +54,6 @@ class Placement:
     notes: list[str] = field(default_factory=list)
     #: the notes of components on ops their config's limits kept from them (first in ``notes``)
     claim_notes: list[str] = field(default_factory=list)
-    #: ``(n_ops, 2)``: the pieces each op's transfers and compute are pipelined in
-    #: (:attr:`Plan.pieces`; ``inf``: overlapped); None: every op overlapped
-    pieces: np.ndarray | None = None
 
     @property
     def n_ops(self) -> int:
@@ -148,7 +145,6 @@ def place(workload: Workload, arch: Architecture) -> Placement:
     idx, plans, notes = [], [], list(claim_notes)
     server = np.zeros(n, dtype=np.int64)
     serial = np.zeros(n, dtype=bool)
-    pieces = None
     offset = 0
     for ci, comp in enumerate(comps):
         ids = np.flatnonzero(owner == ci)
@@ -164,13 +160,9 @@ def place(workload: Workload, arch: Architecture) -> Placement:
         plans.append(plan)
         server[ids] = offset + plan.server
         serial[ids] = plan.serial
-        if plan.pieces is not None:
-            if pieces is None:
-                pieces = np.full((n, 2), np.inf)
-            pieces[ids] = plan.pieces
         offset += plan.n_servers
         notes.extend(plan.notes)
-    return Placement(comps, owner, idx, plans, server, serial, offset, notes, claim_notes, pieces)
+    return Placement(comps, owner, idx, plans, server, serial, offset, notes, claim_notes)
 
 
 def _no_tied_overlap(arch: Architecture, workload: Workload, tied: list[Component], ops,
@@ -217,12 +209,6 @@ def _checked_plan(comp: Component, plan, m: int) -> Plan:
     if len(plan.server) != m or len(plan.serial) != m:
         raise ComponentError(f"{who} returned a plan of the wrong length: {len(plan.server)} "
                              f"servers and {len(plan.serial)} serial flags for {m} ops")
-    if plan.pieces is not None:
-        p = np.asarray(plan.pieces, dtype=np.float64)
-        if p.shape != (m, 2) or not (p >= 1.0).all():
-            raise ComponentError(f"{who} returned a plan whose pieces are of shape {p.shape} or "
-                                 f"below 1; they must be ({m}, 2) numbers >= 1 (inf: overlapped)")
-        plan.pieces = p
     n = plan.n_servers
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise ComponentError(f"{who} returned a plan with n_servers = {n!r}; it must be a whole "

@@ -33,7 +33,9 @@ parallel, rows spread over the replicas:
 - a one-row op (a GEMV) is *serial*: its input must arrive before it computes; with
   more rows transfers overlap compute, on copies too, but for the first row's fill and the
   last row's drain (:func:`~cimsim.hw.base.row_pieces`: the engine's pieces, ``rows`` of
-  transfers and ``ceil(rows / replicas)`` of compute; replication is never slower);
+  transfers; the last row's compute is its own: ``rounds * t_vector``, or its ``1 / rows``
+  share of the buffer's time and a chip's local levels if longer; replication is never
+  slower);
 - bytes: inputs and outputs (and re-programmed weights) cross ``link``;
   re-programmed weights are read from the backing store;
 - latency: the link's latency (+ the backing store's when re-programming);
@@ -487,7 +489,6 @@ class CIM(Component):
         return Plan(
             server=server, n_servers=n_servers,
             serial=rows <= 1,
-            pieces=row_pieces(rows, replicas),
             notes=notes,
             summary={"arrays_needed": needed, "reprograms": int(reprogram.sum())},
             op_columns={"reprogram": reprogram},
@@ -508,11 +509,19 @@ class CIM(Component):
         t_write = np.where(reprog, rounds * np.minimum(k, c.rows) * c.write_latency, 0.0)
         t_mvm = rounds * np.ceil(rows / s["replicas"]) * t_vector
         compute = t_mvm if c.buffer is None else np.maximum(t_mvm, (a_in + a_out) / c.buffer.bandwidth)
+        # the last row after its input: one vector on its copy, one row's share of what every
+        # copy shares (the buffer, the chip's local levels); a re-programming precedes it
+        r1 = np.maximum(rows, 1.0)
+        last = rounds * t_vector if c.buffer is None else np.maximum(
+            rounds * t_vector, (a_in + a_out) / r1 / c.buffer.bandwidth)
         parts = {}
         hold = {}
         if c.chip is not None:  # local levels in the op's time; shared ones on the engine
             compute, parts = onchip.op_time(c.chip, compute, s["local_levels"])
             compute = compute + s["periphery_s"]
+            last = onchip.op_time(c.chip, last, {lv: {k: v / r1 for k, v in r.items()}
+                                                 for lv, r in s["local_levels"].items()})[0]
+            last = last + s["periphery_s"] / r1
         compute = compute + t_write
         w_bytes = np.where(reprog, k * n * c.weight_bits / 8.0, 0.0)
         back = self.hw.backing_store
@@ -537,7 +546,9 @@ class CIM(Component):
                       write_bytes=writes,
                       # array-seconds busy, per array of the block (utilization: over the latency)
                       busy={"arrays": s["arrays"] * (rounds * rows * t_vector + t_write) / c.arrays},
-                      compute_parts=parts, hold_s=hold)
+                      compute_parts=parts, hold_s=hold,
+                      pieces=row_pieces(rows, compute, np.where(s["mm"], last, compute)
+                                        if c.chip is not None else last))
 
     def area_m2(self):
         """Area by part: given in ``area``, or derived with a technology block; empty without

@@ -48,7 +48,7 @@ import numpy as np
 
 from ...errors import MappingError
 from ...units import si
-from ..base import Plan, row_pieces
+from ..base import Plan
 from . import chip as chipmod
 from . import mapping
 from .reprogram import lru_reprograms
@@ -286,7 +286,6 @@ def place(comp, ops, idx) -> Plan:
     return Plan(
         server=server, n_servers=n_servers,
         serial=serial,
-        pieces=row_pieces(rows, replicas),
         notes=notes, summary=summary, server_labels=labels, op_columns=cols,
         state=dict(row_tiles=rt, col_tiles=ct, phys_cols=pc, arrays=np.minimum(need_op, c.arrays),
                    rounds=rounds, replicas=replicas, reprogram=reprogram, a_in=a_in, a_out=a_out,
