@@ -62,10 +62,18 @@ def test_arith_refuses_bad_values(kw):
     {"drift": {"time": 100}}, {"drift": {"time": "10 s", "t0": "20 s"}},
     {"drift": {"time": "1 Ms", "nu": -0.1}}, {"drift": {"time": "1 Ms", "nu_std": 0.01}},
     {"seed": -1}, {"bogus": 1}, {"encoding": "twos"},
+    # past what the emulator can draw (a tester, 2026-12-05: a traceback each): the noise's
+    # square overflows a float past ~1.3e154 LSB; a chip's seed is a 64-bit generator's
+    {"adc_noise": 1e308}, {"adc_noise": 1.000001e6}, {"adc_noise": float("inf")},
+    {"seed": 10**23}, {"seed": 2**62 + 1},
 ])
 def test_nonideal_refuses_bad_values(block):
     with pytest.raises(ValidationError):
         NonIdeal(**block)
+
+
+def test_nonideal_bounds_are_reachable():
+    assert NonIdeal(adc_noise=1e6, seed=2**62).seed == 2**62
 
 
 def test_nonideal_fields_all_described():

@@ -61,6 +61,10 @@ def test_a_whole_table_from_the_command_line():
     with pytest.raises(ConfigError) as e:
         load_architecture(VGG8, {"cim.chip.layers": "3"}, cli=True)
     assert "this field is a table; write it as {key: value, ...}" in str(e.value)
+    # a key twice was "this field is a table" too, which it is (a tester, 2026-12-05)
+    with pytest.raises(ConfigError) as e:
+        load_architecture(VGG8, {"cim.chip.layers": "{2.weight: 4, 2.weight: 8}"}, cli=True)
+    assert "duplicate key '2.weight'; give each key once" in str(e.value)
 
 
 def test_sweeping_a_table_names_its_kind_not_a_python_type():

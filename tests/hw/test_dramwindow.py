@@ -101,12 +101,23 @@ def test_a_sub_burst_access_counts_only_its_useful_bytes():
         d.bytes_per_s(Pattern.random_access(32, 1.0)) / 2, rel=1e-12, abs=0)
 
 
-@pytest.mark.parametrize("field,value", [("read_buffer", 0), ("write_buffer", 0), ("read_buffer", -4)])
-def test_a_non_positive_buffer_is_refused(field, value):
+@pytest.mark.parametrize("field,value", [("read_buffer", 0), ("write_buffer", 0), ("read_buffer", -4),
+                                         # simulated entry by entry: 1e18 ran out of memory
+                                         # with no field named (a tester, 2026-12-05)
+                                         ("read_buffer", 4097), ("read_buffer", 10**18)])
+def test_a_non_positive_or_huge_buffer_is_refused(field, value):
     base = {"type": "dram", "standard": "GDDR6", "capacity": "1 GB", "energy_per_bit": "0 pJ/bit",
-            field: value}
+            "read_buffer": 32} | {field: value}
     with pytest.raises((ValueError, ConfigError)):
         Dram.Config.model_validate(base)
+
+
+def test_write_buffer_is_read_only_with_a_read_buffer():
+    """The closed form (no read_buffer) has no buffers: a write_buffer moved nothing."""
+    base = {"type": "dram", "standard": "GDDR6", "capacity": "1 GB", "energy_per_bit": "0 pJ/bit"}
+    with pytest.raises(ValueError, match="write_buffer is read only with read_buffer"):
+        Dram.Config.model_validate({**base, "write_buffer": 1})
+    assert Dram.Config.model_validate({**base, "write_buffer": 4096, "read_buffer": 4096})
 
 
 def test_row_hits_match_ramulators():

@@ -90,6 +90,11 @@ def test_default_is_no_loaded_latency():
                                          "'none'\\); set loaded_latency: measured, or drop measured_curve"),
     (dict(loaded_latency="measured", measured_curve="MN5-GPP@42"), "is not one of MN5-GPP@100"),
     (dict(loaded_latency="queue", queue_headroom=1.0), r"queue_headroom: Input should be greater than 1"),
+    # read only by the queue model: given without it, it moved nothing (a tester, 2026-12-05)
+    (dict(queue_headroom=3.0), "queue_headroom is read only with loaded_latency: queue "
+                               "\\(loaded_latency is 'none'\\)"),
+    (dict(loaded_latency="measured", measured_curve="MN5-GPP@100", queue_headroom=3.0),
+     "queue_headroom is read only with loaded_latency: queue"),
     (dict(loaded_latency="sometimes"), "loaded_latency"),
 ])
 def test_bad_loaded_latency_is_a_one_line_error(kw, msg):

@@ -139,6 +139,9 @@ def test_a_levels_own_timings_move_the_ceilings_as_jedec_arithmetic_says(gpu, ti
     ({"rate_mtps": 6400}, "timings: rate_mtps 6400 is not the clock's: burst_length 16 beats in "
                           "n_bl 8 clocks of tck_ps 416 move 4808 MT/s"),
     ({"tck_ps": 312}, "timings: rate_mtps 4800 is not the clock's"),
+    # a 31-digit rate printed whole (a 300-digit one made a 519-character line)
+    ({"rate_mtps": 10**30}, "timings: rate_mtps 1e\\+30 is not the clock's: burst_length 16 beats "
+                            "in n_bl 8 clocks of tck_ps 416 move 4808 MT/s"),
     ({"burst_length": 3, "n_bl": 1, "tck_ps": 625, "bus_bits": 20},
      "timings: a burst of bus_bits 20 x burst_length 3 is not whole bytes"),
     ({"density_mbit": 1}, "timings: density_mbit is the preset's die density, stated for reference; "

@@ -208,7 +208,7 @@ def test_runs_that_differ_in_a_requests_length_have_different_names():
     assert "-P8..12~" in a and "-P8..12~" in b and a != b and a.endswith("-D1-fp16")
 
 
-def test_hf_config_multi_query_and_kv_head_names_and_moe():
+def test_hf_config_multi_query_and_kv_head_names_and_moe(tmp_path):
     """Falcon states MQA as ``multi_query: true`` (one K/V head; Falcon-7B: 71 query heads) and
     its new architecture as ``num_kv_heads``; its FFN as ``ffn_hidden_size``, OPT's as
     ``ffn_dim`` (was: every head its own K/V, 71 x the cache of Falcon-7B)."""
@@ -251,6 +251,15 @@ def test_hf_config_multi_query_and_kv_head_names_and_moe():
             del sys.modules["transformers"]
         else:
             sys.modules["transformers"] = saved
+    # a key given twice in a config.json: the last value won (a tester, 2026-12-05)
+    cfg = tmp_path / "dup.json"
+    cfg.write_text('{"model_type": "llama", "hidden_size": 256, "hidden_size": 512, '
+                   '"num_hidden_layers": 1, "num_attention_heads": 4, "vocab_size": 100}')
+    r = CliRunner().invoke(main, ["workload", "llm", "--hf-config", str(cfg), "--prompt", "4",
+                                  "--decode", "1", "-o", str(tmp_path / "w.json")])
+    assert r.exit_code == 1 and r.output.strip() == (
+        f"Error: {cfg}: key 'hidden_size' is given twice in one object (JSON would keep only the "
+        "last value); give each key once")
     # an encoder-decoder (BART: d_model, encoder_/decoder_attention_heads) is refused by name, not
     # as a config that "has none of num_attention_heads, n_head"
     bart = {"model_type": "bart", "is_encoder_decoder": True, "d_model": 1024, "decoder_layers": 12,

@@ -179,3 +179,62 @@ def test_a_failed_build_names_only_the_users_parameters(tmp_path):
     assert "no_such_activation" in line
     line = _one_line_error(_cli("trace", "--zoo", f"hf:{path}", "--param", "seq=4", *out))
     assert "with seq=4" in line and "check the --param values" in line
+
+
+# --------------------------------------------------------------------------- fifth round (evening)
+#: a tiny GPT-2 with a 16-position table: d = 32, 2 heads, 1 layer, vocabulary 100
+GPT2 = ["--param", "n_layer=1", "--param", "n_embd=32", "--param", "n_head=2", "--param",
+        "vocab_size=100", "--param", "n_positions=16"]
+
+
+def test_serving_past_a_learned_position_table_is_refused_by_both_paths(tmp_path):
+    """GPT-2's positions are a table of n_positions: a prompt of 12 and 5 decode steps need
+    12 + 5 = 17 positions (the last step's token sits at 16), past 16. `trace --serve` and
+    `workload llm` accepted it (found by a tester, 2026-12-05); 12 + 4 = 16 fits both."""
+    msg = _one_line_error(_cli("trace", "--zoo", "hf:gpt2", *GPT2, "--serve", "--prompt", "12",
+                               "--decode", "5", "-o", str(tmp_path / "t.json")))
+    assert "--prompt + --decode: hf:gpt2 needs 17 positions, past its table of 16 (n_positions)" in msg
+    cfg = tmp_path / "gpt2.json"
+    cfg.write_text(json.dumps({"model_type": "gpt2", "n_layer": 1, "n_embd": 32, "n_head": 2,
+                               "vocab_size": 100, "n_positions": 16}))
+    msg = _one_line_error(_cli("workload", "llm", "--hf-config", str(cfg), "--prompt", "12",
+                               "--decode", "5", "-o", str(tmp_path / "w.json")))
+    assert "a request of prompt 12 and decode 5 needs 17 positions, past the model's table of 16" in msg
+    r = _cli("workload", "llm", "--hf-config", str(cfg), "--prompt", "12", "--decode", "4",
+             "-o", str(tmp_path / "w.json"))
+    assert r.exit_code == 0, r.output
+    # a rotary model (Llama) has no table: its max_position_embeddings is no limit here
+    llama = tmp_path / "llama.json"
+    llama.write_text(json.dumps({"model_type": "llama", "num_hidden_layers": 1, "hidden_size": 32,
+                                 "num_attention_heads": 2, "intermediate_size": 64,
+                                 "vocab_size": 100, "max_position_embeddings": 16}))
+    r = _cli("workload", "llm", "--hf-config", str(llama), "--prompt", "12", "--decode", "5",
+             "-o", str(tmp_path / "l.json"))
+    assert r.exit_code == 0, r.output
+
+
+def test_tensor_parallel_as_wide_as_the_kv_heads_traces_as_the_generator_builds_it(tmp_path):
+    """4 query heads, 2 K/V heads over 4 devices: each device has one query head and a copy of
+    one K/V head, so HF drops repeat_kv and the traced share had "other ops than the full
+    one" (a tester, 2026-12-05); it is split by its weight matmuls, and both paths do the
+    same MACs and all-reduces."""
+    shape = ["--param", "num_hidden_layers=1", "--param", "hidden_size=64", "--param",
+             "num_attention_heads=4", "--param", "num_key_value_heads=2", "--param",
+             "intermediate_size=128", "--param", "vocab_size=100"]
+    opts = ["--prompt", "4", "--decode", "1", "--tensor-parallel", "4"]
+    r = _cli("trace", "--zoo", "hf:llama", *shape, "--serve", *opts, "-o", str(tmp_path / "t.json"))
+    assert r.exit_code == 0, r.output
+    r = _cli("workload", "llm", "--layers", "1", "--hidden", "64", "--heads", "4", "--kv-heads", "2",
+             "--ffn", "128", "--vocab", "100", *opts, "-o", str(tmp_path / "g.json"))
+    assert r.exit_code == 0, r.output
+    t, g = load_workload(tmp_path / "t.json"), load_workload(tmp_path / "g.json")
+    assert t.macs == g.macs
+    assert sum(o.kind == "allreduce" for o in t.ops) == sum(o.kind == "allreduce" for o in g.ops) > 0
+
+
+def test_a_config_json_key_given_twice_is_refused_by_the_tracer(tmp_path):
+    cfg = tmp_path / "dup.json"
+    cfg.write_text('{"model_type": "llama", "hidden_size": 32, "hidden_size": 64}')
+    msg = _one_line_error(_cli("trace", "--zoo", f"hf:{cfg}", "-o", str(tmp_path / "t.json")))
+    assert msg == (f"Error: hf:{cfg}: key 'hidden_size' is given twice in one object (JSON would "
+                   "keep only the last value); give each key once")

@@ -350,8 +350,14 @@ def llm_cmd(hf_config, hf_model, layers, hidden, heads, kv_heads, ffn, vocab, he
         if hf_model is not None:
             base = _hf_base(lambda: model_from_hf_type(hf_model, given), given)
         elif hf_config is not None:
+            from ..workload.jsonstream import RepeatedKey, unique_keys
+
             try:
-                cfg = json.loads(hf_config.read_text())
+                cfg = json.loads(hf_config.read_text(), object_pairs_hook=unique_keys)
+            except RepeatedKey as exc:
+                raise click.ClickException(f"{hf_config}: key '{exc.key}' is given twice in one "
+                                           "object (JSON would keep only the last value); give "
+                                           "each key once") from None
             except (OSError, ValueError) as exc:
                 raise click.ClickException(f"cannot read {hf_config} as a JSON config: "
                                            f"{getattr(exc, 'strerror', None) or exc}") from None

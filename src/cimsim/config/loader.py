@@ -412,6 +412,10 @@ def _cli_table(text: str, where: str) -> dict:
     """A table field's ``--set`` value: a YAML flow mapping (``{}``, ``{2.weight: 8}``)."""
     try:
         value = load_text(text)
+    except yaml.constructor.ConstructorError as exc:  # a key given twice: say which
+        if "duplicate key" in str(exc.problem):
+            raise ConfigError(f"{where}: {exc.problem}; give each key once") from None
+        value = None
     except yaml.YAMLError:
         value = None
     if not isinstance(value, dict):

@@ -80,8 +80,8 @@ from ..dtypes import DTYPE_BYTES, DTYPES  # noqa: F401  (DTYPES re-exported)
 from ..errors import WorkloadError
 from .ir import Workload, WorkloadBuilder
 from .llm_options import (ATTENTION, BATCHING, GEN, HF_KEYS, _per_request, hf_overridden,  # noqa: F401
-                          encoder_only, gated_mlp, lengths_tag, one_micro_batch,  # noqa: F401
-                          serving_options, MOE_TYPES, type_defaults)
+                          check_positions, encoder_only, gated_mlp, lengths_tag, one_micro_batch,  # noqa: F401
+                          position_table, refuse_experts, serving_options, type_defaults)
 from .llm_replicate import Stretch, insert_replicas, third_step_repeats
 from .llm_schedule import AdmissionGate, schedule  # noqa: F401  (schedule re-exported)
 
@@ -98,6 +98,9 @@ class LLMModel:
     vocab: int  # vocab_size
     head_dim: int  # head_dim (hidden / heads when absent)
     gated: bool  # a gated FFN (SwiGLU: up and gate matrices) as in Llama, else GPT-2's two
+    #: a learned position table's size (GPT-2's n_positions, OPT's max_position_embeddings):
+    #: a run needing more positions is refused; None (rotary, ALiBi): no limit here
+    positions: int | None = None
 
     def __post_init__(self) -> None:
         for f in ("layers", "hidden", "heads", "kv_heads", "ffn", "vocab", "head_dim"):
@@ -106,6 +109,9 @@ class LLMModel:
                 raise WorkloadError(f"{GEN}: {f} must be an integer >= 1, got {v!r}")
         if self.heads % self.kv_heads:
             raise WorkloadError(f"{GEN}: kv_heads={self.kv_heads} must divide heads={self.heads}")
+        if self.positions is not None and (not isinstance(self.positions, int)
+                                           or isinstance(self.positions, bool) or self.positions < 1):
+            raise WorkloadError(f"{GEN}: positions must be an integer >= 1 or None, got {self.positions!r}")
 
     @property
     def groups(self) -> int:
@@ -122,6 +128,12 @@ class LLMModel:
     def kv_elements(self, tokens: int) -> int:
         """Elements of one layer's K and V caches for ``tokens`` tokens of one request."""
         return 2 * self.kv_heads * self.head_dim * tokens
+
+
+def _shape(items) -> dict:
+    """The model's fields as the workload's params state them: its shape (positions is a
+    limit checked before, not part of the shape)."""
+    return {k: v for k, v in items if k != "positions"}
 
 
 def head_dim_of(config: Mapping[str, object], hidden: int, heads: int) -> int | None:
@@ -164,18 +176,7 @@ def model_from_hf(config: Mapping[str, object]) -> LLMModel:
     # what the file leaves out, transformers fills in from the model type's defaults (as the
     # traced model has them): a Mixtral file without num_local_experts still has 8 experts
     typed = {**type_defaults(config.get("model_type")), **config}
-    for k in ("num_local_experts", "num_experts", "n_routed_experts"):
-        n = typed.get(k)
-        if isinstance(n, int) and not isinstance(n, bool) and n > 1:
-            raise WorkloadError(f"{GEN}: the HF config is a mixture of experts ({k}={n}"
-                                f"{'' if k in config else ', the model type default'}), which the "
-                                "generator does not model (it would read one dense FFN); give a "
-                                "dense model's config, or the shape options alone")
-    if str(config.get("model_type", "")) in MOE_TYPES:
-        raise WorkloadError(f"{GEN}: the HF config is a mixture of experts (model_type "
-                            f"{config['model_type']}), which the generator does not model (it would "
-                            "read one dense FFN); give a dense model's config, or the shape options "
-                            "alone")
+    refuse_experts(config, typed)
     if config.get("new_decoder_architecture"):  # Falcon-40B/180B: num_kv_heads key/value heads
         kv = get("num_key_value_heads", "num_kv_heads", "n_head_kv", default=heads)
     elif config.get("multi_query") is True:  # Falcon-7B, GPT-BigCode: multi-query, one K/V head
@@ -191,6 +192,7 @@ def model_from_hf(config: Mapping[str, object]) -> LLMModel:
         vocab=get("vocab_size"),
         head_dim=head_dim,
         gated=gated_mlp(typed),  # by the model type: SwiGLU (Llama, Mistral, Qwen), GeGLU (Gemma)
+        positions=position_table(typed),
     )
 
 
@@ -323,6 +325,7 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
     tp, pp, mb = tensor_parallel, pipeline_parallel, micro_batches
     full_batch = batch
     batch, requests, P, D = one_micro_batch(batch, requests, P, D, mb)
+    check_positions(model.positions, P, D)
     if model.layers % pp:
         raise WorkloadError(f"{GEN}: pipeline_parallel={pp} must divide layers={model.layers}")
     per_stage = model.layers // pp
@@ -565,7 +568,7 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
     total = serving_macs(m, P, D) if attention == "per-request" else sum(step_macs)
     meta = {
         "generator": GEN,
-        "params": {**asdict(model), "prompt": P, "decode": D, "batch": batch, "requests": requests,
+        "params": {**asdict(model, dict_factory=_shape), "prompt": P, "decode": D, "batch": batch, "requests": requests,
                    "batching": batching, "attention": attention, "sub_batches": sub_batches,
                    "tensor_parallel": tensor_parallel, "pipeline_parallel": pp, "dtype": dtype,
                    **({"micro_batches": mb, "full_batch": full_batch} if mb > 1 else {})},

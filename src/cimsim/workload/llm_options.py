@@ -172,6 +172,51 @@ MOE_TYPES = frozenset((
     "switch_transformers"))
 
 
+#: model types whose positions come from a learned table (an index past it is an error, with
+#: real weights an IndexError); rotary and ALiBi models have no table
+LEARNED_POSITION_TYPES = frozenset(("biogpt", "gpt2", "gpt_bigcode", "gpt_neo", "opt"))
+
+
+def position_table(typed: Mapping[str, object]) -> int | None:
+    """The learned position table's size of an HF config (its type's defaults filled in), None
+    for a model without one."""
+    if str(typed.get("model_type", "")) not in LEARNED_POSITION_TYPES:
+        return None
+    n = next((typed[k] for k in ("n_positions", "max_position_embeddings")
+              if isinstance(typed.get(k), int) and not isinstance(typed.get(k), bool)), None)
+    return n if n is not None and n >= 1 else None
+
+
+def check_positions(positions: int | None, prompts, decodes) -> None:
+    """Refuse a request whose prompt and decode steps need more positions than the model's
+    learned table (a decode step's token sits at position P + i, the last at P + D - 1)."""
+    if positions is None:
+        return
+    need, p, d = max((p + d, p, d) for p, d in zip(prompts, decodes))
+    if need > positions:
+        raise WorkloadError(f"{GEN}: a request of prompt {p} and decode {d} needs {need} positions, "
+                            f"past the model's table of {positions} learned position embeddings "
+                            "(n_positions / max_position_embeddings): shorten it, or give a config "
+                            "with a larger table")
+
+
+def refuse_experts(config: Mapping[str, object], typed: Mapping[str, object]) -> None:
+    """Refuse a mixture of experts: an expert count in ``config`` or its type's defaults
+    (``typed``), or a mixture-of-experts model type (:data:`MOE_TYPES`) without transformers."""
+    for k in ("num_local_experts", "num_experts", "n_routed_experts"):
+        n = typed.get(k)
+        if isinstance(n, int) and not isinstance(n, bool) and n > 1:
+            raise WorkloadError(f"{GEN}: the HF config is a mixture of experts ({k}={n}"
+                                f"{'' if k in config else ', the model type default'}), which the "
+                                "generator does not model (it would read one dense FFN); give a "
+                                "dense model's config, or the shape options alone")
+    if str(config.get("model_type", "")) in MOE_TYPES:
+        raise WorkloadError(f"{GEN}: the HF config is a mixture of experts (model_type "
+                            f"{config['model_type']}), which the generator does not model (it would "
+                            "read one dense FFN); give a dense model's config, or the shape options "
+                            "alone")
+
+
 def type_defaults(model_type) -> dict:
     """transformers' default config of ``model_type`` as a dict ({} without transformers, or
     for a type it does not know)."""

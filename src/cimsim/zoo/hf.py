@@ -214,7 +214,7 @@ def _ids(torch, vocab, seq, batch=1):
     return torch.randint(0, vocab, (batch, seq), generator=g)
 
 
-def _check_positions(model, name: str, needed: int, param: str) -> None:
+def _check_positions(model, name: str, needed: int, param: str, label: str | None = None) -> None:
     """Refuse ``needed`` positions past the model's table of absolute position embeddings
     (GPT-2's ``wpe``, BERT's, OPT's): on fake tensors the lookup would trace silently, with
     real weights it is an IndexError. Rotary models (Llama) have no table and no limit here."""
@@ -224,8 +224,8 @@ def _check_positions(model, name: str, needed: int, param: str) -> None:
                 for n, _ in model.named_modules())
     if table and isinstance(limit, int) and needed > limit:
         key = "n_positions" if getattr(cfg, "n_positions", None) == limit else "max_position_embeddings"
-        raise WorkloadError(f"--param {param}: {name} needs {needed} positions, past its table of "
-                            f"{limit} ({key}); raise it too (--param {key}={needed})")
+        raise WorkloadError(f"{label or '--param ' + param}: {name} needs {needed} positions, past "
+                            f"its table of {limit} ({key}); raise it too (--param {key}={needed})")
 
 
 def _causal(model_type, defaults, config, seq=8, cache=0, batch=1, name=None, origin=None):
@@ -444,10 +444,15 @@ def _file_entry(path: str) -> ZooEntry:
     import json
     from pathlib import Path
 
+    from ..workload.jsonstream import RepeatedKey, unique_keys
+
     try:
-        fields = json.loads(Path(path).read_text())
+        fields = json.loads(Path(path).read_text(), object_pairs_hook=unique_keys)
     except OSError as exc:
         raise WorkloadError(f"hf:{path}: cannot read the config file: {exc.strerror}") from None
+    except RepeatedKey as exc:
+        raise WorkloadError(f"hf:{path}: key '{exc.key}' is given twice in one object (JSON would "
+                            "keep only the last value); give each key once") from None
     except ValueError as exc:
         raise WorkloadError(f"hf:{path}: not a JSON config: {exc}") from None
     if not isinstance(fields, dict) or not isinstance(fields.get("model_type"), str):

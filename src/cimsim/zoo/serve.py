@@ -63,7 +63,7 @@ from ..workload.ir import Workload, WorkloadBuilder
 from ..workload.llm import lengths_tag, model_from_hf, one_micro_batch, serving_options
 from ..workload.llm_replicate import Stretch, insert_replicas, third_step_repeats
 from ..workload.llm_schedule import AdmissionGate, schedule
-from .hf import serving_entries
+from .hf import _check_positions, serving_entries
 from .serve_kv import check_serve_options, checked_kv_rows, kv_row_bytes
 from .serve_parallel import _check_shard, _row_parallel, _shard_overrides, _stages
 
@@ -313,6 +313,7 @@ def trace_serving(zoo_name: str, *, prompt, decode, batch: int = 1, requests: in
 
     # ------------------------------------------------------------------ templates (item 1)
     wa, zm = _trace(pre_entry, dtype, overrides, seq=_PRE[0])
+    _check_positions(zm.model, zoo_name, max(p + d for p, d in zip(P, D)), "", "--prompt + --decode")
     full_cfg, full_overrides = zm.model.config.to_dict(), dict(overrides)
     n_layers = full_cfg.get("num_hidden_layers") or full_cfg.get("n_layer")
     if pp > 1 and (not isinstance(n_layers, int) or n_layers % pp):

@@ -53,11 +53,17 @@ def _row_parallel(full: Workload, part: Workload) -> set[str]:
     """Names of the weight matmuls whose partial sums must meet (Megatron's row-parallel
     layers: attention's output projection, the FFN's down projection): their reduction
     dimension shrinks in the share while their output width does not."""
-    fo, po = list(full.ops), list(part.ops)
-    if [o.name for o in fo] != [o.name for o in po]:
-        raise WorkloadError(f"{full.name}: the sharded model has other ops than the full one")
-    return {b.name for a, b in zip(fo, po)
-            if b.kind == "matmul" and b.weight is not None and b.k < a.k and b.n == a.n}
+    # by name: a share with one query head per K/V head (tensor parallelism as wide as the K/V
+    # heads, which replicate) has no repeat_kv copies, the rest of its ops the full model's
+    full_w = {o.name: o for o in full.ops if o.kind == "matmul" and o.weight is not None}
+    part_w = [o for o in part.ops if o.kind == "matmul" and o.weight is not None]
+    extra = [o.name for o in part_w if o.name not in full_w]
+    if extra or len(part_w) != len(full_w):
+        raise WorkloadError(f"{full.name}: the sharded model's weight matmuls are not the full "
+                            f"one's ({len(part_w)} vs {len(full_w)}"
+                            f"{', e.g. ' + extra[0] if extra else ''}); --serve --tensor-parallel "
+                            "cannot split it")
+    return {b.name for b in part_w if b.k < full_w[b.name].k and b.n == full_w[b.name].n}
 
 
 

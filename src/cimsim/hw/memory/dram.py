@@ -185,24 +185,25 @@ class DramLevel(MemoryLevel):
         "(default: Ramulator 2's GenericDDR controller, 32-entry write buffer drained from 80 % "
         "to 20 %).", json_schema_extra=RATE)
     read_buffer: Optional[PositiveInt] = Field(
-        default=None, description="Read requests (bursts) the memory controller of one command bus "
+        default=None, le=4096, description="Read requests (bursts) the memory controller of one command bus "
         "holds for scheduling (HBM: shared by a channel's two pseudo-channels), requests; with it, "
         "random accesses are simulated through that window (hw/memory/dramwindow.py: FR-FCFS, "
         "write-mode watermarks, bank, command and data-bus timing). null (default): an ideal "
         "scheduler that always finds a ready access, the closed form. Ramulator 2's controllers "
         "default to 32 (controller_base.cpp read_buffer_size); its HBM2 and HBM3 test cases use "
-        "64 and 128.", json_schema_extra=RATE)
+        "64 and 128; at most 4096 (the window is simulated entry by entry).", json_schema_extra=RATE)
     write_buffer: PositiveInt = Field(
-        default=32, description="Write requests (bursts) the same controller holds, requests; "
+        default=32, le=4096, description="Write requests (bursts) the same controller holds, requests; "
         "write mode from above 80 % to below 20 % of it (used with read_buffer only; default: "
-        "Ramulator 2's 32, controller_base.cpp write_buffer_size, wr_high/low_watermark).",
+        "Ramulator 2's 32, controller_base.cpp write_buffer_size, wr_high/low_watermark; at most "
+        "4096).",
         json_schema_extra=RATE)
     loaded_latency: Literal["none", "queue", "measured"] = Field(
         default="none", description="Latency that grows with load, in the DES: none (the latency "
         "field whatever the load), queue (M/D/1 on one row cycle tRC, capacity queue_headroom x "
         "the sustained rate), measured (the curve measured_curve).", json_schema_extra=RATE)
     queue_headroom: float = Field(
-        default=1.25, gt=1.0, description="Queue capacity over the level's sustained rate (> 1; queue "
+        default=1.25, gt=1.0, le=1e6, allow_inf_nan=False, description="Queue capacity over the level's sustained rate (> 1; queue "
         "model only; default fitted to Mess-Results MN5-GPP at 100 % reads).", json_schema_extra=RATE)
     measured_curve: Optional[str] = Field(
         default=None, description="A measured bandwidth-latency curve, '<system>@<read %>' from "
@@ -248,6 +249,15 @@ class DramLevel(MemoryLevel):
                              f"'{self.measured_curve}' is read only with it (loaded_latency is "
                              f"'{self.loaded_latency}'); set loaded_latency: measured, or drop "
                              "measured_curve")
+        given = self.model_fields_set
+        if "queue_headroom" in given and self.loaded_latency != "queue":
+            raise ValueError(f"queue_headroom is read only with loaded_latency: queue (loaded_latency "
+                             f"is '{self.loaded_latency}'); set loaded_latency: queue, or drop "
+                             "queue_headroom")
+        if "write_buffer" in given and self.read_buffer is None:
+            raise ValueError("write_buffer is read only with read_buffer (the simulated controller "
+                             "window; without it the closed form's ideal scheduler has no "
+                             "buffers); give read_buffer too, or drop write_buffer")
         return self
 
 
@@ -266,9 +276,11 @@ def _consistent(t: Jedec) -> None:
                          f"exceed {cost}")
     clock = t.burst_length / (t.n_bl * t.tck_ps * 1e-12) / 1e6
     if abs(clock / t.rate_mtps - 1.0) > 0.01:
-        raise ValueError(f"timings: rate_mtps {t.rate_mtps} is not the clock's: burst_length "
+        rate = f"{t.rate_mtps}" if t.rate_mtps < 10**9 else f"{t.rate_mtps:.3g}"
+        moved = f"{clock:.0f}" if clock < 1e9 else f"{clock:.3g}"  # never a 300-digit number
+        raise ValueError(f"timings: rate_mtps {rate} is not the clock's: burst_length "
                          f"{t.burst_length} beats in n_bl {t.n_bl} clocks of tck_ps {t.tck_ps:g} "
-                         f"move {clock:.0f} MT/s; give the data rate and the clock together "
+                         f"move {moved} MT/s; give the data rate and the clock together "
                          "(within 1 %)")
     if t.bank_groups > t.banks or t.banks % t.bank_groups:
         raise ValueError(f"timings: banks {t.banks} are not a whole number of bank groups "

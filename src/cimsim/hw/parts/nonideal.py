@@ -99,8 +99,10 @@ class NonIdeal(Strict):
         default="offset", description="Signed weights: 'offset' stores W + 2^(B-1) in one column "
         "and subtracts the offset digitally; 'differential' stores |W| on a positive or a "
         "negative column and subtracts the two converted readings.")
-    adc_noise: NonNegativeFloat = Field(default=0.0, description="ADC input-referred noise, "
-                                        "standard deviation in LSB (added before rounding).")
+    adc_noise: float = Field(default=0.0, ge=0, le=1e6, allow_inf_nan=False,
+                             description="ADC input-referred noise, standard deviation in LSB "
+                             "(added before rounding; at most 1e6 LSB, far past any ADC's "
+                             "range).")
     programming_sigma: float = Field(default=0.0, ge=0, le=1, allow_inf_nan=False,
                                      description="Programming variation: standard deviation of "
                                      "a cell's conductance as a fraction of the cell range, "
@@ -115,8 +117,9 @@ class NonIdeal(Strict):
                                           "reference column of off cells per array is "
                                           "subtracted before the ADC. Default: infinite.")
     drift: Optional[Drift] = Field(default=None, description="Conductance drift (default: none).")
-    seed: NonNegativeInt = Field(default=0, description="Seed of the first Monte-Carlo chip "
-                                 "(chip i uses seed + i).")
+    seed: NonNegativeInt = Field(default=0, le=2**62, description="Seed of the first Monte-Carlo "
+                                 "chip (chip i uses seed + i; at most 2^62, so every chip's seed "
+                                 "fits a 64-bit generator).")
     repeats: PositiveInt = Field(default=1, le=10000, description="Monte-Carlo chips (repeats); "
                                  "metrics are reported as mean and standard deviation.")
 
