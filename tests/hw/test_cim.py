@@ -392,6 +392,23 @@ def test_more_rows_never_end_sooner_and_copies_never_slow_an_op():
         assert r.latency_s == pytest.approx(expect, rel=1e-12, abs=0)
 
 
+def test_a_reprogrammed_op_is_serial_so_more_rows_never_end_sooner():
+    """128 x 4096 needs 128 arrays of the round CIM's 64: re-programmed in 2 rounds. Its weights
+    cross the link and are written before any row computes, so the op is serial at any row
+    count: 2 rows pipelined their weights with the rows and ended 26 % before 1 (a tester's
+    case, 2026-12-05)."""
+    from conftest import gemv_workload
+
+    from cimsim.mapping.placement import place
+
+    arch = _replicating_cim_arch()
+    pl = place(gemv_workload(128, 4096, rows=2), arch)
+    plan = _plan(pl, "cim")
+    assert plan.state["reprogram"][0] and bool(np.asarray(plan.serial)[0])
+    times = [simulate(arch, gemv_workload(128, 4096, rows=r)).latency_s for r in range(1, 9)]
+    assert all(b > a for a, b in zip(times, times[1:]))
+
+
 def test_weight_replication_is_off_when_matrices_do_not_fit():
     from conftest import gemv_workload
 

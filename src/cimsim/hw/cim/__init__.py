@@ -30,7 +30,8 @@ parallel, rows spread over the replicas:
 - compute = ``max(rounds * ceil(rows / replicas) * t_vector, (input +
   output bytes) / buffer bandwidth)`` plus, when it re-programs,
   ``rounds * min(k, array rows) * write_latency``;
-- a one-row op (a GEMV) is *serial*: its input must arrive before it computes; with
+- a one-row op (a GEMV) is *serial*: its input must arrive before it computes (so is an
+  op that re-programs: its weights arrive and are written before any row computes); with
   more rows transfers overlap compute, on copies too, but for the first row's fill and the
   last row's drain (:func:`~cimsim.hw.base.row_pieces`: the engine's pieces, ``rows`` of
   transfers; the last row's compute is its own: ``rounds * t_vector``, or its ``1 / rows``
@@ -488,7 +489,8 @@ class CIM(Component):
                 f"{c.endurance:.3g} cycles lasts {c.endurance / per_cell:.3g} runs")
         return Plan(
             server=server, n_servers=n_servers,
-            serial=rows <= 1,
+            # re-programmed weights arrive and are written before any row computes
+            serial=(rows <= 1) | reprogram,
             notes=notes,
             summary={"arrays_needed": needed, "reprograms": int(reprogram.sum())},
             op_columns={"reprogram": reprogram},

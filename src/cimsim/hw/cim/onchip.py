@@ -280,7 +280,10 @@ def place(comp, ops, idx) -> Plan:
         cols["shared_s"] = sum(sh["time_s"] + sh["hop_s"] for sh in shared.values())
     if ch.periphery is not None:
         cols["periphery_s"] = periph_s
-    serial = (np.ceil(rows / replicas) <= 1) | ~mm
+    # a one-row op waits for its input; a re-programmed layer for its weights (written before
+    # any row computes); more rows pipeline with their fill and drain (the op's pieces), on
+    # copies too
+    serial = (rows <= 1) | ~mm | reprogram
     if shared and ch.transfers == "serial":  # the shared levels' transfers, then the arrays
         serial = serial | mm
     return Plan(
