@@ -55,6 +55,9 @@ def test_cli_fields_lists_units():
     assert r.exit_code == 0, r.output
     assert "cim.adc.sample_rate" in r.output and "quantity [Hz]" in r.output
     assert "memory.LEVEL.bandwidth" not in r.output
+    # a lower-case unit printed as \[s] once the console's markup was off (a tester, 2026-12-05)
+    r = CliRunner(env={**os.environ, "COLUMNS": "200"}).invoke(main, ["fields", "cim.read_latency"])
+    assert "quantity [s]" in r.output and "\\[" not in r.output
     bad = CliRunner().invoke(main, ["fields", "nope"])
     assert bad.exit_code == 1 and "no config field starts with 'nope'" in bad.output
 

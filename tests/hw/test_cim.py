@@ -392,6 +392,25 @@ def test_more_rows_never_end_sooner_and_copies_never_slow_an_op():
         assert r.latency_s == pytest.approx(expect, rel=1e-12, abs=0)
 
 
+@pytest.mark.parametrize("args, says", [
+    ((np.array([4.0]), np.array([1.0])), "give compute_s and last_s together"),
+    ((np.array([4.0]), None, np.array([1.0])), "give compute_s and last_s together"),
+    ((np.array([4.0]), np.array([1.0]), np.array([-1.0])), "times >= 0 s"),
+    ((np.array([4.0]), np.array([1.0]), np.array([np.nan])), "times >= 0 s"),
+    ((np.array([-2.0]),), "rows must be numbers >= 0"),
+    ((np.array([4.0]), np.array([1.0]), np.array([2.0])), "cannot compute longer than the whole op"),
+])
+def test_row_pieces_refuses_what_would_drop_the_drain(args, says):
+    """A forgotten last_s (or a NaN one) gave inf pieces: the drain silently lost (a plug-in
+    author, 2026-12-05)."""
+    from cimsim.hw.base import row_pieces
+
+    with pytest.raises(ValueError, match=says):
+        row_pieces(*args)
+    p = row_pieces(np.array([0.0, 4.0]), np.array([1.0, 8.0]), np.array([0.0, 2.0]))
+    assert p.tolist() == [[1.0, np.inf], [4.0, 4.0]]  # nothing after the last arrival: inf
+
+
 def test_a_reprogrammed_op_is_serial_so_more_rows_never_end_sooner():
     """128 x 4096 needs 128 arrays of the round CIM's 64: re-programmed in 2 rounds. Its weights
     cross the link and are written before any row computes, so the op is serial at any row

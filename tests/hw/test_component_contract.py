@@ -36,7 +36,8 @@ class UnitConfig(ComponentConfig):
     type: Literal["test-contract-unit"] = Field(default="test-contract-unit", description="Component type.")
     ops_per_s: PositiveFloat = Field(description="Vector operations per second.")
     breaks: Literal["nothing", "int-mask", "short-mask", "server-range", "no-cost", "util", "fact",
-                    "rate-in-cost", "rate-in-place", "neg-static", "nan-area"] = Field(
+                    "rate-in-cost", "rate-in-place", "neg-static", "nan-area", "busy-undeclared",
+                    "compute-text", "pieces-shape", "pieces-low"] = Field(
         default="nothing", description="Which rule of the protocol it breaks.")
 
 
@@ -78,8 +79,12 @@ class Unit(Component):
         if self.config.breaks == "rate-in-cost":
             self.hw.resource("dram").config.bandwidth
         vec = ops.vector_ops[idx]
-        return OpCost(compute_s=vec / self.config.ops_per_s, latency_s=np.zeros(len(idx)),
-                      bytes={}, energy={"ops": vec * 1e-12})
+        b = self.config.breaks
+        return OpCost(compute_s=["fast"] if b == "compute-text" else vec / self.config.ops_per_s,
+                      latency_s=np.zeros(len(idx)), bytes={}, energy={"ops": vec * 1e-12},
+                      busy={"lanes": vec} if b == "busy-undeclared" else {},
+                      pieces={"pieces-shape": np.ones((len(idx), 3)),
+                              "pieces-low": np.full((len(idx), 2), 0.5)}.get(b))
 
     def utilization(self, ops, idx, plan, cost, busy_s, latency_s):
         return {"busy": 2.0 if self.config.breaks == "util" else busy_s / latency_s}
@@ -121,10 +126,60 @@ def test_the_working_unit_runs(unit):
     ("rate-in-place", r"place\(\) read 'bandwidth' of a FixedLevel \(type: fixed\) is a rate field"),
     ("neg-static", r"static_power_w gives -5\.0; it must be finite and >= 0 \(W\)"),
     ("nan-area", r"area_m2\(\) gives part 'tiles' nan; an area must be finite and >= 0"),
+    # a plug-in author's tracebacks (2026-12-05): busy time under an undeclared name was
+    # dropped, text as a time a bare ValueError; pieces' shape and value said together
+    ("busy-undeclared", r"cost\(\) returned busy time for 'lanes', not one of its type's "
+                        r"utilizations \('busy',\)"),
+    ("compute-text", r"cost\(\) returned compute_s that are not numbers"),
+    ("pieces-shape", r"cost\(\) returned pieces of shape \(1, 3\); they must be \(1, 2\)"),
+    ("pieces-low", r"cost\(\) returned pieces with 0\.5; each must be a number >= 1"),
 ])
 def test_a_broken_rule_is_named_with_the_component(unit, breaks, rule):
     with pytest.raises(ComponentError, match=r"component 'vu' \(test-contract-unit\)\S* " + rule):
         simulate(architecture_from_dict(_arch(breaks)), WL)
+
+
+class CountingUnit(Unit):
+    """Declares a utilization the default utilization() sums from OpCost.busy, and gives none."""
+
+    type_name = "test-counting-unit"
+    utilizations = ("busy", "lanes")
+    utilization = Component.utilization
+
+    class Config(UnitConfig):
+        type: Literal["test-counting-unit"] = Field(default="test-counting-unit",
+                                                    description="Component type.")
+
+
+def test_a_declared_utilization_without_busy_time_is_named():
+    register(CountingUnit)
+    try:
+        d = _arch("nothing")
+        d["vu"]["type"] = "test-counting-unit"
+        with pytest.raises(ComponentError, match=r"component 'vu' \(test-counting-unit\): cost\(\) "
+                                                 r"returned busy times without 'lanes'"):
+            simulate(architecture_from_dict(d), WL)
+    finally:
+        unregister(CountingUnit.type_name)
+
+
+@pytest.mark.parametrize("attr, value, says", [
+    ("utilizations", "busy", "utilizations must be a tuple of names, e.g. ('mac',), not 'busy'"),
+    ("energy_parts", "mac", "energy_parts must be a tuple of names"),
+    ("priority", "26", "priority must be a whole number, not '26'"),
+    ("facts", ["x"], "facts must be a dict"),
+])
+def test_a_class_attribute_of_the_wrong_kind_is_refused_at_registration(attr, value, says):
+    """A string as utilizations was a KeyError 'b' (its letters), a string priority a TypeError
+    in placement (a plug-in author, 2026-12-05)."""
+    bad = type("BadUnit", (Unit,), {"type_name": "test-bad-unit", attr: value,
+                                    "Config": type("Config", (UnitConfig,), {
+                                        "__annotations__": {"type": Literal["test-bad-unit"]},
+                                        "type": Field(default="test-bad-unit",
+                                                      description="Component type.")})})
+    with pytest.raises(ComponentError, match=r"component type 'test-bad-unit' \(.*\): "
+                                             + __import__("re").escape(says)):
+        register(bad)
 
 
 def test_the_cli_prints_a_broken_rule_in_one_line(unit, tmp_path):

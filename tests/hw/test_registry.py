@@ -154,6 +154,32 @@ def test_a_broken_installed_package_breaks_only_the_runs_that_use_it(tmp_path):
                             "or domain"), out["error"]
 
 
+def test_an_entry_point_named_unlike_its_type_says_so(tmp_path):
+    """`npu = toy_accel:Toy` with Toy.type_name 'toy': a config's `type: npu` said only "unknown
+    component type 'npu'" (a plug-in author, 2026-12-05)."""
+    (tmp_path / "toy_named.py").write_text(textwrap.dedent('''
+        from typing import Literal
+        from pydantic import Field
+        from cimsim.hw import Component, ComponentConfig
+
+        class ToyConfig(ComponentConfig):
+            type: Literal["toy"] = Field(default="toy", description="Component type.")
+
+        class Toy(Component):
+            type_name = "toy"
+            Config = ToyConfig
+    ''') + RUNS)
+    env = _installed(tmp_path, ("toy_named", "toy-named", "npu = toy_named:Toy"))
+    out = subprocess.run(
+        [sys.executable, "-c", "import json; from cimsim.hw import registry; "
+                               "print(json.dumps(registry.components.broken()))"],
+        env=env, capture_output=True, text=True, check=True).stdout
+    assert json.loads(out) == {"npu": "component type 'npu' (entry point toy_named:Toy) is installed "
+                                      "but could not be registered: its class's type_name is 'toy', "
+                                      "not the entry point's name 'npu' (configs write type: npu): "
+                                      "make them one"}
+
+
 @pytest.mark.parametrize("what, msg", [
     ("memory-config", r"memory-level type 'odd-level' \(.*\): its Config must derive from MemoryLevel"),
     ("type-literal", r"component type 'renamed' \(.*\): its Config's type accepts 'processor', not its "

@@ -36,7 +36,9 @@ def test_bound_of(parts, latency, cp, expected):
 
 
 def test_attribute_path_splits_each_op_by_its_binding_term():
-    # op 0: 2 s long, 0.5 s latency, compute 1 > transfers -> compute 1.5, overhead 0.5
+    # op 0: 2 s long, 0.5 s latency, compute 1 > transfers 0.5 alone; its 1.5 s past the
+    #   latency exceed its 1 s of compute, so its transfer took 1.5 s (in the DES, shared):
+    #   dram 1.5, overhead 0.5 (the split by times alone gave compute 1.5, more than it has)
     # op 1: 3 s long, DRAM 2 s > compute 1 -> dram 3
     # op 2: 1 s long, link 0.5 > compute 0.25 and > DRAM 0 -> link 1
     # op 3: 1 s long, SRAM 0.5 = DRAM 0.5 > compute 0.1 -> the inner level wins the tie: sram 1
@@ -47,7 +49,7 @@ def test_attribute_path_splits_each_op_by_its_binding_term():
     out = attribute_path(np.arange(5), start, end, latency_s=np.array([0.5, 0.0, 0.0, 0.0, 0.0]),
                          compute_s=np.array([1.0, 1.0, 0.25, 0.1, 1.5]), resource_s=res_s,
                          resources=RES, serial=np.array([False, False, False, False, True]))
-    assert out == {"sram": 1.0, "dram": 3.5, "link": 1.0, "compute": 3.0, "overhead": 0.5}
+    assert out == {"sram": 1.0, "dram": 5.0, "link": 1.0, "compute": 1.5, "overhead": 0.5}
     assert sum(out.values()) == end[-1] - start[0]
 
 
@@ -67,7 +69,12 @@ def _split_path_numpy(p, start, end, latency_s, compute_s, resource_s, serial):
     total = xfer + comp
     with np.errstate(divide="ignore", invalid="ignore"):
         share = np.where(ser, np.where(total > 0, xfer / total, 0.0), (xfer > comp).astype(float))
-    return over, rest - rest * share, which, rest * share
+    c = rest - rest * share
+    # longer than alone (contention): compute keeps its own time (serial) or none (overlapped)
+    contended = (xfer > 0) & (c > comp * (1.0 + 1e-9) + 1e-18)
+    c_new = np.where(ser, comp, 0.0)
+    return (over, np.where(contended, c_new, c), which,
+            np.where(contended, rest - c_new, rest * share))
 
 
 @pytest.mark.parametrize("n_res", [0, 1, 3])
@@ -91,6 +98,28 @@ def test_split_path_kernel_matches_the_numpy_form_bit_for_bit(n_res, with_serial
     for g, w in zip(got, want):
         assert g.tobytes() == w.astype(g.dtype).tobytes()
     assert (got[2] > 0).any() == (n_res > 1)  # the tie rule was exercised
+
+
+def test_an_op_longer_than_alone_gives_the_excess_to_its_transfer():
+    """Two ops shared a link (a plug-in author's case, 2026-12-05): op 0 computes 16 us with
+    12 us of transfers alone, in 8 row pieces; its transfers took 20 us sharing, so it ran
+    max(20 + 16/8, 16 + 20/8) = 22 us, transfer-bound: link 20, compute 2 (the split by
+    times alone gave compute 20.1 us, more than its 16). Overlapped, 20 us long: the link
+    took all 20. Serial, 36 us long: compute 16, link 20."""
+    p = np.array([0])
+    args = dict(latency_s=np.zeros(1), compute_s=np.array([16e-6]),
+                resource_s=np.array([[12e-6]]), resources=("link",))
+    pieces = attribute_path(p, np.zeros(1), np.array([22e-6]), **args,
+                            pieces=np.array([[8.0, 8.0]]))
+    assert pieces["compute"] == pytest.approx(2e-6, rel=1e-12, abs=0)
+    assert pieces["link"] == pytest.approx(20e-6, rel=1e-12, abs=0)
+    overlapped = attribute_path(p, np.zeros(1), np.array([20e-6]), **args)
+    assert (overlapped["compute"], overlapped["link"]) == (0.0, 20e-6)
+    serial = attribute_path(p, np.zeros(1), np.array([36e-6]), **args, serial=np.array([True]))
+    assert serial["compute"] == 16e-6 and serial["link"] == pytest.approx(20e-6, rel=1e-12, abs=0)
+    # alone (no excess): the split by times alone, as before: 28 us serial is 12 + 16
+    alone = attribute_path(p, np.zeros(1), np.array([28e-6]), **args, serial=np.array([True]))
+    assert alone["compute"] == pytest.approx(16e-6, rel=1e-12, abs=0)
 
 
 def test_realized_critical_path_follows_what_each_op_waited_for():

@@ -19,7 +19,6 @@ def fields(prefix: str, config: str | None) -> None:
     Without --config, memory levels and links appear as memory.LEVEL and
     links.LINK, and components under their type name.
     """
-    from rich.markup import escape
     from rich.table import Table
 
     from .. import bundled
@@ -34,5 +33,5 @@ def fields(prefix: str, config: str | None) -> None:
     for col in ("path", "type", "default", "description"):
         t.add_column(col, no_wrap=col == "path")
     for f in rows:
-        t.add_row(*(escape(x) for x in (f.path, f.type, f.default or "(required)", f.description)))
+        t.add_row(f.path, f.type, f.default or "(required)", f.description)  # markup off: as is
     console(min_width=160).print(t)

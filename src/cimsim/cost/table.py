@@ -76,13 +76,45 @@ def energy_parts(arch: Architecture) -> tuple[str, ...]:
     return (*parts, *arch.hardware.resources)
 
 
+def _numbers(comp, name: str, arr) -> np.ndarray:
+    """``arr`` as float64, or a one-line ComponentError naming the component and the field."""
+    try:
+        return np.asarray(arr, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ComponentError(f"component '{comp.name}' ({comp.type_name}): cost() returned {name} "
+                             f"that are not numbers ({' '.join(str(exc).split())})") from None
+
+
+def _check_busy(comp, c: OpCost, m: int) -> None:
+    """``OpCost.busy``: only the type's declared ``utilizations`` (a busy time under another name
+    reached no report), and each one the default ``utilization()`` reads (all but ``busy``,
+    which the engine measures), unless the type computes its utilizations itself."""
+    from ..hw.base import Component
+
+    declared = tuple(comp.utilizations)
+    who = f"component '{comp.name}' ({comp.type_name}): cost() returned busy"
+    extra = [k for k in c.busy if k not in declared]
+    if extra:
+        raise ComponentError(f"{who} time for '{extra[0]}', not one of its type's utilizations "
+                             f"{declared}; declare it there or leave it out")
+    own = type(comp).utilization
+    if getattr(own, "__wrapped__", own) is Component.utilization:  # (a plug-in's is guarded)
+        missing = [k for k in declared if k != "busy" and k not in c.busy]
+        if missing:
+            raise ComponentError(f"{who} times without '{missing[0]}', which its type's "
+                                 f"utilizations {declared} declare (the default utilization() "
+                                 "sums it); give it in OpCost.busy")
+    for k, v in c.busy.items():
+        _check(comp, f"busy time {k}", v, m)
+
+
 def _check(comp, name: str, arr, n: int) -> np.ndarray:
-    a = np.asarray(arr, dtype=np.float64)
+    a = _numbers(comp, name, arr)
     if a.shape == ():
         a = np.full(n, float(a))
     if a.shape != (n,):
-        raise ComponentError(f"component '{comp.name}' ({comp.type_name}) returned {name} of shape "
-                             f"{a.shape}, expected ({n},)")
+        raise ComponentError(f"component '{comp.name}' ({comp.type_name}): cost() returned {name} "
+                             f"of shape {a.shape}, expected ({n},)")
     if not np.all(np.isfinite(a)) or (a < 0).any():
         bad = a[~np.isfinite(a) | (a < 0)][0]
         raise ComponentError(f"component '{comp.name}' ({comp.type_name}) produced an impossible "
@@ -154,12 +186,17 @@ def compute_costs(pl: Placement, arch: Architecture, ops) -> CostTable:
                 raise ComponentError(f"component '{comp.name}' ({comp.type_name}) reported energy part '{part}' "
                                      f"not in its type's energy_parts {comp.energy_parts}")
             energy[ids, parts.index(key)] += _check(comp, f"energy {part}", e, m)
+        _check_busy(comp, c, m)
         if c.pieces is not None:
-            p = np.asarray(c.pieces, dtype=np.float64)
-            if p.shape != (m, 2) or not (p >= 1.0).all():  # NaN fails too
-                raise ComponentError(f"component '{comp.name}' ({comp.type_name}): cost() returned "
-                                     f"pieces of shape {p.shape} or below 1; they must be ({m}, 2) "
-                                     "numbers >= 1 (inf: overlapped)")
+            p = _numbers(comp, "pieces", c.pieces)
+            who = f"component '{comp.name}' ({comp.type_name}): cost() returned pieces"
+            if p.shape != (m, 2):
+                raise ComponentError(f"{who} of shape {p.shape}; they must be ({m}, 2): one "
+                                     "(transfer, compute) pair per op (inf: overlapped)")
+            if not (p >= 1.0).all():  # NaN fails too
+                bad = float(p[~(p >= 1.0)][0])
+                raise ComponentError(f"{who} with {bad!r}; each must be a number >= 1 (a count "
+                                     "of pieces; inf: overlapped)")
             if pieces is None:
                 pieces = np.full((n, 2), np.inf)
             pieces[ids] = p

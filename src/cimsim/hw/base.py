@@ -348,11 +348,19 @@ def row_pieces(rows, compute_s=None, last_s=None) -> np.ndarray:
     arriving (e.g. one vector on a weight copy, or one row's share of a buffer every copy
     shares: weight copies shorten only the first), in ``compute_s / last_s`` pieces (the
     engine then adds ``last_s``; inf where ``last_s`` is 0: nothing computes after)."""
-    r = np.maximum(np.asarray(rows, dtype=np.float64), 1.0)
+    rows = np.asarray(rows, dtype=np.float64)
+    if not (rows >= 0).all():  # NaN fails too
+        raise ValueError("row_pieces: rows must be numbers >= 0")
+    r = np.maximum(rows, 1.0)  # a zero-row op moves and computes as one piece
+    if (compute_s is None) != (last_s is None):
+        raise ValueError("row_pieces: give compute_s and last_s together (the last row's compute "
+                         "is a part of the op's), or neither (the compute in rows pieces)")
     if compute_s is None:
         return np.column_stack([r, r])
     c, last = np.broadcast_arrays(np.asarray(compute_s, dtype=np.float64),
                                   np.asarray(last_s, dtype=np.float64))
+    if not ((last >= 0) & (c >= 0)).all():
+        raise ValueError("row_pieces: compute_s and last_s must be times >= 0 s")
     if (last > c * (1 + 1e-12)).any():
         raise ValueError("row_pieces: a last row cannot compute longer than the whole op")
     with np.errstate(divide="ignore", invalid="ignore"):

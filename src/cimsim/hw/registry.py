@@ -179,6 +179,9 @@ class Registry:
         if missing:
             raise ComponentError(f"{where} does not implement {' and '.join(missing)}, which every "
                                  f"{self.what} type must (see cimsim.hw.base.{self.base.__name__})")
+        bad = _class_attribute_gaps(cls) if self.base is Component else []
+        if bad:
+            raise ComponentError(f"{where}: {'; '.join(bad)}")
         self._load()  # the built-ins and installed types come first
         if self._types.get(cls.type_name, cls) is not cls:
             raise ValueError(f"{self.what} type '{cls.type_name}' is already registered "
@@ -226,6 +229,10 @@ class Registry:
                 if getattr(cls, "type_name", None) in names:
                     raise ValueError(f"its type_name '{cls.type_name}' is a built-in {self.what} "
                                      f"type's: rename it or uninstall {package}")
+                if isinstance(cls, type) and getattr(cls, "type_name", ep.name) != ep.name:
+                    raise ValueError(f"its class's type_name is '{cls.type_name}', not the entry "
+                                     f"point's name '{ep.name}' (configs write type: {ep.name}): "
+                                     "make them one")
                 self.register(cls)
             except Exception as exc:  # noqa: BLE001  (an installed package's code: any error)
                 msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
@@ -248,6 +255,28 @@ class Registry:
         if type_name not in t:
             raise KeyError(type_name)
         return t[type_name]
+
+
+def _class_attribute_gaps(cls: type) -> list[str]:
+    """What is wrong with a component class's declarations (cimsim.hw.base.Component): names as
+    tuples of strings (a plain string is a tuple of its letters to Python), a whole-number
+    priority, facts as a mapping."""
+    out = []
+    for attr in ("energy_parts", "utilizations"):
+        v = getattr(cls, attr)
+        if isinstance(v, property):  # per instance (e.g. from its config): checked when used
+            continue
+        if isinstance(v, str) or not isinstance(v, (tuple, list)) or \
+                not all(isinstance(x, str) and x for x in v):
+            out.append(f"{attr} must be a tuple of names, e.g. ('mac',), not {v!r}")
+    p = cls.priority
+    if isinstance(p, bool) or not isinstance(p, int):
+        out.append(f"priority must be a whole number, not {p!r}")
+    if not isinstance(cls.facts, (dict, property)):
+        out.append(f"facts must be a dict of fact name -> value when it runs no op, not {cls.facts!r}")
+    if not isinstance(cls.label, (str, property)):
+        out.append(f"label must be a string, not {cls.label!r}")
+    return out
 
 
 components = Registry(GROUP, Component, BUILTINS, "component", ComponentConfig, ("place", "cost"))

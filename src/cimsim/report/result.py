@@ -189,7 +189,12 @@ def attribute_path(path: np.ndarray, start: np.ndarray, end: np.ndarray, latency
     (``(p_x, p_c)``, the engine's rule ``max(X + C / p_c, C + X / p_x)``) splits it
     in proportion to the two terms of the larger (a transfer-bound op: ``X`` and
     its last piece's compute ``C / p_c``; else ``C`` and its first piece's
-    transfer ``X / p_x``), which is the serial split at one piece each.
+    transfer ``X / p_x``), which is the serial split at one piece each. In the DES an op's
+    transfers may take longer than alone (a shared link, a queue, a loaded latency): where
+    that split would give compute more than the op's compute time, the op is split by the
+    transfer time it realised instead (``X_r`` solving its rule for its duration: a serial
+    op's compute part is its compute time, an overlapped op's is 0, an op in pieces' its last
+    piece's or its compute time, whichever term set the duration).
     """
     out = {r: 0.0 for r in resources}
     out.update({p: 0.0 for p in C.PATH_FIXED})
@@ -243,9 +248,9 @@ def _split_path(path, start, end, latency_s, compute_s, resource_s, serial, piec
 
 @njit(cache=True)
 def _split_kernel(p, start, end, latency_s, compute_s, resource_s, serial, pieces):
-    # one pass over the path, the same floating-point operations in the same order as the
-    # array form (d = end - start; overhead = min(latency, d); rest = d - overhead; the
-    # slowest transfer, first on ties, takes rest * share), so the bits are the same
+    # one pass over the path (d = end - start; overhead = min(latency, d); rest = d - overhead;
+    # the slowest transfer, first on ties, takes rest * share, and what exceeds the op's
+    # compute time alone)
     n, n_res = p.shape[0], resource_s.shape[1]
     over = np.empty(n)
     comp_part = np.empty(n)
@@ -267,24 +272,45 @@ def _split_kernel(p, start, end, latency_s, compute_s, resource_s, serial, piece
                 if resource_s[i, j] > xfer:
                     xfer = resource_s[i, j]
                     w = j
-        if has_serial and serial[i]:
+        budget = comp  # the most compute time the split may give the op
+        is_ser = has_serial and serial[i]
+        in_pieces = (not is_ser) and has_pieces and (pieces[i, 0] < np.inf or pieces[i, 1] < np.inf)
+        last = 0.0
+        if is_ser:
             total = xfer + comp
             share = xfer / total if total > 0 else 0.0
-        elif has_pieces and (pieces[i, 0] < np.inf or pieces[i, 1] < np.inf):
+        elif in_pieces:
             last = comp / pieces[i, 1] if pieces[i, 1] < np.inf else 0.0
             first = xfer / pieces[i, 0] if pieces[i, 0] < np.inf else 0.0
             if xfer + last > comp + first:  # transfer-bound: X, then its last piece's compute
                 share = xfer / (xfer + last)
+                budget = last
             else:
                 total = comp + first
                 share = first / total if total > 0 else 0.0
         else:
             share = 1.0 if xfer > comp else 0.0
         r = rest * share
+        c_part = rest - r
+        if n_res and xfer > 0.0 and c_part > budget * (1.0 + 1e-9) + 1e-18:
+            # the op took longer than alone (in the DES its transfers shared a link, queued or
+            # paid a loaded latency: its compute time is fixed), so the split by times alone
+            # would give compute more than it has: split by the transfer time it realised,
+            # X_r, from the rule that set the duration (serial: X_r + C; overlapped:
+            # max(X_r, C); pieces: max(X_r + C_last, C + X_r / p_x))
+            if is_ser:
+                c_part = comp
+            elif in_pieces:
+                x_r = rest - last
+                fill = x_r / pieces[i, 0] if pieces[i, 0] < np.inf else 0.0
+                c_part = last if x_r + last >= comp + fill else comp
+            else:
+                c_part = 0.0  # max(X_r, C) = rest > C: the transfers set it
+            r = rest - c_part
         over[k] = o
         which[k] = w
         to_res[k] = r
-        comp_part[k] = rest - r
+        comp_part[k] = c_part
     return over, comp_part, which, to_res
 
 
