@@ -71,12 +71,13 @@ def engine_replaced(engine):
         sim_module.simulate_dag = old
 
 
-def engine_args(arch, wl) -> tuple:
-    """The arrays ``simulate()`` hands the engine for this workload."""
+def engine_args(arch, wl) -> tuple[tuple, dict]:
+    """The arrays and keywords (exclusive transfers, loaded-latency curves, pieces)
+    ``simulate()`` hands the engine for this workload."""
     seen = []
 
     def record(*args, **kwargs):
-        seen.append(args)
+        seen.append((args, kwargs))
         return des.simulate_dag(*args, **kwargs)
 
     with engine_replaced(record):
@@ -165,13 +166,17 @@ def engine_alone(args) -> None:
           f"{'simpy':>9} {'naive':>8} {'ratio':>6} {'peak B/op':>9}")
     for label, cfg, wl in cases:
         arch = load_architecture(resolve_config(cfg))
-        a = engine_args(arch, wl)
+        a, kw = engine_args(arch, wl)
+        # the naive reference has the plain rules and pieces (none of these cases queues
+        # transfers or has loaded-latency curves)
+        assert kw.get("exclusive") is None and kw.get("link_latency") is None, label
         n = len(wl.ops)
-        path = des.simulate_dag(*a).path
-        t_fast = median_time(lambda: des.simulate_dag(*a), args.repeats)
-        t_simpy = median_time(lambda: des.simulate_dag(*a, method="simpy"), args.repeats)
-        t_naive = median_time(lambda: simulate_dag_reference(*a), args.repeats)
-        peak = peak_bytes(lambda: des.simulate_dag(*a))
+        path = des.simulate_dag(*a, **kw).path
+        t_fast = median_time(lambda: des.simulate_dag(*a, **kw), args.repeats)
+        t_simpy = median_time(lambda: des.simulate_dag(*a, method="simpy", **kw), args.repeats)
+        t_naive = median_time(lambda: simulate_dag_reference(*a, pieces=kw.get("pieces")),
+                              args.repeats)
+        peak = peak_bytes(lambda: des.simulate_dag(*a, **kw))
         ratio = t_naive / t_fast
         print(f"{label:<46} {cfg:<9} {n:>7} {path:<11} {n / t_fast:>11,.0f} {n / t_simpy:>9,.0f} "
               f"{n / t_naive:>8,.0f} {ratio:>5.1f}x {peak / n:>9.0f}  {check(ratio, TARGET_RATIO)}")

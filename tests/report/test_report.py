@@ -142,6 +142,20 @@ def test_samples_per_second_counts_the_batch(round_arch, batch):
     assert r.record()[C.SAMPLES_PER_S] == r.samples_per_s
 
 
+def test_a_serving_run_counts_the_requests_it_serves_not_its_slots():
+    """8 requests through 2 slots (continuous batching): 8 samples over the latency; the batch
+    (2) was counted, 4x too few (a new user, 2026-12-05)."""
+    from cimsim.workload.llm import LLMModel, llm_serving
+
+    m = LLMModel(layers=1, hidden=32, heads=4, kv_heads=4, ffn=64, vocab=20, head_dim=8, gated=True)
+    w = llm_serving(m, prompt=4, decode=2, batch=2, requests=8, batching="continuous")
+    from cimsim import load_architecture
+
+    r = simulate(load_architecture("gpu-hbm3"), w, keep_ops=False)
+    assert r.samples == 8
+    assert r.samples_per_s == pytest.approx(8 / r.latency_s, rel=1e-12, abs=0)
+
+
 def test_every_json_key_is_a_result_attribute_or_a_fact():
     """`--json` says `critical_path_time_s`; a Python user reading the README asked the
     Result for it and got an AttributeError (the field is `path_time_s`)."""

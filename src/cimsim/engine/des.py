@@ -119,18 +119,22 @@ class _Dag:
     succ_ptr: np.ndarray  # int64 (n+1,)
     succ_idx: np.ndarray  # int64, successors of op i in increasing order
     server: np.ndarray  # int64 (n,)
-    compute: np.ndarray  # float64 (n,)
-    latency: np.ndarray  # float64 (n,)
-    total: np.ndarray  # compute + latency, float64 (n,)
+    #: ``(n, 5)``: compute, latency, total (compute + latency), transfer pieces, compute pieces
+    #: (inf: overlapped) of each op, one row per op: one argument for the compiled replay (two
+    #: more arrays in its signature made it 1.5x slower), the columns below are views of it
+    per_op: np.ndarray
     serial: np.ndarray  # bool (n,)
-    pieces_x: np.ndarray  # float64 (n,): transfer pieces (inf: overlapped)
-    pieces_c: np.ndarray  # float64 (n,): compute pieces (inf: overlapped)
+    has_pieces: bool  # some op has finite pieces
     xfer_ptr: np.ndarray  # int64 (n+1,): op i's transfers are xfer_ptr[i]:xfer_ptr[i+1]
     xfer_link: np.ndarray  # int64, link of each transfer (increasing within an op)
     xfer_bytes: np.ndarray  # float64, bytes of each transfer (> 0)
     rates: np.ndarray  # float64 (n_links,)
     xfer_excl: np.ndarray  # bool, each transfer holds its link exclusively
     curves: list  # per link: None or (u, extra_s) float lists, the loaded-latency curve
+
+    compute = property(lambda self: self.per_op[:, 0])  # float64 (n,)
+    latency = property(lambda self: self.per_op[:, 1])  # float64 (n,)
+    total = property(lambda self: self.per_op[:, 2])  # compute + latency, float64 (n,)
 
     @property
     def has_curve(self) -> np.ndarray:
@@ -142,7 +146,9 @@ class _Dag:
         return (self.succ_ptr.tolist(), self.succ_idx.tolist(), self.server.tolist(),
                 self.compute.tolist(), self.latency.tolist(), self.total.tolist(),
                 self.serial.tolist(), self.xfer_ptr.tolist(), self.xfer_link.tolist(),
-                self.xfer_bytes.tolist(), self.pieces_x.tolist(), self.pieces_c.tolist())
+                self.xfer_bytes.tolist(),
+                self.per_op[:, 3].tolist() if self.has_pieces else None,
+                self.per_op[:, 4].tolist() if self.has_pieces else None)
 
 
 def _prepare(indptr, indices, server, compute_s, latency_s, link_bytes, link_rates, serial,
@@ -158,8 +164,6 @@ def _prepare(indptr, indices, server, compute_s, latency_s, link_bytes, link_rat
     succ_ptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(indices, minlength=n), out=succ_ptr[1:])
     succ_idx = np.repeat(np.arange(n, dtype=np.int64), indeg)[order]
-    compute = np.asarray(compute_s, dtype=np.float64)
-    latency = np.asarray(latency_s, dtype=np.float64)
     link_bytes = np.asarray(link_bytes, dtype=np.float64)
     if link_bytes.size:
         mask = link_bytes > 0
@@ -177,13 +181,19 @@ def _prepare(indptr, indices, server, compute_s, latency_s, link_bytes, link_rat
         xfer_excl = np.zeros(0, dtype=np.bool_)
     rates = np.asarray(link_rates, dtype=np.float64)
     server = np.asarray(server, dtype=np.int64)
-    px, pc = _pieces(pieces, n)
+    per_op = np.empty((n, 5))
+    per_op[:, 0] = compute_s
+    per_op[:, 1] = latency_s
+    np.add(per_op[:, 0], per_op[:, 1], out=per_op[:, 2])
+    if pieces is None:
+        per_op[:, 3:] = np.inf
+    else:
+        per_op[:, 3], per_op[:, 4] = _pieces(pieces, n)
     return _Dag(
         n=n, n_servers=int(server.max()) + 1 if n else 0, indeg=indeg, succ_ptr=succ_ptr,
-        succ_idx=succ_idx, server=server, compute=compute, latency=latency,
-        total=compute + latency,
+        succ_idx=succ_idx, server=server, per_op=per_op,
         serial=np.zeros(n, dtype=bool) if serial is None else np.asarray(serial, dtype=bool),
-        pieces_x=px, pieces_c=pc,
+        has_pieces=bool(np.isfinite(per_op[:, 3:]).any()),
         xfer_ptr=xfer_ptr, xfer_link=xfer_link, xfer_bytes=xfer_bytes, rates=rates,
         xfer_excl=xfer_excl, curves=_curves(link_latency, rates.shape[0]),
     )
@@ -194,11 +204,13 @@ def _pieces(pieces, n: int) -> tuple[np.ndarray, np.ndarray]:
     if pieces is None:
         return np.full(n, np.inf), np.full(n, np.inf)
     p = np.asarray(pieces, dtype=np.float64)
-    if p.shape != (n, 2) or not (p >= 1.0).all():  # NaN fails too
-        raise ValueError(f"pieces is (n_ops, 2) = ({n}, 2) numbers >= 1 (inf: overlapped), "
-                         f"not an array of shape {p.shape}"
-                         + ("" if p.shape != (n, 2) else f" with {p[~(p >= 1.0)][0]!r}"))
-    return np.ascontiguousarray(p[:, 0]), np.ascontiguousarray(p[:, 1])
+    if p.shape != (n, 2):
+        raise ValueError(f"pieces is (n_ops, 2) = ({n}, 2) numbers >= 1 (inf: overlapped), not an "
+                         f"array of shape {p.shape}")
+    if not (p >= 1.0).all():  # NaN fails too
+        raise ValueError(f"pieces is (n_ops, 2) numbers >= 1 (inf: overlapped), not "
+                         f"{float(p[~(p >= 1.0)][0])!r}")
+    return p[:, 0], p[:, 1]
 
 
 def _curves(link_latency, n_links: int) -> list:
@@ -555,6 +567,9 @@ def _simpy_run(dag: _Dag, st: _State, stop_when_clear: bool) -> None:
             late = xfer_done[i]
             if serial_l[i]:
                 delay = ((late - now) + total_l[i]) if late > now else total_l[i]
+            elif px_l is None:  # no op in pieces: the two overlap (the rule below at inf pieces)
+                xe = late if late > now else now
+                delay = (compute_end[i] if compute_end[i] > xe else xe) - now + latency_l[i]
             else:
                 # pieces: the last computed after the transfers, all after the first arrived
                 xe = late if late > now else now
@@ -669,9 +684,8 @@ _DONE, _CONTENDED = 0, 1
 
 
 def _replay_kernel(dag: _Dag, st: _State) -> int:
-    return _replay(dag.n_servers, dag.succ_ptr, dag.succ_idx, dag.server, dag.compute, dag.latency,
-                   dag.total, dag.serial, dag.pieces_x, dag.pieces_c, dag.xfer_ptr, dag.xfer_link,
-                   dag.xfer_bytes, dag.rates,
+    return _replay(dag.n_servers, dag.succ_ptr, dag.succ_idx, dag.server, dag.per_op, dag.serial,
+                   dag.xfer_ptr, dag.xfer_link, dag.xfer_bytes, dag.rates,
                    st.indeg, st.ready, st.ready_base, st.ready_size, st.busy, st.running, st.pending,
                    st.compute_end, st.start, st.end, st.link_op, st.link_rem, st.link_tol,
                    st.link_last, st.link_busy, st.ev_t, st.ev_q, st.ev_op, st.ev_link, st.counters,
@@ -810,8 +824,7 @@ def _complete_shares(i, freed, indeg, server, busy, ready, ready_base, ready_siz
 
 
 @njit(cache=True)
-def _replay(n_servers, succ_ptr, succ_idx, server, compute, latency, total, serial, pieces_x,
-            pieces_c, xfer_ptr, xfer_link, xfer_bytes, rates,
+def _replay(n_servers, succ_ptr, succ_idx, server, per_op, serial, xfer_ptr, xfer_link, xfer_bytes, rates,
             indeg, ready, ready_base, ready_size, busy, running, pending, compute_end, start, end,
             link_op, link_rem, link_tol, link_last, link_busy, ev_t, ev_q, ev_op, ev_link, counters,
             link_t0, link_b0, link_shared, xfer_done, has_curve):
@@ -858,9 +871,9 @@ def _replay(n_servers, succ_ptr, succ_idx, server, compute, latency, total, seri
             k0 = xfer_ptr[i]
             k1 = xfer_ptr[i + 1]
             if k0 == k1:
-                _push_event(ev_t, ev_q, ev_op, ev_link, counters, now + total[i], i, -1)
+                _push_event(ev_t, ev_q, ev_op, ev_link, counters, now + per_op[i, 2], i, -1)
                 continue
-            compute_end[i] = now + compute[i]
+            compute_end[i] = now + per_op[i, 0]
             pending[i] = k1 - k0
             for k in range(k0, k1):
                 lk = xfer_link[k]
@@ -902,13 +915,13 @@ def _replay(n_servers, succ_ptr, succ_idx, server, compute, latency, total, seri
             if finished and pending[i] == 1:
                 late = xfer_done[i]
                 if serial[i]:
-                    delay = ((late - now) + total[i]) if late > now else total[i]
+                    delay = ((late - now) + per_op[i, 2]) if late > now else per_op[i, 2]
                 else:
                     xe = late if late > now else now
-                    a = xe + (compute[i] / pieces_c[i] if pieces_c[i] < np.inf else 0.0)
-                    b = compute_end[i] + ((xe - start[i]) / pieces_x[i] if pieces_x[i] < np.inf
-                                          else 0.0)
-                    delay = (b if b > a else a) - now + latency[i]
+                    px, pc = per_op[i, 3], per_op[i, 4]
+                    a = xe + (per_op[i, 0] / pc if pc < np.inf else 0.0)
+                    b = compute_end[i] + ((xe - start[i]) / px if px < np.inf else 0.0)
+                    delay = (b if b > a else a) - now + per_op[i, 1]
                 completes = not delay > 0.0
             if completes and _complete_shares(i, lk, indeg, server, busy, ready, ready_base,
                                               ready_size, succ_ptr, succ_idx, link_op, xfer_ptr,

@@ -319,7 +319,9 @@ class PIM(Component):
             energy={"compute": e_compute},
             busy={"mac": macs / self.peak_macs},
             hold_s=hold,
-            pieces=None if c.sharing == "blocked" else row_pieces(ops.rows[idx]),
+            # (one-row ops are serial: pieces only where an op has more rows)
+            pieces=row_pieces(ops.rows[idx]) if c.sharing != "blocked" and (ops.rows[idx] > 1).any()
+            else None,
         )
 
     def area_m2(self):

@@ -79,6 +79,16 @@ def _unknown_op_notes(metadata) -> list[str]:
     return [note]
 
 
+def _samples(wl, batch) -> int:
+    """Samples a run serves: a serving run's requests (all it serves, not the slots of its
+    batch; one micro-batch's under pipeline parallelism, as its latency is), else the batch."""
+    params = wl.metadata.get("params")
+    req = params.get("requests") if isinstance(params, dict) and "llm" in wl.metadata else None
+    if isinstance(req, int) and not isinstance(req, bool) and req >= 1:
+        return req
+    return int(batch) if isinstance(batch, (int, float)) else 1
+
+
 def build_result(run: RunData, keep_ops: bool = True) -> Result:
     """The :class:`Result` of a run: energy, utilization, bound, critical path, traffic."""
     arch, pl, costs, latency = run.arch, run.placement, run.costs, run.latency_s
@@ -203,7 +213,7 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
         bound_compute_s=float(compute_bound.max()),
         macs=int(wl.macs),
         ops=len(wl.ops),
-        samples=int(batch) if isinstance(batch, (int, float)) else 1,
+        samples=_samples(wl, batch),
         traffic_bytes=traffic,
         weight_bytes=int(wl.weight_bytes),
         activation_bytes=int(wl.activation_bytes),

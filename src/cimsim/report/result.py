@@ -100,7 +100,8 @@ class Result:
 
     @property
     def samples_per_s(self) -> float:
-        """Samples (the workload's batch) over the latency, 1/s (NaN for zero latency)."""
+        """Samples (the workload's batch; a serving run's requests) over the latency, 1/s (NaN
+        for zero latency)."""
         return self.samples / self.latency_s if self.latency_s > 0 else float("nan")
 
     @property

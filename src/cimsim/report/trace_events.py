@@ -128,18 +128,21 @@ def trace_events(result, arch=None, workload=None) -> dict:
     # a component's own times per op (e.g. a CIM chip's cim_buffer_s, cim_interconnect_s)
     own_times = {str(u): [c for c in df.columns if c.startswith(f"{u}_") and c.endswith("_s")]
                  for u in df["unit"].unique()}
+    # columns as lists once (a DataFrame lookup per op and column was most of the time)
+    col = {c: df[c].to_numpy(float).tolist() for c in {*byte_cols, *sum(own_times.values(), [])}}
     for i, row in enumerate(df.itertuples(index=False)):
         args = {"unit": str(row.unit), "kind": str(row.kind), "macs": int(row.macs),
                 "vector_ops": float(row.vector_ops), "energy_j": float(row.energy_j),
                 "compute_s": float(row.compute_s), "latency_s": float(row.latency_s)}
-        args.update({c: float(df.at[i, c]) for c in byte_cols})
-        args.update({c: float(df.at[i, c]) for c in own_times[str(row.unit)]})
+        args.update({c: col[c][i] for c in byte_cols})
+        args.update({c: col[c][i] for c in own_times[str(row.unit)]})
         events.append({"name": str(row.op), "cat": str(row.kind), "ph": "X", "pid": UNITS_PID,
                        "tid": tid_of[(int(server[i]), int(lanes[i]))], "ts": start[i] * US,
                        "dur": (end[i] - start[i]) * US, "args": args})
 
     # --- memory levels and links: a slice per op that moves bytes, counters of bandwidth in use
     active_end = np.maximum(end - lat, start)
+    op_names = [str(x) for x in df["op"].tolist()]
     tid = 0
     kinds = {}
     if arch is not None:
@@ -156,10 +159,11 @@ def trace_events(result, arch=None, workload=None) -> dict:
             meta(RESOURCES_PID, tid, "thread_name", label + (f" #{ln + 1}" if ln else ""))
             meta(RESOURCES_PID, tid, "thread_sort_index", tid)
         for k, i in enumerate(moving):
-            events.append({"name": f"{df.at[i, 'op']}", "cat": r, "ph": "X", "pid": RESOURCES_PID,
+            name = op_names[i]
+            events.append({"name": name, "cat": r, "ph": "X", "pid": RESOURCES_PID,
                            "tid": first + int(lane[k]), "ts": start[i] * US,
                            "dur": (active_end[i] - start[i]) * US,
-                           "args": {"bytes": float(b[i]), "op": str(df.at[i, "op"])}})
+                           "args": {"bytes": float(b[i]), "op": name}})
         span = active_end[moving] - start[moving]
         with np.errstate(divide="ignore", invalid="ignore"):
             rate = np.where(span > 0, b[moving] / span, 0.0)

@@ -549,8 +549,9 @@ class CIM(Component):
                       # array-seconds busy, per array of the block (utilization: over the latency)
                       busy={"arrays": s["arrays"] * (rounds * rows * t_vector + t_write) / c.arrays},
                       compute_parts=parts, hold_s=hold,
-                      pieces=row_pieces(rows, compute, np.where(s["mm"], last, compute)
-                                        if c.chip is not None else last))
+                      pieces=None if not (rows > 1).any() else  # one-row ops are serial
+                      row_pieces(rows, compute, np.where(s["mm"], last, compute)
+                                 if c.chip is not None else last))
 
     def area_m2(self):
         """Area by part: given in ``area``, or derived with a technology block; empty without
