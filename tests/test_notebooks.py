@@ -15,10 +15,10 @@ NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("
 
 def figure_functions() -> set[str]:
     """Every function of cimsim.plot that returns a figure (by its return annotation)."""
-    from cimsim.plot import figures, run_figures
+    from cimsim.plot import canvas, figures, run_figures
 
     out = set()
-    for mod in (figures, run_figures):
+    for mod in (canvas, figures, run_figures):
         for name, fn in inspect.getmembers(mod, inspect.isfunction):
             if fn.__module__ == mod.__name__ and str(inspect.signature(fn).return_annotation) in (
                     "Figure", "CimFigure"):

@@ -292,6 +292,12 @@ def _pick(value: float, digits: int, prefixes) -> tuple[str, float, str]:
     return f"{value / scale:.{digits}g}", scale, prefix
 
 
+def plain(x: float, digits: int = 4) -> str:
+    """A count to ``digits`` significant digits, never with an exponent (``1,650``,
+    ``605,000,000,000``): :func:`_plain`."""
+    return _plain(x, digits)
+
+
 def _plain(x: float, digits: int) -> str:
     """``x`` to ``digits`` significant digits as ``:g`` writes it, or, where ``:g`` would write
     an exponent (beyond the outermost prefix), in full: thousands separators, no exponent."""

@@ -426,6 +426,11 @@ def test_a_reprogrammed_op_is_serial_so_more_rows_never_end_sooner():
     assert plan.state["reprogram"][0] and bool(np.asarray(plan.serial)[0])
     times = [simulate(arch, gemv_workload(128, 4096, rows=r)).latency_s for r in range(1, 9)]
     assert all(b > a for a, b in zip(times, times[1:]))
+    # its note counts writes per cell and runs without an exponent ("1e+08 cycles lasts
+    # 5e+07 runs" before): 2 rounds of 64 arrays written per run = 2 writes per cell
+    note = next(n for n in simulate(arch, gemv_workload(128, 4096)).notes if "endurance" in n)
+    assert "e+" not in note and ("2 writes per cell per run on average: an endurance of "
+                                 "100,000,000 cycles lasts 50,000,000 runs") in note, note
 
 
 def test_weight_replication_is_off_when_matrices_do_not_fit():

@@ -131,6 +131,21 @@ def test_roofline_places_ops_under_the_roofs():
         assert np.all(xy[:, 1] <= limit * (1 + 1e-6))  # nothing beats its roofline
 
 
+def test_many_op_markers_are_one_image_in_an_svg(tmp_path):
+    """A serving sweep's roofline SVG held 415k op markers, 70 MB (a new user, 2026-12-05):
+    past 2,000 ops a component's markers are rasterized (a few are still vector marks)."""
+    from cimsim.workload.generators import lstm
+
+    archs = [load_architecture(resolve_config("gpu-hbm3"))]
+    big, small = lstm(16, 16, 1, steps=3000), load_workload(resolve_workload("tcn"))
+    assert len(big.ops) > 2000 > len(small.ops)
+    fig = roofline(op_tables(archs, big), big)
+    assert [c.get_rasterized() for c in fig.axes[0].collections] == [True]
+    fig.savefig(tmp_path / "r.svg")
+    assert (tmp_path / "r.svg").stat().st_size < 2_000_000
+    assert [c.get_rasterized() for c in roofline(op_tables(archs, small), small).axes[0].collections] == [False]
+
+
 def test_roofline_draws_each_components_own_roof():
     # on a CIM architecture the CIM ops sit under the CIM arrays' roof, the rest under the host's
     arch = load_architecture(resolve_config("sram-cim"))
@@ -564,3 +579,20 @@ def test_the_gantt_title_wraps_a_long_workload_name():
     fig = critical_path_gantt(simulate(load_architecture(resolve_config("cpu-ddr5")), b.build(), keep_ops=True))
     title = fig.axes[0].get_title()
     assert "\n" in title and max(len(line) for line in title.splitlines()) <= 90
+
+
+def test_a_long_panel_title_wraps_to_its_panel(tmp_path):
+    """A serving run's name (its lengths and their hashes) ran over the next panel and the
+    legend (a new user, 2026-12-05): a panel's title wraps to the panel's width when saved;
+    a short one stays one line."""
+    from cimsim.plot import new_figure
+
+    name = "llm-L16-d2048-h16-kv16-B4-R8-continuous-P128..1920~7fdc92-D16..128~83dbaa-fp16"
+    fig = new_figure(9, 3)
+    axes = fig.subplots(1, 3)
+    axes[0].set_title(name)
+    axes[1].set_title("lstm")
+    fig.savefig(tmp_path / "t.png")
+    wrapped = axes[0].get_title()
+    assert "\n" in wrapped and wrapped.replace("\n", "") == name
+    assert axes[1].get_title() == "lstm"

@@ -260,6 +260,20 @@ def test_hf_config_multi_query_and_kv_head_names_and_moe(tmp_path):
     assert r.exit_code == 1 and r.output.strip() == (
         f"Error: {cfg}: key 'hidden_size' is given twice in one object (JSON would keep only the "
         "last value); give each key once")
+    # a sliding attention window (Mistral-7B v0.1's 4,096) is not modelled: a request past it
+    # ran as full attention with no word (a new user, 2026-12-05); off (Qwen2's
+    # use_sliding_window false) or null: no limit
+    mistral = {"model_type": "mistral", "hidden_size": 64, "num_hidden_layers": 1,
+               "num_attention_heads": 4, "num_key_value_heads": 2, "intermediate_size": 128,
+               "vocab_size": 100, "sliding_window": 16}
+    m = model_from_hf(mistral)
+    assert m.window == 16
+    llm_serving(m, prompt=12, decode=4)
+    with pytest.raises(WorkloadError, match="a request of prompt 12 and decode 5 reaches 17 tokens, "
+                                            "past the model's sliding attention window of 16"):
+        llm_serving(m, prompt=12, decode=5)
+    assert model_from_hf({**mistral, "sliding_window": None}).window is None
+    assert model_from_hf({**mistral, "use_sliding_window": False}).window is None
     # an encoder-decoder (BART: d_model, encoder_/decoder_attention_heads) is refused by name, not
     # as a config that "has none of num_attention_heads, n_head"
     bart = {"model_type": "bart", "is_encoder_decoder": True, "d_model": 1024, "decoder_layers": 12,

@@ -16,15 +16,12 @@ number as colour with a colourbar (:mod:`cimsim.plot.colour`), not a legend entr
 
 from __future__ import annotations
 
-import io
-import textwrap
 import math
 from pathlib import Path
 from typing import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogFormatter, NullFormatter
 
@@ -44,6 +41,7 @@ from ..report.format import si
 from ..sweep.columns import ATTR_UNITS, ERROR, param_columns
 from .colour import add_colourbar, colour_param, draw_coloured
 from .style import LINESTYLES, arch_style, part_color, value_styles
+from .canvas import CimFigure, new_figure  # noqa: F401  (re-exported)
 from .overlap import BAND, band_label, band_of, covers
 
 #: A range wider than this ratio (max / min) gets a log axis.
@@ -57,37 +55,6 @@ _LABELS = {
 }
 #: units of the metrics whose linear-axis ticks are printed with SI prefixes
 _UNITS = {LATENCY: "s", ENERGY: "J", TPOT_S: "s"}
-
-
-class CimFigure(Figure):
-    """A :class:`~matplotlib.figure.Figure` that Jupyter displays as a PNG without pyplot."""
-
-    def _repr_png_(self) -> bytes:
-        buf = io.BytesIO()
-        self.savefig(buf, format="png", dpi=100)
-        return buf.getvalue()
-
-    def suptitle(self, t, **kwargs):
-        """The figure's title, wrapped to the figure's width: a long workload or config name
-        ran off both edges of a one-panel figure (constrained layout centres a title but does
-        not shrink it). About 0.6 em per character, DejaVu Sans's mean."""
-        from matplotlib import rcParams
-        from matplotlib.font_manager import FontProperties
-
-        size = FontProperties(size=kwargs.get("fontsize", kwargs.get("size",
-                              rcParams["figure.titlesize"]))).get_size_in_points()
-        chars = max(20, int(self.get_figwidth() * 72 / (0.6 * size)))
-        wrapped = "\n".join(textwrap.fill(line, chars, break_on_hyphens=False) or line
-                             for line in str(t).split("\n"))
-        return super().suptitle(wrapped, **kwargs)
-
-
-def new_figure(width: float, height: float) -> CimFigure:
-    """An empty figure of ``width`` x ``height`` inches (constrained layout, Agg canvas) that
-    Jupyter displays as a PNG: the notebooks draw their own figures on it too."""
-    fig = CimFigure(figsize=(width, height), layout="constrained")
-    FigureCanvasAgg(fig)
-    return fig
 
 
 _figure = new_figure
@@ -542,7 +509,8 @@ def _draw_roofline(ax, tables, workload, note: str | None = None) -> None:
                 perf = 2.0 * mine["macs"] / mine["duration_s"]
                 face = st.color if j == 0 else "none"
                 ax.scatter(ai, perf, s=14, facecolors=face, edgecolors=st.color, alpha=0.6,
-                           marker=st.marker, label=f"{arch.name}: {comp.name} ops ({prec})")
+                           marker=st.marker, label=f"{arch.name}: {comp.name} ops ({prec})",
+                           rasterized=len(mine) > 2000)  # an SVG of 415k op markers: 70 MB
     ax.set_xlabel("arithmetic intensity [op/B] (2 x MACs / backing-store bytes)")
     ax.set_ylabel("performance [op/s] (each roof at its own precision)")
     ax.set_title(f"roofline: {workload.name}" + (f"\n({note})" if note else ""), fontsize="medium")

@@ -80,7 +80,7 @@ from ..dtypes import DTYPE_BYTES, DTYPES  # noqa: F401  (DTYPES re-exported)
 from ..errors import WorkloadError
 from .ir import Workload, WorkloadBuilder
 from .llm_options import (ATTENTION, BATCHING, GEN, HF_KEYS, _per_request, hf_overridden,  # noqa: F401
-                          check_positions, encoder_only, gated_mlp, lengths_tag, one_micro_batch,  # noqa: F401
+                          attention_window, check_positions, encoder_only, gated_mlp, lengths_tag, one_micro_batch,  # noqa: F401
                           position_table, refuse_experts, serving_options, type_defaults)
 from .llm_replicate import Stretch, insert_replicas, third_step_repeats
 from .llm_schedule import AdmissionGate, schedule  # noqa: F401  (schedule re-exported)
@@ -98,9 +98,9 @@ class LLMModel:
     vocab: int  # vocab_size
     head_dim: int  # head_dim (hidden / heads when absent)
     gated: bool  # a gated FFN (SwiGLU: up and gate matrices) as in Llama, else GPT-2's two
-    #: a learned position table's size (GPT-2's n_positions, OPT's max_position_embeddings):
-    #: a run needing more positions is refused; None (rotary, ALiBi): no limit here
-    positions: int | None = None
+    #: limits a run may not pass (:func:`~cimsim.workload.llm_options.check_positions`)
+    positions: int | None = None  # a learned position table's size (GPT-2's n_positions)
+    window: int | None = None  # sliding-window attention's span (Mistral's sliding_window)
 
     def __post_init__(self) -> None:
         for f in ("layers", "hidden", "heads", "kv_heads", "ffn", "vocab", "head_dim"):
@@ -109,9 +109,10 @@ class LLMModel:
                 raise WorkloadError(f"{GEN}: {f} must be an integer >= 1, got {v!r}")
         if self.heads % self.kv_heads:
             raise WorkloadError(f"{GEN}: kv_heads={self.kv_heads} must divide heads={self.heads}")
-        if self.positions is not None and (not isinstance(self.positions, int)
-                                           or isinstance(self.positions, bool) or self.positions < 1):
-            raise WorkloadError(f"{GEN}: positions must be an integer >= 1 or None, got {self.positions!r}")
+        for f in ("positions", "window"):
+            v = getattr(self, f)
+            if v is not None and (not isinstance(v, int) or isinstance(v, bool) or v < 1):
+                raise WorkloadError(f"{GEN}: {f} must be an integer >= 1 or None, got {v!r}")
 
     @property
     def groups(self) -> int:
@@ -133,7 +134,7 @@ class LLMModel:
 def _shape(items) -> dict:
     """The model's fields as the workload's params state them: its shape (positions is a
     limit checked before, not part of the shape)."""
-    return {k: v for k, v in items if k != "positions"}
+    return {k: v for k, v in items if k not in ("positions", "window")}
 
 
 def head_dim_of(config: Mapping[str, object], hidden: int, heads: int) -> int | None:
@@ -192,7 +193,7 @@ def model_from_hf(config: Mapping[str, object]) -> LLMModel:
         vocab=get("vocab_size"),
         head_dim=head_dim,
         gated=gated_mlp(typed),  # by the model type: SwiGLU (Llama, Mistral, Qwen), GeGLU (Gemma)
-        positions=position_table(typed),
+        positions=position_table(typed), window=attention_window(typed),
     )
 
 
@@ -325,7 +326,7 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
     tp, pp, mb = tensor_parallel, pipeline_parallel, micro_batches
     full_batch = batch
     batch, requests, P, D = one_micro_batch(batch, requests, P, D, mb)
-    check_positions(model.positions, P, D)
+    check_positions(model, P, D)
     if model.layers % pp:
         raise WorkloadError(f"{GEN}: pipeline_parallel={pp} must divide layers={model.layers}")
     per_stage = model.layers // pp

@@ -187,17 +187,32 @@ def position_table(typed: Mapping[str, object]) -> int | None:
     return n if n is not None and n >= 1 else None
 
 
-def check_positions(positions: int | None, prompts, decodes) -> None:
+def attention_window(typed: Mapping[str, object]) -> int | None:
+    """A sliding-window attention's span (``sliding_window``, Mistral's; with
+    ``use_sliding_window`` false, as Qwen2 states it off, none)."""
+    w = typed.get("sliding_window")
+    if typed.get("use_sliding_window") is False or isinstance(w, bool) or not isinstance(w, int):
+        return None
+    return w if w >= 1 else None
+
+
+def check_positions(model, prompts, decodes) -> None:
     """Refuse a request whose prompt and decode steps need more positions than the model's
-    learned table (a decode step's token sits at position P + i, the last at P + D - 1)."""
-    if positions is None:
-        return
+    learned table (a decode step's token sits at position P + i, the last at P + D - 1), or
+    reach past its sliding attention window (not modelled: every step would read the whole
+    cache)."""
     need, p, d = max((p + d, p, d) for p, d in zip(prompts, decodes))
-    if need > positions:
+    if model.positions is not None and need > model.positions:
         raise WorkloadError(f"{GEN}: a request of prompt {p} and decode {d} needs {need} positions, "
-                            f"past the model's table of {positions} learned position embeddings "
-                            "(n_positions / max_position_embeddings): shorten it, or give a config "
-                            "with a larger table")
+                            f"past the model's table of {model.positions} learned position "
+                            "embeddings (n_positions / max_position_embeddings): shorten it, or give "
+                            "a config with a larger table")
+    if model.window is not None and need > model.window:
+        raise WorkloadError(f"{GEN}: a request of prompt {p} and decode {d} reaches {need} tokens, "
+                            f"past the model's sliding attention window of {model.window} "
+                            "(sliding_window), which the generator does not model (each step would "
+                            "read its whole cache): shorten it, or give a config with sliding_window "
+                            "null for full attention")
 
 
 def refuse_experts(config: Mapping[str, object], typed: Mapping[str, object]) -> None:

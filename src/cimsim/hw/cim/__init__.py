@@ -78,7 +78,7 @@ from ...quantity import (
     SquareMeters,
     Watts,
 )
-from ...units import si
+from ...units import plain, si
 from ..base import (Component, ComponentConfig, OpArrays, OpCost, Plan, Strict, add_stored,
                     row_pieces)
 from ..parts import ADC, NMC, Buffer, Cell, Counting, NonIdeal  # noqa: F401  (Counting re-exported)
@@ -485,8 +485,8 @@ class CIM(Component):
             notes.append(
                 f"{self.name}: weights need {needed} arrays but only {c.arrays} exist; arrays are "
                 f"re-programmed {int(reprogram.sum())} times during the run (LRU over matrices), "
-                f"{per_cell:.3g} writes per cell per run on average: an endurance of "
-                f"{c.endurance:.3g} cycles lasts {c.endurance / per_cell:.3g} runs")
+                f"{plain(per_cell, 3)} writes per cell per run on average: an endurance of "
+                f"{plain(c.endurance, 3)} cycles lasts {plain(c.endurance / per_cell, 3)} runs")
         return Plan(
             server=server, n_servers=n_servers,
             # re-programmed weights arrive and are written before any row computes
