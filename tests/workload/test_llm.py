@@ -209,6 +209,9 @@ def test_runs_that_differ_in_a_requests_length_have_different_names():
 
 
 def test_hf_config_multi_query_and_kv_head_names_and_moe(tmp_path):
+    mistral_like = {"model_type": "mistral", "hidden_size": 64, "num_hidden_layers": 1,
+                    "num_attention_heads": 16, "num_key_value_heads": 4, "intermediate_size": 128,
+                    "vocab_size": 100}
     """Falcon states MQA as ``multi_query: true`` (one K/V head; Falcon-7B: 71 query heads) and
     its new architecture as ``num_kv_heads``; its FFN as ``ffn_hidden_size``, OPT's as
     ``ffn_dim`` (was: every head its own K/V, 71 x the cache of Falcon-7B)."""
@@ -260,6 +263,13 @@ def test_hf_config_multi_query_and_kv_head_names_and_moe(tmp_path):
     assert r.exit_code == 1 and r.output.strip() == (
         f"Error: {cfg}: key 'hidden_size' is given twice in one object (JSON would keep only the "
         "last value); give each key once")
+    # errors name the config's keys and values (a new user, 2026-12-05)
+    with pytest.raises(WorkloadError, match=r"the HF config's hidden size \('2048'\) and attention "
+                                            r"heads \(16, num_attention_heads / n_head\) must be"):
+        model_from_hf({**mistral_like, "hidden_size": "2048"})
+    with pytest.raises(WorkloadError, match=r"kv_heads=5 \(the HF config's num_key_value_heads\) "
+                                            r"must divide heads=16"):
+        model_from_hf({**mistral_like, "num_key_value_heads": 5})
     # a sliding attention window (Mistral-7B v0.1's 4,096) is not modelled: a request past it
     # ran as full attention with no word (a new user, 2026-12-05); off (Qwen2's
     # use_sliding_window false) or null: no limit
@@ -313,8 +323,9 @@ def test_shape_options_over_an_hf_config_rederive_what_it_leaves_out(tmp_path):
     # what to add (was: "kv_heads=8 must divide heads=4")
     path.write_text(json.dumps({**llama, "num_key_value_heads": 8}))
     r = CliRunner().invoke(main, ["workload", "llm", "--hf-config", str(path), "--heads", "4", "-o", str(out)])
-    assert r.exit_code == 1 and ("kv_heads=8 must divide heads=4 (the config states its key/value heads: "
-                                 "give --kv-heads with --heads)") in r.output
+    assert r.exit_code == 1 and ("kv_heads=8 (the HF config's num_key_value_heads) must divide "
+                                 "heads=4 (num_attention_heads) (the config states its key/value "
+                                 "heads: give --kv-heads with --heads)") in r.output
     r = CliRunner().invoke(main, ["workload", "llm", "--hf-config", str(path), "--layers", "1", "--heads", "4",
                                   "--kv-heads", "2", "--prompt", "8", "--decode", "1", "-o", str(out)])
     assert r.exit_code == 0, r.output

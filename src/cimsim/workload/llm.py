@@ -80,7 +80,7 @@ from ..dtypes import DTYPE_BYTES, DTYPES  # noqa: F401  (DTYPES re-exported)
 from ..errors import WorkloadError
 from .ir import Workload, WorkloadBuilder
 from .llm_options import (ATTENTION, BATCHING, GEN, HF_KEYS, _per_request, hf_overridden,  # noqa: F401
-                          attention_window, check_positions, encoder_only, gated_mlp, lengths_tag, one_micro_batch,  # noqa: F401
+                          _shape, attention_window, check_positions, encoder_only, gated_mlp, lengths_tag, one_micro_batch,  # noqa: F401
                           position_table, refuse_experts, serving_options, type_defaults)
 from .llm_replicate import Stretch, insert_replicas, third_step_repeats
 from .llm_schedule import AdmissionGate, schedule  # noqa: F401  (schedule re-exported)
@@ -131,12 +131,6 @@ class LLMModel:
         return 2 * self.kv_heads * self.head_dim * tokens
 
 
-def _shape(items) -> dict:
-    """The model's fields as the workload's params state them: its shape (positions is a
-    limit checked before, not part of the shape)."""
-    return {k: v for k, v in items if k not in ("positions", "window")}
-
-
 def head_dim_of(config: Mapping[str, object], hidden: int, heads: int) -> int | None:
     """A head's width: the config's ``head_dim``, else ``hidden / heads`` (as Llama, Mistral and
     Qwen2 derive it: Qwen2's config has no ``head_dim``); None when no ``head_dim`` is given and
@@ -168,7 +162,8 @@ def model_from_hf(config: Mapping[str, object]) -> LLMModel:
     hidden = get("hidden_size", "n_embd", "d_model")
     heads = get("num_attention_heads", "n_head")
     if not isinstance(hidden, int) or not isinstance(heads, int) or heads < 1:
-        raise WorkloadError(f"{GEN}: hidden_size and num_attention_heads must be integers")
+        raise WorkloadError(f"{GEN}: the HF config's hidden size ({hidden!r}) and attention heads "
+                            f"({heads!r}, num_attention_heads / n_head) must be integers >= 1")
     head_dim = head_dim_of(config, hidden, heads)
     if head_dim is None:  # the head width would be rounded down
         raise WorkloadError(f"{GEN}: hidden {hidden} is not a multiple of heads {heads}, and no "
@@ -184,6 +179,9 @@ def model_from_hf(config: Mapping[str, object]) -> LLMModel:
         kv = 1
     else:
         kv = get("num_key_value_heads", "n_head_kv", default=heads)
+    if isinstance(kv, int) and kv >= 1 and heads % kv:  # named as the config names them
+        raise WorkloadError(f"{GEN}: kv_heads={kv} (the HF config's num_key_value_heads) must "
+                            f"divide heads={heads} (num_attention_heads)")
     return LLMModel(
         layers=get("num_hidden_layers", "n_layer"),
         hidden=hidden,

@@ -232,6 +232,12 @@ def refuse_experts(config: Mapping[str, object], typed: Mapping[str, object]) ->
                             "alone")
 
 
+def _shape(items) -> dict:
+    """The model's fields as the workload's params state them: its shape (positions is a
+    limit checked before, not part of the shape)."""
+    return {k: v for k, v in items if k not in ("positions", "window")}
+
+
 def type_defaults(model_type) -> dict:
     """transformers' default config of ``model_type`` as a dict ({} without transformers, or
     for a type it does not know)."""
