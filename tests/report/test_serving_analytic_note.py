@@ -28,3 +28,18 @@ def test_analytic_serving_times_below_latency_are_flagged():
 def test_des_serving_times_get_no_such_note():
     r = _run("des")
     assert r.serving and not any(NOTE in n for n in r.notes)
+
+
+def test_an_analytic_serving_run_without_a_visible_gap_is_still_flagged():
+    """sram-cim serving a 16-layer Llama at batch 16: analytic TTFT 1.215 s, DES 2.894 s, and
+    no word, because the analytic latency is the path (a new user, 2026-12-05)."""
+    from cimsim.report.build import ANALYTIC_SERVING_NOTE
+
+    w = llm_serving(TINY, prompt=8, decode=2, batch=1)
+    r = simulate(load_architecture(resolve_config("gpu-hbm3")), w, engine="analytic")
+    assert r.latency_s == r.critical_path_s  # one request: the path sets the latency
+    notes = [n for n in r.notes if n.startswith(ANALYTIC_SERVING_NOTE)]
+    assert len(notes) == 1 and "and the latency are lower bounds (each op alone" in notes[0]
+    d = simulate(load_architecture(resolve_config("gpu-hbm3")), w, engine="des")
+    assert not any(n.startswith(ANALYTIC_SERVING_NOTE) for n in d.notes)
+

@@ -520,9 +520,10 @@ def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
         lower = [r for _, r in serving if any(n.startswith(ANALYTIC_SERVING_NOTE) for n in r.notes)]
         if lower:  # the run's note, which the table would otherwise leave out
             click.echo(f"analytic engine: time to first token, time per output token and decode "
-                       f"tokens/s of {len(lower)} run(s) take each op's end with ops alone, not the "
-                       "latency the busiest unit or link sets: lower bounds that tokens/s and "
-                       "tokens/J do not share; use --engine des for serving figures")
+                       f"tokens/s of {len(lower)} run(s) take each op's end with ops alone: lower "
+                       "bounds (the DES can be much longer, and where the busiest unit or link "
+                       "sets the latency, tokens/s and tokens/J do not share them); use --engine "
+                       "des for serving figures")
     if any_share:
         click.echo("(1d) tensor- or pipeline-parallel run: latency and energy are one device's share "
                    "(pipeline: one micro-batch through the stages in turn on one device); the LLM "

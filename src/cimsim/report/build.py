@@ -248,6 +248,12 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
             f"take each op's end with ops alone (the dependency path, {si(cp_s, 's')}), not the "
             f"latency ({si(float(latency), 's')}) the busiest unit or link sets: lower bounds "
             "that tokens/s and tokens/J (over the latency) do not share; use --engine des")
+    elif result.serving and run.engine == "analytic":  # the latency is the path: no gap shows
+        result.notes.append(
+            f"{ANALYTIC_SERVING_NOTE} and the latency are lower bounds (each op alone, as early "
+            "as its dependencies allow); the DES, which runs each unit's ops one after another, "
+            "can be much longer (a new user's sram-cim serving run: time to first token 1.215 s "
+            "analytic, 2.894 s DES); use --engine des for serving figures")
     if isinstance(llm, dict) and "pipeline" in llm:  # p devices, m micro-batches (GPipe)
         from .pipeline import pipelined_serving
         result.serving = pipelined_serving(llm, wl.columns.kind, run.end, tp * result.energy_j,
