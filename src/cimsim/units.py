@@ -293,8 +293,12 @@ def _pick(value: float, digits: int, prefixes) -> tuple[str, float, str]:
 
 
 def plain(x: float, digits: int = 4) -> str:
-    """A count to ``digits`` significant digits, never with an exponent (``1,650``,
-    ``605,000,000,000``): :func:`_plain`."""
+    """A count to ``digits`` significant digits without an ``e`` exponent: in full below 1e15
+    (``1,650``, ``605,000,000,000``), as a power of ten from there (``1 × 10^300``, never 300
+    digits)."""
+    if math.isfinite(x) and abs(x) >= 1e15:
+        mantissa, exponent = f"{x:.{max(digits - 1, 0)}e}".split("e")
+        return f"{float(mantissa):g} × 10^{int(exponent)}"
     return _plain(x, digits)
 
 

@@ -80,7 +80,7 @@ class Unit(Component):
             self.hw.resource("dram").config.bandwidth
         vec = ops.vector_ops[idx]
         b = self.config.breaks
-        return OpCost(compute_s=["fast"] if b == "compute-text" else vec / self.config.ops_per_s,
+        return OpCost(compute_s=["1e-9"] if b == "compute-text" else vec / self.config.ops_per_s,
                       latency_s=np.zeros(len(idx)), bytes={}, energy={"ops": vec * 1e-12},
                       busy={"lanes": vec} if b == "busy-undeclared" else {},
                       pieces={"pieces-shape": np.ones((len(idx), 3)),

@@ -596,3 +596,15 @@ def test_a_long_panel_title_wraps_to_its_panel(tmp_path):
     wrapped = axes[0].get_title()
     assert "\n" in wrapped and wrapped.replace("\n", "") == name
     assert axes[1].get_title() == "lstm"
+
+
+def test_a_panel_title_that_fits_stays_one_line(tmp_path):
+    """A reviewer's case: 'latency: neurosim-vgg8 on rram-cim' at 76 % of its panel's width was
+    wrapped by a characters-per-inch estimate; titles are measured as drawn now."""
+    from cimsim.plot import new_figure
+
+    fig = new_figure(8, 3)
+    axes = fig.subplots(1, 2)
+    axes[0].set_title("latency: neurosim-vgg8 on rram-cim", fontsize="medium")
+    fig.savefig(tmp_path / "t.png")
+    assert axes[0].get_title() == "latency: neurosim-vgg8 on rram-cim"

@@ -78,11 +78,11 @@ def energy_parts(arch: Architecture) -> tuple[str, ...]:
 
 def _numbers(comp, name: str, arr) -> np.ndarray:
     """``arr`` as float64, or a one-line ComponentError naming the component and the field."""
-    try:
-        return np.asarray(arr, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
+    raw = np.asarray(arr)
+    if raw.dtype.kind not in "iuf":  # text ("1e-6" too), booleans, objects: not numbers
         raise ComponentError(f"component '{comp.name}' ({comp.type_name}): cost() returned {name} "
-                             f"that are not numbers ({' '.join(str(exc).split())})") from None
+                             f"that are not numbers ({raw.dtype}: e.g. {raw.ravel()[:1].tolist()})")
+    return raw.astype(np.float64, copy=False)
 
 
 def _check_busy(comp, c: OpCost, m: int) -> None:

@@ -229,11 +229,11 @@ class Registry:
                 if getattr(cls, "type_name", None) in names:
                     raise ValueError(f"its type_name '{cls.type_name}' is a built-in {self.what} "
                                      f"type's: rename it or uninstall {package}")
-                if isinstance(cls, type) and getattr(cls, "type_name", ep.name) != ep.name:
-                    raise ValueError(f"its class's type_name is '{cls.type_name}', not the entry "
-                                     f"point's name '{ep.name}' (configs write type: {ep.name}): "
-                                     "make them one")
                 self.register(cls)
+                if getattr(cls, "type_name", ep.name) != ep.name:  # filed under its type_name
+                    self._broken[ep.name] = (
+                        f"'{ep.name}' is the name of entry point {ep.value}, whose class registers "
+                        f"the {self.what} type '{cls.type_name}': write type: {cls.type_name}")
             except Exception as exc:  # noqa: BLE001  (an installed package's code: any error)
                 msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
                 self._broken[ep.name] = (f"{self.what} type '{ep.name}' (entry point {ep.value}) "

@@ -45,15 +45,20 @@ class CimFigure(Figure):
     def wrap_titles(self) -> None:
         """Wrap each panel's title to its panel's width: a long workload name (a serving run's
         lengths) ran over the next panel and the legend (a new user, 2026-12-05)."""
-        fit = 0.85 / self.dpi  # of a panel's width, in inches: names are digit- and capital-heavy
-        for ax in self.axes:  # every panel, in subfigures too
-            t = ax.title
-            if t.get_text():
-                t.set_text(wrap(t.get_text(), ax.bbox.width * fit, t.get_fontsize()))
-        for sf in self.subfigs:  # a subfigure's title (a workload's panel of bars)
-            t = sf._suptitle
-            if t is not None and t.get_text():
-                t.set_text(wrap(t.get_text(), sf.bbox.width * fit, t.get_fontsize()))
+        engine = self.get_layout_engine()
+        if engine is not None:  # the panels' widths as laid out (beside an outside legend)
+            engine.execute(self)
+        titles = [(ax.title, ax.bbox.width) for ax in self.axes]  # panels, in subfigures too
+        titles += [(sf._suptitle, sf.bbox.width) for sf in self.subfigs if sf._suptitle is not None]
+        renderer = self.canvas.get_renderer()
+        for t, room in titles:  # widths in pixels: the title as drawn against its panel
+            text = t.get_text()
+            if not text or "\n" in text:
+                continue
+            drawn = t.get_window_extent(renderer).width
+            if drawn > room:  # wrap to the characters that fit, with a margin for wide ones
+                t.set_text(wrap(text, len(text) * room / drawn * 0.95 * EM_PER_CHAR
+                                * t.get_fontsize() / 72, t.get_fontsize()))
 
     def savefig(self, *args, **kwargs):
         self.wrap_titles()
