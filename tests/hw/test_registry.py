@@ -70,10 +70,9 @@ def _installed(folder: Path, *packages: tuple[str, str, str]) -> dict:
     return env
 
 
-def test_an_installed_package_registers_through_the_same_group(tmp_path):
-    # a real distribution on sys.path (a .dist-info with entry_points.txt), read by
-    # importlib.metadata in a fresh interpreter: no mocks
-    (tmp_path / "toy_accel.py").write_text(textwrap.dedent('''
+def _toy_module(path: Path, priority: int = 0) -> None:
+    """A module of one working component type, 'toy' (class Toy), at ``path``."""
+    path.write_text(textwrap.dedent(f'''
         from typing import Literal
         from pydantic import Field
         from cimsim.hw import Component, ComponentConfig
@@ -84,8 +83,14 @@ def test_an_installed_package_registers_through_the_same_group(tmp_path):
         class Toy(Component):
             type_name = "toy"
             Config = ToyConfig
-            priority = 5
+            priority = {priority}
     ''') + RUNS)
+
+
+def test_an_installed_package_registers_through_the_same_group(tmp_path):
+    # a real distribution on sys.path (a .dist-info with entry_points.txt), read by
+    # importlib.metadata in a fresh interpreter: no mocks
+    _toy_module(tmp_path / "toy_accel.py", priority=5)
     env = _installed(tmp_path, ("toy_accel", "toy-accel", "toy = toy_accel:Toy"))
     out = subprocess.run(
         [sys.executable, "-c", "import json; from cimsim.hw.registry import types; "
@@ -157,18 +162,7 @@ def test_a_broken_installed_package_breaks_only_the_runs_that_use_it(tmp_path):
 def test_an_entry_point_named_unlike_its_type_says_so(tmp_path):
     """`npu = toy_named:Toy` with Toy.type_name 'toy': a config's `type: npu` said only "unknown
     component type 'npu'" (a plug-in author, 2026-12-05); `type: toy` works."""
-    (tmp_path / "toy_named.py").write_text(textwrap.dedent('''
-        from typing import Literal
-        from pydantic import Field
-        from cimsim.hw import Component, ComponentConfig
-
-        class ToyConfig(ComponentConfig):
-            type: Literal["toy"] = Field(default="toy", description="Component type.")
-
-        class Toy(Component):
-            type_name = "toy"
-            Config = ToyConfig
-    ''') + RUNS)
+    _toy_module(tmp_path / "toy_named.py")
     env = _installed(tmp_path, ("toy_named", "toy-named", "npu = toy_named:Toy"))
     out = subprocess.run(
         [sys.executable, "-c", "import json; from cimsim.hw import registry; "
