@@ -154,7 +154,7 @@ def main(out: str = "docs/llm_tokens_per_s.png") -> None:
     handles, labels = axes[0, 0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="lower center", ncol=4, fontsize=8, frameon=False)
     fig.suptitle(f"LLM decode, FP16, {DECODE} decode steps per request (cimsim; batches whose "
-                 "weights + KV cache exceed the memory are left out)", fontsize=11)
+                 "weights, KV cache and activations exceed the memory are left out)", fontsize=11)
     fig.tight_layout(rect=(0, 0.07, 1, 0.97))
     fig.savefig(out, dpi=110)
     print(f"wrote {out}")

@@ -32,4 +32,9 @@ def main(config: str = "gpu-hbm3") -> None:
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:2])
+    from cimsim.errors import CimsimError
+
+    try:
+        main(*sys.argv[1:2])
+    except CimsimError as exc:  # a config name it cannot find: one line, as the CLI says it
+        sys.exit(f"Error: {exc}")

@@ -179,6 +179,24 @@ def test_critical_path_vs_length_title_fits_in_the_figure(archs):
     assert 0 <= box.x0 and box.x1 <= fig.bbox.x1, (box, fig.bbox)
 
 
+def test_critical_path_vs_length_title_fits_beside_a_wide_legend_and_hidden_lines_are_bands(tmp_path):
+    """With nine architectures the outside legend narrows the axes and the title's second line
+    started off the figure ('TM ~N steps'); gpu-hbm-pim-attn's lines sat exactly on gpu-hbm3's
+    with no word (a tester, 2026-12-05)."""
+    names = ("gpu-hbm3", "gpu-hbm-pim-attn", "cpu-ddr5", "sram-cim", "rram-cim", "hbm-pim",
+             "sram-cim-derived", "rram-cim-derived", "tpu-like")
+    table = critical_path_table([load_architecture(resolve_config(n)) for n in names], (4, 16),
+                                width=32, window=4)
+    fig = critical_path_vs_length(table, 4)
+    fig.savefig(tmp_path / "cp.png")
+    title = fig.axes[0].title
+    box = title.get_window_extent(fig.canvas.get_renderer())
+    assert title.get_text().replace("\n", " ").startswith("critical path vs sequence length LSTM")
+    assert 0 <= box.x0 and box.x1 <= fig.bbox.x1, (box, fig.bbox)
+    labels = [l.get_label() for l in fig.axes[0].get_lines()]
+    assert "gpu-hbm-pim-attn: lstm (= gpu-hbm3: lstm)" in labels
+
+
 def test_critical_path_vs_length_plots_independent_runs(archs):
     arch = archs["sram-cim"]
     table = critical_path_table([arch], LENGTHS, width=64, window=4)

@@ -53,11 +53,12 @@ class CimFigure(Figure):
         renderer = self.canvas.get_renderer()
         for t, room in titles:  # widths in pixels: the title as drawn against its panel
             text = t.get_text()
-            if not text or "\n" in text:
+            if not text:
                 continue
-            drawn = t.get_window_extent(renderer).width
-            if drawn > room:  # wrap to the characters that fit, with a margin for wide ones
-                t.set_text(wrap(text, len(text) * room / drawn * 0.95 * EM_PER_CHAR
+            drawn = t.get_window_extent(renderer).width  # its widest line
+            if drawn > room:  # wrap each line to the characters that fit, a margin for wide ones
+                longest = max(len(line) for line in text.split("\n"))
+                t.set_text(wrap(text, longest * room / drawn * 0.95 * EM_PER_CHAR
                                 * t.get_fontsize() / 72, t.get_fontsize()))
 
     def savefig(self, *args, **kwargs):

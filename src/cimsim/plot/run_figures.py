@@ -21,6 +21,7 @@ from matplotlib.ticker import FuncFormatter
 from ..report import columns as C
 from ..report.format import si
 from .figures import _figure, _si_log_axis, mac_precision, workload_dtype
+from .overlap import BAND, band_label, covers
 from .style import arch_style, part_color
 
 
@@ -227,15 +228,22 @@ def critical_path_vs_length(table: pd.DataFrame, window: int = 4) -> Figure:
     """Critical path against sequence length, one line per (architecture, family): an LSTM's
     grows ~N (one recurrent step per item), a hierarchical encoder's ~log_window N (one
     attention module per level)."""
-    fig = _figure(7.2, 4.6)
+    lines = table.groupby([C.ARCHITECTURE, "family"], sort=False).ngroups
+    # the legend (two columns) beside the axes: room for it, or the layout collapses
+    fig = _figure(7.2 + 0.35 * max(0, lines - 6), 4.6 + 0.12 * max(0, lines - 16))
     ax = fig.add_subplot()
     styles = {"lstm": "-", "hier-attn": "--"}
+    seen: dict[str, list] = {}  # per family: the lines drawn
     for (arch, family), g in table.groupby([C.ARCHITECTURE, "family"], sort=False):
         g = g.sort_values("seq_len")
         st = arch_style(str(arch))
-        ax.plot(g["seq_len"].to_numpy(float), g[C.CRITICAL_PATH_S].to_numpy(float), marker=st.marker,
-                markersize=4, linestyle=styles.get(family, "-"), color=st.color,
-                label=f"{arch}: {family}")
+        x, y = g["seq_len"].to_numpy(float), g[C.CRITICAL_PATH_S].to_numpy(float)
+        label = f"{arch}: {family}"
+        # a line that would hide under another of its family: a wide pale band, saying which
+        under = covers(seen.setdefault(family, []), x, y)
+        ax.plot(x, y, marker=st.marker, markersize=4, linestyle=styles.get(family, "-"),
+                color=st.color, label=band_label(label, under), **({} if under is None else BAND))
+        seen[family].append((arch, label, x, y))
     ax.set_xscale("log", base=2)
     ax.set_yscale("log")
     _si_log_axis(ax.yaxis, "s")
