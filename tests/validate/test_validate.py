@@ -376,3 +376,26 @@ def test_validate_writes_csv_only_and_runs_a_suite_named_twice_once(tmp_path):
     res = CliRunner().invoke(main, ["validate", "-s", "pim-published", "-s", "pim-published", "-o", str(out)])
     assert res.exit_code == 0, res.output
     assert len(out.read_text().strip().splitlines()) == 1 + 2  # header + the suite's 2 cases
+
+
+def test_a_suite_that_cannot_run_here_is_skipped_in_a_full_run(monkeypatch):
+    """`cimsim validate` (every suite) on a busy machine: the host suite's calibration was
+    refused and the nine published suites' results, already computed, were thrown away (a
+    tester, 2026-12-05). A full run lists the suite as skipped with why; naming it still fails."""
+    import cimsim.validate as V
+    from cimsim.errors import CimsimError
+
+    def refused():
+        raise CimsimError("calibration refused: the machine was busy")
+
+    def fine():
+        return [V.Case("ok", "one", "s", 1.0, 1.0, "a source", V.PREDICTED)]
+
+    V._load_builtin()
+    monkeypatch.setattr(V, "_SUITES", {"ok": (fine, "ok"), "busy": (refused, "busy")})
+    df = V.run()
+    assert list(df["suite"]) == ["ok"]
+    assert df.attrs["skipped"] == [{"suite": "busy", "case": "the whole suite",
+                                    "reason": "calibration refused: the machine was busy"}]
+    with pytest.raises(CimsimError, match="calibration refused"):
+        V.run(["busy"])
