@@ -288,6 +288,24 @@ def test_a_plugin_plain_number_without_a_domain_is_refused_by_name():
         registry.unregister("test-gap")
 
 
+def test_a_plugin_list_or_tuple_of_plain_numbers_is_refused_by_name():
+    """`tile_sizes: list[int]` took [-5, 0] and `gains: tuple[float, ...]` (nan, -1e300): the
+    items of a list or tuple need a domain as a plain number does (a plug-in author,
+    2026-12-05)."""
+    from pydantic import Field
+
+    from cimsim.errors import ComponentError
+    from cimsim.quantity import PositiveInt
+
+    for ann, path, kind in ((list[int], "tiles", "int"), (tuple[float, ...], "tiles", "float")):
+        cls = _plugin(tiles=(ann, Field(default=(), description="Tile sizes.")))
+        with pytest.raises(ComponentError, match=rf"'{path}\[\]' is a plain {kind} with no domain"):
+            registry.register(cls)
+    ok = _plugin(tiles=(list[PositiveInt], Field(default_factory=list, description="Tile sizes.")))
+    registry.register(ok)
+    registry.unregister("test-gap")
+
+
 def test_every_builtin_type_meets_the_rule_register_applies():
     # the rule tests/config/test_schema.py checks on `cimsim fields`, applied to each class
     for kinds in (registry.types(), registry.memory_types(), registry.link_types()):

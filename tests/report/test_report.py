@@ -53,8 +53,9 @@ def test_attribute_path_splits_each_op_by_its_binding_term():
     assert sum(out.values()) == end[-1] - start[0]
 
 
-def _split_path_numpy(p, start, end, latency_s, compute_s, resource_s, serial):
-    # the array form the numba kernel replaced (0.5), as the reference it must match bit for bit
+def _split_path_numpy(p, start, end, latency_s, compute_s, resource_s, serial, pieces=None):
+    # the array form the numba kernel replaced (0.5), as the reference it must match bit for
+    # bit; with the pieces rule and the split by realised transfer time (2026-12-05)
     d = end[p] - start[p]
     over = np.minimum(latency_s[p], d)
     rest = d - over
@@ -66,23 +67,36 @@ def _split_path_numpy(p, start, end, latency_s, compute_s, resource_s, serial):
     else:
         which, xfer = np.zeros(len(p), dtype=np.int64), np.zeros(len(p))
     ser = serial[p] if serial is not None else np.zeros(len(p), dtype=bool)
-    total = xfer + comp
+    px, pc = (np.full(len(p), np.inf),) * 2 if pieces is None else (pieces[p, 0], pieces[p, 1])
+    in_pieces = ~ser & ((px < np.inf) | (pc < np.inf))
     with np.errstate(divide="ignore", invalid="ignore"):
+        last = np.where(pc < np.inf, comp / pc, 0.0)
+        first = np.where(px < np.inf, xfer / px, 0.0)
+        bound_x = in_pieces & (xfer + last > comp + first)
+        total = xfer + comp
         share = np.where(ser, np.where(total > 0, xfer / total, 0.0), (xfer > comp).astype(float))
-    c = rest - rest * share
-    # longer than alone (contention): compute keeps its own time (serial) or none (overlapped)
-    contended = (xfer > 0) & (c > comp * (1.0 + 1e-9) + 1e-18)
-    c_new = np.where(ser, comp, 0.0)
+        share = np.where(in_pieces, np.where(bound_x, xfer / (xfer + last),
+                                             np.where(comp + first > 0, first / (comp + first),
+                                                      0.0)), share)
+        budget = np.where(bound_x, last, comp)
+        c = rest - rest * share
+        # longer than alone (contention): split by the realised transfer time
+        contended = (resource_s.shape[1] > 0) & (xfer > 0) & (c > budget * (1.0 + 1e-9) + 1e-18)
+        x_r = rest - last
+        fill = np.where(px < np.inf, x_r / px, 0.0)
+        c_new = np.where(ser, comp, np.where(in_pieces, np.where(x_r + last >= comp + fill,
+                                                                 last, comp), 0.0))
     return (over, np.where(contended, c_new, c), which,
             np.where(contended, rest - c_new, rest * share))
 
 
 @pytest.mark.parametrize("n_res", [0, 1, 3])
 @pytest.mark.parametrize("with_serial", [False, True])
-def test_split_path_kernel_matches_the_numpy_form_bit_for_bit(n_res, with_serial):
+@pytest.mark.parametrize("with_pieces", [False, True])
+def test_split_path_kernel_matches_the_numpy_form_bit_for_bit(n_res, with_serial, with_pieces):
     from cimsim.report.result import _split_path
 
-    rng = np.random.default_rng(n_res * 2 + with_serial)
+    rng = np.random.default_rng(n_res * 2 + with_serial + 8 * with_pieces)
     n = 2000
     start = np.cumsum(rng.exponential(1e-6, n))
     end = start + rng.exponential(1e-6, n)
@@ -92,12 +106,17 @@ def test_split_path_kernel_matches_the_numpy_form_bit_for_bit(n_res, with_serial
     compute = rng.choice([0.0, 2e-7, 5e-7, 1e-6], n)
     res = rng.choice([0.0, 2e-7, 5e-7, 1e-6, 3e-6], (n, n_res))
     serial = rng.random(n) < 0.5 if with_serial else None
+    pieces = rng.choice([np.inf, 1.0, 2.0, 8.0], (n, 2)) if with_pieces else None
     path = np.sort(rng.choice(n, 1500, replace=False))
-    got = _split_path(path, start, end, latency, compute, res, serial)
-    want = _split_path_numpy(path, start, end, latency, compute, res, serial)
+    got = _split_path(path, start, end, latency, compute, res, serial, pieces)
+    want = _split_path_numpy(path, start, end, latency, compute, res, serial, pieces)
     for g, w in zip(got, want):
         assert g.tobytes() == w.astype(g.dtype).tobytes()
     assert (got[2] > 0).any() == (n_res > 1)  # the tie rule was exercised
+    if n_res:  # durations drawn at random: many ops took longer than alone; an op that moves
+        # bytes never shows more compute than it has (one that moves none has nowhere else)
+        moves = res[path].max(axis=1) > 0
+        assert (got[1][moves] <= compute[path][moves] * (1 + 1e-9) + 1e-18).all()
 
 
 def test_an_op_longer_than_alone_gives_the_excess_to_its_transfer():

@@ -103,10 +103,10 @@ def _value_gaps(ann, metadata, path: str, seen: set) -> list[str]:
         return field_gaps(ann, path + ".", seen)
     if typing.get_origin(ann) is dict:  # a table: its values are listed one by one
         return _value_gaps(typing.get_args(ann)[1], (), path + ".KEY", seen)
-    if typing.get_origin(ann) is list:
-        item = typing.get_args(ann)[0]
-        return field_gaps(item, path + "[]", seen) if isinstance(item, type) and issubclass(item, BaseModel) \
-            else []
+    if typing.get_origin(ann) in (list, tuple):  # each item as a value (a plug-in's
+        # list[int] of tile sizes took [-5, 0]: its items need a domain too)
+        items = [a for a in typing.get_args(ann) if a is not Ellipsis]
+        return [g for item in items for g in _value_gaps(item, (), path + "[]", seen)]
     if ann in (int, float) and not _has_bounds(metadata):
         return [f"'{path}' is a plain {ann.__name__} with no domain (give it Field(ge=..., "
                 "gt=..., le=... or lt=...) or a cimsim.quantity type)"]
