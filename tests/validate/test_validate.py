@@ -372,6 +372,9 @@ def test_validate_writes_csv_only_and_runs_a_suite_named_twice_once(tmp_path):
     res = CliRunner().invoke(main, ["validate", "-s", "pim-published", "-o", str(tmp_path / "v.parquet")])
     assert res.exit_code == 2 and "validate writes CSV; name the file .csv" in res.output
     assert not (tmp_path / "v.parquet").exists()
+    # an empty -o was named "-o ." (a tester, 2026-12-05)
+    res = CliRunner().invoke(main, ["validate", "-s", "pim-published", "-o", ""])
+    assert res.exit_code == 2 and "-o '' (no file name: empty, or the folder .)" in res.output
     out = tmp_path / "v.csv"
     res = CliRunner().invoke(main, ["validate", "-s", "pim-published", "-s", "pim-published", "-o", str(out)])
     assert res.exit_code == 0, res.output

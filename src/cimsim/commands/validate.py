@@ -59,7 +59,8 @@ def validate(names: tuple[str, ...], list_only: bool, output: Path | None) -> No
         from ..atomic import check_writable
 
         if output.suffix.lower() != ".csv":
-            raise click.UsageError(f"-o {output}: validate writes CSV; name the file .csv")
+            given = output if str(output) != "." else "'' (no file name: empty, or the folder .)"
+            raise click.UsageError(f"-o {given}: validate writes CSV; name the file .csv")
         check_writable(output, "-o")
     df = run(list(dict.fromkeys(names)))  # a suite named twice runs once
     out = console(min_width=160)
