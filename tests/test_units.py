@@ -333,9 +333,18 @@ def test_trace_refuses_an_empty_name_before_tracing_and_a_bad_param_in_one_line(
 
 @pytest.mark.parametrize("x, text", [(1653, "1,650"), (6.05e11, "605,000,000,000"),
                                      (1e15, "1 × 10^15"), (1.234e16, "1.23 × 10^16"),
-                                     (1e300, "1 × 10^300"), (2, "2")])
+                                     (1e300, "1 × 10^300"), (2, "2"),
+                                     # rounded first: 9.9996e14 at 3 digits is 1.00e15
+                                     (9.9996e14, "1 × 10^15")])
 def test_plain_counts_have_no_e_and_no_300_digits(x, text):
     """A CIM note's endurance of 1e300 cycles printed 401 digits (a reviewer, 2026-12-05)."""
     from cimsim.units import plain
 
     assert plain(x, 3) == text
+
+
+def test_plain_keeps_every_digit_asked_for():
+    from cimsim.units import plain
+
+    assert plain(1.2345678e16, 8) == "1.2345678 × 10^16"
+

@@ -296,9 +296,11 @@ def plain(x: float, digits: int = 4) -> str:
     """A count to ``digits`` significant digits without an ``e`` exponent: in full below 1e15
     (``1,650``, ``605,000,000,000``), as a power of ten from there (``1 × 10^300``, never 300
     digits)."""
-    if math.isfinite(x) and abs(x) >= 1e15:
-        mantissa, exponent = f"{x:.{max(digits - 1, 0)}e}".split("e")
-        return f"{float(mantissa):g} × 10^{int(exponent)}"
+    if math.isfinite(x) and x != 0:
+        mantissa, exponent = f"{x:.{max(digits - 1, 0)}e}".split("e")  # rounded to digits first
+        if int(exponent) >= 15:
+            m = mantissa.rstrip("0").rstrip(".") if "." in mantissa else mantissa
+            return f"{m} × 10^{int(exponent)}"
     return _plain(x, digits)
 
 

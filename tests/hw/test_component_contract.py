@@ -151,6 +151,23 @@ class CountingUnit(Unit):
                                                     description="Component type.")
 
 
+def test_numbers_held_as_python_objects_are_costs():
+    """An object array of floats (a pandas object column), a Decimal, a big int converted
+    before the check for text was added (a reviewer, 2026-12-05); text and booleans do not."""
+    from decimal import Decimal
+
+    from types import SimpleNamespace
+
+    from cimsim.cost.table import _numbers
+
+    unit = SimpleNamespace(name="vu", type_name="test-contract-unit")
+    assert _numbers(unit, "compute_s", np.array([1e-9], dtype=object)).tolist() == [1e-9]
+    assert _numbers(unit, "compute_s", [Decimal("1E-9")]).tolist() == [1e-9]
+    for bad in (["1e-9"], [True], np.array(["x", 1.0], dtype=object)):
+        with pytest.raises(ComponentError, match="that are not numbers"):
+            _numbers(unit, "compute_s", bad)
+
+
 def test_a_declared_utilization_without_busy_time_is_named():
     register(CountingUnit)
     try:

@@ -70,18 +70,18 @@ def _installed(folder: Path, *packages: tuple[str, str, str]) -> dict:
     return env
 
 
-def _toy_module(path: Path, priority: int = 0) -> None:
-    """A module of one working component type, 'toy' (class Toy), at ``path``."""
+def _toy_module(path: Path, priority: int = 0, name: str = "toy") -> None:
+    """A module of one working component type, ``name`` (class Toy), at ``path``."""
     path.write_text(textwrap.dedent(f'''
         from typing import Literal
         from pydantic import Field
         from cimsim.hw import Component, ComponentConfig
 
         class ToyConfig(ComponentConfig):
-            type: Literal["toy"] = Field(default="toy", description="Component type.")
+            type: Literal["{name}"] = Field(default="{name}", description="Component type.")
 
         class Toy(Component):
-            type_name = "toy"
+            type_name = "{name}"
             Config = ToyConfig
             priority = {priority}
     ''') + RUNS)
@@ -173,6 +173,22 @@ def test_an_entry_point_named_unlike_its_type_says_so(tmp_path):
     # plug-ins); `type: npu` says what to write
     assert json.loads(out) == [{"npu": "'npu' is the name of entry point toy_named:Toy, whose class "
                                        "registers the component type 'toy': write type: toy"}, "Toy"]
+
+
+def test_a_type_named_like_another_entry_point_is_not_shadowed_by_its_hint(tmp_path):
+    """Plug-in A's entry point `npu` holds type 'toy'; plug-in B registers a type 'npu' (entry
+    point `npu2`): `type: npu` is B's, the hint only where no type has the name (a reviewer,
+    2026-12-05)."""
+    _toy_module(tmp_path / "a_mod.py")
+    _toy_module(tmp_path / "b_mod.py", name="npu")
+    env = _installed(tmp_path, ("a_mod", "a-mod", "npu = a_mod:Toy"),
+                     ("b_mod", "b-mod", "npu2 = b_mod:Toy"))
+    out = subprocess.run(
+        [sys.executable, "-c", "import json; from cimsim.hw import registry; "
+                               "print(json.dumps([registry.get('npu').__module__, "
+                               "registry.get('toy').__module__, sorted(registry.components.broken())]))"],
+        env=env, capture_output=True, text=True, check=True).stdout
+    assert json.loads(out) == ["b_mod", "a_mod", ["npu2"]]
 
 
 @pytest.mark.parametrize("what, msg", [

@@ -608,3 +608,24 @@ def test_a_panel_title_that_fits_stays_one_line(tmp_path):
     axes[0].set_title("latency: neurosim-vgg8 on rram-cim", fontsize="medium")
     fig.savefig(tmp_path / "t.png")
     assert axes[0].get_title() == "latency: neurosim-vgg8 on rram-cim"
+
+
+@pytest.mark.parametrize("title", [
+    "energy of the run on sram-cim-derived, all parts: HBM-PIM MMMM WWWW DRAM MAC ADC DAC SRAM",
+    "WWWWWWWWWWWWWWWWWWWWWWWWWWWWWWW\nillustrative little lines with lots of ill-fitting letters"])
+def test_a_wrapped_title_is_measured_again_until_it_fits(tmp_path, title):
+    """Wide letters on a wrapped line (a reviewer's cases, 2026-12-05): every line as drawn
+    fits its panel."""
+    from matplotlib.text import Text
+
+    from cimsim.plot import new_figure
+
+    fig = new_figure(8, 3)
+    axes = fig.subplots(1, 2)
+    axes[0].set_title(title, fontsize="medium")
+    fig.savefig(tmp_path / "t.png")
+    r = fig.canvas.get_renderer()
+    for line in axes[0].get_title().split("\n"):
+        w = Text(text=line, fontsize=axes[0].title.get_fontsize(), figure=fig).get_window_extent(r).width
+        assert w <= axes[0].bbox.width + 0.5, line
+

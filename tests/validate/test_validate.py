@@ -402,3 +402,14 @@ def test_a_suite_that_cannot_run_here_is_skipped_in_a_full_run(monkeypatch):
                                     "reason": "calibration refused: the machine was busy"}]
     with pytest.raises(CimsimError, match="calibration refused"):
         V.run(["busy"])
+    # two suites refused for one reason: each is named (the CLI grouped skips by reason alone)
+    from click.testing import CliRunner
+
+    from cimsim.cli import main
+
+    monkeypatch.setattr(V, "_SUITES", {"ok": (fine, "ok"), "busy": (refused, "busy"),
+                                       "busy-too": (refused, "busy too")})
+    res = CliRunner().invoke(main, ["validate"])
+    assert res.exit_code == 0, res.output
+    assert "skipped (busy): calibration refused" in res.output
+    assert "skipped (busy-too): calibration refused" in res.output

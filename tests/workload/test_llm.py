@@ -264,9 +264,15 @@ def test_hf_config_multi_query_and_kv_head_names_and_moe(tmp_path):
         f"Error: {cfg}: key 'hidden_size' is given twice in one object (JSON would keep only the "
         "last value); give each key once")
     # errors name the config's keys and values (a new user, 2026-12-05)
-    with pytest.raises(WorkloadError, match=r"the HF config's hidden size \('2048'\) and attention "
-                                            r"heads \(16, num_attention_heads / n_head\) must be"):
+    with pytest.raises(WorkloadError, match=r"the HF config's hidden_size \('2048'\) and "
+                                            r"num_attention_heads \(16\) must be integers >= 1"):
         model_from_hf({**mistral_like, "hidden_size": "2048"})
+    # a Falcon config names its heads n_head and num_kv_heads: the error uses its own keys
+    falcon = {"model_type": "falcon", "hidden_size": 64, "num_hidden_layers": 1, "n_head": 16,
+              "num_kv_heads": 5, "new_decoder_architecture": True, "vocab_size": 100}
+    with pytest.raises(WorkloadError, match=r"kv_heads=5 \(the HF config's num_kv_heads\) must "
+                                            r"divide heads=16 \(n_head\)"):
+        model_from_hf(falcon)
     with pytest.raises(WorkloadError, match=r"kv_heads=5 \(the HF config's num_key_value_heads\) "
                                             r"must divide heads=16"):
         model_from_hf({**mistral_like, "num_key_value_heads": 5})

@@ -82,11 +82,11 @@ def validate(names: tuple[str, ...], list_only: bool, output: Path | None) -> No
     out.print(s)
     for role, meaning in ROLES.items():
         out.print(f"role {role}: {meaning}")
-    reasons: dict[str, list] = {}
-    for sk in df.attrs.get("skipped", []):
-        reasons.setdefault(sk["reason"], []).append(sk)
-    for reason, group in reasons.items():  # figures named but not reproduced, one reason each
-        out.print(f"skipped ({group[0]['suite']}): " + reason)
+    reasons: dict[tuple[str, str], list] = {}
+    for sk in df.attrs.get("skipped", []):  # per suite and reason (two suites may share one)
+        reasons.setdefault((sk["suite"], sk["reason"]), []).append(sk)
+    for (suite, reason), group in reasons.items():  # figures named but not reproduced
+        out.print(f"skipped ({suite}): " + reason)
         for sk in group:
             out.print(f"  - {sk['case']}")
     if output is not None:

@@ -78,11 +78,21 @@ def energy_parts(arch: Architecture) -> tuple[str, ...]:
 
 def _numbers(comp, name: str, arr) -> np.ndarray:
     """``arr`` as float64, or a one-line ComponentError naming the component and the field."""
+    import numbers
+
     raw = np.asarray(arr)
-    if raw.dtype.kind not in "iuf":  # text ("1e-6" too), booleans, objects: not numbers
+    bad = raw.dtype.kind not in "iufO"  # text ("1e-6" too) and booleans are not numbers
+    if raw.dtype.kind == "O":  # Python numbers (a Decimal, a big int) are, text in them not
+        bad = not all(isinstance(x, numbers.Number) and not isinstance(x, (bool, complex))
+                      for x in raw.flat)
+    if bad:
         raise ComponentError(f"component '{comp.name}' ({comp.type_name}): cost() returned {name} "
                              f"that are not numbers ({raw.dtype}: e.g. {raw.ravel()[:1].tolist()})")
-    return raw.astype(np.float64, copy=False)
+    try:
+        return raw.astype(np.float64, copy=False)
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise ComponentError(f"component '{comp.name}' ({comp.type_name}): cost() returned {name} "
+                             f"that are not floats ({' '.join(str(exc).split())})") from None
 
 
 def _check_busy(comp, c: OpCost, m: int) -> None:

@@ -142,6 +142,8 @@ class Registry:
         self._types: dict[str, type] = {}
         #: installed entry points that failed to load or register: name -> why (said when used)
         self._broken: dict[str, str] = {}
+        #: an entry point's name that is not its class's type_name -> what to write instead
+        self._hints: dict[str, str] = {}
         self._loaded = False
 
     def register(self, cls: type) -> type:
@@ -231,7 +233,7 @@ class Registry:
                                      f"type's: rename it or uninstall {package}")
                 self.register(cls)
                 if getattr(cls, "type_name", ep.name) != ep.name:  # filed under its type_name
-                    self._broken[ep.name] = (
+                    self._hints[ep.name] = (
                         f"'{ep.name}' is the name of entry point {ep.value}, whose class registers "
                         f"the {self.what} type '{cls.type_name}': write type: {cls.type_name}")
             except Exception as exc:  # noqa: BLE001  (an installed package's code: any error)
@@ -240,9 +242,12 @@ class Registry:
                                          f"is installed but could not be registered: {msg}")
 
     def broken(self) -> dict[str, str]:
-        """Installed types that failed to load or register, with why (:meth:`get` raises it)."""
+        """Names a config cannot use as a type, with why (:meth:`get` raises it): installed
+        types that failed to load or register, and an entry point's name that is not its
+        class's type_name (unless another type has that name)."""
         self._load()
-        return dict(self._broken)
+        hints = {k: v for k, v in self._hints.items() if k not in self._types}
+        return {**hints, **self._broken}
 
     def types(self) -> dict[str, type]:
         self._load()
@@ -250,8 +255,8 @@ class Registry:
 
     def get(self, type_name: str) -> type:
         t = self.types()
-        if type_name in self._broken:
-            raise ComponentError(self._broken[type_name])
+        if type_name in self._broken or (type_name in self._hints and type_name not in t):
+            raise ComponentError(self.broken()[type_name])
         if type_name not in t:
             raise KeyError(type_name)
         return t[type_name]

@@ -56,10 +56,14 @@ class CimFigure(Figure):
             if not text:
                 continue
             drawn = t.get_window_extent(renderer).width  # its widest line
-            if drawn > room:  # wrap each line to the characters that fit, a margin for wide ones
-                longest = max(len(line) for line in text.split("\n"))
-                t.set_text(wrap(text, longest * room / drawn * 0.95 * EM_PER_CHAR
-                                * t.get_fontsize() / 72, t.get_fontsize()))
+            chars = max(len(line) for line in text.split("\n"))
+            for _ in range(4):  # narrower until it fits, measured again each time (wide letters)
+                if drawn <= room or chars <= 12:  # (a very narrow panel may still overflow)
+                    break
+                chars = max(12, int(chars * room / drawn * 0.95))
+                t.set_text(wrap(text, chars * EM_PER_CHAR * t.get_fontsize() / 72,
+                                t.get_fontsize()))
+                drawn = t.get_window_extent(renderer).width
 
     def savefig(self, *args, **kwargs):
         self.wrap_titles()

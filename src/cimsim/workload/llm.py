@@ -79,9 +79,10 @@ from typing import Mapping, Sequence
 from ..dtypes import DTYPE_BYTES, DTYPES  # noqa: F401  (DTYPES re-exported)
 from ..errors import WorkloadError
 from .ir import Workload, WorkloadBuilder
-from .llm_options import (ATTENTION, BATCHING, GEN, HF_KEYS, _per_request, hf_overridden,  # noqa: F401
-                          _shape, attention_window, check_positions, encoder_only, gated_mlp, lengths_tag, one_micro_batch,  # noqa: F401
-                          position_table, refuse_experts, serving_options, type_defaults)
+from .llm_options import (ATTENTION, BATCHING, GEN, HF_KEYS, _per_request, _shape,  # noqa: F401
+                          attention_window, check_positions, encoder_only, gated_mlp, hf_overridden,
+                          key_of, lengths_tag, one_micro_batch, position_table, refuse_experts,
+                          serving_options, type_defaults)
 from .llm_replicate import Stretch, insert_replicas, third_step_repeats
 from .llm_schedule import AdmissionGate, schedule  # noqa: F401  (schedule re-exported)
 
@@ -162,8 +163,9 @@ def model_from_hf(config: Mapping[str, object]) -> LLMModel:
     hidden = get("hidden_size", "n_embd", "d_model")
     heads = get("num_attention_heads", "n_head")
     if not isinstance(hidden, int) or not isinstance(heads, int) or heads < 1:
-        raise WorkloadError(f"{GEN}: the HF config's hidden size ({hidden!r}) and attention heads "
-                            f"({heads!r}, num_attention_heads / n_head) must be integers >= 1")
+        raise WorkloadError(f"{GEN}: the HF config's {key_of(config, 'hidden_size', 'n_embd', 'd_model')} "
+                            f"({hidden!r}) and {key_of(config, 'num_attention_heads', 'n_head')} "
+                            f"({heads!r}) must be integers >= 1")
     head_dim = head_dim_of(config, hidden, heads)
     if head_dim is None:  # the head width would be rounded down
         raise WorkloadError(f"{GEN}: hidden {hidden} is not a multiple of heads {heads}, and no "
@@ -180,8 +182,9 @@ def model_from_hf(config: Mapping[str, object]) -> LLMModel:
     else:
         kv = get("num_key_value_heads", "n_head_kv", default=heads)
     if isinstance(kv, int) and kv >= 1 and heads % kv:  # named as the config names them
-        raise WorkloadError(f"{GEN}: kv_heads={kv} (the HF config's num_key_value_heads) must "
-                            f"divide heads={heads} (num_attention_heads)")
+        raise WorkloadError(f"{GEN}: kv_heads={kv} (the HF config's "
+                            f"{key_of(config, 'num_key_value_heads', 'num_kv_heads', 'n_head_kv')}) "
+                            f"must divide heads={heads} ({key_of(config, 'num_attention_heads', 'n_head')})")
     return LLMModel(
         layers=get("num_hidden_layers", "n_layer"),
         hidden=hidden,

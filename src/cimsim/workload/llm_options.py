@@ -238,6 +238,11 @@ def _shape(items) -> dict:
     return {k: v for k, v in items if k not in ("positions", "window")}
 
 
+def key_of(config: Mapping[str, object], *keys: str) -> str:
+    """The first of ``keys`` the HF ``config`` gives (how an error names it), else all of them."""
+    return next((k for k in keys if config.get(k) is not None), " / ".join(keys))
+
+
 def type_defaults(model_type) -> dict:
     """transformers' default config of ``model_type`` as a dict ({} without transformers, or
     for a type it does not know)."""
