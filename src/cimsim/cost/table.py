@@ -23,13 +23,14 @@ numba does not pay here.
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..config import Architecture
 from ..errors import ComponentError, RateFieldError
-from ..hw.base import OpCost
+from ..hw.base import Component, OpCost
 from ..mapping.placement import Placement
 
 
@@ -78,8 +79,6 @@ def energy_parts(arch: Architecture) -> tuple[str, ...]:
 
 def _numbers(comp, name: str, arr) -> np.ndarray:
     """``arr`` as float64, or a one-line ComponentError naming the component and the field."""
-    import numbers
-
     raw = np.asarray(arr)
     bad = raw.dtype.kind not in "iufO"  # text ("1e-6" too) and booleans are not numbers
     if raw.dtype.kind == "O":  # Python numbers (a Decimal, a big int) are, text in them not
@@ -99,8 +98,6 @@ def _check_busy(comp, c: OpCost, m: int) -> None:
     """``OpCost.busy``: only the type's declared ``utilizations`` (a busy time under another name
     reached no report), and each one the default ``utilization()`` reads (all but ``busy``,
     which the engine measures), unless the type computes its utilizations itself."""
-    from ..hw.base import Component
-
     declared = tuple(comp.utilizations)
     who = f"component '{comp.name}' ({comp.type_name}): cost() returned busy"
     extra = [k for k in c.busy if k not in declared]

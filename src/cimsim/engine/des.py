@@ -3,8 +3,8 @@
 Why one module of over 600 lines: the compiled replay mirrors the SimPy callbacks
 rule for rule (the same floating-point operations in the same order) and hands
 state back and forth with them; kept side by side, a change to one is made to
-the other in the same diff (the exclusive-transfer and loaded-latency rules too:
-their completion arithmetic appears once per implementation, deliberately).
+the other in the same diff (the exclusive-transfer, loaded-latency and pieces rules
+too: their completion arithmetic appears once per implementation, deliberately).
 
 The engine knows servers, links and time, nothing about hardware configs.
 
@@ -824,7 +824,8 @@ def _complete_shares(i, freed, indeg, server, busy, ready, ready_base, ready_siz
 
 
 @njit(cache=True)
-def _replay(n_servers, succ_ptr, succ_idx, server, per_op, serial, xfer_ptr, xfer_link, xfer_bytes, rates,
+def _replay(n_servers, succ_ptr, succ_idx, server, per_op, serial, xfer_ptr, xfer_link,
+            xfer_bytes, rates,
             indeg, ready, ready_base, ready_size, busy, running, pending, compute_end, start, end,
             link_op, link_rem, link_tol, link_last, link_busy, ev_t, ev_q, ev_op, ev_link, counters,
             link_t0, link_b0, link_shared, xfer_done, has_curve):

@@ -14,10 +14,14 @@ EM_PER_CHAR = 0.6
 
 
 def wrap(text: str, width_in: float, size_pt: float) -> str:
-    """``text`` wrapped to ``width_in`` inches at ``size_pt`` points (at least 12 characters a
-    line), each of its lines on its own; a name without spaces (a workload's) breaks where the
-    line is full."""
-    chars = max(12, int(width_in * 72 / (EM_PER_CHAR * size_pt)))
+    """``text`` wrapped to ``width_in`` inches at ``size_pt`` points (:func:`fill`)."""
+    return fill(text, int(width_in * 72 / (EM_PER_CHAR * size_pt)))
+
+
+def fill(text: str, chars: int) -> str:
+    """``text`` wrapped to ``chars`` characters a line (at least 12), each of its lines on its
+    own; a name without spaces (a workload's) breaks where the line is full."""
+    chars = max(12, chars)
     return "\n".join(textwrap.fill(line, chars, break_on_hyphens=False) or line
                      for line in str(text).split("\n"))
 
@@ -61,8 +65,7 @@ class CimFigure(Figure):
                 if drawn <= room or chars <= 12:  # (a very narrow panel may still overflow)
                     break
                 chars = max(12, int(chars * room / drawn * 0.95))
-                t.set_text(wrap(text, chars * EM_PER_CHAR * t.get_fontsize() / 72,
-                                t.get_fontsize()))
+                t.set_text(fill(text, chars))
                 drawn = t.get_window_extent(renderer).width
 
     def savefig(self, *args, **kwargs):

@@ -511,19 +511,11 @@ class CIM(Component):
         t_write = np.where(reprog, rounds * np.minimum(k, c.rows) * c.write_latency, 0.0)
         t_mvm = rounds * np.ceil(rows / s["replicas"]) * t_vector
         compute = t_mvm if c.buffer is None else np.maximum(t_mvm, (a_in + a_out) / c.buffer.bandwidth)
-        # the last row after its input: one vector on its copy, one row's share of what every
-        # copy shares (the buffer, the chip's local levels); a re-programming precedes it
-        r1 = np.maximum(rows, 1.0)
-        last = rounds * t_vector if c.buffer is None else np.maximum(
-            rounds * t_vector, (a_in + a_out) / r1 / c.buffer.bandwidth)
         parts = {}
         hold = {}
         if c.chip is not None:  # local levels in the op's time; shared ones on the engine
             compute, parts = onchip.op_time(c.chip, compute, s["local_levels"])
             compute = compute + s["periphery_s"]
-            last = onchip.op_time(c.chip, last, {lv: {k: v / r1 for k, v in r.items()}
-                                                 for lv, r in s["local_levels"].items()})[0]
-            last = last + s["periphery_s"] / r1
         compute = compute + t_write
         w_bytes = np.where(reprog, k * n * c.weight_bits / 8.0, 0.0)
         back = self.hw.backing_store
@@ -550,8 +542,23 @@ class CIM(Component):
                       busy={"arrays": s["arrays"] * (rounds * rows * t_vector + t_write) / c.arrays},
                       compute_parts=parts, hold_s=hold,
                       pieces=None if not (rows > 1).any() else  # one-row ops are serial
-                      row_pieces(rows, compute, np.where(s["mm"], last, compute)
-                                 if c.chip is not None else last))
+                      row_pieces(rows, compute, self._last_row_s(s, rows, rounds * t_vector,
+                                                                 a_in + a_out, compute)))
+
+    def _last_row_s(self, s, rows, vector_s, io_bytes, compute):
+        """What an op's last row computes after its input arrives: one vector on its copy
+        (``rounds * t_vector``), or its ``1 / rows`` share of what every copy shares if longer
+        (the flat buffer's time, a chip's local levels and periphery); a chip's vector ops
+        (serial) their whole compute."""
+        c = self.config
+        r1 = np.maximum(rows, 1.0)
+        last = vector_s if c.buffer is None else np.maximum(vector_s,
+                                                            io_bytes / r1 / c.buffer.bandwidth)
+        if c.chip is None:
+            return last
+        last = onchip.op_time(c.chip, last, {lv: {k: v / r1 for k, v in r.items()}
+                                             for lv, r in s["local_levels"].items()})[0]
+        return np.where(s["mm"], last + s["periphery_s"] / r1, compute)
 
     def area_m2(self):
         """Area by part: given in ``area``, or derived with a technology block; empty without
