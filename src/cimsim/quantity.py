@@ -92,13 +92,13 @@ def _strict_number(v: object) -> object:
     """A plain number, as YAML reads one: a boolean or a string (``cores: "16"``, a quoted
     number, or ``1e1``, which YAML 1.1 reads as text) is refused, not converted."""
     if isinstance(v, bool):
-        raise ValueError(f"expected a number, got the boolean {v}")
+        raise ValueError(f"expected a number (got the boolean {v})")
     if isinstance(v, str):
         try:
             float(v)
         except ValueError:
-            raise ValueError(f"expected a number, got the text {v!r}") from None
-        raise ValueError(f"expected a number, got the text {v!r}: a quoted number, or an exponent "
+            raise ValueError(f"expected a number (got the text {v!r})") from None
+        raise ValueError(f"expected a number (got the text {v!r}): a quoted number, or an exponent "
                          "without a dot (1e1), is text in YAML; write it unquoted, e.g. 16, 0.7, "
                          "1.0e1")
     return v

@@ -112,8 +112,8 @@ def test_a_quoted_number_is_refused_naming_the_field(tmp_path):
         path = _variant(tmp_path, "cpu-ddr5", lambda t: t.replace(old, new, 1))
         line = _one_line_error(["run", str(path), "lstm"])
         text = new.split(": ")[1].split()[0].strip('"')
-        assert line.startswith(f"Error: {path}: {field}: expected a number, got the text "
-                               f"'{text}'{QUOTED}"), line
+        assert line.startswith(f"Error: {path}: {field}: expected a number (got the text "
+                               f"'{text}'){QUOTED}"), line
 
 
 def test_set_values_and_yaml_exponents_are_numbers(tmp_path):
@@ -124,8 +124,8 @@ def test_set_values_and_yaml_exponents_are_numbers(tmp_path):
     path = _variant(tmp_path, "rram-cim", lambda t: t.replace("endurance: 1e12", "endurance: 2e12"))
     assert load_architecture(path).component("cim").config.endurance == 2e12
     r = CliRunner().invoke(main, ["run", "cpu-ddr5", "lstm", "--set", "processor.cores=abc"])
-    assert r.output == ("Error: --set processor.cores=abc: processor.cores: expected a number, got "
-                        "the text 'abc' (got 'abc')\n")
+    assert r.output == ("Error: --set processor.cores=abc: processor.cores: expected a number (got "
+                        "the text 'abc')\n")
 
 
 def test_a_config_name_with_control_characters_is_refused(tmp_path):

@@ -472,7 +472,7 @@ def test_a_legacy_config_is_read_as_the_same_machine(tmp_path):
     ("cim.weight_replication", "yes", "valid boolean"),
     ("memory.dram.sustained_fraction", 1.5, "less than or equal to 1"),
     ("memory.dram.sustained_fraction", 0, "greater than 0"),
-    ("processor.cores", "many", "expected a number, got the text 'many'"),
+    ("processor.cores", "many", "expected a number (got the text 'many')"),
     ("memory.dram.capacity", "0 GB", "must be > 0"),
 ])
 def test_impossible_values_are_refused_naming_file_field_and_domain(path, value, needle):
