@@ -21,8 +21,9 @@ class Feedback:
     """``with Feedback("loading x.npz") as fb: fb.update("validating", done, total)``."""
 
     def __init__(self, what: str, *, enabled: bool = True, after_s: float = 1.0,
-                 every_s: float = 5.0, stream: IO[str] | None = None):
+                 every_s: float = 5.0, stream: IO[str] | None = None, unit: str | None = None):
         self.what = what
+        self.unit = unit  # what ``done`` counts, if not ops (said after the count)
         self.phase = ""
         self.done: int | None = None
         self.total: int | None = None
@@ -58,7 +59,8 @@ class Feedback:
         if self.done is not None:
             text += f" {self.done:,}"
             if self.total:
-                text += f"/{self.total:,} ({100 * self.done / self.total:.0f} %)"
+                unit = f" {self.unit}" if self.unit else ""
+                text += f"/{self.total:,}{unit} ({100 * self.done / self.total:.0f} %)"
         return f"{text}, {self.elapsed_s:.1f} s"
 
     def _run(self) -> None:
@@ -91,7 +93,8 @@ class Feedback:
                                  console=Console(file=self._stream), transient=True)
             self._bar.start()
             self._task = self._bar.add_task(self.what, total=None, count="")
-        count = "" if self.done is None else (f"{self.done:,}/{self.total:,} ops" if self.total
+        unit = self.unit or "ops"
+        count = "" if self.done is None else (f"{self.done:,}/{self.total:,} {unit}" if self.total
                                               else f"{self.done:,}")
         self._bar.update(self._task, description=f"{self.what}: {self.phase}", total=self.total,
                          completed=self.done or 0, count=count)

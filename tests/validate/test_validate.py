@@ -413,3 +413,28 @@ def test_a_suite_that_cannot_run_here_is_skipped_in_a_full_run(monkeypatch):
     assert res.exit_code == 0, res.output
     assert "skipped (busy): calibration refused" in res.output
     assert "skipped (busy-too): calibration refused" in res.output
+
+
+def test_validate_says_which_suite_runs(monkeypatch):
+    """A full `cimsim validate` ran for minutes without a word (a known gap until 2026-12-05):
+    each suite is told to the progress line as it starts, off a terminal as `cimsim: validate:
+    <suite> <done>/<all> suites (<pct> %), <elapsed> s` every few seconds."""
+    import io
+
+    import cimsim.validate as V
+    from cimsim.progress import Feedback
+
+    seen = []
+
+    def suite(name):
+        def cases():
+            seen.append((fb.phase, fb.done, fb.total, fb.status()))
+            return [V.Case(name, "one", "s", 1.0, 1.0, "a source", V.PREDICTED)]
+        return cases
+
+    V._load_builtin()
+    monkeypatch.setattr(V, "_SUITES", {"a": (suite("a"), "a"), "b": (suite("b"), "b")})
+    fb = Feedback("validate", enabled=False, stream=io.StringIO(), unit="suites")
+    V.run(progress=fb)
+    assert [s[:3] for s in seen] == [("a", 0, 2), ("b", 1, 2)]
+    assert seen[1][3].startswith("cimsim: validate: b 1/2 suites (50 %), ")

@@ -62,7 +62,10 @@ def validate(names: tuple[str, ...], list_only: bool, output: Path | None) -> No
             given = output if str(output) != "." else "'' (no file name: empty, or the folder .)"
             raise click.UsageError(f"-o {given}: validate writes CSV; name the file .csv")
         check_writable(output, "-o")
-    df = run(list(dict.fromkeys(names)))  # a suite named twice runs once
+    from ..progress import Feedback
+
+    with Feedback("validate", unit="suites") as fb:  # a line every 5 s off a terminal, a bar on one
+        df = run(list(dict.fromkeys(names)), progress=fb)  # a suite named twice runs once
     out = console(min_width=160)
     t = Table(title="cimsim validate: measured vs predicted", title_justify="left")
     for col in ("suite", "case", "measured", "predicted", "error", "role", "source"):

@@ -93,8 +93,9 @@ def suites() -> dict[str, str]:
     return {k: d for k, (_, d) in _SUITES.items()}
 
 
-def run(names=None):
-    """Run the named suites (default: all) -> DataFrame of cases with ``rel_error``."""
+def run(names=None, progress=None):
+    """Run the named suites (default: all) -> DataFrame of cases with ``rel_error``.
+    ``progress``: a :class:`cimsim.progress.Feedback` told each suite as it starts."""
     import pandas as pd
 
     from ..errors import CimsimError, one_line
@@ -106,7 +107,9 @@ def run(names=None):
     if unknown:
         raise CimsimError(f"unknown validation suite(s) {unknown}; known: {', '.join(_SUITES)}")
     rows, skipped = [], []
-    for n in names:
+    for i, n in enumerate(names):
+        if progress is not None:
+            progress.update(n, i, len(names))
         try:
             cases = list(_SUITES[n][0]())
         except CimsimError as exc:  # e.g. the host suites' calibration refused on a busy machine
