@@ -123,6 +123,8 @@ def op_arrays(workload) -> OpArrays:
     wptr = np.zeros(no + 1, dtype=np.int64)
     np.cumsum(np.bincount(op_in[w_entry], minlength=no), out=wptr[1:])
     # bincount adds each op's entries in order, as a running sum would
+    aptr = wptr.copy()
+    np.cumsum(np.bincount(op_in[~w_entry], minlength=no), out=aptr[1:])
     wb = _sums(op_in[w_entry], nbytes[wids], no)
     ain = _sums(op_in[~w_entry], nbytes[c.in_ids[~w_entry]], no)
     aout = _sums(op_out, nbytes[c.out_ids], no)
@@ -159,7 +161,9 @@ def op_arrays(workload) -> OpArrays:
                     c.in_ids[i_entry].astype(np.int64), win, im2col, size, reads, store,
                     activity=activity_columns(c.tags, no, c.op_names, workload.name),
                     weight_row_bytes=wrow, serial_ops=_serial_column(c.tags, no, c.op_names, workload.name),
-                    stage=_stages(workload), launch=_launch_column(c.tags, no))
+                    stage=_stages(workload), launch=_launch_column(c.tags, no),
+                    producer=np.where(workload._first_producer < no, workload._first_producer, -1),
+                    act_ptr=aptr, act_ids=c.in_ids[~w_entry].astype(np.int64))
 
 
 def _stages(workload) -> np.ndarray | None:
@@ -244,9 +248,17 @@ def op_arrays_reference(workload) -> OpArrays:
     wids: list[int] = []
     iptr = np.zeros(n + 1, dtype=np.int64)
     iids: list[int] = []
+    aptr = np.zeros(n + 1, dtype=np.int64)
+    aids: list[int] = []
+    producer = np.full(len(names), -1, dtype=np.int64)
     for i, op in enumerate(workload.ops):
         ins = [tid[t] for t in op.inputs]
         outs = [tid[t] for t in op.outputs]
+        for t in outs:
+            if producer[t] < 0:
+                producer[t] = i
+        aids.extend(t for t in ins if not is_weight[t])
+        aptr[i + 1] = len(aids)
         kind[i] = KIND_CODES[op.kind]
         dtype[i] = dtypes[outs[0]]
         w_in = [t for t in ins if is_weight[t]]
@@ -284,7 +296,8 @@ def op_arrays_reference(workload) -> OpArrays:
                     weight_row_bytes=wrow,
                     serial_ops=(np.array([float(op.tags.get("serial_ops", 0.0)) for op in workload.ops])
                                 if any("serial_ops" in op.tags for op in workload.ops) else None),
-                    stage=_stages(workload), launch=_launch_reference(workload.ops))
+                    stage=_stages(workload), launch=_launch_reference(workload.ops),
+                    producer=producer, act_ptr=aptr, act_ids=np.asarray(aids, dtype=np.int64))
 
 
 def _launch_reference(ops) -> np.ndarray | None:

@@ -95,6 +95,14 @@ class OpArrays:
     #: batch's per-request attention run by one paged-attention kernel), numbered in order of
     #: first appearance; -1 where an op states none (its own launch). None when no op states one.
     launch: np.ndarray | None = None
+    #: int64 by tensor id: the op that writes the tensor, -1 for one written before the run (a
+    #: weight, a model input). With :attr:`act_ptr` / :attr:`act_ids` it says where an op's
+    #: activations come from and go to (a CIM chip keeps those its own ops make and use).
+    producer: np.ndarray | None = None
+    #: CSR over ops of every input tensor id that is not a weight (activations and model
+    #: inputs, as often as the op reads them): the tensors ``act_in_bytes`` sums
+    act_ptr: np.ndarray | None = None
+    act_ids: np.ndarray | None = None
 
     def mac_dtype_ok(self) -> np.ndarray:
         """bool per op: its dtype is a compute dtype (:attr:`compute_dtypes`). A MAC op in

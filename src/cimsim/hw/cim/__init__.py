@@ -37,9 +37,11 @@ parallel, rows spread over the replicas:
   transfers; the last row's compute is its own: ``rounds * t_vector``, or its ``1 / rows``
   share of the buffer's time and a chip's local levels if longer; replication is never
   slower);
-- bytes: inputs and outputs (and re-programmed weights) cross ``link``;
+- bytes: inputs and outputs (and re-programmed weights) cross ``link``; with a ``chip``
+  block only the activations that enter or leave the chip (:mod:`.offchip`);
   re-programmed weights are read from the backing store;
-- latency: the link's latency (+ the backing store's when re-programming);
+- latency: the link's latency where an op moves bytes over it (+ the backing store's when
+  re-programming);
 - energy (:mod:`.energy`): ``adc`` = conversions (rows x read groups x physical
   columns x slices; read groups = row tiles, or with R the sum over row tiles of
   ``ceil(k_tile / R)``, k_tile the rows the tile holds: :func:`.tiling.read_groups`) x energy
@@ -410,6 +412,8 @@ class CIM(Component):
             energy["adc"] = weakest([energy["adc"], *cnt])
         area = ({part: field_prov(f) for part, f in AREA_FIELDS.items()}
                 if d.area is not None else {})
+        chip_e, chip_a = onchip.provenance(self.config, field_prov, weakest)
+        energy, area = {**energy, **chip_e}, {**area, **chip_a}
         if self.config.static_power is not None:
             static = field_prov("static_power")
         else:  # derived: a placeholder if any area it rests on is one
@@ -520,8 +524,13 @@ class CIM(Component):
         w_bytes = np.where(reprog, k * n * c.weight_bits / 8.0, 0.0)
         back = self.hw.backing_store
         link = self.link
-        latency = self.hw.links[link].latency + np.where(reprog, self.hw.memory[back].latency, 0.0)
-        nbytes = {link: a_in + a_out + w_bytes}
+        # a chip moves only what enters or leaves it (:mod:`.offchip`); a flat pool everything
+        l_in, l_out = (a_in, a_out) if c.chip is None else (s["link_in"], s["link_out"])
+        over = l_in + l_out + w_bytes
+        crosses = True if c.chip is None else over > 0
+        latency = (np.where(crosses, self.hw.links[link].latency, 0.0)
+                   + np.where(reprog, self.hw.memory[back].latency, 0.0))
+        nbytes = {link: over}
         nbytes[back] = nbytes.get(back, 0.0) + w_bytes
         if c.chip is not None:
             latency = latency + onchip.shared_costs(self.name, c.chip, s, a_in + a_out, nbytes, hold)
@@ -534,7 +543,7 @@ class CIM(Component):
             energy = onchip.layout_energy(c.chip, energy)
         # over the link the outputs go out; the inputs and the weights programmed come in,
         # the weights read from the backing store
-        writes = {link: a_out}
+        writes = {link: l_out}
         add_stored(ops, idx, self.hw.store_target, nbytes, writes)  # KV-cache appends
         return OpCost(compute_s=compute, latency_s=latency, bytes=nbytes, energy=energy,
                       write_bytes=writes,

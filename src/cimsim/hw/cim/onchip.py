@@ -46,11 +46,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...dtypes import DTYPE_BYTES
 from ...errors import MappingError
 from ...units import si
 from ..base import Plan
 from . import chip as chipmod
-from . import mapping
+from . import mapping, offchip
 from .reprogram import lru_reprograms
 from .tiling import read_groups, tiles
 
@@ -90,6 +91,50 @@ def energy_parts(c) -> tuple[str, ...]:
         return ()
     return (PARTS + (("periphery",) if c.chip.periphery is not None else ())
             + (("layout",) if c.chip.energy_overhead > 1.0 else ()))
+
+
+def provenance(c, field_prov, weakest) -> tuple[dict, dict]:
+    """``(energy, area)`` provenance of the chip's parts (the block's :meth:`provenance`
+    rules): a given energy or area rests on its field (a placeholder when marked); one the
+    circuit models derive is derived, unless a field it is derived from is marked."""
+    ch = c.chip
+    if ch is None:
+        return {}, {}
+    node = ["chip.node_nm"] if ch.node_nm is not None else []
+
+    def own(given, *inputs):  # a given value's field, else derived from its inputs
+        return (field_prov(given) if given else
+                weakest(["derived", *(field_prov(f) for f in (*inputs, *node))]))
+
+    bufs = [(f"chip.levels.{n}.buffer", lv.buffer) for n, lv in ch.levels.items() if lv.buffer]
+    links = [(f"chip.levels.{n}.interconnect", lv.interconnect) for n, lv in ch.levels.items()
+             if lv.interconnect]
+    e_buf = [own(f"{p}.energy_per_access" if b.energy_per_access is not None else None,
+                 f"{p}.type", f"{p}.capacity", f"{p}.width_bits") for p, b in bufs]
+    if c.buffer is not None:  # the flat buffer beside the levels joins their part
+        e_buf.append(field_prov("buffer.energy_per_byte"))
+    energy = {"buffer": weakest(e_buf or ["given"]),
+              "interconnect": weakest([field_prov(f"{p}.{f}") for p, _ in links
+                                       for f in ("energy_per_bit_per_hop", "activity")]
+                                      or ["given"])}
+    a_buf = [own(f"{p}.area" if b.area is not None else None,
+                 f"{p}.type", f"{p}.capacity", f"{p}.width_bits") for p, b in bufs]
+    area = {"chip_buffers": weakest(a_buf or ["given"])}
+    if links and any(i.area is not None for _, i in links):
+        area["chip_interconnect"] = weakest([field_prov(f"{p}.area") for p, i in links
+                                             if i.area is not None])
+    if ch.periphery is not None:
+        p, per = "chip.periphery", ch.periphery
+        energy["periphery"] = own(f"{p}.energy_per_op" if per.energy_per_op is not None else None,
+                                  f"{p}.bits")
+        area["periphery"] = weakest([own(f"{p}.area_per_unit" if per.area_per_unit is not None
+                                         else None, f"{p}.bits"), field_prov(f"{p}.units")])
+    # the overheads rest on their factors (the parts they scale count on their own)
+    if ch.energy_overhead > 1.0:
+        energy["layout"] = field_prov("chip.energy_overhead")
+    if ch.area_overhead > 1.0:
+        area["overhead"] = field_prov("chip.area_overhead")
+    return energy, area
 
 
 #: where the chip's ops spend their time, summed over its ops (s), and the largest part
@@ -193,6 +238,19 @@ def place(comp, ops, idx) -> Plan:
     out_b = ops.act_out_bytes[idx] if ch.output_bits is None else rows * n * ch.output_bits / 8
     a_out = np.where(mm, out_b, 0.0)
     lbytes = chipmod.level_bytes(ch, a_in, a_out, rt, ct)  # per level (chip rules 1 and 7)
+    own = ops.act_out_bytes[idx]
+    shares = offchip.link_shares(c, ops, idx, np.divide(a_out, own, out=np.ones(len(idx)),
+                                                        where=mm & (own > 0)))  # what crosses
+    vec_in = ops.act_in_bytes[idx].copy()  # a vector op's inputs at the workload's bytes,
+    im = ops.im2col[idx] if ops.im2col is not None else np.zeros(len(idx), dtype=bool)
+    if im.any():  # an im2col copy's at input_bits (the arrays' inputs, quantised by the host)
+        vec_in[im] *= (c.input_bits / 8) / np.array([DTYPE_BYTES[d] for d in ops.dtype[idx][im]])
+    link_in = np.where(mm, a_in, vec_in) * shares.inputs
+    link_out = np.where(mm, a_out, ops.act_out_bytes[idx]) * shares.outputs
+    if shares.spilled:
+        notes.append(f"{comp.name}: {shares.spilled} activation tensor(s) of the chip's ops "
+                     f"({si(shares.spilled_bytes, 'B')}) do not fit its buffers "
+                     f"({si(shares.capacity, 'B')}): written out over {comp.link} and read back")
     rounds = np.ones(len(idx))
     if fits:
         reprogram = np.zeros(len(idx), dtype=bool)
@@ -292,6 +350,7 @@ def place(comp, ops, idx) -> Plan:
         notes=notes, summary=summary, server_labels=labels, op_columns=cols,
         state=dict(row_tiles=rt, col_tiles=ct, phys_cols=pc, arrays=np.minimum(need_op, c.arrays),
                    rounds=rounds, replicas=replicas, reprogram=reprogram, a_in=a_in, a_out=a_out,
+                   link_in=link_in, link_out=link_out,
                    levels=levels, mm=mm, periphery_s=periph_s, periphery_j=periph_j,
                    local_levels={k: v for k, v in levels.items() if k not in shared},
                    shared=shared),

@@ -1,0 +1,136 @@
+"""What a CIM chip moves over its link (cimsim.hw.cim.offchip): closed-form cases.
+
+Until 2026-12-05 every CIM matmul moved its inputs and outputs over ``cim.link`` even when the
+layer before and after it ran on the same chip (a chip running a whole network paid the link
+for every layer), while the periphery's vector ops moved nothing over it, wherever their data
+came from. The rules now (module docstring): only activations entering or leaving the chip
+cross. Golden values are bytes counted by hand from the tiny workloads below.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+
+from cimsim import simulate
+from cimsim.config import architecture_from_dict
+from cimsim.workload import Op, Tensor, Workload
+
+from test_cim_chip import ARCH, PERIPHERY, PROCESSOR, two_layers, with_relu
+
+LINK_LATENCY = 1e-6
+
+
+def arch(processor=False, chip=True, buffer=None, **chip_fields):
+    d = copy.deepcopy(ARCH)
+    d["links"]["noc"]["latency"] = "1 us"
+    if processor:
+        d["processor"] = dict(PROCESSOR, macs_per_cycle_per_core={"int8": 1},
+                              energy_per_mac={"int8": "1 pJ"})
+    if not chip:
+        del d["cim"]["chip"]
+    else:
+        d["cim"]["chip"].update(chip_fields)
+    if buffer is not None:
+        d["cim"]["buffer"]["capacity"] = buffer
+    return architecture_from_dict(d)
+
+
+def three_layers() -> Workload:
+    """x (16 x 128) @ wa -> y (16 x 64); y @ wb -> z (16 x 64); z @ wc -> o (16 x 64), int8."""
+    t = [Tensor("x", (16, 128), "int8", "input"), Tensor("wa", (128, 64), "int8", "weight"),
+         Tensor("y", (16, 64), "int8", "activation"), Tensor("wb", (64, 64), "int8", "weight"),
+         Tensor("z", (16, 64), "int8", "activation"), Tensor("wc", (64, 64), "int8", "weight"),
+         Tensor("o", (16, 64), "int8", "activation")]
+    ops = [Op("a", "matmul", ("x", "wa"), ("y",), m=16, k=128, n=64, weight="wa"),
+           Op("b", "matmul", ("y", "wb"), ("z",), m=16, k=64, n=64, weight="wb"),
+           Op("c", "matmul", ("z", "wc"), ("o",), m=16, k=64, n=64, weight="wc")]
+    return Workload("three-layers", t, ops)
+
+
+def link_bytes(r):
+    return r.op_table.set_index("op")["noc_bytes"].to_dict()
+
+
+def test_activations_made_and_used_on_the_chip_stay_there():
+    # x enters (16 x 128 B), y and z stay, o leaves (16 x 64 B): the middle layer moves nothing
+    # over the link and pays no link latency
+    r = simulate(arch(), three_layers(), keep_ops=True)
+    assert link_bytes(r) == {"a": 2048, "b": 0, "c": 1024}
+    lat = r.op_table.set_index("op")["latency_s"].to_dict()
+    assert lat["b"] == 0.0 and lat["a"] == lat["c"] == LINK_LATENCY
+
+
+def test_a_flat_pool_moves_every_input_and_output():
+    # no chip block: as before, each op's inputs (16 x k B) and outputs (16 x 64 B)
+    r = simulate(arch(chip=False), three_layers(), keep_ops=True)
+    assert link_bytes(r) == {"a": 2048 + 1024, "b": 1024 + 1024, "c": 1024 + 1024}
+    assert (r.op_table["latency_s"] == LINK_LATENCY).all()
+
+
+def test_a_tensor_that_does_not_fit_the_chip_goes_out_and_back():
+    # the chip holds its levels' buffers (none here) and cim.buffer: 512 B < y's 1024 B, so y is
+    # written out by a and read back by b; z likewise
+    r = simulate(arch(buffer="512 B"), three_layers(), keep_ops=True)
+    assert link_bytes(r) == {"a": 2048 + 1024, "b": 1024 + 1024, "c": 1024 + 1024}
+    assert any("2 activation tensor(s) of the chip's ops (2.048 kB) do not fit its buffers "
+               "(512 B): written out over noc and read back" in n for n in r.notes)
+    # 1 KiB holds each of them on its own (rule 2: one tensor at a time)
+    assert link_bytes(simulate(arch(buffer="1 KiB"), three_layers(), keep_ops=True)) == {
+        "a": 2048, "b": 0, "c": 1024}
+
+
+def test_the_levels_buffers_count_as_the_chips_capacity():
+    # 4 PEs x 256 B: y and z (1024 B each) fit the levels' buffers even with an 8 B flat buffer
+    levels = {"pe": {"fanout": 4, "buffer": {"type": "sram", "capacity": "256 B", "width_bits": 8,
+                                             "clock": "1 GHz"}},
+              "chip": {"fanout": 4}}
+    r = simulate(arch(buffer="8 B", levels=levels), three_layers(), keep_ops=True)
+    assert link_bytes(r) == {"a": 2048, "b": 0, "c": 1024}
+
+
+def test_an_output_read_off_the_chip_leaves_it_once():
+    # relu on the host (no periphery) reads y: y leaves at a (1024 B) and y2 enters at b
+    r = simulate(arch(processor=True), with_relu(), keep_ops=True)
+    ops = r.op_table.set_index("op")
+    assert ops.loc["r", "unit"] == "processor"
+    assert link_bytes(r)["a"] == 2048 + 1024 and link_bytes(r)["b"] == 1024 + 1024
+
+
+def test_the_periphery_keeps_a_network_on_the_chip():
+    # relu on the chip's periphery: y and y2 stay; only x enters and z leaves
+    r = simulate(arch(processor=True, periphery=PERIPHERY), with_relu(), keep_ops=True)
+    assert r.op_table.set_index("op").loc["r", "unit"] == "cim"
+    assert link_bytes(r) == {"a": 2048, "r": 0, "b": 1024}
+
+
+def test_an_output_read_on_and_off_the_chip_leaves_once_and_stays():
+    # o = y @ wc also read by the host's relu: y leaves at a once; b still reads it on the chip
+    w = two_layers()
+    t = list(w.tensors.values()) + [Tensor("y2", (16, 64), "int8", "activation")]
+    ops = [*w.ops, Op("r", "elementwise", ("y",), ("y2",), fn="relu")]
+    r = simulate(arch(processor=True), Workload("fork", t, ops), keep_ops=True)
+    assert link_bytes(r)["a"] == 2048 + 1024 and link_bytes(r)["b"] == 1024
+
+
+def test_link_energy_follows_the_bytes_that_cross():
+    d = copy.deepcopy(ARCH)
+    d["links"]["noc"]["energy_per_bit"] = "1 pJ/bit"
+    r = simulate(architecture_from_dict(d), three_layers(), keep_ops=False)
+    assert r.energy_breakdown_j["noc"] == pytest.approx((2048 + 1024) * 8e-12, rel=1e-12, abs=0)
+
+
+def test_hand_built_op_arrays_without_producers_move_everything():
+    # a plug-in's OpArrays without the producer columns: every input and output crosses
+    from dataclasses import replace
+
+    from cimsim.hw.cim import offchip
+
+    a = three_layers().arrays
+    full = offchip.link_shares(arch().component("cim").config, a, np.arange(3), np.ones(3))
+    assert full.inputs.tolist() == [1.0, 0.0, 0.0] and full.outputs.tolist() == [0.0, 0.0, 1.0]
+    bare = replace(a, producer=None, act_ptr=None, act_ids=None)
+    none = offchip.link_shares(arch().component("cim").config, bare, np.arange(3), np.ones(3))
+    assert none.inputs.tolist() == [1.0] * 3 and none.outputs.tolist() == [1.0] * 3
