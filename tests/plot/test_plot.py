@@ -629,3 +629,28 @@ def test_a_wrapped_title_is_measured_again_until_it_fits(tmp_path, title):
         w = Text(text=line, fontsize=axes[0].title.get_fontsize(), figure=fig).get_window_extent(r).width
         assert w <= axes[0].bbox.width + 0.5, line
 
+
+
+def test_energy_shares_has_a_panel_per_workload():
+    """The report's shares figure drew every run in one panel, each bar labelled with its
+    architecture, workload and total: a serving run's long workload name overprinted the
+    neighbouring bars' (a tester, 2026-12-05). One panel per workload, its name the title, a bar
+    per architecture labelled with its name and total, each share stack summing to 1."""
+    from cimsim import simulate
+    from cimsim.plot.run_figures import energy_shares
+    from cimsim.workload import generators as g
+
+    long = g.matmul(1, 256, 256, name="a-very-long-serving-run-name-L2-d768-h12-kv12-B2-P32-D8-fp16")
+    runs = [simulate(load_architecture(resolve_config(c)), wl)
+            for wl in (g.matmul(1, 128, 128), long) for c in ("cpu-ddr5", "sram-cim")]
+    fig = energy_shares(runs)
+    axes = [ax for ax in fig.axes if ax.get_visible()]
+    assert [ax.get_title() for ax in axes] == [runs[0].workload, long.name]
+    for ax, pair in zip(axes, (runs[:2], runs[2:])):
+        labels = [t.get_text() for t in ax.get_xticklabels()]
+        assert [lab.split("\n")[0] for lab in labels] == ["cpu-ddr5", "sram-cim"]
+        assert all(long.name not in lab for lab in labels)
+        tops = np.zeros(2)
+        for bar in ax.patches:
+            tops[round(bar.get_x() + bar.get_width() / 2)] += bar.get_height()
+        assert tops == pytest.approx([1.0, 1.0], rel=1e-12, abs=0)

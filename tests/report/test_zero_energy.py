@@ -105,5 +105,5 @@ def test_compare_and_report_against_a_baseline_with_no_energy(tmp_path, serving,
     html = re.sub(r"data:image/[^\"']*", "", (out / "report.html").read_text())
     cells = re.findall(r">([^<>]*)<", html)
     assert not [c for c in cells if NAN.search(c)]
-    assert "n/a OPS/J (no energy counted)" in cells and "n/a tokens/J (no energy counted)" in cells
+    assert "n/a OPS/W (no energy counted)" in cells and "n/a tokens/J (no energy counted)" in cells
     assert "n/a (no baseline energy)" in cells

@@ -20,7 +20,8 @@ from matplotlib.ticker import FuncFormatter
 
 from ..report import columns as C
 from ..report.format import si
-from .figures import _figure, _si_log_axis, mac_precision, workload_dtype
+from .figures import (_facet_shape, _figure, _grid, _outside_legend, _si_log_axis, mac_precision,
+                      workload_dtype)
 from .overlap import BAND, band_label, covers
 from .style import arch_style, part_color
 
@@ -261,24 +262,36 @@ def critical_path_vs_length(table: pd.DataFrame, window: int = 4) -> Figure:
 
 
 def energy_shares(results: Sequence) -> Figure:
-    """Each run's energy by part as a share of its total (stacked to 1): runs whose totals
-    differ by orders of magnitude stay readable side by side."""
+    """Each run's energy by part as a share of its total (stacked to 1), one panel per workload
+    (its name the panel's title; a long one ran under every bar and overprinted its
+    neighbours'), a bar per architecture in its colour: runs whose totals differ by orders of
+    magnitude stay readable side by side."""
     parts = list(dict.fromkeys(p for r in results for p, v in r.energy_breakdown_j.items() if v > 0))
-    fig = _figure(max(6.4, 1.1 * len(results) + 2.5), 4.6)
-    ax = fig.add_subplot()
-    x = np.arange(len(results))
-    bottom = np.zeros(len(results))
-    for part in parts:
-        h = np.array([r.energy_breakdown_j.get(part, 0.0) / r.energy_j if r.energy_j > 0 else 0.0
-                      for r in results])
-        ax.bar(x, h, bottom=bottom, color=part_color(part), label=part)
-        bottom += h
-    ax.set_xticks(x, [f"{r.architecture}\n{r.workload}\n{si(r.energy_j, 'J')}" for r in results],
-                  fontsize="x-small")
-    for tick, r in zip(ax.get_xticklabels(), results):
-        tick.set_color(arch_style(r.architecture).color)
-    ax.set_ylim(0, 1.0)
-    ax.set_ylabel("share of the run's energy [fraction]")
-    ax.set_title("energy by part, as a share of each run's total")
-    ax.legend(fontsize="x-small", ncols=2, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    by_wl: dict[str, list] = {}
+    for r in results:
+        by_wl.setdefault(r.workload, []).append(r)
+    rows, cols = _facet_shape(len(by_wl))
+    most = max((len(v) for v in by_wl.values()), default=1)
+    fig = _figure(max(6.4, cols * (1.0 * most + 1.2) + 2.5), 3.6 * rows + 1.0)
+    axes = _grid(fig, rows, cols).ravel()
+    for ax, (wl, runs) in zip(axes, by_wl.items()):
+        x = np.arange(len(runs))
+        bottom = np.zeros(len(runs))
+        for part in parts:
+            h = np.array([r.energy_breakdown_j.get(part, 0.0) / r.energy_j if r.energy_j > 0
+                          else 0.0 for r in runs])
+            ax.bar(x, h, bottom=bottom, color=part_color(part), label=part)
+            bottom += h
+        ax.set_xticks(x, [f"{r.architecture}\n{si(r.energy_j, 'J')}" for r in runs],
+                      fontsize="x-small")
+        for tick, r in zip(ax.get_xticklabels(), runs):
+            tick.set_color(arch_style(r.architecture).color)
+        ax.set_ylim(0, 1.0)
+        ax.set_title(str(wl), fontsize="medium")
+    for ax in axes[len(by_wl):]:
+        ax.set_visible(False)
+    for ax in axes[::cols]:
+        ax.set_ylabel("share of the run's energy [fraction]", fontsize="small")
+    fig.suptitle("energy by part, as a share of each run's total (under each bar: the total)")
+    _outside_legend(fig, axes[:len(by_wl)])
     return fig

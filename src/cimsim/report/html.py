@@ -112,7 +112,7 @@ def _table_rows(rep: Report) -> tuple[list[str], list[list[str]]]:
             r.bound_label, si(r.critical_path_s, "s"), f"{r.critical_path_ops} ops",
             f"{r.realized_path_ops} ops" if r.realized_path_ops is not None else "unknown",
             f"{r.parallelism:.3g}x", si(r.throughput_macs_per_s, "MAC/s"),
-            per_joule(r.ops_per_j, "OPS/J"), area(r.area_m2) if r.area_m2 > 0 else "not declared",
+            per_joule(r.ops_per_j, "OPS/W"), area(r.area_m2) if r.area_m2 > 0 else "not declared",
             off_chip_traffic(arch.hardware, r.traffic_bytes),
             ", ".join(f"{k} {pct(v)}" for k, v in top),
         ])
