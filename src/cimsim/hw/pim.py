@@ -148,7 +148,10 @@ class PIM(Component):
     Config = PIMConfig
     priority = 20
     energy_parts = ("compute",)
-    utilizations = ("mac",)
+    #: ``banks``: the units' bank-reading time over the run (resident bytes / internal bandwidth)
+    utilizations = ("mac", "banks")
+    #: an op whose time is its bank reads is bound by memory (the banks), not compute
+    compute_parts = {"banks": "memory"}
     label = "PIM"
 
     @property
@@ -183,10 +186,12 @@ class PIM(Component):
             return [("memory", f"names no memory level; the architecture has {list(self.hw.memory)}")]
         if self.config.sharing == "separate":
             return self.hw.link_errors("link", self.link, "the host and the PIM device")
-        if "kv_cache" in self.config.claims and self.level != self.hw.backing_store:
-            return [("claims", f"kv_cache needs the units in the backing store "
-                               f"'{self.hw.backing_store}', where model inputs lie; they are "
-                               f"in '{self.level}'")]
+        if self.level != self.hw.backing_store:  # what they compute on lies in the backing store
+            what = " and ".join(f"{c} (where {'model inputs' if c == 'kv_cache' else 'the weights'} lie)"
+                                for c in self.config.claims)
+            return [("memory", f"{what} needs the units in the backing store "
+                               f"'{self.hw.backing_store}'; they are in '{self.level}' (set "
+                               f"{self.name}.memory to {self.hw.backing_store}, or leave it out)")]
         return []
 
     @property
@@ -208,7 +213,13 @@ class PIM(Component):
         return self.units * per_unit
 
     def _input_bytes(self, ops: OpArrays) -> np.ndarray:
-        """Bytes of the model-input tensors each op reads (all ops)."""
+        """Bytes each op reads in the banks without a weight (all ops): a weightless matmul's
+        second operand where it is a model input (a KV cache; its first operand, the query or
+        probabilities, crosses the bus: :meth:`OpArrays.kv_operand_bytes`); without the
+        producer columns, every model input it reads."""
+        kv = ops.kv_operand_bytes()
+        if kv is not None:
+            return kv
         n = ops.kind.shape[0]
         if not len(ops.input_ids):
             return np.zeros(n)
@@ -292,9 +303,12 @@ class PIM(Component):
         resident = np.where(weighted, ops.weight_bytes[idx], kv) * fmt
         io = (ops.act_in_bytes[idx] + ops.act_out_bytes[idx] - np.where(weighted, 0.0, kv)) * fmt
         e_compute = macs * c.energy_per_mac + resident * 8.0 * c.energy_per_bit
-        compute = np.maximum(macs / self.peak_macs, resident / self.internal_bandwidth)
+        t_mac, t_banks = macs / self.peak_macs, resident / self.internal_bandwidth
+        compute = np.maximum(t_mac, t_banks)
         if c.power_cap is not None:
             compute = np.maximum(compute, e_compute / c.power_cap)
+        # the banks are the time where their reads are the longest part (ties go to the banks)
+        banks = np.where((t_banks > 0) & (t_banks >= compute), compute, 0.0)
         if c.sharing == "separate":
             where = self.link
             access = self.hw.latency_of(where)
@@ -317,7 +331,8 @@ class PIM(Component):
             bytes=nbytes,
             write_bytes=written,
             energy={"compute": e_compute},
-            busy={"mac": macs / self.peak_macs},
+            busy={"mac": t_mac, "banks": t_banks},
+            compute_parts={"banks": banks},
             hold_s=hold,
             # (one-row ops are serial: pieces only where an op has more rows)
             pieces=row_pieces(ops.rows[idx]) if c.sharing != "blocked" and (ops.rows[idx] > 1).any()

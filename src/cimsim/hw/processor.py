@@ -33,6 +33,8 @@ kernel); concurrency comes from the other components working beside it.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import itertools
 import math
 from typing import Literal, Optional
@@ -343,7 +345,8 @@ class Processor(Component):
     def place(self, ops: OpArrays, idx):
         levels = self.levels
         mem = [self.hw.resource(lv) for lv in levels]
-        traffic = staged_traffic(ops, idx, levels, [m.config.capacity for m in mem],
+        remote, local = self._remote_reads(ops)
+        traffic = staged_traffic(local, idx, levels, [m.config.capacity for m in mem],
                                  [m.latency_s() for m in mem])
         peak, emac = self._rates(ops, idx)  # refuses a dtype without rates before simulating
         unknown = sorted(set(self.config.op_overhead_by_kind) - set(ops.kind_codes))
@@ -368,7 +371,24 @@ class Processor(Component):
                     else {})
         return Plan.one_server(len(idx), notes=notes, summary={"weights_on_chip": traffic.all_fit},
                                op_columns=measured,
-                               state={"traffic": traffic, "peak": peak, "emac": emac})
+                               state={"traffic": traffic, "peak": peak, "emac": emac,
+                                      "remote": None if remote is None else remote[idx]})
+
+    def _remote_reads(self, ops: OpArrays):
+        """``(bytes per op, ops without them)``: with the KV cache in another device's memory
+        (:attr:`Hardware.cache_link`), the cache tensors a host op reads (:meth:`OpArrays.kv_tensors`)
+        cross that link and pass none of its levels; ``(None, ops)`` otherwise."""
+        kv = ops.kv_tensors() if self.hw.cache_link is not None else None
+        if kv is None or not kv.any():
+            return None, ops
+        remote = ops.reads_of(kv)
+        keep = ~kv[ops.input_ids]
+        counts = np.bincount(np.repeat(np.arange(ops.kind.shape[0]), np.diff(ops.input_ptr))[keep],
+                             minlength=ops.kind.shape[0])
+        ptr = np.zeros(ops.kind.shape[0] + 1, dtype=np.int64)
+        np.cumsum(counts, out=ptr[1:])
+        return remote, replace(ops, act_in_bytes=ops.act_in_bytes - remote, input_ptr=ptr,
+                               input_ids=ops.input_ids[keep])
 
     def cost(self, ops: OpArrays, idx, plan):
         cfg = self.config
@@ -397,16 +417,22 @@ class Processor(Component):
             compute = np.maximum(compute, stream)
         nbytes, writes = dict(traffic.bytes), dict(traffic.write_bytes)
         store = ops.stored(idx)
-        if self.hw.cache_link is not None and store is not None:
+        latency = traffic.latency_s
+        link = self.hw.cache_link
+        if link is not None and store is not None:
             # the KV cache is in another component's memory: an append passes the inner levels
             # and crosses that link instead of landing in the backing store (hierarchy rule 6)
-            back, link = self.levels[-1], self.hw.cache_link
+            back = self.levels[-1]
             nbytes[back], writes[back] = nbytes[back] - store, writes[back] - store
             nbytes[link] = nbytes.get(link, 0.0) + store
             writes[link] = writes.get(link, 0.0) + store
+        if plan.state["remote"] is not None:  # the cache it reads there comes over the link
+            nbytes[link] = nbytes.get(link, 0.0) + plan.state["remote"]
+        if link in nbytes:  # what crosses the link pays its latency too
+            latency = np.maximum(latency, np.where(nbytes[link] > 0, self.hw.latency_of(link), 0.0))
         return OpCost(
             compute_s=compute,
-            latency_s=overhead + traffic.latency_s,
+            latency_s=overhead + latency,
             bytes=nbytes,
             write_bytes=writes,
             energy={"compute": macs * emac + vec * cfg.energy_per_vector_op},

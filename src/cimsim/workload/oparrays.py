@@ -133,6 +133,46 @@ class OpArrays:
         s = self.store_bytes[idx]
         return s if s.any() else None
 
+    def _kv_entries(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """``(reader op, selected)`` over the :attr:`act_ids` entries: those a matmul without a
+        stationary weight reads as its second operand that are model inputs (a KV cache);
+        None without the producer columns."""
+        if self.act_ptr is None or self.producer is None:
+            return None
+        n = self.kind.shape[0]
+        reader = np.repeat(np.arange(n), np.diff(self.act_ptr))
+        position = np.arange(len(self.act_ids)) - self.act_ptr[:-1][reader]
+        weightless = (self.rows > 0) & (self.stationary < 0)
+        return reader, weightless[reader] & (position >= 1) & (self.producer[self.act_ids] < 0)
+
+    def kv_operand_bytes(self) -> np.ndarray | None:
+        """float64 per op: bytes of the model inputs a matmul without a stationary weight reads
+        as its second operand (``Q @ K^T``'s K, ``P @ V``'s V: a KV cache, what PIM units
+        compute on in their banks); its first operand is not counted, model input or not.
+        None without the producer columns (an OpArrays built by hand)."""
+        e = self._kv_entries()
+        if e is None:
+            return None
+        reader, sel = e
+        return np.bincount(reader[sel], weights=self.tensor_bytes[self.act_ids[sel]],
+                           minlength=self.kind.shape[0])
+
+    def kv_tensors(self) -> np.ndarray | None:
+        """bool by tensor id: the model inputs some op reads as :meth:`kv_operand_bytes`."""
+        e = self._kv_entries()
+        if e is None:
+            return None
+        mask = np.zeros(len(self.tensor_bytes), dtype=bool)
+        mask[self.act_ids[e[1]]] = True
+        return mask
+
+    def reads_of(self, tensors: np.ndarray) -> np.ndarray:
+        """float64 per op: bytes it reads of the tensors marked in ``tensors`` (bool by tensor
+        id) among its non-weight inputs (needs the producer columns)."""
+        reader = np.repeat(np.arange(self.kind.shape[0]), np.diff(self.act_ptr))
+        return np.bincount(reader, weights=self.tensor_bytes[self.act_ids] * tensors[self.act_ids],
+                           minlength=self.kind.shape[0])
+
     @property
     def streams(self) -> bool:
         """No op states a random access size or a read fraction (its reads and writes then come
