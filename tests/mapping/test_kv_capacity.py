@@ -277,3 +277,25 @@ def test_run_prints_the_host_footprint_apart_from_a_separate_devices_cache(tmp_p
     assert (f"{si(fp.total - fp.kv_cache, 'B')} live at once in the host's memory (at its peak: "
             f"weights {si(fp.weights, 'B')}, activations {si(fp.activations, 'B')}), KV cache "
             f"{si(fp.kv_cache, 'B')} in the PIM device") in r.output, r.output
+
+
+def test_model_inputs_are_in_memory_from_the_start():
+    """A traced decode step reads each layer's cache with a concatenation (not as a matmul's B
+    operand), one layer after another: each cache counted as live only while its layer ran,
+    so Llama-2-7B's 2.15 GB of caches vanished from the footprint and a 27 GB memory was
+    accepted (a tester, 2026-12-05). Two layers here: caches c0, c1 (1000 B each, model
+    inputs) concatenated with a new row (4 B) in turn; at the first op both are in memory."""
+    t = [Tensor("c0", (250,), "fp32", "input"), Tensor("c1", (250,), "fp32", "input"),
+         Tensor("n0", (1,), "fp32", "activation"), Tensor("k0", (251,), "fp32", "activation"),
+         Tensor("n1", (1,), "fp32", "activation"), Tensor("k1", (251,), "fp32", "activation"),
+         Tensor("x", (1,), "fp32", "input")]
+    ops = [Op("new0", "elementwise", ("x",), ("n0",), fn="relu"),
+           Op("cat0", "copy", ("c0", "n0"), ("k0",)),
+           Op("new1", "elementwise", ("k0",), ("n1",), fn="relu"),
+           Op("cat1", "copy", ("c1", "n1"), ("k1",))]
+    fp = Workload("two-caches", t, ops).footprint
+    # at cat0: c0, c1, x (4 B, read at new0 only: no longer live), n0 and k0 (1004 B); at cat1:
+    # c1, n1, k1 (k0 read by new1: gone): 1000 + 4 + 1004; the peak is cat0's 3,008 B
+    assert (fp.kv_cache, fp.activations) == (0, 1000 + 1000 + 4 + 1004)
+    with pytest.raises(MappingError, match="needs 3.008 kB live at once"):
+        place(Workload("two-caches", t, ops), arch(3000))

@@ -21,8 +21,10 @@ The placement stage refuses a workload whose footprint exceeds the backing store
     including that op; without the tag (a traced serving run), the decode step's caches, all
     layers, all through the prefill (an upper bound).
 ``activations``
-    every other input and activation, live from the first op that touches it through the
-    last that reads it (a model output to the end), the ops running one after another in
+    every other input and activation, live from the first op that touches it (a model input:
+    from the first op of its iteration, as it is in memory before the iteration starts; a
+    traced decode step's caches, read by a concatenation rather than a matmul, are all live at
+    its first op) through the last that reads it (a model output to the end), the ops running one after another in
     program order; each op's inputs and outputs are live together while it runs. Where KV
     caches are found, an output no op reads of an op that stores bytes in the backing store
     (tag ``store_bytes``: the K and V rows a decode step appends) is those rows of the cache,
@@ -126,6 +128,13 @@ def live_activation_profile(workload, skip: np.ndarray, appends: np.ndarray | No
     read = np.zeros(n_t, dtype=bool)
     read[c.in_ids] = True
     end = np.where(read | (end < 0), end, n_ops - 1)
+    # a model input is in memory before its iteration starts (the whole run, or its serving
+    # step), not from the op that first reads it: a traced decode step's caches, read one
+    # layer at a time, are all there at the first op
+    given = (c.tensor_role == ROLE_INPUT) & (start < n_ops)
+    if given.any():
+        it = _iterations(workload)[0]
+        start[given] = np.searchsorted(it, it[start[given]], side="left")
     if appends is not None:
         end = np.where(appends, start, end)
     keep = (c.tensor_role != ROLE_WEIGHT) & (end >= 0) & ~skip

@@ -245,6 +245,31 @@ def test_an_embedding_bag_reads_only_its_rows_and_reduces_them(mode, weighted):
     assert op.kind == "reduction" and op.tags["access_bytes"] == 32 * 4
     assert row["vector_ops"] == 32 * 32 * (2 if weighted else 1)
     assert w.weight_bytes == 32 * 32 * 4
+    # it reads its indices, offsets and per-sample weights (they were dropped, and with them a
+    # dependency on weights the model computes: a tester, 2026-12-05)
+    ins = [w.tensors[t] for t in op.inputs]
+    assert [t.shape for t in ins if t.role != "weight"] == [(32,), (8,)] + ([(32,)] if weighted else [])
+
+
+@pytest.mark.torch
+def test_an_embedding_bag_runs_after_the_weights_the_model_computes():
+    torch = _torch()
+    from cimsim.workload.trace import trace
+
+    class Scored(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.bag = torch.nn.EmbeddingBag(100, 16, mode="sum")
+            self.score = torch.nn.Linear(4, 1)
+
+        def forward(self, idx, off, feats):
+            return self.bag(idx, off, per_sample_weights=torch.sigmoid(self.score(feats)).squeeze(1))
+
+    w = trace(Scored().eval(), (torch.arange(8), torch.tensor([0, 4]), torch.randn(8, 4)))
+    bag = w.op_index(next(o.name for o in w.ops if "bag" in o.name))
+    ptr, pred = w.predecessors
+    producers = {w.ops[p].name for p in pred[ptr[bag]:ptr[bag + 1]]}
+    assert any("score" in p or "sigmoid" in p for p in producers), producers
 
 
 # --------------------------------------------------------------------------- recurrent
@@ -959,3 +984,21 @@ def test_a_mixture_of_experts_of_fake_tensors_is_one_line():
     with pytest.raises(WorkloadError, match=r"hf:mixtral is a mixture of experts \(num_local_experts=8\).*"
                                             r"--real-weights"):
         zoo.build("hf:mixtral", num_hidden_layers=1)
+
+
+@pytest.mark.torch
+def test_addbmm_is_one_product_over_the_batch():
+    """torch.addbmm (input + sum over b of A[b] @ B[b]) was refused as an unmapped op although
+    the FLOP counter has its formula (a tester, 2026-12-05): 2 x (3 x 4 @ 4 x 5) = 120 MACs,
+    one (3 x 8) @ (8 x 5) product, its output 3 x 5."""
+    torch = _torch()
+    from cimsim.workload.trace import trace
+
+    class AddBmm(torch.nn.Module):
+        def forward(self, c, a, b):
+            return torch.addbmm(c, a, b)
+
+    w = trace(AddBmm(), (torch.randn(3, 5), torch.randn(2, 3, 4), torch.randn(2, 4, 5)))
+    [mm] = [o for o in w.ops if o.kind == "matmul"]
+    assert (mm.m, mm.k, mm.n, mm.batch) == (3, 8, 5, 1)
+    assert w.macs == 2 * 3 * 4 * 5

@@ -2,7 +2,7 @@
 
 Every aten op lands in exactly one class:
 
-* **matmul family** (``mm addmm bmm baddbmm mv addmv dot vdot``),
+* **matmul family** (``mm addmm bmm baddbmm addbmm mv addmv dot vdot``),
   ``convolution`` (an im2col matmul) and ``_trilinear`` (``nn.Bilinear``): MACs;
   each has its own lowering in :mod:`.lower`, registered there by ``@lowers``;
 * **pointwise** (:data:`POINTWISE`, name -> IR elementwise function);

@@ -7,7 +7,8 @@ over those tensors. A matmul operand that is not exactly one tensor (a
 broadcast K of grouped-query attention, a window of several atoms) gets an
 explicit ``copy`` op that materialises it, as torch does.
 
-MACs: ``mm``/``addmm``: m*k*n; ``bmm``/``baddbmm``: b*m*k*n; ``mv``/``addmv``:
+MACs: ``mm``/``addmm``: m*k*n; ``bmm``/``baddbmm``/``addbmm``: b*m*k*n (``addbmm``'s sum
+over the batch: one m x b*k by b*k x n product); ``mv``/``addmv``:
 m*k; ``dot``: k; ``convolution``: output elements x C_in/groups x kernel
 elements (an im2col matmul; a transposed convolution: input elements x
 C_out/groups x kernel elements). These equal ``FlopCounterMode`` / 2 op by op.
@@ -318,6 +319,12 @@ class Lowerer:
         bias, a, b = c.args[:3]
         self._matmul_op(c, bias, a, b, *a.shape, b.shape[2])
 
+    @lowers(aten.addbmm)
+    def _addbmm(self, c: Call) -> None:
+        # sum over b of a[b] (m x k) @ b[b] (k x n) is one (m x b*k) @ (b*k x n) product
+        bias, a, b = c.args[:3]
+        self._matmul_op(c, bias, a, b, 1, a.shape[1], a.shape[0] * a.shape[2], b.shape[2])
+
     @lowers(aten.mv)
     def _mv(self, c: Call) -> None:
         a, b = c.args[:2]
@@ -461,8 +468,9 @@ class Lowerer:
         else:
             self.emit("copy", c.base, c.reads, c.targets)
 
-    def _gather_rows(self, base, args, targets, kind="copy", vec=None):
-        """An embedding lookup reads only the rows it gathers (a bag's: ``kind`` reduction)."""
+    def _gather_rows(self, base, args, targets, kind="copy", vec=None, extra=()):
+        """An embedding lookup reads only the rows it gathers (a bag's: ``kind`` reduction);
+        ``extra``: the other tensors it reads (a bag's offsets and per-sample weights)."""
         if base != "index_select":
             table, idx = args[0], args[1]
         else:
@@ -484,7 +492,8 @@ class Lowerer:
         pieces = [(vid, offs if len(offs) < self.st.versions[vid].size else None)]
         # its access pattern: random reads of one row each (the memory level's random-access rate)
         row_bytes = int(math.prod(table.shape[1:])) * DTYPE_BYTES[self.dt(table)]
-        self.emit(kind, base, [pieces, idx], targets, vec=vec, tags={"part": "gather", "access_bytes": row_bytes})
+        self.emit(kind, base, [pieces, idx, *extra], targets, vec=vec,
+                  tags={"part": "gather", "access_bytes": row_bytes})
 
     def _unknown(self, c: Call) -> None:
         """No lowering registered: an error naming the op, or (``allow_unknown``) a generic op."""
