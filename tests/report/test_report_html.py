@@ -157,13 +157,17 @@ def test_report_energy_bars_stack_to_each_runs_energy(archs, gru):
         np.testing.assert_allclose([p.get_height() for p in c.patches],
                                    [r.energy_breakdown_j.get(part, 0.0) / r.energy_j for _, _, r in rep.results],
                                    rtol=1e-9)
-    ax = rep.figures["energy-shares"][1].axes[0]
-    for c in ax.containers:
-        part = c.get_label()
-        np.testing.assert_allclose([p.get_height() for p in c.patches],
-                                   [r.energy_breakdown_j.get(part, 0.0) / r.energy_j for _, _, r in rep.results],
-                                   rtol=1e-9)  # the plotted shares are summed in another order
-    assert "[fraction]" in ax.get_ylabel() and ax.get_legend()
+    fig = rep.figures["energy-shares"][1]  # a panel per workload, a bar per architecture
+    panels = {ax.get_title(): ax for ax in fig.axes if ax.get_visible()}
+    for wl, ax in panels.items():
+        runs = [r for _, _, r in rep.results if r.workload == wl]
+        for c in ax.containers:
+            part = c.get_label()
+            np.testing.assert_allclose([p.get_height() for p in c.patches],
+                                       [r.energy_breakdown_j.get(part, 0.0) / r.energy_j for r in runs],
+                                       rtol=1e-9)  # the plotted shares are summed in another order
+    assert sorted(panels) == sorted({r.workload for _, _, r in rep.results})
+    assert "[fraction]" in fig.axes[0].get_ylabel() and fig.legends
 
 
 # ------------------------------------------------------------------ critical path vs length
