@@ -31,9 +31,12 @@ def _arch(devices: int, topology: str, **collective):
     return architecture_from_dict(d)
 
 
-def _one(kind: str) -> Workload:
+def _one(kind: str, devices: int = 1) -> Workload:
+    """One op over a tensor of S bytes (an all-gather's output: its input is one of the
+    ``devices`` shards)."""
     n = S // 4
-    return Workload(kind, [Tensor("x", (n,), "fp32", "input"), Tensor("y", (n,), "fp32", "activation")],
+    x = n // devices if kind == "allgather" else n
+    return Workload(kind, [Tensor("x", (x,), "fp32", "input"), Tensor("y", (n,), "fp32", "activation")],
                     [Op(kind, kind, ("x",), ("y",))])
 
 
@@ -54,7 +57,7 @@ def _one(kind: str) -> Workload:
     (8, "mesh", {"mesh": [2, 4]}, "sendrecv", S, 1),
 ])
 def test_collective_costs_are_the_closed_forms(devices, topology, extra, kind, moved, steps):
-    r = simulate(_arch(devices, topology, **extra), _one(kind))
+    r = simulate(_arch(devices, topology, **extra), _one(kind, devices))
     assert r.traffic_bytes["nvlink"] == moved
     assert r.latency_s == pytest.approx(moved / B + steps * ALPHA, rel=1e-12, abs=0)
     assert r.ops_per_unit == {"processor": 0, "collective": 1}
@@ -293,3 +296,26 @@ def test_compare_marks_a_one_device_share_and_the_pipeline_note_counts_every_dev
     r = simulate(architecture_from_dict(d), llm_serving(TINY, **kw, tensor_parallel=2, pipeline_parallel=2))
     assert any(n.startswith("pipeline parallel: 2 stages of 2 devices each (4 devices), 1 micro-batch")
                for n in r.notes), r.notes
+
+
+def test_collective_sizes_must_agree_with_their_kind_and_group():
+    """A hand-written all-gather whose output was its input's size ran, costed as a whole
+    tensor of the input's size; an all-reduce or send/recv of another output size ran silently
+    (a tester, 2026-12-05). The workload check holds the kind's rule, the collective the group's."""
+    from cimsim.errors import MappingError, WorkloadError
+
+    n = S // 4
+
+    def one(kind, x, y):
+        return Workload(kind, [Tensor("x", (x,), "fp32", "input"), Tensor("y", (y,), "fp32", "activation")],
+                        [Op("c", kind, ("x",), ("y",))])
+
+    for kind in ("allreduce", "sendrecv"):
+        with pytest.raises(WorkloadError, match=rf"op 'c' \(#0\) \({kind}\) reads {n} elements and "
+                                                rf"outputs 16; its output elements must be its input's"):
+            one(kind, n, 16).arrays
+    with pytest.raises(WorkloadError, match="must be a whole multiple of its input's"):
+        one("allgather", n, n // 4).arrays
+    with pytest.raises(MappingError, match=rf"an all-gather of 'x' outputs {S} B from a {S} B "
+                                           r"shard, not collective.devices = 4 shards"):
+        simulate(_arch(4, "ring"), one("allgather", n, n))

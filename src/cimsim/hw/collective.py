@@ -58,6 +58,7 @@ from typing import Literal, Optional
 import numpy as np
 from pydantic import Field, model_validator
 
+from ..errors import MappingError
 from ..quantity import Bytes, Fraction, PositiveInt, Seconds
 from .base import Component, ComponentConfig, OpCost, Plan, Strict
 from .parts.communication import COMMUNICATION_KINDS  # the op kinds this component runs
@@ -212,8 +213,18 @@ class Collective(Component):
             factor[sel], steps[sel] = f, s
         # the whole tensor: the partial of an all-reduce (input), the gathered one (output) of an
         # all-gather, the tensor sent (input) of a send/recv
-        size = np.where(kind == ops.kind_codes["allgather"], ops.act_out_bytes[idx],
-                        ops.act_in_bytes[idx])
+        gather = kind == ops.kind_codes["allgather"]
+        p = self.config.devices
+        off = gather & (ops.act_out_bytes[idx] != p * ops.act_in_bytes[idx])
+        if off.any():  # one shard per device: the workload's sizes and the group's disagree
+            i = int(idx[np.flatnonzero(off)[0]])
+            what = ("" if ops.act_ptr is None or ops.act_ptr[i] == ops.act_ptr[i + 1]
+                    else f" of '{ops.tensor_names[int(ops.act_ids[ops.act_ptr[i]])]}'")
+            raise MappingError(
+                f"{self.name}: an all-gather{what} outputs {ops.act_out_bytes[i]:.0f} B from a "
+                f"{ops.act_in_bytes[i]:.0f} B shard, not {self.name}.devices = {p} shards; set "
+                f"{self.name}.devices to the group the workload was written for")
+        size = np.where(gather, ops.act_out_bytes[idx], ops.act_in_bytes[idx])
         moved = size * factor
         latency = self.config.op_overhead + steps * self.hw.latency_of(self.link)
         if self.config.protocols is not None:

@@ -594,3 +594,6 @@ def canonical(c: Any, name: str) -> dict[str, Any]:
     out["fn_vocab"] = fn_vocab
     out["tags"] = tags
     return out
+
+
+from . import checks_collective  # noqa: E402,F401  (registers its rule in RULES)
