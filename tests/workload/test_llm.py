@@ -647,7 +647,9 @@ def test_tensor_parallel_shard_and_allreduces():
     ar = [op for op in step if op.kind == "allreduce" and op.tags.get("layer") == 0]
     # each sums the 2 requests' rows of the hidden state: 2 x 32 x 2 B = 128 B
     assert [tp4.tensors[op.inputs[0]].nbytes for op in ar] == [128, 128]
-    with pytest.raises(WorkloadError, match="tensor_parallel=3 must divide heads=8"):
+    # which field it fails and the parallelisms that work (a tester, 2026-12-05)
+    with pytest.raises(WorkloadError, match=r"llm: tensor_parallel=3 does not divide heads=8 .*; "
+                                            r"it may be 1, 2, 4"):
         llm_serving(m, prompt=4, decode=1, tensor_parallel=3)
 
 
@@ -992,3 +994,19 @@ def test_workload_llm_shape_options_refuse_a_head_width_rounded_down(tmp_path, a
     assert r.exit_code == 1 and says in r.output and "Traceback" not in r.output
     ok = CliRunner().invoke(main, base + args[:4] + ["--head-dim", "33"]) if args[3] == "3" else None
     assert ok is None or ok.exit_code == 0  # a stated head width stands
+
+
+def test_a_traced_share_names_the_config_keys_it_cannot_split():
+    """`trace --serve --tensor-parallel 3` on a config.json said `llm: tensor_parallel=3 must
+    divide heads=8 and ffn=1408`: the generator's prefix and names, the same text whichever
+    failed, no parallelism that works (a tester, 2026-12-05)."""
+    transformers = pytest.importorskip("transformers")
+    from cimsim.zoo.serve_parallel import _shard_overrides
+
+    cfg = transformers.LlamaConfig(hidden_size=64, num_attention_heads=8, num_key_value_heads=4,
+                                   intermediate_size=1408, num_hidden_layers=1, vocab_size=100)
+    with pytest.raises(WorkloadError, match=r"^--serve: tensor_parallel=3 does not divide "
+                                            r"num_attention_heads=8 and intermediate_size=1408 and "
+                                            r"num_key_value_heads=4 "
+                                            r"\(nor a multiple of it\); it may be 1, 2, 4, 8$"):
+        _shard_overrides(cfg, {}, 3)

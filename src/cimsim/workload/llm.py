@@ -55,8 +55,9 @@ with ``f = 3`` gated, 2 otherwise) recorded in the metadata and held by the test
   ``layers (|A_t| W + sum_{r in A_t} 2 H d_h (P_r + t + 1)) + |A_t| hidden vocab``.
 
 Not modelled: rotary/positional embeddings, biases, norm gains (a few vector ops
-per element), the embedding gather's table read (a copy of the rows it writes);
-token ids are held in elements of the model's dtype.
+per element), the embedding gather's table read (a copy of the rows it writes) and,
+under tensor parallelism, its all-reduce (Megatron's vocabulary-parallel embedding:
+rows x hidden once per iteration); token ids are held in elements of the model's dtype.
 Options: ``attention="padded"`` makes a decode step's attention one op per layer over the
 caches padded to the longest (static batching as Hugging Face pads it); ``sub_batches`` splits
 each decode step into independent chains (NeuPIMs' sub-batch interleaving);
@@ -80,7 +81,7 @@ from ..dtypes import DTYPE_BYTES, DTYPES  # noqa: F401  (DTYPES re-exported)
 from ..errors import WorkloadError
 from .ir import Workload, WorkloadBuilder
 from .llm_options import (ATTENTION, BATCHING, GEN, HF_KEYS, _per_request, _shape,  # noqa: F401
-                          attention_window, check_positions, encoder_only, gated_mlp, hf_overridden,
+                          _splits, attention_window, head_dim_of, check_positions, encoder_only, gated_mlp, hf_overridden,
                           key_of, lengths_tag, one_micro_batch, position_table, refuse_experts,
                           serving_options, type_defaults)
 from .llm_replicate import Stretch, insert_replicas, third_step_repeats
@@ -130,15 +131,6 @@ class LLMModel:
     def kv_elements(self, tokens: int) -> int:
         """Elements of one layer's K and V caches for ``tokens`` tokens of one request."""
         return 2 * self.kv_heads * self.head_dim * tokens
-
-
-def head_dim_of(config: Mapping[str, object], hidden: int, heads: int) -> int | None:
-    """A head's width: the config's ``head_dim``, else ``hidden / heads`` (as Llama, Mistral and
-    Qwen2 derive it: Qwen2's config has no ``head_dim``); None when no ``head_dim`` is given and
-    ``heads`` does not divide ``hidden`` (a head would be rounded down)."""
-    if config.get("head_dim") is not None:
-        return config["head_dim"]
-    return hidden // heads if heads >= 1 and hidden % heads == 0 else None
 
 
 def model_from_hf(config: Mapping[str, object]) -> LLMModel:
@@ -235,19 +227,21 @@ def model_from_hf_type(model_type: str, shape: Mapping[str, object] | None = Non
     return model_from_hf(hf_overridden(cfg, shape or {}))
 
 
-def shard(model: LLMModel, n: int) -> LLMModel:
-    """One device's share of ``model`` split over ``n`` devices (Megatron-LM tensor parallelism):
-    query heads, FFN columns and vocabulary split ``n`` ways (the vocabulary padded up to a
-    multiple of ``n``); key/value heads split too, or, when there are fewer than ``n``, one per
-    device (replicated, as Megatron does for GQA)."""
+def shard(model: LLMModel, n: int, names: dict | None = None, who: str = GEN) -> LLMModel:
+    """One device's share of ``model`` over ``n`` devices (Megatron-LM tensor parallelism): query
+    heads, FFN columns and vocabulary (padded up to a multiple of ``n``) split ``n`` ways;
+    key/value heads too, or, when fewer than ``n``, one per device (replicated, as Megatron does
+    for GQA). An error names ``heads``, ``ffn``, ``kv_heads`` by ``names`` (an HF config's keys)."""
     m = model
+    if n > 1 and not _splits(m, n):
+        name = {"heads": "heads", "ffn": "ffn", "kv_heads": "kv_heads", **(names or {})}
+        bad = [f"{name[f]}={getattr(m, f)}" for f in ("heads", "ffn") if getattr(m, f) % n]
+        if m.kv_heads % n and n % m.kv_heads:
+            bad.append(f"{name['kv_heads']}={m.kv_heads} (nor a multiple of it)")
+        raise WorkloadError(f"{who}: tensor_parallel={n} does not divide {' and '.join(bad)}; it may "
+                            f"be {', '.join(str(d) for d in range(1, m.heads + 1) if _splits(m, d))}")
     if n == 1:
         return m
-    if m.heads % n or m.ffn % n:
-        raise WorkloadError(f"{GEN}: tensor_parallel={n} must divide heads={m.heads} and ffn={m.ffn}")
-    if m.kv_heads % n and n % m.kv_heads:
-        raise WorkloadError(f"{GEN}: tensor_parallel={n} must divide kv_heads={m.kv_heads} or be a "
-                            "multiple of it")
     return LLMModel(layers=m.layers, hidden=m.hidden, heads=m.heads // n,
                     kv_heads=max(m.kv_heads // n, 1), ffn=m.ffn // n, vocab=-(-m.vocab // n),
                     head_dim=m.head_dim, gated=m.gated)

@@ -266,3 +266,18 @@ def gated_mlp(config: Mapping[str, object]) -> bool:
     if mt in PLAIN_MLP_TYPES:
         return False
     return config.get("hidden_act") in ("silu", "swiglu")
+
+
+def head_dim_of(config: Mapping[str, object], hidden: int, heads: int) -> int | None:
+    """A head's width: the config's ``head_dim``, else ``hidden / heads`` (as Llama, Mistral and
+    Qwen2 derive it: Qwen2's config has no ``head_dim``); None when no ``head_dim`` is given and
+    ``heads`` does not divide ``hidden`` (a head would be rounded down)."""
+    if config.get("head_dim") is not None:
+        return config["head_dim"]
+    return hidden // heads if heads >= 1 and hidden % heads == 0 else None
+
+
+def _splits(m, n: int) -> bool:
+    """Tensor parallelism ``n`` splits the model ``m`` (an ``LLMModel``): ``n`` divides its query
+    heads and FFN width, and its key/value heads or is a multiple of them."""
+    return not (m.heads % n or m.ffn % n or (m.kv_heads % n and n % m.kv_heads))

@@ -10,6 +10,7 @@ import re
 from ..errors import WorkloadError
 from ..workload.ir import Workload
 from ..workload.llm import model_from_hf
+from ..workload.llm_options import key_of
 
 
 #: config fields a tensor-parallel share changes (Megatron-LM: heads, FFN columns, vocabulary);
@@ -30,7 +31,11 @@ def _shard_overrides(config, overrides: dict, n: int) -> tuple[dict, dict]:
         raise WorkloadError(f"--serve --tensor-parallel needs a config with {', '.join(_SHARDED)} "
                             f"(Llama, Mistral, Qwen2, ...); {config.model_type}'s has no "
                             f"{', '.join(missing)}")
-    s = shard(model_from_hf(config.to_dict()), n)
+    cfg = config.to_dict()
+    s = shard(model_from_hf(cfg), n, who="--serve", names={
+        "heads": key_of(cfg, "num_attention_heads", "n_head"),
+        "ffn": key_of(cfg, "intermediate_size", "n_inner", "ffn_hidden_size"),
+        "kv_heads": key_of(cfg, "num_key_value_heads", "num_kv_heads")})
     head = {"head_dim": s.head_dim}
     share = {**overrides, "num_attention_heads": s.heads, "num_key_value_heads": s.kv_heads,
              "intermediate_size": s.ffn, "vocab_size": s.vocab}
