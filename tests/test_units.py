@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from cimsim.units import UnitError, format_quantity, parse_quantity, parse_unit
+from cimsim.units import UnitError, format_quantity, parse_quantity, parse_unit, si
 
 
 @pytest.mark.parametrize(
@@ -202,7 +202,9 @@ def test_a_prefix_below_one_on_a_byte_or_bit_is_refused(text, unit, message):
     ("1 mHz", "Hz", 1e-3),
     ("1 kb", "B", 125.0),  # a kilobit: k is not below one
     ("1 Mb/s", "B/s", 125e3),
-    ("1 Kbit", "B", 125.0),
+    ("1 kbit", "B", 125.0),
+    ("1 EB", "B", 1e18),  # what si() prints is read back (a tester, 2026-12-05)
+    ("2 Pb/s", "B/s", 2e15 / 8),
 ])
 def test_prefixes_below_one_on_other_units_still_parse(text, unit, expected):
     assert parse_quantity(text, unit) == pytest.approx(expected, rel=1e-12, abs=0)
@@ -348,3 +350,23 @@ def test_plain_keeps_every_digit_asked_for():
 
     assert plain(1.2345678e16, 8) == "1.2345678 × 10^16"
 
+
+
+@pytest.mark.parametrize("text, unit, msg", [
+    ("1 KB", "B", "K is not a prefix; write kB (1000) or KiB (1024)"),
+    ("64 KB", "B", "K is not a prefix"),
+    ("1 KHz", "Hz", "K is not a prefix; write kHz (1000)"),
+])
+def test_a_capital_k_is_refused_not_read_as_1000(text, unit, msg):
+    """`64 KB` was read as 64,000 B without a word, where an architect writing a 64 KB SRAM
+    means 65,536 (a tester, 2026-12-05)."""
+    import re
+
+    with pytest.raises(UnitError, match=re.escape(msg)):
+        parse_quantity(text, unit)
+
+
+@pytest.mark.parametrize("value, unit", [(1e18, "B/s"), (3.2e21, "B"), (4e-18, "s"), (2e30, "J"),
+                                         (5e-27, "J")])
+def test_what_si_prints_is_read_back(value, unit):
+    assert parse_quantity(si(value, unit), unit) == pytest.approx(value, rel=1e-3, abs=0)

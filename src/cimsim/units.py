@@ -78,17 +78,19 @@ _DECIMAL = {
     "μ": 1e-6,
     "m": 1e-3,
     "k": 1e3,
-    "K": 1e3,
     "M": 1e6,
     "G": 1e9,
     "T": 1e12,
     "P": 1e15,
+    # the rest of SI, as :func:`si` prints them (what it prints can be typed back)
+    "E": 1e18, "Z": 1e21, "Y": 1e24, "R": 1e27, "Q": 1e30,
+    "a": 1e-18, "z": 1e-21, "y": 1e-24, "r": 1e-27, "q": 1e-30,
 }
 #: information units: a decimal prefix below one on them (``mB``, ``mb``, ``nbit``, also in
 #: ``mb/s`` or ``J/mB``) is refused, never read as a fraction of a byte or bit
 _INFO = {"B": "byte", "b": "bit", "bit": "bit"}
 _SUB_NAMES = {"f": "femto", "p": "pico", "n": "nano", "u": "micro", "µ": "micro", "μ": "micro",
-              "m": "milli"}
+              "m": "milli", "a": "atto", "z": "zepto", "y": "yocto", "r": "ronto", "q": "quecto"}
 _DIM_WORDS = {
     (1, 0, 0, 0, 0): "time",
     (-1, 0, 0, 0, 0): "frequency",
@@ -136,13 +138,17 @@ def _parse_atom(atom: str) -> Unit:
             base = atom[len(pfx):]
             if mult < 1 and base in _INFO:  # a millibyte or a nanobit is never meant
                 raise UnitError(
-                    f"unit {atom!r} is a {_SUB_NAMES.get(pfx, pfx)}{_INFO[base]} ({mult:g} "
+                    f"unit {atom!r} is {_a(_SUB_NAMES.get(pfx, pfx) + _INFO[base])} ({mult:g} "
                     f"{_INFO[base]}): a byte or bit takes no prefix below one{_case_hint(atom)}")
             f, d = _BASE[base]
             return Unit(mult * f, d)
+    if atom.startswith("K") and atom[1:] in _BASE:  # 1 KB: a kilobyte or a kibibyte?
+        raise UnitError(f"unit {atom!r}: K is not a prefix; write k{atom[1:]} (1000) "
+                        f"{f'or Ki{atom[1:]} (1024)' if atom[1:] in _INFO else ''}".rstrip())
     raise UnitError(
         f"unknown unit {atom!r}{_case_hint(atom)}; known units are s, Hz, B, bit, J, W, m, m^2, V, A, "
-        "ohm, F with decimal prefixes f p n u m k M G T P or binary prefixes Ki Mi Gi Ti (B and bit only)"
+        "ohm, F with decimal prefixes q r y z a f p n u m k M G T P E Z Y R Q or binary prefixes "
+        "Ki Mi Gi Ti Pi (B and bit only)"
     )
 
 
