@@ -328,7 +328,7 @@ def test_error_rows_name_the_swept_value(chain_file):
     # a zero SRAM bandwidth is impossible: the row says which swept field and value caused it
     df = sweep("gpu-hbm3", chain_file, ["memory.sram.bandwidth=0TB/s,1TB/s"], engine="analytic", workers=1)
     bad, good = df[ERROR].tolist()
-    assert bad.startswith("at memory.sram.bandwidth=0.0 B/s: ") and "\n" not in bad
+    assert bad.startswith("at memory.sram.bandwidth=0 B/s: ") and "\n" not in bad
     assert good is None
 
 
@@ -344,9 +344,13 @@ def test_error_text_of_an_internal_fault_keeps_type_and_place():
     except ZeroDivisionError as exc:
         line = deep.__code__.co_firstlineno + 1
         assert error_text(exc, {"memory.dram.bandwidth": "0.0 B/s", "cim.arrays": 4}) == (
-            "at memory.dram.bandwidth=0.0 B/s, cim.arrays=4: internal error ZeroDivisionError: "
+            "at memory.dram.bandwidth=0 B/s, cim.arrays=4: internal error ZeroDivisionError: "
             f"division by zero (at test_sweep.py:{line} in deep)"
         )
+    # a value as the CLI prints it, never an exponent (`1e+18 B` was shown, a tester, 2026-12-05)
+    assert error_text(ConfigError("x"), {"memory.sram.capacity": "1e+18 B",
+                                         "memory.dram.bandwidth": "25600000000.0 B/s"}) == (
+        "at memory.sram.capacity=1000000 TB, memory.dram.bandwidth=25.6 GB/s: x")
     err = ConfigError("x.yaml: memory.dram.bandwidth: must be > 0,\n got 0")
     assert error_text(err, {}) == "x.yaml: memory.dram.bandwidth: must be > 0, got 0"
 

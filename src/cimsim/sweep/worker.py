@@ -114,9 +114,21 @@ def error_text(exc: BaseException, overrides: dict) -> str:
     if not isinstance(exc, CimsimError):
         msg = f"internal error {type(exc).__name__}: {msg}{_where(exc)}"
     if overrides:
-        point = ", ".join(f"{path}={value}" for path, value in overrides.items())
+        point = ", ".join(f"{path}={_shown(value)}" for path, value in overrides.items())
         msg = f"at {point}: {msg}"
     return msg
+
+
+def _shown(value) -> str:
+    """A swept value as the CLI prints numbers: a quantity written for the config in full
+    (``1e+18 B``, ``25600000000.0 B/s``: exact) with its SI prefix instead (``1000000 TB``,
+    ``25.6 GB/s``, to 12 digits)."""
+    import re
+
+    from ..units import si
+
+    m = re.fullmatch(r"([-+]?[0-9.]+(?:[eE][-+]?[0-9]+)?) (\S+)", value) if isinstance(value, str) else None
+    return si(float(m.group(1)), m.group(2), digits=12) if m else str(value)
 
 
 def run_task(task: Task, context: dict) -> dict:
