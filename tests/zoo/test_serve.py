@@ -497,3 +497,26 @@ def test_a_traced_serving_runs_llm_section_passes_the_load_check(tmp_path, kw):
     assert sum(llm["step_tokens"]) == sum(1 + d for d in decode) == llm["generated_tokens"]
     save_workload(w, tmp_path / "s.npz")
     assert load_workload(tmp_path / "s.npz").metadata["llm"] == llm
+
+
+def test_trace_serve_refuses_a_run_past_the_sliding_window_as_workload_llm_does(tmp_path):
+    """`trace --serve` ran a request past a Mistral/Phi-3 sliding window, reading each step's
+    whole cache, which `workload llm` refuses (a tester, 2026-12-05): both refuse it now."""
+    import json
+
+    cfg = {"model_type": "mistral", "hidden_act": "silu", "hidden_size": 64,
+           "intermediate_size": 160, "num_hidden_layers": 1, "num_attention_heads": 8,
+           "num_key_value_heads": 2, "vocab_size": 300, "max_position_embeddings": 256,
+           "sliding_window": 12}
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(cfg))
+    msg = ("a request of prompt 10 and decode 4 reaches 14 tokens, past the model's sliding "
+           "attention window of 12")
+    for cmd, prefix in ((["trace", "--zoo", f"hf:{path}", "--serve"], "--serve"),
+                        (["workload", "llm", "--hf-config", str(path)], "llm")):
+        r = CliRunner().invoke(main, [*cmd, "--prompt", "10", "--decode", "4", "-o",
+                                      str(tmp_path / "w.npz")])
+        assert r.exit_code == 1 and r.output.startswith(f"Error: {prefix}: {msg}"), r.output
+    r = CliRunner().invoke(main, ["trace", "--zoo", f"hf:{path}", "--serve", "--prompt", "8",
+                                  "--decode", "4", "-o", str(tmp_path / "ok.npz")])
+    assert r.exit_code == 0, r.output  # 12 tokens: within the window

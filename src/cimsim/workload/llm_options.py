@@ -196,21 +196,21 @@ def attention_window(typed: Mapping[str, object]) -> int | None:
     return w if w >= 1 else None
 
 
-def check_positions(model, prompts, decodes) -> None:
+def check_positions(model, prompts, decodes, who: str = GEN) -> None:
     """Refuse a request whose prompt and decode steps need more positions than the model's
     learned table (a decode step's token sits at position P + i, the last at P + D - 1), or
     reach past its sliding attention window (not modelled: every step would read the whole
-    cache)."""
+    cache). ``who``: the error's prefix (``--serve`` for a traced serving run)."""
     need, p, d = max((p + d, p, d) for p, d in zip(prompts, decodes))
     if model.positions is not None and need > model.positions:
-        raise WorkloadError(f"{GEN}: a request of prompt {p} and decode {d} needs {need} positions, "
+        raise WorkloadError(f"{who}: a request of prompt {p} and decode {d} needs {need} positions, "
                             f"past the model's table of {model.positions} learned position "
                             "embeddings (n_positions / max_position_embeddings): shorten it, or give "
                             "a config with a larger table")
     if model.window is not None and need > model.window:
-        raise WorkloadError(f"{GEN}: a request of prompt {p} and decode {d} reaches {need} tokens, "
+        raise WorkloadError(f"{who}: a request of prompt {p} and decode {d} reaches {need} tokens, "
                             f"past the model's sliding attention window of {model.window} "
-                            "(sliding_window), which the generator does not model (each step would "
+                            "(sliding_window), which cimsim does not model (each step would "
                             "read its whole cache): shorten it, or give a config with sliding_window "
                             "null for full attention")
 

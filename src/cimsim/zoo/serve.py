@@ -60,7 +60,7 @@ from dataclasses import dataclass, field
 
 from ..errors import WorkloadError
 from ..workload.ir import Workload, WorkloadBuilder
-from ..workload.llm import lengths_tag, model_from_hf, one_micro_batch, serving_options
+from ..workload.llm import check_positions, lengths_tag, model_from_hf, one_micro_batch, serving_options
 from ..workload.llm_replicate import Stretch, insert_replicas, third_step_repeats
 from ..workload.llm_schedule import AdmissionGate, schedule
 from .hf import _check_positions, serving_entries
@@ -310,11 +310,11 @@ def trace_serving(zoo_name: str, *, prompt, decode, batch: int = 1, requests: in
     check_serve_options(overrides, P, _SERVE_OWN)
     pre_entry, dec_entry = _entries(zoo_name, overrides)
     t0, n_traces = time.perf_counter(), 0
-
     # ------------------------------------------------------------------ templates (item 1)
     wa, zm = _trace(pre_entry, dtype, overrides, seq=_PRE[0])
     _check_positions(zm.model, zoo_name, max(p + d for p, d in zip(P, D)), "", "--prompt + --decode")
     full_cfg, full_overrides = zm.model.config.to_dict(), dict(overrides)
+    check_positions(model_from_hf(full_cfg), P, D, "--serve")  # a sliding window, as workload llm
     n_layers = full_cfg.get("num_hidden_layers") or full_cfg.get("n_layer")
     if pp > 1 and (not isinstance(n_layers, int) or n_layers % pp):
         raise WorkloadError(f"--serve: pipeline_parallel={pp} must divide the model's layers "
