@@ -483,8 +483,8 @@ class CIM(Component):
         else:
             reprogram = lru_reprograms(group_of, group_arrays, c.arrays)
             server, n_servers = np.zeros(len(idx), dtype=np.int64), 1
-            rounds_ = np.ceil(need / c.arrays)
-            written = float((np.minimum(need, c.arrays) * rounds_)[reprogram].sum())
+            # over a big matrix's rounds each of its `need` arrays' cells is written once
+            written = float(need[reprogram].sum())
             per_cell = written / c.arrays
             notes.append(
                 f"{self.name}: weights need {needed} arrays but only {c.arrays} exist; arrays are "
