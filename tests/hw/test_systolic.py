@@ -241,3 +241,31 @@ def test_the_link_lower_bound_is_the_busiest_links_bytes_over_its_rate():
     assert r.bound_link_s == pytest.approx(r.traffic_bytes["pcie"] / 15.75e9, rel=1e-12, abs=0)
     assert r.bound_link_s > r.bound_memory_s and r.record()["bound_link_s"] == r.bound_link_s
 
+
+
+def test_the_buffer_and_weight_memory_capacities_count():
+    """`buffer.capacity` changed nothing and a `weight_memory` of 1 KiB streamed 67 MB of weights
+    (a tester, 2026-12-05). tpu-like (256 x 256, 8-bit, 24 MiB buffer), one GEMM of 64 rows,
+    k = 1024, n = 1024 (1 MiB of int8 weights): its 64 KiB of 8-bit inputs cross pcie once while
+    the buffer holds them; with a 32 KiB buffer once per fold of 256 output columns, 4 times."""
+    from cimsim.config import load_architecture
+    from cimsim.errors import MappingError
+    from cimsim.workload import generators as g
+
+    w = g.matmul(64, 1024, 1024, dtype="int8")
+    out = 64 * 1024  # int8 outputs
+
+    def pcie(**sets):
+        r = simulate(load_architecture("tpu-like", sets), w, keep_ops=True)
+        return r.op_table["pcie_bytes"].iloc[-1], r.notes
+
+    assert pcie()[0] == 64 * 1024 + out
+    moved, notes = pcie(**{"tpu.buffer.capacity": "32 KiB"})
+    assert moved == 4 * 64 * 1024 + out
+    assert any("inputs cross pcie again for every fold of 256 output columns" in n for n in notes)
+    assert pcie(**{"tpu.buffer.capacity": "32 KiB", "tpu.dataflow": "is"})[0] == 64 * 1024 + out
+    with pytest.raises(MappingError, match=r"its weights \(1.049 MB at 8 bits, 1 matrices\) stream "
+                                           r"from tpu.weight_memory 'sram' at every use, but it "
+                                           r"holds 524.3 kB"):
+        simulate(load_architecture("tpu-like", {"tpu.weight_memory": "sram",
+                                                "memory.sram.capacity": "512 KiB"}), w)

@@ -10,7 +10,9 @@ where ``cycles`` is SCALE-Sim 3.0.0's compute-cycle count
 (:mod:`cimsim.hw.systolic_timing`; weight-stationary: the k x n weights fold onto
 the array in ``ceil(k / rows) x ceil(n / cols)`` folds, each loading its weights,
 streaming the m input rows and draining: ``folds x (2 rows + cols + m - 2) - 1``),
-and no faster than the operands pass the buffer.
+and no faster than the operands pass the buffer. Inputs the unified buffer cannot hold cross
+the link again for every fold of ``cols`` output columns (ws and os dataflows re-stream them
+per column fold). A ``weight_memory`` other than the backing store must hold every weight.
 Transfers overlap compute (double-buffered weights). Energy ``mac`` = MACs x
 energy per MAC; ``buffer`` = buffer bytes x its energy per byte.
 """
@@ -23,6 +25,8 @@ import numpy as np
 from pydantic import Field
 
 from ..quantity import Hertz, Joules, PositiveInt, Seconds, SquareMeters, Watts
+from ..errors import MappingError
+from ..units import si
 from .base import Component, ComponentConfig, OpArrays, OpCost, Plan, add_stored
 from .parts import Buffer
 from .systolic_timing import cycles as array_cycles
@@ -83,7 +87,29 @@ class SystolicArray(Component):
         return free & (ops.rows > 0) & (ops.k > 0) & (ops.n > 0) & ops.mac_dtype_ok()
 
     def place(self, ops: OpArrays, idx):
-        return Plan.one_server(len(idx))
+        """Refuses weights a ``weight_memory`` other than the backing store cannot hold (they
+        stream from it at every use); notes ops whose inputs the unified buffer cannot hold."""
+        c, wl = self.config, self.weight_level
+        st = ops.stationary[idx]
+        held = st >= 0
+        ids, first = np.unique(st[held], return_index=True)
+        w_bytes = float((ops.k[idx][held] * ops.n[idx][held])[first].sum()) * c.weight_bits / 8.0
+        cap = self.hw.resource(wl).config.capacity
+        if wl != self.hw.backing_store and w_bytes > cap:
+            raise MappingError(
+                f"{self.name}: its weights ({si(w_bytes, 'B')} at {c.weight_bits} bits, "
+                f"{len(ids)} matrices) stream from {self.name}.weight_memory '{wl}' at every use, "
+                f"but it holds {si(cap, 'B')}: name a level that holds them (the backing store "
+                f"'{self.hw.backing_store}', the default)")
+        notes = []
+        a_in = ops.rows[idx] * ops.k[idx] * c.input_bits / 8.0
+        refetch = (a_in > c.buffer.capacity) & (c.dataflow != "is") & (ops.n[idx] > c.cols)
+        if refetch.any():
+            notes.append(f"{self.name}: {int(refetch.sum())} op(s) whose inputs (up to "
+                         f"{si(float(a_in[refetch].max()), 'B')}) exceed the {si(c.buffer.capacity, 'B')} "
+                         f"unified buffer: their inputs cross {self.link} again for every fold of "
+                         f"{c.cols} output columns")
+        return Plan.one_server(len(idx), notes=notes)
 
     def cost(self, ops: OpArrays, idx, plan):
         c = self.config
@@ -98,6 +124,10 @@ class SystolicArray(Component):
         a_in = rows * k * c.input_bits / 8.0
         w = np.where(stationary, k * n * c.weight_bits / 8.0, batch * k * n * c.input_bits / 8.0)
         a_out = ops.act_out_bytes[idx]
+        # inputs the buffer cannot hold come again for every fold of `cols` output columns
+        # (weight- and output-stationary re-stream them per column fold; input-stationary not)
+        if c.dataflow != "is":
+            a_in = np.where(a_in > c.buffer.capacity, a_in * np.ceil(n / c.cols), a_in)
         buf = a_in + a_out + w
         compute = np.maximum(cycles / c.clock, buf / c.buffer.bandwidth)
         link = self.link
