@@ -470,6 +470,9 @@ def test_a_legacy_config_is_read_as_the_same_machine(tmp_path):
     ("cim.arrays", 2.5, "integer"),
     ("cim.endurance", -1, "greater than 0"),
     ("cim.weight_replication", "yes", "valid boolean"),
+    # a level's off_chip read "yes", "1" and 1 as true (a tester, 2026-12-05): strict as the rest
+    ("memory.dram.off_chip", "yes", "valid boolean"),
+    ("memory.dram.off_chip", 1, "valid boolean"),
     ("memory.dram.sustained_fraction", 1.5, "less than or equal to 1"),
     ("memory.dram.sustained_fraction", 0, "greater than 0"),
     ("processor.cores", "many", "expected a number (got the text 'many')"),

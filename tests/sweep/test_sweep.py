@@ -716,3 +716,23 @@ def test_sampling_refuses_what_it_would_ignore():
     # points the sweep runs, and the count says so
     two = plan_sweep("gpu-hbm3", "lstm", ["processor.cores=1,2"], sample="random", samples=5)
     assert two.points == 2 and two.describe().endswith("= 2 runs (5 samples drew 2 distinct points)")
+
+
+def test_a_whole_number_range_says_when_it_rounds_its_steps():
+    """`processor.cores=1..8:lin:3` ran 1, 4 and 8 (4.5 rounded) without a word (a tester,
+    2026-12-05): the plan line says the values it runs; even steps say nothing."""
+    from cimsim.sweep.runner import plan_sweep
+
+    plan = plan_sweep("cpu-ddr5", "lstm", ["processor.cores=1..8:lin:3"])
+    assert plan.rounding() == ("; processor.cores=1..8:lin:3 runs 1, 4, 8 (3 whole numbers, the "
+                               "nearest to its even steps)")
+    assert plan_sweep("cpu-ddr5", "lstm", ["processor.cores=8..128:lin:16"]).rounding() == ""
+    many = plan_sweep("sram-cim", "lstm", ["cim.arrays=1..100000:lin:1000"]).rounding()
+    assert many.startswith("; cim.arrays=1..100000:lin:1000 runs 1, 101, 201, ..., ")
+    from click.testing import CliRunner
+
+    from cimsim.cli import main
+
+    r = CliRunner().invoke(main, ["sweep", "cpu-ddr5", "-w", "lstm", "--param",
+                                  "processor.cores=1..8:lin:3", "--dry-run"])
+    assert "runs 1, 4, 8 (3 whole numbers" in r.output, r.output

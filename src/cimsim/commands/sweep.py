@@ -113,7 +113,7 @@ def sweep_command(configs, workloads, params, sample, samples, seed, engine, sch
                 dry_run=dry_run,
             )
         if dry_run:
-            announce(df.describe())
+            announce(df.describe() + df.rounding())
             return
     except CimsimError as exc:
         raise click.ClickException(one_line(" ".join(str(exc).split("\n")))) from None

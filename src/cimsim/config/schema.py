@@ -61,7 +61,7 @@ def describe_fields(data: Optional[Mapping] = None) -> list[FieldDoc]:
     from ..hw.registry import link_types, memory_types, types
 
     out = [FieldDoc("name", "str", "", "Short name used in reports."),
-           FieldDoc("description", "str", "", "One line on what this models.")]
+           FieldDoc("description", "str", '""', "One line on what this models.")]
     tail = [FieldDoc("placeholders", "list of str", "(none)", PLACEHOLDERS_DOC)]
     if data is None or data.get("technology") is not None:
         out += describe_model(Technology, "technology.")

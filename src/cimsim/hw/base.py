@@ -46,7 +46,7 @@ from typing import TYPE_CHECKING, ClassVar, Mapping, Optional
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ..quantity import (Bytes, JoulesPerBit, JoulesPerByte, PositiveInt, Seconds,  # noqa: F401
+from ..quantity import (Bytes, Flag, JoulesPerBit, JoulesPerByte, PositiveInt, Seconds,  # noqa: F401
                         SquareMeters, Volts, BytesPerSecond, Fraction, NonNegativeInt,  # noqa: F401
                         Meters, NonNegativeFloat)  # noqa: F401  (re-exported, as before 0.5's move)
 from ..workload.oparrays import OpArrays  # noqa: F401  (re-exported for components)
@@ -126,7 +126,7 @@ class MemoryLevel(ResourceConfig):
                                   "near-bank PIM units are replicated per channel.")
     area: SquareMeters | None = Field(default=None, description="Silicon area of an on-chip level "
                                       "(counted in the architecture's area; leave out off chip).")
-    off_chip: Optional[bool] = Field(
+    off_chip: Optional[Flag] = Field(
         default=None, description="The level lies off the compute chip (DRAM, HBM, an "
         "accelerator's own weight DRAM): its bytes count as off-chip traffic in tables. "
         "Default: the backing store (the last level) only.")

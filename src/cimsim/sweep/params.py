@@ -122,6 +122,9 @@ class ParamSpec:
     low: Optional[float] = None
     high: Optional[float] = None
     scale: Optional[str] = None  # "lin" | "log" for ranges
+    #: a whole-number field's counted range whose even steps were not whole: its values are
+    #: the nearest whole numbers (said in the sweep's plan line)
+    rounded: bool = False
 
     @property
     def unit(self) -> Optional[str]:
@@ -235,7 +238,7 @@ def parse_spec(path: str, spec: str, data=None, max_points: int = DEFAULT_MAX_PO
             raise _fail(path, spec, "the range's end must be greater than its start")
         if scale == "log" and low <= 0:
             raise _fail(path, spec, "a log range needs a start > 0")
-        values = None
+        values, rounded = None, False
         if len(opts) == 2:
             try:
                 n = int(opts[1])
@@ -257,13 +260,15 @@ def parse_spec(path: str, spec: str, data=None, max_points: int = DEFAULT_MAX_PO
                 if len(set(ints)) != len(ints):
                     raise _fail(path, spec, f"{n} points between {low:g} and {high:g} repeat whole numbers; use fewer")
                 values = tuple(ints)
+                rounded = bool(np.any(np.abs(grid - np.array(ints)) > 1e-9 * np.abs(grid)))
             else:
                 if not np.all(np.isfinite(grid)):
                     raise _fail(path, spec, f"the range from {low:g} to {high:g} overflows a float")
                 values = tuple(float(v) for v in grid)
                 if len(set(values)) != len(values):
                     raise _fail(path, spec, f"{n} points between {low:g} and {high:g} repeat values; use fewer")
-        return ParamSpec(path, fk, spec, values=values, low=low, high=high, scale=scale)
+        return ParamSpec(path, fk, spec, values=values, low=low, high=high, scale=scale,
+                         rounded=rounded)
     if ":" in spec and fk.kind != "str":
         raise _fail(path, spec, "':lin'/':log' need a range 'A..B'")
     items = spec.split(",")

@@ -63,6 +63,18 @@ class SweepPlan:
             f"{_count(self.workloads, 'workload')} = {_count(self.runs, 'run')}{merged}"
         )
 
+    def rounding(self) -> str:
+        """``; PATH=SPEC runs 1, 4, 8 (...)`` for each whole-number range whose even steps were
+        not whole (its values are the nearest whole numbers), else ``""``."""
+        out = ""
+        for p in self.specs:
+            if getattr(p, "rounded", False) and self.sampled is None:
+                v = [f"{x:,}" for x in p.values]
+                shown = ", ".join(v if len(v) <= 8 else [*v[:3], "...", *v[-2:]])
+                out += (f"; {p.path}={p.spec} runs {shown} ({len(v):,} whole numbers, the "
+                        "nearest to its even steps)")
+        return out
+
 
 def _count(n: int, noun: str) -> str:
     return f"{n:,} {noun}{'' if n == 1 else 's'}"
@@ -445,9 +457,9 @@ def sweep(
 
     def say() -> None:
         if announce is not None:
-            announce(plan.describe())
+            announce(plan.describe() + plan.rounding())
         elif not quiet:
-            print(plan.describe(), file=sys.stderr, flush=True)
+            print(plan.describe() + plan.rounding(), file=sys.stderr, flush=True)
 
     store = SweepStore(output) if output is not None else None
     with contextlib.ExitStack() as stack:
