@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 from matplotlib import colormaps
 from matplotlib.colors import LogNorm, Normalize
-from matplotlib.ticker import FuncFormatter, MaxNLocator
+from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, NullLocator
 
 from ..report.columns import ARCHITECTURE
 from ..sweep.columns import ERROR, param_columns
@@ -76,12 +76,21 @@ def draw_coloured(ax, df: pd.DataFrame, data: pd.DataFrame, param: str, col: str
     entry per architecture. Returns the y values drawn."""
     from .figures import _by_x, _x, value_text
 
+    from .overlap import band_label, covers
+
     cmap = colormaps[CMAP]
     others = [p for p in param_columns(df) if p != param and p in data.columns]
-    drawn = []
+    drawn, seen = [], []
     for arch, ga in data.groupby(ARCHITECTURE, sort=False):
         st = arch_style(str(arch))
         shown = False
+        # every point of one drawn before (two architectures alike on a workload): its markers
+        # as a wide pale halo beneath, its legend entry saying which it equals
+        pts = ga.sort_values([param, *others]) if others else ga.sort_values(param)
+        px = _x(df, param, pts[param]).to_numpy(dtype=float)
+        py = pts[col].astype(float).to_numpy() * factor
+        under = covers(seen, px, py)
+        seen.append((str(arch), str(arch), px, py))
         for _, g in ga.groupby(others, sort=False, dropna=False) if others else [(None, ga)]:
             g = _by_x(df, param, g)
             y = g[col].astype(float) * factor
@@ -98,13 +107,15 @@ def draw_coloured(ax, df: pd.DataFrame, data: pd.DataFrame, param: str, col: str
                         linewidth=0.8 if not by.styles else 1.2, alpha=0.7, label="_column",
                         linestyle=by.styles.get(rest, "-"))
             ax.scatter(x, y.to_numpy()[keep], c=c, cmap=cmap, norm=by.norm, marker=st.marker,
-                       s=30, edgecolors=st.color, linewidths=1.2, zorder=3, label="_point")
+                       s=30 if under is None else 120, edgecolors=st.color, linewidths=1.2,
+                       zorder=3 if under is None else 2, alpha=1.0 if under is None else 0.45,
+                       label="_point")
             drawn.append(y[keep])
             shown = True
         if shown:  # the legend's entry: the architecture's marker, edged in its colour
-            ax.plot([], [], linestyle="none", marker=st.marker, markersize=6,
+            ax.plot([], [], linestyle="none", marker=st.marker, markersize=6 if under is None else 10,
                     markerfacecolor="white", markeredgecolor=st.color, markeredgewidth=1.5,
-                    label=str(arch))
+                    label=band_label(str(arch), under))
     for rest, style in by.styles.items():  # the legend of the line styles
         ax.plot([], [], color="grey", linestyle=style, label=", ".join(
             f"{p} = {value_text(df, p, v)}" for p, v in zip(by.rest, rest)))
@@ -121,11 +132,23 @@ def add_colourbar(fig, axes, df: pd.DataFrame, by: ColourBy):
                       location="bottom", shrink=0.6, aspect=40, pad=0.02)
     hidden = "" if by.styles or not by.rest else f"; not told apart: {', '.join(by.rest)}"
     cb.set_label(f"colour: {_param_label(df, by.param)}{hidden}", fontsize="small")
-    if isinstance(by.norm, LogNorm) and _unit(df, by.param):
-        _si_log_axis(cb.ax.xaxis, _unit(df, by.param))
+    if isinstance(by.norm, LogNorm):  # a log bar: log ticks, labelled in the value's own form
+        if _unit(df, by.param):
+            _si_log_axis(cb.ax.xaxis, _unit(df, by.param))
+        else:  # a count (cores 4..64): 4, 8, 16, 32, 64, never 2x10^1 beside a linear 45
+            lo, hi = by.norm.vmin, by.norm.vmax
+            if pd.api.types.is_integer_dtype(df[by.param]):
+                ticks = [2.0 ** e for e in range(int(np.ceil(np.log2(lo))), int(np.floor(np.log2(hi))) + 1)]
+                ticks = ticks[::-(-len(ticks) // 6)]  # at most 6 labels
+            else:
+                ticks = [m * 10.0 ** e for e in range(int(np.floor(np.log10(lo))), int(np.ceil(np.log10(hi))) + 1)
+                         for m in (1, 2, 5) if lo <= m * 10.0 ** e <= hi]
+            cb.ax.xaxis.set_major_locator(FixedLocator(ticks))
+            cb.ax.xaxis.set_minor_locator(NullLocator())
+            cb.ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: value_text(df, by.param, v)))
     else:  # few ticks: the bar is 0.6 of the figure's width, and "2.25 GHz" is wide
         cb.locator = MaxNLocator(TICKS, integer=pd.api.types.is_integer_dtype(df[by.param]))
         cb.formatter = FuncFormatter(lambda v, _: value_text(df, by.param, v))
         cb.update_ticks()
-    cb.ax.tick_params(labelsize="small")
+    cb.ax.tick_params(which="both", labelsize="small")
     return cb

@@ -42,7 +42,7 @@ from ..sweep.columns import ATTR_UNITS, ERROR, param_columns
 from .colour import add_colourbar, colour_param, draw_coloured
 from .style import LINESTYLES, arch_style, part_color, value_styles
 from .canvas import CimFigure, new_figure  # noqa: F401  (re-exported)
-from .overlap import BAND, band_label, band_of, covers
+from .overlap import BAND, band_label, covers
 
 #: A range wider than this ratio (max / min) gets a log axis.
 LOG_RATIO = 10.0
@@ -127,22 +127,35 @@ def _facet_shape(n: int) -> tuple[int, int]:
     return math.ceil(max(1, n) / cols), cols
 
 
+#: a legend of labels longer than this goes below the panels, not beside them
+LEGEND_RIGHT_CHARS = 48
+
+
 def _outside_legend(fig: Figure, axes: Iterable, title: str | None = None) -> None:
-    """One legend for the whole figure, right of the panels (never over the data): each label
-    once, in first-drawn order."""
+    """One legend for the whole figure, right of the panels (never over the data), or below them
+    when its labels are long: each label once, in first-drawn order."""
     seen: dict[str, object] = {}
     for ax in axes:
         for h, label in zip(*ax.get_legend_handles_labels()):
             if not label.startswith("_"):
                 seen.setdefault(label, h)
-    series: set[str] = set()  # a series (banded in some panel) listed once: its line, else its first band
-    for label in sorted(seen, key=lambda lab: band_of(lab) != lab):
-        if band_of(label) in series:
-            del seen[label]
-        series.add(band_of(label))
-    if seen:
+    # a band keeps its entry beside its series' line (the line in one panel, a band in another:
+    # the band's entry says what it covers there)
+    if not seen:
+        return
+    longest = max(len(label) for label in seen)
+    if longest <= LEGEND_RIGHT_CHARS:
         fig.legend(list(seen.values()), list(seen), loc="outside right upper", fontsize="small",
                    title=title, title_fontsize="small")
+        return
+    # long labels (a grid's values, what a band covers) beside the panels squeezed them to
+    # slivers: below them, the figure taller by the legend's rows
+    cols = 2 if 2 * longest * 0.6 * 9 / 72 < fig.get_figwidth() else 1
+    rows = -(-len(seen) // cols) + (1 if title else 0)
+    w, h = fig.get_size_inches()
+    fig.set_size_inches(w, h + rows * 0.22 + 0.2)
+    fig.legend(list(seen.values()), list(seen), loc="outside lower center", fontsize="small",
+               ncols=cols, title=title, title_fontsize="small")
 
 
 def _categories(df: pd.DataFrame, param: str) -> list | None:
@@ -183,6 +196,8 @@ def _format_x(ax, df: pd.DataFrame, param: str, values) -> None:
         ax.set_xscale("log")
     if 0 < len(vals) <= 6:
         ax.set_xticks(vals)
+    elif ax.get_xscale() == "log":  # decades alone left one label over a short span: 6 values
+        ax.set_xticks([vals[i] for i in sorted(set(np.linspace(0, len(vals) - 1, 6).round().astype(int)))])
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: value_text(df, param, v)))
     ax.xaxis.set_minor_formatter(NullFormatter())
     ax.tick_params(axis="x", labelrotation=30, labelsize="small")
@@ -216,8 +231,7 @@ def _draw_metric(ax, df: pd.DataFrame, data: pd.DataFrame, param: str, col: str,
         xs = _x(df, param, g[param])
         # a line on top of one already drawn (gpu-hbm-pim-attn on gpu-hbm3 where its PIM idles)
         # would hide it: drawn as a wide pale band under it, its label saying which it covers
-        under = covers([t for t in seen if t[0] != arch], np.asarray(xs, dtype=float),
-                        y.to_numpy(float))  # another architecture's (a value's have line styles)
+        under = covers(seen, np.asarray(xs, dtype=float), y.to_numpy(float))  # any drawn line
         ax.plot(xs, y, marker=st.marker, markersize=4 if under is None else 7, color=st.color,
                 linestyle=combos.get(rest, "-"), label=band_label(label, under),
                 **({} if under is None else BAND))
@@ -439,6 +453,7 @@ def energy_breakdown(df: pd.DataFrame, param: str | None = None, most: int = 4) 
                 ax.bar(x, h, bottom=bottom, color=part_color(c), label=c)
                 bottom += h
             ax.set_ylabel("energy [J]")
+            ax.set_ylim(0, 1.05 * float(bottom.max()) if bottom.max() > 0 else 1.0)  # the top off the frame
             ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: si(v, "J")))
         ax.set_xticks(x, labels, fontsize="x-small", rotation=45 if len(bars) > 4 else 0,
                       ha="right" if len(bars) > 4 else "center")

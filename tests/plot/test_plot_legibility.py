@@ -1,0 +1,68 @@
+"""Sweep figures read at a glance (a tester of sweeps at scale, 2026-12-05): what each case
+drew before, and what a reader needs from it."""
+
+from __future__ import annotations
+
+import pytest
+
+from cimsim.plot import energy_breakdown, latency_vs_param
+from cimsim.sweep import sweep
+
+
+def test_a_log_axis_of_many_values_labels_its_ends(tmp_path):
+    # 10 values over 1.2 decades: matplotlib's decade ticks labelled one value, 1 TB/s
+    df = sweep(["gpu-hbm3"], "gru", ["memory.dram.bandwidth=400GB/s..6.4TB/s:log:10"],
+               engine="analytic", workers=1, output=tmp_path / "s.parquet")
+    ax = latency_vs_param(df).axes[0]
+    ax.figure.canvas.draw()
+    labels = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
+    assert labels[0] == "400 GB/s" and labels[-1] == "6.4 TB/s" and len(labels) == 6, labels
+
+
+def test_a_log_colourbar_of_a_count_labels_powers_of_two(tmp_path):
+    # processor.cores 4..64 drawn at random: the bar had linear ticks 15, 30, 45, 60 over log
+    # minor labels 2x10^1 (one overprinting another)
+    df = sweep(["cpu-ddr5"], "gru", ["memory.dram.bandwidth=25GB/s..400GB/s:log",
+                                     "processor.cores=2..128:log"],
+               sample="lhs", samples=12, seed=3, engine="analytic", workers=1,
+               output=tmp_path / "s.parquet")
+    fig = latency_vs_param(df, "memory.dram.bandwidth")
+    fig.canvas.draw()
+    bar = fig.axes[-1]
+    labels = [t.get_text() for t in bar.get_xticklabels() if t.get_text()]
+    lo, hi = df["processor.cores"].min(), df["processor.cores"].max()
+    want = [str(2 ** e) for e in range(1, 8) if lo <= 2 ** e <= hi]
+    assert hi / lo > 10  # a log bar
+    assert labels == want and not [t for t in bar.xaxis.get_minorticklabels() if t.get_text()]
+
+
+def test_lines_of_one_architecture_that_hide_each_other_are_bands(tmp_path):
+    # cim.adc.range_policy costs nothing: its two lines are one; the second is a band named so
+    df = sweep(["sram-cim"], "gru", ["links.interconnect.bandwidth=8GB/s..128GB/s:log:3",
+                                     "cim.adc.range_policy=max,unit"],
+               engine="analytic", workers=1, output=tmp_path / "s.parquet")
+    fig = latency_vs_param(df, "links.interconnect.bandwidth")
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert labels == ["sram-cim, adc.range_policy = max",
+                      "sram-cim, adc.range_policy = unit (= sram-cim, adc.range_policy = max)"]
+
+
+def test_a_long_legend_goes_below_the_panels_and_the_figure_grows(tmp_path):
+    df = sweep(["sram-cim", "rram-cim"], "gru", ["links.interconnect.bandwidth=8GB/s..128GB/s:log:3",
+                                                 "cim.adc.range_policy=max,unit"],
+               engine="analytic", workers=1, output=tmp_path / "s.parquet")
+    fig = latency_vs_param(df, "links.interconnect.bandwidth")
+    fig.canvas.draw()
+    legend, ax = fig.legends[0], fig.axes[0]
+    assert legend.get_window_extent().y1 <= ax.get_window_extent().y0  # below the panel
+    assert fig.get_figheight() > 3.8 + 0.5
+
+
+def test_the_tallest_stacked_bar_stays_below_the_frame(tmp_path):
+    # a zero part (pim_compute on gpu-hbm3) stacked on top made the bar top a sticky edge
+    df = sweep(["gpu-hbm3", "hbm-pim"], "gru", ["memory.dram.bandwidth=100GB/s,200GB/s"],
+               engine="analytic", workers=1, output=tmp_path / "s.parquet")
+    ax = energy_breakdown(df).axes[0]
+    assert ax.get_yscale() == "linear"
+    top = max(p.get_y() + p.get_height() for p in ax.patches)
+    assert ax.get_ylim()[1] == pytest.approx(1.05 * top, rel=1e-9, abs=0)
