@@ -81,7 +81,7 @@ def test_op_reading_and_writing_one_dram_level_gets_its_turnaround_rate(gpu, std
     # SRAM of 1 KB: the op's activations do not fit, so its output is written to DRAM
     in_w, out_w = (int(WIDTH * x_rows), WIDTH) if x_rows >= 1 else (WIDTH, int(WIDTH / x_rows))
     x, y = ROWS * in_w * 2, ROWS * out_w * 2
-    arch = _arch(gpu, std, sram="1 KB")
+    arch = _arch(gpu, std, sram="1 kB")
     t, table = _transfer_s(arch, _copy(in_w, out_w), engine)
     assert table.bytes_of("dram")[0] == x + y
     assert table.writes_of("dram")[0] == y and table.reads_of("dram")[0] == x
@@ -101,7 +101,7 @@ def test_op_writing_to_another_level_gets_the_all_read_rate(gpu, std, engine):
 
 
 def test_both_engines_agree_on_a_mix(gpu):
-    arch = _arch(gpu, DDR5, sram="1 KB")
+    arch = _arch(gpu, DDR5, sram="1 kB")
     wl = _copy(3 * WIDTH, WIDTH)
     des, ana = (simulate(arch, wl, engine=e) for e in ("des", "analytic"))
     assert des.latency_s == pytest.approx(ana.latency_s, rel=1e-12, abs=0)
@@ -120,7 +120,7 @@ def test_softmax_in_dram_reads_and_writes_half_and_half(gpu):
     b.op("fill", "copy", ["a"], ["s"])
     b.op("softmax", "softmax", ["s"], ["p"])
     wl = b.build()
-    arch = _arch(gpu, DDR5, sram="1 KB")
+    arch = _arch(gpu, DDR5, sram="1 kB")
     _, table = place_and_cost(arch, wl)
     j = table.resources.index("dram")
     assert table.bytes[:, j].tolist() == [2 * Y, 2 * Y]
@@ -132,7 +132,7 @@ def test_softmax_in_dram_reads_and_writes_half_and_half(gpu):
 
 def test_a_stated_read_fraction_wins_and_says_so(gpu):
     # derived: X = Y, read share 1/2; stated: 1 (all reads) -> the streaming rate
-    arch = _arch(gpu, DDR5, sram="1 KB")
+    arch = _arch(gpu, DDR5, sram="1 kB")
     r = simulate(arch, _copy(WIDTH, WIDTH, {"read_fraction": 1}))
     _, table = place_and_cost(arch, _copy(WIDTH, WIDTH))
     assert r.latency_s - table.latency_s[0] == pytest.approx(2 * Y / (DDR5["peak"] * DDR5["e_ref"]), rel=1e-9, abs=0)
@@ -142,7 +142,7 @@ def test_a_stated_read_fraction_wins_and_says_so(gpu):
 
 
 def test_writes_on_fixed_levels_change_nothing(gpu):
-    arch = _arch(gpu, None, sram="1 KB")
+    arch = _arch(gpu, None, sram="1 kB")
     assert arch.hardware.resource("dram").type_name == "fixed"
     wl = _copy(WIDTH, WIDTH)
     _, table = place_and_cost(arch, wl)
@@ -194,7 +194,7 @@ def test_systolic_array_sends_its_outputs_over_its_link():
 
 def test_processor_weights_are_reads_and_outputs_writes(gpu):
     # 1 KB SRAM: the weight streams from DRAM (read), the activations go through DRAM
-    arch = _arch(gpu, None, sram="1 KB")
+    arch = _arch(gpu, None, sram="1 kB")
     m, k, n = 4, 1024, 1024
     _, table = place_and_cost(arch, _gemm(m, k, n))
     x, w, y = m * k * 2, k * n * 2, m * n * 2
@@ -205,7 +205,7 @@ def test_processor_weights_are_reads_and_outputs_writes(gpu):
 
 def test_results_report_write_bytes_per_resource(gpu):
     # 1 KB SRAM: Y bytes read from DRAM, Y written back to it, both passing the SRAM
-    arch = _arch(gpu, DDR5, sram="1 KB")
+    arch = _arch(gpu, DDR5, sram="1 kB")
     r = simulate(arch, _copy(WIDTH, WIDTH))
     rec = r.record()
     assert rec["dram_bytes"] == 2 * Y and rec["dram_write_bytes"] == Y

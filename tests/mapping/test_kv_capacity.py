@@ -299,3 +299,21 @@ def test_model_inputs_are_in_memory_from_the_start():
     assert (fp.kv_cache, fp.activations) == (0, 1000 + 1000 + 4 + 1004)
     with pytest.raises(MappingError, match="needs 3.008 kB live at once"):
         place(Workload("two-caches", t, ops), arch(3000))
+
+
+def test_a_later_pipeline_stages_input_is_not_on_the_first_stages_device():
+    """With model inputs live from their iteration's first op, stage 0's device was charged an
+    input only stage 1 reads (a reviewer, 2026-12-05). Stage 0 (mm, sr): weights 10,000 B +
+    max(x + h = 1,010, h + h1 = 2,000); stage 1 (add): h1 + big + o = 7,000: the peak is stage
+    0's 12,000 B, not 17,000."""
+    t = [Tensor("x", (10,), "int8", "input"), Tensor("w0", (10, 1000), "int8", "weight"),
+         Tensor("h", (1000,), "int8", "activation"), Tensor("h1", (1000,), "int8", "activation"),
+         Tensor("big", (5000,), "int8", "input"), Tensor("o", (1000,), "int8", "activation")]
+    ops = [Op("mm", "matmul", ("x", "w0"), ("h",), m=1, k=10, n=1000, weight="w0"),
+           Op("sr", "sendrecv", ("h",), ("h1",)),
+           Op("add", "elementwise", ("h1", "big"), ("o",), fn="add")]
+    llm = {"step_end_ops": [2], "step_kind": ["decode"], "step_tokens": [1],
+           "first_token_ops": [2], "last_token_ops": [2], "output_tokens": [1],
+           "pipeline": {"stages": 2, "micro_batches": 1}}
+    fp = Workload("pipe", t, ops, metadata={"llm": llm}).footprint
+    assert (fp.stage, fp.weights, fp.activations, fp.total) == (0, 10000, 2000, 12000)

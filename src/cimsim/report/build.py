@@ -314,6 +314,10 @@ def _split_compute(path_time: dict[str, float], run: RunData, pl, costs):
     time (nothing changes when no component reports parts)."""
     classes: dict[str, str] = {}
     sub: dict[str, np.ndarray] = {}
+    for comp in pl.components:  # every declared part has its column, 0 where no op reports it
+        for p, cls in comp.compute_parts.items():
+            classes[f"{comp.name}_{p}"] = cls
+            path_time.setdefault(f"{comp.name}_{p}", 0.0)
     for comp, ids, cost in zip(pl.components, pl.idx, costs.component_costs):
         if cost is None or not cost.compute_parts:
             continue

@@ -22,7 +22,8 @@ The placement stage refuses a workload whose footprint exceeds the backing store
     layers, all through the prefill (an upper bound).
 ``activations``
     every other input and activation, live from the first op that touches it (a model input:
-    from the first op of its iteration, as it is in memory before the iteration starts; a
+    from the first op of its iteration, as it is in memory before the iteration starts, on its
+    first reader's pipeline stage under pipeline parallelism; a
     traced decode step's caches, read by a concatenation rather than a matmul, are all live at
     its first op) through the last that reads it (a model output to the end), the ops running one after another in
     program order; each op's inputs and outputs are live together while it runs. Where KV
@@ -132,9 +133,14 @@ def live_activation_profile(workload, skip: np.ndarray, appends: np.ndarray | No
     # step), not from the op that first reads it: a traced decode step's caches, read one
     # layer at a time, are all there at the first op
     given = (c.tensor_role == ROLE_INPUT) & (start < n_ops)
-    if given.any():
-        it = _iterations(workload)[0]
-        start[given] = np.searchsorted(it, it[start[given]], side="left")
+    if given.any():  # from the first op of its iteration (of its first reader's pipeline stage)
+        group = _iterations(workload)[0]
+        pipe = pipeline_of(workload)
+        if pipe is not None:
+            group = group * pipe[0] + pipeline_stage_of_ops(workload, pipe[0])
+        first = np.full(int(group.max()) + 1, n_ops, dtype=np.int64)
+        np.minimum.at(first, group, np.arange(n_ops, dtype=np.int64))
+        start[given] = first[group[start[given]]]
     if appends is not None:
         end = np.where(appends, start, end)
     keep = (c.tensor_role != ROLE_WEIGHT) & (end >= 0) & ~skip

@@ -11,11 +11,11 @@ Rules, in order, for a component with a ``chip:`` block:
    pipeline in flight together are not summed.)
 3. An op's input crosses the link into the chip when it was written before the run (a model
    input), by another component, or by an op of the chip but does not fit (it was written out
-   and is read back).
+   and is read back); once per op, however often the op reads it.
 4. An op's output crosses the link out of the chip when an op of another component reads it,
    when no op reads it (a model output), or when it does not fit.
 5. An im2col copy is not materialised (the chip reads its convolution's inputs in place), so
-   its output never crosses; its input does, under rule 3.
+   its output never crosses unless another component reads it; its input does, under rule 3.
 6. A matmul moves these shares of its own bytes (inputs at ``input_bits`` with the chip's input
    reuse, outputs at ``output_bits``); an im2col copy its inputs at ``input_bits`` (the
    arrays' inputs, quantised by the host: a feature map enters the chip once); a periphery
@@ -73,13 +73,17 @@ def link_shares(c, ops, idx: np.ndarray, out_scale: np.ndarray) -> LinkShares:
     scale = np.ones(n_ops)
     scale[idx] = out_scale
     held = np.where(made_here, nbytes * scale[np.maximum(prod, 0)], nbytes)
-    fits = (held <= cap) | virtual
     read_off = np.zeros(len(nbytes), dtype=bool)  # some reader on another component
     np.logical_or.at(read_off, ids, ~mine[reader])
+    virtual &= ~read_off  # an im2col matrix another component reads is made and sent out
+    fits = (held <= cap) | virtual
     read = np.bincount(ids, minlength=len(nbytes)) > 0
     stays_in = made_here & fits  # rule 3: an input read on the chip
     leaves = made_here & ~(virtual | (fits & read & ~read_off))  # rule 4
-    in_off = np.bincount(reader, weights=nbytes[ids] * ~stays_in[ids], minlength=n_ops)[idx]
+    # a tensor an op reads twice (x * x) enters the chip once: one (op, tensor) pair each
+    pair = np.unique(reader * len(nbytes) + ids)
+    p_op, p_t = np.divmod(pair, len(nbytes))
+    in_off = np.bincount(p_op, weights=nbytes[p_t] * ~stays_in[p_t], minlength=n_ops)[idx]
     out_t = np.flatnonzero(made_here)
     out_all = np.bincount(prod[out_t], weights=nbytes[out_t], minlength=n_ops)[idx]
     out_off = np.bincount(prod[out_t], weights=nbytes[out_t] * leaves[out_t], minlength=n_ops)[idx]

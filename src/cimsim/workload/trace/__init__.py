@@ -162,7 +162,7 @@ def _trace_aten(torch, model, inputs, kwargs, name, allow_unknown, dtype, stats_
     from ..ir import Workload
     from .capture import record
     from .fuse import absorb_into_softmax, fuse_pointwise, tag_recurrent
-    from . import bags, grouped  # noqa: F401  (register aten._embedding_bag's and _grouped_mm's lowerings)
+    from . import bags, grouped  # noqa: F401  (register the gathers' and _grouped_mm's lowerings)
     from .lower import Lowerer
 
     names = _input_names(torch, model, inputs, kwargs)

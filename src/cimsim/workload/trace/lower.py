@@ -35,7 +35,7 @@ from . import aten as A
 from .registry import LOWERINGS, Call, aten, lowers
 from .stats import add as add_stats
 from .flops import flop_macs
-from .storage import Storages, atomize, offsets, source_tensors, storage_key
+from .storage import Storages, atomize, source_tensors, storage_key
 
 UNKNOWN_HINT = ("run with --allow-unknown (trace(..., allow_unknown=True)) to keep it as a generic "
                 "op carrying its FLOP-counter MACs, or report the op so it can be mapped")
@@ -455,45 +455,6 @@ class Lowerer:
     def _resample(self, c: Call) -> None:
         """Adaptive pools, interpolation, col2im: one vector op per element read."""
         self.emit("reduction", c.base, c.reads, c.targets, vec=float(sum(t.numel() for t in c.reads)))
-
-    @lowers(aten.embedding)
-    def _embedding(self, c: Call) -> None:
-        self._gather_rows(c.base, c.args, c.targets)
-
-    @lowers(aten.index_select)
-    def _index_select(self, c: Call) -> None:
-        """Rows of a parameter (an embedding table) are a gather; of anything else, a copy."""
-        if self._is_param(c.args[0]):
-            self._gather_rows(c.base, c.args, c.targets)
-        else:
-            self.emit("copy", c.base, c.reads, c.targets)
-
-    def _gather_rows(self, base, args, targets, kind="copy", vec=None, extra=()):
-        """An embedding lookup reads only the rows it gathers (a bag's: ``kind`` reduction);
-        ``extra``: the other tensors it reads (a bag's offsets and per-sample weights)."""
-        if base != "index_select":
-            table, idx = args[0], args[1]
-        else:
-            table, dim, idx = args[0], args[1], args[2]
-            if dim != 0:
-                self.emit("copy", base, [table, idx], targets)
-                return
-        if not self.st.known(table):
-            self._source(table)
-        from torch._subclasses.fake_tensor import is_fake
-
-        if idx.is_meta or is_fake(idx):  # shapes only (no values): assume distinct ids
-            rows = np.arange(min(idx.numel(), table.shape[0]), dtype=np.int64)
-        else:
-            rows = np.asarray(self.torch.unique(idx.reshape(-1)).tolist(), dtype=np.int64)
-        inner = offsets(0, tuple(table.shape[1:]), tuple(table.stride()[1:]))
-        offs = (table.storage_offset() + rows[:, None] * table.stride(0) + inner[None, :]).reshape(-1)
-        vid = self.st.storages[storage_key(table)].cur
-        pieces = [(vid, offs if len(offs) < self.st.versions[vid].size else None)]
-        # its access pattern: random reads of one row each (the memory level's random-access rate)
-        row_bytes = int(math.prod(table.shape[1:])) * DTYPE_BYTES[self.dt(table)]
-        self.emit(kind, base, [pieces, idx, *extra], targets, vec=vec,
-                  tags={"part": "gather", "access_bytes": row_bytes})
 
     def _unknown(self, c: Call) -> None:
         """No lowering registered: an error naming the op, or (``allow_unknown``) a generic op."""
