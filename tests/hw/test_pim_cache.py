@@ -101,3 +101,19 @@ def test_units_outside_the_backing_store_are_refused(claims):
     with pytest.raises(ConfigError, match=r"pim.memory: .* needs the units in the backing store "
                                           r"'dram'; they are in 'sram'"):
         make_arch(pim=dict(PIM, claims=claims, memory="sram"))
+
+
+def test_a_pim_that_runs_nothing_has_a_zero_banks_part_everywhere():
+    """A declared compute part has its column in every result (`path_pim_banks_s`), and the
+    path table its per-op column: the report's Gantt strip read `pim_banks_s` where the PIM ran
+    no op and the CLI ended in a KeyError (found redrawing docs/report.png, 2026-12-05)."""
+    from cimsim.plot.run_figures import critical_path_gantt
+    from cimsim.workload import Op, Tensor, Workload
+
+    w = Workload("vec", [Tensor("x", (64,), "fp32", "input"), Tensor("y", (64,), "fp32", "activation")],
+                 [Op("relu", "elementwise", ("x",), ("y",), fn="relu")])
+    r = simulate(make_arch(pim=dict(PIM, claims=["weights"])), w, keep_ops=True)
+    assert r.ops_per_unit["pim"] == 0
+    assert r.path_time_s["pim_banks"] == 0.0 and r.record()["path_pim_banks_s"] == 0.0
+    assert (r.path_table["pim_banks_s"] == 0.0).all()
+    critical_path_gantt(r)

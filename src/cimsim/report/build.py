@@ -328,7 +328,7 @@ def _split_compute(path_time: dict[str, float], run: RunData, pl, costs):
     if not sub or len(run.path) == 0:
         for key in sub:
             path_time[key] = 0.0
-        return classes, {k: np.zeros(len(run.path)) for k in sub}
+        return classes, {k: np.zeros(len(run.path)) for k in classes}
     p = np.asarray(run.path, dtype=np.int64)
     table = attribute_ops(p, run.start, run.end, costs.latency_s, costs.compute_s, run.resource_s,
                           costs.resources, pl.serial, costs.pieces)
@@ -342,6 +342,8 @@ def _split_compute(path_time: dict[str, float], run: RunData, pl, costs):
         path_time[key] = float((comp_part * shares[key]).sum())
         moved += path_time[key]
     path_time["compute"] = max(0.0, path_time["compute"] - moved)
+    for key in classes:  # a declared part no op reported: 0 on every path op
+        shares.setdefault(key, np.zeros(len(p)))
     return classes, shares
 
 
