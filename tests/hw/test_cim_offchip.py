@@ -129,11 +129,13 @@ def test_hand_built_op_arrays_without_producers_move_everything():
     from cimsim.hw.cim import offchip
 
     a = three_layers().arrays
-    full = offchip.link_shares(arch().component("cim").config, a, np.arange(3), np.ones(3))
-    assert full.inputs.tolist() == [1.0, 0.0, 0.0] and full.outputs.tolist() == [0.0, 0.0, 1.0]
+    cfg, one = arch().component("cim").config, np.ones(3)
+    own_in, own_out = np.array([2048.0, 1024, 1024]), np.array([1024.0, 1024, 1024])
+    full = offchip.link_bytes(cfg, a, np.arange(3), one, one, own_in, own_out)
+    assert full.inputs.tolist() == [2048, 0, 0] and full.outputs.tolist() == [0, 0, 1024]
     bare = replace(a, producer=None, act_ptr=None, act_ids=None)
-    none = offchip.link_shares(arch().component("cim").config, bare, np.arange(3), np.ones(3))
-    assert none.inputs.tolist() == [1.0] * 3 and none.outputs.tolist() == [1.0] * 3
+    none = offchip.link_bytes(cfg, bare, np.arange(3), one, one, own_in, own_out)
+    assert none.inputs.tolist() == own_in.tolist() and none.outputs.tolist() == own_out.tolist()
 
 
 def test_a_tensor_read_twice_by_one_op_enters_once():
@@ -148,8 +150,8 @@ def test_a_tensor_read_twice_by_one_op_enters_once():
 
 
 def test_an_im2col_matrix_read_off_the_chip_leaves_it():
-    # rule 5 holds for a matrix the chip's own convolution reads; one another component reads is
-    # made and sent out (the chip's claim pairs them today, so the shares are checked directly)
+    # rule 6 holds for a matrix the chip's own convolution reads; one another component reads is
+    # made and sent out (the chip's claim pairs them, so the bytes are checked directly)
     from cimsim.hw.cim import offchip
 
     t = [Tensor("x", (16, 64), "int8", "input"), Tensor("cols", (16, 64), "int8", "activation"),
@@ -158,7 +160,66 @@ def test_an_im2col_matrix_read_off_the_chip_leaves_it():
            Op("conv", "matmul", ("cols", "w"), ("y",), m=16, k=64, n=64, weight="w")]
     a = Workload("conv", t, ops).arrays
     cfg = arch().component("cim").config
-    both = offchip.link_shares(cfg, a, np.arange(2), np.ones(2))
-    assert both.outputs.tolist() == [0.0, 1.0] and both.inputs.tolist() == [1.0, 0.0]
-    alone = offchip.link_shares(cfg, a, np.array([0]), np.ones(1))  # conv elsewhere
-    assert alone.outputs.tolist() == [1.0]
+    one, own = np.ones(2), np.full(2, 1024.0)
+    both = offchip.link_bytes(cfg, a, np.arange(2), one, one, own, own)
+    assert both.inputs.tolist() == [1024, 0] and both.outputs.tolist() == [0, 1024]
+    alone = offchip.link_bytes(cfg, a, np.array([0]), np.ones(1), np.ones(1), own[:1], own[:1])
+    assert alone.inputs.tolist() == [1024] and alone.outputs.tolist() == [1024]
+
+
+def _host_arch(**chip):
+    return arch(processor=True, **chip)
+
+
+def test_a_multi_output_ops_unread_by_products_go_nowhere():
+    # a norm on the periphery outputs y and its saved mean and rstd (16 x 4 B each); no op reads
+    # the statistics: they are by-products, not model outputs (VGG-8's max-pool indices were
+    # 99 % of its link bytes: a tester, 2026-12-05). y stays for b; b's z leaves.
+    t = [Tensor("x", (16, 64), "int8", "input"), Tensor("y", (16, 64), "int8", "activation"),
+         Tensor("mean", (16,), "fp32", "activation"), Tensor("rstd", (16,), "fp32", "activation"),
+         Tensor("wb", (64, 64), "int8", "weight"), Tensor("z", (16, 64), "int8", "activation")]
+    ops = [Op("ln", "layernorm", ("x",), ("y", "mean", "rstd")),
+           Op("b", "matmul", ("y", "wb"), ("z",), m=16, k=64, n=64, weight="wb")]
+    r = simulate(arch(periphery=PERIPHERY), Workload("norm", t, ops), keep_ops=True)
+    assert link_bytes(r) == {"ln": 1024, "b": 1024}
+
+
+def test_a_tensor_made_off_the_chip_enters_once_for_all_its_readers():
+    # x (a model input, 1024 B) read by q, k and v on the chip: in once, at q; each output leaves
+    t = [Tensor("x", (16, 64), "int8", "input")]
+    ops = []
+    for p in "qkv":
+        t += [Tensor(f"w{p}", (64, 64), "int8", "weight"), Tensor(p, (16, 64), "int8", "activation")]
+        ops.append(Op(p, "matmul", ("x", f"w{p}"), (p,), m=16, k=64, n=64, weight=f"w{p}"))
+    r = simulate(arch(), Workload("qkv", t, ops), keep_ops=True)
+    assert link_bytes(r) == {"q": 1024 + 1024, "k": 1024, "v": 1024}
+    # a chip too small for x (512 B): each reader brings it in
+    r = simulate(arch(buffer="512 B"), Workload("qkv", t, ops), keep_ops=True)
+    assert link_bytes(r) == {"q": 2048, "k": 2048, "v": 2048}
+
+
+def test_a_spilled_tensor_goes_out_and_comes_back_at_one_size():
+    # a's output at output_bits 4 (16 x 64 x 4 bits = 512 B) does not fit a 256 B chip: out at
+    # 512 B, and the periphery's relu reads it back at 512 B (it came back at the workload's
+    # 1024 B: a tester, 2026-12-05); relu's y2 (1024 B) does not fit either: out and back for b
+    w = with_relu()
+    r = simulate(arch(buffer="256 B", periphery=PERIPHERY, output_bits=4), w, keep_ops=True)
+    assert link_bytes(r) == {"a": 2048 + 512, "r": 512 + 1024, "b": 1024 + 512}
+    assert any("2 activation tensor(s)" in n for n in r.notes)
+
+
+def test_a_depthwise_convolutions_im2col_stays_with_it_on_the_host():
+    # the chip claims an im2col copy only with the convolution that reads it: a depthwise
+    # convolution (no stationary weight) runs on the host, so does its im2col; the chip's
+    # periphery shipped the whole matrix over the link (a tester, 2026-12-05)
+    t = [Tensor("x", (16, 64), "fp32", "input"), Tensor("cols", (16, 64), "fp32", "activation"),
+         Tensor("k", (64, 64), "fp32", "input"), Tensor("y", (16, 64), "fp32", "activation")]
+    ops = [Op("im", "copy", ("x",), ("cols",), tags={"part": "im2col"}),
+           Op("dw", "matmul", ("cols", "k"), ("y",), m=16, k=64, n=64)]
+    d = copy.deepcopy(ARCH)
+    d["processor"] = dict(PROCESSOR, macs_per_cycle_per_core={"fp32": 1}, energy_per_mac={"fp32": "1 pJ"})
+    d["cim"]["chip"]["periphery"] = PERIPHERY
+    r = simulate(architecture_from_dict(d), Workload("dw", t, ops), keep_ops=True)
+    units = r.op_table.set_index("op")["unit"].to_dict()
+    assert units == {"im": "processor", "dw": "processor"}
+    assert r.traffic_bytes.get("noc", 0.0) == 0.0

@@ -163,7 +163,8 @@ def op_arrays(workload) -> OpArrays:
                     weight_row_bytes=wrow, serial_ops=_serial_column(c.tags, no, c.op_names, workload.name),
                     stage=_stages(workload), launch=_launch_column(c.tags, no),
                     producer=np.where(workload._first_producer < no, workload._first_producer, -1),
-                    act_ptr=aptr, act_ids=c.in_ids[~w_entry].astype(np.int64))
+                    act_ptr=aptr, act_ids=c.in_ids[~w_entry].astype(np.int64),
+                    first_out=c.out_ids[c.out_ptr[:-1]].astype(np.int64) if no else np.zeros(0, np.int64))
 
 
 def _stages(workload) -> np.ndarray | None:
@@ -297,7 +298,8 @@ def op_arrays_reference(workload) -> OpArrays:
                     serial_ops=(np.array([float(op.tags.get("serial_ops", 0.0)) for op in workload.ops])
                                 if any("serial_ops" in op.tags for op in workload.ops) else None),
                     stage=_stages(workload), launch=_launch_reference(workload.ops),
-                    producer=producer, act_ptr=aptr, act_ids=np.asarray(aids, dtype=np.int64))
+                    producer=producer, act_ptr=aptr, act_ids=np.asarray(aids, dtype=np.int64),
+                    first_out=np.array([tid[op.outputs[0]] for op in workload.ops], dtype=np.int64))
 
 
 def _launch_reference(ops) -> np.ndarray | None:

@@ -103,6 +103,9 @@ class OpArrays:
     #: inputs, as often as the op reads them): the tensors ``act_in_bytes`` sums
     act_ptr: np.ndarray | None = None
     act_ids: np.ndarray | None = None
+    #: int64 per op: the tensor id of its first output (a multi-output op's other outputs, such
+    #: as a max-pool's indices or a norm's saved statistics, are by-products)
+    first_out: np.ndarray | None = None
 
     def mac_dtype_ok(self) -> np.ndarray:
         """bool per op: its dtype is a compute dtype (:attr:`compute_dtypes`). A MAC op in

@@ -4,23 +4,26 @@ leave the chip. A flat pool of arrays (no ``chip:`` block) moves every op's inpu
 Rules, in order, for a component with a ``chip:`` block:
 
 1. The chip holds ``capacity`` bytes of activations: its levels' buffers (every unit of every
-   level) and ``cim.buffer`` if one is given.
-2. A tensor an op of the chip writes stays on the chip when it fits the capacity on its own
-   (at the chip's bytes: a matmul's outputs at ``output_bits``);
-   the chip's ops that read it read it there. (One tensor at a time: the activations of a layer
-   pipeline in flight together are not summed.)
-3. An op's input crosses the link into the chip when it was written before the run (a model
-   input), by another component, or by an op of the chip but does not fit (it was written out
-   and is read back); once per op, however often the op reads it.
-4. An op's output crosses the link out of the chip when an op of another component reads it,
-   when no op reads it (a model output), or when it does not fit.
-5. An im2col copy is not materialised (the chip reads its convolution's inputs in place), so
-   its output never crosses unless another component reads it; its input does, under rule 3.
-6. A matmul moves these shares of its own bytes (inputs at ``input_bits`` with the chip's input
-   reuse, outputs at ``output_bits``); an im2col copy its inputs at ``input_bits`` (the
-   arrays' inputs, quantised by the host: a feature map enters the chip once); a periphery
-   op its inputs and outputs at the workload's bytes. An op that moves no byte over the link
-   pays no link latency.
+   level) and ``cim.buffer`` if one is given. A tensor fits when its chip size does, on its
+   own (the activations of a layer pipeline in flight together are not summed).
+2. A tensor's *chip size* is the bytes it takes on the chip and over the link, one size both
+   ways: made by the chip, its producer's (a matmul's outputs at ``output_bits``, a periphery
+   op's at the workload's bytes); made off the chip, the bytes its first reader on the chip
+   takes (a matmul's inputs at ``input_bits`` with the chip's input reuse, an im2col copy's at
+   ``input_bits``: the host quantises what it sends; a periphery op's at the workload's bytes).
+3. A tensor made on the chip and read on it stays there when it fits; one that does not fit
+   goes out and every reader on the chip reads it back.
+4. A tensor made on the chip leaves it once when an op of another component reads it, or when
+   no op reads it and it is its op's first output (a model output; a multi-output op's other
+   outputs no op reads, a max-pool's indices or a norm's saved statistics, are by-products that
+   go nowhere).
+5. A tensor made off the chip (a model input, another component's output) enters it once, at
+   its first reader on the chip, when it fits; else every reader on the chip brings it in.
+   An op reading a tensor twice (``x * x``) brings it in once.
+6. An im2col copy is not materialised (the chip reads its convolution's inputs in place): its
+   output never crosses unless another component reads it. (The chip claims an im2col copy only
+   when it claims the convolution that reads it: :func:`.onchip.claims`.)
+7. An op that moves no byte over the link pays no link latency.
 
 Without the producer columns (an :class:`~cimsim.workload.oparrays.OpArrays` built by hand),
 every input and output crosses, as in a flat pool.
@@ -36,11 +39,11 @@ from . import chip as chipmod
 
 
 @dataclass
-class LinkShares:
-    inputs: np.ndarray  # per op of idx: share of its activation input bytes that cross the link
-    outputs: np.ndarray  # per op of idx: share of its output bytes that cross the link
+class LinkBytes:
+    inputs: np.ndarray  # per op of idx: bytes it brings into the chip over the link
+    outputs: np.ndarray  # per op of idx: bytes it sends out over the link
     capacity: float  # bytes of activations the chip holds (rule 1)
-    spilled: int  # tensors made and read only on the chip that do not fit it (rule 2)
+    spilled: int  # tensors made and read on the chip that do not fit it (rule 3)
     spilled_bytes: float
 
 
@@ -50,45 +53,54 @@ def capacity(c) -> float:
     return float(held + (c.buffer.capacity if c.buffer is not None else 0.0))
 
 
-def link_shares(c, ops, idx: np.ndarray, out_scale: np.ndarray) -> LinkShares:
-    """Rules 2-5 for the ops ``idx`` a chip runs; ``out_scale`` per op of ``idx``: the chip's
-    bytes of its outputs per workload byte (a matmul's re-quantised ``output_bits``; 1 for
-    the rest), the size a tensor takes in the chip's buffers."""
+def link_bytes(c, ops, idx: np.ndarray, in_scale: np.ndarray, out_scale: np.ndarray,
+               own_in: np.ndarray, own_out: np.ndarray) -> LinkBytes:
+    """Rules 2-6 for the ops ``idx`` a chip runs. Per op of ``idx``: ``in_scale`` /
+    ``out_scale``, its inputs' / outputs' chip bytes per workload byte (rule 2); ``own_in`` /
+    ``own_out``, what it moves without the producer columns (everything)."""
     cap = capacity(c)
-    n = len(idx)
     if ops.producer is None or ops.act_ptr is None:
-        return LinkShares(np.ones(n), np.ones(n), cap, 0, 0.0)
-    n_ops = ops.kind.shape[0]
+        return LinkBytes(own_in, own_out, cap, 0, 0.0)
+    n_ops, nbytes = ops.kind.shape[0], ops.tensor_bytes
+    n_t = len(nbytes)
     mine = np.zeros(n_ops, dtype=bool)
     mine[idx] = True
-    nbytes = ops.tensor_bytes
-    prod = ops.producer
-    ids = ops.act_ids
+    prod, ids = ops.producer, ops.act_ids
     reader = np.repeat(np.arange(n_ops), np.diff(ops.act_ptr))
+    pair = np.unique(reader * n_t + ids)  # (op, tensor) once however often the op reads it
+    p_op, p_t = np.divmod(pair, n_t)
     made_here = (prod >= 0) & mine[np.maximum(prod, 0)]
-    virtual = np.zeros(len(nbytes), dtype=bool)  # rule 5: an im2col copy's output
+    s_in, s_out = np.ones(n_ops), np.ones(n_ops)
+    s_in[idx], s_out[idx] = in_scale, out_scale
+    read_off = np.zeros(n_t, dtype=bool)  # some reader on another component
+    np.logical_or.at(read_off, p_t, ~mine[p_op])
+    read = np.zeros(n_t, dtype=bool)
+    read[p_t] = True
+    on = mine[p_op]  # the chip's (op, tensor) reads
+    read_on = np.zeros(n_t, dtype=bool)
+    read_on[p_t[on]] = True
+    first_reader = np.full(n_t, n_ops, dtype=np.int64)  # in program order, on the chip
+    np.minimum.at(first_reader, p_t[on], p_op[on])
+    size = np.where(made_here, nbytes * s_out[np.maximum(prod, 0)],  # rule 2
+                    nbytes * s_in[np.minimum(first_reader, n_ops - 1)])
+    virtual = np.zeros(n_t, dtype=bool)  # rule 6: an im2col copy's output no other unit reads
     if ops.im2col is not None and ops.im2col.any():
-        out_t = np.flatnonzero(made_here)
-        virtual[out_t] = ops.im2col[prod[out_t]]
-    scale = np.ones(n_ops)
-    scale[idx] = out_scale
-    held = np.where(made_here, nbytes * scale[np.maximum(prod, 0)], nbytes)
-    read_off = np.zeros(len(nbytes), dtype=bool)  # some reader on another component
-    np.logical_or.at(read_off, ids, ~mine[reader])
-    virtual &= ~read_off  # an im2col matrix another component reads is made and sent out
-    fits = (held <= cap) | virtual
-    read = np.bincount(ids, minlength=len(nbytes)) > 0
-    stays_in = made_here & fits  # rule 3: an input read on the chip
-    leaves = made_here & ~(virtual | (fits & read & ~read_off))  # rule 4
-    # a tensor an op reads twice (x * x) enters the chip once: one (op, tensor) pair each
-    pair = np.unique(reader * len(nbytes) + ids)
-    p_op, p_t = np.divmod(pair, len(nbytes))
-    in_off = np.bincount(p_op, weights=nbytes[p_t] * ~stays_in[p_t], minlength=n_ops)[idx]
-    out_t = np.flatnonzero(made_here)
-    out_all = np.bincount(prod[out_t], weights=nbytes[out_t], minlength=n_ops)[idx]
-    out_off = np.bincount(prod[out_t], weights=nbytes[out_t] * leaves[out_t], minlength=n_ops)[idx]
-    in_all = ops.act_in_bytes[idx]
-    share_in = np.divide(in_off, in_all, out=np.ones(n), where=in_all > 0)
-    share_out = np.divide(out_off, out_all, out=np.ones(n), where=out_all > 0)
-    spill = made_here & ~fits & read & ~read_off  # would have stayed, but for its size
-    return LinkShares(share_in, share_out, cap, int(spill.sum()), float(held[spill].sum()))
+        virtual = made_here & ops.im2col[np.maximum(prod, 0)] & ~read_off
+    fits = (size <= cap) | virtual
+    first = np.zeros(n_t, dtype=bool)
+    if ops.first_out is not None:
+        first[ops.first_out] = True
+    else:  # every unread output is a model output
+        first[:] = True
+    # rule 4 (and 3: a chip-made tensor that does not fit goes out for its readers here)
+    leaves = made_here & ~virtual & (read_off | (~read & first) | (read_on & ~fits))
+    out_t = np.flatnonzero(leaves)
+    outputs = np.bincount(prod[out_t], weights=size[out_t], minlength=n_ops)[idx]
+    # rules 3 and 5: what the chip's readers bring in
+    t = p_t[on]
+    brings = np.where(made_here[t], ~fits[t],  # a spilled chip-made tensor, every reader
+                      ~fits[t] | (p_op[on] == first_reader[t]))  # off-chip: once if it fits
+    bring_size = np.where(made_here[t], size[t], nbytes[t] * s_in[p_op[on]])
+    inputs = np.bincount(p_op[on], weights=bring_size * brings, minlength=n_ops)[idx]
+    spill = made_here & ~fits & read_on & ~virtual
+    return LinkBytes(inputs, outputs, cap, int(spill.sum()), float(size[spill].sum()))

@@ -176,10 +176,26 @@ def claims(c, ops) -> np.ndarray:
     if ch is None:
         return mine
     if getattr(ops, "im2col", None) is not None:
-        mine |= ops.im2col
+        mine |= ops.im2col & _feeds_the_arrays(ops)
     if ch.periphery is not None:
         mine |= (ops.stationary < 0) & (ops.macs == 0) & (ops.vector_ops > 0)
     return mine
+
+
+def _feeds_the_arrays(ops) -> np.ndarray:
+    """Per op: some reader of one of its outputs is a matmul the arrays can hold (a stationary
+    weight of a compute dtype); a depthwise convolution's im2col copy (no stationary weight:
+    the host runs it) stays with its convolution. All ops without the producer columns."""
+    n = ops.stationary.shape[0]
+    if getattr(ops, "act_ptr", None) is None or getattr(ops, "producer", None) is None:
+        return np.ones(n, dtype=bool)
+    reader = np.repeat(np.arange(n), np.diff(ops.act_ptr))
+    arrays = (ops.stationary >= 0) & ops.mac_dtype_ok()
+    t = ops.act_ids[arrays[reader]]
+    made = ops.producer[t]
+    out = np.zeros(n, dtype=bool)
+    out[made[made >= 0]] = True
+    return out
 
 
 def _owner(mm: np.ndarray, group_of_mm: np.ndarray) -> np.ndarray:
@@ -238,15 +254,16 @@ def place(comp, ops, idx) -> Plan:
     out_b = ops.act_out_bytes[idx] if ch.output_bits is None else rows * n * ch.output_bits / 8
     a_out = np.where(mm, out_b, 0.0)
     lbytes = chipmod.level_bytes(ch, a_in, a_out, rt, ct)  # per level (chip rules 1 and 7)
-    own = ops.act_out_bytes[idx]
-    shares = offchip.link_shares(c, ops, idx, np.divide(a_out, own, out=np.ones(len(idx)),
-                                                        where=mm & (own > 0)))  # what crosses
-    vec_in = ops.act_in_bytes[idx].copy()  # a vector op's inputs at the workload's bytes,
+    # what enters and leaves the chip (:mod:`.offchip`): each op's chip bytes per workload byte
+    own_in, own_out = ops.act_in_bytes[idx], ops.act_out_bytes[idx]
     im = ops.im2col[idx] if ops.im2col is not None else np.zeros(len(idx), dtype=bool)
-    if im.any():  # an im2col copy's at input_bits (the arrays' inputs, quantised by the host)
-        vec_in[im] *= (c.input_bits / 8) / np.array([DTYPE_BYTES[d] for d in ops.dtype[idx][im]])
-    link_in = np.where(mm, a_in, vec_in) * shares.inputs
-    link_out = np.where(mm, a_out, ops.act_out_bytes[idx]) * shares.outputs
+    dt = np.array([DTYPE_BYTES.get(d, 1) for d in ops.dtype[idx]], dtype=np.float64)
+    in_scale = np.where(im, (c.input_bits / 8) / dt, 1.0)  # an im2col copy's inputs: input_bits
+    in_scale = np.where(mm, np.divide(a_in, own_in, out=np.ones(len(idx)), where=own_in > 0), in_scale)
+    out_scale = np.where(mm, np.divide(a_out, own_out, out=np.ones(len(idx)), where=own_out > 0), 1.0)
+    shares = offchip.link_bytes(c, ops, idx, in_scale, out_scale, own_in * in_scale,
+                                np.where(mm, a_out, own_out))
+    link_in, link_out = shares.inputs, shares.outputs
     if shares.spilled:
         notes.append(f"{comp.name}: {shares.spilled} activation tensor(s) of the chip's ops "
                      f"({si(shares.spilled_bytes, 'B')}) do not fit its buffers "
