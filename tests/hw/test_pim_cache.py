@@ -117,3 +117,73 @@ def test_a_pim_that_runs_nothing_has_a_zero_banks_part_everywhere():
     assert r.path_time_s["pim_banks"] == 0.0 and r.record()["path_pim_banks_s"] == 0.0
     assert (r.path_table["pim_banks_s"] == 0.0).all()
     critical_path_gantt(r)
+
+
+def _separate_llm(capacity: str, max_rows: int = 8, claims=("kv_cache",), channels=None):
+    d = copy.deepcopy(ROUND_ARCH)
+    d["memory"]["dram"]["capacity"] = capacity
+    d["memory"]["sram"]["capacity"] = "1 kB"
+    d["links"] = {"pcie": {"bandwidth": "1 GB/s", "latency": "1 us", "energy_per_bit": "0 pJ/bit"}}
+    d["processor"]["macs_per_cycle_per_core"]["fp16"] = 8
+    d["processor"]["energy_per_mac"]["fp16"] = "1 pJ"
+    d["pim"] = dict(PIM, sharing="separate", link="pcie", max_rows=max_rows, claims=list(claims),
+                    **({"channels": channels} if channels else {}))
+    return architecture_from_dict(d)
+
+
+def test_a_separate_device_and_its_host_are_each_checked_at_their_own_peak():
+    """`separate` sharing checked the device's KV cache and the host's activations at the op
+    where their sum peaks (a tester, 2026-12-05): a device too small for the last step's cache,
+    or a host too small for the prefill's activations, was accepted."""
+    from cimsim.errors import MappingError
+    from cimsim.mapping.placement import place
+    from cimsim.units import si
+    from cimsim.workload.footprint import footprint_apart
+    from cimsim.workload.llm import LLMModel, llm_serving
+
+    m = LLMModel(layers=1, hidden=64, heads=4, kv_heads=4, ffn=128, vocab=100, head_dim=16, gated=False)
+    # a short run: the sum peaks in the prefill (its 256 x 256 scores), the caches at the end,
+    # K and V of 2 x 1 layer x (256 + 32) tokens x 64 x 2 B
+    short = llm_serving(m, prompt=256, decode=32, batch=1, dtype="fp16")
+    dev, _ = footprint_apart(short)
+    assert dev.kv_cache == 2 * (256 + 32) * 64 * 2 > short.footprint.kv_cache
+    # the device is half the level (2 channels, 1 of them), one byte short of the peak cache
+    with pytest.raises(MappingError, match=f"needs {si(dev.kv_cache, 'B', 6)} of KV cache at its peak"):
+        place(short, _separate_llm(f"{2 * dev.kv_cache - 2} B", channels=1))
+    # a long run: the sum peaks at the last step (its cache), the activations in the prefill
+    long = llm_serving(m, prompt=256, decode=6000, batch=1, dtype="fp16")
+    _, host = footprint_apart(long)
+    assert host.activations > long.footprint.activations
+    with pytest.raises(MappingError, match="live at once .* its KV cache, .* lies in the PIM device"):
+        place(long, _separate_llm(f"{host.total - 1} B", channels=4))  # the device 2x the host
+
+
+def test_weights_a_separate_device_computes_on_must_fit_it():
+    from cimsim.errors import MappingError
+    from cimsim.mapping.placement import place
+
+    # a 1024 x 1024 fp32 weight (4.194 MB) on a one-channel device of half a 6 MiB level
+    arch = _separate_llm("6 MiB", max_rows=1, claims=("weights",), channels=1)
+    with pytest.raises(MappingError, match=r"the 1 weight matrix its units compute on \(4.194 MB\) "
+                                           r"lie in the PIM device's memory over 'pcie', which holds "
+                                           r"3.146 MB"):
+        place(gemv_workload(1024, 1024), arch)
+
+
+def test_a_blocked_pim_ops_hold_counts_in_the_memory_lower_bound():
+    """A blocked PIM op holds its memory level for its whole compute time; the memory lower
+    bound left the hold out (a tester, 2026-12-05). A PIM op over K (256 x 1024 fp32,
+    1,048,576 B: 65.536 us in the 8 units' 16 GB/s) and a host op of 4 rows reading K from DRAM
+    (its activations, K included, overflow the 1 MiB SRAM, so its s4 is written to DRAM too):
+    DRAM moves K, q4 and s4 (1,069,056 B) and the PIM op's q in and s out (5,120 B) at 10 GB/s,
+    107.4176 us, and is held 65.536 us: 172.9536 us."""
+    t = [Tensor("q", (1, 256), "fp32", "input"), Tensor("K", (256, 1024), "fp32", "input"),
+         Tensor("s", (1, 1024), "fp32", "activation"), Tensor("q4", (4, 256), "fp32", "input"),
+         Tensor("s4", (4, 1024), "fp32", "activation")]
+    ops = [Op("pim_op", "matmul", ("q", "K"), ("s",), m=1, k=256, n=1024),
+           Op("host_attn", "matmul", ("q4", "K"), ("s4",), m=4, k=256, n=1024)]
+    arch = make_arch(pim=dict(PIM, max_rows=2, sharing="blocked"))
+    for engine in ("analytic", "des"):
+        r = simulate(arch, Workload("w1", t, ops), engine=engine, keep_ops=True)
+        assert r.op_table.set_index("op")["unit"].to_dict() == {"pim_op": "pim", "host_attn": "processor"}
+        assert r.bound_memory_s == pytest.approx(1_074_176 / 10e9 + 1_048_576 / 16e9, rel=1e-12, abs=0)

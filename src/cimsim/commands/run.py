@@ -130,7 +130,13 @@ def run(config: str, workload: str, engine: str, sets: tuple[str, ...], as_json:
             out["placement"] = json.loads(result.op_table.to_json(orient="records"))
         click.echo(json.dumps(out, indent=2))
     else:
-        print_result(result, footprint=wl.footprint, cache_apart=arch.cache_memory is not None)
+        apart = arch.cache_memory is not None
+        if apart:  # each side at its own peak, as the placement checks them
+            from ..workload.footprint import Footprint, footprint_apart
+
+            dev, host = footprint_apart(wl)
+            fp = Footprint(host.weights, dev.kv_cache, host.activations, host.stage, host.stages)
+        print_result(result, footprint=fp if apart else wl.footprint, cache_apart=apart)
         if acc is not None:
             print_accuracy(acc)
         warn = placeholder_warning(result)
@@ -225,7 +231,7 @@ def _footprint_text(r, fp, cache_apart: bool = False) -> str:
     if cache_apart and fp.kv_cache:  # a PIM device of its own holds the cache (placement's check)
         return (f"{si(fp.total - fp.kv_cache, 'B')} live at once{where} in the host's memory (at its "
                 f"peak: weights {si(fp.weights, 'B')}, activations {si(fp.activations, 'B')}), KV "
-                f"cache {si(fp.kv_cache, 'B')} in the PIM device; activation tensors "
+                f"cache {si(fp.kv_cache, 'B')} at its peak in the PIM device; activation tensors "
                 f"{si(r.activation_bytes, 'B')} in all")
     kv = f", KV cache {si(fp.kv_cache, 'B')}" if fp.kv_cache else ""
     return (f"{si(fp.total, 'B')} live at once{where} (at its peak: weights {si(fp.weights, 'B')}{kv}, "

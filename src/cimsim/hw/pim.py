@@ -69,6 +69,8 @@ from ..quantity import (
     Watts,
 )
 from ..dtypes import DTYPE_BYTES
+from ..errors import MappingError
+from ..units import si
 from .base import Component, ComponentConfig, OpArrays, OpCost, Plan, add_stored, row_pieces
 
 #: what the units may claim (see the module docstring)
@@ -184,8 +186,10 @@ class PIM(Component):
     def check(self):
         if self.level not in self.hw.memory:
             return [("memory", f"names no memory level; the architecture has {list(self.hw.memory)}")]
-        if self.config.sharing == "separate":
-            return self.hw.link_errors("link", self.link, "the host and the PIM device")
+        links = (self.hw.link_errors("link", self.link, "the host and the PIM device")
+                 if self.config.sharing == "separate" else [])
+        if links:
+            return links
         if self.level != self.hw.backing_store:  # what they compute on lies in the backing store
             what = " and ".join(f"{c} (where {'model inputs' if c == 'kv_cache' else 'the weights'} lie)"
                                 for c in self.config.claims)
@@ -274,6 +278,19 @@ class PIM(Component):
         # row's input overlaps this one's compute, but for the first row's input and the
         # last row's share of the bank time (cost(): pieces). In blocked sharing the hold
         # already makes them serial on the level (io / rate + compute)
+        c = self.config
+        if c.sharing == "separate" and "weights" in c.claims:  # they lie in the device's memory
+            st = ops.stationary[idx]
+            ws = np.unique(st[st >= 0])
+            need = float(ops.tensor_bytes[ws].sum())
+            lv = self.hw.resource(self.level).config
+            have = lv.capacity / lv.channels * (c.channels or lv.channels)
+            if need > have:
+                raise MappingError(
+                    f"{self.name}: the {len(ws)} weight matri{'x' if len(ws) == 1 else 'ces'} its units compute on "
+                    f"({si(need, 'B')}) lie in the PIM device's memory over '{self.link}', which "
+                    f"holds {si(have, 'B')} ({self.name}.memory {self.level}'s capacity per "
+                    f"channel x {c.channels or lv.channels} channels): give it more channels")
         plan = Plan.one_server(len(idx))
         if self.config.sharing != "blocked":
             plan.serial[:] = ops.rows[idx] <= 1

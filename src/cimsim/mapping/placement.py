@@ -37,6 +37,7 @@ from ..config import Architecture
 from ..errors import ComponentError, MappingError, RateFieldError
 from ..report.format import si
 from ..hw.base import Component, Plan
+from ..workload.footprint import Footprint, footprint_apart
 from ..workload.ir import Workload
 
 
@@ -96,10 +97,13 @@ def place(workload: Workload, arch: Architecture) -> Placement:
     # holds the rest, and the device, organised like that level, the cache
     device = arch.cache_memory
     apart = device is not None
-    if apart and fp.kv_cache > device[1]:
-        raise MappingError(
-            f"workload '{workload.name}' needs {si(fp.kv_cache, 'B', 6)} of KV cache at its peak "
-            f"in {device[0]}: {si(device[1], 'B', 6)}, in architecture '{arch.name}'")
+    if apart:  # each side at its own peak: the caches' alone, the host's weights + activations
+        dev_fp, fp = footprint_apart(workload)
+        if dev_fp.kv_cache > device[1]:
+            raise MappingError(
+                f"workload '{workload.name}' needs {si(dev_fp.kv_cache, 'B', 6)} of KV cache at "
+                f"its peak in {device[0]}: {si(device[1], 'B', 6)}, in architecture '{arch.name}'")
+        fp = Footprint(fp.weights, dev_fp.kv_cache, fp.activations, fp.stage, fp.stages)
     host = fp.total - (fp.kv_cache if apart else 0)
     if host > capacity:
         parts = (f"weights {si(fp.weights, 'B', 6)}, activations {si(fp.activations, 'B', 6)}; "

@@ -155,8 +155,10 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
     # the memory bound at each op's pattern rate (+ 0.0 when every op streams: bit-identical)
     slow = run.pattern_bytes if run.pattern_bytes is not None else np.zeros(len(costs.resources))
     held = costs.hold_s.sum(axis=0) * run.rates if costs.hold_s is not None else None
-    busy = [(traffic[r] + float(slow[j]) + (float(held[j]) if held is not None and classes.get(r) == "memory"
-                                              else 0.0)) / run.rates[j] for j, r in enumerate(costs.resources)]
+    # a hold (a chip's shared level, a blocked PIM op's hold of its memory level) is busy time
+    busy = [(traffic[r] + float(slow[j]) + (float(held[j]) if held is not None and (
+        classes.get(r) == "memory" or r in hw.memory) else 0.0)) / run.rates[j]
+        for j, r in enumerate(costs.resources)]
     memory_like = [r in hw.memory or classes.get(r) == "memory" for r in costs.resources]
     mem_s = [t for t, m in zip(busy, memory_like) if m]
     link_s = [t for t, m in zip(busy, memory_like) if not m]

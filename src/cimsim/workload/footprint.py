@@ -246,3 +246,35 @@ def footprint(workload) -> Footprint:
         if best is None or f.total > best.total:
             best = f
     return best
+
+
+def footprint_apart(workload) -> tuple[Footprint, Footprint]:
+    """``(device, host)`` when the KV caches lie apart from the rest (a PIM device of its own,
+    ``sharing: separate``): the device holds the caches at their own peak, the host the weights
+    and the activations at theirs (each pipeline stage's, the largest), not both at the op where
+    their sum peaks."""
+    mask = kv_cache_mask(workload)
+    act = live_activation_profile(workload, mask, cache_appends(workload) if mask.any() else None)
+    weights = int(workload.weight_bytes)
+    if len(act) == 0:
+        return Footprint(0, 0, 0), Footprint(weights, 0, 0)
+    pipe = pipeline_of(workload)
+    if pipe is None:
+        kv = kv_cache_profile(workload, mask)
+        return Footprint(0, int(kv.max()), 0), Footprint(weights, 0, int(act.max()))
+    p, m = pipe
+    c = workload.columns
+    stage = pipeline_stage_of_ops(workload, p)
+    nb = workload.tensor_nbytes.astype(np.int64)
+    device, host = Footprint(0, 0, 0), Footprint(0, 0, 0)
+    for s in range(p):
+        ops = stage == s
+        if not ops.any():
+            continue
+        read = np.zeros(c.n_tensors, dtype=bool)
+        read[c.in_ids[ops[workload._op_of_in]]] = True
+        kv_s = int((m * kv_cache_profile(workload, mask & read, ops))[ops].max())
+        h = Footprint(int(nb[read & (c.tensor_role == ROLE_WEIGHT)].sum()), 0, int(act[ops].max()), s, p)
+        device = max(device, Footprint(0, kv_s, 0, s, p), key=lambda f: f.total)
+        host = max(host, h, key=lambda f: f.total)
+    return device, host
