@@ -216,7 +216,10 @@ def test_a_separate_pim_device_holds_the_kv_cache_not_the_host():
     device the cache (a new user's Llama-2-7B at prompt 4096, batch 24, was refused for the
     cache on the host's 60 GB)."""
     B, P, D = 4, 8, 8
-    act = B * (3 * LLAMA2_7B.ffn + LLAMA2_7B.hidden) * FP16
+    # the host's activations at their own peak (not at the op where the sum with the device's
+    # cache peaks, a decode step's B rows: a tester, 2026-12-05): the prefill's B x P rows of the
+    # FFN's gate, up and down-input (3 ffn) and the hidden state
+    act = B * P * (3 * LLAMA2_7B.ffn + LLAMA2_7B.hidden) * FP16
     w = llm_serving(LLAMA2_7B, prompt=P, decode=D, batch=B)
 
     def sep(capacity_b, channels=1, pim_channels=None):
@@ -238,17 +241,17 @@ def test_a_separate_pim_device_holds_the_kv_cache_not_the_host():
     host = weights(LLAMA2_7B) + act
     assert host > kv(LLAMA2_7B, B, P + D)
     place(w, sep(host))  # the host holds weights and activations; the cache is in the device
-    with pytest.raises(MappingError, match=r"needs 13\.2145 GB live at once \(weights 13\.2142 GB, "
-                       r"activations 296\.96 kB; its KV cache, 33\.5544 MB, lies in the PIM device\)"):
+    with pytest.raises(MappingError, match=r"needs 13\.2165 GB live at once \(weights 13\.2142 GB, "
+                       r"activations 2\.37568 MB; its KV cache, 33\.5544 MB, lies in the PIM device\)"):
         place(w, sep(host - 1))
     with pytest.raises(MappingError, match=r"33\.5544 MB of KV cache at its peak in the PIM device "
                        r"over 'nvlink' \(pim\.memory hbm's capacity per channel x 1 channels\): "
                        r"33\.5544 MB"):
         place(w, sep(kv(LLAMA2_7B, B, P + D) - 1))
     # a device of its own channel count, organised like a 1024-channel level of the host's
-    # size: 13.2145 GB / 1024 = 12.9047 MB a channel, so 4 channels hold the 33.6 MB cache, 1 does not
+    # size: 13.2165 GB / 1024 = 12.9068 MB a channel, so 4 channels hold the 33.6 MB cache, 1 does not
     place(w, sep(host, channels=1024, pim_channels=4))
-    with pytest.raises(MappingError, match=r"capacity per channel x 1 channels\): 12\.9047 MB"):
+    with pytest.raises(MappingError, match=r"capacity per channel x 1 channels\): 12\.9068 MB"):
         place(w, sep(host, channels=1024, pim_channels=1))
 
 
@@ -270,13 +273,17 @@ def test_run_prints_the_host_footprint_apart_from_a_separate_devices_cache(tmp_p
     tiny = LLMModel(layers=2, hidden=64, heads=4, kv_heads=4, ffn=128, vocab=32, head_dim=16, gated=True)
     w = llm_serving(tiny, prompt=8, decode=4, batch=2)
     save_workload(w, tmp_path / "w.json")
-    fp = w.footprint
+    from cimsim.workload.footprint import footprint_apart
+
+    dev, host = footprint_apart(w)  # each at its own peak, as the capacity check holds them
     r = CliRunner(env={"COLUMNS": "250"}).invoke(main, ["run", str(cfg), str(tmp_path / "w.json")])
     assert r.exit_code == 0, r.output
     from cimsim.report.format import si
-    assert (f"{si(fp.total - fp.kv_cache, 'B')} live at once in the host's memory (at its peak: "
-            f"weights {si(fp.weights, 'B')}, activations {si(fp.activations, 'B')}), KV cache "
-            f"{si(fp.kv_cache, 'B')} in the PIM device") in r.output, r.output
+    assert (f"{si(host.total, 'B')} live at once in the host's memory (at its peak: "
+            f"weights {si(host.weights, 'B')}, activations {si(host.activations, 'B')}), KV cache "
+            f"{si(dev.kv_cache, 'B')} at its peak in the PIM device") in r.output, r.output
+    # the cache's own peak: 2 (K, V) x 2 layers x 2 requests x (8 + 4) tokens x 64 x 2 B
+    assert dev.kv_cache == 2 * 2 * 2 * 12 * 64 * 2
 
 
 def test_model_inputs_are_in_memory_from_the_start():
