@@ -167,10 +167,6 @@ def test_an_im2col_matrix_read_off_the_chip_leaves_it():
     assert alone.inputs.tolist() == [1024] and alone.outputs.tolist() == [1024]
 
 
-def _host_arch(**chip):
-    return arch(processor=True, **chip)
-
-
 def test_a_multi_output_ops_unread_by_products_go_nowhere():
     # a norm on the periphery outputs y and its saved mean and rstd (16 x 4 B each); no op reads
     # the statistics: they are by-products, not model outputs (VGG-8's max-pool indices were

@@ -119,9 +119,11 @@ def test_a_pim_that_runs_nothing_has_a_zero_banks_part_everywhere():
     critical_path_gantt(r)
 
 
-def _separate_llm(capacity: str, max_rows: int = 8, claims=("kv_cache",), channels=None):
+def _separate_llm(capacity: str, max_rows: int = 8, claims=("kv_cache",), channels=None,
+                  dram_channels: int = 2):
     d = copy.deepcopy(ROUND_ARCH)
     d["memory"]["dram"]["capacity"] = capacity
+    d["memory"]["dram"]["channels"] = dram_channels
     d["memory"]["sram"]["capacity"] = "1 kB"
     d["links"] = {"pcie": {"bandwidth": "1 GB/s", "latency": "1 us", "energy_per_bit": "0 pJ/bit"}}
     d["processor"]["macs_per_cycle_per_core"]["fp16"] = 8
@@ -161,13 +163,31 @@ def test_a_separate_device_and_its_host_are_each_checked_at_their_own_peak():
 def test_weights_a_separate_device_computes_on_must_fit_it():
     from cimsim.errors import MappingError
     from cimsim.mapping.placement import place
+    from cimsim.workload.footprint import footprint_apart
+    from cimsim.workload.llm import LLMModel, llm_serving
 
     # a 1024 x 1024 fp32 weight (4.194 MB) on a one-channel device of half a 6 MiB level
     arch = _separate_llm("6 MiB", max_rows=1, claims=("weights",), channels=1)
-    with pytest.raises(MappingError, match=r"the 1 weight matrix its units compute on \(4.194 MB\) "
-                                           r"lie in the PIM device's memory over 'pcie', which holds "
-                                           r"3.146 MB"):
+    with pytest.raises(MappingError, match=r"the weights its units compute on \(4.194 MB in their "
+                                           r"format\) lie in the PIM device's memory over 'pcie', "
+                                           r"which holds 3.146 MB"):
         place(gemv_workload(1024, 1024), arch)
+    # in the units' own int8 format they are 1.049 MB: they fit (a reviewer, 2026-12-05)
+    d = copy.deepcopy(ROUND_ARCH)
+    d["memory"]["dram"]["capacity"] = "6 MiB"
+    d["links"] = {"pcie": {"bandwidth": "1 GB/s", "latency": "1 us", "energy_per_bit": "0 pJ/bit"}}
+    d["pim"] = dict(PIM, sharing="separate", link="pcie", max_rows=1, claims=["weights"], channels=1,
+                    precision="int8")
+    place(gemv_workload(1024, 1024), architecture_from_dict(d))
+    # claiming the KV cache too, the device holds both: 1 layer's weights (78,336 B) and the
+    # cache at its peak (2 x 288 tokens x 64 x 2 B = 73,728 B) together (each alone fits)
+    m = LLMModel(layers=1, hidden=64, heads=4, kv_heads=4, ffn=128, vocab=100, head_dim=16, gated=False)
+    w = llm_serving(m, prompt=256, decode=32, batch=1, dtype="fp16")
+    assert footprint_apart(w)[0].kv_cache == 73_728
+    # (1 channel of a 16-channel 1.6 MB level: 100 kB)
+    with pytest.raises(MappingError, match=r"KV cache 73.728 kB at its peak and the weights its "
+                                           r"units compute on 78.336 kB, but it holds 100 kB"):
+        place(w, _separate_llm("1.6 MB", claims=("weights", "kv_cache"), channels=1, dram_channels=16))
 
 
 def test_a_blocked_pim_ops_hold_counts_in_the_memory_lower_bound():

@@ -469,6 +469,12 @@ class Component:
         nobody claims (one clause for the placement error), or None."""
         return None
 
+    def device_bytes(self, ops: OpArrays, idx: np.ndarray) -> float:
+        """Bytes the ops ``idx`` keep resident in a memory of the component's own that also
+        holds the KV cache (a separate PIM device's weights); the placement checks them with
+        the cache against :attr:`Architecture.cache_memory`. 0 by default."""
+        return 0.0
+
     @classmethod
     def shared_bandwidths(cls, name: str, config: ComponentConfig,
                           technology: Optional[Technology] = None) -> dict[str, float]:

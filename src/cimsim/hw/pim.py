@@ -279,22 +279,30 @@ class PIM(Component):
         # last row's share of the bank time (cost(): pieces). In blocked sharing the hold
         # already makes them serial on the level (io / rate + compute)
         c = self.config
-        if c.sharing == "separate" and "weights" in c.claims:  # they lie in the device's memory
-            st = ops.stationary[idx]
-            ws = np.unique(st[st >= 0])
-            need = float(ops.tensor_bytes[ws].sum())
+        need = self.device_bytes(ops, idx)  # with a KV cache too, the placement checks both
+        if need and "kv_cache" not in c.claims:
             lv = self.hw.resource(self.level).config
             have = lv.capacity / lv.channels * (c.channels or lv.channels)
             if need > have:
                 raise MappingError(
-                    f"{self.name}: the {len(ws)} weight matri{'x' if len(ws) == 1 else 'ces'} its units compute on "
-                    f"({si(need, 'B')}) lie in the PIM device's memory over '{self.link}', which "
-                    f"holds {si(have, 'B')} ({self.name}.memory {self.level}'s capacity per "
-                    f"channel x {c.channels or lv.channels} channels): give it more channels")
+                    f"{self.name}: the weights its units compute on ({si(need, 'B')} in their "
+                    f"format) lie in the PIM device's memory over '{self.link}', which holds "
+                    f"{si(have, 'B')} ({self.name}.memory {self.level}'s capacity per channel x "
+                    f"{c.channels or lv.channels} channel(s)): raise {self.name}.channels")
         plan = Plan.one_server(len(idx))
         if self.config.sharing != "blocked":
             plan.serial[:] = ops.rows[idx] <= 1
         return plan
+
+    def device_bytes(self, ops: OpArrays, idx) -> float:
+        """A separate device's resident weights (``claims: [weights]``), in the units' format."""
+        c = self.config
+        if c.sharing != "separate" or "weights" not in c.claims or not len(idx):
+            return 0.0
+        st = ops.stationary[idx]
+        fmt = np.broadcast_to(self._format_scale(ops, idx), st.shape)
+        ws, first = np.unique(st[st >= 0], return_index=True)
+        return float((ops.tensor_bytes[ws] * fmt[st >= 0][first]).sum())
 
     def _format_scale(self, ops: OpArrays, idx):
         """Bytes in the units' number format per byte of the ops' dtype (``precision``: the

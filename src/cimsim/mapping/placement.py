@@ -166,6 +166,14 @@ def place(workload: Workload, arch: Architecture) -> Placement:
         serial[ids] = plan.serial
         offset += plan.n_servers
         notes.extend(plan.notes)
+    if apart:  # the device holds its units' resident weights beside the caches
+        resident = sum(c.device_bytes(ops, ids) for c, ids in zip(comps, idx) if len(ids))
+        if resident and dev_fp.kv_cache + resident > device[1]:
+            raise MappingError(
+                f"workload '{workload.name}' needs {si(dev_fp.kv_cache + resident, 'B', 6)} in "
+                f"{device[0]}: KV cache {si(dev_fp.kv_cache, 'B', 6)} at its peak and the weights "
+                f"its units compute on {si(resident, 'B', 6)}, but it holds {si(device[1], 'B', 6)}, "
+                f"in architecture '{arch.name}'")
     return Placement(comps, owner, idx, plans, server, serial, offset, notes, claim_notes)
 
 

@@ -16,7 +16,8 @@ Rules, in order, for a component with a ``chip:`` block:
 4. A tensor made on the chip leaves it once when an op of another component reads it, or when
    no op reads it and it is its op's first output (a model output; a multi-output op's other
    outputs no op reads, a max-pool's indices or a norm's saved statistics, are by-products that
-   go nowhere).
+   go nowhere; the workload does not mark what a model returns, so a returned second output,
+   ``topk``'s indices, is taken for one too).
 5. A tensor made off the chip (a model input, another component's output) enters it once, at
    its first reader on the chip, when it fits; else every reader on the chip brings it in.
    An op reading a tensor twice (``x * x``) brings it in once.
