@@ -264,7 +264,7 @@ def test_the_buffer_and_weight_memory_capacities_count():
     assert moved == 4 * 64 * 1024 + out
     assert any("inputs cross pcie again for every fold of 256 output columns" in n for n in notes)
     assert pcie(**{"tpu.buffer.capacity": "32 KiB", "tpu.dataflow": "is"})[0] == 64 * 1024 + out
-    with pytest.raises(MappingError, match=r"its weights \(1.049 MB at 8 bits, 1 matrices\) stream "
+    with pytest.raises(MappingError, match=r"its weights \(1.049 MB at 8 bits, 1 matrix\) stream "
                                            r"from tpu.weight_memory 'sram' at every use, but it "
                                            r"holds 524.3 kB"):
         simulate(load_architecture("tpu-like", {"tpu.weight_memory": "sram",

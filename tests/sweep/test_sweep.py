@@ -350,7 +350,7 @@ def test_error_text_of_an_internal_fault_keeps_type_and_place():
     # a value as the CLI prints it, never an exponent (`1e+18 B` was shown, a tester, 2026-12-05)
     assert error_text(ConfigError("x"), {"memory.sram.capacity": "1e+18 B",
                                          "memory.dram.bandwidth": "25600000000.0 B/s"}) == (
-        "at memory.sram.capacity=1000000 TB, memory.dram.bandwidth=25.6 GB/s: x")
+        "at memory.sram.capacity=1 EB, memory.dram.bandwidth=25.6 GB/s: x")
     err = ConfigError("x.yaml: memory.dram.bandwidth: must be > 0,\n got 0")
     assert error_text(err, {}) == "x.yaml: memory.dram.bandwidth: must be > 0, got 0"
 

@@ -98,7 +98,7 @@ class SystolicArray(Component):
         if wl != self.hw.backing_store and w_bytes > cap:
             raise MappingError(
                 f"{self.name}: its weights ({si(w_bytes, 'B')} at {c.weight_bits} bits, "
-                f"{len(ids)} matrices) stream from {self.name}.weight_memory '{wl}' at every use, "
+                f"{len(ids)} matri{'x' if len(ids) == 1 else 'ces'}) stream from {self.name}.weight_memory '{wl}' at every use, "
                 f"but it holds {si(cap, 'B')}: name a level that holds them (the backing store "
                 f"'{self.hw.backing_store}', the default)")
         notes = []

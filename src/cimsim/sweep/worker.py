@@ -120,15 +120,15 @@ def error_text(exc: BaseException, overrides: dict) -> str:
 
 
 def _shown(value) -> str:
-    """A swept value as the CLI prints numbers: a quantity written for the config in full
-    (``1e+18 B``, ``25600000000.0 B/s``: exact) with its SI prefix instead (``1000000 TB``,
-    ``25.6 GB/s``, to 12 digits)."""
+    """A swept value as the CLI prints numbers, as the error's own text does: a quantity
+    written for the config in full (``1e+18 B``, ``25600000000.0 B/s``: exact; the row's column
+    keeps it) with its SI prefix instead (``1 EB``, ``25.6 GB/s``, 4 digits)."""
     import re
 
     from ..units import si
 
     m = re.fullmatch(r"([-+]?[0-9.]+(?:[eE][-+]?[0-9]+)?) (\S+)", value) if isinstance(value, str) else None
-    return si(float(m.group(1)), m.group(2), digits=12) if m else str(value)
+    return si(float(m.group(1)), m.group(2)) if m else str(value)
 
 
 def run_task(task: Task, context: dict) -> dict:
