@@ -66,3 +66,15 @@ def test_the_tallest_stacked_bar_stays_below_the_frame(tmp_path):
     assert ax.get_yscale() == "linear"
     top = max(p.get_y() + p.get_height() for p in ax.patches)
     assert ax.get_ylim()[1] == pytest.approx(1.05 * top, rel=1e-9, abs=0)
+
+
+def test_a_grids_energy_panels_are_a_row_per_workload(tmp_path):
+    # 2 workloads x 2 values of the other parameter: 4 panels in a 3-wide grid put one
+    # workload's panels on two rows (a tester, 2026-12-05); a row per workload now
+    df = sweep(["sram-cim"], ["gru", "tcn"], ["cim.arrays=4096,8192", "cim.adc.range_policy=max,unit"],
+               engine="analytic", workers=1, output=tmp_path / "s.parquet")
+    fig = energy_breakdown(df, "cim.arrays")
+    geo = [sf._subplotspec.get_geometry()[:2] for sf in fig.subfigs]
+    assert geo == [(2, 2)] * 4
+    titles = [sf._suptitle.get_text() for sf in fig.subfigs]
+    assert [t.split(":")[0] for t in titles] == ["gru", "gru", "tcn", "tcn"]

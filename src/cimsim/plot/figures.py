@@ -420,6 +420,9 @@ def energy_breakdown(df: pd.DataFrame, param: str | None = None, most: int = 4) 
     most_bars = max(len(b) for _, b in panels)
     # many bars: one workload per row, so the figure grows down, not into a strip
     rows, cols = (len(panels), 1) if most_bars > 8 else _facet_shape(len(panels))
+    n_wl = len(_workloads(data)) or 1
+    if sliced and most_bars <= 8 and len(combos) <= MAX_COLS and len(panels) == n_wl * len(combos):
+        rows, cols = n_wl, len(combos)  # a row per workload, a column per value: none split
     split_any = any(_spans_decades([float(r[ENERGY]) for _, _, r in b]) for _, b in panels)
     panel_h = 5.6 if split_any else 3.8
     fig = _figure(max(3.6, 0.55 * most_bars + 1.6) * cols + 2.6, panel_h * rows + 0.4)

@@ -292,6 +292,6 @@ def energy_shares(results: Sequence) -> Figure:
         ax.set_visible(False)
     for ax in axes[::cols]:
         ax.set_ylabel("share of the run's energy [fraction]", fontsize="small")
-    fig.suptitle("energy by part, as a share of each run's total (under each bar: the total)")
+    fig.suptitle("energy by part, as shares of each run's total")  # the total under each bar
     _outside_legend(fig, axes[:len(by_wl)])
     return fig
