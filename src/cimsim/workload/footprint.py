@@ -228,24 +228,29 @@ def footprint(workload) -> Footprint:
     if pipe is None:
         peak = int(np.argmax(kv + act))
         return Footprint(weights, int(kv[peak]), int(act[peak]))
-    p, m = pipe
+    best = None
+    for s, ops, w_s, kv_s in _stage_parts(workload, mask, *pipe):
+        i = int(np.flatnonzero(ops)[np.argmax((kv_s + act)[ops])])
+        f = Footprint(w_s, int(kv_s[i]), int(act[i]), s, pipe[0])
+        if best is None or f.total > best.total:
+            best = f
+    return best
+
+
+def _stage_parts(workload, mask, p: int, m: int):
+    """Per pipeline stage with ops: ``(stage, its ops (bool), the weights it reads (B), the
+    caches it holds of all m micro-batches per op)``."""
     c = workload.columns
     stage = pipeline_stage_of_ops(workload, p)
     nb = workload.tensor_nbytes.astype(np.int64)
-    best = None
     for s in range(p):
         ops = stage == s
         if not ops.any():
             continue
         read = np.zeros(c.n_tensors, dtype=bool)
         read[c.in_ids[ops[workload._op_of_in]]] = True
-        w_s = int(nb[read & (c.tensor_role == ROLE_WEIGHT)].sum())
-        kv_s = m * kv_cache_profile(workload, mask & read, ops)
-        i = int(np.flatnonzero(ops)[np.argmax((kv_s + act)[ops])])
-        f = Footprint(w_s, int(kv_s[i]), int(act[i]), s, p)
-        if best is None or f.total > best.total:
-            best = f
-    return best
+        yield (s, ops, int(nb[read & (c.tensor_role == ROLE_WEIGHT)].sum()),
+               m * kv_cache_profile(workload, mask & read, ops))
 
 
 def footprint_apart(workload) -> tuple[Footprint, Footprint]:
@@ -262,19 +267,8 @@ def footprint_apart(workload) -> tuple[Footprint, Footprint]:
     if pipe is None:
         kv = kv_cache_profile(workload, mask)
         return Footprint(0, int(kv.max()), 0), Footprint(weights, 0, int(act.max()))
-    p, m = pipe
-    c = workload.columns
-    stage = pipeline_stage_of_ops(workload, p)
-    nb = workload.tensor_nbytes.astype(np.int64)
     device, host = Footprint(0, 0, 0), Footprint(0, 0, 0)
-    for s in range(p):
-        ops = stage == s
-        if not ops.any():
-            continue
-        read = np.zeros(c.n_tensors, dtype=bool)
-        read[c.in_ids[ops[workload._op_of_in]]] = True
-        kv_s = int((m * kv_cache_profile(workload, mask & read, ops))[ops].max())
-        h = Footprint(int(nb[read & (c.tensor_role == ROLE_WEIGHT)].sum()), 0, int(act[ops].max()), s, p)
-        device = max(device, Footprint(0, kv_s, 0, s, p), key=lambda f: f.total)
-        host = max(host, h, key=lambda f: f.total)
+    for s, ops, w_s, kv_s in _stage_parts(workload, mask, *pipe):
+        device = max(device, Footprint(0, int(kv_s[ops].max()), 0, s, pipe[0]), key=lambda f: f.total)
+        host = max(host, Footprint(w_s, 0, int(act[ops].max()), s, pipe[0]), key=lambda f: f.total)
     return device, host
