@@ -136,14 +136,17 @@ class OpArrays:
         s = self.store_bytes[idx]
         return s if s.any() else None
 
+    def act_readers(self) -> np.ndarray:
+        """int64 per :attr:`act_ids` entry: the op that reads it (needs the producer columns)."""
+        return np.repeat(np.arange(self.kind.shape[0]), np.diff(self.act_ptr))
+
     def _kv_entries(self) -> tuple[np.ndarray, np.ndarray] | None:
         """``(reader op, selected)`` over the :attr:`act_ids` entries: those a matmul without a
         stationary weight reads as its second operand that are model inputs (a KV cache);
         None without the producer columns."""
         if self.act_ptr is None or self.producer is None:
             return None
-        n = self.kind.shape[0]
-        reader = np.repeat(np.arange(n), np.diff(self.act_ptr))
+        reader = self.act_readers()
         position = np.arange(len(self.act_ids)) - self.act_ptr[:-1][reader]
         weightless = (self.rows > 0) & (self.stationary < 0)
         return reader, weightless[reader] & (position >= 1) & (self.producer[self.act_ids] < 0)
@@ -172,8 +175,7 @@ class OpArrays:
     def reads_of(self, tensors: np.ndarray) -> np.ndarray:
         """float64 per op: bytes it reads of the tensors marked in ``tensors`` (bool by tensor
         id) among its non-weight inputs (needs the producer columns)."""
-        reader = np.repeat(np.arange(self.kind.shape[0]), np.diff(self.act_ptr))
-        return np.bincount(reader, weights=self.tensor_bytes[self.act_ids] * tensors[self.act_ids],
+        return np.bincount(self.act_readers(), weights=self.tensor_bytes[self.act_ids] * tensors[self.act_ids],
                            minlength=self.kind.shape[0])
 
     @property

@@ -67,7 +67,7 @@ def link_bytes(c, ops, idx: np.ndarray, in_scale: np.ndarray, out_scale: np.ndar
     mine = np.zeros(n_ops, dtype=bool)
     mine[idx] = True
     prod, ids = ops.producer, ops.act_ids
-    reader = np.repeat(np.arange(n_ops), np.diff(ops.act_ptr))
+    reader = ops.act_readers()
     pair = np.unique(reader * n_t + ids)  # (op, tensor) once however often the op reads it
     p_op, p_t = np.divmod(pair, n_t)
     made_here = (prod >= 0) & mine[np.maximum(prod, 0)]

@@ -189,7 +189,7 @@ def _feeds_the_arrays(ops) -> np.ndarray:
     n = ops.stationary.shape[0]
     if getattr(ops, "act_ptr", None) is None or getattr(ops, "producer", None) is None:
         return np.ones(n, dtype=bool)
-    reader = np.repeat(np.arange(n), np.diff(ops.act_ptr))
+    reader = ops.act_readers()
     arrays = (ops.stationary >= 0) & ops.mac_dtype_ok()
     t = ops.act_ids[arrays[reader]]
     made = ops.producer[t]
@@ -257,8 +257,9 @@ def place(comp, ops, idx) -> Plan:
     # what enters and leaves the chip (:mod:`.offchip`): each op's chip bytes per workload byte
     own_in, own_out = ops.act_in_bytes[idx], ops.act_out_bytes[idx]
     im = ops.im2col[idx] if ops.im2col is not None else np.zeros(len(idx), dtype=bool)
-    dt = np.array([DTYPE_BYTES.get(d, 1) for d in ops.dtype[idx]], dtype=np.float64)
-    in_scale = np.where(im, (c.input_bits / 8) / dt, 1.0)  # an im2col copy's inputs: input_bits
+    in_scale = np.ones(len(idx))
+    if im.any():  # an im2col copy's inputs: input_bits (a loop over the copies alone)
+        in_scale[im] = (c.input_bits / 8) / np.array([DTYPE_BYTES.get(d, 1) for d in ops.dtype[idx][im]])
     in_scale = np.where(mm, np.divide(a_in, own_in, out=np.ones(len(idx)), where=own_in > 0), in_scale)
     out_scale = np.where(mm, np.divide(a_out, own_out, out=np.ones(len(idx)), where=own_out > 0), 1.0)
     shares = offchip.link_bytes(c, ops, idx, in_scale, out_scale, own_in * in_scale,
