@@ -178,10 +178,16 @@ class PIM(Component):
         own when given: that level's capacity per channel times the device's channels."""
         if self.hw.cache_link is None or self.hw.cache_link != self.link:
             return None
+        capacity, channels = self._device_memory()
+        return (f"the PIM device over '{self.link}' ({self.name}.memory {self.level}'s "
+                f"capacity per channel x {channels} channels)", capacity)
+
+    def _device_memory(self) -> tuple[float, int]:
+        """``(bytes, channels)`` of a separate device's memory: ``memory``'s level's capacity
+        per channel times the device's channels (``channels``, else the level's)."""
         lv = self.hw.resource(self.level).config
         channels = self.config.channels or lv.channels
-        return (f"the PIM device over '{self.link}' ({self.name}.memory {self.level}'s "
-                f"capacity per channel x {channels} channels)", lv.capacity / lv.channels * channels)
+        return lv.capacity / lv.channels * channels, channels
 
     def check(self):
         if self.level not in self.hw.memory:
@@ -281,14 +287,13 @@ class PIM(Component):
         c = self.config
         need = self.device_bytes(ops, idx)  # with a KV cache too, the placement checks both
         if need and "kv_cache" not in c.claims:
-            lv = self.hw.resource(self.level).config
-            have = lv.capacity / lv.channels * (c.channels or lv.channels)
+            have, channels = self._device_memory()
             if need > have:
                 raise MappingError(
                     f"{self.name}: the weights its units compute on ({si(need, 'B')} in their "
                     f"format) lie in the PIM device's memory over '{self.link}', which holds "
                     f"{si(have, 'B')} ({self.name}.memory {self.level}'s capacity per channel x "
-                    f"{c.channels or lv.channels} channel(s)): raise {self.name}.channels")
+                    f"{channels} channel(s)): raise {self.name}.channels")
         plan = Plan.one_server(len(idx))
         if self.config.sharing != "blocked":
             plan.serial[:] = ops.rows[idx] <= 1

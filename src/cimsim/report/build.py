@@ -155,11 +155,10 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
     # the memory bound at each op's pattern rate (+ 0.0 when every op streams: bit-identical)
     slow = run.pattern_bytes if run.pattern_bytes is not None else np.zeros(len(costs.resources))
     held = costs.hold_s.sum(axis=0) * run.rates if costs.hold_s is not None else None
-    # a hold (a chip's shared level, a blocked PIM op's hold of its memory level) is busy time
-    busy = [(traffic[r] + float(slow[j]) + (float(held[j]) if held is not None and (
-        classes.get(r) == "memory" or r in hw.memory) else 0.0)) / run.rates[j]
-        for j, r in enumerate(costs.resources)]
     memory_like = [r in hw.memory or classes.get(r) == "memory" for r in costs.resources]
+    # a hold (a chip's shared level, a blocked PIM op's hold of its memory level) is busy time
+    busy = [(traffic[r] + float(slow[j]) + (float(held[j]) if held is not None and memory_like[j]
+                                              else 0.0)) / run.rates[j] for j, r in enumerate(costs.resources)]
     mem_s = [t for t, m in zip(busy, memory_like) if m]
     link_s = [t for t, m in zip(busy, memory_like) if not m]
     if mem_part.any():
@@ -324,9 +323,7 @@ def _split_compute(path_time: dict[str, float], run: RunData, pl, costs):
         if cost is None or not cost.compute_parts:
             continue
         for p, sec in cost.compute_parts.items():
-            key = f"{comp.name}_{p}"
-            classes[key] = comp.compute_parts[p]
-            sub.setdefault(key, np.zeros(pl.n_ops))[ids] = sec
+            sub.setdefault(f"{comp.name}_{p}", np.zeros(pl.n_ops))[ids] = sec
     if not sub or len(run.path) == 0:
         for key in sub:
             path_time[key] = 0.0
