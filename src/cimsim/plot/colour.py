@@ -25,6 +25,7 @@ from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, NullLoca
 
 from ..report.columns import ARCHITECTURE
 from ..sweep.columns import ERROR, param_columns
+from .overlap import band_label, covers
 from .style import LINESTYLES, arch_style, value_styles
 
 #: the colour map of a swept parameter (perceptually uniform, readable in grey)
@@ -75,8 +76,6 @@ def draw_coloured(ax, df: pd.DataFrame, data: pd.DataFrame, param: str, col: str
     """``col`` x ``factor`` against ``param``, each point coloured by ``by.param``; one legend
     entry per architecture. Returns the y values drawn."""
     from .figures import _by_x, _x, value_text
-
-    from .overlap import band_label, covers
 
     cmap = colormaps[CMAP]
     others = [p for p in param_columns(df) if p != param and p in data.columns]

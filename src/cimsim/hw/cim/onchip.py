@@ -262,13 +262,13 @@ def place(comp, ops, idx) -> Plan:
         in_scale[im] = (c.input_bits / 8) / np.array([DTYPE_BYTES.get(d, 1) for d in ops.dtype[idx][im]])
     in_scale = np.where(mm, np.divide(a_in, own_in, out=np.ones(len(idx)), where=own_in > 0), in_scale)
     out_scale = np.where(mm, np.divide(a_out, own_out, out=np.ones(len(idx)), where=own_out > 0), 1.0)
-    shares = offchip.link_bytes(c, ops, idx, in_scale, out_scale, own_in * in_scale,
-                                np.where(mm, a_out, own_out))
-    link_in, link_out = shares.inputs, shares.outputs
-    if shares.spilled:
-        notes.append(f"{comp.name}: {shares.spilled} activation tensor(s) of the chip's ops "
-                     f"({si(shares.spilled_bytes, 'B')}) do not fit its buffers "
-                     f"({si(shares.capacity, 'B')}): written out over {comp.link} and read back")
+    crossing = offchip.link_bytes(c, ops, idx, in_scale, out_scale, own_in * in_scale,
+                                  np.where(mm, a_out, own_out))
+    link_in, link_out = crossing.inputs, crossing.outputs
+    if crossing.spilled:
+        notes.append(f"{comp.name}: {crossing.spilled} activation tensor(s) of the chip's ops "
+                     f"({si(crossing.spilled_bytes, 'B')}) do not fit its buffers "
+                     f"({si(crossing.capacity, 'B')}): written out over {comp.link} and read back")
     rounds = np.ones(len(idx))
     if fits:
         reprogram = np.zeros(len(idx), dtype=bool)
