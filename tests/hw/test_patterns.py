@@ -139,9 +139,12 @@ def test_a_levels_own_timings_move_the_ceilings_as_jedec_arithmetic_says(gpu, ti
     ({"rate_mtps": 6400}, "timings: rate_mtps 6400 is not the clock's: burst_length 16 beats in "
                           "n_bl 8 clocks of tck_ps 416 move 4808 MT/s"),
     ({"tck_ps": 312}, "timings: rate_mtps 4800 is not the clock's"),
-    # a 31-digit rate printed whole (a 300-digit one made a 519-character line)
-    ({"rate_mtps": 10**30}, "timings: rate_mtps 1e\\+30 is not the clock's: burst_length 16 beats "
-                            "in n_bl 8 clocks of tck_ps 416 move 4808 MT/s"),
+    # a 31-digit rate in short (a 300-digit one made a 519-character line); no timing is past
+    # 1e12 (a 1e300 CK refresh printed a 300-digit number in its own rule's message)
+    ({"rate_mtps": 10**30}, "timings: rate_mtps = 1e\\+30 is not allowed; it must be a whole number "
+                            "> 0, at most 1e\\+12"),
+    ({"n_rfc": 1e300}, "timings: n_rfc = 1e\\+300 is not allowed; it must be a whole number >= 0, "
+                       "at most 1e\\+12"),
     ({"burst_length": 3, "n_bl": 1, "tck_ps": 625, "bus_bits": 20},
      "timings: a burst of bus_bits 20 x burst_length 3 is not whole bytes"),
     ({"density_mbit": 1}, "timings: density_mbit is the preset's die density, stated for reference; "

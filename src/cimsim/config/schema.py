@@ -67,17 +67,22 @@ def describe_fields(data: Optional[Mapping] = None) -> list[FieldDoc]:
         out += describe_model(Technology, "technology.")
     if data is None:
         for head, prefix in (("memory", "memory.LEVEL."), ("links", "links.LINK.")):
-            seen: set[str] = set()
+            seen: dict[str, int] = {}
             kinds = memory_types() if head == "memory" else link_types()
             for type_name, cls in kinds.items():
                 for doc in describe_model(cls.Config, prefix):
                     if doc.path == prefix + "type":  # any registered type, not only this one's
                         doc = FieldDoc(doc.path, "one of " + ", ".join(kinds), doc.default, doc.description)
                     if doc.path not in seen:  # the fields a type adds, marked with the type
-                        seen.add(doc.path)
+                        seen[doc.path] = len(out)
                         out.append(doc if type_name == "fixed" else
                                    FieldDoc(doc.path, doc.type, doc.default,
                                             f"(type: {type_name}) {doc.description}"))
+                    elif doc.description not in out[seen[doc.path]].description:
+                        # a shared field a type means its own way (a dram level's channels)
+                        o = out[seen[doc.path]]
+                        out[seen[doc.path]] = FieldDoc(o.path, o.type, o.default, f"{o.description} "
+                                                       f"(type: {type_name}) {doc.description}")
         for type_name, cls in types().items():
             out += describe_model(cls.Config, f"{type_name}.")
         return out + tail

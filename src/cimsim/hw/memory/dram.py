@@ -89,9 +89,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal, Optional
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from ...quantity import NonNegativeFloat
+
 from ..base import RATE, STREAM, Fraction, MemoryLevel, MemoryResource, Pattern, PositiveInt
 from .jedec import TIMINGS, Jedec
 
@@ -210,6 +211,23 @@ class DramLevel(MemoryLevel):
         "Mess-Results (data/validation/mess_latency_curves.csv; measured model only).",
         json_schema_extra=RATE)
 
+    @field_validator("timings", mode="before")
+    @classmethod
+    def _numbers(cls, v):
+        """Each value a plain number in the preset's own unit, said per key (the domain of each
+        is :meth:`_timings`')."""
+        if isinstance(v, dict):
+            for k, x in v.items():
+                if isinstance(x, bool) or not isinstance(x, (int, float)):
+                    unit = ("CK cycles (a datasheet's ns / tCK in ns)" if str(k).startswith(("n_", "cmd_"))
+                            else "ps" if k == "tck_ps" else "MT/s" if k == "rate_mtps" else "a count")
+                    raise ValueError(f"timings: {k} = {x!r} is not a number; it is a plain number in "
+                                     f"{unit}, no unit written")
+                if x < 0:  # said as every other value out of its domain (_timings)
+                    raise ValueError(f"timings: {k} = {x:g} is not allowed; it must be "
+                                     f"{_domain(k)}")
+        return v
+
     @model_validator(mode="after")
     def _timings(self) -> "DramLevel":
         for k, v in self.timings.items():
@@ -227,10 +245,20 @@ class DramLevel(MemoryLevel):
                 raise ValueError(f"timings: n_aad = {v:g} is not allowed on {self.standard}: it is the "
                                  "ACT-1 to ACT-2 deadline of a two-part activation (LPDDR5), > 0 "
                                  "where the preset has one (n_aad > 0), 0 (the preset's) otherwise")
-            if not math.isfinite(v) or (whole and v != int(v)) or v < 0 or (v == 0 and not zero_ok):
-                kind = "a whole number" if whole else "a number"
-                raise ValueError(f"timings: {k} = {v:g} is not allowed; it must be {kind} "
-                                 f"{'>= 0' if zero_ok else '> 0'}")
+            if (not math.isfinite(v) or (whole and v != int(v)) or v < 0 or (v == 0 and not zero_ok)
+                    or v > MAX_TIMING):
+                raise ValueError(f"timings: {k} = {v:g} is not allowed; it must be {_domain(k)}")
+            if k.startswith("cmd_") and self.read_buffer is not None:
+                # the window model runs in ticks of 1 / ticks_per_ck CK; a two-part activation
+                # (n_aad > 0, LPDDR5) is two commands of half the ACT time each
+                pre = TIMINGS[self.standard]
+                two = k == "cmd_act" and self.timings.get("n_aad", pre.n_aad) > 0
+                step = (2 if two else 1) / pre.ticks_per_ck
+                if abs(v / step - round(v / step)) > 1e-9:
+                    raise ValueError(f"timings: {k} = {v:g} is not a whole number of the controller "
+                                     f"window's steps (read_buffer simulates {self.standard}'s "
+                                     f"{'two-part ' if two else ''}commands in steps of {step:g} CK); "
+                                     f"give a multiple of {step:g}")
         if self.timings:
             _consistent(dataclasses.replace(TIMINGS[self.standard], **{
                 k: int(v) if k in WHOLE_TIMINGS else float(v) for k, v in self.timings.items()}))
@@ -259,6 +287,18 @@ class DramLevel(MemoryLevel):
                              "window; without it the closed form's ideal scheduler has no "
                              "buffers); give read_buffer too, or drop write_buffer")
         return self
+
+
+#: the largest value a level's own timing may take (a 1e300 CK refresh is no part; its error
+#: message would print a 300-digit number)
+MAX_TIMING = 1e12
+
+
+def _domain(k: str) -> str:
+    """What a level's own timing ``k`` may be."""
+    kind = "a whole number" if k in WHOLE_TIMINGS else "a number"
+    zero_ok = k.startswith("n_") and k not in POSITIVE_TIMINGS
+    return f"{kind} {'>= 0' if zero_ok else '> 0'}, at most {MAX_TIMING:.0e}"
 
 
 def _consistent(t: Jedec) -> None:
