@@ -68,6 +68,13 @@ def _non_numeric(tags, key: str) -> tuple[int, object] | None:
     return (int(hit[0]), col[2][col[1][hit[0]]]) if len(hit) else None
 
 
+def check_pattern_tags(workload) -> None:
+    """The access-pattern tags' values (:func:`_pattern_columns`), checked when a file is read,
+    so that its error names the file (the columns themselves are built on first use)."""
+    c = workload.columns
+    _pattern_columns(c.tags, c.n_ops, c.op_names, workload.name)
+
+
 def _pattern_columns(tags, n: int, names, workload: str, out_bytes=None) -> tuple[np.ndarray | None, ...]:
     """``(access_bytes, read_fraction, store_bytes)`` from the tags of the same names (None
     when no op states one: every op streams, stores nothing; read_fraction NaN where an op

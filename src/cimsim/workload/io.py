@@ -469,7 +469,19 @@ def save_workload(w: Workload, path: str | Path, progress: Feedback | bool | Non
 
 
 def read_workload_bytes(raw: bytes, source: str, progress: Feedback | None = None) -> Workload:
-    """A workload from a file's bytes: columnar if they start as a zip, else UTF-8 JSON."""
+    """A workload from a file's bytes: columnar if they start as a zip, else UTF-8 JSON; its
+    access-pattern tags checked here, so that an error names ``source``."""
+    from .arrays import check_pattern_tags
+
+    w = _read_bytes(raw, source, progress)
+    try:
+        check_pattern_tags(w)
+    except WorkloadError as exc:
+        raise WorkloadError(f"{source}: {exc}") from None
+    return w
+
+
+def _read_bytes(raw: bytes, source: str, progress: Feedback | None = None) -> Workload:
     fb = progress or Feedback("", enabled=False)
     if raw[:4] == ZIP_MAGIC:
         return _read_npz(raw, source, fb)

@@ -325,6 +325,9 @@ def vit(image=32, batch=1, **config):
 @register("whisper", "hf-speech", "Whisper encoder-decoder (Conv1d front end)")
 def whisper(frames=32, target=4, batch=1, **config):
     torch = require_torch()
+    if frames % 2:  # its second conv has stride 2: the encoder's positions are frames / 2
+        raise WorkloadError(f"zoo model 'whisper': --param frames={frames}: Whisper's encoder "
+                            "halves the mel frames (a stride-2 conv), so frames must be even")
     cfg = _merge("whisper", dict(vocab_size=128, num_mel_bins=16, d_model=32, encoder_layers=2, decoder_layers=2,
                   encoder_attention_heads=2, decoder_attention_heads=2, encoder_ffn_dim=64,
                   decoder_ffn_dim=64, max_source_positions=frames // 2, max_target_positions=32,

@@ -446,7 +446,9 @@ class Lowerer:
         out, args = c.targets[0], c.args
         ks = args[1] if len(args) > 1 else 1
         ks = [ks] if isinstance(ks, int) else list(ks)
-        nd = out.dim() - 2 if out.dim() > 2 else 1
+        # the window's dimensions from the op (pool1d/2d/3d), not the output's (an unbatched
+        # input has one dimension fewer)
+        nd = next((int(d) for d in "321" if f"pool{d}d" in c.base), max(out.dim() - 2, 1))
         if len(ks) == 1:
             ks = ks * nd
         self.emit("reduction", c.base, c.reads, c.targets, vec=float(out.numel() * math.prod(ks)))

@@ -39,7 +39,15 @@ def tensor_offsets(t) -> np.ndarray:
 
 def storage_key(t) -> int:
     """The identity of ``t``'s storage: its ``StorageImpl`` (views share it), not its data pointer,
-    which is 0 for every meta and fake tensor (a model traced from shapes only)."""
+    which is 0 for every meta and fake tensor (a model traced from shapes only). A sparse or
+    other non-strided tensor has no one storage: refused, naming its layout."""
+    if str(t.layout) != "torch.strided":
+        from ...errors import WorkloadError
+
+        raise WorkloadError(f"a tensor of layout {t.layout} ({tuple(t.shape)}): cimsim traces dense "
+                            "(strided) tensors only; give the model a dense tensor (a sparse "
+                            "product as index_select / index_add over an edge list traces, each "
+                            "gathered row and added product counted)")
     return t.untyped_storage()._cdata
 
 

@@ -1,0 +1,85 @@
+"""Traced models a seventh round of new users wrote: a sparse adjacency (a traceback), a window
+pool on an unbatched input with a one-element kernel (a third of its work), zoo sizes of the
+speech and encoder-decoder models (errors from inside transformers), and a bad access-pattern
+tag that did not name its file.
+
+Golden values: vector ops = output elements x window elements, by hand."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from cimsim.cli import main
+from cimsim.errors import WorkloadError
+from cimsim.workload.io import load_workload, save_workload
+
+from conftest import gemv_workload
+
+
+@pytest.mark.torch
+def test_a_sparse_tensor_is_one_line_naming_its_layout():
+    import torch
+
+    from cimsim.workload.trace import trace
+
+    class GCN(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = torch.nn.Linear(8, 8)
+
+        def forward(self, adj, x):
+            return torch.sparse.mm(adj, self.lin(x))
+
+    idx = torch.tensor([[0, 1, 2], [1, 2, 0]])
+    adj = torch.sparse_coo_tensor(idx, torch.ones(3), (4, 4), check_invariants=True)
+    with pytest.raises(WorkloadError, match=r"layout torch\.sparse_coo \(\(4, 4\)\): cimsim traces "
+                                            r"dense \(strided\) tensors only"):
+        trace(GCN(), (adj, torch.randn(4, 8)))
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("fn,shape,kernel,window", [
+    ("max_pool2d", (2, 9, 9), (3,), 9), ("avg_pool2d", (2, 9, 9), (3,), 9),
+    ("avg_pool3d", (2, 4, 4, 4), (2,), 8), ("max_pool2d", (1, 2, 9, 9), (3,), 9)])
+def test_a_pool_counts_its_whole_window_batched_or_not(fn, shape, kernel, window):
+    import torch
+
+    from cimsim.workload.trace import trace
+
+    f = getattr(torch.nn.functional, fn)
+
+    class Pool(torch.nn.Module):
+        def forward(self, x):
+            return f(x, kernel)
+
+    x = torch.randn(*shape)
+    out = f(x, kernel).numel()
+    w = trace(Pool(), (x,))
+    assert float(w.arrays.vector_ops.sum()) == out * window
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("args,msg", [
+    (["--zoo", "t5", "--param", "target=0"], "target is a size, a whole number >= 1"),
+    (["--zoo", "whisper", "--param", "frames=0"], "frames is a size, a whole number >= 1"),
+    (["--zoo", "wav2vec2", "--param", "samples=0"], "samples is a size, a whole number >= 1"),
+    (["--zoo", "whisper", "--param", "frames=7"], "so frames must be even")])
+def test_zoo_sizes_are_checked_before_the_build(tmp_path, args, msg):
+    r = CliRunner().invoke(main, ["trace", *args, "-o", str(tmp_path / "x.json")])
+    assert r.exit_code == 1 and msg in r.output, r.output
+    assert len(r.output.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("tag,value", [("access_bytes", "64B"), ("access_bytes", 0.5),
+                                       ("read_fraction", 1.5)])
+def test_a_bad_pattern_tag_names_its_file(tmp_path, tag, value):
+    f = tmp_path / "w.json"
+    save_workload(gemv_workload(64, 64), f)
+    d = json.loads(f.read_text())
+    d["ops"][0].setdefault("tags", {})[tag] = value
+    f.write_text(json.dumps(d))
+    with pytest.raises(WorkloadError, match=rf"^{f}: workload 'gemv': op 'mm': tag {tag} = "):
+        load_workload(f)
