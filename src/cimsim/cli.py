@@ -47,6 +47,9 @@ class _Group(OneLineGroup):
             lines = str(exc).split("\n")
             more = f" (and {len(lines) - 1} more{_where(lines)})" if len(lines) > 1 else ""
             raise click.ClickException(one_line(lines[0]) + more) from None
+        except KeyboardInterrupt:  # Ctrl-C: one line and the shell's status, not click's "Aborted!"
+            click.echo("interrupted", err=True)
+            raise SystemExit(130) from None
         except MemoryError as exc:  # numpy's "Unable to allocate 7.11 PiB ...": sizes, not a bug
             raise click.ClickException(one_line(
                 f"out of memory{': ' + str(exc) if str(exc) else ''}: the sizes asked for need more "

@@ -90,11 +90,45 @@ def sweep_command(configs, workloads, params, sample, samples, seed, engine, sch
       cimsim sweep rram-cim -w digits-cnn --accuracy --param cim.adc.bits=3,4,5,6,7,8
           --param cim.rows_per_read=16,32,64,128
     """
-    from ..sweep import sweep
-    from ..sweep.executors import SchedulerError, security_from_files
-
     def announce(line: str) -> None:
         click.echo(line, err=True)
+
+    # SIGTERM as Ctrl-C from the first line: an interrupt while the sweep still imports or
+    # checks ends the same way (one line, status 130 / 143)
+    with _sigterm_as_interrupt():
+        try:
+            df, made = _sweep(configs, workloads, params, sample, samples, seed, engine, scheduler,
+                              tls_ca_file, tls_cert, tls_key, workers, output, csv_path,
+                              retry_errors, flush_every, max_points, dry_run, quiet, accuracy,
+                              dataset, announce)
+        except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM: say what is kept and how to go on
+            term = isinstance(exc, Terminated)
+            click.echo(f"{'terminated (SIGTERM)' if term else 'interrupted'}: {_kept(output)}", err=True)
+            raise SystemExit(143 if term else 130) from None
+    if dry_run:
+        return
+    from ..sweep.runner import describe_run
+
+    click.echo(f"wrote {full_path(output)}: {describe_run(df)}{created(made[output])}")
+    if csv_path is not None:
+        click.echo(f"wrote {full_path(csv_path)}{created(made[csv_path])}")
+
+
+def _kept(output: Path) -> str:
+    """What an interrupted sweep leaves: the part files of its finished rows, if any yet."""
+    parts = Path(f"{output}.parts")
+    if (parts.is_dir() and any(parts.iterdir())) or output.is_file():
+        return (f"the rows finished so far are saved in {parts}/; rerun the same command to compute "
+                "only the missing points")
+    return "no row had finished, nothing was saved; rerun the same command to start it"
+
+
+def _sweep(configs, workloads, params, sample, samples, seed, engine, scheduler, tls_ca_file,
+           tls_cert, tls_key, workers, output, csv_path, retry_errors, flush_every, max_points,
+           dry_run, quiet, accuracy, dataset, announce):
+    """The sweep itself: ``(table or plan, the folders made for -o and --csv)``."""
+    from ..sweep import sweep
+    from ..sweep.executors import SchedulerError, security_from_files
 
     try:
         security = security_from_files(tls_ca_file, tls_cert, tls_key)
@@ -103,7 +137,7 @@ def sweep_command(configs, workloads, params, sample, samples, seed, engine, sch
     try:
         made = {output: None if dry_run else new_folder(output)}  # -o has a default: never None
         made[csv_path] = new_folder(csv_path, made_by=output) if csv_path and not dry_run else None
-        with one_line_warnings(), _sigterm_as_interrupt():  # a stored file a rerun cannot read: one line
+        with one_line_warnings():  # a stored file a rerun cannot read: one line
             df = sweep(  # --dry-run: the run's own checks, every one, then the plan
                 list(configs), list(workloads), list(params),
                 sample=sample, samples=samples, seed=seed, engine=engine, scheduler=scheduler,
@@ -114,23 +148,11 @@ def sweep_command(configs, workloads, params, sample, samples, seed, engine, sch
             )
         if dry_run:
             announce(df.describe() + df.rounding())
-            return
+        return df, made
     except CimsimError as exc:
         raise click.ClickException(one_line(" ".join(str(exc).split("\n")))) from None
     except OSError as exc:
         raise click.ClickException(f"cannot write {output}: {exc.strerror or exc}") from None
-    except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM: say what is kept and how to go on
-        kept = (f"the rows finished so far are saved in {output}.parts/; rerun the same command "
-                "to compute only the missing points") if output is not None else \
-            "nothing was saved (no -o)"
-        term = isinstance(exc, Terminated)
-        click.echo(f"{'terminated (SIGTERM)' if term else 'interrupted'}: {kept}", err=True)
-        raise SystemExit(143 if term else 130) from None
-    from ..sweep.runner import describe_run
-
-    click.echo(f"wrote {full_path(output)}: {describe_run(df)}{created(made[output])}")
-    if csv_path is not None:
-        click.echo(f"wrote {full_path(csv_path)}{created(made[csv_path])}")
 
 
 class Terminated(KeyboardInterrupt):

@@ -9,10 +9,13 @@ already inside its row.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import logging
 import multiprocessing
 import os
+import signal
 import tempfile
+import threading
 import time
 from typing import Iterator
 
@@ -72,9 +75,13 @@ class LocalExecutor:
         return self._pool
 
     def run(self, chunks: list) -> Iterator[tuple[list, list | None, BaseException | None]]:
-        pool = self._ensure_pool()
         try:
-            futures = {pool.submit(run_chunk, chunk): chunk for chunk in chunks}
+            # the pool starts its processes in the first submit: an interrupt in the middle
+            # left one started but unlisted, never joined; the sweep then exited under it and
+            # it printed a traceback of the semaphores gone (interrupts wait until it is listed)
+            with _interrupts_deferred():
+                pool = self._ensure_pool()
+                futures = {pool.submit(run_chunk, chunk): chunk for chunk in chunks}
         except (BrokenPipeError, EOFError, ConnectionError, cf.process.BrokenProcessPool) as exc:
             # the worker server died while starting: the usual cause is a script that calls
             # cimsim.sweep() at module level, which multiprocessing re-runs while it imports
@@ -110,6 +117,28 @@ class LocalExecutor:
         if self._pool is not None:
             _stop_pool(self._pool)
             self._pool = None
+
+
+@contextlib.contextmanager
+def _interrupts_deferred():
+    """Ctrl-C and SIGTERM received inside are handled when it ends (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    got: list = []
+    old = {s: signal.signal(s, lambda signum, frame: got.append((signum, frame)))
+           for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
+        for signum, frame in got[:1]:  # as if it came now, to the handler it was meant for
+            h = old[signum]
+            if callable(h):
+                h(signum, frame)
+            elif h == signal.SIG_DFL and signum == signal.SIGTERM:
+                os.kill(os.getpid(), signum)
 
 
 def _stop_pool(pool: cf.ProcessPoolExecutor, grace_s: float = 5.0) -> None:

@@ -1,0 +1,50 @@
+"""An interrupt before any row finished, and while the workers start (found by a seventh round
+of new users: an early Ctrl-C said rows were saved in a folder that did not exist, and one
+while the pool started its processes left a worker unlisted, never joined, printing a traceback
+of the semaphores gone after the sweep's one line)."""
+
+from __future__ import annotations
+
+import os
+import signal
+
+import pytest
+
+from cimsim.commands.sweep import _kept
+from cimsim.sweep.executors import _interrupts_deferred
+
+
+def test_an_interrupt_before_any_row_says_nothing_was_saved(tmp_path):
+    out = tmp_path / "s.parquet"
+    assert _kept(out).startswith("no row had finished, nothing was saved")
+    (tmp_path / "s.parquet.parts").mkdir()
+    assert _kept(out).startswith("no row had finished")  # made, still empty
+    (tmp_path / "s.parquet.parts" / "part-0.parquet").write_bytes(b"x")
+    assert _kept(out).startswith(f"the rows finished so far are saved in {out}.parts/")
+
+
+def test_an_interrupt_while_workers_start_comes_after_it():
+    done = []
+    with pytest.raises(KeyboardInterrupt):
+        with _interrupts_deferred():
+            os.kill(os.getpid(), signal.SIGINT)
+            done.append("the pool's processes listed")  # not cut short
+    assert done == ["the pool's processes listed"]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_sigterm_goes_to_the_handler_it_was_meant_for():
+    class Term(Exception):
+        pass
+
+    def stop(signum, frame):
+        raise Term()
+
+    old = signal.signal(signal.SIGTERM, stop)
+    try:
+        with pytest.raises(Term):
+            with _interrupts_deferred():
+                os.kill(os.getpid(), signal.SIGTERM)
+        assert signal.getsignal(signal.SIGTERM) is stop
+    finally:
+        signal.signal(signal.SIGTERM, old)
