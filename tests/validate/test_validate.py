@@ -438,3 +438,24 @@ def test_validate_says_which_suite_runs(monkeypatch):
     V.run(progress=fb)
     assert [s[:3] for s in seen] == [("a", 0, 2), ("b", 1, 2)]
     assert seen[1][3].startswith("cimsim: validate: b 1/2 suites (50 %), ")
+
+
+def test_a_bound_case_says_which_bound_in_the_table_and_the_csv(tmp_path):
+    """pim-published's energy saving is a published lower bound ("over 60 %"): its rel_error
+    0.0 read as an impossible exact match, nothing saying it was a bound (a seventh-round
+    maintainer, 2026-12-05)."""
+    import pandas as pd
+    from click.testing import CliRunner
+
+    from cimsim.cli import main
+
+    out = tmp_path / "v.csv"
+    res = CliRunner().invoke(main, ["validate", "-s", "pim-published", "-o", str(out)],
+                             env={"COLUMNS": "250"})
+    assert res.exit_code == 0, res.output
+    df = pd.read_csv(out, keep_default_na=False)
+    assert list(df.columns)[-1] == "bound"
+    saving = df[df["bound"] == "lower"]
+    assert len(saving) == 1 and saving["measured"].iloc[0] == 0.6 and saving["rel_error"].iloc[0] == 0.0
+    assert (df[df["bound"] != "lower"]["bound"] == "").all()
+    assert ">= 0.6 fraction" in res.output, res.output

@@ -71,8 +71,10 @@ def validate(names: tuple[str, ...], list_only: bool, output: Path | None) -> No
     for col in ("suite", "case", "measured", "predicted", "error", "role", "source"):
         t.add_column(col, justify="right" if col in ("measured", "predicted", "error") else "left")
     for r in df.itertuples(index=False):
-        t.add_row(r.suite, r.case, engineering(r.measured, r.unit), engineering(r.predicted, r.unit),
-                  pct(r.rel_error), r.role, r.source)
+        # a bound the prediction meets has no error: the measured figure says which side it bounds
+        mark = {"lower": ">= ", "upper": "<= "}.get(r.bound, "")
+        t.add_row(r.suite, r.case, mark + engineering(r.measured, r.unit),
+                  engineering(r.predicted, r.unit), pct(r.rel_error), r.role, r.source)
     out.print(t)
     s = Table(title="per suite (|relative error|; median and worst over the predicted cases, "
                     "then over all)", title_justify="left")

@@ -48,3 +48,13 @@ def upgrade(data: Mapping) -> dict[str, Any]:
         old["pim"].setdefault("op_overhead", proc["op_overhead"])
     out.update(old)
     return out
+
+
+def upgrade_path(path: str) -> str:
+    """A legacy config's dotted path in the current layout (rules 1-2): the value a ``(U)`` mark
+    in a 0.1 file names, where :func:`upgrade` moved it."""
+    for old, new in (("processor.sram.", "memory.sram."), ("memory.access_latency", "memory.dram.latency"),
+                     ("memory.", "memory.dram."), ("interconnect.", "links.interconnect.")):
+        if path.startswith(old) or path == old.rstrip("."):
+            return new + path[len(old):] if old.endswith(".") else new
+    return path

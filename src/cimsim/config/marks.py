@@ -66,12 +66,14 @@ def scan(text: str) -> list[str]:
     return out
 
 
-def value_marks(text: str, data) -> list[str]:
-    """:func:`scan`'s paths that name a value of the config ``data`` (see the module doc)."""
+def value_marks(text: str, data, rename=None) -> list[str]:
+    """:func:`scan`'s paths that name a value of the config ``data`` (see the module doc);
+    ``rename`` maps each path of the text first (a legacy file's paths to the upgraded
+    ``data``'s)."""
     from .paths import PathError, resolve
 
     out = []
-    for p in scan(text):
+    for p in map(rename or (lambda q: q), scan(text)):
         try:
             resolve(p, data)
         except PathError:

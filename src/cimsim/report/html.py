@@ -59,6 +59,30 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower()
 
 
+def _unique(slugs: list[str], empty: str) -> list[str]:
+    """``slugs`` made distinct in order: a repeat gets ``-2``, ``-3``, ...; an empty one (a name
+    of no ASCII letter or digit) is ``empty`` (two names as ``mm_a`` and ``mm-a`` would
+    otherwise share one figure and one timeline file, the second overwriting the first)."""
+    seen: set[str] = set()
+    out = []
+    for s in slugs:
+        s = s or empty
+        key, n = s, 1
+        while key in seen:
+            n += 1
+            key = f"{s}-{n}"
+        seen.add(key)
+        out.append(key)
+    return out
+
+
+def run_keys(rep: "Report") -> list[str]:
+    """One distinct ``<workload>-<architecture>`` slug per run of ``rep`` (figure ids, timeline
+    file names)."""
+    return _unique([f"{_slug(wl.name)}-{_slug(arch.name)}".strip("-") for arch, wl, _ in rep.results],
+                   "run")
+
+
 def build_report(rep: Report) -> Report:
     """Draw the report's figures from its runs and tables (into ``rep.figures``); returns ``rep``."""
     from ..plot.figures import energy_breakdown
@@ -76,14 +100,12 @@ def build_report(rep: Report) -> Report:
     figs = rep.figures
     figs["energy-breakdown"] = ("Energy breakdown", energy_breakdown(rep.table))
     figs["energy-shares"] = ("Energy breakdown, shares", energy_shares([r for _, _, r in rep.results]))
-    for wl in rep.workloads:
+    for wl, key in zip(rep.workloads, _unique([_slug(w.name) for w in rep.workloads], "workload")):
         runs = [r for _, w, r in rep.results if w is wl]
-        figs[f"utilization-{_slug(wl.name)}"] = (f"Utilization: {wl.name}", utilization_bars(runs))
-    for arch, wl, r in rep.results:
-        key = f"{_slug(wl.name)}-{_slug(arch.name)}"
+        figs[f"utilization-{key}"] = (f"Utilization: {wl.name}", utilization_bars(runs))
+    for (arch, wl, r), key in zip(rep.results, run_keys(rep)):
         figs[f"roofline-{key}"] = (f"Roofline: {wl.name} on {arch.name}", arch_roofline(arch, r, wl))
-    for arch, wl, r in rep.results:
-        key = f"{_slug(wl.name)}-{_slug(arch.name)}"
+    for (arch, wl, r), key in zip(rep.results, run_keys(rep)):
         figs[f"critical-path-{key}"] = (f"Critical path: {wl.name} on {arch.name}",
                                         critical_path_gantt(r))
     if rep.seq_table is not None:
@@ -237,8 +259,8 @@ def write_report(rep: Report, out_dir: str | Path, timelines: bool = True) -> Pa
     atomic_write(out / "results.csv", lambda tmp: table.to_csv(tmp, index=False))
     rep.timeline_bytes = 0
     links = [("results.csv (every result column)", "results.csv")]
-    for arch, wl, r in (rep.results if timelines else []):
-        name = f"timeline-{_slug(wl.name)}-{_slug(arch.name)}.json"
+    for (arch, wl, r), key in zip(rep.results if timelines else [], run_keys(rep)):
+        name = f"timeline-{key}.json"
         write_trace(r, out / name, arch=arch, workload=wl)
         rep.timeline_bytes += (out / name).stat().st_size
         links.append((f"timeline of {wl.name} on {arch.name} (open in ui.perfetto.dev or "

@@ -122,7 +122,7 @@ def run(names=None, progress=None):
                 continue
             rows.append({**asdict(c), "rel_error": c.rel_error})
     df = pd.DataFrame(rows, columns=["suite", "case", "unit", "measured", "predicted", "source",
-                                     "rel_error", "role"])
+                                     "rel_error", "role", "bound"])
     df.attrs["skipped"] = skipped  # [{suite, case, reason}]: figures named but not reproduced
     return df
 

@@ -1,0 +1,24 @@
+"""`cimsim run --accuracy` over several Monte-Carlo chips printed the top-1 and agreement
+with their spread but the output SNR and KL without (a seventh-round tester: a ±1.9 dB spread in
+the JSON, none on the terminal)."""
+
+from __future__ import annotations
+
+from cimsim.commands.run import print_accuracy
+from cimsim.report import columns as C
+
+
+def _acc(repeats, snr_std, kl_std):
+    return {C.ACCURACY_BASIS: "cim emulated", C.ACCURACY_TOP1: 0.948, C.ACCURACY_TOP1 + "_std": 0.004,
+            C.ACCURACY_TOP1_REFERENCE: 0.981, C.AGREEMENT: 0.962, C.AGREEMENT + "_std": 0.002,
+            C.OUTPUT_SNR_DB: 13.7, C.OUTPUT_SNR_DB_STD: snr_std, C.OUTPUT_KL: 0.0725,
+            C.OUTPUT_KL_STD: kl_std, C.ACCURACY_REPEATS: repeats}
+
+
+def test_every_metric_shows_its_spread_over_chips(capsys):
+    print_accuracy(_acc(5, 1.9, 0.0227))
+    out = capsys.readouterr().out
+    assert "13.7 dB ± 1.9 dB" in out and "0.0725 nats ± 0.0227 nats" in out, out
+    print_accuracy(_acc(1, 0.0, 0.0))  # one chip: no spread to show
+    out = capsys.readouterr().out
+    assert "13.7 dB\n" in out and "±" not in out.split("output SNR")[1], out

@@ -1,0 +1,81 @@
+"""Names a result already uses, and a 0.1-layout config's (U) marks (found by a seventh round of
+new users: a memory level named ``compute`` erased the run's compute time from its critical
+path; a legacy config's marks vanished, its placeholder share 0)."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from cimsim import simulate
+from cimsim.bundled import resolve_config
+from cimsim.config import architecture_from_dict
+from cimsim.config.loader import load_architecture, read_yaml
+from cimsim.errors import ConfigError
+
+from conftest import gemv_workload
+
+LEGACY = """name: legacy-marked
+processor:
+  name: p
+  cores: 2
+  clock: 1 GHz
+  macs_per_cycle_per_core: {fp32: 8}
+  vector_ops_per_cycle_per_core: 8
+  energy_per_mac: {fp32: 4 pJ}
+  energy_per_vector_op: 1 pJ
+  static_power: 1 mW
+  op_overhead: 1 us
+  sram:
+    capacity: 1 MiB
+    bandwidth: 1 TB/s
+    energy_per_byte: 1 pJ/B  # (U) placeholder
+memory:
+  technology: DDR4
+  channels: 2
+  bandwidth: 10 GB/s
+  access_latency: 100 ns  # (U) placeholder
+  energy_per_bit: 1000 pJ/bit
+  capacity: 16 GiB
+"""
+
+
+@pytest.mark.parametrize("name", ["compute", "overhead", "static"])
+def test_a_level_or_link_may_not_take_a_result_parts_name(name):
+    d = read_yaml(resolve_config("cpu-ddr5"))
+    d["memory"] = {(name if k == "sram" else k): v for k, v in d["memory"].items()}
+    with pytest.raises(ConfigError, match=f"{name}: the name is used by a report part too.*"
+                                          "may not be named static, compute, overhead"):
+        architecture_from_dict(d)
+    d = read_yaml(resolve_config("sram-cim"))
+    d["links"] = {name: d["links"]["interconnect"]}
+    d["cim"]["link"] = name
+    with pytest.raises(ConfigError, match=f"{name}: the name is used by a report part too"):
+        architecture_from_dict(d)
+
+
+def test_a_component_may_be_named_compute():
+    d = read_yaml(resolve_config("cpu-ddr5"))
+    d["compute"] = {"type": "processor", **d.pop("processor")}
+    arch = architecture_from_dict(d)
+    r = simulate(arch, gemv_workload(512, 512))
+    assert r.ops_per_unit == {"compute": 1}
+
+
+def test_a_legacy_configs_marks_follow_their_values(tmp_path):
+    f = tmp_path / "legacy.yaml"
+    f.write_text(LEGACY)
+    arch = load_architecture(f)
+    assert arch.placeholders == {"memory.sram.energy_per_byte", "memory.dram.latency"}
+    r = simulate(arch, gemv_workload(512, 512))
+    assert r.provenance["energy"]["sram"] == "placeholder"
+    assert r.provenance["energy"]["dram"] == "given"
+
+
+def test_fields_gives_a_dram_levels_own_channels():
+    from cimsim.config.schema import describe_fields
+
+    doc = next(d for d in describe_fields() if d.path == "memory.LEVEL.channels")
+    assert "(type: dram) Data buses of the preset's width" in doc.description
+    assert doc.description.startswith("Independent channels")
