@@ -75,6 +75,8 @@ JoulesPerByte = _quantity("J/B", "energy per byte accessed, e.g. '0.5 pJ/B'", "n
 Watts = _quantity("W", "power, e.g. '2 mW'", "nonnegative")
 PositiveWatts = _quantity("W", "power, e.g. '20 W'", "positive")
 SquareMeters = _quantity("m^2", "area, e.g. '0.5 mm^2'", "nonnegative")
+#: the area of a whole die or unit: 0 m^2 would be an impossible chip
+PositiveSquareMeters = _quantity("m^2", "area, e.g. '0.5 mm^2'", "positive")
 Meters = _quantity("m", "length, e.g. '22 nm'", "positive")
 Volts = _quantity("V", "voltage, e.g. '0.8 V'", "positive")
 Amperes = _quantity("A", "current, e.g. '20 uA'", "positive")
@@ -117,6 +119,6 @@ Flag = StrictBool
 
 __all__ = [
     "QuantityUnit", "Seconds", "PositiveSeconds", "Hertz", "Bytes", "BytesPerSecond", "Joules",
-    "JoulesPerBit", "JoulesPerByte", "Watts", "SquareMeters", "Meters", "Volts", "Amperes", "Ohms", "PositiveInt", "NonNegativeInt",
+    "JoulesPerBit", "JoulesPerByte", "Watts", "SquareMeters", "PositiveSquareMeters", "Meters", "Volts", "Amperes", "Ohms", "PositiveInt", "NonNegativeInt",
     "PositiveFloat", "NonNegativeFloat", "Fraction", "Flag", "AfterValidator",
 ]

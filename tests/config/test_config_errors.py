@@ -267,6 +267,7 @@ def test_a_level_larger_than_the_backing_store_is_refused(tiny, tmp_path):
     line = _first_error("run", path, tiny)
     assert line == (f"Error: {path}: memory.dram.capacity: 256 GB is more than the backing store's: "
                     "levels run innermost first and the last, 'sram' (37.5 MB), holds every tensor; "
+                    "raise memory.sram.capacity, lower this one, or "
                     "list the levels innermost first (the largest last)"), line
 
 

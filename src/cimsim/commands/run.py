@@ -15,7 +15,7 @@ from ..atomic import atomic_write, check_writable
 from ..errors import CimsimError, ConfigError, MappingError
 from ..report import columns as C
 from ..report.baseline import baseline_ratios, ratio
-from ..report.result import one_device
+from ..report.result import json_number, one_device
 from ..report.columns import DEPENDENCY_PATH, REALIZED_PATH
 from ..report.format import NO_ENERGY, area, off_chip_traffic, pct, per_joule, rate, si
 from ..pipeline import ENGINES
@@ -127,7 +127,10 @@ def run(config: str, workload: str, engine: str, sets: tuple[str, ...], as_json:
             at = keys.index("energy_j") + 1
             out = {**{k: out[k] for k in keys[:at]}, **acc, **{k: out[k] for k in keys[at:]}}
         if placement:  # the per-op table, one object per op (columns named in report.columns)
-            out["placement"] = json.loads(result.op_table.to_json(orient="records"))
+            # every float in full (pandas' to_json keeps 10 decimals: pJ and ps become 0)
+            out["placement"] = [{k: json_number(v.item() if hasattr(v, "item") else v)
+                                 for k, v in row.items()}
+                                for row in result.op_table.to_dict("records")]
         click.echo(json.dumps(out, indent=2))
     else:
         apart = arch.cache_memory is not None
@@ -165,6 +168,10 @@ def print_accuracy(acc: dict) -> None:
             return "n/a (no labels)"
         return pct(v) + (f" ± {pct(sd)}" if sd else "")
 
+    def spread(key, fmt, unit):  # the std over Monte-Carlo chips (none from one chip)
+        sd = acc.get(key + "_std")
+        return f" ± {sd:{fmt}} {unit}" if sd else ""
+
     from rich.text import Text
 
     snr = acc[C.OUTPUT_SNR_DB]
@@ -173,8 +180,8 @@ def print_accuracy(acc: dict) -> None:
     for k, v in (("top-1", frac(C.ACCURACY_TOP1)),
                  ("top-1 fp32", frac(C.ACCURACY_TOP1_REFERENCE)),
                  ("agreement with fp32", frac(C.AGREEMENT)),
-                 ("output SNR", "exact (infinite)" if snr is None else f"{snr:.1f} dB"),
-                 ("output KL", f"{acc[C.OUTPUT_KL]:.3g} nats"),
+                 ("output SNR", "exact (infinite)" if snr is None else f"{snr:.1f} dB" + spread(C.OUTPUT_SNR_DB, ".1f", "dB")),
+                 ("output KL", f"{acc[C.OUTPUT_KL]:.3g} nats" + spread(C.OUTPUT_KL, ".3g", "nats")),
                  ("Monte-Carlo chips", str(acc[C.ACCURACY_REPEATS]))):
         out.print(f"  {k:<20} {v}")
 
@@ -266,6 +273,7 @@ def print_result(r, footprint=None, cache_apart: bool = False) -> None:
         ("footprint", _footprint_text(r, footprint, cache_apart)),
         ("efficiency", per_joule(r.ops_per_j, "OPS/W")
                        + (f", {si(r.ops_per_s_per_m2 / 1e6, 'OPS/mm²')} over {area(r.area_m2)}"
+                          + (" (one sample's latency)" if C.PIPELINE_INTERVAL_S in r.facts else "")
                           if r.area_m2 > 0 else " (no area declared: add area fields for OPS/mm²)")),
         ("ops per unit", ", ".join(f"{k} {v}" for k, v in r.ops_per_unit.items())),
     ]
@@ -280,7 +288,9 @@ def print_result(r, footprint=None, cache_apart: bool = False) -> None:
                                  f"{si(f[C.PIPELINED_SAMPLES_PER_S], 'samples/s')}, "
                                  f"{si(f[C.PIPELINED_OPS_PER_S], 'OPS')}, "
                                  f"{si(f[C.PIPELINED_J_PER_SAMPLE], 'J')} per sample "
-                                 f"({per_joule(f[C.PIPELINED_OPS_PER_J], 'OPS/W')})"))
+                                 f"({per_joule(f[C.PIPELINED_OPS_PER_J], 'OPS/W')}"
+                                 + (f", {si(f[C.PIPELINED_OPS_PER_S_PER_M2] / 1e6, 'OPS/mm²')}"
+                                    if r.area_m2 > 0 else "") + ")"))
     if r.serving:
         rows.append(("LLM serving", _serving_text(r.serving)))
     rows.extend(("floorplan", text) for text in _floorplan_texts(f))
@@ -330,8 +340,11 @@ def print_placement(r) -> None:
         # the op's time (end - start, as it ran) beside its parts: compute alone and the fixed
         # latency (dispatch + access latency); "latency" alone read as the op's time
         **{head: [si(row[f"{col}_s"], "s") for row in records]
-           for head, col in (("compute", "compute"), ("fixed latency", "latency"),
-                             ("time", "duration"), ("start", "start"), ("end", "end"))},
+           for head, col in (("compute", "compute"), ("fixed latency", "latency"))},
+        # not duration_s (the op alone, no contention): what it took as it ran
+        "time": [si(row["end_s"] - row["start_s"], "s") for row in records],
+        **{head: [si(row[f"{col}_s"], "s") for row in records]
+           for head, col in (("start", "start"), ("end", "end"))},
     }
     out = console()
     widths = _fit_placement(cells, [c[:-len("_bytes")] for c in byte_cols], out.width)

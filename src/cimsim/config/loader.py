@@ -68,9 +68,10 @@ def read_yaml(path: str | Path) -> dict:
             loader.dispose()
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping at the top level (name: ..., memory: ...), got {_yaml_kind(data)}")
-    data = legacy.upgrade(data) if legacy.is_legacy(data) else data
-    try:
-        found = marks.value_marks(text, data)
+    old = legacy.is_legacy(data)
+    data = legacy.upgrade(data) if old else data
+    try:  # a legacy file's marks name its own paths: moved with their values
+        found = marks.value_marks(text, data, legacy.upgrade_path if old else None)
     except ConfigError:  # a config whose sections are wrong: validation will say why
         found = []
     given = data.get(marks.KEY)
@@ -187,6 +188,11 @@ def architecture_from_dict(data: Mapping, source: str = "<config>",
     if "memory" in data and isinstance(data.get("memory"), Mapping) and not data["memory"]:
         errors.append(("memory", "needs at least one level (the backing store)"))
     levels = list(sections["memory"].items())
+    for i, (n, c) in enumerate(levels):  # Hardware.off_chip's rule: marked, else the last level
+        if c.area is not None and (c.off_chip if c.off_chip is not None else i == len(levels) - 1):
+            errors.append((f"memory.{n}.area", "the level lies off the compute chip (the backing "
+                           "store, or off_chip: true), so its silicon is not the chip's: leave "
+                           "area out (area is for on-chip levels)"))
     if len(levels) >= 2:  # innermost first: the last holds every tensor, so none inside is larger
         back, bcfg = levels[-1]
         larger = [(n, c) for n, c in levels[:-1] if float(c.capacity) > float(bcfg.capacity)]
@@ -195,7 +201,8 @@ def architecture_from_dict(data: Mapping, source: str = "<config>",
             errors.append((f"memory.{n}.capacity",
                            f"{si(float(c.capacity), 'B')} is more than the backing store's: levels "
                            f"run innermost first and the last, '{back}' ({si(float(bcfg.capacity), 'B')}), "
-                           "holds every tensor; list the levels innermost first (the largest last)"))
+                           f"holds every tensor; raise memory.{back}.capacity, lower this one, or "
+                           "list the levels innermost first (the largest last)"))
         else:  # the hierarchy is inclusive (bytes from a level pass every level inside it)
             inner = next(((a, b) for a, b in zip(levels[:-1], levels[1:-1])
                           if float(a[1].capacity) > float(b[1].capacity)), None)
@@ -235,10 +242,15 @@ def architecture_from_dict(data: Mapping, source: str = "<config>",
     seen: dict[str, str] = {}
     for kind, names in (("memory level", sections["memory"]), ("link", sections["links"]),
                         ("component", components)):
+        # result parts of the same names: the static energy, the critical path's compute and
+        # overhead beside each level's and link's time
+        taken = ("static",) if kind == "component" else ("static", "compute", "overhead")
         for n in names:
-            if n in seen or n == "static":
+            if n in seen or n in taken:
                 errors.append((n, f"the name is used by a {seen.get(n, 'report part')} too; "
-                                  "levels, links and components need distinct names"))
+                                  "levels, links and components need distinct names"
+                                  + ("" if n in seen else f" (a {kind} may not be named "
+                                     f"{', '.join(taken)})")))
             seen[n] = kind
     if not errors:
         arch = Architecture(name=name, description=desc, memory=sections["memory"],

@@ -150,9 +150,10 @@ def _bounds(metadata: Sequence[Any]) -> Optional[str]:
                                    ("lt", "hi", "<")):
                 v = getattr(c, attr, None)
                 if isinstance(v, (int, float)) and not isinstance(v, bool):
-                    if side == "lo":
+                    # the tightest bound of each side wins (a Field(ge=1) on a PositiveFloat)
+                    if side == "lo" and (lo is None or (v, op == ">") > (lo[1], lo[0] == ">")):
                         lo = (op, v)
-                    else:
+                    elif side == "hi" and (hi is None or (v, op == "<=") < (hi[1], hi[0] == "<=")):
                         hi = (op, v)
     def num(v):  # an integer bound in full (2^24 = 16777216, not 1.67772e+07)
         return str(v) if isinstance(v, int) else f"{v:g}"

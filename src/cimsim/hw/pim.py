@@ -65,7 +65,7 @@ from ..quantity import (
     PositiveInt,
     PositiveWatts,
     Seconds,
-    SquareMeters,
+    PositiveSquareMeters,
     Watts,
 )
 from ..dtypes import DTYPE_BYTES
@@ -125,7 +125,7 @@ class PIMConfig(ComponentConfig):
         "the host's DDR). Default: the channels of the level named by `memory`.")
     op_overhead: Seconds = Field(default="0 s", description="Host dispatch cost per PIM op.")
     static_power: Watts = Field(default="0 W", description="Idle power of all units.")
-    area_per_unit: Optional[SquareMeters] = Field(default=None, description="Logic area of one "
+    area_per_unit: Optional[PositiveSquareMeters] = Field(default=None, description="Logic area of one "
                                                   "processing unit (in the DRAM die).")
 
     @model_validator(mode="after")

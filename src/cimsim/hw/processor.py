@@ -45,7 +45,7 @@ from pydantic import Field, model_validator
 from ..dtypes import DTYPES, DType
 from ..errors import MappingError
 from ..quantity import (Bytes, BytesPerSecond, Fraction, Hertz, Joules, PositiveFloat, PositiveInt, Seconds,
-                        SquareMeters, Watts)
+                        PositiveSquareMeters, Watts)
 from ..units import si
 from .base import MEASURED_COMPUTE, Component, ComponentConfig, OpArrays, OpCost, Plan, Strict
 from .parts.communication import COMMUNICATION_KINDS
@@ -247,7 +247,7 @@ class ProcessorConfig(ComponentConfig):
         "of op_overhead (kinds launched by another software path: eager, compiled, library call); "
         "each a separate measurement of a near-empty call of that path (default: none). Keys are "
         "op kinds (matmul, elementwise, softmax, layernorm, reduction, copy).")
-    area: Optional[SquareMeters] = Field(default=None, description="Die area (cores, uncore; its "
+    area: Optional[PositiveSquareMeters] = Field(default=None, description="Die area (cores, uncore; its "
                                          "last-level cache is a memory level with its own area).")
     mac_efficiency: MacEfficiency | None = Field(
         default=None, description="Achievable fraction of peak MAC rate of a matmul by its rows "

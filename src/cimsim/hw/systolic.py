@@ -24,7 +24,7 @@ from typing import Literal, Optional
 import numpy as np
 from pydantic import Field
 
-from ..quantity import Hertz, Joules, PositiveInt, Seconds, SquareMeters, Watts
+from ..quantity import Hertz, Joules, PositiveInt, Seconds, PositiveSquareMeters, Watts
 from ..errors import MappingError
 from ..units import si
 from .base import Component, ComponentConfig, OpArrays, OpCost, Plan, add_stored
@@ -52,7 +52,7 @@ class SystolicConfig(ComponentConfig):
                                 "host and the array (default: the architecture's only link).")
     op_overhead: Seconds = Field(default="0 s", description="Fixed dispatch cost per op.")
     static_power: Watts = Field(default="0 W", description="Idle power of the accelerator.")
-    area: Optional[SquareMeters] = Field(default=None, description="Die area of the accelerator.")
+    area: Optional[PositiveSquareMeters] = Field(default=None, description="Die area of the accelerator.")
 
 
 class SystolicArray(Component):

@@ -60,7 +60,8 @@ def roofline_panels(arch, result, workload) -> list[tuple[str, float, str | None
 
 
 def op_intensity(ops: pd.DataFrame, resource: str | None, right_edge: float) -> np.ndarray:
-    """2 x MACs / bytes over ``resource`` [FLOP/B]; ops that move no bytes over it sit at ``right_edge``."""
+    """2 x MACs / bytes over ``resource`` [FLOP/B]; ops that move no bytes over it get
+    ``right_edge`` (NaN: the roofline draws them apart, at its right edge, and says so)."""
     if resource is None:
         return np.full(len(ops), right_edge)
     b = ops[C.bytes_column(resource)].to_numpy(float)
@@ -104,10 +105,17 @@ def arch_roofline(arch, result, workload) -> Figure:
         roof = np.minimum(2.0 * peak, bw * xs) if bw else np.full_like(xs, 2.0 * peak)
         feed = f", {res} {si(effective_bandwidth(arch, res), 'B/s')}" if res is not None else ""
         ax.plot(xs, roof, color="k", label=f"roof: {name} {si(2 * peak, 'OPS')} ({precision[name]}){feed}")
-        ai = op_intensity(mine, res, hi / 2)
+        ai = op_intensity(mine, res, np.nan)
         perf = 2.0 * mine["macs"].to_numpy(float) / mine["duration_s"].to_numpy(float)
-        ax.scatter(ai, perf, s=14, alpha=0.6, color=st.color, marker=st.marker,
-                   label=f"{name} ops ({len(mine)})")
+        placed = np.isfinite(ai)
+        if placed.any():
+            ax.scatter(ai[placed], perf[placed], s=14, alpha=0.6, color=st.color, marker=st.marker,
+                       label=f"{name} ops ({int(placed.sum())})")
+        if not placed.all():  # no bytes over the feeding resource: no intensity to place them at
+            ax.scatter(np.full(int((~placed).sum()), hi), perf[~placed], s=30, marker=">",
+                       facecolors="none", edgecolors=st.color, clip_on=False,
+                       label=f"{name} ops moving no bytes over {res or 'any resource'} "
+                             f"({int((~placed).sum())}): at the right edge, intensity unbounded")
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xlabel(f"arithmetic intensity [op/B] (2 x MACs / {res or 'no'} bytes)")
@@ -292,6 +300,7 @@ def energy_shares(results: Sequence) -> Figure:
         ax.set_visible(False)
     for ax in axes[::cols]:
         ax.set_ylabel("share of the run's energy [fraction]", fontsize="small")
-    fig.suptitle("energy by part, as shares of each run's total")  # the total under each bar
+    # the total under each bar; the title at the left: centred, the legend's top ran over it
+    fig.suptitle("energy by part, as shares of each run's total", x=0.02, ha="left")
     _outside_legend(fig, axes[:len(by_wl)])
     return fig

@@ -8,6 +8,7 @@ names a device: components, memory levels and links are looped over by name.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Mapping
 
@@ -181,6 +182,9 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
                                    sum(energy.values()) - energy[C.STATIC], arch.static_power_w))
     notes = list(pl.notes) + list(run.engine_notes)
     areas = C.area_parts(arch)
+    if C.PIPELINED_OPS_PER_S in facts:  # the stream's OPS/mm^2, beside one sample's
+        a = sum(areas.values())
+        facts[C.PIPELINED_OPS_PER_S_PER_M2] = facts[C.PIPELINED_OPS_PER_S] / a if a > 0 else math.nan
     if areas:
         bare = [c.name for c in arch.instances if not c.area_m2()]
         if bare:
@@ -192,6 +196,10 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
                      "kernel; the memory traffic behind it is not split out")
     notes += _unknown_op_notes(wl.metadata)
     prov, e_share, a_share = placeholder_shares(arch, energy, areas)
+    # a placeholder of 0 m^2 weighs nothing in the share: say which parts it leaves out
+    if zero := [p for p, a in areas.items() if a == 0 and prov["area"].get(p) == "placeholder"]:
+        notes.append(f"area of {', '.join(zero)}: not given (0 m², a placeholder), so area "
+                     "efficiency is an upper bound")
     mixed = precision_notes(pl.components, pl.idx, run.workload.arrays.dtype)
     notes += mixed + latency_notes(arch)
     total_dur = float(run.duration.sum())
@@ -340,6 +348,13 @@ def _split_compute(path_time: dict[str, float], run: RunData, pl, costs):
             shares[key] = np.where(cs > 0, sec[p] / cs, 0.0)
         path_time[key] = float((comp_part * shares[key]).sum())
         moved += path_time[key]
+    # parts given whole (an analytic run a link's bytes set: no compute on its path) keep their
+    # sum: what moves out of compute is at most what compute has
+    if moved > path_time["compute"]:
+        scale = path_time["compute"] / moved
+        for key in sub:
+            path_time[key] *= scale
+        moved = path_time["compute"]
     path_time["compute"] = max(0.0, path_time["compute"] - moved)
     for key in classes:  # a declared part no op reported: 0 on every path op
         shares.setdefault(key, np.zeros(len(p)))

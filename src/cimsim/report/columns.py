@@ -46,7 +46,8 @@ BOUND_PART = "bound_part"
 #: back from the last op to finish through whatever each op waited for last (a
 #: predecessor or the op before it on its server); the bound and the ``path_<part>_s``
 #: columns attribute its time, the Gantt strip draws it, and its op count is
-#: ``Result.realized_path_ops``. With the analytic engine the two are the same path.
+#: ``Result.realized_path_ops``. The analytic engine simulates nothing: its realised path is
+#: the dependency path, or the busiest unit's ops where that unit's busy time sets the latency.
 CRITICAL_PATH_S = "critical_path_s"
 CRITICAL_PATH_OPS = "critical_path_ops"
 #: names of the two paths wherever they are shown (tables, figures, CLI)
@@ -111,9 +112,11 @@ PIPELINED_OPS_PER_S = "pipelined_ops_per_s"
 PIPELINE_LIMIT = "pipeline_limit"
 PIPELINED_J_PER_SAMPLE = "pipelined_j_per_sample"
 PIPELINED_OPS_PER_J = "pipelined_ops_per_j"
+#: the steady state's OPS over the declared area (NaN when no part declares one)
+PIPELINED_OPS_PER_S_PER_M2 = "pipelined_ops_per_s_per_m2"
 PIPELINE_COLUMNS: tuple[str, ...] = (PIPELINE_INTERVAL_S, PIPELINED_SAMPLES_PER_S,
                                      PIPELINED_OPS_PER_S, PIPELINE_LIMIT, PIPELINED_J_PER_SAMPLE,
-                                     PIPELINED_OPS_PER_J)
+                                     PIPELINED_OPS_PER_J, PIPELINED_OPS_PER_S_PER_M2)
 
 
 def pipelined(arch) -> bool:

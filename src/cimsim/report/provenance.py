@@ -10,6 +10,8 @@ counts. Nothing here names a device type.
 
 from __future__ import annotations
 
+import math
+
 from ..units import si
 
 PROVENANCES = ("given", "derived", "placeholder")
@@ -49,7 +51,8 @@ def part_provenance(arch) -> dict[str, dict[str, str]]:
 
 def placeholder_shares(arch, energy_j: dict, area_m2: dict) -> tuple[dict, float, float]:
     """``(provenance, energy share, area share)``: the fraction of the total energy and area
-    resting on placeholders (0 when the total is 0). Static energy counts by the static power
+    resting on placeholders (energy: 0 when the total is 0; area: NaN, null in JSON, when no part
+    declares one, as :attr:`Result.area_m2`). Static energy counts by the static power
     of the components whose ``static_power`` is marked."""
     prov = part_provenance(arch)
     frac_static = prov.pop("static_placeholder_fraction")
@@ -62,7 +65,7 @@ def placeholder_shares(arch, energy_j: dict, area_m2: dict) -> tuple[dict, float
             e_ph += e
     a_total = sum(area_m2.values())
     a_ph = sum(a for part, a in area_m2.items() if prov["area"].get(part) == "placeholder")
-    return (prov, e_ph / e_total if e_total > 0 else 0.0, a_ph / a_total if a_total > 0 else 0.0)
+    return (prov, e_ph / e_total if e_total > 0 else 0.0, a_ph / a_total if a_total > 0 else math.nan)
 
 
 #: dtypes whose values are integers of their byte width (the rest are floating point)

@@ -150,7 +150,7 @@ class Result:
         """The ``--json`` object: the fixed columns, then the breakdowns as nested objects
         (``energy_breakdown_j``, ``utilization``, ``critical_path_time_s``, ``traffic_bytes``,
         ``write_bytes``, ``ops_per_unit``), the components' facts and the notes."""
-        out: dict[str, object] = {c: _json_number(getattr(self, c)) for c in C.FIXED_COLUMNS}
+        out: dict[str, object] = {c: json_number(getattr(self, c)) for c in C.FIXED_COLUMNS}
         out.update({
             "energy_breakdown_j": dict(self.energy_breakdown_j),
             "utilization": dict(self.utilization),
@@ -159,15 +159,15 @@ class Result:
             "write_bytes": dict(self.write_bytes),
             "ops_per_unit": dict(self.ops_per_unit),
             "area_breakdown_m2": dict(self.area_breakdown_m2),
-            **{k: _json_number(v) for k, v in self.facts.items()},
+            **{k: json_number(v) for k, v in self.facts.items()},
             C.PROVENANCE: {k: dict(v) for k, v in self.provenance.items()},
-            **{k: _json_number(v) for k, v in self.serving.items()},
+            **{k: json_number(v) for k, v in self.serving.items()},
             "notes": list(self.notes),
         })
         return out
 
 
-def _json_number(v):
+def json_number(v):
     """``v`` as JSON holds it: an undefined figure (NaN: OPS/W of a run with no energy, OPS/mm²
     with no area, TPOT with no decode step) as null; NaN is not JSON."""
     return None if isinstance(v, float) and v != v else v

@@ -77,7 +77,7 @@ from ...quantity import (
     PositiveInt,
     PositiveSeconds,
     Seconds,
-    SquareMeters,
+    PositiveSquareMeters, SquareMeters,
     Watts,
 )
 from ...units import plain, si
@@ -97,8 +97,9 @@ from .tiling import columns_per_weight, read_groups, tiles
 class CIMArea(Strict):
     """Silicon area of the CIM block, per repeated part (each cited in the config)."""
 
-    array: Optional[SquareMeters] = Field(default=None, description="One crossbar array (the "
-                                          "cells). Default: derived (cell area x rows x cols).")
+    array: Optional[PositiveSquareMeters] = Field(default=None, description="One crossbar array (the "
+                                          "cells). Default: derived (cell area x rows x cols); a given "
+                                          "value stays as rows, cols or the cell change.")
     adc: Optional[SquareMeters] = Field(default=None, description="One ADC (or adder tree of a "
                                         "digital macro). Default: derived from adc.type and bits.")
     dac: SquareMeters = Field(default="0 mm^2", description="One row driver (DAC); an array has `rows`.")
@@ -335,8 +336,8 @@ class CIM(Component):
 
     @property
     def compute_parts(self):
-        """A chip's buffers and interconnect, split out of the critical path's compute time."""
-        return onchip.COMPUTE_PARTS if self.config.chip is not None else {}
+        """A chip's buffers and interconnect (or the flat buffer) out of the path's compute."""
+        return onchip.COMPUTE_PARTS if self.config.chip is not None else onchip.flat_parts(self.config)
 
     @property
     def pipelined(self) -> bool:
@@ -474,8 +475,7 @@ class CIM(Component):
             reprogram = np.zeros(len(idx), dtype=bool)
             server, n_servers = group_of.astype(np.int64), len(groups)
             copies = c.arrays // needed if c.weight_replication else 1
-            note = (f"{self.name}: {needed} of {c.arrays} arrays hold all {len(groups)} weight "
-                    "matrices; programmed once before the run (not charged)")
+            note = f"{self.name}: {needed} of {c.arrays} arrays hold all {len(groups)} weight matrices; programmed once before the run (not charged)"  # noqa: E501
             if copies > 1:
                 replicas = np.minimum(copies, np.maximum(rows, 1.0))
                 note += f"; weight replication: {copies} copies of every matrix share an op's rows"
@@ -488,9 +488,10 @@ class CIM(Component):
             per_cell = written / c.arrays
             notes.append(
                 f"{self.name}: weights need {needed} arrays but only {c.arrays} exist; arrays are "
-                f"re-programmed {int(reprogram.sum())} times during the run (LRU over matrices), "
-                f"{plain(per_cell, 3)} writes per cell per run on average: an endurance of "
-                f"{plain(c.endurance, 3)} cycles lasts {plain(c.endurance / per_cell, 3)} runs")
+                f"re-programmed {int(reprogram.sum())} times during the run (those that fit programmed "
+                f"before it, then LRU over matrices), {plain(per_cell, 3)} writes per cell per run "
+                f"on average: an endurance of {plain(c.endurance, 3)} cycles lasts "
+                f"{plain(c.endurance / per_cell, 3)} runs")
         return Plan(
             server=server, n_servers=n_servers,
             # re-programmed weights arrive and are written before any row computes
@@ -514,11 +515,10 @@ class CIM(Component):
         t_vector = c.t_vector(d, read_groups(k, c.rows, c.rows_per_read)[1])
         t_write = np.where(reprog, rounds * np.minimum(k, c.rows) * c.write_latency, 0.0)
         t_mvm = rounds * np.ceil(rows / s["replicas"]) * t_vector
-        compute = t_mvm if c.buffer is None else np.maximum(t_mvm, (a_in + a_out) / c.buffer.bandwidth)
-        parts = {}
+        compute, parts = onchip.flat_time(c, t_mvm, a_in + a_out)
         hold = {}
         if c.chip is not None:  # local levels in the op's time; shared ones on the engine
-            compute, parts = onchip.op_time(c.chip, compute, s["local_levels"])
+            compute, parts = onchip.op_time(c.chip, compute, s["local_levels"], parts)
             compute = compute + s["periphery_s"]
         compute = compute + t_write
         w_bytes = np.where(reprog, k * n * c.weight_bits / 8.0, 0.0)

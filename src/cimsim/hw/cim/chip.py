@@ -62,7 +62,7 @@ from ...quantity import (
     PositiveFloat,
     PositiveInt,
     Seconds,
-    SquareMeters,
+    PositiveSquareMeters,
 )
 from ..base import Strict
 from ..technology import Register
@@ -85,7 +85,7 @@ class ChipBuffer(Strict):
         "model of cimsim.hw.circuits.buffer at chip.node).")
     access_latency: Optional[Seconds] = Field(
         default=None, description="Latency of one access (default: the circuit model).")
-    area: Optional[SquareMeters] = Field(
+    area: Optional[PositiveSquareMeters] = Field(
         default=None, description="Area of one unit's buffer (default: the circuit model of "
         "cimsim.hw.circuits.buffer at chip.node).")
 
@@ -110,7 +110,7 @@ class Interconnect(Strict):
                                                  "when it toggles.")
     activity: Fraction = Field(default=1.0, description="Fraction of the bits moved that toggle "
                                "(NeuroSim's inputtoggle: 0.18 for VGG-8 activations).")
-    area: Optional[SquareMeters] = Field(
+    area: Optional[PositiveSquareMeters] = Field(
         default=None, description="Area of one unit's interconnect (its wires and routers; "
         "area part chip_interconnect). Default: not counted.")
 
@@ -141,7 +141,7 @@ class Periphery(Strict):
     energy_per_op: Optional[Joules] = Field(
         default=None, description="Energy of one vector op (default: one add and one register "
         "write of `bits` from cimsim.hw.circuits.digital.shift_add at chip.node_nm).")
-    area_per_unit: Optional[SquareMeters] = Field(
+    area_per_unit: Optional[PositiveSquareMeters] = Field(
         default=None, description="Area of one unit (default: the same circuit model's area).")
 
     def energy_area(self, node_nm: float, register_design=None) -> tuple[float, float]:

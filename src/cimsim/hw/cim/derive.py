@@ -552,11 +552,16 @@ def _design(c, tech) -> Design:
             # a digital array has no converter (its adder chain is in the cells)
             area["adc"] = 0.0 if est is None else c.arrays * adcs * float(est.area_m2)
             prov["area.adc"] = "derived" if est is None else _prov(est.field_provenance["area_m2"])
-        if g is not None:
-            area.update(dac=c.arrays * c.rows * g.dac, digital=c.arrays * g.digital,
-                        buffer=g.buffer, other=g.other)
-            for k in ("dac", "digital", "buffer", "other"):
-                prov[f"area.{k}"] = "given" if k in g.model_fields_set else "placeholder"
+        # dac and other have no circuit model: given, else a 0 m^2 placeholder; the shift-add
+        # and the buffer are derived when left out of `area` and a technology block is given
+        given = set() if g is None else g.model_fields_set
+        area.update(dac=c.arrays * c.rows * g.dac if "dac" in given else 0.0,
+                    other=g.other if "other" in given else 0.0)
+        prov.update({f"area.{k}": "given" if k in given else "placeholder" for k in ("dac", "other")})
+        if "digital" in given:
+            area["digital"], prov["area.digital"] = c.arrays * g.digital, "given"
+        elif tech is None:
+            area["digital"], prov["area.digital"] = 0.0, "placeholder"
         else:
             sa_area = sa if sa is not None else digital.shift_add(acc_bits, node, vdd, reg)
             if sa is None and c.nmc is not None:  # shift_add_energy given: the datapath's area
@@ -564,13 +569,19 @@ def _design(c, tech) -> Design:
                 sa_area = datapath_model.near_memory_datapath(
                     a.bits, slices, node, vdd, m.scale_bits, m.accumulator_bits, m.bias,
                     m.activation, m.output_bits)
-            area.update(dac=0.0, digital=c.arrays * adcs * float(sa_area.area_m2), buffer=0.0, other=0.0)
-            prov.update({"area.dac": "placeholder", "area.other": "placeholder", "area.buffer": "given",
-                         "area.digital": _prov(sa_area.field_provenance["area_m2"])})
-            if b is not None:
-                be_area = buffer_model.buffer(b.kind, b.capacity / b.banks, b.width, node, vdd)
-                area["buffer"] = float(be_area.area_m2) * b.banks
-                prov["area.buffer"] = _prov(be_area.field_provenance["area_m2"])
+            area["digital"] = c.arrays * adcs * float(sa_area.area_m2)
+            prov["area.digital"] = _prov(sa_area.field_provenance["area_m2"])
+        if "buffer" in given:
+            area["buffer"], prov["area.buffer"] = g.buffer, "given"
+        elif b is None:  # no buffer: nothing to place
+            area["buffer"], prov["area.buffer"] = 0.0, "given"
+        elif tech is None:
+            area["buffer"], prov["area.buffer"] = 0.0, "placeholder"
+        else:
+            be_area = buffer_model.buffer(b.kind, b.capacity / b.banks, b.width, node, vdd)
+            area["buffer"] = float(be_area.area_m2) * b.banks
+            prov["area.buffer"] = _prov(be_area.field_provenance["area_m2"])
+        area = {k: area[k] for k in ("arrays", "adc", "dac", "digital", "buffer", "other")}
 
     lossless = int(resolution.lossless_bits(rpr, c.dac_bits, c.bits_per_cell))
     return Design(

@@ -340,9 +340,14 @@ def place(comp, ops, idx) -> Plan:
                      "and leakage count on top of the levels' buffers (leave cim.buffer out with a "
                      "chip block to count the levels' alone)")
     if comp.design.area is None:
-        notes.append(f"{comp.name}: area counts only the chip's buffers, buses and periphery: its "
-                     "arrays, ADCs and drivers declare none (give cim.area, or a technology block "
-                     "and adc.type to derive it), so area efficiency is an upper bound")
+        notes.append(f"{comp.name}: area counts only the chip's buffers, buses (where given) and "
+                     "periphery: its arrays, ADCs and drivers declare none (give cim.area, or a "
+                     "technology block and adc.type to derive it), so area efficiency is an upper "
+                     "bound")
+    if bare := [n for n, lv in ch.levels.items()
+                if lv.interconnect is not None and lv.interconnect.area is None]:
+        notes.append(f"{comp.name}: the interconnect of chip level(s) {', '.join(bare)} declares no "
+                     "area (interconnect.area), so the chip's area leaves its buses out")
     periph_s, periph_j = _periphery(ch, node, ops.vector_ops[idx], ~mm,
                                     mapping.aligned(need * copies, align)[group_of]
                                     if fits else np.full(len(idx), float(c.arrays)),
@@ -410,13 +415,29 @@ def _buffer_notes(name, ch, nbytes, op_arrays) -> list[str]:
 COMPUTE_PARTS = {"buffer": "memory", "interconnect": "interconnect"}
 
 
-def op_time(ch, core_s, levels):
+def flat_parts(c) -> dict[str, str]:
+    """A block without a chip: its flat ``cim.buffer`` (when it has one) as a compute part."""
+    return {"buffer": "memory"} if c.buffer is not None else {}
+
+
+def flat_time(c, mvm_s, io_bytes):
+    """``(time, compute parts)`` of each op of the arrays and the flat buffer (which overlap):
+    the op is the buffer's when its bytes take longer than the arrays' vectors."""
+    if c.buffer is None:
+        return mvm_s, {}
+    buf_s = io_bytes / c.buffer.bandwidth
+    return np.maximum(mvm_s, buf_s), {"buffer": np.where(buf_s > mvm_s, buf_s, 0.0)}
+
+
+def op_time(ch, core_s, levels, flat=None):
     """``(time, compute parts)`` of each op: serial transfers add their buffer and
     interconnect time; overlapped ones give the whole op to its longest part when that is a
-    buffer or an interconnect."""
+    buffer or an interconnect. ``flat``: the parts of ``core_s`` (:func:`flat_time`), a flat
+    buffer's time inside it, kept where no level's part takes the op."""
     t, buf, ic = chipmod.op_time(ch, core_s, levels)
+    flat_s = (flat or {}).get("buffer", 0.0)
     if ch.transfers == "serial":
-        return t, {"buffer": buf, "interconnect": ic}
+        return t, {"buffer": buf + flat_s, "interconnect": ic}
     bmax = np.zeros_like(t)
     imax = np.zeros_like(t)
     for r in levels.values():
@@ -424,7 +445,8 @@ def op_time(ch, core_s, levels):
         imax = np.maximum(imax, r["interconnect_s"])
     to_buf = (bmax > core_s) & (bmax >= imax)
     to_ic = (imax > core_s) & ~to_buf
-    return t, {"buffer": np.where(to_buf, t, 0.0), "interconnect": np.where(to_ic, t, 0.0)}
+    return t, {"buffer": np.where(to_buf, t, np.where(to_ic, 0.0, flat_s)),
+               "interconnect": np.where(to_ic, t, 0.0)}
 
 
 def energy(ch, state, flat_j=0.0) -> dict[str, np.ndarray]:
