@@ -279,6 +279,7 @@ def test_cim_matrices_sharing_too_few_arrays_serialise(engine):
         Op("b", "matmul", ("x", "B"), ("yb",), m=1, k=128, n=64, weight="B"),
     ])
     r = simulate(_round_cim(2), wl, engine=engine)
+    # pinning either leaves no room for the other (2 + 2 > 2): both re-program
     assert r.facts["cim_reprograms"] == 2
     # each op: program 128 rows x 1 us, then 8 slices x 100 ns; they need the same 2 arrays
     per_op = 128 * 1e-6 + 8 * 100e-9
@@ -293,7 +294,7 @@ def test_cim_reprogramming_chain_invariants():
     for engine in ("des", "analytic"):
         r = simulate(_round_cim(2), wl, engine=engine)
         assert r.facts["cim_arrays_needed"] == 3
-        assert r.facts["cim_reprograms"] == 3
+        assert r.facts["cim_reprograms"] == 2  # layer 1 pinned; 2 and 3 share the other array
         assert all(v >= 0 for v in r.energy_breakdown_j.values())
         assert all(0 <= v <= 1 for v in r.utilization.values())
         assert r.op_table["macs"].sum() == wl.macs

@@ -79,3 +79,20 @@ def test_fields_gives_a_dram_levels_own_channels():
     doc = next(d for d in describe_fields() if d.path == "memory.LEVEL.channels")
     assert "(type: dram) Data buses of the preset's width" in doc.description
     assert doc.description.startswith("Independent channels")
+
+
+def test_a_level_may_not_take_a_components_compute_part_name():
+    # sram-cim's flat buffer is the critical-path part cim_buffer: a level of that name shared
+    # its key, the level's time lost from the path
+    d = read_yaml(resolve_config("sram-cim"))
+    d["memory"] = {("cim_buffer" if k == "sram" else k): v for k, v in d["memory"].items()}
+    with pytest.raises(ConfigError, match="cim_buffer: the name is used by a report part too: "
+                                          "cim's compute part"):
+        architecture_from_dict(d)
+
+
+def test_fields_gives_the_type_row_once():
+    from cimsim.config.schema import describe_fields
+
+    doc = next(d for d in describe_fields() if d.path == "memory.LEVEL.type")
+    assert "(type: dram)" not in doc.description

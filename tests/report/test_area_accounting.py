@@ -44,13 +44,16 @@ def test_an_off_chip_level_declares_no_area():
     assert C.area_parts(on) == {"sram": pytest.approx(1e-5, rel=1e-12, abs=0)}
 
 
-@pytest.mark.parametrize("field", ["processor.area", "memory.sram.area"])
-def test_a_die_of_zero_area_is_refused(field):
-    if field == "memory.sram.area":  # a level inside the die may be counted in it: 0 allowed
-        assert load_architecture(resolve_config("cpu-ddr5"), overrides={field: "0 mm^2"})
-        return
-    with pytest.raises(ConfigError, match=r"processor\.area.*must be > 0"):
-        load_architecture(resolve_config("cpu-ddr5"), overrides={field: "0 mm^2"})
+@pytest.mark.parametrize("config,field", [("cpu-ddr5", "processor.area"), ("tpu-like", "tpu.area"),
+                                          ("hbm-pim", "pim.area_per_unit"), ("rram-cim", "cim.area.array")])
+def test_a_die_of_zero_area_is_refused(config, field):
+    with pytest.raises(ConfigError, match=rf"{field}: 0 mm² is outside the domain: the value must be > 0"):
+        load_architecture(resolve_config(config), overrides={field: "0 mm^2"})
+
+
+def test_a_level_inside_the_die_may_have_zero_area():  # counted in the die's own area
+    arch = load_architecture(resolve_config("cpu-ddr5"), overrides={"memory.sram.area": "0 mm^2"})
+    assert C.area_parts(arch) == {"sram": 0.0}
 
 
 def test_no_area_has_no_placeholder_share_and_a_zero_placeholder_is_named():

@@ -19,18 +19,22 @@ def test_an_interrupt_before_any_row_says_nothing_was_saved(tmp_path):
     assert _kept(out).startswith("no row had finished, nothing was saved")
     (tmp_path / "s.parquet.parts").mkdir()
     assert _kept(out).startswith("no row had finished")  # made, still empty
+    out.write_bytes(b"x")  # an earlier run's rows, no new part: not "saved in .parts/"
+    assert _kept(out).startswith(f"no new row had finished; {out} holds the rows of earlier runs")
     (tmp_path / "s.parquet.parts" / "part-0.parquet").write_bytes(b"x")
     assert _kept(out).startswith(f"the rows finished so far are saved in {out}.parts/")
 
 
 def test_an_interrupt_while_workers_start_comes_after_it():
     done = []
+    old = signal.signal(signal.SIGINT, signal.default_int_handler)  # as a command line has it
     with pytest.raises(KeyboardInterrupt):
         with _interrupts_deferred():
             os.kill(os.getpid(), signal.SIGINT)
             done.append("the pool's processes listed")  # not cut short
     assert done == ["the pool's processes listed"]
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    signal.signal(signal.SIGINT, old)
 
 
 def test_sigterm_goes_to_the_handler_it_was_meant_for():

@@ -117,9 +117,12 @@ def sweep_command(configs, workloads, params, sample, samples, seed, engine, sch
 def _kept(output: Path) -> str:
     """What an interrupted sweep leaves: the part files of its finished rows, if any yet."""
     parts = Path(f"{output}.parts")
-    if (parts.is_dir() and any(parts.iterdir())) or output.is_file():
+    if parts.is_dir() and any(parts.iterdir()):
         return (f"the rows finished so far are saved in {parts}/; rerun the same command to compute "
                 "only the missing points")
+    if output.is_file():
+        return (f"no new row had finished; {output} holds the rows of earlier runs; rerun the same "
+                "command to compute the missing points")
     return "no row had finished, nothing was saved; rerun the same command to start it"
 
 

@@ -192,7 +192,8 @@ def architecture_from_dict(data: Mapping, source: str = "<config>",
         if c.area is not None and (c.off_chip if c.off_chip is not None else i == len(levels) - 1):
             errors.append((f"memory.{n}.area", "the level lies off the compute chip (the backing "
                            "store, or off_chip: true), so its silicon is not the chip's: leave "
-                           "area out (area is for on-chip levels)"))
+                           "area out (area is for on-chip levels), or mark the level off_chip: "
+                           "false if it is on the chip"))
     if len(levels) >= 2:  # innermost first: the last holds every tensor, so none inside is larger
         back, bcfg = levels[-1]
         larger = [(n, c) for n, c in levels[:-1] if float(c.capacity) > float(bcfg.capacity)]
@@ -259,6 +260,11 @@ def architecture_from_dict(data: Mapping, source: str = "<config>",
         for comp in arch.instances:
             # a field below the component, or one outside it written as an absolute "/path"
             errors.extend((f[1:] if f.startswith("/") else f"{comp.name}.{f}", m) for f, m in comp.check())
+            # its compute parts are critical-path parts beside the levels and links
+            errors.extend((part, f"the name is used by a report part too: {comp.name}'s compute "
+                                 "part; levels, links and components need distinct names")
+                          for part in (f"{comp.name}_{p}" for p in comp.compute_parts)
+                          if part in arch.memory or part in arch.links)
         if not errors:
             return arch
     # unknown keys first (a typo explains the missing field it leaves), then in config order;

@@ -78,7 +78,7 @@ def describe_fields(data: Optional[Mapping] = None) -> list[FieldDoc]:
                         out.append(doc if type_name == "fixed" else
                                    FieldDoc(doc.path, doc.type, doc.default,
                                             f"(type: {type_name}) {doc.description}"))
-                    elif doc.description not in out[seen[doc.path]].description:
+                    elif doc.path != prefix + "type" and doc.description not in out[seen[doc.path]].description:
                         # a shared field a type means its own way (a dram level's channels)
                         o = out[seen[doc.path]]
                         out[seen[doc.path]] = FieldDoc(o.path, o.type, o.default, f"{o.description} "

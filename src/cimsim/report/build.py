@@ -179,7 +179,10 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
                     for j, r in enumerate(costs.resources)}
         facts.update(_stream_facts(pl, per_server, occupied, run.rates, costs.resources,
                                    int(batch) if isinstance(batch, (int, float)) else 1, wl.macs,
-                                   sum(energy.values()) - energy[C.STATIC], arch.static_power_w))
+                                   sum(energy.values()) - energy[C.STATIC], arch.static_power_w,
+                                   # a chip that re-programs runs its samples one after another
+                                   float(latency) if any(k.endswith("_reprograms") and v
+                                                         for k, v in facts.items()) else 0.0))
     notes = list(pl.notes) + list(run.engine_notes)
     areas = C.area_parts(arch)
     if C.PIPELINED_OPS_PER_S in facts:  # the stream's OPS/mm^2, beside one sample's
@@ -362,11 +365,13 @@ def _split_compute(path_time: dict[str, float], run: RunData, pl, costs):
 
 
 def _stream_facts(pl, per_server, traffic, rates, resources, samples: int, macs,
-                  dynamic_j: float, static_w: float) -> dict:
+                  dynamic_j: float, static_w: float, one_stage_s: float = 0.0) -> dict:
     """The pipeline columns (:data:`columns.PIPELINE_COLUMNS`): the steady state of a stream
     (:func:`cimsim.report.stream.steady_state`) from each server's compute time and each
     resource's bytes / rate; energy per sample = the run's dynamic energy per sample + static
-    power x interval."""
+    power x interval. ``one_stage_s``: the run's latency where the arrays are re-programmed
+    (one stage, no layers overlapping: samples follow one another, each its share of the run at
+    least; a server's compute time leaves out the weights' serial transfers)."""
     from .stream import steady_state
 
     labels = [""] * pl.n_servers
@@ -380,10 +385,14 @@ def _stream_facts(pl, per_server, traffic, rates, resources, samples: int, macs,
     res = {r: traffic[r] / rates[j] for j, r in enumerate(resources) if rates[j] > 0}
     st = steady_state(per_server, labels, res, samples)
     n = max(samples, 1)
-    j = dynamic_j / n + static_w * st.interval_s
-    return {C.PIPELINE_INTERVAL_S: st.interval_s, C.PIPELINED_SAMPLES_PER_S: st.samples_per_s,
-            C.PIPELINED_OPS_PER_S: 2.0 * float(macs) / n * st.samples_per_s,
-            C.PIPELINE_LIMIT: st.limit, C.PIPELINED_J_PER_SAMPLE: j,
+    interval, limit = st.interval_s, st.limit
+    if one_stage_s / n > interval:
+        interval, limit = one_stage_s / n, "the run's latency"
+    j = dynamic_j / n + static_w * interval
+    rate = 1.0 / interval if interval > 0 else float("inf")
+    return {C.PIPELINE_INTERVAL_S: interval, C.PIPELINED_SAMPLES_PER_S: rate,
+            C.PIPELINED_OPS_PER_S: 2.0 * float(macs) / n * rate,
+            C.PIPELINE_LIMIT: limit, C.PIPELINED_J_PER_SAMPLE: j,
             C.PIPELINED_OPS_PER_J: 2.0 * float(macs) / n / j if j > 0 else float("nan")}
 
 

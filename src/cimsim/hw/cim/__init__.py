@@ -80,7 +80,7 @@ from ...quantity import (
     PositiveSquareMeters, SquareMeters,
     Watts,
 )
-from ...units import plain, si
+from ...units import si
 from ..base import (Component, ComponentConfig, OpArrays, OpCost, Plan, Strict, add_stored,
                     row_pieces)
 from ..parts import ADC, NMC, Buffer, Cell, Counting, NonIdeal  # noqa: F401  (Counting re-exported)
@@ -90,7 +90,7 @@ from . import static as static_model
 from .chip import Chip
 from .derive import AREA_FIELDS, ENERGY_FIELDS, PERIPHERY_PARTS, Design, DeriveError, design
 from .energy import op_energy
-from .reprogram import lru_reprograms
+from .reprogram import lru_reprograms, wear_text
 from .tiling import columns_per_weight, read_groups, tiles
 
 
@@ -104,8 +104,10 @@ class CIMArea(Strict):
                                         "digital macro). Default: derived from adc.type and bits.")
     dac: SquareMeters = Field(default="0 mm^2", description="One row driver (DAC); an array has `rows`.")
     digital: SquareMeters = Field(default="0 mm^2", description="Per array: shift-and-add, sample-"
-                                  "and-hold, input/output registers.")
-    buffer: SquareMeters = Field(default="0 mm^2", description="The local buffer, all of it.")
+                                  "and-hold, input/output registers. Left out: derived with a "
+                                  "technology block, else 0 (a placeholder).")
+    buffer: SquareMeters = Field(default="0 mm^2", description="The local buffer, all of it. Left "
+                                 "out: derived with a technology block, else 0 (a placeholder).")
     other: SquareMeters = Field(default="0 mm^2", description="Everything else, all of it "
                                 "(routers, pooling, chip I/O).")
 
@@ -475,7 +477,8 @@ class CIM(Component):
             reprogram = np.zeros(len(idx), dtype=bool)
             server, n_servers = group_of.astype(np.int64), len(groups)
             copies = c.arrays // needed if c.weight_replication else 1
-            note = f"{self.name}: {needed} of {c.arrays} arrays hold all {len(groups)} weight matrices; programmed once before the run (not charged)"  # noqa: E501
+            note = (f"{self.name}: {needed} of {c.arrays} arrays hold all {len(groups)} weight "
+                    "matrices; programmed once before the run (not charged)")
             if copies > 1:
                 replicas = np.minimum(copies, np.maximum(rows, 1.0))
                 note += f"; weight replication: {copies} copies of every matrix share an op's rows"
@@ -483,15 +486,11 @@ class CIM(Component):
         else:
             reprogram = lru_reprograms(group_of, group_arrays, c.arrays)
             server, n_servers = np.zeros(len(idx), dtype=np.int64), 1
-            # over a big matrix's rounds each of its `need` arrays' cells is written once
-            written = float(need[reprogram].sum())
-            per_cell = written / c.arrays
             notes.append(
                 f"{self.name}: weights need {needed} arrays but only {c.arrays} exist; arrays are "
-                f"re-programmed {int(reprogram.sum())} times during the run (those that fit programmed "
-                f"before it, then LRU over matrices), {plain(per_cell, 3)} writes per cell per run "
-                f"on average: an endurance of {plain(c.endurance, 3)} cycles lasts "
-                f"{plain(c.endurance / per_cell, 3)} runs")
+                f"re-programmed {int(reprogram.sum())} times during the run (the matrices that "
+                f"leave room for the rest pinned before it, the rest LRU over what is left), "
+                + wear_text(float(need[reprogram].sum()), c.arrays, c.endurance))
         return Plan(
             server=server, n_servers=n_servers,
             # re-programmed weights arrive and are written before any row computes

@@ -52,7 +52,7 @@ from ...units import si
 from ..base import Plan
 from . import chip as chipmod
 from . import mapping, offchip
-from .reprogram import lru_reprograms
+from .reprogram import lru_reprograms, wear_text
 from .tiling import read_groups, tiles
 
 PARTS = ("buffer", "interconnect")
@@ -315,8 +315,13 @@ def place(comp, ops, idx) -> Plan:
         replicas = np.ones(len(idx))
         server, n_servers, labels = np.zeros(len(idx), dtype=np.int64), 1, [comp.name]
         notes.append(f"{comp.name}: weights need {packed} arrays but only {c.arrays} exist; "
-                     f"arrays are re-programmed {int(reprogram.sum())} times (LRU over "
-                     "matrices); no layer pipeline")
+                     f"arrays are re-programmed {int(reprogram.sum())} times (the matrices that "
+                     "leave room for the rest pinned before the run, the rest LRU over what is "
+                     "left); no layer pipeline; "
+                     + wear_text(float(need_op[reprogram].sum()), c.arrays, c.endurance))
+        if asked := [f"{nm}: {d}" for nm, d in ch.layers.items() if nm in by_name]:
+            notes.append(f"{comp.name}.chip.layers ({', '.join(asked)}) asks for copies, but the "
+                         "weights do not fit once: no layer is copied (ignored)")
         summary = {"arrays_needed": packed, "reprograms": int(reprogram.sum())}
     wc = np.zeros(G)
     wc[group_of[mm]] = (k * pc)[mm]  # weight cells of each layer once
@@ -549,8 +554,10 @@ def shared_costs(name: str, ch, state, nbytes, out_bytes: dict, out_hold: dict) 
 
 
 def layout_energy(ch, energy: dict) -> dict:
-    """``energy`` (the op's parts) plus ``layout``: ``(energy_overhead - 1) x`` their sum, the
-    post-layout excess (none at 1, the default)."""
+    """``energy`` (the op's parts) plus ``layout``: ``(energy_overhead - 1) x`` their sum but
+    the re-programming writes' (``write``: not the inference datapath NeuroSim's factor is
+    for), the post-layout excess (none at 1, the default)."""
     if ch.energy_overhead <= 1.0:
         return energy
-    return {**energy, "layout": (ch.energy_overhead - 1.0) * sum(energy.values())}
+    return {**energy, "layout": (ch.energy_overhead - 1.0) * sum(v for k, v in energy.items()
+                                                                  if k != "write")}

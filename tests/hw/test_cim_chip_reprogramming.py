@@ -1,0 +1,81 @@
+"""A CIM chip whose weights do not fit (found by a seventh-round architect): its steady state
+was faster than one sample (the weights' serial transfers left out of the stage), the wear of
+its arrays went unsaid, copies asked in chip.layers were dropped without a word, and the
+post-layout factor inflated the re-programming writes.
+
+A hand-checkable chip: 64 x 64 arrays of 8-bit cells (one array per 64 x 64 int8 matrix), four
+of them; the chain A B C D A B C D needs 1 + 2 + 4 + 2 = 9 arrays."""
+
+from __future__ import annotations
+
+import pytest
+
+from cimsim import simulate
+from cimsim.config import architecture_from_dict
+from cimsim.report import columns as C
+from cimsim.workload.ir import Op, Tensor, Workload
+
+CHIP = {
+    "name": "tinychip",
+    "memory": {"dram": {"bandwidth": "10 GB/s", "latency": "100 ns", "energy_per_byte": "10 pJ/B",
+                        "capacity": "1 GB"}},
+    "links": {"link": {"bandwidth": "1 GB/s", "latency": "10 ns", "energy_per_bit": "0.125 pJ/bit"}},
+    "processor": {"name": "host", "cores": 1, "clock": "1 GHz",
+                  "macs_per_cycle_per_core": {"int8": 1, "fp32": 1}, "vector_ops_per_cycle_per_core": 1,
+                  "energy_per_mac": {"int8": "1 pJ", "fp32": "1 pJ"}, "energy_per_vector_op": "1 pJ",
+                  "static_power": "0 W"},
+    "cim": {"link": "link", "technology": "rram", "arrays": 4, "rows": 64, "cols": 64,
+            "bits_per_cell": 8, "weight_bits": 8, "input_bits": 8, "dac_bits": 8,
+            "read_latency": "100 ns",
+            "adc": {"bits": 8, "sample_rate": "1 GHz", "energy_per_conversion": "1 pJ", "per_array": 64},
+            "dac_energy": "0 pJ", "cell_read_energy": "0 pJ", "shift_add_energy": "0 pJ",
+            "write_latency": "1 us", "write_energy": "1 pJ", "endurance": 1e6,
+            "static_power": "0 W",
+            "chip": {"node_nm": 22, "duplication": "balance", "levels": {"pe": {"fanout": 4}}}},
+}
+SHAPES = {"A": (64, 64), "B": (64, 128), "C": (128, 128), "D": (128, 64)}
+
+
+def _chain() -> Workload:
+    t = [Tensor(n, s, "int8", "weight") for n, s in SHAPES.items()] + [Tensor("x0", (1, 64), "int8", "input")]
+    ops, prev = [], "x0"
+    for i, w in enumerate("ABCDABCD"):
+        k, n = SHAPES[w]
+        t.append(Tensor(f"y{i}", (1, n), "int8", "activation"))
+        ops.append(Op(f"op{i}_{w}", "matmul", (prev, w), (f"y{i}",), m=1, k=k, n=n, weight=w))
+        prev = f"y{i}"
+    return Workload("abcd", t, ops)
+
+
+def _arch(**chip):
+    import copy
+
+    d = copy.deepcopy(CHIP)
+    d["cim"]["chip"].update(chip)
+    return architecture_from_dict(d)
+
+
+def test_a_re_programming_chip_streams_no_faster_than_one_sample():
+    r = simulate(_arch(), _chain())
+    # no matrix leaves room for C's 4 arrays (or C for another's): nothing pinned, all 8 re-program
+    assert r.facts["cim_reprograms"] == 8
+    f = r.facts
+    assert f[C.PIPELINE_INTERVAL_S] == r.latency_s and f[C.PIPELINE_LIMIT] == "the run's latency"
+    assert f[C.PIPELINED_SAMPLES_PER_S] == pytest.approx(1 / r.latency_s, rel=1e-12, abs=0)
+    # written arrays 2 x (A 1 + B 2 + C 4 + D 2) = 18 over 4 arrays: 4.5 a cell a run
+    assert any("no layer pipeline; 4.5 writes per cell per run on average: an endurance of "
+               "1,000,000 cycles lasts 222,000 runs" in n for n in r.notes), r.notes
+
+
+def test_copies_asked_of_a_chip_that_cannot_hold_its_weights_are_said_ignored():
+    r = simulate(_arch(layers={"A": 4}), _chain())
+    assert any("cim.chip.layers (A: 4) asks for copies, but the weights do not fit once: no layer "
+               "is copied (ignored)" in n for n in r.notes), r.notes
+
+
+def test_the_post_layout_factor_leaves_the_writes_out():
+    r = simulate(_arch(energy_overhead=2.0), _chain())
+    e = r.energy_breakdown_j
+    assert e["cim_write"] > 0
+    rest = sum(v for k, v in e.items() if k.startswith("cim_") and k not in ("cim_write", "cim_layout"))
+    assert e["cim_layout"] == pytest.approx(rest, rel=1e-12, abs=0)
