@@ -81,13 +81,15 @@ def test_fields_gives_a_dram_levels_own_channels():
     assert doc.description.startswith("Independent channels")
 
 
-def test_a_level_may_not_take_a_components_compute_part_name():
+@pytest.mark.parametrize("name", ["cim_buffer", "cim_adc", "processor_compute"])
+def test_a_level_may_not_take_a_components_part_name(name):
     # sram-cim's flat buffer is the critical-path part cim_buffer: a level of that name shared
-    # its key, the level's time lost from the path
+    # its key, the level's time lost from the path; one named cim_adc or processor_compute lost
+    # that part's energy from the total
     d = read_yaml(resolve_config("sram-cim"))
-    d["memory"] = {("cim_buffer" if k == "sram" else k): v for k, v in d["memory"].items()}
-    with pytest.raises(ConfigError, match="cim_buffer: the name is used by a report part too: "
-                                          "cim's compute part"):
+    d["memory"] = {(name if k == "sram" else k): v for k, v in d["memory"].items()}
+    with pytest.raises(ConfigError, match=f"{name}: the name is used by a report part too: "
+                                          f"{name.split('_')[0]}'s energy or compute part"):
         architecture_from_dict(d)
 
 

@@ -44,7 +44,10 @@ def test_the_window_model_refuses_a_command_time_it_cannot_step():
     ({"n_rcd": -5}, "n_rcd = -5 is not allowed; it must be a whole number > 0, at most 1e+12"),
     ({"n_rcd": "18 ns"}, "n_rcd = '18 ns' is not a number; it is a plain number in CK cycles (a "
                          "datasheet's ns / tCK in ns), no unit written"),
-    ({"tck_ps": "937.5 ps"}, "tck_ps = '937.5 ps' is not a number; it is a plain number in ps")])
+    ({"tck_ps": "937.5 ps"}, "tck_ps = '937.5 ps' is not a number; it is a plain number in ps"),
+    ({"n_faw": float("nan")}, "n_faw = nan is not allowed; it must be a whole number >= 0"),
+    # the window model holds an entry per bank: 1e12 of them exhausted memory
+    ({"banks": 10**12}, "banks = 1e+12 is not allowed; it must be a whole number > 0, at most 4096")])
 def test_a_timing_out_of_its_domain_says_the_domain_and_the_unit(timings, msg):
     with pytest.raises(ValidationError) as e:
         _level("DDR5", timings)

@@ -54,6 +54,16 @@ def test_a_die_of_zero_area_is_refused(config, field):
 def test_a_level_inside_the_die_may_have_zero_area():  # counted in the die's own area
     arch = load_architecture(resolve_config("cpu-ddr5"), overrides={"memory.sram.area": "0 mm^2"})
     assert C.area_parts(arch) == {"sram": 0.0}
+    r = simulate(arch, load_workload(resolve_workload("lstm")))
+    assert math.isnan(r.area_m2) and math.isnan(r.ops_per_s_per_m2)  # never a chip of 0 m^2
+
+
+def test_an_area_too_small_for_a_float_is_one_line():
+    from cimsim.errors import CimsimError
+
+    arch = load_architecture(resolve_config("gpu-hbm3"), overrides={"processor.area": "1e-300 m^2"})
+    with pytest.raises(CimsimError, match="is too small: OPS per m² overflows"):
+        simulate(arch, load_workload(resolve_workload("gru")))
 
 
 def test_no_area_has_no_placeholder_share_and_a_zero_placeholder_is_named():

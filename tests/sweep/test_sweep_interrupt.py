@@ -23,8 +23,11 @@ def _sweep_with_a_part_file(tmp_path, *extra):
             "--param", "memory.dram.bandwidth=1GB/s..10TB/s:log:20000", "--max-points", "1000000",
             *extra, "-o", str(out), "-q"]
     env = {**os.environ, "PYTHONPATH": str(SRC)}
+    # Ctrl-C's default action in the child even where this test runs in the background (a
+    # shell's background job, and so its children, ignores SIGINT)
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=env, cwd=tmp_path)
+                            env=env, cwd=tmp_path,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.default_int_handler))
     parts = Path(f"{out}.parts")
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not list(parts.glob("part-*.parquet")):

@@ -66,7 +66,10 @@ def test_a_pool_counts_its_whole_window_batched_or_not(fn, shape, kernel, window
     (["--zoo", "t5", "--param", "target=0"], "target is a size, a whole number >= 1"),
     (["--zoo", "whisper", "--param", "frames=0"], "frames is a size, a whole number >= 1"),
     (["--zoo", "wav2vec2", "--param", "samples=0"], "samples is a size, a whole number >= 1"),
-    (["--zoo", "whisper", "--param", "frames=7"], "so frames must be even")])
+    (["--zoo", "whisper", "--param", "frames=7"], "so frames must be even"),
+    (["--zoo", "whisper", "--param", "target=33"], "at most max_target_positions (32) decoder tokens"),
+    # kernels (10, 3), strides (5, 2): 19 samples give 2 frames, then (2 - 3) // 2 + 1 = 0
+    (["--zoo", "wav2vec2", "--param", "samples=19"], "too few for its feature encoder")])
 def test_zoo_sizes_are_checked_before_the_build(tmp_path, args, msg):
     r = CliRunner().invoke(main, ["trace", *args, "-o", str(tmp_path / "x.json")])
     assert r.exit_code == 1 and msg in r.output, r.output
@@ -83,3 +86,33 @@ def test_a_bad_pattern_tag_names_its_file(tmp_path, tag, value):
     f.write_text(json.dumps(d))
     with pytest.raises(WorkloadError, match=rf"^{f}: workload 'gemv': op 'mm': tag {tag} = "):
         load_workload(f)
+
+
+@pytest.mark.torch
+def test_a_nested_tensor_is_one_line():
+    import torch
+
+    from cimsim.workload.trace import trace
+
+    class Sum(torch.nn.Module):
+        def forward(self, x):
+            return x + 1
+
+    nt = torch.nested.nested_tensor([torch.randn(2, 4), torch.randn(3, 4)])
+    with pytest.raises(WorkloadError, match=r"a nested tensor \(torch.nested\): cimsim traces dense"):
+        trace(Sum(), (nt,))
+
+
+@pytest.mark.torch
+def test_a_served_trace_is_the_same_bytes_twice(tmp_path):
+    # the tracing time was written into the workload: a sweep named the same model's points anew
+    outs = []
+    for i in range(2):
+        f = tmp_path / f"s{i}.json"
+        r = CliRunner().invoke(main, ["trace", "--zoo", "gpt2", "--serve", "--prompt", "4", "--decode",
+                                      "1", "-o", str(f)])
+        assert r.exit_code == 0, r.output
+        assert "traces in" in r.output
+        outs.append(f.read_bytes())
+    assert outs[0] == outs[1]
+    assert "seconds" not in json.loads(outs[0])["metadata"]["traces"]

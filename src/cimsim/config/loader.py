@@ -260,11 +260,11 @@ def architecture_from_dict(data: Mapping, source: str = "<config>",
         for comp in arch.instances:
             # a field below the component, or one outside it written as an absolute "/path"
             errors.extend((f[1:] if f.startswith("/") else f"{comp.name}.{f}", m) for f, m in comp.check())
-            # its compute parts are critical-path parts beside the levels and links
-            errors.extend((part, f"the name is used by a report part too: {comp.name}'s compute "
-                                 "part; levels, links and components need distinct names")
-                          for part in (f"{comp.name}_{p}" for p in comp.compute_parts)
-                          if part in arch.memory or part in arch.links)
+            # its energy and compute parts are result parts beside the levels' and links'
+            parts = dict.fromkeys(f"{comp.name}_{p}" for p in (*comp.energy_parts, *comp.compute_parts))
+            errors.extend((part, f"the name is used by a report part too: {comp.name}'s energy or "
+                                 "compute part; levels, links and components need distinct names")
+                          for part in parts if part in arch.memory or part in arch.links)
         if not errors:
             return arch
     # unknown keys first (a typo explains the missing field it leaves), then in config order;

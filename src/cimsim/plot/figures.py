@@ -580,6 +580,18 @@ def save_figure(fig: Figure, path: str | Path, formats: Sequence[str] = ("png", 
     out = []
     for fmt in formats:
         target = path.with_suffix(f".{fmt}")
-        atomic_write(target, lambda tmp: fig.savefig(tmp, format=fmt, dpi=150))
+        atomic_write(target, lambda tmp: _save(fig, tmp, fmt))
         out.append(target)
     return out
+
+
+def _save(fig: Figure, path, fmt: str) -> None:
+    """One format of ``fig``, the same bytes for the same figure: an SVG without its date and
+    with fixed ids (matplotlib's are random per run), a PNG as it is."""
+    import matplotlib
+
+    if fmt != "svg":
+        fig.savefig(path, format=fmt, dpi=150)
+        return
+    with matplotlib.rc_context({"svg.hashsalt": "cimsim"}):
+        fig.savefig(path, format=fmt, dpi=150, metadata={"Date": None})

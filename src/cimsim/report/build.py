@@ -242,6 +242,9 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
         claim_notes=list(pl.claim_notes),
         write_bytes=writes,
     )
+    if math.isinf(result.ops_per_s_per_m2):  # an area too small for a float (1e-300 m^2)
+        raise ComponentError(f"the declared area ({si(result.area_m2, 'm²')}) is too small: OPS per "
+                             "m² overflows; give each area in its unit (e.g. 0.5 mm^2)")
     llm = wl.metadata.get("llm")
     # a tensor-parallel share runs on each of `tp` devices at once: the tokens are the whole
     # batch's, so tokens/J divides them by all the devices' energy, not the one simulated

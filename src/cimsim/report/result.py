@@ -107,10 +107,10 @@ class Result:
     @property
     def area_m2(self) -> float:
         """Declared silicon area, m^2: the sum of :attr:`area_breakdown_m2`; NaN (null in JSON,
-        blank in CSV) when no part declares one (0 m^2 would be an impossible chip)."""
-        if not self.area_breakdown_m2:
-            return float("nan")
-        return float(sum(self.area_breakdown_m2.values()))
+        blank in CSV) when no part declares one, or every part declared is 0 m^2 (a level
+        counted in a die that declares none): 0 m^2 would be an impossible chip."""
+        total = float(sum(self.area_breakdown_m2.values()))
+        return total if total > 0 else float("nan")  # none declared, or only parts of 0 m^2
 
     @property
     def ops_per_j(self) -> float:

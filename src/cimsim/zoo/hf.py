@@ -332,6 +332,9 @@ def whisper(frames=32, target=4, batch=1, **config):
                   encoder_attention_heads=2, decoder_attention_heads=2, encoder_ffn_dim=64,
                   decoder_ffn_dim=64, max_source_positions=frames // 2, max_target_positions=32,
                   pad_token_id=0, bos_token_id=1, eos_token_id=2, decoder_start_token_id=1), config)
+    if target > cfg["max_target_positions"]:  # its decoder's position table has no row for more
+        raise WorkloadError(f"zoo model 'whisper': --param target={target}: at most "
+                            f"max_target_positions ({cfg['max_target_positions']}) decoder tokens")
     model = hf_model("whisper", cfg)
     torch.manual_seed(1)
     feats = torch.randn(batch, cfg["num_mel_bins"], frames)
@@ -346,6 +349,13 @@ def wav2vec2(samples=400, batch=1, **config):
                   conv_dim=(32, 32), conv_kernel=(10, 3), conv_stride=(5, 2),
                   num_conv_pos_embeddings=16, num_conv_pos_embedding_groups=4,
                   do_stable_layer_norm=False, feat_extract_norm="group"), config)
+    length = samples  # through the feature encoder's convolutions: the first's GroupNorm
+    for i, (k, st) in enumerate(zip(cfg["conv_kernel"], cfg["conv_stride"])):  # needs 2 frames
+        length = (length - k) // st + 1
+        if length < (2 if i == 0 else 1):
+            raise WorkloadError(f"zoo model 'wav2vec2': --param samples={samples}: too few for its "
+                                f"feature encoder (convolutions of kernels {tuple(cfg['conv_kernel'])}, "
+                                f"strides {tuple(cfg['conv_stride'])}): give more samples")
     model = hf_model("wav2vec2", cfg)
     torch.manual_seed(1)
     return model, (torch.randn(batch, samples),), {}

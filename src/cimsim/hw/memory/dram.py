@@ -223,7 +223,7 @@ class DramLevel(MemoryLevel):
                             else "ps" if k == "tck_ps" else "MT/s" if k == "rate_mtps" else "a count")
                     raise ValueError(f"timings: {k} = {x!r} is not a number; it is a plain number in "
                                      f"{unit}, no unit written")
-                if x < 0:  # said as every other value out of its domain (_timings)
+                if x < 0 or x != x or x in (float("inf"), float("-inf")):  # as _timings says it
                     raise ValueError(f"timings: {k} = {x:g} is not allowed; it must be "
                                      f"{_domain(k)}")
         return v
@@ -246,7 +246,7 @@ class DramLevel(MemoryLevel):
                                  "ACT-1 to ACT-2 deadline of a two-part activation (LPDDR5), > 0 "
                                  "where the preset has one (n_aad > 0), 0 (the preset's) otherwise")
             if (not math.isfinite(v) or (whole and v != int(v)) or v < 0 or (v == 0 and not zero_ok)
-                    or v > MAX_TIMING):
+                    or v > MAX_TIMING or (k in ORGANISATION and v > MAX_ORGANISATION)):
                 raise ValueError(f"timings: {k} = {v:g} is not allowed; it must be {_domain(k)}")
             if k.startswith("cmd_") and self.read_buffer is not None:
                 # the window model runs in ticks of 1 / ticks_per_ck CK; a two-part activation
@@ -294,11 +294,18 @@ class DramLevel(MemoryLevel):
 MAX_TIMING = 1e12
 
 
+#: counts of the organisation the controller-window model holds state for, one entry each (a
+#: part of 1e12 banks exhausted memory before any error): at most :data:`MAX_ORGANISATION`
+ORGANISATION = ("banks", "bank_groups", "buses_per_cmd_bus")
+MAX_ORGANISATION = 4096
+
+
 def _domain(k: str) -> str:
     """What a level's own timing ``k`` may be."""
     kind = "a whole number" if k in WHOLE_TIMINGS else "a number"
     zero_ok = k.startswith("n_") and k not in POSITIVE_TIMINGS
-    return f"{kind} {'>= 0' if zero_ok else '> 0'}, at most {MAX_TIMING:.0e}"
+    top = f"{MAX_ORGANISATION}" if k in ORGANISATION else f"{MAX_TIMING:.0e}"
+    return f"{kind} {'>= 0' if zero_ok else '> 0'}, at most {top}"
 
 
 def _consistent(t: Jedec) -> None:

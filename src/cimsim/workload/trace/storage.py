@@ -41,9 +41,12 @@ def storage_key(t) -> int:
     """The identity of ``t``'s storage: its ``StorageImpl`` (views share it), not its data pointer,
     which is 0 for every meta and fake tensor (a model traced from shapes only). A sparse or
     other non-strided tensor has no one storage: refused, naming its layout."""
-    if str(t.layout) != "torch.strided":
+    if str(t.layout) != "torch.strided" or getattr(t, "is_nested", False):
         from ...errors import WorkloadError
 
+        if getattr(t, "is_nested", False):  # a nested tensor has no one shape
+            raise WorkloadError("a nested tensor (torch.nested): cimsim traces dense (strided) "
+                                "tensors of one shape only; pad the sequences to one length")
         raise WorkloadError(f"a tensor of layout {t.layout} ({tuple(t.shape)}): cimsim traces dense "
                             "(strided) tensors only; give the model a dense tensor (a sparse "
                             "product as index_select / index_add over an edge list traces, each "
