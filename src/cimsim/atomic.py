@@ -41,7 +41,8 @@ def atomic_write(path: str | Path, write: Callable[[str], None]) -> None:
 
 def check_writable(path: str | Path, option: str) -> None:
     """Refuse (one :class:`~cimsim.errors.CimsimError`) an output path whose nearest existing
-    folder is not a writable folder, or that is a folder itself; nothing is created."""
+    folder is not a writable folder, or that is a folder itself (a probe file, removed at once, where
+    the folder exists: a file system may refuse files its mode allows); nothing is left."""
     from .errors import CimsimError
 
     path = Path(path)
@@ -54,3 +55,11 @@ def check_writable(path: str | Path, option: str) -> None:
         raise CimsimError(f"{option} {path}: cannot write there ({folder} is not a folder)")
     if not os.access(folder, os.W_OK | os.X_OK):
         raise CimsimError(f"{option} {path}: cannot write there ({folder} is not writable)")
+    if folder == path.parent:  # writable by its mode, yet a file system may refuse files (/proc)
+        import tempfile
+
+        try:
+            with tempfile.NamedTemporaryFile(dir=folder, prefix=f".{path.name}.", suffix=".probe"):
+                pass
+        except OSError as exc:
+            raise CimsimError(f"{option} {path}: cannot write there ({exc.strerror or exc})") from None

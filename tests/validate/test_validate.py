@@ -459,3 +459,20 @@ def test_a_bound_case_says_which_bound_in_the_table_and_the_csv(tmp_path):
     assert len(saving) == 1 and saving["measured"].iloc[0] == 0.6 and saving["rel_error"].iloc[0] == 0.0
     assert (df[df["bound"] != "lower"]["bound"] == "").all()
     assert ">= 0.6 fraction" in res.output, res.output
+
+
+def test_an_output_a_file_system_refuses_is_named_before_the_suites_run(tmp_path):
+    """/proc is writable by its mode (as root) but takes no new file: `validate -o /proc/x.csv`
+    ran every suite, then named a temporary file (a seventh-round tester)."""
+    import os
+
+    from click.testing import CliRunner
+
+    from cimsim.cli import main
+
+    if not os.access("/proc", os.W_OK):  # the check is the probe file, where the mode allows
+        return
+    res = CliRunner().invoke(main, ["validate", "-s", "pim-published", "-o", "/proc/x.csv"])
+    assert res.exit_code == 1 and "-o /proc/x.csv: cannot write there" in res.output, res.output
+    assert "measured vs predicted" not in res.output
+    assert not [p for p in os.listdir(tmp_path)]
