@@ -373,7 +373,7 @@ def test_weights_that_do_not_fit_fall_back_to_reprogramming_without_a_pipeline()
     assert (f["cim_arrays_needed"], f["cim_reprograms"]) == (48, 2)
     # one stage: samples follow one another, each the run's latency (the server's compute time
     # left the weights' serial transfers out: a stream faster than one sample)
-    assert f["pipeline_limit"] == "the run's latency" and set(r.op_table["server"]) == {0}
+    assert f["pipeline_limit"] == "a sample's latency, an upper bound" and set(r.op_table["server"]) == {0}
     assert f["pipeline_interval_s"] == r.latency_s
     # the floorplan is the chip's 16 arrays, each holding weights in turn (4 PEs of 4, 1 chip),
     # not the 48 the weights need (it said 48 arrays used, 3 chips, array utilization 3.0);
@@ -399,7 +399,7 @@ def test_the_run_says_a_reprogrammed_chip_is_one_stage(tmp_path):
     assert res.exit_code == 0, res.output
     line = next(ln for ln in res.output.splitlines() if ln.strip().startswith("pipeline"))
     assert "per sample at steady state (one stage: the arrays are re-programmed, no layer pipeline; " \
-           "limited by the run's latency)" in line, line
+           "limited by a sample's latency, an upper bound)" in line, line
 
 
 def five_and_one() -> Workload:

@@ -60,11 +60,12 @@ def test_a_re_programming_chip_streams_no_faster_than_one_sample():
     # no matrix leaves room for C's 4 arrays (or C for another's): nothing pinned, all 8 re-program
     assert r.facts["cim_reprograms"] == 8
     f = r.facts
-    assert f[C.PIPELINE_INTERVAL_S] == r.latency_s and f[C.PIPELINE_LIMIT] == "the run's latency"
+    assert f[C.PIPELINE_INTERVAL_S] == r.latency_s and f[C.PIPELINE_LIMIT] == "a sample's latency, an upper bound"
     assert f[C.PIPELINED_SAMPLES_PER_S] == pytest.approx(1 / r.latency_s, rel=1e-12, abs=0)
     # written arrays 2 x (A 1 + B 2 + C 4 + D 2) = 18 over 4 arrays: 4.5 a cell a run
-    assert any("no layer pipeline; 4.5 writes per cell per run on average: an endurance of "
-               "1,000,000 cycles lasts 222,000 runs" in n for n in r.notes), r.notes
+    assert any("(no layer pipeline); arrays are re-programmed 8 times during the run (LRU, over all "
+               "arrays, nothing pinned; a matrix larger than them all in rounds, a programming each), 4.5 writes per cell of those arrays per run on average: an "
+               "endurance of 1,000,000 cycles lasts 222,000 runs" in n for n in r.notes), r.notes
 
 
 def test_copies_asked_of_a_chip_that_cannot_hold_its_weights_are_said_ignored():

@@ -242,7 +242,8 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
         claim_notes=list(pl.claim_notes),
         write_bytes=writes,
     )
-    if math.isinf(result.ops_per_s_per_m2):  # an area too small for a float (1e-300 m^2)
+    if math.isinf(result.ops_per_s_per_m2) or math.isinf(
+            facts.get(C.PIPELINED_OPS_PER_S_PER_M2, 0.0)):  # an area too small for a float
         raise ComponentError(f"the declared area ({si(result.area_m2, 'm²')}) is too small: OPS per "
                              "m² overflows; give each area in its unit (e.g. 0.5 mm^2)")
     llm = wl.metadata.get("llm")
@@ -390,7 +391,7 @@ def _stream_facts(pl, per_server, traffic, rates, resources, samples: int, macs,
     n = max(samples, 1)
     interval, limit = st.interval_s, st.limit
     if one_stage_s / n > interval:
-        interval, limit = one_stage_s / n, "the run's latency"
+        interval, limit = one_stage_s / n, "a sample's latency, an upper bound"
     j = dynamic_j / n + static_w * interval
     rate = 1.0 / interval if interval > 0 else float("inf")
     return {C.PIPELINE_INTERVAL_S: interval, C.PIPELINED_SAMPLES_PER_S: rate,

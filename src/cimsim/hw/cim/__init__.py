@@ -484,13 +484,11 @@ class CIM(Component):
                 note += f"; weight replication: {copies} copies of every matrix share an op's rows"
             notes.append(note)
         else:
-            reprogram = lru_reprograms(group_of, group_arrays, c.arrays)
+            reprogram, free = lru_reprograms(group_of, group_arrays, c.arrays)
             server, n_servers = np.zeros(len(idx), dtype=np.int64), 1
-            notes.append(
-                f"{self.name}: weights need {needed} arrays but only {c.arrays} exist; arrays are "
-                f"re-programmed {int(reprogram.sum())} times during the run (the matrices that "
-                f"leave room for the rest pinned before it, the rest LRU over what is left), "
-                + wear_text(float(need[reprogram].sum()), c.arrays, c.endurance))
+            notes.append(f"{self.name}: weights need {needed} arrays but only {c.arrays} exist; "
+                         + wear_text(float(need[reprogram].sum()), free, c.endurance,
+                                     int(reprogram.sum()), c.arrays))
         return Plan(
             server=server, n_servers=n_servers,
             # re-programmed weights arrive and are written before any row computes

@@ -309,16 +309,14 @@ def place(comp, ops, idx) -> Plan:
         summary = {"arrays_needed": packed, "reprograms": 0}
     else:
         reprogram = np.zeros(len(idx), dtype=bool)  # LRU over the matmuls only
-        reprogram[mm] = lru_reprograms(group_of[mm], need, c.arrays)
+        reprogram[mm], free = lru_reprograms(group_of[mm], need, c.arrays)
         rounds = np.maximum(1.0, np.ceil(need_op / c.arrays))
         copies = np.ones(G, dtype=np.int64)
         replicas = np.ones(len(idx))
         server, n_servers, labels = np.zeros(len(idx), dtype=np.int64), 1, [comp.name]
-        notes.append(f"{comp.name}: weights need {packed} arrays but only {c.arrays} exist; "
-                     f"arrays are re-programmed {int(reprogram.sum())} times (the matrices that "
-                     "leave room for the rest pinned before the run, the rest LRU over what is "
-                     "left); no layer pipeline; "
-                     + wear_text(float(need_op[reprogram].sum()), c.arrays, c.endurance))
+        notes.append(f"{comp.name}: weights need {packed} arrays but only {c.arrays} exist "
+                     "(no layer pipeline); " + wear_text(float(need_op[reprogram].sum()), free,
+                                                          c.endurance, int(reprogram.sum()), c.arrays))
         if asked := [f"{nm}: {d}" for nm, d in ch.layers.items() if nm in by_name]:
             notes.append(f"{comp.name}.chip.layers ({', '.join(asked)}) asks for copies, but the "
                          "weights do not fit once: no layer is copied (ignored)")

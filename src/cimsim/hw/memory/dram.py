@@ -218,9 +218,11 @@ class DramLevel(MemoryLevel):
         is :meth:`_timings`')."""
         if isinstance(v, dict):
             for k, x in v.items():
+                if k not in TIMING_FIELDS or k == "density_mbit":  # said by _timings, whatever x is
+                    continue
                 if isinstance(x, bool) or not isinstance(x, (int, float)):
                     unit = ("CK cycles (a datasheet's ns / tCK in ns)" if str(k).startswith(("n_", "cmd_"))
-                            else "ps" if k == "tck_ps" else "MT/s" if k == "rate_mtps" else "a count")
+                            else "ps" if k == "tck_ps" else "MT/s" if k == "rate_mtps" else "its count")
                     raise ValueError(f"timings: {k} = {x!r} is not a number; it is a plain number in "
                                      f"{unit}, no unit written")
                 if x < 0 or x != x or x in (float("inf"), float("-inf")):  # as _timings says it
