@@ -41,12 +41,13 @@ memory:
 """
 
 
-@pytest.mark.parametrize("name", ["compute", "overhead", "static"])
+@pytest.mark.parametrize("name", ["compute", "overhead", "static", "weight", "activation"])
 def test_a_level_or_link_may_not_take_a_result_parts_name(name):
     d = read_yaml(resolve_config("cpu-ddr5"))
     d["memory"] = {(name if k == "sram" else k): v for k, v in d["memory"].items()}
     with pytest.raises(ConfigError, match=f"{name}: the name is used by a report part too.*"
-                                          "may not be named static, compute, overhead"):
+                                          "may not be named static, compute, overhead, weight, "
+                                          "activation or <level or link>_write"):
         architecture_from_dict(d)
     d = read_yaml(resolve_config("sram-cim"))
     d["links"] = {name: d["links"]["interconnect"]}
@@ -98,3 +99,12 @@ def test_fields_gives_the_type_row_once():
 
     doc = next(d for d in describe_fields() if d.path == "memory.LEVEL.type")
     assert "(type: dram)" not in doc.description
+
+
+def test_a_link_may_not_take_a_levels_write_column():
+    # a link named dram_write: its dram_write_bytes column is the dram level's written bytes
+    d = read_yaml(resolve_config("sram-cim"))
+    d["links"] = {"dram_write": d["links"]["interconnect"]}
+    d["cim"]["link"] = "dram_write"
+    with pytest.raises(ConfigError, match="dram_write: the name is used by a report part too"):
+        architecture_from_dict(d)

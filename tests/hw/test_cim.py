@@ -303,6 +303,21 @@ def test_what_fits_beside_the_rest_is_pinned():
     assert pinned(np.array([0, 1]), np.array([5, 50]), 40) == set()
 
 
+def test_one_array_short_of_gpt2_small_re_programs_two_small_matrices():
+    """GPT-2 small's 49 matrices on sram-cim's arrays: per layer 216, 72, 288, 288, then the
+    4,713-array lm_head: 15,081. One short, the greedy pinning left the lm_head and one 288 to
+    share 5,000 arrays (re-programmed every step, 1.62x the latency); with room 72 every larger
+    matrix is pinned (13,353 arrays) and 22 of the 24 72-array ones beside them (1,584), leaving
+    143 arrays to the other two."""
+    from cimsim.hw.cim.reprogram import lru_reprograms
+
+    sizes = np.array([216, 72, 288, 288] * 12 + [4713])
+    assert sizes.sum() == 15081
+    mask, free = lru_reprograms(np.arange(49), sizes, 15080)
+    assert (int(mask.sum()), free) == (2, 15080 - 13353 - 22 * 72)
+    assert set(sizes[mask]) == {72}
+
+
 def test_pinning_never_writes_more_than_no_pinning():
     """A matrix pinned for few uses can leave too little room for one used every step (a
     reviewer's case: 40 re-programs where the plain LRU did 4): rule 2 keeps whichever writes

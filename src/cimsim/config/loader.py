@@ -245,13 +245,19 @@ def architecture_from_dict(data: Mapping, source: str = "<config>",
                         ("component", components)):
         # result parts of the same names: the static energy, the critical path's compute and
         # overhead beside each level's and link's time
-        taken = ("static",) if kind == "component" else ("static", "compute", "overhead")
+        # (and a level's or link's `<name>_bytes` column: not the workload's weight_bytes or
+        # activation_bytes, nor another's `<other>_write_bytes`)
+        taken = (("static",) if kind == "component" else
+                 ("static", "compute", "overhead", "weight", "activation",
+                  *(f"{o}_write" for o in (*sections["memory"], *sections["links"]))))
         for n in names:
             if n in seen or n in taken:
                 errors.append((n, f"the name is used by a {seen.get(n, 'report part')} too; "
                                   "levels, links and components need distinct names"
                                   + ("" if n in seen else f" (a {kind} may not be named "
-                                     f"{', '.join(taken)})")))
+                                     + ("static" if kind == "component" else
+                                        f"{', '.join(taken[:5])} or <level or link>_write: "
+                                        "result columns of those names exist") + ")")))
             seen[n] = kind
     if not errors:
         arch = Architecture(name=name, description=desc, memory=sections["memory"],

@@ -5,15 +5,17 @@ Rules, in order:
 1. If every matrix fits at once, all are programmed before the run
    (deployment, not charged) and nothing is re-programmed.
 2. Otherwise some matrices may be **pinned**: programmed before the run (not
-   charged) and kept. Candidates go most-used first (then in order of first
-   use), each pinned if its arrays leave room for the largest matrix not
-   pinned. The other matrices share the arrays left: an LRU cache of whole
-   matrices over program order (empty at the start of the run), where an op
-   whose matrix is not resident evicts the least recently used ones until it
-   fits, then re-programs its arrays. Pinning is kept only where it writes
-   fewer arrays in the run than the same LRU over all arrays with nothing
-   pinned (which it can lose to: a matrix pinned for few uses leaves less room
-   for one used every step). Before 2026-12-05 (night) nothing was pinned: one
+   charged) and kept. The other matrices share the arrays left: an LRU cache
+   of whole matrices over program order (empty at the start of the run), where
+   an op whose matrix is not resident evicts the least recently used ones
+   until it fits, then re-programs its arrays. Which to pin: for each room R
+   (a matrix size: the unpinned share R or more arrays), every matrix larger
+   than R is pinned and the others most-used first (then in order of first
+   use) while R is left; also greedily, each leaving room for the largest not
+   pinned; and nothing pinned. The choice that writes fewest arrays in the run
+   is kept (a matrix pinned for few uses can leave too little room for one
+   used every step; one array short of all the weights, the room of the
+   smallest matrices leaves two of them sharing). Before 2026-12-05 (night) nothing was pinned: one
    array short of all the weights re-programmed every matrix, a 2.9x step in a
    GPT-2 decode step's latency.
 3. A matrix larger than all arrays runs in rounds, re-programming every
@@ -29,8 +31,10 @@ import numpy as np
 from ...units import plain
 
 
-def pinned(group_of_op: np.ndarray, arrays_of_group: np.ndarray, arrays: int) -> set[int]:
-    """The matrices (groups) rule 2 would pin (before comparing with no pinning)."""
+def pinned(group_of_op: np.ndarray, arrays_of_group: np.ndarray, arrays: int,
+           room: int | None = None) -> set[int]:
+    """The matrices (groups) rule 2 pins leaving ``room`` arrays free (every matrix larger must
+    be pinned; None: room for the largest matrix not pinned, found as they are taken)."""
     ops = group_of_op.tolist()
     order = list(dict.fromkeys(ops))
     need = {g: int(arrays_of_group[g]) for g in order}
@@ -40,12 +44,20 @@ def pinned(group_of_op: np.ndarray, arrays_of_group: np.ndarray, arrays: int) ->
     for g in ops:
         uses[g] = uses.get(g, 0) + 1
     first = {g: i for i, g in enumerate(order)}
-    by_size = sorted(order, key=lambda g: -need[g])  # the largest not pinned, looked up in order
     out: set[int] = set()
     used = 0
+    if room is not None:  # what cannot share `room` arrays is pinned, if it all fits beside them
+        out = {g for g in order if need[g] > room}
+        used = sum(need[g] for g in out)
+        if used > arrays - room:
+            return set()
+    by_size = sorted(order, key=lambda g: -need[g])  # the largest not pinned, looked up in order
     for g in sorted(order, key=lambda g: (-uses[g], first[g])):
-        room = next((need[h] for h in by_size if h not in out and h != g), 0)
-        if used + need[g] + room <= arrays:
+        if g in out:
+            continue
+        left = room if room is not None else next(
+            (need[h] for h in by_size if h not in out and h != g), 0)
+        if used + need[g] + left <= arrays:
             out.add(g)
             used += need[g]
     return out
@@ -80,18 +92,24 @@ def _lru(ops: list, need, free: int, keep: set) -> np.ndarray:
 def lru_reprograms(group_of_op: np.ndarray, arrays_of_group: np.ndarray,
                    arrays: int) -> tuple[np.ndarray, int]:
     """``(bool per op (program order): the op re-programs its matrix's arrays, the arrays
-    re-programming writes: all, or those left beside the pinned matrices)``."""
+    re-programming writes: all, or those left beside the pinned matrices)``: of no pinning and
+    the pinnings for each room a matrix size leaves (and the greedy one), the one that writes
+    fewest arrays in the run."""
     ops = group_of_op.tolist()
-    plain_lru = _lru(ops, arrays_of_group, arrays, set())
-    keep = pinned(group_of_op, arrays_of_group, arrays)
-    if not keep:
-        return plain_lru, arrays
-    free = arrays - sum(int(arrays_of_group[g]) for g in keep)
-    with_pins = _lru(ops, arrays_of_group, free, keep)
     need = arrays_of_group[group_of_op]
-    if float(need[with_pins].sum()) < float(need[plain_lru].sum()):
-        return with_pins, free
-    return plain_lru, arrays
+    best = (_lru(ops, arrays_of_group, arrays, set()), arrays)
+    best_w = float(need[best[0]].sum())
+    sizes = sorted({int(arrays_of_group[g]) for g in set(ops)})
+    for room in [None, *sizes]:
+        keep = pinned(group_of_op, arrays_of_group, arrays, room)
+        if not keep:
+            continue
+        free = arrays - sum(int(arrays_of_group[g]) for g in keep)
+        mask = _lru(ops, arrays_of_group, free, keep)
+        w = float(need[mask].sum())
+        if w < best_w:
+            best, best_w = (mask, free), w
+    return best
 
 
 def wear_text(written_arrays: float, free: int, endurance: float, reprograms: int,
