@@ -15,9 +15,9 @@ Rules, in order:
    pinned; and nothing pinned. The choice that writes fewest arrays in the run
    is kept (a matrix pinned for few uses can leave too little room for one
    used every step; one array short of all the weights, the room of the
-   smallest matrices leaves two of them sharing). Before 2026-12-05 (night) nothing was pinned: one
-   array short of all the weights re-programmed every matrix, a 2.9x step in a
-   GPT-2 decode step's latency.
+   smallest matrices leaves two of them sharing). Before 2026-12-05 (night)
+   nothing was pinned: one array short of all the weights re-programmed every
+   matrix, a 2.9x step in a GPT-2 decode step's latency.
 3. A matrix larger than all arrays runs in rounds, re-programming every
    round, and leaves nothing resident; with one, nothing is pinned.
 """
@@ -119,7 +119,7 @@ def wear_text(written_arrays: float, free: int, endurance: float, reprograms: in
     per cell of those arrays per run (over a big matrix's rounds each of its arrays once) and
     the runs an ``endurance`` lasts."""
     per_cell = written_arrays / free
-    how = (f"the most-used matrices pinned on {arrays - free} arrays before the run, the rest "
+    how = (f"matrices pinned on {arrays - free} arrays before the run, the rest "
            f"over the {free} left" if free < arrays else "over all arrays, nothing pinned; a "
            "matrix larger than them all in rounds, a programming each")
     return (f"arrays are re-programmed {reprograms} times during the run (LRU, {how}), "
