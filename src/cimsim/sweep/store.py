@@ -150,6 +150,11 @@ class SweepStore:
         return self
 
     def __exit__(self, *exc) -> None:
+        # a part this process was writing when a signal cut in before atomic_write's own clean-up
+        # could run (between its temporary file's creation and its try): no other writer's
+        if self.parts_dir.is_dir():
+            for tmp in self.parts_dir.glob(f".{PART_PREFIX}{os.getpid()}-*.tmp"):
+                _unlink(tmp)
         if self._lock_fd is not None:
             if self._lock_owned:
                 try:
