@@ -95,23 +95,51 @@ def sweep_command(configs, workloads, params, sample, samples, seed, engine, sch
 
     # SIGTERM as Ctrl-C from the first line: an interrupt while the sweep still imports or
     # checks ends the same way (one line, status 130 / 143)
-    with _sigterm_as_interrupt():
+    with _interrupts_said(output):
+        from ..sweep import sweep
+        from ..sweep.executors import SchedulerError, security_from_files
+
         try:
-            df, made = _sweep(configs, workloads, params, sample, samples, seed, engine, scheduler,
-                              tls_ca_file, tls_cert, tls_key, workers, output, csv_path,
-                              retry_errors, flush_every, max_points, dry_run, quiet, accuracy,
-                              dataset, announce)
-        except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM: say what is kept and how to go on
-            term = isinstance(exc, Terminated)
-            click.echo(f"{'terminated (SIGTERM)' if term else 'interrupted'}: {_kept(output)}", err=True)
-            raise SystemExit(143 if term else 130) from None
-    if dry_run:
-        return
+            security = security_from_files(tls_ca_file, tls_cert, tls_key)
+        except SchedulerError as exc:
+            raise OneLineUsageError(one_line(str(exc))) from None
+        try:
+            made = {output: None if dry_run else new_folder(output)}  # -o has a default: never None
+            made[csv_path] = new_folder(csv_path, made_by=output) if csv_path and not dry_run else None
+            with one_line_warnings():  # a stored file a rerun cannot read: one line
+                df = sweep(  # --dry-run: the run's own checks, every one, then the plan
+                    list(configs), list(workloads), list(params),
+                    sample=sample, samples=samples, seed=seed, engine=engine, scheduler=scheduler,
+                    workers=workers, output=output, csv=csv_path, quiet=quiet,
+                    retry_errors=retry_errors, flush_rows=flush_every, max_points=max_points,
+                    announce=announce, security=security, accuracy=accuracy, dataset=dataset,
+                    dry_run=dry_run,
+                )
+            if dry_run:
+                announce(df.describe() + df.rounding())
+                return
+        except CimsimError as exc:
+            raise click.ClickException(one_line(" ".join(str(exc).split("\n")))) from None
+        except OSError as exc:
+            raise click.ClickException(f"cannot write {output}: {exc.strerror or exc}") from None
     from ..sweep.runner import describe_run
 
     click.echo(f"wrote {full_path(output)}: {describe_run(df)}{created(made[output])}")
     if csv_path is not None:
         click.echo(f"wrote {full_path(csv_path)}{created(made[csv_path])}")
+
+
+@contextlib.contextmanager
+def _interrupts_said(output: Path):
+    """Ctrl-C or SIGTERM inside: one line saying what is kept and how to go on, and the
+    shell's status (130, 143 for SIGTERM)."""
+    with _sigterm_as_interrupt():
+        try:
+            yield
+        except KeyboardInterrupt as exc:
+            term = isinstance(exc, Terminated)
+            click.echo(f"{'terminated (SIGTERM)' if term else 'interrupted'}: {_kept(output)}", err=True)
+            raise SystemExit(143 if term else 130) from None
 
 
 def _kept(output: Path) -> str:
@@ -124,38 +152,6 @@ def _kept(output: Path) -> str:
         return (f"no new row had finished; {output} holds the rows of earlier runs; rerun the same "
                 "command to compute the missing points")
     return "no row had finished, nothing was saved; rerun the same command to start it"
-
-
-def _sweep(configs, workloads, params, sample, samples, seed, engine, scheduler, tls_ca_file,
-           tls_cert, tls_key, workers, output, csv_path, retry_errors, flush_every, max_points,
-           dry_run, quiet, accuracy, dataset, announce):
-    """The sweep itself: ``(table or plan, the folders made for -o and --csv)``."""
-    from ..sweep import sweep
-    from ..sweep.executors import SchedulerError, security_from_files
-
-    try:
-        security = security_from_files(tls_ca_file, tls_cert, tls_key)
-    except SchedulerError as exc:
-        raise OneLineUsageError(one_line(str(exc))) from None
-    try:
-        made = {output: None if dry_run else new_folder(output)}  # -o has a default: never None
-        made[csv_path] = new_folder(csv_path, made_by=output) if csv_path and not dry_run else None
-        with one_line_warnings():  # a stored file a rerun cannot read: one line
-            df = sweep(  # --dry-run: the run's own checks, every one, then the plan
-                list(configs), list(workloads), list(params),
-                sample=sample, samples=samples, seed=seed, engine=engine, scheduler=scheduler,
-                workers=workers, output=output, csv=csv_path, quiet=quiet,
-                retry_errors=retry_errors, flush_rows=flush_every, max_points=max_points,
-                announce=announce, security=security, accuracy=accuracy, dataset=dataset,
-                dry_run=dry_run,
-            )
-        if dry_run:
-            announce(df.describe() + df.rounding())
-        return df, made
-    except CimsimError as exc:
-        raise click.ClickException(one_line(" ".join(str(exc).split("\n")))) from None
-    except OSError as exc:
-        raise click.ClickException(f"cannot write {output}: {exc.strerror or exc}") from None
 
 
 class Terminated(KeyboardInterrupt):

@@ -35,28 +35,41 @@ def pinned(group_of_op: np.ndarray, arrays_of_group: np.ndarray, arrays: int,
            room: int | None = None) -> set[int]:
     """The matrices (groups) rule 2 pins leaving ``room`` arrays free (every matrix larger must
     be pinned; None: room for the largest matrix not pinned, found as they are taken)."""
-    ops = group_of_op.tolist()
-    order = list(dict.fromkeys(ops))
-    need = {g: int(arrays_of_group[g]) for g in order}
-    if not order or max(need.values()) > arrays:  # rule 3 clears every array
+    return _pin(_Matrices(group_of_op, arrays_of_group), arrays, room)
+
+
+class _Matrices:
+    """What pinning reads of a run's matrices, once for every room tried: each one's arrays,
+    the order to pin in (most-used first, then first use) and the order by size."""
+
+    def __init__(self, group_of_op: np.ndarray, arrays_of_group: np.ndarray):
+        ops = group_of_op.tolist()
+        order = list(dict.fromkeys(ops))
+        self.need = {g: int(arrays_of_group[g]) for g in order}
+        uses: dict[int, int] = {}
+        for g in ops:
+            uses[g] = uses.get(g, 0) + 1
+        first = {g: i for i, g in enumerate(order)}
+        self.by_use = sorted(order, key=lambda g: (-uses[g], first[g]))
+        self.by_size = sorted(order, key=lambda g: -self.need[g])
+
+
+def _pin(m: _Matrices, arrays: int, room: int | None) -> set[int]:
+    need = m.need
+    if not need or max(need.values()) > arrays:  # rule 3 clears every array
         return set()
-    uses: dict[int, int] = {}
-    for g in ops:
-        uses[g] = uses.get(g, 0) + 1
-    first = {g: i for i, g in enumerate(order)}
     out: set[int] = set()
     used = 0
     if room is not None:  # what cannot share `room` arrays is pinned, if it all fits beside them
-        out = {g for g in order if need[g] > room}
+        out = {g for g in need if need[g] > room}
         used = sum(need[g] for g in out)
         if used > arrays - room:
             return set()
-    by_size = sorted(order, key=lambda g: -need[g])  # the largest not pinned, looked up in order
-    for g in sorted(order, key=lambda g: (-uses[g], first[g])):
+    for g in m.by_use:
         if g in out:
             continue
         left = room if room is not None else next(
-            (need[h] for h in by_size if h not in out and h != g), 0)
+            (need[h] for h in m.by_size if h not in out and h != g), 0)
         if used + need[g] + left <= arrays:
             out.add(g)
             used += need[g]
@@ -99,12 +112,12 @@ def lru_reprograms(group_of_op: np.ndarray, arrays_of_group: np.ndarray,
     need = arrays_of_group[group_of_op]
     best = (_lru(ops, arrays_of_group, arrays, set()), arrays)
     best_w = float(need[best[0]].sum())
-    sizes = sorted({int(arrays_of_group[g]) for g in set(ops)})
-    for room in [None, *sizes]:
-        keep = pinned(group_of_op, arrays_of_group, arrays, room)
+    m = _Matrices(group_of_op, arrays_of_group)
+    for room in [None, *sorted(set(m.need.values()))]:
+        keep = _pin(m, arrays, room)
         if not keep:
             continue
-        free = arrays - sum(int(arrays_of_group[g]) for g in keep)
+        free = arrays - sum(m.need[g] for g in keep)
         mask = _lru(ops, arrays_of_group, free, keep)
         w = float(need[mask].sum())
         if w < best_w:

@@ -26,8 +26,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from ...dtypes import DTYPE_BYTES
 from ...errors import WorkloadError
 from ..ir import Op, Tensor
