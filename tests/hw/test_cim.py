@@ -284,7 +284,7 @@ def test_what_fits_beside_the_rest_is_pinned():
     from cimsim.hw.cim.reprogram import lru_reprograms, pinned
 
     def run(ops, sizes, arrays):
-        mask, free = lru_reprograms(np.array(ops), np.array(sizes), arrays)
+        mask, free, _ = lru_reprograms(np.array(ops), np.array(sizes), arrays)
         return mask.tolist(), free
 
     # four matrices of 10 arrays, each used once; 39 arrays: 0 and 1 pinned (10 + 10 + room for 10 <= 39; a third leaves no room), 19 left
@@ -313,7 +313,8 @@ def test_one_array_short_of_gpt2_small_re_programs_two_small_matrices():
 
     sizes = np.array([216, 72, 288, 288] * 12 + [4713])
     assert sizes.sum() == 15081
-    mask, free = lru_reprograms(np.arange(49), sizes, 15080)
+    mask, free, keep = lru_reprograms(np.arange(49), sizes, 15080)
+    assert len(keep) == 49 - 2 and sum(sizes[list(keep)]) == 13353 + 22 * 72
     assert (int(mask.sum()), free) == (2, 15080 - 13353 - 22 * 72)
     assert set(sizes[mask]) == {72}
 
@@ -330,9 +331,36 @@ def test_pinning_never_writes_more_than_no_pinning():
         sizes = rng.integers(1, 9, size=g)
         ops = rng.integers(0, g, size=int(rng.integers(2, 30))).tolist()
         for arrays in range(int(sizes.max()), int(sizes.sum()) + 1):
-            mask, _ = lru_reprograms(np.array(ops), sizes, arrays)
+            mask, _, _ = lru_reprograms(np.array(ops), sizes, arrays)
             before = _lru(ops, sizes, arrays, set())
             assert sizes[ops][mask].sum() <= sizes[ops][before].sum()
+
+
+def test_a_pinned_matrix_does_not_wait_for_a_re_programming(cim_arch):
+    """A pinned matrix keeps its own arrays, so it is its own engine server (as when every
+    matrix fits): its matmuls run while the shared arrays are re-programmed. Three independent
+    matmuls of 48 arrays each on 100 (cim_arch's ROUND_CIM); A used twice is pinned (48 + room
+    for 48 <= 100), B and C share the 52 left and are re-programmed in turn. Before, all were one
+    server: A's matmuls, issued after B and C, waited for both re-programmings."""
+    cim = copy.deepcopy(ROUND_CIM)
+    cim["arrays"] = 100
+    arch = make_arch(name="cim-100", cim=cim, interconnect=dict(ROUND_LINK))
+    t = [Tensor("x", (1, 384), "fp32", "input")]
+    ops = []
+    for i, w in enumerate("BCAA"):
+        if w not in [x.name for x in t]:
+            t.append(Tensor(w, (384, 512), "fp32", "weight"))
+        t.append(Tensor(f"y{i}", (1, 512), "fp32", "activation"))
+        ops.append(Op(f"mm{i}", "matmul", ("x", w), (f"y{i}",), m=1, k=384, n=512, weight=w))
+    r = simulate(arch, Workload("three", t, ops))
+    tab = r.op_table
+    assert tab["cim_reprogram"].tolist() == [True, True, False, False]
+    assert r.facts["cim_reprograms"] == 2
+    # B and C share one server, one after the other; A's two matmuls are done before B is
+    b, c, a1, a2 = (tab.iloc[i] for i in range(4))
+    assert c["start_s"] >= b["end_s"]
+    assert a1["start_s"] == 0.0 and max(a1["end_s"], a2["end_s"]) < b["end_s"]
+    assert r.latency_s == c["end_s"]
 
 
 def test_cim_all_fit_no_reprogram():

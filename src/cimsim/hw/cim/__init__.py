@@ -484,8 +484,12 @@ class CIM(Component):
                 note += f"; weight replication: {copies} copies of every matrix share an op's rows"
             notes.append(note)
         else:
-            reprogram, free = lru_reprograms(group_of, group_arrays, c.arrays)
-            server, n_servers = np.zeros(len(idx), dtype=np.int64), 1
+            reprogram, free, keep = lru_reprograms(group_of, group_arrays, c.arrays)
+            # a pinned matrix keeps its arrays: its own server, as when all fit; the matrices
+            # sharing the arrays left are one server (their re-programming serialises them)
+            own = {g: i for i, g in enumerate(sorted(keep))}
+            server = np.array([own.get(g, len(own)) for g in group_of.tolist()], dtype=np.int64)
+            n_servers = len(own) + 1
             notes.append(f"{self.name}: weights need {needed} arrays but only {c.arrays} exist; "
                          + wear_text(float(need[reprogram].sum()), free, c.endurance,
                                      int(reprogram.sum()), c.arrays))

@@ -309,7 +309,7 @@ def place(comp, ops, idx) -> Plan:
         summary = {"arrays_needed": packed, "reprograms": 0}
     else:
         reprogram = np.zeros(len(idx), dtype=bool)  # LRU over the matmuls only
-        reprogram[mm], free = lru_reprograms(group_of[mm], need, c.arrays)
+        reprogram[mm], free, _ = lru_reprograms(group_of[mm], need, c.arrays)
         rounds = np.maximum(1.0, np.ceil(need_op / c.arrays))
         copies = np.ones(G, dtype=np.int64)
         replicas = np.ones(len(idx))

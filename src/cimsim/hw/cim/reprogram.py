@@ -17,7 +17,8 @@ Rules, in order:
    used every step; one array short of all the weights, the room of the
    smallest matrices leaves two of them sharing). Before 2026-12-05 (night)
    nothing was pinned: one array short of all the weights re-programmed every
-   matrix, a 2.9x step in a GPT-2 decode step's latency.
+   matrix, a 2.9x step in a GPT-2 decode step's latency. A pinned matrix is its own engine
+   server (its matmuls run while the others re-program); the others are one server.
 3. A matrix larger than all arrays runs in rounds, re-programming every
    round, and leaves nothing resident; with one, nothing is pinned.
 """
@@ -103,14 +104,14 @@ def _lru(ops: list, need, free: int, keep: set) -> np.ndarray:
 
 
 def lru_reprograms(group_of_op: np.ndarray, arrays_of_group: np.ndarray,
-                   arrays: int) -> tuple[np.ndarray, int]:
+                   arrays: int) -> tuple[np.ndarray, int, set[int]]:
     """``(bool per op (program order): the op re-programs its matrix's arrays, the arrays
-    re-programming writes: all, or those left beside the pinned matrices)``: of no pinning and
-    the pinnings for each room a matrix size leaves (and the greedy one), the one that writes
-    fewest arrays in the run."""
+    re-programming writes: all, or those left beside the pinned matrices, the pinned
+    matrices)``: of no pinning and the pinnings for each room a matrix size leaves (and the
+    greedy one), the one that writes fewest arrays in the run."""
     ops = group_of_op.tolist()
     need = arrays_of_group[group_of_op]
-    best = (_lru(ops, arrays_of_group, arrays, set()), arrays)
+    best = (_lru(ops, arrays_of_group, arrays, set()), arrays, set())
     best_w = float(need[best[0]].sum())
     m = _Matrices(group_of_op, arrays_of_group)
     for room in [None, *sorted(set(m.need.values()))]:
@@ -121,7 +122,7 @@ def lru_reprograms(group_of_op: np.ndarray, arrays_of_group: np.ndarray,
         mask = _lru(ops, arrays_of_group, free, keep)
         w = float(need[mask].sum())
         if w < best_w:
-            best, best_w = (mask, free), w
+            best, best_w = (mask, free, keep), w
     return best
 
 
