@@ -363,6 +363,45 @@ def test_a_pinned_matrix_does_not_wait_for_a_re_programming(cim_arch):
     assert r.latency_s == c["end_s"]
 
 
+@pytest.mark.parametrize("arrays, reprograms", [(8, 0), (7, "some")])
+def test_each_pipeline_stage_holds_its_own_matrices(arrays, reprograms):
+    """Under pipeline parallelism each stage is its own device with all of cim.arrays (rule 1
+    of hw/cim/flat.py); before, every stage's matrices counted against one cim.arrays. A
+    2-layer model in 2 stages on ROUND_CIM (128 x 128, 4 columns per 8-bit weight in 2-bit
+    cells): per layer W_qkv 32 x 48 (1 x ceil(192 / 128) = 2 arrays), W_o 32 x 32 (1), W_up
+    32 x 96 (ceil(384 / 128) = 3), W_down 48 x 32 (1): 7; the last stage adds W_lm 32 x 20
+    (1): stage 0 needs 7, stage 1 needs 8, both 15. On 8 arrays each stage fits (nothing
+    re-programmed, where 15 > 8 re-programmed before); on 7 the last stage does not."""
+    from cimsim.config import architecture_from_dict
+    from cimsim.workload.llm import LLMModel, llm_serving
+
+    from conftest import ROUND_ARCH
+
+    tiny = LLMModel(layers=2, hidden=32, heads=8, kv_heads=2, ffn=48, vocab=20, head_dim=4,
+                    gated=True)
+    w = llm_serving(tiny, prompt=4, decode=2, batch=1, pipeline_parallel=2, dtype="fp32")
+    d = copy.deepcopy(ROUND_ARCH)
+    d["cim"] = copy.deepcopy(ROUND_CIM)
+    d["cim"]["arrays"] = arrays
+    d["cim"]["link"] = "interconnect"
+    d["links"] = {"interconnect": dict(ROUND_LINK),
+                  "nvlink": {"bandwidth": "100 GB/s", "latency": "1 us", "energy_per_bit": "1 pJ/bit"}}
+    d["collective"] = {"devices": 2, "topology": "ring", "link": "nvlink"}
+    r = simulate(architecture_from_dict(d), w)
+    assert r.facts["cim_arrays_needed"] == 8  # per device: the larger stage's
+    notes = " ".join(r.notes)
+    if reprograms == 0:
+        assert r.facts["cim_reprograms"] == 0
+        assert "every one of the 2 pipeline stages fit its own device's 8 arrays (at most 8, stage 1)" in notes
+    else:
+        assert r.facts["cim_reprograms"] > 0
+        assert "pipeline stage 0 of 2 fit its own device's 7 arrays" in notes
+        assert "weights on pipeline stage 1's device need 8 arrays but only 7 exist" in notes
+        # stage 0's matrices are never re-programmed
+        stage0 = w.arrays.stage == 0
+        assert not r.op_table["cim_reprogram"].to_numpy()[stage0].any()
+
+
 def test_cim_all_fit_no_reprogram():
     cim = copy.deepcopy(ROUND_CIM)
     cim["arrays"] = 96

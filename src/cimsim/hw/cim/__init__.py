@@ -81,17 +81,16 @@ from ...quantity import (
     Watts,
 )
 from ...units import si
-from ..base import (Component, ComponentConfig, OpArrays, OpCost, Plan, Strict, add_stored,
+from ..base import (Component, ComponentConfig, OpArrays, OpCost, Strict, add_stored,
                     row_pieces)
 from ..parts import ADC, NMC, Buffer, Cell, Counting, NonIdeal  # noqa: F401  (Counting re-exported)
 from ..parts.cell import TECHNOLOGY_CELLS
-from . import activity, counting, notes, onchip
+from . import activity, counting, flat, notes, onchip
 from . import static as static_model
 from .chip import Chip
 from .derive import AREA_FIELDS, ENERGY_FIELDS, PERIPHERY_PARTS, Design, DeriveError, design
 from .energy import op_energy
-from .reprogram import lru_reprograms, wear_text
-from .tiling import columns_per_weight, read_groups, tiles
+from .tiling import columns_per_weight, read_groups
 
 
 class CIMArea(Strict):
@@ -463,46 +462,7 @@ class CIM(Component):
         c = self.config
         if c.chip is not None:  # layer pipeline on the on-chip hierarchy
             return onchip.place(self, ops, idx)
-        groups, group_of = np.unique(ops.stationary[idx], return_inverse=True)
-        k, n, rows = ops.k[idx], ops.n[idx], ops.rows[idx]
-        rt, ct, pc = tiles(k, n, c.rows, c.cols, c.weight_bits, c.bits_per_cell,
-                           differential=c.differential)
-        need = rt * ct
-        group_arrays = np.zeros(len(groups), dtype=np.int64)
-        group_arrays[group_of] = need
-        needed = int(group_arrays.sum())
-        replicas = np.ones(len(idx))
-        notes = [n for n in [self.derived_note(), self.adc_waste_note()] if n]
-        if needed <= c.arrays:
-            reprogram = np.zeros(len(idx), dtype=bool)
-            server, n_servers = group_of.astype(np.int64), len(groups)
-            copies = c.arrays // needed if c.weight_replication else 1
-            note = (f"{self.name}: {needed} of {c.arrays} arrays hold all {len(groups)} weight "
-                    "matrices; programmed once before the run (not charged)")
-            if copies > 1:
-                replicas = np.minimum(copies, np.maximum(rows, 1.0))
-                note += f"; weight replication: {copies} copies of every matrix share an op's rows"
-            notes.append(note)
-        else:
-            reprogram, free, keep = lru_reprograms(group_of, group_arrays, c.arrays)
-            # a pinned matrix keeps its arrays: its own server, as when all fit; the matrices
-            # sharing the arrays left are one server (their re-programming serialises them)
-            own = {g: i for i, g in enumerate(sorted(keep))}
-            server = np.array([own.get(g, len(own)) for g in group_of.tolist()], dtype=np.int64)
-            n_servers = len(own) + 1
-            notes.append(f"{self.name}: weights need {needed} arrays but only {c.arrays} exist; "
-                         + wear_text(float(need[reprogram].sum()), free, c.endurance,
-                                     int(reprogram.sum()), c.arrays))
-        return Plan(
-            server=server, n_servers=n_servers,
-            # re-programmed weights arrive and are written before any row computes
-            serial=(rows <= 1) | reprogram,
-            notes=notes,
-            summary={"arrays_needed": needed, "reprograms": int(reprogram.sum())},
-            op_columns={"reprogram": reprogram},
-            state=dict(row_tiles=rt, col_tiles=ct, phys_cols=pc, arrays=np.minimum(need, c.arrays),
-                       rounds=np.ceil(need / c.arrays), replicas=replicas, reprogram=reprogram),
-        )
+        return flat.place(self, ops, idx)
 
     def cost(self, ops: OpArrays, idx, plan):
         c, s = self.config, plan.state

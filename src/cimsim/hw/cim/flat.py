@@ -1,0 +1,104 @@
+"""Placement of a CIM block without a ``chip:`` block: which arrays hold which weight matrix,
+which matmuls re-program, and the engine servers.
+
+Rules, in order:
+
+1. Each device holds its own matrices: without pipeline parallelism one device, with it one
+   per pipeline stage (``OpArrays.stage``), each with all ``arrays`` (a matrix read on two
+   stages is held on both). Before 2026-12-05 (day) every stage's matrices counted against the
+   one ``arrays``.
+2. On a device where every matrix fits, each is programmed once before the run (deployment,
+   not charged) and is its own engine server; with ``weight_replication`` each is copied
+   ``floor(arrays / arrays needed)`` times and a matmul's rows spread over the copies.
+3. Otherwise :mod:`.reprogram` pins what it can and the rest share the arrays left: a pinned
+   matrix is its own server, the others one server (their re-programming serialises them).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..base import Plan
+from .reprogram import lru_reprograms, wear_text
+from .tiling import tiles
+
+
+def place(comp, ops, idx) -> Plan:
+    """The :class:`Plan` of the flat CIM ``comp`` for its ops ``idx`` (rules above)."""
+    c = comp.config
+    k, n, rows = ops.k[idx], ops.n[idx], ops.rows[idx]
+    rt, ct, pc = tiles(k, n, c.rows, c.cols, c.weight_bits, c.bits_per_cell,
+                       differential=c.differential)
+    need = rt * ct
+    stage = ops.stage[idx] if ops.stage is not None else np.zeros(len(idx), dtype=np.int64)
+    # a matrix per (device, weight): rule 1
+    key = stage.astype(np.int64) * (int(ops.stationary.max()) + 2) + ops.stationary[idx]
+    groups, group_of = np.unique(key, return_inverse=True)
+    group_arrays = np.zeros(len(groups), dtype=np.int64)
+    group_arrays[group_of] = need
+    reprogram = np.zeros(len(idx), dtype=bool)
+    replicas = np.ones(len(idx))
+    server = np.zeros(len(idx), dtype=np.int64)
+    notes = [m for m in [comp.derived_note(), comp.adc_waste_note()] if m]
+    stages = np.unique(stage)
+    n_servers, needs, fitting = 0, [], []
+    for s in stages.tolist():
+        on = np.flatnonzero(stage == s)
+        mine, local = np.unique(group_of[on], return_inverse=True)
+        sizes = group_arrays[mine]
+        needed = int(sizes.sum())
+        needs.append(needed)
+        where = f" on pipeline stage {s}'s device" if len(stages) > 1 else ""
+        if needed <= c.arrays:  # rule 2
+            server[on] = n_servers + local
+            n_servers += len(mine)
+            copies = c.arrays // needed if c.weight_replication else 1
+            if copies > 1:
+                replicas[on] = np.minimum(copies, np.maximum(rows[on], 1.0))
+            fitting.append((s, needed, len(mine), copies))
+            continue
+        mask, free, keep = lru_reprograms(local, sizes, c.arrays)  # rule 3
+        reprogram[on] = mask
+        own = {g: i for i, g in enumerate(sorted(keep))}
+        server[on] = n_servers + np.array([own.get(g, len(own)) for g in local.tolist()],
+                                          dtype=np.int64)
+        n_servers += len(own) + 1
+        notes.append(f"{comp.name}: weights{where} need {needed} arrays but only {c.arrays} "
+                     "exist; " + wear_text(float(need[on][mask].sum()), free, c.endurance,
+                                           int(mask.sum()), c.arrays))
+    if fitting:
+        notes.append(_fit_note(comp.name, c.arrays, fitting, len(stages)))
+    return Plan(
+        server=server, n_servers=n_servers,
+        # re-programmed weights arrive and are written before any row computes
+        serial=(rows <= 1) | reprogram,
+        notes=notes,
+        # per device: the largest stage's under pipeline parallelism
+        summary={"arrays_needed": max(needs), "reprograms": int(reprogram.sum())},
+        op_columns={"reprogram": reprogram},
+        state=dict(row_tiles=rt, col_tiles=ct, phys_cols=pc, arrays=np.minimum(need, c.arrays),
+                   rounds=np.ceil(need / c.arrays), replicas=replicas, reprogram=reprogram),
+    )
+
+
+def _fit_note(name: str, arrays: int, fitting: list, stages: int) -> str:
+    """What rule 2 did on the devices where every matrix fits: ``fitting`` lists ``(stage,
+    arrays needed, matrices, copies)``."""
+    if stages == 1:
+        _, needed, count, copies = fitting[0]
+        note = (f"{name}: {needed} of {arrays} arrays hold all {count} weight matrices; "
+                "programmed once before the run (not charged)")
+        if copies > 1:
+            note += f"; weight replication: {copies} copies of every matrix share an op's rows"
+        return note
+    most = max(fitting, key=lambda f: f[1])
+    which = (f"every one of the {stages} pipeline stages" if len(fitting) == stages else
+             f"pipeline stage{'s' if len(fitting) > 1 else ''} "
+             f"{', '.join(str(f[0]) for f in fitting)} of {stages}")
+    note = (f"{name}: the weight matrices of {which} fit its own device's {arrays} arrays (at "
+            f"most {most[1]}, stage {most[0]}); programmed once before the run (not charged)")
+    copied = [f for f in fitting if f[3] > 1]
+    if copied:
+        note += (f"; weight replication: {min(f[3] for f in copied)}-{max(f[3] for f in copied)}"
+                 " copies of every matrix share an op's rows")
+    return note
