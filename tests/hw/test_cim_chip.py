@@ -735,3 +735,25 @@ def test_a_shared_level_whose_buffer_is_slower_per_byte_is_a_memory_bound():
 
     c = chip(4096).components["cim"]
     assert onchip.shared_classes("cim", c) == {"cim_chip": "interconnect"}
+
+
+def test_a_chip_under_pipeline_parallelism_says_its_stages_share_it():
+    """A flat CIM gives each pipeline stage's device its own arrays (hw/cim/flat.py); a chip
+    holds every stage's layers on one chip's arrays, and says so rather than silently."""
+    from cimsim.workload.llm import LLMModel, llm_serving
+
+    tiny = LLMModel(layers=2, hidden=32, heads=8, kv_heads=2, ffn=48, vocab=20, head_dim=4,
+                    gated=True)
+    d = copy.deepcopy(ARCH)
+    d["links"]["nvl"] = {"bandwidth": "100 GB/s", "latency": "1 us", "energy_per_bit": "1 pJ/bit"}
+    d["collective"] = {"devices": 2, "link": "nvl"}
+    d["processor"] = {"name": "p", "cores": 1, "clock": "1 GHz",
+                      "macs_per_cycle_per_core": {"int8": 8}, "vector_ops_per_cycle_per_core": 8,
+                      "levels": ["dram"], "energy_per_mac": {"int8": "1 pJ"},
+                      "energy_per_vector_op": "1 pJ", "static_power": "0 W"}
+    a = architecture_from_dict(d)
+    said = "the layers of all 2 pipeline stages share one chip's 16 arrays"
+    one = simulate(a, llm_serving(tiny, prompt=4, decode=2, pipeline_parallel=1, dtype="int8"))
+    assert not any(said in n for n in one.notes)
+    two = simulate(a, llm_serving(tiny, prompt=4, decode=2, pipeline_parallel=2, dtype="int8"))
+    assert any(said in n for n in two.notes)
