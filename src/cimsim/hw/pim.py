@@ -122,7 +122,8 @@ class PIMConfig(ComponentConfig):
     channels: Optional[PositiveInt] = Field(
         default=None, description="Channels of the PIM device's own memory, which sets its units "
         "(units_per_channel x channels; separate sharing only: a UPMEM system's DIMMs apart from "
-        "the host's DDR). Default: the channels of the level named by `memory`.")
+        "the host's DDR). Default: the channels of the level named by `memory`. Its memory "
+        "holds that level's capacity per channel x these channels.")
     op_overhead: Seconds = Field(default="0 s", description="Host dispatch cost per PIM op.")
     static_power: Watts = Field(default="0 W", description="Idle power of all units.")
     area_per_unit: Optional[PositiveSquareMeters] = Field(default=None, description="Logic area of one "

@@ -198,7 +198,18 @@ def _no_tied_overlap(arch: Architecture, workload: Workload, tied: list[Componen
                     f"{int(both.sum()) - 1} other(s); at equal priority which one runs them would "
                     f"be their order in the config ('{a.name}' all, '{b.name}' none), and no op is "
                     "split between components: make it one component (e.g. more units, cores or "
-                    "arrays) or give them claims that do not overlap")
+                    "arrays)" + _split_hint(a, b))
+
+
+def _split_hint(a: Component, b: Component) -> str:
+    """How tied components could split ops: by their ``claims`` where both types have one;
+    otherwise say that this type cannot share a workload (e.g. a CPU beside a GPU)."""
+    lacking = sorted({c.type_name for c in (a, b) if "claims" not in type(c.config).model_fields})
+    if not lacking:
+        return " or give them claims that do not overlap"
+    return (f"; {' and '.join(lacking)} components have no claims field to split ops by, so two "
+            "cannot share one workload (two processors on one memory, a CPU beside a GPU, are "
+            "not modelled)")
 
 
 def _claimed(comp: Component, mask, n: int) -> np.ndarray:

@@ -174,8 +174,10 @@ class CIMConfig(ComponentConfig):
                                  "(default: rram_1t1r or sram_6t by `technology`); used by "
                                  "derived array, driver and area numbers.")
     dac_energy: Optional[Joules] = Field(
-        default=None, description="Energy to drive one row for one slice. Default: derived, "
-        "the wordline's C V^2 x the slice's mean squared level.")
+        default=None, description="Energy to drive one row of one array for one slice: "
+        "charged per physical row (an input row drives its row in every column tile's array: "
+        "rows x k x column tiles x slices). Default: derived, the wordline's C V^2 x the "
+        "slice's mean squared level.")
     cell_read_energy: Optional[Joules] = Field(
         default=None, description="Energy of one cell read for one slice. Default: derived, a "
         "cell's share of one read's cell and bitline energy.")
@@ -203,7 +205,9 @@ class CIMConfig(ComponentConfig):
         "accumulation, bias, activation; cimsim.hw.circuits.datapath): when given, a derived "
         "shift_add_energy is this datapath's energy per conversion. Default: none, a plain "
         "shift-and-add.")
-    write_latency: Seconds = Field(description="Time to program one row of one array.")
+    write_latency: Seconds = Field(description="Time to program one row of one array; a "
+                                   "matrix's arrays are written in parallel, row by row "
+                                   "(min(k, rows) x write_latency per round).")
     write_energy: Joules = Field(description="Energy to program one cell.")
     endurance: PositiveFloat = Field(description="Write cycles a cell survives.")
     buffer: Optional[CIMBuffer] = Field(default=None, description="Local input/output buffer "

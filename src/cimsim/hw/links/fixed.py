@@ -15,7 +15,11 @@ class FixedLink(Link):
 
     type: Literal["fixed"] = Field(default="fixed", description="Resource type: fixed (bandwidth x "
                                    "sustained fraction).")
-    bandwidth: BytesPerSecond = Field(description="Peak bandwidth.", json_schema_extra=RATE)
+    bandwidth: BytesPerSecond = Field(description="Peak bandwidth, shared by both directions "
+                                      "(an op's inputs and outputs over it add up): a full-duplex "
+                                      "link's per-direction figure gives an upper bound on its "
+                                      "time, its two directions' total a lower bound.",
+                                      json_schema_extra=RATE)
     sustained_fraction: Fraction = Field(default=1.0, description="Fraction of peak bandwidth sustained.",
                                          json_schema_extra=RATE)
 
