@@ -77,3 +77,25 @@ def test_every_bundled_energy_part_has_its_own_colour():
     close = [(a, b) for a, b in itertools.combinations(parts, 2)
              if delta_e(PART_COLORS[a], PART_COLORS[b]) < 12]
     assert close == []
+
+
+def test_parts_drawn_together_are_told_apart():
+    """A PIM device's bandwidth `ddr_pim_bw` hashes to a blue 4.6 apart (CIE76) from the DRAM's
+    fixed blue: a config author's utilization panel drew them alike. In one figure every part
+    outside the fixed list moves to an extra colour at least MIN_DELTA_E from those before it;
+    fixed parts keep theirs."""
+    from cimsim.plot.style import EXTRA_PART_COLORS, part_color, part_colors
+
+    assert delta_e(part_color("ddr_pim_bw"), part_color("dram_bw")) < MIN_DELTA_E  # the case
+    got = part_colors(["dram_bw", "ddr_pim_bw", "pim_mac", "processor_mac"])
+    assert got["dram_bw"] == part_color("dram") and got["pim_mac"] == part_color("pim_mac")
+    assert delta_e(got["ddr_pim_bw"], got["dram_bw"]) >= MIN_DELTA_E
+    # many made-up parts: each new one stays distinct while free colours remain
+    names = ["dram", "compute"] + [f"level{i}" for i in range(6)]
+    got = part_colors(names)
+    assert all(delta_e(got[a], got[b]) >= MIN_DELTA_E for a, b in itertools.combinations(names, 2))
+    # the same names give the same colours (no state between figures)
+    assert part_colors(names) == got
+    # a part alone keeps its hashed colour: figures agree unless two parts would clash
+    assert part_colors(["ddr_pim_bw"]) == {"ddr_pim_bw": part_color("ddr_pim_bw")}
+    assert part_color("ddr_pim_bw") in EXTRA_PART_COLORS

@@ -40,7 +40,7 @@ from ..report.columns import (
 from ..report.format import si
 from ..sweep.columns import ATTR_UNITS, ERROR, param_columns
 from .colour import add_colourbar, colour_param, draw_coloured
-from .style import LINESTYLES, arch_style, part_color, value_styles
+from .style import LINESTYLES, arch_style, part_colors, value_styles
 from .canvas import CimFigure, new_figure  # noqa: F401  (re-exported)
 from .overlap import BAND, band_label, covers
 
@@ -380,12 +380,13 @@ def energy_breakdown(df: pd.DataFrame, param: str | None = None, most: int = 4) 
     axis label saying so when a value had several). When a panel's totals span less than a decade
     the parts are stacked in joules on a linear axis; when they span decades (a CIM run
     next to a GPU run) the bars are split in two: the total on a log axis above, the parts as shares of it (stacked to 1) below, so no
-    bar is too small to see. Parts have the colours of :func:`cimsim.plot.style.part_color`.
+    bar is too small to see. Parts have the colours of :func:`cimsim.plot.style.part_colors`.
     """
     data = _ok(df)
     params = param_columns(df)
     param = param if param is not None else (params[0] if params else None)
     comps = energy_parts(data)
+    part_colour = part_colors(comps)
     others = [p for p in params if p != param and data[p].nunique() > 1]
     # a grid's few values of the other parameters: a panel each; else (a random / LHS sweep, a
     # run per value) each bar is the first run at its value, the others named in its label
@@ -444,7 +445,7 @@ def energy_breakdown(df: pd.DataFrame, param: str | None = None, most: int = 4) 
             bottom = np.zeros(len(bars))
             for c in comps:
                 h = np.divide(_part_energy(rws, c), totals, out=np.zeros(len(bars)), where=totals > 0)
-                ax.bar(x, h, bottom=bottom, color=part_color(c), label=c)
+                ax.bar(x, h, bottom=bottom, color=part_colour[c], label=c)
                 bottom += h
             ax.set_ylim(0, 1.0)
             ax.set_ylabel("share of the bar's energy [fraction]")
@@ -453,7 +454,7 @@ def energy_breakdown(df: pd.DataFrame, param: str | None = None, most: int = 4) 
             bottom = np.zeros(len(bars))
             for c in comps:
                 h = _part_energy(rws, c)
-                ax.bar(x, h, bottom=bottom, color=part_color(c), label=c)
+                ax.bar(x, h, bottom=bottom, color=part_colour[c], label=c)
                 bottom += h
             ax.set_ylabel("energy [J]")
             ax.set_ylim(0, 1.05 * float(bottom.max()) if bottom.max() > 0 else 1.0)  # the top off the frame

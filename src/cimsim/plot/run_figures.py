@@ -23,7 +23,7 @@ from ..report.format import si
 from .figures import (_facet_shape, _figure, _grid, _outside_legend, _si_log_axis, mac_precision,
                       workload_dtype)
 from .overlap import BAND, band_label, covers
-from .style import arch_style, part_color
+from .style import arch_style, part_colors
 
 
 def effective_bandwidth(arch, resource: str) -> float:
@@ -144,11 +144,12 @@ def critical_path_gantt(result) -> Figure:
     parts = path_parts(result)
     amounts, edges = _binned_parts(pt, parts, span)
     within = np.cumsum(amounts, axis=0) - amounts  # each part's place inside its bin
+    colors = part_colors(parts)
     for i, part in enumerate(parts):
         keep = amounts[i] > 0
         if keep.any():
             ax.broken_barh(list(zip(edges[:-1][keep] + within[i][keep], amounts[i][keep])), (0, 1),
-                           color=part_color(part), linewidth=0,
+                           color=colors[part], linewidth=0,
                            label=f"{part}: {si(result.path_time_s[part], 's')} "
                                  f"({100 * result.path_time_s[part] / total:.1f} %)")
     ax.set_xlim(0, span)
@@ -208,6 +209,7 @@ def utilization_bars(results: Sequence) -> Figure:
     for ax in axes[len(results):]:
         ax.remove()
     axes = axes[:len(results)]
+    colors = part_colors(n for r in results for n in r.utilization)
     for ax, r in zip(axes, results):
         names = list(r.utilization)
         vals = [r.utilization[n] for n in names]
@@ -216,7 +218,7 @@ def utilization_bars(results: Sequence) -> Figure:
         comp = [i for i, n in enumerate(names) if n not in bw]
         res = [i for i, n in enumerate(names) if n in bw]
         for i in comp + res:  # each in its part's colour, the same as in every other figure
-            ax.barh(y[i], vals[i], color=part_color(names[i]),
+            ax.barh(y[i], vals[i], color=colors[names[i]],
                     label=f"{names[i]} (bandwidth)" if i in res else names[i])
         ax.set_yticks(y, names, fontsize="x-small")
         ax.invert_yaxis()
@@ -282,13 +284,14 @@ def energy_shares(results: Sequence) -> Figure:
     most = max((len(v) for v in by_wl.values()), default=1)
     fig = _figure(max(6.4, cols * (1.0 * most + 1.2) + 2.5), 3.6 * rows + 1.0)
     axes = _grid(fig, rows, cols).ravel()
+    colors = part_colors(parts)
     for ax, (wl, runs) in zip(axes, by_wl.items()):
         x = np.arange(len(runs))
         bottom = np.zeros(len(runs))
         for part in parts:
             h = np.array([r.energy_breakdown_j.get(part, 0.0) / r.energy_j if r.energy_j > 0
                           else 0.0 for r in runs])
-            ax.bar(x, h, bottom=bottom, color=part_color(part), label=part)
+            ax.bar(x, h, bottom=bottom, color=colors[part], label=part)
             bottom += h
         ax.set_xticks(x, [f"{r.architecture}\n{si(r.energy_j, 'J')}" for r in runs],
                       fontsize="x-small")

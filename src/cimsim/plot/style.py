@@ -161,6 +161,28 @@ def part_color(name: str) -> str:
     return EXTRA_PART_COLORS[_hash(name) % len(EXTRA_PART_COLORS)]
 
 
+def part_colors(names) -> dict[str, str]:
+    """The colour of each of ``names``, parts drawn together in one figure: a fixed part's
+    (:func:`part_color`) always; any other its hashed extra colour unless that lies within
+    :data:`MIN_DELTA_E` of a colour already in the figure, then the next extra colour that
+    does not (the first in hash order where none is free). Two parts of one figure were
+    shades of one blue: a PIM device's bandwidth beside the DRAM's, found by a config author."""
+    names = list(dict.fromkeys(names))
+    out = {n: part_color(n) for n in names if _fixed(n)}
+    for n in names:
+        if n in out:
+            continue
+        start = _hash(n) % len(EXTRA_PART_COLORS)
+        ring = EXTRA_PART_COLORS[start:] + EXTRA_PART_COLORS[:start]
+        out[n] = next((c for c in ring if all(delta_e(c, u) >= MIN_DELTA_E for u in out.values())),
+                      ring[0])
+    return {n: out[n] for n in names}
+
+
+def _fixed(name: str) -> bool:
+    return name in PART_COLORS or (name.endswith("_bw") and name[:-3] in PART_COLORS)
+
+
 def value_styles(values) -> dict:
     """A line style for each of ``values`` (sorted; styles repeat past six values)."""
     vals = sorted(set(values), key=lambda v: (isinstance(v, str), v))

@@ -11,7 +11,7 @@ from ..sweep.columns import param_columns
 from .colour import colour_param
 from .figures import (_by_x, _figure, _format_x, _grid, _ok, _outside_legend, _pick_param, _short,
                       _workloads, _x, value_text)
-from .style import arch_style, part_color, value_styles
+from .style import arch_style, part_colors, value_styles
 
 
 def utilization_vs_param(df: pd.DataFrame, param: str | None = None) -> Figure:
@@ -30,6 +30,7 @@ def utilization_vs_param(df: pd.DataFrame, param: str | None = None) -> Figure:
     combos = value_styles(list(data[others].itertuples(index=False, name=None))) if others else {}
     fig = _figure(4.4 * max(1, len(archs)) + 2.6, 3.6 * max(1, len(wls)) + 0.5)
     grid = _grid(fig, len(wls), len(archs))
+    colors = part_colors(c[len("util_"):] for c in data.columns if c.startswith("util_"))
     for row, wl in zip(grid, wls):
         for ax, arch in zip(row, archs):
             panel = data[(data[ARCHITECTURE] == arch) & (data[WORKLOAD] == wl)]
@@ -43,10 +44,10 @@ def utilization_vs_param(df: pd.DataFrame, param: str | None = None) -> Figure:
                     if g[col].fillna(0).astype(float).max() > 0:
                         ax.plot(_x(df, param, g[param]), g[col].astype(float), marker="o",
                                 markersize=3, linestyle="none" if sampled else combos.get(rest, "-"),
-                                color=part_color(u), label="_nolegend_")
+                                color=colors[u], label="_nolegend_")
                         shown += [u] if u not in shown else []
             for u in shown:  # a resource's key: its colour (the line style is the other values')
-                ax.plot([], [], color=part_color(u), marker="o", markersize=3,
+                ax.plot([], [], color=colors[u], marker="o", markersize=3,
                         linestyle="none" if sampled else "-", label=u)
             for rest, style in combos.items():  # the styles' key, once per panel
                 ax.plot([], [], color="0.3", linestyle=style, label=", ".join(
