@@ -122,7 +122,10 @@ def test_given_energies_do_not_depend_on_the_data():
     arch = load_architecture(bundled.resolve_config("rram-cim"))
     e, pl = _energy(arch, _workload({"input_ones": 0.25, "input_stats_bits": 8}))
     for part in e:
-        assert e[part][0] == e[part][1], part
+        if part != "dram":
+            assert e[part][0] == e[part][1], part
+    # x's one read from DRAM is the first reader's, a's (hierarchy rule 3), whatever the data
+    assert e["dram"][0] > 0 and e["dram"][1] == 0
     assert any("no energy depends on it" in n for n in pl.notes)
 
 

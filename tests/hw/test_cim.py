@@ -81,17 +81,21 @@ def test_cim_mvm_golden(cim_arch, rows):
     mvm_s = rows * slices * t_slice
     # over the link: inputs quantized to 8 bits (rows*k B) in, fp32 outputs (rows*n*4 B) out
     link_bytes = rows * k * 8 / 8 + rows * n * 4
-    assert link_bytes / 100e9 < mvm_s
+    # x, a model input the CIM reads first: the host reads it from DRAM (fp32, 10 GB/s, 100 ns)
+    # as it goes over the link (hierarchy rule 3)
+    dram_bytes = rows * k * 4
+    xfer = max(link_bytes / 100e9, dram_bytes / 10e9)
+    assert xfer < mvm_s
     if rows == 1:
-        # one MVM slot: its input vector must arrive first (serial), then the link latency
-        expected = link_bytes / 100e9 + mvm_s + 10e-9
+        # one MVM slot: its input vector must arrive first (serial), then the link and DRAM latency
+        expected = xfer + mvm_s + 10e-9 + 100e-9
     else:
         # several rows: later rows stream in while earlier ones compute (overlap), but the
-        # first row's input and the last row's output take one row's share of the link
+        # first row's input and the last row's output take one row's share of the transfer
         # beside the MVMs: max(X + C / rows, C + X / rows) = C + X / rows here (X < C)
-        expected = mvm_s + link_bytes / 100e9 / rows + 10e-9
+        expected = mvm_s + xfer / rows + 10e-9 + 100e-9
     assert r.latency_s == pytest.approx(expected, rel=1e-12, abs=0)
-    assert r.traffic_bytes["dram"] == 0
+    assert r.traffic_bytes["dram"] == dram_bytes
     assert r.ops_per_unit == {"processor": 0, "cim": 1}
     row_tiles, col_tiles, phys_cols = 1, 2, 256
     e = r.energy_breakdown_j
@@ -116,12 +120,13 @@ def test_cim_link_bound_mvm():
     r = simulate(arch, gemv_workload(k, n))
     link_bytes = k * 1 + n * 4
     assert link_bytes / 1e8 > 8 * 100e-9
-    # a single vector: transfer, then the 8-slice MVM, then the link latency
-    assert r.latency_s == pytest.approx(link_bytes / 1e8 + 8 * 100e-9 + 10e-9, rel=1e-12, abs=0)
+    assert link_bytes / 1e8 > k * 4 / 10e9  # x's DRAM read (fp32 at 10 GB/s) is shorter
+    # a single vector: transfer, then the 8-slice MVM, then the link and DRAM latency
+    assert r.latency_s == pytest.approx(link_bytes / 1e8 + 8 * 100e-9 + 10e-9 + 100e-9, rel=1e-12, abs=0)
     # with 4 rows the transfers and MVMs overlap: the link sets the pace, and the last row's
     # MVM (8 slices) runs after its input arrived: max(X + C / 4, C + X / 4) = X + C / 4
     r4 = simulate(arch, gemv_workload(k, n, rows=4))
-    assert r4.latency_s == pytest.approx(4 * link_bytes / 1e8 + 8 * 100e-9 + 10e-9, rel=1e-12, abs=0)
+    assert r4.latency_s == pytest.approx(4 * link_bytes / 1e8 + 8 * 100e-9 + 10e-9 + 100e-9, rel=1e-12, abs=0)
 
 
 def _counting_cim(**counting):
@@ -163,9 +168,10 @@ def test_cim_integrate_and_count_mvm_golden(one_phase):
     # columns share a neuron (128 columns / 64), so twice that per matrix-vector product
     t_vector = 2 * (integ * 100e-9 + steps * 100e-9 + phases * 50e-9)
     link_bytes = rows * k * 8 / 8 + rows * n * 4
-    assert link_bytes / 100e9 < rows * t_vector
-    # compute-bound rows: all of them after the first row's share of the link
-    assert r.latency_s == pytest.approx(rows * t_vector + link_bytes / 100e9 / rows + 10e-9,
+    xfer = max(link_bytes / 100e9, rows * k * 4 / 10e9)  # the link, or x's read from DRAM
+    assert xfer < rows * t_vector
+    # compute-bound rows: all of them after the first row's share of the transfer
+    assert r.latency_s == pytest.approx(rows * t_vector + xfer / rows + 10e-9 + 100e-9,
                                         rel=1e-12, abs=0)
     row_tiles, col_tiles, phys_cols = 1, 2, 256
     column_vectors = rows * row_tiles * phys_cols
@@ -186,8 +192,9 @@ def test_signed_inputs_spend_no_slice_on_the_sign(input_bits, slices):
     r = simulate(arch, gemv_workload(128, 64, rows=4))
     # max(1, input_bits - 1) slices of 100 ns per row (ADC: 128 columns / 1.28 GHz = 100 ns),
     # after the first row's share of the link (its 128 inputs at input_bits and 64 fp32 outputs)
-    row_link_s = (128 * input_bits / 8 + 64 * 4) / 100e9
-    assert r.latency_s == pytest.approx(4 * slices * 100e-9 + row_link_s + 10e-9, rel=1e-12, abs=0)
+    # or of x's fp32 read from DRAM (128 x 4 B at 10 GB/s, longer); then link and DRAM latency
+    row_s = max((128 * input_bits / 8 + 64 * 4) / 100e9, 128 * 4 / 10e9)
+    assert r.latency_s == pytest.approx(4 * slices * 100e-9 + row_s + 10e-9 + 100e-9, rel=1e-12, abs=0)
     assert r.energy_breakdown_j["cim_adc"] == pytest.approx(4 * 256 * slices * 2 * pJ, rel=1e-12, abs=0)
 
 
@@ -223,17 +230,18 @@ def test_cim_rounds_time_bytes(cim_arch):
     k, n, phys_cols, rounds = _big_cim_case()
     r = simulate(cim_arch, gemv_workload(k, n))
     weight_bytes = k * n * 8 / 8  # 8-bit weights read from DRAM to program the arrays
-    assert r.traffic_bytes["dram"] == weight_bytes
+    # and x (k fp32), a model input the CIM reads first, read from DRAM by the host
+    assert r.traffic_bytes["dram"] == weight_bytes + k * 4
     assert r.facts["cim_reprograms"] == 1
     # per round: the MVM (8 slices x 100 ns) and programming 128 rows x 1 us
     compute = rounds * 1 * 8 * 100e-9 + rounds * 128 * 1e-6
     link = (k * 1 + n * 4 + weight_bytes) / 100e9
-    dram = weight_bytes / 10e9
+    dram = (weight_bytes + k * 4) / 10e9
     assert max(link, dram) < compute
     # one input vector: the op is serial, so the weights and the input arrive over DRAM and
     # the link (concurrently) before programming and the MVM; then link + DRAM latency
     assert r.latency_s == pytest.approx(max(link, dram) + compute + 10e-9 + 100e-9, rel=1e-12, abs=0)
-    assert r.energy_breakdown_j["dram"] == pytest.approx(weight_bytes * 8 * 10 * pJ, rel=1e-12, abs=0)
+    assert r.energy_breakdown_j["dram"] == pytest.approx((weight_bytes + k * 4) * 8 * 10 * pJ, rel=1e-12, abs=0)
     # ADC conversions do not depend on rounds: every column read once per input row
     assert r.energy_breakdown_j["cim_adc"] == pytest.approx(1 * 4 * phys_cols * 8 * 2 * pJ, rel=1e-12, abs=0)
 
@@ -269,8 +277,9 @@ def test_cim_lru_reprograms(cim_arch):
     assert r.facts["cim_arrays_needed"] == 96
     # 48 + 48 arrays on 64: pinning either leaves no room for the other; they share the arrays
     assert r.facts["cim_reprograms"] == 4
-    # each reprogram reads k*n bytes of 8-bit weights from DRAM
-    assert r.traffic_bytes["dram"] == 2 * (384 * 512) + 2 * (512 * 384)
+    # each reprogram reads k*n bytes of 8-bit weights from DRAM; the first matmul reads x
+    # (384 fp32) from it once
+    assert r.traffic_bytes["dram"] == 2 * (384 * 512) + 2 * (512 * 384) + 384 * 4
     # each reprogram writes every cell of its matrix once: k * phys_cols cells x 10 pJ
     cells_a = 384 * (512 * 8 // 2)
     cells_b = 512 * (384 * 8 // 2)
@@ -408,7 +417,7 @@ def test_cim_all_fit_no_reprogram():
     arch = make_arch(name="cim-96", cim=cim, interconnect=dict(ROUND_LINK))
     r = simulate(arch, _two_matrix_pingpong())
     assert r.facts["cim_reprograms"] == 0
-    assert r.traffic_bytes["dram"] == 0
+    assert r.traffic_bytes["dram"] == 384 * 4  # x alone (fp32), read once
     assert r.energy_breakdown_j["cim_write"] == 0.0
 
 
@@ -472,23 +481,25 @@ def test_only_a_one_row_op_is_serial_so_copies_never_make_it_slower(rows):
 
 def test_more_rows_never_end_sooner_and_copies_never_slow_an_op():
     """Fill and drain: the round CIM's row moves 128 B in + 64 x 4 B out = 384 B over the
-    100 GB/s link (3.84 ns) and computes in 8 slices x 100 ns = 800 ns. One row (serial):
-    3.84 + 800 + 10 ns. Two rows on one copy: max(2 x 3.84 + 1600 / 2, 1600 + 3.84) + 10 ns;
-    on two copies (compute 800 ns in one piece): max(7.68 + 800, 800 + 3.84) + 10 ns: the
-    second row's MVM runs after its input, so two rows never end before one (they did at
-    max(7.68, 800) + 10 = 810 ns before the fill and drain were counted)."""
+    100 GB/s link (3.84 ns) while the host reads its 128 fp32 inputs from DRAM (512 B at
+    10 GB/s: 51.2 ns, the longer; x is a model input), and computes in 8 slices x 100 ns =
+    800 ns; latency 10 ns (link) + 100 ns (DRAM). One row (serial): 51.2 + 800 + 110 ns. Two
+    rows on one copy: max(2 x 51.2 + 1600 / 2, 1600 + 51.2) + 110 ns; on two copies (compute
+    800 ns in one piece): max(102.4 + 800, 800 + 51.2) + 110 ns: the second row's MVM runs
+    after its input, so two rows never end before one (they did at max(2 x row, 800) + latency
+    before the fill and drain were counted)."""
     import copy
 
     from conftest import ROUND_CIM, ROUND_LINK, gemv_workload, make_arch
 
     plain = make_arch(name="round-cim", cim=copy.deepcopy(ROUND_CIM), interconnect=dict(ROUND_LINK))
-    row_s, mvm_s = 384 / 100e9, 800e-9
+    row_s, mvm_s, lat = max(384 / 100e9, 512 / 10e9), 800e-9, 10e-9 + 100e-9
     one = simulate(plain, gemv_workload(128, 64, rows=1)).latency_s
     two = simulate(plain, gemv_workload(128, 64, rows=2)).latency_s
     two_copies = simulate(_replicating_cim_arch(), gemv_workload(128, 64, rows=2)).latency_s
-    assert one == pytest.approx(row_s + mvm_s + 10e-9, rel=1e-12, abs=0)
-    assert two == pytest.approx(2 * mvm_s + row_s + 10e-9, rel=1e-12, abs=0)
-    assert two_copies == pytest.approx(2 * row_s + mvm_s + 10e-9, rel=1e-12, abs=0)
+    assert one == pytest.approx(row_s + mvm_s + lat, rel=1e-12, abs=0)
+    assert two == pytest.approx(2 * mvm_s + row_s + lat, rel=1e-12, abs=0)
+    assert two_copies == pytest.approx(2 * row_s + mvm_s + lat, rel=1e-12, abs=0)
     assert one < two_copies < two
     # and on: more rows never sooner, with copies or without, and with a buffer every copy
     # shares bounding the compute (a reviewer's case: 32 copies, 33 rows ended 2.6 us before 32
@@ -505,13 +516,14 @@ def test_more_rows_never_end_sooner_and_copies_never_slow_an_op():
         assert all(b >= a for a, b in zip(times, times[1:])), arch.name
     # a buffer-bound op, which copies do not shorten: 4 rows, 4 x 384 B through a 100 MB/s
     # buffer, C = 15.36 us (the MVMs: 3.2 us on one copy, 800 ns on four); its last row
-    # computes max(800 ns, 384 B / 100 MB/s = 3.84 us) after arriving; the link (100 GB/s)
-    # moves X = 15.36 ns: max(X + 3.84 us, C + X / 4) + 10 ns, the same with four copies (a
-    # reviewer's case: four copies took the whole C as the last row's, 11.5 ns longer)
+    # computes max(800 ns, 384 B / 100 MB/s = 3.84 us) after arriving; the transfer is the
+    # longer of the link's 15.36 ns (1536 B at 100 GB/s) and x's DRAM read, X = 204.8 ns
+    # (2048 B at 10 GB/s): max(X + 3.84 us, C + X / 4) + 10 ns + 100 ns, the same with four
+    # copies (a reviewer's case: four copies took the whole C as the last row's)
     slow4 = copy.deepcopy(ROUND_CIM)
     slow4["buffer"]["bandwidth"] = "100 MB/s"
     slow4_rep = dict(copy.deepcopy(slow4), weight_replication=True)
-    expect = 15.36e-6 + 15.36e-9 / 4 + 10e-9
+    expect = 15.36e-6 + 204.8e-9 / 4 + 10e-9 + 100e-9
     for cim in (slow4, slow4_rep):
         r = simulate(make_arch(name="slow4", cim=cim, interconnect=dict(ROUND_LINK)),
                      gemv_workload(128, 64, rows=4))
@@ -577,15 +589,16 @@ def test_weight_replication_is_off_when_matrices_do_not_fit():
 def test_cim_buffer_bandwidth_bounds_the_op():
     # 4 rows: inputs 4 x 128 B (8-bit) + outputs 4 x 64 x 4 B = 1536 B through a 100 MB/s
     # buffer = 15.36 us, longer than the 4 x 8 x 100 ns = 3.2 us of MVMs; rows > 1, so the
-    # link transfer (1536 B at 100 GB/s) overlaps but for one row's share (384 B), which
-    # the first row waits for; then the 10 ns link latency
+    # transfer overlaps but for one row's share, which the first row waits for: its 384 B
+    # over the 100 GB/s link, or its 128 fp32 inputs read from DRAM (512 B at 10 GB/s, the
+    # longer: x is a model input); then the 10 ns link and 100 ns DRAM latency
     from conftest import ROUND_LINK, make_arch
 
     cim = copy.deepcopy(ROUND_CIM)
     cim["buffer"]["bandwidth"] = "100 MB/s"
     arch = make_arch(name="slow-buffer", cim=cim, interconnect=dict(ROUND_LINK))
     r = simulate(arch, gemv_workload(128, 64, rows=4))
-    assert r.latency_s == pytest.approx(1536 / 100e6 + 384 / 100e9 + 10e-9, rel=1e-12, abs=0)
+    assert r.latency_s == pytest.approx(1536 / 100e6 + 512 / 10e9 + 10e-9 + 100e-9, rel=1e-12, abs=0)
 
 
 

@@ -209,6 +209,19 @@ def test_tpu_like_lstm_is_bound_by_its_weight_memory():
     assert r.utilization["tpu_mac"] < 0.01
 
 
+def test_tpu_like_lstm_reads_its_model_inputs_from_dram_once():
+    """A model input a systolic op reads first is read from DRAM by the host, then crosses the
+    link (hierarchy rule 3); before 2026-12-05 (day) only the link was charged. The bundled
+    LSTM (2 layers, I = H = 2048, T = 100, fp32): x (100 x 2048 x 4 B = 819,200 B) and the two
+    h0 (2 x 2048 x 4 = 16,384 B) by the array's matmuls; the four 32 KiB biases (131,072 B)
+    and the two c0 (16,384 B) by the processor: 983,040 B in all."""
+    from cimsim import bundled, load_architecture, load_workload
+
+    r = simulate(load_architecture(bundled.resolve_config("tpu-like")),
+                 load_workload(bundled.resolve_workload("lstm")), keep_ops=False, engine="analytic")
+    assert r.traffic_bytes["dram"] == 819_200 + 16_384 + 131_072 + 16_384
+
+
 def test_systolic_suite_matches_every_scalesim_run():
     from cimsim.validate import run
 

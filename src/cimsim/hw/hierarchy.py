@@ -124,16 +124,7 @@ def hierarchy_traffic(ops: OpArrays, idx: np.ndarray, levels: list[str], capacit
     act_level = np.full(n, back, dtype=np.int64)
     for j in range(back - 1, -1, -1):  # innermost that holds them wins (its whole capacity: rule 2)
         act_level[act <= capacity[j]] = j
-    # model inputs: the first read (among these ops) comes from the backing store
-    first_in = np.zeros(n)
-    if len(ops.input_ids):
-        op_of_in = np.repeat(np.arange(n_all), np.diff(ops.input_ptr))
-        loc = pos[op_of_in]
-        keep = loc >= 0
-        in_op, in_t = loc[keep], ops.input_ids[keep]
-        if len(in_t):
-            _, first = np.unique(in_t, return_index=True)  # pairs are in op order
-            np.add.at(first_in, in_op[first], ops.tensor_bytes[in_t[first]])
+    first_in = first_input_reads(ops, idx, pos)  # rule 3
     act_rest = act - first_in
     act_out = ops.act_out_bytes[idx]
     store = ops.stored(idx)
@@ -164,6 +155,29 @@ def hierarchy_traffic(ops: OpArrays, idx: np.ndarray, levels: list[str], capacit
             lat = np.maximum(lat, np.where(b > 0, latency[j], 0.0))
     return HierarchyTraffic(out, lat, resident, streamed, reused_total, all_resident, all_fit,
                             writes)
+
+
+def first_input_reads(ops: OpArrays, idx: np.ndarray, pos: np.ndarray | None = None) -> np.ndarray:
+    """Rule 3, per op of ``idx``: the bytes of model inputs it is the first of ``idx`` to read
+    (in program order), which it reads from the backing store. Components without a hierarchy
+    of their own (a CIM, a systolic array) apply it to their ops too: the host reads such an
+    input from the backing store once and sends it over their link. ``pos``: each op's place
+    in ``idx`` (-1 outside), when the caller has it."""
+    first_in = np.zeros(len(idx))
+    if not len(ops.input_ids):
+        return first_in
+    n_all = ops.kind.shape[0]
+    if pos is None:
+        pos = np.full(n_all, -1, dtype=np.int64)
+        pos[idx] = np.arange(len(idx))
+    op_of_in = np.repeat(np.arange(n_all), np.diff(ops.input_ptr))
+    loc = pos[op_of_in]
+    keep = loc >= 0
+    in_op, in_t = loc[keep], ops.input_ids[keep]
+    if len(in_t):
+        _, first = np.unique(in_t, return_index=True)  # pairs are in op order
+        np.add.at(first_in, in_op[first], ops.tensor_bytes[in_t[first]])
+    return first_in
 
 
 def staged_traffic(ops: OpArrays, idx: np.ndarray, levels: list[str], capacity: list[float],

@@ -24,10 +24,11 @@ from typing import Literal, Optional
 import numpy as np
 from pydantic import Field
 
-from ..quantity import Hertz, Joules, PositiveInt, Seconds, PositiveSquareMeters, Watts
 from ..errors import MappingError
+from ..quantity import Hertz, Joules, PositiveInt, PositiveSquareMeters, Seconds, Watts
 from ..units import si
 from .base import Component, ComponentConfig, OpArrays, OpCost, Plan, add_stored
+from .hierarchy import first_input_reads
 from .parts import Buffer
 from .systolic_timing import cycles as array_cycles
 
@@ -134,8 +135,13 @@ class SystolicArray(Component):
         wl = self.weight_level
         nbytes = {link: a_in + a_out + np.where(stationary, 0.0, w)}
         nbytes[wl] = np.where(stationary, w, 0.0)
-        latency = c.op_overhead + self.hw.resource(link).latency_s() + np.where(
-            stationary, self.hw.resource(wl).latency_s(), 0.0)
+        # a model input it reads first: the host reads it from the backing store, then sends it
+        back = self.hw.backing_store
+        first_in = first_input_reads(ops, idx)
+        nbytes[back] = nbytes.get(back, 0.0) + first_in
+        latency = c.op_overhead + self.hw.resource(link).latency_s() + np.maximum(
+            np.where(stationary, self.hw.resource(wl).latency_s(), 0.0),
+            np.where(first_in > 0, self.hw.resource(back).latency_s(), 0.0))
         writes = {link: a_out}  # the outputs go back; operands come in
         add_stored(ops, idx, self.hw.store_target, nbytes, writes)  # KV-cache appends
         return OpCost(compute_s=compute, latency_s=latency, bytes=nbytes, write_bytes=writes,

@@ -76,19 +76,35 @@ from ...quantity import (
     PositiveFloat,
     PositiveInt,
     PositiveSeconds,
+    PositiveSquareMeters,
     Seconds,
-    PositiveSquareMeters, SquareMeters,
+    SquareMeters,
     Watts,
 )
 from ...units import si
-from ..base import (Component, ComponentConfig, OpArrays, OpCost, Strict, add_stored,
-                    row_pieces)
+from ..base import (
+    Component,
+    ComponentConfig,
+    OpArrays,
+    OpCost,
+    Strict,
+    add_stored,
+    row_pieces,
+)
+from ..hierarchy import first_input_reads
 from ..parts import ADC, NMC, Buffer, Cell, Counting, NonIdeal  # noqa: F401  (Counting re-exported)
 from ..parts.cell import TECHNOLOGY_CELLS
 from . import activity, counting, flat, notes, onchip
 from . import static as static_model
 from .chip import Chip
-from .derive import AREA_FIELDS, ENERGY_FIELDS, PERIPHERY_PARTS, Design, DeriveError, design
+from .derive import (
+    AREA_FIELDS,
+    ENERGY_FIELDS,
+    PERIPHERY_PARTS,
+    DeriveError,
+    Design,
+    design,
+)
 from .energy import op_energy
 from .tiling import columns_per_weight, read_groups
 
@@ -493,10 +509,13 @@ class CIM(Component):
         l_in, l_out = (a_in, a_out) if c.chip is None else (s["link_in"], s["link_out"])
         over = l_in + l_out + w_bytes
         crosses = True if c.chip is None else over > 0
+        # a model input this component reads first: the host reads it from the backing store
+        # and sends it (hierarchy rule 3; before 2026-12-05 (day) only the link was charged)
+        first_in = first_input_reads(ops, idx)
         latency = (np.where(crosses, self.hw.links[link].latency, 0.0)
-                   + np.where(reprog, self.hw.memory[back].latency, 0.0))
+                   + np.where(reprog | (first_in > 0), self.hw.memory[back].latency, 0.0))
         nbytes = {link: over}
-        nbytes[back] = nbytes.get(back, 0.0) + w_bytes
+        nbytes[back] = nbytes.get(back, 0.0) + w_bytes + first_in
         if c.chip is not None:
             latency = latency + onchip.shared_costs(self.name, c.chip, s, a_in + a_out, nbytes, hold)
         # a chip's flat buffer: its energy in the chip's buffer part (onchip.energy)
