@@ -235,3 +235,26 @@ def test_a_shared_bandwidth_may_be_a_numpy_number_and_must_be_positive():
             architecture_from_dict(d).hardware
     finally:
         unregister(BusUnit.type_name)
+
+
+def test_a_shared_bandwidth_named_like_a_link_is_one_line_naming_the_component(tmp_path):
+    """A plug-in's on-chip bandwidth named like a link (here 'vu_bus' both) was a bare
+    ValueError: the CLI printed a 55-line traceback (a tester, h72)."""
+    register(BusUnit)
+    try:
+        d = copy.deepcopy(ROUND_ARCH)
+        d["vu"] = {"type": "test-bus-unit", "ops_per_s": 1e9}
+        d["links"] = {"vu_bus": {"bandwidth": "1 GB/s", "latency": "0 s", "energy_per_bit": "0 pJ/bit"}}
+        says = ("component 'vu' (test-bus-unit): shared_bandwidths() names an on-chip bandwidth "
+                "'vu_bus', which is also the name of a link")
+        with pytest.raises(ComponentError, match=__import__("re").escape(says)):
+            architecture_from_dict(d).hardware
+        cfg, wl = tmp_path / "a.yaml", tmp_path / "w.json"
+        cfg.write_text(yaml.safe_dump(d, sort_keys=False))
+        save_workload(WL, wl)
+        res = CliRunner().invoke(main, ["run", str(cfg), str(wl), "--engine", "analytic"])
+        assert res.exit_code == 1
+        assert "Traceback" not in res.output and len(res.output.strip().splitlines()) == 1
+        assert says in res.output
+    finally:
+        unregister(BusUnit.type_name)

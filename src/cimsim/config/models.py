@@ -81,9 +81,13 @@ class Architecture:
         out = {}
         for n, c in self.components.items():
             for r, rate in registry.get(c.type).shared_bandwidths(n, c, self.technology).items():
-                if r in self.memory or r in self.links or r in out:
-                    raise ValueError(f"component '{n}' shares an on-chip bandwidth '{r}', which is "
-                                     "also the name of a memory level or link: rename that one")
+                if r in self.memory or r in self.links or r in out:  # one line, not a traceback
+                    other = ("memory level" if r in self.memory else "link" if r in self.links
+                             else "on-chip bandwidth of another component")
+                    raise ComponentError(f"component '{n}' ({c.type}): shared_bandwidths() names an "
+                                         f"on-chip bandwidth '{r}', which is also the name of a "
+                                         f"{other}; levels, links and on-chip bandwidths need "
+                                         "distinct names: rename one of them")
                 try:  # a NumPy scalar (np.float64) would print as 'np.float64(...) B/s'
                     rate = float(rate)
                 except (TypeError, ValueError):
