@@ -23,7 +23,7 @@ from pydantic import Field
 from cimsim import simulate
 from cimsim.cli import main
 from cimsim.config import architecture_from_dict
-from cimsim.errors import ComponentError
+from cimsim.errors import ComponentError, ConfigError
 from cimsim.hw import Component, ComponentConfig, OpCost, Plan, register
 from cimsim.hw.registry import unregister
 from cimsim.quantity import PositiveFloat
@@ -258,3 +258,64 @@ def test_a_shared_bandwidth_named_like_a_link_is_one_line_naming_the_component(t
         assert says in res.output
     finally:
         unregister(BusUnit.type_name)
+
+
+class ClashUnit(BusUnit):
+    """BusUnit (its bus 'vu_bus') with an energy part 'bus' or a utilization 'bus_bw' (h72)."""
+
+    type_name = "test-clash-unit"
+
+    class Config(BusUnit.Config):
+        type: Literal["test-clash-unit"] = Field(default="test-clash-unit", description="Component type.")
+        clash: Literal["none", "energy", "util"] = Field(default="none", description="Which name clashes.")
+
+    @property
+    def energy_parts(self):
+        return ("ops", "bus") if self.config.clash == "energy" else ("ops",)
+
+    @property
+    def utilizations(self):
+        return ("busy", "bus_bw") if self.config.clash == "util" else ("busy",)
+
+    def cost(self, ops, idx, plan):
+        c = super().cost(ops, idx, plan)
+        c.energy.update({"bus": np.full(len(idx), 1e-6)} if self.config.clash == "energy" else {})
+        return c
+
+    def utilization(self, ops, idx, plan, cost, busy_s, latency_s):
+        return {u: busy_s / latency_s if u == "busy" else 0.0 for u in self.utilizations}
+
+
+@pytest.mark.parametrize("clash, says", [
+    ("energy", "vu: its energy or compute part 'bus' is reported as 'vu_bus', the name of an "
+               "on-chip bandwidth (shared_bandwidths()) too"),
+    ("util", "vu: its utilization 'bus_bw' is reported as 'vu_bus_bw', the name of the bandwidth "
+             "utilization of 'vu_bus' too"),
+])
+def test_a_part_or_utilization_named_like_a_shared_bandwidth_is_refused(clash, says):
+    """Energy part 'bus' (reported 'vu_bus') beside the bus 'vu_bus': the bus's zero column
+    replaced the part's energy in the result, silently (a tester, h72); a utilization 'bus_bw'
+    the same with the bus's. Refused at config load; and by the stages when an architecture is
+    built without the loader (the report refused nothing: one dict entry overwrote the other)."""
+    import dataclasses
+
+    register(ClashUnit)
+    try:
+        d = copy.deepcopy(ROUND_ARCH)
+        d["vu"] = {"type": "test-clash-unit", "ops_per_s": 1e9}
+        ok = architecture_from_dict(d)
+        assert simulate(ok, WL).energy_breakdown_j["vu_ops"] == pytest.approx(8e-12)  # 8 ops x 1 pJ
+        d["vu"]["clash"] = clash
+        with pytest.raises(ConfigError) as e:
+            architecture_from_dict(d)
+        assert str(e.value) == f"<config>: {says}; " + ("parts and on-chip bandwidths need distinct "
+                                                         "names: rename one of them" if clash == "energy"
+                                                         else "rename one of them")
+        raw = dataclasses.replace(ok, components={
+            **ok.components, "vu": ok.components["vu"].model_copy(update={"clash": clash})})
+        what = "energy part" if clash == "energy" else "utilization"
+        with pytest.raises(ComponentError, match=f"architecture 'round': two {what}s are named "
+                                                 f"'vu_bus{'_bw' if clash == 'util' else ''}'"):
+            simulate(raw, WL)
+    finally:
+        unregister(ClashUnit.type_name)

@@ -74,7 +74,13 @@ class CostTable:
 def energy_parts(arch: Architecture) -> tuple[str, ...]:
     """Energy part names of an architecture, in report order (without ``static``)."""
     parts = [f"{c.name}_{p}" for c in arch.instances for p in c.energy_parts]
-    return (*parts, *arch.hardware.resources)
+    out = (*parts, *arch.hardware.resources)
+    if len(set(out)) < len(out):  # one column for two: the cost of one went to the other
+        twice = next(p for p in out if out.count(p) > 1)
+        raise ComponentError(f"architecture '{arch.name}': two energy parts are named '{twice}' "
+                             "(a component's <component>_<part>, a memory level, a link or an "
+                             "on-chip bandwidth); give them distinct names")
+    return out
 
 
 def _numbers(comp, name: str, arr) -> np.ndarray:
