@@ -170,6 +170,14 @@ def pattern_scale(arch: Architecture, arrays, rates: np.ndarray,
         if len(bad):
             i = idx[bad[0]]
             _bad_rate(hw, hw.resources[j], own[bad[0]], _pattern_text(size, reads, i))
+        res = hw.resource(hw.resources[j])
+        peak = answer(hw, hw.resources[j], "peak_bytes_per_s", res.peak_bytes_per_s())
+        over = np.flatnonzero(own > peak * (1 + 1e-9))  # as a stream's (check_resources)
+        if len(over):  # a utilization over 1 (an AssertionError in the report), or silent
+            raise ComponentError(f"{_what(hw, hw.resources[j])} '{hw.resources[j]}' ({res.type_name}): "
+                                 f"bytes_per_s() gives {float(own[over[0]])!r} B/s for "
+                                 f"{_pattern_text(size, reads, idx[over[0]])}, above its "
+                                 f"peak_bytes_per_s() {peak!r} B/s; the sustained rate is at most the peak")
         col = rates[j] / own
         if (col == 1.0).all():
             continue

@@ -118,13 +118,14 @@ def test_a_wrong_energy_peak_or_latency_is_refused_by_name(breaks, rule):
 
 class Wrong(Banked):
     """A level type that answers one method with what is not a number (for every pattern, or
-    for random accesses only)."""
+    for random accesses only), or random accesses above its peak."""
 
     type_name = "test-wrong"
 
     class Config(Banked.Config):
         type: Literal["test-wrong"] = Field(default="test-wrong", description="Resource type.")
-        breaks: Literal["nothing", "rate", "peak", "energy", "random-rate", "random-energy"] = Field(
+        breaks: Literal["nothing", "rate", "peak", "energy", "random-rate", "random-energy",
+                        "random-fast"] = Field(
             default="nothing", description="Which answer is not a number.")
 
     def peak_bytes_per_s(self):
@@ -132,6 +133,8 @@ class Wrong(Banked):
 
     def bytes_per_s(self, pattern=STREAM):
         b = self.config.breaks
+        if b == "random-fast" and pattern.random:
+            return 2 * self.config.bandwidth
         return "10 GB/s" if b == "rate" or (b == "random-rate" and pattern.random) else \
             super().bytes_per_s(pattern)
 
@@ -151,11 +154,16 @@ NOT_A_NUMBER = {
                    r"number of B/s",
     "random-energy": rf"joules_per_byte\(\) gives None \(NoneType\){RANDOM}, not a number; it must "
                      r"be a number of J/B",
+    # only a stream's rate was held to the peak: a random one above it was a utilization over 1
+    # (an AssertionError traceback in the report), or nothing where the level was not the
+    # bottleneck (h72); here 2 x 10 GB/s against the 10 GB/s peak
+    "random-fast": rf"bytes_per_s\(\) gives 20000000000\.0 B/s{RANDOM}, above its peak_bytes_per_s\(\) "
+                   r"10000000000\.0 B/s; the sustained rate is at most the peak",
 }
 
 
 @pytest.mark.parametrize("breaks", list(NOT_A_NUMBER))
-def test_an_answer_that_is_not_a_number_is_refused_by_name(breaks):
+def test_an_answer_that_is_not_a_number_or_above_the_peak_is_refused_by_name(breaks):
     # before: float() of it outside the checks, a ValueError or TypeError traceback (h72)
     registry.register(Wrong)
     try:
