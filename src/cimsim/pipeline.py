@@ -28,6 +28,7 @@ from .report import columns as C
 from .report.build import RunData, build_result
 from .report.result import Result, realized_critical_path
 from .workload.graph import longest_paths
+from .workload.kinds import MATMUL
 from .workload.ir import Workload
 
 ENGINES = ("des", "analytic")
@@ -44,11 +45,19 @@ def resource_rates(arch: Architecture) -> np.ndarray:
     return rates
 
 
-def check_resources(arch: Architecture) -> None:
+def mac_dtypes(workload: Workload) -> tuple[str, ...]:
+    """The dtypes a run's roofline draws each component's peak at: its matmuls' (their outputs'
+    dtypes: :func:`cimsim.plot.figures.workload_dtype` picks the commonest), fp32 without one."""
+    arrays = workload.arrays
+    return tuple(np.unique(arrays.dtype[arrays.kind == MATMUL]).tolist()) or ("fp32",)
+
+
+def check_resources(arch: Architecture, dtypes: tuple[str, ...] = ()) -> None:
     """Each memory level's and link's answers for a streaming read (what components and the
     cost table ask): peak and sustained rate finite and > 0, the rate at most the peak, energy
     per byte and latency finite and >= 0; each component's static power and area parts finite
-    and >= 0; else one line naming the level, link or component, its type and the method (a
+    and >= 0, its peak MAC rate for each of ``dtypes`` (:func:`mac_dtypes`) None or finite and
+    > 0; else one line naming the level, link or component, its type and the method (a
     plug-in type's negative latency lowered every op's time silently, a zero peak divided by
     zero, a negative static power lowered the energy)."""
     hw = arch.hardware
@@ -76,6 +85,12 @@ def check_resources(arch: Architecture) -> None:
             if not (np.isfinite(float(a)) and float(a) >= 0):
                 raise ComponentError(f"{what}: area_m2() gives part '{part}' {float(a)!r}; an area "
                                      "must be finite and >= 0 (m^2)")
+        for dt in dtypes:  # a roofline's roof (a negative one was drawn, 'roof: sa -2 OPS')
+            peak = comp.peak_macs_per_s(dt)
+            if peak is not None and not (_is_number(peak) and np.isfinite(float(peak)) and float(peak) > 0):
+                raise ComponentError(f"{what}: peak_macs_per_s('{dt}') gives {one_line(repr(peak))[:80]}; "
+                                     "it must be a finite number of MAC/s > 0, or None where it "
+                                     "does no MACs of that dtype")
 
 
 #: the unit of each resource method's answer, for messages
@@ -361,7 +376,7 @@ def simulate(arch: Architecture, workload: Workload, engine: str = "des", keep_o
     if engine not in ENGINES:
         raise CimsimError(f"engine '{engine}' is not one of {', '.join(ENGINES)}")
     _check_args(arch, workload)
-    check_resources(arch)
+    check_resources(arch, mac_dtypes(workload))
     pl, table = place_and_cost(arch, workload, costs)
     table = pattern_energy(arch, workload.arrays, table)
     indptr, indices = workload.predecessors

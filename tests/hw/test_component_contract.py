@@ -37,7 +37,8 @@ class UnitConfig(ComponentConfig):
     ops_per_s: PositiveFloat = Field(description="Vector operations per second.")
     breaks: Literal["nothing", "int-mask", "short-mask", "server-range", "no-cost", "util", "fact",
                     "rate-in-cost", "rate-in-place", "neg-static", "nan-area", "busy-undeclared",
-                    "compute-text", "pieces-shape", "pieces-low"] = Field(
+                    "compute-text", "pieces-shape", "pieces-low", "neg-peak", "nan-peak",
+                    "text-peak"] = Field(
         default="nothing", description="Which rule of the protocol it breaks.")
 
 
@@ -62,6 +63,9 @@ class Unit(Component):
 
     def area_m2(self):
         return {"tiles": float("nan")} if self.config.breaks == "nan-area" else {"die": 1e-6}
+
+    def peak_macs_per_s(self, dtype):
+        return {"neg-peak": -2.0, "nan-peak": float("nan"), "text-peak": "2 GMAC/s"}.get(self.config.breaks)
 
     def place(self, ops, idx):
         if self.config.breaks == "rate-in-place":
@@ -133,6 +137,11 @@ def test_the_working_unit_runs(unit):
     ("compute-text", r"cost\(\) returned compute_s that are not numbers"),
     ("pieces-shape", r"cost\(\) returned pieces of shape \(1, 3\); they must be \(1, 2\)"),
     ("pieces-low", r"cost\(\) returned pieces with 0\.5; each must be a number >= 1"),
+    # a negative peak ran and drew the roofline's roof at it ('roof: sa -2 OPS', h72); the
+    # workload has no matmul: the roofline's dtype is fp32
+    ("neg-peak", r"peak_macs_per_s\('fp32'\) gives -2\.0; it must be a finite number of MAC/s > 0"),
+    ("nan-peak", r"peak_macs_per_s\('fp32'\) gives nan; it must be a finite number of MAC/s > 0"),
+    ("text-peak", r"peak_macs_per_s\('fp32'\) gives '2 GMAC/s'; it must be a finite number"),
 ])
 def test_a_broken_rule_is_named_with_the_component(unit, breaks, rule):
     with pytest.raises(ComponentError, match=r"component 'vu' \(test-contract-unit\)\S* " + rule):
