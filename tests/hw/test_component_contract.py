@@ -38,7 +38,7 @@ class UnitConfig(ComponentConfig):
     breaks: Literal["nothing", "int-mask", "short-mask", "server-range", "no-cost", "util", "fact",
                     "rate-in-cost", "rate-in-place", "neg-static", "nan-area", "busy-undeclared",
                     "compute-text", "pieces-shape", "pieces-low", "neg-peak", "nan-peak",
-                    "text-peak"] = Field(
+                    "text-peak", "energy-missing"] = Field(
         default="nothing", description="Which rule of the protocol it breaks.")
 
 
@@ -85,7 +85,8 @@ class Unit(Component):
         vec = ops.vector_ops[idx]
         b = self.config.breaks
         return OpCost(compute_s=["1e-9"] if b == "compute-text" else vec / self.config.ops_per_s,
-                      latency_s=np.zeros(len(idx)), bytes={}, energy={"ops": vec * 1e-12},
+                      latency_s=np.zeros(len(idx)), bytes={},
+                      energy={} if b == "energy-missing" else {"ops": vec * 1e-12},
                       busy={"lanes": vec} if b == "busy-undeclared" else {},
                       pieces={"pieces-shape": np.ones((len(idx), 3)),
                               "pieces-low": np.full((len(idx), 2), 0.5)}.get(b))
@@ -142,6 +143,10 @@ def test_the_working_unit_runs(unit):
     ("neg-peak", r"peak_macs_per_s\('fp32'\) gives -2\.0; it must be a finite number of MAC/s > 0"),
     ("nan-peak", r"peak_macs_per_s\('fp32'\) gives nan; it must be a finite number of MAC/s > 0"),
     ("text-peak", r"peak_macs_per_s\('fp32'\) gives '2 GMAC/s'; it must be a finite number"),
+    # a declared energy part left out was 0 J, silently, where a declared busy time left out
+    # and an undeclared part were refused (h72)
+    ("energy-missing", r"cost\(\) returned energy without 'ops', which its type's energy_parts "
+                       r"\('ops',\) declare; give it in OpCost\.energy"),
 ])
 def test_a_broken_rule_is_named_with_the_component(unit, breaks, rule):
     with pytest.raises(ComponentError, match=r"component 'vu' \(test-contract-unit\)\S* " + rule):

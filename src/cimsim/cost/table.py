@@ -199,6 +199,12 @@ def compute_costs(pl: Placement, arch: Architecture, ops) -> CostTable:
                 raise ComponentError(f"component '{comp.name}' ({comp.type_name}) reported energy part '{part}' "
                                      f"not in its type's energy_parts {comp.energy_parts}")
             energy[ids, parts.index(key)] += _check(comp, f"energy {part}", e, m)
+        missing = [p for p in comp.energy_parts if p not in c.energy]
+        if missing:  # as a declared busy time left out: it was 0 J, silently
+            raise ComponentError(f"component '{comp.name}' ({comp.type_name}): cost() returned "
+                                 f"energy without '{missing[0]}', which its type's energy_parts "
+                                 f"{tuple(comp.energy_parts)} declare; give it in OpCost.energy "
+                                 "(zeros where its ops spend none)")
         _check_busy(comp, c, m)
         if c.pieces is not None:
             p = _numbers(comp, "pieces", c.pieces)
