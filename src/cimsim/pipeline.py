@@ -12,6 +12,7 @@ pass the same :class:`~cimsim.cost.cache.CostCache` to both (sweeps do).
 from __future__ import annotations
 
 import dataclasses
+import numbers
 
 import numpy as np
 
@@ -20,13 +21,14 @@ from .cost import CostTable, compute_costs
 from .cost.cache import CostCache
 from .engine.analytic import analytic_latency, op_work
 from .engine.des import simulate_dag
-from .errors import CimsimError, ComponentError, given
+from .errors import CimsimError, ComponentError, given, one_line
 from .hw.base import STREAM, Pattern
 from .mapping.placement import Placement, place
 from .report import columns as C
 from .report.build import RunData, build_result
 from .report.result import Result, realized_critical_path
 from .workload.graph import longest_paths
+from .workload.kinds import MATMUL
 from .workload.ir import Workload
 
 ENGINES = ("des", "analytic")
@@ -43,24 +45,33 @@ def resource_rates(arch: Architecture) -> np.ndarray:
     return rates
 
 
-def check_resources(arch: Architecture) -> None:
+def mac_dtypes(workload: Workload) -> tuple[str, ...]:
+    """The dtypes a run's roofline draws each component's peak at: its matmuls' (their outputs'
+    dtypes: :func:`cimsim.plot.figures.workload_dtype` picks the commonest), fp32 without one."""
+    arrays = workload.arrays
+    return tuple(np.unique(arrays.dtype[arrays.kind == MATMUL]).tolist()) or ("fp32",)
+
+
+def check_resources(arch: Architecture, dtypes: tuple[str, ...] = ()) -> None:
     """Each memory level's and link's answers for a streaming read (what components and the
     cost table ask): peak and sustained rate finite and > 0, the rate at most the peak, energy
     per byte and latency finite and >= 0; each component's static power and area parts finite
-    and >= 0; else one line naming the level, link or component, its type and the method (a
+    and >= 0, its peak MAC rate for each of ``dtypes`` (:func:`mac_dtypes`) None or finite and
+    > 0; else one line naming the level, link or component, its type and the method (a
     plug-in type's negative latency lowered every op's time silently, a zero peak divided by
     zero, a negative static power lowered the energy)."""
     hw = arch.hardware
     for name in hw.resources:
         res = hw.resource(name)
+        got = {}
         for method, positive in (("peak_bytes_per_s", True), ("joules_per_byte", False),
-                                 ("latency_s", False)):
-            v = float(getattr(res, method)() if method == "peak_bytes_per_s" else
-                      getattr(res, method)(STREAM))
-            if not (np.isfinite(v) and (v > 0 if positive else v >= 0)):
+                                 ("latency_s", False), ("bytes_per_s", None)):
+            v = got[method] = answer(hw, name, method, getattr(res, method)() if method ==
+                                     "peak_bytes_per_s" else getattr(res, method)(STREAM))
+            if positive is not None and not (np.isfinite(v) and (v > 0 if positive else v >= 0)):
                 raise ComponentError(f"{_what(hw, name)} '{name}' ({getattr(res, 'type_name', '')}): {method}() "
                                      f"gives {v!r}; it must be finite and {'> 0' if positive else '>= 0'}")
-        rate, peak = float(res.bytes_per_s(STREAM)), float(res.peak_bytes_per_s())
+        rate, peak = got["bytes_per_s"], got["peak_bytes_per_s"]
         if rate > peak * (1 + 1e-9):  # a utilization over 1 (an AssertionError deep in the report)
             raise ComponentError(f"{_what(hw, name)} '{name}' ({getattr(res, 'type_name', '')}): "
                                  f"bytes_per_s() of a stream gives {rate!r} B/s, above its "
@@ -74,6 +85,36 @@ def check_resources(arch: Architecture) -> None:
             if not (np.isfinite(float(a)) and float(a) >= 0):
                 raise ComponentError(f"{what}: area_m2() gives part '{part}' {float(a)!r}; an area "
                                      "must be finite and >= 0 (m^2)")
+        for dt in dtypes:  # a roofline's roof (a negative one was drawn, 'roof: sa -2 OPS')
+            peak = comp.peak_macs_per_s(dt)
+            if peak is not None and not (_is_number(peak) and np.isfinite(float(peak)) and float(peak) > 0):
+                raise ComponentError(f"{what}: peak_macs_per_s('{dt}') gives {one_line(repr(peak))[:80]}; "
+                                     "it must be a finite number of MAC/s > 0, or None where it "
+                                     "does no MACs of that dtype")
+
+
+#: the unit of each resource method's answer, for messages
+UNITS = {"peak_bytes_per_s": "B/s", "bytes_per_s": "B/s", "joules_per_byte": "J/B", "latency_s": "s"}
+
+
+def answer(hw, name: str, method: str, v, pattern: str = "") -> float:
+    """A memory level's or link's answer ``v`` to ``method`` as a float; else (text such as
+    '64 GB/s', None, a bool) one line naming the level or link, its type and the method (and
+    `` for PATTERN``), as a component's cost() is told (float() of it was a traceback)."""
+    if _is_number(v):
+        return float(v)
+    res = hw.resource(name)
+    raise ComponentError(f"{_what(hw, name)} '{name}' ({getattr(res, 'type_name', '') or type(res).__name__}): "
+                         f"{method}() gives {one_line(repr(v))[:80]} ({type(v).__name__}){pattern}, not a "
+                         f"number; it must be a number of {UNITS[method]}")
+
+
+def _is_number(v) -> bool:
+    """A real number (a NumPy one, a Decimal too), not text, a bool or a complex."""
+    if isinstance(v, np.ndarray):
+        return v.shape == () and v.dtype.kind in "iuf"
+    return isinstance(v, numbers.Number) and not isinstance(v, (bool, np.bool_)) and not (
+        isinstance(v, numbers.Complex) and not isinstance(v, numbers.Real))
 
 
 def _what(hw, name: str) -> str:
@@ -135,13 +176,23 @@ def pattern_scale(arch: Architecture, arrays, rates: np.ndarray,
         idx = np.flatnonzero(odd)
         if not len(idx):
             continue
-        own = np.asarray(hw.resource(hw.resources[j]).rates_of(size[idx], reads[idx]), dtype=np.float64)
+        try:
+            own = np.asarray(hw.resource(hw.resources[j]).rates_of(size[idx], reads[idx]), dtype=np.float64)
+        except (TypeError, ValueError):  # an answer that is text: one line naming its pattern
+            _first_text_rate(hw, hw.resources[j], size, reads, idx)
+            raise
         bad = np.flatnonzero(~(np.isfinite(own) & (own > 0)))
         if len(bad):
             i = idx[bad[0]]
-            _bad_rate(hw, hw.resources[j], own[bad[0]],
-                      f"accesses of {size[i]:g} B, {reads[i]:g} of them reads (op #{i})"
-                      if size[i] > 0 else f"a stream {reads[i]:g} of whose bytes are reads (op #{i})")
+            _bad_rate(hw, hw.resources[j], own[bad[0]], _pattern_text(size, reads, i))
+        res = hw.resource(hw.resources[j])
+        peak = answer(hw, hw.resources[j], "peak_bytes_per_s", res.peak_bytes_per_s())
+        over = np.flatnonzero(own > peak * (1 + 1e-9))  # as a stream's (check_resources)
+        if len(over):  # a utilization over 1 (an AssertionError in the report), or silent
+            raise ComponentError(f"{_what(hw, hw.resources[j])} '{hw.resources[j]}' ({res.type_name}): "
+                                 f"bytes_per_s() gives {float(own[over[0]])!r} B/s for "
+                                 f"{_pattern_text(size, reads, idx[over[0]])}, above its "
+                                 f"peak_bytes_per_s() {peak!r} B/s; the sustained rate is at most the peak")
         col = rates[j] / own
         if (col == 1.0).all():
             continue
@@ -149,6 +200,23 @@ def pattern_scale(arch: Architecture, arrays, rates: np.ndarray,
             scale = np.ones((n, len(rates)))
         scale[idx, j] = col
     return scale
+
+
+def _first_text_rate(hw, name: str, size, reads, idx) -> None:
+    """Raise the one line :func:`answer` gives the first of the ops ``idx``' patterns whose
+    ``bytes_per_s()`` is not a number."""
+    res = hw.resource(name)
+    _, first = np.unique(np.stack([size[idx], reads[idx]], axis=1), axis=0, return_index=True)
+    for i in idx[np.sort(first)]:
+        s, r = float(size[i]), float(reads[i])
+        pattern = Pattern.random_access(s, r) if s > 0 else Pattern.stream(r)
+        answer(hw, name, "bytes_per_s", res.bytes_per_s(pattern), f" for {_pattern_text(size, reads, i)}")
+
+
+def _pattern_text(size, reads, i: int) -> str:
+    """Op ``i``'s access pattern, for a message."""
+    return (f"accesses of {size[i]:g} B, {reads[i]:g} of them reads (op #{i})" if size[i] > 0
+            else f"a stream {reads[i]:g} of whose bytes are reads (op #{i})")
 
 
 def pattern_energy(arch: Architecture, arrays, table: CostTable) -> CostTable:
@@ -171,10 +239,19 @@ def pattern_energy(arch: Architecture, arrays, table: CostTable) -> CostTable:
         if not len(idx):
             continue
         keys, inv = np.unique(np.stack([size[idx], reads[idx]], axis=1), axis=0, return_inverse=True)
-        per = np.array([res.joules_per_byte(Pattern.random_access(float(s), float(r))) for s, r in keys])
+        inv = inv.reshape(-1)
+        per = np.empty(len(keys))
+        for q, (s, r) in enumerate(keys):  # each answer a number, finite and >= 0, or one line
+            said = f" for {_pattern_text(size, reads, int(idx[np.argmax(inv == q)]))}"
+            per[q] = answer(hw, name, "joules_per_byte",
+                            res.joules_per_byte(Pattern.random_access(float(s), float(r))), said)
+            if not (np.isfinite(per[q]) and per[q] >= 0):
+                raise ComponentError(f"{_what(hw, name)} '{name}' ({getattr(res, 'type_name', '')}): "
+                                     f"joules_per_byte() gives {per[q]!r}{said}; it must be finite "
+                                     "and >= 0 (J/B)")
         if energy is None:
             energy = table.energy.copy()
-        energy[idx, first + j] = table.bytes[idx, j] * per[inv.reshape(-1)]
+        energy[idx, first + j] = table.bytes[idx, j] * per[inv]
     return table if energy is None else dataclasses.replace(table, energy=energy)
 
 
@@ -299,7 +376,7 @@ def simulate(arch: Architecture, workload: Workload, engine: str = "des", keep_o
     if engine not in ENGINES:
         raise CimsimError(f"engine '{engine}' is not one of {', '.join(ENGINES)}")
     _check_args(arch, workload)
-    check_resources(arch)
+    check_resources(arch, mac_dtypes(workload))
     pl, table = place_and_cost(arch, workload, costs)
     table = pattern_energy(arch, workload.arrays, table)
     indptr, indices = workload.predecessors

@@ -23,7 +23,7 @@ from pydantic import Field
 from cimsim import simulate
 from cimsim.cli import main
 from cimsim.config import architecture_from_dict
-from cimsim.errors import ComponentError
+from cimsim.errors import ComponentError, ConfigError
 from cimsim.hw import Component, ComponentConfig, OpCost, Plan, register
 from cimsim.hw.registry import unregister
 from cimsim.quantity import PositiveFloat
@@ -37,7 +37,8 @@ class UnitConfig(ComponentConfig):
     ops_per_s: PositiveFloat = Field(description="Vector operations per second.")
     breaks: Literal["nothing", "int-mask", "short-mask", "server-range", "no-cost", "util", "fact",
                     "rate-in-cost", "rate-in-place", "neg-static", "nan-area", "busy-undeclared",
-                    "compute-text", "pieces-shape", "pieces-low"] = Field(
+                    "compute-text", "pieces-shape", "pieces-low", "neg-peak", "nan-peak",
+                    "text-peak", "energy-missing"] = Field(
         default="nothing", description="Which rule of the protocol it breaks.")
 
 
@@ -63,6 +64,9 @@ class Unit(Component):
     def area_m2(self):
         return {"tiles": float("nan")} if self.config.breaks == "nan-area" else {"die": 1e-6}
 
+    def peak_macs_per_s(self, dtype):
+        return {"neg-peak": -2.0, "nan-peak": float("nan"), "text-peak": "2 GMAC/s"}.get(self.config.breaks)
+
     def place(self, ops, idx):
         if self.config.breaks == "rate-in-place":
             self.hw.resource("dram").config.bandwidth
@@ -81,7 +85,8 @@ class Unit(Component):
         vec = ops.vector_ops[idx]
         b = self.config.breaks
         return OpCost(compute_s=["1e-9"] if b == "compute-text" else vec / self.config.ops_per_s,
-                      latency_s=np.zeros(len(idx)), bytes={}, energy={"ops": vec * 1e-12},
+                      latency_s=np.zeros(len(idx)), bytes={},
+                      energy={} if b == "energy-missing" else {"ops": vec * 1e-12},
                       busy={"lanes": vec} if b == "busy-undeclared" else {},
                       pieces={"pieces-shape": np.ones((len(idx), 3)),
                               "pieces-low": np.full((len(idx), 2), 0.5)}.get(b))
@@ -133,6 +138,15 @@ def test_the_working_unit_runs(unit):
     ("compute-text", r"cost\(\) returned compute_s that are not numbers"),
     ("pieces-shape", r"cost\(\) returned pieces of shape \(1, 3\); they must be \(1, 2\)"),
     ("pieces-low", r"cost\(\) returned pieces with 0\.5; each must be a number >= 1"),
+    # a negative peak ran and drew the roofline's roof at it ('roof: sa -2 OPS', h72); the
+    # workload has no matmul: the roofline's dtype is fp32
+    ("neg-peak", r"peak_macs_per_s\('fp32'\) gives -2\.0; it must be a finite number of MAC/s > 0"),
+    ("nan-peak", r"peak_macs_per_s\('fp32'\) gives nan; it must be a finite number of MAC/s > 0"),
+    ("text-peak", r"peak_macs_per_s\('fp32'\) gives '2 GMAC/s'; it must be a finite number"),
+    # a declared energy part left out was 0 J, silently, where a declared busy time left out
+    # and an undeclared part were refused (h72)
+    ("energy-missing", r"cost\(\) returned energy without 'ops', which its type's energy_parts "
+                       r"\('ops',\) declare; give it in OpCost\.energy"),
 ])
 def test_a_broken_rule_is_named_with_the_component(unit, breaks, rule):
     with pytest.raises(ComponentError, match=r"component 'vu' \(test-contract-unit\)\S* " + rule):
@@ -235,3 +249,87 @@ def test_a_shared_bandwidth_may_be_a_numpy_number_and_must_be_positive():
             architecture_from_dict(d).hardware
     finally:
         unregister(BusUnit.type_name)
+
+
+def test_a_shared_bandwidth_named_like_a_link_is_one_line_naming_the_component(tmp_path):
+    """A plug-in's on-chip bandwidth named like a link (here 'vu_bus' both) was a bare
+    ValueError: the CLI printed a 55-line traceback (a tester, h72)."""
+    register(BusUnit)
+    try:
+        d = copy.deepcopy(ROUND_ARCH)
+        d["vu"] = {"type": "test-bus-unit", "ops_per_s": 1e9}
+        d["links"] = {"vu_bus": {"bandwidth": "1 GB/s", "latency": "0 s", "energy_per_bit": "0 pJ/bit"}}
+        says = ("component 'vu' (test-bus-unit): shared_bandwidths() names an on-chip bandwidth "
+                "'vu_bus', which is also the name of a link")
+        with pytest.raises(ComponentError, match=__import__("re").escape(says)):
+            architecture_from_dict(d).hardware
+        cfg, wl = tmp_path / "a.yaml", tmp_path / "w.json"
+        cfg.write_text(yaml.safe_dump(d, sort_keys=False))
+        save_workload(WL, wl)
+        res = CliRunner().invoke(main, ["run", str(cfg), str(wl), "--engine", "analytic"])
+        assert res.exit_code == 1
+        assert "Traceback" not in res.output and len(res.output.strip().splitlines()) == 1
+        assert says in res.output
+    finally:
+        unregister(BusUnit.type_name)
+
+
+class ClashUnit(BusUnit):
+    """BusUnit (its bus 'vu_bus') with an energy part 'bus' or a utilization 'bus_bw' (h72)."""
+
+    type_name = "test-clash-unit"
+
+    class Config(BusUnit.Config):
+        type: Literal["test-clash-unit"] = Field(default="test-clash-unit", description="Component type.")
+        clash: Literal["none", "energy", "util"] = Field(default="none", description="Which name clashes.")
+
+    @property
+    def energy_parts(self):
+        return ("ops", "bus") if self.config.clash == "energy" else ("ops",)
+
+    @property
+    def utilizations(self):
+        return ("busy", "bus_bw") if self.config.clash == "util" else ("busy",)
+
+    def cost(self, ops, idx, plan):
+        c = super().cost(ops, idx, plan)
+        c.energy.update({"bus": np.full(len(idx), 1e-6)} if self.config.clash == "energy" else {})
+        return c
+
+    def utilization(self, ops, idx, plan, cost, busy_s, latency_s):
+        return {u: busy_s / latency_s if u == "busy" else 0.0 for u in self.utilizations}
+
+
+@pytest.mark.parametrize("clash, says", [
+    ("energy", "vu: its energy or compute part 'bus' is reported as 'vu_bus', the name of an "
+               "on-chip bandwidth (shared_bandwidths()) too"),
+    ("util", "vu: its utilization 'bus_bw' is reported as 'vu_bus_bw', the name of the bandwidth "
+             "utilization of 'vu_bus' too"),
+])
+def test_a_part_or_utilization_named_like_a_shared_bandwidth_is_refused(clash, says):
+    """Energy part 'bus' (reported 'vu_bus') beside the bus 'vu_bus': the bus's zero column
+    replaced the part's energy in the result, silently (a tester, h72); a utilization 'bus_bw'
+    the same with the bus's. Refused at config load; and by the stages when an architecture is
+    built without the loader (the report refused nothing: one dict entry overwrote the other)."""
+    import dataclasses
+
+    register(ClashUnit)
+    try:
+        d = copy.deepcopy(ROUND_ARCH)
+        d["vu"] = {"type": "test-clash-unit", "ops_per_s": 1e9}
+        ok = architecture_from_dict(d)
+        assert simulate(ok, WL).energy_breakdown_j["vu_ops"] == pytest.approx(8e-12)  # 8 ops x 1 pJ
+        d["vu"]["clash"] = clash
+        with pytest.raises(ConfigError) as e:
+            architecture_from_dict(d)
+        assert str(e.value) == f"<config>: {says}; " + ("parts and on-chip bandwidths need distinct "
+                                                         "names: rename one of them" if clash == "energy"
+                                                         else "rename one of them")
+        raw = dataclasses.replace(ok, components={
+            **ok.components, "vu": ok.components["vu"].model_copy(update={"clash": clash})})
+        what = "energy part" if clash == "energy" else "utilization"
+        with pytest.raises(ComponentError, match=f"architecture 'round': two {what}s are named "
+                                                 f"'vu_bus{'_bw' if clash == 'util' else ''}'"):
+            simulate(raw, WL)
+    finally:
+        unregister(ClashUnit.type_name)

@@ -422,3 +422,29 @@ def test_an_installed_plugin_named_like_a_builtin_is_refused_and_the_builtin_wor
         f"Error: {other}: npu.type: component type 'myproc' (entry point clash_plug:Clash) is "
         "installed but could not be registered: its type_name 'processor' is a built-in "
         "component type's: rename it or uninstall its package clash-plug")
+
+
+def test_sweep_workers_leave_the_name_clash_warning_to_the_main_process(tmp_path):
+    """A sweep's worker processes each printed the clash warning as a raw Python warning
+    (`registry.py:253: UserWarning: ...` and the source line `self._load()`) below the main
+    process's one `warning: ...` line (a tester, h72): now the main process says it once."""
+    env = install_plugin(tmp_path, "clash-plug", {"cimsim.memory": ["fixed = clash_plug:ClashMem"]},
+                         {"clash_plug": textwrap.dedent('''
+                             from cimsim.hw import MemoryResource
+
+                             class ClashMem(MemoryResource):
+                                 type_name = "fixed"
+                         ''')})
+    cfg, wl = tmp_path / "a.yaml", tmp_path / "w.json"
+    cfg.write_text(json.dumps(ROUND_ARCH))
+    save_workload(WL, wl)
+    p = subprocess.run([sys.executable, "-m", "cimsim.cli", "sweep", str(cfg), "-w", str(wl),
+                        "--param", "processor.cores=1,2", "--workers", "2", "-q", "--engine", "analytic",
+                        "-o", str(tmp_path / "s.parquet")], env=env, capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    lines = p.stderr.splitlines()
+    assert [ln for ln in lines if "clash_plug" in ln] == [
+        "warning: cimsim.memory entry point 'fixed' (clash_plug:ClashMem) is named like the built-in "
+        "memory-level type 'fixed' and is ignored: rename it (its entry point and type_name) or "
+        "uninstall its package clash-plug"], p.stderr
+    assert not any("Warning:" in ln or "self._load()" in ln for ln in lines), p.stderr

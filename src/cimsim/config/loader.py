@@ -265,12 +265,10 @@ def architecture_from_dict(data: Mapping, source: str = "<config>",
                             technology=technology, placeholders=placeholders)
         for comp in arch.instances:
             # a field below the component, or one outside it written as an absolute "/path"
-            errors.extend((f[1:] if f.startswith("/") else f"{comp.name}.{f}", m) for f, m in comp.check())
-            # its energy and compute parts are result parts beside the levels' and links'
-            parts = dict.fromkeys(f"{comp.name}_{p}" for p in (*comp.energy_parts, *comp.compute_parts))
-            errors.extend((part, f"the name is used by a report part too: {comp.name}'s energy or "
-                                 "compute part; levels, links and components need distinct names")
-                          for part in parts if part in arch.memory or part in arch.links)
+            own = [(f[1:] if f.startswith("/") else f"{comp.name}.{f}", m) for f, m in comp.check()]
+            # its parts and utilizations are result names beside the levels', links' and buses'
+            # (its buses come from the config its check refused: that error says it already)
+            errors.extend(own + arch.part_clashes(comp, onchip=not own))
         if not errors:
             return arch
     # unknown keys first (a typo explains the missing field it leaves), then in config order;

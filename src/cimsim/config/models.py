@@ -81,9 +81,13 @@ class Architecture:
         out = {}
         for n, c in self.components.items():
             for r, rate in registry.get(c.type).shared_bandwidths(n, c, self.technology).items():
-                if r in self.memory or r in self.links or r in out:
-                    raise ValueError(f"component '{n}' shares an on-chip bandwidth '{r}', which is "
-                                     "also the name of a memory level or link: rename that one")
+                if r in self.memory or r in self.links or r in out:  # one line, not a traceback
+                    other = ("memory level" if r in self.memory else "link" if r in self.links
+                             else "on-chip bandwidth of another component")
+                    raise ComponentError(f"component '{n}' ({c.type}): shared_bandwidths() names an "
+                                         f"on-chip bandwidth '{r}', which is also the name of a "
+                                         f"{other}; levels, links and on-chip bandwidths need "
+                                         "distinct names: rename one of them")
                 try:  # a NumPy scalar (np.float64) would print as 'np.float64(...) B/s'
                     rate = float(rate)
                 except (TypeError, ValueError):
@@ -94,6 +98,33 @@ class Architecture:
                                          "B/s > 0")
                 cfg = FixedLink(bandwidth=f"{rate!r} B/s", latency="0 s", energy_per_bit="0 J/bit")
                 out[r] = registry.links.get("fixed")(r, cfg)
+        return out
+
+    def part_clashes(self, comp: Component, onchip: bool = True) -> list[tuple[str, str]]:
+        """``(field, why)`` for each result name of ``comp`` that another thing has too, so that
+        one took the other's place in the result: an energy or compute part
+        ``<component>_<part>`` named like a memory level or link (``onchip``: or an on-chip
+        bandwidth; the parts and the resources have their energy and time side by side), a
+        utilization ``<component>_<name>`` like a resource's ``<resource>_bw`` (a CIM chip's top
+        level named ``buffer`` dropped the buffers' energy, 30 % of a run's, silently)."""
+        from ..report.columns import resource_util
+
+        hw = self.hardware
+        parts = dict.fromkeys(f"{comp.name}_{p}" for p in (*comp.energy_parts, *comp.compute_parts))
+        out = [(p, f"the name is used by a report part too: {comp.name}'s energy or compute part; "
+                   "levels, links and components need distinct names")
+               for p in parts if p in self.memory or p in self.links]
+        if not onchip:
+            return out
+        out += [(comp.name, f"its energy or compute part '{p[len(comp.name) + 1:]}' is reported as "
+                            f"'{p}', the name of an on-chip bandwidth (shared_bandwidths()) too; "
+                            "parts and on-chip bandwidths need distinct names: rename one of them")
+                for p in parts if p in hw.onchip]
+        util = {resource_util(r): r for r in hw.resources}
+        out += [(comp.name, f"its utilization '{u}' is reported as '{comp.name}_{u}', the name of "
+                            f"the bandwidth utilization of '{util[f'{comp.name}_{u}']}' too; "
+                            "rename one of them")
+                for u in comp.utilizations if f"{comp.name}_{u}" in util]
         return out
 
     @cached_property

@@ -74,7 +74,13 @@ class CostTable:
 def energy_parts(arch: Architecture) -> tuple[str, ...]:
     """Energy part names of an architecture, in report order (without ``static``)."""
     parts = [f"{c.name}_{p}" for c in arch.instances for p in c.energy_parts]
-    return (*parts, *arch.hardware.resources)
+    out = (*parts, *arch.hardware.resources)
+    if len(set(out)) < len(out):  # one column for two: the cost of one went to the other
+        twice = next(p for p in out if out.count(p) > 1)
+        raise ComponentError(f"architecture '{arch.name}': two energy parts are named '{twice}' "
+                             "(a component's <component>_<part>, a memory level, a link or an "
+                             "on-chip bandwidth); give them distinct names")
+    return out
 
 
 def _numbers(comp, name: str, arr) -> np.ndarray:
@@ -193,6 +199,12 @@ def compute_costs(pl: Placement, arch: Architecture, ops) -> CostTable:
                 raise ComponentError(f"component '{comp.name}' ({comp.type_name}) reported energy part '{part}' "
                                      f"not in its type's energy_parts {comp.energy_parts}")
             energy[ids, parts.index(key)] += _check(comp, f"energy {part}", e, m)
+        missing = [p for p in comp.energy_parts if p not in c.energy]
+        if missing:  # as a declared busy time left out: it was 0 J, silently
+            raise ComponentError(f"component '{comp.name}' ({comp.type_name}): cost() returned "
+                                 f"energy without '{missing[0]}', which its type's energy_parts "
+                                 f"{tuple(comp.energy_parts)} declare; give it in OpCost.energy "
+                                 "(zeros where its ops spend none)")
         _check_busy(comp, c, m)
         if c.pieces is not None:
             p = _numbers(comp, "pieces", c.pieces)

@@ -41,6 +41,12 @@ from ..quantity import QuantityUnit
 from .base import Component, ComponentConfig, Link, LinkResource, MemoryLevel, MemoryResource
 from .guard import guard, is_plugin
 
+class EntryPointClash(UserWarning):
+    """An installed entry point named like a built-in type, ignored (:meth:`Registry._load`).
+    A sweep's worker processes load the registry again and leave this warning to the main
+    process, which has said it once."""
+
+
 GROUP = "cimsim.components"
 MEMORY_GROUP = "cimsim.memory"
 LINK_GROUP = "cimsim.links"
@@ -224,7 +230,8 @@ class Registry:
             if ep.name in names:  # refused, and never filed under the built-in's name
                 warnings.warn(f"{self.group} entry point '{ep.name}' ({ep.value}) is named like the "
                               f"built-in {self.what} type '{ep.name}' and is ignored: rename it (its "
-                              f"entry point and type_name) or uninstall {package}", stacklevel=2)
+                              f"entry point and type_name) or uninstall {package}", EntryPointClash,
+                              stacklevel=2)
                 continue
             try:  # one broken package must not break the others, nor runs that do not use it
                 cls = ep.load()

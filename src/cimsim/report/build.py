@@ -90,12 +90,23 @@ def _samples(wl, batch) -> int:
     return int(batch) if isinstance(batch, (int, float)) else 1
 
 
+def _distinct(arch, what: str, names: list[str]) -> None:
+    """Refuse two result entries of one name (one would overwrite the other in its dict: a
+    CIM chip level named ``buffer`` took the buffers' energy part's place, silently)."""
+    if len(set(names)) < len(names):
+        twice = next(n for n in names if names.count(n) > 1)
+        raise ComponentError(f"architecture '{arch.name}': two {what}s are named '{twice}' (a "
+                             "component's and a memory level's, link's or on-chip bandwidth's); "
+                             "give them distinct names")
+
+
 def build_result(run: RunData, keep_ops: bool = True) -> Result:
     """The :class:`Result` of a run: energy, utilization, bound, critical path, traffic."""
     arch, pl, costs, latency = run.arch, run.placement, run.costs, run.latency_s
     if not np.isfinite(latency) or latency < 0:
         raise AssertionError(f"the engine returned an impossible latency ({latency} s)")
     energy = {part: float(costs.energy[:, j].sum()) for j, part in enumerate(costs.parts)}
+    _distinct(arch, "energy part", [*costs.parts, C.STATIC])
     energy[C.STATIC] = arch.static_power_w * latency
 
     busy_per_server = np.bincount(pl.server, weights=run.end - run.start, minlength=pl.n_servers)
@@ -121,6 +132,8 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
     traffic = {r: float(costs.bytes[:, j].sum()) for j, r in enumerate(costs.resources)}
     writes = {r: float(costs.write_bytes[:, j].sum()) if costs.write_bytes is not None else 0.0
               for j, r in enumerate(costs.resources)}
+    _distinct(arch, "utilization", [*(f"{c.name}_{u}" for c in pl.components for u in c.utilizations),
+                                    *(C.resource_util(r) for r in costs.resources)])
     for r in costs.resources:
         peak = hw.resource(r).peak_bytes_per_s()
         util[C.resource_util(r)] = _frac(traffic[r] / peak, latency)

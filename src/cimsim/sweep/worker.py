@@ -66,11 +66,27 @@ def init_worker(context: dict, main: tuple | None = None) -> None:
     points and shuts the pool down), so a worker ignores SIGINT instead of dying mid-task with a
     KeyboardInterrupt traceback."""
     import signal
+    import warnings
+
+    from ..hw.registry import EntryPointClash
 
     global _CONTEXT
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # the main process said each ignored entry point in one line; any other warning is one
+    # line too, as there (not Python's 'file:line: UserWarning: ...' and the source line)
+    warnings.simplefilter("ignore", EntryPointClash)
+    warnings.showwarning = _one_line_warning
     _CONTEXT = context
     guard(main)
+
+
+def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """``warning: MESSAGE`` on stderr, as the command line prints a warning."""
+    import sys
+
+    from ..errors import one_line
+
+    print(f"warning: {one_line(' '.join(str(message).split()))}", file=sys.stderr, flush=True)
 
 
 def _workload(key: str, context: dict):

@@ -77,13 +77,31 @@ def node_nm(c, hw) -> float | None:
     return tech.node_nm if tech is not None else None
 
 
+def taken_level_names() -> tuple[str, ...]:
+    """Names a chip level may not have: the CIM's energy and compute parts. A level with one
+    unit on the chip is the engine resource ``<component>_<level>`` (:func:`resource_name`),
+    whose energy, time and bytes the result reports beside the parts ``<component>_<part>``: a
+    level named like a part took the part's place (a top level ``buffer`` dropped the buffers'
+    energy, 30 % of a run's)."""
+    from .derive import ENERGY_FIELDS
+
+    return (*ENERGY_FIELDS, *PARTS, "periphery", "layout")
+
+
 def check(c, hw) -> list[tuple[str, str]]:
     """Cross-reference errors of the chip block (a component check)."""
-    if c.chip is None or node_nm(c, hw) is not None or not chipmod.needs_node(c.chip):
+    if c.chip is None:
         return []
-    return [("chip.node_nm", "the chip's buffers or periphery take circuit-model defaults: give "
-             "chip.node_nm or a top-level technology block (node), or give their energies and "
-             "latencies")]
+    taken = taken_level_names()
+    out = [(f"chip.levels.{n}", f"a chip level may not be named '{n}': a level with one unit on "
+            f"the chip is reported as '<component>_{n}', the name of the CIM's part '{n}' too; "
+            f"name it otherwise (e.g. top): any lower case word but {', '.join(taken)}")
+           for n in c.chip.levels if n in taken]
+    if node_nm(c, hw) is not None or not chipmod.needs_node(c.chip):
+        return out
+    return out + [("chip.node_nm", "the chip's buffers or periphery take circuit-model defaults: "
+                   "give chip.node_nm or a top-level technology block (node), or give their "
+                   "energies and latencies")]
 
 
 def energy_parts(c) -> tuple[str, ...]:
