@@ -41,6 +41,7 @@ from ..report.format import si
 from ..sweep.columns import ATTR_UNITS, ERROR, param_columns
 from .colour import add_colourbar, colour_param, draw_coloured
 from .style import LINESTYLES, arch_style, part_colors, value_styles
+from .ticks import step_axis
 from .canvas import CimFigure, new_figure  # noqa: F401  (re-exported)
 from .overlap import BAND, band_label, covers
 
@@ -243,8 +244,8 @@ def _draw_metric(ax, df: pd.DataFrame, data: pd.DataFrame, param: str, col: str,
         ax.set_yscale("log")
         if col in _UNITS:
             _si_log_axis(ax.yaxis, _UNITS[col])
-    elif col in _UNITS:
-        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: si(v, _UNITS[col])))
+    else:  # decimals for the tick step: a narrow range never repeats a label
+        step_axis(ax.yaxis, _UNITS.get(col, ""))
     ax.set_ylabel(ylabel)
     ax.grid(True, which="both", alpha=0.3)
     return bool(drawn)
@@ -458,7 +459,7 @@ def energy_breakdown(df: pd.DataFrame, param: str | None = None, most: int = 4) 
                 bottom += h
             ax.set_ylabel("energy [J]")
             ax.set_ylim(0, 1.05 * float(bottom.max()) if bottom.max() > 0 else 1.0)  # the top off the frame
-            ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: si(v, "J")))
+            step_axis(ax.yaxis, "J")
         ax.set_xticks(x, labels, fontsize="x-small", rotation=45 if len(bars) > 4 else 0,
                       ha="right" if len(bars) > 4 else "center")
         for tick, color in zip(ax.get_xticklabels(), colors):
