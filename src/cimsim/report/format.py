@@ -27,7 +27,16 @@ def per_joule(value: float, unit: str) -> str:
 
 
 def pct(fraction: float) -> str:
-    return f"{100.0 * fraction:.1f} %"
+    """A fraction as a percentage to 0.1 % (``0.875 -> '87.5 %'``). A value that would print as
+    0.0 % or 100.0 % without being exactly 0 or 1 says which side it lies on, never a share that
+    is there read as none or a unit that idles read as full: ``<0.1 %`` (0.025 %, 3.2e-6),
+    ``>-0.1 %``, ``>99.9 %``, ``>100.0 %``."""
+    text = f"{100.0 * fraction:.1f}" if fraction != 0 else "0.0"  # -0.0 too
+    if text in ("0.0", "-0.0") and fraction != 0:
+        return "<0.1 %" if fraction > 0 else ">-0.1 %"
+    if text == "100.0" and fraction != 1:
+        return ">99.9 %" if fraction < 1 else ">100.0 %"
+    return f"{text} %"
 
 
 def rate(value: float, digits: int = 4) -> str:
