@@ -384,6 +384,23 @@ def test_a_parameter_that_is_not_a_number_is_a_named_category_axis():
     utilization_vs_bandwidth(df)  # draws, too
 
 
+def test_the_energy_bars_keep_the_swept_order_of_text_values():
+    """energy_breakdown sorted a text or boolean swept value alphabetically (calibrated, max,
+    unit; False, True) where the other figures keep the order swept; numbers stay ascending."""
+    from cimsim.plot.figures import _pick_values
+
+    df = sweep(["rram-cim"], "tcn", ["cim.adc.range_policy=unit,max,calibrated"],
+               engine="analytic", workers=1)
+    ax = energy_breakdown(df, "cim.adc.range_policy").subfigs[0].axes[-1]
+    assert [t.get_text().split("\n")[1] for t in ax.get_xticklabels()] == ["unit", "max", "calibrated"]
+    df = sweep(["sram-cim"], "tcn", ["cim.weight_replication=true,false"], engine="analytic", workers=1)
+    ax = energy_breakdown(df).subfigs[0].axes[-1]
+    assert [t.get_text().split("\n")[1] for t in ax.get_xticklabels()] == ["True", "False"]
+    assert _pick_values([16384, 2048, 4096], 4) == [2048, 4096, 16384]
+    # thinned to 3 of 5: the first, the middle and the last as swept
+    assert _pick_values(["e", "d", "c", "b", "a"], 3) == ["e", "c", "a"]
+
+
 @pytest.mark.slow
 def test_a_serving_sweep_plots_tokens_per_s_time_per_token_and_tokens_per_j(tmp_path):
     """A sweep of an LLM serving run gets a serving figure: decode tokens/s, time per output

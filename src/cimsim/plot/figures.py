@@ -347,7 +347,11 @@ def efficiency_vs_param(df: pd.DataFrame, param: str | None = None) -> Figure:
 
 
 def _pick_values(values: Sequence, most: int) -> list:
-    vals = sorted(set(values))
+    """Up to ``most`` of ``values``: numbers in ascending order, text and booleans in the order
+    swept (as the category axis of the other figures: never alphabetical)."""
+    numbers = all(isinstance(v, (int, float, np.number)) and not isinstance(v, (bool, np.bool_))
+                  for v in values)
+    vals = sorted(set(values)) if numbers else list(dict.fromkeys(values))
     if len(vals) <= most:
         return vals
     idx = np.unique(np.round(np.linspace(0, len(vals) - 1, most)).astype(int))
