@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cimsim.report.format import area, pct, rate, si
+from cimsim.report.format import area, keep_units, pct, rate, si
 
 
 @pytest.mark.parametrize("m2, text", [
@@ -65,3 +65,13 @@ def test_components_print_with_the_same_si():
 ])
 def test_pct_never_reads_a_nonzero_value_as_none_or_a_partial_one_as_all(fraction, text):
     assert pct(fraction) == text
+
+
+@pytest.mark.parametrize("text, kept", [
+    ("processor_busy 87.5 %, dram_bw 10.8 %", "processor_busy 87.5\xa0%, dram_bw 10.8\xa0%"),
+    ("2.087 GB (dram)", "2.087\xa0GB (dram)"),  # the unit joined; the level's name may wrap
+    ("953 ops", "953\xa0ops"), ("<0.1 %", "<0.1\xa0%"), ("329.8 µs", "329.8\xa0µs"),
+    ("dependency (overhead)", "dependency (overhead)"),  # no number: as it is
+])
+def test_keep_units_joins_each_number_to_its_unit(text, kept):
+    assert keep_units(text) == kept

@@ -8,6 +8,7 @@ hands any area unit to it.
 from __future__ import annotations
 
 import math
+import re
 
 # si, area and their tables live in cimsim.units (the one place unit strings are written),
 # so components' notes print numbers the same way; re-exported here for the report's callers
@@ -37,6 +38,18 @@ def pct(fraction: float) -> str:
     if text == "100.0" and fraction != 1:
         return ">99.9 %" if fraction < 1 else ">100.0 %"
     return f"{text} %"
+
+
+#: a no-break space: between a number and its unit in a table cell that wraps
+NBSP = "\u00a0"
+_NUMBER_UNIT = re.compile(r"(?<=\d) (?=[%A-Za-zµ])")
+
+
+def keep_units(text: str) -> str:
+    """``text`` with a no-break space between each number and the unit after it (``87.5 %``,
+    ``5.748 ms``, ``953 ops``): for table cells a browser or terminal wraps (a wrapped
+    ``processor_busy 87.5`` left its ``%`` on the next line); CSV and JSON keep plain spaces."""
+    return _NUMBER_UNIT.sub(NBSP, text)
 
 
 def rate(value: float, digits: int = 4) -> str:
