@@ -254,6 +254,8 @@ def _example(unit: str) -> str:
 # --------------------------------------------------------------------------- printing
 _PREFIXES = [(1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k"), (1.0, ""), (1e-3, "m"),
              (1e-6, "µ"), (1e-9, "n"), (1e-12, "p"), (1e-15, "f")]
+#: the prefixes numbers are printed with, T to f, largest first: (scale, prefix)
+SI_PREFIXES = tuple(_PREFIXES)
 #: every SI prefix, quetta to quecto: for a number the T..f range would print with an exponent
 _ALL_PREFIXES = [(1e30, "Q"), (1e27, "R"), (1e24, "Y"), (1e21, "Z"), (1e18, "E"), (1e15, "P"),
                  *_PREFIXES, (1e-18, "a"), (1e-21, "z"), (1e-24, "y"), (1e-27, "r"), (1e-30, "q")]

@@ -222,3 +222,29 @@ def test_workload_summary_in_si_prefixes(tmp_path):
     macs, weight_bytes = 3 * 4 * 64 * 128, (4 * 64 * 128 + 2 * 4 * 64) * 4
     assert (macs, weight_bytes) == (98_304, 133_120)
     assert res.stdout.endswith(": 8 ops, 98,304 MACs (98.3 kMAC), weights 133.1 kB\n"), res.stdout
+
+
+def test_a_wrapped_cell_never_splits_a_number_from_its_unit():
+    """`compare`'s busiest units cell wrapped 'processor_busy 87.5' / '%' (rich wraps at any
+    space, a no-break space too); `run`'s summary lines alike."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from cimsim.commands import unbroken
+
+    t = Table(box=None, show_header=False, pad_edge=False)
+    t.add_column(width=19)  # 'processor_busy 87.5' is 19 characters: its ' %' went below
+    t.add_row(unbroken("processor_busy 87.5 %, dram_bw 10.8 %"))
+    out = Console(width=80, record=True)
+    out.print(t)
+    assert [line.rstrip() for line in out.export_text().splitlines()] == [
+        "processor_busy", "87.5 %, dram_bw", "10.8 %"]
+    for cols, args in (("130", ["compare", "sram-cim", "gpu-hbm3", "-w", "gru", "--engine", "analytic"]),
+                       ("80", ["run", "neurosim-vgg8", "vgg8-cifar10", "--engine", "analytic"])):
+        res = CliRunner(env={"COLUMNS": cols}).invoke(main, args)
+        assert res.exit_code == 0, res.output
+        assert "\xa0" not in res.output  # printed as a plain space: grep '87.5 %' finds it
+        hits = [m.start() for m in re.finditer("%", res.output)]
+        assert len(hits) >= 4
+        for i in hits:  # the number, a space, the %: on one line
+            assert re.match(r"\d ", res.output[i - 2:i]), res.output[max(0, i - 60):i + 5]

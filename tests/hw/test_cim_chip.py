@@ -568,6 +568,35 @@ def test_a_shared_bus_is_an_engine_resource_moving_b_bytes_in_ceil_b_over_w_cycl
         assert r.traffic_bytes["cim_chip"] == 65.0
 
 
+def test_a_shared_levels_utilization_is_its_occupancy_whole_bus_cycles_included():
+    """util_cim_chip_bw counted bytes / peak only: 65 B / 8 GB/s = 8.125 ns of the op's 9 bus
+    cycles, so a chip whose shared level is the bound read 1.7 % busy. It is the level's
+    occupancy now, as the memory bound counts it: 9 cycles x 1 ns over the run's 9 + 800 + 1 ns."""
+    a = _bus_arch(64, "1 GHz")
+    wl = Workload("one", [Tensor("x", (1, 33), "int8", "input"),
+                          Tensor("w", (33, 32), "int8", "weight"),
+                          Tensor("y", (1, 32), "int8", "activation")],
+                  [Op("mm", "matmul", ("x", "w"), ("y",), m=1, k=33, n=32, weight="w")])
+    for engine in ("des", "analytic"):
+        r = simulate(a, wl, engine=engine)
+        assert r.utilization["cim_chip_bw"] == pytest.approx(9e-9 / (9e-9 + T_VECTOR + 1e-9), rel=1e-9, abs=0)
+
+
+def test_a_bound_shared_buffer_level_reads_as_busy_as_the_bound_says():
+    """neurosim-vgg8 with its global buffer on the engine: `cim_chip` is the bound (57.5 % of
+    the run) but util_cim_chip_bw read 1.7 % (bytes / peak, without the buffer's held cycles).
+    A memory level's occupancy is the busy time the memory bound counts."""
+    from cimsim.bundled import resolve_config, resolve_workload
+    from cimsim.config import load_architecture
+    from cimsim.workload import load_workload
+
+    a = load_architecture(resolve_config("neurosim-vgg8"), {"cim.chip.shared_levels": "engine"}, cli=True)
+    r = simulate(a, load_workload(resolve_workload("vgg8-cifar10")))
+    assert r.bound_part == "cim_chip"
+    assert r.utilization["cim_chip_bw"] == pytest.approx(r.bound_memory_s / r.latency_s, rel=1e-9, abs=0)
+    assert r.utilization["cim_chip_bw"] > 0.5
+
+
 def two_independent_layers() -> Workload:
     """x (16 x 64) @ wa (64 x 64) and x @ wb (64 x 32), independent: 1024 + 1024 B and
     1024 + 512 B over the hierarchy."""

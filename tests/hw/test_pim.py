@@ -130,6 +130,20 @@ def test_blocked_host_transfer_issued_during_a_pim_op_waits_then_runs_alone():
     assert ops.loc["host", "end_s"] == pytest.approx(t + (2**20 + 8) / 10e9 + 100e-9, rel=1e-12, abs=0)
 
 
+def test_a_blocked_pim_ops_hold_counts_in_its_levels_utilization():
+    """dram_bw counted the moved bytes only (1,056,780 B / 10 GB/s = 105.7 us of the 367.9 us
+    run: 28.7 %) while the PIM op held DRAM for its 262.144 us of bank time and the host waited:
+    the level's occupancy is bytes / peak + the hold, (105.678 + 262.144) / 367.922 us."""
+    r = simulate(_sharing_arch("blocked"), _blocked_workload())
+    nbytes = 4 + 8192 + (2**20 + 8)  # tick's input, the GEMV's x and y, the host's reduction
+    assert r.traffic_bytes["dram"] == nbytes
+    bank = 4 * 2**20 / 16e9  # 262.144 us
+    t = 0.4e-9 + 8192 / 10e9 + bank  # the PIM op's end (test above), then the host's transfer
+    latency = t + (2**20 + 8) / 10e9 + 100e-9
+    assert r.latency_s == pytest.approx(latency, rel=1e-12, abs=0)
+    assert r.utilization["dram_bw"] == pytest.approx((nbytes / 10e9 + bank) / latency, rel=1e-9, abs=0)
+
+
 def test_concurrent_pim_leaves_the_host_its_bandwidth():
     ops = simulate(_sharing_arch("concurrent"), _blocked_workload()).op_table.set_index("op")
     # the PIM op's bank reads stay off the bus: the host's 1 MiB runs beside 8 KiB of PIM I/O

@@ -140,7 +140,8 @@ def test_many_op_markers_are_one_image_in_an_svg(tmp_path):
     big, small = lstm(16, 16, 1, steps=3000), load_workload(resolve_workload("tcn"))
     assert len(big.ops) > 2000 > len(small.ops)
     fig = roofline(op_tables(archs, big), big)
-    assert [c.get_rasterized() for c in fig.axes[0].collections] == [True]
+    # the ops placed and those at the right edge (no DRAM bytes): a component's markers, both
+    assert [c.get_rasterized() for c in fig.axes[0].collections] == [True, True]
     fig.savefig(tmp_path / "r.svg")
     assert (tmp_path / "r.svg").stat().st_size < 2_000_000
     assert [c.get_rasterized() for c in roofline(op_tables(archs, small), small).axes[0].collections] == [False]
@@ -159,9 +160,42 @@ def test_roofline_draws_each_components_own_roof():
     assert roofs[f"sram-cim: cim roof ({bits})"].get_ydata().max() == pytest.approx(
         2 * cim.peak_macs_per_s("fp32"), rel=1e-6, abs=0)
     labels = [c.get_label() for c in ax.collections]
-    assert labels == [f"sram-cim: cim ops ({bits})"]  # the TCN's only MAC ops are its convolutions
+    # the TCN's only MAC ops are its 8 convolutions; their weights on the arrays, they move no
+    # DRAM bytes: at the right edge, said so
+    assert labels == ["sram-cim: cim ops moving no bytes over dram (8): at the right edge, intensity unbounded"]
     xy = ax.collections[0].get_offsets()
     assert np.all(xy[:, 1] <= 2 * cim.peak_macs_per_s("fp32") * (1 + 1e-9))
+
+
+def test_roofline_ops_moving_no_backing_store_bytes_sit_apart_at_the_right_edge():
+    """The sweep's roofline drew them at a made-up intensity (half its right edge, ~5e3 op/B),
+    with no note; the run report's put them at the right edge, named. The same here."""
+    from cimsim.workload.generators import lstm
+
+    arch = load_architecture(resolve_config("gpu-hbm3"))
+    wl = lstm(16, 16, 1, steps=3)
+    ops = op_tables([arch], wl)[0][1]
+    macs = ops[(ops["macs"] > 0) & (ops["duration_s"] > 0)]
+    none = int((macs["dram_bytes"] == 0).sum())
+    assert 0 < none < len(macs)  # both kinds
+    ax = roofline([(arch, ops)], wl).axes[0]
+    placed, edge = ax.collections
+    assert placed.get_label() == "gpu-hbm3: processor ops (fp32)"
+    assert edge.get_label() == (f"gpu-hbm3: processor ops moving no bytes over dram ({none}): "
+                                "at the right edge, intensity unbounded")
+    right = max(l.get_xdata().max() for l in ax.get_lines())  # where the roofs end
+    assert len(edge.get_offsets()) == none and np.all(edge.get_offsets()[:, 0] == right)
+    assert len(placed.get_offsets()) == len(macs) - none and np.all(placed.get_offsets()[:, 0] < right / 10)
+
+
+def test_a_second_components_op_markers_are_hollow_and_large_enough_to_show_it():
+    # sram-cim: processor first (filled), cim second: hollow. At 14 pt^2 a hollow marker's edge
+    # filled it, so PIM and processor ops looked the same
+    arch = load_architecture(resolve_config("sram-cim"))
+    wl = load_workload(resolve_workload("tcn"))
+    (cim_ops,) = roofline(op_tables([arch], wl), wl).axes[0].collections
+    assert len(cim_ops.get_facecolors()) == 0  # facecolors "none"
+    assert cim_ops.get_sizes()[0] >= 36 and cim_ops.get_linewidths()[0] >= 1.2
 
 
 @pytest.mark.slow
@@ -348,6 +382,23 @@ def test_a_parameter_that_is_not_a_number_is_a_named_category_axis():
     ax.figure.canvas.draw()
     assert [t.get_text() for t in ax.get_xticklabels()] == ["True", "False"]
     utilization_vs_bandwidth(df)  # draws, too
+
+
+def test_the_energy_bars_keep_the_swept_order_of_text_values():
+    """energy_breakdown sorted a text or boolean swept value alphabetically (calibrated, max,
+    unit; False, True) where the other figures keep the order swept; numbers stay ascending."""
+    from cimsim.plot.figures import _pick_values
+
+    df = sweep(["rram-cim"], "tcn", ["cim.adc.range_policy=unit,max,calibrated"],
+               engine="analytic", workers=1)
+    ax = energy_breakdown(df, "cim.adc.range_policy").subfigs[0].axes[-1]
+    assert [t.get_text().split("\n")[1] for t in ax.get_xticklabels()] == ["unit", "max", "calibrated"]
+    df = sweep(["sram-cim"], "tcn", ["cim.weight_replication=true,false"], engine="analytic", workers=1)
+    ax = energy_breakdown(df).subfigs[0].axes[-1]
+    assert [t.get_text().split("\n")[1] for t in ax.get_xticklabels()] == ["True", "False"]
+    assert _pick_values([16384, 2048, 4096], 4) == [2048, 4096, 16384]
+    # thinned to 3 of 5: the first, the middle and the last as swept
+    assert _pick_values(["e", "d", "c", "b", "a"], 3) == ["e", "c", "a"]
 
 
 @pytest.mark.slow

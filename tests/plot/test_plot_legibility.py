@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from cimsim.plot import energy_breakdown, latency_vs_param
+from cimsim.plot import efficiency_vs_param, energy_breakdown, latency_vs_param
+from cimsim.plot.ticks import tick_labels
 from cimsim.sweep import sweep
 
 
@@ -78,3 +79,33 @@ def test_a_grids_energy_panels_are_a_row_per_workload(tmp_path):
     assert geo == [(2, 2)] * 4
     titles = [sf._suptitle.get_text() for sf in fig.subfigs]
     assert [t.split(":")[0] for t in titles] == ["gru", "gru", "tcn", "tcn"]
+
+
+def test_tick_labels_have_the_decimals_of_their_step():
+    # 5.7466 .. 5.7470 ms, 0.2 us apart: 0.0002 ms needs 4 decimals (4 significant digits read
+    # '5.747 ms' three times); a step of 0.25 ms needs 2; one prefix for the whole
+    # axis, that of its largest tick (1 ms: ms)
+    assert tick_labels([5.7466e-3, 5.7468e-3, 5.7470e-3], "s") == ["5.7466 ms", "5.7468 ms", "5.7470 ms"]
+    assert tick_labels([0.0, 5e-4, 7.5e-4, 1e-3], "s") == ["0.00 ms", "0.50 ms", "0.75 ms", "1.00 ms"]
+    assert tick_labels([8e-4, 1e-3, 1.2e-3], "s") == ["0.8 ms", "1.0 ms", "1.2 ms"]
+    # unitless (the axis label has the unit): plain, thousands separated, 0.5 apart -> 1 decimal
+    assert tick_labels([12128.5, 12129.0, 12129.5]) == ["12,128.5", "12,129.0", "12,129.5"]
+    # 4.6 + float noise is 4.6 (step 0.1 -> 1 decimal, not 0.0999999999999996 -> 2)
+    assert tick_labels([4.5, 4.6000000000000005, 4.7]) == ["4.5", "4.6", "4.7"]
+
+
+def test_a_narrow_range_never_repeats_a_tick_label(tmp_path):
+    # a PIM latency axis read '5.747 ms' x5 and '5.748 ms' x5; TOPS/W beside it printed
+    # matplotlib's own '85.800'. Every linear panel: distinct labels, one style
+    df = sweep(["gpu-hbm3"], "gru", ["memory.dram.bandwidth=400GB/s,800GB/s"],
+               engine="analytic", workers=1, output=tmp_path / "s.parquet")
+    df["latency_s"] = [5.7482e-3, 5.7468e-3]  # 1.4 us apart
+    df["ops_per_j"] = [85.8002e12, 85.8155e12]  # 85.8002 .. 85.8155 TOPS/W (x 1e-12)
+    for fig, unit in ((latency_vs_param(df), " ms"), (efficiency_vs_param(df), "")):
+        fig.canvas.draw()
+        ax = fig.axes[0]
+        labels = [t.get_text() for t in ax.get_yticklabels() if t.get_text()]
+        assert len(labels) >= 3 and len(set(labels)) == len(labels), labels
+        assert all(t.endswith(unit) for t in labels), labels
+        # one number of decimals on the axis
+        assert len({len(t.removesuffix(unit).split(".")[-1]) for t in labels}) == 1, labels

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cimsim.report.format import area, rate, si
+from cimsim.report.format import area, keep_units, pct, rate, si
 
 
 @pytest.mark.parametrize("m2, text", [
@@ -51,3 +51,27 @@ def test_components_print_with_the_same_si():
     # cimsim.units holds si (components may import it, not the report); the report re-exports it
     from cimsim import units
     assert si is units.si
+
+
+@pytest.mark.parametrize("fraction, text", [
+    (0.875, "87.5 %"),
+    (0.0, "0.0 %"), (-0.0, "0.0 %"), (1.0, "100.0 %"),  # exactly none, exactly all
+    (0.00025, "<0.1 %"),  # a 0.025 % energy share read "0.0 %"
+    (3.2e-6, "<0.1 %"),  # a utilization of 3.2e-6 (0.00032 %) too
+    (0.00049, "<0.1 %"), (0.0005, "0.1 %"),  # 0.049 % rounds to 0.0, 0.05 % to 0.1
+    (-0.0002, ">-0.1 %"),  # a relative error of -0.02 %
+    (0.9996, ">99.9 %"),  # 99.96 % would round to 100.0 %: not all of it
+    (1.0002, ">100.0 %"),
+])
+def test_pct_never_reads_a_nonzero_value_as_none_or_a_partial_one_as_all(fraction, text):
+    assert pct(fraction) == text
+
+
+@pytest.mark.parametrize("text, kept", [
+    ("processor_busy 87.5 %, dram_bw 10.8 %", "processor_busy 87.5\xa0%, dram_bw 10.8\xa0%"),
+    ("2.087 GB (dram)", "2.087\xa0GB (dram)"),  # the unit joined; the level's name may wrap
+    ("953 ops", "953\xa0ops"), ("<0.1 %", "<0.1\xa0%"), ("329.8 µs", "329.8\xa0µs"),
+    ("dependency (overhead)", "dependency (overhead)"),  # no number: as it is
+])
+def test_keep_units_joins_each_number_to_its_unit(text, kept):
+    assert keep_units(text) == kept

@@ -223,7 +223,7 @@ def test_critical_path_vs_length_plots_independent_runs(archs):
 
 
 # ------------------------------------------------------------------ the page
-UNIT_RE = re.compile(r"^-?[\d.]+(e[+-]?\d+)? ?\S*[A-Za-z²%)×]")
+UNIT_RE = re.compile(r"^-?[\d.]+(e[+-]?\d+)?[ \xa0]?\S*[A-Za-z²%)×]")  # \xa0: no-break space
 
 
 @pytest.fixture(scope="module")
@@ -425,7 +425,7 @@ def test_a_serving_run_has_its_serving_table_with_units(tmp_path):
     tokens/s and tokens/J (as `cimsim compare` does; the page had none of them)."""
     import json
 
-    from cimsim.report.format import rate, si
+    from cimsim.report.format import keep_units, rate, si
 
     wf = tmp_path / "s.npz"
     res = CliRunner().invoke(main, ["workload", "llm", "--layers", "1", "--hidden", "64", "--heads", "4",
@@ -442,12 +442,12 @@ def test_a_serving_run_has_its_serving_table_with_units(tmp_path):
     run = json.loads(res.output)
     # 2 requests x (1 + 3) tokens = 8 over the latency
     assert run["tokens_per_s"] == pytest.approx(8 / run["latency_s"], rel=1e-12, abs=0)
-    assert cells[2:] == [si(run["ttft_s"], "s"), si(run["tpot_s"], "s"),
-                         f"{rate(run['tokens_per_s'])} tokens/s",
-                         f"{rate(run['decode_tokens_per_s'])} tokens/s",
-                         f"{rate(run['tokens_per_j'])} tokens/J"]
-    for c in cells[2:]:
-        assert re.match(r"^[\d.,]+ ?(µs|ms|s|tokens/s|tokens/J)$", c), f"serving cell without a unit: {c!r}"
+    assert cells[2:] == [keep_units(c) for c in (si(run["ttft_s"], "s"), si(run["tpot_s"], "s"),
+                                                  f"{rate(run['tokens_per_s'])} tokens/s",
+                                                  f"{rate(run['decode_tokens_per_s'])} tokens/s",
+                                                  f"{rate(run['tokens_per_j'])} tokens/J")]
+    for c in cells[2:]:  # a no-break space between each number and its unit
+        assert re.match(r"^[\d.,]+\xa0(µs|ms|s|tokens/s|tokens/J)$", c), f"serving cell without a unit: {c!r}"
 
 
 def test_a_long_roofline_title_stays_inside_its_one_panel_figure():
@@ -464,3 +464,20 @@ def test_a_long_roofline_title_stays_inside_its_one_panel_figure():
     box = fig._suptitle.get_window_extent(fig.canvas.get_renderer())
     assert 0 <= box.x0 and box.x1 <= fig.bbox.width
     assert fig._suptitle.get_text().replace("\n", " ") == f"roofline of {wl.name} on cpu-ddr5"
+
+
+def test_a_table_cell_never_splits_a_number_from_its_unit(archs, gru):
+    """'processor_busy 87.5' / '%' in the busiest-resources cell: in the HTML tables a no-break
+    space joins each number to its unit; the rows (and so CSV / JSON) keep plain spaces."""
+    from cimsim.report.html import Report, _table_rows
+
+    r = simulate(archs["cpu-ddr5"], gru)
+    rep = Report([archs["cpu-ddr5"]], [gru], [(archs["cpu-ddr5"], gru, r)])
+    heads, rows = _table_rows(rep)
+    busiest = rows[0][heads.index("busiest resources")]
+    assert "\xa0" not in busiest and re.search(r"\d %", busiest)
+    table = render_html(rep).split('<table id="comparison">')[1].split("</table>")[0]
+    cells = re.findall(r"<td[^>]*>([^<]*)</td>", table)
+    cell = cells[heads.index("busiest resources")]
+    assert cell == busiest.replace(" %", "\xa0%")
+    assert not re.search(r"\d [A-Za-zµ%]", table)  # no number and unit left breakable

@@ -168,3 +168,20 @@ def test_write_trace_is_strict_json(tmp_path):
     wl = load_workload(resolve_workload("tcn"))
     write_trace(simulate(arch, wl), tmp_path / "t.json", arch, wl)
     check_trace_format(json.loads((tmp_path / "t.json").read_text()))
+
+
+def test_a_pipelined_chips_stage_tracks_are_named_by_their_matrix():
+    """neurosim-vgg8 runs each layer as a pipeline stage: a stage's server also runs its
+    weightless relu / im2col / pooling ops, and the tracks read 'cim server 0..6'. Each is named
+    by the one weight its weighted ops share (8 layers: 6 convs, 2 matmuls)."""
+    arch = load_architecture(resolve_config("neurosim-vgg8"))
+    wl = load_workload(resolve_workload("vgg8-cifar10"))
+    r = simulate(arch, wl)
+    names = set(_names(trace_events(r, arch, wl), UNITS_PID).values())
+    weights = {op.weight for op in wl.ops if op.weight is not None}
+    assert len(weights) == 8
+    assert names == {f"cim: {w} arrays" for w in weights}, names
+    # the stages do run weightless ops: not a case of one op per server
+    ops = r.op_table.reset_index(drop=True)
+    weightless = [i for i in range(len(ops)) if wl.ops[i].weight is None and ops["unit"][i] == "cim"]
+    assert weightless

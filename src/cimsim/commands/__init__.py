@@ -132,3 +132,31 @@ def console(min_width: int = 120):
     if probe.is_terminal or os.environ.get("COLUMNS", "").strip().isdigit():
         return probe
     return _Console(width=max(min_width, probe.width), markup=False)
+
+
+def unbroken(text: str):
+    """A rich table cell that wraps at spaces but never between a number and its unit
+    (:func:`cimsim.report.format.keep_units`): rich wraps at any whitespace, a no-break space
+    too, so ``processor_busy 87.5 %`` in a narrow column left its ``%`` on the next line. Each
+    no-break space wraps as a letter would, and prints as a space."""
+    from rich.measure import Measurement
+    from rich.text import Text
+
+    from ..report.format import NBSP, keep_units
+
+    glue = "\ue000"  # a private-use character: one cell wide, not whitespace to rich
+
+    class _Unbroken(Text):
+        def _glued(self) -> Text:
+            return Text(self.plain.replace(NBSP, glue), style=self.style)
+
+        def __rich_measure__(self, console, options) -> Measurement:
+            return self._glued().__rich_measure__(console, options)
+
+        def wrap(self, console, width, **kwargs):
+            lines = self._glued().wrap(console, width, **kwargs)
+            for line in lines:
+                line.plain = line.plain.replace(glue, " ")
+            return lines
+
+    return _Unbroken(keep_units(text))

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from . import OneLineErrors, OneLineUsageError, console, created, full_path, new_folder
+from . import OneLineErrors, OneLineUsageError, console, created, full_path, new_folder, unbroken
 from .. import bundled
 from ..atomic import atomic_write, check_writable
 from ..errors import CimsimError, ConfigError, MappingError
@@ -294,8 +294,8 @@ def print_result(r, footprint=None, cache_apart: bool = False) -> None:
     if r.serving:
         rows.append(("LLM serving", _serving_text(r.serving)))
     rows.extend(("floorplan", text) for text in _floorplan_texts(f))
-    for k, v in rows:
-        head.add_row(f"  {k}", v)
+    for k, v in rows:  # wrapped at spaces, never between a number and its unit
+        head.add_row(f"  {k}", unbroken(v))
     out.print(head)
     et = Table(title="energy by part", title_justify="left")
     et.add_column("part")
@@ -505,7 +505,7 @@ def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
         top = sorted(r.utilization.items(), key=lambda kv: -kv[1])[:2]
         cells = [r.workload, r.architecture + (" (!p)" if r.precision_mismatch else "") + (" (1d)" if share else ""),
                  si(r.latency_s, "s"), si(r.energy_j, "J"),
-                 r.bound_label, ", ".join(f"{k} {pct(v)}" for k, v in top),
+                 r.bound_label, unbroken(", ".join(f"{k} {pct(v)}" for k, v in top)),
                  off_chip_traffic(arch.hardware, r.traffic_bytes), si(r.critical_path_s, "s"),
                  str(r.critical_path_ops)]
         if ratios is not None:

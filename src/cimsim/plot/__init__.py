@@ -10,10 +10,9 @@ from .figures import (
     latency_vs_param,
     metric_vs_param,
     new_figure,
-    roofline,
-    rooflines,
     save_figure,
 )
+from .roofline import roofline, rooflines
 from .utilization import utilization_vs_bandwidth, utilization_vs_param
 from .accuracy import accuracy_energy, pareto_front
 from .serving import serving_vs_batch, serving_vs_param

@@ -34,13 +34,13 @@ from ..report.columns import (
     OPS_PER_S_PER_M2,
     TPOT_S,
     WORKLOAD,
-    bytes_column,
     energy_column,
 )
 from ..report.format import si
 from ..sweep.columns import ATTR_UNITS, ERROR, param_columns
 from .colour import add_colourbar, colour_param, draw_coloured
 from .style import LINESTYLES, arch_style, part_colors, value_styles
+from .ticks import step_axis
 from .canvas import CimFigure, new_figure  # noqa: F401  (re-exported)
 from .overlap import BAND, band_label, covers
 
@@ -243,8 +243,8 @@ def _draw_metric(ax, df: pd.DataFrame, data: pd.DataFrame, param: str, col: str,
         ax.set_yscale("log")
         if col in _UNITS:
             _si_log_axis(ax.yaxis, _UNITS[col])
-    elif col in _UNITS:
-        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: si(v, _UNITS[col])))
+    else:  # decimals for the tick step: a narrow range never repeats a label
+        step_axis(ax.yaxis, _UNITS.get(col, ""))
     ax.set_ylabel(ylabel)
     ax.grid(True, which="both", alpha=0.3)
     return bool(drawn)
@@ -347,7 +347,11 @@ def efficiency_vs_param(df: pd.DataFrame, param: str | None = None) -> Figure:
 
 
 def _pick_values(values: Sequence, most: int) -> list:
-    vals = sorted(set(values))
+    """Up to ``most`` of ``values``: numbers in ascending order, text and booleans in the order
+    swept (as the category axis of the other figures: never alphabetical)."""
+    numbers = all(isinstance(v, (int, float, np.number)) and not isinstance(v, (bool, np.bool_))
+                  for v in values)
+    vals = sorted(set(values)) if numbers else list(dict.fromkeys(values))
     if len(vals) <= most:
         return vals
     idx = np.unique(np.round(np.linspace(0, len(vals) - 1, most)).astype(int))
@@ -458,7 +462,7 @@ def energy_breakdown(df: pd.DataFrame, param: str | None = None, most: int = 4) 
                 bottom += h
             ax.set_ylabel("energy [J]")
             ax.set_ylim(0, 1.05 * float(bottom.max()) if bottom.max() > 0 else 1.0)  # the top off the frame
-            ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: si(v, "J")))
+            step_axis(ax.yaxis, "J")
         ax.set_xticks(x, labels, fontsize="x-small", rotation=45 if len(bars) > 4 else 0,
                       ha="right" if len(bars) > 4 else "center")
         for tick, color in zip(ax.get_xticklabels(), colors):
@@ -474,99 +478,6 @@ def energy_breakdown(df: pd.DataFrame, param: str | None = None, most: int = 4) 
         sf.suptitle(title, fontsize="medium")
     _outside_legend(fig, [a for sf in subfigs for a in sf.axes], title="energy part")
     fig.suptitle("energy breakdown")
-    return fig
-
-
-def workload_dtype(workload) -> str:
-    """The most common dtype of the workload's matmul outputs (fp32 when it has none)."""
-    dtypes = [workload.tensors[op.outputs[0]].dtype for op in workload.ops if op.kind == "matmul"]
-    return max(set(dtypes), key=dtypes.count) if dtypes else "fp32"
-
-
-def mac_precision(comp, dtype: str) -> str:
-    """The precision ``comp`` does its MACs at for a workload of ``dtype`` (its roof's label)."""
-    fn = getattr(comp, "mac_precision", None)
-    return fn(dtype) if fn is not None else dtype
-
-
-def _draw_roofline(ax, tables, workload, note: str | None = None) -> None:
-    dtype = workload_dtype(workload)
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    drawn = []
-    for arch, ops in tables:
-        ops = ops[(ops["macs"] > 0) & (ops["duration_s"] > 0)]
-        drawn.append((arch, ops, bytes_column(arch.hardware.backing_store)))
-    ai_all = np.concatenate([
-        (2.0 * t["macs"] / t[c].where(t[c] > 0)).dropna().to_numpy(float) for _, t, c in drawn
-    ] or [np.array([1.0])])
-    lo = max(min(ai_all.min() if len(ai_all) else 1.0, 1.0) / 10, 1e-3)
-    hi = max(ai_all.max() if len(ai_all) else 1.0, 1e3) * 10
-    for arch, _, _ in drawn:  # wide enough that every roof reaches its flat peak
-        peaks = [c.peak_macs_per_s(dtype) for c in arch.instances]
-        top = max([p for p in peaks if p] or [0.0])
-        hi = max(hi, 10 * 2.0 * top / arch.hardware.resource(arch.hardware.backing_store).bytes_per_s())
-    xs = np.geomspace(lo, hi, 200)
-    roofs = []  # (architecture, label, xs, roof) drawn so far: one another's would hide is a band
-    for arch, ops, col in drawn:
-        st = arch_style(arch.name)
-        bw = arch.hardware.resource(arch.hardware.backing_store).bytes_per_s()
-        for j, comp in enumerate(arch.instances):
-            peak = comp.peak_macs_per_s(dtype)
-            if peak is None:
-                continue
-            prec = mac_precision(comp, dtype)
-            style = ("-", "--", ":", "-.")[j % 4]
-            roof, label = np.minimum(2.0 * peak, bw * xs), f"{arch.name}: {comp.name} roof ({prec})"
-            under = covers([r for r in roofs if r[0] != arch.name], xs, roof)
-            ax.plot(xs, roof, color=st.color, linestyle=style, label=band_label(label, under),
-                    **({} if under is None else BAND))
-            roofs.append((arch.name, label, xs, roof))
-            mine = ops[ops["unit"] == comp.name]
-            if len(mine):
-                ai = (2.0 * mine["macs"] / mine[col].where(mine[col] > 0)).fillna(hi / 2)
-                perf = 2.0 * mine["macs"] / mine["duration_s"]
-                face = st.color if j == 0 else "none"
-                ax.scatter(ai, perf, s=14, facecolors=face, edgecolors=st.color, alpha=0.6,
-                           marker=st.marker, label=f"{arch.name}: {comp.name} ops ({prec})",
-                           rasterized=len(mine) > 2000)  # an SVG of 415k op markers: 70 MB
-    ax.set_xlabel("arithmetic intensity [op/B] (2 x MACs / backing-store bytes)")
-    ax.set_ylabel("performance [op/s] (each roof at its own precision)")
-    ax.set_title(f"roofline: {workload.name}" + (f"\n({note})" if note else ""), fontsize="medium")
-    ax.grid(True, which="both", alpha=0.3)
-
-
-def roofline(tables: Iterable[tuple[object, pd.DataFrame]], workload) -> Figure:
-    """Each op of ``workload`` placed by arithmetic intensity against its architecture's roofs.
-
-    ``tables`` holds ``(architecture, per-op table of workload on it)`` pairs
-    (:func:`cimsim.studies.op_tables`).
-
-    Arithmetic intensity is ``2 * MACs / backing-store bytes`` [op/B] (bytes over the backing
-    store, the last memory level); an op's achieved rate is ``2 * MACs / duration``
-    [op/s]. Each architecture draws one roof per component that does MACs (its peak, at the
-    precision that component computes in: the workload's dtype on a processor, its own
-    input x weight bits on CIM arrays or a systolic array, capped by the backing store's
-    effective bandwidth), and its ops are marked by the component that ran them (filled:
-    the first component, hollow: the others). Ops without backing-store traffic sit at the right
-    edge.
-    """
-    return rooflines([(workload, list(tables))])
-
-
-def rooflines(per_workload: Sequence[tuple[object, Sequence[tuple[object, pd.DataFrame]]]],
-              note: str | None = None) -> Figure:
-    """:func:`roofline` of several workloads, one panel each: ``per_workload`` holds
-    ``(workload, [(architecture, per-op table)])`` (:func:`cimsim.studies.sweep_op_tables`);
-    ``note`` is added to each panel's title, on a line of its own (``roofline: lstm\\n(NOTE)``)."""
-    rows, cols = _facet_shape(len(per_workload))
-    fig = _figure(5.6 * cols + 3.6, 4.6 * rows + 0.3)
-    axes = _grid(fig, rows, cols).ravel()
-    for ax, (workload, tables) in zip(axes, per_workload):
-        _draw_roofline(ax, tables, workload, note)
-    for ax in axes[len(per_workload):]:
-        ax.remove()
-    _outside_legend(fig, axes[:len(per_workload)])
     return fig
 
 

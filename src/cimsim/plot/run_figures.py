@@ -20,8 +20,8 @@ from matplotlib.ticker import FuncFormatter
 
 from ..report import columns as C
 from ..report.format import si
-from .figures import (_facet_shape, _figure, _grid, _outside_legend, _si_log_axis, mac_precision,
-                      workload_dtype)
+from .figures import _facet_shape, _figure, _grid, _outside_legend, _si_log_axis
+from .roofline import mac_precision, workload_dtype
 from .overlap import BAND, band_label, covers
 from .style import arch_style, part_colors
 

@@ -14,11 +14,11 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
 from ..report.columns import ARCHITECTURE, DECODE_TOKENS_PER_S, LLM_BATCH, TOKENS_PER_J, TPOT_S, WORKLOAD
-from ..report.format import si
 from .figures import (LOG_RATIO, _figure, _grid, _ok, _outside_legend, _pick_param, _si_log_axis,
                       _spans_decades, metric_grid)
 from .overlap import BAND, band_label, covers
 from .style import arch_style
+from .ticks import step_axis
 
 #: the serving panels: (column, axis label, unit of its ticks or None)
 SERVING_PANELS = (
@@ -95,8 +95,8 @@ def serving_vs_batch(df: pd.DataFrame) -> Figure:
                 ax.set_yscale("log")
                 if unit:
                     _si_log_axis(ax.yaxis, unit)
-            elif unit:
-                ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _, u=unit: si(v, u)))
+            else:  # decimals for the tick step, as every sweep panel: no label repeated
+                step_axis(ax.yaxis, unit or "")
             ax.set_xlabel("batch (requests served at once)")
             ax.set_ylabel(label)
             ax.grid(True, which="both", alpha=0.3)

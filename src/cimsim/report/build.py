@@ -134,9 +134,13 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
               for j, r in enumerate(costs.resources)}
     _distinct(arch, "utilization", [*(f"{c.name}_{u}" for c in pl.components for u in c.utilizations),
                                     *(C.resource_util(r) for r in costs.resources)])
-    for r in costs.resources:
+    # occupancy: the bytes at peak plus the time ops hold the resource without moving counted
+    # bytes (a CIM chip's shared buffer and bus cycles, a blocked PIM op's hold of its level),
+    # which the memory bound counts too; bytes alone read a chip's bound level as 1.7 % busy
+    hold = costs.hold_s.sum(axis=0) if costs.hold_s is not None else np.zeros(len(costs.resources))
+    for j, r in enumerate(costs.resources):
         peak = hw.resource(r).peak_bytes_per_s()
-        util[C.resource_util(r)] = _frac(traffic[r] / peak, latency)
+        util[C.resource_util(r)] = _frac(traffic[r] / peak + float(hold[j]), latency)
     for k, v in util.items():
         if not np.isfinite(v) or v < 0 or v > 1.0 + 1e-9:
             raise AssertionError(f"utilization {k} = {v} is outside [0, 1]: cost model inconsistency "

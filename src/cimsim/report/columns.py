@@ -20,7 +20,8 @@ components, memory levels and links (see :func:`result_columns`):
   and link (by its name), and ``static`` (static power x latency, every component);
 - ``util_<name>``: utilization in [0, 1]: ``<component>_<what>`` (e.g.
   ``processor_mac``, ``processor_busy``, ``cim_arrays``, ``pim_mac``) and
-  ``<resource>_bw`` (bytes / (peak bandwidth x latency));
+  ``<resource>_bw`` (occupancy: (bytes / peak bandwidth + the seconds ops hold it without
+  moving counted bytes, ``OpCost.hold_s``) / latency);
 - ``path_<part>_s``: the realised critical path's time per part: one per memory
   level and link, ``compute`` and ``overhead``, and ``<component>_<part>`` for the parts a
   component splits out of its compute time (a CIM chip's ``cim_buffer``, ``cim_interconnect``);

@@ -8,6 +8,7 @@ hands any area unit to it.
 from __future__ import annotations
 
 import math
+import re
 
 # si, area and their tables live in cimsim.units (the one place unit strings are written),
 # so components' notes print numbers the same way; re-exported here for the report's callers
@@ -27,7 +28,28 @@ def per_joule(value: float, unit: str) -> str:
 
 
 def pct(fraction: float) -> str:
-    return f"{100.0 * fraction:.1f} %"
+    """A fraction as a percentage to 0.1 % (``0.875 -> '87.5 %'``). A value that would print as
+    0.0 % or 100.0 % without being exactly 0 or 1 says which side it lies on, never a share that
+    is there read as none or a unit that idles read as full: ``<0.1 %`` (0.025 %, 3.2e-6),
+    ``>-0.1 %``, ``>99.9 %``, ``>100.0 %``."""
+    text = f"{100.0 * fraction:.1f}" if fraction != 0 else "0.0"  # -0.0 too
+    if text in ("0.0", "-0.0") and fraction != 0:
+        return "<0.1 %" if fraction > 0 else ">-0.1 %"
+    if text == "100.0" and fraction != 1:
+        return ">99.9 %" if fraction < 1 else ">100.0 %"
+    return f"{text} %"
+
+
+#: a no-break space: between a number and its unit in a table cell that wraps
+NBSP = "\u00a0"
+_NUMBER_UNIT = re.compile(r"(?<=\d) (?=[%A-Za-zµ])")
+
+
+def keep_units(text: str) -> str:
+    """``text`` with a no-break space between each number and the unit after it (``87.5 %``,
+    ``5.748 ms``, ``953 ops``): for table cells a browser or terminal wraps (a wrapped
+    ``processor_busy 87.5`` left its ``%`` on the next line); CSV and JSON keep plain spaces."""
+    return _NUMBER_UNIT.sub(NBSP, text)
 
 
 def rate(value: float, digits: int = 4) -> str:

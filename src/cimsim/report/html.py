@@ -32,7 +32,7 @@ import pandas as pd
 from . import columns as C
 from .baseline import baseline_ratios, ratio
 from .result import one_device
-from .format import area, off_chip_traffic, pct, per_joule, si
+from .format import area, keep_units, off_chip_traffic, pct, per_joule, si
 
 @dataclass
 class Report:
@@ -200,8 +200,8 @@ def render_html(rep: Report, links: Sequence[tuple[str, str]] = ()) -> str:
     out += [f"<th>{esc(h)}</th>" for h in heads]
     out.append("</tr></thead><tbody>")
     for row in rows:
-        out.append("<tr>" + "".join(f'<td{" class=l" if i in left else ""}>{esc(v)}</td>'
-                                    for i, v in enumerate(row)) + "</tr>")
+        out.append("<tr>" + "".join(f'<td{" class=l" if i in left else ""}>{esc(keep_units(v))}</td>'
+                                    for i, v in enumerate(row)) + "</tr>")  # 87.5 % never split
     out.append("</tbody></table></div>")
     if any(r.precision_mismatch for _, _, r in rep.results):
         out.append("<p>(!p) precision mismatch: a unit of this architecture computes at a fixed "
@@ -217,7 +217,7 @@ def render_html(rep: Report, links: Sequence[tuple[str, str]] = ()) -> str:
         out.append('<div class="wide"><table id="serving"><thead><tr>'
                    + "".join(f"<th>{esc(h)}</th>" for h in _SERVING_HEADS) + "</tr></thead><tbody>")
         for row in serving:
-            out.append("<tr>" + "".join(f'<td{" class=l" if i < 2 else ""}>{esc(v)}</td>'
+            out.append("<tr>" + "".join(f'<td{" class=l" if i < 2 else ""}>{esc(keep_units(v))}</td>'
                                         for i, v in enumerate(row)) + "</tr>")
         out.append("</tbody></table></div>")
     if links:

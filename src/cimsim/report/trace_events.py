@@ -76,15 +76,17 @@ def step_counter(start: np.ndarray, end: np.ndarray, rate: np.ndarray) -> tuple[
 
 def _server_names(df, workload) -> dict[int, str]:
     """A track name per engine server: the unit, and the weight matrix when a unit has a
-    server per matrix (CIM arrays) and the workload is given."""
+    server per matrix (CIM arrays) and the workload is given. A server's weightless ops (a
+    pipelined chip stage's relu, im2col and pooling beside its conv) do not hide its matrix:
+    it is named by the one weight its ops that have one share."""
     names = {}
     for unit, g in df.groupby("unit", sort=False):
         servers = sorted(set(int(s) for s in g["server"]))
         for k, s in enumerate(servers):
             name = str(unit) if len(servers) == 1 else f"{unit} server {k}"
             if workload is not None and len(servers) > 1:
-                weights = {workload.ops[i].weight for i in g.index[g["server"] == s]}
-                if len(weights) == 1 and None not in weights:
+                weights = {workload.ops[i].weight for i in g.index[g["server"] == s]} - {None}
+                if len(weights) == 1:
                     name = f"{unit}: {weights.pop()} arrays"
             names[s] = name
     return names
