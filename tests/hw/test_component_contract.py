@@ -318,7 +318,7 @@ def test_a_part_or_utilization_named_like_a_shared_bandwidth_is_refused(clash, s
         d = copy.deepcopy(ROUND_ARCH)
         d["vu"] = {"type": "test-clash-unit", "ops_per_s": 1e9}
         ok = architecture_from_dict(d)
-        assert simulate(ok, WL).energy_breakdown_j["vu_ops"] == pytest.approx(8e-12)  # 8 ops x 1 pJ
+        assert simulate(ok, WL).energy_breakdown_j["vu_ops"] == pytest.approx(8e-12, rel=1e-12, abs=0)  # 8 ops x 1 pJ
         d["vu"]["clash"] = clash
         with pytest.raises(ConfigError) as e:
             architecture_from_dict(d)
