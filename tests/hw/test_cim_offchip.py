@@ -59,7 +59,7 @@ def test_activations_made_and_used_on_the_chip_stay_there():
     # over the link and pays no link latency
     r = simulate(arch(), three_layers(), keep_ops=True)
     assert link_bytes(r) == {"a": 2048, "b": 0, "c": 1024}
-    lat = r.op_table.set_index("op")["latency_s"].to_dict()
+    lat = r.op_table.set_index("op")["fixed_latency_s"].to_dict()
     assert lat["b"] == 0.0 and lat["a"] == lat["c"] == LINK_LATENCY
 
 
@@ -67,7 +67,7 @@ def test_a_flat_pool_moves_every_input_and_output():
     # no chip block: as before, each op's inputs (16 x k B) and outputs (16 x 64 B)
     r = simulate(arch(chip=False), three_layers(), keep_ops=True)
     assert link_bytes(r) == {"a": 2048 + 1024, "b": 1024 + 1024, "c": 1024 + 1024}
-    assert (r.op_table["latency_s"] == LINK_LATENCY).all()
+    assert (r.op_table["fixed_latency_s"] == LINK_LATENCY).all()
 
 
 def test_a_tensor_that_does_not_fit_the_chip_goes_out_and_back():

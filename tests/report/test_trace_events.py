@@ -121,7 +121,7 @@ def test_one_track_per_level_and_link_with_a_slice_per_transfer(case):
         for e in slices:  # the op's active interval [start, end - latency]
             row = df[df["op"] == e["args"]["op"]].iloc[0]
             assert e["ts"] == row["start_s"] * 1e6
-            assert e["dur"] == pytest.approx(max(row["end_s"] - row["latency_s"] - row["start_s"], 0) * 1e6,
+            assert e["dur"] == pytest.approx(max(row["end_s"] - row["fixed_latency_s"] - row["start_s"], 0) * 1e6,
                                              rel=1e-9, abs=1e-9)
 
 

@@ -105,8 +105,8 @@ def test_a_launch_over_two_components_pays_its_first_ops_fixed_latency_once(cim_
         relu = Op("relu", "elementwise", ("a",), ("b",), fn="relu", tags=tag)
         return Workload("two", t, [relu, mm] if relu_first else [mm, relu])
 
-    alone = simulate(cim_arch, wl(False)).op_table.set_index("op")["latency_s"]
-    grouped = simulate(cim_arch, wl(True)).op_table.set_index("op")["latency_s"]
+    alone = simulate(cim_arch, wl(False)).op_table.set_index("op")["fixed_latency_s"]
+    grouped = simulate(cim_arch, wl(True)).op_table.set_index("op")["fixed_latency_s"]
     first, second = ("relu", "mm") if relu_first else ("mm", "relu")
     assert alone[first] > 0 and alone[second] > 0
     assert grouped[first] == alone[first] and grouped[second] == 0.0

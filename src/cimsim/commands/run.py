@@ -340,7 +340,7 @@ def print_placement(r) -> None:
         # the op's time (end - start, as it ran) beside its parts: compute alone and the fixed
         # latency (dispatch + access latency); "latency" alone read as the op's time
         **{head: [si(row[f"{col}_s"], "s") for row in records]
-           for head, col in (("compute", "compute"), ("fixed latency", "latency"))},
+           for head, col in (("compute", "compute"), ("fixed latency", "fixed_latency"))},
         # not duration_s (the op alone, no contention): what it took as it ran
         "time": [si(row["end_s"] - row["start_s"], "s") for row in records],
         **{head: [si(row[f"{col}_s"], "s") for row in records]

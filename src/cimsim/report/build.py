@@ -511,7 +511,7 @@ def _op_table(run: RunData):
         cols[C.bytes_column(r)] = costs.bytes[:, j]
     cols.update({
         "compute_s": costs.compute_s,
-        "latency_s": costs.latency_s,
+        C.OP_FIXED_LATENCY: costs.latency_s,
         "duration_s": run.duration,
         "start_s": run.start,
         "end_s": run.end,

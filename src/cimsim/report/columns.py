@@ -35,6 +35,10 @@ WORKLOAD = "workload"
 ARCHITECTURE = "architecture"
 ENGINE = "engine"
 LATENCY = "latency_s"
+#: the op table's (``Result.op_table``, ``--placement``, trace args) fixed latency of one op:
+#: dispatch plus access latency, part of its time (it was ``latency_s`` there, the run's
+#: latency's name everywhere else, until 2026-12-05)
+OP_FIXED_LATENCY = "fixed_latency_s"
 ENERGY = "energy_j"
 BOUND = "bound"
 #: the part of the critical path that names the bound: a memory level or link

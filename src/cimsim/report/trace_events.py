@@ -98,7 +98,7 @@ def trace_events(result, arch=None, workload=None) -> dict:
     df = result.op_table.reset_index(drop=True)
     start = df["start_s"].to_numpy(float)
     end = df["end_s"].to_numpy(float)
-    lat = df["latency_s"].to_numpy(float)
+    lat = df[C.OP_FIXED_LATENCY].to_numpy(float)
     resources = list(result.traffic_bytes)
     events: list[dict] = []
 
@@ -135,7 +135,8 @@ def trace_events(result, arch=None, workload=None) -> dict:
     for i, row in enumerate(df.itertuples(index=False)):
         args = {"unit": str(row.unit), "kind": str(row.kind), "macs": int(row.macs),
                 "vector_ops": float(row.vector_ops), "energy_j": float(row.energy_j),
-                "compute_s": float(row.compute_s), "latency_s": float(row.latency_s)}
+                "compute_s": float(row.compute_s),
+                C.OP_FIXED_LATENCY: float(getattr(row, C.OP_FIXED_LATENCY))}
         args.update({c: col[c][i] for c in byte_cols})
         args.update({c: col[c][i] for c in own_times[str(row.unit)]})
         events.append({"name": str(row.op), "cat": str(row.kind), "ph": "X", "pid": UNITS_PID,
