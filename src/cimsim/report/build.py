@@ -174,9 +174,10 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
     slow = run.pattern_bytes if run.pattern_bytes is not None else np.zeros(len(costs.resources))
     held = costs.hold_s.sum(axis=0) * run.rates if costs.hold_s is not None else None
     memory_like = [r in hw.memory or classes.get(r) == "memory" for r in costs.resources]
-    # a hold (a chip's shared level, a blocked PIM op's hold of its memory level) is busy time
-    busy = [(traffic[r] + float(slow[j]) + (float(held[j]) if held is not None and memory_like[j]
-                                              else 0.0)) / run.rates[j] for j, r in enumerate(costs.resources)]
+    # a hold (a chip's shared level, bus-only ones too, a blocked PIM op's hold of its memory
+    # level) is busy time, on links as on memory levels (as the utilization counts it)
+    busy = [(traffic[r] + float(slow[j]) + (float(held[j]) if held is not None else 0.0))
+            / run.rates[j] for j, r in enumerate(costs.resources)]
     mem_s = [t for t, m in zip(busy, memory_like) if m]
     link_s = [t for t, m in zip(busy, memory_like) if not m]
     if mem_part.any():
