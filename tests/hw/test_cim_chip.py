@@ -580,6 +580,8 @@ def test_a_shared_levels_utilization_is_its_occupancy_whole_bus_cycles_included(
     for engine in ("des", "analytic"):
         r = simulate(a, wl, engine=engine)
         assert r.utilization["cim_chip_bw"] == pytest.approx(9e-9 / (9e-9 + T_VECTOR + 1e-9), rel=1e-9, abs=0)
+        # a bus-only level is a link: its lower bound counts the same 9 cycles, not 8.125 ns
+        assert r.bound_link_s == pytest.approx(9e-9, rel=1e-9, abs=0)
 
 
 def test_a_bound_shared_buffer_level_reads_as_busy_as_the_bound_says():
