@@ -166,6 +166,27 @@ def test_placement_at_80_columns_cuts_no_name_and_no_number():
     assert not any("not shown" in line for line in _placement(wide))
 
 
+@pytest.mark.parametrize("cols", ["60", "80", "100", "120"])
+def test_compare_cuts_no_number_and_names_what_it_leaves_out(cols):
+    """At 80 columns `compare` printed `5.7…` for 5.735 J and `883…` for 883.3 µs (rich
+    ellipsised every column of a table too wide): numbers and names now keep their width, text
+    wraps between words, and whole columns are left out and named (commands/tables.py)."""
+    res = CliRunner(env={"COLUMNS": cols}).invoke(main, ["compare", "cpu-ddr5", "sram-cim", "-w", "lstm",
+                                                          "--engine", "analytic"])
+    assert res.exit_code == 0, res.output
+    table = [ln for ln in res.output.splitlines() if ln[:1] in "┏┃┡│└"]
+    assert max(len(line) for line in table) <= int(cols)
+    assert not any("…" in line for line in table)
+    assert all(line[-1] in "┓┃┩│┘" for line in table)  # the right edge is there
+    text = res.output.replace("\n", " ")
+    assert "5.735 J" in text and "65.9 ms" in text  # latency and energy stay, whole
+    wide = CliRunner(env={"COLUMNS": "200"}).invoke(main, ["compare", "cpu-ddr5", "sram-cim", "-w",
+                                                           "lstm", "--engine", "analytic"])
+    assert "not shown" not in wide.output and "dep. path ops" in wide.output
+    if cols in ("60", "80"):
+        assert f"dep. path ops not shown at {cols} columns" in " ".join(res.output.split())
+
+
 def test_run_prints_efficiency_with_si_prefixes():
     res = CliRunner(env={"COLUMNS": "200"}).invoke(main, ["run", "gpu-hbm3", "lstm", "--engine", "analytic"])
     assert res.exit_code == 0, res.output

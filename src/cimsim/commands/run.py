@@ -475,7 +475,7 @@ def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
 
     CONFIGS are YAML files or bundled names (default: all bundled configs).
     """
-    from rich.table import Table
+    from .tables import fitted_table, left_out_line
 
     from .. import studies
 
@@ -486,15 +486,13 @@ def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
     runs, df = studies.compare(archs, wls, engine=engine)
     results = [(run.arch, run.result) for run in runs]
     ratios = baseline_ratios([r for _, r in results], baseline) if baseline is not None else None
-    t = Table(title=f"cimsim compare ({engine} engine)", title_justify="left")
+    title = f"cimsim compare ({engine} engine)"
     headers = ["workload", "architecture", "latency", "energy", "bound", "busiest units",
                "off-chip traffic", "dependency path", "dep. path ops"]
     if ratios is not None:
         headers += ["speed-up ×", "energy ratio"]
-        t.title += f", speed-up and energy ratio against {baseline}"
-    for h in headers:
-        t.add_column(h, justify="left" if h in ("workload", "architecture", "bound", "busiest units")
-                     else "right", no_wrap=h in ("workload", "architecture"))
+        title += f", speed-up and energy ratio against {baseline}"
+    rows = []
     mixed = False
     any_share = False
     for arch, r in results:
@@ -512,8 +510,17 @@ def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
             pair = ratios.get((r.workload, r.architecture))
             cells += ([ratio(pair[0]), ratio(pair[1], "n/a (no baseline energy)")] if pair
                       else ["no baseline run"] * 2)
-        t.add_row(*cells)
-    console(min_width=180).print(t)
+        rows.append(cells)
+    out = console(min_width=180)
+    # numbers are never cut: text wraps, then whole columns are left out (and named)
+    t, left_out = fitted_table(title, headers, rows, out.width,
+                               {"bound": 12, "busiest units": 16, "off-chip traffic": 10},
+                               ["dep. path ops", "dependency path", "off-chip traffic",
+                                "busiest units", "energy ratio", "speed-up ×", "bound"],
+                               {"workload", "architecture", "bound", "busiest units"})
+    out.print(t)
+    if left_out:
+        out.print(left_out_line(left_out, out.width))
     for _, r in results:  # why a unit's row may equal a run without it (compare shows no notes)
         for note in r.claim_notes:
             click.echo(f"note ({r.architecture} on {r.workload}): {note}")
@@ -521,19 +528,22 @@ def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
     if serving:
         from ..report import columns as C
 
-        st = Table(title="LLM serving", title_justify="left")
-        for h in ("workload", "architecture", "time to first token", "time per output token",
-                  "tokens/s", "decode tokens/s", "tokens/J"):
-            name = h in ("workload", "architecture")  # names wrap, never cut: they tell rows apart
-            st.add_column(h, justify="left" if name else "right", overflow="fold" if name else "ellipsis")
+        sh = ["workload", "architecture", "time to first token", "time per output token",
+              "tokens/s", "decode tokens/s", "tokens/J"]
+        srows = []
         for _, r in serving:
             sv = r.serving
             tpot = sv[C.TPOT_S]
-            st.add_row(r.workload, r.architecture + (" (!p)" if r.precision_mismatch else ""),
-                       si(sv[C.TTFT_S], "s"),
-                       si(tpot, "s") if tpot == tpot else "n/a", rate(sv[C.TOKENS_PER_S]),
-                       rate(sv[C.DECODE_TOKENS_PER_S]), rate(sv[C.TOKENS_PER_J]))
-        console(min_width=180).print(st)
+            srows.append([r.workload, r.architecture + (" (!p)" if r.precision_mismatch else ""),
+                          si(sv[C.TTFT_S], "s"),
+                          si(tpot, "s") if tpot == tpot else "n/a", rate(sv[C.TOKENS_PER_S]),
+                          rate(sv[C.DECODE_TOKENS_PER_S]), rate(sv[C.TOKENS_PER_J])])
+        st, s_left = fitted_table("LLM serving", sh, srows, out.width, {},
+                                  ["decode tokens/s", "tokens/s", "time to first token"],
+                                  {"workload", "architecture"})
+        out.print(st)
+        if s_left:
+            out.print(left_out_line(s_left, out.width))
         from ..report.build import ANALYTIC_SERVING_NOTE
 
         lower = [r for _, r in serving if any(n.startswith(ANALYTIC_SERVING_NOTE) for n in r.notes)]

@@ -1,0 +1,88 @@
+"""Tables that fit the terminal without cutting a number: ``cimsim compare``'s tables.
+
+Rules, in order:
+
+1. A number, a unit and a name (workload, architecture) are never cut nor wrapped: their
+   column is as wide as its widest cell.
+2. Text columns (a bound, the busiest units) wrap between words, down to a narrowest width
+   each and never below their longest word; their headers wrap too, the others' do not.
+3. When the columns do not fit even so, whole columns are left out, in a stated order, and
+   the command says which under the table (a wider terminal, or ``-o FILE``, shows them).
+
+rich ellipsised every column of a table wider than the terminal (at 80 columns ``compare``
+printed ``5.7…`` for ``5.735 J``) before these rules (2026-12-05).
+"""
+
+from __future__ import annotations
+
+#: a rich table's cost per column beyond its text: a border and one space of padding each side
+#: (the default box), and one border closing the row
+_PER_COLUMN, _CLOSE = 3, 1
+
+
+def _text(cell) -> str:
+    return cell if isinstance(cell, str) else str(getattr(cell, "plain", cell))
+
+
+def _width(cell) -> int:
+    return max((len(line) for line in _text(cell).splitlines()), default=0)
+
+
+def _word(cell) -> int:
+    """The longest word of a cell: a wrapping column narrower than it would cut the word."""
+    return max((len(w) for w in _text(cell).replace("\u00a0", " ").split()), default=0)
+
+
+def _need(h: str, i: int, rows: list[list], wrapping: dict[str, int]) -> int:
+    if h in wrapping:  # its header wraps too
+        head = max((len(word) for word in h.split()), default=0)
+        return max([head, wrapping[h], *(_word(r[i]) for r in rows)])
+    return max([len(h), *(_width(r[i]) for r in rows)])  # an unwrapped column's header is whole
+
+
+def fit_columns(headers: list[str], rows: list[list], width: int, wrapping: dict[str, int],
+                drop: list[str]) -> list[str]:
+    """The headers of the columns to show in ``width`` characters (rules above): ``wrapping``
+    names the text columns and their narrowest width; ``drop`` the columns to leave out first."""
+    def need(h: str) -> int:
+        return _need(h, headers.index(h), rows, wrapping)
+
+    shown = list(headers)
+    for h in drop:
+        if sum(need(c) + _PER_COLUMN for c in shown) + _CLOSE <= width:
+            break
+        if h in shown:
+            shown.remove(h)
+    return shown
+
+
+def fitted_table(title: str, headers: list[str], rows: list[list], width: int,
+                 wrapping: dict[str, int], drop: list[str], left: set[str]):
+    """``(rich Table, headers left out)``: the columns :func:`fit_columns` keeps, numbers and
+    names unwrapped at their full width (right-aligned but those in ``left``)."""
+    from rich.table import Table
+
+    shown = fit_columns(headers, rows, width, wrapping, drop)
+    # every width set here: rich 15 shrank a text column below its longest word (ellipsised)
+    # and, given min_width, cropped the table's right edge
+    need = {h: _need(h, headers.index(h), rows, wrapping) for h in shown}
+    full = {h: max([len(h), *(_width(r[headers.index(h)]) for r in rows)]) for h in shown}
+    slack = width - sum(need.values()) - _PER_COLUMN * len(shown) - _CLOSE
+    for h in shown:  # text columns widen toward their one-line width while room is left
+        if h in wrapping and slack > 0:
+            more = min(slack, full[h] - need[h])
+            need[h] += more
+            slack -= more
+    t = Table(title=title, title_justify="left")
+    for h in shown:
+        t.add_column(h, justify="left" if h in left else "right", no_wrap=h not in wrapping,
+                     width=need[h])
+    for r in rows:
+        t.add_row(*(r[headers.index(h)] for h in shown))
+    return t, [h for h in headers if h not in shown]
+
+
+def left_out_line(left_out: list[str], width: int) -> str:
+    """What a table left out, said under it."""
+    return (f"({', '.join(left_out)} not shown at {width} columns: a wider terminal shows "
+            f"{'it' if len(left_out) == 1 else 'them'}, and -o FILE writes every column)")
