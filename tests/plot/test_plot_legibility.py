@@ -109,3 +109,23 @@ def test_a_narrow_range_never_repeats_a_tick_label(tmp_path):
         assert all(t.endswith(unit) for t in labels), labels
         # one number of decimals on the axis
         assert len({len(t.removesuffix(unit).split(".")[-1]) for t in labels}) == 1, labels
+
+
+def test_critical_path_figure_keeps_its_axes_beside_long_band_labels():
+    """Lines that coincide get band labels "(= other: family)"; a figure sized by line count
+    alone left the axes 41 px wide beside a legend of such labels (gpu-hbm3 and
+    gpu-hbm-pim-attn draw one line on an LSTM and an encoder). The figure now widens for the
+    legend: the axes keep most of a 7 in plot and the legend lies right of them."""
+    from cimsim import load_architecture
+    from cimsim.plot.run_figures import critical_path_vs_length
+    from cimsim.studies import critical_path_table
+
+    cp = critical_path_table([load_architecture(n) for n in ("cpu-ddr5", "gpu-hbm-pim-attn", "gpu-hbm3")],
+                             [4, 16], width=64, window=4)
+    fig = critical_path_vs_length(cp, window=4)
+    fig.canvas.draw()
+    ax = fig.axes[0].get_window_extent()
+    legend = fig.axes[0].get_legend().get_window_extent()
+    assert any("(= " in t.get_text() for t in fig.axes[0].get_legend().get_texts())  # the case
+    assert ax.width >= 4.0 * fig.dpi  # 41 px before
+    assert legend.x0 >= ax.x1 and legend.x1 <= fig.get_size_inches()[0] * fig.dpi + 1

@@ -239,9 +239,7 @@ def critical_path_vs_length(table: pd.DataFrame, window: int = 4) -> Figure:
     """Critical path against sequence length, one line per (architecture, family): an LSTM's
     grows ~N (one recurrent step per item), a hierarchical encoder's ~log_window N (one
     attention module per level)."""
-    lines = table.groupby([C.ARCHITECTURE, "family"], sort=False).ngroups
-    # the legend (two columns) beside the axes: room for it, or the layout collapses
-    fig = _figure(7.2 + 0.35 * max(0, lines - 6), 4.6 + 0.12 * max(0, lines - 16))
+    fig = _figure(7.2, 4.6)  # sized below, from the legend's labels
     ax = fig.add_subplot()
     styles = {"lstm": "-", "hier-attn": "--"}
     seen: dict[str, list] = {}  # per family: the lines drawn
@@ -266,7 +264,15 @@ def critical_path_vs_length(table: pd.DataFrame, window: int = 4) -> Figure:
     ax.set_title(f"critical path vs sequence length\nLSTM ~N steps, hierarchical attention "
                  f"(window {window}) ~log N modules", fontsize="medium")
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize="x-small", ncols=2, loc="upper left", bbox_to_anchor=(1.01, 1.0),
+    # the legend beside the axes, the figure widened for it: sized by line count alone, long
+    # labels (a band's "(= other: family)") left the axes 41 px wide (a notebook reader)
+    labels = ax.get_legend_handles_labels()[1]
+    longest = max((len(s) for s in labels), default=0)
+    ncols = 2 if len(labels) > 8 and longest <= 32 else 1
+    column_in = 0.047 * longest + 0.55  # x-small text (~0.047 in a character) and the handle
+    rows = -(-len(labels) // ncols)
+    fig.set_size_inches(5.4 + ncols * column_in, max(4.6, 1.0 + 0.17 * rows))
+    ax.legend(fontsize="x-small", ncols=ncols, loc="upper left", bbox_to_anchor=(1.01, 1.0),
               handlelength=3.5)  # long enough to tell the dashed encoder lines from the LSTM's
     return fig
 
