@@ -2,7 +2,10 @@
 
 Trace it with::
 
-    cimsim trace examples/lstmcell_loop.py:factory -o workloads/lstmcell-loop.json
+    cimsim trace examples/lstmcell_loop.py:factory -o loop.json
+
+(not into workloads/: every JSON there is a bundled workload, which `cimsim compare` runs and
+the regression test expects to find in its reference)
 """
 
 import torch
