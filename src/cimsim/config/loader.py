@@ -263,7 +263,8 @@ def architecture_from_dict(data: Mapping, source: str = "<config>",
         arch = Architecture(name=name, description=desc, memory=sections["memory"],
                             links=sections["links"], components=components,
                             technology=technology, placeholders=placeholders)
-        for comp in arch.instances:
+        errors.extend(arch.kv_cache_clash())  # arch.hardware would raise it, without the file
+        for comp in ([] if errors else arch.instances):
             # a field below the component, or one outside it written as an absolute "/path"
             own = [(f[1:] if f.startswith("/") else f"{comp.name}.{f}", m) for f, m in comp.check()]
             # its parts and utilizations are result names beside the levels', links' and buses'
