@@ -121,9 +121,11 @@ class Architecture:
         """``(field, why)`` for each result name of ``comp`` that another thing has too, so that
         one took the other's place in the result: an energy or compute part
         ``<component>_<part>`` named like a memory level or link (``onchip``: or an on-chip
-        bandwidth; the parts and the resources have their energy and time side by side), a
-        utilization ``<component>_<name>`` like a resource's ``<resource>_bw`` (a CIM chip's top
-        level named ``buffer`` dropped the buffers' energy, 30 % of a run's, silently)."""
+        bandwidth; the parts and the resources have their energy and time side by side), an area
+        part ``<component>_<part>`` like a memory level that declares its area (a level
+        ``cim_arrays`` took the arrays' 1,707 mm² place), a utilization ``<component>_<name>``
+        like a resource's ``<resource>_bw`` (a CIM chip's top level named ``buffer`` dropped the
+        buffers' energy, 30 % of a run's, silently)."""
         from ..report.columns import resource_util
 
         hw = self.hardware
@@ -137,6 +139,12 @@ class Architecture:
                             f"'{p}', the name of an on-chip bandwidth (shared_bandwidths()) too; "
                             "parts and on-chip bandwidths need distinct names: rename one of them")
                 for p in parts if p in hw.onchip]
+        # an area part <component>_<part> beside the on-chip levels' areas, which are by name
+        out += [(comp.name, f"its area part '{p}' is reported as '{comp.name}_{p}', the name of "
+                            f"memory level '{comp.name}_{p}', whose area is reported too; parts "
+                            "and levels need distinct names: rename the level")
+                for p in comp.area_m2() if self.memory.get(f"{comp.name}_{p}") is not None
+                and self.memory[f"{comp.name}_{p}"].area is not None]
         util = {resource_util(r): r for r in hw.resources}
         out += [(comp.name, f"its utilization '{u}' is reported as '{comp.name}_{u}', the name of "
                             f"the bandwidth utilization of '{util[f'{comp.name}_{u}']}' too; "
