@@ -45,7 +45,8 @@ class _Group(OneLineGroup):
         except CimsimError as exc:
             # several errors come one per line: print the first and count the others
             lines = str(exc).split("\n")
-            more = f" (and {len(lines) - 1} more{_where(lines)})" if len(lines) > 1 else ""
+            more = (f" (and {len(lines) - 1} more{_where(lines, getattr(exc, 'fields', None))})"
+                    if len(lines) > 1 else "")
             raise click.ClickException(one_line(lines[0]) + more) from None
         except KeyboardInterrupt:  # Ctrl-C: one line and the shell's status, not click's "Aborted!"
             click.echo("interrupted", err=True)
@@ -62,13 +63,17 @@ class _Group(OneLineGroup):
             raise click.ClickException(one_line(f"{where}{exc.strerror or exc}")) from None
 
 
-def _where(lines: list[str]) -> str:
+def _where(lines: list[str], fields: list[str] | None = None) -> str:
     """``": cim.write_energy, cim.endurance"``: the fields the errors after the first name, when
-    each says ``SOURCE: FIELD: ...`` with the first's source (so a user fixes them at once)."""
+    each says ``SOURCE: FIELD: ...`` with the first's source (so a user fixes them at once);
+    ``fields``: a config error's field per line (:func:`cimsim.config.paths.field_of`: a rule
+    between a section's fields names the field, ``cim.adc.per_array``, not the section)."""
     src = lines[0].split(": ", 1)[0]
-    fields = [ln.split(": ", 2)[1] for ln in lines[1:] if ln.startswith(src + ": ")
-              and ln.count(": ") >= 2]
-    return f": {', '.join(fields)}" if len(fields) == len(lines) - 1 else ""
+    if not all(ln.startswith(src + ": ") and ln.count(": ") >= 2 for ln in lines[1:]):
+        return ""
+    named = (fields[1:] if fields is not None and len(fields) == len(lines)
+             else [ln.split(": ", 2)[1] for ln in lines[1:]])
+    return f": {', '.join(named)}"
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})

@@ -6,7 +6,9 @@ class CimsimError(Exception):
 
 
 class ConfigError(CimsimError):
-    """A hardware config is invalid: the message names the file and the field."""
+    """A hardware config is invalid: the message names the file and the field, one line per
+    error when a config has several (the command line prints the first and names the fields of
+    the others: ``fields``, where the loader sets it, holds each line's field)."""
 
 
 class WorkloadError(CimsimError):

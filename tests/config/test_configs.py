@@ -71,6 +71,21 @@ def test_cpu_llc_cannot_hold_bundled_fp32_lstm(arch):
     assert arch["cpu-ddr5"].memory["sram"].capacity < 0.6 * lstm_fp32_bytes
 
 
+def test_cpu_ddr5_header_states_the_bundled_lstms_weights():
+    """The header's weight bytes are the bundled LSTM's (it said 67.1 MB, 4 x 1024 x 4096 x 4 B,
+    a 1024-wide LSTM): 2 layers, I = H = 2048, gates 4 x 2048 = 8192: per layer W_ih and W_hh,
+    8192 x 2048 each, and two bias vectors of 8192; fp32."""
+    from cimsim import load_workload
+
+    header = cfg_path("cpu-ddr5").read_text().split("\nname:")[0]
+    matrices = 4 * 2048 * 8192 * 4  # 268,435,456 B
+    biases = 2 * 2 * 8192 * 4  # 131,072 B
+    assert "67.1 MB" not in header and "1024 x 4096" not in header
+    assert f"{matrices:,} B" in header and f"{matrices + biases:,} B" in header
+    assert "268.6 MB" in header  # 268,566,528 B to 4 significant digits
+    assert load_workload("lstm").weight_bytes == matrices + biases
+
+
 @pytest.mark.parametrize("name", ["gpu-hbm3", "hbm-pim"])
 def test_h100_published_values(arch, name):
     p = arch[name].components["processor"]

@@ -94,6 +94,26 @@ def test_a_level_may_not_take_a_components_part_name(name):
         architecture_from_dict(d)
 
 
+@pytest.mark.parametrize("level, comp, part", [("cim_arrays", "cim", "arrays"),
+                                               ("processor_die", "processor", "die")])
+def test_an_on_chip_level_with_an_area_may_not_take_a_components_area_part(level, comp, part):
+    """sram-cim's SRAM renamed cim_arrays with an area of 5 mm²: its area_cim_arrays_m2 took the
+    place of the CIM arrays' 8452 x 0.202 mm² = 1,707 mm², so the chip read 5 mm² in all;
+    processor_die likewise the processor's die (given here as 100 mm²). Refused at load."""
+    d = read_yaml(resolve_config("sram-cim"))
+    if comp == "processor":
+        d["processor"]["area"] = "100 mm^2"
+    d["memory"] = {(level if k == "sram" else k): ({**v, "area": "5 mm^2"} if k == "sram" else v)
+                   for k, v in d["memory"].items()}
+    with pytest.raises(ConfigError) as e:
+        architecture_from_dict(d)
+    assert str(e.value) == (f"<config>: {comp}: its area part '{part}' is reported as '{level}', "
+                            f"the name of memory level '{level}', whose area is reported too; parts "
+                            "and levels need distinct names: rename the level")
+    d["memory"][level].pop("area")  # no area of its own: no area column, no clash
+    assert architecture_from_dict(d).memory[level].area is None
+
+
 def test_fields_gives_the_type_row_once():
     from cimsim.config.schema import describe_fields
 

@@ -377,6 +377,28 @@ def test_node_outside_the_scaling_tables_is_a_one_line_error():
         arch(tech={"node": "5 nm"})
 
 
+@pytest.mark.parametrize("given, shown", [
+    ("2.2e-11 nm", "22 zm"),        # 2.2e-11 nm = 2.2e-20 m = 22e-21 m: 22 zeptometres (was "0 nm")
+    ("1e30 nm", "1 Zm"),            # 1e30 nm = 1e21 m: 1 zettametre (was "1e+30 nm")
+    ("6.9999996 nm", "6.9999996 nm"),  # 4e-7 nm under 7 nm is not float noise (was taken as 7)
+    ("180.0000001 nm", "180.0000001 nm"),  # shown to the digits that put it outside, not "180 nm"
+])
+def test_node_outside_the_tables_is_shown_as_given_with_a_prefix(given, shown):
+    with pytest.raises(ConfigError) as e:
+        arch(tech={"node": given})
+    msg = str(e.value)
+    assert f"technology.node: {shown} is outside the scaling tables (7-180 nm" in msg, msg
+    assert "e+" not in msg and "e-" not in msg.split("(got")[0] and "\n" not in msg
+
+
+@pytest.mark.parametrize("given", ["7 nm", "180 nm", "0.18 um", "7000 pm"])
+def test_table_ends_within_float_noise_are_the_ends(given):
+    """'180 nm' parses to 180.00000000000003 nm (1.8e2 x 1e-9): float noise, within 1e-12 of
+    180 nm, so it is the table's end and accepted; so are 7 nm (7.000000000000001) and the
+    exact spellings."""
+    assert arch(tech={"node": given}).technology.node_nm in (7.0, 180.0)
+
+
 def test_voltage_moves_sar_time_and_not_a_given_energy():
     """Lower supply: the SAR cycle slows (alpha-power law), so t_vector grows; the stated
     2 pJ per conversion stays."""

@@ -214,3 +214,34 @@ def test_a_separate_pim_device_states_its_own_channels():
     assert next(c for c in host.instances if c.type_name == "pim").units == 64 * 2
     with pytest.raises(ConfigError, match="link and channels are used only with sharing: separate"):
         make_arch(name="upmem", pim={**pim, "channels": 40, "sharing": "concurrent"})
+
+
+def test_two_components_holding_the_kv_cache_are_one_line_on_the_command_line(tmp_path):
+    """Two separate PIM devices that both claim kv_cache each hold the one KV cache in a memory
+    of their own: refused when the config loads, one line naming both and what is allowed (it
+    was a ValueError traceback from Architecture.hardware)."""
+    import yaml
+    from click.testing import CliRunner
+
+    from cimsim.cli import main
+    from cimsim.config import architecture_from_dict
+    from cimsim.errors import ConfigError
+
+    from conftest import ROUND_ARCH, ROUND_LINK
+
+    pim = {"type": "pim", "units_per_channel": 64, "clock": "1 GHz", "macs_per_cycle": 2,
+           "internal_bandwidth": "1 GB/s", "energy_per_mac": "1 pJ",
+           "energy_per_bit": "0.5 pJ/bit", "sharing": "separate", "claims": ["kv_cache"]}
+    d = {**ROUND_ARCH, "links": {"interconnect": dict(ROUND_LINK)}, "pim": pim, "pim2": pim}
+    path = tmp_path / "two-kv.yaml"
+    path.write_text(yaml.safe_dump(d, sort_keys=False))
+    r = CliRunner().invoke(main, ["run", str(path), "gru"])
+    assert r.exit_code == 1 and "Traceback" not in r.output
+    assert r.output.strip().splitlines() == [
+        f"Error: {path}: pim2: components 'pim' (over link 'interconnect') and 'pim2' (over link "
+        "'interconnect') each hold the KV cache in a memory of their own; at most one component "
+        "may (the others leave it in the backing store, memory's last level)"]
+    one = architecture_from_dict({**d, "pim2": {**pim, "claims": ["weights"]}})  # one holder
+    assert list(one.cache_holders()) == ["pim"]
+    with pytest.raises(ConfigError, match="at most one component may"):
+        architecture_from_dict(d)

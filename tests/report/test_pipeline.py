@@ -85,7 +85,7 @@ def test_pipelined_serving_from_the_stage_times(m):
 
 
 def test_micro_batches_need_a_pipeline_and_identical_micro_batches():
-    with pytest.raises(WorkloadError, match="give --pipeline-parallel"):
+    with pytest.raises(WorkloadError, match="give pipeline_parallel$"):  # Python: the keyword
         llm_serving(TINY, prompt=4, decode=1, batch=4, micro_batches=2)
     with pytest.raises(WorkloadError, match="must divide batch=3"):
         llm_serving(TINY, prompt=4, decode=1, batch=3, pipeline_parallel=2, micro_batches=2)
@@ -115,4 +115,5 @@ def test_cli_writes_one_micro_batch_and_refuses_bad_counts(tmp_path):
     assert w.metadata["params"]["batch"] == 2 and w.metadata["params"]["full_batch"] == 4
     r = CliRunner().invoke(main, base + ["--micro-batches", "3", "-o", str(out)])
     assert r.exit_code != 0
-    assert "micro_batches=3 must divide batch=4" in r.output and "Traceback" not in r.output
+    # the command line names its options (cimsim.workload.argnames)
+    assert "--micro-batches 3 must divide --batch 4" in r.output and "Traceback" not in r.output

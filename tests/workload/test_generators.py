@@ -290,7 +290,7 @@ def test_cli_writes_loadable_file(tmp_path):
     (["transformer", "--steps", "4", "--schedule", "layer"], "--schedule"),
     (["gru", "--input-size", "4", "--hidden", "0", "--steps", "2"], "hidden"),
     (["tcn", "--steps", "4", "--dtype", "fp64"], "dtype"),
-    (["matmul", "--m", "2", "--k", "3", "--n", "4", "--count", "2", "--chain"], "k (3) must equal n (4)"),
+    (["matmul", "--m", "2", "--k", "3", "--n", "4", "--count", "2", "--chain"], "--k 3 must equal --n 4"),
     (["gemv", "--k", "3", "--n", "4", "--operand", "cache"], "operand"),
     (["gemv", "--m", "3", "--k", "3", "--n", "4"], "--m"),
 ])
@@ -439,3 +439,50 @@ def test_cli_recommends_npz_for_large_json(tmp_path, monkeypatch):
     assert res.exit_code == 0 and "-o l.npz" in res.output
     res = CliRunner().invoke(workload_cmd, args + ["-o", str(tmp_path / "l.npz")])
     assert res.exit_code == 0 and "note:" not in res.output
+
+
+@pytest.mark.parametrize("args,line", [
+    # each generator's error names the option typed, never the keyword behind it
+    (["hier-attn", "--steps", "1"], "hier-attn: --steps must be an integer >= 2, got 1"),
+    (["hier-attn", "--steps", "8", "--d-model", "100", "--heads", "8"],
+     "hier-attn: --heads 8 must divide --d-model 100"),
+    (["transformer", "--steps", "4", "--d-model", "100"],
+     "transformer: --heads 8 must divide --d-model 100"),
+    (["transformer", "--steps", "0"], "transformer: --steps must be an integer >= 1, got 0"),
+    (["lstm", "--input-size", "0", "--hidden", "4", "--steps", "2"],
+     "lstm: --input-size must be an integer >= 1, got 0"),
+    (["gru", "--input-size", "4", "--hidden", "4", "--steps", "2", "--schedule", "x"],
+     "gru: --schedule 'x' is not one of layer, wavefront"),
+    (["tcn", "--steps", "4", "--kernel", "0"], "tcn: --kernel must be an integer >= 1, got 0"),
+    (["matmul", "--m", "0", "--k", "2", "--n", "2"], "matmul: --m must be an integer >= 1, got 0"),
+    (["gemv", "--k", "3", "--n", "4", "--count", "2", "--chain"],
+     "gemv: --chain feeds each product's output to the next, so --k 3 must equal --n 4"),
+    (["llm", "--layers", "2", "--hidden", "64", "--heads", "4", "--vocab", "50", "--kv-heads", "3"],
+     "llm: --kv-heads 3 must divide --heads 4"),
+    (["llm", "--layers", "2", "--hidden", "64", "--heads", "4", "--vocab", "50",
+      "--sub-batches", "0"], "llm: --sub-batches must be an integer >= 1, got 0"),
+    (["llm", "--layers", "2", "--hidden", "64", "--heads", "4", "--vocab", "50",
+      "--tensor-parallel", "3"], "llm: --tensor-parallel 3 does not divide --heads 4 and --ffn 256 "
+     "and --kv-heads 4 (nor a multiple of it); it may be 1, 2, 4"),  # ffn 4 x 64 = 256
+    (["llm", "--layers", "2", "--hidden", "64", "--heads", "4", "--vocab", "50", "--batch", "2",
+      "--requests", "1"], "llm: --requests 1 is fewer than --batch 2: a batch holds at most the "
+     "requests there are; give --batch 1"),
+])
+def test_cli_errors_name_the_options(args, line, tmp_path):
+    res = CliRunner().invoke(workload_cmd, args + ["-o", str(tmp_path / "x.json")])
+    assert res.exit_code != 0
+    assert res.output.strip() == f"Error: {line}", res.output
+
+
+def test_python_errors_name_the_keywords():
+    """The same checks called from Python name the keyword arguments the caller passed."""
+    from cimsim.workload.llm import LLMModel
+
+    with pytest.raises(WorkloadError, match=r"^hier-attn: seq_len must be an integer >= 2, got 1$"):
+        hier_attn(seq_len=1)
+    with pytest.raises(WorkloadError, match=r"^transformer: heads=8 must divide d_model=100$"):
+        transformer(seq_len=4, d_model=100)
+    with pytest.raises(WorkloadError, match=r"so k=3 must equal n=4$"):
+        matmul(2, 3, 4, count=2, chain=True)
+    with pytest.raises(WorkloadError, match=r"^llm: kv_heads=3 must divide heads=4$"):
+        LLMModel(layers=1, hidden=8, heads=4, kv_heads=3, ffn=8, vocab=4, head_dim=2, gated=True)

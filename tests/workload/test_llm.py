@@ -479,8 +479,11 @@ def test_a_kv_append_goes_where_the_cache_is(sharing, claims):
 def test_two_components_holding_the_kv_cache_are_refused():
     link = {"bandwidth": "100 GB/s", "latency": "10 ns", "energy_per_bit": "1 pJ/bit"}
     pim = _pim(claims=["kv_cache"], sharing="separate", link="interconnect")
-    with pytest.raises(ValueError, match="each hold the KV cache in a memory of their own; at most one may"):
-        make_arch(pim=pim, pim2={**pim, "type": "pim"}, interconnect=link).hardware
+    # refused when the config loads, a one-line ConfigError (it was a ValueError from .hardware)
+    with pytest.raises(ConfigError, match="pim2: components 'pim' \\(over link 'interconnect'\\) and "
+                       "'pim2' \\(over link 'interconnect'\\) each hold the KV cache in a memory of "
+                       "their own; at most one component may"):
+        make_arch(pim=pim, pim2={**pim, "type": "pim"}, interconnect=link)
 
 
 def test_power_cap_and_bank_level_bandwidth():

@@ -9,8 +9,9 @@ from pathlib import Path
 import click
 
 from ..errors import CimsimError
+from ..workload.argnames import option_names
 from . import OneLineErrors, created, full_path, new_folder
-from .workload import check_name, serving_options, serving_params
+from .workload import check_name, command_options, serving_options, serving_params
 
 #: flags replaced by --zoo / --param: what to write instead (one line each)
 _MOVED = {
@@ -211,7 +212,8 @@ def _trace_serving(zoo_name, path, name, overrides, serving) -> None:
         raise CimsimError(f"--param {k}: --serve sets {k} itself" + (f" (use {opt})" if opt else
                           " (an internal switch of the serving tracer, not a config field)"))
     t0 = time.perf_counter()
-    w = trace_serving(zoo_name, **serving_params(**serving), name=name, **overrides)
+    with option_names(command_options()):  # the serving options' errors name --batch, not batch
+        w = trace_serving(zoo_name, **serving_params(**serving), name=name, **overrides)
     # the tracing time is this run's, not the workload's: the file stays the same bytes for the
     # same model (a sweep names its points by them)
     trace_s = w.metadata["traces"].pop("seconds", 0.0)

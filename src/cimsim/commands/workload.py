@@ -25,6 +25,7 @@ from ..workload.generators import (
     SCHEDULES,
     make_bundled,
 )
+from ..workload.argnames import option_names
 from ..workload.io import COLUMNAR_SUFFIX, save_workload
 from ..workload.ir import Workload
 
@@ -57,7 +58,18 @@ _OP_FLOOR = {"lstm": ("steps", "layers"), "gru": ("steps", "layers"), "matmul": 
              "transformer": ("layers",), "tcn": ("layers",), "hier-attn-stream": ("seq_len",)}
 
 
-def _generate(gen: str, output: Path, name: str | None, **params) -> None:
+def command_options() -> dict[str, str]:
+    """The running command's options by parameter (``seq_len``: ``--steps``), for the
+    generators' errors to name (:func:`cimsim.workload.argnames.option_names`)."""
+    ctx = click.get_current_context(silent=True)
+    return {} if ctx is None else {
+        p.name: max(p.opts, key=len) for p in ctx.command.params
+        if isinstance(p, click.Option) and p.name}
+
+
+def _generate(gen: str, output: Path, name: str | None, shown: str | None = None,
+              **params) -> None:
+    """``shown``: the command's name where it is not the generator's (``gemv``: ``matmul``)."""
     keys = _OP_FLOOR.get(gen + ("-stream" if params.get("mode") == "stream" else ""), ())
     _check_ops(math.prod(max(int(params[k]), 0) for k in keys),
                " x ".join(f"--{'steps' if k == 'seq_len' else k} {params[k]:,}" for k in keys))
@@ -66,9 +78,13 @@ def _generate(gen: str, output: Path, name: str | None, **params) -> None:
         fb.update("generating")
         made = new_folder(output)
         try:
-            w = GENERATORS[gen](**params, name=name)
+            with option_names(command_options()):
+                w = GENERATORS[gen](**params, name=name)
         except WorkloadError as exc:
-            raise click.ClickException(str(exc)) from None
+            msg = str(exc)
+            if shown is not None and msg.startswith(f"{gen}: "):
+                msg = f"{shown}: {msg[len(gen) + 2:]}"
+            raise click.ClickException(msg) from None
         try:
             save_workload(w, output, progress=fb)
         except OSError as exc:
@@ -215,8 +231,8 @@ def matmul_cmd(m, k, n, count, chain, operand, dtype, output, name):
 @_matmul_options
 def gemv_cmd(k, n, count, chain, operand, dtype, output, name):
     """Matrix-vector products y[N] = x[K] @ B[K, N] (matmul with M = 1)."""
-    _generate("matmul", output, name, m=1, k=k, n=n, count=count, chain=chain, operand=operand,
-              dtype=dtype)
+    _generate("matmul", output, name, "gemv", m=1, k=k, n=n, count=count, chain=chain,
+              operand=operand, dtype=dtype)
 
 
 def _default_bundled_dir() -> Path:
@@ -344,6 +360,8 @@ def llm_cmd(hf_config, hf_model, layers, hidden, heads, kv_heads, ffn, vocab, he
     shape = {"layers": layers, "hidden": hidden, "heads": heads, "kv_heads": kv_heads, "ffn": ffn,
              "vocab": vocab, "head_dim": head_dim, "gated": gated}
     given = {k: v for k, v in shape.items() if v is not None}
+    # the errors name the options (--kv-heads 3), not the parameters (kv_heads=3)
+    click.get_current_context().with_resource(option_names(command_options()))
     try:
         if hf_config is not None and hf_model is not None:
             raise click.ClickException("give --hf-config or --hf-model, not both")

@@ -18,7 +18,7 @@ from ..hw.base import Link, MemoryLevel
 from ..hw.technology import Technology
 from . import legacy, marks
 from .models import RESERVED, Architecture
-from .paths import resolve
+from .paths import field_of, resolve
 from .walk import did_you_mean, model_at, parse_flag
 from .yamlread import KeyNotAName, UniqueKeyLoader, graph_error, load_text
 
@@ -263,7 +263,8 @@ def architecture_from_dict(data: Mapping, source: str = "<config>",
         arch = Architecture(name=name, description=desc, memory=sections["memory"],
                             links=sections["links"], components=components,
                             technology=technology, placeholders=placeholders)
-        for comp in arch.instances:
+        errors.extend(arch.kv_cache_clash())  # arch.hardware would raise it, without the file
+        for comp in ([] if errors else arch.instances):
             # a field below the component, or one outside it written as an absolute "/path"
             own = [(f[1:] if f.startswith("/") else f"{comp.name}.{f}", m) for f, m in comp.check()]
             # its parts and utilizations are result names beside the levels', links' and buses'
@@ -274,8 +275,11 @@ def architecture_from_dict(data: Mapping, source: str = "<config>",
     # unknown keys first (a typo explains the missing field it leaves), then in config order;
     # one error per line; what the user wrote (keys, values) is escaped to stay on its line
     errors.sort(key=lambda e: not e[1].startswith(_FIRST))
-    raise ConfigError("\n".join(_where(p, set_by or {}, source, m.startswith(_FIRST))
-                                 + f"{one_line(str(p))}: {one_line(str(m))}" for p, m in errors))
+    exc = ConfigError("\n".join(_where(p, set_by or {}, source, m.startswith(_FIRST))
+                                + f"{one_line(str(p))}: {one_line(str(m))}" for p, m in errors))
+    exc.fields = [field_of(str(p), str(m), data) for p, m in errors]
+    raise exc
+
 
 
 def _placeholders(data: Mapping, errors: list) -> frozenset:

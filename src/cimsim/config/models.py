@@ -34,7 +34,7 @@ from functools import cached_property
 from typing import Mapping, Optional
 
 from ..dtypes import DTYPE_BYTES  # noqa: F401  (re-exported)
-from ..errors import ComponentError
+from ..errors import ComponentError, ConfigError
 from ..hw.base import Component, ComponentConfig, Hardware, Link, MemoryLevel
 from ..hw.technology import Technology
 
@@ -61,17 +61,34 @@ class Architecture:
     def hardware(self) -> Hardware:
         """The memory levels and links as resources (the stages' view, rates included)."""
         from ..hw import registry
-        from ..hw.ratefree import component_view
 
-        holders = {n: link for n, c in self.components.items()  # it sets a cost: no rate in it
-                   if (link := registry.get(c.type).cache_link(n, component_view(c), tuple(self.links)))
-                   is not None}
-        if len(holders) > 1:  # one KV cache: one component may hold it in a memory of its own
-            raise ValueError(f"components {', '.join(holders)} each hold the KV cache in a memory "
-                             "of their own; at most one may")
+        holders = self.cache_holders()
+        if len(holders) > 1:  # the loader refuses it (kv_cache_clash); a hand-built one, here
+            raise ConfigError(self.kv_cache_clash()[0][1])
         return Hardware({n: registry.memory.get(c.type)(n, c) for n, c in self.memory.items()},
                         {n: registry.links.get(c.type)(n, c) for n, c in self.links.items()},
                         self.technology, self._onchip(registry), next(iter(holders.values()), None))
+
+    def cache_holders(self) -> dict[str, str]:
+        """The components that hold the KV cache in a memory of their own, each with the link an
+        append crosses (:meth:`~cimsim.hw.base.Component.cache_link`), in config order."""
+        from ..hw import registry
+        from ..hw.ratefree import component_view
+
+        return {n: link for n, c in self.components.items()  # it sets a cost: no rate in it
+                if (link := registry.get(c.type).cache_link(n, component_view(c), tuple(self.links)))
+                is not None}
+
+    def kv_cache_clash(self) -> list[tuple[str, str]]:
+        """``(component, why)`` when two or more components each hold the KV cache in a memory
+        of their own: there is one KV cache, so at most one may."""
+        holders = self.cache_holders()
+        if len(holders) < 2:
+            return []
+        *first, last = (f"'{n}' (over link '{link}')" for n, link in holders.items())
+        return [(list(holders)[-1], f"components {', '.join(first)} and {last} each hold the KV "
+                 "cache in a memory of their own; at most one component may (the others leave it "
+                 "in the backing store, memory's last level)")]
 
     def _onchip(self, registry) -> dict:
         """The components' shared on-chip bandwidths (Component.shared_bandwidths) as fixed-rate
@@ -104,9 +121,11 @@ class Architecture:
         """``(field, why)`` for each result name of ``comp`` that another thing has too, so that
         one took the other's place in the result: an energy or compute part
         ``<component>_<part>`` named like a memory level or link (``onchip``: or an on-chip
-        bandwidth; the parts and the resources have their energy and time side by side), a
-        utilization ``<component>_<name>`` like a resource's ``<resource>_bw`` (a CIM chip's top
-        level named ``buffer`` dropped the buffers' energy, 30 % of a run's, silently)."""
+        bandwidth; the parts and the resources have their energy and time side by side), an area
+        part ``<component>_<part>`` like a memory level that declares its area (a level
+        ``cim_arrays`` took the arrays' 1,707 mm² place), a utilization ``<component>_<name>``
+        like a resource's ``<resource>_bw`` (a CIM chip's top level named ``buffer`` dropped the
+        buffers' energy, 30 % of a run's, silently)."""
         from ..report.columns import resource_util
 
         hw = self.hardware
@@ -120,6 +139,12 @@ class Architecture:
                             f"'{p}', the name of an on-chip bandwidth (shared_bandwidths()) too; "
                             "parts and on-chip bandwidths need distinct names: rename one of them")
                 for p in parts if p in hw.onchip]
+        # an area part <component>_<part> beside the on-chip levels' areas, which are by name
+        out += [(comp.name, f"its area part '{p}' is reported as '{comp.name}_{p}', the name of "
+                            f"memory level '{comp.name}_{p}', whose area is reported too; parts "
+                            "and levels need distinct names: rename the level")
+                for p in comp.area_m2() if self.memory.get(f"{comp.name}_{p}") is not None
+                and self.memory[f"{comp.name}_{p}"].area is not None]
         util = {resource_util(r): r for r in hw.resources}
         out += [(comp.name, f"its utilization '{u}' is reported as '{comp.name}_{u}', the name of "
                             f"the bandwidth utilization of '{util[f'{comp.name}_{u}']}' too; "

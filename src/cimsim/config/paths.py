@@ -25,6 +25,7 @@ from typing import Mapping, Optional
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
+from ..errors import ConfigError
 from ..hw.technology import Technology
 from .models import RESERVED
 from .walk import Kind, Leaf, PathError, did_you_mean, field_at, unwrap_optional
@@ -161,3 +162,14 @@ def resolve(path: str, data: Optional[Mapping] = None) -> Leaf:
         raise PathError(f"'{head}' is a section, not a value; its fields: {', '.join(model.model_fields)}")
     return field_at(model, parts, 1, path)
 
+
+def field_of(path: str, msg: str, data: Optional[Mapping] = None) -> str:
+    """The field an error at ``path`` is about: ``path``, or for a rule between a section's
+    fields (``cim: adc.per_array (512) cannot exceed cols``) the field its message starts with
+    (``cim.adc.per_array``), which the command line's ``(and 1 more: ...)`` names."""
+    head = f"{path}.{msg.split(' ', 1)[0]}"
+    try:
+        resolve(head, data)
+    except ConfigError:  # no such field (PathError): the error is about the path itself
+        return path
+    return head

@@ -35,13 +35,36 @@ class Register(Strict):
         "is charged on half of the changes. Default 0.5 (random data).")
 
 
+#: a node within this fraction of a table end (7 or 180 nm) is that end: a unit conversion's
+#: float noise is ~1e-16 of the value, a typed digit at least 1e-8 of it (6.9999996 nm)
+NODE_REL_TOL = 1e-12
+
+
+def _in_tables(nm: float, lo: float, hi: float) -> bool:
+    return lo * (1 - NODE_REL_TOL) <= nm <= hi * (1 + NODE_REL_TOL)
+
+
+def _shown_outside(v: float, lo: float, hi: float) -> str:
+    """``v`` (m) with an SI prefix and no exponent (``22 zm``, ``1 Zm``), to as many digits as
+    it takes for the number shown to be outside ``lo``-``hi`` nm too (``6.9999996 nm``, never
+    ``7 nm``)."""
+    from ..units import parse_quantity, si
+
+    for digits in range(4, 18):
+        text = si(v, "m", digits)
+        if not _in_tables(parse_quantity(text, "m") * 1e9, lo, hi):
+            return text
+    return text
+
+
 class Technology(Strict):
     """The process the circuits are built in: the node and the supply voltage from which the
     circuit models (:mod:`cimsim.hw.circuits`) derive every per-event energy, delay and area a
     component's config leaves out. One block shared by the components that read it."""
 
-    node: Meters = Field(description="Technology node (feature size F), 7-180 nm; energy, delay "
-                         "and area move between nodes by Stillmaker & Baas 2017's tables.")
+    node: Meters = Field(description="Technology node (feature size F), 7-180 nm (the ends "
+                         "within 1e-12 of the value); energy, delay and area move between nodes "
+                         "by Stillmaker & Baas 2017's tables, log-linear between tabulated nodes.")
     voltage: Optional[Volts] = Field(default=None, description="Supply voltage of the periphery "
                                      "(default: the node's nominal supply, 1.8 V at 180 nm to "
                                      "0.7 V at 7 nm); energy scales as V^2, delay by the "
@@ -53,10 +76,16 @@ class Technology(Strict):
     @field_validator("node")
     @classmethod
     def _node_range(cls, v: float) -> float:
-        nm = round(v * 1e9, 6)
-        if not 7.0 <= nm <= 180.0:
-            raise ValueError(f"{nm:g} nm is outside the scaling tables (7-180 nm, Stillmaker & "
-                             "Baas 2017)")
+        from .circuits.scaling import NODES_NM
+
+        lo, hi = NODES_NM[-1], NODES_NM[0]
+        nm = v * 1e9
+        # float noise (``22 nm`` is 22.000000000000004 nm after the unit's 1e-9) is within
+        # NODE_REL_TOL of a table end and is that end; 6.9999996 nm is not noise and is refused
+        if not _in_tables(nm, lo, hi):
+            raise ValueError(f"{_shown_outside(v, lo, hi)} is outside the scaling tables "
+                             f"({lo}-{hi} nm: Stillmaker & Baas 2017 tabulate "
+                             f"{', '.join(map(str, NODES_NM))} nm, log-linear between)")
         return v
 
     @model_validator(mode="after")

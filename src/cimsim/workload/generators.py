@@ -16,6 +16,7 @@ from typing import Callable
 
 from ..dtypes import DTYPE_BYTES, DTYPES
 from ..errors import WorkloadError
+from .argnames import arg, arg_is
 from .io import save_workload
 from .builders import Builder as _Builder
 from .ir import Workload
@@ -27,19 +28,20 @@ MODES: tuple[str, ...] = ("encode", "stream")
 # --------------------------------------------------------------------------- validation
 def _positive(gen: str, name: str, value: object, minimum: int = 1) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise WorkloadError(f"{gen}: {name} must be an integer >= {minimum}, got {value!r}")
+        raise WorkloadError(f"{gen}: {arg(name)} must be an integer >= {minimum}, got {value!r}")
     return value
 
 
 def _choice(gen: str, name: str, value: object, allowed: tuple[str, ...]) -> str:
     if value not in allowed:
-        raise WorkloadError(f"{gen}: {name} {value!r} is not one of {', '.join(allowed)}")
+        raise WorkloadError(f"{gen}: {arg(name)} {value!r} is not one of {', '.join(allowed)}")
     return value  # type: ignore[return-value]
 
 
 def _heads(gen: str, d_model: int, heads: int) -> None:
     if d_model % heads:
-        raise WorkloadError(f"{gen}: heads={heads} must divide d_model={d_model}")
+        raise WorkloadError(f"{gen}: {arg_is('heads', heads)} must divide "
+                            f"{arg_is('d_model', d_model)}")
 
 
 # --------------------------------------------------------------------------- LSTM / GRU
@@ -391,12 +393,12 @@ def matmul(m: int, k: int, n: int, *, count: int = 1, chain: bool = False, opera
     N = _positive(gen, "n", n)
     C = _positive(gen, "count", count)
     if type(chain) is not bool:
-        raise WorkloadError(f"{gen}: chain must be true or false, got {chain!r}")
+        raise WorkloadError(f"{gen}: {arg('chain')} must be true or false, got {chain!r}")
     _choice(gen, "operand", operand, OPERANDS)
     _choice(gen, "dtype", dtype, DTYPES)
     if chain and C > 1 and K != N:
-        raise WorkloadError(f"{gen}: chain=True feeds each product's output to the next, so k ({K}) "
-                            f"must equal n ({N})")
+        raise WorkloadError(f"{gen}: {arg_is('chain', True)} feeds each product's output to the "
+                            f"next, so {arg_is('k', K)} must equal {arg_is('n', N)}")
     b = _Builder(dtype)
     x = b.tensor("x0", (M, K), "input")
     for i in range(C):

@@ -79,6 +79,7 @@ from typing import Mapping, Sequence
 
 from ..dtypes import DTYPE_BYTES, DTYPES  # noqa: F401  (DTYPES re-exported)
 from ..errors import WorkloadError
+from .argnames import arg, arg_is
 from .ir import Workload, WorkloadBuilder
 from .llm_options import (ATTENTION, BATCHING, GEN, HF_KEYS, _per_request, _shape,  # noqa: F401
                           _splits, attention_window, head_dim_of, check_positions, encoder_only, gated_mlp, hf_overridden,
@@ -108,9 +109,10 @@ class LLMModel:
         for f in ("layers", "hidden", "heads", "kv_heads", "ffn", "vocab", "head_dim"):
             v = getattr(self, f)
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise WorkloadError(f"{GEN}: {f} must be an integer >= 1, got {v!r}")
+                raise WorkloadError(f"{GEN}: {arg(f)} must be an integer >= 1, got {v!r}")
         if self.heads % self.kv_heads:
-            raise WorkloadError(f"{GEN}: kv_heads={self.kv_heads} must divide heads={self.heads}")
+            raise WorkloadError(f"{GEN}: {arg_is('kv_heads', self.kv_heads)} must divide "
+                                f"{arg_is('heads', self.heads)}")
         for f in ("positions", "window"):
             v = getattr(self, f)
             if v is not None and (not isinstance(v, int) or isinstance(v, bool) or v < 1):
@@ -234,11 +236,12 @@ def shard(model: LLMModel, n: int, names: dict | None = None, who: str = GEN) ->
     for GQA). An error names ``heads``, ``ffn``, ``kv_heads`` by ``names`` (an HF config's keys)."""
     m = model
     if n > 1 and not _splits(m, n):
-        name = {"heads": "heads", "ffn": "ffn", "kv_heads": "kv_heads", **(names or {})}
-        bad = [f"{name[f]}={getattr(m, f)}" for f in ("heads", "ffn") if getattr(m, f) % n]
+        def name(f: str) -> str:
+            return f"{names[f]}={getattr(m, f)}" if f in (names or {}) else arg_is(f, getattr(m, f))
+        bad = [name(f) for f in ("heads", "ffn") if getattr(m, f) % n]
         if m.kv_heads % n and n % m.kv_heads:
-            bad.append(f"{name['kv_heads']}={m.kv_heads} (nor a multiple of it)")
-        raise WorkloadError(f"{who}: tensor_parallel={n} does not divide {' and '.join(bad)}; it may "
+            bad.append(f"{name('kv_heads')} (nor a multiple of it)")
+        raise WorkloadError(f"{who}: {arg_is('tensor_parallel', n)} does not divide {' and '.join(bad)}; it may "
                             f"be {', '.join(str(d) for d in range(1, m.heads + 1) if _splits(m, d))}")
     if n == 1:
         return m
@@ -323,7 +326,8 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
     batch, requests, P, D = one_micro_batch(batch, requests, P, D, mb)
     check_positions(model, P, D)
     if model.layers % pp:
-        raise WorkloadError(f"{GEN}: pipeline_parallel={pp} must divide layers={model.layers}")
+        raise WorkloadError(f"{GEN}: {arg_is('pipeline_parallel', pp)} must divide "
+                            f"{arg_is('layers', model.layers)}")
     per_stage = model.layers // pp
 
     def sendrecv(name: str, x: int, shape: tuple, tags: dict) -> int:

@@ -9,6 +9,7 @@ from typing import Mapping, Sequence
 
 from ..dtypes import DTYPES
 from ..errors import WorkloadError
+from .argnames import arg, arg_is
 
 GEN = "llm"
 BATCHING: tuple[str, ...] = ("static", "continuous")
@@ -18,11 +19,11 @@ ATTENTION: tuple[str, ...] = ("per-request", "padded")
 def _per_request(name: str, value, n: int) -> list[int]:
     vals = [value] * n if isinstance(value, int) and not isinstance(value, bool) else list(value)
     if len(vals) != n:
-        raise WorkloadError(f"{GEN}: {name} lists {len(vals)} lengths; give one, or one per "
-                            f"request (requests={n})")
+        raise WorkloadError(f"{GEN}: {arg(name)} lists {len(vals)} lengths; give one, or one per "
+                            f"request ({arg_is('requests', n)})")
     for v in vals:
         if isinstance(v, bool) or not isinstance(v, int) or v < (1 if name == "prompt" else 0):
-            raise WorkloadError(f"{GEN}: {name} lengths must be integers >= "
+            raise WorkloadError(f"{GEN}: {arg(name)} lengths must be integers >= "
                                 f"{1 if name == 'prompt' else 0}, got {v!r}")
     return vals
 
@@ -33,47 +34,50 @@ def serving_options(prompt, decode, batch, requests, batching, attention, sub_ba
     """The serving options checked (one-line :class:`WorkloadError` each): ``(prompt lengths,
     decode steps, requests)``, one length per request."""
     if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
-        raise WorkloadError(f"{GEN}: batch must be an integer >= 1, got {batch!r}")
+        raise WorkloadError(f"{GEN}: {arg('batch')} must be an integer >= 1, got {batch!r}")
     if dtype not in DTYPES:
-        raise WorkloadError(f"{GEN}: dtype {dtype!r} is not one of {', '.join(DTYPES)}")
+        raise WorkloadError(f"{GEN}: {arg('dtype')} {dtype!r} is not one of {', '.join(DTYPES)}")
     if batching not in BATCHING:
-        raise WorkloadError(f"{GEN}: batching {batching!r} is not one of {', '.join(BATCHING)}")
+        raise WorkloadError(f"{GEN}: {arg('batching')} {batching!r} is not one of {', '.join(BATCHING)}")
     if isinstance(sub_batches, bool) or not isinstance(sub_batches, int) or sub_batches < 1:
-        raise WorkloadError(f"{GEN}: sub_batches must be an integer >= 1, got {sub_batches!r}")
+        raise WorkloadError(f"{GEN}: {arg('sub_batches')} must be an integer >= 1, got {sub_batches!r}")
     if isinstance(tensor_parallel, bool) or not isinstance(tensor_parallel, int) or tensor_parallel < 1:
-        raise WorkloadError(f"{GEN}: tensor_parallel must be an integer >= 1, got {tensor_parallel!r}")
+        raise WorkloadError(f"{GEN}: {arg('tensor_parallel')} must be an integer >= 1, got "
+                            f"{tensor_parallel!r}")
     if isinstance(pipeline_parallel, bool) or not isinstance(pipeline_parallel, int) or pipeline_parallel < 1:
-        raise WorkloadError(f"{GEN}: pipeline_parallel must be an integer >= 1, got {pipeline_parallel!r}")
+        raise WorkloadError(f"{GEN}: {arg('pipeline_parallel')} must be an integer >= 1, got "
+                            f"{pipeline_parallel!r}")
     if attention not in ATTENTION:
-        raise WorkloadError(f"{GEN}: attention {attention!r} is not one of {', '.join(ATTENTION)}")
+        raise WorkloadError(f"{GEN}: {arg('attention')} {attention!r} is not one of {', '.join(ATTENTION)}")
     if requests is None:
         requests = batch
     if isinstance(requests, bool) or not isinstance(requests, int) or requests < 1:
-        raise WorkloadError(f"{GEN}: requests must be an integer >= 1, got {requests!r}")
+        raise WorkloadError(f"{GEN}: {arg('requests')} must be an integer >= 1, got {requests!r}")
     if requests < batch:  # the run would serve `requests` at once, reported as a batch of `batch`
-        raise WorkloadError(f"{GEN}: requests={requests} is fewer than batch={batch}: a batch holds "
-                            f"at most the requests there are; give batch={requests}")
+        raise WorkloadError(f"{GEN}: {arg_is('requests', requests)} is fewer than "
+                            f"{arg_is('batch', batch)}: a batch holds at most the requests there "
+                            f"are; give {arg_is('batch', requests)}")
     if sub_batches > min(batch, requests):
-        raise WorkloadError(f"{GEN}: sub_batches={sub_batches} exceeds the requests that run at "
+        raise WorkloadError(f"{GEN}: {arg_is('sub_batches', sub_batches)} exceeds the requests that run at "
                             f"once ({min(batch, requests)}): a sub-batch would hold none")
     P = _per_request("prompt", prompt, requests)
     D = _per_request("decode", decode, requests)
     if pipeline_parallel > 1 and sub_batches > 1:
-        raise WorkloadError(f"{GEN}: sub_batches={sub_batches} with pipeline_parallel="
-                            f"{pipeline_parallel}: a pipeline's sub-batches are its micro-batches; "
-                            "give micro_batches instead")
+        raise WorkloadError(f"{GEN}: {arg_is('sub_batches', sub_batches)} with "
+                            f"{arg_is('pipeline_parallel', pipeline_parallel)}: a pipeline's "
+                            f"sub-batches are its micro-batches; give {arg('micro_batches')} instead")
     m = micro_batches
     if isinstance(m, bool) or not isinstance(m, int) or m < 1:
-        raise WorkloadError(f"{GEN}: micro_batches must be an integer >= 1, got {m!r}")
+        raise WorkloadError(f"{GEN}: {arg('micro_batches')} must be an integer >= 1, got {m!r}")
     if m > 1:
         if pipeline_parallel < 2:
-            raise WorkloadError(f"{GEN}: micro_batches={m} pipelines the stages of "
-                                "pipeline_parallel >= 2; give --pipeline-parallel")
+            raise WorkloadError(f"{GEN}: {arg_is('micro_batches', m)} pipelines the stages of "
+                                f"{arg('pipeline_parallel')} >= 2; give {arg('pipeline_parallel')}")
         if batch % m or requests % m:
-            raise WorkloadError(f"{GEN}: micro_batches={m} must divide batch={batch} and "
-                                f"requests={requests}")
+            raise WorkloadError(f"{GEN}: {arg_is('micro_batches', m)} must divide "
+                                f"{arg_is('batch', batch)} and {arg_is('requests', requests)}")
         if batching != "static" or sub_batches != 1 or len(set(P)) > 1 or len(set(D)) > 1:
-            raise WorkloadError(f"{GEN}: micro_batches={m} needs identical micro-batches: static "
+            raise WorkloadError(f"{GEN}: {arg_is('micro_batches', m)} needs identical micro-batches: static "
                                 "batching, one sub-batch, one prompt and one decode length for all")
     return P, D, requests
 

@@ -1,0 +1,39 @@
+"""How a generator's error names its parameters: by keyword in Python (``seq_len must be an
+integer >= 2``, ``heads=8 must divide d_model=100``), by the command-line option under
+``cimsim workload GEN`` (``--steps must be ...``, ``--heads 8 must divide --d-model 100``), so
+each reader is told the name they typed. The command sets the options for the call
+(:func:`option_names`); the generators name every parameter through :func:`arg` and
+:func:`arg_is`."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Iterator, Mapping
+
+_OPTIONS: ContextVar[Mapping[str, str]] = ContextVar("cimsim_option_names", default={})
+
+
+@contextmanager
+def option_names(options: Mapping[str, str]) -> Iterator[None]:
+    """Within the block, name the parameters in ``options`` (keyword -> ``--option``) by
+    their options."""
+    token = _OPTIONS.set(dict(options))
+    try:
+        yield
+    finally:
+        _OPTIONS.reset(token)
+
+
+def arg(name: str) -> str:
+    """``name`` (Python), or its option (``--steps`` for ``seq_len``) under the command line."""
+    return _OPTIONS.get().get(name, name)
+
+
+def arg_is(name: str, value: object) -> str:
+    """``name=value`` (Python), ``--option value`` under the command line (a flag given, such
+    as ``chain=True``: ``--chain``)."""
+    option = _OPTIONS.get().get(name)
+    if option is None:
+        return f"{name}={value}"
+    return option if value is True else f"{option} {value}"
