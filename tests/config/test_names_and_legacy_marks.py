@@ -128,3 +128,25 @@ def test_a_link_may_not_take_a_levels_write_column():
     d["cim"]["link"] = "dram_write"
     with pytest.raises(ConfigError, match="dram_write: the name is used by a report part too"):
         architecture_from_dict(d)
+
+
+def test_a_result_column_two_things_would_fill_is_refused():
+    """A component `ops` beside one named `reprograms`: `ops_reprograms` was both the CIM's
+    fact and the processor's op count, and the record kept one of them (the fact: 0 where the
+    processor ran 101 ops). Every result column now has one meaning, checked at load; every
+    bundled config passes."""
+    from cimsim import bundled
+    from cimsim.config import architecture_from_dict
+    from cimsim.config.loader import read_yaml
+    from cimsim.errors import ConfigError
+    from cimsim.report.columns import column_clashes
+
+    for path in bundled.config_paths():
+        assert column_clashes(architecture_from_dict(read_yaml(path))) == []
+    d = read_yaml(bundled.resolve_config("sram-cim"))
+    d["ops"] = dict(d.pop("cim"), type="cim")
+    d["reprograms"] = dict(d.pop("processor"), type="processor")
+    with pytest.raises(ConfigError, match=r"ops: result column 'ops_reprograms' would be both the op "
+                                          r"count of component 'reprograms' and fact 'reprograms' of "
+                                          r"component 'ops'"):
+        architecture_from_dict(d)

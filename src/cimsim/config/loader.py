@@ -270,6 +270,9 @@ def architecture_from_dict(data: Mapping, source: str = "<config>",
             # its parts and utilizations are result names beside the levels', links' and buses'
             # (its buses come from the config its check refused: that error says it already)
             errors.extend(own + arch.part_clashes(comp, onchip=not own))
+        if not errors:  # any other result column two things would fill
+            from ..report.columns import column_clashes
+            errors.extend(column_clashes(arch))
         if not errors:
             return arch
     # unknown keys first (a typo explains the missing field it leaves), then in config order;

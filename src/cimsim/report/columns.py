@@ -215,25 +215,49 @@ def resource_util(resource: str) -> str:
 
 def result_columns(arch) -> tuple[str, ...]:
     """Columns of a result record on ``arch``, in order (fixed, then the architecture's)."""
+    return tuple(col for col, _, _ in result_column_sources(arch))
+
+
+def result_column_sources(arch) -> list[tuple[str, str, str]]:
+    """``(column, what it is, whose: a component, level or link, or "")`` for each column of
+    :func:`result_columns`, in order."""
     comps = arch.instances
     resources = arch.hardware.resources
-    facts = [fact_column(c.name, f) for c in comps for f in getattr(c, "facts", ())]
-    return (
-        *FIXED_COLUMNS,
-        *(ops_column(c.name) for c in comps),
-        *(bytes_column(r) for r in resources),
-        *(write_bytes_column(r) for r in resources),
-        *facts,
-        *(PIPELINE_COLUMNS if pipelined(arch) else ()),
-        *(energy_column(f"{c.name}_{p}") for c in comps for p in c.energy_parts),
-        *(energy_column(r) for r in resources),
-        energy_column(STATIC),
-        *(util_column(f"{c.name}_{u}") for c in comps for u in c.utilizations),
-        *(util_column(resource_util(r)) for r in resources),
-        *(path_column(p) for p in (*resources, *PATH_FIXED)),
-        *(path_column(f"{c.name}_{p}") for c in comps for p in getattr(c, "compute_parts", {})),
-        *(area_column(p) for p in area_parts(arch)),
-    )
+    return [
+        *((c, "a fixed column", "") for c in FIXED_COLUMNS),
+        *((ops_column(c.name), f"the op count of component '{c.name}'", c.name) for c in comps),
+        *((bytes_column(r), f"the bytes over '{r}'", r) for r in resources),
+        *((write_bytes_column(r), f"the bytes written to '{r}'", r) for r in resources),
+        *((fact_column(c.name, f), f"fact '{f}' of component '{c.name}'", c.name)
+          for c in comps for f in getattr(c, "facts", ())),
+        *((c, "a pipeline column", "") for c in (PIPELINE_COLUMNS if pipelined(arch) else ())),
+        *((energy_column(f"{c.name}_{p}"), f"energy part '{p}' of component '{c.name}'", c.name)
+          for c in comps for p in c.energy_parts),
+        *((energy_column(r), f"the energy of '{r}'", r) for r in resources),
+        (energy_column(STATIC), "the static energy", ""),
+        *((util_column(f"{c.name}_{u}"), f"utilization '{u}' of component '{c.name}'", c.name)
+          for c in comps for u in c.utilizations),
+        *((util_column(resource_util(r)), f"the bandwidth utilization of '{r}'", r) for r in resources),
+        *((path_column(p), f"the path time of '{p}'", p) for p in (*resources, *PATH_FIXED)),
+        *((path_column(f"{c.name}_{p}"), f"compute part '{p}' of component '{c.name}'", c.name)
+          for c in comps for p in getattr(c, "compute_parts", {})),
+        *((area_column(p), f"area part '{p}'", "") for p in area_parts(arch)),
+    ]
+
+
+def column_clashes(arch) -> list[tuple[str, str]]:
+    """``(field, why)`` for each result column two things of ``arch`` would both fill (one
+    would silently take the other's place: a component ``ops`` beside one named ``reprograms``
+    made ``ops_reprograms`` both the one's fact and the other's op count)."""
+    first: dict[str, str] = {}
+    out = []
+    for col, what, whose in result_column_sources(arch):
+        if col in first and first[col] != what:
+            out.append((whose or "name", f"result column '{col}' would be both {first[col]} and "
+                                         f"{what}; rename a component, level or link so that "
+                                         "every result column has one meaning"))
+        first.setdefault(col, what)
+    return out
 
 
 # ---------------------------------------------------------------------------- accuracy
