@@ -54,10 +54,10 @@ def test_a_host_op_reads_the_cache_a_separate_device_holds_over_its_link():
     assert ops.loc["scores", "unit"] == "processor"
     assert ops.loc["scores", "pcie_bytes"] == 64 * 256 * 4
     assert ops.loc["scores", "dram_bytes"] == 0
-    assert ops.loc["scores", "latency_s"] == pytest.approx(1e-6, rel=1e-12, abs=0)
+    assert ops.loc["scores", "fixed_latency_s"] == pytest.approx(1e-6, rel=1e-12, abs=0)
     # proj's append crosses pcie (256 B) and pays its 1 us, not DRAM's 100 ns alone
     assert ops.loc["proj", "pcie_bytes"] == 256
-    assert ops.loc["proj", "latency_s"] == pytest.approx(1e-6, rel=1e-12, abs=0)
+    assert ops.loc["proj", "fixed_latency_s"] == pytest.approx(1e-6, rel=1e-12, abs=0)
     # one row: the device computes on its cache, only q in and s out cross pcie
     r1 = simulate(separate(max_rows=1), attention(1), keep_ops=True).op_table.set_index("op")
     assert r1.loc["scores", "unit"] == "pim"
