@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from . import OneLineErrors, OneLineUsageError, console, created, full_path, new_folder, unbroken
+from .placement import print_placement
 from .. import bundled
 from ..atomic import atomic_write, check_writable
 from ..errors import CimsimError, ConfigError, MappingError
@@ -315,75 +316,6 @@ def print_result(r, footprint=None, cache_apart: bool = False) -> None:
     out.print(ut)
     for note in r.notes:
         out.print(f"  note: {note}")
-
-
-#: Placement columns a narrow terminal leaves out, first to last (the rest always show).
-_PLACEMENT_DROP_ORDER = ("start", "fixed latency", "compute", "kind")
-
-
-def print_placement(r) -> None:
-    """One row per op. Numbers are never cut: on a narrow terminal whole columns are left out
-    (said under the table) and long op names wrap."""
-    from rich.table import Table
-
-    df = r.op_table
-    byte_cols = [c for c in df.columns if c.endswith("_bytes")]
-    flag_cols = [c for c in df.columns if df[c].dtype == bool]
-    records = df.to_dict("records")
-    cells: dict[str, list[str]] = {
-        "#": [str(i) for i in range(len(records))],
-        "op": [str(row["op"]) for row in records],
-        "kind": [str(row["kind"]) for row in records],
-        "unit": [str(row["unit"]) + "".join(f" ({c})" for c in flag_cols if row[c]) for row in records],
-        "MACs": [si(row["macs"], "") for row in records],
-        **{c[:-len("_bytes")]: [si(row[c], "B") for row in records] for c in byte_cols},
-        # the op's time (end - start, as it ran) beside its parts: compute alone and the fixed
-        # latency (dispatch + access latency); "latency" alone read as the op's time
-        **{head: [si(row[f"{col}_s"], "s") for row in records]
-           for head, col in (("compute", "compute"), ("fixed latency", "latency"))},
-        # not duration_s (the op alone, no contention): what it took as it ran
-        "time": [si(row["end_s"] - row["start_s"], "s") for row in records],
-        **{head: [si(row[f"{col}_s"], "s") for row in records]
-           for head, col in (("start", "start"), ("end", "end"))},
-    }
-    out = console()
-    widths = _fit_placement(cells, [c[:-len("_bytes")] for c in byte_cols], out.width)
-    shown = list(widths)
-    t = Table(title="placement (per op; bytes moved over each memory level and link)", title_justify="left",
-              box=None, pad_edge=False)
-    for col, w in widths.items():
-        text = col in ("op", "kind", "unit")
-        t.add_column(col, justify="left" if text else "right", no_wrap=not text, width=w,
-                     overflow="fold" if text else "ellipsis")
-    for i in range(len(records)):
-        t.add_row(*(cells[col][i] for col in shown))
-    out.print(t)
-    left_out = [c for c in cells if c not in shown]
-    if left_out:
-        out.print(f"  ({', '.join(left_out)} not shown at {out.width} columns: a wider terminal shows "
-                  "them, and --trace FILE writes every op's timing)")
-
-
-def _fit_placement(cells: dict[str, list[str]], byte_headers: list[str], width: int) -> dict[str, int]:
-    """The columns that fit ``width`` (two spaces between columns) and their widths: every other
-    column at its full width, op names in what is left (>= 12 characters, wrapping beyond).
-    Columns are left out in :data:`_PLACEMENT_DROP_ORDER`, then the bytes of inner memory levels
-    (the last one, outermost, stays)."""
-    def natural(col: str) -> int:
-        return max([len(col), *map(len, cells[col])])
-
-    full = {c: natural(c) for c in cells}
-
-    def others(cols: list[str]) -> int:
-        return sum(full[c] for c in cols if c != "op") + 2 * (len(cols) - 1)
-
-    shown = list(cells)
-    for col in [*_PLACEMENT_DROP_ORDER, *byte_headers[:-1]]:
-        if others(shown) + min(full["op"], 12) <= width:
-            break
-        shown.remove(col)
-    return {c: (max(min(full["op"], 12), min(full["op"], width - others(shown))) if c == "op" else full[c])
-            for c in shown}
 
 
 def load_many(configs: tuple[str, ...], workloads: tuple[str, ...], sets: tuple[str, ...]):
