@@ -149,7 +149,7 @@ def run(config: str, workload: str, engine: str, sets: tuple[str, ...], as_json:
         if placement:
             print_placement(result)
     if trace_file is not None:  # with --json, stdout carries the JSON alone
-        click.echo(f"wrote {full_path(trace_file)}: {result.ops} ops over {si(result.latency_s, 's')} "
+        click.echo(f"wrote {full_path(trace_file)}: {result.ops:,} ops over {si(result.latency_s, 's')} "
                    f"(open it in https://ui.perfetto.dev){created(made)}", err=as_json)
 
 
@@ -261,15 +261,15 @@ def print_result(r, footprint=None, cache_apart: bool = False) -> None:
         ("latency", si(r.latency_s, "s")),
         ("energy", si(r.energy_j, "J")),
         ("bound", r.bound_label),
-        (REALIZED_PATH, (f"{r.realized_path_ops} ops; " if r.realized_path_ops is not None else "")
+        (REALIZED_PATH, (f"{r.realized_path_ops:,} ops; " if r.realized_path_ops is not None else "")
                         + "time: " + ", ".join(f"{k} {pct(v / total)}" for k, v in pt.items())),
-        (DEPENDENCY_PATH, f"{si(r.critical_path_s, 's')} over {r.critical_path_ops} ops "
+        (DEPENDENCY_PATH, f"{si(r.critical_path_s, 's')} over {r.critical_path_ops:,} ops "
                           f"(ops alone, no contention)"),
         ("parallelism", f"{r.parallelism:.3g} (sum of op times / critical path)"),
         ("lower bounds", f"memory {si(r.bound_memory_s, 's')}, "
                          + (f"links {si(r.bound_link_s, 's')}, " if r.bound_link_s else "")
                          + f"compute {si(r.bound_compute_s, 's')}"),
-        ("work", f"{si(r.macs, 'MAC')}, {r.ops} ops, throughput {si(r.throughput_macs_per_s, 'MAC/s')}"),
+        ("work", f"{si(r.macs, 'MAC')}, {r.ops:,} ops, throughput {si(r.throughput_macs_per_s, 'MAC/s')}"),
         ("traffic", ", ".join(f"{k} {si(v, 'B')}" for k, v in r.traffic_bytes.items())),
         ("footprint", _footprint_text(r, footprint, cache_apart)),
         ("efficiency", per_joule(r.ops_per_j, "OPS/W")
@@ -471,7 +471,7 @@ def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
         lower = [r for _, r in serving if any(n.startswith(ANALYTIC_SERVING_NOTE) for n in r.notes)]
         if lower:  # the run's note, which the table would otherwise leave out
             click.echo(f"analytic engine: time to first token, time per output token and decode "
-                       f"tokens/s of {len(lower)} run(s) take each op's end with ops alone: lower "
+                       f"tokens/s of {len(lower):,} run(s) take each op's end with ops alone: lower "
                        "bounds (the DES can be much longer, and where the busiest unit or link "
                        "sets the latency, tokens/s and tokens/J do not share them); use --engine "
                        "des for serving figures")
@@ -493,4 +493,4 @@ def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
             atomic_write(output, lambda tmp: df.to_csv(tmp, index=False))
         except OSError as exc:
             raise CimsimError(f"-o {output}: cannot write there ({exc.strerror or exc})") from None
-        click.echo(f"wrote {len(df)} rows to {full_path(output)}{created(made)}")
+        click.echo(f"wrote {len(df):,} rows to {full_path(output)}{created(made)}")
