@@ -1,6 +1,6 @@
 """Trace time of every model in cimsim.zoo, and of a GPT-2-small-sized model.
 
-    python benchmarks/trace_zoo.py [--repeats 3] [--gpt2-small] [--llama-7b]
+    python benchmarks/trace_zoo.py [--repeats 3] [--gpt2-small] [--llama-7b] [--gqa]
 
 Prints a Markdown table: model, IR ops, MACs, aten ops recorded, the time to
 trace (median over repeats; building the model is not included), the time of
@@ -13,7 +13,10 @@ built with real weights (so "model run" is a real forward pass); ``--llama-7b``
 adds Llama-2-7B's shape (``hf:llama``), one decode step against a 2,048-token
 cache, built of fake tensors (shapes only: its "model run" is a shape-only run
 and its MACs are checked against the counter on the same fake model), with
-the process's peak resident memory. Not a test: timings on a shared machine
+the process's peak resident memory. ``--gqa`` adds 4 layers of that shape with 32 and with 8
+KV heads (grouped-query attention, whose ``repeat_kv`` copy of K and V to every query head
+the storage analysis resolves from strides): the GQA row should take no longer than the
+MHA row. Not a test: timings on a shared machine
 are noisy.
 """
 
@@ -56,6 +59,7 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--gpt2-small", action="store_true")
     ap.add_argument("--llama-7b", action="store_true")
+    ap.add_argument("--gqa", action="store_true")
     opts = ap.parse_args()
     print("| model | what | IR ops | MACs | aten ops | trace (s) | model run (s) | MACs = counter |")
     print("|---|---|---:|---:|---:|---:|---:|---|")
@@ -67,6 +71,11 @@ def main() -> None:
     if opts.llama_7b:
         cases.append(("hf:llama", "Llama-2-7B shape, decode step, KV cache 2,048 (fake tensors)",
                       dict(cache=2048, real=False)))
+    if opts.gqa:
+        for kv in (32, 8):
+            cases.append(("hf:llama", f"Llama-2-7B shape, 4 layers, {kv} KV heads, decode step, KV cache "
+                          "2,048 (fake tensors)", dict(cache=2048, num_hidden_layers=4,
+                                                       num_key_value_heads=kv, real=False)))
     for name, desc, overrides in cases:
         w, t, r, exact = run(name, 1 if overrides else opts.repeats, **overrides)
         print(f"| {name} | {desc} | {len(w.ops)} | {w.macs:,} | {w.metadata['aten_ops']} | "

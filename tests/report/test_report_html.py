@@ -359,13 +359,13 @@ def test_each_path_count_is_shown_under_its_own_name(runs):
     rep = Report([arch], [], [(arch, None, r)])
     heads, rows = _table_rows(rep)
     assert rows[0][heads.index(DEPENDENCY_PATH)].endswith("s")
-    assert rows[0][heads.index("dependency-path ops")] == f"{r.critical_path_ops} ops"
-    assert rows[0][heads.index("realised-path ops")] == f"{r.realized_path_ops} ops"
+    assert rows[0][heads.index("dependency-path ops")] == f"{r.critical_path_ops:,} ops"
+    assert rows[0][heads.index("realised-path ops")] == f"{r.realized_path_ops:,} ops"
     res = CliRunner().invoke(main, ["run", "cpu-ddr5", "gru"])  # without the per-op tables too
     assert res.exit_code == 0, res.output
     lines = {ln.split("  ")[1].strip(): ln for ln in res.output.splitlines() if ln.startswith("  ")}
-    assert f"over {r.critical_path_ops} ops" in lines[DEPENDENCY_PATH]
-    assert f"{r.realized_path_ops} ops; time:" in lines[REALIZED_PATH]
+    assert f"over {r.critical_path_ops:,} ops" in lines[DEPENDENCY_PATH]
+    assert f"{r.realized_path_ops:,} ops; time:" in lines[REALIZED_PATH]
 
 
 def test_des_and_analytic_paths_differ_only_in_the_realised_one():

@@ -62,7 +62,7 @@ def plot_command(sweep_file, output_dir, formats, param, no_roofline):
         raise click.ClickException(f"{sweep_file}: every row has an error; nothing to plot")
     if len(ok) < len(df):  # said, never dropped in silence
         first = str(df.loc[df[ERROR].notna(), ERROR].iloc[0]).splitlines()[0]
-        click.echo(f"note: {len(df) - len(ok)} of {len(df)} rows have an error and are left out of "
+        click.echo(f"note: {len(df) - len(ok):,} of {len(df):,} rows have an error and are left out of "
                    f"the figures (the first: {first})", err=True)
     params = param_columns(df)
     if param is not None and param not in params:

@@ -56,8 +56,8 @@ def report(configs: tuple[str, ...], workloads: tuple[str, ...], output_dir: Pat
     except OSError as exc:
         raise CimsimError(f"-o {output_dir}: cannot write {exc.filename or 'there'} "
                           f"({exc.strerror or exc})") from None
-    click.echo(f"wrote {full_path(page)} ({len(rep.results)} runs, {len(rep.figures)} figures"
-               + ("" if no_timelines else f"; {len(rep.results)} timelines beside it, "
+    click.echo(f"wrote {full_path(page)} ({len(rep.results):,} runs, {len(rep.figures):,} figures"
+               + ("" if no_timelines else f"; {len(rep.results):,} timelines beside it, "
                                           f"{si(rep.timeline_bytes, 'B')}") + f"){created(made)}")
     if analytic:
         click.echo("no timelines: the analytic engine computes bounds, not a schedule (--engine des "

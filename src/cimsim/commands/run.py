@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from . import OneLineErrors, OneLineUsageError, console, created, full_path, new_folder, unbroken
+from .placement import print_placement
 from .. import bundled
 from ..atomic import atomic_write, check_writable
 from ..errors import CimsimError, ConfigError, MappingError
@@ -148,7 +149,7 @@ def run(config: str, workload: str, engine: str, sets: tuple[str, ...], as_json:
         if placement:
             print_placement(result)
     if trace_file is not None:  # with --json, stdout carries the JSON alone
-        click.echo(f"wrote {full_path(trace_file)}: {result.ops} ops over {si(result.latency_s, 's')} "
+        click.echo(f"wrote {full_path(trace_file)}: {result.ops:,} ops over {si(result.latency_s, 's')} "
                    f"(open it in https://ui.perfetto.dev){created(made)}", err=as_json)
 
 
@@ -260,15 +261,15 @@ def print_result(r, footprint=None, cache_apart: bool = False) -> None:
         ("latency", si(r.latency_s, "s")),
         ("energy", si(r.energy_j, "J")),
         ("bound", r.bound_label),
-        (REALIZED_PATH, (f"{r.realized_path_ops} ops; " if r.realized_path_ops is not None else "")
+        (REALIZED_PATH, (f"{r.realized_path_ops:,} ops; " if r.realized_path_ops is not None else "")
                         + "time: " + ", ".join(f"{k} {pct(v / total)}" for k, v in pt.items())),
-        (DEPENDENCY_PATH, f"{si(r.critical_path_s, 's')} over {r.critical_path_ops} ops "
+        (DEPENDENCY_PATH, f"{si(r.critical_path_s, 's')} over {r.critical_path_ops:,} ops "
                           f"(ops alone, no contention)"),
         ("parallelism", f"{r.parallelism:.3g} (sum of op times / critical path)"),
         ("lower bounds", f"memory {si(r.bound_memory_s, 's')}, "
                          + (f"links {si(r.bound_link_s, 's')}, " if r.bound_link_s else "")
                          + f"compute {si(r.bound_compute_s, 's')}"),
-        ("work", f"{si(r.macs, 'MAC')}, {r.ops} ops, throughput {si(r.throughput_macs_per_s, 'MAC/s')}"),
+        ("work", f"{si(r.macs, 'MAC')}, {r.ops:,} ops, throughput {si(r.throughput_macs_per_s, 'MAC/s')}"),
         ("traffic", ", ".join(f"{k} {si(v, 'B')}" for k, v in r.traffic_bytes.items())),
         ("footprint", _footprint_text(r, footprint, cache_apart)),
         ("efficiency", per_joule(r.ops_per_j, "OPS/W")
@@ -315,75 +316,6 @@ def print_result(r, footprint=None, cache_apart: bool = False) -> None:
     out.print(ut)
     for note in r.notes:
         out.print(f"  note: {note}")
-
-
-#: Placement columns a narrow terminal leaves out, first to last (the rest always show).
-_PLACEMENT_DROP_ORDER = ("start", "fixed latency", "compute", "kind")
-
-
-def print_placement(r) -> None:
-    """One row per op. Numbers are never cut: on a narrow terminal whole columns are left out
-    (said under the table) and long op names wrap."""
-    from rich.table import Table
-
-    df = r.op_table
-    byte_cols = [c for c in df.columns if c.endswith("_bytes")]
-    flag_cols = [c for c in df.columns if df[c].dtype == bool]
-    records = df.to_dict("records")
-    cells: dict[str, list[str]] = {
-        "#": [str(i) for i in range(len(records))],
-        "op": [str(row["op"]) for row in records],
-        "kind": [str(row["kind"]) for row in records],
-        "unit": [str(row["unit"]) + "".join(f" ({c})" for c in flag_cols if row[c]) for row in records],
-        "MACs": [si(row["macs"], "") for row in records],
-        **{c[:-len("_bytes")]: [si(row[c], "B") for row in records] for c in byte_cols},
-        # the op's time (end - start, as it ran) beside its parts: compute alone and the fixed
-        # latency (dispatch + access latency); "latency" alone read as the op's time
-        **{head: [si(row[f"{col}_s"], "s") for row in records]
-           for head, col in (("compute", "compute"), ("fixed latency", "fixed_latency"))},
-        # not duration_s (the op alone, no contention): what it took as it ran
-        "time": [si(row["end_s"] - row["start_s"], "s") for row in records],
-        **{head: [si(row[f"{col}_s"], "s") for row in records]
-           for head, col in (("start", "start"), ("end", "end"))},
-    }
-    out = console()
-    widths = _fit_placement(cells, [c[:-len("_bytes")] for c in byte_cols], out.width)
-    shown = list(widths)
-    t = Table(title="placement (per op; bytes moved over each memory level and link)", title_justify="left",
-              box=None, pad_edge=False)
-    for col, w in widths.items():
-        text = col in ("op", "kind", "unit")
-        t.add_column(col, justify="left" if text else "right", no_wrap=not text, width=w,
-                     overflow="fold" if text else "ellipsis")
-    for i in range(len(records)):
-        t.add_row(*(cells[col][i] for col in shown))
-    out.print(t)
-    left_out = [c for c in cells if c not in shown]
-    if left_out:
-        out.print(f"  ({', '.join(left_out)} not shown at {out.width} columns: a wider terminal shows "
-                  "them, and --trace FILE writes every op's timing)")
-
-
-def _fit_placement(cells: dict[str, list[str]], byte_headers: list[str], width: int) -> dict[str, int]:
-    """The columns that fit ``width`` (two spaces between columns) and their widths: every other
-    column at its full width, op names in what is left (>= 12 characters, wrapping beyond).
-    Columns are left out in :data:`_PLACEMENT_DROP_ORDER`, then the bytes of inner memory levels
-    (the last one, outermost, stays)."""
-    def natural(col: str) -> int:
-        return max([len(col), *map(len, cells[col])])
-
-    full = {c: natural(c) for c in cells}
-
-    def others(cols: list[str]) -> int:
-        return sum(full[c] for c in cols if c != "op") + 2 * (len(cols) - 1)
-
-    shown = list(cells)
-    for col in [*_PLACEMENT_DROP_ORDER, *byte_headers[:-1]]:
-        if others(shown) + min(full["op"], 12) <= width:
-            break
-        shown.remove(col)
-    return {c: (max(min(full["op"], 12), min(full["op"], width - others(shown))) if c == "op" else full[c])
-            for c in shown}
 
 
 def load_many(configs: tuple[str, ...], workloads: tuple[str, ...], sets: tuple[str, ...]):
@@ -549,7 +481,7 @@ def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
         lower = [r for _, r in serving if any(n.startswith(ANALYTIC_SERVING_NOTE) for n in r.notes)]
         if lower:  # the run's note, which the table would otherwise leave out
             click.echo(f"analytic engine: time to first token, time per output token and decode "
-                       f"tokens/s of {len(lower)} run(s) take each op's end with ops alone: lower "
+                       f"tokens/s of {len(lower):,} run(s) take each op's end with ops alone: lower "
                        "bounds (the DES can be much longer, and where the busiest unit or link "
                        "sets the latency, tokens/s and tokens/J do not share them); use --engine "
                        "des for serving figures")
@@ -571,4 +503,4 @@ def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
             atomic_write(output, lambda tmp: df.to_csv(tmp, index=False))
         except OSError as exc:
             raise CimsimError(f"-o {output}: cannot write there ({exc.strerror or exc})") from None
-        click.echo(f"wrote {len(df)} rows to {full_path(output)}{created(made)}")
+        click.echo(f"wrote {len(df):,} rows to {full_path(output)}{created(made)}")

@@ -240,7 +240,7 @@ def _list() -> None:
 
 def _report(w, path, seconds: float, made=None) -> None:
     unknown = w.metadata.get("unknown_ops") or []
-    extra = f", {len(unknown)} unknown op(s) kept as generic ops" if unknown else ""
+    extra = f", {len(unknown):,} unknown op(s) kept as generic ops" if unknown else ""
     blind = sum(u.get("macs") is None for u in unknown)
     if blind:
         extra += f" ({blind} with no FLOP formula: their MACs, if any, are not counted)"
@@ -250,13 +250,13 @@ def _report(w, path, seconds: float, made=None) -> None:
         mapped = ", mapped MAC share n/a (no MACs counted)"
     from ..report.format import si
 
-    click.echo(f"wrote {full_path(path)}: {len(w.ops)} ops, {w.macs:,} MACs ({si(w.macs, 'MAC')}), "
+    click.echo(f"wrote {full_path(path)}: {len(w.ops):,} ops, {w.macs:,} MACs ({si(w.macs, 'MAC')}), "
                f"weights {si(w.weight_bytes, 'B')}{mapped}{extra} ({si(seconds, 's')}){created(made)}")
     st = w.metadata.get("activity_stats")
     if st is not None:
         click.echo(f"data statistics: {st['note']}" if "note" in st else
                    f"data statistics (inputs at {st['input_bits']} bits, weights at "
-                   f"{st['weight_bits']}) on {st['ops']} of {st['weight_matmuls']} weight matmuls")
+                   f"{st['weight_bits']}) on {st['ops']:,} of {st['weight_matmuls']:,} weight matmuls")
 
 
 #: the name ``cimsim.cli`` registers

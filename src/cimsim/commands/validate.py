@@ -99,4 +99,4 @@ def validate(names: tuple[str, ...], list_only: bool, output: Path | None) -> No
 
         made = new_folder(output)
         atomic_write(output, lambda tmp: df.to_csv(tmp, index=False))
-        click.echo(f"wrote {len(df)} cases to {full_path(output)}{created(made)}")
+        click.echo(f"wrote {len(df):,} cases to {full_path(output)}{created(made)}")

@@ -37,7 +37,7 @@ LARGE_OPS = 100_000
 def _summary(w: Workload, path: Path, made: Path | None = None) -> str:
     from ..report.format import si
 
-    return (f"wrote {full_path(path)}: {w.name}: {len(w)} ops, {w.macs:,} MACs "
+    return (f"wrote {full_path(path)}: {w.name}: {len(w):,} ops, {w.macs:,} MACs "
             f"({si(w.macs, 'MAC')}), weights {si(w.weight_bytes, 'B')}{created(made)}")
 
 

@@ -54,13 +54,14 @@ def keep_units(text: str) -> str:
 
 def rate(value: float, digits: int = 4) -> str:
     """A count per unit (tokens/s, tokens/J) whose unit is printed beside it: 4 significant
-    digits, and from 10,000 on the whole number with thousands separators (``14,700``, never
-    ``1.47e+04``); NaN as ``n/a``."""
+    digits (``358.3``, ``1,009``: thousands separators from 1,000), and from 10,000 on the whole
+    number (``14,700``, never ``1.47e+04``); NaN as ``n/a``."""
     if value is None or value != value:
         return "n/a"
-    if math.isinf(value) or abs(value) < 10 ** digits:
-        return f"{value:.{digits}g}"
-    return f"{value:,.0f}"
+    if math.isinf(value):
+        return f"{value:g}"
+    text = f"{value:,.{digits}g}"  # 1,009 as the larger counts print: separators from 1,000
+    return text if abs(value) < 10 ** digits and "e" not in text else f"{value:,.0f}"
 
 
 def off_chip_traffic(hardware, traffic_bytes: dict[str, float]) -> str:

@@ -501,8 +501,8 @@ def _run(store, tasks, context, columns, specs, scheduler, workers, quiet, retry
         if dropped:  # rows of another sweep (other params, configs or workloads) in the -o file
             import warnings
 
-            warnings.warn(f"{store.output}: {dropped} of its {len(prior)} stored rows are points of another "
-                          "sweep (other params, configs or workloads); the file is rewritten without "
+            warnings.warn(f"{store.output}: {dropped:,} of its {len(prior):,} stored rows are points of "
+                          "another sweep (other params, configs or workloads); the file is rewritten without "
                           "them (give -o another name to keep them)", stacklevel=2)
         for rec in prior.to_dict("records"):
             pid = rec[POINT_ID]
@@ -565,7 +565,7 @@ def _run(store, tasks, context, columns, specs, scheduler, workers, quiet, retry
         missing = [t for t in todo if t.point_id not in done]
         if missing:
             raise SweepIncomplete(
-                f"{len(missing)} of {len(tasks)} points were lost with their workers three times; "
+                f"{len(missing):,} of {len(tasks):,} points were lost with their workers three times; "
                 "rerun the same command to compute only those"
             )
 
@@ -587,6 +587,6 @@ def describe_run(df: pd.DataFrame) -> str:
     """One line on what a sweep run did (for the CLI)."""
     errors = int(df[ERROR].notna().sum()) if ERROR in df.columns else 0
     return (
-        f"{len(df)} rows: {df.attrs.get('computed', 0)} computed, "
-        f"{df.attrs.get('reused', 0)} already done, {errors} with errors"
+        f"{len(df):,} rows: {df.attrs.get('computed', 0):,} computed, "
+        f"{df.attrs.get('reused', 0):,} already done, {errors:,} with errors"
     )

@@ -3,7 +3,8 @@
 Decode steps that follow one another with the same running requests (and no admission) have
 the same ops in the same order; only the cache lengths grow by one token a step. The
 generator builds the first three steps of such a stretch op by op and records the rest as
-*replicas* of the third; :func:`insert_replicas` then writes them into the columns with NumPy:
+*replicas* of the third; :func:`insert_replicas` then writes them into the columns with NumPy,
+every stretch in one rebuild of each column (one per stretch cost ~R^2 for R requests):
 step ``r`` after the template is the template with
 
 - tensor ids shifted by ``r x (tensors per step)`` where they name a tensor of the step before
@@ -57,87 +58,123 @@ def _rename(names: list[str], it: int, r: int) -> list[str]:
 
 
 def insert_replicas(c: WorkloadColumns, stretches: list[Stretch]) -> WorkloadColumns:
-    """The columns ``c`` with every stretch's replicas inserted after its template."""
-    for st in sorted(stretches, key=lambda s: s.o1, reverse=True):
-        if st.count:
-            c = _insert(c, st)
-    return c
+    """The columns ``c`` with every stretch's replicas inserted after its template, in one
+    rebuild of every column (a rebuild per stretch made a run of R requests cost ~R^2).
 
+    An id named by an op after stretches ``0 .. s-1`` (in op order) moves by the replicas of
+    those whose template starts at or before it (``count x (tensors per step)`` each); a
+    replica's ids first move by ``r x (tensors per step)`` within its own stretch.
+    """
+    sts = sorted((st for st in stretches if st.count), key=lambda st: st.o1)
+    if not sts:
+        return c
+    for a, b in zip(sts, sts[1:]):  # each template and the step before it lie past the last stretch
+        if b.o0 - (b.o1 - b.o0) < a.o1 or b.t0 - (b.t1 - b.t0) < a.t1:
+            raise AssertionError("llm: replicated decode stretches overlap")
+    ob = [0] + [st.o1 for st in sts] + [len(c.kind)]  # op segments, each followed by replicas
+    tb = [0] + [st.t1 for st in sts] + [len(c.tensor_dtype)]
+    t0s = np.array([st.t0 for st in sts], dtype=np.int64)
+    moved_by = np.concatenate([[0], np.cumsum([st.count * (st.t1 - st.t0) for st in sts])])
 
-def _insert(c: WorkloadColumns, st: Stretch) -> WorkloadColumns:
-    o0, o1, t0, t1, n = st.o0, st.o1, st.t0, st.t1, st.count
-    dO, dT = o1 - o0, t1 - t0
-    tp = t0 - dT  # first tensor of the step before the template
-    r = np.arange(1, n + 1, dtype=np.int64)
+    def later(ids: np.ndarray, s: int) -> np.ndarray:
+        """Ids named after stretches 0 .. s-1: past each template's start, by its replicas."""
+        return ids + moved_by[np.minimum(np.searchsorted(t0s, ids, side="right"), s)]
 
-    def shift_ids(ids: np.ndarray, k) -> np.ndarray:
-        return np.where(ids >= tp, ids + k * dT, ids)
+    def splice(a, reps, bounds) -> np.ndarray:
+        """``a`` cut at ``bounds``, ``reps[j]`` after segment ``j``."""
+        parts = []
+        for j, rep in enumerate(reps):
+            parts += [a[bounds[j]:bounds[j + 1]], np.asarray(rep).astype(a.dtype)]
+        parts.append(a[bounds[-2]:bounds[-1]])
+        return np.concatenate(parts)
+
+    def r_of(st):
+        return np.arange(1, st.count + 1, dtype=np.int64)
 
     # ---------------------------------------------------------------- tensors
     sp, sd = c.shape_ptr, c.shape_dims
-    tmpl_dims = sd[sp[t0]:sp[t1]]
-    prev_dims = sd[sp[tp]:sp[t0]]
-    if len(prev_dims) != len(tmpl_dims):
-        raise AssertionError("llm: a replicated decode step differs from the one before it")
-    rep_dims = (tmpl_dims[None, :] + r[:, None] * (tmpl_dims - prev_dims)[None, :]).ravel()
-    tlen = np.diff(sp[t0:t1 + 1])
-    new_sp_tail = np.concatenate([[0], np.cumsum(np.tile(tlen, n))])
-    shape_ptr = np.concatenate([sp[:t1 + 1], sp[t1] + new_sp_tail[1:],
-                                sp[t1 + 1:] + len(rep_dims)])
-    shape_dims = np.concatenate([sd[:sp[t1]], rep_dims, sd[sp[t1]:]])
-    tnames = c.tensor_names.tolist()
-    tmpl_tn = tnames[t0:t1]
-    rep_tn = [s for k in range(1, n + 1) for s in _rename(tmpl_tn, st.it, k)]
-    tensor_names = StringTable.from_list(tnames[:t1] + rep_tn + tnames[t1:], "tensor")
-    tensor_dtype = np.concatenate([c.tensor_dtype[:t1], np.tile(c.tensor_dtype[t0:t1], n),
-                                   c.tensor_dtype[t1:]])
-    tensor_role = np.concatenate([c.tensor_role[:t1], np.tile(c.tensor_role[t0:t1], n),
-                                  c.tensor_role[t1:]])
+    rep_dims = []
+    for st in sts:
+        dT = st.t1 - st.t0
+        tmpl_dims, prev_dims = sd[sp[st.t0]:sp[st.t1]], sd[sp[st.t0 - dT]:sp[st.t0]]
+        if len(prev_dims) != len(tmpl_dims):
+            raise AssertionError("llm: a replicated decode step differs from the one before it")
+        rep_dims.append((tmpl_dims[None, :] + r_of(st)[:, None] * (tmpl_dims - prev_dims)[None, :]).ravel())
+    shape_dims = splice(sd, rep_dims, [sp[t] for t in tb])
+    tlen = np.diff(sp)
+    tlen = splice(tlen, [np.tile(tlen[st.t0:st.t1], st.count) for st in sts], tb)
+    shape_ptr = np.concatenate([sp[:1], sp[0] + np.cumsum(tlen)])
+    tensor_dtype = splice(c.tensor_dtype, [np.tile(c.tensor_dtype[st.t0:st.t1], st.count) for st in sts], tb)
+    tensor_role = splice(c.tensor_role, [np.tile(c.tensor_role[st.t0:st.t1], st.count) for st in sts], tb)
+
+    def names(table: StringTable, bounds, lo, hi, what: str) -> StringTable:
+        old, out = table.tolist(), []
+        for j, st in enumerate(sts):
+            out += old[bounds[j]:bounds[j + 1]]
+            tmpl = old[lo(st):hi(st)]
+            out += [n for k in range(1, st.count + 1) for n in _rename(tmpl, st.it, k)]
+        out += old[bounds[-2]:]
+        return StringTable.from_list(out, what)
+
+    tensor_names = names(c.tensor_names, tb, lambda st: st.t0, lambda st: st.t1, "tensor")
+    op_names = names(c.op_names, ob, lambda st: st.o0, lambda st: st.o1, "op")
 
     # ---------------------------------------------------------------- ops
     def op_col(a: np.ndarray, moves: bool) -> np.ndarray:
         """An op column with the replicas spliced in (``moves``: by r x the step's change)."""
-        tm = a[o0:o1]
-        if moves:
-            rep = (tm[None, :] + r[:, None] * (tm - a[o0 - dO:o0])[None, :]).ravel()
-        else:
-            rep = np.tile(tm, n)
-        return np.concatenate([a[:o1], rep.astype(a.dtype), a[o1:]])
+        reps = []
+        for st in sts:
+            o0, o1 = st.o0, st.o1
+            tm = a[o0:o1]
+            if moves:
+                reps.append((tm[None, :] + r_of(st)[:, None] * (tm - a[2 * o0 - o1:o0])[None, :]).ravel())
+            else:
+                reps.append(np.tile(tm, st.count))
+        return splice(a, reps, ob)
 
-    def later(ids: np.ndarray) -> np.ndarray:
-        """Ids named by ops after the stretch: the template's and later tensors move."""
-        return np.where(ids >= t0, ids + n * dT, ids)
+    def replica_ids(ids: np.ndarray, j: int) -> np.ndarray:
+        """Stretch ``j``'s template ids in each of its replicas (``-1``: none, kept)."""
+        st = sts[j]
+        dT = st.t1 - st.t0
+        own = np.where(ids >= st.t0 - dT, dT, 0)[None, :] * r_of(st)[:, None]
+        rep = (ids[None, :] + own + moved_by[np.minimum(np.searchsorted(t0s, ids, side="right"), j)][None, :])
+        return np.where(ids[None, :] >= 0, rep, -1).ravel()
 
     def csr(ptr: np.ndarray, ids: np.ndarray):
-        cnt = np.diff(ptr[o0:o1 + 1])
-        tm = ids[ptr[o0]:ptr[o1]]
-        rep = np.concatenate([shift_ids(tm, int(k)) for k in r])
-        flat = np.concatenate([ids[:ptr[o1]], rep, later(ids[ptr[o1]:])])
-        counts = np.concatenate([np.diff(ptr[:o1 + 1]), np.tile(cnt, n), np.diff(ptr[o1:])])
+        flat = []
+        for s in range(len(ob) - 1):
+            flat.append(later(ids[ptr[ob[s]]:ptr[ob[s + 1]]], s))
+            if s < len(sts):
+                flat.append(replica_ids(ids[ptr[sts[s].o0]:ptr[sts[s].o1]], s))
+        cnt = np.diff(ptr)
+        counts = splice(cnt, [np.tile(cnt[st.o0:st.o1], st.count) for st in sts], ob)
         new_ptr = np.zeros(len(counts) + 1, dtype=np.int64)
         np.cumsum(counts, out=new_ptr[1:])
-        return new_ptr, flat.astype(np.int64)
+        return new_ptr, np.concatenate(flat).astype(np.int64)
 
     in_ptr, in_ids = csr(c.in_ptr, c.in_ids)
     out_ptr, out_ids = csr(c.out_ptr, c.out_ids)
-    w = c.weight
-    w_rep = np.concatenate([np.where(w[o0:o1] >= 0, shift_ids(w[o0:o1], int(k)), -1) for k in r])
-    weight = np.concatenate([w[:o1], w_rep, np.where(w[o1:] >= 0, later(w[o1:]), -1)]).astype(np.int64)
-    onames = c.op_names.tolist()
-    tmpl_on = onames[o0:o1]
-    rep_on = [s for k in range(1, n + 1) for s in _rename(tmpl_on, st.it, k)]
-    op_names = StringTable.from_list(onames[:o1] + rep_on + onames[o1:], "op")
+    w, parts = c.weight, []
+    for s in range(len(ob) - 1):
+        seg = w[ob[s]:ob[s + 1]]
+        parts.append(np.where(seg >= 0, later(seg, s), -1))
+        if s < len(sts):
+            parts.append(replica_ids(w[sts[s].o0:sts[s].o1], s))
+    weight = np.concatenate(parts).astype(np.int64)
 
     tg = c.tags
-    if not np.array_equal(tg.order_code[o0:o1], tg.order_code[o0 - dO:o0]):
-        raise AssertionError("llm: a replicated decode step's tags differ from the step before")
     columns = {}
+    for st in sts:
+        o0, dO = st.o0, st.o1 - st.o0
+        if not np.array_equal(tg.order_code[o0:st.o1], tg.order_code[o0 - dO:o0]):
+            raise AssertionError("llm: a replicated decode step's tags differ from the step before")
+        for key, col in tg.columns.items():
+            if col[0] != "int" and not np.array_equal(col[1][o0:st.o1], col[1][o0 - dO:o0]):
+                raise AssertionError(f"llm: tag '{key}' changes between replicated decode steps")
     for key, col in tg.columns.items():
         if col[0] == "int":
             columns[key] = ("int", op_col(col[1], True))
         else:
-            if not np.array_equal(col[1][o0:o1], col[1][o0 - dO:o0]):
-                raise AssertionError(f"llm: tag '{key}' changes between replicated decode steps")
             columns[key] = ("json", op_col(col[1], False), col[2])
     tags = TagColumns(op_col(tg.order_code, False), tg.orders, columns)
     gm = c.generic_macs

@@ -16,6 +16,12 @@ projection read as Q, K and V becomes three tensors. Storages made by a copy
 that only reshapes (``clone``, ``contiguous``, ``_to_copy``) are *provenance*
 storages: their elements are mapped back to the elements they were copied from,
 so a reshape costs nothing here either.
+
+Where a view's strides answer a question, the offsets are not enumerated: a view
+whose dimensions (stride-0 ones, an ``expand``, only repeat) tile its storage
+densely reads the whole version (:func:`tiles`; grouped-query attention's
+``repeat_kv`` copy of K and V to every query head), and distinct offsets and
+version ids are counted, not sorted.
 """
 
 from __future__ import annotations
@@ -35,6 +41,21 @@ def offsets(off: int, shape, stride) -> np.ndarray:
 
 def tensor_offsets(t) -> np.ndarray:
     return offsets(t.storage_offset(), tuple(t.shape), tuple(t.stride()))
+
+
+def tiles(off: int, shape, stride, numel: int) -> bool:
+    """Whether a strided view's offsets are exactly ``0 .. numel-1``, each at least once, from its
+    strides alone: dimensions of size 1 or stride 0 (an ``expand``) only repeat elements, and the
+    others, sorted by stride, must each step by the product of the sizes below it (a dense
+    layout in any dimension order). ``False`` also where only the offsets could tell."""
+    if off != 0:
+        return False
+    span = 1
+    for st, size in sorted((st, size) for size, st in zip(shape, stride) if size > 1 and st != 0):
+        if st != span:
+            return False
+        span *= size
+    return span == numel
 
 
 def storage_key(t) -> int:
@@ -154,19 +175,24 @@ class Storages:
         full = self.covers(t, st)
         if full and st.prov is None and st.owner is None:
             return [(st.cur, None)]
+        if st.prov is None and st.owner is None and self.versions[st.cur].domain is None \
+                and tiles(t.storage_offset(), t.shape, t.stride(), st.numel):
+            # every element of the whole version, some repeated (an expand): what
+            # _maybe_whole finds from the offsets, without enumerating them
+            return [(st.cur, None)]
         if full and st.prov is not None and st.prov.full is not None:
             return [(st.prov.full, None)]
         vids, offs = self._elems(t, st)
         if isinstance(vids, (int, np.integer)):
             return [(int(vids), self._maybe_whole(int(vids), offs))]
         out = []
-        for u in np.unique(vids):
+        for u in _distinct_ids(vids):
             out.append((int(u), self._maybe_whole(int(u), offs[vids == u])))
         return out
 
     def _maybe_whole(self, vid: int, offs: np.ndarray):
         v = self.versions[vid]
-        if len(offs) >= v.size and np.unique(offs).size == v.size:
+        if len(offs) >= v.size and _distinct(offs, v.numel) == v.size:
             return None
         return offs
 
@@ -225,6 +251,23 @@ class Storages:
         st = self.storages[storage_key(t)]
         st.prov, st.cur, st.owner = None, v.id, None
         v.numel = st.numel
+
+
+def _distinct(offs: np.ndarray, numel: int) -> int:
+    """How many distinct offsets ``offs`` holds: a mark per storage element (``0 .. numel-1``),
+    O(n) where ``np.unique``'s sort is O(n log n); ``np.unique`` for offsets outside that range."""
+    if len(offs) and (offs.min() < 0 or offs.max() >= numel):
+        return int(np.unique(offs).size)
+    seen = np.zeros(numel, dtype=bool)
+    seen[offs] = True
+    return int(np.count_nonzero(seen))
+
+
+def _distinct_ids(vids: np.ndarray) -> np.ndarray:
+    """The distinct version ids of ``vids``, ascending (``np.unique``'s answer), by counting."""
+    if len(vids) and vids.min() < 0:
+        return np.unique(vids)
+    return np.flatnonzero(np.bincount(vids))
 
 
 # ------------------------------------------------------------------------- atoms
