@@ -91,7 +91,7 @@ def test_rows_left_to_rich_print_as_in_the_one_rich_table(monkeypatch, capsys):
     names = ["embed", "a name with spaces that wraps", "model.layers.0.self_attn.q_proj.mm", "名前"]
     df = pd.DataFrame({"op": names, "kind": ["copy"] * 4, "unit": ["processor"] * 4,
                        "macs": [0.0, 1e6, 2e9, 0.0], "dram_bytes": [16.0, 2e3, 4e6, 0.0],
-                       "compute_s": [1e-9] * 4, "latency_s": [5e-6] * 4, "start_s": [0.0, 1e-6, 2e-6, 3e-6],
+                       "compute_s": [1e-9] * 4, "fixed_latency_s": [5e-6] * 4, "start_s": [0.0, 1e-6, 2e-6, 3e-6],
                        "end_s": [1e-6, 2e-6, 3e-6, 4e-6], "spilled": [False, True, False, False]})
 
     class R:
