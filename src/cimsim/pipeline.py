@@ -271,7 +271,7 @@ def stated_read_note(arch: Architecture, arrays, table: CostTable) -> list[str]:
         if not on.any():
             continue
         differ = int((on & (read_fractions(arrays, table, j, tags=False) != stated)).sum())
-        out.append(f"{int(on.sum())} ops state read_fraction by tag: on {name} it replaces the "
+        out.append(f"{int(on.sum()):,} ops state read_fraction by tag: on {name} it replaces the "
                    f"read share of their bytes the cost model gives ({differ} of them differ)")
     return out
 
@@ -333,7 +333,7 @@ def _analytic_bound(pl, duration, moved, rates, table, bounds, cp_s):
         s = int(np.argmax(busy))
         path = np.flatnonzero(pl.server == s)
         unit = pl.components[int(pl.component[path[0]])].name
-        what, parts = f"the busiest unit's ({unit}: its {len(path)} ops back to back)", None
+        what, parts = f"the busiest unit's ({unit}: its {len(path):,} ops back to back)", None
     else:
         j = int(np.argmax(moved.sum(axis=0) / rates))
         r = table.resources[j]

@@ -31,7 +31,7 @@ def test_a_unit_bound_run_is_its_busiest_units_ops_back_to_back():
     pt = ana.path_table
     assert pt["start_s"].iloc[0] == 0.0 and pt["end_s"].iloc[-1] == pytest.approx(ana.latency_s, rel=1e-12, abs=0)
     assert np.all(pt["start_s"].to_numpy()[1:] == pt["end_s"].to_numpy()[:-1])  # back to back
-    assert any(n.startswith("analytic: the latency (61.98 ms) is the busiest unit's (tpu: its 6400 "
+    assert any(n.startswith("analytic: the latency (61.98 ms) is the busiest unit's (tpu: its 6,400 "
                             "ops back to back), past the dependency critical path (124.5 µs)")
                for n in ana.notes), ana.notes
 
