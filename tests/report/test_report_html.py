@@ -481,3 +481,33 @@ def test_a_table_cell_never_splits_a_number_from_its_unit(archs, gru):
     cell = cells[heads.index("busiest resources")]
     assert cell == busiest.replace(" %", "\xa0%")
     assert not re.search(r"\d [A-Za-zµ%]", table)  # no number and unit left breakable
+
+
+def test_a_pipelined_chips_steady_state_is_a_table_of_the_report():
+    """A layer-pipelined CIM chip's headline numbers (interval per sample, samples/s, OPS, J per
+    sample) were in `cimsim run`, the JSON and the CSV but nowhere in the HTML report. The tiny
+    chip of tests/hw/test_cim_chip.py: two layers, each its own stage; the table's numbers are
+    the result's pipeline facts, and a run without a chip has no such table."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "hw"))
+    from test_cim_chip import arch as chip_arch, two_layers
+
+    from cimsim.report import columns as C
+    from cimsim.report.html import build_report, render_html
+    from cimsim.studies import report_runs
+    from cimsim.units import si
+
+    rep = build_report(report_runs([chip_arch()], [two_layers()]))
+    r = rep.results[0][2]
+    page = render_html(rep)
+    assert '<table id="pipeline">' in page
+    table = page.split('<table id="pipeline">')[1].split("</table>")[0]
+    for v, unit in ((r.facts[C.PIPELINE_INTERVAL_S], "s"), (r.facts[C.PIPELINED_SAMPLES_PER_S], "samples/s"),
+                    (r.facts[C.PIPELINED_J_PER_SAMPLE], "J")):
+        assert si(v, unit).replace(" ", "\u00a0") in table
+    from cimsim.config import load_architecture
+
+    plain = build_report(report_runs([load_architecture("cpu-ddr5")], [two_layers()]))
+    assert '<table id="pipeline">' not in render_html(plain)

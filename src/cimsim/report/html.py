@@ -180,6 +180,28 @@ figcaption { font-weight: 600; margin-bottom: 0.3em; }
 """
 
 
+_PIPELINE_HEADS = ("workload", "architecture", "interval per sample", "limited by", "samples/s",
+                   "throughput", "energy per sample", "efficiency", "per area")
+
+
+def _pipeline_rows(rep: Report) -> list[list[str]]:
+    """A layer-pipelined CIM chip's steady state of a stream (its headline numbers, as `cimsim
+    run` prints them; a re-programming chip's interval is one sample's latency)."""
+    rows = []
+    for _, _, r in rep.results:
+        f = r.facts
+        if C.PIPELINE_INTERVAL_S not in f:
+            continue
+        per_m2 = f[C.PIPELINED_OPS_PER_S_PER_M2]
+        rows.append([r.workload, r.architecture + (" (!p)" if r.precision_mismatch else ""),
+                     si(f[C.PIPELINE_INTERVAL_S], "s"), str(f[C.PIPELINE_LIMIT]),
+                     si(f[C.PIPELINED_SAMPLES_PER_S], "samples/s"), si(f[C.PIPELINED_OPS_PER_S], "OPS"),
+                     si(f[C.PIPELINED_J_PER_SAMPLE], "J"), per_joule(f[C.PIPELINED_OPS_PER_J], "OPS/W"),
+                     si(per_m2 / 1e6, "OPS/mm²") if per_m2 == per_m2 and r.area_m2 > 0
+                     else "no area declared"])
+    return rows
+
+
 def render_html(rep: Report, links: Sequence[tuple[str, str]] = ()) -> str:
     """The page as a string (figures embedded as PNG data URIs)."""
     esc = html.escape
@@ -211,6 +233,15 @@ def render_html(rep: Report, links: Sequence[tuple[str, str]] = ()) -> str:
         out.append("<p>(1d) tensor- or pipeline-parallel run: latency and energy are one device's "
                    "share (pipeline: one micro-batch through the stages in turn on one device); the "
                    "LLM serving table gives the group's figures.</p>")
+    pipelined = _pipeline_rows(rep)
+    if pipelined:
+        out.append("<h2>Pipelined stream (steady state)</h2>")
+        out.append('<div class="wide"><table id="pipeline"><thead><tr>'
+                   + "".join(f"<th>{esc(h)}</th>" for h in _PIPELINE_HEADS) + "</tr></thead><tbody>")
+        for row in pipelined:
+            out.append("<tr>" + "".join(f'<td{" class=l" if i in (0, 1, 3) else ""}>{esc(keep_units(v))}</td>'
+                                        for i, v in enumerate(row)) + "</tr>")
+        out.append("</tbody></table></div>")
     serving = _serving_rows(rep)
     if serving:
         out.append("<h2>LLM serving</h2>")
