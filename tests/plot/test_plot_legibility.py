@@ -129,3 +129,28 @@ def test_critical_path_figure_keeps_its_axes_beside_long_band_labels():
     assert any("(= " in t.get_text() for t in fig.axes[0].get_legend().get_texts())  # the case
     assert ax.width >= 4.0 * fig.dpi  # 41 px before
     assert legend.x0 >= ax.x1 and legend.x1 <= fig.get_size_inches()[0] * fig.dpi + 1
+
+
+def test_values_apart_by_rounding_alone_draw_a_flat_axis():
+    """Two sweep points 1e-17 s apart (657.4 µs: 1.5e-14 of it) drew a steep line over the whole
+    axis, labelled to 12 digits: within 1e-9 of their size values are drawn flat, ±5 % about
+    them (620-700 µs here, ticks of 10 µs); values really apart keep matplotlib's limits."""
+    import numpy as np
+    from matplotlib.figure import Figure
+
+    from cimsim.plot.ticks import step_axis
+
+    fig = Figure()
+    ax = fig.add_subplot()
+    y = np.array([657.4e-6, 657.4e-6 + 1e-17])
+    ax.plot([1, 2], y)
+    step_axis(ax.yaxis, "s", y)
+    lo, hi = ax.get_ylim()
+    assert lo == pytest.approx(0.95 * 657.4e-6, rel=1e-9, abs=0) and hi == pytest.approx(1.05 * 657.4e-6, rel=1e-9, abs=0)
+    fig2 = Figure()
+    ax2 = fig2.add_subplot()
+    y2 = np.array([657.4e-6, 657.5e-6])
+    ax2.plot([1, 2], y2)
+    before = ax2.get_ylim()
+    step_axis(ax2.yaxis, "s", y2)
+    assert ax2.get_ylim() == before

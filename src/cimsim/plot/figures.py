@@ -244,7 +244,7 @@ def _draw_metric(ax, df: pd.DataFrame, data: pd.DataFrame, param: str, col: str,
         if col in _UNITS:
             _si_log_axis(ax.yaxis, _UNITS[col])
     else:  # decimals for the tick step: a narrow range never repeats a label
-        step_axis(ax.yaxis, _UNITS.get(col, ""))
+        step_axis(ax.yaxis, _UNITS.get(col, ""), pd.concat(drawn) if drawn else None)
     ax.set_ylabel(ylabel)
     ax.grid(True, which="both", alpha=0.3)
     return bool(drawn)

@@ -96,7 +96,7 @@ def serving_vs_batch(df: pd.DataFrame) -> Figure:
                 if unit:
                     _si_log_axis(ax.yaxis, unit)
             else:  # decimals for the tick step, as every sweep panel: no label repeated
-                step_axis(ax.yaxis, unit or "")
+                step_axis(ax.yaxis, unit or "", pd.concat(ys) if ys else None)
             ax.set_xlabel("batch (requests served at once)")
             ax.set_ylabel(label)
             ax.grid(True, which="both", alpha=0.3)

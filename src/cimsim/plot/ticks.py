@@ -71,6 +71,24 @@ class StepFormatter(Formatter):
         return si(x, self.unit) if self.unit else f"{x:,.4g}"
 
 
-def step_axis(axis, unit: str = "") -> None:
-    """Label a linear value ``axis``'s major ticks with :class:`StepFormatter`."""
+#: values this close, relative to their size, differ by a float's rounding alone: drawn flat
+FLAT = 1e-9
+
+
+def step_axis(axis, unit: str = "", values=None) -> None:
+    """Label a linear value ``axis``'s major ticks with :class:`StepFormatter`. Given the
+    ``values`` drawn, an axis whose values differ by no more than :data:`FLAT` of their size
+    (two sweep points 1e-17 s apart) is drawn flat, ±5 % about them: matplotlib stretched
+    the rounding noise over the whole axis, a steep line labelled to 12 digits."""
     axis.set_major_formatter(StepFormatter(unit))
+    if values is None:
+        return
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    if len(v) < 2:
+        return
+    top, lo, hi = float(np.max(np.abs(v))), float(v.min()), float(v.max())
+    if top > 0 and hi - lo <= FLAT * top and hi > lo:
+        mid = (lo + hi) / 2
+        set_lim = axis.axes.set_ylim if axis is axis.axes.yaxis else axis.axes.set_xlim
+        set_lim(mid - 0.05 * abs(mid), mid + 0.05 * abs(mid))
