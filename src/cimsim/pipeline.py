@@ -28,6 +28,7 @@ from .report import columns as C
 from .report.build import RunData, build_result
 from .report.result import Result, realized_critical_path
 from .workload.graph import longest_paths
+from .workload.checks import check_metadata
 from .workload.kinds import MATMUL
 from .workload.ir import Workload
 
@@ -357,6 +358,9 @@ def _check_args(arch, workload) -> None:
         if not isinstance(value, cls):
             raise CimsimError(f"simulate(): {what} must be {'an' if what == 'arch' else 'a'} {cls.__name__} ({load}(NAME or PATH) "
                               f"gives one), got {given(value)}"[:300])
+    # the metadata is a plain dict the caller may have edited since loading: its batch sets the
+    # samples (and samples/s) of the result, so the loader's rule holds here too
+    check_metadata(workload.name, workload.metadata)
 
 
 def simulate(arch: Architecture, workload: Workload, engine: str = "des", keep_ops: bool = True,
