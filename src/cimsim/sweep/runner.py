@@ -18,7 +18,7 @@ import pandas as pd
 from ..atomic import check_writable
 from ..errors import CimsimError, ConfigError, WorkloadError
 from ..pipeline import ENGINES
-from .checks import check_swept_fields
+from .checks import check_run_settings, check_swept_fields
 from .columns import CONFIG_FILE, ERROR, POINT_ID, WORKLOAD_FILE, sweep_columns
 from .executors import SchedulerError, check_scheduler, make_executor
 from .params import DEFAULT_MAX_POINTS, ParamSpec, SweepSpecError, parse_param, parse_spec
@@ -396,6 +396,7 @@ def sweep(
     csv : also write the final table as CSV.
     quiet : no progress bar (the bar also stays off when stderr is not a terminal).
     retry_errors : recompute points whose stored row has an error.
+    chunk_size : runs handed to a worker at once (default: up to 16, fewer on a small sweep).
     flush_rows, flush_seconds : persist a part file after this many rows or seconds.
     max_points : refuse (:class:`SweepTooLarge`) a sweep of more runs (points x
         configs x workloads) than this, counted before anything is built.
@@ -427,6 +428,7 @@ def sweep(
         raise SystemExit(1)
     if engine not in ENGINES:
         raise CimsimError(f"engine {engine!r}: allowed are {', '.join(ENGINES)}")
+    check_run_settings(workers, chunk_size, flush_rows, flush_seconds)
     # everything a user can get wrong is checked before the run count is announced, so a bad
     # sweep is one error line: specs and count, scheduler, output paths, configs and workloads
     plan = plan_sweep(configs, workloads, params, sample=sample, samples=samples, max_points=max_points,
