@@ -363,6 +363,14 @@ def _check_args(arch, workload) -> None:
     check_metadata(workload.name, workload.metadata)
 
 
+def _check_options(keep_ops, costs) -> None:
+    if not isinstance(keep_ops, (bool, np.bool_)):  # "no" was taken as true
+        raise CimsimError(f"simulate(): keep_ops must be True or False, got {given(keep_ops)}"[:300])
+    if costs is not None and not isinstance(costs, CostCache):
+        raise CimsimError(f"simulate(): costs must be a CostCache (cimsim.cost.cache.CostCache()) "
+                          f"or None, got {given(costs)}"[:300])
+
+
 def simulate(arch: Architecture, workload: Workload, engine: str = "des", keep_ops: bool = True,
              costs: CostCache | None = None) -> Result:
     """Simulate ``workload`` on ``arch`` and report latency, energy and utilization.
@@ -380,6 +388,7 @@ def simulate(arch: Architecture, workload: Workload, engine: str = "des", keep_o
     if engine not in ENGINES:
         raise CimsimError(f"engine '{engine}' is not one of {', '.join(ENGINES)}")
     _check_args(arch, workload)
+    _check_options(keep_ops, costs)
     check_resources(arch, mac_dtypes(workload))
     pl, table = place_and_cost(arch, workload, costs)
     table = pattern_energy(arch, workload.arrays, table)

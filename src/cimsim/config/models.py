@@ -42,6 +42,13 @@ from ..hw.technology import Technology
 RESERVED = ("name", "description", "memory", "links", "technology", "placeholders")
 
 
+class UnknownComponent(ComponentError, KeyError):
+    """:meth:`Architecture.component` of a name the architecture lacks: a CimsimError with a
+    one-line message, and a KeyError as it was before."""
+
+    __str__ = Exception.__str__  # KeyError's would quote the message
+
+
 class FrozenMap(Mapping):
     """A read-only mapping (an :class:`Architecture`'s memory levels, links and components): the
     hardware and component objects are built from them once, so an edit would be ignored or
@@ -197,13 +204,13 @@ class Architecture:
         self.__dict__.update(state)
 
     def component(self, name: str) -> Component:
-        """The component named ``name`` (its config section's key); KeyError naming those
-        there are."""
+        """The component named ``name`` (its config section's key); :class:`UnknownComponent`
+        (a :class:`~cimsim.errors.ComponentError` and a ``KeyError``) naming those there are."""
         for c in self.instances:
             if c.name == name:
                 return c
-        raise KeyError(f"architecture '{self.name}' has no component '{name}'; it has "
-                       f"{[c.name for c in self.instances]}")
+        raise UnknownComponent(f"architecture '{self.name}' has no component {name!r}; it has "
+                               f"{', '.join(c.name for c in self.instances)}")
 
     def of_type(self, type_name: str) -> list[Component]:
         """The components of registered type ``type_name`` (e.g. ``"cim"``), in config order."""
