@@ -9,11 +9,15 @@ memory levels and links are looped over by name.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numba import njit
 
 from . import columns as C
+
+if TYPE_CHECKING:  # pandas loads with the first table built, not with cimsim
+    import pandas
 
 
 @dataclass
@@ -69,10 +73,10 @@ class Result:
     write_bytes: dict[str, float] = field(default_factory=dict)
     #: LLM serving metrics by column (columns.SERVING_COLUMNS), empty for other workloads
     serving: dict[str, float] = field(default_factory=dict)
-    op_table: object = None  # pandas.DataFrame of per-op placement, costs and times
+    op_table: pandas.DataFrame | None = None  # per-op placement, costs and times
     #: pandas.DataFrame of the realised critical path's ops and the split of each op's time
     #: (see :func:`attribute_ops`); set with ``op_table``
-    path_table: object = None
+    path_table: pandas.DataFrame | None = None
 
     def __eq__(self, other: object) -> bool:
         """Field by field, a NaN equal to a NaN (an undefined OPS/W, TPOT, ...), the per-op and

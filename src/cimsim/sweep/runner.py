@@ -11,7 +11,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Callable, Mapping, Sequence
 
 import pandas as pd
 
@@ -26,6 +26,9 @@ from .sampling import count_points, sample_points
 from .store import SweepStore, attach_attrs, check_output_names, rows_to_frame
 from .progress import Progress as _Progress
 from .worker import Task
+
+if TYPE_CHECKING:  # the dask extra
+    import distributed
 
 #: Bumped when the meaning of a point id changes, so old parts are not reused.
 POINT_ID_VERSION = 1
@@ -370,7 +373,7 @@ def sweep(
     on_rows: Callable[[int], None] | None = None,
     max_points: int = DEFAULT_MAX_POINTS,
     announce: Callable[[str], None] | None = None,
-    security=None,
+    security: distributed.Security | None = None,
     accuracy: bool = False,
     dataset: str | None = None,
     dry_run: bool = False,
