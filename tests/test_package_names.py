@@ -44,3 +44,15 @@ def test_cimsim_sweep_in_this_process():
     assert cimsim.sweep is sweep and cimsim.sweep is cimsim.sweep
     assert pkg.__name__ == "cimsim.sweep" and pkg.sweep is sweep
     assert list(inspect.signature(cimsim.sweep).parameters)[:2] == ["configs", "workloads"]
+
+
+def test_dir_lists_the_lazily_loaded_names():
+    """``dir(cimsim)`` left out every name loaded on first use (load_architecture, sweep, trace,
+    ...), so tab completion and ``help`` did not offer them; in a fresh interpreter none is
+    loaded yet."""
+    run = subprocess.run([sys.executable, "-c",
+                          "import cimsim; d = dir(cimsim); print(sorted(set(cimsim.__all__) - set(d))); "
+                          "print('simulate' in d, '__version__' in d, d == sorted(d))"],
+                         capture_output=True, text=True, timeout=120)
+    assert run.stdout == "[]\nTrue True True\n", run.stderr
+    assert set(cimsim.__all__) <= set(dir(cimsim))

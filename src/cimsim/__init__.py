@@ -82,6 +82,11 @@ def __getattr__(name: str):
     raise AttributeError(f"module 'cimsim' has no attribute {name!r}")
 
 
+def __dir__() -> list[str]:
+    # the lazily loaded names (load_architecture, sweep, trace, ...) as well as those loaded
+    return sorted(set(globals()) | set(__all__))
+
+
 class _Cimsim(_types.ModuleType):
     """The type of this package's module: ``cimsim.sweep`` names both the function and the
     subpackage that holds it. Importing the subpackage binds its module here (as Python does for
