@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from cimsim import load_architecture, load_workload, save_workload, simulate
+from cimsim.cost.cache import CostCache
 from cimsim.errors import CimsimError
 
 
@@ -71,3 +72,57 @@ def test_loaders_name_what_they_were_given(tmp_path, monkeypatch, call, says):
         call()
     assert str(exc.value) == says
     assert list(tmp_path.iterdir()) == []
+
+
+# ------------------------------------------ errors that escaped as OSError / AttributeError / ...
+@pytest.mark.parametrize("where, says", [
+    ("afile/x.json", "save_workload(): {d}/afile/x.json: cannot write there ({d}/afile is not a folder)"),
+    ("folder.json", "save_workload(): {d}/folder.json: is a folder; give a file name"),
+    ("x.txt", "save_workload(): {d}/x.txt: a workload file is .json, or .npz for the columnar form"),
+    ("folder", "save_workload(): {d}/folder: a workload file is .json, or .npz for the columnar form"),
+])
+def test_save_workload_refuses_a_place_it_cannot_write_in_one_line(tmp_path, where, says):
+    """It was FileExistsError blaming the temp file's folder, IsADirectoryError, and JSON written
+    into x.txt (the command line's -o refuses that suffix)."""
+    (tmp_path / "afile").write_text("x")
+    (tmp_path / "folder.json").mkdir()
+    (tmp_path / "folder").mkdir()
+    before = sorted(tmp_path.rglob("*"))
+    with pytest.raises(CimsimError) as exc:
+        save_workload(load_workload("gru"), tmp_path / where)
+    assert str(exc.value) == says.format(d=tmp_path)
+    assert sorted(tmp_path.rglob("*")) == before  # nothing written, no temp file left
+
+
+def test_save_workload_refuses_a_read_only_place():
+    # /proc takes no new files (it was FileNotFoundError naming the temp file)
+    with pytest.raises(CimsimError, match=r"^save_workload\(\): /proc/x\.json: cannot write there \("):
+        save_workload(load_workload("gru"), "/proc/x.json")
+
+
+def test_save_workload_makes_missing_folders_as_the_cli_does(tmp_path):
+    # `cimsim workload ... -o new/deep/x.json` makes the folders (atomic_write): so does the API
+    save_workload(load_workload("gru"), tmp_path / "new" / "deep" / "x.npz")
+    assert load_workload(tmp_path / "new" / "deep" / "x.npz").name == "gru"
+
+
+@pytest.mark.parametrize("call, says", [
+    (lambda a, w: simulate(a, w, costs="x"),
+     "simulate(): costs must be a CostCache (cimsim.cost.cache.CostCache()) or None, got the str 'x'"),
+    (lambda a, w: simulate(a, w, keep_ops="no"), "simulate(): keep_ops must be True or False, got the str 'no'"),
+    (lambda a, w: a.component("nope"), "architecture 'gpu-hbm3' has no component 'nope'; it has processor"),
+    (lambda a, w: CostCache(keep=0),
+     "CostCache(): keep must be a whole number >= 1 (the placements and cost tables kept), got the int 0"),
+    (lambda a, w: CostCache(keep=2.5),
+     "CostCache(): keep must be a whole number >= 1 (the placements and cost tables kept), got the float 2.5"),
+])
+def test_api_misuse_is_one_cimsim_error(call, says):
+    """They were AttributeError ('str' object has no attribute ...), KeyError and ValueError."""
+    with pytest.raises(CimsimError) as exc:
+        call(load_architecture("gpu-hbm3"), load_workload("gru"))
+    assert str(exc.value) == says
+
+
+def test_an_unknown_component_is_still_a_key_error():
+    with pytest.raises(KeyError):
+        load_architecture("gpu-hbm3").component("nope")

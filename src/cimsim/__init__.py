@@ -12,6 +12,9 @@ workload; ``cimsim.sweep`` runs design-space sweeps.
 
 from __future__ import annotations
 
+import sys as _sys
+import types as _types
+
 from .errors import CimsimError, ConfigError, MappingError, WorkloadError
 from .pipeline import simulate
 
@@ -76,8 +79,45 @@ def __getattr__(name: str):
         from .workload.trace import trace
 
         return trace
-    if name == "sweep":
-        from .sweep import sweep
-
-        return sweep
     raise AttributeError(f"module 'cimsim' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    # the lazily loaded names (load_architecture, sweep, trace, ...) as well as those loaded
+    return sorted(set(globals()) | set(__all__))
+
+
+class _Cimsim(_types.ModuleType):
+    """The type of this package's module: ``cimsim.sweep`` names both the function and the
+    subpackage that holds it. Importing the subpackage binds its module here (as Python does for
+    every submodule); this keeps ``cimsim.sweep`` the function on every access, while ``import
+    cimsim.sweep`` and ``from cimsim.sweep import ...`` reach the package through sys.modules
+    (``importlib.import_module("cimsim.sweep")`` gives the package itself)."""
+
+    @property
+    def sweep(self):
+        """:func:`cimsim.sweep.runner.sweep` (or what was assigned to ``cimsim.sweep``)."""
+        given = self.__dict__.get("_sweep_assigned")
+        if given is not None:
+            return given
+        from .sweep.runner import sweep
+
+        # its loaded submodules as attributes, so that dotted names through it keep working:
+        # ``import cimsim.sweep.executors as ex``, ``cimsim.sweep.executors.security_from_files``
+        for key, value in vars(_sys.modules[f"{__name__}.sweep"]).items():
+            if isinstance(value, _types.ModuleType) and value.__name__ == f"{__name__}.sweep.{key}":
+                setattr(sweep, key, value)
+        return sweep
+
+    @sweep.setter
+    def sweep(self, value) -> None:
+        if isinstance(value, _types.ModuleType) and value.__name__ == f"{__name__}.sweep":
+            return  # the import system binding the subpackage: the function stays
+        self.__dict__["_sweep_assigned"] = value  # a stand-in (monkeypatch, a wrapper)
+
+    @sweep.deleter
+    def sweep(self) -> None:
+        self.__dict__.pop("_sweep_assigned", None)
+
+
+_sys.modules[__name__].__class__ = _Cimsim

@@ -28,6 +28,7 @@ from .report import columns as C
 from .report.build import RunData, build_result
 from .report.result import Result, realized_critical_path
 from .workload.graph import longest_paths
+from .workload.checks import check_metadata
 from .workload.kinds import MATMUL
 from .workload.ir import Workload
 
@@ -357,6 +358,17 @@ def _check_args(arch, workload) -> None:
         if not isinstance(value, cls):
             raise CimsimError(f"simulate(): {what} must be {'an' if what == 'arch' else 'a'} {cls.__name__} ({load}(NAME or PATH) "
                               f"gives one), got {given(value)}"[:300])
+    # the metadata is a plain dict the caller may have edited since loading: its batch sets the
+    # samples (and samples/s) of the result, so the loader's rule holds here too
+    check_metadata(workload.name, workload.metadata)
+
+
+def _check_options(keep_ops, costs) -> None:
+    if not isinstance(keep_ops, (bool, np.bool_)):  # "no" was taken as true
+        raise CimsimError(f"simulate(): keep_ops must be True or False, got {given(keep_ops)}"[:300])
+    if costs is not None and not isinstance(costs, CostCache):
+        raise CimsimError(f"simulate(): costs must be a CostCache (cimsim.cost.cache.CostCache()) "
+                          f"or None, got {given(costs)}"[:300])
 
 
 def simulate(arch: Architecture, workload: Workload, engine: str = "des", keep_ops: bool = True,
@@ -376,6 +388,7 @@ def simulate(arch: Architecture, workload: Workload, engine: str = "des", keep_o
     if engine not in ENGINES:
         raise CimsimError(f"engine '{engine}' is not one of {', '.join(ENGINES)}")
     _check_args(arch, workload)
+    _check_options(keep_ops, costs)
     check_resources(arch, mac_dtypes(workload))
     pl, table = place_and_cost(arch, workload, costs)
     table = pattern_energy(arch, workload.arrays, table)

@@ -20,9 +20,12 @@ from typing import NamedTuple, Sequence
 
 import pandas as pd
 
+from .config import Architecture
 from .pipeline import simulate
 from .report import columns as C
+from .report.html import Report
 from .report.result import Result
+from .workload.ir import Workload
 
 #: sequence lengths of the critical-path-vs-length study (small: it runs 2 x len x archs simulations)
 SEQ_LENGTHS = (4, 16, 64, 256)
@@ -41,7 +44,7 @@ class Run(NamedTuple):
     result: Result
 
 
-def run_one(arch, workload, engine: str = "des", keep_ops: bool = True) -> Result:
+def run_one(arch: Architecture, workload: Workload, engine: str = "des", keep_ops: bool = True) -> Result:
     """One workload on one architecture."""
     return simulate(arch, workload, engine=engine, keep_ops=keep_ops)
 
@@ -66,7 +69,8 @@ def compare(archs: Sequence, workloads: Sequence, engine: str = "des") -> tuple[
     return done, results_table(done, archs)
 
 
-def op_tables(archs: Sequence, workload, engine: str = "analytic") -> list[tuple[object, pd.DataFrame]]:
+def op_tables(archs: Sequence[Architecture], workload: Workload,
+              engine: str = "analytic") -> list[tuple[Architecture, pd.DataFrame]]:
     """``(architecture, per-op table)`` of ``workload`` on each architecture (a roofline's input)."""
     return [(arch, simulate(arch, workload, engine=engine, keep_ops=True).op_table) for arch in archs]
 
@@ -122,7 +126,8 @@ def sweep_workload_files(df: pd.DataFrame) -> tuple[dict, str | None]:
 
 
 def sweep_op_tables(df: pd.DataFrame, engine: str = "analytic", configs: dict | None = None,
-                    workloads: dict | None = None):
+                    workloads: dict | None = None
+                    ) -> list[tuple[Workload, list[tuple[Architecture, pd.DataFrame]]]]:
     """The per-op tables of each of a sweep's workloads on each of its configs (as written,
     unswept): ``[(workload, [(architecture, per-op table)])]``, one entry per workload.
     ``configs`` / ``workloads``: the files, ``{name: path}`` (default:
@@ -143,7 +148,7 @@ def sweep_op_tables(df: pd.DataFrame, engine: str = "analytic", configs: dict | 
     return out
 
 
-def is_sequence_workload(workload) -> bool:
+def is_sequence_workload(workload: Workload) -> bool:
     """Whether ``workload`` was generated as a recurrent or hierarchical model (its critical
     path grows with sequence length)."""
     return workload.metadata.get("generator") in RECURRENT + HIERARCHICAL
@@ -176,13 +181,11 @@ def critical_path_table(archs: Sequence, lengths: Sequence[int], width: int = 64
 
 
 def report_runs(archs: Sequence, workloads: Sequence, engine: str = "des",
-                seq_lengths: Sequence[int] = SEQ_LENGTHS, window: int = SEQ_WINDOW):
+                seq_lengths: Sequence[int] = SEQ_LENGTHS, window: int = SEQ_WINDOW) -> Report:
     """Everything ``cimsim report`` shows: every workload on every architecture (with per-op
     tables), their results table and, when a workload is recurrent or hierarchical, critical
     path against sequence length. Returns a :class:`cimsim.report.html.Report` without figures
     (:func:`cimsim.report.html.build_report` draws them)."""
-    from .report.html import Report
-
     archs, workloads = list(archs), list(workloads)
     done = runs(archs, workloads, engine=engine, keep_ops=True)
     seq = (critical_path_table(archs, seq_lengths, window=window)

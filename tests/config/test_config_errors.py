@@ -12,7 +12,7 @@ import yaml
 from click.testing import CliRunner
 
 import cimsim.config
-import cimsim.sweep
+import cimsim.sweep.runner as sweep_runner
 from cimsim import bundled
 from cimsim.cli import main
 from cimsim.config import architecture_from_dict, load_architecture, read_yaml
@@ -231,7 +231,7 @@ def _inspects_types(path: Path) -> list[str]:
 
 
 def test_config_field_types_are_walked_in_one_module():
-    roots = [Path(cimsim.config.__file__).parent, Path(cimsim.sweep.__file__).parent]
+    roots = [Path(cimsim.config.__file__).parent, Path(sweep_runner.__file__).parent]
     found = {p.name: _inspects_types(p) for r in roots for p in r.glob("*.py") if _inspects_types(p)}
     assert set(found) == {"walk.py"}, found
 

@@ -497,7 +497,8 @@ def test_impossible_values_are_refused_naming_file_field_and_domain(path, value,
     with pytest.raises(ConfigError) as info:
         load_architecture(cfg_path("rram-cim"), overrides={path: value})
     msg = str(info.value)
-    assert msg.startswith(f"{cfg_path('rram-cim')}: {path}: "), msg
+    # the value came from the override, not the file: the error names it (as --set's do)
+    assert msg.startswith(f"overrides={{{path!r}: {value!r}}}: {path}: "), msg
     assert needle in msg, msg
     assert len(msg.splitlines()) == 1
 
@@ -529,3 +530,20 @@ def test_non_utf8_and_deep_yaml_are_one_line_errors(tmp_path):
     deep.write_text("a: " + "[" * 5000 + "]" * 5000 + "\n")
     msg = _error(deep)
     assert "nested" in msg and len(msg.splitlines()) == 1
+
+
+def test_an_override_error_names_the_override_from_python_as_set_does_from_the_cli():
+    """It named the YAML file: ``<file>: cim.weight_replication: ... (got 'yes')``, as if the
+    file held the string."""
+    with pytest.raises(ConfigError) as info:
+        load_architecture("rram-cim", overrides={"cim.weight_replication": "yes"})
+    assert str(info.value) == ("overrides={'cim.weight_replication': 'yes'}: cim.weight_replication: "
+                               "Input should be a valid boolean (got 'yes')")
+    # a rule between fields of a section an override changed: the file, with that override
+    with pytest.raises(ConfigError) as info:
+        load_architecture("rram-cim", overrides={"cim.adc.per_array": 512})
+    assert str(info.value) == (f"{cfg_path('rram-cim')} with overrides={{'cim.adc.per_array': 512}}: "
+                               "cim: adc.per_array (512) cannot exceed cols (128): at most one ADC "
+                               "per column")  # rram-cim.yaml's arrays are 128 columns wide
+    # a valid override still applies
+    assert load_architecture("rram-cim", overrides={"cim.arrays": 8}).components["cim"].arrays == 8

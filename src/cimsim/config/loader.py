@@ -119,12 +119,14 @@ def _validate(model: type[BaseModel], data: Any, prefix: tuple, errors: list) ->
 
 
 def architecture_from_dict(data: Mapping, source: str = "<config>",
-                           set_by: Mapping[str, Any] | None = None) -> Architecture:
+                           set_by: Mapping[str, Any] | None = None, *,
+                           set_with: str = "--set") -> Architecture:
     """Validate a plain mapping (in the current layout: :func:`read_yaml` upgrades older ones)
     into an :class:`Architecture`, or raise ConfigError naming ``source``, the dotted field
     path, the value and what is allowed. Unknown keys are reported first. ``set_by``: the
     command-line overrides (``--set``) applied to ``data``; an error in a field they set
-    names ``--set PATH=VALUE`` instead of ``source``."""
+    names ``--set PATH=VALUE`` instead of ``source`` (``set_with="overrides"``: the Python
+    ``overrides=`` mapping, named ``overrides={'PATH': VALUE}``)."""
     from ..hw.registry import types
 
     if not isinstance(data, Mapping):
@@ -278,11 +280,10 @@ def architecture_from_dict(data: Mapping, source: str = "<config>",
     # unknown keys first (a typo explains the missing field it leaves), then in config order;
     # one error per line; what the user wrote (keys, values) is escaped to stay on its line
     errors.sort(key=lambda e: not e[1].startswith(_FIRST))
-    exc = ConfigError("\n".join(_where(p, set_by or {}, source, m.startswith(_FIRST))
+    exc = ConfigError("\n".join(_where(p, set_by or {}, source, m.startswith(_FIRST), set_with)
                                 + f"{one_line(str(p))}: {one_line(str(m))}" for p, m in errors))
     exc.fields = [field_of(str(p), str(m), data) for p, m in errors]
     raise exc
-
 
 
 def _placeholders(data: Mapping, errors: list) -> frozenset:
@@ -312,7 +313,16 @@ def _placeholders(data: Mapping, errors: list) -> frozenset:
     return frozenset(ok)
 
 
-def _where(path: str, set_by: Mapping[str, Any], source: str, written: bool = False) -> str:
+def _set_text(key: object, value: object, set_with: str) -> str:
+    """One override as its user wrote it: ``--set K=V`` (the text typed), or in Python
+    ``overrides={'K': V}`` (the value's repr: ``'yes'`` is not ``True``)."""
+    if set_with == "--set":
+        return f"--set {one_line(str(key))}={one_line(str(value))}"
+    return f"{set_with}={{{one_line(repr(key))}: {one_line(repr(value))}}}"
+
+
+def _where(path: str, set_by: Mapping[str, Any], source: str, written: bool = False,
+           set_with: str = "--set") -> str:
     """The origin of an error at ``path``: the ``--set`` that set it; else, for an error about
     a section whose fields ``--set``s changed (a rule between its fields), the file with those
     ``--set``s; else, for a value's error elsewhere while ``--set``s apply (a field derived
@@ -321,8 +331,8 @@ def _where(path: str, set_by: Mapping[str, Any], source: str, written: bool = Fa
     or type) the file."""
     for key, value in set_by.items():
         if path == key or path.startswith(key + "."):
-            return f"--set {one_line(str(key))}={one_line(str(value))}: "
-    sets = {str(k): f"--set {one_line(str(k))}={one_line(str(v))}" for k, v in set_by.items()}
+            return f"{_set_text(key, value, set_with)}: "
+    sets = {str(k): _set_text(k, v, set_with) for k, v in set_by.items()}
     inside = [text for k, text in sets.items() if k.startswith(path + ".")]
     if inside or (sets and not written):
         return f"{source} with {', '.join(inside or sets.values())}: "
@@ -340,7 +350,8 @@ def load_architecture(path: str | Path, overrides: Mapping[str, Any] | None = No
     """Load a YAML architecture file, apply dotted-path ``overrides``, validate.
 
     With ``cli``, the overrides are ``--set`` text: a boolean field takes true/false,
-    yes/no, 1/0 (any case), and errors in what they set name ``--set``, not the file.
+    yes/no, 1/0 (any case), and errors in what they set name ``--set``, not the file (without
+    it they name ``overrides={'PATH': VALUE}``).
 
     ``path`` is resolved as the command line resolves a config: a file that exists wins; a
     bare name (no folder, no ``.yaml``) is a bundled config (``gpu-hbm3``) or a validation
@@ -353,7 +364,8 @@ def load_architecture(path: str | Path, overrides: Mapping[str, Any] | None = No
     data = read_yaml(path)
     if overrides:
         data = apply_overrides(data, overrides, source=str(path), cli=cli)
-    return architecture_from_dict(data, source=str(path), set_by=overrides if cli else None)
+    return architecture_from_dict(data, source=str(path), set_by=overrides,
+                                  set_with="--set" if cli else "overrides")
 
 
 def _section_ref(dotted: str, data: Mapping):

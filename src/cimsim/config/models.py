@@ -42,6 +42,48 @@ from ..hw.technology import Technology
 RESERVED = ("name", "description", "memory", "links", "technology", "placeholders")
 
 
+class UnknownComponent(ComponentError, KeyError):
+    """:meth:`Architecture.component` of a name the architecture lacks: a CimsimError with a
+    one-line message, and a KeyError as it was before."""
+
+    __str__ = Exception.__str__  # KeyError's would quote the message
+
+
+class FrozenMap(Mapping):
+    """A read-only mapping (an :class:`Architecture`'s memory levels, links and components): the
+    hardware and component objects are built from them once, so an edit would be ignored or
+    half-used; a change is a new architecture (``load_architecture(..., overrides=...)``).
+    Unlike ``types.MappingProxyType`` it pickles and deep-copies."""
+
+    __slots__ = ("_d", "_what")
+
+    def __init__(self, data: Mapping, what: str = "mapping"):
+        self._d = dict(data)
+        self._what = what
+
+    def __getitem__(self, key):
+        return self._d[key]
+
+    def __iter__(self):
+        return iter(self._d)
+
+    def __len__(self) -> int:
+        return len(self._d)
+
+    def __repr__(self) -> str:
+        return f"FrozenMap({self._d!r})"
+
+    def __reduce__(self):
+        return (FrozenMap, (self._d, self._what))
+
+    def _refuse(self, *args, **kwargs):
+        raise TypeError(f"{self._what} is read-only (configs are frozen); build a changed "
+                        "architecture with load_architecture(NAME or PATH, overrides={'dotted.field': "
+                        "value}) or architecture_from_dict(data)")
+
+    __setitem__ = __delitem__ = pop = popitem = clear = update = setdefault = _refuse
+
+
 @dataclass(frozen=True, eq=False)
 class Architecture:
     """A whole machine: named memory levels, links and components (in config order)."""
@@ -56,6 +98,11 @@ class Architecture:
     #: dotted paths of the values the config marks as unverified placeholders (a ``(U)`` in the
     #: value's line comment, or the ``placeholders:`` list); see :mod:`cimsim.config.marks`
     placeholders: frozenset = frozenset()
+
+    def __post_init__(self) -> None:
+        for what in ("memory", "links", "components"):
+            object.__setattr__(self, what, FrozenMap(getattr(self, what),
+                                                     f"architecture '{self.name}': {what}"))
 
     @cached_property
     def hardware(self) -> Hardware:
@@ -182,13 +229,13 @@ class Architecture:
         self.__dict__.update(state)
 
     def component(self, name: str) -> Component:
-        """The component named ``name`` (its config section's key); KeyError naming those
-        there are."""
+        """The component named ``name`` (its config section's key); :class:`UnknownComponent`
+        (a :class:`~cimsim.errors.ComponentError` and a ``KeyError``) naming those there are."""
         for c in self.instances:
             if c.name == name:
                 return c
-        raise KeyError(f"architecture '{self.name}' has no component '{name}'; it has "
-                       f"{[c.name for c in self.instances]}")
+        raise UnknownComponent(f"architecture '{self.name}' has no component {name!r}; it has "
+                               f"{', '.join(c.name for c in self.instances)}")
 
     def of_type(self, type_name: str) -> list[Component]:
         """The components of registered type ``type_name`` (e.g. ``"cim"``), in config order."""

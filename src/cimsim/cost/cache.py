@@ -69,8 +69,11 @@ class CostCache:
     ``keep`` of them. ``hits`` and ``misses`` count lookups."""
 
     def __init__(self, keep: int = 4):
-        if keep < 1:
-            raise ValueError(f"keep must be at least 1 (got {keep})")
+        if isinstance(keep, bool) or not isinstance(keep, int) or keep < 1:
+            from ..errors import CimsimError, given
+
+            raise CimsimError(f"CostCache(): keep must be a whole number >= 1 (the placements and "
+                              f"cost tables kept), got {given(keep)}")
         self.keep = keep
         self.hits = 0
         self.misses = 0

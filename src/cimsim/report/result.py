@@ -8,12 +8,16 @@ memory levels and links are looped over by name.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numba import njit
 
 from . import columns as C
+
+if TYPE_CHECKING:  # pandas loads with the first table built, not with cimsim
+    import pandas
 
 
 @dataclass
@@ -69,10 +73,27 @@ class Result:
     write_bytes: dict[str, float] = field(default_factory=dict)
     #: LLM serving metrics by column (columns.SERVING_COLUMNS), empty for other workloads
     serving: dict[str, float] = field(default_factory=dict)
-    op_table: object = None  # pandas.DataFrame of per-op placement, costs and times
+    op_table: pandas.DataFrame | None = None  # per-op placement, costs and times
     #: pandas.DataFrame of the realised critical path's ops and the split of each op's time
     #: (see :func:`attribute_ops`); set with ``op_table``
-    path_table: object = None
+    path_table: pandas.DataFrame | None = None
+
+    def __eq__(self, other: object) -> bool:
+        """Field by field, a NaN equal to a NaN (an undefined OPS/W, TPOT, ...), the per-op and
+        path tables by ``DataFrame.equals``: two runs of one simulation, or a Result and its
+        pickled copy, are equal; runs that differ in any field are not."""
+        if not isinstance(other, Result):
+            return NotImplemented
+        for f in fields(self):
+            a, b = getattr(self, f.name), getattr(other, f.name)
+            if f.name in ("op_table", "path_table"):
+                if (a is None) != (b is None) or (a is not None and not a.equals(b)):
+                    return False
+            elif not _same(a, b):
+                return False
+        return True
+
+    __hash__ = None  # type: ignore[assignment]  (mutable, as every dataclass with eq)
 
     @property
     def bound_label(self) -> str:
@@ -165,6 +186,17 @@ class Result:
             "notes": list(self.notes),
         })
         return out
+
+
+def _same(a: object, b: object) -> bool:
+    """``a == b`` through dicts and lists, a float NaN equal to a NaN."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(v, b[k]) for k, v in a.items())
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return type(a) is type(b) and len(a) == len(b) and all(map(_same, a, b))
+    if isinstance(a, float) and isinstance(b, float) and a != a and b != b:
+        return True
+    return bool(a == b)
 
 
 def json_number(v):

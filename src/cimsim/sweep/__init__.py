@@ -57,24 +57,3 @@ __all__ = [
     "sweep_columns",
 ]
 
-
-def _make_callable() -> None:
-    """Let ``cimsim.sweep(...)`` call :func:`sweep` even after this package is imported.
-
-    ``cimsim.sweep`` names both this package and the function; once the package
-    is imported, Python binds the attribute to the module, so the module itself
-    forwards calls to the function.
-    """
-    import sys
-    import types
-
-    class _CallableModule(types.ModuleType):
-        def __call__(self, *args, **kwargs):
-            from .runner import sweep
-
-            return sweep(*args, **kwargs)
-
-    sys.modules[__name__].__class__ = _CallableModule
-
-
-_make_callable()

@@ -1,12 +1,34 @@
 """Checks a sweep makes of its swept fields against each config before anything runs
-(:func:`check_swept_fields`, called by :func:`cimsim.sweep.runner.plan_sweep`)."""
+(:func:`check_swept_fields`, called by :func:`cimsim.sweep.runner.plan_sweep`), and of the
+Python-only run settings (:func:`check_run_settings`: the command line range-checks its own)."""
 
 from __future__ import annotations
 
 from typing import Mapping, Sequence
 
-from ..errors import ConfigError
+from ..errors import CimsimError, ConfigError, given
 from .params import ParamSpec, SweepSpecError
+
+
+def check_run_settings(workers: object, chunk_size: object, flush_rows: object,
+                       flush_seconds: object) -> None:
+    """Refuse, in one line naming the argument and what it takes, a ``sweep()`` setting out of
+    range or of the wrong type (``workers=0`` ran on every core, ``-3`` on one, ``2.5`` was a
+    raw TypeError; ``chunk_size=-2`` ended in a misleading SweepIncomplete)."""
+    def whole(v: object) -> bool:
+        return isinstance(v, int) and not isinstance(v, bool) and v >= 1
+
+    for name, value, what, none in (
+            ("workers", workers, "local worker processes", "one per core"),
+            ("chunk_size", chunk_size, "runs handed to a worker at once", "by the sweep's size"),
+            ("flush_rows", flush_rows, "rows per part file written", "")):
+        if not (whole(value) or (none and value is None)):
+            raise CimsimError(f"sweep(): {name} must be a whole number >= 1 ({what})"
+                              f"{f', or None ({none})' if none else ''}, got {given(value)}")
+    if isinstance(flush_seconds, bool) or not isinstance(flush_seconds, (int, float)) \
+            or not flush_seconds >= 0:  # NaN fails too
+        raise CimsimError("sweep(): flush_seconds must be a number of seconds >= 0 (a part file is "
+                          f"written at least this often), got {given(flush_seconds)}")
 
 
 def check_swept_fields(configs, specs: Sequence[ParamSpec]) -> None:

@@ -11,14 +11,14 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Callable, Mapping, Sequence
 
 import pandas as pd
 
 from ..atomic import check_writable
 from ..errors import CimsimError, ConfigError, WorkloadError
 from ..pipeline import ENGINES
-from .checks import check_swept_fields
+from .checks import check_run_settings, check_swept_fields
 from .columns import CONFIG_FILE, ERROR, POINT_ID, WORKLOAD_FILE, sweep_columns
 from .executors import SchedulerError, check_scheduler, make_executor
 from .params import DEFAULT_MAX_POINTS, ParamSpec, SweepSpecError, parse_param, parse_spec
@@ -26,6 +26,9 @@ from .sampling import count_points, sample_points
 from .store import SweepStore, attach_attrs, check_output_names, rows_to_frame
 from .progress import Progress as _Progress
 from .worker import Task
+
+if TYPE_CHECKING:  # the dask extra
+    import distributed
 
 #: Bumped when the meaning of a point id changes, so old parts are not reused.
 POINT_ID_VERSION = 1
@@ -370,7 +373,7 @@ def sweep(
     on_rows: Callable[[int], None] | None = None,
     max_points: int = DEFAULT_MAX_POINTS,
     announce: Callable[[str], None] | None = None,
-    security=None,
+    security: distributed.Security | None = None,
     accuracy: bool = False,
     dataset: str | None = None,
     dry_run: bool = False,
@@ -396,6 +399,7 @@ def sweep(
     csv : also write the final table as CSV.
     quiet : no progress bar (the bar also stays off when stderr is not a terminal).
     retry_errors : recompute points whose stored row has an error.
+    chunk_size : runs handed to a worker at once (default: up to 16, fewer on a small sweep).
     flush_rows, flush_seconds : persist a part file after this many rows or seconds.
     max_points : refuse (:class:`SweepTooLarge`) a sweep of more runs (points x
         configs x workloads) than this, counted before anything is built.
@@ -427,6 +431,7 @@ def sweep(
         raise SystemExit(1)
     if engine not in ENGINES:
         raise CimsimError(f"engine {engine!r}: allowed are {', '.join(ENGINES)}")
+    check_run_settings(workers, chunk_size, flush_rows, flush_seconds)
     # everything a user can get wrong is checked before the run count is announced, so a bad
     # sweep is one error line: specs and count, scheduler, output paths, configs and workloads
     plan = plan_sweep(configs, workloads, params, sample=sample, samples=samples, max_points=max_points,

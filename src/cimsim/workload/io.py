@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from ..atomic import atomic_write
+from ..atomic import atomic_write, check_writable
 from ..bundled import resolve_workload
 from ..dtypes import TENSOR_DTYPES
 from ..errors import WorkloadError, check_path_argument, given
@@ -441,13 +441,19 @@ def _read_npz(raw: bytes, source: str, fb: Feedback) -> Workload:
 # --------------------------------------------------------------------------- files
 def save_workload(w: Workload, path: str | Path, progress: Feedback | bool | None = None) -> None:
     """Write ``w`` atomically (a temp file renamed into place): columnar if ``path`` ends
-    in ``.npz``, else JSON. ``progress``: a :class:`~cimsim.progress.Feedback` to report
+    in ``.npz``, JSON if in ``.json`` (another suffix is refused); missing parent folders are
+    made, as the command line's ``-o`` makes them. ``progress``: a :class:`~cimsim.progress.Feedback` to report
     to, or True for one of its own (status on stderr when the write is long)."""
     if not isinstance(w, Workload):
         raise WorkloadError(f"save_workload(): w must be a Workload (load_workload(NAME or PATH) "
                             f"gives one), got {given(w)}")
     check_path_argument("save_workload", path, "the file to write, .json or .npz", "")
-    columnar = Path(path).suffix.lower() == COLUMNAR_SUFFIX
+    suffix = Path(path).suffix.lower()
+    if suffix not in (".json", COLUMNAR_SUFFIX):  # as the command line's -o
+        raise WorkloadError(f"save_workload(): {path}: a workload file is .json, or .npz for the "
+                            "columnar form")
+    check_writable(path, "save_workload():")  # a folder, under a file, a read-only place
+    columnar = suffix == COLUMNAR_SUFFIX
     fb = feedback(progress, f"writing {path}")
 
     def write(tmp: str) -> None:

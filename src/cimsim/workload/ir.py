@@ -274,10 +274,6 @@ class Workload:
         return w
 
     def _init(self, name: str, columns: WorkloadColumns, metadata) -> None:
-        if type(name) is not str:
-            raise WorkloadError(f"the workload 'name' must be a string, got {describe(name)}")
-        if (why := name_problem(name)) is not None:
-            raise WorkloadError(f"the workload 'name' {why}")
         self.name = name
         if metadata is None:
             metadata = {}
@@ -288,9 +284,22 @@ class Workload:
         if not isinstance(columns, WorkloadColumns):
             raise WorkloadError(f"workload '{name}': columns must be WorkloadColumns, "
                                 f"got {type(columns).__name__}")
-        self.columns = WorkloadColumns(**checks.canonical(columns, name))
+        self.columns = WorkloadColumns(**_read_only(checks.canonical(columns, name)))
         checks.validate(self)
         check_llm_metadata(name, self.metadata, self.columns.n_ops)
+
+    @property
+    def name(self) -> str:
+        """The workload's name (printed in reports); setting it checks it as loading does."""
+        return self._name
+
+    @name.setter
+    def name(self, name: str) -> None:
+        if type(name) is not str:
+            raise WorkloadError(f"the workload 'name' must be a string, got {describe(name)}")
+        if (why := name_problem(name)) is not None:
+            raise WorkloadError(f"the workload 'name' {why}")
+        self._name = name
 
     # ------------------------------------------------------------------ derived arrays
     @cached_property
@@ -441,6 +450,23 @@ class Workload:
             return self.columns.op_names.index(name)
         except TypeError:
             raise KeyError(name) from None
+
+
+def _read_only(fields: dict) -> dict:
+    """``fields`` with each array (and each name table's arrays) a read-only view: the derived
+    arrays and the checks are computed once, so an edit in place (``w.columns.m[0] = 5``) is
+    refused rather than run unchecked or ignored. A new workload is built with
+    :meth:`Workload.from_columns` (or a builder), which checks it."""
+    def frozen(a: np.ndarray) -> np.ndarray:
+        v = a.view()
+        v.flags.writeable = False
+        return v
+
+    out = {k: frozen(v) if isinstance(v, np.ndarray) else v for k, v in fields.items()}
+    for key in ("tensor_names", "op_names"):
+        s = out[key]
+        out[key] = StringTable(frozen(s.blob), frozen(s.offsets))
+    return out
 
 
 def _exact_sum(values: np.ndarray) -> int:

@@ -41,9 +41,14 @@ from __future__ import annotations
 
 import inspect
 from collections import Counter
+from typing import TYPE_CHECKING
 
 from ...errors import WorkloadError
+from ..ir import Workload
 from .common import INSTALL_HINT, TorchMissingError, _as_tuple, load_factory, require_torch
+
+if TYPE_CHECKING:  # torch is an extra: imported for type checkers only
+    import torch
 
 __all__ = ["INSTALL_HINT", "TorchMissingError", "load_factory", "require_torch", "trace"]
 
@@ -109,9 +114,9 @@ def _leaves(torch, obj, path, depth=0):
                 yield from _leaves(torch, x, f"{path}.{k}", depth + 1)
 
 
-def trace(model, example_inputs, name: str | None = None, allow_unknown: bool = False,
-          dtype: str | None = None, example_kwargs: dict | None = None,
-          stats_bits: int | tuple[int, int] | None = None):
+def trace(model: torch.nn.Module, example_inputs: torch.Tensor | tuple, name: str | None = None,
+          allow_unknown: bool = False, dtype: str | None = None, example_kwargs: dict | None = None,
+          stats_bits: int | tuple[int, int] | None = None) -> Workload:
     """Trace ``model`` on ``example_inputs`` into a :class:`~cimsim.workload.ir.Workload`.
 
     Parameters
