@@ -13,6 +13,7 @@ from pydantic import BaseModel, ValidationError
 from ..bundled import resolve_config
 from ..errors import (CimsimError, ConfigError, check_path_argument, given, name_problem,
                       one_line)
+from ..report.columns import column_clashes
 from ..units import si
 from ..hw.base import Link, MemoryLevel
 from ..hw.technology import Technology
@@ -269,13 +270,10 @@ def architecture_from_dict(data: Mapping, source: str = "<config>",
         for comp in ([] if errors else arch.instances):
             # a field below the component, or one outside it written as an absolute "/path"
             own = [(f[1:] if f.startswith("/") else f"{comp.name}.{f}", m) for f, m in comp.check()]
-            # its parts and utilizations are result names beside the levels', links' and buses'
-            # (its buses come from the config its check refused: that error says it already)
+            # its parts and utilizations beside the levels', links' and buses' (its buses come
+            # from a config its check refused, an error that says it already)
             errors.extend(own + arch.part_clashes(comp, onchip=not own))
-        if not errors:  # any other result column two things would fill
-            from ..report.columns import column_clashes
-            errors.extend(column_clashes(arch))
-        if not errors:
+        if not errors and not (errors := column_clashes(arch)):  # a column two things fill
             return arch
     # unknown keys first (a typo explains the missing field it leaves), then in config order;
     # one error per line; what the user wrote (keys, values) is escaped to stay on its line
