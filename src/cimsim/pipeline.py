@@ -49,8 +49,12 @@ def resource_rates(arch: Architecture) -> np.ndarray:
 def mac_dtypes(workload: Workload) -> tuple[str, ...]:
     """The dtypes a run's roofline draws each component's peak at: its matmuls' (their outputs'
     dtypes: :func:`cimsim.plot.figures.workload_dtype` picks the commonest), fp32 without one."""
+    from .dtypes import DTYPES
+
     arrays = workload.arrays
-    return tuple(np.unique(arrays.dtype[arrays.kind == MATMUL]).tolist()) or ("fp32",)
+    # compute dtypes only: a traced model's storage-only dtypes (int64 indices) have no MAC rate
+    found = [d for d in np.unique(arrays.dtype[arrays.kind == MATMUL]).tolist() if d in DTYPES]
+    return tuple(found) or ("fp32",)
 
 
 def check_resources(arch: Architecture, dtypes: tuple[str, ...] = ()) -> None:
@@ -87,7 +91,15 @@ def check_resources(arch: Architecture, dtypes: tuple[str, ...] = ()) -> None:
                 raise ComponentError(f"{what}: area_m2() gives part '{part}' {float(a)!r}; an area "
                                      "must be finite and >= 0 (m^2)")
         for dt in dtypes:  # a roofline's roof (a negative one was drawn, 'roof: sa -2 OPS')
-            peak = comp.peak_macs_per_s(dt)
+            try:
+                peak = comp.peak_macs_per_s(dt)
+            except Exception as exc:  # a plug-in's lookup of its one dtype (guard.py words it)
+                said = (one_line(str(exc)) if isinstance(exc, ComponentError) else
+                        f"{what}: peak_macs_per_s() raised {type(exc).__name__}: {one_line(str(exc))}")
+                raise ComponentError(
+                    f"{said}; it was asked for '{dt}': every run asks it for each matmul dtype of "
+                    f"the workload ({', '.join(dtypes)}: the roofline's roof): return None for a "
+                    "dtype it does no MACs of") from None
             if peak is not None and not (_is_number(peak) and np.isfinite(float(peak)) and float(peak) > 0):
                 raise ComponentError(f"{what}: peak_macs_per_s('{dt}') gives {one_line(repr(peak))[:80]}; "
                                      "it must be a finite number of MAC/s > 0, or None where it "

@@ -269,3 +269,16 @@ def test_a_wrapped_cell_never_splits_a_number_from_its_unit():
         assert len(hits) >= 4
         for i in hits:  # the number, a space, the %: on one line
             assert re.match(r"\d ", res.output[i - 2:i]), res.output[max(0, i - 60):i + 5]
+
+
+def test_a_text_column_narrower_than_its_floor_takes_its_own_width():
+    """A wrapping column was sized at its floor (12) though its one cell, `compute`, is 7 wide,
+    so a table that fits exactly left a column out (a reviewer's case: 63 columns)."""
+    from cimsim.commands.tables import fit_columns
+
+    headers = ["workload", "architecture", "latency", "bound", "dep. path ops"]
+    rows = [["lstm", "gpu", "1.0 ms", "compute", "200"]]
+    need = sum(w + 3 for w in (8, 12, 7, 7, 13)) + 1  # each column + border and padding, + 1
+    assert need == 63
+    assert fit_columns(headers, rows, 63, {"bound": 12}, ["dep. path ops", "bound"]) == headers
+    assert fit_columns(headers, rows, 62, {"bound": 12}, ["dep. path ops", "bound"]) == headers[:4]

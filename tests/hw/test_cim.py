@@ -645,3 +645,22 @@ def test_cim_published_suite_reproduces_isaac_and_the_sram_macro():
     assert err["22 nm SRAM macro TOPS/W, 4b x 4b"] < 0.01
     assert err["22 nm SRAM macro TOPS/mm^2, 4b x 4b"] < 0.01
     assert (err[[c for c in df.index if "8b x 8b" in c]] < 0.15).all()
+
+
+def test_a_model_input_the_processor_read_first_is_not_read_again_for_the_cim():
+    """x (1 x 4096 fp32, 16,384 B), read by a relu on the processor and then by a CIM matmul:
+    the host read it from DRAM once (16,384 B), and the matmul only sends it over the link (a
+    reviewer: per component, both read it, 32,768 B)."""
+    from cimsim import bundled, load_architecture
+    from cimsim.workload.builder import WorkloadBuilder
+
+    b = WorkloadBuilder("dbl")
+    b.tensor("x", (1, 4096), "fp32", "input")
+    b.tensor("W", (4096, 256), "fp32", "weight")
+    b.tensor("y", (1, 256), "fp32", "activation")
+    b.tensor("r", (1, 4096), "fp32", "activation")
+    b.op("relu", "elementwise", ["x"], ["r"], fn="relu")
+    b.op("mm", "matmul", ["x", "W"], ["y"], m=1, k=4096, n=256, weight="W")
+    r = simulate(load_architecture(bundled.resolve_config("sram-cim")), b.build())
+    dram = r.op_table.set_index("op")["dram_bytes"]
+    assert (dram["relu"], dram["mm"]) == (16384.0, 0.0)

@@ -38,7 +38,7 @@ class UnitConfig(ComponentConfig):
     breaks: Literal["nothing", "int-mask", "short-mask", "server-range", "no-cost", "util", "fact",
                     "rate-in-cost", "rate-in-place", "neg-static", "nan-area", "busy-undeclared",
                     "compute-text", "pieces-shape", "pieces-low", "neg-peak", "nan-peak",
-                    "text-peak", "energy-missing"] = Field(
+                    "text-peak", "energy-missing", "lookup-peak"] = Field(
         default="nothing", description="Which rule of the protocol it breaks.")
 
 
@@ -65,6 +65,8 @@ class Unit(Component):
         return {"tiles": float("nan")} if self.config.breaks == "nan-area" else {"die": 1e-6}
 
     def peak_macs_per_s(self, dtype):
+        if self.config.breaks == "lookup-peak":  # a table of its one dtype, asked for another
+            return {"int8": 1e9}[dtype]
         return {"neg-peak": -2.0, "nan-peak": float("nan"), "text-peak": "2 GMAC/s"}.get(self.config.breaks)
 
     def place(self, ops, idx):
@@ -143,6 +145,10 @@ def test_the_working_unit_runs(unit):
     ("neg-peak", r"peak_macs_per_s\('fp32'\) gives -2\.0; it must be a finite number of MAC/s > 0"),
     ("nan-peak", r"peak_macs_per_s\('fp32'\) gives nan; it must be a finite number of MAC/s > 0"),
     ("text-peak", r"peak_macs_per_s\('fp32'\) gives '2 GMAC/s'; it must be a finite number"),
+    # every run asks each matmul dtype of the workload (a reviewer: a KeyError said no more)
+    ("lookup-peak", r"peak_macs_per_s\(\) raised KeyError: 'fp32'.*; it was asked for 'fp32': every "
+                    r"run asks it for each matmul dtype of the workload \(fp32: the roofline's "
+                    r"roof\): return None"),
     # a declared energy part left out was 0 J, silently, where a declared busy time left out
     # and an undeclared part were refused (h72)
     ("energy-missing", r"cost\(\) returned energy without 'ops', which its type's energy_parts "

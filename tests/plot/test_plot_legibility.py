@@ -154,3 +154,9 @@ def test_values_apart_by_rounding_alone_draw_a_flat_axis():
     before = ax2.get_ylim()
     step_axis(ax2.yaxis, "s", y2)
     assert ax2.get_ylim() == before
+
+
+def test_a_tick_at_float_noise_below_zero_reads_zero():
+    from cimsim.plot.ticks import tick_labels
+
+    assert tick_labels([-2.8e-20, 1e-3, 2e-3], "s") == ["0 ms", "1 ms", "2 ms"]  # was "-0 ms"

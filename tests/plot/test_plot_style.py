@@ -99,3 +99,11 @@ def test_parts_drawn_together_are_told_apart():
     # a part alone keeps its hashed colour: figures agree unless two parts would clash
     assert part_colors(["ddr_pim_bw"]) == {"ddr_pim_bw": part_color("ddr_pim_bw")}
     assert part_color("ddr_pim_bw") in EXTRA_PART_COLORS
+
+
+def test_parts_take_the_same_colours_in_any_order():
+    """A reviewer: with six names reversed two parts changed colour; names are taken in order."""
+    from cimsim.plot.style import part_colors
+
+    names = ["dram_bw", "ddr_pim_bw", "level1", "level2", "cim_foo", "zz"]
+    assert part_colors(names) == part_colors(list(reversed(names)))

@@ -34,9 +34,10 @@ def _word(cell) -> int:
 
 
 def _need(h: str, i: int, rows: list[list], wrapping: dict[str, int]) -> int:
-    if h in wrapping:  # its header wraps too
+    if h in wrapping:  # its header wraps too; its floor, unless every cell is narrower
         head = max((len(word) for word in h.split()), default=0)
-        return max([head, wrapping[h], *(_word(r[i]) for r in rows)])
+        one_line = max([head, *(_width(r[i]) for r in rows)])
+        return max([head, min(wrapping[h], one_line), *(_word(r[i]) for r in rows)])
     return max([len(h), *(_width(r[i]) for r in rows)])  # an unwrapped column's header is whole
 
 

@@ -157,12 +157,15 @@ def hierarchy_traffic(ops: OpArrays, idx: np.ndarray, levels: list[str], capacit
                             writes)
 
 
-def first_input_reads(ops: OpArrays, idx: np.ndarray, pos: np.ndarray | None = None) -> np.ndarray:
+def first_input_reads(ops: OpArrays, idx: np.ndarray, pos: np.ndarray | None = None,
+                      among_all: bool = False) -> np.ndarray:
     """Rule 3, per op of ``idx``: the bytes of model inputs it is the first of ``idx`` to read
     (in program order), which it reads from the backing store. Components without a hierarchy
-    of their own (a CIM, a systolic array) apply it to their ops too: the host reads such an
-    input from the backing store once and sends it over their link. ``pos``: each op's place
-    in ``idx`` (-1 outside), when the caller has it."""
+    of their own (a CIM, a systolic array) apply it with ``among_all``: an op of ``idx`` that
+    is the first of *all* ops to read such an input, which the host then reads from the
+    backing store and sends over their link (an input the host's processor read before is in
+    its levels already). ``pos``: each op's place in ``idx`` (-1 outside), when the caller
+    has it."""
     first_in = np.zeros(len(idx))
     if not len(ops.input_ids):
         return first_in
@@ -171,6 +174,12 @@ def first_input_reads(ops: OpArrays, idx: np.ndarray, pos: np.ndarray | None = N
         pos = np.full(n_all, -1, dtype=np.int64)
         pos[idx] = np.arange(len(idx))
     op_of_in = np.repeat(np.arange(n_all), np.diff(ops.input_ptr))
+    if among_all:  # the first reader of each input among every op, kept where it is one of idx
+        _, first = np.unique(ops.input_ids, return_index=True)  # pairs are in op order
+        loc = pos[op_of_in[first]]
+        keep = loc >= 0
+        np.add.at(first_in, loc[keep], ops.tensor_bytes[ops.input_ids[first][keep]])
+        return first_in
     loc = pos[op_of_in]
     keep = loc >= 0
     in_op, in_t = loc[keep], ops.input_ids[keep]

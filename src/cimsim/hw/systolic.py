@@ -137,7 +137,7 @@ class SystolicArray(Component):
         nbytes[wl] = np.where(stationary, w, 0.0)
         # a model input it reads first: the host reads it from the backing store, then sends it
         back = self.hw.backing_store
-        first_in = first_input_reads(ops, idx)
+        first_in = first_input_reads(ops, idx, among_all=True)
         nbytes[back] = nbytes.get(back, 0.0) + first_in
         latency = c.op_overhead + self.hw.resource(link).latency_s() + np.maximum(
             np.where(stationary, self.hw.resource(wl).latency_s(), 0.0),

@@ -165,11 +165,13 @@ def part_colors(names) -> dict[str, str]:
     """The colour of each of ``names``, parts drawn together in one figure: a fixed part's
     (:func:`part_color`) always; any other its hashed extra colour unless that lies within
     :data:`MIN_DELTA_E` of a colour already in the figure, then the next extra colour that
-    does not (the first in hash order where none is free). Two parts of one figure were
-    shades of one blue: a PIM device's bandwidth beside the DRAM's, found by a config author."""
+    does not (the first in hash order where none is free), the parts taken in name order. Two
+    parts of one figure were shades of one blue: a PIM device's bandwidth beside the DRAM's,
+    found by a config author. A part outside the fixed palette can so take another colour in
+    a figure where its own would clash (the fixed ones never do)."""
     names = list(dict.fromkeys(names))
     out = {n: part_color(n) for n in names if _fixed(n)}
-    for n in names:
+    for n in sorted(names):  # the same colours whatever order the figure lists its parts in
         if n in out:
             continue
         start = _hash(n) % len(EXTRA_PART_COLORS)

@@ -54,7 +54,9 @@ def tick_labels(values, unit: str = "") -> list[str]:
     scale, prefix = _scale(finite, unit)
     d = _decimals(finite / scale)
     suffix = f" {prefix}{unit}" if unit else ""
-    return [f"{x / scale:,.{d}f}{suffix}" if math.isfinite(x) else f"{x:g}{suffix}" for x in v]
+    # + 0.0 after rounding: a tick at -2.8e-20 (float noise about 0) read "-0 ms"
+    return [f"{round(x / scale, d) + 0.0:,.{d}f}{suffix}" if math.isfinite(x) else f"{x:g}{suffix}"
+            for x in v]
 
 
 class StepFormatter(Formatter):

@@ -511,7 +511,7 @@ class CIM(Component):
         crosses = True if c.chip is None else over > 0
         # a model input this component reads first: the host reads it from the backing store
         # and sends it (hierarchy rule 3; before 2026-12-05 (day) only the link was charged)
-        first_in = first_input_reads(ops, idx)
+        first_in = first_input_reads(ops, idx, among_all=True)
         latency = (np.where(crosses, self.hw.links[link].latency, 0.0)
                    + np.where(reprog | (first_in > 0), self.hw.memory[back].latency, 0.0))
         nbytes = {link: over}
