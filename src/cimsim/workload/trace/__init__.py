@@ -28,9 +28,12 @@ How a model becomes a workload
    generic op carrying its FLOP-counter MACs. ``metadata['mapped_mac_share']``
    is the share of MACs in specific kinds (1.0 when nothing is unknown; None when
    no MAC is counted at all).
-6. **Real element sizes**: a floating-point tensor takes the workload dtype; any other
-   keeps its own torch dtype (int64 indices, bool masks, complex FFT outputs:
-   :data:`.aten.TORCH_STORAGE_DTYPES`), so its bytes are torch's.
+6. **Real element sizes**: a floating-point tensor keeps its own fp32 / fp16 / bf16 (a
+   mixed-precision model: an fp16 layer beside an fp32 one, ``autocast``; a cast is a copy
+   op, but for a whole weight's, which is that weight at the cast dtype), or, with ``dtype``
+   given, takes that dtype (the model traced as if it were of that dtype: casts between
+   floating dtypes are then free); any other keeps its own torch dtype (int64 indices, bool
+   masks, complex FFT outputs: :data:`.aten.TORCH_STORAGE_DTYPES`), so its bytes are torch's.
 
 (The earlier ``torch.fx`` tracer is gone: symbolic capture cannot see through
 the ``*args, **kwargs`` wrappers of Hugging Face models, and every model it
@@ -51,14 +54,21 @@ _TORCH_DTYPES = {"float32": "fp32", "float16": "fp16", "bfloat16": "bf16", "int8
 
 
 def _model_dtype(model) -> str:
-    p = next(iter(model.parameters()), None)
-    torch_dtype = str(p.dtype).removeprefix("torch.") if p is not None else "float32"
-    if torch_dtype not in _TORCH_DTYPES:
+    """The dtype of the model's first parameter (fp32 without one): what a floating tensor of
+    no modelled dtype is counted at. Every parameter's dtype must be one cimsim models (a
+    mixed-precision model keeps each: :meth:`.lower.Lowerer.dt`)."""
+    params = list(model.named_parameters())
+    first = str(params[0][1].dtype).removeprefix("torch.") if params else "float32"
+    bad = next(((n, str(p.dtype).removeprefix("torch.")) for n, p in params
+                if str(p.dtype).removeprefix("torch.") not in _TORCH_DTYPES), None)
+    if bad is not None:
+        what = (f"the model's parameters are {bad[1]}" if bad[1] == first else
+                f"the model's parameter '{bad[0]}' is {bad[1]}")
         raise WorkloadError(
-            f"the model's parameters are {torch_dtype}, which cimsim does not model; "
+            f"{what}, which cimsim does not model; "
             f"trace it as one of fp32, fp16, bf16, int8 (`cimsim trace --dtype fp32`; "
             f"trace(..., dtype='fp32') in Python)")
-    return _TORCH_DTYPES[torch_dtype]
+    return _TORCH_DTYPES[first]
 
 
 def _input_names(torch, model, inputs, kwargs) -> dict[int, tuple[str, str]]:
@@ -123,9 +133,10 @@ def trace(model, example_inputs, name: str | None = None, allow_unknown: bool = 
     allow_unknown : keep aten ops without a mapping as generic elementwise ops
         carrying their FLOP-counter MACs (listed in ``metadata['unknown_ops']``)
         instead of raising :class:`~cimsim.errors.WorkloadError`.
-    dtype : workload dtype (fp32|fp16|bf16|int8) of the floating-point tensors; default: the
-        model's parameter dtype. Other tensors keep their own (int64 indices, bool masks,
-        complex FFT outputs: :data:`.aten.TORCH_STORAGE_DTYPES`).
+    dtype : workload dtype (fp32|fp16|bf16|int8) of every floating-point tensor (the model
+        traced as if it were of that dtype); default: each keeps its own fp32 / fp16 / bf16 (a
+        mixed-precision model's layers and casts as torch runs them). Other tensors keep their
+        own (int64 indices, bool masks, complex FFT outputs: :data:`.aten.TORCH_STORAGE_DTYPES`).
     example_kwargs : keyword inputs of ``model.forward`` (e.g. ``past_key_values``).
     stats_bits : measure each weight matmul's data statistics on the example inputs, counted
         at this many bits (one number, or ``(input bits, weight bits)``), as op tags
@@ -141,6 +152,7 @@ def trace(model, example_inputs, name: str | None = None, allow_unknown: bool = 
 
         if (why := name_problem(name)) is not None:
             raise WorkloadError(f"trace(): name {why}")
+    keep_floats = dtype is None
     if dtype is None:
         dtype = _model_dtype(model)
     elif dtype not in _TORCH_DTYPES.values():
@@ -155,10 +167,11 @@ def trace(model, example_inputs, name: str | None = None, allow_unknown: bool = 
         except ValueError as exc:
             raise WorkloadError(str(exc)) from None
     return _trace_aten(torch, model, inputs, example_kwargs or {}, name, allow_unknown, dtype,
-                       stats_bits)
+                       stats_bits, keep_floats)
 
 
-def _trace_aten(torch, model, inputs, kwargs, name, allow_unknown, dtype, stats_bits=None):
+def _trace_aten(torch, model, inputs, kwargs, name, allow_unknown, dtype, stats_bits=None,
+                keep_floats=False):
     from ..ir import Workload
     from .capture import record
     from .fuse import absorb_into_softmax, fuse_pointwise, tag_recurrent
@@ -176,7 +189,7 @@ def _trace_aten(torch, model, inputs, kwargs, name, allow_unknown, dtype, stats_
             f"running {type(model).__name__} on the example inputs failed: {type(exc).__name__}: {msg}"
         ) from exc
     module_types = {path: type(m).__name__ for path, m in modules.items()}
-    low = Lowerer(torch, names, dtype, allow_unknown, modules)
+    low = Lowerer(torch, names, dtype, allow_unknown, modules, keep_floats)
     low.stats_bits = stats_bits
     for ev in events:
         low.event(ev)
@@ -212,6 +225,8 @@ def _trace_aten(torch, model, inputs, kwargs, name, allow_unknown, dtype, stats_
     }
     if low.untyped:  # torch dtypes with no IR dtype: counted at the workload dtype
         metadata["dtypes_counted_as_workload_dtype"] = sorted(low.untyped)
+    if low.cast_weights:  # weights read at another dtype (autocast): counted at that dtype
+        metadata["weights_cast"] = dict(sorted(low.cast_weights.items()))
     if recurrent:
         metadata["schedule"] = "layer"
     if stats_bits is not None:

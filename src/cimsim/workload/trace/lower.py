@@ -67,11 +67,15 @@ class Lowerer:
     stats_bits = None  # ``--stats``: (input, weight) bits, or None (off); :func:`.stats.add`
 
     def __init__(self, torch, names: dict[int, tuple[str, str]], dtype: str, allow_unknown: bool,
-                 modules: dict):
+                 modules: dict, keep_floats: bool = False):
         self.torch = torch
         self.st = Storages()
         self.names = names  # storage key -> (role, name) of inputs, parameters and buffers
         self.dtype = dtype
+        #: no dtype given: fp32 / fp16 / bf16 tensors keep their own (a mixed-precision model)
+        self.keep_floats = keep_floats
+        #: weight name -> dtype of a whole-weight cast read as that weight (``autocast``)
+        self.cast_weights: dict[str, str] = {}
         self.allow_unknown = allow_unknown
         self.modules = modules
         self.protos: list[Proto] = []
@@ -84,11 +88,16 @@ class Lowerer:
 
     # ------------------------------------------------------------------ helpers
     def dt(self, t) -> str:
-        """The IR dtype of tensor ``t``: the workload dtype if it is floating point, else its own
-        (:data:`.aten.TORCH_STORAGE_DTYPES`: int64 indices, bool masks, complex FFT outputs)."""
-        if t.is_floating_point():
-            return self.dtype
+        """The IR dtype of tensor ``t``. Floating point: its own fp32 / fp16 / bf16 when no
+        workload dtype was given (``keep_floats``: :data:`.aten.TORCH_FLOAT_DTYPES`), else the
+        workload dtype; any other: its own (:data:`.aten.TORCH_STORAGE_DTYPES`: int64 indices,
+        bool masks, complex FFT outputs)."""
         name = str(t.dtype).removeprefix("torch.")
+        if t.is_floating_point():
+            own = A.TORCH_FLOAT_DTYPES.get(name) if self.keep_floats else None
+            if own is None and self.keep_floats:
+                self.untyped.add(name)  # float64, float8: counted at the workload dtype
+            return own or self.dtype
         ir = A.TORCH_STORAGE_DTYPES.get(name)
         if ir is None:
             self.untyped.add(name)
@@ -240,11 +249,30 @@ class Lowerer:
     @lowers(*A.REORDER)
     def _reorder_op(self, c: Call) -> None:
         """A reshape that had to copy aliases its source (free, like a view) when it writes one
-        fresh tensor of the same size and IR dtype; otherwise it is a copy (``mask.float()``)."""
-        if not c.mutated and len(c.targets) == 1 and c.ins and self.dt(c.ins[0]) == self.dt(c.targets[0]) \
-                and self._reorder(c.ins[0], c.targets[0]):
-            return
+        fresh tensor of the same size and IR dtype; otherwise it is a copy (``mask.float()``,
+        ``x.half()``), but for a whole weight cast to another dtype (``autocast`` casting a
+        Linear's weight to bf16 each forward): that is the weight, stored at the dtype it is
+        computed in (a weight tensor of that dtype, listed in ``metadata['weights_cast']``)."""
+        if not c.mutated and len(c.targets) == 1 and c.ins:
+            src, out = c.ins[0], c.targets[0]
+            if self.dt(src) == self.dt(out) and self._reorder(src, out):
+                return
+            if self._cast_weight(src, out):
+                return
         self.emit("copy", c.base, c.reads, c.targets)
+
+    def _cast_weight(self, src, out) -> bool:
+        if src.numel() != out.numel() or self.st.known(out):
+            return False
+        pieces = self.read(src)
+        if len(pieces) != 1 or pieces[0][1] is not None:
+            return False
+        v = self.st.versions[pieces[0][0]]
+        if v.role != "weight" or v.producer >= 0 or v.size != src.numel():
+            return False
+        self.st.add_source(out, "weight", v.name, self.dt(out))
+        self.cast_weights[v.name] = self.dt(out)
+        return True
 
     @lowers(*A.COPIES)
     def _copy(self, c: Call) -> None:
