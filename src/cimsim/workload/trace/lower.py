@@ -367,10 +367,12 @@ class Lowerer:
         self._matmul_op(c, None, a, b, 1, 1, a.numel(), 1)
 
     def _matmul_op(self, c: Call, bias, a, b, batch, m, k, n, post=None):
-        """``a`` (batch x m x k) times ``b`` (k x n), plus ``bias`` and ``post`` as their own ops."""
+        """``a`` (batch x m x k) times ``b`` (k x n), plus ``bias`` and ``post`` as their own ops.
+        The stationary weight is ``b`` if it is one, else ``a`` (``W @ x``: the product is
+        transposed); of two weights (``W @ v``, both parameters) the larger, the matrix."""
         pa, pb = self.read(a), self.read(b)
         weight, swapped = self._is_weight(pb), False
-        if not weight and batch == 1 and self._is_weight(pa):
+        if batch == 1 and self._is_weight(pa) and (not weight or a.numel() > b.numel()):
             swapped = True
             pa, pb, m, n, weight = pb, pa, n, m, True  # out^T = B^T A^T: the weight is B
         tags = {"aten": c.base}

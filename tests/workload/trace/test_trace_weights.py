@@ -1,0 +1,36 @@
+"""Which tensor a traced matmul keeps stationary, and what counts as a weight (testers' reports,
+2026-12: a GEMV of two parameters, buffers, weights computed from parameters each forward).
+
+Goldens are hand arithmetic written beside each assertion, never the tracer's output."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.torch
+
+torch = pytest.importorskip("torch")
+
+
+def _trace(model, *inputs, **kw):
+    from cimsim.workload.trace import trace
+
+    return trace(model.eval(), inputs, **kw)
+
+
+def test_a_gemv_of_two_parameters_keeps_the_matrix_stationary():
+    """``self.W @ self.v`` (W 32 x 16, v 16) took the vector v as the stationary weight."""
+    class M(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.W = torch.nn.Parameter(torch.randn(32, 16))
+            self.v = torch.nn.Parameter(torch.randn(16))
+
+        def forward(self, x):
+            return self.W @ self.v + x
+
+    w = _trace(M(), torch.randn(32))
+    (mm,) = [op for op in w.ops if op.kind == "matmul"]
+    # out^T = v^T W^T: one row (m = 1) of k = 16 against the 16 x 32 matrix W: 512 MACs
+    assert (mm.weight, mm.m, mm.k, mm.n, mm.macs) == ("W", 1, 16, 32, 32 * 16)
+    assert w.arrays.stationary[0] == list(w.tensors).index("W")
