@@ -34,3 +34,13 @@ def test_a_gemv_of_two_parameters_keeps_the_matrix_stationary():
     # out^T = v^T W^T: one row (m = 1) of k = 16 against the 16 x 32 matrix W: 512 MACs
     assert (mm.weight, mm.m, mm.k, mm.n, mm.macs) == ("W", 1, 16, 32, 32 * 16)
     assert w.arrays.stationary[0] == list(w.tensors).index("W")
+
+
+@pytest.mark.parametrize("bad", [[1], (("x", 1),), {1: 2}])
+def test_example_kwargs_that_are_not_a_dict_by_name_are_one_line(bad):
+    """``example_kwargs=[1]`` raised a raw AttributeError ('list' object has no attribute 'items')."""
+    from cimsim.errors import WorkloadError
+
+    with pytest.raises(WorkloadError, match=r"^trace\(\): example_kwargs must be a dict of "
+                                            r"forward's keyword inputs by name .*, not "):
+        _trace(torch.nn.Linear(4, 2), torch.randn(1, 4), example_kwargs=bad)

@@ -158,6 +158,11 @@ def trace(model, example_inputs, name: str | None = None, allow_unknown: bool = 
     elif dtype not in _TORCH_DTYPES.values():
         raise WorkloadError(f"dtype {dtype!r} is not one of "
                             f"{', '.join(dict.fromkeys(_TORCH_DTYPES.values()))}")
+    if example_kwargs is not None and not (isinstance(example_kwargs, dict) and
+                                           all(isinstance(k, str) for k in example_kwargs)):
+        raise WorkloadError(f"trace(): example_kwargs must be a dict of forward's keyword inputs "
+                            f"by name (e.g. {{'past_key_values': cache}}), not "
+                            f"{type(example_kwargs).__name__} {example_kwargs!r:.60}")
     inputs = _as_tuple(example_inputs)
     if stats_bits is not None:
         from .stats import check_bits
