@@ -11,7 +11,7 @@ import click
 from ..errors import CimsimError
 from ..workload.argnames import option_names
 from . import OneLineErrors, created, full_path, new_folder
-from .workload import check_name, command_options, serving_options, serving_params
+from .workload import check_name, command_options, serving_params, trace_serving_options
 
 #: flags replaced by --zoo / --param: what to write instead (one line each)
 _MOVED = {
@@ -85,7 +85,7 @@ def _moved(ctx, param, value):
                    "the serving options below, the same as `cimsim workload llm` takes (tensor "
                    "parallelism for configs with num_key_value_heads, e.g. Llama, Qwen2; "
                    "pipeline parallelism).")
-@serving_options
+@trace_serving_options
 @click.option("--stats", is_flag=True,
               help="Run the model once on its example inputs and record, on every matmul with a "
                    "weight (linear, convolution, GEMV), the data statistics the CIM energies "
@@ -119,8 +119,10 @@ def trace_command(ctx, spec, output, name, allow_unknown, zoo_name, params, real
         raise click.UsageError("missing option '-o' / '--output'")
     given = [f"--{k.replace('_', '-')}" for k in serving
              if ctx.get_parameter_source(k) is not click.core.ParameterSource.DEFAULT]
-    # --dtype also sets a plain trace's dtype (default there: the model's parameters')
-    dtype = serving["dtype"] if "--dtype" in given else None
+    # --dtype also sets a plain trace's dtype (default there: each tensor's own); --serve's is fp16
+    dtype = serving["dtype"]
+    if dtype is None:
+        serving["dtype"] = "fp16"
     given = [g for g in given if g != "--dtype"]
     if given and not serve:
         raise click.UsageError(f"{', '.join(given)} {'goes' if len(given) == 1 else 'go'} with "
