@@ -44,3 +44,31 @@ def test_example_kwargs_that_are_not_a_dict_by_name_are_one_line(bad):
     with pytest.raises(WorkloadError, match=r"^trace\(\): example_kwargs must be a dict of "
                                             r"forward's keyword inputs by name .*, not "):
         _trace(torch.nn.Linear(4, 2), torch.randn(1, 4), example_kwargs=bad)
+
+
+@pytest.mark.parametrize("mode", ["eval", "train"])
+def test_floating_buffers_are_weights_integer_buffers_inputs_as_the_readme_says(mode):
+    """The README said buffers are `input` tensors while BatchNorm's running statistics traced
+    as weights: floating buffers are weights (constants stored with the model, read each
+    forward), integer ones (``num_batches_tracked``) inputs; the README now says so."""
+    from pathlib import Path
+
+    torch.manual_seed(0)
+    m = torch.nn.Sequential(torch.nn.Linear(16, 32), torch.nn.BatchNorm1d(32))
+    getattr(m, mode)()
+    from cimsim.workload.trace import trace
+
+    w = trace(m, (torch.randn(8, 16),))
+    roles = {n: t.role for n, t in w.tensors.items() if n.startswith("1.") and "native" not in n
+             and n != "1.add"}
+    want = {"1.weight": "weight", "1.bias": "weight", "1.running_mean": "weight",
+            "1.running_var": "weight"}
+    if mode == "train":  # the counter's increment reads it
+        want["1.num_batches_tracked"] = "input"
+    assert roles == want
+    # Linear (16 x 32 + 32) x 4 B = 2,176; BatchNorm gain, bias, mean, var 4 x 32 x 4 B = 512
+    assert w.weight_bytes == 2_176 + 512 == 2_688
+    readme = " ".join((Path(__file__).resolve().parents[3] / "README.md").read_text().split())
+    assert "and so are floating-point buffers (a BatchNorm's `running_mean` / `running_var`" in readme
+    assert "integer and bool buffers (position ids, a causal mask, BatchNorm's " \
+           "`num_batches_tracked`) and KV-cache tensors" in readme

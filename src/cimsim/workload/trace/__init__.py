@@ -14,8 +14,8 @@ How a model becomes a workload
    aten op, through its registered lowering, maps to IR ops with exact MACs (matmul family, convolution as im2col matmul) or
    vector work (pointwise, softmax, norms, reductions, pooling) or data movement
    (concatenation, padding, gathers). Views and reshapes are free. Parameters
-   are ``weight`` tensors named by their qualified name; dependencies come
-   from tensor (storage) identity.
+   and floating-point buffers are ``weight`` tensors named by their qualified name;
+   dependencies come from tensor (storage) identity.
 3. **Lifting** (:mod:`.fuse`): chains of pointwise ops fuse into one op (an LSTM
    / GRU step becomes its gate matmuls + one fused cell op, as the generators
    emit it); score scaling / masking joins the softmax.
@@ -72,7 +72,10 @@ def _model_dtype(model) -> str:
 
 
 def _input_names(torch, model, inputs, kwargs) -> dict[int, tuple[str, str]]:
-    """Storage key -> (role, name) of example inputs, parameters and buffers."""
+    """Storage key -> (role, name) of example inputs, parameters and buffers: parameters and
+    floating-point buffers (BatchNorm's running statistics: constants stored with the model,
+    read each forward) are weights, integer and bool buffers (position ids, masks, counters)
+    inputs, as the model's inputs are."""
     from .storage import storage_key
 
     names: dict[int, tuple[str, str]] = {}
