@@ -180,3 +180,20 @@ def test_a_convolutions_windows_take_their_samples_encoding_and_scale():
     w = torch.ones(2, 1, 2, 2)
     tags = conv_stats(torch, x, w, [2, 2], [0, 0], [1, 1], False, (8, 8))
     assert tags["input_ones"] == pytest.approx(31 / 128, rel=1e-12, abs=0)
+
+
+@pytest.mark.parametrize("bad, holds", [(float("nan"), "3 NaN"), (float("inf"), "3 infinite")])
+def test_an_operand_holding_nan_or_infinity_is_refused_naming_the_op(bad, holds):
+    """NaN inputs were measured silently (quantised to codes no data has, a wrong activity)."""
+    from cimsim.errors import WorkloadError
+    from cimsim.workload.trace import trace
+
+    torch.manual_seed(0)
+    m = torch.nn.Sequential(torch.nn.Linear(16, 8)).eval()
+    x = torch.randn(4, 16)
+    x[0, :3] = bad  # 3 of 4 x 16 = 64 elements
+    with pytest.raises(WorkloadError, match=rf"the input of aten op 'aten.addmm.default' \(module "
+                                            rf"'0', called from .*\) holds {holds} of 64 elements; "
+                                            r"the statistics need finite values"):
+        trace(m, (x,), stats_bits=8)
+    assert trace(m, (x,)).macs == 4 * 16 * 8  # without statistics the shapes suffice

@@ -169,11 +169,36 @@ def add(low, tags, fn, *args) -> None:
         return
     data = low.ev.data or {}
     cache = low.__dict__.setdefault("_wstats", {})
-    got = globals()[fn](low.torch, *(data.get(id(a), a) for a in args[:2]), *args[2:],
-                        low.stats_bits, cache)
+    operands = [data.get(id(a), a) for a in args[:2]]
+    for what, t in zip(("input", "weight"), operands):
+        _check_finite(low, what, t)
+    got = globals()[fn](low.torch, *operands, *args[2:], low.stats_bits, cache)
     low.stats_ops = getattr(low, "stats_ops", 0) + bool(got)
     low.stats_fake = getattr(low, "stats_fake", 0) + (not got)
     tags.update(got)
+
+
+def _check_finite(low, what: str, t) -> None:
+    """Refuse an operand holding NaN or infinity: its quantised codes, and so every figure, would
+    be meaningless (a NaN row quantised to zeros recorded an activity no data has)."""
+    torch = low.torch
+    if not t.is_floating_point() or not has_data(torch, t):
+        return
+    bad = ~torch.isfinite(t.detach())
+    if not bool(bad.any()):
+        return
+    from ...errors import WorkloadError
+
+    nan = int(torch.isnan(t.detach()).sum())
+    inf = int(bad.sum()) - nan
+    holds = " and ".join(f"{n:,} {word}" for n, word in ((nan, "NaN"), (inf, "infinite"))
+                         if n)
+    ev = low.ev
+    mod = f"module '{ev.module}'" if ev.module else "the model's own forward"
+    raise WorkloadError(
+        f"data statistics (--stats / stats_bits): the {what} of aten op '{ev.func}' ({mod}, called "
+        f"from {ev.where}) holds {holds} of {t.numel():,} elements; the statistics need finite "
+        "values: give finite example inputs (or trace without --stats)")
 
 
 def check_bits(bits) -> tuple:
