@@ -256,9 +256,15 @@ def _report(w, path, seconds: float, made=None) -> None:
                f"weights {si(w.weight_bytes, 'B')}{mapped}{extra} ({si(seconds, 's')}){created(made)}")
     st = w.metadata.get("activity_stats")
     if st is not None:
+        part = [f"{st[k]:,} with {what}" for k, what in (
+            ("weight_only_ops", "the weight's figures only (no input figure)"),
+            ("unmeasured_ops", "none (nn.Bilinear)")) if st.get(k)]
+        more = (f"; {' and '.join(part)}: the CIM uses its configured activity for what is "
+                "missing") if part else ""
         click.echo(f"data statistics: {st['note']}" if "note" in st else
                    f"data statistics (inputs at {st['input_bits']} bits, weights at "
-                   f"{st['weight_bits']}) on {st['ops']:,} of {st['weight_matmuls']:,} weight matmuls")
+                   f"{st['weight_bits']}) on {st['ops']:,} of {st['weight_matmuls']:,} weight "
+                   f"matmuls{more}")
 
 
 #: the name ``cimsim.cli`` registers

@@ -241,8 +241,10 @@ def _trace_aten(torch, model, inputs, kwargs, name, allow_unknown, dtype, stats_
         from .stats import summary
 
         tagged, fake = getattr(low, "stats_ops", 0), getattr(low, "stats_fake", 0)
-        metadata["activity_stats"] = summary(tagged, tagged + fake, tagged == 0 and fake > 0,
-                                             stats_bits)
+        partial, none = getattr(low, "stats_weight_only", 0), getattr(low, "stats_none", 0)
+        metadata["activity_stats"] = summary(tagged, tagged + partial + none + fake,
+                                             tagged + partial == 0 and fake > 0, stats_bits,
+                                             partial, none)
     wname = type(model).__name__.lower() if name is None else name
     if not ops:  # the user's model, not the tracer: it returned its inputs (or constants) untouched
         raise WorkloadError(

@@ -31,7 +31,7 @@ from ...errors import WorkloadError
 from ..ir import Op, Tensor
 from . import aten as A
 from .registry import LOWERINGS, Call, aten, lowers
-from .stats import add as add_stats
+from .stats import add as add_stats, unmeasured
 from .flops import flop_macs
 from .storage import Storages, atomize, source_tensors, storage_key
 
@@ -464,6 +464,8 @@ class Lowerer:
         pw = self.read(w)
         weight = self._is_weight(pw)
         tags = {"aten": "_trilinear", **({"weight_name": self.st.versions[pw[0][0]].name} if weight else {})}
+        if weight:  # --stats: its input is the outer product, not measured (counted as such)
+            unmeasured(self)
         self._matmul("bilinear", [(outer, None)], pw, 1, B, I * J, O, weight, out, None, tags)
         return True
 
