@@ -246,6 +246,10 @@ def _report(w, path, seconds: float, made=None) -> None:
     blind = sum(u.get("macs") is None for u in unknown)
     if blind:
         extra += f" ({blind} with no FLOP formula: their MACs, if any, are not counted)"
+    packed = sum(bool(u.get("packed_weights")) for u in unknown)
+    if packed:
+        extra += (f"; {packed} read packed parameters (e.g. a dynamically quantized Linear's): "
+                  "their weights are not counted in the weights either")
     share = w.metadata.get("mapped_mac_share")
     mapped = f", {share:.1%} of MACs mapped to specific kinds" if share is not None else ""
     if share is None and "mapped_mac_share" in w.metadata:  # no MAC counted: no share to state

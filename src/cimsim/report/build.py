@@ -77,6 +77,10 @@ def _unknown_op_notes(metadata) -> list[str]:
             "per output element, plus the MACs the FLOP counter gave them")
     if blind:
         note += f"; {blind} had no FLOP formula, so any MACs they do are not counted"
+    packed = sum(1 for u in unknown if isinstance(u, Mapping) and u.get("packed_weights"))
+    if packed:
+        note += (f"; {packed} read packed parameters (e.g. a dynamically quantized Linear's), "
+                 "whose weights are not counted either (not in the weight bytes, not read)")
     return [note]
 
 

@@ -72,3 +72,37 @@ def test_floating_buffers_are_weights_integer_buffers_inputs_as_the_readme_says(
     assert "and so are floating-point buffers (a BatchNorm's `running_mean` / `running_var`" in readme
     assert "integer and bool buffers (position ids, a causal mask, BatchNorm's " \
            "`num_batches_tracked`) and KV-cache tensors" in readme
+
+
+def test_unknown_ops_reading_packed_weights_say_their_weights_are_not_counted(tmp_path):
+    """int8 dynamic quantization with --allow-unknown: 0 MACs (documented) and weights 0 B
+    silently; the packed parameters' weights are not counted either, and the trace and the
+    run say so."""
+    import warnings
+
+    from click.testing import CliRunner
+
+    import cimsim
+    from cimsim.cli import main
+
+    f = tmp_path / "q.py"
+    f.write_text("import torch\n\ndef factory():\n    torch.manual_seed(0)\n"
+                 "    m = torch.nn.Sequential(torch.nn.Linear(32, 64), torch.nn.ReLU(), "
+                 "torch.nn.Linear(64, 10)).eval()\n"
+                 "    q = torch.ao.quantization.quantize_dynamic(m, {torch.nn.Linear}, dtype=torch.qint8)\n"
+                 "    return q, (torch.randn(4, 32),)\n")
+    out = tmp_path / "q.json"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = CliRunner().invoke(main, ["trace", f"{f}:factory", "-o", str(out), "--allow-unknown"])
+    assert res.exit_code == 0, res.output
+    line = " ".join(res.output.split())
+    assert "weights 0 B" in line  # two int8 Linears (32 x 64 + 64 x 10 B) no tensor holds
+    assert "2 read packed parameters (e.g. a dynamically quantized Linear's): their weights are " \
+           "not counted in the weights either" in line
+    w = cimsim.load_workload(out)
+    assert [u.get("packed_weights") for u in w.metadata["unknown_ops"]] == [True, True]
+    res = cimsim.simulate(cimsim.load_architecture("gpu-hbm3"), w, engine="analytic")
+    (note,) = [n for n in res.notes if "no mapping for" in n]
+    assert "2 read packed parameters (e.g. a dynamically quantized Linear's), whose weights are " \
+           "not counted either" in note

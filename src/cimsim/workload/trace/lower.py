@@ -498,7 +498,12 @@ class Lowerer:
                 f"aten op '{ev.func}' ({mod}, called from {ev.where}) has no cimsim mapping"
                 f"{f' ({macs} MACs by the FLOP counter)' if macs else ''}; {UNKNOWN_HINT}")
         # macs None: the FLOP counter has no formula either, so its MACs (if any) are unknown
-        self.unknown.append({"op": str(ev.func), "module": ev.module, "where": ev.where, "macs": macs})
+        entry = {"op": str(ev.func), "module": ev.module, "where": ev.where, "macs": macs}
+        if any(isinstance(a, self.torch.ScriptObject) for a in (*ev.args, *ev.kwargs.values())):
+            # packed parameters (a dynamically quantized Linear's): weights no tensor holds, so
+            # not in weight_bytes either; said with the op (trace and run)
+            entry["packed_weights"] = True
+        self.unknown.append(entry)
         self.emit("elementwise", base, reads, targets, fn="generic", macs=macs or 0, tags={"unknown": True})
 
     # ------------------------------------------------------------------ build
