@@ -183,7 +183,8 @@ def _trace_aten(torch, model, inputs, kwargs, name, allow_unknown, dtype, stats_
     from ..ir import Workload
     from .capture import record
     from .fuse import absorb_into_softmax, fuse_pointwise, tag_recurrent
-    from . import bags, grouped  # noqa: F401  (register the gathers' and _grouped_mm's lowerings)
+    # register the gathers', convolutions' and _grouped_mm's lowerings
+    from . import bags, convs, grouped  # noqa: F401
     from .lower import Lowerer
 
     names = _input_names(torch, model, inputs, kwargs)

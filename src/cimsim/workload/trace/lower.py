@@ -31,7 +31,7 @@ from ...errors import WorkloadError
 from ..ir import Op, Tensor
 from . import aten as A
 from .registry import LOWERINGS, Call, aten, lowers
-from .stats import add as add_stats, unmeasured
+from .stats import add as add_stats
 from .flops import flop_macs
 from .storage import Storages, atomize, source_tensors, storage_key
 
@@ -400,74 +400,6 @@ class Lowerer:
                 reads = [[(vid, None)]]
         if post is not None:
             self.emit("elementwise", post, reads, [out], fn=post)
-
-    @lowers(aten.convolution, aten._convolution)
-    def _conv(self, c: Call) -> None:
-        """An im2col matmul (a transposed convolution: a matmul then a col2im sum)."""
-        out = self.ev.out
-        args = list(c.args) + [None] * (9 - len(c.args))
-        x, w, bias, _stride, _pad, _dil, transposed, _opad, groups = args[:9]
-        g = int(groups or 1)
-        N, cin = x.shape[0], x.shape[1]
-        kern = math.prod(w.shape[2:])
-        tags = {"aten": "convolution"}
-        px, pw = self.read(x), self.read(w)
-        if not transposed:
-            cout = out.shape[1]
-            m, k, n = N * math.prod(out.shape[2:]), cin // g * kern, cout // g
-            batch = g
-            if x.numel() != batch * m * k:  # im2col: each output position reads its window
-                pid = self._proto(Proto("copy", self._name("im2col"), [px], [], tags={"part": "im2col"}))
-                px = [(self._virtual(pid, (batch * m * k,), dtype=self.dt(x)), None)]
-                # inputs read once per kernel row (hardware that reuses them across the window)
-                tags["window_elems"] = int(N * cin * math.prod(out.shape[2:-1])
-                                           * math.prod(w.shape[2:-1]) * x.shape[-1])
-        else:
-            cout = w.shape[1] * g
-            m, k, n = N * math.prod(x.shape[2:]), cin // g, cout // g * kern
-            batch = g
-        weight = g == 1 and self._is_weight(pw)
-        if weight:
-            tags["weight_name"] = self.st.versions[pw[0][0]].name
-            add_stats(self, tags, "conv_stats", x, w, _stride, _pad, _dil, bool(transposed))
-        tags["part"] = "conv"
-        if not transposed:
-            self._matmul("conv", px, pw, batch, m, k, n, weight, out, bias, tags)
-            return
-        pid = self._proto(Proto("matmul", self._name("conv_transpose"), [px, pw], [], m=m, k=k, n=n,
-                                batch=batch, weight=weight, tags=tags))
-        vid = self._virtual(pid, (batch * m * n,), dtype=self.dt(out))
-        # col2im: overlapping kernel windows summed into the output
-        if bias is None:
-            self.emit("reduction", "col2im", [[(vid, None)]], [out])
-        else:
-            last = self.emit("reduction", "col2im", [[(vid, None)]], [])
-            v2 = self._virtual(last, tuple(out.shape), dtype=self.dt(out))
-            self.emit("elementwise", "add_bias", [[(v2, None)], bias], [out], fn="add")
-
-    @lowers(aten._trilinear)
-    def _trilinear(self, c: Call) -> None:
-        """``nn.Bilinear``'s form (:meth:`_bilinear`); any other ``_trilinear`` is unknown."""
-        if not self._bilinear(c.args, self.ev.out):
-            self._unknown(c)
-
-    def _bilinear(self, args, out) -> bool:
-        """``nn.Bilinear``: y[b, o] = sum_ij x1[b, i] W[o, i, j] x2[b, j] is the outer product
-        x1 (x) x2 (B x IJ, elementwise) times the stationary W as an IJ x O matrix."""
-        x1, w, x2, e1, e2, e3, sumdim = args[:7]
-        if (list(e1), list(e2), list(e3), list(sumdim)) != ([1, 3], [0], [1, 2], [2, 3]) or \
-                (x1.dim(), w.dim(), x2.dim()) != (2, 3, 2):
-            return False
-        B, (O, I, J) = x1.shape[0], w.shape
-        pid = self.emit("elementwise", "outer", [x1, x2], [], fn="mul")
-        outer = self._virtual(pid, (B, I * J), dtype=self.dt(x1))
-        pw = self.read(w)
-        weight = self._is_weight(pw)
-        tags = {"aten": "_trilinear", **({"weight_name": self.st.versions[pw[0][0]].name} if weight else {})}
-        if weight:  # --stats: its input is the outer product, not measured (counted as such)
-            unmeasured(self)
-        self._matmul("bilinear", [(outer, None)], pw, 1, B, I * J, O, weight, out, None, tags)
-        return True
 
     # ------------------------------------------------------------------ others
     @lowers(*A.POOLS)
