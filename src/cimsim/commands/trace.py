@@ -254,6 +254,10 @@ def _report(w, path, seconds: float, made=None) -> None:
     mapped = f", {share:.1%} of MACs mapped to specific kinds" if share is not None else ""
     if share is None and "mapped_mac_share" in w.metadata:  # no MAC counted: no share to state
         mapped = ", mapped MAC share n/a (no MACs counted)"
+    if w.metadata.get("computed_weights"):
+        from ..workload.trace.computed import summary
+
+        extra += f"; {summary(w.metadata['computed_weights'])}"
     from ..report.format import si
 
     click.echo(f"wrote {full_path(path)}: {len(w.ops):,} ops, {w.macs:,} MACs ({si(w.macs, 'MAC')}), "

@@ -106,3 +106,44 @@ def test_unknown_ops_reading_packed_weights_say_their_weights_are_not_counted(tm
     (note,) = [n for n in res.notes if "no mapping for" in n]
     assert "2 read packed parameters (e.g. a dynamically quantized Linear's), whose weights are " \
            "not counted either" in note
+
+
+def test_a_matrix_computed_from_parameters_each_forward_is_said_not_stationary(tmp_path):
+    """A weight-normed Linear's weight is ``_weight_norm_interface``'s output (an activation):
+    its matmul ran on the host without a word; a plain tensor attribute used as a matrix gave
+    weights 0 B. Both are listed and said (trace line, run note); attention, fed by the model's
+    input, is not."""
+    import cimsim
+    from torch.nn.utils import parametrizations
+
+    class M(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a = parametrizations.weight_norm(torch.nn.Linear(16, 32))
+            self.c = torch.randn(32, 8)  # neither parameter nor buffer
+            self.q = torch.nn.Linear(8, 8)
+
+        def forward(self, x):
+            h = self.a(x) @ self.c
+            q = self.q(h)
+            return torch.softmax(q @ q.T, -1) @ q  # attention over the input: not listed
+
+    torch.manual_seed(0)
+    w = _trace(M(), torch.randn(4, 16))
+    assert w.metadata["computed_weights"] == [
+        {"op": "a.addmm", "operand": "a.parametrizations.weight.0._weight_norm_interface",
+         "from": "parameters"},
+        {"op": "mm", "operand": "const0", "from": "a constant tensor"}]
+    by = {op.name: op for op in w.ops}
+    assert by["a.addmm"].weight is None and by["mm"].weight is None and by["q.addmm"].weight
+    # a's parameters are read by the norm: g 32 + v 32 x 16 + bias 32 = 576; q 8 x 8 + 8 = 72;
+    # (576 + 72) x 4 B = 2,592
+    assert w.weight_bytes == (32 + 32 * 16 + 32 + 8 * 8 + 8) * 4 == 2_592
+    res = cimsim.simulate(cimsim.load_architecture("sram-cim"), w, engine="analytic")
+    (note,) = [n for n in res.notes if "read as their matrix" in n]
+    assert note.startswith("2 matmul(s) (a.addmm, mm) read as their matrix a weight computed from "
+                           "parameters each forward (weight_norm / parametrize): 1 or a constant "
+                           "tensor that is no parameter or buffer")
+    assert "not stationary" in note
+    w2 = _trace(torch.nn.Sequential(torch.nn.Linear(4, 4)), torch.randn(2, 4))
+    assert "computed_weights" not in w2.metadata

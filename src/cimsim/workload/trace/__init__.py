@@ -199,6 +199,11 @@ def _trace_aten(torch, model, inputs, kwargs, name, allow_unknown, dtype, stats_
         ) from exc
     module_types = {path: type(m).__name__ for path, m in modules.items()}
     low = Lowerer(torch, names, dtype, allow_unknown, modules, keep_floats)
+    from .storage import storage_key
+
+    low.example_keys = frozenset(storage_key(t) for x in (*inputs, *kwargs.values())
+                                 for _, t in _leaves(torch, x, ""))
+    low.param_keys = frozenset(storage_key(p) for p in model.parameters() if p.numel())
     low.stats_bits = stats_bits
     for ev in events:
         low.event(ev)
@@ -234,6 +239,8 @@ def _trace_aten(torch, model, inputs, kwargs, name, allow_unknown, dtype, stats_
     }
     if low.untyped:  # torch dtypes with no IR dtype: counted at the workload dtype
         metadata["dtypes_counted_as_workload_dtype"] = sorted(low.untyped)
+    if low.computed_weights:  # matrices computed from parameters each forward: not stationary
+        metadata["computed_weights"] = low.computed_weights
     if low.cast_weights:  # weights read at another dtype (autocast): counted at that dtype
         metadata["weights_cast"] = dict(sorted(low.cast_weights.items()))
     if recurrent:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 
+from .computed import note as note_computed
 from .lower import Proto
 from .registry import Call, aten, lowers
 from .stats import add as add_stats, unmeasured
@@ -47,7 +48,10 @@ def conv(low, c: Call) -> None:
         add_stats(low, tags, "conv_stats", x, w, _stride, _pad, _dil, bool(transposed))
     tags["part"] = "conv"
     if not transposed:
+        pid = len(low.protos)
         low._matmul("conv", px, pw, batch, m, k, n, weight, out, bias, tags)
+        if not weight and g == 1 and px and pw:  # a weight-normed conv's: said, not stationary
+            note_computed(low, pid, (pw,))
         return
     pid = low._proto(Proto("matmul", low._name("conv_transpose"), [px, pw], [], m=m, k=k, n=n,
                             batch=batch, weight=weight, tags=tags))

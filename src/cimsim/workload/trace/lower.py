@@ -31,6 +31,7 @@ from ...errors import WorkloadError
 from ..ir import Op, Tensor
 from . import aten as A
 from .registry import LOWERINGS, Call, aten, lowers
+from .computed import note as note_computed, source_flags
 from .stats import add as add_stats
 from .flops import flop_macs
 from .storage import Storages, atomize, source_tensors, storage_key
@@ -65,6 +66,9 @@ def _tensors(torch, obj):
 
 class Lowerer:
     stats_bits = None  # ``--stats``: (input, weight) bits, or None (off); :func:`.stats.add`
+    #: storage keys of the example inputs and of the parameters (:mod:`.computed`)
+    example_keys: frozenset = frozenset()
+    param_keys: frozenset = frozenset()
 
     def __init__(self, torch, names: dict[int, tuple[str, str]], dtype: str, allow_unknown: bool,
                  modules: dict, keep_floats: bool = False):
@@ -76,6 +80,9 @@ class Lowerer:
         self.keep_floats = keep_floats
         #: weight name -> dtype of a whole-weight cast read as that weight (``autocast``)
         self.cast_weights: dict[str, str] = {}
+        #: matmuls whose matrix is computed from parameters or a constant (:mod:`.computed`)
+        self.computed_weights: list[dict] = []
+        self.src_flags: dict[int, int] = {}  # source version id -> :mod:`.computed` bits
         self.allow_unknown = allow_unknown
         self.modules = modules
         self.protos: list[Proto] = []
@@ -120,7 +127,9 @@ class Lowerer:
             else:
                 role, name = "input", f"const{self._n_const}"
                 self._n_const += 1
-        return self.st.add_source(t, role, name, self.dt(t))
+        v = self.st.add_source(t, role, name, self.dt(t))
+        source_flags(self, t, v)
+        return v
 
     def _param_name(self, t) -> str:
         key = storage_key(t)
@@ -318,6 +327,14 @@ class Lowerer:
 
     # ------------------------------------------------------------------ matmuls
     def _is_weight(self, pieces) -> bool:
+        """Whether a matmul operand is a stationary weight. The rules: a whole parameter or
+        floating-point buffer (one version of role ``weight``), read as is or through a view; a
+        reshape copy of one (``contiguous``, ``clone``) aliases it; a whole weight cast to
+        another dtype (``autocast``) is that weight at the cast dtype (:meth:`_cast_weight`); of
+        two weight operands the larger is the weight (:meth:`_matmul_op`). Not a weight: a
+        matrix computed from parameters each forward (``weight_norm``, parametrize, a
+        concatenation) or a constant tensor that is no parameter or buffer: listed in
+        ``metadata['computed_weights']`` (:mod:`.computed`)."""
         return len(pieces) == 1 and self.st.versions[pieces[0][0]].role == "weight"
 
     @lowers(aten.mm)
@@ -382,7 +399,10 @@ class Lowerer:
         shapes = [tuple(a.shape), tuple(b.shape)]
         if swapped:
             shapes.reverse()
+        pid = len(self.protos)
         self._matmul(c.base, pa, pb, batch, m, k, n, weight, self.ev.out, bias, tags, post, shapes)
+        if not weight and pa and pb:  # a matrix computed from parameters: said, not stationary
+            note_computed(self, pid, (pb, pa))
     def _matmul(self, base, pa, pb, batch, m, k, n, weight, out, bias, tags, post=None, shapes=None):
         if not pa or not pb:
             return
