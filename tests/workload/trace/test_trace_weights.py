@@ -113,8 +113,9 @@ def test_a_matrix_computed_from_parameters_each_forward_is_said_not_stationary(t
     its matmul ran on the host without a word; a plain tensor attribute used as a matrix gave
     weights 0 B. Both are listed and said (trace line, run note); attention, fed by the model's
     input, is not."""
-    import cimsim
     from torch.nn.utils import parametrizations
+
+    import cimsim
 
     class M(torch.nn.Module):
         def __init__(self):

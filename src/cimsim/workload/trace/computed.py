@@ -82,8 +82,8 @@ def summary(entries) -> str:
     ops = list(dict.fromkeys(e["op"] for e in entries))
     n_par = sum(e["from"] == "parameters" for e in entries)
     kinds = [(n_par, "a weight computed from parameters each forward (weight_norm / parametrize)"),
-             (len(entries) - n_par, "a constant tensor that is no parameter or buffer (register "
-                                    "it as one to make it a weight)")]
+             (len(entries) - n_par, ("a constant tensor that is no parameter or buffer "
+                                     "(register it as one to make it a weight)"))]
     kinds = [(n, k) for n, k in kinds if n]
     what = " or ".join(f"{k}{f': {n:,}' if len(kinds) > 1 else ''}" for n, k in kinds)
     return (f"{len(entries):,} matmul(s) ({', '.join(ops[:3])}{', ...' if len(ops) > 3 else ''}) "

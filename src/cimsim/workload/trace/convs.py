@@ -14,7 +14,8 @@ import math
 from .computed import note as note_computed
 from .lower import Proto
 from .registry import Call, aten, lowers
-from .stats import add as add_stats, unmeasured
+from .stats import add as add_stats
+from .stats import unmeasured
 
 
 @lowers(aten.convolution, aten._convolution)
