@@ -64,3 +64,21 @@ def test_a_model_file_imports_the_modules_beside_it(tmp_path):
     r = CliRunner().invoke(main, ["trace", f"{d / 'm.py'}:factory", "-o", str(tmp_path / "x.json")])
     assert r.exit_code == 0, r.output
     assert load_workload(tmp_path / "x.json").macs == 8 * 4
+
+
+def test_trace_help_states_the_dtype_default_it_applies(tmp_path):
+    """`cimsim trace --help` showed `[default: fp16]` (the serving options' default) while a
+    plain trace keeps the model's own dtypes; `cimsim workload llm` keeps fp16."""
+    r = CliRunner().invoke(main, ["trace", "--help"], terminal_width=200)
+    dtype_help = r.output[r.output.index("--dtype"):r.output.index("--stats ")]
+    assert "[default: fp16]" not in dtype_help
+    assert "Default: fp16 with --serve; without it, each tensor keeps its own" in \
+        " ".join(dtype_help.split())
+    r = CliRunner().invoke(main, ["workload", "llm", "--help"], terminal_width=200)
+    assert "[default: fp16]" in r.output[r.output.index("--dtype"):]
+    # and --serve without --dtype still traces at fp16 (a fp32 zoo model)
+    out = tmp_path / "s.json"
+    r = CliRunner().invoke(main, ["trace", "--zoo", "llama", "--serve", "--prompt", "4",
+                                  "--decode", "1", "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    assert {t.dtype for t in load_workload(out).tensors.values()} == {"fp16"}

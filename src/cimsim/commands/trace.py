@@ -11,7 +11,7 @@ import click
 from ..errors import CimsimError
 from ..workload.argnames import option_names
 from . import OneLineErrors, created, full_path, new_folder
-from .workload import check_name, command_options, serving_options, serving_params
+from .workload import check_name, command_options, serving_params, trace_serving_options
 
 #: flags replaced by --zoo / --param: what to write instead (one line each)
 _MOVED = {
@@ -85,7 +85,7 @@ def _moved(ctx, param, value):
                    "the serving options below, the same as `cimsim workload llm` takes (tensor "
                    "parallelism for configs with num_key_value_heads, e.g. Llama, Qwen2; "
                    "pipeline parallelism).")
-@serving_options
+@trace_serving_options
 @click.option("--stats", is_flag=True,
               help="Run the model once on its example inputs and record, on every matmul with a "
                    "weight (linear, convolution, GEMV), the data statistics the CIM energies "
@@ -119,8 +119,10 @@ def trace_command(ctx, spec, output, name, allow_unknown, zoo_name, params, real
         raise click.UsageError("missing option '-o' / '--output'")
     given = [f"--{k.replace('_', '-')}" for k in serving
              if ctx.get_parameter_source(k) is not click.core.ParameterSource.DEFAULT]
-    # --dtype also sets a plain trace's dtype (default there: the model's parameters')
-    dtype = serving["dtype"] if "--dtype" in given else None
+    # --dtype also sets a plain trace's dtype (default there: each tensor's own); --serve's is fp16
+    dtype = serving["dtype"]
+    if dtype is None:
+        serving["dtype"] = "fp16"
     given = [g for g in given if g != "--dtype"]
     if given and not serve:
         raise click.UsageError(f"{', '.join(given)} {'goes' if len(given) == 1 else 'go'} with "
@@ -244,19 +246,33 @@ def _report(w, path, seconds: float, made=None) -> None:
     blind = sum(u.get("macs") is None for u in unknown)
     if blind:
         extra += f" ({blind} with no FLOP formula: their MACs, if any, are not counted)"
+    packed = sum(bool(u.get("packed_weights")) for u in unknown)
+    if packed:
+        extra += (f"; {packed} read packed parameters (e.g. a dynamically quantized Linear's): "
+                  "their weights are not counted in the weights either")
     share = w.metadata.get("mapped_mac_share")
     mapped = f", {share:.1%} of MACs mapped to specific kinds" if share is not None else ""
     if share is None and "mapped_mac_share" in w.metadata:  # no MAC counted: no share to state
         mapped = ", mapped MAC share n/a (no MACs counted)"
+    if w.metadata.get("computed_weights"):
+        from ..workload.trace.computed import summary
+
+        extra += f"; {summary(w.metadata['computed_weights'])}"
     from ..report.format import si
 
     click.echo(f"wrote {full_path(path)}: {len(w.ops):,} ops, {w.macs:,} MACs ({si(w.macs, 'MAC')}), "
                f"weights {si(w.weight_bytes, 'B')}{mapped}{extra} ({si(seconds, 's')}){created(made)}")
     st = w.metadata.get("activity_stats")
     if st is not None:
+        part = [f"{st[k]:,} with {what}" for k, what in (
+            ("weight_only_ops", "the weight's figures only (no input figure)"),
+            ("unmeasured_ops", "none (nn.Bilinear)")) if st.get(k)]
+        more = (f"; {' and '.join(part)}: the CIM uses its configured activity for what is "
+                "missing") if part else ""
         click.echo(f"data statistics: {st['note']}" if "note" in st else
                    f"data statistics (inputs at {st['input_bits']} bits, weights at "
-                   f"{st['weight_bits']}) on {st['ops']:,} of {st['weight_matmuls']:,} weight matmuls")
+                   f"{st['weight_bits']}) on {st['ops']:,} of {st['weight_matmuls']:,} weight "
+                   f"matmuls{more}")
 
 
 #: the name ``cimsim.cli`` registers

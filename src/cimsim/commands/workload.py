@@ -279,8 +279,15 @@ SERVING_OPTIONS = ("prompt", "decode", "batch", "requests", "batching", "attenti
                    "tensor_parallel", "pipeline_parallel", "micro_batches", "dtype")
 
 
-def serving_options(f):
-    """Decorate a command with the serving options (``--prompt`` ... ``--dtype``)."""
+def serving_options(f, trace: bool = False):
+    """Decorate a command with the serving options (``--prompt`` ... ``--dtype``); ``trace``:
+    ``cimsim trace``'s, whose ``--dtype`` has no default (fp16 with ``--serve``, each tensor's
+    own without: :func:`trace_serving_options`)."""
+    dtype = _opt("--dtype", default="fp16", help=f"Data type: {'|'.join(DTYPES)}.") if not trace \
+        else click.option("--dtype", default=None, help=(
+            f"Data type: {'|'.join(DTYPES)} of the floating-point tensors (integer, bool and "
+            "complex ones keep their own). Default: fp16 with --serve; without it, each tensor "
+            "keeps its own (fp32, fp16, bf16: a mixed-precision model's as torch runs them)."))
     for deco in reversed([
         _opt("--prompt", default="512", help="Prompt length per request: one, or one per request (a,b,...)."),
         _opt("--decode", default="128", help="Decode steps per request: one, or one per request."),
@@ -301,12 +308,15 @@ def serving_options(f):
         _opt("--micro-batches", type=int, default=1, help="With --pipeline-parallel: each batch "
              "split into this many identical micro-batches pipelined over the stages (GPipe); the "
              "workload is one micro-batch, the report the pipeline's (closed form)."),
-        _opt("--dtype", default="fp16", help=f"Data type: {'|'.join(DTYPES)} (`cimsim trace` "
-             "without --serve: default the model's own parameters' type; it sets the floating-point "
-             "tensors, integer, bool and complex ones keep their own)."),
+        dtype,
     ]):
         f = deco(f)
     return f
+
+
+def trace_serving_options(f):
+    """``cimsim trace``'s serving options (:func:`serving_options`)."""
+    return serving_options(f, trace=True)
 
 
 def serving_params(prompt, decode, **options) -> dict:

@@ -77,7 +77,24 @@ def _unknown_op_notes(metadata) -> list[str]:
             "per output element, plus the MACs the FLOP counter gave them")
     if blind:
         note += f"; {blind} had no FLOP formula, so any MACs they do are not counted"
+    packed = sum(1 for u in unknown if isinstance(u, Mapping) and u.get("packed_weights"))
+    if packed:
+        note += (f"; {packed} read packed parameters (e.g. a dynamically quantized Linear's), "
+                 "whose weights are not counted either (not in the weight bytes, not read)")
     return [note]
+
+
+def _computed_weight_notes(metadata) -> list[str]:
+    """What a run of a trace whose matmuls read a matrix computed each forward from parameters
+    (``weight_norm``, parametrize) or a constant tensor rests on (``metadata['computed_weights']``,
+    :mod:`cimsim.workload.trace.computed`): those matrices are not stationary."""
+    entries = metadata.get("computed_weights") if isinstance(metadata, Mapping) else None
+    if not entries or not isinstance(entries, (list, tuple)) or \
+            not all(isinstance(e, Mapping) and {"op", "from"} <= set(e) for e in entries):
+        return []
+    from ..workload.trace.computed import summary
+
+    return [summary(entries)]
 
 
 def _samples(wl, batch) -> int:
@@ -215,7 +232,7 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
         notes.append(f"bound: {share:.1%} of the critical path's compute time comes from measured "
                      "tables (timed kernels), which already include the weight streaming of the "
                      "kernel; the memory traffic behind it is not split out")
-    notes += _unknown_op_notes(wl.metadata)
+    notes += _unknown_op_notes(wl.metadata) + _computed_weight_notes(wl.metadata)
     prov, e_share, a_share = placeholder_shares(arch, energy, areas)
     # a placeholder of 0 m^2 weighs nothing in the share: say which parts it leaves out
     if zero := [p for p, a in areas.items() if a == 0 and prov["area"].get(p) == "placeholder"]:

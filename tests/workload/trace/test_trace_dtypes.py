@@ -249,3 +249,93 @@ def test_mapped_mac_share_of_no_macs_is_not_100_percent(tmp_path):
                                            "--allow-unknown"])
     assert r.exit_code == 0 and "100.0% of MACs mapped to specific kinds" in r.output, r.output
     assert load_workload(out).metadata["mapped_mac_share"] == 1.0
+
+
+def _two_linears(torch, half_first: bool, autocast: bool = False):
+    """An fp16 Linear(64, 64) ``a`` and an fp32 one ``b``; ``half_first``: ``a`` is the first
+    parameter (the workload dtype was the first parameter's, so the order changed the bytes);
+    ``autocast``: both fp32, ``a`` run under ``torch.autocast(bfloat16)``."""
+    class Mixed(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            if half_first:
+                self.a = torch.nn.Linear(64, 64)
+            self.b = torch.nn.Linear(64, 64)
+            if not half_first:
+                self.a = torch.nn.Linear(64, 64)
+            if not autocast:
+                self.a.half()
+
+        def forward(self, x):
+            if autocast:
+                with torch.autocast("cpu", dtype=torch.bfloat16):
+                    y = self.a(x)
+                return self.b(y.float())
+            return self.b(self.a(x.half()).float())
+
+    torch.manual_seed(0)
+    return Mixed().eval()
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("half_first", [True, False])
+def test_a_mixed_precision_model_keeps_each_tensors_dtype(half_first):
+    """Mixed precision was flattened to the first parameter's dtype (16,640 B or 33,280 B of
+    weights by parameter order) and the casts vanished."""
+    torch = pytest.importorskip("torch")
+    from cimsim.workload.trace import trace
+
+    w = trace(_two_linears(torch, half_first), (torch.randn(4, 64),))
+    # a: (64 x 64 + 64) x 2 B = 8,320; b: (64 x 64 + 64) x 4 B = 16,640; 24,960 in all
+    assert w.weight_bytes == 8_320 + 16_640 == 24_960
+    assert {n: w.tensors[n].dtype for n in ("a.weight", "a.bias", "b.weight", "b.bias")} == \
+        {"a.weight": "fp16", "a.bias": "fp16", "b.weight": "fp32", "b.bias": "fp32"}
+    ops = {op.name: op for op in w.ops}
+    # x.half() and .float() are copies: 4 x 64 read at 4 B, written at 2 B; and back
+    a = w.arrays
+    i = [op.name for op in w.ops].index
+    assert [op.kind for op in w.ops] == ["copy", "matmul", "elementwise", "copy", "matmul", "elementwise"]
+    assert (a.act_in_bytes[i("_to_copy")], a.act_out_bytes[i("_to_copy")]) == (4 * 64 * 4, 4 * 64 * 2)
+    assert (a.act_in_bytes[i("_to_copy#1")], a.act_out_bytes[i("_to_copy#1")]) == (4 * 64 * 2, 4 * 64 * 4)
+    # each matmul computes in its own dtype (components pick MAC rates per op dtype)
+    assert (str(a.dtype[i("a.addmm")]), str(a.dtype[i("b.addmm")])) == ("fp16", "fp32")
+    assert ops["a.addmm"].weight == "a.weight" and ops["b.addmm"].weight == "b.weight"
+
+
+@pytest.mark.torch
+def test_autocast_traces_in_its_dtype_with_the_cast_weight_stationary():
+    torch = pytest.importorskip("torch")
+    from cimsim.workload.trace import trace
+
+    w = trace(_two_linears(torch, True, autocast=True), (torch.randn(4, 64),))
+    # autocast casts a's weight and bias to bf16 each forward: the weight at 2 B an element
+    # (64 x 64 + 64) x 2 = 8,320, b at fp32 (64 x 64 + 64) x 4 = 16,640
+    assert w.weight_bytes == 24_960
+    assert w.metadata["weights_cast"] == {"a.bias": "bf16", "a.weight": "bf16"}
+    mm = next(op for op in w.ops if op.name == "a.addmm")
+    assert mm.weight == "a.weight" and w.tensors["a.weight"].dtype == "bf16"
+    assert str(w.arrays.dtype[[op.name for op in w.ops].index("a.addmm")]) == "bf16"
+
+
+@pytest.mark.torch
+def test_a_given_dtype_still_traces_the_model_as_if_it_were_of_that_dtype():
+    torch = pytest.importorskip("torch")
+    from cimsim.workload.trace import trace
+
+    w = trace(_two_linears(torch, False), (torch.randn(4, 64),), dtype="fp16")
+    # both Linears at 2 B: 2 x (64 x 64 + 64) x 2 = 16,640; casts between floats are free
+    assert w.weight_bytes == 16_640
+    assert {t.dtype for t in w.tensors.values()} == {"fp16"}
+    assert [op.kind for op in w.ops] == ["matmul", "elementwise", "matmul", "elementwise"]
+
+
+@pytest.mark.torch
+def test_a_parameter_of_a_dtype_cimsim_does_not_model_is_named():
+    torch = pytest.importorskip("torch")
+    from cimsim.errors import WorkloadError
+    from cimsim.workload.trace import trace
+
+    m = torch.nn.Sequential(torch.nn.Linear(4, 4), torch.nn.Linear(4, 4).double())
+    with pytest.raises(WorkloadError, match=r"the model's parameter '1.weight' is float64, which "
+                                            r"cimsim does not model; trace it as one of"):
+        trace(m, (torch.randn(2, 4),))

@@ -180,3 +180,53 @@ def test_a_convolutions_windows_take_their_samples_encoding_and_scale():
     w = torch.ones(2, 1, 2, 2)
     tags = conv_stats(torch, x, w, [2, 2], [0, 0], [1, 1], False, (8, 8))
     assert tags["input_ones"] == pytest.approx(31 / 128, rel=1e-12, abs=0)
+
+
+@pytest.mark.parametrize("bad, holds", [(float("nan"), "3 NaN"), (float("inf"), "3 infinite")])
+def test_an_operand_holding_nan_or_infinity_is_refused_naming_the_op(bad, holds):
+    """NaN inputs were measured silently (quantised to codes no data has, a wrong activity)."""
+    from cimsim.errors import WorkloadError
+    from cimsim.workload.trace import trace
+
+    torch.manual_seed(0)
+    m = torch.nn.Sequential(torch.nn.Linear(16, 8)).eval()
+    x = torch.randn(4, 16)
+    x[0, :3] = bad  # 3 of 4 x 16 = 64 elements
+    with pytest.raises(WorkloadError, match=rf"the input of aten op 'aten.addmm.default' \(module "
+                                            rf"'0', called from .*\) holds {holds} of 64 elements; "
+                                            r"the statistics need finite values"):
+        trace(m, (x,), stats_bits=8)
+    assert trace(m, (x,)).macs == 4 * 16 * 8  # without statistics the shapes suffice
+
+
+def test_the_coverage_counts_what_has_figures(tmp_path):
+    """A Conv3d (no input figure) counted as covered, and nn.Bilinear (a weight matmul with no
+    figures) was left out of the denominator: 3 of 3 was printed for 1 fully measured op."""
+    from click.testing import CliRunner
+
+    from cimsim.cli import main
+    from cimsim.workload.io import load_workload
+
+    f = tmp_path / "m.py"
+    f.write_text(
+        "import torch\n\nclass M(torch.nn.Module):\n    def __init__(self):\n"
+        "        super().__init__()\n        self.fc = torch.nn.Linear(8, 4)\n"
+        "        self.c3 = torch.nn.Conv3d(2, 2, 3, padding=1)\n"
+        "        self.bl = torch.nn.Bilinear(4, 4, 2)\n"
+        "    def forward(self, x, v):\n        h = self.fc(x)\n"
+        "        return self.bl(h, h), self.c3(v)\n\n"
+        "def factory():\n    torch.manual_seed(0)\n"
+        "    return M().eval(), (torch.randn(3, 8), torch.randn(1, 2, 4, 4, 4))\n")
+    out = tmp_path / "m.json"
+    res = CliRunner().invoke(main, ["trace", f"{f}:factory", "-o", str(out), "--stats"])
+    assert res.exit_code == 0, res.output
+    # 3 weight matmuls: fc (both figures), c3 (the weight's only), bl (none)
+    assert "on 1 of 3 weight matmuls; 1 with the weight's figures only (no input figure) and 1 " \
+           "with none (nn.Bilinear)" in " ".join(res.output.split())
+    w = load_workload(out)
+    assert w.metadata["activity_stats"] == {"input_bits": 8, "weight_bits": 8, "ops": 1,
+                                            "weight_matmuls": 3, "weight_only_ops": 1,
+                                            "unmeasured_ops": 1}
+    by = {op.name: op.tags for op in w.ops}
+    assert "input_ones" in by["fc.addmm"] and "input_ones" not in by["c3.conv"]
+    assert "weight_ones" in by["c3.conv"] and "weight_ones" not in by["bl.bilinear"]

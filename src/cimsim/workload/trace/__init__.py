@@ -14,8 +14,8 @@ How a model becomes a workload
    aten op, through its registered lowering, maps to IR ops with exact MACs (matmul family, convolution as im2col matmul) or
    vector work (pointwise, softmax, norms, reductions, pooling) or data movement
    (concatenation, padding, gathers). Views and reshapes are free. Parameters
-   are ``weight`` tensors named by their qualified name; dependencies come
-   from tensor (storage) identity.
+   and floating-point buffers are ``weight`` tensors named by their qualified name;
+   dependencies come from tensor (storage) identity.
 3. **Lifting** (:mod:`.fuse`): chains of pointwise ops fuse into one op (an LSTM
    / GRU step becomes its gate matmuls + one fused cell op, as the generators
    emit it); score scaling / masking joins the softmax.
@@ -28,9 +28,12 @@ How a model becomes a workload
    generic op carrying its FLOP-counter MACs. ``metadata['mapped_mac_share']``
    is the share of MACs in specific kinds (1.0 when nothing is unknown; None when
    no MAC is counted at all).
-6. **Real element sizes**: a floating-point tensor takes the workload dtype; any other
-   keeps its own torch dtype (int64 indices, bool masks, complex FFT outputs:
-   :data:`.aten.TORCH_STORAGE_DTYPES`), so its bytes are torch's.
+6. **Real element sizes**: a floating-point tensor keeps its own fp32 / fp16 / bf16 (a
+   mixed-precision model: an fp16 layer beside an fp32 one, ``autocast``; a cast is a copy
+   op, but for a whole weight's, which is that weight at the cast dtype), or, with ``dtype``
+   given, takes that dtype (the model traced as if it were of that dtype: casts between
+   floating dtypes are then free); any other keeps its own torch dtype (int64 indices, bool
+   masks, complex FFT outputs: :data:`.aten.TORCH_STORAGE_DTYPES`), so its bytes are torch's.
 
 (The earlier ``torch.fx`` tracer is gone: symbolic capture cannot see through
 the ``*args, **kwargs`` wrappers of Hugging Face models, and every model it
@@ -56,18 +59,28 @@ _TORCH_DTYPES = {"float32": "fp32", "float16": "fp16", "bfloat16": "bf16", "int8
 
 
 def _model_dtype(model) -> str:
-    p = next(iter(model.parameters()), None)
-    torch_dtype = str(p.dtype).removeprefix("torch.") if p is not None else "float32"
-    if torch_dtype not in _TORCH_DTYPES:
+    """The dtype of the model's first parameter (fp32 without one): what a floating tensor of
+    no modelled dtype is counted at. Every parameter's dtype must be one cimsim models (a
+    mixed-precision model keeps each: :meth:`.lower.Lowerer.dt`)."""
+    params = list(model.named_parameters())
+    first = str(params[0][1].dtype).removeprefix("torch.") if params else "float32"
+    bad = next(((n, str(p.dtype).removeprefix("torch.")) for n, p in params
+                if str(p.dtype).removeprefix("torch.") not in _TORCH_DTYPES), None)
+    if bad is not None:
+        what = (f"the model's parameters are {bad[1]}" if bad[1] == first else
+                f"the model's parameter '{bad[0]}' is {bad[1]}")
         raise WorkloadError(
-            f"the model's parameters are {torch_dtype}, which cimsim does not model; "
+            f"{what}, which cimsim does not model; "
             f"trace it as one of fp32, fp16, bf16, int8 (`cimsim trace --dtype fp32`; "
             f"trace(..., dtype='fp32') in Python)")
-    return _TORCH_DTYPES[torch_dtype]
+    return _TORCH_DTYPES[first]
 
 
 def _input_names(torch, model, inputs, kwargs) -> dict[int, tuple[str, str]]:
-    """Storage key -> (role, name) of example inputs, parameters and buffers."""
+    """Storage key -> (role, name) of example inputs, parameters and buffers: parameters and
+    floating-point buffers (BatchNorm's running statistics: constants stored with the model,
+    read each forward) are weights, integer and bool buffers (position ids, masks, counters)
+    inputs, as the model's inputs are."""
     from .storage import storage_key
 
     names: dict[int, tuple[str, str]] = {}
@@ -128,9 +141,10 @@ def trace(model: torch.nn.Module, example_inputs: torch.Tensor | tuple, name: st
     allow_unknown : keep aten ops without a mapping as generic elementwise ops
         carrying their FLOP-counter MACs (listed in ``metadata['unknown_ops']``)
         instead of raising :class:`~cimsim.errors.WorkloadError`.
-    dtype : workload dtype (fp32|fp16|bf16|int8) of the floating-point tensors; default: the
-        model's parameter dtype. Other tensors keep their own (int64 indices, bool masks,
-        complex FFT outputs: :data:`.aten.TORCH_STORAGE_DTYPES`).
+    dtype : workload dtype (fp32|fp16|bf16|int8) of every floating-point tensor (the model
+        traced as if it were of that dtype); default: each keeps its own fp32 / fp16 / bf16 (a
+        mixed-precision model's layers and casts as torch runs them). Other tensors keep their
+        own (int64 indices, bool masks, complex FFT outputs: :data:`.aten.TORCH_STORAGE_DTYPES`).
     example_kwargs : keyword inputs of ``model.forward`` (e.g. ``past_key_values``).
     stats_bits : measure each weight matmul's data statistics on the example inputs, counted
         at this many bits (one number, or ``(input bits, weight bits)``), as op tags
@@ -146,11 +160,17 @@ def trace(model: torch.nn.Module, example_inputs: torch.Tensor | tuple, name: st
 
         if (why := name_problem(name)) is not None:
             raise WorkloadError(f"trace(): name {why}")
+    keep_floats = dtype is None
     if dtype is None:
         dtype = _model_dtype(model)
     elif dtype not in _TORCH_DTYPES.values():
         raise WorkloadError(f"dtype {dtype!r} is not one of "
                             f"{', '.join(dict.fromkeys(_TORCH_DTYPES.values()))}")
+    if example_kwargs is not None and not (isinstance(example_kwargs, dict) and
+                                           all(isinstance(k, str) for k in example_kwargs)):
+        raise WorkloadError(f"trace(): example_kwargs must be a dict of forward's keyword inputs "
+                            f"by name (e.g. {{'past_key_values': cache}}), not "
+                            f"{type(example_kwargs).__name__} {example_kwargs!r:.60}")
     inputs = _as_tuple(example_inputs)
     if stats_bits is not None:
         from .stats import check_bits
@@ -160,14 +180,16 @@ def trace(model: torch.nn.Module, example_inputs: torch.Tensor | tuple, name: st
         except ValueError as exc:
             raise WorkloadError(str(exc)) from None
     return _trace_aten(torch, model, inputs, example_kwargs or {}, name, allow_unknown, dtype,
-                       stats_bits)
+                       stats_bits, keep_floats)
 
 
-def _trace_aten(torch, model, inputs, kwargs, name, allow_unknown, dtype, stats_bits=None):
+def _trace_aten(torch, model, inputs, kwargs, name, allow_unknown, dtype, stats_bits=None,
+                keep_floats=False):
     from ..ir import Workload
     from .capture import record
     from .fuse import absorb_into_softmax, fuse_pointwise, tag_recurrent
-    from . import bags, grouped  # noqa: F401  (register the gathers' and _grouped_mm's lowerings)
+    # register the gathers', convolutions' and _grouped_mm's lowerings
+    from . import bags, convs, grouped  # noqa: F401
     from .lower import Lowerer
 
     names = _input_names(torch, model, inputs, kwargs)
@@ -181,7 +203,12 @@ def _trace_aten(torch, model, inputs, kwargs, name, allow_unknown, dtype, stats_
             f"running {type(model).__name__} on the example inputs failed: {type(exc).__name__}: {msg}"
         ) from exc
     module_types = {path: type(m).__name__ for path, m in modules.items()}
-    low = Lowerer(torch, names, dtype, allow_unknown, modules)
+    low = Lowerer(torch, names, dtype, allow_unknown, modules, keep_floats)
+    from .storage import storage_key
+
+    low.example_keys = frozenset(storage_key(t) for x in (*inputs, *kwargs.values())
+                                 for _, t in _leaves(torch, x, ""))
+    low.param_keys = frozenset(storage_key(p) for p in model.parameters() if p.numel())
     low.stats_bits = stats_bits
     for ev in events:
         low.event(ev)
@@ -217,14 +244,20 @@ def _trace_aten(torch, model, inputs, kwargs, name, allow_unknown, dtype, stats_
     }
     if low.untyped:  # torch dtypes with no IR dtype: counted at the workload dtype
         metadata["dtypes_counted_as_workload_dtype"] = sorted(low.untyped)
+    if low.computed_weights:  # matrices computed from parameters each forward: not stationary
+        metadata["computed_weights"] = low.computed_weights
+    if low.cast_weights:  # weights read at another dtype (autocast): counted at that dtype
+        metadata["weights_cast"] = dict(sorted(low.cast_weights.items()))
     if recurrent:
         metadata["schedule"] = "layer"
     if stats_bits is not None:
         from .stats import summary
 
         tagged, fake = getattr(low, "stats_ops", 0), getattr(low, "stats_fake", 0)
-        metadata["activity_stats"] = summary(tagged, tagged + fake, tagged == 0 and fake > 0,
-                                             stats_bits)
+        partial, none = getattr(low, "stats_weight_only", 0), getattr(low, "stats_none", 0)
+        metadata["activity_stats"] = summary(tagged, tagged + partial + none + fake,
+                                             tagged + partial == 0 and fake > 0, stats_bits,
+                                             partial, none)
     wname = type(model).__name__.lower() if name is None else name
     if not ops:  # the user's model, not the tracer: it returned its inputs (or constants) untouched
         raise WorkloadError(

@@ -111,9 +111,13 @@ NO_DATA = {"_local_scalar_dense", "is_nonzero", "equal", "_assert_async", "_asse
            "allclose", "_has_same_storage_numel", "_check_is_size", "_print", "item",
            "_nested_tensor_from_mask_left_aligned", "is_pinned", "_make_dep_token"}
 
+#: floating torch dtypes (name without ``torch.``) a tensor keeps when no workload dtype is given
+#: (a mixed-precision model: an fp16 layer beside an fp32 one, ``autocast``); any other floating
+#: dtype (float64, float8) takes the workload dtype and is listed in the metadata
+TORCH_FLOAT_DTYPES = {"float32": "fp32", "float16": "fp16", "bfloat16": "bf16"}
 #: torch dtype (name without ``torch.``) -> IR dtype, for tensors that are not floating point:
 #: they keep their own element size whatever the workload dtype (indices, masks, FFT outputs).
-#: Floating-point tensors take the workload dtype (the model's, or ``trace(dtype=...)``).
+#: Floating-point tensors keep theirs (:data:`TORCH_FLOAT_DTYPES`), or take ``trace(dtype=...)``.
 TORCH_STORAGE_DTYPES = {"int64": "int64", "int32": "int32", "int16": "int16", "int8": "int8",
                         "uint8": "uint8", "bool": "bool", "complex32": "complex32",
                         "complex64": "complex64", "complex128": "complex128", "qint8": "int8",

@@ -4,7 +4,9 @@ Plain ``torch.utils.flop_counter.FlopCounterMode`` on CPU counts 0 for a
 oneDNN-fused ``nn.LSTM`` / ``nn.GRU`` (one ``mkldnn_rnn`` op it has no formula
 for), counts CPU flash attention from its own formula and has no formula for
 ``aten.mv``, ``aten.addmv``, ``aten.dot``, ``aten.vdot``, ``aten.addbmm`` and
-``aten._trilinear`` (``nn.Bilinear``). :func:`count_macs`
+``aten._trilinear`` (``nn.Bilinear``), nor for the in-place forms ``addmm_``, ``baddbmm_``,
+``addbmm_`` and ``addmv_`` (each its own overload packet; the ``out=`` forms are overloads of
+the plain packets and are counted). :func:`count_macs`
 runs the model with the fused kernels off (:func:`.capture.capture_context`:
 the RNN decomposes into ``addmm``, attention into ``bmm`` + softmax) and adds
 the missing formulas. It is independent of the tracer's lowering: the tests
@@ -33,6 +35,9 @@ def extra_formulas(torch) -> dict:
     def addbmm(bias, a, b, *args, out_shape=None, **kwargs):
         return 2 * math.prod(a) * b[-1]
 
+    def addmm(bias, a, b, *args, out_shape=None, **kwargs):  # also baddbmm: b x m x k x n
+        return 2 * math.prod(a) * b[-1]
+
     def trilinear(i1, i2, i3, expand1, expand2, expand3, sumdim, *args, out_shape=None, **kwargs):
         # sum over ``sumdim`` of i1 * i2 * i3, each unsqueezed at its expand dims: one product
         # term per element of the broadcast iteration space (nn.Bilinear: batch x out x in1 x in2)
@@ -47,7 +52,9 @@ def extra_formulas(torch) -> dict:
         return 2 * math.prod(full)
 
     return {aten.mv: mv, aten.addmv: addmv, aten.dot: dot, aten.vdot: dot, aten.addbmm: addbmm,
-            aten._trilinear: trilinear}
+            aten._trilinear: trilinear,
+            # in place (``b.addmm_(x, W)``): the same products, written into ``b``
+            aten.addmm_: addmm, aten.baddbmm_: addmm, aten.addbmm_: addbmm, aten.addmv_: addmv}
 
 
 def count_macs(model, inputs, kwargs=None) -> int:

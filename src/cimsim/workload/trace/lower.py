@@ -31,6 +31,7 @@ from ...errors import WorkloadError
 from ..ir import Op, Tensor
 from . import aten as A
 from .registry import LOWERINGS, Call, aten, lowers
+from .computed import note as note_computed, source_flags
 from .stats import add as add_stats
 from .flops import flop_macs
 from .storage import Storages, atomize, source_tensors, storage_key
@@ -65,13 +66,23 @@ def _tensors(torch, obj):
 
 class Lowerer:
     stats_bits = None  # ``--stats``: (input, weight) bits, or None (off); :func:`.stats.add`
+    #: storage keys of the example inputs and of the parameters (:mod:`.computed`)
+    example_keys: frozenset = frozenset()
+    param_keys: frozenset = frozenset()
 
     def __init__(self, torch, names: dict[int, tuple[str, str]], dtype: str, allow_unknown: bool,
-                 modules: dict):
+                 modules: dict, keep_floats: bool = False):
         self.torch = torch
         self.st = Storages()
         self.names = names  # storage key -> (role, name) of inputs, parameters and buffers
         self.dtype = dtype
+        #: no dtype given: fp32 / fp16 / bf16 tensors keep their own (a mixed-precision model)
+        self.keep_floats = keep_floats
+        #: weight name -> dtype of a whole-weight cast read as that weight (``autocast``)
+        self.cast_weights: dict[str, str] = {}
+        #: matmuls whose matrix is computed from parameters or a constant (:mod:`.computed`)
+        self.computed_weights: list[dict] = []
+        self.src_flags: dict[int, int] = {}  # source version id -> :mod:`.computed` bits
         self.allow_unknown = allow_unknown
         self.modules = modules
         self.protos: list[Proto] = []
@@ -84,11 +95,16 @@ class Lowerer:
 
     # ------------------------------------------------------------------ helpers
     def dt(self, t) -> str:
-        """The IR dtype of tensor ``t``: the workload dtype if it is floating point, else its own
-        (:data:`.aten.TORCH_STORAGE_DTYPES`: int64 indices, bool masks, complex FFT outputs)."""
-        if t.is_floating_point():
-            return self.dtype
+        """The IR dtype of tensor ``t``. Floating point: its own fp32 / fp16 / bf16 when no
+        workload dtype was given (``keep_floats``: :data:`.aten.TORCH_FLOAT_DTYPES`), else the
+        workload dtype; any other: its own (:data:`.aten.TORCH_STORAGE_DTYPES`: int64 indices,
+        bool masks, complex FFT outputs)."""
         name = str(t.dtype).removeprefix("torch.")
+        if t.is_floating_point():
+            own = A.TORCH_FLOAT_DTYPES.get(name) if self.keep_floats else None
+            if own is None and self.keep_floats:
+                self.untyped.add(name)  # float64, float8: counted at the workload dtype
+            return own or self.dtype
         ir = A.TORCH_STORAGE_DTYPES.get(name)
         if ir is None:
             self.untyped.add(name)
@@ -111,7 +127,9 @@ class Lowerer:
             else:
                 role, name = "input", f"const{self._n_const}"
                 self._n_const += 1
-        return self.st.add_source(t, role, name, self.dt(t))
+        v = self.st.add_source(t, role, name, self.dt(t))
+        source_flags(self, t, v)
+        return v
 
     def _param_name(self, t) -> str:
         key = storage_key(t)
@@ -240,11 +258,30 @@ class Lowerer:
     @lowers(*A.REORDER)
     def _reorder_op(self, c: Call) -> None:
         """A reshape that had to copy aliases its source (free, like a view) when it writes one
-        fresh tensor of the same size and IR dtype; otherwise it is a copy (``mask.float()``)."""
-        if not c.mutated and len(c.targets) == 1 and c.ins and self.dt(c.ins[0]) == self.dt(c.targets[0]) \
-                and self._reorder(c.ins[0], c.targets[0]):
-            return
+        fresh tensor of the same size and IR dtype; otherwise it is a copy (``mask.float()``,
+        ``x.half()``), but for a whole weight cast to another dtype (``autocast`` casting a
+        Linear's weight to bf16 each forward): that is the weight, stored at the dtype it is
+        computed in (a weight tensor of that dtype, listed in ``metadata['weights_cast']``)."""
+        if not c.mutated and len(c.targets) == 1 and c.ins:
+            src, out = c.ins[0], c.targets[0]
+            if self.dt(src) == self.dt(out) and self._reorder(src, out):
+                return
+            if self._cast_weight(src, out):
+                return
         self.emit("copy", c.base, c.reads, c.targets)
+
+    def _cast_weight(self, src, out) -> bool:
+        if src.numel() != out.numel() or self.st.known(out):
+            return False
+        pieces = self.read(src)
+        if len(pieces) != 1 or pieces[0][1] is not None:
+            return False
+        v = self.st.versions[pieces[0][0]]
+        if v.role != "weight" or v.producer >= 0 or v.size != src.numel():
+            return False
+        self.st.add_source(out, "weight", v.name, self.dt(out))
+        self.cast_weights[v.name] = self.dt(out)
+        return True
 
     @lowers(*A.COPIES)
     def _copy(self, c: Call) -> None:
@@ -290,6 +327,14 @@ class Lowerer:
 
     # ------------------------------------------------------------------ matmuls
     def _is_weight(self, pieces) -> bool:
+        """Whether a matmul operand is a stationary weight. The rules: a whole parameter or
+        floating-point buffer (one version of role ``weight``), read as is or through a view; a
+        reshape copy of one (``contiguous``, ``clone``) aliases it; a whole weight cast to
+        another dtype (``autocast``) is that weight at the cast dtype (:meth:`_cast_weight`); of
+        two weight operands the larger is the weight (:meth:`_matmul_op`). Not a weight: a
+        matrix computed from parameters each forward (``weight_norm``, parametrize, a
+        concatenation) or a constant tensor that is no parameter or buffer: listed in
+        ``metadata['computed_weights']`` (:mod:`.computed`)."""
         return len(pieces) == 1 and self.st.versions[pieces[0][0]].role == "weight"
 
     @lowers(aten.mm)
@@ -339,10 +384,12 @@ class Lowerer:
         self._matmul_op(c, None, a, b, 1, 1, a.numel(), 1)
 
     def _matmul_op(self, c: Call, bias, a, b, batch, m, k, n, post=None):
-        """``a`` (batch x m x k) times ``b`` (k x n), plus ``bias`` and ``post`` as their own ops."""
+        """``a`` (batch x m x k) times ``b`` (k x n), plus ``bias`` and ``post`` as their own ops.
+        The stationary weight is ``b`` if it is one, else ``a`` (``W @ x``: the product is
+        transposed); of two weights (``W @ v``, both parameters) the larger, the matrix."""
         pa, pb = self.read(a), self.read(b)
         weight, swapped = self._is_weight(pb), False
-        if not weight and batch == 1 and self._is_weight(pa):
+        if batch == 1 and self._is_weight(pa) and (not weight or a.numel() > b.numel()):
             swapped = True
             pa, pb, m, n, weight = pb, pa, n, m, True  # out^T = B^T A^T: the weight is B
         tags = {"aten": c.base}
@@ -352,7 +399,10 @@ class Lowerer:
         shapes = [tuple(a.shape), tuple(b.shape)]
         if swapped:
             shapes.reverse()
+        pid = len(self.protos)
         self._matmul(c.base, pa, pb, batch, m, k, n, weight, self.ev.out, bias, tags, post, shapes)
+        if not weight and pa and pb:  # a matrix computed from parameters: said, not stationary
+            note_computed(self, pid, (pb, pa))
     def _matmul(self, base, pa, pb, batch, m, k, n, weight, out, bias, tags, post=None, shapes=None):
         if not pa or not pb:
             return
@@ -370,72 +420,6 @@ class Lowerer:
                 reads = [[(vid, None)]]
         if post is not None:
             self.emit("elementwise", post, reads, [out], fn=post)
-
-    @lowers(aten.convolution, aten._convolution)
-    def _conv(self, c: Call) -> None:
-        """An im2col matmul (a transposed convolution: a matmul then a col2im sum)."""
-        out = self.ev.out
-        args = list(c.args) + [None] * (9 - len(c.args))
-        x, w, bias, _stride, _pad, _dil, transposed, _opad, groups = args[:9]
-        g = int(groups or 1)
-        N, cin = x.shape[0], x.shape[1]
-        kern = math.prod(w.shape[2:])
-        tags = {"aten": "convolution"}
-        px, pw = self.read(x), self.read(w)
-        if not transposed:
-            cout = out.shape[1]
-            m, k, n = N * math.prod(out.shape[2:]), cin // g * kern, cout // g
-            batch = g
-            if x.numel() != batch * m * k:  # im2col: each output position reads its window
-                pid = self._proto(Proto("copy", self._name("im2col"), [px], [], tags={"part": "im2col"}))
-                px = [(self._virtual(pid, (batch * m * k,), dtype=self.dt(x)), None)]
-                # inputs read once per kernel row (hardware that reuses them across the window)
-                tags["window_elems"] = int(N * cin * math.prod(out.shape[2:-1])
-                                           * math.prod(w.shape[2:-1]) * x.shape[-1])
-        else:
-            cout = w.shape[1] * g
-            m, k, n = N * math.prod(x.shape[2:]), cin // g, cout // g * kern
-            batch = g
-        weight = g == 1 and self._is_weight(pw)
-        if weight:
-            tags["weight_name"] = self.st.versions[pw[0][0]].name
-            add_stats(self, tags, "conv_stats", x, w, _stride, _pad, _dil, bool(transposed))
-        tags["part"] = "conv"
-        if not transposed:
-            self._matmul("conv", px, pw, batch, m, k, n, weight, out, bias, tags)
-            return
-        pid = self._proto(Proto("matmul", self._name("conv_transpose"), [px, pw], [], m=m, k=k, n=n,
-                                batch=batch, weight=weight, tags=tags))
-        vid = self._virtual(pid, (batch * m * n,), dtype=self.dt(out))
-        # col2im: overlapping kernel windows summed into the output
-        if bias is None:
-            self.emit("reduction", "col2im", [[(vid, None)]], [out])
-        else:
-            last = self.emit("reduction", "col2im", [[(vid, None)]], [])
-            v2 = self._virtual(last, tuple(out.shape), dtype=self.dt(out))
-            self.emit("elementwise", "add_bias", [[(v2, None)], bias], [out], fn="add")
-
-    @lowers(aten._trilinear)
-    def _trilinear(self, c: Call) -> None:
-        """``nn.Bilinear``'s form (:meth:`_bilinear`); any other ``_trilinear`` is unknown."""
-        if not self._bilinear(c.args, self.ev.out):
-            self._unknown(c)
-
-    def _bilinear(self, args, out) -> bool:
-        """``nn.Bilinear``: y[b, o] = sum_ij x1[b, i] W[o, i, j] x2[b, j] is the outer product
-        x1 (x) x2 (B x IJ, elementwise) times the stationary W as an IJ x O matrix."""
-        x1, w, x2, e1, e2, e3, sumdim = args[:7]
-        if (list(e1), list(e2), list(e3), list(sumdim)) != ([1, 3], [0], [1, 2], [2, 3]) or \
-                (x1.dim(), w.dim(), x2.dim()) != (2, 3, 2):
-            return False
-        B, (O, I, J) = x1.shape[0], w.shape
-        pid = self.emit("elementwise", "outer", [x1, x2], [], fn="mul")
-        outer = self._virtual(pid, (B, I * J), dtype=self.dt(x1))
-        pw = self.read(w)
-        weight = self._is_weight(pw)
-        tags = {"aten": "_trilinear", **({"weight_name": self.st.versions[pw[0][0]].name} if weight else {})}
-        self._matmul("bilinear", [(outer, None)], pw, 1, B, I * J, O, weight, out, None, tags)
-        return True
 
     # ------------------------------------------------------------------ others
     @lowers(*A.POOLS)
@@ -466,7 +450,12 @@ class Lowerer:
                 f"aten op '{ev.func}' ({mod}, called from {ev.where}) has no cimsim mapping"
                 f"{f' ({macs} MACs by the FLOP counter)' if macs else ''}; {UNKNOWN_HINT}")
         # macs None: the FLOP counter has no formula either, so its MACs (if any) are unknown
-        self.unknown.append({"op": str(ev.func), "module": ev.module, "where": ev.where, "macs": macs})
+        entry = {"op": str(ev.func), "module": ev.module, "where": ev.where, "macs": macs}
+        if any(isinstance(a, self.torch.ScriptObject) for a in (*ev.args, *ev.kwargs.values())):
+            # packed parameters (a dynamically quantized Linear's): weights no tensor holds, so
+            # not in weight_bytes either; said with the op (trace and run)
+            entry["packed_weights"] = True
+        self.unknown.append(entry)
         self.emit("elementwise", base, reads, targets, fn="generic", macs=macs or 0, tags={"unknown": True})
 
     # ------------------------------------------------------------------ build

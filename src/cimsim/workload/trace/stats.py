@@ -169,11 +169,44 @@ def add(low, tags, fn, *args) -> None:
         return
     data = low.ev.data or {}
     cache = low.__dict__.setdefault("_wstats", {})
-    got = globals()[fn](low.torch, *(data.get(id(a), a) for a in args[:2]), *args[2:],
-                        low.stats_bits, cache)
-    low.stats_ops = getattr(low, "stats_ops", 0) + bool(got)
-    low.stats_fake = getattr(low, "stats_fake", 0) + (not got)
+    operands = [data.get(id(a), a) for a in args[:2]]
+    for what, t in zip(("input", "weight"), operands):
+        _check_finite(low, what, t)
+    got = globals()[fn](low.torch, *operands, *args[2:], low.stats_bits, cache)
+    # counted by what they have: both figures, the weight's only (a 3-D convolution), none (fake)
+    key = "stats_ops" if "input_ones" in got else "stats_weight_only" if got else "stats_fake"
+    low.__dict__[key] = getattr(low, key, 0) + 1
     tags.update(got)
+
+
+def unmeasured(low) -> None:
+    """Count a weight matmul whose statistics are not measured (``nn.Bilinear``'s outer-product
+    input): in the coverage's denominator, with no figure (``low.stats_none``)."""
+    if low.stats_bits is not None:
+        low.stats_none = getattr(low, "stats_none", 0) + 1
+
+
+def _check_finite(low, what: str, t) -> None:
+    """Refuse an operand holding NaN or infinity: its quantised codes, and so every figure, would
+    be meaningless (a NaN row quantised to zeros recorded an activity no data has)."""
+    torch = low.torch
+    if not t.is_floating_point() or not has_data(torch, t):
+        return
+    bad = ~torch.isfinite(t.detach())
+    if not bool(bad.any()):
+        return
+    from ...errors import WorkloadError
+
+    nan = int(torch.isnan(t.detach()).sum())
+    inf = int(bad.sum()) - nan
+    holds = " and ".join(f"{n:,} {word}" for n, word in ((nan, "NaN"), (inf, "infinite"))
+                         if n)
+    ev = low.ev
+    mod = f"module '{ev.module}'" if ev.module else "the model's own forward"
+    raise WorkloadError(
+        f"data statistics (--stats / stats_bits): the {what} of aten op '{ev.func}' ({mod}, called "
+        f"from {ev.where}) holds {holds} of {t.numel():,} elements; the statistics need finite "
+        "values: give finite example inputs (or trace without --stats)")
 
 
 def check_bits(bits) -> tuple:
@@ -187,10 +220,18 @@ def check_bits(bits) -> tuple:
     return pair
 
 
-def summary(tagged: int, matmuls: int, fake: bool, bits: tuple) -> dict:
-    """``metadata['activity_stats']``: what the trace measured."""
+def summary(tagged: int, matmuls: int, fake: bool, bits: tuple, weight_only: int = 0,
+            none: int = 0) -> dict:
+    """``metadata['activity_stats']``: what the trace measured: ``ops`` with both figures of
+    ``weight_matmuls``; ``weight_only_ops`` with the weight's only (no input figure: a
+    convolution other than 1-D / 2-D) and ``unmeasured_ops`` with none (``nn.Bilinear``),
+    stated when there are any."""
     out = {"input_bits": bits[0], "weight_bits": bits[1], "ops": 0 if fake else tagged,
            "weight_matmuls": matmuls}
+    if weight_only:
+        out["weight_only_ops"] = weight_only
+    if none:
+        out["unmeasured_ops"] = none
     if fake:
         out["note"] = ("unavailable: the model's tensors are fake (shapes only); the CIM uses its "
                        "configured activity (cell.input_ones, cell.weight_ones) for every op")
@@ -198,4 +239,4 @@ def summary(tagged: int, matmuls: int, fake: bool, bits: tuple) -> dict:
 
 
 __all__ = ["DEFAULT_BITS", "MATMUL_OPS", "add", "check_bits", "conv_stats", "has_data", "input_stats",
-           "matmul_stats", "snapshot", "summary", "weight_stats"]
+           "matmul_stats", "snapshot", "summary", "unmeasured", "weight_stats"]

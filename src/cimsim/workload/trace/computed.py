@@ -1,0 +1,94 @@
+"""Matmul operands computed each forward from parameters or constants alone: not stationary.
+
+A weight the model recomputes every forward from its parameters (``weight_norm``, any
+``torch.nn.utils.parametrize`` parametrization, a weight concatenated or scaled in ``forward``)
+is an activation to the dispatcher: the matmul reading it has no stationary weight, so it runs
+as an activation operand (on the host; no CIM array or PIM unit takes it) and its parameters
+count as weights only where an op reads them. A plain tensor attribute (neither parameter nor
+buffer, e.g. a ``functional_call`` dict) used as a matrix is a constant, not a weight. The IR
+cannot make such an operand stationary (an op's outputs are activations), so the tracer says so:
+each such matmul is listed in ``metadata['computed_weights']`` and ``cimsim trace`` and every
+run print a note.
+
+Whether a value depends on the model's example inputs follows the versions back through the
+ops that wrote them (:func:`origin`); an operand fed by an example input (attention's scores,
+a KV cache) is never listed, nor one computed from buffers and constants alone (rotary tables).
+"""
+
+from __future__ import annotations
+
+from .storage import storage_key
+
+FED, PARAM, CONST = 1, 2, 4  # bits: reads an example input, reads a parameter, a constant source
+
+
+def source_flags(low, t, v) -> None:
+    """Record what source version ``v`` (of tensor ``t``) is: an example input, a parameter,
+    or (role ``input`` otherwise) a constant."""
+    key = storage_key(t)
+    flag = FED if key in low.example_keys else \
+        PARAM if (key in low.param_keys or isinstance(t, low.torch.nn.Parameter)) else \
+        CONST if v.role == "input" else 0
+    low.src_flags[v.id] = flag
+
+
+def origin(low, vid: int) -> int:
+    """The :data:`FED` / :data:`PARAM` / :data:`CONST` bits of everything version ``vid`` was
+    computed from (memoised; iterative, a long trace's chains are deep)."""
+    memo, stack = low.__dict__.setdefault("_origin", {}), [vid]
+    while stack:
+        u = stack[-1]
+        if u in memo:
+            stack.pop()
+            continue
+        v = low.st.versions[u]
+        if v.producer < 0:
+            memo[u] = low.src_flags.get(u, 0)
+            stack.pop()
+            continue
+        deps = [w for operand in low.protos[v.producer].operands for w, _ in operand]
+        todo = [w for w in deps if w not in memo]
+        if todo:
+            stack.extend(todo)
+            continue
+        flags = 0
+        for w in deps:
+            flags |= memo[w]
+        memo[u] = flags
+        stack.pop()
+    return memo[vid]
+
+
+def note(low, pid: int, operands) -> None:
+    """List matmul proto ``pid`` (which has no stationary weight) when one of its ``operands``
+    (piece lists, the B side first) is computed from parameters alone, or is a constant
+    source read as is: ``metadata['computed_weights']``."""
+    for pieces in operands:
+        flags = 0
+        for vid, _ in pieces:
+            flags |= origin(low, vid)
+        v = low.st.versions[pieces[0][0]]
+        direct = len(pieces) == 1 and v.producer < 0
+        if flags & FED or not (flags & PARAM or (direct and flags & CONST)):
+            continue
+        low.computed_weights.append({
+            "op": low.protos[pid].name, "operand": v.name,
+            "from": "parameters" if flags & PARAM else "a constant tensor"})
+        return
+
+
+def summary(entries) -> str:
+    """One sentence on the listed matmuls (``cimsim trace`` and the run's note)."""
+    ops = list(dict.fromkeys(e["op"] for e in entries))
+    n_par = sum(e["from"] == "parameters" for e in entries)
+    kinds = [(n_par, "a weight computed from parameters each forward (weight_norm / parametrize)"),
+             (len(entries) - n_par, ("a constant tensor that is no parameter or buffer "
+                                     "(register it as one to make it a weight)"))]
+    kinds = [(n, k) for n, k in kinds if n]
+    what = " or ".join(f"{k}{f': {n:,}' if len(kinds) > 1 else ''}" for n, k in kinds)
+    return (f"{len(entries):,} matmul(s) ({', '.join(ops[:3])}{', ...' if len(ops) > 3 else ''}) "
+            f"read as their matrix {what}: not stationary, so they run with it as an activation "
+            "operand (no CIM array or PIM unit takes them)")
+
+
+__all__ = ["CONST", "FED", "PARAM", "note", "origin", "source_flags", "summary"]

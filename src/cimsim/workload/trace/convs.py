@@ -1,0 +1,90 @@
+"""Convolutions and ``nn.Bilinear``: the matmul lowerings that first reshape their input.
+
+A convolution is an im2col matmul (``output elements x C_in/groups x kernel`` MACs; a
+transposed one a matmul then a col2im sum); ``nn.Bilinear``'s ``_trilinear`` is the outer
+product of its two inputs times its stationary weight. Registered on the lowerer's table
+(:data:`.registry.LOWERINGS`) as :mod:`.bags` and :mod:`.grouped` are; split from :mod:`.lower`
+to keep it within the module size limit.
+"""
+
+from __future__ import annotations
+
+import math
+
+from .computed import note as note_computed
+from .lower import Proto
+from .registry import Call, aten, lowers
+from .stats import add as add_stats
+from .stats import unmeasured
+
+
+@lowers(aten.convolution, aten._convolution)
+def conv(low, c: Call) -> None:
+    """An im2col matmul (a transposed convolution: a matmul then a col2im sum)."""
+    out = low.ev.out
+    args = list(c.args) + [None] * (9 - len(c.args))
+    x, w, bias, _stride, _pad, _dil, transposed, _opad, groups = args[:9]
+    g = int(groups or 1)
+    N, cin = x.shape[0], x.shape[1]
+    kern = math.prod(w.shape[2:])
+    tags = {"aten": "convolution"}
+    px, pw = low.read(x), low.read(w)
+    if not transposed:
+        cout = out.shape[1]
+        m, k, n = N * math.prod(out.shape[2:]), cin // g * kern, cout // g
+        batch = g
+        if x.numel() != batch * m * k:  # im2col: each output position reads its window
+            pid = low._proto(Proto("copy", low._name("im2col"), [px], [], tags={"part": "im2col"}))
+            px = [(low._virtual(pid, (batch * m * k,), dtype=low.dt(x)), None)]
+            # inputs read once per kernel row (hardware that reuses them across the window)
+            tags["window_elems"] = int(N * cin * math.prod(out.shape[2:-1])
+                                       * math.prod(w.shape[2:-1]) * x.shape[-1])
+    else:
+        cout = w.shape[1] * g
+        m, k, n = N * math.prod(x.shape[2:]), cin // g, cout // g * kern
+        batch = g
+    weight = g == 1 and low._is_weight(pw)
+    if weight:
+        tags["weight_name"] = low.st.versions[pw[0][0]].name
+        add_stats(low, tags, "conv_stats", x, w, _stride, _pad, _dil, bool(transposed))
+    tags["part"] = "conv"
+    if not transposed:
+        pid = len(low.protos)
+        low._matmul("conv", px, pw, batch, m, k, n, weight, out, bias, tags)
+        if not weight and g == 1 and px and pw:  # a weight-normed conv's: said, not stationary
+            note_computed(low, pid, (pw,))
+        return
+    pid = low._proto(Proto("matmul", low._name("conv_transpose"), [px, pw], [], m=m, k=k, n=n,
+                            batch=batch, weight=weight, tags=tags))
+    vid = low._virtual(pid, (batch * m * n,), dtype=low.dt(out))
+    # col2im: overlapping kernel windows summed into the output
+    if bias is None:
+        low.emit("reduction", "col2im", [[(vid, None)]], [out])
+    else:
+        last = low.emit("reduction", "col2im", [[(vid, None)]], [])
+        v2 = low._virtual(last, tuple(out.shape), dtype=low.dt(out))
+        low.emit("elementwise", "add_bias", [[(v2, None)], bias], [out], fn="add")
+
+@lowers(aten._trilinear)
+def trilinear(low, c: Call) -> None:
+    """``nn.Bilinear``'s form (:func:`bilinear`); any other ``_trilinear`` is unknown."""
+    if not bilinear(low, c.args, low.ev.out):
+        low._unknown(c)
+
+def bilinear(low, args, out) -> bool:
+    """``nn.Bilinear``: y[b, o] = sum_ij x1[b, i] W[o, i, j] x2[b, j] is the outer product
+    x1 (x) x2 (B x IJ, elementwise) times the stationary W as an IJ x O matrix."""
+    x1, w, x2, e1, e2, e3, sumdim = args[:7]
+    if (list(e1), list(e2), list(e3), list(sumdim)) != ([1, 3], [0], [1, 2], [2, 3]) or \
+            (x1.dim(), w.dim(), x2.dim()) != (2, 3, 2):
+        return False
+    B, (O, I, J) = x1.shape[0], w.shape
+    pid = low.emit("elementwise", "outer", [x1, x2], [], fn="mul")
+    outer = low._virtual(pid, (B, I * J), dtype=low.dt(x1))
+    pw = low.read(w)
+    weight = low._is_weight(pw)
+    tags = {"aten": "_trilinear", **({"weight_name": low.st.versions[pw[0][0]].name} if weight else {})}
+    if weight:  # --stats: its input is the outer product, not measured (counted as such)
+        unmeasured(low)
+    low._matmul("bilinear", [(outer, None)], pw, 1, B, I * J, O, weight, out, None, tags)
+    return True

@@ -1,0 +1,150 @@
+"""Which tensor a traced matmul keeps stationary, and what counts as a weight (testers' reports,
+2026-12: a GEMV of two parameters, buffers, weights computed from parameters each forward).
+
+Goldens are hand arithmetic written beside each assertion, never the tracer's output."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.torch
+
+torch = pytest.importorskip("torch")
+
+
+def _trace(model, *inputs, **kw):
+    from cimsim.workload.trace import trace
+
+    return trace(model.eval(), inputs, **kw)
+
+
+def test_a_gemv_of_two_parameters_keeps_the_matrix_stationary():
+    """``self.W @ self.v`` (W 32 x 16, v 16) took the vector v as the stationary weight."""
+    class M(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.W = torch.nn.Parameter(torch.randn(32, 16))
+            self.v = torch.nn.Parameter(torch.randn(16))
+
+        def forward(self, x):
+            return self.W @ self.v + x
+
+    w = _trace(M(), torch.randn(32))
+    (mm,) = [op for op in w.ops if op.kind == "matmul"]
+    # out^T = v^T W^T: one row (m = 1) of k = 16 against the 16 x 32 matrix W: 512 MACs
+    assert (mm.weight, mm.m, mm.k, mm.n, mm.macs) == ("W", 1, 16, 32, 32 * 16)
+    assert w.arrays.stationary[0] == list(w.tensors).index("W")
+
+
+@pytest.mark.parametrize("bad", [[1], (("x", 1),), {1: 2}])
+def test_example_kwargs_that_are_not_a_dict_by_name_are_one_line(bad):
+    """``example_kwargs=[1]`` raised a raw AttributeError ('list' object has no attribute 'items')."""
+    from cimsim.errors import WorkloadError
+
+    with pytest.raises(WorkloadError, match=r"^trace\(\): example_kwargs must be a dict of "
+                                            r"forward's keyword inputs by name .*, not "):
+        _trace(torch.nn.Linear(4, 2), torch.randn(1, 4), example_kwargs=bad)
+
+
+@pytest.mark.parametrize("mode", ["eval", "train"])
+def test_floating_buffers_are_weights_integer_buffers_inputs_as_the_readme_says(mode):
+    """The README said buffers are `input` tensors while BatchNorm's running statistics traced
+    as weights: floating buffers are weights (constants stored with the model, read each
+    forward), integer ones (``num_batches_tracked``) inputs; the README now says so."""
+    from pathlib import Path
+
+    torch.manual_seed(0)
+    m = torch.nn.Sequential(torch.nn.Linear(16, 32), torch.nn.BatchNorm1d(32))
+    getattr(m, mode)()
+    from cimsim.workload.trace import trace
+
+    w = trace(m, (torch.randn(8, 16),))
+    roles = {n: t.role for n, t in w.tensors.items() if n.startswith("1.") and "native" not in n
+             and n != "1.add"}
+    want = {"1.weight": "weight", "1.bias": "weight", "1.running_mean": "weight",
+            "1.running_var": "weight"}
+    if mode == "train":  # the counter's increment reads it
+        want["1.num_batches_tracked"] = "input"
+    assert roles == want
+    # Linear (16 x 32 + 32) x 4 B = 2,176; BatchNorm gain, bias, mean, var 4 x 32 x 4 B = 512
+    assert w.weight_bytes == 2_176 + 512 == 2_688
+    readme = " ".join((Path(__file__).resolve().parents[3] / "README.md").read_text().split())
+    assert "and so are floating-point buffers (a BatchNorm's `running_mean` / `running_var`" in readme
+    assert "integer and bool buffers (position ids, a causal mask, BatchNorm's " \
+           "`num_batches_tracked`) and KV-cache tensors" in readme
+
+
+def test_unknown_ops_reading_packed_weights_say_their_weights_are_not_counted(tmp_path):
+    """int8 dynamic quantization with --allow-unknown: 0 MACs (documented) and weights 0 B
+    silently; the packed parameters' weights are not counted either, and the trace and the
+    run say so."""
+    import warnings
+
+    from click.testing import CliRunner
+
+    import cimsim
+    from cimsim.cli import main
+
+    f = tmp_path / "q.py"
+    f.write_text("import torch\n\ndef factory():\n    torch.manual_seed(0)\n"
+                 "    m = torch.nn.Sequential(torch.nn.Linear(32, 64), torch.nn.ReLU(), "
+                 "torch.nn.Linear(64, 10)).eval()\n"
+                 "    q = torch.ao.quantization.quantize_dynamic(m, {torch.nn.Linear}, dtype=torch.qint8)\n"
+                 "    return q, (torch.randn(4, 32),)\n")
+    out = tmp_path / "q.json"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = CliRunner().invoke(main, ["trace", f"{f}:factory", "-o", str(out), "--allow-unknown"])
+    assert res.exit_code == 0, res.output
+    line = " ".join(res.output.split())
+    assert "weights 0 B" in line  # two int8 Linears (32 x 64 + 64 x 10 B) no tensor holds
+    assert "2 read packed parameters (e.g. a dynamically quantized Linear's): their weights are " \
+           "not counted in the weights either" in line
+    w = cimsim.load_workload(out)
+    assert [u.get("packed_weights") for u in w.metadata["unknown_ops"]] == [True, True]
+    res = cimsim.simulate(cimsim.load_architecture("gpu-hbm3"), w, engine="analytic")
+    (note,) = [n for n in res.notes if "no mapping for" in n]
+    assert "2 read packed parameters (e.g. a dynamically quantized Linear's), whose weights are " \
+           "not counted either" in note
+
+
+def test_a_matrix_computed_from_parameters_each_forward_is_said_not_stationary(tmp_path):
+    """A weight-normed Linear's weight is ``_weight_norm_interface``'s output (an activation):
+    its matmul ran on the host without a word; a plain tensor attribute used as a matrix gave
+    weights 0 B. Both are listed and said (trace line, run note); attention, fed by the model's
+    input, is not."""
+    from torch.nn.utils import parametrizations
+
+    import cimsim
+
+    class M(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a = parametrizations.weight_norm(torch.nn.Linear(16, 32))
+            self.c = torch.randn(32, 8)  # neither parameter nor buffer
+            self.q = torch.nn.Linear(8, 8)
+
+        def forward(self, x):
+            h = self.a(x) @ self.c
+            q = self.q(h)
+            return torch.softmax(q @ q.T, -1) @ q  # attention over the input: not listed
+
+    torch.manual_seed(0)
+    w = _trace(M(), torch.randn(4, 16))
+    assert w.metadata["computed_weights"] == [
+        {"op": "a.addmm", "operand": "a.parametrizations.weight.0._weight_norm_interface",
+         "from": "parameters"},
+        {"op": "mm", "operand": "const0", "from": "a constant tensor"}]
+    by = {op.name: op for op in w.ops}
+    assert by["a.addmm"].weight is None and by["mm"].weight is None and by["q.addmm"].weight
+    # a's parameters are read by the norm: g 32 + v 32 x 16 + bias 32 = 576; q 8 x 8 + 8 = 72;
+    # (576 + 72) x 4 B = 2,592
+    assert w.weight_bytes == (32 + 32 * 16 + 32 + 8 * 8 + 8) * 4 == 2_592
+    res = cimsim.simulate(cimsim.load_architecture("sram-cim"), w, engine="analytic")
+    (note,) = [n for n in res.notes if "read as their matrix" in n]
+    assert note.startswith("2 matmul(s) (a.addmm, mm) read as their matrix a weight computed from "
+                           "parameters each forward (weight_norm / parametrize): 1 or a constant "
+                           "tensor that is no parameter or buffer")
+    assert "not stationary" in note
+    w2 = _trace(torch.nn.Sequential(torch.nn.Linear(4, 4)), torch.randn(2, 4))
+    assert "computed_weights" not in w2.metadata
