@@ -80,16 +80,18 @@ def test_every_bundled_energy_part_has_its_own_colour():
 
 
 def test_parts_drawn_together_are_told_apart():
-    """A PIM device's bandwidth `ddr_pim_bw` hashes to a blue 4.6 apart (CIE76) from the DRAM's
-    fixed blue: a config author's utilization panel drew them alike. In one figure every part
-    outside the fixed list moves to an extra colour at least MIN_DELTA_E from those before it;
-    fixed parts keep theirs."""
+    """A level `ddr5` hashes to a blue 4.6 apart (CIE76) from the DRAM's fixed blue (a config
+    author's `ddr_pim_bw` did before a `_bw` utilization took its level's colour): drawn
+    together they looked alike. In one figure every part outside the fixed list moves to an
+    extra colour at least MIN_DELTA_E from those taken; fixed parts keep theirs."""
     from cimsim.plot.style import EXTRA_PART_COLORS, part_color, part_colors
 
-    assert delta_e(part_color("ddr_pim_bw"), part_color("dram_bw")) < MIN_DELTA_E  # the case
-    got = part_colors(["dram_bw", "ddr_pim_bw", "pim_mac", "processor_mac"])
+    assert delta_e(part_color("ddr5_bw"), part_color("dram_bw")) < MIN_DELTA_E  # the case
+    got = part_colors(["dram_bw", "ddr5_bw", "pim_mac", "processor_mac"])
     assert got["dram_bw"] == part_color("dram") and got["pim_mac"] == part_color("pim_mac")
-    assert delta_e(got["ddr_pim_bw"], got["dram_bw"]) >= MIN_DELTA_E
+    assert delta_e(got["ddr5_bw"], got["dram_bw"]) >= MIN_DELTA_E
+    # a utilization `<level>_bw` takes its level's colour, fixed or not
+    assert part_color("ddr5_bw") == part_color("ddr5") and part_color("dram_bw") == part_color("dram")
     # many made-up parts: each new one stays distinct while free colours remain
     names = ["dram", "compute"] + [f"level{i}" for i in range(6)]
     got = part_colors(names)
@@ -97,8 +99,11 @@ def test_parts_drawn_together_are_told_apart():
     # the same names give the same colours (no state between figures)
     assert part_colors(names) == got
     # a part alone keeps its hashed colour: figures agree unless two parts would clash
-    assert part_colors(["ddr_pim_bw"]) == {"ddr_pim_bw": part_color("ddr_pim_bw")}
-    assert part_color("ddr_pim_bw") in EXTRA_PART_COLORS
+    assert part_colors(["ddr5_bw"]) == {"ddr5_bw": part_color("ddr5_bw")}
+    assert part_color("ddr5_bw") in EXTRA_PART_COLORS
+    # within a report, one palette of all its parts: a part keeps its colour in every figure
+    universe = ["dram", "ddr5", "compute"]
+    assert part_colors(["ddr5"], universe)["ddr5"] == part_colors(["ddr5_bw", "compute"], universe)["ddr5_bw"]
 
 
 def test_parts_take_the_same_colours_in_any_order():

@@ -511,3 +511,35 @@ def test_a_pipelined_chips_steady_state_is_a_table_of_the_report():
 
     plain = build_report(report_runs([load_architecture("cpu-ddr5")], [two_layers()]))
     assert '<table id="pipeline">' not in render_html(plain)
+
+
+def test_a_level_named_by_the_user_has_one_colour_in_every_figure(gru):
+    """cpu-ddr5 with its levels renamed `llc` and `ddr` (outside the fixed palette): `llc` was
+    purple in the energy shares, pink in a Gantt strip and, as `llc_bw`, yellow in the
+    utilization bars (a tester). A report colours every part from one palette of all its parts,
+    and a `<level>_bw` utilization takes its level's colour."""
+    from matplotlib.colors import to_hex
+
+    from cimsim.config import architecture_from_dict
+    from cimsim.config.loader import read_yaml
+
+    d = read_yaml(resolve_config("cpu-ddr5"))
+    d["memory"] = {("llc" if k == "sram" else "ddr" if k == "dram" else k): v for k, v in d["memory"].items()}
+    d["processor"]["levels"] = ["llc", "ddr"]
+    renamed = architecture_from_dict(d)
+    rep = build_report(report_runs([renamed, load_architecture(resolve_config("sram-cim"))], [gru]))
+    seen: dict[str, set] = {}
+    for c, col in _bar_colors(rep.figures["energy-shares"][1].axes[0]).items():
+        seen.setdefault(c, set()).add(col)
+    for fid, (_, fig) in rep.figures.items():
+        if fid.startswith("critical-path-") and fid != "critical-path-vs-length":
+            for coll in fig.axes[0].collections:
+                seen.setdefault(coll.get_label().split(":")[0], set()).add(to_hex(coll.get_facecolor()[0]))
+        if fid.startswith("utilization-"):
+            for ax in fig.axes:
+                for c in ax.containers:  # each bar's label: "llc_bw (bandwidth)", "processor_mac"
+                    name = c.get_label().removesuffix(" (bandwidth)").removesuffix("_bw")
+                    seen.setdefault(name, set()).add(to_hex(c.patches[0].get_facecolor()))
+    assert {"llc", "ddr"} <= set(seen)
+    for part in ("llc", "ddr"):
+        assert len(seen[part]) == 1, (part, seen[part])

@@ -374,7 +374,8 @@ def _part_energy(rows: list, part: str) -> np.ndarray:
 TOTAL_COLOR = "#444444"
 
 
-def energy_breakdown(df: pd.DataFrame, param: str | None = None, most: int = 4) -> Figure:
+def energy_breakdown(df: pd.DataFrame, param: str | None = None, most: int = 4,
+                     universe=()) -> Figure:
     """The energy of each run by part (``energy_<part>_j``), one panel per workload.
 
     One bar per architecture at up to ``most`` values of the swept parameter (its first,
@@ -390,7 +391,7 @@ def energy_breakdown(df: pd.DataFrame, param: str | None = None, most: int = 4) 
     params = param_columns(df)
     param = param if param is not None else (params[0] if params else None)
     comps = energy_parts(data)
-    part_colour = part_colors(comps)
+    part_colour = part_colors(comps, universe)
     others = [p for p in params if p != param and data[p].nunique() > 1]
     # a grid's few values of the other parameters: a panel each; else (a random / LHS sweep, a
     # run per value) each bar is the first run at its value, the others named in its label

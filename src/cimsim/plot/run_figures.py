@@ -19,7 +19,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
 from ..report import columns as C
-from ..report.format import si
+from ..report.format import pct, si
 from .figures import _facet_shape, _figure, _grid, _outside_legend, _si_log_axis
 from .roofline import mac_precision, workload_dtype
 from .overlap import BAND, band_label, covers
@@ -132,7 +132,7 @@ def path_parts(result) -> list[str]:
     return list(result.path_time_s)
 
 
-def critical_path_gantt(result) -> Figure:
+def critical_path_gantt(result, universe=()) -> Figure:
     """The realised critical path as one Gantt strip: each op on it is a bar from its start,
     split into the parts its time is attributed to (see ``attribute_path``), coloured by part;
     the legend gives each part's total and share."""
@@ -144,14 +144,14 @@ def critical_path_gantt(result) -> Figure:
     parts = path_parts(result)
     amounts, edges = _binned_parts(pt, parts, span)
     within = np.cumsum(amounts, axis=0) - amounts  # each part's place inside its bin
-    colors = part_colors(parts)
+    colors = part_colors(parts, universe)
     for i, part in enumerate(parts):
         keep = amounts[i] > 0
         if keep.any():
             ax.broken_barh(list(zip(edges[:-1][keep] + within[i][keep], amounts[i][keep])), (0, 1),
                            color=colors[part], linewidth=0,
                            label=f"{part}: {si(result.path_time_s[part], 's')} "
-                                 f"({100 * result.path_time_s[part] / total:.1f} %)")
+                                 f"({pct(result.path_time_s[part] / total)})")  # never 0.0 % of a part
     ax.set_xlim(0, span)
     ax.set_ylim(0, 1)
     ax.set_yticks([])
@@ -197,7 +197,7 @@ def resource_util_names(result) -> set[str]:
     return {C.resource_util(r) for r in result.traffic_bytes}
 
 
-def utilization_bars(results: Sequence) -> Figure:
+def utilization_bars(results: Sequence, universe=()) -> Figure:
     """Utilization of every resource of each run (one panel per run): components' units
     and memory levels' and links' bandwidth, as a fraction of peak over the run."""
     # at most three panels a row: nine runs in one row made a 12:1 strip nobody could read
@@ -209,7 +209,7 @@ def utilization_bars(results: Sequence) -> Figure:
     for ax in axes[len(results):]:
         ax.remove()
     axes = axes[:len(results)]
-    colors = part_colors(n for r in results for n in r.utilization)
+    colors = part_colors((n for r in results for n in r.utilization), universe)
     for ax, r in zip(axes, results):
         names = list(r.utilization)
         vals = [r.utilization[n] for n in names]
@@ -277,7 +277,7 @@ def critical_path_vs_length(table: pd.DataFrame, window: int = 4) -> Figure:
     return fig
 
 
-def energy_shares(results: Sequence) -> Figure:
+def energy_shares(results: Sequence, universe=()) -> Figure:
     """Each run's energy by part as a share of its total (stacked to 1), one panel per workload
     (its name the panel's title; a long one ran under every bar and overprinted its
     neighbours'), a bar per architecture in its colour: runs whose totals differ by orders of
@@ -290,7 +290,7 @@ def energy_shares(results: Sequence) -> Figure:
     most = max((len(v) for v in by_wl.values()), default=1)
     fig = _figure(max(6.4, cols * (1.0 * most + 1.2) + 2.5), 3.6 * rows + 1.0)
     axes = _grid(fig, rows, cols).ravel()
-    colors = part_colors(parts)
+    colors = part_colors(parts, universe)
     for ax, (wl, runs) in zip(axes, by_wl.items()):
         x = np.arange(len(runs))
         bottom = np.zeros(len(runs))

@@ -151,38 +151,46 @@ def arch_color(name: str) -> str:
     return arch_style(name).color
 
 
+def _key(name: str) -> str:
+    """The part a name's colour is that of: a bandwidth utilization ``<resource>_bw`` its
+    resource's (a level named by the user too: ``ddr_bw`` was hashed apart from ``ddr``)."""
+    return name[:-3] if name.endswith("_bw") else name
+
+
 def part_color(name: str) -> str:
     """The colour of part ``name`` (energy part, critical-path part, memory level or link; a
     resource's bandwidth utilization ``<resource>_bw`` takes the resource's colour)."""
-    if name in PART_COLORS:
-        return PART_COLORS[name]
-    if name.endswith("_bw") and name[:-3] in PART_COLORS:
-        return PART_COLORS[name[:-3]]
-    return EXTRA_PART_COLORS[_hash(name) % len(EXTRA_PART_COLORS)]
+    k = _key(name)
+    return PART_COLORS[k] if k in PART_COLORS else EXTRA_PART_COLORS[_hash(k) % len(EXTRA_PART_COLORS)]
 
 
-def part_colors(names) -> dict[str, str]:
-    """The colour of each of ``names``, parts drawn together in one figure: a fixed part's
+def part_colors(names, universe=()) -> dict[str, str]:
+    """The colour of each of ``names``, parts drawn together: a fixed part's
     (:func:`part_color`) always; any other its hashed extra colour unless that lies within
-    :data:`MIN_DELTA_E` of a colour already in the figure, then the next extra colour that
-    does not (the first in hash order where none is free), the parts taken in name order. Two
-    parts of one figure were shades of one blue: a PIM device's bandwidth beside the DRAM's,
-    found by a config author. A part outside the fixed palette can so take another colour in
-    a figure where its own would clash (the fixed ones never do)."""
+    :data:`MIN_DELTA_E` of a colour already taken, then the next extra colour that does not
+    (the first in hash order where none is free), the parts taken in name order. ``universe``:
+    every part of a set of figures (a report's: :func:`result_parts`), so each part has one
+    colour in all of them; without it, the colours are those of ``names`` alone. Two parts of
+    one figure were shades of one blue (a PIM device's bandwidth beside the DRAM's), and one
+    level took three colours in one report's figures (both found by testers)."""
     names = list(dict.fromkeys(names))
-    out = {n: part_color(n) for n in names if _fixed(n)}
-    for n in sorted(names):  # the same colours whatever order the figure lists its parts in
-        if n in out:
+    keys = sorted({_key(n) for n in (*names, *universe)})
+    out = {k: PART_COLORS[k] for k in keys if k in PART_COLORS}
+    for k in keys:
+        if k in out:
             continue
-        start = _hash(n) % len(EXTRA_PART_COLORS)
+        start = _hash(k) % len(EXTRA_PART_COLORS)
         ring = EXTRA_PART_COLORS[start:] + EXTRA_PART_COLORS[:start]
-        out[n] = next((c for c in ring if all(delta_e(c, u) >= MIN_DELTA_E for u in out.values())),
+        out[k] = next((c for c in ring if all(delta_e(c, u) >= MIN_DELTA_E for u in out.values())),
                       ring[0])
-    return {n: out[n] for n in names}
+    return {n: out[_key(n)] for n in names}
 
 
-def _fixed(name: str) -> bool:
-    return name in PART_COLORS or (name.endswith("_bw") and name[:-3] in PART_COLORS)
+def result_parts(results) -> list[str]:
+    """Every part the figures of ``results`` colour: energy parts, critical-path parts and
+    utilizations (a ``_bw`` one its resource's)."""
+    return list(dict.fromkeys(p for r in results for d in (r.energy_breakdown_j, r.path_time_s,
+                                                           r.utilization) for p in d))
 
 
 def value_styles(values) -> dict:

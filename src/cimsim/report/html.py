@@ -86,6 +86,7 @@ def run_keys(rep: "Report") -> list[str]:
 def build_report(rep: Report) -> Report:
     """Draw the report's figures from its runs and tables (into ``rep.figures``); returns ``rep``."""
     from ..plot.figures import energy_breakdown
+    from ..plot.style import result_parts
     from ..plot.run_figures import (
         arch_roofline,
         critical_path_gantt,
@@ -98,16 +99,19 @@ def build_report(rep: Report) -> Report:
         rep.table = pd.DataFrame([r.record() for _, _, r in rep.results],
                                  columns=list(C.union_columns(rep.archs)))
     figs = rep.figures
-    figs["energy-breakdown"] = ("Energy breakdown", energy_breakdown(rep.table))
-    figs["energy-shares"] = ("Energy breakdown, shares", energy_shares([r for _, _, r in rep.results]))
+    # one colour per part in every figure of the page (a part outside the fixed palette took a
+    # colour per figure, from what else that figure drew)
+    parts = result_parts([r for _, _, r in rep.results])
+    figs["energy-breakdown"] = ("Energy breakdown", energy_breakdown(rep.table, universe=parts))
+    figs["energy-shares"] = ("Energy breakdown, shares", energy_shares([r for _, _, r in rep.results], parts))
     for wl, key in zip(rep.workloads, _unique([_slug(w.name) for w in rep.workloads], "workload")):
         runs = [r for _, w, r in rep.results if w is wl]
-        figs[f"utilization-{key}"] = (f"Utilization: {wl.name}", utilization_bars(runs))
+        figs[f"utilization-{key}"] = (f"Utilization: {wl.name}", utilization_bars(runs, parts))
     for (arch, wl, r), key in zip(rep.results, run_keys(rep)):
         figs[f"roofline-{key}"] = (f"Roofline: {wl.name} on {arch.name}", arch_roofline(arch, r, wl))
     for (arch, wl, r), key in zip(rep.results, run_keys(rep)):
         figs[f"critical-path-{key}"] = (f"Critical path: {wl.name} on {arch.name}",
-                                        critical_path_gantt(r))
+                                        critical_path_gantt(r, parts))
     if rep.seq_table is not None:
         figs["critical-path-vs-length"] = ("Critical path vs sequence length",
                                            critical_path_vs_length(rep.seq_table, rep.seq_window))

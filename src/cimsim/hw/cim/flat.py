@@ -63,7 +63,7 @@ def place(comp, ops, idx) -> Plan:
         server[on] = n_servers + np.array([own.get(g, len(own)) for g in local.tolist()],
                                           dtype=np.int64)
         n_servers += len(own) + 1
-        notes.append(f"{comp.name}: weights{where} need {needed} arrays but only {c.arrays} "
+        notes.append(f"{comp.name}: weights{where} need {needed:,} arrays but only {c.arrays:,} "
                      "exist; " + wear_text(float(need[on][mask].sum()), free, c.endurance,
                                            int(mask.sum()), c.arrays))
     if fitting:
@@ -86,17 +86,17 @@ def _fit_note(name: str, arrays: int, fitting: list, stages: int) -> str:
     arrays needed, matrices, copies)``."""
     if stages == 1:
         _, needed, count, copies = fitting[0]
-        note = (f"{name}: {needed} of {arrays} arrays hold all {count} weight matrices; "
+        note = (f"{name}: {needed:,} of {arrays:,} arrays hold all {count:,} weight matrices; "
                 "programmed once before the run (not charged)")
         if copies > 1:
-            note += f"; weight replication: {copies} copies of every matrix share an op's rows"
+            note += f"; weight replication: {copies:,} copies of every matrix share an op's rows"
         return note
     most = max(fitting, key=lambda f: f[1])
     which = (f"every one of the {stages} pipeline stages" if len(fitting) == stages else
              f"pipeline stage{'s' if len(fitting) > 1 else ''} "
              f"{', '.join(str(f[0]) for f in fitting)} of {stages}")
-    note = (f"{name}: the weight matrices of {which} fit its own device's {arrays} arrays (at "
-            f"most {most[1]}, stage {most[0]}); programmed once before the run (not charged)")
+    note = (f"{name}: the weight matrices of {which} fit its own device's {arrays:,} arrays (at "
+            f"most {most[1]:,}, stage {most[0]}); programmed once before the run (not charged)")
     copied = [f for f in fitting if f[3] > 1]
     if copied:
         note += (f"; weight replication: {min(f[3] for f in copied)}-{max(f[3] for f in copied)}"

@@ -324,7 +324,7 @@ def place(comp, ops, idx) -> Plan:
         replicas = np.minimum(copies[group_of], np.maximum(rows, 1.0)).astype(np.float64)
         server, n_servers = group_of.astype(np.int64), G
         labels = [f"{comp.name}:{nm}" for nm in names]
-        notes.append(f"{comp.name}: {int((need * copies).sum())} of {c.arrays} arrays hold "
+        notes.append(f"{comp.name}: {int((need * copies).sum()):,} of {c.arrays:,} arrays hold "
                      f"{len(groups)} layers as a pipeline ({int((copies > 1).sum())} duplicated, "
                      f"up to {int(copies.max())} copies); programmed once before the run (not "
                      "charged)")
@@ -336,7 +336,7 @@ def place(comp, ops, idx) -> Plan:
         copies = np.ones(G, dtype=np.int64)
         replicas = np.ones(len(idx))
         server, n_servers, labels = np.zeros(len(idx), dtype=np.int64), 1, [comp.name]
-        notes.append(f"{comp.name}: weights need {packed} arrays but only {c.arrays} exist "
+        notes.append(f"{comp.name}: weights need {packed:,} arrays but only {c.arrays:,} exist "
                      "(no layer pipeline); " + wear_text(float(need_op[reprogram].sum()), free,
                                                           c.endurance, int(reprogram.sum()), c.arrays))
         if asked := [f"{nm}: {d}" for nm, d in ch.layers.items() if nm in by_name]:

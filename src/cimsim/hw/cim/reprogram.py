@@ -133,9 +133,9 @@ def wear_text(written_arrays: float, free: int, endurance: float, reprograms: in
     per cell of those arrays per run (over a big matrix's rounds each of its arrays once) and
     the runs an ``endurance`` lasts."""
     per_cell = written_arrays / free
-    how = (f"matrices pinned on {arrays - free} arrays before the run, the rest "
-           f"over the {free} left" if free < arrays else "over all arrays, nothing pinned; a "
+    how = (f"matrices pinned on {arrays - free:,} arrays before the run, the rest "
+           f"over the {free:,} left" if free < arrays else "over all arrays, nothing pinned; a "
            "matrix larger than them all in rounds, a programming each")
-    return (f"arrays are re-programmed {reprograms} times during the run (LRU, {how}), "
+    return (f"arrays are re-programmed {reprograms:,} times during the run (LRU, {how}), "
             f"{plain(per_cell, 3)} writes per cell of those arrays per run on average: an "
             f"endurance of {plain(endurance, 3)} cycles lasts {plain(endurance / per_cell, 3)} runs")
