@@ -392,10 +392,13 @@ def accuracy_record(arch, target: Target, reference=None) -> dict:
     rng = cim.adc.range_policy + (f" at the {cim.adc.range_percentile:g}th percentile"
                                   if cim.adc.range_policy == "calibrated" else "")
     enc = "differential" if cim.differential else "offset"
-    basis = (f"{name} emulated: {cim.input_bits}b {'signed ' if cim.signed_inputs else ''}inputs x "
-             f"{cim.weight_bits}b weights ({enc} encoding), "
-             f"{cim.adc.bits}-bit ADC ({rng} range), "
-             f"{cim.rows_per_read or cim.rows} rows per read, "
+    # every setting that moves the numbers: two rows of a sweep over bits per cell and DAC bits
+    # read alike before (a tester)
+    readout = ("digital column sums (exact)" if Arith._digital(cim)
+               else f"{cim.adc.bits}-bit ADC ({rng} range)")
+    basis = (f"{name} emulated: {cim.input_bits}b {'signed ' if cim.signed_inputs else ''}inputs in "
+             f"{cim.dac_bits}-bit slices x {cim.weight_bits}b weights in {cim.bits_per_cell}-bit "
+             f"cells ({enc} encoding), {readout}, {cim.rows_per_read or cim.rows} rows per read, "
              + ("ideal devices" if cim.nonideal is None else f"non-ideal, {res.repeats} chip(s)"))
     if len(cims) > 1:
         basis += f" (of {len(cims)} CIM components, the first)"

@@ -588,6 +588,7 @@ def _design(c, tech) -> Design:
         read_latency=read_latency, sample_rate=sample_rate, energy_per_conversion=e_conv,
         adcs_per_array=adcs, dac_energy=e_dac, cell_read_energy=e_cell, shift_add_energy=e_sa,
         buffer_energy_per_byte=e_buf, rows_per_read=rpr, reads=reads, lossless_bits=lossless,
-        bits_lost=max(0, lossless - a.bits), provenance=prov, area=area, sources=tuple(sources),
+        # a digital cell's adder chain sums exactly: adc.bits is its output datapath's width
+        bits_lost=0 if digital_cell else max(0, lossless - a.bits), provenance=prov, area=area, sources=tuple(sources),
         switch_energy=e_switch, mux_energy=e_mux, counter_energy=e_counter,
         periphery_parts=tuple(present))
