@@ -206,6 +206,19 @@ def _pipeline_rows(rep: Report) -> list[list[str]]:
     return rows
 
 
+def _section(title: str, table_id: str, heads, rows: list[list[str]], left: set[int]) -> list[str]:
+    """A titled table of ``rows`` (none: nothing), the ``left`` columns' text left-aligned; a
+    no-break space keeps each number with its unit."""
+    if not rows:
+        return []
+    esc = html.escape
+    out = [f"<h2>{esc(title)}</h2>", f'<div class="wide"><table id="{table_id}"><thead><tr>'
+           + "".join(f"<th>{esc(h)}</th>" for h in heads) + "</tr></thead><tbody>"]
+    out += ["<tr>" + "".join(f'<td{" class=l" if i in left else ""}>{esc(keep_units(v))}</td>'
+                             for i, v in enumerate(row)) + "</tr>" for row in rows]
+    return out + ["</tbody></table></div>"]
+
+
 def render_html(rep: Report, links: Sequence[tuple[str, str]] = ()) -> str:
     """The page as a string (figures embedded as PNG data URIs)."""
     esc = html.escape
@@ -237,24 +250,9 @@ def render_html(rep: Report, links: Sequence[tuple[str, str]] = ()) -> str:
         out.append("<p>(1d) tensor- or pipeline-parallel run: latency and energy are one device's "
                    "share (pipeline: one micro-batch through the stages in turn on one device); the "
                    "LLM serving table gives the group's figures.</p>")
-    pipelined = _pipeline_rows(rep)
-    if pipelined:
-        out.append("<h2>Pipelined stream (steady state)</h2>")
-        out.append('<div class="wide"><table id="pipeline"><thead><tr>'
-                   + "".join(f"<th>{esc(h)}</th>" for h in _PIPELINE_HEADS) + "</tr></thead><tbody>")
-        for row in pipelined:
-            out.append("<tr>" + "".join(f'<td{" class=l" if i in (0, 1, 3) else ""}>{esc(keep_units(v))}</td>'
-                                        for i, v in enumerate(row)) + "</tr>")
-        out.append("</tbody></table></div>")
-    serving = _serving_rows(rep)
-    if serving:
-        out.append("<h2>LLM serving</h2>")
-        out.append('<div class="wide"><table id="serving"><thead><tr>'
-                   + "".join(f"<th>{esc(h)}</th>" for h in _SERVING_HEADS) + "</tr></thead><tbody>")
-        for row in serving:
-            out.append("<tr>" + "".join(f'<td{" class=l" if i < 2 else ""}>{esc(keep_units(v))}</td>'
-                                        for i, v in enumerate(row)) + "</tr>")
-        out.append("</tbody></table></div>")
+    out += _section("Pipelined stream (steady state)", "pipeline", _PIPELINE_HEADS,
+                    _pipeline_rows(rep), {0, 1, 3})
+    out += _section("LLM serving", "serving", _SERVING_HEADS, _serving_rows(rep), {0, 1})
     if links:
         out.append("<h3>Files</h3><ul>" + "".join(
             f'<li><a href="{esc(href)}">{esc(text)}</a></li>' for text, href in links) + "</ul>")
