@@ -339,3 +339,40 @@ def test_a_parameter_of_a_dtype_cimsim_does_not_model_is_named():
     with pytest.raises(WorkloadError, match=r"the model's parameter '1.weight' is float64, which "
                                             r"cimsim does not model; trace it as one of"):
         trace(m, (torch.randn(2, 4),))
+
+
+def test_a_weight_recast_at_every_call_is_one_weight_and_a_bool_cast_a_copy():
+    """autocast re-casts a frozen model's weights at every call (its cache keeps only weights
+    that require grad): a Linear(64, 64) called 4 times under bf16 autocast was 4 weights,
+    33,280 B; it is one, (64 x 64 + 64) x 2 B = 8,320 B. A float buffer read as `.bool()` is a
+    copy, as before (a reviewer: it became a second weight)."""
+    torch = pytest.importorskip("torch")
+    from cimsim.workload.trace import trace
+
+    class Loop(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a = torch.nn.Linear(64, 64)
+
+        def forward(self, x):
+            with torch.autocast("cpu", dtype=torch.bfloat16):
+                for _ in range(4):
+                    x = torch.tanh(self.a(x))
+            return x
+
+    w = trace(Loop().eval().requires_grad_(False), (torch.randn(4, 64),))
+    assert w.weight_bytes == (64 * 64 + 64) * 2
+    assert {o.weight for o in w.ops if o.kind == "matmul"} == {"a.weight"}
+
+    class Mask(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = torch.nn.Linear(16, 16)
+            self.register_buffer("keep", torch.ones(4, 16))
+
+        def forward(self, x):
+            return self.lin(x).masked_fill(~self.keep.bool(), 0.0)
+
+    m = trace(Mask().eval(), (torch.randn(4, 16),))
+    assert m.weight_bytes == (16 * 16 + 16) * 4 + 4 * 16 * 4  # the Linear and the fp32 buffer
+    assert "copy" in [o.kind for o in m.ops] and "weights_cast" not in m.metadata

@@ -80,6 +80,7 @@ class Lowerer:
         self.keep_floats = keep_floats
         #: weight name -> dtype of a whole-weight cast read as that weight (``autocast``)
         self.cast_weights: dict[str, str] = {}
+        self._cast_of: dict[tuple[str, str], object] = {}  # (weight, dtype) -> its cast version
         #: matmuls whose matrix is computed from parameters or a constant (:mod:`.computed`)
         self.computed_weights: list[dict] = []
         self.src_flags: dict[int, int] = {}  # source version id -> :mod:`.computed` bits
@@ -271,7 +272,14 @@ class Lowerer:
         self.emit("copy", c.base, c.reads, c.targets)
 
     def _cast_weight(self, src, out) -> bool:
+        """A whole weight cast from one float compute dtype to another is that weight at the
+        new dtype, one tensor per (weight, dtype) however often it is cast (autocast re-casts a
+        frozen model's weights at every call: a reviewer found a Linear called 4 times as 4
+        weights). A cast to or from anything else (``.bool()`` of a float buffer) is a copy."""
         if src.numel() != out.numel() or self.st.known(out):
+            return False
+        new = self.dt(out)
+        if not all(str(t.dtype).removeprefix("torch.") in A.TORCH_FLOAT_DTYPES for t in (src, out)):
             return False
         pieces = self.read(src)
         if len(pieces) != 1 or pieces[0][1] is not None:
@@ -279,8 +287,12 @@ class Lowerer:
         v = self.st.versions[pieces[0][0]]
         if v.role != "weight" or v.producer >= 0 or v.size != src.numel():
             return False
-        self.st.add_source(out, "weight", v.name, self.dt(out))
-        self.cast_weights[v.name] = self.dt(out)
+        seen = self._cast_of.get((v.name, new))
+        if seen is not None:  # the same weight at the same dtype: read that tensor again
+            self.st.write(out, seen)
+            return True
+        self._cast_of[(v.name, new)] = self.st.add_source(out, "weight", v.name, new)
+        self.cast_weights[v.name] = new
         return True
 
     @lowers(*A.COPIES)
