@@ -63,3 +63,22 @@ def test_a_valid_rename_names_the_result(arch):
     w = load_workload("lstm")
     w.name = "my lstm"
     assert simulate(arch, w, keep_ops=False).workload == "my lstm"
+
+
+def test_copies_and_tags_and_the_columns_themselves_are_read_only_too():
+    """A reviewer: a pickled copy (a process pool's) came back writable, the tag columns were
+    writable (an out-of-range order code was an IndexError later) and `w.columns = other` was
+    taken unchecked."""
+    import copy
+    import pickle
+
+    from cimsim import bundled, load_workload
+
+    w = load_workload(bundled.resolve_workload("lstm"))
+    for c in (pickle.loads(pickle.dumps(w)), copy.deepcopy(w)):
+        with pytest.raises(ValueError, match="read-only"):
+            c.columns.ops_per_element[0] = 1e6
+    with pytest.raises(ValueError, match="read-only"):
+        w.columns.tags.order_code[0] = 10**6
+    with pytest.raises(AttributeError):
+        w.columns = w.columns

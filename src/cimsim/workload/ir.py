@@ -284,9 +284,22 @@ class Workload:
         if not isinstance(columns, WorkloadColumns):
             raise WorkloadError(f"workload '{name}': columns must be WorkloadColumns, "
                                 f"got {type(columns).__name__}")
-        self.columns = WorkloadColumns(**_read_only(checks.canonical(columns, name)))
+        self._columns = WorkloadColumns(**_read_only(checks.canonical(columns, name)))
         checks.validate(self)
         check_llm_metadata(name, self.metadata, self.columns.n_ops)
+
+    @property
+    def columns(self) -> WorkloadColumns:
+        """The workload's columns, read-only (build a new workload with :meth:`from_columns`:
+        assigning another set skipped every check and left the derived arrays stale)."""
+        return self._columns
+
+    def __setstate__(self, state: dict) -> None:
+        """Unpickled (a process pool's copy) with its columns read-only again: a pickled array
+        comes back writable."""
+        self.__dict__.update(state)
+        c = self._columns
+        self._columns = WorkloadColumns(**_read_only({f: getattr(c, f) for f in c.__dataclass_fields__}))
 
     @property
     def name(self) -> str:
@@ -466,6 +479,11 @@ def _read_only(fields: dict) -> dict:
     for key in ("tensor_names", "op_names"):
         s = out[key]
         out[key] = StringTable(frozen(s.blob), frozen(s.offsets))
+    tags = out.get("tags")
+    if tags is not None:  # the tag columns too (an out-of-range order code was an IndexError)
+        out["tags"] = type(tags)(frozen(tags.order_code), list(tags.orders),
+                                 {k: tuple(frozen(x) if isinstance(x, np.ndarray) else x for x in col)
+                                  for k, col in tags.columns.items()})
     return out
 
 
