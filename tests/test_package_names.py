@@ -56,3 +56,15 @@ def test_dir_lists_the_lazily_loaded_names():
                          capture_output=True, text=True, timeout=120)
     assert run.stdout == "[]\nTrue True True\n", run.stderr
     assert set(cimsim.__all__) <= set(dir(cimsim))
+
+
+def test_the_sweep_packages_names_reach_through_the_function():
+    """`cimsim.sweep.plan_sweep`, `sweep_columns`, `SweepStore` worked while `cimsim.sweep` was
+    the package; they work through the function too (a reviewer)."""
+    import cimsim
+    import cimsim.sweep  # noqa: F401  (binds the package, which the function stands for)
+    from cimsim.sweep.columns import sweep_columns
+    from cimsim.sweep.store import SweepStore
+
+    assert cimsim.sweep.sweep_columns is sweep_columns and cimsim.sweep.SweepStore is SweepStore
+    assert callable(cimsim.sweep.plan_sweep) and callable(cimsim.sweep.parse_spec)

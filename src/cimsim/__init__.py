@@ -102,11 +102,16 @@ class _Cimsim(_types.ModuleType):
             return given
         from .sweep.runner import sweep
 
-        # its loaded submodules as attributes, so that dotted names through it keep working:
-        # ``import cimsim.sweep.executors as ex``, ``cimsim.sweep.executors.security_from_files``
-        for key, value in vars(_sys.modules[f"{__name__}.sweep"]).items():
+        # its loaded submodules and the package's public names as attributes, so that dotted
+        # names through it keep working: ``import cimsim.sweep.executors as ex``,
+        # ``cimsim.sweep.executors.security_from_files``, ``cimsim.sweep.plan_sweep``
+        pkg = _sys.modules[f"{__name__}.sweep"]
+        for key, value in vars(pkg).items():
             if isinstance(value, _types.ModuleType) and value.__name__ == f"{__name__}.sweep.{key}":
                 setattr(sweep, key, value)
+        for key in getattr(pkg, "__all__", ()):  # loaded lazily by the package: getattr loads them
+            if key != "sweep" and key not in vars(sweep):
+                setattr(sweep, key, getattr(pkg, key))
         return sweep
 
     @sweep.setter

@@ -47,3 +47,14 @@ def test_the_edges_run(tmp_path):
     df = sweep("gpu-hbm3", "gru", ["memory.dram.bandwidth=1TB/s,2TB/s"], engine="analytic",
                workers=1, chunk_size=1, flush_rows=1, flush_seconds=0, output=tmp_path / "o.parquet")
     assert len(df) == 2 and df["error"].isna().all()  # 2 bandwidths x 1 config x 1 workload
+
+
+def test_numpy_whole_numbers_are_whole_numbers():
+    """np.int64(2) from a user's array was refused as 'got an int64' (a reviewer)."""
+    import numpy as np
+
+    from cimsim.cost.cache import CostCache
+    from cimsim.sweep.checks import check_run_settings
+
+    check_run_settings(np.int64(2), np.int32(4), np.int64(8), np.float32(1.5))
+    assert CostCache(keep=np.int64(2)).keep == 2

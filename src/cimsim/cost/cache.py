@@ -69,12 +69,14 @@ class CostCache:
     ``keep`` of them. ``hits`` and ``misses`` count lookups."""
 
     def __init__(self, keep: int = 4):
-        if isinstance(keep, bool) or not isinstance(keep, int) or keep < 1:
+        import numbers
+
+        if isinstance(keep, bool) or not isinstance(keep, numbers.Integral) or keep < 1:
             from ..errors import CimsimError, given
 
             raise CimsimError(f"CostCache(): keep must be a whole number >= 1 (the placements and "
                               f"cost tables kept), got {given(keep)}")
-        self.keep = keep
+        self.keep = int(keep)
         self.hits = 0
         self.misses = 0
         self._entries: "OrderedDict[tuple, tuple]" = OrderedDict()

@@ -15,8 +15,10 @@ def check_run_settings(workers: object, chunk_size: object, flush_rows: object,
     """Refuse, in one line naming the argument and what it takes, a ``sweep()`` setting out of
     range or of the wrong type (``workers=0`` ran on every core, ``-3`` on one, ``2.5`` was a
     raw TypeError; ``chunk_size=-2`` ended in a misleading SweepIncomplete)."""
-    def whole(v: object) -> bool:
-        return isinstance(v, int) and not isinstance(v, bool) and v >= 1
+    import numbers
+
+    def whole(v: object) -> bool:  # NumPy integers too (np.int64(2) from a user's array)
+        return isinstance(v, numbers.Integral) and not isinstance(v, bool) and v >= 1
 
     for name, value, what, none in (
             ("workers", workers, "local worker processes", "one per core"),
@@ -25,7 +27,7 @@ def check_run_settings(workers: object, chunk_size: object, flush_rows: object,
         if not (whole(value) or (none and value is None)):
             raise CimsimError(f"sweep(): {name} must be a whole number >= 1 ({what})"
                               f"{f', or None ({none})' if none else ''}, got {given(value)}")
-    if isinstance(flush_seconds, bool) or not isinstance(flush_seconds, (int, float)) \
+    if isinstance(flush_seconds, bool) or not isinstance(flush_seconds, numbers.Real) \
             or not flush_seconds >= 0:  # NaN fails too
         raise CimsimError("sweep(): flush_seconds must be a number of seconds >= 0 (a part file is "
                           f"written at least this often), got {given(flush_seconds)}")
