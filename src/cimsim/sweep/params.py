@@ -172,8 +172,14 @@ class ParamSpec:
         return value
 
 
+def _clip(text: str, most: int = 80) -> str:
+    """``text``, or its start and its length when longer than ``most`` characters (a spec of
+    10,000 digits made a 10,000-character error line)."""
+    return text if len(text) <= most else f"{text[:most]}... ({len(text):,} characters)"
+
+
 def _fail(path: str, spec: str, why: str) -> SweepSpecError:
-    return SweepSpecError(f"--param {path}={spec}: {why}; a spec is {SPEC_FORMS}")
+    return SweepSpecError(f"--param {path}={_clip(spec)}: {why}; a spec is {SPEC_FORMS}")
 
 
 def _parse_scalar(path: str, spec: str, text: str, fk: FieldKind):
@@ -243,7 +249,7 @@ def parse_spec(path: str, spec: str, data=None, max_points: int = DEFAULT_MAX_PO
             try:
                 n = int(opts[1])
             except ValueError:
-                raise _fail(path, spec, f"point count {opts[1]!r} is not an integer") from None
+                raise _fail(path, spec, f"point count {_clip(opts[1])!r} is not an integer") from None
             if n < 2:
                 raise _fail(path, spec, f"a range needs at least 2 points, got {n}")
             _check_count(path, spec, n, max_points)
