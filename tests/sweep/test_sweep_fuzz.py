@@ -116,3 +116,14 @@ def test_cli_spec_exits_cleanly_with_one_line(text):
 def test_ranges_that_overflow_or_collapse_are_refused(text):
     with pytest.raises(CimsimError, match=r"overflows a float|not a finite|repeat values"):
         parse_param(text)
+
+
+def test_a_huge_value_in_a_spec_is_clipped_in_its_error():
+    """A point count of 10,000 digits (found by the fuzz test above) was echoed whole, twice:
+    a 10,237-character line; the error shows its start and its length."""
+    from cimsim.sweep.params import SweepSpecError
+
+    with pytest.raises(SweepSpecError) as e:
+        parse_param("memory.dram.sustained_fraction=0..1:lin:1" + "0" * 10_000)
+    msg = str(e.value)
+    assert len(msg) < 600 and "(10,010 characters)" in msg and "\n" not in msg  # the spec: 0..1:lin:1 + 10,000 zeros
