@@ -547,3 +547,12 @@ def test_an_override_error_names_the_override_from_python_as_set_does_from_the_c
                                "per column")  # rram-cim.yaml's arrays are 128 columns wide
     # a valid override still applies
     assert load_architecture("rram-cim", overrides={"cim.arrays": 8}).components["cim"].arrays == 8
+
+
+def test_cim_arrays_are_bounded():
+    """`cim.arrays` of 10^30 was taken (a 1.6e21 m² chip from the Python API): at most 2^40."""
+    from cimsim.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"cim\.arrays: Input should be less than or equal to 1099511627776"):
+        load_architecture("rram-cim", overrides={"cim.arrays": 10**30})
+    assert load_architecture("rram-cim", overrides={"cim.arrays": 2**40}).component("cim").config.arrays == 2**40

@@ -163,7 +163,8 @@ class CIMConfig(ComponentConfig):
         description="Memory cell technology: rram (the resistive cells rram_1t1r, fefet, pcm) "
         "or sram (sram_6t, sram_8t, sram_charge, sram_digital); the process node and supply are "
         "the top-level technology block's.")
-    arrays: PositiveInt = Field(description="Number of crossbar arrays (macros).")
+    arrays: PositiveInt = Field(le=2 ** 40, description="Number of crossbar arrays (macros); at "
+                                "most 2^40 (10^30 was taken: a chip of 1.6e21 m²).")
     rows: PositiveInt = Field(le=2 ** 24, description="Word lines per array (input dimension of "
                               "a tile); at most 2^24, the partial-sum model's exact range.")
     cols: PositiveInt = Field(description="Bit lines per array.")

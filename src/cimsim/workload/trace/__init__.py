@@ -127,7 +127,7 @@ def _leaves(torch, obj, path, depth=0):
                 yield from _leaves(torch, x, f"{path}.{k}", depth + 1)
 
 
-def trace(model: torch.nn.Module, example_inputs: torch.Tensor | tuple, name: str | None = None,
+def trace(model: torch.nn.Module, example_inputs: torch.Tensor | tuple | list, name: str | None = None,
           allow_unknown: bool = False, dtype: str | None = None, example_kwargs: dict | None = None,
           stats_bits: int | tuple[int, int] | None = None) -> Workload:
     """Trace ``model`` on ``example_inputs`` into a :class:`~cimsim.workload.ir.Workload`.
