@@ -8,12 +8,13 @@ column, on serving runs with many stretches; and the name tables are built once 
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from cimsim.workload import llm_replicate
 from cimsim.workload.columns import StringTable
 from cimsim.workload.llm import LLMModel, llm_serving
+
+from test_llm import _columns_equal  # the same comparison as the op-by-op build's tests
 
 TINY = LLMModel(layers=2, hidden=32, heads=8, kv_heads=2, ffn=48, vocab=20, head_dim=4, gated=True)
 
@@ -25,18 +26,6 @@ CASES = [
     # static batching, 3 batches of 2 requests: a stretch per batch at least
     dict(prompt=[3, 5, 2, 4, 3, 6], decode=[9, 4, 7, 6, 12, 8], batch=2, requests=6, batching="static"),
 ]
-
-
-def _columns_equal(a, b) -> None:
-    ca, cb = a.columns, b.columns
-    for f in ("shape_ptr", "shape_dims", "tensor_dtype", "tensor_role", "kind", "in_ptr", "in_ids",
-              "out_ptr", "out_ids", "m", "k", "n", "batch", "weight", "fn", "generic_macs"):
-        assert np.array_equal(getattr(ca, f), getattr(cb, f)), f
-    assert np.array_equal(ca.ops_per_element, cb.ops_per_element, equal_nan=True)
-    assert ca.tensor_names.tolist() == cb.tensor_names.tolist()
-    assert ca.op_names.tolist() == cb.op_names.tolist()
-    assert [op.tags for op in a.ops] == [op.tags for op in b.ops]
-    assert a.metadata == b.metadata
 
 
 @pytest.mark.parametrize("kw", CASES)
