@@ -83,8 +83,8 @@ from .argnames import arg, arg_is
 from .ir import Workload, WorkloadBuilder
 from .llm_options import (ATTENTION, BATCHING, GEN, HF_KEYS, _per_request, _shape,  # noqa: F401
                           _splits, attention_window, head_dim_of, check_positions, encoder_only, gated_mlp, hf_overridden,
-                          key_of, lengths_tag, one_micro_batch, position_table, refuse_experts,
-                          serving_options, type_defaults)
+                          key_of, language_model, lengths_tag, one_micro_batch, position_table,
+                          refuse_unmodelled, serving_options)
 from .llm_replicate import Stretch, insert_replicas, third_step_repeats
 from .llm_schedule import AdmissionGate, schedule  # noqa: F401  (schedule re-exported)
 
@@ -147,6 +147,7 @@ def model_from_hf(config: Mapping[str, object]) -> LLMModel:
             raise WorkloadError(f"{GEN}: the HF config has none of {', '.join(keys)}")
         return default
 
+    config = language_model(config)
     if config.get("is_encoder_decoder") is True:
         raise WorkloadError(f"{GEN}: the HF config is an encoder-decoder model"
                             f"{' (' + str(config['model_type']) + ')' if config.get('model_type') else ''}; "
@@ -154,6 +155,9 @@ def model_from_hf(config: Mapping[str, object]) -> LLMModel:
     why = encoder_only(config)
     if why:
         raise WorkloadError(why)
+    # what the file leaves out, transformers fills in from the model type's defaults (as the
+    # traced model has them): a Mixtral file without num_local_experts still has 8 experts
+    typed = refuse_unmodelled(config)
     hidden = get("hidden_size", "n_embd", "d_model")
     heads = get("num_attention_heads", "n_head")
     if not isinstance(hidden, int) or not isinstance(heads, int) or heads < 1:
@@ -165,10 +169,6 @@ def model_from_hf(config: Mapping[str, object]) -> LLMModel:
         raise WorkloadError(f"{GEN}: hidden {hidden} is not a multiple of heads {heads}, and no "
                             "head_dim is given (a head would be hidden // heads wide, the attention "
                             f"narrower than the model): give a hidden size divisible by {heads}")
-    # what the file leaves out, transformers fills in from the model type's defaults (as the
-    # traced model has them): a Mixtral file without num_local_experts still has 8 experts
-    typed = {**type_defaults(config.get("model_type")), **config}
-    refuse_experts(config, typed)
     if config.get("new_decoder_architecture"):  # Falcon-40B/180B: num_kv_heads key/value heads
         kv = get("num_key_value_heads", "num_kv_heads", "n_head_kv", default=heads)
     elif config.get("multi_query") is True:  # Falcon-7B, GPT-BigCode: multi-query, one K/V head

@@ -102,7 +102,8 @@ def hf_overridden(config: Mapping[str, object], shape: Mapping[str, object]) -> 
     names) written under the keys :func:`model_from_hf` reads first, so what the config leaves
     to be derived (GPT-2's FFN of 4 x hidden, a head width of hidden / heads, K/V heads = heads)
     is derived from the overridden shape, as transformers derives it."""
-    return {**config, **{HF_KEYS[k]: v for k, v in shape.items() if k in HF_KEYS and v is not None}}
+    return {**language_model(config),
+            **{HF_KEYS[k]: v for k, v in shape.items() if k in HF_KEYS and v is not None}}
 
 
 def lengths_tag(prompt: Sequence[int], decode: Sequence[int]) -> str:
@@ -229,11 +230,57 @@ def refuse_experts(config: Mapping[str, object], typed: Mapping[str, object]) ->
                                 f"{'' if k in config else ', the model type default'}), which the "
                                 "generator does not model (it would read one dense FFN); give a "
                                 "dense model's config, or the shape options alone")
-    if str(config.get("model_type", "")) in MOE_TYPES:
+    if str(config.get("model_type", "")) in MOE_TYPES | {"llama4", "llama4_text"}:
         raise WorkloadError(f"{GEN}: the HF config is a mixture of experts (model_type "
                             f"{config['model_type']}), which the generator does not model (it would "
                             "read one dense FFN); give a dense model's config, or the shape options "
                             "alone")
+
+
+#: decoder types that are not a stack of attention + FFN blocks (state-space, linear-attention,
+#: recurrent and convolution hybrids: no KV cache, or one in some layers only), refused by name;
+#: a config's per-layer kinds (:data:`LAYER_KIND_KEYS`) catch the ones not named here
+RECURRENT_TYPES = frozenset((
+    "bamba", "falcon_h1", "falcon_mamba", "granitemoehybrid", "jamba", "kimi_linear", "lfm2",
+    "lfm2_moe", "mamba", "mamba2", "minimax", "nemotron_h", "olmo_hybrid", "qwen3_5",
+    "qwen3_next", "recurrent_gemma", "rwkv", "xlstm", "zamba", "zamba2"))
+#: the keys under which HF configs list each layer's kind, and the kinds that are the full (or
+#: windowed: :func:`attention_window`) softmax attention over a KV cache the generator models
+LAYER_KIND_KEYS = ("layer_types", "block_types", "layers_block_type")
+ATTENTION_KINDS = frozenset(("attention", "full_attention", "sliding_attention"))
+
+
+def language_model(config: Mapping[str, object]) -> Mapping[str, object]:
+    """A multimodal wrapper's language model (Llama-4, Gemma-3, Mistral-3, Qwen2-VL keep it
+    under ``text_config``; the vision tower is not part of a text serving run), else
+    ``config``: the wrapper's own fields are read only where the text config lacks them."""
+    text = config.get("text_config")
+    if not isinstance(text, Mapping) or any(config.get(k) is not None
+                                            for k in ("hidden_size", "n_embd", "d_model")):
+        return config
+    return {**{k: v for k, v in config.items() if not k.endswith("_config")}, **text}
+
+
+def refuse_unmodelled(config: Mapping[str, object]) -> dict:
+    """Refuse what the generator would build as the wrong model, before any shape field is
+    read (a missing head count would otherwise be blamed): a mixture of experts
+    (:func:`refuse_experts`), a decoder that is not attention + FFN in every layer
+    (:data:`RECURRENT_TYPES`, or a layer kind outside :data:`ATTENTION_KINDS`). Returns the
+    config with its model type's defaults filled in (what transformers would build)."""
+    typed = {**type_defaults(config.get("model_type")), **config}
+    refuse_experts(config, typed)
+    mt = str(config.get("model_type", ""))
+    kinds = next((sorted({str(x) for x in typed[k]} - ATTENTION_KINDS) for k in LAYER_KIND_KEYS
+                  if isinstance(typed.get(k), (list, tuple))
+                  and {str(x) for x in typed[k]} - ATTENTION_KINDS), None)
+    if mt in RECURRENT_TYPES or kinds:
+        what = f"layers of kind {', '.join(kinds)}" if kinds else "recurrent, state-space or convolution layers"
+        raise WorkloadError(f"{GEN}: the HF config ({mt or 'no model_type'}) has {what}, not "
+                            "attention + FFN in every layer; the generator would build a "
+                            "transformer with a KV cache in each layer, which this model does not "
+                            "have: give a decoder-only transformer's config (trace the model "
+                            "itself with `cimsim trace --hf` to count its real ops)")
+    return typed
 
 
 def _shape(items) -> dict:
