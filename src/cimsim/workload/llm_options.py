@@ -279,7 +279,7 @@ def refuse_unmodelled(config: Mapping[str, object]) -> dict:
                             "attention + FFN in every layer; the generator would build a "
                             "transformer with a KV cache in each layer, which this model does not "
                             "have: give a decoder-only transformer's config (trace the model "
-                            "itself with `cimsim trace --hf` to count its real ops)")
+                            "itself with `cimsim trace --zoo hf:TYPE` to count its real ops)")
     return typed
 
 
