@@ -18,8 +18,12 @@ alike and independent), with every timing in command-clock cycles ``tCK``:
   pairs, so ``E_mix = tBL / (tBL + min(r, 1 - r) * (t_rw + t_wr) / write_batch)``;
 - **random accesses** of ``S`` bytes each open a row: ``b = ceil(S / burst_bytes)`` bursts per
   access, and activations are limited to one per ``tRRD_S``, four per ``tFAW``, one per bank
-  per ``tRC`` and, rotating over the bank groups, one per group per ``tRRD_L``: ``t_act =
-  max(tRRD_S, tFAW / 4, tRC / banks, tRRD_L / bank_groups)``. With rows left open, each
+  per bank cycle and, rotating over the bank groups, one per group per ``tRRD_L``: ``t_act =
+  max(tRRD_S, tFAW / 4, t_bank / banks, tRRD_L / bank_groups)``. A read holds its bank one
+  ``tRC``; a write holds it until its data is written back and the row precharged, ``t_wbank =
+  tRCD_WR + tCWL + b x tBL + tWR + tRP`` (or ``tRC`` if longer), so ``t_bank = r x tRC + (1 -
+  r) x max(tRC, t_wbank)`` (LPDDR5 one-burst writes: 15 + 9 + 2 + 28 + 15 = 69 CK against
+  tRC 49). With rows left open, each
   access also puts a precharge, an activation and ``b`` column commands on the command bus
   (CK per command from the preset: ``cmd_pre``, ``cmd_act``, ``cmd_rd`` / ``cmd_wr``, see
   :mod:`.jedec`), and a command bus serves ``k = buses_per_cmd_bus`` data buses (HBM: the two
@@ -166,10 +170,11 @@ class DramLevel(MemoryLevel):
         "buses_per_cmd_bus > 0; command CK (cmd_*) > 0; n_rcd, n_rcd_wr, n_cl, n_ras, n_rp, n_rc > "
         "0, n_ras >= n_rcd, n_rc >= n_ras + n_rp - 1, n_rrd_l >= n_rrd_s, n_ccd_l >= n_ccd_s. The row "
         "timings (n_rcd, n_ras, n_rc, n_rrd_*, n_faw) bound random accesses only (a stream is bound "
-        "by bursts, its column commands, turnarounds and refresh); n_cl / n_cwl set only the "
-        "row-miss latency; the write and PRE timings n_rcd_wr, n_wr, n_ccd_s_wr, n_ccd_l_wr, n_ppd "
-        "and LPDDR5's n_aad (> 0) are read by the controller-window model (read_buffer) only, "
-        "default the preset's; density_mbit, stated for reference, is refused.",
+        "by bursts, its column commands, turnarounds and refresh); n_rcd_wr and n_wr bound random "
+        "writes (a written bank is held n_rcd_wr + n_cwl + b x n_bl + n_wr + n_rp); the write and "
+        "PRE timings n_ccd_s_wr, n_ccd_l_wr, n_ppd and LPDDR5's n_aad (> 0) are read by the "
+        "controller-window model (read_buffer) only, default the preset's; density_mbit, stated "
+        "for reference, is refused.",
         json_schema_extra=RATE)
     sustained_fraction: Fraction = Field(
         default=1.0, description="Per-platform cap, fitted once to a measured maximum: the fraction "
@@ -375,10 +380,22 @@ def mix_efficiency(t: Jedec, read_fraction: float, write_batch: int) -> float:
     return t.n_bl / (t.n_bl + pairs * turnaround_cycles(t))
 
 
-def activation_cycles(t: Jedec) -> float:
-    """Minimum cycles between activations on one data bus: tRRD_S, tFAW / 4, tRC / banks, and
-    tRRD_L / bank_groups (activations rotating over the groups each wait tRRD_L in theirs)."""
-    return max(t.n_rrd_s, t.n_faw / 4, t.n_rc / t.banks, t.n_rrd_l / t.bank_groups)
+def write_bank_cycles(t: Jedec, bursts: int) -> int:
+    """CK a random write of ``bursts`` bursts holds its bank: ACT to write, write latency, the
+    data, write recovery and the precharge, ``tRCD_WR + tCWL + b x tBL + tWR + tRP``."""
+    return t.n_rcd_wr + t.n_cwl + bursts * t.n_bl + t.n_wr + t.n_rp
+
+
+def activation_cycles(t: Jedec, bursts: int = 1, read_fraction: float = 1.0) -> float:
+    """Minimum cycles between activations on one data bus: tRRD_S, tFAW / 4, the bank cycle over
+    the banks, and tRRD_L / bank_groups (activations rotating over the groups each wait tRRD_L
+    in theirs). A read holds its bank one tRC; a write of ``bursts`` bursts the longer of tRC
+    and :func:`write_bank_cycles` (write recovery before the precharge); blended by the read
+    share ``r`` as the column commands are: ``(r x tRC + (1 - r) x max(tRC, t_wbank)) /
+    banks``."""
+    bank = (read_fraction * t.n_rc
+            + (1.0 - read_fraction) * max(t.n_rc, write_bank_cycles(t, bursts)))
+    return max(t.n_rrd_s, t.n_faw / 4, bank / t.banks, t.n_rrd_l / t.bank_groups)
 
 
 def stream_burst_cycles(t: Jedec, read_fraction: float, write_batch: int) -> float:
@@ -402,7 +419,7 @@ def access_cycles(t: Jedec, pattern: Pattern, write_batch: int) -> float:
     command-bus limits."""
     per_burst = burst_cycles(t) / mix_efficiency(t, pattern.read_fraction, write_batch)
     bursts = math.ceil(pattern.access_bytes / t.burst_bytes)
-    return max(bursts * per_burst, activation_cycles(t),
+    return max(bursts * per_burst, activation_cycles(t, bursts, pattern.read_fraction),
                command_cycles(t, bursts, pattern.read_fraction))
 
 
