@@ -93,22 +93,17 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal, Optional
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from ...quantity import NonNegativeFloat
 
 from ..base import RATE, STREAM, Fraction, MemoryLevel, MemoryResource, Pattern, PositiveInt
+from .dramtimings import (MAX_ORGANISATION, MAX_TIMING, ORGANISATION, POSITIVE_TIMINGS,  # noqa: F401
+                          TIMING_FIELDS, WHOLE_TIMINGS, _consistent, _domain, check_standard,
+                          timing_numbers)
 from .jedec import TIMINGS, Jedec
 
 Standard = Literal[tuple(TIMINGS)]  # type: ignore[valid-type]
-#: the preset fields a level's ``timings`` may set, and those of them that are whole numbers
-TIMING_FIELDS = tuple(f.name for f in dataclasses.fields(Jedec)
-                      if f.name not in ("name", "source", "split_cmd_bus", "density_mbit", "ticks_per_ck"))
-WHOLE_TIMINGS = frozenset(f.name for f in dataclasses.fields(Jedec) if f.type in (int, "int"))
-#: cycle counts that must be > 0 (the rest of the n_* may be 0): a burst, the refresh interval,
-#: and the row timings the model uses (ACT to read / write, CAS latency, row cycle, row open,
-#: precharge)
-POSITIVE_TIMINGS = frozenset(("n_bl", "n_refi", "n_rcd", "n_rcd_wr", "n_cl", "n_rc", "n_ras", "n_rp"))
 
 #: measured bandwidth-latency curves (Mess-Results), one row per point
 MESS_CURVES = Path(__file__).resolve().parents[2] / "data" / "validation" / "mess_latency_curves.csv"
@@ -166,7 +161,8 @@ class DramLevel(MemoryLevel):
         default_factory=dict, description="The level's own values over the preset's, by the "
         "preset's field names (cimsim.hw.memory.jedec.Jedec), e.g. {n_faw: 64, n_refi: 18750} or a "
         "faster bin {rate_mtps: 6400, tck_ps: 312}: timings in CK cycles (n_*), whole numbers >= "
-        "0; rate_mtps, tck_ps, bus_bits, burst_length, n_bl, banks, bank_groups, "
+        "0, or as a datasheet's time (n_faw: 20 ns, tck_ps: 312.5 ps), converted to ceil(t / tCK) "
+        "cycles at the level's tck_ps; rate_mtps, tck_ps, bus_bits, burst_length, n_bl, banks, bank_groups, "
         "buses_per_cmd_bus > 0; command CK (cmd_*) > 0; n_rcd, n_rcd_wr, n_cl, n_ras, n_rp, n_rc > "
         "0, n_ras >= n_rcd, n_rc >= n_ras + n_rp - 1, n_rrd_l >= n_rrd_s, n_ccd_l >= n_ccd_s. The row "
         "timings (n_rcd, n_ras, n_rc, n_rrd_*, n_faw) bound random accesses only (a stream is bound "
@@ -216,35 +212,23 @@ class DramLevel(MemoryLevel):
         "Mess-Results (data/validation/mess_latency_curves.csv; measured model only).",
         json_schema_extra=RATE)
 
+    @field_validator("standard", mode="before")
+    @classmethod
+    def _standard(cls, v):
+        """A name no preset has: the closest, or how to state a newer part (:mod:`.dramtimings`)."""
+        return check_standard(v)
+
     @field_validator("timings", mode="before")
     @classmethod
-    def _numbers(cls, v):
-        """Each value a plain number in the preset's own unit, said per key (the domain of each
-        is :meth:`_timings`')."""
-        if isinstance(v, dict):
-            for k, x in v.items():
-                if k not in TIMING_FIELDS or k == "density_mbit":  # said by _timings, whatever x is
-                    continue
-                if isinstance(x, bool) or not isinstance(x, (int, float)):
-                    unit = ("CK cycles (a datasheet's ns / tCK in ns)" if str(k).startswith(("n_", "cmd_"))
-                            else "ps" if k == "tck_ps" else "MT/s" if k == "rate_mtps" else "its count")
-                    raise ValueError(f"timings: {k} = {x!r} is not a number; it is a plain number in "
-                                     f"{unit}, no unit written")
-                if x < 0 or x != x or x in (float("inf"), float("-inf")):  # as _timings says it
-                    raise ValueError(f"timings: {k} = {x:g} is not allowed; it must be "
-                                     f"{_domain(k)}")
-        return v
+    def _numbers(cls, v, info: ValidationInfo):
+        """Every name a timing's, then each value a plain number in the preset's own unit or a
+        time converted to CK (:func:`.dramtimings.timing_numbers`; the domain of each is
+        :meth:`_timings`')."""
+        return timing_numbers(v, info.data.get("standard"))
 
     @model_validator(mode="after")
     def _timings(self) -> "DramLevel":
         for k, v in self.timings.items():
-            if k == "density_mbit":  # stated for reference: no closed form reads it
-                raise ValueError("timings: density_mbit is the preset's die density, stated for "
-                                 "reference; it moves nothing (refresh is n_rfc: set that for "
-                                 "another density's tRFC)")
-            if k not in TIMING_FIELDS:
-                raise ValueError(f"timings: '{k}' is not a timing of a preset; allowed: "
-                                 f"{', '.join(TIMING_FIELDS)}")
             whole = k in WHOLE_TIMINGS
             zero_ok = k.startswith("n_") and k not in POSITIVE_TIMINGS
             if k == "n_aad" and v != TIMINGS[self.standard].n_aad and (
@@ -295,67 +279,6 @@ class DramLevel(MemoryLevel):
                              "buffers); give read_buffer too, or drop write_buffer")
         return self
 
-
-#: the largest value a level's own timing may take (a 1e300 CK refresh is no part; its error
-#: message would print a 300-digit number)
-MAX_TIMING = 1e12
-
-
-#: counts of the organisation the controller-window model holds state for, one entry each (a
-#: part of 1e12 banks exhausted memory before any error): at most :data:`MAX_ORGANISATION`
-ORGANISATION = ("banks", "bank_groups", "buses_per_cmd_bus")
-MAX_ORGANISATION = 4096
-
-
-def _domain(k: str) -> str:
-    """What a level's own timing ``k`` may be."""
-    kind = "a whole number" if k in WHOLE_TIMINGS else "a number"
-    zero_ok = k.startswith("n_") and k not in POSITIVE_TIMINGS
-    top = f"{MAX_ORGANISATION}" if k in ORGANISATION else f"{MAX_TIMING:.0e}"
-    return f"{kind} {'>= 0' if zero_ok else '> 0'}, at most {top}"
-
-
-def _consistent(t: Jedec) -> None:
-    """The rules between timings that every preset meets, for a level's own values over one:
-    a refresh leaves time for data, the data rate is the clock's (a burst of ``burst_length``
-    beats in ``n_bl`` clocks; the presets within 0.25 %), bank groups divide the banks, a burst
-    is whole bytes, a row stays open until it is read (tRAS >= tRCD), a row cycle holds the
-    row open and its precharge (tRC >= tRAS + tRP - 1: each rounded up to whole CK from ns, as
-    the derived HBM2E presets' 76 >= 54 + 23 - 1), and the same bank group waits at least as
-    long as another (tRRD_L >= tRRD_S, tCCD_L >= tCCD_S)."""
-    cost = t.n_rtp + t.n_rp + t.n_rfc + t.n_rcd
-    if cost >= t.n_refi:
-        raise ValueError(f"timings: a refresh costs n_rtp + n_rp + n_rfc + n_rcd = {cost} CK, at "
-                         f"least n_refi ({t.n_refi}): no time is left for data; n_refi must "
-                         f"exceed {cost}")
-    clock = t.burst_length / (t.n_bl * t.tck_ps * 1e-12) / 1e6
-    if abs(clock / t.rate_mtps - 1.0) > 0.01:
-        rate = f"{t.rate_mtps}" if t.rate_mtps < 10**9 else f"{t.rate_mtps:.3g}"
-        moved = f"{clock:.0f}" if clock < 1e9 else f"{clock:.3g}"  # never a 300-digit number
-        raise ValueError(f"timings: rate_mtps {rate} is not the clock's: burst_length "
-                         f"{t.burst_length} beats in n_bl {t.n_bl} clocks of tck_ps {t.tck_ps:g} "
-                         f"move {moved} MT/s; give the data rate and the clock together "
-                         "(within 1 %)")
-    if t.bank_groups > t.banks or t.banks % t.bank_groups:
-        raise ValueError(f"timings: banks {t.banks} are not a whole number of bank groups "
-                         f"({t.bank_groups}): bank_groups must divide banks")
-    if t.bus_bits * t.burst_length % 8:
-        raise ValueError(f"timings: a burst of bus_bits {t.bus_bits} x burst_length "
-                         f"{t.burst_length} is not whole bytes")
-    if t.n_ras < t.n_rcd:
-        raise ValueError(f"timings: n_ras {t.n_ras} is under n_rcd {t.n_rcd}: a row stays open at "
-                         f"least until it can be read (tRAS >= tRCD); n_ras must be at least {t.n_rcd}")
-    if t.n_rc < t.n_ras + t.n_rp - 1:
-        raise ValueError(f"timings: n_rc {t.n_rc} is under n_ras + n_rp = {t.n_ras} + {t.n_rp}: a row "
-                         "cycle holds the row open and its precharge (tRC >= tRAS + tRP, less 1 CK "
-                         f"for rounding each up); n_rc must be at least {t.n_ras + t.n_rp - 1}")
-    for short, long_, what in (("n_rrd_s", "n_rrd_l", "activations"),
-                               ("n_ccd_s", "n_ccd_l", "column commands")):
-        lo, hi = getattr(t, short), getattr(t, long_)
-        if hi < lo:
-            raise ValueError(f"timings: {long_} {hi} is under {short} {lo}: {what} in one bank "
-                             f"group wait at least as long as in different groups; {long_} must be "
-                             f"at least {lo}")
 
 
 # ------------------------------------------------------------------ closed forms (per data bus)
