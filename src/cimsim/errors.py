@@ -1,5 +1,10 @@
 """Errors a user can act on. The CLI prints their message and exits non-zero."""
 
+from __future__ import annotations
+
+import difflib
+from typing import Iterable, Optional
+
 
 class CimsimError(Exception):
     """Base of every error cimsim raises for bad input."""
@@ -90,3 +95,20 @@ def check_path_argument(func: str, value: object, what: str, from_dict: str) -> 
             if from_dict and isinstance(value, Mapping) else "")
     raise CimsimError(f"{func}(): path must be a str or os.PathLike ({what}), got "
                       f"{given(value)}{hint}")
+
+
+def suggest(word: str, choices: Iterable[str]) -> Optional[str]:
+    """The closest of ``choices`` to a misspelt ``word``, or None: one that differs only in case
+    (``ddr5`` -> ``DDR5``), else difflib's closest."""
+    choices = [str(c) for c in choices]
+    same = [c for c in choices if c.lower() == str(word).lower()]
+    if same:
+        return same[0]
+    found = difflib.get_close_matches(str(word), choices, n=1, cutoff=0.6)
+    return found[0] if found else None
+
+
+def did_you_mean(word: str, choices: Iterable[str], form: str = "{}") -> str:
+    """``" (did you mean 'X'?)"`` for the closest choice, else ``""``."""
+    best = suggest(word, choices)
+    return f" (did you mean '{form.format(best)}'?)" if best is not None else ""

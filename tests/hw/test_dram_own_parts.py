@@ -42,9 +42,13 @@ def test_the_window_model_refuses_a_command_time_it_cannot_step():
 @pytest.mark.parametrize("timings,msg", [
     ({"n_rfc": 1e300}, "n_rfc = 1e+300 is not allowed; it must be a whole number >= 0, at most 1e+12"),
     ({"n_rcd": -5}, "n_rcd = -5 is not allowed; it must be a whole number > 0, at most 1e+12"),
-    ({"n_rcd": "18 ns"}, "n_rcd = '18 ns' is not a number; it is a plain number in CK cycles (a "
-                         "datasheet's ns / tCK in ns), no unit written"),
-    ({"tck_ps": "937.5 ps"}, "tck_ps = '937.5 ps' is not a number; it is a plain number in ps"),
+    ({"n_rcd": "18 GB"}, "n_rcd = '18 GB': '18 GB' is a capacity (information) quantity, but this "
+                         "field needs time"),
+    ({"n_rcd": "18"}, "n_rcd = '18': '18' has no unit"),
+    ({"cmd_act": "2 ns"}, "cmd_act = '2 ns' is not a number; it is a plain number in CK cycles, no "
+                          "unit written"),
+    ({"rate_mtps": "6400 MT/s"}, "rate_mtps = '6400 MT/s' is not a number; it is a plain number in "
+                                 "MT/s, no unit written"),
     ({"n_faw": float("nan")}, "n_faw = nan is not allowed; it must be a whole number >= 0"),
     # the window model holds an entry per bank: 1e12 of them exhausted memory
     ({"banks": 10**12}, "banks = 1e+12 is not allowed; it must be a whole number > 0, at most 4096")])

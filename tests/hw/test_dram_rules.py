@@ -58,7 +58,7 @@ def _level(gpu, standard="DDR5", read_buffer=None, **timings):
     ("DDR5", {"n_aad": 8}, "timings: n_aad = 8 is not allowed on DDR5: it is the ACT-1 to ACT-2 "
                            "deadline of a two-part activation \\(LPDDR5\\)"),
     ("LPDDR5", {"n_aad": 0}, "timings: n_aad = 0 is not allowed on LPDDR5"),
-    ("DDR5", {"ticks_per_ck": 2}, "timings: 'ticks_per_ck' is not a timing of a preset"),
+    ("DDR5", {"ticks_per_ck": 2}, "timings: unknown timing 'ticks_per_ck'"),
 ])
 def test_an_impossible_timing_set_is_a_one_line_error(gpu, standard, timings, msg):
     with pytest.raises(ConfigError, match=msg) as e:

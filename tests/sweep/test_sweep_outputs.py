@@ -97,7 +97,7 @@ def test_a_swept_field_no_value_of_which_loads_is_refused_first(tmp_path, chain_
     res = _cli(cfg, "-w", chain_json, "--param", "memory.dram.timings.n_fwa=32,48", "--engine",
                "analytic", "--workers", "1", "-q", "-o", out)
     _refused(res, f"--param memory.dram.timings.n_fwa: config {cfg} loads at none of its values: "
-                  "memory.dram: timings: 'n_fwa' is not a timing of a preset")
+                  "memory.dram.timings: timings: unknown timing 'n_fwa'; did you mean 'n_faw'?")
     assert not out.exists()
     res = _cli(cfg, "-w", chain_json, "--param", "memory.dram.timings.n_faw=0.5,48", "--engine",
                "analytic", "--workers", "1", "-q", "-o", out)

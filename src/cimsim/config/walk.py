@@ -18,16 +18,15 @@ A field's type is classified once, by :func:`kind_of`: a pydantic model is a
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import types
 import typing
 from dataclasses import dataclass
-from typing import Any, Iterable, Literal, Optional, Sequence, Union
+from typing import Any, Literal, Optional, Sequence, Union
 
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
-from ..errors import ConfigError
+from ..errors import ConfigError, did_you_mean, suggest  # noqa: F401 (re-exported)
 from ..quantity import DOMAINS, QuantityUnit
 
 
@@ -46,18 +45,6 @@ def parse_flag(text: str) -> bool:
         return FLAG_WORDS[str(text).strip().lower()]
     except KeyError:
         raise ValueError(f"{text!r} is not a boolean; use true/false (or yes/no, 1/0)") from None
-
-
-def suggest(word: str, choices: Iterable[str]) -> Optional[str]:
-    """The closest of ``choices`` to a misspelt ``word`` (difflib), or None."""
-    found = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
-    return found[0] if found else None
-
-
-def did_you_mean(word: str, choices: Iterable[str], form: str = "{}") -> str:
-    """``" (did you mean 'X'?)"`` for the closest choice, else ``""``."""
-    best = suggest(word, choices)
-    return f" (did you mean '{form.format(best)}'?)" if best is not None else ""
 
 
 def unwrap_optional(ann: Any) -> Any:

@@ -18,8 +18,12 @@ alike and independent), with every timing in command-clock cycles ``tCK``:
   pairs, so ``E_mix = tBL / (tBL + min(r, 1 - r) * (t_rw + t_wr) / write_batch)``;
 - **random accesses** of ``S`` bytes each open a row: ``b = ceil(S / burst_bytes)`` bursts per
   access, and activations are limited to one per ``tRRD_S``, four per ``tFAW``, one per bank
-  per ``tRC`` and, rotating over the bank groups, one per group per ``tRRD_L``: ``t_act =
-  max(tRRD_S, tFAW / 4, tRC / banks, tRRD_L / bank_groups)``. With rows left open, each
+  per bank cycle and, rotating over the bank groups, one per group per ``tRRD_L``: ``t_act =
+  max(tRRD_S, tFAW / 4, t_bank / banks, tRRD_L / bank_groups)``. A read holds its bank one
+  ``tRC``; a write holds it until its data is written back and the row precharged, ``t_wbank =
+  tRCD_WR + tCWL + b x tBL + tWR + tRP`` (or ``tRC`` if longer), so ``t_bank = r x tRC + (1 -
+  r) x max(tRC, t_wbank)`` (LPDDR5 one-burst writes: 15 + 9 + 2 + 28 + 15 = 69 CK against
+  tRC 49). With rows left open, each
   access also puts a precharge, an activation and ``b`` column commands on the command bus
   (CK per command from the preset: ``cmd_pre``, ``cmd_act``, ``cmd_rd`` / ``cmd_wr``, see
   :mod:`.jedec`), and a command bus serves ``k = buses_per_cmd_bus`` data buses (HBM: the two
@@ -89,22 +93,17 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal, Optional
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from ...quantity import NonNegativeFloat
 
 from ..base import RATE, STREAM, Fraction, MemoryLevel, MemoryResource, Pattern, PositiveInt
+from .dramtimings import (MAX_ORGANISATION, MAX_TIMING, ORGANISATION, POSITIVE_TIMINGS,  # noqa: F401
+                          TIMING_FIELDS, WHOLE_TIMINGS, _consistent, _domain, check_standard,
+                          timing_numbers)
 from .jedec import TIMINGS, Jedec
 
 Standard = Literal[tuple(TIMINGS)]  # type: ignore[valid-type]
-#: the preset fields a level's ``timings`` may set, and those of them that are whole numbers
-TIMING_FIELDS = tuple(f.name for f in dataclasses.fields(Jedec)
-                      if f.name not in ("name", "source", "split_cmd_bus", "density_mbit", "ticks_per_ck"))
-WHOLE_TIMINGS = frozenset(f.name for f in dataclasses.fields(Jedec) if f.type in (int, "int"))
-#: cycle counts that must be > 0 (the rest of the n_* may be 0): a burst, the refresh interval,
-#: and the row timings the model uses (ACT to read / write, CAS latency, row cycle, row open,
-#: precharge)
-POSITIVE_TIMINGS = frozenset(("n_bl", "n_refi", "n_rcd", "n_rcd_wr", "n_cl", "n_rc", "n_ras", "n_rp"))
 
 #: measured bandwidth-latency curves (Mess-Results), one row per point
 MESS_CURVES = Path(__file__).resolve().parents[2] / "data" / "validation" / "mess_latency_curves.csv"
@@ -162,14 +161,16 @@ class DramLevel(MemoryLevel):
         default_factory=dict, description="The level's own values over the preset's, by the "
         "preset's field names (cimsim.hw.memory.jedec.Jedec), e.g. {n_faw: 64, n_refi: 18750} or a "
         "faster bin {rate_mtps: 6400, tck_ps: 312}: timings in CK cycles (n_*), whole numbers >= "
-        "0; rate_mtps, tck_ps, bus_bits, burst_length, n_bl, banks, bank_groups, "
+        "0, or as a datasheet's time (n_faw: 20 ns, tck_ps: 312.5 ps), converted to ceil(t / tCK) "
+        "cycles at the level's tck_ps; rate_mtps, tck_ps, bus_bits, burst_length, n_bl, banks, bank_groups, "
         "buses_per_cmd_bus > 0; command CK (cmd_*) > 0; n_rcd, n_rcd_wr, n_cl, n_ras, n_rp, n_rc > "
         "0, n_ras >= n_rcd, n_rc >= n_ras + n_rp - 1, n_rrd_l >= n_rrd_s, n_ccd_l >= n_ccd_s. The row "
         "timings (n_rcd, n_ras, n_rc, n_rrd_*, n_faw) bound random accesses only (a stream is bound "
-        "by bursts, its column commands, turnarounds and refresh); n_cl / n_cwl set only the "
-        "row-miss latency; the write and PRE timings n_rcd_wr, n_wr, n_ccd_s_wr, n_ccd_l_wr, n_ppd "
-        "and LPDDR5's n_aad (> 0) are read by the controller-window model (read_buffer) only, "
-        "default the preset's; density_mbit, stated for reference, is refused.",
+        "by bursts, its column commands, turnarounds and refresh); n_rcd_wr and n_wr bound random "
+        "writes (a written bank is held n_rcd_wr + n_cwl + b x n_bl + n_wr + n_rp); the write and "
+        "PRE timings n_ccd_s_wr, n_ccd_l_wr, n_ppd and LPDDR5's n_aad (> 0) are read by the "
+        "controller-window model (read_buffer) only, default the preset's; density_mbit, stated "
+        "for reference, is refused.",
         json_schema_extra=RATE)
     sustained_fraction: Fraction = Field(
         default=1.0, description="Per-platform cap, fitted once to a measured maximum: the fraction "
@@ -211,35 +212,23 @@ class DramLevel(MemoryLevel):
         "Mess-Results (data/validation/mess_latency_curves.csv; measured model only).",
         json_schema_extra=RATE)
 
+    @field_validator("standard", mode="before")
+    @classmethod
+    def _standard(cls, v):
+        """A name no preset has: the closest, or how to state a newer part (:mod:`.dramtimings`)."""
+        return check_standard(v)
+
     @field_validator("timings", mode="before")
     @classmethod
-    def _numbers(cls, v):
-        """Each value a plain number in the preset's own unit, said per key (the domain of each
-        is :meth:`_timings`')."""
-        if isinstance(v, dict):
-            for k, x in v.items():
-                if k not in TIMING_FIELDS or k == "density_mbit":  # said by _timings, whatever x is
-                    continue
-                if isinstance(x, bool) or not isinstance(x, (int, float)):
-                    unit = ("CK cycles (a datasheet's ns / tCK in ns)" if str(k).startswith(("n_", "cmd_"))
-                            else "ps" if k == "tck_ps" else "MT/s" if k == "rate_mtps" else "its count")
-                    raise ValueError(f"timings: {k} = {x!r} is not a number; it is a plain number in "
-                                     f"{unit}, no unit written")
-                if x < 0 or x != x or x in (float("inf"), float("-inf")):  # as _timings says it
-                    raise ValueError(f"timings: {k} = {x:g} is not allowed; it must be "
-                                     f"{_domain(k)}")
-        return v
+    def _numbers(cls, v, info: ValidationInfo):
+        """Every name a timing's, then each value a plain number in the preset's own unit or a
+        time converted to CK (:func:`.dramtimings.timing_numbers`; the domain of each is
+        :meth:`_timings`')."""
+        return timing_numbers(v, info.data.get("standard"))
 
     @model_validator(mode="after")
     def _timings(self) -> "DramLevel":
         for k, v in self.timings.items():
-            if k == "density_mbit":  # stated for reference: no closed form reads it
-                raise ValueError("timings: density_mbit is the preset's die density, stated for "
-                                 "reference; it moves nothing (refresh is n_rfc: set that for "
-                                 "another density's tRFC)")
-            if k not in TIMING_FIELDS:
-                raise ValueError(f"timings: '{k}' is not a timing of a preset; allowed: "
-                                 f"{', '.join(TIMING_FIELDS)}")
             whole = k in WHOLE_TIMINGS
             zero_ok = k.startswith("n_") and k not in POSITIVE_TIMINGS
             if k == "n_aad" and v != TIMINGS[self.standard].n_aad and (
@@ -291,67 +280,6 @@ class DramLevel(MemoryLevel):
         return self
 
 
-#: the largest value a level's own timing may take (a 1e300 CK refresh is no part; its error
-#: message would print a 300-digit number)
-MAX_TIMING = 1e12
-
-
-#: counts of the organisation the controller-window model holds state for, one entry each (a
-#: part of 1e12 banks exhausted memory before any error): at most :data:`MAX_ORGANISATION`
-ORGANISATION = ("banks", "bank_groups", "buses_per_cmd_bus")
-MAX_ORGANISATION = 4096
-
-
-def _domain(k: str) -> str:
-    """What a level's own timing ``k`` may be."""
-    kind = "a whole number" if k in WHOLE_TIMINGS else "a number"
-    zero_ok = k.startswith("n_") and k not in POSITIVE_TIMINGS
-    top = f"{MAX_ORGANISATION}" if k in ORGANISATION else f"{MAX_TIMING:.0e}"
-    return f"{kind} {'>= 0' if zero_ok else '> 0'}, at most {top}"
-
-
-def _consistent(t: Jedec) -> None:
-    """The rules between timings that every preset meets, for a level's own values over one:
-    a refresh leaves time for data, the data rate is the clock's (a burst of ``burst_length``
-    beats in ``n_bl`` clocks; the presets within 0.25 %), bank groups divide the banks, a burst
-    is whole bytes, a row stays open until it is read (tRAS >= tRCD), a row cycle holds the
-    row open and its precharge (tRC >= tRAS + tRP - 1: each rounded up to whole CK from ns, as
-    the derived HBM2E presets' 76 >= 54 + 23 - 1), and the same bank group waits at least as
-    long as another (tRRD_L >= tRRD_S, tCCD_L >= tCCD_S)."""
-    cost = t.n_rtp + t.n_rp + t.n_rfc + t.n_rcd
-    if cost >= t.n_refi:
-        raise ValueError(f"timings: a refresh costs n_rtp + n_rp + n_rfc + n_rcd = {cost} CK, at "
-                         f"least n_refi ({t.n_refi}): no time is left for data; n_refi must "
-                         f"exceed {cost}")
-    clock = t.burst_length / (t.n_bl * t.tck_ps * 1e-12) / 1e6
-    if abs(clock / t.rate_mtps - 1.0) > 0.01:
-        rate = f"{t.rate_mtps}" if t.rate_mtps < 10**9 else f"{t.rate_mtps:.3g}"
-        moved = f"{clock:.0f}" if clock < 1e9 else f"{clock:.3g}"  # never a 300-digit number
-        raise ValueError(f"timings: rate_mtps {rate} is not the clock's: burst_length "
-                         f"{t.burst_length} beats in n_bl {t.n_bl} clocks of tck_ps {t.tck_ps:g} "
-                         f"move {moved} MT/s; give the data rate and the clock together "
-                         "(within 1 %)")
-    if t.bank_groups > t.banks or t.banks % t.bank_groups:
-        raise ValueError(f"timings: banks {t.banks} are not a whole number of bank groups "
-                         f"({t.bank_groups}): bank_groups must divide banks")
-    if t.bus_bits * t.burst_length % 8:
-        raise ValueError(f"timings: a burst of bus_bits {t.bus_bits} x burst_length "
-                         f"{t.burst_length} is not whole bytes")
-    if t.n_ras < t.n_rcd:
-        raise ValueError(f"timings: n_ras {t.n_ras} is under n_rcd {t.n_rcd}: a row stays open at "
-                         f"least until it can be read (tRAS >= tRCD); n_ras must be at least {t.n_rcd}")
-    if t.n_rc < t.n_ras + t.n_rp - 1:
-        raise ValueError(f"timings: n_rc {t.n_rc} is under n_ras + n_rp = {t.n_ras} + {t.n_rp}: a row "
-                         "cycle holds the row open and its precharge (tRC >= tRAS + tRP, less 1 CK "
-                         f"for rounding each up); n_rc must be at least {t.n_ras + t.n_rp - 1}")
-    for short, long_, what in (("n_rrd_s", "n_rrd_l", "activations"),
-                               ("n_ccd_s", "n_ccd_l", "column commands")):
-        lo, hi = getattr(t, short), getattr(t, long_)
-        if hi < lo:
-            raise ValueError(f"timings: {long_} {hi} is under {short} {lo}: {what} in one bank "
-                             f"group wait at least as long as in different groups; {long_} must be "
-                             f"at least {lo}")
-
 
 # ------------------------------------------------------------------ closed forms (per data bus)
 def refresh_efficiency(t: Jedec) -> float:
@@ -375,10 +303,22 @@ def mix_efficiency(t: Jedec, read_fraction: float, write_batch: int) -> float:
     return t.n_bl / (t.n_bl + pairs * turnaround_cycles(t))
 
 
-def activation_cycles(t: Jedec) -> float:
-    """Minimum cycles between activations on one data bus: tRRD_S, tFAW / 4, tRC / banks, and
-    tRRD_L / bank_groups (activations rotating over the groups each wait tRRD_L in theirs)."""
-    return max(t.n_rrd_s, t.n_faw / 4, t.n_rc / t.banks, t.n_rrd_l / t.bank_groups)
+def write_bank_cycles(t: Jedec, bursts: int) -> int:
+    """CK a random write of ``bursts`` bursts holds its bank: ACT to write, write latency, the
+    data, write recovery and the precharge, ``tRCD_WR + tCWL + b x tBL + tWR + tRP``."""
+    return t.n_rcd_wr + t.n_cwl + bursts * t.n_bl + t.n_wr + t.n_rp
+
+
+def activation_cycles(t: Jedec, bursts: int = 1, read_fraction: float = 1.0) -> float:
+    """Minimum cycles between activations on one data bus: tRRD_S, tFAW / 4, the bank cycle over
+    the banks, and tRRD_L / bank_groups (activations rotating over the groups each wait tRRD_L
+    in theirs). A read holds its bank one tRC; a write of ``bursts`` bursts the longer of tRC
+    and :func:`write_bank_cycles` (write recovery before the precharge); blended by the read
+    share ``r`` as the column commands are: ``(r x tRC + (1 - r) x max(tRC, t_wbank)) /
+    banks``."""
+    bank = (read_fraction * t.n_rc
+            + (1.0 - read_fraction) * max(t.n_rc, write_bank_cycles(t, bursts)))
+    return max(t.n_rrd_s, t.n_faw / 4, bank / t.banks, t.n_rrd_l / t.bank_groups)
 
 
 def stream_burst_cycles(t: Jedec, read_fraction: float, write_batch: int) -> float:
@@ -402,7 +342,7 @@ def access_cycles(t: Jedec, pattern: Pattern, write_batch: int) -> float:
     command-bus limits."""
     per_burst = burst_cycles(t) / mix_efficiency(t, pattern.read_fraction, write_batch)
     bursts = math.ceil(pattern.access_bytes / t.burst_bytes)
-    return max(bursts * per_burst, activation_cycles(t),
+    return max(bursts * per_burst, activation_cycles(t, bursts, pattern.read_fraction),
                command_cycles(t, bursts, pattern.read_fraction))
 
 

@@ -86,7 +86,7 @@ class Jedec:
     n_refi: int
     n_rfc: int  # all-bank refresh (nRFC / nRFCab)
     # write and PRE timings the controller-window model reads (:mod:`.dramwindow`; the closed
-    # form does not): ACT to write (nRCDWR; = n_rcd where the standard has one nRCD), write
+    # form reads n_rcd_wr and n_wr only, in a random write's bank cycle): ACT to write (nRCDWR; = n_rcd where the standard has one nRCD), write
     # recovery (nWR), write to write in another / the same bank group (nCCDS_WR / nCCDL_WR;
     # = n_ccd_s / n_ccd_l where the standard has one nCCD), PRE to PRE (nPPD, 0 where none),
     # LPDDR5's ACT-1 to ACT-2 deadline (nAAD; 0: one-part activations)
