@@ -448,3 +448,51 @@ def test_sweep_workers_leave_the_name_clash_warning_to_the_main_process(tmp_path
         "memory-level type 'fixed' and is ignored: rename it (its entry point and type_name) or "
         "uninstall its package clash-plug"], p.stderr
     assert not any("Warning:" in ln or "self._load()" in ln for ln in lines), p.stderr
+
+
+_TREE = textwrap.dedent('''
+    from typing import Literal
+    from pydantic import Field
+    from cimsim.hw.collective import Collective, CollectiveConfig
+
+    class Tree(Collective):
+        type_name = "tree"
+
+        class Config(CollectiveConfig):
+            type: Literal["tree"] = Field(default="tree", description="Component type.")
+''')
+
+
+def test_two_installed_packages_declaring_one_type_are_both_named_and_fields_refuses_it(tmp_path):
+    """Two installed packages declaring the type 'tree': the error blamed only the one loaded
+    second, named by its module, and which one that was depended on sys.path order; `cimsim
+    fields tree` listed the first one's fields while `run` refused the type. Now both refuse
+    it, naming both packages (distribution and entry point), in either order."""
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir(), b.mkdir()
+    env = install_plugin(a, "alpha-plug", {"cimsim.components": ["tree = alpha_tree:Tree"]},
+                         {"alpha_tree": _TREE})
+    install_plugin(b, "beta-plug", {"cimsim.components": ["tree = beta_tree:Tree"]},
+                   {"beta_tree": _TREE})
+    src = env["PYTHONPATH"].split(":")[-1]
+    d = copy.deepcopy(ROUND_ARCH)
+    d["links"] = {"nvlink": {"bandwidth": "100 GB/s", "latency": "1 us", "energy_per_bit": "1 pJ/bit"}}
+    d["group"] = {"type": "tree", "devices": 2}
+    cfg, wl = tmp_path / "c.yaml", tmp_path / "w.json"
+    cfg.write_text(json.dumps(d))
+    save_workload(WL, wl)
+    says = ("component type 'tree' is declared by 2 installed packages: {} and {}; uninstall all "
+            "but one, or rename the type (its type_name and entry point) in the others")
+    alpha = "alpha-plug (entry point tree = alpha_tree:Tree)"
+    beta = "beta-plug (entry point tree = beta_tree:Tree)"
+    for order in ((a, b), (b, a)):
+        e = {**env, "PYTHONPATH": ":".join([*map(str, order), src])}
+        first, second = (alpha, beta) if order[0] == a else (beta, alpha)
+        run = subprocess.run([sys.executable, "-m", "cimsim.cli", "run", str(cfg), str(wl)],
+                             env=e, capture_output=True, text=True)
+        assert run.returncode == 1
+        assert run.stderr.splitlines() == [f"Error: {cfg}: group.type: " + says.format(first, second)]
+        fields = subprocess.run([sys.executable, "-m", "cimsim.cli", "fields", "tree"],
+                                env=e, capture_output=True, text=True)
+        assert fields.returncode == 1
+        assert fields.stderr.splitlines() == ["Error: " + says.format(first, second)], fields.stdout

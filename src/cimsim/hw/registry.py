@@ -223,10 +223,14 @@ class Registry:
         names = {ep.name for ep in self.builtins}
         for ep in self.builtins:
             self.register(ep.load())
+        #: type_name -> (its installed class, every "package (entry point)" declaring that name)
+        declared: dict[str, tuple[type, list[str]]] = {}
         for ep in entry_points(group=self.group):
             if (ep.name, ep.value) in builtin:
                 continue
             package = f"its package {ep.dist.name}" if ep.dist is not None else "its package"
+            origin = (f"{ep.dist.name if ep.dist is not None else 'a package'} "
+                      f"(entry point {ep.name} = {ep.value})")
             if ep.name in names:  # refused, and never filed under the built-in's name
                 warnings.warn(f"{self.group} entry point '{ep.name}' ({ep.value}) is named like the "
                               f"built-in {self.what} type '{ep.name}' and is ignored: rename it (its "
@@ -238,7 +242,19 @@ class Registry:
                 if getattr(cls, "type_name", None) in names:
                     raise ValueError(f"its type_name '{cls.type_name}' is a built-in {self.what} "
                                      f"type's: rename it or uninstall {package}")
+                first = declared.get(getattr(cls, "type_name", None))
+                if first is not None and (first[0] is not cls or len(first[1]) > 1):
+                    # two packages, one name: neither is used (which one would win is sys.path
+                    # order), and `cimsim fields` documents neither
+                    first[1].append(origin)
+                    self._types.pop(cls.type_name, None)
+                    self._broken[cls.type_name] = (
+                        f"{self.what} type '{cls.type_name}' is declared by "
+                        f"{len(first[1])} installed packages: {' and '.join(first[1])}; uninstall "
+                        "all but one, or rename the type (its type_name and entry point) in the others")
+                    continue
                 self.register(cls)
+                declared.setdefault(cls.type_name, (cls, [origin]))
                 if getattr(cls, "type_name", ep.name) != ep.name:  # filed under its type_name
                     self._hints[ep.name] = (
                         f"'{ep.name}' is the name of entry point {ep.value}, whose class registers "
