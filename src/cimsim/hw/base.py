@@ -330,6 +330,12 @@ class Component:
     #: parts of its compute time it reports (:attr:`OpCost.compute_parts`), each with the bound
     #: class it stands for ("memory", "interconnect" or "compute"); prefixed with the instance name
     compute_parts: ClassVar[dict[str, str]] = {}
+    #: how ``--accuracy`` scores it (:mod:`cimsim.accuracy.target`): ``"cim"`` (the built-in
+    #: CIM's sliced arithmetic, read from its ``CIMConfig``, on the matmuls with a stationary
+    #: weight), ``"fixed"`` (exact integer products at its config's ``weight_bits`` x
+    #: ``input_bits``, on every matmul) or ``"exact"`` (the ops' own dtype); None (default):
+    #: unknown, and ``--accuracy`` refuses an architecture with it rather than guess
+    accuracy_arithmetic: ClassVar[Optional[str]] = None
 
     def __init__(self, name: str, config: ComponentConfig, hw: Hardware):
         self.name = name

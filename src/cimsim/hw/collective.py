@@ -141,6 +141,7 @@ class Collective(Component):
     type_name = "collective"
     Config = CollectiveConfig
     priority = 30
+    accuracy_arithmetic = "exact"
     label = "collective"
 
     @property

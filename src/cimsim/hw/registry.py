@@ -74,6 +74,8 @@ LINK_BUILTINS: tuple[EntryPoint, ...] = tuple(
 
 
 _BOUNDS = ("ge", "gt", "le", "lt")
+#: the values of Component.accuracy_arithmetic (None: --accuracy cannot score the type)
+ACCURACY_ARITHMETICS = (None, "cim", "fixed", "exact")
 
 
 def _has_bounds(metadata) -> bool:
@@ -302,6 +304,9 @@ def _class_attribute_gaps(cls: type) -> list[str]:
         out.append(f"priority must be a whole number, not {p!r}")
     if not isinstance(cls.facts, (dict, property)):
         out.append(f"facts must be a dict of fact name -> value when it runs no op, not {cls.facts!r}")
+    if cls.accuracy_arithmetic not in ACCURACY_ARITHMETICS:
+        out.append(f"accuracy_arithmetic must be one of {', '.join(map(repr, ACCURACY_ARITHMETICS))}, "
+                   f"not {cls.accuracy_arithmetic!r}")
     if not isinstance(cls.label, (str, property)):
         out.append(f"label must be a string, not {cls.label!r}")
     return out
