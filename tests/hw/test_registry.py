@@ -496,3 +496,38 @@ def test_two_installed_packages_declaring_one_type_are_both_named_and_fields_ref
                                 env=e, capture_output=True, text=True)
         assert fields.returncode == 1
         assert fields.stderr.splitlines() == ["Error: " + says.format(first, second)], fields.stdout
+
+
+def test_the_readme_subclass_recipes_register_and_run():
+    """The README's cell / ADC / topology block, run as written: the tree collective's
+    all-reduce on 4 devices is 2S in 2 ceil(log2 4) = 4 steps (S = 1 MiB, 100 GB/s, 1 us):
+    2,097,152 B / 100 GB/s + 4 us = 24.97 us; the CIM under its own name costs what the
+    built-in costs."""
+    from cimsim import simulate
+    from conftest import ROUND_CIM, ROUND_LINK, gemv_workload, make_arch
+
+    readme = (Path(cimsim.__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    head = readme.index("**A new cell technology, ADC style or collective topology**")
+    start = readme.index("```python\n", head) + len("```python\n")
+    ns: dict = {}
+    exec(compile(readme[start:readme.index("```", start)], "README.md", "exec", dont_inherit=True), ns)
+    try:
+        d = copy.deepcopy(ROUND_ARCH)
+        d["links"] = {"nvlink": {"bandwidth": "100 GB/s", "latency": "1 us", "energy_per_bit": "1 pJ/bit"}}
+        d["group"] = {"type": "tree-collective", "devices": 4}
+        S = 2 ** 20
+        wl = Workload("ar", [Tensor("x", (S // 4,), "fp32", "input"),
+                             Tensor("y", (S // 4,), "fp32", "activation")],
+                      [Op("ar", "allreduce", ("x",), ("y",))])
+        r = simulate(architecture_from_dict(d), wl)
+        assert r.traffic_bytes["nvlink"] == 2 * S
+        assert r.latency_s == pytest.approx(2 * S / 100e9 + 4 * 1e-6, rel=1e-12, abs=0)
+        cims = []
+        for t in ("cim", "fefet-cim"):
+            a = make_arch(cim={**copy.deepcopy(ROUND_CIM), "type": t}, interconnect=dict(ROUND_LINK))
+            cims.append(simulate(a, gemv_workload(256, 256)))
+        assert cims[1].ops_per_unit["cim"] == 1
+        assert (cims[1].latency_s, cims[1].energy_j) == (cims[0].latency_s, cims[0].energy_j)
+    finally:
+        registry.unregister("fefet-cim")
+        registry.unregister("tree-collective")
