@@ -141,6 +141,7 @@ class MemoryLevel(ResourceConfig):
 
     @property
     def joules_per_byte(self) -> float:
+        """Energy per byte moved (J/B): ``energy_per_byte``, or 8 x ``energy_per_bit``."""
         return self.energy_per_byte if self.energy_per_byte is not None else 8.0 * self.energy_per_bit
 
 
@@ -153,6 +154,7 @@ class Link(ResourceConfig):
 
     @property
     def joules_per_byte(self) -> float:
+        """Energy per byte moved (J/B): 8 x ``energy_per_bit``."""
         return 8.0 * self.energy_per_bit
 
 
@@ -183,9 +185,12 @@ class Resource:
         self.config = config
 
     def bytes_per_s(self, pattern: Pattern = STREAM) -> float:
+        """The rate (B/s, finite, > 0) a transfer of ``pattern`` sustains on this resource alone;
+        the engine shares it among concurrent transfers. Required; only the stages call it."""
         raise NotImplementedError
 
     def peak_bytes_per_s(self) -> float:
+        """The peak rate (B/s) utilizations are taken against. Required; a rate."""
         raise NotImplementedError
 
     def rates_of(self, access_bytes: np.ndarray, read_fraction: np.ndarray) -> np.ndarray:
@@ -200,11 +205,15 @@ class Resource:
         return out[inverse.reshape(-1)]
 
     def joules_per_byte(self, pattern: Pattern = STREAM) -> float:
+        """Energy (J) per byte a transfer of ``pattern`` moves. Default: the config's
+        ``energy_per_byte``, or 8 x ``energy_per_bit``. Must not read a rate field."""
         c = self.config
         e = getattr(c, "energy_per_byte", None)
         return e if e is not None else 8.0 * c.energy_per_bit
 
     def latency_s(self, pattern: Pattern = STREAM) -> float:
+        """Fixed access latency (s) of one transfer of ``pattern``, unloaded. Default: the
+        config's ``latency``. A component adds it to its ops (:meth:`Hardware.latency_of`)."""
         return self.config.latency
 
     def loaded_latency_curve(self) -> Optional[tuple[list[float], list[float]]]:
@@ -271,6 +280,7 @@ class Hardware:
 
     @property
     def backing_store(self) -> str:
+        """The name of the last (outermost) memory level, which holds every tensor."""
         return list(self.memory)[-1]
 
     @property
@@ -281,7 +291,10 @@ class Hardware:
                      if (m.off_chip if m.off_chip is not None else n == self.backing_store))
 
     @property
-    def store_target(self) -> str:  # where a KV-cache append goes
+    def store_target(self) -> str:
+        """The resource a KV-cache append is charged to (:func:`add_stored`): the link of a
+        component holding the cache in its own memory (:meth:`Component.cache_link`), else the
+        backing store."""
         return self.cache_link or self.backing_store
 
     @property
@@ -306,6 +319,8 @@ class Hardware:
         return []
 
     def latency_of(self, resource: str, pattern: Pattern = STREAM) -> float:
+        """:meth:`Resource.latency_s` of the memory level or link ``resource`` (s): what a
+        component adds to :attr:`OpCost.latency_s` for a transfer over it (the stages do not)."""
         return self.resource(resource).latency_s(pattern)
 
 
@@ -353,6 +368,11 @@ class Component:
         return np.zeros_like(free)
 
     def place(self, ops: OpArrays, idx: np.ndarray) -> Plan:
+        """Placement of the ops ``idx`` it claimed (program order): a :class:`Plan` with, per op,
+        its engine server (``server``, 0 .. ``n_servers`` - 1) and ``serial`` (transfers before
+        compute), plus notes, ``summary`` facts (keys declared in :attr:`facts`), extra op-table
+        columns and private ``state`` for :meth:`cost`. Required; may raise
+        :class:`~cimsim.errors.MappingError` for what the config cannot run."""
         raise NotImplementedError
 
     def workload_errors(self, metadata: Mapping) -> list[str]:
@@ -404,10 +424,19 @@ class Component:
         return None
 
     def cost(self, ops: OpArrays, idx: np.ndarray, plan: Plan) -> OpCost:
+        """Per-op cost of the ops ``idx`` under ``plan``: an :class:`OpCost` whose arrays are
+        float, finite, >= 0 and of ``len(idx)``: ``compute_s`` (busy time on its server),
+        ``latency_s`` (fixed delay, including each memory level's or link's own latency, e.g.
+        ``self.hw.latency_of(link)``: the stages add none), ``bytes`` keyed by resource name (a
+        memory level, link or its own shared bandwidth: the stages turn them into transfer time
+        and energy), ``energy`` keyed by the parts of :attr:`energy_parts` (J), ``busy`` by
+        :attr:`utilizations`; optionally ``write_bytes``, ``hold_s``, ``pieces``. Required."""
         raise NotImplementedError
 
     @property
     def static_power_w(self) -> float:
+        """Static (leakage) power in W, charged over the whole run. Default: the config's
+        ``static_power`` field, 0 without one."""
         return float(getattr(self.config, "static_power", 0.0))
 
     def utilization(self, ops: OpArrays, idx: np.ndarray, plan: Plan, cost: OpCost, busy_s: float,

@@ -155,6 +155,11 @@ class Registry:
         self._loaded = False
 
     def register(self, cls: type) -> type:
+        """File ``cls`` under its ``type_name`` and return it. Refused (``TypeError``,
+        ``ValueError`` or a one-line :class:`~cimsim.errors.ComponentError`): a class not of
+        this registry's base, without a ``type_name``, a ``Config`` not derived from the base's
+        or not self-describing, a required method missing, bad class attributes, or a name
+        another class has. A plug-in's methods are guarded (:mod:`cimsim.hw.guard`)."""
         if not (isinstance(cls, type) and issubclass(cls, self.base)):
             raise TypeError(f"{cls!r} is not a {self.base.__name__} subclass")
         if not cls.type_name:
@@ -211,6 +216,7 @@ class Registry:
         return f"{self.what.replace('-', ' ')} '{name}' (type: {cls.type_name})"
 
     def unregister(self, type_name: str) -> None:
+        """Remove the type ``type_name`` (nothing if absent); a built-in is a ``ValueError``."""
         if type_name in {ep.name for ep in self.builtins}:
             raise ValueError(f"'{type_name}' is a built-in {self.what} type")
         self._types.pop(type_name, None)
@@ -275,10 +281,14 @@ class Registry:
         return {**hints, **self._broken}
 
     def types(self) -> dict[str, type]:
+        """Every usable type, by name: built-ins, then installed and registered ones (a type
+        :meth:`broken` lists is not here)."""
         self._load()
         return dict(self._types)
 
     def get(self, type_name: str) -> type:
+        """The class of ``type_name``: a :class:`~cimsim.errors.ComponentError` saying why for
+        one :meth:`broken` lists, ``KeyError`` for an unknown name."""
         t = self.types()
         if type_name in self._broken or (type_name in self._hints and type_name not in t):
             raise ComponentError(self.broken()[type_name])
@@ -343,6 +353,7 @@ def types() -> dict[str, type[Component]]:
 
 
 def get(type_name: str) -> type[Component]:
+    """The component class of ``type_name`` (:meth:`Registry.get`)."""
     return components.get(type_name)
 
 
