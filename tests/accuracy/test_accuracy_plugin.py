@@ -5,8 +5,6 @@ that does not say how it computes is refused in one line."""
 from __future__ import annotations
 
 import json
-import os
-import textwrap
 from typing import Literal
 
 import pytest
@@ -24,6 +22,8 @@ from cimsim.hw.cim import CIM, CIMConfig  # noqa: E402
 from cimsim.hw.registry import unregister  # noqa: E402
 from cimsim.quantity import PositiveInt  # noqa: E402
 from cimsim.report import columns as C  # noqa: E402
+
+from conftest import LABELLED_LINEAR, fresh_cache  # noqa: E402
 
 pytestmark = pytest.mark.torch
 
@@ -57,17 +57,12 @@ class Npu(Component):
 
 @pytest.fixture(scope="module", autouse=True)
 def plugins(tmp_path_factory):
-    old = os.environ.get("CIMSIM_CACHE")
-    os.environ["CIMSIM_CACHE"] = str(tmp_path_factory.mktemp("cimsim-cache"))
     register(PlugCIM)
     register(Npu)
-    yield
+    with fresh_cache(tmp_path_factory.mktemp("cimsim-cache")):
+        yield
     unregister("plug-cim")
     unregister("plug-npu")
-    if old is None:
-        os.environ.pop("CIMSIM_CACHE", None)
-    else:
-        os.environ["CIMSIM_CACHE"] = old
 
 
 @pytest.fixture(scope="module")
@@ -78,22 +73,7 @@ def files(tmp_path_factory):
     base = yaml.safe_load(bundled.resolve_config("rram-cim").read_text())
     (d / "plug.yaml").write_text(yaml.safe_dump({**base, "cim": {**base["cim"], "type": "plug-cim"}}, sort_keys=False))
     (d / "npu.yaml").write_text(yaml.safe_dump({**base, "npu": {"type": "plug-npu"}}, sort_keys=False))
-    (d / "m.py").write_text(textwrap.dedent("""
-        import torch
-
-        def _model():
-            torch.manual_seed(0)
-            return torch.nn.Sequential(torch.nn.Linear(20, 16), torch.nn.ReLU(), torch.nn.Linear(16, 5))
-
-        def factory():
-            return _model(), torch.zeros(1, 20)
-
-        def dataset():
-            torch.manual_seed(1)
-            x = torch.randn(200, 20)
-            with torch.no_grad():
-                return x, _model()(x).argmax(-1)
-    """))
+    (d / "m.py").write_text(LABELLED_LINEAR)
     return d
 
 
