@@ -197,3 +197,40 @@ def plugin_package(folder: Path, dist: str, module: str, source: str, entry_poin
             unregister(name, kind=k)
         sys.path.remove(str(folder))
         sys.modules.pop(module, None)
+
+
+@contextlib.contextmanager
+def fresh_cache(path: Path):
+    """``CIMSIM_CACHE`` set to ``path`` until the block ends: a fresh model and trace cache
+    (the user's own is left alone)."""
+    old = os.environ.get("CIMSIM_CACHE")
+    os.environ["CIMSIM_CACHE"] = str(path)
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop("CIMSIM_CACHE", None)
+        else:
+            os.environ["CIMSIM_CACHE"] = old
+
+
+#: a FILE.py's source: a linear model (20 -> 16 -> 5) and 200 inputs labelled by its own
+#: arg-max, so its fp32 top-1 is 1 by construction (``factory``, ``dataset``)
+LABELLED_LINEAR = """
+import torch
+
+def _model():
+    torch.manual_seed(0)
+    return torch.nn.Sequential(torch.nn.Linear(20, 16), torch.nn.ReLU(),
+                               torch.nn.Linear(16, 5))
+
+def factory():
+    return _model(), torch.zeros(1, 20)
+
+def dataset():
+    torch.manual_seed(1)
+    x = torch.randn(200, 20)
+    with torch.no_grad():
+        y = _model()(x).argmax(-1)
+    return x, y
+"""

@@ -11,7 +11,6 @@ the config's ``input_bits``.
 from __future__ import annotations
 
 import json
-import os
 import textwrap
 
 import numpy as np
@@ -28,6 +27,8 @@ from cimsim.mapping.placement import place  # noqa: E402
 from cimsim.pipeline import simulate  # noqa: E402
 from cimsim.workload.io import load_workload  # noqa: E402
 
+from conftest import fresh_cache  # noqa: E402
+
 pytestmark = pytest.mark.torch
 
 RRAM = bundled.resolve_config("rram-cim-derived")
@@ -36,14 +37,8 @@ DATA_PARTS = ("cim_array", "cim_dac", "cim_switch")
 
 @pytest.fixture(scope="module", autouse=True)
 def cache(tmp_path_factory):
-    """A fresh trace cache (the user's own is left alone)."""
-    old = os.environ.get("CIMSIM_CACHE")
-    os.environ["CIMSIM_CACHE"] = str(tmp_path_factory.mktemp("cimsim-cache"))
-    yield
-    if old is None:
-        os.environ.pop("CIMSIM_CACHE", None)
-    else:
-        os.environ["CIMSIM_CACHE"] = old
+    with fresh_cache(tmp_path_factory.mktemp("cimsim-cache")):
+        yield
 
 
 @pytest.fixture(scope="module")

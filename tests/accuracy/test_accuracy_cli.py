@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import textwrap
 
 import pytest
@@ -14,19 +13,15 @@ torch = pytest.importorskip("torch")
 from cimsim.cli import main  # noqa: E402
 from cimsim.report import columns as C  # noqa: E402
 
+from conftest import LABELLED_LINEAR, fresh_cache  # noqa: E402
+
 pytestmark = pytest.mark.torch
 
 
 @pytest.fixture(scope="module", autouse=True)
 def cache(tmp_path_factory):
-    """A fresh model and trace cache (the user's own is left alone)."""
-    old = os.environ.get("CIMSIM_CACHE")
-    os.environ["CIMSIM_CACHE"] = str(tmp_path_factory.mktemp("cimsim-cache"))
-    yield
-    if old is None:
-        os.environ.pop("CIMSIM_CACHE", None)
-    else:
-        os.environ["CIMSIM_CACHE"] = old
+    with fresh_cache(tmp_path_factory.mktemp("cimsim-cache")):
+        yield
 
 
 def _run(*args):
@@ -46,24 +41,7 @@ def user_model(tmp_path_factory):
     its fp32 top-1 is 1 by construction."""
     d = tmp_path_factory.mktemp("user")
     f = d / "tiny.py"
-    f.write_text(textwrap.dedent("""
-        import torch
-
-        def _model():
-            torch.manual_seed(0)
-            return torch.nn.Sequential(torch.nn.Linear(20, 16), torch.nn.ReLU(),
-                                       torch.nn.Linear(16, 5))
-
-        def factory():
-            return _model(), torch.zeros(1, 20)
-
-        def dataset():
-            torch.manual_seed(1)
-            x = torch.randn(200, 20)
-            with torch.no_grad():
-                y = _model()(x).argmax(-1)
-            return x, y
-
+    f.write_text(LABELLED_LINEAR + textwrap.dedent("""
         def unlabelled():
             return dataset()[0], None
 

@@ -151,3 +151,23 @@ def test_names_plug_ins_import_from_hw_base_stay_there():
                  "Hardware", "Pattern", "STREAM", "add_stored", "Resource", "MemoryResource",
                  "LinkResource"):
         assert hasattr(base, name), name
+
+
+def test_the_contracts_methods_say_what_they_must_return():
+    """help(Component.cost) printed only the signature: what a plug-in must return (shapes,
+    bytes by resource, latency with the link's) lived only in the README."""
+    from cimsim.hw import base, registry
+    from cimsim.hw.collective import Collective
+
+    owners = {base.Component: ("place", "cost", "static_power_w"),
+              base.Hardware: ("latency_of", "backing_store", "store_target"),
+              base.Resource: ("bytes_per_s", "peak_bytes_per_s", "latency_s", "joules_per_byte"),
+              base.MemoryLevel: ("joules_per_byte",), base.Link: ("joules_per_byte",),
+              registry.Registry: ("register", "unregister", "types", "get"),
+              Collective: ("place", "cost")}
+    bare = [f"{cls.__name__}.{m}" for cls, names in owners.items() for m in names
+            if not (getattr(vars(cls)[m], "fget", vars(cls)[m]).__doc__ or "").strip()]
+    bare += [f"registry.{f}" for f in ("register", "unregister", "types", "get")
+             if not (getattr(registry, f).__doc__ or "").strip()]
+    assert bare == []
+    assert "latency_of" in base.Component.cost.__doc__ and "resource name" in base.Component.cost.__doc__

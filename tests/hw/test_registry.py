@@ -448,3 +448,86 @@ def test_sweep_workers_leave_the_name_clash_warning_to_the_main_process(tmp_path
         "memory-level type 'fixed' and is ignored: rename it (its entry point and type_name) or "
         "uninstall its package clash-plug"], p.stderr
     assert not any("Warning:" in ln or "self._load()" in ln for ln in lines), p.stderr
+
+
+_TREE = textwrap.dedent('''
+    from typing import Literal
+    from pydantic import Field
+    from cimsim.hw.collective import Collective, CollectiveConfig
+
+    class Tree(Collective):
+        type_name = "tree"
+
+        class Config(CollectiveConfig):
+            type: Literal["tree"] = Field(default="tree", description="Component type.")
+''')
+
+
+def test_two_installed_packages_declaring_one_type_are_both_named_and_fields_refuses_it(tmp_path):
+    """Two installed packages declaring the type 'tree': the error blamed only the one loaded
+    second, named by its module, and which one that was depended on sys.path order; `cimsim
+    fields tree` listed the first one's fields while `run` refused the type. Now both refuse
+    it, naming both packages (distribution and entry point), in either order."""
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir(), b.mkdir()
+    env = install_plugin(a, "alpha-plug", {"cimsim.components": ["tree = alpha_tree:Tree"]},
+                         {"alpha_tree": _TREE})
+    install_plugin(b, "beta-plug", {"cimsim.components": ["tree = beta_tree:Tree"]},
+                   {"beta_tree": _TREE})
+    src = env["PYTHONPATH"].split(":")[-1]
+    d = copy.deepcopy(ROUND_ARCH)
+    d["links"] = {"nvlink": {"bandwidth": "100 GB/s", "latency": "1 us", "energy_per_bit": "1 pJ/bit"}}
+    d["group"] = {"type": "tree", "devices": 2}
+    cfg, wl = tmp_path / "c.yaml", tmp_path / "w.json"
+    cfg.write_text(json.dumps(d))
+    save_workload(WL, wl)
+    says = ("component type 'tree' is declared by 2 installed packages: {} and {}; uninstall all "
+            "but one, or rename the type (its type_name and entry point) in the others")
+    alpha = "alpha-plug (entry point tree = alpha_tree:Tree)"
+    beta = "beta-plug (entry point tree = beta_tree:Tree)"
+    for order in ((a, b), (b, a)):
+        e = {**env, "PYTHONPATH": ":".join([*map(str, order), src])}
+        first, second = (alpha, beta) if order[0] == a else (beta, alpha)
+        run = subprocess.run([sys.executable, "-m", "cimsim.cli", "run", str(cfg), str(wl)],
+                             env=e, capture_output=True, text=True)
+        assert run.returncode == 1
+        assert run.stderr.splitlines() == [f"Error: {cfg}: group.type: " + says.format(first, second)]
+        fields = subprocess.run([sys.executable, "-m", "cimsim.cli", "fields", "tree"],
+                                env=e, capture_output=True, text=True)
+        assert fields.returncode == 1
+        assert fields.stderr.splitlines() == ["Error: " + says.format(first, second)], fields.stdout
+
+
+def test_the_readme_subclass_recipes_register_and_run():
+    """The README's cell / ADC / topology block, run as written: the tree collective's
+    all-reduce on 4 devices is 2S in 2 ceil(log2 4) = 4 steps (S = 1 MiB, 100 GB/s, 1 us):
+    2,097,152 B / 100 GB/s + 4 us = 24.97 us; the CIM under its own name costs what the
+    built-in costs."""
+    from cimsim import simulate
+    from conftest import ROUND_CIM, ROUND_LINK, gemv_workload, make_arch
+
+    readme = (Path(cimsim.__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    head = readme.index("**A new cell technology, ADC style or collective topology**")
+    start = readme.index("```python\n", head) + len("```python\n")
+    ns: dict = {}
+    exec(compile(readme[start:readme.index("```", start)], "README.md", "exec", dont_inherit=True), ns)
+    try:
+        d = copy.deepcopy(ROUND_ARCH)
+        d["links"] = {"nvlink": {"bandwidth": "100 GB/s", "latency": "1 us", "energy_per_bit": "1 pJ/bit"}}
+        d["group"] = {"type": "tree-collective", "devices": 4}
+        S = 2 ** 20
+        wl = Workload("ar", [Tensor("x", (S // 4,), "fp32", "input"),
+                             Tensor("y", (S // 4,), "fp32", "activation")],
+                      [Op("ar", "allreduce", ("x",), ("y",))])
+        r = simulate(architecture_from_dict(d), wl)
+        assert r.traffic_bytes["nvlink"] == 2 * S
+        assert r.latency_s == pytest.approx(2 * S / 100e9 + 4 * 1e-6, rel=1e-12, abs=0)
+        cims = []
+        for t in ("cim", "fefet-cim"):
+            a = make_arch(cim={**copy.deepcopy(ROUND_CIM), "type": t}, interconnect=dict(ROUND_LINK))
+            cims.append(simulate(a, gemv_workload(256, 256)))
+        assert cims[1].ops_per_unit["cim"] == 1
+        assert (cims[1].latency_s, cims[1].energy_j) == (cims[0].latency_s, cims[0].energy_j)
+    finally:
+        registry.unregister("fefet-cim")
+        registry.unregister("tree-collective")

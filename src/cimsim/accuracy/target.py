@@ -12,7 +12,9 @@ forward pass of one design.
 arithmetic (:meth:`Arith.from_cim`) and ``nonideal`` block; without a CIM, a digital array of
 fixed precision (a systolic array's ``weight_bits`` x ``input_bits``) computes exact integer
 products of the quantised operands; otherwise the accuracy is the fp32 reference's. Each says
-which in ``accuracy_basis``.
+which in ``accuracy_basis``. Which component is which is its class's
+``accuracy_arithmetic`` (:func:`arithmetic_of`; a plug-in subclass inherits it); a type without
+one is refused.
 """
 
 from __future__ import annotations
@@ -320,9 +322,36 @@ def reference_outputs(target: Target):
         return _forward(target.model, target.inputs, None)
 
 
+def arithmetic_of(name: str, config) -> str:
+    """How ``--accuracy`` scores the component ``name``: its class's
+    :attr:`~cimsim.hw.base.Component.accuracy_arithmetic` (``cim``, ``fixed`` or ``exact``),
+    inherited by a plug-in that subclasses a built-in; a type that declares none, or whose
+    config lacks what its arithmetic reads, is one line (never scored as exact)."""
+    from ..hw.cim import CIMConfig
+    from ..hw.registry import get
+
+    cls = get(config.type)
+    kind = cls.accuracy_arithmetic
+    where = f"--accuracy: component '{name}' (type {config.type}, {cls.__module__}.{cls.__qualname__})"
+    if kind is None:
+        raise AccuracyError(f"{where} does not say how it computes, so its accuracy cannot be "
+                            "scored: give its class accuracy_arithmetic = 'cim' (a subclass of "
+                            "cimsim.hw.cim.CIM), 'fixed' (weight_bits x input_bits) or 'exact' "
+                            "(the ops' own dtype), or run without --accuracy")
+    if kind == "cim" and not isinstance(config, CIMConfig):
+        raise AccuracyError(f"{where}: accuracy_arithmetic 'cim' reads a cimsim.hw.cim.CIMConfig, "
+                            f"and its Config {type(config).__qualname__} is not one (derive it from "
+                            "CIMConfig)")
+    if kind == "fixed" and not (hasattr(config, "weight_bits") and hasattr(config, "input_bits")):
+        raise AccuracyError(f"{where}: accuracy_arithmetic 'fixed' reads the config's weight_bits "
+                            "and input_bits, and it has not both")
+    return kind
+
+
 def cim_configs(arch) -> list:
-    """The CIM component configs of ``arch`` (name, config), in config order."""
-    return [(n, c) for n, c in arch.components.items() if getattr(c, "type", None) == "cim"]
+    """The configs (name, config) of ``arch``'s components scored with the CIM's arithmetic
+    (:func:`arithmetic_of` ``cim``: the built-in CIM and its subclasses), in config order."""
+    return [(n, c) for n, c in arch.components.items() if arithmetic_of(n, c) == "cim"]
 
 
 def _finite(v):
@@ -345,9 +374,10 @@ def arithmetic_key(arch) -> tuple:
     over bandwidths or array counts evaluates the model once."""
     out = []
     for name, c in arch.components.items():
-        if getattr(c, "type", None) == "cim":
+        kind = arithmetic_of(name, c)
+        if kind == "cim":
             out.append((name, cim_arith(name, c), c.nonideal))
-        elif hasattr(c, "weight_bits") and hasattr(c, "input_bits"):
+        elif kind == "fixed":
             out.append((name, int(c.weight_bits), int(c.input_bits)))
     return (arch.name, tuple(out))
 
@@ -361,9 +391,9 @@ def accuracy_record(arch, target: Target, reference=None) -> dict:
 
     cims = cim_configs(arch)
     digital = [(n, c) for n, c in arch.components.items()
-               if not cims and hasattr(c, "weight_bits") and hasattr(c, "input_bits")]
+               if not cims and arithmetic_of(n, c) == "fixed"]
     if digital:  # a digital array of fixed precision (systolic): exact products of the quantised
-        name, c = digital[0]  # operands, as a lossless ADC gives them
+        name, c = digital[0]  # operands, as a lossless ADC gives them, of every matmul (its claim)
         try:
             a = Arith(rows=128, cols=128, bits_per_cell=1, weight_bits=int(c.weight_bits),
                       input_bits=int(c.input_bits), dac_bits=1)

@@ -24,7 +24,11 @@ def fields(prefix: str, config: str | None) -> None:
     from .. import bundled
     from ..config import read_yaml
     from ..config.schema import describe_fields
+    from ..hw.registry import components
 
+    broken = components.broken()  # a type `run` refuses (e.g. two packages declare it) is
+    if prefix.split(".")[0] in broken:  # refused here too, not documented
+        raise click.ClickException(broken[prefix.split(".")[0]])
     data = read_yaml(bundled.resolve_config(config)) if config else None
     rows = [f for f in describe_fields(data) if f.path.startswith(prefix)]
     if not rows:

@@ -39,7 +39,7 @@ Contract (enforced by :mod:`cimsim.mapping` and :mod:`cimsim.cost`):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING, ClassVar, Mapping, Optional
 
@@ -50,6 +50,8 @@ from ..quantity import (Bytes, Flag, JoulesPerBit, JoulesPerByte, PositiveInt, S
                         SquareMeters, Volts, BytesPerSecond, Fraction, NonNegativeInt,  # noqa: F401
                         Meters, NonNegativeFloat)  # noqa: F401  (re-exported, as before 0.5's move)
 from ..workload.oparrays import OpArrays  # noqa: F401  (re-exported for components)
+from .plan import (MEASURED_BOUND_DETAIL, MEASURED_COMPUTE, OpCost, Plan,  # noqa: F401
+                   add_stored, row_pieces)  # (re-exported: plug-ins import them here)
 from .ratefree import RATE, RateFree, is_rate  # noqa: F401  (re-exported: plug-ins import them here)
 
 if TYPE_CHECKING:
@@ -139,6 +141,7 @@ class MemoryLevel(ResourceConfig):
 
     @property
     def joules_per_byte(self) -> float:
+        """Energy per byte moved (J/B): ``energy_per_byte``, or 8 x ``energy_per_bit``."""
         return self.energy_per_byte if self.energy_per_byte is not None else 8.0 * self.energy_per_bit
 
 
@@ -151,6 +154,7 @@ class Link(ResourceConfig):
 
     @property
     def joules_per_byte(self) -> float:
+        """Energy per byte moved (J/B): 8 x ``energy_per_bit``."""
         return 8.0 * self.energy_per_bit
 
 
@@ -181,9 +185,12 @@ class Resource:
         self.config = config
 
     def bytes_per_s(self, pattern: Pattern = STREAM) -> float:
+        """The rate (B/s, finite, > 0) a transfer of ``pattern`` sustains on this resource alone;
+        the engine shares it among concurrent transfers. Required; only the stages call it."""
         raise NotImplementedError
 
     def peak_bytes_per_s(self) -> float:
+        """The peak rate (B/s) utilizations are taken against. Required; a rate."""
         raise NotImplementedError
 
     def rates_of(self, access_bytes: np.ndarray, read_fraction: np.ndarray) -> np.ndarray:
@@ -198,11 +205,15 @@ class Resource:
         return out[inverse.reshape(-1)]
 
     def joules_per_byte(self, pattern: Pattern = STREAM) -> float:
+        """Energy (J) per byte a transfer of ``pattern`` moves. Default: the config's
+        ``energy_per_byte``, or 8 x ``energy_per_bit``. Must not read a rate field."""
         c = self.config
         e = getattr(c, "energy_per_byte", None)
         return e if e is not None else 8.0 * c.energy_per_bit
 
     def latency_s(self, pattern: Pattern = STREAM) -> float:
+        """Fixed access latency (s) of one transfer of ``pattern``, unloaded. Default: the
+        config's ``latency``. A component adds it to its ops (:meth:`Hardware.latency_of`)."""
         return self.config.latency
 
     def loaded_latency_curve(self) -> Optional[tuple[list[float], list[float]]]:
@@ -269,6 +280,7 @@ class Hardware:
 
     @property
     def backing_store(self) -> str:
+        """The name of the last (outermost) memory level, which holds every tensor."""
         return list(self.memory)[-1]
 
     @property
@@ -279,7 +291,10 @@ class Hardware:
                      if (m.off_chip if m.off_chip is not None else n == self.backing_store))
 
     @property
-    def store_target(self) -> str:  # where a KV-cache append goes
+    def store_target(self) -> str:
+        """The resource a KV-cache append is charged to (:func:`add_stored`): the link of a
+        component holding the cache in its own memory (:meth:`Component.cache_link`), else the
+        backing store."""
         return self.cache_link or self.backing_store
 
     @property
@@ -304,115 +319,9 @@ class Hardware:
         return []
 
     def latency_of(self, resource: str, pattern: Pattern = STREAM) -> float:
+        """:meth:`Resource.latency_s` of the memory level or link ``resource`` (s): what a
+        component adds to :attr:`OpCost.latency_s` for a transfer over it (the stages do not)."""
         return self.resource(resource).latency_s(pattern)
-
-
-#: the op column (:attr:`Plan.op_columns`) True for ops whose compute time is a measured
-#: table's (a processor's ``mac_efficiency``): it holds the kernel's weight streaming too
-MEASURED_COMPUTE = "measured_compute"
-#: what the report says beside a bound whose compute time is mostly measured
-MEASURED_BOUND_DETAIL = "measured table: includes weight streaming"
-
-
-@dataclass
-class Plan:
-    """Placement data of one component (arrays aligned with the op indices it runs)."""
-
-    server: np.ndarray  # int64 local server of each op, 0 .. n_servers - 1
-    n_servers: int
-    #: the op's transfers must finish before its compute starts (e.g. a GEMV whose single
-    #: input vector must arrive first); otherwise compute overlaps the transfers
-    serial: np.ndarray
-    notes: list[str] = field(default_factory=list)
-    #: scalar facts for the report (e.g. arrays needed, re-programs), by result field name
-    summary: dict[str, object] = field(default_factory=dict)
-    #: extra per-op columns for the op table (bool or numeric arrays)
-    op_columns: dict[str, np.ndarray] = field(default_factory=dict)
-    #: anything the component's own cost() needs (private to the component)
-    state: dict[str, object] = field(default_factory=dict)
-    #: a name per server (e.g. the layer a pipeline stage runs), for throughput reports;
-    #: default ``<component>`` (``<component>#i`` when it has several servers)
-    server_labels: list[str] = field(default_factory=list)
-
-    @classmethod
-    def one_server(cls, n_ops: int, **kw) -> "Plan":
-        """Every op on one server, none serial (a unit that runs one op at a time)."""
-        return cls(server=np.zeros(n_ops, dtype=np.int64), n_servers=1,
-                   serial=np.zeros(n_ops, dtype=bool), **kw)
-
-
-def row_pieces(rows, compute_s=None, last_s=None) -> np.ndarray:
-    """:attr:`OpCost.pieces` of ops that stream activation rows: the transfers in ``rows``
-    pieces (one row's input and output each, at least one); the compute in ``rows`` pieces,
-    or, given the op's ``compute_s`` and ``last_s``, the time its last row computes after
-    arriving (e.g. one vector on a weight copy, or one row's share of a buffer every copy
-    shares: weight copies shorten only the first), in ``compute_s / last_s`` pieces (the
-    engine then adds ``last_s``; inf where ``last_s`` is 0: nothing computes after)."""
-    rows = np.asarray(rows, dtype=np.float64)
-    if not (rows >= 0).all():  # NaN fails too
-        raise ValueError("row_pieces: rows must be numbers >= 0")
-    r = np.maximum(rows, 1.0)  # a zero-row op moves and computes as one piece
-    if (compute_s is None) != (last_s is None):
-        raise ValueError("row_pieces: give compute_s and last_s together (the last row's compute "
-                         "is a part of the op's), or neither (the compute in rows pieces)")
-    if compute_s is None:
-        return np.column_stack([r, r])
-    c, last = np.broadcast_arrays(np.asarray(compute_s, dtype=np.float64),
-                                  np.asarray(last_s, dtype=np.float64))
-    if not ((last >= 0) & (c >= 0)).all():
-        raise ValueError("row_pieces: compute_s and last_s must be times >= 0 s")
-    if (last > c * (1 + 1e-12)).any():
-        raise ValueError("row_pieces: a last row cannot compute longer than the whole op")
-    with np.errstate(divide="ignore", invalid="ignore"):
-        pc = np.where(last > 0, np.maximum(c / np.where(last > 0, last, 1.0), 1.0), np.inf)
-    return np.column_stack([r, pc])
-
-
-def add_stored(ops: OpArrays, idx, backing: str, nbytes: dict, writes: dict, scale=1.0) -> None:
-    """Charge the bytes the ops ``idx`` also store (:attr:`OpArrays.store_bytes`, a KV-cache
-    append) as writes to ``backing`` (:attr:`Hardware.store_target`), in place: for a component
-    whose outputs reach the host (PIM, an array over a link), which writes them; ``scale``
-    (per op): bytes in the component's number format per byte of the ops' dtype."""
-    store = ops.stored(idx)
-    if store is None:
-        return
-    store = store * scale
-    nbytes[backing] = nbytes.get(backing, 0.0) + store
-    writes[backing] = writes.get(backing, 0.0) + store
-
-
-@dataclass
-class OpCost:
-    """Per-op costs of one component (arrays aligned with its op indices)."""
-
-    compute_s: np.ndarray  # time busy on the op's server, s
-    latency_s: np.ndarray  # fixed delay after the work (dispatch, access latency), s
-    bytes: dict[str, np.ndarray]  # resource name -> bytes the op moves over it
-    energy: dict[str, np.ndarray]  # energy part -> J (parts from Component.energy_parts)
-    #: busy time for utilization (e.g. array-seconds), by utilization name
-    busy: dict[str, np.ndarray] = field(default_factory=dict)
-    #: seconds of ``compute_s`` spent in named parts of the component (e.g. a CIM chip's
-    #: buffers and interconnect), by a part of :attr:`Component.compute_parts`; the report
-    #: splits the critical path's compute time by them (``bound_part``)
-    compute_parts: dict[str, np.ndarray] = field(default_factory=dict)
-    #: resource name -> seconds the op holds that resource at its full rate without moving
-    #: bytes the report counts (e.g. PIM in all-bank mode, whose bank work blocks the host's
-    #: accesses); the stages charge the engine ``hold_s x rate`` bytes, no energy, and the
-    #: DES gives the op's transfer on that resource the resource alone (others queue behind
-    #: it, non-preemptive: :func:`cimsim.pipeline.engine_rules`)
-    hold_s: dict[str, np.ndarray] = field(default_factory=dict)
-    #: resource name -> the part of ``bytes`` on it that are writes (the rest are reads; a
-    #: resource missing here is read only). On a memory level a write moves bytes into the
-    #: level (a WR burst on its bus: an output stored there, an operand written into PIM
-    #: units), a read moves bytes out; on a link a read is a byte the component takes in, a
-    #: write one it sends out. The stages derive each op's read fraction per resource from it
-    #: (:func:`cimsim.pipeline.pattern_scale`: read/write turnarounds on a ``type: dram`` level)
-    write_bytes: dict[str, np.ndarray] = field(default_factory=dict)
-    #: ``(m, 2)`` numbers >= 1, per op that is not serial: the pieces its transfers and its
-    #: compute are pipelined in (e.g. activation rows: the first row's input arrives before
-    #: it computes, the last row's compute follows its input: the engine's "Pieces" rule,
-    #: :func:`row_pieces`); None: they overlap entirely (``inf``)
-    pieces: np.ndarray | None = None
 
 
 class Component:
@@ -436,6 +345,12 @@ class Component:
     #: parts of its compute time it reports (:attr:`OpCost.compute_parts`), each with the bound
     #: class it stands for ("memory", "interconnect" or "compute"); prefixed with the instance name
     compute_parts: ClassVar[dict[str, str]] = {}
+    #: how ``--accuracy`` scores it (:mod:`cimsim.accuracy.target`): ``"cim"`` (the built-in
+    #: CIM's sliced arithmetic, read from its ``CIMConfig``, on the matmuls with a stationary
+    #: weight), ``"fixed"`` (exact integer products at its config's ``weight_bits`` x
+    #: ``input_bits``, on every matmul) or ``"exact"`` (the ops' own dtype); None (default):
+    #: unknown, and ``--accuracy`` refuses an architecture with it rather than guess
+    accuracy_arithmetic: ClassVar[Optional[str]] = None
 
     def __init__(self, name: str, config: ComponentConfig, hw: Hardware):
         self.name = name
@@ -453,6 +368,11 @@ class Component:
         return np.zeros_like(free)
 
     def place(self, ops: OpArrays, idx: np.ndarray) -> Plan:
+        """Placement of the ops ``idx`` it claimed (program order): a :class:`Plan` with, per op,
+        its engine server (``server``, 0 .. ``n_servers`` - 1) and ``serial`` (transfers before
+        compute), plus notes, ``summary`` facts (keys declared in :attr:`facts`), extra op-table
+        columns and private ``state`` for :meth:`cost`. Required; may raise
+        :class:`~cimsim.errors.MappingError` for what the config cannot run."""
         raise NotImplementedError
 
     def workload_errors(self, metadata: Mapping) -> list[str]:
@@ -504,10 +424,19 @@ class Component:
         return None
 
     def cost(self, ops: OpArrays, idx: np.ndarray, plan: Plan) -> OpCost:
+        """Per-op cost of the ops ``idx`` under ``plan``: an :class:`OpCost` whose arrays are
+        float, finite, >= 0 and of ``len(idx)``: ``compute_s`` (busy time on its server),
+        ``latency_s`` (fixed delay, including each memory level's or link's own latency, e.g.
+        ``self.hw.latency_of(link)``: the stages add none), ``bytes`` keyed by resource name (a
+        memory level, link or its own shared bandwidth: the stages turn them into transfer time
+        and energy), ``energy`` keyed by the parts of :attr:`energy_parts` (J), ``busy`` by
+        :attr:`utilizations`; optionally ``write_bytes``, ``hold_s``, ``pieces``. Required."""
         raise NotImplementedError
 
     @property
     def static_power_w(self) -> float:
+        """Static (leakage) power in W, charged over the whole run. Default: the config's
+        ``static_power`` field, 0 without one."""
         return float(getattr(self.config, "static_power", 0.0))
 
     def utilization(self, ops: OpArrays, idx: np.ndarray, plan: Plan, cost: OpCost, busy_s: float,

@@ -141,6 +141,7 @@ class Collective(Component):
     type_name = "collective"
     Config = CollectiveConfig
     priority = 30
+    accuracy_arithmetic = "exact"
     label = "collective"
 
     @property
@@ -185,6 +186,8 @@ class Collective(Component):
                 "--tensor-parallel / --pipeline-parallel for the group's)")
 
     def place(self, ops, idx):
+        """Every communication op on one server (the group's link runs one collective at a
+        time), none serial."""
         return Plan.one_server(len(idx))
 
     def all_gather(self) -> tuple[float, int]:
@@ -206,6 +209,10 @@ class Collective(Component):
         return {"allreduce": (2 * f, 2 * s), "allgather": (f, s), "sendrecv": (1.0, 1)}
 
     def cost(self, ops, idx, plan):
+        """Per op: no compute; ``bytes`` on the link = the tensor x :meth:`per_kind`'s factor;
+        ``latency_s`` = steps x the link's latency + ``op_overhead`` (under ``protocols``, an
+        all-reduce's protocol's latency and wire bytes instead). A topology subclass overrides
+        :meth:`all_gather`, not this."""
         kind = ops.kind[idx]
         factor, steps = np.zeros(len(idx)), np.zeros(len(idx))
         for name, (f, s) in self.per_kind().items():

@@ -150,6 +150,7 @@ class PIM(Component):
     type_name = "pim"
     Config = PIMConfig
     priority = 20
+    accuracy_arithmetic = "exact"
     energy_parts = ("compute",)
     #: ``banks``: the units' bank-reading time over the run (resident bytes / internal bandwidth)
     utilizations = ("mac", "banks")

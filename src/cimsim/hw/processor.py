@@ -275,6 +275,7 @@ class Processor(Component):
     type_name = "processor"
     Config = ProcessorConfig
     priority = 0
+    accuracy_arithmetic = "exact"
     energy_parts = ("compute",)
     utilizations = ("mac", "busy")
     label = "host"

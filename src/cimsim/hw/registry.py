@@ -74,6 +74,8 @@ LINK_BUILTINS: tuple[EntryPoint, ...] = tuple(
 
 
 _BOUNDS = ("ge", "gt", "le", "lt")
+#: the values of Component.accuracy_arithmetic (None: --accuracy cannot score the type)
+ACCURACY_ARITHMETICS = (None, "cim", "fixed", "exact")
 
 
 def _has_bounds(metadata) -> bool:
@@ -153,6 +155,11 @@ class Registry:
         self._loaded = False
 
     def register(self, cls: type) -> type:
+        """File ``cls`` under its ``type_name`` and return it. Refused (``TypeError``,
+        ``ValueError`` or a one-line :class:`~cimsim.errors.ComponentError`): a class not of
+        this registry's base, without a ``type_name``, a ``Config`` not derived from the base's
+        or not self-describing, a required method missing, bad class attributes, or a name
+        another class has. A plug-in's methods are guarded (:mod:`cimsim.hw.guard`)."""
         if not (isinstance(cls, type) and issubclass(cls, self.base)):
             raise TypeError(f"{cls!r} is not a {self.base.__name__} subclass")
         if not cls.type_name:
@@ -209,6 +216,7 @@ class Registry:
         return f"{self.what.replace('-', ' ')} '{name}' (type: {cls.type_name})"
 
     def unregister(self, type_name: str) -> None:
+        """Remove the type ``type_name`` (nothing if absent); a built-in is a ``ValueError``."""
         if type_name in {ep.name for ep in self.builtins}:
             raise ValueError(f"'{type_name}' is a built-in {self.what} type")
         self._types.pop(type_name, None)
@@ -223,10 +231,14 @@ class Registry:
         names = {ep.name for ep in self.builtins}
         for ep in self.builtins:
             self.register(ep.load())
+        #: type_name -> (its installed class, every "package (entry point)" declaring that name)
+        declared: dict[str, tuple[type, list[str]]] = {}
         for ep in entry_points(group=self.group):
             if (ep.name, ep.value) in builtin:
                 continue
             package = f"its package {ep.dist.name}" if ep.dist is not None else "its package"
+            origin = (f"{ep.dist.name if ep.dist is not None else 'a package'} "
+                      f"(entry point {ep.name} = {ep.value})")
             if ep.name in names:  # refused, and never filed under the built-in's name
                 warnings.warn(f"{self.group} entry point '{ep.name}' ({ep.value}) is named like the "
                               f"built-in {self.what} type '{ep.name}' and is ignored: rename it (its "
@@ -238,7 +250,19 @@ class Registry:
                 if getattr(cls, "type_name", None) in names:
                     raise ValueError(f"its type_name '{cls.type_name}' is a built-in {self.what} "
                                      f"type's: rename it or uninstall {package}")
+                first = declared.get(getattr(cls, "type_name", None))
+                if first is not None and (first[0] is not cls or len(first[1]) > 1):
+                    # two packages, one name: neither is used (which one would win is sys.path
+                    # order), and `cimsim fields` documents neither
+                    first[1].append(origin)
+                    self._types.pop(cls.type_name, None)
+                    self._broken[cls.type_name] = (
+                        f"{self.what} type '{cls.type_name}' is declared by "
+                        f"{len(first[1])} installed packages: {' and '.join(first[1])}; uninstall "
+                        "all but one, or rename the type (its type_name and entry point) in the others")
+                    continue
                 self.register(cls)
+                declared.setdefault(cls.type_name, (cls, [origin]))
                 if getattr(cls, "type_name", ep.name) != ep.name:  # filed under its type_name
                     self._hints[ep.name] = (
                         f"'{ep.name}' is the name of entry point {ep.value}, whose class registers "
@@ -257,10 +281,14 @@ class Registry:
         return {**hints, **self._broken}
 
     def types(self) -> dict[str, type]:
+        """Every usable type, by name: built-ins, then installed and registered ones (a type
+        :meth:`broken` lists is not here)."""
         self._load()
         return dict(self._types)
 
     def get(self, type_name: str) -> type:
+        """The class of ``type_name``: a :class:`~cimsim.errors.ComponentError` saying why for
+        one :meth:`broken` lists, ``KeyError`` for an unknown name."""
         t = self.types()
         if type_name in self._broken or (type_name in self._hints and type_name not in t):
             raise ComponentError(self.broken()[type_name])
@@ -286,6 +314,9 @@ def _class_attribute_gaps(cls: type) -> list[str]:
         out.append(f"priority must be a whole number, not {p!r}")
     if not isinstance(cls.facts, (dict, property)):
         out.append(f"facts must be a dict of fact name -> value when it runs no op, not {cls.facts!r}")
+    if cls.accuracy_arithmetic not in ACCURACY_ARITHMETICS:
+        out.append(f"accuracy_arithmetic must be one of {', '.join(map(repr, ACCURACY_ARITHMETICS))}, "
+                   f"not {cls.accuracy_arithmetic!r}")
     if not isinstance(cls.label, (str, property)):
         out.append(f"label must be a string, not {cls.label!r}")
     return out
@@ -322,6 +353,7 @@ def types() -> dict[str, type[Component]]:
 
 
 def get(type_name: str) -> type[Component]:
+    """The component class of ``type_name`` (:meth:`Registry.get`)."""
     return components.get(type_name)
 
 

@@ -60,6 +60,7 @@ class SystolicArray(Component):
     type_name = "systolic"
     Config = SystolicConfig
     priority = 25
+    accuracy_arithmetic = "fixed"
     energy_parts = ("mac", "buffer")
     utilizations = ("mac", "busy")
     label = "systolic"

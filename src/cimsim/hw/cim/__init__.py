@@ -344,6 +344,7 @@ class CIM(Component):
     type_name = "cim"
     Config = CIMConfig
     priority = 30
+    accuracy_arithmetic = "cim"
     utilizations = ("arrays",)
     label = "CIM"
 

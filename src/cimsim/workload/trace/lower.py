@@ -38,6 +38,12 @@ from .storage import Storages, atomize, source_tensors, storage_key
 
 UNKNOWN_HINT = ("run with --allow-unknown (trace(..., allow_unknown=True)) to keep it as a generic "
                 "op carrying its FLOP-counter MACs, or report the op so it can be mapped")
+#: torch's own operator namespaces: an op of another one is a custom op (torch.library)
+TORCH_NAMESPACES = ("aten", "prims", "quantized", "_quantized")
+CUSTOM_HINT = ("give it a FLOP formula with torch.utils.flop_counter.register_flop_formula (the "
+               "tracer reads it; --allow-unknown then keeps the op as a generic op carrying those "
+               "MACs), or write it as a torch.autograd.Function or a composite of aten ops, whose "
+               "matmuls are traced as matmuls")
 
 
 @dataclass
@@ -458,9 +464,16 @@ class Lowerer:
         macs = flop_macs(self.torch, ev)
         if not self.allow_unknown:
             mod = f"module '{ev.module}'" if ev.module else "the model's own forward"
+            ns = getattr(ev.func, "namespace", "aten")
+            counted = f" ({macs} MACs by the FLOP counter)" if macs else ""
+            if ns not in TORCH_NAMESPACES:  # nothing cimsim could map: the model's own op
+                raise WorkloadError(
+                    f"custom op '{ev.func}' ({mod}, called from {ev.where}) is not a PyTorch "
+                    f"(aten) op but one of namespace '{ns}' (torch.library), which cimsim cannot "
+                    f"see into{counted}; {CUSTOM_HINT}")
             raise WorkloadError(
                 f"aten op '{ev.func}' ({mod}, called from {ev.where}) has no cimsim mapping"
-                f"{f' ({macs} MACs by the FLOP counter)' if macs else ''}; {UNKNOWN_HINT}")
+                f"{counted}; {UNKNOWN_HINT}")
         # macs None: the FLOP counter has no formula either, so its MACs (if any) are unknown
         entry = {"op": str(ev.func), "module": ev.module, "where": ev.where, "macs": macs}
         if any(isinstance(a, self.torch.ScriptObject) for a in (*ev.args, *ev.kwargs.values())):
