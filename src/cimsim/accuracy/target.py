@@ -381,7 +381,8 @@ def accuracy_record(arch, target: Target, reference=None) -> dict:
                 else float((ref.argmax(-1) == target.labels).double().mean()))
         return {C.ACCURACY_TOP1: top1, C.ACCURACY_TOP1_STD: 0.0 if top1 is not None else None,
                 C.ACCURACY_TOP1_REFERENCE: top1, C.AGREEMENT: 1.0, C.AGREEMENT_STD: 0.0,
-                C.OUTPUT_SNR_DB: None, C.OUTPUT_SNR_DB_STD: None, C.OUTPUT_KL: 0.0,
+                C.OUTPUT_SNR_DB: None, C.OUTPUT_SNR_DB_STD: None, C.OUTPUT_SNR_CORRECTED_DB: None,
+                C.OUTPUT_SNR_CORRECTED_DB_STD: None, C.OUTPUT_KL: 0.0,
                 C.OUTPUT_KL_STD: 0.0, C.ACCURACY_REPEATS: 1,
                 C.ACCURACY_BASIS: f"fp32 reference: {arch.name} has no CIM or fixed-precision "
                                   "component, its units compute at the workload's dtype (fp32)"}
@@ -409,6 +410,9 @@ def _record(res, basis: str) -> dict:
     return {C.ACCURACY_TOP1: res.accuracy_top1, C.ACCURACY_TOP1_STD: _finite(res.accuracy_top1_std),
             C.ACCURACY_TOP1_REFERENCE: res.accuracy_top1_reference, C.AGREEMENT: res.agreement,
             C.AGREEMENT_STD: _finite(res.agreement_std), C.OUTPUT_SNR_DB: _finite(res.output_snr_db),
-            C.OUTPUT_SNR_DB_STD: _finite(res.output_snr_db_std), C.OUTPUT_KL: res.output_kl,
+            C.OUTPUT_SNR_DB_STD: _finite(res.output_snr_db_std),
+            C.OUTPUT_SNR_CORRECTED_DB: _finite(res.output_snr_corrected_db),
+            C.OUTPUT_SNR_CORRECTED_DB_STD: _finite(res.output_snr_corrected_db_std),
+            C.OUTPUT_KL: res.output_kl,
             C.OUTPUT_KL_STD: _finite(res.output_kl_std), C.ACCURACY_REPEATS: res.repeats,
             C.ACCURACY_BASIS: basis}
