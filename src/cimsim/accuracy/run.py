@@ -26,7 +26,7 @@ import torch
 import torch.nn.functional as F
 from torch.utils._python_dispatch import TorchDispatchMode
 
-from .arith import Arith
+from .arith import Arith, nonideal_of
 from .emulator import Emulator, Programmed, input_mode, program
 from .nonideal import NonIdeal
 
@@ -262,7 +262,7 @@ def evaluate(model: torch.nn.Module, inputs: torch.Tensor, labels: Optional[torc
             raise ValueError("give arith or cim")
         arith = Arith.from_cim(cim)
         if nonideal is None:
-            nonideal = cim.nonideal
+            nonideal = nonideal_of(cim)
     if nonideal is not None and "encoding" in nonideal.model_fields_set:
         arith = arith.with_(encoding=nonideal.encoding)  # the config's home of the choice
     model.eval()

@@ -26,7 +26,7 @@ from typing import Any, Optional
 
 from ..errors import CimsimError, where_raised
 from ..report import columns as C
-from .arith import Arith, NotEmulated
+from .arith import Arith, NotEmulated, nonideal_of
 
 #: one-line install hint for the accuracy extra
 INSTALL = "pip install 'cimsim[accuracy]'"
@@ -346,7 +346,7 @@ def arithmetic_key(arch) -> tuple:
     out = []
     for name, c in arch.components.items():
         if getattr(c, "type", None) == "cim":
-            out.append((name, cim_arith(name, c), c.nonideal))
+            out.append((name, cim_arith(name, c), nonideal_of(c)))
         elif hasattr(c, "weight_bits") and hasattr(c, "input_bits"):
             out.append((name, int(c.weight_bits), int(c.input_bits)))
     return (arch.name, tuple(out))
@@ -388,7 +388,7 @@ def accuracy_record(arch, target: Target, reference=None) -> dict:
                                   "component, its units compute at the workload's dtype (fp32)"}
     name, cim = cims[0]
     res = evaluate(target.model, target.inputs, target.labels, cim_arith(name, cim),
-                   nonideal=cim.nonideal, calibration_inputs=target.calibration,
+                   nonideal=nonideal_of(cim), calibration_inputs=target.calibration,
                    reference=reference)
     rng = cim.adc.range_policy + (f" at the {cim.adc.range_percentile:g}th percentile"
                                   if cim.adc.range_policy == "calibrated" else "")
@@ -400,10 +400,19 @@ def accuracy_record(arch, target: Target, reference=None) -> dict:
     basis = (f"{name} emulated: {cim.input_bits}b {'signed ' if cim.signed_inputs else ''}inputs in "
              f"{cim.dac_bits}-bit slices x {cim.weight_bits}b weights in {cim.bits_per_cell}-bit "
              f"cells ({enc} encoding), {readout}, {cim.rows_per_read or cim.rows} rows per read, "
-             + ("ideal devices" if cim.nonideal is None else f"non-ideal, {res.repeats} chip(s)"))
+             + ("ideal devices" if cim.nonideal is None else f"non-ideal ({_on_off(cim)}), "
+                                                             f"{res.repeats} chip(s)"))
     if len(cims) > 1:
         basis += f" (of {len(cims)} CIM components, the first)"
     return _record(res, basis)
+
+
+def _on_off(cim) -> str:
+    """The on/off ratio the emulator used and where it came from, for ``accuracy_basis``."""
+    from ..hw.cim.tiling import on_off_ratio
+
+    ratio, src = on_off_ratio(cim)
+    return f"on/off ratio {ratio:g}, {src}" if ratio is not None else f"on/off ratio infinite, {src}"
 
 
 def _record(res, basis: str) -> dict:
