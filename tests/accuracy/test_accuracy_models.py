@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 
 import pytest
@@ -11,7 +12,7 @@ torch = pytest.importorskip("torch")
 from cimsim.accuracy.arith import Arith  # noqa: E402
 from cimsim.accuracy.emulator import quantize_inputs, quantize_weights  # noqa: E402
 from cimsim.accuracy.nonideal import NonIdeal  # noqa: E402
-from cimsim.accuracy.run import evaluate, metrics  # noqa: E402
+from cimsim.accuracy.run import corrected_snr_db, evaluate, metrics  # noqa: E402
 
 pytestmark = pytest.mark.torch
 
@@ -111,6 +112,27 @@ def test_metrics_closed_form():
     assert m["accuracy_top1"] == 0.5 and m["agreement"] == 1.0
     assert m["output_snr_db"] == pytest.approx(10 * torch.log10(torch.tensor(5.0 / 2.0)).item(), rel=1e-6, abs=0)
     assert metrics(ref, ref)["output_kl"] == 0.0
+
+
+def test_corrected_snr_removes_gain_and_offset_closed_form():
+    """A tester: the plain SNR counts a systematic gain/offset error as noise (4-bit ADC worse
+    than 3-bit). The corrected SNR fits y ~ a ref + b by least squares and refers the residual
+    back through the gain: 10 log10(sum ref^2 / sum ((y - b)/a - ref)^2)."""
+    ref = torch.tensor([[2.0, 0.0], [0.0, 1.0]])
+    y = 1.5 * ref + 0.25                     # pure gain and offset error
+    m = metrics(y, ref)
+    # plain: noise (0.5 ref + 0.25)^2 = 1.5625 + 0.0625 + 0.0625 + 0.5625 = 2.25, signal 5
+    assert m["output_snr_db"] == pytest.approx(10 * math.log10(5 / 2.25), rel=1e-6, abs=0)
+    assert m["output_snr_corrected_db"] == math.inf   # exactly linear: nothing left
+    # ref 1..4, y = 2 ref + 1 + e, e = (1, -1, -1, 1) orthogonal to 1 and to ref - mean: the fit
+    # is a = 2, b = 1, the residual e (sum 4), referred back / a^2 = 1; signal 1 + 4 + 9 + 16 = 30
+    ref = torch.tensor([[1.0, 2.0, 3.0, 4.0]])
+    y = 2 * ref + 1 + torch.tensor([[1.0, -1.0, -1.0, 1.0]])
+    assert corrected_snr_db(y, ref) == pytest.approx(10 * math.log10(30 / 1), rel=1e-12, abs=0)
+    # plain: y - ref = (3, 2, 3, 6), 9 + 4 + 9 + 36 = 58 -> negative while the corrected is 14.8 dB
+    assert metrics(y, ref)["output_snr_db"] == pytest.approx(10 * math.log10(30 / 58), rel=1e-6, abs=0)
+    # outputs that do not move with the reference: no gain to undo
+    assert corrected_snr_db(torch.full((1, 4), 3.0), ref) == -math.inf
 
 
 @pytest.mark.slow

@@ -11,7 +11,8 @@ from cimsim.report import columns as C
 def _acc(repeats, snr_std, kl_std):
     return {C.ACCURACY_BASIS: "cim emulated", C.ACCURACY_TOP1: 0.948, C.ACCURACY_TOP1 + "_std": 0.004,
             C.ACCURACY_TOP1_REFERENCE: 0.981, C.AGREEMENT: 0.962, C.AGREEMENT + "_std": 0.002,
-            C.OUTPUT_SNR_DB: 13.7, C.OUTPUT_SNR_DB_STD: snr_std, C.OUTPUT_KL: 0.0725,
+            C.OUTPUT_SNR_DB: 13.7, C.OUTPUT_SNR_DB_STD: snr_std, C.OUTPUT_SNR_CORRECTED_DB: 21.4,
+            C.OUTPUT_SNR_CORRECTED_DB_STD: snr_std, C.OUTPUT_KL: 0.0725,
             C.OUTPUT_KL_STD: kl_std, C.ACCURACY_REPEATS: repeats}
 
 
@@ -19,6 +20,7 @@ def test_every_metric_shows_its_spread_over_chips(capsys):
     print_accuracy(_acc(5, 1.9, 0.0227))
     out = capsys.readouterr().out
     assert "13.7 dB ± 1.9 dB" in out and "0.0725 nats ± 0.0227 nats" in out, out
+    assert "21.4 dB ± 1.9 dB (gain and offset removed)" in out, out
     print_accuracy(_acc(1, 0.0, 0.0))  # one chip: no spread to show
     out = capsys.readouterr().out
     assert "13.7 dB\n" in out and "±" not in out.split("output SNR")[1], out

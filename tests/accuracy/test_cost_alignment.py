@@ -180,3 +180,47 @@ def test_accuracy_reads_class_scores_from_a_mapping(out, ok):
     else:
         with pytest.raises(CimsimError, match="returns a mapping of a, b: give it a 'logits' entry"):
             _logits(out)
+
+
+def test_cell_on_off_reaches_the_emulator_and_the_reference_column():
+    """A tester: a FeFET cell's on/off (preset 100) never reached the accuracy model, which
+    emulated an infinite ratio unless nonideal.on_off_ratio repeated it. With a nonideal block
+    and a cim.cell stated, the ratio defaults to the cell's: the emulator holds the reference
+    columns (2 here) and, under drift with nu 0.05 for a year (f = (31.536 Ms / 20 s)^-0.05),
+    an offset-stored word V reads f V + o (f - 1) 85 with o = gmin 3 / (1 - gmin), gmin = 1/100;
+    the cost model reads the same reference columns (M k 162 8 cell reads, not 160)."""
+    from cimsim.accuracy.arith import nonideal_of
+    from cimsim.hw.cim.tiling import on_off_ratio
+
+    k, n = 300, 40
+    drift = {"cim.nonideal.drift.time": "31.536 Ms", "cim.nonideal.drift.nu": 0.05,
+             "cim.nonideal.drift.compensation": "false"}
+    arch = _arch(**{"cim.cell.type": "fefet"}, **drift)
+    cim = arch.components["cim"]
+    assert on_off_ratio(cim) == (100.0, "the fefet preset's")
+    assert _cost(arch, k, n)["cim_array"] == pytest.approx(M * k * 162 * 8 * E_CELL, rel=1e-12, abs=0)
+    ni = nonideal_of(cim)
+    assert ni.on_off_ratio == 100.0 and cim.nonideal.on_off_ratio is None
+    torch.manual_seed(12)
+    w = torch.randn(k, n)
+    a = Arith.from_cim(cim)
+    p = program(w, a, ni, torch.Generator().manual_seed(0))
+    assert p.n_ref == 2
+    f = (31.536e6 / 20.0) ** -0.05
+    o = 0.01 * 3 / (1 - 0.01)
+    V = p.w_int.double() + 128
+    expect = f * V + o * (f - 1) * (2 ** 8 - 1) / (2 ** 2 - 1) - 128
+    assert torch.allclose(p.effective_weight(a), expect, rtol=0, atol=2e-4)
+    # the cell's own on_off overrides its preset's; a given nonideal.on_off_ratio wins over both
+    assert on_off_ratio(_arch(**{"cim.cell.type": "fefet", "cim.cell.on_off": 5}, **drift)
+                        .components["cim"]) == (5.0, "cim.cell.on_off")
+    assert on_off_ratio(_arch(**{"cim.cell.type": "fefet", "cim.nonideal.on_off_ratio": 7},
+                              **drift).components["cim"]) == (7.0, "cim.nonideal.on_off_ratio")
+    # no cell stated (the bundled rram-cim), or no nonideal block: infinite, as before
+    assert on_off_ratio(_arch(**drift).components["cim"])[0] is None
+    assert on_off_ratio(_arch(**{"cim.cell.type": "fefet"}).components["cim"]) == (None, "ideal devices")
+    # a cell on_off of 1 leaves no range to default to: one config error naming both fields
+    from cimsim.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="cell.on_off 1 .* nonideal.on_off_ratio > 1"):
+        _arch(**{"cim.cell.type": "fefet", "cim.cell.on_off": 1}, **drift)

@@ -413,6 +413,21 @@ def test_voltage_moves_sar_time_and_not_a_given_energy():
 
 
 # ------------------------------------------------------------------ current-sense readout
+def _sense_by_hand():
+    """The RRAM preset's 4-bit current-sense reading at 22 nm, 0.9 V, 128 rows at once, by
+    hand: (access width F, column wire F, access junctions F, node capacitance F, t_sense s)."""
+    from cimsim.hw.circuits import sense
+
+    w = sense.access_width_f(100e3, 22, 0.9)
+    assert w == pytest.approx(sense.unit_resistance_ohm_m(22, 0.9) / 25e3 / 22e-9, rel=1e-12, abs=0)
+    wire = 128 * 4 * 22e-9 * 0.2e-15 / 1e-6
+    junctions = 128 * w * 22e-9 * 1e-15 / 1e-6
+    c_node = wire + junctions + 15 * 2 * 22e-9 * 1e-15 / 1e-6
+    t = 1e-9 * sense.scaling.fo4_delay(22, 0.9) / sense.scaling.fo4_delay(22) + (
+        125e3 * 16 / 128) * c_node
+    return w, wire, junctions, c_node, t
+
+
 def test_current_sense_type_derives_from_the_sense_models():
     """adc.type current_sense on the RRAM preset (R_on 100 kOhm, 0.5 V) at 22 nm: the converter,
     the column read and the row drive of cimsim.hw.circuits.sense (each checked by hand in
@@ -424,13 +439,7 @@ def test_current_sense_type_derives_from_the_sense_models():
                    "dac_energy"))
     d = a.component("cim").design
     cell = array.cell("rram_1t1r")
-    w = sense.access_width_f(100e3, 22, 0.9)
-    assert w == pytest.approx(sense.unit_resistance_ohm_m(22, 0.9) / 25e3 / 22e-9, rel=1e-12, abs=0)
-    wire = 128 * 4 * 22e-9 * 0.2e-15 / 1e-6
-    junctions = 128 * w * 22e-9 * 1e-15 / 1e-6
-    c_node = wire + junctions + 15 * 2 * 22e-9 * 1e-15 / 1e-6
-    t = 1e-9 * sense.scaling.fo4_delay(22, 0.9) / sense.scaling.fo4_delay(22) + (
-        125e3 * 16 / 128) * c_node
+    w, wire, junctions, c_node, t = _sense_by_hand()
     conv = sense.current_sense_adc(4, 22, 0.5, wire + junctions, t, 0.9)
     assert d.energy_per_conversion == pytest.approx(float(conv.energy_j), rel=1e-9, abs=0)
     assert d.sample_rate == pytest.approx(1 / t, rel=1e-9, abs=0)
@@ -440,6 +449,27 @@ def test_current_sense_type_derives_from_the_sense_models():
     assert d.dac_energy == pytest.approx(0.5 * float(row.energy_j), rel=1e-9, abs=0)
     # the energy no longer rests on the 10 ns pulse: far below V^2 G t per cell
     assert d.cell_read_energy < 1e-3 * 0.25 * (0.5 / 100e3) * 10e-9
+
+
+def test_current_sense_read_latency_is_the_sensing_time_its_energy_charges():
+    """The column read's energy is the node charged within t_sense (C_node V^2 (1 - e^(-t/tau))),
+    so the rows are driven only until the latches fire: the derived read latency is t_sense,
+    not the cell's 10 ns pulse (a tester: energy at ~1.09 ns, latency at 10 ns, ~600x cheaper
+    array energy at the same speed). With a converter per column, a vector is 8 input slices of
+    one read each: t_vector = 8 t_sense (8 x 10 ns before)."""
+    t = _sense_by_hand()[-1]
+    for drop in (("read_latency", "adc.energy_per_conversion", "adc.sample_rate",
+                  "cell_read_energy", "dac_energy"), ("read_latency", "adc.sample_rate")):
+        c = arch(tech={"node": "22 nm"}, adc={"type": "current_sense", "bits": 4,
+                                              "per_array": 128}, drop=drop).component("cim")
+        assert c.design.read_latency == pytest.approx(t, rel=1e-9, abs=0)
+        assert c.design.provenance["read_latency"] != "given"
+        assert float(c.config.t_vector(c.design)) == pytest.approx(8 * t, rel=1e-9, abs=0)
+    # a given read latency stays given (ROUND_CIM's 100 ns)
+    c = arch(tech={"node": "22 nm"}, adc={"type": "current_sense", "bits": 4},
+             drop=("adc.sample_rate",)).component("cim")
+    assert c.design.read_latency == pytest.approx(100e-9, rel=1e-12, abs=0)
+    assert c.design.provenance["read_latency"] == "given"
 
 
 def test_current_sense_needs_a_resistive_cell():

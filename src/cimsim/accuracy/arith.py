@@ -168,3 +168,16 @@ class Arith:
 
         cell = cim.cell.type if getattr(cim, "cell", None) is not None else DEFAULT_CELL.get(cim.technology)
         return cell in array_model.CELLS and array_model.CELLS[cell].kind == "digital"
+
+
+def nonideal_of(cim):
+    """``cim.nonideal`` with ``on_off_ratio``, when not given, the cell's (``cim.cell.on_off``
+    or its preset's; :func:`cimsim.hw.cim.tiling.on_off_ratio`, which the cost model's reference
+    column also reads); None without a ``nonideal`` block (ideal devices)."""
+    from ..hw.cim.tiling import on_off_ratio
+
+    ni = getattr(cim, "nonideal", None)
+    if ni is None or ni.on_off_ratio is not None:
+        return ni
+    ratio = on_off_ratio(cim)[0]
+    return ni if ratio is None else ni.model_copy(update={"on_off_ratio": ratio})

@@ -26,7 +26,7 @@ import torch
 import torch.nn.functional as F
 from torch.utils._python_dispatch import TorchDispatchMode
 
-from .arith import Arith
+from .arith import Arith, nonideal_of
 from .emulator import Emulator, Programmed, input_mode, program
 from .nonideal import NonIdeal
 
@@ -159,6 +159,8 @@ class AccuracyResult:
     agreement_std: float
     output_snr_db: float
     output_snr_db_std: float
+    output_snr_corrected_db: float
+    output_snr_corrected_db_std: float
     output_kl: float
     output_kl_std: float
     repeats: int
@@ -202,16 +204,36 @@ def _forward(model, inputs: torch.Tensor, batch_size: Optional[int]) -> torch.Te
     return torch.cat([_logits(model(inputs[i:i + bs])) for i in range(0, n, bs)])
 
 
+def _snr_db(sig: float, noise: float) -> float:
+    return math.inf if noise == 0 else (10 * math.log10(sig / noise) if sig > 0 else -math.inf)
+
+
+def corrected_snr_db(y: torch.Tensor, ref: torch.Tensor) -> float:
+    """Output SNR (dB) after a gain and offset correction, what ADC designers compare: the
+    least-squares fit ``y ~ a ref + b`` over every output, then ``10 log10(sum ref^2 / sum
+    ((y - b) / a - ref)^2)``, the residual referred back through the gain. A pure gain or
+    offset error is infinite; outputs that do not move with the reference (``a = 0``) are
+    ``-inf``. A constant reference has no gain to fit: the offset alone is removed."""
+    x, z = ref.reshape(-1).double(), y.reshape(-1).double()
+    dx = x - x.mean()
+    sxx = float((dx * dx).sum())
+    a = float((dx * (z - z.mean())).sum()) / sxx if sxx > 0 else 1.0
+    b = float(z.mean()) - a * float(x.mean())
+    if a == 0:
+        return -math.inf
+    return _snr_db(float((x * x).sum()), float(((z - a * x - b) ** 2).sum()) / (a * a))
+
+
 def metrics(y: torch.Tensor, ref: torch.Tensor, labels: Optional[torch.Tensor] = None) -> dict:
-    """top-1 (with labels), agreement, output SNR (dB) and KL(softmax(ref) || softmax(y))."""
-    noise = float(((y - ref) ** 2).sum())
-    sig = float((ref ** 2).sum())
-    snr = math.inf if noise == 0 else (10 * math.log10(sig / noise) if sig > 0 else -math.inf)
+    """top-1 (with labels), agreement, output SNR (dB; plain and gain/offset-corrected,
+    :func:`corrected_snr_db`) and KL(softmax(ref) || softmax(y))."""
+    snr = _snr_db(float((ref ** 2).sum()), float(((y - ref) ** 2).sum()))
     r2, y2 = ref.reshape(-1, ref.shape[-1]), y.reshape(-1, y.shape[-1])
     kl = float(F.kl_div(F.log_softmax(y2, -1), F.log_softmax(r2, -1), log_target=True,
                         reduction="batchmean"))
     pred, pref = y.argmax(-1), ref.argmax(-1)
     out = {"agreement": float((pred == pref).double().mean()), "output_snr_db": snr,
+           "output_snr_corrected_db": corrected_snr_db(y, ref),
            "output_kl": max(kl, 0.0)}
     if labels is not None:
         out["accuracy_top1"] = float((pred == labels).double().mean())
@@ -240,7 +262,7 @@ def evaluate(model: torch.nn.Module, inputs: torch.Tensor, labels: Optional[torc
             raise ValueError("give arith or cim")
         arith = Arith.from_cim(cim)
         if nonideal is None:
-            nonideal = cim.nonideal
+            nonideal = nonideal_of(cim)
     if nonideal is not None and "encoding" in nonideal.model_fields_set:
         arith = arith.with_(encoding=nonideal.encoding)  # the config's home of the choice
     model.eval()
@@ -271,10 +293,12 @@ def evaluate(model: torch.nn.Module, inputs: torch.Tensor, labels: Optional[torc
     acc = _mean_std([m["accuracy_top1"] for m in runs]) if labels is not None else (None, None)
     agr = _mean_std([m["agreement"] for m in runs])
     snr = _mean_std([m["output_snr_db"] for m in runs])
+    snr_c = _mean_std([m["output_snr_corrected_db"] for m in runs])
     kl = _mean_std([m["output_kl"] for m in runs])
     return AccuracyResult(
         accuracy_top1=acc[0], accuracy_top1_std=acc[1], accuracy_top1_reference=ref_top1,
         agreement=agr[0], agreement_std=agr[1], output_snr_db=snr[0], output_snr_db_std=snr[1],
+        output_snr_corrected_db=snr_c[0], output_snr_corrected_db_std=snr_c[1],
         output_kl=kl[0], output_kl_std=kl[1], repeats=n_rep,
         adc_range_policy=arith.adc_range_policy, per_repeat=runs, emulated_ops=dict(emulated),
         skipped_ops=dict(skipped), conversions=conversions)

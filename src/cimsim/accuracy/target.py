@@ -28,7 +28,7 @@ from typing import Any, Optional
 
 from ..errors import CimsimError, where_raised
 from ..report import columns as C
-from .arith import Arith, NotEmulated
+from .arith import Arith, NotEmulated, nonideal_of
 
 #: one-line install hint for the accuracy extra
 INSTALL = "pip install 'cimsim[accuracy]'"
@@ -376,7 +376,7 @@ def arithmetic_key(arch) -> tuple:
     for name, c in arch.components.items():
         kind = arithmetic_of(name, c)
         if kind == "cim":
-            out.append((name, cim_arith(name, c), c.nonideal))
+            out.append((name, cim_arith(name, c), nonideal_of(c)))
         elif kind == "fixed":
             out.append((name, int(c.weight_bits), int(c.input_bits)))
     return (arch.name, tuple(out))
@@ -411,13 +411,14 @@ def accuracy_record(arch, target: Target, reference=None) -> dict:
                 else float((ref.argmax(-1) == target.labels).double().mean()))
         return {C.ACCURACY_TOP1: top1, C.ACCURACY_TOP1_STD: 0.0 if top1 is not None else None,
                 C.ACCURACY_TOP1_REFERENCE: top1, C.AGREEMENT: 1.0, C.AGREEMENT_STD: 0.0,
-                C.OUTPUT_SNR_DB: None, C.OUTPUT_SNR_DB_STD: None, C.OUTPUT_KL: 0.0,
+                C.OUTPUT_SNR_DB: None, C.OUTPUT_SNR_DB_STD: None, C.OUTPUT_SNR_CORRECTED_DB: None,
+                C.OUTPUT_SNR_CORRECTED_DB_STD: None, C.OUTPUT_KL: 0.0,
                 C.OUTPUT_KL_STD: 0.0, C.ACCURACY_REPEATS: 1,
                 C.ACCURACY_BASIS: f"fp32 reference: {arch.name} has no CIM or fixed-precision "
                                   "component, its units compute at the workload's dtype (fp32)"}
     name, cim = cims[0]
     res = evaluate(target.model, target.inputs, target.labels, cim_arith(name, cim),
-                   nonideal=cim.nonideal, calibration_inputs=target.calibration,
+                   nonideal=nonideal_of(cim), calibration_inputs=target.calibration,
                    reference=reference)
     rng = cim.adc.range_policy + (f" at the {cim.adc.range_percentile:g}th percentile"
                                   if cim.adc.range_policy == "calibrated" else "")
@@ -429,16 +430,28 @@ def accuracy_record(arch, target: Target, reference=None) -> dict:
     basis = (f"{name} emulated: {cim.input_bits}b {'signed ' if cim.signed_inputs else ''}inputs in "
              f"{cim.dac_bits}-bit slices x {cim.weight_bits}b weights in {cim.bits_per_cell}-bit "
              f"cells ({enc} encoding), {readout}, {cim.rows_per_read or cim.rows} rows per read, "
-             + ("ideal devices" if cim.nonideal is None else f"non-ideal, {res.repeats} chip(s)"))
+             + ("ideal devices" if cim.nonideal is None else f"non-ideal ({_on_off(cim)}), "
+                                                             f"{res.repeats} chip(s)"))
     if len(cims) > 1:
         basis += f" (of {len(cims)} CIM components, the first)"
     return _record(res, basis)
+
+
+def _on_off(cim) -> str:
+    """The on/off ratio the emulator used and where it came from, for ``accuracy_basis``."""
+    from ..hw.cim.tiling import on_off_ratio
+
+    ratio, src = on_off_ratio(cim)
+    return f"on/off ratio {ratio:g}, {src}" if ratio is not None else f"on/off ratio infinite, {src}"
 
 
 def _record(res, basis: str) -> dict:
     return {C.ACCURACY_TOP1: res.accuracy_top1, C.ACCURACY_TOP1_STD: _finite(res.accuracy_top1_std),
             C.ACCURACY_TOP1_REFERENCE: res.accuracy_top1_reference, C.AGREEMENT: res.agreement,
             C.AGREEMENT_STD: _finite(res.agreement_std), C.OUTPUT_SNR_DB: _finite(res.output_snr_db),
-            C.OUTPUT_SNR_DB_STD: _finite(res.output_snr_db_std), C.OUTPUT_KL: res.output_kl,
+            C.OUTPUT_SNR_DB_STD: _finite(res.output_snr_db_std),
+            C.OUTPUT_SNR_CORRECTED_DB: _finite(res.output_snr_corrected_db),
+            C.OUTPUT_SNR_CORRECTED_DB_STD: _finite(res.output_snr_corrected_db_std),
+            C.OUTPUT_KL: res.output_kl,
             C.OUTPUT_KL_STD: _finite(res.output_kl_std), C.ACCURACY_REPEATS: res.repeats,
             C.ACCURACY_BASIS: basis}

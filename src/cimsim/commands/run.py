@@ -175,13 +175,17 @@ def print_accuracy(acc: dict) -> None:
 
     from rich.text import Text
 
-    snr = acc[C.OUTPUT_SNR_DB]
+    def db(key):  # an SNR; None: exact
+        v = acc.get(key)
+        return "exact (infinite)" if v is None else f"{v:.1f} dB" + spread(key, ".1f", "dB")
+
     out = console()
     out.print(Text.assemble(("accuracy", "bold"), " (" + acc[C.ACCURACY_BASIS] + ")"))
     for k, v in (("top-1", frac(C.ACCURACY_TOP1)),
                  ("top-1 fp32", frac(C.ACCURACY_TOP1_REFERENCE)),
                  ("agreement with fp32", frac(C.AGREEMENT)),
-                 ("output SNR", "exact (infinite)" if snr is None else f"{snr:.1f} dB" + spread(C.OUTPUT_SNR_DB, ".1f", "dB")),
+                 ("output SNR", db(C.OUTPUT_SNR_DB)),
+                 ("corrected SNR", db(C.OUTPUT_SNR_CORRECTED_DB) + " (gain and offset removed)"),
                  ("output KL", f"{acc[C.OUTPUT_KL]:.3g} nats" + spread(C.OUTPUT_KL, ".3g", "nats")),
                  ("Monte-Carlo chips", str(acc[C.ACCURACY_REPEATS]))):
         out.print(f"  {k:<20} {v}")

@@ -68,7 +68,8 @@ from ..sweep.sampling import SAMPLERS
 @click.option("--accuracy", is_flag=True,
               help="Workloads are evaluation models (bundled, e.g. digits-cnn, or FILE.py:FACTORY "
                    "with --dataset): every point also runs the model with its CIM arithmetic and "
-                   "adds accuracy_top1, agreement, output_snr_db, output_kl (see `cimsim run "
+                   "adds accuracy_top1, agreement, output_snr_db, output_snr_corrected_db, "
+                   "output_kl (see `cimsim run "
                    "--accuracy`).")
 @click.option("--dataset", default=None, metavar="FILE.py:DATASET",
               help="With --accuracy and FILE.py:FACTORY workloads: a function returning "

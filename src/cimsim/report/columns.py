@@ -265,7 +265,10 @@ def column_clashes(arch) -> list[tuple[str, str]]:
 #: (means over Monte-Carlo chips, ``_std`` their standard deviations). Fractions in [0, 1]:
 #: top-1 accuracy against the labels (None without labels), the fp32 model's, and agreement
 #: (arg-max equal to fp32's); output SNR in dB, 10 log10(sum y_ref^2 / sum (y - y_ref)^2)
-#: (None when exact); KL(softmax(y_ref) || softmax(y)) in nats, mean over outputs.
+#: (None when exact); the same after a least-squares gain and offset correction (y ~ a y_ref + b,
+#: noise sum ((y - b)/a - y_ref)^2; None when exact after it), in dB, what ADC designers compare:
+#: the plain SNR counts a systematic gain or offset error as noise and is not monotonic in ADC
+#: bits; KL(softmax(y_ref) || softmax(y)) in nats, mean over outputs.
 ACCURACY_TOP1 = "accuracy_top1"
 ACCURACY_TOP1_STD = "accuracy_top1_std"
 ACCURACY_TOP1_REFERENCE = "accuracy_top1_reference"
@@ -273,6 +276,8 @@ AGREEMENT = "agreement"
 AGREEMENT_STD = "agreement_std"
 OUTPUT_SNR_DB = "output_snr_db"
 OUTPUT_SNR_DB_STD = "output_snr_db_std"
+OUTPUT_SNR_CORRECTED_DB = "output_snr_corrected_db"
+OUTPUT_SNR_CORRECTED_DB_STD = "output_snr_corrected_db_std"
 OUTPUT_KL = "output_kl"
 OUTPUT_KL_STD = "output_kl_std"
 #: Monte-Carlo chips behind the means (1 when nothing is random)
@@ -281,7 +286,7 @@ ACCURACY_REPEATS = "accuracy_repeats"
 ACCURACY_BASIS = "accuracy_basis"
 ACCURACY_COLUMNS: tuple[str, ...] = (
     ACCURACY_TOP1, ACCURACY_TOP1_STD, ACCURACY_TOP1_REFERENCE, AGREEMENT, AGREEMENT_STD,
-    OUTPUT_SNR_DB, OUTPUT_SNR_DB_STD, OUTPUT_KL, OUTPUT_KL_STD, ACCURACY_REPEATS, ACCURACY_BASIS,
+    OUTPUT_SNR_DB, OUTPUT_SNR_DB_STD, OUTPUT_SNR_CORRECTED_DB, OUTPUT_SNR_CORRECTED_DB_STD, OUTPUT_KL, OUTPUT_KL_STD, ACCURACY_REPEATS, ACCURACY_BASIS,
 )
 
 

@@ -106,7 +106,7 @@ from .derive import (
     design,
 )
 from .energy import op_energy
-from .tiling import columns_per_weight, read_groups
+from .tiling import columns_per_weight, on_off_ratio, read_groups
 
 
 class CIMArea(Strict):
@@ -266,6 +266,10 @@ class CIMConfig(ComponentConfig):
                              f"not {self.dac_bits}")
         if self.adc.counting is not None and self.read_latency is None:
             raise ValueError("adc.counting needs read_latency given (one integration step)")
+        if self.nonideal is not None and on_off_ratio(self)[0] == 1:
+            raise ValueError("cell.on_off 1 leaves the cells no conductance range for the nonideal "
+                             "block (its on_off_ratio defaults to the cell's): give "
+                             "nonideal.on_off_ratio > 1 or a cell on_off > 1")
         for f in ("columns_per_adc", "per_array"):
             v = getattr(self.adc, f)
             if v is not None and v > self.cols:

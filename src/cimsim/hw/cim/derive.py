@@ -361,7 +361,8 @@ def _design(c, tech) -> Design:
     est = None
     cs = None  # current-sense reading (module sense) when a number rests on it
     if (tech is not None and a.type == "current_sense"
-            and (need_adc or c.cell_read_energy is None or c.dac_energy is None)):
+            and (need_adc or c.cell_read_energy is None or c.dac_energy is None
+                 or c.read_latency is None)):
         cs = _current_sense(c, tech, vdd, rpr)
     if need_adc and cs is not None:
         est = cs["adc"]
@@ -424,6 +425,8 @@ def _design(c, tech) -> Design:
         read_latency, prov["read_latency"] = float(read.delay_s), _prov(read.field_provenance["delay_s"])
         if cell.kind == "resistive" and c.dac_bits > 1 and c.input_drive != "level" and cs is None:
             read_latency *= 2 ** c.dac_bits - 1  # a slice is its longest value's unit pulses
+        if cs is not None:  # rows driven until the latches fire: the read the energy charges
+            read_latency, prov["read_latency"] = cs["t_sense"], _prov(cs["adc"].field_provenance["delay_s"])
     if sample_rate is None:  # a digital array's outputs: one a cycle
         sample_rate, prov["adc.sample_rate"] = 1.0 / read_latency, prov["read_latency"]
     if c.cell_read_energy is not None:

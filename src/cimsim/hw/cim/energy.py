@@ -35,7 +35,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import counting
-from .tiling import read_groups
+from .tiling import on_off_ratio, read_groups
 
 
 def _digital(c) -> bool:
@@ -76,7 +76,7 @@ def op_energy(c, d, rows, k, row_tiles, col_tiles, phys_cols, buffer_bytes, repr
                                 + steps * d.energy_per_conversion)
         shift_add = column_vectors * steps * d.shift_add_energy
     read_cols = col_tiles * c.cols if _digital(c) else phys_cols
-    if c.nonideal is not None and c.nonideal.on_off_ratio is not None:
+    if on_off_ratio(c)[0] is not None:
         read_cols = phys_cols + col_tiles  # one reference column per array
     out = {
         "array": rows * k * read_cols * slices * e_cell,

@@ -52,3 +52,25 @@ def read_groups(k, rows: int, rows_per_read=None):
     groups = full * np.ceil(rows / rows_per_read) + np.ceil((k - full * rows) / rows_per_read)
     reads = np.maximum(1.0, np.ceil(np.minimum(k, rows) / rows_per_read))
     return groups, reads
+
+
+def on_off_ratio(c) -> tuple:
+    """``(G_on / G_off or None, where it comes from)`` of a CIM config ``c`` for its
+    ``nonideal`` block: ``nonideal.on_off_ratio`` when given; else, when a ``cell`` block is
+    stated, the cell's (``cell.on_off``, or its preset's: rram_1t1r 17, fefet and pcm 100); else
+    None (infinite: no reference column). Without a ``nonideal`` block (ideal devices) None. The
+    accuracy emulator and the reference column's read energy (:mod:`.energy`) both take it."""
+    ni = c.nonideal
+    if ni is None:
+        return None, "ideal devices"
+    if ni.on_off_ratio is not None:
+        return float(ni.on_off_ratio), "cim.nonideal.on_off_ratio"
+    if c.cell is None:
+        return None, "no cim.cell stated"
+    if c.cell.on_off is not None:
+        return float(c.cell.on_off), "cim.cell.on_off"
+    from ..circuits.array import CELLS
+
+    preset = CELLS[c.cell.type].on_off
+    return (None, f"the {c.cell.type} cell states none") if preset is None else (
+        float(preset), f"the {c.cell.type} preset's")

@@ -90,7 +90,9 @@ CELL_KINDS = ("sram", "resistive", "capacitive", "digital")
 @dataclass(frozen=True)
 class Cell:
     """A memory cell type. Resistive cells give ``r_on_ohm`` and ``on_off``; SRAM cells give
-    ``read_current_a`` (their read voltage is the supply)."""
+    ``read_current_a`` (their read voltage is the supply; the current is the one at the
+    node's nominal supply, moved to another supply by the alpha-power law, and the same at every
+    node: a per-cell constant)."""
 
     name: str
     kind: str
@@ -260,8 +262,11 @@ def _read(c: Cell, rows, cols, node_nm, rows_active, vdd, input_ones, weight_one
         v = np.asarray(scaling.nominal_vdd(node_nm) if vdd is None else vdd, dtype=float)
         if np.any(v <= 0):
             raise ValueError(f"supply {vdd} V must be > 0")
-        t = c_col * SENSE_SWING_V / c.read_current_a if read_pulse_s is None else read_pulse_s
-        dv = np.minimum(v, driven * w1 * c.read_current_a * t / c_col)
+        # the cell's read current at the supply: the alpha-power law (Sakurai & Newton) from
+        # the preset's value at the node's nominal supply; the swing is the fixed sense swing
+        i_read = c.read_current_a * scaling.drive_current_factor(node_nm, v)
+        t = c_col * SENSE_SWING_V / i_read if read_pulse_s is None else read_pulse_s
+        dv = np.minimum(v, driven * w1 * i_read * t / c_col)
         parts = {"cells": np.zeros_like(dv),
                  "rows": driven * c_row * v * v,
                  "columns": cols * c_col * v * dv}

@@ -256,15 +256,30 @@ def voltage_energy_factor(vdd, vdd_ref):
     return (v / r) ** 2
 
 
-def voltage_delay_factor(node_nm: float, vdd, vdd_ref=None):
-    """Alpha-power-law delay ratio ``t(V) / t(V_ref)`` at a node (``V_ref``: nominal)."""
+def _above_vth(node_nm: float, vdd, vdd_ref):
+    """``(V_th, V, V_ref)`` at a node (``V_ref``: nominal); a supply at or below V_th is an error."""
     vt = vth(node_nm)
     v = np.asarray(vdd, dtype=float)
     r = np.asarray(nominal_vdd(node_nm) if vdd_ref is None else vdd_ref, dtype=float)
     if np.any(v <= vt) or np.any(r <= vt):
         raise ValueError(f"supply must exceed the threshold voltage {vt:.3f} V at {node_nm} nm "
                          f"(the alpha-power law does not hold at or below it)")
+    return vt, v, r
+
+
+def voltage_delay_factor(node_nm: float, vdd, vdd_ref=None):
+    """Alpha-power-law delay ratio ``t(V) / t(V_ref)`` at a node (``V_ref``: nominal)."""
+    vt, v, r = _above_vth(node_nm, vdd, vdd_ref)
     return (v / (v - vt) ** ALPHA) / (r / (r - vt) ** ALPHA)
+
+
+def drive_current_factor(node_nm: float, vdd, vdd_ref=None):
+    """Alpha-power-law saturation current ratio ``I(V) / I(V_ref)`` of a transistor whose gate
+    is driven at the supply, ``((V - V_th) / (V_ref - V_th))^alpha`` (``V_ref``: nominal). The
+    delay ``C V / I`` of :func:`voltage_delay_factor` is this current over a swing of ``V``; a
+    node discharged by a fixed swing (an SRAM bitline's sense swing) takes ``1 /`` this factor."""
+    vt, v, r = _above_vth(node_nm, vdd, vdd_ref)
+    return ((v - vt) / (r - vt)) ** ALPHA
 
 
 def energy_factor(from_nm: float, to_nm: float, vdd_from=None, vdd_to=None,
