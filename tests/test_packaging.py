@@ -68,3 +68,33 @@ def test_an_unreadable_or_other_pyproject_is_no_checkout(tmp_path, text):
     assert bundled._is_cimsim_project(p) is False
     assert bundled._is_cimsim_project(tmp_path / "absent.toml") is False
     assert bundled._is_cimsim_project(ROOT / "pyproject.toml") is True
+
+
+# ------------------------------------------------------------------ py.typed (PEP 561)
+def test_the_package_is_marked_typed_for_type_checkers():
+    # a type checker reads an installed package's hints only beside a py.typed marker (PEP 561);
+    # without it mypy stopped at `import cimsim` ("missing library stubs or py.typed marker")
+    import importlib.resources
+
+    assert importlib.resources.files("cimsim").joinpath("py.typed").is_file()
+    assert any(fnmatch.fnmatchcase("py.typed", p) for p in _package_data())  # in the wheel too
+
+
+def test_mypy_checks_a_script_against_cimsims_hints(tmp_path):
+    # a user's script, checked as a user checks it: cimsim found as an installed package (on
+    # the path, not a file given to mypy), so only the py.typed marker lets mypy read it
+    pytest.importorskip("mypy.api")
+    from mypy import api
+
+    (tmp_path / "user.py").write_text(
+        "from cimsim import load_architecture, load_workload, simulate\n"
+        "r = simulate(load_architecture('gpu-hbm3'), load_workload('lstm'))\n"
+        "e: str = r.energy_j\n")
+    out, err, status = api.run([str(tmp_path / "user.py"), "--follow-imports=silent",
+                                "--no-incremental", "--cache-dir", os.devnull,
+                                "--python-executable", os.sys.executable])
+    assert "py.typed" not in out and "import-untyped" not in out, out
+    # the deliberate mistake is found, from Result.energy_j's hint (float)
+    assert 'user.py:3: error: Incompatible types in assignment (expression has type "float", ' \
+           'variable has type "str")' in out, out + err
+    assert status == 1

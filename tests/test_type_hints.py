@@ -19,6 +19,8 @@ from cimsim.report.result import Result
 FUNCTIONS = {
     "trace": lambda: cimsim.trace,
     "sweep": lambda: cimsim.sweep,
+    "architecture_to_dict": lambda: cimsim.architecture_to_dict,
+    "save_architecture": lambda: cimsim.save_architecture,
     "run_one": lambda: studies.run_one,
     "op_tables": lambda: studies.op_tables,
     "is_sequence_workload": lambda: studies.is_sequence_workload,

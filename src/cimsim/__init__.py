@@ -15,7 +15,7 @@ from __future__ import annotations
 import sys as _sys
 import types as _types
 
-from .errors import CimsimError, ConfigError, MappingError, WorkloadError
+from .errors import CimsimError, CimsimWarning, ConfigError, MappingError, WorkloadError
 from .pipeline import simulate
 
 
@@ -49,12 +49,16 @@ __version__ = _version()
 __all__ = [
     "Architecture",
     "CimsimError",
+    "CimsimWarning",
     "ConfigError",
     "MappingError",
     "Workload",
     "WorkloadError",
+    "architecture_from_dict",
+    "architecture_to_dict",
     "load_architecture",
     "load_workload",
+    "save_architecture",
     "save_workload",
     "simulate",
     "sweep",
@@ -63,6 +67,8 @@ __all__ = [
 
 
 _LAZY = {"Architecture": "config", "load_architecture": "config",
+         "architecture_from_dict": "config", "architecture_to_dict": "config",
+         "save_architecture": "config",
          "Workload": "workload", "load_workload": "workload", "save_workload": "workload"}
 
 

@@ -10,6 +10,13 @@ class CimsimError(Exception):
     """Base of every error cimsim raises for bad input."""
 
 
+class CimsimWarning(UserWarning):
+    """Base of every warning cimsim issues (a ``UserWarning``, as they were before), so that
+    ``warnings.filterwarnings("error", category=cimsim.CimsimWarning)`` turns them into errors,
+    or ``"ignore"`` silences them, and no one else's. The command line prints each as one
+    ``warning: ...`` line."""
+
+
 class ConfigError(CimsimError):
     """A hardware config is invalid: the message names the file and the field, one line per
     error when a config has several (the command line prints the first and names the fields of

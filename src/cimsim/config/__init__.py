@@ -4,6 +4,7 @@ from ..hw.base import Link, MemoryLevel
 from .loader import apply_overrides, architecture_from_dict, load_architecture, read_yaml
 from .models import DTYPE_BYTES, Architecture
 from .paths import FieldRef, PathError, resolve
+from .value import architecture_to_dict, save_architecture
 
 __all__ = [
     "DTYPE_BYTES",
@@ -14,7 +15,9 @@ __all__ = [
     "PathError",
     "apply_overrides",
     "architecture_from_dict",
+    "architecture_to_dict",
     "load_architecture",
     "read_yaml",
     "resolve",
+    "save_architecture",
 ]

@@ -86,7 +86,9 @@ class FrozenMap(Mapping):
 
 @dataclass(frozen=True, eq=False)
 class Architecture:
-    """A whole machine: named memory levels, links and components (in config order)."""
+    """A whole machine: named memory levels, links and components (in config order). Compares
+    and hashes by value (:meth:`__eq__`); :func:`~cimsim.config.value.architecture_to_dict`
+    gives the mapping it validates from."""
 
     name: str
     description: str
@@ -219,6 +221,25 @@ class Architecture:
 
     #: built from the fields on first use; never pickled (they hold read-only views)
     _DERIVED = ("hardware", "rate_free_hardware", "instances")
+
+    def __eq__(self, other: object) -> bool:
+        """By value: two architectures are equal when their names, descriptions, memory levels,
+        links and components (in config order), technology and placeholder marks are (a
+        reload of the same file, a pickled or deep copy, a reload of
+        :func:`~cimsim.config.value.save_architecture`'s file)."""
+        from .value import architecture_image
+
+        if not isinstance(other, Architecture):
+            return NotImplemented
+        return self is other or architecture_image(self) == architecture_image(other)
+
+    def __hash__(self) -> int:
+        """Consistent with ``==`` (from the same image): an architecture keys a dict or a set
+        by value. Its sections are frozen; a field holding a mapping or list is not frozen
+        inside, and changing one in place (never do: use ``overrides=``) changes the hash."""
+        from .value import architecture_image
+
+        return hash(architecture_image(self))
 
     def __getstate__(self) -> dict:
         """The fields only: a copy (pickle, ``copy.deepcopy``, a Dask or process-pool worker)

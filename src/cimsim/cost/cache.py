@@ -16,12 +16,12 @@ between calls that are not given one.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
+from ..config.value import frozen_image
 from ..hw.base import is_rate as _is_rate
 
 if TYPE_CHECKING:
@@ -43,18 +43,7 @@ def rate_fields(model: type[BaseModel]) -> tuple[str, ...]:
 
 def _rate_free(value: Any) -> Any:
     """A hashable image of a validated value with every rate field left out, at any depth."""
-    if isinstance(value, BaseModel):
-        cls = type(value)
-        return (cls, tuple((name, _rate_free(getattr(value, name)))
-                           for name, f in cls.model_fields.items() if not is_rate(f)))
-    if isinstance(value, Mapping):  # order kept: memory levels are innermost first
-        return (dict, tuple((k, _rate_free(v)) for k, v in value.items()))
-    if isinstance(value, (list, tuple)):
-        return (tuple, tuple(_rate_free(v) for v in value))
-    if isinstance(value, (set, frozenset)):
-        return (frozenset, frozenset(_rate_free(v) for v in value))
-    hash(value)  # a value of an unforeseen kind must at least hash (or the key is wrong)
-    return (type(value), value)
+    return frozen_image(value, is_rate)
 
 
 def rate_free_key(arch: "Architecture") -> tuple:

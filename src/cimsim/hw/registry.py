@@ -36,12 +36,12 @@ from importlib.metadata import EntryPoint, entry_points
 
 from pydantic import BaseModel
 
-from ..errors import ComponentError
+from ..errors import CimsimWarning, ComponentError
 from ..quantity import QuantityUnit
 from .base import Component, ComponentConfig, Link, LinkResource, MemoryLevel, MemoryResource
 from .guard import guard, is_plugin
 
-class EntryPointClash(UserWarning):
+class EntryPointClash(CimsimWarning):
     """An installed entry point named like a built-in type, ignored (:meth:`Registry._load`).
     A sweep's worker processes load the registry again and leave this warning to the main
     process, which has said it once."""

@@ -168,9 +168,11 @@ class Result:
         return row
 
     def to_json(self) -> dict[str, object]:
-        """The ``--json`` object: the fixed columns, then the breakdowns as nested objects
-        (``energy_breakdown_j``, ``utilization``, ``critical_path_time_s``, ``traffic_bytes``,
-        ``write_bytes``, ``ops_per_unit``), the components' facts and the notes."""
+        """The ``--json`` object as a JSON-ready ``dict`` (not JSON text: ``json.dumps`` of it
+        writes that; the name stays for compatibility): the fixed columns, then the breakdowns as
+        nested objects (``energy_breakdown_j``, ``utilization``, ``critical_path_time_s``,
+        ``traffic_bytes``, ``write_bytes``, ``ops_per_unit``), the components' facts and the
+        notes."""
         out: dict[str, object] = {c: json_number(getattr(self, c)) for c in C.FIXED_COLUMNS}
         out.update({
             "energy_breakdown_j": dict(self.energy_breakdown_j),

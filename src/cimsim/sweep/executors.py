@@ -79,7 +79,7 @@ class LocalExecutor:
             # the pool starts its processes in the first submit: an interrupt in the middle
             # left one started but unlisted, never joined; the sweep then exited under it and
             # it printed a traceback of the semaphores gone (interrupts wait until it is listed)
-            with _interrupts_deferred():
+            with _interrupts_deferred(), _main_without_file():
                 pool = self._ensure_pool()
                 futures = {pool.submit(run_chunk, chunk): chunk for chunk in chunks}
         except (BrokenPipeError, EOFError, ConnectionError, cf.process.BrokenProcessPool) as exc:
@@ -117,6 +117,32 @@ class LocalExecutor:
         if self._pool is not None:
             _stop_pool(self._pool)
             self._pool = None
+
+
+@contextlib.contextmanager
+def _main_without_file():
+    """While worker processes start: a ``__main__`` whose ``__file__`` is no file (a script read
+    on stdin, ``python - < job.py``, has ``'<stdin>'``) shows none. multiprocessing re-runs the
+    main script in each worker from that path, so a worker failed to start (FileNotFoundError)
+    and the sweep with it; without one a worker leaves ``__main__`` alone, as for ``python -c``
+    or an interactive session. The workers need nothing from it (they load the files and
+    cimsim's own code); the main script of a real file is still imported, as multiprocessing
+    does."""
+    import sys
+    from multiprocessing import process
+
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    spec_name = getattr(getattr(main, "__spec__", None), "name", None)
+    if path is None or spec_name is not None or os.path.isfile(
+            os.path.join(process.ORIGINAL_DIR or "", path)):
+        yield
+        return
+    del main.__file__
+    try:
+        yield
+    finally:
+        main.__file__ = path
 
 
 @contextlib.contextmanager

@@ -57,7 +57,7 @@ class SweepSpecError(CimsimError):
 def _check_count(path: str, spec: str, n: int, max_points: int) -> None:
     if n > max_points:
         raise SweepSpecError(
-            f"--param {path}={spec}: {n:,} values exceed --max-points {max_points:,} "
+            f"--param {path}={_clip(spec)}: {n:,} values exceed --max-points {max_points:,} "
             "(raise --max-points, max_points= in Python, to allow more)"
         )
 
@@ -283,3 +283,58 @@ def parse_spec(path: str, spec: str, data=None, max_points: int = DEFAULT_MAX_PO
     if len(set(values)) != len(values):
         raise _fail(path, spec, "the list repeats a value")
     return ParamSpec(path, fk, spec, values=values)
+
+
+# --------------------------------------------------------------------------- from Python
+def _value_text(path: str, value: Any, item: Any, where: str) -> str:
+    """One sweep value given in Python (a number, a boolean, a string) as spec text."""
+    if isinstance(item, np.generic):
+        item = item.item()
+    if isinstance(item, bool):
+        return "true" if item else "false"
+    if isinstance(item, (int, float)):
+        return repr(item)
+    if isinstance(item, str) and item.strip() and "," not in item and ".." not in item:
+        return item
+    from ..errors import given
+
+    raise SweepSpecError(f"params={{{path!r}: {_clip(repr(value))}}}: {where}{given(item)} is not "
+                         "a value; give a spec string such as '4,5' or '25GB/s..3.2TB/s:log:8', or "
+                         "a list, tuple or range of numbers, booleans or strings such as '1 TB/s' "
+                         "(without ',' or '..')")
+
+
+def spec_text(path: str, value: Any) -> str:
+    """A sweep value given in Python as spec text: a str as it is (any form of
+    :data:`SPEC_FORMS`); a number or boolean as one value; a list, tuple or range (or a 1-D
+    NumPy array) as its values, comma-separated (``[4, 5]`` and ``range(4, 6)`` are ``'4,5'``)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (list, tuple, range, np.ndarray)):
+        items = value.tolist() if isinstance(value, np.ndarray) else list(value)
+        if not items:
+            raise SweepSpecError(f"params={{{path!r}: {_clip(repr(value))}}}: no values; give at "
+                                 "least one")
+        return ",".join(_value_text(path, value, item, f"item #{i} ")
+                        for i, item in enumerate(items))
+    return _value_text(path, value, value, "")
+
+
+def python_spec(path: str, value: Any, parse) -> "ParamSpec":
+    """``parse(path, text)`` of a value given in Python, ``params={PATH: VALUE}``; an error is
+    worded for that call (``params={'cim.adc.bits': 'x'}: ...``), not for the command line's
+    ``--param PATH=SPEC``."""
+    text = spec_text(path, value)
+    try:
+        return parse(path, text)
+    except SweepSpecError as exc:
+        msg = str(exc)
+        for prefix in (f"--param {path}={_clip(text)}", f"--param {path}"):
+            if msg.startswith(prefix):
+                msg = f"params={{{path!r}: {_clip(repr(value))}}}" + msg[len(prefix):]
+                break
+        msg = msg.replace(f"a spec is {SPEC_FORMS}", f"a value is a spec string, {SPEC_FORMS}, or a "
+                          "list, tuple or range of values")
+        msg = msg.replace("exceed --max-points ", "exceed max_points=").replace(
+            "(raise --max-points, max_points= in Python, to allow more)", "(raise max_points= to allow more)")
+        raise SweepSpecError(msg) from None

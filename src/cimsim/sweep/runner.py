@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING, Callable, Mapping, Sequence
 import pandas as pd
 
 from ..atomic import check_writable
-from ..errors import CimsimError, ConfigError, WorkloadError
+from ..errors import CimsimError, CimsimWarning, ConfigError, WorkloadError
 from ..pipeline import ENGINES
 from .checks import check_run_settings, check_swept_fields
 from .columns import CONFIG_FILE, ERROR, POINT_ID, WORKLOAD_FILE, sweep_columns
 from .executors import SchedulerError, check_scheduler, make_executor
-from .params import DEFAULT_MAX_POINTS, ParamSpec, SweepSpecError, parse_param, parse_spec
+from .params import DEFAULT_MAX_POINTS, ParamSpec, SweepSpecError, parse_param, parse_spec, python_spec
 from .sampling import count_points, sample_points
 from .store import SweepStore, attach_attrs, check_output_names, rows_to_frame
 from .progress import Progress as _Progress
@@ -174,7 +174,7 @@ def _params(params, max_points: int = DEFAULT_MAX_POINTS, configs=()) -> list[Pa
             raise
 
     if isinstance(params, Mapping):
-        return [spec(path, str(s)) for path, s in params.items()]
+        return [python_spec(str(path), s, spec) for path, s in params.items()]
     out = []
     for p in _as_list(params):
         if isinstance(p, ParamSpec):
@@ -383,7 +383,8 @@ def sweep(
     Parameters
     ----------
     configs, workloads : bundled names (``"gpu-hbm3"``, ``"lstm"``) or file paths.
-    params : ``["memory.dram.bandwidth=25GB/s..3.2TB/s:log:32", ...]`` or ``{path: spec}``.
+    params : ``["memory.dram.bandwidth=25GB/s..3.2TB/s:log:32", ...]`` or ``{path: spec}``,
+        where a spec may also be a list, tuple or range of values (``{"cim.adc.bits": [4, 5]}``).
     sample : ``grid`` (cartesian product), ``random`` or ``lhs`` (``samples`` points, ``seed``).
     engine : ``des`` (event simulation) or ``analytic`` (bounds, no events).
     scheduler : None for local worker processes, ``local:N`` for a Dask
@@ -508,7 +509,7 @@ def _run(store, tasks, context, columns, specs, scheduler, workers, quiet, retry
 
             warnings.warn(f"{store.output}: {dropped:,} of its {len(prior):,} stored rows are points of "
                           "another sweep (other params, configs or workloads); the file is rewritten without "
-                          "them (give -o another name to keep them)", stacklevel=2)
+                          "them (give -o another name to keep them)", CimsimWarning, stacklevel=2)
         for rec in prior.to_dict("records"):
             pid = rec[POINT_ID]
             if pid not in wanted:

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from ..atomic import atomic_write
-from ..errors import CimsimError
+from ..errors import CimsimError, CimsimWarning
 from .columns import ATTR_CONFIGS, ATTR_PARAMS, ATTR_UNITS, ATTR_WORKLOADS, POINT_ID, TEXT_COLUMNS
 
 PART_PREFIX = "part-"
@@ -185,7 +185,7 @@ class SweepStore:
                 continue  # consolidated and removed while we listed
             except Exception as exc:  # noqa: BLE001 - any unreadable file is skipped, its points redone
                 warnings.warn(f"{src}: unreadable as Parquet ({' '.join(str(exc).split())}); its "
-                              "points will be computed again", stacklevel=2)
+                              "points will be computed again", CimsimWarning, stacklevel=2)
         frames = [f for f in frames if POINT_ID in f.columns and len(f)]
         if not frames:
             return pd.DataFrame({POINT_ID: pd.Series([], dtype=object)})

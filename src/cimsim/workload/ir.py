@@ -246,7 +246,7 @@ class TensorMap(_View, MappingABC):
 # --------------------------------------------------------------------------- workload
 class Workload:
     """An op DAG with its tensors. Valid once constructed (every rule of
-    :mod:`cimsim.workload.checks` holds)."""
+    :mod:`cimsim.workload.checks` holds). Compares by value (:meth:`__eq__`)."""
 
     def __init__(
         self,
@@ -300,6 +300,20 @@ class Workload:
         self.__dict__.update(state)
         c = self._columns
         self._columns = WorkloadColumns(**_read_only({f: getattr(c, f) for f in c.__dataclass_fields__}))
+
+    def __eq__(self, other: object) -> bool:
+        """By value (:mod:`cimsim.workload.same`): the same name, metadata, tensors and ops,
+        exactly; a reload of its file and a pickled copy are equal to it."""
+        if not isinstance(other, Workload):
+            return NotImplemented
+        from .same import same_workload
+
+        return self is other or same_workload(self, other)
+
+    def __hash__(self) -> int:
+        """From the op and tensor counts only, which never change (the name and metadata may be
+        set): equal workloads hash alike, and a renamed one stays findable in a dict."""
+        return hash((Workload, self.columns.n_ops, self.columns.n_tensors))
 
     @property
     def name(self) -> str:
