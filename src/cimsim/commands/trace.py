@@ -273,6 +273,23 @@ def _report(w, path, seconds: float, made=None) -> None:
                    f"data statistics (inputs at {st['input_bits']} bits, weights at "
                    f"{st['weight_bits']}) on {st['ops']:,} of {st['weight_matmuls']:,} weight "
                    f"matmuls{more}")
+    for line in training_notes(w.metadata):
+        click.echo(f"note: {line}")
+
+
+def training_notes(meta) -> list[str]:
+    """What a trace of a model in train mode, or of a backward pass, counts (cimsim traces
+    inference; training is not modelled)."""
+    notes = []
+    if meta.get("train_mode_ops"):
+        notes.append(f"the model is in train mode: its dropout and batch statistics "
+                     f"({meta['train_mode_ops']:,} aten op(s)) are traced and counted (call "
+                     "model.eval() to trace inference)")
+    if meta.get("backward_ops"):
+        notes.append(f"{meta['backward_ops']:,} aten op(s) ran in autograd's backward pass: traced as "
+                     "plain ops (cimsim traces inference; training, optimizer updates included, is "
+                     "not modelled: README 'Not modelled')")
+    return notes
 
 
 #: the name ``cimsim.cli`` registers

@@ -120,6 +120,15 @@ def op_arrays(workload) -> OpArrays:
     is_weight = c.tensor_role == ROLE_WEIGHT
     kind = c.kind.astype(np.int64)
     dtype = _dtype_names(c.tensor_dtype[c.out_ids[c.out_ptr[:-1]]]) if no else np.zeros(0, dtype=str)
+    if no:  # an int8 GEMM accumulating in int32 (torch._int_mm) computes in int8
+        first_in = np.full(no, -1, dtype=np.int64)
+        has_in = np.diff(c.in_ptr) > 0
+        first_in[has_in] = c.tensor_dtype[c.in_ids[c.in_ptr[:-1][has_in]]]
+        acc = (kind == KIND_CODES["matmul"]) & (dtype == "int32") & (first_in == TENSOR_DTYPES.index("int8"))
+        if acc.any():
+            dtype = dtype.astype(object)
+            dtype[acc] = "int8"
+            dtype = dtype.astype(str)
     op_in = np.repeat(np.arange(no, dtype=np.int64), np.diff(c.in_ptr))
     op_out = np.repeat(np.arange(no, dtype=np.int64), np.diff(c.out_ptr))
     i_entry = c.tensor_role[c.in_ids] == ROLE_INPUT
@@ -269,6 +278,8 @@ def op_arrays_reference(workload) -> OpArrays:
         aptr[i + 1] = len(aids)
         kind[i] = KIND_CODES[op.kind]
         dtype[i] = dtypes[outs[0]]
+        if op.kind == "matmul" and dtype[i] == "int32" and ins and dtypes[ins[0]] == "int8":
+            dtype[i] = "int8"  # an int8 GEMM accumulating in int32 (torch._int_mm)
         w_in = [t for t in ins if is_weight[t]]
         wids.extend(w_in)
         wptr[i + 1] = len(wids)

@@ -3,7 +3,7 @@ which matmuls re-program, and the engine servers.
 
 Rules, in order:
 
-1. Each device holds its own matrices: without pipeline parallelism one device, with it one
+1. Each device holds its own matrices (one per weight and orientation: :func:`.tiling.matrix_keys`): without pipeline parallelism one device, with it one
    per pipeline stage (``OpArrays.stage``), each with all ``arrays`` (a matrix read on two
    stages is held on both). Before 2026-12-05 (day) every stage's matrices counted against the
    one ``arrays``.
@@ -20,7 +20,7 @@ import numpy as np
 
 from ..base import Plan
 from .reprogram import lru_reprograms, wear_text
-from .tiling import tiles
+from .tiling import matrix_keys, tiles
 
 
 def place(comp, ops, idx) -> Plan:
@@ -31,8 +31,9 @@ def place(comp, ops, idx) -> Plan:
                        differential=c.differential)
     need = rt * ct
     stage = ops.stage[idx] if ops.stage is not None else np.zeros(len(idx), dtype=np.int64)
-    # a matrix per (device, weight): rule 1
-    key = stage.astype(np.int64) * (int(ops.stationary.max()) + 2) + ops.stationary[idx]
+    # a matrix per (device, weight, orientation): rule 1 (:func:`.tiling.matrix_keys`)
+    matrix, oriented = matrix_keys(ops, idx)
+    key = stage.astype(np.int64) * (int(matrix.max()) + 2 if len(idx) else 1) + matrix
     groups, group_of = np.unique(key, return_inverse=True)
     group_arrays = np.zeros(len(groups), dtype=np.int64)
     group_arrays[group_of] = need
@@ -40,6 +41,8 @@ def place(comp, ops, idx) -> Plan:
     replicas = np.ones(len(idx))
     server = np.zeros(len(idx), dtype=np.int64)
     notes = [m for m in [comp.derived_note(), comp.adc_waste_note()] if m]
+    if oriented:
+        notes.append(f"{comp.name}: {oriented}")
     stages = np.unique(stage)
     n_servers, needs, fitting = 0, [], []
     for s in stages.tolist():

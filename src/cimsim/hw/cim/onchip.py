@@ -53,7 +53,7 @@ from ..base import Plan
 from . import chip as chipmod
 from . import mapping, offchip
 from .reprogram import lru_reprograms, wear_text
-from .tiling import read_groups, tiles
+from .tiling import matrix_keys, read_groups, tiles
 
 PARTS = ("buffer", "interconnect")
 
@@ -243,15 +243,22 @@ def place(comp, ops, idx) -> Plan:
         notes.append(f"{comp.name}: the layers of all {len(np.unique(ops.stage[idx]))} pipeline "
                      f"stages share one chip's {c.arrays} arrays (not one chip per stage's "
                      "device): its copies and re-programming are one chip's (a known limit)")
-    if mm.any():
-        groups, g_mm = np.unique(ops.stationary[idx][mm], return_inverse=True)
+    if mm.any():  # a layer per (weight, orientation): :func:`.tiling.matrix_keys`
+        matrix, oriented = matrix_keys(ops, idx)
+        _, first, g_mm = np.unique(matrix[mm], return_index=True, return_inverse=True)
+        groups = ops.stationary[idx][mm][first]  # each layer's weight
         group_of = _owner(mm, g_mm)
+        notes += [f"{comp.name}: {oriented}"] if oriented else []
     else:  # only vector ops: one stage of periphery
         groups, group_of = np.zeros(0, dtype=np.int64), np.zeros(len(idx), dtype=np.int64)
     G = max(len(groups), 1)
     need = np.zeros(G)
     need[group_of[mm]] = need_op[mm]
     names = [ops.tensor_names[int(g)] for g in groups] or ["periphery"]
+    seen: dict[str, int] = {}  # a weight's second orientation: its own layer, its own name
+    for i, m in enumerate(names):
+        seen[m] = seen.get(m, -1) + 1
+        names[i] = f"{m}@{seen[m]}" if seen[m] else m
     packed = int(need.sum())
     fits = packed <= c.arrays
     # whole layer units that do not fit: the layers pack densely, in the costs and the floorplan

@@ -76,11 +76,23 @@ def _model_dtype(model) -> str:
     return _TORCH_DTYPES[first]
 
 
+def _refuse_complex(params) -> None:
+    """A complex parameter is refused, ``--dtype`` or not: no component has complex MAC rates,
+    and a dtype does not turn a complex product into real ones."""
+    bad = next(((n, p) for n, p in params if p.is_complex()), None)
+    if bad is not None:
+        raise WorkloadError(
+            f"the model's parameter '{bad[0]}' is {str(bad[1].dtype).removeprefix('torch.')}: complex "
+            "arithmetic is not modelled (no component has complex MAC rates, and --dtype does not "
+            "convert it); write the layer with real tensors (the real and imaginary parts as two "
+            "real parameters: 4 real MACs per complex MAC)")
+
+
 def _input_names(torch, model, inputs, kwargs) -> dict[int, tuple[str, str]]:
     """Storage key -> (role, name) of example inputs, parameters and buffers: parameters and
     floating-point buffers (BatchNorm's running statistics: constants stored with the model,
-    read each forward) are weights, integer and bool buffers (position ids, masks, counters)
-    inputs, as the model's inputs are."""
+    read each forward) and int8 buffers (quantized weights) are weights, other integer and bool
+    buffers (position ids, masks, counters) inputs, as the model's inputs are."""
     from .storage import storage_key
 
     names: dict[int, tuple[str, str]] = {}
@@ -100,7 +112,8 @@ def _input_names(torch, model, inputs, kwargs) -> dict[int, tuple[str, str]]:
             names.setdefault(storage_key(p), ("weight", n))
     for n, b in model.named_buffers():
         if b.numel():
-            names.setdefault(storage_key(b), ("weight" if b.is_floating_point() else "input", n))
+            weight = b.is_floating_point() or b.dtype == torch.int8  # int8: quantized weights
+            names.setdefault(storage_key(b), ("weight" if weight else "input", n))
     return names
 
 
@@ -125,6 +138,27 @@ def _leaves(torch, obj, path, depth=0):
         for k, x in vars(obj).items():
             if not k.startswith("_"):
                 yield from _leaves(torch, x, f"{path}.{k}", depth + 1)
+
+
+#: aten ops only a model in train mode runs (dropout's mask; a batch norm taking the batch's statistics)
+#: (under no_grad, nn.Dropout runs as ``bernoulli_`` on an empty mask, then ``div_`` and ``mul``)
+_DROPOUTS = frozenset({"native_dropout", "dropout", "_fused_dropout", "feature_dropout", "alpha_dropout",
+                       "bernoulli"})
+_BATCH_NORMS = frozenset({"native_batch_norm", "_native_batch_norm_legit", "batch_norm"})
+
+
+def _train_mode_op(ev) -> bool:
+    """Whether event ``ev`` is dropout, or a batch norm on the batch's statistics (training)."""
+    from .aten import base_name
+
+    name = base_name(ev.func)
+    if name in _DROPOUTS:
+        return True
+    if name in _BATCH_NORMS:
+        names = [a.name for a in ev.func._schema.arguments]
+        arg = {**dict(zip(names, ev.args)), **ev.kwargs}
+        return bool(arg.get("training", False))
+    return False
 
 
 def trace(model: torch.nn.Module, example_inputs: torch.Tensor | tuple | list, name: str | None = None,
@@ -161,6 +195,7 @@ def trace(model: torch.nn.Module, example_inputs: torch.Tensor | tuple | list, n
         if (why := name_problem(name)) is not None:
             raise WorkloadError(f"trace(): name {why}")
     keep_floats = dtype is None
+    _refuse_complex(list(model.named_parameters()))
     if dtype is None:
         dtype = _model_dtype(model)
     elif dtype not in _TORCH_DTYPES.values():
@@ -188,8 +223,8 @@ def _trace_aten(torch, model, inputs, kwargs, name, allow_unknown, dtype, stats_
     from ..ir import Workload
     from .capture import record
     from .fuse import absorb_into_softmax, fuse_pointwise, tag_recurrent
-    # register the gathers', convolutions' and _grouped_mm's lowerings
-    from . import bags, convs, grouped  # noqa: F401
+    # register the gathers', convolutions', _grouped_mm's, quantized ops' and FFTs' lowerings
+    from . import bags, convs, fft, grouped, quant  # noqa: F401
     from .lower import Lowerer
 
     names = _input_names(torch, model, inputs, kwargs)
@@ -199,6 +234,11 @@ def _trace_aten(torch, model, inputs, kwargs, name, allow_unknown, dtype, stats_
         raise
     except Exception as exc:
         msg = str(exc).splitlines()[0] if str(exc) else ""
+        if isinstance(exc, RuntimeError) and "does not require grad" in msg:  # backward() under no_grad
+            raise WorkloadError(
+                f"running {type(model).__name__} on the example inputs failed: it calls backward() "
+                f"({msg}); cimsim traces inference (the model runs under torch.no_grad()): training "
+                "is not modelled (README 'Not modelled')") from exc
         raise WorkloadError(
             f"running {type(model).__name__} on the example inputs failed: {type(exc).__name__}: {msg}"
         ) from exc
@@ -218,7 +258,8 @@ def _trace_aten(torch, model, inputs, kwargs, name, allow_unknown, dtype, stats_
     low.store([t for path, t in _leaves(torch, out, "")
                if path.lstrip(".").split(".")[0].split("[")[0] in CACHE_OUTPUTS])
     tensors, ops = low.finish()
-    n_events = len(events)
+    n_events, n_backward = len(events), sum(ev.backward for ev in events)
+    n_train = sum(_train_mode_op(ev) for ev in events if not ev.backward) if model.training else 0
     del events
     n_lowered = len(ops)
     ops = fuse_pointwise(ops, tensors, module_types)
@@ -242,6 +283,10 @@ def _trace_aten(torch, model, inputs, kwargs, name, allow_unknown, dtype, stats_
         # counter has no formula for, or a model without MACs) is no 100 %
         "mapped_mac_share": (matmul_macs / total) if total else None,
     }
+    if n_train:  # dropout and batch statistics a model in train mode runs
+        metadata["train_mode_ops"] = n_train
+    if n_backward:  # aten ops autograd's engine ran (a backward() in torch.enable_grad()): plain ops
+        metadata["backward_ops"] = n_backward
     if low.untyped:  # torch dtypes with no IR dtype: counted at the workload dtype
         metadata["dtypes_counted_as_workload_dtype"] = sorted(low.untyped)
     if low.computed_weights:  # matrices computed from parameters each forward: not stationary

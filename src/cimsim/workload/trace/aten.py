@@ -53,6 +53,16 @@ POINTWISE: dict[str, str] = {
     **dict.fromkeys(("erf", "erfinv", "erfc"), "erf"),
     **dict.fromkeys(("softplus",), "softplus"),
     **dict.fromkeys(("native_dropout", "dropout"), "dropout"),
+    # autograd's pointwise derivatives (a traced backward()), costed as their forward function
+    **dict.fromkeys(("threshold_backward", "hardtanh_backward", "leaky_relu_backward",
+                     "hardsigmoid_backward", "hardswish_backward", "native_dropout_backward"), "where"),
+    **dict.fromkeys(("tanh_backward",), "tanh"),
+    **dict.fromkeys(("sigmoid_backward",), "sigmoid"),
+    **dict.fromkeys(("gelu_backward",), "gelu"),
+    **dict.fromkeys(("silu_backward", "mish_backward"), "silu"),
+    **dict.fromkeys(("elu_backward",), "exp"),
+    **dict.fromkeys(("softplus_backward",), "softplus"),
+    **dict.fromkeys(("log_sigmoid_backward",), "log"),
 }
 SOFTMAX = {"_softmax", "_log_softmax", "softmax", "log_softmax", "_safe_softmax"}
 #: normalisations, vector ops per element of the normalised output (IR: layernorm)

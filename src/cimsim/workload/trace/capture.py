@@ -42,6 +42,7 @@ class Event:
     where: str  # the user's "file:line" that led to the op
     #: copies of a matmul's tensor operands by id of the original (``--stats`` only; :mod:`.stats`)
     data: dict | None = None
+    backward: bool = False  # run by autograd's engine (a ``backward()`` in the traced code)
 
 
 @contextlib.contextmanager
@@ -108,7 +109,8 @@ def make_recorder(torch):
                 from .stats import snapshot
 
                 data = snapshot(torch, func, args, self.keep_data)
-            self.events.append(Event(func, args, kwargs, out, self._module(), _user_line(), data))
+            self.events.append(Event(func, args, kwargs, out, self._module(), _user_line(), data,
+                                     torch._C._current_graph_task_id() != -1))
             return out
 
     return Recorder

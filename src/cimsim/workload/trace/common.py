@@ -108,7 +108,11 @@ def load_factory(spec: str, with_kwargs: bool = False):
                             "or (model, example_inputs, example_kwargs as a dict)")
     model, inputs, kwargs = (*result, {}) if len(result) == 2 else result
     if not isinstance(model, torch.nn.Module):
-        raise WorkloadError(f"model spec '{spec}': the factory's model is a {type(model).__name__}, not a torch.nn.Module")
+        kind = type(model).__name__
+        hint = ("; return ep.module(), the program as a module, which traces" if kind == "ExportedProgram"
+                else "")
+        raise WorkloadError(f"model spec '{spec}': the factory's model is {'an' if kind[:1] in 'AEIOUaeiou' else 'a'} "
+                            f"{kind}, not a torch.nn.Module{hint}")
     if with_kwargs:
         return model, _as_tuple(inputs), kwargs
     if kwargs:

@@ -70,6 +70,13 @@ def _tensors(torch, obj):
     return [t for t in tree_leaves(obj) if isinstance(t, torch.Tensor)]
 
 
+def _has_script_object(torch, args) -> bool:
+    """Whether packed parameters (``torch.ScriptObject``) are among ``args``, in lists and
+    tuples too (``quantized_lstm`` takes its packed cell parameters as a list)."""
+    return any(isinstance(a, torch.ScriptObject) or
+               (isinstance(a, (list, tuple)) and _has_script_object(torch, a)) for a in args)
+
+
 class Lowerer:
     stats_bits = None  # ``--stats``: (input, weight) bits, or None (off); :func:`.stats.add`
     #: storage keys of the example inputs and of the parameters (:mod:`.computed`)
@@ -234,12 +241,13 @@ class Lowerer:
         for t in ins:
             if t.numel() and not self.st.known(t) and not any(t is m for m in mutated):
                 self._source(t)
-        if not mutated:
-            targets = [t for t in outs if t.numel() and not self.st.known(t)]
-            if not targets:
-                return  # a view: no data moves
-        else:
-            targets = mutated
+        # what it writes: the arguments it mutates and the fresh tensors it returns (a QAT
+        # fake-quant mutates its observer's buffers and returns the quantized activation)
+        wrote = {storage_key(m) for m in mutated}
+        targets = mutated + [t for t in outs if t.numel() and not self.st.known(t)
+                             and storage_key(t) not in wrote]
+        if not targets:
+            return  # a view: no data moves
         base = A.base_name(ev.func)
         reads = [t for t in ins if t.numel() and not (base in A.WRITE_ONLY and any(t is m for m in mutated))]
         call = Call(base, args, ins, bool(mutated), targets, reads)
@@ -315,7 +323,7 @@ class Lowerer:
 
     @lowers(*A.NORMS)
     def _norm(self, c: Call) -> None:
-        main = c.targets[0].numel()
+        main = max(t.numel() for t in c.targets)  # the normalised output (not the running stats)
         self.emit("layernorm", c.base, c.reads, c.targets, vec=A.NORM_OPS_PER_ELEMENT * main)
 
     @lowers(*A.REDUCTIONS)
@@ -476,7 +484,7 @@ class Lowerer:
                 f"{counted}; {UNKNOWN_HINT}")
         # macs None: the FLOP counter has no formula either, so its MACs (if any) are unknown
         entry = {"op": str(ev.func), "module": ev.module, "where": ev.where, "macs": macs}
-        if any(isinstance(a, self.torch.ScriptObject) for a in (*ev.args, *ev.kwargs.values())):
+        if _has_script_object(self.torch, (*ev.args, *ev.kwargs.values())):
             # packed parameters (a dynamically quantized Linear's): weights no tensor holds, so
             # not in weight_bytes either; said with the op (trace and run)
             entry["packed_weights"] = True

@@ -1,0 +1,132 @@
+"""Quantized and spectral models (tester D's report, 2026-12): QAT fake quantization, int8
+``torch._int_mm``, a dynamically quantized LSTM's packed weights, FFTs.
+
+Goldens are hand arithmetic written beside each assertion, never the tracer's output."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import pytest
+
+import cimsim
+
+pytestmark = pytest.mark.torch
+
+torch = pytest.importorskip("torch")
+nn = torch.nn
+
+CONFIGS = Path(__file__).resolve().parents[3] / "src" / "cimsim" / "data" / "configs"
+B, I, H, O = 4, 16, 32, 8
+
+
+def _trace(model, *inputs, **kw):
+    from cimsim.workload.trace import trace
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch.ao's deprecation warnings
+        return trace(model, inputs, **kw)
+
+
+def _qat_mlp():
+    """``prepare_qat`` of QuantStub-Linear-ReLU-Linear-DeQuantStub, then eval (tester's q.py)."""
+    torch.manual_seed(0)
+    q = torch.ao.quantization
+    m = nn.Sequential(q.QuantStub(), nn.Linear(I, H), nn.ReLU(), nn.Linear(H, O), q.DeQuantStub())
+    m.qconfig = q.get_default_qat_qconfig("x86")
+    m.train()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        q.prepare_qat(m, inplace=True)
+    return m.eval()
+
+
+def test_qat_matmuls_read_the_fake_quantized_activation_and_the_stationary_weight():
+    """The fake-quant op mutates its observer buffers and returns the quantized activation; only
+    the buffers were kept as its outputs, so each matmul read a made-up constant input (no
+    dependency, re-read from memory) and no QAT matmul could run on a CIM array."""
+    from cimsim.mapping.placement import place
+
+    w = _trace(_qat_mlp(), torch.randn(B, I))
+    ops = {op.name: op for op in w.ops}
+    producer = {o: op.name for op in w.ops for o in op.outputs}
+    mm1, mm3 = ops["1.addmm"], ops["3.addmm"]
+    # the first matmul reads the input's fake quantization, the second the first's (via ReLU)
+    assert producer[mm1.inputs[0]] == "0.activation_post_process._fused_moving_avg_obs_fq_helper"
+    assert producer[mm3.inputs[0]] in {"1.fused", "2.relu"}
+    # a fake-quantized parameter is that parameter, stationary
+    assert (mm1.weight, mm3.weight) == ("1.weight", "3.weight")
+    assert w.macs == B * I * H + B * H * O  # 2,048 + 1,024
+    assert not any(t.startswith("const") for t in w.tensors)
+    assert "computed_weights" not in w.metadata
+    # the input's fake quantization: 4 ops (scale, round, clamp, back) + 2 (observer min, max)
+    # per element of the 4 x 16 input
+    fq = list(ops).index("0.activation_post_process._fused_moving_avg_obs_fq_helper")
+    assert w.arrays.vector_ops[fq] == (4 + 2) * B * I
+    arch = cimsim.load_architecture(str(CONFIGS / "sram-cim.yaml"))
+    units = place(w, arch).unit_names
+    assert {units[list(ops).index(n)] for n in ("1.addmm", "3.addmm")} == {"cim"}
+
+
+def test_int_mm_is_an_int8_matmul_on_its_int8_weight():
+    """``torch._int_mm`` (torchao's int8 GEMM) had no mapping: 0 MACs under --allow-unknown."""
+    from cimsim.mapping.placement import place
+
+    class Int8MM(nn.Module):
+        def __init__(self, buffer):
+            super().__init__()
+            w = torch.randint(-128, 127, (I, H), dtype=torch.int8)
+            if buffer:
+                self.register_buffer("w", w)
+            else:
+                self.w = nn.Parameter(w, requires_grad=False)
+
+        def forward(self, x):
+            return torch._int_mm(x, self.w)
+
+    for buffer in (False, True):
+        w = _trace(Int8MM(buffer), torch.randint(-128, 127, (32, I), dtype=torch.int8))
+        (mm,) = w.ops
+        assert (mm.kind, mm.macs, mm.weight) == ("matmul", 32 * I * H, "w")  # 16,384 MACs
+        assert w.tensors[mm.inputs[0]].dtype == w.tensors["w"].dtype == "int8"
+        assert w.weight_bytes == I * H  # 512 B at 1 B a weight
+        arch = cimsim.load_architecture(str(CONFIGS / "sram-cim.yaml"))
+        assert place(w, arch).unit_names.tolist() == ["cim"]
+
+
+def test_a_dynamically_quantized_lstm_is_flagged_as_packed_weights():
+    """``quantize_dynamic`` converts nn.LSTM to ``quantized_lstm``, whose packed parameters come
+    in a list: the top-level ScriptObject check missed them, so nothing said the 0 B of weights
+    and 0 MACs were missing."""
+    class Wrap(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.l = nn.LSTM(I, H)
+
+        def forward(self, x):
+            return self.l(x)[0]
+
+    torch.manual_seed(0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m = torch.ao.quantization.quantize_dynamic(Wrap(), {nn.LSTM}, dtype=torch.qint8)
+    w = _trace(m, torch.randn(5, 1, I), allow_unknown=True)
+    (entry,) = w.metadata["unknown_ops"]
+    assert entry["op"].startswith("aten.quantized_lstm") and entry["packed_weights"] is True
+
+
+def test_ffts_cost_n_log2_n_per_signal_per_dimension():
+    """``_fft_r2c`` / ``_fft_c2r`` / ``_fft_c2c`` had no mapping; under --allow-unknown each cost
+    one op per output element (a 16-point rfft of 4 rows: 36)."""
+    class Spectral(nn.Module):
+        def forward(self, x):  # x: 4 x 16
+            f = torch.fft.rfft(x, dim=-1)  # r2c: 4 signals of 16
+            y = torch.fft.irfft(f, n=16, dim=-1)  # c2r: 4 real signals of 16
+            z = torch.fft.fft2(x.to(torch.complex64).reshape(4, 4, 4))  # c2c over 4 x 4
+            return y, z
+
+    w = _trace(Spectral(), torch.randn(4, 16))
+    vec = {op.name: v for op, v in zip(w.ops, w.arrays.vector_ops.tolist()) if op.name.startswith("_fft")}
+    # rows x N x log2 N: 4 x 16 x 4 = 256 each way; fft2 of 4 x 4 x 4: two passes of 64 x 2
+    assert vec == {"_fft_r2c": 4 * 16 * 4, "_fft_c2r": 4 * 16 * 4, "_fft_c2c": 2 * 64 * 2}
