@@ -7,7 +7,8 @@ Public API::
     result.latency_s, result.energy_j, result.bound
 
 ``cimsim.trace`` (needs the ``torch`` extra) turns a PyTorch model into a
-workload; ``cimsim.sweep`` runs design-space sweeps.
+workload; ``cimsim.sweep`` runs design-space sweeps. ``cimsim.model_revision()`` names the
+code and bundled data that compute results (``__version__`` names only the release).
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ __all__ = [
     "WorkloadError",
     "load_architecture",
     "load_workload",
+    "model_revision",
     "save_workload",
     "simulate",
     "sweep",
@@ -63,7 +65,8 @@ __all__ = [
 
 
 _LAZY = {"Architecture": "config", "load_architecture": "config",
-         "Workload": "workload", "load_workload": "workload", "save_workload": "workload"}
+         "Workload": "workload", "load_workload": "workload", "save_workload": "workload",
+         "model_revision": "revision"}
 
 
 def __getattr__(name: str):
