@@ -66,8 +66,11 @@ def version() -> str:
 
 
 def provenance() -> dict[str, str]:
-    """``{"cimsim_version": ..., "cimsim_revision": ...}``: what outputs record."""
-    return {"cimsim_version": version(), "cimsim_revision": model_revision()}
+    """``{"cimsim_version": ..., "cimsim_revision": ...}``: what outputs record (the names of
+    :mod:`cimsim.report.columns`)."""
+    from .report.columns import CIMSIM_REVISION, CIMSIM_VERSION
+
+    return {CIMSIM_VERSION: version(), CIMSIM_REVISION: model_revision()}
 
 
 def describe(ver: str | None, rev: str | None) -> str:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -21,7 +20,6 @@ from click.testing import CliRunner
 import cimsim
 from cimsim.bundled import resolve_config
 from cimsim.cli import main
-from cimsim.revision import digest_of
 from cimsim.sweep import SweepStore, sweep
 from cimsim.sweep.store import SweepBusy
 
@@ -48,30 +46,6 @@ def _rewrite(path, **attrs):
         else:
             df.attrs[key] = value
     df.to_parquet(path, index=False)
-
-
-def test_model_revision_is_the_digest_of_the_package_files(tmp_path):
-    """SHA-256 over (len(path), path, len(bytes), bytes) of each file in path order, 12 hex
-    digits; byte code and dot files do not count, any byte of a file does."""
-    pkg = tmp_path / "pkg"
-    (pkg / "data").mkdir(parents=True)
-    (pkg / "a.py").write_bytes(b"x = 1\n")
-    (pkg / "data" / "c.yaml").write_bytes(b"k: v\n")
-    (pkg / "__pycache__").mkdir()
-    (pkg / "__pycache__" / "a.cpython-312.pyc").write_bytes(b"\0\1")
-    (pkg / ".a.py.swp").write_bytes(b"editor")
-
-    def entry(name: bytes, data: bytes) -> bytes:
-        return len(name).to_bytes(8, "big") + name + len(data).to_bytes(8, "big") + data
-
-    want = hashlib.sha256(entry(b"a.py", b"x = 1\n") + entry(b"data/c.yaml", b"k: v\n")).hexdigest()
-    assert digest_of(pkg) == want[:12]
-    (pkg / "data" / "c.yaml").write_bytes(b"k: w\n")
-    assert digest_of(pkg) != want[:12]
-    # this cimsim's: its own folder, once per process
-    rev = cimsim.model_revision()
-    assert rev == digest_of(Path(cimsim.__file__).parent)
-    assert len(rev) == 12 and int(rev, 16) >= 0 and cimsim.model_revision() is rev
 
 
 def test_the_sweep_file_records_the_version_and_revision(tmp_path, chain_json):

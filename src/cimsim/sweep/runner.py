@@ -276,6 +276,7 @@ def _build(configs, workloads, specs, points, engine, targets=None):
     from ..bundled import resolve_config, resolve_workload
     from ..config import read_yaml
     from ..workload import read_workload_bytes
+    from ..workload.io import warn_if_outdated
 
     context: dict = {"configs": {}, "config_sources": {}, "workloads": {}, "workload_sources": {}}
     cfgs = []
@@ -307,6 +308,7 @@ def _build(configs, workloads, specs, points, engine, targets=None):
         # parsed here once, as `cimsim run` reads it (JSON or .npz), so a bad file is one error
         # before the sweep starts; workers get the file's bytes and parse them the same way
         parsed = read_workload_bytes(raw, str(path))
+        warn_if_outdated(parsed, str(path))  # here, once: not again in each worker
         title = parsed.name
         if "llm" in parsed.metadata:  # an LLM serving run: its serving metrics are columns too
             context["serving"] = True
