@@ -7,7 +7,8 @@ Public API::
     result.latency_s, result.energy_j, result.bound
 
 ``cimsim.trace`` (needs the ``torch`` extra) turns a PyTorch model into a
-workload; ``cimsim.sweep`` runs design-space sweeps.
+workload; ``cimsim.sweep`` runs design-space sweeps. ``cimsim.model_revision()`` names the
+code and bundled data that compute results (``__version__`` names only the release).
 """
 
 from __future__ import annotations
@@ -58,6 +59,7 @@ __all__ = [
     "architecture_to_dict",
     "load_architecture",
     "load_workload",
+    "model_revision",
     "save_architecture",
     "save_workload",
     "simulate",
@@ -69,7 +71,8 @@ __all__ = [
 _LAZY = {"Architecture": "config", "load_architecture": "config",
          "architecture_from_dict": "config", "architecture_to_dict": "config",
          "save_architecture": "config",
-         "Workload": "workload", "load_workload": "workload", "save_workload": "workload"}
+         "Workload": "workload", "load_workload": "workload", "save_workload": "workload",
+         "model_revision": "revision"}
 
 
 def __getattr__(name: str):

@@ -119,7 +119,8 @@ def test_compare_writes_csv(tmp_path):
     with out.open() as f:
         reader = csv.DictReader(f)
         archs = [load_architecture(bundled.resolve_config(c)) for c in ("cpu-ddr5", "rram-cim")]
-        assert tuple(reader.fieldnames) == union_columns(archs)
+        # the result columns, then the cimsim that computed them (a CSV file has no metadata)
+        assert tuple(reader.fieldnames) == (*union_columns(archs), "cimsim_version", "cimsim_revision")
         rows = list(reader)
     assert len(rows) == 4
     assert [(r["workload"], r["architecture"]) for r in rows] == [

@@ -170,10 +170,15 @@ def test_a_rerun_into_another_sweeps_file_says_it_drops_its_rows(tmp_path, chain
     assert _cli(*base, "--param", "memory.dram.bandwidth=10GB/s,20GB/s,40GB/s").exit_code == 0
     res = _cli(*base, "--param", BW)  # two of the three points: the third is dropped
     assert res.exit_code == 0, res.output
+    moved = sorted(tmp_path.glob("x.replaced-*.parquet"))
+    assert len(moved) == 1
     assert res.stderr.splitlines()[0] == (
-        f"warning: {out}: 1 of its 3 stored rows are points of another sweep (other params, "
-        "configs or workloads); the file is rewritten without them (give -o another name to keep them)")
+        f"warning: {out}: 1 of its 3 stored rows are points of another sweep (other values of the "
+        f"swept params, or other configs or workloads); they are moved to {moved[0]} when this "
+        "sweep finishes, and the file is rewritten without them")
     assert len(pd.read_parquet(out)) == 2
+    # the dropped row is kept: the 40 GB/s point, 40e9 B/s
+    assert pd.read_parquet(moved[0])["memory.dram.bandwidth"].tolist() == [40e9]
     res = _cli(*base, "--param", BW)  # the same sweep again: nothing dropped, nothing said
     assert res.exit_code == 0 and "warning" not in res.stderr
 

@@ -294,20 +294,21 @@ def trace_target(target: Target, bits: Optional[tuple[int, int]] = None):
 
 
 def workload_file(target: Target, bits: Optional[tuple[int, int]] = None) -> Path:
-    """The traced workload as a JSON file in the accuracy cache (traced once per model version
-    and statistics precision ``bits``, see :func:`trace_target`; sweeps hand the file to their
-    workers like any workload)."""
+    """The traced workload as a JSON file in the accuracy cache (traced once per cimsim model
+    revision, :func:`cimsim.model_revision`: a tracer changed within one ``__version__`` traces
+    again, and statistics precision ``bits``, see :func:`trace_target`; sweeps hand the file to
+    their workers like any workload)."""
     from ..workload.io import save_workload
     from .data import cache_dir
 
-    from .. import __version__
+    from ..revision import model_revision
 
     d = cache_dir() / "traces"
     d.mkdir(parents=True, exist_ok=True)
     from ..workload.trace.stats import STATS_RULES
 
     stats = "" if bits is None else f"-stats{bits[0]}x{bits[1]}n{STATS_SAMPLES}r{STATS_RULES}"
-    path = d / f"{target.key}-cimsim{__version__}{stats}.json"
+    path = d / f"{target.key}-cimsim{model_revision()}{stats}.json"
     if not path.exists():  # written atomically: sweep workers may trace the same file at once
         save_workload(trace_target(target, bits), path)
     return path

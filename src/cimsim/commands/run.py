@@ -132,6 +132,9 @@ def run(config: str, workload: str, engine: str, sets: tuple[str, ...], as_json:
             out["placement"] = [{k: json_number(v.item() if hasattr(v, "item") else v)
                                  for k, v in row.items()}
                                 for row in result.op_table.to_dict("records")]
+        from ..revision import provenance
+
+        out.update(provenance())  # which cimsim computed it
         click.echo(json.dumps(out, indent=2))
     else:
         apart = arch.cache_memory is not None
@@ -502,7 +505,9 @@ def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
             from ..report.baseline import with_ratios
 
             df = with_ratios(df, ratios, baseline)
-        df = _with_share_column(df, [r for _, r in results])
+        from ..revision import provenance
+
+        df = _with_share_column(df, [r for _, r in results]).assign(**provenance())
         try:
             atomic_write(output, lambda tmp: df.to_csv(tmp, index=False))
         except OSError as exc:

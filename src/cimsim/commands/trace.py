@@ -140,7 +140,7 @@ def trace_command(ctx, spec, output, name, allow_unknown, zoo_name, params, real
         raise click.UsageError(f"-o '{output}': a workload file is .json, or .npz for the columnar "
                                "form")
     try:
-        from ..workload.io import save_workload
+        from ..workload.io import save_workload, stamp_writer
         from ..workload.trace import require_torch, trace
 
         if zoo_name == "list":
@@ -156,7 +156,7 @@ def trace_command(ctx, spec, output, name, allow_unknown, zoo_name, params, real
             made = new_folder(path)
             w = trace(model, inputs, name=path.stem if name is None else name, allow_unknown=allow_unknown,
                       example_kwargs=kwargs or None, stats_bits=sbits, dtype=dtype)
-            save_workload(w, path)
+            save_workload(stamp_writer(w), path)
             _report(w, path, time.perf_counter() - t0, made)
             return
         from .. import zoo
@@ -185,7 +185,7 @@ def trace_command(ctx, spec, output, name, allow_unknown, zoo_name, params, real
 
 def _trace_zoo(zoo, zoo_name, path, name, overrides, real_weights, allow_unknown,
                stats_bits=None, dtype=None, made=None) -> None:
-    from ..workload.io import save_workload
+    from ..workload.io import save_workload, stamp_writer
 
     t0 = time.perf_counter()
     if real_weights:
@@ -196,12 +196,12 @@ def _trace_zoo(zoo, zoo_name, path, name, overrides, real_weights, allow_unknown
                       stats_bits=stats_bits, dtype=dtype, **overrides)
     w.name = name
     made = made or new_folder(path)
-    save_workload(w, path)
+    save_workload(stamp_writer(w), path)
     _report(w, path, time.perf_counter() - t0, made)
 
 
 def _trace_serving(zoo_name, path, name, overrides, serving) -> None:
-    from ..workload.io import save_workload
+    from ..workload.io import save_workload, stamp_writer
     from ..zoo.serve import trace_serving
 
     import inspect
@@ -220,7 +220,7 @@ def _trace_serving(zoo_name, path, name, overrides, serving) -> None:
     # same model (a sweep names its points by them)
     trace_s = w.metadata["traces"].pop("seconds", 0.0)
     made = new_folder(path)
-    save_workload(w, path)
+    save_workload(stamp_writer(w), path)
     _report(w, path, time.perf_counter() - t0, made)
     llm = w.metadata["llm"]
     tr = w.metadata["traces"]

@@ -26,7 +26,7 @@ from ..workload.generators import (
     make_bundled,
 )
 from ..workload.argnames import option_names
-from ..workload.io import COLUMNAR_SUFFIX, save_workload
+from ..workload.io import COLUMNAR_SUFFIX, save_workload, stamp_writer
 from ..workload.ir import Workload
 
 #: Ops from which a JSON output gets a note recommending the columnar .npz form (a
@@ -86,7 +86,7 @@ def _generate(gen: str, output: Path, name: str | None, shown: str | None = None
                 msg = f"{shown}: {msg[len(gen) + 2:]}"
             raise click.ClickException(msg) from None
         try:
-            save_workload(w, output, progress=fb)
+            save_workload(stamp_writer(w), output, progress=fb)
         except OSError as exc:
             raise click.ClickException(f"cannot write {output}: {exc.strerror}") from None
     click.echo(_summary(w, output, made))
@@ -415,7 +415,7 @@ def llm_cmd(hf_config, hf_model, layers, hidden, heads, kv_heads, ffn, vocab, he
             w = llm_serving(**params, name=name)
             made = new_folder(output)
             try:
-                save_workload(w, output, progress=fb)
+                save_workload(stamp_writer(w), output, progress=fb)
             except OSError as exc:
                 raise click.ClickException(f"cannot write {output}: {exc.strerror}") from None
     except (WorkloadError, TypeError) as exc:

@@ -98,6 +98,13 @@ BASELINE = "baseline"
 #: its latency and energy are one device's share (the tables' ``(1d)`` mark; ``result.one_device``)
 ONE_DEVICE_SHARE = "one_device_share"
 SPEEDUP = "speedup_vs_baseline"
+#: the cimsim that computed a result (:mod:`cimsim.revision`): ``cimsim.__version__`` and the
+#: model revision (``cimsim.model_revision()``). ``run --json`` keys, the Perfetto trace's
+#: ``otherData`` keys and the last two columns of ``compare -o`` / the report's results.csv (a
+#: CSV file has no metadata: a column, the same in every row, keeps the record with the rows);
+#: a sweep keeps them in its Parquet attrs (``cimsim.sweep.columns.ATTR_VERSION``, ...)
+CIMSIM_VERSION = "cimsim_version"
+CIMSIM_REVISION = "cimsim_revision"
 ENERGY_RATIO = "energy_ratio_vs_baseline"
 #: op-table columns (``<cim>_input_ones``, ``<cim>_weight_ones``) of a CIM's ops on a workload
 #: that states data statistics (``cimsim trace --stats``): the activity each op's energy used

@@ -293,7 +293,11 @@ def write_report(rep: Report, out_dir: str | Path, timelines: bool = True) -> Pa
         table = table.copy()
         table.insert(list(table.columns).index(C.ARCHITECTURE) + 1, C.ONE_DEVICE_SHARE,
                      [one_device(r) for _, _, r in rep.results])
-    atomic_write(out / "results.csv", lambda tmp: table.to_csv(tmp, index=False))
+    from ..revision import provenance
+
+    # the cimsim that computed the rows: a column each (a CSV file has no metadata)
+    csv = table.assign(**provenance())
+    atomic_write(out / "results.csv", lambda tmp: csv.to_csv(tmp, index=False))
     rep.timeline_bytes = 0
     links = [("results.csv (every result column)", "results.csv")]
     for (arch, wl, r), key in zip(rep.results if timelines else [], run_keys(rep)):

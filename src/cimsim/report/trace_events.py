@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from . import columns as C
+from ..revision import provenance
 
 UNITS_PID = 1
 RESOURCES_PID = 2
@@ -193,6 +194,7 @@ def trace_events(result, arch=None, workload=None) -> dict:
             "otherData": {"workload": result.workload, "architecture": result.architecture,
                           "engine": result.engine, "latency_s": result.latency_s,
                           "energy_j": result.energy_j, "static_power_w": static,
+                          **provenance(),
                           "note": "resource slices span each op's active interval "
                                   "[start, end - latency]: the engine shares bandwidth but does "
                                   "not record when each transfer ends"}}

@@ -37,6 +37,10 @@ ATTR_UNITS = "cimsim_units"  # {path: SI unit or ""}
 ATTR_CONFIGS = "cimsim_configs"
 #: the same for the workloads (the ``workload_file`` column): ``{name: {"path", "sha256"}}``
 ATTR_WORKLOADS = "cimsim_workloads"
+#: the cimsim that computed the rows: ``__version__`` and :func:`cimsim.model_revision` (also
+#: stamped on every part file, so a resumed sweep recomputes the rows of another revision)
+ATTR_VERSION = "cimsim_version"
+ATTR_REVISION = "cimsim_revision"
 
 
 def sweep_columns(param_paths, result_columns=FIXED_COLUMNS) -> list[str]:

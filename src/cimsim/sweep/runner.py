@@ -16,14 +16,15 @@ from typing import TYPE_CHECKING, Callable, Mapping, Sequence
 import pandas as pd
 
 from ..atomic import check_writable
-from ..errors import CimsimError, CimsimWarning, ConfigError, WorkloadError
+from ..errors import CimsimError, ConfigError, WorkloadError
 from ..pipeline import ENGINES
 from .checks import check_run_settings, check_swept_fields
 from .columns import CONFIG_FILE, ERROR, POINT_ID, WORKLOAD_FILE, sweep_columns
 from .executors import SchedulerError, check_scheduler, make_executor
 from .params import DEFAULT_MAX_POINTS, ParamSpec, SweepSpecError, parse_param, parse_spec, python_spec
 from .sampling import count_points, sample_points
-from .store import SweepStore, attach_attrs, check_output_names, rows_to_frame
+from .store import (SweepStore, attach_attrs, check_is_sweep_file, check_output_names,
+                    rows_to_frame, sweep_attrs)
 from .progress import Progress as _Progress
 from .worker import Task
 
@@ -275,6 +276,7 @@ def _build(configs, workloads, specs, points, engine, targets=None):
     from ..bundled import resolve_config, resolve_workload
     from ..config import read_yaml
     from ..workload import read_workload_bytes
+    from ..workload.io import warn_if_outdated
 
     context: dict = {"configs": {}, "config_sources": {}, "workloads": {}, "workload_sources": {}}
     cfgs = []
@@ -306,6 +308,7 @@ def _build(configs, workloads, specs, points, engine, targets=None):
         # parsed here once, as `cimsim run` reads it (JSON or .npz), so a bad file is one error
         # before the sweep starts; workers get the file's bytes and parse them the same way
         parsed = read_workload_bytes(raw, str(path))
+        warn_if_outdated(parsed, str(path))  # here, once: not again in each worker
         title = parsed.name
         if "llm" in parsed.metadata:  # an LLM serving run: its serving metrics are columns too
             context["serving"] = True
@@ -443,6 +446,7 @@ def sweep(
                              f"{scheduler} the Dask cluster's workers run the points (local:N "
                              "starts N): give one or the other")
     check_output_names(output, csv)
+    check_is_sweep_file(output)
     for path, option in ((output, "-o"), (csv, "--csv")):
         if path is not None:
             _check_writable(Path(path), option)
@@ -501,22 +505,12 @@ def _run(store, tasks, context, columns, specs, scheduler, workers, quiet, retry
                 columns.append(k)
 
     if store is not None:
-        prior = store.load_done()
-        wanted = {t.point_id for t in tasks}
-        dropped = int((~prior[POINT_ID].isin(wanted)).sum()) if len(prior) else 0
-        if dropped:  # rows of another sweep (other params, configs or workloads) in the -o file
-            import warnings
+        from .resume import reusable_rows
 
-            warnings.warn(f"{store.output}: {dropped:,} of its {len(prior):,} stored rows are points of "
-                          "another sweep (other params, configs or workloads); the file is rewritten without "
-                          "them (give -o another name to keep them)", CimsimWarning, stacklevel=2)
-        for rec in prior.to_dict("records"):
-            pid = rec[POINT_ID]
-            if pid not in wanted:
-                continue
-            if retry_errors and isinstance(rec.get(ERROR), str):
-                continue
-            done[pid] = rec
+        store.attrs = sweep_attrs(specs, context.get("config_files"), context.get("workload_files"))
+        wanted = {t.point_id for t in tasks}
+        for rec in reusable_rows(store, wanted, context, specs, retry_errors):
+            done[rec[POINT_ID]] = rec
             widen({k: v for k, v in rec.items() if not (isinstance(v, float) and v != v)})
     reused = len(done)
     todo = execution_order([t for t in tasks if t.point_id not in done])

@@ -31,7 +31,8 @@ import pandas as pd
 
 from ..atomic import atomic_write
 from ..errors import CimsimError, CimsimWarning
-from .columns import ATTR_CONFIGS, ATTR_PARAMS, ATTR_UNITS, ATTR_WORKLOADS, POINT_ID, TEXT_COLUMNS
+from .columns import (ATTR_CONFIGS, ATTR_PARAMS, ATTR_REVISION, ATTR_UNITS, ATTR_VERSION,
+                      ATTR_WORKLOADS, POINT_ID, TEXT_COLUMNS)
 
 PART_PREFIX = "part-"
 PART_SUFFIX = ".parquet"
@@ -108,6 +109,28 @@ class SweepBusy(CimsimError):
     """Another sweep is writing the same output file."""
 
 
+def check_is_sweep_file(output: str | Path | None) -> None:
+    """Refuse an ``-o`` that is an existing Parquet file without a ``point_id`` column (a user's
+    own table, not a sweep's): the sweep would replace it. A file unreadable as Parquet is left
+    to :meth:`SweepStore.load_done` (a truncated sweep file: its points are computed again)."""
+    if output is None or not Path(output).is_file():
+        return
+    import pyarrow.parquet as pq
+
+    try:
+        names = pq.read_schema(output).names
+    except Exception:  # noqa: BLE001 - not Parquet at all: load_done says so and recomputes
+        return
+    if POINT_ID not in names:
+        raise CimsimError(f"-o {output}: exists and is not a cimsim sweep (no {POINT_ID} column); "
+                          "give another -o")
+
+
+#: Hidden columns :meth:`SweepStore.load_stored` adds to each stored row: the cimsim version and
+#: revision that computed it (None: not recorded) and the index of the file it came from.
+ROW_VERSION, ROW_REVISION, ROW_SOURCE = "\0version", "\0revision", "\0source"
+
+
 class SweepStore:
     """Part files of one sweep output and its final consolidated file.
 
@@ -116,13 +139,25 @@ class SweepStore:
     """
 
     def __init__(self, output: str | Path):
-        self.output = Path(output)
+        # the file itself, links resolved: a second name (a symlink) of the same file takes the
+        # same lock and parts folder, and the final rename replaces the file, not the link
+        self.shown = Path(output)  # as the user named it, for messages
+        self.output = Path(os.path.realpath(output))
         self.parts_dir = self.output.with_name(self.output.name + ".parts")
         self.lock_path = self.output.with_name(self.output.name + ".lock")
         self._seq = count()
         self._lock_fd: int | None = None
         self._lock_owned = False
         self._consumed: list[Path] = []  # part files written or read by this store: cimsim's
+        #: attrs stamped on each part file written (this cimsim's version and revision; the
+        #: sweep adds its params, configs and workloads)
+        self.attrs: dict = sweep_attrs()
+        #: the attrs of each file :meth:`load_stored` read (index: its rows' ROW_SOURCE)
+        self.sources: list[dict] = []
+        #: stored rows the sweep does not keep (another sweep's, another revision's), and the
+        #: file :meth:`finish` moves them to
+        self.replaced: pd.DataFrame | None = None
+        self.replaced_path: Path | None = None
 
     def __enter__(self) -> "SweepStore":
         try:
@@ -140,7 +175,7 @@ class SweepStore:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             os.close(fd)
-            raise SweepBusy(f"{self.output}: another sweep is writing this file (lock {self.lock_path})") from None
+            raise SweepBusy(f"{self.shown}: another sweep is writing this file (lock {self.lock_path})") from None
         if created:
             os.write(fd, LOCK_MAGIC)
             self._lock_owned = True
@@ -164,11 +199,13 @@ class SweepStore:
             os.close(self._lock_fd)  # closing releases the flock
             self._lock_fd = None
 
-    def load_done(self) -> pd.DataFrame:
-        """Rows already persisted (final file and parts), one per point id: the newest (a part
-        file is newer than the final file, which a finished run writes before removing its
-        parts; parts in the order they were written), so a point recomputed by an interrupted
-        ``--retry-errors`` rerun is not shadowed by the final file's older row."""
+    def load_stored(self) -> pd.DataFrame:
+        """Every row persisted (final file and parts), with the hidden columns ``ROW_VERSION``,
+        ``ROW_REVISION`` (who computed it) and ``ROW_SOURCE`` (its file's attrs in
+        :attr:`sources`); one per point id and revision: the newest (a part file is newer than
+        the final file, which a finished run writes before removing its parts; parts in the
+        order they were written), so a point recomputed by an interrupted ``--retry-errors``
+        rerun is not shadowed by the final file's older row."""
         frames = []
         sources = []
         if self.output.exists():
@@ -176,20 +213,39 @@ class SweepStore:
         if self.parts_dir.is_dir():
             sources.extend(sorted(self.parts_dir.glob(f"{PART_PREFIX}*{PART_SUFFIX}"),
                                   key=_written))
+        self.sources = []
         for src in sources:
             try:
-                frames.append(pd.read_parquet(src))
+                frame = pd.read_parquet(src)
                 if src.parent == self.parts_dir and PART_NAME.fullmatch(src.name):
                     self._consumed.append(src)
             except FileNotFoundError:
                 continue  # consolidated and removed while we listed
             except Exception as exc:  # noqa: BLE001 - any unreadable file is skipped, its points redone
                 warnings.warn(f"{src}: unreadable as Parquet ({' '.join(str(exc).split())}); its "
-                              "points will be computed again", CimsimWarning, stacklevel=2)
-        frames = [f for f in frames if POINT_ID in f.columns and len(f)]
+                              "points will be computed again", CimsimWarning, stacklevel=3)
+                continue
+            if src == self.output and POINT_ID not in frame.columns:
+                check_is_sweep_file(src)  # written meanwhile by someone else: refused
+            if POINT_ID not in frame.columns or not len(frame):
+                continue
+            attrs = dict(frame.attrs)
+            frame = frame.astype(object)
+            frame[ROW_VERSION] = attrs.get(ATTR_VERSION)
+            frame[ROW_REVISION] = attrs.get(ATTR_REVISION)
+            frame[ROW_SOURCE] = len(self.sources)
+            self.sources.append(attrs)
+            frames.append(frame)
         if not frames:
-            return pd.DataFrame({POINT_ID: pd.Series([], dtype=object)})
-        done = pd.concat([f.astype(object) for f in frames], ignore_index=True)
+            return pd.DataFrame({c: pd.Series([], dtype=object)
+                                 for c in (POINT_ID, ROW_VERSION, ROW_REVISION, ROW_SOURCE)})
+        done = pd.concat(frames, ignore_index=True)
+        last = ~pd.DataFrame({"p": done[POINT_ID], "r": done[ROW_REVISION].fillna("")}).duplicated(keep="last")
+        return done[last].reset_index(drop=True)
+
+    def load_done(self) -> pd.DataFrame:
+        """The rows persisted, one per point id (the newest), without the hidden columns."""
+        done = self.load_stored().drop(columns=[ROW_VERSION, ROW_REVISION, ROW_SOURCE])
         return done.drop_duplicates(POINT_ID, keep="last").reset_index(drop=True)
 
     def append(self, rows: Sequence[dict], columns: Sequence[str]) -> None:
@@ -203,11 +259,16 @@ class SweepStore:
             except FileExistsError:  # pragma: no cover - created by someone else meanwhile
                 pass
         name = f"{PART_PREFIX}{os.getpid()}-{next(self._seq):06d}-{os.urandom(4).hex()}{PART_SUFFIX}"
-        write_parquet(rows_to_frame(rows, columns), self.parts_dir / name)
+        frame = rows_to_frame(rows, columns)
+        frame.attrs.update(self.attrs)
+        write_parquet(frame, self.parts_dir / name)
         self._consumed.append(self.parts_dir / name)
 
     def finish(self, df: pd.DataFrame, csv: str | Path | None = None) -> None:
-        """Write the final file (and CSV), then delete the part files now inside it."""
+        """Write the rows replaced (if any) to their own file, then the final file (and CSV),
+        then delete the part files now inside it."""
+        if self.replaced is not None and len(self.replaced) and self.replaced_path is not None:
+            write_parquet(self.replaced, self.replaced_path)
         write_parquet(df, self.output)
         if csv is not None:
             write_csv(df, csv)
@@ -238,15 +299,27 @@ def _unlink(path: Path) -> None:
         pass
 
 
+def sweep_attrs(params: Iterable = (), configs: dict | None = None,
+                workloads: dict | None = None) -> dict:
+    """A sweep table's ``attrs``: the swept paths and units, the configs and workloads run, and
+    the cimsim (version and model revision) that computed the rows."""
+    from ..revision import model_revision, version
+
+    params = list(params)
+    attrs: dict = {ATTR_PARAMS: [p.path for p in params],
+                   ATTR_UNITS: {p.path: (p.unit or "") for p in params}}
+    if configs is not None:
+        attrs[ATTR_CONFIGS] = configs
+    if workloads is not None:
+        attrs[ATTR_WORKLOADS] = workloads
+    attrs[ATTR_VERSION] = version()
+    attrs[ATTR_REVISION] = model_revision()
+    return attrs
+
+
 def attach_attrs(df: pd.DataFrame, params: Iterable, configs: dict | None = None,
                  workloads: dict | None = None) -> pd.DataFrame:
-    params = list(params)
-    df.attrs[ATTR_PARAMS] = [p.path for p in params]
-    df.attrs[ATTR_UNITS] = {p.path: (p.unit or "") for p in params}
-    if configs is not None:
-        df.attrs[ATTR_CONFIGS] = configs
-    if workloads is not None:
-        df.attrs[ATTR_WORKLOADS] = workloads
+    df.attrs.update(sweep_attrs(params, configs, workloads))
     return df
 
 

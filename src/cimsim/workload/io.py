@@ -506,6 +506,37 @@ def _read_bytes(raw: bytes, source: str, progress: Feedback | None = None) -> Wo
     return workload_from_dict(_json_text(text, source), source=source, progress=fb)
 
 
+#: ``metadata`` key of a workload file written by ``cimsim workload`` / ``cimsim trace``: the
+#: cimsim that wrote it, ``{"cimsim_version": ..., "cimsim_revision": ...}`` (:mod:`cimsim.revision`)
+WRITTEN_BY = "written_by"
+
+
+def stamp_writer(w: Workload) -> Workload:
+    """Record in ``w.metadata`` the cimsim that writes it (:data:`WRITTEN_BY`), so a later
+    cimsim can tell the file's age (the file format version stays 1 across model changes)."""
+    from ..revision import provenance
+
+    w.metadata[WRITTEN_BY] = provenance()
+    return w
+
+
+def warn_if_outdated(w: Workload, source: str) -> None:
+    """One warning line for a file written by an older generator whose ops this cimsim models
+    otherwise: an ``llm`` serving workload without ``launch`` tags predates the batch's
+    per-request attention as one kernel launch per part, and runs one launch per request."""
+    if w.metadata.get("generator") != "llm" or "launch" in w.columns.tags.columns or not len(w):
+        return
+    import warnings
+
+    params = w.metadata.get("params") or {}
+    shown = " ".join(f"{k}={v}" for k, v in params.items()) if isinstance(params, dict) else params
+    warnings.warn(f"{source}: an llm serving workload without `launch` op tags: written before "
+                  "cimsim 0.5.0.dev0 counted a batch's per-request attention as one kernel launch "
+                  "per part, so it runs one launch per request (slower than the same workload made "
+                  "today); regenerate it with `cimsim workload llm` and the params in its metadata "
+                  f"({shown})", stacklevel=3)
+
+
 def load_workload(path: str | Path, progress: Feedback | bool | None = None) -> Workload:
     """Read a workload file (JSON or columnar ``.npz``, told apart by content).
     ``progress`` as for :func:`save_workload`. ``path`` is resolved as the command line
@@ -522,9 +553,11 @@ def load_workload(path: str | Path, progress: Feedback | bool | None = None) -> 
         fb.update("reading")
         try:
             # passed on, not held here: read_workload_bytes lets go of the bytes once decoded
-            return read_workload_bytes(path.read_bytes(), str(path), fb)
+            w = read_workload_bytes(path.read_bytes(), str(path), fb)
         except OSError as exc:
             raise WorkloadError(f"{path}: cannot read workload ({exc.strerror})") from None
     finally:
         if fb is not progress:
             fb.close()
+    warn_if_outdated(w, str(path))
+    return w

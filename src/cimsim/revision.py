@@ -1,0 +1,86 @@
+"""The model revision: which cimsim code and bundled data computed a result.
+
+``__version__`` names a release and stays the same across the many commits of a development
+line (0.5.0.dev0 held for 439 of them, results changing in several), so it cannot tell two
+models apart. :func:`model_revision` can: the SHA-256 of the package's own files (its Python
+source and its bundled configs, workloads and validation data, each by its path inside the
+package and its bytes), the first 12 hex digits. Any edit of the code or of a bundled file
+gives another revision; the same files give the same revision on every machine and install
+(an editable checkout or a wheel). Computed once per process (about 10 ms for the ~230
+files), on first use.
+
+Outputs record it beside the version (:func:`provenance`): a sweep's Parquet attrs (a resumed
+sweep recomputes rows of another revision), ``run --json``, the compare and report CSVs (a
+column), workload files written by ``cimsim workload`` / ``cimsim trace`` (their metadata), and
+the Perfetto trace's ``otherData``; the accuracy trace cache is keyed by it.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from pathlib import Path
+
+#: Files in the package that are not its source or data (byte code, compiled caches).
+_SKIPPED_SUFFIXES = (".pyc", ".pyo", ".so", ".pyd", ".nbi", ".nbc")
+
+#: The length of the revision shown and stored (hex digits of the SHA-256).
+REVISION_DIGITS = 12
+
+
+def _package_files(root: Path) -> list[Path]:
+    out = []
+    for path in root.rglob("*"):
+        rel = path.relative_to(root)
+        if any(part == "__pycache__" or part.startswith(".") for part in rel.parts):
+            continue
+        if path.suffix in _SKIPPED_SUFFIXES or not path.is_file():
+            continue
+        out.append(path)
+    return sorted(out, key=lambda p: p.relative_to(root).as_posix())
+
+
+def digest_of(root: Path) -> str:
+    """The revision of the package folder ``root``: SHA-256 over each file's path (relative,
+    ``/``-separated) and bytes, in path order, the first :data:`REVISION_DIGITS` hex digits."""
+    h = hashlib.sha256()
+    for path in _package_files(root):
+        data = path.read_bytes()
+        name = path.relative_to(root).as_posix().encode()
+        h.update(len(name).to_bytes(8, "big") + name + len(data).to_bytes(8, "big"))
+        h.update(data)
+    return h.hexdigest()[:REVISION_DIGITS]
+
+
+@functools.lru_cache(maxsize=1)
+def model_revision() -> str:
+    """This cimsim's model revision (12 hex digits), computed once per process."""
+    return digest_of(Path(__file__).resolve().parent)
+
+
+def version() -> str:
+    """``cimsim.__version__`` (read without importing the package's lazily loaded parts)."""
+    from . import __version__
+
+    return __version__
+
+
+def provenance() -> dict[str, str]:
+    """``{"cimsim_version": ..., "cimsim_revision": ...}``: what outputs record (the names of
+    :mod:`cimsim.report.columns`)."""
+    from .report.columns import CIMSIM_REVISION, CIMSIM_VERSION
+
+    return {CIMSIM_VERSION: version(), CIMSIM_REVISION: model_revision()}
+
+
+def describe(ver: str | None, rev: str | None) -> str:
+    """``cimsim 0.5.0.dev0 rev 1a2b3c4d5e6f``, or what of it is known (a file written before
+    cimsim recorded either says so)."""
+    if not ver and not rev:
+        return "a cimsim that recorded no version or revision"
+    return f"cimsim {ver or '(version not recorded)'} rev {rev or '(not recorded)'}"
+
+
+def current() -> str:
+    """:func:`describe` of this cimsim."""
+    return describe(version(), model_revision())

@@ -1,0 +1,119 @@
+"""What a resumed sweep keeps of the rows stored in its ``-o`` file (and its parts).
+
+A stored row is reused when it is a point of this sweep (its point id is one of this sweep's)
+computed by this cimsim (:func:`cimsim.model_revision`, recorded in each file's attrs). Every
+other row is replaced, never lost: a point of another sweep (another config or workload file's
+contents, other swept params or values) is left out of the rewritten file, and a point of this
+sweep computed by another cimsim revision (or by one that recorded none) is computed again.
+Both kinds are written to a sibling file ``OUT.replaced-<UTC time>.parquet`` when the sweep
+finishes, and one warning line each says how many, why (the config or workload whose contents
+changed, from the SHA-256 in the attrs; the versions and revisions), and where they went.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from pathlib import Path
+from typing import Sequence
+
+import pandas as pd
+
+from ..errors import CimsimWarning
+from ..revision import current, describe, model_revision
+from .columns import (ATTR_CONFIGS, ATTR_PARAMS, ATTR_WORKLOADS, CONFIG_FILE, ERROR, POINT_ID,
+                      WORKLOAD_FILE)
+from .store import ROW_REVISION, ROW_SOURCE, ROW_VERSION, SweepStore, rows_to_frame
+
+_HIDDEN = [ROW_VERSION, ROW_REVISION, ROW_SOURCE]
+
+
+def reusable_rows(store: SweepStore, wanted: set[str], context: dict, specs: Sequence,
+                  retry_errors: bool) -> list[dict]:
+    """The stored rows this sweep keeps (one per point id); the others are set on
+    ``store.replaced`` (with ``store.replaced_path``) for :meth:`SweepStore.finish`, and said."""
+    prior = store.load_stored()
+    if not len(prior):
+        return []
+    this_revision = (prior[ROW_REVISION] == model_revision()).to_numpy(bool)
+    ours = prior[POINT_ID].isin(wanted).to_numpy(bool)
+    other_sweep, stale = prior[~ours], prior[ours & ~this_revision]
+    if len(other_sweep) or len(stale):
+        store.replaced_path = _replaced_path(store.output)
+        store.replaced = _as_table(pd.concat([other_sweep, stale]), store.sources)
+        moved = f"moved to {store.replaced_path} when this sweep finishes"
+        if len(other_sweep):
+            warnings.warn(
+                f"{store.shown}: {len(other_sweep):,} of its {len(prior):,} stored rows are points of "
+                f"another sweep ({_causes(other_sweep, store.sources, context, specs)}); they are "
+                f"{moved}, and the file is rewritten without them", CimsimWarning, stacklevel=3)
+        if len(stale):
+            warnings.warn(
+                f"{store.shown}: {len(stale):,} of its {len(prior):,} stored rows were computed by "
+                f"{_who(stale)}, not by this {current()}: their points are computed again (the old "
+                f"rows are {moved})", CimsimWarning, stacklevel=3)
+    keep = prior[ours & this_revision].drop(columns=_HIDDEN)
+    return [rec for rec in keep.to_dict("records")
+            if not (retry_errors and isinstance(rec.get(ERROR), str))]
+
+
+def _who(rows: pd.DataFrame) -> str:
+    """The cimsim versions and revisions that computed ``rows``, each once."""
+    seen: list[str] = []
+    for ver, rev in zip(rows[ROW_VERSION], rows[ROW_REVISION]):
+        d = describe(ver if isinstance(ver, str) else None, rev if isinstance(rev, str) else None)
+        if d not in seen:
+            seen.append(d)
+    return " and ".join(seen)
+
+
+def _causes(rows: pd.DataFrame, sources: list[dict], context: dict, specs: Sequence) -> str:
+    """Why ``rows`` are not points of this sweep, as far as their files' attrs tell: a config or
+    workload named alike whose contents changed (its SHA-256), one not in this sweep, other swept
+    params, another cimsim revision."""
+    reasons: list[str] = []
+    now_params = [p.path for p in specs]
+    for i in dict.fromkeys(rows[ROW_SOURCE]):
+        attrs = sources[int(i)]
+        mine = rows[rows[ROW_SOURCE] == i]
+        for kind, attr, column, key in (("config", ATTR_CONFIGS, CONFIG_FILE, "config_files"),
+                                        ("workload", ATTR_WORKLOADS, WORKLOAD_FILE, "workload_files")):
+            then, now = attrs.get(attr) or {}, context.get(key) or {}
+            named = set(mine[column].dropna()) if column in mine.columns else set(then)
+            for name in sorted(named & set(then)):
+                old, new = then[name] or {}, now.get(name)
+                if new is None:
+                    reasons.append(f"{kind} {name} is not in this sweep")
+                elif old.get("sha256") != new["sha256"]:
+                    reasons.append(
+                        f"{kind} {name} ({new['path']}) has other contents than when they were computed "
+                        f"(sha256 {str(old.get('sha256'))[:12]} then, {new['sha256'][:12]} now)")
+        params = attrs.get(ATTR_PARAMS)
+        if params is not None and list(params) != now_params:
+            reasons.append(f"swept params then {', '.join(params) or 'none'}, now "
+                           f"{', '.join(now_params) or 'none'}")
+    if not reasons:
+        reasons.append("other values of the swept params, or other configs or workloads")
+    if (rows[ROW_REVISION] != model_revision()).any():
+        reasons.append(f"computed by {_who(rows[rows[ROW_REVISION] != model_revision()])}")
+    return "; ".join(dict.fromkeys(reasons))
+
+
+def _as_table(rows: pd.DataFrame, sources: list[dict]) -> pd.DataFrame:
+    """The replaced rows as a table: their columns (those any of them has), and the attrs of the
+    file most of them came from (its params, configs, workloads, cimsim version and revision)."""
+    cols = [c for c in rows.columns if c not in _HIDDEN and (c == POINT_ID or rows[c].notna().any())]
+    table = rows_to_frame(rows[cols].reset_index(drop=True), cols)
+    table.attrs.update(sources[int(rows[ROW_SOURCE].mode().iloc[0])])
+    return table
+
+
+def _replaced_path(output: Path) -> Path:
+    """``OUT.replaced-20250102T030405Z.parquet`` beside ``OUT.parquet`` (a free name)."""
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    path = output.with_name(f"{output.stem}.replaced-{stamp}{output.suffix}")
+    n = 1
+    while path.exists():
+        n += 1
+        path = output.with_name(f"{output.stem}.replaced-{stamp}-{n}{output.suffix}")
+    return path

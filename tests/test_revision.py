@@ -1,0 +1,119 @@
+"""The model revision (:mod:`cimsim.revision`) and the outputs that record it.
+
+Finding: nothing cimsim wrote said which cimsim computed it, and ``__version__`` stayed
+0.5.0.dev0 for 439 commits; an LLM workload file written before the ``launch`` tag ran 29 %
+slower without a word. Real runs and real files throughout.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import textwrap
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+import cimsim
+from cimsim.cli import main
+from cimsim.revision import digest_of
+
+WHO = {"cimsim_version": cimsim.__version__, "cimsim_revision": cimsim.model_revision()}
+
+
+def _ok(*args):
+    res = CliRunner().invoke(main, [*map(str, args)])
+    assert res.exit_code == 0, res.output
+    return res
+
+
+def test_model_revision_is_the_digest_of_the_package_files(tmp_path):
+    """SHA-256 over (len(path), path, len(bytes), bytes) of each file in path order, 12 hex
+    digits; byte code and dot files do not count, any byte of a file does."""
+    pkg = tmp_path / "pkg"
+    (pkg / "data").mkdir(parents=True)
+    (pkg / "a.py").write_bytes(b"x = 1\n")
+    (pkg / "data" / "c.yaml").write_bytes(b"k: v\n")
+    (pkg / "__pycache__").mkdir()
+    (pkg / "__pycache__" / "a.cpython-312.pyc").write_bytes(b"\0\1")
+    (pkg / ".a.py.swp").write_bytes(b"editor")
+
+    def entry(name: bytes, data: bytes) -> bytes:
+        return len(name).to_bytes(8, "big") + name + len(data).to_bytes(8, "big") + data
+
+    want = hashlib.sha256(entry(b"a.py", b"x = 1\n") + entry(b"data/c.yaml", b"k: v\n")).hexdigest()
+    assert digest_of(pkg) == want[:12]
+    (pkg / "data" / "c.yaml").write_bytes(b"k: w\n")
+    assert digest_of(pkg) != want[:12]
+    # this cimsim's: its own folder, once per process
+    rev = cimsim.model_revision()
+    assert rev == digest_of(Path(cimsim.__file__).parent)
+    assert len(rev) == 12 and int(rev, 16) >= 0 and cimsim.model_revision() is rev
+
+
+def test_run_json_compare_csv_report_csv_and_trace_record_the_cimsim(tmp_path):
+    res = _ok("run", "gpu-hbm3", "gru", "--json", "--trace", tmp_path / "t.json")
+    out = json.loads(res.stdout)
+    assert {k: out[k] for k in WHO} == WHO
+    other = json.loads((tmp_path / "t.json").read_text())["otherData"]
+    assert {k: other[k] for k in WHO} == WHO
+    _ok("compare", "cpu-ddr5", "gpu-hbm3", "-w", "gru", "-o", tmp_path / "c.csv")
+    csv = pd.read_csv(tmp_path / "c.csv")
+    assert list(csv.columns[-2:]) == list(WHO) and len(csv) == 2
+    assert csv[list(WHO)].drop_duplicates().to_dict("records") == [WHO]
+    _ok("report", "cpu-ddr5", "-w", "gru", "-o", tmp_path / "rep", "--no-timelines")
+    rows = pd.read_csv(tmp_path / "rep" / "results.csv")
+    assert rows[list(WHO)].drop_duplicates().to_dict("records") == [WHO]
+
+
+LLM = ["--layers", "1", "--hidden", "64", "--heads", "2", "--vocab", "100", "--prompt", "8",
+       "--decode", "2", "--batch", "2"]
+
+
+def test_an_llm_workload_without_launch_tags_is_said_to_predate_them(tmp_path):
+    new = tmp_path / "new.json"
+    _ok("workload", "llm", *LLM, "-o", new)
+    data = json.loads(new.read_text())
+    assert data["metadata"]["written_by"] == WHO
+    # the same file as the generator wrote it before the `launch` tag (and the writer's record)
+    launched = sum("launch" in op.get("tags", {}) for op in data["ops"])
+    assert launched > 0
+    for op in data["ops"]:
+        op.get("tags", {}).pop("launch", None)
+    del data["metadata"]["written_by"]
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps(data))
+    res = _ok("run", "gpu-hbm3", old, "--json")
+    warned = [line for line in res.stderr.splitlines() if line.startswith("warning:")]
+    assert len(warned) == 1
+    assert warned[0].startswith(f"warning: {old}: an llm serving workload without `launch` op tags: "
+                                "written before cimsim 0.5.0.dev0")
+    assert "regenerate it with `cimsim workload llm`" in warned[0] and "layers=1 hidden=64" in warned[0]
+    assert "warning" not in _ok("run", "gpu-hbm3", new, "--json").stderr
+    # a sweep says it once (not again in its worker)
+    res = _ok("sweep", "gpu-hbm3", "-w", old, "--param", "memory.dram.bandwidth=1TB/s",
+              "--workers", "1", "-q", "-o", tmp_path / "s.parquet")
+    assert res.stderr.count("without `launch` op tags") == 1
+
+
+@pytest.mark.torch
+def test_the_accuracy_trace_cache_is_keyed_by_the_revision(tmp_path):
+    """The cache was keyed by ``__version__``: a tracer changed within 0.5.0.dev0 (35 commits)
+    reused traces the older tracer made."""
+    from cimsim.accuracy.target import load_target, workload_file
+
+    (tmp_path / "m.py").write_text(textwrap.dedent("""
+        import torch
+
+        def factory():
+            torch.manual_seed(0)
+            return torch.nn.Linear(4, 3).eval(), torch.zeros(1, 4)
+
+        def data():
+            return torch.ones(8, 4), None
+    """))
+    t = load_target(f"{tmp_path / 'm.py'}:factory", f"{tmp_path / 'm.py'}:data")
+    path = workload_file(t, (8, 8))
+    assert path.name.startswith(f"{t.key}-cimsim{cimsim.model_revision()}-stats8x8") and path.is_file()
