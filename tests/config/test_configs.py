@@ -102,6 +102,17 @@ def test_h100_published_values(arch, name):
     assert m.channels == 5 * 16 * 2  # 5 HBM3 stacks x 16 channels x 2 pseudo-channels
 
 
+@pytest.mark.parametrize("name", ["gpu-hbm3", "hbm-pim", "gpu-hbm-pim-attn"])
+def test_h100_vector_peak_is_the_datasheet_fp32_rate(name):
+    """The elementwise (CUDA-core FP32) peak is the datasheet's 66.9 TFLOP/s = 128 lanes x 132 SMs
+    x 1.98 GHz, one lane-op per FMA lane: 33.45e12 op/s (it was 128 per 1.83 GHz cycle, 30.92e12,
+    7.6 % low), and its energy is (700 - 100) W over that rate, as every other H100 energy."""
+    p = load_architecture(cfg_path(name)).components["processor"]
+    assert p.peak_vector_ops_per_s == approx(128 * 132 * 1.98e9, rel=2e-3)
+    assert p.peak_vector_ops_per_s == approx(66.9e12 / 2, rel=1e-3)
+    assert p.energy_per_vector_op == approx(600 / (66.9e12 / 2), rel=3e-3)  # 17.94 to 3 digits
+
+
 def test_gpu_memory_capacity_and_sustained_fraction(arch):
     m = arch["gpu-hbm3"].memory["dram"]
     assert m.capacity == approx(80e9)
