@@ -2,9 +2,9 @@
 
 One matmul, m x k activations times a k x n weight, on the bundled rram-cim design (128 x 128
 arrays, 2-bit cells, 8-bit weights and inputs, 1-bit DAC: 8 input slices; 4 columns per output
-offset, 2 ceil(7 / 2) = 8 differential; ADC 1.67 pJ per conversion, cell read 25 fJ, both given
+offset, 2 ceil(7 / 2) = 8 differential; ADC 1.5625 pJ per conversion, cell read 1.831 fJ, both given
 in the config). The ADC conversions, in closed form, equal the cost model's (its ``cim_adc``
-energy / 1.67 pJ and :func:`cimsim.hw.cim.energy.conversions`) and the emulator's counter
+energy / 1.5625 pJ and :func:`cimsim.hw.cim.energy.conversions`) and the emulator's counter
 (``Emulator.conversions``): activation rows x read groups x physical columns x slices, read
 groups = the sum over array tiles of ceil(k_tile / R).
 """
@@ -25,7 +25,7 @@ from cimsim.workload import Op, Tensor, Workload  # noqa: E402
 
 pytestmark = pytest.mark.torch
 
-E_CONV = 1.67e-12   # rram-cim adc.energy_per_conversion
+E_CONV = 16e-3 / 8 / 1.28e9  # rram-cim adc.energy_per_conversion: ISAAC Table I, 1.5625 pJ
 E_CELL = 1.831e-15  # rram-cim cell_read_energy (ISAAC Table I)
 M = 4               # activation rows
 

@@ -129,6 +129,31 @@ def test_compare_writes_csv(tmp_path):
     assert float(rows[1]["dram_bytes"]) < float(rows[0]["dram_bytes"])  # CIM keeps weights
 
 
+def test_compare_shows_each_designs_area(tmp_path):
+    """The comparison set a 1,707 mm² CIM array beside an 814 mm² GPU without saying so: its table
+    now has an area column (the CSV's area_m2): the GH100 die 814 mm² (whitepaper), sram-cim's
+    8452 macros x 0.202 mm² (Chih ISSCC 2021) = 1707 mm², marked (part) as its host declares no
+    area, and cpu-ddr5, which declares none, 'not declared'."""
+    out = tmp_path / "a.csv"
+    res = CliRunner(env={"COLUMNS": "250"}).invoke(
+        main, ["compare", "gpu-hbm3", "sram-cim", "cpu-ddr5", "-w", "gru", "--engine", "analytic", "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    header = next(ln for ln in res.output.splitlines() if "workload" in ln)
+    assert [c.strip() for c in header.strip("┃").split("┃")][4] == "area"
+    rows = {ln.split("│")[2].strip(): [c.strip() for c in ln.split("│")[1:-1]]
+            for ln in res.output.splitlines() if ln.startswith("│ gru")}
+    assert rows["gpu-hbm3"][4] == "814 mm²"
+    assert rows["sram-cim (!p)"][4] == f"{8452 * 0.202:.0f} mm² (part)" == "1707 mm² (part)"
+    assert rows["cpu-ddr5"][4] == "not declared"
+    assert "(part) area of the parts that declare one (area_m2 in the CSV); none is given for processor " \
+           "(sram-cim)" in " ".join(res.output.split())
+    with out.open() as f:
+        area = {r["architecture"]: r["area_m2"] for r in csv.DictReader(f)}
+    assert float(area["sram-cim"]) == pytest.approx(8452 * 0.202e-6, rel=1e-9, abs=0)
+    assert float(area["gpu-hbm3"]) == pytest.approx(814e-6, rel=1e-9, abs=0)
+    assert area["cpu-ddr5"] == ""
+
+
 # --------------------------------------------------------------------------- errors
 def test_missing_config_file(tmp_path):
     missing = tmp_path / "nope.yaml"

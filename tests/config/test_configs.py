@@ -102,6 +102,17 @@ def test_h100_published_values(arch, name):
     assert m.channels == 5 * 16 * 2  # 5 HBM3 stacks x 16 channels x 2 pseudo-channels
 
 
+@pytest.mark.parametrize("name", ["gpu-hbm3", "hbm-pim", "gpu-hbm-pim-attn"])
+def test_h100_vector_peak_is_the_datasheet_fp32_rate(name):
+    """The elementwise (CUDA-core FP32) peak is the datasheet's 66.9 TFLOP/s = 128 lanes x 132 SMs
+    x 1.98 GHz, one lane-op per FMA lane: 33.45e12 op/s (it was 128 per 1.83 GHz cycle, 30.92e12,
+    7.6 % low), and its energy is (700 - 100) W over that rate, as every other H100 energy."""
+    p = load_architecture(cfg_path(name)).components["processor"]
+    assert p.peak_vector_ops_per_s == approx(128 * 132 * 1.98e9, rel=2e-3)
+    assert p.peak_vector_ops_per_s == approx(66.9e12 / 2, rel=1e-3)
+    assert p.energy_per_vector_op == approx(600 / (66.9e12 / 2), rel=3e-3)  # 17.94 to 3 digits
+
+
 def test_gpu_memory_capacity_and_sustained_fraction(arch):
     m = arch["gpu-hbm3"].memory["dram"]
     assert m.capacity == approx(80e9)
@@ -138,15 +149,38 @@ def test_rram_cim_published_values(arch):
     assert c.read_latency == approx(100e-9)
     assert c.dac_bits == 1
     assert c.adc.bits == 8
-    assert c.adc.sample_rate == approx(1.2e9)
-    # isaac.py: 16 mW / (8 ADCs x 1.2 GS/s) = 1.667 pJ per conversion
-    assert c.adc.energy_per_conversion == approx(1.67e-12)
-    assert c.adc.energy_per_conversion == approx(16e-3 / (8 * 1.2e9), rel=3e-3)
-    assert c.dac_energy == approx(0.41667e-12, rel=1e-3)
-    assert c.shift_add_energy == approx(0.021e-12)
-    assert c.buffer.energy_per_byte == approx(20.45e-12 / 32, rel=1e-3)  # 256-bit eDRAM access
+    # ISAAC Sec. V: "a single 1.28 GSps ADC", so one crossbar's 128 columns fit its 100 ns read
+    assert c.adc.sample_rate == approx(1.28e9)
+    assert c.cols / c.adc.sample_rate <= c.read_latency * (1 + 1e-9)
+    # ISAAC Table I per IMA of 8 crossbars: ADC 16 mW, DAC 4 mW (8 x 128), S+A 0.2 + S+H 0.01 mW
+    assert c.adc.energy_per_conversion == approx(16e-3 / 8 / 1.28e9)  # 1.5625 pJ
+    assert c.dac_energy == approx(4e-3 * 100e-9 / (8 * 128))  # 0.390625 pJ
+    assert c.shift_add_energy == approx(0.21e-3 * 100e-9 / (8 * 128))  # 0.0205 pJ
+    # eDRAM 20.7 mW per tile at one 256-bit access per 1.2 GHz cycle
+    assert c.buffer.bandwidth == approx(177 * 32 * 1.2e9)  # 6796.8 GB/s
+    assert c.buffer.energy_per_byte == approx(20.7e-3 / (32 * 1.2e9))  # 0.539 pJ/B
+    # Table I parts charged statically: IR 1.24 + OR 0.23 mW per IMA; bus 7 + router 42 / 4 +
+    # sigmoid 0.52 + S+A 0.05 + max-pool 0.4 + OR 1.68 mW per tile; 177 tiles of 12 IMAs
+    assert c.static_power == approx(1.47e-3 * 177 * 12 + 20.15e-3 * 177)  # 6.689 W
     assert c.endurance == approx(1e12)
     assert 0.1e-12 * c.bits_per_cell <= c.write_energy <= 3e-12 * c.bits_per_cell
+
+
+def test_rram_cim_is_the_validated_isaac(arch):
+    """The headline rram-cim and the `cim-published` suite's ISAAC (validation/isaac.yaml) are one
+    ISAAC: the same crossbar, ADC, DAC and shift-add numbers (the headline had isaac.py's 1.2 GS/s
+    and 1.67 pJ ADC, 0.417 pJ DAC, and a 1 W placeholder static power)."""
+    c = arch["rram-cim"].components["cim"]
+    v = load_architecture(Path(__file__).resolve().parents[2] / "src" / "cimsim" / "data" / "validation"
+                          / "isaac.yaml").components["cim"]
+    for field in ("rows", "cols", "bits_per_cell", "dac_bits", "read_latency"):
+        assert getattr(c, field) == getattr(v, field), field
+    for field in ("bits", "sample_rate", "energy_per_conversion", "per_array"):
+        assert getattr(c.adc, field) == getattr(v.adc, field), field
+    for field in ("dac_energy", "shift_add_energy", "cell_read_energy"):
+        assert getattr(c, field) == approx(getattr(v, field), rel=1e-4), field
+    # isaac.yaml's buffer: 168 tiles at the same per-tile rate as rram-cim's 177
+    assert c.buffer.bandwidth / 177 == approx(v.buffer.bandwidth / 168, rel=2e-4)
 
 
 def test_sram_cim_energy_reproduces_89_tops_per_watt(arch):

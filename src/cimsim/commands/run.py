@@ -388,6 +388,18 @@ def _one_name_each(what: str, paths, names, field: str) -> None:
         seen[n] = p
 
 
+def _area_cell(arch, r, bare_area: dict[str, dict[str, None]]) -> str:
+    """compare's area cell: the declared area (what `run` prints as "over N mm²"), marked "(part)"
+    where some component declares none (``bare_area`` collects them, component -> architectures,
+    for the footnote); "not declared" where no part declares one."""
+    if not r.area_m2 > 0:
+        return "not declared"
+    bare = [c.name for c in arch.instances if not c.area_m2()]
+    for name in bare:
+        bare_area.setdefault(name, {})[r.architecture] = None
+    return area(r.area_m2) + (" (part)" if bare else "")
+
+
 def _csv_name(value: Path | None) -> Path | None:
     """compare -o writes CSV: a name that says otherwise (out.xlsx, out.parquet) is refused."""
     if value is not None and value.suffix.lower() != ".csv":
@@ -426,7 +438,7 @@ def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
     results = [(run.arch, run.result) for run in runs]
     ratios = baseline_ratios([r for _, r in results], baseline) if baseline is not None else None
     title = f"cimsim compare ({engine} engine)"
-    headers = ["workload", "architecture", "latency", "energy", "bound", "busiest units",
+    headers = ["workload", "architecture", "latency", "energy", "area", "bound", "busiest units",
                "off-chip traffic", "dependency path", "dep. path ops"]
     if ratios is not None:
         headers += ["speed-up ×", "energy ratio"]
@@ -434,6 +446,7 @@ def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
     rows = []
     mixed = False
     any_share = False
+    bare_area: dict[str, dict[str, None]] = {}  # component without a declared area -> architectures
     for arch, r in results:
         mixed |= r.precision_mismatch
         # a tensor- or pipeline-parallel run: latency and energy are one device's share
@@ -441,7 +454,7 @@ def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
         any_share |= share
         top = sorted(r.utilization.items(), key=lambda kv: -kv[1])[:2]
         cells = [r.workload, r.architecture + (" (!p)" if r.precision_mismatch else "") + (" (1d)" if share else ""),
-                 si(r.latency_s, "s"), si(r.energy_j, "J"),
+                 si(r.latency_s, "s"), si(r.energy_j, "J"), _area_cell(arch, r, bare_area),
                  r.bound_label, unbroken(", ".join(f"{k} {pct(v)}" for k, v in top)),
                  off_chip_traffic(arch.hardware, r.traffic_bytes), si(r.critical_path_s, "s"),
                  str(r.critical_path_ops)]
@@ -455,7 +468,7 @@ def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
     t, left_out = fitted_table(title, headers, rows, out.width,
                                {"bound": 12, "busiest units": 16, "off-chip traffic": 10},
                                ["dep. path ops", "dependency path", "off-chip traffic",
-                                "busiest units", "energy ratio", "speed-up ×", "bound"],
+                                "busiest units", "energy ratio", "speed-up ×", "area", "bound"],
                                {"workload", "architecture", "bound", "busiest units"})
     out.print(t)
     if left_out:
@@ -465,8 +478,6 @@ def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
             click.echo(f"note ({r.architecture} on {r.workload}): {note}")
     serving = [(a, r) for a, r in results if r.serving]
     if serving:
-        from ..report import columns as C
-
         sh = ["workload", "architecture", "time to first token", "time per output token",
               "tokens/s", "decode tokens/s", "tokens/J"]
         srows = []
@@ -496,6 +507,10 @@ def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
         click.echo("(1d) tensor- or pipeline-parallel run: latency and energy are one device's share "
                    "(pipeline: one micro-batch through the stages in turn on one device); the LLM "
                    "serving table gives the group's time per token, tokens/s and tokens/J")
+    if bare_area:
+        click.echo(f"(part) area of the parts that declare one ({C.AREA_M2} in the CSV); none is given "
+                   "for " + "; ".join(f"{c} ({', '.join(a)})" for c, a in bare_area.items())
+                   + ", so those designs are larger than shown")
     if mixed:
         click.echo("(!p) precision mismatch: a unit of this architecture computes at a fixed "
                    "precision other than the workload's dtype (e.g. 8-bit CIM on an fp32 trace); "
