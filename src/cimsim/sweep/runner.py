@@ -588,9 +588,14 @@ def _run(store, tasks, context, columns, specs, scheduler, workers, quiet, retry
     return df, computed, reused
 
 
+def error_rows(df: pd.DataFrame) -> int:
+    """How many of a sweep table's rows carry an error."""
+    return int(df[ERROR].notna().sum()) if ERROR in df.columns else 0
+
+
 def describe_run(df: pd.DataFrame) -> str:
     """One line on what a sweep run did (for the CLI)."""
-    errors = int(df[ERROR].notna().sum()) if ERROR in df.columns else 0
+    errors = error_rows(df)
     return (
         f"{len(df):,} rows: {df.attrs.get('computed', 0):,} computed, "
         f"{df.attrs.get('reused', 0):,} already done, {errors:,} with errors"
