@@ -17,7 +17,7 @@ import sys
 
 import click
 
-from .commands import OneLineGroup, broken_pipe as _broken_pipe, one_line_warnings
+from .commands import OneLineGroup, ascii_fallback, broken_pipe as _broken_pipe, one_line_warnings
 from .commands.calibrate import calibrate
 from .commands.fields import fields
 from .commands.plot import plot
@@ -69,6 +69,7 @@ class _Group(OneLineGroup):
         if sys.stdout is None:  # `cimsim ... >&-`: the first line printed says so, exit 1
             sys.stdout = _ClosedStdout()
             _hold_fd_1()
+        ascii_fallback()  # PYTHONIOENCODING=ascii: `us`, `mm^2` rather than a traceback
         return super().main(*args, **kwargs)
 
     def make_context(self, *args, **kwargs):  # `cimsim --help`, `--version`: printed while parsing
