@@ -131,7 +131,8 @@ def sweep_command(configs, workloads, params, sample, samples, seed, engine, sch
             raise click.ClickException(one_line(" ".join(str(exc).split("\n")))) from None
         except OSError as exc:
             raise click.ClickException(f"cannot write {output}: {exc.strerror or exc}") from None
-    from ..sweep.runner import describe_run, error_rows
+    from ..sweep.columns import error_rows
+    from ..sweep.runner import describe_run
 
     click.echo(f"wrote {full_path(output)}: {describe_run(df)}{created(made[output])}")
     if csv_path is not None:

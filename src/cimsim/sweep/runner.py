@@ -19,7 +19,7 @@ from ..atomic import check_writable
 from ..errors import CimsimError, ConfigError, WorkloadError
 from ..pipeline import ENGINES
 from .checks import check_run_settings, check_swept_fields
-from .columns import CONFIG_FILE, ERROR, POINT_ID, WORKLOAD_FILE, sweep_columns
+from .columns import CONFIG_FILE, ERROR, POINT_ID, WORKLOAD_FILE, error_rows, sweep_columns
 from .executors import SchedulerError, check_scheduler, make_executor
 from .params import DEFAULT_MAX_POINTS, ParamSpec, SweepSpecError, parse_param, parse_spec
 from .sampling import count_points, sample_points
@@ -586,11 +586,6 @@ def _run(store, tasks, context, columns, specs, scheduler, workers, quiet, retry
 
         write_csv(df, csv)
     return df, computed, reused
-
-
-def error_rows(df: pd.DataFrame) -> int:
-    """How many of a sweep table's rows carry an error."""
-    return int(df[ERROR].notna().sum()) if ERROR in df.columns else 0
 
 
 def describe_run(df: pd.DataFrame) -> str:
