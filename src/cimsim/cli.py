@@ -3,17 +3,21 @@
 Every error a user can cause prints one line on stderr and exits with status
 1 (2 for usage errors), never a traceback. A reader that closes the pipe early
 (``cimsim trace -h | head -1``) ends any command quietly: nothing on stderr, exit status
-141 (128 + SIGPIPE, what ``seq``, ``cat`` and other Unix tools killed by SIGPIPE report).
+141 (128 + SIGPIPE, what ``seq``, ``cat`` and other Unix tools killed by SIGPIPE report). A
+stdout closed from the start (``cimsim run ... --json >&-``) is not a cut output but one that
+never had a place: the first thing a command prints there ends it with one line on stderr and
+exit status 1, as ``echo hi >&-`` (Python set ``sys.stdout`` to None and dropped every line).
 """
 
 from __future__ import annotations
 
 import errno
+import io
 import sys
 
 import click
 
-from .commands import OneLineGroup, broken_pipe as _broken_pipe, one_line_warnings
+from .commands import OneLineGroup, ascii_fallback, broken_pipe as _broken_pipe, one_line_warnings
 from .commands.calibrate import calibrate
 from .commands.fields import fields
 from .commands.plot import plot
@@ -27,15 +31,53 @@ from . import __version__
 from .errors import CimsimError, one_line
 
 
+class _ClosedStdout(io.TextIOBase):
+    """``sys.stdout`` when file descriptor 1 was closed at start (Python leaves None there and
+    click and rich then drop every line): writing anything raises ``EBADF``, one line."""
+
+    encoding = "utf-8"
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text) -> int:
+        if text:
+            raise OSError(errno.EBADF, "closed (file descriptor 1 was not open when cimsim "
+                                       "started), so the output is lost; redirect it to a file "
+                                       "or to /dev/null instead of closing it", "stdout")
+        return 0
+
+
+def _hold_fd_1() -> None:
+    """Point the free file descriptor 1 at the null device, so that no file cimsim opens (a
+    trace, a sweep's lock file) becomes fd 1, which sweep workers would print into."""
+    import os
+
+    try:
+        fd = os.open(os.devnull, os.O_WRONLY)
+    except OSError:  # pragma: no cover - no null device: nothing to hold it with
+        return
+    if fd != 1:
+        os.dup2(fd, 1)
+        os.close(fd)
+
+
 class _Group(OneLineGroup):
     """Turns cimsim's input errors into one-line messages; a closed stdout ends it quietly."""
+
+    def main(self, *args, **kwargs):
+        if sys.stdout is None:  # `cimsim ... >&-`: the first line printed says so, exit 1
+            sys.stdout = _ClosedStdout()
+            _hold_fd_1()
+        ascii_fallback()  # PYTHONIOENCODING=ascii: `us`, `mm^2` rather than a traceback
+        return super().main(*args, **kwargs)
 
     def make_context(self, *args, **kwargs):  # `cimsim --help`, `--version`: printed while parsing
         try:
             return super().make_context(*args, **kwargs)
         except OSError as exc:
             if exc.errno != errno.EPIPE:
-                raise
+                raise click.ClickException(_os_error_line(exc)) from None
             _broken_pipe()
 
     def invoke(self, ctx):
@@ -59,8 +101,13 @@ class _Group(OneLineGroup):
             if exc.errno == errno.EPIPE:  # stdout closed (`| head`): not the user's file
                 _broken_pipe()
             # a file cimsim was told to read or write: one line, no traceback
-            where = f"{exc.filename}: " if exc.filename else ""
-            raise click.ClickException(one_line(f"{where}{exc.strerror or exc}")) from None
+            raise click.ClickException(_os_error_line(exc)) from None
+
+
+def _os_error_line(exc: OSError) -> str:
+    """``FILE: what went wrong``: an ``OSError`` as one line."""
+    where = f"{exc.filename}: " if exc.filename else ""
+    return one_line(f"{where}{exc.strerror or exc}")
 
 
 def _where(lines: list[str], fields: list[str] | None = None) -> str:

@@ -41,3 +41,35 @@ def test_shell_pipe_into_head():
                        capture_output=True, timeout=120, executable="/bin/bash")
     assert p.stderr == b""
     assert p.stdout.count(b"\n") == 1
+
+
+def _with_stdout_closed(*args: str, cwd=None) -> subprocess.CompletedProcess:
+    """`cimsim ARGS >&-`: file descriptor 1 closed before cimsim starts (Python then sets
+    sys.stdout to None)."""
+    return subprocess.run([sys.executable, "-m", "cimsim", *args], stderr=subprocess.PIPE,
+                          preexec_fn=lambda: os.close(1), env=ENV, timeout=300, cwd=cwd, text=True)
+
+
+@pytest.mark.parametrize("args", [("run", "cpu-ddr5", "tcn", "--engine", "analytic", "--json"),
+                                  ("run", "cpu-ddr5", "tcn", "--engine", "analytic"),
+                                  ("fields",), ("--version",), ("--help",)])
+def test_stdout_closed_from_the_start_says_so_and_fails(args):
+    """find-A #6: `cimsim run ... --json >&-` exited 0 with its JSON gone. Not a reader that
+    left (141, quietly) but an output with no place: one line and status 1, as `echo hi >&-`."""
+    p = _with_stdout_closed(*args)
+    assert p.returncode == 1
+    assert p.stderr.startswith("Error: stdout: closed (file descriptor 1 was not open")
+    assert p.stderr.count("\n") == 1
+
+
+def test_sweep_with_stdout_closed_writes_its_file_then_fails(tmp_path):
+    """The sweep's rows are in its file; only its `wrote` line had nowhere to go."""
+    p = _with_stdout_closed("sweep", "cpu-ddr5", "-w", "tcn", "--engine", "analytic", "--param",
+                            "processor.cores=8,16", "--workers", "1", "-q", "-o", "s.parquet",
+                            cwd=tmp_path)
+    assert p.returncode == 1
+    assert p.stderr.splitlines()[-1].startswith("Error: stdout: closed")
+    import pandas as pd
+
+    assert len(pd.read_parquet(tmp_path / "s.parquet")) == 2
+    assert sorted(f.name for f in tmp_path.iterdir()) == ["s.parquet"]  # no lock, no parts left

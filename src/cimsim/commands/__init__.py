@@ -160,3 +160,55 @@ def unbroken(text: str):
             return lines
 
     return _Unbroken(keep_units(text))
+
+
+#: what a character an ASCII (or Latin-1 ...) stdout cannot encode prints as, beside the
+#: decomposition :func:`ascii_fallback` tries first (``é`` → ``e``): unit prefixes and powers as
+#: typed (``µs`` → ``us``, ``mm²`` → ``mm^2``, as :mod:`cimsim.units` reads them back)
+ASCII_SPELLING = {"µ": "u", "μ": "u", "²": "^2", "³": "^3", "×": "x", "·": "*", "→": "->",
+                  "←": "<-", "≤": "<=", "≥": ">=", "≈": "~", "±": "+/-", "…": "...", "–": "-",
+                  "—": "--", "\u00a0": " ", "Ω": "ohm", "°": " deg", "‘": "'", "’": "'",
+                  "“": '"', "”": '"'}
+
+
+def _spell_in_ascii(exc: UnicodeError):
+    """A codec error handler: the characters the stream's encoding lacks, spelled in ASCII
+    (:data:`ASCII_SPELLING`, else their decomposition without accents, else ``?``)."""
+    import unicodedata
+
+    if not isinstance(exc, UnicodeEncodeError):
+        raise exc
+    out = []
+    for ch in exc.object[exc.start:exc.end]:
+        spelled = ASCII_SPELLING.get(ch)
+        if spelled is None:
+            spelled = unicodedata.normalize("NFKD", ch).encode("ascii", "ignore").decode() or "?"
+        out.append(spelled)
+    return "".join(out), exc.end
+
+
+def ascii_fallback() -> None:
+    """A stdout or stderr whose encoding cannot write cimsim's text (``PYTHONIOENCODING=ascii``,
+    a Latin-1 console: ``µs``, ``mm²``, ``≥``) spells those characters in ASCII (``us``,
+    ``mm^2``, ``>=``) instead of ending the command with a ``UnicodeEncodeError`` traceback. A
+    UTF-8 stream, or one given an error handler of its own (``PYTHONIOENCODING=ascii:replace``),
+    is left as it is."""
+    import codecs
+
+    try:
+        codecs.lookup_error("cimsim-ascii")
+    except LookupError:
+        codecs.register_error("cimsim-ascii", _spell_in_ascii)
+    for stream, default in ((sys.stdout, "strict"), (sys.stderr, "backslashreplace")):
+        encoding = getattr(stream, "encoding", None)
+        if not encoding or getattr(stream, "errors", None) not in ("strict", default):
+            continue
+        try:
+            "µ²×≥→\u00a0".encode(encoding)
+            continue  # it writes them all
+        except (UnicodeEncodeError, LookupError):
+            pass
+        try:
+            stream.reconfigure(errors="cimsim-ascii")
+        except (AttributeError, ValueError, OSError):  # not a TextIOWrapper (a test's capture)
+            pass

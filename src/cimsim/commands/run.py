@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 from pathlib import Path
@@ -120,6 +121,8 @@ def run(config: str, workload: str, engine: str, sets: tuple[str, ...], as_json:
         try:
             write_trace(result, trace_file, arch=arch, workload=wl)
         except OSError as exc:
+            if exc.errno == errno.EPIPE:  # --trace /dev/stdout into `| head`: a cut output, 141
+                raise
             raise CimsimError(f"--trace {trace_file}: cannot write there ({exc.strerror or exc})") from None
     if as_json:
         out = result.to_json()
@@ -526,5 +529,7 @@ def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
         try:
             atomic_write(output, lambda tmp: df.to_csv(tmp, index=False))
         except OSError as exc:
+            if exc.errno == errno.EPIPE:  # -o /dev/stdout into `| head`: a cut output, 141
+                raise
             raise CimsimError(f"-o {output}: cannot write there ({exc.strerror or exc})") from None
         click.echo(f"wrote {len(df):,} rows to {full_path(output)}{created(made)}")

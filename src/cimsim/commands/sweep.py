@@ -22,6 +22,10 @@ from ..sweep.params import DEFAULT_MAX_POINTS, one_line
 from .run import ENGINES
 from ..sweep.sampling import SAMPLERS
 
+#: exit status of a sweep that finished and wrote its file, with error rows (every row, or any
+#: with --strict): not 1, which says the sweep was refused and nothing ran
+ERROR_ROWS_STATUS = 3
+
 
 @click.command("sweep", cls=OneLineErrors)
 @click.argument("configs", nargs=-1, required=True)
@@ -65,6 +69,9 @@ from ..sweep.sampling import SAMPLERS
 @click.option("--dry-run", is_flag=True, help="Make every check the sweep makes before it runs (specs, scheduler, output "
                    "paths, configs, workloads), state the run count and stop; nothing is written.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@click.option("--strict", is_flag=True,
+              help=f"Exit with status {ERROR_ROWS_STATUS} when any row has an error (without it: only "
+                   "when every row has one); the file is written either way.")
 @click.option("--accuracy", is_flag=True,
               help="Workloads are evaluation models (bundled, e.g. digits-cnn, or FILE.py:FACTORY "
                    "with --dataset): every point also runs the model with its CIM arithmetic and "
@@ -76,11 +83,13 @@ from ..sweep.sampling import SAMPLERS
                    "(inputs, labels).")
 def sweep_command(configs, workloads, params, sample, samples, seed, engine, scheduler, tls_ca_file,
                   tls_cert, tls_key, workers, output, csv_path, retry_errors, flush_every, max_points,
-                  dry_run, quiet, accuracy, dataset):
+                  dry_run, quiet, strict, accuracy, dataset):
     """Sweep config fields over CONFIGS x WORKLOADS; one row per point in a Parquet file.
 
     Everything is checked first (specs, scheduler, output paths, configs, workloads); then the
     run count (points x configs x workloads) is printed to stderr and the sweep starts.
+    Exit status: 0; 3 when every row has an error (any row, with --strict), the file written;
+    1 for bad input (nothing run); 130 / 143 when interrupted.
 
     \b
     Examples:
@@ -123,11 +132,21 @@ def sweep_command(configs, workloads, params, sample, samples, seed, engine, sch
             raise click.ClickException(one_line(" ".join(str(exc).split("\n")))) from None
         except OSError as exc:
             raise click.ClickException(f"cannot write {output}: {exc.strerror or exc}") from None
+    from ..sweep.columns import error_rows
     from ..sweep.runner import describe_run
 
     click.echo(f"wrote {full_path(output)}: {describe_run(df)}{created(made[output])}")
     if csv_path is not None:
         click.echo(f"wrote {full_path(csv_path)}{created(made[csv_path])}")
+    errors = error_rows(df)
+    if errors and (strict or errors == len(df)):  # a CI job must be able to fail on them
+        from ..report.columns import ERROR
+
+        first = one_line(str(df[ERROR].dropna().iloc[0]))
+        which = (f"every row of {full_path(output)} has an error" if errors == len(df) else
+                 f"{errors:,} of {len(df):,} rows of {full_path(output)} have an error (--strict)")
+        click.echo(f"Error: {which}, e.g. {first}", err=True)
+        raise SystemExit(ERROR_ROWS_STATUS)
 
 
 @contextlib.contextmanager

@@ -62,3 +62,8 @@ def csv_header(df) -> dict[str, str]:
     ``path [unit]`` (the Parquet table keeps the bare path and the unit in its metadata)."""
     units = df.attrs.get(ATTR_UNITS) or {}
     return {c: f"{c} [{units[c]}]" for c in param_columns(df) if units.get(c)}
+
+
+def error_rows(df) -> int:
+    """How many of a sweep table's rows (a DataFrame) carry an error."""
+    return int(df[ERROR].notna().sum()) if ERROR in df.columns else 0

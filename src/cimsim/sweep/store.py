@@ -208,7 +208,7 @@ class SweepStore:
         rerun is not shadowed by the final file's older row."""
         frames = []
         sources = []
-        if self.output.exists():
+        if self.output.is_file():  # a device or FIFO (-o /dev/null) holds no earlier rows
             sources.append(self.output)
         if self.parts_dir.is_dir():
             sources.extend(sorted(self.parts_dir.glob(f"{PART_PREFIX}*{PART_SUFFIX}"),
