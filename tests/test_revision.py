@@ -53,6 +53,24 @@ def test_model_revision_is_the_digest_of_the_package_files(tmp_path):
     assert len(rev) == 12 and int(rev, 16) >= 0 and cimsim.model_revision() is rev
 
 
+def test_symlinked_data_folders_count_as_a_wheel_holds_them(tmp_path):
+    # a checkout links data/configs to the repository's configs/ (a wheel copies the files):
+    # a change of a bundled config must change the revision in both (rram-cim's ISAAC values
+    # changed while the digest skipped the linked folders, 2026-12-05)
+    real, linked = tmp_path / "real", tmp_path / "linked"
+    for pkg in (real, linked):
+        (pkg / "data").mkdir(parents=True)
+        (pkg / "a.py").write_bytes(b"x = 1\n")
+    (real / "data" / "configs").mkdir()
+    (real / "data" / "configs" / "c.yaml").write_bytes(b"k: v\n")
+    (tmp_path / "repo-configs").mkdir()
+    (tmp_path / "repo-configs" / "c.yaml").write_bytes(b"k: v\n")
+    (linked / "data" / "configs").symlink_to(tmp_path / "repo-configs", target_is_directory=True)
+    assert digest_of(linked) == digest_of(real)
+    (tmp_path / "repo-configs" / "c.yaml").write_bytes(b"k: w\n")
+    assert digest_of(linked) != digest_of(real)
+
+
 def test_run_json_compare_csv_report_csv_and_trace_record_the_cimsim(tmp_path):
     res = _ok("run", "gpu-hbm3", "gru", "--json", "--trace", tmp_path / "t.json")
     out = json.loads(res.stdout)

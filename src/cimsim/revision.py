@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import os
 from pathlib import Path
 
 #: Files in the package that are not its source or data (byte code, compiled caches).
@@ -29,14 +30,16 @@ REVISION_DIGITS = 12
 
 
 def _package_files(root: Path) -> list[Path]:
+    """The package's files, symlinked folders followed: a checkout links ``data/configs`` and
+    ``data/workloads`` to the repository's, which a wheel holds as files, so both count them."""
     out = []
-    for path in root.rglob("*"):
-        rel = path.relative_to(root)
-        if any(part == "__pycache__" or part.startswith(".") for part in rel.parts):
-            continue
-        if path.suffix in _SKIPPED_SUFFIXES or not path.is_file():
-            continue
-        out.append(path)
+    for folder, dirs, files in os.walk(root, followlinks=True):
+        dirs[:] = [d for d in dirs if d != "__pycache__" and not d.startswith(".")]
+        for name in files:
+            path = Path(folder, name)
+            if name.startswith(".") or path.suffix in _SKIPPED_SUFFIXES or not path.is_file():
+                continue
+            out.append(path)
     return sorted(out, key=lambda p: p.relative_to(root).as_posix())
 
 
