@@ -55,4 +55,4 @@ def test_the_ascii_spelling_reads_back_as_the_same_quantity():
     text = "18.89 µs, 814 mm², 1 µJ".encode("ascii", "cimsim-ascii").decode("ascii")
     assert text == "18.89 us, 814 mm^2, 1 uJ"
     assert [parse_quantity(t, u) for t, u in zip(text.split(", "), ("s", "m^2", "J"))] == \
-        pytest.approx([18.89e-6, 814e-6, 1e-6])
+        pytest.approx([18.89e-6, 814e-6, 1e-6], rel=1e-12, abs=0)

@@ -47,17 +47,17 @@ def test_a_random_write_holds_its_bank_through_write_recovery(gpu):
     32 B per 4 CK, 5.978 GB/s, as before."""
     lp = _level(gpu, "LPDDR5")
     write = lp.bytes_per_s(Pattern.random_access(32, 0.0))
-    assert write == pytest.approx(PEAK_LPDDR5 * 2 / (69 / 16) * E_REF_LPDDR5, rel=1e-12)
+    assert write == pytest.approx(PEAK_LPDDR5 * 2 / (69 / 16) * E_REF_LPDDR5, rel=1e-12, abs=0)
     assert write / 1e9 == pytest.approx(5.545, abs=5e-4)
     read = lp.bytes_per_s(Pattern.random_access(32, 1.0))
-    assert read == pytest.approx(PEAK_LPDDR5 * 2 / 4 * E_REF_LPDDR5, rel=1e-12)
+    assert read == pytest.approx(PEAK_LPDDR5 * 2 / 4 * E_REF_LPDDR5, rel=1e-12, abs=0)
     # a write recovery short enough that the write's bank cycle (15+9+2+1+15 = 42) is under
     # tRC 49 binds nothing: the read's number
     fast = _level(gpu, "LPDDR5", n_wr=1).bytes_per_s(Pattern.random_access(32, 0.0))
-    assert fast == pytest.approx(read, rel=1e-12)
+    assert fast == pytest.approx(read, rel=1e-12, abs=0)
     # two bursts, n_wr 200: 15 + 9 + 2 x 2 + 200 + 15 = 243 CK over 16 banks
     slow = _level(gpu, "LPDDR5", n_wr=200).bytes_per_s(Pattern.random_access(64, 0.0))
-    assert slow == pytest.approx(PEAK_LPDDR5 * 4 / (243 / 16) * E_REF_LPDDR5, rel=1e-12)
+    assert slow == pytest.approx(PEAK_LPDDR5 * 4 / (243 / 16) * E_REF_LPDDR5, rel=1e-12, abs=0)
 
 
 def test_write_recovery_is_blended_by_the_write_share(gpu):
@@ -68,13 +68,13 @@ def test_write_recovery_is_blended_by_the_write_share(gpu):
     48 / 4: 8 / 19.047 of the peak."""
     d = _level(gpu, "DDR5", n_wr=1000)
     write = d.bytes_per_s(Pattern.random_access(64, 0.0))
-    assert write == pytest.approx(PEAK_DDR5 * 8 / (1108 / 32) * E_REF_DDR5, rel=1e-12)
+    assert write == pytest.approx(PEAK_DDR5 * 8 / (1108 / 32) * E_REF_DDR5, rel=1e-12, abs=0)
     assert write / 1e9 == pytest.approx(4.06, abs=5e-3)
     mix = d.bytes_per_s(Pattern.random_access(64, 0.5))
-    assert mix == pytest.approx(PEAK_DDR5 * 8 / ((111 + 1108) / 2 / 32) * E_REF_DDR5, rel=1e-12)
+    assert mix == pytest.approx(PEAK_DDR5 * 8 / ((111 + 1108) / 2 / 32) * E_REF_DDR5, rel=1e-12, abs=0)
     # all reads: n_wr moves nothing (tFAW 48 / 4 = 12 CK per access)
     read = d.bytes_per_s(Pattern.random_access(64, 1.0))
-    assert read == pytest.approx(PEAK_DDR5 * 8 / 12 * E_REF_DDR5, rel=1e-12)
+    assert read == pytest.approx(PEAK_DDR5 * 8 / 12 * E_REF_DDR5, rel=1e-12, abs=0)
 
 
 # ------------------------------------------------------------------ timings as times (F #2)
@@ -100,7 +100,7 @@ def test_timings_may_be_given_in_time_units(gpu):
     d = _level(gpu, "DDR5", n_faw="26.624 ns")
     assert d.timing.n_faw == 64
     assert d.bytes_per_s(Pattern.random_access(64)) == pytest.approx(PEAK_DDR5 * 8 / 16 * E_REF_DDR5,
-                                                                    rel=1e-12)
+                                                                    rel=1e-12, abs=0)
 
 
 @pytest.mark.parametrize("timings, msg", [

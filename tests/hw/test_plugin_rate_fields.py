@@ -122,7 +122,8 @@ def test_a_sweep_over_it_never_reuses_the_first_points_cost(plugin, tmp_path):
                         "vu.clock=0.25GHz,1GHz,4GHz", "--param", "memory.dram.bandwidth=400GB/s",
                         "-o", str(tmp_path / "s.parquet"), "--csv", str(out), "--workers", "1",
                         "--engine", "analytic"], env=plugin, capture_output=True, text=True)
-    assert p.returncode == 0, p.stderr
+    # the file is written, then the sweep exits 3: every row is an error
+    assert p.returncode == 3 and "Error: every row of" in p.stderr, p.stderr
     df = pd.read_csv(out)
     assert df["error"].tolist() == [f"at vu.clock={c}, memory.dram.bandwidth=400 GB/s: {READ}"
                                     for c in ("250 MHz", "1 GHz", "4 GHz")]
