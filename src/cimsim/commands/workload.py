@@ -275,8 +275,9 @@ def _lengths(value: str, what: str) -> list[int] | int:
 
 #: The serving options of ``cimsim workload llm`` and ``cimsim trace --serve`` (one definition):
 #: parameter names are :func:`cimsim.workload.llm.llm_serving`'s.
-SERVING_OPTIONS = ("prompt", "decode", "batch", "requests", "batching", "attention", "sub_batches",
-                   "tensor_parallel", "pipeline_parallel", "micro_batches", "dtype")
+SERVING_OPTIONS = ("prompt", "decode", "batch", "requests", "batching", "attention",
+                   "attention_kernel", "sub_batches", "tensor_parallel", "pipeline_parallel",
+                   "micro_batches", "dtype")
 
 
 def serving_options(f, trace: bool = False):
@@ -298,6 +299,10 @@ def serving_options(f, trace: bool = False):
         _opt("--attention", default="per-request", help="Decode attention: per-request (one op each, "
             "exact lengths, as paged attention) | padded (one op over the caches padded to the longest, "
             "as static batching pads)."),
+        _opt("--attention-kernel", default="unfused", help="Attention's kernel, prefill and decode: "
+            "unfused (scores, softmax, context: three launches, the score tensor through memory) | "
+            "fused (FlashAttention: one launch, the same MACs and softmax work, the scores kept on "
+            "chip: DRAM moves Q, K, V in and O out)."),
         _opt("--sub-batches", type=int, default=1, help="Decode steps split into this many independent "
             "sub-batches (NeuPIMs' interleaving: one's FC beside another's attention)."),
         _opt("--tensor-parallel", type=int, default=1, help="Devices N the model is split over (Megatron): "
@@ -360,8 +365,8 @@ def _hf_base(make, given: dict) -> dict:
 @_output
 @_name
 def llm_cmd(hf_config, hf_model, layers, hidden, heads, kv_heads, ffn, vocab, head_dim, gated, prompt, decode,
-            batch, requests, batching, attention, sub_batches, tensor_parallel, pipeline_parallel,
-            micro_batches, dtype, output, name):
+            batch, requests, batching, attention, attention_kernel, sub_batches, tensor_parallel,
+            pipeline_parallel, micro_batches, dtype, output, name):
     """A decoder-only LLM serving run: prefill, then decode steps over a growing KV cache."""
     import json
 
@@ -406,7 +411,7 @@ def llm_cmd(hf_config, hf_model, layers, hidden, heads, kv_heads, ffn, vocab, he
         model = LLMModel(**{**base, **given})
         params = dict(model=model, **serving_params(
             prompt, decode, batch=batch, requests=requests, batching=batching, attention=attention,
-            sub_batches=sub_batches, tensor_parallel=tensor_parallel,
+            attention_kernel=attention_kernel, sub_batches=sub_batches, tensor_parallel=tensor_parallel,
             pipeline_parallel=pipeline_parallel, micro_batches=micro_batches, dtype=dtype))
         steps = max(params["decode"]) if isinstance(params["decode"], list) else params["decode"]
         _check_ops(max(steps, 1) * model.layers, f"--decode {steps:,} x --layers {model.layers:,}")

@@ -111,12 +111,40 @@ def _pattern_columns(tags, n: int, names, workload: str, out_bytes=None) -> tupl
     return size, reads, store
 
 
+def on_chip_tensors(workload) -> np.ndarray | None:
+    """bool by tensor id: the outputs of ops tagged ``on_chip`` (1: a fused kernel's
+    intermediate, e.g. FlashAttention's scores, passed to the next op of the kernel in
+    registers and shared memory, never written to a memory level), which the op and its
+    readers move at 0 bytes; None when no op states the tag. A value other than 0 or 1 is
+    refused."""
+    c = workload.columns
+    col = _num_tag(c.tags, "on_chip", c.n_ops, 0.0) if c.n_ops else None
+    if col is None:
+        return None
+    bad = _non_numeric(c.tags, "on_chip")
+    if bad is None and not np.isin(col, (0.0, 1.0)).all():
+        i = int(np.flatnonzero(~np.isin(col, (0.0, 1.0)))[0])
+        bad = (i, float(col[i]) if col[i] != int(col[i]) else int(col[i]))
+    if bad is not None:
+        from ..errors import WorkloadError
+
+        raise WorkloadError(f"workload '{workload.name}': op '{c.op_names[bad[0]]}': tag on_chip = "
+                            f"{bad[1]!r} is not allowed; it must be 0 or 1 (1: its outputs stay on "
+                            "chip, a fused kernel's intermediates)")
+    kept = np.zeros(c.n_tensors, dtype=bool)
+    kept[c.out_ids[np.repeat(col > 0, np.diff(c.out_ptr))]] = True
+    return kept
+
+
 def op_arrays(workload) -> OpArrays:
     """The columns of ``workload`` (a :class:`~cimsim.workload.ir.Workload`), vectorised."""
     c = workload.columns
     no = c.n_ops
     numel = workload.tensor_numel
     nbytes = workload.tensor_nbytes.astype(np.float64)
+    kept = on_chip_tensors(workload)
+    if kept is not None:  # a fused kernel's intermediates: no bytes anywhere (tag on_chip)
+        nbytes[kept] = 0.0
     is_weight = c.tensor_role == ROLE_WEIGHT
     kind = c.kind.astype(np.int64)
     dtype = _dtype_names(c.tensor_dtype[c.out_ids[c.out_ptr[:-1]]]) if no else np.zeros(0, dtype=str)
@@ -250,6 +278,9 @@ def op_arrays_reference(workload) -> OpArrays:
     tid = {name: i for i, name in enumerate(names)}
     tensors = list(workload.tensors.values())
     nbytes = np.array([t.nbytes for t in tensors], dtype=np.float64)
+    for op in workload.ops:  # a fused kernel's intermediates (tag on_chip): no bytes
+        if op.tags.get("on_chip"):
+            nbytes[[tid[t] for t in op.outputs]] = 0.0
     numel = [t.numel for t in tensors]
     is_weight = [t.role == "weight" for t in tensors]
     is_input = [t.role == "input" for t in tensors]

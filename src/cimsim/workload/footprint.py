@@ -26,7 +26,9 @@ The placement stage refuses a workload whose footprint exceeds the backing store
     first reader's pipeline stage under pipeline parallelism; a
     traced decode step's caches, read by a concatenation rather than a matmul, are all live at
     its first op) through the last that reads it (a model output to the end), the ops running one after another in
-    program order; each op's inputs and outputs are live together while it runs. Where KV
+    program order; each op's inputs and outputs are live together while it runs. The outputs
+    of ops tagged ``on_chip`` (a fused kernel's intermediates: FlashAttention's scores) take
+    no memory level and are not counted. Where KV
     caches are found, an output no op reads of an op that stores bytes in the backing store
     (tag ``store_bytes``: the K and V rows a decode step appends) is those rows of the cache,
     counted with it (the cache a step reads includes the step's own row); it is live only
@@ -144,6 +146,11 @@ def live_activation_profile(workload, skip: np.ndarray, appends: np.ndarray | No
     if appends is not None:
         end = np.where(appends, start, end)
     keep = (c.tensor_role != ROLE_WEIGHT) & (end >= 0) & ~skip
+    from .arrays import on_chip_tensors
+
+    kept = on_chip_tensors(workload)  # a fused kernel's intermediates take no memory level
+    if kept is not None:
+        keep &= ~kept
     delta = np.zeros(n_ops + 1, dtype=np.int64)
     np.add.at(delta, start[keep], nb[keep])
     np.add.at(delta, end[keep] + 1, -nb[keep])

@@ -59,7 +59,9 @@ per element), the embedding gather's table read (a copy of the rows it writes) a
 under tensor parallelism, its all-reduce (Megatron's vocabulary-parallel embedding:
 rows x hidden once per iteration); token ids are held in elements of the model's dtype.
 Options: ``attention="padded"`` makes a decode step's attention one op per layer over the
-caches padded to the longest (static batching as Hugging Face pads it); ``sub_batches`` splits
+caches padded to the longest (static batching as Hugging Face pads it); ``attention_kernel=
+"fused"`` runs each attention as FlashAttention (one launch, the scores kept on chip:
+:mod:`cimsim.workload.llm_attention`); ``sub_batches`` splits
 each decode step into independent chains (NeuPIMs' sub-batch interleaving);
 ``tensor_parallel=N`` writes one device's Megatron-LM share with ``allreduce`` ops
 (:func:`shard`; run by the ``collective`` component). Long stretches of identical decode steps
@@ -81,6 +83,8 @@ from ..dtypes import DTYPE_BYTES, DTYPES  # noqa: F401  (DTYPES re-exported)
 from ..errors import WorkloadError
 from .argnames import arg, arg_is
 from .ir import Workload, WorkloadBuilder
+from .llm_attention import (decode_step_macs, kernel_tags, launches, prefill_macs,  # noqa: F401
+                            serving_macs)  # (the closed forms re-exported)
 from .llm_options import (ATTENTION, BATCHING, GEN, HF_KEYS, _per_request, _shape,  # noqa: F401
                           _splits, attention_window, head_dim_of, check_positions, encoder_only, gated_mlp, hf_overridden,
                           key_of, language_model, lengths_tag, one_micro_batch, position_table,
@@ -250,40 +254,12 @@ def shard(model: LLMModel, n: int, names: dict | None = None, who: str = GEN) ->
                     head_dim=m.head_dim, gated=m.gated)
 
 
-def prefill_macs(model: LLMModel, prompt: Sequence[int]) -> int:
-    """MACs of the prefill of ``prompt`` (one length per request), closed form."""
-    m = model
-    return (m.layers * (sum(prompt) * m.weight_macs_per_token
-                        + sum(2 * m.heads * m.head_dim * p * p for p in prompt))
-            + len(prompt) * m.hidden * m.vocab)
-
-
-def decode_step_macs(model: LLMModel, prompt: Sequence[int], decode: Sequence[int], t: int) -> int:
-    """MACs of decode step ``t`` (0-based), closed form."""
-    m = model
-    active = [p for p, d in zip(prompt, decode) if t < d]
-    return (m.layers * (len(active) * m.weight_macs_per_token
-                        + sum(2 * m.heads * m.head_dim * (p + t + 1) for p in active))
-            + len(active) * m.hidden * m.vocab)
-
-
-def serving_macs(model: LLMModel, prompt: Sequence[int], decode: Sequence[int]) -> int:
-    """MACs of serving every request, closed form: the same whatever the batching (each
-    request's prefill, then its decode steps over a cache of P_r + k tokens, k = 0 .. D_r - 1)."""
-    m = model
-    att = 2 * m.heads * m.head_dim
-    return sum(
-        m.layers * (p * m.weight_macs_per_token + att * p * p) + m.hidden * m.vocab
-        + d * (m.layers * m.weight_macs_per_token + m.hidden * m.vocab)
-        + m.layers * att * (d * (p + 1) + d * (d - 1) // 2)
-        for p, d in zip(prompt, decode))
-
-
 def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | Sequence[int],
                 batch: int = 1, requests: int | None = None, batching: str = "static",
                 attention: str = "per-request", sub_batches: int = 1, tensor_parallel: int = 1,
-                pipeline_parallel: int = 1, micro_batches: int = 1,
-                dtype: str = "fp16", name: str | None = None, replicate: bool = True) -> Workload:
+                pipeline_parallel: int = 1, micro_batches: int = 1, dtype: str = "fp16",
+                name: str | None = None, replicate: bool = True,
+                attention_kernel: str = "unfused") -> Workload:
     """Serve ``batch`` requests of ``model``: prefill, then decode steps (module docstring).
 
     Parameters
@@ -314,13 +290,17 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
     micro_batches : with ``pipeline_parallel`` >= 2, the batch split into this many identical
         micro-batches pipelined over the stages (GPipe): the workload is one micro-batch; the
         report pipelines them (``metadata["llm"]["pipeline"]``; :mod:`cimsim.report.pipeline`).
+    attention_kernel : "unfused" (scores, softmax and context each a kernel launch, the score
+        tensor written and read through memory) or "fused" (FlashAttention: one launch, the
+        same MACs and softmax work, the scores kept on chip; :mod:`.llm_attention`).
     replicate : write the 4th and later steps of a stretch of identical decode steps from the
         3rd with NumPy (:mod:`cimsim.workload.llm_replicate`) instead of op by op; the same
         workload, much faster (False: op by op, the reference the tests compare with).
     """
     P, D, requests = serving_options(prompt, decode, batch, requests, batching, attention,
                                      sub_batches, tensor_parallel, dtype, pipeline_parallel,
-                                     micro_batches)
+                                     micro_batches, attention_kernel)
+    kernel = attention_kernel
     tp, pp, mb = tensor_parallel, pipeline_parallel, micro_batches
     full_batch = batch
     batch, requests, P, D = one_micro_batch(batch, requests, P, D, mb)
@@ -347,7 +327,7 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
         return out
     wname = name if name is not None else (f"llm-L{m.layers}-d{d}-h{H}-kv{Hkv}-B{full_batch}"
                      + (f"-R{requests * mb}-{batching}" if requests != batch or batching != "static" else "")
-                     + ("-padded" if attention == "padded" else "")
+                     + ("-padded" if attention == "padded" else "") + ("-fused" if kernel == "fused" else "")
                      + (f"-sb{sub_batches}" if sub_batches > 1 else "")
                      + (f"-tp{tensor_parallel}" if tensor_parallel > 1 else "")
                      + (f"-pp{pp}" if pp > 1 else "") + (f"-mb{mb}" if mb > 1 else "")
@@ -386,7 +366,7 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
         # one launch each for the scores, softmax and context of every request (integers, so
         # that replicated decode steps move them as they move the step tag)
         launch = n_launch[0]
-        n_launch[0] += 3
+        n_launch[0] += launches(kernel)
         for r, n_tok in zip(reqs, tokens):
             qr = T(f"{q_}.r{r}.q", (n_tok, H * dh), dtype)
             kr = T(f"{q_}.r{r}.k", (n_tok, Hkv * dh), dtype)
@@ -404,18 +384,18 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
                 V = T(f"{q_}.r{r}.V_cache", (Hkv, n_key, dh), dtype, "input")
             s = T(f"{q_}.r{r}.scores", (Hkv, g * n_tok, n_key), dtype)
             op(f"{q_}.r{r}.scores", "matmul", [qr, K], [s], m=g * n_tok, k=dh, n=n_key,
-               batch=Hkv, tags={**tg, "part": "scores", "request": r, "launch": launch + 0})
+               batch=Hkv, tags={**tg, "part": "scores", "request": r, **kernel_tags(kernel, "scores", launch)})
             pr = T(f"{q_}.r{r}.probs", (Hkv, g * n_tok, n_key), dtype)
             op(f"{q_}.r{r}.softmax", "softmax", [s], [pr],
-               tags={**tg, "part": "softmax", "request": r, "launch": launch + 1})
+               tags={**tg, "part": "softmax", "request": r, **kernel_tags(kernel, "softmax", launch)})
             o = T(f"{q_}.r{r}.ctx", (n_tok, H * dh), dtype)
             op(f"{q_}.r{r}.ctx", "matmul", [pr, V], [o], m=g * n_tok, k=n_key, n=dh, batch=Hkv,
-               tags={**tg, "part": "context", "request": r, "launch": launch + 2})
+               tags={**tg, "part": "context", "request": r, **kernel_tags(kernel, "context", launch)})
             ctx.append(o)
         if len(ctx) == 1:
             return ctx[0]
         c = T(f"{q_}.ctx", (rows, H * dh), dtype)
-        op(f"{q_}.gather", "copy", ctx, [c], tags={**tg, "part": "gather", "launch": launch + 2})
+        op(f"{q_}.gather", "copy", ctx, [c], tags={**tg, "part": "gather", **kernel_tags(kernel, "gather", launch)})
         return c
 
     def forward(p: str, x: int, reqs: list[int], tokens: list[int], keys: list[int],
@@ -435,6 +415,8 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
             if pad:  # one batched attention over the padded caches (static batching, as HF pads)
                 L = max(keys)
                 nb = len(reqs)
+                one = n_launch[0] if kernel == "fused" else None  # a fused kernel: one launch
+                n_launch[0] += one is not None
                 qa = T(f"{q_}.q", (nb, H * dh), dtype)
                 ka = T(f"{q_}.k", (nb, Hkv * dh), dtype)
                 va = T(f"{q_}.v", (nb, Hkv * dh), dtype)
@@ -444,12 +426,13 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
                 V = T(f"{q_}.V_cache", (nb * Hkv, L, dh), dtype, "input")
                 s_ = T(f"{q_}.scores", (nb * Hkv, g, L), dtype)
                 op(f"{q_}.scores", "matmul", [qa, K], [s_], m=g, k=dh, n=L, batch=nb * Hkv,
-                   tags={**tg, "part": "scores"})
+                   tags={**tg, "part": "scores", **kernel_tags(kernel, "scores", one)})
                 pr = T(f"{q_}.probs", (nb * Hkv, g, L), dtype)
-                op(f"{q_}.softmax", "softmax", [s_], [pr], tags={**tg, "part": "softmax"})
+                op(f"{q_}.softmax", "softmax", [s_], [pr], tags={**tg, "part": "softmax",
+                                                                 **kernel_tags(kernel, "softmax", one)})
                 c = T(f"{q_}.ctx", (nb, H * dh), dtype)
                 op(f"{q_}.ctx", "matmul", [pr, V], [c], m=g, k=L, n=dh, batch=nb * Hkv,
-                   tags={**tg, "part": "context"})
+                   tags={**tg, "part": "context", **kernel_tags(kernel, "context", one)})
             else:
                 c = attend(q_, tg, h, w_qkv, reqs, tokens, keys, rows)
             a = T(f"{q_}.attn", (rows, d), dtype)
@@ -571,6 +554,7 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
         "params": {**asdict(model, dict_factory=_shape), "prompt": P, "decode": D, "batch": batch, "requests": requests,
                    "batching": batching, "attention": attention, "sub_batches": sub_batches,
                    "tensor_parallel": tensor_parallel, "pipeline_parallel": pp, "dtype": dtype,
+                   **({"attention_kernel": kernel} if kernel != "unfused" else {}),
                    **({"micro_batches": mb, "full_batch": full_batch} if mb > 1 else {})},
         "macs": total,
         "llm": {

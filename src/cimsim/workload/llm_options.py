@@ -14,6 +14,8 @@ from .argnames import arg, arg_is
 GEN = "llm"
 BATCHING: tuple[str, ...] = ("static", "continuous")
 ATTENTION: tuple[str, ...] = ("per-request", "padded")
+#: how attention's scores, softmax and context run (:mod:`cimsim.workload.llm_attention`)
+ATTENTION_KERNELS: tuple[str, ...] = ("unfused", "fused")
 
 
 def _per_request(name: str, value, n: int) -> list[int]:
@@ -30,7 +32,7 @@ def _per_request(name: str, value, n: int) -> list[int]:
 
 def serving_options(prompt, decode, batch, requests, batching, attention, sub_batches,
                     tensor_parallel, dtype, pipeline_parallel=1,
-                    micro_batches=1) -> tuple[list[int], list[int], int]:
+                    micro_batches=1, attention_kernel="unfused") -> tuple[list[int], list[int], int]:
     """The serving options checked (one-line :class:`WorkloadError` each): ``(prompt lengths,
     decode steps, requests)``, one length per request."""
     if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
@@ -49,6 +51,9 @@ def serving_options(prompt, decode, batch, requests, batching, attention, sub_ba
                             f"{pipeline_parallel!r}")
     if attention not in ATTENTION:
         raise WorkloadError(f"{GEN}: {arg('attention')} {attention!r} is not one of {', '.join(ATTENTION)}")
+    if attention_kernel not in ATTENTION_KERNELS:
+        raise WorkloadError(f"{GEN}: {arg('attention_kernel')} {attention_kernel!r} is not one of "
+                            f"{', '.join(ATTENTION_KERNELS)}")
     if requests is None:
         requests = batch
     if isinstance(requests, bool) or not isinstance(requests, int) or requests < 1:

@@ -23,7 +23,7 @@ downloaded or materialised) and traced by :func:`cimsim.workload.trace.trace`:
    each weight once, as :func:`llm_serving` does. An own op's tensors are one per request (a
    batched matmul fed by them gathers them first, as the generator gathers the attention's
    context rows); the others are one per iteration; weights are shared.
-4. **The cache read in place** (:func:`_fold_cache`). HF's eager attention concatenates the
+4. **The cache read in place** (:func:`.serve_attention._fold_cache`). HF's eager attention concatenates the
    cache with the new row (a copy), scales K and expands V to every query head of its group
    before the matmuls; serving kernels (paged / flash attention) read K and V from the cache
    once. The concatenation becomes the cache after this step's append (a model input of
@@ -64,6 +64,7 @@ from ..workload.llm import check_positions, lengths_tag, model_from_hf, one_micr
 from ..workload.llm_replicate import Stretch, insert_replicas, third_step_repeats
 from ..workload.llm_schedule import AdmissionGate, schedule
 from .hf import _check_positions, serving_entries
+from .serve_attention import _fold_cache, fuse_attention
 from .serve_kv import check_serve_options, checked_kv_rows, kv_row_bytes
 from .serve_parallel import _check_shard, _row_parallel, _shard_overrides, _stages
 
@@ -93,6 +94,7 @@ class _Template:
     shared: list[bool] = field(default_factory=list)  # weights: one tensor for all requests
     split: list[bool] = field(default_factory=list)  # one tensor per request (an own op's)
     folded: int = 0  # ops folded into the attention matmuls (:func:`_fold_cache`)
+    kernel: dict = field(default_factory=dict)  # op -> the fused attention it is a launch of
     reduce_after: set = field(default_factory=set)  # row-parallel matmuls (tensor parallelism)
     stage: list = field(default_factory=list)  # pipeline stage of each op (:func:`_stages`)
     boundary: dict = field(default_factory=dict)  # op -> the hidden state sent before it
@@ -188,73 +190,6 @@ def _template(wa: Workload, wb: Workload, what: str, decode: bool, base: int) ->
                      index[last.outputs[0]], shared)._split()
 
 
-def _fold_cache(t: _Template) -> _Template:
-    """The decode template with each KV cache read in place by its attention matmul, as serving
-    kernels (paged / flash attention) read it: the cache concatenation ``cat(cache, new row)``
-    becomes the cache after this step's append (a model input of ``c + 1`` tokens, named as the
-    cache), and single-input per-element passes between it and the matmul (SDPA's scaling of K,
-    the expansion of V to every query head of its group) fold into the matmul. A matmul whose
-    operand shrinks by the group size ``g`` then takes the query heads of a group as rows
-    (``batch / g``, ``m x g``: the same MACs, each KV head read once)."""
-    numel = [math.prod(s) for s in t.shapes]
-    readers: dict[int, list[int]] = {}
-    for o, op in enumerate(t.ops):
-        for i in op[2]:
-            readers.setdefault(i, []).append(o)
-    drop: set[int] = set()
-    subst: dict[int, int] = {}  # tensor -> the grown cache read instead
-    regroup: dict[int, int] = {}  # matmul -> its group size
-    caches = [i for i, (r, d) in enumerate(zip(t.roles, t.dshapes)) if r == "input" and any(d)]
-    for c in caches:
-        rs = readers.get(c, [])
-        if len(rs) != 1 or t.ops[rs[0]][1] != "copy" or t.ops[rs[0]][2][0] != c \
-                or len(t.ops[rs[0]][3]) != 1:
-            continue
-        cat = rs[0]
-        x = t.ops[cat][3][0]
-        chain, cur = [], x
-        while True:  # per-element passes up to the one matmul that reads them
-            rs = readers.get(cur, [])
-            if len(rs) != 1:
-                break
-            nxt = t.ops[rs[0]]
-            if nxt[1] == "matmul":
-                mm = rs[0]
-                a, b_ = nxt[2]
-                m_, k_, n_, bt = nxt[4]
-                g = (bt * k_ * n_) // numel[x] if cur == b_ and numel[x] else 0
-                if g >= 1 and g * numel[x] == bt * k_ * n_ and bt % g == 0 and nxt[5][3] == 0:
-                    drop.add(cat)
-                    drop.update(chain)
-                    subst[cur] = x
-                    if g > 1:
-                        regroup[mm] = g
-                    t.roles[x] = "input"
-                    t.names[x] = t.names[c]
-                break
-            if nxt[1] not in ("elementwise", "copy") or len(nxt[2]) != 1 or len(nxt[3]) != 1:
-                break
-            chain.append(rs[0])
-            cur = nxt[3][0]
-    if not drop:
-        return t
-    ops, own = [], []
-    for o, (op, mine) in enumerate(zip(t.ops, t.own)):
-        if o in drop:
-            continue
-        ins = [subst.get(i, i) for i in op[2]]
-        dims, dd = op[4], op[5]
-        if o in regroup:
-            g = regroup[o]
-            dims = (dims[0] * g, dims[1], dims[2], dims[3] // g)
-            dd = (dd[0] * g, dd[1], dd[2], dd[3] // g)
-        ops.append((op[0], op[1], ins, op[3], dims, dd, *op[6:]))
-        own.append(mine)
-    t.ops, t.own = ops, own
-    t.folded = len(drop)
-    return t._split()
-
-
 def _interp(ys: tuple[int, int, int], x: int) -> int:
     """The polynomial of degree <= 2 through (_PRE[i], ys[i]) at ``x`` (exact, integer)."""
     (x0, x1, x2), (y0, y1, y2) = _PRE, ys
@@ -296,14 +231,15 @@ def _merge_shape(shapes: list[list[int]]) -> list[int]:
 def trace_serving(zoo_name: str, *, prompt, decode, batch: int = 1, requests: int | None = None,
                   batching: str = "static", attention: str = "per-request", sub_batches: int = 1,
                   tensor_parallel: int = 1, pipeline_parallel: int = 1, micro_batches: int = 1,
-                  dtype: str = "fp16", name: str | None = None,
-                  replicate: bool = True, **overrides) -> Workload:
+                  dtype: str = "fp16", name: str | None = None, replicate: bool = True,
+                  attention_kernel: str = "unfused", **overrides) -> Workload:
     """The serving run of zoo model ``zoo_name`` (``hf:TYPE`` or a registered HF decoder) with
     the options of :func:`cimsim.workload.llm.llm_serving` (module docstring); ``overrides``:
-    the model's config fields (e.g. ``num_hidden_layers=2``)."""
+    the model's config fields (e.g. ``num_hidden_layers=2``); ``attention_kernel="fused"``:
+    :func:`.serve_attention.fuse_attention`."""
     P, D, requests = serving_options(prompt, decode, batch, requests, batching, attention,
                                      sub_batches, tensor_parallel, dtype, pipeline_parallel,
-                                     micro_batches)
+                                     micro_batches, attention_kernel)
     tp, pp, mb = tensor_parallel, pipeline_parallel, micro_batches
     full_batch = batch
     batch, requests, P, D = one_micro_batch(batch, requests, P, D, mb)
@@ -359,9 +295,11 @@ def trace_serving(zoo_name: str, *, prompt, decode, batch: int = 1, requests: in
         kv_rows = kv_row_bytes(kv_t)
     trace_s = time.perf_counter() - t0
     kv_rows, kv_note = checked_kv_rows(kv_rows, kv_t, prefill.values())
-    if pp > 1:
-        for t_ in [*prefill.values(), *([dec] if dec else [])]:
+    for t_ in [*prefill.values(), *([dec] if dec else [])]:
+        if pp > 1:
             _stages(t_, n_layers // pp, pp)
+        if attention_kernel == "fused":
+            fuse_attention(t_)
 
     try:
         shape = model_from_hf(full_cfg).__dict__
@@ -371,7 +309,7 @@ def trace_serving(zoo_name: str, *, prompt, decode, batch: int = 1, requests: in
     wname = name if name is not None else (f"serve-{short.replace(':', '-')}-B{full_batch}"  # a config.json: its stem
                      + (f"-R{requests * mb}-{batching}" if requests != batch or batching != "static" else "")
                      + ("-padded" if attention == "padded" else "")
-                     + (f"-sb{sub_batches}" if sub_batches > 1 else "")
+                     + ("-fused" if attention_kernel == "fused" else "") + (f"-sb{sub_batches}" if sub_batches > 1 else "")
                      + (f"-tp{tp}" if tp > 1 else "")
                      + (f"-pp{pp}" if pp > 1 else "") + (f"-mb{mb}" if mb > 1 else "")
                      + f"-{lengths_tag(P, D)}-{dtype}")
@@ -492,7 +430,8 @@ def trace_serving(zoo_name: str, *, prompt, decode, batch: int = 1, requests: in
                          batch=dims[j][3], weight=None if wt is None else pick(wt), fn=fn,
                          ops_per_element=ope,
                          tags={**otags, **tags, **stored(oname, [(r, tm, c)]), "request": r,  # one
-                               "launch": launches.setdefault((prefix, oname), len(launches))},  # kernel
+                               "launch": launches.setdefault((prefix, tm0.kernel.get(o, oname)),
+                                                             len(launches))},  # kernel
                          generic_macs=gm)
         new_ids = T(f"{prefix}.next_ids", [len(parts), 1], "activation")
         gate(f"{prefix}.sample", "reduction", tids(tm0.logits), [new_ids],
@@ -580,7 +519,8 @@ def trace_serving(zoo_name: str, *, prompt, decode, batch: int = 1, requests: in
         "params": {**shape, "prompt": P, "decode": D, "batch": batch, "requests": requests,
                    "batching": batching, "attention": attention, "sub_batches": sub_batches,
                    "tensor_parallel": tensor_parallel, "pipeline_parallel": pipeline_parallel,
-                   "dtype": dtype, **({"micro_batches": mb, "full_batch": full_batch} if mb > 1 else {})},
+                   "dtype": dtype, **({"attention_kernel": attention_kernel} if attention_kernel != "unfused" else {}),
+                   **({"micro_batches": mb, "full_batch": full_batch} if mb > 1 else {})},
         "traces": {"count": n_traces, "seconds": round(trace_s, 3)},
         "folded_ops_per_decode_step": dec.folded if dec else 0,
         "kv_appends": kv_note,

@@ -28,7 +28,7 @@ def kv_row_bytes(t) -> dict[str, int]:
     the new row; the matmul is found walking back from it through its makers inside the same
     attention module (Llama: ``k_proj`` through RoPE, ``v_proj``; GPT-2: ``c_attn`` for both),
     as the generator's ``qkv`` op states its K and V rows. The concatenation is folded into the
-    attention (:func:`.serve._fold_cache`) and keeps no ``store_bytes`` (it would charge the whole
+    attention (:func:`.serve_attention._fold_cache`) and keeps no ``store_bytes`` (it would charge the whole
     grown cache each step, where the cache written is the new rows)."""
     maker = {i: o for o, op in enumerate(t.ops) for i in op[3]}
     rows: dict[str, int] = {}

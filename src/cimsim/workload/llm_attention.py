@@ -1,0 +1,86 @@
+"""The attention of an LLM serving run (:func:`cimsim.workload.llm.llm_serving` and the serving
+trace, :mod:`cimsim.zoo.serve`): its kernel, and the run's MACs in closed form (the same for
+either kernel).
+
+``attention_kernel`` (:data:`~cimsim.workload.llm_options.ATTENTION_KERNELS`):
+
+``unfused`` (default; an eager implementation, Hugging Face's ``eager`` attention)
+    per request and layer, ``scores = q . K^T`` writes the ``H x tokens x keys`` score tensor,
+    softmax reads it and writes the probabilities, ``ctx = p . V`` reads them: three kernel
+    launches (each over every request of the iteration), the score tensor written and read
+    twice through the memory levels.
+``fused`` (FlashAttention, Dao et al., NeurIPS 2022; FlashAttention-2, ICLR 2024; what vLLM and
+    TensorRT-LLM run in prefill and decode)
+    the same three ops (the same MACs, the full ``tokens x keys`` products of the causal
+    accounting, and softmax's vector work), one kernel launch, and the scores and
+    probabilities stay on chip: the scores and softmax ops carry the tag ``on_chip``
+    (:func:`cimsim.workload.arrays.on_chip_tensors`), so their outputs move 0 bytes to and
+    from every memory level and are no part of the footprint. What the kernel moves is
+    ``Q``, ``K`` and ``V`` in and ``O`` out, once each: ``K`` and ``V`` are read once per
+    request and layer, not once per query tile (FlashAttention-2 re-reads them ``tokens /
+    tile`` times, from the L2 where they fit: a refinement not modelled). The three ops run
+    one after another on the unit that takes them (no overlap of softmax with the matmuls, as
+    FlashAttention-3 has).
+
+On PIM units that claim attention over the KV cache (``pim.claims: [kv_cache]``, e.g.
+``gpu-hbm-pim-attn``) the decode step's ``q . K^T`` and ``p . V`` are still the units' (they
+read the cache in the banks); fused, their scores do not cross the memory's external bus to
+the processor's softmax and back (AttAcc keeps them in the HBM's buffer die); softmax's
+vector work is still charged to the processor. A prefill's attention reads no model input
+(its keys are its own activations) and runs on the processor, fused or not.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Sequence
+
+if TYPE_CHECKING:
+    from .llm import LLMModel
+
+#: op parts of one attention, in order
+PARTS = ("scores", "softmax", "context")
+
+
+def launches(kernel: str) -> int:
+    """Kernel launches one attention numbers (tag ``launch``): one per part, or one fused."""
+    return 1 if kernel == "fused" else len(PARTS)
+
+
+def kernel_tags(kernel: str, part: str, launch: int | None) -> dict:
+    """The tags of one attention op ``part`` (of :data:`PARTS`, or ``gather``: the context rows
+    gathered, riding on the context's launch) whose attention's first launch is ``launch``
+    (None: an unfused op of its own launch, as the padded attention's)."""
+    if kernel != "fused":
+        return {} if launch is None else {"launch": launch + (PARTS.index(part) if part in PARTS else 2)}
+    return {"launch": launch, **({"on_chip": 1} if part in PARTS[:2] else {})}
+
+
+def prefill_macs(model: "LLMModel", prompt: Sequence[int]) -> int:
+    """MACs of the prefill of ``prompt`` (one length per request), closed form."""
+    m = model
+    return (m.layers * (sum(prompt) * m.weight_macs_per_token
+                        + sum(2 * m.heads * m.head_dim * p * p for p in prompt))
+            + len(prompt) * m.hidden * m.vocab)
+
+
+def decode_step_macs(model: "LLMModel", prompt: Sequence[int], decode: Sequence[int], t: int) -> int:
+    """MACs of decode step ``t`` (0-based), closed form."""
+    m = model
+    active = [p for p, d in zip(prompt, decode) if t < d]
+    return (m.layers * (len(active) * m.weight_macs_per_token
+                        + sum(2 * m.heads * m.head_dim * (p + t + 1) for p in active))
+            + len(active) * m.hidden * m.vocab)
+
+
+def serving_macs(model: "LLMModel", prompt: Sequence[int], decode: Sequence[int]) -> int:
+    """MACs of serving every request, closed form: the same whatever the batching (each
+    request's prefill, then its decode steps over a cache of P_r + k tokens, k = 0 .. D_r - 1)."""
+    m = model
+    att = 2 * m.heads * m.head_dim
+    return sum(
+        m.layers * (p * m.weight_macs_per_token + att * p * p) + m.hidden * m.vocab
+        + d * (m.layers * m.weight_macs_per_token + m.hidden * m.vocab)
+        + m.layers * att * (d * (p + 1) + d * (d - 1) // 2)
+        for p, d in zip(prompt, decode))
+
+
