@@ -183,14 +183,15 @@ def plugin_package(folder: Path, dist: str, module: str, source: str, entry_poin
 
     env = install_plugin(folder, dist, entry_points, {module: source})
     sys.path.insert(0, str(folder))
-    kind = {"cimsim.components": "component", "cimsim.memory": "memory", "cimsim.links": "link"}
+    kind = {"cimsim.components": "component", "cimsim.memory": "memory", "cimsim.links": "link",
+            "cimsim.adcs": "adc", "cimsim.cells": "cell"}
     done = []
     try:
         mod = importlib.import_module(module)
         for group, lines in entry_points.items():
             for line in lines:
-                cls = register(getattr(mod, line.rsplit(":", 1)[1].strip()))
-                done.append((cls.type_name, kind[group]))
+                part = register(getattr(mod, line.rsplit(":", 1)[1].strip()))
+                done.append((getattr(part, "type_name", None) or part.name, kind[group]))
         yield env
     finally:
         for name, k in done:
