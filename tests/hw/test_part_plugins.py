@@ -232,3 +232,26 @@ def test_bad_and_duplicate_plugins_are_refused(tmp_path):
         cimsim.hw.register(CellPreset("fefet", "resistive", 4, 12, r_on_ohm=1e5, on_off=10,
                                       read_voltage_v=0.2, read_pulse_s=1e-8))
     assert "inf" not in cells.types()
+
+
+def test_the_readme_adc_and_cell_block_runs_as_written():
+    """README "A new ADC style or cell technology": its VCO at 4 bits on rram-cim-derived (22
+    nm) is 50 fJ x 2^4 = 800 fJ a conversion, one per 0.25 ns x 16 = 4 ns; its FeFET preset
+    goes with technology rram."""
+    from pathlib import Path
+
+    readme = (Path(cimsim.__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    head = readme.index("**A new ADC style or cell technology**")
+    start = readme.index("```python\n", head) + len("```python\n")
+    ns: dict = {}
+    exec(compile(readme[start:readme.index("```", start)], "README.md", "exec", dont_inherit=True), ns)
+    try:
+        arch = load_architecture(resolve_config("rram-cim-derived"),
+                                 {"cim.adc.type": "vco", "cim.cell.type": "my_fefet"})
+        d = design(arch.components["cim"], arch.technology)
+        assert d.energy_per_conversion == pytest.approx(800e-15, rel=1e-12)
+        assert d.sample_rate == pytest.approx(1 / 4e-9, rel=1e-12)
+        assert d.provenance["cell_read_energy"] == "derived"
+    finally:
+        cimsim.hw.registry.unregister("vco", kind="adc")
+        cimsim.hw.registry.unregister("my_fefet", kind="cell")

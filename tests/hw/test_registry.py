@@ -499,7 +499,7 @@ def test_two_installed_packages_declaring_one_type_are_both_named_and_fields_ref
 
 
 def test_the_readme_subclass_recipes_register_and_run():
-    """The README's cell / ADC / topology block, run as written: the tree collective's
+    """The README's topology / CIM subclass block, run as written: the tree collective's
     all-reduce on 4 devices is 2S in 2 ceil(log2 4) = 4 steps (S = 1 MiB, 100 GB/s, 1 us):
     2,097,152 B / 100 GB/s + 4 us = 24.97 us; the CIM under its own name costs what the
     built-in costs."""
@@ -507,7 +507,7 @@ def test_the_readme_subclass_recipes_register_and_run():
     from conftest import ROUND_CIM, ROUND_LINK, gemv_workload, make_arch
 
     readme = (Path(cimsim.__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
-    head = readme.index("**A new cell technology, ADC style or collective topology**")
+    head = readme.index("**A new collective topology**")
     start = readme.index("```python\n", head) + len("```python\n")
     ns: dict = {}
     exec(compile(readme[start:readme.index("```", start)], "README.md", "exec", dont_inherit=True), ns)
