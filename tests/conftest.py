@@ -235,3 +235,15 @@ def dataset():
         y = _model()(x).argmax(-1)
     return x, y
 """
+
+
+def run_readme_block(heading: str) -> dict:
+    """The first ```python block after ``heading`` in the README, run as a user's script runs
+    it (without a test module's ``from __future__ import annotations``); its namespace."""
+    import cimsim
+
+    readme = (Path(cimsim.__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    start = readme.index("```python\n", readme.index(heading)) + len("```python\n")
+    ns: dict = {}
+    exec(compile(readme[start:readme.index("```", start)], "README.md", "exec", dont_inherit=True), ns)
+    return ns

@@ -22,7 +22,7 @@ from cimsim.hw.cim.derive import design
 from cimsim.hw.parts.registry import adcs, cells
 from cimsim.workload import save_workload
 
-from conftest import gemv_workload, plugin_package
+from conftest import gemv_workload, plugin_package, run_readme_block
 
 #: a VCO (time-domain) ADC: 2^bits code steps of 50 fJ x node / 22 nm and 0.25 ns each, and a
 #: cell preset with rram_1t1r's numbers under another name (a FeFET-like device's place)
@@ -238,13 +238,7 @@ def test_the_readme_adc_and_cell_block_runs_as_written():
     """README "A new ADC style or cell technology": its VCO at 4 bits on rram-cim-derived (22
     nm) is 50 fJ x 2^4 = 800 fJ a conversion, one per 0.25 ns x 16 = 4 ns; its FeFET preset
     goes with technology rram."""
-    from pathlib import Path
-
-    readme = (Path(cimsim.__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
-    head = readme.index("**A new ADC style or cell technology**")
-    start = readme.index("```python\n", head) + len("```python\n")
-    ns: dict = {}
-    exec(compile(readme[start:readme.index("```", start)], "README.md", "exec", dont_inherit=True), ns)
+    run_readme_block("**A new ADC style or cell technology**")
     try:
         arch = load_architecture(resolve_config("rram-cim-derived"),
                                  {"cim.adc.type": "vco", "cim.cell.type": "my_fefet"})
