@@ -21,7 +21,7 @@ import warnings
 from importlib.metadata import EntryPoint, entry_points
 from typing import Callable, Iterable
 
-from ...errors import ComponentError, did_you_mean
+from ...errors import CimsimWarning, ComponentError, did_you_mean
 from ..guard import guard, is_plugin
 
 ADC_GROUP = "cimsim.adcs"
@@ -92,7 +92,7 @@ class PartRegistry:
             if ep.name in self._builtin_names:
                 warnings.warn(f"{self.group} entry point '{ep.name}' ({ep.value}) is named like "
                               f"the built-in {self.what} '{ep.name}' and is ignored: rename it or "
-                              f"uninstall {pkg}", stacklevel=2)
+                              f"uninstall {pkg}", CimsimWarning, stacklevel=2)
                 continue
             try:  # one broken package must not break the others, nor configs not using it
                 part = ep.load()
