@@ -183,14 +183,15 @@ def plugin_package(folder: Path, dist: str, module: str, source: str, entry_poin
 
     env = install_plugin(folder, dist, entry_points, {module: source})
     sys.path.insert(0, str(folder))
-    kind = {"cimsim.components": "component", "cimsim.memory": "memory", "cimsim.links": "link"}
+    kind = {"cimsim.components": "component", "cimsim.memory": "memory", "cimsim.links": "link",
+            "cimsim.adcs": "adc", "cimsim.cells": "cell"}
     done = []
     try:
         mod = importlib.import_module(module)
         for group, lines in entry_points.items():
             for line in lines:
-                cls = register(getattr(mod, line.rsplit(":", 1)[1].strip()))
-                done.append((cls.type_name, kind[group]))
+                part = register(getattr(mod, line.rsplit(":", 1)[1].strip()))
+                done.append((getattr(part, "type_name", None) or part.name, kind[group]))
         yield env
     finally:
         for name, k in done:
@@ -234,3 +235,15 @@ def dataset():
         y = _model()(x).argmax(-1)
     return x, y
 """
+
+
+def run_readme_block(heading: str) -> dict:
+    """The first ```python block after ``heading`` in the README, run as a user's script runs
+    it (without a test module's ``from __future__ import annotations``); its namespace."""
+    import cimsim
+
+    readme = (Path(cimsim.__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    start = readme.index("```python\n", readme.index(heading)) + len("```python\n")
+    ns: dict = {}
+    exec(compile(readme[start:readme.index("```", start)], "README.md", "exec", dont_inherit=True), ns)
+    return ns

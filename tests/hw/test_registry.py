@@ -18,7 +18,7 @@ from cimsim.errors import ConfigError
 from cimsim.hw import registry
 from cimsim.workload import Op, Tensor, Workload, save_workload
 
-from conftest import ROUND_ARCH, install_plugin
+from conftest import ROUND_ARCH, install_plugin, run_readme_block
 
 
 def test_builtins_are_entry_points_of_the_plugin_group():
@@ -331,13 +331,7 @@ def test_every_builtin_type_meets_the_rule_register_applies():
 
 def test_the_readme_plugin_recipe_registers():
     # the README's "A new memory or link type" example, run as written
-    readme = (Path(cimsim.__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
-    head = readme.index("**A new memory or link type**")
-    start = readme.index("```python\n", head) + len("```python\n")
-    code = readme[start:readme.index("```", start)]
-    ns: dict = {}
-    # as a user's script runs it: without this test module's `from __future__ import annotations`
-    exec(compile(code, "README.md", "exec", dont_inherit=True), ns)
+    ns = run_readme_block("**A new memory or link type**")
     try:
         assert registry.memory_types()["halved"] is ns["Halved"]
     finally:
@@ -499,18 +493,14 @@ def test_two_installed_packages_declaring_one_type_are_both_named_and_fields_ref
 
 
 def test_the_readme_subclass_recipes_register_and_run():
-    """The README's cell / ADC / topology block, run as written: the tree collective's
+    """The README's topology / CIM subclass block, run as written: the tree collective's
     all-reduce on 4 devices is 2S in 2 ceil(log2 4) = 4 steps (S = 1 MiB, 100 GB/s, 1 us):
     2,097,152 B / 100 GB/s + 4 us = 24.97 us; the CIM under its own name costs what the
     built-in costs."""
     from cimsim import simulate
     from conftest import ROUND_CIM, ROUND_LINK, gemv_workload, make_arch
 
-    readme = (Path(cimsim.__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
-    head = readme.index("**A new cell technology, ADC style or collective topology**")
-    start = readme.index("```python\n", head) + len("```python\n")
-    ns: dict = {}
-    exec(compile(readme[start:readme.index("```", start)], "README.md", "exec", dont_inherit=True), ns)
+    run_readme_block("**A new collective topology**")
     try:
         d = copy.deepcopy(ROUND_ARCH)
         d["links"] = {"nvlink": {"bandwidth": "100 GB/s", "latency": "1 us", "energy_per_bit": "1 pJ/bit"}}

@@ -167,7 +167,10 @@ class Arith:
         from ..hw.circuits import array as array_model
 
         cell = cim.cell.type if getattr(cim, "cell", None) is not None else DEFAULT_CELL.get(cim.technology)
-        return cell in array_model.CELLS and array_model.CELLS[cell].kind == "digital"
+        try:
+            return array_model.preset(cell).kind == "digital"
+        except ValueError:  # no cell (no technology): not digital
+            return False
 
 
 def nonideal_of(cim):

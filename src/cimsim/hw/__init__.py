@@ -7,8 +7,10 @@ from .base import (STREAM, Component, ComponentConfig, Hardware, Link, LinkResou
                    MemoryResource, OpCost, Pattern, Plan)
 from .links.fixed import FixedLink
 from .memory.fixed import FixedLevel
+from .circuits.adc import ADCModel
+from .circuits.array import Cell as CellPreset
 from .registry import link_types, memory_types, register, types
 
-__all__ = ["STREAM", "Component", "ComponentConfig", "FixedLevel", "FixedLink", "Hardware", "Link",
+__all__ = ["ADCModel", "CellPreset", "STREAM", "Component", "ComponentConfig", "FixedLevel", "FixedLink", "Hardware", "Link",
            "LinkResource", "MemoryLevel", "MemoryResource", "OpCost", "Pattern", "Plan", "link_types",
            "memory_types", "register", "types"]

@@ -335,16 +335,30 @@ def _registry_of(cls: type) -> Registry:
     raise TypeError(f"{cls!r} is not a Component, MemoryResource or LinkResource subclass")
 
 
-def register(cls: type) -> type:
+def register(cls):
     """Register a component, memory-level or link class under ``cls.type_name`` in the
-    registry of its base class (usable as a decorator)."""
+    registry of its base class (usable as a decorator); an ADC model
+    (:class:`cimsim.hw.circuits.adc.ADCModel` subclass) under its ``type_name``, or a cell
+    preset (a :class:`cimsim.hw.circuits.array.Cell`) under its ``name``, in the part
+    registries of :mod:`cimsim.hw.parts.registry`."""
+    from .circuits.adc import ADCModel
+    from .circuits.array import Cell
+    from .parts import registry as parts
+
+    if isinstance(cls, Cell):
+        return parts.cells.register(cls)
+    if isinstance(cls, type) and issubclass(cls, ADCModel):
+        return parts.adcs.register(cls)
     return _registry_of(cls).register(cls)
 
 
 def unregister(type_name: str, kind: str = "component") -> None:
     """Remove a registered type (for tests and interactive sessions); built-ins stay.
-    ``kind``: ``component``, ``memory`` or ``link``."""
-    {"component": components, "memory": memory, "link": links}[kind].unregister(type_name)
+    ``kind``: ``component``, ``memory``, ``link``, ``adc`` or ``cell``."""
+    from .parts import registry as parts
+
+    {"component": components, "memory": memory, "link": links, "adc": parts.adcs,
+     "cell": parts.cells}[kind].unregister(type_name)
 
 
 def types() -> dict[str, type[Component]]:

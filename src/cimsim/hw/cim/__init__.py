@@ -93,7 +93,8 @@ from ..base import (
 )
 from ..hierarchy import first_input_reads
 from ..parts import ADC, NMC, Buffer, Cell, Counting, NonIdeal  # noqa: F401  (Counting re-exported)
-from ..parts.cell import TECHNOLOGY_CELLS
+from ..circuits.array import preset as cell_preset
+from ..parts.registry import technology_cells, technology_of
 from . import activity, counting, flat, notes, onchip
 from . import static as static_model
 from .chip import Chip
@@ -278,15 +279,16 @@ class CIMConfig(ComponentConfig):
                                     if f == "columns_per_adc" else "at most one ADC per column"))
         if self.rows_per_read is not None and self.rows_per_read > self.rows:
             raise ValueError(f"rows_per_read ({self.rows_per_read}) cannot exceed rows ({self.rows})")
-        if self.cell is not None and self.cell.type not in TECHNOLOGY_CELLS[self.technology]:
-            fits = next(t for t, cells in TECHNOLOGY_CELLS.items() if self.cell.type in cells)
+        kind = cell_preset(self.cell.type).kind if self.cell is not None else None
+        if self.cell is not None and self.cell.type not in technology_cells(self.technology):
+            fits = technology_of(cell_preset(self.cell.type))
             raise ValueError(f"cell.type {self.cell.type} does not go with technology "
                              f"{self.technology}; allowed: "
-                             f"{', '.join(TECHNOLOGY_CELLS[self.technology])} (or set "
+                             f"{', '.join(technology_cells(self.technology))} (or set "
                              f"technology: {fits})")
-        if self.cell is not None and self.cell.type == "sram_digital" and self.adc.type is not None:
+        if kind == "digital" and self.adc.type is not None:
             # a digital bit-serial array's column outputs leave it digital: no converter to charge
-            raise ValueError(f"adc.type {self.adc.type} on an sram_digital cell, whose column "
+            raise ValueError(f"adc.type {self.adc.type} on an {self.cell.type} cell, whose column "
                              "outputs are digital (one bit a cycle, no converter): leave adc.type "
                              "out (--set cim.adc.type=null), or use an analog cell")
         if (self.cell is not None and self.technology == "sram" and self.bits_per_cell > 1

@@ -94,6 +94,7 @@ from ..circuits import datapath as datapath_model
 from ..circuits import digital, flipflop, periphery, resolution, sense
 from ..circuits import sar as sar_model
 from ..parts.cell import DEFAULT_CELL
+from ..parts.registry import adcs
 from .finite import DeriveError, checked
 
 #: config fields (below the component) each energy part rests on
@@ -113,14 +114,6 @@ PERIPHERY_PARTS = ("switch", "mux", "counter")
 #: config field (below the component) each area part rests on
 AREA_FIELDS = {"arrays": "area.array", "adc": "area.adc", "dac": "area.dac",
                "digital": "area.digital", "buffer": "area.buffer", "other": "area.other"}
-
-#: the (U) values of each preset, by override field: all overridden, the cell is sourced
-_CELL_U = {"sram_6t": ("read_current",), "sram_8t": ("read_current",),
-           "sram_charge": ("read_pulse",),
-           "fefet": ("r_on", "on_off", "read_voltage", "read_pulse"),
-           "pcm": ("r_on", "on_off", "read_voltage", "read_pulse")}
-_CELL_AREA_U = ("sram_8t", "fefet", "pcm")
-
 
 @dataclass(frozen=True)
 class Design:
@@ -168,9 +161,13 @@ def _cell(c, tech):
                 over[arg] = v
         if spec.row_gate_width_f is not None:  # in unit-inverter loads of 6 F
             over["row_gate_units"] = spec.row_gate_width_f / digital.UNIT_INVERTER_WIDTH_F
-        if name in _CELL_U and all(getattr(spec, f) is not None for f in _CELL_U[name]):
+        try:
+            u = array_model.preset(name)
+        except ValueError as exc:
+            raise DeriveError("cell.type", str(exc)) from None
+        if u.placeholder_fields and all(getattr(spec, f) is not None for f in u.placeholder_fields):
             over["placeholder"] = False
-        if name in _CELL_AREA_U and spec.height_f is not None and spec.width_f is not None:
+        if u.area_placeholder and spec.height_f is not None and spec.width_f is not None:
             over["area_placeholder"] = False
     try:
         return preset(name, **over)
@@ -351,7 +348,7 @@ def _design(c, tech) -> Design:
     reads = math.ceil(c.rows / rpr)
     slices = c.slices
     cell_type = c.cell.type if c.cell is not None else DEFAULT_CELL[c.technology]
-    digital_cell = array_model.CELLS[cell_type].kind == "digital"
+    digital_cell = array_model.preset(cell_type).kind == "digital"
 
     # ---- ADC (a digital bit-serial array has none: with no adc.type, its column outputs
     # leave one bit a cycle, at no conversion energy)
@@ -385,8 +382,8 @@ def _design(c, tech) -> Design:
         if est is None and digital_cell:
             sample_rate = None  # one output per cycle: set below, once the cycle is known
         elif est is None:
-            raise DeriveError("adc.type", "needed to derive adc.sample_rate (sar, flash, ramp or "
-                                          "current_sense)")
+            raise DeriveError("adc.type", "needed to derive adc.sample_rate (a registered "
+                                          f"ADC type: {', '.join(adcs.types())})")
         else:
             sample_rate, prov["adc.sample_rate"] = 1.0 / float(est.delay_s), _prov(
                 est.field_provenance["delay_s"])
@@ -397,8 +394,8 @@ def _design(c, tech) -> Design:
         if est is None and digital_cell:
             e_conv, prov["adc.energy_per_conversion"] = 0.0, "derived"
         elif est is None:
-            raise DeriveError("adc.type", "needed to derive adc.energy_per_conversion (sar, "
-                                          "flash, ramp or current_sense)")
+            raise DeriveError("adc.type", "needed to derive adc.energy_per_conversion (a "
+                                          f"registered ADC type: {', '.join(adcs.types())})")
         else:
             e_conv = float(est.energy_j)
             prov["adc.energy_per_conversion"] = _prov(est.field_provenance["energy_j"])
@@ -454,7 +451,7 @@ def _design(c, tech) -> Design:
     # read with 1-bit input slices, and the column multiplexer of an analog array whose
     # columns share an ADC
     e_switch, e_mux, e_counter, present = 0.0, 0.0, 0.0, []
-    resistive = array_model.CELLS[cell_type].kind == "resistive"
+    resistive = array_model.preset(cell_type).kind == "resistive"
     if c.switch_energy is not None:
         e_switch, prov["switch_energy"] = c.switch_energy, "given"
         present.append("switch")

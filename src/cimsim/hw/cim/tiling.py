@@ -69,9 +69,9 @@ def on_off_ratio(c) -> tuple:
         return None, "no cim.cell stated"
     if c.cell.on_off is not None:
         return float(c.cell.on_off), "cim.cell.on_off"
-    from ..circuits.array import CELLS
+    from ..circuits.array import preset as cell_preset
 
-    preset = CELLS[c.cell.type].on_off
+    preset = cell_preset(c.cell.type).on_off
     return (None, f"the {c.cell.type} cell states none") if preset is None else (
         float(preset), f"the {c.cell.type} preset's")
 

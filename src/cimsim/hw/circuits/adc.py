@@ -18,7 +18,8 @@ is taken as the effective number of bits. The envelope does not depend on the no
 best reported at any node); ``envelope_factor`` (default 1, the envelope itself) states how far
 a design sits above it.
 
-By type (``ADC_TYPES``):
+By type (``ADC_TYPES``; each an :class:`ADCModel` registered in
+:mod:`cimsim.hw.parts.registry`, as a plug-in's is):
 
 - ``sar``: energy = the envelope; conversion time ``(bits + overhead) * t_cycle`` with one
   overhead cycle and ``t_cycle = 1 ns`` at 22 nm, scaled by :func:`.scaling.delay_factor`
@@ -80,9 +81,12 @@ import math
 import numpy as np
 
 from . import digital, scaling
+from ...errors import ComponentError, did_you_mean, one_line
 from ...units import si
+from ..guard import is_plugin
 from .record import PartEstimate, provenance
 
+#: the built-in ADC types (every registered one: :func:`cimsim.hw.parts.registry.adcs`)
 ADC_TYPES = ("sar", "flash", "ramp", "current_sense")
 
 SURVEY = "Murmann, ADC Performance Survey 1997-2025 (rev 2025-06-09), envelope sheet"
@@ -234,17 +238,23 @@ def cycle_time(node_nm: float, vdd=None):
     return SAR_CYCLE_22NM_S * scaling.delay_factor(22, node_nm, None, vdd)
 
 
+def model(adc_type: str) -> "ADCModel":
+    """The registered ADC model of ``adc_type`` (:mod:`cimsim.hw.parts.registry`); an unknown
+    one is a ``ValueError`` naming the registered types."""
+    from ..parts.registry import adcs
+
+    if not isinstance(adc_type, str) or adc_type not in adcs.types():
+        raise ValueError(f"ADC type {adc_type!r} is not allowed; allowed: "
+                         f"{', '.join(adcs.types())}{did_you_mean(str(adc_type), adcs.types())}")
+    return adcs.get(adc_type)()
+
+
 def conversion_time(adc_type: str, bits, node_nm: float, vdd=None):
-    """Time of one conversion (s): SAR ``(bits+1)`` cycles, ramp ``2^bits``, flash/sense 1."""
+    """Time of one conversion (s): SAR ``(bits+1)`` cycles, ramp ``2^bits``, flash/sense 1; a
+    registered model's own law."""
     b = _bits(bits)
-    t = cycle_time(node_nm, vdd)
-    if adc_type == "sar":
-        return (b + SAR_OVERHEAD_CYCLES) * t
-    if adc_type == "ramp":
-        return 2.0 ** b * t
-    if adc_type in ("flash", "current_sense"):
-        return np.broadcast_to(t, np.broadcast_shapes(np.shape(t), np.shape(b))) * 1.0
-    raise ValueError(f"ADC type {adc_type!r} is not allowed; allowed: {', '.join(ADC_TYPES)}")
+    m = model(adc_type)
+    return _result(m, "conversion_time", m.conversion_time(b, node_nm, vdd), b, "s", True)
 
 
 def timing(adc_type: str, bits, node_nm: float, sample_rate=None, vdd=None, given_time=None):
@@ -273,15 +283,14 @@ def timing(adc_type: str, bits, node_nm: float, sample_rate=None, vdd=None, give
 
 def adc(adc_type: str, bits, node_nm: float, sample_rate=None, vdd=None,
         envelope_factor: float = 1.0, given_time=None) -> PartEstimate:
-    """Energy per conversion, conversion time and area of one ADC.
+    """Energy per conversion, conversion time and area of one ADC of a registered type.
 
     ``sample_rate`` defaults to one conversion per conversion time (``given_time``, a
     published design's, else the model's); a rate the converter cannot reach (faster than
     ``1 / conversion_time``) is an error, not a clamp.
     ``envelope_factor`` (>= 1) multiplies the energy: how far the design sits above the
     model (SAR: the survey's best; flash: the survey's typical flash design at the node)."""
-    if adc_type not in ADC_TYPES:
-        raise ValueError(f"ADC type {adc_type!r} is not allowed; allowed: {', '.join(ADC_TYPES)}")
+    m = model(adc_type)
     if not (envelope_factor >= 1.0 and math.isfinite(envelope_factor)):
         raise ValueError(f"envelope_factor {envelope_factor} must be >= 1 (1 = the survey's best)")
     b = _bits(bits)
@@ -291,32 +300,127 @@ def adc(adc_type: str, bits, node_nm: float, sample_rate=None, vdd=None,
     # taken at the node's nominal supply (the given sample rate, else the nominal conversion time)
     fs_nom = fs if sample_rate is not None else 1.0 / timing(adc_type, b, node_nm, None, None,
                                                              given_time)[0]
-    if adc_type == "sar":
-        e = envelope_energy(b, fs)
-        area = regression_area(b, fs_nom, node_nm, envelope_energy(b, fs_nom))
-        src = f"{SURVEY} (energy); Accelergy ADC plug-in regression (area); NeuroSim V1.4 (time)"
-    elif adc_type == "ramp":
-        e = 2.0 ** b * RAMP_STEP_J
-        area = regression_area(b, fs_nom, node_nm, e)
-        src = f"{SURVEY}, single-slope designs (energy); Accelergy ADC plug-in (area)"
-    else:
-        comparators = 2.0 ** b - 1
-        e = flash_energy(b, node_nm, vdd)
-        b0 = FLASH_AREA_ANCHOR_BITS
-        e0 = flash_energy(b0, node_nm, None)
-        area = regression_area(b0, fs_nom, node_nm, e0) / (2 ** b0 - 1) * comparators
-        src = (f"{SURVEY}: its flash designs moved to the node by Stillmaker & Baas 2017, C V^2 "
-               "(comparators); Horowitz ISSCC 2014 gates (encoder); Accelergy ADC plug-in at "
-               "4 bits x comparators (area)")
-    sense = adc_type == "current_sense"
-    if given_time is not None:
-        src = src.replace("; NeuroSim V1.4 (time)", "") + "; conversion time given"
+    e = _result(m, "energy", m.energy(b, node_nm, fs, vdd), fs, "J", False)
+    area = _result(m, "area", m.area(b, node_nm, fs_nom), fs_nom, "m^2", False)
+    src = m.source + (f"; {m.time_source}" if m.time_source and given_time is None else "")
     return PartEstimate(
         energy_j=e * envelope_factor,
         delay_s=t_conv,
         area_m2=area,
-        source=src + ("; current-mode sense modelled as flash (assumption)" if sense else ""),
-        field_provenance={**provenance(energy_j=sense, area_m2=sense),
+        source=src + ("; conversion time given" if given_time is not None else ""),
+        field_provenance={**provenance(energy_j=m.placeholder, area_m2=m.placeholder),
                           **({"delay_s": "given"} if given_time is not None else {})},
     )
 
+
+def _result(m: "ADCModel", method: str, value, like, unit: str, positive: bool):
+    """A plug-in model's ``value`` as it returned it, refused in one line naming the plug-in
+    unless a real number (or array broadcasting to ``like``'s shape), finite and > 0
+    (``positive``) or >= 0; a built-in's as it is."""
+    if not is_plugin(type(m)):
+        return value
+    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+    if isinstance(value, np.ndarray) and value.dtype.kind in "iuf":
+        try:
+            ok = np.broadcast_shapes(value.shape, np.shape(like)) == np.shape(like)
+        except ValueError:
+            ok = False
+    arr = np.asarray(value, dtype=float) if ok else None
+    if ok and np.all(np.isfinite(arr)) and np.all(arr > 0 if positive else arr >= 0):
+        return arr * 1.0 if isinstance(value, np.ndarray) else float(value)
+    shown = one_line(repr(value))[:80]
+    raise ComponentError(f"ADC model '{m.type_name}' ({type(m).__module__}."
+                         f"{type(m).__qualname__}): {method}() returned {shown}, not a finite "
+                         f"number of {unit} {'> 0' if positive else '>= 0'}")
+
+
+class ADCModel:
+    """An ADC style: its energy per conversion, conversion time and area as functions of the
+    converter's ``bits`` (the effective number of bits, 1..16), the technology ``node_nm``, the
+    supply ``vdd`` (None: the node's nominal) and the ``sample_rate`` (Hz) it runs at, each
+    given as a float or a NumPy array (a sweep evaluated at once: broadcast them).
+
+    A subclass sets ``type_name`` (the ``cim.adc.type`` it answers to), ``source`` (what its
+    numbers rest on, shown in the result's sources), ``placeholder`` (True when they rest on
+    an unsourced (U) number: the result says ``placeholder``), and implements
+    :meth:`conversion_time` and :meth:`energy`; :meth:`area` defaults to the Accelergy ADC
+    plug-in's survey regression. Register it with ``cimsim.hw.register(MyADC)`` or the
+    entry-point group ``cimsim.adcs``. The derivation (:func:`adc`) checks the bits, the
+    sample rate against the conversion time (a rate it cannot reach is an error), applies
+    ``adc.envelope_factor`` and ``adc.conversion_time``; a plug-in's number that is negative,
+    not finite or not a number is one line naming it, as is an exception it raises."""
+
+    type_name: str = ""
+    source: str = ""
+    #: what its conversion time rests on (left out of the sources when the config gives it)
+    time_source: str = ""
+    placeholder: bool = False
+
+    def conversion_time(self, bits, node_nm: float, vdd=None):
+        """Time of one conversion (s) at the node and supply; > 0."""
+        raise NotImplementedError
+
+    def energy(self, bits, node_nm: float, sample_rate, vdd=None):
+        """Energy of one conversion (J) at ``sample_rate`` (Hz), the node and supply; >= 0."""
+        raise NotImplementedError
+
+    def area(self, bits, node_nm: float, sample_rate):
+        """Area of one converter (m^2) designed for ``sample_rate`` at the node's nominal
+        supply; >= 0. Default: :func:`regression_area` at this model's energy there."""
+        return regression_area(bits, sample_rate, node_nm, self.energy(bits, node_nm, sample_rate))
+
+
+class SAR(ADCModel):
+    """Successive approximation: the survey's envelope, ``(bits + 1)`` cycles."""
+
+    type_name = "sar"
+    source = f"{SURVEY} (energy); Accelergy ADC plug-in regression (area)"
+    time_source = "NeuroSim V1.4 (time)"
+
+    def conversion_time(self, bits, node_nm, vdd=None):
+        return (bits + SAR_OVERHEAD_CYCLES) * cycle_time(node_nm, vdd)
+
+    def energy(self, bits, node_nm, sample_rate, vdd=None):
+        return envelope_energy(bits, sample_rate)
+
+
+class Ramp(ADCModel):
+    """Single-slope: ``2^bits`` counting steps of 144.63 fJ each."""
+
+    type_name = "ramp"
+    source = f"{SURVEY}, single-slope designs (energy); Accelergy ADC plug-in (area)"
+
+    def conversion_time(self, bits, node_nm, vdd=None):
+        return 2.0 ** bits * cycle_time(node_nm, vdd)
+
+    def energy(self, bits, node_nm, sample_rate, vdd=None):
+        return 2.0 ** bits * RAMP_STEP_J
+
+
+class Flash(ADCModel):
+    """``2^bits - 1`` comparators in parallel, one cycle, and the encoder."""
+
+    type_name = "flash"
+    source = (f"{SURVEY}: its flash designs moved to the node by Stillmaker & Baas 2017, C V^2 "
+              "(comparators); Horowitz ISSCC 2014 gates (encoder); Accelergy ADC plug-in at "
+              "4 bits x comparators (area)")
+
+    def conversion_time(self, bits, node_nm, vdd=None):
+        t = cycle_time(node_nm, vdd)
+        return np.broadcast_to(t, np.broadcast_shapes(np.shape(t), np.shape(bits))) * 1.0
+
+    def energy(self, bits, node_nm, sample_rate, vdd=None):
+        return flash_energy(bits, node_nm, vdd)
+
+    def area(self, bits, node_nm, sample_rate):
+        b0 = FLASH_AREA_ANCHOR_BITS
+        e0 = flash_energy(b0, node_nm, None)
+        return regression_area(b0, sample_rate, node_nm, e0) / (2 ** b0 - 1) * (2.0 ** bits - 1)
+
+
+class CurrentSense(Flash):
+    """Current-mode multi-level sense amplifiers, modelled as flash (placeholder)."""
+
+    type_name = "current_sense"
+    source = Flash.source + "; current-mode sense modelled as flash (assumption)"
+    placeholder = True

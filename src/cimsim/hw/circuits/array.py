@@ -110,6 +110,12 @@ class Cell:
     placeholder: bool = False
     area_placeholder: bool = False
     source: str = ""
+    #: the ``cim.cell`` fields whose preset values are (U): all given, the cell is sourced
+    #: (``placeholder`` cleared); ``height_f`` and ``width_f`` given clear ``area_placeholder``
+    placeholder_fields: tuple = ()
+    #: leakage of one stored bit of a non-resistive plug-in preset: its off gate width
+    #: ``(nMOS F, pMOS F)`` (:mod:`.leakage`; the built-ins' are its table, a resistive cell's 0)
+    off_width_f: Optional[tuple] = None
 
     def __post_init__(self):
         if self.kind not in CELL_KINDS:
@@ -144,6 +150,10 @@ class Cell:
         return self.height_f * self.width_f
 
 
+#: a resistive preset's (U) fields, by ``cim.cell`` name
+_RESISTIVE_U = ("r_on", "on_off", "read_voltage", "read_pulse")
+
+#: the built-in presets (every registered one: :data:`cimsim.hw.parts.registry.cells`)
 CELLS = {
     "rram_1t1r": Cell("rram_1t1r", "resistive", 4, 12, r_on_ohm=100e3, on_off=17,
                       read_voltage_v=0.5, read_pulse_s=10e-9,
@@ -153,19 +163,19 @@ CELLS = {
     # line two pass gates, an 8T cell's read wordline its one read-access transistor (T)
     "sram_6t": Cell("sram_6t", "sram", 10, 28, read_current_a=20e-6,
                     row_gate_units=2 * ACCESS_WIDTH_F / digital.UNIT_INVERTER_WIDTH_F,
-                    placeholder=True,
+                    placeholder=True, placeholder_fields=("read_current",),
                     source="NeuroSim V1.4 Param.cpp cell size and 1 F access width (P); read "
                            "current 20 uA (U)"),
     "sram_8t": Cell("sram_8t", "sram", 10, 36.4, read_current_a=20e-6,
                     row_gate_units=ACCESS_WIDTH_F / digital.UNIT_INVERTER_WIDTH_F,
-                    placeholder=True, area_placeholder=True,
+                    placeholder=True, area_placeholder=True, placeholder_fields=("read_current",),
                     source="6T cell x 1.3 (U); read-access gate 1 F (NeuroSim V1.4 access width) "
                            "(P) on the read wordline; read current 20 uA (U)"),
     # Jia et al. JSSC 2020 bitcell: 426 F^2 and a 2 fF unit capacitor, as CiMLoop's model of
     # that macro states them (mit-emze/cimloop memory_cells/sram_jia_jssc_2020.cell.yaml and
     # 1_macro/jia_jssc_2020/arch.yaml) (T); the compute cycle has no default (give read_pulse)
     "sram_charge": Cell("sram_charge", "capacitive", 20.64, 20.64, unit_capacitance_f=2e-15,
-                        read_pulse_s=1e-9, placeholder=True,
+                        read_pulse_s=1e-9, placeholder=True, placeholder_fields=("read_pulse",),
                         source="426 F^2, C_u 2 fF: CiMLoop's Jia et al. JSSC 2020 model (T); "
                                "read pulse 1 ns (U)"),
     # Colonnade (JSSC 2021) bitcell with its full adder: 83.9 % of 0.2272 mm^2 over 128 x 128
@@ -178,20 +188,29 @@ CELLS = {
                                 "(T); Horowitz adder and Aladdin register bit (T)"),
     "fefet": Cell("fefet", "resistive", 4, 12, r_on_ohm=240e3, on_off=100, read_voltage_v=0.1,
                   read_pulse_s=10e-9, placeholder=True, area_placeholder=True,
-                  source="all values (U)"),
+                  placeholder_fields=_RESISTIVE_U, source="all values (U)"),
     "pcm": Cell("pcm", "resistive", 4, 12, r_on_ohm=10e3, on_off=100, read_voltage_v=0.2,
                 read_pulse_s=10e-9, placeholder=True, area_placeholder=True,
-                  source="all values (U)"),
+                placeholder_fields=_RESISTIVE_U, source="all values (U)"),
 }
+
+
+def preset(name: str) -> Cell:
+    """The registered cell preset ``name`` (:mod:`cimsim.hw.parts.registry`): the built-ins of
+    :data:`CELLS` and any a plug-in registered; a ``ValueError`` naming them for another."""
+    from ..parts.registry import cells
+
+    if not isinstance(name, str) or name not in cells.types():
+        raise ValueError(f"cell type {name!r} is not allowed; allowed: {', '.join(cells.types())}")
+    return cells.get(name)
 
 
 def cell(name: str, **overrides) -> Cell:
     """A preset cell, with any field overridden. Overriding the (U) values does not clear the
     placeholder marks: pass ``placeholder=False`` / ``area_placeholder=False`` with your
     sourced numbers."""
-    if name not in CELLS:
-        raise ValueError(f"cell type {name!r} is not allowed; allowed: {', '.join(CELLS)}")
-    return replace(CELLS[name], **overrides) if overrides else CELLS[name]
+    base = preset(name)
+    return replace(base, **overrides) if overrides else base
 
 
 def _feature_m(node_nm: float) -> float:

@@ -99,12 +99,27 @@ def _vdd(node_nm: float, vdd) -> float:
     return float(vdd) if vdd is not None else scaling.nominal_vdd(node_nm)
 
 
+def _registered_off_width(cell: str) -> tuple[float, float]:
+    """A registered (plug-in) preset's off gate width: none for a resistive cell (non-volatile,
+    unbiased when idle), else the preset's ``off_width_f``."""
+    from .array import preset
+
+    try:
+        p = preset(cell)
+    except ValueError:
+        p = None
+    if p is not None and p.kind == "resistive":
+        return 0.0, 0.0
+    if p is None or p.off_width_f is None:
+        raise ValueError(f"cell type {cell!r} has no leakage model; allowed: "
+                         f"{', '.join(OFF_WIDTH_F)}, a resistive preset, or one stating "
+                         "off_width_f")
+    return p.off_width_f
+
+
 def sram_bit_w(node_nm: float, vdd=None, devices: str = "lstp", cell: str = "sram_6t") -> float:
     """Leakage power (W) of one stored bit of cell type ``cell`` (0 for a resistive cell)."""
-    if cell not in OFF_WIDTH_F:
-        raise ValueError(f"cell type {cell!r} has no leakage model; allowed: "
-                         f"{', '.join(OFF_WIDTH_F)}")
-    wn, wp = OFF_WIDTH_F[cell]
+    wn, wp = OFF_WIDTH_F[cell] if cell in OFF_WIDTH_F else _registered_off_width(cell)
     i_n, i_p = off_current(node_nm, devices)
     f = node_nm * 1e-9
     return (wn * f * i_n + wp * f * i_p) * _vdd(node_nm, vdd)

@@ -11,11 +11,12 @@ from __future__ import annotations
 import math
 from typing import ClassVar, Literal, Optional
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from ...quantity import Farads, Hertz, Joules, PositiveInt, PositiveSeconds, Seconds
 from ..base import Strict
 
+#: the built-in ADC types (a config may name any registered one: :mod:`.registry`)
 ADC_TYPES = ("sar", "flash", "ramp", "current_sense")
 RANGE_POLICIES = ("max", "unit", "calibrated")
 
@@ -59,11 +60,12 @@ class ADC(Strict):
     columns_per_adc: Optional[PositiveInt] = Field(
         default=None, description="Columns multiplexed onto one ADC (column muxing): ADCs per "
         "array = ceil(cols / columns_per_adc); give this or `per_array`.")
-    type: Optional[Literal[ADC_TYPES]] = Field(
-        default=None, description="Converter architecture: sar (bits+1 cycles), flash (2^bits-1 "
-        "comparators, one cycle), ramp (2^bits counting steps), current_sense (multi-level "
-        "current sense amplifier, modelled as flash: placeholder). Needed when a number above "
-        "or the ADC area is derived.")
+    type: Optional[str] = Field(
+        default=None, description="Converter architecture, a registered ADC model: sar (bits+1 "
+        "cycles), flash (2^bits-1 comparators, one cycle), ramp (2^bits counting steps), "
+        "current_sense (multi-level current sense amplifier, modelled as flash: placeholder), "
+        "or a plug-in's (cimsim.hw.register, entry-point group cimsim.adcs). Needed when a "
+        "number above or the ADC area is derived.")
     envelope_factor: float = Field(
         default=1.0, ge=1.0, allow_inf_nan=False, description="How far the design's energy per "
         "conversion sits above the model's (sar: 1 = the survey's envelope, its best; flash and "
@@ -99,6 +101,15 @@ class ADC(Strict):
 
     #: fields of which a config gives one (an override giving one names the other to leave out)
     EXCLUSIVE: ClassVar[tuple] = (("per_array", "columns_per_adc"),)
+
+    @field_validator("type")
+    @classmethod
+    def _registered(cls, v):
+        from .registry import adcs
+
+        if v is not None and v not in adcs.types():
+            raise ValueError(adcs.unknown(v))
+        return v
 
     @model_validator(mode="after")
     def _sharing(self) -> "ADC":

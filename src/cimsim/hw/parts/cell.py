@@ -5,17 +5,19 @@ from __future__ import annotations
 
 from typing import Literal, Optional
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from ...quantity import (Amperes, Farads, NonNegativeFloat, Ohms, PositiveFloat, PositiveInt,
                          PositiveSeconds, Volts)
 from ..base import Strict
 
+#: the built-in presets (a config may name any registered one: :mod:`.registry`)
 CELL_TYPES = ("rram_1t1r", "sram_6t", "sram_8t", "sram_charge", "sram_digital", "fefet", "pcm")
 #: the preset cell of each ``cim.technology`` when ``cim.cell`` is left out
 DEFAULT_CELL = {"rram": "rram_1t1r", "sram": "sram_6t"}
-#: the cell types each ``cim.technology`` accepts: ``rram`` stands for the resistive
+#: the built-in cell types each ``cim.technology`` accepts: ``rram`` stands for the resistive
 #: (non-volatile, read by cell current) cells, FeFET and PCM included; ``sram`` for the SRAM ones
+#: (every registered cell by its kind: :func:`.registry.technology_cells`)
 TECHNOLOGY_CELLS = {"rram": ("rram_1t1r", "fefet", "pcm"),
                     "sram": ("sram_6t", "sram_8t", "sram_charge", "sram_digital")}
 
@@ -29,7 +31,18 @@ class Cell(Strict):
     configuration multiplexer, their logical-effort capacitances); sram_8t, fefet, pcm (U). A preset's
     (U) values stop counting as placeholders once every one of them is overridden here."""
 
-    type: Literal[CELL_TYPES] = Field(description=f"Cell type (preset): {', '.join(CELL_TYPES)}.")
+    type: str = Field(description=f"Cell type (preset): {', '.join(CELL_TYPES)}, or a plug-in's "
+                      "(cimsim.hw.register, entry-point group cimsim.cells).")
+
+    @field_validator("type")
+    @classmethod
+    def _registered(cls, v):
+        from .registry import cells
+
+        if v not in cells.types():
+            raise ValueError(cells.unknown(v))
+        return v
+
     r_on: Optional[Ohms] = Field(default=None, description="On (low) resistance of a resistive "
                                  "cell (default: the preset's).")
     on_off: Optional[PositiveFloat] = Field(default=None, ge=1, description="On/off resistance "
