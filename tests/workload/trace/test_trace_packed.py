@@ -116,3 +116,21 @@ def test_a_dynamically_quantized_lstm_is_the_float_lstms_matmuls_in_int8():
     assert not w.metadata["unknown_ops"] and w.metadata["schedule"] == "layer"
     units = _units(w)
     assert {units[op.name] for op in mms} == {"cim"}
+
+
+def test_a_dynamically_quantized_gru_is_unpacked_too():
+    """3 gates: T x 3H(I + H) = 5 x 96 x 48 = 23,040 MACs on 4,608 B of int8 weights."""
+    class Wrap(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.g = nn.GRU(I, H)
+
+        def forward(self, x):
+            return self.g(x)[0]
+
+    torch.manual_seed(0)
+    m = _quiet(torch.ao.quantization.quantize_dynamic, Wrap(), {nn.GRU}, dtype=torch.qint8)
+    w = _trace(m, torch.randn(T, 1, I))
+    assert w.macs == T * 3 * H * (I + H) == 23_040
+    assert _bytes(w, "int8") == 3 * H * (I + H) == 4_608
+    assert not w.metadata["unknown_ops"]
