@@ -77,7 +77,7 @@ def test_floating_buffers_are_weights_integer_buffers_inputs_as_the_readme_says(
 def test_unknown_ops_reading_packed_weights_say_their_weights_are_not_counted(tmp_path):
     """fp16 dynamic quantization with --allow-unknown: 0 MACs (documented) and weights 0 B
     silently; the packed parameters' weights are not counted either, and the trace and the
-    run say so. (int8 packed Linears are unpacked into int8 matmuls: test_trace_packed.py.)"""
+    run say so. (int8 packed Linears are unpacked into int8 matmuls: test_trace_quant.py.)"""
     import warnings
 
     from click.testing import CliRunner
