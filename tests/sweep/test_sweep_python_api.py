@@ -62,6 +62,20 @@ def test_too_many_values_name_max_points():
                      dry_run=True)
 
 
+@pytest.mark.parametrize("params, starts, says", [
+    ({"cim.arrays": [1, 2]}, "params={'cim.arrays': [1, 2]}: ", "not a field of config gpu-hbm3"),
+    ({"processor.clock": "-1GHz..2GHz:lin:3"}, "params={'processor.clock': '-1GHz..2GHz:lin:3'}: ",
+     "the range's start -1 GHz is outside the field's domain in config gpu-hbm3"),
+])
+def test_a_field_the_config_refuses_is_named_as_python_gave_it(params, starts, says):
+    """The checks of swept fields against the config (sweep/checks.py) said ``--param
+    cim.arrays: not a field of config ...`` to a Python ``sweep(params={...})`` call."""
+    with pytest.raises(SweepSpecError) as exc:
+        cimsim.sweep("gpu-hbm3", "lstm", params, dry_run=True)
+    msg = str(exc.value)
+    assert msg.startswith(starts) and says in msg and "--param" not in msg, msg
+
+
 def test_cimsims_warnings_are_cimsim_warnings(tmp_path):
     assert issubclass(CimsimWarning, UserWarning) and issubclass(EntryPointClash, CimsimWarning)
     store = SweepStore(tmp_path / "p.parquet")

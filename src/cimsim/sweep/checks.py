@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Mapping, Sequence
 
 from ..errors import CimsimError, ConfigError, given
-from .params import ParamSpec, SweepSpecError
+from .params import ParamSpec, SweepSpecError, python_wording
 
 
 def check_run_settings(workers: object, chunk_size: object, flush_rows: object,
@@ -33,11 +33,26 @@ def check_run_settings(workers: object, chunk_size: object, flush_rows: object,
                           f"written at least this often), got {given(flush_seconds)}")
 
 
-def check_swept_fields(configs, specs: Sequence[ParamSpec]) -> None:
+def check_swept_fields(configs, specs: Sequence[ParamSpec], given: Mapping | None = None) -> None:
     """Refuse, in one line, a swept field that one of the ``configs`` lacks (say ``cim.arrays``
     on a GPU config), naming the config, the field and what the config has; each of that
     config's points would otherwise be an error row. The fields are set in order, a first
-    value each, as a point sets them (a section one of them starts is there for the next)."""
+    value each, as a point sets them (a section one of them starts is there for the next).
+    ``given``: the ``params={PATH: VALUE}`` of a Python ``sweep()`` call, which the error names
+    as the call gave it (else ``--param PATH``)."""
+    try:
+        _check_swept_fields(configs, specs)
+    except SweepSpecError as exc:
+        values = {str(k): v for k, v in (given or {}).items()}
+        msg = str(exc)
+        path = next((p.path for p in specs if p.path in values and
+                     msg.startswith((f"--param {p.path}:", f"--param {p.path}="))), None)
+        if path is None:
+            raise
+        raise SweepSpecError(python_wording(msg, path, values[path])) from None
+
+
+def _check_swept_fields(configs, specs: Sequence[ParamSpec]) -> None:
     from ..bundled import resolve_config
     from ..config import apply_overrides, read_yaml
     from ..config.paths import resolve

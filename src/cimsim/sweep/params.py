@@ -328,13 +328,18 @@ def python_spec(path: str, value: Any, parse) -> "ParamSpec":
     try:
         return parse(path, text)
     except SweepSpecError as exc:
-        msg = str(exc)
-        for prefix in (f"--param {path}={_clip(text)}", f"--param {path}"):
-            if msg.startswith(prefix):
-                msg = f"params={{{path!r}: {_clip(repr(value))}}}" + msg[len(prefix):]
-                break
-        msg = msg.replace(f"a spec is {SPEC_FORMS}", f"a value is a spec string, {SPEC_FORMS}, or a "
-                          "list, tuple or range of values")
-        msg = msg.replace("exceed --max-points ", "exceed max_points=").replace(
-            "(raise --max-points, max_points= in Python, to allow more)", "(raise max_points= to allow more)")
-        raise SweepSpecError(msg) from None
+        raise SweepSpecError(python_wording(str(exc), path, value)) from None
+
+
+def python_wording(msg: str, path: str, value: Any) -> str:
+    """``msg``, an error about ``--param PATH=SPEC``, worded for the Python call that gave the
+    value, ``params={PATH: VALUE}``."""
+    text = spec_text(path, value)
+    for prefix in (f"--param {path}={_clip(text)}", f"--param {path}={text}", f"--param {path}"):
+        if msg.startswith(prefix):
+            msg = f"params={{{path!r}: {_clip(repr(value))}}}" + msg[len(prefix):]
+            break
+    msg = msg.replace(f"a spec is {SPEC_FORMS}", f"a value is a spec string, {SPEC_FORMS}, or a "
+                      "list, tuple or range of values")
+    return msg.replace("exceed --max-points ", "exceed max_points=").replace(
+        "(raise --max-points, max_points= in Python, to allow more)", "(raise max_points= to allow more)")

@@ -116,7 +116,7 @@ def plan_sweep(configs, workloads, params=None, *, sample: str = "grid", samples
             f"{plan.describe()} exceed --max-points {max_points:,}; use fewer values, or raise "
             "--max-points (max_points= in Python) if you mean it"
         )
-    check_swept_fields(configs, specs)
+    check_swept_fields(configs, specs, params if isinstance(params, Mapping) else None)
     if sample != "grid":  # draws that repeat a point are one point: count what will run
         points = sample_points(specs, sample, samples, seed)
         plan = SweepPlan(specs, len(points), plan.configs, plan.workloads, points, samples)

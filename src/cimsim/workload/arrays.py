@@ -26,6 +26,10 @@ from .oparrays import OpArrays  # noqa: F401  (re-exported: defined here before)
 
 OpArrays.kind_codes = KIND_CODES  # the kind table, for components (oparrays imports none)
 OpArrays.compute_dtypes = DTYPES  # the dtypes a component may claim a MAC op in
+#: a matmul of these inputs accumulating in int32 computes in int8 (``torch._int_mm``; a
+#: quantized Linear's uint8 activations by int8 weights)
+_INT8_INPUTS = ("int8", "uint8")
+_INT8_CODES = [TENSOR_DTYPES.index(d) for d in _INT8_INPUTS]
 
 
 def _num_tag(tags, key: str, n: int, default: float) -> np.ndarray | None:
@@ -148,11 +152,11 @@ def op_arrays(workload) -> OpArrays:
     is_weight = c.tensor_role == ROLE_WEIGHT
     kind = c.kind.astype(np.int64)
     dtype = _dtype_names(c.tensor_dtype[c.out_ids[c.out_ptr[:-1]]]) if no else np.zeros(0, dtype=str)
-    if no:  # an int8 GEMM accumulating in int32 (torch._int_mm) computes in int8
+    if no:  # an 8-bit GEMM accumulating in int32 (torch._int_mm) computes in int8
         first_in = np.full(no, -1, dtype=np.int64)
         has_in = np.diff(c.in_ptr) > 0
         first_in[has_in] = c.tensor_dtype[c.in_ids[c.in_ptr[:-1][has_in]]]
-        acc = (kind == KIND_CODES["matmul"]) & (dtype == "int32") & (first_in == TENSOR_DTYPES.index("int8"))
+        acc = (kind == KIND_CODES["matmul"]) & (dtype == "int32") & np.isin(first_in, _INT8_CODES)
         if acc.any():
             dtype = dtype.astype(object)
             dtype[acc] = "int8"
@@ -309,7 +313,7 @@ def op_arrays_reference(workload) -> OpArrays:
         aptr[i + 1] = len(aids)
         kind[i] = KIND_CODES[op.kind]
         dtype[i] = dtypes[outs[0]]
-        if op.kind == "matmul" and dtype[i] == "int32" and ins and dtypes[ins[0]] == "int8":
+        if op.kind == "matmul" and dtype[i] == "int32" and ins and dtypes[ins[0]] in _INT8_INPUTS:
             dtype[i] = "int8"  # an int8 GEMM accumulating in int32 (torch._int_mm)
         w_in = [t for t in ins if is_weight[t]]
         wids.extend(w_in)

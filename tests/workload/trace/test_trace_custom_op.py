@@ -73,3 +73,78 @@ def test_both_routes_count_the_macs():
     w = trace(model(False), (torch.randn(M, K),))
     (op,) = w.ops
     assert (op.kind, op.m, op.k, op.n) == ("matmul", M, K, N) and w.macs == M * K * N
+
+
+@functools.lru_cache(maxsize=None)
+def _registered():
+    """Custom ops registered with cimsim.trace.register_op: a matmul whose weight is argument 1
+    (``x @ w``, and ``F.linear``'s N x K layout) and an elementwise op of 3 ops an element."""
+    import cimsim
+
+    @torch.library.custom_op("cimsim_test::reg_mm", mutates_args=())
+    def reg_mm(x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+        return x @ w
+
+    @reg_mm.register_fake
+    def _(x, w):
+        return x.new_empty(x.shape[0], w.shape[1])
+
+    @torch.library.custom_op("cimsim_test::reg_linear", mutates_args=())
+    def reg_linear(w: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        return torch.nn.functional.linear(x, w)
+
+    @torch.library.custom_op("cimsim_test::swish3", mutates_args=())
+    def swish3(x: torch.Tensor) -> torch.Tensor:
+        return x * torch.sigmoid(x)
+
+    cimsim.trace.register_op("cimsim_test::reg_mm", kind="matmul", weight_arg=1)
+    cimsim.trace.register_op("cimsim_test::reg_linear", kind="matmul", weight_arg=0, input_arg=1)
+    cimsim.trace.register_op("cimsim_test::swish3", kind="elementwise", ops_per_element=3)
+
+    class Model(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = torch.nn.Parameter(torch.randn(K, N))
+            self.v = torch.nn.Parameter(torch.randn(N, K))  # N x K: F.linear's layout
+
+        def forward(self, x):
+            return swish3(reg_linear(self.v, swish3(reg_mm(x, self.w))[:, :K]))
+
+    return Model
+
+
+def test_a_registered_custom_op_is_a_matmul_on_its_stationary_weight_on_the_cim():
+    from pathlib import Path
+
+    import cimsim
+    from cimsim.mapping.placement import place
+    from cimsim.workload.trace import trace
+
+    w = trace(_registered()(), (torch.randn(M, K),))
+    ops = {op.name: op for op in w.ops}
+    mm, lin = ops["reg_mm"], ops["reg_linear"]
+    assert (mm.kind, mm.m, mm.k, mm.n, mm.weight) == ("matmul", M, K, N, "w")  # 8 x 16 x 32
+    assert (lin.kind, lin.m, lin.k, lin.n, lin.weight) == ("matmul", M, K, N, "v")
+    assert w.macs == 2 * M * K * N  # 4,096 each
+    vec = dict(zip(ops, w.arrays.vector_ops.tolist()))
+    assert vec["swish3"] == 3 * M * N  # 3 ops an element of the 8 x 32 output
+    configs = Path(cimsim.__file__).resolve().parent / "data" / "configs"
+    units = place(w, cimsim.load_architecture(str(configs / "sram-cim.yaml"))).unit_names
+    assert {str(units[list(ops).index(n)]) for n in ("reg_mm", "reg_linear")} == {"cim"}
+
+
+@pytest.mark.parametrize("args, says", [
+    (("aten::mm", "matmul"), "torch's own namespace 'aten'"),
+    (("fancy_mm", "matmul"), "is not 'namespace::op'"),
+    (("mylib::op", "conv"), "kind 'conv' is not one of matmul, elementwise"),
+    (("mylib::op", "matmul"), "a matmul needs weight_arg"),
+    (("mylib::op", "elementwise", {"weight_arg": 1}), "weight_arg is for kind 'matmul'"),
+    (("mylib::op", "elementwise", {"ops_per_element": -1}), "ops_per_element must be a finite number >= 0"),
+])
+def test_a_bad_registration_is_refused_naming_the_argument(args, says):
+    import cimsim
+
+    name, kind, kw = (*args, {}) if len(args) == 2 else args
+    with pytest.raises(ValueError, match="register_op") as exc:
+        cimsim.trace.register_op(name, kind, **kw)
+    assert says in str(exc.value)

@@ -1,5 +1,6 @@
 """Quantized and spectral models (tester D's report, 2026-12): QAT fake quantization, int8
-``torch._int_mm``, a dynamically quantized LSTM's packed weights, FFTs.
+``torch._int_mm``, packed int8 weights unpacked (``quantize_dynamic`` Linear / LSTM / GRU, a
+``convert``ed static-quantization Linear), FFTs.
 
 Goldens are hand arithmetic written beside each assertion, never the tracer's output."""
 
@@ -95,10 +96,11 @@ def test_int_mm_is_an_int8_matmul_on_its_int8_weight():
         assert place(w, arch).unit_names.tolist() == ["cim"]
 
 
-def test_a_dynamically_quantized_lstm_is_flagged_as_packed_weights():
+def test_an_fp16_dynamically_quantized_lstm_is_flagged_as_packed_weights():
     """``quantize_dynamic`` converts nn.LSTM to ``quantized_lstm``, whose packed parameters come
     in a list: the top-level ScriptObject check missed them, so nothing said the 0 B of weights
-    and 0 MACs were missing."""
+    and 0 MACs were missing. (An int8 one is unpacked, below; fp16 cells stay
+    unknown.)"""
     class Wrap(nn.Module):
         def __init__(self):
             super().__init__()
@@ -110,7 +112,7 @@ def test_a_dynamically_quantized_lstm_is_flagged_as_packed_weights():
     torch.manual_seed(0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        m = torch.ao.quantization.quantize_dynamic(Wrap(), {nn.LSTM}, dtype=torch.qint8)
+        m = torch.ao.quantization.quantize_dynamic(Wrap(), {nn.LSTM}, dtype=torch.float16)
     w = _trace(m, torch.randn(5, 1, I), allow_unknown=True)
     (entry,) = w.metadata["unknown_ops"]
     assert entry["op"].startswith("aten.quantized_lstm") and entry["packed_weights"] is True
@@ -130,3 +132,80 @@ def test_ffts_cost_n_log2_n_per_signal_per_dimension():
     vec = {op.name: v for op, v in zip(w.ops, w.arrays.vector_ops.tolist()) if op.name.startswith("_fft")}
     # rows x N x log2 N: 4 x 16 x 4 = 256 each way; fft2 of 4 x 4 x 4: two passes of 64 x 2
     assert vec == {"_fft_r2c": 4 * 16 * 4, "_fft_c2r": 4 * 16 * 4, "_fft_c2c": 2 * 64 * 2}
+
+
+# --- packed int8 weights (find-D #2): a quantize_dynamic Linear (quantized::linear_dynamic), a
+# convert()ed static Linear (quantized::linear) and a quantize_dynamic LSTM / GRU
+# (aten.quantized_lstm / quantized_gru) traced to 0 MACs and 0 B of weights
+
+
+def _quiet(fn, *a, **k):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return fn(*a, **k)
+
+
+def _bytes(w, dtype):
+    return sum(t.nbytes for t in w.tensors.values() if t.role == "weight" and t.dtype == dtype)
+
+
+def _units(w):
+    from cimsim.mapping.placement import place
+
+    units = place(w, cimsim.load_architecture(str(CONFIGS / "sram-cim.yaml"))).unit_names
+    return {op.name: str(units[i]) for i, op in enumerate(w.ops)}
+
+
+@pytest.mark.parametrize("static", [False, True], ids=["dynamic", "static"])
+def test_a_quantized_linear_is_an_int8_matmul_on_its_unpacked_int8_weight(static):
+    if static:  # the QAT model converted: QuantStub-Linear-ReLU-Linear-DeQuantStub
+        m, first, second = _quiet(torch.ao.quantization.convert, _qat_mlp()), "1", "3"
+    else:
+        torch.manual_seed(0)
+        mlp = nn.Sequential(nn.Linear(I, H), nn.ReLU(), nn.Linear(H, O))
+        m, first, second = _quiet(torch.ao.quantization.quantize_dynamic, mlp, {nn.Linear},
+                                  dtype=torch.qint8), "0", "2"
+    w = _trace(m, torch.randn(B, I))
+    mms = [op for op in w.ops if op.kind == "matmul"]
+    assert [(op.m, op.k, op.n, op.weight) for op in mms] == [(B, I, H, f"{first}.weight"),
+                                                              (B, H, O, f"{second}.weight")]
+    assert w.macs == B * I * H + B * H * O  # 2,048 + 1,024 = 3,072
+    assert _bytes(w, "int8") == I * H + H * O  # 512 + 256 = 768 B at 1 B a weight
+    assert _bytes(w, "fp32") == (H + O) * 4  # the biases, fp32: 160 B
+    assert not w.metadata["unknown_ops"]
+    dtypes = {op.name: d for op, d in zip(w.ops, w.arrays.dtype.tolist())}
+    assert {dtypes[op.name] for op in mms} == {"int8"}  # int32 accumulators of 8-bit operands
+    units = _units(w)
+    assert {units[op.name] for op in mms} == {"cim"}
+    if not static:  # the input's dynamic quantization: min, max, scale, round, clamp per element
+        vec = dict(zip((op.name for op in w.ops), w.arrays.vector_ops.tolist()))
+        assert vec["0.quantize"] == 5 * B * I
+
+
+@pytest.mark.parametrize("rnn, gates", [(nn.LSTM, 4), (nn.GRU, 3)])
+def test_a_dynamically_quantized_rnn_is_the_float_layers_matmuls_in_int8(rnn, gates):
+    """I = 16, H = 32, T = 5: an LSTM's 5 x 4H(I + H) = 30,720 MACs on 4H(I + H) = 6,144 B of
+    int8 weights (a GRU's 3 gates: 23,040 on 4,608 B), as the float layer's lowering has them
+    (one input projection over the T steps, then a recurrent matmul per step)."""
+    T = 5
+
+    class Wrap(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.l = rnn(I, H)
+
+        def forward(self, x):
+            return self.l(x)[0]
+
+    torch.manual_seed(0)
+    m = _quiet(torch.ao.quantization.quantize_dynamic, Wrap(), {rnn}, dtype=torch.qint8)
+    w = _trace(m, torch.randn(T, 1, I))
+    assert w.macs == T * gates * H * (I + H) == {4: 30_720, 3: 23_040}[gates]
+    assert _bytes(w, "int8") == gates * H * (I + H) == {4: 6_144, 3: 4_608}[gates]
+    assert _bytes(w, "fp32") == 2 * gates * H * 4  # bias_ih, bias_hh (LSTM: 1,024 B)
+    mms = [op for op in w.ops if op.kind == "matmul"]
+    assert [(op.m, op.k, op.n, op.weight, op.tags["part"]) for op in mms] == \
+        [(T, I, gates * H, "l.weight_ih_l0", "input")] + [(1, H, gates * H, "l.weight_hh_l0", "recurrent")] * T
+    assert not w.metadata["unknown_ops"] and w.metadata["schedule"] == "layer"
+    units = _units(w)
+    assert {units[op.name] for op in mms} == {"cim"}

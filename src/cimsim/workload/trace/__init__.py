@@ -49,11 +49,12 @@ from typing import TYPE_CHECKING
 from ...errors import WorkloadError
 from ..ir import Workload
 from .common import INSTALL_HINT, TorchMissingError, _as_tuple, load_factory, require_torch
+from .custom import register_op
 
 if TYPE_CHECKING:  # torch is an extra: imported for type checkers only
     import torch
 
-__all__ = ["INSTALL_HINT", "TorchMissingError", "load_factory", "require_torch", "trace"]
+__all__ = ["INSTALL_HINT", "TorchMissingError", "load_factory", "register_op", "require_torch", "trace"]
 
 _TORCH_DTYPES = {"float32": "fp32", "float16": "fp16", "bfloat16": "bf16", "int8": "int8", "qint8": "int8"}
 
@@ -218,13 +219,17 @@ def trace(model: torch.nn.Module, example_inputs: torch.Tensor | tuple | list, n
                        stats_bits, keep_floats)
 
 
+#: ``cimsim.trace.register_op(...)``: a custom op's lowering (:mod:`.custom`), beside the function
+trace.register_op = register_op  # type: ignore[attr-defined]
+
+
 def _trace_aten(torch, model, inputs, kwargs, name, allow_unknown, dtype, stats_bits=None,
                 keep_floats=False):
     from ..ir import Workload
     from .capture import record
     from .fuse import absorb_into_softmax, fuse_pointwise, tag_recurrent
-    # register the gathers', convolutions', _grouped_mm's, quantized ops' and FFTs' lowerings
-    from . import bags, convs, fft, grouped, quant  # noqa: F401
+    # register the gathers', convolutions', _grouped_mm's, quantized (and packed quantized) ops' and FFTs' lowerings
+    from . import bags, convs, fft, grouped, packed, quant  # noqa: F401
     from .lower import Lowerer
 
     names = _input_names(torch, model, inputs, kwargs)

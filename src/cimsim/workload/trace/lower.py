@@ -32,15 +32,15 @@ from ..ir import Op, Tensor
 from . import aten as A
 from .registry import LOWERINGS, Call, aten, lowers
 from .computed import note as note_computed, source_flags
+from .custom import CUSTOM_OPS, TORCH_NAMESPACES, lower_custom
 from .stats import add as add_stats
 from .flops import flop_macs
 from .storage import Storages, atomize, source_tensors, storage_key
 
 UNKNOWN_HINT = ("run with --allow-unknown (trace(..., allow_unknown=True)) to keep it as a generic "
                 "op carrying its FLOP-counter MACs, or report the op so it can be mapped")
-#: torch's own operator namespaces: an op of another one is a custom op (torch.library)
-TORCH_NAMESPACES = ("aten", "prims", "quantized", "_quantized")
-CUSTOM_HINT = ("give it a FLOP formula with torch.utils.flop_counter.register_flop_formula (the "
+CUSTOM_HINT = ("register its lowering with cimsim.trace.register_op('ns::name', kind='matmul', "
+               "weight_arg=1) or kind='elementwise' (README 'Custom ops'), give it a FLOP formula with torch.utils.flop_counter.register_flop_formula (the "
                "tracer reads it; --allow-unknown then keeps the op as a generic op carrying those "
                "MACs), or write it as a torch.autograd.Function or a composite of aten ops, whose "
                "matmuls are traced as matmuls")
@@ -251,10 +251,12 @@ class Lowerer:
         base = A.base_name(ev.func)
         reads = [t for t in ins if t.numel() and not (base in A.WRITE_ONLY and any(t is m for m in mutated))]
         call = Call(base, args, ins, bool(mutated), targets, reads)
-        if rule is None:
-            self._unknown(call)
-        else:
+        if rule is not None:
             rule.lower(self, call)
+        elif (custom := CUSTOM_OPS.get(ev.func._schema.name)) is not None:  # a user's op (:mod:`.custom`)
+            lower_custom(self, call, custom)
+        else:
+            self._unknown(call)
 
     @lowers(*A.NO_DATA, *A.VIEW_INPLACE, moves_data=False)
     def _no_data(self, c: Call) -> None:

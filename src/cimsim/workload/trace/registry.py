@@ -34,7 +34,13 @@ LOWERINGS: dict = {}
 def _packets(op) -> list:
     """The overload packets an op is registered under: itself and its in-place twin
     (``add``: ``aten.add``, ``aten.add_``), as :func:`.aten.base_name` folds them. ``op`` is a
-    packet or an aten name; a name this torch build lacks has none."""
+    packet, an aten name or ``namespace::name``; a name this torch build lacks has none."""
+    if isinstance(op, str) and "::" in op:  # another namespace's op ("quantized::linear"): itself
+        ns, _, name = op.partition("::")
+        try:
+            return [getattr(getattr(torch.ops, ns), name)]
+        except (AttributeError, RuntimeError):
+            return []
     name = op if isinstance(op, str) else op.__name__
     names = [name] if name.endswith("_") else [name, name + "_"]
     out = []
@@ -48,13 +54,14 @@ def _packets(op) -> list:
 
 def lowers(*ops, moves_data: bool = True):
     """Register the decorated :class:`Lowerer` method as the lowering of ``ops`` (aten overload
-    packets such as ``aten.mm``, or aten names). One op, one lowering: a second is a bug."""
+    packets such as ``aten.mm``, aten names, or ``namespace::name`` of torch's other operator
+    namespaces: ``quantized::linear``). One op, one lowering: a second is a bug."""
 
     def register(fn):
         for op in ops:
             for packet in _packets(op):
                 if packet in LOWERINGS:
-                    raise RuntimeError(f"aten.{packet.__name__} has two lowerings: "
+                    raise RuntimeError(f"{packet._qualified_op_name} has two lowerings: "
                                        f"{LOWERINGS[packet].lower.__name__} and {fn.__name__}")
                 LOWERINGS[packet] = Lowering(fn, moves_data)
         return fn

@@ -1,0 +1,188 @@
+"""Quantized ops whose int8 weights are packed (``torch.ScriptObject``), unpacked into int8 matmuls.
+
+``torch.ao.quantization.quantize_dynamic`` turns ``nn.Linear`` into ``quantized::linear_dynamic``
+and ``nn.LSTM`` / ``nn.GRU`` into ``aten.quantized_lstm`` / ``aten.quantized_gru``; ``convert``
+of a static-quantization model turns ``nn.Linear`` into ``quantized::linear`` (``_relu``: with
+its ReLU fused). Their weights are ``LinearPackedParamsBase`` objects, which
+``torch.ops.quantized.linear_unpack`` turns back into the int8 weight (``N x K``) and the fp32
+bias; an RNN's ``CellParamsBase`` holds two of them per layer and direction (``weight_ih``,
+``weight_hh``) and its fp32 biases. The unpacked tensors are ``weight`` tensors named as the
+float model names them (``fc.weight``, ``lstm.weight_ih_l0``): int8 weights 1 B an element,
+stationary (a CIM array claims them), biases fp32.
+
+A quantized Linear of an ``M x K`` input lowers to
+
+- (dynamic only) the input's quantization to int8: an elementwise op of
+  :data:`DYNAMIC_QUANT_OPS_PER_ELEMENT` vector ops per element (the observer's min and max, then
+  divide by the scale, add the zero point and round, clamp); a static model's input is already
+  quantized (``quantize_per_tensor``: :data:`QUANTIZE_OPS_PER_ELEMENT`);
+- an int8 matmul ``M x K`` by ``K x N``, M·K·N MACs, accumulating in int32;
+- the accumulators' dequantization (dynamic: scale to fp32, 1 op an element) or requantization
+  (static: scale, add the zero point and round, clamp: 3), plus 1 for the bias and 1 for a fused
+  ReLU: an elementwise op writing the op's output.
+
+A quantized LSTM / GRU runs the float layer's own lowering (``torch.lstm`` / ``torch.gru`` on
+the dequantized weights, recorded and lowered as ``nn.LSTM`` is: one input projection over the
+T steps, then per step the recurrent matmul and the fused cell op) with each gate matmul
+lowered as the quantized Linear above, on the int8 weight: 4H·(I + H) MACs per step and batch
+row for an LSTM, as the float model's.
+
+An RNN cell's packed parameters of another kind (``quantize_dynamic(dtype=torch.float16)``) or a
+packed-sequence input stay unknown ops, marked ``packed_weights`` (:meth:`.lower.Lowerer._unknown`).
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from .quant import FAKE_QUANT_OPS_PER_ELEMENT, OBSERVER_OPS_PER_ELEMENT
+from .registry import Call, aten, lowers
+from .storage import storage_key
+
+#: quantize to int8: divide by the scale, add the zero point and round, clamp
+QUANTIZE_OPS_PER_ELEMENT = FAKE_QUANT_OPS_PER_ELEMENT - 1.0
+#: a dynamic quantization also finds the tensor's min and max (its observer) first
+DYNAMIC_QUANT_OPS_PER_ELEMENT = QUANTIZE_OPS_PER_ELEMENT + OBSERVER_OPS_PER_ELEMENT
+#: int32 accumulators to fp32 (dynamic): one multiply by the product of the scales
+DEQUANT_OPS_PER_ELEMENT = 1.0
+#: int32 accumulators to the output's quint8 (static): scale, add the zero point and round, clamp
+REQUANT_OPS_PER_ELEMENT = 3.0
+#: ``dequantize`` of a quantized tensor: subtract the zero point, multiply by the scale
+DEQUANTIZE_OPS_PER_ELEMENT = 2.0
+
+_LINEARS = {"linear_dynamic": (True, False), "linear_relu_dynamic": (True, True),
+            "linear": (False, False), "linear_relu": (False, True)}
+_RNNS = {"quantized_lstm": "lstm", "quantized_gru": "gru"}
+
+
+def _path(low, leaf: str) -> str:
+    mod = low.ev.module
+    return f"{mod}.{leaf}" if mod else leaf
+
+
+def _name_source(low, t, name: str) -> None:
+    """Tensor ``t`` (kept alive by the caller) is the weight called ``name``."""
+    if t is not None and t.numel():
+        low.names[storage_key(t)] = ("weight", name)
+
+
+def unpack_linear(low, packed, name: str):
+    """(int8 weight ``N x K``, fp32 bias or None) of a ``LinearPackedParamsBase``, named
+    ``name.weight`` / ``name.bias``; one unpacking per object (the same tensors each call)."""
+    cache = low.__dict__.setdefault("_unpacked", {})
+    hit = cache.get(id(packed))
+    if hit is None:
+        q, b = low.torch.ops.quantized.linear_unpack(packed)
+        w = q.int_repr()  # its int8 values: a plain tensor (a per-channel one has no views)
+        _name_source(low, w, f"{name}.weight")
+        _name_source(low, b, f"{name}.bias")
+        hit = cache[id(packed)] = (packed, w, b, q)  # the object too: its id stays its own
+    return hit[1], hit[2]
+
+
+def dequantized(low, w):
+    """The fp32 values of unpacked int8 weight ``w`` (:func:`unpack_linear`)."""
+    return next(h[3] for h in low._unpacked.values() if h[1] is w).dequantize()
+
+
+def quantized_linear(low, base: str, x, w, bias, out, dynamic: bool, relu: bool = False) -> None:
+    """``out = x @ w.T + bias`` of an int8 weight ``w`` (``N x K``) as the module docstring says."""
+    from .lower import Proto
+
+    n, k = w.shape
+    m = x.numel() // k
+    if dynamic:
+        qid = low.emit("elementwise", "quantize", [x], [], fn="div", vec=DYNAMIC_QUANT_OPS_PER_ELEMENT * x.numel(),
+                       tags={"quantize": "dynamic"})
+        xq = [(low._virtual(qid, (m, k), ".q", dtype="int8"), None)]
+    else:
+        xq = low.read(x)
+    wname = low.names[storage_key(w)][1]
+    tags = {"aten": base, "weight_name": wname, "quantized": "dynamic" if dynamic else "static"}
+    low.read(w)  # sourced as stored (N x K), then read transposed
+    pid = low._proto(Proto("matmul", low._name(base), [xq, low.read(w.t())], [], m=m, k=k, n=n, batch=1,
+                           weight=True, tags=tags, shapes=[(m, k), (k, n)]))
+    acc = low._virtual(pid, (m, n), ".acc", dtype="int32")
+    per = (DEQUANT_OPS_PER_ELEMENT if dynamic else REQUANT_OPS_PER_ELEMENT) + (bias is not None) + relu
+    reads = [[(acc, None)]] + ([bias] if bias is not None else [])
+    low.emit("elementwise", "dequantize" if dynamic else "requantize", reads, [out], fn="mul", vec=per * m * n)
+
+
+@lowers(*(f"quantized::{n}" for n in _LINEARS))
+def packed_linear(low, c: Call) -> None:
+    dynamic, relu = _LINEARS[c.base]
+    x, packed = c.args[:2]
+    w, b = unpack_linear(low, packed, low.ev.module or "linear")
+    quantized_linear(low, c.base, x, w, b, low.ev.out, dynamic, relu)
+
+
+@lowers("quantize_per_tensor", "quantize_per_channel", "quantize_per_tensor_dynamic")
+def quantize(low, c: Call) -> None:
+    per = QUANTIZE_OPS_PER_ELEMENT + (OBSERVER_OPS_PER_ELEMENT if c.base.endswith("dynamic") else 0.0)
+    low.emit("elementwise", c.base, c.reads, c.targets, fn="div", vec=per * c.args[0].numel())
+
+
+@lowers("dequantize")
+def dequantize(low, c: Call) -> None:
+    low.emit("elementwise", c.base, c.reads, c.targets, fn="mul",
+             vec=DEQUANTIZE_OPS_PER_ELEMENT * sum(t.numel() for t in c.targets))
+
+
+def _cells(low, params, bidirectional: bool):
+    """Per cell (layer, direction): (int8 w_ih, int8 w_hh, b_ih, b_hh, suffix), or None when a
+    cell's parameters are not dynamic int8 (``quantize_dynamic(dtype=torch.float16)``)."""
+    cells = []
+    for i, cp in enumerate(params):
+        state = cp.__getstate__()[0]
+        if state[0] != "quantized_dynamic" or len(state[4]) != 2 or len(state[1]) != 2:
+            return None
+        layer, rev = divmod(i, 2) if bidirectional else (i, 0)
+        suffix = f"_l{layer}" + ("_reverse" if rev else "")
+        (w_ih, _), (w_hh, _) = (unpack_linear(low, p, "") for p in state[4])
+        b_ih, b_hh = state[1]
+        for t, nm in ((w_ih, "weight_ih"), (w_hh, "weight_hh"), (b_ih, "bias_ih"), (b_hh, "bias_hh")):
+            _name_source(low, t, _path(low, nm + suffix))
+        cells.append((w_ih, w_hh, b_ih, b_hh, cp))
+    return cells
+
+
+@lowers(*_RNNS)
+def packed_rnn(low, c: Call) -> None:
+    """A dynamically quantized LSTM / GRU: the float layer's lowering, its gate matmuls int8."""
+    torch, ev = low.torch, low.ev
+    cells = None
+    if ev.func._overloadpacket in (aten.quantized_lstm, aten.quantized_gru) and \
+            ev.func._overloadname == "input":
+        cells = _cells(low, c.args[2], bool(c.args[7]))
+    if cells is None:  # packed sequences, fp16 cells: said as packed weights
+        low._unknown(c)
+        return
+    from .capture import capture_context, make_recorder
+
+    flat, by_key = [], {}  # the float layer's parameters; dequantized weight -> int8 weight
+    for w_ih, w_hh, b_ih, b_hh, _ in cells:
+        fs = [dequantized(low, w_ih), dequantized(low, w_hh)]
+        by_key.update({storage_key(f): w for f, w in zip(fs, (w_ih, w_hh))})
+        flat += [*fs, b_ih, b_hh]
+    rec = make_recorder(torch)(SimpleNamespace(parents=set()))
+    with capture_context(torch), rec:
+        res = getattr(torch, _RNNS[c.base])(c.args[0], c.args[1], flat, *c.args[3:9])
+    outer = ev
+    for e in rec.events:
+        e.module, e.where = outer.module, outer.where
+        mm = e.func._overloadpacket in (aten.addmm, aten.mm)
+        b = e.args[-1 if e.func._overloadpacket is aten.mm else 2] if mm else None
+        w = by_key.get(storage_key(b)) if mm and b is not None else None
+        if w is None:
+            low.event(e)
+            continue
+        low.ev = e
+        bias = e.args[0] if e.func._overloadpacket is aten.addmm else None
+        quantized_linear(low, "addmm" if bias is not None else "mm", e.args[-2], w, bias, e.out, True)
+    low.ev = outer
+    for src, dst in zip(_leaves(res), _leaves(ev.out)):
+        low._reorder(src, dst)
+
+
+def _leaves(out) -> list:
+    return list(out) if isinstance(out, (tuple, list)) else [out]
