@@ -81,21 +81,21 @@ def test_a_plugin_adc_sweeps_over_bits_by_its_own_law(plugin, tmp_path):
     assert df["error"].isna().all() if "error" in df else True
     by_bits = dict(zip(df["cim.adc.bits"].astype(int), df["energy_cim_adc_j"]))
     for bits in (3, 4, 5, 6):  # 8192 conversions x 50 fJ x 2^bits
-        assert by_bits[bits] == pytest.approx(CONVERSIONS * vco_energy(bits), rel=1e-12)
+        assert by_bits[bits] == pytest.approx(CONVERSIONS * vco_energy(bits), rel=1e-12, abs=0)
     # the derived numbers: energy, one conversion per 0.25 ns x 2^bits, the area per ADC
     arch = load_architecture(_vco_config(tmp_path), {"cim.adc.bits": 5})
     c = arch.components["cim"]
     d = design(c, arch.technology)
-    assert d.energy_per_conversion == pytest.approx(vco_energy(5), rel=1e-12)
-    assert d.sample_rate == pytest.approx(1 / (0.25e-9 * 32), rel=1e-12)
+    assert d.energy_per_conversion == pytest.approx(vco_energy(5), rel=1e-12, abs=0)
+    assert d.sample_rate == pytest.approx(1 / (0.25e-9 * 32), rel=1e-12, abs=0)
     assert d.provenance["adc.energy_per_conversion"] == "derived"
-    assert d.area["adc"] == pytest.approx(c.arrays * 16 * 500e-12, rel=1e-12)  # 16 ADCs/array
+    assert d.area["adc"] == pytest.approx(c.arrays * 16 * 500e-12, rel=1e-12, abs=0)  # 16 ADCs/array
     assert any("test VCO ADC" in s for s in d.sources)
     # node and envelope_factor reach it: 45 nm x 2 -> 2 x 45/22 of the 22 nm energy
     arch = load_architecture(_vco_config(tmp_path, **{"node: 22 nm": "node: 45 nm"}),
                              {"cim.adc.bits": 5, "cim.adc.envelope_factor": 2})
     d = design(arch.components["cim"], arch.technology)
-    assert d.energy_per_conversion == pytest.approx(2 * vco_energy(5, 45), rel=1e-12)
+    assert d.energy_per_conversion == pytest.approx(2 * vco_energy(5, 45), rel=1e-12, abs=0)
 
 
 def test_an_installed_plugin_adc_and_cell_run_from_the_command_line(plugin, tmp_path):
@@ -109,8 +109,8 @@ def test_an_installed_plugin_adc_and_cell_run_from_the_command_line(plugin, tmp_
     assert p.returncode == 0, p.stderr
     df = pd.read_parquet(out)
     got = dict(zip(df["cim.adc.bits"].astype(int), df["energy_cim_adc_j"]))
-    assert got[3] == pytest.approx(CONVERSIONS * vco_energy(3), rel=1e-12)
-    assert got[6] == pytest.approx(CONVERSIONS * vco_energy(6), rel=1e-12)
+    assert got[3] == pytest.approx(CONVERSIONS * vco_energy(3), rel=1e-12, abs=0)
+    assert got[6] == pytest.approx(CONVERSIONS * vco_energy(6), rel=1e-12, abs=0)
     # a misspelt name: one line listing the registered types, the plug-in's included
     p = subprocess.run([sys.executable, "-m", "cimsim.cli", "run", cfg, str(wl), "--set",
                         "cim.adc.type=vcoo"], env=plugin, capture_output=True, text=True)
@@ -243,8 +243,8 @@ def test_the_readme_adc_and_cell_block_runs_as_written():
         arch = load_architecture(resolve_config("rram-cim-derived"),
                                  {"cim.adc.type": "vco", "cim.cell.type": "my_fefet"})
         d = design(arch.components["cim"], arch.technology)
-        assert d.energy_per_conversion == pytest.approx(800e-15, rel=1e-12)
-        assert d.sample_rate == pytest.approx(1 / 4e-9, rel=1e-12)
+        assert d.energy_per_conversion == pytest.approx(800e-15, rel=1e-12, abs=0)
+        assert d.sample_rate == pytest.approx(1 / 4e-9, rel=1e-12, abs=0)
         assert d.provenance["cell_read_energy"] == "derived"
     finally:
         cimsim.hw.registry.unregister("vco", kind="adc")
