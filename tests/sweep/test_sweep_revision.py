@@ -184,3 +184,19 @@ def test_replaced_rows_of_two_revisions_say_each_rows_revision(tmp_path, chain_j
     assert old["cimsim_revision"].tolist() == sorted(["0123456789ab", now]) + ["0123456789ab"] * 2
     assert set(old["cimsim_version"]) == {cimsim.__version__}
     assert "cimsim_revision" not in old.attrs and "cimsim_version" not in old.attrs
+
+
+def test_a_link_to_a_device_keeps_its_lock_and_parts_beside_the_link(tmp_path, chain_json):
+    """``-o null.parquet`` linked to /dev/null (to keep only --csv) put the lock and the parts
+    in /dev (``/dev/null.lock``, ``/dev/null.parts``): created there as root, "Permission
+    denied" otherwise. A device is kept as named, as atomic.target_of keeps it."""
+    link = tmp_path / "null.parquet"
+    link.symlink_to(os.devnull)
+    store = SweepStore(link)
+    assert (store.output, store.lock_path, store.parts_dir) == (
+        link, tmp_path / "null.parquet.lock", tmp_path / "null.parquet.parts")
+    res = _cli(*_base(chain_json, link), "--param", BW2, "--csv", tmp_path / "s.csv")
+    assert res.exit_code == 0, res.output
+    assert len(pd.read_csv(tmp_path / "s.csv")) == 2
+    assert link.is_symlink() and os.readlink(link) == os.devnull
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["null.parquet", "s.csv"]
