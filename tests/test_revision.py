@@ -33,9 +33,10 @@ def test_model_revision_is_the_digest_of_the_package_files(tmp_path):
     """SHA-256 over (len(path), path, len(bytes), bytes) of each file in path order, 12 hex
     digits; byte code and dot files do not count, any byte of a file does."""
     pkg = tmp_path / "pkg"
-    (pkg / "data").mkdir(parents=True)
+    (pkg / "data" / "configs").mkdir(parents=True)
+    (pkg / "__init__.py").write_bytes(b"")
     (pkg / "a.py").write_bytes(b"x = 1\n")
-    (pkg / "data" / "c.yaml").write_bytes(b"k: v\n")
+    (pkg / "data" / "configs" / "c.yaml").write_bytes(b"k: v\n")
     (pkg / "__pycache__").mkdir()
     (pkg / "__pycache__" / "a.cpython-312.pyc").write_bytes(b"\0\1")
     (pkg / ".a.py.swp").write_bytes(b"editor")
@@ -43,9 +44,10 @@ def test_model_revision_is_the_digest_of_the_package_files(tmp_path):
     def entry(name: bytes, data: bytes) -> bytes:
         return len(name).to_bytes(8, "big") + name + len(data).to_bytes(8, "big") + data
 
-    want = hashlib.sha256(entry(b"a.py", b"x = 1\n") + entry(b"data/c.yaml", b"k: v\n")).hexdigest()
+    want = hashlib.sha256(entry(b"__init__.py", b"") + entry(b"a.py", b"x = 1\n")
+                          + entry(b"data/configs/c.yaml", b"k: v\n")).hexdigest()
     assert digest_of(pkg) == want[:12]
-    (pkg / "data" / "c.yaml").write_bytes(b"k: w\n")
+    (pkg / "data" / "configs" / "c.yaml").write_bytes(b"k: w\n")
     assert digest_of(pkg) != want[:12]
     # this cimsim's: its own folder, once per process
     rev = cimsim.model_revision()
@@ -69,6 +71,39 @@ def test_symlinked_data_folders_count_as_a_wheel_holds_them(tmp_path):
     assert digest_of(linked) == digest_of(real)
     (tmp_path / "repo-configs" / "c.yaml").write_bytes(b"k: w\n")
     assert digest_of(linked) != digest_of(real)
+
+
+def test_the_revision_hashes_what_a_wheel_ships(tmp_path):
+    """Review 1, finding 8: every file under the (linked) configs/ and workloads/ counted, while
+    a wheel ships only package-data's patterns: a README, an editor's .orig or a user's
+    `cimsim workload ... -o workloads/x.npz` changed a checkout's revision and not the
+    wheel's. Only the packages' .py files and package-data count now."""
+    pkg = tmp_path / "pkg"
+    for folder in ("data/configs", "data/workloads", "data/validation", "sub"):
+        (pkg / folder).mkdir(parents=True)
+    (pkg / "__init__.py").write_bytes(b"")
+    (pkg / "sub" / "__init__.py").write_bytes(b"")
+    (pkg / "data" / "configs" / "c.yaml").write_bytes(b"k: v\n")
+    (pkg / "data" / "workloads" / "w.json").write_bytes(b"{}")
+    (pkg / "data" / "validation" / "v.csv").write_bytes(b"a\n1\n")
+    before = digest_of(pkg)
+    for name in ("data/configs/README.md", "data/configs/c.yaml.orig", "data/workloads/x.npz",
+                 "data/workloads/w.yaml", "data/validation/notes.txt", "data/helper.py",
+                 "data/configs/more/deep.yaml", "notes.txt"):
+        (pkg / name).parent.mkdir(parents=True, exist_ok=True)
+        (pkg / name).write_bytes(b"not shipped")
+    assert digest_of(pkg) == before
+    (pkg / "sub" / "m.py").write_bytes(b"y = 2\n")  # a module of a package is shipped
+    assert digest_of(pkg) != before
+
+
+def test_the_shipped_patterns_are_pyproject_package_data():
+    tomllib = pytest.importorskip("tomllib")
+    from cimsim.revision import PACKAGE_DATA
+
+    pyproject = Path(__file__).resolve().parents[1] / "pyproject.toml"
+    data = tomllib.loads(pyproject.read_text())["tool"]["setuptools"]["package-data"]
+    assert data == {"cimsim": list(PACKAGE_DATA)}
 
 
 def test_run_json_compare_csv_report_csv_and_trace_record_the_cimsim(tmp_path):

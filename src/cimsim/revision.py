@@ -2,9 +2,10 @@
 
 ``__version__`` names a release and stays the same across the many commits of a development
 line (0.5.0.dev0 held for 439 of them, results changing in several), so it cannot tell two
-models apart. :func:`model_revision` can: the SHA-256 of the package's own files (its Python
-source and its bundled configs, workloads and validation data, each by its path inside the
-package and its bytes), the first 12 hex digits. Any edit of the code or of a bundled file
+models apart. :func:`model_revision` can: the SHA-256 of the package's own files, exactly those a
+wheel ships (its Python source and its bundled configs, workloads and validation data,
+:data:`PACKAGE_DATA`, each by its path inside the package and its bytes), the first 12 hex
+digits. Any edit of the code or of a bundled file
 gives another revision; the same files give the same revision on every machine and install
 (an editable checkout or a wheel). Computed once per process (about 10 ms for the ~230
 files), on first use.
@@ -17,29 +18,47 @@ the Perfetto trace's ``otherData``; the accuracy trace cache is keyed by it.
 
 from __future__ import annotations
 
+import fnmatch
 import functools
 import hashlib
 import os
 from pathlib import Path
 
-#: Files in the package that are not its source or data (byte code, compiled caches).
-_SKIPPED_SUFFIXES = (".pyc", ".pyo", ".so", ".pyd", ".nbi", ".nbc")
+#: What a wheel ships besides the packages' ``.py`` files: ``[tool.setuptools.package-data]``
+#: of pyproject.toml, pattern for pattern (tests/test_revision.py holds the two equal; an
+#: installed cimsim has no pyproject.toml to read). ``*`` matches within one path part.
+PACKAGE_DATA = ("py.typed", "data/configs/*.yaml", "data/workloads/*.json",
+                "data/validation/*.yaml", "data/validation/*.csv", "data/validation/*.json")
 
 #: The length of the revision shown and stored (hex digits of the SHA-256).
 REVISION_DIGITS = 12
 
 
+def _shipped(rel: str, folder: Path) -> bool:
+    """Whether a wheel holds the file ``rel`` (``/``-separated, inside the package) of
+    ``folder``: a ``.py`` file of a package (a folder with ``__init__.py``), or a
+    :data:`PACKAGE_DATA` file."""
+    if rel.endswith(".py"):
+        return (folder / "__init__.py").is_file()
+    parts = rel.split("/")
+    return any(len(pat) == len(parts) and all(map(fnmatch.fnmatchcase, parts, pat))
+               for pat in (p.split("/") for p in PACKAGE_DATA))
+
+
 def _package_files(root: Path) -> list[Path]:
-    """The package's files, symlinked folders followed: a checkout links ``data/configs`` and
-    ``data/workloads`` to the repository's, which a wheel holds as files, so both count them."""
+    """The files a wheel of the package ``root`` holds (:func:`_shipped`), symlinked folders
+    followed: a checkout links ``data/configs`` and ``data/workloads`` to the repository's,
+    which a wheel holds as files, so both count them; anything else there (a README, an
+    ``.orig``, a user's ``workloads/x.npz``) is in no wheel and counts in neither."""
     out = []
     for folder, dirs, files in os.walk(root, followlinks=True):
         dirs[:] = [d for d in dirs if d != "__pycache__" and not d.startswith(".")]
         for name in files:
             path = Path(folder, name)
-            if name.startswith(".") or path.suffix in _SKIPPED_SUFFIXES or not path.is_file():
+            if name.startswith(".") or not path.is_file():
                 continue
-            out.append(path)
+            if _shipped(path.relative_to(root).as_posix(), Path(folder)):
+                out.append(path)
     return sorted(out, key=lambda p: p.relative_to(root).as_posix())
 
 

@@ -86,6 +86,7 @@ def test_a_time_is_whole_cycles_rounded_up():
     assert to_cycles(20.1e-9, 1250) == 17
     assert to_cycles(295e-9, 416) == 710
     assert to_cycles(3 * 0.1e-9, 100) == 3
+    assert to_cycles(1e300, 416) == float("inf")  # no OverflowError: the caller refuses it
 
 
 def test_timings_may_be_given_in_time_units(gpu):
@@ -113,6 +114,11 @@ def test_timings_may_be_given_in_time_units(gpu):
     ({"n_faw": "20 GB"}, "n_faw = '20 GB': '20 GB' is a capacity (information) quantity"),
     ({"n_faw": "-5 ns"}, "n_faw = '-5 ns' is not allowed; a time is >= 0"),
     ({"cmd_act": "2 ns"}, "cmd_act = '2 ns' is not a number; it is a plain number in CK cycles"),
+    # review 1 #4: 1e300 s / 416 ps overflows a float; ceil(inf) was an OverflowError traceback
+    ({"n_faw": "1e300 s"}, "n_faw = '1e300 s' is more CK than a float holds at tck_ps 416; it "
+                           "must be a whole number >= 0, at most 1e+12"),
+    # 1e20 s / 416 ps = 2.40e29 CK, past the 1e12 CK a timing may count
+    ({"n_faw": "1e20 s"}, "n_faw = '1e20 s' is 2.4e+29 CK at tck_ps 416; it must be"),
 ])
 def test_a_bad_timing_name_or_time_is_one_line(gpu, timings, msg):
     with pytest.raises(ConfigError) as e:

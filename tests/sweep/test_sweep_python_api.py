@@ -32,6 +32,20 @@ def test_a_python_sequence_is_a_list_of_values(values):
     assert [s.values for s in plan.specs] == [(4, 5)] and plan.points == 2
 
 
+def test_numpy_values_are_values():
+    """Review 1, finding 7: a 0-d array (``np.array(5)``, what NumPy arithmetic returns) was a
+    TypeError traceback ('int' object is not iterable); it is its one value, as a NumPy scalar
+    and a 1-D array already were. A 2-D array stays refused in one line."""
+    import numpy as np
+
+    plan = cimsim.sweep("sram-cim", "lstm", {"cim.adc.bits": np.array(5),
+                                             "memory.dram.bandwidth": np.array("2.5 TB/s"),
+                                             "cim.rows_per_read": np.array([16, 32])}, dry_run=True)
+    assert [s.values for s in plan.specs] == [(5,), (2.5e12,), (16, 32)] and plan.points == 2
+    with pytest.raises(SweepSpecError, match=r"item #0 a list is not a value"):
+        cimsim.sweep("sram-cim", "lstm", {"cim.adc.bits": np.array([[4, 5]])}, dry_run=True)
+
+
 def test_a_sequence_of_quantities_and_one_number():
     plan = cimsim.sweep("sram-cim", "lstm", {"memory.dram.bandwidth": ["1 TB/s", "2 TB/s"],
                                              "cim.adc.bits": 6}, dry_run=True)

@@ -137,3 +137,66 @@ def test_an_output_that_is_not_a_sweep_is_refused(tmp_path, chain_json):
     assert res.stderr == (f"Error: -o {mine}: exists and is not a cimsim sweep (no point_id column); "
                           "give another -o\n")
     assert mine.read_bytes() == before
+
+
+def _old_then_interrupted(tmp_path, chain_json):
+    """Review 1's setup: 3 points by an older cimsim (the file's revision set to another), then
+    this cimsim's rerun interrupted after its first row (one part file of this revision)."""
+    out = tmp_path / "r.parquet"
+    sweep("cpu-ddr5", chain_json, [BW3], engine="analytic", output=out, workers=1, quiet=True)
+    _rewrite(out, cimsim_revision="0123456789ab")
+
+    def stop(n):
+        raise KeyboardInterrupt
+
+    with pytest.warns(cimsim.CimsimWarning), pytest.raises(KeyboardInterrupt):
+        sweep("cpu-ddr5", chain_json, [BW3], engine="analytic", output=out, workers=1, quiet=True,
+              chunk_size=1, flush_rows=1, on_rows=stop)
+    assert len(list((tmp_path / "r.parquet.parts").glob("part-*.parquet"))) == 1
+    return out
+
+
+def test_points_an_interrupted_run_recomputed_are_not_said_to_be_computed_again(tmp_path, chain_json):
+    """The warning said all 3 old rows' points "are computed again" while the run computed 2 and
+    reused the 1 the interrupted run had redone."""
+    out = _old_then_interrupted(tmp_path, chain_json)
+    with pytest.warns(cimsim.CimsimWarning) as said:
+        df = sweep("cpu-ddr5", chain_json, [BW3], engine="analytic", output=out, workers=1, quiet=True)
+    assert (df.attrs["computed"], df.attrs["reused"]) == (2, 1)
+    line = next(str(w.message) for w in said if "stored rows were computed by" in str(w.message))
+    assert ("3 of its 4 stored rows were computed by cimsim " in line
+            and ": 2 of their points are computed again, 1 of their points were already computed "
+                "again by this cimsim (the old rows are moved to " in line), line
+
+
+def test_replaced_rows_of_two_revisions_say_each_rows_revision(tmp_path, chain_json):
+    """The replaced file took the attrs of the file most of its rows came from, so a row this
+    cimsim computed was labelled with the old revision, and its point appeared twice with no way
+    to tell the rows apart. Each row now carries its own cimsim_version / cimsim_revision."""
+    out = _old_then_interrupted(tmp_path, chain_json)
+    with pytest.warns(cimsim.CimsimWarning):  # other values: all 4 stored rows are replaced
+        sweep("cpu-ddr5", chain_json, ["memory.dram.bandwidth=80GB/s"], engine="analytic",
+              output=out, workers=1, quiet=True)
+    (moved,) = tmp_path.glob("r.replaced-*.parquet")
+    old = pd.read_parquet(moved).sort_values(["memory.dram.bandwidth", "cimsim_revision"])
+    assert old["memory.dram.bandwidth"].tolist() == [10e9, 10e9, 20e9, 40e9]
+    now = cimsim.model_revision()
+    assert old["cimsim_revision"].tolist() == sorted(["0123456789ab", now]) + ["0123456789ab"] * 2
+    assert set(old["cimsim_version"]) == {cimsim.__version__}
+    assert "cimsim_revision" not in old.attrs and "cimsim_version" not in old.attrs
+
+
+def test_a_link_to_a_device_keeps_its_lock_and_parts_beside_the_link(tmp_path, chain_json):
+    """``-o null.parquet`` linked to /dev/null (to keep only --csv) put the lock and the parts
+    in /dev (``/dev/null.lock``, ``/dev/null.parts``): created there as root, "Permission
+    denied" otherwise. A device is kept as named, as atomic.target_of keeps it."""
+    link = tmp_path / "null.parquet"
+    link.symlink_to(os.devnull)
+    store = SweepStore(link)
+    assert (store.output, store.lock_path, store.parts_dir) == (
+        link, tmp_path / "null.parquet.lock", tmp_path / "null.parquet.parts")
+    res = _cli(*_base(chain_json, link), "--param", BW2, "--csv", tmp_path / "s.csv")
+    assert res.exit_code == 0, res.output
+    assert len(pd.read_csv(tmp_path / "s.csv")) == 2
+    assert link.is_symlink() and os.readlink(link) == os.devnull
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["null.parquet", "s.csv"]

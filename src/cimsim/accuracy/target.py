@@ -359,6 +359,29 @@ def _finite(v):
     return None if v is None or (isinstance(v, float) and not math.isfinite(v)) else v
 
 
+def _snr(v):
+    """An SNR mean as the record holds it: +inf (exact) is None; -inf (no signal: the outputs do
+    not follow the reference) and NaN (Monte-Carlo chips mixing exact and no-signal outputs)
+    stay floats, never the exact design's None."""
+    return None if v == math.inf else v
+
+
+#: what the CLI prints, and :func:`accuracy_json` writes, for an SNR that is not a number
+NO_SIGNAL = "no signal (outputs do not follow the reference)"
+UNDEFINED_SNR = "undefined (the Monte-Carlo chips mix exact and no-signal outputs)"
+
+
+def accuracy_json(acc: dict) -> dict:
+    """``acc`` as JSON holds it: JSON has no infinity or NaN, so an SNR of -inf is the string
+    ``"-Infinity"`` and a NaN one ``"NaN"`` (what ``float()`` and JavaScript's ``Number()``
+    read back); exact stays null."""
+    def one(v):
+        if isinstance(v, float) and not math.isfinite(v):
+            return "NaN" if v != v else ("-Infinity" if v < 0 else "Infinity")
+        return v
+    return {k: one(v) for k, v in acc.items()}
+
+
 def cim_arith(name: str, cim) -> Arith:
     """:meth:`Arith.from_cim` of the CIM component ``name``; what it cannot emulate is one line."""
     try:
@@ -386,7 +409,8 @@ def arithmetic_key(arch) -> tuple:
 def accuracy_record(arch, target: Target, reference=None) -> dict:
     """The accuracy columns (:data:`cimsim.report.columns.ACCURACY_COLUMNS`) of ``target`` on
     ``arch``. ``reference``: the fp32 outputs, when computed before (they depend on no config).
-    Non-finite numbers (an exact output's SNR) are None."""
+    An exact output's SNR (+inf) and non-finite spreads are None; an SNR of -inf (no signal)
+    or NaN (chips mixing both; ``accuracy_basis`` says so) stays a float (:func:`_snr`)."""
     require_torch()
     from .run import evaluate
 
@@ -449,10 +473,17 @@ def _on_off(cim) -> str:
 def _record(res, basis: str) -> dict:
     return {C.ACCURACY_TOP1: res.accuracy_top1, C.ACCURACY_TOP1_STD: _finite(res.accuracy_top1_std),
             C.ACCURACY_TOP1_REFERENCE: res.accuracy_top1_reference, C.AGREEMENT: res.agreement,
-            C.AGREEMENT_STD: _finite(res.agreement_std), C.OUTPUT_SNR_DB: _finite(res.output_snr_db),
+            C.AGREEMENT_STD: _finite(res.agreement_std), C.OUTPUT_SNR_DB: _snr(res.output_snr_db),
             C.OUTPUT_SNR_DB_STD: _finite(res.output_snr_db_std),
-            C.OUTPUT_SNR_CORRECTED_DB: _finite(res.output_snr_corrected_db),
+            C.OUTPUT_SNR_CORRECTED_DB: _snr(res.output_snr_corrected_db),
             C.OUTPUT_SNR_CORRECTED_DB_STD: _finite(res.output_snr_corrected_db_std),
             C.OUTPUT_KL: res.output_kl,
             C.OUTPUT_KL_STD: _finite(res.output_kl_std), C.ACCURACY_REPEATS: res.repeats,
-            C.ACCURACY_BASIS: basis}
+            C.ACCURACY_BASIS: basis + _undefined_note(res)}
+
+
+def _undefined_note(res) -> str:
+    """A sweep's table stores NaN as null, as it does the exact SNR: the basis says which."""
+    bad = [n for n, v in (("output SNR", res.output_snr_db),
+                          ("corrected SNR", res.output_snr_corrected_db)) if v != v]
+    return f"; {' and '.join(bad)} {UNDEFINED_SNR}" if bad else ""

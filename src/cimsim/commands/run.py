@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import json
+import math
 import os
 from pathlib import Path
 
@@ -127,6 +128,9 @@ def run(config: str, workload: str, engine: str, sets: tuple[str, ...], as_json:
     if as_json:
         out = result.to_json()
         if acc is not None:  # beside latency and energy
+            from ..accuracy.target import accuracy_json
+
+            acc = accuracy_json(acc)
             keys = list(out)
             at = keys.index("energy_j") + 1
             out = {**{k: out[k] for k in keys[:at]}, **acc, **{k: out[k] for k in keys[at:]}}
@@ -181,9 +185,15 @@ def print_accuracy(acc: dict) -> None:
 
     from rich.text import Text
 
-    def db(key):  # an SNR; None: exact
+    from ..accuracy.target import NO_SIGNAL, UNDEFINED_SNR
+
+    def db(key):  # an SNR; None: exact (+inf); -inf: no signal; NaN: chips mixing both
         v = acc.get(key)
-        return "exact (infinite)" if v is None else f"{v:.1f} dB" + spread(key, ".1f", "dB")
+        if v is None:
+            return "exact (infinite)"
+        if v != v:
+            return UNDEFINED_SNR
+        return NO_SIGNAL if v == -math.inf else f"{v:.1f} dB" + spread(key, ".1f", "dB")
 
     out = console()
     out.print(Text.assemble(("accuracy", "bold"), " (" + acc[C.ACCURACY_BASIS] + ")"))

@@ -272,8 +272,9 @@ def column_clashes(arch) -> list[tuple[str, str]]:
 #: (means over Monte-Carlo chips, ``_std`` their standard deviations). Fractions in [0, 1]:
 #: top-1 accuracy against the labels (None without labels), the fp32 model's, and agreement
 #: (arg-max equal to fp32's); output SNR in dB, 10 log10(sum y_ref^2 / sum (y - y_ref)^2)
-#: (None when exact); the same after a least-squares gain and offset correction (y ~ a y_ref + b,
-#: noise sum ((y - b)/a - y_ref)^2; None when exact after it), in dB, what ADC designers compare:
+#: (None when exact, -inf when there is no signal, NaN when chips mix both); the same after a
+#: least-squares gain and offset correction (y ~ a y_ref + b, noise sum ((y - b)/a - y_ref)^2;
+#: None when exact after it, -inf when a = 0), in dB, what ADC designers compare:
 #: the plain SNR counts a systematic gain or offset error as noise and is not monotonic in ADC
 #: bits; KL(softmax(y_ref) || softmax(y)) in nats, mean over outputs.
 ACCURACY_TOP1 = "accuracy_top1"

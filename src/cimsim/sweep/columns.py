@@ -13,6 +13,8 @@ from ..report.columns import (  # noqa: F401  (the names live in report.columns)
     ARCHITECTURE,
     BOUND,
     BOUND_PART,
+    CIMSIM_REVISION,
+    CIMSIM_VERSION,
     CONFIG_FILE,
     ENGINE,
     ERROR,
@@ -26,7 +28,7 @@ from ..report.columns import (  # noqa: F401  (the names live in report.columns)
 
 TEXT_COLUMNS: frozenset[str] = frozenset(
     {POINT_ID, CONFIG_FILE, WORKLOAD_FILE, ERROR, WORKLOAD, ARCHITECTURE, ENGINE, BOUND, BOUND_PART,
-     ACCURACY_BASIS}
+     ACCURACY_BASIS, CIMSIM_VERSION, CIMSIM_REVISION}
 )
 
 #: ``DataFrame.attrs`` keys (kept in the Parquet file's pandas metadata).

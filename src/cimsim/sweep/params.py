@@ -307,9 +307,12 @@ def _value_text(path: str, value: Any, item: Any, where: str) -> str:
 def spec_text(path: str, value: Any) -> str:
     """A sweep value given in Python as spec text: a str as it is (any form of
     :data:`SPEC_FORMS`); a number or boolean as one value; a list, tuple or range (or a 1-D
-    NumPy array) as its values, comma-separated (``[4, 5]`` and ``range(4, 6)`` are ``'4,5'``)."""
+    NumPy array) as its values, comma-separated (``[4, 5]`` and ``range(4, 6)`` are ``'4,5'``);
+    a 0-d array (``np.array(5)``, what NumPy arithmetic often returns) is its one value."""
     if isinstance(value, str):
         return value
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        return _value_text(path, value, value.item(), "")
     if isinstance(value, (list, tuple, range, np.ndarray)):
         items = value.tolist() if isinstance(value, np.ndarray) else list(value)
         if not items:

@@ -6,7 +6,8 @@ other row is replaced, never lost: a point of another sweep (another config or w
 contents, other swept params or values) is left out of the rewritten file, and a point of this
 sweep computed by another cimsim revision (or by one that recorded none) is computed again.
 Both kinds are written to a sibling file ``OUT.replaced-<UTC time>.parquet`` when the sweep
-finishes, and one warning line each says how many, why (the config or workload whose contents
+finishes (with per-row ``cimsim_version`` / ``cimsim_revision`` columns: its rows may come from
+several revisions), and one warning line each says how many, why (the config or workload whose contents
 changed, from the SHA-256 in the attrs; the versions and revisions), and where they went.
 """
 
@@ -21,8 +22,8 @@ import pandas as pd
 
 from ..errors import CimsimWarning
 from ..revision import current, describe, model_revision
-from .columns import (ATTR_CONFIGS, ATTR_PARAMS, ATTR_WORKLOADS, CONFIG_FILE, ERROR, POINT_ID,
-                      WORKLOAD_FILE)
+from .columns import (ATTR_CONFIGS, ATTR_PARAMS, ATTR_REVISION, ATTR_VERSION, ATTR_WORKLOADS,
+                      CIMSIM_REVISION, CIMSIM_VERSION, CONFIG_FILE, ERROR, POINT_ID, WORKLOAD_FILE)
 from .store import ROW_REVISION, ROW_SOURCE, ROW_VERSION, SweepStore, rows_to_frame
 
 _HIDDEN = [ROW_VERSION, ROW_REVISION, ROW_SOURCE]
@@ -38,6 +39,11 @@ def reusable_rows(store: SweepStore, wanted: set[str], context: dict, specs: Seq
     this_revision = (prior[ROW_REVISION] == model_revision()).to_numpy(bool)
     ours = prior[POINT_ID].isin(wanted).to_numpy(bool)
     other_sweep, stale = prior[~ours], prior[ours & ~this_revision]
+    keep = prior[ours & this_revision].drop(columns=_HIDDEN)
+    if retry_errors and ERROR in keep.columns:
+        keep = keep[~keep[ERROR].map(lambda e: isinstance(e, str))]
+    # an interrupted run of this revision may have recomputed some stale points already
+    redone = stale[POINT_ID].isin(keep[POINT_ID]).to_numpy(bool)
     if len(other_sweep) or len(stale):
         store.replaced_path = _replaced_path(store.output)
         store.replaced = _as_table(pd.concat([other_sweep, stale]), store.sources)
@@ -50,11 +56,18 @@ def reusable_rows(store: SweepStore, wanted: set[str], context: dict, specs: Seq
         if len(stale):
             warnings.warn(
                 f"{store.shown}: {len(stale):,} of its {len(prior):,} stored rows were computed by "
-                f"{_who(stale)}, not by this {current()}: their points are computed again (the old "
-                f"rows are {moved})", CimsimWarning, stacklevel=3)
-    keep = prior[ours & this_revision].drop(columns=_HIDDEN)
-    return [rec for rec in keep.to_dict("records")
-            if not (retry_errors and isinstance(rec.get(ERROR), str))]
+                f"{_who(stale)}, not by this {current()}: {_fate(int((~redone).sum()), int(redone.sum()))} "
+                f"(the old rows are {moved})", CimsimWarning, stacklevel=3)
+    return keep.to_dict("records")
+
+
+def _fate(again: int, done: int) -> str:
+    """What becomes of the stale rows' points: ``again`` computed by this sweep, ``done``
+    computed by this cimsim before (a run of this revision that was interrupted)."""
+    if not done:
+        return "their points are computed again"
+    said = f"{done:,} of their points were already computed again by this cimsim"
+    return said if not again else f"{again:,} of their points are computed again, {said}"
 
 
 def _who(rows: pd.DataFrame) -> str:
@@ -100,11 +113,20 @@ def _causes(rows: pd.DataFrame, sources: list[dict], context: dict, specs: Seque
 
 
 def _as_table(rows: pd.DataFrame, sources: list[dict]) -> pd.DataFrame:
-    """The replaced rows as a table: their columns (those any of them has), and the attrs of the
-    file most of them came from (its params, configs, workloads, cimsim version and revision)."""
+    """The replaced rows as a table: their columns (those any of them has), then the columns
+    ``cimsim_version`` and ``cimsim_revision`` saying which cimsim computed each row (the rows
+    come from files of several revisions, and a point may be there once per revision), and the
+    attrs of the file most of them came from (its params, configs, workloads), without a
+    file-level version and revision."""
     cols = [c for c in rows.columns if c not in _HIDDEN and (c == POINT_ID or rows[c].notna().any())]
-    table = rows_to_frame(rows[cols].reset_index(drop=True), cols)
-    table.attrs.update(sources[int(rows[ROW_SOURCE].mode().iloc[0])])
+    rows = rows.reset_index(drop=True)
+    table = rows_to_frame(rows[cols], cols)
+    for col, hidden in ((CIMSIM_VERSION, ROW_VERSION), (CIMSIM_REVISION, ROW_REVISION)):
+        table[col] = pd.Series([v if isinstance(v, str) else None for v in rows[hidden]], dtype=object)
+    attrs = dict(sources[int(rows[ROW_SOURCE].mode().iloc[0])])
+    attrs.pop(ATTR_VERSION, None)
+    attrs.pop(ATTR_REVISION, None)
+    table.attrs.update(attrs)
     return table
 
 

@@ -29,7 +29,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from ..atomic import atomic_write
+from ..atomic import atomic_write, is_special
 from ..errors import CimsimError, CimsimWarning
 from .columns import (ATTR_CONFIGS, ATTR_PARAMS, ATTR_REVISION, ATTR_UNITS, ATTR_VERSION,
                       ATTR_WORKLOADS, POINT_ID, TEXT_COLUMNS)
@@ -140,9 +140,11 @@ class SweepStore:
 
     def __init__(self, output: str | Path):
         # the file itself, links resolved: a second name (a symlink) of the same file takes the
-        # same lock and parts folder, and the final rename replaces the file, not the link
+        # same lock and parts folder, and the final rename replaces the file, not the link. A
+        # device or FIFO (a link named null.parquet to /dev/null) is kept as named, as
+        # atomic.target_of keeps it: its lock and parts go beside that name, never into /dev
         self.shown = Path(output)  # as the user named it, for messages
-        self.output = Path(os.path.realpath(output))
+        self.output = Path(os.path.abspath(output) if is_special(output) else os.path.realpath(output))
         self.parts_dir = self.output.with_name(self.output.name + ".parts")
         self.lock_path = self.output.with_name(self.output.name + ".lock")
         self._seq = count()

@@ -97,10 +97,12 @@ def _consistent(t: Jedec) -> None:
 CK_NOISE = 1e-6
 
 
-def to_cycles(seconds: float, tck_ps: float) -> int:
+def to_cycles(seconds: float, tck_ps: float) -> int | float:
     """A time in whole CK cycles, rounded up: ``ceil(t / tCK - 1e-6)`` (the 1e-6 CK is float
-    noise: ``20 ns`` at ``tCK 1.25 ns`` is 16 cycles)."""
-    return math.ceil(seconds * 1e12 / tck_ps - CK_NOISE)
+    noise: ``20 ns`` at ``tCK 1.25 ns`` is 16 cycles); past :data:`MAX_TIMING` (or past a
+    float: ``1e300 s``) the quotient itself, a float, which no timing may be."""
+    x = seconds * 1e12 / tck_ps
+    return x if not x <= MAX_TIMING else math.ceil(x - CK_NOISE)
 
 
 def _unit_of(k: str) -> str:
@@ -179,7 +181,14 @@ def timing_numbers(v: Any, standard: Optional[str]) -> Any:
                              "clock; give a valid standard")
         else:
             tck = out.get("tck_ps", TIMINGS[standard].tck_ps)
-            out[k] = to_cycles(t, tck) if tck > 0 else _plain("tck_ps", tck)
+            if not tck > 0:
+                out[k] = _plain("tck_ps", tck)
+                continue
+            out[k] = to_cycles(t, tck)
+            if not out[k] <= MAX_TIMING:  # a time of more CK than a timing may count
+                ck = f"{out[k]:.3g} CK" if math.isfinite(out[k]) else "more CK than a float holds"
+                raise ValueError(f"timings: {k} = {x!r} is {ck} at tck_ps {tck:g}; it must be "
+                                 f"{_domain(k)}")
     return out
 
 
