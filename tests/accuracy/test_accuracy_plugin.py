@@ -116,7 +116,9 @@ def test_the_sweep_key_of_a_cim_subclass_is_the_cims():
 def test_a_type_that_does_not_say_how_it_computes_is_refused(files):
     code, out = _run(files / "npu.yaml", files)
     assert code != 0 and len(out.strip().splitlines()) == 1 and "Traceback" not in out, out
-    assert ("--accuracy: component 'npu' (type plug-npu, test_accuracy_plugin.Npu) does not say "
+    # the class as Python names it: its module depends on pytest's import mode
+    # (`tests.accuracy.test_accuracy_plugin` under --import-mode=importlib)
+    assert (f"--accuracy: component 'npu' (type plug-npu, {Npu.__module__}.Npu) does not say "
             "how it computes") in out, out
     res = CliRunner().invoke(main, ["run", str(files / "npu.yaml"), "lstm", "--json"])
     assert res.exit_code == 0, res.output   # its cost still runs

@@ -60,3 +60,22 @@ def test_the_python_api_raises_one_error_with_a_line_per_error(tmp_path):
     assert lines[1] == (f"{path}: cim: adc.per_array (512) cannot exceed cols (256): at most one "
                         "ADC per column")
     assert e.value.fields == ["memory.sram.capacity", "cim.adc.per_array"]
+
+
+def test_a_long_param_spec_over_max_points_is_clipped_in_its_one_line(tmp_path):
+    """A `--param` list of 10^6 values (6,888,895 characters: 9 one-digit values, 90 of two
+    digits, ..., 1 of seven, plus 999,999 commas) over --max-points printed all of it in its one
+    error line; the spec is now clipped to its first 80 characters and its length (review 2,
+    item 10). In process: one argument that long is past Linux's 128 KiB per argument."""
+    n = 10**6
+    spec = ",".join(str(i) for i in range(1, n + 1))
+    chars = sum(9 * 10**(d - 1) * d for d in range(1, 7)) + 7 + (n - 1)
+    assert len(spec) == chars == 6_888_895
+    r = CliRunner().invoke(main, ["sweep", "cpu-ddr5", "-w", "tcn", "--param",
+                                  f"processor.cores={spec}", "-o", str(tmp_path / "x.parquet")])
+    assert r.exit_code == 1, r.output[:300]
+    lines = r.output.splitlines()
+    assert len(lines) == 1 and len(lines[0]) < 600, r.output[:300]
+    assert lines[0].startswith("Error: --param processor.cores=" + spec[:80] + "... (6,888,895 "
+                               "characters): 1,000,000 values exceed --max-points 100,000"), lines[0]
+    assert not (tmp_path / "x.parquet").exists()

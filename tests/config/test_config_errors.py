@@ -150,6 +150,22 @@ def test_set_of_a_level_without_memory_suggests_the_full_path(tiny, config, leve
     assert line.startswith(f"Error: --set {level}.bandwidth=1TB/s: "), line
 
 
+@pytest.mark.parametrize("path, meant", [
+    ("memory.DRAM.latency=100ns", "memory.dram"),  # difflib alone: 'DRAM' vs 'dram' shares no letter
+    ("processor.STATIC_POWER=80W", "processor.static_power"),
+    ("PROCESSOR.cores=8", "processor"),
+    ("Memory.dram.latency=100ns", "memory"),  # a section, not a component, in another case
+    ("MEMORY.dram.latency=100ns", "memory"),
+])
+def test_set_of_a_config_key_in_another_case_suggests_that_key(tiny, path, meant):
+    """A key that differs only in case is the closest match (review 2, item 10: only the DRAM
+    `standard` case was tested); a top-level section in another case was not suggested at all,
+    as the suggestions looked among the components only."""
+    line = _first_error("run", "cpu-ddr5", tiny, "--engine", "analytic", "--set", path)
+    assert line.startswith(f"Error: --set {path}: "), line
+    assert line.endswith(f"(did you mean '{meant}'?)"), line
+
+
 def test_swapped_run_arguments_are_recognised():
     line = _first_error("run", "lstm", "gpu-hbm3")
     assert "'lstm' is a workload and 'gpu-hbm3' a config" in line

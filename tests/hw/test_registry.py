@@ -95,7 +95,7 @@ def test_an_installed_package_registers_through_the_same_group(tmp_path):
     out = subprocess.run(
         [sys.executable, "-c", "import json; from cimsim.hw.registry import types; "
                                "print(json.dumps(list(types())))"],
-        env=env, capture_output=True, text=True, check=True).stdout
+        env=env, capture_output=True, text=True, check=True, timeout=300).stdout
     assert json.loads(out) == ["processor", "pim", "cim", "systolic", "collective", "toy"]
 
 
@@ -149,7 +149,7 @@ def test_a_broken_installed_package_breaks_only_the_runs_that_use_it(tmp_path):
         print(json.dumps(out))
     ''')
     out = json.loads(subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
-                                    text=True, check=True).stdout)
+                                    text=True, check=True, timeout=300).stdout)
     assert "good" in out["types"] and out["types"] == out["again"] and "bad" not in out["types"]
     assert out["broken"] == ["bad"]
     assert out["error"] == ("<config>: npu.type: component type 'bad' (entry point toy_bad:Bad) is installed but "
@@ -168,7 +168,7 @@ def test_an_entry_point_named_unlike_its_type_says_so(tmp_path):
         [sys.executable, "-c", "import json; from cimsim.hw import registry; "
                                "print(json.dumps([registry.components.broken(), "
                                "registry.get('toy').__name__]))"],
-        env=env, capture_output=True, text=True, check=True).stdout
+        env=env, capture_output=True, text=True, check=True, timeout=300).stdout
     # registered under its type_name, as before (a reviewer: refusing it broke working
     # plug-ins); `type: npu` says what to write
     assert json.loads(out) == [{"npu": "'npu' is the name of entry point toy_named:Toy, whose class "
@@ -187,7 +187,7 @@ def test_a_type_named_like_another_entry_point_is_not_shadowed_by_its_hint(tmp_p
         [sys.executable, "-c", "import json; from cimsim.hw import registry; "
                                "print(json.dumps([registry.get('npu').__module__, "
                                "registry.get('toy').__module__, sorted(registry.components.broken())]))"],
-        env=env, capture_output=True, text=True, check=True).stdout
+        env=env, capture_output=True, text=True, check=True, timeout=300).stdout
     assert json.loads(out) == ["b_mod", "a_mod", ["npu2"]]
 
 
@@ -402,7 +402,8 @@ def test_an_installed_plugin_named_like_a_builtin_is_refused_and_the_builtin_wor
     other.write_text(json.dumps({**ROUND_ARCH, "npu": {"type": "myproc"}}))
     save_workload(WL, wl)
     cli = [sys.executable, "-m", "cimsim.cli", "run", "--engine", "analytic"]
-    ok = subprocess.run([*cli, str(cfg), str(wl)], env=env, capture_output=True, text=True)
+    ok = subprocess.run([*cli, str(cfg), str(wl)], env=env, capture_output=True, text=True,
+                        timeout=300)
     assert ok.returncode == 0 and "latency" in ok.stdout, ok.stderr
     assert sorted(ok.stderr.splitlines()) == [
         f"warning: cimsim.{group} entry point '{name}' (clash_plug:{cls}) is named like the built-in "
@@ -410,7 +411,8 @@ def test_an_installed_plugin_named_like_a_builtin_is_refused_and_the_builtin_wor
         "uninstall its package clash-plug"
         for group, name, cls, what in (("components", "processor", "Clash", "component"),
                                        ("memory", "fixed", "ClashMem", "memory-level"))]
-    bad = subprocess.run([*cli, str(other), str(wl)], env=env, capture_output=True, text=True)
+    bad = subprocess.run([*cli, str(other), str(wl)], env=env, capture_output=True, text=True,
+                         timeout=300)
     assert bad.returncode == 1
     assert bad.stderr.splitlines()[-1] == (
         f"Error: {other}: npu.type: component type 'myproc' (entry point clash_plug:Clash) is "
@@ -434,7 +436,8 @@ def test_sweep_workers_leave_the_name_clash_warning_to_the_main_process(tmp_path
     save_workload(WL, wl)
     p = subprocess.run([sys.executable, "-m", "cimsim.cli", "sweep", str(cfg), "-w", str(wl),
                         "--param", "processor.cores=1,2", "--workers", "2", "-q", "--engine", "analytic",
-                        "-o", str(tmp_path / "s.parquet")], env=env, capture_output=True, text=True)
+                        "-o", str(tmp_path / "s.parquet")], env=env, capture_output=True, text=True,
+                        timeout=300)
     assert p.returncode == 0, p.stderr
     lines = p.stderr.splitlines()
     assert [ln for ln in lines if "clash_plug" in ln] == [
@@ -483,11 +486,11 @@ def test_two_installed_packages_declaring_one_type_are_both_named_and_fields_ref
         e = {**env, "PYTHONPATH": ":".join([*map(str, order), src])}
         first, second = (alpha, beta) if order[0] == a else (beta, alpha)
         run = subprocess.run([sys.executable, "-m", "cimsim.cli", "run", str(cfg), str(wl)],
-                             env=e, capture_output=True, text=True)
+                             env=e, capture_output=True, text=True, timeout=300)
         assert run.returncode == 1
         assert run.stderr.splitlines() == [f"Error: {cfg}: group.type: " + says.format(first, second)]
         fields = subprocess.run([sys.executable, "-m", "cimsim.cli", "fields", "tree"],
-                                env=e, capture_output=True, text=True)
+                                env=e, capture_output=True, text=True, timeout=300)
         assert fields.returncode == 1
         assert fields.stderr.splitlines() == ["Error: " + says.format(first, second)], fields.stdout
 

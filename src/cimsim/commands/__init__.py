@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import sys
 import warnings
@@ -24,6 +25,15 @@ def broken_pipe() -> None:
     except (OSError, ValueError):  # no real file descriptor (a test runner's capture)
         pass
     raise SystemExit(BROKEN_PIPE_STATUS)
+
+
+def cannot_write(path, exc: OSError) -> click.ClickException:
+    """``cannot write PATH: why``, one line, for an output that failed. A reader that left the
+    pipe or FIFO written into (``-o`` a named pipe read by ``head -c 20``, EPIPE) is not an error
+    of the file: ``exc`` is raised again, and the CLI ends quietly with status 141 as for stdout."""
+    if exc.errno == errno.EPIPE:
+        raise exc
+    return click.ClickException(f"cannot write {path}: {exc.strerror or exc}")
 
 
 def full_path(path) -> Path:

@@ -224,10 +224,14 @@ def placeholder_warning(r) -> str:
 
     if r.energy_placeholder_share <= C.PLACEHOLDER_WARN_SHARE:
         return ""
-    parts = [k for k, v in r.provenance.get("energy", {}).items() if v == "placeholder"
-             and r.energy_breakdown_j.get(k)]
+    # the parts behind the share, largest placeholder energy first; a part resting on
+    # placeholders in part (static power of which some components' is marked) says how much
+    e = r.energy_breakdown_j
+    parts = sorted(((k, f) for k, f in r.energy_placeholder_fraction.items() if e.get(k)),
+                   key=lambda kf: -e[kf[0]] * kf[1])
+    named = [k if f >= 1 else f"{k} ({f:.0%} of it)" for k, f in parts]
     return (f"warning: {r.energy_placeholder_share:.0%} of the energy rests on placeholder values "
-            f"((U) or unsourced defaults: {', '.join(parts)}); see `--json` provenance")
+            f"((U) or unsourced defaults: {', '.join(named)}); see `--json` provenance")
 
 
 def _floorplan_texts(facts: dict) -> list[str]:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import click
 
-from . import OneLineErrors, OneLineUsageError, created, full_path, new_folder, one_line_warnings
+from . import OneLineErrors, OneLineUsageError, cannot_write, created, full_path, new_folder, one_line_warnings
 
 from ..errors import CimsimError
 from ..sweep.params import DEFAULT_MAX_POINTS, one_line
@@ -131,7 +131,7 @@ def sweep_command(configs, workloads, params, sample, samples, seed, engine, sch
         except CimsimError as exc:
             raise click.ClickException(one_line(" ".join(str(exc).split("\n")))) from None
         except OSError as exc:
-            raise click.ClickException(f"cannot write {output}: {exc.strerror or exc}") from None
+            raise cannot_write(output, exc) from None
     from ..sweep.columns import error_rows
     from ..sweep.runner import describe_run
 

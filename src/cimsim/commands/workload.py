@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from . import OneLineErrors, OneLineGroup, created, full_path, new_folder
+from . import OneLineErrors, OneLineGroup, cannot_write, created, full_path, new_folder
 
 from ..dtypes import DTYPES
 from ..errors import CimsimError, WorkloadError
@@ -88,7 +88,7 @@ def _generate(gen: str, output: Path, name: str | None, shown: str | None = None
         try:
             save_workload(stamp_writer(w), output, progress=fb)
         except OSError as exc:
-            raise click.ClickException(f"cannot write {output}: {exc.strerror}") from None
+            raise cannot_write(output, exc) from None
     click.echo(_summary(w, output, made))
     if len(w) >= LARGE_OPS and output.suffix.lower() != COLUMNAR_SUFFIX:
         click.echo(f"note: {len(w):,} ops: for a workload this large use the columnar form "
@@ -259,7 +259,7 @@ def bundled_cmd(directory):
         except WorkloadError as exc:
             raise click.ClickException(str(exc)) from None
         except OSError as exc:
-            raise click.ClickException(f"cannot write {path}: {exc.strerror}") from None
+            raise cannot_write(path, exc) from None
         click.echo(_summary(w, path, made if i == 0 else None))
 
 
@@ -422,7 +422,7 @@ def llm_cmd(hf_config, hf_model, layers, hidden, heads, kv_heads, ffn, vocab, he
             try:
                 save_workload(stamp_writer(w), output, progress=fb)
             except OSError as exc:
-                raise click.ClickException(f"cannot write {output}: {exc.strerror}") from None
+                raise cannot_write(output, exc) from None
     except (WorkloadError, TypeError) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(_summary(w, output, made))

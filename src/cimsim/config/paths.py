@@ -49,8 +49,11 @@ def section_model(key: str, data: Optional[Mapping] = None) -> type[BaseModel]:
         sec = data.get(key)
         if not isinstance(sec, Mapping):
             allowed = [k for k in data if k not in RESERVED]
+            # a section this config has in another case ('Memory', 'MEMORY') is meant too
+            sections = [k for k in RESERVED if isinstance(data.get(k), Mapping)]
             raise PathError(f"'{key}' is not a section of this config; its components: "
-                            f"{', '.join(allowed) or '(none)'}" + did_you_mean(key, allowed))
+                            f"{', '.join(allowed) or '(none)'}"
+                            + did_you_mean(key, [*allowed, *sections]))
         type_name = sec.get("type", key)
     else:
         type_name = key

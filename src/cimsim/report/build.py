@@ -233,7 +233,7 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
                      "tables (timed kernels), which already include the weight streaming of the "
                      "kernel; the memory traffic behind it is not split out")
     notes += _unknown_op_notes(wl.metadata) + _computed_weight_notes(wl.metadata)
-    prov, e_share, a_share = placeholder_shares(arch, energy, areas)
+    prov, e_share, a_share, e_fractions = placeholder_shares(arch, energy, areas)
     # a placeholder of 0 m^2 weighs nothing in the share: say which parts it leaves out
     if zero := [p for p, a in areas.items() if a == 0 and prov["area"].get(p) == "placeholder"]:
         notes.append(f"area of {', '.join(zero)}: not given (0 m², a placeholder), so area "
@@ -273,6 +273,7 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
         energy_placeholder_share=e_share,
         area_placeholder_share=a_share,
         provenance=prov,
+        energy_placeholder_fraction=e_fractions,
         precision_mismatch=bool(mixed),
         claim_notes=list(pl.claim_notes),
         write_bytes=writes,

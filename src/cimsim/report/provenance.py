@@ -49,23 +49,24 @@ def part_provenance(arch) -> dict[str, dict[str, str]]:
             static_w["placeholder"] / total if total > 0 else 0.0}
 
 
-def placeholder_shares(arch, energy_j: dict, area_m2: dict) -> tuple[dict, float, float]:
-    """``(provenance, energy share, area share)``: the fraction of the total energy and area
-    resting on placeholders (energy: 0 when the total is 0; area: NaN, null in JSON, when no part
-    declares one, as :attr:`Result.area_m2`). Static energy counts by the static power
-    of the components whose ``static_power`` is marked."""
+def placeholder_shares(arch, energy_j: dict, area_m2: dict) -> tuple[dict, float, float, dict]:
+    """``(provenance, energy share, area share, part fractions)``: the fraction of the total
+    energy and area resting on placeholders (energy: 0 when the total is 0; area: NaN, null in
+    JSON, when no part declares one, as :attr:`Result.area_m2`), and per energy part the fraction
+    of its own energy resting on placeholders, for the parts where it is above 0 (1 for a
+    placeholder part). Static energy counts by the static power of the components whose
+    ``static_power`` is marked, so it may rest on placeholders in part (its label says
+    ``placeholder`` only when all of it does)."""
     prov = part_provenance(arch)
     frac_static = prov.pop("static_placeholder_fraction")
+    fractions = {part: frac_static if part == "static" else 1.0 for part in energy_j
+                 if part == "static" and frac_static > 0 or prov["energy"].get(part) == "placeholder"}
     e_total = sum(energy_j.values())
-    e_ph = 0.0
-    for part, e in energy_j.items():
-        if part == "static":
-            e_ph += e * frac_static
-        elif prov["energy"].get(part) == "placeholder":
-            e_ph += e
+    e_ph = sum(energy_j[part] * f for part, f in fractions.items())
     a_total = sum(area_m2.values())
     a_ph = sum(a for part, a in area_m2.items() if prov["area"].get(part) == "placeholder")
-    return (prov, e_ph / e_total if e_total > 0 else 0.0, a_ph / a_total if a_total > 0 else math.nan)
+    return (prov, e_ph / e_total if e_total > 0 else 0.0,
+            a_ph / a_total if a_total > 0 else math.nan, fractions)
 
 
 #: dtypes whose values are integers of their byte width (the rest are floating point)

@@ -62,6 +62,10 @@ class Result:
     area_placeholder_share: float = 0.0
     #: per part: given, derived or placeholder ({"energy": {...}, "area": {...}})
     provenance: dict = field(default_factory=dict)
+    #: per energy part resting on placeholders at all: the fraction of its energy that does (1
+    #: for a ``placeholder`` part; static energy by the marked components' static power, so it
+    #: may be partial where its label says ``given``); not in ``--json``
+    energy_placeholder_fraction: dict[str, float] = field(default_factory=dict)
     #: a component computes at a fixed precision other than its ops' dtype (see the notes)
     precision_mismatch: bool = False
     #: a tensor- or pipeline-parallel run: latency and energy are one device's share (``(1d)``)

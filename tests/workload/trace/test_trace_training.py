@@ -32,20 +32,28 @@ FACTORIES = dedent('''
         def forward(s, x):
             return s.l2(torch.relu(s.l1(x)))
 
-    class Step(nn.Module):
-        def __init__(s, grad):
-            super().__init__(); s.m = MLP(); s.grad = grad
+    class Train(nn.Module):  # a training step as written outside cimsim: no grad context
+        def __init__(s):
+            super().__init__(); s.m = MLP()
         def forward(s, x, y):
-            with torch.enable_grad() if s.grad else torch.no_grad():
+            loss = ((s.m(x) - y) ** 2).mean()
+            loss.backward()
+            return loss
+
+    class Step(nn.Module):  # the backward run under torch.enable_grad()
+        def __init__(s):
+            super().__init__(); s.m = MLP()
+        def forward(s, x, y):
+            with torch.enable_grad():
                 loss = ((s.m(x) - y) ** 2).mean()
                 loss.backward()
             return loss
 
-    def train():  # a training step as written outside cimsim
-        return Step(False), (torch.randn(B, I), torch.randn(B, O))
+    def train():
+        return Train(), (torch.randn(B, I), torch.randn(B, O))
 
-    def grad():  # the backward run under torch.enable_grad()
-        return Step(True).eval(), (torch.randn(B, I), torch.randn(B, O))
+    def grad():
+        return Step().eval(), (torch.randn(B, I), torch.randn(B, O))
 
     def dropout(mode):
         m = nn.Sequential(nn.Linear(I, H), nn.Dropout(0.1), nn.Linear(H, O))
@@ -77,7 +85,15 @@ def _trace(tmp_path, name, *extra):
 
 def test_a_training_step_is_one_line_saying_training_is_not_modelled(tmp_path):
     """The tracer's own no_grad made loss.backward() fail with autograd's message ("element 0
-    of tensors does not require grad"), which blamed a model that works outside cimsim."""
+    of tensors does not require grad"), which blamed a model that works outside cimsim. The
+    model is checked to be such a step: in plain PyTorch it runs and fills its gradients."""
+    ns: dict = {}
+    exec(FACTORIES, ns)
+    model, args = ns["train"]()
+    loss = model(*args)  # outside cimsim: the step works
+    assert loss.ndim == 0 and all(p.grad is not None for p in model.parameters())
+    with torch.no_grad(), pytest.raises(RuntimeError, match="does not require grad"):
+        ns["train"]()[0](*args)  # under a no_grad, what the tracer ran it in, it fails
     r, _ = _trace(tmp_path, "train")
     assert r.exit_code == 1 and len(r.output.strip().splitlines()) == 1, r.output
     assert "it calls backward()" in r.output and "cimsim traces inference" in r.output
