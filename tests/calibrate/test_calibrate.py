@@ -678,7 +678,7 @@ def _summing(n: int):
 def test_rounds_keep_a_case_whose_whole_timing_was_disturbed_in_one_round():
     """Two real kernels timed in 3 interleaved rounds; in round 1 (of 0, 1, 2) case ``a`` also
     does 30x its work (a burst of load lasting all its calls of that round). Its fastest call
-    over all rounds is an undisturbed one (< 3x the undisturbed kernel), and so is the median (2
+    over all rounds is an undisturbed one (< 10x the undisturbed kernel), and so is the median (2
     of 3 rounds are clean); timed in one go during the same burst, it is at least 10x slower."""
     from cimsim.calibrate import Timing
 
@@ -701,7 +701,9 @@ def test_rounds_keep_a_case_whose_whole_timing_was_disturbed_in_one_round():
         got = timing.time_rounds({"a": a, "b": _summing(20_000)}, rounds=3, min_time=0, min_reps=30,
                                  before_round=before)
         assert seen == [0, 1, 2] and set(got) == {"a", "b"}
-        assert got["a"] < 3 * clean, (timing.statistic, got, clean)
+        # a disturbed round does 31x the work; 10x leaves room for a loaded 2-core machine
+        # (3x failed once there, 2026-12-05: 17.5 µs against 4.5 µs clean, while the burst is ~140 µs)
+        assert got["a"] < 10 * clean, (timing.statistic, got, clean)
     burst[0] = True
     assert Timing().time(a, min_time=0, min_reps=10) > 10 * clean
 
