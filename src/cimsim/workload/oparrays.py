@@ -122,17 +122,26 @@ class OpArrays:
         its ops on one unit, as many unit changes from the group's start along its
         dependencies, are one dispatch of their own (a fused attention whose scores run on PIM
         units and softmax on the GPU: the scores of every request one PIM command, their
-        softmax one GPU launch, their contexts another PIM command, the contexts' gather on
-        the GPU another launch)."""
+        softmax one GPU launch, their contexts another PIM command). An op that only moves
+        bytes (no MACs, no vector ops: the copy gathering a batch's per-request outputs into
+        one tensor, written in place by a real kernel) rides on its group's dispatch, whatever
+        unit runs it."""
         if self.launch is None:
             return np.ones(len(idx), dtype=bool)
         pays = self.launch < 0
         grouped = np.flatnonzero(~pays)
         if len(grouped):
             key = self.launch[grouped][:, None]
+            rides = None
             if unit is not None:
-                key = np.column_stack([key, unit[grouped], self._unit_changes(unit)[grouped]])
+                rides = (self.macs[grouped] == 0) & (self.vector_ops[grouped] == 0)
+                key = np.column_stack([key, np.where(rides, -1, unit[grouped]),
+                                       np.where(rides, -1, self._unit_changes(unit)[grouped])])
             _, first = np.unique(key, axis=0, return_index=True)
+            if rides is not None and rides.any():  # it pays only for a group of such ops alone
+                computes = np.zeros(int(self.launch.max()) + 1, dtype=bool)
+                computes[self.launch[grouped][~rides]] = True
+                first = first[~(rides[first] & computes[self.launch[grouped[first]]])]
             pays[grouped[first]] = True
         return pays[idx]
 
