@@ -33,11 +33,14 @@ def shipped_parts() -> list | None:
     """The parts registered at run time in this process, each ``(kind, name, pickle)`` for
     the workers; None when there are none. One that cannot be pickled is refused here, before
     any point runs."""
-    import cloudpickle  # noqa: F401  (dask's dependency: here, whatever the scheduler)
+    runtime = [(kind, reg, reg.runtime()) for kind, reg in _registries().items()]
+    if not any(parts for _, _, parts in runtime):
+        return None
+    import cloudpickle  # (dask's dependency: installed whatever the scheduler)
 
     out = []
-    for kind, reg in _registries().items():
-        for name, part in reg.runtime().items():
+    for kind, reg, parts in runtime:
+        for name, part in parts.items():
             try:
                 out.append((kind, name, _dumps(cloudpickle, part)))
             except Exception as exc:  # noqa: BLE001  (the user's class: any error)
