@@ -329,7 +329,7 @@ def place_and_cost(arch: Architecture, workload: Workload,
         if hit is not None:
             return hit
     pl = place(workload, arch)
-    table = compute_costs(pl, arch, workload.arrays)
+    table = compute_costs(pl, arch, pl.arrays)
     if costs is not None:
         costs.put(arch, workload, pl, table)
     return pl, table
@@ -403,11 +403,11 @@ def simulate(arch: Architecture, workload: Workload, engine: str = "des", keep_o
     _check_options(keep_ops, costs)
     check_resources(arch, mac_dtypes(workload))
     pl, table = place_and_cost(arch, workload, costs)
-    table = pattern_energy(arch, workload.arrays, table)
+    table = pattern_energy(arch, pl.arrays, table)
     indptr, indices = workload.predecessors
     rates = resource_rates(arch)
     moved = table.engine_bytes(rates)
-    scale = pattern_scale(arch, workload.arrays, rates, table)
+    scale = pattern_scale(arch, pl.arrays, rates, table)
     slow = None
     if scale is not None:  # per-op rates, as counted bytes scaled to the streaming rate
         extra = table.bytes * (scale - 1.0)  # (holds and traffic unscaled; energy: pattern_energy)
@@ -447,6 +447,6 @@ def simulate(arch: Architecture, workload: Workload, engine: str = "des", keep_o
             notes.append(note)
     run = RunData(arch, workload, engine, pl, table, rates, resource_s, duration, float(latency),
                   start, end, path, float(cp_s), cp_path, slow,
-                  notes + stated_read_note(arch, workload.arrays, table),
+                  notes + stated_read_note(arch, pl.arrays, table),
                   path_time if engine != "des" and latency > cp_s else None)
     return build_result(run, keep_ops)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Callable
 
 from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer, StrictBool
 
@@ -26,6 +26,16 @@ from .units import UnitError, format_quantity, parse_quantity
 
 #: domains a quantity may declare
 DOMAINS = {"positive": "> 0", "nonnegative": ">= 0"}
+
+
+@dataclass(frozen=True)
+class Choices:
+    """Marks a string field whose allowed values a registry holds (``cim.adc.type``,
+    ``cim.cell.type``: ``Annotated[str, Choices(names)]``): ``names()`` lists them as they are
+    when asked, plug-ins registered since included, so ``cimsim fields`` and a sweep's value
+    check (which refuses a misspelt value before any run) read them as a Literal's choices."""
+
+    names: Callable[[], tuple[str, ...]]
 
 
 @dataclass(frozen=True)
@@ -118,7 +128,7 @@ Fraction = Annotated[float, _num, Field(gt=0, le=1, allow_inf_nan=False)]
 Flag = StrictBool
 
 __all__ = [
-    "QuantityUnit", "Seconds", "PositiveSeconds", "Hertz", "Bytes", "BytesPerSecond", "Joules",
+    "QuantityUnit", "Choices", "Seconds", "PositiveSeconds", "Hertz", "Bytes", "BytesPerSecond", "Joules",
     "JoulesPerBit", "JoulesPerByte", "Watts", "SquareMeters", "PositiveSquareMeters", "Meters", "Volts", "Amperes", "Ohms", "PositiveInt", "NonNegativeInt",
     "PositiveFloat", "NonNegativeFloat", "Fraction", "Flag", "AfterValidator",
 ]

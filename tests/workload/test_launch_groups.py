@@ -92,21 +92,24 @@ def test_equal_lengths_per_request_and_padded_attention_take_the_same_time():
 
 
 @pytest.mark.parametrize("relu_first", [False, True])
-def test_a_launch_over_two_components_pays_its_first_ops_fixed_latency_once(cim_arch, relu_first):
-    """A group whose ops run on the CIM arrays and on the processor pays one fixed latency, its
-    first op's in program order, whichever component runs it (a reviewer found the CIM's op
-    paying in full beside the processor's, or the processor's unpaid, by the order)."""
+def test_a_launch_over_two_components_pays_each_components_fixed_latency(cim_arch, relu_first):
+    """A group whose ops run on the CIM arrays and on the processor is split at the unit
+    boundary: each component's op pays its own fixed latency, in either order (review 3: one
+    launch tag over the PIM units' and the GPU's attention ops dropped the GPU softmax's launch
+    and the PIM context's command latency). Two ops of the group on one unit pay once."""
     def wl(tagged):
         t = [Tensor("x", (1, 128), "int8", "input"), Tensor("W", (128, 16), "int8", "weight"),
              Tensor("y", (1, 16), "int8", "activation"), Tensor("a", (1, 16), "int8", "input"),
-             Tensor("b", (1, 16), "int8", "activation")]
+             Tensor("b", (1, 16), "int8", "activation"), Tensor("d", (1, 16), "int8", "input"),
+             Tensor("c", (1, 16), "int8", "activation")]
         tag = {"launch": "k"} if tagged else {}
         mm = Op("mm", "matmul", ("x", "W"), ("y",), m=1, k=128, n=16, weight="W", tags=tag)
         relu = Op("relu", "elementwise", ("a",), ("b",), fn="relu", tags=tag)
-        return Workload("two", t, [relu, mm] if relu_first else [mm, relu])
+        neg = Op("neg", "elementwise", ("d",), ("c",), fn="neg", tags=tag)
+        return Workload("two", t, [relu, neg, mm] if relu_first else [mm, relu, neg])
 
     alone = simulate(cim_arch, wl(False)).op_table.set_index("op")["fixed_latency_s"]
     grouped = simulate(cim_arch, wl(True)).op_table.set_index("op")["fixed_latency_s"]
-    first, second = ("relu", "mm") if relu_first else ("mm", "relu")
-    assert alone[first] > 0 and alone[second] > 0
-    assert grouped[first] == alone[first] and grouped[second] == 0.0
+    assert alone["mm"] > 0 and alone["relu"] > 0 and alone["neg"] > 0
+    assert grouped["mm"] == alone["mm"] and grouped["relu"] == alone["relu"]
+    assert grouped["neg"] == 0.0  # the processor's second op of the group rides on its launch

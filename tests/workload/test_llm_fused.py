@@ -85,24 +85,55 @@ def test_llama3_8b_prefill_ttft_on_gpu_hbm3_moves_toward_the_compute_roofline():
     assert ttft["fused"] - roofline < 0.5 * (ttft["unfused"] - roofline)
 
 
-def test_decode_attention_on_pim_stays_on_pim_and_its_scores_off_the_bus():
+def test_decode_attention_split_between_pim_and_gpu_pays_the_bus_and_each_dispatch_fused_too():
+    # on gpu-hbm-pim-attn the decode step's q.K^T and p.V run on the PIM units, softmax on the
+    # GPU: a fused kernel cannot keep the scores on one chip, so they cross the bus as unfused
     arch = load_architecture(resolve_config("gpu-hbm-pim-attn"))
     m = LLMModel(layers=2, hidden=512, heads=8, kv_heads=2, ffn=1024, vocab=1000, head_dim=64, gated=True)
     runs = {k: llm_serving(m, prompt=[64, 32], decode=4, batch=2, attention_kernel=k)
             for k in ("unfused", "fused")}
-    res = {k: simulate(arch, w) for k, w in runs.items()}
-    # q.K^T and p.V of each running request, layer and decode step: 2 x 2 x 2 x 4 = 32
-    assert res["fused"].ops_per_unit["pim"] == res["unfused"].ops_per_unit["pim"] == 32
-    dram = C.bytes_column("dram")
-    saved = _attention_bytes(res["unfused"], runs["unfused"], dram) - _attention_bytes(
-        res["fused"], runs["fused"], dram)
-    # unfused, the PIM units' scores (H x 1 x keys, 2 B) cross the memory's bus to the GPU and
-    # the probabilities back (the GPU's softmax reads and writes them in its 50 MB L2, as the
-    # small prefill's attention): keys 65..68 and 33..36 over 4 steps, 2 layers, 2 passes:
-    # 2 x 8 x 2 B x 2 x (266 + 138) = 25,856 B; fused, none
-    dec = 2 * 8 * 2 * 2 * ((65 + 66 + 67 + 68) + (33 + 34 + 35 + 36))
-    assert dec == 25_856
-    assert saved == dec
+    latency = {}
+    for engine in ("des", "analytic"):
+        res = {k: simulate(arch, w, engine=engine) for k, w in runs.items()}
+        latency[engine] = res["fused"].latency_s
+        # q.K^T and p.V of each running request, layer and decode step: 2 x 2 x 2 x 4 = 32
+        assert res["fused"].ops_per_unit["pim"] == res["unfused"].ops_per_unit["pim"] == 32
+        # the PIM units' bus bytes (H = 8 heads, d_h = 64, 2 B): q in (8 x 64 x 2 = 1,024 B)
+        # and the scores out (8 x keys x 2 B) for q.K^T, the probabilities in (8 x keys x 2 B)
+        # and O out (1,024 B) for p.V, 2 requests x 4 steps x 2 layers = 16 times: 32,768 B;
+        # the scores and probabilities, keys 65..68 and 33..36 over 4 steps, 2 layers, 2 ways:
+        # 2 x 2 x 8 x 2 B x (266 + 138) = 25,856 B, fused or not; 58,624 B in all
+        scores = 2 * 2 * 8 * 2 * ((65 + 66 + 67 + 68) + (33 + 34 + 35 + 36))
+        assert scores == 25_856
+        dram = C.bytes_column("dram")
+        for k, w in runs.items():
+            t = res[k].op_table
+            pim = [i for i, u in enumerate(t["unit"]) if u == "pim"]
+            assert float(sum(t[dram][i] for i in pim)) == 16 * 2 * 1024 + scores == 58_624
+            # each layer and step: q.K^T one PIM command (op_overhead 5 us + DRAM latency
+            # 500 ns), the softmaxes one GPU launch (5 us), the contexts another PIM command
+            # (5.5 us); their gather (a copy) rides on the contexts': 16 us x 2 layers x 4 steps
+            dec = [i for i, op in enumerate(w.ops) if ".decode." in op.name
+                   and op.tags.get("part") in (*ATTENTION, "gather")]
+            assert sum(t[C.OP_FIXED_LATENCY][i] for i in dec) == pytest.approx(8 * 16e-6, rel=1e-12, abs=0)
+        assert any("pass between units" in n and "25.86 kB" in n for n in res["fused"].notes)
+    # the two engines agree (the DES shares bandwidth between concurrent transfers)
+    assert latency["des"] == pytest.approx(latency["analytic"], rel=1e-3, abs=0)
+    # the prefill's attention runs on the GPU alone, fused there: its scores stay on chip
+    assert not any("pass between units" in n for n in simulate(
+        load_architecture(resolve_config("gpu-hbm3")), runs["fused"]).notes)
+
+
+def test_an_on_chip_output_that_no_op_reads_is_refused():
+    from cimsim.workload import Op, Tensor, Workload
+
+    w = Workload("w", [Tensor("x", (4, 8), "fp16", "input"), Tensor("W", (8, 8), "fp16", "weight"),
+                       Tensor("y", (4, 8), "fp16", "activation"), Tensor("z", (4, 8), "fp16", "activation")],
+                 [Op("mm", "matmul", ("x", "W"), ("y",), m=4, k=8, n=8, weight="W"),
+                  Op("relu", "elementwise", ("y",), ("z",), fn="relu", tags={"on_chip": 1})])
+    with pytest.raises(WorkloadError, match=r"^workload 'w': op 'relu': tag on_chip = 1 but its output "
+                                            r"'z' is read by no op \(a model output\)"):
+        w.arrays
 
 
 def test_bad_attention_kernel_is_one_line():

@@ -27,7 +27,7 @@ from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
 from ..errors import ConfigError, did_you_mean, suggest  # noqa: F401 (re-exported)
-from ..quantity import DOMAINS, QuantityUnit
+from ..quantity import DOMAINS, Choices, QuantityUnit
 
 
 class PathError(ConfigError):
@@ -108,6 +108,8 @@ def kind_of(ann: Any, metadata: Sequence[Any] = ()) -> Kind:
     for m in metadata:
         if isinstance(m, QuantityUnit):
             return Kind("quantity", unit=m.unit, domain=m.domain)
+        if isinstance(m, Choices):  # a registry's names (plug-ins included), as a Literal's
+            return Kind("choice", choices=tuple(m.names()))
     origin = typing.get_origin(ann)
     if origin is Literal:
         return Kind("choice", choices=tuple(str(a) for a in typing.get_args(ann)))

@@ -220,8 +220,8 @@ def compute_costs(pl: Placement, arch: Architecture, ops) -> CostTable:
                 pieces = np.full((n, 2), np.inf)
             pieces[ids] = p
         costs.append(c)
-    if ops.launch is not None:  # a launch group (tag launch) pays one fixed latency: its first
-        latency = np.where(ops.dispatched(np.arange(n)), latency, 0.0)  # op's, whatever runs it
+    if ops.launch is not None:  # a launch group (tag launch) pays one fixed latency per unit
+        latency = np.where(ops.dispatched(np.arange(n), pl.component), latency, 0.0)  # it spans
     hw = arch.rate_free_hardware  # a cached table must not depend on a rate
     per_byte = np.array([_per_byte(hw.resource(r)) for r in resources])
     first = len(parts) - len(resources)

@@ -115,6 +115,12 @@ def _wrap(func: Callable, method: str, what: Callable[[type, str | None], str]) 
     return call
 
 
+def unguarded(func: Callable) -> Callable | None:
+    """The plug-in's own function that :func:`guard` wrapped in ``func``; None when ``func`` is
+    no guard's wrapper (a sweep sends a class by value unwrapped: its workers guard it again)."""
+    return func.__wrapped__ if getattr(func, _MARK, False) else None
+
+
 def guard(cls: type, base: type, what: Callable[[type, str | None], str]) -> None:
     """Wrap the :func:`contract` methods of ``base`` that ``cls``'s plug-in classes define, in
     place. ``what(cls, name)`` names the object, e.g. ``component 'nma' (nma-fail)``."""

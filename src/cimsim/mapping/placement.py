@@ -37,6 +37,7 @@ from ..config import Architecture
 from ..errors import ComponentError, MappingError, RateFieldError
 from ..report.format import si
 from ..hw.base import Component, Plan
+from ..workload.arrays import crossing_on_chip, with_bytes_of
 from ..workload.footprint import Footprint, footprint_apart
 from ..workload.ir import Workload
 
@@ -55,6 +56,9 @@ class Placement:
     notes: list[str] = field(default_factory=list)
     #: the notes of components on ops their config's limits kept from them (first in ``notes``)
     claim_notes: list[str] = field(default_factory=list)
+    #: the op columns the components placed (and cost) these ops with: the workload's
+    #: (``Workload.arrays``), but for tensors kept on chip that cross units (their bytes again)
+    arrays: object = None
 
     @property
     def n_ops(self) -> int:
@@ -147,6 +151,9 @@ def place(workload: Workload, arch: Architecture) -> Placement:
             f"({', '.join(f'{c.name}: {c.type_name}' for c in comps)}) claim none of them; "
             + ("; ".join(hints) if hints else "add a processor to run what the accelerators do not"))
     idx, plans, notes = [], [], list(claim_notes)
+    ops, note = _on_chip_across_units(workload, ops, owner, comps)
+    if note:
+        notes.append(note)
     server = np.zeros(n, dtype=np.int64)
     serial = np.zeros(n, dtype=bool)
     offset = 0
@@ -174,7 +181,29 @@ def place(workload: Workload, arch: Architecture) -> Placement:
                 f"{device[0]}: KV cache {si(dev_fp.kv_cache, 'B', 6)} at its peak and the weights "
                 f"its units compute on {si(resident, 'B', 6)}, but it holds {si(device[1], 'B', 6)}, "
                 f"in architecture '{arch.name}'")
-    return Placement(comps, owner, idx, plans, server, serial, offset, notes, claim_notes)
+    return Placement(comps, owner, idx, plans, server, serial, offset, notes, claim_notes, ops)
+
+
+def _on_chip_across_units(workload: Workload, ops, owner: np.ndarray, comps) -> tuple:
+    """``(ops, note)``: the op columns with the tensors kept on chip (tag ``on_chip``) that
+    cross between components at their full bytes, and a note naming them (None when none
+    cross). A fused kernel keeps its intermediates in one unit's registers; when its scores
+    run on PIM units and its softmax on the GPU, they cross the bus like any activation."""
+    cross = crossing_on_chip(workload, ops, owner)
+    if not len(cross):
+        return ops, None
+    t = int(cross[0])
+    prod = int(ops.producer[t])
+    readers = ops.act_readers()[ops.act_ids == t]
+    other = int(readers[owner[readers] != owner[prod]][0])
+    names = workload.columns
+    total = float(workload.tensor_nbytes[cross].sum())
+    note = (f"{len(cross):,} tensor(s) tagged on_chip (a fused kernel's intermediates, e.g. "
+            f"'{names.tensor_names[t]}' of op '{names.op_names[prod]}' on {comps[owner[prod]].name}, "
+            f"read by '{names.op_names[other]}' on {comps[owner[other]].name}) pass between "
+            f"units, so they cannot stay on one unit's chip: they move their "
+            f"{si(total, 'B', 4)} through the memory levels as any activation")
+    return with_bytes_of(workload, ops, cross), note
 
 
 def _no_tied_overlap(arch: Architecture, workload: Workload, tied: list[Component], ops,

@@ -128,7 +128,7 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
 
     busy_per_server = np.bincount(pl.server, weights=run.end - run.start, minlength=pl.n_servers)
     util: dict[str, float] = {}
-    ops = run.workload.arrays
+    ops = pl.arrays  # the columns its components placed the ops with
     for comp, ids, plan, cost in zip(pl.components, pl.idx, pl.plans, costs.component_costs):
         if plan is None:
             util.update({f"{comp.name}_{u}": 0.0 for u in comp.utilizations})

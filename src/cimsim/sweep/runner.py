@@ -25,6 +25,7 @@ from .params import DEFAULT_MAX_POINTS, ParamSpec, SweepSpecError, parse_param, 
 from .sampling import count_points, sample_points
 from .store import (SweepStore, attach_attrs, check_is_sweep_file, check_output_names,
                     rows_to_frame, sweep_attrs)
+from . import plugins
 from .progress import Progress as _Progress
 from .worker import Task
 
@@ -278,7 +279,8 @@ def _build(configs, workloads, specs, points, engine, targets=None):
     from ..workload import read_workload_bytes
     from ..workload.io import warn_if_outdated
 
-    context: dict = {"configs": {}, "config_sources": {}, "workloads": {}, "workload_sources": {}}
+    context: dict = {"configs": {}, "config_sources": {}, "workloads": {}, "workload_sources": {},
+                     plugins.KEY: plugins.shipped_parts()}  # cimsim.hw.register's, for the workers
     cfgs = []
     for name in configs:
         path = resolve_config(str(name))

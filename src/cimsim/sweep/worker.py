@@ -15,6 +15,7 @@ from typing import Any
 
 from .columns import CONFIG_FILE, ERROR, POINT_ID, SAMPLE, WORKLOAD_FILE
 from .lifeline import guard
+from .plugins import KEY as PARTS, install_parts
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,7 @@ def init_worker(context: dict, main: tuple | None = None) -> None:
     warnings.showwarning = _one_line_warning
     _CONTEXT = context
     guard(main)
+    install_parts(context.get(PARTS))  # the parts the main process registered at run time
 
 
 def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:
@@ -240,4 +242,5 @@ def run_chunk(tasks: list[Task], context: dict | None = None) -> list[dict]:
     if ctx is None:  # pragma: no cover - a pool always installs it
         raise RuntimeError("sweep worker has no context (init_worker was not called)")
     guard(ctx.get(LIFELINE))  # Dask local:N workers: armed by their first chunk
+    install_parts(ctx.get(PARTS))  # (a Dask worker's first chunk; then a no-op)
     return [run_task(t, ctx) for t in tasks]

@@ -119,8 +119,9 @@ def on_chip_tensors(workload) -> np.ndarray | None:
     """bool by tensor id: the outputs of ops tagged ``on_chip`` (1: a fused kernel's
     intermediate, e.g. FlashAttention's scores, passed to the next op of the kernel in
     registers and shared memory, never written to a memory level), which the op and its
-    readers move at 0 bytes; None when no op states the tag. A value other than 0 or 1 is
-    refused."""
+    readers move at 0 bytes (placement gives back the bytes of those that pass between
+    components: :func:`crossing_on_chip`); None when no op states the tag. A value other than
+    0 or 1 is refused, and so is the tag on an op with an output no op reads (a model output)."""
     c = workload.columns
     col = _num_tag(c.tags, "on_chip", c.n_ops, 0.0) if c.n_ops else None
     if col is None:
@@ -137,7 +138,56 @@ def on_chip_tensors(workload) -> np.ndarray | None:
                             "chip, a fused kernel's intermediates)")
     kept = np.zeros(c.n_tensors, dtype=bool)
     kept[c.out_ids[np.repeat(col > 0, np.diff(c.out_ptr))]] = True
+    read = np.zeros(c.n_tensors, dtype=bool)
+    read[c.in_ids] = True
+    if (kept & ~read).any():  # a model output: its write and its footprint would vanish
+        from ..errors import WorkloadError
+
+        t = int(np.flatnonzero(kept & ~read)[0])
+        op = int(np.repeat(np.arange(c.n_ops), np.diff(c.out_ptr))[np.flatnonzero(c.out_ids == t)[0]])
+        raise WorkloadError(f"workload '{workload.name}': op '{c.op_names[op]}': tag on_chip = 1 but "
+                            f"its output '{c.tensor_names[t]}' is read by no op (a model output); "
+                            "on_chip is for a fused kernel's intermediates, which a later op reads: "
+                            "drop the tag")
     return kept
+
+
+def crossing_on_chip(workload, ops: OpArrays, owner: np.ndarray) -> np.ndarray:
+    """int64 ids of the tensors kept on chip (:func:`on_chip_tensors`) that an op on another
+    component than their producer reads (``owner``: each op's component): they cannot stay in
+    one unit's registers, so they move their bytes like any other activation."""
+    kept = on_chip_tensors(workload)
+    if kept is None or ops.act_ids is None or not len(ops.act_ids):
+        return np.zeros(0, dtype=np.int64)
+    reader = ops.act_readers()
+    prod = ops.producer[ops.act_ids]
+    sel = kept[ops.act_ids] & (prod >= 0)
+    apart = sel.copy()
+    apart[sel] = owner[reader[sel]] != owner[prod[sel]]
+    return np.unique(ops.act_ids[apart])
+
+
+def with_bytes_of(workload, ops: OpArrays, tensors: np.ndarray) -> OpArrays:
+    """``ops`` with ``tensors`` (ids) at their full bytes again (an on_chip tensor that
+    crosses units, :func:`crossing_on_chip`): the tensor bytes and the per-op activation
+    bytes recomputed as :func:`op_arrays` computes them."""
+    import dataclasses
+
+    nbytes = ops.tensor_bytes.copy()
+    nbytes[tensors] = workload.tensor_nbytes[tensors]
+    c = workload.columns
+    ain, aout = _act_bytes(c, nbytes, c.tensor_role == ROLE_WEIGHT)
+    return dataclasses.replace(ops, tensor_bytes=nbytes, act_in_bytes=ain, act_out_bytes=aout)
+
+
+def _act_bytes(c, nbytes: np.ndarray, is_weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """float64 per op: bytes of its non-weight inputs and of its outputs (columns ``c``)."""
+    no = c.n_ops
+    w_entry = is_weight[c.in_ids]
+    op_in = np.repeat(np.arange(no, dtype=np.int64), np.diff(c.in_ptr))
+    op_out = np.repeat(np.arange(no, dtype=np.int64), np.diff(c.out_ptr))
+    return (_sums(op_in[~w_entry], nbytes[c.in_ids[~w_entry]], no),
+            _sums(op_out, nbytes[c.out_ids], no))
 
 
 def op_arrays(workload) -> OpArrays:
@@ -174,8 +224,7 @@ def op_arrays(workload) -> OpArrays:
     aptr = wptr.copy()
     np.cumsum(np.bincount(op_in[~w_entry], minlength=no), out=aptr[1:])
     wb = _sums(op_in[w_entry], nbytes[wids], no)
-    ain = _sums(op_in[~w_entry], nbytes[c.in_ids[~w_entry]], no)
-    aout = _sums(op_out, nbytes[c.out_ids], no)
+    ain, aout = _act_bytes(c, nbytes, is_weight)
     mm = kind == MATMUL
     zero = np.zeros(no)
     macs = np.where(mm, c.batch * c.m * c.k * c.n, c.generic_macs).astype(np.float64)

@@ -24,9 +24,12 @@ either kernel).
 
 On PIM units that claim attention over the KV cache (``pim.claims: [kv_cache]``, e.g.
 ``gpu-hbm-pim-attn``) the decode step's ``q . K^T`` and ``p . V`` are still the units' (they
-read the cache in the banks); fused, their scores do not cross the memory's external bus to
-the processor's softmax and back (AttAcc keeps them in the HBM's buffer die); softmax's
-vector work is still charged to the processor. A prefill's attention reads no model input
+read the cache in the banks) and softmax is the processor's, so a fused kernel cannot keep
+their scores on one chip: placement charges ``on_chip`` tensors that pass between components
+their bytes (:func:`cimsim.workload.arrays.crossing_on_chip`, a run note), and the launch
+group is split at the unit boundaries (:meth:`~cimsim.workload.oparrays.OpArrays.dispatched`):
+fused decode attention there costs what unfused does (AttAcc keeps the scores in the HBM's
+buffer die by running softmax there: not modelled). A prefill's attention reads no model input
 (its keys are its own activations) and runs on the processor, fused or not.
 """
 

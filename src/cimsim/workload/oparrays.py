@@ -114,20 +114,57 @@ class OpArrays:
         stays on the host processor, which refuses it (it has MAC rates per compute dtype)."""
         return np.isin(self.dtype, self.compute_dtypes)
 
-    def dispatched(self, idx) -> np.ndarray:
+    def dispatched(self, idx, unit: np.ndarray | None = None) -> np.ndarray:
         """bool per op of ``idx``: it pays its fixed latency (dispatch: a kernel launch or PIM
         command, and the access latency): every op but those of a launch group
-        (:attr:`launch`) other than its first in program order, which pays for the group, on
-        whatever component runs it (a group's op on another unit, the gather of a batch's
-        per-request outputs, rides on the launch too)."""
+        (:attr:`launch`) other than its first in program order, which pays for the group.
+        ``unit`` (int per op: the component that runs it) splits a group at unit boundaries:
+        its ops on one unit, as many unit changes from the group's start along its
+        dependencies, are one dispatch of their own (a fused attention whose scores run on PIM
+        units and softmax on the GPU: the scores of every request one PIM command, their
+        softmax one GPU launch, their contexts another PIM command). An op that only moves
+        bytes (no MACs, no vector ops: the copy gathering a batch's per-request outputs into
+        one tensor, written in place by a real kernel) rides on its group's dispatch, whatever
+        unit runs it."""
         if self.launch is None:
             return np.ones(len(idx), dtype=bool)
         pays = self.launch < 0
         grouped = np.flatnonzero(~pays)
         if len(grouped):
-            _, first = np.unique(self.launch[grouped], return_index=True)
+            key = self.launch[grouped][:, None]
+            rides = None
+            if unit is not None:
+                rides = (self.macs[grouped] == 0) & (self.vector_ops[grouped] == 0)
+                key = np.column_stack([key, np.where(rides, -1, unit[grouped]),
+                                       np.where(rides, -1, self._unit_changes(unit)[grouped])])
+            _, first = np.unique(key, axis=0, return_index=True)
+            if rides is not None and rides.any():  # it pays only for a group of such ops alone
+                computes = np.zeros(int(self.launch.max()) + 1, dtype=bool)
+                computes[self.launch[grouped][~rides]] = True
+                first = first[~(rides[first] & computes[self.launch[grouped[first]]])]
             pays[grouped[first]] = True
         return pays[idx]
+
+    def _unit_changes(self, unit: np.ndarray) -> np.ndarray:
+        """int64 per op: the most changes of unit on a dependency path within its launch group
+        from the group's first ops to it (0 without the producer columns)."""
+        level = np.zeros(len(unit), dtype=np.int64)
+        if self.act_ptr is None or self.producer is None or not len(self.act_ids):
+            return level
+        reader = self.act_readers()
+        prod = self.producer[self.act_ids]
+        inside = (prod >= 0) & (self.launch[reader] >= 0)
+        inside[inside] = self.launch[prod[inside]] == self.launch[reader[inside]]
+        reader, prod = reader[inside], prod[inside]
+        step = (unit[reader] != unit[prod]).astype(np.int64)
+        if not step.any():
+            return level
+        while True:  # one round per op of the longest chain in a group (a handful)
+            new = level.copy()
+            np.maximum.at(new, reader, level[prod] + step)
+            if (new == level).all():
+                return level
+            level = new
 
     def stored(self, idx) -> np.ndarray | None:
         """:attr:`store_bytes` of the ops ``idx``, or None when none of them stores a byte."""

@@ -193,30 +193,36 @@ def test_a_quantized_linear_is_an_int8_matmul_on_its_unpacked_int8_weight(static
         assert vec["0.quantize"] == 5 * B * I
 
 
+@pytest.mark.parametrize("batch_first", [False, True])
 @pytest.mark.parametrize("rnn, gates", [(nn.LSTM, 4), (nn.GRU, 3)])
-def test_a_dynamically_quantized_rnn_is_the_float_layers_matmuls_in_int8(rnn, gates):
+def test_a_dynamically_quantized_rnn_is_the_float_layers_matmuls_in_int8(rnn, gates, batch_first):
     """I = 16, H = 32, T = 5: an LSTM's 5 x 4H(I + H) = 30,720 MACs on 4H(I + H) = 6,144 B of
     int8 weights (a GRU's 3 gates: 23,040 on 4,608 B), as the float layer's lowering has them
-    (one input projection over the T steps, then a recurrent matmul per step)."""
+    (one input projection over the T steps, then a recurrent matmul per step). With
+    ``batch_first=True`` torch runs the input projection as a ``bmm`` by the weight expanded
+    over the steps: the same int8 matmul (review 3: it stayed an fp32 matmul of a model input
+    on the processor, 4,096 B of int8)."""
     T = 5
 
     class Wrap(nn.Module):
         def __init__(self):
             super().__init__()
-            self.l = rnn(I, H)
+            self.l = rnn(I, H, batch_first=batch_first)
 
         def forward(self, x):
             return self.l(x)[0]
 
     torch.manual_seed(0)
     m = _quiet(torch.ao.quantization.quantize_dynamic, Wrap(), {rnn}, dtype=torch.qint8)
-    w = _trace(m, torch.randn(T, 1, I))
-    assert w.macs == T * gates * H * (I + H) == {4: 30_720, 3: 23_040}[gates]
+    B = 2 if batch_first else 1  # (one sequence batch-first is a plain mm, not the bmm)
+    w = _trace(m, torch.randn(B, T, I) if batch_first else torch.randn(T, B, I))
+    assert w.macs == B * T * gates * H * (I + H) == B * {4: 30_720, 3: 23_040}[gates]
     assert _bytes(w, "int8") == gates * H * (I + H) == {4: 6_144, 3: 4_608}[gates]
     assert _bytes(w, "fp32") == 2 * gates * H * 4  # bias_ih, bias_hh (LSTM: 1,024 B)
+    assert not [t for t in w.tensors.values() if t.role == "input" and t.name != "x" and t.numel > B * H]
     mms = [op for op in w.ops if op.kind == "matmul"]
     assert [(op.m, op.k, op.n, op.weight, op.tags["part"]) for op in mms] == \
-        [(T, I, gates * H, "l.weight_ih_l0", "input")] + [(1, H, gates * H, "l.weight_hh_l0", "recurrent")] * T
+        [(B * T, I, gates * H, "l.weight_ih_l0", "input")] + [(B, H, gates * H, "l.weight_hh_l0", "recurrent")] * T
     assert not w.metadata["unknown_ops"] and w.metadata["schedule"] == "layer"
     units = _units(w)
     assert {units[op.name] for op in mms} == {"cim"}

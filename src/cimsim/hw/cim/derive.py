@@ -94,6 +94,7 @@ from ..circuits import datapath as datapath_model
 from ..circuits import digital, flipflop, periphery, resolution, sense
 from ..circuits import sar as sar_model
 from ..parts.cell import DEFAULT_CELL
+from ..parts import registry as parts_registry
 from ..parts.registry import adcs
 from .finite import DeriveError, checked
 
@@ -316,6 +317,9 @@ def _prov(p) -> str:
 @lru_cache(maxsize=512)
 def _design_cached(c, tech) -> Design:
     return _design(c, tech)
+
+
+parts_registry.on_change(_design_cached.cache_clear)  # a re-registered ADC law or cell: anew
 
 
 def design(c, tech) -> Design:

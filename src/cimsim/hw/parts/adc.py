@@ -9,11 +9,11 @@ designs scaled by node and supply; SAR time from NeuroSim); a number the section
 from __future__ import annotations
 
 import math
-from typing import ClassVar, Literal, Optional
+from typing import Annotated, ClassVar, Literal, Optional
 
 from pydantic import Field, field_validator, model_validator
 
-from ...quantity import Farads, Hertz, Joules, PositiveInt, PositiveSeconds, Seconds
+from ...quantity import Choices, Farads, Hertz, Joules, PositiveInt, PositiveSeconds, Seconds
 from ..base import Strict
 
 #: the built-in ADC types (a config may name any registered one: :mod:`.registry`)
@@ -60,7 +60,7 @@ class ADC(Strict):
     columns_per_adc: Optional[PositiveInt] = Field(
         default=None, description="Columns multiplexed onto one ADC (column muxing): ADCs per "
         "array = ceil(cols / columns_per_adc); give this or `per_array`.")
-    type: Optional[str] = Field(
+    type: Optional[Annotated[str, Choices(lambda: tuple(_adcs().types()))]] = Field(
         default=None, description="Converter architecture, a registered ADC model: sar (bits+1 "
         "cycles), flash (2^bits-1 comparators, one cycle), ramp (2^bits counting steps), "
         "current_sense (multi-level current sense amplifier, modelled as flash: placeholder), "
@@ -105,10 +105,8 @@ class ADC(Strict):
     @field_validator("type")
     @classmethod
     def _registered(cls, v):
-        from .registry import adcs
-
-        if v is not None and v not in adcs.types():
-            raise ValueError(adcs.unknown(v))
+        if v is not None and v not in _adcs().types():
+            raise ValueError(_adcs().unknown(v))
         return v
 
     @model_validator(mode="after")
@@ -138,3 +136,10 @@ class ADC(Strict):
         if self.per_array is not None:
             return self.per_array
         return math.ceil(cols / self.columns_per_adc)
+
+
+def _adcs():
+    """The ADC model registry (imported when first asked: it imports this package)."""
+    from .registry import adcs
+
+    return adcs

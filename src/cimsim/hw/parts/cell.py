@@ -3,12 +3,12 @@ its parameters overridden, plus the data activity the read energy depends on."""
 
 from __future__ import annotations
 
-from typing import Literal, Optional
+from typing import Annotated, Literal, Optional
 
 from pydantic import Field, field_validator
 
-from ...quantity import (Amperes, Farads, NonNegativeFloat, Ohms, PositiveFloat, PositiveInt,
-                         PositiveSeconds, Volts)
+from ...quantity import (Amperes, Choices, Farads, NonNegativeFloat, Ohms, PositiveFloat,
+                         PositiveInt, PositiveSeconds, Volts)
 from ..base import Strict
 
 #: the built-in presets (a config may name any registered one: :mod:`.registry`)
@@ -31,16 +31,15 @@ class Cell(Strict):
     configuration multiplexer, their logical-effort capacitances); sram_8t, fefet, pcm (U). A preset's
     (U) values stop counting as placeholders once every one of them is overridden here."""
 
-    type: str = Field(description=f"Cell type (preset): {', '.join(CELL_TYPES)}, or a plug-in's "
-                      "(cimsim.hw.register, entry-point group cimsim.cells).")
+    type: Annotated[str, Choices(lambda: tuple(_cells().types()))] = Field(
+        description=f"Cell type (preset): {', '.join(CELL_TYPES)}, or a plug-in's "
+        "(cimsim.hw.register, entry-point group cimsim.cells).")
 
     @field_validator("type")
     @classmethod
     def _registered(cls, v):
-        from .registry import cells
-
-        if v not in cells.types():
-            raise ValueError(cells.unknown(v))
+        if v not in _cells().types():
+            raise ValueError(_cells().unknown(v))
         return v
 
     r_on: Optional[Ohms] = Field(default=None, description="On (low) resistance of a resistive "
@@ -95,3 +94,10 @@ class Cell(Strict):
         default=None, description="Charge-domain cell: width of its switch transistors in "
         "feature sizes F (default 4 F, CiMLoop's Jia et al. cell): their gates load the input "
         "lines, their drains the capacitor and compute-line nodes.")
+
+
+def _cells():
+    """The cell preset registry (imported when first asked: it imports this package)."""
+    from .registry import cells
+
+    return cells

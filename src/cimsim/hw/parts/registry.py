@@ -21,8 +21,9 @@ import warnings
 from importlib.metadata import EntryPoint, entry_points
 from typing import Callable, Iterable
 
-from ...errors import CimsimWarning, ComponentError, did_you_mean
+from ...errors import ComponentError, did_you_mean
 from ..guard import guard, is_plugin
+from ..registry import EntryPointClash
 
 ADC_GROUP = "cimsim.adcs"
 CELL_GROUP = "cimsim.cells"
@@ -45,6 +46,21 @@ def origin(part) -> str:
 _ORIGINS: dict[int, str] = {}
 
 
+#: what to call when a registered part comes or goes (the caches of what parts derive)
+_ON_CHANGE: list[Callable[[], None]] = []
+
+
+def on_change(clear: Callable[[], None]) -> None:
+    """Call ``clear`` whenever a part is registered or unregistered at run time: a cache keyed
+    by config (a design point's derived numbers) would otherwise keep a removed part's law."""
+    _ON_CHANGE.append(clear)
+
+
+def changed() -> None:
+    for clear in _ON_CHANGE:
+        clear()
+
+
 class PartRegistry:
     """``name`` -> part for one kind of CIM part (one entry-point group)."""
 
@@ -55,9 +71,10 @@ class PartRegistry:
         self._types: dict[str, object] = {}
         self._builtin_names: set[str] = set()
         self._broken: dict[str, str] = {}
+        self._runtime: dict[str, object] = {}  # registered by a call, not a built-in or entry point
         self._loaded = False
 
-    def register(self, part, _builtin: bool = False):
+    def register(self, part, _builtin: bool = False, _entry: bool = False):
         """File ``part`` under its name and return it: refused (``TypeError`` or a one-line
         :class:`~cimsim.errors.ComponentError`) when it breaks the contract, ``ValueError`` when
         another part has its name."""
@@ -70,14 +87,30 @@ class PartRegistry:
         self._types[name] = part
         if _builtin:
             self._builtin_names.add(name)
+        else:
+            if not _entry:
+                self._runtime[name] = part
+            changed()
         return part
+
+    def runtime(self) -> dict:
+        """The parts registered by a ``register`` call in this process (not the built-ins nor
+        the installed entry points, which every process finds): what a sweep sends its workers."""
+        return dict(self._runtime)
+
+    def broken(self, name: str, why: str) -> None:
+        """Make ``name`` a one-line error saying ``why`` (a part a worker could not register)."""
+        self._load()
+        self._broken[name] = why
 
     def unregister(self, name: str) -> None:
         """Remove ``name`` (nothing if absent); a built-in is a ``ValueError``."""
         self._load()
         if name in self._builtin_names:
             raise ValueError(f"'{name}' is a built-in {self.what}")
-        self._types.pop(name, None)
+        self._runtime.pop(name, None)
+        if self._types.pop(name, None) is not None:
+            changed()
 
     def _load(self) -> None:
         if self._loaded:
@@ -92,7 +125,7 @@ class PartRegistry:
             if ep.name in self._builtin_names:
                 warnings.warn(f"{self.group} entry point '{ep.name}' ({ep.value}) is named like "
                               f"the built-in {self.what} '{ep.name}' and is ignored: rename it or "
-                              f"uninstall {pkg}", CimsimWarning, stacklevel=2)
+                              f"uninstall {pkg}", EntryPointClash, stacklevel=2)
                 continue
             try:  # one broken package must not break the others, nor configs not using it
                 part = ep.load()
@@ -105,7 +138,7 @@ class PartRegistry:
                                           f"packages: {seen[name]} and {where}; uninstall one, or "
                                           "rename it in the other")
                     continue
-                self.register(part)
+                self.register(part, _entry=True)
                 seen[name] = where
             except Exception as exc:  # noqa: BLE001  (an installed package's code: any error)
                 msg = " ".join(str(exc).split()) or type(exc).__name__
@@ -195,12 +228,26 @@ def _cell_name(cell) -> str:
         if not ok:
             raise ComponentError(f"{where}: {f} {v!r} is not a finite number "
                                  f"{'>= 0' if zero else '> 0'}")
+    allowed = override_fields()
+    pf = cell.placeholder_fields
+    if not (isinstance(pf, tuple) and all(isinstance(f, str) and f in allowed for f in pf)):
+        raise ComponentError(f"{where}: placeholder_fields {pf!r} is not a tuple of cim.cell "
+                             f"fields; allowed: {', '.join(allowed)} (the config's names: r_on, "
+                             "not r_on_ohm)")
     w = cell.off_width_f
     if w is not None and not (isinstance(w, tuple) and len(w) == 2 and all(
             isinstance(x, (int, float)) and math.isfinite(x) and x >= 0 for x in w)):
         raise ComponentError(f"{where}: off_width_f {w!r} is not (nMOS F, pMOS F), two finite "
                              "numbers >= 0")
     return cell.name
+
+
+def override_fields() -> tuple[str, ...]:
+    """The ``cim.cell`` fields that override a preset's value (None unless given): what a
+    preset's ``placeholder_fields`` may name."""
+    from .cell import Cell
+
+    return tuple(f for f, info in Cell.model_fields.items() if f != "type" and info.default is None)
 
 
 def _cell_builtins():

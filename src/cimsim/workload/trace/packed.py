@@ -170,15 +170,19 @@ def packed_rnn(low, c: Call) -> None:
     outer = ev
     for e in rec.events:
         e.module, e.where = outer.module, outer.where
-        mm = e.func._overloadpacket in (aten.addmm, aten.mm)
-        b = e.args[-1 if e.func._overloadpacket is aten.mm else 2] if mm else None
+        op = e.func._overloadpacket
+        # the gate matmuls: addmm / mm, and with batch_first=True the input projection as a bmm
+        # of the time-major input by the weight expanded over the steps (stride 0)
+        mm = op in (aten.addmm, aten.mm, aten.bmm, aten.matmul)
+        b = e.args[2 if op is aten.addmm else 1] if mm else None
         w = by_key.get(storage_key(b)) if mm and b is not None else None
         if w is None:
             low.event(e)
             continue
         low.ev = e
-        bias = e.args[0] if e.func._overloadpacket is aten.addmm else None
-        quantized_linear(low, "addmm" if bias is not None else "mm", e.args[-2], w, bias, e.out, True)
+        bias = e.args[0] if op is aten.addmm else None
+        quantized_linear(low, op.__name__.split(".")[-1], e.args[1 if op is aten.addmm else 0], w, bias,
+                         e.out, True)
     low.ev = outer
     for src, dst in zip(_leaves(res), _leaves(ev.out)):
         low._reorder(src, dst)
