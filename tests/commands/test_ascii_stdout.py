@@ -1,4 +1,4 @@
-"""A stdout that cannot encode cimsim's text (find-A #7): `PYTHONIOENCODING=ascii cimsim run
+"""A stdout that cannot encode cimsim's text (a tester, 2026-12-05): `PYTHONIOENCODING=ascii cimsim run
 gpu-hbm3 gru` and `cimsim fields` ended with a 30-40 line UnicodeEncodeError traceback on the `µ`
 of `µs` and the `²` of `mm²`. Now such characters are spelled in ASCII, as cimsim reads units
 back (`us`, `mm^2`), and the command succeeds. Real CLI runs in a subprocess."""

@@ -54,7 +54,7 @@ def _with_stdout_closed(*args: str, cwd=None) -> subprocess.CompletedProcess:
                                   ("run", "cpu-ddr5", "tcn", "--engine", "analytic"),
                                   ("fields",), ("--version",), ("--help",)])
 def test_stdout_closed_from_the_start_says_so_and_fails(args):
-    """find-A #6: `cimsim run ... --json >&-` exited 0 with its JSON gone. Not a reader that
+    """A tester (2026-12-05): `cimsim run ... --json >&-` exited 0 with its JSON gone. Not a reader that
     left (141, quietly) but an output with no place: one line and status 1, as `echo hi >&-`."""
     p = _with_stdout_closed(*args)
     assert p.returncode == 1

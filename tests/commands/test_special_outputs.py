@@ -1,6 +1,6 @@
 """Outputs that are not regular files. Every output went through a temporary file renamed onto
 the path, which replaced a symlink, a device node or a FIFO by a regular file: as root,
-`cimsim run ... --trace /dev/stdout` replaced the container's `/dev/stdout` (find-A #1). Now a
+`cimsim run ... --trace /dev/stdout` replaced the container's `/dev/stdout` (a tester, 2026-12-05). Now a
 symlink's target is replaced and the link stays; a device or FIFO is written into directly.
 
 Nothing here touches the real `/dev`: the links and nodes are made in `tmp_path` (a device node

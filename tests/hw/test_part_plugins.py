@@ -1,4 +1,4 @@
-"""ADC styles and cell presets are extension points (find-H #2): a plug-in ADC model (one class:
+"""ADC styles and cell presets are extension points (a tester, 2026-12-05): a plug-in ADC model (one class:
 energy per conversion, conversion time, area as functions of bits, node, supply and rate) or
 cell preset (one record) is registered by ``cimsim.hw.register`` or an entry point of
 ``cimsim.adcs`` / ``cimsim.cells``, and a config names it like a built-in. Before, ``cim.adc.type``

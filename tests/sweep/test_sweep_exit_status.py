@@ -1,4 +1,4 @@
-"""A sweep's exit status when its points fail at simulation time (find-A #5): a sweep of error
+"""A sweep's exit status when its points fail at simulation time (a tester, 2026-12-05): a sweep of error
 rows only exited 0, so a CI job could not fail on it. Now every row an error exits 3 (the file
 still written), and `--strict` exits 3 when any row is. Real CLI runs in a subprocess.
 

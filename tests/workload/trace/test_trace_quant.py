@@ -145,7 +145,7 @@ def test_ffts_cost_n_log2_n_per_signal_per_dimension():
     assert vec == {"_fft_r2c": 4 * 16 * 4, "_fft_c2r": 4 * 16 * 4, "_fft_c2c": 2 * 64 * 2}
 
 
-# --- packed int8 weights (find-D #2): a quantize_dynamic Linear (quantized::linear_dynamic), a
+# --- packed int8 weights (a tester, 2026-12-05): a quantize_dynamic Linear (quantized::linear_dynamic), a
 # convert()ed static Linear (quantized::linear) and a quantize_dynamic LSTM / GRU
 # (aten.quantized_lstm / quantized_gru) traced to 0 MACs and 0 B of weights
 
