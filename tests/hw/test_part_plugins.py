@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import re
 import textwrap
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -249,3 +251,25 @@ def test_the_readme_adc_and_cell_block_runs_as_written():
     finally:
         cimsim.hw.registry.unregister("vco", kind="adc")
         cimsim.hw.registry.unregister("my_fefet", kind="cell")
+
+
+def test_a_derived_design_without_an_adc_type_names_the_registered_types(tmp_path):
+    """A derived CIM config whose ``cim.adc.type`` is left out (found by the config fuzzer,
+    2026-12-05 evening): the error listing the registered ADC types read them off a local
+    count of ADCs that shadowed the registry, an AttributeError traceback; it is one line."""
+    from click.testing import CliRunner
+
+    from cimsim.bundled import resolve_config
+    from cimsim.cli import main
+
+    text = Path(resolve_config("rram-cim-derived")).read_text()
+    kept = [ln for ln in text.splitlines() if not re.match(r"\s+type: flash\b", ln)]
+    assert len(kept) == len(text.splitlines()) - 1  # the ADC's type line, and only it
+    cfg = tmp_path / "no-adc-type.yaml"
+    cfg.write_text("\n".join(kept) + "\n")
+    r = CliRunner().invoke(main, ["run", str(cfg), "lstm", "--engine", "analytic"])
+    assert r.exit_code == 1 and not isinstance(r.exception, AttributeError), repr(r.exception)
+    line = r.output.strip()
+    assert len(line.splitlines()) == 1 and "adc.type" in line
+    assert "registered ADC type: sar, flash, ramp, current_sense" in line
+

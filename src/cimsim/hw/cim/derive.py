@@ -95,7 +95,7 @@ from ..circuits import digital, flipflop, periphery, resolution, sense
 from ..circuits import sar as sar_model
 from ..parts.cell import DEFAULT_CELL
 from ..parts import registry as parts_registry
-from ..parts.registry import adcs
+from ..parts.registry import adcs as adc_registry
 from .finite import DeriveError, checked
 
 #: config fields (below the component) each energy part rests on
@@ -387,7 +387,7 @@ def _design(c, tech) -> Design:
             sample_rate = None  # one output per cycle: set below, once the cycle is known
         elif est is None:
             raise DeriveError("adc.type", "needed to derive adc.sample_rate (a registered "
-                                          f"ADC type: {', '.join(adcs.types())})")
+                                          f"ADC type: {', '.join(adc_registry.types())})")
         else:
             sample_rate, prov["adc.sample_rate"] = 1.0 / float(est.delay_s), _prov(
                 est.field_provenance["delay_s"])
@@ -399,7 +399,7 @@ def _design(c, tech) -> Design:
             e_conv, prov["adc.energy_per_conversion"] = 0.0, "derived"
         elif est is None:
             raise DeriveError("adc.type", "needed to derive adc.energy_per_conversion (a "
-                                          f"registered ADC type: {', '.join(adcs.types())})")
+                                          f"registered ADC type: {', '.join(adc_registry.types())})")
         else:
             e_conv = float(est.energy_j)
             prov["adc.energy_per_conversion"] = _prov(est.field_provenance["energy_j"])
