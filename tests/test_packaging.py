@@ -80,6 +80,7 @@ def test_the_package_is_marked_typed_for_type_checkers():
     assert any(fnmatch.fnmatchcase("py.typed", p) for p in _package_data())  # in the wheel too
 
 
+@pytest.mark.slow  # mypy reads cimsim's whole import graph: 10-25 s
 def test_mypy_checks_a_script_against_cimsims_hints(tmp_path):
     # a user's script, checked as a user checks it: cimsim found as an installed package (on
     # the path, not a file given to mypy), so only the py.typed marker lets mypy read it
