@@ -105,6 +105,7 @@ def test_an_on_chip_level_with_an_area_may_not_take_a_components_area_part(level
         d["processor"]["area"] = "100 mm^2"
     d["memory"] = {(level if k == "sram" else k): ({**v, "area": "5 mm^2"} if k == "sram" else v)
                    for k, v in d["memory"].items()}
+    d["processor"]["tdp_includes"] = [level]  # the host's TDP covers the renamed level
     with pytest.raises(ConfigError) as e:
         architecture_from_dict(d)
     assert str(e.value) == (f"<config>: {comp}: its area part '{part}' is reported as '{level}', "

@@ -300,6 +300,9 @@ def print_result(r, footprint=None, cache_apart: bool = False) -> None:
                        + (f", {si(r.ops_per_s_per_m2 / 1e6, 'OPS/mm²')} over {area(r.area_m2)}"
                           + (" (one sample's latency)" if C.PIPELINE_INTERVAL_S in r.facts else "")
                           if r.area_m2 > 0 else " (no area declared: add area fields for OPS/mm²)")),
+        ("power", f"{si(r.average_power_w, 'W')} average (energy / latency)"
+                  + (f", {si(r.power_density_w_per_m2 / 1e6, 'W/mm²')} over {area(r.area_m2)}"
+                     if r.area_m2 > 0 else "")),
         ("ops per unit", ", ".join(f"{k} {v}" for k, v in r.ops_per_unit.items())),
     ]
     f = r.facts
@@ -455,7 +458,7 @@ def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
     results = [(run.arch, run.result) for run in runs]
     ratios = baseline_ratios([r for _, r in results], baseline) if baseline is not None else None
     title = f"cimsim compare ({engine} engine)"
-    headers = ["workload", "architecture", "latency", "energy", "area", "bound", "busiest units",
+    headers = ["workload", "architecture", "latency", "energy", "power", "area", "bound", "busiest units",
                "off-chip traffic", "dependency path", "dep. path ops"]
     if ratios is not None:
         headers += ["speed-up ×", "energy ratio"]
@@ -471,7 +474,8 @@ def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
         any_share |= share
         top = sorted(r.utilization.items(), key=lambda kv: -kv[1])[:2]
         cells = [r.workload, r.architecture + (" (!p)" if r.precision_mismatch else "") + (" (1d)" if share else ""),
-                 si(r.latency_s, "s"), si(r.energy_j, "J"), _area_cell(arch, r, bare_area),
+                 si(r.latency_s, "s"), si(r.energy_j, "J"), si(r.average_power_w, "W"),
+                 _area_cell(arch, r, bare_area),
                  r.bound_label, unbroken(", ".join(f"{k} {pct(v)}" for k, v in top)),
                  off_chip_traffic(arch.hardware, r.traffic_bytes), si(r.critical_path_s, "s"),
                  str(r.critical_path_ops)]
@@ -485,7 +489,8 @@ def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
     t, left_out = fitted_table(title, headers, rows, out.width,
                                {"bound": 12, "busiest units": 16, "off-chip traffic": 10},
                                ["dep. path ops", "dependency path", "off-chip traffic",
-                                "busiest units", "energy ratio", "speed-up ×", "area", "bound"],
+                                "busiest units", "energy ratio", "speed-up ×", "area", "power",
+                                "bound"],
                                {"workload", "architecture", "bound", "busiest units"})
     out.print(t)
     if left_out:
@@ -493,6 +498,12 @@ def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
     for _, r in results:  # why a unit's row may equal a run without it (compare shows no notes)
         for note in r.claim_notes:
             click.echo(f"note ({r.architecture} on {r.workload}): {note}")
+    physical: dict[tuple[str, str], list[str]] = {}  # (architecture, note) -> workloads
+    for _, r in results:  # silicon past a reticle or wafer, power past a TDP: once per design
+        for note in r.physical_notes:
+            physical.setdefault((r.architecture, note), []).append(r.workload)
+    for (name, note), wls_of in physical.items():
+        click.echo(f"note ({name} on {', '.join(wls_of)}): {note}")
     serving = [(a, r) for a, r in results if r.serving]
     if serving:
         sh = ["workload", "architecture", "time to first token", "time per output token",

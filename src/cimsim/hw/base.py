@@ -439,6 +439,18 @@ class Component:
         ``static_power`` field, 0 without one."""
         return float(getattr(self.config, "static_power", 0.0))
 
+    @property
+    def tdp_w(self) -> float | None:
+        """The thermal design power its config states (a ``tdp`` field), W; None without one."""
+        tdp = getattr(self.config, "tdp", None)
+        return None if tdp is None else float(tdp)
+
+    @property
+    def tdp_includes(self) -> tuple[str, ...]:
+        """Memory levels and links whose energy (by this component's ops' bytes) the TDP covers
+        (a ``tdp_includes`` field; none without one)."""
+        return tuple(getattr(self.config, "tdp_includes", None) or ())
+
     def utilization(self, ops: OpArrays, idx: np.ndarray, plan: Plan, cost: OpCost, busy_s: float,
                     latency_s: float) -> dict[str, float]:
         """Utilizations in [0, 1] over a run of ``latency_s``, one per name in

@@ -45,11 +45,12 @@ from pydantic import Field, model_validator
 from ..dtypes import DTYPES, DType
 from ..errors import MappingError
 from ..quantity import (Bytes, BytesPerSecond, Fraction, Hertz, Joules, PositiveFloat, PositiveInt, Seconds,
-                        PositiveSquareMeters, Watts)
+                        PositiveSquareMeters, PositiveWatts, Watts)
 from ..units import si
 from .base import MEASURED_COMPUTE, Component, ComponentConfig, OpArrays, OpCost, Plan, Strict
 from .parts.communication import COMMUNICATION_KINDS
 from .hierarchy import staged_traffic
+from .power import tdp_problems
 
 
 #: the row lengths, over the square's, that ``cimsim calibrate`` times (``N = 4K`` and ``N = K/4``;
@@ -262,6 +263,17 @@ class ProcessorConfig(ComponentConfig):
     levels: Optional[list[str]] = Field(
         default=None, description="Memory levels the processor reads through, innermost first "
         "(default: every level of the architecture, in order).")
+    tdp: Optional[PositiveWatts] = Field(
+        default=None, description="Thermal design power of the part as its maker states it (e.g. "
+        "700 W for an H100 SXM5 module, 185 W for a Xeon Gold 6426Y package). A run whose average "
+        "power of this processor (its compute energy, its static power and the energy of the "
+        "levels in tdp_includes its ops moved, over the latency) exceeds it gets a note: the part "
+        "would lower its clock, so the latency or the energy is too low. Default: none, no check.")
+    tdp_includes: list[str] = Field(
+        default_factory=list, description="Memory levels and links whose energy the TDP covers, "
+        "charged by the bytes this processor's ops move over them: a GPU module's TDP covers its "
+        "L2 and HBM ([sram, dram]), a CPU package's its last-level cache ([sram]) but not the "
+        "DIMMs. Default: none (compute and static power only).")
 
     def peak_macs_per_s(self, dtype: str) -> float:
         return self.cores * self.clock * self.macs_per_cycle_per_core[dtype]
@@ -302,7 +314,7 @@ class Processor(Component):
         if self.config.levels and self.config.levels[-1] != self.hw.backing_store:
             return [("levels", f"must end with the backing store '{self.hw.backing_store}' "
                                "(the last memory level), which holds every tensor")]
-        return []
+        return tdp_problems(self.config, self.hw)
 
     def claim(self, ops: OpArrays, free):
         # everything left but communication (a collective component runs it over a link)

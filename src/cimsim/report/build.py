@@ -18,6 +18,7 @@ from . import columns as C
 from .format import si
 from ..errors import ComponentError
 from ..hw.base import MEASURED_BOUND_DETAIL, MEASURED_COMPUTE
+from .plausible import area_notes, tdp_notes
 from .provenance import latency_notes, placeholder_shares, precision_notes
 from .result import Result, attribute_ops, attribute_path, bound_of, measured_share
 
@@ -239,7 +240,8 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
         notes.append(f"area of {', '.join(zero)}: not given (0 m², a placeholder), so area "
                      "efficiency is an upper bound")
     mixed = precision_notes(pl.components, pl.idx, run.workload.arrays.dtype)
-    notes += mixed + latency_notes(arch)
+    physical = area_notes(arch) + tdp_notes(pl, costs, energy, float(latency))
+    notes += mixed + latency_notes(arch) + physical
     total_dur = float(run.duration.sum())
     cp_s = run.critical_path_s
     result = Result(
@@ -276,9 +278,10 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
         energy_placeholder_fraction=e_fractions,
         precision_mismatch=bool(mixed),
         claim_notes=list(pl.claim_notes),
+        physical_notes=physical,
         write_bytes=writes,
     )
-    if math.isinf(result.ops_per_s_per_m2) or math.isinf(
+    if math.isinf(result.ops_per_s_per_m2) or math.isinf(result.power_density_w_per_m2) or math.isinf(
             facts.get(C.PIPELINED_OPS_PER_S_PER_M2, 0.0)):  # an area too small for a float
         raise ComponentError(f"the declared area ({si(result.area_m2, 'm²')}) is too small: OPS per "
                              "m² overflows; give each area in its unit (e.g. 0.5 mm^2)")

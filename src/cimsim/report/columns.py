@@ -79,6 +79,12 @@ OPS_PER_J = "ops_per_j"
 #: area efficiency: 2 x MACs / latency / area (1e18 ops/s/m^2 is 1 TOPS/mm^2); NaN when no
 #: part of the architecture declares its area
 OPS_PER_S_PER_M2 = "ops_per_s_per_m2"
+#: average power over the run: energy / latency (static included), W; NaN for zero latency
+AVERAGE_POWER_W = "average_power_w"
+#: average power over the declared area (``area_m2``), W/m² (1e6 W/m² is 1 W/mm²); NaN when no
+#: part declares its area. Where some component declares none, the power counts it and the
+#: area does not: an upper bound (the run's note says which)
+POWER_DENSITY_W_PER_M2 = "power_density_w_per_m2"
 #: fraction of the total energy (area) resting on placeholders: values the config marks (U) or
 #: leaves at an unsourced default (see :mod:`cimsim.report.provenance`)
 ENERGY_PLACEHOLDER_SHARE = "energy_placeholder_share"
@@ -173,6 +179,7 @@ FIXED_COLUMNS: tuple[str, ...] = (
     WORKLOAD, ARCHITECTURE, ENGINE, LATENCY, ENERGY, BOUND, BOUND_PART, CRITICAL_PATH_S,
     CRITICAL_PATH_OPS, PARALLELISM, BOUND_MEMORY_S, BOUND_LINK_S, BOUND_COMPUTE_S, MACS, OPS, THROUGHPUT_MACS,
     SAMPLES_PER_S, WEIGHT_BYTES, ACTIVATION_BYTES, AREA_M2, OPS_PER_J, OPS_PER_S_PER_M2,
+    AVERAGE_POWER_W, POWER_DENSITY_W_PER_M2,
     ENERGY_PLACEHOLDER_SHARE, AREA_PLACEHOLDER_SHARE, PRECISION_MISMATCH,
 )
 

@@ -73,6 +73,9 @@ class Result:
     #: the notes (also in ``notes``) of units on ops their config's limits kept from them, e.g.
     #: PIM's max_rows: ``cimsim compare`` shows these under its table
     claim_notes: list[str] = field(default_factory=list)
+    #: the notes (also in ``notes``) on physical plausibility: silicon above a reticle or a wafer,
+    #: average power above a stated TDP (:mod:`cimsim.report.plausible`); `compare` shows them
+    physical_notes: list[str] = field(default_factory=list)
     #: memory level or link -> the part of ``traffic_bytes`` that are writes (the rest reads)
     write_bytes: dict[str, float] = field(default_factory=dict)
     #: LLM serving metrics by column (columns.SERVING_COLUMNS), empty for other workloads
@@ -148,6 +151,17 @@ class Result:
         """2 x MACs / latency / area; NaN when no part declares its area."""
         area = self.area_m2
         return 2.0 * self.macs / self.latency_s / area if area > 0 and self.latency_s > 0 else float("nan")
+
+    @property
+    def average_power_w(self) -> float:
+        """Energy over latency, W (static included); NaN for a run of zero latency."""
+        return self.energy_j / self.latency_s if self.latency_s > 0 else float("nan")
+
+    @property
+    def power_density_w_per_m2(self) -> float:
+        """:attr:`average_power_w` over :attr:`area_m2`, W/m²; NaN when no part declares its area."""
+        area = self.area_m2
+        return self.average_power_w / area if area > 0 else float("nan")
 
     def record(self) -> dict[str, object]:
         """One flat row keyed by :func:`cimsim.report.columns.result_columns` of the architecture:

@@ -1,0 +1,174 @@
+"""Average power, power density and the physical-plausibility notes (report/plausible.py): silicon
+above one reticle (26 mm x 33 mm = 858 mm², ASML's scanner field) or a 300 mm wafer
+(pi x 150² mm² = 70,686 mm²), and average power above the TDP a processor's config states.
+Golden values are closed forms from the configs' own fields."""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import cimsim
+from cimsim import bundled, load_architecture, load_workload, simulate
+from cimsim.cli import main
+from cimsim.errors import ConfigError
+from cimsim.report.plausible import RETICLE_M2, WAFER_300MM_M2
+from cimsim.workload.generators import matmul
+
+N = 8192
+COUNT = 4
+MACS = COUNT * N ** 3
+
+
+def _closed_form(arch, dtype: str, levels: list[str]):
+    """Latency and the processor's power by part for COUNT independent N^3 matmuls on a one-
+    processor config: each op at the peak MAC rate plus its dispatch and the DRAM latency, and
+    each level moving A, B and C once (3 N^2 elements) per matmul."""
+    p = arch.components["processor"]
+    peak = p.cores * p.clock * p.macs_per_cycle_per_core[dtype]
+    lat = COUNT * (N ** 3 / peak + p.op_overhead + arch.memory["dram"].latency)
+    moved = COUNT * 3 * N * N * {"fp16": 2, "int8": 1}[dtype]
+    parts = {"compute": MACS * p.energy_per_mac[dtype] / lat, "static": p.static_power}
+    parts.update({lv: moved * arch.memory[lv].joules_per_byte / lat for lv in levels})
+    return lat, parts
+
+
+def test_gpu_hbm3_fp16_matmuls_average_711_w_over_its_700_w_tdp():
+    """find-E #2: 4 fp16 8192^3 matmuls on gpu-hbm3 average 711.4 W = MACs 595.7 W + static 100 W
+    + HBM 11.2 W + L2 4.5 W, over the H100 SXM5's 700 W TDP (the per-MAC energy is (700 - 100) W
+    / peak, so the memory energy comes on top): a note names the part, its TDP and the power."""
+    arch = load_architecture("gpu-hbm3")
+    r = simulate(arch, matmul(N, N, N, count=COUNT, dtype="fp16"))
+    lat, parts = _closed_form(arch, "fp16", ["sram", "dram"])
+    assert r.latency_s == pytest.approx(lat, rel=1e-9, abs=0)
+    power = sum(parts.values())
+    assert r.average_power_w == pytest.approx(power, rel=1e-9, abs=0)
+    assert r.average_power_w == pytest.approx(r.energy_j / r.latency_s, rel=1e-12, abs=0)
+    assert (round(parts["compute"], 1), parts["static"], round(parts["dram"], 1), round(parts["sram"], 1)) \
+        == (595.7, 100.0, 11.2, 4.5)
+    assert round(power, 1) == 711.4
+    # GH100's 814 mm² die (whitepaper): W per m²
+    assert r.power_density_w_per_m2 == pytest.approx(power / 814e-6, rel=1e-9, abs=0)
+    tdp = [n for n in r.notes if "TDP" in n]
+    assert len(tdp) == 1 and tdp == r.physical_notes
+    assert "processor (NVIDIA H100 SXM5) is 711.4 W, above its TDP of 700 W (by 1.6%" in tdp[0]
+    assert "dram 11.25 W" in tdp[0] and "static 100 W" in tdp[0]
+
+
+def test_cpu_tdp_covers_the_package_not_the_dimms():
+    """cpu-ddr5's 185 W is the Xeon package's TDP (L3 included, DDR5 DIMMs not): int8 matmuls at
+    peak draw 145 W of MACs + 40 W static + the L3's share: 185.19 W, just above it; the run's
+    average power (187.6 W) also counts the DIMMs' 2.4 W, which the TDP does not cover."""
+    arch = load_architecture("cpu-ddr5")
+    r = simulate(arch, matmul(N, N, N, count=COUNT, dtype="int8"))
+    lat, parts = _closed_form(arch, "int8", ["sram"])
+    package = sum(parts.values())
+    assert round(package, 1) == 185.2
+    dimms = COUNT * 3 * N * N * arch.memory["dram"].joules_per_byte / lat
+    assert r.average_power_w == pytest.approx(package + dimms, rel=1e-9, abs=0)
+    note = next(n for n in r.notes if "TDP" in n)
+    assert f"is {package:.4g} W, above its TDP of 185 W" in note
+    assert "dram" not in note
+
+
+def test_no_tdp_note_below_the_tdp_or_without_one():
+    """No note at a TDP above the power, without a TDP, or where the TDP covers only compute and
+    static power: 595.7 + 100 = 695.7 W (the HBM and L2 energy is what takes the run over)."""
+    wl = matmul(N, N, N, count=COUNT, dtype="fp16")
+    _, parts = _closed_form(load_architecture("gpu-hbm3"), "fp16", [])
+    assert 695 < sum(parts.values()) < 700
+    for sets in ({"processor.tdp": "712 W"}, {"processor.tdp": None, "processor.tdp_includes": []},
+                 {"processor.tdp_includes": []}):
+        r = simulate(load_architecture("gpu-hbm3", overrides=sets), wl)
+        assert not [n for n in r.notes if "TDP" in n], (sets, r.notes)
+        assert not r.physical_notes
+
+
+@pytest.mark.parametrize("mm2, noted", [(858, False), (858.5, True), (814, False)])
+def test_reticle_boundary(mm2, noted):
+    """26 mm x 33 mm = 858 mm²: a die of exactly that is one reticle, above it is not one die."""
+    assert RETICLE_M2 == pytest.approx(26e-3 * 33e-3, rel=1e-15) and 26 * 33 == 858
+    arch = load_architecture("gpu-hbm3", overrides={"processor.area": f"{mm2} mm^2"})
+    r = simulate(arch, matmul(64, 64, 64))
+    got = [n for n in r.notes if "reticle" in n]
+    assert bool(got) == noted, r.notes
+    if noted:
+        assert f"component 'processor' counts {mm2:g} mm² of silicon, more than one reticle (858 mm²" in got[0]
+
+
+def test_billion_array_derived_cim_gets_the_wafer_warning():
+    """find-E #1: rram-cim-derived with 1e9 arrays counts ~37.8 m² of silicon, ~535 wafers of
+    pi x (150 mm)² = 70,686 mm² each; it ran with no warning."""
+    assert WAFER_300MM_M2 * 1e6 == pytest.approx(math.pi * 150 ** 2, rel=1e-12) and round(WAFER_300MM_M2 * 1e6) == 70686
+    arch = load_architecture("rram-cim-derived", overrides={"cim.arrays": 10 ** 9})
+    base = load_architecture("rram-cim-derived")
+    r = simulate(arch, load_workload(bundled.resolve_workload("gru")))
+    # the arrays' area scales with the array count: 1e9 / 33,800 of the bundled design's
+    assert arch.component("cim").area_m2()["arrays"] == pytest.approx(
+        base.component("cim").area_m2()["arrays"] * 1e9 / base.components["cim"].arrays, rel=1e-9)
+    cim = sum(arch.component("cim").area_m2().values())
+    assert cim > 500 * WAFER_300MM_M2
+    warn = [n for n in r.notes if "wafer" in n]
+    assert len(warn) == 1 and warn[0].startswith("warning: component 'cim' counts")
+    assert f"{cim / WAFER_300MM_M2:,.3g} wafers" in warn[0]
+    assert not [n for n in r.notes if "reticle" in n]  # the stronger warning only
+
+
+def test_tdp_fields_are_checked():
+    with pytest.raises(ConfigError, match=r"processor\.tdp.*50 W is below static_power 100 W"):
+        load_architecture("gpu-hbm3", overrides={"processor.tdp": "50 W"})
+    with pytest.raises(ConfigError, match=r"tdp_includes.*names no memory level or link \['hbm'\]"):
+        load_architecture("gpu-hbm3", overrides={"processor.tdp_includes": ["sram", "hbm"]})
+    with pytest.raises(ConfigError, match=r"tdp_includes.*without tdp"):
+        load_architecture("gpu-hbm3", overrides={"processor.tdp": None})
+    res = CliRunner().invoke(main, ["run", "gpu-hbm3", "gru", "--set", "processor.tdp=-5W"])
+    assert res.exit_code != 0 and "Traceback" not in res.output
+    assert len([ln for ln in res.output.splitlines() if ln.startswith("Error")]) == 1, res.output
+
+
+def test_bundled_tdps_are_the_ones_their_comments_derive_energies_from():
+    """Each bundled config whose processor comments derive energy_per_mac from '(N W TDP - ...)'
+    or 'of the N W TDP' states that N as processor.tdp."""
+    validation = Path(cimsim.__file__).parent / "data" / "validation"
+    paths = [*bundled.config_paths(), validation / "titanxp.yaml", validation / "a100-sxm4-80gb.yaml"]
+    seen = 0
+    for p in paths:
+        text = open(p).read()
+        stated = {int(w) for w in re.findall(r"(\d+) W TDP", text)}
+        if not stated:
+            continue
+        assert len(stated) == 1, (p, stated)
+        assert load_architecture(p).component("processor").tdp_w == stated.pop(), p
+        seen += 1
+    assert seen == 11  # the 9 bundled configs (each has a Xeon or H100 host), 2 validation GPUs
+
+
+def test_run_and_compare_show_power(tmp_path):
+    """`run` prints the average power and W/mm²; compare's table has a power column at 100
+    columns and its CSV average_power_w = energy_j / latency_s and power_density_w_per_m2 = that
+    / area_m2; the reticle note is under the table once per design."""
+    import csv
+
+    res = CliRunner(env={"COLUMNS": "100"}).invoke(main, ["run", "gpu-hbm3", "gru", "--engine", "analytic"])
+    assert res.exit_code == 0, res.output
+    line = next(ln for ln in res.output.splitlines() if ln.strip().startswith("power"))
+    assert re.search(r"power\s+[\d.]+ W average \(energy / latency\), [\d.]+ mW/mm² over 814 mm²", line), line
+    out = tmp_path / "c.csv"
+    res = CliRunner(env={"COLUMNS": "100"}).invoke(
+        main, ["compare", "gpu-hbm3", "sram-cim", "-w", "gru", "-w", "tcn", "--engine", "analytic", "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    header = next(ln for ln in res.output.splitlines() if "workload" in ln)
+    assert "power" in [c.strip() for c in header.strip("┃").split("┃")]
+    assert max(len(ln) for ln in res.output.splitlines() if ln[:1] in "┏┃┡│└") <= 100
+    flat = " ".join(res.output.split())
+    assert flat.count("more than one reticle") == 1
+    assert "note (sram-cim on gru, tcn): component 'cim' counts 1707 mm²" in flat
+    with out.open() as f:
+        for row in csv.DictReader(f):
+            w = float(row["average_power_w"])
+            assert w == pytest.approx(float(row["energy_j"]) / float(row["latency_s"]), rel=1e-12, abs=0)
+            assert float(row["power_density_w_per_m2"]) == pytest.approx(w / float(row["area_m2"]), rel=1e-12, abs=0)
