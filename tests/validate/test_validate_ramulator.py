@@ -5,24 +5,52 @@ import pytest
 
 from cimsim.hw.base import Pattern
 from cimsim.hw.memory.jedec import PRESETS
-from cimsim.validate import PREDICTED
+from cimsim.validate import FIT, PREDICTED
 from cimsim.validate import dram as suite
 
 
 @pytest.mark.slow  # the window model of 32 random runs (~15 s on a loaded 2-core machine)
-def test_every_run_is_a_case_of_the_dram_suite_predicted_but_the_one_a_rule_followed():
-    """Every Ramulator run is a predicted case, but the LPDDR5 128 B run whose miss (-18.9 %)
-    led to the ACT-1 / ACT-2 command rules: a model choice made after computing it, fit."""
+def test_every_run_is_a_case_of_the_dram_suite_its_role_from_seen_by():
+    """Every Ramulator run is a case, fit where its ``seen_by`` says the model was built with
+    it in view, predicted otherwise."""
     rows = suite.ramulator_rows()
     cases = [c for c in suite.dram_suite() if "vs a Ramulator 2.1 run" in c.case]
     assert len(rows) >= 73 and len(cases) == len(rows)
-    fit = [c.case for c in cases if c.role != PREDICTED]
-    assert len(fit) == 1 and fit[0].startswith("LPDDR5") and "random 128 B accesses, 100% reads, " \
-        "buffers 128 / " in fit[0]
     for r, c in zip(rows, cases):
         assert c.unit == "B/s"
         assert c.measured == float(r["bandwidth_GBps"]) * 1e9
         assert r["standard"] in c.case and r["ramulator_commit"] in c.source
+        assert c.role == (FIT if r["seen_by"] else PREDICTED), c.case
+
+
+def test_seen_by_records_the_history_and_drives_the_role():
+    """The README's history: the first 28 runs (per standard: two streams, random one burst,
+    64 B, 128 B reads; DDR4 / DDR5's burst is 64 B) came before the command-bus term; branch
+    dramcmd's 16 (256 B reads, one-burst and 64 B at 50 % reads) were seen when the window
+    model was built; the LPDDR5 128 B run with 128 read entries led to the ACT-1 / ACT-2 rules.
+    The role is the column's, not a predicate on the run: the same row with ``seen_by`` empty
+    is predicted."""
+    rows = suite.ramulator_rows()
+    first = {("stream", 1.0, 64), ("stream", 0.5, 64), ("random", 1.0, 32), ("random", 1.0, 64),
+             ("random", 1.0, 128)}
+    dramcmd = {("random", 1.0, 256), ("random", 0.5, 32), ("random", 0.5, 64)}
+    test_case_buffers = {"HBM2": (64, 64), "HBM3": (128, 64)}
+    counts = {}
+    for r in rows:
+        key = (r["pattern"], float(r["read_fraction"]), int(r["access_bytes"]))
+        buf = suite.ramulator_buffers(r)
+        own = (buf["read_buffer"], buf["write_buffer"]) == test_case_buffers.get(r["standard"], (32, 32))
+        expect = ("act-rule" if r["standard"] == "LPDDR5" and key == ("random", 1.0, 128) and buf["read_buffer"] == 128
+                  else "command-bus" if key in first and own
+                  else "window" if key in dramcmd and own else "")
+        assert r["seen_by"] == expect, (r["standard"], key, buf)
+        counts[expect] = counts.get(expect, 0) + 1
+    assert counts == {"command-bus": 28, "window": 16, "act-rule": 1, "": len(rows) - 45}
+    seen = next(r for r in rows if r["seen_by"] == "act-rule")
+    assert suite.ramulator_role(seen) == FIT
+    assert suite.ramulator_role({**seen, "seen_by": ""}) == PREDICTED
+    with pytest.raises(ValueError, match="seen_by 'tuned' is not one of command-bus, window, act-rule"):
+        suite.ramulator_role({**seen, "seen_by": "tuned"})
 
 
 def test_the_runs_cover_the_traffic_the_issue_names():

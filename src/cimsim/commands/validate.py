@@ -49,7 +49,7 @@ def validate(names: tuple[str, ...], list_only: bool, output: Path | None) -> No
     from rich.table import Table
 
     from ..report.format import pct
-    from ..validate import ROLES, run, suites, summary
+    from ..validate import PREDICTED, ROLES, group_summary, run, suites, summary
 
     if list_only:
         for name, desc in suites().items():
@@ -76,15 +76,31 @@ def validate(names: tuple[str, ...], list_only: bool, output: Path | None) -> No
         t.add_row(r.suite, r.case, mark + engineering(r.measured, r.unit),
                   engineering(r.predicted, r.unit), pct(r.rel_error), r.role, r.source)
     out.print(t)
-    s = Table(title="per suite (|relative error|; median and worst over the predicted cases, "
-                    "then over all)", title_justify="left")
-    for col in ("suite", "cases", *ROLES, "median", "worst", "median (all)", "worst (all)"):
+    s = Table(title="per suite (|relative error| of the cases whose figure is a value; median and "
+                    "worst over the predicted cases, then over all; published bounds counted "
+                    "apart)", title_justify="left")
+    for col in ("suite", "cases", *ROLES, "median", "worst", "median (all)", "worst (all)",
+                "bounds met / missed"):
         s.add_column(col, justify="left" if col == "suite" else "right")
     for r in summary(df).to_dict("records"):
+        bounds = r["bounds_met"] + r["bounds_missed"]
         s.add_row(r["suite"], str(r["cases"]), *(str(r[role]) for role in ROLES),
                   _pct(r["median_abs_error_predicted"]), _pct(r["worst_abs_error_predicted"]),
-                  pct(r["median_abs_error"]), pct(r["worst_abs_error"]))
+                  _pct(r["median_abs_error"]), _pct(r["worst_abs_error"]),
+                  f"{r['bounds_met']} / {r['bounds_missed']}" if bounds else "-")
     out.print(s)
+    groups = group_summary(df)
+    if len(groups):  # a suite pooling several sources: each source's median beside the pooled one
+        gt = Table(title="per source of a suite that pools several (|relative error|)",
+                   title_justify="left")
+        for col in ("suite", "source", "cases", PREDICTED, "median", "worst", "median (all)",
+                    "worst (all)"):
+            gt.add_column(col, justify="left" if col in ("suite", "source") else "right")
+        for r in groups.to_dict("records"):
+            gt.add_row(r["suite"], r["group"], str(r["cases"]), str(r[PREDICTED]),
+                       _pct(r["median_abs_error_predicted"]), _pct(r["worst_abs_error_predicted"]),
+                       _pct(r["median_abs_error"]), _pct(r["worst_abs_error"]))
+        out.print(gt)
     for role, meaning in ROLES.items():
         out.print(f"role {role}: {meaning}")
     reasons: dict[tuple[str, str], list] = {}

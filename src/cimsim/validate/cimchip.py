@@ -164,10 +164,11 @@ ISAAC_CHIP = {
         },
     },
 }
-#: ISAAC's peak throughput: Table IV's power efficiency x Table I's chip power
+#: ISAAC's peak throughput, not a published figure: derived from two published ones, Table IV's
+#: power efficiency x Table I's chip power (41.29 TOPS)
 ISAAC_TOPS = 627.5 * 65.8 / 1000
-ISAAC_SRC = ("ISAAC, ISCA 2016 (corrected Oct 2016): Table IV power efficiency 627.5 GOPS/W x "
-             "Table I chip power 65.8 W")
+ISAAC_SRC = ("derived, not published: ISAAC, ISCA 2016 (corrected Oct 2016), Table IV power "
+             "efficiency 627.5 GOPS/W x Table I chip power 65.8 W = 41.29 TOPS")
 
 
 def isaac_chip():

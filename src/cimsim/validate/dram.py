@@ -35,7 +35,7 @@ measured maxima.
    accesses at 50 % reads), all-bank refresh on, at the speed bin, organisation and
    controller of Ramulator's own latency-throughput test case of each standard. The model's
    ceiling for the same pattern on the same number of data buses (HBM: one channel is two
-   pseudo-channels), no cap: every case is a prediction, nothing fitted to them. The 256 B
+   pseudo-channels), no cap, no number fitted to them. The 256 B
    and 50 %-read runs were added after the model's command-bus term, their predictions
    written down before they were run. The level states the run's controller buffers
    (``read_buffer`` / ``write_buffer``: the test case's, recorded at the end of the run's
@@ -44,7 +44,10 @@ measured maxima.
    192 B-read, 75 %-read, other-buffer and extra LPDDR5 runs (branch dramwin) were predicted
    by that model before they were run; the first 44 runs and the dramcmd buffer sweep had been
    seen when it was built (no number of it was fitted to them: every timing and rule is
-   Ramulator's); its LPDDR5 ACT-1 / ACT-2 rule was added after seeing one LPDDR5 miss.
+   Ramulator's); its LPDDR5 ACT-1 / ACT-2 rule was added after seeing one LPDDR5 miss. The
+   data's ``seen_by`` column records this per run, and the role follows it
+   (:func:`ramulator_role`): the 44 runs in view when the command-bus term and the window model
+   were built and the LPDDR5 miss are ``fit``; the 28 others ``predicted``.
 """
 
 from __future__ import annotations
@@ -260,8 +263,9 @@ def ramulator_buffers(row: dict) -> dict[str, int]:
 
 
 def ramulator_cases() -> list[Case]:
-    """Item 4: the model's uncapped ceiling against each Ramulator 2.1 run (predicted); the
-    level states the run's controller buffers, so random runs go through the window model."""
+    """Item 4: the model's uncapped ceiling against each Ramulator 2.1 run (its role from the
+    run's ``seen_by``: :func:`ramulator_role`); the level states the run's controller buffers,
+    so random runs go through the window model."""
     out = []
     for r in ramulator_rows():
         buf = ramulator_buffers(r)
@@ -275,16 +279,25 @@ def ramulator_cases() -> list[Case]:
                         d.bytes_per_s(ramulator_pattern(r)),
                         f"Ramulator 2.1 @{r['ramulator_commit']} run {r['date']} "
                         f"(validation/ramulator_runs.py): {r['config']}",
-                        role=FIT if _chosen_after(r, buf) else PREDICTED))
+                        role=ramulator_role(r)))
     return out
 
 
-def _chosen_after(r: dict, buf: dict) -> bool:
-    """The run whose miss (-18.9 %) led to LPDDR5's ACT-1 / ACT-2 command rules: a model choice
-    made after computing it there, so ``fit`` by the README's rule (it was ``predicted``)."""
-    return (r["standard"].startswith("LPDDR5") and r["pattern"] != "stream"
-            and int(float(r["access_bytes"])) == 128 and float(r["read_fraction"]) == 1.0
-            and buf["read_buffer"] == 128)
+#: ``ramulator_runs.csv``'s ``seen_by``: what of the model was built with the run's result in
+#: view (``validation/ramulator_runs.py``, ``SEEN_BY``); "" = predicted before it was run
+SEEN_BY = ("command-bus", "window", "act-rule")
+
+
+def ramulator_role(r: dict) -> str:
+    """A run's role from its ``seen_by`` column: ``fit`` where a part of the model was built
+    with its result in view (a model choice made after computing it there, the README's rule),
+    ``predicted`` where the prediction was written down before the run and nothing changed
+    after it."""
+    seen = (r.get("seen_by") or "").strip()
+    if seen and seen not in SEEN_BY:
+        raise ValueError(f"{RAMULATOR.name}: {r['standard']} {r['pattern']} run: seen_by '{seen}' is "
+                         f"not one of {', '.join(SEEN_BY)} or empty")
+    return FIT if seen else PREDICTED
 
 
 @suite("dram", "DRAM model: Ramulator 2.1's closed-form JEDEC targets per preset; Mess-Results maxima "
