@@ -36,6 +36,25 @@ def test_cli_unknown_suite_is_one_line():
     assert len(p.stderr.strip().splitlines()) == 1 and "no-such-suite" in p.stderr
 
 
+def test_an_unknown_suite_is_refused_before_any_progress_line(monkeypatch):
+    # under load the suites' imports took over the progress feedback's 1 s, so its status line
+    # reached stderr before the one-line error (seen as a flaky CLI test on a busy machine); with
+    # the feedback set to speak at once, only the error may come out
+    from click.testing import CliRunner
+
+    from cimsim import progress
+    from cimsim.cli import main
+
+    init = progress.Feedback.__init__
+    monkeypatch.setattr(progress.Feedback, "__init__",
+                        lambda self, what, **kw: init(self, what, **{**kw, "after_s": 0.0}))
+    r = CliRunner().invoke(main, ["validate", "-s", "systolic", "-s", "no-such-suite"])
+    assert r.exit_code == 1
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and "no-such-suite" in lines[0], lines
+    assert "cimsim: validate" not in r.output + r.stderr
+
+
 @pytest.mark.torch
 @pytest.mark.slow
 def test_host_suite_runs_and_predicts_within_2x():

@@ -49,12 +49,14 @@ def validate(names: tuple[str, ...], list_only: bool, output: Path | None) -> No
     from rich.table import Table
 
     from ..report.format import pct
-    from ..validate import PREDICTED, ROLES, group_summary, run, suites, summary
+    from ..validate import PREDICTED, ROLES, check_names, group_summary, run, suites, summary
 
     if list_only:
         for name, desc in suites().items():
             click.echo(f"{name}: {desc}")
         return
+    # an unknown suite is one line before anything else: no progress line may come first
+    names = tuple(check_names(names)) if names else ()
     if output is not None:  # before the cases run, not after them
         from ..atomic import check_writable
 
@@ -65,7 +67,7 @@ def validate(names: tuple[str, ...], list_only: bool, output: Path | None) -> No
     from ..progress import Feedback
 
     with Feedback("validate", unit="suites") as fb:  # a line every 5 s off a terminal, a bar on one
-        df = run(list(dict.fromkeys(names)), progress=fb)  # a suite named twice runs once
+        df = run(list(names), progress=fb)  # a suite named twice runs once (check_names)
     out = console(min_width=160)
     t = Table(title="cimsim validate: measured vs predicted", title_justify="left")
     for col in ("suite", "case", "measured", "predicted", "error", "role", "source"):

@@ -96,6 +96,19 @@ def suites() -> dict[str, str]:
     return {k: d for k, (_, d) in _SUITES.items()}
 
 
+def check_names(names) -> list[str]:
+    """The named suites, each once, in order; an unknown name is one :class:`CimsimError`
+    naming the known ones (the CLI checks before its progress feedback starts)."""
+    from ..errors import CimsimError
+
+    _load_builtin()
+    names = list(dict.fromkeys(names))
+    unknown = [n for n in names if n not in _SUITES]
+    if unknown:
+        raise CimsimError(f"unknown validation suite(s) {unknown}; known: {', '.join(_SUITES)}")
+    return names
+
+
 def run(names=None, progress=None):
     """Run the named suites (default: all) -> DataFrame of cases with ``rel_error``.
     ``progress``: a :class:`cimsim.progress.Feedback` told each suite as it starts."""
@@ -103,12 +116,8 @@ def run(names=None, progress=None):
 
     from ..errors import CimsimError, one_line
 
-    _load_builtin()
     every = not names  # all suites: one that cannot run here is skipped, the others kept
-    names = list(names) if names else list(_SUITES)
-    unknown = [n for n in names if n not in _SUITES]
-    if unknown:
-        raise CimsimError(f"unknown validation suite(s) {unknown}; known: {', '.join(_SUITES)}")
+    names = check_names(names) if names else list(suites())
     rows, skipped = [], []
     for i, n in enumerate(names):
         if progress is not None:
