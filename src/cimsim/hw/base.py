@@ -478,6 +478,13 @@ class Component:
                 "area": {p: a for p in self.area_m2()},
                 "static": "placeholder" if "static_power" in own else "given"}
 
+    def derived_values(self) -> dict[str, tuple[float, str]]:
+        """The config fields (paths below the component) the config leaves out and the
+        component derives: ``{field: (value in the field's own unit, provenance)}``, provenance
+        ``derived`` or ``placeholder`` as in :meth:`provenance`. ``cimsim fields -c`` shows
+        them. Default: none (a component that derives nothing)."""
+        return {}
+
     def area_m2(self) -> dict[str, float]:
         """Silicon area by part (m^2), from the component's own parameters; empty when its
         config gives no area. Default: a config field ``area`` (m^2) is the part ``die``."""

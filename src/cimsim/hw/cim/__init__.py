@@ -418,6 +418,11 @@ class CIM(Component):
         """One line naming the numbers the circuit models derived (empty when all are given)."""
         return notes.derived(self)
 
+    def derived_values(self) -> dict[str, tuple[float, str]]:
+        """The numbers the circuit models derived for fields the config leaves out, each with
+        its provenance (:func:`.notes.derived_values`)."""
+        return notes.derived_values(self)
+
     def provenance(self, marks=frozenset()) -> dict:
         """``{"energy": {part: p}, "area": {part: p}, "static": p}`` with p one of given,
         derived, placeholder: a part rests on its config fields (:data:`.derive.ENERGY_FIELDS`);

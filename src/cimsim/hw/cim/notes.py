@@ -19,23 +19,49 @@ def adc_waste(self) -> str:
             "rows_per_read, dac_bits and bits_per_cell): those bits never hold information"
             + ("; the derived ADC's energy, area and time grow with them" if c.adc.type else ""))
 
+
+def _shown(self) -> dict[str, tuple[str, float, str]]:
+    """Each derivable field (below the component) -> (the note's label, its value, the note's
+    unit)."""
+    d = self.design
+    converter = self.config.adc.type is not None or not _digital(self.config)
+    return {"adc.energy_per_conversion": ("ADC", d.energy_per_conversion, "J/conversion"),
+            "adc.sample_rate": ("ADC rate" if converter else "column output rate",
+                                d.sample_rate, "Hz"),
+            "read_latency": ("read", d.read_latency, "s"),
+            "cell_read_energy": ("cell read", d.cell_read_energy, "J"),
+            "dac_energy": ("row drive", d.dac_energy, "J"),
+            "switch_energy": ("switch matrix", d.switch_energy, "J/row"),
+            "mux_energy": ("column mux", d.mux_energy, "J/conversion"),
+            "counter_energy": ("pulse counter", d.counter_energy, "J/row"),
+            "shift_add_energy": ("shift-add", d.shift_add_energy, "J/conversion"),
+            "buffer.energy_per_byte": ("buffer", d.buffer_energy_per_byte, "J/B")}
+
+
+def derived_values(self) -> dict[str, tuple[float, str]]:
+    """``{field: (value, provenance)}`` of every field the config leaves out and the circuit
+    models (or the leakage model, ``static_power``) derive, in the field's own unit: the
+    per-event numbers of the note, the static power, and the area of one part as the ``area``
+    section states it (per array, per ADC, per array, the whole buffer)."""
+    d, c = self.design, self.config
+    out = {f: (float(v), d.provenance[f]) for f, (_, v, _) in _shown(self).items()
+           if d.provenance.get(f, "given") != "given"}
+    if d.area is not None and self.hw.technology is not None:  # else 0 m^2 placeholders
+        per = {"area.array": ("arrays", c.arrays), "area.adc": ("adc", c.arrays * d.adcs_per_array),
+               "area.digital": ("digital", c.arrays), "area.buffer": ("buffer", 1)}
+        out.update((f, (d.area[part] / n, d.provenance[f])) for f, (part, n) in per.items()
+                   if d.provenance.get(f, "given") != "given" and n > 0)
+    if c.static_power is None:
+        out["static_power"] = (float(self.static.power_w), self.static.provenance)
+    return out
+
+
 def derived(self) -> str:
     """One line naming the numbers the circuit models derived (empty when all are given)."""
     d = self.design
     converter = self.config.adc.type is not None or not _digital(self.config)
-    shown = {"adc.energy_per_conversion": ("ADC", d.energy_per_conversion, "J/conversion"),
-             "adc.sample_rate": ("ADC rate" if converter else "column output rate",
-                                 d.sample_rate, "Hz"),
-             "read_latency": ("read", d.read_latency, "s"),
-             "cell_read_energy": ("cell read", d.cell_read_energy, "J"),
-             "dac_energy": ("row drive", d.dac_energy, "J"),
-             "switch_energy": ("switch matrix", d.switch_energy, "J/row"),
-             "mux_energy": ("column mux", d.mux_energy, "J/conversion"),
-             "counter_energy": ("pulse counter", d.counter_energy, "J/row"),
-             "shift_add_energy": ("shift-add", d.shift_add_energy, "J/conversion"),
-             "buffer.energy_per_byte": ("buffer", d.buffer_energy_per_byte, "J/B")}
     parts = [f"{label} {si(v, unit, 3)}" + (" (placeholder)" if d.provenance[f] == "placeholder" else "")
-             for f, (label, v, unit) in shown.items()  # a digital array converts nothing
+             for f, (label, v, unit) in _shown(self).items()  # a digital array converts nothing
              if d.provenance.get(f, "given") != "given" and (converter or label != "ADC")]
     if self.config.static_power is None:
         st = self.static
