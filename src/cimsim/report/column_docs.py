@@ -51,6 +51,9 @@ DOCS: tuple[tuple[str, str, str, str], ...] = (
     (C.ACTIVATION_BYTES, "bytes of activations", "B", ALL),
     (C.AREA_M2, "declared silicon area (components and on-chip levels); NaN/null when none",
      "m²", ALL),
+    (C.AVERAGE_POWER_W, "energy / latency, static included", "W", ALL),
+    (C.POWER_DENSITY_W_PER_M2, "average power / area; NaN/null when no part declares an area "
+     "(1e6 is 1 W/mm²)", "W/m²", ALL),
     (C.OPS_PER_J, "2 x MACs / energy (OPS/W; 1e12 is 1 TOPS/W)", "op/J", ALL),
     (C.OPS_PER_S_PER_M2, "2 x MACs / latency / area (1e18 is 1 TOPS/mm²)", "op/(s·m²)", ALL),
     (C.ENERGY_PLACEHOLDER_SHARE, "fraction of the energy resting on placeholder values ((U) "
