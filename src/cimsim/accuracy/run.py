@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Optional
 
 import torch
@@ -169,9 +169,6 @@ class AccuracyResult:
     emulated_ops: dict = field(default_factory=dict)
     skipped_ops: dict = field(default_factory=dict)
     conversions: int = 0
-
-    def as_dict(self) -> dict:
-        return asdict(self)
 
 
 def _logits(out) -> torch.Tensor:
