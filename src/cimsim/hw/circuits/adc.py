@@ -146,9 +146,15 @@ FLASH_AREA_ANCHOR_BITS = 4
 
 
 def _bits(bits):
+    """A converter's resolution: whole bits within 1..16 (the models' comparators, cycles)."""
+    return scaling.whole_bits(bits, 16)
+
+
+def _effective_bits(bits):
+    """The survey fits' bits: effective bits (ENOB, real) within 1..16."""
     b = np.asarray(bits, dtype=float)
     if np.any(b < 1) or np.any(b > 16) or not np.all(np.isfinite(b)):
-        raise ValueError(f"ADC bits {bits} must be within 1..16")
+        raise ValueError(f"ADC effective bits {bits} must be within 1..16")
     return b
 
 
@@ -161,7 +167,7 @@ def _rate(fs):
 
 def sndr_db(bits):
     """Ideal SNDR (dB) of a ``bits``-bit quantizer: ``20 log10(2) bits + 10 log10(1.5)``."""
-    return 20 * math.log10(2) * _bits(bits) + 10 * math.log10(1.5)
+    return 20 * math.log10(2) * _effective_bits(bits) + 10 * math.log10(1.5)
 
 
 def walden_fom(sample_rate):
@@ -178,7 +184,7 @@ def schreier_fom_db(sample_rate):
 
 def walden_energy(bits, sample_rate):
     """``FOM_W(fs) * 2^bits`` (J per conversion)."""
-    return walden_fom(sample_rate) * 2.0 ** _bits(bits)
+    return walden_fom(sample_rate) * 2.0 ** _effective_bits(bits)
 
 
 def schreier_energy(bits, sample_rate):
@@ -197,7 +203,7 @@ def regression_area(bits, sample_rate, node_nm: float, energy_j):
     scaling._check_node(node_nm)
     e = np.asarray(energy_j, dtype=float)
     ln_a = (AREA_INTERCEPT + AREA_LN_FS * np.log(_rate(sample_rate)) + AREA_LN_NODE
-            * math.log(node_nm) + AREA_BITS * _bits(bits) + AREA_LN_ENERGY_PJ * np.log(e * 1e12))
+            * math.log(node_nm) + AREA_BITS * _effective_bits(bits) + AREA_LN_ENERGY_PJ * np.log(e * 1e12))
     return np.exp(ln_a) * 1e-12
 
 
