@@ -41,7 +41,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import TYPE_CHECKING, ClassVar, Mapping, Optional
+from typing import TYPE_CHECKING, AbstractSet, ClassVar, Mapping, Optional
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -451,7 +451,7 @@ class Component:
             out[name] = t / latency_s if latency_s > 0 else 0.0
         return out
 
-    def provenance(self, marks=frozenset()) -> dict:
+    def provenance(self, marks: AbstractSet[str] = frozenset()) -> dict:
         """Where this component's numbers come from: ``{"energy": {part: p}, "area": {part: p},
         "static": p}``, p one of given, derived, placeholder. ``marks``: the dotted paths the
         config marks as placeholders (:mod:`cimsim.config.marks`). Default: every energy part is

@@ -335,12 +335,15 @@ def _registry_of(cls: type) -> Registry:
     raise TypeError(f"{cls!r} is not a Component, MemoryResource or LinkResource subclass")
 
 
-def register(cls):
+_Registered = typing.TypeVar("_Registered")
+
+
+def register(cls: _Registered) -> _Registered:
     """Register a component, memory-level or link class under ``cls.type_name`` in the
     registry of its base class (usable as a decorator); an ADC model
     (:class:`cimsim.hw.circuits.adc.ADCModel` subclass) under its ``type_name``, or a cell
     preset (a :class:`cimsim.hw.circuits.array.Cell`) under its ``name``, in the part
-    registries of :mod:`cimsim.hw.parts.registry`."""
+    registries of :mod:`cimsim.hw.parts.registry`. Returns ``cls`` itself."""
     from .circuits.adc import ADCModel
     from .circuits.array import Cell
     from .parts import registry as parts

@@ -85,7 +85,9 @@ def _count(n: int, noun: str) -> str:
     return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
 
-def plan_sweep(configs, workloads, params=None, *, sample: str = "grid", samples: int | None = None,
+def plan_sweep(configs: str | Path | Sequence[str | Path], workloads: str | Path | Sequence[str | Path],
+               params: Sequence[str | ParamSpec] | Mapping[str, str] | None = None, *,
+               sample: str = "grid", samples: int | None = None,
                max_points: int = DEFAULT_MAX_POINTS, seed: int = 0) -> SweepPlan:
     """Parse the specs and count the runs (points x configs x workloads) arithmetically.
 
