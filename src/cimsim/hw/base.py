@@ -339,12 +339,12 @@ class Component:
     #: names of the utilizations this type reports (prefixed with the instance name)
     utilizations: ClassVar[tuple[str, ...]] = ()
     #: scalar facts its plans report (``Plan.summary`` keys) and their values when it runs no op
-    facts: ClassVar[dict[str, object]] = {}
+    facts: ClassVar[Mapping[str, object]] = MappingProxyType({})
     #: a short word for what the component is, used in tables ("host", "CIM", ...)
     label: ClassVar[str] = ""
     #: parts of its compute time it reports (:attr:`OpCost.compute_parts`), each with the bound
     #: class it stands for ("memory", "interconnect" or "compute"); prefixed with the instance name
-    compute_parts: ClassVar[dict[str, str]] = {}
+    compute_parts: ClassVar[Mapping[str, str]] = MappingProxyType({})
     #: how ``--accuracy`` scores it (:mod:`cimsim.accuracy.target`): ``"cim"`` (the built-in
     #: CIM's sliced arithmetic, read from its ``CIMConfig``, on the matmuls with a stationary
     #: weight), ``"fixed"`` (exact integer products at its config's ``weight_bits`` x

@@ -312,8 +312,9 @@ def _class_attribute_gaps(cls: type) -> list[str]:
     p = cls.priority
     if isinstance(p, bool) or not isinstance(p, int):
         out.append(f"priority must be a whole number, not {p!r}")
-    if not isinstance(cls.facts, (dict, property)):
-        out.append(f"facts must be a dict of fact name -> value when it runs no op, not {cls.facts!r}")
+    if not isinstance(cls.facts, (typing.Mapping, property)):
+        out.append(f"facts must be a mapping of fact name -> value when it runs no op, "
+                   f"not {cls.facts!r}")
     if cls.accuracy_arithmetic not in ACCURACY_ARITHMETICS:
         out.append(f"accuracy_arithmetic must be one of {', '.join(map(repr, ACCURACY_ARITHMETICS))}, "
                    f"not {cls.accuracy_arithmetic!r}")
