@@ -135,6 +135,21 @@ def test_hw_imports_only_the_base_quantities_and_errors():
     assert bad == {}
 
 
+
+def test_config_and_mapping_reach_the_report_layer_only_for_its_column_names():
+    # cimsim.report.columns (no imports of its own) is the one file naming result columns, so a
+    # lower layer may read it; anything else of report/ or plot/ (si came from report.format,
+    # a re-export of cimsim.units) is the wrong way up
+    bad = {}
+    for f in module_files("config", "mapping", "accuracy"):
+        names = [n for n in imports_of(f) if _under(n, ("cimsim.report", "cimsim.plot"))
+                 and not _under(n, ("cimsim.report.columns",)) and n != "cimsim.report"]
+        if names:
+            bad[f.relative_to(SRC).as_posix()] = sorted(names)
+    assert bad == {}
+    assert imports_of(SRC / "report" / "columns.py") == {"__future__", "__future__.annotations"}
+
+
 # ------------------------------------------------------------------ no device names in stages
 STAGES = ("mapping", "cost", "pipeline.py", "engine", "report")
 

@@ -315,3 +315,35 @@ def test_fixed_nu_drift_scales_the_weights_not_the_reference(compensation):
         assert torch.allclose(eff, expect, rtol=0, atol=2e-4), float((eff - expect).abs().max())
         got[ratio] = eff
     assert float((got[2.0] - got[10.0]).abs().max()) > 1.0
+
+
+def test_grouped_convolutions_run_exact_as_the_trace_places_them():
+    """A depthwise / grouped convolution has no stationary weight in the trace (the host runs
+    it), so the emulator leaves it exact: F.conv2d's output, counted as skipped; a groups=1
+    convolution goes through the emulator."""
+    import torch.nn.functional as F
+
+    from cimsim.accuracy.run import CIMMode, _forward, fused_kernels_off
+
+    torch.manual_seed(5)
+    dw = torch.nn.Conv2d(4, 4, 3, padding=1, groups=4)
+    grouped = torch.nn.Conv2d(4, 6, 3, groups=2)
+    model = torch.nn.Sequential(dw, grouped).eval()
+    x = torch.rand(2, 4, 7, 7)
+
+    def run(m):
+        weights = {p.untyped_storage().data_ptr() for p in m.parameters()}
+        mode = CIMMode(Emulator(Arith(rows=16, cols=16, adc_bits=3)), weights)
+        with torch.no_grad(), fused_kernels_off(), mode:
+            return _forward(m, x, None), mode
+
+    y, mode = run(model)
+    with torch.no_grad(), fused_kernels_off():  # the same kernels, no emulator
+        exact = F.conv2d(F.conv2d(x, dw.weight, dw.bias, padding=1, groups=4),
+                         grouped.weight, grouped.bias, groups=2)
+    assert torch.equal(y, exact)
+    assert mode.skipped["convolution"] == 2 and mode.emulated["convolution"] == 0
+    plain = torch.nn.Conv2d(4, 6, 3).eval()
+    y1, mode1 = run(plain)
+    assert mode1.emulated["convolution"] == 1 and y1.shape == (2, 6, 5, 5)
+    assert not torch.equal(y1, plain(x))  # a 3-bit ADC: not exact

@@ -64,6 +64,15 @@ def test_a_component_may_be_named_compute():
     assert r.ops_per_unit == {"compute": 1}
 
 
+def test_components_of_a_type_by_their_names_in_config_order():
+    d = read_yaml(resolve_config("sram-cim"))
+    d["cim_b"] = {"type": "cim", **d["cim"]}  # a second CIM unit, named by the user
+    arch = architecture_from_dict(d)
+    assert [c.name for c in arch.of_type("cim")] == ["cim", "cim_b"]
+    assert [c.name for c in arch.of_type("processor")] == ["processor"]
+    assert arch.of_type("pim") == []
+
+
 def test_a_legacy_configs_marks_follow_their_values(tmp_path):
     f = tmp_path / "legacy.yaml"
     f.write_text(LEGACY)

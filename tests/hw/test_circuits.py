@@ -11,7 +11,8 @@ import math
 import numpy as np
 import pytest
 
-from cimsim.hw.circuits import adc, array, buffer, digital, resolution, scaling
+from cimsim.hw.circuits import (adc, array, buffer, charge, digital, leakage, periphery, resolution,
+                                sar, scaling, sense)
 from cimsim.hw.circuits.record import PartEstimate
 
 KT_300K = 1.380649e-23 * 300.0
@@ -608,3 +609,44 @@ def test_an_adcs_area_does_not_follow_its_supply(kind):
         assert float(at.area_m2) == pytest.approx(float(nominal.area_m2), rel=1e-12, abs=0), v
     if kind == "flash":
         assert float(adc.adc(kind, 6, 22.0, vdd=0.6).energy_j) < float(nominal.energy_j)
+
+
+# ---- one supply and one bits check for every circuit model (a code review: leakage took a
+# negative supply and returned negative power, adc took 4.5 bits that sense refused)
+@pytest.mark.parametrize("call", [
+    lambda v: leakage.sram_bit_w(22, vdd=v),
+    lambda v: leakage.periphery_w(1e-9, 22, vdd=v),
+    lambda v: periphery.transmission_gate(4.0, 22, vdd=v),
+    lambda v: charge.output_swing(8, 1e-15, 10.0, 22, vdd=v),
+    lambda v: sar.energy_parts(6, 22, v, 1e-15),
+])
+@pytest.mark.parametrize("vdd", [-1.0, 0.0, float("nan")])
+def test_a_supply_that_is_no_supply_is_refused_alike(call, vdd):
+    with pytest.raises(ValueError, match=r"supply .* V must be a finite number > 0"):
+        call(vdd)
+
+
+def test_a_negative_supply_gives_no_negative_leakage():
+    # P = I_off x V: at the nominal supply, twice the power at twice the supply (0.8 -> 1.6 V)
+    assert leakage.sram_bit_w(22, vdd=1.6) == pytest.approx(2 * leakage.sram_bit_w(22, vdd=0.8),
+                                                            rel=1e-12, abs=0)
+    with pytest.raises(ValueError, match="supply -1.0 V"):
+        leakage.sram_bit_w(22, vdd=-1.0)
+
+
+@pytest.mark.parametrize("call", [
+    lambda b: adc.adc("sar", b, 22),
+    lambda b: adc.adc("flash", b, 22),
+    lambda b: adc.conversion_time("ramp", b, 22),
+    lambda b: adc.flash_energy(b, 22),
+    lambda b: adc.encoder_gates(b),
+    lambda b: sar.dac_switching_factor(b),
+    lambda b: sense.sense_amplifiers(b),
+])
+def test_fractional_converter_bits_are_refused_alike(call):
+    with pytest.raises(ValueError, match=r"bits .*4\.5.* must be a whole number within 1\.\."):
+        call(4.5)
+    call(4)  # a whole number passes
+    # the survey fits take effective bits (ENOB, real): the Kull et al. check above
+    assert float(adc.walden_energy(4.5, 100)) == pytest.approx(0.66936434251523047e-15 * 2 ** 4.5,
+                                                               rel=1e-12, abs=0)

@@ -204,7 +204,7 @@ def test_a_declared_utilization_without_busy_time_is_named():
     ("utilizations", "busy", "utilizations must be a tuple of names, e.g. ('mac',), not 'busy'"),
     ("energy_parts", "mac", "energy_parts must be a tuple of names"),
     ("priority", "26", "priority must be a whole number, not '26'"),
-    ("facts", ["x"], "facts must be a dict"),
+    ("facts", ["x"], "facts must be a mapping"),
 ])
 def test_a_class_attribute_of_the_wrong_kind_is_refused_at_registration(attr, value, says):
     """A string as utilizations was a KeyError 'b' (its letters), a string priority a TypeError
@@ -339,3 +339,29 @@ def test_a_part_or_utilization_named_like_a_shared_bandwidth_is_refused(clash, s
             simulate(raw, WL)
     finally:
         unregister(ClashUnit.type_name)
+
+
+def test_the_built_in_class_mappings_are_read_only():
+    """``facts`` and ``compute_parts`` are class attributes shared by every instance and
+    subclass: a plug-in writing ``self.facts[k] = v`` would have changed the processor's for
+    every architecture; now it is a TypeError, and a read-only mapping registers."""
+    from types import MappingProxyType
+
+    from cimsim.hw.base import Component
+    from cimsim.hw.pim import PIM
+    from cimsim.hw.processor import Processor
+
+    for mapping in (Processor.facts, PIM.compute_parts, Component.facts, Component.compute_parts):
+        with pytest.raises(TypeError):
+            mapping["x"] = 1  # type: ignore[index]
+    assert dict(Processor.facts) == {"weights_on_chip": True}
+    ok = type("ReadOnlyFactsUnit", (Unit,), {"type_name": "test-readonly-facts",
+                                             "facts": MappingProxyType({"n": 0}),
+                                             "Config": type("Config", (UnitConfig,), {
+                                                 "__annotations__": {"type": Literal["test-readonly-facts"]},
+                                                 "type": Field(default="test-readonly-facts",
+                                                               description="Component type.")})})
+    try:
+        assert register(ok) is ok
+    finally:
+        unregister("test-readonly-facts")

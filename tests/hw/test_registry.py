@@ -524,3 +524,13 @@ def test_the_readme_subclass_recipes_register_and_run():
     finally:
         registry.unregister("fefet-cim")
         registry.unregister("tree-collective")
+
+
+def test_one_list_of_built_in_adc_types():
+    # the circuits' ADC_TYPES (the only copy) names the built-in entry points, in order
+    from cimsim.hw.circuits.adc import ADC_TYPES
+    from cimsim.hw.parts import adc as adc_config
+    from cimsim.hw.parts.registry import ADC_BUILTINS
+
+    assert tuple(e.name for e in ADC_BUILTINS) == ADC_TYPES == ("sar", "flash", "ramp", "current_sense")
+    assert not hasattr(adc_config, "ADC_TYPES")

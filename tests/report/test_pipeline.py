@@ -43,6 +43,13 @@ def test_unequal_stages_are_the_flow_shop_makespan(t, m):
     assert gpipe_iteration_s(t, m) == pytest.approx(_flow_shop(t, m), rel=1e-15, abs=0)
 
 
+def test_iteration_times_per_row():
+    # what pipelined_serving calls: one T per iteration of t[i, s], m = 3
+    t = [[1.0, 3.0, 2.0], [4.0, 1.0, 1.0]]
+    got = gpipe_iteration_s(t, 3)
+    assert got.tolist() == [1 + 3 + 2 + 2 * 3, 4 + 1 + 1 + 2 * 4]
+
+
 def _arch():
     d = copy.deepcopy(ROUND_ARCH)  # one processor, 1 W static
     d["links"] = {"nvlink": {"bandwidth": "100 GB/s", "latency": "1 us", "energy_per_bit": "1 pJ/bit"}}

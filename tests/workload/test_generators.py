@@ -24,6 +24,7 @@ from cimsim.workload.generators import (
     matmul,
     tcn,
     transformer,
+    write_bundled,
 )
 from cimsim.workload.graph import longest_path
 from cimsim.workload.ir import ELEMENTWISE_OPS_PER_ELEMENT
@@ -312,6 +313,37 @@ def test_cli_bundled_subset(tmp_path, monkeypatch):
     assert res.exit_code == 0, res.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["gru.json", "tcn.json"]
     assert load_workload(tmp_path / "tcn.json").macs == 8 * 1024 * 256 * 256 * 3
+
+
+
+def test_write_bundled_is_what_the_cli_writes(tmp_path, monkeypatch):
+    # one implementation: the library call and `cimsim workload bundled` write the same bytes
+    import cimsim.commands.workload as cmdmod
+
+    seen = []
+    paths = write_bundled(tmp_path / "lib", ["gru", "tcn"], lambda w, p: seen.append((w.name, p.name)))
+    assert [p.name for p in paths] == ["gru.json", "tcn.json"]
+    assert seen == [("gru", "gru.json"), ("tcn", "tcn.json")]
+    # GRU: T * 3H(I+H) MACs, T = 100, I = H = 1024
+    assert load_workload(paths[0]).macs == 100 * 3 * 1024 * (1024 + 1024)
+    monkeypatch.setattr(cmdmod, "BUNDLED", {k: BUNDLED[k] for k in ("gru", "tcn")})
+    res = CliRunner().invoke(workload_cmd, ["bundled", "-o", str(tmp_path / "cli")])
+    assert res.exit_code == 0, res.output
+    for name in ("gru.json", "tcn.json"):
+        assert (tmp_path / "cli" / name).read_bytes() == (tmp_path / "lib" / name).read_bytes()
+    assert len(res.output.strip().splitlines()) == 2
+
+
+def test_cli_bundled_unwritable_is_one_line(tmp_path, monkeypatch):
+    import cimsim.commands.workload as cmdmod
+
+    monkeypatch.setattr(cmdmod, "BUNDLED", {k: BUNDLED[k] for k in ("gru", "tcn")})
+    (tmp_path / "tcn.json").mkdir()  # the second file's place is a folder
+    res = CliRunner().invoke(workload_cmd, ["bundled", "-o", str(tmp_path)])
+    lines = res.output.strip().splitlines()
+    assert res.exit_code != 0 and "Traceback" not in res.output
+    assert lines[-1].startswith("Error:") and "tcn.json" in lines[-1], res.output
+    assert (tmp_path / "gru.json").is_file()
 
 
 # ------------------------------------------------------------------ bundled files

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Optional
 
 import torch
@@ -83,6 +83,8 @@ class CIMMode(TorchDispatchMode):
         return None
 
     def _conv(self, x, w, bias, stride, padding, dilation, transposed, output_padding, groups):
+        """``aten.convolution``'s arguments (``output_padding`` is a transposed one's, never
+        emulated); an im2col matmul through the emulator, or None where no CIM claims it."""
         # a grouped or depthwise convolution has no stationary weight in the trace (a batch of
         # per-group products the host runs), so no CIM claims it: it runs exact here too, or
         # the accuracy would be of another placement than the energy
@@ -93,26 +95,20 @@ class CIMMode(TorchDispatchMode):
             x, w = x.unsqueeze(2), w.unsqueeze(2)
             stride, padding, dilation = (1, stride[0]), (0, padding[0]), (1, dilation[0])
         B, C, H, W_ = x.shape
-        O, Cg, kh, kw = w.shape
-        Og = O // groups
+        O, _, kh, kw = w.shape
         Ho = (H + 2 * padding[0] - dilation[0] * (kh - 1) - 1) // stride[0] + 1
         Wo = (W_ + 2 * padding[1] - dilation[1] * (kw - 1) - 1) // stride[1] + 1
-        outs = []
-        for g in range(groups):
-            xg = x[:, g * Cg:(g + 1) * Cg]
-            cols = F.unfold(xg, (kh, kw), dilation=dilation, padding=padding, stride=stride)
-            L = cols.shape[-1]
-            rows = cols.transpose(1, 2).reshape(B * L, Cg * kh * kw)
-            # one input scale and encoding per sample (the whole input feature map of the layer)
-            amax = xg.abs().reshape(B, -1).amax(1, keepdim=True).repeat_interleave(L, 0)
-            rmode = (input_mode(xg.reshape(B, -1), self.emu.a) if not self.emu.a.signed_inputs
-                     else None)
-            rmode = None if rmode is None else rmode.repeat_interleave(L, 0)
-            wg = w[g * Og:(g + 1) * Og].reshape(Og, -1).t()
-            p = self._prog(wg, ("conv", _key(w), g))
-            y = self.emu.matmul(rows, p, amax=amax, mode=rmode)        # B*L x Og
-            outs.append(y.reshape(B, L, Og).transpose(1, 2))
-        y = torch.cat(outs, 1).reshape(B, O, Ho, Wo).to(x.dtype)
+        cols = F.unfold(x, (kh, kw), dilation=dilation, padding=padding, stride=stride)
+        L = cols.shape[-1]
+        rows = cols.transpose(1, 2).reshape(B * L, C * kh * kw)
+        # one input scale and encoding per sample (the whole input feature map of the layer)
+        amax = x.abs().reshape(B, -1).amax(1, keepdim=True).repeat_interleave(L, 0)
+        rmode = (input_mode(x.reshape(B, -1), self.emu.a) if not self.emu.a.signed_inputs
+                 else None)
+        rmode = None if rmode is None else rmode.repeat_interleave(L, 0)
+        p = self._prog(w.reshape(O, -1).t(), ("conv", _key(w), 0))
+        y = self.emu.matmul(rows, p, amax=amax, mode=rmode)        # B*L x O
+        y = y.reshape(B, L, O).transpose(1, 2).reshape(B, O, Ho, Wo).to(x.dtype)
         if bias is not None:
             y = y + bias.reshape(1, O, 1, 1)
         return y.squeeze(2) if one_d else y
@@ -169,9 +165,6 @@ class AccuracyResult:
     emulated_ops: dict = field(default_factory=dict)
     skipped_ops: dict = field(default_factory=dict)
     conversions: int = 0
-
-    def as_dict(self) -> dict:
-        return asdict(self)
 
 
 def _logits(out) -> torch.Tensor:

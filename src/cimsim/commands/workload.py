@@ -23,7 +23,7 @@ from ..workload.generators import (
     OPERANDS,
     POINTWISE,
     SCHEDULES,
-    make_bundled,
+    write_bundled,
 )
 from ..workload.argnames import option_names
 from ..workload.io import COLUMNAR_SUFFIX, save_workload, stamp_writer
@@ -251,16 +251,19 @@ def bundled_cmd(directory):
     """Regenerate every bundled workload file."""
     directory = directory or _default_bundled_dir()
     made = new_folder(directory / "workload.json")
-    for i, name in enumerate(BUNDLED):  # the folder made, on the first file's line
-        path = directory / f"{name}.json"
-        try:
-            w = make_bundled(name)
-            save_workload(w, path)
-        except WorkloadError as exc:
-            raise click.ClickException(str(exc)) from None
-        except OSError as exc:
-            raise cannot_write(path, exc) from None
-        click.echo(_summary(w, path, made if i == 0 else None))
+    names = list(BUNDLED)
+    written: list[Path] = []
+
+    def echo(w: Workload, path: Path) -> None:  # the folder made, on the first file's line
+        click.echo(_summary(w, path, made if not written else None))
+        written.append(path)
+
+    try:
+        write_bundled(directory, names, echo)
+    except CimsimError as exc:
+        raise click.ClickException(str(exc)) from None
+    except OSError as exc:  # the file after the last one written
+        raise cannot_write(directory / f"{names[len(written)]}.json", exc) from None
 
 
 # --------------------------------------------------------------------------- LLM serving

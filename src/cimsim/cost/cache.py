@@ -19,21 +19,15 @@ from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
-from pydantic.fields import FieldInfo
 
 from ..config.value import frozen_image
-from ..hw.base import is_rate as _is_rate
+from ..hw.base import is_rate
 
 if TYPE_CHECKING:
     from ..config import Architecture
     from ..mapping.placement import Placement
     from ..workload.ir import Workload
     from .table import CostTable
-
-
-def is_rate(field: FieldInfo) -> bool:
-    """Whether a model field is declared a rate (``json_schema_extra={"rate": True}``)."""
-    return _is_rate(field)
 
 
 def rate_fields(model: type[BaseModel]) -> tuple[str, ...]:

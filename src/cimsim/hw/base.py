@@ -41,7 +41,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import TYPE_CHECKING, ClassVar, Mapping, Optional
+from typing import TYPE_CHECKING, AbstractSet, ClassVar, Mapping, Optional
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -339,12 +339,12 @@ class Component:
     #: names of the utilizations this type reports (prefixed with the instance name)
     utilizations: ClassVar[tuple[str, ...]] = ()
     #: scalar facts its plans report (``Plan.summary`` keys) and their values when it runs no op
-    facts: ClassVar[dict[str, object]] = {}
+    facts: ClassVar[Mapping[str, object]] = MappingProxyType({})
     #: a short word for what the component is, used in tables ("host", "CIM", ...)
     label: ClassVar[str] = ""
     #: parts of its compute time it reports (:attr:`OpCost.compute_parts`), each with the bound
     #: class it stands for ("memory", "interconnect" or "compute"); prefixed with the instance name
-    compute_parts: ClassVar[dict[str, str]] = {}
+    compute_parts: ClassVar[Mapping[str, str]] = MappingProxyType({})
     #: how ``--accuracy`` scores it (:mod:`cimsim.accuracy.target`): ``"cim"`` (the built-in
     #: CIM's sliced arithmetic, read from its ``CIMConfig``, on the matmuls with a stationary
     #: weight), ``"fixed"`` (exact integer products at its config's ``weight_bits`` x
@@ -463,7 +463,7 @@ class Component:
             out[name] = t / latency_s if latency_s > 0 else 0.0
         return out
 
-    def provenance(self, marks=frozenset()) -> dict:
+    def provenance(self, marks: AbstractSet[str] = frozenset()) -> dict:
         """Where this component's numbers come from: ``{"energy": {part: p}, "area": {part: p},
         "static": p}``, p one of given, derived, placeholder. ``marks``: the dotted paths the
         config marks as placeholders (:mod:`cimsim.config.marks`). Default: every energy part is

@@ -51,6 +51,7 @@ Sharing of the memory between the host and the units (``sharing``):
 
 from __future__ import annotations
 
+from types import MappingProxyType
 from typing import Literal, Optional
 
 import numpy as np
@@ -155,7 +156,7 @@ class PIM(Component):
     #: ``banks``: the units' bank-reading time over the run (resident bytes / internal bandwidth)
     utilizations = ("mac", "banks")
     #: an op whose time is its bank reads is bound by memory (the banks), not compute
-    compute_parts = {"banks": "memory"}
+    compute_parts = MappingProxyType({"banks": "memory"})
     label = "PIM"
 
     @property

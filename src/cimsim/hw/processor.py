@@ -37,6 +37,7 @@ from dataclasses import replace
 
 import itertools
 import math
+from types import MappingProxyType
 from typing import Literal, Optional
 
 import numpy as np
@@ -291,7 +292,7 @@ class Processor(Component):
     energy_parts = ("compute",)
     utilizations = ("mac", "busy")
     label = "host"
-    facts = {"weights_on_chip": True}
+    facts = MappingProxyType({"weights_on_chip": True})
 
     @property
     def compute_parts(self):

@@ -312,8 +312,9 @@ def _class_attribute_gaps(cls: type) -> list[str]:
     p = cls.priority
     if isinstance(p, bool) or not isinstance(p, int):
         out.append(f"priority must be a whole number, not {p!r}")
-    if not isinstance(cls.facts, (dict, property)):
-        out.append(f"facts must be a dict of fact name -> value when it runs no op, not {cls.facts!r}")
+    if not isinstance(cls.facts, (typing.Mapping, property)):
+        out.append(f"facts must be a mapping of fact name -> value when it runs no op, "
+                   f"not {cls.facts!r}")
     if cls.accuracy_arithmetic not in ACCURACY_ARITHMETICS:
         out.append(f"accuracy_arithmetic must be one of {', '.join(map(repr, ACCURACY_ARITHMETICS))}, "
                    f"not {cls.accuracy_arithmetic!r}")
@@ -335,12 +336,15 @@ def _registry_of(cls: type) -> Registry:
     raise TypeError(f"{cls!r} is not a Component, MemoryResource or LinkResource subclass")
 
 
-def register(cls):
+_Registered = typing.TypeVar("_Registered")
+
+
+def register(cls: _Registered) -> _Registered:
     """Register a component, memory-level or link class under ``cls.type_name`` in the
     registry of its base class (usable as a decorator); an ADC model
     (:class:`cimsim.hw.circuits.adc.ADCModel` subclass) under its ``type_name``, or a cell
     preset (a :class:`cimsim.hw.circuits.array.Cell`) under its ``name``, in the part
-    registries of :mod:`cimsim.hw.parts.registry`."""
+    registries of :mod:`cimsim.hw.parts.registry`. Returns ``cls`` itself."""
     from .circuits.adc import ADCModel
     from .circuits.array import Cell
     from .parts import registry as parts

@@ -110,7 +110,7 @@ def ws_cycles(m, k, n, rows, cols):
     derivation from SCALE-Sim's systolic_compute_ws.py.
     """
     m, k, n, rows, cols = _dims(m=m, k=k, n=n, rows=rows, cols=cols)
-    return _ceil_div(k, rows) * _ceil_div(n, cols) * (2 * rows + cols + m - 2) - 1
+    return ws_folds(k, n, rows, cols) * (2 * rows + cols + m - 2) - 1
 
 
 def os_cycles(m, k, n, rows, cols):
@@ -120,7 +120,7 @@ def os_cycles(m, k, n, rows, cols):
     ``rows`` rows of outputs drain. From SCALE-Sim's systolic_compute_os.py.
     """
     m, k, n, rows, cols = _dims(m=m, k=k, n=n, rows=rows, cols=cols)
-    return _ceil_div(m, rows) * _ceil_div(n, cols) * (rows + cols + k - 2) - 1
+    return os_folds(m, n, rows, cols) * (rows + cols + k - 2) - 1
 
 
 def is_cycles(m, k, n, rows, cols):
@@ -130,7 +130,7 @@ def is_cycles(m, k, n, rows, cols):
     weight columns stream). From SCALE-Sim's systolic_compute_is.py.
     """
     m, k, n, rows, cols = _dims(m=m, k=k, n=n, rows=rows, cols=cols)
-    return _ceil_div(k, rows) * _ceil_div(m, cols) * (2 * rows + cols + n - 2) - 1
+    return is_folds(m, k, rows, cols) * (2 * rows + cols + n - 2) - 1
 
 
 _CYCLES = {"ws": ws_cycles, "os": os_cycles, "is": is_cycles}

@@ -35,8 +35,8 @@ import numpy as np
 
 from ..config import Architecture
 from ..errors import ComponentError, MappingError, RateFieldError
-from ..report.format import si
 from ..hw.base import Component, Plan
+from ..units import si
 from ..workload.arrays import crossing_on_chip, with_bytes_of
 from ..workload.footprint import Footprint, footprint_apart
 from ..workload.ir import Workload

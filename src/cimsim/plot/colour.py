@@ -15,7 +15,8 @@ not told apart.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from types import MappingProxyType
+from typing import Mapping, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -42,7 +43,7 @@ class ColourBy(NamedTuple):
     #: the other swept parameters beyond ``param``: as line styles (``styles``: value tuple ->
     #: style) when their combinations fit the styles, else not told apart (``styles`` empty)
     rest: tuple = ()
-    styles: dict = {}
+    styles: Mapping = MappingProxyType({})
 
 
 def colour_param(df: pd.DataFrame, param: str) -> ColourBy | None:

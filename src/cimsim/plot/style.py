@@ -147,10 +147,6 @@ def arch_style(name: str) -> Style:
                  EXTRA_MARKERS[(h // len(EXTRA_COLORS)) % len(EXTRA_MARKERS)])
 
 
-def arch_color(name: str) -> str:
-    return arch_style(name).color
-
-
 def _key(name: str) -> str:
     """The part a name's colour is that of: a bandwidth utilization ``<resource>_bw`` its
     resource's (a level named by the user too: ``ddr_bw`` was hashed apart from ``ddr``)."""

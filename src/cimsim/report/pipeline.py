@@ -32,16 +32,19 @@ token returns (no flush between iterations) would fill the bubbles when m >= p.
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..errors import WorkloadError
 from ..workload.kinds import SENDRECV
 from .build import serving_columns
 
 
-def gpipe_iteration_s(stage_s, micro_batches: int) -> float:
-    """``T = sum_s t_s + (m - 1) max_s t_s`` (module docstring)."""
+def gpipe_iteration_s(stage_s: ArrayLike, micro_batches: int) -> float | np.ndarray:
+    """``T = sum_s t_s + (m - 1) max_s t_s`` (module docstring) over the last axis: a float for
+    one iteration's stage times, an array of one ``T`` per iteration for ``t[i, s]``."""
     t = np.asarray(stage_s, dtype=np.float64)
-    return float(t.sum() + (micro_batches - 1) * t.max())
+    T = t.sum(axis=-1) + (micro_batches - 1) * t.max(axis=-1)
+    return float(T) if T.ndim == 0 else T
 
 
 def stage_times(kind: np.ndarray, end: np.ndarray, step_end_ops, stages: int) -> np.ndarray:
@@ -75,7 +78,7 @@ def pipelined_serving(llm: dict, kind: np.ndarray, end: np.ndarray, energy_j: fl
     t = stage_times(kind, end, llm["step_end_ops"], p)
     first_out = t.sum(axis=1)  # micro-batch 0's tokens, after the iteration's start
     spacing = t.max(axis=1)  # between micro-batches
-    T = first_out + (m - 1) * spacing
+    T = gpipe_iteration_s(t, m)
     start = np.concatenate([[0.0], np.cumsum(T)[:-1]])
     latency = float(T.sum())
     ends = np.asarray(llm["step_end_ops"], dtype=np.int64)

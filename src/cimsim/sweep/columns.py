@@ -8,6 +8,8 @@ Metric columns never contain a dot, so a dotted column is always a parameter.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Sequence
+
 from ..report.columns import (  # noqa: F401  (the names live in report.columns)
     ACCURACY_BASIS,
     ARCHITECTURE,
@@ -25,6 +27,9 @@ from ..report.columns import (  # noqa: F401  (the names live in report.columns)
     WORKLOAD,
     WORKLOAD_FILE,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 TEXT_COLUMNS: frozenset[str] = frozenset(
     {POINT_ID, CONFIG_FILE, WORKLOAD_FILE, ERROR, WORKLOAD, ARCHITECTURE, ENGINE, BOUND, BOUND_PART,
@@ -45,13 +50,14 @@ ATTR_VERSION = "cimsim_version"
 ATTR_REVISION = "cimsim_revision"
 
 
-def sweep_columns(param_paths, result_columns=FIXED_COLUMNS) -> list[str]:
+def sweep_columns(param_paths: Sequence[str],
+                  result_columns: Sequence[str] = FIXED_COLUMNS) -> list[str]:
     """Column order of a sweep table with these swept parameters and result columns
     (the union of the swept architectures' :func:`cimsim.report.columns.result_columns`)."""
     return [*SWEEP_KEY_COLUMNS, *param_paths, *result_columns, ERROR]
 
 
-def param_columns(df) -> list[str]:
+def param_columns(df: pd.DataFrame) -> list[str]:
     """The swept-parameter columns of a sweep DataFrame."""
     listed = df.attrs.get(ATTR_PARAMS)
     if listed:

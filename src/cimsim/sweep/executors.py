@@ -197,7 +197,8 @@ class DaskExecutor:
         try:
             import distributed
         except ImportError as exc:  # pragma: no cover - a declared dependency
-            raise SchedulerError(f"--scheduler {scheduler}: dask.distributed is not installed ({exc})")
+            raise SchedulerError(f"--scheduler {scheduler}: dask.distributed is not installed "
+                                 f"({exc})") from None
         self._distributed = distributed
         self.cluster = None
         if n is not None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any, Mapping, Optional
 
 import numpy as np
 
@@ -79,7 +79,7 @@ class FieldKind:
         return f"a {self.kind}"
 
 
-def field_kind(path: str, data=None) -> FieldKind:
+def field_kind(path: str, data: Optional[Mapping[str, Any]] = None) -> FieldKind:
     """Tell what the config field at dotted ``path`` holds, or raise naming the allowed fields.
 
     Paths resolve through :func:`cimsim.config.paths.resolve` and field types are read by
@@ -217,7 +217,8 @@ def _parse_scalar(path: str, spec: str, text: str, fk: FieldKind):
     return text
 
 
-def parse_param(text: str, data=None, max_points: int = DEFAULT_MAX_POINTS) -> ParamSpec:
+def parse_param(text: str, data: Optional[Mapping[str, Any]] = None,
+                max_points: int = DEFAULT_MAX_POINTS) -> ParamSpec:
     """Parse ``'memory.dram.bandwidth=25GB/s..3.2TB/s:log:32'`` into a :class:`ParamSpec`."""
     path, eq, spec = text.partition("=")
     path, spec = path.strip(), spec.strip()
@@ -226,7 +227,8 @@ def parse_param(text: str, data=None, max_points: int = DEFAULT_MAX_POINTS) -> P
     return parse_spec(path, spec, data, max_points)
 
 
-def parse_spec(path: str, spec: str, data=None, max_points: int = DEFAULT_MAX_POINTS) -> ParamSpec:
+def parse_spec(path: str, spec: str, data: Optional[Mapping[str, Any]] = None,
+               max_points: int = DEFAULT_MAX_POINTS) -> ParamSpec:
     """Parse one spec of the field at ``path`` (``data``: a config's mapping, when one is at
     hand); a grid of more than ``max_points`` values is refused before any value is made."""
     fk = field_kind(path, data)

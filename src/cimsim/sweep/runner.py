@@ -19,7 +19,7 @@ from ..atomic import check_writable
 from ..errors import CimsimError, ConfigError, WorkloadError
 from ..pipeline import ENGINES
 from .checks import check_run_settings, check_swept_fields
-from .columns import CONFIG_FILE, ERROR, POINT_ID, WORKLOAD_FILE, error_rows, sweep_columns
+from .columns import CONFIG_FILE, POINT_ID, WORKLOAD_FILE, error_rows, sweep_columns
 from .executors import SchedulerError, check_scheduler, make_executor
 from .params import DEFAULT_MAX_POINTS, ParamSpec, SweepSpecError, parse_param, parse_spec, python_spec
 from .sampling import count_points, sample_points
@@ -85,7 +85,9 @@ def _count(n: int, noun: str) -> str:
     return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
 
-def plan_sweep(configs, workloads, params=None, *, sample: str = "grid", samples: int | None = None,
+def plan_sweep(configs: str | Path | Sequence[str | Path], workloads: str | Path | Sequence[str | Path],
+               params: Sequence[str | ParamSpec] | Mapping[str, str] | None = None, *,
+               sample: str = "grid", samples: int | None = None,
                max_points: int = DEFAULT_MAX_POINTS, seed: int = 0) -> SweepPlan:
     """Parse the specs and count the runs (points x configs x workloads) arithmetically.
 

@@ -12,7 +12,7 @@ naming the parameter and what is allowed.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable
 
 from ..dtypes import DTYPE_BYTES, DTYPES
 from ..errors import WorkloadError
@@ -469,11 +469,17 @@ def make_bundled(name: str) -> Workload:
     return GENERATORS[spec["generator"]](**spec["params"], name=name)
 
 
-def write_bundled(directory: str | Path) -> list[Path]:
-    """(Re)write every bundled workload as ``directory/NAME.json``; returns the paths."""
+def write_bundled(directory: str | Path, names: Iterable[str] | None = None,
+                  on_written: Callable[[Workload, Path], None] | None = None) -> list[Path]:
+    """(Re)write bundled workloads as ``directory/NAME.json`` (every one of :data:`BUNDLED`, or
+    ``names``), in order; ``on_written(workload, path)`` is called after each file. Returns the
+    paths. ``cimsim workload bundled`` is this function."""
     out = []
-    for name in BUNDLED:
+    for name in BUNDLED if names is None else names:
         path = Path(directory) / f"{name}.json"
-        save_workload(make_bundled(name), path)
+        w = make_bundled(name)
+        save_workload(w, path)
         out.append(path)
+        if on_written is not None:
+            on_written(w, path)
     return out

@@ -64,7 +64,7 @@ workload states one (``cimsim trace --stats``), else ``cell.input_ones`` / ``wei
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Literal, Optional
+from typing import AbstractSet, Literal, Optional
 
 import numpy as np
 from pydantic import Field, model_validator
@@ -423,7 +423,7 @@ class CIM(Component):
         its provenance (:func:`.notes.derived_values`)."""
         return notes.derived_values(self)
 
-    def provenance(self, marks=frozenset()) -> dict:
+    def provenance(self, marks: AbstractSet[str] = frozenset()) -> dict:
         """``{"energy": {part: p}, "area": {part: p}, "static": p}`` with p one of given,
         derived, placeholder: a part rests on its config fields (:data:`.derive.ENERGY_FIELDS`);
         a given field marked in ``marks`` (dotted paths, this component's prefixed) is a

@@ -78,13 +78,19 @@ Every function broadcasts over NumPy arrays of ``bits`` and ``sample_rate``.
 from __future__ import annotations
 
 import math
+from typing import Union
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 from . import digital, scaling
 from ...errors import ComponentError, did_you_mean, one_line
 from ...units import si
 from ..guard import is_plugin
 from .record import PartEstimate, provenance
+
+#: what an ADC model returns: a float, or an array where an argument was one (broadcast)
+FloatOrArray = Union[float, np.ndarray]
 
 #: the built-in ADC types (every registered one: :func:`cimsim.hw.parts.registry.adcs`)
 ADC_TYPES = ("sar", "flash", "ramp", "current_sense")
@@ -146,9 +152,15 @@ FLASH_AREA_ANCHOR_BITS = 4
 
 
 def _bits(bits):
+    """A converter's resolution: whole bits within 1..16 (the models' comparators, cycles)."""
+    return scaling.whole_bits(bits, 16)
+
+
+def _effective_bits(bits):
+    """The survey fits' bits: effective bits (ENOB, real) within 1..16."""
     b = np.asarray(bits, dtype=float)
     if np.any(b < 1) or np.any(b > 16) or not np.all(np.isfinite(b)):
-        raise ValueError(f"ADC bits {bits} must be within 1..16")
+        raise ValueError(f"ADC effective bits {bits} must be within 1..16")
     return b
 
 
@@ -161,7 +173,7 @@ def _rate(fs):
 
 def sndr_db(bits):
     """Ideal SNDR (dB) of a ``bits``-bit quantizer: ``20 log10(2) bits + 10 log10(1.5)``."""
-    return 20 * math.log10(2) * _bits(bits) + 10 * math.log10(1.5)
+    return 20 * math.log10(2) * _effective_bits(bits) + 10 * math.log10(1.5)
 
 
 def walden_fom(sample_rate):
@@ -178,7 +190,7 @@ def schreier_fom_db(sample_rate):
 
 def walden_energy(bits, sample_rate):
     """``FOM_W(fs) * 2^bits`` (J per conversion)."""
-    return walden_fom(sample_rate) * 2.0 ** _bits(bits)
+    return walden_fom(sample_rate) * 2.0 ** _effective_bits(bits)
 
 
 def schreier_energy(bits, sample_rate):
@@ -197,7 +209,7 @@ def regression_area(bits, sample_rate, node_nm: float, energy_j):
     scaling._check_node(node_nm)
     e = np.asarray(energy_j, dtype=float)
     ln_a = (AREA_INTERCEPT + AREA_LN_FS * np.log(_rate(sample_rate)) + AREA_LN_NODE
-            * math.log(node_nm) + AREA_BITS * _bits(bits) + AREA_LN_ENERGY_PJ * np.log(e * 1e12))
+            * math.log(node_nm) + AREA_BITS * _effective_bits(bits) + AREA_LN_ENERGY_PJ * np.log(e * 1e12))
     return np.exp(ln_a) * 1e-12
 
 
@@ -336,7 +348,7 @@ def _result(m: "ADCModel", method: str, value, like, unit: str, positive: bool):
 
 class ADCModel:
     """An ADC style: its energy per conversion, conversion time and area as functions of the
-    converter's ``bits`` (the effective number of bits, 1..16), the technology ``node_nm``, the
+    converter's ``bits`` (whole bits, 1..16), the technology ``node_nm`` (nm), the
     supply ``vdd`` (None: the node's nominal) and the ``sample_rate`` (Hz) it runs at, each
     given as a float or a NumPy array (a sweep evaluated at once: broadcast them).
 
@@ -356,15 +368,17 @@ class ADCModel:
     time_source: str = ""
     placeholder: bool = False
 
-    def conversion_time(self, bits, node_nm: float, vdd=None):
+    def conversion_time(self, bits: ArrayLike, node_nm: float,
+                        vdd: ArrayLike | None = None) -> FloatOrArray:
         """Time of one conversion (s) at the node and supply; > 0."""
         raise NotImplementedError
 
-    def energy(self, bits, node_nm: float, sample_rate, vdd=None):
+    def energy(self, bits: ArrayLike, node_nm: float, sample_rate: ArrayLike,
+               vdd: ArrayLike | None = None) -> FloatOrArray:
         """Energy of one conversion (J) at ``sample_rate`` (Hz), the node and supply; >= 0."""
         raise NotImplementedError
 
-    def area(self, bits, node_nm: float, sample_rate):
+    def area(self, bits: ArrayLike, node_nm: float, sample_rate: ArrayLike) -> FloatOrArray:
         """Area of one converter (m^2) designed for ``sample_rate`` at the node's nominal
         supply; >= 0. Default: :func:`regression_area` at this model's energy there."""
         return regression_area(bits, sample_rate, node_nm, self.energy(bits, node_nm, sample_rate))
@@ -377,10 +391,12 @@ class SAR(ADCModel):
     source = f"{SURVEY} (energy); Accelergy ADC plug-in regression (area)"
     time_source = "NeuroSim V1.4 (time)"
 
-    def conversion_time(self, bits, node_nm, vdd=None):
+    def conversion_time(self, bits: ArrayLike, node_nm: float,
+                        vdd: ArrayLike | None = None) -> FloatOrArray:
         return (bits + SAR_OVERHEAD_CYCLES) * cycle_time(node_nm, vdd)
 
-    def energy(self, bits, node_nm, sample_rate, vdd=None):
+    def energy(self, bits: ArrayLike, node_nm: float, sample_rate: ArrayLike,
+               vdd: ArrayLike | None = None) -> FloatOrArray:
         return envelope_energy(bits, sample_rate)
 
 
@@ -390,10 +406,12 @@ class Ramp(ADCModel):
     type_name = "ramp"
     source = f"{SURVEY}, single-slope designs (energy); Accelergy ADC plug-in (area)"
 
-    def conversion_time(self, bits, node_nm, vdd=None):
+    def conversion_time(self, bits: ArrayLike, node_nm: float,
+                        vdd: ArrayLike | None = None) -> FloatOrArray:
         return 2.0 ** bits * cycle_time(node_nm, vdd)
 
-    def energy(self, bits, node_nm, sample_rate, vdd=None):
+    def energy(self, bits: ArrayLike, node_nm: float, sample_rate: ArrayLike,
+               vdd: ArrayLike | None = None) -> FloatOrArray:
         return 2.0 ** bits * RAMP_STEP_J
 
 
@@ -405,14 +423,16 @@ class Flash(ADCModel):
               "(comparators); Horowitz ISSCC 2014 gates (encoder); Accelergy ADC plug-in at "
               "4 bits x comparators (area)")
 
-    def conversion_time(self, bits, node_nm, vdd=None):
+    def conversion_time(self, bits: ArrayLike, node_nm: float,
+                        vdd: ArrayLike | None = None) -> FloatOrArray:
         t = cycle_time(node_nm, vdd)
         return np.broadcast_to(t, np.broadcast_shapes(np.shape(t), np.shape(bits))) * 1.0
 
-    def energy(self, bits, node_nm, sample_rate, vdd=None):
+    def energy(self, bits: ArrayLike, node_nm: float, sample_rate: ArrayLike,
+               vdd: ArrayLike | None = None) -> FloatOrArray:
         return flash_energy(bits, node_nm, vdd)
 
-    def area(self, bits, node_nm, sample_rate):
+    def area(self, bits: ArrayLike, node_nm: float, sample_rate: ArrayLike) -> FloatOrArray:
         b0 = FLASH_AREA_ANCHOR_BITS
         e0 = flash_energy(b0, node_nm, None)
         return regression_area(b0, sample_rate, node_nm, e0) / (2 ** b0 - 1) * (2.0 ** bits - 1)

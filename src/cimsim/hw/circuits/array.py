@@ -260,7 +260,7 @@ def _read(c: Cell, rows, cols, node_nm, rows_active, vdd, input_ones, weight_one
                  "rows": driven * c_row * v * v,
                  "columns": cols * c_col * v * SENSE_SWING_V * np.ones_like(driven)}
     elif c.kind in ("capacitive", "digital"):
-        v = np.asarray(scaling.nominal_vdd(node_nm) if vdd is None else vdd, dtype=float)
+        v = scaling.supply(node_nm, vdd)
         if np.any(v <= 0):
             raise ValueError(f"supply {vdd} V must be > 0")
         t = c.read_pulse_s if read_pulse_s is None else read_pulse_s
@@ -278,7 +278,7 @@ def _read(c: Cell, rows, cols, node_nm, rows_active, vdd, input_ones, weight_one
         parts = {"cells": cells, "rows": driven * c_row * v * v,
                  "columns": np.zeros_like(cells)}
     else:
-        v = np.asarray(scaling.nominal_vdd(node_nm) if vdd is None else vdd, dtype=float)
+        v = scaling.supply(node_nm, vdd)
         if np.any(v <= 0):
             raise ValueError(f"supply {vdd} V must be > 0")
         # the cell's read current at the supply: the alpha-power law (Sakurai & Newton) from

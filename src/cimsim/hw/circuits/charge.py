@@ -120,7 +120,7 @@ def column_energy_parts(rows, unit_capacitance_f, height_f, width_f, node_nm: fl
     ``capacitors`` (bottom plates and their switch drains) and ``input_broadcast`` (this
     column's share of the rows' IA/IAb lines); see the module docstring."""
     f = scaling._check_node(node_nm) * 1e-9
-    v = _positive("supply", scaling.nominal_vdd(node_nm) if vdd is None else vdd)
+    v = scaling.supply(node_nm, vdd)
     n = _rows(rows)
     cu = _positive("unit capacitance", unit_capacitance_f)
     w_sw = _positive("switch width", switch_width_f) * f
@@ -142,7 +142,7 @@ def row_broadcast_energy(cols, width_f, node_nm: float, vdd=None, input_ones=0.5
     (the row-drive event): ``toggle x cols x (fold w F c_wire + W_sw F c_gate) (1 + 2/3) V^2``
     (the line and its driver chain)."""
     f = scaling._check_node(node_nm) * 1e-9
-    v = _positive("supply", scaling.nominal_vdd(node_nm) if vdd is None else vdd)
+    v = scaling.supply(node_nm, vdd)
     if compute not in COMPUTE_MODES:
         raise ValueError(f"compute mode {compute!r} is not allowed; allowed: {', '.join(COMPUTE_MODES)}")
     toggle = _fraction("input_ones", input_ones) if compute == "and" else 1.0
@@ -154,7 +154,7 @@ def row_broadcast_energy(cols, width_f, node_nm: float, vdd=None, input_ones=0.5
 def output_swing(rows, unit_capacitance_f, height_f, node_nm: float, vdd=None,
                  switch_width_f=SWITCH_WIDTH_F):
     """Full-scale compute-line swing (V), all ``rows`` products 1: ``V N C_u / C_CL``."""
-    v = _positive("supply", scaling.nominal_vdd(node_nm) if vdd is None else vdd)
+    v = scaling.supply(node_nm, vdd)
     n = _rows(rows)
     return v * n * _positive("unit capacitance", unit_capacitance_f) / compute_line_capacitance(
         n, unit_capacitance_f, height_f, node_nm, switch_width_f)

@@ -179,7 +179,7 @@ def in_array_cell_logic_energy(node_nm: float, vdd=None, pitch_m=0.0, input_ones
     pitch = np.asarray(pitch_m, dtype=float)
     if np.any(pitch < 0):
         raise ValueError(f"cell pitch {pitch_m} m must be >= 0")
-    v = np.asarray(scaling.nominal_vdd(node_nm) if vdd is None else vdd, dtype=float)
+    v = scaling.supply(node_nm, vdd)
     if np.any(v <= 0):
         raise ValueError(f"supply {vdd} V must be > 0")
     cu = unit_inverter_capacitance(node_nm)

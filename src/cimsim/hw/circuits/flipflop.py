@@ -134,7 +134,7 @@ def bit_energy(node_nm: float, vdd=None, kind: str = "transmission_gate", data_a
     """Energy (J) of one clocked bit of a structural flip-flop: ``switched_width_f x F x
     1 fF/um x V^2`` (``vdd`` default the node's nominal supply)."""
     scaling._check_node(node_nm)
-    v = np.asarray(scaling.nominal_vdd(node_nm) if vdd is None else vdd, dtype=float)
+    v = scaling.supply(node_nm, vdd)
     if np.any(v <= 0):
         raise ValueError(f"supply {vdd} V must be > 0")
     width_m = switched_width_f(kind, data_activity) * node_nm * 1e-9

@@ -95,10 +95,6 @@ def off_current(node_nm: float, devices: str = "lstp") -> tuple[float, float]:
                  for a, b in zip(table[lo], table[hi]))
 
 
-def _vdd(node_nm: float, vdd) -> float:
-    return float(vdd) if vdd is not None else scaling.nominal_vdd(node_nm)
-
-
 def _registered_off_width(cell: str) -> tuple[float, float]:
     """A registered (plug-in) preset's off gate width: none for a resistive cell (non-volatile,
     unbiased when idle), else the preset's ``off_width_f``."""
@@ -122,7 +118,7 @@ def sram_bit_w(node_nm: float, vdd=None, devices: str = "lstp", cell: str = "sra
     wn, wp = OFF_WIDTH_F[cell] if cell in OFF_WIDTH_F else _registered_off_width(cell)
     i_n, i_p = off_current(node_nm, devices)
     f = node_nm * 1e-9
-    return (wn * f * i_n + wp * f * i_p) * _vdd(node_nm, vdd)
+    return (wn * f * i_n + wp * f * i_p) * scaling.supply(node_nm, vdd)
 
 
 def array_w(cell: str, rows: int, cols: int, node_nm: float, vdd=None,
@@ -139,4 +135,4 @@ def periphery_w(area_m2: float, node_nm: float, vdd=None, devices: str = "lstp")
     f = node_nm * 1e-9
     width_off = area_m2 / (f * f) * PERIPHERY_WIDTH_F_PER_F2 * PERIPHERY_OFF_SHARE * f
     i_n, i_p = off_current(node_nm, devices)
-    return width_off * 0.5 * (i_n + i_p) * _vdd(node_nm, vdd)
+    return width_off * 0.5 * (i_n + i_p) * scaling.supply(node_nm, vdd)

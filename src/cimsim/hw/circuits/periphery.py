@@ -106,14 +106,6 @@ SOURCE = ("transmission gates sized by an IR-drop rule (NeuroSim V1.4's 0.25 tol
           "by Logical Effort (Sutherland, Sproull & Harris 1999; Weste & Harris 4th ed.)")
 
 
-def _vdd(node_nm, vdd):
-    scaling._check_node(node_nm)
-    v = scaling.nominal_vdd(node_nm) if vdd is None else vdd
-    if np.any(np.asarray(v) <= 0):
-        raise ValueError(f"supply {vdd} V must be > 0")
-    return np.asarray(v, dtype=float)
-
-
 def ir_drop_width_f(r_on_ohm: float, cells, node_nm: float, vdd=None,
                     fraction: float = IR_FRACTION):
     """nMOS width (feature sizes) of a transmission gate in series with ``cells`` cells in
@@ -130,7 +122,7 @@ def transmission_gate(width_f, node_nm: float, vdd=None) -> PartEstimate:
     """One on-off cycle of a transmission gate of nMOS width ``width_f`` (feature sizes) and
     pMOS twice that: ``(1 + 2) W_n C_g' V^2``; delay 0; area: gate width x 2F per transistor
     (placeholder)."""
-    v = _vdd(node_nm, vdd)
+    v = scaling.supply(node_nm, vdd)
     w = np.asarray(width_f, dtype=float)
     if np.any(w <= 0):
         raise ValueError(f"transmission-gate width {width_f} F must be > 0")
@@ -150,7 +142,7 @@ def gate_capacitance(width_f, node_nm: float) -> np.ndarray:
 def decoder(address_bits, load_capacitance_f, node_nm: float, vdd=None) -> PartEstimate:
     """One step of a ``k``-bit decoder counting through its outputs, each output driving
     ``load_capacitance_f`` (module rule). ``k = 0`` (nothing to select): 0 J."""
-    v = _vdd(node_nm, vdd)
+    v = scaling.supply(node_nm, vdd)
     k = np.asarray(address_bits, dtype=float)
     if np.any(k < 0) or np.any(np.mod(k, 1) != 0):
         raise ValueError(f"decoder address bits {address_bits} must be a whole number >= 0")
@@ -176,7 +168,7 @@ def switch_matrix_row(cols: int, r_on_ohm: float, node_nm: float, vdd=None, inpu
     x1 = np.asarray(input_ones, dtype=float)
     if np.any((x1 < 0) | (x1 > 1)):
         raise ValueError("input_ones must be within 0..1")
-    v = _vdd(node_nm, vdd)
+    v = scaling.supply(node_nm, vdd)
     w = ir_drop_width_f(r_on_ohm, cols, node_nm, vdd, fraction)
     c_tg = gate_capacitance(w, node_nm)
     reg = digital.register(1, node_nm, vdd, register_design)
@@ -210,7 +202,7 @@ def column_mux(columns_per_adc: int, adcs: int, cols: int, cell_width_f: float,
     driver drives at a stage effort of 4 (module rule). One column per ADC: 0 J."""
     if columns_per_adc < 1 or adcs < 1 or cols < 1 or cell_width_f <= 0:
         raise ValueError("columns_per_adc, adcs, cols >= 1 and cell_width_f > 0 required")
-    _vdd(node_nm, vdd)
+    scaling.supply(node_nm, vdd)
     if columns_per_adc == 1:
         return PartEstimate(energy_j=0.0, delay_s=0.0, area_m2=0.0, source="no multiplexer",
                             field_provenance=provenance())
@@ -249,7 +241,7 @@ def pulse_counter_row(input_bits, row_height_f: float, node_nm: float, vdd=None,
         raise ValueError("input_ones must be within 0..1")
     if not row_height_f > 0:
         raise ValueError(f"row height {row_height_f} F must be > 0")
-    v = _vdd(node_nm, vdd)
+    v = scaling.supply(node_nm, vdd)
     slots = 2.0 ** d - 1
     reg = digital.register(d, node_nm, vdd, register_design)
     half = HALF_ADDER_PER_FULL_ADDER * digital.full_adder_energy(node_nm, vdd)

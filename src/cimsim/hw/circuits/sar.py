@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import adc as adc_model
-from . import digital
+from . import digital, scaling
 from .record import PartEstimate, provenance
 
 SOURCE = ("structural SAR: conventional C-DAC switching energy (Ginsburg & Chandrakasan 2005; "
@@ -35,7 +35,7 @@ SOURCE = ("structural SAR: conventional C-DAC switching energy (Ginsburg & Chand
 
 def dac_switching_factor(bits):
     """``sum_{i=1..b} 2^(b+1-2i) (2^i - 1)``: mean DAC energy of a conversion in ``C_u V^2``."""
-    b = adc_model._bits(bits)
+    b = scaling.whole_bits(bits, 16)
     out = np.zeros_like(b)
     for i in range(1, int(np.max(b)) + 1):
         out = out + np.where(i <= b, 2.0 ** (b + 1 - 2 * i) * (2.0 ** i - 1), 0.0)
@@ -46,13 +46,11 @@ def energy_parts(bits, node_nm: float, vdd, dac_unit_capacitance_f,
                  register_design=None) -> dict:
     """Energy (J) of one conversion by part: ``dac``, ``comparator``, ``logic`` (register bits
     of ``register_design``; None: the standard cell)."""
-    from . import scaling
-
-    b = adc_model._bits(bits)
-    v = np.asarray(scaling.nominal_vdd(node_nm) if vdd is None else vdd, dtype=float)
+    b = scaling.whole_bits(bits, 16)
+    v = scaling.supply(node_nm, vdd)
     cu = np.asarray(dac_unit_capacitance_f, dtype=float)
-    if np.any(v <= 0) or np.any(cu <= 0):
-        raise ValueError("supply and DAC unit capacitance must be > 0")
+    if np.any(cu <= 0):
+        raise ValueError(f"DAC unit capacitance {dac_unit_capacitance_f} F must be > 0")
     reg = digital.register(1, node_nm, v, register_design).energy_j
     return {"dac": dac_switching_factor(b) * cu * v * v,
             "comparator": b * reg,
@@ -69,7 +67,7 @@ def sar_adc(bits, node_nm: float, dac_unit_capacitance_f, sample_rate=None, vdd=
             register_design=None, given_time=None) -> PartEstimate:
     """Energy per conversion, conversion time (``given_time``, a published design's, else the
     model's) and area of a structural SAR ADC."""
-    b = adc_model._bits(bits)
+    b = scaling.whole_bits(bits, 16)
     t_conv, fs = adc_model.timing("sar", bits, node_nm, sample_rate, vdd, given_time)
     parts = energy_parts(b, node_nm, vdd, dac_unit_capacitance_f, register_design)
     e = parts["dac"] + parts["comparator"] + parts["logic"]

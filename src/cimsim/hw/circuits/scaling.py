@@ -162,6 +162,27 @@ def _check_node(node_nm: float) -> float:
     return n
 
 
+def supply(node_nm: float, vdd=None) -> np.ndarray:
+    """The supply (V) a circuit model runs at, checked: ``vdd`` (a number or array), or the
+    node's nominal when None; the node must lie in the scaling tables and every supply be a
+    finite number > 0 (ValueError otherwise: a power cannot be negative)."""
+    _check_node(node_nm)
+    v = np.asarray(nominal_vdd(node_nm) if vdd is None else vdd, dtype=float)
+    if np.any(v <= 0) or not np.all(np.isfinite(v)):
+        raise ValueError(f"supply {vdd} V must be a finite number > 0")
+    return v
+
+
+def whole_bits(bits, most: int, what: str = "ADC bits") -> np.ndarray:
+    """``bits`` (a number or array) checked to be whole numbers within ``1..most`` (a
+    converter has a whole number of comparators, cycles and levels); ValueError otherwise."""
+    b = np.asarray(bits, dtype=float)
+    if (np.any(b < 1) or np.any(b > most) or not np.all(np.isfinite(b))
+            or np.any(np.mod(b, 1) != 0)):
+        raise ValueError(f"{what} {bits} must be a whole number within 1..{most}")
+    return b
+
+
 def _bracket(node_nm: float):
     """(i, j, w): node lies between NODES_NM[i] >= node >= NODES_NM[j]; w its log-position."""
     n = _check_node(node_nm)

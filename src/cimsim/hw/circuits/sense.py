@@ -88,11 +88,7 @@ SOURCE = ("latch-type current-sense flash (Razavi 2015 StrongARM core; Weste & H
 
 
 def _bits(bits):
-    b = np.asarray(bits, dtype=float)
-    if np.any(b < 1) or np.any(b > 8) or np.any(np.mod(b, 1) != 0):
-        raise ValueError(f"current-sense ADC bits {bits} must be a whole number within 1..8 "
-                         "(2^b - 1 sense amplifiers)")
-    return b
+    return scaling.whole_bits(bits, 8, "current-sense ADC bits (2^b - 1 sense amplifiers)")
 
 
 def _gate_cap(node_nm: float) -> float:
@@ -202,7 +198,7 @@ def current_sense_adc(bits, node_nm: float, v_read: float, column_capacitance_f,
     if static_power_w < 0:
         raise ValueError(f"static_power_w {static_power_w} must be >= 0")
     b = _bits(bits)
-    v = np.asarray(scaling.nominal_vdd(node_nm) if vdd is None else vdd, dtype=float)
+    v = scaling.supply(node_nm, vdd)
     if np.any(v <= 0):
         raise ValueError(f"supply {vdd} V must be > 0")
     n_sa = sense_amplifiers(b, mode)

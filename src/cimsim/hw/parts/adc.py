@@ -16,8 +16,6 @@ from pydantic import Field, field_validator, model_validator
 from ...quantity import Choices, Farads, Hertz, Joules, PositiveInt, PositiveSeconds, Seconds
 from ..base import Strict
 
-#: the built-in ADC types (a config may name any registered one: :mod:`.registry`)
-ADC_TYPES = ("sar", "flash", "ramp", "current_sense")
 RANGE_POLICIES = ("max", "unit", "calibrated")
 
 
