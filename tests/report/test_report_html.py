@@ -526,6 +526,7 @@ def test_a_level_named_by_the_user_has_one_colour_in_every_figure(gru):
     d = read_yaml(resolve_config("cpu-ddr5"))
     d["memory"] = {("llc" if k == "sram" else "ddr" if k == "dram" else k): v for k, v in d["memory"].items()}
     d["processor"]["levels"] = ["llc", "ddr"]
+    d["processor"]["tdp_includes"] = ["llc"]  # the package TDP covers the renamed L3
     renamed = architecture_from_dict(d)
     rep = build_report(report_runs([renamed, load_architecture(resolve_config("sram-cim"))], [gru]))
     seen: dict[str, set] = {}
