@@ -163,6 +163,46 @@ def test_accuracy_nonincreasing_in_noise(cache):
     assert accs[-1] < accs[0]
 
 
+def test_mnist1d_cnn_is_the_reference_convbase():
+    """greydanus/mnist1d notebooks/models.py ConvBase: Conv1d(1, 25, 5, stride=2, padding=1),
+    two Conv1d(25, 25, 3, stride=2, padding=1), Linear(125, 10); the repository's notebooks print
+    'Initialized ConvBase model with 5210 parameters'."""
+    from cimsim.accuracy import models
+    m = models.MODELS["mnist1d-cnn"].build()
+    convs = [m.conv1, m.conv2, m.conv3]
+    assert [(c.in_channels, c.out_channels, c.kernel_size, c.stride, c.padding) for c in convs] \
+        == [(1, 25, (5,), (2,), (1,))] + [(25, 25, (3,), (2,), (1,))] * 2
+    assert (m.fc.in_features, m.fc.out_features) == (125, 10)
+    # 25*5 + 25, 2 x (25*25*3 + 25), 125*10 + 10
+    assert sum(p.numel() for p in m.parameters()) == 150 + 2 * 1900 + 1260 == 5210
+    # 40 -> (40 + 2 - 5) // 2 + 1 = 19 -> 10 -> 5 positions of 25 channels
+    assert m(torch.zeros(3, 40)).shape == (3, 10)
+
+
+def test_mnist1d_cnn_trains_with_the_reference_recipe():
+    """notebooks/train.py get_model_args(): Adam, lr 1e-2, weight decay 0, batch 100, seed 42;
+    the classification notebooks set total_steps = 6000. train_model takes total_steps + 1 steps on
+    x[bix:bix + 100], bix = step * 100 % len(x), at a constant lr: a short run of that loop,
+    written out here, gives the same weights."""
+    from cimsim.accuracy import models
+    from cimsim.accuracy.data import Split
+    spec = models.MODELS["mnist1d-cnn"]
+    assert (spec.lr, spec.batch, spec.steps, spec.seed) == (1e-2, 100, 6000, 42)
+    g = torch.Generator().manual_seed(1)
+    x, y = torch.randn(250, 40, generator=g), torch.randint(0, 10, (250,), generator=g)
+    short = models.Spec("mnist1d", spec.build, 0, spec.lr, spec.batch, "", steps=4, seed=42)
+    got = models.train(short, Split(x, y, x[:1], y[:1]))
+    torch.manual_seed(42)
+    ref = spec.build()
+    opt = torch.optim.Adam(ref.parameters(), 1e-2, weight_decay=0)
+    for bix in (0, 100, 200, 50, 150):   # steps 0..4: step * 100 % 250
+        torch.nn.functional.cross_entropy(ref(x[bix:bix + 100]), y[bix:bix + 100]).backward()
+        opt.step()
+        opt.zero_grad()
+    for a, b in zip(got.state_dict().values(), ref.state_dict().values()):
+        assert torch.allclose(a, b, rtol=0, atol=1e-6)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("name,published", [("mnist1d-gru", 0.91), ("mnist1d-cnn", 0.94)])
 def test_mnist1d_models_reach_the_published_reference(cache, name, published):

@@ -1,11 +1,14 @@
 """The ``cim-accuracy`` suite: published accuracy figures that need no external data.
 
-Reproduced here: the fp32 top-1 of the ``mnist1d`` package's reference models on its default
-procedural data (the bundled ``mnist1d-cnn`` and ``mnist1d-gru``, trained on first use and
-cached; :mod:`cimsim.accuracy.models`), so the models the accuracy sweeps run are the published
-ones. Named and skipped: NeuroSim V1.4's accuracy-vs-design figures (VGG-8 on CIFAR-10, 4-bit
-ADC, 32 vs 64 rows read at once), which need CIFAR-10 and a trained VGG-8; a user with both can
-run them with ``cimsim run CONFIG FILE.py:FACTORY --accuracy --dataset FILE.py:DATASET``
+Reproduced here: the fp32 top-1 of the ``mnist1d`` repository's reference architectures on its
+default procedural data (the bundled ``mnist1d-cnn``: ``ConvBase`` trained with the repository's
+``train.py`` recipe; ``mnist1d-gru``: ``GRUBase``'s architecture under this package's epoch
+recipe; trained on first use and cached; :mod:`cimsim.accuracy.models`). These cases score a
+PyTorch fp32 training run, no cimsim model: they check that the networks the accuracy emulator
+runs are trained as well as the published ones. Named and skipped: NeuroSim V1.4's
+accuracy-vs-design figures (VGG-8 on CIFAR-10, 4-bit ADC, 32 vs 64 rows read at once), which
+need CIFAR-10 and a trained VGG-8; a user with both can run them with
+``cimsim run CONFIG FILE.py:FACTORY --accuracy --dataset FILE.py:DATASET``
 (``--set cim.adc.bits=4 --set cim.rows_per_read=32`` / ``64``).
 
 Without the accuracy extra (torch, mnist1d) every case is skipped, saying so.
@@ -26,8 +29,9 @@ CIFAR_REASON = ("needs CIFAR-10 and a trained VGG-8, neither installable without
                 "--set cim.adc.bits=4 --set cim.rows_per_read=N")
 
 
-@suite(NAME, "fp32 top-1 of the mnist1d reference CNN and GRU (bundled, trained on first use); "
-             "NeuroSim V1.4's CIFAR-10 accuracy-vs-rows figures named and skipped (need CIFAR-10)")
+@suite(NAME, "fp32 top-1 of the mnist1d reference CNN and GRU (bundled, trained on first use: a "
+             "PyTorch training run, no cimsim model); NeuroSim V1.4's CIFAR-10 accuracy-vs-rows "
+             "figures named and skipped (need CIFAR-10)")
 def accuracy_suite() -> list:
     out: list = []
     try:
