@@ -1,12 +1,13 @@
 """Run a torch model with the CIM's arithmetic in place of its weight matmuls; score the outputs.
 
-:class:`CIMMode` is a ``TorchDispatchMode``: every aten ``mm``, ``addmm``, ``bmm`` and
-``convolution`` whose weight operand is one of the model's parameters (the stationary weights a
-CIM claims) is computed by :class:`~cimsim.accuracy.emulator.Emulator`; with ``claim="all"``
-activation-by-activation products (attention's ``bmm``) are emulated too, each call programming
-its right operand afresh. The fused kernels that hide matmuls from the dispatcher are off (as in
-the tracer): ``nn.LSTM`` / ``nn.GRU`` then run as per-step ``mm``/``addmm``, attention as
-``bmm`` + softmax. A weight is programmed once per Monte-Carlo chip and reused by every call.
+:class:`CIMMode` is a ``TorchDispatchMode``: every aten op with a stationary weight, by the
+tracer's own rule (:mod:`cimsim.workload.trace.claims`: the matmul family, ``_trilinear``,
+one-group convolutions of any dimension, plain or transposed), is computed by
+:class:`~cimsim.accuracy.emulator.Emulator`; with ``claim="all"`` activation-by-activation
+products (attention's ``bmm``) are emulated too, each call programming its right operand
+afresh. The fused kernels that hide matmuls from the dispatcher are off (as in the tracer):
+``nn.LSTM`` / ``nn.GRU`` then run as per-step ``mm``/``addmm``, attention as ``bmm`` + softmax.
+A weight is programmed once per Monte-Carlo chip and reused by every call.
 
 :func:`evaluate` runs the fp32 reference and the emulated model on the same inputs and reports
 top-1 (with labels), the reference's top-1, agreement of the arg-max with fp32, output SNR
