@@ -10,6 +10,7 @@ from cimsim.report import columns as C
 
 def _acc(repeats, snr_std, kl_std):
     return {C.ACCURACY_BASIS: "cim emulated", C.ACCURACY_TOP1: 0.948, C.ACCURACY_TOP1 + "_std": 0.004,
+            C.ACCURACY_TOP1_CI_LOW: 0.921, C.ACCURACY_TOP1_CI_HIGH: 0.964,
             C.ACCURACY_TOP1_REFERENCE: 0.981, C.AGREEMENT: 0.962, C.AGREEMENT + "_std": 0.002,
             C.OUTPUT_SNR_DB: 13.7, C.OUTPUT_SNR_DB_STD: snr_std, C.OUTPUT_SNR_CORRECTED_DB: 21.4,
             C.OUTPUT_SNR_CORRECTED_DB_STD: snr_std, C.OUTPUT_KL: 0.0725,
@@ -21,6 +22,12 @@ def test_every_metric_shows_its_spread_over_chips(capsys):
     out = capsys.readouterr().out
     assert "13.7 dB ± 1.9 dB" in out and "0.0725 nats ± 0.0227 nats" in out, out
     assert "21.4 dB ± 1.9 dB (gain and offset removed)" in out, out
+    assert "Monte-Carlo chips    5 (each ± above: the std over the chips)" in out, out
+    assert "top-1                94.8 % ± 0.4 %; 95 % CI 92.1 % to 96.4 %" in out, out
     print_accuracy(_acc(1, 0.0, 0.0))  # one chip: no spread to show
     out = capsys.readouterr().out
     assert "13.7 dB\n" in out and "±" not in out.split("output SNR")[1], out
+    one = {**_acc(1, None, None), C.AGREEMENT + "_std": None, C.ACCURACY_TOP1 + "_std": None}
+    print_accuracy(one)  # one chip of a random design: not measured, and said so
+    assert "Monte-Carlo chips    1 (one chip of a random design: no spread measured)" in \
+        capsys.readouterr().out

@@ -1,12 +1,13 @@
 """Run a torch model with the CIM's arithmetic in place of its weight matmuls; score the outputs.
 
-:class:`CIMMode` is a ``TorchDispatchMode``: every aten ``mm``, ``addmm``, ``bmm`` and
-``convolution`` whose weight operand is one of the model's parameters (the stationary weights a
-CIM claims) is computed by :class:`~cimsim.accuracy.emulator.Emulator`; with ``claim="all"``
-activation-by-activation products (attention's ``bmm``) are emulated too, each call programming
-its right operand afresh. The fused kernels that hide matmuls from the dispatcher are off (as in
-the tracer): ``nn.LSTM`` / ``nn.GRU`` then run as per-step ``mm``/``addmm``, attention as
-``bmm`` + softmax. A weight is programmed once per Monte-Carlo chip and reused by every call.
+:class:`CIMMode` is a ``TorchDispatchMode``: every aten op with a stationary weight, by the
+tracer's own rule (:mod:`cimsim.workload.trace.claims`: the matmul family, ``_trilinear``,
+one-group convolutions of any dimension, plain or transposed), is computed by
+:class:`~cimsim.accuracy.emulator.Emulator`; with ``claim="all"`` activation-by-activation
+products (attention's ``bmm``) are emulated too, each call programming its right operand
+afresh. The fused kernels that hide matmuls from the dispatcher are off (as in the tracer):
+``nn.LSTM`` / ``nn.GRU`` then run as per-step ``mm``/``addmm``, attention as ``bmm`` + softmax.
+A weight is programmed once per Monte-Carlo chip and reused by every call.
 
 :func:`evaluate` runs the fp32 reference and the emulated model on the same inputs and reports
 top-1 (with labels), the reference's top-1, agreement of the arg-max with fp32, output SNR
@@ -17,6 +18,7 @@ standard deviation over chips.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import Counter
 from dataclasses import dataclass, field
@@ -29,6 +31,8 @@ from torch.utils._python_dispatch import TorchDispatchMode
 from .arith import Arith, nonideal_of
 from .emulator import Emulator, Programmed, input_mode, program
 from .nonideal import NonIdeal
+from ..workload.trace.claims import (MATMULS, conv_claimed, dims, is_bilinear, shared_by_batch,
+                                     weight_side)
 
 aten = torch.ops.aten
 
@@ -47,7 +51,11 @@ def _key(t: torch.Tensor, extra=()) -> tuple:
 
 
 class CIMMode(TorchDispatchMode):
-    """Replaces the claimed matmuls by the emulator (see the module docstring)."""
+    """Replaces the claimed matmuls by the emulator (see the module docstring). Which op has a
+    stationary weight is the tracer's rule (:mod:`cimsim.workload.trace.claims`), so the ops
+    emulated are the ops the cost model puts on a CIM array: ``emulated`` counts them by aten
+    name, ``not_emulated`` the claimed ones the emulator has no arithmetic for (they run in
+    fp32, and the accuracy says so), ``skipped`` the matmuls without a stationary weight."""
 
     def __init__(self, emulator: Emulator, weights: set[int], claim: str = "weights"):
         super().__init__()
@@ -59,6 +67,7 @@ class CIMMode(TorchDispatchMode):
         self.programmed: dict[tuple, Programmed] = {}
         self.emulated: Counter = Counter()
         self.skipped: Counter = Counter()
+        self.not_emulated: Counter = Counter()
 
     # ---- helpers ----------------------------------------------------------------------------
     def _is_weight(self, t) -> bool:
@@ -72,81 +81,152 @@ class CIMMode(TorchDispatchMode):
             self.programmed[k] = p
         return p
 
-    def _mm(self, a: torch.Tensor, b: torch.Tensor) -> Optional[torch.Tensor]:
-        """``a @ b`` emulated when claimed, else None."""
-        if self._is_weight(b):
-            return self.emu.matmul(a, self._prog(b)).to(a.dtype)
-        if self._is_weight(a):
-            return self.emu.matmul(b.t(), self._prog(a.t())).t().to(b.dtype)
-        if self.claim == "all":
-            return self.emu.matmul(a, program(b, self.emu.a, self.emu.ni, self.emu.gen)).to(a.dtype)
-        return None
+    def _matmul(self, base: str, args, kwargs) -> Optional[torch.Tensor]:
+        """The matmul family (:data:`~cimsim.workload.trace.claims.MATMULS`) emulated when
+        claimed, else None."""
+        bias_at, a_at, b_at = MATMULS[base]
+        a, b = args[a_at], args[b_at]
+        batch, m, k, n = dims(base, a, b)
+        b_weight = self._is_weight(b) and (batch == 1 or shared_by_batch(b))
+        side = weight_side(batch, self._is_weight(a), b_weight, a.numel(), b.numel())
+        if side is None and self.claim != "all":
+            return None
+        # as batch x m x k and batch x k x n
+        if base == "addbmm":  # one m x b*k by b*k x n product
+            A, B = a.transpose(0, 1).reshape(1, m, k), b.reshape(1, k, n)
+        else:
+            A, B = a.reshape(batch, m, k), b.reshape(batch, k, n)
+        w = {"a": a, "b": b}.get(side)
+        ys = []
+        for i in range(batch):
+            if side == "b":
+                ys.append(self.emu.matmul(A[i], self._prog(B[i], (base, _key(w)))))
+            elif side == "a":
+                ys.append(self.emu.matmul(B[i].t(), self._prog(A[i].t(), (base, _key(w)))).t())
+            else:  # claim "all": an activation operand, programmed afresh each call
+                ys.append(self.emu.matmul(A[i], program(B[i], self.emu.a, self.emu.ni, self.emu.gen)))
+        y = torch.stack(ys).to(a.dtype)
+        y = y if base in ("bmm", "baddbmm") else y[0].reshape(
+            () if base in ("dot", "vdot") else (m,) if base in ("mv", "addmv") else (m, n))
+        if bias_at is None:
+            return y
+        bias = args[bias_at]
+        beta, alpha = kwargs.get("beta", 1), kwargs.get("alpha", 1)
+        y = bias + y if (beta, alpha) == (1, 1) else beta * bias + alpha * y
+        if base == "_addmm_activation":
+            gelu = kwargs.get("use_gelu", args[5] if len(args) > 5 else False)
+            y = F.gelu(y, approximate="tanh") if gelu else F.relu(y)
+        return y
 
-    def _conv(self, x, w, bias, stride, padding, dilation, transposed, output_padding, groups):
-        """``aten.convolution``'s arguments (``output_padding`` is a transposed one's, never
-        emulated); an im2col matmul through the emulator, or None where no CIM claims it."""
+    def _conv(self, x, w, bias, stride, padding, dilation, transposed, output_padding, groups,
+              *_):
+        """A convolution of any dimension, plain (an im2col matmul) or transposed (a matmul,
+        then the col2im sum of the overlapping windows), as the tracer lowers it."""
         # a grouped or depthwise convolution has no stationary weight in the trace (a batch of
         # per-group products the host runs), so no CIM claims it: it runs exact here too, or
         # the accuracy would be of another placement than the energy
-        if transposed or groups != 1 or w.dim() not in (3, 4) or not self._is_weight(w):
+        if not conv_claimed(groups, self._is_weight(w)):
             return None
-        one_d = w.dim() == 3
-        if one_d:
-            x, w = x.unsqueeze(2), w.unsqueeze(2)
-            stride, padding, dilation = (1, stride[0]), (0, padding[0]), (1, dilation[0])
-        B, C, H, W_ = x.shape
-        O, _, kh, kw = w.shape
-        Ho = (H + 2 * padding[0] - dilation[0] * (kh - 1) - 1) // stride[0] + 1
-        Wo = (W_ + 2 * padding[1] - dilation[1] * (kw - 1) - 1) // stride[1] + 1
-        cols = F.unfold(x, (kh, kw), dilation=dilation, padding=padding, stride=stride)
-        L = cols.shape[-1]
-        rows = cols.transpose(1, 2).reshape(B * L, C * kh * kw)
+        B, nd = x.shape[0], w.dim() - 2
         # one input scale and encoding per sample (the whole input feature map of the layer)
-        amax = x.abs().reshape(B, -1).amax(1, keepdim=True).repeat_interleave(L, 0)
-        rmode = (input_mode(x.reshape(B, -1), self.emu.a) if not self.emu.a.signed_inputs
-                 else None)
-        rmode = None if rmode is None else rmode.repeat_interleave(L, 0)
-        p = self._prog(w.reshape(O, -1).t(), ("conv", _key(w), 0))
-        y = self.emu.matmul(rows, p, amax=amax, mode=rmode)        # B*L x O
-        y = y.reshape(B, L, O).transpose(1, 2).reshape(B, O, Ho, Wo).to(x.dtype)
-        if bias is not None:
-            y = y + bias.reshape(1, O, 1, 1)
-        return y.squeeze(2) if one_d else y
+        amax = x.abs().reshape(B, -1).amax(1, keepdim=True)
+        rmode = input_mode(x.reshape(B, -1), self.emu.a) if not self.emu.a.signed_inputs else None
+        if not transposed:
+            rows, out_sp = im2col(x, w.shape[2:], stride, padding, dilation)
+            L = math.prod(out_sp)
+            p = self._prog(w.reshape(w.shape[0], -1).t(), ("conv", _key(w)))
+        else:
+            L = math.prod(x.shape[2:])
+            rows = x.movedim(1, -1).reshape(B * L, x.shape[1])
+            p = self._prog(w.reshape(w.shape[0], -1), ("conv_transpose", _key(w)))
+        y = self.emu.matmul(rows, p, amax=amax.repeat_interleave(L, 0),
+                            mode=None if rmode is None else rmode.repeat_interleave(L, 0))
+        if not transposed:
+            y = y.reshape(B, *out_sp, -1).movedim(-1, 1)
+        else:
+            y = col2im(y.reshape(B, *x.shape[2:], w.shape[1], *w.shape[2:]), stride, padding,
+                       dilation, output_padding)
+        y = y.to(x.dtype)
+        return y if bias is None else y + bias.reshape(1, -1, *[1] * nd)
+
+    def _bilinear(self, args) -> Optional[torch.Tensor]:
+        """``nn.Bilinear``: the outer product of its inputs times W as an IJ x O matrix."""
+        if not is_bilinear(args) or not self._is_weight(args[1]):
+            return None
+        x1, w, x2 = args[:3]
+        O, I, J = w.shape
+        outer = (x1.unsqueeze(2) * x2.unsqueeze(1)).reshape(x1.shape[0], I * J)
+        return self.emu.matmul(outer, self._prog(w.reshape(O, I * J).t(), ("bilinear", _key(w)))
+                               ).to(x1.dtype)
+
+    def _claims(self, func, args) -> bool:
+        """Whether an op with no emulation here has a stationary weight in the trace: a
+        ``_grouped_mm`` or ``_int_mm`` over a weight, a custom op registered as a matmul."""
+        from ..workload.trace.custom import CUSTOM_OPS
+
+        name = func.name().removesuffix(".default")
+        spec = CUSTOM_OPS.get(name.split(".")[0])
+        if spec is not None:
+            return spec.kind == "matmul" and self._is_weight(dict(enumerate(args)).get(spec.weight_arg))
+        return name in ("aten::_grouped_mm", "aten::_int_mm") and any(map(self._is_weight, args[:2]))
 
     # ---- dispatch ---------------------------------------------------------------------------
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
-        out = None
-        if func is aten.mm.default:
-            out = self._mm(args[0], args[1])
-        elif func is aten.addmm.default:
-            y = self._mm(args[1], args[2])
-            if y is not None:
-                beta, alpha = kwargs.get("beta", 1), kwargs.get("alpha", 1)
-                out = beta * args[0] + alpha * y if (beta, alpha) != (1, 1) else args[0] + y
-        elif func is aten.bmm.default:
-            a, b = args
-            if self._is_weight(b) or self._is_weight(a) or self.claim == "all":
-                out = torch.stack([self._mm(a[i], b[i]) if self._is_weight(b) or self._is_weight(a)
-                                   else self.emu.matmul(a[i], program(b[i], self.emu.a, self.emu.ni,
-                                                                      self.emu.gen)).to(a.dtype)
-                                   for i in range(a.shape[0])])
-        elif func is aten.convolution.default:
+        base = func.overloadpacket.__name__ if func.namespace == "aten" else None
+        if base in MATMULS:
+            out = self._matmul(base, args, kwargs)
+        elif base in ("convolution", "_convolution"):
             out = self._conv(*args, **kwargs)
+        elif base == "_trilinear":
+            out = self._bilinear(args)
         else:
+            if self._claims(func, args):
+                self.not_emulated[func.name().removeprefix("aten::").removesuffix(".default")] += 1
             return func(*args, **kwargs)
-        name = str(func).removeprefix("aten.").removesuffix(".default")
         if out is None:
-            self.skipped[name] += 1
+            self.skipped[base] += 1
             return func(*args, **kwargs)
-        self.emulated[name] += 1
+        self.emulated[base] += 1
         return out
+
+
+def im2col(x: torch.Tensor, ks, stride, padding, dilation) -> tuple[torch.Tensor, tuple]:
+    """The rows of a convolution's im2col matmul (batch x output positions, C x kernel, in
+    ``w.reshape(O, -1)``'s order), any number of spatial dimensions; and the output's shape."""
+    nd = len(ks)
+    pad = [p for d in reversed(range(nd)) for p in (padding[d], padding[d])]
+    xp = F.pad(x, pad) if any(pad) else x
+    for d in range(nd):  # each unfold appends its kernel dimension
+        xp = xp.unfold(2 + d, dilation[d] * (ks[d] - 1) + 1, stride[d])[..., ::dilation[d]]
+    out_sp = tuple(xp.shape[2:2 + nd])
+    rows = xp.permute(0, *range(2, 2 + nd), 1, *range(2 + nd, 2 + 2 * nd))
+    return rows.reshape(x.shape[0] * math.prod(out_sp), -1), out_sp
+
+
+def col2im(cols: torch.Tensor, stride, padding, dilation, output_padding) -> torch.Tensor:
+    """A transposed convolution's overlapping windows summed: ``cols`` is batch x input
+    positions x C_out x kernel; the output batch x C_out x spatial, as ``conv_transpose``."""
+    nd = (cols.dim() - 2) // 2
+    in_sp, ks = cols.shape[1:1 + nd], cols.shape[2 + nd:]
+    full = [(in_sp[d] - 1) * stride[d] + dilation[d] * (ks[d] - 1) + 1 + output_padding[d]
+            for d in range(nd)]
+    c = cols.movedim(1 + nd, 1)  # batch x C_out x input positions x kernel
+    y = c.new_zeros(c.shape[0], c.shape[1], *full)
+    for kk in itertools.product(*(range(k) for k in ks)):
+        win = tuple(slice(kk[d] * dilation[d], kk[d] * dilation[d] + (in_sp[d] - 1) * stride[d] + 1,
+                          stride[d]) for d in range(nd))
+        y[(slice(None), slice(None)) + win] += c[(...,) + tuple(kk)]
+    return y[(slice(None), slice(None)) + tuple(slice(padding[d], full[d] - padding[d])
+                                                 for d in range(nd))]
 
 
 # ---- evaluation ------------------------------------------------------------------------------
 @dataclass
 class AccuracyResult:
-    """Accuracy of one design point (means and standard deviations over Monte-Carlo chips)."""
+    """Accuracy of one design point: means and standard deviations over Monte-Carlo chips (a
+    std is 0 for a deterministic design, NaN for one chip of a random one: not measured), and
+    the Wilson 95 % interval of top-1 from the test set's size (:func:`wilson_interval`)."""
 
     accuracy_top1: Optional[float]
     accuracy_top1_std: Optional[float]
@@ -161,9 +241,12 @@ class AccuracyResult:
     output_kl_std: float
     repeats: int
     adc_range_policy: str
+    accuracy_top1_ci_low: Optional[float] = None
+    accuracy_top1_ci_high: Optional[float] = None
     per_repeat: list = field(default_factory=list)
     emulated_ops: dict = field(default_factory=dict)
     skipped_ops: dict = field(default_factory=dict)
+    not_emulated_ops: dict = field(default_factory=dict)
     conversions: int = 0
 
 
@@ -233,11 +316,38 @@ def metrics(y: torch.Tensor, ref: torch.Tensor, labels: Optional[torch.Tensor] =
     return out
 
 
-def _mean_std(v: list[float]) -> tuple[float, float]:
+def _mean_std(v: list[float], random: bool = False) -> tuple[float, float]:
+    """Mean and standard deviation over chips: 0 for a deterministic design (every chip is
+    the same chip); NaN for one chip of a random one (the spread is not measured)."""
     t = torch.tensor(v, dtype=torch.float64)
+    if len(v) == 1:
+        return float(t[0]), math.nan if random else 0.0
     if torch.isinf(t).any():
         return (float(t.mean()), 0.0) if bool((t == t[0]).all()) else (float(t.mean()), math.nan)
-    return float(t.mean()), float(t.std()) if len(v) > 1 else 0.0
+    return float(t.mean()), float(t.std())
+
+
+#: the normal quantile of a two-sided 95 % interval
+Z95 = 1.959963984540054
+
+
+def wilson_interval(p: float, n: int, z: float = Z95) -> tuple[float, float]:
+    """The Wilson score interval (95 % by default) of a proportion ``p`` measured on ``n``
+    samples: the test set's sampling uncertainty of a top-1 accuracy."""
+    d = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / d
+    half = z / d * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def chip_seeds(seed: int, chips: int) -> list[int]:
+    """One independent 63-bit seed per Monte-Carlo chip of ``seed`` (numpy's
+    ``SeedSequence(seed).spawn``): no two seeds share a chip, and chip i of a seed is the same
+    whatever the number of chips."""
+    import numpy as np
+
+    return [int(c.generate_state(1, np.uint64)[0] >> 1)
+            for c in np.random.SeedSequence(seed).spawn(chips)]
 
 
 def evaluate(model: torch.nn.Module, inputs: torch.Tensor, labels: Optional[torch.Tensor] = None,
@@ -259,14 +369,18 @@ def evaluate(model: torch.nn.Module, inputs: torch.Tensor, labels: Optional[torc
     if nonideal is not None and "encoding" in nonideal.model_fields_set:
         arith = arith.with_(encoding=nonideal.encoding)  # the config's home of the choice
     model.eval()
-    weights = {p.untyped_storage().data_ptr() for p in model.parameters()}
+    # what the tracer takes for a weight: parameters and floating-point (or int8) buffers
+    weights = {t.untyped_storage().data_ptr() for t in model.parameters()} | \
+        {b.untyped_storage().data_ptr() for b in model.buffers()
+         if b.is_floating_point() or b.dtype == torch.int8}
     with fused_kernels_off():
         ref = _forward(model, inputs, batch_size) if reference is None else reference
-        n_rep = nonideal.repeats if nonideal is not None and nonideal.random else 1
-        seed = nonideal.seed if nonideal is not None else 0
-        runs, emulated, skipped, conversions = [], Counter(), Counter(), 0
+        random = nonideal is not None and nonideal.random
+        n_rep = nonideal.repeats if random else 1
+        seeds = chip_seeds(nonideal.seed if nonideal is not None else 0, n_rep)
+        runs, emulated, skipped, not_emulated, conversions = [], Counter(), Counter(), Counter(), 0
         for r in range(n_rep):
-            gen = torch.Generator().manual_seed(seed + r)
+            gen = torch.Generator().manual_seed(seeds[r])
             emu = Emulator(arith, nonideal, gen)
             mode = CIMMode(emu, weights, claim)
             if arith.adc_range_policy == "calibrated":
@@ -277,21 +391,26 @@ def evaluate(model: torch.nn.Module, inputs: torch.Tensor, labels: Optional[torc
                 emu.finish_calibration(list(mode.programmed.values()))
                 mode.emulated.clear()
                 mode.skipped.clear()
+                mode.not_emulated.clear()
                 emu.conversions = 0
             with mode:
                 y = _forward(model, inputs, batch_size)
             runs.append(metrics(y, ref, labels))
             emulated, skipped, conversions = mode.emulated, mode.skipped, emu.conversions
+            not_emulated = mode.not_emulated
     ref_top1 = None if labels is None else float((ref.argmax(-1) == labels).double().mean())
-    acc = _mean_std([m["accuracy_top1"] for m in runs]) if labels is not None else (None, None)
-    agr = _mean_std([m["agreement"] for m in runs])
-    snr = _mean_std([m["output_snr_db"] for m in runs])
-    snr_c = _mean_std([m["output_snr_corrected_db"] for m in runs])
-    kl = _mean_std([m["output_kl"] for m in runs])
+    acc = (_mean_std([m["accuracy_top1"] for m in runs], random) if labels is not None
+           else (None, None))
+    ci = wilson_interval(acc[0], len(labels)) if labels is not None else (None, None)
+    agr = _mean_std([m["agreement"] for m in runs], random)
+    snr = _mean_std([m["output_snr_db"] for m in runs], random)
+    snr_c = _mean_std([m["output_snr_corrected_db"] for m in runs], random)
+    kl = _mean_std([m["output_kl"] for m in runs], random)
     return AccuracyResult(
-        accuracy_top1=acc[0], accuracy_top1_std=acc[1], accuracy_top1_reference=ref_top1,
+        accuracy_top1=acc[0], accuracy_top1_std=acc[1], accuracy_top1_ci_low=ci[0],
+        accuracy_top1_ci_high=ci[1], accuracy_top1_reference=ref_top1,
         agreement=agr[0], agreement_std=agr[1], output_snr_db=snr[0], output_snr_db_std=snr[1],
         output_snr_corrected_db=snr_c[0], output_snr_corrected_db_std=snr_c[1],
         output_kl=kl[0], output_kl_std=kl[1], repeats=n_rep,
         adc_range_policy=arith.adc_range_policy, per_repeat=runs, emulated_ops=dict(emulated),
-        skipped_ops=dict(skipped), conversions=conversions)
+        skipped_ops=dict(skipped), not_emulated_ops=dict(not_emulated), conversions=conversions)

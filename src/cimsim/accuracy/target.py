@@ -434,7 +434,11 @@ def accuracy_record(arch, target: Target, reference=None) -> dict:
         ref = reference_outputs(target) if reference is None else reference
         top1 = (None if target.labels is None
                 else float((ref.argmax(-1) == target.labels).double().mean()))
+        from .run import wilson_interval
+
+        low, high = (None, None) if top1 is None else wilson_interval(top1, len(target.labels))
         return {C.ACCURACY_TOP1: top1, C.ACCURACY_TOP1_STD: 0.0 if top1 is not None else None,
+                C.ACCURACY_TOP1_CI_LOW: low, C.ACCURACY_TOP1_CI_HIGH: high,
                 C.ACCURACY_TOP1_REFERENCE: top1, C.AGREEMENT: 1.0, C.AGREEMENT_STD: 0.0,
                 C.OUTPUT_SNR_DB: None, C.OUTPUT_SNR_DB_STD: None, C.OUTPUT_SNR_CORRECTED_DB: None,
                 C.OUTPUT_SNR_CORRECTED_DB_STD: None, C.OUTPUT_KL: 0.0,
@@ -472,6 +476,8 @@ def _on_off(cim) -> str:
 
 def _record(res, basis: str) -> dict:
     return {C.ACCURACY_TOP1: res.accuracy_top1, C.ACCURACY_TOP1_STD: _finite(res.accuracy_top1_std),
+            C.ACCURACY_TOP1_CI_LOW: res.accuracy_top1_ci_low,
+            C.ACCURACY_TOP1_CI_HIGH: res.accuracy_top1_ci_high,
             C.ACCURACY_TOP1_REFERENCE: res.accuracy_top1_reference, C.AGREEMENT: res.agreement,
             C.AGREEMENT_STD: _finite(res.agreement_std), C.OUTPUT_SNR_DB: _snr(res.output_snr_db),
             C.OUTPUT_SNR_DB_STD: _finite(res.output_snr_db_std),
@@ -479,7 +485,18 @@ def _record(res, basis: str) -> dict:
             C.OUTPUT_SNR_CORRECTED_DB_STD: _finite(res.output_snr_corrected_db_std),
             C.OUTPUT_KL: res.output_kl,
             C.OUTPUT_KL_STD: _finite(res.output_kl_std), C.ACCURACY_REPEATS: res.repeats,
-            C.ACCURACY_BASIS: basis + _undefined_note(res)}
+            C.ACCURACY_BASIS: basis + _undefined_note(res) + not_emulated_note(res)}
+
+
+def not_emulated_note(res) -> str:
+    """The ops a CIM claims (a stationary weight, the tracer's rule) that the emulator has no
+    arithmetic for: they ran in fp32, and the basis says which (as it says ``adc.counting``)."""
+    if not res.not_emulated_ops:
+        return ""
+    n, m = sum(res.not_emulated_ops.values()), sum(res.not_emulated_ops.values()) + \
+        sum(res.emulated_ops.values())
+    ops = ", ".join(f"{k} x{v}" for k, v in sorted(res.not_emulated_ops.items()))
+    return f"; {n} of {m} CIM ops not emulated (run in fp32): {ops}"
 
 
 def _undefined_note(res) -> str:

@@ -173,6 +173,8 @@ def _is_target(name: str) -> bool:
 def print_accuracy(acc: dict) -> None:
     from ..report import columns as C
 
+    chips = acc[C.ACCURACY_REPEATS]
+
     def frac(key):
         v, sd = acc[key], acc.get(key + "_std")
         if v is None:
@@ -182,6 +184,16 @@ def print_accuracy(acc: dict) -> None:
     def spread(key, fmt, unit):  # the std over Monte-Carlo chips (none from one chip)
         sd = acc.get(key + "_std")
         return f" ± {sd:{fmt}} {unit}" if sd else ""
+
+    # a deterministic design's spread is 0; one chip of a random design's is not measured
+    one_chip = (" (one chip of a random design: no spread measured)"
+                if chips == 1 and acc.get(C.AGREEMENT_STD) is None
+                else " (each ± above: the std over the chips)" if chips > 1 else "")
+
+    def top1():
+        lo, hi = acc.get(C.ACCURACY_TOP1_CI_LOW), acc.get(C.ACCURACY_TOP1_CI_HIGH)
+        ci = "" if lo is None else f"; 95 % CI {pct(lo)} to {pct(hi)} (Wilson, test-set size)"
+        return frac(C.ACCURACY_TOP1) + ci
 
     from rich.text import Text
 
@@ -197,13 +209,13 @@ def print_accuracy(acc: dict) -> None:
 
     out = console()
     out.print(Text.assemble(("accuracy", "bold"), " (" + acc[C.ACCURACY_BASIS] + ")"))
-    for k, v in (("top-1", frac(C.ACCURACY_TOP1)),
+    for k, v in (("top-1", top1()),
                  ("top-1 fp32", frac(C.ACCURACY_TOP1_REFERENCE)),
                  ("agreement with fp32", frac(C.AGREEMENT)),
                  ("output SNR", db(C.OUTPUT_SNR_DB)),
                  ("corrected SNR", db(C.OUTPUT_SNR_CORRECTED_DB) + " (gain and offset removed)"),
                  ("output KL", f"{acc[C.OUTPUT_KL]:.3g} nats" + spread(C.OUTPUT_KL, ".3g", "nats")),
-                 ("Monte-Carlo chips", str(acc[C.ACCURACY_REPEATS]))):
+                 ("Monte-Carlo chips", str(chips) + one_chip)):
         out.print(f"  {k:<20} {v}")
 
 

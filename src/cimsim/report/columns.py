@@ -286,6 +286,11 @@ def column_clashes(arch) -> list[tuple[str, str]]:
 #: bits; KL(softmax(y_ref) || softmax(y)) in nats, mean over outputs.
 ACCURACY_TOP1 = "accuracy_top1"
 ACCURACY_TOP1_STD = "accuracy_top1_std"
+#: the Wilson 95 % interval of top-1 (fraction in [0, 1]) from the test set's size n: the
+#: sampling uncertainty of the mean top-1 (None without labels). A ``_std`` is the spread over
+#: Monte-Carlo chips: 0 when nothing is random, None (NaN) from one chip of a random design
+ACCURACY_TOP1_CI_LOW = "accuracy_top1_ci_low"
+ACCURACY_TOP1_CI_HIGH = "accuracy_top1_ci_high"
 ACCURACY_TOP1_REFERENCE = "accuracy_top1_reference"
 AGREEMENT = "agreement"
 AGREEMENT_STD = "agreement_std"
@@ -300,7 +305,8 @@ ACCURACY_REPEATS = "accuracy_repeats"
 #: text: what the accuracy rests on (the CIM arithmetic emulated, or the fp32 reference)
 ACCURACY_BASIS = "accuracy_basis"
 ACCURACY_COLUMNS: tuple[str, ...] = (
-    ACCURACY_TOP1, ACCURACY_TOP1_STD, ACCURACY_TOP1_REFERENCE, AGREEMENT, AGREEMENT_STD,
+    ACCURACY_TOP1, ACCURACY_TOP1_STD, ACCURACY_TOP1_CI_LOW, ACCURACY_TOP1_CI_HIGH,
+    ACCURACY_TOP1_REFERENCE, AGREEMENT, AGREEMENT_STD,
     OUTPUT_SNR_DB, OUTPUT_SNR_DB_STD, OUTPUT_SNR_CORRECTED_DB, OUTPUT_SNR_CORRECTED_DB_STD, OUTPUT_KL, OUTPUT_KL_STD, ACCURACY_REPEATS, ACCURACY_BASIS,
 )
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 
+from .claims import conv_claimed, is_bilinear
 from .computed import note as note_computed
 from .lower import Proto
 from .registry import Call, aten, lowers
@@ -43,7 +44,7 @@ def conv(low, c: Call) -> None:
         cout = w.shape[1] * g
         m, k, n = N * math.prod(x.shape[2:]), cin // g, cout // g * kern
         batch = g
-    weight = g == 1 and low._is_weight(pw)
+    weight = conv_claimed(g, low._is_weight(pw))
     if weight:
         tags["weight_name"] = low.st.versions[pw[0][0]].name
         add_stats(low, tags, "conv_stats", x, w, _stride, _pad, _dil, bool(transposed))
@@ -74,10 +75,9 @@ def trilinear(low, c: Call) -> None:
 def bilinear(low, args, out) -> bool:
     """``nn.Bilinear``: y[b, o] = sum_ij x1[b, i] W[o, i, j] x2[b, j] is the outer product
     x1 (x) x2 (B x IJ, elementwise) times the stationary W as an IJ x O matrix."""
-    x1, w, x2, e1, e2, e3, sumdim = args[:7]
-    if (list(e1), list(e2), list(e3), list(sumdim)) != ([1, 3], [0], [1, 2], [2, 3]) or \
-            (x1.dim(), w.dim(), x2.dim()) != (2, 3, 2):
+    if not is_bilinear(args):
         return False
+    x1, w, x2 = args[:3]
     B, (O, I, J) = x1.shape[0], w.shape
     pid = low.emit("elementwise", "outer", [x1, x2], [], fn="mul")
     outer = low._virtual(pid, (B, I * J), dtype=low.dt(x1))

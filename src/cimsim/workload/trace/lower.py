@@ -30,6 +30,7 @@ from ...dtypes import DTYPE_BYTES
 from ...errors import WorkloadError
 from ..ir import Op, Tensor
 from . import aten as A
+from .claims import MATMULS, dims, weight_side
 from .registry import LOWERINGS, Call, aten, lowers
 from .computed import note as note_computed, source_flags
 from .custom import CUSTOM_OPS, TORCH_NAMESPACES, lower_custom
@@ -365,61 +366,25 @@ class Lowerer:
         ``metadata['computed_weights']`` (:mod:`.computed`)."""
         return len(pieces) == 1 and self.st.versions[pieces[0][0]].role == "weight"
 
-    @lowers(aten.mm)
-    def _mm(self, c: Call) -> None:
-        a, b = c.args[:2]
-        self._matmul_op(c, None, a, b, 1, *a.shape, b.shape[1])
-
-    @lowers(aten.addmm)
-    def _addmm(self, c: Call) -> None:
-        bias, a, b = c.args[:3]
-        self._matmul_op(c, bias, a, b, 1, *a.shape, b.shape[1])
-
-    @lowers(aten._addmm_activation)
-    def _addmm_activation(self, c: Call) -> None:
-        bias, a, b = c.args[:3]
-        self._matmul_op(c, bias, a, b, 1, *a.shape, b.shape[1], post="relu")
-
-    @lowers(aten.bmm)
-    def _bmm(self, c: Call) -> None:
-        a, b = c.args[:2]
-        self._matmul_op(c, None, a, b, *a.shape, b.shape[2])
-
-    @lowers(aten.baddbmm)
-    def _baddbmm(self, c: Call) -> None:
-        bias, a, b = c.args[:3]
-        self._matmul_op(c, bias, a, b, *a.shape, b.shape[2])
-
-    @lowers(aten.addbmm)
-    def _addbmm(self, c: Call) -> None:
-        # sum over b of a[b] (m x k) @ b[b] (k x n) is one (m x b*k) @ (b*k x n) product
-        bias, a, b = c.args[:3]
-        self._matmul_op(c, bias, a, b, 1, a.shape[1], a.shape[0] * a.shape[2], b.shape[2])
-
-    @lowers(aten.mv)
-    def _mv(self, c: Call) -> None:
-        a, b = c.args[:2]
-        self._matmul_op(c, None, a, b, 1, *a.shape, 1)
-
-    @lowers(aten.addmv)
-    def _addmv(self, c: Call) -> None:
-        bias, a, b = c.args[:3]
-        self._matmul_op(c, bias, a, b, 1, *a.shape, 1)
-
-    @lowers(aten.dot, aten.vdot)
-    def _dot(self, c: Call) -> None:
-        a, b = c.args[:2]
-        self._matmul_op(c, None, a, b, 1, 1, a.numel(), 1)
+    @lowers(*MATMULS)
+    def _matmul_family(self, c: Call) -> None:
+        """The matmul family (:data:`.claims.MATMULS`): ``a @ b`` plus a bias, its
+        ``(batch, m, k, n)`` from :func:`.claims.dims`."""
+        bias_at, a_at, b_at = MATMULS[c.base]
+        a, b = c.args[a_at], c.args[b_at]
+        bias = None if bias_at is None else c.args[bias_at]
+        post = "relu" if c.base == "_addmm_activation" else None
+        self._matmul_op(c, bias, a, b, *dims(c.base, a, b), post=post)
 
     def _matmul_op(self, c: Call, bias, a, b, batch, m, k, n, post=None):
         """``a`` (batch x m x k) times ``b`` (k x n), plus ``bias`` and ``post`` as their own ops.
         The stationary weight is ``b`` if it is one, else ``a`` (``W @ x``: the product is
         transposed); of two weights (``W @ v``, both parameters) the larger, the matrix."""
         pa, pb = self.read(a), self.read(b)
-        weight, swapped = self._is_weight(pb), False
-        if batch == 1 and self._is_weight(pa) and (not weight or a.numel() > b.numel()):
-            swapped = True
-            pa, pb, m, n, weight = pb, pa, n, m, True  # out^T = B^T A^T: the weight is B
+        side = weight_side(batch, self._is_weight(pa), self._is_weight(pb), a.numel(), b.numel())
+        weight, swapped = side is not None, side == "a"
+        if swapped:
+            pa, pb, m, n = pb, pa, n, m  # out^T = B^T A^T: the weight is B
         tags = {"aten": c.base}
         if weight:
             tags["weight_name"] = self.st.versions[pb[0][0]].name
@@ -566,6 +531,7 @@ class Lowerer:
                 a = self._operand(ops, tensors, p, operands[0], p.batch * p.m * p.k, "A", False)
                 # one k x n weight shared by the batch is stationary; a batch x k x n one (a bmm
                 # over a 3-D parameter) is read as an operand, as a grouped convolution's is
+                # (on live tensors: :func:`.claims.shared_by_batch`)
                 one = p.weight and [tensors[t].numel for t in operands[1]] == [p.k * p.n] and \
                     tensors[operands[1][0]].role == "weight"
                 b = self._operand(ops, tensors, p, operands[1], (p.k * p.n) if one else p.batch * p.k * p.n, "B", one)
