@@ -107,7 +107,11 @@ DOCS: tuple[tuple[str, str, str, str], ...] = (
     (C.CIMSIM_REVISION, "digest of cimsim's source and bundled data", "-", "as above"),
     (C.ACCURACY_TOP1, "top-1 accuracy with the design's arithmetic (mean over chips)",
      "fraction", "`run --accuracy --json`, `sweep --accuracy`"),
-    (C.ACCURACY_TOP1_STD, "its standard deviation over chips", "fraction", "as above"),
+    (C.ACCURACY_TOP1_STD, "its standard deviation over chips (null: one chip of a random "
+     "design, no spread measured)", "fraction", "as above"),
+    (C.ACCURACY_TOP1_CI_LOW, "Wilson 95 % interval of top-1 from the test-set size: low end",
+     "fraction", "as above"),
+    (C.ACCURACY_TOP1_CI_HIGH, "the same: high end", "fraction", "as above"),
     (C.ACCURACY_TOP1_REFERENCE, "the fp32 model's top-1", "fraction", "as above"),
     (C.AGREEMENT, "arg-max equal to fp32's", "fraction", "as above"),
     (C.AGREEMENT_STD, "its standard deviation", "fraction", "as above"),
