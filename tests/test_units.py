@@ -36,6 +36,14 @@ def test_parse_quantity_goldens(text, unit, expected):
     assert parse_quantity(text, unit) == pytest.approx(expected, rel=1e-12, abs=0)
 
 
+@pytest.mark.parametrize("prefix, power", [("Ki", 10), ("Mi", 20), ("Gi", 30), ("Ti", 40),
+                                           ("Pi", 50)])
+def test_every_binary_prefix_is_its_power_of_two(prefix, power):
+    # IEC 80000-13: Ki = 2^10 ... Pi = 2^50 (1 PiB = 1,125,899,906,842,624 B, not 1e15)
+    assert parse_quantity(f"1 {prefix}B", "B") == 2**power
+    assert parse_quantity(f"1 {prefix}bit", "B") == 2**power / 8
+
+
 def test_binary_and_decimal_prefixes_differ():
     assert parse_quantity("1 MiB", "B") - parse_quantity("1 MB", "B") == 48576
 
@@ -77,6 +85,11 @@ def test_a_voltage_is_not_a_current():
 ])
 def test_areas(text, si):
     assert parse_quantity(text, "m^2") == pytest.approx(si, rel=1e-12, abs=0)
+
+
+def test_si_prints_an_area_given_in_square_micrometres():
+    # 1 um^2 = 1e-12 m^2 (either spelling); si() prints areas through area(): 1e-6 mm^2
+    assert si(1.0, "um^2") == si(1.0, "µm²") == si(1e-12, "m^2") == "1 µm²"
 
 
 def test_a_length_is_not_an_area():

@@ -256,6 +256,18 @@ def test_cim_rounds_write_energy_counts_each_cell_once(cim_arch):
     assert r.energy_breakdown_j["cim_write"] == pytest.approx(cells * 10 * pJ, rel=1e-12, abs=0)
 
 
+def test_a_reprogramming_writes_the_columns_the_weights_use_not_whole_arrays():
+    # 2-bit weights on 2-bit cells: one column per weight. k = 256, n = 100: 2 row tiles of one
+    # 128-column array each, 100 of its columns used; one array, so the op re-programs (2
+    # rounds). It writes k x 100 cells x 10 pJ = 256 nJ, not the arrays' k x 128 columns
+    cim = copy.deepcopy(ROUND_CIM)
+    cim.update(weight_bits=2, arrays=1)
+    r = simulate(make_arch(name="cim-2bit", cim=cim, interconnect=dict(ROUND_LINK)),
+                 gemv_workload(256, 100))
+    assert r.facts["cim_arrays_needed"] == 2 and r.facts["cim_reprograms"] == 1
+    assert r.energy_breakdown_j["cim_write"] == pytest.approx(256 * 100 * 10 * pJ, rel=1e-12, abs=0)
+
+
 def _two_matrix_pingpong():
     # A: 384 x 512 -> 3 row tiles x (512*8/2/128 = 16) col tiles = 48 arrays
     # B: 512 x 384 -> 4 row tiles x (384*8/2/128 = 12) col tiles = 48 arrays

@@ -120,6 +120,29 @@ def test_sar_energy_quadruples_per_bit_in_thermal_regime(bits):
     assert adc.schreier_energy(bits, 1e6) >= adc.walden_energy(bits, 1e6)
 
 
+def test_schreier_energy_closed_form_with_the_ideal_quantizers_sndr():
+    # ideal N-bit quantizer, full-scale sine: SNDR = 6.0206 N + 1.7609 dB (20 log10 2 = 6.0206,
+    # 10 log10 1.5 = 1.7609); 8 bits: 49.93 dB
+    assert float(adc.sndr_db(8)) == pytest.approx(6.020599913 * 8 + 1.760912591, abs=1e-8)
+    assert float(adc.sndr_db(8)) == pytest.approx(49.92, abs=0.01)
+    # E_S = 0.5 * 10^((SNDR - FOM_S) / 10) with FOM_S(100 Hz) = 186.72331722916064 dB, the survey
+    # table's row pinned above: 14 bits -> 0.5 * 10^((84.2884 + 1.7609 - 186.7233) / 10)
+    # = 4.282e-11 J, above the Walden 0.669 fJ x 2^14 = 1.097e-11 J, so a SAR's energy too
+    e = 0.5 * 10 ** ((6.020599913 * 14 + 1.760912591 - 186.72331722916064) / 10)
+    assert e == pytest.approx(4.282e-11, rel=1e-3)
+    assert float(adc.schreier_energy(14, 100)) == pytest.approx(e, rel=1e-9, abs=0)
+    assert float(adc.adc("sar", 14, 22, sample_rate=100).energy_j) == pytest.approx(e, rel=1e-9,
+                                                                                    abs=0)
+
+
+def test_ramp_energy_is_two_to_the_bits_steps_of_144_fj():
+    # single-slope: 2^bits counting steps of 144.63 fJ (mean FOM_W of five survey designs);
+    # 8 bits: 256 x 144.63 fJ = 37.03 pJ, at any node and rate
+    for node, rate in ((22, None), (7, 1e3)):
+        e = adc.adc("ramp", 8, node, sample_rate=rate).energy_j
+        assert float(e) == pytest.approx(256 * 144.63e-15, rel=1e-4, abs=0)
+
+
 def test_walden_energy_closed_form():
     # FOM_W(100 Hz) * 2^8 with FOM_W = 0.66936434251523047 fJ (survey table)
     assert float(adc.walden_energy(8, 100)) == pytest.approx(0.66936434251523047e-15 * 256,

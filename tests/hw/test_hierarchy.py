@@ -152,3 +152,87 @@ def test_workload_larger_than_memory_is_refused():
     # = 4,202,496 B live, against 1,048,576 B
     with pytest.raises(MappingError, match=r"needs 4\.2025 MB live at once .* memory\.dram\.capacity 1\.04858 MB"):
         simulate(arch, gemv_workload(1024, 1024))
+
+
+# ------------------------------------------------------------------ hierarchy_traffic rules
+MiB = 2**20
+
+
+def _matmuls(weights: list[tuple[str, int]], k: int = 512) -> Workload:
+    """One fp32 matmul x (1 x k) times a k x n weight per entry ``(weight name, n)``, in order
+    (the first reads the model input x from the backing store, the rest read it as an
+    activation); a name listed twice is read twice."""
+    t = [Tensor("x", (1, k), "fp32", "input")]
+    t += [Tensor(w, (k, n), "fp32", "weight") for w, n in dict(weights).items()]
+    ops = []
+    for i, (w, n) in enumerate(weights):
+        t.append(Tensor(f"y{i}", (1, n), "fp32", "activation"))
+        ops.append(Op(f"mm{i}", "matmul", ("x", w), (f"y{i}",), m=1, k=k, n=n, weight=w))
+    return Workload("matmuls", t, ops)
+
+
+def _traffic(wl: Workload, capacity: list[float], latency: list[float] = (0.0, 0.0), stage=None):
+    from dataclasses import replace
+
+    import numpy as np
+
+    from cimsim.hw.hierarchy import staged_traffic
+
+    ops = wl.arrays if stage is None else replace(wl.arrays, stage=np.asarray(stage))
+    idx = np.arange(ops.kind.shape[0])
+    return staged_traffic(ops, idx, ["sram", "dram"], capacity, list(latency))
+
+
+def test_an_op_pays_the_slowest_levels_latency_once_not_the_sum():
+    # rule 5. W (512 x 512 fp32, 1 MiB) is read twice and stays in a 2 MiB SRAM: op 0 reads it
+    # (and x) from DRAM, through the SRAM (both levels: max(10, 110) ns = 110 ns, not 120 ns);
+    # op 1 reads it from the SRAM only (10 ns)
+    t = _traffic(_matmuls([("W", 512), ("W", 512)]), [2 * MiB, 16 * 2**30], [10e-9, 110e-9])
+    assert t.bytes["dram"].tolist() == [MiB + 512 * 4, 0.0]
+    assert t.latency_s.tolist() == [110e-9, 10e-9]
+
+
+def test_a_run_with_an_sram_latency_pays_the_drams_latency_once():
+    # a gemv streaming its 4 MiB weight (and the 4 KiB x) from DRAM at 10 GB/s, through an
+    # SRAM of 100 ns latency, from a DRAM of 500 ns: (4 MiB + 4 KiB) / 10 GB/s + 500 ns
+    # = 419.84 us + 0.5 us; summing the two levels' latencies would give 0.6 us
+    d = copy.deepcopy(ROUND_ARCH)
+    d["memory"]["sram"]["latency"] = "100 ns"
+    d["memory"]["dram"]["latency"] = "500 ns"
+    r = simulate(architecture_from_dict(d), gemv_workload(1024, 1024))
+    assert r.traffic_bytes["dram"] == 4 * MiB + 4096
+    assert r.latency_s == pytest.approx((4 * MiB + 4096) / 10e9 + 500e-9, rel=1e-12, abs=0)
+
+
+@pytest.mark.parametrize("matrices, fit", [(10, False), (2, True)])
+def test_weights_on_chip_counts_the_room_single_use_matrices_take(matrices, fit):
+    # rule 1's "weights on chip": matrices of 1 MiB each, each read once, on a 2 MiB SRAM;
+    # two fit at once, ten (10 MiB) do not, though each alone would
+    t = _traffic(_matmuls([(f"W{i}", 512) for i in range(matrices)]), [2 * MiB, 16 * 2**30])
+    assert t.all_fit is fit
+    assert t.all_reused_resident is True  # no matrix is reused
+
+
+def test_a_reused_matrix_exactly_the_levels_capacity_stays_resident():
+    # rule 1: W_hh (512 x 512 fp32 = 1 MiB) is read twice; the SRAM holds exactly 1 MiB, so it
+    # stays there: DRAM reads x, W_in (read once, streams) and W_hh's first read only
+    wl = _matmuls([("W_in", 512), ("W_hh", 512), ("W_hh", 512)])
+    t = _traffic(wl, [MiB, 16 * 2**30])
+    assert t.resident == {"sram": MiB}
+    assert t.bytes["dram"].tolist() == [512 * 4 + MiB, MiB, 0.0]
+    r = simulate(make_arch(), wl)  # ROUND_ARCH: a 1 MiB SRAM
+    assert r.traffic_bytes["dram"] == 512 * 4 + 2 * MiB
+
+
+def test_pipeline_stages_have_weights_on_chip_only_when_every_stage_does():
+    # two stages on devices with 2 MiB SRAM each: stage 0 reads its 1 MiB W0 twice (resident),
+    # stage 1 its 4 MiB W1 twice (fits nowhere): the run's weights are not all on chip
+    wl = _matmuls([("W0", 512), ("W0", 512), ("W1", 2048), ("W1", 2048)])
+    t = _traffic(wl, [2 * MiB, 16 * 2**30], stage=[0, 0, 1, 1])
+    assert t.resident == {"sram": MiB}
+    assert t.all_fit is False and t.all_reused_resident is False
+    # each stage's device alone: stage 0's weights fit, stage 1's do not
+    assert _traffic(_matmuls([("W0", 512)] * 2), [2 * MiB, 16 * 2**30]).all_fit is True
+    assert _traffic(_matmuls([("W1", 2048)] * 2), [2 * MiB, 16 * 2**30]).all_fit is False
+    both = _traffic(_matmuls([("W0", 512), ("W0", 512)]), [2 * MiB, 16 * 2**30], stage=[0, 1])
+    assert both.all_fit is True and both.all_reused_resident is True

@@ -215,6 +215,19 @@ def test_refresh_overhead_hbm3_per_pseudo_channel():
     assert d.bytes_per_s() == pytest.approx(32 * 25.6e9 * (1 - 482 / 6240), rel=1e-12)
 
 
+@pytest.mark.parametrize("standard, access, moved", [
+    ("HBM3", 8, 32), ("HBM3", 48, 64), ("HBM3", 64, 64),  # burst BL8 x 32 bits = 32 B
+    ("DDR5", 1, 64), ("DDR5", 96, 128),  # burst BL16 x 32 bits = 64 B
+])
+def test_a_random_access_pays_the_energy_of_the_whole_bursts_it_moves(standard, access, moved):
+    # 4 pJ/bit = 32 pJ per byte on the bus; a random access of S bytes moves ceil(S / burst)
+    # bursts, so a useful byte costs 32 pJ x moved / S; a stream moves what it uses: 32 pJ
+    d = _dram(standard)
+    assert d.joules_per_byte() == pytest.approx(32e-12, rel=1e-12, abs=0)
+    assert d.joules_per_byte(Pattern.random_access(access)) == pytest.approx(32e-12 * moved / access,
+                                                                              rel=1e-12, abs=0)
+
+
 def test_tfaw_limited_random_stream_hbm3_is_a_third_of_peak():
     # 32 B random reads on an HBM3 pseudo-channel: one burst (BL8 x 32 bits = 32 B) is 2 tCK on
     # the bus, but activations are limited to 4 per tFAW = 24 tCK (one per 6 > tRRD_S 4 >

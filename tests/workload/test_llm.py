@@ -83,6 +83,21 @@ def test_kv_cache_of_L_tokens_is_read_once_per_step_and_layer_as_L_d_over_g(kv_h
     assert len(np.unique(a.input_ids)) == len(a.input_ids)
 
 
+@pytest.mark.parametrize("kv_heads", [8, 2, 1])
+def test_each_qkv_appends_its_tokens_k_and_v_rows_to_the_cache(kv_heads):
+    # tag store_bytes: per token and layer, K and V rows of H_kv x d_h elements each, 2 B in
+    # fp16: 2 x H_kv x 4 x 2 B = 16 H_kv B. 2 requests, a 5-token prompt, 3 decode steps: the
+    # prefill's qkv (per layer) appends 2 x 5 tokens, each decode step's 2
+    m = LLMModel(layers=3, hidden=32, heads=8, kv_heads=kv_heads, ffn=48, vocab=20, head_dim=4,
+                 gated=False)
+    w = llm_serving(m, prompt=5, decode=3, batch=2, dtype="fp16")
+    per_token = 2 * kv_heads * 4 * 2
+    qkv = [op for op in w.ops if op.name.endswith(".qkv")]
+    assert [op.tags["store_bytes"] for op in qkv] == [10 * per_token] * 3 + [2 * per_token] * 9
+    # every other op stores nothing; the run appends (10 + 3 x 2) tokens x 3 layers
+    assert w.arrays.store_bytes.sum() == (10 + 3 * 2) * 3 * per_token
+
+
 def test_batching_reads_the_sum_of_the_requests_cache_lengths():
     P, D = [3, 9, 6], [2, 5, 1]
     w = llm_serving(TINY, prompt=P, decode=D, batch=3, dtype="fp32")
