@@ -342,7 +342,9 @@ def test_shape_options_over_an_hf_config_rederive_what_it_leaves_out(tmp_path):
 
 
 @pytest.mark.parametrize("kw, msg", [
-    (dict(prompt=[1, 2], decode=1, batch=3), "prompt lists 2 lengths"),
+    (dict(prompt=[1, 2], decode=1, batch=3), "the per-request lengths give 2 requests, fewer than "
+                                             "batch=3: .* give batch=2, or 3 lengths"),
+    (dict(prompt=[1, 2], decode=1, batch=1, requests=3), "prompt lists 2 lengths for 3 request"),
     (dict(prompt=0, decode=1), "prompt lengths must be integers >= 1"),
     (dict(prompt=1, decode=1, batching="orca"), "batching 'orca' is not one of static, continuous"),
     (dict(prompt=1, decode=1, requests=0), "requests must be an integer >= 1"),
@@ -1042,3 +1044,21 @@ def test_a_static_batch_computes_every_row_until_its_longest_request_ends(round_
     assert rm.latency_s == pytest.approx(rf.latency_s, rel=1e-12, abs=0)
     tokens = 8 + 7 * 8 + 128  # 192 real tokens, not 8 x 129
     assert rm.serving[C.TOKENS_PER_S] == pytest.approx(tokens / rm.latency_s, rel=1e-12, abs=0)
+
+
+def test_per_request_lengths_imply_the_request_count_and_errors_name_the_fix(tmp_path):
+    out = tmp_path / "e.npz"
+    base = ["workload", "llm", "--layers", "2", "--hidden", "32", "--heads", "8", "--ffn", "48",
+            "--vocab", "20", "-o", str(out)]
+    # two lengths each, no --requests: two requests, --batch at its documented default of 1
+    r = CliRunner().invoke(main, [*base, "--prompt", "16,32", "--decode", "4,8"])
+    assert r.exit_code == 0, r.output
+    p = load_workload(out).metadata["params"]
+    assert (p["requests"], p["batch"], p["prompt"], p["decode"]) == (2, 1, [16, 32], [4, 8])
+    # inconsistent with a --requests given: the fix named is the lists' count
+    r = CliRunner().invoke(main, [*base, "--prompt", "16,32", "--decode", "4,8", "--requests", "3"])
+    assert r.exit_code == 1 and "Traceback" not in r.output
+    assert r.output.strip() == ("Error: llm: --prompt lists 2 lengths for 3 request(s); give one "
+                                "length, or one per request, or --requests 2")
+    r = CliRunner().invoke(main, [*base, "--prompt", "16,32", "--decode", "4,8,2"])
+    assert r.exit_code == 1 and "--prompt lists 2 lengths and --decode 3" in r.output
