@@ -711,3 +711,34 @@ def test_energy_shares_has_a_panel_per_workload():
         for bar in ax.patches:
             tops[round(bar.get_x() + bar.get_width() / 2)] += bar.get_height()
         assert tops == pytest.approx([1.0, 1.0], rel=1e-12, abs=0)
+
+
+def test_a_param_with_one_value_is_not_swept_the_batch_figure_is_drawn(tmp_path):
+    """`cimsim sweep A B -w b1.npz -w b2.npz --param "memory.dram.capacity=1.4GB"` (a field
+    pinned, not swept) then `cimsim plot`: a serving run's panels were drawn against the one
+    capacity (two dots, a 1 % difference as the whole height) and no serving-batch figure; now
+    the pinned field is named in a note, nothing is drawn against it and the batch figure is."""
+    from cimsim.workload import save_workload
+    from cimsim.workload.llm import LLMModel, llm_serving
+
+    m = LLMModel(layers=1, hidden=64, heads=4, kv_heads=4, ffn=256, vocab=100, head_dim=16, gated=True)
+    files = []
+    for b in (1, 2):
+        files.append(str(tmp_path / f"b{b}.npz"))
+        save_workload(llm_serving(m, prompt=8, decode=3, batch=b), files[-1])
+    out = tmp_path / "bc.parquet"
+    df = sweep(["gpu-hbm3"], files, ["memory.dram.capacity=1.4GB"], workers=1, output=out)
+    assert df["memory.dram.capacity"].nunique() == 1 and sorted(df["llm_batch"]) == [1, 2]
+    figs = tmp_path / "figs"
+    res = CliRunner().invoke(plot_command, [str(out), "-o", str(figs), "--format", "png", "--no-roofline"])
+    assert res.exit_code == 0, res.output
+    assert "note: memory.dram.capacity has one value (1.4 GB): not swept, no figure drawn against it" \
+        in res.output
+    made = sorted(p.name for p in figs.iterdir())
+    assert made == ["bc-energy_breakdown.png", "bc-serving-batch.png"]
+    # named as the x axis, it is still one value: the same note, nothing drawn against it
+    res = CliRunner().invoke(plot_command, [str(out), "-o", str(tmp_path / "f2"), "--format", "png",
+                                            "--no-roofline", "--param", "memory.dram.capacity"])
+    assert res.exit_code == 0, res.output
+    assert not (tmp_path / "f2" / "bc-serving.png").exists()
+    assert not (tmp_path / "f2" / "bc-latency.png").exists()

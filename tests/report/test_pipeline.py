@@ -85,6 +85,10 @@ def test_pipelined_serving_from_the_stage_times(m):
     assert s[C.DECODE_TOKENS_PER_S] == pytest.approx(B * D / sum(x[0] for x in T[1:]), rel=1e-12, abs=0)
     # micro-batch j's first token: the prefill's stages, then j spacings; mean over j
     assert s[C.TTFT_S] == pytest.approx(T[0][1] + (m - 1) / 2 * T[0][2], rel=1e-12, abs=0)
+    # each of the B requests (B / m per micro-batch): the last micro-batch's come m - 1 spacings late
+    ttft = r.serving_requests[C.REQUEST_TTFT_S]
+    assert len(ttft) == B and s[C.TTFT_MAX_S] == max(ttft)
+    assert s[C.TTFT_MAX_S] == pytest.approx(T[0][1] + (m - 1) * T[0][2], rel=1e-12, abs=0)
     last = sum(x[0] for x in T[:-1]) + T[-1][1] + (m - 1) / 2 * T[-1][2]
     assert s[C.TPOT_S] == pytest.approx((last - s[C.TTFT_S]) / D, rel=1e-12, abs=0)
     if m == 1:  # one micro-batch: the sequential run's latency, two devices' static power

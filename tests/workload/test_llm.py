@@ -100,14 +100,18 @@ def test_each_qkv_appends_its_tokens_k_and_v_rows_to_the_cache(kv_heads):
 
 def test_batching_reads_the_sum_of_the_requests_cache_lengths():
     P, D = [3, 9, 6], [2, 5, 1]
-    w = llm_serving(TINY, prompt=P, decode=D, batch=3, dtype="fp32")
-    per_op = _input_bytes_by_op(w)
+    w = llm_serving(TINY, prompt=P, decode=D, batch=3, batching="continuous", dtype="fp32")
+    st = llm_serving(TINY, prompt=P, decode=D, batch=3, batching="static", dtype="fp32")
+    per_op, per_st = _input_bytes_by_op(w), _input_bytes_by_op(st)
     for t in range(max(D)):
-        active = [p for p, d in zip(P, D) if t < d]
+        active = [p for p, d in zip(P, D) if t < d]  # continuous: a finished cache is freed
         # layers x (K + V) x sum L_i x d/g elements x 4 bytes, d/g = 32 / 4 = 8
         assert per_op[_step_ops(w, t)].sum() == 2 * 2 * sum(p + t + 1 for p in active) * 8 * 4
-    assert w.metadata["llm"]["step_tokens"] == [3, 3, 2, 1, 1, 1]  # the prefill, then 5 steps
-    assert w.metadata["llm"]["generated_tokens"] == 3 + 3 + 2 + 1 + 1 + 1
+        # static: every row of the batch runs on to its longest request's end, its cache growing
+        assert per_st[_step_ops(st, t)].sum() == 2 * 2 * sum(p + t + 1 for p in P) * 8 * 4
+    for x in (w, st):  # only real tokens count
+        assert x.metadata["llm"]["step_tokens"] == [3, 3, 2, 1, 1, 1]  # the prefill, then 5 steps
+        assert x.metadata["llm"]["generated_tokens"] == 3 + 3 + 2 + 1 + 1 + 1
 
 
 def test_decode_step_macs_closed_form_by_hand():
@@ -353,7 +357,9 @@ def test_shape_options_over_an_hf_config_rederive_what_it_leaves_out(tmp_path):
 
 
 @pytest.mark.parametrize("kw, msg", [
-    (dict(prompt=[1, 2], decode=1, batch=3), "prompt lists 2 lengths"),
+    (dict(prompt=[1, 2], decode=1, batch=3), "the per-request lengths give 2 requests, fewer than "
+                                             "batch=3: .* give batch=2, or 3 lengths"),
+    (dict(prompt=[1, 2], decode=1, batch=1, requests=3), "prompt lists 2 lengths for 3 request"),
     (dict(prompt=0, decode=1), "prompt lengths must be integers >= 1"),
     (dict(prompt=1, decode=1, batching="orca"), "batching 'orca' is not one of static, continuous"),
     (dict(prompt=1, decode=1, requests=0), "requests must be an integer >= 1"),
@@ -553,20 +559,23 @@ def test_continuous_batching_fills_free_slots_static_waits_for_an_empty_batch():
     cont = llm_serving(TINY, prompt=P, decode=D, batch=2, requests=3, batching="continuous")
     stat = llm_serving(TINY, prompt=P, decode=D, batch=2, requests=3, batching="static")
     # by hand: continuous: prefill {0,1}, step {0,1} (0 done), prefill {2}, step {1,2},
-    # step {1,2} (both done); static: prefill {0,1}, steps {0,1} {1} {1}, prefill {2}, {2} {2}
+    # step {1,2} (both done); static: prefill {0,1}, steps {0,1} x3 (request 0's row runs on
+    # after its one token, padded, until 1 is done: it counts no token), prefill {2}, {2} {2}
     assert cont.metadata["llm"]["step_kind"] == ["prefill", "decode", "prefill", "decode", "decode"]
     assert cont.metadata["llm"]["step_tokens"] == [2, 2, 1, 2, 2]
     assert stat.metadata["llm"]["step_kind"] == ["prefill", "decode", "decode", "decode", "prefill",
                                                   "decode", "decode"]
     assert stat.metadata["llm"]["step_tokens"] == [2, 2, 1, 1, 1, 1, 1]
-    # the work is the same: the closed form of each request alone, summed
-    assert cont.macs == stat.macs == serving_macs(TINY, P, D)
+    assert stat.metadata["llm"]["output_tokens"] == [2, 4, 3]
+    # continuous: each request alone, summed; static: request 0 computed for its batch's 3 steps
     per = [serving_macs(TINY, [p], [d]) for p, d in zip(P, D)]
-    assert sum(per) == cont.macs
-    # and so is the KV cache read: sum over requests and steps of 2 layers x 2 x (P+k+1) x 8 x 2 B
-    kv = 2 * 2 * sum(p + k + 1 for p, d in zip(P, D) for k in range(d)) * 8 * 2
+    assert cont.macs == sum(per) == serving_macs(TINY, P, D)
+    assert stat.macs == serving_macs(TINY, P, [3, 3, 2]) > cont.macs
+    # and so the KV cache read: sum over rows and steps of 2 layers x 2 x (P+k+1) x 8 x 2 B
+    kv = lambda dd: 2 * 2 * sum(p + k + 1 for p, d in zip(P, dd) for k in range(d)) * 8 * 2
     # (the other model inputs are the prompts' token ids, 2 B each)
-    assert _input_bytes_by_op(cont).sum() == _input_bytes_by_op(stat).sum() == kv + 2 * sum(P)
+    assert _input_bytes_by_op(cont).sum() == kv(D) + 2 * sum(P)
+    assert _input_bytes_by_op(stat).sum() == kv([3, 3, 2]) + 2 * sum(P)
 
 
 def test_other_workloads_have_no_serving_columns(round_arch):
@@ -1028,3 +1037,43 @@ def test_a_traced_share_names_the_config_keys_it_cannot_split():
                                             r"num_key_value_heads=4 "
                                             r"\(nor a multiple of it\); it may be 1, 2, 4, 8$"):
         _shard_overrides(cfg, {}, 3)
+
+
+@pytest.mark.parametrize("attention", ["per-request", "padded"])
+def test_a_static_batch_computes_every_row_until_its_longest_request_ends(round_arch, attention):
+    # 8 requests of prompt 2048, seven of 8 decode steps and one of 128: a static batch (HF
+    # generate, FasterTransformer) runs all 8 rows, the finished ones' padded, for 128 steps,
+    # so it does exactly the work of 8 requests all decoding 128; only its real tokens count
+    from cimsim.report import columns as C
+
+    kw = dict(prompt=2048, batch=8, attention=attention, dtype="fp32")
+    mixed = llm_serving(TINY, decode=[8] * 7 + [128], **kw)
+    full = llm_serving(TINY, decode=128, **kw)
+    assert len(mixed.ops) == len(full.ops)
+    assert mixed.macs == full.macs == serving_macs(TINY, [2048] * 8, [128] * 8)
+    assert [(o.kind, o.macs) for o in mixed.ops] == [(o.kind, o.macs) for o in full.ops]
+    llm = mixed.metadata["llm"]
+    assert llm["step_tokens"] == [8] + [8] * 8 + [1] * 120  # the prefill, then the decode steps
+    assert llm["output_tokens"] == [9] * 7 + [129]
+    rm, rf = simulate(round_arch, mixed), simulate(round_arch, full)
+    assert rm.latency_s == pytest.approx(rf.latency_s, rel=1e-12, abs=0)
+    tokens = 8 + 7 * 8 + 128  # 192 real tokens, not 8 x 129
+    assert rm.serving[C.TOKENS_PER_S] == pytest.approx(tokens / rm.latency_s, rel=1e-12, abs=0)
+
+
+def test_per_request_lengths_imply_the_request_count_and_errors_name_the_fix(tmp_path):
+    out = tmp_path / "e.npz"
+    base = ["workload", "llm", "--layers", "2", "--hidden", "32", "--heads", "8", "--ffn", "48",
+            "--vocab", "20", "-o", str(out)]
+    # two lengths each, no --requests: two requests, --batch at its documented default of 1
+    r = CliRunner().invoke(main, [*base, "--prompt", "16,32", "--decode", "4,8"])
+    assert r.exit_code == 0, r.output
+    p = load_workload(out).metadata["params"]
+    assert (p["requests"], p["batch"], p["prompt"], p["decode"]) == (2, 1, [16, 32], [4, 8])
+    # inconsistent with a --requests given: the fix named is the lists' count
+    r = CliRunner().invoke(main, [*base, "--prompt", "16,32", "--decode", "4,8", "--requests", "3"])
+    assert r.exit_code == 1 and "Traceback" not in r.output
+    assert r.output.strip() == ("Error: llm: --prompt lists 2 lengths for 3 request(s); give one "
+                                "length, or one per request, or --requests 2")
+    r = CliRunner().invoke(main, [*base, "--prompt", "16,32", "--decode", "4,8,2"])
+    assert r.exit_code == 1 and "--prompt lists 2 lengths and --decode 3" in r.output

@@ -67,9 +67,20 @@ def plot_command(sweep_file, output_dir, formats, param, no_roofline):
     params = param_columns(df)
     if param is not None and param not in params:
         raise click.ClickException(f"--param {param}: not swept in {sweep_file}; swept: {', '.join(params)}")
+    # a param with one value (pinned, as --param "memory.dram.capacity=1.4GB") is not swept:
+    # no figure is drawn against a single x value, and it says so
+    pinned = [p for p in params if ok[p].nunique(dropna=False) <= 1]
+    if pinned:
+        from ..plot.figures import value_text
+        click.echo("note: " + ", ".join(f"{p} has one value ({value_text(df, p, ok[p].iloc[0])})"
+                                        for p in pinned)
+                   + ": not swept, no figure drawn against it", err=True)
+    swept = [p for p in params if p not in pinned]
+    if param is None and swept:
+        param = swept[0]
     figures = {}
     try:
-        if params:
+        if param is not None and param not in pinned:
             figures["latency"] = P.latency_vs_param(df, param)
             figures["energy"] = P.energy_vs_param(df, param)
             figures["utilization"] = P.utilization_vs_param(df, param)

@@ -230,6 +230,23 @@ def _serving_text(sv: dict) -> str:
             + f", {rate(tpj) + ' tokens/J' if tpj == tpj else per_joule(tpj, 'tokens/J')}")
 
 
+def _spread_rows(r) -> list[tuple[str, str]]:
+    """The ``TTFT over requests`` and ``TPOT over requests`` rows: p50, p90, p99 and max
+    (NumPy's linear interpolation; columns.PERCENTILES), with how many requests they span."""
+    from ..report import columns as C
+
+    rows = []
+    n_tok = len(r.serving_requests.get(C.REQUEST_TTFT_S, []))
+    n_tpot = sum(v == v for v in r.serving_requests.get(C.REQUEST_TPOT_S, []))
+    for what, names, n in (("TTFT", C.TTFT_SPREAD, n_tok), ("TPOT", C.TPOT_SPREAD, n_tpot)):
+        v = [r.serving.get(c, float("nan")) for c in names]
+        if n and all(x == x for x in v):
+            tags = [f"p{q}" for q in C.PERCENTILES] + ["max"]
+            rows.append((f"{what} over requests", ", ".join(f"{t} {si(x, 's')}" for t, x in zip(tags, v))
+                         + f" ({n:,} request{'s' if n != 1 else ''}; linear interpolation)"))
+    return rows
+
+
 def placeholder_warning(r) -> str:
     """One line when more than half of the energy rests on placeholders, else ''."""
     from ..report import columns as C
@@ -333,6 +350,7 @@ def print_result(r, footprint=None, cache_apart: bool = False) -> None:
                                     if r.area_m2 > 0 else "") + ")"))
     if r.serving:
         rows.append(("LLM serving", _serving_text(r.serving)))
+        rows += _spread_rows(r)
     rows.extend(("floorplan", text) for text in _floorplan_texts(f))
     for k, v in rows:  # wrapped at spaces, never between a number and its unit
         head.add_row(f"  {k}", unbroken(v))

@@ -322,6 +322,7 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
                             "micro-batch(es) (GPipe, closed form): the serving figures are the "
                             "pipeline's; latency and energy are one micro-batch through the stages "
                             "in turn on one device")
+    result.serving_requests = take_requests(result.serving)
     if result.serving:  # the batch it served, for plots against batch size
         params = wl.metadata.get("params")
         b = (params.get("full_batch", params.get("batch")) if isinstance(params, dict) else None)
@@ -478,19 +479,40 @@ def serving_metrics(llm, end: np.ndarray, latency: float, energy: float) -> dict
 
 
 def serving_columns(first: np.ndarray, last: np.ndarray, tokens: np.ndarray, total: float,
-                    latency: float, energy: float, dec_tok: float, dec_s: float) -> dict[str, float]:
+                    latency: float, energy: float, dec_tok: float, dec_s: float) -> dict[str, object]:
     """The serving columns from per-request first/last token times and output ``tokens``, the
     run's ``total`` tokens, ``latency`` and ``energy``, and the decode iterations' tokens and
-    seconds (NaN where a quantity has no denominator)."""
+    seconds (NaN where a quantity has no denominator): the means, the percentiles and maxima
+    over requests (:data:`~cimsim.report.columns.PERCENTILES`, NumPy's linear interpolation),
+    and under :data:`~cimsim.report.columns.REQUEST_TTFT_S` / ``REQUEST_TPOT_S`` the
+    per-request lists (TPOT NaN for a request of one token), which :func:`take_requests` moves
+    out of the columns."""
     nan = float("nan")
     more = tokens > 1
+    tpot = np.full(first.shape, nan)
+    tpot[more] = (last - first)[more] / (tokens[more] - 1)
+
+    def spread(x: np.ndarray, names: tuple[str, ...]) -> dict[str, float]:
+        if not x.size:
+            return dict.fromkeys(names, nan)
+        q = np.percentile(x, C.PERCENTILES)  # method="linear", numpy's default (type 7)
+        return {**{n: float(v) for n, v in zip(names, q)}, names[-1]: float(x.max())}
     return {
         C.TTFT_S: float(first.mean()) if first.size else nan,
-        C.TPOT_S: float(((last - first)[more] / (tokens[more] - 1)).mean()) if more.any() else nan,
+        C.TPOT_S: float(tpot[more].mean()) if more.any() else nan,
         C.TOKENS_PER_S: total / latency if latency > 0 else nan,
         C.TOKENS_PER_J: total / energy if energy > 0 else nan,
         C.DECODE_TOKENS_PER_S: dec_tok / dec_s if dec_s > 0 else nan,
+        **spread(first, C.TTFT_SPREAD), **spread(tpot[more], C.TPOT_SPREAD),
+        C.REQUEST_TTFT_S: [float(v) for v in first],
+        C.REQUEST_TPOT_S: [float(v) for v in tpot],
     }
+
+
+def take_requests(serving: dict) -> dict[str, list[float]]:
+    """Pop the per-request lists out of :func:`serving_columns`' dict (they are ``--json``
+    lists, :attr:`Result.serving_requests`, not result columns) and return them."""
+    return {k: serving.pop(k) for k in (C.REQUEST_TTFT_S, C.REQUEST_TPOT_S) if k in serving}
 
 
 def _memory_parts(pl, costs) -> np.ndarray:

@@ -159,8 +159,23 @@ DECODE_TOKENS_PER_S = "decode_tokens_per_s"
 #: requests served at once (the run's batch slots; the whole batch under micro-batches and
 #: tensor parallelism), so a sweep of serving runs of several batch sizes plots against it
 LLM_BATCH = "llm_batch"
+#: the distribution of TTFT and TPOT over requests: percentiles p50, p90, p99 and the maximum,
+#: each by NumPy's default ``np.percentile`` (linear interpolation between the two nearest ranks,
+#: Hyndman-Fan type 7: the q-th of n sorted values x_0..x_{n-1} is at rank h = q/100 (n - 1),
+#: x_floor(h) + (h - floor(h)) (x_floor(h)+1 - x_floor(h))); TPOT's over the requests with two
+#: tokens or more (NaN when none has). Queueing behind ``--batch`` slots shows here, not in the mean.
+PERCENTILES: tuple[int, ...] = (50, 90, 99)
+TTFT_P50_S, TTFT_P90_S, TTFT_P99_S, TTFT_MAX_S = "ttft_p50_s", "ttft_p90_s", "ttft_p99_s", "ttft_max_s"
+TPOT_P50_S, TPOT_P90_S, TPOT_P99_S, TPOT_MAX_S = "tpot_p50_s", "tpot_p90_s", "tpot_p99_s", "tpot_max_s"
+TTFT_SPREAD: tuple[str, ...] = (TTFT_P50_S, TTFT_P90_S, TTFT_P99_S, TTFT_MAX_S)
+TPOT_SPREAD: tuple[str, ...] = (TPOT_P50_S, TPOT_P90_S, TPOT_P99_S, TPOT_MAX_S)
 SERVING_COLUMNS: tuple[str, ...] = (TTFT_S, TPOT_S, TOKENS_PER_S, TOKENS_PER_J, DECODE_TOKENS_PER_S,
-                                    LLM_BATCH)
+                                    LLM_BATCH, *TTFT_SPREAD, *TPOT_SPREAD)
+#: ``--json`` only (lists, one value per request in request order; not result columns): each
+#: request's time to first token, s, and time per output token, s (null for a request of one
+#: token). Under pipeline micro-batches, micro-batch 0's requests, then micro-batch 1's, ...
+REQUEST_TTFT_S = "request_ttft_s"
+REQUEST_TPOT_S = "request_tpot_s"
 
 #: Parts of a critical path's time besides one per memory level and link.
 PATH_FIXED: tuple[str, ...] = ("compute", "overhead")

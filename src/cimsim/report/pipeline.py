@@ -82,16 +82,16 @@ def pipelined_serving(llm: dict, kind: np.ndarray, end: np.ndarray, energy_j: fl
     start = np.concatenate([[0.0], np.cumsum(T)[:-1]])
     latency = float(T.sum())
     ends = np.asarray(llm["step_end_ops"], dtype=np.int64)
-    j_mean = (m - 1) / 2.0  # mean over micro-batches of j
+    j = np.arange(m, dtype=np.float64)[:, None]  # micro-batch j's copy of each request
 
-    def when(ops):  # mean over micro-batches of the time each op's tokens come out
+    def when(ops):  # when each op's tokens come out, micro-batch 0's requests first
         k = np.searchsorted(ends, np.asarray(ops, dtype=np.int64), side="left")
-        return start[k] + first_out[k] + j_mean * spacing[k]
+        return (start[k] + first_out[k] + j * spacing[k]).ravel()
     first, last = when(llm["first_token_ops"]), when(llm["last_token_ops"])
-    tokens = np.asarray(llm["output_tokens"], dtype=np.float64)
+    tokens = np.tile(np.asarray(llm["output_tokens"], dtype=np.float64), m)
     static_w = static_j / latency_s if latency_s > 0 else 0.0
     energy = m * (energy_j - static_j) + p * static_w * latency
-    total = m * float(tokens.sum())
+    total = float(tokens.sum())  # every micro-batch's requests
     dec = np.asarray(llm["step_kind"], dtype=object) == "decode"
     dec_s = float(T[dec].sum())
     dec_tok = m * float(np.asarray(llm["step_tokens"], dtype=np.float64)[dec].sum())

@@ -80,6 +80,9 @@ class Result:
     write_bytes: dict[str, float] = field(default_factory=dict)
     #: LLM serving metrics by column (columns.SERVING_COLUMNS), empty for other workloads
     serving: dict[str, float] = field(default_factory=dict)
+    #: per request, its TTFT and TPOT (s; columns.REQUEST_TTFT_S / REQUEST_TPOT_S, a TPOT NaN
+    #: for a one-token request): ``--json`` lists, not result columns; empty with ``serving``
+    serving_requests: dict[str, list[float]] = field(default_factory=dict)
     op_table: pandas.DataFrame | None = None  # per-op placement, costs and times
     #: pandas.DataFrame of the realised critical path's ops and the split of each op's time
     #: (see :func:`attribute_ops`); set with ``op_table``
@@ -203,6 +206,7 @@ class Result:
             **{k: json_number(v) for k, v in self.facts.items()},
             C.PROVENANCE: {k: dict(v) for k, v in self.provenance.items()},
             **{k: json_number(v) for k, v in self.serving.items()},
+            **{k: [json_number(x) for x in v] for k, v in self.serving_requests.items()},
             "notes": list(self.notes),
         })
         return out

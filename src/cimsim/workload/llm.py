@@ -14,7 +14,10 @@ step of every running request (one token each); a request leaves after its
 
 ``static``
     requests are admitted only into an empty batch: ``batch`` of them are
-    prefilled together, then decode until the last of them is done;
+    prefilled together, then decode until the last of them is done, every row
+    of the batch computed to the end (a finished request's row and cache run on,
+    padded, as Hugging Face ``generate`` and FasterTransformer run a static
+    batch; its extra tokens are not counted: :func:`computed_decode`);
 ``continuous`` (iteration-level scheduling, Orca, OSDI 2022)
     before each decode step, waiting requests are admitted into the free slots
     and prefilled; then they decode with the others.
@@ -71,7 +74,8 @@ The workload's ``metadata["llm"]`` names, per request, the op that yields its
 first token and its last one and its output tokens, and per iteration its kind,
 last op, tokens and MACs, for the serving report (time to first token, time
 per output token, tokens/s, tokens/J; :func:`cimsim.report.build.serving_metrics`).
-The total MACs do not depend on the batching (:func:`serving_macs`).
+The total MACs are :func:`serving_macs` of the steps the rows run: each request's own
+under continuous batching, its static batch's longest under static batching.
 """
 
 from __future__ import annotations
@@ -90,7 +94,7 @@ from .llm_options import (ATTENTION, BATCHING, GEN, HF_KEYS, _per_request, _shap
                           key_of, language_model, lengths_tag, one_micro_batch, position_table,
                           refuse_unmodelled, serving_options)
 from .llm_replicate import Stretch, insert_replicas, third_step_repeats
-from .llm_schedule import AdmissionGate, schedule  # noqa: F401  (schedule re-exported)
+from .llm_schedule import AdmissionGate, computed_decode, counted, schedule  # noqa: F401  (schedule re-exported)
 
 
 @dataclass(frozen=True)
@@ -304,7 +308,8 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
     tp, pp, mb = tensor_parallel, pipeline_parallel, micro_batches
     full_batch = batch
     batch, requests, P, D = one_micro_batch(batch, requests, P, D, mb)
-    check_positions(model, P, D)
+    Dc = computed_decode(D, batch, batching)  # the steps each row runs (static: its batch's longest)
+    check_positions(model, P, Dc)
     if model.layers % pp:
         raise WorkloadError(f"{GEN}: {arg_is('pipeline_parallel', pp)} must divide "
                             f"{arg_is('layers', model.layers)}")
@@ -483,7 +488,7 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
     built: list[tuple] = []  # decode steps built in the stretch: (o0, o1, t0, t1, ends, launches)
     cur: Stretch | None = None
     before: list[int] = []  # the ids tensors of the iteration before (AdmissionGate)
-    for kind, it, reqs, cached, new_stretch in schedule(P, D, batch, batching):
+    for kind, it, reqs, cached, new_stretch in schedule(P, Dc, batch, batching):
         if kind == "prefill":  # the requests just admitted
             new = reqs
             p = f"it{it}.prefill"
@@ -504,6 +509,7 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
             step_kind.append("prefill")
             continue
         running = reqs  # a decode step of every running request
+        live = dict(zip(reqs, counted(P, D, reqs, cached)))  # not a finished row run on (static)
         keys_of = {r: c + 1 for r, c in zip(reqs, cached)}  # its cache and this step's row
         if new_stretch:  # after an admission or a change of the running set
             built, cur = [], None
@@ -535,7 +541,8 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
                 keys = [max(keys)] * len(grp)  # what the padded attention computes and reads
             step_keys += keys
             for r in grp:
-                last_op[r] = ends[j] + extra
+                if live[r]:
+                    last_op[r] = ends[j] + extra
         if cur is None:
             built.append((o0, len(b), t0, n_tensors[0], ends, n_launch[0] - l0))
             if replicate and third_step_repeats(built):
@@ -543,12 +550,12 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
                 stretches.append(cur)
         before = [holder[r] for r in running]  # a replica's: the template's, moved past it
         step_end.append(len(b) - 1 + extra)
-        step_tokens.append(len(running))
+        step_tokens.append(sum(live.values()))  # the tokens counted: finished rows give none
         step_macs.append(m.layers * (len(running) * m.weight_macs_per_token
                                      + sum(2 * H * dh * n for n in step_keys))
                          + len(running) * d * m.vocab)
         step_kind.append("decode")
-    total = serving_macs(m, P, D) if attention == "per-request" else sum(step_macs)
+    total = serving_macs(m, P, Dc) if attention == "per-request" else sum(step_macs)
     meta = {
         "generator": GEN,
         "params": {**asdict(model, dict_factory=_shape), "prompt": P, "decode": D, "batch": batch, "requests": requests,

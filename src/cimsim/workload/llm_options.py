@@ -18,11 +18,27 @@ ATTENTION: tuple[str, ...] = ("per-request", "padded")
 ATTENTION_KERNELS: tuple[str, ...] = ("unfused", "fused")
 
 
+def _is_one(value) -> bool:
+    """``value`` is one length for every request (an int), not a per-request list."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _listed(prompt, decode) -> int | None:
+    """The requests per-request ``prompt`` / ``decode`` lists imply (None: neither is a list of
+    2+ lengths); lists of two lengths that disagree are a one-line error."""
+    n = {name: len(v) for name, v in (("prompt", prompt), ("decode", decode))
+         if not _is_one(v) and not isinstance(v, (str, bytes)) and len(v) > 1}
+    if len(set(n.values())) > 1:
+        raise WorkloadError(f"{GEN}: {arg('prompt')} lists {n['prompt']} lengths and {arg('decode')} "
+                            f"{n['decode']}: give one length for all requests, or one per request in both")
+    return next(iter(n.values()), None)
+
+
 def _per_request(name: str, value, n: int) -> list[int]:
-    vals = [value] * n if isinstance(value, int) and not isinstance(value, bool) else list(value)
+    vals = [value] * n if _is_one(value) else list(value)
     if len(vals) != n:
-        raise WorkloadError(f"{GEN}: {arg(name)} lists {len(vals)} lengths; give one, or one per "
-                            f"request ({arg_is('requests', n)})")
+        raise WorkloadError(f"{GEN}: {arg(name)} lists {len(vals)} lengths for {n} request(s); give "
+                            f"one length, or one per request, or {arg_is('requests', len(vals))}")
     for v in vals:
         if isinstance(v, bool) or not isinstance(v, int) or v < (1 if name == "prompt" else 0):
             raise WorkloadError(f"{GEN}: {arg(name)} lengths must be integers >= "
@@ -54,8 +70,13 @@ def serving_options(prompt, decode, batch, requests, batching, attention, sub_ba
     if attention_kernel not in ATTENTION_KERNELS:
         raise WorkloadError(f"{GEN}: {arg('attention_kernel')} {attention_kernel!r} is not one of "
                             f"{', '.join(ATTENTION_KERNELS)}")
-    if requests is None:
-        requests = batch
+    if requests is None:  # per-request lists imply the count, else one batch of requests
+        listed = _listed(prompt, decode)
+        if listed is not None and listed < batch:
+            raise WorkloadError(f"{GEN}: the per-request lengths give {listed} requests, fewer than "
+                                f"{arg_is('batch', batch)}: a batch holds at most the requests there "
+                                f"are; give {arg_is('batch', listed)}, or {batch} lengths")
+        requests = listed if listed is not None else batch
     if isinstance(requests, bool) or not isinstance(requests, int) or requests < 1:
         raise WorkloadError(f"{GEN}: {arg('requests')} must be an integer >= 1, got {requests!r}")
     if requests < batch:  # the run would serve `requests` at once, reported as a batch of `batch`

@@ -14,6 +14,29 @@ from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 
 
+def computed_decode(decode: Sequence[int], batch: int, batching: str) -> list[int]:
+    """The decode steps each request's row is computed for: its own ``D_r`` under continuous
+    batching (a finished request leaves its slot, its cache freed); under static batching the
+    longest of its batch's (each ``batch`` consecutive requests), as a static batch (Hugging Face
+    ``generate``, FasterTransformer) runs every row, a finished one's padded on with its cache
+    growing, until its longest request ends. Rows past ``D_r`` yield no counted token."""
+    if batching != "static":
+        return list(decode)
+    out = []
+    for i in range(0, len(decode), batch):
+        group = decode[i:i + batch]
+        out += [max(group)] * len(group)
+    return out
+
+
+def counted(prompt: Sequence[int], decode: Sequence[int], requests: Sequence[int],
+            cached: Sequence[int]) -> list[bool]:
+    """Per request of a decode step (``cached``: its cached tokens, ``P_r + k`` at step ``k``):
+    whether the step gives it one of its ``D_r`` tokens (``k < D_r``), not a padded row of a
+    static batch that runs on past its end (:func:`computed_decode`)."""
+    return [c - prompt[r] < decode[r] for r, c in zip(requests, cached)]
+
+
 def schedule(prompt: Sequence[int], decode: Sequence[int], batch: int, batching: str):
     """The iterations of serving requests with prompts ``prompt`` and ``decode`` steps each (one
     per request), at most ``batch`` at once: yields ``(kind, it, requests, cached, new_stretch)``
@@ -22,7 +45,8 @@ def schedule(prompt: Sequence[int], decode: Sequence[int], batch: int, batching:
     number (a prefill and the decode step after it share it) and ``new_stretch`` whether a decode
     step follows an admission or a change of the running set (identical steps in between).
     Static batching admits only into an empty batch, continuous into any free slot before a
-    decode step. :func:`llm_serving` and the serving trace (:mod:`cimsim.zoo.serve`) build it."""
+    decode step. :func:`llm_serving` and the serving trace (:mod:`cimsim.zoo.serve`) build it,
+    with the rows a static batch computes (:func:`computed_decode`) as ``decode``."""
     waiting = list(range(len(prompt)))
     running: list[int] = []
     done = [0] * len(prompt)

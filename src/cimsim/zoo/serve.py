@@ -62,7 +62,7 @@ from ..errors import WorkloadError
 from ..workload.ir import Workload, WorkloadBuilder
 from ..workload.llm import check_positions, lengths_tag, model_from_hf, one_micro_batch, serving_options
 from ..workload.llm_replicate import Stretch, insert_replicas, third_step_repeats
-from ..workload.llm_schedule import AdmissionGate, schedule
+from ..workload.llm_schedule import AdmissionGate, computed_decode, counted, schedule
 from .hf import _check_positions, serving_entries
 from .serve_attention import _fold_cache, fuse_attention
 from .serve_kv import check_serve_options, checked_kv_rows, kv_row_bytes
@@ -243,14 +243,15 @@ def trace_serving(zoo_name: str, *, prompt, decode, batch: int = 1, requests: in
     tp, pp, mb = tensor_parallel, pipeline_parallel, micro_batches
     full_batch = batch
     batch, requests, P, D = one_micro_batch(batch, requests, P, D, mb)
+    Dc = computed_decode(D, batch, batching)  # the steps each row runs (static: its batch's longest)
     check_serve_options(overrides, P, _SERVE_OWN)
     pre_entry, dec_entry = _entries(zoo_name, overrides)
     t0, n_traces = time.perf_counter(), 0
     # ------------------------------------------------------------------ templates (item 1)
     wa, zm = _trace(pre_entry, dtype, overrides, seq=_PRE[0])
-    _check_positions(zm.model, zoo_name, max(p + d for p, d in zip(P, D)), "", "--prompt + --decode")
+    _check_positions(zm.model, zoo_name, max(p + d for p, d in zip(P, Dc)), "", "--prompt + --decode")
     full_cfg, full_overrides = zm.model.config.to_dict(), dict(overrides)
-    check_positions(model_from_hf(full_cfg), P, D, "--serve")  # a sliding window, as workload llm
+    check_positions(model_from_hf(full_cfg), P, Dc, "--serve")  # a sliding window, as workload llm
     n_layers = full_cfg.get("num_hidden_layers") or full_cfg.get("n_layer")
     if pp > 1 and (not isinstance(n_layers, int) or n_layers % pp):
         raise WorkloadError(f"--serve: pipeline_parallel={pp} must divide the model's layers "
@@ -458,7 +459,7 @@ def trace_serving(zoo_name: str, *, prompt, decode, batch: int = 1, requests: in
     built: list[tuple] = []
     cur: Stretch | None = None
     before: list[int] = []  # the ids tensors of the iteration before (AdmissionGate)
-    for kind, it, reqs, cached, new_stretch in schedule(P, D, batch, batching):
+    for kind, it, reqs, cached, new_stretch in schedule(P, Dc, batch, batching):
         if kind == "prefill":
             with gate.after(before):
                 ids = chain(f"it{it}.prefill", {"phase": "prefill", "step": it},
@@ -473,6 +474,7 @@ def trace_serving(zoo_name: str, *, prompt, decode, batch: int = 1, requests: in
             continue
         if new_stretch:
             built, cur = [], None
+        live = dict(zip(reqs, counted(P, D, reqs, cached)))  # not a finished row run on (static)
         n_sub = min(sub_batches, len(reqs))
         groups = [list(range(j * len(reqs) // n_sub, (j + 1) * len(reqs) // n_sub)) for j in range(n_sub)]
         if cur is not None:
@@ -496,7 +498,8 @@ def trace_serving(zoo_name: str, *, prompt, decode, batch: int = 1, requests: in
                 for r in rs:
                     holder[r] = ids
             for r in rs:
-                last_op[r] = ends[j] + extra
+                if live[r]:
+                    last_op[r] = ends[j] + extra
         if cur is None:
             built.append((o0, len(b), s0, n_t[0], ends, len(launches) - l0))  # a replica: as many
             if replicate and third_step_repeats(built):
@@ -504,7 +507,7 @@ def trace_serving(zoo_name: str, *, prompt, decode, batch: int = 1, requests: in
                 stretches.append(cur)
         before = [holder[r] for r in reqs]  # a replica's: the template's, moved past it
         step_end.append(len(b) - 1 + extra)
-        step_tokens.append(len(reqs))
+        step_tokens.append(sum(live.values()))  # the tokens counted: finished rows give none
         step_kind.append("decode")
     cols = insert_replicas(b.columns(), stretches) if stretches else b.columns()
     w = Workload.from_columns(wname, cols, {})
