@@ -97,6 +97,12 @@ DOCS: tuple[tuple[str, str, str, str], ...] = (
     (C.DECODE_TOKENS_PER_S, "decode tokens / decode time (prefill excluded)", "token/s",
      "as above"),
     (C.LLM_BATCH, "requests served at once", "count", "as above"),
+    *((col, f"TTFT over requests: {q} (numpy's linear interpolation)", "s", "as above")
+      for col, q in zip(C.TTFT_SPREAD, ("50th percentile", "90th percentile", "99th percentile",
+                                        "maximum"))),
+    *((col, f"TPOT over the requests of two or more tokens: {q}", "s", "as above")
+      for col, q in zip(C.TPOT_SPREAD, ("50th percentile", "90th percentile", "99th percentile",
+                                        "maximum"))),
     (C.BASELINE, "the `--baseline` architecture", "-", "`compare --baseline -o`, report"),
     (C.SPEEDUP, "baseline latency / latency (above 1: faster)", "ratio", "as above"),
     (C.ENERGY_RATIO, "energy / baseline energy (below 1: less energy)", "ratio", "as above"),
