@@ -61,12 +61,12 @@ def test_a_derived_adc_energy_shows_the_circuit_model_s_value():
     # configs/sram-cim-derived.yaml: a 7-bit SAR at 22 nm, the node's nominal supply, no sample
     # rate given (one conversion per conversion time), envelope factor 1
     want = adc("sar", 7, 22.0).energy_j
-    assert parse_quantity(e["value"], "J") == pytest.approx(want, rel=1e-5)
+    assert parse_quantity(e["value"], "J") == pytest.approx(want, rel=1e-5, abs=0)
     assert 86.0e-15 < want < 86.2e-15  # the 86.1 fJ the run's note prints
     # the supply the config leaves to the node: derived, the nominal one
     v = _table("-c", "sram-cim-derived", "technology")["technology.voltage"]
     assert v["source"] == "derived"
-    assert parse_quantity(v["value"], "V") == pytest.approx(nominal_vdd(22.0), rel=1e-5)
+    assert parse_quantity(v["value"], "V") == pytest.approx(nominal_vdd(22.0), rel=1e-5, abs=0)
 
 
 def test_a_derived_value_set_to_a_number_is_no_longer_derived():

@@ -129,7 +129,7 @@ def test_schreier_energy_closed_form_with_the_ideal_quantizers_sndr():
     # table's row pinned above: 14 bits -> 0.5 * 10^((84.2884 + 1.7609 - 186.7233) / 10)
     # = 4.282e-11 J, above the Walden 0.669 fJ x 2^14 = 1.097e-11 J, so a SAR's energy too
     e = 0.5 * 10 ** ((6.020599913 * 14 + 1.760912591 - 186.72331722916064) / 10)
-    assert e == pytest.approx(4.282e-11, rel=1e-3)
+    assert e == pytest.approx(4.282e-11, rel=1e-3, abs=0)
     assert float(adc.schreier_energy(14, 100)) == pytest.approx(e, rel=1e-9, abs=0)
     assert float(adc.adc("sar", 14, 22, sample_rate=100).energy_j) == pytest.approx(e, rel=1e-9,
                                                                                     abs=0)

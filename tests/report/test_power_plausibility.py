@@ -91,7 +91,7 @@ def test_no_tdp_note_below_the_tdp_or_without_one():
 @pytest.mark.parametrize("mm2, noted", [(858, False), (858.5, True), (814, False)])
 def test_reticle_boundary(mm2, noted):
     """26 mm x 33 mm = 858 mm²: a die of exactly that is one reticle, above it is not one die."""
-    assert RETICLE_M2 == pytest.approx(26e-3 * 33e-3, rel=1e-15) and 26 * 33 == 858
+    assert RETICLE_M2 == pytest.approx(26e-3 * 33e-3, rel=1e-15, abs=0) and 26 * 33 == 858
     arch = load_architecture("gpu-hbm3", overrides={"processor.area": f"{mm2} mm^2"})
     r = simulate(arch, matmul(64, 64, 64))
     got = [n for n in r.notes if "reticle" in n]
@@ -103,13 +103,13 @@ def test_reticle_boundary(mm2, noted):
 def test_billion_array_derived_cim_gets_the_wafer_warning():
     """find-E #1: rram-cim-derived with 1e9 arrays counts ~37.8 m² of silicon, ~535 wafers of
     pi x (150 mm)² = 70,686 mm² each; it ran with no warning."""
-    assert WAFER_300MM_M2 * 1e6 == pytest.approx(math.pi * 150 ** 2, rel=1e-12) and round(WAFER_300MM_M2 * 1e6) == 70686
+    assert WAFER_300MM_M2 * 1e6 == pytest.approx(math.pi * 150 ** 2, rel=1e-12, abs=0) and round(WAFER_300MM_M2 * 1e6) == 70686
     arch = load_architecture("rram-cim-derived", overrides={"cim.arrays": 10 ** 9})
     base = load_architecture("rram-cim-derived")
     r = simulate(arch, load_workload(bundled.resolve_workload("gru")))
     # the arrays' area scales with the array count: 1e9 / 33,800 of the bundled design's
     assert arch.component("cim").area_m2()["arrays"] == pytest.approx(
-        base.component("cim").area_m2()["arrays"] * 1e9 / base.components["cim"].arrays, rel=1e-9)
+        base.component("cim").area_m2()["arrays"] * 1e9 / base.components["cim"].arrays, rel=1e-9, abs=0)
     cim = sum(arch.component("cim").area_m2().values())
     assert cim > 500 * WAFER_300MM_M2
     warn = [n for n in r.notes if "wafer" in n]

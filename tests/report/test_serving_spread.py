@@ -39,23 +39,22 @@ def test_per_request_ttft_tpot_and_their_percentiles_by_hand(round_arch):
     last = [end["it3.decode.sample"], end["it7.decode.sample"], end["it5.decode.sample"],
             end["it11.decode.sample"]]
     tpot = [(lt - ft) / d for ft, lt, d in zip(first, last, D)]  # tokens - 1 = D_r
-    rel = dict(rel=1e-12, abs=0)
-    assert r.serving_requests[C.REQUEST_TTFT_S] == pytest.approx(first, **rel)
-    assert r.serving_requests[C.REQUEST_TPOT_S] == pytest.approx(tpot, **rel)
+    assert r.serving_requests[C.REQUEST_TTFT_S] == pytest.approx(first, rel=1e-12, abs=0)
+    assert r.serving_requests[C.REQUEST_TPOT_S] == pytest.approx(tpot, rel=1e-12, abs=0)
     a, b, c = first[0], first[2], first[3]  # sorted: a, a, b, c (the queue makes b, c later)
     assert a < b < c
     sv = r.serving
     # n = 4: h = 1.5 -> x1 + 0.5 (x2 - x1); h = 2.7 -> x2 + 0.7 (x3 - x2); h = 2.97 likewise
-    assert sv[C.TTFT_P50_S] == pytest.approx((a + b) / 2, **rel)
-    assert sv[C.TTFT_P90_S] == pytest.approx(b + 0.7 * (c - b), **rel)
-    assert sv[C.TTFT_P99_S] == pytest.approx(b + 0.97 * (c - b), **rel)
+    assert sv[C.TTFT_P50_S] == pytest.approx((a + b) / 2, rel=1e-12, abs=0)
+    assert sv[C.TTFT_P90_S] == pytest.approx(b + 0.7 * (c - b), rel=1e-12, abs=0)
+    assert sv[C.TTFT_P99_S] == pytest.approx(b + 0.97 * (c - b), rel=1e-12, abs=0)
     assert sv[C.TTFT_MAX_S] == c
-    assert sv[C.TTFT_S] == pytest.approx((2 * a + b + c) / 4, **rel)  # the mean, unchanged
+    assert sv[C.TTFT_S] == pytest.approx((2 * a + b + c) / 4, rel=1e-12, abs=0)  # the mean, unchanged
     x = sorted(tpot)
-    assert sv[C.TPOT_P50_S] == pytest.approx((x[1] + x[2]) / 2, **rel)
-    assert sv[C.TPOT_P90_S] == pytest.approx(x[2] + 0.7 * (x[3] - x[2]), **rel)
-    assert sv[C.TPOT_P99_S] == pytest.approx(x[2] + 0.97 * (x[3] - x[2]), **rel)
-    assert sv[C.TPOT_MAX_S] == pytest.approx(x[3], **rel)
+    assert sv[C.TPOT_P50_S] == pytest.approx((x[1] + x[2]) / 2, rel=1e-12, abs=0)
+    assert sv[C.TPOT_P90_S] == pytest.approx(x[2] + 0.7 * (x[3] - x[2]), rel=1e-12, abs=0)
+    assert sv[C.TPOT_P99_S] == pytest.approx(x[2] + 0.97 * (x[3] - x[2]), rel=1e-12, abs=0)
+    assert sv[C.TPOT_MAX_S] == pytest.approx(x[3], rel=1e-12, abs=0)
     # the columns are result columns (sweep, compare), the lists are not
     rec = r.record()
     assert all(k in rec for k in (*C.TTFT_SPREAD, *C.TPOT_SPREAD))
