@@ -150,7 +150,7 @@ def test_an_error_raised_in_the_standard_library_names_the_plugins_line(tmp_path
     assert str(e.value).endswith(f"(stdlib_boom.py:{line})"), str(e.value)
 
 
-@pytest.mark.slow  # mypy reads cimsim's import graph: about 30 s
+@pytest.mark.slow  # mypy reads cimsim's import graph: 10-30 s
 def test_mypy_sees_a_plugins_own_config_fields(tmp_path, monkeypatch):
     pytest.importorskip("mypy.api")
     from mypy import api
