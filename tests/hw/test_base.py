@@ -35,7 +35,7 @@ class VectorUnitConfig(ComponentConfig):
     static_power: Watts = Field(default="0 W", description="Idle power.")
 
 
-class VectorUnit(Component):
+class VectorUnit(Component[VectorUnitConfig]):
     """Claims every op without MACs; runs it at ops_per_s; its operands cross the DRAM bus."""
 
     type_name = "test-vector-unit"

@@ -41,7 +41,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import TYPE_CHECKING, AbstractSet, ClassVar, Mapping, Optional
+from typing import TYPE_CHECKING, AbstractSet, ClassVar, Generic, Mapping, Optional, TypeVar
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -235,14 +235,14 @@ class MemoryResource(Resource):
     """Base class of a memory-level type (config: a :class:`MemoryLevel`)."""
 
     kind = "memory"
-    Config = MemoryLevel
+    Config: ClassVar[type[MemoryLevel]] = MemoryLevel
 
 
 class LinkResource(Resource):
     """Base class of a link type (config: a :class:`Link`)."""
 
     kind = "link"
-    Config = Link
+    Config: ClassVar[type[Link]] = Link
 
 
 class Hardware:
@@ -324,8 +324,14 @@ class Hardware:
         return self.resource(resource).latency_s(pattern)
 
 
-class Component:
-    """Base class of a hardware component type (see the module docstring)."""
+#: the config model of a component type: ``class CIM(Component[CIMConfig])`` types ``self.config``
+ConfigT = TypeVar("ConfigT", bound=ComponentConfig)
+
+
+class Component(Generic[ConfigT]):
+    """Base class of a hardware component type (see the module docstring). Generic over its
+    config model, so that a type checker sees the type's own fields on ``self.config``:
+    ``class MyAccelerator(Component[MyConfig])`` with ``Config = MyConfig``."""
 
     #: the ``type:`` value that selects this class in a config
     type_name: ClassVar[str] = ""
@@ -352,9 +358,9 @@ class Component:
     #: unknown, and ``--accuracy`` refuses an architecture with it rather than guess
     accuracy_arithmetic: ClassVar[Optional[str]] = None
 
-    def __init__(self, name: str, config: ComponentConfig, hw: Hardware):
+    def __init__(self, name: str, config: ConfigT, hw: Hardware):
         self.name = name
-        self.config = config
+        self.config: ConfigT = config
         self.hw = hw
 
     # ------------------------------------------------------------------ hooks
@@ -396,7 +402,7 @@ class Component:
         return 0.0
 
     @classmethod
-    def shared_bandwidths(cls, name: str, config: ComponentConfig,
+    def shared_bandwidths(cls, name: str, config: ConfigT,
                           technology: Optional[Technology] = None) -> dict[str, float]:
         """Bandwidths inside the component that its ops share with each other (B/s by resource
         name), e.g. a CIM chip's one global buffer and bus: the engine shares each like a link
@@ -405,14 +411,14 @@ class Component:
         return {}
 
     @classmethod
-    def shared_classes(cls, name: str, config: ComponentConfig,
+    def shared_classes(cls, name: str, config: ConfigT,
                        technology: Optional[Technology] = None) -> dict[str, str]:
         """The bound class (``memory`` or ``interconnect``) of each of :meth:`shared_bandwidths`
         that the critical path may be bound by; one left out is ``interconnect``. Default: none."""
         return {}
 
     @classmethod
-    def cache_link(cls, name: str, config: ComponentConfig, links: tuple[str, ...]) -> Optional[str]:
+    def cache_link(cls, name: str, config: ConfigT, links: tuple[str, ...]) -> Optional[str]:
         """The link (of ``links``) a KV-cache append crosses when the cache is in a memory of its
         own (PIM, separate sharing); None (default): the backing store."""
         return None

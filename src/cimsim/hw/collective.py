@@ -137,7 +137,7 @@ class CollectiveConfig(ComponentConfig):
         return self
 
 
-class Collective(Component):
+class Collective(Component[CollectiveConfig]):
     type_name = "collective"
     Config = CollectiveConfig
     priority = 30

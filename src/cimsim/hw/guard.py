@@ -66,11 +66,13 @@ def _where(exc: BaseException, files: set[str]) -> str:
 
 
 def _files(cls: type) -> set[str]:
-    """The source files of ``cls``'s plug-in classes (its own and its plug-in bases')."""
+    """The source files of ``cls``'s plug-in classes (its own and its plug-in bases'); the
+    standard library's classes in its MRO (``typing.Generic`` under ``Component[MyConfig]``,
+    ``abc.ABC``) are not the plug-in's code."""
     out = set()
     for k in cls.__mro__:
         f = getattr(sys.modules.get(k.__module__), "__file__", None)
-        if f and is_plugin(k):
+        if f and is_plugin(k) and k.__module__.partition(".")[0] not in sys.stdlib_module_names:
             out.add(os.path.abspath(f))
     return out
 

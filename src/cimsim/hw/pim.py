@@ -147,7 +147,7 @@ class PIMConfig(ComponentConfig):
         return self
 
 
-class PIM(Component):
+class PIM(Component[PIMConfig]):
     type_name = "pim"
     Config = PIMConfig
     priority = 20

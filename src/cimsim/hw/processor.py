@@ -284,7 +284,7 @@ class ProcessorConfig(ComponentConfig):
         return self.cores * self.clock * self.vector_ops_per_cycle_per_core
 
 
-class Processor(Component):
+class Processor(Component[ProcessorConfig]):
     type_name = "processor"
     Config = ProcessorConfig
     priority = 0

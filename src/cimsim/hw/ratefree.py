@@ -12,14 +12,18 @@ from __future__ import annotations
 
 import types
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
 from ..errors import RateFieldError
 
+if TYPE_CHECKING:
+    from pydantic.json_schema import JsonDict
+
 #: marks a *rate* field (``Field(..., json_schema_extra=RATE)``): the stages apply it, no
 #: component reads it, so runs differing in rates share a cost table (:mod:`cimsim.cost.cache`)
-RATE = {"rate": True}
+RATE: JsonDict = {"rate": True}
 
 #: what to do, said by a rate read through the view of a memory level's or link's config
 RESOURCE_ADVICE = ("components, and a level's or link's energy and latency, do not see rates (the "

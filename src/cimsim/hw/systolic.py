@@ -56,7 +56,7 @@ class SystolicConfig(ComponentConfig):
     area: Optional[PositiveSquareMeters] = Field(default=None, description="Die area of the accelerator.")
 
 
-class SystolicArray(Component):
+class SystolicArray(Component[SystolicConfig]):
     type_name = "systolic"
     Config = SystolicConfig
     priority = 25

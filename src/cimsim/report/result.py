@@ -103,7 +103,7 @@ class Result:
                 return False
         return True
 
-    __hash__ = None  # type: ignore[assignment]  (mutable, as every dataclass with eq)
+    __hash__ = None  # type: ignore[assignment]  # mutable, as every dataclass with eq
 
     @property
     def bound_label(self) -> str:

@@ -11,7 +11,7 @@ from .registry import register
 
 
 def _cnn_classes(torch):
-    nn = torch.nn
+    from torch import nn  # (torch is loaded: the caller's require_torch)
 
     class Bottleneck(nn.Module):
         def __init__(self, cin, mid, stride):
@@ -144,7 +144,7 @@ def vgg8(image=32, classes=10, hidden=1024, batch=1):
 
 
 def _resnet18_class(torch):
-    nn = torch.nn
+    from torch import nn  # (torch is loaded: the caller's require_torch)
 
     class BasicBlock(nn.Module):
         """Two 3x3 convolutions with BatchNorm; a 1x1 strided projection when the shape changes."""

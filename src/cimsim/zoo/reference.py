@@ -58,7 +58,7 @@ def gru(**overrides):
 
 
 def _hier_classes(torch):
-    nn = torch.nn
+    from torch import nn  # (torch is loaded: the caller's require_torch)
 
     class AttentionModule(nn.Module):
         """Self-attention over each window, then attention pooling to one context vector."""
@@ -142,7 +142,7 @@ def transformer(**overrides):
 
 
 def _tcn_class(torch):
-    nn = torch.nn
+    from torch import nn  # (torch is loaded: the caller's require_torch)
     F = torch.nn.functional
 
     class TCN(nn.Module):

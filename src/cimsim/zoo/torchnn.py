@@ -23,7 +23,7 @@ def nn_transformer(src=8, tgt=6, d_model=32, heads=4, layers=2, ffn=64, batch=2)
 
 
 def _rnn_classes(torch):
-    nn = torch.nn
+    from torch import nn  # (torch is loaded: the caller's require_torch)
     F = torch.nn.functional
 
     class PackedLSTM(nn.Module):

@@ -346,7 +346,7 @@ class CIMConfig(ComponentConfig):
         return float(np.ceil(self.cols / d.adcs_per_array)) * neuron
 
 
-class CIM(Component):
+class CIM(Component[CIMConfig]):
     type_name = "cim"
     Config = CIMConfig
     priority = 30

@@ -91,7 +91,7 @@ import dataclasses
 import math
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal, Optional
+from typing import TYPE_CHECKING, Literal, Optional
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
@@ -103,7 +103,10 @@ from .dramtimings import (MAX_ORGANISATION, MAX_TIMING, ORGANISATION, POSITIVE_T
                           timing_numbers)
 from .jedec import TIMINGS, Jedec
 
-Standard = Literal[tuple(TIMINGS)]  # type: ignore[valid-type]
+if TYPE_CHECKING:  # a preset's name: the names are the table's keys, known at run time
+    Standard = str
+else:
+    Standard = Literal[tuple(TIMINGS)]
 
 #: measured bandwidth-latency curves (Mess-Results), one row per point
 MESS_CURVES = Path(__file__).resolve().parents[2] / "data" / "validation" / "mess_latency_curves.csv"

@@ -9,14 +9,16 @@ designs scaled by node and supply; SAR time from NeuroSim); a number the section
 from __future__ import annotations
 
 import math
-from typing import Annotated, ClassVar, Literal, Optional
+from typing import Annotated, ClassVar, Literal, Optional, get_args
 
 from pydantic import Field, field_validator, model_validator
 
 from ...quantity import Choices, Farads, Hertz, Joules, PositiveInt, PositiveSeconds, Seconds
 from ..base import Strict
 
-RANGE_POLICIES = ("max", "unit", "calibrated")
+#: how an ADC's input range is set (``range_policy``)
+RangePolicy = Literal["max", "unit", "calibrated"]
+RANGE_POLICIES: tuple[str, ...] = get_args(RangePolicy)
 
 
 class Counting(Strict):
@@ -69,7 +71,7 @@ class ADC(Strict):
         "conversion sits above the model's (sar: 1 = the survey's envelope, its best; flash and "
         "current_sense: 1 = the geometric mean of the survey's flash designs at the node; ramp: "
         "the mean of its 5 best); derived energy only.")
-    range_policy: Literal[RANGE_POLICIES] = Field(
+    range_policy: RangePolicy = Field(
         default="max", description="How the ADC's input range is set: max (the largest possible "
         "partial sum), unit (one unit step per code: low bits kept, overflow clipped), "
         "calibrated (set from measured partial-sum statistics). Recorded in the result for "
