@@ -34,13 +34,14 @@ def case(request):
 
 
 def check_trace_format(trace: dict) -> None:
-    """The Trace Event Format's rules for the phases used here (X, B/E, C, M)."""
+    """The Trace Event Format's rules for the phases used here (X, B/E, C, M, instant i, flow
+    s/f)."""
     assert isinstance(trace["traceEvents"], list)
     assert trace.get("displayTimeUnit", "ms") in ("ms", "ns")
     open_b = defaultdict(list)
     for e in trace["traceEvents"]:
         ph = e["ph"]
-        assert ph in ("X", "B", "E", "C", "M"), e
+        assert ph in ("X", "B", "E", "C", "M", "i", "s", "f"), e
         assert isinstance(e["name"], str) and e["name"]
         assert isinstance(e["pid"], int) and not isinstance(e["pid"], bool)
         if ph == "M":
@@ -55,7 +56,12 @@ def check_trace_format(trace: dict) -> None:
                                      for v in e["args"].values()), e
             continue
         assert isinstance(e["tid"], int) and not isinstance(e["tid"], bool)
-        if ph == "X":
+        if ph == "i":
+            assert e["s"] in ("g", "p", "t"), e
+        elif ph in ("s", "f"):
+            assert isinstance(e["id"], int) and e["cat"], e
+            assert ph == "s" or e.get("bp") in (None, "e"), e
+        elif ph == "X":
             assert isinstance(e["dur"], (int, float)) and np.isfinite(e["dur"]) and e["dur"] >= 0, e
         elif ph == "B":
             open_b[(e["pid"], e["tid"])].append(e)
@@ -250,3 +256,101 @@ def test_write_report_writes_no_analytic_timeline_and_says_so(tmp_path):
     des = build_report(report_runs([arch], [wl]))
     write_report(des, tmp_path / "des")
     assert (tmp_path / "des" / "timeline-tcn-tpu-like.json").exists() and des.timeline_note == ""
+
+
+def _slices(trace, pid=UNITS_PID):
+    return [e for e in trace["traceEvents"] if e["ph"] == "X" and e["pid"] == pid]
+
+
+def test_the_realised_critical_path_is_marked_and_joined_by_flows():
+    """cpu-ddr5/lstm: the ops of Result.path_table carry on_critical_path, the others not; a flow
+    (s on an op's slice, f bound to the next one's, one id per arrow) joins each to the next,
+    and the marked slices run back to back from 0 to the latency."""
+    arch = load_architecture(resolve_config("cpu-ddr5"))
+    wl = load_workload(resolve_workload("lstm"))
+    r = simulate(arch, wl)
+    t = trace_events(r, arch, wl)
+    check_trace_format(t)
+    ops = _slices(t)
+    path = r.path_table["op_index"].tolist()
+    assert len(path) == r.realized_path_ops > 1
+    assert [i for i, e in enumerate(ops) if e["args"]["on_critical_path"]] == sorted(path)
+    flows = defaultdict(dict)
+    for e in t["traceEvents"]:
+        if e["ph"] in ("s", "f"):
+            assert e["cat"] == "critical_path" and e["pid"] == UNITS_PID
+            assert e["ph"] not in flows[e["id"]]
+            flows[e["id"]][e["ph"]] = e
+    assert sorted(flows) == list(range(1, len(path)))
+    for k, (a, b) in enumerate(zip(path, path[1:]), start=1):
+        s, f = flows[k]["s"], flows[k]["f"]
+        # each binds to its op's slice: same track, inside it
+        assert (s["tid"], s["ts"]) == (ops[a]["tid"], ops[a]["ts"])
+        assert (f["tid"], f["ts"], f["bp"]) == (ops[b]["tid"], ops[b]["ts"], "e")
+        assert ops[a]["ts"] + ops[a]["dur"] <= ops[b]["ts"]
+    first, last = ops[path[0]], ops[path[-1]]
+    assert first["ts"] == 0.0 and last["ts"] + last["dur"] == pytest.approx(r.latency_s * 1e6, rel=1e-12)
+    assert sum(ops[i]["dur"] for i in path) == pytest.approx(r.latency_s * 1e6, rel=1e-9)
+    assert t["otherData"]["critical_path_ops"] == len(path)
+
+
+TINY = dict(layers=2, hidden=32, heads=8, kv_heads=2, ffn=48, vocab=20, head_dim=4, gated=True)
+
+
+def test_a_serving_run_marks_each_requests_first_and_last_token():
+    """3 requests (decode 3, 1, 5 steps: 4, 2, 6 tokens), continuous batching 2 on cpu-ddr5:
+    an instant event at each request's first and last token on a 'requests' track; TTFT
+    (mean of the first-token times) and TPOT (mean over requests of (last - first) /
+    (tokens - 1)) read off them are r.serving's."""
+    from cimsim.workload.llm import LLMModel, llm_serving
+
+    wl = llm_serving(LLMModel(**TINY), prompt=[4, 6, 3], decode=[3, 1, 5], batch=2,
+                     batching="continuous", dtype="fp32")
+    arch = load_architecture(resolve_config("cpu-ddr5"))
+    r = simulate(arch, wl)
+    t = trace_events(r, arch, wl)
+    check_trace_format(t)
+    marks = [e for e in t["traceEvents"] if e["ph"] == "i"]
+    assert [e["name"] for e in marks] == [f"{w} token r{k}" for k in range(3) for w in ("first", "last")]
+    (tid,) = {e["tid"] for e in marks}
+    assert _names(t, UNITS_PID)[tid] == "requests"
+    assert all(e["s"] == "t" and e["pid"] == UNITS_PID for e in marks)
+    at = {e["name"]: e["ts"] * 1e-6 for e in marks}
+    tokens = [1 + d for d in (3, 1, 5)]
+    assert [e["args"]["output_tokens"] for e in marks[::2]] == tokens
+    ttft = np.mean([at[f"first token r{k}"] for k in range(3)])
+    tpot = np.mean([(at[f"last token r{k}"] - at[f"first token r{k}"]) / (n - 1) for k, n in enumerate(tokens)])
+    assert ttft == pytest.approx(r.serving["ttft_s"], rel=1e-12)
+    assert tpot == pytest.approx(r.serving["tpot_s"], rel=1e-12)
+    # at the end of the op that gives the token
+    ops = _slices(t)
+    for e in marks:
+        op = ops[e["args"]["op_index"]]
+        assert e["ts"] == op["ts"] + op["dur"]
+
+
+def test_a_run_without_serving_metadata_has_no_requests_track(case):
+    t = case[3]
+    assert not [e for e in t["traceEvents"] if e["ph"] == "i"]
+    assert "requests" not in _names(t, UNITS_PID).values()
+
+
+def test_a_pipeline_parallel_run_gets_no_request_markers_and_says_why():
+    """Its token times come from the stages' schedule (one micro-batch on one device in the
+    trace), not from its ops' ends: no markers, a note in otherData."""
+    import copy
+
+    from cimsim.config import architecture_from_dict
+    from cimsim.workload.llm import LLMModel, llm_serving
+
+    from conftest import ROUND_ARCH
+
+    d = copy.deepcopy(ROUND_ARCH)
+    d["links"] = {"nvlink": {"bandwidth": "100 GB/s", "latency": "1 us", "energy_per_bit": "1 pJ/bit"}}
+    d["collective"] = {"devices": 2, "topology": "ring"}
+    arch = architecture_from_dict(d)
+    wl = llm_serving(LLMModel(**TINY), prompt=4, decode=2, batch=1, pipeline_parallel=2, dtype="fp32")
+    t = trace_events(simulate(arch, wl), arch, wl)
+    check_trace_format(t)
+    assert not [e for e in t["traceEvents"] if e["ph"] == "i"]
+    assert "no request markers: a pipeline-parallel run" in t["otherData"]["note"]
