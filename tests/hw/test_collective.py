@@ -61,6 +61,23 @@ def test_collective_costs_are_the_closed_forms(devices, topology, extra, kind, m
     assert r.traffic_bytes["nvlink"] == moved
     assert r.latency_s == pytest.approx(moved / B + steps * ALPHA, rel=1e-12, abs=0)
     assert r.ops_per_unit == {"processor": 0, "collective": 1}
+    assert r.utilization["collective_busy"] == 1.0  # its one op is the whole run
+
+
+def test_collective_busy_is_the_share_of_the_run_an_op_is_in_flight():
+    """An elementwise processor op on 1 MiB (ROUND_ARCH: DRAM 10 GB/s + 100 ns, no compute to
+    speak of), then a ring all-reduce of 4 on 1 MiB: 1.5 S / B + 6 alpha. The collective's busy
+    share is its op's time over the latency, as processor_busy is the processor's."""
+    n = S // 4
+    w = Workload("relu-then-allreduce",
+                 [Tensor("x", (n,), "fp32", "input"), Tensor("h", (n,), "fp32", "activation"),
+                  Tensor("y", (n,), "fp32", "activation")],
+                 [Op("act", "elementwise", ("x",), ("h",), fn="relu"), Op("ar", "allreduce", ("h",), ("y",))])
+    r = simulate(_arch(4, "ring"), w)
+    t_ar = 1.5 * S / B + 6 * ALPHA
+    assert r.ops_per_unit == {"processor": 1, "collective": 1}
+    assert r.utilization["collective_busy"] == pytest.approx(t_ar / r.latency_s, rel=1e-12)
+    assert r.utilization["processor_busy"] == pytest.approx(1 - t_ar / r.latency_s, rel=1e-12)
 
 
 @pytest.mark.parametrize("extra, msg", [

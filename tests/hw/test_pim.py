@@ -245,3 +245,39 @@ def test_two_components_holding_the_kv_cache_are_one_line_on_the_command_line(tm
     assert list(one.cache_holders()) == ["pim"]
     with pytest.raises(ConfigError, match="at most one component may"):
         architecture_from_dict(d)
+
+
+def test_pim_busy_is_the_share_of_the_run_a_pim_op_is_in_flight():
+    """hbm-pim/lstm (hidden 2048, 2 layers x 100 steps, fp32 ops on fp16 units): each step's
+    recurrent GEMV h @ W_hh (2048 x 4 x 2048 MACs, rows 1) runs on the PIM, 200 ops. One op,
+    from the config's numbers: 1280 units (160 channels x 8) at 16 MAC x 300 MHz; its fp16
+    weight (2 B per element) read at 1280 x 9.6 GB/s; op_overhead 5 us + the DRAM's 500 ns; the
+    vector in and the gates out, 2048 + 8192 fp16 elements, over the DRAM at 3.35 TB/s x 0.70.
+    pim_busy is those 200 op times over the latency, as processor_busy is the processor's;
+    pim_mac and pim_banks (19.8 %) leave out the overhead, and the report ranked them below
+    processor_busy (40.9 %) though the PIM track was the busier one (59.7 %)."""
+    from cimsim import load_architecture, load_workload
+
+    arch, wl = load_architecture("hbm-pim"), load_workload("lstm")
+    r = simulate(arch, wl)
+    units = 160 * 8
+    macs = 2048 * 4 * 2048
+    t_mac, t_banks = macs / (units * 16 * 300e6), macs * 2 / (units * 9.6e9)
+    t_io = (2048 + 8192) * 2 / (3.35e12 * 0.70)
+    t_op = max(t_mac, t_banks) + 5e-6 + 500e-9 + t_io
+    # each layer's first step (l0.t0, l1.t0) runs beside l0.xproj, the processor's input
+    # projection streaming 68 MB over the DRAM: its vector moves at half the rate, t_io
+    # (8.7 ns) later, in 2 of the 200 ops
+    busy = (200 * t_op + 2 * t_io) / r.latency_s
+    assert r.utilization["pim_busy"] == pytest.approx(busy, rel=1e-9)
+    assert round(busy, 3) == 0.597
+    assert r.utilization["pim_mac"] == pytest.approx(200 * t_mac / r.latency_s, rel=1e-12)
+    assert r.utilization["pim_busy"] > r.utilization["processor_busy"] > r.utilization["pim_mac"]
+    # a column named by the utilization rule, first in the report's "busiest resources"
+    from cimsim.report.html import Report, _table_rows
+    from cimsim.studies import Run, results_table
+
+    done = [Run(arch, wl, r)]
+    assert results_table(done, [arch])["util_pim_busy"].tolist() == [r.utilization["pim_busy"]]
+    heads, rows = _table_rows(Report([arch], [wl], [(arch, wl, r)], table=results_table(done, [arch])))
+    assert rows[0][heads.index("busiest resources")].startswith("pim_busy 59.7 %, processor_busy 40.9 %")

@@ -84,9 +84,9 @@ def run(config: str, workload: str, engine: str, sets: tuple[str, ...], as_json:
     if dataset is not None and not accuracy:
         raise OneLineUsageError("--dataset goes with --accuracy")
     if trace_file is not None and engine != "des":  # a timeline needs a schedule
-        raise OneLineUsageError("--trace needs --engine des: the analytic engine computes bounds, "
-                                "not a schedule (its op times are each op alone, as early as its "
-                                "dependencies allow, so one unit's ops overlap)")
+        from ..report.trace_events import NOT_A_SCHEDULE
+
+        raise OneLineUsageError(f"--trace needs --engine des: {NOT_A_SCHEDULE}")
     if trace_file is not None:  # before the run, not after it
         check_writable(trace_file, "--trace")
         made = new_folder(trace_file)

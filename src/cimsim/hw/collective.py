@@ -143,6 +143,8 @@ class Collective(Component[CollectiveConfig]):
     priority = 30
     accuracy_arithmetic = "exact"
     label = "collective"
+    #: ``busy``: the share of the run the collective has an all-reduce or send in flight
+    utilizations = ("busy",)
 
     @property
     def link(self) -> Optional[str]:

@@ -153,8 +153,10 @@ class PIM(Component[PIMConfig]):
     priority = 20
     accuracy_arithmetic = "exact"
     energy_parts = ("compute",)
-    #: ``banks``: the units' bank-reading time over the run (resident bytes / internal bandwidth)
-    utilizations = ("mac", "banks")
+    #: ``banks``: the units' bank-reading time over the run (resident bytes / internal bandwidth);
+    #: ``busy``: the share of the run a PIM server has an op in flight (its bank and MAC time,
+    #: its ``op_overhead`` and any wait inside the op), as ``processor_busy`` is the processor's
+    utilizations = ("mac", "banks", "busy")
     #: an op whose time is its bank reads is bound by memory (the banks), not compute
     compute_parts = MappingProxyType({"banks": "memory"})
     label = "PIM"

@@ -51,6 +51,8 @@ class Report:
     baseline: str | None = None
     #: bytes of the timeline files :func:`write_report` wrote beside the page
     timeline_bytes: int = 0
+    #: why :func:`write_report` wrote no timeline for some runs ("" when it wrote one per run)
+    timeline_note: str = ""
     #: the ``--set`` overrides every run had, ``["memory.dram.bandwidth=1TB/s", ...]``
     overrides: list = field(default_factory=list)
 
@@ -260,6 +262,8 @@ def render_html(rep: Report, links: Sequence[tuple[str, str]] = ()) -> str:
     if links:
         out.append("<h3>Files</h3><ul>" + "".join(
             f'<li><a href="{esc(href)}">{esc(text)}</a></li>' for text, href in links) + "</ul>")
+    if rep.timeline_note:
+        out.append(f'<p id="timeline-note">{esc(rep.timeline_note)}</p>')
     out.append("<h2>Figures</h2>")
     for fid, (title, fig) in rep.figures.items():
         out.append(f'<figure class="cimsim-figure" id="{esc(fid)}"><figcaption>{esc(title)}</figcaption>'
@@ -274,10 +278,11 @@ def render_html(rep: Report, links: Sequence[tuple[str, str]] = ()) -> str:
 
 def write_report(rep: Report, out_dir: str | Path, timelines: bool = True) -> Path:
     """Write ``out_dir/report.html`` (drawing the figures first if ``rep`` has none),
-    ``results.csv`` and, unless ``timelines`` is False, one timeline per run (a serving run
-    of 140,869 ops writes ~150 MB of them); returns the page's path."""
+    ``results.csv`` and, unless ``timelines`` is False, one timeline per DES run (a serving run
+    of 140,869 ops writes ~150 MB of them); returns the page's path. An analytic run has no
+    timeline (not a schedule): ``rep.timeline_note`` and the page's file list say so."""
     from ..atomic import atomic_write
-    from .trace_events import write_trace
+    from .trace_events import NOT_A_SCHEDULE, write_trace
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -300,7 +305,12 @@ def write_report(rep: Report, out_dir: str | Path, timelines: bool = True) -> Pa
     atomic_write(out / "results.csv", lambda tmp: csv.to_csv(tmp, index=False))
     rep.timeline_bytes = 0
     links = [("results.csv (every result column)", "results.csv")]
+    bounds = [r for _, _, r in rep.results if r.engine != "des"] if timelines else []
+    rep.timeline_note = (f"no timeline for {len(bounds):,} of {len(rep.results):,} runs: "
+                         f"{NOT_A_SCHEDULE}; the DES engine writes one per run") if bounds else ""
     for (arch, wl, r), key in zip(rep.results if timelines else [], run_keys(rep)):
+        if r.engine != "des":
+            continue
         name = f"timeline-{key}.json"
         write_trace(r, out / name, arch=arch, workload=wl)
         rep.timeline_bytes += (out / name).stat().st_size

@@ -22,7 +22,21 @@ chrome://tracing): one track per resource.
   architecture's static power when it is given. Each counter integrates over
   time to the run's bytes (resp. energy).
 
-Times are µs (the format's unit), ``displayTimeUnit`` ns.
+- **Realised critical path**: each unit slice's arg ``on_critical_path`` (true for the ops of
+  ``Result.path_table``, the chain the engine ran that sets the latency), and a flow (``"ph":
+  "s"`` on an op's slice, ``"ph": "f"``, ``"bp": "e"`` on the next op's, one ``id`` per arrow,
+  category ``critical_path``) from each of its ops to the next: the arrows Perfetto draws.
+- **Requests** (a serving run, when ``workload`` is given): a ``requests`` track of instant
+  events (``"ph": "i"``) ``first token rK`` and ``last token rK`` at the end of the op that
+  gives request K its first / last token (the ``llm`` metadata's ``first_token_ops`` and
+  ``last_token_ops``; TTFT and TPOT are read off them). A pipeline-parallel run's token
+  times are not its ops' ends (one micro-batch on one device), so it gets no markers and a note.
+
+Times are µs (the format's unit), ``displayTimeUnit`` ns. A slice's ``dur`` is its end in µs
+minus its start in µs (never a rounding past the next slice's ``ts`` on its track).
+
+Only a DES result is a schedule: the analytic engine's op times are each op alone, as early
+as its dependencies allow, so :func:`trace_events` refuses one (:data:`NOT_A_SCHEDULE`).
 """
 
 from __future__ import annotations
@@ -33,11 +47,27 @@ from pathlib import Path
 import numpy as np
 
 from . import columns as C
+from ..errors import CimsimError
 from ..revision import provenance
 
 UNITS_PID = 1
 RESOURCES_PID = 2
+PATH_CAT = "critical_path"  # the flows' category
 US = 1e6  # seconds -> µs
+#: why an analytic result has no timeline (the CLI's ``run --trace`` and ``report`` say it too)
+NOT_A_SCHEDULE = ("the analytic engine computes bounds, not a schedule (its op times are each op "
+                  "alone, as early as its dependencies allow, so one unit's ops overlap)")
+
+
+def durations(ts: np.ndarray, end_us: np.ndarray) -> np.ndarray:
+    """``end_us - ts``: a slice's duration as its end in µs minus its start in µs, so that
+    ``ts + dur`` reads back as ``end_us``, never past the next slice's ``ts`` on its track
+    (``(end - start) * 1e6`` overshot by up to 7e-12 µs on 52 processor slices of
+    cpu-ddr5/lstm). A duration that would still round past its end loses an ulp."""
+    dur = end_us - ts
+    over = ts + dur > end_us
+    dur[over] = np.nextafter(dur[over], 0.0)
+    return np.maximum(dur, 0.0)
 
 
 def _lanes(start: np.ndarray, end: np.ndarray) -> np.ndarray:
@@ -95,7 +125,11 @@ def _server_names(df, workload) -> dict[int, str]:
 
 def trace_events(result, arch=None, workload=None) -> dict:
     """The trace of ``result`` (which must carry its op table). ``arch`` adds its static power
-    to the power counter and labels levels and links; ``workload`` names CIM matrices' tracks."""
+    to the power counter and labels levels and links; ``workload`` names CIM matrices' tracks.
+    Raises :class:`CimsimError` for a result of the analytic engine (not a schedule)."""
+    if result.engine != "des":
+        raise CimsimError(f"no timeline of {result.workload} on {result.architecture}: "
+                          f"{NOT_A_SCHEDULE}; simulate with engine='des' for one")
     df = result.op_table.reset_index(drop=True)
     start = df["start_s"].to_numpy(float)
     end = df["end_s"].to_numpy(float)
@@ -128,24 +162,35 @@ def trace_events(result, arch=None, workload=None) -> dict:
         meta(UNITS_PID, tid, "thread_name", names[s] + (f" #{ln + 1}" if ln else ""))
         meta(UNITS_PID, tid, "thread_sort_index", tid)
     byte_cols = [C.bytes_column(r) for r in resources]
+    ts_us, end_us = start * US, end * US
+    dur_us = durations(ts_us, end_us)
     # a component's own times per op (e.g. a CIM chip's cim_buffer_s, cim_interconnect_s)
     own_times = {str(u): [c for c in df.columns if c.startswith(f"{u}_") and c.endswith("_s")]
                  for u in df["unit"].unique()}
     # columns as lists once (a DataFrame lookup per op and column was most of the time)
     col = {c: df[c].to_numpy(float).tolist() for c in {*byte_cols, *sum(own_times.values(), [])}}
+    path = _path_ops(result)
+    on_path = np.zeros(len(df), dtype=bool)
+    on_path[path] = True
     for i, row in enumerate(df.itertuples(index=False)):
         args = {"unit": str(row.unit), "kind": str(row.kind), "macs": int(row.macs),
                 "vector_ops": float(row.vector_ops), "energy_j": float(row.energy_j),
                 "compute_s": float(row.compute_s),
-                C.OP_FIXED_LATENCY: float(getattr(row, C.OP_FIXED_LATENCY))}
+                C.OP_FIXED_LATENCY: float(getattr(row, C.OP_FIXED_LATENCY)),
+                "on_critical_path": bool(on_path[i])}
         args.update({c: col[c][i] for c in byte_cols})
         args.update({c: col[c][i] for c in own_times[str(row.unit)]})
         events.append({"name": str(row.op), "cat": str(row.kind), "ph": "X", "pid": UNITS_PID,
-                       "tid": tid_of[(int(server[i]), int(lanes[i]))], "ts": start[i] * US,
-                       "dur": (end[i] - start[i]) * US, "args": args})
+                       "tid": tid_of[(int(server[i]), int(lanes[i]))], "ts": float(ts_us[i]),
+                       "dur": float(dur_us[i]), "args": args})
+
+    slice_tid = [tid_of[(int(server[i]), int(lanes[i]))] for i in range(len(df))]
+    _path_flows(events, path, slice_tid, ts_us)
+    notes = _request_marks(events, workload, end_us, len(tid_of) + 1, meta)
 
     # --- memory levels and links: a slice per op that moves bytes, counters of bandwidth in use
     active_end = np.maximum(end - lat, start)
+    active_dur_us = durations(ts_us, active_end * US)
     op_names = [str(x) for x in df["op"].tolist()]
     tid = 0
     kinds = {}
@@ -165,8 +210,8 @@ def trace_events(result, arch=None, workload=None) -> dict:
         for k, i in enumerate(moving):
             name = op_names[i]
             events.append({"name": name, "cat": r, "ph": "X", "pid": RESOURCES_PID,
-                           "tid": first + int(lane[k]), "ts": start[i] * US,
-                           "dur": (active_end[i] - start[i]) * US,
+                           "tid": first + int(lane[k]), "ts": float(ts_us[i]),
+                           "dur": float(active_dur_us[i]),
                            "args": {"bytes": float(b[i]), "op": name}})
         span = active_end[moving] - start[moving]
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -197,7 +242,51 @@ def trace_events(result, arch=None, workload=None) -> dict:
                           **provenance(),
                           "note": "resource slices span each op's active interval "
                                   "[start, end - latency]: the engine shares bandwidth but does "
-                                  "not record when each transfer ends"}}
+                                  "not record when each transfer ends" + notes,
+                          "critical_path_ops": len(path)}}
+
+
+def _path_ops(result) -> np.ndarray:
+    """The realised critical path's op positions in the op table, in order (none without a
+    path table)."""
+    pt = getattr(result, "path_table", None)
+    if pt is None or not len(pt):
+        return np.zeros(0, dtype=np.int64)
+    return pt["op_index"].to_numpy(np.int64)
+
+
+def _path_flows(events: list, path: np.ndarray, slice_tid: list, ts_us: np.ndarray) -> None:
+    """A flow from each op of the realised path to the next: ``s`` at the op's slice start (its
+    enclosing slice), ``f`` bound to the enclosing slice (``bp: e``) at the next op's start."""
+    for k, (a, b) in enumerate(zip(path[:-1].tolist(), path[1:].tolist()), start=1):
+        for ph, i in (("s", a), ("f", b)):
+            ev = {"name": "critical path", "cat": PATH_CAT, "ph": ph, "id": k, "pid": UNITS_PID,
+                  "tid": slice_tid[i], "ts": float(ts_us[i])}
+            if ph == "f":
+                ev["bp"] = "e"
+            events.append(ev)
+
+
+def _request_marks(events: list, workload, end_us: np.ndarray, tid: int, meta) -> str:
+    """Instant events at each request's first and last token on a ``requests`` track (a
+    serving workload); returns a note for ``otherData`` ("" when nothing to say)."""
+    md = getattr(workload, "metadata", None) or {}
+    llm = md.get("llm") if isinstance(md, dict) else None
+    if not isinstance(llm, dict) or "first_token_ops" not in llm:
+        return ""
+    if llm.get("pipeline"):
+        return ("; no request markers: a pipeline-parallel run's token times are not its ops' "
+                "ends (the trace is one micro-batch on one device)")
+    meta(UNITS_PID, tid, "thread_name", "requests")
+    meta(UNITS_PID, tid, "thread_sort_index", tid)
+    tokens = llm.get("output_tokens", [])
+    for r, (a, b) in enumerate(zip(llm["first_token_ops"], llm["last_token_ops"])):
+        for what, op in (("first", a), ("last", b)):
+            events.append({"name": f"{what} token r{r}", "cat": "request", "ph": "i", "s": "t",
+                           "pid": UNITS_PID, "tid": tid, "ts": float(end_us[int(op)]),
+                           "args": {"request": r, "op_index": int(op),
+                                    "output_tokens": int(tokens[r]) if r < len(tokens) else None}})
+    return ""
 
 
 def _counter(events: list, pid: int, name: str, key: str, times, levels) -> None:
