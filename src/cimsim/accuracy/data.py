@@ -15,7 +15,6 @@ Every loader returns ``Split(x_train, y_train, x_test, y_test)`` as float32 / in
 from __future__ import annotations
 
 import gzip
-import os
 from pathlib import Path
 from typing import NamedTuple
 
@@ -34,11 +33,11 @@ class Split(NamedTuple):
 
 
 def cache_dir() -> Path:
-    """``$CIMSIM_CACHE`` or ``~/.cache/cimsim``, plus ``accuracy/`` (created on demand)."""
-    root = os.environ.get("CIMSIM_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "cimsim")
-    d = Path(root) / "accuracy"
-    d.mkdir(parents=True, exist_ok=True)
-    return d
+    """``$CIMSIM_CACHE`` or ``~/.cache/cimsim``, plus ``accuracy/`` (created on demand, where it
+    can be: :mod:`cimsim.accuracy.cache`)."""
+    from .cache import cache_dir as _cache_dir
+
+    return _cache_dir()
 
 
 def _need(module: str, extra: str = "accuracy"):
@@ -90,20 +89,34 @@ def mnist5k() -> Split:
     return _split(x, a[:, -1].astype(np.int64), 1000, seed=0)
 
 
+_MNIST1D_KEYS = ("x", "y", "x_test", "y_test")
+
+
 def mnist1d() -> Split:
     """``mnist1d.data.make_dataset()`` (package defaults): x of shape (n, 40); cached."""
-    path = cache_dir() / f"mnist1d-v{DATA_VERSION}.npz"
-    if not path.exists():
+    from .cache import Damaged, cached
+
+    def make() -> dict:
         m = _need("mnist1d.data")
         state = np.random.get_state()  # make_dataset re-seeds numpy's global generator
         try:
             d = m.make_dataset(m.get_dataset_args())
         finally:
             np.random.set_state(state)
-        tmp = path.with_suffix(f".tmp{os.getpid()}.npz")
-        np.savez(tmp, x=d["x"], y=d["y"], x_test=d["x_test"], y_test=d["y_test"])
-        os.replace(tmp, path)
-    z = np.load(path)
+        return {k: d[k] for k in _MNIST1D_KEYS}
+
+    def read(path: Path) -> dict:
+        try:
+            with np.load(path) as f:  # every array read here: a damaged one fails now, not later
+                return {k: f[k] for k in _MNIST1D_KEYS}
+        except Exception as exc:  # noqa: BLE001 - numpy's text advises allow_pickle: not shown
+            raise Damaged(f"not the mnist1d arrays: {type(exc).__name__}") from None
+
+    def save(z: dict, tmp: str) -> None:
+        with open(tmp, "wb") as f:  # a file object: np.savez would add .npz to a bare name
+            np.savez(f, **z)
+
+    z = cached(cache_dir() / f"mnist1d-v{DATA_VERSION}.npz", read, make, save)
     t = lambda a, dt: torch.from_numpy(np.ascontiguousarray(a)).to(dt)
     return Split(t(z["x"], torch.float32), t(z["y"], torch.int64),
                  t(z["x_test"], torch.float32), t(z["y_test"], torch.int64))

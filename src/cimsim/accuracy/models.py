@@ -35,15 +35,16 @@ the model after the last. Nothing was tuned here. ``mnist1d-gru`` has ``GRUBase`
 from __future__ import annotations
 
 import contextlib
-import os
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
 
 import torch
 from torch import nn
 
 from . import data as _data
+from .cache import Damaged, cached
 
 #: bump when an architecture or recipe changes (invalidates cached weights)
 MODELS_VERSION = "3"
@@ -231,16 +232,19 @@ def load(name: str, retrain: bool = False, log: Callable[[str], None] | None = N
     spec = MODELS[name]
     split = _data.DATASETS[spec.dataset]()
     path = _data.cache_dir() / f"{name}-v{MODELS_VERSION}.{_data.DATA_VERSION}.pt"
-    model = spec.build()
-    if path.exists() and not retrain:
+
+    def read(p: Path) -> nn.Module:
+        model = spec.build()
         try:
-            model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
-            model.eval()
-            return model, split
-        except (RuntimeError, OSError, EOFError, ValueError):
-            pass  # a stale or damaged cache file: train again and overwrite it
-    model = train(spec, split, log=log)
-    tmp = path.with_suffix(f".tmp{os.getpid()}")
-    torch.save(model.state_dict(), tmp)
-    os.replace(tmp, path)
+            state = torch.load(p, map_location="cpu", weights_only=True)
+        except Exception as exc:  # noqa: BLE001 - torch's text advises weights_only=False: not shown
+            raise Damaged(f"not a PyTorch state dict: {type(exc).__name__}") from None
+        try:
+            model.load_state_dict(state)
+        except Exception as exc:  # noqa: BLE001 - another model's weights (a stale entry)
+            raise Damaged(f"not {name}'s weights: {type(exc).__name__}") from None
+        return model.eval()
+
+    model = cached(path, read, lambda: train(spec, split, log=log),
+                   lambda m, tmp: torch.save(m.state_dict(), tmp), rebuild=retrain)
     return model, split

@@ -24,7 +24,7 @@ import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, NamedTuple, Optional
 
 from ..errors import CimsimError, where_raised
 from ..report import columns as C
@@ -107,7 +107,9 @@ def load_target(spec: str, dataset: Optional[str] = None) -> Target:
             model, split = models.load(spec)
         except ImportError as exc:
             raise AccuracyError(f"model '{spec}': {exc}") from None
-        key = f"{spec}-v{models.MODELS_VERSION}"
+        # the weights' bytes in the key (as a user model's): a trace carries the weights' data
+        # statistics, so retrained or other weights (another CPU's rounding) trace again
+        key = f"{spec}-v{models.MODELS_VERSION}-{_weights_hash(torch, hashlib.sha256(), model)[:12]}"
         return Target(spec, model, split.x_test, split.y_test,
                       split.x_train[:CALIBRATION_SAMPLES], (split.x_test[:1],), key)
     if ":" not in spec:
@@ -172,10 +174,10 @@ def load_target(spec: str, dataset: Optional[str] = None) -> Target:
     h = hashlib.sha256(f"{Path(spec.rpartition(':')[0]).resolve()}:{spec}:{dataset}".encode()
                        + _file_bytes(spec))
     # the data and the weights by their bytes: a changed data file (or one it reads) is new data
-    for name, t in [("x", x), ("y", y), *model.state_dict().items()]:
-        h.update(name.encode())  # renamed or swapped tensors are another model
+    for name, t in [("x", x), ("y", y)]:
+        h.update(name.encode())
         _hash_tensor(torch, h, t)
-    key = h.hexdigest()[:16]
+    key = _weights_hash(torch, h, model)[:16]
     name = re.sub(r"\W", "-", Path(spec.rpartition(":")[0]).stem + "-" + spec.rpartition(":")[2])
     return Target(name, model, x, y, x[:CALIBRATION_SAMPLES], (x[:1],), f"{name}-{key}")
 
@@ -197,6 +199,14 @@ def _check_runs_on(torch, model, x, example, dataset: str):
                  if ex_dt and ex_dt[0] != str(x.dtype).removeprefix("torch.") else "")
         raise AccuracyError(f"--dataset '{dataset}': the model fails on its first input (shape "
                             f"{list(x[:1].shape)}{said}): {type(exc).__name__}: {msg}") from exc
+
+
+def _weights_hash(torch, h, model) -> str:
+    """``h`` fed ``model``'s state dict (names, dtypes, shapes, bytes), as hex digits."""
+    for name, t in model.state_dict().items():
+        h.update(name.encode())  # renamed or swapped tensors are another model
+        _hash_tensor(torch, h, t)
+    return h.hexdigest()
 
 
 def _hash_tensor(torch, h, t) -> None:
@@ -293,24 +303,56 @@ def trace_target(target: Target, bits: Optional[tuple[int, int]] = None):
     return Workload(wl.name, list(wl.tensors.values()), ops, {**wl.metadata, "activity_stats": stats})
 
 
-def workload_file(target: Target, bits: Optional[tuple[int, int]] = None) -> Path:
-    """The traced workload as a JSON file in the accuracy cache (traced once per cimsim model
-    revision, :func:`cimsim.model_revision`: a tracer changed within one ``__version__`` traces
-    again, and statistics precision ``bits``, see :func:`trace_target`; sweeps hand the file to
-    their workers like any workload)."""
-    from ..workload.io import save_workload
-    from .data import cache_dir
+class Traced(NamedTuple):
+    """A traced workload: parsed, its cache file (absent where the cache cannot be written) and
+    that file's bytes."""
+    workload: Workload
+    path: Path
+    raw: bytes
+
+
+def traced(target: Target, bits: Optional[tuple[int, int]] = None) -> Traced:
+    """The traced workload, from its JSON file in the accuracy cache (traced once per cimsim
+    model revision, :func:`cimsim.model_revision`: a tracer changed within one ``__version__``
+    traces again, the model's weights (:attr:`Target.key`), and statistics precision ``bits``,
+    see :func:`trace_target`; sweeps hand the bytes to their workers like any workload). A
+    damaged file is traced again and replaced; a cache that cannot be written keeps the trace
+    in memory (:mod:`cimsim.accuracy.cache`)."""
+    import io
 
     from ..revision import model_revision
-
-    d = cache_dir() / "traces"
-    d.mkdir(parents=True, exist_ok=True)
+    from ..workload.io import FORMAT, VERSION, read_workload_bytes
+    from ..workload.jsonstream import write_json
     from ..workload.trace.stats import STATS_RULES
+    from .cache import cache_dir, cached
 
     stats = "" if bits is None else f"-stats{bits[0]}x{bits[1]}n{STATS_SAMPLES}r{STATS_RULES}"
-    path = d / f"{target.key}-cimsim{model_revision()}{stats}.json"
-    if not path.exists():  # written atomically: sweep workers may trace the same file at once
-        save_workload(trace_target(target, bits), path)
+    path = cache_dir() / "traces" / f"{target.key}-cimsim{model_revision()}{stats}.json"
+
+    def read(p: Path) -> tuple[bytes, Workload]:
+        raw = p.read_bytes()
+        return raw, read_workload_bytes(raw, str(p))
+
+    def build() -> tuple[bytes, Workload]:  # the bytes save_workload writes, parsed as read back
+        wl = trace_target(target, bits)
+        text = io.StringIO()
+        write_json(wl, text, {"format": FORMAT, "version": VERSION, "name": wl.name,
+                              "metadata": wl.metadata})
+        raw = (text.getvalue() + "\n").encode()
+        return raw, read_workload_bytes(raw, str(path))
+
+    raw, wl = cached(path, read, build, lambda v, tmp: Path(tmp).write_bytes(v[0]))
+    return Traced(wl, path, raw)
+
+
+def workload_file(target: Target, bits: Optional[tuple[int, int]] = None) -> Path:
+    """The cache file of :func:`traced` (one line where the cache cannot hold it)."""
+    path = traced(target, bits).path
+    if not path.is_file():
+        from .cache import root
+
+        raise AccuracyError(f"{path}: the traced workload is not in the accuracy cache {root()}, "
+                            "which cannot be written (CIMSIM_CACHE names another)")
     return path
 
 

@@ -92,14 +92,14 @@ def run(config: str, workload: str, engine: str, sets: tuple[str, ...], as_json:
         made = new_folder(trace_file)
     target = None
     if accuracy or (not bundled._is_workload(workload) and _is_target(workload)):
-        from ..accuracy.target import load_target, stats_bits, workload_file
+        from ..accuracy.target import load_target, stats_bits, traced
 
         config_path = bundled.resolve_config(config)
         arch = load_architecture(config_path, overrides(sets), cli=True)
         target = load_target(workload, dataset)
         # traced with its data statistics at the CIM's precision: the cost uses the activity
         # of the evaluation data (the facts <cim>_input_ones_default_ops etc. say how many not)
-        wl = load_workload(workload_file(target, stats_bits(arch)))
+        wl = traced(target, stats_bits(arch)).workload
     else:
         config_path, workload_path = bundled.resolve_pair(config, workload)
         arch = load_architecture(config_path, overrides(sets), cli=True)

@@ -241,9 +241,8 @@ def _accuracy_targets(workloads, dataset, configs=()) -> dict:
     use) and traced here, with its data statistics at the precision of each base config's CIM
     (:func:`cimsim.accuracy.target.stats_bits`), so workers only read the cache (a point that
     sweeps a CIM's bits traces its own there). {name: (traced file at the first config's
-    precision, key, (model spec, dataset spec))}."""
-    from ..accuracy.target import (AccuracyError, is_target_spec, load_target, stats_bits,
-                                   workload_file)
+    precision, key, (model spec, dataset spec), that file's bytes)}."""
+    from ..accuracy.target import AccuracyError, is_target_spec, load_target, stats_bits, traced
     from ..bundled import resolve_config
     from ..config import load_architecture
 
@@ -262,8 +261,8 @@ def _accuracy_targets(workloads, dataset, configs=()) -> dict:
             raise AccuracyError(f"--accuracy: workload '{name}' is not an evaluation model; give a "
                                 "bundled one (e.g. digits-cnn) or FILE.py:FACTORY with --dataset")
         target = load_target(name, dataset)
-        files = [workload_file(target, b) for b in bits or [None]]
-        out[name] = (files[0], target.key, (name, dataset))
+        files = [traced(target, b) for b in bits or [None]]  # in memory where the cache is read-only
+        out[name] = (files[0].path, target.key, (name, dataset), files[0].raw)
     return out
 
 
@@ -298,14 +297,18 @@ def _build(configs, workloads, specs, points, engine, targets=None):
         cfgs.append((str(name), sha, str(data.get("name", path.stem))))
     wls = []
     targets = targets or {}
-    if targets:
-        context["accuracy"] = {}
+    if targets:  # (the workers do not say again that the accuracy cache is read-only)
+        from ..accuracy.cache import WARNED, warned
+        context.update({"accuracy": {}, WARNED: warned()})
     for name in workloads:
-        path = targets[str(name)][0] if str(name) in targets else resolve_workload(str(name))
-        try:
-            raw = path.read_bytes()
-        except OSError as exc:
-            raise WorkloadError(f"{path}: cannot read workload ({exc.strerror or exc})") from None
+        if str(name) in targets:
+            path, raw = targets[str(name)][0], targets[str(name)][3]
+        else:
+            path = resolve_workload(str(name))
+            try:
+                raw = path.read_bytes()
+            except OSError as exc:
+                raise WorkloadError(f"{path}: cannot read workload ({exc.strerror or exc})") from None
         sha = _sha(raw)
         _once("workload", name, sha, context["workload_sources"])
         context.setdefault("workload_files", {})[str(name)] = {"path": os.path.abspath(path), "sha256": sha}

@@ -43,6 +43,9 @@ PART_TEMP = re.compile(r"\.part-\d+-\d{6,}-[0-9a-f]{8}\.parquet\.[A-Za-z0-9_]+\.
 PARTS_MARKER = ".cimsim-sweep-parts"
 #: First bytes of a lock file cimsim created.
 LOCK_MAGIC = b"cimsim sweep lock\n"
+#: How often :meth:`SweepStore.__enter__` takes the lock again when the file it locked was
+#: removed meanwhile by a sweep finishing (each retry needs another sweep to finish in between)
+LOCK_TRIES = 20
 
 
 def _is_null(v: Any) -> bool:
@@ -167,17 +170,37 @@ class SweepStore:
         except ImportError:  # pragma: no cover - not POSIX: no lock
             return self
         self.output.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
-            created = True
-        except FileExistsError:  # a stale lock of a killed sweep, a running sweep's, or not ours
-            fd = os.open(self.lock_path, os.O_RDWR)
-            created = False
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+        for _ in range(LOCK_TRIES):
+            try:
+                fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
+                created = True
+            except FileExistsError:  # a stale lock of a killed sweep, a running sweep's, or not ours
+                try:
+                    fd = os.open(self.lock_path, os.O_RDWR)
+                except FileNotFoundError:  # removed by a sweep finishing meanwhile: create it
+                    continue
+                created = False
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                raise SweepBusy(f"{self.shown}: another sweep is writing this file (lock {self.lock_path})") from None
+            except OSError as exc:  # a file system without flock (Lustre without -o flock, some NFS)
+                os.close(fd)
+                if created:
+                    _unlink(self.lock_path)
+                warnings.warn(f"cannot lock {self.lock_path} (the file system does not support flock: "
+                              f"{exc.strerror or exc}): concurrent sweeps on this output are not "
+                              "guarded", CimsimWarning, stacklevel=2)
+                return self
+            if _same_file(fd, self.lock_path):
+                break
+            # the file locked is no longer the lock path's: a sweep finishing between this open
+            # and this flock removed it (and another may have made a new one): lock what is there now
             os.close(fd)
-            raise SweepBusy(f"{self.shown}: another sweep is writing this file (lock {self.lock_path})") from None
+        else:  # pragma: no cover - the lock file replaced LOCK_TRIES times in a row
+            raise SweepBusy(f"{self.shown}: another sweep is writing this file (lock {self.lock_path} "
+                            "keeps being replaced)")
         if created:
             os.write(fd, LOCK_MAGIC)
             self._lock_owned = True
@@ -292,6 +315,16 @@ class SweepStore:
             self.parts_dir.rmdir()  # only when empty: files cimsim did not write stay
         except OSError:
             marker.write_bytes(b"")
+
+
+def _same_file(fd: int, path: Path) -> bool:
+    """Whether the open file ``fd`` is still the file at ``path`` (not removed or replaced)."""
+    try:
+        there = os.stat(path)
+    except FileNotFoundError:
+        return False
+    here = os.fstat(fd)
+    return (here.st_dev, here.st_ino) == (there.st_dev, there.st_ino)
 
 
 def _unlink(path: Path) -> None:

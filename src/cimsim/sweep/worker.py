@@ -170,6 +170,10 @@ def run_task(task: Task, context: dict) -> dict:
         data = apply_overrides(context["configs"][task.config_key], task.overrides, source=source)
         arch = architecture_from_dict(data, source=source)
         acc = context.get("accuracy", {}).get(task.workload_key)
+        if acc is not None:
+            from ..accuracy.cache import WARNED, warned
+
+            warned(context.get(WARNED, ()))
         wl = _workload(task.workload_key, context) if acc is None else _accuracy_workload(arch, acc)
         record = simulate(
             arch, wl, engine=task.engine, keep_ops=False, costs=cost_cache()
@@ -220,17 +224,16 @@ def _target(spec: tuple):
 
 def _accuracy_workload(arch, spec: tuple):
     """``--accuracy``: the evaluation model traced with its data statistics at the point's CIM
-    precision (:func:`cimsim.accuracy.target.workload_file`; the main process traced those of
+    precision (:func:`cimsim.accuracy.target.traced`; the main process traced those of
     the base configs, a point that sweeps a CIM's bits traces its own once, into the cache)."""
-    from ..accuracy.target import stats_bits, workload_file
-    from ..workload import load_workload
+    from ..accuracy.target import stats_bits, traced
 
     bits = stats_bits(arch)
     key = f"accuracy:{spec}:{bits}"
     if key in _WORKLOADS:
         _WORKLOADS.move_to_end(key)
         return _WORKLOADS[key]
-    wl = _WORKLOADS[key] = load_workload(workload_file(_target(spec)[0], bits))
+    wl = _WORKLOADS[key] = traced(_target(spec)[0], bits).workload
     WORKLOAD_LOADS[key] += 1
     while len(_WORKLOADS) > _WORKLOADS_MAX:
         _WORKLOADS.popitem(last=False)
