@@ -76,8 +76,8 @@ def test_collective_busy_is_the_share_of_the_run_an_op_is_in_flight():
     r = simulate(_arch(4, "ring"), w)
     t_ar = 1.5 * S / B + 6 * ALPHA
     assert r.ops_per_unit == {"processor": 1, "collective": 1}
-    assert r.utilization["collective_busy"] == pytest.approx(t_ar / r.latency_s, rel=1e-12)
-    assert r.utilization["processor_busy"] == pytest.approx(1 - t_ar / r.latency_s, rel=1e-12)
+    assert r.utilization["collective_busy"] == pytest.approx(t_ar / r.latency_s, rel=1e-12, abs=0)
+    assert r.utilization["processor_busy"] == pytest.approx(1 - t_ar / r.latency_s, rel=1e-12, abs=0)
 
 
 @pytest.mark.parametrize("extra, msg", [

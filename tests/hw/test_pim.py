@@ -269,9 +269,9 @@ def test_pim_busy_is_the_share_of_the_run_a_pim_op_is_in_flight():
     # projection streaming 68 MB over the DRAM: its vector moves at half the rate, t_io
     # (8.7 ns) later, in 2 of the 200 ops
     busy = (200 * t_op + 2 * t_io) / r.latency_s
-    assert r.utilization["pim_busy"] == pytest.approx(busy, rel=1e-9)
+    assert r.utilization["pim_busy"] == pytest.approx(busy, rel=1e-9, abs=0)
     assert round(busy, 3) == 0.597
-    assert r.utilization["pim_mac"] == pytest.approx(200 * t_mac / r.latency_s, rel=1e-12)
+    assert r.utilization["pim_mac"] == pytest.approx(200 * t_mac / r.latency_s, rel=1e-12, abs=0)
     assert r.utilization["pim_busy"] > r.utilization["processor_busy"] > r.utilization["pim_mac"]
     # a column named by the utilization rule, first in the report's "busiest resources"
     from cimsim.report.html import Report, _table_rows

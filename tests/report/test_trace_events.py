@@ -289,8 +289,8 @@ def test_the_realised_critical_path_is_marked_and_joined_by_flows():
         assert (f["tid"], f["ts"], f["bp"]) == (ops[b]["tid"], ops[b]["ts"], "e")
         assert ops[a]["ts"] + ops[a]["dur"] <= ops[b]["ts"]
     first, last = ops[path[0]], ops[path[-1]]
-    assert first["ts"] == 0.0 and last["ts"] + last["dur"] == pytest.approx(r.latency_s * 1e6, rel=1e-12)
-    assert sum(ops[i]["dur"] for i in path) == pytest.approx(r.latency_s * 1e6, rel=1e-9)
+    assert first["ts"] == 0.0 and last["ts"] + last["dur"] == pytest.approx(r.latency_s * 1e6, rel=1e-12, abs=0)
+    assert sum(ops[i]["dur"] for i in path) == pytest.approx(r.latency_s * 1e6, rel=1e-9, abs=0)
     assert t["otherData"]["critical_path_ops"] == len(path)
 
 
@@ -320,8 +320,8 @@ def test_a_serving_run_marks_each_requests_first_and_last_token():
     assert [e["args"]["output_tokens"] for e in marks[::2]] == tokens
     ttft = np.mean([at[f"first token r{k}"] for k in range(3)])
     tpot = np.mean([(at[f"last token r{k}"] - at[f"first token r{k}"]) / (n - 1) for k, n in enumerate(tokens)])
-    assert ttft == pytest.approx(r.serving["ttft_s"], rel=1e-12)
-    assert tpot == pytest.approx(r.serving["tpot_s"], rel=1e-12)
+    assert ttft == pytest.approx(r.serving["ttft_s"], rel=1e-12, abs=0)
+    assert tpot == pytest.approx(r.serving["tpot_s"], rel=1e-12, abs=0)
     # at the end of the op that gives the token
     ops = _slices(t)
     for e in marks:
