@@ -215,6 +215,14 @@ def fresh_cache(path: Path):
             os.environ["CIMSIM_CACHE"] = old
 
 
+@pytest.fixture(scope="session")
+def bundled_model_cache(tmp_path_factory):
+    """One fresh cache folder for the session's bundled accuracy models (digits-cnn, mnist1d-gru,
+    ...): each trains once a session, on first use, however many test files use it (use it with
+    ``fresh_cache``)."""
+    return tmp_path_factory.mktemp("bundled-models")
+
+
 #: a FILE.py's source: a linear model (20 -> 16 -> 5) and 200 inputs labelled by its own
 #: arg-max, so its fp32 top-1 is 1 by construction (``factory``, ``dataset``)
 LABELLED_LINEAR = """

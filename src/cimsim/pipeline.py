@@ -447,6 +447,6 @@ def simulate(arch: Architecture, workload: Workload, engine: str = "des", keep_o
             notes.append(note)
     run = RunData(arch, workload, engine, pl, table, rates, resource_s, duration, float(latency),
                   start, end, path, float(cp_s), cp_path, slow,
-                  notes + stated_read_note(arch, pl.arrays, table),
+                  notes + stated_read_note(arch, pl.arrays, table) + list(arch.notes),
                   path_time if engine != "des" and latency > cp_s else None)
     return build_result(run, keep_ops)

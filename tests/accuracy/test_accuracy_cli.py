@@ -229,9 +229,10 @@ def test_fractional_labels_are_refused_whole_float_labels_are_classes(user_model
 
 
 @pytest.mark.slow
-def test_bundled_model_json_has_the_columns():
+def test_bundled_model_json_has_the_columns(bundled_model_cache):
     pytest.importorskip("sklearn")
-    out = _json("rram-cim", "digits-mlp", "--accuracy", "--set", "cim.adc.bits=9")
+    with fresh_cache(bundled_model_cache):  # digits-mlp trained once a session
+        out = _json("rram-cim", "digits-mlp", "--accuracy", "--set", "cim.adc.bits=9")
     assert out["workload"] == "digits-mlp" and out[C.MACS] == 64 * 64 + 64 * 10
     assert out[C.AGREEMENT] == 1.0                       # lossless ADC, 8-bit operands
     assert out[C.ACCURACY_TOP1] == out[C.ACCURACY_TOP1_REFERENCE] > 0.9
@@ -388,7 +389,7 @@ class _Plain:
 
 
 @pytest.mark.slow
-def test_a_digital_cell_sums_exactly_whatever_its_output_width():
+def test_a_digital_cell_sums_exactly_whatever_its_output_width(bundled_model_cache):
     """sram_digital has no converter (0 J of conversions), yet a 3-bit `adc.bits` was emulated
     as a lossy ADC: 4.4 % top-1 against 98.1 % at 8 bits, with 4 bits 'lost' (a tester). Its
     adders sum exactly: the same accuracy at 3 and 8 bits, 0 bits lost, and a basis that says
@@ -401,9 +402,10 @@ def test_a_digital_cell_sums_exactly_whatever_its_output_width():
 
     got = {}
     for b in (3, 8):
-        r = CliRunner().invoke(main, ["run", "sram-cim-derived", "digits-cnn", "--accuracy", "--json",
-                                      "--set", "cim.cell.type=sram_digital", "--set", "cim.adc.type=null",
-                                      "--set", f"cim.adc.bits={b}"])
+        with fresh_cache(bundled_model_cache):  # digits-cnn trained once a session
+            r = CliRunner().invoke(main, ["run", "sram-cim-derived", "digits-cnn", "--accuracy",
+                                          "--json", "--set", "cim.cell.type=sram_digital",
+                                          "--set", "cim.adc.type=null", "--set", f"cim.adc.bits={b}"])
         assert r.exit_code == 0, r.output
         got[b] = json.loads(r.output)
     assert got[3][C.ACCURACY_TOP1] == got[8][C.ACCURACY_TOP1]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import os
 
 import pytest
 
@@ -13,6 +12,7 @@ from cimsim.accuracy.arith import Arith  # noqa: E402
 from cimsim.accuracy.emulator import quantize_inputs, quantize_weights  # noqa: E402
 from cimsim.accuracy.nonideal import NonIdeal  # noqa: E402
 from cimsim.accuracy.run import corrected_snr_db, evaluate, metrics  # noqa: E402
+from conftest import fresh_cache  # noqa: E402
 
 pytestmark = pytest.mark.torch
 
@@ -27,15 +27,11 @@ def one_thread():
 
 
 @pytest.fixture(scope="session")
-def cache(tmp_path_factory):
-    """Train the bundled models into a fresh cache (the user's own cache is left alone)."""
-    old = os.environ.get("CIMSIM_CACHE")
-    os.environ["CIMSIM_CACHE"] = str(tmp_path_factory.mktemp("cimsim-cache"))
-    yield
-    if old is None:
-        os.environ.pop("CIMSIM_CACHE", None)
-    else:
-        os.environ["CIMSIM_CACHE"] = old
+def cache(bundled_model_cache):
+    """Train the bundled models into the session's fresh cache (the user's own cache is left
+    alone; a model another test file trained this session is read back, not trained again)."""
+    with fresh_cache(bundled_model_cache):
+        yield
 
 
 def _load(name):

@@ -363,12 +363,27 @@ def test_log_axes_label_every_tick_in_si_units():
             assert text.endswith(unit) and "times" not in text and "^" not in text, text
 
 
-def test_a_parameter_that_is_not_a_number_is_a_named_category_axis():
+@pytest.fixture(scope="module")
+def _text_sweeps():
+    """A sweep over a string field (cim.adc.range_policy) and one over a boolean
+    (cim.weight_replication), each in a non-alphabetical order; swept once for the module."""
+    return (sweep(["rram-cim"], "tcn", ["cim.adc.range_policy=unit,max,calibrated"],
+                  engine="analytic", workers=1),
+            sweep(["sram-cim"], "tcn", ["cim.weight_replication=true,false"], engine="analytic",
+                  workers=1))
+
+
+@pytest.fixture
+def text_sweeps(_text_sweeps):
+    """Copies of the module's two sweeps (a figure that changed its frame would not leak)."""
+    return tuple(df.copy() for df in _text_sweeps)
+
+
+def test_a_parameter_that_is_not_a_number_is_a_named_category_axis(text_sweeps):
     """A sweep over a string field (cim.adc.range_policy) or a boolean plots (it was 'could not
     convert string to float'): one tick per value, named, in the order swept, each line joining
     its points left to right at that value's latency."""
-    df = sweep(["rram-cim"], "tcn", ["cim.adc.range_policy=unit,max,calibrated"],
-               engine="analytic", workers=1)
+    df, replication = text_sweeps
     fig = latency_vs_param(df, "cim.adc.range_policy")
     [ax] = fig.axes
     fig.canvas.draw()
@@ -377,24 +392,21 @@ def test_a_parameter_that_is_not_a_number_is_a_named_category_axis():
     np.testing.assert_array_equal(line.get_xdata(), [0.0, 1.0, 2.0])
     want = [df[df["cim.adc.range_policy"] == v]["latency_s"].iloc[0] for v in ("unit", "max", "calibrated")]
     np.testing.assert_allclose(line.get_ydata(), want, rtol=0)
-    df = sweep(["sram-cim"], "tcn", ["cim.weight_replication=true,false"], engine="analytic", workers=1)
-    ax = latency_vs_param(df).axes[0]
+    ax = latency_vs_param(replication).axes[0]
     ax.figure.canvas.draw()
     assert [t.get_text() for t in ax.get_xticklabels()] == ["True", "False"]
-    utilization_vs_bandwidth(df)  # draws, too
+    utilization_vs_bandwidth(replication)  # draws, too
 
 
-def test_the_energy_bars_keep_the_swept_order_of_text_values():
+def test_the_energy_bars_keep_the_swept_order_of_text_values(text_sweeps):
     """energy_breakdown sorted a text or boolean swept value alphabetically (calibrated, max,
     unit; False, True) where the other figures keep the order swept; numbers stay ascending."""
     from cimsim.plot.figures import _pick_values
 
-    df = sweep(["rram-cim"], "tcn", ["cim.adc.range_policy=unit,max,calibrated"],
-               engine="analytic", workers=1)
+    df, replication = text_sweeps
     ax = energy_breakdown(df, "cim.adc.range_policy").subfigs[0].axes[-1]
     assert [t.get_text().split("\n")[1] for t in ax.get_xticklabels()] == ["unit", "max", "calibrated"]
-    df = sweep(["sram-cim"], "tcn", ["cim.weight_replication=true,false"], engine="analytic", workers=1)
-    ax = energy_breakdown(df).subfigs[0].axes[-1]
+    ax = energy_breakdown(replication).subfigs[0].axes[-1]
     assert [t.get_text().split("\n")[1] for t in ax.get_xticklabels()] == ["True", "False"]
     assert _pick_values([16384, 2048, 4096], 4) == [2048, 4096, 16384]
     # thinned to 3 of 5: the first, the middle and the last as swept

@@ -17,6 +17,7 @@ from ..report.columns import column_clashes
 from ..units import si
 from ..hw.base import Link, MemoryLevel
 from ..hw.technology import Technology
+from ..hw.totals import with_override_notes
 from . import legacy, marks
 from .models import RESERVED, Architecture
 from .paths import field_of, resolve
@@ -28,10 +29,8 @@ def _yaml_kind(data: Any) -> str:
     """What a YAML document is, in YAML's words (``a list``), not Python's (``list``)."""
     if data is None:
         return "nothing (the file is empty)"
-    if isinstance(data, bool):
-        return f"a boolean ({data})"
-    if isinstance(data, (int, float)):
-        return f"a number ({data})"
+    if isinstance(data, (int, float)):  # a bool is an int
+        return f"a {'boolean' if isinstance(data, bool) else 'number'} ({data})"
     if isinstance(data, str):
         return "a string"
     if isinstance(data, (list, tuple)):
@@ -359,11 +358,12 @@ def load_architecture(path: str | Path, overrides: Mapping[str, Any] | None = No
     p = Path(path)
     if not p.exists() and len(p.parts) == 1 and p.suffix not in (".yaml", ".yml"):
         path = resolve_config(str(path))
-    data = read_yaml(path)
+    base = data = read_yaml(path)
     if overrides:
         data = apply_overrides(data, overrides, source=str(path), cli=cli)
-    return architecture_from_dict(data, source=str(path), set_by=overrides,
+    arch = architecture_from_dict(data, source=str(path), set_by=overrides,
                                   set_with="--set" if cli else "overrides")
+    return with_override_notes(arch, lambda: architecture_from_dict(base, source=str(path)), overrides)
 
 
 def _section_ref(dotted: str, data: Mapping):

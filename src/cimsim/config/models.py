@@ -100,6 +100,9 @@ class Architecture:
     #: dotted paths of the values the config marks as unverified placeholders (a ``(U)`` in the
     #: value's line comment, or the ``placeholders:`` list); see :mod:`cimsim.config.marks`
     placeholders: frozenset = frozenset()
+    #: what loading it with overrides found to say in each run's notes (a count changed under a
+    #: total that does not scale: :func:`cimsim.hw.totals.unscaled_notes`); not part of its value
+    notes: tuple = ()
 
     def __post_init__(self) -> None:
         for what in ("memory", "links", "components"):

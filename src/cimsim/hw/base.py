@@ -491,6 +491,20 @@ class Component(Generic[ConfigT]):
         them. Default: none (a component that derives nothing)."""
         return {}
 
+    def extrapolated(self) -> bool:
+        """Whether a circuit model this component uses runs outside the range its laws were
+        fitted on (the result's ``extrapolated``; the component's note says where). Default:
+        False (a component without circuit models)."""
+        return False
+
+    def fixed_totals(self) -> dict[str, tuple[str, int, float, str]]:
+        """``{field: (what is counted, count, value, unit)}``: each config field (below the
+        component) given as one total for all of a count of things (a PIM's ``static_power``
+        for its units), which does not scale when the count changes. A run whose ``--set`` or
+        sweep changes such a count and not the total gets a note
+        (:func:`cimsim.hw.totals.unscaled_notes`). Default: none."""
+        return {}
+
     def area_m2(self) -> dict[str, float]:
         """Silicon area by part (m^2), from the component's own parameters; empty when its
         config gives no area. Default: a config field ``area`` (m^2) is the part ``die``."""

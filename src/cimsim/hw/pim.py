@@ -374,6 +374,11 @@ class PIM(Component[PIMConfig]):
             else None,
         )
 
+    def fixed_totals(self):
+        """``static_power`` is the idle power of all units, one total (``area_per_unit`` scales)."""
+        p = float(self.config.static_power)
+        return {"static_power": ("units", self.units, p, "W")} if p > 0 else {}
+
     def area_m2(self):
         a = self.config.area_per_unit
         return {"units": a * self.units} if a is not None else {}

@@ -277,6 +277,7 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
         provenance=prov,
         energy_placeholder_fraction=e_fractions,
         precision_mismatch=bool(mixed),
+        extrapolated=any(c.extrapolated() for c, p in zip(pl.components, pl.plans) if p is not None),
         claim_notes=list(pl.claim_notes),
         physical_notes=physical,
         write_bytes=writes,

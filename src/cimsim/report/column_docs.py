@@ -61,6 +61,10 @@ DOCS: tuple[tuple[str, str, str, str], ...] = (
     (C.AREA_PLACEHOLDER_SHARE, "the same for the area", "fraction", ALL),
     (C.PRECISION_MISMATCH, "note: a component computes at other bits than the trace's dtype",
      "-", ALL),
+    (C.EXTRAPOLATED, "true when a circuit-model input lies outside the range its laws were "
+     "fitted on (a CIM's supply outside 0.8-1.1 x the node's nominal); the notes say which",
+     "-", ALL),
+    (C.NOTES, "the run's notes, one per line (`run --json`: a list)", "-", ALL),
     (C.ops_column(_COMP), "ops the component runs", "count",
      CSV + "; `run --json`: `ops_per_unit`"),
     (C.bytes_column(_RES), "bytes over a memory level or link", "B",
@@ -68,7 +72,8 @@ DOCS: tuple[tuple[str, str, str, str], ...] = (
     (C.write_bytes_column(_RES), "the part of them written (into a level; out over a link)", "B",
      CSV + "; `run --json`: `write_bytes`"),
     (C.fact_column(_COMP, "<fact>"), "a component's scalar fact (`cim_arrays_needed`, "
-     "`cim_reprograms`, `processor_weights_on_chip`, ...)", "count or flag", ALL),
+     "`cim_area_needed_m2`: those arrays' area (m²), `cim_reprograms`, "
+     "`processor_weights_on_chip`, ...)", "count, flag or its unit", ALL),
     (C.energy_column(_PART), "energy by part: `<component>_<part>` (`cim_adc`), each level and "
      "link, `static` (static power x latency)", "J", CSV + "; `run --json`: `energy_breakdown_j`"),
     (C.util_column("<name>"), "utilization: `<component>_<what>` (`processor_mac`), "

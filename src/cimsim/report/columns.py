@@ -12,7 +12,8 @@ components, memory levels and links (see :func:`result_columns`):
 - ``<resource>_write_bytes``: the part of them that are writes (into a memory level; out of
   the component over a link), the rest being reads;
 - ``<component>_<fact>``: a component's scalar facts (e.g. ``cim_arrays_needed``,
-  ``cim_reprograms``, ``processor_weights_on_chip``; a CIM's ``cim_input_ones_default_ops`` /
+  ``cim_area_needed_m2``: the area of those arrays, m², beside ``area_m2``'s every provisioned
+  array, :func:`cimsim.hw.cim.sizing.area_needed_m2`; ``cim_reprograms``, ``processor_weights_on_chip``; a CIM's ``cim_input_ones_default_ops`` /
   ``cim_weight_ones_default_ops``: its ops whose data activity was the config's
   ``cell.input_ones`` / ``weight_ones``, not the op's own traced one);
 - ``energy_<part>_j``: energy per part: ``<component>_<part>`` for each part of
@@ -95,6 +96,14 @@ PLACEHOLDER_WARN_SHARE = 0.5
 PROVENANCE = "provenance"
 #: ``--json`` key and note of a comparison mixing precisions (trace dtype vs a component's bits)
 PRECISION_MISMATCH = "precision_mismatch"
+#: true when some circuit-model input of the run lies outside the range its laws were fitted on
+#: (today: a CIM's supply outside 0.8-1.1 x its node's nominal, where it derives numbers with the
+#: voltage laws; :func:`cimsim.hw.circuits.scaling.supply_in_fit`): the run's notes say which
+EXTRAPOLATED = "extrapolated"
+#: the run's notes (``run --json``'s ``notes`` list) in a table's one text cell: joined by
+#: :data:`NOTES_SEPARATOR`, each note being one line; "" when the run has none
+NOTES = "notes"
+NOTES_SEPARATOR = "\n"
 STATIC = "static"  # the energy part of static power x latency
 #: ``compare --baseline`` / ``report`` columns (:mod:`cimsim.report.baseline`): the baseline
 #: architecture's name, its latency / this run's (above 1: faster), this run's energy / its
@@ -195,7 +204,7 @@ FIXED_COLUMNS: tuple[str, ...] = (
     CRITICAL_PATH_OPS, PARALLELISM, BOUND_MEMORY_S, BOUND_LINK_S, BOUND_COMPUTE_S, MACS, OPS, THROUGHPUT_MACS,
     SAMPLES_PER_S, WEIGHT_BYTES, ACTIVATION_BYTES, AREA_M2, OPS_PER_J, OPS_PER_S_PER_M2,
     AVERAGE_POWER_W, POWER_DENSITY_W_PER_M2,
-    ENERGY_PLACEHOLDER_SHARE, AREA_PLACEHOLDER_SHARE, PRECISION_MISMATCH,
+    ENERGY_PLACEHOLDER_SHARE, AREA_PLACEHOLDER_SHARE, PRECISION_MISMATCH, EXTRAPOLATED, NOTES,
 )
 
 

@@ -68,6 +68,9 @@ class Result:
     energy_placeholder_fraction: dict[str, float] = field(default_factory=dict)
     #: a component computes at a fixed precision other than its ops' dtype (see the notes)
     precision_mismatch: bool = False
+    #: a circuit-model input lies outside the range its laws were fitted on (columns.EXTRAPOLATED;
+    #: a note says which)
+    extrapolated: bool = False
     #: a tensor- or pipeline-parallel run: latency and energy are one device's share (``(1d)``)
     one_device_share: bool = False
     #: the notes (also in ``notes``) of units on ops their config's limits kept from them, e.g.
@@ -168,8 +171,10 @@ class Result:
 
     def record(self) -> dict[str, object]:
         """One flat row keyed by :func:`cimsim.report.columns.result_columns` of the architecture:
-        the fixed columns (each the attribute of the same name), then the architecture's own."""
+        the fixed columns (each the attribute of the same name; ``notes`` joined into one text
+        cell by ``columns.NOTES_SEPARATOR``), then the architecture's own."""
         row: dict[str, object] = {c: getattr(self, c) for c in C.FIXED_COLUMNS}
+        row[C.NOTES] = C.NOTES_SEPARATOR.join(self.notes)  # a table's cell holds text
         for comp, n in self.ops_per_unit.items():
             row[C.ops_column(comp)] = n
         for res, b in self.traffic_bytes.items():
@@ -194,7 +199,8 @@ class Result:
         nested objects (``energy_breakdown_j``, ``utilization``, ``critical_path_time_s``,
         ``traffic_bytes``, ``write_bytes``, ``ops_per_unit``), the components' facts and the
         notes."""
-        out: dict[str, object] = {c: json_number(getattr(self, c)) for c in C.FIXED_COLUMNS}
+        out: dict[str, object] = {c: json_number(getattr(self, c)) for c in C.FIXED_COLUMNS
+                                  if c != C.NOTES}  # the list, last
         out.update({
             "energy_breakdown_j": dict(self.energy_breakdown_j),
             "utilization": dict(self.utilization),

@@ -21,7 +21,9 @@ from ..report.columns import (  # noqa: F401  (the names live in report.columns)
     ENGINE,
     ERROR,
     POINT_ID,
+    EXTRAPOLATED,
     FIXED_COLUMNS,
+    NOTES,
     SAMPLE,
     SWEEP_KEY_COLUMNS,
     WORKLOAD,
@@ -33,7 +35,7 @@ if TYPE_CHECKING:
 
 TEXT_COLUMNS: frozenset[str] = frozenset(
     {POINT_ID, CONFIG_FILE, WORKLOAD_FILE, ERROR, WORKLOAD, ARCHITECTURE, ENGINE, BOUND, BOUND_PART,
-     ACCURACY_BASIS, CIMSIM_VERSION, CIMSIM_REVISION}
+     ACCURACY_BASIS, CIMSIM_VERSION, CIMSIM_REVISION, NOTES}
 )
 
 #: ``DataFrame.attrs`` keys (kept in the Parquet file's pandas metadata).
@@ -70,6 +72,11 @@ def csv_header(df) -> dict[str, str]:
     ``path [unit]`` (the Parquet table keeps the bare path and the unit in its metadata)."""
     units = df.attrs.get(ATTR_UNITS) or {}
     return {c: f"{c} [{units[c]}]" for c in param_columns(df) if units.get(c)}
+
+
+def extrapolated_rows(df) -> int:
+    """How many of a sweep table's rows (a DataFrame) are extrapolated (``extrapolated``)."""
+    return int(df[EXTRAPOLATED].fillna(False).astype(bool).sum()) if EXTRAPOLATED in df.columns else 0
 
 
 def error_rows(df) -> int:

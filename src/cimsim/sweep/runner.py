@@ -19,7 +19,7 @@ from ..atomic import check_writable
 from ..errors import CimsimError, ConfigError, WorkloadError
 from ..pipeline import ENGINES
 from .checks import check_run_settings, check_swept_fields
-from .columns import CONFIG_FILE, POINT_ID, WORKLOAD_FILE, error_rows, sweep_columns
+from .columns import CONFIG_FILE, POINT_ID, WORKLOAD_FILE, error_rows, extrapolated_rows, sweep_columns
 from .executors import SchedulerError, check_scheduler, make_executor
 from .params import DEFAULT_MAX_POINTS, ParamSpec, SweepSpecError, parse_param, parse_spec, python_spec
 from .sampling import count_points, sample_points
@@ -591,9 +591,10 @@ def _run(store, tasks, context, columns, specs, scheduler, workers, quiet, retry
 
 
 def describe_run(df: pd.DataFrame) -> str:
-    """One line on what a sweep run did (for the CLI)."""
-    errors = error_rows(df)
+    """One line on what a sweep run did (for the CLI), and how many rows are extrapolated."""
+    errors, outside = error_rows(df), extrapolated_rows(df)
     return (
         f"{len(df):,} rows: {df.attrs.get('computed', 0):,} computed, "
         f"{df.attrs.get('reused', 0):,} already done, {errors:,} with errors"
-    )
+        + (f", {outside:,} extrapolated (a circuit model outside its fitted range: see the "
+           "rows' notes)" if outside else ""))

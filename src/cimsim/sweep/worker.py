@@ -91,6 +91,20 @@ def _one_line_warning(message, category, filename, lineno, file=None, line=None)
     print(f"warning: {one_line(' '.join(str(message).split()))}", file=sys.stderr, flush=True)
 
 
+def _base(key: str, context: dict, source: str):
+    """The config ``key`` without overrides, built once per worker thread (the counts a sweep's
+    overrides change are compared against it: :func:`cimsim.hw.totals.unscaled_notes`)."""
+    from ..config import architecture_from_dict
+
+    data = context["configs"][key]
+    bases = getattr(_LOCAL, "bases", None)
+    if bases is None:
+        bases = _LOCAL.bases = {}
+    if key not in bases or bases[key][0] is not data:  # another sweep's config of that key
+        bases[key] = (data, architecture_from_dict(data, source=source))
+    return bases[key][1]
+
+
 def _workload(key: str, context: dict):
     from ..workload import read_workload_bytes
 
@@ -152,6 +166,7 @@ def _shown(value) -> str:
 def run_task(task: Task, context: dict) -> dict:
     """Simulate one point; never raises for a bad point (the row carries the error)."""
     from ..config import apply_overrides, architecture_from_dict
+    from ..hw.totals import with_override_notes
     from ..pipeline import simulate
 
     row: dict = {
@@ -168,7 +183,8 @@ def run_task(task: Task, context: dict) -> dict:
     try:
         source = context["config_sources"][task.config_key]
         data = apply_overrides(context["configs"][task.config_key], task.overrides, source=source)
-        arch = architecture_from_dict(data, source=source)
+        arch = with_override_notes(architecture_from_dict(data, source=source),
+                                   lambda: _base(task.config_key, context, source), task.overrides)
         acc = context.get("accuracy", {}).get(task.workload_key)
         if acc is not None:
             from ..accuracy.cache import WARNED, warned

@@ -95,7 +95,7 @@ from ..hierarchy import first_input_reads
 from ..parts import ADC, NMC, Buffer, Cell, Counting, NonIdeal  # noqa: F401  (Counting re-exported)
 from ..circuits.array import preset as cell_preset
 from ..parts.registry import technology_cells, technology_of
-from . import activity, counting, flat, notes, onchip
+from . import activity, counting, flat, notes, onchip, sizing
 from . import static as static_model
 from .chip import Chip
 from .derive import (
@@ -375,9 +375,9 @@ class CIM(Component[CIMConfig]):
 
     @property
     def facts(self) -> dict:
-        """Scalar facts: per run (arrays needed, re-programs; from the plan) and of the design
+        """Scalar facts: per run (arrays needed, their area, re-programs; from the plan) and of the design
         (lossless partial-sum bits, bits the ADC loses per conversion, its range policy)."""
-        out = {"arrays_needed": 0, "reprograms": 0, **onchip.facts(self.config), **activity.FACTS}
+        out = {"arrays_needed": 0, "reprograms": 0, "area_needed_m2": 0.0, **onchip.facts(self.config), **activity.FACTS}
         try:
             d = self.design
         except DeriveError:
@@ -422,6 +422,8 @@ class CIM(Component[CIMConfig]):
         """The numbers the circuit models derived for fields the config leaves out, each with
         its provenance (:func:`.notes.derived_values`)."""
         return notes.derived_values(self)
+
+    extrapolated, fixed_totals = notes.extrapolated, sizing.fixed_totals  # (Component's)
 
     def provenance(self, marks: AbstractSet[str] = frozenset()) -> dict:
         """``{"energy": {part: p}, "area": {part: p}, "static": p}`` with p one of given,
@@ -485,7 +487,8 @@ class CIM(Component[CIMConfig]):
         """The placement, and the data activity each op's energy uses (:mod:`.activity`)."""
         plan = self._place(ops, idx)
         sel = activity.select(self.config, ops, idx)
-        plan.summary.update(activity.summary(sel))
+        plan.summary.update(activity.summary(sel), area_needed_m2=sizing.area_needed_m2(
+            self, plan.summary["arrays_needed"]))
         plan.op_columns.update(activity.op_columns(ops, sel))
         plan.notes.extend(n for n in [activity.note(self.name, self.config, self.hw.technology, sel)] if n)
         plan.state["activity"] = sel

@@ -56,8 +56,8 @@ def derived_values(self) -> dict[str, tuple[float, str]]:
     return out
 
 
-def derived(self) -> str:
-    """One line naming the numbers the circuit models derived (empty when all are given)."""
+def _derived_parts(self) -> list[str]:
+    """The note's parts: each number the circuit models (or the leakage model) derived."""
     d = self.design
     converter = self.config.adc.type is not None or not _digital(self.config)
     parts = [f"{label} {si(v, unit, 3)}" + (" (placeholder)" if d.provenance[f] == "placeholder" else "")
@@ -68,6 +68,23 @@ def derived(self) -> str:
         parts.append(f"static {si(st.power_w, 'W', 3)} ({self.config.leakage_devices} leakage: "
                      + ", ".join(f"{k} {si(v, 'W', 3)}" for k, v in st.parts.items()) + ")"
                      + (" (placeholder)" if st.provenance == "placeholder" else ""))
+    return parts
+
+
+def extrapolated(self) -> bool:
+    """Whether the circuit models derived numbers at a supply outside the range their voltage
+    laws were fitted on (:func:`~cimsim.hw.circuits.scaling.supply_in_fit`): exactly when
+    :func:`derived`'s note ends in the supply's 'extrapolated' clause."""
+    t = self.hw.technology
+    return t is not None and not scaling.supply_in_fit(t.node_nm, t.voltage) \
+        and bool(_derived_parts(self))
+
+
+def derived(self) -> str:
+    """One line naming the numbers the circuit models derived (empty when all are given)."""
+    d = self.design
+    converter = self.config.adc.type is not None or not _digital(self.config)
+    parts = _derived_parts(self)
     if not parts:
         return ""
     t = self.hw.technology

@@ -129,15 +129,23 @@ MAX_SUPPLY_FACTOR = 1.5
 FITTED_SUPPLY = (0.8, 1.1)
 
 
-def supply_outside_fit(node_nm: float, volts: float | None) -> str:
-    """Words for a supply outside :data:`FITTED_SUPPLY` x nominal (the laws extrapolate there),
-    else an empty string (a given supply inside, or the nominal one)."""
+def supply_in_fit(node_nm: float, volts: float | None) -> bool:
+    """Whether a supply lies inside :data:`FITTED_SUPPLY` x the node's nominal (None, the
+    nominal supply, does): outside it the voltage laws extrapolate."""
     if volts is None:
+        return True
+    f = volts / nominal_vdd(node_nm)
+    lo, hi = FITTED_SUPPLY
+    return lo * (1 - 1e-9) <= f <= hi * (1 + 1e-9)  # the ends inside (0.72 V / 0.9 V is 0.7999...)
+
+
+def supply_outside_fit(node_nm: float, volts: float | None) -> str:
+    """Words for a supply outside :data:`FITTED_SUPPLY` x nominal (the laws extrapolate there:
+    :func:`supply_in_fit`), else an empty string (a given supply inside, or the nominal one)."""
+    if supply_in_fit(node_nm, volts):
         return ""
     f = volts / nominal_vdd(node_nm)
     lo, hi = FITTED_SUPPLY
-    if lo * (1 - 1e-9) <= f <= hi * (1 + 1e-9):  # the ends inside (0.72 V / 0.9 V is 0.7999...)
-        return ""
     return (f"the supply {volts:g} V is {f:.2f} x the {node_nm:g} nm nominal "
             f"({nominal_vdd(node_nm):.3g} V), outside the {lo:g}-{hi:g} x the circuit models' "
             "voltage laws were fitted on: extrapolated")
