@@ -41,7 +41,24 @@ def _read(path: Path):
               help="Image format (repeatable; default: png and svg).")
 @click.option("--param", default=None, help="Swept parameter for the x axis (default: the first).")
 @click.option("--no-roofline", is_flag=True, help="Skip the roofline (it re-runs each op table).")
-def plot_command(sweep_file, output_dir, formats, param, no_roofline):
+@click.option("--where", "where_expr", default=None, metavar="EXPR",
+              help="Keep only the rows that satisfy COLUMN OP NUMBER clauses joined by 'and' "
+                   "(OP: <= >= < > == !=; numbers in the column's SI unit), e.g. "
+                   "'area_m2<=1e-4 and accuracy_top1>=0.97'.")
+@click.option("--x", "--energy-column", "x", default="energy_j", show_default=True, metavar="COLUMN",
+              help="x axis of the accuracy-energy figure: a numeric result column, e.g. "
+                   "energy_cim_adc_j (the CIM ADCs' own energy), latency_s, area_m2.")
+@click.option("--pareto", "pareto_csv", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              metavar="FRONT.csv",
+              help="Also write the Pareto front of each workload's rows (after --where) as CSV: "
+                   "the objectives are --minimise / --maximise (default: minimise --x, maximise "
+                   "accuracy_top1 in an accuracy sweep).")
+@click.option("--minimise", "--minimize", "minimise", multiple=True, metavar="COLUMN",
+              help="An objective of --pareto to make small (repeatable), e.g. energy_j, area_m2.")
+@click.option("--maximise", "--maximize", "maximise", multiple=True, metavar="COLUMN",
+              help="An objective of --pareto to make large (repeatable), e.g. accuracy_top1.")
+def plot_command(sweep_file, output_dir, formats, param, no_roofline, where_expr, x, pareto_csv,
+                 minimise, maximise):
     """Plot a sweep: latency and energy vs the swept parameter, breakdown, utilization, efficiency
     (TOPS/W, TOPS/mm^2, area), roofline; for LLM serving runs decode tokens/s, time per output
     token and tokens/J vs the parameter (serving), or vs the batch when the sweep's workloads are
@@ -53,6 +70,14 @@ def plot_command(sweep_file, output_dir, formats, param, no_roofline):
 
     formats = formats or FORMATS
     df = _read(sweep_file)
+    if where_expr is not None:
+        df = _where(df, where_expr, sweep_file)
+    if x != "energy_j" and "accuracy_top1" not in df.columns and pareto_csv is None:
+        raise click.ClickException(f"--x {x}: the x axis of the accuracy-energy figure, which a sweep "
+                                   "with --accuracy has; this one has none")
+    if (minimise or maximise) and pareto_csv is None:
+        raise click.ClickException("--minimise / --maximise are the objectives of --pareto FRONT.csv; "
+                                   "give it too")
     out_dir = output_dir or sweep_file.parent
     stem = sweep_file.stem
     ok = df[df[ERROR].isna()] if ERROR in df.columns else df
@@ -91,7 +116,8 @@ def plot_command(sweep_file, output_dir, formats, param, no_roofline):
             figures["serving-batch"] = P.serving_vs_batch(df)
         figures["energy_breakdown"] = P.energy_breakdown(df, param)
         if "accuracy_top1" in df.columns:  # a sweep with --accuracy
-            figures["accuracy-energy"] = P.accuracy_energy(df)
+            figures["accuracy-energy"] = P.accuracy_energy(df, x=x)
+        front = _pareto(ok, minimise, maximise, x) if pareto_csv is not None else None
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
     if not no_roofline:
@@ -109,10 +135,63 @@ def plot_command(sweep_file, output_dir, formats, param, no_roofline):
                                        f"({exc.strerror or exc})") from None
     for i, path in enumerate(written):  # the folder made, on the first file's line
         click.echo(f"wrote {full_path(path)}{created(made) if i == 0 else ''}")
+    if front is not None:
+        _write_front(front, pareto_csv)
 
 
 #: The name cli.py registers.
 plot = plot_command
+
+
+def _where(df, expr: str, sweep_file: Path):
+    """The rows of ``df`` that satisfy ``--where``; refused when none does."""
+    from ..plot import where
+    from ..sweep.columns import ERROR
+
+    try:
+        kept = where(df, expr)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    ok = int(df[ERROR].isna().sum()) if ERROR in df.columns else len(df)
+    if kept.empty:
+        raise click.ClickException(f"--where {expr!r}: none of the {ok:,} rows without an error in "
+                                   f"{sweep_file} satisfies it; nothing to plot")
+    click.echo(f"note: --where {expr!r} keeps {len(kept):,} of the {ok:,} rows without an error",
+               err=True)
+    return kept
+
+
+def _pareto(ok, minimise, maximise, x):
+    """The rows of each workload's Pareto front (ValueError for an objective that is no
+    numeric column); by default less ``x`` and more accuracy."""
+    import pandas as pd
+
+    from ..plot import pareto_front
+    from ..report.columns import ACCURACY_TOP1, WORKLOAD
+
+    if not (minimise or maximise):
+        if ACCURACY_TOP1 not in ok.columns or not ok[ACCURACY_TOP1].notna().any():
+            raise ValueError("--pareto: name the objectives with --minimise / --maximise (the "
+                             "default, less --x and more accuracy_top1, needs a sweep with --accuracy)")
+        minimise, maximise = (x,), (ACCURACY_TOP1,)
+    return pd.concat([pareto_front(g, minimise=list(minimise), maximise=list(maximise))
+                      for _, g in ok.groupby(WORKLOAD, sort=False)]).assign(
+        **{"pareto_objectives": ", ".join([*(f"min {c}" for c in minimise),
+                                           *(f"max {c}" for c in maximise)])})
+
+
+def _write_front(front, path: Path) -> None:
+    """The front's rows as CSV: each swept parameter's header with its unit, as a sweep's --csv."""
+    from ..atomic import atomic_write
+    from ..sweep.columns import csv_header
+
+    made = new_folder(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, lambda tmp: front.rename(columns=csv_header(front)).to_csv(tmp, index=False))
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {exc.filename or path} ({exc.strerror or exc})") from None
+    click.echo(f"wrote {full_path(path)}: the Pareto front, {len(front):,} rows{created(made)}")
 
 
 def _roofline(df):

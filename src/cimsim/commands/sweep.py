@@ -35,6 +35,11 @@ ERROR_ROWS_STATUS = 3
               help="Swept config field: PATH=A..B:log:N, PATH=A..B:lin:N or PATH=A,B,C "
                    "(units per field, e.g. --param memory.dram.bandwidth=1TB/s,2TB/s); "
                    "`cimsim fields -c CONFIG` lists the paths. Repeatable.")
+@click.option("--points", "points", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              metavar="FILE.csv",
+              help="Explicit design points: a CSV whose header names config paths as --param "
+                   "does (cim.rows,cim.rows_per_read) and whose every row is one point, values "
+                   "with units (64,16); crossed with the --param grid, if any.")
 @click.option("--sample", type=click.Choice(SAMPLERS), default="grid", show_default=True,
               help="Cartesian grid, or random / Latin-hypercube samples of the ranges.")
 @click.option("--samples", type=click.IntRange(min=1), default=None,
@@ -81,7 +86,7 @@ ERROR_ROWS_STATUS = 3
 @click.option("--dataset", default=None, metavar="FILE.py:DATASET",
               help="With --accuracy and FILE.py:FACTORY workloads: a function returning "
                    "(inputs, labels).")
-def sweep_command(configs, workloads, params, sample, samples, seed, engine, scheduler, tls_ca_file,
+def sweep_command(configs, workloads, params, points, sample, samples, seed, engine, scheduler, tls_ca_file,
                   tls_cert, tls_key, workers, output, csv_path, retry_errors, flush_every, max_points,
                   dry_run, quiet, strict, accuracy, dataset):
     """Sweep config fields over CONFIGS x WORKLOADS; one row per point in a Parquet file.
@@ -99,6 +104,7 @@ def sweep_command(configs, workloads, params, sample, samples, seed, engine, sch
           --sample lhs --samples 200 --engine analytic
       cimsim sweep rram-cim -w digits-cnn --accuracy --param cim.adc.bits=3,4,5,6,7,8
           --param cim.rows_per_read=16,32,64,128
+      cimsim sweep rram-cim -w lstm --points designs.csv --param cim.adc.bits=4,6
     """
     def announce(line: str) -> None:
         click.echo(line, err=True)
@@ -123,7 +129,7 @@ def sweep_command(configs, workloads, params, sample, samples, seed, engine, sch
                     workers=workers, output=output, csv=csv_path, quiet=quiet,
                     retry_errors=retry_errors, flush_rows=flush_every, max_points=max_points,
                     announce=announce, security=security, accuracy=accuracy, dataset=dataset,
-                    dry_run=dry_run,
+                    dry_run=dry_run, points=points,
                 )
             if dry_run:
                 announce(df.describe() + df.rounding())

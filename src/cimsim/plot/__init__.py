@@ -14,7 +14,8 @@ from .figures import (
 )
 from .roofline import roofline, rooflines
 from .utilization import utilization_vs_bandwidth, utilization_vs_param
-from .accuracy import accuracy_energy, pareto_front
+from .accuracy import accuracy_energy
+from .select import pareto_front, where
 from .serving import serving_vs_batch, serving_vs_param
 from .style import arch_style, part_color
 
@@ -38,4 +39,5 @@ __all__ = [
     "serving_vs_param",
     "utilization_vs_bandwidth",
     "utilization_vs_param",
+    "where",
 ]

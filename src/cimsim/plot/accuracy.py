@@ -1,8 +1,12 @@
 """The accuracy-against-energy figure of a ``cimsim sweep --accuracy``: every design point as a
-marker (its architecture's colour and marker), the Pareto front (no other point of the panel
-has both less energy and at least its accuracy, or as little energy and more accuracy) drawn
-through its points and each front point labelled with its swept values, the fp32 reference as
-a dotted line; one panel per workload."""
+marker (its architecture's colour and marker), with an error bar of one standard deviation over
+its Monte-Carlo chips when it has several (``accuracy_top1_std``, ``accuracy_repeats`` > 1); the
+Pareto front (no other point of the panel has both less energy and at least its accuracy, or as
+little energy and more accuracy) drawn through its points, one front per value of a swept
+device condition (``cim.nonideal.*``: the device, not a design choice), each front point
+labelled with its swept values (and its architecture when the panel has several); the fp32
+reference as a dotted line; one panel per workload. The x axis is ``energy_j`` or any numeric
+result column (``x=``: the CIM ADCs' own ``energy_cim_adc_j``, ``latency_s``, ``area_m2``)."""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
 from ..report.columns import (
+    ACCURACY_REPEATS,
     ACCURACY_TOP1,
     ACCURACY_TOP1_REFERENCE,
     AGREEMENT,
@@ -22,22 +27,25 @@ from ..report.columns import (
 from ..report.format import si
 from ..sweep.columns import param_columns
 from .figures import _facet_shape, _grid, _ok, _outside_legend, _short, _spans_decades, new_figure, value_text
+from .select import column_unit, numeric_column, pareto_front
 from .style import arch_style
 
 FRONT_COLOR = "#222222"
+#: the fronts of the values of a device condition, in order (the first as before: one front)
+FRONT_COLORS = (FRONT_COLOR, "#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#8c564b")
+FRONT_STYLES = ("--", "-.", ":", (0, (5, 1)), (0, (3, 1, 1, 1, 1, 1)), "-")
+#: the last part of a ``cim.nonideal.*`` path that is a design choice or a Monte-Carlo setting,
+#: not a condition of the device
+NOT_CONDITIONS = ("encoding", "compensation", "seed", "repeats")
+#: axis labels of the usual x columns (any other: its name and unit)
+X_LABELS = {ENERGY: "energy per inference [J]"}
 
 
-def pareto_front(energy: np.ndarray, accuracy: np.ndarray) -> np.ndarray:
-    """Indices of the Pareto-optimal points (less energy better, more accuracy better), in
-    increasing energy: a point is on the front when every point of less or equal energy has
-    less accuracy (ties in energy: the most accurate one)."""
-    order = np.lexsort((-accuracy, energy))
-    front, best = [], -np.inf
-    for i in order:
-        if accuracy[i] > best:
-            front.append(i)
-            best = accuracy[i]
-    return np.asarray(front, dtype=int)
+def device_conditions(df: pd.DataFrame, params) -> list[str]:
+    """The swept parameters that describe the device, not the design: ``*.nonideal.*`` but its
+    encoding, drift compensation, seed and repeats."""
+    return [p for p in params if ".nonideal." in f".{p}"
+            and p.split(".")[-1] not in NOT_CONDITIONS]
 
 
 def _metric(data: pd.DataFrame) -> tuple[str, str]:
@@ -49,50 +57,82 @@ def _metric(data: pd.DataFrame) -> tuple[str, str]:
     raise ValueError("no accuracy columns: sweep with --accuracy (cimsim sweep ... --accuracy)")
 
 
-def accuracy_energy(df: pd.DataFrame, label_front: bool = True) -> Figure:
-    """Accuracy against energy per point, the Pareto front marked; one panel per workload."""
+def _spread(g: pd.DataFrame, col: str) -> np.ndarray | None:
+    """The ``col_std`` of the rows of ``g`` that ran several Monte-Carlo chips (in %), NaN for the
+    others; None when none did."""
+    std = f"{col}_std"
+    if std not in g.columns or ACCURACY_REPEATS not in g.columns:
+        return None
+    several = pd.to_numeric(g[ACCURACY_REPEATS], errors="coerce").fillna(1).to_numpy() > 1
+    s = np.where(several, pd.to_numeric(g[std], errors="coerce").to_numpy(dtype=float) * 100, np.nan)
+    return s if np.isfinite(s).any() else None
+
+
+def accuracy_energy(df: pd.DataFrame, label_front: bool = True, x: str = ENERGY,
+                    conditions=None) -> Figure:
+    """Accuracy against energy (or the result column ``x``) per point, the Pareto front marked
+    (one per value of the ``conditions``, by default the swept ``cim.nonideal.*`` device
+    conditions); one panel per workload."""
     data = _ok(df)
+    numeric_column(data, x, "x")
     col, ylabel = _metric(data)
-    data = data[data[col].notna()]
+    data = data[data[col].notna() & data[x].notna()]
     if data.empty:
-        raise ValueError("no point has an accuracy (every row failed or has none)")
+        raise ValueError(f"no point has an accuracy and a {x} (every row failed or has none)")
     params = [p for p in param_columns(df) if p in data.columns and data[p].nunique() > 1]
+    conds = device_conditions(df, params) if conditions is None else [c for c in conditions if c in params]
+    shown = [p for p in params if p not in conds]  # a front's conditions are in the legend
     workloads = list(dict.fromkeys(data[WORKLOAD]))
     rows, cols = _facet_shape(len(workloads))
     fig = new_figure(5.2 * cols + 1.8, 4.2 * rows)
     axes = _grid(fig, rows, cols)
     for ax in axes.flat[len(workloads):]:
         ax.set_visible(False)
+    names = {p: p.split(".")[-1] for p in params}
+    if len(set(names.values())) < len(names):
+        names = {p: _short(p) for p in params}
     for ax, wl in zip(axes.flat, workloads):
         g = data[data[WORKLOAD] == wl]
-        e = g[ENERGY].to_numpy(dtype=float)
+        e = g[x].to_numpy(dtype=float)
         a = g[col].to_numpy(dtype=float) * 100
         for arch, h in g.groupby(ARCHITECTURE, sort=False):
             st = arch_style(str(arch))
-            ax.scatter(h[ENERGY].astype(float), h[col].astype(float) * 100, color=st.color,
+            ax.scatter(h[x].astype(float), h[col].astype(float) * 100, color=st.color,
                        marker=st.marker, s=22, alpha=0.75, label=str(arch), zorder=2)
-        front = pareto_front(e, a)
-        ax.plot(e[front], a[front], color=FRONT_COLOR, linestyle="--", linewidth=1, marker="o",
-                markersize=8, markerfacecolor="none", label="Pareto front", zorder=3)
+            err = _spread(h, col)
+            if err is not None:
+                ax.errorbar(h[x].astype(float), h[col].astype(float) * 100, yerr=err, fmt="none",
+                            ecolor=st.color, elinewidth=0.8, capsize=2, alpha=0.6, zorder=2,
+                            label="± 1 std over the chips (accuracy_repeats > 1)")
+        several = g[ARCHITECTURE].nunique() > 1
         labels = []
-        if label_front and params:
-            names = {p: p.split(".")[-1] for p in params}
-            if len(set(names.values())) < len(names):
-                names = {p: _short(p) for p in params}
-            for i in front:
-                row = g.iloc[i]
-                labels.append((e[i], a[i], ", ".join(f"{names[p]}={value_text(df, p, row[p])}"
-                                                      for p in params)))
+        groups = g.groupby(conds, sort=True, dropna=False) if conds else [((), g)]
+        for k, (cond, h) in enumerate(groups):
+            cond = cond if isinstance(cond, tuple) else (cond,)
+            idx = np.flatnonzero(g.index.isin(h.index))
+            front = idx[pareto_front(e[idx], a[idx])]
+            name = "Pareto front" + ("" if not conds else ": " + ", ".join(
+                f"{names[c]}={value_text(df, c, v)}" for c, v in zip(conds, cond)))
+            ax.plot(e[front], a[front], color=FRONT_COLORS[k % len(FRONT_COLORS)],
+                    linestyle=FRONT_STYLES[k % len(FRONT_STYLES)], linewidth=1, marker="o",
+                    markersize=8, markerfacecolor="none", label=name, zorder=3)
+            if label_front and (shown or several):
+                for i in front:
+                    row = g.iloc[i]
+                    text = ", ".join(([str(row[ARCHITECTURE])] if several else [])
+                                     + [f"{names[p]}={value_text(df, p, row[p])}" for p in shown])
+                    labels.append((e[i], a[i], text))
         if ACCURACY_TOP1_REFERENCE in g.columns and col == ACCURACY_TOP1 \
                 and g[ACCURACY_TOP1_REFERENCE].notna().any():
             ref = float(g[ACCURACY_TOP1_REFERENCE].dropna().iloc[0]) * 100
             ax.axhline(ref, color="#888888", linestyle=":", linewidth=1, label="fp32 reference")
+        unit = column_unit(x)
         if _spans_decades(e):
             ax.set_xscale("log")
-        else:
-            ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: si(v, "J")))
+        elif unit:
+            ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _, u=unit: si(v, u)))
         ax.tick_params(axis="x", labelrotation=30, labelsize="small")
-        ax.set_xlabel("energy per inference [J]")
+        ax.set_xlabel(X_LABELS.get(x, f"{x} [{unit}]" if unit else x))
         ax.set_ylabel(ylabel)
         ax.set_title(str(wl), fontsize="medium")
         ax.grid(True, which="both", alpha=0.3)

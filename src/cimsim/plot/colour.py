@@ -3,8 +3,9 @@ with more values of a second parameter than there are line styles), where a line
 a legend entry per value of the other parameter would be one legend entry per point.
 
 x is the plotted parameter, y the metric, each point coloured by the first other swept
-parameter that is a number (viridis; a log scale when its values span more than a decade)
-with one colourbar per figure, labelled with its unit and SI prefixes. The architecture
+parameter that is a number (viridis; a log scale when its values span more than a decade, or
+are powers of two over a factor of 4 or more) with one colourbar per figure, labelled with its
+unit and SI prefixes, ticked at the swept values when there are few (a grid's). The architecture
 keeps its marker and, as the marker's edge, its colour (:func:`cimsim.plot.style.arch_style`);
 the legend has one entry per architecture. Points of one architecture and one value of the
 other parameters (a grid's column) are joined by a thin line in their colour; the swept
@@ -44,6 +45,24 @@ class ColourBy(NamedTuple):
     #: style) when their combinations fit the styles, else not told apart (``styles`` empty)
     rest: tuple = ()
     styles: Mapping = MappingProxyType({})
+    #: the values swept, when there are few (a grid's): the colourbar's ticks
+    values: tuple = ()
+
+
+#: a parameter of at most this many values has its colourbar ticked at each of them
+TICKED_VALUES = 8
+#: values that are powers of two spanning at least this ratio get a log bar (2, 4, 8 ... evenly)
+POW2_RATIO = 4.0
+
+
+def _log_bar(values: np.ndarray) -> bool:
+    """A log colour scale: values over more than a decade, or powers of two over a factor of 4 or
+    more (16, 32, 64, 128 on a linear bar put 16 and 32 in almost the same colour)."""
+    lo, hi = float(values.min()), float(values.max())
+    if lo <= 0:
+        return False
+    e = np.log2(np.unique(values))
+    return hi / lo > 10.0 or (hi / lo >= POW2_RATIO and bool(np.all(np.abs(e - np.round(e)) < 1e-9)))
 
 
 def colour_param(df: pd.DataFrame, param: str) -> ColourBy | None:
@@ -62,14 +81,15 @@ def colour_param(df: pd.DataFrame, param: str) -> ColourBy | None:
     v = ok[c].astype(float).to_numpy()
     v = v[np.isfinite(v)]
     lo, hi = float(v.min()), float(v.max())
-    norm = LogNorm(lo, hi) if lo > 0 and hi / lo > 10.0 else Normalize(lo, hi)
+    norm = LogNorm(lo, hi) if _log_bar(v) else Normalize(lo, hi)
+    distinct = tuple(float(x) for x in np.unique(v))
     rest = tuple(p for p in others if p != c)
     combos = list(ok[list(rest)].itertuples(index=False, name=None)) if rest else []
     # a style shows only on a joining line: every value of the others needs two points or more
     # (a random sweep's lone points leave the field named as not told apart instead)
     joined = bool(rest) and int(ok.groupby([ARCHITECTURE, *others], dropna=False).size().min()) > 1
     styles = value_styles(combos) if joined and len(set(combos)) <= len(LINESTYLES) else {}
-    return ColourBy(c, norm, rest, styles)
+    return ColourBy(c, norm, rest, styles, distinct if len(distinct) <= TICKED_VALUES else ())
 
 
 def draw_coloured(ax, df: pd.DataFrame, data: pd.DataFrame, param: str, col: str, by: ColourBy,
@@ -150,5 +170,9 @@ def add_colourbar(fig, axes, df: pd.DataFrame, by: ColourBy):
         cb.locator = MaxNLocator(TICKS, integer=pd.api.types.is_integer_dtype(df[by.param]))
         cb.formatter = FuncFormatter(lambda v, _: value_text(df, by.param, v))
         cb.update_ticks()
+    if by.values:  # a grid's few values: a tick at each, and none between
+        cb.ax.xaxis.set_major_locator(FixedLocator(list(by.values)))
+        cb.ax.xaxis.set_minor_locator(NullLocator())
+        cb.ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: value_text(df, by.param, v)))
     cb.ax.tick_params(which="both", labelsize="small")
     return cb

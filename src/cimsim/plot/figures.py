@@ -474,12 +474,24 @@ def energy_breakdown(df: pd.DataFrame, param: str | None = None, most: int = 4,
             if thinned:
                 note += (f"\n({thinned[0]} of the {thinned[1]} values of {param}: the first, the "
                          "last and evenly between)")
-            ax.set_xlabel(", ".join(["architecture"] + [_param_label(df, p) for p in shown]) + note,
-                          fontsize="small")
+            ax.set_xlabel(wrap_caption(", ".join(["architecture"] + [_param_label(df, p) for p in shown]),
+                                       fig.get_figwidth() / cols) + note, fontsize="small")
         sf.suptitle(title, fontsize="medium")
     _outside_legend(fig, [a for sf in subfigs for a in sf.axes], title="energy part")
     fig.suptitle("energy breakdown")
     return fig
+
+
+#: inches per character of a caption in the "small" font (8.3 pt), a generous average
+CAPTION_CHAR_IN = 8.3 * 0.6 / 72
+
+
+def wrap_caption(text: str, width_in: float) -> str:
+    """``text`` broken at its spaces into lines that fit ``width_in`` inches (less a margin): a
+    centred caption wider than its panel was clipped at the figure's edges."""
+    import textwrap
+
+    return textwrap.fill(text, max(20, int(0.85 * width_in / CAPTION_CHAR_IN)), break_long_words=False)
 
 
 def save_figure(fig: Figure, path: str | Path, formats: Sequence[str] = ("png", "svg")) -> list[Path]:

@@ -182,39 +182,46 @@ def _fail(path: str, spec: str, why: str) -> SweepSpecError:
     return SweepSpecError(f"--param {path}={_clip(spec)}: {why}; a spec is {SPEC_FORMS}")
 
 
-def _parse_scalar(path: str, spec: str, text: str, fk: FieldKind):
+def parse_value(text: str, fk: FieldKind):
+    """One value of the field ``fk`` from its text (a quantity with a unit of the field's
+    dimension, a whole number, a number, a flag, one of a choice's values); raises
+    ``ValueError`` saying why not (the caller names where the text came from)."""
     text = text.strip()
     if not text:
-        raise _fail(path, spec, "empty value")
+        raise ValueError("empty value")
     if fk.kind == "quantity":
         try:
             return parse_quantity(text, fk.unit)
         except UnitError as exc:
-            raise _fail(path, spec, f"{fk.path} is {fk.describe()}: {exc}") from None
+            raise ValueError(f"{fk.path} is {fk.describe()}: {exc}") from None
     if fk.kind == "int":
         try:
             v = float(text)
         except ValueError:
-            raise _fail(path, spec, f"{text!r} is not a whole number ({fk.path} is an integer)") from None
+            v = math.nan
         if not v.is_integer():
-            raise _fail(path, spec, f"{text!r} is not a whole number ({fk.path} is an integer)")
+            raise ValueError(f"{text!r} is not a whole number ({fk.path} is an integer)")
         return int(v)
     if fk.kind == "float":
         try:
             v = float(text)
         except ValueError:
-            raise _fail(path, spec, f"{text!r} is not a number") from None
+            raise ValueError(f"{text!r} is not a number") from None
         if not math.isfinite(v):
-            raise _fail(path, spec, f"{text!r} is not finite")
+            raise ValueError(f"{text!r} is not finite")
         return v
     if fk.kind == "bool":
-        try:
-            return parse_flag(text)
-        except ValueError as exc:
-            raise _fail(path, spec, str(exc)) from None
+        return parse_flag(text)  # its ValueError says what a flag is
     if fk.choices and text not in fk.choices:
-        raise _fail(path, spec, f"{text!r} is not {fk.describe()}")
+        raise ValueError(f"{text!r} is not {fk.describe()}")
     return text
+
+
+def _parse_scalar(path: str, spec: str, text: str, fk: FieldKind):
+    try:
+        return parse_value(text, fk)
+    except ValueError as exc:
+        raise _fail(path, spec, str(exc)) from None
 
 
 def parse_param(text: str, data: Optional[Mapping[str, Any]] = None,

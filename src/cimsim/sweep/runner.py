@@ -21,8 +21,9 @@ from ..pipeline import ENGINES
 from .checks import check_run_settings, check_swept_fields
 from .columns import CONFIG_FILE, POINT_ID, WORKLOAD_FILE, error_rows, extrapolated_rows, sweep_columns
 from .executors import SchedulerError, check_scheduler, make_executor
-from .params import DEFAULT_MAX_POINTS, ParamSpec, SweepSpecError, parse_param, parse_spec, python_spec
-from .sampling import count_points, sample_points
+from .params import DEFAULT_MAX_POINTS, ParamSpec, SweepSpecError
+from .points import parse_params as _params, points_wording, read_points
+from .sampling import count_points, grid_points, sample_points
 from .store import (SweepStore, attach_attrs, check_is_sweep_file, check_output_names,
                     rows_to_frame, sweep_attrs)
 from . import plugins
@@ -88,13 +89,16 @@ def _count(n: int, noun: str) -> str:
 def plan_sweep(configs: str | Path | Sequence[str | Path], workloads: str | Path | Sequence[str | Path],
                params: Sequence[str | ParamSpec] | Mapping[str, str] | None = None, *,
                sample: str = "grid", samples: int | None = None,
-               max_points: int = DEFAULT_MAX_POINTS, seed: int = 0) -> SweepPlan:
+               max_points: int = DEFAULT_MAX_POINTS, seed: int = 0,
+               points: str | Path | None = None) -> SweepPlan:
     """Parse the specs and count the runs (points x configs x workloads) arithmetically.
 
     Raises :class:`SweepTooLarge` when the runs exceed ``max_points``; no grid
     or sample is built, so a 10^9-point request costs nothing. Then every swept
     field must be one of every config's (:func:`check_swept_fields`). Random and LHS samples
     (``seed``) are then drawn, at most ``max_points`` of them, and counted once merged.
+    ``points``: a CSV file of design points (:func:`cimsim.sweep.points.read_points`), each
+    crossed with the grid of ``params``.
     """
     if isinstance(max_points, bool) or not isinstance(max_points, int) or max_points < 1:
         raise CimsimError(f"--max-points {max_points!r}: expected a whole number >= 1")
@@ -113,13 +117,31 @@ def plan_sweep(configs: str | Path | Sequence[str | Path], workloads: str | Path
     if not workloads:
         raise CimsimError("a sweep needs at least one workload (-w)")
     specs = _params(params, max_points, configs)
-    plan = SweepPlan(specs, count_points(specs, sample, samples), len(configs), len(workloads))
+    rows = None
+    if points is not None:
+        if sample != "grid":
+            raise SweepSpecError(f"--points is a list of design points; --sample {sample} draws "
+                                 "points of ranges: give one or the other")
+        pspecs, rows = read_points(points, configs)
+        both = [p.path for p in pspecs if p.path in {q.path for q in specs}]
+        if both:
+            raise SweepSpecError(f"{both[0]} is both a column of --points {points} and a --param")
+        specs, grid_specs = [*pspecs, *specs], specs
+    plan = SweepPlan(specs, count_points(specs if rows is None else grid_specs, sample, samples)
+                     * (1 if rows is None else len(rows)), len(configs), len(workloads))
     if plan.runs > max_points:
         raise SweepTooLarge(
             f"{plan.describe()} exceed --max-points {max_points:,}; use fewer values, or raise "
             "--max-points (max_points= in Python) if you mean it"
         )
-    check_swept_fields(configs, specs, params if isinstance(params, Mapping) else None)
+    try:
+        check_swept_fields(configs, specs, params if isinstance(params, Mapping) else None)
+    except SweepSpecError as exc:
+        raise SweepSpecError(points_wording(str(exc), specs[:len(specs) - len(grid_specs)], points)
+                             if rows is not None else str(exc)) from None
+    if rows is not None:  # each row crossed with the grid of the --param specs
+        crossed = [{**r, **g} for r in rows for g in grid_points(grid_specs)]
+        return SweepPlan(specs, len(crossed), plan.configs, plan.workloads, crossed)
     if sample != "grid":  # draws that repeat a point are one point: count what will run
         points = sample_points(specs, sample, samples, seed)
         plan = SweepPlan(specs, len(points), plan.configs, plan.workloads, points, samples)
@@ -135,65 +157,6 @@ def _as_list(x) -> list:
         return list(x)
     except TypeError:  # one object (an Architecture): the caller says what it takes
         return [x]
-
-
-def _config_data(configs) -> list[Mapping]:
-    """The mappings of the ``configs`` that read (an unreadable one is refused later, by
-    :func:`check_swept_fields`, naming it)."""
-    from ..bundled import resolve_config
-    from ..config import read_yaml
-
-    out = []
-    for name in configs:
-        try:
-            out.append(read_yaml(resolve_config(str(name))))
-        except CimsimError:
-            continue
-    return out
-
-
-def _params(params, max_points: int = DEFAULT_MAX_POINTS, configs=()) -> list[ParamSpec]:
-    from ..config.paths import resolve
-
-    if params is None:
-        return []
-    datas: list[Mapping] | None = None
-
-    def spec(path: str, text: str) -> ParamSpec:
-        nonlocal datas
-        try:
-            return parse_spec(path, text, max_points=max_points)
-        except SweepSpecError:
-            # not found without a config: a component under its own key (``gemv.lanes`` for
-            # ``gemv: {type: my-gemv}``, ``crossbars.arrays`` for ``crossbars: {type: cim}``)
-            # has its type only in the config; take the first swept config that has the field
-            if datas is None:
-                datas = _config_data(configs)
-            for data in datas:
-                try:
-                    resolve(path, data)
-                except CimsimError:
-                    continue
-                return parse_spec(path, text, data, max_points)
-            raise
-
-    if isinstance(params, Mapping):
-        return [python_spec(str(path), s, spec) for path, s in params.items()]
-    out = []
-    for p in _as_list(params):
-        if isinstance(p, ParamSpec):
-            out.append(p)
-            continue
-        path, eq, text = str(p).partition("=")
-        if not eq or not path.strip() or not text.strip():
-            out.append(parse_param(str(p), max_points=max_points))  # refused, with the forms
-            continue
-        out.append(spec(path.strip(), text.strip()))
-    paths = [p.path for p in out]
-    dup = {p for p in paths if paths.count(p) > 1}
-    if dup:
-        raise CimsimError(f"--param {sorted(dup)[0]} is given more than once")
-    return out
 
 
 def _sha(data: bytes) -> str:
@@ -387,6 +350,7 @@ def sweep(
     accuracy: bool = False,
     dataset: str | None = None,
     dry_run: bool = False,
+    points: str | Path | None = None,
 ) -> pd.DataFrame | SweepPlan:
     """Run every design point on every config and workload; return one row per point.
 
@@ -419,6 +383,8 @@ def sweep(
     accuracy : each workload is an evaluation model (:mod:`cimsim.accuracy.target`: a bundled
         name or ``FILE.py:FACTORY`` with ``dataset``); every point also runs it with the
         point's CIM arithmetic and adds :data:`cimsim.report.columns.ACCURACY_COLUMNS`.
+    points : a CSV file of explicit design points (``--points``): a header of config paths,
+        a row of values (with units) per point, each crossed with the grid of ``params``.
     dry_run : make every check the run makes before any point runs (specs and count,
         scheduler, output paths, configs and workloads, each given once), then return the
         :class:`SweepPlan` instead of running; nothing is written.
@@ -446,7 +412,7 @@ def sweep(
     # everything a user can get wrong is checked before the run count is announced, so a bad
     # sweep is one error line: specs and count, scheduler, output paths, configs and workloads
     plan = plan_sweep(configs, workloads, params, sample=sample, samples=samples, max_points=max_points,
-                      seed=seed)
+                      seed=seed, points=points)
     check_scheduler(scheduler, security)
     if scheduler not in (None, "", "processes") and workers is not None:
         raise SchedulerError(f"--workers sets the local worker processes; with --scheduler "

@@ -1,0 +1,139 @@
+"""Choosing among a sweep's rows: constraints (``cimsim plot --where``) and Pareto fronts over any
+number of objectives (:func:`pareto_front`, ``cimsim plot --pareto``).
+
+A constraint is ``COLUMN OP NUMBER`` clauses joined by ``and`` (``area_m2<=1e-4 and
+accuracy_top1>=0.97``; OP one of ``<= >= < > == !=``; numbers in the column's SI unit: m²,
+J, s, and fractions for accuracies). It is parsed, never evaluated as code. A row is on the
+Pareto front when no other row is at least as good in every objective and better in one.
+"""
+
+from __future__ import annotations
+
+import difflib
+import operator
+import re
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+#: the comparisons a constraint clause may use
+OPERATORS = {"<=": operator.le, ">=": operator.ge, "==": operator.eq, "!=": operator.ne,
+             "<": operator.lt, ">": operator.gt}
+_CLAUSE = re.compile(r"^\s*([A-Za-z_][\w.]*)\s*(<=|>=|==|!=|<|>)\s*(\S+)\s*$")
+_AND = re.compile(r"\s+and\s+|\s*&&?\s*", re.IGNORECASE)
+#: units of result columns, by the ending of their names (report/columns.py's convention)
+SUFFIX_UNITS = (("_m2", "m²"), ("_j", "J"), ("_s", "s"), ("_w", "W"))
+
+
+def column_unit(column: str) -> str:
+    """The SI unit of a result column, from its name's ending (``energy_j``: J), or ``""``."""
+    return next((u for end, u in SUFFIX_UNITS if column.endswith(end)), "")
+
+
+def numeric_column(df: pd.DataFrame, column: str, what: str) -> None:
+    """Refuse (ValueError, one line) a ``column`` that ``df`` lacks, suggesting the nearest
+    names, or one that is not a number; ``what`` names the option that gave it."""
+    if column not in df.columns:
+        near = difflib.get_close_matches(column, [str(c) for c in df.columns], n=3, cutoff=0.6)
+        hint = f" (did you mean {' or '.join(repr(n) for n in near)}?)" if near else \
+            " (the table's columns: cimsim.sweep.sweep_columns; e.g. energy_j, latency_s, area_m2)"
+        raise ValueError(f"{what}: no column {column!r} in the sweep{hint}")
+    col = df[column]
+    if pd.api.types.is_bool_dtype(col) or not pd.api.types.is_numeric_dtype(col):
+        raise ValueError(f"{what}: column {column!r} is not a number ({col.dtype}); a constraint "
+                         "or objective needs a numeric column")
+
+
+def parse_where(expr: str, df: pd.DataFrame) -> list[tuple[str, str, float]]:
+    """The clauses ``(column, op, number)`` of a constraint over ``df``'s columns; ValueError
+    (one line, naming the clause) for anything else: there is no code in a constraint."""
+    text = str(expr).strip()
+    if not text:
+        raise ValueError("--where: empty; give COLUMN OP NUMBER clauses joined by 'and', e.g. "
+                         "'area_m2<=1e-4 and accuracy_top1>=0.97'")
+    out = []
+    for clause in _AND.split(text):
+        m = _CLAUSE.match(clause)
+        if m is None:
+            raise ValueError(f"--where {text!r}: {clause.strip()!r} is not COLUMN OP NUMBER (OP one "
+                             f"of {' '.join(OPERATORS)}; clauses joined by 'and'), e.g. area_m2<=1e-4")
+        column, op, number = m.groups()
+        numeric_column(df, column, f"--where {clause.strip()!r}")
+        try:
+            value = float(number)
+        except ValueError:
+            unit = column_unit(column)
+            raise ValueError(f"--where {clause.strip()!r}: {number!r} is not a number; write it in the "
+                             f"column's SI unit{f' ({unit})' if unit else ''}, e.g. 1e-4") from None
+        if not np.isfinite(value):
+            raise ValueError(f"--where {clause.strip()!r}: {number!r} is not a finite number")
+        out.append((column, op, value))
+    return out
+
+
+def where(df: pd.DataFrame, expr: str) -> pd.DataFrame:
+    """The rows of ``df`` that satisfy every clause of ``expr`` (a row with no value in a
+    clause's column, an error row, satisfies none)."""
+    keep = np.ones(len(df), dtype=bool)
+    for column, op, value in parse_where(expr, df):
+        v = df[column].astype(float).to_numpy()
+        keep &= np.isfinite(v) & OPERATORS[op](np.nan_to_num(v), value)
+    return df[keep]
+
+
+def _front_of(values: np.ndarray) -> np.ndarray:
+    """Indices of the rows of ``values`` (every objective minimised) that no other row
+    dominates (at least as good in every column, better in one), in lexicographic order. A row
+    can be dominated only by one before it in that order, and only by a front row if by any."""
+    order = np.lexsort(values.T[::-1])
+    front: list[int] = []
+    for i in order:
+        if front:
+            f = values[front]
+            if np.any(np.all(f <= values[i], axis=1) & np.any(f < values[i], axis=1)):
+                continue
+        front.append(int(i))
+    return np.asarray(front, dtype=int)
+
+
+def pareto_front(data, accuracy=None, *, minimise: Sequence[str] = (), maximise: Sequence[str] = ()):
+    """The Pareto front.
+
+    ``pareto_front(df, minimise=["energy_j", "area_m2"], maximise=["accuracy_top1"])``: the rows
+    of ``df`` that no other row dominates (as small or smaller in every ``minimise`` column, as
+    large or larger in every ``maximise`` column, strictly better in one), in increasing order
+    of the first objective; rows missing any objective's value (error rows) are left out. Rows
+    with the same values in every objective are all kept.
+
+    ``pareto_front(energy, accuracy)`` (two arrays, as before): the indices of the points with
+    less energy and more accuracy, in increasing energy; of points of equal energy only the most
+    accurate, of equal points the first.
+    """
+    if not isinstance(data, pd.DataFrame):
+        if minimise or maximise or accuracy is None:
+            raise TypeError("pareto_front(energy, accuracy) takes two arrays; pareto_front(df, "
+                            "minimise=[...], maximise=[...]) a DataFrame and column names")
+        energy, acc = np.asarray(data, dtype=float), np.asarray(accuracy, dtype=float)
+        order = np.lexsort((-acc, energy))
+        front, best = [], -np.inf
+        for i in order:
+            if acc[i] > best:
+                front.append(i)
+                best = acc[i]
+        return np.asarray(front, dtype=int)
+    if accuracy is not None:
+        raise TypeError("pareto_front(df, ...): name the objectives as minimise=[...], maximise=[...]")
+    objectives = [*minimise, *maximise]
+    if not objectives:
+        raise ValueError("pareto_front: give at least one objective (minimise=[...] or maximise=[...])")
+    for c in objectives:
+        numeric_column(data, c, "pareto_front")
+    twice = [c for c in objectives if objectives.count(c) > 1]
+    if twice:
+        raise ValueError(f"pareto_front: column {twice[0]!r} is given twice")
+    values = np.column_stack([data[c].astype(float).to_numpy() * (1.0 if c in minimise else -1.0)
+                              for c in objectives])
+    ok = np.flatnonzero(np.all(np.isfinite(values), axis=1))
+    front = ok[_front_of(values[ok])]
+    return data.iloc[front]

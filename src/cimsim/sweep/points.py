@@ -1,0 +1,174 @@
+"""Which swept fields a sweep sets, and to what: the ``--param`` specs (:func:`parse_params`) and
+the explicit design points of ``--points FILE.csv`` (:func:`read_points`).
+
+A points file is a CSV table: a header of config paths as ``--param`` takes them, then one row
+per design point, each cell a value as a ``--param`` list item writes it (with its unit:
+``300GB/s``)::
+
+    cim.rows,cim.rows_per_read
+    64,16
+    128,32
+    256,64
+
+Each row is one point: its overrides are the row's cells, so its identity (and a resumed
+sweep's reuse of its row) is that of the same values reached by a grid. ``--param`` specs beside
+a points file make a grid that every row is crossed with.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any, Mapping
+
+from ..errors import CimsimError
+from .params import (DEFAULT_MAX_POINTS, FieldKind, ParamSpec, SweepSpecError, field_kind,
+                     parse_param, parse_spec, parse_value, python_spec)
+
+
+def _config_data(configs) -> list[Mapping]:
+    """The mappings of the ``configs`` that read (an unreadable one is refused later, by
+    :func:`check_swept_fields`, naming it)."""
+    from ..bundled import resolve_config
+    from ..config import read_yaml
+
+    out = []
+    for name in configs:
+        try:
+            out.append(read_yaml(resolve_config(str(name))))
+        except CimsimError:
+            continue
+    return out
+
+
+class _Fields:
+    """The swept fields' config mappings: none for a field every config of its kind has; the
+    first swept config that has it for a component under its own key (``gemv.lanes`` for
+    ``gemv: {type: my-gemv}``, ``crossbars.arrays`` for ``crossbars: {type: cim}``), whose type
+    only the config names."""
+
+    def __init__(self, configs):
+        self.configs = configs
+        self.datas: list[Mapping] | None = None
+
+    def data_for(self, path: str, error: SweepSpecError) -> Mapping:
+        from ..config.paths import resolve
+
+        if self.datas is None:
+            self.datas = _config_data(self.configs)
+        for data in self.datas:
+            try:
+                resolve(path, data)
+            except CimsimError:
+                continue
+            return data
+        raise error
+
+    def spec(self, path: str, text: str, max_points: int) -> ParamSpec:
+        try:
+            return parse_spec(path, text, max_points=max_points)
+        except SweepSpecError as exc:
+            return parse_spec(path, text, self.data_for(path, exc), max_points)
+
+    def kind(self, path: str) -> FieldKind:
+        try:
+            return field_kind(path)
+        except SweepSpecError as exc:
+            return field_kind(path, self.data_for(path, exc))
+
+
+def parse_params(params, max_points: int = DEFAULT_MAX_POINTS, configs=()) -> list[ParamSpec]:
+    """The ``--param`` specs (``["PATH=SPEC", ...]``, ``{PATH: SPEC or values}`` or
+    :class:`ParamSpec` objects), each path once."""
+    if params is None:
+        return []
+    fields = _Fields(configs)
+
+    def spec(path: str, text: str) -> ParamSpec:
+        return fields.spec(path, text, max_points)
+
+    if isinstance(params, Mapping):
+        return [python_spec(str(path), s, spec) for path, s in params.items()]
+    out = []
+    for p in [params] if isinstance(params, (str, Path)) else list(params):
+        if isinstance(p, ParamSpec):
+            out.append(p)
+            continue
+        path, eq, text = str(p).partition("=")
+        if not eq or not path.strip() or not text.strip():
+            out.append(parse_param(str(p), max_points=max_points))  # refused, with the forms
+            continue
+        out.append(spec(path.strip(), text.strip()))
+    paths = [p.path for p in out]
+    dup = {p for p in paths if paths.count(p) > 1}
+    if dup:
+        raise CimsimError(f"--param {sorted(dup)[0]} is given more than once")
+    return out
+
+
+class PointsError(SweepSpecError):
+    """A ``--points`` file that cannot be read as design points (one line: file, row, column)."""
+
+
+def read_points(path: str | Path, configs=()) -> tuple[list[ParamSpec], list[dict[str, Any]]]:
+    """The specs (one per column: its values in order of first appearance) and the points
+    (``{path: value}``, values in SI units as a grid's) of the points file at ``path``."""
+    where = f"--points {path}"
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            table = [(n, row) for n, row in enumerate(csv.reader(f), start=1)
+                     if any(cell.strip() for cell in row)]
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        why = getattr(exc, "strerror", None) or str(exc)
+        raise PointsError(f"{where}: cannot read as CSV ({why})") from None
+    if not table:
+        raise PointsError(f"{where}: empty; the first line names the config paths (cim.rows,"
+                          "cim.rows_per_read), each line below is one design point")
+    (_, header), body = table[0], table[1:]
+    header = [h.strip() for h in header]
+    if not body:
+        raise PointsError(f"{where}: a header and no rows; each line below the header is one point")
+    fields = _Fields(configs)
+    kinds = []
+    for col, name in enumerate(header, start=1):
+        if not name:
+            raise PointsError(f"{where}: column {col} of the header is empty; name a config path")
+        if header.count(name) > 1:
+            raise PointsError(f"{where}: column {name} appears twice in the header")
+        try:
+            kinds.append(fields.kind(name))
+        except SweepSpecError as exc:
+            why = str(exc).removeprefix(f"--param {name}: ")
+            raise PointsError(f"{where}: column {name}: {why}") from None
+    points, first_line = [], {}
+    for row_no, (line, row) in enumerate(body, start=1):
+        at = f"{where}: row {row_no} (line {line})"
+        if len(row) != len(header):
+            raise PointsError(f"{at} has {len(row)} cells; the header has {len(header)} "
+                              f"({', '.join(header)})")
+        point = {}
+        for name, fk, cell in zip(header, kinds, row):
+            try:
+                point[name] = parse_value(cell, fk)
+            except ValueError as exc:
+                raise PointsError(f"{at}, column {name}: {exc} (a cell is one value, as "
+                                  "--param writes it: 300GB/s, 64, true)") from None
+        key = tuple(repr(v) for v in point.values())
+        if key in first_line:
+            raise PointsError(f"{at} repeats row {first_line[key]}: give each point once")
+        first_line[key] = row_no
+        points.append(point)
+    specs = [ParamSpec(name, fk, f"column of {path}",
+                       values=tuple(dict.fromkeys(p[name] for p in points)))
+             for name, fk in zip(header, kinds)]
+    return specs, points
+
+
+def points_wording(msg: str, specs, path) -> str:
+    """``msg``, an error about ``--param PATH`` of a column of the points file at ``path``,
+    worded for that file's column."""
+    for p in specs:
+        for prefix in (f"--param {p.path}={p.spec}", f"--param {p.path}"):
+            if msg.startswith(prefix):
+                return f"--points {path}: column {p.path}" + msg[len(prefix):]
+    return msg
