@@ -1085,4 +1085,4 @@ def test_per_request_lengths_imply_the_request_count_and_errors_name_the_fix(tmp
     assert r.output.strip() == ("Error: llm: --prompt lists 2 lengths for 3 request(s); give one "
                                 "length, or one per request, or --requests 2")
     r = CliRunner().invoke(main, [*base, "--prompt", "16,32", "--decode", "4,8,2"])
-    assert r.exit_code == 1 and "--prompt lists 2 lengths and --decode 3" in r.output
+    assert r.exit_code == 1 and "--prompt lists 2 lengths and --decode lists 3: give" in r.output

@@ -30,7 +30,7 @@ def _listed(prompt, decode) -> int | None:
          if not _is_one(v) and not isinstance(v, (str, bytes)) and len(v) > 1}
     if len(set(n.values())) > 1:
         raise WorkloadError(f"{GEN}: {arg('prompt')} lists {n['prompt']} lengths and {arg('decode')} "
-                            f"{n['decode']}: give one length for all requests, or one per request in both")
+                            f"lists {n['decode']}: give one length for all requests, or one per request in both")
     return next(iter(n.values()), None)
 
 
