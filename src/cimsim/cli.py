@@ -89,7 +89,11 @@ class _Group(OneLineGroup):
             lines = str(exc).split("\n")
             more = (f" (and {len(lines) - 1} more{_where(lines, getattr(exc, 'fields', None))})"
                     if len(lines) > 1 else "")
-            raise click.ClickException(one_line(lines[0]) + more) from None
+            raise click.ClickException(one_line(lines[0] + more)) from None  # its fields escaped too
+        except click.ClickException as exc:  # a command's own error quotes what was typed: one line
+            if not isinstance(exc, getattr(click.exceptions, "NoArgsIsHelpError", ())):  # help: as is
+                exc.message = one_line(exc.message)
+            raise
         except KeyboardInterrupt:  # Ctrl-C: one line and the shell's status, not click's "Aborted!"
             click.echo("interrupted", err=True)
             raise SystemExit(130) from None

@@ -63,6 +63,24 @@ def one_line(text: str) -> str:
     return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
 
 
+def one_error(func):
+    """``func`` (a reader or an override, whose every :class:`CimsimError` is one error) with
+    that error's message escaped by :func:`one_line`: it quotes what the user wrote (a key with
+    a newline or a carriage return), and a message of two lines reads as two errors."""
+    import functools
+
+    @functools.wraps(func)
+    def escaped(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except CimsimError as exc:
+            if len(exc.args) == 1 and isinstance(exc.args[0], str):
+                exc.args = (one_line(exc.args[0]),)
+            raise
+
+    return escaped
+
+
 def name_problem(name: str) -> str | None:
     """Why ``name`` cannot name an architecture, a workload, an op or a tensor (it is printed on
     a line of its own, in tables and in file names), or None: empty, or holding a control

@@ -6,6 +6,7 @@ from __future__ import annotations
 import click
 
 from . import OneLineErrors, console
+from ..errors import one_line
 from .run import overrides, set_option
 
 
@@ -47,7 +48,7 @@ def fields(prefix: str, config: str | None, sets: tuple[str, ...]) -> None:
     shown = apply_overrides(data, ov, source=str(path), cli=True) if ov else data
     rows = [f for f in describe_fields(shown) if f.path.startswith(prefix)]
     if not rows:
-        raise click.ClickException(f"no config field starts with '{prefix}'")
+        raise click.ClickException(f"no config field starts with '{one_line(prefix)}'")
     values = {}
     if config:
         arch = load_architecture(path, ov, cli=True)

@@ -78,7 +78,7 @@ def run(config: str, workload: str, engine: str, sets: tuple[str, ...], as_json:
     --accuracy --json): its traced forward pass gives the cost, the same model run with the
     design's arithmetic gives the accuracy."""
     from ..config import load_architecture
-    from ..config.loader import origin
+    from ..config.origin import origin
     from ..studies import run_one
     from ..workload import load_workload
 
