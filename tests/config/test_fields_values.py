@@ -86,3 +86,47 @@ def test_set_without_a_config_is_one_line_and_exit_2():
     assert r.exit_code == 2
     assert "--set needs -c CONFIG" in r.output and len(r.output.strip().splitlines()) == 1
     assert "Traceback" not in r.output
+
+
+def _without(tmp_path, line_start: str, replace: str | None = None):
+    """configs/sram-cim.yaml with its line starting ``line_start`` dropped (or replaced)."""
+    from pathlib import Path
+
+    src = Path(__file__).resolve().parents[2] / "configs" / "sram-cim.yaml"
+    lines = src.read_text().splitlines(keepends=True)
+    hit = [i for i, ln in enumerate(lines) if ln.startswith(line_start)]
+    assert len(hit) == 1, hit
+    lines[hit[0]] = "" if replace is None else replace + "\n"
+    out = tmp_path / "broken.yaml"
+    out.write_text("".join(lines))
+    return out
+
+
+@pytest.mark.parametrize("line,replace,said", [
+    ("  arrays:", None, "cim.arrays: required field is missing"),
+    ("  arrays:", "  arrays: 0", "cim.arrays: Input should be greater than or equal to 1 (got 0)"),
+])
+def test_a_config_that_does_not_load_still_gets_its_table(tmp_path, line, replace, said):
+    """The question `fields -c` answers, "what may my config hold?", matters most while the config
+    does not load yet: the schema's table, without the value and source columns, and one note
+    line carrying the loader's message; exit 0 (it was "Error: ...", exit 1, no table)."""
+    bad = _without(tmp_path, line, replace)
+    r = CliRunner(env={"COLUMNS": "400"}).invoke(main, ["fields", "-c", str(bad), "cim.arr"])
+    assert r.exit_code == 0, r.output
+    assert "Traceback" not in r.output
+    header = next(ln for ln in r.stdout.splitlines() if ln.startswith("┃"))
+    assert [c.strip() for c in header.strip("┃").split("┃")] == ["path", "type", "default", "description"]
+    row = next(ln for ln in r.stdout.splitlines() if ln.startswith("│"))
+    assert [c.strip() for c in row.strip("│").split("│")][:3] == [
+        "cim.arrays", "int, in [1, 1099511627776]", "(required)"]
+    note = r.stderr.strip().splitlines()
+    assert len(note) == 1 and note[0].startswith(
+        "note: no value and source columns: the config does not load: ")
+    assert f"{bad}: {said}" in note[0]
+
+
+def test_a_bad_set_on_a_config_that_loads_is_still_an_error(tmp_path):
+    r = CliRunner().invoke(main, ["fields", "-c", "sram-cim", "cim.arrays", "--set", "cim.arrays=0"])
+    assert r.exit_code == 1
+    assert r.output.strip() == ("Error: --set cim.arrays=0: cim.arrays: Input should be greater than "
+                                "or equal to 1 (got 0)")
