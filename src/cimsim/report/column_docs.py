@@ -119,10 +119,7 @@ def documented_columns() -> set[str]:
     named = {*C.FIXED_COLUMNS, *C.PIPELINE_COLUMNS, *C.SERVING_COLUMNS, *C.ACCURACY_COLUMNS,
              *C.SWEEP_KEY_COLUMNS, C.ERROR, C.BASELINE, C.SPEEDUP, C.ENERGY_RATIO,
              C.ONE_DEVICE_SHARE, C.CIMSIM_VERSION, C.CIMSIM_REVISION}
-    patterns = {C.ops_column(_COMP), C.bytes_column(_RES), C.write_bytes_column(_RES),
-                C.fact_column(_COMP, "<fact>"), C.energy_column(_PART), C.util_column("<name>"),
-                C.path_column(_PART), C.area_column(_PART), "<dotted.config.path>"}
-    return named | patterns
+    return named | set(_PATTERNS) | set(_SWEPT)
 
 
 #: the one row :mod:`.columns` has no name for: a sweep's swept parameters, named by their paths
