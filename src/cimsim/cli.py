@@ -28,7 +28,7 @@ from .commands.trace import trace
 from .commands.validate import validate
 from .commands.workload import workload
 from . import __version__
-from .errors import CimsimError, one_line
+from .errors import CimsimError, error_line, one_line
 
 
 class _ClosedStdout(io.TextIOBase):
@@ -86,10 +86,11 @@ class _Group(OneLineGroup):
                 return super().invoke(ctx)
         except CimsimError as exc:
             # several errors come one per line: print the first and count the others
-            lines = str(exc).split("\n")
-            more = (f" (and {len(lines) - 1} more{_where(lines, getattr(exc, 'fields', None))})"
-                    if len(lines) > 1 else "")
-            raise click.ClickException(one_line(lines[0]) + more) from None
+            raise click.ClickException(error_line(exc)) from None  # its fields escaped too
+        except click.ClickException as exc:  # a command's own error quotes what was typed: one line
+            if not isinstance(exc, getattr(click.exceptions, "NoArgsIsHelpError", ())):  # help: as is
+                exc.message = one_line(exc.message)
+            raise
         except KeyboardInterrupt:  # Ctrl-C: one line and the shell's status, not click's "Aborted!"
             click.echo("interrupted", err=True)
             raise SystemExit(130) from None
@@ -108,19 +109,6 @@ def _os_error_line(exc: OSError) -> str:
     """``FILE: what went wrong``: an ``OSError`` as one line."""
     where = f"{exc.filename}: " if exc.filename else ""
     return one_line(f"{where}{exc.strerror or exc}")
-
-
-def _where(lines: list[str], fields: list[str] | None = None) -> str:
-    """``": cim.write_energy, cim.endurance"``: the fields the errors after the first name, when
-    each says ``SOURCE: FIELD: ...`` with the first's source (so a user fixes them at once);
-    ``fields``: a config error's field per line (:func:`cimsim.config.paths.field_of`: a rule
-    between a section's fields names the field, ``cim.adc.per_array``, not the section)."""
-    src = lines[0].split(": ", 1)[0]
-    if not all(ln.startswith(src + ": ") and ln.count(": ") >= 2 for ln in lines[1:]):
-        return ""
-    named = (fields[1:] if fields is not None and len(fields) == len(lines)
-             else [ln.split(": ", 2)[1] for ln in lines[1:]])
-    return f": {', '.join(named)}"
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})

@@ -55,12 +55,53 @@ def where_raised(exc: BaseException) -> str:
     return f" (at {tb.tb_frame.f_code.co_filename}:{tb.tb_lineno})"
 
 
+def error_line(exc: CimsimError) -> str:
+    """``exc`` as the command line prints it: one line, its first (several errors come one per
+    line) and a count of the others, naming their fields when they share the first's source
+    (``(and 2 more: cim.write_energy, cim.endurance)``, so a user fixes them at once)."""
+    lines = str(exc).split("\n")
+    more = (f" (and {len(lines) - 1} more{_others(lines, getattr(exc, 'fields', None))})"
+            if len(lines) > 1 else "")
+    return one_line(lines[0] + more)  # the fields named in `more` escaped too
+
+
+def _others(lines: list[str], fields: list[str] | None = None) -> str:
+    """``": cim.write_energy, cim.endurance"``: the fields the errors after the first name, when
+    each says ``SOURCE: FIELD: ...`` with the first's source; ``fields``: a config error's field
+    per line (:func:`cimsim.config.paths.field_of`: a rule between a section's fields names the
+    field, ``cim.adc.per_array``, not the section)."""
+    src = lines[0].split(": ", 1)[0]
+    if not all(ln.startswith(src + ": ") and ln.count(": ") >= 2 for ln in lines[1:]):
+        return ""
+    named = (fields[1:] if fields is not None and len(fields) == len(lines)
+             else [ln.split(": ", 2)[1] for ln in lines[1:]])
+    return f": {', '.join(named)}"
+
+
 def one_line(text: str) -> str:
     """``text`` with every non-printable character (newline, tab, control codes) escaped, e.g.
     ``\\x1e``: messages quote what the user wrote, and an escaped message stays one line."""
     if text.isprintable():
         return text
     return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+
+
+def one_error(func):
+    """``func`` (a reader or an override, whose every :class:`CimsimError` is one error) with
+    that error's message escaped by :func:`one_line`: it quotes what the user wrote (a key with
+    a newline or a carriage return), and a message of two lines reads as two errors."""
+    import functools
+
+    @functools.wraps(func)
+    def escaped(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except CimsimError as exc:
+            if len(exc.args) == 1 and isinstance(exc.args[0], str):
+                exc.args = (one_line(exc.args[0]),)
+            raise
+
+    return escaped
 
 
 def name_problem(name: str) -> str | None:

@@ -345,3 +345,36 @@ def test_a_set_into_a_list_item_says_the_list_is_set_whole(tiny, tmp_path):
     line = _first_error("run", path, tiny, "--set", "collective.protocols.0.wire_efficiency=0.3")
     assert "'collective.protocols' is a list, set or swept whole: --set 'collective.protocols=[...]' " \
            "(YAML, every item), not an item's field ('collective.protocols.0.wire_efficiency')" in line, line
+
+
+def test_keys_with_line_breaks_stay_escaped_in_every_part_of_a_config_error(tmp_path, tiny):
+    """A key holding a carriage return was escaped in the error's first field but written raw
+    in its "(and 1 more: ...)" list, so the one-line error printed as two lines (found by
+    test_config_fuzz, 2026-12; \\r ends a line for splitlines and terminals). Every key the
+    user wrote is escaped the same way (errors.one_line) in every part: the first error, the
+    field list, a --set path, overrides= in Python, `fields`."""
+    data = read_yaml(_cfg("gpu-hbm3"))
+    data["processor"]["a\rb\nc"] = 1
+    data["processor"]["z\r\nz"] = 2
+    path = tmp_path / "keys.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    line = _first_error("run", path, tiny)
+    assert line.startswith(f"Error: {path}: processor.a\\rb\\nc: unknown key; allowed keys here: ")
+    assert line.endswith(" (and 1 more: processor.z\\r\\nz)")
+    assert _first_error("run", "gpu-hbm3", tiny, "--set", "proc\ness\ror.cores=3") == (
+        "Error: --set proc\\ness\\ror.cores=3: 'proc\\ness\\ror' is not a section of this config; "
+        "its components: processor (did you mean 'processor'?)")
+    assert _first_error("run", "gpu-hbm3", tiny, "--set", "memory.d\nram.bandwidth=3").startswith(
+        "Error: --set memory.d\\nram.bandwidth=3: this architecture has no 'memory.d\\nram'; ")
+    assert _first_error("fields", "-c", "gpu-hbm3", "proc\ness") == (
+        "Error: no config field starts with 'proc\\ness'")
+    # any command's own error quoting what was typed (the command line escapes it)
+    sweep = tmp_path / "s.parquet"
+    res = CliRunner().invoke(main, ["sweep", "gpu-hbm3", "-w", tiny, "--param", "processor.cores=1,2",
+                                    "--engine", "analytic", "-o", str(sweep)])
+    assert res.exit_code == 0, res.output
+    assert _first_error("plot", sweep, "--x", "a\nb").startswith("Error: --x a\\nb: the x axis of ")
+    with pytest.raises(ConfigError) as info:
+        load_architecture("gpu-hbm3", overrides={"memory.d\nram.x": 1})
+    assert "\n" not in str(info.value) and "override 'memory.d\\nram.x': this architecture has no " \
+        "'memory.d\\nram'" in str(info.value)

@@ -6,10 +6,12 @@ read 1.0, not its 0.70; a derived CIM's ADC energy read "(none)")."""
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
+from cimsim import load_architecture
 from cimsim.cli import main
 from cimsim.hw.circuits.adc import adc
 from cimsim.hw.circuits.scaling import nominal_vdd
@@ -61,8 +63,13 @@ def test_a_derived_adc_energy_shows_the_circuit_model_s_value():
     # configs/sram-cim-derived.yaml: a 7-bit SAR at 22 nm, the node's nominal supply, no sample
     # rate given (one conversion per conversion time), envelope factor 1
     want = adc("sar", 7, 22.0).energy_j
-    assert parse_quantity(e["value"], "J") == pytest.approx(want, rel=1e-5, abs=0)
-    assert 86.0e-15 < want < 86.2e-15  # the 86.1 fJ the run's note prints
+    design = load_architecture("sram-cim-derived").component("cim").design
+    assert design.energy_per_conversion == pytest.approx(want, rel=1e-12, abs=0)
+    # the cell: that number, 6 significant figures, in fJ (86.1264 fJ; the README said 86.1309)
+    assert e["value"] == f"{want * 1e15:.6g} fJ"
+    # and the README's example quotes what the command prints
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    assert f"`cim.adc.energy_per_conversion  {want * 1e15:.6g} fJ  derived`" in readme
     # the supply the config leaves to the node: derived, the nominal one
     v = _table("-c", "sram-cim-derived", "technology")["technology.voltage"]
     assert v["source"] == "derived"
@@ -86,3 +93,45 @@ def test_set_without_a_config_is_one_line_and_exit_2():
     assert r.exit_code == 2
     assert "--set needs -c CONFIG" in r.output and len(r.output.strip().splitlines()) == 1
     assert "Traceback" not in r.output
+
+
+def _without(tmp_path, line_start: str, replace: str | None = None):
+    """configs/sram-cim.yaml with its line starting ``line_start`` dropped (or replaced)."""
+    src = Path(__file__).resolve().parents[2] / "configs" / "sram-cim.yaml"
+    lines = src.read_text().splitlines(keepends=True)
+    hit = [i for i, ln in enumerate(lines) if ln.startswith(line_start)]
+    assert len(hit) == 1, hit
+    lines[hit[0]] = "" if replace is None else replace + "\n"
+    out = tmp_path / "broken.yaml"
+    out.write_text("".join(lines))
+    return out
+
+
+@pytest.mark.parametrize("line,replace,said", [
+    ("  arrays:", None, "cim.arrays: required field is missing"),
+    ("  arrays:", "  arrays: 0", "cim.arrays: Input should be greater than or equal to 1 (got 0)"),
+])
+def test_a_config_that_does_not_load_still_gets_its_table(tmp_path, line, replace, said):
+    """The question `fields -c` answers, "what may my config hold?", matters most while the config
+    does not load yet: the schema's table, without the value and source columns, and one note
+    line carrying the loader's message; exit 0 (it was "Error: ...", exit 1, no table)."""
+    bad = _without(tmp_path, line, replace)
+    r = CliRunner(env={"COLUMNS": "400"}).invoke(main, ["fields", "-c", str(bad), "cim.arr"])
+    assert r.exit_code == 0, r.output
+    assert "Traceback" not in r.output
+    header = next(ln for ln in r.stdout.splitlines() if ln.startswith("┃"))
+    assert [c.strip() for c in header.strip("┃").split("┃")] == ["path", "type", "default", "description"]
+    row = next(ln for ln in r.stdout.splitlines() if ln.startswith("│"))
+    assert [c.strip() for c in row.strip("│").split("│")][:3] == [
+        "cim.arrays", "int, in [1, 1099511627776]", "(required)"]
+    note = r.stderr.strip().splitlines()
+    assert len(note) == 1 and note[0].startswith(
+        "note: no value and source columns: the config does not load: ")
+    assert f"{bad}: {said}" in note[0]
+
+
+def test_a_bad_set_on_a_config_that_loads_is_still_an_error(tmp_path):
+    r = CliRunner().invoke(main, ["fields", "-c", "sram-cim", "cim.arrays", "--set", "cim.arrays=0"])
+    assert r.exit_code == 1
+    assert r.output.strip() == ("Error: --set cim.arrays=0: cim.arrays: Input should be greater than "
+                                "or equal to 1 (got 0)")

@@ -1,15 +1,19 @@
 """The README's "Result columns" table is written from cimsim/report/columns.py
-(cimsim.report.column_docs) and cannot go stale: the README's block must be what the module
-writes, every column columns.py names must have a row (and no row a column it no longer names),
-and every column of a real run must match a row."""
+(cimsim.report.column_docs): the README's block must be what the module writes, every column
+columns.py names must have a row (and no row a column it no longer names), each row's meaning is
+columns.py's own `#:` comment (a pattern's: its function's docstring; they were written a second
+time in column_docs), each unit agrees with its name's unit suffix, and every column of a real
+run must match a row."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
+import pytest
+
 from cimsim import load_architecture, load_workload, simulate
-from cimsim.report import column_docs
+from cimsim.report import column_docs, columns as C
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -26,7 +30,54 @@ def test_every_named_column_has_one_row_and_no_row_is_stale():
     rows = [name for name, *_ in column_docs.DOCS]
     assert len(rows) == len(set(rows)), "a column documented twice"
     assert set(rows) == column_docs.documented_columns()
-    assert all(unit and meaning and where for _, meaning, unit, where in column_docs.DOCS)
+    assert all(unit and where for _, unit, where in column_docs.DOCS)
+    meaning = column_docs.meanings()
+    undocumented = [name for name in rows if not meaning.get(name)]
+    assert not undocumented, f"columns.py gives these no #: comment (or docstring): {undocumented}"
+
+
+def test_each_meaning_is_the_one_columns_py_writes(tmp_path, monkeypatch):
+    """Change a definition in columns.py and the table's row follows it (the README row of
+    `bound_link_s` stayed as it was when only column_docs held the meanings)."""
+    source = Path(C.__file__).read_text(encoding="utf-8")
+    old = "#: lower bound from the links: the largest bytes / effective bandwidth over the links"
+    assert old in source
+    copy = tmp_path / "columns.py"
+    copy.write_text(source.replace(old, "#: a new definition of the link bound"), encoding="utf-8")
+    row = next(ln for ln in column_docs.markdown_table().splitlines() if ln.startswith("| `bound_link_s`"))
+    assert row.startswith("| `bound_link_s` | lower bound from the links: the largest bytes / "
+                          "effective bandwidth over the links (and the components' ")
+    monkeypatch.setattr(C, "__file__", str(copy))
+    row = next(ln for ln in column_docs.markdown_table().splitlines() if ln.startswith("| `bound_link_s`"))
+    assert row.startswith("| `bound_link_s` | a new definition of the link bound (and the ")
+    # a pattern's meaning is its function's docstring
+    assert column_docs.meanings()["ops_<component>"] == C.ops_column.__doc__
+
+
+def test_the_bound_s_meaning_names_every_bound():
+    assert all(b in column_docs.meanings()[C.BOUND] for b in C.BOUNDS)
+
+
+#: a name's unit suffix -> the unit its row must give (longest suffix first; `_std` is stripped:
+#: a standard deviation has its column's unit)
+SUFFIX_UNITS = (("_per_s_per_m2", "op/(s·m²)"), ("_w_per_m2", "W/m²"), ("_j_per_sample", "J"),
+                ("_macs_per_s", "MAC/s"), ("_tokens_per_s", "token/s"), ("_tokens_per_j", "token/J"),
+                ("_ops_per_s", "op/s"), ("_ops_per_j", "op/J"), ("_per_s", "1/s"),
+                ("_bytes", "B"), ("_m2", "m²"), ("_db", "dB"), ("_s", "s"), ("_j", "J"),
+                ("_w", "W"), ("_placeholder_share", "fraction"), ("_kl", "nat"))
+SI_UNITS = {"s", "J", "W", "m²", "dB", "B", "W/m²", "1/s", "op/s", "op/J", "op/(s·m²)"}
+
+
+@pytest.mark.parametrize("name,unit,where", column_docs.DOCS, ids=[n for n, *_ in column_docs.DOCS])
+def test_each_unit_agrees_with_the_name_s_suffix(name, unit, where):
+    base = "_" + name.removesuffix("_std")  # "_" so that "ops_per_j" ends with "_ops_per_j"
+    said = next((u for suffix, u in SUFFIX_UNITS if base.endswith(suffix)), None)
+    if name.startswith("util_"):
+        said = "fraction"
+    if said is None:  # no unit suffix: then no physical unit either (a count, label, ratio)
+        assert unit not in SI_UNITS, (name, unit)
+    else:
+        assert unit == said, (name, unit, said)
 
 
 def test_every_column_of_a_run_matches_a_row():

@@ -112,7 +112,7 @@ def test_billion_array_derived_cim_gets_the_wafer_warning():
         base.component("cim").area_m2()["arrays"] * 1e9 / base.components["cim"].arrays, rel=1e-9, abs=0)
     cim = sum(arch.component("cim").area_m2().values())
     assert cim > 500 * WAFER_300MM_M2
-    warn = [n for n in r.notes if "wafer" in n]
+    warn = [n for n in r.notes if "300 mm wafer" in n]
     assert len(warn) == 1 and warn[0].startswith("warning: component 'cim' counts")
     assert f"{cim / WAFER_300MM_M2:,.3g} wafers" in warn[0]
     assert not [n for n in r.notes if "reticle" in n]  # the stronger warning only
@@ -145,6 +145,32 @@ def test_bundled_tdps_are_the_ones_their_comments_derive_energies_from():
         assert load_architecture(p).component("processor").tdp_w == stated.pop(), p
         seen += 1
     assert seen == 11  # the 9 bundled configs (each has a Xeon or H100 host), 2 validation GPUs
+
+
+def test_the_wafer_warning_is_a_warning_line_in_run_and_compare_and_a_note_in_csv_and_json(tmp_path):
+    """The wafer warning was the last of `run`'s notes (`note: warning: ...`) and a `note (...)`
+    line in `compare`, less prominent than the placeholder warning (review 1, finding 4): it is
+    a `warning:` line of its own in both, and stays in the notes of --json and the CSV."""
+    import csv
+    import json
+
+    wafer = "component 'cim' counts 3.783e+05 cm² of silicon, more than a whole 300 mm wafer"
+    big = ["--set", "cim.arrays=1000000000", "--engine", "analytic"]
+    res = CliRunner().invoke(main, ["run", "rram-cim-derived", "gru", *big])
+    assert res.exit_code == 0, res.output
+    lines = res.output.splitlines()
+    assert [ln for ln in lines if "300 mm wafer" in ln] == [next(ln for ln in lines if ln.startswith(f"warning: {wafer}"))]
+    assert "note: warning" not in res.output
+    res = CliRunner().invoke(main, ["run", "rram-cim-derived", "gru", *big, "--json"])
+    assert res.exit_code == 0, res.output
+    assert [n for n in json.loads(res.output)["notes"] if "300 mm wafer" in n][0].startswith(f"warning: {wafer}")
+    out = tmp_path / "c.csv"
+    res = CliRunner().invoke(main, ["compare", "rram-cim-derived", "-w", "gru", "-w", "tcn", *big, "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    assert [ln for ln in res.output.splitlines() if "300 mm wafer" in ln] == [f"warning: rram-cim-derived on gru, tcn: {wafer} "
+                                                                        "(706.9 cm²; 535 wafers): not a buildable design"]
+    with out.open() as f:
+        assert all(f"warning: {wafer}" in row["notes"] for row in csv.DictReader(f))
 
 
 def test_run_and_compare_show_power(tmp_path):

@@ -1,6 +1,9 @@
 """The dram suite's Ramulator 2.1 cases (item 4 of cimsim.validate.dram): built from the shipped
 runs (data/validation/ramulator_runs.csv) without Ramulator itself."""
 
+import re
+from pathlib import Path
+
 import pytest
 
 from cimsim.hw.base import Pattern
@@ -159,3 +162,43 @@ def test_the_runs_with_other_buffers():
     assert len(other) == 8
     for r, c in other:
         assert abs(c.predicted / c.measured - 1) < 0.10, c.case
+
+
+#: a Ramulator table row's mark -> the runs CSV's seen_by (no mark: one of the first 28 runs)
+README_MARKS = {"held out": "", "fit: seen by the window model": "window",
+                "fit: led to the ACT rule": "act-rule", None: "command-bus"}
+_TRAFFIC = re.compile(r"^(stream|random (\d+) B), (\d+) % reads(?:, buffers (\d+) / (\d+))?"
+                      r"(?: \(([^;,)]+)[;,)].*)?$")
+
+
+def test_the_readme_table_marks_each_run_as_the_csv_s_seen_by():
+    """README's Ramulator table labelled the 16 `window` runs "(held out, dramcmd)" and the
+    LPDDR5 128 B / 128-entry run "(held out, ...)", all `fit` in the CSV and in `cimsim validate`:
+    each row's mark must say what the run's seen_by says, and every run has one row."""
+    text = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    start = text.index("| standard (Ramulator preset; cimsim data buses) |")
+    lines = text[start:].split("\n\n", 1)[0].splitlines()[2:]
+    csv_rows = {}
+    for r in suite.ramulator_rows():
+        b = suite.ramulator_buffers(r)
+        key = (r["standard"], r["pattern"], float(r["read_fraction"]), int(r["access_bytes"]),
+               (b["read_buffer"], b["write_buffer"]))
+        assert key not in csv_rows, key
+        csv_rows[key] = r["seen_by"]
+    standard, seen = None, {}
+    for line in lines:
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        standard = cells[0].split(" ")[0] if cells[0] else standard
+        m = _TRAFFIC.match(cells[1])
+        assert m, f"README Ramulator table: cannot read the traffic cell {cells[1]!r}"
+        pattern = m.group(1).split(" ")[0]
+        size = int(m.group(2)) if m.group(2) else 64
+        buffers = ((int(m.group(4)), int(m.group(5))) if m.group(4)
+                   else TEST_CASE_BUFFERS.get(standard, (32, 32)))
+        key = (standard, pattern, int(m.group(3)) / 100, size, buffers)
+        assert key in csv_rows and key not in seen, (line, key)
+        mark = m.group(6)
+        assert mark in README_MARKS, f"unknown mark {mark!r} in {line!r}"
+        seen[key] = README_MARKS[mark]
+        assert seen[key] == csv_rows[key], (line, "CSV seen_by:", csv_rows[key])
+    assert seen.keys() == csv_rows.keys()

@@ -126,7 +126,7 @@ AUDITED = {
     "cim-published": (32, 6, 8),  # ISAAC PE and CE: ratios of inputs, consistency (2026-12-06)
     "cim-macros": (131, 2, 0),
     "cim-chip": (8, 2, 6),  # VGG-8 TOPS fit since 2026-12-04: ops over the fit stage
-    "gpu-published": (198, 0, 36),  # 21 T4 rows a model choice followed: fit (2026-12-06)
+    "gpu-published": (192, 0, 42),  # all 27 T4 rows: a model choice followed them (2026-12-06)
     # the 45 Ramulator runs seen when the model was built (ramulator_runs.csv seen_by): fit
     "dram": (73, 22, 60),
     "llm-published": (125, 3, 14),

@@ -307,6 +307,15 @@ def test_hf_config_multi_query_and_kv_head_names_and_moe(tmp_path):
     with pytest.raises(WorkloadError, match="a request of prompt 12 and decode 5 reaches 17 tokens, "
                                             "past the model's sliding attention window of 16"):
         llm_serving(m, prompt=12, decode=5)
+    # static batching pads request 0 (12 + 2 = 14 tokens) to its batch's longest decode, 5:
+    # 12 + 5 = 17, past 16; the error names the padding (review 1, finding 1); continuous runs
+    with pytest.raises(WorkloadError, match=r"^llm: batching=static runs request 0's row \(prompt "
+                                            r"12, decode 2\) for its batch's longest decode 5: 17 "
+                                            r"positions, past the model's sliding attention window "
+                                            r"of 16 tokens \(sliding_window; not modelled\); use "
+                                            r"batching=continuous, or batch"):
+        llm_serving(m, prompt=[12, 4], decode=[2, 5], batch=2, batching="static")
+    llm_serving(m, prompt=[12, 4], decode=[2, 5], batch=2, batching="continuous")
     assert model_from_hf({**mistral, "sliding_window": None}).window is None
     assert model_from_hf({**mistral, "use_sliding_window": False}).window is None
     # an encoder-decoder (BART: d_model, encoder_/decoder_attention_heads) is refused by name, not
@@ -1076,4 +1085,4 @@ def test_per_request_lengths_imply_the_request_count_and_errors_name_the_fix(tmp
     assert r.output.strip() == ("Error: llm: --prompt lists 2 lengths for 3 request(s); give one "
                                 "length, or one per request, or --requests 2")
     r = CliRunner().invoke(main, [*base, "--prompt", "16,32", "--decode", "4,8,2"])
-    assert r.exit_code == 1 and "--prompt lists 2 lengths and --decode 3" in r.output
+    assert r.exit_code == 1 and "--prompt lists 2 lengths and --decode lists 3: give" in r.output

@@ -238,3 +238,30 @@ def test_a_config_json_key_given_twice_is_refused_by_the_tracer(tmp_path):
     msg = _one_line_error(_cli("trace", "--zoo", f"hf:{cfg}", "-o", str(tmp_path / "t.json")))
     assert msg == (f"Error: hf:{cfg}: key 'hidden_size' is given twice in one object (JSON would "
                    "keep only the last value); give each key once")
+
+
+def test_static_padding_past_the_position_table_names_the_padding_in_both_paths(tmp_path):
+    """GPT-2 (transformers' default config: a table of 1024 learned positions), one layer:
+    request 0 asks for a prompt of 1000 and 10 decode steps (1000 + 10 = 1010 positions, fits);
+    request 1 for 10 and 100 (110). A static batch of both runs request 0's row on to the
+    batch's longest decode, 100: 1000 + 100 = 1100 positions, past 1024. Both paths refused it
+    with "a request of prompt 1000 and decode 100", a request nobody gave (review 1, finding 1);
+    the error now names the padding and the fix. Continuous batching pads nothing: it runs."""
+    lengths = ["--layers", "1", "--prompt", "1000,10", "--decode", "10,100", "--batch", "2"]
+    want = (f"--batching static runs request 0's row (prompt 1000, decode 10) for its batch's "
+            f"longest decode 100: {1000 + 100} positions, past the model's 1024 learned "
+            "positions; use --batching continuous, or batch requests of similar lengths")
+    msg = _one_line_error(_cli("workload", "llm", "--hf-model", "gpt2", *lengths,
+                               "-o", str(tmp_path / "g.npz")))
+    assert msg == f"Error: llm: {want}"
+    msg = _one_line_error(_cli("trace", "--zoo", "hf:gpt2", "--serve", "--param", "n_layer=1",
+                               *lengths[2:], "-o", str(tmp_path / "s.json")))
+    assert msg == f"Error: --serve: {want}"
+    r = _cli("workload", "llm", "--hf-model", "gpt2", *lengths, "--batching", "continuous",
+             "-o", str(tmp_path / "c.npz"))
+    assert r.exit_code == 0, r.output
+    # a request's own lengths past the table keep the request's error (1000 + 30 = 1030)
+    msg = _one_line_error(_cli("workload", "llm", "--hf-model", "gpt2", "--layers", "1",
+                               "--prompt", "1000,10", "--decode", "30,10", "--batch", "2",
+                               "-o", str(tmp_path / "g.npz")))
+    assert "a request of prompt 1000 and decode 30 needs 1030 positions" in msg

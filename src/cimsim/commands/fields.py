@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import click
 
+from ..errors import CimsimError, error_line, one_line
 from . import OneLineErrors, console
 from .run import overrides, set_option
 
@@ -25,7 +26,9 @@ def fields(prefix: str, config: str | None, sets: tuple[str, ...]) -> None:
     columns say what that design uses: `value` (with --set applied; a number the
     circuit models derive, e.g. a derived CIM's ADC energy, with its value) and
     `source` (file, --set, derived or default; `, placeholder` where the run's
-    provenance says placeholder).
+    provenance says placeholder). A config that does not load (a required
+    field missing, a value out of its domain) still gets its table, without
+    those two columns, and one `note:` line with the loader's error.
     """
     from rich.table import Table
 
@@ -47,16 +50,39 @@ def fields(prefix: str, config: str | None, sets: tuple[str, ...]) -> None:
     shown = apply_overrides(data, ov, source=str(path), cli=True) if ov else data
     rows = [f for f in describe_fields(shown) if f.path.startswith(prefix)]
     if not rows:
-        raise click.ClickException(f"no config field starts with '{prefix}'")
-    values = {}
+        raise click.ClickException(f"no config field starts with '{one_line(prefix)}'")
+    values, title, failed = {}, "config fields", None
     if config:
-        arch = load_architecture(path, ov, cli=True)
-        values = resolved_values(arch, data, ov, [f.path for f in rows])
-    t = Table(title="config fields" + (f" of {arch.name}" if config else ""), title_justify="left")
-    for col in ("path", "type", *(("value", "source") if config else ()), "default", "description"):
+        try:
+            arch = load_architecture(path, ov, cli=True)
+        except CimsimError as exc:
+            if ov and _loads(path):  # the file loads: a --set is what is wrong, refused as a run
+                raise
+            failed = error_line(exc)  # the table still answers "what may this config hold?"
+            title += f" of {path}"
+        else:
+            values = resolved_values(arch, data, ov, [f.path for f in rows])
+            title += f" of {arch.name}"
+    t = Table(title=title, title_justify="left")
+    valued = config and failed is None
+    for col in ("path", "type", *(("value", "source") if valued else ()), "default", "description"):
         t.add_column(col, no_wrap=col == "path")
     for f in rows:  # markup off: as is
         v = values.get(f.path)
         t.add_row(f.path, f.type, *((v.value, v.source) if v else ()), f.default or "(required)",
                   f.description)
     console(min_width=160).print(t)
+    if failed:  # stderr, so that `| grep` on the table still shows why its values are missing
+        click.echo(f"note: no value and source columns: the config does not load: {failed}",
+                   err=True)
+
+
+def _loads(path) -> bool:
+    """Whether the config file ``path`` loads as it is (no ``--set``)."""
+    from ..config import load_architecture
+
+    try:
+        load_architecture(path, cli=True)
+    except CimsimError:
+        return False
+    return True

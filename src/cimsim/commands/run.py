@@ -18,6 +18,7 @@ from ..atomic import atomic_write, check_writable
 from ..errors import CimsimError, ConfigError, MappingError
 from ..report import columns as C
 from ..report.baseline import baseline_ratios, ratio
+from ..report.plausible import WARNING
 from ..report.result import json_number, one_device
 from ..report.columns import DEPENDENCY_PATH, REALIZED_PATH
 from ..report.format import NO_ENERGY, area, off_chip_traffic, pct, per_joule, rate, si
@@ -77,7 +78,7 @@ def run(config: str, workload: str, engine: str, sets: tuple[str, ...], as_json:
     --accuracy --json): its traced forward pass gives the cost, the same model run with the
     design's arithmetic gives the accuracy."""
     from ..config import load_architecture
-    from ..config.loader import origin
+    from ..config.origin import origin
     from ..studies import run_one
     from ..workload import load_workload
 
@@ -153,9 +154,9 @@ def run(config: str, workload: str, engine: str, sets: tuple[str, ...], as_json:
         print_result(result, footprint=fp if apart else wl.footprint, cache_apart=apart)
         if acc is not None:
             print_accuracy(acc)
-        warn = placeholder_warning(result)
-        if warn:
-            click.echo(warn, err=True)
+        for warn in [n for n in result.notes if n.startswith(WARNING)] + [placeholder_warning(result)]:
+            if warn:  # a warning note (past a wafer) on its own line, not one note among others
+                click.echo(warn, err=True)
         if placement:
             print_placement(result)
     if trace_file is not None:  # with --json, stdout carries the JSON alone
@@ -371,8 +372,9 @@ def print_result(r, footprint=None, cache_apart: bool = False) -> None:
     for res, val in r.utilization.items():
         ut.add_row(res, pct(val))
     out.print(ut)
-    for note in r.notes:
-        out.print(f"  note: {note}")
+    for note in r.notes:  # the warnings are printed apart (`run`), after the table
+        if not note.startswith(WARNING):
+            out.print(f"  note: {note}")
 
 
 def load_many(configs: tuple[str, ...], workloads: tuple[str, ...], sets: tuple[str, ...]):
@@ -532,8 +534,9 @@ def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
     for _, r in results:  # silicon past a reticle or wafer, power past a TDP: once per design
         for note in r.physical_notes:
             physical.setdefault((r.architecture, note), []).append(r.workload)
-    for (name, note), wls_of in physical.items():
-        click.echo(f"note ({name} on {', '.join(wls_of)}): {note}")
+    for (name, note), wls_of in physical.items():  # a warning (past a wafer) as a warning line
+        on = f"{name} on {', '.join(wls_of)}"
+        click.echo(f"{WARNING}{on}: {note[len(WARNING):]}" if note.startswith(WARNING) else f"note ({on}): {note}")
     serving = [(a, r) for a, r in results if r.serving]
     if serving:
         sh = ["workload", "architecture", "time to first token", "time per output token",

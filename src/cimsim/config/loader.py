@@ -12,7 +12,7 @@ from pydantic import BaseModel, ValidationError
 
 from ..bundled import resolve_config
 from ..errors import (CimsimError, ConfigError, check_path_argument, given, name_problem,
-                      one_line)
+                      one_error, one_line)
 from ..report.columns import column_clashes
 from ..units import si
 from ..hw.base import Link, MemoryLevel
@@ -20,6 +20,7 @@ from ..hw.technology import Technology
 from ..hw.totals import with_override_notes
 from . import legacy, marks
 from .models import RESERVED, Architecture
+from .origin import _where, origin  # noqa: F401  (origin re-exported)
 from .paths import field_of, resolve
 from .walk import did_you_mean, model_at, parse_flag
 from .yamlread import KeyNotAName, UniqueKeyLoader, graph_error, load_text
@@ -38,6 +39,7 @@ def _yaml_kind(data: Any) -> str:
     return type(data).__name__
 
 
+@one_error
 def read_yaml(path: str | Path) -> dict:
     """Read a config file into a plain mapping in the current layout (legacy configs upgraded)."""
     path = Path(path)
@@ -275,11 +277,11 @@ def architecture_from_dict(data: Mapping, source: str = "<config>",
         if not errors and not (errors := column_clashes(arch)):  # a column two things fill
             return arch
     # unknown keys first (a typo explains the missing field it leaves), then in config order;
-    # one error per line; what the user wrote (keys, values) is escaped to stay on its line
+    # one error per line; what the user wrote is escaped to stay on it (and in "(and 1 more: ...)")
     errors.sort(key=lambda e: not e[1].startswith(_FIRST))
-    exc = ConfigError("\n".join(_where(p, set_by or {}, source, m.startswith(_FIRST), set_with)
-                                + f"{one_line(str(p))}: {one_line(str(m))}" for p, m in errors))
-    exc.fields = [field_of(str(p), str(m), data) for p, m in errors]
+    exc = ConfigError("\n".join(one_line(_where(p, set_by or {}, source, m.startswith(_FIRST), set_with)
+                                          + f"{p}: {m}") for p, m in errors))
+    exc.fields = [one_line(field_of(str(p), str(m), data)) for p, m in errors]
     raise exc
 
 
@@ -308,38 +310,6 @@ def _placeholders(data: Mapping, errors: list) -> frozenset:
             continue
         ok.append(p)
     return frozenset(ok)
-
-
-def _set_text(key: object, value: object, set_with: str) -> str:
-    """One override as its user wrote it: ``--set K=V`` (the text typed), or in Python
-    ``overrides={'K': V}`` (the value's repr: ``'yes'`` is not ``True``)."""
-    if set_with == "--set":
-        return f"--set {one_line(str(key))}={one_line(str(value))}"
-    return f"{set_with}={{{one_line(repr(key))}: {one_line(repr(value))}}}"
-
-
-def _where(path: str, set_by: Mapping[str, Any], source: str, written: bool = False,
-           set_with: str = "--set") -> str:
-    """The origin of an error at ``path``: the ``--set`` that set it; else, for an error about
-    a section whose fields ``--set``s changed (a rule between its fields), the file with those
-    ``--set``s; else, for a value's error elsewhere while ``--set``s apply (a field derived
-    from another section's, as an ADC's sample rate from the supply voltage), the file with
-    all of them; else (and for what the file itself wrote wrong, ``written``: an unknown key
-    or type) the file."""
-    for key, value in set_by.items():
-        if path == key or path.startswith(key + "."):
-            return f"{_set_text(key, value, set_with)}: "
-    sets = {str(k): _set_text(k, v, set_with) for k, v in set_by.items()}
-    inside = [text for k, text in sets.items() if k.startswith(path + ".")]
-    if inside or (sets and not written):
-        return f"{source} with {', '.join(inside or sets.values())}: "
-    return f"{source}: "
-
-
-def origin(source: str | Path, set_by: Mapping[str, Any] | None) -> str:
-    """``FILE: `` or ``FILE with --set K=V, ...: ``: where a loaded config came from, as its
-    config errors say it (for an error found later, running it: a dtype it has no rate for)."""
-    return _where("", set_by or {}, str(source))
 
 
 def load_architecture(path: str | Path, overrides: Mapping[str, Any] | None = None, *,
@@ -482,6 +452,7 @@ def _lookup(data: Mapping, parts: list[str]) -> tuple[bool, Any]:
     return True, node
 
 
+@one_error
 def apply_overrides(data: Mapping, overrides: Mapping[str, Any], source: str = "<config>",
                     cli: bool = False) -> dict:
     """Return a copy of ``data`` with ``{"memory.dram.bandwidth": "25 GB/s"}``-style values set.

@@ -26,12 +26,16 @@ from typing import Any, Literal, Optional, Sequence, Union
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
-from ..errors import ConfigError, did_you_mean, suggest  # noqa: F401 (re-exported)
+from ..errors import ConfigError, did_you_mean, one_line, suggest  # noqa: F401 (re-exported)
 from ..quantity import DOMAINS, Choices, QuantityUnit
 
 
 class PathError(ConfigError):
-    """A dotted config path names no field."""
+    """A dotted config path names no field (the message is one printable line: the path the
+    user wrote escaped, :func:`~cimsim.errors.one_line`)."""
+
+    def __init__(self, message: str):
+        super().__init__(one_line(str(message)))
 
 
 #: command-line words for a boolean field (``--set cim.weight_replication=yes``, sweeps)

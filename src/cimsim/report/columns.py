@@ -1,83 +1,84 @@
-"""The one place that names result columns (reports, JSON, CSV, sweeps, plots).
+"""The one place that names result columns (reports, JSON, CSV, sweeps, plots), and defines them.
 
 Every numeric column carries its unit in its name (``_s``, ``_j``, ``_bytes``,
 ``_per_s``) or is a dimensionless fraction (``util_*``) or count.
 
 Some columns are fixed; the others come from the architecture, through the
-component registry, and are named by the patterns below with the names of its
-components, memory levels and links (see :func:`result_columns`):
+component registry, and are named by the pattern functions below (``ops_column``,
+``bytes_column``, ``write_bytes_column``, ``fact_column``, ``energy_column``, ``util_column``,
+``path_column``, ``area_column``) with the names of its components, memory levels and links
+(see :func:`result_columns`).
 
-- ``ops_<component>``: ops the component runs;
-- ``<resource>_bytes``: bytes over each memory level and link;
-- ``<resource>_write_bytes``: the part of them that are writes (into a memory level; out of
-  the component over a link), the rest being reads;
-- ``<component>_<fact>``: a component's scalar facts (e.g. ``cim_arrays_needed``,
-  ``cim_area_needed_m2``: the area of those arrays, m², beside ``area_m2``'s every provisioned
-  array, :func:`cimsim.hw.cim.sizing.area_needed_m2`; ``cim_reprograms``, ``processor_weights_on_chip``; a CIM's ``cim_input_ones_default_ops`` /
-  ``cim_weight_ones_default_ops``: its ops whose data activity was the config's
-  ``cell.input_ones`` / ``weight_ones``, not the op's own traced one);
-- ``energy_<part>_j``: energy per part: ``<component>_<part>`` for each part of
-  each component (e.g. ``processor_compute``, ``cim_adc``), one per memory level
-  and link (by its name), and ``static`` (static power x latency, every component);
-- ``util_<name>``: utilization in [0, 1]: ``<component>_<what>`` (e.g.
-  ``processor_mac``, ``processor_busy``, ``cim_arrays``, ``pim_mac``) and
-  ``<resource>_bw`` (occupancy: (bytes / peak bandwidth + the seconds ops hold it without
-  moving counted bytes, ``OpCost.hold_s``) / latency);
-- ``path_<part>_s``: the realised critical path's time per part: one per memory
-  level and link, ``compute`` and ``overhead``, and ``<component>_<part>`` for the parts a
-  component splits out of its compute time (a CIM chip's ``cim_buffer``, ``cim_interconnect``);
-- ``area_<part>_m2``: declared silicon area by part: ``<component>_<part>`` (e.g.
-  ``cim_adc``, ``processor_die``) and on-chip memory levels by name.
+Each column's meaning is the ``#:`` comment above (or after) its name, and each pattern's the
+docstring of its function: :mod:`cimsim.report.column_docs` writes the README's "Result
+columns" table from them, so write them as that table's "meaning" cell.
 """
 
 from __future__ import annotations
 
+#: workload name
 WORKLOAD = "workload"
+#: architecture (config) name
 ARCHITECTURE = "architecture"
+#: ``des`` (discrete-event) or ``analytic`` (bounds)
 ENGINE = "engine"
+#: end-to-end time of the workload
 LATENCY = "latency_s"
 #: the op table's (``Result.op_table``, ``--placement``, trace args) fixed latency of one op:
 #: dispatch plus access latency, part of its time (it was ``latency_s`` there, the run's
 #: latency's name everywhere else, until 2026-12-05)
 OP_FIXED_LATENCY = "fixed_latency_s"
+#: total energy, static included
 ENERGY = "energy_j"
+#: what bounds the run: memory, interconnect, compute, dependency or overhead (the class of the
+#: largest part of the realised critical path)
 BOUND = "bound"
-#: the part of the critical path that names the bound: a memory level or link
-#: name, "compute" or "overhead"
+#: the part of the realised critical path that names the bound: a memory level or link name,
+#: ``compute`` or ``overhead``
 BOUND_PART = "bound_part"
-#: Two paths have a name each. The *dependency critical path* is the longest chain of
-#: dependent ops, each taking its time alone (no contention, no queueing on a server): its
-#: length is ``critical_path_s`` and its op count ``critical_path_ops``, the same under
-#: either engine. The *realised critical path* is the chain the DES actually ran: walking
-#: back from the last op to finish through whatever each op waited for last (a
-#: predecessor or the op before it on its server); the bound and the ``path_<part>_s``
-#: columns attribute its time, the Gantt strip draws it, and its op count is
-#: ``Result.realized_path_ops``. The analytic engine simulates nothing: its realised path is
-#: the dependency path, or the busiest unit's ops where that unit's busy time sets the latency.
+# Two paths have a name each. The *dependency critical path* is the longest chain of
+# dependent ops, each taking its time alone (no contention, no queueing on a server): its
+# length is ``critical_path_s`` and its op count ``critical_path_ops``, the same under
+# either engine. The *realised critical path* is the chain the DES actually ran: walking
+# back from the last op to finish through whatever each op waited for last (a
+# predecessor or the op before it on its server); the bound and the ``path_<part>_s``
+# columns attribute its time, the Gantt strip draws it, and its op count is
+# ``Result.realized_path_ops``. The analytic engine simulates nothing: its realised path is
+# the dependency path, or the busiest unit's ops where that unit's busy time sets the latency.
+#: length of the dependency critical path (each op taking its time alone)
 CRITICAL_PATH_S = "critical_path_s"
+#: ops on the dependency critical path
 CRITICAL_PATH_OPS = "critical_path_ops"
 #: names of the two paths wherever they are shown (tables, figures, CLI)
 DEPENDENCY_PATH = "dependency critical path"
 REALIZED_PATH = "realised critical path"
+#: sum of op times / dependency critical path
 PARALLELISM = "parallelism"
+#: multiply-accumulates
 MACS = "macs"
+#: ops in the workload
 OPS = "ops"
+#: MACs / latency
 THROUGHPUT_MACS = "throughput_macs_per_s"
+#: the batch (a serving run's requests) / latency
 SAMPLES_PER_S = "samples_per_s"
+#: bytes of weights
 WEIGHT_BYTES = "weight_bytes"
+#: bytes of activations
 ACTIVATION_BYTES = "activation_bytes"
-#: lower bound from bandwidth: the largest bytes / effective bandwidth over the memory levels
+#: lower bound from memory: the largest bytes / effective bandwidth over the memory levels
 BOUND_MEMORY_S = "bound_memory_s"
 #: lower bound from the links: the largest bytes / effective bandwidth over the links (and the
 #: components' shared on-chip bandwidths: a CIM chip's buses); 0 without links
 BOUND_LINK_S = "bound_link_s"
 #: lower bound from compute: the busiest server's compute time
 BOUND_COMPUTE_S = "bound_compute_s"
-#: silicon area of the architecture: its components' and on-chip memory levels' declared areas
+#: declared silicon area: the components' and on-chip memory levels'; NaN/null when none declares
+#: one
 AREA_M2 = "area_m2"
 #: energy efficiency: 2 x MACs / energy (operations per joule = OPS/W; 1e12 is 1 TOPS/W)
 OPS_PER_J = "ops_per_j"
-#: area efficiency: 2 x MACs / latency / area (1e18 ops/s/m^2 is 1 TOPS/mm^2); NaN when no
+#: area efficiency: 2 x MACs / latency / area (1e18 ops/s/m² is 1 TOPS/mm²); NaN when no
 #: part of the architecture declares its area
 OPS_PER_S_PER_M2 = "ops_per_s_per_m2"
 #: average power over the run: energy / latency (static included), W; NaN for zero latency
@@ -86,15 +87,17 @@ AVERAGE_POWER_W = "average_power_w"
 #: part declares its area. Where some component declares none, the power counts it and the
 #: area does not: an upper bound (the run's note says which)
 POWER_DENSITY_W_PER_M2 = "power_density_w_per_m2"
-#: fraction of the total energy (area) resting on placeholders: values the config marks (U) or
+#: fraction of the total energy resting on placeholders: values the config marks (U) or
 #: leaves at an unsourced default (see :mod:`cimsim.report.provenance`)
 ENERGY_PLACEHOLDER_SHARE = "energy_placeholder_share"
+#: the same for the area: fraction of the declared area resting on placeholders
 AREA_PLACEHOLDER_SHARE = "area_placeholder_share"
 #: above this energy placeholder share, `cimsim run` warns
 PLACEHOLDER_WARN_SHARE = 0.5
 #: ``--json`` key of the per-part provenance: {"energy": {part: p}, "area": {part: p}}
 PROVENANCE = "provenance"
-#: ``--json`` key and note of a comparison mixing precisions (trace dtype vs a component's bits)
+#: ``--json`` key and note of a comparison mixing precisions: a component computes at other bits
+#: than the trace's dtype
 PRECISION_MISMATCH = "precision_mismatch"
 #: true when some circuit-model input of the run lies outside the range its laws were fitted on
 #: (today: a CIM's supply outside 0.8-1.1 x its node's nominal, where it derives numbers with the
@@ -105,41 +108,46 @@ EXTRAPOLATED = "extrapolated"
 NOTES = "notes"
 NOTES_SEPARATOR = "\n"
 STATIC = "static"  # the energy part of static power x latency
-#: ``compare --baseline`` / ``report`` columns (:mod:`cimsim.report.baseline`): the baseline
-#: architecture's name, its latency / this run's (above 1: faster), this run's energy / its
-#: (below 1: less energy; NaN when the baseline counted none); empty for a workload it did not run
+# ``compare --baseline`` / ``report`` columns (:mod:`cimsim.report.baseline`); empty for a
+# workload the baseline did not run
+#: the ``--baseline`` architecture's name
 BASELINE = "baseline"
-#: ``compare -o`` / the report's results.csv, when a run is a tensor- or pipeline-parallel one:
-#: its latency and energy are one device's share (the tables' ``(1d)`` mark; ``result.one_device``)
+#: a tensor- or pipeline-parallel run's latency and energy are one device's share (the tables'
+#: ``(1d)`` mark; ``result.one_device``)
 ONE_DEVICE_SHARE = "one_device_share"
+#: baseline latency / latency (above 1: faster)
 SPEEDUP = "speedup_vs_baseline"
-#: the cimsim that computed a result (:mod:`cimsim.revision`): ``cimsim.__version__`` and the
-#: model revision (``cimsim.model_revision()``). ``run --json`` keys, the Perfetto trace's
-#: ``otherData`` keys and the last two columns of ``compare -o`` / the report's results.csv (a
-#: CSV file has no metadata: a column, the same in every row, keeps the record with the rows);
-#: a sweep keeps them in its Parquet attrs (``cimsim.sweep.columns.ATTR_VERSION``, ...)
+# The cimsim that computed a result (:mod:`cimsim.revision`): ``run --json`` keys, the Perfetto
+# trace's ``otherData`` keys and the last two columns of ``compare -o`` / the report's
+# results.csv (a CSV file has no metadata: a column, the same in every row, keeps the record
+# with the rows); a sweep keeps them in its Parquet attrs (``cimsim.sweep.columns.ATTR_VERSION``)
+#: the cimsim that computed it (``cimsim.__version__``)
 CIMSIM_VERSION = "cimsim_version"
+#: digest of cimsim's source and bundled data (``cimsim.model_revision()``)
 CIMSIM_REVISION = "cimsim_revision"
+#: energy / baseline energy (below 1: less energy; NaN when the baseline counted none)
 ENERGY_RATIO = "energy_ratio_vs_baseline"
 #: op-table columns (``<cim>_input_ones``, ``<cim>_weight_ones``) of a CIM's ops on a workload
 #: that states data statistics (``cimsim trace --stats``): the activity each op's energy used
 #: (its own traced value, or the config's); absent for a workload that states none
 OP_ACTIVITY_COLUMNS = ("input_ones", "weight_ones")
 
-#: Steady state of a stream of samples through a layer-pipelined chip (only when a component
-#: pipelines, e.g. a CIM config with a ``chip`` block; :mod:`cimsim.report.stream`): the
-#: interval between samples (the busiest stage's time per sample), samples per second,
-#: operations per second (2 x MACs per sample / interval; 1e12 is 1 TOPS), the stage that
-#: sets the interval (a server label such as ``cim:conv1.weight``, or a memory level or link),
-#: and the energy per sample at steady state (dynamic energy per sample + static power x
-#: interval) with its operations per joule
+# Steady state of a stream of samples through a layer-pipelined chip (only when a component
+# pipelines, e.g. a CIM config with a ``chip`` block; :mod:`cimsim.report.stream`)
+#: layer-pipelined chip: interval between samples (the busiest stage's time per sample)
 PIPELINE_INTERVAL_S = "pipeline_interval_s"
+#: samples per second at steady state
 PIPELINED_SAMPLES_PER_S = "pipelined_samples_per_s"
+#: 2 x MACs per sample / interval (1e12 is 1 TOPS)
 PIPELINED_OPS_PER_S = "pipelined_ops_per_s"
+#: the stage that sets the interval (a server label such as ``cim:conv1.weight``, or a memory
+#: level or link)
 PIPELINE_LIMIT = "pipeline_limit"
+#: energy per sample at steady state (dynamic energy per sample + static power x interval)
 PIPELINED_J_PER_SAMPLE = "pipelined_j_per_sample"
+#: steady-state ops per joule
 PIPELINED_OPS_PER_J = "pipelined_ops_per_j"
-#: the steady state's OPS over the declared area (NaN when no part declares one)
+#: the steady state's ops per second over the declared area (NaN when no part declares one)
 PIPELINED_OPS_PER_S_PER_M2 = "pipelined_ops_per_s_per_m2"
 PIPELINE_COLUMNS: tuple[str, ...] = (PIPELINE_INTERVAL_S, PIPELINED_SAMPLES_PER_S,
                                      PIPELINED_OPS_PER_S, PIPELINE_LIMIT, PIPELINED_J_PER_SAMPLE,
@@ -151,9 +159,9 @@ def pipelined(arch) -> bool:
     return any(getattr(c, "pipelined", False) for c in arch.instances)
 
 
-#: LLM serving metrics, present when the workload's metadata has an ``llm`` section (``cimsim
-#: workload llm``: which ops are the prefill, where each decode step ends, tokens per step).
-#: time to first token: when the op giving a request's first token ends, mean over requests
+# LLM serving metrics, present when the workload's metadata has an ``llm`` section (``cimsim
+# workload llm``: which ops are the prefill, where each decode step ends, tokens per step).
+#: LLM serving: time to first token: when the op giving a request's first token ends, mean over requests
 TTFT_S = "ttft_s"
 #: time per output token: (a request's last token - its first) / (its tokens - 1), mean over
 #: the requests with two tokens or more (NaN when none has)
@@ -168,14 +176,28 @@ DECODE_TOKENS_PER_S = "decode_tokens_per_s"
 #: requests served at once (the run's batch slots; the whole batch under micro-batches and
 #: tensor parallelism), so a sweep of serving runs of several batch sizes plots against it
 LLM_BATCH = "llm_batch"
-#: the distribution of TTFT and TPOT over requests: percentiles p50, p90, p99 and the maximum,
-#: each by NumPy's default ``np.percentile`` (linear interpolation between the two nearest ranks,
-#: Hyndman-Fan type 7: the q-th of n sorted values x_0..x_{n-1} is at rank h = q/100 (n - 1),
-#: x_floor(h) + (h - floor(h)) (x_floor(h)+1 - x_floor(h))); TPOT's over the requests with two
-#: tokens or more (NaN when none has). Queueing behind ``--batch`` slots shows here, not in the mean.
+# The distribution of TTFT and TPOT over requests: percentiles p50, p90, p99 and the maximum,
+# each by NumPy's default ``np.percentile`` (linear interpolation between the two nearest ranks,
+# Hyndman-Fan type 7: the q-th of n sorted values x_0..x_{n-1} is at rank h = q/100 (n - 1),
+# x_floor(h) + (h - floor(h)) (x_floor(h)+1 - x_floor(h))); TPOT's over the requests with two
+# tokens or more (NaN when none has). Queueing behind ``--batch`` slots shows here, not in the mean.
 PERCENTILES: tuple[int, ...] = (50, 90, 99)
-TTFT_P50_S, TTFT_P90_S, TTFT_P99_S, TTFT_MAX_S = "ttft_p50_s", "ttft_p90_s", "ttft_p99_s", "ttft_max_s"
-TPOT_P50_S, TPOT_P90_S, TPOT_P99_S, TPOT_MAX_S = "tpot_p50_s", "tpot_p90_s", "tpot_p99_s", "tpot_max_s"
+#: TTFT over requests: 50th percentile (numpy's linear interpolation)
+TTFT_P50_S = "ttft_p50_s"
+#: TTFT over requests: 90th percentile
+TTFT_P90_S = "ttft_p90_s"
+#: TTFT over requests: 99th percentile
+TTFT_P99_S = "ttft_p99_s"
+#: TTFT over requests: maximum
+TTFT_MAX_S = "ttft_max_s"
+#: TPOT over the requests of two or more tokens: 50th percentile
+TPOT_P50_S = "tpot_p50_s"
+#: TPOT over the requests of two or more tokens: 90th percentile
+TPOT_P90_S = "tpot_p90_s"
+#: TPOT over the requests of two or more tokens: 99th percentile
+TPOT_P99_S = "tpot_p99_s"
+#: TPOT over the requests of two or more tokens: maximum
+TPOT_MAX_S = "tpot_max_s"
 TTFT_SPREAD: tuple[str, ...] = (TTFT_P50_S, TTFT_P90_S, TTFT_P99_S, TTFT_MAX_S)
 TPOT_SPREAD: tuple[str, ...] = (TPOT_P50_S, TPOT_P90_S, TPOT_P99_S, TPOT_MAX_S)
 SERVING_COLUMNS: tuple[str, ...] = (TTFT_S, TPOT_S, TOKENS_PER_S, TOKENS_PER_J, DECODE_TOKENS_PER_S,
@@ -209,30 +231,45 @@ FIXED_COLUMNS: tuple[str, ...] = (
 
 
 def energy_column(part: str) -> str:
+    """energy by part: ``<component>_<part>`` for each part of each component (``processor_compute``,
+    ``cim_adc``), one per memory level and link (by its name), and ``static`` (static power x
+    latency, every component)"""
     return f"energy_{part}_j"
 
 
 def util_column(name: str) -> str:
+    """utilization in [0, 1]: ``<component>_<what>`` (``processor_mac``, ``processor_busy``,
+    ``cim_arrays``, ``pim_mac``) and ``<resource>_bw`` (occupancy: (bytes / peak bandwidth + the
+    seconds ops hold it without moving counted bytes, ``OpCost.hold_s``) / latency)"""
     return f"util_{name}"
 
 
 def path_column(part: str) -> str:
+    """the realised critical path's time per part: one per memory level and link, ``compute`` and
+    ``overhead``, and ``<component>_<part>`` for the parts a component splits out of its compute
+    time (a CIM chip's ``cim_buffer``, ``cim_interconnect``)"""
     return f"path_{part}_s"
 
 
 def ops_column(component: str) -> str:
+    """ops the component runs"""
     return f"ops_{component}"
 
 
 def bytes_column(resource: str) -> str:
+    """bytes over a memory level or link"""
     return f"{resource}_bytes"
 
 
 def write_bytes_column(resource: str) -> str:
+    """the part of them written (into a memory level; out of the component over a link), the rest
+    being reads"""
     return f"{resource}_write_bytes"
 
 
 def area_column(part: str) -> str:
+    """declared silicon area by part: ``<component>_<part>`` (``cim_adc``, ``processor_die``) and
+    on-chip memory levels by name"""
     return f"area_{part}_m2"
 
 
@@ -244,6 +281,10 @@ def area_parts(arch) -> dict[str, float]:
 
 
 def fact_column(component: str, fact: str) -> str:
+    """a component's scalar fact (``cim_arrays_needed``; ``cim_area_needed_m2``: those arrays'
+    area, m², beside ``area_m2``'s every provisioned array; ``cim_reprograms``,
+    ``processor_weights_on_chip``; ``cim_input_ones_default_ops`` / ``cim_weight_ones_default_ops``:
+    the ops whose data activity was the config's ``cell.input_ones`` / ``weight_ones``)"""
     return f"{component}_{fact}"
 
 
@@ -299,34 +340,46 @@ def column_clashes(arch) -> list[tuple[str, str]]:
 
 
 # ---------------------------------------------------------------------------- accuracy
-#: ``--accuracy`` (:mod:`cimsim.accuracy.target`): the model run with the design's arithmetic
-#: (means over Monte-Carlo chips, ``_std`` their standard deviations). Fractions in [0, 1]:
-#: top-1 accuracy against the labels (None without labels), the fp32 model's, and agreement
-#: (arg-max equal to fp32's); output SNR in dB, 10 log10(sum y_ref^2 / sum (y - y_ref)^2)
-#: (None when exact, -inf when there is no signal, NaN when chips mix both); the same after a
-#: least-squares gain and offset correction (y ~ a y_ref + b, noise sum ((y - b)/a - y_ref)^2;
-#: None when exact after it, -inf when a = 0), in dB, what ADC designers compare:
-#: the plain SNR counts a systematic gain or offset error as noise and is not monotonic in ADC
-#: bits; KL(softmax(y_ref) || softmax(y)) in nats, mean over outputs.
+# ``--accuracy`` (:mod:`cimsim.accuracy.target`): the model run with the design's arithmetic
+# (means over Monte-Carlo chips, ``_std`` their standard deviations: 0 when nothing is random,
+# None (NaN) from one chip of a random design). Fractions in [0, 1]: top-1 accuracy against the
+# labels (None without labels), the fp32 model's, and agreement (arg-max equal to fp32's);
+# output SNR in dB, 10 log10(sum y_ref^2 / sum (y - y_ref)^2) (None when exact, -inf when there
+# is no signal, NaN when chips mix both); the same after a least-squares gain and offset
+# correction (y ~ a y_ref + b, noise sum ((y - b)/a - y_ref)^2; None when exact after it, -inf
+# when a = 0), in dB, what ADC designers compare: the plain SNR counts a systematic gain or
+# offset error as noise and is not monotonic in ADC bits; KL(softmax(y_ref) || softmax(y)) in
+# nats, mean over outputs.
+#: top-1 accuracy with the design's arithmetic (mean over chips; None without labels)
 ACCURACY_TOP1 = "accuracy_top1"
+#: its standard deviation over chips (null: one chip of a random design, no spread measured)
 ACCURACY_TOP1_STD = "accuracy_top1_std"
-#: the Wilson 95 % interval of top-1 (fraction in [0, 1]) from the test set's size n: the
-#: sampling uncertainty of the mean top-1 (None without labels). A ``_std`` is the spread over
-#: Monte-Carlo chips: 0 when nothing is random, None (NaN) from one chip of a random design
+#: Wilson 95 % interval of top-1 from the test set's size (the sampling uncertainty of the mean
+#: top-1; None without labels): low end
 ACCURACY_TOP1_CI_LOW = "accuracy_top1_ci_low"
+#: the same: high end
 ACCURACY_TOP1_CI_HIGH = "accuracy_top1_ci_high"
+#: the fp32 model's top-1
 ACCURACY_TOP1_REFERENCE = "accuracy_top1_reference"
+#: arg-max equal to fp32's
 AGREEMENT = "agreement"
+#: its standard deviation over chips
 AGREEMENT_STD = "agreement_std"
+#: output SNR against fp32: 10 log10(sum y_ref² / sum (y - y_ref)²)
 OUTPUT_SNR_DB = "output_snr_db"
+#: its standard deviation over chips
 OUTPUT_SNR_DB_STD = "output_snr_db_std"
+#: SNR after a least-squares gain and offset fit (y ~ a y_ref + b)
 OUTPUT_SNR_CORRECTED_DB = "output_snr_corrected_db"
+#: its standard deviation over chips
 OUTPUT_SNR_CORRECTED_DB_STD = "output_snr_corrected_db_std"
+#: KL(softmax fp32 ‖ softmax CIM), mean over outputs
 OUTPUT_KL = "output_kl"
+#: its standard deviation over chips
 OUTPUT_KL_STD = "output_kl_std"
 #: Monte-Carlo chips behind the means (1 when nothing is random)
 ACCURACY_REPEATS = "accuracy_repeats"
-#: text: what the accuracy rests on (the CIM arithmetic emulated, or the fp32 reference)
+#: what the accuracy rests on (text: the CIM arithmetic emulated, or the fp32 reference)
 ACCURACY_BASIS = "accuracy_basis"
 ACCURACY_COLUMNS: tuple[str, ...] = (
     ACCURACY_TOP1, ACCURACY_TOP1_STD, ACCURACY_TOP1_CI_LOW, ACCURACY_TOP1_CI_HIGH,
@@ -339,11 +392,11 @@ ACCURACY_COLUMNS: tuple[str, ...] = (
 #: Columns a sweep adds around the result columns (see :mod:`cimsim.sweep`): a sweep
 #: table is ``SWEEP_KEY_COLUMNS``, one column per swept parameter (named by its
 #: dotted config path, SI values), the result columns, then ``ERROR``.
-POINT_ID = "point_id"  # stable hash of config + workload content + overrides + engine
-SAMPLE = "sample"  # index of the design-space point (same for every config x workload)
-CONFIG_FILE = "config_file"  # the config as named on the command line
-WORKLOAD_FILE = "workload_file"  # the workload as named on the command line
-ERROR = "error"  # None, or the message of the exception the point raised
+POINT_ID = "point_id"  #: sweep: stable hash of config, workload content, overrides, engine
+SAMPLE = "sample"  #: index of the design-space point (the same for every config x workload)
+CONFIG_FILE = "config_file"  #: the config as named on the command line
+WORKLOAD_FILE = "workload_file"  #: the workload as named on the command line
+ERROR = "error"  #: the point's error message, or empty (None)
 SWEEP_KEY_COLUMNS: tuple[str, ...] = (POINT_ID, SAMPLE, CONFIG_FILE, WORKLOAD_FILE)
 
 

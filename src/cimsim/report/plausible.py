@@ -27,6 +27,9 @@ from ..units import area, si
 RETICLE_M2 = 26e-3 * 33e-3
 #: a 300 mm wafer's area, pi x (0.15 m)², m²
 WAFER_300MM_M2 = math.pi * 0.15 ** 2
+#: how a note that is a warning (not a buildable design) starts: `run` and `compare` print it
+#: on its own line as a warning, not as one more note
+WARNING = "warning: "
 
 
 def area_notes(arch) -> list[str]:
@@ -37,7 +40,7 @@ def area_notes(arch) -> list[str]:
     out = []
     for what, a in pieces.items():
         if a > WAFER_300MM_M2 * (1 + 1e-9):
-            out.append(f"warning: {what} counts {area(a)} of silicon, more than a whole 300 mm wafer "
+            out.append(f"{WARNING}{what} counts {area(a)} of silicon, more than a whole 300 mm wafer "
                        f"({area(WAFER_300MM_M2)}; {a / WAFER_300MM_M2:,.3g} wafers): not a buildable "
                        "design")
         elif a > RETICLE_M2 * (1 + 1e-9):  # 858 mm^2 as written in a config is not above

@@ -309,7 +309,7 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
     full_batch = batch
     batch, requests, P, D = one_micro_batch(batch, requests, P, D, mb)
     Dc = computed_decode(D, batch, batching)  # the steps each row runs (static: its batch's longest)
-    check_positions(model, P, Dc)
+    check_positions(model, P, D, runs=Dc)  # the requested lengths, then the padded rows
     if model.layers % pp:
         raise WorkloadError(f"{GEN}: {arg_is('pipeline_parallel', pp)} must divide "
                             f"{arg_is('layers', model.layers)}")

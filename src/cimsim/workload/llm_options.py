@@ -30,7 +30,7 @@ def _listed(prompt, decode) -> int | None:
          if not _is_one(v) and not isinstance(v, (str, bytes)) and len(v) > 1}
     if len(set(n.values())) > 1:
         raise WorkloadError(f"{GEN}: {arg('prompt')} lists {n['prompt']} lengths and {arg('decode')} "
-                            f"{n['decode']}: give one length for all requests, or one per request in both")
+                            f"lists {n['decode']}: give one length for all requests, or one per request in both")
     return next(iter(n.values()), None)
 
 
@@ -227,11 +227,13 @@ def attention_window(typed: Mapping[str, object]) -> int | None:
     return w if w >= 1 else None
 
 
-def check_positions(model, prompts, decodes, who: str = GEN) -> None:
+def check_positions(model, prompts, decodes, who: str = GEN, runs=None) -> None:
     """Refuse a request whose prompt and decode steps need more positions than the model's
     learned table (a decode step's token sits at position P + i, the last at P + D - 1), or
     reach past its sliding attention window (not modelled: every step would read the whole
-    cache). ``who``: the error's prefix (``--serve`` for a traced serving run)."""
+    cache). ``who``: the error's prefix (``--serve`` for a traced serving run); ``runs``: the
+    steps each row is computed for (:func:`~.llm_schedule.computed_decode`), checked after the
+    requested lengths by :func:`check_padded`."""
     need, p, d = max((p + d, p, d) for p, d in zip(prompts, decodes))
     if model.positions is not None and need > model.positions:
         raise WorkloadError(f"{who}: a request of prompt {p} and decode {d} needs {need} positions, "
@@ -244,6 +246,26 @@ def check_positions(model, prompts, decodes, who: str = GEN) -> None:
                             "(sliding_window), which cimsim does not model (each step would "
                             "read its whole cache): shorten it, or give a config with sliding_window "
                             "null for full attention")
+    if runs is not None:
+        check_padded(prompts, decodes, runs, model.positions, model.window, who)
+
+
+def check_padded(prompts, decodes, runs, positions: int | None, window: int | None,
+                 who: str = GEN) -> None:
+    """Refuse a static batch whose padded row (a request's row run on to its batch's longest
+    decode, ``runs``: :func:`~.llm_schedule.computed_decode`) needs more positions than the
+    learned table ``positions`` or reaches past the sliding ``window``, where the request's own
+    lengths (checked first: :func:`check_positions`) fit; the error names the padding."""
+    for i, (p, d, r) in enumerate(zip(prompts, decodes, runs)):
+        for limit, what in ((positions, f"the model's {positions} learned positions"),
+                            (window, f"the model's sliding attention window of {window} tokens "
+                                     "(sliding_window; not modelled)")):
+            if r != d and limit is not None and p + r > limit:
+                raise WorkloadError(
+                    f"{who}: {arg_is('batching', 'static')} runs request {i}'s row (prompt {p}, "
+                    f"decode {d}) for its batch's longest decode {r}: {p + r} positions, past "
+                    f"{what}; use {arg_is('batching', 'continuous')}, or batch requests of "
+                    "similar lengths")
 
 
 def refuse_experts(config: Mapping[str, object], typed: Mapping[str, object]) -> None:

@@ -214,15 +214,23 @@ def _ids(torch, vocab, seq, batch=1):
     return torch.randint(0, vocab, (batch, seq), generator=g)
 
 
-def _check_positions(model, name: str, needed: int, param: str, label: str | None = None) -> None:
-    """Refuse ``needed`` positions past the model's table of absolute position embeddings
-    (GPT-2's ``wpe``, BERT's, OPT's): on fake tensors the lookup would trace silently, with
-    real weights it is an IndexError. Rotary models (Llama) have no table and no limit here."""
+def position_limit(model) -> int | None:
+    """The size of ``model``'s table of absolute position embeddings (GPT-2's ``wpe``, BERT's,
+    OPT's); None for a model without one (rotary models, Llama)."""
     cfg = model.config
     limit = getattr(cfg, "max_position_embeddings", None) or getattr(cfg, "n_positions", None)
     table = any(n.rsplit(".", 1)[-1] in ("wpe", "position_embeddings", "embed_positions")
                 for n, _ in model.named_modules())
-    if table and isinstance(limit, int) and needed > limit:
+    return limit if table and isinstance(limit, int) else None
+
+
+def _check_positions(model, name: str, needed: int, param: str, label: str | None = None) -> None:
+    """Refuse ``needed`` positions past the model's table of absolute position embeddings
+    (:func:`position_limit`): on fake tensors the lookup would trace silently, with real
+    weights it is an IndexError. Rotary models (Llama) have no table and no limit here."""
+    cfg = model.config
+    limit = position_limit(model)
+    if limit is not None and needed > limit:
         key = "n_positions" if getattr(cfg, "n_positions", None) == limit else "max_position_embeddings"
         raise WorkloadError(f"{label or '--param ' + param}: {name} needs {needed} positions, past "
                             f"its table of {limit} ({key}); raise it too (--param {key}={needed})")

@@ -61,9 +61,10 @@ from dataclasses import dataclass, field
 from ..errors import WorkloadError
 from ..workload.ir import Workload, WorkloadBuilder
 from ..workload.llm import check_positions, lengths_tag, model_from_hf, one_micro_batch, serving_options
+from ..workload.llm_options import check_padded
 from ..workload.llm_replicate import Stretch, insert_replicas, third_step_repeats
 from ..workload.llm_schedule import AdmissionGate, computed_decode, counted, schedule
-from .hf import _check_positions, serving_entries
+from .hf import _check_positions, position_limit, serving_entries
 from .serve_attention import _fold_cache, fuse_attention
 from .serve_kv import check_serve_options, checked_kv_rows, kv_row_bytes
 from .serve_parallel import _check_shard, _row_parallel, _shard_overrides, _stages
@@ -249,9 +250,12 @@ def trace_serving(zoo_name: str, *, prompt, decode, batch: int = 1, requests: in
     t0, n_traces = time.perf_counter(), 0
     # ------------------------------------------------------------------ templates (item 1)
     wa, zm = _trace(pre_entry, dtype, overrides, seq=_PRE[0])
-    _check_positions(zm.model, zoo_name, max(p + d for p, d in zip(P, Dc)), "", "--prompt + --decode")
+    # the requested lengths first, then (static batching) the rows padded to their batch's longest
+    _check_positions(zm.model, zoo_name, max(p + d for p, d in zip(P, D)), "", "--prompt + --decode")
     full_cfg, full_overrides = zm.model.config.to_dict(), dict(overrides)
-    check_positions(model_from_hf(full_cfg), P, Dc, "--serve")  # a sliding window, as workload llm
+    shape = model_from_hf(full_cfg)
+    check_positions(shape, P, D, "--serve")  # a sliding window, as workload llm
+    check_padded(P, D, Dc, position_limit(zm.model) or shape.positions, shape.window, "--serve")
     n_layers = full_cfg.get("num_hidden_layers") or full_cfg.get("n_layer")
     if pp > 1 and (not isinstance(n_layers, int) or n_layers % pp):
         raise WorkloadError(f"--serve: pipeline_parallel={pp} must divide the model's layers "

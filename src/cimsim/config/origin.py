@@ -1,0 +1,41 @@
+"""Where a config error came from, as its message says it: the file, or the ``--set`` (or the
+Python ``overrides=``) that set the field; what the user wrote escaped to stay on one line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Mapping
+
+from ..errors import one_line
+
+
+def _set_text(key: object, value: object, set_with: str) -> str:
+    """One override as its user wrote it: ``--set K=V`` (the text typed), or in Python
+    ``overrides={'K': V}`` (the value's repr: ``'yes'`` is not ``True``)."""
+    if set_with == "--set":
+        return f"--set {one_line(str(key))}={one_line(str(value))}"
+    return f"{set_with}={{{one_line(repr(key))}: {one_line(repr(value))}}}"
+
+
+def _where(path: str, set_by: Mapping[str, Any], source: str, written: bool = False,
+           set_with: str = "--set") -> str:
+    """The origin of an error at ``path``: the ``--set`` that set it; else, for an error about
+    a section whose fields ``--set``s changed (a rule between its fields), the file with those
+    ``--set``s; else, for a value's error elsewhere while ``--set``s apply (a field derived
+    from another section's, as an ADC's sample rate from the supply voltage), the file with
+    all of them; else (and for what the file itself wrote wrong, ``written``: an unknown key
+    or type) the file."""
+    for key, value in set_by.items():
+        if path == key or path.startswith(key + "."):
+            return f"{_set_text(key, value, set_with)}: "
+    sets = {str(k): _set_text(k, v, set_with) for k, v in set_by.items()}
+    inside = [text for k, text in sets.items() if k.startswith(path + ".")]
+    if inside or (sets and not written):
+        return f"{source} with {', '.join(inside or sets.values())}: "
+    return f"{source}: "
+
+
+def origin(source: str | Path, set_by: Mapping[str, Any] | None) -> str:
+    """``FILE: `` or ``FILE with --set K=V, ...: ``: where a loaded config came from, as its
+    config errors say it (for an error found later, running it: a dtype it has no rate for)."""
+    return one_line(_where("", set_by or {}, str(source)))
