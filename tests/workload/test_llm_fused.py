@@ -166,7 +166,7 @@ def test_trace_serve_fused_keeps_what_the_generator_keeps_on_chip():
     from cimsim.zoo.hf import _LM
     from cimsim.zoo.serve import trace_serving
 
-    opts = dict(prompt=[5, 7], decode=[6, 3], batch=2, dtype="fp32")
+    opts = dict(prompt=[5, 7], decode=[6, 3], batch=2, dtype="fp32", batching="continuous")
     model = model_from_hf({"model_type": "llama", "hidden_act": "silu", **_LM})
     t = {k: trace_serving("llama", attention_kernel=k, **opts) for k in ("unfused", "fused")}
     g = {k: llm_serving(model, attention_kernel=k, **opts) for k in ("unfused", "fused")}

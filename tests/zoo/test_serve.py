@@ -26,7 +26,9 @@ from cimsim.workload.llm import llm_serving, model_from_hf, serving_macs  # noqa
 from cimsim.zoo.hf import _GPT2, _LM  # noqa: E402
 from cimsim.zoo.serve import trace_serving  # noqa: E402
 
-LLAMA = dict(prompt=[5, 7], decode=[6, 3], batch=2, dtype="fp32")
+# continuous: the finished request leaves the batch (a static batch runs its row to the end:
+# test_a_traced_static_batch_runs_every_row_to_its_longest_decode)
+LLAMA = dict(prompt=[5, 7], decode=[6, 3], batch=2, dtype="fp32", batching="continuous")
 
 
 @pytest.fixture(scope="module")
@@ -62,6 +64,23 @@ def test_every_iteration_has_the_generators_macs(llama):
     # prefill traced at 8, 12 and 16 tokens, decode at caches of 8 and 9: prompts of 5 and 7
     # and caches of 5 ... 10 come from them
     assert traced.metadata["traces"]["count"] == 5
+
+
+@pytest.mark.slow
+def test_a_traced_static_batch_runs_every_row_to_its_longest_decode(llama):
+    # a static batch (HF generate) keeps computing the 3-step request's row, padded, until the
+    # 6-step one ends: the MACs of both requests decoding 6, traced as generated; the tokens
+    # counted are the requests' own (7 + 4: the prefill's and 6 + 3 decode steps'), so the
+    # steps' counted tokens are those of the continuous run
+    _, model, _ = llama
+    kw = {**LLAMA, "batching": "static"}
+    traced, gen = trace_serving("llama", **kw), llm_serving(model, **kw)
+    t, g = traced.metadata["llm"], gen.metadata["llm"]
+    assert t["step_tokens"] == g["step_tokens"] == [2, 2, 2, 2, 1, 1, 1]
+    assert t["output_tokens"] == g["output_tokens"] == [7, 4]
+    assert traced.macs == gen.macs == serving_macs(model, [5, 7], [6, 6])
+    # the continuous run of the same requests does less: its 3-step row leaves after step 3
+    assert serving_macs(model, [5, 7], [6, 6]) > llama[0].macs
 
 
 @pytest.mark.slow
@@ -149,7 +168,8 @@ def test_a_prefill_alone_and_gpt2_store_the_generators_bytes():
             ("llama", {"model_type": "llama", "hidden_act": "silu", **_LM},
              dict(prompt=[4], decode=0, batch=1, dtype="fp32"), 2 * 2 * 4 * 16 * 4),
             ("gpt2", {"model_type": "gpt2", **_GPT2},
-             dict(prompt=[3, 4], decode=[2, 5], batch=2, dtype="fp16"), 2 * 2 * 14 * 32 * 2)):
+             dict(prompt=[3, 4], decode=[2, 5], batch=2, dtype="fp16", batching="continuous"),
+             2 * 2 * 14 * 32 * 2)):
         traced, gen = trace_serving(zoo_name, **kw), llm_serving(model_from_hf(cfg), **kw)
         assert traced.arrays.store_bytes.sum() == gen.arrays.store_bytes.sum() == closed, zoo_name
 
@@ -384,7 +404,8 @@ def test_tensor_parallel_share_has_the_generators_macs_and_all_reduces():
     one device's share has 2 heads, 1 KV head, FFN 32, vocabulary 64; an all-reduce after each
     attention output projection and FFN down projection (rows x d = 32 elements of 4 B per row)
     and one on the sampled token (1 per request): per iteration 2 x 2 + 1 = 5."""
-    kw = dict(prompt=[5, 7], decode=[6, 3], batch=2, dtype="fp32", tensor_parallel=2)
+    kw = dict(prompt=[5, 7], decode=[6, 3], batch=2, dtype="fp32", tensor_parallel=2,
+              batching="continuous")
     traced = trace_serving("llama", **kw)
     gen = llm_serving(model_from_hf({"model_type": "llama", "hidden_act": "silu", **_LM}), **kw)
     assert traced.metadata["llm"]["step_macs"] == gen.metadata["llm"]["step_macs"]
@@ -411,11 +432,12 @@ def test_tensor_parallel_needs_the_sharded_fields():
 
 @pytest.mark.slow
 def test_pipeline_parallel_sends_what_the_generator_sends():
-    # tiny Llama, 2 layers in 2 stages; prompts 5 and 7, 3 and 2 decode steps (static, batch 2):
+    # tiny Llama, 2 layers in 2 stages; prompts 5 and 7, 3 and 2 decode steps (continuous, batch 2):
     # 4 iterations (a prefill, 3 decode steps), each sending the hidden state once (rows x d x
     # 4 B) and the tokens back (one id a request, 4 B): prefill 12 x 32 x 4 + 2 x 4 = 1544 B;
     # decode steps of 2, 2, 1 rows: (2 + 2 + 1) x (128 + 4) = 660 B; 2204 B over 8 sends
-    kw = dict(prompt=[5, 7], decode=[3, 2], batch=2, dtype="fp32", pipeline_parallel=2)
+    kw = dict(prompt=[5, 7], decode=[3, 2], batch=2, dtype="fp32", pipeline_parallel=2,
+              batching="continuous")
     traced = trace_serving("llama", **kw)
     gen = llm_serving(model_from_hf({"model_type": "llama", "hidden_act": "silu", **_LM}), **kw)
     for w in (traced, gen):
@@ -442,7 +464,8 @@ def test_pipeline_parallel_sends_what_the_generator_sends():
 @pytest.mark.slow
 def test_gpt2_pipeline_sends_its_residual_stream_as_the_generator_does():
     # GPT-2's blocks are transformer.h.N; the same 8 sends and 2204 B as the Llama case above
-    kw = dict(prompt=[5, 7], decode=[3, 2], batch=2, dtype="fp32", pipeline_parallel=2)
+    kw = dict(prompt=[5, 7], decode=[3, 2], batch=2, dtype="fp32", pipeline_parallel=2,
+              batching="continuous")
     traced = trace_serving("gpt2", **kw)
     gen = llm_serving(model_from_hf({"model_type": "gpt2", **_GPT2}), **kw)
     for w in (traced, gen):
