@@ -3,6 +3,8 @@ figure's x axis, error bars and per-condition fronts (find-J, findings 2 and 3).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -161,3 +163,96 @@ def test_a_bad_where_or_objective_is_one_line(small_sweep, tmp_path):
         res = CliRunner().invoke(main, ["plot", str(small_sweep), "--no-roofline", "-o", str(tmp_path),
                                         *args])
         assert res.exit_code == 1 and said in res.output and res.output.count("\n") == 1, res.output
+
+
+def _acc_sweep(tmp_path, **kw) -> Path:
+    df = _acc_frame(**kw)
+    df[C.POINT_ID] = [f"p{i}" for i in range(len(df))]
+    df[C.POWER_DENSITY_W_PER_M2] = 2e7 + df["cim.adc.bits"] * 1e6  # 24-28 MW/m²: not log
+    df[C.LATENCY] = 1e-3
+    df[C.AREA_M2] = 1e-4
+    path = tmp_path / "acc.parquet"
+    df.to_parquet(path)
+    return path
+
+
+def _plot(path, tmp_path, *args):
+    return CliRunner().invoke(main, ["plot", str(path), "--no-roofline", "--format", "png",
+                                     "-o", str(tmp_path / "figs"), *args])
+
+
+def test_the_pareto_csv_has_a_front_per_device_condition(tmp_path):
+    """review-3 #1: the CSV had one front through both sigmas, so every sigma=0.1 design (as
+    much energy as its sigma=0 twin, 10 points less accuracy) was left out; by hand, more bits
+    cost more energy (1 µJ a bit) and give more accuracy (5 points a bit): on one device every
+    design is on the front, 3 per sigma."""
+    res = _plot(_acc_sweep(tmp_path, sigmas=(0.0, 0.1)), tmp_path, "--pareto", str(tmp_path / "f.csv"))
+    assert res.exit_code == 0, res.output
+    assert "one front per workload and value of cim.nonideal.programming_sigma" in res.output
+    front = pd.read_csv(tmp_path / "f.csv")
+    got = sorted(zip(front["cim.nonideal.programming_sigma"], front["cim.adc.bits"], front[C.ACCURACY_TOP1]))
+    want = sorted((s, b, 0.5 + b / 20 - s) for s in (0.0, 0.1) for b in (4, 6, 8))
+    assert [g[:2] for g in got] == [w[:2] for w in want]
+    assert [g[2] for g in got] == pytest.approx([w[2] for w in want], abs=1e-12)
+    assert set(front[C.PARETO_OBJECTIVES]) == {"min energy_j, max accuracy_top1"}
+
+
+def test_a_rate_column_on_x_is_in_its_own_unit():
+    """review-3 #2: power_density_w_per_m2 was labelled m² (its denominator) and ticked in cm²."""
+    df = _acc_frame()
+    df[C.POWER_DENSITY_W_PER_M2] = 2e7 + df["cim.adc.bits"] * 1e6
+    fig = accuracy_energy(df, x=C.POWER_DENSITY_W_PER_M2)
+    ax, _ = _fronts(fig)
+    assert ax.get_xlabel() == "power_density_w_per_m2 [W/m²]"
+    fig.canvas.draw()
+    ticks = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
+    assert ticks and all(t.endswith(" MW/m²") for t in ticks), ticks  # 24-28e6 W/m²
+
+
+def test_an_unwritable_pareto_path_is_refused_before_any_figure(tmp_path):
+    """review-3 #4: the figures were written first, then the error named atomic_write's temp file."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    bad = blocker / "front.csv"  # its folder is a file
+    res = _plot(_acc_sweep(tmp_path), tmp_path, "--pareto", str(bad))
+    assert res.exit_code == 1 and res.output.count("\n") == 1, res.output
+    assert res.output.startswith(f"Error: --pareto {bad}: cannot write there"), res.output
+    assert not (tmp_path / "figs").exists()
+
+
+@pytest.mark.parametrize("expr", ["extrapolated==0", "extrapolated==false", "extrapolated != True",
+                                  "extrapolated<1 and energy_j<=4"])
+def test_where_takes_a_true_false_column(expr):
+    """review-3 #5: --where refused `extrapolated`, so extrapolated points could not be left out
+    before a front; a row with no value (an error row) satisfies no clause."""
+    df = _objectives().assign(extrapolated=[True, False, False, True, False, None])
+    assert where(df, expr)["name"].tolist() == ["b", "c", "e"]
+    assert where(df.iloc[:5].astype({"extrapolated": bool}), expr)["name"].tolist() == ["b", "c", "e"]
+    with pytest.raises(ValueError, match="'extrapolated' is true or false; compare it with true, "
+                                         "false, 1 or 0 \\(e.g. extrapolated==false\\), not '2'"):
+        where(df, "extrapolated==2")
+
+
+def test_errors_name_the_option(tmp_path):
+    path = _acc_sweep(tmp_path)
+    for args, said in ((["--x", "energyj"], "Error: --x: no column 'energyj'"),
+                       (["--pareto", str(tmp_path / "f.csv"), "--minimise", "enrgy_j"],
+                        "Error: --minimise enrgy_j: no column 'enrgy_j'"),
+                       (["--pareto", str(tmp_path / "f.csv"), "--maximise", "acc"],
+                        "Error: --maximise acc: no column 'acc'")):
+        res = _plot(path, tmp_path, *args)
+        assert res.exit_code == 1 and res.output.splitlines()[-1].startswith(said), res.output
+
+
+def test_front_labels_stay_inside_the_axes():
+    """review-3 minor: a label with no clear place right of its point was left where the last
+    offset put it, above the frame beside another point; the top-right point of this front (8
+    bits, sigma=0) has no room on its right."""
+    fig = accuracy_energy(_acc_frame(sigmas=(0.0, 0.1)))
+    ax, _ = _fronts(fig)
+    r = fig.canvas.get_renderer()
+    box = ax.get_window_extent(r)
+    assert len(ax.texts) == 6
+    for t in ax.texts:
+        bb = t.get_window_extent(r)
+        assert box.x0 <= bb.x0 and bb.x1 <= box.x1 and box.y0 <= bb.y0 and bb.y1 <= box.y1, t.get_text()

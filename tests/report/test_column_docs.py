@@ -58,20 +58,12 @@ def test_the_bound_s_meaning_names_every_bound():
     assert all(b in column_docs.meanings()[C.BOUND] for b in C.BOUNDS)
 
 
-#: a name's unit suffix -> the unit its row must give (longest suffix first; `_std` is stripped:
-#: a standard deviation has its column's unit)
-SUFFIX_UNITS = (("_per_s_per_m2", "op/(s·m²)"), ("_w_per_m2", "W/m²"), ("_j_per_sample", "J"),
-                ("_macs_per_s", "MAC/s"), ("_tokens_per_s", "token/s"), ("_tokens_per_j", "token/J"),
-                ("_ops_per_s", "op/s"), ("_ops_per_j", "op/J"), ("_per_s", "1/s"),
-                ("_bytes", "B"), ("_m2", "m²"), ("_db", "dB"), ("_s", "s"), ("_j", "J"),
-                ("_w", "W"), ("_placeholder_share", "fraction"), ("_kl", "nat"))
 SI_UNITS = {"s", "J", "W", "m²", "dB", "B", "W/m²", "1/s", "op/s", "op/J", "op/(s·m²)"}
 
 
 @pytest.mark.parametrize("name,unit,where", column_docs.DOCS, ids=[n for n, *_ in column_docs.DOCS])
 def test_each_unit_agrees_with_the_name_s_suffix(name, unit, where):
-    base = "_" + name.removesuffix("_std")  # "_" so that "ops_per_j" ends with "_ops_per_j"
-    said = next((u for suffix, u in SUFFIX_UNITS if base.endswith(suffix)), None)
+    said = column_docs.suffix_unit(name)  # columns.py's convention: the unit in the name
     if name.startswith("util_"):
         said = "fraction"
     if said is None:  # no unit suffix: then no physical unit either (a count, label, ratio)
@@ -103,3 +95,14 @@ def test_a_stale_readme_is_caught(tmp_path):
     p.write_text(stale, encoding="utf-8")
     assert column_docs.main(["--write", str(p)]) == 0
     assert column_docs.readme_block(p.read_text(encoding="utf-8")) == column_docs.markdown_table()
+
+
+@pytest.mark.parametrize("column,unit", [
+    ("power_density_w_per_m2", "W/m²"), ("ops_per_j", "op/J"), ("decode_tokens_per_s", "token/s"),
+    ("throughput_macs_per_s", "MAC/s"), ("ops_per_s_per_m2", "op/(s·m²)"), ("energy_j", "J"),
+    ("energy_cim_adc_j", "J"), ("area_cim_m2", "m²"), ("cim_area_needed_m2", "m²"),
+    ("accuracy_top1", ""), ("extrapolated", ""), ("workload", ""), ("cim.adc.bits", "")])
+def test_column_unit_is_the_table_s(column, unit):
+    """A rate is in its own unit, not its denominator's (review-3 #2: power_density_w_per_m2 was
+    drawn in m², ops_per_j labelled J, decode_tokens_per_s labelled s)."""
+    assert column_docs.column_unit(column) == unit

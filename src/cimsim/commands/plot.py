@@ -43,14 +43,15 @@ def _read(path: Path):
 @click.option("--no-roofline", is_flag=True, help="Skip the roofline (it re-runs each op table).")
 @click.option("--where", "where_expr", default=None, metavar="EXPR",
               help="Keep only the rows that satisfy COLUMN OP NUMBER clauses joined by 'and' "
-                   "(OP: <= >= < > == !=; numbers in the column's SI unit), e.g. "
-                   "'area_m2<=1e-4 and accuracy_top1>=0.97'.")
+                   "(OP: <= >= < > == !=; numbers in the column's SI unit; a true/false column "
+                   "with true/false or 1/0), e.g. 'area_m2<=1e-4 and extrapolated==false'.")
 @click.option("--x", "--energy-column", "x", default="energy_j", show_default=True, metavar="COLUMN",
               help="x axis of the accuracy-energy figure: a numeric result column, e.g. "
                    "energy_cim_adc_j (the CIM ADCs' own energy), latency_s, area_m2.")
 @click.option("--pareto", "pareto_csv", type=click.Path(dir_okay=False, path_type=Path), default=None,
               metavar="FRONT.csv",
-              help="Also write the Pareto front of each workload's rows (after --where) as CSV: "
+              help="Also write the Pareto front of each workload's rows (after --where; one per "
+                   "value of a swept cim.nonideal.* device condition) as CSV: "
                    "the objectives are --minimise / --maximise (default: minimise --x, maximise "
                    "accuracy_top1 in an accuracy sweep).")
 @click.option("--minimise", "--minimize", "minimise", multiple=True, metavar="COLUMN",
@@ -65,6 +66,7 @@ def plot_command(sweep_file, output_dir, formats, param, no_roofline, where_expr
     serving runs that differ in batch (serving-batch); for a sweep with --accuracy, accuracy against energy
     with the Pareto front (accuracy-energy)."""
     from .. import plot as P
+    from ..plot.select import numeric_column
     from ..plot.serving import batch_varies, has_serving
     from ..sweep.columns import ERROR, param_columns
 
@@ -78,6 +80,10 @@ def plot_command(sweep_file, output_dir, formats, param, no_roofline, where_expr
     if (minimise or maximise) and pareto_csv is None:
         raise click.ClickException("--minimise / --maximise are the objectives of --pareto FRONT.csv; "
                                    "give it too")
+    if pareto_csv is not None:  # before any figure is written, not after them
+        from ..atomic import check_writable
+
+        check_writable(pareto_csv, "--pareto")
     out_dir = output_dir or sweep_file.parent
     stem = sweep_file.stem
     ok = df[df[ERROR].isna()] if ERROR in df.columns else df
@@ -116,6 +122,7 @@ def plot_command(sweep_file, output_dir, formats, param, no_roofline, where_expr
             figures["serving-batch"] = P.serving_vs_batch(df)
         figures["energy_breakdown"] = P.energy_breakdown(df, param)
         if "accuracy_top1" in df.columns:  # a sweep with --accuracy
+            numeric_column(ok, x, "--x")  # the option named, not the argument
             figures["accuracy-energy"] = P.accuracy_energy(df, x=x)
         front = _pareto(ok, minimise, maximise, x) if pareto_csv is not None else None
     except ValueError as exc:
@@ -136,7 +143,7 @@ def plot_command(sweep_file, output_dir, formats, param, no_roofline, where_expr
     for i, path in enumerate(written):  # the folder made, on the first file's line
         click.echo(f"wrote {full_path(path)}{created(made) if i == 0 else ''}")
     if front is not None:
-        _write_front(front, pareto_csv)
+        _write_front(*front, pareto_csv)
 
 
 #: The name cli.py registers.
@@ -162,25 +169,35 @@ def _where(df, expr: str, sweep_file: Path):
 
 
 def _pareto(ok, minimise, maximise, x):
-    """The rows of each workload's Pareto front (ValueError for an objective that is no
-    numeric column); by default less ``x`` and more accuracy."""
+    """The rows of the Pareto front of each workload and value of the swept device conditions
+    (``cim.nonideal.*``, as the accuracy-energy figure's fronts: a design is compared with the
+    others on the same device only), and those conditions; by default less ``x`` and more
+    accuracy. ValueError for an objective that is no numeric column, naming its option."""
     import pandas as pd
 
     from ..plot import pareto_front
-    from ..report.columns import ACCURACY_TOP1, WORKLOAD
+    from ..plot.select import numeric_column
+    from ..plot.accuracy import front_conditions
+    from ..report.columns import ACCURACY_TOP1, PARETO_OBJECTIVES, WORKLOAD
 
     if not (minimise or maximise):
         if ACCURACY_TOP1 not in ok.columns or not ok[ACCURACY_TOP1].notna().any():
             raise ValueError("--pareto: name the objectives with --minimise / --maximise (the "
                              "default, less --x and more accuracy_top1, needs a sweep with --accuracy)")
+        numeric_column(ok, x, "--x")
         minimise, maximise = (x,), (ACCURACY_TOP1,)
-    return pd.concat([pareto_front(g, minimise=list(minimise), maximise=list(maximise))
-                      for _, g in ok.groupby(WORKLOAD, sort=False)]).assign(
-        **{"pareto_objectives": ", ".join([*(f"min {c}" for c in minimise),
-                                           *(f"max {c}" for c in maximise)])})
+    for option, cols in (("--minimise", minimise), ("--maximise", maximise)):
+        for c in cols:
+            numeric_column(ok, c, f"{option} {c}")
+    conds = [c for c in front_conditions(ok) if c not in (*minimise, *maximise)]
+    groups = ok.groupby([WORKLOAD, *conds], sort=False, dropna=False)
+    front = pd.concat([pareto_front(g, minimise=list(minimise), maximise=list(maximise))
+                       for _, g in groups])
+    return front.assign(**{PARETO_OBJECTIVES: ", ".join([*(f"min {c}" for c in minimise),
+                                                         *(f"max {c}" for c in maximise)])}), conds
 
 
-def _write_front(front, path: Path) -> None:
+def _write_front(front, conds, path: Path) -> None:
     """The front's rows as CSV: each swept parameter's header with its unit, as a sweep's --csv."""
     from ..atomic import atomic_write
     from ..sweep.columns import csv_header
@@ -189,9 +206,10 @@ def _write_front(front, path: Path) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(path, lambda tmp: front.rename(columns=csv_header(front)).to_csv(tmp, index=False))
-    except OSError as exc:
-        raise click.ClickException(f"cannot write {exc.filename or path} ({exc.strerror or exc})") from None
-    click.echo(f"wrote {full_path(path)}: the Pareto front, {len(front):,} rows{created(made)}")
+    except OSError as exc:  # the path given, not atomic_write's temporary file
+        raise click.ClickException(f"--pareto {path}: cannot write there ({exc.strerror or exc})") from None
+    per = f" (one front per workload and value of {', '.join(conds)})" if conds else ""
+    click.echo(f"wrote {full_path(path)}: the Pareto front, {len(front):,} rows{per}{created(made)}")
 
 
 def _roofline(df):

@@ -48,6 +48,15 @@ def device_conditions(df: pd.DataFrame, params) -> list[str]:
             and p.split(".")[-1] not in NOT_CONDITIONS]
 
 
+def front_conditions(data: pd.DataFrame, df: pd.DataFrame | None = None) -> list[str]:
+    """The device conditions (:func:`device_conditions`) with more than one value in ``data``
+    (of the sweep ``df``, by default ``data``): one Pareto front per value of them, in the
+    figure and in ``cimsim plot --pareto``'s CSV alike."""
+    df = data if df is None else df
+    return device_conditions(df, [p for p in param_columns(df) if p in data.columns
+                                  and data[p].nunique() > 1])
+
+
 def _metric(data: pd.DataFrame) -> tuple[str, str]:
     """Top-1 when the model has labels, else agreement with fp32."""
     if ACCURACY_TOP1 in data.columns and data[ACCURACY_TOP1].notna().any():
@@ -80,7 +89,7 @@ def accuracy_energy(df: pd.DataFrame, label_front: bool = True, x: str = ENERGY,
     if data.empty:
         raise ValueError(f"no point has an accuracy and a {x} (every row failed or has none)")
     params = [p for p in param_columns(df) if p in data.columns and data[p].nunique() > 1]
-    conds = device_conditions(df, params) if conditions is None else [c for c in conditions if c in params]
+    conds = front_conditions(data, df) if conditions is None else [c for c in conditions if c in params]
     shown = [p for p in params if p not in conds]  # a front's conditions are in the legend
     workloads = list(dict.fromkeys(data[WORKLOAD]))
     rows, cols = _facet_shape(len(workloads))
@@ -126,11 +135,12 @@ def accuracy_energy(df: pd.DataFrame, label_front: bool = True, x: str = ENERGY,
                 and g[ACCURACY_TOP1_REFERENCE].notna().any():
             ref = float(g[ACCURACY_TOP1_REFERENCE].dropna().iloc[0]) * 100
             ax.axhline(ref, color="#888888", linestyle=":", linewidth=1, label="fp32 reference")
-        unit = column_unit(x)
+        unit = column_unit(x, df)
         if _spans_decades(e):
             ax.set_xscale("log")
-        elif unit:
-            ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _, u=unit: si(v, u)))
+        elif unit:  # SI prefixes on the unit (20 MW/m²); a 1/s unit takes none (5 k, not 5 k1/s)
+            u = "" if unit.startswith("1/") else unit
+            ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _, u=u: si(v, u)))
         ax.tick_params(axis="x", labelrotation=30, labelsize="small")
         ax.set_xlabel(X_LABELS.get(x, f"{x} [{unit}]" if unit else x))
         ax.set_ylabel(ylabel)
@@ -141,31 +151,42 @@ def accuracy_energy(df: pd.DataFrame, label_front: bool = True, x: str = ENERGY,
     return fig
 
 
-#: vertical offsets (points) a front label tries, nearest first, to the right of its point
+#: vertical offsets (points) a front label tries, nearest first, to the right of its point, then
+#: to its left
 LABEL_OFFSETS = (-14, 6, -26, 18, -38, 30, -50, 42)
 
 
 def _place_labels(fig, ax, labels) -> None:
-    """Each ``(x, y, text)`` beside its point, at the first of :data:`LABEL_OFFSETS` where its
-    box stays inside the axes and overlaps no label placed before and no front marker (close
-    points at the bottom of a front had their labels drawn over each other and the axis)."""
+    """Each ``(x, y, text)`` beside its point, at the first of :data:`LABEL_OFFSETS` (right of
+    it, then left of it) where its box stays inside the axes and overlaps no label placed
+    before and no front marker (close points at the bottom of a front had their labels drawn
+    over each other and the axis); when none is clear, the first inside the axes (a label drawn
+    outside the frame read as another point's)."""
     if not labels:
         return
     r = fig.canvas.get_renderer()
     pad = 6.0 * fig.dpi / 72  # the front markers' radius (markersize 8), in pixels
     marks = [ax.transData.transform((x, y)) for x, y, _ in labels]
+    places = [(side, dy) for side in (8, -8) for dy in LABEL_OFFSETS]
     taken = []
     for x, y, text in labels:
         ann = ax.annotate(text, (x, y), textcoords="offset points", xytext=(8, LABEL_OFFSETS[0]),
                           fontsize="x-small", color=FRONT_COLOR)
-        for dy in LABEL_OFFSETS:
-            ann.xyann = (8, dy)
+        inside = None
+        for side, dy in places:
+            ann.xyann = (side, dy)
+            ann.set_horizontalalignment("left" if side > 0 else "right")
             bb = ann.get_window_extent(r)
             box = ax.bbox
-            clear = (box.x0 <= bb.x0 and bb.x1 <= box.x1 and box.y0 <= bb.y0 and bb.y1 <= box.y1
-                     and not any(bb.overlaps(t) for t in taken) and not any(
-                         bb.x0 - pad < mx < bb.x1 + pad and bb.y0 - pad < my < bb.y1 + pad
-                         for mx, my in marks))
-            if clear:
+            if not (box.x0 <= bb.x0 and bb.x1 <= box.x1 and box.y0 <= bb.y0 and bb.y1 <= box.y1):
+                continue
+            inside = inside or (side, dy)
+            if not any(bb.overlaps(t) for t in taken) and not any(
+                    bb.x0 - pad < mx < bb.x1 + pad and bb.y0 - pad < my < bb.y1 + pad
+                    for mx, my in marks):
                 break
+        else:
+            side, dy = inside or (-8, 0)
+            ann.xyann = (side, dy)
+            ann.set_horizontalalignment("left" if side > 0 else "right")
         taken.append(ann.get_window_extent(r))

@@ -3,7 +3,8 @@ number of objectives (:func:`pareto_front`, ``cimsim plot --pareto``).
 
 A constraint is ``COLUMN OP NUMBER`` clauses joined by ``and`` (``area_m2<=1e-4 and
 accuracy_top1>=0.97``; OP one of ``<= >= < > == !=``; numbers in the column's SI unit: m²,
-J, s, and fractions for accuracies). It is parsed, never evaluated as code. A row is on the
+J, s, W/m², and fractions for accuracies; a true/false column such as ``extrapolated`` compared
+with ``true``, ``false``, 1 or 0). It is parsed, never evaluated as code. A row is on the
 Pareto front when no other row is at least as good in every objective and better in one.
 """
 
@@ -17,29 +18,46 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from ..report.column_docs import column_unit as _table_unit
+from ..sweep.columns import ATTR_UNITS
+
 #: the comparisons a constraint clause may use
 OPERATORS = {"<=": operator.le, ">=": operator.ge, "==": operator.eq, "!=": operator.ne,
              "<": operator.lt, ">": operator.gt}
 _CLAUSE = re.compile(r"^\s*([A-Za-z_][\w.]*)\s*(<=|>=|==|!=|<|>)\s*(\S+)\s*$")
 _AND = re.compile(r"\s+and\s+|\s*&&?\s*", re.IGNORECASE)
-#: units of result columns, by the ending of their names (report/columns.py's convention)
-SUFFIX_UNITS = (("_m2", "m²"), ("_j", "J"), ("_s", "s"), ("_w", "W"))
+#: the words a clause on a true/false column (``extrapolated``) may compare with, besides 1 and 0
+BOOL_WORDS = {"true": 1.0, "false": 0.0}
 
 
-def column_unit(column: str) -> str:
-    """The SI unit of a result column, from its name's ending (``energy_j``: J), or ``""``."""
-    return next((u for end, u in SUFFIX_UNITS if column.endswith(end)), "")
+def column_unit(column: str, df: pd.DataFrame | None = None) -> str:
+    """The SI unit of a result column (the Result columns table's, :mod:`cimsim.report.column_docs`:
+    ``energy_j`` J, ``power_density_w_per_m2`` W/m²) or of a swept parameter of ``df`` (its
+    recorded unit), or ``""`` (a fraction, count, label)."""
+    units = (df.attrs.get(ATTR_UNITS) or {}) if df is not None else {}
+    return units.get(column) or _table_unit(column)
 
 
-def numeric_column(df: pd.DataFrame, column: str, what: str) -> None:
+def _is_bool(col: pd.Series) -> bool:
+    """A true/false column, also one with no value in some rows (object dtype then)."""
+    if pd.api.types.is_bool_dtype(col):
+        return True
+    vals = col.dropna()
+    return col.dtype == object and len(vals) > 0 and all(isinstance(v, (bool, np.bool_)) for v in vals)
+
+
+def numeric_column(df: pd.DataFrame, column: str, what: str, boolean: bool = False) -> None:
     """Refuse (ValueError, one line) a ``column`` that ``df`` lacks, suggesting the nearest
-    names, or one that is not a number; ``what`` names the option that gave it."""
+    names, or one that is not a number (nor, with ``boolean``, true/false); ``what`` names the
+    option that gave it."""
     if column not in df.columns:
         near = difflib.get_close_matches(column, [str(c) for c in df.columns], n=3, cutoff=0.6)
         hint = f" (did you mean {' or '.join(repr(n) for n in near)}?)" if near else \
             " (the table's columns: cimsim.sweep.sweep_columns; e.g. energy_j, latency_s, area_m2)"
         raise ValueError(f"{what}: no column {column!r} in the sweep{hint}")
     col = df[column]
+    if boolean and _is_bool(col):
+        return
     if pd.api.types.is_bool_dtype(col) or not pd.api.types.is_numeric_dtype(col):
         raise ValueError(f"{what}: column {column!r} is not a number ({col.dtype}); a constraint "
                          "or objective needs a numeric column")
@@ -59,13 +77,22 @@ def parse_where(expr: str, df: pd.DataFrame) -> list[tuple[str, str, float]]:
             raise ValueError(f"--where {text!r}: {clause.strip()!r} is not COLUMN OP NUMBER (OP one "
                              f"of {' '.join(OPERATORS)}; clauses joined by 'and'), e.g. area_m2<=1e-4")
         column, op, number = m.groups()
-        numeric_column(df, column, f"--where {clause.strip()!r}")
-        try:
-            value = float(number)
-        except ValueError:
-            unit = column_unit(column)
+        numeric_column(df, column, f"--where {clause.strip()!r}", boolean=True)
+        flag = _is_bool(df[column])
+        if flag and number.lower() in BOOL_WORDS:
+            value = BOOL_WORDS[number.lower()]
+        else:
+            try:
+                value = float(number)
+            except ValueError:
+                value = None
+        if flag and value not in (0.0, 1.0):
+            raise ValueError(f"--where {clause.strip()!r}: {column!r} is true or false; compare it "
+                             f"with true, false, 1 or 0 (e.g. {column}==false), not {number!r}")
+        if value is None:
+            unit = column_unit(column, df)
             raise ValueError(f"--where {clause.strip()!r}: {number!r} is not a number; write it in the "
-                             f"column's SI unit{f' ({unit})' if unit else ''}, e.g. 1e-4") from None
+                             f"column's SI unit{f' ({unit})' if unit else ''}, e.g. 1e-4")
         if not np.isfinite(value):
             raise ValueError(f"--where {clause.strip()!r}: {number!r} is not a finite number")
         out.append((column, op, value))
@@ -77,7 +104,7 @@ def where(df: pd.DataFrame, expr: str) -> pd.DataFrame:
     clause's column, an error row, satisfies none)."""
     keep = np.ones(len(df), dtype=bool)
     for column, op, value in parse_where(expr, df):
-        v = df[column].astype(float).to_numpy()
+        v = df[column].astype(float).to_numpy()  # true/false as 1/0
         keep &= np.isfinite(v) & OPERATORS[op](np.nan_to_num(v), value)
     return df[keep]
 

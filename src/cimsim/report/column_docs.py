@@ -111,6 +111,7 @@ DOCS: tuple[tuple[str, str, str], ...] = (
     (C.WORKLOAD_FILE, "-", "sweep"),
     ("<dotted.config.path>", "the field's SI unit", "sweep"),
     (C.ERROR, "-", "sweep"),
+    (C.PARETO_OBJECTIVES, "-", "`plot --pareto` CSV"),
 )
 
 
@@ -118,7 +119,7 @@ def documented_columns() -> set[str]:
     """Every column and pattern :mod:`.columns` names, as this table writes them."""
     named = {*C.FIXED_COLUMNS, *C.PIPELINE_COLUMNS, *C.SERVING_COLUMNS, *C.ACCURACY_COLUMNS,
              *C.SWEEP_KEY_COLUMNS, C.ERROR, C.BASELINE, C.SPEEDUP, C.ENERGY_RATIO,
-             C.ONE_DEVICE_SHARE, C.CIMSIM_VERSION, C.CIMSIM_REVISION}
+             C.ONE_DEVICE_SHARE, C.CIMSIM_VERSION, C.CIMSIM_REVISION, C.PARETO_OBJECTIVES}
     return named | set(_PATTERNS) | set(_SWEPT)
 
 
@@ -130,6 +131,47 @@ _PATTERNS = {C.ops_column(_COMP): C.ops_column, C.bytes_column(_RES): C.bytes_co
              C.util_column("<name>"): C.util_column, C.path_column(_PART): C.path_column,
              C.area_column(_PART): C.area_column}
 _ASSIGN = re.compile(r'^[A-Z][A-Z0-9_]*(?:: [^=]+)? = "([^"]*)"\s*(?:#:\s*(.*))?$')
+
+
+#: the unit a column name's suffix says, by :mod:`.columns`' convention (longest suffix first;
+#: ``_std`` is stripped: a standard deviation has its column's unit). Each row of :data:`DOCS`
+#: must agree with it (tests/report/test_column_docs.py), and :func:`column_unit` falls back to it
+#: for a fact column (``cim_area_needed_m2``), whose unit only its name carries
+SUFFIX_UNITS = (("_per_s_per_m2", "op/(s·m²)"), ("_w_per_m2", "W/m²"), ("_j_per_sample", "J"),
+                ("_macs_per_s", "MAC/s"), ("_tokens_per_s", "token/s"), ("_tokens_per_j", "token/J"),
+                ("_ops_per_s", "op/s"), ("_ops_per_j", "op/J"), ("_per_s", "1/s"),
+                ("_bytes", "B"), ("_m2", "m²"), ("_db", "dB"), ("_s", "s"), ("_j", "J"),
+                ("_w", "W"), ("_placeholder_share", "fraction"), ("_kl", "nat"))
+#: units of :data:`DOCS` that are no unit to print after a number or in an axis label
+NO_UNIT = {"-", "count", "ratio", "fraction", "flag"}
+
+
+def suffix_unit(name: str) -> str | None:
+    """The unit ``name``'s suffix says (:data:`SUFFIX_UNITS`), or None when it has none."""
+    base = "_" + name.removesuffix("_std")  # "_" so that "ops_per_j" ends with "_ops_per_j"
+    return next((u for suffix, u in SUFFIX_UNITS if base.endswith(suffix)), None)
+
+
+def _pattern(name: str) -> re.Pattern:
+    return re.compile("^" + re.sub(r"<[^>]+>", ".+", re.escape(name).replace(r"\<", "<")
+                                   .replace(r"\>", ">")) + "$")
+
+
+def column_unit(column: str) -> str:
+    """The unit of the result column ``column`` as :data:`DOCS` gives it (``W/m²`` for
+    ``power_density_w_per_m2``, ``op/J`` for ``ops_per_j``), its name or else its pattern's
+    (``energy_<part>_j``: J); ``""`` for a label, count, ratio or fraction, or a name the table
+    does not know. A fact column's unit is its name's suffix's (:func:`suffix_unit`)."""
+    units = {name: unit for name, unit, _ in DOCS}
+    if column in units:
+        unit = units[column]
+    else:
+        fact = C.fact_column(_COMP, "<fact>")
+        unit = next((u for name, u, _ in DOCS if name in _PATTERNS and name != fact
+                     and _pattern(name).match(column)), None)
+        if unit is None and _pattern(fact).match(column):
+            unit = suffix_unit(column) or ""
+    return "" if unit is None or unit in NO_UNIT or " " in unit else unit
 
 
 def _markdown(text: str) -> str:

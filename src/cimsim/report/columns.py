@@ -107,6 +107,10 @@ EXTRAPOLATED = "extrapolated"
 #: :data:`NOTES_SEPARATOR`, each note being one line; "" when the run has none
 NOTES = "notes"
 NOTES_SEPARATOR = "\n"
+#: the objectives of the Pareto front a ``cimsim plot --pareto`` CSV lists (``min energy_j, max
+#: accuracy_top1``): each of its rows is on the front of those, within its workload and device
+#: condition
+PARETO_OBJECTIVES = "pareto_objectives"
 STATIC = "static"  # the energy part of static power x latency
 # ``compare --baseline`` / ``report`` columns (:mod:`cimsim.report.baseline`); empty for a
 # workload the baseline did not run
