@@ -21,7 +21,7 @@ from click.testing import CliRunner  # noqa: E402
 from cimsim.accuracy import cache  # noqa: E402
 from cimsim.cli import main  # noqa: E402
 from cimsim.errors import CimsimWarning  # noqa: E402
-from tests.conftest import fresh_cache  # noqa: E402
+from conftest import fresh_cache  # noqa: E402
 
 pytestmark = pytest.mark.torch
 
