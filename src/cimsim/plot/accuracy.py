@@ -27,6 +27,7 @@ from ..report.columns import (
 from ..report.format import si
 from ..sweep.columns import param_columns
 from .figures import _facet_shape, _grid, _ok, _outside_legend, _short, _spans_decades, new_figure, value_text
+from .flags import mark_extrapolated
 from .select import column_unit, numeric_column, pareto_front
 from .style import arch_style
 
@@ -108,6 +109,7 @@ def accuracy_energy(df: pd.DataFrame, label_front: bool = True, x: str = ENERGY,
             st = arch_style(str(arch))
             ax.scatter(h[x].astype(float), h[col].astype(float) * 100, color=st.color,
                        marker=st.marker, s=22, alpha=0.75, label=str(arch), zorder=2)
+            mark_extrapolated(ax, h, h[x].astype(float), h[col].astype(float) * 100)
             err = _spread(h, col)
             if err is not None:
                 ax.errorbar(h[x].astype(float), h[col].astype(float) * 100, yerr=err, fmt="none",

@@ -27,6 +27,7 @@ from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, NullLoca
 
 from ..report.columns import ARCHITECTURE
 from ..sweep.columns import ERROR, param_columns
+from .flags import mark_extrapolated
 from .overlap import band_label, covers
 from .style import LINESTYLES, arch_style, value_styles
 
@@ -130,6 +131,7 @@ def draw_coloured(ax, df: pd.DataFrame, data: pd.DataFrame, param: str, col: str
                        s=30 if under is None else 120, edgecolors=st.color, linewidths=1.2,
                        zorder=3 if under is None else 2, alpha=1.0 if under is None else 0.45,
                        label="_point")
+            mark_extrapolated(ax, g[keep], x, y.to_numpy()[keep])
             drawn.append(y[keep])
             shown = True
         if shown:  # the legend's entry: the architecture's marker, edged in its colour

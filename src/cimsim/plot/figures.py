@@ -42,6 +42,7 @@ from .colour import add_colourbar, colour_param, draw_coloured
 from .style import LINESTYLES, arch_style, part_colors, value_styles
 from .ticks import step_axis
 from .canvas import CimFigure, new_figure  # noqa: F401  (re-exported)
+from .flags import EXTRAPOLATED_LABEL, mark_extrapolated
 from .overlap import BAND, band_label, covers
 
 #: A range wider than this ratio (max / min) gets a log axis.
@@ -140,7 +141,9 @@ def _outside_legend(fig: Figure, axes: Iterable, title: str | None = None) -> No
             if not label.startswith("_"):
                 seen.setdefault(label, h)
     # a band keeps its entry beside its series' line (the line in one panel, a band in another:
-    # the band's entry says what it covers there)
+    # the band's entry says what it covers there); the cross of extrapolated points comes last
+    if EXTRAPOLATED_LABEL in seen:
+        seen[EXTRAPOLATED_LABEL] = seen.pop(EXTRAPOLATED_LABEL)
     if not seen:
         return
     longest = max(len(label) for label in seen)
@@ -235,6 +238,7 @@ def _draw_metric(ax, df: pd.DataFrame, data: pd.DataFrame, param: str, col: str,
         ax.plot(xs, y, marker=st.marker, markersize=4 if under is None else 7, color=st.color,
                 linestyle=combos.get(rest, "-"), label=band_label(label, under),
                 **({} if under is None else BAND))
+        mark_extrapolated(ax, g, xs, y)
         # another band names this line's own label, never its band label (no chains)
         seen.append((arch, label, np.asarray(xs, dtype=float), y.to_numpy(float)))
         drawn.append(y)
