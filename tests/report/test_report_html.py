@@ -442,7 +442,8 @@ def test_a_serving_run_has_its_serving_table_with_units(tmp_path):
     run = json.loads(res.output)
     # 2 requests x (1 + 3) tokens = 8 over the latency
     assert run["tokens_per_s"] == pytest.approx(8 / run["latency_s"], rel=1e-12, abs=0)
-    assert cells[2:] == [keep_units(c) for c in (si(run["ttft_s"], "s"), si(run["tpot_s"], "s"),
+    assert cells[2:] == [keep_units(c) for c in (si(run["ttft_s"], "s"), si(run["ttft_p99_s"], "s"),
+                                                  si(run["tpot_s"], "s"), si(run["tpot_p99_s"], "s"),
                                                   f"{rate(run['tokens_per_s'])} tokens/s",
                                                   f"{rate(run['decode_tokens_per_s'])} tokens/s",
                                                   f"{rate(run['tokens_per_j'])} tokens/J")]

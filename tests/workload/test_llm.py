@@ -612,6 +612,40 @@ def test_compare_prints_and_writes_the_serving_table(tmp_path):
     assert (df["tokens_per_s"] > 0).all() and (df["ttft_s"] > 0).all()
 
 
+def test_compare_serving_table_gives_the_p99_of_ttft_and_tpot(tmp_path):
+    """compare's LLM serving table gave only the means, which hide the request that waits behind
+    two prefills and a slot (README's 4-request continuous run: TTFT mean 630.8 us, max 1.325 ms).
+    The p99 of 4 values by linear interpolation lies at rank 0.99 * 3 = 2.97 of the sorted
+    values: v3 + 0.97 (v4 - v3)."""
+    import json
+
+    wpath = tmp_path / "w.npz"
+    r = CliRunner().invoke(main, ["workload", "llm", "--layers", "2", "--hidden", "512", "--heads", "8",
+                                  "--ffn", "1024", "--vocab", "1000", "--prompt", "16,64,32,8",
+                                  "--decode", "4,8,2,6", "--batch", "2", "--batching", "continuous",
+                                  "-o", str(wpath)])
+    assert r.exit_code == 0, r.output
+    run = json.loads(CliRunner().invoke(main, ["run", "gpu-hbm3", str(wpath), "--json"]).output)
+    from cimsim.report.format import si
+
+    p99 = {}
+    for key in ("request_ttft_s", "request_tpot_s"):
+        v = sorted(run[key])
+        p99[key] = v[2] + 0.97 * (v[3] - v[2])
+    assert run["ttft_p99_s"] == pytest.approx(p99["request_ttft_s"], rel=1e-12, abs=0)
+    assert run["ttft_p99_s"] > 1.5 * run["ttft_s"]  # the spread the mean hides
+    r = CliRunner(env={"COLUMNS": "250"}).invoke(main, ["compare", "gpu-hbm3", "-w", str(wpath)])
+    assert r.exit_code == 0, r.output
+    serving = r.output.split("LLM serving", 1)[1]
+    head = next(ln for ln in serving.splitlines() if "time to first token" in ln)
+    cells = [c.strip() for c in head.split("┃")[1:-1]]
+    assert cells[2:6] == ["time to first token", "TTFT p99", "time per output token", "TPOT p99"]
+    row = next(ln for ln in serving.splitlines() if "gpu-hbm3" in ln)
+    values = [c.strip() for c in row.split("│")[1:-1]]
+    assert values[2:6] == [si(run["ttft_s"], "s"), si(p99["request_ttft_s"], "s"),
+                           si(run["tpot_s"], "s"), si(p99["request_tpot_s"], "s")]
+
+
 def test_compare_under_the_analytic_engine_says_its_serving_times_are_lower_bounds(tmp_path):
     """Analytic TTFT / TPOT / decode tokens/s take ops alone; when the busiest unit sets a longer
     latency, decode tokens/s exceeds what tokens/s implies. `run` said so in a note; the

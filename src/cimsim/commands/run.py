@@ -21,7 +21,7 @@ from ..report.baseline import baseline_ratios, ratio
 from ..report.plausible import WARNING
 from ..report.result import json_number, one_device
 from ..report.columns import DEPENDENCY_PATH, REALIZED_PATH
-from ..report.format import NO_ENERGY, area, off_chip_traffic, pct, per_joule, rate, si
+from ..report.format import NO_ENERGY, area, off_chip_traffic, pct, per_joule, rate, seconds_or_na, si
 from ..pipeline import ENGINES
 
 
@@ -539,18 +539,19 @@ def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
         click.echo(f"{WARNING}{on}: {note[len(WARNING):]}" if note.startswith(WARNING) else f"note ({on}): {note}")
     serving = [(a, r) for a, r in results if r.serving]
     if serving:
-        sh = ["workload", "architecture", "time to first token", "time per output token",
-              "tokens/s", "decode tokens/s", "tokens/J"]
+        sh = ["workload", "architecture", "time to first token", "TTFT p99",
+              "time per output token", "TPOT p99", "tokens/s", "decode tokens/s", "tokens/J"]
         srows = []
         for _, r in serving:
             sv = r.serving
-            tpot = sv[C.TPOT_S]
             srows.append([r.workload, r.architecture + (" (!p)" if r.precision_mismatch else ""),
-                          si(sv[C.TTFT_S], "s"),
-                          si(tpot, "s") if tpot == tpot else "n/a", rate(sv[C.TOKENS_PER_S]),
-                          rate(sv[C.DECODE_TOKENS_PER_S]), rate(sv[C.TOKENS_PER_J])])
+                          seconds_or_na(sv[C.TTFT_S]), seconds_or_na(sv.get(C.TTFT_P99_S)),
+                          seconds_or_na(sv[C.TPOT_S]), seconds_or_na(sv.get(C.TPOT_P99_S)),
+                          rate(sv[C.TOKENS_PER_S]), rate(sv[C.DECODE_TOKENS_PER_S]),
+                          rate(sv[C.TOKENS_PER_J])])
         st, s_left = fitted_table("LLM serving", sh, srows, out.width, {},
-                                  ["decode tokens/s", "tokens/s", "time to first token"],
+                                  ["TPOT p99", "TTFT p99", "decode tokens/s", "tokens/s",
+                                   "time to first token"],
                                   {"workload", "architecture"})
         out.print(st)
         if s_left:

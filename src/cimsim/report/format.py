@@ -27,6 +27,12 @@ def per_joule(value: float, unit: str) -> str:
     return si(value, unit)
 
 
+def seconds_or_na(value: float | None) -> str:
+    """A time in SI seconds, or ``n/a`` where there is none (None or NaN: the time per output
+    token of a run whose requests all have one token)."""
+    return "n/a" if value is None or value != value else si(value, "s")
+
+
 def pct(fraction: float) -> str:
     """A fraction as a percentage to 0.1 % (``0.875 -> '87.5 %'``). A value that would print as
     0.0 % or 100.0 % without being exactly 0 or 1 says which side it lies on, never a share that

@@ -149,24 +149,24 @@ def _table_rows(rep: Report) -> tuple[list[str], list[list[str]]]:
 
 def _serving_rows(rep: Report) -> list[list[str]]:
     """The LLM serving table's rows (runs of serving workloads only), as `cimsim compare`'s."""
-    from .format import rate
+    from .format import rate, seconds_or_na
 
     rows = []
     for _, _, r in rep.results:
         sv = r.serving
         if not sv:
             continue
-        tpot = sv[C.TPOT_S]
         rows.append([r.workload, r.architecture + (" (!p)" if r.precision_mismatch else ""),
-                     si(sv[C.TTFT_S], "s"), si(tpot, "s") if tpot == tpot else "n/a",
+                     seconds_or_na(sv[C.TTFT_S]), seconds_or_na(sv.get(C.TTFT_P99_S)),
+                     seconds_or_na(sv[C.TPOT_S]), seconds_or_na(sv.get(C.TPOT_P99_S)),
                      f"{rate(sv[C.TOKENS_PER_S])} tokens/s", f"{rate(sv[C.DECODE_TOKENS_PER_S])} tokens/s",
                      f"{rate(sv[C.TOKENS_PER_J])} tokens/J" if sv[C.TOKENS_PER_J] == sv[C.TOKENS_PER_J]
                      else per_joule(sv[C.TOKENS_PER_J], "tokens/J")])
     return rows
 
 
-_SERVING_HEADS = ("workload", "architecture", "time to first token", "time per output token",
-                  "tokens/s", "decode tokens/s", "tokens/J")
+_SERVING_HEADS = ("workload", "architecture", "time to first token", "TTFT p99",
+                  "time per output token", "TPOT p99", "tokens/s", "decode tokens/s", "tokens/J")
 
 
 def _png(fig) -> str:
