@@ -81,12 +81,12 @@ def architectures():
     return [
         ("gpu-hbm3 (H100)", "gpu-hbm3", None, load_architecture(resolve_config("gpu-hbm3")), 1),
         (f"{TP} x gpu-hbm3, tensor parallel", f"{TP} x gpu-hbm3", None, _tensor_parallel(), TP),
-        ("hbm-pim (weights on PIM)", "hbm-pim", None, load_architecture(resolve_config("hbm-pim")), 1),
+        ("hbm-pim (weights on PIM at batch 1; from 2 on the GPU)", "hbm-pim", None, load_architecture(resolve_config("hbm-pim")), 1),
         ("gpu-hbm-pim-attn, blocked", "gpu-hbm-pim-attn", "blocked",
          load_architecture(resolve_config("gpu-hbm-pim-attn")), 1),
         ("gpu-hbm-pim-attn, concurrent", "gpu-hbm-pim-attn", "concurrent", _pim_variant("concurrent"), 1),
         ("gpu-hbm-pim-attn, separate", "gpu-hbm-pim-attn", "separate", _pim_variant("separate"), 1),
-        ("sram-cim (host + SRAM CIM)", "sram-cim", None, load_architecture(resolve_config("sram-cim")), 1),
+        ("sram-cim (host + SRAM CIM; 8-bit, not FP16)", "sram-cim", None, load_architecture(resolve_config("sram-cim")), 1),
     ]
 
 
