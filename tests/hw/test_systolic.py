@@ -282,3 +282,37 @@ def test_the_buffer_and_weight_memory_capacities_count():
                                            r"holds 524.3 kB"):
         simulate(load_architecture("tpu-like", {"tpu.weight_memory": "sram",
                                                 "memory.sram.capacity": "512 KiB"}), w)
+
+
+@pytest.mark.parametrize("dataflow, w_passes", [("ws", 1), ("os", 4), ("is", 4)])
+def test_weights_stream_once_per_pass_of_the_dataflow(dataflow, w_passes):
+    """os and is read every weight once (a tester, 2026-12-06: a 1024 x 4096 x 8192 int8 GEMM on
+    tpu-like ran os / is 1.33x faster than ws). SCALE-Sim's mappings (systolic_timing): os pins a
+    256 x 256 tile of outputs and streams its weights per fold of 256 output rows, ⌈1024/256⌉ = 4;
+    is pins the inputs and streams every weight column per fold of 256 input vectors, ⌈1024/256⌉
+    = 4; ws pins each weight once. 33,554,432 B of weights x passes from the 34 GB/s DDR3."""
+    from cimsim.config import load_architecture
+    from cimsim.workload import generators as g
+
+    r = simulate(load_architecture("tpu-like", {"tpu.dataflow": dataflow}),
+                 g.matmul(1024, 4096, 8192, dtype="int8"), engine="analytic")
+    assert r.traffic_bytes["weights"] == w_passes * 4096 * 8192
+    if dataflow != "ws":  # bound by the weight stream: 134,217,728 B / 34 GB/s = 3.948 ms
+        assert r.latency_s >= 4 * 4096 * 8192 / 34e9
+        assert (r.bound, r.bound_part) == ("memory", "weights")
+
+
+@pytest.mark.parametrize("dataflow, buffer_bytes", [
+    # inputs 64 x 300 = 19,200 B read per fold of 256 output columns (⌈600/256⌉ = 3), outputs
+    # 64 x 600 = 38,400 B written once; the weights pass the weight FIFO, not the buffer
+    ("ws", 3 * 19_200 + 38_400), ("os", 3 * 19_200 + 38_400), ("is", 19_200 + 38_400)])
+def test_the_unified_buffer_carries_inputs_per_pass_and_never_the_weights(dataflow, buffer_bytes):
+    """The buffer counted inputs once and the 180,000 B of weights, which reach the array from
+    its weight memory through the weight FIFO (Jouppi et al., ISCA 2017), not the unified
+    buffer. tpu-like's buffer costs 2.5 pJ/B (its config)."""
+    from cimsim.config import load_architecture
+    from cimsim.workload import generators as g
+
+    r = simulate(load_architecture("tpu-like", {"tpu.dataflow": dataflow}),
+                 g.matmul(64, 300, 600, dtype="int8"), engine="analytic")
+    assert r.energy_breakdown_j["tpu_buffer"] == pytest.approx(buffer_bytes * 2.5e-12, rel=1e-12, abs=0)

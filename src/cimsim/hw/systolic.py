@@ -10,11 +10,18 @@ where ``cycles`` is SCALE-Sim 3.0.0's compute-cycle count
 (:mod:`cimsim.hw.systolic_timing`; weight-stationary: the k x n weights fold onto
 the array in ``ceil(k / rows) x ceil(n / cols)`` folds, each loading its weights,
 streaming the m input rows and draining: ``folds x (2 rows + cols + m - 2) - 1``),
-and no faster than the operands pass the buffer. Inputs the unified buffer cannot hold cross
-the link again for every fold of ``cols`` output columns (ws and os dataflows re-stream them
-per column fold). A ``weight_memory`` other than the backing store must hold every weight.
-Transfers overlap compute (double-buffered weights). Energy ``mac`` = MACs x
-energy per MAC; ``buffer`` = buffer bytes x its energy per byte.
+and no faster than the operands pass the buffer. Each operand is read once per pass of the
+dataflow (:func:`operand_passes`: ws streams the inputs once per fold of ``cols`` output
+columns and pins each weight once; os streams the inputs per column fold and the weights per
+fold of ``rows`` output rows; is pins the inputs and streams the weights per fold of ``cols``
+input vectors). Stationary weights stream from ``weight_memory`` through the weight FIFO at
+every pass, past the unified buffer (TPU v1); the buffer carries the inputs at every pass, the
+outputs once (partial sums stay in the array's accumulators, not modelled apart) and a second
+operand that is an activation (attention's K and V) at every pass. Inputs (or such an operand)
+the unified buffer cannot hold cross the link again at every pass. A ``weight_memory`` other
+than the backing store must hold every weight. Transfers overlap compute (double-buffered
+weights). Energy ``mac`` = MACs x energy per MAC; ``buffer`` = buffer bytes x its energy per
+byte.
 """
 
 from __future__ import annotations
@@ -31,6 +38,27 @@ from .base import Component, ComponentConfig, OpArrays, OpCost, Plan, add_stored
 from .hierarchy import first_input_reads
 from .parts import Buffer
 from .systolic_timing import cycles as array_cycles
+
+
+def operand_passes(dataflow: str, m, n, rows: int, cols: int):
+    """How many times the array reads each operand of an ``m x k @ k x n`` GEMM, as SCALE-Sim
+    maps the dataflows (:mod:`cimsim.hw.systolic_timing`: every fold is run one after another,
+    streaming its operand rows past the pinned one): ``(input passes, weight passes)``.
+
+    - ws: the weights are pinned once each; the inputs stream once per fold of ``cols``
+      output columns: ``(⌈n/cols⌉, 1)``;
+    - os: an ``rows x cols`` tile of outputs is pinned; for each, its inputs and weights
+      stream: ``(⌈n/cols⌉, ⌈m/rows⌉)``;
+    - is: the inputs are pinned (k along the rows, m along the columns); every weight column
+      streams once per fold of ``cols`` input vectors: ``(1, ⌈m/cols⌉)``.
+    """
+    m, n = np.asarray(m, dtype=float), np.asarray(n, dtype=float)
+    one = np.ones_like(m * n)
+    if dataflow == "ws":
+        return np.ceil(n / cols) * one, one
+    if dataflow == "os":
+        return np.ceil(n / cols) * one, np.ceil(m / rows) * one
+    return one, np.ceil(m / cols) * one
 
 
 class SystolicConfig(ComponentConfig):
@@ -126,16 +154,21 @@ class SystolicArray(Component[SystolicConfig]):
         a_in = rows * k * c.input_bits / 8.0
         w = np.where(stationary, k * n * c.weight_bits / 8.0, batch * k * n * c.input_bits / 8.0)
         a_out = ops.act_out_bytes[idx]
-        # inputs the buffer cannot hold come again for every fold of `cols` output columns
-        # (weight- and output-stationary re-stream them per column fold; input-stationary not)
-        if c.dataflow != "is":
-            a_in = np.where(a_in > c.buffer.capacity, a_in * np.ceil(n / c.cols), a_in)
-        buf = a_in + a_out + w
+        in_passes, w_passes = operand_passes(c.dataflow, m, n, c.rows, c.cols)
+        # the array reads its inputs from the unified buffer once per pass; inputs the buffer
+        # cannot hold cross the link again for every pass
+        link_in = np.where(a_in > c.buffer.capacity, a_in * in_passes, a_in)
+        # a stationary weight streams from weight_memory through the weight FIFO at every pass,
+        # past the unified buffer; a second operand that is an activation (attention's K, V)
+        # comes over the link into the buffer, and again per pass where the buffer cannot hold it
+        act_w = np.where(stationary, 0.0, w)
+        link_w = np.where(act_w > c.buffer.capacity, act_w * w_passes, act_w)
+        buf = a_in * in_passes + a_out + act_w * w_passes
         compute = np.maximum(cycles / c.clock, buf / c.buffer.bandwidth)
         link = self.link
         wl = self.weight_level
-        nbytes = {link: a_in + a_out + np.where(stationary, 0.0, w)}
-        nbytes[wl] = np.where(stationary, w, 0.0)
+        nbytes = {link: link_in + a_out + link_w}
+        nbytes[wl] = np.where(stationary, w * w_passes, 0.0)
         # a model input it reads first: the host reads it from the backing store, then sends it
         back = self.hw.backing_store
         first_in = first_input_reads(ops, idx, among_all=True)
