@@ -40,8 +40,8 @@ parallel, rows spread over the replicas:
 - bytes: inputs and outputs (and re-programmed weights) cross ``link``; with a ``chip``
   block only the activations that enter or leave the chip (:mod:`.offchip`);
   re-programmed weights are read from the backing store;
-- latency: the link's latency where an op moves bytes over it (+ the backing store's when
-  re-programming);
+- latency: ``op_overhead`` (the host's dispatch of the op; default 0 s) + the link's latency
+  where an op moves bytes over it (+ the backing store's when re-programming);
 - energy (:mod:`.energy`): ``adc`` = conversions (rows x read groups x physical
   columns x slices; read groups = row tiles, or with R the sum over row tiles of
   ``ceil(k_tile / R)``, k_tile the rows the tile holds: :func:`.tiling.read_groups`) x energy
@@ -99,9 +99,6 @@ from . import activity, counting, flat, notes, onchip, sizing
 from . import static as static_model
 from .chip import Chip
 from .derive import (
-    AREA_FIELDS,
-    ENERGY_FIELDS,
-    PERIPHERY_PARTS,
     DeriveError,
     Design,
     design,
@@ -228,6 +225,8 @@ class CIMConfig(ComponentConfig):
                                    "(min(k, rows) x write_latency per round).")
     write_energy: Joules = Field(description="Energy to program one cell.")
     endurance: PositiveFloat = Field(description="Write cycles a cell survives.")
+    op_overhead: Seconds = Field(default="0 s", description="Host dispatch cost per CIM op (the "
+                                 "driver's issue of one array command), in every op's latency.")
     buffer: Optional[CIMBuffer] = Field(default=None, description="Local input/output buffer "
         "beside the arrays: required for a flat pool, optional with a chip block (whose levels "
         "hold its buffers; given, it counts beside them).")
@@ -426,36 +425,8 @@ class CIM(Component[CIMConfig]):
     extrapolated, fixed_totals = notes.extrapolated, sizing.fixed_totals  # (Component's)
 
     def provenance(self, marks: AbstractSet[str] = frozenset()) -> dict:
-        """``{"energy": {part: p}, "area": {part: p}, "static": p}`` with p one of given,
-        derived, placeholder: a part rests on its config fields (:data:`.derive.ENERGY_FIELDS`);
-        a given field marked in ``marks`` (dotted paths, this component's prefixed) is a
-        placeholder; a part is a placeholder if any of its fields is, else derived if any is."""
-        d = self.design
-        pre = f"{self.name}."
-
-        def field_prov(f):
-            p = d.provenance.get(f, "given")
-            return "placeholder" if p == "given" and (pre + f) in marks else p
-
-        def weakest(ps):
-            ps = set(ps)
-            return ("placeholder" if "placeholder" in ps else "derived" if "derived" in ps
-                    else "given")
-
-        energy = {part: weakest(field_prov(f) for f in fs) for part, fs in ENERGY_FIELDS.items()
-                  if part not in PERIPHERY_PARTS or part in d.periphery_parts}
-        if self.config.adc.counting is not None:  # the neuron's own energies feed adc/digital
-            cnt = [field_prov(f"adc.counting.{f}") for f in ("integrate_energy", "sample_energy")]
-            energy["adc"] = weakest([energy["adc"], *cnt])
-        area = ({part: field_prov(f) for part, f in AREA_FIELDS.items()}
-                if d.area is not None else {})
-        chip_e, chip_a = onchip.provenance(self.config, field_prov, weakest)
-        energy, area = {**energy, **chip_e}, {**area, **chip_a}
-        if self.config.static_power is not None:
-            static = field_prov("static_power")
-        else:  # derived: a placeholder if any area it rests on is one
-            static = weakest([self.static.provenance, *(field_prov(f) for f in self.static.fields)])
-        return {"energy": energy, "area": area, "static": static}
+        """Each energy and area part's provenance and the static power's: :func:`.notes.provenance`."""
+        return notes.provenance(self, marks)
 
     @cached_property
     def static(self) -> static_model.Static:
@@ -528,7 +499,7 @@ class CIM(Component[CIMConfig]):
         # a model input this component reads first: the host reads it from the backing store
         # and sends it (hierarchy rule 3; before 2026-12-05 (day) only the link was charged)
         first_in = first_input_reads(ops, idx, among_all=True)
-        latency = (np.where(crosses, self.hw.links[link].latency, 0.0)
+        latency = (c.op_overhead + np.where(crosses, self.hw.links[link].latency, 0.0)
                    + np.where(reprog | (first_in > 0), self.hw.memory[back].latency, 0.0))
         nbytes = {link: over}
         nbytes[back] = nbytes.get(back, 0.0) + w_bytes + first_in

@@ -3,8 +3,12 @@ ADC wider than a conversion's lossless bits (:class:`cimsim.hw.cim.CIM` calls th
 
 from __future__ import annotations
 
+from typing import AbstractSet
+
 from ...units import si
 from ..circuits import scaling
+from .derive import AREA_FIELDS, ENERGY_FIELDS, PERIPHERY_PARTS
+from . import onchip
 from .energy import _digital
 
 
@@ -95,3 +99,36 @@ def derived(self) -> str:
             + (f"; {d.lossless_bits} lossless partial-sum bits, {d.bits_lost} lost per "
                "conversion" if converter else "; no converter (digital column outputs)")
             + (f"; {outside}" if outside else ""))
+
+
+def provenance(self, marks: AbstractSet[str] = frozenset()) -> dict:
+    """``{"energy": {part: p}, "area": {part: p}, "static": p}`` with p one of given,
+    derived, placeholder: a part rests on its config fields (:data:`.derive.ENERGY_FIELDS`);
+    a given field marked in ``marks`` (dotted paths, this component's prefixed) is a
+    placeholder; a part is a placeholder if any of its fields is, else derived if any is."""
+    d = self.design
+    pre = f"{self.name}."
+
+    def field_prov(f):
+        p = d.provenance.get(f, "given")
+        return "placeholder" if p == "given" and (pre + f) in marks else p
+
+    def weakest(ps):
+        ps = set(ps)
+        return ("placeholder" if "placeholder" in ps else "derived" if "derived" in ps
+                else "given")
+
+    energy = {part: weakest(field_prov(f) for f in fs) for part, fs in ENERGY_FIELDS.items()
+              if part not in PERIPHERY_PARTS or part in d.periphery_parts}
+    if self.config.adc.counting is not None:  # the neuron's own energies feed adc/digital
+        cnt = [field_prov(f"adc.counting.{f}") for f in ("integrate_energy", "sample_energy")]
+        energy["adc"] = weakest([energy["adc"], *cnt])
+    area = ({part: field_prov(f) for part, f in AREA_FIELDS.items()}
+            if d.area is not None else {})
+    chip_e, chip_a = onchip.provenance(self.config, field_prov, weakest)
+    energy, area = {**energy, **chip_e}, {**area, **chip_a}
+    if self.config.static_power is not None:
+        static = field_prov("static_power")
+    else:  # derived: a placeholder if any area it rests on is one
+        static = weakest([self.static.provenance, *(field_prov(f) for f in self.static.fields)])
+    return {"energy": energy, "area": area, "static": static}
