@@ -95,6 +95,19 @@ def provenance() -> dict[str, str]:
     return {CIMSIM_VERSION: version(), CIMSIM_REVISION: model_revision()}
 
 
+def with_provenance(df, recorded: dict | None = None):
+    """``df`` with ``cimsim_version`` and ``cimsim_revision`` as its last two columns (a CSV file
+    has no metadata: a column, the same in every row, keeps the record with the rows): the
+    values ``recorded`` gives (a sweep's attrs; "" where it has none), else this cimsim's; per-row
+    columns ``df`` already has (a resumed sweep's rows of several revisions) are moved last."""
+    from .report.columns import CIMSIM_REVISION, CIMSIM_VERSION
+
+    known = provenance() if recorded is None else recorded
+    cols = {c: df[c] if c in df.columns else known.get(c) or ""
+            for c in (CIMSIM_VERSION, CIMSIM_REVISION)}
+    return df.drop(columns=[c for c in cols if c in df.columns]).assign(**cols)
+
+
 def describe(ver: str | None, rev: str | None) -> str:
     """``cimsim 0.5.0.dev0 rev 1a2b3c4d5e6f``, or what of it is known (a file written before
     cimsim recorded either says so)."""

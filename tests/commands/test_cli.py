@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from cimsim import bundled
 from cimsim.cli import main
 from cimsim.config import load_architecture
-from cimsim.report.columns import BOUNDS, union_columns
+from cimsim.report.columns import BOUNDS, INPUT_COLUMNS, union_columns
 
 # bundled LSTM: 2 layers, 100 steps, batch 1, 4 gates, I = H = 2048
 LSTM_MACS = 2 * 100 * 4 * 2048 * (2048 + 2048)
@@ -119,8 +119,10 @@ def test_compare_writes_csv(tmp_path):
     with out.open() as f:
         reader = csv.DictReader(f)
         archs = [load_architecture(bundled.resolve_config(c)) for c in ("cpu-ddr5", "rram-cim")]
-        # the result columns, then the cimsim that computed them (a CSV file has no metadata)
-        assert tuple(reader.fieldnames) == (*union_columns(archs), "cimsim_version", "cimsim_revision")
+        # the result columns, what they were computed from, then the cimsim that computed them
+        # (a CSV file has no metadata)
+        assert tuple(reader.fieldnames) == (*union_columns(archs), *INPUT_COLUMNS,
+                                            "cimsim_version", "cimsim_revision")
         rows = list(reader)
     assert len(rows) == 4
     assert [(r["workload"], r["architecture"]) for r in rows] == [

@@ -18,6 +18,7 @@ from cimsim.bundled import resolve_config
 from cimsim.config import read_yaml
 
 from cimsim.cli import main
+from cimsim.report import columns as C
 from cimsim.sweep import SweepStore, sweep
 
 BW = "memory.dram.bandwidth=10GB/s,20GB/s"
@@ -81,7 +82,10 @@ def test_the_csv_copy_names_each_swept_parameters_unit(tmp_path, chain_json):
     params = [c for c in copy.columns if c.startswith(("memory.", "processor."))]
     assert params == ["memory.dram.bandwidth [B/s]", "processor.cores"]
     assert sorted(copy["memory.dram.bandwidth [B/s]"]) == [10e9, 10e9, 20e9, 20e9]
-    assert [c for c in copy.columns if c not in params] == [c for c in table.columns if "." not in c]
+    # the Parquet attrs do not reach a CSV: each row's files, then the cimsim, are columns
+    assert [c for c in copy.columns if c not in params] == [
+        *(c for c in table.columns if "." not in c), C.CONFIG_PATH, C.CONFIG_SHA256,
+        C.WORKLOAD_PATH, C.WORKLOAD_SHA256, C.CIMSIM_VERSION, C.CIMSIM_REVISION]
 
 
 def test_a_swept_field_no_value_of_which_loads_is_refused_first(tmp_path, chain_json):

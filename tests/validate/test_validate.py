@@ -512,7 +512,7 @@ def test_a_bound_case_says_which_bound_in_the_table_and_the_csv(tmp_path):
                              env={"COLUMNS": "250"})
     assert res.exit_code == 0, res.output
     df = pd.read_csv(out, keep_default_na=False)
-    assert list(df.columns)[-1] == "bound"
+    assert list(df.columns)[-3:] == ["bound", "cimsim_version", "cimsim_revision"]
     saving = df[df["bound"] == "lower"]
     assert len(saving) == 1 and saving["measured"].iloc[0] == 0.6 and saving["rel_error"].iloc[0] == 0.0
     assert (df[df["bound"] != "lower"]["bound"] == "").all()

@@ -43,13 +43,14 @@ def report(configs: tuple[str, ...], workloads: tuple[str, ...], output_dir: Pat
     made = new_folder(output_dir / "report.html")
     analytic = engine != "des" and not no_timelines  # bounds, not a schedule: no timelines
     no_timelines = no_timelines or analytic
-    archs, wls = load_many(configs, workloads, sets)
+    archs, wls, inputs = load_many(configs, workloads, sets)
     if baseline is not None and baseline not in [a.name for a in archs]:
         raise CimsimError(f"--baseline {baseline}: no such architecture among the configs "
                           f"({', '.join(a.name for a in archs)})")
     rep = report_runs(archs, wls, engine=engine)
     rep.baseline = baseline or archs[0].name
     rep.overrides = [f"{k}={v}" for k, v in overrides(sets).items()]  # shown under the title
+    rep.inputs = inputs  # results.csv's columns and the page's footer
     rep = build_report(rep)
     try:
         page = write_report(rep, output_dir, timelines=not no_timelines)

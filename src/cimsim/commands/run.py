@@ -16,6 +16,7 @@ from .placement import print_placement
 from .. import bundled
 from ..atomic import atomic_write, check_writable
 from ..errors import CimsimError, ConfigError, MappingError
+from ..inputs import file_record, input_fields, recorded, with_inputs
 from ..report import columns as C
 from ..report.baseline import baseline_ratios, ratio
 from ..report.plausible import WARNING
@@ -100,11 +101,12 @@ def run(config: str, workload: str, engine: str, sets: tuple[str, ...], as_json:
         target = load_target(workload, dataset)
         # traced with its data statistics at the CIM's precision: the cost uses the activity
         # of the evaluation data (the facts <cim>_input_ones_default_ops etc. say how many not)
-        wl = traced(target, stats_bits(arch)).workload
+        tr = traced(target, stats_bits(arch))
+        wl, wl_file = tr.workload, file_record(tr.path, tr.raw)
     else:
         config_path, workload_path = bundled.resolve_pair(config, workload)
         arch = load_architecture(config_path, overrides(sets), cli=True)
-        wl = load_workload(workload_path, progress=True)
+        wl, wl_file = load_workload(workload_path, progress=True), file_record(workload_path)
     # the per-op table costs memory and time: build it only when something shows it
     try:
         result = run_one(arch, wl, engine=engine, keep_ops=placement or trace_file is not None)
@@ -142,7 +144,8 @@ def run(config: str, workload: str, engine: str, sets: tuple[str, ...], as_json:
                                 for row in result.op_table.to_dict("records")]
         from ..revision import provenance
 
-        out.update(provenance())  # which cimsim computed it
+        # what it was computed from (config, workload, --set) and which cimsim computed it
+        out.update(input_fields(file_record(config_path), wl_file, overrides(sets)), **provenance())
         click.echo(json.dumps(out, indent=2))
     else:
         apart = arch.cache_memory is not None
@@ -378,8 +381,8 @@ def print_result(r, footprint=None, cache_apart: bool = False) -> None:
 
 
 def load_many(configs: tuple[str, ...], workloads: tuple[str, ...], sets: tuple[str, ...]):
-    """The architectures (with ``--set`` overrides) and workloads named on a command line;
-    every bundled one when none is named."""
+    """The architectures (with ``--set`` overrides) and workloads named on a command line (every
+    bundled one when none is named), and what they were read from (:func:`cimsim.inputs.recorded`)."""
     from ..config import load_architecture
     from ..workload import load_workload
 
@@ -400,7 +403,8 @@ def load_many(configs: tuple[str, ...], workloads: tuple[str, ...], sets: tuple[
     wls = [load_workload(p) for p in workload_paths]
     _one_name_each("config", config_paths, [a.name for a in archs], "name:")
     _one_name_each("workload", workload_paths, [w.name for w in wls], '"name"')
-    return archs, wls
+    return archs, wls, recorded(config_paths, [a.name for a in archs], workload_paths,
+                                [w.name for w in wls], ov)
 
 
 def _is_workload_file(path) -> bool:
@@ -485,7 +489,7 @@ def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
     if output is not None:  # before the runs, not after them
         check_writable(output, "-o")
         made = new_folder(output)
-    archs, wls = load_many(configs, workloads, sets)
+    archs, wls, inputs = load_many(configs, workloads, sets)
     runs, df = studies.compare(archs, wls, engine=engine)
     results = [(run.arch, run.result) for run in runs]
     ratios = baseline_ratios([r for _, r in results], baseline) if baseline is not None else None
@@ -582,9 +586,9 @@ def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
             from ..report.baseline import with_ratios
 
             df = with_ratios(df, ratios, baseline)
-        from ..revision import provenance
+        from ..revision import with_provenance
 
-        df = _with_share_column(df, [r for _, r in results]).assign(**provenance())
+        df = with_provenance(with_inputs(_with_share_column(df, [r for _, r in results]), inputs))
         try:
             atomic_write(output, lambda tmp: df.to_csv(tmp, index=False))
         except OSError as exc:

@@ -156,14 +156,14 @@ def trace_command(ctx, spec, output, name, allow_unknown, zoo_name, params, real
             made = new_folder(path)
             w = trace(model, inputs, name=path.stem if name is None else name, allow_unknown=allow_unknown,
                       example_kwargs=kwargs or None, stats_bits=sbits, dtype=dtype)
-            save_workload(stamp_writer(w), path)
+            save_workload(stamp_writer(_stamp_source(w, spec)), path)
             _report(w, path, time.perf_counter() - t0, made)
             return
         from .. import zoo
 
         overrides = _kv(params, "--param")
         if serve:
-            _trace_serving(zoo_name, Path(output), name, overrides, serving)
+            _trace_serving(zoo_name, Path(output), name, overrides, serving, params)
             return
         family = zoo.families().get(zoo_name)
         if family is not None:
@@ -174,17 +174,17 @@ def trace_command(ctx, spec, output, name, allow_unknown, zoo_name, params, real
             out.mkdir(parents=True, exist_ok=True)
             for i, n in enumerate(family):  # the folder made, on the first file's line
                 _trace_zoo(zoo, n, out / f"{n}.json", n, overrides, real_weights, allow_unknown,
-                           sbits, dtype, made if i == 0 else None)
+                           sbits, dtype, made if i == 0 else None, params)
             return
         path = Path(output)
         _trace_zoo(zoo, zoo_name, path, path.stem if name is None else name, overrides, real_weights, allow_unknown,
-                   sbits, dtype)
+                   sbits, dtype, params=params)
     except CimsimError as exc:
         raise click.ClickException(str(exc)) from None
 
 
 def _trace_zoo(zoo, zoo_name, path, name, overrides, real_weights, allow_unknown,
-               stats_bits=None, dtype=None, made=None) -> None:
+               stats_bits=None, dtype=None, made=None, params=()) -> None:
     from ..workload.io import save_workload, stamp_writer
 
     t0 = time.perf_counter()
@@ -196,11 +196,11 @@ def _trace_zoo(zoo, zoo_name, path, name, overrides, real_weights, allow_unknown
                       stats_bits=stats_bits, dtype=dtype, **overrides)
     w.name = name
     made = made or new_folder(path)
-    save_workload(stamp_writer(w), path)
+    save_workload(stamp_writer(_stamp_source(w, zoo_name, params, zoo=True)), path)
     _report(w, path, time.perf_counter() - t0, made)
 
 
-def _trace_serving(zoo_name, path, name, overrides, serving) -> None:
+def _trace_serving(zoo_name, path, name, overrides, serving, params=()) -> None:
     from ..workload.io import save_workload, stamp_writer
     from ..zoo.serve import trace_serving
 
@@ -220,13 +220,37 @@ def _trace_serving(zoo_name, path, name, overrides, serving) -> None:
     # same model (a sweep names its points by them)
     trace_s = w.metadata["traces"].pop("seconds", 0.0)
     made = new_folder(path)
-    save_workload(stamp_writer(w), path)
+    save_workload(stamp_writer(_stamp_source(w, zoo_name, params, zoo=True)), path)
     _report(w, path, time.perf_counter() - t0, made)
     llm = w.metadata["llm"]
     tr = w.metadata["traces"]
     click.echo(f"serving run: {llm['step_kind'].count('prefill')} prefill(s), "
                f"{llm['step_kind'].count('decode')} decode step(s), {llm['generated_tokens']} tokens; "
                f"{tr['count']} traces in {trace_s:.1f} s")
+
+
+def _stamp_source(w, spec: str, params=(), zoo: bool = False):
+    """``w`` with what it was traced from in its metadata: ``traced_from`` = the spec as typed
+    (``--zoo``'s name, ``--param``'s as typed), and the file's path and SHA-256 where the spec
+    names one (a factory's ``.py`` file or module file, an ``hf:PATH.json``), so an edited
+    script shows; ``transformers_version`` beside ``torch_version`` when the model came from
+    Hugging Face (transformers was loaded to build it). No time: the same trace, the same bytes."""
+    import importlib.util
+    import sys
+
+    from ..inputs import file_record
+
+    src: dict = {"spec": spec, **({"zoo": True, "params": list(params)} if zoo else {})}
+    target = spec[3:] if zoo and spec.startswith("hf:") else None if zoo else spec.rsplit(":", 1)[0]
+    if target and not Path(target).is_file() and not target.endswith((".py", ".json")):
+        found = importlib.util.find_spec(target) if target.replace(".", "").isidentifier() else None
+        target = found.origin if found is not None and found.has_location else None
+    if target and Path(target).is_file():
+        src.update(file_record(target))
+    w.metadata["traced_from"] = src
+    if "transformers" in sys.modules:
+        w.metadata["transformers_version"] = sys.modules["transformers"].__version__
+    return w
 
 
 def _list() -> None:

@@ -115,6 +115,9 @@ def validate(names: tuple[str, ...], list_only: bool, output: Path | None) -> No
     if output is not None:
         from ..atomic import atomic_write
 
+        from ..revision import with_provenance
+
         made = new_folder(output)
-        atomic_write(output, lambda tmp: df.to_csv(tmp, index=False))
+        csv = with_provenance(df)  # the cimsim that predicted: the last two columns, as compare's
+        atomic_write(output, lambda tmp: csv.to_csv(tmp, index=False))
         click.echo(f"wrote {len(df):,} cases to {full_path(output)}{created(made)}")

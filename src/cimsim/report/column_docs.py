@@ -88,7 +88,12 @@ DOCS: tuple[tuple[str, str, str], ...] = (
     (C.SPEEDUP, "ratio", "as above"),
     (C.ENERGY_RATIO, "ratio", "as above"),
     (C.ONE_DEVICE_SHARE, "flag", "`compare -o`, report (parallel runs only)"),
-    (C.CIMSIM_VERSION, "-", "`run --json`, `compare -o`, report; sweep: Parquet attrs"),
+    (C.OVERRIDES, "-", "`run --json`, `compare -o`, report"),
+    (C.CONFIG_PATH, "-", "`run --json`, `compare -o`, report, sweep CSV"),
+    (C.CONFIG_SHA256, "-", "as above"),
+    (C.WORKLOAD_PATH, "-", "as above"),
+    (C.WORKLOAD_SHA256, "-", "as above"),
+    (C.CIMSIM_VERSION, "-", "`run --json`, `compare -o`, report, sweep CSV, `validate -o`; sweep: Parquet attrs"),
     (C.CIMSIM_REVISION, "-", "as above"),
     (C.ACCURACY_TOP1, "fraction", "`run --accuracy --json`, `sweep --accuracy`"),
     (C.ACCURACY_TOP1_STD, "fraction", "as above"),
@@ -119,7 +124,8 @@ def documented_columns() -> set[str]:
     """Every column and pattern :mod:`.columns` names, as this table writes them."""
     named = {*C.FIXED_COLUMNS, *C.PIPELINE_COLUMNS, *C.SERVING_COLUMNS, *C.ACCURACY_COLUMNS,
              *C.SWEEP_KEY_COLUMNS, C.ERROR, C.BASELINE, C.SPEEDUP, C.ENERGY_RATIO,
-             C.ONE_DEVICE_SHARE, C.CIMSIM_VERSION, C.CIMSIM_REVISION, C.PARETO_OBJECTIVES}
+             C.ONE_DEVICE_SHARE, C.CIMSIM_VERSION, C.CIMSIM_REVISION, C.PARETO_OBJECTIVES,
+             *C.INPUT_COLUMNS}
     return named | set(_PATTERNS) | set(_SWEPT)
 
 

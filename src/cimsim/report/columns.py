@@ -129,6 +129,23 @@ SPEEDUP = "speedup_vs_baseline"
 CIMSIM_VERSION = "cimsim_version"
 #: digest of cimsim's source and bundled data (``cimsim.model_revision()``)
 CIMSIM_REVISION = "cimsim_revision"
+# What a result was computed from (:mod:`cimsim.inputs`): ``run --json`` keys and columns of
+# ``compare -o``, the report's results.csv and a sweep's CSV copy (a sweep's Parquet keeps the
+# files in its attrs ``cimsim_configs`` / ``cimsim_workloads``)
+#: the ``--set`` overrides every run had, as typed: ``field=value`` joined by ``; `` in a CSV
+#: ("" when none); ``run --json``: an object ``{field: value}``
+OVERRIDES = "overrides"
+OVERRIDES_SEPARATOR = "; "
+#: the config file the run read, its path as resolved (a bundled name: the bundled file)
+CONFIG_PATH = "config_path"
+#: SHA-256 of the config file's bytes (before ``--set``), 64 hex digits
+CONFIG_SHA256 = "config_sha256"
+#: the workload file the run read, its path as resolved (``--accuracy``: the model's trace, in
+#: the accuracy cache)
+WORKLOAD_PATH = "workload_path"
+#: SHA-256 of the workload file's bytes, 64 hex digits
+WORKLOAD_SHA256 = "workload_sha256"
+INPUT_COLUMNS = (OVERRIDES, CONFIG_PATH, CONFIG_SHA256, WORKLOAD_PATH, WORKLOAD_SHA256)
 #: energy / baseline energy (below 1: less energy; NaN when the baseline counted none)
 ENERGY_RATIO = "energy_ratio_vs_baseline"
 #: op-table columns (``<cim>_input_ones``, ``<cim>_weight_ones``) of a CIM's ops on a workload

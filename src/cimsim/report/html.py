@@ -55,6 +55,10 @@ class Report:
     timeline_note: str = ""
     #: the ``--set`` overrides every run had, ``["memory.dram.bandwidth=1TB/s", ...]``
     overrides: list = field(default_factory=list)
+    #: the files the runs read, ``{"configs": {name: {"path", "sha256"}}, "workloads": {...},
+    #: "overrides": {...}}`` (:func:`cimsim.inputs.recorded`): results.csv's columns and the
+    #: page's footer (None: neither)
+    inputs: dict | None = None
 
 
 def _slug(text: str) -> str:
@@ -272,8 +276,28 @@ def render_html(rep: Report, links: Sequence[tuple[str, str]] = ()) -> str:
     if notes:
         out.append("<details><summary>Placement notes</summary><ul>" + "".join(
             f"<li><b>{esc(run)}</b>: {esc(n)}</li>" for run, n in notes) + "</ul></details>")
+    out += _footer(rep)
     out.append("</body></html>")
     return "\n".join(out)
+
+
+def _footer(rep: Report) -> list[str]:
+    """The page's last lines: the cimsim that made it (version and revision) and each config's
+    and workload's path and SHA-256, so a shared page says what to re-run."""
+    from ..revision import current
+
+    esc = html.escape
+    out = ['<footer id="provenance">', f"<p>Made by {esc(current())}.</p>"]
+    files = [(what, name, rec) for what, key in (("config", "configs"), ("workload", "workloads"))
+             for name, rec in ((rep.inputs or {}).get(key) or {}).items()]
+    if files:
+        out.append("<table><thead><tr><th>file</th><th>name</th><th>path</th><th>SHA-256</th>"
+                   "</tr></thead><tbody>")
+        out += [f"<tr><td class=l>{what}</td><td class=l>{esc(name)}</td><td class=l>"
+                f"{esc(rec['path'])}</td><td class=l><code>{esc(rec['sha256'])}</code></td></tr>"
+                for what, name, rec in files]
+        out.append("</tbody></table>")
+    return out + ["</footer>"]
 
 
 def write_report(rep: Report, out_dir: str | Path, timelines: bool = True) -> Path:
@@ -298,10 +322,14 @@ def write_report(rep: Report, out_dir: str | Path, timelines: bool = True) -> Pa
         table = table.copy()
         table.insert(list(table.columns).index(C.ARCHITECTURE) + 1, C.ONE_DEVICE_SHARE,
                      [one_device(r) for _, _, r in rep.results])
-    from ..revision import provenance
+    from ..revision import with_provenance
 
+    if rep.inputs is not None:  # what the runs read: overrides, each file's path and SHA-256
+        from ..inputs import with_inputs
+
+        table = with_inputs(table, rep.inputs)
     # the cimsim that computed the rows: a column each (a CSV file has no metadata)
-    csv = table.assign(**provenance())
+    csv = with_provenance(table)
     atomic_write(out / "results.csv", lambda tmp: csv.to_csv(tmp, index=False))
     rep.timeline_bytes = 0
     links = [("results.csv (every result column)", "results.csv")]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import math
 import os
@@ -17,6 +16,7 @@ import pandas as pd
 
 from ..atomic import check_writable
 from ..errors import CimsimError, ConfigError, WorkloadError
+from ..inputs import file_record, sha256_hex
 from ..pipeline import ENGINES
 from .checks import check_run_settings, check_swept_fields
 from .columns import CONFIG_FILE, POINT_ID, WORKLOAD_FILE, error_rows, extrapolated_rows, sweep_columns
@@ -159,10 +159,6 @@ def _as_list(x) -> list:
         return [x]
 
 
-def _sha(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
 def point_id(config_sha: str, workload_sha: str, overrides: Mapping, engine: str,
              accuracy: str | None = None) -> str:
     """Stable identity of one row: same files, same overrides, same engine (and, with
@@ -181,7 +177,7 @@ def point_id(config_sha: str, workload_sha: str, overrides: Mapping, engine: str
         sort_keys=True,
         default=str,
     )
-    return _sha(key.encode())[:24]
+    return sha256_hex(key.encode())[:24]
 
 
 def _result_columns(context) -> tuple[str, ...]:
@@ -249,14 +245,14 @@ def _build(configs, workloads, specs, points, engine, targets=None):
     for name in configs:
         path = resolve_config(str(name))
         try:
-            sha = _sha(path.read_bytes())
+            record = file_record(path)
         except OSError as exc:
             raise ConfigError(f"{path}: cannot read config ({exc.strerror or exc})") from None
-        data = read_yaml(path)
+        sha, data = record["sha256"], read_yaml(path)
         _once("config", name, sha, context["config_sources"])
         context["configs"][sha] = data
         context["config_sources"][sha] = str(path)
-        context.setdefault("config_files", {})[str(name)] = {"path": os.path.abspath(path), "sha256": sha}
+        context.setdefault("config_files", {})[str(name)] = record
         cfgs.append((str(name), sha, str(data.get("name", path.stem))))
     wls = []
     targets = targets or {}
@@ -272,9 +268,10 @@ def _build(configs, workloads, specs, points, engine, targets=None):
                 raw = path.read_bytes()
             except OSError as exc:
                 raise WorkloadError(f"{path}: cannot read workload ({exc.strerror or exc})") from None
-        sha = _sha(raw)
+        record = file_record(path, raw)
+        sha = record["sha256"]
         _once("workload", name, sha, context["workload_sources"])
-        context.setdefault("workload_files", {})[str(name)] = {"path": os.path.abspath(path), "sha256": sha}
+        context.setdefault("workload_files", {})[str(name)] = record
         # parsed here once, as `cimsim run` reads it (JSON or .npz), so a bad file is one error
         # before the sweep starts; workers get the file's bytes and parse them the same way
         parsed = read_workload_bytes(raw, str(path))

@@ -101,10 +101,24 @@ def write_parquet(df: pd.DataFrame, path: str | Path) -> None:
 def write_csv(df: pd.DataFrame, path: str | Path) -> None:
     """Write ``df`` as CSV, atomically. A CSV file has no metadata, so a swept parameter's SI
     unit (``DataFrame.attrs["cimsim_units"]``, kept in the Parquet file) goes into its column's
-    header: ``memory.dram.bandwidth [B/s]``; a dimensionless one keeps its bare path."""
-    from .columns import csv_header
+    header: ``memory.dram.bandwidth [B/s]``; a dimensionless one keeps its bare path. Nor do
+    the attrs' config and workload files or cimsim version reach it: each row gets its config's
+    and workload's path and SHA-256 (``config_path`` ... ``workload_sha256``, from
+    ``cimsim_configs`` / ``cimsim_workloads`` by ``config_file`` / ``workload_file``) and, last,
+    ``cimsim_version`` and ``cimsim_revision``, as compare's CSV."""
+    from ..report import columns as C
+    from ..revision import with_provenance
+    from .columns import CONFIG_FILE, WORKLOAD_FILE, csv_header
 
     out = df.rename(columns=csv_header(df))
+    for col, attr, at, sha in ((CONFIG_FILE, ATTR_CONFIGS, C.CONFIG_PATH, C.CONFIG_SHA256),
+                               (WORKLOAD_FILE, ATTR_WORKLOADS, C.WORKLOAD_PATH, C.WORKLOAD_SHA256)):
+        files = df.attrs.get(attr) or {}
+        if col in out.columns:
+            recs = [files.get(str(name)) or {} for name in out[col]]
+            out[at] = [r.get("path", "") for r in recs]
+            out[sha] = [r.get("sha256", "") for r in recs]
+    out = with_provenance(out, df.attrs)
     atomic_write(path, lambda tmp: out.to_csv(tmp, index=False))
 
 

@@ -255,7 +255,10 @@ def host_cases(sizes: HostSizes = FULL, arch=None, quick_calibration: bool = Fal
     threads = arch.components["processor"].cores  # torch runs on the cores the config has
     torch.set_num_threads(threads)
     when = time.strftime("%Y-%m-%d", time.gmtime())
-    src = (f"timed {when} on {cpu_model()}, torch {torch.__version__} {threads} threads; "
+    import numpy
+
+    src = (f"timed {when} on {cpu_model()}, torch {torch.__version__} {threads} threads, "
+           f"numpy {numpy.__version__}; "
            f"predicted on {how}")
 
     def add(name: str, measured: float, wl, path: str) -> None:

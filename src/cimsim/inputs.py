@@ -1,0 +1,68 @@
+"""What a result was computed from, as outputs record it: each config and workload file (its
+path as resolved and the SHA-256 of its bytes) and the ``--set`` overrides as typed.
+
+One record per file, ``{"path": ..., "sha256": ...}`` (:func:`file_record`): a sweep's Parquet
+attrs ``cimsim_configs`` / ``cimsim_workloads`` hold them by name as typed; ``run --json``,
+``compare -o``, the report's results.csv and page, and a sweep's CSV copy hold them as the
+columns :data:`cimsim.report.columns.INPUT_COLUMNS` name (:func:`input_fields`,
+:func:`with_inputs`). Paths are absolute and nothing here holds a time: the same command gives
+the same bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+from typing import Mapping
+
+from .report import columns as C
+
+
+def sha256_hex(data: bytes) -> str:
+    """The SHA-256 of ``data``, 64 hex digits."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def file_record(path: str | Path, data: bytes | None = None) -> dict[str, str]:
+    """``{"path": absolute path, "sha256": SHA-256 of the file's bytes}`` (``data``: the bytes,
+    when the caller has read them already)."""
+    if data is None:
+        data = Path(path).read_bytes()
+    return {"path": os.path.abspath(path), "sha256": sha256_hex(data)}
+
+
+def overrides_cell(overrides: Mapping[str, str]) -> str:
+    """The ``overrides`` CSV cell: ``field=value`` as typed, joined by ``; `` ("" when none)."""
+    return C.OVERRIDES_SEPARATOR.join(f"{k}={v}" for k, v in overrides.items())
+
+
+def recorded(config_paths, arch_names, workload_paths, workload_names,
+             overrides: Mapping[str, str]) -> dict:
+    """``{"configs": {name: record}, "workloads": {name: record}, "overrides": {...}}`` for
+    the runs of these files (names: the architectures' and workloads' own, which key the rows)."""
+    return {"configs": {n: file_record(p) for p, n in zip(config_paths, arch_names)},
+            "workloads": {n: file_record(p) for p, n in zip(workload_paths, workload_names)},
+            "overrides": dict(overrides)}
+
+
+def input_fields(config: Mapping | None, workload: Mapping | None,
+                 overrides: Mapping[str, str]) -> dict:
+    """``run --json``'s keys: the overrides as an object, each file's path and SHA-256 (None
+    for a workload traced in memory)."""
+    config, workload = config or {}, workload or {}
+    return {C.OVERRIDES: dict(overrides),
+            C.CONFIG_PATH: config.get("path"), C.CONFIG_SHA256: config.get("sha256"),
+            C.WORKLOAD_PATH: workload.get("path"), C.WORKLOAD_SHA256: workload.get("sha256")}
+
+
+def with_inputs(df, inputs: Mapping):
+    """``df`` (a row per run, keyed by ``architecture`` and ``workload`` names) with the
+    :data:`~cimsim.report.columns.INPUT_COLUMNS` appended (``inputs``: :func:`recorded`'s)."""
+    cfg = [inputs["configs"].get(a, {}) for a in df[C.ARCHITECTURE]]
+    wl = [inputs["workloads"].get(w, {}) for w in df[C.WORKLOAD]]
+    return df.assign(**{C.OVERRIDES: overrides_cell(inputs.get("overrides") or {}),
+                        C.CONFIG_PATH: [c.get("path", "") for c in cfg],
+                        C.CONFIG_SHA256: [c.get("sha256", "") for c in cfg],
+                        C.WORKLOAD_PATH: [w.get("path", "") for w in wl],
+                        C.WORKLOAD_SHA256: [w.get("sha256", "") for w in wl]})
