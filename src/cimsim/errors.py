@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import os
 from typing import Iterable, Optional
 
 
@@ -160,3 +161,18 @@ def did_you_mean(word: str, choices: Iterable[str], form: str = "{}") -> str:
     """``" (did you mean 'X'?)"`` for the closest choice, else ``""``."""
     best = suggest(word, choices)
     return f" (did you mean '{form.format(best)}'?)" if best is not None else ""
+
+
+def one_name_each(what: str, paths, names, field: str) -> None:
+    """Rows, baseline ratios, report files and a sweep's figures are keyed by name: two files of
+    one name (a copied config with one field edited) are refused, naming both (their rows were
+    indistinguishable, the ratios and timelines of one were the other's, and a sweep's plot
+    joined both designs into one line). ``paths`` as given, ``names`` their ``field``'s values."""
+    seen: dict[str, object] = {}
+    for p, n in zip(paths, names):
+        if n in seen:
+            same = os.path.realpath(seen[n]) == os.path.realpath(p)
+            raise CimsimError(f"{what} {p} is given twice" if same else
+                              f"{what}s {seen[n]} and {p} are both named '{n}' (their {field} field): "
+                              f"results are keyed by name; give each {what} its own name")
+        seen[n] = p

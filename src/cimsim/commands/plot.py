@@ -132,6 +132,11 @@ def plot_command(sweep_file, output_dir, formats, param, no_roofline, where_expr
             figures["roofline"] = _roofline(ok)
         except CimsimError as exc:
             click.echo(f"skipped the roofline: {str(exc).splitlines()[0]}", err=True)
+    from ..plot.held import note_held
+
+    for name, fig in figures.items():  # what each sweep figure assumed (the roofline: none)
+        if name != "roofline":
+            note_held(fig, df)
     made = new_folder(out_dir / "figure")
     written = []
     for name, fig in figures.items():

@@ -6,7 +6,6 @@ from __future__ import annotations
 import errno
 import json
 import math
-import os
 from pathlib import Path
 
 import click
@@ -15,7 +14,7 @@ from . import OneLineErrors, OneLineUsageError, console, created, full_path, new
 from .placement import print_placement
 from .. import bundled
 from ..atomic import atomic_write, check_writable
-from ..errors import CimsimError, ConfigError, MappingError
+from ..errors import CimsimError, ConfigError, MappingError, one_name_each
 from ..inputs import file_record, input_fields, recorded, with_inputs
 from ..report import columns as C
 from ..report.baseline import baseline_ratios, ratio
@@ -401,8 +400,8 @@ def load_many(configs: tuple[str, ...], workloads: tuple[str, ...], sets: tuple[
                 raise
             raise ConfigError(f"{p}: {exc}") from None
     wls = [load_workload(p) for p in workload_paths]
-    _one_name_each("config", config_paths, [a.name for a in archs], "name:")
-    _one_name_each("workload", workload_paths, [w.name for w in wls], '"name"')
+    one_name_each("config", config_paths, [a.name for a in archs], "name:")
+    one_name_each("workload", workload_paths, [w.name for w in wls], '"name"')
     return archs, wls, recorded(config_paths, [a.name for a in archs], workload_paths,
                                 [w.name for w in wls], ov)
 
@@ -428,20 +427,6 @@ def _with_share_column(df, results):
     out.insert(list(out.columns).index(C.ARCHITECTURE) + 1, C.ONE_DEVICE_SHARE,
                [one_device(r) for r in results])
     return out
-
-
-def _one_name_each(what: str, paths, names, field: str) -> None:
-    """Rows, baseline ratios and report files are keyed by name: two files of one name (a copied
-    config with one field edited) are refused, naming both (their rows were indistinguishable,
-    and the ratios and timelines of one were the other's)."""
-    seen: dict[str, object] = {}
-    for p, n in zip(paths, names):
-        if n in seen:
-            same = os.path.realpath(seen[n]) == os.path.realpath(p)
-            raise CimsimError(f"{what} {p} is given twice" if same else
-                              f"{what}s {seen[n]} and {p} are both named '{n}' (their {field} field): "
-                              f"results are keyed by name; give each {what} its own name")
-        seen[n] = p
 
 
 def _area_cell(arch, r, bare_area: dict[str, dict[str, None]]) -> str:

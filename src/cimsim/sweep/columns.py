@@ -46,6 +46,10 @@ ATTR_UNITS = "cimsim_units"  # {path: SI unit or ""}
 ATTR_CONFIGS = "cimsim_configs"
 #: the same for the workloads (the ``workload_file`` column): ``{name: {"path", "sha256"}}``
 ATTR_WORKLOADS = "cimsim_workloads"
+#: how the points were chosen: ``{"method": grid|random|lhs|points, "seed", "samples"`` (both
+#: None but for random / lhs), ``"params"``: the ``--param`` specs as typed (``PATH=SPEC``),
+#: ``"points"``: the ``--points`` file's ``{"path", "sha256"}`` or None``}``
+ATTR_SAMPLING = "cimsim_sampling"
 #: the cimsim that computed the rows: ``__version__`` and :func:`cimsim.model_revision` (also
 #: stamped on every part file, so a resumed sweep recomputes the rows of another revision)
 ATTR_VERSION = "cimsim_version"

@@ -10,6 +10,10 @@ per design point, each cell a value as a ``--param`` list item writes it (with i
     128,32
     256,64
 
+A column may also be headed as a sweep's own CSV heads it, ``memory.dram.bandwidth [B/s]``: its
+bare numbers are in that unit (a quantity column without one needs a unit in every cell), so
+rows of a sweep's ``--csv`` table run again as points.
+
 Each row is one point: its overrides are the row's cells, so its identity (and a resumed
 sweep's reuse of its row) is that of the same values reached by a grid. ``--param`` specs beside
 a points file make a grid that every row is crossed with.
@@ -129,17 +133,20 @@ def read_points(path: str | Path, configs=()) -> tuple[list[ParamSpec], list[dic
     if not body:
         raise PointsError(f"{where}: a header and no rows; each line below the header is one point")
     fields = _Fields(configs)
-    kinds = []
+    kinds, units = [], []
     for col, name in enumerate(header, start=1):
         if not name:
             raise PointsError(f"{where}: column {col} of the header is empty; name a config path")
-        if header.count(name) > 1:
+        name, unit = _header_unit(name, where)
+        header[col - 1] = name
+        if header[:col - 1].count(name):
             raise PointsError(f"{where}: column {name} appears twice in the header")
         try:
             kinds.append(fields.kind(name))
         except SweepSpecError as exc:
             why = str(exc).removeprefix(f"--param {name}: ")
             raise PointsError(f"{where}: column {name}: {why}") from None
+        units.append(_check_unit(unit, kinds[-1], where))
     points, first_line = [], {}
     for row_no, (line, row) in enumerate(body, start=1):
         at = f"{where}: row {row_no} (line {line})"
@@ -147,9 +154,9 @@ def read_points(path: str | Path, configs=()) -> tuple[list[ParamSpec], list[dic
             raise PointsError(f"{at} has {len(row)} cells; the header has {len(header)} "
                               f"({', '.join(header)})")
         point = {}
-        for name, fk, cell in zip(header, kinds, row):
+        for name, fk, unit, cell in zip(header, kinds, units, row):
             try:
-                point[name] = parse_value(cell, fk)
+                point[name] = parse_value(_with_unit(cell, unit), fk)
             except ValueError as exc:
                 raise PointsError(f"{at}, column {name}: {exc} (a cell is one value, as "
                                   "--param writes it: 300GB/s, 64, true)") from None
@@ -162,6 +169,45 @@ def read_points(path: str | Path, configs=()) -> tuple[list[ParamSpec], list[dic
                        values=tuple(dict.fromkeys(p[name] for p in points)))
              for name, fk in zip(header, kinds)]
     return specs, points
+
+
+def _header_unit(name: str, where: str) -> tuple[str, str | None]:
+    """``("memory.dram.bandwidth", "B/s")`` of the header a sweep's CSV writes,
+    ``memory.dram.bandwidth [B/s]``; ``(name, None)`` of a bare path."""
+    if not name.endswith("]") or "[" not in name:
+        return name, None
+    path, _, unit = name[:-1].partition("[")
+    path, unit = path.strip(), unit.strip()
+    if not path or not unit:
+        raise PointsError(f"{where}: column {name!r}: a header is a config path, or a path and its "
+                          "unit as a sweep's CSV writes it: memory.dram.bandwidth [B/s]")
+    return path, unit
+
+
+def _check_unit(unit: str | None, fk: FieldKind, where: str) -> str | None:
+    """The bracketed ``unit`` of a column, checked against its field: a quantity's dimension."""
+    if unit is None:
+        return None
+    if fk.kind != "quantity":
+        raise PointsError(f"{where}: column {fk.path} [{unit}]: {fk.path} has no unit (its values "
+                          f"are bare: 64, true); name the column {fk.path}")
+    try:
+        parse_value(f"1 {unit}", fk)
+    except ValueError as exc:
+        raise PointsError(f"{where}: column {fk.path} [{unit}]: {exc}") from None
+    return unit
+
+
+def _with_unit(cell: str, unit: str | None) -> str:
+    """A cell of a column with a bracketed unit: a bare number is in that unit (a sweep's CSV
+    writes its values so); a cell with its own unit keeps it."""
+    if unit is None:
+        return cell
+    try:
+        float(cell)
+    except ValueError:
+        return cell
+    return f"{cell.strip()} {unit}"
 
 
 def points_wording(msg: str, specs, path) -> str:

@@ -8,7 +8,9 @@ sweep computed by another cimsim revision (or by one that recorded none) is comp
 Both kinds are written to a sibling file ``OUT.replaced-<UTC time>.parquet`` when the sweep
 finishes (with per-row ``cimsim_version`` / ``cimsim_revision`` columns: its rows may come from
 several revisions), and one warning line each says how many, why (the config or workload whose contents
-changed, from the SHA-256 in the attrs; the versions and revisions), and where they went.
+changed, from the SHA-256 in the attrs; the sampling method, seed, sample count, specs or
+points file, from ``cimsim_sampling``; the engine, from the rows' ``engine``; the versions and
+revisions), and where they went.
 """
 
 from __future__ import annotations
@@ -22,8 +24,9 @@ import pandas as pd
 
 from ..errors import CimsimWarning
 from ..revision import current, describe, model_revision
-from .columns import (ATTR_CONFIGS, ATTR_PARAMS, ATTR_REVISION, ATTR_VERSION, ATTR_WORKLOADS,
-                      CIMSIM_REVISION, CIMSIM_VERSION, CONFIG_FILE, ERROR, POINT_ID, WORKLOAD_FILE)
+from .columns import (ATTR_CONFIGS, ATTR_PARAMS, ATTR_REVISION, ATTR_SAMPLING, ATTR_VERSION,
+                      ATTR_WORKLOADS, CIMSIM_REVISION, CIMSIM_VERSION, CONFIG_FILE, ENGINE, ERROR,
+                      POINT_ID, WORKLOAD_FILE)
 from .store import ROW_REVISION, ROW_SOURCE, ROW_VERSION, SweepStore, rows_to_frame
 
 _HIDDEN = [ROW_VERSION, ROW_REVISION, ROW_SOURCE]
@@ -105,11 +108,35 @@ def _causes(rows: pd.DataFrame, sources: list[dict], context: dict, specs: Seque
         if params is not None and list(params) != now_params:
             reasons.append(f"swept params then {', '.join(params) or 'none'}, now "
                            f"{', '.join(now_params) or 'none'}")
+        else:  # the same params: how their points were chosen (a file without the record: unknown)
+            reasons += _sampling_changes(attrs.get(ATTR_SAMPLING), context.get("sampling"))
+        engines = sorted(set(mine[ENGINE].dropna()) - {context.get("engine")}) if ENGINE in mine.columns else []
+        if engines and context.get("engine"):
+            reasons.append(f"engine then {', '.join(engines)}, now {context['engine']}")
     if not reasons:
         reasons.append("other values of the swept params, or other configs or workloads")
     if (rows[ROW_REVISION] != model_revision()).any():
         reasons.append(f"computed by {_who(rows[rows[ROW_REVISION] != model_revision()])}")
     return "; ".join(dict.fromkeys(reasons))
+
+
+def _sampling_changes(then: dict | None, now: dict | None) -> list[str]:
+    """What changed in how the points were chosen (``cimsim_sampling``), one reason per key that
+    differs: ``seed then 5, now 6``; none when either record is missing."""
+    if not isinstance(then, dict) or not isinstance(now, dict):
+        return []
+    out = []
+    for key, what in (("method", "sampling"), ("seed", "seed"), ("samples", "samples"),
+                      ("params", "--param specs"), ("points", "--points file")):
+        old, new = then.get(key), now.get(key)
+        if key == "points":  # the same path with other contents changes the points too
+            old, new = (None if x is None else f"{x.get('path')} (sha256 {str(x.get('sha256'))[:12]})"
+                        for x in (old, new))
+        elif key == "params":
+            old, new = (" ".join(x) if x else "none" for x in (old, new))
+        if old != new:
+            out.append(f"{what} then {old}, now {new}")
+    return out
 
 
 def _as_table(rows: pd.DataFrame, sources: list[dict]) -> pd.DataFrame:

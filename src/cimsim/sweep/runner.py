@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Callable, Mapping, Sequence
 import pandas as pd
 
 from ..atomic import check_writable
-from ..errors import CimsimError, ConfigError, WorkloadError
+from ..errors import CimsimError, ConfigError, WorkloadError, one_name_each
 from ..inputs import file_record, sha256_hex
 from ..pipeline import ENGINES
 from .checks import check_run_settings, check_swept_fields
@@ -23,7 +23,7 @@ from .columns import CONFIG_FILE, POINT_ID, WORKLOAD_FILE, error_rows, extrapola
 from .executors import SchedulerError, check_scheduler, make_executor
 from .params import DEFAULT_MAX_POINTS, ParamSpec, SweepSpecError
 from .points import parse_params as _params, points_wording, read_points
-from .sampling import count_points, grid_points, sample_points
+from .sampling import count_points, grid_points, sample_points, sampling_record
 from .store import (SweepStore, attach_attrs, check_is_sweep_file, check_output_names,
                     rows_to_frame, sweep_attrs)
 from . import plugins
@@ -56,6 +56,8 @@ class SweepPlan:
     #: random / LHS: the points drawn (a draw that repeats a point is merged), and how many draws
     sampled: list | None = None
     drawn: int | None = None
+    #: how many of ``specs`` (the first ones) are the columns of a ``--points`` file
+    points_columns: int = 0
 
     @property
     def runs(self) -> int:
@@ -141,7 +143,8 @@ def plan_sweep(configs: str | Path | Sequence[str | Path], workloads: str | Path
                              if rows is not None else str(exc)) from None
     if rows is not None:  # each row crossed with the grid of the --param specs
         crossed = [{**r, **g} for r in rows for g in grid_points(grid_specs)]
-        return SweepPlan(specs, len(crossed), plan.configs, plan.workloads, crossed)
+        return SweepPlan(specs, len(crossed), plan.configs, plan.workloads, crossed,
+                         points_columns=len(pspecs))
     if sample != "grid":  # draws that repeat a point are one point: count what will run
         points = sample_points(specs, sample, samples, seed)
         plan = SweepPlan(specs, len(points), plan.configs, plan.workloads, points, samples)
@@ -284,6 +287,10 @@ def _build(configs, workloads, specs, points, engine, targets=None):
         if str(name) in targets:
             context["accuracy"][sha] = targets[str(name)][2]
         wls.append((str(name), sha, title or path.stem))
+    # rows, and the plot's lines, are keyed by architecture and workload name, as compare's
+    one_name_each("config", [c[0] for c in cfgs], [c[2] for c in cfgs], "name:")
+    one_name_each("workload", [w[0] for w in wls], [w[2] for w in wls], '"name"')
+    context["engine"] = engine  # a resume's warning names it when only the engine changed
     tasks: list[Task] = []
     seen: set[str] = set()
     for i, point in enumerate(points):
@@ -424,8 +431,10 @@ def sweep(
     if dataset is not None and not accuracy:
         raise CimsimError("--dataset goes with --accuracy")
     targets = _accuracy_targets(workloads, dataset, configs) if accuracy else None
+    plan_points = points  # the --points file, if any
     points = plan.sampled if plan.sampled is not None else sample_points(specs, sample, samples, seed)
     context, tasks = _build(configs, workloads, specs, points, engine, targets)
+    context["sampling"] = sampling_record(sample, samples, seed, specs[plan.points_columns:], plan_points)
     if dry_run:
         return plan
     results = _result_columns(context)
@@ -477,7 +486,8 @@ def _run(store, tasks, context, columns, specs, scheduler, workers, quiet, retry
     if store is not None:
         from .resume import reusable_rows
 
-        store.attrs = sweep_attrs(specs, context.get("config_files"), context.get("workload_files"))
+        store.attrs = sweep_attrs(specs, context.get("config_files"), context.get("workload_files"),
+                                  context.get("sampling"))
         wanted = {t.point_id for t in tasks}
         for rec in reusable_rows(store, wanted, context, specs, retry_errors):
             done[rec[POINT_ID]] = rec
@@ -543,7 +553,8 @@ def _run(store, tasks, context, columns, specs, scheduler, workers, quiet, retry
     # otherwise, e.g. by path, is the same point): the columns and the metadata agree
     df = rows_to_frame([{**done[t.point_id], CONFIG_FILE: t.config_file,
                          WORKLOAD_FILE: t.workload_file} for t in tasks], columns)
-    attach_attrs(df, specs, context.get("config_files"), context.get("workload_files"))
+    attach_attrs(df, specs, context.get("config_files"), context.get("workload_files"),
+                 context.get("sampling"))
     if store is not None:
         store.finish(df, csv)
     elif csv is not None:

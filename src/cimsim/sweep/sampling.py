@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import math
+import os
 from typing import Sequence
 
 import numpy as np
@@ -89,3 +91,22 @@ def sample_points(
             seen.add(key)
             points.append(point)
     return points
+
+
+def sampling_record(method: str, samples: int | None, seed: int, params: Sequence[ParamSpec],
+                    points=None) -> dict:
+    """How a sweep chose its points, for its attrs (``cimsim_sampling``): the method (``points``
+    with a ``--points`` file), the seed and sample count of a random / LHS draw (None for a
+    grid, which uses neither), the ``--param`` specs as typed (``PATH=SPEC``) and the points
+    file's absolute path and SHA-256. Enough to draw the same points again."""
+    drawn = method in ("random", "lhs")
+    record = {"method": "points" if points is not None else method,
+              "seed": int(seed) if drawn else None,
+              "samples": int(samples) if drawn and samples is not None else None,
+              "params": [f"{p.path}={p.spec}" for p in params],
+              "points": None}
+    if points is not None:
+        with open(points, "rb") as f:  # read before: read_points refused an unreadable file
+            sha = hashlib.sha256(f.read()).hexdigest()
+        record["points"] = {"path": os.path.abspath(points), "sha256": sha}
+    return record

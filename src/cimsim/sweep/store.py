@@ -31,8 +31,8 @@ import pandas as pd
 
 from ..atomic import atomic_write, is_special
 from ..errors import CimsimError, CimsimWarning
-from .columns import (ATTR_CONFIGS, ATTR_PARAMS, ATTR_REVISION, ATTR_UNITS, ATTR_VERSION,
-                      ATTR_WORKLOADS, POINT_ID, TEXT_COLUMNS)
+from .columns import (ATTR_CONFIGS, ATTR_PARAMS, ATTR_REVISION, ATTR_SAMPLING, ATTR_UNITS,
+                      ATTR_VERSION, ATTR_WORKLOADS, POINT_ID, TEXT_COLUMNS)
 
 PART_PREFIX = "part-"
 PART_SUFFIX = ".parquet"
@@ -349,9 +349,10 @@ def _unlink(path: Path) -> None:
 
 
 def sweep_attrs(params: Iterable = (), configs: dict | None = None,
-                workloads: dict | None = None) -> dict:
-    """A sweep table's ``attrs``: the swept paths and units, the configs and workloads run, and
-    the cimsim (version and model revision) that computed the rows."""
+                workloads: dict | None = None, sampling: dict | None = None) -> dict:
+    """A sweep table's ``attrs``: the swept paths and units, the configs and workloads run, how
+    its points were chosen (:func:`cimsim.sweep.sampling.sampling_record`), and the cimsim
+    (version and model revision) that computed the rows."""
     from ..revision import model_revision, version
 
     params = list(params)
@@ -361,14 +362,16 @@ def sweep_attrs(params: Iterable = (), configs: dict | None = None,
         attrs[ATTR_CONFIGS] = configs
     if workloads is not None:
         attrs[ATTR_WORKLOADS] = workloads
+    if sampling is not None:
+        attrs[ATTR_SAMPLING] = sampling
     attrs[ATTR_VERSION] = version()
     attrs[ATTR_REVISION] = model_revision()
     return attrs
 
 
 def attach_attrs(df: pd.DataFrame, params: Iterable, configs: dict | None = None,
-                 workloads: dict | None = None) -> pd.DataFrame:
-    df.attrs.update(sweep_attrs(params, configs, workloads))
+                 workloads: dict | None = None, sampling: dict | None = None) -> pd.DataFrame:
+    df.attrs.update(sweep_attrs(params, configs, workloads, sampling))
     return df
 
 
