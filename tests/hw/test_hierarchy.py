@@ -236,3 +236,103 @@ def test_pipeline_stages_have_weights_on_chip_only_when_every_stage_does():
     assert _traffic(_matmuls([("W1", 2048)] * 2), [2 * MiB, 16 * 2**30]).all_fit is False
     both = _traffic(_matmuls([("W0", 512), ("W0", 512)]), [2 * MiB, 16 * 2**30], stage=[0, 1])
     assert both.all_fit is True and both.all_reused_resident is True
+
+
+# ------------------------------------------------------------------ rule 1: room given back
+def _two_layers(second_reads: str, between: bool = False) -> Workload:
+    """Layer A: x -> mmA0 -> a1 -> mmA1 -> a2, both by WA; layer B: mmB0 -> b1 -> mmB1 -> b2,
+    both by WB, listed after layer A. mmB0 reads ``second_reads``: ``"a2"`` (layer B waits
+    for layer A: mmB0 is a barrier) or ``"x"`` (independent chains: no barrier between them).
+    ``between``: layer A's output passes an elementwise op (relu, a2 -> r2) that mmB0 reads."""
+    k = 512  # WA, WB: 512 x 512 fp32 = 1 MiB each
+    t = [Tensor("x", (1, k), "fp32", "input"), Tensor("WA", (k, k), "fp32", "weight"),
+         Tensor("WB", (k, k), "fp32", "weight")]
+    t += [Tensor(n, (1, k), "fp32", "activation")
+          for n in ("a1", "a2", *(("r2",) if between else ()), "b1", "b2")]
+    ops = [Op("mmA0", "matmul", ("x", "WA"), ("a1",), m=1, k=k, n=k, weight="WA"),
+           Op("mmA1", "matmul", ("a1", "WA"), ("a2",), m=1, k=k, n=k, weight="WA")]
+    if between:
+        ops.append(Op("relu", "elementwise", ("a2",), ("r2",), fn="relu"))
+    ops += [Op("mmB0", "matmul", (second_reads, "WB"), ("b1",), m=1, k=k, n=k, weight="WB"),
+            Op("mmB1", "matmul", ("b1", "WB"), ("b2",), m=1, k=k, n=k, weight="WB")]
+    return Workload("two-layers", t, ops)
+
+
+def test_barriers_are_the_ops_every_earlier_op_reaches():
+    import numpy as np
+
+    from cimsim.hw.hierarchy import barrier_ops
+
+    # a diamond x -> d0 -> (d1, d2) -> d3: d1 is reached from d0 (its only earlier op), d2
+    # not from d1, d3 from all three; op 0 trivially
+    t = [Tensor(n, (4,), "fp32", "input" if n == "x" else "activation")
+         for n in ("x", "p", "q", "r", "s")]
+    ops = [Op("d0", "elementwise", ("x",), ("p",), fn="relu"),
+           Op("d1", "elementwise", ("p",), ("q",), fn="relu"),
+           Op("d2", "elementwise", ("p",), ("r",), fn="relu"),
+           Op("d3", "elementwise", ("q", "r"), ("s",), fn="add")]
+    assert barrier_ops(Workload("diamond", t, ops).arrays).tolist() == [0, 1, 3]
+    # the two layers: mmB0 (2) is a barrier when it reads a2; when it reads x neither it nor
+    # mmB1 (3) is (mmA1 reaches neither)
+    assert barrier_ops(_two_layers("a2").arrays).tolist() == [0, 1, 2, 3]
+    assert barrier_ops(_two_layers("x").arrays).tolist() == [0, 1]
+    assert np.array_equal(barrier_ops(_two_layers("r2", between=True).arrays), np.arange(5))
+
+
+@pytest.mark.parametrize("between", [False, True])
+def test_a_layer_after_a_barrier_takes_the_room_of_the_dead_layer_before_it(between):
+    import numpy as np
+
+    from cimsim.hw.hierarchy import hierarchy_traffic
+
+    # a 1.5 MiB SRAM holds WA or WB (1 MiB each), not both (2 MiB). Layer B waits for layer A
+    # (mmB0 reads a2, or relu(a2) through an op of another component: idx holds only the
+    # matmuls), so every use of WA has finished when WB is first read: WA's room comes back
+    # and WB stays. DRAM reads: x (2 KiB, the model input) + WA at mmA0, WB at mmB0, nothing at
+    # mmA1 and mmB1 (without the room given back, WB streamed at mmB1 too: 1 MiB more)
+    wl = _two_layers("r2" if between else "a2", between)
+    ops = wl.arrays
+    idx = np.flatnonzero(ops.macs > 0)  # the four matmuls
+    t = hierarchy_traffic(ops, idx, ["sram", "dram"], [1.5 * MiB, 16 * 2**30], [0.0, 0.0])
+    assert t.bytes["dram"].tolist() == [512 * 4 + MiB, 0.0, MiB, 0.0]
+    assert t.resident == {"sram": 2 * MiB}  # each in turn
+    # WB needed 0.5 MiB of WA's returned room beyond the 0.5 MiB WA had left free
+    assert t.returned_bytes == 0.5 * MiB
+    assert t.streamed_weight_bytes == 0.0 and t.all_reused_resident is True
+    assert t.all_fit is False  # "weights on chip" still means all at once: 2 MiB > 1.5 MiB
+
+
+def test_layers_without_a_barrier_between_them_keep_their_room():
+    # the same program order, but layer B reads x: it may run while layer A does, so WA keeps
+    # its room though its last use is listed before WB's first; WB streams at both its uses.
+    # x is read from DRAM by mmA0 (2 KiB); mmB0's read of it counts as an activation (rule 3)
+    t = _traffic(_two_layers("x"), [1.5 * MiB, 16 * 2**30])
+    assert t.bytes["dram"].tolist() == [512 * 4 + MiB, 0.0, MiB, MiB]
+    assert t.resident == {"sram": MiB} and t.returned_bytes == 0.0
+    assert t.streamed_weight_bytes == MiB and t.all_reused_resident is False
+
+
+@pytest.mark.parametrize("schedule", ["layer", "wavefront"])
+def test_a_two_layer_lstm_on_an_h100_reuses_the_l2_of_the_layer_below(schedule):
+    # find-R 4: `cimsim workload lstm --input-size 2048 --hidden 2048 --layers 2 --steps 100
+    # --dtype bf16` on gpu-hbm3 (50 MB L2). Each W_ih and W_hh is 8192 x 2048 x 2 B
+    # = 33,554,432 B: one fits the L2, two do not.
+    from cimsim import bundled, load_architecture
+    from cimsim.workload.generators import lstm
+
+    T, w = 100, 8192 * 2048 * 2
+    rest = (4 * 8192 * 2  # 4 biases (16,384 B each; read every step, resident): first reads
+            + T * 2048 * 2  # the input sequence x (409,600 B), read once
+            + 4 * 2048 * 2)  # h0, c0 of each layer (4,096 B each)
+    r = simulate(load_architecture(bundled.resolve_config("gpu-hbm3")),
+                 lstm(2048, 2048, 2, steps=T, dtype="bf16", schedule=schedule), keep_ops=False)
+    if schedule == "layer":
+        # layer 1 starts when layer 0 has finished: W_ih (one matmul over all steps) streams
+        # once per layer, W_hh is read cold once per layer and then from L2, layer 1's in the
+        # room layer 0's gave back: 4 x 33,554,432 B + rest = 134,709,248 B
+        # (was 3,456,598,016 B: layer 1's W_hh from HBM at each of its 99 later steps)
+        assert r.traffic_bytes["dram"] == 4 * w + rest == 134_709_248
+    else:
+        # wavefront: the layers overlap, no room comes back. W_ih0 (first used) stays; W_hh0,
+        # W_ih1 and W_hh1 (per-step projections) stream at each of their 100 uses
+        assert r.traffic_bytes["dram"] == (1 + 3 * T) * w + rest

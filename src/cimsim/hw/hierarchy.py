@@ -10,8 +10,21 @@ which holds every tensor):
    reads it from the backing store, later uses read the level it stays in.
    A matrix that fits nowhere, and every matrix read only once, streams from
    the backing store at every use (residency would not save a byte).
+   A resident matrix gives its room back once every use of it has surely
+   finished: at a matrix's first use, before it is placed, every resident
+   matrix whose uses all lie before the latest *barrier* at or before that
+   first use returns its room. A barrier is an op that every op listed before
+   it reaches along the dependencies of the whole workload (any component's
+   ops: a path may pass through a host's pointwise op), so everything listed
+   before it has finished when it starts (:func:`barrier_ops`); a component
+   runs its own ops in program order (one server takes its lowest-listed ready
+   op), so a first use listed after a barrier runs after it. A layer that waits
+   for the whole layer below (an LSTM's ``layer`` schedule) thus reuses the
+   room of the layer below's dead matrices; layers that overlap in time (the
+   ``wavefront`` schedule) have no barrier between them and keep their room.
    (A single-use matrix costs the same either way; the report's "weights on
-   chip" says whether *every* matrix fits the non-backing levels at once.)
+   chip" says whether *every* matrix fits the non-backing levels at once,
+   no room returned.)
 2. An op's activations (inputs plus outputs) stay in the innermost
    non-backing level whose capacity holds them, else they go through the
    backing store. The whole capacity, not the room the resident weights of rule 1
@@ -38,6 +51,7 @@ DRAM; with more (L2, LLC, DRAM) the same rules apply level by level.
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass
 
 import numpy as np
@@ -49,7 +63,7 @@ from .base import OpArrays
 class HierarchyTraffic:
     bytes: dict[str, np.ndarray]  # level -> bytes per op (aligned with idx)
     latency_s: np.ndarray  # access latency per op (slowest level touched)
-    resident: dict[str, float]  # level -> weight bytes resident there
+    resident: dict[str, float]  # level -> weight bytes resident there (each matrix in turn)
     streamed_weight_bytes: float  # distinct weight bytes that stream from the backing store
     reused_total_bytes: float  # distinct bytes of weights read more than once
     all_reused_resident: bool
@@ -59,6 +73,9 @@ class HierarchyTraffic:
     #: level -> the part of ``bytes`` that are writes (the op's outputs, on the levels its
     #: activations pass)
     write_bytes: dict[str, np.ndarray]
+    #: bytes of room that resident matrices gave back after their last use and later ones
+    #: needed (beyond the room left free; rule 1): the part of ``resident`` there in turn
+    returned_bytes: float = 0.0
 
 
 def hierarchy_traffic(ops: OpArrays, idx: np.ndarray, levels: list[str], capacity: list[float],
@@ -76,8 +93,8 @@ def hierarchy_traffic(ops: OpArrays, idx: np.ndarray, levels: list[str], capacit
     pair_bytes = ops.tensor_bytes[pair_w]
     src = np.full(len(pair_w), back, dtype=np.int64)
     resident = {lv: 0.0 for lv in levels[:-1]}
-    reused_total = 0.0
-    all_resident = all_fit = True
+    reused_total = returned = 0.0
+    all_resident = all_fit = all_once = True
     if len(pair_w):
         # = np.unique(pair_w, return_index=True, return_counts=True), in O(pairs) (ids are
         # tensor indices): a sort of every pair cost most of this function on large workloads
@@ -87,32 +104,46 @@ def hierarchy_traffic(ops: OpArrays, idx: np.ndarray, levels: list[str], capacit
         first_all = np.full(len(counts_all), len(pair_w), dtype=np.int64)
         np.minimum.at(first_all, pair_w, np.arange(len(pair_w)))
         first = first_all[uw]
-        room = list(capacity[:-1])
+        last_all = np.full(len(counts_all), -1, dtype=np.int64)
+        np.maximum.at(last_all, pair_w, np.arange(len(pair_w)))
+        first_op, last_op = idx[pair_op[first]], idx[pair_op[last_all[uw]]]  # program order
+        room = list(capacity[:-1])  # with each matrix's room returned once it is dead (rule 1)
+        once = list(capacity[:-1])  # every matrix at once, nothing returned (``all_fit``)
+        given = [0.0] * back  # per level: room given back that no matrix has taken yet
         level_of = np.full(len(uw), back, dtype=np.int64)
-        for u in np.argsort(first, kind="stable"):
+        live: list[tuple[int, int, int, float]] = []  # (last use, matrix, level, bytes): a heap
+        bars = None
+        by_first = np.argsort(first, kind="stable")
+        for u in by_first:
             if counts[u] < 2:
                 continue
             size = float(ops.tensor_bytes[uw[u]])
             reused_total += size
-            for j in range(back):
-                if size <= room[j]:
-                    room[j] -= size
-                    level_of[u] = j
-                    resident[levels[j]] += size
-                    break
+            all_once &= _take(once, size) >= 0
+            if live and size > room[0]:  # returning room can only move it inward: do it now
+                if bars is None:
+                    bars = barrier_ops(ops)
+                at = np.searchsorted(bars, first_op[u], side="right") - 1
+                done_before = bars[at] if at >= 0 else 0
+                while live and live[0][0] < done_before:
+                    _, _, j, b = heapq.heappop(live)
+                    room[j] += b
+                    given[j] += b
+            j = _take(room, size)
+            if j >= 0:
+                took = min(given[j], max(0.0, size - (room[j] + size - given[j])))
+                given[j] -= took  # the part of its room that only the returned room had
+                returned += took
+                level_of[u] = j
+                resident[levels[j]] += size
+                heapq.heappush(live, (int(last_op[u]), int(u), j, size))
             else:
                 all_resident = False
-        all_fit = all_resident
-        for u in np.argsort(first, kind="stable"):
+        all_fit = all_once
+        for u in by_first:
             if counts[u] >= 2 or not all_fit:
                 continue
-            size = float(ops.tensor_bytes[uw[u]])
-            for j in range(back):
-                if size <= room[j]:
-                    room[j] -= size
-                    break
-            else:
-                all_fit = False
+            all_fit = _take(once, float(ops.tensor_bytes[uw[u]])) >= 0
         level_all = np.full(len(counts_all), back, dtype=np.int64)
         level_all[uw] = level_of
         src = level_all[pair_w]
@@ -154,7 +185,47 @@ def hierarchy_traffic(ops: OpArrays, idx: np.ndarray, levels: list[str], capacit
         if latency[j] > 0:
             lat = np.maximum(lat, np.where(b > 0, latency[j], 0.0))
     return HierarchyTraffic(out, lat, resident, streamed, reused_total, all_resident, all_fit,
-                            writes)
+                            writes, returned)
+
+
+def _take(room: list[float], size: float) -> int:
+    """The innermost level with ``size`` bytes of room left, its room taken; -1 if none."""
+    for j, left in enumerate(room):
+        if size <= left:
+            room[j] = left - size
+            return j
+    return -1
+
+
+def barrier_ops(ops: OpArrays) -> np.ndarray:
+    """The ops (ascending, in program order over *all* ops of ``ops``, whatever component runs
+    them) that every earlier op reaches along the dependencies: when one starts, every op
+    listed before it has finished. In a topological order paths only go forward, so op ``b``
+    is one exactly when every earlier op without a successor among the ops before ``b`` (an
+    *open sink*) is a direct predecessor of ``b``. An open sink ``p`` of ``b`` with ``b`` as a
+    successor has ``b`` as its first successor, so ``b`` is a barrier when the open sinks
+    before it number as many as the ops whose first successor it is: O(ops + edges).
+
+    The edges are the activations an op reads from the op that wrote them (the producer
+    columns; a workload lists its ops in dependency order, checked when it is built). An
+    edge that does not go forward (an ``OpArrays`` built by hand) and an ``OpArrays``
+    without the producer columns give fewer barriers (op 0 alone, trivially), never a
+    wrong one: fewer edges only mean fewer paths."""
+    n = ops.kind.shape[0]
+    if ops.producer is None or ops.act_ptr is None or n == 0:
+        return np.zeros(min(n, 1), dtype=np.int64)
+    reader = ops.act_readers()
+    prod = ops.producer[ops.act_ids]
+    fwd = (prod >= 0) & (prod < reader)
+    first_succ = np.full(n, n, dtype=np.int64)
+    np.minimum.at(first_succ, prod[fwd], reader[fwd])
+    # op p is an open sink of every b in p + 1 .. first_succ[p]
+    delta = np.zeros(n + 2, dtype=np.int64)
+    delta[1:n + 1] += 1
+    delta -= np.bincount(first_succ + 1, minlength=n + 2)
+    open_sinks = np.cumsum(delta)[:n]
+    closing = np.bincount(first_succ[first_succ < n], minlength=n)
+    return np.flatnonzero(open_sinks == closing)
 
 
 def first_input_reads(ops: OpArrays, idx: np.ndarray, pos: np.ndarray | None = None,
@@ -194,7 +265,9 @@ def staged_traffic(ops: OpArrays, idx: np.ndarray, levels: list[str], capacity: 
     """:func:`hierarchy_traffic` of each pipeline stage's ops apart (``OpArrays.stage``: a
     pipeline-parallel run puts each stage on a device of its own, with its own levels), merged:
     per-op arrays in ``idx`` order, resident and streamed bytes summed over the devices, the
-    flags true when true on every device. One call of :func:`hierarchy_traffic` without stages."""
+    flags true when true on every device. One call of :func:`hierarchy_traffic` without stages.
+    Rule 1 gives room back on each device apart, at the barriers of the whole workload's order
+    (a stage's device runs its ops in program order too)."""
     if ops.stage is None or len(idx) == 0:
         return hierarchy_traffic(ops, idx, levels, capacity, latency)
     st = ops.stage[idx]
@@ -215,5 +288,6 @@ def staged_traffic(ops: OpArrays, idx: np.ndarray, levels: list[str], capacity: 
         merged.reused_total_bytes += t.reused_total_bytes
         merged.all_reused_resident &= t.all_reused_resident
         merged.all_fit &= t.all_fit
+        merged.returned_bytes += t.returned_bytes
     return merged
 

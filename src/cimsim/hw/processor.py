@@ -370,6 +370,9 @@ class Processor(Component[ProcessorConfig]):
         notes = []
         if traffic.reused_total_bytes or traffic.streamed_weight_bytes:
             parts = [f"{si(b, 'B')} resident in {lv}" for lv, b in traffic.resident.items() if b]
+            if traffic.returned_bytes:  # rule 1: a dead matrix's room taken by a later one
+                parts[-1] += (f" in turn ({si(traffic.returned_bytes, 'B')} of it in room "
+                              "given back after matrices' last uses)")
             parts.append(f"{si(traffic.streamed_weight_bytes, 'B')} read from "
                          f"{self.hw.backing_store} at every use")
             caps = ", ".join(f"{lv} {si(self.hw.resource(lv).config.capacity, 'B')}" for lv in levels[:-1])
