@@ -161,20 +161,34 @@ def sequence_families(lengths: Sequence[int], width: int = 64, window: int = SEQ
 
     return {
         "lstm": [lstm(width, width, steps=n) for n in lengths],
-        "hier-attn": [hier_attn(n, d_model=width, heads=4, window=window) for n in lengths],
+        "hier-attn": [hier_attn(n, d_model=width, heads=SEQ_HEADS, window=window) for n in lengths],
     }
+
+
+#: the heads of :func:`sequence_families`' encoders
+SEQ_HEADS = 4
+
+
+def sequence_models(width: int = 64, window: int = SEQ_WINDOW) -> dict[str, str]:
+    """What :func:`sequence_families` generates, by family: the figure and its caption name
+    them (they are not the workload the user passed)."""
+    return {"lstm": f"1-layer LSTM H = I = {width}",
+            "hier-attn": f"encoder d = {width}, {SEQ_HEADS} heads, window {window}"}
 
 
 def critical_path_table(archs: Sequence, lengths: Sequence[int], width: int = 64,
                         window: int = SEQ_WINDOW) -> pd.DataFrame:
     """Critical path (s, dependency path of ops alone) of each family at each length on each
-    architecture: columns architecture, family, seq_len, critical_path_s, critical_path_ops."""
+    architecture: columns architecture, family, model (:func:`sequence_models`), seq_len,
+    critical_path_s, critical_path_ops."""
+    models = sequence_models(width, window)
     rows = []
     for family, wls in sequence_families(lengths, width, window).items():
         for n, wl in zip(lengths, wls):
             for arch in archs:
                 r = simulate(arch, wl, engine="analytic", keep_ops=False)
-                rows.append({C.ARCHITECTURE: arch.name, "family": family, "seq_len": n,
+                rows.append({C.ARCHITECTURE: arch.name, "family": family, "model": models[family],
+                             "seq_len": n,
                              C.CRITICAL_PATH_S: r.critical_path_s,
                              C.CRITICAL_PATH_OPS: r.critical_path_ops})
     return pd.DataFrame(rows)

@@ -120,14 +120,16 @@ def test_roofline_places_ops_under_the_roofs():
     wl = load_workload(resolve_workload("tcn"))
     ax = roofline(op_tables(archs, wl), wl).axes[0]
     assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
-    roofs = [l for l in ax.get_lines() if " roof (" in l.get_label()]
-    assert [l.get_label() for l in roofs] == [f"{a}: processor roof (fp32)" for a in ARCHS]
     points = ax.collections
     assert len(points) == 2
-    for roof, pts in zip(roofs, points):
+    for a, pts in zip(ARCHS, points):
+        # a hierarchical roofline: one roof per level the processor reads (an L3 in front of DRAM)
+        roofs = [l for l in ax.get_lines() if l.get_label().startswith(f"{a}: processor roof (fp32) over ")]
+        assert len(roofs) >= 2, [l.get_label() for l in ax.get_lines()]
         xy = pts.get_offsets()
         assert len(xy) > 0
-        limit = np.interp(np.log(xy[:, 0]), np.log(roof.get_xdata()), roof.get_ydata())
+        limit = np.max([np.interp(np.log(xy[:, 0]), np.log(r.get_xdata()), r.get_ydata())
+                        for r in roofs], axis=0)
         assert np.all(xy[:, 1] <= limit * (1 + 1e-6))  # nothing beats its roofline
 
 
@@ -140,8 +142,8 @@ def test_many_op_markers_are_one_image_in_an_svg(tmp_path):
     big, small = lstm(16, 16, 1, steps=3000), load_workload(resolve_workload("tcn"))
     assert len(big.ops) > 2000 > len(small.ops)
     fig = roofline(op_tables(archs, big), big)
-    # the ops placed and those at the right edge (no DRAM bytes): a component's markers, both
-    assert [c.get_rasterized() for c in fig.axes[0].collections] == [True, True]
+    # the ops placed (every one reads W_hh from DRAM or the L2): a component's markers
+    assert [c.get_rasterized() for c in fig.axes[0].collections] == [True]
     fig.savefig(tmp_path / "r.svg")
     assert (tmp_path / "r.svg").stat().st_size < 2_000_000
     assert [c.get_rasterized() for c in roofline(op_tables(archs, small), small).axes[0].collections] == [False]
@@ -154,34 +156,38 @@ def test_roofline_draws_each_components_own_roof():
     ax = roofline(op_tables([arch], wl), wl).axes[0]
     roofs = {l.get_label(): l for l in ax.get_lines() if " roof (" in l.get_label()}
     cim = arch.component("cim")
-    # the CIM arrays are labelled by their own precision (inputs x weights), not the workload's fp32
+    # the CIM arrays are labelled by their own precision (inputs x weights), not the workload's
+    # fp32; the TCN's only MAC ops are its 8 convolutions, their weights on the arrays: they read
+    # only the host link (32 GB/s, cimsim's sram-cim.yaml), its roof; the processor ran no MAC
+    # op: its roof over the backing store (DRAM 307.2 GB/s x 0.7 = 215 GB/s)
     bits = f"{cim.config.input_bits}b x {cim.config.weight_bits}b"
-    assert set(roofs) == {"sram-cim: processor roof (fp32)", f"sram-cim: cim roof ({bits})"}
-    assert roofs[f"sram-cim: cim roof ({bits})"].get_ydata().max() == pytest.approx(
-        2 * cim.peak_macs_per_s("fp32"), rel=1e-6, abs=0)
+    cim_roof = f"sram-cim: cim roof ({bits}) over interconnect 32 GB/s"
+    assert set(roofs) == {"sram-cim: processor roof (fp32) over dram 215 GB/s", cim_roof}
+    assert roofs[cim_roof].get_ydata().max() == pytest.approx(2 * cim.peak_macs_per_s("fp32"), rel=1e-6, abs=0)
     labels = [c.get_label() for c in ax.collections]
-    # the TCN's only MAC ops are its 8 convolutions; their weights on the arrays, they move no
-    # DRAM bytes: at the right edge, said so
-    assert labels == ["sram-cim: cim ops moving no bytes over dram (8): at the right edge, intensity unbounded"]
+    assert labels == [f"sram-cim: cim ops ({bits})"]
     xy = ax.collections[0].get_offsets()
-    assert np.all(xy[:, 1] <= 2 * cim.peak_macs_per_s("fp32") * (1 + 1e-9))
+    assert len(xy) == 8 and np.all(xy[:, 1] <= 2 * cim.peak_macs_per_s("fp32") * (1 + 1e-9))
 
 
-def test_roofline_ops_moving_no_backing_store_bytes_sit_apart_at_the_right_edge():
+def test_roofline_ops_moving_no_bytes_at_any_level_sit_apart_at_the_right_edge():
     """The sweep's roofline drew them at a made-up intensity (half its right edge, ~5e3 op/B),
-    with no note; the run report's put them at the right edge, named. The same here."""
+    with no note; the run report's put them at the right edge, named. The same here. (The
+    recurrent GEMVs that read W_hh from the L2 here are placed on its roof now; the table's L2
+    bytes of the ops without DRAM bytes are taken away to make ops that move nothing.)"""
     from cimsim.workload.generators import lstm
 
     arch = load_architecture(resolve_config("gpu-hbm3"))
     wl = lstm(16, 16, 1, steps=3)
     ops = op_tables([arch], wl)[0][1]
+    ops.loc[ops["dram_bytes"] == 0, "sram_bytes"] = 0.0
     macs = ops[(ops["macs"] > 0) & (ops["duration_s"] > 0)]
     none = int((macs["dram_bytes"] == 0).sum())
     assert 0 < none < len(macs)  # both kinds
     ax = roofline([(arch, ops)], wl).axes[0]
     placed, edge = ax.collections
     assert placed.get_label() == "gpu-hbm3: processor ops (fp32)"
-    assert edge.get_label() == (f"gpu-hbm3: processor ops moving no bytes over dram ({none}): "
+    assert edge.get_label() == (f"gpu-hbm3: processor ops moving no bytes over sram, dram ({none}): "
                                 "at the right edge, intensity unbounded")
     right = max(l.get_xdata().max() for l in ax.get_lines())  # where the roofs end
     assert len(edge.get_offsets()) == none and np.all(edge.get_offsets()[:, 0] == right)
@@ -582,9 +588,10 @@ def test_a_roof_equal_to_another_architectures_is_a_band_that_says_so():
     wl = load_workload(resolve_workload("tcn"))
     ax = roofline(op_tables(archs, wl), wl).axes[0]
     roofs = {l.get_label(): l for l in ax.get_lines() if " roof (" in l.get_label()}
-    band = roofs["sram-cim: processor roof (fp32) (= cpu-ddr5: processor roof (fp32))"]
+    dram = "processor roof (fp32) over dram 215 GB/s"
+    band = roofs[f"sram-cim: {dram} (= cpu-ddr5: {dram})"]
     assert band.get_linewidth() == 6 and band.get_alpha() == 0.35
-    np.testing.assert_array_equal(band.get_ydata(), roofs["cpu-ddr5: processor roof (fp32)"].get_ydata())
+    np.testing.assert_array_equal(band.get_ydata(), roofs[f"cpu-ddr5: {dram}"].get_ydata())
 
 
 def test_a_third_swept_field_gets_line_styles_when_colour_takes_the_second(tmp_path):
@@ -754,3 +761,39 @@ def test_a_param_with_one_value_is_not_swept_the_batch_figure_is_drawn(tmp_path)
     assert res.exit_code == 0, res.output
     assert not (tmp_path / "f2" / "bc-serving.png").exists()
     assert not (tmp_path / "f2" / "bc-latency.png").exists()
+
+
+def test_roofline_places_pim_gemvs_on_the_banks_roof_and_l3_resident_gemvs_on_the_l3_roof():
+    """A hierarchical roofline (a tester, find-K 1 and 4): hbm-pim's recurrent GEMVs were placed
+    at 2 x MACs / their 20 kB of vector I/O (1,638 op/B) under the host's 2.345 TB/s roof, and
+    cpu-ddr5's LLC-resident ones at the right edge, 'intensity unbounded'. Each op now sits at
+    the bytes of the level that bounds it, on that level's roof."""
+    from cimsim.workload.generators import lstm
+
+    # hbm-pim: 1280 units (8 per channel x 160 channels) x 9.6 GB/s = 12.288 TB/s of banks;
+    # peak 1280 x 16 MAC x 300 MHz = 6.144 TMAC/s. W_hh (4H x H) in FP16: 8192 x 2048 x 2 B
+    pim = load_architecture(resolve_config("hbm-pim"))
+    wl = lstm(2048, 2048, steps=3)
+    ax = roofline(op_tables([pim], wl), wl).axes[0]
+    roofs = {l.get_label(): l for l in ax.get_lines()}
+    banks = roofs["hbm-pim: pim roof (fp16) over pim_banks 12.29 TB/s"]
+    np.testing.assert_allclose(banks.get_ydata(), np.minimum(2 * 6.144e12, 12.288e12 * banks.get_xdata()),
+                               rtol=1e-12)
+    [pts] = [c for c in ax.collections if c.get_label() == "hbm-pim: pim ops (fp16)"]
+    assert len(pts.get_offsets()) == 3  # the 3 recurrent GEMVs
+    np.testing.assert_allclose(pts.get_offsets()[:, 0], 2 * 8192 * 2048 / (8192 * 2048 * 2), rtol=1e-12)  # 1.0
+
+    # cpu-ddr5: the 1 TB/s L3 in front of 307.2 GB/s x 0.7 DRAM; W_hh 4096 x 1024 fp32 (16.8 MB)
+    # fits the 37.5 MB L3: steps 1..3 read it, h (1024 x 4 B) and write the gates (4096 x 4 B) there
+    cpu = load_architecture(resolve_config("cpu-ddr5"))
+    wl = lstm(1024, 1024, steps=4)
+    ax = roofline(op_tables([cpu], wl), wl).axes[0]
+    roofs = {l.get_label(): l for l in ax.get_lines()}
+    l3, dram = roofs["cpu-ddr5: processor roof (fp32) over sram 1 TB/s"], roofs[
+        "cpu-ddr5: processor roof (fp32) over dram 215 GB/s"]
+    np.testing.assert_allclose(l3.get_ydata(), np.minimum(2.56e12, 1e12 * l3.get_xdata()), rtol=1e-12)
+    np.testing.assert_allclose(dram.get_ydata(), np.minimum(2.56e12, 215.04e9 * dram.get_xdata()), rtol=1e-12)
+    [pts] = ax.collections  # none at the right edge
+    x = np.sort(pts.get_offsets()[:, 0])
+    on_l3 = 2 * 4096 * 1024 / (4096 * 1024 * 4 + 1024 * 4 + 4096 * 4)  # 0.4994 op/B
+    assert len(x) == 5 and (np.isclose(x, on_l3, rtol=1e-12).sum() == 3)

@@ -528,6 +528,14 @@ class Component(Generic[ConfigT]):
         """The precision it does a ``dtype`` workload's MACs at (roofline labels; CIMs quantize)."""
         return self.compute_dtype() or dtype
 
+    def internal_bandwidths(self) -> dict[str, float]:
+        """Bandwidths inside the component that its ops read over and no memory level or link
+        carries (a near-bank PIM's banks), ``{part: B/s}``: the rooflines draw each as a roof of
+        its own, ``<component>_<part>``. An op's bytes there are the op column ``<part>_bytes``
+        of its :attr:`Plan.op_columns` (``<component>_<part>_bytes`` in the op table). Default:
+        none."""
+        return {}
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.name!r})"
 

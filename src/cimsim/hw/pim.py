@@ -299,7 +299,8 @@ class PIM(Component[PIMConfig]):
                     f"format) lie in the PIM device's memory over '{self.link}', which holds "
                     f"{si(have, 'B')} ({self.name}.memory {self.level}'s capacity per channel x "
                     f"{channels} channel(s)): raise {self.name}.channels")
-        plan = Plan.one_server(len(idx))
+        # what each op reads in the banks: the rooflines' roof at the internal bandwidth
+        plan = Plan.one_server(len(idx), op_columns={"banks_bytes": self._resident_bytes(ops, idx)})
         if self.config.sharing != "blocked":
             plan.serial[:] = ops.rows[idx] <= 1
         return plan
@@ -328,6 +329,17 @@ class PIM(Component[PIMConfig]):
                 scale[names == dt] = DTYPE_BYTES[own] / nbytes
         return scale
 
+    def _resident_bytes(self, ops: OpArrays, idx) -> np.ndarray:
+        """Bytes each op reads in the banks, in the units' format: the resident operand, the
+        weight, else the model inputs (KV cache)."""
+        weighted = ops.stationary[idx] >= 0
+        kv = self._input_bytes(ops)[idx]
+        return np.where(weighted, ops.weight_bytes[idx], kv) * self._format_scale(ops, idx)
+
+    def internal_bandwidths(self):
+        """The banks, read at :attr:`internal_bandwidth` (op column ``banks_bytes``)."""
+        return {"banks": self.internal_bandwidth}
+
     def cost(self, ops: OpArrays, idx, plan):
         c = self.config
         macs = ops.macs[idx]
@@ -335,7 +347,7 @@ class PIM(Component[PIMConfig]):
         kv = self._input_bytes(ops)[idx]
         fmt = self._format_scale(ops, idx)
         # the resident operand: the weight, else the model inputs (KV cache) read in the banks
-        resident = np.where(weighted, ops.weight_bytes[idx], kv) * fmt
+        resident = self._resident_bytes(ops, idx)
         io = (ops.act_in_bytes[idx] + ops.act_out_bytes[idx] - np.where(weighted, 0.0, kv)) * fmt
         e_compute = macs * c.energy_per_mac + resident * 8.0 * c.energy_per_bit
         t_mac, t_banks = macs / self.peak_macs, resident / self.internal_bandwidth

@@ -1,7 +1,9 @@
-"""The sweep's roofline (:func:`rooflines`, one panel per workload): each op placed by
-arithmetic intensity (2 x MACs / backing-store bytes) against every architecture's roofs. An
-op that moves no backing-store bytes has no finite intensity: it is drawn apart, at the right
-edge, and its legend entry says so (as :func:`cimsim.plot.run_figures.arch_roofline` does)."""
+"""The sweep's roofline (:func:`rooflines`, one panel per workload), hierarchical: each
+component draws one roof per level its ops read (:func:`roof_levels`: memory levels, links and
+its own internal bandwidths, a PIM's banks), and each op is placed by arithmetic intensity
+(2 x MACs / its bytes at the level that bounds it, :func:`place_ops`). An op that moves no
+bytes at any level has no finite intensity: it is drawn apart, at the right edge, and its
+legend entry says so (as :func:`cimsim.plot.run_figures.arch_roofline` does)."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from ..report.columns import bytes_column
+from ..report.format import si
 from .figures import _facet_shape, _figure, _grid, _outside_legend
 from .overlap import BAND, band_label, covers
 from .style import arch_style
@@ -28,64 +31,108 @@ def mac_precision(comp, dtype: str) -> str:
     return fn(dtype) if fn is not None else dtype
 
 
+def roof_levels(arch, comp, ops: pd.DataFrame) -> list[tuple[str, float, str]]:
+    """``(level, effective bandwidth B/s, op-table bytes column)`` of every level ``comp``'s
+    ``ops`` read (a hierarchical roofline's diagonals): each memory level and link they move
+    bytes over, in the architecture's order, then each bandwidth inside the component
+    (:meth:`~cimsim.hw.base.Component.internal_bandwidths`, named ``<component>_<part>``: a
+    PIM's ``pim_banks``)."""
+    out = []
+    for r in arch.hardware.resources:
+        col = bytes_column(r)
+        if col in ops.columns and (ops[col] > 0).any():
+            out.append((r, float(arch.hardware.resource(r).bytes_per_s()), col))
+    for part, bw in comp.internal_bandwidths().items():
+        name = f"{comp.name}_{part}"
+        col = bytes_column(name)
+        if not (np.isfinite(bw) and bw > 0):
+            raise ValueError(f"{comp.name}.internal_bandwidths()['{part}'] is {bw!r}: a bandwidth "
+                             "must be finite and > 0 B/s")
+        if col in ops.columns and (ops[col] > 0).any():
+            out.append((name, float(bw), col))
+    return out
+
+
+def place_ops(ops: pd.DataFrame, levels: Sequence[tuple[str, float, str]]
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """``(intensity, level index)`` of each op: 2 x MACs / its bytes at the level that bounds
+    it, the one of ``levels`` (:func:`roof_levels`) whose bytes / bandwidth is the largest for
+    that op (the first of a tie); NaN and -1 for an op that moves no bytes at any of them."""
+    n = len(ops)
+    if not levels or not n:
+        return np.full(n, np.nan), np.full(n, -1)
+    nbytes = np.column_stack([ops[col].to_numpy(float) for _, _, col in levels])
+    t = nbytes / np.array([bw for _, bw, _ in levels])
+    k = np.argmax(t, axis=1)
+    b = nbytes[np.arange(n), k]
+    moved = b > 0
+    ai = np.where(moved, 2.0 * ops["macs"].to_numpy(float) / np.where(moved, b, 1.0), np.nan)
+    return ai, np.where(moved, k, -1)
+
+
 def _draw_roofline(ax, tables, workload, note: str | None = None) -> None:
     dtype = workload_dtype(workload)
     ax.set_xscale("log")
     ax.set_yscale("log")
-    drawn = []
+    drawn = []  # (arch, [(component, peak, its ops, its levels, intensity, level index)])
     for arch, ops in tables:
         ops = ops[(ops["macs"] > 0) & (ops["duration_s"] > 0)]
-        drawn.append((arch, ops, bytes_column(arch.hardware.backing_store)))
-    ai_all = np.concatenate([
-        (2.0 * t["macs"] / t[c].where(t[c] > 0)).dropna().to_numpy(float) for _, t, c in drawn
-    ] or [np.array([1.0])])
-    lo = max(min(ai_all.min() if len(ai_all) else 1.0, 1.0) / 10, 1e-3)
-    hi = max(ai_all.max() if len(ai_all) else 1.0, 1e3) * 10
-    for arch, _, _ in drawn:  # wide enough that every roof reaches its flat peak
-        peaks = [c.peak_macs_per_s(dtype) for c in arch.instances]
-        top = max([p for p in peaks if p] or [0.0])
-        hi = max(hi, 10 * 2.0 * top / arch.hardware.resource(arch.hardware.backing_store).bytes_per_s())
-    xs = np.geomspace(lo, hi, 200)
-    roofs = []  # (architecture, label, xs, roof) drawn so far: one another's would hide is a band
-    for arch, ops, col in drawn:
-        st = arch_style(arch.name)
-        store = arch.hardware.backing_store
-        bw = arch.hardware.resource(store).bytes_per_s()
-        first = True  # the first component with a MAC peak: filled markers; the others hollow
-        for j, comp in enumerate(arch.instances):
+        comps = []
+        for comp in arch.instances:
             peak = comp.peak_macs_per_s(dtype)
             if peak is None:
                 continue
-            prec = mac_precision(comp, dtype)
-            style = ("-", "--", ":", "-.")[j % 4]
-            roof, label = np.minimum(2.0 * peak, bw * xs), f"{arch.name}: {comp.name} roof ({prec})"
-            under = covers([r for r in roofs if r[0] != arch.name], xs, roof)
-            ax.plot(xs, roof, color=st.color, linestyle=style, label=band_label(label, under),
-                    **({} if under is None else BAND))
-            roofs.append((arch.name, label, xs, roof))
             mine = ops[ops["unit"] == comp.name]
+            levels = roof_levels(arch, comp, mine)
+            if not levels:  # no op read anything: the backing store's roof, as before
+                store = arch.hardware.backing_store
+                levels = [(store, float(arch.hardware.resource(store).bytes_per_s()), bytes_column(store))]
+            comps.append((comp, float(peak), mine, levels, *place_ops(mine, levels)))
+        drawn.append((arch, comps))
+    ai_all = np.concatenate([ai[np.isfinite(ai)] for _, comps in drawn for *_, ai, _ in comps]
+                            or [np.array([1.0])])
+    lo = max(min(ai_all.min() if len(ai_all) else 1.0, 1.0) / 10, 1e-3)
+    hi = max(ai_all.max() if len(ai_all) else 1.0, 1e3) * 10
+    for _, comps in drawn:  # wide enough that every roof reaches its flat peak
+        for _, peak, _, levels, _, _ in comps:
+            hi = max([hi] + [10 * 2.0 * peak / bw for _, bw, _ in levels])
+    xs = np.geomspace(lo, hi, 200)
+    roofs = []  # (architecture, label, xs, roof) drawn so far: one another's would hide is a band
+    for arch, comps in drawn:
+        st = arch_style(arch.name)
+        styles = {}  # a line style per level of the architecture
+        for j, (comp, peak, mine, levels, ai, k) in enumerate(comps):
+            prec = mac_precision(comp, dtype)
+            for level, bw, _ in levels:
+                style = styles.setdefault(level, ("-", "--", ":", "-.")[len(styles) % 4])
+                roof = np.minimum(2.0 * peak, bw * xs)
+                label = f"{arch.name}: {comp.name} roof ({prec}) over {level} {si(bw, 'B/s')}"
+                under = covers([r for r in roofs if r[0] != arch.name], xs, roof)
+                ax.plot(xs, roof, color=st.color, linestyle=style, label=band_label(label, under),
+                        **({} if under is None else BAND))
+                roofs.append((arch.name, label, xs, roof))
+            # the first component with a MAC peak: filled markers; the others hollow
             # hollow at 14 pt^2 read as filled (its edge filled it): larger, so the hole shows
             hollow = dict(s=36, facecolors="none", linewidths=1.2)
-            face, edge = (dict(s=14, facecolors=st.color), dict(s=30, facecolors=st.color)) if first \
+            face, edge = (dict(s=14, facecolors=st.color), dict(s=30, facecolors=st.color)) if j == 0 \
                 else (hollow, hollow)
-            first = False
             if not len(mine):
                 continue
-            b, macs = mine[col].to_numpy(float), mine["macs"].to_numpy(float)
-            perf = 2.0 * macs / mine["duration_s"].to_numpy(float)
-            placed = b > 0
+            perf = 2.0 * mine["macs"].to_numpy(float) / mine["duration_s"].to_numpy(float)
+            placed = k >= 0
             many = len(mine) > 2000  # an SVG of 415k op markers was 70 MB: rasterized, both kinds
             if placed.any():
-                ax.scatter(2.0 * macs[placed] / b[placed], perf[placed], edgecolors=st.color, alpha=0.6,
+                ax.scatter(ai[placed], perf[placed], edgecolors=st.color, alpha=0.6,
                            marker=st.marker, label=f"{arch.name}: {comp.name} ops ({prec})",
                            rasterized=many, **face)
-            if not placed.all():  # no bytes over the backing store: no intensity to place them at
+            if not placed.all():  # no bytes at any level: no intensity to place them at
                 n = int((~placed).sum())
                 ax.scatter(np.full(n, hi), perf[~placed], edgecolors=st.color, marker=">", clip_on=False,
                            rasterized=many,
-                           label=f"{arch.name}: {comp.name} ops moving no bytes over {store} ({n}): "
+                           label=f"{arch.name}: {comp.name} ops moving no bytes over "
+                                 f"{', '.join(lv for lv, _, _ in levels)} ({n}): "
                                  "at the right edge, intensity unbounded", **edge)
-    ax.set_xlabel("arithmetic intensity [op/B] (2 x MACs / backing-store bytes)")
+    ax.set_xlabel("arithmetic intensity [op/B] (2 x MACs / bytes at the level that bounds the op)")
     ax.set_ylabel("performance [op/s] (each roof at its own precision)")
     ax.set_title(f"roofline: {workload.name}" + (f"\n({note})" if note else ""), fontsize="medium")
     ax.grid(True, which="both", alpha=0.3)
@@ -97,15 +144,16 @@ def roofline(tables: Iterable[tuple[object, pd.DataFrame]], workload) -> Figure:
     ``tables`` holds ``(architecture, per-op table of workload on it)`` pairs
     (:func:`cimsim.studies.op_tables`).
 
-    Arithmetic intensity is ``2 * MACs / backing-store bytes`` [op/B] (bytes over the backing
-    store, the last memory level); an op's achieved rate is ``2 * MACs / duration``
-    [op/s]. Each architecture draws one roof per component that does MACs (its peak, at the
-    precision that component computes in: the workload's dtype on a processor, its own
-    input x weight bits on CIM arrays or a systolic array, capped by the backing store's
-    effective bandwidth), and its ops are marked by the component that ran them (filled:
-    the first component, hollow: the others). An op that moves no backing-store bytes has no
-    finite intensity: it is drawn apart, a ``>`` at the right edge, its legend entry saying how
-    many ops and over which level (as the run report's roofline does).
+    Arithmetic intensity is ``2 * MACs / bytes at the level that bounds the op`` [op/B] (of the
+    levels its component's ops read, the one whose bytes / bandwidth is the largest for it); an
+    op's achieved rate is ``2 * MACs / duration`` [op/s]. Each architecture draws, per
+    component that does MACs, one roof per level its ops read (its peak, at the precision that
+    component computes in: the workload's dtype on a processor, its own input x weight bits on
+    CIM arrays or a systolic array, capped by that level's effective bandwidth; the backing
+    store's for a component that ran nothing), and its ops are marked by the component that
+    ran them (filled: the first component, hollow: the others). An op that moves no bytes at
+    any level has no finite intensity: it is drawn apart, a ``>`` at the right edge, its legend
+    entry saying how many ops and over which levels (as the run report's roofline does).
     """
     return rooflines([(workload, list(tables))])
 

@@ -21,31 +21,15 @@ from matplotlib.ticker import FuncFormatter
 from ..report import columns as C
 from ..report.format import pct, si
 from .figures import _facet_shape, _figure, _grid, _outside_legend, _si_log_axis
-from .roofline import mac_precision, workload_dtype
+from .roofline import mac_precision, place_ops, roof_levels, workload_dtype
 from .overlap import BAND, band_label, covers
 from .style import arch_style, part_colors
 
 
-def effective_bandwidth(arch, resource: str) -> float:
-    """Effective bandwidth (B/s) of a memory level or link of ``arch``."""
-    return arch.hardware.resource(resource).bytes_per_s()
-
-
-def feeding_resource(arch, ops: pd.DataFrame) -> str | None:
-    """The memory level or link whose transfers take ``ops`` the longest in total
-    (bytes / effective bandwidth): the bandwidth that feeds them. None without traffic."""
-    best, best_t = None, 0.0
-    for r in arch.hardware.resources:
-        col = C.bytes_column(r)
-        t = float(ops[col].sum()) / effective_bandwidth(arch, r) if col in ops.columns else 0.0
-        if t > best_t:
-            best, best_t = r, t
-    return best
-
-
-def roofline_panels(arch, result, workload) -> list[tuple[str, float, str | None, pd.DataFrame]]:
-    """``(component, peak MAC/s, feeding resource, its MAC ops)`` for each component of
-    ``arch`` that has a peak for the workload's dtype and ran MAC ops in ``result``."""
+def roofline_panels(arch, result, workload) -> list[tuple[object, float, list, pd.DataFrame]]:
+    """``(component, peak MAC/s, the levels its ops read, its MAC ops)`` for each component of
+    ``arch`` that has a peak for the workload's dtype and ran MAC ops in ``result``; the levels
+    are :func:`~cimsim.plot.roofline.roof_levels`' ``(level, B/s, bytes column)``."""
     dtype = workload_dtype(workload)
     ops = result.op_table
     ops = ops[(ops["macs"] > 0) & (ops["duration_s"] > 0)]
@@ -55,30 +39,20 @@ def roofline_panels(arch, result, workload) -> list[tuple[str, float, str | None
         mine = ops[ops["unit"] == comp.name]
         if peak is None or not len(mine):
             continue
-        out.append((comp.name, float(peak), feeding_resource(arch, mine), mine))
+        out.append((comp, float(peak), roof_levels(arch, comp, mine), mine))
     return out
 
 
-def op_intensity(ops: pd.DataFrame, resource: str | None, right_edge: float) -> np.ndarray:
-    """2 x MACs / bytes over ``resource`` [FLOP/B]; ops that move no bytes over it get
-    ``right_edge`` (NaN: the roofline draws them apart, at its right edge, and says so)."""
-    if resource is None:
-        return np.full(len(ops), right_edge)
-    b = ops[C.bytes_column(resource)].to_numpy(float)
-    macs = ops["macs"].to_numpy(float)
-    with np.errstate(divide="ignore"):
-        return np.where(b > 0, 2.0 * macs / np.where(b > 0, b, 1.0), right_edge)
-
-
 def arch_roofline(arch, result, workload) -> Figure:
-    """The roofline of one architecture: one panel per component that ran MAC ops.
+    """The hierarchical roofline of one architecture: one panel per component that ran MAC ops.
 
-    Each panel's roof is that component's own peak (2 x peak MAC/s for the
-    workload's dtype) and the effective bandwidth of the memory level or link
-    that feeds its ops (the resource on which its ops spend the most transfer
-    time): attainable = min(2 x peak, bandwidth x intensity). The component's
-    ops are placed at intensity 2 x MACs / bytes over that resource and rate
-    2 x MACs / (the op's duration alone).
+    Each panel's roofs are that component's own peak (2 x peak MAC/s for the workload's dtype)
+    and one diagonal per level its ops read (each memory level and link they move bytes over,
+    and each bandwidth inside the component, a PIM's banks: ``pim_banks``), at that level's
+    effective bandwidth: attainable = min(2 x peak, bandwidth x intensity). Each op is placed
+    by the level that bounds it (the one whose bytes / bandwidth is the largest for it), at
+    2 x MACs / its bytes there, and rate 2 x MACs / (the op's duration alone), in that level's
+    colour; an op that moves no bytes at any level is a ``>`` at the right edge.
     """
     panels = roofline_panels(arch, result, workload)
     fig = _figure(5.2 * max(1, len(panels)), 4.4)
@@ -93,34 +67,44 @@ def arch_roofline(arch, result, workload) -> Figure:
         ax.legend(fontsize="small")
         return fig
     st = arch_style(arch.name)
-    precision = {c.name: mac_precision(c, dtype) for c in arch.instances}
-    for ax, (name, peak, res, mine) in zip(axes, panels):
-        bw = effective_bandwidth(arch, res) if res is not None else None
-        ridge = 2.0 * peak / bw if bw else 1.0
-        ai_known = op_intensity(mine, res, np.nan)
-        ai_known = ai_known[np.isfinite(ai_known)]
-        lo = min([ridge / 100] + list(ai_known / 10))
-        hi = max([ridge * 100] + list(ai_known * 10))
+    colors = part_colors([lv for *_, levels, _ in panels for lv, _, _ in levels])
+    for ax, (comp, peak, levels, mine) in zip(axes, panels):
+        name, prec = comp.name, mac_precision(comp, dtype)
+        ai, k = place_ops(mine, levels)
+        known = ai[np.isfinite(ai)]
+        ridges = [2.0 * peak / bw for _, bw, _ in levels] or [1.0]
+        lo = min([min(ridges) / 100] + list(known / 10))
+        hi = max([max(ridges) * 100] + list(known * 10))
         xs = np.geomspace(lo, hi, 200)
-        roof = np.minimum(2.0 * peak, bw * xs) if bw else np.full_like(xs, 2.0 * peak)
-        feed = f", {res} {si(effective_bandwidth(arch, res), 'B/s')}" if res is not None else ""
-        ax.plot(xs, roof, color="k", label=f"roof: {name} {si(2 * peak, 'OPS')} ({precision[name]}){feed}")
-        ai = op_intensity(mine, res, np.nan)
+        flat = xs[xs >= min(ridges)]  # the peak, from where the first diagonal meets it
+        ax.plot(flat, np.full_like(flat, 2.0 * peak), color="k",
+                label=f"roof: {name} {si(2 * peak, 'OPS')} ({prec})")
+        for level, bw, _ in levels:
+            roof = np.minimum(2.0 * peak, bw * xs)
+            ax.plot(xs, roof, color=colors[level], linestyle="--",
+                    label=f"roof over {level}: {si(bw, 'B/s')}")
+            x0 = xs[0] * 2  # the level and its bandwidth on its diagonal, too
+            ax.annotate(f"{level} {si(bw, 'B/s')}", (x0, min(2.0 * peak, bw * x0)), fontsize="x-small",
+                        color=colors[level], xytext=(6, -6), textcoords="offset points", va="top")
         perf = 2.0 * mine["macs"].to_numpy(float) / mine["duration_s"].to_numpy(float)
-        placed = np.isfinite(ai)
-        if placed.any():
-            ax.scatter(ai[placed], perf[placed], s=14, alpha=0.6, color=st.color, marker=st.marker,
-                       label=f"{name} ops ({int(placed.sum())})")
-        if not placed.all():  # no bytes over the feeding resource: no intensity to place them at
-            ax.scatter(np.full(int((~placed).sum()), hi), perf[~placed], s=30, marker=">",
+        for i, (level, _, _) in enumerate(levels):
+            on = k == i
+            if on.any():
+                ax.scatter(ai[on], perf[on], s=14, alpha=0.6, color=colors[level], marker=st.marker,
+                           label=f"{name} ops bound by {level} ({int(on.sum())})")
+        if (k < 0).any():  # no bytes at any level: no intensity to place them at
+            ax.scatter(np.full(int((k < 0).sum()), hi), perf[k < 0], s=30, marker=">",
                        facecolors="none", edgecolors=st.color, clip_on=False,
-                       label=f"{name} ops moving no bytes over {res or 'any resource'} "
-                             f"({int((~placed).sum())}): at the right edge, intensity unbounded")
+                       label=f"{name} ops moving no bytes over "
+                             f"{', '.join(lv for lv, _, _ in levels) or 'any level'} "
+                             f"({int((k < 0).sum())}): at the right edge, intensity unbounded")
         ax.set_xscale("log")
         ax.set_yscale("log")
-        ax.set_xlabel(f"arithmetic intensity [op/B] (2 x MACs / {res or 'no'} bytes)")
-        ax.set_ylabel(f"performance [op/s] ({precision[name]})")
-        ax.set_title(f"{arch.name}: {name}" + (f" fed by {res}" if res else ""))
+        ax.set_xlabel("arithmetic intensity [op/B] (2 x MACs / bytes at the level that bounds the op)",
+                      fontsize="small")
+        ax.set_ylabel(f"performance [op/s] ({prec})")
+        ax.set_title(f"{arch.name}: {name}" + (f" reading {', '.join(lv for lv, _, _ in levels)}"
+                                                if levels else ""))
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize="x-small", loc="upper center", bbox_to_anchor=(0.5, -0.18))  # below the data
     fig.suptitle(f"roofline of {workload.name} on {arch.name}")
@@ -238,7 +222,9 @@ def utilization_bars(results: Sequence, universe=()) -> Figure:
 def critical_path_vs_length(table: pd.DataFrame, window: int = 4) -> Figure:
     """Critical path against sequence length, one line per (architecture, family): an LSTM's
     grows ~N (one recurrent step per item), a hierarchical encoder's ~log_window N (one
-    attention module per level)."""
+    attention module per level). The models are generated ones (``table``'s ``model`` column,
+    :func:`cimsim.studies.sequence_models`), not the user's workload: the title and legend
+    name them."""
     fig = _figure(7.2, 4.6)  # sized below, from the legend's labels
     ax = fig.add_subplot()
     styles = {"lstm": "-", "hier-attn": "--"}
@@ -247,7 +233,7 @@ def critical_path_vs_length(table: pd.DataFrame, window: int = 4) -> Figure:
         g = g.sort_values("seq_len")
         st = arch_style(str(arch))
         x, y = g["seq_len"].to_numpy(float), g[C.CRITICAL_PATH_S].to_numpy(float)
-        label = f"{arch}: {family}"
+        label = f"{arch}: {g['model'].iloc[0] if 'model' in g else family}"
         # a line that would hide under another of its family: a wide pale band, saying which
         under = covers(seen.setdefault(family, []), x, y)
         ax.plot(x, y, marker=st.marker, markersize=4, linestyle=styles.get(family, "-"),
@@ -261,8 +247,9 @@ def critical_path_vs_length(table: pd.DataFrame, window: int = 4) -> Figure:
     # two lines: on one, the title is wider than the axes and its start is cut off the figure
     # the op counts: a path's time also grows with N where its ops do (a systolic array's
     # windows over longer inputs)
-    ax.set_title(f"critical path vs sequence length\nLSTM ~N steps, hierarchical attention "
-                 f"(window {window}) ~log N modules", fontsize="medium")
+    ax.set_title(f"critical path vs sequence length of generated models, not your workload\n"
+                 f"LSTM ~N steps, hierarchical attention (window {window}) ~log N modules",
+                 fontsize="medium")
     ax.grid(True, which="both", alpha=0.3)
     # the legend beside the axes, the figure widened for it: sized by line count alone, long
     # labels (a band's "(= other: family)") left the axes 41 px wide (a notebook reader)

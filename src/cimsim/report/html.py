@@ -119,7 +119,10 @@ def build_report(rep: Report) -> Report:
         figs[f"critical-path-{key}"] = (f"Critical path: {wl.name} on {arch.name}",
                                         critical_path_gantt(r, parts))
     if rep.seq_table is not None:
-        figs["critical-path-vs-length"] = ("Critical path vs sequence length",
+        models = "; ".join(dict.fromkeys(rep.seq_table["model"])) if "model" in rep.seq_table else ""
+        figs["critical-path-vs-length"] = ("Critical path vs sequence length of generated models, "
+                                           f"not the workloads above ({models})" if models else
+                                           "Critical path vs sequence length",
                                            critical_path_vs_length(rep.seq_table, rep.seq_window))
     return rep
 
