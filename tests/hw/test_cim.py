@@ -70,8 +70,11 @@ def test_cim_tiling_of_k128_n64(cim_arch):
     # a workload without data statistics: its one op uses the config's activity (both)
     facts = pl.facts()
     assert math.isnan(facts.pop("cim_area_needed_m2"))  # the config declares no area
+    # floorplan (no replication): 2 of 64 arrays; 128 x 256 weight cells fill 2 x 128 x 128
     assert facts == {"cim_arrays_needed": 2, "cim_reprograms": 0,
-                     "cim_input_ones_default_ops": 1, "cim_weight_ones_default_ops": 1}
+                     "cim_input_ones_default_ops": 1, "cim_weight_ones_default_ops": 1,
+                     "cim_arrays_used": 2, "cim_array_utilization": 2 / 64,
+                     "cim_cell_utilization": 128 * 256 / (2 * 128 * 128)}
 
 
 @pytest.mark.parametrize("rows", [1, 4])

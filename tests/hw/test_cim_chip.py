@@ -388,6 +388,18 @@ def test_time_facts_name_the_part_that_dominates():
     assert r.energy_breakdown_j["cim_interconnect"] == pytest.approx(5120 * 8 * 1e-12 * 0.25, rel=1e-12, abs=0)
 
 
+def test_compute_bound_is_array_time_and_the_interconnect_bounds_as_a_link():
+    # find-L 5: a chip's interconnect time is class interconnect (as the buffer's is memory)
+    lv = {"pe": {"fanout": 4, "interconnect": {"type": "bus", "width_bits": 8, "clock": "1 MHz",
+                                                        "energy_per_bit_per_hop": "0 pJ/bit"}},
+          "chip": {"fanout": 4}}
+    r = simulate(arch(levels=lv), two_layers(), keep_ops=False)
+    # a and b on their own arrays (servers): each 16 vectors x 800 ns of array time
+    assert r.bound_compute_s == pytest.approx(16 * T_VECTOR, rel=1e-9, abs=0)
+    # the busiest server's bus time: a's (3072 + 1) cycles at 1 MHz
+    assert r.bound_link_s == pytest.approx(3073e-6, rel=1e-12, abs=0)
+
+
 def test_weights_that_do_not_fit_fall_back_to_reprogramming_without_a_pipeline():
     # 16 arrays hold wa (2) + wb (1) of 64-row arrays; with 4-row arrays wa needs 32 x 1 > 16
     d = copy.deepcopy(ARCH)

@@ -279,9 +279,10 @@ def _floorplan_texts(facts: dict) -> list[str]:
             continue
         levels = [(k[len(unit) + 1: -len("_used")], v) for k, v in facts.items()
                   if k.startswith(unit + "_") and k.endswith("_used") and k != key]
+        whose = "chip's" if levels else "pool's"  # a flat pool: no levels, copies counted
         out.append(f"{unit}: {facts[key]:,} arrays"
                    + (" in " + ", ".join(f"{v:,} {name}" for name, v in levels) if levels else "")
-                   + f"; {pct(util)} of the chip's arrays, {pct(cells)} of their cells hold weights")
+                   + f"; {pct(util)} of the {whose} arrays, {pct(cells)} of their cells hold weights")
     return out
 
 

@@ -124,6 +124,12 @@ def trace_command(ctx, spec, output, name, allow_unknown, zoo_name, params, real
     if dtype is None:
         serving["dtype"] = "fp16"
     given = [g for g in given if g != "--dtype"]
+    # SPEC: --batch is the samples its example inputs hold (the per-sample figures' divisor)
+    batch = serving["batch"] if spec is not None and "--batch" in given else None
+    given = [g for g in given if not (spec is not None and g == "--batch")]
+    if batch is not None and batch < 1:
+        raise click.UsageError(f"--batch {batch}: the samples the example inputs hold must be a "
+                               "positive integer")
     if given and not serve:
         raise click.UsageError(f"{', '.join(given)} {'goes' if len(given) == 1 else 'go'} with "
                                "--serve")
@@ -156,8 +162,12 @@ def trace_command(ctx, spec, output, name, allow_unknown, zoo_name, params, real
             made = new_folder(path)
             w = trace(model, inputs, name=path.stem if name is None else name, allow_unknown=allow_unknown,
                       example_kwargs=kwargs or None, stats_bits=sbits, dtype=dtype)
+            if batch is not None:
+                w.metadata["batch"] = batch
             save_workload(stamp_writer(_stamp_source(w, spec)), path)
             _report(w, path, time.perf_counter() - t0, made)
+            if batch is None:
+                _batch_note(inputs)
             return
         from .. import zoo
 
@@ -251,6 +261,18 @@ def _stamp_source(w, spec: str, params=(), zoo: bool = False):
     if "transformers" in sys.modules:
         w.metadata["transformers_version"] = sys.modules["transformers"].__version__
     return w
+
+
+def _batch_note(inputs) -> None:
+    """Says so when the first example input's leading dimension is > 1 and no --batch was given:
+    the run counts 1 sample (a leading dimension is not always the batch: an LSTM's is T)."""
+    first = inputs[0] if isinstance(inputs, (tuple, list)) and inputs else inputs
+    shape = tuple(getattr(first, "shape", ()) or ())
+    if shape and isinstance(shape[0], int) and shape[0] > 1:
+        click.echo(f"note: the first example input's leading dimension is {shape[0]}; the "
+                   "per-sample figures (samples_per_s, pipelined_samples_per_s, "
+                   "pipelined_j_per_sample) take 1 sample per run: give --batch N when the "
+                   "inputs hold N samples")
 
 
 def _list() -> None:

@@ -295,7 +295,9 @@ def serving_options(f, trace: bool = False):
     for deco in reversed([
         _opt("--prompt", default="512", help="Prompt length per request: one, or one per request (a,b,...)."),
         _opt("--decode", default="128", help="Decode steps per request: one, or one per request."),
-        _opt("--batch", type=int, default=1, help="Requests served at once (batch slots)."),
+        _opt("--batch", type=int, default=1, help="Requests served at once (batch slots)." + (
+            " With a SPEC (no --serve): the samples its example inputs hold, recorded as "
+            "metadata.batch, the per-sample figures' divisor (default 1)." if trace else "")),
         _opt("--requests", type=int, default=None, help="Requests in all (default: as many as --prompt / --decode list, else --batch), queued at time 0."),
         _opt("--batching", default="static", help="Batching: static (admit into an empty batch) | "
             "continuous (admit into any free slot before each decode step)."),

@@ -185,9 +185,11 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
             detail = MEASURED_BOUND_DETAIL
     # compute time that is a memory's (a processor's single stream, a CIM chip's buffers:
     # compute parts of class memory) bounds as memory, not as compute
-    mem_part = _memory_parts(pl, costs)
+    # compute parts of class interconnect (a CIM chip's bus / NoC time) bound as a link
+    mem_part, ic_part = _class_parts(pl, costs, "memory"), _class_parts(pl, costs, "interconnect")
     per_server = np.bincount(pl.server, weights=costs.compute_s, minlength=pl.n_servers)  # stages
-    compute_bound = np.bincount(pl.server, weights=costs.compute_s - mem_part, minlength=pl.n_servers)
+    compute_bound = np.bincount(pl.server, weights=costs.compute_s - mem_part - ic_part,
+                                minlength=pl.n_servers)
     # the memory bound at each op's pattern rate (+ 0.0 when every op streams: bit-identical)
     slow = run.pattern_bytes if run.pattern_bytes is not None else np.zeros(len(costs.resources))
     held = costs.hold_s.sum(axis=0) * run.rates if costs.hold_s is not None else None
@@ -200,6 +202,8 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
     link_s = [t for t, m in zip(busy, memory_like) if not m]
     if mem_part.any():
         mem_s.append(float(np.bincount(pl.server, weights=mem_part, minlength=pl.n_servers).max()))
+    if ic_part.any():
+        link_s.append(float(np.bincount(pl.server, weights=ic_part, minlength=pl.n_servers).max()))
     facts: dict[str, object] = {}
     for comp in pl.components:
         for f, default in comp.facts.items():
@@ -516,12 +520,12 @@ def take_requests(serving: dict) -> dict[str, list[float]]:
     return {k: serving.pop(k) for k in (C.REQUEST_TTFT_S, C.REQUEST_TPOT_S) if k in serving}
 
 
-def _memory_parts(pl, costs) -> np.ndarray:
-    """Per op, the seconds of its compute time in compute parts of class ``memory``."""
+def _class_parts(pl, costs, cls: str) -> np.ndarray:
+    """Per op, the seconds of its compute time in compute parts of class ``cls``."""
     out = np.zeros(pl.n_ops)
     for comp, ids, cost in zip(pl.components, pl.idx, costs.component_costs):
         for p, sec in (cost.compute_parts.items() if cost is not None else ()):
-            if comp.compute_parts.get(p) == "memory":
+            if comp.compute_parts.get(p) == cls:
                 out[ids] += sec
     return out
 

@@ -267,6 +267,8 @@ def trace_zoo(name: str, real_weights: bool = False, allow_unknown: bool = False
         from .reference import params
 
         w.metadata["params"] = params(name, overrides)
+    elif zm.family == "cnn":  # images per run (NCHW input): the per-sample figures' divisor
+        w.metadata["batch"] = int(zm.args[0].shape[0])
     return w
 
 

@@ -376,7 +376,8 @@ class CIM(Component[CIMConfig]):
     def facts(self) -> dict:
         """Scalar facts: per run (arrays needed, their area, re-programs; from the plan) and of the design
         (lossless partial-sum bits, bits the ADC loses per conversion, its range policy)."""
-        out = {"arrays_needed": 0, "reprograms": 0, "area_needed_m2": 0.0, **onchip.facts(self.config), **activity.FACTS}
+        out = {"arrays_needed": 0, "reprograms": 0, "area_needed_m2": 0.0, **activity.FACTS,
+               **(onchip.facts(self.config) if self.config.chip is not None else flat.FACTS)}
         try:
             d = self.design
         except DeriveError:

@@ -12,6 +12,12 @@ Rules, in order:
    ``floor(arrays / arrays needed)`` times and a matmul's rows spread over the copies.
 3. Otherwise :mod:`.reprogram` pins what it can and the rest share the arrays left: a pinned
    matrix is its own server, the others one server (their re-programming serialises them).
+
+Facts (as a chip block's floorplan, :mod:`.mapping`): ``arrays_used``, the arrays the largest
+device's matrices take with their replication copies (at most ``arrays``: a device that
+re-programs uses them all); ``array_utilization``, that over ``arrays``; ``cell_utilization``,
+cells holding weight bits / cells of the arrays the matrices take (copies on both sides; a
+re-programming device's matrices each once), over all devices.
 """
 
 from __future__ import annotations
@@ -21,6 +27,9 @@ import numpy as np
 from ..base import Plan
 from .reprogram import lru_reprograms, wear_text
 from .tiling import matrix_keys, tiles
+
+#: the facts of module docstring, before a run
+FACTS = {"arrays_used": 0, "array_utilization": 0.0, "cell_utilization": 0.0}
 
 
 def place(comp, ops, idx) -> Plan:
@@ -37,6 +46,8 @@ def place(comp, ops, idx) -> Plan:
     groups, group_of = np.unique(key, return_inverse=True)
     group_arrays = np.zeros(len(groups), dtype=np.int64)
     group_arrays[group_of] = need
+    group_cells = np.zeros(len(groups))  # cells holding weight bits, per matrix
+    group_cells[group_of] = k * pc
     reprogram = np.zeros(len(idx), dtype=bool)
     replicas = np.ones(len(idx))
     server = np.zeros(len(idx), dtype=np.int64)
@@ -44,13 +55,14 @@ def place(comp, ops, idx) -> Plan:
     if oriented:
         notes.append(f"{comp.name}: {oriented}")
     stages = np.unique(stage)
-    n_servers, needs, fitting = 0, [], []
+    n_servers, needs, fitting, used, cells = 0, [], [], [], [0.0, 0.0]
     for s in stages.tolist():
         on = np.flatnonzero(stage == s)
         mine, local = np.unique(group_of[on], return_inverse=True)
         sizes = group_arrays[mine]
         needed = int(sizes.sum())
         needs.append(needed)
+        weight_cells = float(group_cells[mine].sum())
         where = f" on pipeline stage {s}'s device" if len(stages) > 1 else ""
         if needed <= c.arrays:  # rule 2
             server[on] = n_servers + local
@@ -59,7 +71,13 @@ def place(comp, ops, idx) -> Plan:
             if copies > 1:
                 replicas[on] = np.minimum(copies, np.maximum(rows[on], 1.0))
             fitting.append((s, needed, len(mine), copies))
+            used.append(needed * copies)
+            cells[0] += weight_cells * copies
+            cells[1] += float(needed * copies) * c.rows * c.cols
             continue
+        used.append(c.arrays)
+        cells[0] += weight_cells
+        cells[1] += float(needed) * c.rows * c.cols
         mask, free, keep = lru_reprograms(local, sizes, c.arrays)  # rule 3
         reprogram[on] = mask
         own = {g: i for i, g in enumerate(sorted(keep))}
@@ -77,7 +95,10 @@ def place(comp, ops, idx) -> Plan:
         serial=(rows <= 1) | reprogram,
         notes=notes,
         # per device: the largest stage's under pipeline parallelism
-        summary={"arrays_needed": max(needs), "reprograms": int(reprogram.sum())},
+        summary={"arrays_needed": max(needs), "reprograms": int(reprogram.sum()),
+                 "arrays_used": max(used, default=0),
+                 "array_utilization": max(used, default=0) / c.arrays,
+                 "cell_utilization": cells[0] / cells[1] if cells[1] else 0.0},
         op_columns={"reprogram": reprogram},
         state=dict(row_tiles=rt, col_tiles=ct, phys_cols=pc, arrays=np.minimum(need, c.arrays),
                    rounds=np.ceil(need / c.arrays), replicas=replicas, reprogram=reprogram),

@@ -1,0 +1,79 @@
+"""A traced model's samples per run (find-L 2): the `cnn` zoo family records its batch, and
+`cimsim trace FILE.py:FACTORY --batch N` records N, so the per-sample figures divide by it.
+
+Closed form: a run of B samples serves B / latency samples per second.
+"""
+
+from __future__ import annotations
+
+import json
+from textwrap import dedent
+
+import pytest
+from click.testing import CliRunner
+
+from cimsim.cli import main
+
+pytestmark = pytest.mark.torch
+
+
+def _run(path, config="rram-cim") -> dict:
+    r = CliRunner().invoke(main, ["run", config, str(path), "--json"])
+    assert r.exit_code == 0, r.output
+    return json.loads(r.output)
+
+
+def test_zoo_vgg8_batch_4_counts_4_samples(tmp_path):
+    out = tmp_path / "vgg8b4.json"
+    r = CliRunner().invoke(main, ["trace", "--zoo", "vgg8", "--param", "batch=4", "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    assert json.loads(out.read_text())["metadata"]["batch"] == 4
+    d = _run(out, "neurosim-vgg8")
+    assert d["samples_per_s"] == pytest.approx(4 / d["latency_s"], rel=1e-12)
+    # the stream's figures are per image too: 1 / interval images per second
+    assert d["pipelined_samples_per_s"] == pytest.approx(1 / d["pipeline_interval_s"], rel=1e-12)
+
+
+def test_zoo_cnn_default_batch_is_1(tmp_path):
+    out = tmp_path / "r.json"
+    r = CliRunner().invoke(main, ["trace", "--zoo", "resnet", "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    assert json.loads(out.read_text())["metadata"]["batch"] == 1
+
+
+FACTORY = dedent('''
+    import torch
+    from torch import nn
+
+    def fc():
+        return nn.Linear(16, 8, bias=False).eval(), (torch.randn(3, 16),)
+''')
+
+
+def test_trace_spec_batch_option_and_note(tmp_path):
+    src = tmp_path / "m.py"
+    src.write_text(FACTORY)
+    plain, batched = tmp_path / "plain.json", tmp_path / "b3.json"
+    r = CliRunner().invoke(main, ["trace", f"{src}:fc", "-o", str(plain)])
+    assert r.exit_code == 0, r.output
+    # no --batch and a leading dimension of 3: a note, 1 sample per run, no guess
+    assert "leading dimension is 3" in r.output and "--batch N" in r.output
+    assert "batch" not in json.loads(plain.read_text())["metadata"]
+    d = _run(plain)
+    assert d["samples_per_s"] == pytest.approx(1 / d["latency_s"], rel=1e-12)
+
+    r = CliRunner().invoke(main, ["trace", f"{src}:fc", "--batch", "3", "-o", str(batched)])
+    assert r.exit_code == 0, r.output
+    assert "leading dimension" not in r.output
+    assert json.loads(batched.read_text())["metadata"]["batch"] == 3
+    d = _run(batched)
+    assert d["samples_per_s"] == pytest.approx(3 / d["latency_s"], rel=1e-12)
+
+
+def test_trace_spec_batch_must_be_positive(tmp_path):
+    src = tmp_path / "m.py"
+    src.write_text(FACTORY)
+    r = CliRunner().invoke(main, ["trace", f"{src}:fc", "--batch", "0", "-o", str(tmp_path / "x.json")])
+    assert r.exit_code != 0
+    assert "--batch 0" in r.output and "positive integer" in r.output
+    assert len(r.output.strip().splitlines()) == 1
