@@ -229,7 +229,7 @@ def _trace_aten(torch, model, inputs, kwargs, name, allow_unknown, dtype, stats_
     from .capture import record
     from .fuse import absorb_into_softmax, fuse_pointwise, tag_recurrent
     # register the gathers', convolutions', _grouped_mm's, quantized (and packed quantized) ops' and FFTs' lowerings
-    from . import bags, convs, fft, grouped, packed, quant  # noqa: F401
+    from . import bags, convs, fft, grouped, packed, quant, scatter  # noqa: F401
     from .lower import Lowerer
 
     names = _input_names(torch, model, inputs, kwargs)

@@ -9,6 +9,9 @@ Every aten op lands in exactly one class:
 * **softmax**, **norms**, **reductions / scans**, **sorts**, **pooling**, **resampling**: vector work;
 * **copies** (:data:`COPIES`): data movement (concatenation, padding, gathers);
   ``embedding`` and ``index_select`` (row gathers) have their own lowerings;
+* **index accumulations** (``scatter_add``, ``index_add``, ``scatter_reduce``, ``index_reduce``,
+  ``scatter`` / ``index_put`` when they accumulate): one op per source element, :mod:`.scatter`;
+* complex operands: real operations (:mod:`.complexes`), in the pointwise and matmul lowerings;
 * **reshape copies** (:data:`REORDER`): ``clone``, ``_to_copy``...: a reshape
   that had to copy, free like a view;
 * **factories** (:data:`FACTORIES`): constants (zeros, arange, random), inputs
@@ -73,7 +76,7 @@ REDUCTIONS = {"sum", "mean", "amax", "amin", "max", "min", "argmax", "argmin", "
               "var_mean", "std_mean", "logsumexp", "norm", "linalg_vector_norm", "any", "all",
               "cumsum", "cumprod", "cummax", "cummin", "logcumsumexp",
               "count_nonzero", "nonzero", "unique_consecutive", "_unique2", "searchsorted",
-              "bucketize", "aminmax", "scatter_add", "scatter_reduce", "index_add", "nansum",
+              "bucketize", "aminmax", "nansum",
               "frobenius_norm", "median", "kthvalue", "histc", "bincount", "histogram"}
 #: comparison sorts along ``dim`` (:func:`sort_vector_ops`): ``sort`` (``argsort``, ``msort`` and
 #: ``sort(stable=True)`` dispatch to it in torch 2.x; ``argsort`` listed should it reach the
@@ -89,13 +92,13 @@ RESAMPLES = {"_adaptive_avg_pool2d", "_adaptive_avg_pool3d", "adaptive_avg_pool1
              "upsample_linear1d", "upsample_bicubic2d", "upsample_trilinear3d", "col2im"}
 COPIES = {"cat", "stack", "constant_pad_nd", "reflection_pad1d", "reflection_pad2d",
           "reflection_pad3d", "replication_pad1d", "replication_pad2d", "replication_pad3d",
-          "gather", "index", "index_put", "index_copy", "index_fill", "scatter",
+          "gather", "index", "index_copy", "index_fill",
           "slice_scatter", "select_scatter", "diagonal_scatter", "as_strided_scatter", "copy",
           "repeat", "roll", "flip", "masked_select", "masked_scatter", "_unsafe_index",
           "upsample_nearest1d", "upsample_nearest2d", "upsample_nearest3d", "_upsample_nearest_exact1d",
           "_upsample_nearest_exact2d", "im2col", "narrow_copy", "take",
           "_pack_padded_sequence", "_pad_packed_sequence",
-          "repeat_interleave", "tile", "_index_put_impl", "put", "unfold_copy", "pixel_shuffle",
+          "repeat_interleave", "tile", "put", "unfold_copy", "pixel_shuffle",
           "pixel_unshuffle", "channel_shuffle", "native_channel_shuffle", "diag_embed", "polar",
           "complex", "view_as_real_copy"}
 #: a copy that only reorders (or re-types) the elements: free, like a view
@@ -150,6 +153,9 @@ def sort_vector_ops(numel: int, n: int, k: int | None = None) -> float:
 # vector ops per element (modelling choices, like ir.ELEMENTWISE_OPS_PER_ELEMENT)
 NORM_OPS_PER_ELEMENT = 8.0  # mean, subtract, square, mean, rsqrt, scale, shift
 SOFTMAX_OPS_PER_ELEMENT = 7.0
+#: ``glu``, per output element: the sigmoid of the gate half (4, as ``sigmoid`` is counted) and
+#: the multiply by the other half (1)
+GLU_OPS_PER_ELEMENT = 5.0
 
 
 def base_name(func) -> str:

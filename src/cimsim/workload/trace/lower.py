@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from ...dtypes import DTYPE_BYTES
 from ...errors import WorkloadError
 from ..ir import Op, Tensor
-from . import aten as A
+from . import aten as A, complexes
 from .claims import MATMULS, dims, weight_side
 from .registry import LOWERINGS, Call, aten, lowers
 from .computed import note as note_computed, source_flags
@@ -63,6 +63,7 @@ class Proto:
     macs: int = 0  # generic op only
     tags: dict = field(default_factory=dict)
     shapes: list = field(default_factory=list)  # per operand: the shape torch read it as
+    where: str = ""  # the user's source line of the aten op it lowers
 
 
 def _tensors(torch, obj):
@@ -205,6 +206,7 @@ class Lowerer:
         if len(p.shapes) != len(p.operands):
             p.shapes = [None] * len(p.operands)
         p.tags.setdefault("module", self.ev.module if self.ev is not None else "")
+        p.where = self.ev.where if self.ev is not None else ""
         self.protos.append(p)
         return len(self.protos) - 1
 
@@ -318,7 +320,16 @@ class Lowerer:
 
     @lowers(*A.POINTWISE)
     def _pointwise(self, c: Call) -> None:
-        self.emit("elementwise", c.base, c.reads, c.targets, fn=A.POINTWISE[c.base])
+        fn = A.POINTWISE[c.base]
+        self.emit("elementwise", c.base, c.reads, c.targets, fn=fn, vec=complexes.pointwise_vec(c, fn))
+
+    @lowers("glu")
+    def _glu(self, c: Call) -> None:
+        """``F.glu``: ``a * sigmoid(b)`` over the two halves of its input along ``dim``; reads
+        the input, writes half of it, :data:`.aten.GLU_OPS_PER_ELEMENT` per output element."""
+        out = c.targets[0]
+        self.emit("elementwise", c.base, c.reads, c.targets, fn="sigmoid",
+                  vec=A.GLU_OPS_PER_ELEMENT * out.numel())
 
     @lowers(*A.SOFTMAX)
     def _softmax(self, c: Call) -> None:
@@ -381,7 +392,8 @@ class Lowerer:
         The stationary weight is ``b`` if it is one, else ``a`` (``W @ x``: the product is
         transposed); of two weights (``W @ v``, both parameters) the larger, the matrix."""
         pa, pb = self.read(a), self.read(b)
-        side = weight_side(batch, self._is_weight(pa), self._is_weight(pb), a.numel(), b.numel())
+        side = None if a.is_complex() else \
+            weight_side(batch, self._is_weight(pa), self._is_weight(pb), a.numel(), b.numel())
         weight, swapped = side is not None, side == "a"
         if swapped:
             pa, pb, m, n = pb, pa, n, m  # out^T = B^T A^T: the weight is B
@@ -392,18 +404,23 @@ class Lowerer:
         shapes = [tuple(a.shape), tuple(b.shape)]
         if swapped:
             shapes.reverse()
-        pid = len(self.protos)
-        self._matmul(c.base, pa, pb, batch, m, k, n, weight, self.ev.out, bias, tags, post, shapes)
+        pid = self._matmul(c.base, pa, pb, batch, m, k, n, weight, self.ev.out, bias, tags, post, shapes)
         if not weight and pa and pb:  # a matrix computed from parameters: said, not stationary
             note_computed(self, pid, (pb, pa))
     def _matmul(self, base, pa, pb, batch, m, k, n, weight, out, bias, tags, post=None, shapes=None):
+        """The matmul proto (its index) of ``pa`` times ``pb`` writing ``out``, then ``bias`` and
+        ``post`` as their own ops; a complex product in real arithmetic (:mod:`.complexes`)."""
         if not pa or not pb:
-            return
-        pid = self._proto(Proto("matmul", self._name(base), [pa, pb], [], m=int(m), k=int(k), n=int(n),
-                                batch=int(batch), weight=weight, tags=tags, shapes=shapes or []))
+            return None
+        if out.is_complex():
+            mm, pid = complexes.matmul(self, Proto, base, pa, pb, batch, m, k, n, out, tags, shapes)
+        else:
+            mm = pid = self._proto(Proto("matmul", self._name(base), [pa, pb], [], m=int(m), k=int(k),
+                                         n=int(n), batch=int(batch), weight=weight, tags=tags,
+                                         shapes=shapes or []))
         if bias is None and post is None:
             self.protos[pid].outputs.append(self._write(out, pid))
-            return
+            return mm
         vid = self._virtual(pid, tuple(out.shape), ".mm", self.dt(out))
         reads = [[(vid, None)]] + ([bias] if bias is not None else [])
         if bias is not None:
@@ -413,6 +430,7 @@ class Lowerer:
                 reads = [[(vid, None)]]
         if post is not None:
             self.emit("elementwise", post, reads, [out], fn=post)
+        return mm
 
     # ------------------------------------------------------------------ others
     @lowers(*A.POOLS)
@@ -527,6 +545,8 @@ class Lowerer:
                     outs.append(declare(v, j))
             if not outs:
                 continue
+            if (p.kind == "matmul" or p.macs) and tensors[outs[0]].dtype.startswith("complex"):
+                complexes.refuse_complex_macs(p, tensors[outs[0]].dtype, p.macs or p.batch * p.m * p.k * p.n)
             if p.kind == "matmul":
                 a = self._operand(ops, tensors, p, operands[0], p.batch * p.m * p.k, "A", False)
                 # one k x n weight shared by the batch is stationary; a batch x k x n one (a bmm

@@ -190,6 +190,24 @@ class Storages:
             out.append((int(u), self._maybe_whole(int(u), offs[vids == u])))
         return out
 
+    def pieces_at(self, t, offs: np.ndarray) -> list[tuple[int, np.ndarray | None]]:
+        """What reading the storage offsets ``offs`` of ``t``'s storage reads (``t``'s storage
+        is no provenance storage: materialise it first), as :meth:`pieces`."""
+        st = self.storages[storage_key(t)]
+        vids = st.cur if st.owner is None else st.owner[offs]
+        if isinstance(vids, (int, np.integer)):
+            return [(int(vids), self._maybe_whole(int(vids), offs))]
+        return [(int(u), self._maybe_whole(int(u), offs[vids == u])) for u in _distinct_ids(vids)]
+
+    def write_at(self, t, offs: np.ndarray, v: Version) -> None:
+        """The storage offsets ``offs`` of ``t``'s (known, no provenance) storage now hold
+        version ``v`` (an index accumulation's touched rows)."""
+        st = self.storages[storage_key(t)]
+        if st.owner is None:
+            st.owner = np.full(st.numel, st.cur, dtype=np.int64)
+        st.owner[offs] = v.id
+        v.numel, v.domain = st.numel, offs
+
     def _maybe_whole(self, vid: int, offs: np.ndarray):
         v = self.versions[vid]
         if len(offs) >= v.size and _distinct(offs, v.numel) == v.size:

@@ -1,0 +1,84 @@
+"""Complex arithmetic of a traced model (``torch.fft`` outputs and what follows them), counted
+as the real arithmetic that runs it: no component has complex MAC rates.
+
+**A matmul of complex activations** (``X @ X.conj().T``, a complex ``einsum``) is lowered to one
+real matmul in the real dtype of its complex type (complex64: fp32, complex32: fp16; complex128:
+fp64, counted at the workload dtype as any float64): ``[Ar; Ai]`` (2m x k) times ``[Br Bi]``
+(k x 2n) gives the four real products ``ArBr, ArBi, AiBr, AiBi``, 4 m k n real MACs (4 real MACs
+per complex MAC), then an elementwise op of 2 m n real operations forms ``Re = ArBr - AiBi``
+and ``Im = ArBi + AiBr``. Each operand's split into its real and imaginary planes is a copy
+op (``<matmul>.A.split``, ``.B.split``: it moves the operand's bytes, as a zgemm's packing
+does). A complex matmul no lowering covers (a convolution of complex activations) is refused
+at trace time, naming the op and the source line: no workload a config will refuse is written.
+
+**Complex element-wise ops** count real operations per element (:data:`COMPLEX_OPS_PER_ELEMENT`):
+a complex multiply is 4 real multiplies and 2 adds (6), a division 11 (the numerator's 6,
+|d|^2's 3, 2 divides), ``abs`` 2 multiplies, an add and a square root (3 + 4 = 7); a product or
+quotient by a *real* operand scales each part (2). Any other function is counted once per part,
+twice its real count (an add 2, a negation 2): a lower bound for the transcendental ones.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+from ...errors import WorkloadError
+from ..kinds import ELEMENTWISE_OPS_PER_ELEMENT
+
+#: real operations per element of a complex op whose operands are all complex (by aten name)
+COMPLEX_OPS_PER_ELEMENT = {
+    "mul": 6.0,  # (a+bi)(c+di): ac, bd, ad, bc, ac-bd, ad+bc
+    "div": 11.0,  # numerator (a+bi)(c-di): 6; c^2+d^2: 3; two divides
+    "reciprocal": 5.0,  # (c-di) / (c^2+d^2): 3 + two divides
+    "abs": 7.0,  # sqrt(a^2+b^2): 2 multiplies, an add, a square root (4)
+    "sgn": 9.0,  # z / |z|: abs (7) + two divides
+    "exp": 14.0,  # e^a (cos b + i sin b): exp, cos, sin (4 each) + 2 multiplies
+    "log": 15.0,  # log|z| + i atan2(b, a): abs (7) + log (4) + atan2 (4)
+}
+#: ops that scale each part once when an operand is real (``X * w``, ``X / n``)
+_BY_REAL = {"mul", "div"}
+
+
+def pointwise_vec(c, fn: str) -> float | None:
+    """Vector ops of pointwise op ``c`` when a complex operand or output takes part (None:
+    none does; the real table's count applies)."""
+    tensors = [*c.ins, *c.targets]
+    nums = [a for a in c.args if isinstance(a, numbers.Number) and not isinstance(a, bool)]
+    if not any(t.is_complex() for t in tensors) and not any(isinstance(a, complex) for a in nums):
+        return None
+    out = max(t.numel() for t in c.targets)
+    operands = [*c.ins, *nums]
+    real = [a for a in operands if not (isinstance(a, complex) or (hasattr(a, "is_complex") and a.is_complex()))]
+    if c.base in _BY_REAL and real:
+        return 2.0 * out
+    per = COMPLEX_OPS_PER_ELEMENT.get(c.base, 2.0 * ELEMENTWISE_OPS_PER_ELEMENT[fn])
+    return per * out
+
+
+def matmul(low, Proto, base, pa, pb, batch, m, k, n, out, tags, shapes) -> tuple[int, int]:
+    """The real lowering of a complex matmul (the module docstring): (matmul proto, combine
+    proto); the caller writes the combine's output (the complex product)."""
+    rdt = low.dt(out.real)
+    name = low._name(base)
+    ids = []
+    for which, pieces, numel in (("A", pa, 2 * batch * m * k), ("B", pb, 2 * batch * k * n)):
+        pid = low._proto(Proto("copy", f"{name}.{which}.split", [pieces], [],
+                               tags={"part": "operand", "aten": base}))
+        ids.append(low._virtual(pid, (numel,), dtype=rdt))
+    mm = low._proto(Proto("matmul", name, [[(ids[0], None)], [(ids[1], None)]], [], m=2 * int(m), k=int(k),
+                          n=2 * int(n), batch=int(batch), weight=False,
+                          tags={**tags, "complex": str(out.dtype).removeprefix("torch.")}))
+    prod = low._virtual(mm, (int(batch), 2 * int(m), 2 * int(n)), dtype=rdt)
+    comb = low._proto(Proto("elementwise", f"{name}.combine", [[(prod, None)]], [], fn="add",
+                            vec=2.0 * batch * m * n))
+    return mm, comb
+
+
+def refuse_complex_macs(p, dtype: str, macs: int) -> None:
+    """A MAC op left in a complex dtype (no lowering to real arithmetic covers it) is refused at
+    trace time: every config would refuse the workload (no component has complex MAC rates)."""
+    raise WorkloadError(
+        f"aten op '{p.tags.get('aten', p.name)}' ({p.name}, called from {p.where}) multiplies "
+        f"{dtype} tensors ({macs:,} complex MACs), which cimsim lowers to real arithmetic for the "
+        "matmul family only; write it with real tensors (the real and imaginary parts as two "
+        "real tensors: 4 real MACs per complex MAC)")

@@ -1,0 +1,107 @@
+"""Scatter and index accumulations: ``scatter_add``, ``index_add``, ``scatter_reduce``,
+``index_reduce``, ``scatter(..., reduce=)``, ``index_put(..., accumulate=True)``.
+
+The work is one operation per *source* element (``index_add(alpha=a)``, a != 1: two, the
+scaling and the add; ``scatter_reduce`` / ``index_reduce`` of ``"mean"``: one more per
+destination element the index touches, the division). The destination and the int64 index are not counted as
+work: a GNN's aggregation over E edges of d features is E x d adds, an MoE's combine of an
+expert's r rows r x d adds, however large the destination.
+
+Bytes: the source and the index are read. An in-place op (``out.index_add_(...)``) reads and
+writes only the destination elements its index touches (read-modify-write of those rows; an
+element touched twice is read once); an out-of-place one (``zeros.scatter_add(...)``) writes
+its whole result, so it reads the whole destination it copies. A fake-tensor trace (shapes
+only) has no index values: there an in-place op reads and writes the whole destination.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .registry import Call, lowers
+from .stats import has_data
+from .storage import tensor_offsets
+
+#: op -> (dim argument, index argument, source argument) positions
+_ARGS = {"scatter_add": (1, 2, 3), "scatter_reduce": (1, 2, 3), "scatter": (1, 2, 3),
+         "index_add": (1, 2, 3), "index_reduce": (1, 2, 3), "index_put": (None, 1, 2),
+         "_index_put_impl": (None, 1, 2)}
+
+
+def _arg(low, c: Call, name: str, pos: int | None, default=None):
+    names = [a.name for a in low.ev.func._schema.arguments]
+    values = {**dict(zip(names, c.args)), **low.ev.kwargs}
+    if name in values:
+        return values[name]
+    return c.args[pos] if pos is not None and pos < len(c.args) else default
+
+
+def _touched(torch, c: Call, dest, dim, index):
+    """Storage offsets of the destination elements the index touches (distinct), or None (no
+    index values: a fake-tensor trace)."""
+    idx = index if isinstance(index, (list, tuple)) else [index]
+    if not has_data(torch, *[i for i in idx if i is not None]):
+        return None
+    pos = torch.from_numpy(tensor_offsets(dest).reshape(tuple(dest.shape)))
+    if c.base.startswith("index_put") or c.base == "_index_put_impl":
+        hit = pos[tuple(slice(None) if i is None else i.cpu() for i in idx)]
+    elif c.base.startswith("index_"):
+        hit = pos.index_select(dim, index.cpu())
+    else:
+        hit = pos.gather(dim, index.cpu())
+    return np.unique(hit.reshape(-1).numpy())
+
+
+@lowers("scatter_add", "scatter_reduce", "index_add", "index_reduce")
+def accumulate(low, c: Call) -> None:
+    _lower(low, c)
+
+
+@lowers("scatter", "index_put", "_index_put_impl")
+def maybe_accumulate(low, c: Call) -> None:
+    """``scatter`` with ``reduce=`` and ``index_put`` with ``accumulate=True`` accumulate; the
+    plain ones copy."""
+    acc = _arg(low, c, "accumulate", None, False) if "index_put" in c.base else \
+        _arg(low, c, "reduce", None) is not None
+    if not acc:
+        low.emit("copy", c.base, c.reads, c.targets)
+        return
+    _lower(low, c)
+
+
+def _lower(low, c: Call) -> None:
+    torch = low.torch
+    dim_at, idx_at, src_at = _ARGS[c.base]
+    dest = c.args[0]
+    dim = int(_arg(low, c, "dim", dim_at)) % max(dest.dim(), 1) if dim_at is not None else 0
+    index = _arg(low, c, "indices" if idx_at == 1 and "index_put" in c.base else "index", idx_at)
+    src = _arg(low, c, "values" if "index_put" in c.base else "src" if "scatter" in c.base else
+               "source", src_at)
+    n_src = src.numel() if isinstance(src, torch.Tensor) else \
+        (index.numel() if isinstance(index, torch.Tensor) else dest.numel())  # a scalar source
+    alpha = _arg(low, c, "alpha", None, 1)
+    vec = float(n_src) * (2 if alpha not in (1, None) else 1)
+    reduce = _arg(low, c, "reduce", None)
+    offs = _touched(torch, c, dest, dim, index) if dest.numel() else None
+    if reduce == "mean":
+        vec += float(dest.numel() if offs is None else len(offs))
+    others = [t for t in c.reads if t is not dest]
+    if offs is None or not c.mutated:  # out of place (the whole result), or no index values
+        low.emit("reduction", c.base, c.reads, c.targets, vec=vec)
+        return
+    if not low.st.known(dest):  # a destination first seen here (a model input): its source
+        low._source(dest)
+    if low.st.is_prov(dest):  # a reshape copy written in part: a real copy first
+        low._materialise(dest)
+    rows = low.st.pieces_at(dest, offs)
+    pid = low.emit("reduction", c.base, [rows, *others], [], vec=vec)
+    _write_at(low, dest, offs, pid)
+
+
+def _write_at(low, dest, offs, pid: int) -> None:
+    """Proto ``pid`` writes the destination elements at storage offsets ``offs``: a version of
+    just those (the rest of the destination keeps its own)."""
+    v = low.st.new_version("activation", low.protos[pid].name, len(offs), (len(offs),), producer=pid,
+                           dtype=low.dt(dest))
+    low.st.write_at(dest, offs, v)
+    low.protos[pid].outputs.append(v.id)

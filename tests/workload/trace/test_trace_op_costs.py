@@ -1,0 +1,182 @@
+"""Op costs of traced aten ops (find-N, findings 4-7): a complex matmul between activations in
+real arithmetic, complex element-wise ops in real operations, ``F.glu``, and scatter / index
+accumulations at one operation per source element.
+
+Goldens are hand arithmetic written beside each assertion, never the tracer's output."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import cimsim
+from cimsim.errors import WorkloadError
+from cimsim.workload.trace.fuse import vector_ops
+
+pytestmark = pytest.mark.torch
+
+torch = pytest.importorskip("torch")
+nn, F = torch.nn, torch.nn.functional
+
+CONFIGS = Path(__file__).resolve().parents[3] / "src" / "cimsim" / "data" / "configs"
+
+
+def _trace(model, *inputs, **kw):
+    from cimsim.workload.trace import trace
+
+    return trace(model.eval(), inputs, **kw)
+
+
+def _op(w, name):
+    return next(op for op in w.ops if op.name == name)
+
+
+def _vec(w, name):
+    return vector_ops(_op(w, name), w.tensors)
+
+
+def _bytes(w, names):
+    return sum(w.tensors[t].nbytes for t in names)
+
+
+class _Fn(nn.Module):
+    def __init__(self, fn):
+        super().__init__()
+        self.fn = fn
+
+    def forward(self, *x):
+        return self.fn(*x)
+
+
+# --------------------------------------------------------------------- 4: complex matmul
+def test_a_complex_matmul_is_four_real_macs_per_complex_mac_and_every_host_runs_it():
+    # X = fft(x): 8 x 64 complex64; G = X @ X^H: 8 x 64 x 8 complex MACs
+    w = _trace(_Fn(lambda x: (lambda X: X @ X.conj().T)(torch.fft.fft(x))), torch.randn(8, 64))
+    assert w.macs == 4 * 8 * 64 * 8  # 16,384 real MACs
+    (mm,) = [op for op in w.ops if op.kind == "matmul"]
+    assert w.tensors[mm.outputs[0]].dtype == "fp32"  # complex64's real parts
+    assert (mm.m, mm.k, mm.n) == (2 * 8, 64, 2 * 8)  # [Ar; Ai] (2m x k) by [Br Bi] (k x 2n)
+    # each operand split into its planes: the bytes of the complex tensor, 8 x 64 x 8 B
+    assert [_bytes(w, _op(w, f"mm.{s}.split").outputs) for s in "AB"] == [8 * 64 * 8] * 2
+    # Re = ArBr - AiBi, Im = ArBi + AiBr: 2 m n real operations, writing the complex G
+    comb = _op(w, "mm.combine")
+    assert vector_ops(comb, w.tensors) == 2 * 8 * 8
+    assert w.tensors[comb.outputs[0]].dtype == "complex64"
+    for cfg in ("cpu-ddr5", "gpu-hbm3", "sram-cim"):
+        assert cimsim.simulate(cimsim.load_architecture(str(CONFIGS / f"{cfg}.yaml")), w).latency_s > 0
+
+
+def test_a_complex_bmm_counts_its_batch():
+    # einsum of 2 x 4 x 16 complex by itself: 2 x 4 x 16 x 4 complex MACs
+    w = _trace(_Fn(lambda x: torch.einsum("bik,bjk->bij", *[torch.fft.fft(x)] * 2)), torch.randn(2, 4, 16))
+    assert w.macs == 4 * 2 * 4 * 16 * 4
+
+
+def test_a_complex_mac_op_no_lowering_covers_is_refused_at_trace_time():
+    lib = torch.library.Library("cimsimtest_cplx", "DEF")  # noqa: F841 (kept alive)
+    lib.define("cmm(Tensor a, Tensor b) -> Tensor")
+    lib.impl("cmm", lambda a, b: a @ b, "CompositeExplicitAutograd")
+    from torch.utils.flop_counter import register_flop_formula
+
+    register_flop_formula(torch.ops.cimsimtest_cplx.cmm)(lambda a, b, *_, **__: 2 * a[0] * a[1] * b[1])
+    model = _Fn(lambda x: torch.ops.cimsimtest_cplx.cmm(torch.fft.fft(x), torch.fft.fft(x).T))
+    with pytest.raises(WorkloadError, match=r"cmm.*called from .*test_trace_op_costs.py:\d+.*complex64"):
+        _trace(model, torch.randn(4, 8), allow_unknown=True)
+
+
+# --------------------------------------------------------------------- 5: complex pointwise
+def test_complex_elementwise_ops_count_real_operations():
+    def f(x):
+        X = torch.fft.fft(x)  # 4 x 64 complex64: 256 elements
+        return X * X.conj(), X * 2.0, X + X, X.abs()
+
+    w = _trace(_Fn(f), torch.randn(4, 64))
+    n = 4 * 64
+    assert _vec(w, "mul") == 6 * n  # (a+bi)(c+di): 4 multiplies, 2 adds
+    assert _vec(w, "mul#1") == 2 * n  # by a real: each part once
+    assert _vec(w, "add") == 2 * n  # both parts
+    assert _vec(w, "abs") == (3 + 4) * n  # a^2 + b^2 (3) and a square root (4, as sqrt counts)
+
+
+def test_real_elementwise_ops_keep_their_count():
+    w = _trace(_Fn(lambda x: (x * x, x.abs())), torch.randn(4, 64))
+    assert (_vec(w, "mul"), _vec(w, "abs")) == (256, 256)
+
+
+# --------------------------------------------------------------------- 6: glu
+def test_glu_is_a_pointwise_op_reading_its_input_and_writing_half():
+    class G(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a, self.b = nn.Linear(16, 32, bias=False), nn.Linear(16, 8, bias=False)
+
+        def forward(self, x):
+            return self.b(F.glu(self.a(x), dim=-1))
+
+    w = _trace(G(), torch.randn(4, 16))
+    glu = _op(w, "glu")
+    assert glu.kind == "elementwise"
+    assert _bytes(w, glu.inputs) == 4 * 32 * 4 and _bytes(w, glu.outputs) == 4 * 16 * 4
+    assert vector_ops(glu, w.tensors) == 5 * 4 * 16  # sigmoid (4) and the multiply (1) per output
+    assert w.macs == 4 * 16 * 32 + 4 * 16 * 8
+
+
+# --------------------------------------------------------------------- 7: accumulations
+def test_a_gnn_scatter_add_is_one_add_per_edge_feature():
+    N, E, d = 100, 400, 32
+    torch.manual_seed(0)
+    x, src, dst = torch.randn(N, d), torch.randint(0, N, (E,)), torch.randint(0, N, (E,))
+    w = _trace(_Fn(lambda x, s, t: torch.zeros_like(x).scatter_add(0, t[:, None].expand(-1, d), x[s])),
+               x, src, dst)
+    assert _vec(w, "scatter_add") == E * d  # 12,800, not + the 3,200 destination + 400 indices
+    # out of place: it writes its whole result (the zeros copied, the rows added)
+    assert _bytes(w, _op(w, "scatter_add").outputs) == N * d * 4
+
+
+def test_an_in_place_index_add_touches_only_its_rows():
+    tok = torch.tensor([0, 2, 2, 5])  # rows 0, 2, 5: three distinct rows of 16
+
+    def f(out, src):
+        out.index_add_(0, tok, src)
+        out.index_add_(0, tok[:2], src[:2], alpha=2.0)
+        return out
+
+    w = _trace(_Fn(f), torch.zeros(16, 64), torch.randn(4, 64))
+    assert _vec(w, "index_add") == 4 * 64  # one add per source element, not 16 x 64 + 4 + 4 x 64
+    assert _vec(w, "index_add#1") == 2 * 2 * 64  # alpha: a multiply and an add
+    a = _op(w, "index_add")
+    assert _bytes(w, a.outputs) == 3 * 64 * 4  # the 3 touched rows written
+    out_rows = [t for t in a.inputs if t.startswith("x")]  # the first input: the destination
+    assert _bytes(w, out_rows) == 3 * 64 * 4  # and read (read-modify-write), not all 16
+    assert _bytes(w, a.inputs) == 3 * 64 * 4 + 4 * 64 * 4 + 4 * 8  # + the source, the index
+
+
+def test_an_moe_combine_is_charged_the_expert_rows_only():
+    T, d, E = 16, 8, 4
+    rows = [torch.tensor([0, 3, 5]), torch.tensor([1, 2]), torch.tensor([4, 6, 7, 8, 9]), torch.tensor([10])]
+
+    def f(x):
+        out = torch.zeros_like(x)
+        for r in rows:
+            out.index_add_(0, r, x[r] * 2.0)
+        return out
+
+    w = _trace(_Fn(f), torch.randn(T, d))
+    total = sum(vector_ops(op, w.tensors) for op in w.ops if op.name.startswith("index_add"))
+    assert total == (3 + 2 + 5 + 1) * d  # 88 adds, not E x T x d more
+
+
+def test_index_put_accumulate_and_scatter_reduce_count_source_elements():
+    idx = torch.tensor([1, 1, 3])
+
+    def f(x, v):
+        y = x.index_put((idx,), v, accumulate=True)  # 3 x 8 adds
+        z = x.scatter_reduce(0, idx[:, None].expand(-1, 8), v, "mean")  # 24 adds + 2 x 8 divides
+        r = x.index_reduce(0, idx, v, "amax")  # 24 comparisons
+        return y, z, r
+
+    w = _trace(_Fn(f), torch.randn(5, 8), torch.randn(3, 8))
+    assert _vec(w, "index_put") == 3 * 8
+    assert _vec(w, "scatter_reduce") == 3 * 8 + 2 * 8  # rows 1 and 3 divided once each
+    assert _vec(w, "index_reduce") == 3 * 8
