@@ -208,9 +208,16 @@ def _device_effects(p: Programmed, a: Arith, ni: NonIdeal, gen, K: int) -> None:
         on, off = u < st.on, (u >= st.on) & (u < st.on + st.off)
         g = torch.where(on, torch.full_like(g, float(Lmax)), torch.where(off, torch.zeros_like(g), g))
         programmable = ~(on | off)
-    if ni.programming_sigma > 0:                             # sigma of the range: sigma Lmax levels
-        noise = torch.randn(g.shape, generator=gen).double() * (ni.programming_sigma * Lmax)
-        g = torch.where(programmable, (g + noise).clamp(min=-o), g)   # conductance >= 0
+    if ni.programming_sigma > 0:
+        # a programmed level (target L >= 1, set from the RESET state) varies by sigma of the
+        # range (sigma Lmax levels) and never reads below the RESET state g_off (L >= 0); an
+        # off-target cell (L = 0, the reference column's too) stays RESET: its spread is sigma
+        # of g_off (sigma o levels; 0 at an infinite ratio), clipped at g >= 0 (L >= -o)
+        z = torch.randn(g.shape, generator=gen).double()
+        s = ni.programming_sigma
+        noisy = torch.where(target > 0, (g + z * (s * Lmax)).clamp(min=0.0),
+                            (g + z * (s * o)).clamp(min=-o))
+        g = torch.where(programmable, noisy, g)
     g_prog = g
     d = ni.drift
     if d is not None and d.time > d.t0:
@@ -370,12 +377,17 @@ class Emulator:
             m = xc.shape[1]
             X = xc.reshape(Sx * m, G, R).permute(1, 0, 2)                 # G x Sx*m x R
             P = torch.matmul(X, p.cells)                                  # G x Sx*m x C(+T)
+            x2 = (X * X).sum(-1, keepdim=True) if read > 0 else None      # G x Sx*m x 1
             if p.n_ref:
+                if read > 0:  # each column's read noise, the reference's included: one draw
+                    # per read of a reference column, common to every column it is subtracted from
+                    P.add_(torch.randn(P.shape, generator=self.gen).mul_(x2.sqrt().mul_(read)))
                 P = P[..., :-p.n_ref] - P[..., -p.n_ref:][..., p.ref_of]
-            # read noise and ADC noise are independent Gaussians added before rounding: one draw
+            # read noise (no reference) and ADC noise are independent Gaussians added before
+            # rounding: one draw
             var = None
-            if read > 0:
-                var = (X * X).sum(-1, keepdim=True) * (read * read * (2 if p.n_ref else 1))
+            if read > 0 and not p.n_ref:
+                var = x2 * (read * read)
             if adc_sd > 0:
                 var = adc_sd ** 2 if var is None else var + adc_sd ** 2
             if var is not None:

@@ -501,19 +501,39 @@ def accuracy_record(arch, target: Target, reference=None) -> dict:
     basis = (f"{name} emulated: {cim.input_bits}b {'signed ' if cim.signed_inputs else ''}inputs in "
              f"{cim.dac_bits}-bit slices x {cim.weight_bits}b weights in {cim.bits_per_cell}-bit "
              f"cells ({enc} encoding), {readout}, {cim.rows_per_read or cim.rows} rows per read, "
-             + ("ideal devices" if cim.nonideal is None else f"non-ideal ({_on_off(cim)}), "
-                                                             f"{res.repeats} chip(s)"))
+             + ("ideal devices" if cim.nonideal is None else
+                f"non-ideal ({_nonideal_text(cim)}), {res.repeats} chip(s)"))
     if len(cims) > 1:
         basis += f" (of {len(cims)} CIM components, the first)"
     return _record(res, basis)
 
 
-def _on_off(cim) -> str:
-    """The on/off ratio the emulator used and where it came from, for ``accuracy_basis``."""
+def _nonideal_text(cim) -> str:
+    """Every non-ideal setting the emulator used, for ``accuracy_basis``: the on/off ratio and
+    where it came from (not on a digital cell, which has none), then each effect that is set
+    (a tester found two very different devices with one basis)."""
     from ..hw.cim.tiling import on_off_ratio
 
-    ratio, src = on_off_ratio(cim)
-    return f"on/off ratio {ratio:g}, {src}" if ratio is not None else f"on/off ratio infinite, {src}"
+    ni, parts = cim.nonideal, []
+    if not Arith._digital(cim):
+        ratio, src = on_off_ratio(cim)
+        parts.append(f"on/off ratio {ratio:g}, {src}" if ratio is not None
+                     else f"on/off ratio infinite, {src}")
+    if ni.programming_sigma:
+        parts.append(f"programming sigma {ni.programming_sigma:g} of the cell range")
+    if ni.read_sigma:
+        parts.append(f"read sigma {ni.read_sigma:g} of the cell range")
+    if ni.adc_noise:
+        parts.append(f"ADC noise {ni.adc_noise:g} LSB")
+    st = ni.stuck_at
+    if st is not None and (st.on or st.off):
+        parts.append(f"stuck-at on {st.on:g} / off {st.off:g} of cells")
+    d = ni.drift
+    if d is not None:
+        nu = "nu: aihwkit PCM model" if d.nu is None else f"nu {d.nu:g} +- {d.nu_std:g}"
+        parts.append(f"drift to {d.time:g} s from t0 {d.t0:g} s, {nu}, compensation "
+                     + ("on" if d.compensation else "off"))
+    return "; ".join(parts) if parts else "no effect set"
 
 
 def _record(res, basis: str) -> dict:

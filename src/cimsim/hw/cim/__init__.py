@@ -94,6 +94,7 @@ from ..base import (
 from ..hierarchy import first_input_reads
 from ..parts import ADC, NMC, Buffer, Cell, Counting, NonIdeal  # noqa: F401  (Counting re-exported)
 from ..circuits.array import preset as cell_preset
+from ..parts.cell import DEFAULT_CELL
 from ..parts.registry import technology_cells, technology_of
 from . import activity, counting, flat, notes, onchip, sizing
 from . import static as static_model
@@ -266,10 +267,9 @@ class CIMConfig(ComponentConfig):
                              f"not {self.dac_bits}")
         if self.adc.counting is not None and self.read_latency is None:
             raise ValueError("adc.counting needs read_latency given (one integration step)")
-        if self.nonideal is not None and on_off_ratio(self)[0] == 1:
-            raise ValueError("cell.on_off 1 leaves the cells no conductance range for the nonideal "
-                             "block (its on_off_ratio defaults to the cell's): give "
-                             "nonideal.on_off_ratio > 1 or a cell on_off > 1")
+        if self.nonideal is not None:  # what the cell can carry (NonIdeal.check_cell)
+            cell = self.cell.type if self.cell is not None else DEFAULT_CELL[self.technology]
+            self.nonideal.check_cell(cell, cell_preset(cell).kind, on_off_ratio(self)[0])
         for f in ("columns_per_adc", "per_array"):
             v = getattr(self.adc, f)
             if v is not None and v > self.cols:
