@@ -91,7 +91,8 @@ def test_an_untaken_branch_is_said_and_recorded():
     w = trace(Branchy().eval(), (x,))
     assert w.weight_bytes == (16 * 16 + 16) * 4
     assert w.metadata["unread_parameters"] == [
-        {"name": "b.weight", "shape": [16, 16], "dtype": "fp32", "bytes": 16 * 16 * 4},
+        {"name": "b.weight", "shape": [16, 16], "dtype": "fp32", "bytes": 16 * 16 * 4,
+         "matrix": [16, 16]},  # k x n, the matrix a CIM would hold
         {"name": "b.bias", "shape": [16], "dtype": "fp32", "bytes": 16 * 4}]
     from cimsim.workload.trace.unread import notes
 
@@ -180,3 +181,25 @@ def test_mixtral_experts_without_tokens_are_unread_and_slices_are_named_by_exper
         f"{mlp}.{p}[{e}]" for p in ("gate_up_proj", "down_proj") for e in chosen)
     assert all(op.tags["weight_name"] == op.weight for op in grouped)
     assert all(op.weight.endswith(f"[{op.tags['expert']}]") for op in grouped)
+
+
+def test_a_flat_cim_holds_the_experts_no_token_chose_on_arrays_it_never_reads(tmp_path):
+    """sram-cim: 256 x 256 arrays, 8-bit weights on 1-bit cells, 8,452 arrays; a k x n matrix
+    takes ceil(k / 256) x ceil(8 n / 256) arrays. One token, top-2 of 4 experts: the router
+    64 x 4 (1 array) and two experts of 64 x 128 (4) + 128 x 64 (2) are read: 13 arrays; the
+    two experts no token chose take 2 x 6 = 12 more, so 25 arrays and 8,452 // 25 = 338 copies
+    (before: 13 arrays and 650 copies, as if the chip held half the model)."""
+    import json
+
+    torch.manual_seed(0)
+    from cimsim.workload import save_workload
+
+    save_workload(trace(MoE().eval(), (torch.randn(1, 64),)), tmp_path / "moe.json")
+    r = CliRunner().invoke(main, ["run", "sram-cim", str(tmp_path / "moe.json"), "--json"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output[r.output.index("{"):])["cim_arrays_needed"] == 13 + 12
+    r = CliRunner().invoke(main, ["run", "sram-cim", str(tmp_path / "moe.json")])
+    text = " ".join(r.output.split())
+    assert ("cim: 25 of 8,452 arrays hold all 5 weight matrices and the 4 matrices of parameters "
+            "this forward never reads (12 arrays: held, never read, so no energy or time)") in text
+    assert "weight replication: 338 copies" in text

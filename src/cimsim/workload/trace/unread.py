@@ -5,7 +5,9 @@ A trace records the path the example inputs take. A parameter that path never re
 untaken arm of an ``if``, an expert the router did not pick this step) is neither a weight of
 the workload nor in its weight bytes, yet a weight-stationary CIM / PIM chip must hold it all
 the same. Each such parameter is listed in ``metadata['unread_parameters']`` (name, shape,
-dtype, bytes; a tied parameter read under another name is read), each mixture of experts with
+dtype, bytes, and ``matrix``, the k x n a matmul reads it as, for a Linear's or an ungrouped
+convolution's weight or an expert's slice: a flat CIM pool holds those on arrays it never
+reads, :mod:`cimsim.hw.cim.flat`; a tied parameter read under another name is read), each mixture of experts with
 experts no token chose in ``metadata['unrouted_experts']`` (module, expert ids, of how many,
 bytes), and ``cimsim trace`` and every run print a note.
 
@@ -18,6 +20,7 @@ constant is a hyperparameter, not lost work).
 
 from __future__ import annotations
 
+import math
 import re
 
 from ...dtypes import DTYPE_BYTES
@@ -54,12 +57,31 @@ def unrouted(low, b, used: list[int]) -> None:
     entry["read"].update(used)
 
 
-def _entry(name, shape, dtype) -> dict:
+def _entry(name, shape, dtype, matrix=None) -> dict:
+    """An unread parameter; ``matrix``: the k x n a matmul would read it as (the matrix a
+    weight-stationary CIM holds), where known."""
     n = 1
     for s in shape:
         n *= int(s)
-    return {"name": name, "shape": [int(s) for s in shape], "dtype": dtype,
-            "bytes": int(n * DTYPE_BYTES[dtype])}
+    out = {"name": name, "shape": [int(s) for s in shape], "dtype": dtype,
+           "bytes": int(n * DTYPE_BYTES[dtype])}
+    if matrix is not None:
+        out["matrix"] = [int(x) for x in matrix]
+    return out
+
+
+def _matrix(torch, modules: dict, name: str, p):
+    """The k x n a Linear's or an ungrouped convolution's weight is read as (k: its inputs,
+    the kernel's elements included; n: its outputs), else None (a bias, an embedding table,
+    a norm's scale: no matrix a crossbar holds)."""
+    path, _, leaf = name.rpartition(".")
+    mod = modules.get(path)
+    if leaf != "weight" or p.dim() < 2:
+        return None
+    if isinstance(mod, torch.nn.Linear):
+        return int(p.shape[1]), int(p.shape[0])
+    conv = isinstance(mod, torch.nn.modules.conv._ConvNd) and not mod.transposed and mod.groups == 1
+    return (math.prod(int(x) for x in p.shape[1:]), int(p.shape[0])) if conv else None
 
 
 def collect(low, model) -> dict:
@@ -69,25 +91,26 @@ def collect(low, model) -> dict:
     vids = low.read_vids | {vid for p in low.protos for o in p.operands for vid, _ in o}
     read_keys = {key for key, vid in low.source_vid.items() if vid in vids}
     unread, seen, by_name = [], set(), {}
+    modules = dict(model.named_modules(remove_duplicate=False))
     for name, p in model.named_parameters(remove_duplicate=False):
         key = storage_key(p) if p.numel() else None
         if key is None or key in seen:
             continue
         seen.add(key)
         if key not in read_keys:  # a tied parameter read under another name is read
-            unread.append(_entry(name, tuple(p.shape), low.dt(p)))
+            unread.append(_entry(name, tuple(p.shape), low.dt(p), _matrix(low.torch, modules, name, p)))
             by_name[name] = unread[-1]["bytes"]
     moe: dict[str, dict] = {}
     for wname, e in getattr(low, "experts", {}).items():  # torch._grouped_mm's stacked experts
         idle = [g for g in range(e["of"]) if g not in e["read"]]
         for g in idle:
-            unread.append(_entry(f"{wname}[{g}]", e["shape"], e["dtype"]))
+            unread.append(_entry(f"{wname}[{g}]", e["shape"], e["dtype"], e["shape"]))
         if idle:
             m = moe.setdefault(e["module"], {"module": e["module"], "experts": set(), "of": e["of"],
                                              "bytes": 0})
             m["experts"].update(idle)
             m["bytes"] += len(idle) * unread[-1]["bytes"]
-    for path, mod in model.named_modules():  # plain torch: a ModuleList of experts, some never called
+    for path, mod in modules.items():  # plain torch: a ModuleList of experts, some never called
         if re.search(r"experts?$", path.split(".")[-1], re.I) and type(mod).__name__ == "ModuleList":
             idle, size = [], 0
             for i, child in enumerate(mod):
@@ -123,8 +146,9 @@ def notes(meta) -> list[str]:
     if unread:
         size = sum(int(e.get("bytes", 0)) for e in unread)
         out.append(f"{len(unread)} parameter(s), {si(size, 'B')}, never read by this forward: "
-                   f"{_names(unread)}; not in the weights, nor in a CIM / PIM chip's arrays, "
-                   "though a weight-stationary chip must hold them too (metadata['unread_parameters'])")
+                   f"{_names(unread)}; not in the weights, yet a weight-stationary chip must hold "
+                   "them too: a flat CIM pool gives their matrices arrays it never reads, a PIM or a "
+                   "CIM chip block leaves them out (metadata['unread_parameters'])")
     lost = meta.get("untraced_tensors") or []
     if lost:
         what = ", ".join(f"{e['name']}, {'x'.join(str(s) for s in e['shape'])} {e['dtype']}"
