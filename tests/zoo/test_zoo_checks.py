@@ -265,3 +265,25 @@ def test_static_padding_past_the_position_table_names_the_padding_in_both_paths(
                                "--prompt", "1000,10", "--decode", "30,10", "--batch", "2",
                                "-o", str(tmp_path / "g.npz")))
     assert "a request of prompt 1000 and decode 30 needs 1030 positions" in msg
+
+
+# --------------------------------------------------------------------------- experts per token
+@pytest.mark.parametrize("model, params, text", [
+    ("hf:mixtral", ["num_experts_per_tok=9"],  # Mixtral's num_local_experts is 8
+     "hf:mixtral: num_experts_per_tok=9 (--param) is more than num_local_experts=8 (the config "
+     "class's default)"),
+    ("hf:mixtral", ["num_local_experts=1"],  # its num_experts_per_tok is 2
+     "hf:mixtral: num_experts_per_tok=2 (the config class's default) is more than "
+     "num_local_experts=1 (--param)"),
+    ("hf:qwen2_moe", ["num_experts=4", "num_experts_per_tok=5"],
+     "hf:qwen2_moe: num_experts_per_tok=5 (--param) is more than num_experts=4 (--param)"),
+])
+def test_more_experts_per_token_than_experts_is_one_line_naming_both_fields(tmp_path, model, params, text):
+    """torch said 'selected index k out of range' from inside the router, naming no field."""
+    sizes = ["num_hidden_layers=1", "hidden_size=64", "intermediate_size=128", "num_attention_heads=4",
+             "num_key_value_heads=2", "vocab_size=256"]
+    args = [a for p in sizes + params for a in ("--param", p)]
+    line = _one_line_error(_cli("trace", "--zoo", model, "--real-weights", *args,
+                                "-o", str(tmp_path / "x.json")))
+    assert text in line
+    assert "RuntimeError" not in line and "out of range" not in line

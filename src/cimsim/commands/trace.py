@@ -300,6 +300,8 @@ def _report(w, path, seconds: float, made=None) -> None:
     mapped = f", {share:.1%} of MACs mapped to specific kinds" if share is not None else ""
     if share is None and "mapped_mac_share" in w.metadata:  # no MAC counted: no share to state
         mapped = ", mapped MAC share n/a (no MACs counted)"
+    if share is not None and w.metadata.get("untraced_tensors"):  # of what torch ran, not all
+        mapped = mapped.replace("of MACs", "of the traced MACs") + " (work outside torch: see the note)"
     if w.metadata.get("computed_weights"):
         from ..workload.trace.computed import summary
 
@@ -319,7 +321,9 @@ def _report(w, path, seconds: float, made=None) -> None:
                    f"data statistics (inputs at {st['input_bits']} bits, weights at "
                    f"{st['weight_bits']}) on {st['ops']:,} of {st['weight_matmuls']:,} weight "
                    f"matmuls{more}")
-    for line in training_notes(w.metadata):
+    from ..workload.trace.unread import notes as unread_notes
+
+    for line in training_notes(w.metadata) + unread_notes(w.metadata):
         click.echo(f"note: {line}")
 
 

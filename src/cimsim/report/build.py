@@ -98,6 +98,20 @@ def _computed_weight_notes(metadata) -> list[str]:
     return [summary(entries)]
 
 
+def _unread_notes(metadata) -> list[str]:
+    """What a trace did not see (:mod:`cimsim.workload.trace.unread`): parameters its forward
+    never read (not placed: a weight-stationary chip must still hold them), experts no token
+    chose, work outside torch."""
+    if not isinstance(metadata, Mapping):
+        return []
+    from ..workload.trace.unread import notes
+
+    try:
+        return notes(metadata)
+    except (TypeError, KeyError, AttributeError, ValueError):  # a hand-edited entry: not said
+        return []
+
+
 def _samples(wl, batch) -> int:
     """Samples a run serves: a serving run's requests (all it serves, not the slots of its
     batch; one micro-batch's under pipeline parallelism, as its latency is), else the batch."""
@@ -237,7 +251,8 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
         notes.append(f"bound: {share:.1%} of the critical path's compute time comes from measured "
                      "tables (timed kernels), which already include the weight streaming of the "
                      "kernel; the memory traffic behind it is not split out")
-    notes += _unknown_op_notes(wl.metadata) + _computed_weight_notes(wl.metadata)
+    notes += _unknown_op_notes(wl.metadata) + _computed_weight_notes(wl.metadata) + \
+        _unread_notes(wl.metadata)
     prov, e_share, a_share, e_fractions = placeholder_shares(arch, energy, areas)
     # a placeholder of 0 m^2 weighs nothing in the share: say which parts it leaves out
     if zero := [p for p, a in areas.items() if a == 0 and prov["area"].get(p) == "placeholder"]:

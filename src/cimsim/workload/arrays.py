@@ -259,9 +259,22 @@ def op_arrays(workload) -> OpArrays:
                     activity=activity_columns(c.tags, no, c.op_names, workload.name),
                     weight_row_bytes=wrow, serial_ops=_serial_column(c.tags, no, c.op_names, workload.name),
                     stage=_stages(workload), launch=_launch_column(c.tags, no),
+                    unread_matrices=unread_matrices(workload.metadata),
                     producer=np.where(workload._first_producer < no, workload._first_producer, -1),
                     act_ptr=aptr, act_ids=c.in_ids[~w_entry].astype(np.int64),
                     first_out=c.out_ids[c.out_ptr[:-1]].astype(np.int64) if no else np.zeros(0, np.int64))
+
+
+def unread_matrices(metadata) -> np.ndarray | None:
+    """k x n of the matrices of parameters a traced forward never read (entries of
+    ``metadata['unread_parameters']`` with a ``matrix``: :mod:`cimsim.workload.trace.unread`);
+    None when there are none (an entry not of two whole numbers >= 1 is not one)."""
+    entries = metadata.get("unread_parameters") if hasattr(metadata, "get") else None
+    if not isinstance(entries, list):
+        return None
+    kn = [e["matrix"] for e in entries if isinstance(e, dict) and isinstance(e.get("matrix"), list)
+          and len(e["matrix"]) == 2 and all(type(x) is int and x >= 1 for x in e["matrix"])]
+    return np.array(kn, dtype=np.float64) if kn else None
 
 
 def _stages(workload) -> np.ndarray | None:
@@ -400,6 +413,7 @@ def op_arrays_reference(workload) -> OpArrays:
                     serial_ops=(np.array([float(op.tags.get("serial_ops", 0.0)) for op in workload.ops])
                                 if any("serial_ops" in op.tags for op in workload.ops) else None),
                     stage=_stages(workload), launch=_launch_reference(workload.ops),
+                    unread_matrices=unread_matrices(workload.metadata),
                     producer=producer, act_ptr=aptr, act_ids=np.asarray(aids, dtype=np.int64),
                     first_out=np.array([tid[op.outputs[0]] for op in workload.ops], dtype=np.int64))
 

@@ -85,6 +85,10 @@ class OpArrays:
     #: int64: the pipeline stage (device) of each op of a pipeline-parallel serving run
     #: (:func:`cimsim.workload.footprint.pipeline_stage_of_ops`); None for one device
     stage: np.ndarray | None = None
+    #: float64 (m x 2): k x n of each matrix of a parameter the traced forward never read
+    #: (``metadata['unread_parameters']``' ``matrix``: an untaken branch, an expert no token
+    #: chose): a weight-stationary CIM holds it on arrays, never reads it; None when none
+    unread_matrices: np.ndarray | None = None
     #: data statistics of a traced model's ops (:class:`OpActivity`); None when no op states one
     activity: OpActivity | None = None
     #: float64: bytes of one stored row of a matmul's stationary weight (its elements after the

@@ -112,6 +112,12 @@ def _whole(v) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)
 
 
+#: a mixture of experts' experts per token, and its number of experts (Mixtral / gpt-oss:
+#: num_local_experts; Qwen-MoE / OLMoE: num_experts; DeepSeek: n_routed_experts)
+_TOP_K = ("num_experts_per_tok", "top_k", "moe_top_k")
+_EXPERTS = ("num_local_experts", "num_experts", "n_routed_experts")
+
+
 def _check_config(name: str, default, given: dict, params, origin: str, decoder: bool) -> None:
     """Refuse, before the config and model are built, values the model cannot be built or run
     with, naming each field, its value and where it came from (``given``: the fields set, a
@@ -144,6 +150,13 @@ def _check_config(name: str, default, given: dict, params, origin: str, decoder:
         raise WorkloadError(f"{name}: {field('pad_token_id')} is not below {field('vocab_size')}: "
                             "the embedding's padding row is one of its rows; give --param "
                             f"pad_token_id=N with 0 <= N < {vocab}, or pad_token_id=null")
+    top = next((k for k in _TOP_K if _whole(value(k))), None)
+    count = next((k for k in _EXPERTS if _whole(value(k))), None)
+    if top is not None and count is not None and not 1 <= value(top) <= value(count):
+        how = "more than" if value(top) > value(count) else "not at least 1 of"
+        raise WorkloadError(f"{name}: {field(top)} is {how} "
+                            f"{field(count)}: each token picks that many of the experts; give "
+                            f"--param {key(top)}= 1 to {value(count)}")
     heads, kv, hidden = value("num_attention_heads"), value("num_key_value_heads"), value("hidden_size")
     if not decoder or not _whole(heads) or heads < 1:
         return

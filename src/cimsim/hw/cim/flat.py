@@ -10,6 +10,10 @@ Rules, in order:
 2. On a device where every matrix fits, each is programmed once before the run (deployment,
    not charged) and is its own engine server; with ``weight_replication`` each is copied
    ``floor(arrays / arrays needed)`` times and a matmul's rows spread over the copies.
+   On one device, the matrices of parameters the traced forward never read (an untaken
+   branch, an expert no token chose: ``OpArrays.unread_matrices``) are held too: they take
+   arrays (counted in the arrays needed, so in the copies) but are never read (no energy, no
+   time). Where they do not fit beside the weights read, the note says so and they are left out.
 3. Otherwise :mod:`.reprogram` pins what it can and the rest share the arrays left: a pinned
    matrix is its own server, the others one server (their re-programming serialises them).
 
@@ -55,22 +59,32 @@ def place(comp, ops, idx) -> Plan:
     if oriented:
         notes.append(f"{comp.name}: {oriented}")
     stages = np.unique(stage)
+    held = _unread_arrays(c, ops) if len(stages) <= 1 else None  # rule 2: held, never read
     n_servers, needs, fitting, used, cells = 0, [], [], [], [0.0, 0.0]
     for s in stages.tolist():
         on = np.flatnonzero(stage == s)
         mine, local = np.unique(group_of[on], return_inverse=True)
         sizes = group_arrays[mine]
         needed = int(sizes.sum())
-        needs.append(needed)
         weight_cells = float(group_cells[mine].sum())
         where = f" on pipeline stage {s}'s device" if len(stages) > 1 else ""
+        if held is not None and needed <= c.arrays < needed + held[1]:
+            notes.append(f"{comp.name}: the {held[0]:,} matrices of parameters this forward never "
+                         f"reads would need {held[1]:,} more arrays beside the {needed:,} of the "
+                         f"weights read, more than the {c.arrays:,} that exist: left out (a "
+                         "weight-stationary chip of this size cannot hold the whole model)")
+        elif held is not None and needed <= c.arrays:
+            needed += held[1]
+            weight_cells += held[2]
+        needs.append(needed)
         if needed <= c.arrays:  # rule 2
             server[on] = n_servers + local
             n_servers += len(mine)
             copies = c.arrays // needed if c.weight_replication else 1
             if copies > 1:
                 replicas[on] = np.minimum(copies, np.maximum(rows[on], 1.0))
-            fitting.append((s, needed, len(mine), copies))
+            fitting.append((s, needed, len(mine), copies,
+                            held[:2] if held is not None and needed > int(sizes.sum()) else None))
             used.append(needed * copies)
             cells[0] += weight_cells * copies
             cells[1] += float(needed * copies) * c.rows * c.cols
@@ -105,13 +119,26 @@ def place(comp, ops, idx) -> Plan:
     )
 
 
+def _unread_arrays(c, ops) -> tuple[int, int, float] | None:
+    """(matrices, arrays, cells holding weight bits) of the parameters the traced forward never
+    read, tiled as the weights read are (:func:`.tiling.tiles`); None when there are none."""
+    kn = getattr(ops, "unread_matrices", None)
+    if kn is None or not len(kn):
+        return None
+    rt, ct, pc = tiles(kn[:, 0], kn[:, 1], c.rows, c.cols, c.weight_bits, c.bits_per_cell,
+                       differential=c.differential)
+    return len(kn), int((rt * ct).sum()), float((kn[:, 0] * pc).sum())
+
+
 def _fit_note(name: str, arrays: int, fitting: list, stages: int) -> str:
     """What rule 2 did on the devices where every matrix fits: ``fitting`` lists ``(stage,
-    arrays needed, matrices, copies)``."""
+    arrays needed, matrices, copies, (unread matrices, their arrays) or None)``."""
     if stages == 1:
-        _, needed, count, copies = fitting[0]
-        note = (f"{name}: {needed:,} of {arrays:,} arrays hold all {count:,} weight matrices; "
-                "programmed once before the run (not charged)")
+        _, needed, count, copies, held = fitting[0]
+        note = (f"{name}: {needed:,} of {arrays:,} arrays hold all {count:,} weight matrices"
+                + (f" and the {held[0]:,} matrices of parameters this forward never reads ({held[1]:,} "
+                   "arrays: held, never read, so no energy or time)" if held else "")
+                + "; programmed once before the run (not charged)")
         if copies > 1:
             note += f"; weight replication: {copies:,} copies of every matrix share an op's rows"
         return note

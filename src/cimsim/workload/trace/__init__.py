@@ -300,6 +300,10 @@ def _trace_aten(torch, model, inputs, kwargs, name, allow_unknown, dtype, stats_
         metadata["weights_cast"] = dict(sorted(low.cast_weights.items()))
     if recurrent:
         metadata["schedule"] = "layer"
+    from .unread import collect
+
+    # unread parameters, experts no token chose, tensors no traced op made (:mod:`.unread`)
+    metadata.update(collect(low, model))
     if stats_bits is not None:
         from .stats import summary
 

@@ -6,7 +6,10 @@ expert, ``W`` (G x K x N) the G experts' weights (often a transposed view of one
 parameter), ``offs`` (G) the cumulative row count at the end of each expert's group; the
 output is S x N. Group ``g`` is the ordinary matmul ``x[offs[g-1]:offs[g]] @ W[g]``, so it
 lowers to one matmul op per expert that received tokens, reading that expert's weight slice
-only: an expert no token chose reads nothing, as on the hardware. Which rows go where depends
+only: an expert no token chose reads nothing, as on the hardware. Expert ``g``'s slice is
+the weight ``NAME[g]`` (its expert id, whichever experts got tokens); the slices of experts
+no token chose are recorded (:func:`.unread.unrouted`): they are parameters this forward
+never reads, which a weight-stationary chip still holds. Which rows go where depends
 on the router's values, so a model of fake tensors (shapes only) cannot be lowered: one line
 says so.
 
@@ -19,6 +22,8 @@ from __future__ import annotations
 from ...errors import WorkloadError
 from .registry import Call, lowers
 from .stats import add as add_stats
+from .storage import read_key
+from .unread import unrouted
 
 
 def _argument(low, c: Call, name: str, index: int):
@@ -51,16 +56,22 @@ def grouped_mm(low, c: Call) -> None:
         raise WorkloadError(f"{where}: offs {ends} are not {G} non-decreasing row ends within "
                             f"the {a.shape[0]} rows")
     out = low.ev.out
-    start = 0
+    start, used = 0, []
     for g, end in enumerate(ends):
-        if end > start:
-            x, w, y = a[start:end], b[g], out[start:end]
-            pa, pb = low.read(x), low.read(w)
-            weight = low._is_weight(pb)
-            tags = {"aten": c.base, "expert": g}
-            if weight:
-                tags["weight_name"] = low.st.versions[pb[0][0]].name
-                add_stats(low, tags, "matmul_stats", x, w, K, False)
-            low._matmul(c.base, pa, pb, 1, end - start, K, N, weight, y, None, tags,
-                        shapes=[tuple(x.shape), tuple(w.shape)])
+        if end == start:
+            continue
+        used.append(g)
+        x, w, y = a[start:end], b[g], out[start:end]
+        pa, pb = low.read(x), low.read(w)
+        weight = low._is_weight(pb)
+        tags = {"aten": c.base, "expert": g}
+        if weight:
+            v = low.st.versions[pb[0][0]]
+            if pb[0][1] is not None:  # a slice of the stacked experts: named by its expert id
+                v.labels[read_key(pb[0][1])] = g
+            tags["weight_name"] = f"{v.name}[{g}]" if pb[0][1] is not None else v.name
+            add_stats(low, tags, "matmul_stats", x, w, K, False)
+        low._matmul(c.base, pa, pb, 1, end - start, K, N, weight, y, None, tags,
+                    shapes=[tuple(x.shape), tuple(w.shape)])
         start = end
+    unrouted(low, b, used)

@@ -36,6 +36,7 @@ from .computed import note as note_computed, source_flags
 from .custom import CUSTOM_OPS, TORCH_NAMESPACES, lower_custom
 from .stats import add as add_stats
 from .flops import flop_macs
+from .unread import untraced
 from .storage import Storages, atomize, source_tensors, storage_key
 
 UNKNOWN_HINT = ("run with --allow-unknown (trace(..., allow_unknown=True)) to keep it as a generic "
@@ -106,6 +107,10 @@ class Lowerer:
         self._counts: dict[str, int] = {}
         self._n_const = 0
         self.ev = None
+        #: source version ids read by some op; storage key -> its source version (:mod:`.unread`)
+        self.read_vids: set[int] = set()
+        self.source_vid: dict[int, int] = {}
+        self.untraced: list[dict] = []  # float tensors no traced op made (:func:`.unread.untraced`)
         #: torch dtypes with no IR dtype (e.g. uint16), counted at the workload dtype
         self.untyped: set[str] = set()
 
@@ -145,6 +150,9 @@ class Lowerer:
                 self._n_const += 1
         v = self.st.add_source(t, role, name, self.dt(t))
         source_flags(self, t, v)
+        self.source_vid[storage_key(t)] = v.id
+        if role == "input" and name.startswith("const"):
+            untraced(self, t, name)
         return v
 
     def _param_name(self, t) -> str:
@@ -161,6 +169,7 @@ class Lowerer:
         if not self.st.known(t):
             self._source(t)
         pieces = self.st.pieces(t)
+        self.read_vids.update(vid for vid, _ in pieces)
         base = t._base if t._base is not None else t
         if isinstance(base, self.torch.nn.Parameter) and len(pieces) == 1:
             v = self.st.versions[pieces[0][0]]

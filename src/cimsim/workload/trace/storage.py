@@ -96,6 +96,8 @@ class Version:
     tensors: list = field(default_factory=list)  # filled by atomize()
     atom_of: np.ndarray | None = None
     read_atoms: list = field(default_factory=list)
+    #: read key (:func:`read_key`) -> the index a source's part is named by (an expert's id)
+    labels: dict = field(default_factory=dict)
 
     @property
     def size(self) -> int:
@@ -333,16 +335,21 @@ def atomize(v: Version) -> None:
         v.tensors = [(f"{v.name}[{j}]", shapes.get(j, (int(c),)), int(c)) for j, c in enumerate(counts)]
 
 
+def read_key(r) -> tuple:
+    """What identifies a read of a source version: the whole of it, or its distinct offsets."""
+    if r is None:
+        return ("all",)
+    u = np.unique(r)
+    return (len(u), hash(u.tobytes()))
+
+
 def source_tensors(v: Version) -> None:
-    """Inputs and weights need no producer: each distinct read becomes its own tensor."""
+    """Inputs and weights need no producer: each distinct read becomes its own tensor, named
+    by its label (``gate_up_proj[5]``: expert 5's slice) or else its order among the reads."""
     seen: dict[tuple, int] = {}
     v.tensors, v.read_atoms = [], []
     for r, shp in zip(v.reads, v.read_shapes):
-        if r is None:
-            key = ("all",)
-        else:
-            u = np.unique(r)
-            key = (len(u), hash(u.tobytes()))
+        key = read_key(r)
         if key not in seen:
             seen[key] = len(v.tensors)
             if r is None:
@@ -350,8 +357,9 @@ def source_tensors(v: Version) -> None:
             else:
                 n = int(np.unique(r).size)
                 shape = shp if shp is not None and len(r) == n else (n,)
-                v.tensors.append((f"{v.name}[{len(v.tensors)}]", tuple(shape), n))
+                v.tensors.append((f"{v.name}[{v.labels.get(key, len(v.tensors))}]", tuple(shape), n))
         v.read_atoms.append([seen[key]])
-    if len(v.tensors) == 1 and v.tensors[0][0] != v.name and v.reads and v.reads[0] is not None:
+    if len(v.tensors) == 1 and v.tensors[0][0] != v.name and v.reads and v.reads[0] is not None \
+            and not v.labels:
         name, shape, n = v.tensors[0]
         v.tensors[0] = (f"{v.name}[part]", shape, n)

@@ -1,0 +1,160 @@
+"""What a trace does not see, said rather than dropped: parameters this forward never reads,
+experts no token chose, and float tensors that appear without an aten op producing them.
+
+A trace records the path the example inputs take. A parameter that path never reads (the
+untaken arm of an ``if``, an expert the router did not pick this step) is neither a weight of
+the workload nor in its weight bytes, yet a weight-stationary CIM / PIM chip must hold it all
+the same. Each such parameter is listed in ``metadata['unread_parameters']`` (name, shape,
+dtype, bytes, and ``matrix``, the k x n a matmul reads it as, for a Linear's or an ungrouped
+convolution's weight or an expert's slice: a flat CIM pool holds those on arrays it never
+reads, :mod:`cimsim.hw.cim.flat`; a tied parameter read under another name is read), each mixture of experts with
+experts no token chose in ``metadata['unrouted_experts']`` (module, expert ids, of how many,
+bytes), and ``cimsim trace`` and every run print a note.
+
+A floating-point tensor that is no parameter, buffer or input and that no traced aten op
+produced (``torch.from_numpy`` of a numpy result, a tensor attribute that is no registered
+buffer) is read as a constant; the work that made it ran outside torch and is not counted.
+Each is listed in ``metadata['untraced_tensors']`` and said (scalars stay quiet: a one-element
+constant is a hyperparameter, not lost work).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+from ...dtypes import DTYPE_BYTES
+from ...units import si
+from .storage import storage_key
+
+#: names listed in a note before ``...``
+SHOWN = 3
+
+
+def untraced(low, t, name: str) -> None:
+    """Record constant ``name`` (tensor ``t``, no traced op made it) if it is a float tensor of
+    more than one element that is no parameter: work outside torch may have made it."""
+    if t.is_floating_point() and t.numel() > 1 and not isinstance(t, low.torch.nn.Parameter):
+        ev = low.ev
+        low.untraced.append({"name": name, "shape": [int(s) for s in t.shape], "dtype": low.dt(t),
+                             "where": getattr(ev, "where", "") or ""})
+
+
+def unrouted(low, b, used: list[int]) -> None:
+    """Record which experts of the stacked weight ``b`` (G x K x N) one ``_grouped_mm`` read."""
+    if not low.st.known(b):
+        return
+    pieces = low.st.pieces(b)
+    if len({vid for vid, _ in pieces}) != 1 or low.st.versions[pieces[0][0]].role != "weight":
+        return
+    name = low.st.versions[pieces[0][0]].name
+    G, K, N = (int(s) for s in b.shape)
+    dtype = low.dt(b)
+    if not hasattr(low, "experts"):
+        low.experts = {}
+    entry = low.experts.setdefault(name, {"module": low.ev.module, "of": G, "shape": [K, N],
+                                          "dtype": dtype, "read": set()})
+    entry["read"].update(used)
+
+
+def _entry(name, shape, dtype, matrix=None) -> dict:
+    """An unread parameter; ``matrix``: the k x n a matmul would read it as (the matrix a
+    weight-stationary CIM holds), where known."""
+    n = 1
+    for s in shape:
+        n *= int(s)
+    out = {"name": name, "shape": [int(s) for s in shape], "dtype": dtype,
+           "bytes": int(n * DTYPE_BYTES[dtype])}
+    if matrix is not None:
+        out["matrix"] = [int(x) for x in matrix]
+    return out
+
+
+def _matrix(torch, modules: dict, name: str, p):
+    """The k x n a Linear's or an ungrouped convolution's weight is read as (k: its inputs,
+    the kernel's elements included; n: its outputs), else None (a bias, an embedding table,
+    a norm's scale: no matrix a crossbar holds)."""
+    path, _, leaf = name.rpartition(".")
+    mod = modules.get(path)
+    if leaf != "weight" or p.dim() < 2:
+        return None
+    if isinstance(mod, torch.nn.Linear):
+        return int(p.shape[1]), int(p.shape[0])
+    conv = isinstance(mod, torch.nn.modules.conv._ConvNd) and not mod.transposed and mod.groups == 1
+    return (math.prod(int(x) for x in p.shape[1:]), int(p.shape[0])) if conv else None
+
+
+def collect(low, model) -> dict:
+    """The metadata entries (only those not empty) of what the trace by ``low`` of ``model``
+    did not see: ``unread_parameters``, ``unrouted_experts``, ``untraced_tensors``."""
+    # read: by an op's operand (a gather's rows included) or through Lowerer.read (a cast)
+    vids = low.read_vids | {vid for p in low.protos for o in p.operands for vid, _ in o}
+    read_keys = {key for key, vid in low.source_vid.items() if vid in vids}
+    unread, seen, by_name = [], set(), {}
+    modules = dict(model.named_modules(remove_duplicate=False))
+    for name, p in model.named_parameters(remove_duplicate=False):
+        key = storage_key(p) if p.numel() else None
+        if key is None or key in seen:
+            continue
+        seen.add(key)
+        if key not in read_keys:  # a tied parameter read under another name is read
+            unread.append(_entry(name, tuple(p.shape), low.dt(p), _matrix(low.torch, modules, name, p)))
+            by_name[name] = unread[-1]["bytes"]
+    moe: dict[str, dict] = {}
+    for wname, e in getattr(low, "experts", {}).items():  # torch._grouped_mm's stacked experts
+        idle = [g for g in range(e["of"]) if g not in e["read"]]
+        for g in idle:
+            unread.append(_entry(f"{wname}[{g}]", e["shape"], e["dtype"], e["shape"]))
+        if idle:
+            m = moe.setdefault(e["module"], {"module": e["module"], "experts": set(), "of": e["of"],
+                                             "bytes": 0})
+            m["experts"].update(idle)
+            m["bytes"] += len(idle) * unread[-1]["bytes"]
+    for path, mod in modules.items():  # plain torch: a ModuleList of experts, some never called
+        if re.search(r"experts?$", path.split(".")[-1], re.I) and type(mod).__name__ == "ModuleList":
+            idle, size = [], 0
+            for i, child in enumerate(mod):
+                names = [f"{path}.{i}.{n}" for n, p in child.named_parameters() if p.numel()]
+                if names and all(n in by_name for n in names):
+                    idle.append(i)
+                    size += sum(by_name[n] for n in names)
+            if idle:
+                moe[path] = {"module": path, "experts": set(idle), "of": len(mod), "bytes": size}
+    out: dict = {}
+    if unread:
+        out["unread_parameters"] = unread
+    if moe:
+        out["unrouted_experts"] = [{**m, "experts": sorted(m["experts"])} for m in moe.values()]
+    if low.untraced:
+        out["untraced_tensors"] = low.untraced
+    return out
+
+
+def _names(entries) -> str:
+    names = [str(e.get("name", "?")) for e in entries]
+    return ", ".join(names[:SHOWN]) + (", ..." if len(names) > SHOWN else "")
+
+
+def notes(meta) -> list[str]:
+    """The notes ``cimsim trace`` and a run print for :func:`collect`'s entries."""
+    out = []
+    for m in meta.get("unrouted_experts") or []:
+        ids = ", ".join(str(e) for e in m["experts"][:8]) + (", ..." if len(m["experts"]) > 8 else "")
+        out.append(f"mixture of experts '{m['module']}': {len(m['experts'])} of {m['of']} experts "
+                   f"({si(m['bytes'], 'B')}) received no token (expert(s) {ids})")
+    unread = meta.get("unread_parameters") or []
+    if unread:
+        size = sum(int(e.get("bytes", 0)) for e in unread)
+        out.append(f"{len(unread)} parameter(s), {si(size, 'B')}, never read by this forward: "
+                   f"{_names(unread)}; not in the weights, yet a weight-stationary chip must hold "
+                   "them too: a flat CIM pool gives their matrices arrays it never reads, a PIM or a "
+                   "CIM chip block leaves them out (metadata['unread_parameters'])")
+    lost = meta.get("untraced_tensors") or []
+    if lost:
+        what = ", ".join(f"{e['name']}, {'x'.join(str(s) for s in e['shape'])} {e['dtype']}"
+                         for e in lost[:SHOWN]) + (", ..." if len(lost) > SHOWN else "")
+        out.append(f"{len(lost)} tensor(s) ({what}) appeared without an aten op producing "
+                   f"{'it' if len(lost) == 1 else 'them'} (torch.from_numpy? a tensor attribute that "
+                   "is no buffer?): work done outside torch is not counted "
+                   "(metadata['untraced_tensors'])")
+    return out

@@ -1,0 +1,205 @@
+"""What a trace does not see is said, not dropped (find-N 1-3, 2026-12-06): parameters the
+forward never reads (an untaken branch, an expert no token chose), the expert slices of a
+``_grouped_mm`` named by expert id, and a float tensor no aten op produced (a numpy detour).
+Real torch models; byte goldens are the parameters' shapes x 4 B (fp32), written here."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+torch = pytest.importorskip("torch")
+pytestmark = pytest.mark.torch
+
+from torch import nn  # noqa: E402
+
+from cimsim.cli import main  # noqa: E402
+from cimsim.workload import load_workload  # noqa: E402
+from cimsim.workload.trace import trace  # noqa: E402
+
+
+class Branchy(nn.Module):
+    """Two 16 x 16 Linears (+ bias), only one taken by the example input."""
+
+    def __init__(self):
+        super().__init__()
+        self.a, self.b = nn.Linear(16, 16), nn.Linear(16, 16)
+
+    def forward(self, x):
+        return self.a(x) if x.sum() > 0 else self.b(x)
+
+
+class Tied(nn.Module):
+    """A head tied to the embedding (one Parameter under two names) and a Linear used twice."""
+
+    def __init__(self):
+        super().__init__()
+        self.emb = nn.Embedding(32, 16)
+        self.head = nn.Linear(16, 32, bias=False)
+        self.head.weight = self.emb.weight
+        self.mix = nn.Linear(16, 16, bias=False)
+        self.again = self.mix  # the same module under a second name
+
+    def forward(self, ids):
+        return self.head(self.again(self.mix(self.emb(ids))))
+
+
+class MoE(nn.Module):
+    """A plain-torch top-2 MoE: 4 experts of 64 -> 128 -> 64 (no bias)."""
+
+    def __init__(self):
+        super().__init__()
+        self.gate = nn.Linear(64, 4, bias=False)
+        self.experts = nn.ModuleList(nn.Sequential(nn.Linear(64, 128, bias=False), nn.ReLU(),
+                                                   nn.Linear(128, 64, bias=False)) for _ in range(4))
+
+    def forward(self, x):
+        w, idx = torch.topk(self.gate(x).softmax(-1), 2, dim=-1)
+        out = torch.zeros_like(x)
+        for e, ex in enumerate(self.experts):
+            tok, slot = torch.where(idx == e)
+            if tok.numel():
+                out.index_add_(0, tok, ex(x[tok]) * w[tok, slot, None])
+        return out
+
+
+class Detour(nn.Module):
+    """The second 8 x 64 x 64 matmul runs in numpy; a 1-element numpy scale, torch.arange and
+    a buffer are ordinary constants."""
+
+    def __init__(self):
+        super().__init__()
+        self.l, self.l2 = nn.Linear(64, 64, bias=False), nn.Linear(64, 64, bias=False)
+        self.register_buffer("shift", torch.ones(64))
+
+    def forward(self, x):
+        h = self.l(x)
+        h2 = torch.from_numpy(h.detach().numpy() @ self.l2.weight.detach().numpy().T)
+        scale = torch.from_numpy(torch.tensor([0.5]).numpy())  # a scalar: quiet
+        return torch.relu(h2) * scale + self.shift + torch.arange(64, dtype=torch.float32)
+
+
+def _run(tmp_path, spec, *args):
+    r = CliRunner().invoke(main, ["trace", spec, "-o", str(tmp_path / "w.json"), *args])
+    assert r.exit_code == 0, r.output
+    return r.output, load_workload(tmp_path / "w.json")
+
+
+def test_an_untaken_branch_is_said_and_recorded():
+    torch.manual_seed(1)
+    x = torch.ones(4, 16)  # sum > 0: branch a
+    w = trace(Branchy().eval(), (x,))
+    assert w.weight_bytes == (16 * 16 + 16) * 4
+    assert w.metadata["unread_parameters"] == [
+        {"name": "b.weight", "shape": [16, 16], "dtype": "fp32", "bytes": 16 * 16 * 4,
+         "matrix": [16, 16]},  # k x n, the matrix a CIM would hold
+        {"name": "b.bias", "shape": [16], "dtype": "fp32", "bytes": 16 * 4}]
+    from cimsim.workload.trace.unread import notes
+
+    assert notes(w.metadata)[0].startswith(
+        "2 parameter(s), 1.088 kB, never read by this forward: b.weight, b.bias;")
+
+
+def test_tied_and_shared_parameters_read_under_another_name_are_not_unread():
+    w = trace(Tied().eval(), (torch.tensor([[1, 2, 3]]),))
+    assert "unread_parameters" not in w.metadata
+    assert "untraced_tensors" not in w.metadata
+
+
+def test_a_plain_torch_moe_says_which_experts_no_token_chose():
+    torch.manual_seed(0)
+    model, x = MoE().eval(), torch.randn(1, 64)
+    picked = set(torch.topk(model.gate(x).softmax(-1), 2, dim=-1).indices.flatten().tolist())
+    idle = sorted(set(range(4)) - picked)
+    w = trace(model, (x,))
+    each = (64 * 128 + 128 * 64) * 4  # one expert's two matrices, fp32
+    assert w.metadata["unrouted_experts"] == [
+        {"module": "experts", "experts": idle, "of": 4, "bytes": 2 * each}]
+    assert sorted(e["name"] for e in w.metadata["unread_parameters"]) == sorted(
+        f"experts.{e}.{i}.weight" for e in idle for i in (0, 2))
+    assert w.weight_bytes == 64 * 4 * 4 + 2 * each  # the router and the two chosen experts
+
+
+def test_a_numpy_detour_is_said_and_the_mapped_share_is_of_the_traced_macs(tmp_path):
+    path = tmp_path / "detour.py"
+    path.write_text("import torch\nfrom test_trace_unread import Detour\n"
+                    "def make():\n    torch.manual_seed(0)\n"
+                    "    return Detour().eval(), (torch.randn(8, 64),)\n")
+    import sys
+
+    sys.path.insert(0, str(__import__("pathlib").Path(__file__).parent))
+    try:
+        out, w = _run(tmp_path, f"{path}:make")
+    finally:
+        sys.path.pop(0)
+    assert w.macs == 8 * 64 * 64  # the numpy matmul is not counted: said
+    assert [(e["name"], e["shape"], e["dtype"]) for e in w.metadata["untraced_tensors"]] == [
+        ("const0", [8, 64], "fp32")]  # not the scalar, the arange nor the buffer
+    assert "100.0% of the traced MACs mapped to specific kinds (work outside torch: see the note)" in out
+    assert ("note: 1 tensor(s) (const0, 8x64 fp32) appeared without an aten op producing it "
+            "(torch.from_numpy?") in out
+    assert "note: 1 parameter(s), 16.38 kB, never read by this forward: l2.weight;" in out
+
+
+def test_a_run_of_a_trace_with_unread_parameters_says_so(tmp_path):
+    w = trace(Branchy().eval(), (torch.ones(4, 16),))
+    from cimsim.workload import save_workload
+
+    save_workload(w, tmp_path / "b.json")
+    r = CliRunner().invoke(main, ["run", "sram-cim", str(tmp_path / "b.json")])
+    assert r.exit_code == 0, r.output
+    text = " ".join(r.output.split())
+    assert "2 parameter(s), 1.088 kB, never read by this forward: b.weight, b.bias" in text
+    assert "weight-stationary chip must hold them too" in text
+
+
+# --------------------------------------------------------------------------- HF Mixtral
+def test_mixtral_experts_without_tokens_are_unread_and_slices_are_named_by_expert_id():
+    """One token, top-2 of 8 experts: 6 experts' gate_up (64 x 256) and down (128 x 64)
+    slices are unread, 6 x 98,304 B = 589,824 B; a read slice is named by its expert id."""
+    transformers = pytest.importorskip("transformers")
+    cfg = transformers.MixtralConfig(hidden_size=64, intermediate_size=128, num_hidden_layers=1,
+                                     num_attention_heads=4, num_key_value_heads=2, num_local_experts=8,
+                                     num_experts_per_tok=2, vocab_size=100)
+    torch.manual_seed(0)
+    model = transformers.AutoModelForCausalLM.from_config(cfg).eval()
+    picked = {}
+    hook = model.model.layers[0].mlp.gate.register_forward_hook(
+        lambda mod, args, out: picked.update(i=out[2].clone()))
+    w = trace(model, (torch.tensor([[5]]),))
+    hook.remove()
+    chosen = sorted(set(picked["i"].flatten().tolist()))
+    idle = [e for e in range(8) if e not in chosen]
+    assert len(chosen) == 2 and chosen != [0, 1]  # so the id differs from the group index
+    mlp = "model.layers.0.mlp.experts"
+    assert w.metadata["unrouted_experts"] == [
+        {"module": mlp, "experts": idle, "of": 8, "bytes": 6 * (64 * 256 + 128 * 64) * 4}]
+    assert sorted(e["name"] for e in w.metadata["unread_parameters"]) == sorted(
+        f"{mlp}.{p}[{e}]" for p in ("gate_up_proj", "down_proj") for e in idle)
+    grouped = [op for op in w.ops if op.tags.get("aten") == "_grouped_mm"]
+    assert sorted(op.weight for op in grouped) == sorted(
+        f"{mlp}.{p}[{e}]" for p in ("gate_up_proj", "down_proj") for e in chosen)
+    assert all(op.tags["weight_name"] == op.weight for op in grouped)
+    assert all(op.weight.endswith(f"[{op.tags['expert']}]") for op in grouped)
+
+
+def test_a_flat_cim_holds_the_experts_no_token_chose_on_arrays_it_never_reads(tmp_path):
+    """sram-cim: 256 x 256 arrays, 8-bit weights on 1-bit cells, 8,452 arrays; a k x n matrix
+    takes ceil(k / 256) x ceil(8 n / 256) arrays. One token, top-2 of 4 experts: the router
+    64 x 4 (1 array) and two experts of 64 x 128 (4) + 128 x 64 (2) are read: 13 arrays; the
+    two experts no token chose take 2 x 6 = 12 more, so 25 arrays and 8,452 // 25 = 338 copies
+    (before: 13 arrays and 650 copies, as if the chip held half the model)."""
+    import json
+
+    torch.manual_seed(0)
+    from cimsim.workload import save_workload
+
+    save_workload(trace(MoE().eval(), (torch.randn(1, 64),)), tmp_path / "moe.json")
+    r = CliRunner().invoke(main, ["run", "sram-cim", str(tmp_path / "moe.json"), "--json"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output[r.output.index("{"):])["cim_arrays_needed"] == 13 + 12
+    r = CliRunner().invoke(main, ["run", "sram-cim", str(tmp_path / "moe.json")])
+    text = " ".join(r.output.split())
+    assert ("cim: 25 of 8,452 arrays hold all 5 weight matrices and the 4 matrices of parameters "
+            "this forward never reads (12 arrays: held, never read, so no energy or time)") in text
+    assert "weight replication: 338 copies" in text
