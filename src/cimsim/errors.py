@@ -39,6 +39,19 @@ class ComponentError(CimsimError, AssertionError):
     plug-in's author is a user); it is also an ``AssertionError``, as these were before."""
 
 
+class OverflowInputError(CimsimError):
+    """A run's number (its latency, an energy part, OPS/W, the power density) is not finite
+    although every input is in its domain: an extreme value (``bandwidth: 1e-300 B/s``,
+    ``energy_per_bit: 1e300 J/bit``) drove it past a float's range (about 1.8e308, or a
+    subnormal energy too small to divide by). ``field``: the dotted config path of the given
+    value that likely drove it (the command line names the ``--set`` or file that gave it), or
+    None where none is beyond 1e-30 to 1e30 in SI units."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
 class RateFieldError(AttributeError):
     """A rate field read through a rate-free view (:class:`cimsim.hw.base.RateFree`). An
     ``AttributeError`` (so ``getattr(config, name, default)`` still works); the stages catch it

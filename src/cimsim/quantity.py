@@ -16,6 +16,8 @@ first).
 from __future__ import annotations
 
 import math
+import typing
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated, Callable
 
@@ -132,3 +134,47 @@ __all__ = [
     "JoulesPerBit", "JoulesPerByte", "Watts", "SquareMeters", "PositiveSquareMeters", "Meters", "Volts", "Amperes", "Ohms", "PositiveInt", "NonNegativeInt",
     "PositiveFloat", "NonNegativeFloat", "Fraction", "Flag", "AfterValidator",
 ]
+
+
+# ------------------------------------------------------------------ extreme given values
+#: beyond these magnitudes (SI units) a given value is named as a likely cause
+EXTREME = (1e-30, 1e30)
+
+
+def _extreme(model, prefix: str, out: list) -> None:
+    """Given plain-number fields of pydantic ``model`` (and its sub-models and tables, such as
+    ``energy_per_mac.fp32``) beyond :data:`EXTREME`, as ``(path, text)``."""
+    for name in sorted(getattr(model, "model_fields_set", ())):
+        info = type(model).model_fields.get(name)
+        unit = next((m.unit for m in getattr(info, "metadata", ()) if isinstance(getattr(m, "unit", None), str)),
+                    None) or _unit(getattr(info, "annotation", None))
+        _value(getattr(model, name, None), f"{prefix}{name}", unit, out)
+
+
+def _value(v, path: str, unit: str, out: list) -> None:
+    if hasattr(v, "model_fields_set"):
+        _extreme(v, f"{path}.", out)
+    elif isinstance(v, Mapping):
+        for key, x in v.items():
+            _value(x, f"{path}.{key}", unit, out)
+    elif isinstance(v, (int, float)) and not isinstance(v, bool) and v != 0 and (
+            not math.isfinite(v) or not EXTREME[0] <= abs(v) <= EXTREME[1]):
+        out.append((path, f"{v:g} {unit}".strip()))
+
+
+def extreme_fields(model, prefix: str = "") -> list[tuple[str, str]]:
+    """``(path, text)`` of each given number of ``model`` beyond :data:`EXTREME` (SI units):
+    the likely cause of a derived number that is not finite."""
+    out: list = []
+    _extreme(model, prefix, out)
+    return out
+
+
+def _unit(annotation) -> str:
+    """The unit of a quantity field's type (``Optional[Ohms]``: its QuantityUnit's), or ""."""
+    for a in typing.get_args(annotation):
+        if isinstance(getattr(a, "unit", None), str):
+            return a.unit
+        if (u := _unit(a)):
+            return u
+    return ""

@@ -271,8 +271,10 @@ def si(value: float, unit: str, digits: int = 4) -> str:
     """``si(0.0123, "s") -> '12.3 ms'``; zero, NaN and inf are printed plainly. An area unit
     (``AREA_UNITS``) is printed by :func:`area`, never prefixed. T to f as always (``1000
     TB``, ``0.853 fJ``); a number they would print with an exponent takes the prefixes up to
-    Q (quetta, 1e30) and down to q (quecto, 1e-30) (``320 PB``), and beyond those it is printed
-    in full with the outermost one (``1,234,000 Qs``, ``0.00001234 qJ``), never an exponent."""
+    Q (quetta, 1e30) and down to q (quecto, 1e-30) (``320 PB``), and beyond those (an absurd
+    input's result) it is printed with an exponent and the bare unit (``4.04e+207 s``,
+    ``1.234e-35 J``): the order of magnitude stays visible, never hundreds of digits. A byte
+    or bit count below 1 is printed in full (``0.5 B``) down to 1e-30, with an exponent below."""
     if unit in AREA_UNITS and value is not None:
         return area(float(value) * AREA_UNITS[unit], digits)
     if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -280,12 +282,12 @@ def si(value: float, unit: str, digits: int = 4) -> str:
     if value == 0 or math.isinf(value):
         return f"{value:g} {unit}".strip()
     if unit.split("/")[0] in _INFO and abs(value) < 1:  # "0.5 B", never "500 mB" (refused as input)
-        return f"{_plain(value, digits)} {unit}"
+        return f"{_plain(value, digits) if abs(value) >= 1e-30 else f'{value:.{digits}g}'} {unit}"
     text, scale, prefix = _pick(value, digits, _PREFIXES)
-    if "e" in text:  # past T..f (``3.2e+05 T``): the other prefixes, then the number in full
+    if "e" in text:  # past T..f (``3.2e+05 T``): the other prefixes, then an exponent
         text, scale, prefix = _pick(value, digits, _ALL_PREFIXES)
         if "e" in text:
-            text = _plain(value / scale, digits)
+            text, prefix = f"{value:.{digits}g}", ""
     return f"{text} {prefix}{unit}".strip()
 
 

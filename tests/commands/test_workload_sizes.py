@@ -43,3 +43,48 @@ def test_a_memory_error_is_one_line(monkeypatch, tmp_path):
                                   "--steps", "10", "-o", str(tmp_path / "x.json")])
     assert r.exit_code == 1 and "Traceback" not in r.output
     assert "out of memory: Unable to allocate 7.11 PiB" in r.output and "use smaller sizes" in r.output
+
+
+@pytest.mark.parametrize("args, ops", [
+    # 1 layer, layer schedule, fused: an input projection, T x (recurrent matmul + cell), a
+    # concat = 2 T + 2 = 2,147,483,648 at T = 2^30 - 1: one past the limit (the floor T x L,
+    # 1,073,741,823, let it through to an 8 GiB allocation)
+    (["lstm", "--steps", "1073741823"], 2 * 1073741823 + 2),
+    # wavefront, fused: T x (input projection + recurrent matmul + cell) + 1 concat
+    (["gru", "--steps", "715827883", "--schedule", "wavefront"], 3 * 715827883 + 1),
+    # separate LSTM: 4 gate ops a step; 2 layers: 2 x (T x 5 + 2)
+    (["lstm", "--steps", "214748365", "--layers", "2", "--pointwise", "separate"], 2 * (214748365 * 5 + 2)),
+])
+def test_recurrent_sizes_are_refused_by_their_exact_op_count(tmp_path, args, ops):
+    assert ops > 2 ** 31 - 1
+    r = CliRunner().invoke(main, ["workload", *args[:1], "--input-size", "1", "--hidden", "1",
+                                  *args[1:], "-o", str(tmp_path / "x.npz")])
+    assert r.exit_code == 1 and "Traceback" not in r.output and len(r.output.splitlines()) == 1
+    assert f"gives {ops:,} ops" in r.output and "more than a workload holds (2,147,483,647" in r.output
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+@pytest.mark.parametrize("schedule", ["layer", "wavefront"])
+@pytest.mark.parametrize("pointwise", ["fused", "separate", "aten"])
+def test_op_count_is_the_generators_count(cell, schedule, pointwise):
+    from cimsim.workload.generators import gru, lstm
+    from cimsim.workload.recurrent import op_count
+
+    # gate ops a step: fused 1; separate LSTM gates, act, c, h = 4, GRU rz, n, h = 3; aten 10
+    g = {"fused": 1, "separate": 4 if cell == "lstm" else 3, "aten": 10}[pointwise]
+    for L, T in ((1, 1), (1, 7), (3, 5)):
+        want = L * (T * (1 + g) + 2) if schedule == "layer" else L * T * (2 + g) + 1
+        w = (lstm if cell == "lstm" else gru)(3, 4, L, steps=T, schedule=schedule, pointwise=pointwise)
+        assert len(w.ops) == want == op_count(cell, L, T, schedule, pointwise)
+
+
+def test_the_builder_refuses_more_ops_than_its_32_bit_columns_hold(monkeypatch):
+    """The op-order tag and fn columns are int32: past MAX_OPS ops they wrapped silently."""
+    from cimsim.errors import WorkloadError
+    from cimsim.workload import builders
+    from cimsim.workload.generators import matmul
+
+    monkeypatch.setattr(builders, "MAX_OPS", 5)  # the limit, small enough to reach in a test
+    assert len(matmul(2, 2, 2, count=5).ops) == 5
+    with pytest.raises(WorkloadError, match="6 ops: more than a workload holds"):
+        matmul(2, 2, 2, count=6)

@@ -14,7 +14,7 @@ from . import OneLineErrors, OneLineUsageError, console, created, full_path, new
 from .placement import print_placement
 from .. import bundled
 from ..atomic import atomic_write, check_writable
-from ..errors import CimsimError, ConfigError, MappingError, one_name_each
+from ..errors import CimsimError, ConfigError, MappingError, OverflowInputError, one_name_each
 from ..inputs import file_record, input_fields, recorded, with_inputs
 from ..report import columns as C
 from ..report.baseline import baseline_ratios, ratio
@@ -111,6 +111,9 @@ def run(config: str, workload: str, engine: str, sets: tuple[str, ...], as_json:
         result = run_one(arch, wl, engine=engine, keep_ops=placement or trace_file is not None)
     except MappingError as exc:  # the config cannot run this workload: name the file and --sets
         raise MappingError(f"{origin(config_path, overrides(sets))}{exc}") from None
+    except OverflowInputError as exc:  # an extreme value overflowed: the --set or file that gave it
+        raise OverflowInputError(f"{origin(config_path, overrides(sets), exc.field)}{exc}",
+                                 exc.field) from None
     acc = None
     if accuracy:
         from ..accuracy.models import threads
@@ -145,7 +148,7 @@ def run(config: str, workload: str, engine: str, sets: tuple[str, ...], as_json:
 
         # what it was computed from (config, workload, --set) and which cimsim computed it
         out.update(input_fields(file_record(config_path), wl_file, overrides(sets)), **provenance())
-        click.echo(json.dumps(out, indent=2))
+        click.echo(json.dumps(out, indent=2, allow_nan=False))  # RFC 8259: no NaN, no Infinity
     else:
         apart = arch.cache_memory is not None
         if apart:  # each side at its own peak, as the placement checks them

@@ -26,6 +26,7 @@ from ..workload.generators import (
     write_bundled,
 )
 from ..workload.argnames import option_names
+from ..workload.builders import MAX_OPS  # the most ops a workload holds
 from ..workload.io import COLUMNAR_SUFFIX, save_workload, stamp_writer
 from ..workload.ir import Workload
 
@@ -39,10 +40,6 @@ def _summary(w: Workload, path: Path, made: Path | None = None) -> str:
 
     return (f"wrote {full_path(path)}: {w.name}: {len(w):,} ops, {w.macs:,} MACs "
             f"({si(w.macs, 'MAC')}), weights {si(w.weight_bytes, 'B')}{created(made)}")
-
-
-#: the most ops a workload holds (its op indices are 32-bit in the tag columns)
-MAX_OPS = 2 ** 31 - 1
 
 
 def _check_ops(at_least: int, options: str) -> None:

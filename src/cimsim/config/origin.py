@@ -35,7 +35,8 @@ def _where(path: str, set_by: Mapping[str, Any], source: str, written: bool = Fa
     return f"{source}: "
 
 
-def origin(source: str | Path, set_by: Mapping[str, Any] | None) -> str:
+def origin(source: str | Path, set_by: Mapping[str, Any] | None, path: str | None = None) -> str:
     """``FILE: `` or ``FILE with --set K=V, ...: ``: where a loaded config came from, as its
-    config errors say it (for an error found later, running it: a dtype it has no rate for)."""
-    return one_line(_where("", set_by or {}, str(source)))
+    config errors say it (for an error found later, running it: a dtype it has no rate for);
+    ``path``: the field the error is about, ``--set K=V: `` where a ``--set`` gave it."""
+    return one_line(_where(path or "", set_by or {}, str(source)))

@@ -29,9 +29,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..config import Architecture
-from ..errors import ComponentError, RateFieldError
+from ..errors import ComponentError, OverflowInputError, RateFieldError
 from ..hw.base import Component, OpCost
 from ..mapping.placement import Placement
+from ..quantity import extreme_fields
 
 
 @dataclass
@@ -130,6 +131,12 @@ def _check(comp, name: str, arr, n: int) -> np.ndarray:
                              f"of shape {a.shape}, expected ({n},)")
     if not np.all(np.isfinite(a)) or (a < 0).any():
         bad = a[~np.isfinite(a) | (a < 0)][0]
+        if bad == np.inf and (found := extreme_fields(comp.config, f"{comp.name}.")):
+            # an extreme given value (energy_per_mac 1e300 J) overflowed: an input error
+            raise OverflowInputError(
+                f"{found[0][0]}: component '{comp.name}' ({comp.type_name}): its {name} is not finite "
+                f"(inf): check {', '.join(f'{p} = {t}' for p, t in found)} (beyond 1e-30 to 1e30 in "
+                "SI units)", found[0][0])
         raise ComponentError(f"component '{comp.name}' ({comp.type_name}) produced an impossible "
                              f"{name} ({bad}): a cost must be finite and >= 0; check its config")
     return a
@@ -146,7 +153,13 @@ def _as_slice(ids):
 
 
 def compute_costs(pl: Placement, arch: Architecture, ops) -> CostTable:
-    """Cost every op of a placement on ``arch``."""
+    """Cost every op of a placement on ``arch``; a cost that overflows (an extreme given
+    value) is refused by its check, without NumPy's warning line."""
+    with np.errstate(over="ignore"):
+        return _compute_costs(pl, arch, ops)
+
+
+def _compute_costs(pl: Placement, arch: Architecture, ops) -> CostTable:
     n = pl.n_ops
     resources = arch.hardware.resources
     parts = energy_parts(arch)

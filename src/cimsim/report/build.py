@@ -18,6 +18,7 @@ from . import columns as C
 from .format import si
 from ..errors import ComponentError
 from ..hw.base import MEASURED_BOUND_DETAIL, MEASURED_COMPUTE
+from .overflow import check_energy, check_figures, check_latency
 from .plausible import area_notes, tdp_notes
 from .provenance import latency_notes, placeholder_shares, precision_notes
 from .result import Result, attribute_ops, attribute_path, bound_of, measured_share
@@ -135,6 +136,7 @@ def _distinct(arch, what: str, names: list[str]) -> None:
 def build_result(run: RunData, keep_ops: bool = True) -> Result:
     """The :class:`Result` of a run: energy, utilization, bound, critical path, traffic."""
     arch, pl, costs, latency = run.arch, run.placement, run.costs, run.latency_s
+    check_latency(arch, float(latency))  # inf from an extreme input: one line naming it
     if not np.isfinite(latency) or latency < 0:
         raise AssertionError(f"the engine returned an impossible latency ({latency} s)")
     energy = {part: float(costs.energy[:, j].sum()) for j, part in enumerate(costs.parts)}
@@ -179,6 +181,7 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
                                  f"in architecture '{arch.name}'")
     # what remains above 1 is floating-point rounding (at most 1e-9)
     util = {k: min(float(v), 1.0) for k, v in util.items()}
+    check_energy(arch, energy, C.STATIC, float(latency))
     for k, v in energy.items():
         if not np.isfinite(v) or v < 0:
             raise AssertionError(f"energy part {k} = {v} J is impossible (architecture '{arch.name}')")
@@ -301,8 +304,8 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
         physical_notes=physical,
         write_bytes=writes,
     )
-    if math.isinf(result.ops_per_s_per_m2) or math.isinf(result.power_density_w_per_m2) or math.isinf(
-            facts.get(C.PIPELINED_OPS_PER_S_PER_M2, 0.0)):  # an area too small for a float
+    # an area too small for a float (the power density's overflow: check_figures, below)
+    if math.isinf(result.ops_per_s_per_m2) or math.isinf(facts.get(C.PIPELINED_OPS_PER_S_PER_M2, 0.0)):
         raise ComponentError(f"the declared area ({si(result.area_m2, 'm²')}) is too small: OPS per "
                              "m² overflows; give each area in its unit (e.g. 0.5 mm^2)")
     llm = wl.metadata.get("llm")
@@ -348,6 +351,7 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
         b = (params.get("full_batch", params.get("batch")) if isinstance(params, dict) else None)
         result.serving[C.LLM_BATCH] = (float(b) if isinstance(b, int) and not isinstance(b, bool)
                                        else float("nan"))
+    check_figures(arch, result)  # OPS/W over a subnormal energy, ...: no inf in --json
     if keep_ops:
         result.op_table = _op_table(run)
         result.path_table = attribute_ops(run.path, run.start, run.end, costs.latency_s,

@@ -24,9 +24,13 @@ from typing import Mapping, Sequence, Union
 
 import numpy as np
 
+from ..errors import WorkloadError
 from .columns import StringTable, TagColumns
 from .ir import Workload, WorkloadColumns
 from .kinds import DTYPE_CODES, KIND_CODES, ROLE_CODES
+
+#: the most ops a workload holds (its op indices are 32-bit in the tag columns)
+MAX_OPS = 2 ** 31 - 1
 
 #: fused pointwise op of one recurrent step, by cell
 CELL_FN: dict[str, str] = {"lstm": "lstm_pointwise", "gru": "gru_pointwise", "rnn": "rnn_pointwise"}
@@ -228,10 +232,13 @@ class Builder:
                     codes[idx] = np.array([code(int(x)) for x in uniq], dtype=np.int32)[inv]
             columns[key] = ("json", codes, vocab)
         orders = [keys for keys, _ in sorted(self._orders.items(), key=lambda kv: kv[1])]
-        return TagColumns(_i64(self._order).astype(np.int32), orders, columns)
+        return TagColumns(_i64(self._order).astype(np.int32), orders, columns)  # < MAX_OPS: columns()
 
     def columns(self) -> WorkloadColumns:
         nt, no = len(self._tnames), len(self._onames)
+        if no > MAX_OPS:  # the 32-bit columns (tag order, fn) would wrap, silently
+            raise WorkloadError(f"{no:,} ops: more than a workload holds ({MAX_OPS:,}: op indices "
+                                "are 32-bit); use smaller sizes")
         ptr = lambda counts: np.concatenate(([0], np.cumsum(_i64(counts))))  # noqa: E731
         return WorkloadColumns(
             tensor_names=StringTable.from_list(self._tnames, "tensor"), shape_ptr=ptr(self._ndims),

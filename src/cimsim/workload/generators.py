@@ -18,9 +18,9 @@ from ..dtypes import DTYPE_BYTES, DTYPES
 from ..errors import WorkloadError
 from .argnames import arg, arg_is
 from .io import save_workload
-from .builders import Builder as _Builder
+from .builders import MAX_OPS, Builder as _Builder
 from .ir import Workload
-from .recurrent import POINTWISE, SCHEDULES, recurrent
+from .recurrent import POINTWISE, SCHEDULES, op_count, recurrent
 
 MODES: tuple[str, ...] = ("encode", "stream")
 
@@ -56,6 +56,10 @@ def _recurrent(cell: str, input_size, hidden, layers, steps, batch, dtype, sched
     _choice(gen, "dtype", dtype, DTYPES)
     _choice(gen, "schedule", schedule, SCHEDULES)
     _choice(gen, "pointwise", pointwise, POINTWISE)
+    if (n := op_count(cell, L, T, schedule, pointwise)) > MAX_OPS:  # before any allocation
+        raise WorkloadError(f"{gen}: {arg_is('steps', T)} x {arg_is('layers', L)} gives {n:,} ops "
+                            f"({schedule} schedule, {pointwise} pointwise), more than a workload "
+                            f"holds ({MAX_OPS:,}: op indices are 32-bit); use smaller sizes")
     gates = 4 if cell == "lstm" else 3
     G = gates * H
     in_sizes = [I] + [H] * (L - 1)

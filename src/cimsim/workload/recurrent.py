@@ -79,6 +79,17 @@ STEPS: dict[tuple[str, str], tuple[list, list]] = {
 }
 
 
+def op_count(cell: str, L: int, T: int, schedule: str, pointwise: str) -> int:
+    """The ops :func:`recurrent` emits, exactly: per step the recurrent matmul and the gate
+    ops of ``STEPS`` (the wavefront schedule: and the step's input projection); the layer
+    schedule adds per layer one input projection over all steps and a concat, the wavefront
+    one concat (1 layer, fused: 2 T + 2)."""
+    gate_ops = len(STEPS[(cell, pointwise)][1])
+    if schedule == "layer":
+        return L * (T * (1 + gate_ops) + 2)
+    return L * T * (2 + gate_ops) + 1
+
+
 def recurrent(cell: str, I: int, H: int, L: int, T: int, B: int, dtype: str, schedule: str,
               pointwise: str, name: str, meta: dict) -> Workload:
     """The op graph of a stacked ``cell`` (arguments checked by the caller)."""

@@ -9,7 +9,8 @@ models run under ``np.errstate(all="ignore")`` (no warning lines), their result 
 from __future__ import annotations
 
 import math
-import typing
+
+from ...quantity import _extreme
 
 #: a design value (:class:`.derive.Design` attribute) -> (config field below the component, words)
 DESIGN_VALUES = {
@@ -30,33 +31,6 @@ class DeriveError(ValueError):
     def __init__(self, field: str, message: str):
         super().__init__(message)
         self.field = field
-
-
-#: beyond these magnitudes (SI units) a given value is named as a likely cause
-EXTREME = (1e-30, 1e30)
-
-
-def _extreme(model, prefix: str, out: list) -> None:
-    """Given plain-number fields of pydantic ``model`` (and its sub-models) beyond
-    :data:`EXTREME`, as ``(path, text)``."""
-    for name in sorted(getattr(model, "model_fields_set", ())):
-        v = getattr(model, name, None)
-        if hasattr(v, "model_fields_set"):
-            _extreme(v, f"{prefix}{name}.", out)
-        elif isinstance(v, (int, float)) and not isinstance(v, bool) and v != 0 and (
-                not math.isfinite(v) or not EXTREME[0] <= abs(v) <= EXTREME[1]):
-            info = type(model).model_fields.get(name)
-            out.append((f"{prefix}{name}", f"{v:g} {_unit(getattr(info, 'annotation', None))}".strip()))
-
-
-def _unit(annotation) -> str:
-    """The unit of a quantity field's type (``Optional[Ohms]``: its QuantityUnit's), or ""."""
-    for a in typing.get_args(annotation):
-        if isinstance(getattr(a, "unit", None), str):
-            return a.unit
-        if (u := _unit(a)):
-            return u
-    return ""
 
 
 def problem(c, tech, values: dict) -> tuple[str, str] | None:
