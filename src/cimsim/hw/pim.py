@@ -157,6 +157,10 @@ class PIM(Component[PIMConfig]):
     #: ``busy``: the share of the run a PIM server has an op in flight (its bank and MAC time,
     #: its ``op_overhead`` and any wait inside the op), as ``processor_busy`` is the processor's
     utilizations = ("mac", "banks", "busy")
+    #: ``bank_bytes``: bytes the units read inside the banks over the run (each op's resident
+    #: operand, its weight or the KV cache, in the units' format): traffic that never crosses
+    #: the level's external bus, so no ``<level>_bytes`` counts it
+    facts = MappingProxyType({"bank_bytes": 0.0})
     #: an op whose time is its bank reads is bound by memory (the banks), not compute
     compute_parts = MappingProxyType({"banks": "memory"})
     label = "PIM"
@@ -299,7 +303,7 @@ class PIM(Component[PIMConfig]):
                     f"format) lie in the PIM device's memory over '{self.link}', which holds "
                     f"{si(have, 'B')} ({self.name}.memory {self.level}'s capacity per channel x "
                     f"{channels} channel(s)): raise {self.name}.channels")
-        plan = Plan.one_server(len(idx))
+        plan = Plan.one_server(len(idx), summary={"bank_bytes": float(self._resident(ops, idx).sum())})
         if self.config.sharing != "blocked":
             plan.serial[:] = ops.rows[idx] <= 1
         return plan
@@ -328,14 +332,20 @@ class PIM(Component[PIMConfig]):
                 scale[names == dt] = DTYPE_BYTES[own] / nbytes
         return scale
 
+    def _resident(self, ops: OpArrays, idx) -> np.ndarray:
+        """Bytes each op reads in the banks: its resident operand, the weight, else the model
+        inputs (KV cache), in the units' format."""
+        weighted = ops.stationary[idx] >= 0
+        return np.where(weighted, ops.weight_bytes[idx], self._input_bytes(ops)[idx]) * \
+            self._format_scale(ops, idx)
+
     def cost(self, ops: OpArrays, idx, plan):
         c = self.config
         macs = ops.macs[idx]
         weighted = ops.stationary[idx] >= 0
         kv = self._input_bytes(ops)[idx]
         fmt = self._format_scale(ops, idx)
-        # the resident operand: the weight, else the model inputs (KV cache) read in the banks
-        resident = np.where(weighted, ops.weight_bytes[idx], kv) * fmt
+        resident = self._resident(ops, idx)
         io = (ops.act_in_bytes[idx] + ops.act_out_bytes[idx] - np.where(weighted, 0.0, kv)) * fmt
         e_compute = macs * c.energy_per_mac + resident * 8.0 * c.energy_per_bit
         t_mac, t_banks = macs / self.peak_macs, resident / self.internal_bandwidth
