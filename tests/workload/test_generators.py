@@ -137,12 +137,13 @@ def test_hier_attn_levels_and_modules_at_power(w_, L):
 
 def test_hier_attn_partial_windows():
     d, B = 16, 3
-    # N=250, w=100: level 1 = 2 full windows + one of 50; level 2 = 3 vectors
-    wl = hier_attn(250, d_model=d, heads=4, window=100, batch=B)
+    # N=250, w=100, each partial window on its own: level 1 = 2 full windows + one of 50;
+    # level 2 = 3 vectors (the padded default: tests/workload/test_hier_attn_partial.py)
+    wl = hier_attn(250, d_model=d, heads=4, window=100, batch=B, partial="separate")
     assert wl.metadata["levels"] == 2 and wl.metadata["modules"] == 4
     assert wl.macs == B * (2 * f_module(100, d) + f_module(50, d) + f_module(3, d))
     # N=7, w=2: 7 -> 4 -> 2 -> 1 : levels 3, modules 4 + 2 + 1
-    w2 = hier_attn(7, d_model=d, heads=2, window=2, batch=1)
+    w2 = hier_attn(7, d_model=d, heads=2, window=2, batch=1, partial="separate")
     assert w2.metadata["levels"] == 3 and w2.metadata["modules"] == 7
     assert w2.macs == 3 * f_module(2, d) + f_module(1, d) + 2 * f_module(2, d) + f_module(2, d)
     scores = [op for op in w2.ops if op.tags.get("part") == "scores"]
@@ -243,6 +244,8 @@ def test_json_round_trip(make, tmp_path):
     (lambda: hier_attn(100, window=1), "window"),
     (lambda: hier_attn(1), "seq_len"),
     (lambda: hier_attn(100, mode="replay"), "mode"),
+    (lambda: hier_attn(100, partial="mask"), "partial"),
+    (lambda: hier_attn(100, mode="stream", partial="pad"), "partial"),
     (lambda: hier_attn(100, d_model=10, heads=3), "heads"),
     (lambda: hier_attn(100, d_model=0), "d_model"),
     (lambda: hier_attn(100, dtype="int4"), "dtype"),

@@ -20,6 +20,7 @@ from ..workload.generators import (
     BUNDLED,
     GENERATORS,
     MODES,
+    PARTIAL,
     OPERANDS,
     POINTWISE,
     SCHEDULES,
@@ -160,12 +161,15 @@ _recurrent_command("gru", "A stacked GRU (nn.GRU semantics).")
 @_batch
 @_dtype
 @_opt("--mode", default="encode", help=f"{'|'.join(MODES)}.")
+@_opt("--partial", default=None, help=f"Encode mode, a level's partial last window: "
+      f"{'|'.join(PARTIAL)} (pad: padded and masked into the level's batched ops, as a batched "
+      "encoder does, the default; separate: ops of its own).")
 @_output
 @_name
-def hier_attn_cmd(seq_len, d_model, heads, window, batch, dtype, mode, output, name):
+def hier_attn_cmd(seq_len, d_model, heads, window, batch, dtype, mode, partial, output, name):
     """The hierarchical neural attention encoder."""
     _generate("hier-attn", output, name, seq_len=seq_len, d_model=d_model, heads=heads,
-              window=window, batch=batch, dtype=dtype, mode=mode)
+              window=window, batch=batch, dtype=dtype, mode=mode, partial=partial)
 
 
 @workload.command("transformer", cls=OneLineErrors)

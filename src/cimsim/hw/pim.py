@@ -157,6 +157,10 @@ class PIM(Component[PIMConfig]):
     #: ``busy``: the share of the run a PIM server has an op in flight (its bank and MAC time,
     #: its ``op_overhead`` and any wait inside the op), as ``processor_busy`` is the processor's
     utilizations = ("mac", "banks", "busy")
+    #: ``bank_bytes``: bytes the units read inside the banks over the run (each op's resident
+    #: operand, its weight or the KV cache, in the units' format): traffic that never crosses
+    #: the level's external bus, so no ``<level>_bytes`` counts it
+    facts = MappingProxyType({"bank_bytes": 0.0})
     #: an op whose time is its bank reads is bound by memory (the banks), not compute
     compute_parts = MappingProxyType({"banks": "memory"})
     label = "PIM"
@@ -299,8 +303,11 @@ class PIM(Component[PIMConfig]):
                     f"format) lie in the PIM device's memory over '{self.link}', which holds "
                     f"{si(have, 'B')} ({self.name}.memory {self.level}'s capacity per channel x "
                     f"{channels} channel(s)): raise {self.name}.channels")
-        # what each op reads in the banks: the rooflines' roof at the internal bandwidth
-        plan = Plan.one_server(len(idx), op_columns={"banks_bytes": self._resident_bytes(ops, idx)})
+        # what each op reads in the banks: the rooflines' roof at the internal bandwidth, and
+        # the run's pim_bank_bytes fact
+        resident = self._resident_bytes(ops, idx)
+        plan = Plan.one_server(len(idx), op_columns={"banks_bytes": resident},
+                               summary={"bank_bytes": float(resident.sum())})
         if self.config.sharing != "blocked":
             plan.serial[:] = ops.rows[idx] <= 1
         return plan

@@ -303,6 +303,7 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
         claim_notes=list(pl.claim_notes),
         physical_notes=physical,
         write_bytes=writes,
+        backing_store=hw.backing_store,
     )
     # an area too small for a float (the power density's overflow: check_figures, below)
     if math.isinf(result.ops_per_s_per_m2) or math.isinf(facts.get(C.PIPELINED_OPS_PER_S_PER_M2, 0.0)):

@@ -66,6 +66,11 @@ SAMPLES_PER_S = "samples_per_s"
 WEIGHT_BYTES = "weight_bytes"
 #: bytes of activations
 ACTIVATION_BYTES = "activation_bytes"
+#: run-level arithmetic intensity against the backing store (the outermost memory level,
+#: whatever its name: ``dram`` on the bundled configs): 2 x MACs / the bytes over it, op/B (the
+#: roofline's x-axis for the whole run; a CIM or PIM that keeps its weights in place reads few
+#: of them there); NaN when no byte crosses it
+OPS_PER_BACKING_BYTE = "ops_per_backing_byte"
 #: lower bound from memory: the largest bytes / effective bandwidth over the memory levels
 BOUND_MEMORY_S = "bound_memory_s"
 #: lower bound from the links: the largest bytes / effective bandwidth over the links (and the
@@ -245,7 +250,7 @@ BOUNDS: tuple[str, ...] = ("memory", "interconnect", "compute", "dependency", "o
 FIXED_COLUMNS: tuple[str, ...] = (
     WORKLOAD, ARCHITECTURE, ENGINE, LATENCY, ENERGY, BOUND, BOUND_PART, CRITICAL_PATH_S,
     CRITICAL_PATH_OPS, PARALLELISM, BOUND_MEMORY_S, BOUND_LINK_S, BOUND_COMPUTE_S, MACS, OPS, THROUGHPUT_MACS,
-    SAMPLES_PER_S, WEIGHT_BYTES, ACTIVATION_BYTES, AREA_M2, OPS_PER_J, OPS_PER_S_PER_M2,
+    SAMPLES_PER_S, WEIGHT_BYTES, ACTIVATION_BYTES, OPS_PER_BACKING_BYTE, AREA_M2, OPS_PER_J, OPS_PER_S_PER_M2,
     AVERAGE_POWER_W, POWER_DENSITY_W_PER_M2,
     ENERGY_PLACEHOLDER_SHARE, AREA_PLACEHOLDER_SHARE, PRECISION_MISMATCH, EXTRAPOLATED, NOTES,
 )
@@ -305,7 +310,9 @@ def fact_column(component: str, fact: str) -> str:
     """a component's scalar fact (``cim_arrays_needed``; ``cim_area_needed_m2``: those arrays'
     area, m², beside ``area_m2``'s every provisioned array; ``cim_reprograms``,
     ``processor_weights_on_chip``; ``cim_input_ones_default_ops`` / ``cim_weight_ones_default_ops``:
-    the ops whose data activity was the config's ``cell.input_ones`` / ``weight_ones``)"""
+    the ops whose data activity was the config's ``cell.input_ones`` / ``weight_ones``;
+    ``pim_bank_bytes``: the bytes the PIM units read inside the banks, B: their resident operands,
+    weights or KV cache, which never cross the level's external bus)"""
     return f"{component}_{fact}"
 
 

@@ -81,6 +81,8 @@ class Result:
     physical_notes: list[str] = field(default_factory=list)
     #: memory level or link -> the part of ``traffic_bytes`` that are writes (the rest reads)
     write_bytes: dict[str, float] = field(default_factory=dict)
+    #: the architecture's backing store (its outermost memory level; columns.OPS_PER_BACKING_BYTE)
+    backing_store: str = ""
     #: LLM serving metrics by column (columns.SERVING_COLUMNS), empty for other workloads
     serving: dict[str, float] = field(default_factory=dict)
     #: per request, its TTFT and TPOT (s; columns.REQUEST_TTFT_S / REQUEST_TPOT_S, a TPOT NaN
@@ -157,6 +159,12 @@ class Result:
         """2 x MACs / latency / area; NaN when no part declares its area."""
         area = self.area_m2
         return 2.0 * self.macs / self.latency_s / area if area > 0 and self.latency_s > 0 else float("nan")
+
+    @property
+    def ops_per_backing_byte(self) -> float:
+        """2 x MACs over the bytes over the backing store, op/B; NaN when none crosses it."""
+        b = self.traffic_bytes.get(self.backing_store, 0.0)
+        return 2.0 * self.macs / b if b > 0 else float("nan")
 
     @property
     def average_power_w(self) -> float:

@@ -23,6 +23,13 @@ from .ir import Workload
 from .recurrent import POINTWISE, SCHEDULES, op_count, recurrent
 
 MODES: tuple[str, ...] = ("encode", "stream")
+#: hier-attn encode mode, a level's partial last window (``n mod window`` vectors): "pad" pads
+#: it to ``window`` vectors, masked, and batches it with the full windows into the level's one
+#: set of ops (what a batched encoder does: one kernel per level over a padded tensor with an
+#: attention mask, as batched transformer encoders treat sequences of unequal length: PyTorch's
+#: ``key_padding_mask``, HuggingFace's ``attention_mask``); "separate" gives it a set of ops of its own, unpadded (fewer MACs,
+#: but a second module's ops on the level's path: N = w + 1 then cost more than N = w^2)
+PARTIAL: tuple[str, ...] = ("pad", "separate")
 
 
 # --------------------------------------------------------------------------- validation
@@ -166,11 +173,16 @@ def _attn_module(b: _Builder, p: str, x: str, windows: int, nvec: int, B: int, d
 
 
 def hier_attn(seq_len: int, d_model: int = 512, heads: int = 8, window: int = 100, batch: int = 1,
-              dtype: str = "fp32", mode: str = "encode", name: str | None = None) -> Workload:
+              dtype: str = "fp32", mode: str = "encode", name: str | None = None,
+              partial: str | None = None) -> Workload:
     """The hierarchical neural attention encoder of WORKLOADS.md.
 
     ``mode="encode"``: all ``seq_len`` vectors are known; each level batches its
-    full windows into one set of ops and gives a partial last window its own ops.
+    full windows into one set of ops. A partial last window (``partial``, :data:`PARTIAL`)
+    is padded to ``window`` vectors and masked into that set ("pad": its MACs are a full
+    window's, the level's op count and path stay those of a full level), or gets ops of its
+    own ("separate"); None: "pad". Stream mode has no batched level to pad into (each step
+    computes one module per level): it takes no ``partial``.
     ``mode="stream"``: one input vector per step; at each step the module of the
     window holding the newest item recomputes at every level (L modules per step).
     Every level has its own weights, shared by all windows of the level.
@@ -183,6 +195,10 @@ def hier_attn(seq_len: int, d_model: int = 512, heads: int = 8, window: int = 10
     B = _positive(gen, "batch", batch)
     _choice(gen, "dtype", dtype, DTYPES)
     _choice(gen, "mode", mode, MODES)
+    if mode == "stream" and partial is not None:
+        raise WorkloadError(f"{gen}: {arg('partial')} is for mode 'encode'; mode 'stream' computes "
+                            "one module per level at each step, with no batch to pad into")
+    partial = _choice(gen, "partial", "pad" if partial is None else partial, PARTIAL)
     _heads(gen, d, h)
     sizes = level_sizes(N, w)
     L = len(sizes)
@@ -196,7 +212,9 @@ def hier_attn(seq_len: int, d_model: int = 512, heads: int = 8, window: int = 10
     meta: dict = {
         "generator": gen,
         "params": {"seq_len": N, "d_model": d, "heads": h, "window": w, "batch": B,
-                   "dtype": dtype, "mode": mode},
+                   "dtype": dtype, "mode": mode,
+                   # stream mode has no partial window to batch: each step's module is its own
+                   **({"partial": partial} if mode == "encode" else {})},
         "mode": mode,
         "levels": L,
         "vectors_per_level": sizes,
@@ -210,9 +228,14 @@ def hier_attn(seq_len: int, d_model: int = 512, heads: int = 8, window: int = 10
         macs = 0
         for lv, n in enumerate(sizes, start=1):
             full, tail = divmod(n, w)
-            groups = [("full", full, w)] if full else []
-            if tail:
-                groups.append(("tail", 1, tail))
+            # the last window padded to w vectors and masked, batched with the full ones (a
+            # level of one window has no batch to join: it stays its own, unpadded)
+            if tail and full and partial == "pad":
+                groups = [("padded", full + 1, w)]
+            else:
+                groups = [("full", full, w)] if full else []
+                if tail:
+                    groups.append(("tail", 1, tail))
             if lv == 1:
                 ins = [b.tensor(f"x.{g}", (B, cnt * nv, d), "input") for g, cnt, nv in groups]
             else:
@@ -224,6 +247,8 @@ def hier_attn(seq_len: int, d_model: int = 512, heads: int = 8, window: int = 10
                                              {"level": lv, "group": g}))
                 macs += B * cnt * module_macs(nv, d)
         meta.update(modules=sum(windows), macs=macs)
+        if partial == "pad":  # the zero vectors the padded windows add (their MACs count)
+            meta["padded_vectors_per_level"] = [-n % w if n > w else 0 for n in sizes]
     else:
         for t in range(N):
             b.tensor(f"x.t{t}", (B, 1, d), "input")
@@ -257,7 +282,8 @@ def hier_attn(seq_len: int, d_model: int = 512, heads: int = 8, window: int = 10
             stored_bytes=stored * B * d * DTYPE_BYTES[dtype],
             memory_grows_with_seq_len=True,
         )
-    default = f"hier-attn-{mode}-N{N}-w{w}-d{d}-h{h}-B{B}-{dtype}"
+    default = f"hier-attn-{mode}-N{N}-w{w}-d{d}-h{h}-B{B}-{dtype}" + (
+        "-separate" if partial == "separate" else "")
     return b.build(default if name is None else name, meta)
 
 

@@ -24,7 +24,7 @@ REFERENCE_MODELS: tuple[str, ...] = ("lstm", "gru", "hier-attn", "transformer", 
 def params(name: str, overrides: dict) -> dict:
     """The generator parameters reference model ``name`` is built with (bundled size + ``overrides``)."""
     params = dict(BUNDLED[name]["params"])
-    unknown = sorted(set(overrides) - set(params) - {"dtype", "schedule", "mode"})
+    unknown = sorted(set(overrides) - set(params) - {"dtype", "schedule", "mode", "partial"})
     if unknown:
         from ..errors import WorkloadError
 
@@ -72,7 +72,8 @@ def _hier_classes(torch):
             self.o = nn.Linear(d_model, d_model, bias=False)
             self.pool_q = nn.Parameter(torch.randn(d_model) / math.sqrt(d_model))
 
-        def forward(self, x):  # x: (batch, windows, n, d) -> (batch, windows, d)
+        def forward(self, x, pad=None):  # x: (batch, windows, n, d) -> (batch, windows, d)
+            """``pad``: (windows, n) true at padding vectors, masked out of the keys and the pool."""
             B, W, n, d = x.shape
             h = self.heads
 
@@ -81,22 +82,29 @@ def _hier_classes(torch):
 
             q, k, v = split(self.q(x)), split(self.k(x)), split(self.v(x))
             scores = (q @ k.transpose(-1, -2)) * (1.0 / math.sqrt(d // h))
+            if pad is not None:
+                scores = scores.masked_fill(pad[:, None, None, :], float("-inf"))
             y = torch.softmax(scores, dim=-1) @ v
             y = self.o(y.transpose(2, 3).reshape(B, W, n, d))
-            pool = torch.softmax(y @ self.pool_q, dim=-1)
+            logits = y @ self.pool_q
+            if pad is not None:
+                logits = logits.masked_fill(pad, float("-inf"))
+            pool = torch.softmax(logits, dim=-1)
             return (pool.unsqueeze(-2) @ y).squeeze(-2)
 
     class HierarchicalAttentionEncoder(nn.Module):
         """The seed's hierarchical neural attention encoder (WORKLOADS.md).
 
         Each level splits its sequence into windows of ``window`` vectors (full
-        windows batched, a partial last window on its own) and replaces each
-        window by its context vector, until one vector remains.
+        windows batched; a partial last window padded and masked into that batch, or
+        ``partial="separate"``: on its own) and replaces each window by its context
+        vector, until one vector remains.
         """
 
-        def __init__(self, d_model: int, heads: int, window: int, levels: int):
+        def __init__(self, d_model: int, heads: int, window: int, levels: int, partial: str = "pad"):
             super().__init__()
             self.window = window
+            self.partial = partial
             self.levels = nn.ModuleList(AttentionModule(d_model, heads) for _ in range(levels))
 
         def forward(self, x):  # x: (batch, N, d) -> (batch, d)
@@ -107,6 +115,11 @@ def _hier_classes(torch):
                 if n == 1:
                     break
                 full, tail = divmod(n, w)
+                if tail and full and self.partial == "pad":
+                    pad = torch.arange((full + 1) * w, device=x.device).view(full + 1, w) >= n
+                    x = nn.functional.pad(x, (0, 0, 0, w - tail))
+                    x = level(x.reshape(B, full + 1, w, d), pad)
+                    continue
                 ctx = []
                 if full:
                     ctx.append(level(x[:, : full * w].reshape(B, full, w, d)))
@@ -122,11 +135,12 @@ def _hier_classes(torch):
 def hier_attn(**overrides):
     """The hierarchical attention encoder over ``seq_len`` vectors of width ``d_model``."""
     torch = require_torch()
-    p = params("hier-attn", overrides)
+    partial = overrides.get("partial", "pad")
+    p = params("hier-attn", {k: v for k, v in overrides.items() if k != "partial"})
     torch.manual_seed(0)
     cls = _hier_classes(torch)
     levels = len(level_sizes(p["seq_len"], p["window"]))
-    model = cls(p["d_model"], p["heads"], p["window"], levels).eval()
+    model = cls(p["d_model"], p["heads"], p["window"], levels, partial).eval()
     return model, (torch.randn(p["batch"], p["seq_len"], p["d_model"]),), {}
 
 

@@ -476,11 +476,21 @@ def test_hierarchical_attention_reference_matches_generator():
     from cimsim.workload.generators import hier_attn, module_macs
 
     p = dict(seq_len=50, window=8, d_model=32, heads=4, batch=2)
-    t, g = trace_zoo("hier-attn", **p), hier_attn(**p)
-    # level 1: 6 full windows of 8 + a tail of 2; level 2: 7 vectors in one window
-    closed = 2 * (6 * module_macs(8, 32) + module_macs(2, 32) + module_macs(7, 32))
-    assert t.macs == g.macs == closed
-    assert matmul_shapes(t) == matmul_shapes(g)
+    # level 1: 6 full windows of 8 + a tail of 2, padded to a 7th window of 8 (the default) or
+    # on its own; level 2: 7 vectors in one window
+    for partial, closed in (("pad", 2 * (7 * module_macs(8, 32) + module_macs(7, 32))),
+                            ("separate", 2 * (6 * module_macs(8, 32) + module_macs(2, 32)
+                                              + module_macs(7, 32)))):
+        t, g = trace_zoo("hier-attn", **p, partial=partial), hier_attn(**p, partial=partial)
+        assert t.macs == g.macs == closed
+        assert matmul_shapes(t) == matmul_shapes(g)
+    # the mask makes the padded window's result the separate window's: the same encoder
+    import torch
+
+    from cimsim.zoo.reference import hier_attn as reference
+    (padded, (x,), _), (separate, _, _) = reference(**p), reference(**p, partial="separate")
+    separate.load_state_dict(padded.state_dict())
+    assert torch.allclose(padded(x), separate(x), rtol=1e-5, atol=1e-6)
     pools = [op for op in t.ops if op.kind == "matmul" and op.n == 1]
     assert all(t.tensors[op.weight].shape == (32,) for op in pools)
 
