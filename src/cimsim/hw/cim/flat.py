@@ -8,7 +8,7 @@ Rules, in order:
    stages is held on both). Before 2026-12-05 (day) every stage's matrices counted against the
    one ``arrays``.
 2. On a device where every matrix fits, each is programmed once before the run (deployment,
-   not charged) and is its own engine server; with ``weight_replication`` each is copied
+   not charged; reported: :mod:`.programming`) and is its own engine server; with ``weight_replication`` each is copied
    ``floor(arrays / arrays needed)`` times and a matmul's rows spread over the copies.
 3. Otherwise :mod:`.reprogram` pins what it can and the rest share the arrays left: a pinned
    matrix is its own server, the others one server (their re-programming serialises them).
@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..base import Plan
+from . import programming
 from .reprogram import lru_reprograms, wear_text
 from .tiling import matrix_keys, tiles
 
@@ -44,7 +45,8 @@ def place(comp, ops, idx) -> Plan:
     if oriented:
         notes.append(f"{comp.name}: {oriented}")
     stages = np.unique(stage)
-    n_servers, needs, fitting = 0, [], []
+    n_servers, needs, fitting, deploy = 0, [], [], []
+    first_op = np.unique(group_of, return_index=True)[1]  # each matrix's first op
     for s in stages.tolist():
         on = np.flatnonzero(stage == s)
         mine, local = np.unique(group_of[on], return_inverse=True)
@@ -59,8 +61,10 @@ def place(comp, ops, idx) -> Plan:
             if copies > 1:
                 replicas[on] = np.minimum(copies, np.maximum(rows[on], 1.0))
             fitting.append((s, needed, len(mine), copies))
+            deploy.append(programming.deployment(c, k, pc, first_op[mine], copies))
             continue
         mask, free, keep = lru_reprograms(local, sizes, c.arrays)  # rule 3
+        deploy.append(programming.deployment(c, k, pc, first_op[mine[sorted(keep)]], 1))
         reprogram[on] = mask
         own = {g: i for i, g in enumerate(sorted(keep))}
         server[on] = n_servers + np.array([own.get(g, len(own)) for g in local.tolist()],
@@ -78,6 +82,8 @@ def place(comp, ops, idx) -> Plan:
         notes=notes,
         # per device: the largest stage's under pipeline parallelism
         summary={"arrays_needed": max(needs), "reprograms": int(reprogram.sum())},
+        # the devices of pipeline stages program at once (:mod:`.programming`)
+        programming=(sum(e for e, _ in deploy), max((t for _, t in deploy), default=0.0)),
         op_columns={"reprogram": reprogram},
         state=dict(row_tiles=rt, col_tiles=ct, phys_cols=pc, arrays=np.minimum(need, c.arrays),
                    rounds=np.ceil(need / c.arrays), replicas=replicas, reprogram=reprogram),
