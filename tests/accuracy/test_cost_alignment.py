@@ -92,12 +92,15 @@ def test_signed_inputs_agree():
 
 def test_reference_column_adds_cell_reads_not_conversions():
     """on_off_ratio 10: 160 physical columns on 2 column tiles, one reference column each:
-    cell reads M x k x (160 + 2) x 8 instead of M x k x 160 x 8; the emulator holds the same
-    2 reference columns and subtracts them before the ADC (no conversion of their own)."""
+    cell reads M x k x 160 x 8 plus M x k x 2 x 8 off cells, each G_off / G_mean = 0.1 /
+    (0.5 + 0.5 x 0.1) of the mean cell (find-M #5: charged as a whole mean cell before
+    2026-12-06); the emulator holds the same 2 reference columns and subtracts them before the
+    ADC (no conversion of their own)."""
     k, n = 300, 40
     ideal, ref = _cost(_arch(), k, n), _cost(_arch(**{"cim.nonideal.on_off_ratio": 10}), k, n)
     assert ideal["cim_array"] == pytest.approx(M * k * 160 * 8 * E_CELL, rel=1e-12, abs=0)
-    assert ref["cim_array"] == pytest.approx(M * k * 162 * 8 * E_CELL, rel=1e-12, abs=0)
+    assert ref["cim_array"] == pytest.approx(M * k * (160 + 2 * 0.1 / 0.55) * 8 * E_CELL,
+                                             rel=1e-12, abs=0)
     assert ref["cim_adc"] == ideal["cim_adc"]
     _, p = _emulated(_arch(**{"cim.nonideal.on_off_ratio": 10}), k, n)
     assert p.n_ref == 2
@@ -188,7 +191,8 @@ def test_cell_on_off_reaches_the_emulator_and_the_reference_column():
     and a cim.cell stated, the ratio defaults to the cell's: the emulator holds the reference
     columns (2 here) and, under drift with nu 0.05 for a year (f = (31.536 Ms / 20 s)^-0.05),
     an offset-stored word V reads f V + o (f - 1) 85 with o = gmin 3 / (1 - gmin), gmin = 1/100;
-    the cost model reads the same reference columns (M k 162 8 cell reads, not 160)."""
+    the cost model reads the same reference columns (M k 160 8 cell reads and M k 2 8 off
+    cells, each 0.01 / (0.5 + 0.5 x 0.01) of the mean cell)."""
     from cimsim.accuracy.arith import nonideal_of
     from cimsim.hw.cim.tiling import on_off_ratio
 
@@ -198,7 +202,8 @@ def test_cell_on_off_reaches_the_emulator_and_the_reference_column():
     arch = _arch(**{"cim.cell.type": "fefet"}, **drift)
     cim = arch.components["cim"]
     assert on_off_ratio(cim) == (100.0, "the fefet preset's")
-    assert _cost(arch, k, n)["cim_array"] == pytest.approx(M * k * 162 * 8 * E_CELL, rel=1e-12, abs=0)
+    assert _cost(arch, k, n)["cim_array"] == pytest.approx(
+        M * k * (160 + 2 * 0.01 / 0.505) * 8 * E_CELL, rel=1e-12, abs=0)
     ni = nonideal_of(cim)
     assert ni.on_off_ratio == 100.0 and cim.nonideal.on_off_ratio is None
     torch.manual_seed(12)

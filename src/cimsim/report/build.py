@@ -240,6 +240,11 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
                                    # a chip that re-programs runs its samples one after another
                                    float(latency) if any(k.endswith("_reprograms") and v
                                                          for k, v in facts.items()) else 0.0))
+    if C.programs_weights(arch):  # deployment: reported, in neither the energy nor the latency
+        held = [p.programming for p in pl.plans if p is not None and p.programming is not None]
+        facts.update({C.PROGRAMMING_ENERGY_J: float(sum(e for e, _ in held)),
+                      C.PROGRAMMING_TIME_S: float(sum(t for _, t in held)),
+                      C.SAMPLES_PER_RUN: _samples(wl, batch)})
     notes = list(pl.notes) + list(run.engine_notes)
     areas = C.area_parts(arch)
     if C.PIPELINED_OPS_PER_S in facts:  # the stream's OPS/mm^2, beside one sample's

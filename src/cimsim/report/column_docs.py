@@ -78,6 +78,9 @@ DOCS: tuple[tuple[str, str, str], ...] = (
     (C.PIPELINED_J_PER_SAMPLE, "J", "as above"),
     (C.PIPELINED_OPS_PER_J, "op/J", "as above"),
     (C.PIPELINED_OPS_PER_S_PER_M2, "op/(s·m²)", "as above"),
+    (C.PROGRAMMING_ENERGY_J, "J", ALL + " (a component that programs weights: CIM)"),
+    (C.PROGRAMMING_TIME_S, "s", "as above"),
+    (C.SAMPLES_PER_RUN, "count", "as above"),
     (C.TTFT_S, "s", ALL + " (serving workloads only)"),
     (C.TPOT_S, "s", "as above"),
     (C.TOKENS_PER_S, "token/s", "as above"),
@@ -123,8 +126,8 @@ DOCS: tuple[tuple[str, str, str], ...] = (
 
 def documented_columns() -> set[str]:
     """Every column and pattern :mod:`.columns` names, as this table writes them."""
-    named = {*C.FIXED_COLUMNS, *C.PIPELINE_COLUMNS, *C.SERVING_COLUMNS, *C.ACCURACY_COLUMNS,
-             *C.SWEEP_KEY_COLUMNS, C.ERROR, C.BASELINE, C.SPEEDUP, C.ENERGY_RATIO,
+    named = {*C.FIXED_COLUMNS, *C.PIPELINE_COLUMNS, *C.PROGRAMMING_COLUMNS, *C.SERVING_COLUMNS,
+             *C.ACCURACY_COLUMNS, *C.SWEEP_KEY_COLUMNS, C.ERROR, C.BASELINE, C.SPEEDUP, C.ENERGY_RATIO,
              C.ONE_DEVICE_SHARE, C.CIMSIM_VERSION, C.CIMSIM_REVISION, C.PARETO_OBJECTIVES,
              *C.INPUT_COLUMNS}
     return named | set(_PATTERNS) | set(_SWEPT)

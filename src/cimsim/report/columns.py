@@ -185,6 +185,28 @@ def pipelined(arch) -> bool:
     return any(getattr(c, "pipelined", False) for c in arch.instances)
 
 
+# The one-time programming of stationary weights before the run (deployment), present when a
+# component programs weights (a CIM block: :mod:`cimsim.hw.cim.programming`)
+#: energy to program the weights a run finds in place, once before the run: the cells of every
+#: matrix held (every copy; the pinned ones where the weights do not all fit) x write_energy x
+#: write_verify_pulses, summed over the components. Deployment: not in ``energy_j`` (re-programming
+#: during the run is, as energy part ``write``); amortise it over the runs between programmings
+PROGRAMMING_ENERGY_J = "programming_energy_j"
+#: time of that programming: per matrix min(k, rows) x write_latency x write_verify_pulses (its
+#: arrays and copies written in parallel, row by row), the matrices one after another, the
+#: components' times added. Deployment: not in ``latency_s``
+PROGRAMMING_TIME_S = "programming_time_s"
+#: samples (inferences) one run serves: the batch, a serving run's requests; programming_energy_j
+#: / (runs x samples_per_run) is the programming energy per inference
+SAMPLES_PER_RUN = "samples_per_run"
+PROGRAMMING_COLUMNS: tuple[str, ...] = (PROGRAMMING_ENERGY_J, PROGRAMMING_TIME_S, SAMPLES_PER_RUN)
+
+
+def programs_weights(arch) -> bool:
+    """Whether results on ``arch`` carry the :data:`PROGRAMMING_COLUMNS`."""
+    return any(getattr(c, "programs_weights", False) for c in arch.instances)
+
+
 # LLM serving metrics, present when the workload's metadata has an ``llm`` section (``cimsim
 # workload llm``: which ops are the prefill, where each decode step ends, tokens per step).
 #: LLM serving: time to first token: when the op giving a request's first token ends, mean over requests
@@ -338,6 +360,8 @@ def result_column_sources(arch) -> list[tuple[str, str, str]]:
         *((fact_column(c.name, f), f"fact '{f}' of component '{c.name}'", c.name)
           for c in comps for f in getattr(c, "facts", ())),
         *((c, "a pipeline column", "") for c in (PIPELINE_COLUMNS if pipelined(arch) else ())),
+        *((c, "a programming column", "") for c in
+          (PROGRAMMING_COLUMNS if programs_weights(arch) else ())),
         *((energy_column(f"{c.name}_{p}"), f"energy part '{p}' of component '{c.name}'", c.name)
           for c in comps for p in c.energy_parts),
         *((energy_column(r), f"the energy of '{r}'", r) for r in resources),

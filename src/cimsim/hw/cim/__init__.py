@@ -29,7 +29,7 @@ parallel, rows spread over the replicas:
 
 - compute = ``max(rounds * ceil(rows / replicas) * t_vector, (input +
   output bytes) / buffer bandwidth)`` plus, when it re-programs,
-  ``rounds * min(k, array rows) * write_latency``;
+  ``rounds * min(k, array rows) * write_latency * write_verify_pulses`` (:mod:`.programming`);
 - a one-row op (a GEMV) is *serial*: its input must arrive before it computes (so is an
   op that re-programs: its weights arrive and are written before any row computes); with
   more rows transfers overlap compute, on copies too, but for the first row's fill and the
@@ -50,7 +50,9 @@ parallel, rows spread over the replicas:
   (tested in ``tests/accuracy/test_cost_alignment.py``); ``dac`` row drives;
   ``array`` cell reads (a finite ``nonideal.on_off_ratio`` adds one reference column per
   array, read, subtracted before the ADC, not converted); ``digital`` shift-add + buffer
-  bytes; ``write`` = every cell of the matrix once per re-programming op.
+  bytes; ``write`` = every cell of the matrix once per re-programming op (x
+  ``write_verify_pulses``). The one-time programming before the run (deployment) is reported,
+  not charged (:mod:`.programming`).
 
 Every per-event number above (read latency, ADC rate and energy, row drive, cell read,
 shift-add, buffer energy, areas) is the config's when it states it, else derived once per
@@ -96,7 +98,7 @@ from ..parts import ADC, NMC, Buffer, Cell, Counting, NonIdeal  # noqa: F401  (C
 from ..circuits.array import preset as cell_preset
 from ..parts.cell import DEFAULT_CELL
 from ..parts.registry import technology_cells, technology_of
-from . import activity, counting, flat, notes, onchip, sizing
+from . import activity, counting, flat, notes, onchip, programming, sizing
 from . import static as static_model
 from .chip import Chip
 from .derive import (
@@ -105,7 +107,7 @@ from .derive import (
     design,
 )
 from .energy import op_energy
-from .tiling import columns_per_weight, on_off_ratio, read_groups
+from .tiling import columns_per_weight, on_off_ratio, one_on_off, read_groups
 
 
 class CIMArea(Strict):
@@ -224,7 +226,12 @@ class CIMConfig(ComponentConfig):
     write_latency: Seconds = Field(description="Time to program one row of one array; a "
                                    "matrix's arrays are written in parallel, row by row "
                                    "(min(k, rows) x write_latency per round).")
-    write_energy: Joules = Field(description="Energy to program one cell.")
+    write_energy: Joules = Field(description="Energy to program one cell (one write pulse).")
+    write_verify_pulses: PositiveInt = Field(
+        default=1, le=10_000, description="Write pulses per cell, program-and-verify "
+        "iterations (NeuRRAM, Wan et al., Nature 2022: iterative programming of multi-level "
+        "RRAM); multiplies write_energy and write_latency, of re-programming and of the "
+        "programming before the run. Default: 1, one pulse.")
     endurance: PositiveFloat = Field(description="Write cycles a cell survives.")
     op_overhead: Seconds = Field(default="0 s", description="Host dispatch cost per CIM op (the "
                                  "driver's issue of one array command), in every op's latency.")
@@ -267,9 +274,15 @@ class CIMConfig(ComponentConfig):
                              f"not {self.dac_bits}")
         if self.adc.counting is not None and self.read_latency is None:
             raise ValueError("adc.counting needs read_latency given (one integration step)")
+        if self.nonideal is not None and on_off_ratio(self)[0] == 1:
+            raise ValueError("cell.on_off 1 leaves the cells no conductance range for the nonideal "
+                             "block (its on_off_ratio defaults to the cell's): give "
+                             "nonideal.on_off_ratio > 1 or a cell on_off > 1")
         if self.nonideal is not None:  # what the cell can carry (NonIdeal.check_cell)
             cell = self.cell.type if self.cell is not None else DEFAULT_CELL[self.technology]
             self.nonideal.check_cell(cell, cell_preset(cell).kind, on_off_ratio(self)[0])
+            if self.nonideal.on_off_ratio is not None:
+                one_on_off(self)
         for f in ("columns_per_adc", "per_array"):
             v = getattr(self.adc, f)
             if v is not None and v > self.cols:
@@ -349,6 +362,7 @@ class CIM(Component[CIMConfig]):
     type_name = "cim"
     Config = CIMConfig
     priority = 30
+    programs_weights = True  # results carry the programming columns (report.columns)
     accuracy_arithmetic = "cim"
     utilizations = ("arrays",)
     label = "CIM"
@@ -482,7 +496,7 @@ class CIM(Component[CIMConfig]):
             a_in, a_out = s["a_in"], s["a_out"]
         d = self.design
         t_vector = c.t_vector(d, read_groups(k, c.rows, c.rows_per_read)[1])
-        t_write = np.where(reprog, rounds * np.minimum(k, c.rows) * c.write_latency, 0.0)
+        t_write = np.where(reprog, programming.write_time(c, k, rounds), 0.0)
         t_mvm = rounds * np.ceil(rows / s["replicas"]) * t_vector
         compute, parts = onchip.flat_time(c, t_mvm, a_in + a_out)
         hold = {}
@@ -509,7 +523,8 @@ class CIM(Component[CIMConfig]):
         # a chip's flat buffer: its energy in the chip's buffer part (onchip.energy)
         energy = op_energy(c, d, rows, k, s["row_tiles"], s["col_tiles"], s["phys_cols"],
                            (a_in + a_out) if c.chip is None else 0.0, reprog,
-                           per_op=activity.energies(c, self.hw.technology, d, s["activity"]))
+                           per_op=activity.energies(c, self.hw.technology, d, s["activity"]),
+                           weight_ones=s["activity"]["w"])
         if c.chip is not None:
             energy.update(onchip.energy(c.chip, s, (a_in + a_out) * d.buffer_energy_per_byte))
             energy = onchip.layout_energy(c.chip, energy)

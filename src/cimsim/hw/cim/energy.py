@@ -9,8 +9,13 @@
   sampled, integration steps, counting steps; ``rows_per_read`` is not applied to it);
 - ``dac``: rows x k x column tiles x slices row drives, each ``dac_energy``;
 - ``array``: rows x k x physical columns x slices cell reads, each ``cell_read_energy``; a
-  finite ``nonideal.on_off_ratio`` adds one reference column of off cells per array (per
-  column tile), read with every row: + rows x k x column tiles x slices. Its current is
+  finite ``nonideal.on_off_ratio`` r adds one reference column of off cells per array (per
+  column tile), read with every row: + rows x k x column tiles x slices reads, each an off
+  cell's, ``cell_read_energy x G_off / G_mean`` = ``cell_read_energy x (1/r) / (w + (1 - w)/r)``
+  (:func:`off_cell_share`; w the weight activity the op's cell energy used, ``cell.weight_ones``
+  or the op's own: the mean cell conducts ``G_off + w (G_on - G_off)``), not an average cell's
+  (before 2026-12-06: 1 / 0.111 = 9x that at r = 17, w = 0.5; the bitline share of a derived
+  cell energy is scaled with it, a small overstatement of the saving). Its current is
   subtracted from each column's before the ADC (as the emulator computes it), so it adds no
   conversion. A digital bit-serial array (``cell.type: sram_digital``) reads every column
   of each array it uses, column tiles x ``cols``: the input bit is broadcast along the row
@@ -23,7 +28,8 @@
   share of one conversion); ``counter`` (a pulse-count DAC): rows x k x column tiles x slices
   row-counter loads and counts, each ``counter_energy``;
 - ``write``: when the op re-programs, every cell of the matrix once (k x physical
-  columns x ``write_energy``), whatever the number of rounds.
+  columns x ``write_energy`` x ``write_verify_pulses``: :func:`.programming.write_energy`),
+  whatever the number of rounds.
 
 ``array``, ``dac``, ``switch`` and ``counter`` depend on the data: a derived
 ``cell_read_energy``, ``dac_energy``, ``switch_energy`` or ``counter_energy`` is evaluated, per
@@ -35,12 +41,20 @@ from __future__ import annotations
 import numpy as np
 
 from . import counting
+from .programming import write_energy
 from .tiling import on_off_ratio, read_groups
 
 
 def _digital(c) -> bool:
     """Whether the array's cells are digital bit-serial adders (every column evaluates)."""
     return c.cell is not None and c.cell.type == "sram_digital"
+
+
+def off_cell_share(ratio: float, weight_ones) -> float:
+    """An off cell's read energy over the mean cell's, ``G_off / (G_off + w (G_on - G_off))``
+    with ``G_off = G_on / ratio`` and ``w`` the fraction of cells on (their mean normalised
+    conductance)."""
+    return (1.0 / ratio) / (weight_ones + (1.0 - weight_ones) / ratio)
 
 
 def conversions(c, rows, k, row_tiles, phys_cols):
@@ -51,12 +65,13 @@ def conversions(c, rows, k, row_tiles, phys_cols):
 
 
 def op_energy(c, d, rows, k, row_tiles, col_tiles, phys_cols, buffer_bytes, reprogram,
-              per_op=None) -> dict:
+              per_op=None, weight_ones=None) -> dict:
     """Energy per part of the ops (arrays), config ``c`` at design point ``d`` (its effective,
     given or derived, per-event numbers; :mod:`.derive`); ``per_op`` maps a design field
     (``cell_read_energy``, ``dac_energy``, ``switch_energy``, ``counter_energy``) to per-op
     values that replace the design's where the ops' data activity is their own
-    (:func:`.activity.activity_energies`)."""
+    (:func:`.activity.activity_energies`); ``weight_ones`` the weight activity per op (default
+    ``cell.weight_ones``), for the reference column's off cells."""
     per_op = per_op or {}
     e_cell = per_op.get("cell_read_energy", d.cell_read_energy)
     e_dac = per_op.get("dac_energy", d.dac_energy)
@@ -76,14 +91,17 @@ def op_energy(c, d, rows, k, row_tiles, col_tiles, phys_cols, buffer_bytes, repr
                                 + steps * d.energy_per_conversion)
         shift_add = column_vectors * steps * d.shift_add_energy
     read_cols = col_tiles * c.cols if _digital(c) else phys_cols
-    if on_off_ratio(c)[0] is not None:
-        read_cols = phys_cols + col_tiles  # one reference column per array
+    ratio = on_off_ratio(c)[0]
+    if ratio is not None:  # one reference column of off cells per array
+        if weight_ones is None:
+            weight_ones = c.cell.weight_ones if c.cell is not None else 0.5
+        read_cols = phys_cols + col_tiles * off_cell_share(ratio, weight_ones)
     out = {
         "array": rows * k * read_cols * slices * e_cell,
         "adc": adc,
         "dac": rows * k * col_tiles * slices * e_dac,
         "digital": shift_add + buffer_bytes * d.buffer_energy_per_byte,
-        "write": np.where(reprogram, k * phys_cols * c.write_energy, 0.0),
+        "write": np.where(reprogram, write_energy(c, k, phys_cols), 0.0),
     }
     if "switch" in d.periphery_parts:
         out["switch"] = rows * k * col_tiles * slices * e_switch

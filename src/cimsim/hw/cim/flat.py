@@ -8,7 +8,7 @@ Rules, in order:
    stages is held on both). Before 2026-12-05 (day) every stage's matrices counted against the
    one ``arrays``.
 2. On a device where every matrix fits, each is programmed once before the run (deployment,
-   not charged) and is its own engine server; with ``weight_replication`` each is copied
+   not charged; reported: :mod:`.programming`) and is its own engine server; with ``weight_replication`` each is copied
    ``floor(arrays / arrays needed)`` times and a matmul's rows spread over the copies.
    On one device, the matrices of parameters the traced forward never read (an untaken
    branch, an expert no token chose: ``OpArrays.unread_matrices``) are held too: they take
@@ -29,6 +29,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..base import Plan
+from . import programming
 from .reprogram import lru_reprograms, wear_text
 from .tiling import matrix_keys, tiles
 
@@ -60,7 +61,8 @@ def place(comp, ops, idx) -> Plan:
         notes.append(f"{comp.name}: {oriented}")
     stages = np.unique(stage)
     held = _unread_arrays(c, ops) if len(stages) <= 1 else None  # rule 2: held, never read
-    n_servers, needs, fitting, used, cells = 0, [], [], [], [0.0, 0.0]
+    n_servers, needs, fitting, used, cells, deploy = 0, [], [], [], [0.0, 0.0], []
+    first_op = np.unique(group_of, return_index=True)[1]  # each matrix's first op
     for s in stages.tolist():
         on = np.flatnonzero(stage == s)
         mine, local = np.unique(group_of[on], return_inverse=True)
@@ -88,11 +90,13 @@ def place(comp, ops, idx) -> Plan:
             used.append(needed * copies)
             cells[0] += weight_cells * copies
             cells[1] += float(needed * copies) * c.rows * c.cols
+            deploy.append(programming.deployment(c, k, pc, first_op[mine], copies))
             continue
         used.append(c.arrays)
         cells[0] += weight_cells
         cells[1] += float(needed) * c.rows * c.cols
         mask, free, keep = lru_reprograms(local, sizes, c.arrays)  # rule 3
+        deploy.append(programming.deployment(c, k, pc, first_op[mine[sorted(keep)]], 1))
         reprogram[on] = mask
         own = {g: i for i, g in enumerate(sorted(keep))}
         server[on] = n_servers + np.array([own.get(g, len(own)) for g in local.tolist()],
@@ -113,6 +117,8 @@ def place(comp, ops, idx) -> Plan:
                  "arrays_used": max(used, default=0),
                  "array_utilization": max(used, default=0) / c.arrays,
                  "cell_utilization": cells[0] / cells[1] if cells[1] else 0.0},
+        # the devices of pipeline stages program at once (:mod:`.programming`)
+        programming=(sum(e for e, _ in deploy), max((t for _, t in deploy), default=0.0)),
         op_columns={"reprogram": reprogram},
         state=dict(row_tiles=rt, col_tiles=ct, phys_cols=pc, arrays=np.minimum(need, c.arrays),
                    rounds=np.ceil(need / c.arrays), replicas=replicas, reprogram=reprogram),

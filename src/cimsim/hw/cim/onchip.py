@@ -51,7 +51,7 @@ from ...errors import MappingError
 from ...units import si
 from ..base import Plan
 from . import chip as chipmod
-from . import mapping, offchip
+from . import mapping, offchip, programming
 from .reprogram import lru_reprograms, wear_text
 from .tiling import matrix_keys, read_groups, tiles
 
@@ -338,7 +338,7 @@ def place(comp, ops, idx) -> Plan:
         summary = {"arrays_needed": packed, "reprograms": 0}
     else:
         reprogram = np.zeros(len(idx), dtype=bool)  # LRU over the matmuls only
-        reprogram[mm], free, _ = lru_reprograms(group_of[mm], need, c.arrays)
+        reprogram[mm], free, pinned = lru_reprograms(group_of[mm], need, c.arrays)
         rounds = np.maximum(1.0, np.ceil(need_op / c.arrays))
         copies = np.ones(G, dtype=np.int64)
         replicas = np.ones(len(idx))
@@ -352,6 +352,10 @@ def place(comp, ops, idx) -> Plan:
         summary = {"arrays_needed": packed, "reprograms": int(reprogram.sum())}
     wc = np.zeros(G)
     wc[group_of[mm]] = (k * pc)[mm]  # weight cells of each layer once
+    first = np.full(G, -1, dtype=np.int64)  # each layer's first matmul (:mod:`.programming`)
+    first[group_of[mm][::-1]] = np.flatnonzero(mm)[::-1]
+    held = np.flatnonzero(first >= 0) if fits else np.array(sorted(pinned), dtype=np.int64)
+    deployed = programming.deployment(c, k, pc, first[held], copies[held])
     if fits:
         summary.update(mapping.floorplan(ch, need, copies, float((wc * copies).sum()), c.rows,
                                          c.cols, dense=dense))
@@ -401,7 +405,7 @@ def place(comp, ops, idx) -> Plan:
         serial = serial | mm
     return Plan(
         server=server, n_servers=n_servers,
-        serial=serial,
+        serial=serial, programming=deployed,
         notes=notes, summary=summary, server_labels=labels, op_columns=cols,
         state=dict(row_tiles=rt, col_tiles=ct, phys_cols=pc, arrays=np.minimum(need_op, c.arrays),
                    rounds=rounds, replicas=replicas, reprogram=reprogram, a_in=a_in, a_out=a_out,

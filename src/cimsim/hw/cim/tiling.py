@@ -76,6 +76,27 @@ def on_off_ratio(c) -> tuple:
         float(preset), f"the {c.cell.type} preset's")
 
 
+def one_on_off(c) -> None:
+    """One device, one ratio: a ``nonideal.on_off_ratio`` other than the resistive cell's
+    ``on_off`` (its preset's), from which the derived ``cell_read_energy`` comes, would score the
+    accuracy of one device and the energy of another."""
+    from ..circuits.array import preset as cell_preset
+    from ..parts.cell import DEFAULT_CELL
+
+    cell = cell_preset(c.cell.type if c.cell is not None else DEFAULT_CELL[c.technology])
+    if c.cell_read_energy is not None or cell.kind != "resistive":
+        return
+    own = c.cell.on_off if c.cell is not None and c.cell.on_off is not None else cell.on_off
+    if float(c.nonideal.on_off_ratio) != float(own):
+        where = "cell.on_off" if c.cell is not None and c.cell.on_off is not None else (
+            f"cell.on_off, the {cell.name} preset's")
+        raise ValueError(f"nonideal.on_off_ratio {c.nonideal.on_off_ratio:g} contradicts "
+                         f"{where} {own:g}, from which the derived cell_read_energy comes: one "
+                         "design point has one device; set cim.cell.on_off (the accuracy model "
+                         "takes it too) and leave nonideal.on_off_ratio out, or give "
+                         "cell_read_energy")
+
+
 def matrix_keys(ops, idx):
     """Per op of ``idx`` (matmuls with a stationary weight): the matrix its arrays hold, keyed
     by (weight, orientation) as one int64, and a note naming each weight read in more than one

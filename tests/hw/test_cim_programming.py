@@ -1,0 +1,103 @@
+"""The one-time programming of the weights before a run (deployment) is reported, not charged
+(find-M #7), with ``write_verify_pulses``; one device has one on/off ratio (find-M #5).
+
+The matrices are digits-cnn's three weight layers (conv1 9 x 16, conv2 144 x 32, fc 128 x 10)
+on the bundled rram-cim-derived design (128 x 128 arrays, 8-bit weights on 1-bit cells: 8
+columns per output; write 3 pJ per cell, 10 ns per row): 9 x 128 + 144 x 256 + 128 x 80 =
+48,256 cells, 144.768 nJ; rows written min(k, 128): 9 + 128 + 128 = 265, 2.65 us; arrays
+needed 1 + 4 + 1 = 6.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from cimsim import bundled
+from cimsim.config import load_architecture
+from cimsim.errors import ConfigError
+from cimsim.pipeline import simulate
+from cimsim.report import columns as C
+from cimsim.workload import Op, Tensor, Workload
+
+CELLS = 9 * 128 + 144 * 256 + 128 * 80
+ROWS = 9 + 128 + 128
+LAYERS = ((9, 16), (144, 32), (128, 10))
+
+
+def _arch(**sets):
+    return load_architecture(bundled.resolve_config("rram-cim-derived"),
+                             {k: str(v) for k, v in sets.items()}, cli=True)
+
+
+def _run(**sets):
+    tensors, ops = [], []
+    for i, (k, n) in enumerate(LAYERS):  # each layer its own input: the shapes are what counts
+        tensors += [Tensor(f"x{i}", (4, k), "int8", "input"), Tensor(f"W{i}", (k, n), "int8", "weight"),
+                    Tensor(f"y{i}", (4, n), "int8", "activation")]
+        ops.append(Op(f"mm{i}", "matmul", (f"x{i}", f"W{i}"), (f"y{i}",), m=4, k=k, n=n,
+                      weight=f"W{i}"))
+    return simulate(_arch(**sets), Workload("cnn3", tensors, ops), engine="analytic")
+
+
+def test_programming_is_reported_in_closed_form_and_not_charged():
+    r = _run(**{"cim.weight_replication": "false"})
+    assert CELLS == 48_256
+    assert r.facts[C.PROGRAMMING_ENERGY_J] == pytest.approx(CELLS * 3e-12, rel=1e-12, abs=0)
+    assert r.facts[C.PROGRAMMING_ENERGY_J] == pytest.approx(144.768e-9, rel=1e-12, abs=0)
+    assert r.facts[C.PROGRAMMING_TIME_S] == pytest.approx(ROWS * 10e-9, rel=1e-12, abs=0)
+    assert r.facts[C.SAMPLES_PER_RUN] == 1
+    assert r.energy_breakdown_j["cim_write"] == 0.0  # deployment: not in the run's energy
+    assert r.energy_j == pytest.approx(sum(r.energy_breakdown_j.values()), rel=1e-12, abs=0)
+    rec = r.record()
+    assert all(c in rec for c in C.PROGRAMMING_COLUMNS)
+
+
+def test_every_weight_copy_is_programmed():
+    """weight_replication: floor(33,800 / 6) = 5,633 copies of every matrix, each programmed;
+    the copies are more arrays of the matrix, written in parallel with it (no more time)."""
+    r = _run()
+    assert r.facts[C.PROGRAMMING_ENERGY_J] == pytest.approx(33_800 // 6 * CELLS * 3e-12,
+                                                           rel=1e-12, abs=0)
+    assert r.facts[C.PROGRAMMING_TIME_S] == pytest.approx(ROWS * 10e-9, rel=1e-12, abs=0)
+
+
+def test_write_verify_pulses_multiply_programming_and_reprogramming():
+    r = _run(**{"cim.weight_replication": "false", "cim.write_verify_pulses": 4})
+    assert r.facts[C.PROGRAMMING_ENERGY_J] == pytest.approx(4 * CELLS * 3e-12, rel=1e-12, abs=0)
+    assert r.facts[C.PROGRAMMING_TIME_S] == pytest.approx(4 * ROWS * 10e-9, rel=1e-12, abs=0)
+    # 3 arrays: every matrix re-programmed once during the run, charged as `write`; nothing
+    # is left in place before the run
+    one, four = _run(**{"cim.arrays": 3}), _run(**{"cim.arrays": 3, "cim.write_verify_pulses": 4})
+    assert one.energy_breakdown_j["cim_write"] == pytest.approx(CELLS * 3e-12, rel=1e-12, abs=0)
+    assert four.energy_breakdown_j["cim_write"] == pytest.approx(4 * CELLS * 3e-12, rel=1e-12,
+                                                                 abs=0)
+    assert four.facts[C.PROGRAMMING_ENERGY_J] == 0.0
+    # 4 x the write time on each op's path; conv2's 4 arrays of 3 in ceil(4 / 3) = 2 rounds:
+    # 3 extra pulses x (9 + 2 x 128 + 128) rows x 10 ns more in all
+    assert four.latency_s - one.latency_s == pytest.approx(3 * (9 + 2 * 128 + 128) * 10e-9,
+                                                           rel=1e-9, abs=0)
+
+
+def test_a_nonideal_ratio_contradicting_the_cells_is_refused():
+    with pytest.raises(ConfigError, match=r"nonideal.on_off_ratio 2 contradicts cell.on_off, the "
+                                          r"rram_1t1r preset's 17, from which the derived "
+                                          r"cell_read_energy comes"):
+        _arch(**{"cim.nonideal.on_off_ratio": 2})
+    _arch(**{"cim.nonideal.on_off_ratio": 17})  # the same device
+    _arch(**{"cim.cell.on_off": 2, "cim.nonideal.on_off_ratio": 2})
+    # a given cell energy does not come from the ratio (rram-cim: ISAAC's 1.831 fJ)
+    load_architecture(bundled.resolve_config("rram-cim"), {"cim.nonideal.on_off_ratio": "2"},
+                      cli=True)
+
+
+def test_the_reference_column_reads_off_cells():
+    """One reference column of off cells per array: each reads G_off / G_mean = (1/17) / ((1 +
+    1/17) / 2) = 1/9 of the mean cell, so the three layers' cell reads grow by 1/9 of a column
+    per array (column tiles 1, 2, 1) instead of a whole one."""
+    ideal = _run(**{"cim.cell.weight_ones": 0.5})
+    ref = _run(**{"cim.cell.weight_ones": 0.5, "cim.nonideal.repeats": 1})
+    # cell reads per layer: rows x k x columns x slices, slices 8
+    base = sum(4 * k * n * 8 * 8 for k, n in LAYERS)
+    extra = sum(4 * k * t * 8 for (k, _), t in zip(LAYERS, (1, 2, 1))) / 9
+    assert ref.energy_breakdown_j["cim_array"] / ideal.energy_breakdown_j["cim_array"] == (
+        pytest.approx((base + extra) / base, rel=1e-12, abs=0))
