@@ -197,7 +197,12 @@ def test_a_flat_cim_holds_the_experts_no_token_chose_on_arrays_it_never_reads(tm
     save_workload(trace(MoE().eval(), (torch.randn(1, 64),)), tmp_path / "moe.json")
     r = CliRunner().invoke(main, ["run", "sram-cim", str(tmp_path / "moe.json"), "--json"])
     assert r.exit_code == 0, r.output
-    assert json.loads(r.output[r.output.index("{"):])["cim_arrays_needed"] == 13 + 12
+    out = json.loads(r.output[r.output.index("{"):])
+    assert out["cim_arrays_needed"] == 13 + 12
+    # held matrices are programmed before the run too: cells read (router 64 x 32 + two experts of
+    # 64 x 1,024 + 128 x 512) 264,192 and held (two experts) 262,144, each copy, at 50 fJ a cell
+    assert out["programming_energy_j"] == pytest.approx((264_192 + 262_144) * 50e-15 * 338,
+                                                        rel=1e-12, abs=0)
     r = CliRunner().invoke(main, ["run", "sram-cim", str(tmp_path / "moe.json")])
     text = " ".join(r.output.split())
     assert ("cim: 25 of 8,452 arrays hold all 5 weight matrices and the 4 matrices of parameters "

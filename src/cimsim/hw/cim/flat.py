@@ -90,7 +90,11 @@ def place(comp, ops, idx) -> Plan:
             used.append(needed * copies)
             cells[0] += weight_cells * copies
             cells[1] += float(needed * copies) * c.rows * c.cols
-            deploy.append(programming.deployment(c, k, pc, first_op[mine], copies))
+            e, t = programming.deployment(c, k, pc, first_op[mine], copies)
+            if held is not None and needed > int(sizes.sum()):  # the held matrices are written too
+                e += programming.write_energy(c, held[2], 1.0) * copies
+                t += held[3]
+            deploy.append((e, t))
             continue
         used.append(c.arrays)
         cells[0] += weight_cells
@@ -125,15 +129,17 @@ def place(comp, ops, idx) -> Plan:
     )
 
 
-def _unread_arrays(c, ops) -> tuple[int, int, float] | None:
-    """(matrices, arrays, cells holding weight bits) of the parameters the traced forward never
-    read, tiled as the weights read are (:func:`.tiling.tiles`); None when there are none."""
+def _unread_arrays(c, ops) -> tuple[int, int, float, float] | None:
+    """(matrices, arrays, cells holding weight bits, time to program them once) of the
+    parameters the traced forward never read, tiled as the weights read are
+    (:func:`.tiling.tiles`); None when there are none."""
     kn = getattr(ops, "unread_matrices", None)
     if kn is None or not len(kn):
         return None
     rt, ct, pc = tiles(kn[:, 0], kn[:, 1], c.rows, c.cols, c.weight_bits, c.bits_per_cell,
                        differential=c.differential)
-    return len(kn), int((rt * ct).sum()), float((kn[:, 0] * pc).sum())
+    return (len(kn), int((rt * ct).sum()), float((kn[:, 0] * pc).sum()),
+            float(programming.write_time(c, kn[:, 0].astype(np.float64)).sum()))
 
 
 def _fit_note(name: str, arrays: int, fitting: list, stages: int) -> str:
