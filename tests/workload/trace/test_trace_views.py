@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 import cimsim
+from test_trace_op_costs import _Fn  # a module running a function
 
 pytestmark = pytest.mark.torch
 
@@ -33,15 +34,6 @@ def _row(w, name):
     a, i = w.arrays, [op.name for op in w.ops].index(name)
     return {"macs": a.macs[i], "vec": a.vector_ops[i], "in": a.act_in_bytes[i], "out": a.act_out_bytes[i],
             "w": a.weight_bytes[i]}
-
-
-class _Fn(nn.Module):
-    def __init__(self, fn):
-        super().__init__()
-        self.fn = fn
-
-    def forward(self, *x):
-        return self.fn(*x)
 
 
 class _Rope(nn.Module):
