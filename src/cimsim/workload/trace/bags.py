@@ -55,6 +55,7 @@ def gather_rows(low, base, args, targets, kind="copy", vec=None, extra=()):
         rows = np.asarray(low.torch.unique(idx.reshape(-1)).tolist(), dtype=np.int64)
     inner = offsets(0, tuple(table.shape[1:]), tuple(table.stride()[1:]))
     offs = (table.storage_offset() + rows[:, None] * table.stride(0) + inner[None, :]).reshape(-1)
+    offs = low.st.units_at(table, offs)  # a view of another element size: its storage's units
     vid = low.st.storages[storage_key(table)].cur
     pieces = [(vid, offs if len(offs) < low.st.versions[vid].size else None)]
     # its access pattern: random reads of one row each (the memory level's random-access rate)

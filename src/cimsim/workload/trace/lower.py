@@ -65,6 +65,7 @@ class Proto:
     tags: dict = field(default_factory=dict)
     shapes: list = field(default_factory=list)  # per operand: the shape torch read it as
     where: str = ""  # the user's source line of the aten op it lowers
+    read_as: tuple = ()  # a matmul's (A, B) IR dtypes where one is a view of another element size
 
 
 def _tensors(torch, obj):
@@ -181,6 +182,10 @@ class Lowerer:
     def _write(self, t, pid: int, role="activation", name=None):
         """``t`` is written by proto ``pid``: a new version."""
         self._prepare_write(t)
+        rest = self.st.rest_of_units(t)  # a narrower view writing part of a unit reads the rest
+        if rest:
+            self.protos[pid].operands.append(rest)
+            self.protos[pid].shapes.append(None)
         v = self.st.new_version(role, name or self.protos[pid].name, t.numel(), tuple(t.shape),
                                 producer=pid, dtype=self.dt(t))
         self.st.write(t, v)
@@ -195,11 +200,9 @@ class Lowerer:
     def _materialise(self, t):
         """A reshape-copy storage about to be written in part becomes a real copy."""
         st = self.st.storages[storage_key(t)]
-        base = t.as_strided((st.numel,), (1,), 0)
-        pieces = self.st.pieces(base)
-        pid = self._proto(Proto("copy", self._name("materialise"), [pieces], []))
+        pid = self._proto(Proto("copy", self._name("materialise"), [self.st.whole(t)], []))
         v = self.st.new_version("activation", self.protos[pid].name, st.numel, (st.numel,), producer=pid,
-                                dtype=self.dt(t))
+                                dtype=st.dtype or self.dt(t))
         self.protos[pid].outputs.append(v.id)
         self.st.drop_prov(t, v)
 
@@ -221,6 +224,8 @@ class Lowerer:
 
     def emit(self, kind, base, reads, writes, **kw) -> int:
         """One proto op reading tensors (or ready piece lists) ``reads``, writing tensors ``writes``."""
+        if kw.get("vec") is None:  # a view of another element size: torch's elements
+            kw["vec"] = self.st.vec(kind, kw.get("fn"), reads, writes)
         operands, shapes = [], []
         for r in reads:
             o = r if isinstance(r, list) else self.read(r)
@@ -277,7 +282,9 @@ class Lowerer:
     @lowers(*A.FACTORIES)
     def _factory(self, c: Call) -> None:
         for t in c.targets:
-            if t.numel():
+            if self.st.rest_of_units(t):  # a fill of part of each unit: the rest is kept
+                self.emit("copy", c.base, [], [t])
+            elif t.numel():
                 self._prepare_write(t)
                 v = self.st.new_version("input", f"const{self._n_const}", t.numel(), tuple(t.shape),
                                         dtype=self.dt(t))
@@ -371,8 +378,7 @@ class Lowerer:
             return False
         if not self.st.known(src):
             self._source(src)
-        self.st.alias_copy(src, out)
-        return True
+        return self.st.alias_copy(src, out, self.dt(out))
 
     # ------------------------------------------------------------------ matmuls
     def _is_weight(self, pieces) -> bool:
@@ -414,6 +420,8 @@ class Lowerer:
         if swapped:
             shapes.reverse()
         pid = self._matmul(c.base, pa, pb, batch, m, k, n, weight, self.ev.out, bias, tags, post, shapes)
+        if pid is not None and not (self.st.same_unit(a) and self.st.same_unit(b)):
+            self.protos[pid].read_as = (self.dt(b), self.dt(a)) if swapped else (self.dt(a), self.dt(b))
         if not weight and pa and pb:  # a matrix computed from parameters: said, not stationary
             note_computed(self, pid, (pb, pa))
     def _matmul(self, base, pa, pb, batch, m, k, n, weight, out, bias, tags, post=None, shapes=None):
@@ -578,10 +586,12 @@ class Lowerer:
         return tensors, ops
 
     def _operand(self, ops, tensors, p, names, numel, which, weight):
-        if len(names) == 1 and tensors[names[0]].numel == numel:
+        # read through a view of another element size: the operand in the dtype the matmul reads
+        dtype = p.read_as["AB".index(which)] if p.read_as else tensors[names[0]].dtype
+        if len(names) == 1 and tensors[names[0]].numel == numel and tensors[names[0]].dtype == dtype:
             return names[0]
         out = f"{p.name}.{which}"
-        tensors[out] = Tensor(out, (int(numel),), tensors[names[0]].dtype, "activation")
+        tensors[out] = Tensor(out, (int(numel),), dtype, "activation")
         # materialise the operand (a broadcast, or a window over several parts) as torch does
         ops.append(Op(f"{p.name}.{which}.gather", "copy", tuple(names), (out,),
                       tags={"module": p.tags.get("module", ""), "part": "operand"}))

@@ -57,8 +57,7 @@ def _weight_as_deployed(low, x, out) -> bool:
     v = low.st.versions[pieces[0][0]]
     if v.producer >= 0 or v.size != x.numel():
         return False
-    low.st.alias_copy(x, out)
-    return True
+    return low.st.alias_copy(x, out, low.dt(out))
 
 
 @lowers("_int_mm")

@@ -37,8 +37,8 @@ def _arg(low, c: Call, name: str, pos: int | None, default=None):
 
 
 def _touched(torch, c: Call, dest, dim, index):
-    """Storage offsets of the destination elements the index touches (distinct), or None (no
-    index values: a fake-tensor trace)."""
+    """Storage offsets (in ``dest``'s elements) of the destination elements the index touches
+    (distinct), or None (no index values: a fake-tensor trace)."""
     idx = index if isinstance(index, (list, tuple)) else [index]
     if not has_data(torch, *[i for i in idx if i is not None]):
         return None
@@ -93,6 +93,8 @@ def _lower(low, c: Call) -> None:
         low._source(dest)
     if low.st.is_prov(dest):  # a reshape copy written in part: a real copy first
         low._materialise(dest)
+    if not low.st.same_unit(dest):  # a view of another element size: its storage's units
+        offs = np.unique(low.st.units_at(dest, offs))
     rows = low.st.pieces_at(dest, offs)
     pid = low.emit("reduction", c.base, [rows, *others], [], vec=vec)
     _write_at(low, dest, offs, pid)

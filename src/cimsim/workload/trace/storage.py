@@ -22,6 +22,20 @@ whose dimensions (stride-0 ones, an ``expand``, only repeat) tile its storage
 densely reads the whole version (:func:`tiles`; grouped-query attention's
 ``repeat_kv`` copy of K and V to every query head), and distinct offsets and
 version ids are counted, not sorted.
+
+**Units.** A storage is counted in one *unit*: the element size of the tensor that made it (its
+first writer or, for an input or weight, the tensor first seen). Every offset of a storage, in
+each version's ``domain``, each read and each atom, is in its units (:func:`to_units`), whatever
+element size the view that touches it has: a view ``k`` times wider (``view_as_complex`` of a
+float tensor, ``x.view(torch.int32)`` of an fp16 one) covers units ``o*k .. o*k+k-1`` of its
+element ``o``; a view ``k`` times narrower (``view_as_real`` of a complex tensor,
+``x.view(torch.uint8)``) maps element ``o`` to unit ``o // k``, the unit holding it (a part of a
+unit is read as the whole unit; a write of part of a unit reads the rest of it: the unit is
+read, modified and written). Element sizes are powers of two, so either divides the other. The
+unit is the creator's, not the gcd of sizes (bytes): every storage of a trace whose views keep
+their storage's element size is counted exactly as before, offset for offset, and a version's
+size times its dtype's bytes stays its bytes (a complex64 value read through its float view is
+its 8 x 32 complex elements, 2,048 B, as the float view's 8 x 64 x 4 B).
 """
 
 from __future__ import annotations
@@ -40,7 +54,21 @@ def offsets(off: int, shape, stride) -> np.ndarray:
 
 
 def tensor_offsets(t) -> np.ndarray:
+    """Storage offsets of ``t``'s elements in ``t``'s own element size (see :func:`to_units`)."""
     return offsets(t.storage_offset(), tuple(t.shape), tuple(t.stride()))
+
+
+def to_units(offs: np.ndarray, size: int, unit: int) -> np.ndarray:
+    """Offsets ``offs`` in elements of ``size`` bytes as offsets in storage units of ``unit``
+    bytes (the module docstring): the same where the sizes agree; a wider element covers its
+    ``size // unit`` units (element by element, units in order); a narrower one is the unit
+    holding it (repeated for each element in it)."""
+    if size == unit:
+        return offs
+    if size > unit:
+        k = size // unit
+        return (offs[:, None] * k + np.arange(k, dtype=np.int64)).reshape(-1)
+    return offs // (unit // size)
 
 
 def tiles(off: int, shape, stride, numel: int) -> bool:
@@ -56,6 +84,18 @@ def tiles(off: int, shape, stride, numel: int) -> bool:
             return False
         span *= size
     return span == numel
+
+
+def torch_vec(kind: str, fn: str | None, reads, writes) -> float:
+    """An op's vector operations counted in torch's elements (the IR's default counts its
+    tensors' elements, which are storage units: a ``sum`` of ``view_as_real(z)`` adds 2 floats
+    per complex unit): a reduction's per element read, any other kind's per element written."""
+    from ..kinds import ELEMENTWISE_OPS_PER_ELEMENT, KIND_OPS_PER_ELEMENT
+
+    if kind == "reduction":
+        return KIND_OPS_PER_ELEMENT[kind] * sum(t.numel() for t in reads)
+    per = ELEMENTWISE_OPS_PER_ELEMENT[fn] if kind == "elementwise" else KIND_OPS_PER_ELEMENT[kind]
+    return per * sum(t.numel() for t in writes)
 
 
 def storage_key(t) -> int:
@@ -75,8 +115,9 @@ def storage_key(t) -> int:
     return t.untyped_storage()._cdata
 
 
-def storage_numel(t) -> int:
-    return t.untyped_storage().nbytes() // t.element_size()
+def storage_numel(t, unit: int | None = None) -> int:
+    """Units of ``t``'s storage (of ``unit`` bytes; default: ``t``'s element size)."""
+    return t.untyped_storage().nbytes() // (unit or t.element_size())
 
 
 @dataclass(eq=False)
@@ -114,10 +155,13 @@ class _Prov:
 
 
 class _Storage:
-    __slots__ = ("numel", "cur", "owner", "prov")
+    """A storage of ``numel`` units of ``unit`` bytes (IR dtype ``dtype``: its maker's)."""
 
-    def __init__(self, numel: int, cur: int):
+    __slots__ = ("numel", "cur", "owner", "prov", "unit", "dtype")
+
+    def __init__(self, numel: int, cur: int, unit: int, dtype: str | None):
         self.numel, self.cur, self.owner, self.prov = numel, cur, None, None
+        self.unit, self.dtype = unit, dtype
 
 
 class Storages:
@@ -138,20 +182,66 @@ class Storages:
         return storage_key(t) in self.storages
 
     def covers(self, t, st: _Storage) -> bool:
-        return (t.numel() == st.numel and t.storage_offset() == 0
+        return (t.numel() * t.element_size() == st.numel * st.unit and t.storage_offset() == 0
                 and all(s > 0 for s, n in zip(t.stride(), t.shape) if n > 1))
+
+    def _new(self, t, cur: int, dtype) -> _Storage:
+        st = self.storages[storage_key(t)] = _Storage(storage_numel(t), cur, t.element_size(), dtype)
+        return st
+
+    # ---------------------------------------------------------------- units
+    def unit_of(self, t) -> int:
+        """Bytes of a unit of ``t``'s storage (``t``'s element size if it is not known yet)."""
+        st = self.storages.get(storage_key(t))
+        return t.element_size() if st is None else st.unit
+
+    def same_unit(self, t) -> bool:
+        """Whether ``t``'s elements are its storage's units (a view of its own element size)."""
+        return t.element_size() == self.unit_of(t)
+
+    def vec(self, kind: str, fn, reads, writes) -> float | None:
+        """:func:`torch_vec` where a tensor the op reads or writes is a view of another element
+        size than its storage's; None (the IR's count, the same) where none is, or where a read
+        is given as pieces."""
+        if kind in ("matmul", "copy") or any(isinstance(r, list) for r in reads) or \
+                all(self.same_unit(t) for t in (*reads, *writes) if t.numel()):
+            return None
+        return torch_vec(kind, fn, reads, writes)
+
+    def units(self, t) -> np.ndarray:
+        """The storage offsets (in its storage's units) of ``t``'s elements, logical order."""
+        return self.units_at(t, tensor_offsets(t))
+
+    def units_at(self, t, offs: np.ndarray) -> np.ndarray:
+        """Storage offsets ``offs`` counted in ``t``'s elements, in its storage's units."""
+        return to_units(offs, t.element_size(), self.unit_of(t))
+
+    def _tiles(self, t, st: _Storage) -> bool:
+        """:func:`tiles` in the storage's units (a wider view: a dimension of its ``k`` units
+        innermost; a narrower one: not from strides)."""
+        size = t.element_size()
+        if size < st.unit:
+            return False
+        k = size // st.unit
+        shape, stride = tuple(t.shape), tuple(t.stride())
+        if k > 1:
+            shape, stride = (*shape, k), (*(s * k for s in stride), 1)
+        return tiles(t.storage_offset() * k, shape, stride, st.numel)
 
     def add_source(self, t, role, name, dtype=None) -> Version:
         numel = storage_numel(t)
         shape = (tuple(t.shape) or (1,)) if t.numel() == numel else (numel,)
         v = self.new_version(role, name, numel, shape, dtype=dtype)
-        self.storages[storage_key(t)] = _Storage(numel, v.id)
+        self._new(t, v.id, dtype)
         return v
 
     # ---------------------------------------------------------------- reads
     def _elems(self, t, st: _Storage):
         """(version ids (int or array), storage offsets) of ``t``'s elements, logical order."""
-        offs = tensor_offsets(t)
+        return self._elems_at(st, self.units(t))
+
+    def _elems_at(self, st: _Storage, offs: np.ndarray):
+        """(version ids (int or array), source offsets) of the units ``offs`` of ``st``."""
         p = st.prov
         if p is not None:
             vids, poffs = self._prov_arrays(st)
@@ -163,9 +253,9 @@ class Storages:
     def _prov_arrays(self, st: _Storage):
         p = st.prov
         if p.offs is None:
-            src_offs = tensor_offsets(p.src)
+            src_offs = self.units(p.src)
             poffs = np.zeros(st.numel, dtype=np.int64)
-            poffs[tensor_offsets(p.out)] = src_offs
+            poffs[self.units(p.out)] = src_offs
             p.vids, p.offs = p.full, poffs
         return p.vids, p.offs
 
@@ -178,37 +268,62 @@ class Storages:
         if full and st.prov is None and st.owner is None:
             return [(st.cur, None)]
         if st.prov is None and st.owner is None and self.versions[st.cur].domain is None \
-                and tiles(t.storage_offset(), t.shape, t.stride(), st.numel):
+                and self._tiles(t, st):
             # every element of the whole version, some repeated (an expand): what
             # _maybe_whole finds from the offsets, without enumerating them
             return [(st.cur, None)]
         if full and st.prov is not None and st.prov.full is not None:
             return [(st.prov.full, None)]
-        vids, offs = self._elems(t, st)
-        if isinstance(vids, (int, np.integer)):
-            return [(int(vids), self._maybe_whole(int(vids), offs))]
-        out = []
-        for u in _distinct_ids(vids):
-            out.append((int(u), self._maybe_whole(int(u), offs[vids == u])))
-        return out
+        return self._split(*self._elems(t, st))
 
-    def pieces_at(self, t, offs: np.ndarray) -> list[tuple[int, np.ndarray | None]]:
-        """What reading the storage offsets ``offs`` of ``t``'s storage reads (``t``'s storage
-        is no provenance storage: materialise it first), as :meth:`pieces`."""
-        st = self.storages[storage_key(t)]
-        vids = st.cur if st.owner is None else st.owner[offs]
+    def _split(self, vids, offs: np.ndarray) -> list[tuple[int, np.ndarray | None]]:
+        """[(version id, its offsets or None: all of it)] of units ``offs`` held by ``vids``."""
         if isinstance(vids, (int, np.integer)):
             return [(int(vids), self._maybe_whole(int(vids), offs))]
         return [(int(u), self._maybe_whole(int(u), offs[vids == u])) for u in _distinct_ids(vids)]
 
+    def whole(self, t) -> list[tuple[int, np.ndarray | None]]:
+        """What reading every unit of ``t``'s storage reads, as :meth:`pieces`."""
+        st = self.storages[storage_key(t)]
+        return self._split(*self._elems_at(st, np.arange(st.numel, dtype=np.int64)))
+
+    def rest_of_units(self, t) -> list[tuple[int, np.ndarray | None]]:
+        """What a write of ``t`` leaves of the units it writes in part (a view narrower than its
+        storage's unit writing some of a unit's bytes: the unit is read, modified and written),
+        as :meth:`pieces`; [] where it writes whole units."""
+        st = self.storages.get(storage_key(t))
+        if st is None or t.numel() == 0 or t.element_size() >= st.unit:
+            return []
+        k = st.unit // t.element_size()
+        elems = np.unique(tensor_offsets(t))
+        units, hits = np.unique(elems // k, return_counts=True)
+        part = units[hits < k]
+        return self._split(*self._elems_at(st, part)) if len(part) else []
+
+    def pieces_at(self, t, offs: np.ndarray) -> list[tuple[int, np.ndarray | None]]:
+        """What reading the storage offsets ``offs`` (in units) of ``t``'s storage reads
+        (``t``'s storage is no provenance storage: materialise it first), as :meth:`pieces`."""
+        st = self.storages[storage_key(t)]
+        return self._split(st.cur if st.owner is None else st.owner[offs], offs)
+
     def write_at(self, t, offs: np.ndarray, v: Version) -> None:
-        """The storage offsets ``offs`` of ``t``'s (known, no provenance) storage now hold
-        version ``v`` (an index accumulation's touched rows)."""
+        """The storage offsets ``offs`` (distinct, in units) of ``t``'s (known, no provenance)
+        storage now hold version ``v`` (an index accumulation's touched rows)."""
         st = self.storages[storage_key(t)]
         if st.owner is None:
             st.owner = np.full(st.numel, st.cur, dtype=np.int64)
         st.owner[offs] = v.id
         v.numel, v.domain = st.numel, offs
+        self._in_units(t, st, v)
+
+    @staticmethod
+    def _in_units(t, st: _Storage, v: Version) -> None:
+        """A version written through a view of another element size is of the storage's units:
+        its IR dtype is the storage's (its size times that dtype's bytes: its bytes)."""
+        if t.element_size() != st.unit:
+            v.dtype = st.dtype or v.dtype
+            if v.domain is None:
+                v.numel, v.shape = st.numel, (st.numel,)
 
     def _maybe_whole(self, vid: int, offs: np.ndarray):
         v = self.versions[vid]
@@ -219,31 +334,33 @@ class Storages:
     # ---------------------------------------------------------------- writes
     def write(self, t, v: Version) -> None:
         """``t`` (a fresh storage or a view of a known one) now holds version ``v``."""
-        key = storage_key(t)
-        st = self.storages.get(key)
+        st = self.storages.get(storage_key(t))
         if st is None:
-            numel = storage_numel(t)
-            self.storages[key] = _Storage(numel, v.id)
-            v.numel = numel
-            if t.numel() != numel:
-                v.domain = tensor_offsets(t)
+            st = self._new(t, v.id, v.dtype)
+            v.numel = st.numel
+            if t.numel() != st.numel:
+                v.domain = self.units(t)
             return
         if self.covers(t, st):
             st.cur, st.owner, st.prov = v.id, None, None
+            self._in_units(t, st, v)
             return
         if st.prov is not None:
             raise AssertionError("a provenance storage must be materialised before it is written in part")
-        offs = tensor_offsets(t)
-        if st.owner is None:
-            st.owner = np.full(st.numel, st.cur, dtype=np.int64)
-        st.owner[offs] = v.id
-        v.numel, v.domain = st.numel, offs
+        offs = self.units(t)
+        if t.element_size() < st.unit:  # a narrower view: each unit it writes (part of) once
+            offs = np.unique(offs)
+        self.write_at(t, offs, v)
 
-    def alias_copy(self, src, out) -> None:
-        """``out`` (fresh) is a copy of ``src``'s elements that only reorders them."""
+    def alias_copy(self, src, out, dtype=None) -> bool:
+        """``out`` (fresh, of IR dtype ``dtype``) is a copy of ``src``'s elements that only
+        reorders them: True, or False (nothing done) where ``src`` is a view of another element
+        size than its storage's (an element is not one unit: the caller copies)."""
         st_src = self.storages[storage_key(src)]
+        if src.element_size() != st_src.unit:
+            return False
         numel = storage_numel(out)
-        st = _Storage(numel, -1)
+        st = _Storage(numel, -1, out.element_size(), dtype)
         pieces = self.pieces(src)
         if len(pieces) == 1 and pieces[0][1] is None and out.numel() == numel and st_src.prov is None \
                 and st_src.owner is None:
@@ -251,7 +368,7 @@ class Storages:
         else:
             vids, offs = self._elems(src, st_src)
             poffs = np.zeros(numel, dtype=np.int64)
-            o = tensor_offsets(out)
+            o = self.units(out)
             poffs[o] = offs
             if isinstance(vids, (int, np.integer)):
                 pv = int(vids)
@@ -261,6 +378,7 @@ class Storages:
             full = pieces[0][0] if len(pieces) == 1 and pieces[0][1] is None and out.numel() == numel else None
             st.prov = _Prov(full, src, out, pv, poffs)
         self.storages[storage_key(out)] = st
+        return True
 
     def is_prov(self, t) -> bool:
         st = self.storages.get(storage_key(t))
@@ -271,6 +389,10 @@ class Storages:
         st = self.storages[storage_key(t)]
         st.prov, st.cur, st.owner = None, v.id, None
         v.numel = st.numel
+
+
+def _prod(shape) -> int:
+    return int(np.prod(shape, dtype=np.int64))
 
 
 def _distinct(offs: np.ndarray, numel: int) -> int:
@@ -326,7 +448,9 @@ def atomize(v: Version) -> None:
             ids = list(range(len(uniq)))
         else:
             ids = [int(a) for a in np.unique(atom_of[r])]
-            if len(ids) == 1 and shp is not None and len(r) == counts[ids[0]] and ids[0] not in shapes:
+            # the shape torch read it as, where its elements are the atom's units
+            if len(ids) == 1 and shp is not None and len(r) == counts[ids[0]] == _prod(shp) \
+                    and ids[0] not in shapes:
                 shapes[ids[0]] = shp
         v.read_atoms.append(ids)
     if len(uniq) == 1:
@@ -356,7 +480,7 @@ def source_tensors(v: Version) -> None:
                 v.tensors.append((v.name, v.shape, v.size))
             else:
                 n = int(np.unique(r).size)
-                shape = shp if shp is not None and len(r) == n else (n,)
+                shape = shp if shp is not None and len(r) == n == _prod(shp) else (n,)
                 v.tensors.append((f"{v.name}[{v.labels.get(key, len(v.tensors))}]", tuple(shape), n))
         v.read_atoms.append([seen[key]])
     if len(v.tensors) == 1 and v.tensors[0][0] != v.name and v.reads and v.reads[0] is not None \
