@@ -63,11 +63,14 @@ def plot_command(sweep_file, output_dir, formats, param, no_roofline, where_expr
     """Plot a sweep: latency and energy vs the swept parameter, breakdown, utilization, efficiency
     (TOPS/W, TOPS/mm^2, area), roofline; for LLM serving runs decode tokens/s, time per output
     token and tokens/J vs the parameter (serving), or vs the batch when the sweep's workloads are
-    serving runs that differ in batch (serving-batch); for a sweep with --accuracy, accuracy against energy
+    serving runs that differ in batch (serving-batch); the workloads' own parameters that differ
+    between the -w files (workload.steps, ...) are swept parameters too; for a sweep with --accuracy, accuracy against energy
     with the Pareto front (accuracy-energy)."""
     from .. import plot as P
     from ..plot.select import numeric_column
+    from ..plot.family import is_workload_param
     from ..plot.serving import batch_varies, has_serving
+    from ..report.columns import WORKLOAD
     from ..sweep.columns import ERROR, param_columns
 
     formats = formats or FORMATS
@@ -107,8 +110,15 @@ def plot_command(sweep_file, output_dir, formats, param, no_roofline, where_expr
                                         for p in pinned)
                    + ": not swept, no figure drawn against it", err=True)
     swept = [p for p in params if p not in pinned]
-    if param is None and swept:
+    if param is None and swept:  # a config field first, then a workload parameter (workload.steps)
         param = swept[0]
+    # against a workload parameter, a row whose workload records none is in no panel: said
+    shape = is_workload_param(df, param) and param not in pinned
+    if shape and ok[param].isna().any():
+        click.echo(f"note: {int(ok[param].isna().sum()):,} of {len(ok):,} rows have no {param} (their "
+                   f"workload records none: {', '.join(dict.fromkeys(map(str, ok.loc[ok[param].isna(), WORKLOAD])))}): "
+                   "not in the figures against it", err=True)
+    batch = has_serving(ok) and batch_varies(ok)  # serving runs of several batch sizes as workloads
     figures = {}
     try:
         if param is not None and param not in pinned:
@@ -116,9 +126,9 @@ def plot_command(sweep_file, output_dir, formats, param, no_roofline, where_expr
             figures["energy"] = P.energy_vs_param(df, param)
             figures["utilization"] = P.utilization_vs_param(df, param)
             figures["efficiency"] = P.efficiency_vs_param(df, param)
-            if has_serving(ok):  # LLM serving runs: tokens/s, time per token, tokens/J
+            if has_serving(ok) and not (shape and batch):  # tokens/s, time per token, tokens/J
                 figures["serving"] = P.serving_vs_param(df, param)
-        elif has_serving(ok) and batch_varies(ok):  # serving runs of several batch sizes as workloads
+        if batch and (param is None or param in pinned or shape):
             figures["serving-batch"] = P.serving_vs_batch(df)
         figures["energy_breakdown"] = P.energy_breakdown(df, param)
         if "accuracy_top1" in df.columns:  # a sweep with --accuracy

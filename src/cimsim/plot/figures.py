@@ -33,7 +33,6 @@ from ..report.columns import (
     OPS_PER_J,
     OPS_PER_S_PER_M2,
     TPOT_S,
-    WORKLOAD,
     energy_column,
 )
 from ..report.format import si
@@ -44,6 +43,7 @@ from .ticks import step_axis
 from .canvas import CimFigure, new_figure  # noqa: F401  (re-exported)
 from .flags import EXTRAPOLATED_LABEL, mark_extrapolated
 from .overlap import BAND, band_label, covers
+from .family import other_params, panels as _panels
 
 #: A range wider than this ratio (max / min) gets a log axis.
 LOG_RATIO = 10.0
@@ -113,10 +113,6 @@ def _pick_param(df: pd.DataFrame, param: str | None) -> str:
     if not params:
         raise ValueError("the DataFrame has no swept-parameter column (dotted config path)")
     return params[0]
-
-
-def _workloads(data: pd.DataFrame) -> list:
-    return list(dict.fromkeys(data[WORKLOAD])) if len(data) else []
 
 
 def _grid(fig: Figure, rows: int, cols: int) -> np.ndarray:
@@ -214,7 +210,7 @@ def _draw_metric(ax, df: pd.DataFrame, data: pd.DataFrame, param: str, col: str,
     with units); log axes over decades. ``declared_only``: values <= 0 or missing are not
     drawn, nor a series with none left. True when a line was drawn."""
     drawn, seen = [], []
-    others = [p for p in param_columns(df) if p != param and p in data.columns and data[p].nunique() > 1]
+    others = other_params(df, data, param)
     by = colour_param(df, param)
     if by is not None:  # a random / LHS sweep: the other parameter as colour, not a line each
         drawn, others = draw_coloured(ax, df, data, param, col, by, factor, declared_only), []
@@ -275,17 +271,18 @@ def _si_log_axis(axis, unit: str) -> None:
 def metric_vs_param(
     df: pd.DataFrame, metric: str = LATENCY, param: str | None = None, title: str | None = None
 ) -> Figure:
-    """``metric`` against a swept parameter: one panel per workload, one line per architecture;
+    """``metric`` against a swept parameter: one panel per workload (against a workload
+    parameter, one for the workloads, :mod:`cimsim.plot.family`), one line per architecture;
     log axes over decades."""
     param = _pick_param(df, param)
     data = _ok(df)
-    wls = _workloads(data)
+    wls = _panels(df, data, param)
     rows, cols = _facet_shape(len(wls))
     fig = _figure(4.8 * cols + 3.0, 3.8 * rows + 0.5)
     axes = _grid(fig, rows, cols).ravel()
-    for ax, wl in zip(axes, wls):
-        _draw_metric(ax, df, data[data[WORKLOAD] == wl], param, metric, _LABELS.get(metric, metric))
-        ax.set_title(str(wl), fontsize="medium")
+    for ax, (wl, sub) in zip(axes, wls):
+        _draw_metric(ax, df, sub, param, metric, _LABELS.get(metric, metric))
+        ax.set_title(wl, fontsize="medium")
     for ax in axes[len(wls):]:
         ax.remove()
     _outside_legend(fig, axes[:len(wls)])
@@ -320,11 +317,10 @@ def metric_grid(df: pd.DataFrame, param: str, data: pd.DataFrame, panels, title:
     ``panels``: each column x factor against ``param``, one line per architecture (values <= 0
     or missing not drawn), a panel with no line saying ``empty(column)``; one legend outside the
     panels and, for a random / LHS sweep, one colourbar for the parameter drawn as colour."""
-    wls = _workloads(data) or [""]
+    wls = _panels(df, data, param) or [("", data)]
     fig = _figure(4.6 * len(panels) + 3.0, 3.6 * len(wls) + 0.5)
     grid = _grid(fig, len(wls), len(panels))
-    for row, wl in zip(grid, wls):
-        sub = data[data[WORKLOAD] == wl] if len(data) else data
+    for row, (wl, sub) in zip(grid, wls):
         for ax, (col, label, factor) in zip(row, panels):
             if not (col in sub.columns and _draw_metric(ax, df, sub, param, col, label, factor,
                                                         declared_only=True)):
@@ -396,16 +392,16 @@ def energy_breakdown(df: pd.DataFrame, param: str | None = None, most: int = 4,
     param = param if param is not None else (params[0] if params else None)
     comps = energy_parts(data)
     part_colour = part_colors(comps, universe)
-    others = [p for p in params if p != param and data[p].nunique() > 1]
+    others = other_params(df, data, param) if param is not None else []
     # a grid's few values of the other parameters: a panel each; else (a random / LHS sweep, a
     # run per value) each bar is the first run at its value, the others named in its label
     combos = list(dict.fromkeys(data[others].itertuples(index=False, name=None))) if others else []
     sliced = 0 < len(combos) <= len(LINESTYLES)
     panels, first_only, thinned = [], False, None
-    for wl in _workloads(data) or [""]:
+    for wl, rows_wl in _panels(df, data, param) or [("", data)]:
         for combo in combos if sliced else [None]:
-            sub = data[data[WORKLOAD] == wl] if len(data) else data
-            title = str(wl) if wl != "" else "energy"
+            sub = rows_wl
+            title = wl if wl != "" else "energy"
             if combo is not None:
                 sub = sub[np.logical_and.reduce([(sub[p] == v).fillna(False).to_numpy(bool) if pd.notna(v)
                                                  else sub[p].isna().to_numpy() for p, v in zip(others, combo)])]
@@ -430,7 +426,7 @@ def energy_breakdown(df: pd.DataFrame, param: str | None = None, most: int = 4,
     most_bars = max(len(b) for _, b in panels)
     # many bars: one workload per row, so the figure grows down, not into a strip
     rows, cols = (len(panels), 1) if most_bars > 8 else _facet_shape(len(panels))
-    n_wl = len(_workloads(data)) or 1
+    n_wl = len(_panels(df, data, param)) or 1
     if sliced and most_bars <= 8 and len(combos) <= MAX_COLS and len(panels) == n_wl * len(combos):
         rows, cols = n_wl, len(combos)  # a row per workload, a column per value: none split
     split_any = any(_spans_decades([float(r[ENERGY]) for _, _, r in b]) for _, b in panels)

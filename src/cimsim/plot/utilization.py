@@ -6,11 +6,12 @@ from __future__ import annotations
 import pandas as pd
 from matplotlib.figure import Figure
 
-from ..report.columns import ARCHITECTURE, WORKLOAD
+from ..report.columns import ARCHITECTURE
 from ..sweep.columns import param_columns
 from .colour import colour_param
 from .figures import (_by_x, _figure, _format_x, _grid, _ok, _outside_legend, _pick_param, _short,
-                      _workloads, _x, value_text)
+                      _x, value_text)
+from .family import other_params, panels as _panels
 from .style import arch_style, part_colors, value_styles
 
 
@@ -22,18 +23,17 @@ def utilization_vs_param(df: pd.DataFrame, param: str | None = None) -> Figure:
     param = _pick_param(df, param)
     data = _ok(df)
     archs = list(dict.fromkeys(data[ARCHITECTURE]))
-    wls = _workloads(data)
+    wls = _panels(df, data, param)
     # points of a random / LHS sweep differ in other parameters too: markers, no line joining them
     sampled = colour_param(df, param) is not None
-    others = [] if sampled else [p for p in param_columns(df) if p != param and p in data.columns
-                                 and data[p].nunique() > 1]
+    others = [] if sampled else other_params(df, data, param)
     combos = value_styles(list(data[others].itertuples(index=False, name=None))) if others else {}
     fig = _figure(4.4 * max(1, len(archs)) + 2.6, 3.6 * max(1, len(wls)) + 0.5)
     grid = _grid(fig, len(wls), len(archs))
     colors = part_colors(c[len("util_"):] for c in data.columns if c.startswith("util_"))
-    for row, wl in zip(grid, wls):
+    for row, (wl, rows_wl) in zip(grid, wls):
         for ax, arch in zip(row, archs):
-            panel = data[(data[ARCHITECTURE] == arch) & (data[WORKLOAD] == wl)]
+            panel = rows_wl[rows_wl[ARCHITECTURE] == arch]
             groups = panel.groupby(others, sort=False, dropna=False) if others else [((), panel)]
             shown: list[str] = []
             for rest, part in groups:

@@ -3,7 +3,9 @@
 A sweep's table is tidy: one row per point x workload x architecture, in the
 order ``SWEEP_KEY_COLUMNS``, one column per swept parameter (named by its
 dotted config path, values in SI units), the result columns, then ``error``.
-Metric columns never contain a dot, so a dotted column is always a parameter.
+Metric columns never contain a dot, so a dotted column is always a parameter. After the
+swept config fields come the workload's own parameters that differ between the ``-w`` files
+(``workload.steps``: :mod:`cimsim.sweep.shape`), listed in ``cimsim_workload_params``.
 """
 
 from __future__ import annotations
@@ -41,6 +43,12 @@ TEXT_COLUMNS: frozenset[str] = frozenset(
 #: ``DataFrame.attrs`` keys (kept in the Parquet file's pandas metadata).
 ATTR_PARAMS = "cimsim_params"  # list of swept dotted paths, in order
 ATTR_UNITS = "cimsim_units"  # {path: SI unit or ""}
+#: the ``workload.<key>`` columns, in order: the workload files' ``metadata.params`` keys whose
+#: values differ between them (:mod:`cimsim.sweep.shape`); their units are in ``cimsim_units``.
+#: A sweep file written before 2026-12-06 has neither the attr nor the columns
+ATTR_WORKLOAD_PARAMS = "cimsim_workload_params"
+#: the prefix of a workload parameter's column (``workload`` is no config section)
+WORKLOAD_PARAM_PREFIX = "workload."
 #: {config as named (the ``config_file`` column): {"path": absolute path, "sha256": SHA-256 of
 #: its bytes}}: which file the sweep ran, so a plot redrawing from it can tell it changed
 ATTR_CONFIGS = "cimsim_configs"
@@ -64,11 +72,21 @@ def sweep_columns(param_paths: Sequence[str],
 
 
 def param_columns(df: pd.DataFrame) -> list[str]:
-    """The swept-parameter columns of a sweep DataFrame."""
+    """The swept-parameter columns of a sweep DataFrame: the swept config fields, then the
+    workload parameters that differ between its workload files (:func:`workload_param_columns`)."""
     listed = df.attrs.get(ATTR_PARAMS)
     if listed:
-        return [c for c in listed if c in df.columns]
+        return [*(c for c in listed if c in df.columns), *workload_param_columns(df)]
     return [c for c in df.columns if "." in c]
+
+
+def workload_param_columns(df: pd.DataFrame) -> list[str]:
+    """The ``workload.<key>`` columns of a sweep DataFrame (the attr's list; without it, the
+    columns so named)."""
+    listed = df.attrs.get(ATTR_WORKLOAD_PARAMS)
+    if listed is not None:
+        return [c for c in listed if c in df.columns]
+    return [c for c in df.columns if c.startswith(WORKLOAD_PARAM_PREFIX)]
 
 
 def csv_header(df) -> dict[str, str]:

@@ -24,6 +24,7 @@ from .executors import SchedulerError, check_scheduler, make_executor
 from .params import DEFAULT_MAX_POINTS, ParamSpec, SweepSpecError
 from .points import parse_params as _params, points_wording, read_points
 from .sampling import count_points, grid_points, sample_points, sampling_record
+from .shape import shape_of, varying_columns
 from .store import (SweepStore, attach_attrs, check_is_sweep_file, check_output_names,
                     rows_to_frame, sweep_attrs)
 from . import plugins
@@ -257,7 +258,7 @@ def _build(configs, workloads, specs, points, engine, targets=None):
         context["config_sources"][sha] = str(path)
         context.setdefault("config_files", {})[str(name)] = record
         cfgs.append((str(name), sha, str(data.get("name", path.stem))))
-    wls = []
+    wls, shapes = [], {}
     targets = targets or {}
     if targets:  # (the workers do not say again that the accuracy cache is read-only)
         from ..accuracy.cache import WARNED, warned
@@ -287,10 +288,14 @@ def _build(configs, workloads, specs, points, engine, targets=None):
         if str(name) in targets:
             context["accuracy"][sha] = targets[str(name)][2]
         wls.append((str(name), sha, title or path.stem))
+        shapes[sha] = shape_of(parsed.metadata)
     # rows, and the plot's lines, are keyed by architecture and workload name, as compare's
     one_name_each("config", [c[0] for c in cfgs], [c[2] for c in cfgs], "name:")
     one_name_each("workload", [w[0] for w in wls], [w[2] for w in wls], '"name"')
     context["engine"] = engine  # a resume's warning names it when only the engine changed
+    # the workload.<key> columns: the params that differ between the files, each row's from its file
+    context["shape"] = shape = varying_columns(shapes)
+    context["workload_params"] = {c: "" for c in next(iter(shape.values()), {})}  # counts: bare
     tasks: list[Task] = []
     seen: set[str] = set()
     for i, point in enumerate(points):
@@ -305,7 +310,7 @@ def _build(configs, workloads, specs, points, engine, targets=None):
                 seen.add(pid)
                 tasks.append(
                     Task(pid, i, cfg_sha, wl_sha, cfg_name, wl_name, arch_name, wl_title, engine,
-                         overrides, dict(point))
+                         overrides, {**point, **shape[wl_sha]})
                 )
     return context, tasks
 
@@ -442,7 +447,7 @@ def sweep(
         from ..report.columns import ACCURACY_COLUMNS
 
         results = (*results, *ACCURACY_COLUMNS)
-    columns = sweep_columns([p.path for p in specs], results)
+    columns = sweep_columns([*(p.path for p in specs), *context["workload_params"]], results)
 
     def say() -> None:
         if announce is not None:
@@ -487,7 +492,7 @@ def _run(store, tasks, context, columns, specs, scheduler, workers, quiet, retry
         from .resume import reusable_rows
 
         store.attrs = sweep_attrs(specs, context.get("config_files"), context.get("workload_files"),
-                                  context.get("sampling"))
+                                  context.get("sampling"), context.get("workload_params"))
         wanted = {t.point_id for t in tasks}
         for rec in reusable_rows(store, wanted, context, specs, retry_errors):
             done[rec[POINT_ID]] = rec
@@ -550,11 +555,13 @@ def _run(store, tasks, context, columns, specs, scheduler, workers, quiet, retry
             )
 
     # a stored row keeps its point's results but takes this run's names (the same file named
-    # otherwise, e.g. by path, is the same point): the columns and the metadata agree
-    df = rows_to_frame([{**done[t.point_id], CONFIG_FILE: t.config_file,
-                         WORKLOAD_FILE: t.workload_file} for t in tasks], columns)
+    # otherwise, e.g. by path, is the same point) and its workload's params (a row stored
+    # before the workload.<key> columns existed has none): the columns and the metadata agree
+    shape = context.get("shape") or {}
+    df = rows_to_frame([{**done[t.point_id], CONFIG_FILE: t.config_file, WORKLOAD_FILE: t.workload_file,
+                         **shape.get(t.workload_key, {})} for t in tasks], columns)
     attach_attrs(df, specs, context.get("config_files"), context.get("workload_files"),
-                 context.get("sampling"))
+                 context.get("sampling"), context.get("workload_params"))
     if store is not None:
         store.finish(df, csv)
     elif csv is not None:
