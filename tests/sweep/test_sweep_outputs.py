@@ -177,8 +177,8 @@ def test_a_rerun_into_another_sweeps_file_says_it_drops_its_rows(tmp_path, chain
     moved = sorted(tmp_path.glob("x.replaced-*.parquet"))
     assert len(moved) == 1
     assert res.stderr.splitlines()[0] == (
-        f"warning: {out}: 1 of its 3 stored rows are points of another sweep (other values of the "
-        f"swept params, or other configs or workloads); they are moved to {moved[0]} when this "
+        f"warning: {out}: 1 of its 3 stored rows are points of another sweep (--param specs then "
+        f"memory.dram.bandwidth=10GB/s,20GB/s,40GB/s, now {BW}); they are moved to {moved[0]} when this "
         "sweep finishes, and the file is rewritten without them")
     assert len(pd.read_parquet(out)) == 2
     # the dropped row is kept: the 40 GB/s point, 40e9 B/s
