@@ -276,7 +276,7 @@ def simulate_dag(
 
     Parameters
     ----------
-    indptr, indices : CSR predecessor lists; ops are in topological order.
+    indptr, indices : CSR predecessor lists (any order of the ops; a cycle is an error).
     server : int array, the server of each op (0 .. n_servers-1).
     compute_s : time of each op on its server, s.
     latency_s : fixed delay of each op after its work, s.
