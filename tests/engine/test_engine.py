@@ -275,57 +275,21 @@ def test_serial_op_computes_after_its_transfers():
         assert (rec.start[0], rec.end[0]) == (0.0, end)
 
 
+
 # --------------------------------------------------------------------------- simultaneous events
-_ENGINES = ["auto", "simpy", "reference"]
-
-
-def _run_with(engine, preds, server, compute, link_bytes=None, rates=None, exclusive=None):
-    from cimsim.engine.reference import simulate_dag_reference
-    n = len(preds)
-    indptr, indices = csr(preds)
-    lb = np.zeros((n, 0)) if link_bytes is None else np.asarray(link_bytes, dtype=float)
-    lr = np.zeros(0) if rates is None else np.asarray(rates, dtype=float)
-    args = (indptr, indices, np.asarray(server, dtype=np.int64), np.asarray(compute, dtype=float),
-            np.zeros(n), lb, lr)
-    if engine == "reference":
-        return simulate_dag_reference(*args)
-    return simulate_dag(*args, method=engine, exclusive=exclusive)
-
-
-@pytest.mark.parametrize("engine", _ENGINES)
+# (test_engine_paths runs these on the SimPy path and the naive reference too)
 @pytest.mark.parametrize("producer_server", [0, 1])
-def test_op_ready_when_its_server_frees_competes_by_index(engine, producer_server):
-    # find-W e3: op 2 (waits for op P) and op 3 (free-standing) share server 0 with
-    # op Q; ops P and Q both end at 1 s. At t = 1 server 0 frees and op 2 becomes ready in
+def test_op_ready_when_its_server_frees_competes_by_index(producer_server):
+    # find-W e3: op 2 (waits for op 0) and op 3 (free-standing) share server 0 with the
+    # other of ops 0, 1; both end at 1 s. At t = 1 server 0 frees and op 2 becomes ready in
     # the same instant: op 2 (index 2) goes before op 3, whichever server the producer has
-    # (it used to depend on the server numbers: op 3 at [1, 2] when the producer was on 1).
-    other = 1 - producer_server
-    server = [producer_server, other, 0, 0]
-    rec = _run_with(engine, [[], [], [0], []], server, [1.0] * 4)
+    # (it used to depend on the server numbers: op 3 at [1, 2] with the producer on 1)
+    rec = run([[], [], [0], []], [producer_server, 1 - producer_server, 0, 0], [1.0] * 4)
     assert log(rec) == [(0.0, 1.0), (0.0, 1.0), (1.0, 2.0), (2.0, 3.0)]
 
 
-@pytest.mark.parametrize("engine", _ENGINES)
-def test_ops_ready_at_one_instant_on_an_idle_server_go_by_index(engine):
-    # ops 0 and 1 end at 1 s; op 2 waits for both, op 3 for op 1 only; both run on
-    # the idle server 2: op 2 first (index order), though op 3's last input came first
-    rec = _run_with(engine, [[], [], [0, 1], [1]], [0, 1, 2, 2], [1.0, 1.0, 1.0, 1.0])
+def test_ops_ready_at_one_instant_on_an_idle_server_go_by_index():
+    # ops 0 and 1 end at 1 s; op 2 waits for both, op 3 for op 1 only; both run on the idle
+    # server 2: op 2 first (index order), though op 3's last input was the earlier event
+    rec = run([[], [], [0, 1], [1]], [0, 1, 2, 2], [1.0, 1.0, 1.0, 1.0])
     assert log(rec) == [(0.0, 1.0), (0.0, 1.0), (1.0, 2.0), (2.0, 3.0)]
-
-
-@pytest.mark.parametrize("engine", ["auto", "simpy"])
-@pytest.mark.parametrize("pim_server", [0, 1])
-def test_exclusive_transfer_issued_at_one_instant_goes_in_program_order(engine, pim_server):
-    # a blocked PIM op (op 0, exclusive) and a host op (op 1) both issue 2**20 B on a
-    # 2**30 B/s link at t = 0: op 0 is first in program order, so it holds the link for
-    # 2**-10 s and the host transfer queues behind it (ends 2**-9), whatever the server
-    # numbers (before: the processor, server 0, always came first)
-    server = [pim_server, 1 - pim_server]
-    exclusive = np.array([[True], [False]])
-    rec = _run_with(engine, [[], []], server, [0.0, 0.0], [[2.0**20], [2.0**20]], [2.0**30],
-                    exclusive=exclusive)
-    assert log(rec) == [(0.0, 2.0**-10), (0.0, 2.0**-9)]
-    # listed the other way round, the host transfer goes first and the PIM op waits
-    rec = _run_with(engine, [[], []], server[::-1], [0.0, 0.0], [[2.0**20], [2.0**20]],
-                    [2.0**30], exclusive=exclusive[::-1])
-    assert log(rec) == [(0.0, 2.0**-10), (0.0, 2.0**-9)]
