@@ -278,13 +278,15 @@ def test_serial_op_computes_after_its_transfers():
 
 # --------------------------------------------------------------------------- simultaneous events
 # (test_engine_paths runs these on the SimPy path and the naive reference too)
-@pytest.mark.parametrize("producer_server", [0, 1])
-def test_op_ready_when_its_server_frees_competes_by_index(producer_server):
-    # find-W e3: op 2 (waits for op 0) and op 3 (free-standing) share server 0 with the
-    # other of ops 0, 1; both end at 1 s. At t = 1 server 0 frees and op 2 becomes ready in
-    # the same instant: op 2 (index 2) goes before op 3, whichever server the producer has
-    # (it used to depend on the server numbers: op 3 at [1, 2] with the producer on 1)
-    rec = run([[], [], [0], []], [producer_server, 1 - producer_server, 0, 0], [1.0] * 4)
+@pytest.mark.parametrize("producer", [0, 1])
+def test_op_ready_when_its_server_frees_competes_by_index(producer):
+    # find-W e3: op 2 waits for op `producer` (on server 1), op 3 is free-standing; ops 2, 3
+    # and the other of ops 0, 1 share server 0; ops 0 and 1 end at 1 s. At t = 1 server 0
+    # frees and op 2 becomes ready in the same instant: op 2 (index 2) goes before op 3.
+    # Before: the default engine ran op 3 first with producer 0 (server numbering), the
+    # naive reference with producer 1 (AllOf's extra event)
+    server = [1, 0, 0, 0] if producer == 0 else [0, 1, 0, 0]
+    rec = run([[], [], [producer], []], server, [1.0] * 4)
     assert log(rec) == [(0.0, 1.0), (0.0, 1.0), (1.0, 2.0), (2.0, 3.0)]
 
 
