@@ -53,3 +53,19 @@ def test_overlapped_and_serial_work():
     serial, c, x = np.array([False, True]), np.array([1.0, 1.0]), np.array([2.0, 2.0])
     assert op_work(serial, None, c, x).tolist() == [2.0, 3.0]
     assert op_work(serial, np.array([[2.0, 2.0]] * 2), c, x).tolist() == [2.5, 3.0]
+
+
+def test_ops_not_in_topological_order_are_refused():
+    # find-W #4: op 0 depends on op 1 (a chain of two 1 s ops, 2 s); the longest-path pass
+    # in listing order read op 1's distance before it was set and gave 1 s, silently
+    from cimsim.engine.analytic import analytic_latency
+    from cimsim.engine.des import simulate_dag
+    ip, ix = np.array([0, 1, 1]), np.array([1])
+    args = (ip, ix, np.array([0, 1]))
+    assert simulate_dag(*args, np.ones(2), np.zeros(2), np.zeros((2, 1)), np.ones(1)).makespan == 2.0
+    with pytest.raises(ValueError, match="not in topological order: op 0 depends on op 1"):
+        analytic_latency(*args, np.ones(2), np.zeros((2, 1)), np.ones(1))
+    # a self-loop too
+    with pytest.raises(ValueError, match="op 1 depends on op 1"):
+        analytic_latency(np.array([0, 0, 1]), np.array([1]), np.array([0, 0]), np.ones(2),
+                         np.zeros((2, 0)), np.zeros(0))

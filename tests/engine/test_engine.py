@@ -273,3 +273,25 @@ def test_serial_op_computes_after_its_transfers():
                            np.array([1.0]), np.array([0.5]), np.array([[2.0]]), np.array([1.0]),
                            np.array([serial]))
         assert (rec.start[0], rec.end[0]) == (0.0, end)
+
+
+
+# --------------------------------------------------------------------------- simultaneous events
+# (test_engine_paths runs these on the SimPy path and the naive reference too)
+@pytest.mark.parametrize("producer", [0, 1])
+def test_op_ready_when_its_server_frees_competes_by_index(producer):
+    # find-W e3: op 2 waits for op `producer` (on server 1), op 3 is free-standing; ops 2, 3
+    # and the other of ops 0, 1 share server 0; ops 0 and 1 end at 1 s. At t = 1 server 0
+    # frees and op 2 becomes ready in the same instant: op 2 (index 2) goes before op 3.
+    # Before: the default engine ran op 3 first with producer 0 (server numbering), the
+    # naive reference with producer 1 (AllOf's extra event)
+    server = [1, 0, 0, 0] if producer == 0 else [0, 1, 0, 0]
+    rec = run([[], [], [producer], []], server, [1.0] * 4)
+    assert log(rec) == [(0.0, 1.0), (0.0, 1.0), (1.0, 2.0), (2.0, 3.0)]
+
+
+def test_ops_ready_at_one_instant_on_an_idle_server_go_by_index():
+    # ops 0 and 1 end at 1 s; op 2 waits for both, op 3 for op 1 only; both run on the idle
+    # server 2: op 2 first (index order), though op 3's last input was the earlier event
+    rec = run([[], [], [0, 1], [1]], [0, 1, 2, 2], [1.0, 1.0, 1.0, 1.0])
+    assert log(rec) == [(0.0, 1.0), (0.0, 1.0), (1.0, 2.0), (2.0, 3.0)]

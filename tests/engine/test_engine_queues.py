@@ -172,3 +172,20 @@ def test_replay_equals_simpy_bit_for_bit_with_queues_and_curves(handover, grid, 
         # lose work: the links' busy time is at least their bytes over their rates
         assert (fast.link_busy_s >= args[5].sum(axis=0) / args[6] * (1 - 1e-12)).all()
     assert paths.count("stitched") > 50 and paths.count("uncontended") > 20
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("pim_server", [0, 1])
+def test_exclusive_transfer_issued_at_one_instant_goes_in_program_order(method, pim_server):
+    # find-W #1: a blocked PIM op (op 0, exclusive) and a host op (op 1) both issue 2**20 B
+    # on a 2**30 B/s link at t = 0: op 0 is first in program order, so it holds the link
+    # for 2**-10 s and the host transfer queues behind it (ends 2**-9), whatever the server
+    # numbers (before: the processor's server 0 always issued first)
+    b, r = [[2.0**20], [2.0**20]], [2.0**30]
+    rec = run([[], []], [pim_server, 1 - pim_server], [0.0, 0.0], b, r,
+              exclusive=[[True], [False]], method=method)
+    assert log(rec) == [(0.0, 2.0**-10), (0.0, 2.0**-9)]
+    # listed the other way round, the host transfer goes first and the PIM op waits
+    rec = run([[], []], [1 - pim_server, pim_server], [0.0, 0.0], b, r,
+              exclusive=[[False], [True]], method=method)
+    assert log(rec) == [(0.0, 2.0**-10), (0.0, 2.0**-9)]

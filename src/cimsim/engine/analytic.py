@@ -24,7 +24,11 @@ from ..workload.graph import longest_path
 def analytic_latency(indptr, indices, server, duration, link_bytes, link_rates,
                      critical_path_s: float | None = None) -> tuple[float, dict]:
     """Return ``(latency_s, bounds)`` with each bound in seconds (pass ``critical_path_s``
-    when it is already known, to skip the longest-path pass)."""
+    when it is already known, to skip the longest-path pass). The longest-path pass needs the
+    ops in topological order (each op's predecessors listed before it): a graph that is not is
+    refused, naming its first offending edge (one O(edges) check)."""
+    if critical_path_s is None:
+        check_topological(indptr, indices)
     cp = longest_path(indptr, indices, duration)[0] if critical_path_s is None else critical_path_s
     per_server = np.bincount(server, weights=duration) if duration.size else np.zeros(1)
     link = (link_bytes.sum(axis=0) / link_rates) if link_bytes.size else np.zeros(0)
@@ -34,6 +38,20 @@ def analytic_latency(indptr, indices, server, duration, link_bytes, link_rates,
         "link_s": float(link.max()) if link.size else 0.0,
     }
     return max(bounds.values()), bounds
+
+
+def check_topological(indptr, indices) -> None:
+    """Raise ``ValueError`` naming the first edge ``p -> i`` with ``p >= i`` (the ops are not
+    in topological order)."""
+    indptr = np.asarray(indptr, dtype=np.int64)
+    indices = np.asarray(indices, dtype=np.int64)
+    op = np.repeat(np.arange(indptr.shape[0] - 1, dtype=np.int64), np.diff(indptr))
+    bad = np.flatnonzero(indices >= op)
+    if bad.size:
+        k = int(bad[0])
+        raise ValueError(f"ops are not in topological order: op {int(op[k])} depends on op "
+                         f"{int(indices[k])}, listed at or after it (list each op after its "
+                         "predecessors)")
 
 
 def op_work(serial, pieces, compute_s, transfer_s) -> np.ndarray:

@@ -12,6 +12,15 @@ Servers
     Each op runs on one server (the processor, the PIM units, or the CIM arrays
     holding its weight matrix). A server runs one op at a time, taking ready
     ops in program order (lowest index first). Different servers run at once.
+Simultaneous events
+    Everything that happens at one instant (ops completing, transfers ending)
+    is applied before any op starts; then every idle server with a ready op
+    takes its lowest-index one, the servers taken in the order of those ops'
+    indices (program order), so the op listed first starts its transfers
+    first (and, on a link with exclusive transfers, holds it first). An op
+    that becomes ready at ``t`` on a server freed at ``t`` competes with the
+    server's waiting ops by index. Ops of zero duration started at ``t`` end
+    at ``t``, and the ops they free start in a later round at the same ``t``.
 Links
     Shared bandwidths (the off-chip memory bus, the host <-> CIM interconnect).
     Concurrent transfers share a link equally (processor sharing): ``k``
@@ -267,7 +276,7 @@ def simulate_dag(
 
     Parameters
     ----------
-    indptr, indices : CSR predecessor lists; ops are in topological order.
+    indptr, indices : CSR predecessor lists (any order of the ops; a cycle is an error).
     server : int array, the server of each op (0 .. n_servers-1).
     compute_s : time of each op on its server, s.
     latency_s : fixed delay of each op after its work, s.
@@ -331,7 +340,9 @@ class _State:
     the ``ev_*`` arrays are the pending events, a binary min-heap on
     (time, schedule order): ``ev_link`` is -1 for an op's completion, else the
     link whose completion check it is; ``counters`` is [events pending,
-    events ever scheduled, initial launches done]."""
+    events ever scheduled]; ``now`` is [the time of the last event applied]. An idle
+    server with a ready op means a dispatch is due at ``now`` (after the events
+    still pending at ``now``)."""
 
     def __init__(self, dag: _Dag):
         n, n_servers, n_links = dag.n, dag.n_servers, dag.rates.shape[0]
@@ -370,7 +381,8 @@ class _State:
         self.ev_q = np.empty(cap, dtype=np.int64)
         self.ev_op = np.empty(cap, dtype=np.int64)
         self.ev_link = np.empty(cap, dtype=np.int64)
-        self.counters = np.zeros(3, dtype=np.int64)
+        self.counters = np.zeros(2, dtype=np.int64)
+        self.now = np.zeros(1)
 
 
 # --------------------------------------------------------------------------- SimPy engine
@@ -506,8 +518,9 @@ def _simpy_run(dag: _Dag, st: _State, stop_when_clear: bool) -> None:
 
     SimPy starts at time 0; the pending events are re-created in their schedule
     order with delay = their time, so each lands at exactly its time and ties
-    keep their order."""
-    n_ev, seq, started = (int(x) for x in st.counters)
+    keep their order. SimPy is stepped here: once no event is left at the current
+    time, the servers due (freed, or given a ready op) are dispatched."""
+    n_ev, seq = (int(x) for x in st.counters)
     env = simpy.Environment()
     clock = _Clock(env, seq)
     links = [_Link(clock, float(r), c) for r, c in zip(dag.rates, dag.curves)]
@@ -533,19 +546,35 @@ def _simpy_run(dag: _Dag, st: _State, stop_when_clear: bool) -> None:
     start_l = st.start.tolist()
     end_l = st.end.tolist()
 
+    # servers freed or given a ready op at the current time: dispatched once no event is left
+    # at this time (dispatch()), so everything at one instant is applied before any op starts
+    due: list[int] = []
+    is_due = [False] * dag.n_servers
+
     def complete(i: int) -> None:
         end_l[i] = env.now
         s = server_l[i]
         busy[s] = False
+        if not is_due[s]:
+            is_due[s] = True
+            due.append(s)
         for k in range(succ_ptr_l[i], succ_ptr_l[i + 1]):
             j = succ_idx_l[k]
             indeg_l[j] -= 1
             if indeg_l[j] == 0:
                 sj = server_l[j]
                 heappush(ready[sj], j)
-                if not busy[sj]:
-                    launch(sj)
-        if ready[s] and not busy[s]:
+                if not is_due[sj]:
+                    is_due[sj] = True
+                    due.append(sj)
+
+    def dispatch() -> None:
+        # every idle server with a ready op takes its lowest-index op, in program order
+        heads = sorted((ready[s][0], s) for s in due if ready[s] and not busy[s])
+        for s in due:
+            is_due[s] = False
+        due.clear()
+        for _, s in heads:
             launch(s)
 
     def on_complete(ev) -> None:
@@ -616,24 +645,33 @@ def _simpy_run(dag: _Dag, st: _State, stop_when_clear: bool) -> None:
         else:
             links[k].check_at(t, q, t)
     clock.seq = seq
-    if not started:
-        for s in range(dag.n_servers):
-            if ready[s]:
-                launch(s)
+    # a dispatch due at the time the state stopped at (the start, or a replay stretch that
+    # stopped before a dispatch that shares a link): the pending events all lie later
+    for s in np.flatnonzero(~st.busy & (st.ready_size > 0)).tolist():
+        is_due[s] = True
+        due.append(s)
+    now0 = float(st.now[0])
+    if due and now0 > 0.0:
+        env.run(until=now0)
 
-    if not stop_when_clear:
-        env.run()
-    else:
-        clear = 0
-        peek, step = env.peek, env.step
-        while peek() != float("inf"):
-            step()
-            if clock.shared:
-                clear = 0
-            else:
-                clear += 1
-                if clear >= HANDBACK_AFTER:
-                    break
+    clear = 0
+    peek, step = env.peek, env.step
+    while True:
+        t = peek()
+        if due and t > env.now:
+            dispatch()
+            continue
+        if t == _INF:
+            break
+        step()
+        if not stop_when_clear:
+            continue
+        if clock.shared:
+            clear = 0
+        else:
+            clear += 1
+            if clear >= HANDBACK_AFTER and not due:
+                break
 
     # write the state back
     st.indeg[:] = indeg_l
@@ -664,7 +702,8 @@ def _simpy_run(dag: _Dag, st: _State, stop_when_clear: bool) -> None:
     events.sort()  # by (time, order): a valid heap
     for m, (t, q, op, k) in enumerate(events):
         st.ev_t[m], st.ev_q[m], st.ev_op[m], st.ev_link[m] = t, q, op, k
-    st.counters[:] = (len(events), clock.seq, 1)
+    st.counters[:] = (len(events), clock.seq)
+    st.now[0] = env.now
 
 
 # --------------------------------------------------------------------------- compiled replay
@@ -689,7 +728,7 @@ def _replay_kernel(dag: _Dag, st: _State) -> int:
                    st.indeg, st.ready, st.ready_base, st.ready_size, st.busy, st.running, st.pending,
                    st.compute_end, st.start, st.end, st.link_op, st.link_rem, st.link_tol,
                    st.link_last, st.link_busy, st.ev_t, st.ev_q, st.ev_op, st.ev_link, st.counters,
-                   st.link_t0, st.link_b0, st.link_shared, st.xfer_done, dag.has_curve)
+                   st.link_t0, st.link_b0, st.link_shared, st.xfer_done, dag.has_curve, st.now)
 
 
 @njit(cache=True)
@@ -784,116 +823,91 @@ def _shares(op, freed, link_op, used, xfer_ptr, xfer_link):
 
 
 @njit(cache=True)
-def _complete_shares(i, freed, indeg, server, busy, ready, ready_base, ready_size, succ_ptr,
-                     succ_idx, link_op, xfer_ptr, xfer_link, used, chosen):
-    """Would completing op ``i`` launch an op whose transfer shares a link?
-    Read-only: works out which op each server would take, as complete() does."""
-    used[:] = False
-    s = server[i]
-    n_chosen = 0
-    k = succ_ptr[i]
-    while k < succ_ptr[i + 1]:
-        j = succ_idx[k]
-        times = 1  # a repeated edge decrements the in-degree once per copy
-        while k + times < succ_ptr[i + 1] and succ_idx[k + times] == j:
-            times += 1
-        k += times
-        if indeg[j] != times:
-            continue
-        sj = server[j]
-        if busy[sj] and sj != s:
-            continue
-        taken = False
-        for c in range(n_chosen):
-            taken = taken or chosen[c] == sj
-        if taken:
-            continue
-        chosen[n_chosen] = sj
-        n_chosen += 1
-        op = j
-        if ready_size[sj] > 0 and ready[ready_base[sj]] < j:
-            op = ready[ready_base[sj]]
-        if _shares(op, freed, link_op, used, xfer_ptr, xfer_link):
-            return True
-    for c in range(n_chosen):
-        if chosen[c] == s:
-            return False
-    if ready_size[s] > 0:
-        return _shares(ready[ready_base[s]], freed, link_op, used, xfer_ptr, xfer_link)
-    return False
-
-
-@njit(cache=True)
 def _replay(n_servers, succ_ptr, succ_idx, server, per_op, serial, xfer_ptr, xfer_link,
             xfer_bytes, rates,
             indeg, ready, ready_base, ready_size, busy, running, pending, compute_end, start, end,
             link_op, link_rem, link_tol, link_last, link_busy, ev_t, ev_q, ev_op, ev_link, counters,
-            link_t0, link_b0, link_shared, xfer_done, has_curve):
+            link_t0, link_b0, link_shared, xfer_done, has_curve, clock):
     """Replay the SimPy engine's events while every link carries at most one transfer.
 
     Mirrors ``_simpy_run`` step for step: the same events (an op's completion;
     a link's completion check) scheduled in the same order at times computed by
     the same floating-point expressions, processed in (time, schedule order)
-    like SimPy's queue. Before each event it works out, read-only, whether the
-    event would start a transfer on a link that carries one; if so it returns
-    ``_CONTENDED`` with that event still pending (SimPy takes over from there),
-    else it runs to the end and returns ``_DONE``. A transfer that shared its
+    like SimPy's queue, and dispatching the servers due once no event is left at
+    the current time, in program order. Before each dispatch it works out,
+    read-only, whether it would start a transfer on a link that carries one (or
+    two at once on one link); if so it returns ``_CONTENDED`` with the dispatch
+    still due (SimPy takes over from there), else it runs to the end and returns
+    ``_DONE``. Applying an event never starts a transfer. A transfer that shared its
     link earlier (in SimPy) and ends on a link with a loaded-latency curve is
     also left to SimPy, which owns the curves. Ops that never became ready
     (a cycle) keep ``indeg > 0``.
     """
     n_links = rates.shape[0]
     used = np.zeros(n_links, dtype=np.bool_)
-    chosen = np.empty(n_servers + 1, dtype=np.int64)
-    # servers to launch, in the order the SimPy engine calls launch(s): a launch
-    # schedules events but never completes an op, so deferring the calls to the
-    # end of complete() pops the same ops and schedules the same events in order
-    to_launch = np.empty(n_servers + 1, dtype=np.int64)
-    n_launch = 0
-    now = 0.0
-    if counters[2] == 0:  # the initial launches, server by server
-        used[:] = False
-        for s in range(n_servers):
-            if ready_size[s] > 0:
-                if _shares(ready[ready_base[s]], -1, link_op, used, xfer_ptr, xfer_link):
-                    return _CONTENDED
-                to_launch[n_launch] = s
-                n_launch += 1
-        counters[2] = 1
+    # servers due for a dispatch (freed, or given a ready op, at ``now``), marked once each
+    due = np.empty(n_servers, dtype=np.int64)
+    is_due = np.zeros(n_servers, dtype=np.bool_)
+    heads = np.empty(n_servers, dtype=np.int64)
+    n_due = 0
+    now = clock[0]
+    for s in range(n_servers):  # a dispatch due where the state stopped (the start)
+        if ready_size[s] > 0 and not busy[s]:
+            due[n_due] = s
+            is_due[s] = True
+            n_due += 1
 
     while True:
-        # ---- launch(s) for each queued server, in order
-        for li in range(n_launch):
-            s = to_launch[li]
-            i, ready_size[s] = _ready_pop(ready, ready_base[s], ready_size[s])
-            busy[s] = True
-            running[s] = i
-            start[i] = now
-            k0 = xfer_ptr[i]
-            k1 = xfer_ptr[i + 1]
-            if k0 == k1:
-                _push_event(ev_t, ev_q, ev_op, ev_link, counters, now + per_op[i, 2], i, -1)
-                continue
-            compute_end[i] = now + per_op[i, 0]
-            pending[i] = k1 - k0
-            for k in range(k0, k1):
-                lk = xfer_link[k]
-                if link_op[lk] >= 0:
-                    raise RuntimeError("internal: replay started a transfer on a busy link")
-                b = xfer_bytes[k]
-                # _Link.start on an idle link: _advance moves nothing; then reschedule
-                link_last[lk] = now
-                link_op[lk] = i
-                link_t0[lk] = now
-                link_b0[lk] = b
-                link_shared[lk] = False
-                link_rem[lk] = b
-                link_tol[lk] = max(1e-6, 1e-12 * b)
-                _push_event(ev_t, ev_q, ev_op, ev_link, counters,
-                            now + max(b, 0.0) * 1.0 / rates[lk], i, lk)
-        n_launch = 0
+        if n_due > 0 and (counters[0] == 0 or ev_t[0] > now):
+            # ---- dispatch: each idle server with a ready op takes its lowest-index op,
+            # servers in the order of those ops (program order), as dispatch() in SimPy
+            n_heads = 0
+            for d in range(n_due):
+                s = due[d]
+                if ready_size[s] > 0 and not busy[s]:
+                    heads[n_heads] = ready[ready_base[s]]
+                    n_heads += 1
+            order = np.argsort(heads[:n_heads])
+            used[:] = False
+            for h in range(n_heads):
+                if _shares(heads[order[h]], -1, link_op, used, xfer_ptr, xfer_link):
+                    clock[0] = now
+                    return _CONTENDED
+            for d in range(n_due):
+                is_due[due[d]] = False
+            n_due = 0
+            for h in range(n_heads):
+                s = server[heads[order[h]]]
+                i, ready_size[s] = _ready_pop(ready, ready_base[s], ready_size[s])
+                busy[s] = True
+                running[s] = i
+                start[i] = now
+                k0 = xfer_ptr[i]
+                k1 = xfer_ptr[i + 1]
+                if k0 == k1:
+                    _push_event(ev_t, ev_q, ev_op, ev_link, counters, now + per_op[i, 2], i, -1)
+                    continue
+                compute_end[i] = now + per_op[i, 0]
+                pending[i] = k1 - k0
+                for k in range(k0, k1):
+                    lk = xfer_link[k]
+                    if link_op[lk] >= 0:
+                        raise RuntimeError("internal: replay started a transfer on a busy link")
+                    b = xfer_bytes[k]
+                    # _Link.start on an idle link: _advance moves nothing; then reschedule
+                    link_last[lk] = now
+                    link_op[lk] = i
+                    link_t0[lk] = now
+                    link_b0[lk] = b
+                    link_shared[lk] = False
+                    link_rem[lk] = b
+                    link_tol[lk] = max(1e-6, 1e-12 * b)
+                    _push_event(ev_t, ev_q, ev_op, ev_link, counters,
+                                now + max(b, 0.0) * 1.0 / rates[lk], i, lk)
+            continue
 
         if counters[0] == 0:
+            clock[0] = now
             return _DONE
         now = ev_t[0]
         i = ev_op[0]
@@ -901,6 +915,7 @@ def _replay(n_servers, succ_ptr, succ_idx, server, per_op, serial, xfer_ptr, xfe
 
         if lk >= 0:
             if link_shared[lk] and has_curve[lk]:
+                clock[0] = now
                 return _CONTENDED  # its loaded latency: SimPy's
             # _Link._fire with one transfer in flight: worked out before it is applied
             i = link_op[lk]
@@ -924,10 +939,6 @@ def _replay(n_servers, succ_ptr, succ_idx, server, per_op, serial, xfer_ptr, xfe
                     b = compute_end[i] + ((xe - start[i]) / px if px < np.inf else 0.0)
                     delay = (b if b > a else a) - now + per_op[i, 1]
                 completes = not delay > 0.0
-            if completes and _complete_shares(i, lk, indeg, server, busy, ready, ready_base,
-                                              ready_size, succ_ptr, succ_idx, link_op, xfer_ptr,
-                                              xfer_link, used, chosen):
-                return _CONTENDED
             counters[0] = _heap_pop(ev_t, ev_q, ev_op, ev_link, counters[0])
             if dt > 0.0:
                 link_busy[lk] += dt
@@ -946,25 +957,22 @@ def _replay(n_servers, succ_ptr, succ_idx, server, per_op, serial, xfer_ptr, xfe
                 _push_event(ev_t, ev_q, ev_op, ev_link, counters, now + delay, i, -1)
                 continue
         else:
-            if _complete_shares(i, -1, indeg, server, busy, ready, ready_base, ready_size,
-                                succ_ptr, succ_idx, link_op, xfer_ptr, xfer_link, used, chosen):
-                return _CONTENDED
             counters[0] = _heap_pop(ev_t, ev_q, ev_op, ev_link, counters[0])
-        # complete(i): successors in increasing order, each launched at once if
-        # its server is idle, then this op's server takes its next ready op
+        # complete(i): free its server, make its successors ready; both are due a dispatch
         end[i] = now
         s = server[i]
         busy[s] = False
+        if not is_due[s]:
+            is_due[s] = True
+            due[n_due] = s
+            n_due += 1
         for k in range(succ_ptr[i], succ_ptr[i + 1]):
             j = succ_idx[k]
             indeg[j] -= 1
             if indeg[j] == 0:
                 sj = server[j]
                 ready_size[sj] = _ready_push(ready, ready_base[sj], ready_size[sj], j)
-                if not busy[sj]:
-                    to_launch[n_launch] = sj
-                    n_launch += 1
-                    busy[sj] = True  # launched below, in this order
-        if ready_size[s] > 0 and not busy[s]:
-            to_launch[n_launch] = s
-            n_launch += 1
+                if not is_due[sj]:
+                    is_due[sj] = True
+                    due[n_due] = sj
+                    n_due += 1

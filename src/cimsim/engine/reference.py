@@ -7,8 +7,9 @@ event logs and to the two implementations of the optimised engine agreeing,
 ``tests/engine/test_engine_queues.py``):
 
 - every op is a SimPy process: wait for all predecessors (``AllOf``), request
-  its server (a ``PriorityResource`` with the op index as priority, so a freed
-  server takes the lowest-index op waiting), start its transfers as processes
+  its server (:class:`_Servers`: at the end of each instant, after every other
+  event at that time, each free server is handed to the lowest-index op waiting
+  for it, in op-index order), start its transfers as processes
   and its compute as a timeout, wait for them (all at once, or transfers then
   compute for a serial op; for an op in pieces, then until its last piece and
   its whole compute after the first piece are done), wait its latency, signal
@@ -27,6 +28,51 @@ import numpy as np
 import simpy
 
 from .des import EventRecord, _pieces
+
+
+class _EndOfInstant(simpy.Event):
+    """An event processed after every ordinary event at the current time (priority 2, below
+    SimPy's NORMAL): set up as SimPy's own ``Timeout`` is."""
+
+    def __init__(self, env: simpy.Environment):
+        super().__init__(env)
+        self._ok = True
+        self._value = None
+        env.schedule(self, priority=simpy.events.NORMAL + 1)
+
+
+class _Servers:
+    """One-op-at-a-time servers, handed out once per instant: at the end of it, every free
+    server with ops waiting goes to its lowest-index op, the grants made in op-index order."""
+
+    def __init__(self, env: simpy.Environment, n: int):
+        self.env = env
+        self.free = [True] * n
+        self.waiting: list[list[tuple[int, simpy.Event]]] = [[] for _ in range(n)]
+        self.due = False
+
+    def _schedule(self) -> None:
+        if not self.due:
+            self.due = True
+            _EndOfInstant(self.env).callbacks.append(self._grant)
+
+    def _grant(self, _ev) -> None:
+        self.due = False
+        heads = sorted(min(w) + (s,) for s, w in enumerate(self.waiting) if w and self.free[s])
+        for i, ev, s in heads:
+            self.waiting[s].remove((i, ev))
+            self.free[s] = False
+            ev.succeed()
+
+    def request(self, s: int, i: int) -> simpy.Event:
+        ev = self.env.event()
+        self.waiting[s].append((i, ev))
+        self._schedule()
+        return ev
+
+    def release(self, s: int) -> None:
+        self.free[s] = True
+        self._schedule()
 
 
 class _SharedLink:
@@ -97,7 +143,7 @@ def simulate_dag_reference(
     links = [_SharedLink(env, float(r)) for r in link_rates]
     if n == 0:
         return EventRecord(start, end, np.zeros(len(links)))
-    servers = [simpy.PriorityResource(env, capacity=1) for _ in range(int(np.max(server)) + 1)]
+    servers = _Servers(env, int(np.max(server)) + 1)
     done = [env.event() for _ in range(n)]
     serial = np.zeros(n, dtype=bool) if serial is None else serial
     px, pc = _pieces(pieces, n)
@@ -106,9 +152,7 @@ def simulate_dag_reference(
         preds = indices[indptr[i]:indptr[i + 1]]
         if len(preds):
             yield env.all_of([done[p] for p in preds])
-        res = servers[int(server[i])]
-        req = res.request(priority=i)
-        yield req
+        yield servers.request(int(server[i]), i)
         start[i] = env.now
         transfers = [env.process(links[c].transfer(float(b)))
                      for c, b in enumerate(link_bytes[i]) if b > 0]
@@ -127,10 +171,7 @@ def simulate_dag_reference(
         yield env.timeout(float(latency_s[i]))
         end[i] = env.now
         done[i].succeed()
-        # hold the server until the successors have seen this op finish, so a
-        # successor that is now ready competes for the server it frees
-        yield done[i]
-        res.release(req)
+        servers.release(int(server[i]))
 
     for i in range(n):
         env.process(op(i))
