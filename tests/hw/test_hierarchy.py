@@ -258,6 +258,17 @@ def _two_layers(second_reads: str, between: bool = False) -> Workload:
     return Workload("two-layers", t, ops)
 
 
+def _diamond() -> Workload:
+    """x -> d0 -> (d1, d2) -> d3, elementwise."""
+    t = [Tensor(n, (4,), "fp32", "input" if n == "x" else "activation")
+         for n in ("x", "p", "q", "r", "s")]
+    ops = [Op("d0", "elementwise", ("x",), ("p",), fn="relu"),
+           Op("d1", "elementwise", ("p",), ("q",), fn="relu"),
+           Op("d2", "elementwise", ("p",), ("r",), fn="relu"),
+           Op("d3", "elementwise", ("q", "r"), ("s",), fn="add")]
+    return Workload("diamond", t, ops)
+
+
 def test_barriers_are_the_ops_every_earlier_op_reaches():
     import numpy as np
 
@@ -265,13 +276,7 @@ def test_barriers_are_the_ops_every_earlier_op_reaches():
 
     # a diamond x -> d0 -> (d1, d2) -> d3: d1 is reached from d0 (its only earlier op), d2
     # not from d1, d3 from all three; op 0 trivially
-    t = [Tensor(n, (4,), "fp32", "input" if n == "x" else "activation")
-         for n in ("x", "p", "q", "r", "s")]
-    ops = [Op("d0", "elementwise", ("x",), ("p",), fn="relu"),
-           Op("d1", "elementwise", ("p",), ("q",), fn="relu"),
-           Op("d2", "elementwise", ("p",), ("r",), fn="relu"),
-           Op("d3", "elementwise", ("q", "r"), ("s",), fn="add")]
-    assert barrier_ops(Workload("diamond", t, ops).arrays).tolist() == [0, 1, 3]
+    assert barrier_ops(_diamond().arrays).tolist() == [0, 1, 3]
     # the two layers: mmB0 (2) is a barrier when it reads a2; when it reads x neither it nor
     # mmB1 (3) is (mmA1 reaches neither)
     assert barrier_ops(_two_layers("a2").arrays).tolist() == [0, 1, 2, 3]
@@ -372,13 +377,7 @@ def test_ancestor_barrier_is_the_latest_barrier_an_op_descends_from():
     from cimsim.hw.hierarchy import ancestor_barriers, barrier_ops
 
     # the diamond x -> d0 -> (d1, d2) -> d3 (barriers 0, 1, 3): d2 descends from d0, not d1
-    t = [Tensor(n, (4,), "fp32", "input" if n == "x" else "activation")
-         for n in ("x", "p", "q", "r", "s")]
-    ops = [Op("d0", "elementwise", ("x",), ("p",), fn="relu"),
-           Op("d1", "elementwise", ("p",), ("q",), fn="relu"),
-           Op("d2", "elementwise", ("p",), ("r",), fn="relu"),
-           Op("d3", "elementwise", ("q", "r"), ("s",), fn="add")]
-    assert ancestor_barriers(Workload("diamond", t, ops).arrays).tolist() == [0, 1, 0, 3]
+    assert ancestor_barriers(_diamond().arrays).tolist() == [0, 1, 0, 3]
     # review-1's graph: barriers 0, 2, 15 (add2), 16, 17, 18 (mmB0); mmC0 (19) reads x only,
     # mmC1 (20) reads c1 of mmC0: neither descends from a barrier; mmB1 (21) from mmB0
     ops = _two_servers().arrays

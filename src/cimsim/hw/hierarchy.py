@@ -225,7 +225,7 @@ class _Rooms:
         self.p_level: list[int] = []
         self.p_size: list[float] = []
         self.returned, self.all_at_first = 0.0, True
-        self.pending: list[list] = []  # [matrix, uses (pairs), their ops, their anc, next]
+        self.pending: list[list] = []  # [matrix, uses (pairs), their ops, listed(ops), next]
         self._anc: np.ndarray | None = None
         self._bars: np.ndarray | None = None
         self._groups: tuple[np.ndarray, np.ndarray] | None = None
@@ -317,7 +317,10 @@ class _Rooms:
             return None
         end = min(stop, int(np.searchsorted(gop, f)))
         t = self._threshold(float(self.size[u]))
-        hit = k + np.flatnonzero(listed[k:end] >= t) if t is not None else ()
+        if t is None:  # no level frees enough room while these placements stand
+            e[4] = end
+            return None
+        hit = k + np.flatnonzero(listed[k:end] >= t)
         if len(hit):  # the bound allows it: the ancestor barrier decides
             hit = hit[self.anc[gop[hit]] >= t]
         if not len(hit):
