@@ -258,6 +258,17 @@ def _two_layers(second_reads: str, between: bool = False) -> Workload:
     return Workload("two-layers", t, ops)
 
 
+def _diamond() -> Workload:
+    """x -> d0 -> (d1, d2) -> d3, elementwise."""
+    t = [Tensor(n, (4,), "fp32", "input" if n == "x" else "activation")
+         for n in ("x", "p", "q", "r", "s")]
+    ops = [Op("d0", "elementwise", ("x",), ("p",), fn="relu"),
+           Op("d1", "elementwise", ("p",), ("q",), fn="relu"),
+           Op("d2", "elementwise", ("p",), ("r",), fn="relu"),
+           Op("d3", "elementwise", ("q", "r"), ("s",), fn="add")]
+    return Workload("diamond", t, ops)
+
+
 def test_barriers_are_the_ops_every_earlier_op_reaches():
     import numpy as np
 
@@ -265,13 +276,7 @@ def test_barriers_are_the_ops_every_earlier_op_reaches():
 
     # a diamond x -> d0 -> (d1, d2) -> d3: d1 is reached from d0 (its only earlier op), d2
     # not from d1, d3 from all three; op 0 trivially
-    t = [Tensor(n, (4,), "fp32", "input" if n == "x" else "activation")
-         for n in ("x", "p", "q", "r", "s")]
-    ops = [Op("d0", "elementwise", ("x",), ("p",), fn="relu"),
-           Op("d1", "elementwise", ("p",), ("q",), fn="relu"),
-           Op("d2", "elementwise", ("p",), ("r",), fn="relu"),
-           Op("d3", "elementwise", ("q", "r"), ("s",), fn="add")]
-    assert barrier_ops(Workload("diamond", t, ops).arrays).tolist() == [0, 1, 3]
+    assert barrier_ops(_diamond().arrays).tolist() == [0, 1, 3]
     # the two layers: mmB0 (2) is a barrier when it reads a2; when it reads x neither it nor
     # mmB1 (3) is (mmA1 reaches neither)
     assert barrier_ops(_two_layers("a2").arrays).tolist() == [0, 1, 2, 3]
@@ -328,11 +333,102 @@ def test_a_two_layer_lstm_on_an_h100_reuses_the_l2_of_the_layer_below(schedule):
                  lstm(2048, 2048, 2, steps=T, dtype="bf16", schedule=schedule), keep_ops=False)
     if schedule == "layer":
         # layer 1 starts when layer 0 has finished: W_ih (one matmul over all steps) streams
-        # once per layer, W_hh is read cold once per layer and then from L2, layer 1's in the
-        # room layer 0's gave back: 4 x 33,554,432 B + rest = 134,709,248 B
-        # (was 3,456,598,016 B: layer 1's W_hh from HBM at each of its 99 later steps)
-        assert r.traffic_bytes["dram"] == 4 * w + rest == 134_709_248
+        # once per layer. W_hh_l0 is read cold at t0, then from L2. Layer 1's t0 reads only
+        # h0 (a model input): it descends from no barrier, so it may run while layer 0 does
+        # and W_hh_l1 streams there (16.4 MB left beside W_hh_l0). Its t1 reads t0's cell,
+        # which descends from l1.xproj, a barrier after every use of W_hh_l0: W_hh_l1 takes
+        # that room there (a second cold read) and is read from L2 from t2 on:
+        # 4 x 33,554,432 B + rest + 33,554,432 B = 168,263,680 B
+        # (main: 3,456,598,016 B, layer 1's W_hh from HBM at every step; r12: 134,709,248 B,
+        # room given back at t0 on the strength of a barrier merely listed before it)
+        assert r.traffic_bytes["dram"] == 5 * w + rest == 168_263_680
     else:
         # wavefront: the layers overlap, no room comes back. W_ih0 (first used) stays; W_hh0,
         # W_ih1 and W_hh1 (per-step projections) stream at each of their 100 uses
         assert r.traffic_bytes["dram"] == (1 + 3 * T) * w + rest
+
+
+# --------------------------------------------- rule 1: the barrier must be an ancestor (review-1)
+def _two_servers(n_pim: int = 12) -> Workload:
+    """review-1 finding 1: hbm-pim, fp16, WA WD WB WC (3072 x 3072: 18,874,368 B each; two fit
+    the 50 MB L2, three do not) by GPU matmuls at m = 64, and a chain of ``n_pim`` PIM GEMVs
+    (m = 1) by WP that feeds layer A's second half. mmB0 is a barrier listed before mmC0, but
+    mmC0 reads only x: it descends from no barrier."""
+    k, m = 3072, 64
+    t = [Tensor("x", (m, k), "fp16", "input"), Tensor("z", (1, k), "fp16", "input")]
+    t += [Tensor(w, (k, k), "fp16", "weight") for w in ("WA", "WD", "WB", "WC", "WP")]
+    acts = ["a1", "d1", "s", *[f"p{i + 1}" for i in range(n_pim)], "e", "a2", "d2", "b1", "c1",
+            "c2", "b2"]
+    t += [Tensor(n, (1, k) if n.startswith("p") else (m, k), "fp16", "activation") for n in acts]
+
+    def mm(name, a, w, out, rows=m):
+        return Op(name, "matmul", (a, w), (out,), m=rows, k=k, n=k, weight=w)
+    ops = [mm("mmA0", "x", "WA", "a1"), mm("mmD0", "x", "WD", "d1"),
+           Op("add1", "elementwise", ("a1", "d1"), ("s",), fn="add"),
+           *[mm(f"pim{i}", "z" if i == 0 else f"p{i}", "WP", f"p{i + 1}", rows=1)
+             for i in range(n_pim)],
+           Op("add2", "elementwise", ("s", f"p{n_pim}"), ("e",), fn="add"),
+           mm("mmA1", "e", "WA", "a2"), mm("mmD1", "a2", "WD", "d2"), mm("mmB0", "d2", "WB", "b1"),
+           mm("mmC0", "x", "WC", "c1"), mm("mmC1", "c1", "WC", "c2"), mm("mmB1", "b1", "WB", "b2")]
+    return Workload("branches", t, ops)
+
+
+def test_ancestor_barrier_is_the_latest_barrier_an_op_descends_from():
+    from cimsim.hw.hierarchy import ancestor_barriers, barrier_ops
+
+    # the diamond x -> d0 -> (d1, d2) -> d3 (barriers 0, 1, 3): d2 descends from d0, not d1
+    assert ancestor_barriers(_diamond().arrays).tolist() == [0, 1, 0, 3]
+    # review-1's graph: barriers 0, 2, 15 (add2), 16, 17, 18 (mmB0); mmC0 (19) reads x only,
+    # mmC1 (20) reads c1 of mmC0: neither descends from a barrier; mmB1 (21) from mmB0
+    ops = _two_servers().arrays
+    assert barrier_ops(ops).tolist() == [0, 2, 15, 16, 17, 18]
+    anc = ancestor_barriers(ops).tolist()
+    assert anc[1] == -1 and anc[3:15] == [-1] * 12  # mmD0 and the PIM chain read inputs only
+    assert anc[15:] == [15, 16, 17, 18, -1, -1, 18]
+
+
+def test_a_first_use_that_does_not_descend_from_the_barrier_keeps_the_dead_room_closed():
+    # review-1 finding 1 on hbm-pim: the GPU runs mmC0 and mmC1 while the PIM chain runs,
+    # before mmA1 and mmD1 (their inputs wait on the PIM), so WA, WD and WC are live at once:
+    # 3 x 18,874,368 B = 56.6 MB > 50 MB. WC may not take WA's or WD's room: it streams at
+    # both its uses. WB (first used by mmB0, which descends from mmD1) takes their room.
+    from cimsim import bundled, load_architecture
+
+    W, x = 3072 * 3072 * 2, 64 * 3072 * 2
+    r = simulate(load_architecture(bundled.resolve_config("hbm-pim")), _two_servers())
+    ot = r.op_table.set_index("op")
+    start, end = ot["start_s"], ot["end_s"]
+    assert end["mmC1"] <= start["mmA1"]  # the schedule the rule must allow for
+    gpu = ["mmA0", "mmD0", "add1", "add2", "mmA1", "mmD1", "mmB0", "mmC0", "mmC1", "mmB1"]
+    assert ot.loc[gpu, "dram_bytes"].tolist() == [x + W, W, 0, 0, 0, 0, W, W, W, 0]
+    # (r12, room given back at the barrier listed before mmC0: mmC1 read WC from L2, so the
+    # GPU's DRAM bytes were x + 4 W = 75.9 MB, below what any schedule can reach)
+    assert ot.loc[gpu, "dram_bytes"].sum() == x + 5 * W == 94_765_056
+
+
+def test_room_given_back_at_one_op_is_not_room_at_a_later_listed_op_outside_its_barrier():
+    # SRAM 1.5 MiB; WA (512 x 512 fp32, 1 MiB) read by mmA0, mmA1; WC (2 MiB, fits nowhere)
+    # by mmC0, mmC1, which descend from a2 (barriers after WA's uses: WA is dead there);
+    # WB (1 MiB) by mmB0 (reads x only), mmB1, mmB2, mmB3. WA is not dead at mmB0 nor mmB1:
+    # they descend from no barrier and may run beside mmA0, so WB (0.5 MiB left) streams at
+    # both. mmB2 reads j = b2 + c2, which descends from the barrier mmC1: WB takes WA's room
+    # there (its third cold read) and mmB3 reads it from the SRAM.
+    k = 512
+    t = [Tensor("x", (1, k), "fp32", "input"), Tensor("WA", (k, k), "fp32", "weight"),
+         Tensor("WB", (k, k), "fp32", "weight"), Tensor("WC", (k, 2 * k), "fp32", "weight")]
+    t += [Tensor(n, (1, 2 * k if n == "c1" else k), "fp32", "activation")
+          for n in ("a1", "a2", "c1", "c2", "b1", "b2", "j", "b3", "b4")]
+
+    def mm(name, a, w, out, kk=k, n=k):
+        return Op(name, "matmul", (a, w), (out,), m=1, k=kk, n=n, weight=w)
+    ops = [mm("mmA0", "x", "WA", "a1"), mm("mmA1", "a1", "WA", "a2"),
+           mm("mmC0", "a2", "WC", "c1", n=2 * k), mm("mmC1", "c1", "WC", "c2", kk=2 * k),
+           mm("mmB0", "x", "WB", "b1"), mm("mmB1", "b1", "WB", "b2"),
+           Op("join", "elementwise", ("b2", "c2"), ("j",), fn="add"),
+           mm("mmB2", "j", "WB", "b3"), mm("mmB3", "b3", "WB", "b4")]
+    tr = _traffic(Workload("not-pooled", t, ops), [1.5 * MiB, 16 * 2**30])
+    # mmB0, mmB1, join, mmB2, mmB3 (x at mmB0 is an activation by then: rule 3)
+    assert tr.bytes["dram"].tolist()[4:] == [MiB, MiB, 0.0, MiB, 0.0]
+    # (with the room pooled, or given back at the barrier merely listed before mmB0 (mmC1),
+    # WB stayed from mmB0 on: [MiB, 0, 0, 0, 0])
+    assert tr.resident == {"sram": 2 * MiB} and tr.returned_bytes == 0.5 * MiB

@@ -8,20 +8,36 @@ which holds every tensor):
    program order of first use, each reused matrix stays resident in the
    innermost non-backing level with room left for it; its first use still
    reads it from the backing store, later uses read the level it stays in.
-   A matrix that fits nowhere, and every matrix read only once, streams from
-   the backing store at every use (residency would not save a byte).
+   A matrix that finds room at no use (below), and every matrix read only
+   once, streams from the backing store at every use (residency would not
+   save a byte).
    A resident matrix gives its room back once every use of it has surely
-   finished: at a matrix's first use, before it is placed, every resident
-   matrix whose uses all lie before the latest *barrier* at or before that
-   first use returns its room. A barrier is an op that every op listed before
-   it reaches along the dependencies of the whole workload (any component's
-   ops: a path may pass through a host's pointwise op), so everything listed
-   before it has finished when it starts (:func:`barrier_ops`); a component
-   runs its own ops in program order (one server takes its lowest-listed ready
-   op), so a first use listed after a barrier runs after it. A layer that waits
-   for the whole layer below (an LSTM's ``layer`` schedule) thus reuses the
-   room of the layer below's dead matrices; layers that overlap in time (the
-   ``wavefront`` schedule) have no barrier between them and keep their room.
+   finished. An op's *ancestor barrier* is the latest *barrier* that is the
+   op itself or one of its ancestors along the dependencies of the whole
+   workload (any component's ops: a path may pass through a host's pointwise
+   op); a barrier is an op that every op listed before it reaches
+   (:func:`barrier_ops`, :func:`ancestor_barriers`). A matrix is *dead at* op
+   ``v`` when all its uses are listed before ``v``'s ancestor barrier: they
+   all finished before the barrier started, and ``v`` starts after it, on
+   whatever server each runs. (A barrier merely listed before ``v`` is not
+   enough: every server takes its lowest-listed *ready* op, so an op that
+   does not descend from the barrier may run before it, while ops listed
+   earlier wait on another server: a PIM unit, a host, another stage.)
+   At each use ``v`` of a reused matrix that is not resident, in program
+   order (its first use, and each later one until it is placed), a level's
+   room is its capacity less every matrix placed in it so far, plus those
+   dead at ``v``: room is not pooled, as a matrix dead at one op need not be
+   dead at a later-listed op outside its barrier. (So the matrices resident
+   at once in any real schedule fit: the last of them placed counted every
+   other, none dead where it was placed.) If the matrix has uses
+   after ``v`` and fits a level, it stays there from its next use on (``v``
+   reads the backing store, as a cold read installs it); placed at its first
+   use, it is read cold once. A layer that waits for the whole layer below
+   (an LSTM's ``layer`` schedule) thus reuses the room of the layer below's
+   dead matrices from its first op that descends from such a barrier (an
+   LSTM's step 1: step 0 reads only ``h0``); layers that overlap in time
+   (the ``wavefront`` schedule) have no barrier between them and keep their
+   room.
    (A single-use matrix costs the same either way; the report's "weights on
    chip" says whether *every* matrix fits the non-backing levels at once,
    no room returned.)
@@ -51,7 +67,6 @@ DRAM; with more (L2, LLC, DRAM) the same rules apply level by level.
 
 from __future__ import annotations
 
-import heapq
 from dataclasses import dataclass
 
 import numpy as np
@@ -106,48 +121,34 @@ def hierarchy_traffic(ops: OpArrays, idx: np.ndarray, levels: list[str], capacit
         first = first_all[uw]
         last_all = np.full(len(counts_all), -1, dtype=np.int64)
         np.maximum.at(last_all, pair_w, np.arange(len(pair_w)))
-        first_op, last_op = idx[pair_op[first]], idx[pair_op[last_all[uw]]]  # program order
-        room = list(capacity[:-1])  # with each matrix's room returned once it is dead (rule 1)
-        once = list(capacity[:-1])  # every matrix at once, nothing returned (``all_fit``)
-        given = [0.0] * back  # per level: room given back that no matrix has taken yet
-        level_of = np.full(len(uw), back, dtype=np.int64)
-        live: list[tuple[int, int, int, float]] = []  # (last use, matrix, level, bytes): a heap
-        bars = None
         by_first = np.argsort(first, kind="stable")
+        rooms = _Rooms(ops, idx, pair_op, pair_w, uw, counts, first, last_all[uw], capacity[:-1])
+        once = list(capacity[:-1])  # every matrix at once, nothing returned (``all_fit``)
         for u in by_first:
             if counts[u] < 2:
                 continue
             size = float(ops.tensor_bytes[uw[u]])
             reused_total += size
             all_once &= _take(once, size) >= 0
-            if live and size > room[0]:  # returning room can only move it inward: do it now
-                if bars is None:
-                    bars = barrier_ops(ops)
-                at = np.searchsorted(bars, first_op[u], side="right") - 1
-                done_before = bars[at] if at >= 0 else 0
-                while live and live[0][0] < done_before:
-                    _, _, j, b = heapq.heappop(live)
-                    room[j] += b
-                    given[j] += b
-            j = _take(room, size)
-            if j >= 0:
-                took = min(given[j], max(0.0, size - (room[j] + size - given[j])))
-                given[j] -= took  # the part of its room that only the returned room had
-                returned += took
-                level_of[u] = j
-                resident[levels[j]] += size
-                heapq.heappush(live, (int(last_op[u]), int(u), j, size))
-            else:
-                all_resident = False
+            rooms.first_use(int(u), size)
+        rooms.first_use(-1, 0.0)  # later uses after the last first use
+        for u, j in rooms.level.items():
+            resident[levels[j]] += float(ops.tensor_bytes[uw[u]])
+        returned = rooms.returned
+        all_resident = rooms.all_at_first
         all_fit = all_once
         for u in by_first:
             if counts[u] >= 2 or not all_fit:
                 continue
             all_fit = _take(once, float(ops.tensor_bytes[uw[u]])) >= 0
         level_all = np.full(len(counts_all), back, dtype=np.int64)
-        level_all[uw] = level_of
+        for u, j in rooms.level.items():
+            level_all[uw[u]] = j
         src = level_all[pair_w]
         src[first] = back  # a first use reads the backing store
+        for u, pair in rooms.install.items():
+            if pair != first[u]:  # placed at a later use: the uses up to it read it cold
+                src[np.flatnonzero(pair_w[:pair + 1] == uw[u])] = back
         streamed = float(ops.tensor_bytes[uw].sum()) - sum(resident.values())
     else:
         streamed = 0.0
@@ -195,6 +196,207 @@ def _take(room: list[float], size: float) -> int:
             room[j] = left - size
             return j
     return -1
+
+
+class _Rooms:
+    """Rule 1's placement, in program order over the uses of reused matrices that are not
+    resident: each matrix's first use (:meth:`first_use`, called in order of first use), then,
+    for a matrix that did not fit and has uses left, each later use but its last. At such a
+    use ``v`` a level's room is its capacity less every matrix placed on it so far, plus the
+    matrices *dead at* ``v``: all their uses are listed before ``v``'s ancestor barrier
+    (:func:`ancestor_barriers`), so they finished before ``v`` starts. Room is not pooled: a
+    matrix dead at one op need not be dead at a later-listed op that does not descend from the
+    same barrier. A matrix placed at use ``v`` is read from its level from its next use on.
+    The ancestor barriers are found (one pass over the ops) only where the latest barrier
+    listed before a use, their bound, would let a matrix die."""
+
+    def __init__(self, ops: OpArrays, idx: np.ndarray, pair_op: np.ndarray, pair_w: np.ndarray,
+                 uw: np.ndarray, counts: np.ndarray, first: np.ndarray, last: np.ndarray,
+                 cap: list[float]) -> None:
+        self.ops, self.pair_w, self.uw, self.first = ops, pair_w, uw, first
+        self.pair_gop = idx[pair_op]  # each pair's op, in program order over all ops
+        self.first_op, self.last_op = self.pair_gop[first], self.pair_gop[last]
+        self.size = ops.tensor_bytes[uw].astype(float)
+        self.later = (counts >= 3) & (self.size <= max(cap, default=0.0))  # may be placed later
+        self.cap, self.occ = list(cap), [0.0] * len(cap)  # occ: every matrix placed so far
+        self.level: dict[int, int] = {}  # matrix -> its level
+        self.install: dict[int, int] = {}  # matrix -> the pair (use) that reads it cold last
+        self.p_last: list[int] = []  # per placed matrix: its last use, level, bytes
+        self.p_level: list[int] = []
+        self.p_size: list[float] = []
+        self.returned, self.all_at_first = 0.0, True
+        self.pending: list[list] = []  # [matrix, uses (pairs), their ops, listed(ops), next]
+        self._anc: np.ndarray | None = None
+        self._bars: np.ndarray | None = None
+        self._groups: tuple[np.ndarray, np.ndarray] | None = None
+        self._thr: dict[float, int | None] = {}
+
+    @property
+    def anc(self) -> np.ndarray:
+        if self._anc is None:
+            self._anc = ancestor_barriers(self.ops)
+        return self._anc
+
+    def listed(self, op: np.ndarray | int) -> np.ndarray:
+        """The latest barrier listed at or before each op (-1 if none): a bound on its ancestor
+        barrier that needs no pass over the ops (so no pass is made where it rules deaths out)."""
+        if self._bars is None:
+            self._bars = barrier_ops(self.ops)
+        at = np.searchsorted(self._bars, op, side="right") - 1
+        return np.where(at >= 0, self._bars[np.maximum(at, 0)], -1)
+
+    def first_use(self, u: int, size: float) -> None:
+        """Matrix ``u``'s first use (``u = -1``: after the last one): the later uses of pending
+        matrices listed before it first, then ``u`` itself."""
+        f = int(self.first_op[u]) if u >= 0 else self.ops.kind.shape[0]
+        self._advance(f)
+        if u < 0:
+            return
+        if self._place(u, size, f, int(self.first[u])):
+            return
+        self.all_at_first = False
+        if self.later[u]:
+            uses = self._uses(u)
+            gop = self.pair_gop[uses]
+            self.pending.append([u, uses, gop, self.listed(gop), 1])
+
+    def _rooms_at(self, op: int) -> list[float]:
+        room = [c - o for c, o in zip(self.cap, self.occ)]
+        if self.p_last and min(self.p_last) < self.listed(op):
+            last = np.asarray(self.p_last)
+            dead = last < self.anc[op]
+            if dead.any():
+                freed = np.bincount(np.asarray(self.p_level)[dead],
+                                    weights=np.asarray(self.p_size)[dead], minlength=len(room))
+                room = [r + float(b) for r, b in zip(room, freed)]
+        return room
+
+    def _place(self, u: int, size: float, op: int, pair: int) -> bool:
+        if not self.cap:  # no level before the backing store
+            return False
+        room = ([c - o for c, o in zip(self.cap, self.occ)] if size <= self.cap[0] - self.occ[0]
+                else self._rooms_at(op))  # no room to return needed: skip the barriers
+        j = next((j for j, r in enumerate(room) if size <= r), -1)
+        if j < 0:
+            return False
+        # the part of its room that only matrices placed before (dead now) had held
+        self.returned += size - min(size, max(0.0, self.cap[j] - self.occ[j]))
+        self.occ[j] += size
+        self.level[u], self.install[u] = j, pair
+        self.p_last.append(int(self.last_op[u]))
+        self.p_level.append(j)
+        self.p_size.append(size)
+        self._thr.clear()
+        return True
+
+    def _advance(self, f: int) -> None:
+        """Place pending matrices at their uses listed before op ``f``, earliest first."""
+        while self.pending:
+            best = None
+            for e in self.pending:
+                c = self._candidate(e, f)
+                if c is not None and (best is None or c < best[0]):
+                    best = (c, e)
+            self.pending = [e for e in self.pending if e[4] < len(e[1]) - 1]
+            if best is None:
+                return
+            op, e = best
+            u = e[0]
+            if self._place(u, float(self.size[u]), op, int(e[1][e[4]])):
+                self.pending = [x for x in self.pending if x is not e]
+            else:  # not reached: the threshold says it fits there
+                e[4] += 1
+
+    def _candidate(self, e: list, f: int) -> int | None:
+        """The op of pending matrix ``e``'s first use before ``f`` (not its last use) where it
+        fits now; its cursor moves past the uses where it cannot (room only shrinks until ``f``,
+        but where matrices die)."""
+        u, uses, gop, listed, k = e
+        stop = len(uses) - 1
+        if k >= stop or gop[k] >= f:
+            return None
+        end = min(stop, int(np.searchsorted(gop, f)))
+        t = self._threshold(float(self.size[u]))
+        if t is None:  # no level frees enough room while these placements stand
+            e[4] = end
+            return None
+        hit = k + np.flatnonzero(listed[k:end] >= t)
+        if len(hit):  # the bound allows it: the ancestor barrier decides
+            hit = hit[self.anc[gop[hit]] >= t]
+        if not len(hit):
+            e[4] = end
+            return None
+        e[4] = int(hit[0])
+        return int(gop[e[4]])
+
+    def _threshold(self, size: float) -> int | None:
+        """The least ancestor barrier at which ``size`` bytes fit some level now (None: none)."""
+        if size in self._thr:
+            return self._thr[size]
+        best = None
+        last, level, sizes = (np.asarray(self.p_last), np.asarray(self.p_level),
+                              np.asarray(self.p_size))
+        for j, (c, o) in enumerate(zip(self.cap, self.occ)):
+            need = size - (c - o)
+            if need <= 0:
+                best = -1
+                break
+            if size > c:
+                continue
+            on = np.flatnonzero(level == j)
+            order = on[np.argsort(last[on], kind="stable")]
+            i = int(np.searchsorted(np.cumsum(sizes[order]), need))
+            if i < len(order):
+                t = int(last[order[i]]) + 1
+                best = t if best is None else min(best, t)
+        self._thr[size] = best
+        return best
+
+    def _uses(self, u: int) -> np.ndarray:
+        """The pairs of matrix ``u`` in program order (one grouping of the pairs of every matrix
+        that may be placed at a later use, made once)."""
+        if self._groups is None:
+            ok = np.zeros(int(self.pair_w.max()) + 1, dtype=bool)
+            ok[self.uw[self.later]] = True
+            sel = np.flatnonzero(ok[self.pair_w])
+            order = sel[np.argsort(self.pair_w[sel], kind="stable")]
+            self._groups = (order, self.pair_w[order])
+        order, keys = self._groups
+        lo, hi = np.searchsorted(keys, [self.uw[u], self.uw[u] + 1])
+        return order[lo:hi]
+
+
+def ancestor_barriers(ops: OpArrays) -> np.ndarray:
+    """Per op (program order over all ops of ``ops``): the latest barrier (:func:`barrier_ops`)
+    that is the op itself or one of its ancestors along the dependencies; -1 if none. Every op
+    listed before it has finished when the op starts, whatever servers run them: the op
+    descends from that barrier, which every earlier op reaches. (The latest barrier merely
+    *listed* before an op is not enough: an op that does not descend from it may run before it,
+    once its own inputs exist, while ops listed earlier wait on another server.) One forward
+    pass, O(ops + edges): barriers and ops whose producers are all barriers at once, a loop
+    over the rest."""
+    n = ops.kind.shape[0]
+    bars = barrier_ops(ops)
+    anc = np.full(n, -1, dtype=np.int64)
+    anc[bars] = bars
+    if ops.producer is None or ops.act_ptr is None or n == 0:
+        return anc
+    reader = ops.act_readers()
+    prod = ops.producer[ops.act_ids]
+    fwd = (prod >= 0) & (prod < reader)
+    reader, prod = reader[fwd], prod[fwd]
+    is_bar = anc >= 0
+    np.maximum.at(anc, reader, np.where(is_bar[prod], prod, -1))
+    anc[bars] = bars
+    chained = ~is_bar[prod] & ~is_bar[reader]  # a non-barrier reading a non-barrier's output
+    if chained.any():
+        a = anc.tolist()
+        r, p = reader[chained].tolist(), prod[chained].tolist()
+        for v, q in zip(r, p):  # readers ascending: every producer is final when read
+            if a[q] > a[v]:
+                a[v] = a[q]
+        anc = np.asarray(a, dtype=np.int64)
+    return anc
 
 
 def barrier_ops(ops: OpArrays) -> np.ndarray:
@@ -266,8 +468,9 @@ def staged_traffic(ops: OpArrays, idx: np.ndarray, levels: list[str], capacity: 
     pipeline-parallel run puts each stage on a device of its own, with its own levels), merged:
     per-op arrays in ``idx`` order, resident and streamed bytes summed over the devices, the
     flags true when true on every device. One call of :func:`hierarchy_traffic` without stages.
-    Rule 1 gives room back on each device apart, at the barriers of the whole workload's order
-    (a stage's device runs its ops in program order too)."""
+    Rule 1 gives room back on each device apart, at the ancestor barriers of the whole
+    workload (an op that descends from a barrier starts after every op listed before it, on
+    any device)."""
     if ops.stage is None or len(idx) == 0:
         return hierarchy_traffic(ops, idx, levels, capacity, latency)
     st = ops.stage[idx]
