@@ -232,7 +232,7 @@ def test_sampling_is_seeded():
 # ------------------------------------------------------------------- workloads
 
 
-def chain_workload(n_layers: int = 4, width: int = 64) -> Workload:
+def chain_workload(n_layers: int = 4, width: int = 64, name: str = "chain") -> Workload:
     """A pure chain of processor ops: matmul, relu, matmul, relu, ... (no two ops overlap)."""
     tensors = [Tensor("x", (1, width), "fp32", "input")]
     ops = []
@@ -246,7 +246,7 @@ def chain_workload(n_layers: int = 4, width: int = 64) -> Workload:
         ops.append(Op(f"mm{i}", "matmul", (prev, f"w{i}"), (f"h{i}",), m=1, k=width, n=width, weight=f"w{i}"))
         ops.append(Op(f"relu{i}", "elementwise", (f"h{i}",), (f"a{i}",), fn="relu"))
         prev = f"a{i}"
-    return Workload("chain", tensors, ops)
+    return Workload(name, tensors, ops)
 
 
 @pytest.fixture(scope="module")
@@ -362,7 +362,8 @@ def test_each_worker_parses_each_workload_once(tmp_path):
     files = []
     for i in range(10):  # more workloads than a worker keeps parsed at once
         files.append(tmp_path / f"w{i}.json")
-        save_workload(chain_workload(n_layers=1, width=8 + i), files[-1])
+        # each its own name: a sweep refuses two workloads of one name, as compare does
+        save_workload(chain_workload(n_layers=1, width=8 + i, name=f"chain{i}"), files[-1])
     specs = [parse_param("memory.dram.bandwidth=10GB/s,20GB/s,40GB/s")]
     context, tasks = _build(["cpu-ddr5"], files, specs, sample_points(specs), "analytic")
     assert len(tasks) == 30
