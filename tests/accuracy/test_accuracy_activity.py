@@ -120,11 +120,12 @@ def _energy(arch, wl):
 
 
 def test_dynamic_array_energy_is_the_recorded_statistics_energy(tiny):
-    from cimsim.accuracy.target import trace_target
+    from cimsim.workload.trace import trace
 
     arch = load_architecture(RRAM)
     target, wl = _traced(tiny, arch)
-    plain = trace_target(target)  # the same trace without statistics
+    # the same trace without statistics, at the dtype of an 8-bit CIM's accuracy trace
+    plain = trace(target.model, target.example, name=target.name, dtype="int8")
     e = _energy(arch, wl)
     e_plain = _energy(arch, plain)
     data = [p for p in DATA_PARTS if p in e]

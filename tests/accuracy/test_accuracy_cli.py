@@ -119,6 +119,23 @@ def test_user_model_lossless_adc_agrees_with_fp32(user_model):
     assert out[C.ACCURACY_BASIS].startswith("cim emulated")
 
 
+def test_the_cost_half_is_traced_at_the_cims_precision(user_model):
+    """find-V #2: a CIM of at most 8-bit weights and inputs computes the model at 8 bits or
+    fewer, so the cost half is an int8 trace: 20x16 + 16 + 16x5 + 5 = 421 parameters at 1 B (not
+    4 B, 1,684 B), and no precision mismatch note advising an option `run` lacks. A 16-bit CIM
+    (no integer dtype holds it) and a CIM-less machine keep the model's fp32."""
+    args = (f"{user_model}:factory", "--accuracy", "--dataset", f"{user_model}:dataset")
+    params = 20 * 16 + 16 + 16 * 5 + 5
+    for over, nbytes, mismatch in (((), params, False),
+                                    (("--set", "cim.weight_bits=4"), params, True),
+                                    (("--set", "cim.weight_bits=16", "--set", "cim.input_bits=16"),
+                                     4 * params, True)):
+        out = _json("rram-cim", *args, *over)
+        assert out[C.WEIGHT_BYTES] == nbytes and out["precision_mismatch"] is mismatch, over
+        assert not any("--dtype int8, or set" in n for n in out["notes"]), out["notes"]
+    assert _json("cpu-ddr5", *args)[C.WEIGHT_BYTES] == 4 * params
+
+
 def test_fewer_adc_bits_lose_snr(user_model):
     args = ("rram-cim", f"{user_model}:factory", "--accuracy", "--dataset", f"{user_model}:dataset")
     snr = [_json(*args, "--set", f"cim.adc.bits={b}")[C.OUTPUT_SNR_DB] for b in (4, 9)]

@@ -66,6 +66,34 @@ def test_lossless_shortcut_equals_the_sliced_path():
     assert not e._lossless(program(w, a), 20)
 
 
+def test_per_tensor_weight_quant_keeps_a_per_tensor_models_codes():
+    """find-V #3: a weight already on a per-tensor 4-bit grid (W = 0.05 x codes, |codes| <= 7,
+    the columns' largest codes 7, 2 and 4) is programmed as its own codes with ``per_tensor``: through a
+    lossless 4-bit CIM, inputs 0..255 (s_x = 1) give x @ W exactly. ``per_column`` (the default)
+    scales each column to its own largest code: codes +-2 of the column whose largest is 2
+    become +-7, and the product is another matrix's."""
+    from cimsim.accuracy.emulator import quantize_weights
+
+    codes = torch.tensor([[7, 2, -4], [-3, -2, 1], [0, 0, 4], [5, 2, -1],
+                          [-7, 0, 3], [1, -2, 0]], dtype=torch.int64)
+    w = codes.to(torch.float32) * 0.05
+    a = Arith(weight_bits=4, bits_per_cell=2, adc_bits=9, weight_quant="per_tensor")
+    wi, sw = quantize_weights(w, a)
+    assert torch.equal(wi, codes) and torch.allclose(sw, torch.full((3,), 0.05))
+    wc, _ = quantize_weights(w, a.with_(weight_quant="per_column"))
+    # column 0 (largest code 7) keeps its codes; column 1 (2) is x 7/2, column 2 (4) x 7/4
+    assert torch.equal(wc[:, 0], codes[:, 0]) and wc[:, 1].tolist() == [7, -7, 0, 7, 0, -7]
+    assert wc[:, 2].tolist() == [-7, 2, 7, -2, 5, 0]  # round(q 7/4): -7, 1.75, 7, -1.75, 5.25, 0
+    x = torch.tensor([[255.0, 0, 17, 3, 100, 9], [1, 2, 3, 4, 5, 255]])
+    exact = (x.double() @ codes.double()) * 0.05
+    for quant, equal in (("per_tensor", True), ("per_column", False)):
+        b = a.with_(weight_quant=quant)
+        y = Emulator(b, shortcut=False).matmul(x, program(w, b)).double()
+        assert torch.allclose(y, exact, rtol=1e-6, atol=0) is equal, quant
+    with pytest.raises(ValueError, match="weight_quant must be one of per_column, per_tensor"):
+        Arith(weight_quant="per_group")
+
+
 def test_nonnegative_inputs_use_all_bits():
     """ReLU outputs are sent unsigned: B bits give 2^B - 1 steps (not 2^(B-1) - 1)."""
     a = Arith(input_bits=4)

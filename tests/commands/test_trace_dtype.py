@@ -53,6 +53,28 @@ def test_a_float64_model_names_the_option_that_traces_it(tmp_path):
     assert r.exit_code == 0, r.output
 
 
+def test_an_fp8_model_is_told_to_cast_not_to_pass_dtype(tmp_path):
+    """find-V #7: torch runs no float8 model on the CPU, so `--dtype fp32` (the old advice) failed
+    in the forward; the message says to cast in the factory, and that cast model traces."""
+    torch = pytest.importorskip("torch")
+    if not hasattr(torch, "float8_e4m3fn"):
+        pytest.skip("this torch has no float8")
+    f = tmp_path / "f8.py"
+    f.write_text("import torch\n\ndef _m():\n    torch.manual_seed(0)\n"
+                 "    return torch.nn.Sequential(torch.nn.Linear(8, 4), torch.nn.ReLU())\n\n"
+                 "def fp8():\n    return _m().to(torch.float8_e4m3fn), (torch.zeros(1, 8),)\n\n"
+                 "def cast():\n    return _m().to(torch.float8_e4m3fn).float(), (torch.zeros(1, 8),)\n")
+    for extra in ((), ("--dtype", "fp32")):
+        r = CliRunner().invoke(main, ["trace", f"{f}:fp8", *extra, "-o", str(tmp_path / "x.json")])
+        assert r.exit_code == 1 and len(r.output.strip().splitlines()) == 1, r.output
+        assert ("the model's parameters are float8_e4m3fn, which cimsim does not model and torch "
+                "does not run on the CPU") in r.output and "model.float()" in r.output, r.output
+        assert "--dtype fp32`" not in r.output
+    r = CliRunner().invoke(main, ["trace", f"{f}:cast", "--dtype", "int8", "-o", str(tmp_path / "x.json")])
+    assert r.exit_code == 0, r.output
+    assert load_workload(tmp_path / "x.json").weight_bytes == 8 * 4 + 4  # 36 values at 1 B
+
+
 def test_a_model_file_imports_the_modules_beside_it(tmp_path):
     """As `python path/to/m.py` would: `from models import make` in m.py finds models.py in
     m.py's folder (it was "ModuleNotFoundError: No module named 'models'")."""

@@ -305,6 +305,29 @@ def test_a_16_bit_cim_is_told_that_no_trace_dtype_matches_it():
                              "so every trace does; its bits at 8 match a --dtype int8 trace)"), note
 
 
+def test_an_int8_trace_on_a_cim_of_fewer_bits_is_a_mismatch_per_operand():
+    """find-V #1: 4-, 2- or 1-bit weights, or 4-bit inputs, against an int8 trace: a GPU running
+    the trace computes int8 x int8, the CIM fewer bits on one operand, so each operand is tested
+    (not their maximum, 8), and the advice says no dtype holds the narrower operand."""
+    dtypes = "(no compute dtype (fp32, fp16, bf16, int8) holds "
+    for over, odd in (({"weight_bits": 4}, "4-bit weights"), ({"weight_bits": 2}, "2-bit weights"),
+                      ({"weight_bits": 1, "bits_per_cell": 1}, "1-bit weights"),
+                      ({"input_bits": 4}, "4-bit inputs"),
+                      ({"weight_bits": 4, "input_bits": 4}, "4-bit weights x 4-bit inputs")):
+        a = arch(cim_over=over)
+        r = simulate(a, gemv_workload(128, 16, dtype="int8"), engine="analytic")
+        assert r.precision_mismatch, over
+        note = next(n for n in r.notes if n.startswith("precision mismatch"))
+        wb, ib = over.get("weight_bits", 8), over.get("input_bits", 8)
+        assert note.startswith(f"precision mismatch: cim computes {wb}-bit weights x {ib}-bit "
+                               "inputs, but its ops are int8 in the workload"), note
+        assert note.endswith(dtypes + odd + ": the component computes at fewer bits than an int8 "
+                             "trace's 8 (--dtype int8, the closest trace); its bits at 8 match "
+                             "that trace)"), note
+    # 8 x 8 on int8: no note
+    assert not simulate(arch(), gemv_workload(128, 16, dtype="int8"), engine="analytic").precision_mismatch
+
+
 # ------------------------------------------------------------------ sweep on a bundled config
 def test_adc_bits_sweep_on_the_derived_config():
     """cim.adc.bits 3..8 on rram-cim-derived (flash): ADC energy and area rise with every bit;

@@ -28,6 +28,8 @@ RangePolicy = Literal["max", "unit", "calibrated"]
 Encoding = Literal["differential", "offset"]
 RANGE_POLICIES = ("max", "unit", "calibrated")
 ENCODINGS = ("differential", "offset")
+#: how a weight's scale is taken (``cim.weight_quant``)
+WEIGHT_QUANTS = ("per_column", "per_tensor")
 
 
 class NotEmulated(ValueError):
@@ -50,6 +52,7 @@ class Arith:
     adc_percentile: float = 99.9    #: percentile of |partial sum| for the ``calibrated`` policy
     rows_per_read: int | None = None  #: R: rows summed on a bit line per conversion (None: rows)
     encoding: Encoding = "offset"   #: signed weights: two columns (pos/neg) or one offset column
+    weight_quant: str = "per_column"  #: weight scale: per output column or one per matrix
 
     def __post_init__(self):
         for name in ("rows", "cols", "bits_per_cell", "weight_bits", "input_bits", "dac_bits",
@@ -69,6 +72,9 @@ class Arith:
         if self.adc_range_policy not in RANGE_POLICIES:
             raise ValueError(f"adc_range_policy must be one of {', '.join(RANGE_POLICIES)}, "
                              f"not {self.adc_range_policy!r}")
+        if self.weight_quant not in WEIGHT_QUANTS:
+            raise ValueError(f"weight_quant must be one of {', '.join(WEIGHT_QUANTS)}, "
+                             f"not {self.weight_quant!r}")
         if self.encoding not in ENCODINGS:
             raise ValueError(f"encoding must be one of {', '.join(ENCODINGS)}, not {self.encoding!r}")
         if not (0 < self.adc_percentile <= 100):
@@ -154,7 +160,7 @@ class Arith:
             adc_bits=int(adc.bits), adc_range_policy=adc.range_policy,
             adc_percentile=float(adc.range_percentile),
             rows_per_read=None if rpr is None else int(rpr),
-            encoding=enc,
+            encoding=enc, weight_quant=str(getattr(cim, "weight_quant", "per_column")),
         )
         return out.with_(adc_bits=out.lossless_adc_bits) if exact else out
 

@@ -2,7 +2,8 @@
 
 ``y = x @ W`` (x: M x K activations, W: K x N stationary weights) becomes:
 
-1. **Weights**, per output column n: scale ``s_w[n] = max_k |W[k, n]| / (2^(Bw-1) - 1)``,
+1. **Weights**, per output column n: scale ``s_w[n] = max_k |W[k, n]| / (2^(Bw-1) - 1)``
+   (``weight_quant`` ``per_tensor``: one ``s_w = max |W| / (2^(Bw-1) - 1)`` for the matrix),
    ``W_int = round(W / s_w)`` in ``[-(2^(Bw-1)-1), 2^(Bw-1)-1]``. Signed weights are stored
    ``offset`` (``W_int + 2^(Bw-1)``, Bw bits, one column; ``2^(Bw-1) sum_k x`` subtracted
    digitally) or ``differential`` (``|W_int|`` on a positive or a negative column, Bw-1 bits; the
@@ -45,10 +46,12 @@ _BLOCK = 1 << 24
 
 
 def quantize_weights(w: torch.Tensor, a: Arith) -> tuple[torch.Tensor, torch.Tensor]:
-    """``(W_int, s_w)``: per-column symmetric quantisation of a K x N weight."""
+    """``(W_int, s_w)``: symmetric quantisation of a K x N weight, a scale per column or one
+    for the matrix (``a.weight_quant``; ``s_w`` has N entries either way)."""
     q = 2 ** (a.weight_bits - 1) - 1
     w = w.detach().to(torch.float32)
-    s = w.abs().amax(dim=0) / q
+    s = (w.abs().amax(dim=0) if a.weight_quant == "per_column"
+         else w.abs().amax().expand(w.shape[1]).clone()) / q
     s = torch.where(s > 0, s, torch.ones_like(s))
     wi = torch.clamp(torch.round(w / s), -q, q).to(torch.int64)
     return wi, s

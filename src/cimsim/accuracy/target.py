@@ -261,6 +261,14 @@ def stats_bits(arch) -> Optional[tuple[int, int]]:
     return (int(c.input_bits), int(c.weight_bits))
 
 
+def trace_dtype(bits: Optional[tuple[int, int]]) -> Optional[str]:
+    """The dtype an evaluation model is traced at for a CIM of ``bits`` = (input, weight) bits:
+    int8 where both are at most 8 (the CIM computes the model at 8 bits or fewer, so its weights
+    and activations move as int8 bytes, as a ``cimsim trace --dtype int8`` trace), else None (the
+    model's own dtype: no integer dtype holds more bits, and no CIM: the exact arithmetic)."""
+    return "int8" if bits is not None and max(bits) <= 8 else None
+
+
 def _weight_matmuls(wl) -> list:
     return [(o.name, (o.weight, o.k, o.n)) for o in wl.ops if o.kind == "matmul" and o.weight]
 
@@ -273,10 +281,14 @@ def trace_target(target: Target, bits: Optional[tuple[int, int]] = None):
     data the accuracy is scored on, counted at those bits. They are traced as one batch and
     matched to the one-sample trace's weight matmuls in order (same weight, K and N); a model
     whose weight matmuls differ with the batch (no such bundled one) is measured on the traced
-    sample alone, and ``metadata['activity_stats']`` says which."""
-    from ..workload.ir import Op, Workload
-    from ..workload.trace import trace
+    sample alone, and ``metadata['activity_stats']`` says which. Traced at :func:`trace_dtype`
+    of ``bits``: int8 for a CIM of at most 8-bit inputs and weights."""
+    from functools import partial
 
+    from ..workload.ir import Op, Workload
+    from ..workload.trace import trace as trace_any
+
+    trace = partial(trace_any, dtype=trace_dtype(bits))
     wl = trace(target.model, target.example, name=target.name)
     if bits is None:
         return wl
@@ -315,7 +327,7 @@ def traced(target: Target, bits: Optional[tuple[int, int]] = None) -> Traced:
     """The traced workload, from its JSON file in the accuracy cache (traced once per cimsim
     model revision, :func:`cimsim.model_revision`: a tracer changed within one ``__version__``
     traces again, the model's weights (:attr:`Target.key`), and statistics precision ``bits``,
-    see :func:`trace_target`; sweeps hand the bytes to their workers like any workload). A
+    see :func:`trace_target`, and the dtype they give (:func:`trace_dtype`); sweeps hand the bytes to their workers like any workload). A
     damaged file is traced again and replaced; a cache that cannot be written keeps the trace
     in memory (:mod:`cimsim.accuracy.cache`)."""
     import io
@@ -327,7 +339,8 @@ def traced(target: Target, bits: Optional[tuple[int, int]] = None) -> Traced:
     from .cache import cache_dir, cached
 
     stats = "" if bits is None else f"-stats{bits[0]}x{bits[1]}n{STATS_SAMPLES}r{STATS_RULES}"
-    path = cache_dir() / "traces" / f"{target.key}-cimsim{model_revision()}{stats}.json"
+    dtype = f"-{trace_dtype(bits)}" if trace_dtype(bits) else ""
+    path = cache_dir() / "traces" / f"{target.key}-cimsim{model_revision()}{stats}{dtype}.json"
 
     def read(p: Path) -> tuple[bytes, Workload]:
         raw = p.read_bytes()

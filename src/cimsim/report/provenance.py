@@ -95,16 +95,33 @@ def precision_notes(components, idx, dtypes) -> list[str]:
                            f"precisions (trace with --dtype {own}, or set the component's "
                            "precision to match)")
             continue
-        bad = [d for d in seen if d not in INTEGER_DTYPES or DTYPE_BYTES[d] * 8 != max(bits)]
+        # each operand: an int8 trace on a CIM of 4-bit weights (or inputs) is as much a
+        # mismatch as on a 16-bit one (a GPU running the trace computes int8 x int8)
+        bad = [d for d in seen if d not in INTEGER_DTYPES
+               or any(DTYPE_BYTES[d] * 8 != b for b in bits)]
         if bad:
-            ints = [d for d in INTEGER_DTYPES if DTYPE_BYTES[d] * 8 == max(bits)]
-            fix = (f"trace with --dtype {ints[0]}, or set the component's bits to match" if ints
-                   else f"no compute dtype ({', '.join(DTYPES)}) holds {max(bits)}-bit integers, "
-                   f"so every trace does; its bits at 8 match a --dtype int8 trace")
             out.append(f"precision mismatch: {comp.name} computes {bits[0]}-bit weights x "
                        f"{bits[1]}-bit inputs, but its ops are {', '.join(bad)} in the workload; "
                        "another unit running the same trace computes at the trace's dtype, so "
-                       f"a comparison mixes precisions ({fix})")
+                       f"a comparison mixes precisions ({_precision_fix(bits)})")
+    return out
+
+
+def _precision_fix(bits: tuple[int, int]) -> str:
+    """The advice of a fixed-precision mismatch note for a component of ``bits`` = (weight,
+    input) bits: the integer dtype that holds both operands, or why none does."""
+    from ..dtypes import DTYPE_BYTES, DTYPES
+
+    ints = [d for d in INTEGER_DTYPES if all(DTYPE_BYTES[d] * 8 == b for b in bits)]
+    if ints:
+        return f"trace with --dtype {ints[0]}, or set the component's bits to match"
+    odd = " x ".join(f"{b}-bit {what}" for b, what in zip(bits, ("weights", "inputs")) if b != 8)
+    if max(bits) <= 8:  # 4-bit weights, binary weights, 4-bit inputs: under every dtype
+        return (f"no compute dtype ({', '.join(DTYPES)}) holds {odd}: the component computes "
+                "at fewer bits than an int8 trace's 8 (--dtype int8, the closest trace); its "
+                "bits at 8 match that trace")
+    return (f"no compute dtype ({', '.join(DTYPES)}) holds {max(bits)}-bit integers, "
+            f"so every trace does; its bits at 8 match a --dtype int8 trace")
     return out
 
 

@@ -144,8 +144,32 @@ def test_a_matrix_computed_from_parameters_each_forward_is_said_not_stationary(t
     res = cimsim.simulate(cimsim.load_architecture("sram-cim"), w, engine="analytic")
     (note,) = [n for n in res.notes if "read as their matrix" in n]
     assert note.startswith("2 matmul(s) (a.addmm, mm) read as their matrix a weight computed from "
-                           "parameters each forward (weight_norm / parametrize): 1 or a constant "
+                           "parameters each forward (weight_norm / parametrize / "
+                           "torch.nn.utils.prune, whose weight is weight_orig x weight_mask: "
+                           "prune.remove(module, 'weight') before tracing makes it a parameter): "
+                           "1 or a constant "
                            "tensor that is no parameter or buffer")
     assert "not stationary" in note
     w2 = _trace(torch.nn.Sequential(torch.nn.Linear(4, 4)), torch.randn(2, 4))
     assert "computed_weights" not in w2.metadata
+
+
+def test_a_pruned_layer_is_named_with_its_fix():
+    """find-V #6: torch.nn.utils.prune computes weight = weight_orig x weight_mask each forward:
+    not stationary, and both count (16 x 8 x 2 + 16 bias = 272 values); the note names pruning
+    and prune.remove, after which the weight is a 16 x 8 parameter again (144 values)."""
+    from torch.nn.utils import prune
+
+    import cimsim
+
+    torch.manual_seed(0)
+    lin = torch.nn.Linear(8, 16)
+    prune.l1_unstructured(lin, "weight", amount=0.9)
+    w = _trace(torch.nn.Sequential(lin), torch.randn(2, 8))
+    assert w.weight_bytes == (16 * 8 * 2 + 16) * 4
+    res = cimsim.simulate(cimsim.load_architecture("sram-cim"), w, engine="analytic")
+    (note,) = [n for n in res.notes if "read as their matrix" in n]
+    assert "torch.nn.utils.prune" in note and "prune.remove(module, 'weight') before tracing" in note
+    prune.remove(lin, "weight")
+    w2 = _trace(torch.nn.Sequential(lin), torch.randn(2, 8))
+    assert "computed_weights" not in w2.metadata and w2.weight_bytes == (16 * 8 + 16) * 4

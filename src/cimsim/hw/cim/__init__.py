@@ -172,6 +172,10 @@ class CIMConfig(ComponentConfig):
     bits_per_cell: PositiveInt = Field(le=8, description="Weight bits stored per cell.")
     weight_bits: PositiveInt = Field(le=32, description="Weight precision held in the arrays.")
     input_bits: PositiveInt = Field(le=32, description="Input activation precision.")
+    weight_quant: Literal["per_column", "per_tensor"] = Field(
+        default="per_column", description="How --accuracy scales a weight to weight_bits codes: "
+        "per_column (each output column's max |W|) or per_tensor (the matrix's max |W|: a "
+        "per-tensor quantized model keeps its own codes). The cost does not read it.")
     dac_bits: PositiveInt = Field(le=8, description="Input bits applied per array read (slice).")
     input_drive: Literal["level", "pulse_width", "pulse_count"] = Field(
         default="level", description="How a slice's value drives its row (derived dac_energy): "

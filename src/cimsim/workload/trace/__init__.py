@@ -77,6 +77,24 @@ def _model_dtype(model) -> str:
     return _TORCH_DTYPES[first]
 
 
+def _refuse_float8(model) -> None:
+    """A float8 parameter is refused, ``--dtype`` or not: torch has no CPU kernels for it, and
+    ``--dtype`` sets only how tensors are counted (the model still runs in its own dtype)."""
+    bad = next(((n, str(p.dtype).removeprefix("torch.")) for n, p in model.named_parameters()
+                if str(p.dtype).removeprefix("torch.").startswith("float8")), None)
+    if bad is None:
+        return
+    params = [str(p.dtype) for p in model.parameters()]
+    what = (f"the model's parameters are {bad[1]}" if len(set(params)) == 1 else
+            f"the model's parameter '{bad[0]}' is {bad[1]}")
+    raise WorkloadError(
+        f"{what}, which cimsim does not model and torch does not run on the CPU, where the "
+        "model is traced (--dtype only sets how tensors are counted, the model still runs in its "
+        "own dtype): cast the model and its example inputs in the factory (model.float() or "
+        "model.half()), then trace with --dtype for the count (--dtype int8 for 1-byte values; "
+        "trace(..., dtype='int8') in Python)")
+
+
 def _refuse_complex(params) -> None:
     """A complex parameter is refused, ``--dtype`` or not: no component has complex MAC rates,
     and a dtype does not turn a complex product into real ones."""
@@ -197,6 +215,7 @@ def trace(model: torch.nn.Module, example_inputs: torch.Tensor | tuple | list, n
             raise WorkloadError(f"trace(): name {why}")
     keep_floats = dtype is None
     _refuse_complex(list(model.named_parameters()))
+    _refuse_float8(model)
     if dtype is None:
         dtype = _model_dtype(model)
     elif dtype not in _TORCH_DTYPES.values():

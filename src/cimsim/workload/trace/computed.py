@@ -1,7 +1,7 @@
 """Matmul operands computed each forward from parameters or constants alone: not stationary.
 
 A weight the model recomputes every forward from its parameters (``weight_norm``, any
-``torch.nn.utils.parametrize`` parametrization, a weight concatenated or scaled in ``forward``)
+``torch.nn.utils.parametrize`` parametrization, ``torch.nn.utils.prune``'s mask, a weight concatenated or scaled in ``forward``)
 is an activation to the dispatcher: the matmul reading it has no stationary weight, so it runs
 as an activation operand (on the host; no CIM array or PIM unit takes it) and its parameters
 count as weights only where an op reads them. A plain tensor attribute (neither parameter nor
@@ -81,7 +81,9 @@ def summary(entries) -> str:
     """One sentence on the listed matmuls (``cimsim trace`` and the run's note)."""
     ops = list(dict.fromkeys(e["op"] for e in entries))
     n_par = sum(e["from"] == "parameters" for e in entries)
-    kinds = [(n_par, "a weight computed from parameters each forward (weight_norm / parametrize)"),
+    kinds = [(n_par, "a weight computed from parameters each forward (weight_norm / parametrize / "
+                     "torch.nn.utils.prune, whose weight is weight_orig x weight_mask: "
+                     "prune.remove(module, 'weight') before tracing makes it a parameter)"),
              (len(entries) - n_par, ("a constant tensor that is no parameter or buffer "
                                      "(register it as one to make it a weight)"))]
     kinds = [(n, k) for n, k in kinds if n]
