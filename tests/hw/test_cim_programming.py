@@ -10,14 +10,19 @@ needed 1 + 4 + 1 = 6.
 
 from __future__ import annotations
 
+from importlib import resources
+
 import pytest
+from click.testing import CliRunner
 
 from cimsim import bundled
+from cimsim.cli import main
 from cimsim.config import load_architecture
 from cimsim.errors import ConfigError
 from cimsim.pipeline import simulate
 from cimsim.report import columns as C
-from cimsim.workload import Op, Tensor, Workload
+from cimsim.units import si
+from cimsim.workload import Op, Tensor, Workload, load_workload
 
 CELLS = 9 * 128 + 144 * 256 + 128 * 80
 ROWS = 9 + 128 + 128
@@ -101,3 +106,42 @@ def test_the_reference_column_reads_off_cells():
     extra = sum(4 * k * t * 8 for (k, _), t in zip(LAYERS, (1, 2, 1))) / 9
     assert ref.energy_breakdown_j["cim_array"] / ideal.energy_breakdown_j["cim_array"] == (
         pytest.approx((base + extra) / base, rel=1e-12, abs=0))
+
+
+def _deployed(energy, time):
+    return (f"programmed once before the run ({si(energy, 'J')}, {si(time, 's')}, not charged: "
+            f"{C.PROGRAMMING_ENERGY_J}, {C.PROGRAMMING_TIME_S})")
+
+
+def test_the_fit_notes_give_the_programming_energy_and_time():
+    """review-2 #2: the note said "programmed once before the run (not charged)" and no number.
+    Flat pool: the closed form above. Chip (neurosim-vgg8, 8-bit weights on 1-bit cells, write
+    1 pJ, 10 ns per row): cells 8 x (16 x 27 x 128 + 16 x 1152 x 128 + 4 x 1152 x 256 + 4 x
+    2304 x 256 + 2304 x 512 + 4608 x 512 + 8192 x 1024 + 1024 x 10) = 143,130,624 (the copies
+    of chip.layers: 16, 16, 4, 4, 1, 1, 1, 1); rows min(k, 128): 27 + 7 x 128 = 923."""
+    flat = _run(**{"cim.weight_replication": "false"})
+    assert sum(_deployed(CELLS * 3e-12, ROWS * 10e-9) in n for n in flat.notes) == 1
+    valid = resources.files("cimsim") / "data" / "validation"
+    chip = simulate(load_architecture(str(valid / "neurosim-vgg8.yaml"), None, cli=True),
+                    load_workload(str(valid / "vgg8-cifar10.json")), engine="analytic")
+    cells = 8 * (16 * 27 * 128 + 16 * 1152 * 128 + 4 * 1152 * 256 + 4 * 2304 * 256 + 2304 * 512
+                 + 4608 * 512 + 8192 * 1024 + 1024 * 10)
+    assert cells == 143_130_624
+    assert chip.facts[C.PROGRAMMING_ENERGY_J] == pytest.approx(cells * 1e-12, rel=1e-12, abs=0)
+    assert sum(_deployed(cells * 1e-12, 923 * 10e-9) in n for n in chip.notes) == 1
+
+
+def test_run_summary_prints_the_programming_beside_the_floorplan():
+    """The bundled lstm (2 layers, I = H = 2048, 4 gates: four 2048 x 8192 matrices) on
+    rram-cim-derived: 4 x 2048 x 8192 x 8 cells x 3 pJ = 1.611 mJ, 4 x 128 rows x 10 ns =
+    5.12 us, neither in the run's totals; a design without CIM has no such line."""
+    res = CliRunner().invoke(main, ["run", "rram-cim-derived", "lstm", "--engine", "analytic"])
+    assert res.exit_code == 0, res.output
+    text = " ".join(res.output.split())
+    energy, time = 4 * 2048 * 8192 * 8 * 3e-12, 4 * 128 * 10e-9
+    assert (f"programming {si(energy, 'J')}, {si(time, 's')} to write the weights once before "
+            f"the run ({C.PROGRAMMING_ENERGY_J}, {C.PROGRAMMING_TIME_S}): not in the energy or "
+            "latency above") in text
+    assert text.index("floorplan") < text.index(f"programming {si(energy, 'J')}")
+    gpu = CliRunner().invoke(main, ["run", "gpu-hbm3", "lstm", "--engine", "analytic"])
+    assert gpu.exit_code == 0 and "to write the weights once" not in gpu.output

@@ -359,6 +359,11 @@ def print_result(r, footprint=None, cache_apart: bool = False) -> None:
         rows.append(("LLM serving", _serving_text(r.serving)))
         rows += _spread_rows(r)
     rows.extend(("floorplan", text) for text in _floorplan_texts(f))
+    if C.PROGRAMMING_ENERGY_J in f:  # deployment: reported beside the run, not in its totals
+        rows.append(("programming", f"{si(f[C.PROGRAMMING_ENERGY_J], 'J')}, "
+                                    f"{si(f[C.PROGRAMMING_TIME_S], 's')} to write the weights once "
+                                    f"before the run ({C.PROGRAMMING_ENERGY_J}, "
+                                    f"{C.PROGRAMMING_TIME_S}): not in the energy or latency above"))
     for k, v in rows:  # wrapped at spaces, never between a number and its unit
         head.add_row(f"  {k}", unbroken(v))
     out.print(head)

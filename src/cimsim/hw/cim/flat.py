@@ -109,8 +109,11 @@ def place(comp, ops, idx) -> Plan:
         notes.append(f"{comp.name}: weights{where} need {needed:,} arrays but only {c.arrays:,} "
                      "exist; " + wear_text(float(need[on][mask].sum()), free, c.endurance,
                                            int(mask.sum()), c.arrays))
-    if fitting:
-        notes.append(_fit_note(comp.name, c.arrays, fitting, len(stages)))
+    if fitting:  # the fitting devices' deployment (deploy: one entry per stage, in order)
+        fit_deploy = [deploy[stages.tolist().index(f[0])] for f in fitting]
+        notes.append(_fit_note(comp.name, c.arrays, fitting, len(stages),
+                               programming.deployed_text(sum(e for e, _ in fit_deploy),
+                                                         max(t for _, t in fit_deploy))))
     return Plan(
         server=server, n_servers=n_servers,
         # re-programmed weights arrive and are written before any row computes
@@ -142,15 +145,16 @@ def _unread_arrays(c, ops) -> tuple[int, int, float, float] | None:
             float(programming.write_time(c, kn[:, 0].astype(np.float64)).sum()))
 
 
-def _fit_note(name: str, arrays: int, fitting: list, stages: int) -> str:
+def _fit_note(name: str, arrays: int, fitting: list, stages: int, deployed: str) -> str:
     """What rule 2 did on the devices where every matrix fits: ``fitting`` lists ``(stage,
-    arrays needed, matrices, copies, (unread matrices, their arrays) or None)``."""
+    arrays needed, matrices, copies, (unread matrices, their arrays) or None)``; ``deployed``
+    says what programming them cost (:func:`.programming.deployed_text`)."""
     if stages == 1:
         _, needed, count, copies, held = fitting[0]
         note = (f"{name}: {needed:,} of {arrays:,} arrays hold all {count:,} weight matrices"
                 + (f" and the {held[0]:,} matrices of parameters this forward never reads ({held[1]:,} "
                    "arrays: held, never read, so no energy or time)" if held else "")
-                + "; programmed once before the run (not charged)")
+                + "; " + deployed)
         if copies > 1:
             note += f"; weight replication: {copies:,} copies of every matrix share an op's rows"
         return note
@@ -159,7 +163,7 @@ def _fit_note(name: str, arrays: int, fitting: list, stages: int) -> str:
              f"pipeline stage{'s' if len(fitting) > 1 else ''} "
              f"{', '.join(str(f[0]) for f in fitting)} of {stages}")
     note = (f"{name}: the weight matrices of {which} fit its own device's {arrays:,} arrays (at "
-            f"most {most[1]:,}, stage {most[0]}); programmed once before the run (not charged)")
+            f"most {most[1]:,}, stage {most[0]}); {deployed}")
     copied = [f for f in fitting if f[3] > 1]
     if copied:
         note += (f"; weight replication: {min(f[3] for f in copied)}-{max(f[3] for f in copied)}"

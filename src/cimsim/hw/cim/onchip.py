@@ -331,10 +331,9 @@ def place(comp, ops, idx) -> Plan:
         replicas = np.minimum(copies[group_of], np.maximum(rows, 1.0)).astype(np.float64)
         server, n_servers = group_of.astype(np.int64), G
         labels = [f"{comp.name}:{nm}" for nm in names]
-        notes.append(f"{comp.name}: {int((need * copies).sum()):,} of {c.arrays:,} arrays hold "
-                     f"{len(groups)} layers as a pipeline ({int((copies > 1).sum())} duplicated, "
-                     f"up to {int(copies.max())} copies); programmed once before the run (not "
-                     "charged)")
+        fit_text = (f"{comp.name}: {int((need * copies).sum()):,} of {c.arrays:,} arrays hold "
+                    f"{len(groups)} layers as a pipeline ({int((copies > 1).sum())} duplicated, "
+                    f"up to {int(copies.max())} copies); ")  # + the deployment, below
         summary = {"arrays_needed": packed, "reprograms": 0}
     else:
         reprogram = np.zeros(len(idx), dtype=bool)  # LRU over the matmuls only
@@ -357,6 +356,7 @@ def place(comp, ops, idx) -> Plan:
     held = np.flatnonzero(first >= 0) if fits else np.array(sorted(pinned), dtype=np.int64)
     deployed = programming.deployment(c, k, pc, first[held], copies[held])
     if fits:
+        notes.append(fit_text + programming.deployed_text(*deployed))
         summary.update(mapping.floorplan(ch, need, copies, float((wc * copies).sum()), c.rows,
                                          c.cols, dense=dense))
     else:  # re-programmed: every array holds weights in turn, densely (the need: arrays_needed)

@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...units import si
+
 
 def write_energy(c, k, phys_cols):
     """Energy to program a k-row matrix on ``phys_cols`` physical columns once (J)."""
@@ -45,3 +47,10 @@ def deployment(c, k, phys_cols, first_ops, copies) -> tuple[float, float]:
         return 0.0, 0.0
     kk, pc = np.asarray(k, dtype=np.float64)[first_ops], np.asarray(phys_cols)[first_ops]
     return (float((write_energy(c, kk, pc) * copies).sum()), float(write_time(c, kk).sum()))
+
+
+def deployed_text(energy: float, time: float) -> str:
+    """The notes' words for a deployment of ``energy`` J over ``time`` s (the results'
+    ``programming_energy_j`` and ``programming_time_s``), which the run does not charge."""
+    return (f"programmed once before the run ({si(energy, 'J')}, {si(time, 's')}, not charged: "
+            "programming_energy_j, programming_time_s)")
