@@ -194,7 +194,8 @@ def pipelined(arch) -> bool:
 PROGRAMMING_ENERGY_J = "programming_energy_j"
 #: time of that programming: per matrix min(k, rows) x write_latency x write_verify_pulses (its
 #: arrays and copies written in parallel, row by row), the matrices one after another, the
-#: components' times added. Deployment: not in ``latency_s``
+#: components' times added. Every array and copy written at once (a write driver per array, no
+#: power limit): a lower bound. Deployment: not in ``latency_s``
 PROGRAMMING_TIME_S = "programming_time_s"
 #: samples (inferences) one run serves: the batch, a serving run's requests; programming_energy_j
 #: / (runs x samples_per_run) is the programming energy per inference
