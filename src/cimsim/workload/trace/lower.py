@@ -232,6 +232,9 @@ class Lowerer:
             if o:
                 operands.append(o)
                 shapes.append(None if isinstance(r, list) else (tuple(r.shape) or (1,)))
+        for t in writes:  # a reshape copy written in part is a real copy before the writer
+            if t.numel():
+                self._prepare_write(t)
         pid = self._proto(Proto(kind, self._name(base), operands, [], shapes=shapes, **kw))
         for i, t in enumerate(writes):
             if t.numel():
@@ -282,10 +285,11 @@ class Lowerer:
     @lowers(*A.FACTORIES)
     def _factory(self, c: Call) -> None:
         for t in c.targets:
+            if t.numel():  # before the rest of the units is read (:meth:`emit`)
+                self._prepare_write(t)
             if self.st.rest_of_units(t):  # a fill of part of each unit: the rest is kept
                 self.emit("copy", c.base, [], [t])
             elif t.numel():
-                self._prepare_write(t)
                 v = self.st.new_version("input", f"const{self._n_const}", t.numel(), tuple(t.shape),
                                         dtype=self.dt(t))
                 self._n_const += 1
