@@ -445,7 +445,9 @@ class Lowerer:
         vid = self._virtual(pid, tuple(out.shape), ".mm", self.dt(out))
         reads = [[(vid, None)]] + ([bias] if bias is not None else [])
         if bias is not None:
-            last = self.emit("elementwise", "add_bias", reads, [out] if post is None else [], fn="add")
+            # a complex add: each part once (:func:`.complexes.pointwise_vec`'s rule), 2 an element
+            vec = 2.0 * out.numel() if out.is_complex() else None
+            last = self.emit("elementwise", "add_bias", reads, [out] if post is None else [], fn="add", vec=vec)
             if post is not None:
                 vid = self._virtual(last, tuple(out.shape), dtype=self.dt(out))
                 reads = [[(vid, None)]]
