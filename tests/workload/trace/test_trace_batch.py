@@ -29,9 +29,9 @@ def test_zoo_vgg8_batch_4_counts_4_samples(tmp_path):
     assert r.exit_code == 0, r.output
     assert json.loads(out.read_text())["metadata"]["batch"] == 4
     d = _run(out, "neurosim-vgg8")
-    assert d["samples_per_s"] == pytest.approx(4 / d["latency_s"], rel=1e-12)
+    assert d["samples_per_s"] == pytest.approx(4 / d["latency_s"], rel=1e-12, abs=0)
     # the stream's figures are per image too: 1 / interval images per second
-    assert d["pipelined_samples_per_s"] == pytest.approx(1 / d["pipeline_interval_s"], rel=1e-12)
+    assert d["pipelined_samples_per_s"] == pytest.approx(1 / d["pipeline_interval_s"], rel=1e-12, abs=0)
 
 
 def test_zoo_cnn_default_batch_is_1(tmp_path):
@@ -60,14 +60,14 @@ def test_trace_spec_batch_option_and_note(tmp_path):
     assert "leading dimension is 3" in r.output and "--batch N" in r.output
     assert "batch" not in json.loads(plain.read_text())["metadata"]
     d = _run(plain)
-    assert d["samples_per_s"] == pytest.approx(1 / d["latency_s"], rel=1e-12)
+    assert d["samples_per_s"] == pytest.approx(1 / d["latency_s"], rel=1e-12, abs=0)
 
     r = CliRunner().invoke(main, ["trace", f"{src}:fc", "--batch", "3", "-o", str(batched)])
     assert r.exit_code == 0, r.output
     assert "leading dimension" not in r.output
     assert json.loads(batched.read_text())["metadata"]["batch"] == 3
     d = _run(batched)
-    assert d["samples_per_s"] == pytest.approx(3 / d["latency_s"], rel=1e-12)
+    assert d["samples_per_s"] == pytest.approx(3 / d["latency_s"], rel=1e-12, abs=0)
 
 
 def test_trace_spec_batch_must_be_positive(tmp_path):
