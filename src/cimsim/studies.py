@@ -50,9 +50,20 @@ def run_one(arch: Architecture, workload: Workload, engine: str = "des", keep_op
 
 
 def runs(archs: Sequence, workloads: Sequence, engine: str = "des", keep_ops: bool = True) -> list[Run]:
-    """Every workload on every architecture, workload-major."""
-    return [Run(arch, wl, simulate(arch, wl, engine=engine, keep_ops=keep_ops))
-            for wl in workloads for arch in archs]
+    """Every workload on every architecture, workload-major. An
+    :class:`~cimsim.errors.OverflowInputError` carries the pair that raised it (``exc.run``:
+    ``(arch, workload)``), so a caller can name the config and workload."""
+    from .errors import OverflowInputError
+
+    done = []
+    for wl in workloads:
+        for arch in archs:
+            try:
+                done.append(Run(arch, wl, simulate(arch, wl, engine=engine, keep_ops=keep_ops)))
+            except OverflowInputError as exc:
+                exc.run = (arch, wl)
+                raise
+    return done
 
 
 def results_table(done: Sequence[Run], archs: Sequence) -> pd.DataFrame:

@@ -46,6 +46,40 @@ def test_an_overflowing_latency_or_energy_is_one_line_naming_the_set(setting, fi
     assert figure in line and f"check {field} = " in line and "(beyond 1e-30 to 1e30 in SI units)" in line
 
 
+def test_compare_names_the_set_and_which_config_ran_which_workload():
+    # review-3 #3: compare printed the field alone, not the --set nor the pair that overflowed
+    r = CliRunner().invoke(main, ["compare", "cpu-ddr5", "gpu-hbm3", "-w", "lstm", "--set",
+                                  "processor.op_overhead=1e307s"])
+    assert r.exit_code == 1 and isinstance(r.exception, SystemExit), r.output
+    (line,) = r.output.strip().splitlines()
+    assert line.startswith("Error: --set processor.op_overhead=1e307s: cpu-ddr5 running lstm: "
+                           "processor.op_overhead: the run's latency is not finite (inf s)"), line
+
+
+def test_a_sweep_cell_names_the_config_file_of_a_field_it_did_not_sweep(tmp_path):
+    import pandas as pd
+
+    from cimsim.bundled import resolve_config
+
+    text = resolve_config("cpu-ddr5").read_text()
+    assert text.count("op_overhead:") == 1
+    cfg = tmp_path / "slow.yaml"
+    cfg.write_text("\n".join(ln.split(":")[0] + ": 1e307s" if ln.strip().startswith("op_overhead:") else ln
+                             for ln in text.splitlines()))
+    out = tmp_path / "s.parquet"
+    CliRunner().invoke(main, ["sweep", str(cfg), "-w", "lstm", "--param", "processor.cores=4,8", "-o", str(out)])
+    err = pd.read_parquet(out)["error"].tolist()
+    assert len(err) == 2 and all(e.startswith(f"at processor.cores=4: {cfg}: cpu-ddr5 running lstm: "
+                                              "processor.op_overhead: the run's latency is not finite (inf s)")
+                                 for e in err[:1]), err
+    # a swept field: the cell's "at K=V" already names it, so no file
+    out2 = tmp_path / "s2.parquet"
+    CliRunner().invoke(main, ["sweep", "cpu-ddr5", "-w", "lstm", "--param", "processor.op_overhead=1e307s,1ns",
+                              "-o", str(out2)])
+    err = pd.read_parquet(out2)["error"].tolist()
+    assert err[0].startswith("at processor.op_overhead=1e+307 s: cpu-ddr5 running lstm: processor.op_overhead: "), err
+
+
 def test_an_overflowing_cost_names_its_table_entry_without_a_numpy_warning():
     # 629,145,600 fp32 MACs x 1e300 J: the component's cost, before the report
     r = subprocess.run([sys.executable, "-m", "cimsim", "run", "cpu-ddr5", "gru", "--set",
@@ -53,7 +87,7 @@ def test_an_overflowing_cost_names_its_table_entry_without_a_numpy_warning():
     assert r.returncode == 1 and r.stdout == ""
     assert r.stderr.splitlines() == [
         "Error: --set processor.energy_per_mac.fp32=1e300J: processor.energy_per_mac.fp32: "
-        "component 'processor' (processor): its energy compute is not finite (inf): check "
+        "component 'processor' (processor): its energy compute is not finite (inf J): check "
         "processor.energy_per_mac.fp32 = 1e+300 J (beyond 1e-30 to 1e30 in SI units)"]
 
 
@@ -84,7 +118,7 @@ def test_a_power_density_overflow_names_the_energy_not_the_area():
                                   "links.interconnect.energy_per_bit=1e295J/bit"])
     line = _one_line_error(r, "links.interconnect.energy_per_bit=1e295J/bit",
                            "links.interconnect.energy_per_bit")
-    assert "power_density_w_per_m2 is not finite (inf) = energy 2.13e+302 J / latency 295 µs / " \
+    assert "power_density_w_per_m2 is not finite (inf W/m²) = energy 2.13e+302 J / latency 295 µs / " \
            "area 1707 mm²" in line
     assert "too small" not in line and "declared area" not in line
 
@@ -107,7 +141,7 @@ def test_ops_per_joule_over_a_subnormal_energy_is_refused_not_infinity_in_json()
                        capture_output=True, text=True)
     assert r.returncode == 1 and r.stdout == ""  # no JSON with Infinity in it
     (line,) = r.stderr.splitlines()
-    assert "ops_per_j is not finite (inf): the energy 2.1" in line
+    assert "ops_per_j is not finite (inf op/J): the energy 2.1" in line
     assert "(subnormal, below 2.2e-308 J) is too small to divide by" in line
 
 

@@ -479,12 +479,19 @@ def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
     from .tables import fitted_table, left_out_line
 
     from .. import studies
+    from ..config.origin import origin
 
     if output is not None:  # before the runs, not after them
         check_writable(output, "-o")
         made = new_folder(output)
     archs, wls, inputs = load_many(configs, workloads, sets)
-    runs, df = studies.compare(archs, wls, engine=engine)
+    try:
+        runs, df = studies.compare(archs, wls, engine=engine)
+    except OverflowInputError as exc:  # as run says it, and which config ran which workload
+        arch, wl = exc.run
+        path = inputs["configs"].get(arch.name, {}).get("path") or arch.name
+        raise OverflowInputError(f"{origin(path, overrides(sets), exc.field)}{arch.name} running "
+                                 f"{wl.name}: {exc}", exc.field) from None
     results = [(run.arch, run.result) for run in runs]
     ratios = baseline_ratios([r for _, r in results], baseline) if baseline is not None else None
     title = f"cimsim compare ({engine} engine)"

@@ -122,6 +122,12 @@ def _check_busy(comp, c: OpCost, m: int) -> None:
         _check(comp, f"busy time {k}", v, m)
 
 
+def _unit(name: str) -> str:
+    """The unit of the cost field ``name`` (:func:`_check`'s): an energy's J, bytes' B, else a
+    time's s (``compute_s``, ``latency_s``, a busy or hold time)."""
+    return "J" if name.startswith("energy") else "B" if "bytes" in name else "s"
+
+
 def _check(comp, name: str, arr, n: int) -> np.ndarray:
     a = _numbers(comp, name, arr)
     if a.shape == ():
@@ -135,7 +141,7 @@ def _check(comp, name: str, arr, n: int) -> np.ndarray:
             # an extreme given value (energy_per_mac 1e300 J) overflowed: an input error
             raise OverflowInputError(
                 f"{found[0][0]}: component '{comp.name}' ({comp.type_name}): its {name} is not finite "
-                f"(inf): check {', '.join(f'{p} = {t}' for p, t in found)} (beyond 1e-30 to 1e30 in "
+                f"(inf {_unit(name)}): check {', '.join(f'{p} = {t}' for p, t in found)} (beyond 1e-30 to 1e30 in "
                 "SI units)", found[0][0])
         raise ComponentError(f"component '{comp.name}' ({comp.type_name}) produced an impossible "
                              f"{name} ({bad}): a cost must be finite and >= 0; check its config")

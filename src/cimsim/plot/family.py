@@ -36,6 +36,10 @@ def other_params(df: pd.DataFrame, data: pd.DataFrame, param: str) -> list[str]:
     out = [p for p in param_columns(df) if p != param and p in data.columns and data[p].nunique() > 1]
     if is_workload_param(df, param) and len(data):
         out = [p for p in out if not _tied(data, param, p)]
+    elif WORKLOAD in data.columns and len(data):  # each workload its own panel: a workload
+        # parameter constant within each workload (gru's and tcn's shapes) splits nothing
+        out = [p for p in out if not (is_workload_param(df, p) and bool(
+            (data.astype({p: str}).groupby(WORKLOAD)[p].nunique() <= 1).all()))]
     return out
 
 

@@ -92,17 +92,21 @@ def check_figures(arch, result) -> None:
     """Every number of ``result``'s ``--json`` object finite: a per-joule figure over a subnormal
     energy, the power density of a huge energy, a per-second one over a tiny latency are
     refused (JSON has no Infinity; a table would show ``inf OPS/W``)."""
+    from .column_docs import column_unit
+
     energy, latency = result.energy_j, result.latency_s
     for key, v in _numbers(result.to_json()):
         if not math.isinf(v):
             continue
+        unit = column_unit(key)  # the column's (ops_per_j: op/J, average_power_w: W)
+        v = f"{v} {unit}" if unit else f"{v}"
         if "per_j" in key:
             small = " (subnormal, below 2.2e-308 J)" if 0 < energy < sys.float_info.min else ""
-            refuse(arch, key, f"{v}", (ENERGY,), f": the energy {energy!r} J{small} is too small "
+            refuse(arch, key, v, (ENERGY,), f": the energy {energy!r} J{small} is too small "
                    "to divide by")
         if "power" in key:
             area = (f" / area {si(result.area_m2, 'm²')}" if "per_m2" in key else "")
-            refuse(arch, key, f"{v}", (ENERGY, TIME), f" = energy {si(energy, 'J')} / latency "
+            refuse(arch, key, v, (ENERGY, TIME), f" = energy {si(energy, 'J')} / latency "
                    f"{si(latency, 's')}{area}: the energy and power fields give more than a float holds")
-        refuse(arch, key, f"{v}", (TIME, ENERGY), f": the latency {latency!r} s is too small to "
+        refuse(arch, key, v, (TIME, ENERGY), f": the latency {latency!r} s is too small to "
                "divide by" if "per_s" in key else "")

@@ -133,7 +133,23 @@ def _where(exc: BaseException) -> str:
     return f" (at {short}:{f.lineno} in {f.name})"
 
 
-def error_text(exc: BaseException, overrides: dict) -> str:
+def overflow_origin(exc: BaseException, task: Task, context: dict) -> str:
+    """Of an :class:`~cimsim.errors.OverflowInputError`: what gave its field (the ``--param``
+    swept, else the config file) and which config ran which workload, as ``cimsim run`` and
+    ``compare`` say it; "" for any other error."""
+    from ..config.origin import origin
+    from ..errors import OverflowInputError
+
+    if not isinstance(exc, OverflowInputError):
+        return ""
+    field = exc.field or ""
+    swept = any(field == k or field.startswith(k + ".") for k in task.overrides)  # "at K=V" says it
+    source = context.get("config_sources", {}).get(task.config_key) or task.config_file
+    where = "" if swept else origin(source, {})
+    return f"{where}{task.architecture} running {task.workload}: "
+
+
+def error_text(exc: BaseException, overrides: dict, prefix: str = "") -> str:
     """One line for a failed point: the swept values it had, then what went wrong.
 
     A :class:`~cimsim.errors.CimsimError` already names its file and field; any
@@ -142,7 +158,7 @@ def error_text(exc: BaseException, overrides: dict) -> str:
     """
     from ..errors import CimsimError
 
-    msg = " ".join(str(exc).split()) or type(exc).__name__
+    msg = prefix + (" ".join(str(exc).split()) or type(exc).__name__)
     if not isinstance(exc, CimsimError):
         msg = f"internal error {type(exc).__name__}: {msg}{_where(exc)}"
     if overrides:
@@ -197,7 +213,7 @@ def run_task(task: Task, context: dict) -> dict:
         if acc is not None:
             record.update(_accuracy(arch, acc))
     except Exception as exc:  # noqa: BLE001 - a failing point is a result, not a crash
-        row[ERROR] = error_text(exc, task.overrides)
+        row[ERROR] = error_text(exc, task.overrides, overflow_origin(exc, task, context))
         return row
     row.update(record)
     return row

@@ -6,6 +6,8 @@ Goldens are hand arithmetic written beside each assertion, never the tracer's ou
 
 from __future__ import annotations
 
+import inspect
+
 from pathlib import Path
 
 import pytest
@@ -81,8 +83,33 @@ def test_a_complex_mac_op_no_lowering_covers_is_refused_at_trace_time():
 
     register_flop_formula(torch.ops.cimsimtest_cplx.cmm)(lambda a, b, *_, **__: 2 * a[0] * a[1] * b[1])
     model = _Fn(lambda x: torch.ops.cimsimtest_cplx.cmm(torch.fft.fft(x), torch.fft.fft(x).T))
-    with pytest.raises(WorkloadError, match=r"cmm.*called from .*test_trace_op_costs.py:\d+.*complex64"):
+    line = inspect.currentframe().f_lineno - 1
+    with pytest.raises(WorkloadError) as e:
         _trace(model, torch.randn(4, 8), allow_unknown=True)
+    # one line naming the (custom, not aten) op and its source line; 4 x 8 by 8 x 4: 128 MACs
+    assert str(e.value).startswith(
+        f"op 'cmm' (cmm, called from {__file__}:{line}) multiplies complex64 tensors (128 complex MACs), "
+        "which cimsim lowers to real arithmetic for the matmul family only")
+    assert "\n" not in str(e.value)
+
+
+@pytest.mark.parametrize("fn", [
+    lambda X: torch.addmm(X, X, X),
+    lambda X: torch.baddbmm(X[None], X[None], X[None])[0],
+])
+def test_a_complex_bias_add_counts_both_parts(fn):
+    # 4 x 4 complex64: the combine's 2 m n = 32 real ops, then the bias add's 2 per element (32)
+    w = _trace(_Fn(lambda x: fn(torch.fft.fft(x).reshape(4, 4))), torch.randn(16))
+    assert w.macs == 4 * 4 * 4 * 4
+    assert sum(vector_ops(op, w.tensors) for op in w.ops if op.kind == "elementwise") == 2 * 4 * 4 + 2 * 4 * 4
+
+
+def test_a_complex_convolution_is_three_real_convolutions():
+    # torch runs a complex conv1d as 3 real ones (Gauss): each 1 x 2 x 8 by 2 x 2 x 3 -> 1 x 2 x 6,
+    # 2 x 6 outputs x 2 channels x 3 taps = 72 real MACs; nothing is refused
+    w = _trace(_Fn(lambda x: F.conv1d(torch.fft.fft(x), torch.fft.fft(torch.ones(2, 2, 3)))), torch.randn(1, 2, 8))
+    convs = [op for op in w.ops if op.kind == "matmul"]
+    assert len(convs) == 3 and w.macs == 3 * 2 * 6 * 2 * 3
 
 
 # --------------------------------------------------------------------- 5: complex pointwise

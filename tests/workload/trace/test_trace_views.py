@@ -160,3 +160,43 @@ def test_a_matmul_reads_the_float_view_of_a_complex_product():
     assert _row(w, mm.name)["macs"] == 8 * 64 * 8
     # each operand is the 8 x 64 fp32 the matmul reads (2,048 B), not 8 x 64 complex64
     assert [(w.tensors[t].dtype, w.tensors[t].nbytes) for t in mm.inputs] == [("fp32", 8 * 64 * 4)] * 2
+
+
+def test_a_narrower_view_writing_part_of_a_unit_of_a_reshape_copy():
+    """review-3 #1: the reshape copy was materialised after the fill that reads the rest of its
+    units, so the fill read a version no earlier op produced (a tracer bug)."""
+    def fn(x):  # x: 4 x 8 fp32, 128 B
+        y = x.clone()
+        y.view(torch.uint8)[:, 0] = 0  # byte 0 of float 0 of each row: 4 floats in part
+        return y * 2
+
+    w = _trace(_Fn(fn), torch.randn(4, 8))
+    assert [op.name for op in w.ops] == ["materialise", "fill", "mul"]
+    # the clone becomes a real copy of all of x: 4 x 8 x 4 B in and out
+    assert _row(w, "materialise") == {"macs": 0, "vec": 0, "in": 4 * 8 * 4, "out": 4 * 8 * 4, "w": 0}
+    # the fill reads and writes the 4 floats holding the bytes it sets: 4 x 4 B
+    assert _row(w, "fill") == {"macs": 0, "vec": 0, "in": 4 * 4, "out": 4 * 4, "w": 0}
+    # the product reads y whole (28 floats of the copy, 4 of the fill) and writes 4 x 8 floats
+    assert _row(w, "mul") == {"macs": 0, "vec": 4 * 8, "in": 4 * 8 * 4, "out": 4 * 8 * 4, "w": 0}
+
+
+@pytest.mark.parametrize("dtype, view, index, units, unit_bytes", [
+    # fp32 4 x 8 as uint8 4 x 32: bytes 0-3 of a row are float 0, one whole float a row
+    (torch.float32, torch.uint8, (slice(None), slice(0, 4)), 4, 4),
+    # fp16 4 x 8 as int32 4 x 4: int32 0 of a row is halves 0 and 1, two halves a row
+    (torch.float16, torch.int32, (slice(None), 0), 4 * 2, 2),
+])
+def test_a_constant_fill_through_a_view_of_another_size(dtype, view, index, units, unit_bytes):
+    """review-3 #2: the constant a fill writes was sized in the view's elements (the uint8
+    fill: 4 x 4 floats, 64 B, for 16 B; the int32 fill: 4 halves, 8 B, for 16 B)."""
+    def fn(x):  # x: 4 x 8
+        y = x * 1
+        y.view(view)[index] = 0
+        return y * 2
+
+    w = _trace(_Fn(fn), torch.randn(4, 8).to(dtype))
+    (const,) = [t for t in w.tensors.values() if t.name.startswith("const")]
+    assert (const.shape, const.nbytes) == ((units,), units * unit_bytes) == ((units,), 16)
+    # the product (fused with x * 1) reads x (4 x 8 elements) and the constant
+    (op,) = w.ops
+    assert _row(w, op.name)["in"] == 4 * 8 * unit_bytes + 16

@@ -8,8 +8,10 @@ fp64, counted at the workload dtype as any float64): ``[Ar; Ai]`` (2m x k) times
 per complex MAC), then an elementwise op of 2 m n real operations forms ``Re = ArBr - AiBi``
 and ``Im = ArBi + AiBr``. Each operand's split into its real and imaginary planes is a copy
 op (``<matmul>.A.split``, ``.B.split``: it moves the operand's bytes, as a zgemm's packing
-does). A complex matmul no lowering covers (a convolution of complex activations) is refused
-at trace time, naming the op and the source line: no workload a config will refuse is written.
+does). A complex convolution needs no lowering: torch runs it as 3 real convolutions (Gauss's
+trick), which are traced as such. A complex MAC op no lowering covers (a custom op with a FLOP
+formula kept as a generic op by ``--allow-unknown``, given complex tensors) is refused at trace
+time, naming the op and the source line: no workload a config will refuse is written.
 
 **Complex element-wise ops** count real operations per element (:data:`COMPLEX_OPS_PER_ELEMENT`):
 a complex multiply is 4 real multiplies and 2 adds (6), a division 11 (the numerator's 6,
@@ -77,8 +79,9 @@ def matmul(low, Proto, base, pa, pb, batch, m, k, n, out, tags, shapes) -> tuple
 def refuse_complex_macs(p, dtype: str, macs: int) -> None:
     """A MAC op left in a complex dtype (no lowering to real arithmetic covers it) is refused at
     trace time: every config would refuse the workload (no component has complex MAC rates)."""
+    what = f"aten op '{p.tags['aten']}'" if "aten" in p.tags else f"op '{p.name}'"  # a custom op's
     raise WorkloadError(
-        f"aten op '{p.tags.get('aten', p.name)}' ({p.name}, called from {p.where}) multiplies "
+        f"{what} ({p.name}, called from {p.where}) multiplies "
         f"{dtype} tensors ({macs:,} complex MACs), which cimsim lowers to real arithmetic for the "
         "matmul family only; write it with real tensors (the real and imaginary parts as two "
         "real tensors: 4 real MACs per complex MAC)")

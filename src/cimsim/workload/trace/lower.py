@@ -28,8 +28,8 @@ from dataclasses import dataclass, field
 
 from ...dtypes import DTYPE_BYTES
 from ...errors import WorkloadError
-from ..ir import Op, Tensor
 from . import aten as A, complexes
+from .assemble import finish
 from .claims import MATMULS, dims, weight_side
 from .registry import LOWERINGS, Call, aten, lowers
 from .computed import note as note_computed, source_flags
@@ -37,7 +37,7 @@ from .custom import CUSTOM_OPS, TORCH_NAMESPACES, lower_custom
 from .stats import add as add_stats
 from .flops import flop_macs
 from .unread import untraced
-from .storage import Storages, atomize, source_tensors, storage_key
+from .storage import Storages, storage_key
 
 UNKNOWN_HINT = ("run with --allow-unknown (trace(..., allow_unknown=True)) to keep it as a generic "
                 "op carrying its FLOP-counter MACs, or report the op so it can be mapped")
@@ -232,6 +232,9 @@ class Lowerer:
             if o:
                 operands.append(o)
                 shapes.append(None if isinstance(r, list) else (tuple(r.shape) or (1,)))
+        for t in writes:  # a reshape copy written in part is a real copy before the writer
+            if t.numel():
+                self._prepare_write(t)
         pid = self._proto(Proto(kind, self._name(base), operands, [], shapes=shapes, **kw))
         for i, t in enumerate(writes):
             if t.numel():
@@ -282,10 +285,11 @@ class Lowerer:
     @lowers(*A.FACTORIES)
     def _factory(self, c: Call) -> None:
         for t in c.targets:
+            if t.numel():  # before the rest of the units is read (:meth:`emit`)
+                self._prepare_write(t)
             if self.st.rest_of_units(t):  # a fill of part of each unit: the rest is kept
                 self.emit("copy", c.base, [], [t])
             elif t.numel():
-                self._prepare_write(t)
                 v = self.st.new_version("input", f"const{self._n_const}", t.numel(), tuple(t.shape),
                                         dtype=self.dt(t))
                 self._n_const += 1
@@ -441,7 +445,9 @@ class Lowerer:
         vid = self._virtual(pid, tuple(out.shape), ".mm", self.dt(out))
         reads = [[(vid, None)]] + ([bias] if bias is not None else [])
         if bias is not None:
-            last = self.emit("elementwise", "add_bias", reads, [out] if post is None else [], fn="add")
+            # a complex add: each part once (:func:`.complexes.pointwise_vec`'s rule), 2 an element
+            vec = 2.0 * out.numel() if out.is_complex() else None
+            last = self.emit("elementwise", "add_bias", reads, [out] if post is None else [], fn="add", vec=vec)
             if post is not None:
                 vid = self._virtual(last, tuple(out.shape), dtype=self.dt(out))
                 reads = [[(vid, None)]]
@@ -510,90 +516,5 @@ class Lowerer:
                 tags["store_bytes"] = int(tags.get("store_bytes", 0)) + int(n) * DTYPE_BYTES[v.dtype or self.dtype]
 
     def finish(self):
-        """(tensors, ops) of the workload."""
-        # register reads in order; remember each read's index into its version's read list
-        for p in self.protos:
-            p._read_idx = []
-            for operand, shape in zip(p.operands, p.shapes):
-                idxs = []
-                for vid, offs in operand:
-                    v = self.st.versions[vid]
-                    idxs.append((vid, len(v.reads)))
-                    v.reads.append(offs)
-                    v.read_shapes.append(shape if len(operand) == 1 else None)
-                p._read_idx.append(idxs)
-        for v in self.st.versions:
-            if v.role == "activation":
-                atomize(v)
-            else:
-                source_tensors(v)
-        dtype = self.dtype
-        tensors: dict[str, Tensor] = {}
-
-        declared: dict[tuple[int, int], str] = {}
-
-        def declare(v, j):
-            key = (v.id, j)
-            name = declared.get(key)
-            if name is None:
-                name, shape, _ = v.tensors[j]
-                if name in tensors:  # an op named like a parameter: keep names unique
-                    name = f"{name}~{v.id}"
-                declared[key] = name
-                tensors[name] = Tensor(name, tuple(int(s) for s in shape), v.dtype or dtype, v.role)
-            return name
-
-        ops: list[Op] = []
-        for p in self.protos:
-            operands = []
-            for idxs in p._read_idx:
-                names = []
-                for vid, ri in idxs:
-                    v = self.st.versions[vid]
-                    for j in v.read_atoms[ri]:
-                        nm = declare(v, j)
-                        if nm not in names:
-                            names.append(nm)
-                operands.append(names)
-            outs = []
-            for vid in p.outputs:
-                v = self.st.versions[vid]
-                for j in range(len(v.tensors)):
-                    outs.append(declare(v, j))
-            if not outs:
-                continue
-            if (p.kind == "matmul" or p.macs) and tensors[outs[0]].dtype.startswith("complex"):
-                complexes.refuse_complex_macs(p, tensors[outs[0]].dtype, p.macs or p.batch * p.m * p.k * p.n)
-            if p.kind == "matmul":
-                a = self._operand(ops, tensors, p, operands[0], p.batch * p.m * p.k, "A", False)
-                # one k x n weight shared by the batch is stationary; a batch x k x n one (a bmm
-                # over a 3-D parameter) is read as an operand, as a grouped convolution's is
-                # (on live tensors: :func:`.claims.shared_by_batch`)
-                one = p.weight and [tensors[t].numel for t in operands[1]] == [p.k * p.n] and \
-                    tensors[operands[1][0]].role == "weight"
-                b = self._operand(ops, tensors, p, operands[1], (p.k * p.n) if one else p.batch * p.k * p.n, "B", one)
-                weight = b if one else None
-                ops.append(Op(p.name, "matmul", (a, b), tuple(outs), m=p.m, k=p.k, n=p.n, batch=p.batch,
-                              weight=weight, tags=p.tags))
-                continue
-            ins = tuple(dict.fromkeys(n for names in operands for n in names))
-            ope = None
-            if p.vec is not None:
-                out_elems = sum(tensors[o].numel for o in outs)
-                ope = p.vec / out_elems if out_elems else 0.0
-            ops.append(Op(p.name, p.kind, ins, tuple(outs), fn=p.fn, ops_per_element=ope, tags=dict(p.tags),
-                          generic_macs=int(p.macs)))
-        return tensors, ops
-
-    def _operand(self, ops, tensors, p, names, numel, which, weight):
-        # read through a view of another element size: the operand in the dtype the matmul reads
-        dtype = p.read_as["AB".index(which)] if p.read_as else tensors[names[0]].dtype
-        if len(names) == 1 and tensors[names[0]].numel == numel and tensors[names[0]].dtype == dtype:
-            return names[0]
-        out = f"{p.name}.{which}"
-        tensors[out] = Tensor(out, (int(numel),), dtype, "activation")
-        # materialise the operand (a broadcast, or a window over several parts) as torch does
-        ops.append(Op(f"{p.name}.{which}.gather", "copy", tuple(names), (out,),
-                      tags={"module": p.tags.get("module", ""), "part": "operand"}))
-        return out
-
+        """(tensors, ops) of the workload (:func:`.assemble.finish`)."""
+        return finish(self)

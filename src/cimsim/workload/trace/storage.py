@@ -324,6 +324,8 @@ class Storages:
             v.dtype = st.dtype or v.dtype
             if v.domain is None:
                 v.numel, v.shape = st.numel, (st.numel,)
+            else:  # the units it writes (the view's shape is in the view's elements)
+                v.shape = (len(v.domain),)
 
     def _maybe_whole(self, vid: int, offs: np.ndarray):
         v = self.versions[vid]

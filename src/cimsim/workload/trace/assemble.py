@@ -1,0 +1,99 @@
+"""Building the workload from the lowered proto ops: each version is cut into atoms
+(:func:`.storage.atomize`, :func:`.storage.source_tensors`) and each proto op becomes an
+:class:`~cimsim.workload.ir.Op` over those tensors; a matmul operand that is not exactly one
+tensor gets an explicit ``copy`` op that materialises it (:func:`_operand`)."""
+
+from __future__ import annotations
+
+from ..ir import Op, Tensor
+from . import complexes
+from .storage import atomize, source_tensors
+
+
+def finish(low):
+    """(tensors, ops) of the workload lowered by ``low`` (a :class:`~.lower.Lowerer`)."""
+    # register reads in order; remember each read's index into its version's read list
+    for p in low.protos:
+        p._read_idx = []
+        for operand, shape in zip(p.operands, p.shapes):
+            idxs = []
+            for vid, offs in operand:
+                v = low.st.versions[vid]
+                idxs.append((vid, len(v.reads)))
+                v.reads.append(offs)
+                v.read_shapes.append(shape if len(operand) == 1 else None)
+            p._read_idx.append(idxs)
+    for v in low.st.versions:
+        if v.role == "activation":
+            atomize(v)
+        else:
+            source_tensors(v)
+    dtype = low.dtype
+    tensors: dict[str, Tensor] = {}
+
+    declared: dict[tuple[int, int], str] = {}
+
+    def declare(v, j):
+        key = (v.id, j)
+        name = declared.get(key)
+        if name is None:
+            name, shape, _ = v.tensors[j]
+            if name in tensors:  # an op named like a parameter: keep names unique
+                name = f"{name}~{v.id}"
+            declared[key] = name
+            tensors[name] = Tensor(name, tuple(int(s) for s in shape), v.dtype or dtype, v.role)
+        return name
+
+    ops: list[Op] = []
+    for p in low.protos:
+        operands = []
+        for idxs in p._read_idx:
+            names = []
+            for vid, ri in idxs:
+                v = low.st.versions[vid]
+                for j in v.read_atoms[ri]:
+                    nm = declare(v, j)
+                    if nm not in names:
+                        names.append(nm)
+            operands.append(names)
+        outs = []
+        for vid in p.outputs:
+            v = low.st.versions[vid]
+            for j in range(len(v.tensors)):
+                outs.append(declare(v, j))
+        if not outs:
+            continue
+        if (p.kind == "matmul" or p.macs) and tensors[outs[0]].dtype.startswith("complex"):
+            complexes.refuse_complex_macs(p, tensors[outs[0]].dtype, p.macs or p.batch * p.m * p.k * p.n)
+        if p.kind == "matmul":
+            a = _operand(ops, tensors, p, operands[0], p.batch * p.m * p.k, "A", False)
+            # one k x n weight shared by the batch is stationary; a batch x k x n one (a bmm
+            # over a 3-D parameter) is read as an operand, as a grouped convolution's is
+            # (on live tensors: :func:`.claims.shared_by_batch`)
+            one = p.weight and [tensors[t].numel for t in operands[1]] == [p.k * p.n] and \
+                tensors[operands[1][0]].role == "weight"
+            b = _operand(ops, tensors, p, operands[1], (p.k * p.n) if one else p.batch * p.k * p.n, "B", one)
+            weight = b if one else None
+            ops.append(Op(p.name, "matmul", (a, b), tuple(outs), m=p.m, k=p.k, n=p.n, batch=p.batch,
+                          weight=weight, tags=p.tags))
+            continue
+        ins = tuple(dict.fromkeys(n for names in operands for n in names))
+        ope = None
+        if p.vec is not None:
+            out_elems = sum(tensors[o].numel for o in outs)
+            ope = p.vec / out_elems if out_elems else 0.0
+        ops.append(Op(p.name, p.kind, ins, tuple(outs), fn=p.fn, ops_per_element=ope, tags=dict(p.tags),
+                      generic_macs=int(p.macs)))
+    return tensors, ops
+
+def _operand(ops, tensors, p, names, numel, which, weight):
+    # read through a view of another element size: the operand in the dtype the matmul reads
+    dtype = p.read_as["AB".index(which)] if p.read_as else tensors[names[0]].dtype
+    if len(names) == 1 and tensors[names[0]].numel == numel and tensors[names[0]].dtype == dtype:
+        return names[0]
+    out = f"{p.name}.{which}"
+    tensors[out] = Tensor(out, (int(numel),), dtype, "activation")
+    # materialise the operand (a broadcast, or a window over several parts) as torch does
+    ops.append(Op(f"{p.name}.{which}.gather", "copy", tuple(names), (out,),
+                  tags={"module": p.tags.get("module", ""), "part": "operand"}))
+    return out
