@@ -161,6 +161,39 @@ def test_samples_per_second_counts_the_batch(round_arch, batch):
     assert r.record()[C.SAMPLES_PER_S] == r.samples_per_s
 
 
+def _cnn_trace_of_yesterday(path, overrides: dict, **more) -> None:
+    """A workload file as a ``cnn`` zoo trace wrote it before the tracer recorded
+    ``metadata.batch``: the batch only in ``metadata.zoo.overrides`` (``--param batch=4``)."""
+    from cimsim.workload import save_workload
+
+    w = lstm(16, 16, 1, steps=3)
+    w.metadata = {"source": "cimsim.trace (aten)", "zoo": {"name": "vgg8", "family": "cnn",
+                  "weights": "fake", "overrides": overrides}, **more}
+    save_workload(w, path)
+
+
+def test_an_old_cnn_trace_counts_its_zoo_batch(tmp_path):
+    """find-X 3: main's ``trace --zoo vgg8 --param batch=4`` file recorded the batch only as
+    the zoo override; r12 counted 1 sample per run (4x too few per sample), silently."""
+    import json
+
+    from click.testing import CliRunner
+
+    from cimsim.cli import main
+
+    def run(name, overrides, **more):
+        _cnn_trace_of_yesterday(tmp_path / name, overrides, **more)
+        r = CliRunner().invoke(main, ["run", "rram-cim", str(tmp_path / name), "--json"])
+        assert r.exit_code == 0, r.output
+        return json.loads(r.output)
+
+    old, one = run("b4.json", {"batch": 4}), run("b1.json", {})
+    assert old["samples_per_run"] == 4 and one["samples_per_run"] == 1
+    assert old["latency_s"] == one["latency_s"]  # the same ops: only the divisor differs
+    assert old["samples_per_s"] == pytest.approx(4 / old["latency_s"], rel=1e-12, abs=0)
+    assert run("both.json", {"batch": 4}, batch=2)["samples_per_run"] == 2  # metadata.batch wins
+
+
 def test_a_serving_run_counts_the_requests_it_serves_not_its_slots():
     """8 requests through 2 slots (continuous batching): 8 samples over the latency; the batch
     (2) was counted, 4x too few (a new user, 2026-12-05)."""

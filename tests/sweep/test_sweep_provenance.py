@@ -142,6 +142,40 @@ def test_a_sweeps_csv_rows_run_again_as_the_same_points(tmp_path, chain_json):
         "points": {"path": str(pts), "sha256": hashlib.sha256(pts.read_bytes()).hexdigest()}}
 
 
+def test_a_sweeps_csv_passed_back_whole_runs_its_swept_columns(tmp_path, chain_json):
+    """find-X 4: the CSV as the sweep wrote it (point_id, sample, config_file, workload_file, the
+    swept field, the results) was refused (`column point_id: 'point_id' is not a section`). It is
+    recognised by its point_id column: only the swept config field is read, said in one warning,
+    and a point on two rows (one per workload) is one point."""
+    first, csv = tmp_path / "a.parquet", tmp_path / "a.csv"
+    wls = ("-w", chain_json, "-w", "gru")
+    res = _cli("cpu-ddr5", *wls, "--param", LHS, "--sample", "lhs", "--samples", 3, "--seed", 5,
+               "--engine", "analytic", "-o", first, "--csv", csv)
+    assert res.exit_code == 0, res.output
+    columns = len(pd.read_csv(csv).columns)
+    again = tmp_path / "b.parquet"
+    res = _cli("cpu-ddr5", *wls, "--points", csv, "--engine", "analytic", "-o", again)
+    assert res.exit_code == 0, res.output
+    assert res.stderr.splitlines()[0] == (
+        f"warning: --points {csv}: a sweep's CSV (it has a point_id column): read its swept column(s) "
+        f"{BW} [B/s]; left out its other {columns - 1} column(s) (point_id, config_file, "
+        "workload_file, results ...); a point on several rows (one per config and workload) is one point")
+    a, b = pd.read_parquet(first), pd.read_parquet(again)
+    assert len(b) == 6  # 3 points x 2 workloads, as the first sweep
+    assert b["point_id"].tolist() == a["point_id"].tolist()
+    assert b["latency_s"].tolist() == a["latency_s"].tolist()
+
+
+def test_a_sweeps_csv_without_a_swept_field_is_refused(tmp_path, chain_json):
+    pts = tmp_path / "s.csv"
+    pts.write_text("point_id,sample,config_file,workload_file,workload,latency_s\n"
+                   "abc,,cpu-ddr5,tcn,tcn,0.5\n")
+    res = _cli("cpu-ddr5", "-w", chain_json, "--points", pts, "--dry-run")
+    assert res.exit_code == 1 and len(res.stderr.splitlines()) == 1
+    assert f"--points {pts}: a sweep's CSV (it has a point_id column) with no swept config field" \
+        in res.stderr, res.stderr
+
+
 def test_a_bracketed_unit_reads_bare_numbers_in_it(tmp_path, chain_json):
     pts = tmp_path / "p.csv"
     pts.write_text(f"{BW} [GB/s]\n10\n2.5\n1TB/s\n")  # a cell with its own unit keeps it

@@ -109,18 +109,86 @@ def test_a_sweep_file_without_workload_columns_resumes_and_gets_them(tmp_path):
 
 
 @pytest.mark.slow
-def test_one_workload_or_unparametrised_ones_add_no_column_and_a_missing_value_is_said(tmp_path):
-    """One file: nothing differs, no column. A bundled workload beside generated ones has other
-    params: each differing key is a column, and plot names the rows without a value."""
+def test_one_workload_or_another_generator_adds_no_column_and_a_missing_value_is_said(tmp_path):
+    """One file: nothing differs, no column. A TCN beside an LSTM steps sweep: the column is the
+    LSTMs' steps (the only key in which files of one generator differ); the TCN, alone of its
+    generator, has none there (not its own steps 1,024: that is no point of the LSTM's sweep),
+    and plot names its row as left out (find-X 2)."""
     one = sweep("cpu-ddr5", [_lstm(tmp_path, 10)], [], engine="analytic", workers=1)
     assert not [c for c in one.columns if c.startswith("workload.")]
     assert one.attrs["cimsim_workload_params"] == []
     out = tmp_path / "mix.parquet"
     df = sweep("cpu-ddr5", [_lstm(tmp_path, 10), _lstm(tmp_path, 20), "tcn"], [], engine="analytic",
                workers=1, output=out)
-    assert df["workload.generator"].tolist() == ["lstm", "lstm", "tcn"]
-    assert df["workload.hidden"].isna().tolist() == [False, False, True]
+    assert df.attrs["cimsim_workload_params"] == ["workload.steps"]
+    assert [c for c in df.columns if c.startswith("workload.")] == ["workload.steps"]
+    assert df["workload.steps"].tolist()[:2] == [10, 20] and pd.isna(df["workload.steps"].iloc[2])
     res = CliRunner().invoke(plot_command, [str(out), "-o", str(tmp_path / "f"), "--format", "png",
-                                            "--no-roofline", "--param", "workload.hidden"])
+                                            "--no-roofline"])
     assert res.exit_code == 0, res.output
-    assert "note: 1 of 3 rows have no workload.hidden (their workload records none: tcn)" in res.output
+    assert "note: 1 of 3 rows have no workload.steps (their workload records none: tcn)" in res.output
+    assert (tmp_path / "f" / "mix-latency.png").is_file()
+
+
+def test_different_generators_are_not_a_swept_parameter(tmp_path):
+    """lstm, gru and tcn, one file each: no workload.* column (r12 made nine, workload.generator
+    among them, and plot drew latency against lstm / gru / tcn as a line, find-X 2); plot draws
+    what it drew before the columns existed: the energy breakdown and the roofline only."""
+    out = tmp_path / "sw2.parquet"
+    df = sweep("cpu-ddr5", ["lstm", "gru", "tcn"], [], engine="analytic", workers=1, output=out)
+    assert not [c for c in df.columns if c.startswith("workload.")]
+    assert df.attrs["cimsim_workload_params"] == []
+    assert pd.read_parquet(out).attrs["cimsim_workload_params"] == []
+    figs = tmp_path / "p2"
+    res = CliRunner().invoke(plot_command, [str(out), "-o", str(figs), "--format", "png"])
+    assert res.exit_code == 0, res.output
+    assert sorted(p.name for p in figs.iterdir()) == ["sw2-energy_breakdown.png", "sw2-roofline.png"]
+
+
+def test_columns_are_keys_in_which_files_of_one_generator_differ():
+    """Grouped by generator (a traced zoo model by its zoo name): a key is a column when two
+    files of one group differ in it, its cells those of such groups; a key one file of a
+    group lacks is not compared; the generator is never a column."""
+    from cimsim.sweep.shape import shape_of, varying_columns
+
+    meta = {
+        "l10": {"generator": "lstm", "params": {"steps": 10, "hidden": 64}},
+        "l20": {"generator": "lstm", "params": {"steps": 20, "hidden": 64}},
+        "g1": {"generator": "gru", "params": {"steps": 5, "hidden": 32}},
+        "g2": {"generator": "gru", "params": {"steps": 5}},  # no hidden: not a difference
+        "z1": {"zoo": {"name": "vgg8"}, "params": {"batch": 1}},
+        "z4": {"zoo": {"name": "vgg8"}, "params": {"batch": 4}},
+        "t": {"generator": "tcn", "params": {"steps": 1024, "channels": 8}},
+    }
+    cols = varying_columns({k: shape_of(m) for k, m in meta.items()})
+    assert list(cols["l10"]) == ["workload.steps", "workload.batch"]
+    assert [cols[k]["workload.steps"] for k in meta] == [10, 20, None, None, None, None, None]
+    assert [cols[k]["workload.batch"] for k in meta] == [None, None, None, None, 1, 4, None]
+    one_each = {k: shape_of(meta[k]) for k in ("l10", "g1", "t")}
+    assert varying_columns(one_each) == {"l10": {}, "g1": {}, "t": {}}
+
+
+def _gru(tmp_path, t: int) -> str:
+    path = tmp_path / f"g{t}.json"
+    res = CliRunner().invoke(main, ["workload", "gru", "--input-size", "64", "--hidden", "64",
+                                    "--steps", str(t), "-o", str(path)])
+    assert res.exit_code == 0, res.output
+    return str(path)
+
+
+def test_two_generators_swept_in_one_key_are_two_panels(tmp_path):
+    """LSTM and GRU files at T = 10, 20 share workload.steps (the generator is no column), and
+    each generator's files are a panel of their own, one line each: not one line through four
+    points with two at each x."""
+    files = [_lstm(tmp_path, 10), _lstm(tmp_path, 20), _gru(tmp_path, 10), _gru(tmp_path, 20)]
+    out = tmp_path / "lg.parquet"
+    df = sweep("cpu-ddr5", files, [], engine="analytic", workers=1, output=out)
+    assert df.attrs["cimsim_workload_params"] == ["workload.steps"]
+    stored = pd.read_parquet(out)
+    assert list(stored.attrs["cimsim_workload_groups"].values()) == ["lstm", "lstm", "gru", "gru"]
+    fig = latency_vs_param(stored, "workload.steps")
+    assert [ax.get_title() for ax in fig.axes] == ["lstm-L1-I64-H64-B1-fp32-layer", "gru-L1-I64-H64-B1-fp32-layer"]
+    for ax, rows in zip(fig.axes, (stored.iloc[:2], stored.iloc[2:])):
+        (line,) = [l for l in ax.get_lines() if not l.get_label().startswith("_")]
+        np.testing.assert_array_equal(line.get_xdata(), [10, 20])
+        np.testing.assert_allclose(line.get_ydata(), rows["latency_s"], rtol=1e-12)

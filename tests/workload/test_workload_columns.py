@@ -457,3 +457,24 @@ def test_a_weights_row_is_its_bytes_after_the_first_dimension():
     w = b.build({})
     for a in (op_arrays(w), op_arrays_reference(w)):
         assert a.weight_row_bytes.tolist() == [4096.0, 8192.0, 144.0, 256.0, 0.0]
+
+
+#: OpArrays' fields on main (b8fc65d, the release before ``unread_matrices``), in order
+MAIN_OPARRAYS_FIELDS = [
+    "kind", "dtype", "macs", "vector_ops", "rows", "batch", "k", "n", "weight_bytes",
+    "act_in_bytes", "act_out_bytes", "stationary", "weight_ptr", "weight_ids", "tensor_bytes",
+    "tensor_names", "input_ptr", "input_ids", "window_elems", "im2col", "access_bytes",
+    "read_fraction", "store_bytes", "serial_ops", "stage", "activity", "weight_row_bytes",
+    "launch", "producer", "act_ptr", "act_ids", "first_out"]
+
+
+def test_oparrays_new_fields_come_last():
+    """A plug-in that builds OpArrays by position keeps its meaning: the fields of the last
+    release are a prefix of today's, new ones (``unread_matrices``) are appended with a default."""
+    from cimsim.workload.oparrays import OpArrays
+    names = [f.name for f in fields(OpArrays)]
+    assert names[:len(MAIN_OPARRAYS_FIELDS)] == MAIN_OPARRAYS_FIELDS
+    assert "unread_matrices" in names[len(MAIN_OPARRAYS_FIELDS):]
+    a = op_arrays(MAKERS["lstm"]())
+    by_position = OpArrays(*(getattr(a, n) for n in MAIN_OPARRAYS_FIELDS))
+    assert by_position.activity is a.activity and by_position.unread_matrices is None

@@ -15,7 +15,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..report.columns import WORKLOAD
-from ..sweep.columns import param_columns, workload_param_columns
+from ..sweep.columns import ATTR_WORKLOAD_GROUPS, param_columns, workload_param_columns
 
 
 def is_workload_param(df: pd.DataFrame, param: str | None) -> bool:
@@ -59,8 +59,11 @@ def family_title(names) -> str:
 def panels(df: pd.DataFrame, data: pd.DataFrame, param: str | None) -> list[tuple[str, pd.DataFrame]]:
     """``(title, rows)`` of each panel: one per workload; against a workload parameter one for
     all the rows that have a value of it (a workload without one is in none: the CLI says so)."""
-    if is_workload_param(df, param):
+    if is_workload_param(df, param):  # a panel per generator (an LSTM and a GRU: two families)
         rows = data[data[param].notna()]
-        return [(family_title(rows[WORKLOAD]), rows)] if len(rows) else []
+        groups = df.attrs.get(ATTR_WORKLOAD_GROUPS) or {}
+        group = rows[WORKLOAD].map(lambda w: groups.get(str(w), "")) if len(rows) else rows[WORKLOAD]
+        return [(family_title(rows.loc[group == g, WORKLOAD]), rows[group == g])
+                for g in dict.fromkeys(group)]
     wls = list(dict.fromkeys(data[WORKLOAD])) if len(data) else []
     return [(str(wl), data[data[WORKLOAD] == wl]) for wl in wls]

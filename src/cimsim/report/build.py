@@ -21,6 +21,7 @@ from ..hw.base import MEASURED_BOUND_DETAIL, MEASURED_COMPUTE
 from .overflow import check_energy, check_figures, check_latency
 from .plausible import area_notes, tdp_notes
 from .provenance import latency_notes, placeholder_shares, precision_notes
+from .samples import recorded_batch, samples
 from .result import Result, attribute_ops, attribute_path, bound_of, measured_share
 
 if TYPE_CHECKING:  # annotations only: report reads these, it never runs a stage
@@ -111,16 +112,6 @@ def _unread_notes(metadata) -> list[str]:
         return notes(metadata)
     except (TypeError, KeyError, AttributeError, ValueError):  # a hand-edited entry: not said
         return []
-
-
-def _samples(wl, batch) -> int:
-    """Samples a run serves: a serving run's requests (all it serves, not the slots of its
-    batch; one micro-batch's under pipeline parallelism, as its latency is), else the batch."""
-    params = wl.metadata.get("params")
-    req = params.get("requests") if isinstance(params, dict) and "llm" in wl.metadata else None
-    if isinstance(req, int) and not isinstance(req, bool) and req >= 1:
-        return req
-    return int(batch) if isinstance(batch, (int, float)) else 1
 
 
 def _distinct(arch, what: str, names: list[str]) -> None:
@@ -227,15 +218,14 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
             facts[C.fact_column(comp.name, f)] = default
     facts.update(pl.facts())
     wl = run.workload
-    params = wl.metadata.get("params")
-    batch = wl.metadata.get("batch") or (params.get("batch") if isinstance(params, dict) else None) or 1
+    batch = recorded_batch(wl.metadata)
     if C.pipelined(arch):
         # each resource's occupancy: its bytes plus what ops hold it (hold_s x rate: e.g. a CIM
         # chip's shared buffer and bus cycles beyond bytes / rate)
         occupied = {r: traffic[r] + (float(held[j]) if held is not None else 0.0)
                     for j, r in enumerate(costs.resources)}
         facts.update(_stream_facts(pl, per_server, occupied, run.rates, costs.resources,
-                                   int(batch) if isinstance(batch, (int, float)) else 1, wl.macs,
+                                   batch, wl.macs,
                                    sum(energy.values()) - energy[C.STATIC], arch.static_power_w,
                                    # a chip that re-programs runs its samples one after another
                                    float(latency) if any(k.endswith("_reprograms") and v
@@ -244,7 +234,7 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
         held = [p.programming for p in pl.plans if p is not None and p.programming is not None]
         facts.update({C.PROGRAMMING_ENERGY_J: float(sum(e for e, _ in held)),
                       C.PROGRAMMING_TIME_S: float(sum(t for _, t in held)),
-                      C.SAMPLES_PER_RUN: _samples(wl, batch)})
+                      C.SAMPLES_PER_RUN: samples(wl, batch)})
     notes = list(pl.notes) + list(run.engine_notes)
     areas = C.area_parts(arch)
     if C.PIPELINED_OPS_PER_S in facts:  # the stream's OPS/mm^2, beside one sample's
@@ -289,7 +279,7 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
         bound_compute_s=float(compute_bound.max()),
         macs=int(wl.macs),
         ops=len(wl.ops),
-        samples=_samples(wl, batch),
+        samples=samples(wl, batch),
         traffic_bytes=traffic,
         weight_bytes=int(wl.weight_bytes),
         activation_bytes=int(wl.activation_bytes),

@@ -47,6 +47,8 @@ ATTR_UNITS = "cimsim_units"  # {path: SI unit or ""}
 #: values differ between them (:mod:`cimsim.sweep.shape`); their units are in ``cimsim_units``.
 #: A sweep file written before 2026-12-06 has neither the attr nor the columns
 ATTR_WORKLOAD_PARAMS = "cimsim_workload_params"
+#: ``{workload: generator}`` beside workload.<key> columns: each generator's files are a panel
+ATTR_WORKLOAD_GROUPS = "cimsim_workload_groups"
 #: the prefix of a workload parameter's column (``workload`` is no config section)
 WORKLOAD_PARAM_PREFIX = "workload."
 #: {config as named (the ``config_file`` column): {"path": absolute path, "sha256": SHA-256 of

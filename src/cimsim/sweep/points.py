@@ -12,7 +12,9 @@ per design point, each cell a value as a ``--param`` list item writes it (with i
 
 A column may also be headed as a sweep's own CSV heads it, ``memory.dram.bandwidth [B/s]``: its
 bare numbers are in that unit (a quantity column without one needs a unit in every cell), so
-rows of a sweep's ``--csv`` table run again as points.
+rows of a sweep's ``--csv`` table run again as points. The table may be given whole: a header
+with ``point_id`` is a sweep's CSV, whose swept config-field columns alone are read (a warning
+names them and counts the columns left out).
 
 Each row is one point: its overrides are the row's cells, so its identity (and a resumed
 sweep's reuse of its row) is that of the same values reached by a grid. ``--param`` specs beside
@@ -22,10 +24,12 @@ a points file make a grid that every row is crossed with.
 from __future__ import annotations
 
 import csv
+import warnings
 from pathlib import Path
 from typing import Any, Mapping
 
-from ..errors import CimsimError
+from ..errors import CimsimError, CimsimWarning
+from .columns import POINT_ID, WORKLOAD_PARAM_PREFIX
 from .params import (DEFAULT_MAX_POINTS, FieldKind, ParamSpec, SweepSpecError, field_kind,
                      parse_param, parse_spec, parse_value, python_spec)
 
@@ -130,6 +134,9 @@ def read_points(path: str | Path, configs=()) -> tuple[list[ParamSpec], list[dic
                           "cim.rows_per_read), each line below is one design point")
     (_, header), body = table[0], table[1:]
     header = [h.strip() for h in header]
+    sweep_csv = POINT_ID in header
+    if sweep_csv:  # a sweep's own --csv table: its swept config fields are the points
+        header, body = _sweep_csv_points(header, body, where)
     if not body:
         raise PointsError(f"{where}: a header and no rows; each line below the header is one point")
     fields = _Fields(configs)
@@ -161,6 +168,8 @@ def read_points(path: str | Path, configs=()) -> tuple[list[ParamSpec], list[dic
                 raise PointsError(f"{at}, column {name}: {exc} (a cell is one value, as "
                                   "--param writes it: 300GB/s, 64, true)") from None
         key = tuple(repr(v) for v in point.values())
+        if key in first_line and sweep_csv:  # the same point, run on another config or workload
+            continue
         if key in first_line:
             raise PointsError(f"{at} repeats row {first_line[key]}: give each point once")
         first_line[key] = row_no
@@ -169,6 +178,32 @@ def read_points(path: str | Path, configs=()) -> tuple[list[ParamSpec], list[dic
                        values=tuple(dict.fromkeys(p[name] for p in points)))
              for name, fk in zip(header, kinds)]
     return specs, points
+
+
+def _sweep_csv_points(header: list[str], body: list, where: str) -> tuple[list[str], list]:
+    """The swept config-field columns of a sweep's own CSV (``point_id``, ``sample``,
+    ``config_file``, ``workload_file``, the fields, the ``workload.<key>`` columns, the results):
+    the dotted headers (a result column never has a dot) that are no workload parameter (the
+    ``-w`` files set those), said in one warning with how many columns are left out."""
+    keep = [i for i, h in enumerate(header)
+            if "." in _header_unit(h, where)[0] and not h.startswith(WORKLOAD_PARAM_PREFIX)]
+    shape = [h for h in header if h.startswith(WORKLOAD_PARAM_PREFIX)]
+    if not keep:
+        raise PointsError(f"{where}: a sweep's CSV (it has a {POINT_ID} column) with no swept config "
+                          "field (a dotted column such as memory.dram.bandwidth [B/s]): no points "
+                          "to read; sweep its workloads with -w")
+    left = len(header) - len(keep) - len(shape)
+    warnings.warn(f"{where}: a sweep's CSV (it has a {POINT_ID} column): read its swept column(s) "
+                  f"{', '.join(header[i] for i in keep)}; left out its other {left} column(s) "
+                  f"({POINT_ID}, config_file, workload_file, results ...)"
+                  + (f" and {', '.join(shape)} (set by the -w files)" if shape else "")
+                  + "; a point on several rows (one per config and workload) is one point",
+                  CimsimWarning, stacklevel=4)
+    for row_no, (line, row) in enumerate(body, start=1):
+        if len(row) != len(header):
+            raise PointsError(f"{where}: row {row_no} (line {line}) has {len(row)} cells; the "
+                              f"header has {len(header)}")
+    return [header[i] for i in keep], [(n, [row[i] for i in keep]) for n, row in body]
 
 
 def _header_unit(name: str, where: str) -> tuple[str, str | None]:

@@ -24,7 +24,7 @@ from .executors import SchedulerError, check_scheduler, make_executor
 from .params import DEFAULT_MAX_POINTS, ParamSpec, SweepSpecError
 from .points import parse_params as _params, points_wording, read_points
 from .sampling import count_points, grid_points, sample_points, sampling_record
-from .shape import shape_of, varying_columns
+from .shape import shape_of, varying_columns, workload_groups
 from .store import (SweepStore, attach_attrs, check_is_sweep_file, check_output_names,
                     rows_to_frame, sweep_attrs)
 from . import plugins
@@ -296,6 +296,7 @@ def _build(configs, workloads, specs, points, engine, targets=None):
     # the workload.<key> columns: the params that differ between the files, each row's from its file
     context["shape"] = shape = varying_columns(shapes)
     context["workload_params"] = {c: "" for c in next(iter(shape.values()), {})}  # counts: bare
+    context["workload_groups"] = workload_groups(shapes, {w[1]: w[2] for w in wls})
     tasks: list[Task] = []
     seen: set[str] = set()
     for i, point in enumerate(points):
@@ -492,7 +493,8 @@ def _run(store, tasks, context, columns, specs, scheduler, workers, quiet, retry
         from .resume import reusable_rows
 
         store.attrs = sweep_attrs(specs, context.get("config_files"), context.get("workload_files"),
-                                  context.get("sampling"), context.get("workload_params"))
+                                  context.get("sampling"), context.get("workload_params"),
+                                  context.get("workload_groups"))
         wanted = {t.point_id for t in tasks}
         for rec in reusable_rows(store, wanted, context, specs, retry_errors):
             done[rec[POINT_ID]] = rec
@@ -561,7 +563,7 @@ def _run(store, tasks, context, columns, specs, scheduler, workers, quiet, retry
     df = rows_to_frame([{**done[t.point_id], CONFIG_FILE: t.config_file, WORKLOAD_FILE: t.workload_file,
                          **shape.get(t.workload_key, {})} for t in tasks], columns)
     attach_attrs(df, specs, context.get("config_files"), context.get("workload_files"),
-                 context.get("sampling"), context.get("workload_params"))
+                 context.get("sampling"), context.get("workload_params"), context.get("workload_groups"))
     if store is not None:
         store.finish(df, csv)
     elif csv is not None:

@@ -32,7 +32,7 @@ import pandas as pd
 from ..atomic import atomic_write, is_special
 from ..errors import CimsimError, CimsimWarning
 from .columns import (ATTR_CONFIGS, ATTR_PARAMS, ATTR_REVISION, ATTR_SAMPLING, ATTR_UNITS,
-                      ATTR_VERSION, ATTR_WORKLOAD_PARAMS, ATTR_WORKLOADS, POINT_ID, TEXT_COLUMNS)
+                      ATTR_VERSION, ATTR_WORKLOAD_GROUPS, ATTR_WORKLOAD_PARAMS, ATTR_WORKLOADS, POINT_ID, TEXT_COLUMNS)
 
 PART_PREFIX = "part-"
 PART_SUFFIX = ".parquet"
@@ -350,11 +350,12 @@ def _unlink(path: Path) -> None:
 
 def sweep_attrs(params: Iterable = (), configs: dict | None = None,
                 workloads: dict | None = None, sampling: dict | None = None,
-                workload_params: dict | None = None) -> dict:
+                workload_params: dict | None = None, workload_groups: dict | None = None) -> dict:
     """A sweep table's ``attrs``: the swept paths and units, the configs and workloads run, how
     its points were chosen (:func:`cimsim.sweep.sampling.sampling_record`), the workload
     parameters that differ between the workloads (``workload_params``: ``{column: unit}``,
-    :mod:`cimsim.sweep.shape`), and the cimsim (version and model revision) that computed the rows."""
+    :mod:`cimsim.sweep.shape`) and each workload's generator when there are such columns
+    (``workload_groups``: ``{workload: generator}``), and the cimsim (version and model revision) that computed the rows."""
     from ..revision import model_revision, version
 
     params = list(params)
@@ -363,6 +364,8 @@ def sweep_attrs(params: Iterable = (), configs: dict | None = None,
     if workload_params is not None:
         attrs[ATTR_WORKLOAD_PARAMS] = list(workload_params)
         attrs[ATTR_UNITS].update(workload_params)
+    if workload_groups is not None:
+        attrs[ATTR_WORKLOAD_GROUPS] = workload_groups
     if configs is not None:
         attrs[ATTR_CONFIGS] = configs
     if workloads is not None:
@@ -376,8 +379,8 @@ def sweep_attrs(params: Iterable = (), configs: dict | None = None,
 
 def attach_attrs(df: pd.DataFrame, params: Iterable, configs: dict | None = None,
                  workloads: dict | None = None, sampling: dict | None = None,
-                 workload_params: dict | None = None) -> pd.DataFrame:
-    df.attrs.update(sweep_attrs(params, configs, workloads, sampling, workload_params))
+                 workload_params: dict | None = None, workload_groups: dict | None = None) -> pd.DataFrame:
+    df.attrs.update(sweep_attrs(params, configs, workloads, sampling, workload_params, workload_groups))
     return df
 
 

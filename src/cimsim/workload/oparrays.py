@@ -85,10 +85,6 @@ class OpArrays:
     #: int64: the pipeline stage (device) of each op of a pipeline-parallel serving run
     #: (:func:`cimsim.workload.footprint.pipeline_stage_of_ops`); None for one device
     stage: np.ndarray | None = None
-    #: float64 (m x 2): k x n of each matrix of a parameter the traced forward never read
-    #: (``metadata['unread_parameters']``' ``matrix``: an untaken branch, an expert no token
-    #: chose): a weight-stationary CIM holds it on arrays, never reads it; None when none
-    unread_matrices: np.ndarray | None = None
     #: data statistics of a traced model's ops (:class:`OpActivity`); None when no op states one
     activity: OpActivity | None = None
     #: float64: bytes of one stored row of a matmul's stationary weight (its elements after the
@@ -110,6 +106,12 @@ class OpArrays:
     #: int64 per op: the tensor id of its first output (a multi-output op's other outputs, such
     #: as a max-pool's indices or a norm's saved statistics, are by-products)
     first_out: np.ndarray | None = None
+    #: (last of the fields: added after the others, so that building OpArrays by position, as a
+    #: plug-in may, keeps its meaning)
+    #: float64 (m x 2): k x n of each matrix of a parameter the traced forward never read
+    #: (``metadata['unread_parameters']``' ``matrix``: an untaken branch, an expert no token
+    #: chose): a weight-stationary CIM holds it on arrays, never reads it; None when none
+    unread_matrices: np.ndarray | None = None
 
     def mac_dtype_ok(self) -> np.ndarray:
         """bool per op: its dtype is a compute dtype (:attr:`compute_dtypes`). A MAC op in
