@@ -243,8 +243,8 @@ def _stamp_source(w, spec: str, params=(), zoo: bool = False):
     """``w`` with what it was traced from in its metadata: ``traced_from`` = the spec as typed
     (``--zoo``'s name, ``--param``'s as typed), and the file's path and SHA-256 where the spec
     names one (a factory's ``.py`` file or module file, an ``hf:PATH.json``), so an edited
-    script shows; ``transformers_version`` beside ``torch_version`` when the model came from
-    Hugging Face (transformers was loaded to build it). No time: the same trace, the same bytes."""
+    script shows; ``transformers_version`` beside ``torch_version`` when the model is a Hugging
+    Face class (its ``model`` is ``transformers.…``). No time: the same trace, the same bytes."""
     import importlib.util
     import sys
 
@@ -258,7 +258,8 @@ def _stamp_source(w, spec: str, params=(), zoo: bool = False):
     if target and Path(target).is_file():
         src.update(file_record(target))
     w.metadata["traced_from"] = src
-    if "transformers" in sys.modules:
+    # the model's own class, not whether anything in this process imported transformers
+    if "transformers" in sys.modules and str(w.metadata.get("model", "")).startswith("transformers."):
         w.metadata["transformers_version"] = sys.modules["transformers"].__version__
     return w
 
