@@ -159,7 +159,9 @@ def _value(v, path: str, unit: str, out: list) -> None:
             _value(x, f"{path}.{key}", unit, out)
     elif isinstance(v, (int, float)) and not isinstance(v, bool) and v != 0 and (
             not math.isfinite(v) or not EXTREME[0] <= abs(v) <= EXTREME[1]):
-        out.append((path, f"{v:g} {unit}".strip()))
+        # 4 significant digits, si's exponent form: `1e-320` given is the subnormal 9.99989e-321
+        # (`:g` echoed that round-off, not the value given)
+        out.append((path, f"{v:.4g} {unit}".strip()))
 
 
 def extreme_fields(model, prefix: str = "") -> list[tuple[str, str]]:

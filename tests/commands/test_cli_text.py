@@ -187,6 +187,44 @@ def test_compare_cuts_no_number_and_names_what_it_leaves_out(cols):
         assert f"dep. path ops not shown at {cols} columns" in " ".join(res.output.split())
 
 
+def test_compare_folds_a_long_workload_name_and_cuts_no_number(tmp_path):
+    """An LLM serving workload's name is ~61 characters: once the columns to leave out first
+    were out, compare kept it whole and rich cut the numbers (`223.5 …`, `2…`, `107…`) and
+    squeezed a serving column to nothing at 100 and 80 columns. The name now folds, and every
+    number prints whole with its unit (rule 4 of commands/tables.py)."""
+    import pandas as pd
+
+    from cimsim.report import columns as C
+    from cimsim.report.format import rate
+
+    npz = tmp_path / "serve4.npz"
+    res = CliRunner().invoke(main, ["workload", "llm", "--layers", "1", "--hidden", "64", "--heads", "2",
+                                    "--ffn", "128", "--vocab", "100", "--prompt", "16,64,32,8",
+                                    "--decode", "4,8,2,6", "--batch", "2", "--batching", "continuous",
+                                    "-o", str(npz)])
+    assert res.exit_code == 0, res.output
+    for cols in ("100", "80"):
+        csv = tmp_path / f"c{cols}.csv"
+        res = CliRunner(env={"COLUMNS": cols}).invoke(main, [
+            "compare", "gpu-hbm3", "sram-cim", "-w", str(npz), "--baseline", "gpu-hbm3",
+            "--engine", "analytic", "-o", str(csv)])
+        assert res.exit_code == 0, res.output
+        df = pd.read_csv(csv)
+        name = df["workload"].iloc[0]
+        assert len(name) > 55, name  # longer than any column it could keep at 100 columns
+        table = [ln for ln in res.output.splitlines() if ln[:1] in "┏┃┡│└"]
+        assert max(len(line) for line in table) <= int(cols)
+        assert not any("…" in line for line in table), "\n".join(table)
+        for head in (ln for ln in table if ln.startswith("┃")):  # no column squeezed to nothing
+            assert all(cell.strip() for cell in head.strip("┃").split("┃")), head
+        cells = {c.strip() for ln in table if ln.startswith("│") for c in ln.strip("│").split("│")}
+        for _, row in df.iterrows():  # each number whole, its unit beside it, as the CSV has it
+            assert {si(row[C.LATENCY], "s"), si(row[C.ENERGY], "J"), si(row[C.TPOT_S], "s"),
+                    rate(row[C.TOKENS_PER_J])} <= cells, (row["architecture"], sorted(cells))
+        text = "".join(ln.strip("│").split("│")[0].strip() for ln in table if ln.startswith("│"))
+        assert text.count(name) == 4  # the folded name reads whole again: 2 runs x 2 tables
+
+
 def test_run_prints_efficiency_with_si_prefixes():
     res = CliRunner(env={"COLUMNS": "200"}).invoke(main, ["run", "gpu-hbm3", "lstm", "--engine", "analytic"])
     assert res.exit_code == 0, res.output

@@ -145,3 +145,30 @@ def test_run_summary_prints_the_programming_beside_the_floorplan():
     assert text.index("floorplan") < text.index(f"programming {si(energy, 'J')}")
     gpu = CliRunner().invoke(main, ["run", "gpu-hbm3", "lstm", "--engine", "analytic"])
     assert gpu.exit_code == 0 and "to write the weights once" not in gpu.output
+
+
+def test_programming_line_of_a_pool_that_programs_during_the_run(tmp_path):
+    """The README's iso-area run (int8 lstm on 4,029 sram-cim arrays) read "programming 0 J,
+    0 s to write the weights once before the run" while its arrays are re-programmed during it
+    (find-Y #5). Its four 2048 x 8192 matrices need 2,048 arrays each (8,192 in all): no two of
+    them fit in 4,029 arrays and each is read in one stretch, so each is programmed once during
+    the run, nothing before it: 4 programmings, charged as cim_write."""
+    lstm = tmp_path / "lstm-int8.json"
+    res = CliRunner().invoke(main, ["workload", "lstm", "--input-size", "2048", "--hidden", "2048",
+                                    "--layers", "2", "--steps", "100", "--dtype", "int8", "-o", str(lstm)])
+    assert res.exit_code == 0, res.output
+    res = CliRunner(env={"COLUMNS": "200"}).invoke(main, [
+        "run", "sram-cim", str(lstm), "--set", "cim.arrays=4029", "--set", "cim.static_power=3.48W",
+        "--engine", "analytic"])
+    assert res.exit_code == 0, res.output
+    text = " ".join(res.output.split())
+    assert ("programming nothing is written before the run: the weights are programmed during it "
+            "(cim: 4 re-programmings, in cim_write energy and the latency above) energy by part") in text
+    assert "cim_write" in text and "0 J, 0 s" not in text
+    from cimsim.commands.cim_lines import programming_text
+
+    some_pinned = {C.PROGRAMMING_ENERGY_J: 1e-6, C.PROGRAMMING_TIME_S: 2e-6, "cim_reprograms": 1}
+    assert programming_text(some_pinned) == (
+        "1 µJ, 2 µs to write the weights once before the run (programming_energy_j, "
+        "programming_time_s): not in the energy or latency above; the others are programmed "
+        "during the run (cim: 1 re-programming, in cim_write energy and the latency above)")

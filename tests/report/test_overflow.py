@@ -145,6 +145,28 @@ def test_ops_per_joule_over_a_subnormal_energy_is_refused_not_infinity_in_json()
     assert "(subnormal, below 2.2e-308 J) is too small to divide by" in line
 
 
+def test_subnormal_energy_refusal_prints_4_digits_and_the_value_given():
+    """The refusal printed `the energy 1.08454581125519e-309 J` (repr) and echoed the given
+    1e-320 J/bit as its subnormal round-off `9.99989e-321 J/bit` (find-Y #6): 4 significant
+    digits, as every number. Only DRAM costs energy here: its bytes x 8 bits x 1e-320 J/bit."""
+    dram = simulate(load_architecture("cpu-ddr5"), load_workload("lstm"),
+                    engine="analytic").traffic_bytes["dram"]
+    assert 13.5e9 < dram < 13.6e9  # the LSTM's 13.56 GB: W_hh read every step
+    energy = dram * 8 * 1e-320  # 1.0845e-309 J, subnormal
+    sets = ["memory.sram.energy_per_byte=0J/B", "memory.dram.energy_per_bit=1e-320J/bit",
+            "processor.energy_per_mac.fp32=0J", "processor.energy_per_vector_op=0J",
+            "processor.static_power=0W"]
+    res = CliRunner().invoke(main, ["run", "cpu-ddr5", "lstm", "--engine", "analytic", "--json",
+                                    *(a for s in sets for a in ("--set", s))])
+    assert res.exit_code == 1
+    assert res.output == (
+        "Error: --set memory.dram.energy_per_bit=1e-320J/bit: memory.dram.energy_per_bit: the run's "
+        f"ops_per_j is not finite (inf op/J): the energy {energy:.4g} J (subnormal, below 2.2e-308 J) "
+        "is too small to divide by: check memory.dram.energy_per_bit = 1e-320 J/bit (beyond 1e-30 "
+        "to 1e30 in SI units)\n")
+    assert f"{energy:.4g}" == "1.085e-309"
+
+
 @pytest.mark.parametrize("config, sets", [
     ("cpu-ddr5", []),  # no area declared: OPS/mm^2 and the power density are NaN -> null
     ("cpu-ddr5", ["--set", "processor.energy_per_mac.fp32=0J", "--set", "processor.static_power=0W",

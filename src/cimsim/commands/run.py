@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from . import OneLineErrors, OneLineUsageError, console, created, full_path, new_folder, unbroken
+from .cim_lines import floorplan_texts as _floorplan_texts, programming_text
 from .placement import print_placement
 from .. import bundled
 from ..atomic import atomic_write, check_writable
@@ -269,26 +270,6 @@ def placeholder_warning(r) -> str:
             f"((U) or unsourced defaults: {', '.join(named)}); see `--json` provenance")
 
 
-def _floorplan_texts(facts: dict) -> list[str]:
-    """One line per CIM chip from its floorplan facts (``<unit>_arrays_used``, ``<unit>_<level>_used``,
-    ``<unit>_array_utilization``, ``<unit>_cell_utilization``; see ``hw/cim/mapping.py``)."""
-    out = []
-    for key in facts:
-        if not key.endswith("_arrays_used"):
-            continue
-        unit = key[: -len("_arrays_used")]
-        util, cells = facts.get(f"{unit}_array_utilization"), facts.get(f"{unit}_cell_utilization")
-        if util is None or cells is None:
-            continue
-        levels = [(k[len(unit) + 1: -len("_used")], v) for k, v in facts.items()
-                  if k.startswith(unit + "_") and k.endswith("_used") and k != key]
-        whose = "chip's" if levels else "pool's"  # a flat pool: no levels, copies counted
-        out.append(f"{unit}: {facts[key]:,} arrays"
-                   + (" in " + ", ".join(f"{v:,} {name}" for name, v in levels) if levels else "")
-                   + f"; {pct(util)} of the {whose} arrays, {pct(cells)} of their cells hold weights")
-    return out
-
-
 def _footprint_text(r, fp, cache_apart: bool = False) -> str:
     """What is live at once at the peak (the capacity check's bytes), and the activation tensors'
     bytes in all (the old line gave only those two totals under "footprint", e.g. 68.87 GB of
@@ -360,10 +341,7 @@ def print_result(r, footprint=None, cache_apart: bool = False) -> None:
         rows += _spread_rows(r)
     rows.extend(("floorplan", text) for text in _floorplan_texts(f))
     if C.PROGRAMMING_ENERGY_J in f:  # deployment: reported beside the run, not in its totals
-        rows.append(("programming", f"{si(f[C.PROGRAMMING_ENERGY_J], 'J')}, "
-                                    f"{si(f[C.PROGRAMMING_TIME_S], 's')} to write the weights once "
-                                    f"before the run ({C.PROGRAMMING_ENERGY_J}, "
-                                    f"{C.PROGRAMMING_TIME_S}): not in the energy or latency above"))
+        rows.append(("programming", programming_text(f)))
     for k, v in rows:  # wrapped at spaces, never between a number and its unit
         head.add_row(f"  {k}", unbroken(v))
     out.print(head)

@@ -2,15 +2,20 @@
 
 Rules, in order:
 
-1. A number, a unit and a name (workload, architecture) are never cut nor wrapped: their
-   column is as wide as its widest cell.
+1. A number and its unit are never cut nor wrapped: their column is as wide as its widest
+   cell. A name (workload, architecture) is not either, but under rule 4.
 2. Text columns (a bound, the busiest units) wrap between words, down to a narrowest width
    each and never below their longest word; their headers wrap too, the others' do not.
 3. When the columns do not fit even so, whole columns are left out, in a stated order, and
    the command says which under the table (a wider terminal, or ``-o FILE``, shows them).
+4. When they still do not fit, the names fold onto several lines (the widest first, never
+   narrower than their header), and then the columns left are left out from the right, named
+   too: a number is still never cut, and no column is squeezed to nothing.
 
 rich ellipsised every column of a table wider than the terminal (at 80 columns ``compare``
-printed ``5.7…`` for ``5.735 J``) before these rules (2026-12-05).
+printed ``5.7…`` for ``5.735 J``) before these rules (2026-12-05); a 61-character LLM serving
+workload name still made it print ``223.5 …`` and ``2…`` at 100 and 80 columns, and a zero-width
+column, before rule 4 (2026-12-06).
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ from __future__ import annotations
 #: a rich table's cost per column beyond its text: a border and one space of padding each side
 #: (the default box), and one border closing the row
 _PER_COLUMN, _CLOSE = 3, 1
+#: the name columns, which fold (rule 4) once the columns to leave out first are out
+NAMES = ("workload", "architecture")
 
 
 def _text(cell) -> str:
@@ -41,20 +48,37 @@ def _need(h: str, i: int, rows: list[list], wrapping: dict[str, int]) -> int:
     return max([len(h), *(_width(r[i]) for r in rows)])  # an unwrapped column's header is whole
 
 
+def _fit(headers: list[str], rows: list[list], width: int, wrapping: dict[str, int],
+         drop: list[str]) -> tuple[list[str], dict[str, int]]:
+    """The columns shown and their widths (rules above, a folded name at its folded width)."""
+    need = {h: _need(h, i, rows, wrapping) for i, h in enumerate(headers)}
+
+    def total(cols: list[str]) -> int:
+        return sum(need[c] + _PER_COLUMN for c in cols) + _CLOSE
+
+    shown = list(headers)
+    for h in drop:
+        if total(shown) <= width:
+            break
+        if h in shown:
+            shown.remove(h)
+    folding = [h for h in shown if h in NAMES]
+    while total(shown) > width:
+        wide = [h for h in folding if need[h] > len(h)]
+        if wide:  # rule 4: the widest name folds a character narrower
+            need[max(wide, key=lambda h: need[h])] -= 1
+        elif len(shown) > len(folding):  # then the rightmost other column is left out
+            shown.remove([h for h in shown if h not in NAMES][-1])
+        else:
+            break
+    return shown, {h: need[h] for h in shown}
+
+
 def fit_columns(headers: list[str], rows: list[list], width: int, wrapping: dict[str, int],
                 drop: list[str]) -> list[str]:
     """The headers of the columns to show in ``width`` characters (rules above): ``wrapping``
     names the text columns and their narrowest width; ``drop`` the columns to leave out first."""
-    def need(h: str) -> int:
-        return _need(h, headers.index(h), rows, wrapping)
-
-    shown = list(headers)
-    for h in drop:
-        if sum(need(c) + _PER_COLUMN for c in shown) + _CLOSE <= width:
-            break
-        if h in shown:
-            shown.remove(h)
-    return shown
+    return _fit(headers, rows, width, wrapping, drop)[0]
 
 
 def fitted_table(title: str, headers: list[str], rows: list[list], width: int,
@@ -63,20 +87,21 @@ def fitted_table(title: str, headers: list[str], rows: list[list], width: int,
     names unwrapped at their full width (right-aligned but those in ``left``)."""
     from rich.table import Table
 
-    shown = fit_columns(headers, rows, width, wrapping, drop)
+    shown, need = _fit(headers, rows, width, wrapping, drop)
     # every width set here: rich 15 shrank a text column below its longest word (ellipsised)
     # and, given min_width, cropped the table's right edge
-    need = {h: _need(h, headers.index(h), rows, wrapping) for h in shown}
     full = {h: max([len(h), *(_width(r[headers.index(h)]) for r in rows)]) for h in shown}
     slack = width - sum(need.values()) - _PER_COLUMN * len(shown) - _CLOSE
-    for h in shown:  # text columns widen toward their one-line width while room is left
-        if h in wrapping and slack > 0:
+    for h in shown:  # text columns and folded names widen toward one line while room is left
+        if (h in wrapping or h in NAMES) and slack > 0:
             more = min(slack, full[h] - need[h])
             need[h] += more
             slack -= more
     t = Table(title=title, title_justify="left")
     for h in shown:
-        t.add_column(h, justify="left" if h in left else "right", no_wrap=h not in wrapping,
+        folded = h in NAMES and need[h] < full[h]
+        t.add_column(h, justify="left" if h in left else "right",
+                     no_wrap=h not in wrapping and not folded, overflow="fold" if folded else "ellipsis",
                      width=need[h])
     for r in rows:
         t.add_row(*(r[headers.index(h)] for h in shown))

@@ -102,11 +102,11 @@ def check_figures(arch, result) -> None:
         v = f"{v} {unit}" if unit else f"{v}"
         if "per_j" in key:
             small = " (subnormal, below 2.2e-308 J)" if 0 < energy < sys.float_info.min else ""
-            refuse(arch, key, v, (ENERGY,), f": the energy {energy!r} J{small} is too small "
+            refuse(arch, key, v, (ENERGY,), f": the energy {si(energy, 'J')}{small} is too small "
                    "to divide by")
         if "power" in key:
             area = (f" / area {si(result.area_m2, 'm²')}" if "per_m2" in key else "")
             refuse(arch, key, v, (ENERGY, TIME), f" = energy {si(energy, 'J')} / latency "
                    f"{si(latency, 's')}{area}: the energy and power fields give more than a float holds")
-        refuse(arch, key, v, (TIME, ENERGY), f": the latency {latency!r} s is too small to "
+        refuse(arch, key, v, (TIME, ENERGY), f": the latency {si(latency, 's')} is too small to "
                "divide by" if "per_s" in key else "")
