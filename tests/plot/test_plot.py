@@ -812,3 +812,41 @@ def test_roofline_places_pim_gemvs_at_their_bank_bytes_bound_by_overhead_and_l3_
     x = np.sort(pts.get_offsets()[:, 0])
     on_l3 = 2 * 4096 * 1024 / (4096 * 1024 * 4 + 1024 * 4 + 4096 * 4)  # 0.4994 op/B
     assert len(x) == 5 and (np.isclose(x, on_l3, rtol=1e-12, atol=0).sum() == 3)
+
+
+def test_an_architecture_with_a_precision_mismatch_is_named_with_its_mark_and_the_caption_says_why(
+        tmp_path, monkeypatch):
+    """find-Y 4: `cimsim plot` of an fp16 LLM serving sweep drew 8-bit sram-cim against fp16
+    gpu-hbm3 as plain `sram-cim` (the precision_mismatch column unread). Every sweep figure's
+    legend now names it `sram-cim (!p)`, in sram-cim's own colour, and the caption says what
+    (!p) means; gpu-hbm3, computing in fp16, is unmarked."""
+    import cimsim.plot as P
+    from cimsim.plot.style import arch_style
+    from cimsim.workload import save_workload
+    from cimsim.workload.llm import LLMModel, llm_serving
+
+    m = LLMModel(layers=1, hidden=64, heads=4, kv_heads=4, ffn=256, vocab=100, head_dim=16, gated=True)
+    files = []
+    for b in (1, 2):
+        files.append(str(tmp_path / f"b{b}.npz"))
+        save_workload(llm_serving(m, prompt=8, decode=3, batch=b, requests=b), files[-1])  # fp16
+    out = tmp_path / "pm.parquet"
+    df = sweep(["gpu-hbm3", "sram-cim"], files, [], workers=1, output=out, engine="analytic")
+    assert df.groupby("architecture")["precision_mismatch"].all().to_dict() == {
+        "gpu-hbm3": False, "sram-cim": True}
+    saved = {}
+    real = P.save_figure
+    monkeypatch.setattr(P, "save_figure", lambda fig, path, formats: saved.setdefault(
+        str(path).rsplit("-", 1)[-1], fig) and real(fig, path, formats))
+    res = CliRunner().invoke(plot_command, [str(out), "-o", str(tmp_path / "f"), "--format", "png",
+                                            "--no-roofline"])
+    assert res.exit_code == 0, res.output
+    assert {"latency", "energy", "batch", "efficiency"} <= set(saved)
+    for name, fig in saved.items():
+        caption = fig._supxlabel.get_text().replace("\n", " ")
+        assert ("(!p): computes at its own fixed precision, not the workload's dtype: rows "
+                "compare unlike precisions") in caption, name
+    for name in ("latency", "batch"):  # the per-architecture lines
+        lines = {l.get_label(): l for ax in saved[name].axes for l in ax.get_lines()}
+        assert "sram-cim (!p)" in lines and "gpu-hbm3" in lines and "sram-cim" not in lines, name
+        assert lines["sram-cim (!p)"].get_color() == arch_style("sram-cim").color
