@@ -185,13 +185,15 @@ def test_roofline_ops_moving_no_bytes_at_any_level_sit_apart_at_the_right_edge()
     none = int((macs["dram_bytes"] == 0).sum())
     assert 0 < none < len(macs)  # both kinds
     ax = roofline([(arch, ops)], wl).axes[0]
-    placed, edge = ax.collections
-    assert placed.get_label() == "gpu-hbm3: processor ops (fp32)"
+    *kinds, edge = ax.collections  # placed: on their roof, or below it by a 16 x 16 GEMV's launch
+    assert {c.get_label().split(" (")[0] for c in kinds} <= {
+        "gpu-hbm3: processor ops", "gpu-hbm3: processor ops bound by overhead"}
+    placed = np.concatenate([c.get_offsets() for c in kinds])
     assert edge.get_label() == (f"gpu-hbm3: processor ops moving no bytes over sram, dram ({none}): "
                                 "at the right edge, intensity unbounded")
     right = max(l.get_xdata().max() for l in ax.get_lines())  # where the roofs end
     assert len(edge.get_offsets()) == none and np.all(edge.get_offsets()[:, 0] == right)
-    assert len(placed.get_offsets()) == len(macs) - none and np.all(placed.get_offsets()[:, 0] < right / 10)
+    assert len(placed) == len(macs) - none and np.all(placed[:, 0] < right / 10)
 
 
 def test_a_second_components_op_markers_are_hollow_and_large_enough_to_show_it():
@@ -766,11 +768,13 @@ def test_a_param_with_one_value_is_not_swept_the_batch_figure_is_drawn(tmp_path)
     assert not (tmp_path / "f2" / "bc-latency.png").exists()
 
 
-def test_roofline_places_pim_gemvs_on_the_banks_roof_and_l3_resident_gemvs_on_the_l3_roof():
+def test_roofline_places_pim_gemvs_at_their_bank_bytes_bound_by_overhead_and_l3_resident_gemvs_on_the_l3_roof():
     """A hierarchical roofline (a tester, find-K 1 and 4): hbm-pim's recurrent GEMVs were placed
     at 2 x MACs / their 20 kB of vector I/O (1,638 op/B) under the host's 2.345 TB/s roof, and
     cpu-ddr5's LLC-resident ones at the right edge, 'intensity unbounded'. Each op now sits at
-    the bytes of the level that bounds it, on that level's roof."""
+    the bytes of the level that bounds it. find-Y 1: the PIM GEMVs were labelled as plain ops
+    though their 5.5 us fixed latency exceeds their 2.73 us of bank time: they are bound by
+    overhead, at 4.07 TOPS under the 12.29 TOPS roof, and the legend says so."""
     from cimsim.workload.generators import lstm
 
     # hbm-pim: 1280 units (8 per channel x 160 channels) x 9.6 GB/s = 12.288 TB/s of banks;
@@ -782,9 +786,17 @@ def test_roofline_places_pim_gemvs_on_the_banks_roof_and_l3_resident_gemvs_on_th
     banks = roofs["hbm-pim: pim roof (fp16) over pim_banks 12.29 TB/s"]
     np.testing.assert_allclose(banks.get_ydata(), np.minimum(2 * 6.144e12, 12.288e12 * banks.get_xdata()),
                                rtol=1e-12)
-    [pts] = [c for c in ax.collections if c.get_label() == "hbm-pim: pim ops (fp16)"]
+    assert not [c for c in ax.collections if c.get_label() == "hbm-pim: pim ops (fp16)"]
+    [pts] = [c for c in ax.collections
+             if c.get_label() == "hbm-pim: pim ops bound by overhead (fixed latency) (3, fp16)"]
     assert len(pts.get_offsets()) == 3  # the 3 recurrent GEMVs
     np.testing.assert_allclose(pts.get_offsets()[:, 0], 2 * 8192 * 2048 / (8192 * 2048 * 2), rtol=1e-12)  # 1.0
+    # each GEMV (hbm-pim.yaml): 33,554,432 B / 12.288 TB/s = 2.7307 us in the banks, + 5.5 us
+    # fixed (5 us op_overhead + 500 ns DRAM latency), + 20,480 B of h in and gates out (fp16)
+    # over 3.35 TB/s x 0.7 = 2.345 TB/s: 8.2394 us, so 2 x 16,777,216 / 8.239 us = 4.07 TOPS
+    dur = 8192 * 2048 * 2 / 12.288e12 + 5e-6 + 500e-9 + (2048 + 8192) * 2 / (3.35e12 * 0.7)
+    np.testing.assert_allclose(pts.get_offsets()[:, 1], 2 * 8192 * 2048 / dur, rtol=1e-9)
+    assert 4.07e12 < 2 * 8192 * 2048 / dur < 4.08e12 < 2 * 6.144e12 / 3  # the roof there: 12.29 TOPS
 
     # cpu-ddr5: the 1 TB/s L3 in front of 307.2 GB/s x 0.7 DRAM; W_hh 4096 x 1024 fp32 (16.8 MB)
     # fits the 37.5 MB L3: steps 1..3 read it, h (1024 x 4 B) and write the gates (4096 x 4 B) there
@@ -800,3 +812,41 @@ def test_roofline_places_pim_gemvs_on_the_banks_roof_and_l3_resident_gemvs_on_th
     x = np.sort(pts.get_offsets()[:, 0])
     on_l3 = 2 * 4096 * 1024 / (4096 * 1024 * 4 + 1024 * 4 + 4096 * 4)  # 0.4994 op/B
     assert len(x) == 5 and (np.isclose(x, on_l3, rtol=1e-12, atol=0).sum() == 3)
+
+
+def test_an_architecture_with_a_precision_mismatch_is_named_with_its_mark_and_the_caption_says_why(
+        tmp_path, monkeypatch):
+    """find-Y 4: `cimsim plot` of an fp16 LLM serving sweep drew 8-bit sram-cim against fp16
+    gpu-hbm3 as plain `sram-cim` (the precision_mismatch column unread). Every sweep figure's
+    legend now names it `sram-cim (!p)`, in sram-cim's own colour, and the caption says what
+    (!p) means; gpu-hbm3, computing in fp16, is unmarked."""
+    import cimsim.plot as P
+    from cimsim.plot.style import arch_style
+    from cimsim.workload import save_workload
+    from cimsim.workload.llm import LLMModel, llm_serving
+
+    m = LLMModel(layers=1, hidden=64, heads=4, kv_heads=4, ffn=256, vocab=100, head_dim=16, gated=True)
+    files = []
+    for b in (1, 2):
+        files.append(str(tmp_path / f"b{b}.npz"))
+        save_workload(llm_serving(m, prompt=8, decode=3, batch=b, requests=b), files[-1])  # fp16
+    out = tmp_path / "pm.parquet"
+    df = sweep(["gpu-hbm3", "sram-cim"], files, [], workers=1, output=out, engine="analytic")
+    assert df.groupby("architecture")["precision_mismatch"].all().to_dict() == {
+        "gpu-hbm3": False, "sram-cim": True}
+    saved = {}
+    real = P.save_figure
+    monkeypatch.setattr(P, "save_figure", lambda fig, path, formats: saved.setdefault(
+        str(path).rsplit("-", 1)[-1], fig) and real(fig, path, formats))
+    res = CliRunner().invoke(plot_command, [str(out), "-o", str(tmp_path / "f"), "--format", "png",
+                                            "--no-roofline"])
+    assert res.exit_code == 0, res.output
+    assert {"latency", "energy", "batch", "efficiency"} <= set(saved)
+    for name, fig in saved.items():
+        caption = fig._supxlabel.get_text().replace("\n", " ")
+        assert ("(!p): computes at its own fixed precision, not the workload's dtype: rows "
+                "compare unlike precisions") in caption, name
+    for name in ("latency", "batch"):  # the per-architecture lines
+        lines = {l.get_label(): l for ax in saved[name].axes for l in ax.get_lines()}
+        assert "sram-cim (!p)" in lines and "gpu-hbm3" in lines and "sram-cim" not in lines, name
+        assert lines["sram-cim (!p)"].get_color() == arch_style("sram-cim").color

@@ -95,11 +95,13 @@ def test_roofline_places_each_components_ops_under_its_own_roof(archs, gru, runs
     assert any(abs(v - cpu_top) > 1e-6 * cpu_top for v in tops.values())
 
 
-def test_run_roofline_puts_the_pim_on_its_banks_roof_at_one_op_per_byte():
+def test_run_roofline_puts_the_pim_at_one_op_per_byte_on_its_banks_bound_by_overhead():
     """find-K 1: the panel read 'pim fed by dram', its roof the host's 2.345 TB/s, and the PIM's
     GEMVs sat at 2 x MACs / 20 kB of vector I/O (1,638 op/B), in the compute-bound region.
     hbm-pim's banks: 1280 units x 9.6 GB/s = 12.288 TB/s; W_hh (8192 x 2048) in FP16, 33.55 MB,
-    16.78 M MACs: 1.0 op/B, the ridge of 2 x 6.144 TMAC/s over 12.288 TB/s."""
+    16.78 M MACs: 1.0 op/B, the ridge of 2 x 6.144 TMAC/s over 12.288 TB/s. find-Y 1: they were
+    labelled 'bound by pim_banks' at a third of that roof; their 5.5 us fixed latency exceeds
+    their 2.73 us in the banks, so they are bound by overhead (the run's bound says so)."""
     arch = load_architecture(resolve_config("hbm-pim"))
     wl = lstm(2048, 2048, steps=4)
     fig = arch_roofline(arch, simulate(arch, wl), wl)
@@ -107,8 +109,15 @@ def test_run_roofline_puts_the_pim_on_its_banks_roof_at_one_op_per_byte():
     assert "pim_banks" in ax.get_title()
     [diag] = [l for l in ax.get_lines() if l.get_label() == "roof over pim_banks: 12.29 TB/s"]
     np.testing.assert_allclose(diag.get_ydata(), np.minimum(2 * 6.144e12, 12.288e12 * diag.get_xdata()), rtol=1e-12)
-    [pts] = [c for c in ax.collections if c.get_label() == "pim ops bound by pim_banks (4)"]
+    assert not [c for c in ax.collections if c.get_label().startswith("pim ops bound by pim_banks")]
+    [pts] = [c for c in ax.collections
+             if c.get_label() == "pim ops bound by overhead (fixed latency), at their pim_banks bytes (4)"]
     np.testing.assert_allclose(pts.get_offsets()[:, 0], 2 * 8192 * 2048 / (8192 * 2048 * 2), rtol=1e-12)
+    # 33.55 MB / 12.288 TB/s = 2.73 us of banks + 5 us op_overhead + 500 ns DRAM latency + 20,480 B
+    # of vector I/O over 2.345 TB/s = 8.239 us: 2 x 16,777,216 / 8.239 us = 4.07 TOPS, under 12.29
+    dur = 8192 * 2048 * 2 / 12.288e12 + 5e-6 + 500e-9 + (2048 + 8192) * 2 / (3.35e12 * 0.7)
+    np.testing.assert_allclose(pts.get_offsets()[:, 1], 2 * 8192 * 2048 / dur, rtol=1e-9)
+    assert len(pts.get_facecolors()) == 0  # hollow: not on the roof
     assert ax.texts and any(t.get_text() == "pim_banks 12.29 TB/s" for t in ax.texts)
 
 

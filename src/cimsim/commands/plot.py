@@ -120,6 +120,9 @@ def plot_command(sweep_file, output_dir, formats, param, no_roofline, where_expr
                    "not in the figures against it", err=True)
     batch = has_serving(ok) and batch_varies(ok)  # serving runs of several batch sizes as workloads
     figures = {}
+    from ..plot.flags import mark_precision
+
+    df = mark_precision(df)  # NAME (!p) in the legends; the roofline and --pareto read ok
     try:
         if param is not None and param not in pinned:
             figures["latency"] = P.latency_vs_param(df, param)

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from ..report.columns import bytes_column
+from ..report.columns import OP_FIXED_LATENCY, bytes_column
 from ..report.format import si
 from .figures import _facet_shape, _figure, _grid, _outside_legend
 from .overlap import BAND, band_label, covers
@@ -70,6 +70,29 @@ def place_ops(ops: pd.DataFrame, levels: Sequence[tuple[str, float, str]]
     return ai, np.where(moved, k, -1)
 
 
+#: the legend's words for an op whose fixed latency is its largest part (:func:`overhead_bound`)
+OVERHEAD_BOUND = "bound by overhead (fixed latency)"
+
+
+def overhead_bound(ops: pd.DataFrame, levels: Sequence[tuple[str, float, str]],
+                   k: np.ndarray) -> np.ndarray:
+    """True for each op whose fixed latency (``fixed_latency_s``) exceeds both its time at the
+    level that bounds it (``k``: :func:`place_ops`' level index; bytes / bandwidth) and its
+    compute time: bound by overhead, not by the level, so it sits below that level's roof
+    (hbm-pim's GEMVs: 2.73 us of bank time plus 5.5 us of fixed latency). An op that moves no
+    bytes stays apart, at the right edge."""
+    n = len(ops)
+    if OP_FIXED_LATENCY not in ops.columns or not n:
+        return np.zeros(n, dtype=bool)
+    fixed = ops[OP_FIXED_LATENCY].to_numpy(float)
+    level_s = np.zeros(n)
+    for i, (_, bw, col) in enumerate(levels):
+        on = k == i
+        level_s[on] = ops[col].to_numpy(float)[on] / bw
+    compute = ops["compute_s"].to_numpy(float) if "compute_s" in ops.columns else np.zeros(n)
+    return (k >= 0) & (fixed > level_s) & (fixed > compute)  # no bytes: at the right edge
+
+
 def _draw_roofline(ax, tables, workload, note: str | None = None) -> None:
     dtype = workload_dtype(workload)
     ax.set_xscale("log")
@@ -87,21 +110,22 @@ def _draw_roofline(ax, tables, workload, note: str | None = None) -> None:
             if not levels:  # no op read anything: the backing store's roof, as before
                 store = arch.hardware.backing_store
                 levels = [(store, float(arch.hardware.resource(store).bytes_per_s()), bytes_column(store))]
-            comps.append((comp, float(peak), mine, levels, *place_ops(mine, levels)))
+            ai, k = place_ops(mine, levels)
+            comps.append((comp, float(peak), mine, levels, ai, k, overhead_bound(mine, levels, k)))
         drawn.append((arch, comps))
-    ai_all = np.concatenate([ai[np.isfinite(ai)] for _, comps in drawn for *_, ai, _ in comps]
+    ai_all = np.concatenate([ai[np.isfinite(ai)] for _, comps in drawn for *_, ai, _, _ in comps]
                             or [np.array([1.0])])
     lo = max(min(ai_all.min() if len(ai_all) else 1.0, 1.0) / 10, 1e-3)
     hi = max(ai_all.max() if len(ai_all) else 1.0, 1e3) * 10
     for _, comps in drawn:  # wide enough that every roof reaches its flat peak
-        for _, peak, _, levels, _, _ in comps:
+        for _, peak, _, levels, *_ in comps:
             hi = max([hi] + [10 * 2.0 * peak / bw for _, bw, _ in levels])
     xs = np.geomspace(lo, hi, 200)
     roofs = []  # (architecture, label, xs, roof) drawn so far: one another's would hide is a band
     for arch, comps in drawn:
         st = arch_style(arch.name)
         styles = {}  # a line style per level of the architecture
-        for j, (comp, peak, mine, levels, ai, k) in enumerate(comps):
+        for j, (comp, peak, mine, levels, ai, k, over) in enumerate(comps):
             prec = mac_precision(comp, dtype)
             for level, bw, _ in levels:
                 style = styles.setdefault(level, ("-", "--", ":", "-.")[len(styles) % 4])
@@ -119,15 +143,20 @@ def _draw_roofline(ax, tables, workload, note: str | None = None) -> None:
             if not len(mine):
                 continue
             perf = 2.0 * mine["macs"].to_numpy(float) / mine["duration_s"].to_numpy(float)
-            placed = k >= 0
+            placed = (k >= 0) & ~over
             many = len(mine) > 2000  # an SVG of 415k op markers was 70 MB: rasterized, both kinds
             if placed.any():
                 ax.scatter(ai[placed], perf[placed], edgecolors=st.color, alpha=0.6,
                            marker=st.marker, label=f"{arch.name}: {comp.name} ops ({prec})",
                            rasterized=many, **face)
-            if not placed.all():  # no bytes at any level: no intensity to place them at
-                n = int((~placed).sum())
-                ax.scatter(np.full(n, hi), perf[~placed], edgecolors=st.color, marker=">", clip_on=False,
+            if over.any():  # at their bytes on their level, below its roof by their fixed latency
+                ax.scatter(ai[over], perf[over], edgecolors=st.color, facecolors="0.85", s=36,
+                           linewidths=1.2, marker=st.marker, rasterized=many,
+                           label=f"{arch.name}: {comp.name} ops {OVERHEAD_BOUND} "
+                                 f"({int(over.sum())}, {prec})")
+            if (k < 0).any():  # no bytes at any level: no intensity to place them at
+                n = int((k < 0).sum())
+                ax.scatter(np.full(n, hi), perf[k < 0], edgecolors=st.color, marker=">", clip_on=False,
                            rasterized=many,
                            label=f"{arch.name}: {comp.name} ops moving no bytes over "
                                  f"{', '.join(lv for lv, _, _ in levels)} ({n}): "
@@ -151,7 +180,8 @@ def roofline(tables: Iterable[tuple[object, pd.DataFrame]], workload) -> Figure:
     component computes in: the workload's dtype on a processor, its own input x weight bits on
     CIM arrays or a systolic array, capped by that level's effective bandwidth; the backing
     store's for a component that ran nothing), and its ops are marked by the component that
-    ran them (filled: the first component, hollow: the others). An op that moves no bytes at
+    ran them (filled: the first component, hollow: the others; grey-filled: an op bound by its
+    fixed latency, :func:`overhead_bound`, below its level's roof). An op that moves no bytes at
     any level has no finite intensity: it is drawn apart, a ``>`` at the right edge, its legend
     entry saying how many ops and over which levels (as the run report's roofline does).
     """

@@ -137,9 +137,14 @@ def _hash(name: str) -> int:
     return zlib.crc32(name.encode("utf-8"))
 
 
+#: what a sweep figure adds to the name of an architecture with a precision mismatch
+MISMATCH_MARK = " (!p)"
+
+
 def arch_style(name: str) -> Style:
     """The colour and marker of architecture ``name``: fixed for the bundled ones, else by a
-    stable hash of the name (crc32, not Python's salted ``hash``)."""
+    stable hash of the name (crc32, not Python's salted ``hash``); ``NAME (!p)``'s are NAME's."""
+    name = name[:-len(MISMATCH_MARK)] if name.endswith(MISMATCH_MARK) else name
     if name in ARCH_STYLES:
         return ARCH_STYLES[name]
     h = _hash(name)
