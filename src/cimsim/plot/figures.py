@@ -41,7 +41,7 @@ from .colour import add_colourbar, colour_param, draw_coloured
 from .style import LINESTYLES, arch_style, part_colors, value_styles
 from .ticks import step_axis
 from .canvas import CimFigure, new_figure  # noqa: F401  (re-exported)
-from .flags import EXTRAPOLATED_LABEL, mark_extrapolated
+from .flags import EXTRAPOLATED_LABEL, MISMATCH_MARK, mark_extrapolated
 from .overlap import BAND, band_label, covers
 from .family import other_params, panels as _panels
 
@@ -437,7 +437,8 @@ def energy_breakdown(df: pd.DataFrame, param: str | None = None, most: int = 4,
         x = np.arange(len(bars))
         rws = [r for _, _, r in bars]
         totals = np.array([float(r[ENERGY]) for r in rws])
-        labels = [b[0] for b in bars]
+        # a (!p) mark on a line of its own: beside the name it ran into the next bar's label
+        labels = [b[0].replace(MISMATCH_MARK, "\n" + MISMATCH_MARK.strip()) for b in bars]
         colors = [arch_style(b[1]).color for b in bars]
         if _spans_decades(totals):
             ax_t, ax = sf.subplots(2, 1, sharex=True, height_ratios=(1, 1.2))
