@@ -568,6 +568,46 @@ def test_register_file_buffer_is_its_flip_flops():
     assert b.field_provenance["delay_s"] == "placeholder"
 
 
+
+@pytest.mark.parametrize("node,cell_um2", [
+    (90, 1.0),      # Intel 90 nm, Thompson et al., IEDM 2002
+    (45, 0.346),    # Intel 45 nm, Mistry et al., IEDM 2007
+    (32, 0.171),    # Intel 32 nm, Natarajan et al., IEDM 2008
+    (22, 0.092),    # Intel 22 nm, Auth et al., VLSI 2012
+    (16, 0.070),    # TSMC 16FF, Wu et al., IEDM 2013
+    (7, 0.027),     # TSMC N7, Chang et al., ISSCC 2017
+])
+def test_sram_buffer_area_is_the_published_cell_of_its_node(node, cell_um2):
+    # 64 KB = 524,288 bits of the node's published high-density 6T cell / 70 % array efficiency
+    # (was 280 F^2 at every node: 0.567 um^2 at 45 nm, 0.0137 um^2 at 7 nm)
+    area = float(buffer.buffer("sram", 64 * 1024, 64, node).area_m2)
+    assert area == pytest.approx(524288 * cell_um2 * 1e-12 / 0.7, rel=1e-12, abs=0)
+
+
+def test_sram_cell_between_and_above_tabulated_nodes():
+    # 28 nm: log-linear between Intel 32 nm (0.171 um^2) and 22 nm (0.092 um^2)
+    w = math.log(32 / 28) / math.log(32 / 22)
+    assert buffer.sram_cell_area_m2(28) == pytest.approx(
+        0.171e-12 ** (1 - w) * 0.092e-12 ** w, rel=1e-12, abs=0)
+    # above 90 nm the 90 nm cell's F^2: 1.0 um^2 x (130/90)^2 = 2.086 um^2
+    assert buffer.sram_cell_area_m2(130) == pytest.approx(1.0e-12 * (130 / 90) ** 2, rel=1e-12)
+    with pytest.raises(ValueError, match="outside the scaling tables"):
+        buffer.sram_cell_area_m2(5)
+
+
+def test_edram_buffer_is_denser_than_sram_and_near_isaac():
+    # eDRAM cell = SRAM cell x 0.029/0.092 (Intel 22 nm eDRAM, Hamzaoglu ISSCC 2014, over its
+    # 22 nm HD SRAM): a 64 KB eDRAM at 32 nm = 524,288 x 0.171 x 0.029/0.092 / 0.7 um^2
+    # = 0.0404 mm^2 (was 0.589 mm^2, 7.1x ISAAC's 0.083 mm^2, Table I, ISCA 2016)
+    e = float(buffer.buffer("edram", 64 * 1024, 256, 32).area_m2)
+    assert e == pytest.approx(524288 * 0.171e-12 * 0.029 / 0.092 / 0.7, rel=1e-12, abs=0)
+    assert 0.083e-6 / 2.5 < e < 0.083e-6
+    for node in (180, 90, 45, 32, 22, 14, 7):
+        s = float(buffer.buffer("sram", 64 * 1024, 256, node).area_m2)
+        ed = float(buffer.buffer("edram", 64 * 1024, 256, node).area_m2)
+        assert ed == pytest.approx(s * 0.029 / 0.092, rel=1e-12, abs=0)
+
+
 # --------------------------------------------------------------------------- resolution
 
 @pytest.mark.parametrize("rows,d,c,bits", [

@@ -32,8 +32,8 @@ def test_one_given_cim_area_part_leaves_the_others_derived():
     assert other["other"] == pytest.approx(1e-6, rel=1e-12, abs=0)
     for part in ("arrays", "adc", "digital", "buffer"):  # derived as without an area section
         assert other[part] == alone[part] and alone[part] > 0
-    # the buffer by hand: 1 MiB of 6T cells at 280 F^2, 22 nm, 70 % array efficiency
-    assert alone["buffer"] == pytest.approx(8 * 2**20 * 280 * (22e-9) ** 2 / 0.7, rel=1e-9, abs=0)
+    # the buffer by hand: 1 MiB of Intel's 22 nm 0.092 um^2 6T cells, 70 % array efficiency
+    assert alone["buffer"] == pytest.approx(8 * 2**20 * 0.092e-12 / 0.7, rel=1e-9, abs=0)
     assert sum(other.values()) == pytest.approx(sum(alone.values()) + 1e-6, rel=1e-12, abs=0)
 
 

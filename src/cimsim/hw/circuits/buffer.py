@@ -16,10 +16,25 @@ Energy, a CACTI-like closed form anchored on published values:
 - eDRAM: ISAAC's 64 KB eDRAM, 256-bit access 20.45 pJ at 32 nm (ISCA 2016, as encoded in
   Accelergy's hwcomponents-library ``isaac.py``) (P), with the same capacity exponent.
 
-Area: capacity bits x cell area / array efficiency. Cells: SRAM 6T 10 x 28 F^2 (NeuroSim
-V1.4 ``Param.cpp``) (P); eDRAM 48 x 16 F^2 (NeuroSim ``22nm_eDRAM`` preset) (P); array
-efficiency 0.7 (U) -- so SRAM and eDRAM areas are placeholders; a register file's is its
-flip-flops' (above).
+Area: capacity bits x cell area / array efficiency (0.7, (U): decoders, sense amplifiers and
+I/O of a small macro may take more). Cells:
+
+- SRAM: a per-node table of published high-density 6T cells, :data:`SRAM_CELL_UM2` (T):
+  Intel 90 nm 1.0 um^2 (Thompson et al., IEDM 2002), 65 nm 0.57 (Bai et al., IEDM 2004),
+  45 nm 0.346 (Mistry et al., IEDM 2007), 32 nm 0.171 (Natarajan et al., IEDM 2008), 22 nm
+  0.092 (Auth et al., VLSI 2012), TSMC 16 nm 0.070 (Wu et al., IEDM 2013), Intel 14 nm 0.0588
+  (Natarajan et al., IEDM 2014), Samsung 10 nm 0.040 (Song et al., ISSCC 2016), TSMC 7 nm
+  0.027 (Chang et al., ISSCC 2017). Between tabulated nodes the cell is interpolated
+  log-linearly (log area against log node, as :mod:`.scaling` does); above 90 nm (to 180 nm)
+  it keeps the 90 nm cell's 123.5 F^2 (D) -- the cell scaled as F^2 down to 45 nm (135 F^2 at
+  65 nm, 171 F^2 at 45 nm) and stopped below (190 F^2 at 22 nm, 551 F^2 at 7 nm).
+- eDRAM: the SRAM cell of the node x 0.029 / 0.092 (D), the ratio of Intel's 22 nm eDRAM cell
+  (0.029 um^2, Hamzaoglu et al., ISSCC 2014) to its 22 nm high-density SRAM cell (0.092 um^2,
+  above), both of one process (T): 0.0539 um^2 at 32 nm. IBM's 22 nm SOI eDRAM cell,
+  0.026 um^2 (Pei et al., IEDM 2014), is within 12 % of it. A 64 KB eDRAM at 32 nm derives
+  0.0404 mm^2, 0.49x ISAAC's 0.083 mm^2 (Table I, ISCA 2016) and 0.47x PUMA's 0.086 mm^2
+  (CACTI macros with their periphery; the array efficiency is the (U) part).
+- register file: its flip-flops (above).
 
 Latency (U): ``(8 + 2 log2(words)) FO4`` (decoder depth plus wordline/bitline and sense),
 a placeholder until a sourced CACTI fit replaces it.
@@ -42,8 +57,12 @@ HOROWITZ_NODE_NM, HOROWITZ_VDD = 45, 0.9
 #: ISAAC eDRAM: 64 KB, 256-bit access, 20.45 pJ at 32 nm (P)
 ISAAC_EDRAM = (64 * 1024, 256, 20.45e-12, 32)
 
-#: cell areas in F^2: SRAM (P), eDRAM (P); a register file's bit is a register bit (digital)
-CELL_F2 = {"sram": 10 * 28, "edram": 48 * 16}
+#: published high-density 6T SRAM cells, node nm -> um^2 (T); sources in the module docstring
+SRAM_CELL_UM2 = {90: 1.0, 65: 0.57, 45: 0.346, 32: 0.171, 22: 0.092, 16: 0.070, 14: 0.0588,
+                 10: 0.040, 7: 0.027}
+#: eDRAM cell / SRAM cell: Intel 22 nm eDRAM 0.029 um^2 (Hamzaoglu et al., ISSCC 2014) over
+#: Intel 22 nm HD SRAM 0.092 um^2 (Auth et al., VLSI 2012) (T) (D)
+EDRAM_TO_SRAM_CELL = 0.029 / 0.092
 ARRAY_EFFICIENCY = 0.7  # (U)
 LATENCY_FO4_BASE, LATENCY_FO4_PER_LOG2_WORD = 8, 2  # (U)
 
@@ -57,6 +76,25 @@ def _fit():
 
 #: capacity exponent and the fitted 64-bit read energy of an 8 KB SRAM at 45 nm (D)
 CAPACITY_EXPONENT, SRAM_8K_64BIT_J = _fit()
+
+
+def sram_cell_area_m2(node_nm: float) -> float:
+    """A high-density 6T SRAM cell at ``node_nm`` (m^2): :data:`SRAM_CELL_UM2` at a tabulated
+    node, log-linear between two, the 90 nm cell's F^2 above 90 nm."""
+    n = scaling._check_node(node_nm)
+    nodes = sorted(SRAM_CELL_UM2)
+    if n >= nodes[-1]:
+        um2 = SRAM_CELL_UM2[nodes[-1]] * (n / nodes[-1]) ** 2
+    else:
+        um2 = float(np.exp(np.interp(math.log(n), np.log(nodes),
+                                     np.log([SRAM_CELL_UM2[k] for k in nodes]))))
+    return um2 * 1e-12
+
+
+def cell_area_m2(kind: str, node_nm: float) -> float:
+    """One bit cell of an ``sram`` or ``edram`` buffer at ``node_nm`` (m^2)."""
+    cell = sram_cell_area_m2(node_nm)
+    return cell * EDRAM_TO_SRAM_CELL if kind == "edram" else cell
 
 
 def buffer(kind: str, capacity_bytes, width_bits, node_nm: float, vdd=None,
@@ -92,11 +130,11 @@ def buffer(kind: str, capacity_bytes, width_bits, node_nm: float, vdd=None,
     if kind == "register_file":
         area = cap * 8 * digital.register_bit_area(node_nm)
     else:
-        feature = node_nm * 1e-9
-        area = cap * 8 * CELL_F2[kind] * feature ** 2 / ARRAY_EFFICIENCY
+        area = cap * 8 * cell_area_m2(kind, node_nm) / ARRAY_EFFICIENCY
     return PartEstimate(
         energy_j=energy, delay_s=latency, area_m2=area,
         source=src + "; node/voltage by Stillmaker & Baas and C V^2; latency (U)"
-               + ("" if kind == "register_file" else "; area (U)"),
+               + ("" if kind == "register_file" else
+                  "; area: published cells by node (T), array efficiency (U)"),
         field_provenance=provenance(delay_s=True, area_m2=kind != "register_file"),
     )
