@@ -76,10 +76,36 @@ def test_a_tensor_that_does_not_fit_the_chip_goes_out_and_back():
     r = simulate(arch(buffer="512 B"), three_layers(), keep_ops=True)
     assert link_bytes(r) == {"a": 2048 + 1024, "b": 1024 + 1024, "c": 1024 + 1024}
     assert any("2 activation tensor(s) of the chip's ops (2.048 kB) do not fit its buffers "
-               "(512 B): written out over noc and read back" in n for n in r.notes)
+               "(512 B): written out over noc to dram and read back" in n for n in r.notes)
     # 1 KiB holds each of them on its own (rule 2: one tensor at a time)
     assert link_bytes(simulate(arch(buffer="1 KiB"), three_layers(), keep_ops=True)) == {
         "a": 2048, "b": 0, "c": 1024}
+
+
+def test_a_spilled_tensor_is_written_to_and_read_back_from_the_backing_store():
+    # rule 8: y and z (1024 B each) do not fit 512 B; each goes to DRAM (the backing store
+    # behind the link) and comes back from it. DRAM bytes per op: a reads the model input x
+    # (2048 B) and writes y (1024 B); b reads y back (1024 B) and writes z (1024 B); c reads z
+    # back (1024 B); the model output o (1024 B) goes to the host over the link, not to DRAM
+    # (before 2026-12-06 only x's 2048 B reached DRAM: the spills were link bytes alone)
+    d = copy.deepcopy(ARCH)
+    d["links"]["noc"]["latency"] = "1 us"
+    d["memory"]["dram"].update(energy_per_byte="20 pJ/B", latency="100 ns")
+    d["cim"]["buffer"]["capacity"] = "512 B"
+    r = simulate(architecture_from_dict(d), three_layers(), keep_ops=True)
+    ops = r.op_table.set_index("op")
+    assert ops["dram_bytes"].to_dict() == {"a": 2048 + 1024, "b": 1024 + 1024, "c": 1024}
+    assert r.traffic_bytes["dram"] == 6144
+    assert r.energy_breakdown_j["dram"] == pytest.approx(6144 * 20e-12, rel=1e-12, abs=0)
+    # b and c touch DRAM only for the spill: the link's 1 us plus DRAM's 100 ns
+    assert ops.loc["b", "fixed_latency_s"] == pytest.approx(1.1e-6, rel=1e-12)
+    assert ops.loc["c", "fixed_latency_s"] == pytest.approx(1.1e-6, rel=1e-12)
+    # 1 KiB holds each tensor: DRAM sees only the model input, the link x in and o out
+    d["cim"]["buffer"]["capacity"] = "1 KiB"
+    r = simulate(architecture_from_dict(d), three_layers(), keep_ops=True)
+    assert r.traffic_bytes["dram"] == 2048
+    assert r.op_table.set_index("op")["fixed_latency_s"].to_dict() == pytest.approx(
+        {"a": 1.1e-6, "b": 0.0, "c": 1e-6}, rel=1e-12)
 
 
 def test_the_levels_buffers_count_as_the_chips_capacity():

@@ -98,7 +98,7 @@ from ..parts import ADC, NMC, Buffer, Cell, Counting, NonIdeal  # noqa: F401  (C
 from ..circuits.array import preset as cell_preset
 from ..parts.cell import DEFAULT_CELL
 from ..parts.registry import technology_cells, technology_of
-from . import activity, counting, flat, notes, onchip, programming, sizing
+from . import activity, counting, flat, notes, offchip, onchip, programming, sizing
 from . import static as static_model
 from .chip import Chip
 from .derive import (
@@ -518,10 +518,13 @@ class CIM(Component[CIMConfig]):
         # a model input this component reads first: the host reads it from the backing store
         # and sends it (hierarchy rule 3; before 2026-12-05 (day) only the link was charged)
         first_in = first_input_reads(ops, idx, among_all=True)
-        latency = (c.op_overhead + np.where(crosses, self.hw.links[link].latency, 0.0)
-                   + np.where(reprog | (first_in > 0), self.hw.memory[back].latency, 0.0))
-        nbytes = {link: over}
+        # over the link the outputs go out; the inputs and the weights programmed come in,
+        # the weights read from the backing store; a spill is stored there (offchip rule 8)
+        nbytes, writes = {link: over}, {link: l_out}
         nbytes[back] = nbytes.get(back, 0.0) + w_bytes + first_in
+        spill = offchip.charge_spill(s, back, nbytes, writes)
+        latency = (c.op_overhead + np.where(crosses, self.hw.links[link].latency, 0.0)
+                   + np.where(reprog | (first_in > 0) | spill, self.hw.memory[back].latency, 0.0))
         if c.chip is not None:
             latency = latency + onchip.shared_costs(self.name, c.chip, s, a_in + a_out, nbytes, hold)
         # a chip's flat buffer: its energy in the chip's buffer part (onchip.energy)
@@ -532,9 +535,6 @@ class CIM(Component[CIMConfig]):
         if c.chip is not None:
             energy.update(onchip.energy(c.chip, s, (a_in + a_out) * d.buffer_energy_per_byte))
             energy = onchip.layout_energy(c.chip, energy)
-        # over the link the outputs go out; the inputs and the weights programmed come in,
-        # the weights read from the backing store
-        writes = {link: l_out}
         add_stored(ops, idx, self.hw.store_target, nbytes, writes)  # KV-cache appends
         return OpCost(compute_s=compute, latency_s=latency, bytes=nbytes, energy=energy,
                       write_bytes=writes,

@@ -25,6 +25,15 @@ Rules, in order, for a component with a ``chip:`` block:
    output never crosses unless another component reads it. (The chip claims an im2col copy only
    when it claims the convolution that reads it: :func:`.onchip.claims`.)
 7. An op that moves no byte over the link pays no link latency.
+8. The link leads to the host, whose memory behind it is the backing store. A spilled tensor
+   (rule 3) is stored there: its trip out is a write of its chip size to the backing store
+   (bytes, energy, bandwidth), each reader's trip back a read, and an op that writes or reads
+   one pays the backing store's access latency. (Before 2026-12-06 only the link was charged.)
+   Every other tensor that leaves the chip (rule 4: for another component, or a model output)
+   goes to the host over the link and is not written to the backing store: the host holds it,
+   as a processor's outputs stay in the level that holds its activations (hierarchy rule 2)
+   and a systolic array's go back over its link; a model input enters from the backing store
+   (hierarchy rule 3, charged by the component).
 
 Without the producer columns (an :class:`~cimsim.workload.oparrays.OpArrays` built by hand),
 every input and output crosses, as in a flat pool.
@@ -46,6 +55,10 @@ class LinkBytes:
     capacity: float  # bytes of activations the chip holds (rule 1)
     spilled: int  # tensors made and read on the chip that do not fit it (rule 3)
     spilled_bytes: float
+    #: per op of idx: bytes of its spilled outputs it writes to the backing store (rule 8)
+    spill_out: np.ndarray | None = None
+    #: per op of idx: bytes of spilled tensors it reads back from the backing store (rule 8)
+    spill_in: np.ndarray | None = None
 
 
 def capacity(c) -> float:
@@ -104,4 +117,20 @@ def link_bytes(c, ops, idx: np.ndarray, in_scale: np.ndarray, out_scale: np.ndar
     bring_size = np.where(made_here[t], size[t], nbytes[t] * s_in[p_op[on]])
     inputs = np.bincount(p_op[on], weights=bring_size * brings, minlength=n_ops)[idx]
     spill = made_here & ~fits & read_on & ~virtual
-    return LinkBytes(inputs, outputs, cap, int(spill.sum()), float(size[spill].sum()))
+    sp_t = np.flatnonzero(spill)  # rule 8: stored in the backing store, read back from it
+    spill_out = np.bincount(prod[sp_t], weights=size[sp_t], minlength=n_ops)[idx]
+    spill_in = np.bincount(p_op[on], weights=bring_size * (brings & spill[t]),
+                           minlength=n_ops)[idx]
+    return LinkBytes(inputs, outputs, cap, int(spill.sum()), float(size[spill].sum()),
+                     spill_out, spill_in)
+
+
+def charge_spill(state: dict, back: str, nbytes: dict, writes: dict):
+    """Rule 8, in place: the spilled tensors' bytes an op writes to / reads back from the
+    backing store ``back``; returns where an op touches it (it pays its access latency)."""
+    out, back_in = state.get("spill_out"), state.get("spill_in")
+    if out is None or back_in is None:
+        return np.False_
+    nbytes[back] = nbytes.get(back, 0.0) + out + back_in
+    writes[back] = writes.get(back, 0.0) + out
+    return (out + back_in) > 0

@@ -297,7 +297,8 @@ def place(comp, ops, idx) -> Plan:
     if crossing.spilled:
         notes.append(f"{comp.name}: {crossing.spilled} activation tensor(s) of the chip's ops "
                      f"({si(crossing.spilled_bytes, 'B')}) do not fit its buffers "
-                     f"({si(crossing.capacity, 'B')}): written out over {comp.link} and read back")
+                     f"({si(crossing.capacity, 'B')}): written out over {comp.link} to "
+                     f"{comp.hw.backing_store} and read back")
     rounds = np.ones(len(idx))
     if fits:
         reprogram = np.zeros(len(idx), dtype=bool)
@@ -409,7 +410,8 @@ def place(comp, ops, idx) -> Plan:
         notes=notes, summary=summary, server_labels=labels, op_columns=cols,
         state=dict(row_tiles=rt, col_tiles=ct, phys_cols=pc, arrays=np.minimum(need_op, c.arrays),
                    rounds=rounds, replicas=replicas, reprogram=reprogram, a_in=a_in, a_out=a_out,
-                   link_in=link_in, link_out=link_out,
+                   link_in=link_in, link_out=link_out, spill_out=crossing.spill_out,
+                   spill_in=crossing.spill_in,
                    levels=levels, mm=mm, periphery_s=periph_s, periphery_j=periph_j,
                    local_levels={k: v for k, v in levels.items() if k not in shared},
                    shared=shared),
