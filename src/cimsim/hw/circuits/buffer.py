@@ -26,8 +26,8 @@ I/O of a small macro may take more). Cells:
   (Natarajan et al., IEDM 2014), Samsung 10 nm 0.040 (Song et al., ISSCC 2016), TSMC 7 nm
   0.027 (Chang et al., ISSCC 2017). Between tabulated nodes the cell is interpolated
   log-linearly (log area against log node, as :mod:`.scaling` does); above 90 nm (to 180 nm)
-  it keeps the 90 nm cell's 123.5 F^2 (D) -- the cell scaled as F^2 down to 45 nm (135 F^2 at
-  65 nm, 171 F^2 at 45 nm) and stopped below (190 F^2 at 22 nm, 551 F^2 at 7 nm).
+  it keeps the 90 nm cell's 123.5 F^2 (D) -- the cell scaled nearly as F^2 to 65 nm (135 F^2)
+  and ever more slowly below (171 F^2 at 45 nm, 190 at 22 nm, 551 at 7 nm).
 - eDRAM: the SRAM cell of the node x 0.029 / 0.092 (D), the ratio of Intel's 22 nm eDRAM cell
   (0.029 um^2, Hamzaoglu et al., ISSCC 2014) to its 22 nm high-density SRAM cell (0.092 um^2,
   above), both of one process (T): 0.0539 um^2 at 32 nm. IBM's 22 nm SOI eDRAM cell,
