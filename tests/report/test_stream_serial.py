@@ -1,0 +1,95 @@
+"""The pipeline's steady state (report.stream) against the DES for ops whose transfers are serial.
+
+A stage is the time its ops hold their server in the DES: a serial op's transfers, a CIM chip's
+shared global buffer and bus included, then its compute, then its fixed latency. Before
+2026-12-06 a stage was its ops' compute time alone, which leaves a chip op's shared-level time
+out (it is on the engine resource, not in compute_s): the interval came out below the DES's.
+Golden values are hand arithmetic from the config (stated beside each), checked against the
+DES's start-to-start gap of a stream of 8 identical samples.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from cimsim import simulate
+from cimsim.config import architecture_from_dict
+from cimsim.workload import Op, Tensor, Workload
+
+N = 8  # samples in the stream
+T_VECTOR = 8 * 100e-9  # 8 one-bit input slices x max(100 ns read, 64 cols / 64 ADCs at 1 GHz)
+BUS_CYCLE = 10e-9  # the 8-bit chip bus at 100 MHz
+
+
+def chip_arch(transfers: str = "serial"):
+    return architecture_from_dict({
+        "name": "stream-chip",
+        "memory": {"dram": {"capacity": "1 GB", "bandwidth": "1 PB/s", "energy_per_byte": "0 pJ/B"}},
+        "links": {"noc": {"bandwidth": "1 PB/s", "latency": "0 s", "energy_per_bit": "0 pJ/bit"}},
+        "cim": {
+            "link": "noc", "technology": "rram", "arrays": 16, "rows": 64, "cols": 64,
+            "bits_per_cell": 8, "weight_bits": 8, "input_bits": 8, "dac_bits": 1,
+            "read_latency": "100 ns",
+            "adc": {"bits": 8, "sample_rate": "1 GHz", "energy_per_conversion": "1 pJ", "per_array": 64},
+            "dac_energy": "0 pJ", "cell_read_energy": "0 pJ", "shift_add_energy": "0 pJ",
+            "write_latency": "10 ns", "write_energy": "1 pJ", "endurance": 1e6, "static_power": "0 W",
+            "chip": {"node_nm": 22, "transfers": transfers, "levels": {
+                "pe": {"fanout": 4},
+                "chip": {"fanout": 4, "interconnect": {"type": "bus", "width_bits": 8, "clock": "100 MHz",
+                                                       "energy_per_bit_per_hop": "0 pJ/bit"}}}},
+        },
+    })
+
+
+def stream(layers: int) -> Workload:
+    """N independent samples x_i (1 x 64 int8), each through ``layers`` 64 x 64 int8 layers
+    (one array each, one weight set for every sample): one GEMV per layer and sample."""
+    t = [Tensor(f"w{j}", (64, 64), "int8", "weight") for j in range(layers)]
+    ops = []
+    for i in range(N):
+        t.append(Tensor(f"x{i}_0", (1, 64), "int8", "input"))
+        for j in range(layers):
+            t.append(Tensor(f"x{i}_{j + 1}", (1, 64), "int8", "activation"))
+            ops.append(Op(f"s{i}.l{j}", "matmul", (f"x{i}_{j}", f"w{j}"), (f"x{i}_{j + 1}",),
+                          m=1, k=64, n=64, weight=f"w{j}"))
+    return Workload(f"stream-{layers}", t, ops, metadata={"batch": N})
+
+
+def des_gaps(r, layer: int) -> np.ndarray:
+    t = r.op_table.set_index("op")
+    return np.diff([t.loc[f"s{i}.l{layer}", "start_s"] for i in range(N)])
+
+
+# one GEMV's stage: 64 B in + 64 B out on the 8-bit bus = 128 cycles, then its one vector on the
+# arrays, then the bus's one hop (a cycle, its fixed latency); the link and DRAM at 1 PB/s add
+# 64 B / 1e15 B/s = 64 fs beside the bus (concurrent transfers): below the tolerance
+STAGE = 128 * BUS_CYCLE + T_VECTOR + 1 * BUS_CYCLE  # 2.09 us
+
+
+@pytest.mark.parametrize("transfers", ["serial", "overlapped"])  # a one-row op is serial in both
+def test_one_layer_stream_interval_is_the_des_gap_bus_included(transfers):
+    """One layer: the bus carries 1.28 us per sample, the arrays 0.8 us, but the GEMV waits
+    for its transfers: 2.09 us a sample, the DES's gap. The old interval was the bus's 1.28 us
+    (the server's 0.8 us of compute left its 1.29 us on the bus out): 1.6x too fast."""
+    r = simulate(chip_arch(transfers), stream(1), engine="des", keep_ops=True)
+    assert r.facts["pipeline_interval_s"] == pytest.approx(STAGE, rel=1e-6, abs=0)
+    assert r.facts["pipeline_limit"] == "cim:w0"
+    assert des_gaps(r, 0) == pytest.approx(np.full(N - 1, STAGE), rel=1e-6, abs=0)
+    assert r.facts["pipelined_samples_per_s"] == pytest.approx(1 / STAGE, rel=1e-6, abs=0)
+
+
+def test_two_layer_stream_interval_is_each_stage_alone_a_lower_bound_of_the_des():
+    """Two equal layers on their own arrays, one bus: each stage holds its server 2.09 us per
+    sample, the bus carries 2 x 1.28 = 2.56 us per sample and sets the interval. The DES runs
+    the two stages in lock-step (layer 1 takes sample i as layer 0 takes sample i + 1), so
+    their transfers share the bus, each at half rate: 2 x 1.28 + 0.8 + 0.01 = 3.37 us, a
+    contention the closed form (each server's ops alone, each resource's total) does not
+    model: it is a lower bound there (README, "Throughput of the pipeline")."""
+    r = simulate(chip_arch(), stream(2), engine="des", keep_ops=True)
+    bus = 2 * 128 * BUS_CYCLE
+    assert r.facts["pipeline_interval_s"] == pytest.approx(bus, rel=1e-6, abs=0)
+    assert r.facts["pipeline_limit"] == "cim_chip"
+    lockstep = 2 * 128 * BUS_CYCLE + T_VECTOR + BUS_CYCLE
+    assert des_gaps(r, 0)[-1] == pytest.approx(lockstep, rel=1e-6, abs=0)
+    assert r.facts["pipeline_interval_s"] < des_gaps(r, 0)[-1]  # the steady gap, past the fill
