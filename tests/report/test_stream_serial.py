@@ -22,8 +22,12 @@ T_VECTOR = 8 * 100e-9  # 8 one-bit input slices x max(100 ns read, 64 cols / 64 
 BUS_CYCLE = 10e-9  # the 8-bit chip bus at 100 MHz
 
 
-def chip_arch(transfers: str = "serial"):
-    return architecture_from_dict({
+def CHIP_DICT(transfers: str = "serial", area: bool = False) -> dict:  # noqa: N802
+    """The chip: 16 64 x 64 RRAM arrays, 4 PEs of 4, one chip-level 8-bit bus at 100 MHz shared
+    by every layer (with ``area``, the bus declares 0.01 mm², so OPS/mm² is printed)."""
+    bus = {"type": "bus", "width_bits": 8, "clock": "100 MHz", "energy_per_bit_per_hop": "0 pJ/bit",
+           **({"area": "0.01 mm^2"} if area else {})}
+    return {
         "name": "stream-chip",
         "memory": {"dram": {"capacity": "1 GB", "bandwidth": "1 PB/s", "energy_per_byte": "0 pJ/B"}},
         "links": {"noc": {"bandwidth": "1 PB/s", "latency": "0 s", "energy_per_bit": "0 pJ/bit"}},
@@ -36,24 +40,27 @@ def chip_arch(transfers: str = "serial"):
             "write_latency": "10 ns", "write_energy": "1 pJ", "endurance": 1e6, "static_power": "0 W",
             "chip": {"node_nm": 22, "transfers": transfers, "levels": {
                 "pe": {"fanout": 4},
-                "chip": {"fanout": 4, "interconnect": {"type": "bus", "width_bits": 8, "clock": "100 MHz",
-                                                       "energy_per_bit_per_hop": "0 pJ/bit"}}}},
+                "chip": {"fanout": 4, "interconnect": bus}}},
         },
-    })
+    }
 
 
-def stream(layers: int) -> Workload:
-    """N independent samples x_i (1 x 64 int8), each through ``layers`` 64 x 64 int8 layers
+def chip_arch(transfers: str = "serial"):
+    return architecture_from_dict(CHIP_DICT(transfers))
+
+
+def stream(layers: int, n: int = N) -> Workload:
+    """``n`` independent samples x_i (1 x 64 int8), each through ``layers`` 64 x 64 int8 layers
     (one array each, one weight set for every sample): one GEMV per layer and sample."""
     t = [Tensor(f"w{j}", (64, 64), "int8", "weight") for j in range(layers)]
     ops = []
-    for i in range(N):
+    for i in range(n):
         t.append(Tensor(f"x{i}_0", (1, 64), "int8", "input"))
         for j in range(layers):
             t.append(Tensor(f"x{i}_{j + 1}", (1, 64), "int8", "activation"))
             ops.append(Op(f"s{i}.l{j}", "matmul", (f"x{i}_{j}", f"w{j}"), (f"x{i}_{j + 1}",),
                           m=1, k=64, n=64, weight=f"w{j}"))
-    return Workload(f"stream-{layers}", t, ops, metadata={"batch": N})
+    return Workload(f"stream-{layers}", t, ops, metadata={"batch": n})
 
 
 def des_gaps(r, layer: int) -> np.ndarray:
@@ -93,3 +100,24 @@ def test_two_layer_stream_interval_is_each_stage_alone_a_lower_bound_of_the_des(
     lockstep = 2 * 128 * BUS_CYCLE + T_VECTOR + BUS_CYCLE
     assert des_gaps(r, 0)[-1] == pytest.approx(lockstep, rel=1e-6, abs=0)
     assert r.facts["pipeline_interval_s"] < des_gaps(r, 0)[-1]  # the steady gap, past the fill
+
+
+@pytest.mark.parametrize("samples,label", [(N, f"(the run's latency: {N} samples)"),
+                                           (1, "(one sample's latency)")])
+def test_the_efficiency_line_says_whose_latency_its_ops_per_mm2_is_over(tmp_path, samples, label):
+    """`cimsim run`'s efficiency line labelled its OPS/mm² "(one sample's latency)" on a run
+    of 8 samples, where it is 2 x MACs / the run's latency (all 8) / area: it names the run's
+    latency and its samples there; a one-sample run keeps the old label."""
+    import yaml
+    from click.testing import CliRunner
+
+    from cimsim.cli import main
+    from cimsim.workload import save_workload
+
+    cfg, wl = tmp_path / "c.yaml", tmp_path / "w.json"
+    cfg.write_text(yaml.safe_dump(CHIP_DICT("serial", area=True), sort_keys=False))
+    save_workload(stream(1, samples), wl)
+    res = CliRunner(env={"COLUMNS": "250"}).invoke(main, ["run", str(cfg), str(wl)])
+    assert res.exit_code == 0, res.output
+    line = next(ln for ln in res.output.splitlines() if ln.strip().startswith("efficiency"))
+    assert "OPS/mm²" in line and line.rstrip().endswith(label), line
