@@ -16,6 +16,7 @@ import pytest
 from cimsim import simulate
 from cimsim.config import architecture_from_dict
 from cimsim.workload import Op, Tensor, Workload
+from conftest import tiny_chip
 
 N = 8  # samples in the stream
 T_VECTOR = 8 * 100e-9  # 8 one-bit input slices x max(100 ns read, 64 cols / 64 ADCs at 1 GHz)
@@ -27,22 +28,7 @@ def CHIP_DICT(transfers: str = "serial", area: bool = False) -> dict:  # noqa: N
     by every layer (with ``area``, the bus declares 0.01 mm², so OPS/mm² is printed)."""
     bus = {"type": "bus", "width_bits": 8, "clock": "100 MHz", "energy_per_bit_per_hop": "0 pJ/bit",
            **({"area": "0.01 mm^2"} if area else {})}
-    return {
-        "name": "stream-chip",
-        "memory": {"dram": {"capacity": "1 GB", "bandwidth": "1 PB/s", "energy_per_byte": "0 pJ/B"}},
-        "links": {"noc": {"bandwidth": "1 PB/s", "latency": "0 s", "energy_per_bit": "0 pJ/bit"}},
-        "cim": {
-            "link": "noc", "technology": "rram", "arrays": 16, "rows": 64, "cols": 64,
-            "bits_per_cell": 8, "weight_bits": 8, "input_bits": 8, "dac_bits": 1,
-            "read_latency": "100 ns",
-            "adc": {"bits": 8, "sample_rate": "1 GHz", "energy_per_conversion": "1 pJ", "per_array": 64},
-            "dac_energy": "0 pJ", "cell_read_energy": "0 pJ", "shift_add_energy": "0 pJ",
-            "write_latency": "10 ns", "write_energy": "1 pJ", "endurance": 1e6, "static_power": "0 W",
-            "chip": {"node_nm": 22, "transfers": transfers, "levels": {
-                "pe": {"fanout": 4},
-                "chip": {"fanout": 4, "interconnect": bus}}},
-        },
-    }
+    return tiny_chip(transfers, {"interconnect": bus}, "stream-chip")
 
 
 def chip_arch(transfers: str = "serial"):
