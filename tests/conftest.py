@@ -65,6 +65,27 @@ ROUND_CIM = {
     "buffer": {"capacity": "64 KiB", "bandwidth": "100 GB/s", "energy_per_byte": "1 pJ/B"},
     "static_power": "0 W",
 }
+def tiny_chip(transfers: str, chip_level: dict, name: str = "tiny-chip") -> dict:
+    """A config dict: 16 64 x 64 RRAM arrays (8 one-bit slices x 100 ns a vector), 4 PEs of 4,
+    one chip-level unit ``chip_level`` (its buffer and interconnect, shared by every layer);
+    DRAM and the link at 1 PB/s, every energy but the ADC's 1 pJ and writes' 0."""
+    return {
+        "name": name,
+        "memory": {"dram": {"capacity": "1 GB", "bandwidth": "1 PB/s", "energy_per_byte": "0 pJ/B"}},
+        "links": {"noc": {"bandwidth": "1 PB/s", "latency": "0 s", "energy_per_bit": "0 pJ/bit"}},
+        "cim": {
+            "link": "noc", "technology": "rram", "arrays": 16, "rows": 64, "cols": 64,
+            "bits_per_cell": 8, "weight_bits": 8, "input_bits": 8, "dac_bits": 1,
+            "read_latency": "100 ns",
+            "adc": {"bits": 8, "sample_rate": "1 GHz", "energy_per_conversion": "1 pJ", "per_array": 64},
+            "dac_energy": "0 pJ", "cell_read_energy": "0 pJ", "shift_add_energy": "0 pJ",
+            "write_latency": "10 ns", "write_energy": "1 pJ", "endurance": 1e6, "static_power": "0 W",
+            "chip": {"node_nm": 22, "transfers": transfers,
+                     "levels": {"pe": {"fanout": 4}, "chip": {"fanout": 4, **chip_level}}},
+        },
+    }
+
+
 ROUND_LINK = {"bandwidth": "100 GB/s", "latency": "10 ns", "energy_per_bit": "1 pJ/bit"}
 
 

@@ -270,6 +270,14 @@ def placeholder_warning(r) -> str:
             f"((U) or unsourced defaults: {', '.join(named)}); see `--json` provenance")
 
 
+def _latency_label(f) -> str:
+    """What the efficiency line's OPS/mm² is over, beside a pipeline line's per-sample rate:
+    the run's latency, one sample's only where the run is one sample."""
+    n = f.get(C.SAMPLES_PER_RUN, 1)
+    return f" (the run's latency: {n:,} samples)" if isinstance(n, int) and n > 1 else \
+        " (one sample's latency)"
+
+
 def _footprint_text(r, fp, cache_apart: bool = False) -> str:
     """What is live at once at the peak (the capacity check's bytes), and the activation tensors'
     bytes in all (the old line gave only those two totals under "footprint", e.g. 68.87 GB of
@@ -315,7 +323,7 @@ def print_result(r, footprint=None, cache_apart: bool = False) -> None:
         ("footprint", _footprint_text(r, footprint, cache_apart)),
         ("efficiency", per_joule(r.ops_per_j, "OPS/W")
                        + (f", {si(r.ops_per_s_per_m2 / 1e6, 'OPS/mm²')} over {area(r.area_m2)}"
-                          + (" (one sample's latency)" if C.PIPELINE_INTERVAL_S in r.facts else "")
+                          + (_latency_label(r.facts) if C.PIPELINE_INTERVAL_S in r.facts else "")
                           if r.area_m2 > 0 else " (no area declared: add area fields for OPS/mm²)")),
         ("power", f"{si(r.average_power_w, 'W')} average (energy / latency)"
                   + (f", {si(r.power_density_w_per_m2 / 1e6, 'W/mm²')} over {area(r.area_m2)}"

@@ -418,6 +418,13 @@ class Component(Generic[ConfigT]):
         return {}
 
     @classmethod
+    def shared_roofs(cls, name: str, config: ConfigT,
+                     technology: Optional[Technology] = None) -> dict[str, float]:
+        """Each of :meth:`shared_bandwidths` at the rate a stream of bytes gets from it (a
+        roofline's roof, B/s): a CIM chip level's buffer and bus together. Default: those."""
+        return cls.shared_bandwidths(name, config, technology)
+
+    @classmethod
     def cache_link(cls, name: str, config: ConfigT, links: tuple[str, ...]) -> Optional[str]:
         """The link (of ``links``) a KV-cache append crosses when the cache is in a memory of its
         own (PIM, separate sharing); None (default): the backing store."""

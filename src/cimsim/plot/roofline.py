@@ -38,10 +38,13 @@ def roof_levels(arch, comp, ops: pd.DataFrame) -> list[tuple[str, float, str]]:
     (:meth:`~cimsim.hw.base.Component.internal_bandwidths`, named ``<component>_<part>``: a
     PIM's ``pim_banks``)."""
     out = []
+    roofs: dict[str, float] = {}  # a shared on-chip level at its effective rate (buffer and bus)
+    for c in arch.instances:
+        roofs.update(type(c).shared_roofs(c.name, c.config, arch.hardware.technology))
     for r in arch.hardware.resources:
         col = bytes_column(r)
         if col in ops.columns and (ops[col] > 0).any():
-            out.append((r, float(arch.hardware.resource(r).bytes_per_s()), col))
+            out.append((r, float(roofs.get(r, arch.hardware.resource(r).bytes_per_s())), col))
     for part, bw in comp.internal_bandwidths().items():
         name = f"{comp.name}_{part}"
         col = bytes_column(name)

@@ -195,7 +195,9 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
     # compute parts of class memory) bounds as memory, not as compute
     # compute parts of class interconnect (a CIM chip's bus / NoC time) bound as a link
     mem_part, ic_part = _class_parts(pl, costs, "memory"), _class_parts(pl, costs, "interconnect")
-    per_server = np.bincount(pl.server, weights=costs.compute_s, minlength=pl.n_servers)  # stages
+    # a stage: the time each op holds its server, alone (the DES's hold: a serial op's transfers,
+    # a chip's shared buffer and bus included, then its compute; its fixed latency)
+    per_server = np.bincount(pl.server, weights=run.duration, minlength=pl.n_servers)
     compute_bound = np.bincount(pl.server, weights=costs.compute_s - mem_part - ic_part,
                                 minlength=pl.n_servers)
     # the memory bound at each op's pattern rate (+ 0.0 when every op streams: bit-identical)
@@ -450,8 +452,8 @@ def _stream_facts(pl, per_server, traffic, rates, resources, samples: int, macs,
     st = steady_state(per_server, labels, res, samples)
     n = max(samples, 1)
     interval, limit = st.interval_s, st.limit
-    if one_stage_s / n > interval:
-        interval, limit = one_stage_s / n, "a sample's latency, an upper bound"
+    if one_stage_s > 0:  # its one server's ops alone sum to the latency at most (rounding aside)
+        interval, limit = max(interval, one_stage_s / n), "a sample's latency, an upper bound"
     j = dynamic_j / n + static_w * interval
     rate = 1.0 / interval if interval > 0 else float("inf")
     return {C.PIPELINE_INTERVAL_S: interval, C.PIPELINED_SAMPLES_PER_S: rate,

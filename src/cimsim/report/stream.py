@@ -5,15 +5,17 @@ arrays on a CIM chip, a processor, ...) runs its share of each sample's ops in p
 and every shared bandwidth (memory level, link) carries its share of each sample's bytes.
 
 Statement: let ``W_s`` be server ``s``'s busy time for the ``n`` samples of one run (the sum
-of its ops' compute time) and ``W_r = bytes_r / rate_r`` the time resource ``r`` is busy. In
-steady state every server and resource must do one sample's work per sample interval, so
+of the times its ops hold it alone, as the DES holds a server: compute, a serial op's transfers
+before it, a CIM chip's shared buffer and bus included, and the op's fixed latency) and
+``W_r = bytes_r / rate_r`` the time resource ``r`` is busy. In steady state every server and resource must do one sample's work per sample interval, so
 the interval is at least ``I = max(max_s W_s, max_r W_r) / n``; with unbounded buffering
 between stages and no dependency from a later sample back to an earlier one (a feed-forward
 pipeline), a periodic schedule with period ``I`` exists (the stage that takes ``I`` never
 waits), so ``I`` is the steady-state interval and ``1 / I`` the pipelined samples per second.
-Fixed latencies (dispatch, access latency) delay a sample but occupy no server: they set the
-pipeline's fill time, not its rate. The limiting stage is the server or resource that takes
-``I``; for a two-stage pipeline it is the slower stage.
+Where the transfers of two servers' serial ops start together on one shared resource (equal
+stages in lock-step), the DES shares it between them and settles above ``I``: ``I`` is then a
+lower bound (``tests/report/test_stream_serial.py``). The limiting stage is the server or
+resource that takes ``I``; for a two-stage pipeline it is the slower stage.
 """
 
 from __future__ import annotations

@@ -100,7 +100,7 @@ from ..parts.cell import DEFAULT_CELL
 from ..parts.registry import technology_cells, technology_of
 from . import activity, counting, flat, notes, offchip, onchip, programming, sizing
 from . import static as static_model
-from .chip import Chip
+from .chip import Chip, effective_rate
 from .derive import (
     DeriveError,
     Design,
@@ -575,6 +575,14 @@ class CIM(Component[CIMConfig]):
     def shared_classes(cls, name, config, technology=None):
         """Each shared level's bound class: :func:`.onchip.shared_classes`."""
         return onchip.shared_classes(name, config, technology)
+
+    @classmethod
+    def shared_roofs(cls, name, config, technology=None):
+        """Each shared level's effective rate (:func:`.chip.effective_rate`)."""
+        ch = config.chip
+        node = None if ch is None else onchip._chip_node(ch, technology)
+        return {} if ch is None else {onchip.resource_name(name, lv): effective_rate(
+            ch, ch.levels[lv], node) for lv in onchip.shared_levels(ch)}
 
     def compute_bits(self):
         return (self.config.weight_bits, self.config.input_bits)

@@ -392,3 +392,26 @@ def interconnect_area_m2(chip: Chip) -> float | None:
     if not given:
         return None
     return sum(float(area) * (chip.arrays // a) for area, a in given)
+
+
+def effective_rate(ch, lv, node_nm: float | None) -> float:
+    """A level's effective rate (B/s) for a stream of bytes, its whole-word rounding aside: each
+    byte takes its buffer ``2 x cycle / (width / 8)`` (written and read) and its interconnect
+    ``1 / (width / 8 x clock)``, one after the other (``transfers: serial``: the rates in
+    series) or at once (``overlapped``: the slower one's); the roofline's roof of a shared level,
+    the occupancy its steady state and utilization count."""
+    buf_s, ic_s = seconds_per_byte(lv, node_nm)
+    per_byte = buf_s + ic_s if ch.transfers == "serial" else max(buf_s, ic_s)
+    return 1.0 / per_byte
+
+
+def seconds_per_byte(lv, node_nm: float | None) -> tuple[float, float]:
+    """``(buffer, interconnect)`` seconds a level takes per byte of a stream: ``2 x cycle /
+    (width / 8)`` (each word written and read; 0 without a buffer, or where neither its access
+    latency nor a node is given: a config error that check names) and ``1 / (width / 8 x
+    clock)`` (0 without an interconnect)."""
+    b, ic = lv.buffer, lv.interconnect
+    buf_s = 0.0 if b is None or (b.access_latency is None and node_nm is None) else (
+        2.0 * buffer_access(b, node_nm)[1] / (b.width_bits / 8.0))
+    ic_s = 0.0 if ic is None else 1.0 / (ic.width_bits / 8.0 * ic.clock)
+    return buf_s, ic_s

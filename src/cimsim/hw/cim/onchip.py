@@ -550,10 +550,7 @@ def shared_classes(name: str, c, technology=None) -> dict[str, str]:
     node = _chip_node(ch, technology)
     out = {}
     for lv in shared_levels(ch):
-        b, ic = ch.levels[lv].buffer, ch.levels[lv].interconnect
-        buf_s = 0.0 if b is None or (b.access_latency is None and node is None) else (
-            2.0 * chipmod.buffer_access(b, node)[1] / (b.width_bits / 8.0))
-        ic_s = 0.0 if ic is None else 1.0 / (ic.width_bits / 8.0 * ic.clock)
+        buf_s, ic_s = chipmod.seconds_per_byte(ch.levels[lv], node)
         out[resource_name(name, lv)] = "memory" if buf_s > ic_s else "interconnect"
     return out
 
