@@ -19,10 +19,11 @@ from cimsim.workload.builder import WorkloadBuilder
 T_VECTOR = 8 * 100e-9
 
 
-def two_layers(rows_a=1000, rows_b=10):
-    """Two one-array matrices: A read by an op of ``rows_a`` activation rows, B of ``rows_b``."""
-    b = WorkloadBuilder("two")
-    for name, m in (("a", rows_a), ("b", rows_b)):
+def two_layers(*rows):
+    """One-array matrices a, b, ...: each read by an op of its ``rows`` activation rows
+    (default 1,000 and 10)."""
+    b = WorkloadBuilder("layers")
+    for name, m in zip("abcdef", rows or (1000, 10)):
         b.tensor(f"x{name}", (m, 128), "int8", "input")
         b.tensor(f"W{name}", (128, 32), "int8", "weight")
         b.tensor(f"y{name}", (m, 32), "int8", "activation")
@@ -63,12 +64,16 @@ def test_copies_past_the_most_rows_are_not_counted():
 
 
 def test_uniform_replication_names_the_layer_that_sets_the_time():
-    """A: 20 x 0.8 us = 16 us of the 16.8 us summed (95.2 %), on its 50 copies."""
-    r = run(two_layers(), **{"cim.arrays": 100})
+    """Rows 1,000, 10 and 10 on 100 arrays: floor(100 / 3) = 33 copies; A ceil(1000 / 33) =
+    31 x 0.8 us = 24.8 us of the 24.8 + 0.8 + 0.8 = 26.4 us summed (93.9 %), at least twice the
+    mean 8.8 us. With two matrices A's 16 us is less than twice their mean 8.4 us: no note (one
+    layer of two cannot take twice the mean)."""
+    r = run(two_layers(1000, 10, 10), **{"cim.arrays": 100})
     note = [n for n in r.notes if "uniform replication" in n]
     assert len(note) == 1
-    assert ("weight Wa (up to 1,000 rows per op on its 50 copies) 16 µs of the arrays' 16.8 µs "
-            "(95.2 %); cim.replication: balance") in note[0]
+    assert ("weight Wa (up to 1,000 rows per op on its 33 copies) 24.8 µs of the arrays' 26.4 µs "
+            "(93.9 %); cim.replication: balance") in note[0]
+    assert not any("uniform replication" in n for n in run(two_layers(), **{"cim.arrays": 100}).notes)
 
 
 def test_balance_gives_copies_by_rows():

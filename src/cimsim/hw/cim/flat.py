@@ -17,7 +17,8 @@ Rules, in order:
    its ops' most activation rows: a copy past them never receives a row, so it is neither
    programmed nor counted in the facts below (before 2026-12-06 (day) every matrix counted
    ``floor(arrays / arrays needed)`` copies there; the timing was already capped). With the
-   uniform policy, a note names the matrix with the most array time when more copies would cut it.
+   uniform policy, a note names the matrix with the most array time when more copies would cut it
+   and it takes at least twice the mean matrix's.
    On one device, the matrices of parameters the traced forward never read (an untaken
    branch, an expert no token chose: ``OpArrays.unread_matrices``) are held too: they take
    arrays (counted in the arrays needed, so in the uniform copies) but are never read (no
@@ -187,11 +188,12 @@ def _copies(comp, ops, idx, on, local, sizes, most, uniform, budget) -> np.ndarr
 
 def _uniform_note(comp, ops, idx, on, local, copies, most) -> list[str]:
     """The matrix that takes most of the arrays' time under uniform copies, when more copies
-    would cut it (its most rows exceed its copies); nothing otherwise."""
+    would cut it (its most rows exceed its copies) and it takes at least twice the mean
+    matrix's time (the copies are unbalanced); nothing otherwise."""
     t = _op_times(comp, ops, idx, on, copies[local][:, None])[:, 0]
     per = np.bincount(local, weights=t, minlength=len(copies))
     g = int(per.argmax())
-    if not per[g] or most[g] <= copies[g]:
+    if not per[g] or most[g] <= copies[g] or per[g] < 2 * per.mean():
         return []
     first = on[local == g][0]
     return [f"{comp.name}: uniform replication leaves the layer of weight "
