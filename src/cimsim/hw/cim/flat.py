@@ -255,15 +255,16 @@ def _fit_note(name: str, arrays: int, fitting: list, stages: int, deployed: str)
 def _copies_text(fitting: list) -> str:
     """The notes' words for the copies of :func:`_fit_note`'s ``fitting`` ("" without any)."""
     copies = np.concatenate([f[5] for f in fitting])
-    if not len(copies) or copies.max() <= 1:
-        return ""
     uniform = sorted({f[3] for f in fitting if f[3] > 1})
+    if not len(copies) or (copies.max() <= 1 and not uniform):
+        return ""
+    span = (f"{int(copies.min()):,}" if copies.min() == copies.max() else
+            f"{int(copies.min()):,}-{int(copies.max()):,}")
     capped = int((copies < max(uniform, default=1)).sum())
     if uniform:  # the uniform policy
         count = f"{uniform[0]:,}" if len(uniform) == 1 else f"{uniform[0]:,}-{uniform[-1]:,}"
         return (f"; weight replication: {count} copies of every matrix share an op's rows"
                 + (f", but none more copies than its most rows: {capped:,} of {len(copies):,} "
-                   f"matrices have fewer ({int(copies.min()):,}-{int(copies.max()):,})"
-                   if capped else ""))
-    return (f"; weight replication (balance): {int(copies.min()):,}-{int(copies.max()):,} copies "
-            "per matrix, by its rows, share an op's rows")
+                   f"matrices have fewer ({span})" if capped else ""))
+    return (f"; weight replication (balance): {span} copies per matrix, by its rows, share an "
+            "op's rows")
