@@ -256,6 +256,13 @@ class CIMConfig(ComponentConfig):
         default=False,
         description="When every weight matrix fits, copy the matrices into the spare arrays so "
         "that independent activation rows of one matmul run on the copies in parallel.")
+    replication: Literal["uniform", "balance"] = Field(
+        default="uniform", description="How weight_replication copies: uniform, floor(arrays / "
+        "arrays needed) copies of every matrix; balance, copies by rows (chip.duplication's "
+        "policy, cimsim.hw.cim.mapping). A matrix never gets more copies than its most rows.")
+    input_reuse: Flag = Field(
+        default=False, description="A convolution sends each input once per kernel row (the "
+        "tracer's window_elems) over the link, as chip.input_reuse; off: its im2col matrix.")
     nonideal: Optional[NonIdeal] = Field(
         default=None, description="Device and converter non-idealities for the accuracy "
         "emulator (`--accuracy`): ADC noise, programming variation, read noise, stuck-at "
@@ -494,10 +501,9 @@ class CIM(Component[CIMConfig]):
         c, s = self.config, plan.state
         rows, k, n = ops.rows[idx], ops.k[idx], ops.n[idx]
         reprog, rounds = s["reprogram"], s["rounds"]
-        a_in = rows * k * c.input_bits / 8  # inputs quantized to input_bits by the host
-        a_out = ops.act_out_bytes[idx]
-        if c.chip is not None:  # input reuse, output_bits; im2col copies move nothing
-            a_in, a_out = s["a_in"], s["a_out"]
+        # inputs at input_bits, with input reuse (chip.input_reuse, cim.input_reuse); a chip's
+        # outputs at output_bits, its im2col copies moving nothing
+        a_in, a_out = s["a_in"], (ops.act_out_bytes[idx] if c.chip is None else s["a_out"])
         d = self.design
         t_vector = c.t_vector(d, read_groups(k, c.rows, c.rows_per_read)[1])
         t_write = np.where(reprog, programming.write_time(c, k, rounds), 0.0)

@@ -8,20 +8,34 @@ Rules, in order:
    stages is held on both). Before 2026-12-05 (day) every stage's matrices counted against the
    one ``arrays``.
 2. On a device where every matrix fits, each is programmed once before the run (deployment,
-   not charged; reported: :mod:`.programming`) and is its own engine server; with ``weight_replication`` each is copied
-   ``floor(arrays / arrays needed)`` times and a matmul's rows spread over the copies.
+   not charged; reported: :mod:`.programming`) and is its own engine server; with
+   ``weight_replication`` each is copied and a matmul's rows spread over the copies: with
+   ``replication: uniform`` (the default) ``floor(arrays / arrays needed)`` times, with
+   ``balance`` as many times as :func:`.mapping.duplication`'s balance policy gives it (the
+   smallest largest per-matrix array time, summed over the matrix's ops, that fits the arrays
+   left beside the unread matrices below). Either way a matrix has at most as many copies as
+   its ops' most activation rows: a copy past them never receives a row, so it is neither
+   programmed nor counted in the facts below (before 2026-12-06 (day) every matrix counted
+   ``floor(arrays / arrays needed)`` copies there; the timing was already capped). With the
+   uniform policy, a note names the matrix with the most array time when more copies would cut it
+   and it takes at least twice the mean matrix's.
    On one device, the matrices of parameters the traced forward never read (an untaken
    branch, an expert no token chose: ``OpArrays.unread_matrices``) are held too: they take
-   arrays (counted in the arrays needed, so in the copies) but are never read (no energy, no
-   time). Where they do not fit beside the weights read, the note says so and they are left out.
+   arrays (counted in the arrays needed, so in the uniform copies) but are never read (no
+   energy, no time), one copy each. Where they do not fit beside the weights read, the note
+   says so and they are left out.
 3. Otherwise :mod:`.reprogram` pins what it can and the rest share the arrays left: a pinned
    matrix is its own server, the others one server (their re-programming serialises them).
 
 Facts (as a chip block's floorplan, :mod:`.mapping`): ``arrays_used``, the arrays the largest
-device's matrices take with their replication copies (at most ``arrays``: a device that
+device's matrices take with their replication copies (rule 2; at most ``arrays``: a device that
 re-programs uses them all); ``array_utilization``, that over ``arrays``; ``cell_utilization``,
 cells holding weight bits / cells of the arrays the matrices take (copies on both sides; a
 re-programming device's matrices each once), over all devices.
+
+Link bytes: a flat pool moves every op's inputs and outputs; a convolution's inputs are its
+im2col matrix, or with ``input_reuse`` the tracer's ``window_elems`` (each input once per kernel
+row: :func:`.chip.input_bytes`, as ``chip.input_reuse``).
 """
 
 from __future__ import annotations
@@ -29,9 +43,11 @@ from __future__ import annotations
 import numpy as np
 
 from ..base import Plan
-from . import programming
+from ...units import si
+from . import mapping, onchip, programming
+from .chip import input_bytes
 from .reprogram import lru_reprograms, wear_text
-from .tiling import matrix_keys, tiles
+from .tiling import matrix_keys, read_groups, tiles
 
 #: the facts of module docstring, before a run
 FACTS = {"arrays_used": 0, "array_utilization": 0.0, "cell_utilization": 0.0}
@@ -82,19 +98,25 @@ def place(comp, ops, idx) -> Plan:
         if needed <= c.arrays:  # rule 2
             server[on] = n_servers + local
             n_servers += len(mine)
-            copies = c.arrays // needed if c.weight_replication else 1
-            if copies > 1:
-                replicas[on] = np.minimum(copies, np.maximum(rows[on], 1.0))
-            fitting.append((s, needed, len(mine), copies,
-                            held[:2] if held is not None and needed > int(sizes.sum()) else None))
-            used.append(needed * copies)
-            cells[0] += weight_cells * copies
-            cells[1] += float(needed * copies) * c.rows * c.cols
+            most = np.zeros(len(mine))  # each matrix's most activation rows
+            np.maximum.at(most, local, rows[on])
+            uniform = c.arrays // needed if c.weight_replication else 1
+            copies = _copies(comp, ops, idx, on, local, sizes, np.maximum(most, 1.0), uniform,
+                             c.arrays - (needed - int(sizes.sum())))
+            replicas[on] = np.minimum(copies[local], np.maximum(rows[on], 1.0))
+            kept = held is not None and needed > int(sizes.sum())  # held matrices: one copy
+            fitting.append((s, needed, len(mine), uniform if c.replication == "uniform" else 0,
+                            held[:2] if kept else None, copies))
+            used.append(int((sizes * copies).sum()) + needed - int(sizes.sum()))
+            cells[0] += float((group_cells[mine] * copies).sum()) + (held[2] if kept else 0.0)
+            cells[1] += float(used[-1]) * c.rows * c.cols
             e, t = programming.deployment(c, k, pc, first_op[mine], copies)
-            if held is not None and needed > int(sizes.sum()):  # the held matrices are written too
-                e += programming.write_energy(c, held[2], 1.0) * copies
+            if kept:  # the held matrices are written too, once
+                e += programming.write_energy(c, held[2], 1.0)
                 t += held[3]
             deploy.append((e, t))
+            if c.weight_replication and c.replication == "uniform" and len(mine) > 1:
+                notes.extend(_uniform_note(comp, ops, idx, on, local, copies, most))
             continue
         used.append(c.arrays)
         cells[0] += weight_cells
@@ -109,6 +131,7 @@ def place(comp, ops, idx) -> Plan:
         notes.append(f"{comp.name}: weights{where} need {needed:,} arrays but only {c.arrays:,} "
                      "exist; " + wear_text(float(need[on][mask].sum()), free, c.endurance,
                                            int(mask.sum()), c.arrays))
+    notes.extend(_im2col_note(comp, ops, idx))
     if fitting:  # the fitting devices' deployment (deploy: one entry per stage, in order)
         fit_deploy = [deploy[stages.tolist().index(f[0])] for f in fitting]
         notes.append(_fit_note(comp.name, c.arrays, fitting, len(stages),
@@ -128,8 +151,72 @@ def place(comp, ops, idx) -> Plan:
         programming=(sum(e for e, _ in deploy), max((t for _, t in deploy), default=0.0)),
         op_columns={"reprogram": reprogram},
         state=dict(row_tiles=rt, col_tiles=ct, phys_cols=pc, arrays=np.minimum(need, c.arrays),
-                   rounds=np.ceil(need / c.arrays), replicas=replicas, reprogram=reprogram),
+                   rounds=np.ceil(need / c.arrays), replicas=replicas, reprogram=reprogram,
+                   # inputs at input_bits over the link, once per kernel row with input_reuse
+                   a_in=input_bytes(ops, idx, c.input_bits, c.input_reuse)),
     )
+
+
+def _op_times(comp, ops, idx, on, d) -> np.ndarray:
+    """Array time of each op ``idx[on]`` with its rows shared by ``d`` copies of its matrix (ops
+    x copy counts): ``ceil(rows / min(d, rows)) x t_vector``, or the flat buffer's time when
+    longer (:func:`.onchip.flat_time`), as the op's compute without re-programming."""
+    c, o = comp.config, idx[on]
+    rows = np.maximum(ops.rows[o], 1.0)[:, None]
+    t_vector = c.t_vector(comp.design, read_groups(ops.k[o], c.rows, c.rows_per_read)[1])
+    mvm = np.ceil(rows / np.minimum(np.atleast_2d(d), rows)) * np.reshape(t_vector, (-1, 1))
+    io = input_bytes(ops, o, c.input_bits, c.input_reuse) + ops.act_out_bytes[o]
+    return onchip.flat_time(c, mvm, io[:, None])[0]
+
+
+def _copies(comp, ops, idx, on, local, sizes, most, uniform, budget) -> np.ndarray:
+    """Copies of each matrix of one device (rule 2): ``uniform`` (``floor(arrays / arrays
+    needed)``) or the balance policy of :func:`.mapping.duplication` over the ``budget`` arrays,
+    each at most the matrix's ``most`` activation rows (a copy past them never gets a row)."""
+    c = comp.config
+    if not c.weight_replication or c.replication == "uniform":
+        return np.minimum(uniform, most).astype(np.int64)
+
+    def stage(grid):  # each matrix's summed array time with each count of copies of grid
+        out = np.zeros((len(sizes), len(grid)))
+        for lo in range(0, len(on), 4096):  # bounded memory: ops x grid per chunk
+            np.add.at(out, local[lo:lo + 4096], _op_times(comp, ops, idx, on[lo:lo + 4096], grid))
+        return out
+    return mapping.duplication("balance", {}, sizes.astype(np.float64), np.zeros(len(sizes)),
+                               most, budget, 1, stage)
+
+
+def _uniform_note(comp, ops, idx, on, local, copies, most) -> list[str]:
+    """The matrix that takes most of the arrays' time under uniform copies, when more copies
+    would cut it (its most rows exceed its copies) and it takes at least twice the mean
+    matrix's time (the copies are unbalanced); nothing otherwise."""
+    t = _op_times(comp, ops, idx, on, copies[local][:, None])[:, 0]
+    per = np.bincount(local, weights=t, minlength=len(copies))
+    g = int(per.argmax())
+    if not per[g] or most[g] <= copies[g] or per[g] < 2 * per.mean():
+        return []
+    first = on[local == g][0]
+    return [f"{comp.name}: uniform replication leaves the layer of weight "
+            f"{ops.tensor_names[int(ops.stationary[idx[first]])]} (up to {int(most[g]):,} rows "
+            f"per op on its {int(copies[g]):,} copies) {si(per[g], 's')} of the arrays' "
+            f"{si(per.sum(), 's')} ({100 * per[g] / per.sum():.1f} %); "
+            f"{comp.name}.replication: balance gives copies by rows"]
+
+
+def _im2col_note(comp, ops, idx) -> list[str]:
+    """Without ``input_reuse``: the convolutions' im2col bytes over the link, against the bytes
+    with each input once per kernel row (the tracer's ``window_elems``)."""
+    c = comp.config
+    if c.input_reuse or getattr(ops, "window_elems", None) is None:
+        return []
+    conv = ops.window_elems[idx] > 0
+    if not conv.any():
+        return []
+    im2col = input_bytes(ops, idx[conv], c.input_bits, False).sum()
+    once = input_bytes(ops, idx[conv], c.input_bits, True).sum()
+    return [f"{comp.name}: {int(conv.sum()):,} convolution(s) send their im2col matrix over "
+            f"{comp.link}: {si(im2col, 'B')} of inputs, {im2col / once:.1f}x the {si(once, 'B')} "
+            f"with each input once per kernel row ({comp.name}.input_reuse: true sends those)"]
 
 
 def _unread_arrays(c, ops) -> tuple[int, int, float, float] | None:
@@ -147,25 +234,37 @@ def _unread_arrays(c, ops) -> tuple[int, int, float, float] | None:
 
 def _fit_note(name: str, arrays: int, fitting: list, stages: int, deployed: str) -> str:
     """What rule 2 did on the devices where every matrix fits: ``fitting`` lists ``(stage,
-    arrays needed, matrices, copies, (unread matrices, their arrays) or None)``; ``deployed``
-    says what programming them cost (:func:`.programming.deployed_text`)."""
+    arrays needed, matrices, uniform copies, (unread matrices, their arrays) or None, copies
+    per matrix)``; ``deployed`` says what programming them cost
+    (:func:`.programming.deployed_text`)."""
     if stages == 1:
-        _, needed, count, copies, held = fitting[0]
+        _, needed, count, _, held, _ = fitting[0]
         note = (f"{name}: {needed:,} of {arrays:,} arrays hold all {count:,} weight matrices"
                 + (f" and the {held[0]:,} matrices of parameters this forward never reads ({held[1]:,} "
                    "arrays: held, never read, so no energy or time)" if held else "")
                 + "; " + deployed)
-        if copies > 1:
-            note += f"; weight replication: {copies:,} copies of every matrix share an op's rows"
-        return note
+        return note + _copies_text(fitting)
     most = max(fitting, key=lambda f: f[1])
     which = (f"every one of the {stages} pipeline stages" if len(fitting) == stages else
              f"pipeline stage{'s' if len(fitting) > 1 else ''} "
              f"{', '.join(str(f[0]) for f in fitting)} of {stages}")
-    note = (f"{name}: the weight matrices of {which} fit its own device's {arrays:,} arrays (at "
-            f"most {most[1]:,}, stage {most[0]}); {deployed}")
-    copied = [f for f in fitting if f[3] > 1]
-    if copied:
-        note += (f"; weight replication: {min(f[3] for f in copied)}-{max(f[3] for f in copied)}"
-                 " copies of every matrix share an op's rows")
-    return note
+    return (f"{name}: the weight matrices of {which} fit its own device's {arrays:,} arrays (at "
+            f"most {most[1]:,}, stage {most[0]}); {deployed}") + _copies_text(fitting)
+
+
+def _copies_text(fitting: list) -> str:
+    """The notes' words for the copies of :func:`_fit_note`'s ``fitting`` ("" without any)."""
+    copies = np.concatenate([f[5] for f in fitting])
+    uniform = sorted({f[3] for f in fitting if f[3] > 1})
+    if not len(copies) or (copies.max() <= 1 and not uniform):
+        return ""
+    span = (f"{int(copies.min()):,}" if copies.min() == copies.max() else
+            f"{int(copies.min()):,}-{int(copies.max()):,}")
+    capped = int((copies < max(uniform, default=1)).sum())
+    if uniform:  # the uniform policy
+        count = f"{uniform[0]:,}" if len(uniform) == 1 else f"{uniform[0]:,}-{uniform[-1]:,}"
+        return (f"; weight replication: {count} copies of every matrix share an op's rows"
+                + (f", but none more copies than its most rows: {capped:,} of {len(copies):,} "
+                   f"matrices have fewer ({span})" if capped else ""))
+    return (f"; weight replication (balance): {span} copies per matrix, by its rows, share an "
+            "op's rows")

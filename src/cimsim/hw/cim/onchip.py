@@ -64,9 +64,9 @@ def check_config(c) -> None:
         raise ValueError(f"chip.levels fan-outs multiply to {ch.arrays} arrays "
                          f"({' x '.join(str(lv.fanout) for lv in ch.levels.values())}) but arrays is "
                          f"{c.arrays}; make them equal")
-    if c.weight_replication:
-        raise ValueError("weight_replication does not apply with a chip block: use "
-                         "chip.duplication or chip.layers")
+    if c.weight_replication or c.replication != "uniform" or c.input_reuse:
+        raise ValueError("weight_replication, replication and input_reuse do not apply with a "
+                         "chip block: use chip.duplication or chip.layers, and chip.input_reuse")
 
 
 def node_nm(c, hw) -> float | None:
@@ -274,12 +274,7 @@ def place(comp, ops, idx) -> Plan:
         notes.append(f"{comp.name}: chip.layers names {', '.join(unknown)}, which no CIM op of "
                      "this workload reads (ignored)")
     fixed = {by_name[nm]: d for nm, d in ch.layers.items() if nm in by_name}
-    a_in = rows * k * c.input_bits / 8
-    win = getattr(ops, "window_elems", None)
-    if ch.input_reuse and win is not None:
-        w = win[idx]
-        a_in = np.where(w > 0, w * c.input_bits / 8, a_in)
-    a_in = np.where(mm, a_in, 0.0)
+    a_in = np.where(mm, chipmod.input_bytes(ops, idx, c.input_bits, ch.input_reuse), 0.0)
     out_b = ops.act_out_bytes[idx] if ch.output_bits is None else rows * n * ch.output_bits / 8
     a_out = np.where(mm, out_b, 0.0)
     lbytes = chipmod.level_bytes(ch, a_in, a_out, rt, ct)  # per level (chip rules 1 and 7)

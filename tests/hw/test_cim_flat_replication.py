@@ -1,0 +1,119 @@
+"""The flat CIM pool's weight copies (find-E 2, 3) and its convolution inputs (find-E 6).
+
+Closed forms on bundled rram-cim: 128 x 128 arrays, 8-bit weights on 2-bit cells (4 columns
+per output), 8-bit inputs through 1-bit DACs at 100 ns a read: one matrix-vector product takes
+t_vector = 8 x 100 ns = 0.8 us. A 128 x 32 int8 matrix fills one array exactly (128 rows, 32 x 4
+= 128 columns).
+"""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from cimsim import bundled, load_architecture, simulate
+from cimsim.cli import main
+from cimsim.report import columns as C
+from cimsim.workload.builder import WorkloadBuilder
+
+T_VECTOR = 8 * 100e-9
+
+
+def two_layers(*rows):
+    """One-array matrices a, b, ...: each read by an op of its ``rows`` activation rows
+    (default 1,000 and 10)."""
+    b = WorkloadBuilder("layers")
+    for name, m in zip("abcdef", rows or (1000, 10)):
+        b.tensor(f"x{name}", (m, 128), "int8", "input")
+        b.tensor(f"W{name}", (128, 32), "int8", "weight")
+        b.tensor(f"y{name}", (m, 32), "int8", "activation")
+        b.op(f"mm{name}", "matmul", [f"x{name}", f"W{name}"], [f"y{name}"], m=m, k=128, n=32, weight=f"W{name}")
+    return b.build({"batch": 1})
+
+
+def arch(**sets):
+    return load_architecture(bundled.resolve_config("rram-cim"), {k: str(v) for k, v in sets.items()},
+                             cli=True)
+
+
+def run(wl, **sets):
+    return simulate(arch(**sets), wl, engine="analytic", keep_ops=True)
+
+
+def array_s(r, op):
+    t = r.op_table.set_index("op")
+    return float(t.loc[op, "compute_s"])
+
+
+def test_copies_past_the_most_rows_are_not_counted():
+    """find-E 3: 100 arrays, 2 needed: uniform floor(100 / 2) = 50 copies, but B's op has 10
+    rows, so B holds 10 copies and A 50: 60 arrays, not 100; programming 60 copies of 128 x 128
+    cells at rram-cim's write energy (its 1 pulse)."""
+    r = run(two_layers(), **{"cim.arrays": 100})
+    c = arch().components["cim"]
+    assert r.facts["cim_arrays_used"] == 50 + 10
+    assert r.facts["cim_array_utilization"] == pytest.approx(60 / 100, rel=1e-12, abs=0)
+    assert r.facts["cim_cell_utilization"] == pytest.approx(1.0, rel=1e-12, abs=0)
+    assert r.facts[C.PROGRAMMING_ENERGY_J] == pytest.approx(
+        60 * 128 * 128 * c.write_energy * c.write_verify_pulses, rel=1e-12, abs=0)
+    # the timing as before: A ceil(1000 / 50) = 20 vectors, B ceil(10 / 10) = 1
+    assert array_s(r, "mma") == pytest.approx(20 * T_VECTOR, rel=1e-9, abs=0)
+    assert array_s(r, "mmb") == pytest.approx(1 * T_VECTOR, rel=1e-9, abs=0)
+    assert any("10 copies of every matrix" not in n and "2 matrices have fewer (10-50)" in n
+               for n in r.notes), r.notes
+
+
+def test_uniform_replication_names_the_layer_that_sets_the_time():
+    """Rows 1,000, 10 and 10 on 100 arrays: floor(100 / 3) = 33 copies; A ceil(1000 / 33) =
+    31 x 0.8 us = 24.8 us of the 24.8 + 0.8 + 0.8 = 26.4 us summed (93.9 %), at least twice the
+    mean 8.8 us. With two matrices A's 16 us is less than twice their mean 8.4 us: no note (one
+    layer of two cannot take twice the mean)."""
+    r = run(two_layers(1000, 10, 10), **{"cim.arrays": 100})
+    note = [n for n in r.notes if "uniform replication" in n]
+    assert len(note) == 1
+    assert ("weight Wa (up to 1,000 rows per op on its 33 copies) 24.8 µs of the arrays' 26.4 µs "
+            "(93.9 %); cim.replication: balance") in note[0]
+    assert not any("uniform replication" in n for n in run(two_layers(), **{"cim.arrays": 100}).notes)
+
+
+def test_balance_gives_copies_by_rows():
+    """find-E 2, 100 arrays: the smallest largest stage is 11 vectors (A with 100 copies would
+    need 101 arrays with B's one, for 10 vectors); A takes the fewest copies reaching it,
+    ceil(1000 / 91) = 11, and B one copy (ceil(10 / 1) = 10 <= 11): 92 arrays."""
+    r = run(two_layers(), **{"cim.arrays": 100, "cim.replication": "balance"})
+    assert array_s(r, "mma") == pytest.approx(11 * T_VECTOR, rel=1e-9, abs=0)
+    assert array_s(r, "mmb") == pytest.approx(10 * T_VECTOR, rel=1e-9, abs=0)
+    assert r.facts["cim_arrays_used"] == 91 + 1
+    assert not any("uniform replication" in n for n in r.notes)
+    assert any("weight replication (balance): 1-91 copies per matrix" in n for n in r.notes)
+
+
+def conv():
+    """A 3 x 3 convolution, 3 -> 16 channels on 8 x 8 with padding 1 as the tracer lowers it:
+    m = 64 positions, k = 27; im2col 64 x 27 = 1,728 int8 inputs; the tracer's window_elems
+    (each input once per kernel row) = batch 1 x 3 channels x 8 output rows x 3 kernel rows x 8
+    wide = 576."""
+    b = WorkloadBuilder("conv")
+    b.tensor("x", (64, 27), "int8", "input")
+    b.tensor("W", (27, 16), "int8", "weight")
+    b.tensor("y", (64, 16), "int8", "activation")
+    b.op("conv", "matmul", ["x", "W"], ["y"], m=64, k=27, n=16, weight="W",
+         tags={"window_elems": 1 * 3 * 8 * 3 * 8})
+    return b.build({"batch": 1})
+
+
+def test_input_reuse_sends_each_input_once_per_kernel_row():
+    off, on = run(conv()), run(conv(), **{"cim.input_reuse": "true"})
+    link = arch().components["cim"].link
+    assert off.traffic_bytes[link] - on.traffic_bytes[link] == 64 * 27 - 576
+    assert any("1 convolution(s) send their im2col matrix over interconnect: 1.728 kB of inputs, "
+               "3.0x the 576 B" in n for n in off.notes), off.notes
+    assert not any("im2col matrix" in n for n in on.notes)
+
+
+def test_flat_pool_fields_are_refused_with_a_chip_block():
+    r = CliRunner().invoke(main, ["run", "neurosim-vgg8", "digits-cnn", "--set",
+                                  "cim.input_reuse=true"])
+    assert r.exit_code != 0
+    assert "Traceback" not in r.output
+    assert "chip.input_reuse" in r.output and len(r.output.strip().splitlines()) == 1, r.output
