@@ -90,7 +90,7 @@ def _count(n: int, noun: str) -> str:
 
 
 def plan_sweep(configs: str | Path | Sequence[str | Path], workloads: str | Path | Sequence[str | Path],
-               params: Sequence[str | ParamSpec] | Mapping[str, str] | None = None, *,
+               params: Sequence[str | ParamSpec] | Mapping[str, object] | None = None, *,
                sample: str = "grid", samples: int | None = None,
                max_points: int = DEFAULT_MAX_POINTS, seed: int = 0,
                points: str | Path | None = None) -> SweepPlan:
@@ -338,7 +338,7 @@ def _importing_main_in_a_worker() -> bool:
 def sweep(
     configs: str | Path | Sequence[str | Path],
     workloads: str | Path | Sequence[str | Path],
-    params: Sequence[str | ParamSpec] | Mapping[str, str] | None = None,
+    params: Sequence[str | ParamSpec] | Mapping[str, object] | None = None,
     *,
     sample: str = "grid",
     samples: int | None = None,

@@ -22,6 +22,10 @@ from .builders import MAX_OPS, Builder as _Builder
 from .ir import Workload
 from .recurrent import POINTWISE, SCHEDULES, op_count, recurrent
 
+__all__ = ["BUNDLED", "GENERATORS", "MODES", "OPERANDS", "PARTIAL", "POINTWISE", "SCHEDULES",
+           "gru", "hier_attn", "level_sizes", "lstm", "make_bundled", "matmul", "module_macs",
+           "tcn", "transformer", "write_bundled"]
+
 MODES: tuple[str, ...] = ("encode", "stream")
 #: hier-attn encode mode, a level's partial last window (``n mod window`` vectors): "pad" pads
 #: it to ``window`` vectors, masked, and batches it with the full windows into the level's one
@@ -514,3 +518,9 @@ def write_bundled(directory: str | Path, names: Iterable[str] | None = None,
         if on_written is not None:
             on_written(w, path)
     return out
+
+
+def __dir__() -> list[str]:
+    from ..names import public_dir
+
+    return public_dir(globals())
