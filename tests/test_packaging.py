@@ -99,3 +99,36 @@ def test_mypy_checks_a_script_against_cimsims_hints(tmp_path):
     assert 'user.py:3: error: Incompatible types in assignment (expression has type "float", ' \
            'variable has type "str")' in out, out + err
     assert status == 1
+
+
+@pytest.mark.slow  # mypy --strict reads cimsim's whole import graph: 20-60 s
+def test_mypy_strict_sees_the_lazily_loaded_names_and_sweep(tmp_path):
+    # find-F #1: the names cimsim loads on first use were Any to mypy (an untyped module
+    # __getattr__), so load_architecture(123, overrides=5) passed --strict, and the documented
+    # sweep(...) call was "Module not callable" (mypy saw the subpackage cimsim/sweep/)
+    pytest.importorskip("mypy.api")
+    from mypy import api
+
+    (tmp_path / "user.py").write_text(
+        "import cimsim\n"
+        "from cimsim import Architecture, load_architecture, load_workload, model_revision, sweep\n"
+        "a: Architecture = load_architecture('cpu-ddr5', overrides={'processor.cores': 8})\n"
+        "n: int = load_architecture(123)\n"
+        "w: str = load_workload('lstm')\n"
+        "rev: str = model_revision()\n"
+        "if __name__ == '__main__':\n"
+        "    sweep('cpu-ddr5', 'lstm', {'processor.cores': [4, 8]})\n"
+        "    cimsim.sweep('cpu-ddr5', 'lstm', params=['processor.cores=4,8'])\n")
+    out, err, status = api.run([str(tmp_path / "user.py"), "--strict", "--follow-imports=silent",
+                                "--no-incremental", "--cache-dir", os.devnull,
+                                "--python-executable", os.sys.executable])
+    lines = sorted("user.py" + line.split("user.py", 1)[1] for line in out.splitlines()
+                   if ": error:" in line)
+    assert lines == [
+        'user.py:4: error: Argument 1 to "load_architecture" has incompatible type "int"; '
+        'expected "str | Path"  [arg-type]',
+        'user.py:4: error: Incompatible types in assignment (expression has type "Architecture", '
+        'variable has type "int")  [assignment]',
+        'user.py:5: error: Incompatible types in assignment (expression has type "Workload", '
+        'variable has type "str")  [assignment]',
+    ], out + err

@@ -15,9 +15,18 @@ from __future__ import annotations
 
 import sys as _sys
 import types as _types
+from typing import TYPE_CHECKING
 
 from .errors import CimsimError, CimsimWarning, ConfigError, MappingError, WorkloadError
 from .pipeline import simulate
+
+if TYPE_CHECKING:  # what the lazily loaded names are, for mypy and pyright (see _LAZY)
+    from .config import (Architecture, architecture_from_dict, architecture_to_dict,
+                         load_architecture, save_architecture)
+    from .revision import model_revision
+    from .sweep.runner import sweep
+    from .workload import Workload, load_workload, save_workload
+    from .workload.trace import trace
 
 
 def _version() -> str:
@@ -92,8 +101,11 @@ def __getattr__(name: str):
 
 
 def __dir__() -> list[str]:
-    # the lazily loaded names (load_architecture, sweep, trace, ...) as well as those loaded
-    return sorted(set(globals()) | set(__all__))
+    # the lazily loaded names (load_architecture, sweep, trace, ...) as well as those loaded;
+    # not what this module's imports bound (annotations, TYPE_CHECKING)
+    from .names import public_dir
+
+    return public_dir(globals())
 
 
 class _Cimsim(_types.ModuleType):

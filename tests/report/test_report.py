@@ -218,5 +218,22 @@ def test_every_json_key_is_a_result_attribute_or_a_fact():
     r = simulate(load_architecture("gpu-hbm3"), load_workload("gru"), engine="analytic")
     d = r.to_json()
     d = json.loads(d) if isinstance(d, str) else d
-    assert [k for k in d if not hasattr(r, k) and k not in r.facts] == []
+    which = {"cimsim_version", "cimsim_revision"}  # which cimsim computed it, not the result's own
+    assert [k for k in d if not hasattr(r, k) and k not in r.facts and k not in which] == []
     assert r.critical_path_time_s == d["critical_path_time_s"]
+
+
+def test_to_json_records_which_cimsim_computed_it():
+    """find-F #2: ``to_json()``, "the --json object", left out ``cimsim_version`` and
+    ``cimsim_revision``: a DSE loop storing its rows lost which cimsim computed them. It keeps
+    them now, the last two keys as in ``cimsim run --json``."""
+    import json
+
+    import cimsim
+    from cimsim import load_architecture, load_workload, simulate
+
+    d = simulate(load_architecture("cpu-ddr5"), load_workload("lstm"), engine="analytic").to_json()
+    assert list(d)[-2:] == ["cimsim_version", "cimsim_revision"]
+    assert d["cimsim_version"] == cimsim.__version__
+    assert d["cimsim_revision"] == cimsim.model_revision()
+    json.dumps(d, allow_nan=False)

@@ -225,7 +225,7 @@ def test_sampling_is_seeded():
         assert a != sample_points(specs, method, samples=9, seed=2)
     with pytest.raises(SweepSpecError, match="needs a point count"):
         sample_points(specs, "grid")
-    with pytest.raises(SweepSpecError, match="--samples"):
+    with pytest.raises(SweepSpecError, match="samples="):
         sample_points(specs, "lhs")
 
 
@@ -706,12 +706,12 @@ def test_engines_differ_under_contention():
 def test_sampling_refuses_what_it_would_ignore():
     """A point count on a sampled range (:log:4 with --sample lhs) and --samples on a grid were
     ignored in silence (12 log-uniform draws; a 4-point grid): each is one error saying why."""
-    with pytest.raises(CimsimError, match=r"^--param memory.dram.bandwidth=10GB/s..1TB/s:log:4: "
-                       r"--sample lhs draws from a range written without a point count "
-                       r"\('10GB/s..1TB/s:log'\)"):
+    with pytest.raises(CimsimError, match=r"^params=\{'memory.dram.bandwidth': '10GB/s..1TB/s:log:4'\}: "
+                       r"sample='lhs' draws from a range written without a point count "
+                       r"\('10GB/s..1TB/s:log'\); samples= sets how many"):
         plan_sweep("gpu-hbm3", "lstm", ["memory.dram.bandwidth=10GB/s..1TB/s:log:4"], sample="lhs",
                    samples=12)
-    with pytest.raises(CimsimError, match=r"^--samples goes with --sample random\|lhs"):
+    with pytest.raises(CimsimError, match=r"^samples= goes with sample='random' or 'lhs'"):
         plan_sweep("gpu-hbm3", "lstm", ["memory.dram.bandwidth=10GB/s..1TB/s:log:4"], samples=12)
     # a list may be sampled (each draw picks one of its values); 5 draws of 2 values are the 2
     # points the sweep runs, and the count says so
@@ -737,3 +737,42 @@ def test_a_whole_number_range_says_when_it_rounds_its_steps():
     r = CliRunner().invoke(main, ["sweep", "cpu-ddr5", "-w", "lstm", "--param",
                                   "processor.cores=1..8:lin:3", "--dry-run"])
     assert "runs 1, 4, 8 (3 whole numbers" in r.output, r.output
+
+
+SAMPLING_ERRORS = [  # (sweep() keywords, its error, the command line's options, their error)
+    (dict(params={"processor.cores": "2..64:lin"}, sample="random"),
+     "sample='random' needs samples=N (N >= 1), got samples=None",
+     ["--param", "processor.cores=2..64:lin", "--sample", "random"],
+     "--sample random needs --samples N (N >= 1)"),
+    (dict(params={"processor.cores": "2..64:lin"}),
+     "params={'processor.cores': '2..64:lin'}: a grid needs a point count, e.g. '2..64:lin:16'; "
+     "or use sample='random' or 'lhs'",
+     ["--param", "processor.cores=2..64:lin"],
+     "--param processor.cores=2..64:lin: a grid needs a point count, e.g. '2..64:lin:16'; or use "
+     "--sample random|lhs"),
+    (dict(params={"processor.cores": "2..64:lin:4"}, sample="rand", samples=3),
+     "sample='rand': allowed are grid, random, lhs", None, None),
+    (dict(params={"processor.cores": "2..64:lin:4"}, sample="lhs", samples=3),
+     "params={'processor.cores': '2..64:lin:4'}: sample='lhs' draws from a range written without "
+     "a point count ('2..64:lin'); samples= sets how many",
+     ["--param", "processor.cores=2..64:lin:4", "--sample", "lhs", "--samples", "3"],
+     "--param processor.cores=2..64:lin:4: --sample lhs draws from a range written without a point "
+     "count ('2..64:lin'); --samples sets how many"),
+]
+
+
+@pytest.mark.parametrize("kw, python, argv, cli", SAMPLING_ERRORS)
+def test_sampling_errors_name_the_keywords_in_python_and_the_options_on_the_command_line(
+        kw, python, argv, cli):
+    """find-F #5: sweep() said "--sample random needs --samples N": a Python caller has no
+    --samples, the keyword is samples=. The command line keeps its options."""
+    with pytest.raises(SweepSpecError) as exc:
+        sweep("cpu-ddr5", "gru", workers=1, dry_run=True, **kw)
+    assert str(exc.value) == python
+    if argv is not None:
+        from click.testing import CliRunner
+
+        from cimsim.cli import main
+
+        res = CliRunner().invoke(main, ["sweep", "cpu-ddr5", "-w", "gru", "--dry-run", *argv])
+        assert res.exit_code == 1 and res.output.strip() == f"Error: {cli}", res.output

@@ -102,7 +102,7 @@ def test_a_misspelt_column_suggests_the_field(tmp_path):
 
 
 def test_points_and_a_sampler_or_the_same_column_twice_are_refused(points_csv, chain_json):
-    with pytest.raises(SweepSpecError, match="--sample lhs draws points"):
+    with pytest.raises(SweepSpecError, match="^points= is a list of design points; sample='lhs' draws points"):
         plan_sweep("rram-cim", str(chain_json), ["cim.adc.bits=4..8:lin"], sample="lhs", samples=4,
                    points=points_csv)
     with pytest.raises(SweepSpecError, match="cim.rows is both a column of --points"):

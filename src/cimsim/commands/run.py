@@ -145,10 +145,9 @@ def run(config: str, workload: str, engine: str, sets: tuple[str, ...], as_json:
             out["placement"] = [{k: json_number(v.item() if hasattr(v, "item") else v)
                                  for k, v in row.items()}
                                 for row in result.op_table.to_dict("records")]
-        from ..revision import provenance
-
-        # what it was computed from (config, workload, --set) and which cimsim computed it
-        out.update(input_fields(file_record(config_path), wl_file, overrides(sets)), **provenance())
+        # what it was computed from (config, workload, --set), then which cimsim computed it
+        which = {k: out.pop(k) for k in (C.CIMSIM_VERSION, C.CIMSIM_REVISION)}
+        out.update(input_fields(file_record(config_path), wl_file, overrides(sets)), **which)
         click.echo(json.dumps(out, indent=2, allow_nan=False))  # RFC 8259: no NaN, no Infinity
     else:
         apart = arch.cache_memory is not None

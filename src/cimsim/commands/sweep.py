@@ -114,6 +114,7 @@ def sweep_command(configs, workloads, params, points, sample, samples, seed, eng
     with _interrupts_said(output):
         from ..sweep import sweep
         from ..sweep.executors import SchedulerError, security_from_files
+        from ..sweep.params import cli_wording
 
         try:
             security = security_from_files(tls_ca_file, tls_cert, tls_key)
@@ -122,7 +123,7 @@ def sweep_command(configs, workloads, params, points, sample, samples, seed, eng
         try:
             made = {output: None if dry_run else new_folder(output)}  # -o has a default: never None
             made[csv_path] = new_folder(csv_path, made_by=output) if csv_path and not dry_run else None
-            with one_line_warnings():  # a stored file a rerun cannot read: one line
+            with one_line_warnings(), cli_wording():  # one line each; errors name the options
                 df = sweep(  # --dry-run: the run's own checks, every one, then the plan
                     list(configs), list(workloads), list(params),
                     sample=sample, samples=samples, seed=seed, engine=engine, scheduler=scheduler,

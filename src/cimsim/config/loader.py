@@ -496,6 +496,9 @@ def apply_overrides(data: Mapping, overrides: Mapping[str, Any], source: str = "
             if isinstance(out.get(marks.KEY), list):
                 out[marks.KEY] = marks.cleared(out[marks.KEY], dotted)
             continue
+        if ref.kind.name == "bool" and getattr(getattr(value, "dtype", None), "kind", "") == "b" \
+                and getattr(value, "ndim", None) == 0:
+            value = bool(value)  # a NumPy bool (a mask's entry, rng.random() < p) is one
         if cli and ref.kind.name == "bool" and isinstance(value, str):
             try:
                 value = parse_flag(value)

@@ -205,8 +205,12 @@ class Result:
         """The ``--json`` object as a JSON-ready ``dict`` (not JSON text: ``json.dumps`` of it
         writes that; the name stays for compatibility): the fixed columns, then the breakdowns as
         nested objects (``energy_breakdown_j``, ``utilization``, ``critical_path_time_s``,
-        ``traffic_bytes``, ``write_bytes``, ``ops_per_unit``), the components' facts and the
-        notes."""
+        ``traffic_bytes``, ``write_bytes``, ``ops_per_unit``), the components' facts, the
+        notes and which cimsim computed it (``cimsim_version``, ``cimsim_revision``). What it was
+        computed from (``config_path``, ``config_sha256``, ``workload_*``, ``overrides``) only
+        the command line knows: a ``Result`` holds no file."""
+        from ..revision import provenance
+
         out: dict[str, object] = {c: json_number(getattr(self, c)) for c in C.FIXED_COLUMNS
                                   if c != C.NOTES}  # the list, last
         out.update({
@@ -222,6 +226,7 @@ class Result:
             **{k: json_number(v) for k, v in self.serving.items()},
             **{k: [json_number(x) for x in v] for k, v in self.serving_requests.items()},
             "notes": list(self.notes),
+            **provenance(),
         })
         return out
 

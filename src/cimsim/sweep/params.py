@@ -17,14 +17,56 @@ text fields (``cim.technology``) take a list. Values are stored as SI floats
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any, Mapping, Optional
+from typing import Any, Iterator, Mapping, Optional
 
 import numpy as np
 
 from ..config.walk import parse_flag
 from ..errors import CimsimError, one_line  # noqa: F401  (one_line re-exported)
 from ..units import UnitError, format_quantity, parse_quantity
+
+#: the sweep runs for ``cimsim sweep`` (:func:`cli_wording`): errors name its options
+#: (``--sample``, ``--samples``, ``--param PATH=SPEC``); else the Python call's keywords
+_CLI: ContextVar[bool] = ContextVar("cimsim_sweep_cli", default=False)
+
+
+@contextmanager
+def cli_wording() -> Iterator[None]:
+    """Within the block, the sweep's errors name the command line's options, not ``sweep()``'s
+    keywords (``--samples N`` for ``samples=N``)."""
+    token = _CLI.set(True)
+    try:
+        yield
+    finally:
+        _CLI.reset(token)
+
+
+def under_cli() -> bool:
+    """The sweep runs for ``cimsim sweep`` (:func:`cli_wording`)."""
+    return _CLI.get()
+
+
+def option(keyword: str, value: Any = None) -> str:
+    """A ``sweep()`` argument as its caller wrote it: ``sample='random'`` / ``samples=`` in
+    Python, ``--sample random`` / ``--samples`` from ``cimsim sweep``."""
+    if _CLI.get():
+        return f"--{keyword}" + ("" if value is None else f" {value}")
+    return f"{keyword}=" + ("" if value is None else repr(value))
+
+
+def draw_options() -> str:
+    """The sampled (not grid) methods, as the caller names them."""
+    return "--sample random|lhs" if _CLI.get() else "sample='random' or 'lhs'"
+
+
+def spec_named(path: str, spec: str) -> str:
+    """One swept parameter as the caller wrote it: ``--param PATH=SPEC`` or ``params={PATH:
+    SPEC}``."""
+    return f"--param {path}={spec}" if _CLI.get() else f"params={{{path!r}: {spec!r}}}"
+
 
 SPEC_FORMS = (
     "'A..B:log:N' (N geometric steps), 'A..B:lin:N' (N even steps), 'A,B,C' (a list), "
@@ -137,8 +179,8 @@ class ParamSpec:
     def grid(self) -> tuple:
         if self.values is None:
             raise SweepSpecError(
-                f"--param {self.path}={self.spec}: a grid needs a point count, e.g. "
-                f"'{self.spec}:16'; or use --sample random|lhs"
+                f"{spec_named(self.path, self.spec)}: a grid needs a point count, e.g. "
+                f"'{self.spec}:16'; or use {draw_options()}"
             )
         return self.values
 
@@ -351,7 +393,8 @@ def python_wording(msg: str, path: str, value: Any) -> str:
         if msg.startswith(prefix):
             msg = f"params={{{path!r}: {_clip(repr(value))}}}" + msg[len(prefix):]
             break
-    msg = msg.replace(f"a spec is {SPEC_FORMS}", f"a value is a spec string, {SPEC_FORMS}, or a "
+    msg = msg.replace(f"a spec is {SPEC_FORMS}", f"a value is a spec string, "
+                      f"{SPEC_FORMS.replace('--sample random|lhs', draw_options())}, or a "
                       "list, tuple or range of values")
     return msg.replace("exceed --max-points ", "exceed max_points=").replace(
         "(raise --max-points, max_points= in Python, to allow more)", "(raise max_points= to allow more)")

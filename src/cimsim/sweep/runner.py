@@ -21,7 +21,7 @@ from ..pipeline import ENGINES
 from .checks import check_run_settings, check_swept_fields
 from .columns import CONFIG_FILE, POINT_ID, WORKLOAD_FILE, error_rows, extrapolated_rows, sweep_columns
 from .executors import SchedulerError, check_scheduler, make_executor
-from .params import DEFAULT_MAX_POINTS, ParamSpec, SweepSpecError
+from .params import DEFAULT_MAX_POINTS, ParamSpec, SweepSpecError, option, under_cli
 from .points import parse_params as _params, points_wording, read_points
 from .sampling import count_points, grid_points, sample_points, sampling_record
 from .shape import shape_of, varying_columns, workload_groups
@@ -90,7 +90,7 @@ def _count(n: int, noun: str) -> str:
 
 
 def plan_sweep(configs: str | Path | Sequence[str | Path], workloads: str | Path | Sequence[str | Path],
-               params: Sequence[str | ParamSpec] | Mapping[str, str] | None = None, *,
+               params: Sequence[str | ParamSpec] | Mapping[str, object] | None = None, *,
                sample: str = "grid", samples: int | None = None,
                max_points: int = DEFAULT_MAX_POINTS, seed: int = 0,
                points: str | Path | None = None) -> SweepPlan:
@@ -123,8 +123,9 @@ def plan_sweep(configs: str | Path | Sequence[str | Path], workloads: str | Path
     rows = None
     if points is not None:
         if sample != "grid":
-            raise SweepSpecError(f"--points is a list of design points; --sample {sample} draws "
-                                 "points of ranges: give one or the other")
+            raise SweepSpecError(f"{'--points' if under_cli() else 'points='} is a list of design "
+                                 f"points; {option('sample', sample)} draws points of ranges: give "
+                                 "one or the other")
         pspecs, rows = read_points(points, configs)
         both = [p.path for p in pspecs if p.path in {q.path for q in specs}]
         if both:
@@ -338,7 +339,7 @@ def _importing_main_in_a_worker() -> bool:
 def sweep(
     configs: str | Path | Sequence[str | Path],
     workloads: str | Path | Sequence[str | Path],
-    params: Sequence[str | ParamSpec] | Mapping[str, str] | None = None,
+    params: Sequence[str | ParamSpec] | Mapping[str, object] | None = None,
     *,
     sample: str = "grid",
     samples: int | None = None,

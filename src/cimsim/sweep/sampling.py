@@ -10,7 +10,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .params import ParamSpec, SweepSpecError
+from .params import ParamSpec, SweepSpecError, option, spec_named, under_cli, draw_options
 
 SAMPLERS = ("grid", "random", "lhs")
 
@@ -37,22 +37,27 @@ def count_points(params: Sequence[ParamSpec], method: str = "grid", samples: int
 
 
 def _check_method(params: Sequence[ParamSpec], method: str, samples: int | None) -> None:
+    # named as the caller wrote them: cimsim sweep's options, or sweep()'s keywords
+    cli = under_cli()
+    sample, n = option("sample", method), "--samples" if cli else "samples="
+    draw = draw_options()
     if method not in SAMPLERS:
-        raise SweepSpecError(f"--sample {method!r}: allowed are {', '.join(SAMPLERS)}")
+        raise SweepSpecError(f"{sample}: allowed are {', '.join(SAMPLERS)}")
     if method == "grid":
         if samples is not None:  # it would be ignored: a grid has the product of the counts
-            raise SweepSpecError("--samples goes with --sample random|lhs (a grid has one point per "
-                                 "combination of the --param values)")
+            raise SweepSpecError(f"{n} goes with {draw} (a grid has one point per combination of "
+                                 f"the {'--param' if cli else 'params'} values)")
         return
     if samples is None or samples < 1:
-        raise SweepSpecError(f"--sample {method} needs --samples N (N >= 1)")
+        raise SweepSpecError(f"{sample} needs --samples N (N >= 1)" if cli else
+                             f"{sample} needs samples=N (N >= 1), got samples={samples!r}")
     if not params:
-        raise SweepSpecError(f"--sample {method} needs at least one --param")
+        raise SweepSpecError(f"{sample} needs at least one {'--param' if cli else 'params= entry'}")
     for p in params:
         if p.is_range and p.values is not None:  # the count would be ignored: draws are continuous
             base = p.spec.rsplit(":", 1)[0]
-            raise SweepSpecError(f"--param {p.path}={p.spec}: --sample {method} draws from a range "
-                                 f"written without a point count ('{base}'); --samples sets how many")
+            raise SweepSpecError(f"{spec_named(p.path, p.spec)}: {sample} draws from a range "
+                                 f"written without a point count ('{base}'); {n} sets how many")
 
 
 def latin_hypercube(n: int, dims: int, rng: np.random.Generator) -> np.ndarray:

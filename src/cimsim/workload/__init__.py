@@ -15,6 +15,15 @@ alone does not import the rest of the package.
 from __future__ import annotations
 
 import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # what the lazily loaded names are, for mypy and pyright (see _WHERE)
+    from .builder import WorkloadBuilder
+    from .io import (FORMAT, VERSION, load_workload, read_workload_bytes, save_workload,
+                     workload_from_dict, workload_to_dict)
+    from .ir import Op, Tensor, Workload, WorkloadColumns
+    from .kinds import OP_KINDS
+    from .oparrays import OpArrays
 
 _WHERE = {
     "FORMAT": "io", "VERSION": "io", "load_workload": "io", "read_workload_bytes": "io",
@@ -51,4 +60,6 @@ def __getattr__(name: str):
 
 
 def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+    from ..names import public_dir
+
+    return public_dir(globals())

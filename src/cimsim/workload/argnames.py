@@ -3,10 +3,12 @@ integer >= 2``, ``heads=8 must divide d_model=100``), by the command-line option
 ``cimsim workload GEN`` (``--steps must be ...``, ``--heads 8 must divide --d-model 100``), so
 each reader is told the name they typed. The command sets the options for the call
 (:func:`option_names`); the generators name every parameter through :func:`arg` and
-:func:`arg_is`."""
+:func:`arg_is`; each reads an integer argument through :func:`integer`, so a NumPy integer counts
+as one."""
 
 from __future__ import annotations
 
+import operator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Iterator, Mapping
@@ -37,3 +39,15 @@ def arg_is(name: str, value: object) -> str:
     if option is None:
         return f"{name}={value}"
     return option if value is True else f"{option} {value}"
+
+
+def integer(value: object) -> object:
+    """``value`` as a Python ``int`` when it is an integer of another type (a NumPy integer, as
+    ``rng.integers`` draws them: ``operator.index``); anything else unchanged (a ``bool``, a
+    NumPy bool, a float, text), for the check that follows to refuse as it was given."""
+    if isinstance(value, int):
+        return value
+    try:
+        return operator.index(value)  # type: ignore[arg-type]
+    except TypeError:
+        return value

@@ -16,11 +16,15 @@ from typing import Callable, Iterable
 
 from ..dtypes import DTYPE_BYTES, DTYPES
 from ..errors import WorkloadError
-from .argnames import arg, arg_is
+from .argnames import arg, arg_is, integer
 from .io import save_workload
 from .builders import MAX_OPS, Builder as _Builder
 from .ir import Workload
 from .recurrent import POINTWISE, SCHEDULES, op_count, recurrent
+
+__all__ = ["BUNDLED", "GENERATORS", "MODES", "OPERANDS", "PARTIAL", "POINTWISE", "SCHEDULES",
+           "gru", "hier_attn", "level_sizes", "lstm", "make_bundled", "matmul", "module_macs",
+           "tcn", "transformer", "write_bundled"]
 
 MODES: tuple[str, ...] = ("encode", "stream")
 #: hier-attn encode mode, a level's partial last window (``n mod window`` vectors): "pad" pads
@@ -34,6 +38,7 @@ PARTIAL: tuple[str, ...] = ("pad", "separate")
 
 # --------------------------------------------------------------------------- validation
 def _positive(gen: str, name: str, value: object, minimum: int = 1) -> int:
+    value = integer(value)  # a NumPy integer too
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise WorkloadError(f"{gen}: {arg(name)} must be an integer >= {minimum}, got {value!r}")
     return value
@@ -513,3 +518,9 @@ def write_bundled(directory: str | Path, names: Iterable[str] | None = None,
         if on_written is not None:
             on_written(w, path)
     return out
+
+
+def __dir__() -> list[str]:
+    from ..names import public_dir
+
+    return public_dir(globals())

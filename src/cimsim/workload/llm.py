@@ -85,7 +85,7 @@ from typing import Mapping, Sequence
 
 from ..dtypes import DTYPE_BYTES, DTYPES  # noqa: F401  (DTYPES re-exported)
 from ..errors import WorkloadError
-from .argnames import arg, arg_is
+from .argnames import arg, arg_is, integer
 from .ir import Workload, WorkloadBuilder
 from .llm_attention import (decode_step_macs, kernel_tags, launches, prefill_macs,  # noqa: F401
                             serving_macs)  # (the closed forms re-exported)
@@ -114,6 +114,8 @@ class LLMModel:
     window: int | None = None  # sliding-window attention's span (Mistral's sliding_window)
 
     def __post_init__(self) -> None:
+        for f in ("layers", "hidden", "heads", "kv_heads", "ffn", "vocab", "head_dim", "positions", "window"):
+            object.__setattr__(self, f, integer(getattr(self, f)))  # a NumPy integer too
         for f in ("layers", "hidden", "heads", "kv_heads", "ffn", "vocab", "head_dim"):
             v = getattr(self, f)
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
@@ -301,6 +303,8 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
         3rd with NumPy (:mod:`cimsim.workload.llm_replicate`) instead of op by op; the same
         workload, much faster (False: op by op, the reference the tests compare with).
     """
+    batch, requests, sub_batches, tensor_parallel, pipeline_parallel, micro_batches = map(
+        integer, (batch, requests, sub_batches, tensor_parallel, pipeline_parallel, micro_batches))
     P, D, requests = serving_options(prompt, decode, batch, requests, batching, attention,
                                      sub_batches, tensor_parallel, dtype, pipeline_parallel,
                                      micro_batches, attention_kernel)

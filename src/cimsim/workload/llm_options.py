@@ -9,7 +9,7 @@ from typing import Mapping, Sequence
 
 from ..dtypes import DTYPES
 from ..errors import WorkloadError
-from .argnames import arg, arg_is
+from .argnames import arg, arg_is, integer
 
 GEN = "llm"
 BATCHING: tuple[str, ...] = ("static", "continuous")
@@ -20,6 +20,7 @@ ATTENTION_KERNELS: tuple[str, ...] = ("unfused", "fused")
 
 def _is_one(value) -> bool:
     """``value`` is one length for every request (an int), not a per-request list."""
+    value = integer(value)  # a NumPy integer too
     return isinstance(value, int) and not isinstance(value, bool)
 
 
@@ -35,7 +36,7 @@ def _listed(prompt, decode) -> int | None:
 
 
 def _per_request(name: str, value, n: int) -> list[int]:
-    vals = [value] * n if _is_one(value) else list(value)
+    vals = [integer(v) for v in ([value] * n if _is_one(value) else list(value))]
     if len(vals) != n:
         raise WorkloadError(f"{GEN}: {arg(name)} lists {len(vals)} lengths for {n} request(s); give "
                             f"one length, or one per request, or {arg_is('requests', len(vals))}")
