@@ -163,21 +163,13 @@ def _leaves(torch, obj, path, depth=0):
 #: (under no_grad, nn.Dropout runs as ``bernoulli_`` on an empty mask, then ``div_`` and ``mul``)
 _DROPOUTS = frozenset({"native_dropout", "dropout", "_fused_dropout", "feature_dropout", "alpha_dropout",
                        "bernoulli"})
-_BATCH_NORMS = frozenset({"native_batch_norm", "_native_batch_norm_legit", "batch_norm"})
 
 
 def _train_mode_op(ev) -> bool:
     """Whether event ``ev`` is dropout, or a batch norm on the batch's statistics (training)."""
-    from .aten import base_name
+    from .aten import base_name, batch_norm_mode
 
-    name = base_name(ev.func)
-    if name in _DROPOUTS:
-        return True
-    if name in _BATCH_NORMS:
-        names = [a.name for a in ev.func._schema.arguments]
-        arg = {**dict(zip(names, ev.args)), **ev.kwargs}
-        return bool(arg.get("training", False))
-    return False
+    return base_name(ev.func) in _DROPOUTS or batch_norm_mode(ev) == "train"
 
 
 def trace(model: torch.nn.Module, example_inputs: torch.Tensor | tuple | list, name: str | None = None,
@@ -248,7 +240,7 @@ def _trace_aten(torch, model, inputs, kwargs, name, allow_unknown, dtype, stats_
     from .capture import record
     from .fuse import absorb_into_softmax, fuse_pointwise, tag_recurrent
     # register the gathers', convolutions', _grouped_mm's, quantized (and packed quantized) ops' and FFTs' lowerings
-    from . import bags, convs, fft, grouped, packed, quant, scatter  # noqa: F401
+    from . import bags, convs, fft, grouped, packed, quant, scatter, training  # noqa: F401
     from .lower import Lowerer
 
     names = _input_names(torch, model, inputs, kwargs)

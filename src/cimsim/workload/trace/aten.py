@@ -7,6 +7,8 @@ Every aten op lands in exactly one class:
   each has its own lowering in :mod:`.lower`, registered there by ``@lowers``;
 * **pointwise** (:data:`POINTWISE`, name -> IR elementwise function);
 * **softmax**, **norms**, **reductions / scans**, **sorts**, **pooling**, **resampling**: vector work;
+* **training** (a traced ``backward()`` and optimizer step): losses, ``convolution_backward``
+  (two im2col matmuls), the norm backwards, ``_foreach_*`` and ``_fused_adam(w)_``: :mod:`.training`;
 * **copies** (:data:`COPIES`): data movement (concatenation, padding, gathers);
   ``embedding`` and ``index_select`` (row gathers) have their own lowerings;
 * **index accumulations** (``scatter_add``, ``index_add``, ``scatter_reduce``, ``index_reduce``,
@@ -71,7 +73,11 @@ SOFTMAX = {"_softmax", "_log_softmax", "softmax", "log_softmax", "_safe_softmax"
 #: normalisations, vector ops per element of the normalised output (IR: layernorm)
 NORMS = {"native_layer_norm", "native_batch_norm", "_native_batch_norm_legit",
          "_native_batch_norm_legit_no_training", "native_group_norm", "rms_norm", "_fused_rms_norm",
-         "_weight_norm_interface", "batch_norm"}
+         "_weight_norm_interface", "batch_norm", "_batch_norm_with_update", "_batch_norm_no_update"}
+#: batch norms that take a ``training`` argument (False: the running statistics, an eval batch norm)
+BATCH_NORMS_TRAINING_ARG = {"native_batch_norm", "_native_batch_norm_legit", "batch_norm"}
+#: batch norms that always normalise by the running statistics (given): eval mode
+BATCH_NORMS_EVAL = {"_native_batch_norm_legit_no_training", "_batch_norm_no_update"}
 REDUCTIONS = {"sum", "mean", "amax", "amin", "max", "min", "argmax", "argmin", "prod", "var", "std",
               "var_mean", "std_mean", "logsumexp", "norm", "linalg_vector_norm", "any", "all",
               "cumsum", "cumprod", "cummax", "cummin", "logcumsumexp",
@@ -152,10 +158,31 @@ def sort_vector_ops(numel: int, n: int, k: int | None = None) -> float:
 
 # vector ops per element (modelling choices, like ir.ELEMENTWISE_OPS_PER_ELEMENT)
 NORM_OPS_PER_ELEMENT = 8.0  # mean, subtract, square, mean, rsqrt, scale, shift
+#: an eval-mode batch norm (running statistics): a per-channel affine ``x * s + t`` with
+#: ``s = w / sqrt(var + eps)`` and ``t = b - mean * s`` computed once per channel (C values, not
+#: counted: 1/(N*H*W) of the work), so a multiply and an add per element. The literal
+#: ``(x - mean) * inv_std * w + b`` would be 4; no runtime computes it per element (oneDNN,
+#: TFLite and TensorRT precompute s and t, or fold them into the conv weights: 0 ops)
+EVAL_BATCH_NORM_OPS_PER_ELEMENT = 2.0
 SOFTMAX_OPS_PER_ELEMENT = 7.0
 #: ``glu``, per output element: the sigmoid of the gate half (4, as ``sigmoid`` is counted) and
 #: the multiply by the other half (1)
 GLU_OPS_PER_ELEMENT = 5.0
+
+
+def batch_norm_mode(ev) -> str | None:
+    """``'train'`` (a batch norm on the batch's statistics), ``'eval'`` (on the running
+    statistics: a per-channel affine) or None (event ``ev`` is no batch norm)."""
+    name = base_name(ev.func)
+    if name not in BATCH_NORMS_TRAINING_ARG | BATCH_NORMS_EVAL | {"_batch_norm_with_update"}:
+        return None
+    names = [a.name for a in ev.func._schema.arguments]
+    arg = {**dict(zip(names, ev.args)), **ev.kwargs}
+    if arg.get("running_mean") is None:  # no running statistics: the batch's are computed
+        return "train"
+    if name in BATCH_NORMS_EVAL:
+        return "eval"
+    return "train" if arg.get("training", name == "_batch_norm_with_update") else "eval"
 
 
 def base_name(func) -> str:

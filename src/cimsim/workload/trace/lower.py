@@ -358,7 +358,8 @@ class Lowerer:
     @lowers(*A.NORMS)
     def _norm(self, c: Call) -> None:
         main = max(t.numel() for t in c.targets)  # the normalised output (not the running stats)
-        self.emit("layernorm", c.base, c.reads, c.targets, vec=A.NORM_OPS_PER_ELEMENT * main)
+        per = A.EVAL_BATCH_NORM_OPS_PER_ELEMENT if A.batch_norm_mode(self.ev) == "eval" else A.NORM_OPS_PER_ELEMENT
+        self.emit("layernorm", c.base, c.reads, c.targets, vec=per * main)
 
     @lowers(*A.REDUCTIONS)
     def _reduction(self, c: Call) -> None:
