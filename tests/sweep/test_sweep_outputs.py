@@ -141,6 +141,23 @@ def test_a_sweep_finished_under_other_names_takes_this_runs_names(tmp_path, chai
     assert set(t["config_file"]) == {path} == set(t.attrs["cimsim_configs"])
 
 
+def test_a_grown_grid_numbers_its_reused_rows_as_this_run_does(tmp_path, chain_json):
+    """Run at 8 and 32 cores, then at 8, 16 and 32 on the same file: the reused 32-core row
+    kept its `sample` 1 from the first run, beside the new 16-core row's 1, so a
+    `groupby('sample')` merged two design points (a tester). The grid 8, 16, 32 numbers its
+    points 0, 1, 2, whether the rows are computed or reused."""
+    out = tmp_path / "g.parquet"
+    first = _cli("cpu-ddr5", "-w", chain_json, "--param", "processor.cores=8,32", "--engine",
+                 "analytic", "--workers", "1", "-q", "-o", out)
+    assert first.exit_code == 0, first.output
+    assert pd.read_parquet(out)[["processor.cores", "sample"]].values.tolist() == [[8, 0], [32, 1]]
+    again = _cli("cpu-ddr5", "-w", chain_json, "--param", "processor.cores=8,16,32", "--engine",
+                 "analytic", "--workers", "1", "-q", "-o", out)
+    assert again.exit_code == 0 and "1 computed, 2 already done" in again.output
+    t = pd.read_parquet(out)
+    assert t[["processor.cores", "sample"]].values.tolist() == [[8, 0], [16, 1], [32, 2]]
+
+
 def test_a_column_only_a_swept_point_reports_is_kept(tmp_path):
     """Sweeping processor.single_stream_bandwidth on cpu-ddr5 (which sets none): the base
     config's columns have no `path_processor_stream_s`, and the sweep dropped the part that

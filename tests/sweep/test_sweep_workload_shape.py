@@ -126,7 +126,7 @@ def test_one_workload_or_another_generator_adds_no_column_and_a_missing_value_is
     res = CliRunner().invoke(plot_command, [str(out), "-o", str(tmp_path / "f"), "--format", "png",
                                             "--no-roofline"])
     assert res.exit_code == 0, res.output
-    assert "note: 1 of 3 rows have no workload.steps (their workload records none: tcn)" in res.output
+    assert "note: 1 of 3 rows have no workload.steps (generator tcn does not vary it: tcn)" in res.output
     assert (tmp_path / "f" / "mix-latency.png").is_file()
 
 

@@ -115,9 +115,8 @@ def plot_command(sweep_file, output_dir, formats, param, no_roofline, where_expr
     # against a workload parameter, a row whose workload records none is in no panel: said
     shape = is_workload_param(df, param) and param not in pinned
     if shape and ok[param].isna().any():
-        click.echo(f"note: {int(ok[param].isna().sum()):,} of {len(ok):,} rows have no {param} (their "
-                   f"workload records none: {', '.join(dict.fromkeys(map(str, ok.loc[ok[param].isna(), WORKLOAD])))}): "
-                   "not in the figures against it", err=True)
+        click.echo(f"note: {int(ok[param].isna().sum()):,} of {len(ok):,} rows have no {param} "
+                   f"({_why_empty(df, ok, param)}): not in the figures against it", err=True)
     batch = has_serving(ok) and batch_varies(ok)  # serving runs of several batch sizes as workloads
     figures = {}
     from ..plot.flags import mark_precision
@@ -242,3 +241,24 @@ def _roofline(df):
         if n is not None:
             click.echo(f"note: {n}", err=True)
     return rooflines(sweep_op_tables(df, configs=configs, workloads=workloads), note=ROOFLINE_NOTE)
+
+
+def _why_empty(df, ok, param: str) -> str:
+    """Why rows have no cell of the workload parameter ``param``: their generator's files do not
+    differ in it (a column's cells are only the groups' that vary it: GRU files beside LSTM files
+    of several hidden sizes), or, in a group that varies it, their workload records none."""
+    from ..report.columns import WORKLOAD
+    from ..sweep.columns import ATTR_WORKLOAD_GROUPS
+
+    groups = df.attrs.get(ATTR_WORKLOAD_GROUPS) or {}
+    group = ok[WORKLOAD].map(lambda w: groups.get(str(w)) or None)  # "": no generator recorded
+    varies = set(group[ok[param].notna()].dropna())
+    empty = ok[param].isna()
+    unvaried = empty & ~group.isin(varies) & group.notna()
+    names = lambda rows: ", ".join(dict.fromkeys(map(str, ok.loc[rows, WORKLOAD])))  # noqa: E731
+    gens = list(dict.fromkeys(map(str, group[unvaried])))
+    why = [f"generator{'s' if len(gens) > 1 else ''} {', '.join(gens)} "
+           f"{'do' if len(gens) > 1 else 'does'} not vary it: {names(unvaried)}"] if gens else []
+    if (empty & ~unvaried).any():
+        why.append(f"their workload records none: {names(empty & ~unvaried)}")
+    return "; ".join(why)

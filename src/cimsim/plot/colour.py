@@ -66,13 +66,23 @@ def _log_bar(values: np.ndarray) -> bool:
     return hi / lo > 10.0 or (hi / lo >= POW2_RATIO and bool(np.all(np.abs(e - np.round(e)) < 1e-9)))
 
 
+def _combinations(values: pd.DataFrame) -> int:
+    """How many line styles the value combinations of ``values`` need: an empty cell (a
+    workload parameter its generator group does not vary: GRU files beside LSTM files of
+    several hidden sizes) is no value, so its rows are counted among themselves (the rows
+    empty in the same columns, one panel's), and the most any such set takes is the count."""
+    empty = values.isna()
+    return max(len(values[(empty == pattern).all(axis=1)].drop_duplicates())
+               for pattern in empty.drop_duplicates().itertuples(index=False))
+
+
 def colour_param(df: pd.DataFrame, param: str) -> ColourBy | None:
     """The parameter to draw as colour when ``param`` is on x, or None when line styles do:
     when the other swept parameters take more value combinations than there are line styles
     (a random or LHS sweep: one per point) and one of them is a number."""
     ok = df[df[ERROR].isna()] if ERROR in df.columns else df
     others = [p for p in param_columns(df) if p != param and p in ok.columns and ok[p].nunique() > 1]
-    if not others or len(ok[others].drop_duplicates()) <= len(LINESTYLES):
+    if not others or _combinations(ok[others]) <= len(LINESTYLES):
         return None
     numeric = [p for p in others if pd.api.types.is_numeric_dtype(ok[p])
                and not pd.api.types.is_bool_dtype(ok[p])]

@@ -20,6 +20,8 @@ import math
 import zlib
 from typing import NamedTuple
 
+import pandas as pd
+
 
 class Style(NamedTuple):
     color: str
@@ -194,7 +196,18 @@ def result_parts(results) -> list[str]:
                                                            r.utilization) for p in d))
 
 
+def _order(v) -> tuple:
+    """A sort key for a value or a tuple of them: numbers, then text, then empty cells (``<NA>``,
+    NaN, None: a workload parameter its generator group does not vary), never comparing those."""
+    if isinstance(v, tuple):
+        return tuple(_order(x) for x in v)
+    if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)):
+        return (2, 0.0, "")
+    return (1, 0.0, v) if isinstance(v, str) else (0, v, "")
+
+
 def value_styles(values) -> dict:
-    """A line style for each of ``values`` (sorted; styles repeat past six values)."""
-    vals = sorted(set(values), key=lambda v: (isinstance(v, str), v))
+    """A line style for each of ``values`` (sorted, empty cells last; styles repeat past six
+    values)."""
+    vals = sorted(set(values), key=_order)
     return {v: LINESTYLES[i % len(LINESTYLES)] for i, v in enumerate(vals)}

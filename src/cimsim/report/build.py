@@ -347,8 +347,8 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
     if result.serving:  # the batch it served, for plots against batch size
         params = wl.metadata.get("params")
         b = (params.get("full_batch", params.get("batch")) if isinstance(params, dict) else None)
-        result.serving[C.LLM_BATCH] = (float(b) if isinstance(b, int) and not isinstance(b, bool)
-                                       else float("nan"))
+        result.serving[C.LLM_BATCH] = (int(b) if isinstance(b, int) and not isinstance(b, bool)
+                                       else float("nan"))  # a count: 4, not 4.0
     check_figures(arch, result)  # OPS/W over a subnormal energy, ...: no inf in --json
     if keep_ops:
         result.op_table = _op_table(run)

@@ -47,7 +47,7 @@ BOUND_PART = "bound_part"
 # the dependency path, or the busiest unit's ops where that unit's busy time sets the latency.
 #: length of the dependency critical path (each op taking its time alone)
 CRITICAL_PATH_S = "critical_path_s"
-#: ops on the dependency critical path
+#: ops (graph nodes, as ``ops``) on the dependency critical path
 CRITICAL_PATH_OPS = "critical_path_ops"
 #: names of the two paths wherever they are shown (tables, figures, CLI)
 DEPENDENCY_PATH = "dependency critical path"
@@ -56,7 +56,8 @@ REALIZED_PATH = "realised critical path"
 PARALLELISM = "parallelism"
 #: multiply-accumulates
 MACS = "macs"
-#: ops in the workload
+#: ops in the workload: a count of its graph's nodes (op records), not of arithmetic operations;
+#: the ``ops_per_*`` columns count 2 x MACs (``2 * macs``), so ``ops / energy_j`` is no OPS/W
 OPS = "ops"
 #: MACs / latency
 THROUGHPUT_MACS = "throughput_macs_per_s"
@@ -301,7 +302,7 @@ def path_column(part: str) -> str:
 
 
 def ops_column(component: str) -> str:
-    """ops the component runs"""
+    """ops the component runs: graph nodes, as `ops` (not the 2 x MACs of `ops_per_*`)"""
     return f"ops_{component}"
 
 

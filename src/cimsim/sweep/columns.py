@@ -14,20 +14,28 @@ from typing import TYPE_CHECKING, Sequence
 
 from ..report.columns import (  # noqa: F401  (the names live in report.columns)
     ACCURACY_BASIS,
+    ACCURACY_REPEATS,
+    ACTIVATION_BYTES,
     ARCHITECTURE,
     BOUND,
     BOUND_PART,
     CIMSIM_REVISION,
     CIMSIM_VERSION,
     CONFIG_FILE,
+    CRITICAL_PATH_OPS,
     ENGINE,
     ERROR,
     POINT_ID,
     EXTRAPOLATED,
     FIXED_COLUMNS,
+    LLM_BATCH,
+    MACS,
     NOTES,
+    OPS,
+    PRECISION_MISMATCH,
     SAMPLE,
     SWEEP_KEY_COLUMNS,
+    WEIGHT_BYTES,
     WORKLOAD,
     WORKLOAD_FILE,
 )
@@ -39,6 +47,25 @@ TEXT_COLUMNS: frozenset[str] = frozenset(
     {POINT_ID, CONFIG_FILE, WORKLOAD_FILE, ERROR, WORKLOAD, ARCHITECTURE, ENGINE, BOUND, BOUND_PART,
      ACCURACY_BASIS, CIMSIM_VERSION, CIMSIM_REVISION, NOTES}
 )
+#: counts (stored Int64 even when every row is an error row, so two sweep files share a schema);
+#: besides these, every ``ops_<component>`` and ``<resource>_bytes`` / ``<resource>_write_bytes``
+COUNT_COLUMNS: frozenset[str] = frozenset(
+    {SAMPLE, CRITICAL_PATH_OPS, MACS, OPS, WEIGHT_BYTES, ACTIVATION_BYTES, LLM_BATCH, ACCURACY_REPEATS})
+#: true/false columns (stored boolean even when every row is an error row)
+FLAG_COLUMNS: frozenset[str] = frozenset({PRECISION_MISMATCH, EXTRAPOLATED})
+
+
+def column_kind(name: str) -> str | None:
+    """``"text"``, ``"count"`` or ``"flag"`` for a sweep column whose type its name fixes, None
+    for the others (floats, a component's facts, the swept parameters: dotted names)."""
+    if name in TEXT_COLUMNS:
+        return "text"
+    if name in FLAG_COLUMNS:
+        return "flag"
+    if name in COUNT_COLUMNS or ("." not in name and (
+            (name.startswith("ops_") and not name.startswith("ops_per_")) or name.endswith("_bytes"))):
+        return "count"
+    return None
 
 #: ``DataFrame.attrs`` keys (kept in the Parquet file's pandas metadata).
 ATTR_PARAMS = "cimsim_params"  # list of swept dotted paths, in order

@@ -19,7 +19,7 @@ from ..errors import CimsimError, ConfigError, WorkloadError, one_name_each
 from ..inputs import file_record, sha256_hex
 from ..pipeline import ENGINES
 from .checks import check_run_settings, check_swept_fields
-from .columns import CONFIG_FILE, POINT_ID, WORKLOAD_FILE, error_rows, extrapolated_rows, sweep_columns
+from .columns import CONFIG_FILE, POINT_ID, SAMPLE, WORKLOAD_FILE, error_rows, extrapolated_rows, sweep_columns
 from .executors import SchedulerError, check_scheduler, make_executor
 from .params import DEFAULT_MAX_POINTS, ParamSpec, SweepSpecError, option, under_cli
 from .points import parse_params as _params, points_wording, read_points
@@ -558,10 +558,12 @@ def _run(store, tasks, context, columns, specs, scheduler, workers, quiet, retry
             )
 
     # a stored row keeps its point's results but takes this run's names (the same file named
-    # otherwise, e.g. by path, is the same point) and its workload's params (a row stored
-    # before the workload.<key> columns existed has none): the columns and the metadata agree
+    # otherwise, e.g. by path, is the same point), its sample index (a grown grid numbers its
+    # points anew) and its workload's params (a row stored before the workload.<key> columns
+    # existed has none): the columns and the metadata agree
     shape = context.get("shape") or {}
-    df = rows_to_frame([{**done[t.point_id], CONFIG_FILE: t.config_file, WORKLOAD_FILE: t.workload_file,
+    df = rows_to_frame([{**done[t.point_id], SAMPLE: t.sample, CONFIG_FILE: t.config_file,
+                         WORKLOAD_FILE: t.workload_file,
                          **shape.get(t.workload_key, {})} for t in tasks], columns)
     attach_attrs(df, specs, context.get("config_files"), context.get("workload_files"),
                  context.get("sampling"), context.get("workload_params"), context.get("workload_groups"))

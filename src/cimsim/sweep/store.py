@@ -32,7 +32,7 @@ import pandas as pd
 from ..atomic import atomic_write, is_special
 from ..errors import CimsimError, CimsimWarning
 from .columns import (ATTR_CONFIGS, ATTR_PARAMS, ATTR_REVISION, ATTR_SAMPLING, ATTR_UNITS,
-                      ATTR_VERSION, ATTR_WORKLOAD_GROUPS, ATTR_WORKLOAD_PARAMS, ATTR_WORKLOADS, POINT_ID, TEXT_COLUMNS)
+                      ATTR_VERSION, ATTR_WORKLOAD_GROUPS, ATTR_WORKLOAD_PARAMS, ATTR_WORKLOADS, POINT_ID, column_kind)
 
 PART_PREFIX = "part-"
 PART_SUFFIX = ".parquet"
@@ -57,15 +57,23 @@ def _is_null(v: Any) -> bool:
 
 
 def _normalize_column(name: str, values: Sequence[Any]) -> pd.Series:
-    """A column whose dtype depends only on its values (not on how rows were batched)."""
+    """A column whose dtype depends only on its values (not on how rows were batched) and, for a
+    column whose name fixes its kind (:func:`~cimsim.sweep.columns.column_kind`), on that alone:
+    a count is Int64 and a flag boolean even where every row is an error row. A count holding a
+    fraction stays float64 (no value is rounded)."""
+    kind = column_kind(name)
     present = [v for v in values if not _is_null(v)]
-    if name in TEXT_COLUMNS or any(isinstance(v, str) for v in present):
+    if kind == "text" or any(isinstance(v, str) for v in present):
         return pd.Series([None if _is_null(v) else str(v) for v in values], dtype=object)
     if not present:
-        return pd.Series(np.full(len(values), np.nan), dtype="float64")
+        dtype = {"count": "Int64", "flag": "boolean"}.get(kind or "", "float64")
+        return pd.Series([None] * len(values), dtype=dtype) if dtype != "float64" else \
+            pd.Series(np.full(len(values), np.nan), dtype="float64")
     if all(isinstance(v, (bool, np.bool_)) for v in present):
         return pd.Series([None if _is_null(v) else bool(v) for v in values], dtype="boolean")
-    if all(isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)) for v in present):
+    if all(isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)) for v in present) or (
+            kind == "count" and all(isinstance(v, (int, float, np.number)) and not isinstance(v, (bool, np.bool_))
+                                    and float(v).is_integer() for v in present)):
         return pd.Series([None if _is_null(v) else int(v) for v in values], dtype="Int64")
     return pd.Series([np.nan if _is_null(v) else float(v) for v in values], dtype="float64")
 
@@ -95,7 +103,19 @@ def check_output_names(output: str | Path | None, csv: str | Path | None) -> Non
 
 def write_parquet(df: pd.DataFrame, path: str | Path) -> None:
     """Write ``df`` to ``path`` atomically (temp file, fsync, rename)."""
-    atomic_write(path, lambda tmp: df.to_parquet(tmp, index=False))
+    atomic_write(path, lambda tmp: df.to_parquet(tmp, index=False, schema=_schema(df)))
+
+
+def _schema(df: pd.DataFrame):
+    """``df``'s Arrow schema with a text column of no values typed string, not null (the
+    ``error`` column of a sweep without a failed point), so every sweep file has one schema."""
+    import pyarrow as pa
+
+    schema = pa.Schema.from_pandas(df, preserve_index=False)
+    for i, f in enumerate(schema):
+        if pa.types.is_null(f.type):
+            schema = schema.set(i, f.with_type(pa.string()))
+    return schema
 
 
 def write_csv(df: pd.DataFrame, path: str | Path) -> None:
