@@ -31,6 +31,7 @@ import pandas as pd
 
 from ..atomic import atomic_write, is_special
 from ..errors import CimsimError, CimsimWarning
+from ..inputs import utf8_text
 from .columns import (ATTR_CONFIGS, ATTR_PARAMS, ATTR_REVISION, ATTR_SAMPLING, ATTR_UNITS,
                       ATTR_VERSION, ATTR_WORKLOAD_GROUPS, ATTR_WORKLOAD_PARAMS, ATTR_WORKLOADS, POINT_ID, TEXT_COLUMNS)
 
@@ -60,7 +61,7 @@ def _normalize_column(name: str, values: Sequence[Any]) -> pd.Series:
     """A column whose dtype depends only on its values (not on how rows were batched)."""
     present = [v for v in values if not _is_null(v)]
     if name in TEXT_COLUMNS or any(isinstance(v, str) for v in present):
-        return pd.Series([None if _is_null(v) else str(v) for v in values], dtype=object)
+        return pd.Series([None if _is_null(v) else utf8_text(str(v)) for v in values], dtype=object)
     if not present:
         return pd.Series(np.full(len(values), np.nan), dtype="float64")
     if all(isinstance(v, (bool, np.bool_)) for v in present):
@@ -95,7 +96,11 @@ def check_output_names(output: str | Path | None, csv: str | Path | None) -> Non
 
 def write_parquet(df: pd.DataFrame, path: str | Path) -> None:
     """Write ``df`` to ``path`` atomically (temp file, fsync, rename)."""
-    atomic_write(path, lambda tmp: df.to_parquet(tmp, index=False))
+    def write(tmp: str) -> None:
+        with open(tmp, "wb") as f:  # Python opens a non-UTF-8 name that pyarrow would refuse
+            df.to_parquet(f, index=False)
+
+    atomic_write(path, write)
 
 
 def write_csv(df: pd.DataFrame, path: str | Path) -> None:
@@ -135,7 +140,8 @@ def check_is_sweep_file(output: str | Path | None) -> None:
     import pyarrow.parquet as pq
 
     try:
-        names = pq.read_schema(output).names
+        with open(output, "rb") as f:
+            names = pq.read_schema(f).names
     except Exception:  # noqa: BLE001 - not Parquet at all: load_done says so and recomputes
         return
     if POINT_ID not in names:
@@ -255,7 +261,8 @@ class SweepStore:
         self.sources = []
         for src in sources:
             try:
-                frame = pd.read_parquet(src)
+                with open(src, "rb") as f:
+                    frame = pd.read_parquet(f)
                 if src.parent == self.parts_dir and PART_NAME.fullmatch(src.name):
                     self._consumed.append(src)
             except FileNotFoundError:
@@ -365,11 +372,11 @@ def sweep_attrs(params: Iterable = (), configs: dict | None = None,
         attrs[ATTR_WORKLOAD_PARAMS] = list(workload_params)
         attrs[ATTR_UNITS].update(workload_params)
     if workload_groups is not None:
-        attrs[ATTR_WORKLOAD_GROUPS] = workload_groups
-    if configs is not None:
-        attrs[ATTR_CONFIGS] = configs
+        attrs[ATTR_WORKLOAD_GROUPS] = {utf8_text(k): v for k, v in workload_groups.items()}
+    if configs is not None:  # keyed as the config_file / workload_file cells spell the names
+        attrs[ATTR_CONFIGS] = {utf8_text(k): v for k, v in configs.items()}
     if workloads is not None:
-        attrs[ATTR_WORKLOADS] = workloads
+        attrs[ATTR_WORKLOADS] = {utf8_text(k): v for k, v in workloads.items()}
     if sampling is not None:
         attrs[ATTR_SAMPLING] = sampling
     attrs[ATTR_VERSION] = version()
