@@ -29,7 +29,20 @@ def file_record(path: str | Path, data: bytes | None = None) -> dict[str, str]:
     when the caller has read them already)."""
     if data is None:
         data = Path(path).read_bytes()
-    return {"path": os.path.abspath(path), "sha256": sha256_hex(data)}
+    return {"path": path_text(os.path.abspath(path)), "sha256": sha256_hex(data)}
+
+
+def path_text(path: str | Path) -> str:
+    """``path`` as text any UTF-8 writer takes: a file name whose bytes are not UTF-8 (``caf\\xe9``
+    in Latin-1) reaches Python as lone surrogates, which JSON, Parquet and CSV writers refuse;
+    its undecodable bytes are spelled ``\\xe9``. A UTF-8 name comes back unchanged."""
+    return utf8_text(os.fsencode(path).decode("utf-8", "surrogateescape"))
+
+
+def utf8_text(text: str) -> str:
+    """``text`` with any lone surrogate (an undecodable byte of a file name, as Python's
+    ``surrogateescape`` keeps it) spelled ``\\xe9``: what :func:`path_text` gives a path."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def overrides_cell(overrides: Mapping[str, str]) -> str:

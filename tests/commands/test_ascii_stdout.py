@@ -56,3 +56,20 @@ def test_the_ascii_spelling_reads_back_as_the_same_quantity():
     assert text == "18.89 us, 814 mm^2, 1 uJ"
     assert [parse_quantity(t, u) for t, u in zip(text.split(", "), ("s", "m^2", "J"))] == \
         pytest.approx([18.89e-6, 814e-6, 1e-6], rel=1e-12, abs=0)
+
+
+def test_c_locale_without_utf8_mode_spells_units_in_ascii():
+    """A real ASCII console: the C locale with Python's UTF-8 mode and locale coercion off
+    (`LC_ALL=C PYTHONUTF8=0 PYTHONCOERCECLOCALE=0`, a tester 2026-12-06). Python gives stdout
+    `surrogateescape` there, which the fallback took for the user's own handler and left, so
+    `cimsim run` and `fields` ended in a UnicodeEncodeError traceback on `µ`."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONIOENCODING", "LANG", "LC_CTYPE")}
+    env.update({"PYTHONPATH": SRC + os.pathsep + os.environ.get("PYTHONPATH", ""),
+                "LC_ALL": "C", "PYTHONUTF8": "0", "PYTHONCOERCECLOCALE": "0", "COLUMNS": "160"})
+    for args in (("run", "gpu-hbm3", "gru"), ("fields",)):
+        p = subprocess.run([sys.executable, "-m", "cimsim", *args], env=env, capture_output=True,
+                           timeout=300)
+        assert p.returncode == 0, p.stderr.decode(errors="replace")[-2000:]
+        assert b"Traceback" not in p.stderr and p.stdout.isascii()
+    assert b" us" in subprocess.run([sys.executable, "-m", "cimsim", "run", "gpu-hbm3", "gru"],
+                                    env=env, capture_output=True, timeout=300).stdout

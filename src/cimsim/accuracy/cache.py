@@ -40,13 +40,20 @@ class Damaged(Exception):
 
 
 def root() -> Path:
-    """The accuracy cache folder (not created here)."""
-    base = os.environ.get("CIMSIM_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "cimsim")
+    """The accuracy cache folder (not created here): ``$CIMSIM_CACHE/accuracy``, else
+    ``$XDG_CACHE_HOME/cimsim/accuracy`` (the XDG base-directory rule), else
+    ``~/.cache/cimsim/accuracy``."""
+    base = os.environ.get("CIMSIM_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "cimsim")
     return Path(base) / "accuracy"
 
 
 def _named() -> str:
-    return "CIMSIM_CACHE" if os.environ.get("CIMSIM_CACHE") else "the default; CIMSIM_CACHE sets another"
+    if os.environ.get("CIMSIM_CACHE"):
+        return "CIMSIM_CACHE"
+    if os.environ.get("XDG_CACHE_HOME"):
+        return "XDG_CACHE_HOME; CIMSIM_CACHE sets another"
+    return "the default; CIMSIM_CACHE sets another"
 
 
 def cache_dir() -> Path:

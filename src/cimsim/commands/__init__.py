@@ -202,7 +202,7 @@ def ascii_fallback() -> None:
     a Latin-1 console: ``µs``, ``mm²``, ``≥``) spells those characters in ASCII (``us``,
     ``mm^2``, ``>=``) instead of ending the command with a ``UnicodeEncodeError`` traceback. A
     UTF-8 stream, or one given an error handler of its own (``PYTHONIOENCODING=ascii:replace``),
-    is left as it is."""
+    is left as it is; the C / POSIX locale's ``surrogateescape`` is Python's, not the user's."""
     import codecs
 
     try:
@@ -211,7 +211,9 @@ def ascii_fallback() -> None:
         codecs.register_error("cimsim-ascii", _spell_in_ascii)
     for stream, default in ((sys.stdout, "strict"), (sys.stderr, "backslashreplace")):
         encoding = getattr(stream, "encoding", None)
-        if not encoding or getattr(stream, "errors", None) not in ("strict", default):
+        # Python's own handlers: its default for the stream, and surrogateescape, which it
+        # gives stdout under a C / POSIX locale (an ASCII console, not a choice of the user's)
+        if not encoding or getattr(stream, "errors", None) not in ("strict", default, "surrogateescape"):
             continue
         try:
             "µ²×≥→\u00a0".encode(encoding)

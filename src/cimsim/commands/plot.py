@@ -21,7 +21,8 @@ def _read(path: Path):
     from ..sweep.columns import POINT_ID
 
     try:
-        df = pd.read_parquet(path)
+        with open(path, "rb") as f:  # a non-UTF-8 file name pyarrow itself would refuse
+            df = pd.read_parquet(f)
     except Exception as exc:  # noqa: BLE001 - pyarrow raises many kinds; say which file
         if Path(path).suffix.lower() == ".csv":  # the sweep's --csv copy, or compare's table
             raise click.ClickException(

@@ -121,3 +121,9 @@ def validate(names: tuple[str, ...], list_only: bool, output: Path | None) -> No
         csv = with_provenance(df)  # the cimsim that predicted: the last two columns, as compare's
         atomic_write(output, lambda tmp: csv.to_csv(tmp, index=False))
         click.echo(f"wrote {len(df):,} cases to {full_path(output)}{created(made)}")
+    # a suite named with -s that checked nothing must not read as passed (exit 0 with an empty
+    # table): CI that gates on it would pass without a single comparison
+    idle = [n for n in names if not (df["suite"] == n).any() and n in {k[0] for k in reasons}]
+    if idle:
+        why = "; ".join(f"{n}: {next(r for (s_, r) in reasons if s_ == n)}" for n in idle)
+        raise click.ClickException(f"-s {', '.join(idle)}: ran none of its cases ({why})")

@@ -31,6 +31,7 @@ import pandas as pd
 
 from ..atomic import atomic_write, is_special
 from ..errors import CimsimError, CimsimWarning
+from ..inputs import utf8_text
 from .columns import (ATTR_CONFIGS, ATTR_PARAMS, ATTR_REVISION, ATTR_SAMPLING, ATTR_UNITS,
                       ATTR_VERSION, ATTR_WORKLOAD_GROUPS, ATTR_WORKLOAD_PARAMS, ATTR_WORKLOADS, POINT_ID, column_kind)
 
@@ -64,7 +65,7 @@ def _normalize_column(name: str, values: Sequence[Any]) -> pd.Series:
     kind = column_kind(name)
     present = [v for v in values if not _is_null(v)]
     if kind == "text" or any(isinstance(v, str) for v in present):
-        return pd.Series([None if _is_null(v) else str(v) for v in values], dtype=object)
+        return pd.Series([None if _is_null(v) else utf8_text(str(v)) for v in values], dtype=object)
     if not present:
         dtype = {"count": "Int64", "flag": "boolean"}.get(kind or "", "float64")
         return pd.Series([None] * len(values), dtype=dtype) if dtype != "float64" else \
@@ -103,7 +104,11 @@ def check_output_names(output: str | Path | None, csv: str | Path | None) -> Non
 
 def write_parquet(df: pd.DataFrame, path: str | Path) -> None:
     """Write ``df`` to ``path`` atomically (temp file, fsync, rename)."""
-    atomic_write(path, lambda tmp: df.to_parquet(tmp, index=False, schema=_schema(df)))
+    def write(tmp: str) -> None:
+        with open(tmp, "wb") as f:  # Python opens a non-UTF-8 name that pyarrow would refuse
+            df.to_parquet(f, index=False, schema=_schema(df))
+
+    atomic_write(path, write)
 
 
 def _schema(df: pd.DataFrame):
@@ -155,7 +160,8 @@ def check_is_sweep_file(output: str | Path | None) -> None:
     import pyarrow.parquet as pq
 
     try:
-        names = pq.read_schema(output).names
+        with open(output, "rb") as f:
+            names = pq.read_schema(f).names
     except Exception:  # noqa: BLE001 - not Parquet at all: load_done says so and recomputes
         return
     if POINT_ID not in names:
@@ -275,7 +281,8 @@ class SweepStore:
         self.sources = []
         for src in sources:
             try:
-                frame = pd.read_parquet(src)
+                with open(src, "rb") as f:
+                    frame = pd.read_parquet(f)
                 if src.parent == self.parts_dir and PART_NAME.fullmatch(src.name):
                     self._consumed.append(src)
             except FileNotFoundError:
@@ -385,11 +392,11 @@ def sweep_attrs(params: Iterable = (), configs: dict | None = None,
         attrs[ATTR_WORKLOAD_PARAMS] = list(workload_params)
         attrs[ATTR_UNITS].update(workload_params)
     if workload_groups is not None:
-        attrs[ATTR_WORKLOAD_GROUPS] = workload_groups
-    if configs is not None:
-        attrs[ATTR_CONFIGS] = configs
+        attrs[ATTR_WORKLOAD_GROUPS] = {utf8_text(k): v for k, v in workload_groups.items()}
+    if configs is not None:  # keyed as the config_file / workload_file cells spell the names
+        attrs[ATTR_CONFIGS] = {utf8_text(k): v for k, v in configs.items()}
     if workloads is not None:
-        attrs[ATTR_WORKLOADS] = workloads
+        attrs[ATTR_WORKLOADS] = {utf8_text(k): v for k, v in workloads.items()}
     if sampling is not None:
         attrs[ATTR_SAMPLING] = sampling
     attrs[ATTR_VERSION] = version()

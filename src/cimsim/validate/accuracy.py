@@ -33,12 +33,18 @@ CIFAR_REASON = ("needs CIFAR-10 and a trained VGG-8, neither installable without
              "PyTorch training run, no cimsim model); NeuroSim V1.4's CIFAR-10 accuracy-vs-rows "
              "figures named and skipped (need CIFAR-10)")
 def accuracy_suite() -> list:
+    import importlib
+
     out: list = []
-    try:
-        import mnist1d  # noqa: F401
-        import torch  # noqa: F401
-    except ImportError as exc:
-        reason = f"needs the accuracy extra ({exc.name} missing): pip install 'cimsim[accuracy]'"
+    missing = []
+    for module in ("torch", "mnist1d"):  # each one named, not only the first that fails
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            missing.append(module)
+    if missing:
+        reason = (f"needs the accuracy extra ({' and '.join(missing)} missing): "
+                  "pip install 'cimsim[accuracy]'")
         out += [Skipped(NAME, f"{m} fp32 top-1", reason) for m in ("mnist1d-cnn", "mnist1d-gru")]
     else:
         from ..accuracy import models
