@@ -290,9 +290,12 @@ class Lowerer:
             if self.st.rest_of_units(t):  # a fill of part of each unit: the rest is kept
                 self.emit("copy", c.base, [], [t])
             elif t.numel():
-                v = self.st.new_version("input", f"const{self._n_const}", t.numel(), tuple(t.shape),
-                                        dtype=self.dt(t))
-                self._n_const += 1
+                # optimizer state created in the step (:mod:`.persist`) has its name
+                name = self.names.get(storage_key(t), (None, None))[1]
+                if name is None:
+                    name = f"const{self._n_const}"
+                    self._n_const += 1
+                v = self.st.new_version("input", name, t.numel(), tuple(t.shape), dtype=self.dt(t))
                 self.st.write(t, v)
 
     @lowers(*A.REORDER)
