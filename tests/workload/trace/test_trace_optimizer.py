@@ -26,9 +26,9 @@ FACTORIES = dedent(f'''
 
     class Step(nn.Module):
         """One training step: MSE written out, backward, then the optimizer's update."""
-        def __init__(s, opt, steps=1):
+        def __init__(s, opt, steps=1, hidden={H}):
             super().__init__()
-            s.net = nn.Sequential(nn.Linear({I}, {H}), nn.ReLU(), nn.Linear({H}, {O}))
+            s.net = nn.Sequential(nn.Linear({I}, hidden), nn.ReLU(), nn.Linear(hidden, {O}))
             s.o = opt(s.net.parameters()) if opt else None
             s.steps = steps
         def forward(s, x, y):
@@ -40,9 +40,9 @@ FACTORIES = dedent(f'''
                         s.o.step(); s.o.zero_grad()
             return loss.detach()
 
-    def mk(opt=None, warm=False, steps=1):
+    def mk(opt=None, warm=False, steps=1, hidden={H}):
         torch.manual_seed(0)
-        m, a = Step(opt, steps).eval(), (torch.randn({B}, {I}), torch.randn({B}, {O}))
+        m, a = Step(opt, steps, hidden).eval(), (torch.randn({B}, {I}), torch.randn({B}, {O}))
         if warm:
             m(*a)  # a step outside the tracer: the optimizer's state exists, as at any later step
         return m, a
@@ -53,6 +53,7 @@ FACTORIES = dedent(f'''
     def sgd(): return mk(lambda p: torch.optim.SGD(p, lr=0.1, foreach=False))
     def sgd2(): return mk(lambda p: torch.optim.SGD(p, lr=0.1, foreach=False), steps=2)
     def bwd(): return mk()
+    def bwd8(): return mk(hidden=8)  # dW1 of 8 rows: within an attention PIM's max_rows
 
     class EMA(nn.Module):
         """A buffer updated in place, then read: m <- 0.9 m + 0.1 x; y = x - m."""
@@ -114,3 +115,21 @@ def test_a_buffer_updated_in_place_then_read_is_written_back(tmp_path):
     w = load_workload(out)
     (op,) = w.ops
     assert _bytes(w, (*op.inputs, *op.outputs)) == 16 * 4096
+
+
+def test_a_weight_gradient_reads_no_kv_cache(tmp_path):
+    """dW1 = dY^T x reads the model input x as its B operand with no stationary weight: the
+    KV-cache rule called the minibatch a KV cache (x = 8 x 64 x 4 B = 2,048 B) and an attention
+    PIM (claims: [kv_cache]) took the weight gradient of an 8-wide layer. An MLP has no KV
+    cache, and its gradients run where its other matmuls do."""
+    import cimsim
+    from cimsim.workload import load_workload
+
+    r, out = _trace(tmp_path, "bwd8")
+    assert r.exit_code == 0, r.output
+    w = load_workload(out)
+    dw1 = [op for op in w.ops if op.kind == "matmul" and op.weight is None and "x" in op.inputs]
+    assert [(op.m, op.k, op.n) for op in dw1] == [(8, B, I)]  # dW1: 8 x 8 x 64
+    assert w.footprint.kv_cache == 0
+    t = cimsim.simulate(cimsim.load_architecture("gpu-hbm-pim-attn"), w).op_table
+    assert set(t[t.op.isin([op.name for op in dw1])].unit) == {"processor"}

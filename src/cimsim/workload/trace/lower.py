@@ -420,6 +420,8 @@ class Lowerer:
         if swapped:
             pa, pb, m, n = pb, pa, n, m  # out^T = B^T A^T: the weight is B
         tags = {"aten": c.base}
+        if not weight and getattr(self.ev, "backward", False):  # autograd's (a weight gradient): no KV-cache read
+            tags["part"] = "backward"
         if weight:
             tags["weight_name"] = self.st.versions[pb[0][0]].name
             add_stats(self, tags, "matmul_stats", *((b, a) if swapped else (a, b)), k, swapped)
