@@ -133,3 +133,21 @@ def test_a_weight_gradient_reads_no_kv_cache(tmp_path):
     assert w.footprint.kv_cache == 0
     t = cimsim.simulate(cimsim.load_architecture("gpu-hbm-pim-attn"), w).op_table
     assert set(t[t.op.isin([op.name for op in dw1])].unit) == {"processor"}
+
+
+def test_stats_of_a_step_are_of_the_weights_the_forward_read(tmp_path):
+    """`cimsim trace --stats` of a step with SGD crashed with a 50-line traceback (torch
+    refused a view of the updated weight), and, where it did not, measured the weights after
+    the update. The figure is mean |W| of the weights before the step."""
+    from cimsim.workload.trace import trace
+
+    ns: dict = {}
+    exec(FACTORIES, ns)
+    model, args = ns["sgd"]()
+    before = model.net[0].weight.detach().clone()
+    w = trace(model, args, stats_bits=8)
+    assert not torch.equal(before, model.net[0].weight)  # the step did update the weight
+    (fwd,) = [op for op in w.ops if op.tags.get("weight_name") == "net.0.weight"]
+    assert fwd.tags["weight_abs_mean"] == pytest.approx(float(before.abs().double().mean()), rel=1e-12)
+    r, _ = _trace(tmp_path, "sgd", "--stats")
+    assert r.exit_code == 0 and "3 of 3 weight matmuls" in r.output, r.output
