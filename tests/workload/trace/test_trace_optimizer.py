@@ -151,3 +151,35 @@ def test_stats_of_a_step_are_of_the_weights_the_forward_read(tmp_path):
     assert fwd.tags["weight_abs_mean"] == pytest.approx(float(before.abs().double().mean()), rel=1e-12)
     r, _ = _trace(tmp_path, "sgd", "--stats")
     assert r.exit_code == 0 and "3 of 3 weight matmuls" in r.output, r.output
+
+
+def test_a_run_of_a_training_step_says_what_it_leaves_out(tmp_path):
+    """A run of a traced step said nothing about training, and on a CIM presented the weights
+    as programmed once. It now says the step is a training step; where the device programs
+    weights, that an optimizer step would reprogram them every step (the programming energy,
+    per step, not charged) and that endurance bounds the steps; and, for two steps in one
+    trace, that the second step's matmuls read the updated weights as activations."""
+    import cimsim
+    from cimsim.workload import load_workload
+
+    arch = cimsim.load_architecture("sram-cim")
+    r, out = _trace(tmp_path, "sgd")
+    assert r.exit_code == 0, r.output
+    w = load_workload(out)
+    assert w.metadata["updated_parameters"] == 4  # 2 weights, 2 biases
+    res = cimsim.simulate(arch, w)
+    said = " ".join(res.notes)
+    assert "a traced training step" in said and "training is not modelled" in said
+    assert "the step updates 4 parameter(s) in place" in said
+    assert "programming_energy_j" in said and "endurance" in said
+    assert "read a weight the traced step had already updated" not in said
+    # two steps: step 2 reads W1 and W2 in its forward and W2 in its dX2 = dY W2: 3 matmuls
+    r, out = _trace(tmp_path, "sgd2")
+    w2 = load_workload(out)
+    assert w2.metadata["updated_weight_reads"] == 3
+    said = " ".join(cimsim.simulate(arch, w2).notes)
+    assert "3 matmul(s) read a weight the traced step had already updated" in said
+    # an inference trace: none of it
+    r, out = _trace(tmp_path, "bwd")
+    said = " ".join(cimsim.simulate(cimsim.load_architecture("gpu-hbm3"), load_workload(out)).notes)
+    assert "a traced training step" in said and "in place" not in said

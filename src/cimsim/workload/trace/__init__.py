@@ -290,6 +290,7 @@ def _trace_aten(torch, model, inputs, kwargs, name, allow_unknown, dtype, stats_
     # what outlives the step (state written in place, outputs) stays an output of a fused op
     persist.mark_lasting(low, persist.lasting(torch, model, inputs, kwargs, out, states, _leaves))
     optimizer_state = persist.state_metadata(low, states)
+    updated = persist.updated_parameters(low, model)
     tensors, ops = low.finish()
     n_events, n_backward = len(events), sum(ev.backward for ev in events)
     n_train = sum(_train_mode_op(ev) for ev in events if not ev.backward) if model.training else 0
@@ -320,6 +321,10 @@ def _trace_aten(torch, model, inputs, kwargs, name, allow_unknown, dtype, stats_
         metadata["train_mode_ops"] = n_train
     if n_backward:  # aten ops autograd's engine ran (a backward() in torch.enable_grad()): plain ops
         metadata["backward_ops"] = n_backward
+    if updated:  # parameters written in place (an optimizer step): a run says what that means
+        metadata["updated_parameters"] = updated
+    if low.updated_reads:  # matmuls reading a weight the step had updated (a later step)
+        metadata["updated_weight_reads"] = low.updated_reads
     if optimizer_state:  # an optimizer stepped: its state, by parameter and key (:mod:`.persist`)
         metadata["optimizer_state"] = optimizer_state
     if low.untyped:  # torch dtypes with no IR dtype: counted at the workload dtype

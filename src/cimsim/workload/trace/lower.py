@@ -86,6 +86,7 @@ class Lowerer:
     #: storage keys of the example inputs and of the parameters (:mod:`.computed`)
     example_keys: frozenset = frozenset()
     param_keys: frozenset = frozenset()
+    updated_reads = 0  # matmuls reading a parameter the step had updated (a later step)
 
     def __init__(self, torch, names: dict[int, tuple[str, str]], dtype: str, allow_unknown: bool,
                  modules: dict, keep_floats: bool = False):
@@ -422,6 +423,10 @@ class Lowerer:
         tags = {"aten": c.base}
         if not weight and getattr(self.ev, "backward", False):  # autograd's (a weight gradient): no KV-cache read
             tags["part"] = "backward"
+        if not weight and any(storage_key(t) in self.param_keys and
+                              any(self.st.versions[vid].producer >= 0 for vid, _ in self.st.pieces(t))
+                              for t in (a, b) if t.numel()):
+            self.updated_reads += 1  # a parameter the step updated, read as an activation
         if weight:
             tags["weight_name"] = self.st.versions[pb[0][0]].name
             add_stats(self, tags, "matmul_stats", *((b, a) if swapped else (a, b)), k, swapped)

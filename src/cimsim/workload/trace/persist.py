@@ -96,3 +96,9 @@ def state_metadata(low, states) -> list[dict]:
         out.append({"name": name, "shape": [int(s) for s in t.shape], "dtype": dtype,
                     "bytes": int(t.numel()) * DTYPE_BYTES[dtype]})
     return out
+
+
+def updated_parameters(low, model) -> int:
+    """Parameters the step wrote in place (an optimizer's update): ``metadata['updated_parameters']``."""
+    return sum(1 for p in model.parameters() if p.numel() and low.st.known(p)
+               and any(low.st.versions[vid].producer >= 0 for vid, _ in low.st.pieces(p)))
