@@ -6,13 +6,10 @@ Goldens are hand arithmetic written beside each assertion, never the tracer's ou
 
 from __future__ import annotations
 
-import math
 from textwrap import dedent
 
 import pytest
-from click.testing import CliRunner
-
-from cimsim.cli import main
+from test_trace_training import _trace as trace_factory
 
 pytestmark = pytest.mark.torch
 
@@ -68,11 +65,7 @@ FACTORIES = dedent(f'''
 
 
 def _trace(tmp_path, name, *extra):
-    f = tmp_path / "factories.py"
-    f.write_text(FACTORIES)
-    out = tmp_path / f"{name}.json"
-    r = CliRunner().invoke(main, ["trace", f"{f}:{name}", "-o", str(out), *extra])
-    return r, out
+    return trace_factory(tmp_path, name, *extra, factories=FACTORIES)
 
 
 def _bytes(w, names) -> int:
