@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Mapping
 import numpy as np
 
 from . import columns as C
+from .training import training_notes
 from .format import si
 from ..errors import ComponentError
 from ..hw.base import MEASURED_BOUND_DETAIL, MEASURED_COMPUTE
@@ -252,7 +253,7 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
                      "tables (timed kernels), which already include the weight streaming of the "
                      "kernel; the memory traffic behind it is not split out")
     notes += _unknown_op_notes(wl.metadata) + _computed_weight_notes(wl.metadata) + \
-        _unread_notes(wl.metadata)
+        _unread_notes(wl.metadata) + training_notes(arch, wl.metadata, facts)
     prov, e_share, a_share, e_fractions = placeholder_shares(arch, energy, areas)
     # a placeholder of 0 m^2 weighs nothing in the share: say which parts it leaves out
     if zero := [p for p, a in areas.items() if a == 0 and prov["area"].get(p) == "placeholder"]:

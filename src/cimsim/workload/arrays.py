@@ -45,11 +45,12 @@ def _num_tag(tags, key: str, n: int, default: float) -> np.ndarray | None:
     return np.where(has, vals, default)
 
 
-def _tag_columns(tags, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """``(window_elems, im2col)`` from the workload's tag columns."""
-    win, im2col = np.zeros(n), np.zeros(n, dtype=bool)
+def _tag_columns(tags, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """``(window_elems, im2col, backward)`` from the workload's tag columns (tag ``part``:
+    ``im2col``, ``backward``; ``backward`` None when no op states it)."""
+    win, im2col, backward = np.zeros(n), np.zeros(n, dtype=bool), None
     if n == 0:
-        return win, im2col
+        return win, im2col, backward
     w = _num_tag(tags, "window_elems", n, 0.0)
     if w is not None:
         win = w
@@ -57,7 +58,9 @@ def _tag_columns(tags, n: int) -> tuple[np.ndarray, np.ndarray]:
     if col is not None and col[0] == "json":
         has = np.array(["part" in o for o in tags.orders], dtype=bool)[np.asarray(tags.order_code)]
         im2col = has & (np.array([v == "im2col" for v in col[2]] + [False])[col[1]])
-    return win, im2col
+        backward = has & (np.array([v == "backward" for v in col[2]] + [False])[col[1]])
+        backward = backward if backward.any() else None
+    return win, im2col, backward
 
 
 def _non_numeric(tags, key: str) -> tuple[int, object] | None:
@@ -242,7 +245,7 @@ def op_arrays(workload) -> OpArrays:
                                         KIND_OPS_BY_CODE[np.clip(kind, 0, len(KIND_OPS_BY_CODE) - 1)]))
     elems = np.where(~given & (kind == REDUCTION), in_elems, out_elems)
     vec = np.where(mm, zero, per * elems)
-    win, im2col = _tag_columns(c.tags, no)
+    win, im2col, backward = _tag_columns(c.tags, no)
     size, reads, store = _pattern_columns(c.tags, no, c.op_names, workload.name, aout)
     from .activity import activity_columns
 
@@ -262,7 +265,8 @@ def op_arrays(workload) -> OpArrays:
                     unread_matrices=unread_matrices(workload.metadata),
                     producer=np.where(workload._first_producer < no, workload._first_producer, -1),
                     act_ptr=aptr, act_ids=c.in_ids[~w_entry].astype(np.int64),
-                    first_out=c.out_ids[c.out_ptr[:-1]].astype(np.int64) if no else np.zeros(0, np.int64))
+                    first_out=c.out_ids[c.out_ptr[:-1]].astype(np.int64) if no else np.zeros(0, np.int64),
+                    backward=backward)
 
 
 def unread_matrices(metadata) -> np.ndarray | None:
@@ -415,7 +419,10 @@ def op_arrays_reference(workload) -> OpArrays:
                     stage=_stages(workload), launch=_launch_reference(workload.ops),
                     unread_matrices=unread_matrices(workload.metadata),
                     producer=producer, act_ptr=aptr, act_ids=np.asarray(aids, dtype=np.int64),
-                    first_out=np.array([tid[op.outputs[0]] for op in workload.ops], dtype=np.int64))
+                    first_out=np.array([tid[op.outputs[0]] for op in workload.ops], dtype=np.int64),
+                    backward=(back if (back := np.array([op.tags.get("part") == "backward"
+                                                         for op in workload.ops], dtype=bool)).any()
+                              else None))
 
 
 def _launch_reference(ops) -> np.ndarray | None:

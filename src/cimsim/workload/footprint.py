@@ -73,12 +73,18 @@ class Footprint:
 
 def kv_cache_mask(workload) -> np.ndarray:
     """Per tensor: a model input that a matmul reads as its B operand (its second input)
-    without holding it stationary (the K of ``q . K^T``, the V of ``p . V``)."""
+    without holding it stationary (the K of ``q . K^T``, the V of ``p . V``); not one a
+    matmul autograd ran reads (tag ``part: backward``: a weight gradient ``dY^T x`` reads the
+    minibatch ``x``, no state that persists across iterations)."""
     c = workload.columns
     mask = np.zeros(c.n_tensors, dtype=bool)
     if c.n_ops == 0:
         return mask
-    two = np.flatnonzero((c.kind == MATMUL) & (np.diff(c.in_ptr) >= 2))
+    reads_kv = (c.kind == MATMUL) & (np.diff(c.in_ptr) >= 2)
+    backward = workload.arrays.backward
+    if backward is not None:  # a weight gradient (autograd's) reads this step's minibatch
+        reads_kv &= ~backward
+    two = np.flatnonzero(reads_kv)
     b = c.in_ids[c.in_ptr[two] + 1]
     mask[b[(c.tensor_role[b] == ROLE_INPUT) & (b != c.weight[two])]] = True
     return mask

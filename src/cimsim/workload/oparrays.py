@@ -112,6 +112,10 @@ class OpArrays:
     #: (``metadata['unread_parameters']``' ``matrix``: an untaken branch, an expert no token
     #: chose): a weight-stationary CIM holds it on arrays, never reads it; None when none
     unread_matrices: np.ndarray | None = None
+    #: bool: a matmul autograd ran without a stationary weight (tag ``part: backward``, written
+    #: by the tracer: a weight gradient dY^T x, whose model input is this step's minibatch,
+    #: not a KV cache); None when no op states it
+    backward: np.ndarray | None = None
 
     def mac_dtype_ok(self) -> np.ndarray:
         """bool per op: its dtype is a compute dtype (:attr:`compute_dtypes`). A MAC op in
@@ -185,13 +189,16 @@ class OpArrays:
 
     def _kv_entries(self) -> tuple[np.ndarray, np.ndarray] | None:
         """``(reader op, selected)`` over the :attr:`act_ids` entries: those a matmul without a
-        stationary weight reads as its second operand that are model inputs (a KV cache);
+        stationary weight, not run by autograd's backward, reads as its second operand that are
+        model inputs (a KV cache);
         None without the producer columns."""
         if self.act_ptr is None or self.producer is None:
             return None
         reader = self.act_readers()
         position = np.arange(len(self.act_ids)) - self.act_ptr[:-1][reader]
         weightless = (self.rows > 0) & (self.stationary < 0)
+        if self.backward is not None:  # a weight gradient reads the minibatch, no KV cache
+            weightless &= ~self.backward
         return reader, weightless[reader] & (position >= 1) & (self.producer[self.act_ids] < 0)
 
     def kv_operand_bytes(self) -> np.ndarray | None:

@@ -75,9 +75,10 @@ FACTORIES = dedent('''
 ''')
 
 
-def _trace(tmp_path, name, *extra):
+def _trace(tmp_path, name, *extra, factories=FACTORIES):
+    """``cimsim trace factories.py:name *extra`` (``factories``: the file's source)."""
     f = tmp_path / "factories.py"
-    f.write_text(FACTORIES)
+    f.write_text(factories)
     out = tmp_path / f"{name}.json"
     r = CliRunner().invoke(main, ["trace", f"{f}:{name}", "-o", str(out), *extra])
     return r, out

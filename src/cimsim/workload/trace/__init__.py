@@ -243,9 +243,13 @@ def _trace_aten(torch, model, inputs, kwargs, name, allow_unknown, dtype, stats_
     from . import bags, convs, fft, grouped, packed, quant, scatter, training  # noqa: F401
     from .lower import Lowerer
 
+    from . import persist
+
     names = _input_names(torch, model, inputs, kwargs)
+    optimizers = persist.optimizers_held(torch, model.modules())
     try:
-        events, out, modules = record(torch, model, inputs, kwargs, keep_data=stats_bits is not None)
+        with persist.optimizers_stepping(torch, optimizers):
+            events, out, modules = record(torch, model, inputs, kwargs, keep_data=stats_bits is not None)
     except WorkloadError:
         raise
     except Exception as exc:
@@ -259,6 +263,8 @@ def _trace_aten(torch, model, inputs, kwargs, name, allow_unknown, dtype, stats_
             f"running {type(model).__name__} on the example inputs failed: {type(exc).__name__}: {msg}"
         ) from exc
     module_types = {path: type(m).__name__ for path, m in modules.items()}
+    states = persist.state_tensors(torch, model, optimizers)
+    persist.name_state(names, states)
     low = Lowerer(torch, names, dtype, allow_unknown, modules, keep_floats)
     from .storage import storage_key
 
@@ -273,13 +279,17 @@ def _trace_aten(torch, model, inputs, kwargs, name, allow_unknown, dtype, stats_
     # torch.cat writes the whole grown cache; an in-place StaticCache update only the new rows)
     low.store([t for path, t in _leaves(torch, out, "")
                if path.lstrip(".").split(".")[0].split("[")[0] in CACHE_OUTPUTS])
+    # what outlives the step (state written in place, outputs) stays an output of a fused op
+    persist.mark_lasting(low, persist.lasting(torch, model, inputs, kwargs, out, states, _leaves))
+    optimizer_state = persist.state_metadata(low, states)
+    updated = persist.updated_parameters(low, model)
     tensors, ops = low.finish()
     n_events, n_backward = len(events), sum(ev.backward for ev in events)
     n_train = sum(_train_mode_op(ev) for ev in events if not ev.backward) if model.training else 0
     del events
     n_lowered = len(ops)
-    ops = fuse_pointwise(ops, tensors, module_types)
-    ops = absorb_into_softmax(ops, tensors)
+    ops = fuse_pointwise(ops, tensors, module_types, low.kept)
+    ops = absorb_into_softmax(ops, tensors, low.kept)
     recurrent = tag_recurrent(ops, module_types)
     matmul_macs = sum(op.macs for op in ops if op.kind == "matmul")
     generic_macs = sum(op.generic_macs for op in ops)
@@ -303,6 +313,12 @@ def _trace_aten(torch, model, inputs, kwargs, name, allow_unknown, dtype, stats_
         metadata["train_mode_ops"] = n_train
     if n_backward:  # aten ops autograd's engine ran (a backward() in torch.enable_grad()): plain ops
         metadata["backward_ops"] = n_backward
+    if updated:  # parameters written in place (an optimizer step): a run says what that means
+        metadata["updated_parameters"] = updated
+    if low.updated_reads:  # matmuls reading a weight the step had updated (a later step)
+        metadata["updated_weight_reads"] = low.updated_reads
+    if optimizer_state:  # an optimizer stepped: its state, by parameter and key (:mod:`.persist`)
+        metadata["optimizer_state"] = optimizer_state
     if low.untyped:  # torch dtypes with no IR dtype: counted at the workload dtype
         metadata["dtypes_counted_as_workload_dtype"] = sorted(low.untyped)
     if low.computed_weights:  # matrices computed from parameters each forward: not stationary

@@ -84,7 +84,11 @@ def finish(low):
             ope = p.vec / out_elems if out_elems else 0.0
         ops.append(Op(p.name, p.kind, ins, tuple(outs), fn=p.fn, ops_per_element=ope, tags=dict(p.tags),
                       generic_macs=int(p.macs)))
+    # the atoms of versions that outlive the step (:mod:`.persist`): outputs fusion keeps
+    lasting = getattr(low, "lasting_vids", set())
+    low.kept = frozenset(name for (vid, _), name in declared.items() if vid in lasting)
     return tensors, ops
+
 
 def _operand(ops, tensors, p, names, numel, which, weight):
     # read through a view of another element size: the operand in the dtype the matmul reads

@@ -103,6 +103,10 @@ def make_recorder(torch):
 
         def __torch_dispatch__(self, func, types, args=(), kwargs=None):
             kwargs = kwargs or {}
+            if self.keep_data:  # a parameter about to be written in place (an optimizer step)
+                from .stats import before_write
+
+                self.keep_data = before_write(torch, func, args, kwargs, self.keep_data, self.events)
             out = func(*args, **kwargs)
             data = None
             if self.keep_data is not None:  # operands as the op saw them (an in-place op may follow)

@@ -38,12 +38,16 @@ def vector_ops(op: Op, tensors) -> float:
     return KIND_OPS_PER_ELEMENT.get(op.kind, 0.0) * out
 
 
-def _merge(members: list[Op], tensors, consumers, kind, fn, name, tags) -> Op:
+def _merge(members: list[Op], tensors, consumers, kind, fn, name, tags, keep=frozenset()) -> Op:
+    """One op of ``members``: its outputs are those read outside the group or by no op, and
+    those in ``keep`` (state written in place that outlives the step, :mod:`.persist`: an
+    Adam step's new ``exp_avg``, read by the parameter update in the same group, is written
+    back all the same)."""
     produced = {t for op in members for t in op.outputs}
     ids = {id(op) for op in members}
     ins = tuple(dict.fromkeys(t for op in members for t in op.inputs if t not in produced))
     outs = tuple(t for op in members for t in op.outputs
-                 if not consumers.get(t) or any(id(c) not in ids for c in consumers[t]))
+                 if t in keep or not consumers.get(t) or any(id(c) not in ids for c in consumers[t]))
     total = sum(vector_ops(op, tensors) for op in members)
     n_out = sum(tensors[t].numel for t in outs)
     tags = dict(tags)
@@ -79,7 +83,7 @@ def _consumers(ops):
     return c
 
 
-def fuse_pointwise(ops: list[Op], tensors, module_types: dict[str, str]) -> list[Op]:
+def fuse_pointwise(ops: list[Op], tensors, module_types: dict[str, str], keep=frozenset()) -> list[Op]:
     producer: dict[str, int] = {}
     group = list(range(len(ops)))  # union-find parent, by op index
     open_ = [False] * len(ops)
@@ -155,7 +159,7 @@ def fuse_pointwise(ops: list[Op], tensors, module_types: dict[str, str]) -> list
             n += 1
         names[prefix] = n + 1
         out.append(_merge(group_ops, tensors, consumers, "elementwise", fn,
-                          prefix if n == 0 else f"{prefix}#{n}", tags))
+                          prefix if n == 0 else f"{prefix}#{n}", tags, keep))
     _drop_internal(out, tensors)
     return out
 
@@ -167,8 +171,9 @@ def _drop_internal(ops, tensors) -> None:
             del tensors[name]
 
 
-def absorb_into_softmax(ops: list[Op], tensors) -> list[Op]:
-    """An elementwise op whose every output is read only by one softmax joins that softmax."""
+def absorb_into_softmax(ops: list[Op], tensors, keep=frozenset()) -> list[Op]:
+    """An elementwise op whose every output is read only by one softmax (and does not outlive
+    the step: ``keep``) joins that softmax."""
     consumers = _consumers(ops)
     producer = {t: op for op in ops for t in op.outputs}
     absorbed: dict[int, Op] = {}
@@ -179,7 +184,7 @@ def absorb_into_softmax(ops: list[Op], tensors) -> list[Op]:
         p = producer.get(op.inputs[0])
         if p is None or p.kind != "elementwise" or p.tags.get("unknown") or len(p.outputs) != 1:
             continue
-        if [id(c) for c in consumers[p.outputs[0]]] != [id(op)]:
+        if [id(c) for c in consumers[p.outputs[0]]] != [id(op)] or p.outputs[0] in keep:
             continue
         merged = _merge([p, op], tensors, consumers, "softmax", None, op.name, dict(op.tags))
         absorbed[id(p)] = p

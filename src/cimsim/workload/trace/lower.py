@@ -86,6 +86,7 @@ class Lowerer:
     #: storage keys of the example inputs and of the parameters (:mod:`.computed`)
     example_keys: frozenset = frozenset()
     param_keys: frozenset = frozenset()
+    updated_reads = 0  # matmuls reading a parameter the step had updated (a later step)
 
     def __init__(self, torch, names: dict[int, tuple[str, str]], dtype: str, allow_unknown: bool,
                  modules: dict, keep_floats: bool = False):
@@ -290,9 +291,12 @@ class Lowerer:
             if self.st.rest_of_units(t):  # a fill of part of each unit: the rest is kept
                 self.emit("copy", c.base, [], [t])
             elif t.numel():
-                v = self.st.new_version("input", f"const{self._n_const}", t.numel(), tuple(t.shape),
-                                        dtype=self.dt(t))
-                self._n_const += 1
+                # optimizer state created in the step (:mod:`.persist`) has its name
+                name = self.names.get(storage_key(t), (None, None))[1]
+                if name is None:
+                    name = f"const{self._n_const}"
+                    self._n_const += 1
+                v = self.st.new_version("input", name, t.numel(), tuple(t.shape), dtype=self.dt(t))
                 self.st.write(t, v)
 
     @lowers(*A.REORDER)
@@ -418,6 +422,12 @@ class Lowerer:
         if swapped:
             pa, pb, m, n = pb, pa, n, m  # out^T = B^T A^T: the weight is B
         tags = {"aten": c.base}
+        if not weight and getattr(self.ev, "backward", False):  # autograd's (a weight gradient): no KV-cache read
+            tags["part"] = "backward"
+        if not weight and any(storage_key(t) in self.param_keys and
+                              any(self.st.versions[vid].producer >= 0 for vid, _ in self.st.pieces(t))
+                              for t in (a, b) if t.numel()):
+            self.updated_reads += 1  # a parameter the step updated, read as an activation
         if weight:
             tags["weight_name"] = self.st.versions[pb[0][0]].name
             add_stats(self, tags, "matmul_stats", *((b, a) if swapped else (a, b)), k, swapped)

@@ -21,7 +21,8 @@ Counting: ones over all elements and planes, one integer, divided once (exact up
 rounding of the division). A convolution's input is its im2col matrix (each output position's
 window, zero padding included: what the arrays receive), 1-D and 2-D convolutions; other
 convolutions record no input figure. The operands are copied when the op runs (an in-place op
-later in the forward cannot change what was measured).
+later in the forward cannot change what was measured); parameters and buffers only once
+something is about to write them in place (:func:`before_write`: an optimizer step).
 
 A model of fake tensors (shapes only, ``--zoo`` without ``--real-weights``) has no data: the
 tracer records nothing and says so; the CIM then uses its configured activity for every op.
@@ -160,6 +161,30 @@ def snapshot(torch, func, args, skip=frozenset()):
             and a.untyped_storage().data_ptr() not in skip}
 
 
+def before_write(torch, func, args, kwargs, skip, events):
+    """``skip`` less the storages aten op ``func`` is about to write in place (a parameter an
+    optimizer updates, an EMA buffer): the earlier matmuls that read one without a copy get one
+    now, of the values they read (the statistics are of the weights the forward used, not the
+    updated ones), and later reads are copied as any operand is."""
+    written = set()
+    for i, a in enumerate(func._schema.arguments):
+        if a.alias_info is not None and a.alias_info.is_write:
+            val = args[i] if i < len(args) else kwargs.get(a.name)
+            for t in (val if isinstance(val, (list, tuple)) else (val,)):
+                if isinstance(t, torch.Tensor) and t.untyped_storage().data_ptr() in skip:
+                    written.add(t.untyped_storage().data_ptr())
+    if not written:
+        return skip
+    for ev in events:
+        if ev.data is None:
+            continue
+        for a in ev.args:
+            if isinstance(a, torch.Tensor) and id(a) not in ev.data and \
+                    a.untyped_storage().data_ptr() in written:
+                ev.data[id(a)] = a.detach().clone()
+    return skip - written
+
+
 def add(low, tags, fn, *args) -> None:
     """Add a weight matmul's statistics to its ``tags`` (:func:`matmul_stats` or
     :func:`conv_stats`, named ``fn``) when the lowerer ``low`` measures them
@@ -238,5 +263,5 @@ def summary(tagged: int, matmuls: int, fake: bool, bits: tuple, weight_only: int
     return out
 
 
-__all__ = ["DEFAULT_BITS", "MATMUL_OPS", "add", "check_bits", "conv_stats", "has_data", "input_stats",
+__all__ = ["DEFAULT_BITS", "MATMUL_OPS", "add", "before_write", "check_bits", "conv_stats", "has_data", "input_stats",
            "matmul_stats", "snapshot", "summary", "unmeasured", "weight_stats"]

@@ -1,0 +1,104 @@
+"""What outlives a traced step: the versions of persistent state it writes, and optimizer state.
+
+A step that updates state in place (an optimizer's ``p.addcdiv_``, Adam's ``exp_avg.lerp_``,
+a momentum buffer, an EMA buffer, BatchNorm's running statistics) leaves the new values in
+memory for the next step: those writes are real traffic even where a later op of the same
+step reads them (pointwise fusion keeps them as outputs of the merged op: :mod:`.fuse`).
+What outlives the step: the model's parameters, buffers and gradients, the state of every
+optimizer that stepped during the trace (found by a global ``torch.optim`` step hook), the
+example inputs (written in place, they are the caller's) and the model's outputs.
+
+Optimizer state is named by its parameter and key (``net.0.weight.exp_avg``), not as a
+constant made outside torch, and listed in ``metadata['optimizer_state']`` (name, bytes)."""
+
+from __future__ import annotations
+
+import contextlib
+
+from ...dtypes import DTYPE_BYTES
+from .storage import storage_key
+
+
+@contextlib.contextmanager
+def optimizers_stepping(torch, found: dict):
+    """While open, every ``torch.optim`` optimizer that steps is added to ``found`` (by id)."""
+    from torch.optim.optimizer import register_optimizer_step_pre_hook
+
+    def seen(opt, args, kwargs):
+        found.setdefault(id(opt), opt)  # returns None: the step's arguments unchanged
+
+    hook = register_optimizer_step_pre_hook(seen)
+    try:
+        yield found
+    finally:
+        hook.remove()
+
+
+def optimizers_held(torch, modules) -> dict:
+    """Optimizers a module holds as an attribute (known before the run: their state, if it
+    exists, is named from the start)."""
+    found: dict = {}
+    for mod in modules:
+        for value in vars(mod).values():
+            if isinstance(value, torch.optim.Optimizer):
+                found.setdefault(id(value), value)
+    return found
+
+
+def state_tensors(torch, model, optimizers) -> list[tuple[str, object]]:
+    """(name, tensor) of each optimizer state tensor: ``<parameter>.<key>`` (``.step`` too)."""
+    pname = {id(p): n for n, p in model.named_parameters()}
+    out = []
+    for i, opt in enumerate(optimizers.values()):
+        for p, state in opt.state.items():
+            base = pname.get(id(p), f"optimizer{i}.param{len(out)}")
+            for key, t in state.items():
+                if isinstance(t, torch.Tensor) and t.numel():
+                    out.append((f"{base}.{key}", t))
+    return out
+
+
+def name_state(names: dict, states) -> None:
+    """Name the optimizer state tensors (storage key -> (role, name)); a state is an input."""
+    for name, t in states:
+        names.setdefault(storage_key(t), ("input", name))
+
+
+def lasting(torch, model, inputs, kwargs, out, states, leaves) -> list:
+    """The tensors that outlive the step (see the module's doc)."""
+    ts = [*model.parameters(), *model.buffers()]
+    ts += [p.grad for p in model.parameters() if p.grad is not None]
+    ts += [t for _, t in states]
+    for x in (*inputs, *kwargs.values(), out):
+        ts += [t for _, t in leaves(torch, x, "")]
+    return [t for t in ts if isinstance(t, torch.Tensor) and t.numel()]
+
+
+def mark_lasting(low, tensors) -> None:
+    """Record on ``low`` (``lasting_vids``) the versions written during the step that the
+    storages of ``tensors`` hold at its end."""
+    vids = set()
+    for t in tensors:
+        if low.st.known(t):
+            vids.update(vid for vid, _ in low.st.pieces(t) if low.st.versions[vid].producer >= 0)
+    low.lasting_vids = vids
+
+
+def state_metadata(low, states) -> list[dict]:
+    """``metadata['optimizer_state']``: each state tensor the step read or wrote, with its bytes."""
+    seen, out = set(), []
+    for name, t in states:
+        key = storage_key(t)
+        if key in seen or not low.st.known(t):
+            continue
+        seen.add(key)
+        dtype = low.dt(t)
+        out.append({"name": name, "shape": [int(s) for s in t.shape], "dtype": dtype,
+                    "bytes": int(t.numel()) * DTYPE_BYTES[dtype]})
+    return out
+
+
+def updated_parameters(low, model) -> int:
+    """Parameters the step wrote in place (an optimizer's update): ``metadata['updated_parameters']``."""
+    return sum(1 for p in model.parameters() if p.numel() and low.st.known(p)
+               and any(low.st.versions[vid].producer >= 0 for vid, _ in low.st.pieces(p)))
