@@ -329,6 +329,8 @@ def print_result(r, footprint=None, cache_apart: bool = False) -> None:
                   + (f", {si(r.power_density_w_per_m2 / 1e6, 'W/mm²')} over {area(r.area_m2)}"
                      if r.area_m2 > 0 else "")),
         ("ops per unit", ", ".join(f"{k} {v}" for k, v in r.ops_per_unit.items())),
+        ("MACs per unit", ", ".join(f"{k} {si(v, 'MAC')} ({100 * v / r.macs:.1f} %)" if r.macs else f"{k} 0 MAC"
+                                    for k, v in r.macs_per_unit.items())),
     ]
     f = r.facts
     if C.PIPELINE_INTERVAL_S in f:  # a layer-pipelined chip: the steady state of a stream
