@@ -53,3 +53,14 @@ def test_no_note_when_every_matmul_has_a_stationary_weight(cim_arch):
     r = simulate(cim_arch, wl)
     assert r.macs_per_unit == {"processor": 0, "cim": 2048}
     assert not [n for n in r.notes if "grouped/depthwise" in n]
+
+
+def test_run_prints_each_units_own_energy_and_tops_per_watt(cim_arch):
+    from cimsim.commands.cim_lines import unit_energy_text
+    wl = trace(DSBlock().eval(), (torch.randn(1, 4, 8, 8),), dtype="int8")
+    r = simulate(cim_arch, wl)
+    e = {u: sum(v for k, v in r.energy_breakdown_j.items() if k.startswith(u + "_")) for u in ("processor", "cim")}
+    text = unit_energy_text(r)
+    # the CIM's own TOPS/W: 2 x its 2,048 MACs over its dynamic energy (no static, no DRAM)
+    assert f"({2 * 2048 / e['cim'] / 1e12:.3g} TOPS/W)" in text.split("; ")[1]
+    assert f"({2 * 2304 / e['processor'] / 1e12:.3g} TOPS/W)" in text.split("; ")[0]
