@@ -145,3 +145,18 @@ def test_the_weights_note_of_a_processor_with_no_on_chip_level_has_no_empty_list
     r = simulate(architecture_from_dict(d), gemv_workload(64, 64))
     note = next(n for n in r.notes if "stay where they fit" in n)
     assert "stay where they fit; no level before dram):" in note and "; )" not in note
+
+
+@pytest.mark.parametrize("n, rate", [
+    (1, 4 * 1e9 * 8),  # n = 1 (a depthwise conv's product): the vector lanes, 4 cores x 1 GHz x 8
+    (2, 4 * 1e9 * 32),  # n = 2: the int8 matrix peak, 4 cores x 1 GHz x 32 MAC
+])
+def test_single_column_product_runs_at_the_vector_rate(round_arch, n, rate):
+    # a product with one output column has no second dimension for a matrix unit: its MACs
+    # take the vector rate (32 G/s), not the int8 MAC peak (128 G/s); energy stays per MAC
+    w = gemv_workload(64, n, rows=4096, dtype="int8")
+    r = simulate(round_arch, w, keep_ops=True)
+    macs = 4096 * 64 * n
+    row = r.op_table.iloc[0]
+    assert row["compute_s"] == pytest.approx(macs / rate, rel=1e-12, abs=0)
+    assert r.energy_breakdown_j["processor_compute"] == pytest.approx(macs * 0.25 * pJ, rel=1e-12, abs=0)

@@ -42,3 +42,14 @@ def programming_text(facts: dict) -> str:
     return (f"{si(energy, 'J')}, {si(time, 's')} to write the weights once before the run "
             f"({C.PROGRAMMING_ENERGY_J}, {C.PROGRAMMING_TIME_S}): not in the energy or latency above"
             + (f"; the others are programmed during the run ({charged})" if during else ""))
+
+
+def unit_energy_text(r) -> str:
+    """Each unit that ran MACs: its own dynamic energy (its ``<unit>_<part>`` energy parts; no
+    static power, no memory level or link) and 2 x its MACs over it, in TOPS/W."""
+    out = []
+    for unit, macs in r.macs_per_unit.items():
+        e = sum(v for k, v in r.energy_breakdown_j.items() if k.startswith(f"{unit}_"))
+        if macs > 0 and e > 0:
+            out.append(f"{unit} {si(e, 'J')} ({2 * macs / e / 1e12:.3g} TOPS/W)")
+    return "; ".join(out)

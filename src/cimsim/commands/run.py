@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from . import OneLineErrors, OneLineUsageError, console, created, full_path, new_folder, unbroken
-from .cim_lines import floorplan_texts as _floorplan_texts, programming_text
+from .cim_lines import floorplan_texts as _floorplan_texts, programming_text, unit_energy_text
 from .placement import print_placement
 from .. import bundled
 from ..atomic import atomic_write, check_writable
@@ -328,6 +328,9 @@ def print_result(r, footprint=None, cache_apart: bool = False) -> None:
                   + (f", {si(r.power_density_w_per_m2 / 1e6, 'W/mm²')} over {area(r.area_m2)}"
                      if r.area_m2 > 0 else "")),
         ("ops per unit", ", ".join(f"{k} {v}" for k, v in r.ops_per_unit.items())),
+        ("MACs per unit", ", ".join(f"{k} {si(v, 'MAC')} ({100 * v / r.macs:.1f} %)" if r.macs else f"{k} 0 MAC"
+                                    for k, v in r.macs_per_unit.items())),
+        ("dynamic energy per unit", unit_energy_text(r) or "none (no unit ran MACs)"),
     ]
     f = r.facts
     if C.PIPELINE_INTERVAL_S in f:  # a layer-pipelined chip: the steady state of a stream

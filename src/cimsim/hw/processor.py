@@ -11,7 +11,9 @@ kernel); concurrency comes from the other components working beside it.
   traced chain of fused pointwise ops, e.g. a recurrence over T steps: one lane does one a
   cycle at best, however many lanes share the elements; ``mac_efficiency``: a matmul with few activation rows (batch x m) reaches
   less of the peak than the large matmuls the peak is measured with, and less
-  again when its weight lies beyond the caches; see :class:`MacEfficiency`);
+  again when its weight lies beyond the caches; see :class:`MacEfficiency`); a product of
+  one output column (``n = 1``: a depthwise convolution's, a dot product) cannot use a matrix
+  unit (AMX tile, tensor core), so its MACs count as vector ops, at the vector rate;
 - bytes: through its memory levels (``levels``, innermost first; default every
   level of the architecture) by the rules of :mod:`cimsim.hw.hierarchy`:
   reused weight matrices stay resident where they fit, everything else
@@ -238,7 +240,8 @@ class ProcessorConfig(ComponentConfig):
     macs_per_cycle_per_core: dict[DType, PositiveFloat] = Field(
         description="Peak multiply-accumulates per cycle per core, per dtype.")
     vector_ops_per_cycle_per_core: PositiveFloat = Field(
-        description="Peak elementwise operations per cycle per core.")
+        description="Peak elementwise operations per cycle per core; also the MAC rate of a "
+        "product of one output column (n = 1: a depthwise convolution), which a matrix unit cannot run.")
     energy_per_mac: dict[DType, Joules] = Field(description="Energy of one MAC, per dtype.")
     energy_per_vector_op: Joules = Field(description="Energy of one elementwise operation.")
     static_power: Watts = Field(description="Leakage and uncore power while the run lasts.")
@@ -416,7 +419,12 @@ class Processor(Component[ProcessorConfig]):
                if cfg.mac_efficiency is not None else np.ones(len(idx)))
         with np.errstate(divide="ignore", invalid="ignore"):
             t_mac = np.where(macs > 0, macs / peak, 0.0)  # at peak (the MAC utilization)
-        compute = np.maximum(t_mac / eff, vec / cfg.peak_vector_ops_per_s)
+        # a product of one output column (n = 1: a depthwise convolution's, a dot product) has
+        # no second dimension for a matrix unit (AMX tile, tensor core): its MACs run on the
+        # vector lanes, one MAC a vector op, beside the op's own vector ops
+        lanes = (macs > 0) & (ops.n[idx] == 1)
+        vec = np.where(lanes, vec + macs, vec)
+        compute = np.maximum(np.where(lanes, 0.0, t_mac / eff), vec / cfg.peak_vector_ops_per_s)
         if ops.serial_ops is not None:  # a deep fused chain: one lane, one operation a cycle
             compute = np.maximum(compute, ops.serial_ops[idx] / cfg.clock)
         traffic = plan.state["traffic"]
@@ -452,7 +460,7 @@ class Processor(Component[ProcessorConfig]):
             latency_s=overhead + latency,
             bytes=nbytes,
             write_bytes=writes,
-            energy={"compute": macs * emac + vec * cfg.energy_per_vector_op},
+            energy={"compute": macs * emac + ops.vector_ops[idx] * cfg.energy_per_vector_op},
             busy={"mac": t_mac},
             compute_parts=parts,
         )

@@ -287,6 +287,7 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
         weight_bytes=int(wl.weight_bytes),
         activation_bytes=int(wl.activation_bytes),
         ops_per_unit={c.name: int(len(ids)) for c, ids in zip(pl.components, pl.idx)},
+        macs_per_unit={c.name: int(ops.macs[ids].sum()) for c, ids in zip(pl.components, pl.idx)},
         facts=facts,
         area_breakdown_m2=areas,
         notes=notes,

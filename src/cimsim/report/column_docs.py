@@ -64,6 +64,7 @@ DOCS: tuple[tuple[str, str, str], ...] = (
     (C.EXTRAPOLATED, "-", ALL),
     (C.NOTES, "-", ALL),
     (C.ops_column(_COMP), "count", CSV + "; `run --json`: `ops_per_unit`"),
+    (C.macs_column(_COMP), "MAC", CSV + "; `run --json`: `macs_per_unit`"),
     (C.bytes_column(_RES), "B", CSV + "; `run --json`: `traffic_bytes`"),
     (C.write_bytes_column(_RES), "B", CSV + "; `run --json`: `write_bytes`"),
     (C.fact_column(_COMP, "<fact>"), "count, flag or its unit", ALL),
@@ -135,7 +136,8 @@ def documented_columns() -> set[str]:
 
 #: the one row :mod:`.columns` has no name for: a sweep's swept parameters, named by their paths
 _SWEPT = {"<dotted.config.path>": "one column per swept parameter, SI values"}
-_PATTERNS = {C.ops_column(_COMP): C.ops_column, C.bytes_column(_RES): C.bytes_column,
+_PATTERNS = {C.ops_column(_COMP): C.ops_column, C.macs_column(_COMP): C.macs_column,
+             C.bytes_column(_RES): C.bytes_column,
              C.write_bytes_column(_RES): C.write_bytes_column,
              C.fact_column(_COMP, "<fact>"): C.fact_column, C.energy_column(_PART): C.energy_column,
              C.util_column("<name>"): C.util_column, C.path_column(_PART): C.path_column,

@@ -306,6 +306,11 @@ def ops_column(component: str) -> str:
     return f"ops_{component}"
 
 
+def macs_column(component: str) -> str:
+    """MACs of the ops the component runs (they sum to ``macs``)"""
+    return f"macs_{component}"
+
+
 def bytes_column(resource: str) -> str:
     """bytes over a memory level or link"""
     return f"{resource}_bytes"
@@ -357,6 +362,7 @@ def result_column_sources(arch) -> list[tuple[str, str, str]]:
     return [
         *((c, "a fixed column", "") for c in FIXED_COLUMNS),
         *((ops_column(c.name), f"the op count of component '{c.name}'", c.name) for c in comps),
+        *((macs_column(c.name), f"the MACs of component '{c.name}'", c.name) for c in comps),
         *((bytes_column(r), f"the bytes over '{r}'", r) for r in resources),
         *((write_bytes_column(r), f"the bytes written to '{r}'", r) for r in resources),
         *((fact_column(c.name, f), f"fact '{f}' of component '{c.name}'", c.name)

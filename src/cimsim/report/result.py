@@ -47,6 +47,7 @@ class Result:
     ops_per_unit: dict[str, int]  # component -> ops it ran
     facts: dict[str, object]  # "<component>_<fact>" -> value
     area_breakdown_m2: dict[str, float] = field(default_factory=dict)  # part -> m^2
+    macs_per_unit: dict[str, int] = field(default_factory=dict)  # component -> MACs of its ops
     notes: list[str] = field(default_factory=list)
     #: what the bound's part stands for when the name alone would mislead (e.g. compute times
     #: from a measured table, which include weight streaming); "" when nothing needs saying
@@ -185,6 +186,8 @@ class Result:
         row[C.NOTES] = C.NOTES_SEPARATOR.join(self.notes)  # a table's cell holds text
         for comp, n in self.ops_per_unit.items():
             row[C.ops_column(comp)] = n
+        for comp, n in self.macs_per_unit.items():
+            row[C.macs_column(comp)] = n
         for res, b in self.traffic_bytes.items():
             row[C.bytes_column(res)] = b
         for res, b in self.write_bytes.items():
@@ -205,10 +208,10 @@ class Result:
         """The ``--json`` object as a JSON-ready ``dict`` (not JSON text: ``json.dumps`` of it
         writes that; the name stays for compatibility): the fixed columns, then the breakdowns as
         nested objects (``energy_breakdown_j``, ``utilization``, ``critical_path_time_s``,
-        ``traffic_bytes``, ``write_bytes``, ``ops_per_unit``), the components' facts, the
-        notes and which cimsim computed it (``cimsim_version``, ``cimsim_revision``). What it was
-        computed from (``config_path``, ``config_sha256``, ``workload_*``, ``overrides``) only
-        the command line knows: a ``Result`` holds no file."""
+        ``traffic_bytes``, ``write_bytes``, ``ops_per_unit``, ``macs_per_unit``), the
+        components' facts, the notes and which cimsim computed it (``cimsim_version``,
+        ``cimsim_revision``). What it was computed from (``config_path``, ``config_sha256``,
+        ``workload_*``, ``overrides``) only the command line knows: a ``Result`` holds no file."""
         from ..revision import provenance
 
         out: dict[str, object] = {c: json_number(getattr(self, c)) for c in C.FIXED_COLUMNS
@@ -220,6 +223,7 @@ class Result:
             "traffic_bytes": dict(self.traffic_bytes),
             "write_bytes": dict(self.write_bytes),
             "ops_per_unit": dict(self.ops_per_unit),
+            "macs_per_unit": dict(self.macs_per_unit),
             "area_breakdown_m2": dict(self.area_breakdown_m2),
             **{k: json_number(v) for k, v in self.facts.items()},
             C.PROVENANCE: {k: dict(v) for k, v in self.provenance.items()},

@@ -439,7 +439,8 @@ class CIM(Component[CIMConfig]):
         plan.summary.update(activity.summary(sel), area_needed_m2=sizing.area_needed_m2(
             self, plan.summary["arrays_needed"]))
         plan.op_columns.update(activity.op_columns(ops, sel))
-        plan.notes.extend(n for n in [activity.note(self.name, self.config, self.hw.technology, sel)] if n)
+        plan.notes.extend(n for n in [activity.note(self.name, self.config, self.hw.technology, sel),
+                                      notes.unheld(self.name, ops)] if n)
         plan.state["activity"] = sel
         return plan
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import AbstractSet
 
+import numpy as np
+
 from ...units import si
 from ..circuits import scaling
 from .derive import AREA_FIELDS, ENERGY_FIELDS, PERIPHERY_PARTS
@@ -132,3 +134,19 @@ def provenance(self, marks: AbstractSet[str] = frozenset()) -> dict:
     else:  # derived: a placeholder if any area it rests on is one
         static = weakest([self.static.provenance, *(field_prov(f) for f in self.static.fields)])
     return {"energy": energy, "area": area, "static": static}
+
+
+def unheld(name: str, ops) -> str:
+    """A note on the matmuls that read a weight no array can hold stationary (a grouped or
+    depthwise convolution's per-group weights, a 3-D per-head weight): another component runs
+    them, and the run says which MACs the arrays did not take; empty when there are none."""
+    sel = (ops.macs > 0) & (ops.stationary < 0) & (ops.weight_bytes > 0) & ops.mac_dtype_ok()
+    if not sel.any():
+        return ""
+    macs, total = float(ops.macs[sel].sum()), float(ops.macs.sum())
+    ids = [ops.weight_ids[ops.weight_ptr[i]] for i in np.flatnonzero(sel)[:3]
+           if ops.weight_ptr[i + 1] > ops.weight_ptr[i]]
+    names = ", ".join(ops.tensor_names[int(t)] for t in ids) + (", ..." if sel.sum() > 3 else "")
+    return (f"{name}: {int(sel.sum())} grouped/depthwise convolution(s) or per-head product(s) "
+            f"({names}), {si(macs, 'MAC')} ({100 * macs / total:.1f} % of the MACs), have no stationary "
+            f"weight matrix for the arrays and ran on another component (macs_<unit> says which)")

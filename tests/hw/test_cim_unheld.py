@@ -1,0 +1,66 @@
+"""A run says which MACs the CIM arrays did not take (find-E 4): a depthwise convolution has no
+stationary weight matrix, so the host runs it; the per-unit MAC figures and a CIM note say so.
+
+Closed form, a depthwise-separable block on a 1 x 4 x 8 x 8 input (padding 1, so 8 x 8 out):
+depthwise 3 x 3 = C x kh x kw x Hout x Wout = 4 x 9 x 64 = 2,304 MACs (host), pointwise
+4 -> 8 = 64 x 4 x 8 = 2,048 MACs (CIM); the depthwise share 2304 / 4352 = 52.9 %.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+torch = pytest.importorskip("torch")
+nn = torch.nn
+
+from cimsim import simulate  # noqa: E402
+from cimsim.report import columns as C  # noqa: E402
+from cimsim.workload.trace import trace  # noqa: E402
+
+pytestmark = pytest.mark.torch
+
+
+class DSBlock(nn.Module):
+    def __init__(s):
+        super().__init__()
+        s.dw = nn.Conv2d(4, 4, 3, padding=1, groups=4, bias=False)
+        s.pw = nn.Conv2d(4, 8, 1, bias=False)
+
+    def forward(s, x):
+        return s.pw(s.dw(x))
+
+
+def test_depthwise_macs_reported_per_unit_and_in_a_note(cim_arch):
+    wl = trace(DSBlock().eval(), (torch.randn(1, 4, 8, 8),), dtype="int8")
+    r = simulate(cim_arch, wl)
+    dw, pw = 4 * 9 * 8 * 8, 8 * 8 * 4 * 8
+    assert r.macs == dw + pw
+    assert r.macs_per_unit == {"processor": dw, "cim": pw}
+    row = r.record()
+    assert (row[C.macs_column("processor")], row[C.macs_column("cim")]) == (dw, pw)
+    assert C.macs_column("cim") in C.result_columns(cim_arch)
+    assert json.loads(json.dumps(r.to_json()))["macs_per_unit"] == {"processor": dw, "cim": pw}
+    note = [n for n in r.notes if "grouped/depthwise" in n]
+    assert len(note) == 1, r.notes
+    assert "1 grouped/depthwise" in note[0] and "dw.weight" in note[0]
+    assert "2.304 kMAC (52.9 % of the MACs)" in note[0]
+
+
+def test_no_note_when_every_matmul_has_a_stationary_weight(cim_arch):
+    wl = trace(nn.Conv2d(4, 8, 1, bias=False).eval(), (torch.randn(1, 4, 8, 8),), dtype="int8")
+    r = simulate(cim_arch, wl)
+    assert r.macs_per_unit == {"processor": 0, "cim": 2048}
+    assert not [n for n in r.notes if "grouped/depthwise" in n]
+
+
+def test_run_prints_each_units_own_energy_and_tops_per_watt(cim_arch):
+    from cimsim.commands.cim_lines import unit_energy_text
+    wl = trace(DSBlock().eval(), (torch.randn(1, 4, 8, 8),), dtype="int8")
+    r = simulate(cim_arch, wl)
+    e = {u: sum(v for k, v in r.energy_breakdown_j.items() if k.startswith(u + "_")) for u in ("processor", "cim")}
+    text = unit_energy_text(r)
+    # the CIM's own TOPS/W: 2 x its 2,048 MACs over its dynamic energy (no static, no DRAM)
+    assert f"({2 * 2048 / e['cim'] / 1e12:.3g} TOPS/W)" in text.split("; ")[1]
+    assert f"({2 * 2304 / e['processor'] / 1e12:.3g} TOPS/W)" in text.split("; ")[0]
