@@ -758,7 +758,7 @@ def test_a_param_with_one_value_is_not_swept_the_batch_figure_is_drawn(tmp_path)
     made = sorted(p.name for p in figs.iterdir())
     # the runs' batch is a workload parameter (workload.batch, 2026-12-06): latency, energy,
     # utilization and efficiency against it too; the serving panels are the batch figure's
-    assert made == ["bc-efficiency.png", "bc-energy.png", "bc-energy_breakdown.png", "bc-latency.png",
+    assert made == ["bc-efficiency.png", "bc-energy.png", "bc-energy_breakdown.png", "bc-latency.png", "bc-power.png",
                     "bc-serving-batch.png", "bc-utilization.png"]
     # named as the x axis, it is still one value: the same note, nothing drawn against it
     res = CliRunner().invoke(plot_command, [str(out), "-o", str(tmp_path / "f2"), "--format", "png",

@@ -31,7 +31,7 @@ def test_every_sweep_figure_names_the_fixed_params_and_the_engine(tmp_path, chai
     res = CliRunner().invoke(main, ["plot", str(out), "-o", str(tmp_path / "f"), "--format", "png",
                                     "--no-roofline"])
     assert res.exit_code == 0, res.output
-    assert set(drawn) == {"latency", "energy", "utilization", "efficiency", "energy_breakdown"}
+    assert set(drawn) == {"latency", "energy", "utilization", "efficiency", "power", "energy_breakdown"}
     want = "fixed: processor.static_power = 0 W, processor.cores = 8; engine analytic"
     for name, fig in drawn.items():
         assert fig._supxlabel is not None, name

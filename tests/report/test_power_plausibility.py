@@ -198,3 +198,102 @@ def test_run_and_compare_show_power(tmp_path):
             w = float(row["average_power_w"])
             assert w == pytest.approx(float(row["energy_j"]) / float(row["latency_s"]), rel=1e-12, abs=0)
             assert float(row["power_density_w_per_m2"]) == pytest.approx(w / float(row["area_m2"]), rel=1e-12, abs=0)
+
+
+# ---------------------------------------------------------------- find-B (power, 2026-12)
+K = 8192
+GEMVS = 10
+
+
+def _gemv_closed_form(arch):
+    """One fp16 K x K GEMV on hbm-pim's units: dynamic energy (J), MAC time and bank time (s)
+    from the config's fields (units = units_per_channel x the level's channels)."""
+    pim, dram = arch.components["pim"], arch.memory[arch.components["pim"].memory or "dram"]
+    units = pim.units_per_channel * dram.channels
+    weight = K * K * 2  # fp16 bytes read in the banks
+    e = K * K * pim.energy_per_mac + 8 * weight * pim.energy_per_bit
+    return e, K * K / (units * pim.macs_per_cycle * pim.clock), weight / (units * pim.internal_bandwidth)
+
+
+def test_hbm_pim_tdp_counts_the_pim_units_in_its_hbm():
+    """find-B #1: the PIM units sit in the HBM3 stacks the H100 module's TDP covers
+    (tdp_includes [sram, dram]): their static power and their ops' energy count against the
+    700 W. 4 fp16 8192^3 matmuls (no op for the PIM) average 711.4 W of GPU + 5 W PIM static
+    = 716.4 W (the note said 711.4 W); GEMVs alone on the PIM, with the TDP at 101 W, put the
+    processor's 100 W static + the units' 5 W + their compute over it (no note before)."""
+    arch = load_architecture("hbm-pim")
+    r = simulate(arch, matmul(N, N, N, count=COUNT, dtype="fp16"))
+    _, parts = _closed_form(arch, "fp16", ["sram", "dram"])
+    power = sum(parts.values()) + arch.components["pim"].static_power
+    assert round(power, 1) == 716.4
+    note = next(n for n in r.notes if "TDP" in n)
+    assert f"is {power:.4g} W, above its TDP of 700 W" in note and "pim static 5 W" in note
+
+    arch = load_architecture("hbm-pim", overrides={"processor.tdp": "101 W"})
+    r = simulate(arch, matmul(1, K, K, count=GEMVS, dtype="fp16"))
+    assert r.energy_breakdown_j["processor_compute"] == 0  # the PIM took every GEMV
+    e, _, _ = _gemv_closed_form(arch)
+    pim_w = GEMVS * e / r.latency_s
+    note = next(n for n in r.notes if "TDP" in n)
+    assert f"pim compute {pim_w:.4g} W + pim static 5 W" in note, note
+    assert arch.component("pim").sits_in == "dram"
+
+
+def test_binding_power_cap_is_a_power_bound_and_keeps_the_bank_time():
+    """find-B #2: at pim.power_cap 10 W each GEMV takes E_dyn / 10 W, far above its MAC and bank
+    time (equal here: ties go to the banks). The bound is power (pim_power), the time the cap
+    adds is path part pim_power, a note names pim.power_cap, and the memory lower bound keeps
+    the banks' GEMVS x t_banks (it dropped to the op I/O alone when the cap bound)."""
+    arch = load_architecture("hbm-pim", overrides={"pim.power_cap": "10 W"})
+    e, t_mac, t_banks = _gemv_closed_form(arch)
+    assert t_banks == pytest.approx(t_mac, rel=1e-12) and e / 10 > 10 * t_banks
+    r = simulate(arch, matmul(1, K, K, count=GEMVS, dtype="fp16"))
+    assert (r.bound, r.bound_part) == ("power", "pim_power")
+    assert r.path_time_s["pim_power"] == pytest.approx(GEMVS * (e / 10 - t_banks), rel=1e-9)
+    assert r.path_time_s["pim_banks"] == pytest.approx(GEMVS * t_banks, rel=1e-9)
+    assert r.bound_memory_s >= GEMVS * t_banks * (1 - 1e-12)
+    note = next(n for n in r.notes if "power_cap" in n)
+    assert note.startswith(f"pim.power_cap binds on {GEMVS} of {GEMVS} pim ops")
+    # without a cap: no power part, no note
+    r0 = simulate(load_architecture("hbm-pim"), matmul(1, K, K, count=GEMVS, dtype="fp16"))
+    assert r0.bound_part == "pim_banks" and "pim_power" not in r0.path_time_s
+    assert not [n for n in r0.notes if "power_cap" in n]
+
+
+def test_memory_level_and_link_static_power_count_in_static_energy():
+    """find-B #3: a level's or link's static_power (default 0 W, not stated) counts in the
+    static energy: cpu-ddr5's 40 W Xeon + 16 W of DIMMs = 56 W x latency; tpu-like's 40 W +
+    28 W + a 5 W PCIe link = 73 W x latency."""
+    wl = load_workload(bundled.resolve_workload("lstm"))
+    for name, sets, watts in (("cpu-ddr5", {"memory.dram.static_power": "16 W"}, 40 + 16),
+                              ("tpu-like", {"links.pcie.static_power": "5 W"}, 40 + 28 + 5)):
+        assert load_architecture(name).static_power_w == watts - float(next(iter(sets.values()))[:-2])
+        r = simulate(load_architecture(name, overrides=sets), wl, engine="analytic")
+        assert r.energy_breakdown_j["static"] == pytest.approx(watts * r.latency_s, rel=1e-12)
+    res = CliRunner().invoke(main, ["run", "cpu-ddr5", "lstm", "--set", "memory.dram.static_power=-1W"])
+    assert res.exit_code != 0 and "memory.dram.static_power: -1 W is outside the domain" in res.output
+    assert "Traceback" not in res.output
+
+
+def test_level_static_power_in_tdp_includes_counts_against_the_tdp():
+    """A level the TDP covers brings its static power: gpu-hbm3's 4 fp16 8192^3 matmuls at
+    695.7 W + sram 4.5 W under a 712 W TDP go over it with 20 W of HBM3 static power."""
+    wl = matmul(N, N, N, count=COUNT, dtype="fp16")
+    arch = load_architecture("gpu-hbm3", overrides={"processor.tdp": "712 W", "memory.dram.static_power": "20 W"})
+    _, parts = _closed_form(arch, "fp16", ["sram", "dram"])
+    r = simulate(arch, wl)
+    note = next(n for n in r.notes if "TDP" in n)
+    assert f"is {sum(parts.values()) + 20:.4g} W" in note and "dram static 20 W" in note
+
+
+def test_systolic_array_states_a_tdp():
+    """find-B #1: TPU v1's 75 W TDP per die (Jouppi et al. ISCA 2017 Table 2) is tpu-like's
+    tpu.tdp; a TDP below its 28 W static power is a one-line error, one just above it a note
+    naming the array."""
+    assert load_architecture("tpu-like").components["tpu"].tdp == 75
+    wl = matmul(256, 4096, 4096, count=4, dtype="int8")
+    r = simulate(load_architecture("tpu-like", overrides={"tpu.tdp": "28.01 W"}), wl)
+    assert any(n.startswith("average power of tpu (TPU v1-class matrix unit)") for n in r.notes), r.notes
+    assert not [n for n in simulate(load_architecture("tpu-like"), wl).notes if "TDP" in n]
+    res = CliRunner().invoke(main, ["run", "tpu-like", "lstm", "--set", "tpu.tdp=20W"])
+    assert res.exit_code != 0 and "tpu.tdp: 20 W is below static_power 28 W" in res.output

@@ -1,5 +1,5 @@
 """``cimsim plot SWEEP.parquet``: latency, energy, energy breakdown, utilization, efficiency
-(TOPS/W, TOPS/mm^2, area) and roofline figures."""
+(TOPS/W, TOPS/mm^2, area), power (W, W/mm^2, the configs' TDPs) and roofline figures."""
 
 from __future__ import annotations
 
@@ -62,7 +62,8 @@ def _read(path: Path):
 def plot_command(sweep_file, output_dir, formats, param, no_roofline, where_expr, x, pareto_csv,
                  minimise, maximise):
     """Plot a sweep: latency and energy vs the swept parameter, breakdown, utilization, efficiency
-    (TOPS/W, TOPS/mm^2, area), roofline; for LLM serving runs decode tokens/s, time per output
+    (TOPS/W, TOPS/mm^2, area), average power (W, W/mm^2, each TDP a config states as a line),
+    roofline; for LLM serving runs decode tokens/s, time per output
     token and tokens/J vs the parameter (serving), or vs the batch when the sweep's workloads are
     serving runs that differ in batch (serving-batch); the workloads' own parameters that differ
     between the -w files (workload.steps, ...) are swept parameters too; for a sweep with --accuracy, accuracy against energy
@@ -129,6 +130,7 @@ def plot_command(sweep_file, output_dir, formats, param, no_roofline, where_expr
             figures["energy"] = P.energy_vs_param(df, param)
             figures["utilization"] = P.utilization_vs_param(df, param)
             figures["efficiency"] = P.efficiency_vs_param(df, param)
+            figures["power"] = P.power_vs_param(df, param, _tdps(ok, params))
             if has_serving(ok) and not (shape and batch):  # tokens/s, time per token, tokens/J
                 figures["serving"] = P.serving_vs_param(df, param)
         if batch and (param is None or param in pinned or shape):
@@ -228,6 +230,26 @@ def _write_front(front, conds, path: Path) -> None:
         raise click.ClickException(f"--pareto {path}: cannot write there ({exc.strerror or exc})") from None
     per = f" (one front per workload and value of {', '.join(conds)})" if conds else ""
     click.echo(f"wrote {full_path(path)}: the Pareto front, {len(front):,} rows{per}{created(made)}")
+
+
+def _tdps(df, params) -> dict:
+    """``{architecture: [(component, W)]}``: each TDP a sweep's config states (as written); a
+    swept ``<component>.tdp`` has no one line (said, not drawn), nor a config whose file is gone
+    or changed since the sweep (said)."""
+    from ..config import load_architecture
+    from ..studies import sweep_config_files
+
+    configs, note = sweep_config_files(df)
+    if note is not None:
+        click.echo(f"note: {note} (no TDP line for it in the power figure)", err=True)
+    out = {}
+    for name, path in configs.items():
+        stated = [(c.name, c.tdp_w) for c in load_architecture(path).instances if c.tdp_w is not None]
+        if swept := [c for c, _ in stated if f"{c}.tdp" in params]:
+            click.echo(f"note: {', '.join(f'{c}.tdp' for c in swept)} is swept: no TDP line for it "
+                       "in the power figure", err=True)
+        out[name] = [(c, w) for c, w in stated if c not in swept]
+    return out
 
 
 def _roofline(df):

@@ -279,5 +279,12 @@ class Architecture:
 
     @property
     def static_power_w(self) -> float:
-        """Static power of all components together, W."""
-        return float(sum(c.static_power_w for c in self.instances))
+        """Static power of all components, memory levels and links together, W."""
+        return float(sum(c.static_power_w for c in self.instances)
+                     + sum(self.resource_static_w.values()))
+
+    @property
+    def resource_static_w(self) -> dict[str, float]:
+        """The ``static_power`` each memory level and link states (W), by name; 0 W, the
+        default, is "not stated"."""
+        return {n: float(c.static_power) for n, c in (*self.memory.items(), *self.links.items())}

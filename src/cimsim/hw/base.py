@@ -48,7 +48,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..quantity import (Bytes, Flag, JoulesPerBit, JoulesPerByte, PositiveInt, Seconds,  # noqa: F401
                         SquareMeters, Volts, BytesPerSecond, Fraction, NonNegativeInt,  # noqa: F401
-                        Meters, NonNegativeFloat)  # noqa: F401  (re-exported, as before 0.5's move)
+                        Meters, NonNegativeFloat, Watts)  # noqa: F401  (re-exported, as before 0.5's move)
 from ..workload.oparrays import OpArrays  # noqa: F401  (re-exported for components)
 from .plan import (MEASURED_BOUND_DETAIL, MEASURED_COMPUTE, OpCost, Plan,  # noqa: F401
                    add_stored, row_pieces)  # (re-exported: plug-ins import them here)
@@ -133,6 +133,12 @@ class MemoryLevel(ResourceConfig):
         "accelerator's own weight DRAM): its bytes count as off-chip traffic in tables. "
         "Default: the backing store (the last level) only.")
 
+    static_power: Watts = Field(
+        default="0 W", description="Power the level draws whatever its traffic, over the whole "
+        "run (DRAM background: standby, refresh, the DIMM's register and PMIC, the PHY's idle "
+        "power), counted in the static energy. Default: 0 W, not stated (no bundled config has "
+        "a cited figure).")
+
     @model_validator(mode="after")
     def _one_energy(self) -> "MemoryLevel":
         if (self.energy_per_byte is None) == (self.energy_per_bit is None):
@@ -151,6 +157,9 @@ class Link(ResourceConfig):
 
     latency: Seconds = Field(description="Latency of one transfer.")
     energy_per_bit: JoulesPerBit = Field(description="Energy per bit moved.")
+    static_power: Watts = Field(
+        default="0 W", description="Power the link draws whatever its traffic, over the whole "
+        "run (its PHYs' idle power), counted in the static energy. Default: 0 W, not stated.")
 
     @property
     def joules_per_byte(self) -> float:
@@ -463,6 +472,13 @@ class Component(Generic[ConfigT]):
         """Memory levels and links whose energy (by this component's ops' bytes) the TDP covers
         (a ``tdp_includes`` field; none without one)."""
         return tuple(getattr(self.config, "tdp_includes", None) or ())
+
+    @property
+    def sits_in(self) -> str | None:
+        """The memory level whose dies hold this component's silicon (near-bank PIM units in
+        their DRAM/HBM dies): a component whose ``tdp_includes`` names that level counts its
+        power against its TDP. Default: None (its own die)."""
+        return None
 
     def utilization(self, ops: OpArrays, idx: np.ndarray, plan: Plan, cost: OpCost, busy_s: float,
                     latency_s: float) -> dict[str, float]:

@@ -161,13 +161,23 @@ class PIM(Component[PIMConfig]):
     #: operand, its weight or the KV cache, in the units' format): traffic that never crosses
     #: the level's external bus, so no ``<level>_bytes`` counts it
     facts = MappingProxyType({"bank_bytes": 0.0})
-    #: an op whose time is its bank reads is bound by memory (the banks), not compute
-    compute_parts = MappingProxyType({"banks": "memory"})
     label = "PIM"
+
+    @property
+    def compute_parts(self):
+        """``banks``: an op's bank reads where they outlast its MACs, class memory (the banks,
+        not compute); with a ``power_cap``, ``power``: the time the cap adds to an op above its
+        MAC and bank time (dynamic energy / cap - max(MAC time, bank time)), class power."""
+        return {"banks": "memory", **({"power": "power"} if self.config.power_cap is not None else {})}
 
     @property
     def level(self) -> str:
         return self.config.memory or self.hw.backing_store
+
+    @property
+    def sits_in(self) -> Optional[str]:
+        """The level whose dies hold the units (a separate device's memory is its own: None)."""
+        return None if self.config.sharing == "separate" else self.level
 
     @property
     def link(self) -> Optional[str]:
@@ -358,11 +368,13 @@ class PIM(Component[PIMConfig]):
         io = (ops.act_in_bytes[idx] + ops.act_out_bytes[idx] - np.where(weighted, 0.0, kv)) * fmt
         e_compute = macs * c.energy_per_mac + resident * 8.0 * c.energy_per_bit
         t_mac, t_banks = macs / self.peak_macs, resident / self.internal_bandwidth
-        compute = np.maximum(t_mac, t_banks)
+        compute = uncapped = np.maximum(t_mac, t_banks)
+        # the banks are their reads' time where these outlast the MACs (ties go to the banks),
+        # whether or not the power cap stretches the op beyond it
+        parts = {"banks": np.where((t_banks > 0) & (t_banks >= t_mac), t_banks, 0.0)}
         if c.power_cap is not None:
-            compute = np.maximum(compute, e_compute / c.power_cap)
-        # the banks are the time where their reads are the longest part (ties go to the banks)
-        banks = np.where((t_banks > 0) & (t_banks >= compute), compute, 0.0)
+            compute = np.maximum(uncapped, e_compute / c.power_cap)
+            parts["power"] = compute - uncapped  # what the cap adds: power-bound time
         if c.sharing == "separate":
             where = self.link
             access = self.hw.latency_of(where)
@@ -386,7 +398,7 @@ class PIM(Component[PIMConfig]):
             write_bytes=written,
             energy={"compute": e_compute},
             busy={"mac": t_mac, "banks": t_banks},
-            compute_parts={"banks": banks},
+            compute_parts=parts,
             hold_s=hold,
             # (one-row ops are serial: pieces only where an op has more rows)
             pieces=row_pieces(ops.rows[idx]) if c.sharing != "blocked" and (ops.rows[idx] > 1).any()

@@ -32,10 +32,11 @@ import numpy as np
 from pydantic import Field
 
 from ..errors import MappingError
-from ..quantity import Hertz, Joules, PositiveInt, PositiveSquareMeters, Seconds, Watts
+from ..quantity import Hertz, Joules, PositiveInt, PositiveSquareMeters, PositiveWatts, Seconds, Watts
 from ..units import si
 from .base import Component, ComponentConfig, OpArrays, OpCost, Plan, add_stored
 from .hierarchy import first_input_reads
+from .power import tdp_problems
 from .parts import Buffer
 from .systolic_timing import cycles as array_cycles
 
@@ -82,6 +83,16 @@ class SystolicConfig(ComponentConfig):
     op_overhead: Seconds = Field(default="0 s", description="Fixed dispatch cost per op.")
     static_power: Watts = Field(default="0 W", description="Idle power of the accelerator.")
     area: Optional[PositiveSquareMeters] = Field(default=None, description="Die area of the accelerator.")
+    tdp: Optional[PositiveWatts] = Field(
+        default=None, description="Thermal design power of the accelerator as its maker states "
+        "it (TPU v1: 75 W per die, Jouppi et al. ISCA 2017 Table 2). A run whose average power "
+        "of the array (its energy parts, its static power and the energy of the levels in "
+        "tdp_includes its ops moved, over the latency) exceeds it gets a note. Default: none, "
+        "no check.")
+    tdp_includes: list[str] = Field(
+        default_factory=list, description="Memory levels and links whose energy the TDP covers, "
+        "charged by the bytes this array's ops move over them (TPU v1's die TDP: none of its "
+        "DDR3 or PCIe). Default: none (its own energy and static power only).")
 
 
 class SystolicArray(Component[SystolicConfig]):
@@ -106,7 +117,8 @@ class SystolicArray(Component[SystolicConfig]):
         if self.weight_level not in self.hw.memory:
             out.append(("weight_memory", f"'{self.weight_level}' is not a memory level; the "
                                          f"architecture has {list(self.hw.memory)}"))
-        return out + self.hw.link_errors("link", self.link, "the host and the array")
+        return (out + self.hw.link_errors("link", self.link, "the host and the array")
+                + tdp_problems(self.config, self.hw))
 
     @property
     def peak_macs(self) -> float:

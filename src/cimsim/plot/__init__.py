@@ -12,6 +12,7 @@ from .figures import (
     new_figure,
     save_figure,
 )
+from .power import power_vs_param
 from .roofline import roofline, rooflines
 from .utilization import utilization_vs_bandwidth, utilization_vs_param
 from .accuracy import accuracy_energy
@@ -32,6 +33,7 @@ __all__ = [
     "metric_vs_param",
     "new_figure",
     "part_color",
+    "power_vs_param",
     "roofline",
     "rooflines",
     "save_figure",

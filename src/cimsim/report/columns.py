@@ -30,8 +30,8 @@ LATENCY = "latency_s"
 OP_FIXED_LATENCY = "fixed_latency_s"
 #: total energy, static included
 ENERGY = "energy_j"
-#: what bounds the run: memory, interconnect, compute, dependency or overhead (the class of the
-#: largest part of the realised critical path)
+#: what bounds the run: memory, interconnect, compute, dependency, overhead or power (the class
+#: of the largest part of the realised critical path)
 BOUND = "bound"
 #: the part of the realised critical path that names the bound: a memory level or link name,
 #: ``compute`` or ``overhead``
@@ -267,8 +267,10 @@ PATH_FIXED: tuple[str, ...] = ("compute", "overhead")
 #: latency is within 10 % of the data-dependency critical path (a chain of
 #: dependent ops waiting on fixed latencies: neither bandwidth nor compute would
 #: shorten it), and "overhead"-bound otherwise (many ops queued on one unit,
-#: each paying its dispatch cost: batching or fusing ops would help).
-BOUNDS: tuple[str, ...] = ("memory", "interconnect", "compute", "dependency", "overhead")
+#: each paying its dispatch cost: batching or fusing ops would help). "power": a component's
+#: power limit set the largest part (the PIM's ``power_cap``: compute part ``<pim>_power``, the
+#: time the cap adds above the op's MAC and bank time).
+BOUNDS: tuple[str, ...] = ("memory", "interconnect", "compute", "dependency", "overhead", "power")
 
 #: Columns every result has, in order.
 FIXED_COLUMNS: tuple[str, ...] = (

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from ..units import area, si
 
 #: one lithography exposure field, 26 mm x 33 mm (see the module's sources), m²
@@ -51,29 +53,50 @@ def area_notes(arch) -> list[str]:
     return out
 
 
-def component_power_w(comp, ids, parts, energy, latency: float, op_energy) -> dict[str, float]:
+def _own_w(comp, energy, latency: float) -> float:
+    return sum(energy.get(f"{comp.name}_{p}", 0.0) for p in comp.energy_parts) / latency
+
+
+def component_power_w(comp, ids, parts, energy, latency: float, op_energy, inside=(),
+                      level_static=None) -> dict[str, float]:
     """A component's average power by what its TDP covers, W: ``compute`` (its energy parts),
-    ``static`` (its static power) and each level or link of its ``tdp_includes`` (the energy of
-    the bytes its ops ``ids`` moved over it: ``op_energy[ids, parts.index(r)]``)."""
-    out = {"compute": sum(energy.get(f"{comp.name}_{p}", 0.0) for p in comp.energy_parts) / latency,
-           "static": comp.static_power_w}
+    ``static`` (its static power); for each component of ``inside`` (``(component, ids)``, those
+    whose silicon sits in a level of its ``tdp_includes``: PIM units in a GPU module's HBM) its
+    ``<name> compute`` and ``<name> static``; and each level or link of its ``tdp_includes``:
+    the energy of the bytes its ops ``ids`` and those of ``inside`` moved over it
+    (``op_energy[ids, parts.index(r)]``), with the ``<level> static`` power ``level_static``
+    states for it where above 0 W."""
+    out = {"compute": _own_w(comp, energy, latency), "static": comp.static_power_w}
+    for other, _ in inside:
+        out[f"{other.name} compute"] = _own_w(other, energy, latency)
+        out[f"{other.name} static"] = other.static_power_w
+    every = np.concatenate([np.asarray(ids, dtype=np.int64),
+                            *(np.asarray(i, dtype=np.int64) for _, i in inside)])
     for r in comp.tdp_includes:
         j = list(parts).index(r) if r in parts else None
-        out[r] = float(op_energy[ids, j].sum()) / latency if j is not None and len(ids) else 0.0
+        out[r] = float(op_energy[every, j].sum()) / latency if j is not None and len(every) else 0.0
+        if (level_static or {}).get(r, 0.0) > 0:
+            out[f"{r} static"] = level_static[r]
     return out
 
 
-def tdp_notes(pl, costs, energy: dict[str, float], latency: float) -> list[str]:
+def tdp_notes(pl, costs, energy: dict[str, float], latency: float, level_static=None) -> list[str]:
     """A note per component whose config states a ``tdp`` and whose average power over the run
-    (:func:`component_power_w`) exceeds it, naming the part, its TDP and the power by part."""
+    (:func:`component_power_w`: with the components that sit in a level its ``tdp_includes``
+    names, and those levels' static power ``level_static``) exceeds it, naming the part, its
+    TDP and the power by part."""
     out = []
     if not latency > 0:
         return out
-    for comp, ids in zip(pl.components, pl.idx):
+    placed = list(zip(pl.components, pl.idx))
+    for comp, ids in placed:
         tdp = comp.tdp_w
         if tdp is None:
             continue
-        by = component_power_w(comp, ids, costs.parts, energy, latency, costs.energy)
+        inside = [(o, i) for o, i in placed
+                  if o is not comp and o.sits_in is not None and o.sits_in in comp.tdp_includes]
+        by = component_power_w(comp, ids, costs.parts, energy, latency, costs.energy, inside,
+                               level_static)
         total = sum(by.values())
         if total > tdp:
             part = getattr(comp.config, "name", None)
@@ -83,3 +106,29 @@ def tdp_notes(pl, costs, energy: dict[str, float], latency: float) -> list[str]:
                        + "): the part would lower its clock to hold its TDP, so this run's latency "
                        "is too short, or its energy per operation too high")
     return out
+
+
+def power_cap_notes(pl, costs) -> list[str]:
+    """A note per component whose ops a power limit slowed (a compute part of class ``power``,
+    the PIM's ``power_cap``): how many of its ops, the time the limit added and the field."""
+    out = []
+    for comp, ids, cost in zip(pl.components, pl.idx, costs.component_costs):
+        for p, cls in comp.compute_parts.items():
+            if cls != "power" or cost is None or p not in cost.compute_parts:
+                continue
+            added = np.asarray(cost.compute_parts[p], dtype=np.float64)
+            if not (added > 0).any():
+                continue
+            field = f"{comp.name}.power_cap" if hasattr(comp.config, "power_cap") else f"{comp.name}'s power limit"
+            total = float(np.asarray(cost.compute_s, dtype=np.float64).sum())
+            out.append(f"{field} binds on {int((added > 0).sum())} of {len(ids)} {comp.name} ops: "
+                       f"it adds {si(float(added.sum()), 's')} ({added.sum() / total:.1%} of their "
+                       f"compute time {si(total, 's')}) above their MAC and bank time, the path "
+                       f"part {comp.name}_{p} (bound class power); more MAC units or bank "
+                       f"bandwidth would not shorten them, a higher {field} would")
+    return out
+
+
+def power_notes(pl, costs, energy: dict[str, float], latency: float, level_static=None) -> list[str]:
+    """:func:`power_cap_notes`, then :func:`tdp_notes`."""
+    return power_cap_notes(pl, costs) + tdp_notes(pl, costs, energy, latency, level_static)

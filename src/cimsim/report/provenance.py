@@ -42,6 +42,9 @@ def part_provenance(arch) -> dict[str, dict[str, str]]:
             area[lv] = _resource(f"memory.{lv}", ("area",), marks)
     for ln in arch.links:
         energy[ln] = _resource(f"links.{ln}", ("energy_per_bit",), marks)
+    for r, w in arch.resource_static_w.items():
+        where = "memory" if r in arch.memory else "links"
+        static_w[_resource(f"{where}.{r}", ("static_power",), marks).replace("given", "other")] += w
     total = static_w["placeholder"] + static_w["other"]
     energy["static"] = ("placeholder" if total > 0 and static_w["placeholder"] == total
                         else "derived" if static_derived else "given")

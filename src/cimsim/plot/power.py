@@ -1,0 +1,63 @@
+"""Average power against a swept parameter (``cimsim plot``'s power figure): W, and W/mm² where
+an architecture declares its area, with each thermal design power a config states drawn as a
+horizontal line in its architecture's colour.
+
+The TDP line is the stated limit of one component (and what its ``tdp_includes`` covers), the
+power curve the whole architecture's (every component, level and link, static included): a
+curve above the line is over the part's TDP only where the part's own share is (the run's
+note on the TDP says so); a curve below it is below it.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
+import pandas as pd
+from matplotlib.figure import Figure
+
+from ..report.columns import ARCHITECTURE, AVERAGE_POWER_W, POWER_DENSITY_W_PER_M2
+from ..report.format import si
+from .figures import _ok, _pick_param, metric_grid
+from .flags import MISMATCH_MARK
+from .style import arch_style
+
+#: the power panels: (column, axis label, factor from the column's SI unit to the label's)
+POWER_PANELS = (
+    (AVERAGE_POWER_W, "average power [W]", 1.0),
+    (POWER_DENSITY_W_PER_M2, "power density [W/mm²]", 1e-6),  # W/m^2 -> W/mm^2
+)
+
+#: ``{architecture: [(what the TDP is of, W)]}``: the TDPs the configs state
+Tdps = Mapping[str, Sequence[tuple[str, float]]]
+
+
+def _plain(name: str) -> str:
+    return name[:-len(MISMATCH_MARK)] if name.endswith(MISMATCH_MARK) else name
+
+
+def power_vs_param(df: pd.DataFrame, param: str | None = None, tdps: Tdps | None = None) -> Figure:
+    """Average power (W) and power density (W/mm²) against the swept parameter: one row of two
+    panels per workload, one line per architecture; in the power panel a dashed horizontal line
+    per TDP of ``tdps`` whose architecture has a line (labelled with the component and its W).
+    An architecture that declares no area has no line in the density panel."""
+    param = _pick_param(df, param)
+    data = _ok(df)
+    fig = metric_grid(df, param, data, POWER_PANELS, "average power (energy / latency)",
+                      lambda col: "no architecture declares its area"
+                      if col == POWER_DENSITY_W_PER_M2 else "no data")
+    shown = {_plain(str(a)): str(a) for a in data[ARCHITECTURE].unique()} if len(data) else {}
+    power_axes = [ax for ax in fig.axes if ax.get_ylabel() == POWER_PANELS[0][1]]
+    for ax in power_axes:
+        drawn = False
+        for arch, marked in shown.items():
+            for what, watts in (tdps or {}).get(arch, ()):
+                ax.axhline(watts, color=arch_style(marked).color, linestyle="--", linewidth=1.2)
+                ax.annotate(f"TDP {arch}: {what} {si(watts, 'W')}", (0.01, watts),
+                            xycoords=("axes fraction", "data"), xytext=(0, 3),
+                            textcoords="offset points", fontsize="x-small",
+                            color=arch_style(marked).color)
+                drawn = True
+        if drawn:
+            ax.relim()
+            ax.autoscale_view()
+    return fig

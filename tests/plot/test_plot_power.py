@@ -1,0 +1,33 @@
+"""find-B #4: `cimsim plot` draws average power (W) and power density (W/mm²) against the swept
+parameter, each TDP a config states as a dashed line (hbm-pim's H100 SXM5 module: 700 W)."""
+
+from __future__ import annotations
+
+import numpy as np
+from click.testing import CliRunner
+
+from cimsim import plot as P
+from cimsim.cli import main
+from cimsim.commands.plot import _tdps
+from cimsim.sweep import sweep
+
+
+def test_power_figure_plots_w_and_w_per_mm2_with_the_tdp_line(tmp_path):
+    out = tmp_path / "cap.parquet"
+    df = sweep(["hbm-pim"], "lstm", ["pim.power_cap=10W,100W"], engine="analytic", workers=1, output=out)
+    res = CliRunner().invoke(main, ["plot", str(out), "-o", str(tmp_path / "f"), "--format", "png",
+                                    "--no-roofline"])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "f" / "cap-power.png").is_file()
+    fig = P.power_vs_param(df, "pim.power_cap", _tdps(df, ["pim.power_cap"]))  # what the command draws
+    watts, density = fig.axes[:2]
+    assert watts.get_ylabel() == "average power [W]" and density.get_ylabel() == "power density [W/mm²]"
+    lines = [ln for ln in watts.get_lines() if len(ln.get_xdata()) > 1 and ln.get_linestyle() != "--"]
+    want = (df.sort_values("pim.power_cap")["energy_j"] / df.sort_values("pim.power_cap")["latency_s"]).to_numpy()
+    np.testing.assert_allclose(np.asarray(lines[0].get_ydata(), float), want, rtol=1e-12)
+    # the GH100 die's 814 mm² (hbm-pim declares no PIM area): W / mm²
+    d = [ln for ln in density.get_lines() if len(ln.get_xdata()) > 1]
+    np.testing.assert_allclose(np.asarray(d[0].get_ydata(), float), want / 814, rtol=1e-9)
+    tdp = [ln for ln in watts.get_lines() if ln.get_linestyle() == "--"]
+    assert [float(ln.get_ydata()[0]) for ln in tdp] == [700.0]
+    assert any("TDP hbm-pim: processor 700 W" in t.get_text() for t in watts.texts)
