@@ -88,3 +88,27 @@ def test_the_builder_refuses_more_ops_than_its_32_bit_columns_hold(monkeypatch):
     assert len(matmul(2, 2, 2, count=5).ops) == 5
     with pytest.raises(WorkloadError, match="6 ops: more than a workload holds"):
         matmul(2, 2, 2, count=6)
+
+
+def test_a_tcn_past_64_bit_dilations_is_one_line(tmp_path):
+    """--layers 64 gives layer 63 the dilation 2^63, past int64: one line, no file (was an
+    OverflowError traceback; --layers 63 is the most, dilation 2^62)."""
+    out = tmp_path / "x.json"
+    r = CliRunner().invoke(main, ["workload", "tcn", "--steps", "16", "--layers", "64", "-o", str(out)])
+    assert r.exit_code == 1 and "Traceback" not in r.output and len(r.output.strip().splitlines()) == 1
+    assert "--layers 64: layer 63's dilation 2^63 is past a 64-bit integer; at most 63 layers" in r.output
+    assert not out.exists()
+
+
+def test_a_tcn_says_which_layers_see_only_padding(tmp_path):
+    """At T = 16, layers 4 and 5 have dilations 16 and 32 >= T: their 2 earlier taps
+    (t - 16 j, t - 32 j for j = 1, 2) are all before the sequence. The run says so (was silent)."""
+    from cimsim import load_workload
+
+    out = tmp_path / "x.json"
+    r = CliRunner().invoke(main, ["workload", "tcn", "--steps", "16", "--layers", "6",
+                                      "--channels", "8", "-o", str(out)])
+    assert r.exit_code == 0
+    assert "note: layers 4-5 (dilation >= --steps 16) read only zero padding through their 2 earlier taps" \
+        in r.stderr
+    assert load_workload(out).metadata["padding_only_layers"] == 2

@@ -183,7 +183,8 @@ def hier_attn_cmd(seq_len, d_model, heads, window, batch, dtype, mode, partial, 
 @_output
 @_name
 def transformer_cmd(seq_len, d_model, heads, ffn, layers, batch, dtype, output, name):
-    """A stack of post-norm transformer encoder layers."""
+    """A stack of post-norm transformer encoder layers. Linear-layer biases are not modelled
+    (a traced nn.TransformerEncoderLayer has 3d + d + f + d per layer)."""
     _generate("transformer", output, name, seq_len=seq_len, d_model=d_model, heads=heads,
               ffn=ffn, layers=layers, batch=batch, dtype=dtype)
 
@@ -198,9 +199,15 @@ def transformer_cmd(seq_len, d_model, heads, ffn, layers, batch, dtype, output, 
 @_output
 @_name
 def tcn_cmd(steps, channels, kernel, layers, batch, dtype, output, name):
-    """A dilated causal temporal convolutional network."""
+    """A dilated causal temporal convolutional network. Conv biases are not modelled (a
+    traced nn.Conv1d has C per layer: L x C x dtype bytes more weights)."""
     _generate("tcn", output, name, steps=steps, channels=channels, kernel=kernel,
               layers=layers, batch=batch, dtype=dtype)
+    first = (steps - 1).bit_length()  # the first layer whose dilation 2^l is >= steps
+    if layers > first and kernel > 1:
+        click.echo(f"note: layers {first}-{layers - 1} (dilation >= --steps {steps}) read only zero "
+                   f"padding through their {kernel - 1} earlier taps (receptive field past the "
+                   "sequence)", err=True)
 
 
 def _matmul_options(f):

@@ -62,6 +62,14 @@ class RunData:
     path_time: dict | None = None
 
 
+def _serial_steps(serial_ops: np.ndarray | None, path: np.ndarray) -> int | None:
+    """Serial steps along ``path``: 1 an op, a fused chain or scan its ``serial_ops`` (rounded up);
+    None where no op on it states more than 1 (then it is the op count)."""
+    if serial_ops is None or not len(path) or not (serial_ops[path] > 1).any():
+        return None
+    return int(np.maximum(1.0, np.ceil(serial_ops[path])).sum())
+
+
 def _frac(x: float, latency: float) -> float:
     return float(x / latency) if latency > 0 else 0.0
 
@@ -293,6 +301,7 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
         notes=notes,
         bound_detail=detail,
         realized_path_ops=int(len(run.path)),
+        critical_path_serial_steps=_serial_steps(run.workload.arrays.serial_ops, run.critical_path),
         energy_placeholder_share=e_share,
         area_placeholder_share=a_share,
         provenance=prov,

@@ -49,6 +49,11 @@ BOUND_PART = "bound_part"
 CRITICAL_PATH_S = "critical_path_s"
 #: ops (graph nodes, as ``ops``) on the dependency critical path
 CRITICAL_PATH_OPS = "critical_path_ops"
+#: serial steps on the dependency critical path: each op 1, a fused recurrence or a scan its
+#: ``serial_ops`` tag (the dependent operations one element needs: T steps of an RWKV loop fused
+#: into one op count T x a step's); on the ``cimsim run`` path line, and in ``--json`` where
+#: an op on the path states a serial depth (else it equals ``critical_path_ops``)
+CRITICAL_PATH_SERIAL_STEPS = "critical_path_serial_steps"
 #: names of the two paths wherever they are shown (tables, figures, CLI)
 DEPENDENCY_PATH = "dependency critical path"
 REALIZED_PATH = "realised critical path"

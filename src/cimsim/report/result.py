@@ -56,6 +56,9 @@ class Result:
     #: whose time the bound and the Gantt strip attribute); ``critical_path_ops`` counts the
     #: dependency critical path
     realized_path_ops: int | None = None
+    #: serial steps on the dependency critical path (columns.CRITICAL_PATH_SERIAL_STEPS); None:
+    #: the same as ``critical_path_ops`` (no op on it states a serial depth)
+    critical_path_serial_steps: int | None = None
     #: fractions of the total energy and area resting on placeholders (report.provenance)
     #: lower bound from the links (columns.BOUND_LINK_S)
     bound_link_s: float = 0.0
@@ -219,6 +222,9 @@ class Result:
         out.update({
             "energy_breakdown_j": dict(self.energy_breakdown_j),
             "utilization": dict(self.utilization),
+            # only where an op on the path states a serial depth (else it is critical_path_ops)
+            **({} if self.critical_path_serial_steps is None
+               else {C.CRITICAL_PATH_SERIAL_STEPS: self.critical_path_serial_steps}),
             "critical_path_time_s": dict(self.path_time_s),
             "traffic_bytes": dict(self.traffic_bytes),
             "write_bytes": dict(self.write_bytes),

@@ -370,15 +370,26 @@ def transformer(seq_len: int, d_model: int = 512, heads: int = 8, ffn: int = 204
 
 
 # --------------------------------------------------------------------------- TCN
+#: the most layers :func:`tcn` builds: layer l's dilation 2^l is an int64 tag (2^62 at most)
+TCN_MAX_LAYERS = 63
+
+
 def tcn(steps: int, channels: int = 256, kernel: int = 3, layers: int = 8, batch: int = 1,
         dtype: str = "fp32", name: str | None = None) -> Workload:
     """A stack of causal dilated Conv1d layers (dilation 2^l, relu after each) as
-    matmuls over an explicit im2col (a ``copy`` op per layer); biases not modelled."""
+    matmuls over an explicit im2col (a ``copy`` op per layer); biases not modelled (a traced
+    ``nn.Conv1d`` has C of them per layer). A layer whose dilation is >= ``steps`` reads only
+    zero padding through its k - 1 earlier taps: ``metadata['padding_only_layers']`` counts
+    them. At most :data:`TCN_MAX_LAYERS` layers (the dilation 2^l is a 64-bit tag)."""
     gen = "tcn"
     T = _positive(gen, "steps", steps)
     C = _positive(gen, "channels", channels)
     k = _positive(gen, "kernel", kernel)
     L = _positive(gen, "layers", layers)
+    if L > TCN_MAX_LAYERS:
+        raise WorkloadError(f"{gen}: {arg_is('layers', L)}: layer {L - 1}'s dilation 2^{L - 1} is past "
+                            f"a 64-bit integer; at most {TCN_MAX_LAYERS} layers (from layer "
+                            f"{(T - 1).bit_length()} on, the dilation is >= {arg_is('steps', T)})")
     B = _positive(gen, "batch", batch)
     _choice(gen, "dtype", dtype, DTYPES)
     b = _Builder(dtype)
@@ -404,6 +415,9 @@ def tcn(steps: int, channels: int = 256, kernel: int = 3, layers: int = 8, batch
         "dilations": [2 ** l for l in range(L)],
         "receptive_field": 1 + (k - 1) * (2 ** L - 1),
         "critical_path_layers": L,
+        # layers l with 2^l >= T: every earlier tap t - j 2^l (j >= 1) is before the sequence
+        "padding_only_layers": sum(1 for l in range(L) if 2 ** l >= T),
+        "biases": "conv biases not modelled",
     }
     return b.build(f"tcn-L{L}-T{T}-C{C}-k{k}-B{B}-{dtype}" if name is None else name, meta)
 

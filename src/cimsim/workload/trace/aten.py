@@ -84,6 +84,19 @@ REDUCTIONS = {"sum", "mean", "amax", "amin", "max", "min", "argmax", "argmin", "
               "count_nonzero", "nonzero", "unique_consecutive", "_unique2", "searchsorted",
               "bucketize", "aminmax", "nansum",
               "frobenius_norm", "median", "kthvalue", "histc", "bincount", "histogram"}
+#: inclusive scans along ``dim``: each output depends on every earlier element, so a scan of
+#: length n is :func:`scan_depth` dependent levels deep (its ``serial_ops`` tag), not free of depth
+SCANS = {"cumsum", "cumprod", "cummax", "cummin", "logcumsumexp"}
+
+
+def scan_depth(n: int) -> int:
+    """Dependent steps of a scan of length ``n``, the documented choice: a parallel scan's
+    ceil(log2 n) levels (Hillis-Steele, or the up-sweep of Blelloch's work-efficient scan), one
+    combine per level on the element's path. A sequential kernel (torch's CPU ``cumsum``) is
+    n - 1 deep; the log depth is the bound any parallel hardware reaches."""
+    return (int(n) - 1).bit_length() if n > 1 else 0
+
+
 #: comparison sorts along ``dim`` (:func:`sort_vector_ops`): ``sort`` (``argsort``, ``msort`` and
 #: ``sort(stable=True)`` dispatch to it in torch 2.x; ``argsort`` listed should it reach the
 #: dispatcher), ``mode`` (sorts each row, then counts runs), ``topk``. ``kthvalue`` / ``median``

@@ -367,7 +367,13 @@ class Lowerer:
 
     @lowers(*A.REDUCTIONS)
     def _reduction(self, c: Call) -> None:
-        self.emit("reduction", c.base, c.reads, c.targets)
+        tags = {}
+        if c.base in A.SCANS:  # an inclusive scan: a parallel scan's depth (:func:`.aten.scan_depth`)
+            x, dim = c.args[0], {**dict(zip([a.name for a in self.ev.func._schema.arguments], c.args)),
+                                 **self.ev.kwargs}["dim"]
+            n = x.shape[dim] if x.dim() else 1
+            tags = {"scan_length": int(n), "serial_ops": A.scan_depth(n)}
+        self.emit("reduction", c.base, c.reads, c.targets, tags=tags)
 
     @lowers(*A.SORTS)
     def _sort(self, c: Call) -> None:
