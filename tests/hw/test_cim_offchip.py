@@ -98,14 +98,14 @@ def test_a_spilled_tensor_is_written_to_and_read_back_from_the_backing_store():
     assert r.traffic_bytes["dram"] == 6144
     assert r.energy_breakdown_j["dram"] == pytest.approx(6144 * 20e-12, rel=1e-12, abs=0)
     # b and c touch DRAM only for the spill: the link's 1 us plus DRAM's 100 ns
-    assert ops.loc["b", "fixed_latency_s"] == pytest.approx(1.1e-6, rel=1e-12)
-    assert ops.loc["c", "fixed_latency_s"] == pytest.approx(1.1e-6, rel=1e-12)
+    assert ops.loc["b", "fixed_latency_s"] == pytest.approx(1.1e-6, rel=1e-12, abs=0)
+    assert ops.loc["c", "fixed_latency_s"] == pytest.approx(1.1e-6, rel=1e-12, abs=0)
     # 1 KiB holds each tensor: DRAM sees only the model input, the link x in and o out
     d["cim"]["buffer"]["capacity"] = "1 KiB"
     r = simulate(architecture_from_dict(d), three_layers(), keep_ops=True)
     assert r.traffic_bytes["dram"] == 2048
     assert r.op_table.set_index("op")["fixed_latency_s"].to_dict() == pytest.approx(
-        {"a": 1.1e-6, "b": 0.0, "c": 1e-6}, rel=1e-12)
+        {"a": 1.1e-6, "b": 0.0, "c": 1e-6}, rel=1e-12, abs=0)
 
 
 def test_the_levels_buffers_count_as_the_chips_capacity():

@@ -55,7 +55,7 @@ def test_node_energy_factor_is_ratio_of_polynomials_at_nominal_supplies():
 
 def test_energy_scales_exactly_with_v_squared():
     assert scaling.voltage_energy_factor(0.9, 0.6) == pytest.approx(2.25, rel=1e-15)
-    assert scaling.energy_factor(22, 22, 0.8, 0.4) == pytest.approx(0.25, rel=1e-12)
+    assert scaling.energy_factor(22, 22, 0.8, 0.4) == pytest.approx(0.25, rel=1e-12, abs=0)
     v = np.array([0.5, 0.6, 0.7, 0.8])
     np.testing.assert_allclose(scaling.energy_factor(7, 7, 0.7, v), (v / 0.7) ** 2, rtol=1e-12)
 
@@ -109,13 +109,13 @@ def test_survey_envelope_reproduces_the_surveys_own_envelope_table():
 @pytest.mark.parametrize("bits", [3, 4, 5, 6, 7, 8])
 def test_sar_energy_doubles_per_bit_in_walden_regime(bits):
     e = adc.adc("sar", [bits, bits + 1], 22, sample_rate=1e6).energy_j
-    assert e[1] / e[0] == pytest.approx(2.0, rel=1e-12)
+    assert e[1] / e[0] == pytest.approx(2.0, rel=1e-12, abs=0)
 
 
 @pytest.mark.parametrize("bits", [14, 15])
 def test_sar_energy_quadruples_per_bit_in_thermal_regime(bits):
     e = adc.envelope_energy(np.array([bits, bits + 1]), 1e6)
-    assert e[1] / e[0] == pytest.approx(4.0, rel=1e-12)
+    assert e[1] / e[0] == pytest.approx(4.0, rel=1e-12, abs=0)
     # and that regime is the Schreier one: E_S >= E_W there
     assert adc.schreier_energy(bits, 1e6) >= adc.walden_energy(bits, 1e6)
 
@@ -160,9 +160,9 @@ def test_sar_conversion_time_is_bits_plus_one_cycles():
 
 def test_flash_area_follows_comparator_count_and_ramp_time_follows_steps():
     a = adc.adc("flash", [3, 4], 22, sample_rate=1e6).area_m2
-    assert a[1] / a[0] == pytest.approx(15 / 7, rel=1e-12)
+    assert a[1] / a[0] == pytest.approx(15 / 7, rel=1e-12, abs=0)
     t = adc.conversion_time("ramp", np.array([4, 5]), 22)
-    assert t[1] / t[0] == pytest.approx(2.0, rel=1e-12)
+    assert t[1] / t[0] == pytest.approx(2.0, rel=1e-12, abs=0)
 
 
 def _flash_by_hand(b, node, vdd=None):
@@ -315,7 +315,7 @@ def test_read_energy_depends_on_rows_active_and_cell_state():
     assert e[2] - e[1] == pytest.approx(e[1] - e[0], rel=1e-12, abs=0)   # linear in rows active
     on = array.read_energy_parts(c, 128, 128, 22, weight_ones=1.0)["cells"]
     off = array.read_energy_parts(c, 128, 128, 22, weight_ones=0.0)["cells"]
-    assert float(on / off) == pytest.approx(17.0, rel=1e-12)       # the on/off ratio
+    assert float(on / off) == pytest.approx(17.0, rel=1e-12, abs=0)       # the on/off ratio
     w = array.array_read(c, 128, 128, 22, weight_ones=np.linspace(0, 1, 5)).energy_j
     assert np.all(np.diff(w) > 0)
 
@@ -394,7 +394,7 @@ def test_adder_anchor_is_horowitz_8bit_add_at_45nm():
 def test_dac_mean_square_level_and_sample_hold_closed_forms():
     assert float(digital.dac_mean_square_level(1)) == pytest.approx(0.5)
     # levels 0, 1/3, 2/3, 1 -> mean of squares (0 + 1/9 + 4/9 + 1) / 4 = 7/18
-    assert float(digital.dac_mean_square_level(2)) == pytest.approx(7 / 18, rel=1e-12)
+    assert float(digital.dac_mean_square_level(2)) == pytest.approx(7 / 18, rel=1e-12, abs=0)
     # a 1-bit driver: the load and its FO4 chain, 10 fF x (1 + 2/3), to 0.5 V, half the time
     d = digital.input_driver(10e-15, 0.5, input_bits=1)
     assert float(d.energy_j) == pytest.approx(10e-15 * 5 / 3 * 0.25 * 0.5, rel=1e-12, abs=0)
@@ -422,7 +422,7 @@ def test_temporal_input_drives_count_row_swings():
         c * v * v * 31 / 90, rel=1e-12, abs=0)
     # V^2
     e = digital.input_drive("pulse_count", 8e-15, np.array([0.4, 0.8]), 4, 0.5).energy_j
-    assert e[1] / e[0] == pytest.approx(4.0, rel=1e-12)
+    assert e[1] / e[0] == pytest.approx(4.0, rel=1e-12, abs=0)
     with pytest.raises(ValueError, match="not allowed"):
         digital.input_drive("pwm", c, v, 4)
     with pytest.raises(ValueError, match="activity"):
@@ -453,7 +453,7 @@ def test_register_bit_is_aladdins_40nm_register_scaled():
         pytest.approx(e65 / e45, rel=1e-12, abs=0)
     # supply: C V^2 at the node (65 nm, 0.8 V against its nominal 1.1 V)
     assert float(digital.register_bit_energy(65, 0.8) / digital.register_bit_energy(65)) == \
-        pytest.approx((0.8 / 1.1) ** 2, rel=1e-12)
+        pytest.approx((0.8 / 1.1) ** 2, rel=1e-12, abs=0)
     # area: the published area table, bilinear in log-node; 40 -> 45 nm: 2.2^w (the 32 -> 45
     # entry; 45 -> 45 is 1)
     assert digital.register_bit_area(45) == pytest.approx(5.98e-12 * 2.2 ** w, rel=1e-12, abs=0)
@@ -549,7 +549,7 @@ def test_edram_anchor_and_buffer_monotonicity():
     e = buffer.buffer("sram", np.array([16e3, 64e3, 256e3]), 64, 22).energy_j
     assert np.all(np.diff(e) > 0)
     w = buffer.buffer("sram", 64e3, np.array([32, 64]), 22).energy_j
-    assert w[1] / w[0] == pytest.approx(2.0, rel=1e-12)
+    assert w[1] / w[0] == pytest.approx(2.0, rel=1e-12, abs=0)
     assert buffer.buffer("sram", 64e3, 64, 22).provenance == "placeholder"  # latency, area (U)
 
 
@@ -590,7 +590,7 @@ def test_sram_cell_between_and_above_tabulated_nodes():
     assert buffer.sram_cell_area_m2(28) == pytest.approx(
         0.171e-12 ** (1 - w) * 0.092e-12 ** w, rel=1e-12, abs=0)
     # above 90 nm the 90 nm cell's F^2: 1.0 um^2 x (130/90)^2 = 2.086 um^2
-    assert buffer.sram_cell_area_m2(130) == pytest.approx(1.0e-12 * (130 / 90) ** 2, rel=1e-12)
+    assert buffer.sram_cell_area_m2(130) == pytest.approx(1.0e-12 * (130 / 90) ** 2, rel=1e-12, abs=0)
     with pytest.raises(ValueError, match="outside the scaling tables"):
         buffer.sram_cell_area_m2(5)
 

@@ -246,11 +246,11 @@ def test_binding_power_cap_is_a_power_bound_and_keeps_the_bank_time():
     the banks' GEMVS x t_banks (it dropped to the op I/O alone when the cap bound)."""
     arch = load_architecture("hbm-pim", overrides={"pim.power_cap": "10 W"})
     e, t_mac, t_banks = _gemv_closed_form(arch)
-    assert t_banks == pytest.approx(t_mac, rel=1e-12) and e / 10 > 10 * t_banks
+    assert t_banks == pytest.approx(t_mac, rel=1e-12, abs=0) and e / 10 > 10 * t_banks
     r = simulate(arch, matmul(1, K, K, count=GEMVS, dtype="fp16"))
     assert (r.bound, r.bound_part) == ("power", "pim_power")
-    assert r.path_time_s["pim_power"] == pytest.approx(GEMVS * (e / 10 - t_banks), rel=1e-9)
-    assert r.path_time_s["pim_banks"] == pytest.approx(GEMVS * t_banks, rel=1e-9)
+    assert r.path_time_s["pim_power"] == pytest.approx(GEMVS * (e / 10 - t_banks), rel=1e-9, abs=0)
+    assert r.path_time_s["pim_banks"] == pytest.approx(GEMVS * t_banks, rel=1e-9, abs=0)
     assert r.bound_memory_s >= GEMVS * t_banks * (1 - 1e-12)
     note = next(n for n in r.notes if "power_cap" in n)
     assert note.startswith(f"pim.power_cap binds on {GEMVS} of {GEMVS} pim ops")
@@ -269,7 +269,7 @@ def test_memory_level_and_link_static_power_count_in_static_energy():
                               ("tpu-like", {"links.pcie.static_power": "5 W"}, 40 + 28 + 5)):
         assert load_architecture(name).static_power_w == watts - float(next(iter(sets.values()))[:-2])
         r = simulate(load_architecture(name, overrides=sets), wl, engine="analytic")
-        assert r.energy_breakdown_j["static"] == pytest.approx(watts * r.latency_s, rel=1e-12)
+        assert r.energy_breakdown_j["static"] == pytest.approx(watts * r.latency_s, rel=1e-12, abs=0)
     res = CliRunner().invoke(main, ["run", "cpu-ddr5", "lstm", "--set", "memory.dram.static_power=-1W"])
     assert res.exit_code != 0 and "memory.dram.static_power: -1 W is outside the domain" in res.output
     assert "Traceback" not in res.output

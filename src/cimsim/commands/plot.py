@@ -237,9 +237,17 @@ def _tdps(df, params) -> dict:
     swept ``<component>.tdp`` has no one line (said, not drawn), nor a config whose file is gone
     or changed since the sweep (said)."""
     from ..config import load_architecture
+    from ..errors import CimsimError
     from ..studies import sweep_config_files
+    from ..sweep.columns import CONFIG_FILE
 
-    configs, note = sweep_config_files(df)
+    if CONFIG_FILE not in df.columns:  # a table not written by cimsim sweep names no config
+        return {}
+    try:
+        configs, note = sweep_config_files(df)
+    except CimsimError as exc:  # a config gone or changed since the sweep: no line, said
+        click.echo(f"note: {exc}: no TDP line in the power figure", err=True)
+        return {}
     if note is not None:
         click.echo(f"note: {note} (no TDP line for it in the power figure)", err=True)
     out = {}

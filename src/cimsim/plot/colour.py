@@ -71,9 +71,9 @@ def _combinations(values: pd.DataFrame) -> int:
     workload parameter its generator group does not vary: GRU files beside LSTM files of
     several hidden sizes) is no value, so its rows are counted among themselves (the rows
     empty in the same columns, one panel's), and the most any such set takes is the count."""
-    empty = values.isna()
+    empty = values.isna().to_numpy()
     return max(len(values[(empty == pattern).all(axis=1)].drop_duplicates())
-               for pattern in empty.drop_duplicates().itertuples(index=False))
+               for pattern in np.unique(empty, axis=0))
 
 
 def colour_param(df: pd.DataFrame, param: str) -> ColourBy | None:
