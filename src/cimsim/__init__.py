@@ -17,7 +17,8 @@ import sys as _sys
 import types as _types
 from typing import TYPE_CHECKING
 
-from .errors import CimsimError, CimsimWarning, ConfigError, MappingError, WorkloadError
+from .errors import (CimsimError, CimsimWarning, ConfigError, MappingError, PhysicalPlausibilityWarning,
+                     WorkloadError)
 from .pipeline import simulate
 
 if TYPE_CHECKING:  # what the lazily loaded names are, for mypy and pyright (see _LAZY)
@@ -62,6 +63,7 @@ __all__ = [
     "CimsimWarning",
     "ConfigError",
     "MappingError",
+    "PhysicalPlausibilityWarning",
     "Workload",
     "WorkloadError",
     "architecture_from_dict",
