@@ -23,7 +23,7 @@ from .pipeline import simulate
 
 if TYPE_CHECKING:  # what the lazily loaded names are, for mypy and pyright (see _LAZY)
     from .config import (Architecture, architecture_from_dict, architecture_to_dict,
-                         load_architecture, save_architecture)
+                         config_fields, load_architecture, save_architecture)
     from .revision import model_revision
     from .sweep.runner import sweep
     from .workload import Workload, load_workload, save_workload
@@ -68,6 +68,7 @@ __all__ = [
     "WorkloadError",
     "architecture_from_dict",
     "architecture_to_dict",
+    "config_fields",
     "load_architecture",
     "load_workload",
     "model_revision",
@@ -81,7 +82,7 @@ __all__ = [
 
 _LAZY = {"Architecture": "config", "load_architecture": "config",
          "architecture_from_dict": "config", "architecture_to_dict": "config",
-         "save_architecture": "config",
+         "save_architecture": "config", "config_fields": "config",
          "Workload": "workload", "load_workload": "workload", "save_workload": "workload",
          "model_revision": "revision"}
 
