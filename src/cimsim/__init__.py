@@ -17,12 +17,13 @@ import sys as _sys
 import types as _types
 from typing import TYPE_CHECKING
 
-from .errors import CimsimError, CimsimWarning, ConfigError, MappingError, WorkloadError
+from .errors import (CimsimError, CimsimWarning, ConfigError, MappingError, PhysicalPlausibilityWarning,
+                     WorkloadError)
 from .pipeline import simulate
 
 if TYPE_CHECKING:  # what the lazily loaded names are, for mypy and pyright (see _LAZY)
     from .config import (Architecture, architecture_from_dict, architecture_to_dict,
-                         load_architecture, save_architecture)
+                         config_fields, load_architecture, save_architecture)
     from .revision import model_revision
     from .sweep.runner import sweep
     from .workload import Workload, load_workload, save_workload
@@ -62,10 +63,12 @@ __all__ = [
     "CimsimWarning",
     "ConfigError",
     "MappingError",
+    "PhysicalPlausibilityWarning",
     "Workload",
     "WorkloadError",
     "architecture_from_dict",
     "architecture_to_dict",
+    "config_fields",
     "load_architecture",
     "load_workload",
     "model_revision",
@@ -79,7 +82,7 @@ __all__ = [
 
 _LAZY = {"Architecture": "config", "load_architecture": "config",
          "architecture_from_dict": "config", "architecture_to_dict": "config",
-         "save_architecture": "config",
+         "save_architecture": "config", "config_fields": "config",
          "Workload": "workload", "load_workload": "workload", "save_workload": "workload",
          "model_revision": "revision"}
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import errno
 import io
 import sys
+import warnings
 
 import click
 
@@ -28,7 +29,7 @@ from .commands.trace import trace
 from .commands.validate import validate
 from .commands.workload import workload
 from . import __version__
-from .errors import CimsimError, error_line, one_line
+from .errors import CimsimError, PhysicalPlausibilityWarning, error_line, one_line
 
 
 class _ClosedStdout(io.TextIOBase):
@@ -83,6 +84,9 @@ class _Group(OneLineGroup):
     def invoke(self, ctx):
         try:
             with one_line_warnings():  # an installed plug-in refused, ...: one line each
+                # the commands print a run's physical notes themselves (`run`'s warning lines,
+                # compare's notes, the sweep rows' column): not a second time as warnings
+                warnings.filterwarnings("ignore", category=PhysicalPlausibilityWarning)
                 return super().invoke(ctx)
         except CimsimError as exc:
             # several errors come one per line: print the first and count the others

@@ -18,6 +18,13 @@ class CimsimWarning(UserWarning):
     ``warning: ...`` line."""
 
 
+class PhysicalPlausibilityWarning(CimsimWarning):
+    """A simulated design is not physically plausible as modelled: one of the run's
+    ``Result.physical_notes`` (silicon above one reticle or a 300 mm wafer, average power above
+    a stated TDP: :mod:`cimsim.report.plausible`). :func:`cimsim.simulate` issues one per note;
+    the command line and sweeps show the notes and the ``physically_plausible`` column instead."""
+
+
 class ConfigError(CimsimError):
     """A hardware config is invalid: the message names the file and the field, one line per
     error when a config has several (the command line prints the first and names the fields of

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import numbers
+import warnings
 
 import numpy as np
 
@@ -21,11 +22,12 @@ from .cost import CostTable, compute_costs
 from .cost.cache import CostCache
 from .engine.analytic import analytic_latency, op_work
 from .engine.des import simulate_dag
-from .errors import CimsimError, ComponentError, given, one_line
+from .errors import CimsimError, ComponentError, PhysicalPlausibilityWarning, given, one_line
 from .hw.base import STREAM, Pattern
 from .mapping.placement import Placement, place
 from .report import columns as C
 from .report.build import RunData, build_result
+from .report.plausible import WARNING
 from .report.result import Result, realized_critical_path
 from .workload.graph import longest_paths
 from .workload.checks import check_metadata
@@ -417,7 +419,21 @@ def simulate(arch: Architecture, workload: Workload, engine: str = "des", keep_o
     costs : a :class:`~cimsim.cost.cache.CostCache` to take the placement and cost table
         from (and to leave them in): runs on the same workload object whose architectures
         differ only in memory-level and link bandwidths share them (sweeps).
+
+    Each of the result's ``physical_notes`` (a design above a reticle or a wafer, above its
+    TDP) is also issued as a :class:`~cimsim.errors.PhysicalPlausibilityWarning` (a
+    ``CimsimWarning``), one per note, and ``Result.physically_plausible`` is then false.
     """
+    result = simulate_quietly(arch, workload, engine, keep_ops, costs)
+    for note in result.physical_notes:
+        warnings.warn(note.removeprefix(WARNING), PhysicalPlausibilityWarning, stacklevel=2)
+    return result
+
+
+def simulate_quietly(arch: Architecture, workload: Workload, engine: str = "des",
+                     keep_ops: bool = True, costs: CostCache | None = None) -> Result:
+    """:func:`simulate` without issuing the physical notes as warnings: for callers that show
+    or keep them with the result (sweep rows: ``notes`` and ``physically_plausible``)."""
     if engine not in ENGINES:
         raise CimsimError(f"engine '{engine}' is not one of {', '.join(ENGINES)}")
     _check_args(arch, workload)

@@ -81,6 +81,9 @@ class Kind:
     model: Optional[type[BaseModel]] = None  # the model of a section
     #: the domain of a plain number (int, float) from its constraints: ``>= 1``, ``in (0, 1]``
     bounds: Optional[str] = None
+    #: the same as numbers, each side ``(op, value)`` or None: ``((">=", 1), ("<=", 16))``; a
+    #: quantity's from its domain (``> 0``: ``((">", 0), None)``)
+    limits: Optional[tuple] = None
 
     @property
     def is_value(self) -> bool:
@@ -111,7 +114,9 @@ def kind_of(ann: Any, metadata: Sequence[Any] = ()) -> Kind:
         return kind_of(base, list(meta) + list(metadata))
     for m in metadata:
         if isinstance(m, QuantityUnit):
-            return Kind("quantity", unit=m.unit, domain=m.domain)
+            return Kind("quantity", unit=m.unit, domain=m.domain,
+                        limits=(({"positive": ">", "nonnegative": ">="}[m.domain], 0), None)
+                        if m.domain in ("positive", "nonnegative") else None)
         if isinstance(m, Choices):  # a registry's names (plug-ins included), as a Literal's
             return Kind("choice", choices=tuple(m.names()))
     origin = typing.get_origin(ann)
@@ -128,13 +133,17 @@ def kind_of(ann: Any, metadata: Sequence[Any] = ()) -> Kind:
         return Kind("section", model=ann)
     for t in (bool, int, float, str):
         if ann is t:
-            return Kind(t.__name__, bounds=_bounds(metadata) if t in (int, float) else None)
+            if t in (int, float):
+                lo, hi = limits_of(metadata)
+                return Kind(t.__name__, bounds=_bounds(lo, hi), limits=(lo, hi) if lo or hi else None)
+            return Kind(t.__name__)
     return Kind(getattr(ann, "__name__", str(ann)))
 
 
-def _bounds(metadata: Sequence[Any]) -> Optional[str]:
+def limits_of(metadata: Sequence[Any]) -> tuple[Optional[tuple], Optional[tuple]]:
     """The domain the constraints in ``metadata`` (``Field(ge=1)``, ``annotated_types.Gt``, ...)
-    give a plain number, as ``cimsim fields`` prints it: ``>= 1``, ``> 0``, ``in (0, 1]``."""
+    give a plain number: its lower and upper side, each ``(op, value)`` (op ``>=``, ``>``,
+    ``<=``, ``<``) or None."""
     lo = hi = None
     for m in metadata:
         inner = getattr(m, "metadata", None)  # a FieldInfo inside Annotated
@@ -148,6 +157,12 @@ def _bounds(metadata: Sequence[Any]) -> Optional[str]:
                         lo = (op, v)
                     elif side == "hi" and (hi is None or (v, op == "<=") < (hi[1], hi[0] == "<=")):
                         hi = (op, v)
+    return lo, hi
+
+
+def _bounds(lo: Optional[tuple], hi: Optional[tuple]) -> Optional[str]:
+    """:func:`limits_of`'s sides as ``cimsim fields`` prints them: ``>= 1``, ``> 0``,
+    ``in (0, 1]``."""
     def num(v):  # an integer bound in full (2^24 = 16777216, not 1.67772e+07)
         return str(v) if isinstance(v, int) else f"{v:g}"
 

@@ -62,6 +62,7 @@ DOCS: tuple[tuple[str, str, str], ...] = (
     (C.AREA_PLACEHOLDER_SHARE, "fraction", ALL),
     (C.PRECISION_MISMATCH, "-", ALL),
     (C.EXTRAPOLATED, "-", ALL),
+    (C.PHYSICALLY_PLAUSIBLE, "-", ALL),
     (C.NOTES, "-", ALL),
     (C.ops_column(_COMP), "count", CSV + "; `run --json`: `ops_per_unit`"),
     (C.macs_column(_COMP), "MAC", CSV + "; `run --json`: `macs_per_unit`"),

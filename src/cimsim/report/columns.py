@@ -114,6 +114,13 @@ PRECISION_MISMATCH = "precision_mismatch"
 #: (today: a CIM's supply outside 0.8-1.1 x its node's nominal, where it derives numbers with the
 #: voltage laws; :func:`cimsim.hw.circuits.scaling.supply_in_fit`): the run's notes say which
 EXTRAPOLATED = "extrapolated"
+#: false when the design is not physically plausible as modelled: a component (its parts as one
+#: die) or an on-chip memory level counts more silicon than one reticle (26 mm x 33 mm = 858 mm²:
+#: several dies, whose die-to-die links are not modelled) or a 300 mm wafer (not buildable), or
+#: a component's average power is above the TDP its config states (the part would slow down):
+#: the run's notes say which (``Result.physical_notes``; ``simulate`` also issues each as a
+#: ``cimsim.PhysicalPlausibilityWarning``)
+PHYSICALLY_PLAUSIBLE = "physically_plausible"
 #: the run's notes (``run --json``'s ``notes`` list) in a table's one text cell: joined by
 #: :data:`NOTES_SEPARATOR`, each note being one line; "" when the run has none
 NOTES = "notes"
@@ -283,7 +290,8 @@ FIXED_COLUMNS: tuple[str, ...] = (
     CRITICAL_PATH_OPS, PARALLELISM, BOUND_MEMORY_S, BOUND_LINK_S, BOUND_COMPUTE_S, MACS, OPS, THROUGHPUT_MACS,
     SAMPLES_PER_S, WEIGHT_BYTES, ACTIVATION_BYTES, OPS_PER_BACKING_BYTE, AREA_M2, OPS_PER_J, OPS_PER_S_PER_M2,
     AVERAGE_POWER_W, POWER_DENSITY_W_PER_M2,
-    ENERGY_PLACEHOLDER_SHARE, AREA_PLACEHOLDER_SHARE, PRECISION_MISMATCH, EXTRAPOLATED, NOTES,
+    ENERGY_PLACEHOLDER_SHARE, AREA_PLACEHOLDER_SHARE, PRECISION_MISMATCH, EXTRAPOLATED, PHYSICALLY_PLAUSIBLE,
+    NOTES,
 )
 
 

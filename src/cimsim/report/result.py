@@ -181,6 +181,12 @@ class Result:
         area = self.area_m2
         return self.average_power_w / area if area > 0 else float("nan")
 
+    @property
+    def physically_plausible(self) -> bool:
+        """False when the run has :attr:`physical_notes` (silicon above a reticle or a wafer,
+        power above a stated TDP): ``columns.PHYSICALLY_PLAUSIBLE``."""
+        return not self.physical_notes
+
     def record(self) -> dict[str, object]:
         """One flat row keyed by :func:`cimsim.report.columns.result_columns` of the architecture:
         the fixed columns (each the attribute of the same name; ``notes`` joined into one text

@@ -27,6 +27,7 @@ from ..report.columns import (  # noqa: F401  (the names live in report.columns)
     ERROR,
     POINT_ID,
     EXTRAPOLATED,
+    PHYSICALLY_PLAUSIBLE,
     FIXED_COLUMNS,
     LLM_BATCH,
     MACS,
@@ -128,6 +129,14 @@ def csv_header(df) -> dict[str, str]:
 def extrapolated_rows(df) -> int:
     """How many of a sweep table's rows (a DataFrame) are extrapolated (``extrapolated``)."""
     return int(df[EXTRAPOLATED].fillna(False).astype(bool).sum()) if EXTRAPOLATED in df.columns else 0
+
+
+def implausible_rows(df) -> int:
+    """How many of a sweep table's rows are not physically plausible (``physically_plausible``
+    false; an error row, which has no value, is not counted)."""
+    if PHYSICALLY_PLAUSIBLE not in df.columns:
+        return 0
+    return int((~df[PHYSICALLY_PLAUSIBLE].fillna(True).astype(bool)).sum())
 
 
 def error_rows(df) -> int:

@@ -19,7 +19,8 @@ from ..errors import CimsimError, ConfigError, WorkloadError, one_name_each
 from ..inputs import file_record, sha256_hex
 from ..pipeline import ENGINES
 from .checks import check_run_settings, check_swept_fields
-from .columns import CONFIG_FILE, POINT_ID, SAMPLE, WORKLOAD_FILE, error_rows, extrapolated_rows, sweep_columns
+from .columns import (CONFIG_FILE, POINT_ID, SAMPLE, WORKLOAD_FILE, error_rows, extrapolated_rows,
+                      implausible_rows, sweep_columns)
 from .executors import SchedulerError, check_scheduler, make_executor
 from .params import DEFAULT_MAX_POINTS, ParamSpec, SweepSpecError, option, under_cli
 from .points import parse_params as _params, points_wording, read_points
@@ -577,10 +578,13 @@ def _run(store, tasks, context, columns, specs, scheduler, workers, quiet, retry
 
 
 def describe_run(df: pd.DataFrame) -> str:
-    """One line on what a sweep run did (for the CLI), and how many rows are extrapolated."""
-    errors, outside = error_rows(df), extrapolated_rows(df)
+    """One line on what a sweep run did (for the CLI), and how many rows are extrapolated or
+    not physically plausible."""
+    errors, outside, implausible = error_rows(df), extrapolated_rows(df), implausible_rows(df)
     return (
         f"{len(df):,} rows: {df.attrs.get('computed', 0):,} computed, "
         f"{df.attrs.get('reused', 0):,} already done, {errors:,} with errors"
         + (f", {outside:,} extrapolated (a circuit model outside its fitted range: see the "
-           "rows' notes)" if outside else ""))
+           "rows' notes)" if outside else "")
+        + (f", {implausible:,} not physically plausible (above a reticle, a wafer or a TDP: see "
+           "the rows' notes)" if implausible else ""))

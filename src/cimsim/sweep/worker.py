@@ -183,7 +183,7 @@ def run_task(task: Task, context: dict) -> dict:
     """Simulate one point; never raises for a bad point (the row carries the error)."""
     from ..config import apply_overrides, architecture_from_dict
     from ..hw.totals import with_override_notes
-    from ..pipeline import simulate
+    from ..pipeline import simulate_quietly  # the row keeps the physical notes and flag
 
     row: dict = {
         POINT_ID: task.point_id,
@@ -207,7 +207,7 @@ def run_task(task: Task, context: dict) -> dict:
 
             warned(context.get(WARNED, ()))
         wl = _workload(task.workload_key, context) if acc is None else _accuracy_workload(arch, acc)
-        record = simulate(
+        record = simulate_quietly(
             arch, wl, engine=task.engine, keep_ops=False, costs=cost_cache()
         ).record()
         if acc is not None:
