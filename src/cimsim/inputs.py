@@ -11,12 +11,44 @@ the same bytes.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import os
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
+from typing import Any, Mapping
 
 from .report import columns as C
+
+
+@dataclass(frozen=True)
+class Source:
+    """What an :class:`~cimsim.config.Architecture` or a :class:`~cimsim.workload.Workload` was
+    built from (its ``source``): the file's path as resolved and the SHA-256 of its bytes (both
+    None for one built in memory: ``architecture_from_dict``, a generator, a trace) and, for an
+    architecture, the overrides applied to the file (:attr:`overrides`, as given)."""
+
+    path: str | None = None
+    sha256: str | None = None
+    #: the overrides' ``(field, value)`` pairs in order (:attr:`overrides` gives them as a dict)
+    override_items: tuple = ()
+
+    @classmethod
+    def of(cls, record: Mapping[str, str] | None = None,
+           overrides: Mapping[str, Any] | None = None) -> "Source":
+        """From :func:`file_record`'s record (None: no file) and the overrides (copied)."""
+        record = record or {}
+        return cls(record.get("path"), record.get("sha256"),
+                   tuple(copy.deepcopy(dict(overrides or {})).items()))
+
+    @property
+    def overrides(self) -> dict[str, Any]:
+        """The overrides applied to the file, ``{"dotted.field": value}`` as given (a copy)."""
+        return copy.deepcopy(dict(self.override_items))
+
+    def record(self) -> dict[str, str | None]:
+        """``{"path": ..., "sha256": ...}``, as :func:`file_record` gives it (None: no file)."""
+        return {"path": self.path, "sha256": self.sha256}
 
 
 def sha256_hex(data: bytes) -> str:
@@ -67,6 +99,31 @@ def input_fields(config: Mapping | None, workload: Mapping | None,
     return {C.OVERRIDES: dict(overrides),
             C.CONFIG_PATH: config.get("path"), C.CONFIG_SHA256: config.get("sha256"),
             C.WORKLOAD_PATH: workload.get("path"), C.WORKLOAD_SHA256: workload.get("sha256")}
+
+
+def source_fields(config: Source | None, workload: Source | None) -> dict:
+    """:func:`input_fields` of an architecture's and a workload's :class:`Source` (None: built
+    in memory): what ``Result.to_json()`` holds of them, as ``run --json`` does. Override
+    values are given JSON-ready: a NumPy number as the number, another non-JSON value as its
+    text."""
+    config, workload = config or Source(), workload or Source()
+    return input_fields(config.record(), workload.record(),
+                        {k: _json_ready(v) for k, v in config.overrides.items()})
+
+
+def _json_ready(value: Any) -> Any:
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, Mapping):
+        return {str(k): _json_ready(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_ready(v) for v in value]
+    if hasattr(value, "item") and callable(value.item):  # a NumPy scalar
+        try:
+            return _json_ready(value.item())
+        except (TypeError, ValueError):
+            pass
+    return str(value)
 
 
 def with_inputs(df, inputs: Mapping):

@@ -24,6 +24,7 @@ from .engine.analytic import analytic_latency, op_work
 from .engine.des import simulate_dag
 from .errors import CimsimError, ComponentError, PhysicalPlausibilityWarning, given, one_line
 from .hw.base import STREAM, Pattern
+from .inputs import source_fields
 from .mapping.placement import Placement, place
 from .report import columns as C
 from .report.build import RunData, build_result
@@ -487,4 +488,6 @@ def simulate_quietly(arch: Architecture, workload: Workload, engine: str = "des"
                   start, end, path, float(cp_s), cp_path, slow,
                   notes + stated_read_note(arch, pl.arrays, table) + list(arch.notes),
                   path_time if engine != "des" and latency > cp_s else None)
-    return build_result(run, keep_ops)
+    result = build_result(run, keep_ops)
+    result.inputs = source_fields(arch.source, workload.source)  # what it was computed from
+    return result

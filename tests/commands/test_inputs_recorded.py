@@ -151,3 +151,76 @@ def test_a_hugging_face_zoo_trace_records_transformers(tmp_path):
     meta = json.loads((tmp_path / "g.json").read_text())["metadata"]
     assert meta["traced_from"] == {"spec": "gpt2", "zoo": True, "params": ["n_layer=1"]}
     assert meta["transformers_version"] == transformers.__version__
+
+
+# ---------------------------------------------------------------- the Python API records them too
+def test_the_api_result_is_the_run_json_object():
+    """``Result.to_json()`` of the library's run equals ``cimsim run --json``, key for key."""
+    from cimsim import load_architecture, load_workload, simulate
+
+    cli = json.loads(invoke("run", "cpu-ddr5", "lstm", "--json").stdout)
+    api = simulate(load_architecture("cpu-ddr5"), load_workload("lstm")).to_json()
+    assert list(api) == list(cli) and json.loads(json.dumps(api)) == cli
+    assert api[C.CONFIG_SHA256] == sha(bundled.resolve_config("cpu-ddr5"))
+    assert api[C.WORKLOAD_PATH] == os.path.abspath(bundled.resolve_workload("lstm"))
+
+
+def test_the_api_result_records_the_overrides_and_the_user_s_files(files):
+    from cimsim import load_architecture, load_workload, simulate
+
+    cfg, wl = files
+    cli = json.loads(invoke("run", cfg, wl, "--json", "--set", SET).stdout)
+    arch = load_architecture(cfg, overrides={"memory.dram.bandwidth": "1TB/s"})
+    api = simulate(arch, load_workload(wl)).to_json()
+    assert json.loads(json.dumps(api)) == cli
+    assert api[C.OVERRIDES] == {"memory.dram.bandwidth": "1TB/s"}
+    assert (api[C.CONFIG_PATH], api[C.CONFIG_SHA256]) == (os.path.abspath(cfg), sha(cfg))
+    assert (api[C.WORKLOAD_PATH], api[C.WORKLOAD_SHA256]) == (os.path.abspath(wl), sha(wl))
+
+
+def test_an_architecture_and_a_workload_remember_their_source(files):
+    import dataclasses
+    import pickle
+
+    from cimsim import load_architecture, load_workload, simulate
+    from cimsim.config import architecture_from_dict
+    from cimsim.config.value import architecture_to_dict
+
+    cfg, wl = files
+    arch = load_architecture(cfg, overrides={"processor.cores": 66})
+    assert (arch.source.path, arch.source.sha256) == (os.path.abspath(cfg), sha(cfg))
+    assert arch.source.overrides == {"processor.cores": 66}
+    arch.source.overrides["processor.cores"] = 1  # a copy: the record stays as loaded
+    assert pickle.loads(pickle.dumps(arch)).source == arch.source
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        arch.source = None
+    work = load_workload(wl)
+    assert (work.source.path, work.source.sha256) == (os.path.abspath(wl), sha(wl))
+    with pytest.raises(AttributeError):
+        work.source = None
+    # from a mapping: no file, the overrides it was given; the same value, the same result
+    again = architecture_from_dict(architecture_to_dict(arch), set_by={"processor.cores": 66})
+    assert (again.source.path, again.source.sha256, again.source.overrides) == \
+        (None, None, {"processor.cores": 66})
+    assert again == arch
+    out = simulate(again, work).to_json()
+    assert (out[C.CONFIG_PATH], out[C.CONFIG_SHA256], out[C.OVERRIDES]) == (None, None, {"processor.cores": 66})
+    assert simulate(again, work) == simulate(arch, work)  # what it computed, not where from
+
+
+def test_the_regression_reference_holds_no_path():
+    """``make_reference.py`` drops every key holding a path: the reference is the same on every
+    machine (the files' SHA-256 and the overrides it keeps)."""
+    import importlib.util
+    from pathlib import Path
+
+    from cimsim import load_architecture, load_workload, simulate
+
+    mk = Path(__file__).parents[1] / "regression" / "make_reference.py"
+    spec = importlib.util.spec_from_file_location("make_reference", mk)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    row = simulate(load_architecture("cpu-ddr5"), load_workload("lstm")).to_json()
+    held = {k for k, v in row.items() if isinstance(v, str) and os.path.isabs(v)}
+    assert held == {C.CONFIG_PATH, C.WORKLOAD_PATH} and held <= set(mod.PROVENANCE)
+    assert {C.CONFIG_SHA256, C.WORKLOAD_SHA256, C.OVERRIDES}.isdisjoint(mod.PROVENANCE)

@@ -38,8 +38,10 @@ def op_digest(table) -> str:
     return h.hexdigest()
 
 
-#: ``to_json()`` keys that say which cimsim computed a result, not what it computed
-PROVENANCE = ("cimsim_version", "cimsim_revision")
+#: ``to_json()`` keys that say which cimsim computed a result, not what it computed, and those
+#: holding a file's path (where the checkout lies differs between machines; the files' SHA-256
+#: and the overrides stay: the same on every machine)
+PROVENANCE = ("cimsim_version", "cimsim_revision", "config_path", "workload_path")
 
 
 def run_all() -> dict[str, dict]:
@@ -53,7 +55,7 @@ def run_all() -> dict[str, dict]:
             for engine in ("des", "analytic"):
                 r = simulate(arch, wl, engine=engine, keep_ops=True)
                 row = r.to_json()
-                for key in PROVENANCE:  # which cimsim computed it: a refactor changes the revision
+                for key in PROVENANCE:  # which cimsim: a refactor changes the revision; paths
                     row.pop(key, None)
                 row["op_table_sha256"] = op_digest(r.op_table)
                 row["path_table_sha256"] = op_digest(r.path_table)

@@ -16,7 +16,7 @@ from .placement import print_placement
 from .. import bundled
 from ..atomic import atomic_write, check_writable
 from ..errors import CimsimError, ConfigError, MappingError, OverflowInputError, one_name_each
-from ..inputs import file_record, input_fields, recorded, with_inputs
+from ..inputs import file_record, recorded, with_inputs
 from ..report import columns as C
 from ..report.baseline import baseline_ratios, ratio
 from ..report.plausible import WARNING
@@ -106,7 +106,7 @@ def run(config: str, workload: str, engine: str, sets: tuple[str, ...], as_json:
     else:
         config_path, workload_path = bundled.resolve_pair(config, workload)
         arch = load_architecture(config_path, overrides(sets), cli=True)
-        wl, wl_file = load_workload(workload_path, progress=True), file_record(workload_path)
+        wl, wl_file = load_workload(workload_path, progress=True), None  # its source records it
     # the per-op table costs memory and time: build it only when something shows it
     try:
         result = run_one(arch, wl, engine=engine, keep_ops=placement or trace_file is not None)
@@ -140,14 +140,17 @@ def run(config: str, workload: str, engine: str, sets: tuple[str, ...], as_json:
             keys = list(out)
             at = keys.index("energy_j") + 1
             out = {**{k: out[k] for k in keys[:at]}, **acc, **{k: out[k] for k in keys[at:]}}
+        # what it was computed from (config, workload, --set), then which cimsim computed it:
+        # to_json's last keys, kept last (the result's, the architecture's and workload's source)
+        tail = {k: out.pop(k) for k in (*C.INPUT_COLUMNS, C.CIMSIM_VERSION, C.CIMSIM_REVISION)}
+        if wl_file is not None:  # an evaluation model: its trace, read from the cache
+            tail.update({C.WORKLOAD_PATH: wl_file["path"], C.WORKLOAD_SHA256: wl_file["sha256"]})
         if placement:  # the per-op table, one object per op (columns named in report.columns)
             # every float in full (pandas' to_json keeps 10 decimals: pJ and ps become 0)
             out["placement"] = [{k: json_number(v.item() if hasattr(v, "item") else v)
                                  for k, v in row.items()}
                                 for row in result.op_table.to_dict("records")]
-        # what it was computed from (config, workload, --set), then which cimsim computed it
-        which = {k: out.pop(k) for k in (C.CIMSIM_VERSION, C.CIMSIM_REVISION)}
-        out.update(input_fields(file_record(config_path), wl_file, overrides(sets)), **which)
+        out.update(tail)
         click.echo(json.dumps(out, indent=2, allow_nan=False))  # RFC 8259: no NaN, no Infinity
     else:
         apart = arch.cache_memory is not None

@@ -18,6 +18,7 @@ from ..units import si
 from ..hw.base import Link, MemoryLevel
 from ..hw.technology import Technology
 from ..hw.totals import with_override_notes
+from ..inputs import Source, file_record
 from . import legacy, marks
 from .models import RESERVED, Architecture
 from .origin import _where, origin  # noqa: F401  (origin re-exported)
@@ -128,7 +129,8 @@ def architecture_from_dict(data: Mapping, source: str = "<config>",
     path, the value and what is allowed. Unknown keys are reported first. ``set_by``: the
     command-line overrides (``--set``) applied to ``data``; an error in a field they set
     names ``--set PATH=VALUE`` instead of ``source`` (``set_with="overrides"``: the Python
-    ``overrides=`` mapping, named ``overrides={'PATH': VALUE}``)."""
+    ``overrides=`` mapping, named ``overrides={'PATH': VALUE}``). Its ``source`` holds no
+    file (path and SHA-256 None) and ``set_by`` as the overrides."""
     from ..hw.registry import types
 
     if not isinstance(data, Mapping):
@@ -266,7 +268,8 @@ def architecture_from_dict(data: Mapping, source: str = "<config>",
     if not errors:
         arch = Architecture(name=name, description=desc, memory=sections["memory"],
                             links=sections["links"], components=components,
-                            technology=technology, placeholders=placeholders)
+                            technology=technology, placeholders=placeholders,
+                            source=Source.of(None, set_by))  # load_architecture adds the file
         errors.extend(arch.kv_cache_clash())  # arch.hardware would raise it, without the file
         for comp in ([] if errors else arch.instances):
             # a field below the component, or one outside it written as an absolute "/path"
@@ -333,6 +336,8 @@ def load_architecture(path: str | Path, overrides: Mapping[str, Any] | None = No
         data = apply_overrides(data, overrides, source=str(path), cli=cli)
     arch = architecture_from_dict(data, source=str(path), set_by=overrides,
                                   set_with="--set" if cli else "overrides")
+    # just built: no one else holds it yet (the file read again for its hash: a config is small)
+    object.__setattr__(arch, "source", Source.of(file_record(path), overrides))
     return with_override_notes(arch, lambda: architecture_from_dict(base, source=str(path)), overrides)
 
 

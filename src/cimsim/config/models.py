@@ -37,6 +37,7 @@ from ..dtypes import DTYPE_BYTES  # noqa: F401  (re-exported)
 from ..errors import ComponentError, ConfigError
 from ..hw.base import Component, ComponentConfig, Hardware, Link, MemoryLevel
 from ..hw.technology import Technology
+from ..inputs import Source
 
 #: top-level keys that are not components
 RESERVED = ("name", "description", "memory", "links", "technology", "placeholders")
@@ -103,6 +104,10 @@ class Architecture:
     #: what loading it with overrides found to say in each run's notes (a count changed under a
     #: total that does not scale: :func:`cimsim.hw.totals.unscaled_notes`); not part of its value
     notes: tuple = ()
+    #: what it was built from (:class:`~cimsim.inputs.Source`): the config file's path as
+    #: resolved and the SHA-256 of its bytes (None: built from a mapping) and the overrides
+    #: applied; ``Result.to_json()`` records it. Not part of its value
+    source: Source = Source()
 
     def __post_init__(self) -> None:
         for what in ("memory", "links", "components"):

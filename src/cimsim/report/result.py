@@ -8,6 +8,7 @@ memory levels and links are looped over by name.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING
 
@@ -15,6 +16,7 @@ import numpy as np
 from numba import njit
 
 from . import columns as C
+from ..inputs import source_fields
 
 if TYPE_CHECKING:  # pandas loads with the first table built, not with cimsim
     import pandas
@@ -92,6 +94,11 @@ class Result:
     #: per request, its TTFT and TPOT (s; columns.REQUEST_TTFT_S / REQUEST_TPOT_S, a TPOT NaN
     #: for a one-token request): ``--json`` lists, not result columns; empty with ``serving``
     serving_requests: dict[str, list[float]] = field(default_factory=dict)
+    #: what it was computed from, as ``run --json`` gives it (columns.INPUT_COLUMNS:
+    #: ``overrides``, ``config_path``, ``config_sha256``, ``workload_path``,
+    #: ``workload_sha256``; :func:`cimsim.inputs.source_fields` of the architecture's and the
+    #: workload's ``source``); not part of its value (:meth:`__eq__`)
+    inputs: dict = field(default_factory=lambda: source_fields(None, None))
     op_table: pandas.DataFrame | None = None  # per-op placement, costs and times
     #: pandas.DataFrame of the realised critical path's ops and the split of each op's time
     #: (see :func:`attribute_ops`); set with ``op_table``
@@ -104,6 +111,8 @@ class Result:
         if not isinstance(other, Result):
             return NotImplemented
         for f in fields(self):
+            if f.name == "inputs":  # what it was computed from, not what it computed
+                continue
             a, b = getattr(self, f.name), getattr(other, f.name)
             if f.name in ("op_table", "path_table"):
                 if (a is None) != (b is None) or (a is not None and not a.equals(b)):
@@ -218,9 +227,10 @@ class Result:
         writes that; the name stays for compatibility): the fixed columns, then the breakdowns as
         nested objects (``energy_breakdown_j``, ``utilization``, ``critical_path_time_s``,
         ``traffic_bytes``, ``write_bytes``, ``ops_per_unit``, ``macs_per_unit``), the
-        components' facts, the notes and which cimsim computed it (``cimsim_version``,
-        ``cimsim_revision``). What it was computed from (``config_path``, ``config_sha256``,
-        ``workload_*``, ``overrides``) only the command line knows: a ``Result`` holds no file."""
+        components' facts, the notes, what it was computed from (:attr:`inputs`: ``overrides``,
+        ``config_path``, ``config_sha256``, ``workload_path``, ``workload_sha256``; paths and
+        hashes None for an architecture or workload built in memory) and which cimsim computed
+        it (``cimsim_version``, ``cimsim_revision``)."""
         from ..revision import provenance
 
         out: dict[str, object] = {c: json_number(getattr(self, c)) for c in C.FIXED_COLUMNS
@@ -242,6 +252,7 @@ class Result:
             **{k: json_number(v) for k, v in self.serving.items()},
             **{k: [json_number(x) for x in v] for k, v in self.serving_requests.items()},
             "notes": list(self.notes),
+            **{k: copy.deepcopy(self.inputs.get(k)) for k in C.INPUT_COLUMNS},
             **provenance(),
         })
         return out

@@ -37,6 +37,7 @@ from ..atomic import atomic_write, check_writable
 from ..bundled import resolve_workload
 from ..dtypes import TENSOR_DTYPES
 from ..errors import WorkloadError, check_path_argument, given
+from ..inputs import Source, file_record
 from ..progress import Feedback, feedback
 from .columns import StringTable, TagColumns
 from .builder import OP_KEYS as _OP_KEYS
@@ -552,12 +553,15 @@ def load_workload(path: str | Path, progress: Feedback | bool | None = None) -> 
     try:
         fb.update("reading")
         try:
+            raw = [path.read_bytes()]
+            record = file_record(path, raw[0])  # what it was read from, hashed once
             # passed on, not held here: read_workload_bytes lets go of the bytes once decoded
-            w = read_workload_bytes(path.read_bytes(), str(path), fb)
+            w = read_workload_bytes(raw.pop(), str(path), fb)
         except OSError as exc:
             raise WorkloadError(f"{path}: cannot read workload ({exc.strerror})") from None
     finally:
         if fb is not progress:
             fb.close()
     warn_if_outdated(w, str(path))
+    w._source = Source.of(record)
     return w

@@ -41,6 +41,7 @@ import numpy as np
 
 from ..dtypes import DTYPE_BYTES, TENSOR_DTYPES
 from ..errors import WorkloadError, name_problem
+from ..inputs import Source
 from . import checks
 from .checks import COLUMN_DTYPES, MAX_COUNT, describe, is_int  # noqa: F401  (re-exported)
 from .columns import StringTable, TagColumns
@@ -275,6 +276,7 @@ class Workload:
 
     def _init(self, name: str, columns: WorkloadColumns, metadata) -> None:
         self.name = name
+        self._source = Source()  # built in memory: load_workload records its file
         if metadata is None:
             metadata = {}
         if not isinstance(metadata, Mapping):
@@ -293,6 +295,14 @@ class Workload:
         """The workload's columns, read-only (build a new workload with :meth:`from_columns`:
         assigning another set skipped every check and left the derived arrays stale)."""
         return self._columns
+
+    @property
+    def source(self) -> Source:
+        """What it was read from (:class:`~cimsim.inputs.Source`): the file's path as resolved
+        and the SHA-256 of its bytes, both None for a workload built in memory (a generator, a
+        trace, :meth:`from_columns`); ``Result.to_json()`` records it. A changed name or
+        metadata since loading is not in it."""
+        return getattr(self, "_source", None) or Source()  # a copy pickled before it was kept
 
     def __setstate__(self, state: dict) -> None:
         """Unpickled (a process pool's copy) with its columns read-only again: a pickled array
