@@ -155,10 +155,12 @@ def run(config: str, workload: str, engine: str, sets: tuple[str, ...], as_json:
     else:
         apart = arch.cache_memory is not None
         if apart:  # each side at its own peak, as the placement checks them
-            from ..workload.footprint import Footprint, footprint_apart
+            from dataclasses import replace
+
+            from ..workload.footprint import footprint_apart
 
             dev, host = footprint_apart(wl)
-            fp = Footprint(host.weights, dev.kv_cache, host.activations, host.stage, host.stages)
+            fp = replace(host, kv_cache=dev.kv_cache)
         print_result(result, footprint=fp if apart else wl.footprint, cache_apart=apart)
         if acc is not None:
             print_accuracy(acc)
@@ -287,15 +289,17 @@ def _footprint_text(r, fp, cache_apart: bool = False) -> str:
     if fp is None:
         return f"weights {si(r.weight_bytes, 'B')}, activation tensors {si(r.activation_bytes, 'B')} in all"
     where = "" if fp.stage is None else f" on pipeline stage {fp.stage} of {fp.stages}"
+    train = (f", optimizer state {si(fp.optimizer_state, 'B')}" if fp.optimizer_state else "") + \
+        (f", master weights {si(fp.master_weights, 'B')}" if fp.master_weights else "")
     if cache_apart and fp.kv_cache:  # a PIM device of its own holds the cache (placement's check)
         return (f"{si(fp.total - fp.kv_cache, 'B')} live at once{where} in the host's memory (at its "
-                f"peak: weights {si(fp.weights, 'B')}, activations {si(fp.activations, 'B')}), KV "
-                f"cache {si(fp.kv_cache, 'B')} at its peak in the PIM device; activation tensors "
+                f"peak: weights {si(fp.weights, 'B')}{train}, activations {si(fp.activations, 'B')}), "
+                f"KV cache {si(fp.kv_cache, 'B')} at its peak in the PIM device; activation tensors "
                 f"{si(r.activation_bytes, 'B')} in all")
     kv = f", KV cache {si(fp.kv_cache, 'B')}" if fp.kv_cache else ""
-    return (f"{si(fp.total, 'B')} live at once{where} (at its peak: weights {si(fp.weights, 'B')}{kv}, "
-            f"activations {si(fp.activations, 'B')}); activation tensors {si(r.activation_bytes, 'B')} "
-            "in all")
+    return (f"{si(fp.total, 'B')} live at once{where} (at its peak: weights {si(fp.weights, 'B')}{train}"
+            f"{kv}, activations {si(fp.activations, 'B')}); activation tensors "
+            f"{si(r.activation_bytes, 'B')} in all")
 
 
 def print_result(r, footprint=None, cache_apart: bool = False) -> None:

@@ -29,7 +29,7 @@ This stage never names a device: it loops over the architecture's components.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -38,7 +38,7 @@ from ..errors import ComponentError, MappingError, RateFieldError
 from ..hw.base import Component, Plan
 from ..units import si
 from ..workload.arrays import crossing_on_chip, with_bytes_of
-from ..workload.footprint import Footprint, footprint_apart
+from ..workload.footprint import footprint_apart
 from ..workload.ir import Workload
 
 
@@ -107,12 +107,14 @@ def place(workload: Workload, arch: Architecture) -> Placement:
             raise MappingError(
                 f"workload '{workload.name}' needs {si(dev_fp.kv_cache, 'B', 6)} of KV cache at "
                 f"its peak in {device[0]}: {si(device[1], 'B', 6)}, in architecture '{arch.name}'")
-        fp = Footprint(fp.weights, dev_fp.kv_cache, fp.activations, fp.stage, fp.stages)
+        fp = replace(fp, kv_cache=dev_fp.kv_cache)
     host = fp.total - (fp.kv_cache if apart else 0)
     if host > capacity:
-        parts = (f"weights {si(fp.weights, 'B', 6)}, activations {si(fp.activations, 'B', 6)}; "
+        train = (f", optimizer state {si(fp.optimizer_state, 'B', 6)}" if fp.optimizer_state else "") + \
+            (f", master weights {si(fp.master_weights, 'B', 6)}" if fp.master_weights else "")
+        parts = (f"weights {si(fp.weights, 'B', 6)}{train}, activations {si(fp.activations, 'B', 6)}; "
                  f"its KV cache, {si(fp.kv_cache, 'B', 6)}, lies in the PIM device" if apart else
-                 f"weights {si(fp.weights, 'B', 6)}, KV cache {si(fp.kv_cache, 'B', 6)}, "
+                 f"weights {si(fp.weights, 'B', 6)}{train}, KV cache {si(fp.kv_cache, 'B', 6)}, "
                  f"activations {si(fp.activations, 'B', 6)}")
         raise MappingError(
             f"workload '{workload.name}' needs {si(host, 'B', 6)} live at once"

@@ -294,6 +294,7 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
         traffic_bytes=traffic,
         weight_bytes=int(wl.weight_bytes),
         activation_bytes=int(wl.activation_bytes),
+        optimizer_state_bytes=int(wl.optimizer_state_bytes) or None,
         ops_per_unit={c.name: int(len(ids)) for c, ids in zip(pl.components, pl.idx)},
         macs_per_unit={c.name: int(ops.macs[ids].sum()) for c, ids in zip(pl.components, pl.idx)},
         facts=facts,

@@ -52,6 +52,7 @@ DOCS: tuple[tuple[str, str, str], ...] = (
     (C.SAMPLES_PER_S, "1/s", ALL),
     (C.WEIGHT_BYTES, "B", ALL),
     (C.ACTIVATION_BYTES, "B", ALL),
+    (C.OPTIMIZER_STATE_BYTES, "B", ALL),
     (C.OPS_PER_BACKING_BYTE, "op/B", ALL),
     (C.AREA_M2, "m²", ALL),
     (C.AVERAGE_POWER_W, "W", ALL),
@@ -128,7 +129,7 @@ DOCS: tuple[tuple[str, str, str], ...] = (
 
 def documented_columns() -> set[str]:
     """Every column and pattern :mod:`.columns` names, as this table writes them."""
-    named = {*C.FIXED_COLUMNS, *C.PIPELINE_COLUMNS, *C.PROGRAMMING_COLUMNS, *C.SERVING_COLUMNS,
+    named = {*C.FIXED_COLUMNS, C.OPTIMIZER_STATE_BYTES, *C.PIPELINE_COLUMNS, *C.PROGRAMMING_COLUMNS, *C.SERVING_COLUMNS,
              *C.ACCURACY_COLUMNS, *C.SWEEP_KEY_COLUMNS, C.ERROR, C.BASELINE, C.SPEEDUP, C.ENERGY_RATIO,
              C.ONE_DEVICE_SHARE, C.CIMSIM_VERSION, C.CIMSIM_REVISION, C.PARETO_OBJECTIVES,
              *C.INPUT_COLUMNS}

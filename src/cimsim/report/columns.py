@@ -70,8 +70,11 @@ THROUGHPUT_MACS = "throughput_macs_per_s"
 SAMPLES_PER_S = "samples_per_s"
 #: bytes of weights
 WEIGHT_BYTES = "weight_bytes"
-#: bytes of activations
+#: bytes of activations (a traced training step's optimizer state not among them)
 ACTIVATION_BYTES = "activation_bytes"
+#: bytes of a traced training step's optimizer state (``metadata["optimizer_state"]``: Adam's
+#: exp_avg and exp_avg_sq, twice the fp32 weights); only where the workload has some
+OPTIMIZER_STATE_BYTES = "optimizer_state_bytes"
 #: run-level arithmetic intensity against the backing store (the outermost memory level,
 #: whatever its name: ``dram`` on the bundled configs): 2 x MACs / the bytes over it, op/B (the
 #: roofline's x-axis for the whole run; a CIM or PIM that keeps its weights in place reads few

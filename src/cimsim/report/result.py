@@ -89,6 +89,9 @@ class Result:
     write_bytes: dict[str, float] = field(default_factory=dict)
     #: the architecture's backing store (its outermost memory level; columns.OPS_PER_BACKING_BYTE)
     backing_store: str = ""
+    #: bytes of a traced training step's optimizer state (columns.OPTIMIZER_STATE_BYTES), resident
+    #: for the whole run and no part of ``activation_bytes``; None (no column) where it has none
+    optimizer_state_bytes: int | None = None
     #: LLM serving metrics by column (columns.SERVING_COLUMNS), empty for other workloads
     serving: dict[str, float] = field(default_factory=dict)
     #: per request, its TTFT and TPOT (s; columns.REQUEST_TTFT_S / REQUEST_TPOT_S, a TPOT NaN
@@ -200,7 +203,7 @@ class Result:
         """One flat row keyed by :func:`cimsim.report.columns.result_columns` of the architecture:
         the fixed columns (each the attribute of the same name; ``notes`` joined into one text
         cell by ``columns.NOTES_SEPARATOR``), then the architecture's own."""
-        row: dict[str, object] = {c: getattr(self, c) for c in C.FIXED_COLUMNS}
+        row: dict[str, object] = self._with_state({c: getattr(self, c) for c in C.FIXED_COLUMNS})
         row[C.NOTES] = C.NOTES_SEPARATOR.join(self.notes)  # a table's cell holds text
         for comp, n in self.ops_per_unit.items():
             row[C.ops_column(comp)] = n
@@ -222,6 +225,15 @@ class Result:
         row.update(self.serving)
         return row
 
+    def _with_state(self, row: dict) -> dict:
+        """``row`` with ``optimizer_state_bytes`` after ``activation_bytes``, where the run has it."""
+        if self.optimizer_state_bytes is None:
+            return row
+        keys = list(row)
+        at = keys.index(C.ACTIVATION_BYTES) + 1
+        return {**{k: row[k] for k in keys[:at]}, C.OPTIMIZER_STATE_BYTES: self.optimizer_state_bytes,
+                **{k: row[k] for k in keys[at:]}}
+
     def to_json(self) -> dict[str, object]:
         """The ``--json`` object as a JSON-ready ``dict`` (not JSON text: ``json.dumps`` of it
         writes that; the name stays for compatibility): the fixed columns, then the breakdowns as
@@ -233,8 +245,8 @@ class Result:
         it (``cimsim_version``, ``cimsim_revision``)."""
         from ..revision import provenance
 
-        out: dict[str, object] = {c: json_number(getattr(self, c)) for c in C.FIXED_COLUMNS
-                                  if c != C.NOTES}  # the list, last
+        out: dict[str, object] = self._with_state({c: json_number(getattr(self, c))
+                                                   for c in C.FIXED_COLUMNS if c != C.NOTES})  # the list, last
         out.update({
             "energy_breakdown_j": dict(self.energy_breakdown_j),
             "utilization": dict(self.utilization),

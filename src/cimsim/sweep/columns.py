@@ -33,6 +33,7 @@ from ..report.columns import (  # noqa: F401  (the names live in report.columns)
     MACS,
     NOTES,
     OPS,
+    OPTIMIZER_STATE_BYTES,
     PRECISION_MISMATCH,
     SAMPLE,
     SWEEP_KEY_COLUMNS,
@@ -51,7 +52,8 @@ TEXT_COLUMNS: frozenset[str] = frozenset(
 #: counts (stored Int64 even when every row is an error row, so two sweep files share a schema);
 #: besides these, every ``ops_<component>`` and ``<resource>_bytes`` / ``<resource>_write_bytes``
 COUNT_COLUMNS: frozenset[str] = frozenset(
-    {SAMPLE, CRITICAL_PATH_OPS, MACS, OPS, WEIGHT_BYTES, ACTIVATION_BYTES, LLM_BATCH, ACCURACY_REPEATS})
+    {SAMPLE, CRITICAL_PATH_OPS, MACS, OPS, WEIGHT_BYTES, ACTIVATION_BYTES, OPTIMIZER_STATE_BYTES, LLM_BATCH,
+     ACCURACY_REPEATS})
 #: true/false columns (stored boolean even when every row is an error row)
 FLAG_COLUMNS: frozenset[str] = frozenset({PRECISION_MISMATCH, EXTRAPOLATED})
 

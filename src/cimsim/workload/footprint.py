@@ -1,7 +1,8 @@
-"""Bytes a workload holds in memory at once: weights, KV caches and activations.
+"""Bytes a workload holds in memory at once: weights, KV caches, activations (and a training
+step's optimizer state and master weights).
 
 The placement stage refuses a workload whose footprint exceeds the backing store's capacity
-(:func:`cimsim.mapping.placement.place`). Three parts, each live over its own span:
+(:func:`cimsim.mapping.placement.place`). Its parts, each live over its own span:
 
 ``weights``
     every stationary parameter (role ``weight``), resident for the whole run.
@@ -34,8 +35,19 @@ The placement stage refuses a workload whose footprint exceeds the backing store
     counted with it (the cache a step reads includes the step's own row); it is live only
     while its op runs, not to the end of the run as a model output would be.
 
-The footprint is the largest of ``kv_cache + activations`` over the ops, plus the weights:
-both parts are reported at that op (:class:`Footprint`).
+``optimizer_state``
+    a traced training step's optimizer state (``metadata["optimizer_state"]``: Adam's
+    ``exp_avg`` and ``exp_avg_sq``, twice the fp32 weights' bytes, and its ``step`` counts; a
+    momentum buffer), resident for the whole run like the weights. The tensors that hold it
+    (each entry's ``tensors``: the state read at the start, its versions written in place) are
+    no activations.
+``master_weights``
+    a traced training step that read its parameters at another dtype (autocast's bf16 copies:
+    those are the weights): the parameters at their own dtype (``metadata["master_weights"]``,
+    the fp32 master copy the gradients update), resident for the whole run.
+
+The footprint is the largest of ``kv_cache + activations`` over the ops, plus the weights, the
+optimizer state and the master weights: the parts are reported at that op (:class:`Footprint`).
 
 A pipeline-parallel serving run (``metadata["llm"]["pipeline"]``: p stages, m micro-batches;
 the workload is one micro-batch) runs each stage on its own device: the footprint is the
@@ -65,10 +77,50 @@ class Footprint:
     activations: int
     stage: int | None = None  # the pipeline stage (device) it is for, None when one device
     stages: int = 1
+    optimizer_state: int = 0  # a training step's optimizer state (module docstring)
+    master_weights: int = 0  # a mixed-precision training step's master weights
 
     @property
     def total(self) -> int:
-        return self.weights + self.kv_cache + self.activations
+        return (self.weights + self.kv_cache + self.activations + self.optimizer_state
+                + self.master_weights)
+
+
+def _training_part(workload, key: str) -> object:
+    """``metadata[key]`` of a traced training step, checked: a malformed one is a one-line
+    :class:`WorkloadError`."""
+    part = workload.metadata.get(key)
+    if part is None:
+        return None
+    entry = ("a list of {name, bytes, tensors: [tensor names]}" if key == "optimizer_state"
+             else "{bytes: N}")
+    items = part if isinstance(part, list) else [part]
+    if not isinstance(part, list if key == "optimizer_state" else dict) or not all(
+            isinstance(e, dict) and isinstance(e.get("bytes"), int) and not isinstance(e["bytes"], bool)
+            and e["bytes"] >= 0 and all(isinstance(n, str) for n in e.get("tensors", []))
+            and isinstance(e.get("tensors", []), list) for e in items):
+        raise WorkloadError(f"workload '{workload.name}': metadata {key} must be {entry} "
+                            "(bytes an integer >= 0)")
+    return part
+
+
+def optimizer_state_bytes(workload) -> int:
+    """Bytes of a traced training step's optimizer state (0 when it has none)."""
+    return sum(e["bytes"] for e in _training_part(workload, "optimizer_state") or [])
+
+
+def master_weight_bytes(workload) -> int:
+    """Bytes of a mixed-precision training step's master weights (0 when it has none)."""
+    part = _training_part(workload, "master_weights")
+    return part["bytes"] if part else 0
+
+
+def optimizer_state_mask(workload) -> np.ndarray:
+    """Per tensor: one that holds optimizer state (``metadata["optimizer_state"]`` tensors)."""
+    names = {n for e in _training_part(workload, "optimizer_state") or [] for n in e.get("tensors", [])}
+    if not names:
+        return np.zeros(workload.columns.n_tensors, dtype=bool)
+    return np.array([n in names for n in workload.columns.tensor_names.tolist()], dtype=bool)
 
 
 def kv_cache_mask(workload) -> np.ndarray:
@@ -233,14 +285,17 @@ def footprint(workload) -> Footprint:
     """The workload's :class:`Footprint` (module docstring)."""
     mask = kv_cache_mask(workload)
     kv = kv_cache_profile(workload, mask)
-    act = live_activation_profile(workload, mask, cache_appends(workload) if mask.any() else None)
+    act = live_activation_profile(workload, mask | optimizer_state_mask(workload),
+                                  cache_appends(workload) if mask.any() else None)
     weights = int(workload.weight_bytes)
+    train = {"optimizer_state": optimizer_state_bytes(workload),
+             "master_weights": master_weight_bytes(workload)}
     if len(act) == 0:
-        return Footprint(weights, 0, 0)
+        return Footprint(weights, 0, 0, **train)
     pipe = pipeline_of(workload)
     if pipe is None:
         peak = int(np.argmax(kv + act))
-        return Footprint(weights, int(kv[peak]), int(act[peak]))
+        return Footprint(weights, int(kv[peak]), int(act[peak]), **train)
     best = None
     for s, ops, w_s, kv_s in _stage_parts(workload, mask, *pipe):
         i = int(np.flatnonzero(ops)[np.argmax((kv_s + act)[ops])])
@@ -272,14 +327,17 @@ def footprint_apart(workload) -> tuple[Footprint, Footprint]:
     and the activations at theirs (each pipeline stage's, the largest), not both at the op where
     their sum peaks."""
     mask = kv_cache_mask(workload)
-    act = live_activation_profile(workload, mask, cache_appends(workload) if mask.any() else None)
+    act = live_activation_profile(workload, mask | optimizer_state_mask(workload),
+                                  cache_appends(workload) if mask.any() else None)
     weights = int(workload.weight_bytes)
+    train = {"optimizer_state": optimizer_state_bytes(workload),
+             "master_weights": master_weight_bytes(workload)}
     if len(act) == 0:
-        return Footprint(0, 0, 0), Footprint(weights, 0, 0)
+        return Footprint(0, 0, 0), Footprint(weights, 0, 0, **train)
     pipe = pipeline_of(workload)
     if pipe is None:
         kv = kv_cache_profile(workload, mask)
-        return Footprint(0, int(kv.max()), 0), Footprint(weights, 0, int(act.max()))
+        return Footprint(0, int(kv.max()), 0), Footprint(weights, 0, int(act.max()), **train)
     device, host = Footprint(0, 0, 0), Footprint(0, 0, 0)
     for s, ops, w_s, kv_s in _stage_parts(workload, mask, *pipe):
         device = max(device, Footprint(0, int(kv_s[ops].max()), 0, s, pipe[0]), key=lambda f: f.total)

@@ -435,8 +435,17 @@ class Workload:
 
     @cached_property
     def activation_bytes(self) -> int:
-        """Bytes of all inputs and activations (an upper bound on live activations)."""
-        return _exact_sum(self.tensor_nbytes[self.columns.tensor_role != ROLE_WEIGHT])
+        """Bytes of all inputs and activations (an upper bound on live activations); a
+        training step's optimizer state is not counted (:attr:`optimizer_state_bytes`)."""
+        from .footprint import optimizer_state_mask
+        return _exact_sum(self.tensor_nbytes[(self.columns.tensor_role != ROLE_WEIGHT)
+                                             & ~optimizer_state_mask(self)])
+
+    @cached_property
+    def optimizer_state_bytes(self) -> int:
+        """Bytes of a traced training step's optimizer state (``metadata["optimizer_state"]``)."""
+        from .footprint import optimizer_state_bytes
+        return optimizer_state_bytes(self)
 
     @cached_property
     def peak_live_activation_bytes(self) -> int:

@@ -290,6 +290,8 @@ def _trace_aten(torch, model, inputs, kwargs, name, allow_unknown, dtype, stats_
     n_lowered = len(ops)
     ops = fuse_pointwise(ops, tensors, module_types, low.kept)
     ops = absorb_into_softmax(ops, tensors, low.kept)
+    persist.name_state_tensors(low, optimizer_state, tensors)
+    master = persist.master_weights(low, model) if n_backward else None
     recurrent = tag_recurrent(ops, module_types)
     matmul_macs = sum(op.macs for op in ops if op.kind == "matmul")
     generic_macs = sum(op.generic_macs for op in ops)
@@ -325,6 +327,8 @@ def _trace_aten(torch, model, inputs, kwargs, name, allow_unknown, dtype, stats_
         metadata["computed_weights"] = low.computed_weights
     if low.cast_weights:  # weights read at another dtype (autocast): counted at that dtype
         metadata["weights_cast"] = dict(sorted(low.cast_weights.items()))
+    if master:  # a training step's parameters at their own dtype, beside the cast weights
+        metadata["master_weights"] = master
     if recurrent:
         metadata["schedule"] = "layer"
     from .unread import collect

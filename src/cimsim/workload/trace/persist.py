@@ -85,7 +85,8 @@ def mark_lasting(low, tensors) -> None:
 
 
 def state_metadata(low, states) -> list[dict]:
-    """``metadata['optimizer_state']``: each state tensor the step read or wrote, with its bytes."""
+    """``metadata['optimizer_state']``: each state tensor the step read or wrote, with its bytes
+    (and, in ``_versions``, the versions its storage held: :func:`name_state_tensors` names them)."""
     seen, out = set(), []
     for name, t in states:
         key = storage_key(t)
@@ -94,8 +95,30 @@ def state_metadata(low, states) -> list[dict]:
         seen.add(key)
         dtype = low.dt(t)
         out.append({"name": name, "shape": [int(s) for s in t.shape], "dtype": dtype,
-                    "bytes": int(t.numel()) * DTYPE_BYTES[dtype]})
+                    "bytes": int(t.numel()) * DTYPE_BYTES[dtype],
+                    "_versions": sorted(set(low.st.history.get(key, ())))})
     return out
+
+
+def name_state_tensors(low, entries, tensors) -> None:
+    """Replace each entry's ``_versions`` by ``tensors``: the workload's tensors that hold the
+    state (read at the step's start, written in place during it), so that the footprint counts
+    them as optimizer state, resident for the whole step, not as activations."""
+    for e in entries:
+        names = [n for vid in e.pop("_versions") for n, _, _ in low.st.versions[vid].tensors]
+        e["tensors"] = [n for n in dict.fromkeys(names) if n in tensors]
+
+
+def master_weights(low, model) -> dict | None:
+    """``metadata['master_weights']``: the parameters a step that ran backward read at another
+    dtype (autocast's bf16 copies, counted as the weights) at their own dtype: the master copy
+    the gradients update, resident beside the cast copies."""
+    cast = [(n, p) for n, p in model.named_parameters() if n in low.cast_weights and p.numel()]
+    if not cast:
+        return None
+    dtypes = sorted({low.dt(p) for _, p in cast})
+    return {"parameters": len(cast), "dtypes": dtypes,
+            "bytes": sum(int(p.numel()) * DTYPE_BYTES[low.dt(p)] for _, p in cast)}
 
 
 def updated_parameters(low, model) -> int:

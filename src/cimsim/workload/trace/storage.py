@@ -170,6 +170,8 @@ class Storages:
     def __init__(self):
         self.storages: dict[int, _Storage] = {}
         self.versions: list[Version] = []
+        #: storage key -> the versions it has held (its source and every write into it)
+        self.history: dict[int, list[int]] = {}
 
     # ---------------------------------------------------------------- versions
     def new_version(self, role, name, numel, shape, domain=None, producer=-1, dtype=None) -> Version:
@@ -233,6 +235,7 @@ class Storages:
         shape = (tuple(t.shape) or (1,)) if t.numel() == numel else (numel,)
         v = self.new_version(role, name, numel, shape, dtype=dtype)
         self._new(t, v.id, dtype)
+        self.history.setdefault(storage_key(t), []).append(v.id)
         return v
 
     # ---------------------------------------------------------------- reads
@@ -309,6 +312,7 @@ class Storages:
     def write_at(self, t, offs: np.ndarray, v: Version) -> None:
         """The storage offsets ``offs`` (distinct, in units) of ``t``'s (known, no provenance)
         storage now hold version ``v`` (an index accumulation's touched rows)."""
+        self.history.setdefault(storage_key(t), []).append(v.id)
         st = self.storages[storage_key(t)]
         if st.owner is None:
             st.owner = np.full(st.numel, st.cur, dtype=np.int64)
@@ -336,6 +340,7 @@ class Storages:
     # ---------------------------------------------------------------- writes
     def write(self, t, v: Version) -> None:
         """``t`` (a fresh storage or a view of a known one) now holds version ``v``."""
+        self.history.setdefault(storage_key(t), []).append(v.id)
         st = self.storages.get(storage_key(t))
         if st is None:
             st = self._new(t, v.id, v.dtype)
