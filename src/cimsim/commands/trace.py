@@ -43,6 +43,21 @@ def _kv(pairs, option) -> dict:
     return out
 
 
+def _factory_args(pairs) -> dict:
+    """``--arg KEY=VALUE`` pairs as the factory's keyword arguments (values: :func:`parse_arg`)."""
+    from ..workload.trace.common import parse_arg
+
+    out: dict = {}
+    for p in pairs:
+        key, sep, value = p.partition("=")
+        if not sep or not key.isidentifier():
+            raise click.UsageError(f"--arg '{p}' must be KEY=VALUE with KEY a Python name")
+        if key in out:
+            raise click.UsageError(f"--arg {key} is given twice")
+        out[key] = parse_arg(value)
+    return out
+
+
 def _bits(text: str):
     """``--stats-bits``: ``B`` or ``IN,W`` (range checked by the tracer)."""
     parts = text.split(",")
@@ -76,6 +91,11 @@ def _moved(ctx, param, value):
 @click.option("--param", "params", multiple=True, metavar="KEY=VALUE",
               help="A --zoo model's parameter or Hugging Face config field (repeatable), e.g. "
                    "--zoo gpt2 --param n_layer=12, or --zoo hf:llama --param cache=2048.")
+@click.option("--arg", "args", multiple=True, metavar="KEY=VALUE",
+              help="SPEC: a keyword argument of the factory (repeatable), e.g. --arg T=64; the "
+                   "value is an integer, a number, true/false or else text. Recorded in the "
+                   "workload's metadata.params, so a sweep over files traced at several values "
+                   "gets a workload.KEY column (cimsim plot draws against it).")
 @click.option("--real-weights", is_flag=True,
               help="--zoo: build random weights instead of shapes only (fake tensors); says first "
                    "how much memory that takes and refuses beyond what is available.")
@@ -102,8 +122,8 @@ def _moved(ctx, param, value):
 @click.option("--seq", hidden=True, callback=_moved, expose_value=False)
 @click.option("--cache", hidden=True, callback=_moved, expose_value=False)
 @click.pass_context
-def trace_command(ctx, spec, output, name, allow_unknown, zoo_name, params, real_weights, serve,
-                  stats, stats_bits, **serving):
+def trace_command(ctx, spec, output, name, allow_unknown, zoo_name, params, args, real_weights,
+                  serve, stats, stats_bits, **serving):
     """Trace a PyTorch model into a cimsim workload.
 
     SPEC names a function returning (model, example_inputs), (model, example_inputs,
@@ -115,6 +135,10 @@ def trace_command(ctx, spec, output, name, allow_unknown, zoo_name, params, real
         raise click.UsageError("give exactly one of SPEC or --zoo NAME")
     if (params or real_weights) and zoo_name is None:
         raise click.UsageError("--param and --real-weights go with --zoo")
+    if args and spec is None:
+        raise click.UsageError("--arg goes with SPEC (a factory of yours); a --zoo model takes "
+                               "--param KEY=VALUE")
+    factory_args = _factory_args(args)
     if output is None and zoo_name != "list":
         raise click.UsageError("missing option '-o' / '--output'")
     given = [f"--{k.replace('_', '-')}" for k in serving
@@ -157,13 +181,15 @@ def trace_command(ctx, spec, output, name, allow_unknown, zoo_name, params, real
             from ..workload.trace import load_factory
 
             t0 = time.perf_counter()
-            model, inputs, kwargs = load_factory(spec, with_kwargs=True)
+            model, inputs, kwargs = load_factory(spec, with_kwargs=True, args=factory_args)
             path = Path(output)
             made = new_folder(path)
             w = trace(model, inputs, name=path.stem if name is None else name, allow_unknown=allow_unknown,
                       example_kwargs=kwargs or None, stats_bits=sbits, dtype=dtype)
             if batch is not None:
                 w.metadata["batch"] = batch
+            if factory_args:  # the sweep's workload.KEY columns (sweep/shape.py)
+                w.metadata["params"] = factory_args
             save_workload(stamp_writer(_stamp_source(w, spec)), path)
             _report(w, path, time.perf_counter() - t0, made)
             if batch is None:

@@ -140,11 +140,17 @@ def _recurrent_command(gen: str, doc: str):
     @_opt("--schedule", default="layer", help=f"Layer schedule: {'|'.join(SCHEDULES)}.")
     @_opt("--pointwise", default="fused",
           help=f"Gate arithmetic per step: {'|'.join(POINTWISE)} (fused: one op, as cuDNN).")
+    @_opt("--bidirectional", is_flag=True,
+          help="A reverse direction per layer with its own weights (bidirectional=True), run "
+               "beside the forward one: twice the MACs and weights, the same critical path "
+               "(T steps, not 2T); layers above the first read 2H. Layer schedule only.")
     @_output
     @_name
-    def cmd(input_size, hidden, layers, steps, batch, dtype, schedule, pointwise, output, name):
+    def cmd(input_size, hidden, layers, steps, batch, dtype, schedule, pointwise, bidirectional,
+            output, name):
         _generate(gen, output, name, input_size=input_size, hidden=hidden, layers=layers,
-                  steps=steps, batch=batch, dtype=dtype, schedule=schedule, pointwise=pointwise)
+                  steps=steps, batch=batch, dtype=dtype, schedule=schedule, pointwise=pointwise,
+                  bidirectional=bidirectional)
 
     return cmd
 
@@ -180,13 +186,16 @@ def hier_attn_cmd(seq_len, d_model, heads, window, batch, dtype, mode, partial, 
 @_opt("--layers", type=int, default=1, help="Encoder layers.")
 @_batch
 @_dtype
+@_opt("--bias", is_flag=True,
+      help="The linear layers' biases, as nn.TransformerEncoderLayer has them: 3d + d + f + d "
+           "weights per layer and an add per output element of each linear layer.")
 @_output
 @_name
-def transformer_cmd(seq_len, d_model, heads, ffn, layers, batch, dtype, output, name):
-    """A stack of post-norm transformer encoder layers. Linear-layer biases are not modelled
-    (a traced nn.TransformerEncoderLayer has 3d + d + f + d per layer)."""
+def transformer_cmd(seq_len, d_model, heads, ffn, layers, batch, dtype, bias, output, name):
+    """A stack of post-norm transformer encoder layers. Without --bias the linear layers'
+    biases are left out (a traced nn.TransformerEncoderLayer has 3d + d + f + d per layer)."""
     _generate("transformer", output, name, seq_len=seq_len, d_model=d_model, heads=heads,
-              ffn=ffn, layers=layers, batch=batch, dtype=dtype)
+              ffn=ffn, layers=layers, batch=batch, dtype=dtype, bias=bias)
 
 
 @workload.command("tcn", cls=OneLineErrors)
@@ -196,13 +205,16 @@ def transformer_cmd(seq_len, d_model, heads, ffn, layers, batch, dtype, output, 
 @_opt("--layers", type=int, default=8, help="Conv layers (dilations 1, 2, 4, ...).")
 @_batch
 @_dtype
+@_opt("--bias", is_flag=True,
+      help="The convolutions' biases, as nn.Conv1d has them: C weights per layer and an add per "
+           "output element (added in each layer's relu op).")
 @_output
 @_name
-def tcn_cmd(steps, channels, kernel, layers, batch, dtype, output, name):
-    """A dilated causal temporal convolutional network. Conv biases are not modelled (a
-    traced nn.Conv1d has C per layer: L x C x dtype bytes more weights)."""
+def tcn_cmd(steps, channels, kernel, layers, batch, dtype, bias, output, name):
+    """A dilated causal temporal convolutional network. Without --bias the conv biases are
+    left out (a traced nn.Conv1d has C per layer: L x C x dtype bytes more weights)."""
     _generate("tcn", output, name, steps=steps, channels=channels, kernel=kernel,
-              layers=layers, batch=batch, dtype=dtype)
+              layers=layers, batch=batch, dtype=dtype, bias=bias)
     first = (steps - 1).bit_length()  # the first layer whose dilation 2^l is >= steps
     if layers > first and kernel > 1:
         click.echo(f"note: layers {first}-{layers - 1} (dilation >= --steps {steps}) read only zero "

@@ -6,7 +6,8 @@ A generated workload records the arguments it was made from in ``metadata.params
 an LLM serving run its model shape, prompt, decode and batch; a traced zoo model its
 overrides). Several files of one generator (one per T, H, B, N ...) are a sweep of that shape.
 The files are grouped by generator (``metadata.generator``, else a traced zoo model's
-``zoo.name``); a key becomes a column ``workload.<key>`` (``workload.steps``) when the files of
+``zoo.name``, else a traced factory's spec: ``cimsim trace FILE.py:FACTORY --arg T=64`` records
+its ``--arg`` values as its params); a key becomes a column ``workload.<key>`` (``workload.steps``) when the files of
 some group of two or more differ in it, and ``cimsim plot`` draws against it as it draws
 against a swept config field. Different generators are not a swept parameter: the generator is
 never a column, and an LSTM, a GRU and a TCN (one file each) give none, whatever their params.
@@ -49,13 +50,17 @@ def _value(v):
 
 def shape_of(metadata: Mapping) -> dict:
     """``{key: cell}`` of one workload: its group under :data:`GENERATOR` (its generator, else
-    ``zoo:<name>`` for a traced zoo model) and every ``metadata.params`` key."""
+    ``zoo:<name>`` for a traced zoo model, else ``trace:<spec>`` for a traced factory) and every
+    ``metadata.params`` key."""
     if not isinstance(metadata, Mapping):
         return {}
     params, zoo = metadata.get("params"), metadata.get("zoo")
     group = metadata.get(GENERATOR)
     if group is None and isinstance(zoo, Mapping) and zoo.get("name") is not None:
         group = f"zoo:{zoo['name']}"
+    src = metadata.get("traced_from")
+    if group is None and isinstance(src, Mapping) and src.get("spec") and not src.get("zoo"):
+        group = f"trace:{src['spec']}"  # a factory of the user's, traced with --arg
     out = {GENERATOR: group}
     if isinstance(params, Mapping):
         out.update({str(k): _value(v) for k, v in params.items() if str(k) != GENERATOR})

@@ -50,6 +50,12 @@ def _choice(gen: str, name: str, value: object, allowed: tuple[str, ...]) -> str
     return value  # type: ignore[return-value]
 
 
+def _flag(gen: str, name: str, value: object) -> bool:
+    if type(value) is not bool:
+        raise WorkloadError(f"{gen}: {arg(name)} must be true or false, got {value!r}")
+    return value
+
+
 def _heads(gen: str, d_model: int, heads: int) -> None:
     if d_model % heads:
         raise WorkloadError(f"{gen}: {arg_is('heads', heads)} must divide "
@@ -58,7 +64,7 @@ def _heads(gen: str, d_model: int, heads: int) -> None:
 
 # --------------------------------------------------------------------------- LSTM / GRU
 def _recurrent(cell: str, input_size, hidden, layers, steps, batch, dtype, schedule, name,
-               pointwise="fused"):
+               pointwise="fused", bidirectional=False):
     gen = cell
     I = _positive(gen, "input_size", input_size)
     H = _positive(gen, "hidden", hidden)
@@ -68,15 +74,21 @@ def _recurrent(cell: str, input_size, hidden, layers, steps, batch, dtype, sched
     _choice(gen, "dtype", dtype, DTYPES)
     _choice(gen, "schedule", schedule, SCHEDULES)
     _choice(gen, "pointwise", pointwise, POINTWISE)
-    if (n := op_count(cell, L, T, schedule, pointwise)) > MAX_OPS:  # before any allocation
+    _flag(gen, "bidirectional", bidirectional)
+    if bidirectional and schedule != "layer":
+        raise WorkloadError(f"{gen}: {arg('bidirectional')} goes with {arg_is('schedule', 'layer')}: "
+                            "a layer's reverse direction reaches step 0 last, so no layer above can "
+                            "start a step before the whole layer below is done")
+    D = 2 if bidirectional else 1
+    if (n := op_count(cell, L, T, schedule, pointwise, D)) > MAX_OPS:  # before any allocation
         raise WorkloadError(f"{gen}: {arg_is('steps', T)} x {arg_is('layers', L)} gives {n:,} ops "
                             f"({schedule} schedule, {pointwise} pointwise), more than a workload "
                             f"holds ({MAX_OPS:,}: op indices are 32-bit); use smaller sizes")
     gates = 4 if cell == "lstm" else 3
     G = gates * H
-    in_sizes = [I] + [H] * (L - 1)
-    macs = sum(T * B * G * (Il + H) for Il in in_sizes)
-    weights = sum(G * (Il + H) + 2 * G for Il in in_sizes)
+    in_sizes = [I] + [D * H] * (L - 1)  # bidirectional: a layer reads both directions' h
+    macs = D * sum(T * B * G * (Il + H) for Il in in_sizes)
+    weights = D * sum(G * (Il + H) + 2 * G for Il in in_sizes)
     if schedule == "layer":
         rec_steps, rec_matmuls = L * T, L * T - (L - 1)
     else:
@@ -84,7 +96,8 @@ def _recurrent(cell: str, input_size, hidden, layers, steps, batch, dtype, sched
     meta = {
         "generator": cell,
         "params": {"input_size": I, "hidden": H, "layers": L, "steps": T, "batch": B,
-                   "dtype": dtype, "schedule": schedule, "pointwise": pointwise},
+                   "dtype": dtype, "schedule": schedule, "pointwise": pointwise,
+                   **({"bidirectional": True} if bidirectional else {})},
         "schedule": schedule,
         "gates": gates,
         "macs": macs,
@@ -96,14 +109,20 @@ def _recurrent(cell: str, input_size, hidden, layers, steps, batch, dtype, sched
         "recurrent_matmuls_on_critical_path": rec_matmuls,
         "notes": "tags.part: input (W_ih), recurrent (W_hh), state (c_t for LSTM, h_t for GRU)",
     }
-    default = f"{cell}-L{L}-I{I}-H{H}-T{T}-B{B}-{dtype}-{schedule}"
-    return recurrent(cell, I, H, L, T, B, dtype, schedule, pointwise, default if name is None else name, meta)
+    if bidirectional:  # the two directions run side by side: one direction's path, twice the MACs
+        meta["directions"] = D
+    default = f"{cell}-L{L}-I{I}-H{H}-T{T}-B{B}-{dtype}-{schedule}" + ("-bi" if bidirectional else "")
+    return recurrent(cell, I, H, L, T, B, dtype, schedule, pointwise, default if name is None else name,
+                     meta, D)
 
 
 def lstm(input_size: int, hidden: int, layers: int = 1, *, steps: int, batch: int = 1,
          dtype: str = "fp32", schedule: str = "layer", name: str | None = None,
-         pointwise: str = "fused") -> Workload:
+         pointwise: str = "fused", bidirectional: bool = False) -> Workload:
     """A stacked LSTM (nn.LSTM semantics, gates i, f, g, o) over ``steps`` time steps.
+    ``bidirectional`` (layer schedule): nn.LSTM(bidirectional=True), a reverse direction per
+    layer with its own weights, run beside the forward one (twice the MACs and weights, the
+    same critical path; layers above the first read 2H).
 
     ``schedule="layer"``: each layer's input projection is one matmul over all
     steps and waits for the whole layer below (critical path ``layers*steps``
@@ -111,15 +130,16 @@ def lstm(input_size: int, hidden: int, layers: int = 1, *, steps: int, batch: in
     (critical path ``steps+layers-1``).
     """
     return _recurrent("lstm", input_size, hidden, layers, steps, batch, dtype, schedule, name,
-                      pointwise)
+                      pointwise, bidirectional)
 
 
 def gru(input_size: int, hidden: int, layers: int = 1, *, steps: int, batch: int = 1,
         dtype: str = "fp32", schedule: str = "layer", name: str | None = None,
-        pointwise: str = "fused") -> Workload:
-    """A stacked GRU (nn.GRU semantics, gates r, z, n); schedules as :func:`lstm`."""
+        pointwise: str = "fused", bidirectional: bool = False) -> Workload:
+    """A stacked GRU (nn.GRU semantics, gates r, z, n); schedules and ``bidirectional`` as
+    :func:`lstm`."""
     return _recurrent("gru", input_size, hidden, layers, steps, batch, dtype, schedule, name,
-                      pointwise)
+                      pointwise, bidirectional)
 
 
 # --------------------------------------------------------------------------- hierarchical attention
@@ -295,9 +315,12 @@ def hier_attn(seq_len: int, d_model: int = 512, heads: int = 8, window: int = 10
 # --------------------------------------------------------------------------- transformer
 def transformer(seq_len: int, d_model: int = 512, heads: int = 8, ffn: int = 2048,
                 layers: int = 1, batch: int = 1, dtype: str = "fp32",
-                name: str | None = None) -> Workload:
-    """A stack of nn.TransformerEncoderLayer (post-norm, relu); biases of the linear
-    layers are not modelled (layernorm gains and shifts are)."""
+                name: str | None = None, bias: bool = False) -> Workload:
+    """A stack of nn.TransformerEncoderLayer (post-norm, relu); layernorm gains and shifts
+    are modelled, the linear layers' biases with ``bias`` only (3d + d + f + d per layer, as
+    nn.TransformerEncoderLayer has them): the q/k/v biases by an add op after the qkv
+    projection, the others added by the op after their linear layer (residual, relu,
+    residual: 2 vector ops an element instead of 1)."""
     gen = "transformer"
     N = _positive(gen, "seq_len", seq_len)
     d = _positive(gen, "d_model", d_model)
@@ -306,9 +329,12 @@ def transformer(seq_len: int, d_model: int = 512, heads: int = 8, ffn: int = 204
     L = _positive(gen, "layers", layers)
     B = _positive(gen, "batch", batch)
     _choice(gen, "dtype", dtype, DTYPES)
+    _flag(gen, "bias", bias)
     _heads(gen, d, h)
     b = _Builder(dtype)
     rows, dh = B * N, d // h
+    ope = 2 if bias else None  # the op after a linear layer: its add (or relu) and the bias add
+    bias_of = {}
     x = b.tensor("x", (B, N, d), "input")
     for l in range(L):
         p = f"l{l}"
@@ -320,9 +346,16 @@ def transformer(seq_len: int, d_model: int = 512, heads: int = 8, ffn: int = 204
         for ln in ("ln1", "ln2"):
             b.tensor(f"{p}.{ln}.gamma", (d,), "weight")
             b.tensor(f"{p}.{ln}.beta", (d,), "weight")
+        if bias:
+            bias_of = {w: (b.tensor(f"{p}.b_{w}", (size,), "weight"),)
+                       for w, size in (("in", 3 * d), ("o", d), ("1", f), ("2", d))}
         qkv = [b.tensor(f"{p}.{s}", (B, N, d)) for s in ("q", "k", "v")]
-        b.matmul(f"{p}.qkv", x, f"{p}.W_in", m=rows, k=d, n=3 * d, weight=True, outputs=qkv,
+        mm = [b.tensor(f"{p}.{s}.mm", (B, N, d)) for s in ("q", "k", "v")] if bias else qkv
+        b.matmul(f"{p}.qkv", x, f"{p}.W_in", m=rows, k=d, n=3 * d, weight=True, outputs=mm,
                  tags={**tg, "part": "qkv_proj"})
+        if bias:
+            b.vector(f"{p}.qkv_bias", "elementwise", (*mm, *bias_of["in"]), qkv, fn="add",
+                     tags={**tg, "part": "bias"})
         b.tensor(f"{p}.scores", (B, h, N, N))
         b.matmul(f"{p}.scores", f"{p}.q", f"{p}.k", m=N, k=dh, n=N, batch=B * h,
                  outputs=f"{p}.scores", tags={**tg, "part": "scores"})
@@ -336,8 +369,8 @@ def transformer(seq_len: int, d_model: int = 512, heads: int = 8, ffn: int = 204
         b.matmul(f"{p}.out_proj", f"{p}.av", f"{p}.W_o", m=rows, k=d, n=d, weight=True,
                  outputs=f"{p}.attn", tags={**tg, "part": "out_proj"})
         b.tensor(f"{p}.res1", (B, N, d))
-        b.vector(f"{p}.res1", "elementwise", (x, f"{p}.attn"), f"{p}.res1", fn="add",
-                 tags={**tg, "part": "residual"})
+        b.vector(f"{p}.res1", "elementwise", (x, f"{p}.attn", *bias_of.get("o", ())), f"{p}.res1",
+                 fn="add", ops_per_element=ope, tags={**tg, "part": "residual"})
         b.tensor(f"{p}.norm1", (B, N, d))
         b.vector(f"{p}.norm1", "layernorm", (f"{p}.res1", f"{p}.ln1.gamma", f"{p}.ln1.beta"),
                  f"{p}.norm1", tags={**tg, "part": "layernorm"})
@@ -345,14 +378,14 @@ def transformer(seq_len: int, d_model: int = 512, heads: int = 8, ffn: int = 204
         b.matmul(f"{p}.ffn1", f"{p}.norm1", f"{p}.W_1", m=rows, k=d, n=f, weight=True,
                  outputs=f"{p}.ffn1", tags={**tg, "part": "ffn1"})
         b.tensor(f"{p}.relu", (B, N, f))
-        b.vector(f"{p}.relu", "elementwise", (f"{p}.ffn1",), f"{p}.relu", fn="relu",
-                 tags={**tg, "part": "relu"})
+        b.vector(f"{p}.relu", "elementwise", (f"{p}.ffn1", *bias_of.get("1", ())), f"{p}.relu",
+                 fn="relu", ops_per_element=ope, tags={**tg, "part": "relu"})
         b.tensor(f"{p}.ffn2", (B, N, d))
         b.matmul(f"{p}.ffn2", f"{p}.relu", f"{p}.W_2", m=rows, k=f, n=d, weight=True,
                  outputs=f"{p}.ffn2", tags={**tg, "part": "ffn2"})
         b.tensor(f"{p}.res2", (B, N, d))
-        b.vector(f"{p}.res2", "elementwise", (f"{p}.norm1", f"{p}.ffn2"), f"{p}.res2", fn="add",
-                 tags={**tg, "part": "residual"})
+        b.vector(f"{p}.res2", "elementwise", (f"{p}.norm1", f"{p}.ffn2", *bias_of.get("2", ())),
+                 f"{p}.res2", fn="add", ops_per_element=ope, tags={**tg, "part": "residual"})
         b.tensor(f"{p}.out", (B, N, d))
         b.vector(f"{p}.norm2", "layernorm", (f"{p}.res2", f"{p}.ln2.gamma", f"{p}.ln2.beta"),
                  f"{p}.out", tags={**tg, "part": "layernorm"})
@@ -360,13 +393,15 @@ def transformer(seq_len: int, d_model: int = 512, heads: int = 8, ffn: int = 204
     meta = {
         "generator": gen,
         "params": {"seq_len": N, "d_model": d, "heads": h, "ffn": f, "layers": L, "batch": B,
-                   "dtype": dtype},
+                   "dtype": dtype, **({"bias": True} if bias else {})},
         "macs": L * B * (N * (4 * d * d + 2 * d * f) + 2 * N * N * d),
-        "weight_elements": L * (4 * d * d + 2 * d * f + 4 * d),
+        "weight_elements": L * (4 * d * d + 2 * d * f + 4 * d + (5 * d + f if bias else 0)),
         "norm": "post",
-        "biases": "linear-layer biases not modelled",
+        "biases": ("linear-layer biases modelled (3d + d + f + d per layer)" if bias else
+                   "linear-layer biases not modelled (bias=True / --bias adds them)"),
     }
-    return b.build(f"transformer-L{L}-N{N}-d{d}-h{h}-f{f}-B{B}-{dtype}" if name is None else name, meta)
+    default = f"transformer-L{L}-N{N}-d{d}-h{h}-f{f}-B{B}-{dtype}" + ("-bias" if bias else "")
+    return b.build(default if name is None else name, meta)
 
 
 # --------------------------------------------------------------------------- TCN
@@ -375,10 +410,11 @@ TCN_MAX_LAYERS = 63
 
 
 def tcn(steps: int, channels: int = 256, kernel: int = 3, layers: int = 8, batch: int = 1,
-        dtype: str = "fp32", name: str | None = None) -> Workload:
+        dtype: str = "fp32", name: str | None = None, bias: bool = False) -> Workload:
     """A stack of causal dilated Conv1d layers (dilation 2^l, relu after each) as
-    matmuls over an explicit im2col (a ``copy`` op per layer); biases not modelled (a traced
-    ``nn.Conv1d`` has C of them per layer). A layer whose dilation is >= ``steps`` reads only
+    matmuls over an explicit im2col (a ``copy`` op per layer); the conv biases (C per layer,
+    as ``nn.Conv1d`` has them) with ``bias`` only, added by the layer's relu op (2 vector
+    ops an element instead of 1). A layer whose dilation is >= ``steps`` reads only
     zero padding through its k - 1 earlier taps: ``metadata['padding_only_layers']`` counts
     them. At most :data:`TCN_MAX_LAYERS` layers (the dilation 2^l is a 64-bit tag)."""
     gen = "tcn"
@@ -392,6 +428,7 @@ def tcn(steps: int, channels: int = 256, kernel: int = 3, layers: int = 8, batch
                             f"{(T - 1).bit_length()} on, the dilation is >= {arg_is('steps', T)})")
     B = _positive(gen, "batch", batch)
     _choice(gen, "dtype", dtype, DTYPES)
+    _flag(gen, "bias", bias)
     b = _Builder(dtype)
     x = b.tensor("x", (B, T, C), "input")
     for l in range(L):
@@ -404,22 +441,26 @@ def tcn(steps: int, channels: int = 256, kernel: int = 3, layers: int = 8, batch
         b.matmul(f"{p}.conv", f"{p}.cols", f"{p}.W", m=T * B, k=C * k, n=C, weight=True,
                  outputs=f"{p}.conv", tags={**tg, "part": "conv"})
         b.tensor(f"{p}.out", (B, T, C))
-        b.vector(f"{p}.relu", "elementwise", (f"{p}.conv",), f"{p}.out", fn="relu",
-                 tags={**tg, "part": "relu"})
+        bs = (b.tensor(f"{p}.b", (C,), "weight"),) if bias else ()
+        b.vector(f"{p}.relu", "elementwise", (f"{p}.conv", *bs), f"{p}.out", fn="relu",
+                 ops_per_element=2 if bias else None, tags={**tg, "part": "relu"})
         x = f"{p}.out"
     meta = {
         "generator": gen,
-        "params": {"steps": T, "channels": C, "kernel": k, "layers": L, "batch": B, "dtype": dtype},
+        "params": {"steps": T, "channels": C, "kernel": k, "layers": L, "batch": B, "dtype": dtype,
+                   **({"bias": True} if bias else {})},
         "macs": L * B * T * C * C * k,
-        "weight_elements": L * C * C * k,
+        "weight_elements": L * (C * C * k + (C if bias else 0)),
         "dilations": [2 ** l for l in range(L)],
         "receptive_field": 1 + (k - 1) * (2 ** L - 1),
         "critical_path_layers": L,
         # layers l with 2^l >= T: every earlier tap t - j 2^l (j >= 1) is before the sequence
         "padding_only_layers": sum(1 for l in range(L) if 2 ** l >= T),
-        "biases": "conv biases not modelled",
+        "biases": "conv biases modelled (C per layer)" if bias else
+                  "conv biases not modelled (bias=True / --bias adds them)",
     }
-    return b.build(f"tcn-L{L}-T{T}-C{C}-k{k}-B{B}-{dtype}" if name is None else name, meta)
+    default = f"tcn-L{L}-T{T}-C{C}-k{k}-B{B}-{dtype}" + ("-bias" if bias else "")
+    return b.build(default if name is None else name, meta)
 
 
 # --------------------------------------------------------------------------- matmul / GEMV
@@ -441,8 +482,7 @@ def matmul(m: int, k: int, n: int, *, count: int = 1, chain: bool = False, opera
     K = _positive(gen, "k", k)
     N = _positive(gen, "n", n)
     C = _positive(gen, "count", count)
-    if type(chain) is not bool:
-        raise WorkloadError(f"{gen}: {arg('chain')} must be true or false, got {chain!r}")
+    _flag(gen, "chain", chain)
     _choice(gen, "operand", operand, OPERANDS)
     _choice(gen, "dtype", dtype, DTYPES)
     if chain and C > 1 and K != N:

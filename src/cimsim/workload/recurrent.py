@@ -79,20 +79,23 @@ STEPS: dict[tuple[str, str], tuple[list, list]] = {
 }
 
 
-def op_count(cell: str, L: int, T: int, schedule: str, pointwise: str) -> int:
+def op_count(cell: str, L: int, T: int, schedule: str, pointwise: str, D: int = 1) -> int:
     """The ops :func:`recurrent` emits, exactly: per step the recurrent matmul and the gate
     ops of ``STEPS`` (the wavefront schedule: and the step's input projection); the layer
-    schedule adds per layer one input projection over all steps and a concat, the wavefront
-    one concat (1 layer, fused: 2 T + 2)."""
+    schedule adds per layer and direction (``D``: 2 bidirectional) one input projection over
+    all steps and per layer a concat, the wavefront one concat (1 layer, fused: 2 T + 2)."""
     gate_ops = len(STEPS[(cell, pointwise)][1])
     if schedule == "layer":
-        return L * (T * (1 + gate_ops) + 2)
+        return L * (D * (T * (1 + gate_ops) + 1) + 1)
     return L * T * (2 + gate_ops) + 1
 
 
 def recurrent(cell: str, I: int, H: int, L: int, T: int, B: int, dtype: str, schedule: str,
-              pointwise: str, name: str, meta: dict) -> Workload:
-    """The op graph of a stacked ``cell`` (arguments checked by the caller)."""
+              pointwise: str, name: str, meta: dict, D: int = 1) -> Workload:
+    """The op graph of a stacked ``cell`` (arguments checked by the caller). ``D = 2``
+    (bidirectional, layer schedule only): each layer has a forward and a reverse direction
+    (``l{l}.rev.*``: own weights, steps T - 1 down to 0), independent of each other, whose
+    outputs the layer's concat joins (width 2H, the next layer's input)."""
     G = (4 if cell == "lstm" else 3) * H
     width = {"H": H, "2H": 2 * H, "G": G}
     b = Builder(dtype)
@@ -103,35 +106,38 @@ def recurrent(cell: str, I: int, H: int, L: int, T: int, B: int, dtype: str, sch
         x_t = b.tensors(T, [([f"x.t{t}" for t in range(T)], (B, I), "input")])[0]
     layer: list[dict[str, int]] = []
 
-    def declare_layer(l: int) -> None:
-        Il = I if l == 0 else H
-        ids = {key: b.id(b.tensor(f"l{l}.{key}", shape, role)) for key, shape, role in (
+    def declare_layer(l: int, sfx: str = "") -> None:
+        Il = I if l == 0 else D * H
+        ids = {key: b.id(b.tensor(f"l{l}{sfx}.{key}", shape, role)) for key, shape, role in (
             ("W_ih", (G, Il), "weight"), ("W_hh", (G, H), "weight"), ("b_ih", (G,), "weight"),
             ("b_hh", (G,), "weight"), ("h0", (B, H), "input"))}
         if cell == "lstm":
-            ids["c0"] = b.id(b.tensor(f"l{l}.c0", (B, H), "input"))
+            ids["c0"] = b.id(b.tensor(f"l{l}{sfx}.c0", (B, H), "input"))
         layer.append(ids)
 
     def steps(ls: np.ndarray, ts: np.ndarray, prev: np.ndarray, with_xproj: bool,
-              xproj: np.ndarray | None = None, src: np.ndarray | None = None) -> dict[str, np.ndarray]:
-        """Declare and emit the steps ``(ls[j], ts[j])`` in order; ``prev[j]`` is the instance of
-        step ``t - 1`` of the same layer (-1 at t = 0). Returns the tensor ids by suffix."""
+              xproj: np.ndarray | None = None, src: np.ndarray | None = None,
+              d: int = 0) -> dict[str, np.ndarray]:
+        """Declare and emit the steps ``(ls[j], ts[j])`` of direction ``d`` in order; ``prev[j]``
+        is the instance of the step before in the same layer and direction (-1 for the first).
+        Returns the tensor ids by suffix."""
         n = len(ls)
-        pre = [f"l{l}.t{t}." for l, t in zip(ls.tolist(), ts.tolist())]
+        sfx = ".rev" if d else ""
+        pre = [f"l{l}{sfx}.t{t}." for l, t in zip(ls.tolist(), ts.tolist())]
         specs = [("xproj", "G")] if with_xproj else []
         specs += [("hproj", "G"), *step_tensors]
         declared = b.tensors(n, [([p + s for p in pre], (B, width[w]), "activation") for s, w in specs])
         ids = dict(zip([s for s, _ in specs], declared))
         if xproj is not None:
             ids["xproj"] = xproj
-        lw = {key: np.array([d.get(key, -1) for d in layer], dtype=np.int64)[ls]
+        lw = {key: np.array([u.get(key, -1) for u in layer], dtype=np.int64)[ls * D + d]
               for key in ("W_ih", "W_hh", "b_ih", "b_hh", "h0", "c0")}
         first = prev < 0
         refs = dict(ids, b_ih=lw["b_ih"], b_hh=lw["b_hh"],
                     hprev=np.where(first, lw["h0"], ids["h"][np.maximum(prev, 0)]))
         if cell == "lstm":
             refs["cprev"] = np.where(first, lw["c0"], ids["c"][np.maximum(prev, 0)])
-        tags = {"layer": ls, "step": ts}
+        tags = {"layer": ls, "step": ts, **({"direction": "reverse" if d else "forward"} if D == 2 else {})}
         ops = []
         if with_xproj:
             ops.append(dict(names=[p + "xproj" for p in pre], kind="matmul", inputs=(src, lw["W_ih"]),
@@ -146,21 +152,28 @@ def recurrent(cell: str, I: int, H: int, L: int, T: int, B: int, dtype: str, sch
         b.ops(n, ops)
         return ids
 
-    def concat(l: int, h: np.ndarray) -> None:
-        b.tensor(f"l{l}.y", (T, B, H))
-        b.vector(f"l{l}.concat", "copy", (h,), f"l{l}.y", tags={"layer": l, "part": "concat"})
+    def concat(l: int, *hs: np.ndarray) -> None:
+        b.tensor(f"l{l}.y", (T, B, D * H))
+        b.vector(f"l{l}.concat", "copy", hs, f"l{l}.y", tags={"layer": l, "part": "concat"})
 
     t_all = np.arange(T, dtype=np.int64)
     if schedule == "layer":
         for l in range(L):
-            declare_layer(l)
-            Il = I if l == 0 else H
+            Il = I if l == 0 else D * H
             src = "x" if l == 0 else f"l{l - 1}.y"
-            xproj = b.tensors(T, [([f"l{l}.t{t}.xproj" for t in range(T)], (B, G), "activation")])[0]
-            b.matmul(f"l{l}.xproj", src, layer[l]["W_ih"], m=T * B, k=Il, n=G, weight=True,
-                     outputs=(xproj,), tags={"layer": l, "part": "input"})
-            ids = steps(np.full(T, l, dtype=np.int64), t_all, t_all - 1, False, xproj=xproj)
-            concat(l, ids["h"])
+            hs = []
+            for d in range(D):  # the reverse direction runs t = T - 1 down to 0
+                sfx = ".rev" if d else ""
+                tags = {"layer": l, "part": "input",
+                        **({"direction": "reverse" if d else "forward"} if D == 2 else {})}
+                declare_layer(l, sfx)
+                xproj = b.tensors(T, [([f"l{l}{sfx}.t{t}.xproj" for t in range(T)], (B, G), "activation")])[0]
+                b.matmul(f"l{l}{sfx}.xproj", src, layer[l * D + d]["W_ih"], m=T * B, k=Il, n=G,
+                         weight=True, outputs=(xproj,), tags=tags)
+                ts = t_all[::-1].copy() if d else t_all
+                ids = steps(np.full(T, l, dtype=np.int64), ts, t_all - 1, False, xproj=xproj[ts], d=d)
+                hs.append(ids["h"][::-1] if d else ids["h"])  # in time order
+            concat(l, *hs)
     else:
         for l in range(L):
             declare_layer(l)

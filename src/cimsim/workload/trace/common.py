@@ -78,10 +78,11 @@ def import_function(spec: str, label: str, error: type[CimsimError] = WorkloadEr
 
 
 # --------------------------------------------------------------------------- factories
-def load_factory(spec: str, with_kwargs: bool = False):
+def load_factory(spec: str, with_kwargs: bool = False, args: dict | None = None):
     """Import ``path/to/file.py:factory`` or ``package.module:factory`` and call the factory.
 
-    The factory takes no arguments and returns ``(model, example_inputs)``,
+    The factory is called with the keyword arguments ``args`` (none by default; ``cimsim trace
+    --arg KEY=VALUE``), each refused in one line when the factory does not take it, and returns ``(model, example_inputs)``,
     ``(model, example_inputs, example_kwargs)`` (keyword inputs of ``forward``,
     e.g. a decode step's KV cache) or a :class:`cimsim.zoo.ZooModel`. The file is imported as Python
     source with importlib; nothing is unpickled.
@@ -93,8 +94,10 @@ def load_factory(spec: str, with_kwargs: bool = False):
     """
     torch = require_torch()
     factory = import_function(spec, "model spec", WorkloadError, word="FACTORY")
+    args = dict(args or {})
+    _check_args(spec, factory, args)
     try:
-        result = factory()
+        result = factory(**args)
     except Exception as exc:  # noqa: BLE001 - the user's factory: one line, with where it raised
         raise WorkloadError(f"model spec '{spec}': calling the factory failed: "
                             f"{type(exc).__name__}: {exc}{where_raised(exc)}") from exc
@@ -119,6 +122,43 @@ def load_factory(spec: str, with_kwargs: bool = False):
         raise WorkloadError(f"model spec '{spec}': the factory returns keyword inputs; "
                             "load it with load_factory(spec, with_kwargs=True)")
     return model, _as_tuple(inputs)
+
+
+def _check_args(spec: str, factory, args: dict) -> None:
+    """Refuse a keyword the factory does not take (it has no such parameter and no ``**kwargs``)."""
+    import inspect
+
+    if not args:
+        return
+    try:
+        params = inspect.signature(factory).parameters.values()
+    except (TypeError, ValueError):  # a builtin without a signature: let the call say
+        return
+    if any(p.kind is p.VAR_KEYWORD for p in params):
+        return
+    takes = [p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    for key in args:
+        if key not in takes:
+            raise WorkloadError(f"model spec '{spec}': --arg {key}: the factory takes no keyword "
+                                f"'{key}' (it takes: {', '.join(takes) if takes else 'no arguments'})")
+
+
+def parse_arg(text: str):
+    """``--arg KEY=VALUE``'s value as a user means it: an integer (``64``), a number (``0.5``,
+    ``1e-3``), true / false (any case) as a bool, anything else the text itself (``nan`` and
+    ``inf`` too: a JSON file holds no such number)."""
+    import math
+
+    low = text.strip().lower()
+    if low in ("true", "false"):
+        return low == "true"
+    for kind in (int, float):
+        try:
+            v = kind(text)
+        except ValueError:
+            continue
+        return v if math.isfinite(v) else text
+    return text
 
 
 def _as_tuple(inputs) -> tuple:
