@@ -20,8 +20,8 @@ class CimsimWarning(UserWarning):
 
 class PhysicalPlausibilityWarning(CimsimWarning):
     """A simulated design is not physically plausible as modelled: one of the run's
-    ``Result.physical_notes`` (silicon above one reticle or a 300 mm wafer, average power above
-    a stated TDP: :mod:`cimsim.report.plausible`). :func:`cimsim.simulate` issues one per note;
+    ``Result.implausible_notes`` (silicon above a 300 mm wafer, average power above a stated
+    TDP: :mod:`cimsim.report.plausible`; a reticle exceeded is a note only). :func:`cimsim.simulate` issues one per note;
     the command line and sweeps show the notes and the ``physically_plausible`` column instead."""
 
 

@@ -421,12 +421,12 @@ def simulate(arch: Architecture, workload: Workload, engine: str = "des", keep_o
         from (and to leave them in): runs on the same workload object whose architectures
         differ only in memory-level and link bandwidths share them (sweeps).
 
-    Each of the result's ``physical_notes`` (a design above a reticle or a wafer, above its
+    Each of the result's ``implausible_notes`` (a design above a 300 mm wafer, above its
     TDP) is also issued as a :class:`~cimsim.errors.PhysicalPlausibilityWarning` (a
     ``CimsimWarning``), one per note, and ``Result.physically_plausible`` is then false.
     """
     result = simulate_quietly(arch, workload, engine, keep_ops, costs)
-    for note in result.physical_notes:
+    for note in result.implausible_notes:
         warnings.warn(note.removeprefix(WARNING), PhysicalPlausibilityWarning, stacklevel=2)
     return result
 

@@ -31,3 +31,17 @@ def test_power_figure_plots_w_and_w_per_mm2_with_the_tdp_line(tmp_path):
     tdp = [ln for ln in watts.get_lines() if ln.get_linestyle() == "--"]
     assert [float(ln.get_ydata()[0]) for ln in tdp] == [700.0]
     assert any("TDP hbm-pim: processor 700 W" in t.get_text() for t in watts.texts)
+
+
+def test_configs_sharing_a_tdp_draw_one_line_and_one_label(tmp_path):
+    """review 13-3 #3: cpu-ddr5 and sram-cim carry the same 185 W Xeon host; one dashed line and
+    label per architecture were drawn over each other, unreadable. Now one line, one label
+    naming both (grey: no single architecture's colour)."""
+    df = sweep(["cpu-ddr5", "sram-cim"], "gru", ["memory.dram.bandwidth=100GB/s,200GB/s"],
+               engine="analytic", workers=1, output=tmp_path / "two.parquet")
+    fig = P.power_vs_param(df, "memory.dram.bandwidth", _tdps(df, ["memory.dram.bandwidth"]))
+    watts = fig.axes[0]
+    tdp = [ln for ln in watts.get_lines() if ln.get_linestyle() == "--"]
+    assert [float(ln.get_ydata()[0]) for ln in tdp] == [185.0]
+    labels = [t.get_text() for t in watts.texts if t.get_text().startswith("TDP")]
+    assert labels == ["TDP cpu-ddr5: processor, sram-cim: processor 185 W"]

@@ -47,17 +47,21 @@ def power_vs_param(df: pd.DataFrame, param: str | None = None, tdps: Tdps | None
                       if col == POWER_DENSITY_W_PER_M2 else "no data")
     shown = {_plain(str(a)): str(a) for a in data[ARCHITECTURE].unique()} if len(data) else {}
     power_axes = [ax for ax in fig.axes if ax.get_ylabel() == POWER_PANELS[0][1]]
+    # one line and one label per TDP value: the CIM and systolic configs share one host (a
+    # 185 W Xeon), whose labels, one per architecture, were drawn over each other
+    lines: dict[float, list[tuple[str, str, str]]] = {}
+    for arch, marked in shown.items():
+        for what, watts in (tdps or {}).get(arch, ()):
+            lines.setdefault(float(watts), []).append((arch, marked, what))
     for ax in power_axes:
-        drawn = False
-        for arch, marked in shown.items():
-            for what, watts in (tdps or {}).get(arch, ()):
-                ax.axhline(watts, color=arch_style(marked).color, linestyle="--", linewidth=1.2)
-                ax.annotate(f"TDP {arch}: {what} {si(watts, 'W')}", (0.01, watts),
-                            xycoords=("axes fraction", "data"), xytext=(0, 3),
-                            textcoords="offset points", fontsize="x-small",
-                            color=arch_style(marked).color)
-                drawn = True
-        if drawn:
+        for watts, who in lines.items():
+            colour = arch_style(who[0][1]).color if len(who) == 1 else "0.3"
+            ax.axhline(watts, color=colour, linestyle="--", linewidth=1.2)
+            names = ", ".join(f"{arch}: {what}" for arch, _, what in who)
+            ax.annotate(f"TDP {names} {si(watts, 'W')}", (0.01, watts),
+                        xycoords=("axes fraction", "data"), xytext=(0, 3),
+                        textcoords="offset points", fontsize="x-small", color=colour)
+        if lines:
             ax.relim()
             ax.autoscale_view()
     return fig

@@ -20,7 +20,7 @@ from .format import si
 from ..errors import ComponentError
 from ..hw.base import MEASURED_BOUND_DETAIL, MEASURED_COMPUTE
 from .overflow import check_energy, check_figures, check_latency
-from .plausible import area_notes, power_notes
+from .plausible import area_notes, implausible, power_cap_notes, tdp_notes
 from .provenance import latency_notes, placeholder_shares, precision_notes
 from .samples import recorded_batch, samples
 from .result import Result, attribute_ops, attribute_path, bound_of, measured_share
@@ -268,8 +268,8 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
         notes.append(f"area of {', '.join(zero)}: not given (0 m², a placeholder), so area "
                      "efficiency is an upper bound")
     mixed = precision_notes(pl.components, pl.idx, run.workload.arrays.dtype)
-    physical = area_notes(arch) + power_notes(pl, costs, energy, float(latency), arch.resource_static_w)
-    notes += mixed + latency_notes(arch) + physical
+    area, tdp = area_notes(arch), tdp_notes(pl, costs, energy, float(latency), arch.resource_static_w)
+    notes += mixed + latency_notes(arch) + (physical := area + power_cap_notes(pl, costs) + tdp)
     total_dur = float(run.duration.sum())
     cp_s = run.critical_path_s
     result = Result(
@@ -311,6 +311,7 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
         extrapolated=any(c.extrapolated() for c, p in zip(pl.components, pl.plans) if p is not None),
         claim_notes=list(pl.claim_notes),
         physical_notes=physical,
+        implausible_notes=implausible(area, tdp),
         write_bytes=writes,
         backing_store=hw.backing_store,
     )

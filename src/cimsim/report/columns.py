@@ -118,11 +118,11 @@ PRECISION_MISMATCH = "precision_mismatch"
 #: voltage laws; :func:`cimsim.hw.circuits.scaling.supply_in_fit`): the run's notes say which
 EXTRAPOLATED = "extrapolated"
 #: false when the design is not physically plausible as modelled: a component (its parts as one
-#: die) or an on-chip memory level counts more silicon than one reticle (26 mm x 33 mm = 858 mm²:
-#: several dies, whose die-to-die links are not modelled) or a 300 mm wafer (not buildable), or
-#: a component's average power is above the TDP its config states (the part would slow down):
-#: the run's notes say which (``Result.physical_notes``; ``simulate`` also issues each as a
-#: ``cimsim.PhysicalPlausibilityWarning``)
+#: die) or an on-chip memory level counts more silicon than a 300 mm wafer (not buildable), or a
+#: component's average power is above the TDP its config states (the part would slow down): the
+#: run's notes say which (``Result.physical_notes``; ``simulate`` also issues each as a
+#: ``cimsim.PhysicalPlausibilityWarning``). Above one reticle (858 mm²: several dies) or under a
+#: binding power cap (a limit honoured) is a note only, still plausible
 PHYSICALLY_PLAUSIBLE = "physically_plausible"
 #: the run's notes (``run --json``'s ``notes`` list) in a table's one text cell: joined by
 #: :data:`NOTES_SEPARATOR`, each note being one line; "" when the run has none

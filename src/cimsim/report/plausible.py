@@ -129,6 +129,8 @@ def power_cap_notes(pl, costs) -> list[str]:
     return out
 
 
-def power_notes(pl, costs, energy: dict[str, float], latency: float, level_static=None) -> list[str]:
-    """:func:`power_cap_notes`, then :func:`tdp_notes`."""
-    return power_cap_notes(pl, costs) + tdp_notes(pl, costs, energy, latency, level_static)
+def implausible(area: list[str], tdp: list[str]) -> list[str]:
+    """The notes of what no part can do, of :func:`area_notes` and :func:`tdp_notes`: silicon
+    above a 300 mm wafer (the ``warning:`` notes) and power above a stated TDP. A reticle
+    exceeded (several dies) and a binding power cap (a limit honoured) stay notes only."""
+    return [n for n in area if n.startswith(WARNING)] + list(tdp)

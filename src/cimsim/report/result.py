@@ -82,9 +82,13 @@ class Result:
     #: the notes (also in ``notes``) of units on ops their config's limits kept from them, e.g.
     #: PIM's max_rows: ``cimsim compare`` shows these under its table
     claim_notes: list[str] = field(default_factory=list)
-    #: the notes (also in ``notes``) on physical plausibility: silicon above a reticle or a wafer,
-    #: average power above a stated TDP (:mod:`cimsim.report.plausible`); `compare` shows them
+    #: the notes (also in ``notes``) on physical limits: silicon above a reticle or a 300 mm
+    #: wafer, a binding power cap, average power above a stated TDP
+    #: (:mod:`cimsim.report.plausible`); `compare` shows them
     physical_notes: list[str] = field(default_factory=list)
+    #: those of :attr:`physical_notes` no part can meet (above a wafer, above a stated TDP):
+    #: each a ``PhysicalPlausibilityWarning`` from ``simulate``, and ``physically_plausible`` false
+    implausible_notes: list[str] = field(default_factory=list)
     #: memory level or link -> the part of ``traffic_bytes`` that are writes (the rest reads)
     write_bytes: dict[str, float] = field(default_factory=dict)
     #: the architecture's backing store (its outermost memory level; columns.OPS_PER_BACKING_BYTE)
@@ -195,9 +199,9 @@ class Result:
 
     @property
     def physically_plausible(self) -> bool:
-        """False when the run has :attr:`physical_notes` (silicon above a reticle or a wafer,
+        """False when the run has :attr:`implausible_notes` (silicon above a 300 mm wafer,
         power above a stated TDP): ``columns.PHYSICALLY_PLAUSIBLE``."""
-        return not self.physical_notes
+        return not self.implausible_notes
 
     def record(self) -> dict[str, object]:
         """One flat row keyed by :func:`cimsim.report.columns.result_columns` of the architecture:

@@ -586,5 +586,5 @@ def describe_run(df: pd.DataFrame) -> str:
         f"{df.attrs.get('reused', 0):,} already done, {errors:,} with errors"
         + (f", {outside:,} extrapolated (a circuit model outside its fitted range: see the "
            "rows' notes)" if outside else "")
-        + (f", {implausible:,} not physically plausible (above a reticle, a wafer or a TDP: see "
+        + (f", {implausible:,} not physically plausible (above a wafer or a TDP: see "
            "the rows' notes)" if implausible else ""))
