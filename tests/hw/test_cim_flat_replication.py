@@ -59,33 +59,113 @@ def test_copies_past_the_most_rows_are_not_counted():
     # the timing as before: A ceil(1000 / 50) = 20 vectors, B ceil(10 / 10) = 1
     assert array_s(r, "mma") == pytest.approx(20 * T_VECTOR, rel=1e-9, abs=0)
     assert array_s(r, "mmb") == pytest.approx(1 * T_VECTOR, rel=1e-9, abs=0)
-    assert any("10 copies of every matrix" not in n and "2 matrices have fewer (10-50)" in n
-               for n in r.notes), r.notes
+    # finding 4 (review 13-1): the note leads with what each matrix holds, not "50 of every"
+    assert any("weight replication: 10-50 copies per matrix share an op's rows (uniform "
+               "floor(arrays / arrays needed) = 50, capped at each matrix's most rows: 1 of 2 "
+               "matrices hold fewer)" in n for n in r.notes), r.notes
+    assert not any("copies of every matrix" in n for n in r.notes)
 
 
 def test_uniform_replication_names_the_layer_that_sets_the_time():
     """Rows 1,000, 10 and 10 on 100 arrays: floor(100 / 3) = 33 copies; A ceil(1000 / 33) =
     31 x 0.8 us = 24.8 us of the 24.8 + 0.8 + 0.8 = 26.4 us summed (93.9 %), at least twice the
-    mean 8.8 us. With two matrices A's 16 us is less than twice their mean 8.4 us: no note (one
+    mean 8.8 us. A could hold 100 - 2 = 98 copies beside one of B and C: ceil(1000 / 98) = 11
+    vectors, reached first with ceil(1000 / 11) = 91 copies: 8.8 us, 16 us less. With two
+    matrices A's 16 us is less than twice their mean 8.4 us: no note (one
     layer of two cannot take twice the mean)."""
     r = run(two_layers(1000, 10, 10), **{"cim.arrays": 100})
     note = [n for n in r.notes if "uniform replication" in n]
     assert len(note) == 1
     assert ("weight Wa (up to 1,000 rows per op on its 33 copies) 24.8 µs of the arrays' 26.4 µs "
-            "(93.9 %); cim.replication: balance") in note[0]
+            "(93.9 %); with 91 copies (room for them beside one copy of every other matrix) it "
+            "would take 8.8 µs (16 µs less); cim.replication: balance") in note[0]
     assert not any("uniform replication" in n for n in run(two_layers(), **{"cim.arrays": 100}).notes)
 
 
+def test_uniform_note_is_silent_when_the_buffer_sets_the_time():
+    """Finding 2 (review 13-1): with a 1 GB/s flat buffer A's op moves 1,000 x 128 B in + 1,000
+    x 32 B out = 160 kB: 160 us, longer than its 31 vectors (24.8 us) on 33 copies or its one
+    vector on 1,000, so no copy cuts it and no note advises more."""
+    sets = {"cim.arrays": 100, "cim.buffer.bandwidth": "1 GB/s"}
+    r = run(two_layers(1000, 10, 10), **sets)
+    assert array_s(r, "mma") == pytest.approx(160e-6, rel=1e-9, abs=0)
+    assert not any("uniform replication" in n for n in r.notes), r.notes
+    b = run(two_layers(1000, 10, 10), **sets, **{"cim.replication": "balance"})
+    assert array_s(b, "mma") == pytest.approx(160e-6, rel=1e-9, abs=0)
+
+
+def summed(r):
+    return float(r.op_table["compute_s"].sum())
+
+
 def test_balance_gives_copies_by_rows():
-    """find-E 2, 100 arrays: the smallest largest stage is 11 vectors (A with 100 copies would
-    need 101 arrays with B's one, for 10 vectors); A takes the fewest copies reaching it,
-    ceil(1000 / 91) = 11, and B one copy (ceil(10 / 1) = 10 <= 11): 92 arrays."""
+    """find-E 2 and finding 1 (review 13-1), 100 one-array matrices' arrays: the smallest
+    summed vectors ceil(1000 / a) + ceil(10 / b) with a + b <= 100. A needs a >= 91 for 11
+    vectors (10 would take all 100), leaving b <= 9: 2 vectors; B at 1 vector leaves a <= 90:
+    12. So 13 vectors at best, with 91 + 5 = 96 arrays, against uniform's 20 + 1 = 21 (and the
+    old minimax's 11 + 10 = 21)."""
     r = run(two_layers(), **{"cim.arrays": 100, "cim.replication": "balance"})
     assert array_s(r, "mma") == pytest.approx(11 * T_VECTOR, rel=1e-9, abs=0)
-    assert array_s(r, "mmb") == pytest.approx(10 * T_VECTOR, rel=1e-9, abs=0)
-    assert r.facts["cim_arrays_used"] == 91 + 1
+    assert array_s(r, "mmb") == pytest.approx(2 * T_VECTOR, rel=1e-9, abs=0)
+    assert r.facts["cim_arrays_used"] == 91 + 5
     assert not any("uniform replication" in n for n in r.notes)
-    assert any("weight replication (balance): 1-91 copies per matrix" in n for n in r.notes)
+    assert any("weight replication (balance): 5-91 copies per matrix" in n for n in r.notes)
+
+
+def lstm_like(steps=16):
+    """W_ih read once by all ``steps`` rows, W_hh by ``steps`` one-row ops (the recurrence):
+    no copy cuts W_hh's ``steps`` vectors."""
+    b = WorkloadBuilder("lstm-like")
+    b.tensor("x", (steps, 128), "int8", "input")
+    b.tensor("Wih", (128, 32), "int8", "weight")
+    b.tensor("Whh", (128, 32), "int8", "weight")
+    b.tensor("g", (steps, 32), "int8", "activation")
+    b.op("ih", "matmul", ["x", "Wih"], ["g"], m=steps, k=128, n=32, weight="Wih")
+    for t in range(steps):
+        b.tensor(f"s{t}", (1, 128), "int8", "input")
+        b.tensor(f"h{t}", (1, 32), "int8", "activation")
+        b.op(f"hh{t}", "matmul", [f"s{t}", "Whh"], [f"h{t}"], m=1, k=128, n=32, weight="Whh")
+    return b.build({"batch": 1})
+
+
+def test_balance_is_not_slower_than_uniform_beside_a_recurrence():
+    """Finding 1 (review 13-1), 100 arrays: uniform gives W_ih min(50, 16) = 16 copies, 1
+    vector, and W_hh 16 one-row vectors: 17 vectors. The minimax stopped at W_hh's floor of 16
+    and gave W_ih one copy (16 vectors: 32 in all, no faster than no replication); the summed
+    objective gives it its 16 copies: 17 vectors on 16 + 1 arrays."""
+    uni = run(lstm_like(), **{"cim.arrays": 100})
+    bal = run(lstm_like(), **{"cim.arrays": 100, "cim.replication": "balance"})
+    assert summed(uni) == pytest.approx(17 * T_VECTOR, rel=1e-9, abs=0)
+    assert summed(bal) == pytest.approx(17 * T_VECTOR, rel=1e-9, abs=0)
+    assert bal.facts["cim_arrays_used"] == 16 + 1
+
+
+def cnn_like():
+    """Three conv-shaped matrices: 1,024 positions x k 256 (2 arrays a copy), 256 x 128 (1)
+    and 64 x 384 (3)."""
+    b = WorkloadBuilder("cnn-like")
+    for i, (m, k) in enumerate([(1024, 256), (256, 128), (64, 384)]):
+        b.tensor(f"a{i}", (m, k), "int8", "input")
+        b.tensor(f"W{i}", (k, 32), "int8", "weight")
+        b.tensor(f"y{i}", (m, 32), "int8", "activation")
+        b.op(f"conv{i}", "matmul", [f"a{i}", f"W{i}"], [f"y{i}"], m=m, k=k, n=32, weight=f"W{i}")
+    return b.build({"batch": 1})
+
+
+def test_balance_on_a_cnn_by_closed_form():
+    """Finding 1: 60 arrays for matrices of 2, 1 and 3 arrays a copy (6 in all): uniform 10
+    copies each: ceil(1024 / 10) + ceil(256 / 10) + ceil(64 / 10) = 103 + 26 + 7 = 136 vectors.
+    The best sum of ceil(rows / copies) over every split of the 60 arrays, enumerated here, is
+    balance's (every op reads one vector per row group, so each vector is 0.8 us)."""
+    import math
+    best = min(math.ceil(1024 / a) + math.ceil(256 / b) + math.ceil(64 / c)
+               for a in range(1, 31) for b in range(1, 61) for c in range(1, 21)
+               if 2 * a + b + 3 * c <= 60)
+    uni = run(cnn_like(), **{"cim.arrays": 60})
+    bal = run(cnn_like(), **{"cim.arrays": 60, "cim.replication": "balance"})
+    assert summed(uni) == pytest.approx(136 * T_VECTOR, rel=1e-9, abs=0)
+    assert summed(bal) == pytest.approx(best * T_VECTOR, rel=1e-9, abs=0)
+    assert best < 136
 
 
 def conv():

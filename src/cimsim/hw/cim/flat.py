@@ -11,14 +11,17 @@ Rules, in order:
    not charged; reported: :mod:`.programming`) and is its own engine server; with
    ``weight_replication`` each is copied and a matmul's rows spread over the copies: with
    ``replication: uniform`` (the default) ``floor(arrays / arrays needed)`` times, with
-   ``balance`` as many times as :func:`.mapping.duplication`'s balance policy gives it (the
-   smallest largest per-matrix array time, summed over the matrix's ops, that fits the arrays
-   left beside the unread matrices below). Either way a matrix has at most as many copies as
+   ``balance`` the arrays left beside the unread matrices below go where they cut the summed
+   array time most (the matrices run one after another: the best of :func:`.mapping.spend`'s
+   greedy from no copies, the uniform copies and the minimax of :func:`.mapping.duplication`, so
+   never slower than uniform; before 2026-12-06 (evening) it was that minimax alone, slower
+   than uniform where one matrix's time no copy cuts). Either way a matrix has at most as many copies as
    its ops' most activation rows: a copy past them never receives a row, so it is neither
    programmed nor counted in the facts below (before 2026-12-06 (day) every matrix counted
    ``floor(arrays / arrays needed)`` copies there; the timing was already capped). With the
    uniform policy, a note names the matrix with the most array time when more copies would cut it
-   and it takes at least twice the mean matrix's.
+   (not at the flat buffer's floor) and it takes at least twice the mean matrix's, with the
+   time the fewest copies reaching its shortest would save.
    On one device, the matrices of parameters the traced forward never read (an untaken
    branch, an expert no token chose: ``OpArrays.unread_matrices``) are held too: they take
    arrays (counted in the arrays needed, so in the uniform copies) but are never read (no
@@ -105,7 +108,8 @@ def place(comp, ops, idx) -> Plan:
                              c.arrays - (needed - int(sizes.sum())))
             replicas[on] = np.minimum(copies[local], np.maximum(rows[on], 1.0))
             kept = held is not None and needed > int(sizes.sum())  # held matrices: one copy
-            fitting.append((s, needed, len(mine), uniform if c.replication == "uniform" else 0,
+            balance = c.weight_replication and c.replication == "balance"  # 0: balance
+            fitting.append((s, needed, len(mine), 0 if balance else uniform,
                             held[:2] if kept else None, copies))
             used.append(int((sizes * copies).sum()) + needed - int(sizes.sum()))
             cells[0] += float((group_cells[mine] * copies).sum()) + (held[2] if kept else 0.0)
@@ -116,7 +120,8 @@ def place(comp, ops, idx) -> Plan:
                 t += held[3]
             deploy.append((e, t))
             if c.weight_replication and c.replication == "uniform" and len(mine) > 1:
-                notes.extend(_uniform_note(comp, ops, idx, on, local, copies, most))
+                room = c.arrays - (needed - int(sizes.sum())) - int(sizes.sum())  # beside 1 copy
+                notes.extend(_uniform_note(comp, ops, idx, on, local, copies, most, sizes, room))
             continue
         used.append(c.arrays)
         cells[0] += weight_cells
@@ -171,36 +176,61 @@ def _op_times(comp, ops, idx, on, d) -> np.ndarray:
 
 def _copies(comp, ops, idx, on, local, sizes, most, uniform, budget) -> np.ndarray:
     """Copies of each matrix of one device (rule 2): ``uniform`` (``floor(arrays / arrays
-    needed)``) or the balance policy of :func:`.mapping.duplication` over the ``budget`` arrays,
-    each at most the matrix's ``most`` activation rows (a copy past them never gets a row)."""
+    needed)``), or with ``balance`` the ``budget`` arrays spent for the smallest summed array
+    time (the matrices run one after another): :func:`.mapping.spend`'s greedy from no copies,
+    from the uniform copies and from :func:`.mapping.duplication`'s minimax, and where small
+    enough :func:`.mapping.exact`'s optimum over the copy grid, the best of them, so never
+    slower than uniform. Each matrix has at most its ``most`` activation rows
+    (a copy past them never gets a row)."""
     c = comp.config
+    flat = np.minimum(uniform, most).astype(np.int64)
     if not c.weight_replication or c.replication == "uniform":
-        return np.minimum(uniform, most).astype(np.int64)
+        return flat
 
     def stage(grid):  # each matrix's summed array time with each count of copies of grid
         out = np.zeros((len(sizes), len(grid)))
         for lo in range(0, len(on), 4096):  # bounded memory: ops x grid per chunk
             np.add.at(out, local[lo:lo + 4096], _op_times(comp, ops, idx, on[lo:lo + 4096], grid))
         return out
-    return mapping.duplication("balance", {}, sizes.astype(np.float64), np.zeros(len(sizes)),
-                               most, budget, 1, stage)
+    need = sizes.astype(np.float64)
+    minimax = mapping.duplication("balance", {}, need, np.zeros(len(sizes)), most, budget, 1,
+                                  stage)
+    grid = np.unique(np.concatenate([mapping.copy_grid(most.max()), flat, minimax]))
+    times = np.where(grid[None, :] <= most[:, None], stage(grid), np.inf)
+    starts = [np.searchsorted(grid, s) for s in (np.ones(len(sizes)), flat, minimax)]
+    plans = [mapping.spend(need, times, grid, s, budget) for s in starts]
+    plans += [j for j in [mapping.exact(need, times, grid, budget)] if j is not None]
+    at = np.arange(len(sizes))
+    best = min(plans, key=lambda j: (times[at, j].sum(), (need * grid[j]).sum()))
+    return grid[best].astype(np.int64)
 
 
-def _uniform_note(comp, ops, idx, on, local, copies, most) -> list[str]:
+def _uniform_note(comp, ops, idx, on, local, copies, most, sizes, room) -> list[str]:
     """The matrix that takes most of the arrays' time under uniform copies, when more copies
-    would cut it (its most rows exceed its copies) and it takes at least twice the mean
-    matrix's time (the copies are unbalanced); nothing otherwise."""
+    would cut its time (not when its ops are at the flat buffer's floor, :func:`_op_times`) and
+    it takes at least twice the mean matrix's time (the copies are unbalanced); with the fewest
+    copies reaching its shortest time that the arrays hold beside one copy of every other matrix
+    (``room`` arrays left by one copy of each, ``sizes`` arrays per copy). Nothing otherwise."""
     t = _op_times(comp, ops, idx, on, copies[local][:, None])[:, 0]
     per = np.bincount(local, weights=t, minlength=len(copies))
     g = int(per.argmax())
     if not per[g] or most[g] <= copies[g] or per[g] < 2 * per.mean():
         return []
-    first = on[local == g][0]
+    top = min(most[g], (room + sizes[g]) // sizes[g])  # the most copies it could hold
+    grid = np.unique(np.append(mapping.copy_grid(top), top))
+    grid = grid[grid > copies[g]]
+    mine = on[local == g]
+    times = _op_times(comp, ops, idx, mine, grid).sum(axis=0)
+    if not len(grid) or not times.min() < per[g]:  # more copies cannot cut it
+        return []
+    d = int(grid[int(np.argmax(times <= times.min()))])
     return [f"{comp.name}: uniform replication leaves the layer of weight "
-            f"{ops.tensor_names[int(ops.stationary[idx[first]])]} (up to {int(most[g]):,} rows "
+            f"{ops.tensor_names[int(ops.stationary[idx[mine[0]]])]} (up to {int(most[g]):,} rows "
             f"per op on its {int(copies[g]):,} copies) {si(per[g], 's')} of the arrays' "
-            f"{si(per.sum(), 's')} ({100 * per[g] / per.sum():.1f} %); "
-            f"{comp.name}.replication: balance gives copies by rows"]
+            f"{si(per.sum(), 's')} ({100 * per[g] / per.sum():.1f} %); with {d:,} copies (room "
+            f"for them beside one copy of every other matrix) it would take {si(times.min(), 's')} ({si(per[g] - times.min(), 's')} less); "
+            f"{comp.name}.replication: balance spends the arrays where they cut the summed time "
+            "most"]
 
 
 def _im2col_note(comp, ops, idx) -> list[str]:
@@ -234,7 +264,7 @@ def _unread_arrays(c, ops) -> tuple[int, int, float, float] | None:
 
 def _fit_note(name: str, arrays: int, fitting: list, stages: int, deployed: str) -> str:
     """What rule 2 did on the devices where every matrix fits: ``fitting`` lists ``(stage,
-    arrays needed, matrices, uniform copies, (unread matrices, their arrays) or None, copies
+    arrays needed, matrices, uniform copies (0 under the balance policy), (unread matrices, their arrays) or None, copies
     per matrix)``; ``deployed`` says what programming them cost
     (:func:`.programming.deployed_text`)."""
     if stages == 1:
@@ -256,15 +286,18 @@ def _copies_text(fitting: list) -> str:
     """The notes' words for the copies of :func:`_fit_note`'s ``fitting`` ("" without any)."""
     copies = np.concatenate([f[5] for f in fitting])
     uniform = sorted({f[3] for f in fitting if f[3] > 1})
-    if not len(copies) or (copies.max() <= 1 and not uniform):
+    if not len(copies) or (copies.max() <= 1 and not uniform
+                           and not any(f[3] == 0 for f in fitting)):
         return ""
     span = (f"{int(copies.min()):,}" if copies.min() == copies.max() else
             f"{int(copies.min()):,}-{int(copies.max()):,}")
     capped = int((copies < max(uniform, default=1)).sum())
     if uniform:  # the uniform policy
         count = f"{uniform[0]:,}" if len(uniform) == 1 else f"{uniform[0]:,}-{uniform[-1]:,}"
-        return (f"; weight replication: {count} copies of every matrix share an op's rows"
-                + (f", but none more copies than its most rows: {capped:,} of {len(copies):,} "
-                   f"matrices have fewer ({span})" if capped else ""))
-    return (f"; weight replication (balance): {span} copies per matrix, by its rows, share an "
-            "op's rows")
+        if not capped:
+            return f"; weight replication: {count} copies of every matrix share an op's rows"
+        return (f"; weight replication: {span} copies per matrix share an op's rows (uniform "
+                f"floor(arrays / arrays needed) = {count}, capped at each matrix's most rows: "
+                f"{capped:,} of {len(copies):,} matrices hold fewer)")
+    return (f"; weight replication (balance): {span} copies per matrix share an op's rows (the "
+            "arrays spent where they cut the summed array time most)")

@@ -96,6 +96,58 @@ def duplication(policy: str, fixed: dict[int, int], need: np.ndarray, work_s: np
     return copies(cand[lo]).astype(np.int64)
 
 
+def spend(need: np.ndarray, times: np.ndarray, grid: np.ndarray, start: np.ndarray,
+          budget: int) -> np.ndarray:
+    """Copies per matrix for the smallest *summed* time (a flat pool's matrices run one after
+    another): from the counts ``grid[start]``, each step moves one matrix to the count of
+    ``grid`` that cuts its time most per array added, while arrays are left of ``budget``
+    (``need``: arrays per copy; ``times``: matrices x grid, inf where a count is not usable).
+    A greedy, so near the optimum, and never above the summed time it starts from."""
+    j = np.asarray(start, dtype=np.int64).copy()
+    left = budget - float((need * grid[j]).sum())
+    at = np.arange(len(need))
+    while True:
+        cost = need[:, None] * (grid[None, :] - grid[j][:, None])
+        gain = times[at, j][:, None] - times
+        ok = (cost > 0) & (cost <= left) & (gain > 0)
+        if not ok.any():
+            return j
+        g, k = np.unravel_index(np.where(ok, gain / np.where(ok, cost, 1.0), -1.0).argmax(),
+                                ok.shape)
+        left -= float(cost[g, k])
+        j[g] = k
+
+
+def exact(need: np.ndarray, times: np.ndarray, grid: np.ndarray, budget: int,
+          limit: float = 5e7) -> np.ndarray | None:
+    """The grid indices of the copies per matrix with the smallest summed time within
+    ``budget`` arrays (a multiple-choice knapsack by dynamic programming over the arrays), or
+    None when it would take more than ``limit`` steps (matrices x grid x arrays) or nothing fits."""
+    m, width = len(need), int(budget) + 1
+    if m * len(grid) * width > limit:
+        return None
+    best = np.zeros(width)  # best[b]: the smallest summed time of the matrices so far in b arrays
+    pick = np.zeros((m, width), dtype=np.int64)
+    for g in range(m):
+        new = np.full(width, np.inf)
+        for k in np.flatnonzero(np.isfinite(times[g])).tolist():
+            a = int(need[g] * grid[k])
+            if a >= width:
+                break
+            cand = np.full(width, np.inf)
+            cand[a:] = best[:width - a] + times[g, k]
+            better = cand < new
+            new[better], pick[g, better] = cand[better], k
+        best = new
+    if not np.isfinite(best[-1]):
+        return None
+    out, b = np.zeros(m, dtype=np.int64), width - 1
+    for g in range(m - 1, -1, -1):
+        out[g] = pick[g, b]
+        b -= int(need[g] * grid[out[g]])
+    return out
+
+
 def floorplan(chip, need: np.ndarray, copies: np.ndarray, weight_cells: float, rows: int,
               cols: int, dense: bool = False) -> dict[str, float]:
     """The floorplan facts of module docstring (``need`` and ``copies`` per layer); ``dense``:
