@@ -25,17 +25,23 @@ from cimsim.sweep import sweep
 ARCHS = ("cpu-ddr5", "gpu-hbm3")
 
 
-@pytest.fixture(scope="module")
-def shape_sweep(tmp_path_factory):
-    d = tmp_path_factory.mktemp("groups")
+def _workloads(d, inputs: int, shapes) -> list[str]:
+    """Workload files written by `cimsim workload GEN` for each (generator, hidden, steps)."""
     files = []
-    for gen, hidden, steps in [("lstm", 64, 10), ("lstm", 64, 20), ("lstm", 64, 40), ("lstm", 128, 20),
-                               ("gru", 64, 10), ("gru", 64, 20), ("gru", 64, 40)]:
+    for gen, hidden, steps in shapes:
         path = d / f"{gen}{hidden}-{steps}.json"
-        res = CliRunner().invoke(main, ["workload", gen, "--input-size", "64", "--hidden", str(hidden),
+        res = CliRunner().invoke(main, ["workload", gen, "--input-size", str(inputs), "--hidden", str(hidden),
                                         "--steps", str(steps), "-o", str(path)])
         assert res.exit_code == 0, res.output
         files.append(str(path))
+    return files
+
+
+@pytest.fixture(scope="module")
+def shape_sweep(tmp_path_factory):
+    d = tmp_path_factory.mktemp("groups")
+    files = _workloads(d, 64, [("lstm", 64, 10), ("lstm", 64, 20), ("lstm", 64, 40), ("lstm", 128, 20),
+                               ("gru", 64, 10), ("gru", 64, 20), ("gru", 64, 40)])
     out = d / "shape.parquet"
     sweep(list(ARCHS), files, ["memory.dram.bandwidth=100GB/s,1TB/s"], engine="analytic", workers=1,
           output=out)
@@ -86,14 +92,8 @@ def random_sweep(tmp_path_factory):
     than the 6 line styles: colour mode, workload.hidden the colour) beside GRU files at 2 T,
     where workload.hidden is empty."""
     d = tmp_path_factory.mktemp("rnd")
-    files = []
-    for gen, hidden, steps in [*(("lstm", h, 4) for h in (16, 32, 48, 64, 80, 96, 112)),
-                               ("gru", 32, 4), ("gru", 32, 8)]:
-        path = d / f"{gen}{hidden}-{steps}.json"
-        res = CliRunner().invoke(main, ["workload", gen, "--input-size", "16", "--hidden", str(hidden),
-                                        "--steps", str(steps), "-o", str(path)])
-        assert res.exit_code == 0, res.output
-        files.append(str(path))
+    files = _workloads(d, 16, [*(("lstm", h, 4) for h in (16, 32, 48, 64, 80, 96, 112)),
+                               ("gru", 32, 4), ("gru", 32, 8)])
     out = d / "rnd.parquet"
     sweep(list(ARCHS), files, ["memory.dram.bandwidth=10GB/s..1TB/s:log"], sample="random", samples=3,
           seed=1, engine="analytic", workers=1, output=out)
