@@ -160,3 +160,32 @@ def test_a_tick_at_float_noise_below_zero_reads_zero():
     from cimsim.plot.ticks import tick_labels
 
     assert tick_labels([-2.8e-20, 1e-3, 2e-3], "s") == ["0 ms", "1 ms", "2 ms"]  # was "-0 ms"
+
+
+@pytest.mark.parametrize("draw", [latency_vs_param, efficiency_vs_param])
+def test_a_long_legend_below_and_the_caption_are_inside_the_figure_and_apart(tmp_path, draw):
+    # find-H 5: labels of ~150 characters (a band's "(= ...)") ran off both edges of a one-panel
+    # figure, and the legend below the panels was drawn over the caption (constrained layout
+    # gives the bottom margin to the larger of the two, not both): every entry and the caption
+    # must lie inside the figure, measured by matplotlib's renderer, and not overlap
+    import io
+
+    from cimsim.plot.held import note_held
+
+    df = sweep(["rram-cim-derived"], "tcn", ["cim.weight_replication=true,false",
+                                             "cim.adc.range_policy=max,unit",
+                                             "technology.voltage=0.5V,0.9V"],
+               engine="analytic", workers=1, output=tmp_path / "s.parquet")
+    fig = note_held(draw(df, "cim.weight_replication"), df)
+    fig.savefig(io.BytesIO(), format="png", dpi=100)  # lays the figure out as a file has it
+    renderer = fig.canvas.get_renderer()
+    whole = fig.bbox
+    (legend,) = fig.legends
+    texts = [" ".join(t.get_text().split()) for t in legend.get_texts()]
+    assert max(len(t) for t in texts) > 140  # the long labels, whole
+    box, cap = legend.get_window_extent(renderer), fig._supxlabel.get_window_extent(renderer)
+    for b in (box, cap, *(t.get_window_extent(renderer) for t in legend.get_texts())):
+        assert whole.x0 <= b.x0 and b.x1 <= whole.x1 and whole.y0 <= b.y0 and b.y1 <= whole.y1, b
+    assert not box.overlaps(cap) and cap.y1 <= box.y0  # the caption below the legend
+    panels = [ax.get_window_extent(renderer) for ax in fig.axes]
+    assert all(p.y0 > box.y1 for p in panels)  # the legend below every panel

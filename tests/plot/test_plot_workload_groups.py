@@ -25,17 +25,23 @@ from cimsim.sweep import sweep
 ARCHS = ("cpu-ddr5", "gpu-hbm3")
 
 
-@pytest.fixture(scope="module")
-def shape_sweep(tmp_path_factory):
-    d = tmp_path_factory.mktemp("groups")
+def _workloads(d, inputs: int, shapes) -> list[str]:
+    """Workload files written by `cimsim workload GEN` for each (generator, hidden, steps)."""
     files = []
-    for gen, hidden, steps in [("lstm", 64, 10), ("lstm", 64, 20), ("lstm", 64, 40), ("lstm", 128, 20),
-                               ("gru", 64, 10), ("gru", 64, 20), ("gru", 64, 40)]:
+    for gen, hidden, steps in shapes:
         path = d / f"{gen}{hidden}-{steps}.json"
-        res = CliRunner().invoke(main, ["workload", gen, "--input-size", "64", "--hidden", str(hidden),
+        res = CliRunner().invoke(main, ["workload", gen, "--input-size", str(inputs), "--hidden", str(hidden),
                                         "--steps", str(steps), "-o", str(path)])
         assert res.exit_code == 0, res.output
         files.append(str(path))
+    return files
+
+
+@pytest.fixture(scope="module")
+def shape_sweep(tmp_path_factory):
+    d = tmp_path_factory.mktemp("groups")
+    files = _workloads(d, 64, [("lstm", 64, 10), ("lstm", 64, 20), ("lstm", 64, 40), ("lstm", 128, 20),
+                               ("gru", 64, 10), ("gru", 64, 20), ("gru", 64, 40)])
     out = d / "shape.parquet"
     sweep(list(ARCHS), files, ["memory.dram.bandwidth=100GB/s,1TB/s"], engine="analytic", workers=1,
           output=out)
@@ -78,3 +84,47 @@ def test_the_note_says_the_gru_group_does_not_vary_hidden(shape_sweep, tmp_path)
     assert (f"note: 12 of 28 rows have no workload.hidden (generator gru does not vary it: {gru}): "
             "not in the figures against it") in res.stderr
     assert "records none" not in res.stderr
+
+
+@pytest.fixture(scope="module")
+def random_sweep(tmp_path_factory):
+    """A random sweep whose colour parameter has empty cells: LSTM files at 7 hidden sizes (more
+    than the 6 line styles: colour mode, workload.hidden the colour) beside GRU files at 2 T,
+    where workload.hidden is empty."""
+    d = tmp_path_factory.mktemp("rnd")
+    files = _workloads(d, 16, [*(("lstm", h, 4) for h in (16, 32, 48, 64, 80, 96, 112)),
+                               ("gru", 32, 4), ("gru", 32, 8)])
+    out = d / "rnd.parquet"
+    sweep(list(ARCHS), files, ["memory.dram.bandwidth=10GB/s..1TB/s:log"], sample="random", samples=3,
+          seed=1, engine="analytic", workers=1, output=out)
+    return out
+
+
+def test_rows_with_an_empty_colour_value_are_drawn_grey_with_their_marker(random_sweep):
+    from cimsim.plot.colour import NO_VALUE
+
+    df = pd.read_parquet(random_sweep)
+    by = colour_param(df, "memory.dram.bandwidth")
+    assert by is not None and by.param == "workload.hidden"
+    fig = latency_vs_param(df, "memory.dram.bandwidth")
+    gru = [ax for ax in fig.axes if ax.get_title().startswith("gru-")]
+    assert len(gru) == 2
+    grey = mcolors.to_rgba(NO_VALUE)
+    for ax in gru:
+        points = [c for c in ax.collections if c.get_label() == "_point"]
+        assert len(points) == len(ARCHS)  # one set of markers per architecture, none invisible
+        for pc in points:
+            faces = pc.get_facecolors()
+            assert len(faces) == 3 and all(tuple(f) == grey for f in faces)  # 3 points, all grey
+        # each architecture keeps its marker's edge colour
+        edges = {mcolors.to_hex(pc.get_edgecolors()[0]) for pc in points}
+        assert edges == {mcolors.to_hex(arch_style(a).color) for a in ARCHS}
+        joined = [ln for ln in ax.get_lines() if ln.get_label() == "_column"]
+        assert joined and all(mcolors.to_rgba(ln.get_color()) == grey for ln in joined)
+    labels = [t.get_text() for leg in fig.legends for t in leg.get_texts()] + \
+        [t.get_text() for ax in fig.axes if ax.get_legend() for t in ax.get_legend().get_texts()]
+    assert "grey: workload.hidden empty (<NA>)" in labels
+    # an LSTM panel's points take their hidden size's colour, none grey
+    lstm = next(ax for ax in fig.axes if ax.get_title().startswith("lstm-L1-I16-H16-"))
+    for pc in (c for c in lstm.collections if c.get_label() == "_point"):
+        assert all(tuple(f) != grey for f in pc.get_facecolors())

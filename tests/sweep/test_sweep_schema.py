@@ -13,6 +13,7 @@ The bundled lstm (2 layers, input and hidden 2048, fp32) has weights
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
@@ -23,8 +24,8 @@ from cimsim.cli import main
 LSTM_WEIGHT_BYTES = 2 * (2 * 8192 * 2048 + 2 * 8192) * 4
 
 
-def _sweep(out, *args) -> None:
-    res = CliRunner().invoke(main, ["sweep", "cpu-ddr5", "-w", "lstm", "--engine", "analytic",
+def _sweep(out, *args, config="cpu-ddr5") -> None:
+    res = CliRunner().invoke(main, ["sweep", config, "-w", "lstm", "--engine", "analytic",
                                     "--workers", "1", "-q", "-o", str(out), *map(str, args)])
     assert res.exit_code in (0, 3), res.output
 
@@ -55,6 +56,24 @@ def test_counts_and_flags_keep_their_types_when_every_row_is_an_error(tmp_path):
     assert a.field("bound").type == pa.string() == b.field("bound").type
     assert pd.read_parquet(ok)["weight_bytes"].tolist() == [LSTM_WEIGHT_BYTES]
     assert pd.read_parquet(bad)["macs"].isna().all()
+
+
+@pytest.mark.parametrize("config", ["cpu-ddr5", "rram-cim-derived"])
+def test_component_columns_take_their_declared_kind_when_every_row_is_an_error(tmp_path, config):
+    # processor_weights_on_chip (a flag), macs_<component> (a count), physically_plausible,
+    # samples_per_run and the CIM's facts (counts, floats, text) were float64 in an
+    # all-error file: the two files now have one schema, column for column
+    ok, bad = tmp_path / "ok.parquet", tmp_path / "bad.parquet"
+    _sweep(ok, "--param", "memory.dram.capacity=1TB", config=config)
+    _sweep(bad, "--param", "memory.dram.capacity=38MB", config=config)
+    a, b = pq.read_schema(ok), pq.read_schema(bad)
+    assert a.names == b.names
+    assert [(f.name, f.type) for f in a if f.type != b.field(f.name).type] == []
+    assert pd.read_parquet(bad)["error"].notna().all()
+    if config == "cpu-ddr5":
+        assert a.field("processor_weights_on_chip").type == pa.bool_()
+        assert a.field("macs_processor").type == pa.int64()
+        assert pd.read_parquet(ok)["macs_processor"].tolist() == pd.read_parquet(ok)["macs"].tolist()
 
 
 def test_llm_batch_is_an_integer_like_workload_batch(tmp_path):

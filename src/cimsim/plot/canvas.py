@@ -68,7 +68,35 @@ class CimFigure(Figure):
                 t.set_text(fill(text, chars))
                 drawn = t.get_window_extent(renderer).width
 
+    def stack_bottom(self) -> None:
+        """A legend below the panels (``loc="outside lower center"``) and the caption
+        (``supxlabel``) each ask constrained layout for the bottom margin, which takes the larger
+        of the two, not their sum: the legend was drawn over the caption. The caption goes at the
+        bottom, the legend above it, the panels above both (the layout's ``rect``); the figure
+        grows by the caption's height, once."""
+        cap = self._supxlabel
+        below = [leg for leg in self.legends if getattr(leg, "_outside_loc", None) == "lower"]
+        engine = self.get_layout_engine()
+        if cap is None or not cap.get_text() or not below or engine is None:
+            return
+        renderer = self.canvas.get_renderer()
+        pad = 4 / 72 * self.dpi  # pixels
+        cap.set_in_layout(False)
+        cap.set_verticalalignment("bottom")
+        if not getattr(self, "_stacked", False):
+            w, h = self.get_size_inches()
+            self.set_size_inches(w, h + (cap.get_window_extent(renderer).height + 2 * pad) / self.dpi)
+            self._stacked = True
+        height = self.bbox.height
+        cap.set_y(pad / height)
+        low = (cap.get_window_extent(renderer).height + 2 * pad) / height
+        for leg in below:
+            leg.set_bbox_to_anchor((0, low, 1, 1 - low), transform=self.transFigure)
+            low += (leg.get_window_extent(renderer).height + pad) / height
+        engine.set(rect=(0, low, 1, 1 - low))
+
     def savefig(self, *args, **kwargs):
+        self.stack_bottom()
         self.wrap_titles()
         return super().savefig(*args, **kwargs)
 

@@ -22,7 +22,7 @@ from typing import Mapping, NamedTuple
 import numpy as np
 import pandas as pd
 from matplotlib import colormaps
-from matplotlib.colors import LogNorm, Normalize
+from matplotlib.colors import LogNorm, Normalize, to_rgba
 from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, NullLocator
 
 from ..report.columns import ARCHITECTURE
@@ -33,6 +33,9 @@ from .style import LINESTYLES, arch_style, value_styles
 
 #: the colour map of a swept parameter (perceptually uniform, readable in grey)
 CMAP = "viridis"
+#: the face of a point whose colour parameter is empty (<NA>: a workload parameter its
+#: generator does not vary), and of the line joining such points; the legend names it
+NO_VALUE = "#a0a0a0"
 #: the most ticks on a linear colourbar (matplotlib's default locator put 9 on a 3 inch bar)
 TICKS = 4
 
@@ -105,13 +108,14 @@ def colour_param(df: pd.DataFrame, param: str) -> ColourBy | None:
 
 def draw_coloured(ax, df: pd.DataFrame, data: pd.DataFrame, param: str, col: str, by: ColourBy,
                   factor: float, declared_only: bool) -> list[pd.Series]:
-    """``col`` x ``factor`` against ``param``, each point coloured by ``by.param``; one legend
-    entry per architecture. Returns the y values drawn."""
+    """``col`` x ``factor`` against ``param``, each point coloured by ``by.param`` (an empty
+    cell grey, :data:`NO_VALUE`, with a legend entry saying so); one legend entry per
+    architecture. Returns the y values drawn."""
     from .figures import _by_x, _x, value_text
 
     cmap = colormaps[CMAP]
     others = [p for p in param_columns(df) if p != param and p in data.columns]
-    drawn, seen = [], []
+    drawn, seen, no_value = [], [], False
     for arch, ga in data.groupby(ARCHITECTURE, sort=False):
         st = arch_style(str(arch))
         shown = False
@@ -132,12 +136,17 @@ def draw_coloured(ax, df: pd.DataFrame, data: pd.DataFrame, param: str, col: str
                 continue
             x = _x(df, param, g[param]).to_numpy()[keep]
             c = g[by.param].astype(float).to_numpy()[keep]
+            empty = np.isnan(c)  # matplotlib draws NaN in the map's "bad" colour: none at all
+            face = cmap(by.norm(np.where(empty, by.norm.vmin, c)))
+            face[empty] = to_rgba(NO_VALUE)
+            no_value = no_value or bool(empty.any())
             if len(x) > 1:  # a grid's column: the points of one value of the others
                 rest = tuple(g[p].iloc[0] for p in by.rest)
-                ax.plot(x, y.to_numpy()[keep], color=cmap(by.norm(float(np.mean(c)))),
+                ax.plot(x, y.to_numpy()[keep], color=NO_VALUE if empty.all() else
+                        cmap(by.norm(float(np.mean(c[~empty])))),
                         linewidth=0.8 if not by.styles else 1.2, alpha=0.7, label="_column",
                         linestyle=by.styles.get(rest, "-"))
-            ax.scatter(x, y.to_numpy()[keep], c=c, cmap=cmap, norm=by.norm, marker=st.marker,
+            ax.scatter(x, y.to_numpy()[keep], c=face, marker=st.marker,
                        s=30 if under is None else 120, edgecolors=st.color, linewidths=1.2,
                        zorder=3 if under is None else 2, alpha=1.0 if under is None else 0.45,
                        label="_point")
@@ -148,6 +157,9 @@ def draw_coloured(ax, df: pd.DataFrame, data: pd.DataFrame, param: str, col: str
             ax.plot([], [], linestyle="none", marker=st.marker, markersize=6 if under is None else 10,
                     markerfacecolor="white", markeredgecolor=st.color, markeredgewidth=1.5,
                     label=band_label(str(arch), under))
+    if no_value:  # the points drawn in NO_VALUE: what that colour means
+        ax.plot([], [], linestyle="none", marker="o", markersize=6, markerfacecolor=NO_VALUE,
+                markeredgecolor="none", label=f"grey: {by.param} empty (<NA>)")
     for rest, style in by.styles.items():  # the legend of the line styles
         ax.plot([], [], color="grey", linestyle=style, label=", ".join(
             f"{p} = {value_text(df, p, v)}" for p, v in zip(by.rest, rest)))

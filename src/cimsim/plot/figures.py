@@ -40,7 +40,7 @@ from ..sweep.columns import ATTR_UNITS, ERROR, param_columns
 from .colour import add_colourbar, colour_param, draw_coloured
 from .style import LINESTYLES, arch_style, part_colors, value_styles
 from .ticks import step_axis
-from .canvas import CimFigure, new_figure  # noqa: F401  (re-exported)
+from .canvas import EM_PER_CHAR, CimFigure, fill, new_figure  # noqa: F401  (re-exported)
 from .flags import EXTRAPOLATED_LABEL, MISMATCH_MARK, mark_extrapolated
 from .overlap import BAND, band_label, covers
 from .family import other_params, panels as _panels
@@ -126,6 +126,8 @@ def _facet_shape(n: int) -> tuple[int, int]:
 
 #: a legend of labels longer than this goes below the panels, not beside them
 LEGEND_RIGHT_CHARS = 48
+#: the legend's font size, "small" at matplotlib's default 10 pt, in points
+LEGEND_PT = 8.33
 
 
 def _outside_legend(fig: Figure, axes: Iterable, title: str | None = None) -> None:
@@ -150,10 +152,15 @@ def _outside_legend(fig: Figure, axes: Iterable, title: str | None = None) -> No
     # long labels (a grid's values, what a band covers) beside the panels squeezed them to
     # slivers: below them, the figure taller by the legend's rows
     cols = 2 if 2 * longest * 0.6 * 9 / 72 < fig.get_figwidth() else 1
-    rows = -(-len(seen) // cols) + (1 if title else 0)
+    # a label wider than its column (a band's "(= ...)" runs to 150 characters) wrapped to it,
+    # less the handle (0.6 in): it ran off both edges of a one-panel figure
+    labels = [fill(label, int((fig.get_figwidth() / cols - 0.6) * 72 / (EM_PER_CHAR * LEGEND_PT)))
+              for label in seen]
+    lines = sum(label.count("\n") + 1 for label in labels)
+    rows = -(-lines // cols) + (1 if title else 0)
     w, h = fig.get_size_inches()
     fig.set_size_inches(w, h + rows * 0.22 + 0.2)
-    fig.legend(list(seen.values()), list(seen), loc="outside lower center", fontsize="small",
+    fig.legend(list(seen.values()), labels, loc="outside lower center", fontsize="small",
                ncols=cols, title=title, title_fontsize="small")
 
 

@@ -29,6 +29,9 @@ from ..report.columns import (  # noqa: F401  (the names live in report.columns)
     EXTRAPOLATED,
     PHYSICALLY_PLAUSIBLE,
     FIXED_COLUMNS,
+    fact_column,
+    macs_column,
+    ops_column,
     LLM_BATCH,
     MACS,
     NOTES,
@@ -36,6 +39,7 @@ from ..report.columns import (  # noqa: F401  (the names live in report.columns)
     OPTIMIZER_STATE_BYTES,
     PRECISION_MISMATCH,
     SAMPLE,
+    SAMPLES_PER_RUN,
     SWEEP_KEY_COLUMNS,
     WEIGHT_BYTES,
     WORKLOAD,
@@ -53,9 +57,9 @@ TEXT_COLUMNS: frozenset[str] = frozenset(
 #: besides these, every ``ops_<component>`` and ``<resource>_bytes`` / ``<resource>_write_bytes``
 COUNT_COLUMNS: frozenset[str] = frozenset(
     {SAMPLE, CRITICAL_PATH_OPS, MACS, OPS, WEIGHT_BYTES, ACTIVATION_BYTES, OPTIMIZER_STATE_BYTES, LLM_BATCH,
-     ACCURACY_REPEATS})
+     ACCURACY_REPEATS, SAMPLES_PER_RUN})
 #: true/false columns (stored boolean even when every row is an error row)
-FLAG_COLUMNS: frozenset[str] = frozenset({PRECISION_MISMATCH, EXTRAPOLATED})
+FLAG_COLUMNS: frozenset[str] = frozenset({PRECISION_MISMATCH, EXTRAPOLATED, PHYSICALLY_PLAUSIBLE})
 
 
 def column_kind(name: str) -> str | None:
@@ -69,6 +73,28 @@ def column_kind(name: str) -> str | None:
             (name.startswith("ops_") and not name.startswith("ops_per_")) or name.endswith("_bytes"))):
         return "count"
     return None
+
+
+def _fact_kind(default: object) -> str:
+    """A component fact's kind, from the value it declares for a run of no op (its type)."""
+    if isinstance(default, str):
+        return "text"
+    if isinstance(default, bool):
+        return "flag"
+    return "count" if isinstance(default, int) else "float"
+
+
+def component_kinds(archs) -> dict[str, str]:
+    """``{column: kind}`` for the component columns of ``archs`` whose name does not fix their
+    kind: ``ops_<c>`` and ``macs_<c>`` counts, each ``<c>_<fact>`` of the type its component
+    declares in ``facts`` (``processor_weights_on_chip`` a flag), so a sweep whose every row is
+    an error row stores them as one without errors does."""
+    out: dict[str, str] = {}
+    for a in archs:
+        for c in a.instances:
+            out.update({ops_column(c.name): "count", macs_column(c.name): "count"})
+            out.update({fact_column(c.name, f): _fact_kind(v) for f, v in getattr(c, "facts", {}).items()})
+    return out
 
 #: ``DataFrame.attrs`` keys (kept in the Parquet file's pandas metadata).
 ATTR_PARAMS = "cimsim_params"  # list of swept dotted paths, in order

@@ -20,7 +20,7 @@ from ..inputs import file_record, sha256_hex
 from ..pipeline import ENGINES
 from .checks import check_run_settings, check_swept_fields
 from .columns import (CONFIG_FILE, POINT_ID, SAMPLE, WORKLOAD_FILE, error_rows, extrapolated_rows,
-                      implausible_rows, sweep_columns)
+                      component_kinds, implausible_rows, sweep_columns)
 from .executors import SchedulerError, check_scheduler, make_executor
 from .params import DEFAULT_MAX_POINTS, ParamSpec, SweepSpecError, option, under_cli
 from .points import parse_params as _params, points_wording, read_points
@@ -186,8 +186,9 @@ def point_id(config_sha: str, workload_sha: str, overrides: Mapping, engine: str
     return sha256_hex(key.encode())[:24]
 
 
-def _result_columns(context) -> tuple[str, ...]:
-    """The result columns of every swept config (overrides cannot add or remove components)."""
+def _result_columns(context) -> tuple[tuple[str, ...], dict[str, str]]:
+    """The result columns of every swept config (overrides cannot add or remove components),
+    and the declared kinds of its component columns (:func:`.columns.component_kinds`)."""
     from ..config import architecture_from_dict
     from ..report.columns import FIXED_COLUMNS, SERVING_COLUMNS, union_columns
 
@@ -198,7 +199,7 @@ def _result_columns(context) -> tuple[str, ...]:
         except CimsimError:
             continue  # an invalid base config: its points become error rows
     cols = union_columns(archs) if archs else FIXED_COLUMNS
-    return (*cols, *SERVING_COLUMNS) if context.get("serving") else cols
+    return ((*cols, *SERVING_COLUMNS) if context.get("serving") else cols), component_kinds(archs)
 
 
 def _accuracy_targets(workloads, dataset, configs=()) -> dict:
@@ -445,7 +446,7 @@ def sweep(
     context["sampling"] = sampling_record(sample, samples, seed, specs[plan.points_columns:], plan_points)
     if dry_run:
         return plan
-    results = _result_columns(context)
+    results, kinds = _result_columns(context)
     if accuracy:
         from ..report.columns import ACCURACY_COLUMNS
 
@@ -467,7 +468,7 @@ def sweep(
                 raise CimsimError(f"-o {output}: cannot write there ({exc.strerror or exc})") from None
         df, computed, reused = _run(store, tasks, context, columns, specs, scheduler, workers, quiet,
                                     retry_errors, chunk_size, flush_rows, flush_seconds, on_rows, csv,
-                                    security, say)
+                                    security, say, kinds)
     df.attrs["computed"] = computed
     df.attrs["reused"] = reused
     return df
@@ -479,7 +480,7 @@ def _check_writable(path: Path, option: str) -> None:
 
 
 def _run(store, tasks, context, columns, specs, scheduler, workers, quiet, retry_errors, chunk_size,
-         flush_rows, flush_seconds, on_rows, csv, security, announce=lambda: None):
+         flush_rows, flush_seconds, on_rows, csv, security, announce=lambda: None, kinds=None):
     done: dict[str, dict] = {}
     columns, known = list(columns), set(columns)
 
@@ -494,6 +495,7 @@ def _run(store, tasks, context, columns, specs, scheduler, workers, quiet, retry
     if store is not None:
         from .resume import reusable_rows
 
+        store.kinds = kinds
         store.attrs = sweep_attrs(specs, context.get("config_files"), context.get("workload_files"),
                                   context.get("sampling"), context.get("workload_params"),
                                   context.get("workload_groups"))
@@ -565,7 +567,7 @@ def _run(store, tasks, context, columns, specs, scheduler, workers, quiet, retry
     shape = context.get("shape") or {}
     df = rows_to_frame([{**done[t.point_id], SAMPLE: t.sample, CONFIG_FILE: t.config_file,
                          WORKLOAD_FILE: t.workload_file,
-                         **shape.get(t.workload_key, {})} for t in tasks], columns)
+                         **shape.get(t.workload_key, {})} for t in tasks], columns, kinds)
     attach_attrs(df, specs, context.get("config_files"), context.get("workload_files"),
                  context.get("sampling"), context.get("workload_params"), context.get("workload_groups"))
     if store is not None:

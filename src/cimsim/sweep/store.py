@@ -24,7 +24,7 @@ import re
 import warnings
 from itertools import count
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -57,12 +57,13 @@ def _is_null(v: Any) -> bool:
     return False
 
 
-def _normalize_column(name: str, values: Sequence[Any]) -> pd.Series:
+def _normalize_column(name: str, values: Sequence[Any], declared: str | None = None) -> pd.Series:
     """A column whose dtype depends only on its values (not on how rows were batched) and, for a
-    column whose name fixes its kind (:func:`~cimsim.sweep.columns.column_kind`), on that alone:
-    a count is Int64 and a flag boolean even where every row is an error row. A count holding a
-    fraction stays float64 (no value is rounded)."""
-    kind = column_kind(name)
+    column whose name fixes its kind (:func:`~cimsim.sweep.columns.column_kind`) or whose kind
+    is ``declared`` (a component's fact: :func:`~cimsim.sweep.columns.component_kinds`), on that
+    alone: a count is Int64, a flag boolean and a float float64 even where every row is an error
+    row. A count holding a fraction stays float64 (no value is rounded)."""
+    kind = column_kind(name) or declared
     present = [v for v in values if not _is_null(v)]
     if kind == "text" or any(isinstance(v, str) for v in present):
         return pd.Series([None if _is_null(v) else utf8_text(str(v)) for v in values], dtype=object)
@@ -70,6 +71,8 @@ def _normalize_column(name: str, values: Sequence[Any]) -> pd.Series:
         dtype = {"count": "Int64", "flag": "boolean"}.get(kind or "", "float64")
         return pd.Series([None] * len(values), dtype=dtype) if dtype != "float64" else \
             pd.Series(np.full(len(values), np.nan), dtype="float64")
+    if kind == "float" and all(isinstance(v, (int, float, np.number)) for v in present):
+        return pd.Series([np.nan if _is_null(v) else float(v) for v in values], dtype="float64")
     if all(isinstance(v, (bool, np.bool_)) for v in present):
         return pd.Series([None if _is_null(v) else bool(v) for v in values], dtype="boolean")
     if all(isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)) for v in present) or (
@@ -79,13 +82,16 @@ def _normalize_column(name: str, values: Sequence[Any]) -> pd.Series:
     return pd.Series([np.nan if _is_null(v) else float(v) for v in values], dtype="float64")
 
 
-def rows_to_frame(rows: Sequence[dict] | pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
-    """Rows (dicts or a frame) as a DataFrame with exactly ``columns``, dtypes normalized."""
+def rows_to_frame(rows: Sequence[dict] | pd.DataFrame, columns: Sequence[str],
+                  kinds: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """Rows (dicts or a frame) as a DataFrame with exactly ``columns``, dtypes normalized
+    (``kinds``: the declared kind of columns whose name does not fix it)."""
     if isinstance(rows, pd.DataFrame):
         data = {c: (rows[c].tolist() if c in rows.columns else [None] * len(rows)) for c in columns}
     else:
         data = {c: [r.get(c) for r in rows] for c in columns}
-    return pd.DataFrame({c: _normalize_column(c, data[c]) for c in columns})
+    kinds = kinds or {}
+    return pd.DataFrame({c: _normalize_column(c, data[c], kinds.get(c)) for c in columns})
 
 
 def check_output_names(output: str | Path | None, csv: str | Path | None) -> None:
@@ -197,6 +203,7 @@ class SweepStore:
         #: attrs stamped on each part file written (this cimsim's version and revision; the
         #: sweep adds its params, configs and workloads)
         self.attrs: dict = sweep_attrs()
+        self.kinds: dict[str, str] = {}  # component columns' declared kinds (rows_to_frame)
         #: the attrs of each file :meth:`load_stored` read (index: its rows' ROW_SOURCE)
         self.sources: list[dict] = []
         #: stored rows the sweep does not keep (another sweep's, another revision's), and the
@@ -325,7 +332,7 @@ class SweepStore:
             except FileExistsError:  # pragma: no cover - created by someone else meanwhile
                 pass
         name = f"{PART_PREFIX}{os.getpid()}-{next(self._seq):06d}-{os.urandom(4).hex()}{PART_SUFFIX}"
-        frame = rows_to_frame(rows, columns)
+        frame = rows_to_frame(rows, columns, self.kinds)
         frame.attrs.update(self.attrs)
         write_parquet(frame, self.parts_dir / name)
         self._consumed.append(self.parts_dir / name)
