@@ -45,3 +45,17 @@ def test_configs_sharing_a_tdp_draw_one_line_and_one_label(tmp_path):
     assert [float(ln.get_ydata()[0]) for ln in tdp] == [185.0]
     labels = [t.get_text() for t in watts.texts if t.get_text().startswith("TDP")]
     assert labels == ["TDP cpu-ddr5: processor, sram-cim: processor 185 W"]
+
+
+def test_a_config_given_as_a_path_gets_its_tdp_line(tmp_path):
+    """The README's ADC-bits sweep names its configs by path (configs/sram-cim-derived.yaml):
+    the TDPs were keyed by that path while the figure looks them up by architecture name, so no
+    line was drawn. The Xeon host's 185 W is drawn now."""
+    from cimsim.bundled import resolve_config
+
+    path = str(resolve_config("sram-cim-derived"))
+    df = sweep([path], "gru", ["cim.adc.bits=4,8"], engine="analytic", workers=1,
+               output=tmp_path / "p.parquet")
+    assert _tdps(df, ["cim.adc.bits"]) == {"sram-cim-derived": [("processor", 185.0)]}
+    watts = P.power_vs_param(df, "cim.adc.bits", _tdps(df, ["cim.adc.bits"])).axes[0]
+    assert [float(ln.get_ydata()[0]) for ln in watts.get_lines() if ln.get_linestyle() == "--"] == [185.0]

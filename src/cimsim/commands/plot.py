@@ -239,6 +239,7 @@ def _tdps(df, params) -> dict:
     from ..config import load_architecture
     from ..errors import CimsimError
     from ..studies import sweep_config_files
+    from ..report.columns import ARCHITECTURE
     from ..sweep.columns import CONFIG_FILE
 
     if CONFIG_FILE not in df.columns:  # a table not written by cimsim sweep names no config
@@ -256,7 +257,9 @@ def _tdps(df, params) -> dict:
         if swept := [c for c, _ in stated if f"{c}.tdp" in params]:
             click.echo(f"note: {', '.join(f'{c}.tdp' for c in swept)} is swept: no TDP line for it "
                        "in the power figure", err=True)
-        out[name] = [(c, w) for c, w in stated if c not in swept]
+        # keyed by the architecture the rows name (a config given as a path is its file's name)
+        for arch in dict.fromkeys(df.loc[df[CONFIG_FILE].astype(str) == name, ARCHITECTURE]):
+            out[str(arch)] = [(c, w) for c, w in stated if c not in swept]
     return out
 
 
