@@ -319,8 +319,8 @@ def print_result(r, footprint=None, cache_apart: bool = False) -> None:
         (REALIZED_PATH, (f"{r.realized_path_ops:,} ops; " if r.realized_path_ops is not None else "")
                         + "time: " + ", ".join(f"{k} {pct(v / total)}" for k, v in pt.items())),
         (DEPENDENCY_PATH, f"{si(r.critical_path_s, 's')} over {r.critical_path_ops:,} ops "
-                          + (f"= {r.critical_path_serial_steps:,} serial steps "
-                             if r.critical_path_serial_steps is not None else "")
+                          + (f"= {r.critical_path_serial_steps:,} serial steps (dependent ops) "
+                             if r.critical_path_serial_steps != r.critical_path_ops else "")
                           + "(ops alone, no contention)"),
         ("parallelism", f"{r.parallelism:.3g} (sum of op times / critical path)"),
         ("lower bounds", f"memory {si(r.bound_memory_s, 's')}, "

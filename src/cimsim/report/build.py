@@ -23,7 +23,7 @@ from .overflow import check_energy, check_figures, check_latency
 from .plausible import area_notes, implausible, power_cap_notes, tdp_notes
 from .provenance import latency_notes, placeholder_shares, precision_notes
 from .samples import recorded_batch, samples
-from .result import Result, attribute_ops, attribute_path, bound_of, measured_share
+from .result import Result, attribute_ops, attribute_path, bound_of, measured_share, serial_steps
 
 if TYPE_CHECKING:  # annotations only: report reads these, it never runs a stage
     from ..config import Architecture
@@ -60,14 +60,6 @@ class RunData:
     #: the path parts when no op path gives them (an analytic run bound by a link's bytes at
     #: its rate); None: attributed along ``path``
     path_time: dict | None = None
-
-
-def _serial_steps(serial_ops: np.ndarray | None, path: np.ndarray) -> int | None:
-    """Serial steps along ``path``: 1 an op, a fused chain or scan its ``serial_ops`` (rounded up);
-    None where no op on it states more than 1 (then it is the op count)."""
-    if serial_ops is None or not len(path) or not (serial_ops[path] > 1).any():
-        return None
-    return int(np.maximum(1.0, np.ceil(serial_ops[path])).sum())
 
 
 def _frac(x: float, latency: float) -> float:
@@ -302,7 +294,7 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
         notes=notes,
         bound_detail=detail,
         realized_path_ops=int(len(run.path)),
-        critical_path_serial_steps=_serial_steps(run.workload.arrays.serial_ops, run.critical_path),
+        critical_path_serial_steps=serial_steps(run.workload.arrays.chain_ops, run.critical_path),
         energy_placeholder_share=e_share,
         area_placeholder_share=a_share,
         provenance=prov,

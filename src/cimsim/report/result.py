@@ -58,8 +58,8 @@ class Result:
     #: whose time the bound and the Gantt strip attribute); ``critical_path_ops`` counts the
     #: dependency critical path
     realized_path_ops: int | None = None
-    #: serial steps on the dependency critical path (columns.CRITICAL_PATH_SERIAL_STEPS); None:
-    #: the same as ``critical_path_ops`` (no op on it states a serial depth)
+    #: serial steps on the dependency critical path (columns.CRITICAL_PATH_SERIAL_STEPS: dependent
+    #: ops, :func:`serial_steps`); None given: ``critical_path_ops`` (no op on it states a depth)
     critical_path_serial_steps: int | None = None
     #: fractions of the total energy and area resting on placeholders (report.provenance)
     #: lower bound from the links (columns.BOUND_LINK_S)
@@ -129,6 +129,10 @@ class Result:
         return True
 
     __hash__ = None  # type: ignore[assignment]  # mutable, as every dataclass with eq
+
+    def __post_init__(self) -> None:
+        if self.critical_path_serial_steps is None:  # no op states a depth: one step an op
+            self.critical_path_serial_steps = self.critical_path_ops
 
     @property
     def bound_label(self) -> str:
@@ -254,9 +258,6 @@ class Result:
         out.update({
             "energy_breakdown_j": dict(self.energy_breakdown_j),
             "utilization": dict(self.utilization),
-            # only where an op on the path states a serial depth (else it is critical_path_ops)
-            **({} if self.critical_path_serial_steps is None
-               else {C.CRITICAL_PATH_SERIAL_STEPS: self.critical_path_serial_steps}),
             "critical_path_time_s": dict(self.path_time_s),
             "traffic_bytes": dict(self.traffic_bytes),
             "write_bytes": dict(self.write_bytes),
@@ -292,6 +293,15 @@ def json_number(v):
 
 
 # ------------------------------------------------------------------ critical path
+def serial_steps(chain_ops: np.ndarray | None, path: np.ndarray) -> int:
+    """Serial steps along ``path`` (columns.CRITICAL_PATH_SERIAL_STEPS), in dependent ops: each op
+    1, a fused chain or scan its ``chain_ops`` tag (members on its longest chain, scan levels),
+    at least 1; the op count where no op states one."""
+    if chain_ops is None or not len(path):
+        return int(len(path))
+    return int(np.maximum(1.0, np.ceil(chain_ops[path])).sum())
+
+
 def attribute_path(path: np.ndarray, start: np.ndarray, end: np.ndarray, latency_s: np.ndarray,
                    compute_s: np.ndarray, resource_s: np.ndarray, resources: tuple[str, ...],
                    serial: np.ndarray | None = None,

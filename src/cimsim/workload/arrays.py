@@ -261,6 +261,7 @@ def op_arrays(workload) -> OpArrays:
                     c.in_ids[i_entry].astype(np.int64), win, im2col, size, reads, store,
                     activity=activity_columns(c.tags, no, c.op_names, workload.name),
                     weight_row_bytes=wrow, serial_ops=_serial_column(c.tags, no, c.op_names, workload.name),
+                    chain_ops=_serial_column(c.tags, no, c.op_names, workload.name, "chain_ops"),
                     stage=_stages(workload), launch=_launch_column(c.tags, no),
                     unread_matrices=unread_matrices(workload.metadata),
                     producer=np.where(workload._first_producer < no, workload._first_producer, -1),
@@ -289,20 +290,21 @@ def _stages(workload) -> np.ndarray | None:
     return None if pipe is None else pipeline_stage_of_ops(workload, pipe[0]).astype(np.int64)
 
 
-def _serial_column(tags, n: int, names, workload: str) -> np.ndarray | None:
-    """The ``serial_ops`` tag per op (0 where absent; None when no op states it); a value that
-    is not a number >= 0 is refused."""
+def _serial_column(tags, n: int, names, workload: str, tag: str = "serial_ops") -> np.ndarray | None:
+    """The ``serial_ops`` (or ``chain_ops``) tag per op (0 where absent; None when no op states
+    it); a value that is not a number >= 0 is refused."""
     from ..errors import WorkloadError
 
-    bad = _non_numeric(tags, "serial_ops") if n else None
-    col = _num_tag(tags, "serial_ops", n, 0.0) if n else None
+    bad = _non_numeric(tags, tag) if n else None
+    col = _num_tag(tags, tag, n, 0.0) if n else None
     if bad is None and col is not None and not (np.isfinite(col) & (col >= 0)).all():
         i = int(np.flatnonzero(~(np.isfinite(col) & (col >= 0)))[0])
         bad = (i, col[i])
     if bad is not None:
-        raise WorkloadError(f"workload '{workload}': op '{names[bad[0]]}': tag serial_ops = {bad[1]!r} "
-                            "is not allowed; it must be a number >= 0 (operations one after another "
-                            "per element)")
+        raise WorkloadError(f"workload '{workload}': op '{names[bad[0]]}': tag {tag} = {bad[1]!r} "
+                            "is not allowed; it must be a number >= 0 ("
+                            + ("dependent ops on a path)" if tag == "chain_ops"
+                               else "operations one after another per element)"))
     return col
 
 
@@ -416,6 +418,8 @@ def op_arrays_reference(workload) -> OpArrays:
                     weight_row_bytes=wrow,
                     serial_ops=(np.array([float(op.tags.get("serial_ops", 0.0)) for op in workload.ops])
                                 if any("serial_ops" in op.tags for op in workload.ops) else None),
+                    chain_ops=(np.array([float(op.tags.get("chain_ops", 0.0)) for op in workload.ops])
+                               if any("chain_ops" in op.tags for op in workload.ops) else None),
                     stage=_stages(workload), launch=_launch_reference(workload.ops),
                     unread_matrices=unread_matrices(workload.metadata),
                     producer=producer, act_ptr=aptr, act_ids=np.asarray(aids, dtype=np.int64),

@@ -116,6 +116,10 @@ class OpArrays:
     #: by the tracer: a weight gradient dY^T x, whose model input is this step's minibatch,
     #: not a KV cache); None when no op states it
     backward: np.ndarray | None = None
+    #: float64: dependent ops an op stands for on a dependency path (tag ``chain_ops``: a fused
+    #: chain's members on its longest chain, a scan's levels; the unit of
+    #: ``columns.CRITICAL_PATH_SERIAL_STEPS``); 0 where an op states none. None when no op states one.
+    chain_ops: np.ndarray | None = None
 
     def mac_dtype_ok(self) -> np.ndarray:
         """bool per op: its dtype is a compute dtype (:attr:`compute_dtypes`). A MAC op in

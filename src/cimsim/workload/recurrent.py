@@ -79,6 +79,21 @@ STEPS: dict[tuple[str, str], tuple[list, list]] = {
 }
 
 
+def _chain(step_ops: list) -> int:
+    """Ops on the longest dependency chain of one step's gate ops (``STEPS``, in order)."""
+    depth: dict[str, int] = {}
+    for _, _, ins, outs, _, _ in step_ops:
+        d = 1 + max((depth.get(t, 0) for t in ins), default=0)
+        depth.update(dict.fromkeys(outs, d))
+    return max(depth.values())
+
+
+#: the fused cell op's ``chain_ops`` tag: the dependent ops of the step it stands for, those of
+#: PyTorch's native cell (the "aten" style: LSTM add -> sigmoid -> mul -> add -> tanh -> mul = 6,
+#: GRU 8), as a traced cell's fused group counts them (:func:`.trace.fuse.chain_ops`)
+CELL_CHAIN_OPS: dict[str, int] = {cell: _chain(STEPS[(cell, "aten")][1]) for cell in ("lstm", "gru")}
+
+
 def op_count(cell: str, L: int, T: int, schedule: str, pointwise: str, D: int = 1) -> int:
     """The ops :func:`recurrent` emits, exactly: per step the recurrent matmul and the gate
     ops of ``STEPS`` (the wavefront schedule: and the step's input projection); the layer
@@ -148,7 +163,9 @@ def recurrent(cell: str, I: int, H: int, L: int, T: int, B: int, dtype: str, sch
                         tags={**tags, "part": "recurrent"}))
         ops += [dict(names=[p + suffix for p in pre], kind="elementwise", fn=fn, ope=ope,
                      inputs=tuple(refs[r] for r in ins), outputs=tuple(refs[o] for o in outs),
-                     tags={**tags, "part": part}) for suffix, fn, ins, outs, ope, part in step_ops]
+                     tags={**tags, "part": part, **({"chain_ops": CELL_CHAIN_OPS[cell]}
+                                                    if pointwise == "fused" else {})})
+                for suffix, fn, ins, outs, ope, part in step_ops]
         b.ops(n, ops)
         return ids
 

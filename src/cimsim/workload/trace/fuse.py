@@ -53,6 +53,7 @@ def _merge(members: list[Op], tensors, consumers, kind, fn, name, tags, keep=fro
     tags = dict(tags)
     tags["fused"] = len(members)
     tags["serial_ops"] = serial_ops(members, tensors)
+    tags["chain_ops"] = chain_ops(members)
     return Op(name, kind, ins, outs, fn=fn, ops_per_element=total / n_out if n_out else 0.0, tags=tags,
               generic_macs=sum(op.generic_macs for op in members))
 
@@ -73,6 +74,22 @@ def serial_ops(members: list[Op], tensors) -> float:
             depth[t] = d
         deepest = max(deepest, d)
     return round(deepest, 6)
+
+
+def chain_ops(members: list[Op]) -> int:
+    """Dependent ops in a fused group: the members on its longest dependency chain (in program
+    order), each 1 (or its own ``chain_ops`` where it states one). The unit of the serial-step
+    path (``columns.CRITICAL_PATH_SERIAL_STEPS``): a bias add + GELU is 2, an LSTM step's gate
+    arithmetic its add -> sigmoid -> mul -> add -> tanh -> mul, a T-step recurrence T x a step's;
+    per-element vector work stays in :func:`serial_ops`."""
+    depth: dict[str, int] = {}
+    deepest = 0
+    for op in members:
+        d = int(op.tags.get("chain_ops", 1)) + max((depth[t] for t in op.inputs if t in depth), default=0)
+        for t in op.outputs:
+            depth[t] = d
+        deepest = max(deepest, d)
+    return deepest
 
 
 def _consumers(ops):

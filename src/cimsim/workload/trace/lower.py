@@ -372,7 +372,7 @@ class Lowerer:
             x, dim = c.args[0], {**dict(zip([a.name for a in self.ev.func._schema.arguments], c.args)),
                                  **self.ev.kwargs}["dim"]
             n = x.shape[dim] if x.dim() else 1
-            tags = {"scan_length": int(n), "serial_ops": A.scan_depth(n)}
+            tags = {"scan_length": int(n), "serial_ops": A.scan_depth(n), "chain_ops": A.scan_depth(n)}
         self.emit("reduction", c.base, c.reads, c.targets, tags=tags)
 
     @lowers(*A.SORTS)
