@@ -191,7 +191,8 @@ def critical_path_table(archs: Sequence, lengths: Sequence[int], width: int = 64
                         window: int = SEQ_WINDOW) -> pd.DataFrame:
     """Critical path (s, dependency path of ops alone) of each family at each length on each
     architecture: columns architecture, family, model (:func:`sequence_models`), seq_len,
-    critical_path_s, critical_path_ops."""
+    critical_path_s, critical_path_ops, critical_path_serial_steps (dependent ops: a fused chain
+    its members on its longest chain)."""
     models = sequence_models(width, window)
     rows = []
     for family, wls in sequence_families(lengths, width, window).items():
@@ -201,7 +202,8 @@ def critical_path_table(archs: Sequence, lengths: Sequence[int], width: int = 64
                 rows.append({C.ARCHITECTURE: arch.name, "family": family, "model": models[family],
                              "seq_len": n,
                              C.CRITICAL_PATH_S: r.critical_path_s,
-                             C.CRITICAL_PATH_OPS: r.critical_path_ops})
+                             C.CRITICAL_PATH_OPS: r.critical_path_ops,
+                             C.CRITICAL_PATH_SERIAL_STEPS: r.critical_path_serial_steps})
     return pd.DataFrame(rows)
 
 

@@ -42,6 +42,7 @@ DOCS: tuple[tuple[str, str, str], ...] = (
     (C.BOUND_PART, "-", ALL),
     (C.CRITICAL_PATH_S, "s", ALL),
     (C.CRITICAL_PATH_OPS, "count", ALL),
+    (C.CRITICAL_PATH_SERIAL_STEPS, "count", ALL),
     (C.PARALLELISM, "ratio", ALL),
     (C.BOUND_MEMORY_S, "s", ALL),
     (C.BOUND_LINK_S, "s", ALL),

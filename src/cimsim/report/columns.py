@@ -49,10 +49,10 @@ BOUND_PART = "bound_part"
 CRITICAL_PATH_S = "critical_path_s"
 #: ops (graph nodes, as ``ops``) on the dependency critical path
 CRITICAL_PATH_OPS = "critical_path_ops"
-#: serial steps on the dependency critical path: each op 1, a fused recurrence or a scan its
-#: ``serial_ops`` tag (the dependent operations one element needs: T steps of an RWKV loop fused
-#: into one op count T x a step's); on the ``cimsim run`` path line, and in ``--json`` where
-#: an op on the path states a serial depth (else it equals ``critical_path_ops``)
+#: serial steps on the dependency critical path, in dependent ops: each op 1, a fused chain of
+#: pointwise ops the members on its longest chain (tag ``chain_ops``: a bias add + GELU 2, an
+#: LSTM step's gate arithmetic 6, T steps of an RWKV loop fused into one op T x a step's), a
+#: scan its ceil(log2 n) levels; equals ``critical_path_ops`` where no op states a depth
 CRITICAL_PATH_SERIAL_STEPS = "critical_path_serial_steps"
 #: names of the two paths wherever they are shown (tables, figures, CLI)
 DEPENDENCY_PATH = "dependency critical path"
@@ -290,7 +290,7 @@ BOUNDS: tuple[str, ...] = ("memory", "interconnect", "compute", "dependency", "o
 #: Columns every result has, in order.
 FIXED_COLUMNS: tuple[str, ...] = (
     WORKLOAD, ARCHITECTURE, ENGINE, LATENCY, ENERGY, BOUND, BOUND_PART, CRITICAL_PATH_S,
-    CRITICAL_PATH_OPS, PARALLELISM, BOUND_MEMORY_S, BOUND_LINK_S, BOUND_COMPUTE_S, MACS, OPS, THROUGHPUT_MACS,
+    CRITICAL_PATH_OPS, CRITICAL_PATH_SERIAL_STEPS, PARALLELISM, BOUND_MEMORY_S, BOUND_LINK_S, BOUND_COMPUTE_S, MACS, OPS, THROUGHPUT_MACS,
     SAMPLES_PER_S, WEIGHT_BYTES, ACTIVATION_BYTES, OPS_PER_BACKING_BYTE, AREA_M2, OPS_PER_J, OPS_PER_S_PER_M2,
     AVERAGE_POWER_W, POWER_DENSITY_W_PER_M2,
     ENERGY_PLACEHOLDER_SHARE, AREA_PLACEHOLDER_SHARE, PRECISION_MISMATCH, EXTRAPOLATED, PHYSICALLY_PLAUSIBLE,
