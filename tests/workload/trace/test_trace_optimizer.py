@@ -160,6 +160,12 @@ def test_a_run_of_a_training_step_says_what_it_leaves_out(tmp_path):
     assert r.exit_code == 0, r.output
     w = load_workload(out)
     assert w.metadata["updated_parameters"] == 4  # 2 weights, 2 biases
+    # the trace's own note agrees with the README: the update is traced, training is not modelled
+    # (it said "training, optimizer updates included, is not modelled")
+    assert "optimizer updates included" not in r.output
+    assert "the optimizer's in-place update of 4 parameter(s)" in r.output
+    assert "per-step reprogramming of a weight-holding device, cell endurance, convergence) is " \
+        "not modelled" in r.output.replace("\n", " ")
     res = cimsim.simulate(arch, w)
     said = " ".join(res.notes)
     assert "a traced training step" in said and "training is not modelled" in said
