@@ -112,3 +112,8 @@ def test_a_tcn_says_which_layers_see_only_padding(tmp_path):
     assert "note: layers 4-5 (dilation >= --steps 16) read only zero padding through their 2 earlier taps" \
         in r.stderr
     assert load_workload(out).metadata["padding_only_layers"] == 2
+    # kernel 1 has k - 1 = 0 earlier taps: no layer reads padding, no note, metadata 0 (was 2)
+    r = CliRunner().invoke(main, ["workload", "tcn", "--steps", "16", "--layers", "6", "--kernel", "1",
+                                      "--channels", "8", "-o", str(out)])
+    assert r.exit_code == 0 and "zero padding" not in r.output
+    assert load_workload(out).metadata["padding_only_layers"] == 0

@@ -355,17 +355,22 @@ def _report(w, path, seconds: float, made=None) -> None:
 
 
 def training_notes(meta) -> list[str]:
-    """What a trace of a model in train mode, or of a backward pass, counts (cimsim traces
-    inference; training is not modelled)."""
+    """What a trace of a model in train mode, or of a backward pass, counts: the backward pass
+    and an optimizer's update traffic are traced as plain ops; training as such (per-step
+    reprogramming, endurance, convergence) is not modelled."""
     notes = []
     if meta.get("train_mode_ops"):
         notes.append(f"the model is in train mode: its dropout and batch statistics "
                      f"({meta['train_mode_ops']:,} aten op(s)) are traced and counted (call "
                      "model.eval() to trace inference)")
     if meta.get("backward_ops"):
+        updated = meta.get("updated_parameters")
+        step = (f", and the optimizer's in-place update of {updated:,} parameter(s) "
+                "(metadata['updated_parameters']), its reads and writes of any optimizer state included"
+                if updated else "")
         notes.append(f"{meta['backward_ops']:,} aten op(s) ran in autograd's backward pass: traced as "
-                     "plain ops (cimsim traces inference; training, optimizer updates included, is "
-                     "not modelled: README 'Not modelled')")
+                     f"plain ops{step}; training as such (per-step reprogramming of a weight-holding "
+                     "device, cell endurance, convergence) is not modelled: README 'Not modelled'")
     return notes
 
 

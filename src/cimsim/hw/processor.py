@@ -13,7 +13,8 @@ kernel); concurrency comes from the other components working beside it.
   less of the peak than the large matmuls the peak is measured with, and less
   again when its weight lies beyond the caches; see :class:`MacEfficiency`); a product of
   one output column (``n = 1``: a depthwise convolution's, a dot product) cannot use a matrix
-  unit (AMX tile, tensor core), so its MACs count as vector ops, at the vector rate;
+  unit (AMX tile, tensor core), so its MACs run on the vector lanes, at the vector rate, energy
+  per MAC (they do not count in the ``mac`` utilization: the MAC unit is idle for them);
 - bytes: through its memory levels (``levels``, innermost first; default every
   level of the architecture) by the rules of :mod:`cimsim.hw.hierarchy`:
   reused weight matrices stay resident where they fit, everything else
@@ -461,7 +462,8 @@ class Processor(Component[ProcessorConfig]):
             bytes=nbytes,
             write_bytes=writes,
             energy={"compute": macs * emac + ops.vector_ops[idx] * cfg.energy_per_vector_op},
-            busy={"mac": t_mac},
+            # the n = 1 products ran on the vector lanes (the server's busy time), not the MAC unit
+            busy={"mac": np.where(lanes, 0.0, t_mac)},
             compute_parts=parts,
         )
 

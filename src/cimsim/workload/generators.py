@@ -416,7 +416,8 @@ def tcn(steps: int, channels: int = 256, kernel: int = 3, layers: int = 8, batch
     as ``nn.Conv1d`` has them) with ``bias`` only, added by the layer's relu op (2 vector
     ops an element instead of 1). A layer whose dilation is >= ``steps`` reads only
     zero padding through its k - 1 earlier taps: ``metadata['padding_only_layers']`` counts
-    them. At most :data:`TCN_MAX_LAYERS` layers (the dilation 2^l is a 64-bit tag)."""
+    them (0 for k = 1, which has no earlier taps). At most :data:`TCN_MAX_LAYERS` layers
+    (the dilation 2^l is a 64-bit tag)."""
     gen = "tcn"
     T = _positive(gen, "steps", steps)
     C = _positive(gen, "channels", channels)
@@ -455,7 +456,8 @@ def tcn(steps: int, channels: int = 256, kernel: int = 3, layers: int = 8, batch
         "receptive_field": 1 + (k - 1) * (2 ** L - 1),
         "critical_path_layers": L,
         # layers l with 2^l >= T: every earlier tap t - j 2^l (j >= 1) is before the sequence
-        "padding_only_layers": sum(1 for l in range(L) if 2 ** l >= T),
+        # k = 1 has no earlier taps, so no layer reads padding
+        "padding_only_layers": sum(1 for l in range(L) if 2 ** l >= T) if k > 1 else 0,
         "biases": "conv biases modelled (C per layer)" if bias else
                   "conv biases not modelled (bias=True / --bias adds them)",
     }

@@ -594,6 +594,23 @@ def test_a_new_aten_op_is_one_registration():
 
 
 @pytest.mark.torch
+def test_an_aten_schema_binds_its_arguments_by_position_and_by_name():
+    """One helper binds an op's schema names to its arguments (five lowerings did it by hand):
+    sum.dim_IntList(Tensor self, int[1]? dim, bool keepdim=False, *, ScalarType? dtype=None)."""
+    torch = _torch()
+    from types import SimpleNamespace
+
+    from cimsim.workload.trace.registry import bound_args
+
+    x = torch.zeros(2, 3)
+    ev = SimpleNamespace(func=torch.ops.aten.sum.dim_IntList)
+    got = bound_args(ev, (x, [1]), {"dtype": torch.float64})
+    assert got["self"] is x and got["dim"] == [1] and got["dtype"] == torch.float64
+    assert "keepdim" not in got  # left at its default: absent, the caller's default applies
+    assert bound_args(ev, (x, [0], True), {})["keepdim"] is True
+
+
+@pytest.mark.torch
 def test_unknown_module_names_the_module():
     torch = _torch()
     from cimsim.workload.trace import trace

@@ -189,8 +189,9 @@ def batch_norm_mode(ev) -> str | None:
     name = base_name(ev.func)
     if name not in BATCH_NORMS_TRAINING_ARG | BATCH_NORMS_EVAL | {"_batch_norm_with_update"}:
         return None
-    names = [a.name for a in ev.func._schema.arguments]
-    arg = {**dict(zip(names, ev.args)), **ev.kwargs}
+    from .registry import bound_args  # imports torch: only once an event exists
+
+    arg = bound_args(ev, ev.args, ev.kwargs)
     if arg.get("running_mean") is None:  # no running statistics: the batch's are computed
         return "train"
     if name in BATCH_NORMS_EVAL:

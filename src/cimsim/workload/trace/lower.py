@@ -31,7 +31,7 @@ from ...errors import WorkloadError
 from . import aten as A, complexes
 from .assemble import finish
 from .claims import MATMULS, dims, weight_side
-from .registry import LOWERINGS, Call, aten, lowers
+from .registry import LOWERINGS, Call, aten, bound_args, lowers
 from .computed import note as note_computed, source_flags
 from .custom import CUSTOM_OPS, TORCH_NAMESPACES, lower_custom
 from .stats import add as add_stats
@@ -369,8 +369,7 @@ class Lowerer:
     def _reduction(self, c: Call) -> None:
         tags = {}
         if c.base in A.SCANS:  # an inclusive scan: a parallel scan's depth (:func:`.aten.scan_depth`)
-            x, dim = c.args[0], {**dict(zip([a.name for a in self.ev.func._schema.arguments], c.args)),
-                                 **self.ev.kwargs}["dim"]
+            x, dim = c.args[0], bound_args(self.ev, c.args, self.ev.kwargs)["dim"]
             n = x.shape[dim] if x.dim() else 1
             tags = {"scan_length": int(n), "serial_ops": A.scan_depth(n), "chain_ops": A.scan_depth(n)}
         self.emit("reduction", c.base, c.reads, c.targets, tags=tags)
@@ -378,8 +377,7 @@ class Lowerer:
     @lowers(*A.SORTS)
     def _sort(self, c: Call) -> None:
         """A comparison sort along ``dim``: ~n log2 n comparisons per row (:func:`.aten.sort_vector_ops`)."""
-        names = [a.name for a in self.ev.func._schema.arguments]
-        x, arg = c.args[0], {**dict(zip(names, c.args)), **self.ev.kwargs}
+        x, arg = c.args[0], bound_args(self.ev, c.args, self.ev.kwargs)
         n = x.shape[arg.get("dim", -1)] if x.dim() else 1
         vec = A.sort_vector_ops(x.numel(), n, arg["k"] if c.base == "topk" else None)
         self.emit("reduction", c.base, c.reads, c.targets, vec=vec)

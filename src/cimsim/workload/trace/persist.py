@@ -4,7 +4,8 @@ A step that updates state in place (an optimizer's ``p.addcdiv_``, Adam's ``exp_
 a momentum buffer, an EMA buffer, BatchNorm's running statistics) leaves the new values in
 memory for the next step: those writes are real traffic even where a later op of the same
 step reads them (pointwise fusion keeps them as outputs of the merged op: :mod:`.fuse`).
-What outlives the step: the model's parameters, buffers and gradients, the state of every
+What outlives the step: the model's parameters, buffers, plain tensor attributes (state kept
+as ``self.m = torch.zeros(n)``, not registered as a buffer) and gradients, the state of every
 optimizer that stepped during the trace (found by a global ``torch.optim`` step hook), the
 example inputs (written in place, they are the caller's) and the model's outputs.
 
@@ -67,6 +68,8 @@ def name_state(names: dict, states) -> None:
 def lasting(torch, model, inputs, kwargs, out, states, leaves) -> list:
     """The tensors that outlive the step (see the module's doc)."""
     ts = [*model.parameters(), *model.buffers()]
+    # state in a plain tensor attribute (``self.m = torch.zeros(n)``, no registered buffer)
+    ts += [v for mod in model.modules() for v in vars(mod).values() if isinstance(v, torch.Tensor)]
     ts += [p.grad for p in model.parameters() if p.grad is not None]
     ts += [t for _, t in states]
     for x in (*inputs, *kwargs.values(), out):

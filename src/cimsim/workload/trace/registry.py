@@ -69,6 +69,13 @@ def lowers(*ops, moves_data: bool = True):
     return register
 
 
+def bound_args(ev, args, kwargs) -> dict:
+    """Event ``ev``'s aten schema argument names bound to ``args`` (by position) and
+    ``kwargs`` (by name): ``{"dim": 1, ...}``. An argument left at its default is absent."""
+    names = [a.name for a in ev.func._schema.arguments]
+    return {**dict(zip(names, args)), **kwargs}
+
+
 @dataclass
 class Call:
     """One recorded aten op as its lowering sees it."""

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .registry import Call, lowers
+from .registry import Call, bound_args, lowers
 from .stats import has_data
 from .storage import tensor_offsets
 
@@ -29,8 +29,7 @@ _ARGS = {"scatter_add": (1, 2, 3), "scatter_reduce": (1, 2, 3), "scatter": (1, 2
 
 
 def _arg(low, c: Call, name: str, pos: int | None, default=None):
-    names = [a.name for a in low.ev.func._schema.arguments]
-    values = {**dict(zip(names, c.args)), **low.ev.kwargs}
+    values = bound_args(low.ev, c.args, low.ev.kwargs)
     if name in values:
         return values[name]
     return c.args[pos] if pos is not None and pos < len(c.args) else default

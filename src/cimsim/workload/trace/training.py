@@ -38,7 +38,7 @@ import math
 from . import aten as A
 from .claims import conv_claimed
 from .lower import Proto
-from .registry import LOWERINGS, Call, aten, lowers
+from .registry import LOWERINGS, Call, aten, bound_args, lowers
 from .stats import unmeasured
 
 LOG_SOFTMAX_BACKWARD_OPS_PER_ELEMENT = 7.0
@@ -55,8 +55,7 @@ FOREACH = sorted({*A.POINTWISE, "norm", "max", "zero", "copy"})
 
 
 def _arg(low, c: Call, name: str, default=None):
-    names = [a.name for a in low.ev.func._schema.arguments]
-    return {**dict(zip(names, c.args)), **low.ev.kwargs}.get(name, default)
+    return bound_args(low.ev, c.args, low.ev.kwargs).get(name, default)
 
 
 def _outs(low) -> list:
