@@ -218,7 +218,9 @@ def test_every_json_key_is_a_result_attribute_or_a_fact():
     r = simulate(load_architecture("gpu-hbm3"), load_workload("gru"), engine="analytic")
     d = r.to_json()
     d = json.loads(d) if isinstance(d, str) else d
-    which = {"cimsim_version", "cimsim_revision"}  # which cimsim computed it, not the result's own
+    # which cimsim computed it and from what (files, overrides): provenance, not the result's own
+    which = {"cimsim_version", "cimsim_revision", "overrides", "config_path", "config_sha256",
+             "workload_path", "workload_sha256"}
     assert [k for k in d if not hasattr(r, k) and k not in r.facts and k not in which] == []
     assert r.critical_path_time_s == d["critical_path_time_s"]
 

@@ -210,5 +210,5 @@ def test_a_flat_cim_holds_the_experts_no_token_chose_on_arrays_it_never_reads(tm
     text = " ".join(r.output.split())
     assert ("cim: 25 of 8,452 arrays hold all 5 weight matrices and the 4 matrices of parameters "
             "this forward never reads (12 arrays: held, never read, so no energy or time)") in text
-    assert ("weight replication: 338 copies of every matrix share an op's rows, but none more "
-            "copies than its most rows: 5 of 5 matrices have fewer (1)") in text
+    assert ("weight replication: 1 copy per matrix share an op's rows (uniform floor(arrays / "
+            "arrays needed) = 338, capped at each matrix's most rows: 5 of 5 matrices hold fewer)") in text

@@ -292,12 +292,13 @@ def _copies_text(fitting: list) -> str:
     span = (f"{int(copies.min()):,}" if copies.min() == copies.max() else
             f"{int(copies.min()):,}-{int(copies.max()):,}")
     capped = int((copies < max(uniform, default=1)).sum())
+    per = f"{span} {'copy' if span == '1' else 'copies'} per matrix"
     if uniform:  # the uniform policy
         count = f"{uniform[0]:,}" if len(uniform) == 1 else f"{uniform[0]:,}-{uniform[-1]:,}"
         if not capped:
             return f"; weight replication: {count} copies of every matrix share an op's rows"
-        return (f"; weight replication: {span} copies per matrix share an op's rows (uniform "
+        return (f"; weight replication: {per} share an op's rows (uniform "
                 f"floor(arrays / arrays needed) = {count}, capped at each matrix's most rows: "
                 f"{capped:,} of {len(copies):,} matrices hold fewer)")
-    return (f"; weight replication (balance): {span} copies per matrix share an op's rows (the "
+    return (f"; weight replication (balance): {per} share an op's rows (the "
             "arrays spent where they cut the summed array time most)")
