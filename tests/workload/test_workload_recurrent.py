@@ -103,13 +103,16 @@ def reference(cell: str, input_size, hidden, layers, steps, batch, dtype, schedu
                 # 4H x (3 adds + 4 activation) + H x 3 (cell) + H x 5 (hidden) over 2H outputs
                 b.vector(f"{p}.cell", "elementwise", (f"{p}.xproj", f"{p}.hproj", *bias, cprev),
                          (f"{p}.c", f"{p}.h"), fn=CELL_FN["lstm"], ops_per_element=18,
-                         tags={**tg, "part": "state"})
+                         # the longest dependency chain of the aten cell's ops (the fused
+                         # op's chain_ops; the serial-step tests check it against a trace)
+                         tags={**tg, "part": "state", "chain_ops": 6})
             else:
                 b.tensor(f"{p}.h", (B, H))
                 # 2H x 7 (r, z) + H x 8 (candidate) + H x 4 (state) over H outputs
                 b.vector(f"{p}.cell", "elementwise", (f"{p}.xproj", f"{p}.hproj", *bias, hprev),
                          f"{p}.h", fn=CELL_FN["gru"], ops_per_element=26,
-                         tags={**tg, "part": "state"})
+                         # the longest dependency chain of the aten cell's ops (chain_ops)
+                         tags={**tg, "part": "state", "chain_ops": 8})
         elif pointwise == "aten":
             _aten_pointwise(b, cell, p, tg, l, t, H, B, hprev, bias)
         elif cell == "lstm":
