@@ -119,31 +119,31 @@ def reference(cell: str, input_size, hidden, layers, steps, batch, dtype, schedu
             cprev = f"l{l}.c0" if t == 0 else f"l{l}.t{t - 1}.c"
             b.tensor(f"{p}.gates", (B, G))
             b.vector(f"{p}.gates", "elementwise", (f"{p}.xproj", f"{p}.hproj", *bias), f"{p}.gates",
-                     fn="add", ops_per_element=3, tags={**tg, "part": "gates"})
+                     fn="add", ops_per_element=3, tags={**tg, "part": "gates", "chain_ops": 1})
             b.tensor(f"{p}.act", (B, G))
             # sigmoid on i, f, o and tanh on g: both cost the same per element
             b.vector(f"{p}.act", "elementwise", (f"{p}.gates",), f"{p}.act", fn="sigmoid",
-                     tags={**tg, "part": "activation"})
+                     tags={**tg, "part": "activation", "chain_ops": 1})
             b.tensor(f"{p}.c", (B, H))
             b.vector(f"{p}.c", "elementwise", (f"{p}.act", cprev), f"{p}.c", fn="lstm_cell",
-                     ops_per_element=3, tags={**tg, "part": "state"})
+                     ops_per_element=3, tags={**tg, "part": "state", "chain_ops": 2})  # f*c, i*g; +
             b.tensor(f"{p}.h", (B, H))
             b.vector(f"{p}.h", "elementwise", (f"{p}.act", f"{p}.c"), f"{p}.h", fn="lstm_hidden",
-                     ops_per_element=5, tags={**tg, "part": "output"})
+                     ops_per_element=5, tags={**tg, "part": "output", "chain_ops": 2})  # tanh; *
         else:
             # r, z = sigmoid(x_rz + b_ih_rz + h_rz + b_hh_rz): 3 adds + sigmoid (4)
             b.tensor(f"{p}.rz", (B, 2 * H))
             b.vector(f"{p}.rz", "elementwise", (f"{p}.xproj", f"{p}.hproj", *bias), f"{p}.rz",
-                     fn="gru_rz", ops_per_element=7, tags={**tg, "part": "gates"})
+                     fn="gru_rz", ops_per_element=7, tags={**tg, "part": "gates", "chain_ops": 2})
             # n = tanh(x_n + b_in + r * (h_n + b_hn)): 2 adds, mul, add, tanh (4)
             b.tensor(f"{p}.n", (B, H))
             b.vector(f"{p}.n", "elementwise", (f"{p}.xproj", f"{p}.hproj", f"{p}.rz", *bias),
                      f"{p}.n", fn="gru_candidate", ops_per_element=8,
-                     tags={**tg, "part": "candidate"})
+                     tags={**tg, "part": "candidate", "chain_ops": 3})  # r*h_n, + x_n, tanh
             # h' = (1 - z) * n + z * h: sub, mul, mul, add
             b.tensor(f"{p}.h", (B, H))
             b.vector(f"{p}.h", "elementwise", (f"{p}.rz", f"{p}.n", hprev), f"{p}.h",
-                     fn="gru_state", ops_per_element=4, tags={**tg, "part": "state"})
+                     fn="gru_state", ops_per_element=4, tags={**tg, "part": "state", "chain_ops": 3})
 
     def concat(l: int) -> None:
         b.tensor(f"l{l}.y", (T, B, H))
@@ -265,3 +265,18 @@ def test_op_and_tensor_counts_closed_form():
     w = gru(8, 8, L, steps=T, schedule="wavefront", pointwise="aten")
     assert len(w) == L * T * 12 + 1
     assert len(w.tensors) == T + 5 * L + 12 * L * T + 1
+
+
+@pytest.mark.parametrize("cell, per_step", [("lstm", 1 + 6), ("gru", 1 + 8)])
+def test_every_pointwise_style_counts_the_same_serial_steps(cell, per_step):
+    """review 13-5: the serial-step path counted a fused cell as its chain of dependent aten ops
+    (LSTM add, sigmoid, mul, add, tanh, mul = 6; GRU 8) but each "separate" gate op as 1, so
+    one LSTM read 113 steps fused and 81 separate. Closed form, one layer of T steps: the
+    input projection, then per step the recurrent matmul and the cell's chain."""
+    from cimsim import load_architecture, simulate
+
+    arch, T = load_architecture("gpu-hbm3"), 8
+    gen = lstm if cell == "lstm" else gru
+    steps = [simulate(arch, gen(16, 16, 1, steps=T, pointwise=p), engine="analytic").critical_path_serial_steps
+             for p in ("fused", "separate", "aten")]
+    assert steps == [1 + per_step * T] * 3

@@ -92,6 +92,22 @@ def _chain(step_ops: list) -> int:
 #: PyTorch's native cell (the "aten" style: LSTM add -> sigmoid -> mul -> add -> tanh -> mul = 6,
 #: GRU 8), as a traced cell's fused group counts them (:func:`.trace.fuse.chain_ops`)
 CELL_CHAIN_OPS: dict[str, int] = {cell: _chain(STEPS[(cell, "aten")][1]) for cell in ("lstm", "gru")}
+#: the ``chain_ops`` of each "separate" gate op: the aten cell ops on its own part of the chain
+#: (LSTM gates: add; act: sigmoid; c: f*c, i*g then add = 2; h: tanh(c) then mul = 2. GRU rz:
+#: add, sigmoid = 2; n: r*h_n, + x_n, tanh = 3; h: h - n, * z, + n = 3), so every pointwise
+#: style of one cell counts the same dependent ops a step
+SEPARATE_CHAIN_OPS: dict[tuple[str, str], int] = {
+    ("lstm", "gates"): 1, ("lstm", "act"): 1, ("lstm", "c"): 2, ("lstm", "h"): 2,
+    ("gru", "rz"): 2, ("gru", "n"): 3, ("gru", "h"): 3}
+assert all(sum(v for (c, _), v in SEPARATE_CHAIN_OPS.items() if c == cell) == CELL_CHAIN_OPS[cell]
+           for cell in CELL_CHAIN_OPS)
+
+
+def _chain_tag(cell: str, pointwise: str, op: str) -> dict:
+    """A gate op's ``chain_ops`` tag (none in the aten style: one op is one step there)."""
+    if pointwise == "fused":
+        return {"chain_ops": CELL_CHAIN_OPS[cell]}
+    return {"chain_ops": SEPARATE_CHAIN_OPS[(cell, op)]} if pointwise == "separate" else {}
 
 
 def op_count(cell: str, L: int, T: int, schedule: str, pointwise: str, D: int = 1) -> int:
@@ -163,8 +179,7 @@ def recurrent(cell: str, I: int, H: int, L: int, T: int, B: int, dtype: str, sch
                         tags={**tags, "part": "recurrent"}))
         ops += [dict(names=[p + suffix for p in pre], kind="elementwise", fn=fn, ope=ope,
                      inputs=tuple(refs[r] for r in ins), outputs=tuple(refs[o] for o in outs),
-                     tags={**tags, "part": part, **({"chain_ops": CELL_CHAIN_OPS[cell]}
-                                                    if pointwise == "fused" else {})})
+                     tags={**tags, "part": part, **_chain_tag(cell, pointwise, suffix)})
                 for suffix, fn, ins, outs, ope, part in step_ops]
         b.ops(n, ops)
         return ids

@@ -209,7 +209,8 @@ def _uniform_note(comp, ops, idx, on, local, copies, most, sizes, room) -> list[
     """The matrix that takes most of the arrays' time under uniform copies, when more copies
     would cut its time (not when its ops are at the flat buffer's floor, :func:`_op_times`) and
     it takes at least twice the mean matrix's time (the copies are unbalanced); with the fewest
-    copies reaching its shortest time that the arrays hold beside one copy of every other matrix
+    copies (of :func:`.mapping.copy_grid`'s counts) reaching its shortest time that the arrays
+    hold beside one copy of every other matrix
     (``room`` arrays left by one copy of each, ``sizes`` arrays per copy). Nothing otherwise."""
     t = _op_times(comp, ops, idx, on, copies[local][:, None])[:, 0]
     per = np.bincount(local, weights=t, minlength=len(copies))
