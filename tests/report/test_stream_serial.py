@@ -86,6 +86,15 @@ def test_two_layer_stream_interval_is_each_stage_alone_a_lower_bound_of_the_des(
     lockstep = 2 * 128 * BUS_CYCLE + T_VECTOR + BUS_CYCLE
     assert des_gaps(r, 0)[-1] == pytest.approx(lockstep, rel=1e-6, abs=0)
     assert r.facts["pipeline_interval_s"] < des_gaps(r, 0)[-1]  # the steady gap, past the fill
+    # the run says so (review 13-1 #3): two servers hold the shared level
+    said = [n for n in r.notes if n.startswith("pipeline: the ops of 2 servers (layers) use cim_chip")]
+    assert len(said) == 1 and "a lower bound" in said[0]
+
+
+def test_one_layer_on_the_shared_level_gets_no_lower_bound_note():
+    """One server alone on the shared level: the closed form is the DES's gap, nothing to say."""
+    r = simulate(chip_arch(), stream(1), engine="des", keep_ops=False)
+    assert not [n for n in r.notes if n.startswith("pipeline:")]
 
 
 @pytest.mark.parametrize("samples,label", [(N, f"(the run's latency: {N} samples)"),

@@ -23,6 +23,7 @@ from .overflow import check_energy, check_figures, check_latency
 from .plausible import area_notes, implausible, power_cap_notes, tdp_notes
 from .provenance import latency_notes, placeholder_shares, precision_notes
 from .samples import recorded_batch, samples
+from .stream import shared_level_notes
 from .result import Result, attribute_ops, attribute_path, bound_of, measured_share, serial_steps
 
 if TYPE_CHECKING:  # annotations only: report reads these, it never runs a stage
@@ -227,9 +228,8 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
         # chip's shared buffer and bus cycles beyond bytes / rate)
         occupied = {r: traffic[r] + (float(held[j]) if held is not None else 0.0)
                     for j, r in enumerate(costs.resources)}
-        facts.update(_stream_facts(pl, per_server, occupied, run.rates, costs.resources,
-                                   batch, wl.macs,
-                                   sum(energy.values()) - energy[C.STATIC], arch.static_power_w,
+        facts.update(_stream_facts(pl, per_server, occupied, run.rates, costs.resources, batch,
+                                   wl.macs, sum(energy.values()) - energy[C.STATIC], arch.static_power_w,
                                    # a chip that re-programs runs its samples one after another
                                    float(latency) if any(k.endswith("_reprograms") and v
                                                          for k, v in facts.items()) else 0.0))
@@ -238,7 +238,9 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
         facts.update({C.PROGRAMMING_ENERGY_J: float(sum(e for e, _ in held)),
                       C.PROGRAMMING_TIME_S: float(sum(t for _, t in held)),
                       C.SAMPLES_PER_RUN: samples(wl, batch)})
-    notes = list(pl.notes) + list(run.engine_notes)
+    notes = list(pl.notes) + list(run.engine_notes) + \
+        (shared_level_notes(pl, costs, set(costs.resources) - set(hw.memory) - set(hw.links))
+         if C.pipelined(arch) else [])
     areas = C.area_parts(arch)
     if C.PIPELINED_OPS_PER_S in facts:  # the stream's OPS/mm^2, beside one sample's
         a = sum(areas.values())

@@ -43,3 +43,24 @@ def steady_state(server_busy_s, server_labels, resource_busy_s: dict[str, float]
     w, limit = max(cands, key=lambda c: c[0])
     interval = w / max(samples, 1)
     return SteadyState(interval, 1.0 / interval if interval > 0 else float("inf"), limit)
+
+
+def shared_level_notes(pl, costs, own: set[str]) -> list[str]:
+    """A note per component-owned shared resource (``own``: a CIM chip's global buffer and bus
+    under ``shared_levels: engine``, not a memory level or link) that the ops of two or more
+    servers use: where their transfers meet, the DES shares it and runs slower than the
+    closed-form interval, which is then a lower bound (module docstring)."""
+    out = []
+    for j, r in enumerate(costs.resources):
+        if r not in own:
+            continue
+        used = costs.bytes[:, j] > 0
+        if costs.hold_s is not None:
+            used |= costs.hold_s[:, j] > 0
+        servers = np.unique(pl.server[used])
+        if len(servers) > 1:
+            out.append(f"pipeline: the ops of {len(servers)} servers (layers) use {r}, a level they "
+                       "share: where their transfers meet, the DES shares it and a stream of samples "
+                       "runs slower than pipeline_interval_s, then a lower bound (compare the DES's "
+                       "gaps over a batch of samples with --placement)")
+    return out
