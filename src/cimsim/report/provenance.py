@@ -125,7 +125,6 @@ def _precision_fix(bits: tuple[int, int]) -> str:
                 "bits at 8 match that trace")
     return (f"no compute dtype ({', '.join(DTYPES)}) holds {max(bits)}-bit integers, "
             f"so every trace does; its bits at 8 match a --dtype int8 trace")
-    return out
 
 
 def latency_notes(arch) -> list[str]:
