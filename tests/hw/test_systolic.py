@@ -316,3 +316,50 @@ def test_the_unified_buffer_carries_inputs_per_pass_and_never_the_weights(datafl
     r = simulate(load_architecture("tpu-like", {"tpu.dataflow": dataflow}),
                  g.matmul(64, 300, 600, dtype="int8"), engine="analytic")
     assert r.energy_breakdown_j["tpu_buffer"] == pytest.approx(buffer_bytes * 2.5e-12, rel=1e-12, abs=0)
+
+
+def _conv_pcie(**sets):
+    """A traced 3 x 3 convolution, 3 -> 16 channels on 1 x 3 x 8 x 8 (padding 1, int8) on
+    tpu-like: (its matmul's pcie bytes, tpu_buffer energy, notes)."""
+    import torch
+    from torch import nn
+
+    from cimsim.config import load_architecture
+    from cimsim.workload.trace import trace
+
+    torch.manual_seed(0)
+    wl = trace(nn.Conv2d(3, 16, 3, padding=1, bias=False).eval(), (torch.randn(1, 3, 8, 8),),
+               dtype="int8")
+    r = simulate(load_architecture("tpu-like", sets), wl, keep_ops=True, engine="analytic")
+    t = r.op_table
+    conv = t[t["unit"].astype(str).str.startswith("tpu")]
+    assert len(conv) == 1, t[["op", "unit"]]
+    return conv["pcie_bytes"].iloc[0], r.energy_breakdown_j["tpu_buffer"], r.notes
+
+
+def test_input_reuse_sends_each_convolution_input_once_per_kernel_row():
+    """The systolic array shipped every convolution's im2col matrix over its link, unsaid (find-E
+    1; a traced ResNet-18 on tpu-like moved 17.17 MB over pcie for 5.218 MB of inputs once per
+    kernel row). The conv: m = 64 positions x k = 27 = 1,728 int8 im2col inputs; each input once
+    per kernel row = 1 x 3 channels x 8 output rows x 3 kernel rows x 8 wide = 576 B; 64 x 16 =
+    1,024 B of int8 outputs go back."""
+    im2col, once, out = 64 * 27, 1 * 3 * 8 * 3 * 8, 64 * 16
+    moved, _, notes = _conv_pcie()
+    assert moved == im2col + out
+    assert any("tpu: 1 convolution(s) send their im2col matrix over pcie: 1.728 kB of inputs, "
+               "3.0x the 576 B with each input once per kernel row (tpu.input_reuse: true sends "
+               "those)" in n for n in notes), notes
+    moved, _, notes = _conv_pcie(**{"tpu.input_reuse": True})
+    assert moved == once + out
+    assert not any("im2col matrix" in n for n in notes), notes
+    # a 1 KiB buffer and 8 columns (⌈16/8⌉ = 2 folds of output columns): the 1,728 B im2col does
+    # not fit and crosses pcie per fold; the 576 B sent with reuse fits and crosses once. The
+    # array reads the im2col rows from the buffer per fold either way (2.5 pJ/B, the config):
+    small = {"tpu.buffer.capacity": "1 KiB", "tpu.cols": 8}
+    moved, buf, _ = _conv_pcie(**small)
+    assert moved == 2 * im2col + out
+    assert buf == pytest.approx((2 * im2col + out) * 2.5e-12, rel=1e-12, abs=0)
+    moved, buf, notes = _conv_pcie(**small, **{"tpu.input_reuse": True})
+    assert moved == once + out
+    assert buf == pytest.approx((2 * im2col + out) * 2.5e-12, rel=1e-12, abs=0)
+    assert not any("exceed the" in n for n in notes), notes

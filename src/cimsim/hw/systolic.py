@@ -18,7 +18,11 @@ input vectors). Stationary weights stream from ``weight_memory`` through the wei
 every pass, past the unified buffer (TPU v1); the buffer carries the inputs at every pass, the
 outputs once (partial sums stay in the array's accumulators, not modelled apart) and a second
 operand that is an activation (attention's K and V) at every pass. Inputs (or such an operand)
-the unified buffer cannot hold cross the link again at every pass. A ``weight_memory`` other
+the unified buffer cannot hold cross the link again at every pass. A convolution's inputs
+over the link are its im2col matrix (a note sizes it), or with ``input_reuse`` each input once
+per kernel row (:func:`cimsim.hw.im2col.input_bytes`, as the CIM's ``cim.input_reuse``; the
+array's feeder builds the windows from the buffer, which the array still reads per pass as
+the im2col rows). A ``weight_memory`` other
 than the backing store must hold every weight. Transfers overlap compute (double-buffered
 weights). Energy ``mac`` = MACs x energy per MAC; ``buffer`` = buffer bytes x its energy per
 byte.
@@ -32,10 +36,11 @@ import numpy as np
 from pydantic import Field
 
 from ..errors import MappingError
-from ..quantity import Hertz, Joules, PositiveInt, PositiveSquareMeters, PositiveWatts, Seconds, Watts
+from ..quantity import Flag, Hertz, Joules, PositiveInt, PositiveSquareMeters, PositiveWatts, Seconds, Watts
 from ..units import si
 from .base import Component, ComponentConfig, OpArrays, OpCost, Plan, add_stored
 from .hierarchy import first_input_reads
+from .im2col import im2col_note, input_bytes
 from .power import tdp_problems
 from .parts import Buffer
 from .systolic_timing import cycles as array_cycles
@@ -80,6 +85,10 @@ class SystolicConfig(ComponentConfig):
                                          "from (default: the backing store).")
     link: Optional[str] = Field(default=None, description="Link carrying activations between the "
                                 "host and the array (default: the architecture's only link).")
+    input_reuse: Flag = Field(
+        default=False, description="A convolution sends each input once per kernel row (the "
+        "tracer's window_elems) over the link into the buffer, as cim.input_reuse; off: its "
+        "im2col matrix.")
     op_overhead: Seconds = Field(default="0 s", description="Fixed dispatch cost per op.")
     static_power: Watts = Field(default="0 W", description="Idle power of the accelerator.")
     area: Optional[PositiveSquareMeters] = Field(default=None, description="Die area of the accelerator.")
@@ -130,7 +139,8 @@ class SystolicArray(Component[SystolicConfig]):
 
     def place(self, ops: OpArrays, idx):
         """Refuses weights a ``weight_memory`` other than the backing store cannot hold (they
-        stream from it at every use); notes ops whose inputs the unified buffer cannot hold."""
+        stream from it at every use); notes ops whose inputs the unified buffer cannot hold,
+        and convolutions that send their im2col matrix (without ``input_reuse``)."""
         c, wl = self.config, self.weight_level
         st = ops.stationary[idx]
         held = st >= 0
@@ -143,8 +153,8 @@ class SystolicArray(Component[SystolicConfig]):
                 f"{len(ids)} matri{'x' if len(ids) == 1 else 'ces'}) stream from {self.name}.weight_memory '{wl}' at every use, "
                 f"but it holds {si(cap, 'B')}: name a level that holds them (the backing store "
                 f"'{self.hw.backing_store}', the default)")
-        notes = []
-        a_in = ops.rows[idx] * ops.k[idx] * c.input_bits / 8.0
+        notes = im2col_note(self.name, self.link, ops, idx, c.input_bits, c.input_reuse)
+        a_in = input_bytes(ops, idx, c.input_bits, c.input_reuse)
         refetch = (a_in > c.buffer.capacity) & (c.dataflow != "is") & (ops.n[idx] > c.cols)
         if refetch.any():
             notes.append(f"{self.name}: {int(refetch.sum())} op(s) whose inputs (up to "
@@ -163,13 +173,16 @@ class SystolicArray(Component[SystolicConfig]):
         m = rows / batch
         cycles = batch * array_cycles(c.dataflow, m.astype(np.int64), k.astype(np.int64),
                                       n.astype(np.int64), c.rows, c.cols)
-        a_in = rows * k * c.input_bits / 8.0
+        a_in = rows * k * c.input_bits / 8.0  # what the array reads: the im2col rows
+        # what crosses the link into the buffer: with input_reuse a convolution's inputs once
+        # per kernel row (the feeder builds the windows)
+        sent = input_bytes(ops, idx, c.input_bits, c.input_reuse)
         w = np.where(stationary, k * n * c.weight_bits / 8.0, batch * k * n * c.input_bits / 8.0)
         a_out = ops.act_out_bytes[idx]
         in_passes, w_passes = operand_passes(c.dataflow, m, n, c.rows, c.cols)
         # the array reads its inputs from the unified buffer once per pass; inputs the buffer
         # cannot hold cross the link again for every pass
-        link_in = np.where(a_in > c.buffer.capacity, a_in * in_passes, a_in)
+        link_in = np.where(sent > c.buffer.capacity, sent * in_passes, sent)
         # a stationary weight streams from weight_memory through the weight FIFO at every pass,
         # past the unified buffer; a second operand that is an activation (attention's K, V)
         # comes over the link into the buffer, and again per pass where the buffer cannot hold it

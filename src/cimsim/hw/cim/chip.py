@@ -315,19 +315,6 @@ def tile_factors(chip: Chip, row_tiles, col_tiles) -> dict[str, tuple[np.ndarray
     return out
 
 
-def input_bytes(ops, idx, input_bits: int, reuse: bool) -> np.ndarray:
-    """Bytes of each op's inputs at ``input_bits`` (the host quantises them): every activation
-    row's ``k`` inputs (a convolution's im2col matrix), or, with ``reuse`` (the novel mapping's
-    input reuse across the sliding window: ``chip.input_reuse``, or ``cim.input_reuse`` of a
-    flat pool), ``window_elems`` (the tracer's tag) for an op that carries it."""
-    a_in = ops.rows[idx] * ops.k[idx] * input_bits / 8
-    win = getattr(ops, "window_elems", None)
-    if reuse and win is not None:
-        w = win[idx]
-        a_in = np.where(w > 0, w * input_bits / 8, a_in)
-    return a_in
-
-
 def level_bytes(chip: Chip, a_in, a_out, row_tiles, col_tiles) -> dict[str, np.ndarray]:
     """Bytes through each level (module rules 1 and 7): ``a_in x n_in + a_out x n_out``."""
     return {name: np.asarray(a_in) * f_in + np.asarray(a_out) * f_out

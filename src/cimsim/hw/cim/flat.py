@@ -38,7 +38,7 @@ re-programming device's matrices each once), over all devices.
 
 Link bytes: a flat pool moves every op's inputs and outputs; a convolution's inputs are its
 im2col matrix, or with ``input_reuse`` the tracer's ``window_elems`` (each input once per kernel
-row: :func:`.chip.input_bytes`, as ``chip.input_reuse``).
+row: :func:`..im2col.input_bytes`, as ``chip.input_reuse``).
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ import numpy as np
 from ..base import Plan
 from ...units import si
 from . import mapping, onchip, programming
-from .chip import input_bytes
+from ..im2col import im2col_note, input_bytes
 from .reprogram import lru_reprograms, wear_text
 from .tiling import matrix_keys, read_groups, tiles
 
@@ -136,7 +136,7 @@ def place(comp, ops, idx) -> Plan:
         notes.append(f"{comp.name}: weights{where} need {needed:,} arrays but only {c.arrays:,} "
                      "exist; " + wear_text(float(need[on][mask].sum()), free, c.endurance,
                                            int(mask.sum()), c.arrays))
-    notes.extend(_im2col_note(comp, ops, idx))
+    notes.extend(im2col_note(comp.name, comp.link, ops, idx, c.input_bits, c.input_reuse))
     if fitting:  # the fitting devices' deployment (deploy: one entry per stage, in order)
         fit_deploy = [deploy[stages.tolist().index(f[0])] for f in fitting]
         notes.append(_fit_note(comp.name, c.arrays, fitting, len(stages),
@@ -232,22 +232,6 @@ def _uniform_note(comp, ops, idx, on, local, copies, most, sizes, room) -> list[
             f"for them beside one copy of every other matrix) it would take {si(times.min(), 's')} ({si(per[g] - times.min(), 's')} less); "
             f"{comp.name}.replication: balance spends the arrays where they cut the summed time "
             "most"]
-
-
-def _im2col_note(comp, ops, idx) -> list[str]:
-    """Without ``input_reuse``: the convolutions' im2col bytes over the link, against the bytes
-    with each input once per kernel row (the tracer's ``window_elems``)."""
-    c = comp.config
-    if c.input_reuse or getattr(ops, "window_elems", None) is None:
-        return []
-    conv = ops.window_elems[idx] > 0
-    if not conv.any():
-        return []
-    im2col = input_bytes(ops, idx[conv], c.input_bits, False).sum()
-    once = input_bytes(ops, idx[conv], c.input_bits, True).sum()
-    return [f"{comp.name}: {int(conv.sum()):,} convolution(s) send their im2col matrix over "
-            f"{comp.link}: {si(im2col, 'B')} of inputs, {im2col / once:.1f}x the {si(once, 'B')} "
-            f"with each input once per kernel row ({comp.name}.input_reuse: true sends those)"]
 
 
 def _unread_arrays(c, ops) -> tuple[int, int, float, float] | None:

@@ -50,6 +50,7 @@ from ...dtypes import DTYPE_BYTES
 from ...errors import MappingError
 from ...units import si
 from ..base import Plan
+from ..im2col import input_bytes
 from . import chip as chipmod
 from . import mapping, offchip, programming
 from .reprogram import lru_reprograms, wear_text
@@ -274,7 +275,7 @@ def place(comp, ops, idx) -> Plan:
         notes.append(f"{comp.name}: chip.layers names {', '.join(unknown)}, which no CIM op of "
                      "this workload reads (ignored)")
     fixed = {by_name[nm]: d for nm, d in ch.layers.items() if nm in by_name}
-    a_in = np.where(mm, chipmod.input_bytes(ops, idx, c.input_bits, ch.input_reuse), 0.0)
+    a_in = np.where(mm, input_bytes(ops, idx, c.input_bits, ch.input_reuse), 0.0)
     out_b = ops.act_out_bytes[idx] if ch.output_bits is None else rows * n * ch.output_bits / 8
     a_out = np.where(mm, out_b, 0.0)
     lbytes = chipmod.level_bytes(ch, a_in, a_out, rt, ct)  # per level (chip rules 1 and 7)
