@@ -77,6 +77,21 @@ def place_ops(ops: pd.DataFrame, levels: Sequence[tuple[str, float, str]]
 OVERHEAD_BOUND = "bound by overhead (fixed latency)"
 
 
+def level_seconds(ops: pd.DataFrame, levels: Sequence[tuple[str, float, str]],
+                  k: np.ndarray) -> np.ndarray:
+    """Each op's time at the level that bounds it (``k``: :func:`place_ops`' level index): its
+    bytes there / that level's bandwidth [s]; 0 for an op that moves no bytes (``k`` = -1)."""
+    out = np.zeros(len(ops))
+    for i, (_, bw, col) in enumerate(levels):
+        on = k == i
+        out[on] = ops[col].to_numpy(float)[on] / bw
+    return out
+
+
+def _seconds(ops: pd.DataFrame, col: str) -> np.ndarray:
+    return ops[col].to_numpy(float) if col in ops.columns else np.zeros(len(ops))
+
+
 def overhead_bound(ops: pd.DataFrame, levels: Sequence[tuple[str, float, str]],
                    k: np.ndarray) -> np.ndarray:
     """True for each op whose fixed latency (``fixed_latency_s``) exceeds both its time at the
@@ -84,16 +99,21 @@ def overhead_bound(ops: pd.DataFrame, levels: Sequence[tuple[str, float, str]],
     compute time: bound by overhead, not by the level, so it sits below that level's roof
     (hbm-pim's GEMVs: 2.73 us of bank time plus 5.5 us of fixed latency). An op that moves no
     bytes stays apart, at the right edge."""
-    n = len(ops)
-    if OP_FIXED_LATENCY not in ops.columns or not n:
-        return np.zeros(n, dtype=bool)
-    fixed = ops[OP_FIXED_LATENCY].to_numpy(float)
-    level_s = np.zeros(n)
-    for i, (_, bw, col) in enumerate(levels):
-        on = k == i
-        level_s[on] = ops[col].to_numpy(float)[on] / bw
-    compute = ops["compute_s"].to_numpy(float) if "compute_s" in ops.columns else np.zeros(n)
-    return (k >= 0) & (fixed > level_s) & (fixed > compute)  # no bytes: at the right edge
+    if OP_FIXED_LATENCY not in ops.columns or not len(ops):
+        return np.zeros(len(ops), dtype=bool)
+    fixed = _seconds(ops, OP_FIXED_LATENCY)
+    return (k >= 0) & (fixed > level_seconds(ops, levels, k)) & (fixed > _seconds(ops, "compute_s"))
+
+
+def compute_bound(ops: pd.DataFrame, levels: Sequence[tuple[str, float, str]],
+                  k: np.ndarray) -> np.ndarray:
+    """True for each op placed at a level (``k`` >= 0) whose compute time (``compute_s``) is
+    at least its time at that level and which is not :func:`overhead_bound`: bound by compute,
+    not by the level, though it is placed at that level's bytes (cpu-ddr5's hier-attn GEMMs:
+    2.048 ms of compute, 0.195 ms of DRAM time). An op is bound by a level only when its time
+    there is its largest part."""
+    return ((k >= 0) & (_seconds(ops, "compute_s") >= level_seconds(ops, levels, k))
+            & ~overhead_bound(ops, levels, k))
 
 
 def _draw_roofline(ax, tables, workload, note: str | None = None) -> None:
