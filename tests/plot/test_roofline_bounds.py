@@ -14,9 +14,15 @@ import pytest
 from conftest import make_arch
 
 from cimsim import simulate
+from cimsim.bundled import resolve_config
+from cimsim.config import load_architecture
+from cimsim.plot.overlap import band_of
+from cimsim.plot.roofline import rooflines
 from cimsim.plot.run_figures import arch_roofline
 from cimsim.plot.style import part_color
+from cimsim.studies import op_tables
 from cimsim.workload import Op, Tensor, Workload
+from cimsim.workload.generators import gru, hier_attn
 
 
 def test_an_op_whose_compute_time_exceeds_its_memory_time_is_counted_under_compute():
@@ -48,3 +54,32 @@ def test_an_op_whose_compute_time_exceeds_its_memory_time_is_counted_under_compu
     np.testing.assert_allclose(pts["processor ops bound by compute (1)"].get_facecolors()[0][:3],
                                np.array([0xd6, 0x27, 0x28]) / 255, rtol=1e-6)
     assert part_color("compute") == "#d62728"
+
+
+def _style(line):
+    # get_linestyle() says "--" for every dash pattern: the pattern itself tells them apart
+    return line.get_color(), line.get_linestyle(), line._unscaled_dash_pattern
+
+
+def test_a_roof_keeps_one_line_style_in_every_panel_and_no_two_roofs_of_an_architecture_look_alike():
+    archs = [load_architecture(resolve_config(n)) for n in ("cpu-ddr5", "hbm-pim", "sram-cim")]
+    # sram-cim's CIM reads DRAM and the interconnect in both; its processor reads DRAM in the
+    # GRU and the L3 in the encoder: the levels are met in another order in each panel
+    wls = [gru(256, 256, steps=2), hier_attn(64, d_model=64, heads=2, window=8)]
+    fig = rooflines([(w, op_tables(archs, w)) for w in wls])
+    assert len(fig.axes) == 2
+    style_of, roof_of = {}, {}
+    for ax in fig.axes:
+        for line in ax.get_lines():
+            roof = band_of(line.get_label())  # a band is its roof, drawn wide under an equal one
+            if " roof (" not in roof:
+                continue
+            style_of.setdefault(roof, set()).add(_style(line))
+            roof_of.setdefault(_style(line), set()).add(roof)
+    assert {r for r in style_of if r.startswith("hbm-pim:")} >= {
+        "hbm-pim: processor roof (fp32) over dram 2.345 TB/s", "hbm-pim: pim roof (fp16) over dram 2.345 TB/s"}
+    assert {r for r in style_of if r.startswith("sram-cim: cim")} == {
+        "sram-cim: cim roof (8b x 8b) over dram 215 GB/s", "sram-cim: cim roof (8b x 8b) over interconnect 32 GB/s"}
+    # label -> style one to one across the panels: the figure's one legend holds for each
+    assert all(len(s) == 1 for s in style_of.values()), style_of
+    assert all(len(r) == 1 for r in roof_of.values()), roof_of

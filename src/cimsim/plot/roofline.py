@@ -17,7 +17,7 @@ from ..report.columns import OP_FIXED_LATENCY, bytes_column
 from ..report.format import si
 from .figures import _facet_shape, _figure, _grid, _outside_legend
 from .overlap import BAND, band_label, covers
-from .style import arch_style
+from .style import LINESTYLES, arch_style
 
 def workload_dtype(workload) -> str:
     """The most common dtype of the workload's matmul outputs (fp32 when it has none)."""
@@ -116,7 +116,18 @@ def compute_bound(ops: pd.DataFrame, levels: Sequence[tuple[str, float, str]],
             & ~overhead_bound(ops, levels, k))
 
 
-def _draw_roofline(ax, tables, workload, note: str | None = None) -> None:
+def roof_linestyle(i: int):
+    """The ``i``-th roof line style of an architecture: :data:`~cimsim.plot.style.LINESTYLES`,
+    then dash patterns of their own (never a repeat: two roofs of one architecture share its
+    colour, so their styles must differ)."""
+    return LINESTYLES[i] if i < len(LINESTYLES) else (0, (i, 2, 1, 2))
+
+
+def _draw_roofline(ax, tables, workload, note: str | None = None,
+                   styles: dict | None = None) -> None:
+    """One panel. ``styles``: ``{architecture: {(component, level): line style}}``, shared by
+    every panel of a figure (it has one legend), filled in the order the roofs are met."""
+    styles = {} if styles is None else styles
     dtype = workload_dtype(workload)
     ax.set_xscale("log")
     ax.set_yscale("log")
@@ -147,11 +158,11 @@ def _draw_roofline(ax, tables, workload, note: str | None = None) -> None:
     roofs = []  # (architecture, label, xs, roof) drawn so far: one another's would hide is a band
     for arch, comps in drawn:
         st = arch_style(arch.name)
-        styles = {}  # a line style per level of the architecture
+        mine_styles = styles.setdefault(arch.name, {})  # one per (component, level), every panel
         for j, (comp, peak, mine, levels, ai, k, over) in enumerate(comps):
             prec = mac_precision(comp, dtype)
             for level, bw, _ in levels:
-                style = styles.setdefault(level, ("-", "--", ":", "-.")[len(styles) % 4])
+                style = mine_styles.setdefault((comp.name, level), roof_linestyle(len(mine_styles)))
                 roof = np.minimum(2.0 * peak, bw * xs)
                 label = f"{arch.name}: {comp.name} roof ({prec}) over {level} {si(bw, 'B/s')}"
                 under = covers([r for r in roofs if r[0] != arch.name], xs, roof)
@@ -219,8 +230,9 @@ def rooflines(per_workload: Sequence[tuple[object, Sequence[tuple[object, pd.Dat
     rows, cols = _facet_shape(len(per_workload))
     fig = _figure(5.6 * cols + 3.6, 4.6 * rows + 0.3)
     axes = _grid(fig, rows, cols).ravel()
+    styles: dict = {}  # one legend for every panel: a roof keeps its line style in each
     for ax, (workload, tables) in zip(axes, per_workload):
-        _draw_roofline(ax, tables, workload, note)
+        _draw_roofline(ax, tables, workload, note, styles)
     for ax in axes[len(per_workload):]:
         ax.remove()
     _outside_legend(fig, axes[:len(per_workload)])
