@@ -17,7 +17,7 @@ from ..report.columns import OP_FIXED_LATENCY, bytes_column
 from ..report.format import si
 from .figures import _facet_shape, _figure, _grid, _outside_legend
 from .overlap import BAND, band_label, covers
-from .style import arch_style
+from .style import LINESTYLES, arch_style
 
 def workload_dtype(workload) -> str:
     """The most common dtype of the workload's matmul outputs (fp32 when it has none)."""
@@ -77,6 +77,21 @@ def place_ops(ops: pd.DataFrame, levels: Sequence[tuple[str, float, str]]
 OVERHEAD_BOUND = "bound by overhead (fixed latency)"
 
 
+def level_seconds(ops: pd.DataFrame, levels: Sequence[tuple[str, float, str]],
+                  k: np.ndarray) -> np.ndarray:
+    """Each op's time at the level that bounds it (``k``: :func:`place_ops`' level index): its
+    bytes there / that level's bandwidth [s]; 0 for an op that moves no bytes (``k`` = -1)."""
+    out = np.zeros(len(ops))
+    for i, (_, bw, col) in enumerate(levels):
+        on = k == i
+        out[on] = ops[col].to_numpy(float)[on] / bw
+    return out
+
+
+def _seconds(ops: pd.DataFrame, col: str) -> np.ndarray:
+    return ops[col].to_numpy(float) if col in ops.columns else np.zeros(len(ops))
+
+
 def overhead_bound(ops: pd.DataFrame, levels: Sequence[tuple[str, float, str]],
                    k: np.ndarray) -> np.ndarray:
     """True for each op whose fixed latency (``fixed_latency_s``) exceeds both its time at the
@@ -84,19 +99,35 @@ def overhead_bound(ops: pd.DataFrame, levels: Sequence[tuple[str, float, str]],
     compute time: bound by overhead, not by the level, so it sits below that level's roof
     (hbm-pim's GEMVs: 2.73 us of bank time plus 5.5 us of fixed latency). An op that moves no
     bytes stays apart, at the right edge."""
-    n = len(ops)
-    if OP_FIXED_LATENCY not in ops.columns or not n:
-        return np.zeros(n, dtype=bool)
-    fixed = ops[OP_FIXED_LATENCY].to_numpy(float)
-    level_s = np.zeros(n)
-    for i, (_, bw, col) in enumerate(levels):
-        on = k == i
-        level_s[on] = ops[col].to_numpy(float)[on] / bw
-    compute = ops["compute_s"].to_numpy(float) if "compute_s" in ops.columns else np.zeros(n)
-    return (k >= 0) & (fixed > level_s) & (fixed > compute)  # no bytes: at the right edge
+    if OP_FIXED_LATENCY not in ops.columns or not len(ops):
+        return np.zeros(len(ops), dtype=bool)
+    fixed = _seconds(ops, OP_FIXED_LATENCY)
+    return (k >= 0) & (fixed > level_seconds(ops, levels, k)) & (fixed > _seconds(ops, "compute_s"))
 
 
-def _draw_roofline(ax, tables, workload, note: str | None = None) -> None:
+def compute_bound(ops: pd.DataFrame, levels: Sequence[tuple[str, float, str]],
+                  k: np.ndarray) -> np.ndarray:
+    """True for each op placed at a level (``k`` >= 0) whose compute time (``compute_s``) is
+    at least its time at that level and which is not :func:`overhead_bound`: bound by compute,
+    not by the level, though it is placed at that level's bytes (cpu-ddr5's hier-attn GEMMs:
+    2.048 ms of compute, 0.195 ms of DRAM time). An op is bound by a level only when its time
+    there is its largest part."""
+    return ((k >= 0) & (_seconds(ops, "compute_s") >= level_seconds(ops, levels, k))
+            & ~overhead_bound(ops, levels, k))
+
+
+def roof_linestyle(i: int):
+    """The ``i``-th roof line style of an architecture: :data:`~cimsim.plot.style.LINESTYLES`,
+    then dash patterns of their own (never a repeat: two roofs of one architecture share its
+    colour, so their styles must differ)."""
+    return LINESTYLES[i] if i < len(LINESTYLES) else (0, (i, 2, 1, 2))
+
+
+def _draw_roofline(ax, tables, workload, note: str | None = None,
+                   styles: dict | None = None) -> None:
+    """One panel. ``styles``: ``{architecture: {(component, level): line style}}``, shared by
+    every panel of a figure (it has one legend), filled in the order the roofs are met."""
+    styles = {} if styles is None else styles
     dtype = workload_dtype(workload)
     ax.set_xscale("log")
     ax.set_yscale("log")
@@ -127,11 +158,11 @@ def _draw_roofline(ax, tables, workload, note: str | None = None) -> None:
     roofs = []  # (architecture, label, xs, roof) drawn so far: one another's would hide is a band
     for arch, comps in drawn:
         st = arch_style(arch.name)
-        styles = {}  # a line style per level of the architecture
+        mine_styles = styles.setdefault(arch.name, {})  # one per (component, level), every panel
         for j, (comp, peak, mine, levels, ai, k, over) in enumerate(comps):
             prec = mac_precision(comp, dtype)
             for level, bw, _ in levels:
-                style = styles.setdefault(level, ("-", "--", ":", "-.")[len(styles) % 4])
+                style = mine_styles.setdefault((comp.name, level), roof_linestyle(len(mine_styles)))
                 roof = np.minimum(2.0 * peak, bw * xs)
                 label = f"{arch.name}: {comp.name} roof ({prec}) over {level} {si(bw, 'B/s')}"
                 under = covers([r for r in roofs if r[0] != arch.name], xs, roof)
@@ -199,8 +230,9 @@ def rooflines(per_workload: Sequence[tuple[object, Sequence[tuple[object, pd.Dat
     rows, cols = _facet_shape(len(per_workload))
     fig = _figure(5.6 * cols + 3.6, 4.6 * rows + 0.3)
     axes = _grid(fig, rows, cols).ravel()
+    styles: dict = {}  # one legend for every panel: a roof keeps its line style in each
     for ax, (workload, tables) in zip(axes, per_workload):
-        _draw_roofline(ax, tables, workload, note)
+        _draw_roofline(ax, tables, workload, note, styles)
     for ax in axes[len(per_workload):]:
         ax.remove()
     _outside_legend(fig, axes[:len(per_workload)])

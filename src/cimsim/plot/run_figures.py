@@ -21,7 +21,8 @@ from matplotlib.ticker import FuncFormatter
 from ..report import columns as C
 from ..report.format import pct, si
 from .figures import _facet_shape, _figure, _grid, _outside_legend, _si_log_axis
-from .roofline import OVERHEAD_BOUND, mac_precision, overhead_bound, place_ops, roof_levels, workload_dtype
+from .roofline import (OVERHEAD_BOUND, compute_bound, mac_precision, overhead_bound, place_ops, roof_levels,
+                       workload_dtype)
 from .overlap import BAND, band_label, covers
 from .style import arch_style, part_colors
 
@@ -52,7 +53,9 @@ def arch_roofline(arch, result, workload) -> Figure:
     effective bandwidth: attainable = min(2 x peak, bandwidth x intensity). Each op is placed
     by the level that bounds it (the one whose bytes / bandwidth is the largest for it), at
     2 x MACs / its bytes there, and rate 2 x MACs / (the op's duration alone), in that level's
-    colour; an op whose fixed latency exceeds both its time at that level and its compute time
+    colour and legend entry ("bound by dram") only when its time there is its largest part; an
+    op whose compute time is at least its time there is bound by compute
+    (:func:`~cimsim.plot.roofline.compute_bound`), in compute's colour; an op whose fixed latency exceeds both its time at that level and its compute time
     is bound by overhead (:func:`~cimsim.plot.roofline.overhead_bound`): hollow, below the
     roof, its own legend entry; an op that moves no bytes at any level is a ``>`` at the right
     edge.
@@ -70,11 +73,12 @@ def arch_roofline(arch, result, workload) -> Figure:
         ax.legend(fontsize="small")
         return fig
     st = arch_style(arch.name)
-    colors = part_colors([lv for *_, levels, _ in panels for lv, _, _ in levels])
+    colors = part_colors([lv for *_, levels, _ in panels for lv, _, _ in levels] + ["compute"])
     for ax, (comp, peak, levels, mine) in zip(axes, panels):
         name, prec = comp.name, mac_precision(comp, dtype)
         ai, k = place_ops(mine, levels)
         over = overhead_bound(mine, levels, k)
+        busy = compute_bound(mine, levels, k)  # at their level's bytes, its time not their largest
         known = ai[np.isfinite(ai)]
         ridges = [2.0 * peak / bw for _, bw, _ in levels] or [1.0]
         lo = min([min(ridges) / 100] + list(known / 10))
@@ -92,7 +96,7 @@ def arch_roofline(arch, result, workload) -> Figure:
                         color=colors[level], xytext=(6, -6), textcoords="offset points", va="top")
         perf = 2.0 * mine["macs"].to_numpy(float) / mine["duration_s"].to_numpy(float)
         for i, (level, _, _) in enumerate(levels):
-            on = (k == i) & ~over
+            on = (k == i) & ~over & ~busy
             if on.any():
                 ax.scatter(ai[on], perf[on], s=14, alpha=0.6, color=colors[level], marker=st.marker,
                            label=f"{name} ops bound by {level} ({int(on.sum())})")
@@ -101,6 +105,9 @@ def arch_roofline(arch, result, workload) -> Figure:
                 ax.scatter(ai[slow], perf[slow], s=36, linewidths=1.2, facecolors="none",
                            edgecolors=colors[level], marker=st.marker,
                            label=f"{name} ops {OVERHEAD_BOUND}, at their {level} bytes ({int(slow.sum())})")
+        if busy.any():  # compute time >= the level's: on (or under) the flat roof
+            ax.scatter(ai[busy], perf[busy], s=14, alpha=0.6, color=colors["compute"], marker=st.marker,
+                       label=f"{name} ops bound by compute ({int(busy.sum())})")
         if (k < 0).any():  # no bytes at any level: no intensity to place them at
             ax.scatter(np.full(int((k < 0).sum()), hi), perf[k < 0], s=30, marker=">",
                        facecolors="none", edgecolors=st.color, clip_on=False,
