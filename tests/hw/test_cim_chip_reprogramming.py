@@ -62,10 +62,14 @@ def test_a_re_programming_chip_streams_no_faster_than_one_sample():
     f = r.facts
     assert f[C.PIPELINE_INTERVAL_S] == r.latency_s and f[C.PIPELINE_LIMIT] == "a sample's latency, an upper bound"
     assert f[C.PIPELINED_SAMPLES_PER_S] == pytest.approx(1 / r.latency_s, rel=1e-12, abs=0)
-    # written arrays 2 x (A 1 + B 2 + C 4 + D 2) = 18 over 4 arrays: 4.5 a cell a run
+    # written arrays 2 x (A 1 + B 2 + C 4 + D 2) = 18 over 4 arrays: 4.5 a cell a run on
+    # average; a cell may be written by all 8 re-programmings: 1e6 / 8 = 125,000 runs at worst
     assert any("(no layer pipeline); arrays are re-programmed 8 times during the run (LRU, over all "
-               "arrays, nothing pinned; a matrix larger than them all in rounds, a programming each), 4.5 writes per cell of those arrays per run on average: an "
-               "endurance of 1,000,000 cycles lasts 222,000 runs" in n for n in r.notes), r.notes
+               "arrays, nothing pinned; a matrix larger than them all in rounds, a programming "
+               "each); which arrays a matrix takes is not modelled, so at worst one cell is "
+               "written by each: 8 writes per run, and an endurance of 1,000,000 cycles lasts "
+               "125,000 runs (with perfect wear-levelling, 4.5 writes per cell of those arrays per "
+               "run on average: 222,000 runs)" in n for n in r.notes), r.notes
 
 
 def test_copies_asked_of_a_chip_that_cannot_hold_its_weights_are_said_ignored():

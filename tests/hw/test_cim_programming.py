@@ -5,7 +5,9 @@ The matrices are digits-cnn's three weight layers (conv1 9 x 16, conv2 144 x 32,
 on the bundled rram-cim-derived design (128 x 128 arrays, 8-bit weights on 1-bit cells: 8
 columns per output; write 3 pJ per cell, 10 ns per row): 9 x 128 + 144 x 256 + 128 x 80 =
 48,256 cells, 144.768 nJ; rows written min(k, 128): 9 + 128 + 128 = 265, 2.65 us; arrays
-needed 1 + 4 + 1 = 6.
+needed 1 + 4 + 1 = 6. Their weights, 9 x 16 + 144 x 32 + 128 x 10 = 6,032 B at 8 bits, come from
+the host's DRAM (20 pJ/bit, 110 ns, 307.2 GB/s x 0.7) over the 32 GB/s link (0.72 pJ/bit, 10 ns)
+before they are written, as re-programming brings them (find-H #1).
 """
 
 from __future__ import annotations
@@ -27,6 +29,24 @@ from cimsim.workload import Op, Tensor, Workload, load_workload
 CELLS = 9 * 128 + 144 * 256 + 128 * 80
 ROWS = 9 + 128 + 128
 LAYERS = ((9, 16), (144, 32), (128, 10))
+BYTES = 9 * 16 + 144 * 32 + 128 * 10
+MOVE_J = BYTES * 8 * (20e-12 + 0.72e-12)  # DRAM read + link, per bit
+LATENCY = 10e-9 + 110e-9  # the link's and DRAM's, once
+
+
+def _stream(writes, nbytes, rate=32e9):
+    """Each matrix written once its bytes have arrived and the one before is written."""
+    link = done = 0.0
+    for w, b in zip(writes, nbytes):
+        link += b / rate
+        done = max(done, link) + w
+    return LATENCY + done
+
+
+# the three matrices' bytes arrive in 4.5 ns, 144 ns and 40 ns; they are written in 90 ns and
+# 1.28 us twice: 4.5 + 90 = 94.5 ns, then from 148.5 ns (conv2's bytes) to 1.4285 us, then
+# fc's (at 188.5 ns) to 2.7085 us
+TIME = LATENCY + 2.7085e-6
 
 
 def _arch(**sets):
@@ -47,9 +67,12 @@ def _run(**sets):
 def test_programming_is_reported_in_closed_form_and_not_charged():
     r = _run(**{"cim.weight_replication": "false"})
     assert CELLS == 48_256
-    assert r.facts[C.PROGRAMMING_ENERGY_J] == pytest.approx(CELLS * 3e-12, rel=1e-12, abs=0)
-    assert r.facts[C.PROGRAMMING_ENERGY_J] == pytest.approx(144.768e-9, rel=1e-12, abs=0)
-    assert r.facts[C.PROGRAMMING_TIME_S] == pytest.approx(ROWS * 10e-9, rel=1e-12, abs=0)
+    assert BYTES == 6_032 and CELLS * 3e-12 == pytest.approx(144.768e-9, rel=1e-12, abs=0)
+    assert r.facts[C.PROGRAMMING_ENERGY_J] == pytest.approx(CELLS * 3e-12 + MOVE_J, rel=1e-12,
+                                                            abs=0)
+    assert MOVE_J == pytest.approx(999.86432e-9, rel=1e-12, abs=0)  # 48,256 bit x 20.72 pJ
+    assert _stream((90e-9, 1.28e-6, 1.28e-6), (144, 4608, 1280)) == pytest.approx(TIME, rel=1e-12)
+    assert r.facts[C.PROGRAMMING_TIME_S] == pytest.approx(TIME, rel=1e-12, abs=0)
     assert r.facts[C.SAMPLES_PER_RUN] == 1
     assert r.energy_breakdown_j["cim_write"] == 0.0  # deployment: not in the run's energy
     assert r.energy_j == pytest.approx(sum(r.energy_breakdown_j.values()), rel=1e-12, abs=0)
@@ -62,15 +85,18 @@ def test_every_weight_copy_is_programmed():
     rows, so a matrix holds min(5,633, 4) = 4 copies (find-E 3: a copy past the rows never
     computes), each programmed; the copies are more arrays of the matrix, written in parallel
     with it (no more time)."""
-    r = _run()
-    assert r.facts[C.PROGRAMMING_ENERGY_J] == pytest.approx(4 * CELLS * 3e-12, rel=1e-12, abs=0)
-    assert r.facts[C.PROGRAMMING_TIME_S] == pytest.approx(ROWS * 10e-9, rel=1e-12, abs=0)
+    r = _run()  # the copies are written from the same bytes: they cross the link once
+    assert r.facts[C.PROGRAMMING_ENERGY_J] == pytest.approx(4 * CELLS * 3e-12 + MOVE_J,
+                                                            rel=1e-12, abs=0)
+    assert r.facts[C.PROGRAMMING_TIME_S] == pytest.approx(TIME, rel=1e-12, abs=0)
 
 
 def test_write_verify_pulses_multiply_programming_and_reprogramming():
     r = _run(**{"cim.weight_replication": "false", "cim.write_verify_pulses": 4})
-    assert r.facts[C.PROGRAMMING_ENERGY_J] == pytest.approx(4 * CELLS * 3e-12, rel=1e-12, abs=0)
-    assert r.facts[C.PROGRAMMING_TIME_S] == pytest.approx(4 * ROWS * 10e-9, rel=1e-12, abs=0)
+    assert r.facts[C.PROGRAMMING_ENERGY_J] == pytest.approx(4 * CELLS * 3e-12 + MOVE_J,
+                                                            rel=1e-12, abs=0)
+    assert r.facts[C.PROGRAMMING_TIME_S] == pytest.approx(
+        _stream((360e-9, 5.12e-6, 5.12e-6), (144, 4608, 1280)), rel=1e-12, abs=0)
     # 3 arrays: every matrix re-programmed once during the run, charged as `write`; nothing
     # is left in place before the run
     one, four = _run(**{"cim.arrays": 3}), _run(**{"cim.arrays": 3, "cim.write_verify_pulses": 4})
@@ -109,9 +135,10 @@ def test_the_reference_column_reads_off_cells():
         pytest.approx((base + extra) / base, rel=1e-12, abs=0))
 
 
-def _deployed(energy, time):
-    return (f"programmed once before the run ({si(energy, 'J')}, {si(time, 's')}, not charged: "
-            f"{C.PROGRAMMING_ENERGY_J}, {C.PROGRAMMING_TIME_S})")
+def _deployed(energy, cells, nbytes, store="dram", link="interconnect"):
+    return (f"programmed once before the run ({si(energy, 'J')}: the cells' writes "
+            f"{si(cells, 'J')} and {si(nbytes, 'B')} of weights read from {store} and carried "
+            f"over {link}; not charged: {C.PROGRAMMING_ENERGY_J}, {C.PROGRAMMING_TIME_S})")
 
 
 def test_the_fit_notes_give_the_programming_energy_and_time():
@@ -121,28 +148,39 @@ def test_the_fit_notes_give_the_programming_energy_and_time():
     2304 x 256 + 2304 x 512 + 4608 x 512 + 8192 x 1024 + 1024 x 10) = 143,130,624 (the copies
     of chip.layers: 16, 16, 4, 4, 1, 1, 1, 1); rows min(k, 128): 27 + 7 x 128 = 923."""
     flat = _run(**{"cim.weight_replication": "false"})
-    assert sum(_deployed(CELLS * 3e-12, ROWS * 10e-9) in n for n in flat.notes) == 1
+    assert sum(_deployed(CELLS * 3e-12 + MOVE_J, CELLS * 3e-12, BYTES) in n
+               for n in flat.notes) == 1
     valid = resources.files("cimsim") / "data" / "validation"
     chip = simulate(load_architecture(str(valid / "neurosim-vgg8.yaml"), None, cli=True),
                     load_workload(str(valid / "vgg8-cifar10.json")), engine="analytic")
     cells = 8 * (16 * 27 * 128 + 16 * 1152 * 128 + 4 * 1152 * 256 + 4 * 2304 * 256 + 2304 * 512
                  + 4608 * 512 + 8192 * 1024 + 1024 * 10)
     assert cells == 143_130_624
+    # its off-chip memory and host link cost 0 pJ: only the cells' energy; the weights, one
+    # byte each (every copy from the same bytes), stream at the memory's 1 TB/s
     assert chip.facts[C.PROGRAMMING_ENERGY_J] == pytest.approx(cells * 1e-12, rel=1e-12, abs=0)
-    assert sum(_deployed(cells * 1e-12, 923 * 10e-9) in n for n in chip.notes) == 1
+    nbytes = (27 * 128 + 1152 * 128 + 1152 * 256 + 2304 * 256 + 2304 * 512 + 4608 * 512 + 8192 * 1024
+        + 1024 * 10)
+    assert sum(_deployed(cells * 1e-12, cells * 1e-12, nbytes, "offchip", "host") in n
+               for n in chip.notes) == 1
 
 
 def test_run_summary_prints_the_programming_beside_the_floorplan():
     """The bundled lstm (2 layers, I = H = 2048, 4 gates: four 2048 x 8192 matrices) on
     rram-cim-derived: 4 x 2048 x 8192 x 8 cells x 3 pJ = 1.611 mJ, 4 x 128 rows x 10 ns =
-    5.12 us, neither in the run's totals; a design without CIM has no such line."""
+    5.12 us, plus their 4 x 2048 x 8192 B from DRAM over the 32 GB/s link (20.72 pJ/bit): 11.12
+    mJ, 2.097 ms, each matrix written (1.28 us) once its bytes are in, neither in the run's
+    totals; a design without CIM has no such line."""
     res = CliRunner().invoke(main, ["run", "rram-cim-derived", "lstm", "--engine", "analytic"])
     assert res.exit_code == 0, res.output
     text = " ".join(res.output.split())
-    energy, time = 4 * 2048 * 8192 * 8 * 3e-12, 4 * 128 * 10e-9
+    nbytes = 4 * 2048 * 8192
+    energy = nbytes * 8 * 3e-12 + nbytes * 8 * 20.72e-12
+    time = LATENCY + nbytes / 32e9 + 128 * 10e-9  # the link carries them all, the last written
     assert (f"programming {si(energy, 'J')}, {si(time, 's')} to write the weights once before "
-            f"the run ({C.PROGRAMMING_ENERGY_J}, {C.PROGRAMMING_TIME_S}): not in the energy or "
-            "latency above") in text
+            "the run, reading them from the backing store and carrying them over the link as "
+            f"re-programming does ({C.PROGRAMMING_ENERGY_J}, {C.PROGRAMMING_TIME_S}): not in the "
+            "energy or latency above") in text
     assert text.index("floorplan") < text.index(f"programming {si(energy, 'J')}")
     gpu = CliRunner().invoke(main, ["run", "gpu-hbm3", "lstm", "--engine", "analytic"])
     assert gpu.exit_code == 0 and "to write the weights once" not in gpu.output
@@ -170,6 +208,91 @@ def test_programming_line_of_a_pool_that_programs_during_the_run(tmp_path):
 
     some_pinned = {C.PROGRAMMING_ENERGY_J: 1e-6, C.PROGRAMMING_TIME_S: 2e-6, "cim_reprograms": 1}
     assert programming_text(some_pinned) == (
-        "1 µJ, 2 µs to write the weights once before the run (programming_energy_j, "
+        "1 µJ, 2 µs to write the weights once before the run, reading them from the backing "
+        "store and carrying them over the link as re-programming does (programming_energy_j, "
         "programming_time_s): not in the energy or latency above; the others are programmed "
         "during the run (cim: 1 re-programming, in cim_write energy and the latency above)")
+
+
+def _round(dram_bandwidth="10 GB/s", **cim):
+    """The round CIM (conftest: 64 arrays of 128 x 128, 8-bit weights on 2-bit cells: 4 columns
+    a weight; write 10 pJ a cell) on its 100 GB/s link (1 pJ/bit, 10 ns), DRAM 10 pJ/bit, 100 ns."""
+    import copy
+
+    from conftest import ROUND_ARCH, ROUND_CIM, ROUND_LINK
+
+    from cimsim.config import architecture_from_dict
+
+    d = copy.deepcopy(ROUND_ARCH)
+    d["memory"]["dram"]["bandwidth"] = dram_bandwidth
+    d["cim"] = {**copy.deepcopy(ROUND_CIM), **cim}
+    d["links"] = {"interconnect": dict(ROUND_LINK)}
+    d["name"] = "round-cim"
+    return architecture_from_dict(d)
+
+
+def _matmuls(*kn):
+    tensors, ops = [], []
+    for i, (k, n) in enumerate(kn):
+        tensors += [Tensor(f"x{i}", (1, k), "int8", "input"), Tensor(f"W{i}", (k, n), "int8", "weight"),
+                    Tensor(f"y{i}", (1, n), "int8", "activation")]
+        ops.append(Op(f"mm{i}", "matmul", (f"x{i}", f"W{i}"), (f"y{i}",), m=1, k=k, n=n,
+                      weight=f"W{i}"))
+    return Workload("mm", tensors, ops)
+
+
+def test_deployment_brings_the_weights_in_as_re_programming_does():
+    """find-H #1: the figure before the run counted the cell writes alone (2.5 us and 27 uJ for
+    67 MB of int8 LSTM weights on sram-cim, where the same writes during a run cost 2.1 ms and
+    10.8 mJ of bringing them over the link). One 256 x 64 int8 matrix on the round CIM: 2 x 2
+    arrays, 256 x 256 cells x 10 pJ = 655.36 nJ of writes, 128 rows x 1 us; its 16,384 B read
+    from DRAM (10 pJ/bit) and carried over the link (1 pJ/bit): 16,384 x 8 x 11 pJ = 1.441792 uJ.
+    They stream at the slower of DRAM's 10 GB/s and the link's 100 GB/s, after both latencies."""
+    r = simulate(_round(), _matmuls((256, 64)), engine="analytic")
+    assert r.facts[C.PROGRAMMING_ENERGY_J] == pytest.approx(256 * 256 * 10e-12 + 16_384 * 8 * 11e-12,
+                                                            rel=1e-12, abs=0)
+    assert r.facts[C.PROGRAMMING_TIME_S] == pytest.approx(
+        10e-9 + 100e-9 + 16_384 / 10e9 + 128 * 1e-6, rel=1e-12, abs=0)
+    # the same matrix re-programmed during a run (1 array: 4 rounds) pays the same bytes
+    # over the same link and DRAM: the run's link and DRAM energy is the figure's byte part
+    # (plus the activations, 256 B in, 64 B out at 8-bit)
+    during = simulate(_round(arrays=1), _matmuls((256, 64)), engine="analytic")
+    e = during.energy_breakdown_j
+    assert e["interconnect"] == pytest.approx((16_384 + 256 + 64) * 8 * 1e-12, rel=1e-12, abs=0)
+    assert e["dram"] == pytest.approx((16_384 + 256) * 8 * 10e-12, rel=1e-12, abs=0)
+
+
+def test_the_link_carries_the_next_matrix_while_one_is_written():
+    """Two 128 x 128 int8 matrices (1 x 4 arrays each, 16,384 B) with 1 ns writes (128 ns a
+    matrix), DRAM at 1 TB/s so the 100 GB/s link binds (163.84 ns a matrix): the first is in at
+    163.84 ns and written by 291.84 ns; the second is in at 327.68 ns and written by 455.68 ns,
+    not 2 x 291.84 = 583.68 ns; plus 110 ns of latency once."""
+    r = simulate(_round("1 TB/s", write_latency="1 ns"), _matmuls((128, 128), (128, 128)),
+                 engine="analytic")
+    assert r.facts[C.PROGRAMMING_TIME_S] == pytest.approx(110e-9 + 2 * 163.84e-9 + 128e-9,
+                                                          rel=1e-12, abs=0)
+    assert r.facts[C.PROGRAMMING_ENERGY_J] == pytest.approx(
+        2 * (128 * 512 * 10e-12 + 16_384 * 8 * 11e-12), rel=1e-12, abs=0)
+
+
+def test_endurance_lifetime_is_the_most_written_cells():
+    """find-G #4: "lasts N runs" divided the endurance by the mean writes per cell (perfect
+    wear-levelling). Three 128 x 1280 int8 matrices of 40 arrays each (1280 x 4 columns / 128),
+    read A B C A B C on the round CIM's 64 arrays: no two fit together and none can be pinned
+    beside another, so all 6 reads re-program 40 arrays: 240 / 64 = 3.75 writes per cell per run
+    on average, but which arrays a matrix takes is not modelled, so a cell may be written by
+    all 6: an endurance of 1e8 lasts 1e8 / 6 = 16.7 M runs at worst (26.7 M on average)."""
+    tensors = [Tensor(f"W{j}", (128, 1280), "int8", "weight") for j in range(3)]
+    ops = []
+    for i in range(6):
+        tensors += [Tensor(f"x{i}", (1, 128), "int8", "input"),
+                    Tensor(f"y{i}", (1, 1280), "int8", "activation")]
+        ops.append(Op(f"mm{i}", "matmul", (f"x{i}", f"W{i % 3}"), (f"y{i}",), m=1, k=128,
+                      n=1280, weight=f"W{i % 3}"))
+    r = simulate(_round(), Workload("abcabc", tensors, ops), engine="analytic")
+    assert r.facts["cim_reprograms"] == 6
+    note = next(n for n in r.notes if "endurance" in n)
+    assert ("which arrays a matrix takes is not modelled, so at worst one cell is written by "
+            "each: 6 writes per run, and an endurance of 100,000,000 cycles lasts 16,700,000 runs "
+            "(with perfect wear-levelling, 3.75 writes per cell of those arrays per run on average: "
+            "26,700,000 runs)") in note, note

@@ -28,7 +28,8 @@ def floorplan_texts(facts: dict) -> list[str]:
 
 
 def programming_text(facts: dict) -> str:
-    """The ``programming`` line: what writing the weights once before the run costs (not charged),
+    """The ``programming`` line: what writing the weights once before the run costs (not charged;
+    the weights brought in from the backing store over the link included: :mod:`cimsim.hw.cim.programming`),
     and how often a pool too small for them re-programs them during the run (charged, in its
     ``<unit>_write`` energy and the latency). A pool that re-programs everything read "0 J, 0 s to
     write the weights once before the run", as if programming were free where it costs most."""
@@ -39,8 +40,10 @@ def programming_text(facts: dict) -> str:
     energy, time = facts[C.PROGRAMMING_ENERGY_J], facts[C.PROGRAMMING_TIME_S]
     if during and not energy and not time:
         return f"nothing is written before the run: the weights are programmed during it ({charged})"
-    return (f"{si(energy, 'J')}, {si(time, 's')} to write the weights once before the run "
-            f"({C.PROGRAMMING_ENERGY_J}, {C.PROGRAMMING_TIME_S}): not in the energy or latency above"
+    return (f"{si(energy, 'J')}, {si(time, 's')} to write the weights once before the run, "
+            "reading them from the backing store and carrying them over the link as "
+            f"re-programming does ({C.PROGRAMMING_ENERGY_J}, {C.PROGRAMMING_TIME_S}): not in the "
+            "energy or latency above"
             + (f"; the others are programmed during the run ({charged})" if during else ""))
 
 

@@ -37,9 +37,11 @@ class Plan:
     #: a name per server (e.g. the layer a pipeline stage runs), for throughput reports;
     #: default ``<component>`` (``<component>#i`` when it has several servers)
     server_labels: list[str] = field(default_factory=list)
-    #: ``(energy J, time s)`` to program what the component holds before the run (stationary
-    #: weights: deployment, in neither the run's energy nor its latency); None: nothing to program
-    programming: tuple | None = None
+    #: what programming what the component holds before the run takes (stationary weights:
+    #: deployment, in neither the run's energy nor its latency): an object with ``energy_j`` (J)
+    #: and ``time_s(rates)`` (s; ``rates``: sustained B/s by resource name), e.g.
+    #: :class:`cimsim.hw.cim.programming.Deployment`; None: nothing to program
+    programming: object | None = None
 
     @classmethod
     def one_server(cls, n_ops: int, **kw) -> "Plan":

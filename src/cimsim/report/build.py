@@ -235,8 +235,9 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
                                                          for k, v in facts.items()) else 0.0))
     if C.programs_weights(arch):  # deployment: reported, in neither the energy nor the latency
         held = [p.programming for p in pl.plans if p is not None and p.programming is not None]
-        facts.update({C.PROGRAMMING_ENERGY_J: float(sum(e for e, _ in held)),
-                      C.PROGRAMMING_TIME_S: float(sum(t for _, t in held)),
+        rates = dict(zip(costs.resources, run.rates.tolist()))  # the time needs the rates
+        facts.update({C.PROGRAMMING_ENERGY_J: float(sum(p.energy_j for p in held)),
+                      C.PROGRAMMING_TIME_S: float(sum(p.time_s(rates) for p in held)),
                       C.SAMPLES_PER_RUN: samples(wl, batch)})
     notes = list(pl.notes) + list(run.engine_notes) + \
         (shared_level_notes(pl, costs, set(costs.resources) - set(hw.memory) - set(hw.links))

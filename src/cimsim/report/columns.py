@@ -205,13 +205,18 @@ def pipelined(arch) -> bool:
 # component programs weights (a CIM block: :mod:`cimsim.hw.cim.programming`)
 #: energy to program the weights a run finds in place, once before the run: the cells of every
 #: matrix held (every copy; the pinned ones where the weights do not all fit) x write_energy x
-#: write_verify_pulses, summed over the components. Deployment: not in ``energy_j`` (re-programming
-#: during the run is, as energy part ``write``); amortise it over the runs between programmings
+#: write_verify_pulses, plus its k x n x weight_bits / 8 bytes (once, copies too) read from the
+#: backing store and carried over the component's link at their energy per byte, as
+#: re-programming charges them; summed over the components. Deployment: not in ``energy_j``
+#: (re-programming during the run is, as energy part ``write`` and the bytes); amortise it over
+#: the runs between programmings
 PROGRAMMING_ENERGY_J = "programming_energy_j"
-#: time of that programming: per matrix min(k, rows) x write_latency x write_verify_pulses (its
-#: arrays and copies written in parallel, row by row), the matrices one after another, the
-#: components' times added. Every array and copy written at once (a write driver per array, no
-#: power limit): a lower bound. Deployment: not in ``latency_s``
+#: time of that programming: the bytes stream at the slower of the link's and the backing
+#: store's rate (their latencies once), and each matrix, once its bytes have arrived and the one
+#: before it is written, takes min(k, rows) x write_latency x write_verify_pulses (its arrays and
+#: copies written in parallel, row by row); the components' times added. Every array and copy
+#: written at once (a write driver per array, no power limit): a lower bound. Deployment: not in
+#: ``latency_s``
 PROGRAMMING_TIME_S = "programming_time_s"
 #: samples (inferences) one run serves: the batch, a serving run's requests; programming_energy_j
 #: / (runs x samples_per_run) is the programming energy per inference

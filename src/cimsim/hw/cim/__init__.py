@@ -467,7 +467,7 @@ class CIM(Component[CIMConfig]):
             compute, parts = onchip.op_time(c.chip, compute, s["local_levels"], parts)
             compute = compute + s["periphery_s"]
         compute = compute + t_write
-        w_bytes = np.where(reprog, k * n * c.weight_bits / 8.0, 0.0)
+        w_bytes = np.where(reprog, programming.weight_bytes(c, k, n), 0.0)
         back = self.hw.backing_store
         link = self.link
         # a chip moves only what enters or leaves it (:mod:`.offchip`); a flat pool everything

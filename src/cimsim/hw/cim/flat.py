@@ -114,11 +114,9 @@ def place(comp, ops, idx) -> Plan:
             used.append(int((sizes * copies).sum()) + needed - int(sizes.sum()))
             cells[0] += float((group_cells[mine] * copies).sum()) + (held[2] if kept else 0.0)
             cells[1] += float(used[-1]) * c.rows * c.cols
-            e, t = programming.deployment(c, k, pc, first_op[mine], copies)
-            if kept:  # the held matrices are written too, once
-                e += programming.write_energy(c, held[2], 1.0)
-                t += held[3]
-            deploy.append((e, t))
+            # the held matrices are written too, once
+            deploy.append(programming.deployment(comp, k, n, pc, first_op[mine], copies,
+                                                 held[2:] if kept else None))
             if c.weight_replication and c.replication == "uniform" and len(mine) > 1:
                 room = c.arrays - (needed - int(sizes.sum())) - int(sizes.sum())  # beside 1 copy
                 notes.extend(_uniform_note(comp, ops, idx, on, local, copies, most, sizes, room))
@@ -127,21 +125,20 @@ def place(comp, ops, idx) -> Plan:
         cells[0] += weight_cells
         cells[1] += float(needed) * c.rows * c.cols
         mask, free, keep = lru_reprograms(local, sizes, c.arrays)  # rule 3
-        deploy.append(programming.deployment(c, k, pc, first_op[mine[sorted(keep)]], 1))
+        deploy.append(programming.deployment(comp, k, n, pc,
+                                             first_op[mine[sorted(keep)]], 1))
         reprogram[on] = mask
         own = {g: i for i, g in enumerate(sorted(keep))}
         server[on] = n_servers + np.array([own.get(g, len(own)) for g in local.tolist()],
                                           dtype=np.int64)
         n_servers += len(own) + 1
         notes.append(f"{comp.name}: weights{where} need {needed:,} arrays but only {c.arrays:,} "
-                     "exist; " + wear_text(float(need[on][mask].sum()), free, c.endurance,
-                                           int(mask.sum()), c.arrays))
+                     "exist; " + wear_text(need[on][mask], free, c.endurance, c.arrays))
     notes.extend(im2col_note(comp.name, comp.link, ops, idx, c.input_bits, c.input_reuse))
     if fitting:  # the fitting devices' deployment (deploy: one entry per stage, in order)
-        fit_deploy = [deploy[stages.tolist().index(f[0])] for f in fitting]
+        fit_deploy = programming.devices([deploy[stages.tolist().index(f[0])] for f in fitting])
         notes.append(_fit_note(comp.name, c.arrays, fitting, len(stages),
-                               programming.deployed_text(sum(e for e, _ in fit_deploy),
-                                                         max(t for _, t in fit_deploy))))
+                               programming.deployed_text(fit_deploy)))
     return Plan(
         server=server, n_servers=n_servers,
         # re-programmed weights arrive and are written before any row computes
@@ -153,7 +150,7 @@ def place(comp, ops, idx) -> Plan:
                  "array_utilization": max(used, default=0) / c.arrays,
                  "cell_utilization": cells[0] / cells[1] if cells[1] else 0.0},
         # the devices of pipeline stages program at once (:mod:`.programming`)
-        programming=(sum(e for e, _ in deploy), max((t for _, t in deploy), default=0.0)),
+        programming=programming.devices(deploy),
         op_columns={"reprogram": reprogram},
         state=dict(row_tiles=rt, col_tiles=ct, phys_cols=pc, arrays=np.minimum(need, c.arrays),
                    rounds=np.ceil(need / c.arrays), replicas=replicas, reprogram=reprogram,
@@ -234,17 +231,18 @@ def _uniform_note(comp, ops, idx, on, local, copies, most, sizes, room) -> list[
             "most"]
 
 
-def _unread_arrays(c, ops) -> tuple[int, int, float, float] | None:
-    """(matrices, arrays, cells holding weight bits, time to program them once) of the
-    parameters the traced forward never read, tiled as the weights read are
-    (:func:`.tiling.tiles`); None when there are none."""
+def _unread_arrays(c, ops) -> tuple | None:
+    """(matrices, arrays, cells holding weight bits, each matrix's time to program it once and
+    its weight bytes) of the parameters the traced forward never read, tiled as the weights
+    read are (:func:`.tiling.tiles`); None when there are none."""
     kn = getattr(ops, "unread_matrices", None)
     if kn is None or not len(kn):
         return None
     rt, ct, pc = tiles(kn[:, 0], kn[:, 1], c.rows, c.cols, c.weight_bits, c.bits_per_cell,
                        differential=c.differential)
     return (len(kn), int((rt * ct).sum()), float((kn[:, 0] * pc).sum()),
-            float(programming.write_time(c, kn[:, 0].astype(np.float64)).sum()))
+            programming.write_time(c, kn[:, 0].astype(np.float64)),
+            programming.weight_bytes(c, kn[:, 0].astype(np.float64), kn[:, 1]))
 
 
 def _fit_note(name: str, arrays: int, fitting: list, stages: int, deployed: str) -> str:

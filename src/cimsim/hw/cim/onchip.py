@@ -340,8 +340,8 @@ def place(comp, ops, idx) -> Plan:
         replicas = np.ones(len(idx))
         server, n_servers, labels = np.zeros(len(idx), dtype=np.int64), 1, [comp.name]
         notes.append(f"{comp.name}: weights need {packed:,} arrays but only {c.arrays:,} exist "
-                     "(no layer pipeline); " + wear_text(float(need_op[reprogram].sum()), free,
-                                                          c.endurance, int(reprogram.sum()), c.arrays))
+                     "(no layer pipeline); " + wear_text(need_op[reprogram], free, c.endurance,
+                                                          c.arrays))
         if asked := [f"{nm}: {d}" for nm, d in ch.layers.items() if nm in by_name]:
             notes.append(f"{comp.name}.chip.layers ({', '.join(asked)}) asks for copies, but the "
                          "weights do not fit once: no layer is copied (ignored)")
@@ -351,9 +351,9 @@ def place(comp, ops, idx) -> Plan:
     first = np.full(G, -1, dtype=np.int64)  # each layer's first matmul (:mod:`.programming`)
     first[group_of[mm][::-1]] = np.flatnonzero(mm)[::-1]
     held = np.flatnonzero(first >= 0) if fits else np.array(sorted(pinned), dtype=np.int64)
-    deployed = programming.deployment(c, k, pc, first[held], copies[held])
+    deployed = programming.deployment(comp, k, n, pc, first[held], copies[held])
     if fits:
-        notes.append(fit_text + programming.deployed_text(*deployed))
+        notes.append(fit_text + programming.deployed_text(deployed))
         summary.update(mapping.floorplan(ch, need, copies, float((wc * copies).sum()), c.rows,
                                          c.cols, dense=dense))
     else:  # re-programmed: every array holds weights in turn, densely (the need: arrays_needed)

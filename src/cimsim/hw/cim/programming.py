@@ -15,13 +15,29 @@ Write model (``write_energy``, ``write_latency``, ``write_verify_pulses`` = P, d
 Deployment (the results' ``programming_energy_j`` and ``programming_time_s``): the matrices a
 device holds before the run -- all of them, every copy, when they fit; the pinned ones of
 :mod:`.reprogram` rule 2 otherwise (a matrix re-programmed during the run is charged there,
-not here) -- each once, one matrix after another as re-programming writes them; the devices of
-pipeline stages program at once (the time is the slowest device's). Not added to the run's
-energy or latency: amortise it over the runs (each ``samples_per_run`` samples) between
-programmings.
+not here) -- each once, one matrix after another as re-programming writes them, with
+re-programming's arithmetic for bringing the weights in (the CIM's ``cost``):
+
+- bytes of a matrix: ``k x n x weight_bits / 8`` (:func:`weight_bytes`), read from the backing
+  store and carried over the CIM's ``link``; copies of a matrix are written from the same
+  bytes (they cross once);
+- energy: the cells' writes + those bytes x (the backing store's + the link's energy per byte,
+  as a run charges them);
+- time: the bytes stream at the slower of the link's and the backing store's rate; a matrix is
+  written once its bytes have arrived and the matrix before it is written (the link carries the
+  next matrix meanwhile: :func:`stream_time`), after the link's and the backing store's latency
+  once (before 2026-12-06 the figure counted the cell writes alone: the four int8 LSTM matrices
+  of 67.1 MB on sram-cim read 2.548 us and 26.84 uJ, where re-programming the same matrices
+  during a run costs the 2.1 ms and 10.7 mJ of bringing them over the 32 GB/s link);
+
+the devices of pipeline stages program at once (the time is the slowest device's). Not added
+to the run's energy or latency: amortise it over the runs (each ``samples_per_run`` samples)
+between programmings.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -38,19 +54,83 @@ def write_time(c, k, rounds=1.0):
     return rounds * np.minimum(k, c.rows) * c.write_latency * c.write_verify_pulses
 
 
-def deployment(c, k, phys_cols, first_ops, copies) -> tuple[float, float]:
-    """``(energy J, time s)`` of programming, before the run, the matrices whose first ops
-    are ``first_ops`` (indices into ``k`` and ``phys_cols``), ``copies`` of each (an array or a
-    scalar)."""
+def weight_bytes(c, k, n):
+    """Bytes of a k x n weight matrix brought in to program it: ``weight_bits`` per weight,
+    whatever the workload's dtype (re-programming's and deployment's)."""
+    return k * n * c.weight_bits / 8.0
+
+
+def stream_time(xfer_s, write_s) -> float:
+    """Time to bring in and write matrices in order: matrix m's bytes take ``xfer_s[m]`` on the
+    link, one after another; its writes take ``write_s[m]`` once its bytes have arrived and
+    matrix m - 1 is written. The last write ends at ``W_M + max_j (X_j - W_(j-1))`` (X, W the
+    running sums of the transfers and writes)."""
+    x, w = np.asarray(xfer_s, dtype=np.float64), np.asarray(write_s, dtype=np.float64)
+    if not len(x):
+        return 0.0
+    cw = np.cumsum(w)
+    return float(cw[-1] + np.max(np.cumsum(x) - (cw - w)))
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """Programming, before the run, the matrices a component holds (the :class:`Plan`'s
+    ``programming``): the cells' write energy, the weight bytes brought in and their energy,
+    and per device (pipeline stages) each matrix's write time and bytes, in program order. The
+    time needs the rates, which only the stages know (:meth:`time_s`)."""
+
+    write_j: float
+    bytes: float
+    move_j: float
+    devices: tuple  # per device: (write times s, bytes), arrays over its matrices
+    link: str
+    store: str
+    latency_s: float
+
+    @property
+    def energy_j(self) -> float:
+        """Cell writes + the weights read from the backing store and carried over the link (J)."""
+        return self.write_j + self.move_j
+
+    def time_s(self, rates) -> float:
+        """The slowest device's time (s), ``rates`` the sustained B/s by resource name."""
+        rate = min(rates[self.link], rates[self.store])
+        return max((self.latency_s + stream_time(b / rate, w) for w, b in self.devices
+                    if len(w)), default=0.0)
+
+
+def deployment(comp, k, n, phys_cols, first_ops, copies, more=None) -> Deployment:
+    """:class:`Deployment` of one device of ``comp`` programming, before the run, the matrices
+    whose first ops are ``first_ops`` (indices into ``k``, ``n`` and ``phys_cols``), ``copies``
+    of each (an array or a scalar), then ``more`` = ``(cells, write times, bytes)`` of other
+    matrices (or None)."""
+    c, hw = comp.config, comp.hw
     first_ops = np.asarray(first_ops, dtype=np.int64)
-    if not len(first_ops):
-        return 0.0, 0.0
     kk, pc = np.asarray(k, dtype=np.float64)[first_ops], np.asarray(phys_cols)[first_ops]
-    return (float((write_energy(c, kk, pc) * copies).sum()), float(write_time(c, kk).sum()))
+    write_j = float((write_energy(c, kk, pc) * copies).sum())
+    w, b = write_time(c, kk), weight_bytes(c, kk, np.asarray(n, dtype=np.float64)[first_ops])
+    if more is not None:
+        write_j += float(write_energy(c, more[0], 1.0))
+        w, b = np.concatenate([w, more[1]]), np.concatenate([b, more[2]])
+    link, store = comp.link, hw.backing_store
+    per_byte = hw.resource(link).joules_per_byte() + hw.resource(store).joules_per_byte()
+    return Deployment(write_j, float(b.sum()), float(b.sum()) * per_byte, ((w, b),), link, store,
+                      hw.latency_of(link) + hw.latency_of(store))
 
 
-def deployed_text(energy: float, time: float) -> str:
-    """The notes' words for a deployment of ``energy`` J over ``time`` s (the results'
-    ``programming_energy_j`` and ``programming_time_s``), which the run does not charge."""
-    return (f"programmed once before the run ({si(energy, 'J')}, {si(time, 's')}, not charged: "
-            "programming_energy_j, programming_time_s)")
+def devices(each: list) -> Deployment | None:
+    """The :class:`Deployment` of devices that program at once (pipeline stages), or None."""
+    if not each:
+        return None
+    d = each[0]
+    return Deployment(sum(e.write_j for e in each), sum(e.bytes for e in each),
+                      sum(e.move_j for e in each), tuple(x for e in each for x in e.devices),
+                      d.link, d.store, d.latency_s)
+
+
+def deployed_text(d: Deployment) -> str:
+    """The notes' words for a deployment ``d`` (the results' ``programming_energy_j`` and
+    ``programming_time_s``), which the run does not charge."""
+    return (f"programmed once before the run ({si(d.energy_j, 'J')}: the cells' writes "
+            f"{si(d.write_j, 'J')} and {si(d.bytes, 'B')} of weights read from {d.store} and "
+            f"carried over {d.link}; not charged: programming_energy_j, programming_time_s)")

@@ -126,16 +126,23 @@ def lru_reprograms(group_of_op: np.ndarray, arrays_of_group: np.ndarray,
     return best
 
 
-def wear_text(written_arrays: float, free: int, endurance: float, reprograms: int,
-              arrays: int) -> str:
-    """What rule 2 did and what it costs the cells: ``reprograms`` re-programmings over the
-    ``free`` arrays they write (all ``arrays``, or those beside the pinned matrices), the writes
-    per cell of those arrays per run (over a big matrix's rounds each of its arrays once) and
-    the runs an ``endurance`` lasts."""
-    per_cell = written_arrays / free
+def wear_text(written: np.ndarray, free: int, endurance: float, arrays: int) -> str:
+    """What rule 2 did and what it costs the cells: the re-programmings (``written``: the
+    arrays each writes, a big matrix's over its rounds) over the ``free`` arrays they share (all
+    ``arrays``, or those beside the pinned matrices), and the runs an ``endurance`` lasts. Which
+    arrays a matrix takes is not modelled, so the lifetime is the worst case: a cell written by
+    every re-programming, ``ceil(written / free)`` times by each (a big matrix's rounds); with
+    perfect wear-levelling (the writes spread evenly) each cell takes ``sum(written) / free``,
+    given second. Before 2026-12-06 only that mean was given, as the lifetime."""
+    written = np.asarray(written, dtype=np.float64)
+    worst = float(np.ceil(written / free).sum())
+    mean = float(written.sum()) / free
     how = (f"matrices pinned on {arrays - free:,} arrays before the run, the rest "
            f"over the {free:,} left" if free < arrays else "over all arrays, nothing pinned; a "
            "matrix larger than them all in rounds, a programming each")
-    return (f"arrays are re-programmed {reprograms:,} times during the run (LRU, {how}), "
-            f"{plain(per_cell, 3)} writes per cell of those arrays per run on average: an "
-            f"endurance of {plain(endurance, 3)} cycles lasts {plain(endurance / per_cell, 3)} runs")
+    return (f"arrays are re-programmed {len(written):,} times during the run (LRU, {how}); which "
+            f"arrays a matrix takes is not modelled, so at worst one cell is written by each: "
+            f"{plain(worst, 3)} writes per run, and an endurance of {plain(endurance, 3)} cycles "
+            f"lasts {plain(endurance / worst, 3)} runs (with perfect wear-levelling, "
+            f"{plain(mean, 3)} writes per cell of those arrays per run on average: "
+            f"{plain(endurance / mean, 3)} runs)")
