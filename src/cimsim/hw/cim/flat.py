@@ -49,7 +49,7 @@ from ..base import Plan
 from ...units import si
 from . import mapping, onchip, programming
 from .chip import input_bytes
-from .reprogram import lru_reprograms, wear_text
+from .reprogram import chips_text, lru_reprograms, wear_text
 from .tiling import matrix_keys, read_groups, tiles
 
 #: the facts of module docstring, before a run
@@ -134,7 +134,7 @@ def place(comp, ops, idx) -> Plan:
                                           dtype=np.int64)
         n_servers += len(own) + 1
         notes.append(f"{comp.name}: weights{where} need {needed:,} arrays but only {c.arrays:,} "
-                     "exist; " + wear_text(float(need[on][mask].sum()), free, c.endurance,
+                     f"exist{chips_text(needed, c.arrays)}; " + wear_text(float(need[on][mask].sum()), free, c.endurance,
                                            int(mask.sum()), c.arrays))
     notes.extend(_im2col_note(comp, ops, idx))
     if fitting:  # the fitting devices' deployment (deploy: one entry per stage, in order)

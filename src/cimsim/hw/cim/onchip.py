@@ -52,7 +52,7 @@ from ...units import si
 from ..base import Plan
 from . import chip as chipmod
 from . import mapping, offchip, programming
-from .reprogram import lru_reprograms, wear_text
+from .reprogram import chips_text, lru_reprograms, wear_text
 from .tiling import matrix_keys, read_groups, tiles
 
 PARTS = ("buffer", "interconnect")
@@ -339,7 +339,7 @@ def place(comp, ops, idx) -> Plan:
         replicas = np.ones(len(idx))
         server, n_servers, labels = np.zeros(len(idx), dtype=np.int64), 1, [comp.name]
         notes.append(f"{comp.name}: weights need {packed:,} arrays but only {c.arrays:,} exist "
-                     "(no layer pipeline); " + wear_text(float(need_op[reprogram].sum()), free,
+                     f"(no layer pipeline){chips_text(packed, c.arrays)}; " + wear_text(float(need_op[reprogram].sum()), free,
                                                           c.endurance, int(reprogram.sum()), c.arrays))
         if asked := [f"{nm}: {d}" for nm, d in ch.layers.items() if nm in by_name]:
             notes.append(f"{comp.name}.chip.layers ({', '.join(asked)}) asks for copies, but the "

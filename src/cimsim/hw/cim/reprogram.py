@@ -139,3 +139,11 @@ def wear_text(written_arrays: float, free: int, endurance: float, reprograms: in
     return (f"arrays are re-programmed {reprograms:,} times during the run (LRU, {how}), "
             f"{plain(per_cell, 3)} writes per cell of those arrays per run on average: an "
             f"endurance of {plain(endurance, 3)} cycles lasts {plain(endurance / per_cell, 3)} runs")
+
+
+def chips_text(needed: int, arrays: int) -> str:
+    """How many chips of ``arrays`` arrays would hold ``needed`` arrays of weights at once
+    (``ceil(needed / arrays)``), and that cimsim does not split a model across them (find-G 2)."""
+    chips = -(-int(needed) // int(arrays))
+    return (f" ({chips:,} chips of this size would hold them: ceil({int(needed):,} / {int(arrays):,}); "
+            "cimsim models one chip, re-programmed, not the weights split across chips)")
