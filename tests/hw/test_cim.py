@@ -429,6 +429,19 @@ def test_each_pipeline_stage_holds_its_own_matrices(arrays, reprograms):
         assert not r.op_table["cim_reprogram"].to_numpy()[stage0].any()
 
 
+@pytest.mark.parametrize("arrays, chips", [(64, 2), (48, 2), (30, 4)])
+def test_over_capacity_note_says_how_many_chips_would_hold_the_weights(arrays, chips):
+    """find-G 2: A (48 arrays) and B (48) of _two_matrix_pingpong need 96; chips of ``arrays``
+    hold them all at once from ceil(96 / arrays) of them (96 / 48 = 2 exactly, 96 / 30 = 3.2)."""
+    cim = copy.deepcopy(ROUND_CIM)
+    cim["arrays"] = arrays
+    r = simulate(make_arch(name="cim-small", cim=cim, interconnect=dict(ROUND_LINK)),
+                 _two_matrix_pingpong())
+    assert (f"cim: weights need 96 arrays but only {arrays} exist ({chips} chips of this size would "
+            f"hold them: ceil(96 / {arrays}); cimsim models one chip, re-programmed, not the "
+            "weights split across chips); arrays are re-programmed") in " ".join(r.notes)
+
+
 def test_cim_all_fit_no_reprogram():
     cim = copy.deepcopy(ROUND_CIM)
     cim["arrays"] = 96

@@ -828,3 +828,16 @@ def test_a_chip_under_pipeline_parallelism_says_its_stages_share_it():
     assert not any(said in n for n in one.notes)
     two = simulate(a, llm_serving(tiny, prompt=4, decode=2, pipeline_parallel=2, dtype="int8"))
     assert any(said in n for n in two.notes)
+
+
+def test_a_chip_too_small_says_how_many_chips_would_hold_the_weights():
+    """find-G 2: with 4-row arrays wa needs ceil(128 / 4) = 32 arrays and wb ceil(64 / 4) = 16
+    (one 64-column slice each: 8-bit weights in 8-bit cells), 48 of the chip's 16: ceil(48 / 16)
+    = 3 chips of this size would hold them; the one modelled chip is re-programmed."""
+    d = copy.deepcopy(ARCH)
+    d["cim"].update(rows=4)
+    r = simulate(architecture_from_dict(d), two_layers())
+    assert r.facts["cim_arrays_needed"] == 32 + 16
+    assert ("cim: weights need 48 arrays but only 16 exist (no layer pipeline) (3 chips of this "
+            "size would hold them: ceil(48 / 16); cimsim models one chip, re-programmed, not the "
+            "weights split across chips); arrays are re-programmed") in " ".join(r.notes)

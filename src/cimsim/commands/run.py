@@ -19,6 +19,7 @@ from ..errors import CimsimError, ConfigError, MappingError, OverflowInputError,
 from ..inputs import file_record, recorded, with_inputs
 from ..report import columns as C
 from ..report.baseline import baseline_ratios, ratio
+from ..report.devices import efficiency_text, energy_text, power_text, work_text
 from ..report.plausible import WARNING
 from ..report.result import json_number, one_device
 from ..report.columns import DEPENDENCY_PATH, REALIZED_PATH
@@ -314,7 +315,7 @@ def print_result(r, footprint=None, cache_apart: bool = False) -> None:
     total = sum(pt.values()) or 1.0
     rows = [
         ("latency", si(r.latency_s, "s")),
-        ("energy", si(r.energy_j, "J")),
+        ("energy", energy_text(r)),
         ("bound", r.bound_label),
         (REALIZED_PATH, (f"{r.realized_path_ops:,} ops; " if r.realized_path_ops is not None else "")
                         + "time: " + ", ".join(f"{k} {pct(v / total)}" for k, v in pt.items())),
@@ -326,16 +327,12 @@ def print_result(r, footprint=None, cache_apart: bool = False) -> None:
         ("lower bounds", f"memory {si(r.bound_memory_s, 's')}, "
                          + (f"links {si(r.bound_link_s, 's')}, " if r.bound_link_s else "")
                          + f"compute {si(r.bound_compute_s, 's')}"),
-        ("work", f"{si(r.macs, 'MAC')}, {r.ops:,} ops, throughput {si(r.throughput_macs_per_s, 'MAC/s')}"),
+        ("work", f"{si(r.macs, 'MAC')}, {r.ops:,} ops, throughput {si(r.throughput_macs_per_s, 'MAC/s')}"
+                 + work_text(r)),
         ("traffic", ", ".join(f"{k} {si(v, 'B')}" for k, v in r.traffic_bytes.items())),
         ("footprint", _footprint_text(r, footprint, cache_apart)),
-        ("efficiency", per_joule(r.ops_per_j, "OPS/W")
-                       + (f", {si(r.ops_per_s_per_m2 / 1e6, 'OPS/mm²')} over {area(r.area_m2)}"
-                          + (_latency_label(r.facts) if C.PIPELINE_INTERVAL_S in r.facts else "")
-                          if r.area_m2 > 0 else " (no area declared: add area fields for OPS/mm²)")),
-        ("power", f"{si(r.average_power_w, 'W')} average (energy / latency)"
-                  + (f", {si(r.power_density_w_per_m2 / 1e6, 'W/mm²')} over {area(r.area_m2)}"
-                     if r.area_m2 > 0 else "")),
+        ("efficiency", efficiency_text(r, _latency_label(r.facts) if C.PIPELINE_INTERVAL_S in r.facts else "")),
+        ("power", power_text(r)),
         ("ops per unit", ", ".join(f"{k} {v}" for k, v in r.ops_per_unit.items())),
         ("MACs per unit", ", ".join(f"{k} {si(v, 'MAC')} ({100 * v / r.macs:.1f} %)" if r.macs else f"{k} 0 MAC"
                                     for k, v in r.macs_per_unit.items())),

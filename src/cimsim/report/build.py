@@ -322,7 +322,7 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
     if result.serving and tp > 1:
         stages = int(llm["pipeline"]["stages"]) if isinstance(llm.get("pipeline"), dict) else 1
         each = f" on each of its {stages} pipeline stages" if stages > 1 else ""
-        result.one_device_share = True
+        result.one_device_share, result.tensor_parallel = True, tp
         result.notes.append(f"tensor parallel: the workload is one of {tp} devices' shares{each}; "
                             f"latency and energy are one device's, tokens/J counts the energy of all "
                             f"{tp * stages} devices")
@@ -344,7 +344,7 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
                                            tp * result.energy_breakdown_j.get("static", 0.0),
                                            float(latency))
         pipe = llm["pipeline"]
-        result.one_device_share = True
+        result.one_device_share, result.pipeline_stages = True, int(pipe["stages"])
         devices = (f"{pipe['stages']} stages of {tp} devices each ({pipe['stages'] * tp} devices)"
                    if tp > 1 else f"{pipe['stages']} devices")
         result.notes.append(f"pipeline parallel: {devices}, {pipe['micro_batches']} "

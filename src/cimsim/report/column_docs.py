@@ -95,7 +95,7 @@ DOCS: tuple[tuple[str, str, str], ...] = (
     (C.BASELINE, "-", "`compare --baseline -o`, report"),
     (C.SPEEDUP, "ratio", "as above"),
     (C.ENERGY_RATIO, "ratio", "as above"),
-    (C.ONE_DEVICE_SHARE, "flag", "`compare -o`, report (parallel runs only)"),
+    (C.ONE_DEVICE_SHARE, "flag", "`compare -o`, report, `run --json` (parallel runs only)"),
     (C.OVERRIDES, "-", "`run --json`, `compare -o`, report"),
     (C.CONFIG_PATH, "-", "`run --json`, `compare -o`, report, sweep CSV"),
     (C.CONFIG_SHA256, "-", "as above"),

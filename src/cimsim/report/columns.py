@@ -138,7 +138,7 @@ STATIC = "static"  # the energy part of static power x latency
 #: the ``--baseline`` architecture's name
 BASELINE = "baseline"
 #: a tensor- or pipeline-parallel run's latency and energy are one device's share (the tables'
-#: ``(1d)`` mark; ``result.one_device``)
+#: ``(1d)`` mark; ``result.one_device``; in ``run --json`` of such a run only)
 ONE_DEVICE_SHARE = "one_device_share"
 #: baseline latency / latency (above 1: faster)
 SPEEDUP = "speedup_vs_baseline"

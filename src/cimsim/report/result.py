@@ -79,6 +79,11 @@ class Result:
     extrapolated: bool = False
     #: a tensor- or pipeline-parallel run: latency and energy are one device's share (``(1d)``)
     one_device_share: bool = False
+    #: the devices such a run stands for: its tensor-parallel group and its pipeline stages (1
+    #: and 1 on one device); the summary's efficiency and power lines count all of them
+    #: (:mod:`cimsim.report.devices`). Not columns: ``run --json`` gives ``one_device_share``
+    tensor_parallel: int = 1
+    pipeline_stages: int = 1
     #: the notes (also in ``notes``) of units on ops their config's limits kept from them, e.g.
     #: PIM's max_rows: ``cimsim compare`` shows these under its table
     claim_notes: list[str] = field(default_factory=list)
@@ -255,6 +260,11 @@ class Result:
 
         out: dict[str, object] = self._with_state({c: json_number(getattr(self, c))
                                                    for c in C.FIXED_COLUMNS if c != C.NOTES})  # the list, last
+        if self.one_device_share:  # after the architecture, as compare -o puts it
+            keys = list(out)
+            at = keys.index(C.ARCHITECTURE) + 1
+            out = {**{k: out[k] for k in keys[:at]}, C.ONE_DEVICE_SHARE: True,
+                   **{k: out[k] for k in keys[at:]}}
         out.update({
             "energy_breakdown_j": dict(self.energy_breakdown_j),
             "utilization": dict(self.utilization),

@@ -49,7 +49,7 @@ from ..base import Plan
 from ...units import si
 from . import mapping, onchip, programming
 from ..im2col import im2col_note, input_bytes
-from .reprogram import lru_reprograms, wear_text
+from .reprogram import chips_text, lru_reprograms, wear_text
 from .tiling import matrix_keys, read_groups, tiles
 
 #: the facts of module docstring, before a run
@@ -133,7 +133,8 @@ def place(comp, ops, idx) -> Plan:
                                           dtype=np.int64)
         n_servers += len(own) + 1
         notes.append(f"{comp.name}: weights{where} need {needed:,} arrays but only {c.arrays:,} "
-                     "exist; " + wear_text(need[on][mask], free, c.endurance, c.arrays))
+                     f"exist{chips_text(needed, c.arrays)}; " + wear_text(need[on][mask], free, c.endurance,
+                                                                          c.arrays))
     notes.extend(im2col_note(comp.name, comp.link, ops, idx, c.input_bits, c.input_reuse))
     if fitting:  # the fitting devices' deployment (deploy: one entry per stage, in order)
         fit_deploy = programming.devices([deploy[stages.tolist().index(f[0])] for f in fitting])

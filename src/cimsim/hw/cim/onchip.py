@@ -53,7 +53,7 @@ from ..base import Plan
 from ..im2col import input_bytes
 from . import chip as chipmod
 from . import mapping, offchip, programming
-from .reprogram import lru_reprograms, wear_text
+from .reprogram import chips_text, lru_reprograms, wear_text
 from .tiling import matrix_keys, read_groups, tiles
 
 PARTS = ("buffer", "interconnect")
@@ -340,8 +340,8 @@ def place(comp, ops, idx) -> Plan:
         replicas = np.ones(len(idx))
         server, n_servers, labels = np.zeros(len(idx), dtype=np.int64), 1, [comp.name]
         notes.append(f"{comp.name}: weights need {packed:,} arrays but only {c.arrays:,} exist "
-                     "(no layer pipeline); " + wear_text(need_op[reprogram], free, c.endurance,
-                                                          c.arrays))
+                     f"(no layer pipeline){chips_text(packed, c.arrays)}; "
+                     + wear_text(need_op[reprogram], free, c.endurance, c.arrays))
         if asked := [f"{nm}: {d}" for nm, d in ch.layers.items() if nm in by_name]:
             notes.append(f"{comp.name}.chip.layers ({', '.join(asked)}) asks for copies, but the "
                          "weights do not fit once: no layer is copied (ignored)")

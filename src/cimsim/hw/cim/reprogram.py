@@ -146,3 +146,11 @@ def wear_text(written: np.ndarray, free: int, endurance: float, arrays: int) -> 
             f"lasts {plain(endurance / worst, 3)} runs (with perfect wear-levelling, "
             f"{plain(mean, 3)} writes per cell of those arrays per run on average: "
             f"{plain(endurance / mean, 3)} runs)")
+
+
+def chips_text(needed: int, arrays: int) -> str:
+    """How many chips of ``arrays`` arrays would hold ``needed`` arrays of weights at once
+    (``ceil(needed / arrays)``), and that cimsim does not split a model across them (find-G 2)."""
+    chips = -(-int(needed) // int(arrays))
+    return (f" ({chips:,} chips of this size would hold them: ceil({int(needed):,} / {int(arrays):,}); "
+            "cimsim models one chip, re-programmed, not the weights split across chips)")

@@ -1,0 +1,111 @@
+"""The run summary's energy, efficiency and power lines, for one device or for the devices a
+tensor- or pipeline-parallel run stands for.
+
+A parallel run simulates one device (``Result.one_device_share``): under tensor parallelism
+(``tp`` devices) its ops, energy and area are one device's share, the same on each; under
+pipeline parallelism (``p`` stages, one device each) its ops are every stage's, run on one
+device in turn, so its energy is every stage's dynamic energy plus one device's static energy
+over the latency, and its area one device's. Counting ops and energy or area of different
+scopes overstates GOPS/W and GOPS/mm² (find-G 3: 2 stages, 21.85 GOPS/W printed, 11.4 for the
+two chips). The lines therefore count all ``tp x p`` devices over the run's latency:
+
+    ops    = tp x 2 x MACs
+    energy = tp x (E_dynamic + p x E_static)    (what tokens/J divides by, one micro-batch)
+    area   = tp x p x one device's area
+    power  = energy / latency
+
+Under tensor parallelism alone the ratios are one device's (tp cancels); power and area are
+tp times one device's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from . import columns as C
+from .format import area, per_joule, si
+
+
+@dataclass(frozen=True)
+class System:
+    """The figures of all the devices a run stands for (module docstring)."""
+    devices: int
+    ops: float  # 2 x MACs of them all
+    energy_j: float
+    area_m2: float  # NaN where no part declares an area
+    latency_s: float
+
+    @property
+    def ops_per_j(self) -> float:
+        return self.ops / self.energy_j if self.energy_j > 0 else float("nan")
+
+    @property
+    def power_w(self) -> float:
+        return self.energy_j / self.latency_s if self.latency_s > 0 else float("nan")
+
+    @property
+    def ops_per_s_per_m2(self) -> float:
+        ok = self.area_m2 > 0 and self.latency_s > 0
+        return self.ops / self.latency_s / self.area_m2 if ok else float("nan")
+
+
+def system(r) -> System:
+    """All the devices a :class:`~cimsim.report.result.Result` stands for (one device, unless it
+    is a tensor- or pipeline-parallel run: module docstring)."""
+    tp, p = int(getattr(r, "tensor_parallel", 1)), int(getattr(r, "pipeline_stages", 1))
+    static = r.energy_breakdown_j.get(C.STATIC, 0.0)
+    energy = r.energy_j if tp * p == 1 else tp * (r.energy_j - static + p * static)
+    return System(devices=tp * p, ops=tp * 2.0 * r.macs, energy_j=energy,
+                  area_m2=tp * p * r.area_m2, latency_s=r.latency_s)
+
+
+def _which(r) -> str:
+    """`` (all 2 devices: ...)``, what a parallel run's lines count; "" on one device."""
+    tp, p = int(getattr(r, "tensor_parallel", 1)), int(getattr(r, "pipeline_stages", 1))
+    if tp * p == 1:
+        return ""
+    how = " x ".join(x for x in ((f"{tp}-way tensor parallel" if tp > 1 else ""),
+                                 (f"{p} pipeline stages" if p > 1 else "")) if x)
+    same = "; one device's ratios the same" if p == 1 else ""
+    return f" (all {tp * p} devices: {how}{same})"
+
+
+def work_text(r) -> str:
+    """What the ``work`` line's MACs and ops are of: `` (one device's share of 2 devices)``."""
+    tp, p = int(getattr(r, "tensor_parallel", 1)), int(getattr(r, "pipeline_stages", 1))
+    if tp * p == 1:
+        return ""
+    share = f"one device's share of {tp} tensor-parallel devices" if tp > 1 else ""
+    stages = f"all {p} pipeline stages, simulated in turn on one device" if p > 1 else ""
+    return f" ({', '.join(x for x in (share, stages) if x)})"
+
+
+def energy_text(r) -> str:
+    """The ``energy`` line: the run's, and all the devices' where it is one device's share."""
+    s = system(r)
+    if s.devices == 1:
+        return si(r.energy_j, "J")
+    p = int(getattr(r, "pipeline_stages", 1))
+    how = f"one device running the {p} stages in turn" if p > 1 else "one device's share"
+    return (f"{si(r.energy_j, 'J')} ({how}; all {s.devices} devices: {si(s.energy_j, 'J')}, "
+            "each with its static energy)")
+
+
+def efficiency_text(r, latency_label: str = "") -> str:
+    """The ``efficiency`` line: OPS/W and OPS/mm² of the ops, energy and area of one scope."""
+    s = system(r)
+    text = per_joule(s.ops_per_j, "OPS/W")
+    if r.area_m2 > 0:
+        text += f", {si(s.ops_per_s_per_m2 / 1e6, 'OPS/mm²')} over {area(s.area_m2)}{latency_label}"
+    else:
+        text += " (no area declared: add area fields for OPS/mm²)"
+    return text + _which(r)
+
+
+def power_text(r) -> str:
+    """The ``power`` line: average power (energy / latency) and its density over the area."""
+    s = system(r)
+    text = f"{si(s.power_w, 'W')} average (energy / latency)"
+    if r.area_m2 > 0:
+        text += f", {si(s.power_w / s.area_m2 / 1e6, 'W/mm²')} over {area(s.area_m2)}"
+    return text + _which(r)
