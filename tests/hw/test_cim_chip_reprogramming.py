@@ -64,7 +64,9 @@ def test_a_re_programming_chip_streams_no_faster_than_one_sample():
     assert f[C.PIPELINED_SAMPLES_PER_S] == pytest.approx(1 / r.latency_s, rel=1e-12, abs=0)
     # written arrays 2 x (A 1 + B 2 + C 4 + D 2) = 18 over 4 arrays: 4.5 a cell a run on
     # average; a cell may be written by all 8 re-programmings: 1e6 / 8 = 125,000 runs at worst
-    assert any("(no layer pipeline); arrays are re-programmed 8 times during the run (LRU, over all "
+    # 1 + 2 + 4 + 2 = 9 arrays of weights over 4: ceil(9 / 4) = 3 chips would hold them
+    assert any("(no layer pipeline) (3 chips of this size would hold them: ceil(9 / 4); cimsim "
+               "models one chip, re-programmed, not the weights split across chips); arrays are re-programmed 8 times during the run (LRU, over all "
                "arrays, nothing pinned; a matrix larger than them all in rounds, a programming "
                "each); which arrays a matrix takes is not modelled, so at worst one cell is "
                "written by each: 8 writes per run, and an endurance of 1,000,000 cycles lasts "
