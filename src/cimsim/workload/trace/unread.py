@@ -146,9 +146,10 @@ def notes(meta) -> list[str]:
     if unread:
         size = sum(int(e.get("bytes", 0)) for e in unread)
         out.append(f"{len(unread)} parameter(s), {si(size, 'B')}, never read by this forward: "
-                   f"{_names(unread)}; not in the weights, yet a weight-stationary chip must hold "
-                   "them too: a flat CIM pool gives their matrices arrays it never reads, a PIM or a "
-                   "CIM chip block leaves them out (metadata['unread_parameters'])")
+                   f"{_names(unread)}; not in the weights read, yet memory and a weight-stationary "
+                   "chip must hold them too: the footprint (the capacity check) counts them, a flat "
+                   "CIM pool gives their matrices arrays it never reads, a PIM or a CIM chip block "
+                   "leaves them out (metadata['unread_parameters'])")
     lost = meta.get("untraced_tensors") or []
     if lost:
         what = ", ".join(f"{e['name']}, {'x'.join(str(s) for s in e['shape'])} {e['dtype']}"
