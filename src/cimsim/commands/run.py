@@ -292,6 +292,8 @@ def _footprint_text(r, fp, cache_apart: bool = False) -> str:
     where = "" if fp.stage is None else f" on pipeline stage {fp.stage} of {fp.stages}"
     train = (f", optimizer state {si(fp.optimizer_state, 'B')}" if fp.optimizer_state else "") + \
         (f", master weights {si(fp.master_weights, 'B')}" if fp.master_weights else "")
+    if fp.unread:  # parameters the trace never read (experts no token chose): held all the same
+        train = f" ({si(fp.unread, 'B')} of them never read by the trace)" + train
     if cache_apart and fp.kv_cache:  # a PIM device of its own holds the cache (placement's check)
         return (f"{si(fp.total - fp.kv_cache, 'B')} live at once{where} in the host's memory (at its "
                 f"peak: weights {si(fp.weights, 'B')}{train}, activations {si(fp.activations, 'B')}), "

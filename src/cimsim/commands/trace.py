@@ -90,7 +90,9 @@ def _moved(ctx, param, value):
                    "(e.g. reference: every model of it into the directory -o).")
 @click.option("--param", "params", multiple=True, metavar="KEY=VALUE",
               help="A --zoo model's parameter or Hugging Face config field (repeatable), e.g. "
-                   "--zoo gpt2 --param n_layer=12, or --zoo hf:llama --param cache=2048.")
+                   "--zoo gpt2 --param n_layer=12, or --zoo hf:llama --param cache=2048; "
+                   "hf: entries with --real-weights also take seed=N, the random weights' seed "
+                   "(default 0: a mixture of experts routes by them).")
 @click.option("--arg", "args", multiple=True, metavar="KEY=VALUE",
               help="SPEC: a keyword argument of the factory (repeatable), e.g. --arg T=64; the "
                    "value is an integer, a number, true/false or else text. Recorded in the "

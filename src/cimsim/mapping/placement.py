@@ -112,9 +112,11 @@ def place(workload: Workload, arch: Architecture) -> Placement:
     if host > capacity:
         train = (f", optimizer state {si(fp.optimizer_state, 'B', 6)}" if fp.optimizer_state else "") + \
             (f", master weights {si(fp.master_weights, 'B', 6)}" if fp.master_weights else "")
-        parts = (f"weights {si(fp.weights, 'B', 6)}{train}, activations {si(fp.activations, 'B', 6)}; "
-                 f"its KV cache, {si(fp.kv_cache, 'B', 6)}, lies in the PIM device" if apart else
-                 f"weights {si(fp.weights, 'B', 6)}{train}, KV cache {si(fp.kv_cache, 'B', 6)}, "
+        unread = f" ({si(fp.unread, 'B', 6)} of them never read by the trace)" if fp.unread else ""
+        parts = (f"weights {si(fp.weights, 'B', 6)}{unread}{train}, activations "
+                 f"{si(fp.activations, 'B', 6)}; its KV cache, {si(fp.kv_cache, 'B', 6)}, lies in the "
+                 "PIM device" if apart else
+                 f"weights {si(fp.weights, 'B', 6)}{unread}{train}, KV cache {si(fp.kv_cache, 'B', 6)}, "
                  f"activations {si(fp.activations, 'B', 6)}")
         raise MappingError(
             f"workload '{workload.name}' needs {si(host, 'B', 6)} live at once"

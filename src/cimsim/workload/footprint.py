@@ -5,7 +5,11 @@ The placement stage refuses a workload whose footprint exceeds the backing store
 (:func:`cimsim.mapping.placement.place`). Its parts, each live over its own span:
 
 ``weights``
-    every stationary parameter (role ``weight``), resident for the whole run.
+    every stationary parameter (role ``weight``), resident for the whole run, and every
+    parameter a traced forward never read (``metadata["unread_parameters"]``: an expert no
+    token chose, an untaken branch's layer): the model holds them all the same, so a mixture
+    of experts whose unrouted experts do not fit is refused like any other (``unread``: their
+    bytes, part of ``weights``).
 ``kv_cache``
     state that persists across iterations: a model input (role ``input``) that a matmul reads
     as its B operand without holding it stationary (the K and V caches an attention reads in
@@ -51,7 +55,8 @@ optimizer state and the master weights: the parts are reported at that op (:clas
 
 A pipeline-parallel serving run (``metadata["llm"]["pipeline"]``: p stages, m micro-batches;
 the workload is one micro-batch) runs each stage on its own device: the footprint is the
-largest stage's, each stage holding the weights its ops read, the caches they read of all m
+largest stage's, each stage holding the weights its ops read (parameters no op reads belong to
+no stage: they are counted on the largest, an upper bound), the caches they read of all m
 micro-batches, and the activations live while its ops run (one micro-batch at a time). An
 op's stage is the number of send/recv ops before it in its iteration (the stage boundaries;
 the last, the token return, belongs to the last stage).
@@ -59,7 +64,7 @@ the last, the token return, belongs to the last stage).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -79,6 +84,7 @@ class Footprint:
     stages: int = 1
     optimizer_state: int = 0  # a training step's optimizer state (module docstring)
     master_weights: int = 0  # a mixed-precision training step's master weights
+    unread: int = 0  # of ``weights``: parameters the traced forward never read (module docstring)
 
     @property
     def total(self) -> int:
@@ -113,6 +119,30 @@ def master_weight_bytes(workload) -> int:
     """Bytes of a mixed-precision training step's master weights (0 when it has none)."""
     part = _training_part(workload, "master_weights")
     return part["bytes"] if part else 0
+
+
+def unread_weight_bytes(workload) -> int:
+    """Bytes of the parameters a traced forward never read (``metadata["unread_parameters"]``:
+    :mod:`cimsim.workload.trace.unread`), 0 when none; a malformed entry is a one-line
+    :class:`WorkloadError`."""
+    part = workload.metadata.get("unread_parameters")
+    if part is None:
+        return 0
+    if not isinstance(part, list) or not all(
+            isinstance(e, dict) and type(e.get("bytes")) is int and e["bytes"] >= 0 for e in part):
+        raise WorkloadError(f"workload '{workload.name}': metadata unread_parameters must be a list "
+                            "of {name, shape, dtype, bytes} (bytes an integer >= 0)")
+    return sum(e["bytes"] for e in part)
+
+
+def _resident(workload) -> tuple[int, dict]:
+    """``(weights, parts)``: the bytes of every stationary parameter (those the ops read and
+    those a traced forward never read) and the :class:`Footprint` fields resident for the whole
+    run beside them (optimizer state, master weights, ``unread``: the never-read share)."""
+    unread = unread_weight_bytes(workload)
+    return int(workload.weight_bytes) + unread, {
+        "optimizer_state": optimizer_state_bytes(workload),
+        "master_weights": master_weight_bytes(workload), "unread": unread}
 
 
 def optimizer_state_mask(workload) -> np.ndarray:
@@ -287,9 +317,8 @@ def footprint(workload) -> Footprint:
     kv = kv_cache_profile(workload, mask)
     act = live_activation_profile(workload, mask | optimizer_state_mask(workload),
                                   cache_appends(workload) if mask.any() else None)
-    weights = int(workload.weight_bytes)
-    train = {"optimizer_state": optimizer_state_bytes(workload),
-             "master_weights": master_weight_bytes(workload)}
+    weights, train = _resident(workload)
+    unread = train["unread"]
     if len(act) == 0:
         return Footprint(weights, 0, 0, **train)
     pipe = pipeline_of(workload)
@@ -302,7 +331,7 @@ def footprint(workload) -> Footprint:
         f = Footprint(w_s, int(kv_s[i]), int(act[i]), s, pipe[0])
         if best is None or f.total > best.total:
             best = f
-    return best
+    return replace(best, weights=best.weights + unread, unread=unread)
 
 
 def _stage_parts(workload, mask, p: int, m: int):
@@ -329,9 +358,8 @@ def footprint_apart(workload) -> tuple[Footprint, Footprint]:
     mask = kv_cache_mask(workload)
     act = live_activation_profile(workload, mask | optimizer_state_mask(workload),
                                   cache_appends(workload) if mask.any() else None)
-    weights = int(workload.weight_bytes)
-    train = {"optimizer_state": optimizer_state_bytes(workload),
-             "master_weights": master_weight_bytes(workload)}
+    weights, train = _resident(workload)
+    unread = train["unread"]
     if len(act) == 0:
         return Footprint(0, 0, 0), Footprint(weights, 0, 0, **train)
     pipe = pipeline_of(workload)
@@ -342,4 +370,4 @@ def footprint_apart(workload) -> tuple[Footprint, Footprint]:
     for s, ops, w_s, kv_s in _stage_parts(workload, mask, *pipe):
         device = max(device, Footprint(0, int(kv_s[ops].max()), 0, s, pipe[0]), key=lambda f: f.total)
         host = max(host, Footprint(w_s, 0, int(act[ops].max()), s, pipe[0]), key=lambda f: f.total)
-    return device, host
+    return device, replace(host, weights=host.weights + unread, unread=unread)

@@ -26,6 +26,7 @@ import os
 from ..errors import WorkloadError
 from ..workload.llm import head_dim_of
 from ..workload.trace import require_torch
+from ..workload.trace.unread import TOP_K as _TOP_K
 from .registry import ZooEntry, check_switch, estimating, internal_parameters, register
 
 _OFFLINE = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
@@ -114,7 +115,6 @@ def _whole(v) -> bool:
 
 #: a mixture of experts' experts per token, and its number of experts (Mixtral / gpt-oss:
 #: num_local_experts; Qwen-MoE / OLMoE: num_experts; DeepSeek: n_routed_experts)
-_TOP_K = ("num_experts_per_tok", "top_k", "moe_top_k")
 _EXPERTS = ("num_local_experts", "num_experts", "n_routed_experts")
 
 
@@ -173,10 +173,11 @@ def _check_config(name: str, default, given: dict, params, origin: str, decoder:
                             f"by {heads} or --param head_dim")
 
 
-def hf_model(model_type: str, config: dict | None = None, task: str = "base"):
+def hf_model(model_type: str, config: dict | None = None, task: str = "base", seed: int = 0):
     """A transformers model of ``model_type`` (e.g. ``gpt2``, ``llama``) from its config class,
     in eval mode: fake tensors under :func:`cimsim.zoo.build` (its ``FakeTensorMode``), random
-    weights on the CPU otherwise. ``task``: ``base`` (``AutoModel``) or ``causal-lm``."""
+    weights on the CPU otherwise, drawn after ``torch.manual_seed(seed)`` (a mixture of experts
+    routes by them). ``task``: ``base`` (``AutoModel``) or ``causal-lm``."""
     tf = _transformers()
     torch = require_torch()
     cfg = _config(tf, model_type, config)
@@ -189,7 +190,7 @@ def hf_model(model_type: str, config: dict | None = None, task: str = "base"):
             f"hf:{model_type} is a mixture of experts ({experts}): each expert takes the tokens "
             "its router picks by value, which a model of fake tensors (shapes only) does not "
             "have; trace it with --real-weights and small --param sizes (not with --serve)")
-    torch.manual_seed(0)
+    torch.manual_seed(seed)
     with offline():
         try:  # torch's attention (traced with the math backend), else the model's own
             model = auto.from_config(cfg, attn_implementation="sdpa")
@@ -249,7 +250,7 @@ def _check_positions(model, name: str, needed: int, param: str, label: str | Non
                             f"its table of {limit} ({key}); raise it too (--param {key}={needed})")
 
 
-def _causal(model_type, defaults, config, seq=8, cache=0, batch=1, name=None, origin=None):
+def _causal(model_type, defaults, config, seq=8, cache=0, batch=1, name=None, origin=None, seed=0):
     """Prefill over ``seq`` tokens, or (``cache`` > 0) one decode step after ``cache`` tokens;
     ``config``: the caller's fields over ``defaults`` (from ``origin``: an entry's defaults;
     None: checked by the caller, :func:`_any`)."""
@@ -257,7 +258,7 @@ def _causal(model_type, defaults, config, seq=8, cache=0, batch=1, name=None, or
     cfg = _merge(model_type, defaults, config)
     if origin is not None:
         _check_config(name, _config(_transformers(), model_type), cfg, config, origin, decoder=True)
-    model = hf_model(model_type, cfg, "causal-lm")
+    model = hf_model(model_type, cfg, "causal-lm", seed)
     _check_positions(model, model_type, cache + 1 if cache else seq,
                      f"cache={cache}" if cache else f"seq={seq}")
     vocab = getattr(model.config, "vocab_size", None) or 128
@@ -410,11 +411,27 @@ def mamba_decode(cache=16, batch=1, **config):
 
 
 # --------------------------------------------------------------------------- any model type
-_FACTORY_ARGS = ("seq", "cache", "batch")
+_FACTORY_ARGS = ("seq", "cache", "batch", "seed")
+
+
+def _seed(name: str, seed) -> int:
+    """``--param seed``: the random weights' seed (default 0), a whole number >= 0, and only
+    with real weights (a model of fake tensors has no values to seed: refused, not ignored)."""
+    if seed is None:
+        return 0
+    if not _whole(seed) or seed < 0:
+        raise WorkloadError(f"{name}: --param seed={seed!r}: the random weights' seed is a whole "
+                            "number >= 0")
+    torch = require_torch()
+    if _fake(torch) and not estimating():
+        raise WorkloadError(f"{name}: --param seed={seed}: the seed draws the random weights, and "
+                            "without --real-weights the model is shapes only (fake tensors): add "
+                            "--real-weights")
+    return seed
 
 
 def hf_entry(model_type: str) -> ZooEntry:
-    """The zoo entry ``hf:MODEL_TYPE``: factory ``(seq=8, cache=0, batch=1, **config fields)``, at
+    """The zoo entry ``hf:MODEL_TYPE``: factory ``(seq=8, cache=0, batch=1, seed=0, **config fields)``, at
     the config class's default sizes; a causal LM where transformers has one, else the base model.
     ``hf:PATH.json``: a Hugging Face ``config.json`` (its ``model_type`` and every field, as
     transformers reads the file; fields given to the factory override them)."""
@@ -423,8 +440,8 @@ def hf_entry(model_type: str) -> ZooEntry:
     if model_type.endswith(".json"):
         return _file_entry(model_type)
 
-    def factory(seq=None, cache=0, batch=1, **config):
-        return _any(model_type, config, seq, cache, batch)
+    def factory(seq=None, cache=0, batch=1, seed=None, **config):
+        return _any(model_type, config, seq, cache, batch, seed=seed)
 
     return ZooEntry(f"hf:{model_type}", "hf", f"Hugging Face {model_type} at its config's default "
                     "size (random weights, built from the config class)", factory)
@@ -497,22 +514,24 @@ def _file_entry(path: str) -> ZooEntry:
                 and not isinstance(value, bool) and value < 0:
             raise WorkloadError(f"hf:{path}: {key} = {value}: a layer count is a whole number >= 0")
 
-    def factory(seq=None, cache=0, batch=1, **config):
-        return _any(model_type, config, seq, cache, batch, given=fields, path=path)
+    def factory(seq=None, cache=0, batch=1, seed=None, **config):
+        return _any(model_type, config, seq, cache, batch, given=fields, path=path, seed=seed)
 
     return ZooEntry(f"hf:{path}", "hf", f"Hugging Face {model_type} from {path} (random weights, "
                     "built from the config)", factory)
 
 
 def _any(model_type: str, config: dict, seq: int, cache: int, batch: int, given: dict | None = None,
-         path: str | None = None):
+         path: str | None = None, seed: int | None = None):
     """``given``: a config file's fields (taken as transformers takes them, unchecked), of file
     ``path``; ``config``: the caller's fields over them (checked against the config class);
-    ``seq`` None: 8 tokens."""
+    ``seq`` None: 8 tokens; ``seed``: the random weights' (:func:`_seed`; the token ids are
+    drawn from seed 1 whatever it is)."""
     if seq is not None and cache:  # the decode step is one token: seq would be dropped
         raise WorkloadError(f"hf:{model_type}: --param seq={seq} with cache={cache}: give seq (a "
                             "prefill of seq tokens) or cache (one decode step against a cache), not both")
     seq = 8 if seq is None else seq
+    seed = _seed(f"hf:{path or model_type}", seed)
     tf = _transformers()
     torch = require_torch()
     given = given or {}
@@ -523,10 +542,10 @@ def _any(model_type: str, config: dict, seq: int, cache: int, batch: int, given:
     _check_config(f"hf:{path or model_type}", default, {**given, **config}, config,
                   f"from {path}", decoder)
     if decoder:
-        return _causal(model_type, given, config, seq=seq, cache=cache, batch=batch)
+        return _causal(model_type, given, config, seq=seq, cache=cache, batch=batch, seed=seed)
     if cache:
         raise WorkloadError(f"hf:{model_type}: cache needs a causal language model")
-    model = hf_model(model_type, {**given, **config})
+    model = hf_model(model_type, {**given, **config}, seed=seed)
     main = getattr(model, "main_input_name", "input_ids")
     if main != "input_ids":  # pixels, audio features, waveforms: no token ids to feed
         raise WorkloadError(f"hf:{model_type} takes {main}, and hf:TYPE feeds token ids only; trace "

@@ -214,3 +214,42 @@ def test_a_flat_cim_holds_the_experts_no_token_chose_on_arrays_it_never_reads(tm
             "this forward never reads (12 arrays: held, never read, so no energy or time)") in text
     assert ("weight replication: 1 copy per matrix share an op's rows (uniform floor(arrays / "
             "arrays needed) = 338, capped at each matrix's most rows: 5 of 5 matrices hold fewer)") in text
+
+
+# --------------------------------------------------------------------------- footprint (find-B 2)
+def test_the_footprint_holds_the_experts_no_token_chose_and_the_capacity_check_counts_them(tmp_path):
+    """The DRAM footprint counted only the weights read: a MoE whose unrouted experts do not fit
+    ran silently. One token, top-2 of 4 experts of 64 x 128 + 128 x 64, fp32: read = router
+    64 x 4 x 4 B (1,024) + 2 experts x 65,536 B = 132,096 B; unread = 2 experts = 131,072 B;
+    weights held = 263,168 B. At 200 kB the run is refused (before: 132 kB of weights fit)."""
+    from cimsim.workload import save_workload
+    from cimsim.workload.footprint import footprint_apart
+
+    torch.manual_seed(0)
+    w = trace(MoE().eval(), (torch.randn(1, 64),))
+    each = (64 * 128 + 128 * 64) * 4
+    assert w.weight_bytes == 64 * 4 * 4 + 2 * each == 132_096  # the weights read: unchanged
+    assert w.footprint.weights == 132_096 + 2 * each == 263_168
+    assert w.footprint.unread == 2 * each == 131_072
+    assert footprint_apart(w)[1].weights == 263_168  # the host's, with the cache apart
+    save_workload(w, tmp_path / "moe.json")
+    small = ["--set", "memory.sram.capacity=100kB"]
+    r = CliRunner().invoke(main, ["run", "gpu-hbm3", str(tmp_path / "moe.json"),
+                                  "--set", "memory.dram.capacity=200kB", *small])
+    assert r.exit_code == 1, r.output
+    line = r.output.strip().splitlines()[0]
+    assert "weights 263.168 kB (131.072 kB of them never read by the trace)" in line
+    assert "has memory.dram.capacity 200 kB" in line
+    r = CliRunner().invoke(main, ["run", "gpu-hbm3", str(tmp_path / "moe.json"), *small])
+    assert r.exit_code == 0, r.output
+    assert "weights 263.2 kB (131.1 kB of them never read by the trace)" in " ".join(r.output.split())
+
+
+def test_malformed_unread_parameters_are_one_line():
+    from cimsim.errors import WorkloadError
+
+    w = trace(Branchy().eval(), (torch.ones(4, 16),))
+    w.metadata["unread_parameters"] = [{"name": "b.weight", "bytes": "1 kB"}]
+    with pytest.raises(WorkloadError, match="metadata unread_parameters must be a list of .*bytes an "
+                                            "integer >= 0"):
+        w.footprint

@@ -74,4 +74,4 @@ def grouped_mm(low, c: Call) -> None:
         low._matmul(c.base, pa, pb, 1, end - start, K, N, weight, y, None, tags,
                     shapes=[tuple(x.shape), tuple(w.shape)])
         start = end
-    unrouted(low, b, used)
+    unrouted(low, b, used, ends[-1] if ends else 0)

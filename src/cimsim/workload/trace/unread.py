@@ -40,8 +40,9 @@ def untraced(low, t, name: str) -> None:
                              "where": getattr(ev, "where", "") or ""})
 
 
-def unrouted(low, b, used: list[int]) -> None:
-    """Record which experts of the stacked weight ``b`` (G x K x N) one ``_grouped_mm`` read."""
+def unrouted(low, b, used: list[int], rows: int = 0) -> None:
+    """Record which experts of the stacked weight ``b`` (G x K x N) one ``_grouped_mm`` read,
+    and the ``rows`` it routed (tokens x experts per token)."""
     if not low.st.known(b):
         return
     pieces = low.st.pieces(b)
@@ -53,8 +54,9 @@ def unrouted(low, b, used: list[int]) -> None:
     if not hasattr(low, "experts"):
         low.experts = {}
     entry = low.experts.setdefault(name, {"module": low.ev.module, "of": G, "shape": [K, N],
-                                          "dtype": dtype, "read": set()})
+                                          "dtype": dtype, "read": set(), "rows": []})
     entry["read"].update(used)
+    entry["rows"].append(int(rows))
 
 
 def _entry(name, shape, dtype, matrix=None) -> dict:
@@ -110,6 +112,7 @@ def collect(low, model) -> dict:
                                              "bytes": 0})
             m["experts"].update(idle)
             m["bytes"] += len(idle) * unread[-1]["bytes"]
+    routing = _routing(model, modules, getattr(low, "experts", {}))
     for path, mod in modules.items():  # plain torch: a ModuleList of experts, some never called
         if re.search(r"experts?$", path.split(".")[-1], re.I) and type(mod).__name__ == "ModuleList":
             idle, size = [], 0
@@ -125,9 +128,71 @@ def collect(low, model) -> dict:
         out["unread_parameters"] = unread
     if moe:
         out["unrouted_experts"] = [{**m, "experts": sorted(m["experts"])} for m in moe.values()]
+    if routing:
+        out["expert_routing"] = routing
     if low.untraced:
         out["untraced_tensors"] = low.untraced
     return out
+
+
+#: a mixture of experts' experts per token, as configs and modules name it
+TOP_K = ("num_experts_per_tok", "top_k", "moe_top_k")
+
+
+def _top_k(model, modules: dict, path: str):
+    """Experts per token of the MoE whose experts are module ``path``: its block's or its
+    router's ``top_k`` (transformers' MoE blocks), else the model config's; None if unknown."""
+    block = modules.get(path.rpartition(".")[0])
+    for obj in (block, getattr(block, "gate", None), getattr(block, "router", None),
+                getattr(model, "config", None)):
+        for k in TOP_K:
+            v = getattr(obj, k, None)
+            if type(v) is int and v >= 1:
+                return v
+    return None
+
+
+def uniform_experts(E: int, k: int, B: int) -> float:
+    """Distinct experts B tokens use on average when each picks k of E uniformly at random:
+    ``E (1 - (1 - k/E)^B)`` (an expert is missed by one token with probability 1 - k/E)."""
+    return E * (1.0 - (1.0 - k / E) ** B)
+
+
+def _routing(model, modules: dict, experts: dict) -> list[dict]:
+    """Per MoE layer run once by ``_grouped_mm``: experts that took tokens, of how many, the
+    tokens and experts per token, and the uniform-routing expectation (:func:`uniform_experts`);
+    a layer run more than once, or whose experts per token is unknown, is left out."""
+    out, seen = [], set()
+    for e in experts.values():
+        if e["module"] in seen or len(e["rows"]) != 1:
+            continue
+        seen.add(e["module"])
+        k = _top_k(model, modules, e["module"])
+        if k is None or e["rows"][0] % k or k > e["of"]:
+            continue
+        tokens = e["rows"][0] // k
+        out.append({"module": e["module"], "experts_used": len(e["read"]), "of": e["of"],
+                    "tokens": tokens, "top_k": k,
+                    "uniform_expected": round(uniform_experts(e["of"], k, tokens), 4)})
+    return out
+
+
+def routing_note(meta) -> str | None:
+    """The note comparing each MoE layer's experts used with uniform routing's expectation."""
+    layers = meta.get("expert_routing") or []
+    if not layers:
+        return None
+    groups: dict[tuple, list] = {}
+    for r in layers:
+        groups.setdefault((r["of"], r["top_k"], r["tokens"], r["uniform_expected"]), []).append(r)
+    parts = []
+    for (E, k, B, mean), rs in groups.items():
+        used = ", ".join(str(r["experts_used"]) for r in rs)
+        parts.append(f"{len(rs)} layer(s) used {used} of {E} experts for {B} token(s) x top-{k}; "
+                     f"uniform routing uses E(1-(1-k/E)^B) = {mean:.2f} on average")
+    return ("expert routing is one sample of the router's random weights, not a trained "
+            "router's: " + "; ".join(parts) + " (the weights read follow the sample; "
+            "average over seeds, --zoo hf:...'s --param seed=N; metadata['expert_routing'])")
 
 
 def _names(entries) -> str:
@@ -137,7 +202,7 @@ def _names(entries) -> str:
 
 def notes(meta) -> list[str]:
     """The notes ``cimsim trace`` and a run print for :func:`collect`'s entries."""
-    out = []
+    out = [n for n in [routing_note(meta)] if n]
     for m in meta.get("unrouted_experts") or []:
         ids = ", ".join(str(e) for e in m["experts"][:8]) + (", ..." if len(m["experts"]) > 8 else "")
         out.append(f"mixture of experts '{m['module']}': {len(m['experts'])} of {m['of']} experts "
@@ -146,9 +211,10 @@ def notes(meta) -> list[str]:
     if unread:
         size = sum(int(e.get("bytes", 0)) for e in unread)
         out.append(f"{len(unread)} parameter(s), {si(size, 'B')}, never read by this forward: "
-                   f"{_names(unread)}; not in the weights, yet a weight-stationary chip must hold "
-                   "them too: a flat CIM pool gives their matrices arrays it never reads, a PIM or a "
-                   "CIM chip block leaves them out (metadata['unread_parameters'])")
+                   f"{_names(unread)}; not in the weights read, yet memory and a weight-stationary "
+                   "chip must hold them too: the footprint (the capacity check) counts them, a flat "
+                   "CIM pool gives their matrices arrays it never reads, a PIM or a CIM chip block "
+                   "leaves them out (metadata['unread_parameters'])")
     lost = meta.get("untraced_tensors") or []
     if lost:
         what = ", ".join(f"{e['name']}, {'x'.join(str(s) for s in e['shape'])} {e['dtype']}"
