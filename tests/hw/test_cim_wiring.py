@@ -384,25 +384,28 @@ def test_compare_marks_a_precision_mismatch():
 
 def test_run_warns_when_placeholders_dominate_and_json_has_the_shares():
     """rram-cim on the LSTM: static power dominates the energy, most of it the host's 40 W (U)
-    (the crossbars' 6.689 W is derived from ISAAC Table I), so static energy is not all
-    placeholder, but its (U) share carries the run past one half: the warning names `static`
-    with that share, 40 / (40 + 6.68883) W = 86 % of it (review 2, item 1)."""
+    (the crossbars' 6.689 W is derived from ISAAC Table I): by static power alone 40 / (40 +
+    6.68883) W = 86 % of it rests on placeholders (review 2, item 1). Its latency, though, rests
+    wholly on (U) time fields (the interconnect's and SRAM's bandwidth, the DRAM's sustained
+    fraction, the host's op overhead and clock, the crossbars' bits: find-D, finding 1), so all
+    of the static energy (power x latency) does, and the warning names the latency too."""
     res = _cli("run", "rram-cim", "lstm", "--engine", "analytic")
     assert res.exit_code == 0, res.output
     warning = next(ln for ln in res.output.splitlines() if ln.startswith("warning: "))
     assert "of the energy rests on placeholder values" in warning
-    share = 40 / (40 + 3.12228 + 3.56655)  # host (U) over host + ISAAC Table I's IMAs + tiles (D)
-    assert f"defaults: static ({share:.0%} of it), " in warning
+    assert "defaults: static, " in warning
+    assert "; 100% of the latency (critical path) rests on placeholder rates, latencies or " \
+           "overheads: interconnect, " in warning
     import json
 
     j = json.loads(_cli("run", "rram-cim", "lstm", "--engine", "analytic", "--json").output)
-    assert j["energy_placeholder_share"] > 0.5
+    assert j["latency_placeholder_share"] == 1.0
     e = j["energy_breakdown_j"]
-    placeholder_j = share * e["static"] + e["dram"] + e["interconnect"]  # the (U) parts
+    placeholder_j = e["static"] + e["dram"] + e["interconnect"]  # the (U) parts
     assert j["energy_placeholder_share"] == pytest.approx(placeholder_j / j["energy_j"], rel=1e-9, abs=0)
-    # the label says whether all of a part rests on placeholders; static is (U) in part
-    assert j["provenance"]["energy"]["static"] == "given"
+    assert j["provenance"]["energy"]["static"] == "placeholder"
     assert j["provenance"]["energy"]["cim_adc"] == "given"  # 1.5625 pJ from ISAAC Table I (D)
+    assert set(j["provenance"]["latency"].values()) == {"placeholder"}
 
 
 def test_node_outside_the_scaling_tables_is_a_one_line_error():

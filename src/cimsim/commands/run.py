@@ -21,6 +21,7 @@ from ..report import columns as C
 from ..report.baseline import baseline_ratios, ratio
 from ..report.devices import efficiency_text, energy_text, power_text, work_text
 from ..report.plausible import WARNING
+from ..report.provenance import placeholder_warning
 from ..report.result import json_number, one_device
 from ..report.columns import DEPENDENCY_PATH, REALIZED_PATH
 from ..report.format import NO_ENERGY, area, off_chip_traffic, pct, per_joule, rate, seconds_or_na, si
@@ -257,22 +258,6 @@ def _spread_rows(r) -> list[tuple[str, str]]:
             rows.append((f"{what} over requests", ", ".join(f"{t} {si(x, 's')}" for t, x in zip(tags, v))
                          + f" ({n:,} request{'s' if n != 1 else ''}; linear interpolation)"))
     return rows
-
-
-def placeholder_warning(r) -> str:
-    """One line when more than half of the energy rests on placeholders, else ''."""
-    from ..report import columns as C
-
-    if r.energy_placeholder_share <= C.PLACEHOLDER_WARN_SHARE:
-        return ""
-    # the parts behind the share, largest placeholder energy first; a part resting on
-    # placeholders in part (static power of which some components' is marked) says how much
-    e = r.energy_breakdown_j
-    parts = sorted(((k, f) for k, f in r.energy_placeholder_fraction.items() if e.get(k)),
-                   key=lambda kf: -e[kf[0]] * kf[1])
-    named = [k if f >= 1 else f"{k} ({f:.0%} of it)" for k, f in parts]
-    return (f"warning: {r.energy_placeholder_share:.0%} of the energy rests on placeholder values "
-            f"((U) or unsourced defaults: {', '.join(named)}); see `--json` provenance")
 
 
 def _latency_label(f) -> str:

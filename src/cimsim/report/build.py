@@ -21,7 +21,7 @@ from ..errors import ComponentError
 from ..hw.base import MEASURED_BOUND_DETAIL, MEASURED_COMPUTE
 from .overflow import check_energy, check_figures, check_latency
 from .plausible import area_notes, implausible, power_cap_notes, tdp_notes
-from .provenance import latency_notes, placeholder_shares, precision_notes
+from .provenance import latency_notes, latency_placeholders, placeholder_shares, precision_notes
 from .samples import recorded_batch, samples
 from .stream import shared_level_notes
 from .result import Result, attribute_ops, attribute_path, bound_of, measured_share, serial_steps
@@ -257,7 +257,9 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
                      "kernel; the memory traffic behind it is not split out")
     notes += _unknown_op_notes(wl.metadata) + _computed_weight_notes(wl.metadata) + \
         _unread_notes(wl.metadata) + training_notes(arch, wl.metadata, facts)
-    prov, e_share, a_share, e_fractions = placeholder_shares(arch, energy, areas)
+    t_prov, t_fractions, t_share = latency_placeholders(arch, path_time, run, pl, costs)
+    prov, e_share, a_share, e_fractions = placeholder_shares(arch, energy, areas, t_share)
+    prov["latency"] = t_prov
     # a placeholder of 0 m^2 weighs nothing in the share: say which parts it leaves out
     if zero := [p for p, a in areas.items() if a == 0 and prov["area"].get(p) == "placeholder"]:
         notes.append(f"area of {', '.join(zero)}: not given (0 m², a placeholder), so area "
@@ -300,8 +302,10 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
         critical_path_serial_steps=serial_steps(run.workload.arrays.chain_ops, run.critical_path),
         energy_placeholder_share=e_share,
         area_placeholder_share=a_share,
+        latency_placeholder_share=t_share,
         provenance=prov,
         energy_placeholder_fraction=e_fractions,
+        latency_placeholder_fraction=t_fractions,
         precision_mismatch=bool(mixed),
         extrapolated=any(c.extrapolated() for c, p in zip(pl.components, pl.plans) if p is not None),
         claim_notes=list(pl.claim_notes),

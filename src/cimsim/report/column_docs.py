@@ -62,6 +62,7 @@ DOCS: tuple[tuple[str, str, str], ...] = (
     (C.OPS_PER_S_PER_M2, "op/(s·m²)", ALL),
     (C.ENERGY_PLACEHOLDER_SHARE, "fraction", ALL),
     (C.AREA_PLACEHOLDER_SHARE, "fraction", ALL),
+    (C.LATENCY_PLACEHOLDER_SHARE, "fraction", ALL),
     (C.PRECISION_MISMATCH, "-", ALL),
     (C.EXTRAPOLATED, "-", ALL),
     (C.PHYSICALLY_PLAUSIBLE, "-", ALL),

@@ -106,7 +106,12 @@ POWER_DENSITY_W_PER_M2 = "power_density_w_per_m2"
 ENERGY_PLACEHOLDER_SHARE = "energy_placeholder_share"
 #: the same for the area: fraction of the declared area resting on placeholders
 AREA_PLACEHOLDER_SHARE = "area_placeholder_share"
-#: above this energy placeholder share, `cimsim run` warns
+#: fraction of the critical path's time (``critical_path_time_s``) whose part rests on a
+#: placeholder time field: a level's or link's rate or latency, a component's clock, array or
+#: read-latency fields, an op overhead; static energy counts it too (see
+#: :mod:`cimsim.report.provenance`)
+LATENCY_PLACEHOLDER_SHARE = "latency_placeholder_share"
+#: above this energy (or latency) placeholder share, `cimsim run` warns
 PLACEHOLDER_WARN_SHARE = 0.5
 #: ``--json`` key of the per-part provenance: {"energy": {part: p}, "area": {part: p}}
 PROVENANCE = "provenance"
@@ -298,7 +303,7 @@ FIXED_COLUMNS: tuple[str, ...] = (
     CRITICAL_PATH_OPS, CRITICAL_PATH_SERIAL_STEPS, PARALLELISM, BOUND_MEMORY_S, BOUND_LINK_S, BOUND_COMPUTE_S, MACS, OPS, THROUGHPUT_MACS,
     SAMPLES_PER_S, WEIGHT_BYTES, ACTIVATION_BYTES, OPS_PER_BACKING_BYTE, AREA_M2, OPS_PER_J, OPS_PER_S_PER_M2,
     AVERAGE_POWER_W, POWER_DENSITY_W_PER_M2,
-    ENERGY_PLACEHOLDER_SHARE, AREA_PLACEHOLDER_SHARE, PRECISION_MISMATCH, EXTRAPOLATED, PHYSICALLY_PLAUSIBLE,
+    ENERGY_PLACEHOLDER_SHARE, AREA_PLACEHOLDER_SHARE, LATENCY_PLACEHOLDER_SHARE, PRECISION_MISMATCH, EXTRAPOLATED, PHYSICALLY_PLAUSIBLE,
     NOTES,
 )
 

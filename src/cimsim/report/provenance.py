@@ -1,20 +1,36 @@
-"""Where a run's energy and area come from: each part's numbers ``given``, ``derived`` (circuit
-models) or ``placeholder`` (resting on a value the config marks (U), or left at an unsourced
-default), and the share of the total resting on placeholders.
+"""Where a run's energy, area and latency come from: each part's numbers ``given``, ``derived``
+(circuit models) or ``placeholder`` (resting on a value the config marks (U), or left at an
+unsourced default), and the share of the total resting on placeholders.
 
 A component says it for its own parts (``Component.provenance(marks)``); a memory level or link
 is a placeholder when its energy (area) field is marked. Static energy is split over the
 components by their static power: the share of components whose ``static_power`` is marked
-counts. Nothing here names a device type.
+counts.
+
+Latency: each part of the critical path's time (``critical_path_time_s``) rests on the time
+fields of what it is named after (:func:`latency_placeholders`): a memory level's or link's part
+on the level's or link's fields other than its energies, area, static power and capacity
+(bandwidth, ``sustained_fraction``, latency, ...); ``compute`` and a component's parts on the
+component's fields other than those and its overheads (clock, read latency, array size, ...),
+op by op where components differ; ``overhead`` (each op's fixed latency) on its component's
+``*overhead*`` fields and the ``latency`` of each level and link the op moves bytes on. Static
+energy (static power x latency) then rests on placeholders when either factor does: its
+fraction is ``1 - (1 - p)(1 - l)``, p the static-power fraction, l the latency share. Nothing
+here names a device type.
 """
 
 from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from ..units import si
 
 PROVENANCES = ("given", "derived", "placeholder")
+
+#: words of a field whose value does not set any time: a mark on it leaves the latency alone
+TIMELESS = ("energy", "area", "static_power", "capacity", "endurance", "tdp")
 
 
 def _resource(prefix: str, fields: tuple[str, ...], marks) -> str:
@@ -52,16 +68,20 @@ def part_provenance(arch) -> dict[str, dict[str, str]]:
             static_w["placeholder"] / total if total > 0 else 0.0}
 
 
-def placeholder_shares(arch, energy_j: dict, area_m2: dict) -> tuple[dict, float, float, dict]:
+def placeholder_shares(arch, energy_j: dict, area_m2: dict,
+                       latency_share: float = 0.0) -> tuple[dict, float, float, dict]:
     """``(provenance, energy share, area share, part fractions)``: the fraction of the total
     energy and area resting on placeholders (energy: 0 when the total is 0; area: NaN, null in
     JSON, when no part declares one, as :attr:`Result.area_m2`), and per energy part the fraction
     of its own energy resting on placeholders, for the parts where it is above 0 (1 for a
-    placeholder part). Static energy counts by the static power of the components whose
-    ``static_power`` is marked, so it may rest on placeholders in part (its label says
-    ``placeholder`` only when all of it does)."""
+    placeholder part). Static energy (static power x latency) counts by the static power of the
+    components whose ``static_power`` is marked (p) and by ``latency_share`` (l, from
+    :func:`latency_placeholders`): ``1 - (1 - p)(1 - l)`` of it, so it may rest on placeholders
+    in part (its label says ``placeholder`` only when all of it does)."""
     prov = part_provenance(arch)
-    frac_static = prov.pop("static_placeholder_fraction")
+    frac_static = 1.0 - (1.0 - prov.pop("static_placeholder_fraction")) * (1.0 - latency_share)
+    if frac_static >= 1.0:
+        prov["energy"]["static"] = "placeholder"
     fractions = {part: frac_static if part == "static" else 1.0 for part in energy_j
                  if part == "static" and frac_static > 0 or prov["energy"].get(part) == "placeholder"}
     e_total = sum(energy_j.values())
@@ -70,6 +90,98 @@ def placeholder_shares(arch, energy_j: dict, area_m2: dict) -> tuple[dict, float
     a_ph = sum(a for part, a in area_m2.items() if prov["area"].get(part) == "placeholder")
     return (prov, e_ph / e_total if e_total > 0 else 0.0,
             a_ph / a_total if a_total > 0 else math.nan, fractions)
+
+
+def _own(marks, prefix: str) -> list[str]:
+    return [m[len(prefix) + 1:] for m in marks if m.startswith(prefix + ".")]
+
+
+def _timed(fields: list[str]) -> bool:
+    return any(not any(w in f for w in TIMELESS) for f in fields)
+
+
+def _by_op(flags: np.ndarray, seconds: np.ndarray) -> float:
+    """The fraction of ``seconds`` (per path op) on the ops ``flags`` marks; 0 for none."""
+    total = float(seconds.sum())
+    return float(seconds[flags].sum()) / total if total > 0 else 0.0
+
+
+def latency_placeholders(arch, path_time: dict, run, pl, costs) -> tuple[dict, dict, float]:
+    """``(labels, fractions, share)`` of the critical path's time (``path_time``, the result's
+    ``critical_path_time_s``): per part ``given`` or ``placeholder`` (``placeholder`` only when
+    all of it rests on placeholders), per part the fraction of its time resting on placeholders
+    where above 0, and the share of the whole path's time that does (0 for an empty path). The
+    rule is the module's; ``run``, ``pl``, ``costs``: the run's path and per-op times, its
+    placement and cost table (only read where components differ)."""
+    marks = arch.placeholders
+    res_rate, res_lat = {}, {}
+    for where, names in (("memory", arch.memory), ("links", arch.links)):
+        for r in names:
+            own = _own(marks, f"{where}.{r}")
+            res_rate[r], res_lat[r] = _timed(own), any("latency" in f for f in own)
+    names = [c.name for c in pl.components]
+    comp_rate = np.array([_timed([f for f in _own(marks, n) if "overhead" not in f]) for n in names])
+    comp_over = np.array([any("overhead" in f for f in _own(marks, n)) for n in names])
+    frac: dict[str, float] = {}
+    p = np.asarray(run.path, dtype=np.int64)
+    table = None
+    if len(p) and (0 < comp_rate.sum() < len(names) or (not comp_over.all() and
+                                                         (comp_over.any() or any(res_lat.values())))):
+        from .result import attribute_ops
+        table = attribute_ops(p, run.start, run.end, costs.latency_s, costs.compute_s,
+                              run.resource_s, costs.resources, pl.serial, costs.pieces)
+    comp = pl.component[p]
+    for part in path_time:
+        if part in res_rate:
+            frac[part] = float(res_rate[part])
+        elif part == "compute":
+            frac[part] = (float(comp_rate.all()) if table is None or comp_rate.all() or not comp_rate.any()
+                          else _by_op(comp_rate[comp], table["compute_s"].to_numpy()))
+        elif part == "overhead":
+            if table is None or comp_over.all():
+                frac[part] = float(comp_over.all())
+            else:
+                lat = np.array([res_lat.get(r, False) for r in costs.resources], dtype=bool)
+                touched = (run.resource_s[p][:, lat] > 0).any(axis=1) if lat.any() else False
+                frac[part] = _by_op(comp_over[comp] | touched, table["overhead_s"].to_numpy())
+        else:  # a component's part (<component>_<part>): its component's time fields
+            owner = [i for i, n in enumerate(names) if part.startswith(f"{n}_")]
+            frac[part] = float(bool(owner) and comp_rate[max(owner, key=lambda i: len(names[i]))])
+    total = sum(path_time.values())
+    share = sum(t * frac[k] for k, t in path_time.items()) / total if total > 0 else 0.0
+    labels = {k: "placeholder" if f >= 1.0 else "given" for k, f in frac.items()}
+    return labels, {k: f for k, f in frac.items() if f > 0}, float(share)
+
+
+def placeholder_warning(r) -> str:
+    """One line when more than half of the energy or of the latency rests on placeholders,
+    else ''."""
+    from . import columns as C
+
+    e_big = r.energy_placeholder_share > C.PLACEHOLDER_WARN_SHARE
+    t_big = r.latency_placeholder_share > C.PLACEHOLDER_WARN_SHARE
+    if not (e_big or t_big):
+        return ""
+    out = []
+    if e_big:  # the parts behind the share, largest placeholder energy first; a part resting
+        # on placeholders in part (static power of which some components' is marked, or static
+        # energy over a latency resting on placeholders in part) says how much
+        out.append(f"{r.energy_placeholder_share:.0%} of the energy rests on placeholder values "
+                   f"((U) or unsourced defaults: "
+                   f"{_named(r.energy_breakdown_j, r.energy_placeholder_fraction)})")
+    if t_big:
+        out.append(f"{r.latency_placeholder_share:.0%} of the latency (critical path) rests on "
+                   "placeholder rates, latencies or overheads: "
+                   f"{_named(r.path_time_s, r.latency_placeholder_fraction)}")
+    return f"warning: {'; '.join(out)}; see `--json` provenance"
+
+
+def _named(parts: dict, fractions: dict) -> str:
+    """The parts resting on placeholders, largest placeholder amount first; a part that does in
+    part says how much of it."""
+    named = sorted(((k, f) for k, f in fractions.items() if parts.get(k)),
+                   key=lambda kf: -parts[kf[0]] * kf[1])
+    return ", ".join(k if f >= 1 else f"{k} ({f:.0%} of it)" for k, f in named)
 
 
 #: dtypes whose values are integers of their byte width (the rest are floating point)

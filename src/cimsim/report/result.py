@@ -66,12 +66,19 @@ class Result:
     bound_link_s: float = 0.0
     energy_placeholder_share: float = 0.0
     area_placeholder_share: float = 0.0
-    #: per part: given, derived or placeholder ({"energy": {...}, "area": {...}})
+    #: fraction of the critical path's time resting on placeholder time fields (rates,
+    #: latencies, overheads; report.provenance.latency_placeholders)
+    latency_placeholder_share: float = 0.0
+    #: per part: given, derived or placeholder ({"energy": {...}, "area": {...}, "latency":
+    #: {critical-path part: given or placeholder}})
     provenance: dict = field(default_factory=dict)
     #: per energy part resting on placeholders at all: the fraction of its energy that does (1
     #: for a ``placeholder`` part; static energy by the marked components' static power, so it
     #: may be partial where its label says ``given``); not in ``--json``
     energy_placeholder_fraction: dict[str, float] = field(default_factory=dict)
+    #: per critical-path part resting on placeholders at all: the fraction of its time that
+    #: does (compute and overhead op by op where components differ); not in ``--json``
+    latency_placeholder_fraction: dict[str, float] = field(default_factory=dict)
     #: a component computes at a fixed precision other than its ops' dtype (see the notes)
     precision_mismatch: bool = False
     #: a circuit-model input lies outside the range its laws were fitted on (columns.EXTRAPOLATED;
