@@ -11,18 +11,23 @@ from __future__ import annotations
 from ..units import si
 
 
+def _same_components(base, now, method: str):
+    """``(component, its method's answer in base, in now)`` for each component of ``now`` that
+    ``base`` has under the same name and type."""
+    before = {c.name: c for c in base.instances}
+    for comp in now.instances:
+        old = before.get(comp.name)
+        if old is not None and old.type_name == comp.type_name:
+            yield comp, getattr(old, method)(), getattr(comp, method)()
+
+
 def unscaled_notes(base, now) -> list[str]:
     """One note per component field of architecture ``now`` that is a fixed total whose count
     differs from the one in ``base`` (the config before its overrides) while the total is the
     same; none where the overrides set the total too."""
-    before = {c.name: c for c in base.instances}
     out = []
-    for comp in now.instances:
-        old = before.get(comp.name)
-        if old is None or old.type_name != comp.type_name:
-            continue
-        was = old.fixed_totals()
-        for field, (what, n, value, unit) in comp.fixed_totals().items():
+    for comp, was, now_totals in _same_components(base, now, "fixed_totals"):
+        for field, (what, n, value, unit) in now_totals.items():
             if field not in was or was[field][1] == n or was[field][2] != value:
                 continue
             n0 = was[field][1]
@@ -42,14 +47,9 @@ def stated_notes(base, now, overrides=()) -> list[str]:
     def set_by_overrides(path: str) -> bool:
         return any(path == k or path.startswith(f"{k}.") for k in overrides)
 
-    before = {c.name: c for c in base.instances}
     out = []
-    for comp in now.instances:
-        old = before.get(comp.name)
-        if old is None or old.type_name != comp.type_name:
-            continue
-        was = old.stated_dependents()
-        for field, (value, given) in comp.stated_dependents().items():
+    for comp, was, stated in _same_components(base, now, "stated_dependents"):
+        for field, (value, given) in stated.items():
             if field not in was or was[field][0] == value:
                 continue
             kept = [f"{comp.name}.{f} ({si(v, unit, 6)})" for f, (v, unit) in given.items()
