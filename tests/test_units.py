@@ -167,11 +167,18 @@ def test_result_is_finite_float():
     ("307.2 gb/s", "B/s", "unknown unit 'gb' (did you mean 'GB' or 'Gb'?)"),
     ("300 Mhz", "Hz", "unknown unit 'Mhz' (did you mean 'MHz' or 'mHz'?)"),
     ("64 kib", "B", "unknown unit 'kib' (did you mean 'KiB'?)"),
+    # a datasheet's rate spelling (find-F 3): the '/s' form, without the list of every unit
+    ("10GBps", "B/s", "unknown unit 'GBps' (did you mean 'GB/s'? a rate is written with '/s')"),
+    ("10 Gbps", "B/s", "unknown unit 'Gbps' (did you mean 'Gb/s'? a rate is written with '/s')"),
+    ("400 MBps", "B/s", "unknown unit 'MBps' (did you mean 'MB/s'? a rate is written with '/s')"),
+    ("3 gbps", "B/s", "unknown unit 'gbps' (did you mean 'GB/s' or 'Gb/s'? a rate is written "
+                      "with '/s')"),
 ])
 def test_a_unit_in_the_wrong_case_names_the_right_spelling(text, unit, hint):
     with pytest.raises(UnitError) as e:
         parse_quantity(text, unit)
     assert hint in str(e.value)
+    assert "known units are" not in str(e.value)  # the spelling meant, not all 250 characters
 
 
 SUB = "a byte or bit takes no prefix below one"
@@ -233,10 +240,11 @@ def test_wrong_kind_of_value_messages_read_as_english():
     """A list is not called a bare number; an energy is 'an energy quantity', said once."""
     with pytest.raises(UnitError) as e:
         parse_quantity(["1 GB/s"], "B/s")
-    assert str(e.value).endswith("got ['1 GB/s'] (a list, not one quantity)")
+    assert str(e.value).endswith("(got ['1 GB/s']): a list, not one quantity")
     with pytest.raises(UnitError) as e:
         parse_quantity(25.6, "B/s")
-    assert str(e.value).endswith("got 25.6 (a bare number is ambiguous: write its unit)")
+    assert str(e.value).endswith("(got 25.6): a bare number is ambiguous; write its unit, e.g. "
+                                 "'25.6 B/s' if it is in B/s")
     with pytest.raises(UnitError) as e:
         parse_quantity("12.5 pJ", "J/B")
     assert str(e.value).startswith("'12.5 pJ' is an energy quantity, but this field needs energy "
@@ -397,3 +405,17 @@ def test_a_capital_k_is_refused_not_read_as_1000(text, unit, msg):
                                          (5e-27, "J")])
 def test_what_si_prints_is_read_back(value, unit):
     assert parse_quantity(si(value, unit), unit) == pytest.approx(value, rel=1e-3, abs=0)
+
+
+@pytest.mark.parametrize("value, written", [
+    (1e10, "1e10"), (1.5e6, "1.5e6"), (-2e7, "-2e7"), (1e-9, "1e-9"), (1e300, "1e300"),
+    (307.2, "307.2"), (100.0, "100.0"), (12345678.0, "12345678.0"), (16, "16"),
+])
+def test_a_bare_number_is_shown_once_as_a_config_writes_it(value, written):
+    """find-F 5: ``bandwidth: 1e10`` said ``got 10000000000.0`` twice; 1e10 B/s = 10 GB/s."""
+    from cimsim.units import number_text
+
+    assert number_text(value) == written
+    with pytest.raises(UnitError) as e:
+        parse_quantity(value, "B/s")
+    assert str(e.value).count("got ") == 1 and f"(got {written}): a bare number" in str(e.value)

@@ -39,6 +39,7 @@ __all__ = [
     "parse_unit",
     "parse_quantity",
     "format_quantity",
+    "number_text",
 ]
 
 
@@ -145,21 +146,41 @@ def _parse_atom(atom: str) -> Unit:
     if atom.startswith("K") and atom[1:] in _BASE:  # 1 KB: a kilobyte or a kibibyte?
         raise UnitError(f"unit {atom!r}: K is not a prefix; write k{atom[1:]} (1000) "
                         f"{f'or Ki{atom[1:]} (1024)' if atom[1:] in _INFO else ''}".rstrip())
+    hint = _case_hint(atom) or _rate_hint(atom)
+    if hint:  # the spelling meant: the list of every unit would only bury it
+        raise UnitError(f"unknown unit {atom!r}{hint}")
     raise UnitError(
-        f"unknown unit {atom!r}{_case_hint(atom)}; known units are s, Hz, B, bit, J, W, m, m^2, V, A, "
+        f"unknown unit {atom!r}; known units are s, Hz, B, bit, J, W, m, m^2, V, A, "
         "ohm, F with decimal prefixes q r y z a f p n u m k M G T P E Z Y R Q or binary prefixes "
         "Ki Mi Gi Ti Pi (B and bit only)"
     )
+
+
+def _known(bases) -> list[str]:
+    """Every prefixed unit of ``bases`` that parses (no prefix below one on a byte or bit)."""
+    return ([p + b for p, m in _DECIMAL.items() for b in bases if m >= 1 or b not in _INFO]
+            + [p + b for p in _BINARY for b in ("B", "bit") if b in bases])
 
 
 def _case_hint(atom: str) -> str:
     """`` (did you mean 'GB'?)`` when ``atom`` is a known unit written in the wrong case
     (``gb``, ``Mhz``, ``kib``, and ``mb``: a millibit is refused, :data:`_INFO`); units are
     case-sensitive (``mW`` is a milliwatt, ``MW`` a megawatt)."""
-    known = ([p + b for p, m in _DECIMAL.items() for b in _BASE if m >= 1 or b not in _INFO]
-             + [p + b for p in _BINARY for b in ("B", "bit")])
-    close = sorted({k for k in known if k.lower() == atom.lower()})
+    close = sorted({k for k in _known(_BASE) if k.lower() == atom.lower()})
     return f" (did you mean {' or '.join(repr(k) for k in close)}?)" if close else ""
+
+
+def _rate_hint(atom: str) -> str:
+    """`` (did you mean 'GB/s'? ...)`` for a datasheet's rate spelling, an information unit
+    with ``ps`` (per second) on it: ``GBps``, ``Gbps``, ``MBps``, ``kbps`` (``gbps``: each
+    spelling it may mean)."""
+    if len(atom) < 3 or atom[-2:].lower() != "ps":
+        return ""
+    stem = atom[:-2]
+    info = _known(_INFO)
+    close = [stem] if stem in info else sorted({k for k in info if k.lower() == stem.lower()})
+    return (f" (did you mean {' or '.join(repr(f'{k}/s') for k in close)}? a rate is written with "
+            "'/s')" if close else "")
 
 
 def parse_unit(expr: str) -> Unit:
@@ -200,11 +221,14 @@ def parse_quantity(text: object, unit: str) -> float:
     """
     target = parse_unit(unit)
     if isinstance(text, bool) or not isinstance(text, str):
-        why = ("a bare number is ambiguous: write its unit" if isinstance(text, (int, float))
-               else f"a {type(text).__name__.replace('NoneType', 'null')}, not one quantity")
-        raise UnitError(
-            f"expected a quantity with a unit like '{_example(unit)}', got {text!r} ({why})"
-        )
+        if isinstance(text, (int, float)):  # (a boolean too: YAML's `true` where a quantity goes)
+            shown, why = number_text(text), "a bare number is ambiguous; write its unit"
+            if not isinstance(text, bool) and math.isfinite(text) and text > 0:
+                why += f", e.g. '{si(text, unit)}' if it is in {unit}"
+        else:
+            shown = repr(text)
+            why = f"a {type(text).__name__.replace('NoneType', 'null')}, not one quantity"
+        raise UnitError(f"expected a quantity with a unit like '{_example(unit)}' (got {shown}): {why}")
     m = _NUMBER.match(text)
     if not m:
         raise UnitError(f"cannot read {text!r} as a number with a unit, e.g. '{_example(unit)}'")
@@ -222,6 +246,23 @@ def parse_quantity(text: object, unit: str) -> float:
             f"{target.describe_dims()} (like '{_example(unit)}')"
         )
     return value * given.factor / target.factor
+
+
+def number_text(x: float) -> str:
+    """A number as a config writes it: ``repr`` (``25.6``, ``0.7``, ``12345678.0``), but a whole
+    number ending in five zeros or more, or one with an exponent in short exponent form (``1e10``, ``1.5e6``, ``1e-9``; YAML reads
+    ``1e10`` as ``10000000000.0``)."""
+    r = repr(x)
+    if isinstance(x, bool) or not isinstance(x, float) or not math.isfinite(x):
+        return r
+    if "e" in r:
+        mantissa, _, exp = r.partition("e")
+        return f"{mantissa}e{int(exp)}"
+    sign, digits = ("-", r[1:-2]) if r.startswith("-") else ("", r[:-2])
+    sig = digits.rstrip("0")
+    if r.endswith(".0") and sig and len(digits) - len(sig) >= 5:  # 1500000.0, not 12345678.0
+        return f"{sign}{sig[0]}{'.' + sig[1:] if len(sig) > 1 else ''}e{len(digits) - 1}"
+    return r
 
 
 def format_quantity(value: float, unit: str) -> str:

@@ -102,7 +102,7 @@ def sweep_command(configs, workloads, params, points, sample, samples, seed, eng
       cimsim sweep sram-cim -w lstm --param cim.arrays=64,128,256 --param processor.cores=8..128:lin:16
       cimsim sweep gpu-hbm3 -w step.npz --param memory.dram.bandwidth=25GB/s..3.2TB/s:log
           --sample lhs --samples 200 --engine analytic
-      cimsim sweep rram-cim -w digits-cnn --accuracy --param cim.adc.bits=3,4,5,6,7,8
+      cimsim sweep rram-cim-derived -w digits-cnn --accuracy --param cim.adc.bits=3,4,5,6,7,8
           --param cim.rows_per_read=16,32,64,128
       cimsim sweep rram-cim -w lstm --points designs.csv --param cim.adc.bits=4,6
     """

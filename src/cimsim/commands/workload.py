@@ -163,7 +163,8 @@ _recurrent_command("gru", "A stacked GRU (nn.GRU semantics).")
 @_opt("--steps", "seq_len", type=int, required=True, help="Sequence length N.")
 @_opt("--d-model", type=int, default=512, help="Model width d.")
 @_opt("--heads", type=int, default=8, help="Attention heads.")
-@_opt("--window", type=int, default=100, help="Window w (vectors per module).")
+@_opt("--window", type=int, default=100, help="Window w (vectors per module); the encoder has "
+      "ceil(log_w N) levels (N 1024: 2 at w 100, 3 at w 16).")
 @_batch
 @_dtype
 @_opt("--mode", default="encode", help=f"{'|'.join(MODES)}.")
@@ -173,7 +174,13 @@ _recurrent_command("gru", "A stacked GRU (nn.GRU semantics).")
 @_output
 @_name
 def hier_attn_cmd(seq_len, d_model, heads, window, batch, dtype, mode, partial, output, name):
-    """The hierarchical neural attention encoder."""
+    """The hierarchical neural attention encoder.
+
+    Level 1 attends within windows of w vectors; each next level attends over the previous
+    level's window summaries, ceil(n / w) of them, until one is left: levels = ceil(log_w N).
+    The README's path-length table (examples/path_length.py) uses --window 16 --d-model 512
+    --heads 8, not the default window 100.
+    """
     _generate("hier-attn", output, name, seq_len=seq_len, d_model=d_model, heads=heads,
               window=window, batch=batch, dtype=dtype, mode=mode, partial=partial)
 

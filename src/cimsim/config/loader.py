@@ -24,7 +24,7 @@ from .models import RESERVED, Architecture
 from .origin import _where, origin  # noqa: F401  (origin re-exported)
 from .paths import field_of, resolve
 from .walk import did_you_mean, model_at, parse_flag
-from .yamlread import KeyNotAName, UniqueKeyLoader, graph_error, load_text
+from .yamlread import KeyNotAName, UniqueKeyLoader, graph_error, load_text, syntax_error
 
 
 def _yaml_kind(data: Any) -> str:
@@ -63,7 +63,7 @@ def read_yaml(path: str | Path) -> dict:
     except KeyNotAName as exc:
         raise ConfigError(f"{path}: {exc}") from None
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {' '.join(str(exc).split())}") from None
+        raise ConfigError(f"{path}: not valid YAML: {syntax_error(exc, text)}") from None
     except RecursionError:
         raise ConfigError(f"{path}: nested too deeply to parse; not a cimsim config") from None
     finally:

@@ -37,6 +37,37 @@ def load_text(text: str) -> Any:
     return yaml.load(text, Loader=UniqueKeyLoader)  # noqa: S506  (a SafeLoader subclass)
 
 
+def syntax_error(exc: yaml.YAMLError, text: str) -> str:
+    """PyYAML's error as one plain line: where (``line 23, column 7``, never its
+    ``"<unicode string>"`` and caret snippet, which point at nothing once joined into one line),
+    what, and a hint for the usual slips: a tab (YAML indents with spaces), a key indented
+    deeper than the keys above it, a ``:`` where no key may start, a key without its ``:``."""
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or ""
+    if mark is None or not problem:
+        return " ".join(str(exc).replace('in "<unicode string>", ', "").split())
+    lines = text.splitlines()
+    line = lines[mark.line] if mark.line < len(lines) else ""
+    key = line.strip().split(":", 1)[0].strip()[:40]
+    where = f"line {mark.line + 1}, column {mark.column + 1}"
+    above = getattr(exc, "context_mark", None)
+    at = f"line {above.line + 1}, column {above.column + 1}" if above is not None else ""
+    if "'\\t'" in problem or "tab character" in problem:
+        return f"line {mark.line + 1}: a tab character; YAML indents with spaces"
+    if problem.startswith("expected <block end>"):
+        return (f"{where}: {key!r} is indented deeper than the keys above it (the block at {at}), "
+                "or a key above it too little; keys of one mapping start in the same column" if key
+                else f"{where}: this line is indented differently from the block at {at}")
+    if problem == "mapping values are not allowed here":
+        return (f"{where}: a ':' where no key can start: this line is indented deeper than the key "
+                "above it, or a value holds ': ' (quote it)")
+    if problem == "could not find expected ':'":
+        return (f"{where}: the key started at {at} has no ':' (each entry is 'key: value'; a "
+                "continued line is indented deeper)" if at else f"{where}: a key without ':'")
+    context = getattr(exc, "context", None)
+    return f"{where}: {problem}" + (f" ({context} at {at})" if context and at else "")
+
+
 class KeyNotAName(yaml.YAMLError):
     """A complex key (``? [a, b]``): the message says where and what it is."""
 

@@ -528,6 +528,14 @@ class Component(Generic[ConfigT]):
         (:func:`cimsim.hw.totals.unscaled_notes`). Default: none."""
         return {}
 
+    def stated_dependents(self) -> dict[str, tuple[object, dict[str, tuple[float, str]]]]:
+        """``{input field: (its value, {field: (value, unit)})}``: the config fields (below the
+        component) given as numbers that the component would otherwise derive from the input
+        field (a CIM's ADC energy, rate and area from ``adc.bits``), so they do not follow it. A
+        run whose ``--set`` or sweep changes the input and leaves them gets a note
+        (:func:`cimsim.hw.totals.stated_notes`). Default: none."""
+        return {}
+
     def area_m2(self) -> dict[str, float]:
         """Silicon area by part (m^2), from the component's own parameters; empty when its
         config gives no area. Default: a config field ``area`` (m^2) is the part ``die``."""

@@ -401,6 +401,7 @@ class CIM(Component[CIMConfig]):
         return notes.derived_values(self)
 
     extrapolated, fixed_totals = notes.extrapolated, sizing.fixed_totals  # (Component's)
+    stated_dependents = sizing.stated_dependents
 
     def provenance(self, marks: AbstractSet[str] = frozenset()) -> dict:
         """Each energy and area part's provenance and the static power's: :func:`.notes.provenance`."""

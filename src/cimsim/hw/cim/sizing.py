@@ -1,6 +1,7 @@
 """What a CIM block's totals stand for: the area of the arrays a run needs (the fact
 ``<cim>_area_needed_m2``) and the config totals that do not scale with ``arrays``
-(:meth:`cimsim.hw.base.Component.fixed_totals`)."""
+(:meth:`cimsim.hw.base.Component.fixed_totals`), and the given numbers that would follow
+``adc.bits`` if left out (:meth:`~cimsim.hw.base.Component.stated_dependents`)."""
 
 from __future__ import annotations
 
@@ -29,3 +30,25 @@ def fixed_totals(comp) -> dict[str, tuple[str, int, float, str]]:
     c = comp.config
     return ({"static_power": ("arrays", c.arrays, float(c.static_power), "W")}
             if c.static_power is not None and c.static_power > 0 else {})
+
+
+#: the ADC numbers the circuit models derive from ``adc.bits`` when left out (with ``adc.type``):
+#: energy per conversion, conversion rate, area of one ADC; (config path, unit)
+ADC_BY_BITS = (("adc.energy_per_conversion", "J"), ("adc.sample_rate", "Hz"), ("area.adc", "m^2"))
+
+
+def stated_dependents(comp) -> dict[str, tuple[object, dict[str, tuple[float, str]]]]:
+    """The ADC numbers of :data:`ADC_BY_BITS` the config gives: they stay as given when
+    ``adc.bits`` changes (a SAR ADC's energy halves roughly per bit removed, Murmann's survey).
+    None with ``adc.counting``, whose energy and rate are per counting step, whatever the bits."""
+    c = comp.config
+    if c.adc.counting is not None:
+        return {}
+    blocks = {"adc": c.adc, "area": c.area}
+    given = {}
+    for path, unit in ADC_BY_BITS:
+        block, _, name = path.partition(".")
+        value = getattr(blocks[block], name, None) if blocks[block] is not None else None
+        if value is not None:
+            given[path] = (float(value), unit)
+    return {"adc.bits": (c.adc.bits, given)} if given else {}
