@@ -174,8 +174,14 @@ def test_mixtral_experts_without_tokens_are_unread_and_slices_are_named_by_exper
     mlp = "model.layers.0.mlp.experts"
     assert w.metadata["unrouted_experts"] == [
         {"module": mlp, "experts": idle, "of": 8, "bytes": 6 * (64 * 256 + 128 * 64) * 4}]
-    assert sorted(e["name"] for e in w.metadata["unread_parameters"]) == sorted(
+    whole = [e for e in w.metadata["unread_parameters"] if "read_bytes" not in e]
+    assert sorted(e["name"] for e in whole) == sorted(
         f"{mlp}.{p}[{e}]" for p in ("gate_up_proj", "down_proj") for e in idle)
+    # the untied token embedding is read in part: token 5's row of 100 x 64 (the stacked
+    # experts are not: their slices are listed by expert above)
+    (part,) = [e for e in w.metadata["unread_parameters"] if "read_bytes" in e]
+    assert (part["name"], part["read_bytes"], part["bytes"]) == (
+        "model.embed_tokens.weight", 64 * 4, 99 * 64 * 4)
     grouped = [op for op in w.ops if op.tags.get("aten") == "_grouped_mm"]
     assert sorted(op.weight for op in grouped) == sorted(
         f"{mlp}.{p}[{e}]" for p in ("gate_up_proj", "down_proj") for e in chosen)
@@ -253,3 +259,64 @@ def test_malformed_unread_parameters_are_one_line():
     with pytest.raises(WorkloadError, match="metadata unread_parameters must be a list of .*bytes an "
                                             "integer >= 0"):
         w.footprint
+
+
+# ----------------------------------------------------- parameters read in part (find-A 2)
+class Bags(nn.Module):
+    """DLRM's embedding tables: ``nn.EmbeddingBag(rows, dim, mode="sum")`` each."""
+
+    def __init__(self, rows, dim):
+        super().__init__()
+        self.emb = nn.ModuleList(nn.EmbeddingBag(r, dim, mode="sum") for r in rows)
+
+    def forward(self, idx, offs):
+        return torch.cat([e(i, o) for e, i, o in zip(self.emb, idx, offs)], dim=1)
+
+
+def test_a_table_read_in_part_records_its_unread_bytes_and_says_so():
+    rows, dim = 1000, 16
+    ids, offs = torch.tensor([3, 7, 3, 999, 7, 0]), torch.tensor([0, 3])  # 4 distinct rows
+    w = trace(Bags([rows], dim).eval(), ((ids,), (offs,)))
+    read, full = 4 * dim * 4, rows * dim * 4
+    assert w.weight_bytes == read  # the rows gathered
+    assert w.metadata["unread_parameters"] == [
+        {"name": "emb.0.weight", "shape": [rows, dim], "dtype": "fp32", "bytes": full - read,
+         "read_bytes": read, "parameter_bytes": full}]
+    from cimsim.workload.trace.unread import notes
+
+    (note,) = notes(w.metadata)
+    assert note.startswith("1 parameter(s) read only in part by this forward (emb.0.weight 256 B "
+                           "of 64 kB): 63.74 kB of them never read,")  # 64,000 - 256 B
+    # a table read whole (all its rows) is no partial read
+    w = trace(Bags([8], dim).eval(), ((torch.arange(8),), (torch.tensor([0]),)))
+    assert "unread_parameters" not in w.metadata
+
+
+@pytest.fixture(scope="module")
+def huge():
+    """find-A 2's tables: 3 x 1e8 rows x 128 fp32 (fake weights), B = 128 bags of L = 20."""
+    from torch._subclasses.fake_tensor import FakeTensorMode
+
+    B, L, rows, dim = 128, 20, 100_000_000, 128
+    with FakeTensorMode(allow_non_fake_inputs=True):
+        m = Bags([rows] * 3, dim).eval()
+        idx = tuple(torch.randint(0, rows, (B * L,)) for _ in range(3))
+        offs = tuple(torch.arange(0, B * L, L) for _ in range(3))
+    return trace(m, (idx, offs), name="huge"), B * L * dim * 4
+
+
+def test_huge_tables_read_in_part_hold_their_whole_bytes_in_the_metadata(huge):
+    w, gathered = huge
+    full = 100_000_000 * 128 * 4  # 51.2 GB a table
+    parts = w.metadata["unread_parameters"]
+    assert [e["parameter_bytes"] for e in parts] == [full] * 3
+    assert [e["read_bytes"] for e in parts] == [gathered] * 3  # fake ids: B x L distinct rows
+    assert w.weight_bytes + sum(e["bytes"] for e in parts) == 3 * full == 153_600_000_000
+
+
+def test_huge_tables_are_refused_on_an_80_gb_gpu(huge):
+    from cimsim import load_architecture, simulate
+    from cimsim.errors import MappingError
+
+    with pytest.raises(MappingError, match=r"153\.6\d* GB live at once.*80 GB"):
+        simulate(load_architecture("gpu-hbm3"), huge[0])

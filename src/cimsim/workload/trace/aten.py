@@ -10,7 +10,8 @@ Every aten op lands in exactly one class:
 * **training** (a traced ``backward()`` and optimizer step): losses, ``convolution_backward``
   (two im2col matmuls), the norm backwards, ``_foreach_*`` and ``_fused_adam(w)_``: :mod:`.training`;
 * **copies** (:data:`COPIES`): data movement (concatenation, padding, gathers);
-  ``embedding`` and ``index_select`` (row gathers) have their own lowerings;
+  ``embedding`` and ``index_select`` (row gathers) and the gathers by index of a parameter
+  (:data:`GATHERS`: ``W[idx]``, ``gather``, ``take``) have their own lowerings;
 * **index accumulations** (``scatter_add``, ``index_add``, ``scatter_reduce``, ``index_reduce``,
   ``scatter`` / ``index_put`` when they accumulate): one op per source element, :mod:`.scatter`;
 * complex operands: real operations (:mod:`.complexes`), in the pointwise and matmul lowerings;
@@ -111,15 +112,19 @@ RESAMPLES = {"_adaptive_avg_pool2d", "_adaptive_avg_pool3d", "adaptive_avg_pool1
              "upsample_linear1d", "upsample_bicubic2d", "upsample_trilinear3d", "col2im"}
 COPIES = {"cat", "stack", "constant_pad_nd", "reflection_pad1d", "reflection_pad2d",
           "reflection_pad3d", "replication_pad1d", "replication_pad2d", "replication_pad3d",
-          "gather", "index", "index_copy", "index_fill",
+          "index_copy", "index_fill",
           "slice_scatter", "select_scatter", "diagonal_scatter", "as_strided_scatter", "copy",
-          "repeat", "roll", "flip", "masked_select", "masked_scatter", "_unsafe_index",
+          "repeat", "roll", "flip", "masked_select", "masked_scatter",
           "upsample_nearest1d", "upsample_nearest2d", "upsample_nearest3d", "_upsample_nearest_exact1d",
-          "_upsample_nearest_exact2d", "im2col", "narrow_copy", "take",
+          "_upsample_nearest_exact2d", "im2col", "narrow_copy",
           "_pack_padded_sequence", "_pad_packed_sequence",
           "repeat_interleave", "tile", "put", "unfold_copy", "pixel_shuffle",
           "pixel_unshuffle", "channel_shuffle", "native_channel_shuffle", "diag_embed", "polar",
           "complex", "view_as_real_copy"}
+#: gathers by index (``W[idx]``, ``torch.gather``, ``torch.take``): of a parameter, only the
+#: elements they read (a row gather where the index picks whole rows: :mod:`.bags`); of anything
+#: else, a copy like :data:`COPIES`
+GATHERS = {"index", "_unsafe_index", "gather", "take"}
 #: a copy that only reorders (or re-types) the elements: free, like a view
 REORDER = {"clone", "_to_copy", "lift_fresh_copy", "contiguous", "alias_copy", "view_copy",
            "expand_copy", "permute_copy", "transpose_copy", "t_copy", "unsqueeze_copy",

@@ -1,5 +1,6 @@
-"""Row gathers: ``aten.embedding``, ``aten.index_select`` of a parameter, and
-``aten._embedding_bag`` (``nn.EmbeddingBag``, ``F.embedding_bag``), a gather and a reduction.
+"""Row gathers: ``aten.embedding``, ``aten.index_select`` of a parameter, ``W[idx]`` of a
+parameter (``aten.index`` with one integer index on dim 0), and ``aten._embedding_bag``
+(``nn.EmbeddingBag``, ``F.embedding_bag``), a gather and a reduction.
 
 An embedding lookup reads only the table rows its indices name, each a random access of one row
 (:func:`gather_rows`). A bag lookup reads them and reduces each bag's rows to one: one op of
@@ -8,6 +9,12 @@ mean's divide and a max's compare count the same), plus one per gathered element
 ``per_sample_weights`` (the multiply); it reads the indices, the offsets and the per-sample
 weights besides the rows. It was a copy of the whole table, with the reduction free: a DLRM-size
 table cost its every byte at every lookup.
+
+The other gathers by index of a parameter (:data:`.aten.GATHERS`: ``W[idx]`` with several index
+tensors, a mask or a slice before the index, ``torch.gather``, ``torch.take``) read the elements
+they name, each a random access of one element (:func:`gather_elements`): element-granular, the
+pattern's honest grain where the index need not pick whole rows. They were copies of the whole
+table too (a ``W[idx]`` of a 1e6 x 64 fp32 table read its 256 MB for 655 kB of rows).
 """
 
 from __future__ import annotations
@@ -18,7 +25,11 @@ import numpy as np
 
 from ...dtypes import DTYPE_BYTES
 from .registry import Call, aten, lowers
+from .aten import GATHERS
 from .storage import offsets, storage_key
+
+#: integer dtypes an index of a row gather has (a bool or uint8 index is a mask)
+INDEX_DTYPES = ("int64", "int32", "int16", "int8")
 
 
 @lowers(aten.embedding)
@@ -76,3 +87,86 @@ def embedding_bag(low, c: Call) -> None:
     extra = [t for t in (offsets, per_sample) if isinstance(t, low.torch.Tensor)]
     gather_rows(low, c.base, (table, idx), c.targets, kind="reduction",
                      vec=elems * (2.0 if per_sample is not None else 1.0), extra=extra)
+
+
+@lowers(*GATHERS)
+def param_gather(low, c: Call) -> None:
+    """A gather by index (:data:`.aten.GATHERS`) of a parameter reads only what it names: the
+    rows of ``W[idx]`` (:func:`gather_rows`, as ``nn.Embedding``), the elements of any other
+    pattern (:func:`gather_elements`); of anything else, a copy."""
+    table = c.args[0]
+    if not (isinstance(table, low.torch.Tensor) and table.numel() and table.dim()
+            and low._is_param(table)):
+        low.emit("copy", c.base, c.reads, c.targets)
+        return
+    if c.base == "gather":
+        idx = [c.args[2]]
+    elif c.base == "take":
+        idx = [c.args[1]]
+    else:
+        idx = list(c.args[1])
+    tensors = [i for i in idx if isinstance(i, low.torch.Tensor)]
+    fake = any(_no_values(low, i) for i in tensors)
+    row_bytes = int(math.prod(table.shape[1:])) * DTYPE_BYTES[low.dt(table)]
+    rows = c.base in ("index", "_unsafe_index") and len(tensors) == 1 and idx[0] is tensors[0] \
+        and str(tensors[0].dtype).removeprefix("torch.") in INDEX_DTYPES
+    if rows and (fake or not bool((tensors[0] < 0).any())):
+        gather_rows(low, c.base, (table, tensors[0]), c.targets)
+    else:  # a negative row id (counted from the end) is a row gather read element by element
+        gather_elements(low, c, table, idx, tensors, fake, row_bytes if rows else None)
+
+
+def _no_values(low, t) -> bool:
+    from torch._subclasses.fake_tensor import is_fake
+
+    return t.is_meta or is_fake(t)
+
+
+def gather_elements(low, c: Call, table, idx, tensors, fake: bool, access_bytes=None) -> None:
+    """Gather ``c`` of parameter ``table`` by the index ``idx`` (``tensors``: its index tensors)
+    reads the distinct elements it names, each a random access of one element (``access_bytes``:
+    another grain, a row's). Without index values (fake ids) the output's elements are taken to
+    be distinct elements of the table, as :func:`gather_rows` takes fake ids to be distinct rows."""
+    torch = low.torch
+    if not low.st.known(table):
+        low._source(table)
+    out = c.targets[0]
+    if fake:
+        offs = table.storage_offset() + np.arange(min(out.numel(), table.numel()), dtype=np.int64)
+    else:
+        dim = c.args[1] % table.dim() if c.base == "gather" else None
+        offs = np.unique(_element_offsets(torch, c.base, table, idx, dim).reshape(-1).numpy())
+    offs = low.st.units_at(table, offs)
+    vid = low.st.storages[storage_key(table)].cur
+    pieces = [(vid, offs if len(offs) < low.st.versions[vid].size else None)]
+    grain = access_bytes or DTYPE_BYTES[low.dt(table)]
+    low.emit("copy", c.base, [pieces, *tensors], c.targets,
+             tags={"part": "gather", "access_bytes": grain})
+
+
+def _element_offsets(torch, base: str, table, idx, dim=None):
+    """Storage offsets (in ``table``'s elements) of the elements gather ``base`` reads (``dim``:
+    a ``gather``'s)."""
+    shape, stride = tuple(table.shape), tuple(table.stride())
+    if base == "take":  # flat indices into the row-major order, counted from the end if < 0
+        flat, offs = idx[0].reshape(-1) % table.numel(), torch.zeros(idx[0].numel(), dtype=torch.int64)
+        for size, st in zip(reversed(shape), reversed(stride)):
+            offs, flat = offs + flat % size * st, flat // size
+        return offs + table.storage_offset()
+    if base == "gather":  # out[i][j][k] = table[i][index[i][j][k]][k] (dim 1)
+        index = idx[0]
+        offs = index.to(torch.int64) * stride[dim]
+        for d in range(index.dim()):
+            if d != dim:
+                view = [1] * index.dim()
+                view[d] = index.shape[d]
+                offs = offs + (torch.arange(index.shape[d]) * stride[d]).view(view)
+        return offs + table.storage_offset()
+    # advanced indexing: each dimension's offsets, expanded (free) to the table's shape, indexed
+    key = tuple(slice(None) if i is None else i for i in idx)
+    offs = torch.full((), table.storage_offset(), dtype=torch.int64)
+    for d, (size, st) in enumerate(zip(shape, stride)):
+        view = [1] * len(shape)
+        view[d] = size
+        offs = offs + (torch.arange(size, dtype=torch.int64) * st).view(view).expand(shape)[key]
+    return offs

@@ -7,7 +7,10 @@ the workload nor in its weight bytes, yet a weight-stationary CIM / PIM chip mus
 the same. Each such parameter is listed in ``metadata['unread_parameters']`` (name, shape,
 dtype, bytes, and ``matrix``, the k x n a matmul reads it as, for a Linear's or an ungrouped
 convolution's weight or an expert's slice: a flat CIM pool holds those on arrays it never
-reads, :mod:`cimsim.hw.cim.flat`; a tied parameter read under another name is read), each mixture of experts with
+reads, :mod:`cimsim.hw.cim.flat`; a tied parameter read under another name is read), and so is
+each parameter its ops read only in part (an embedding table's gathered rows: ``bytes`` is the
+part never read, beside ``read_bytes`` and ``parameter_bytes``; the weights hold the part
+read, so weights plus these bytes are every parameter's whole size), each mixture of experts with
 experts no token chose in ``metadata['unrouted_experts']`` (module, expert ids, of how many,
 bytes), and ``cimsim trace`` and every run print a note.
 
@@ -22,6 +25,8 @@ from __future__ import annotations
 
 import math
 import re
+
+import numpy as np
 
 from ...dtypes import DTYPE_BYTES
 from ...units import si
@@ -86,6 +91,22 @@ def _matrix(torch, modules: dict, name: str, p):
     return (math.prod(int(x) for x in p.shape[1:]), int(p.shape[0])) if conv else None
 
 
+def _read_in_part(low, v, name: str, shape) -> dict | None:
+    """The entry of a parameter (source version ``v``) its ops read only in part (an embedding
+    table's gathered rows): ``bytes``, the part never read, beside ``read_bytes`` and
+    ``parameter_bytes``; None when something read it whole (or it was read only by a cast)."""
+    if not v.reads or any(r is None for r in v.reads):
+        return None
+    # one distinct read: its tensor's elements (counted once by source_tensors); else the union
+    n = int(v.tensors[0][2]) if len(v.tensors) == 1 else int(np.unique(np.concatenate(v.reads)).size)
+    if n >= v.size:
+        return None
+    unit = DTYPE_BYTES[v.dtype or low.dtype]
+    out = _entry(name, shape, v.dtype or low.dtype)
+    out.update(bytes=(v.size - n) * unit, read_bytes=n * unit, parameter_bytes=v.size * unit)
+    return out
+
+
 def collect(low, model) -> dict:
     """The metadata entries (only those not empty) of what the trace by ``low`` of ``model``
     did not see: ``unread_parameters``, ``unrouted_experts``, ``untraced_tensors``."""
@@ -102,6 +123,10 @@ def collect(low, model) -> dict:
         if key not in read_keys:  # a tied parameter read under another name is read
             unread.append(_entry(name, tuple(p.shape), low.dt(p), _matrix(low.torch, modules, name, p)))
             by_name[name] = unread[-1]["bytes"]
+        elif name not in getattr(low, "experts", {}):  # a stacked expert weight: per expert below
+            part = _read_in_part(low, low.st.versions[low.source_vid[key]], name, tuple(p.shape))
+            if part is not None:
+                unread.append(part)
     moe: dict[str, dict] = {}
     for wname, e in getattr(low, "experts", {}).items():  # torch._grouped_mm's stacked experts
         idle = [g for g in range(e["of"]) if g not in e["read"]]
@@ -207,7 +232,18 @@ def notes(meta) -> list[str]:
         ids = ", ".join(str(e) for e in m["experts"][:8]) + (", ..." if len(m["experts"]) > 8 else "")
         out.append(f"mixture of experts '{m['module']}': {len(m['experts'])} of {m['of']} experts "
                    f"({si(m['bytes'], 'B')}) received no token (expert(s) {ids})")
-    unread = meta.get("unread_parameters") or []
+    every = meta.get("unread_parameters") or []
+    unread = [e for e in every if "read_bytes" not in e]
+    part = [e for e in every if "read_bytes" in e]
+    if part:
+        size = sum(int(e.get("bytes", 0)) for e in part)
+        what = ", ".join(f"{e.get('name', '?')} {si(e['read_bytes'], 'B')} of "
+                         f"{si(e.get('parameter_bytes', 0), 'B')}" for e in part[:SHOWN])
+        out.append(f"{len(part)} parameter(s) read only in part by this forward ({what}"
+                   f"{', ...' if len(part) > SHOWN else ''}): {si(size, 'B')} of them never read, "
+                   "not in the weights (which count the part read, an embedding table's gathered "
+                   "rows), yet held in memory all the same (metadata['unread_parameters']: bytes "
+                   "never read, read_bytes, parameter_bytes)")
     if unread:
         size = sum(int(e.get("bytes", 0)) for e in unread)
         out.append(f"{len(unread)} parameter(s), {si(size, 'B')}, never read by this forward: "
