@@ -49,7 +49,7 @@ from ..base import Plan
 from ...units import si
 from . import mapping, onchip, programming
 from ..im2col import im2col_note, input_bytes
-from .reprogram import chips_text, lru_reprograms, wear_text
+from .reprogram import chips_text, lru_reprograms, rounds, wear_text
 from .tiling import matrix_keys, read_groups, tiles
 
 #: the facts of module docstring, before a run
@@ -73,6 +73,8 @@ def place(comp, ops, idx) -> Plan:
     group_cells = np.zeros(len(groups))  # cells holding weight bits, per matrix
     group_cells[group_of] = k * pc
     reprogram = np.zeros(len(idx), dtype=bool)
+    n_rounds = np.ones(len(idx))  # rule 3 of :mod:`.reprogram`, over `space` arrays
+    space = np.full(len(idx), float(c.arrays))
     replicas = np.ones(len(idx))
     server = np.zeros(len(idx), dtype=np.int64)
     notes = [m for m in [comp.derived_note(), comp.adc_waste_note()] if m]
@@ -128,13 +130,16 @@ def place(comp, ops, idx) -> Plan:
         deploy.append(programming.deployment(comp, k, n, pc,
                                              first_op[mine[sorted(keep)]], 1))
         reprogram[on] = mask
+        n_rounds[on] = rounds(local, sizes, free, keep)
+        space[on] = np.where(n_rounds[on] > 1, free, c.arrays)
         own = {g: i for i, g in enumerate(sorted(keep))}
         server[on] = n_servers + np.array([own.get(g, len(own)) for g in local.tolist()],
                                           dtype=np.int64)
         n_servers += len(own) + 1
         notes.append(f"{comp.name}: weights{where} need {needed:,} arrays but only {c.arrays:,} "
-                     f"exist{chips_text(needed, c.arrays)}; " + wear_text(need[on][mask], free, c.endurance,
-                                                                          c.arrays))
+                     f"exist{chips_text(needed, c.arrays)}; "
+                     + wear_text(need[on][mask], free, c.endurance, c.arrays,
+                                 np.unique(local[n_rounds[on] > 1]).size))
     notes.extend(im2col_note(comp.name, comp.link, ops, idx, c.input_bits, c.input_reuse))
     if fitting:  # the fitting devices' deployment (deploy: one entry per stage, in order)
         fit_deploy = programming.devices([deploy[stages.tolist().index(f[0])] for f in fitting])
@@ -153,8 +158,8 @@ def place(comp, ops, idx) -> Plan:
         # the devices of pipeline stages program at once (:mod:`.programming`)
         programming=programming.devices(deploy),
         op_columns={"reprogram": reprogram},
-        state=dict(row_tiles=rt, col_tiles=ct, phys_cols=pc, arrays=np.minimum(need, c.arrays),
-                   rounds=np.ceil(need / c.arrays), replicas=replicas, reprogram=reprogram,
+        state=dict(row_tiles=rt, col_tiles=ct, phys_cols=pc, arrays=np.minimum(need, space),
+                   rounds=n_rounds, replicas=replicas, reprogram=reprogram,
                    # inputs at input_bits over the link, once per kernel row with input_reuse
                    a_in=input_bytes(ops, idx, c.input_bits, c.input_reuse)),
     )

@@ -53,7 +53,7 @@ from ..base import Plan
 from ..im2col import input_bytes
 from . import chip as chipmod
 from . import mapping, offchip, programming
-from .reprogram import chips_text, lru_reprograms, wear_text
+from .reprogram import chips_text, lru_reprograms, rounds, wear_text
 from .tiling import matrix_keys, read_groups, tiles
 
 PARTS = ("buffer", "interconnect")
@@ -295,7 +295,7 @@ def place(comp, ops, idx) -> Plan:
                      f"({si(crossing.spilled_bytes, 'B')}) do not fit its buffers "
                      f"({si(crossing.capacity, 'B')}): written out over {comp.link} to "
                      f"{comp.hw.backing_store} and read back")
-    rounds = np.ones(len(idx))
+    n_rounds, space = np.ones(len(idx)), np.full(len(idx), float(c.arrays))  # rule 3 (reprogram)
     if fits:
         reprogram = np.zeros(len(idx), dtype=bool)
         most = np.zeros(G)
@@ -335,13 +335,15 @@ def place(comp, ops, idx) -> Plan:
     else:
         reprogram = np.zeros(len(idx), dtype=bool)  # LRU over the matmuls only
         reprogram[mm], free, pinned = lru_reprograms(group_of[mm], need, c.arrays)
-        rounds = np.maximum(1.0, np.ceil(need_op / c.arrays))
+        n_rounds[mm] = rounds(group_of[mm], need, free, pinned)
+        space = np.where(n_rounds > 1, free, c.arrays)
         copies = np.ones(G, dtype=np.int64)
         replicas = np.ones(len(idx))
         server, n_servers, labels = np.zeros(len(idx), dtype=np.int64), 1, [comp.name]
         notes.append(f"{comp.name}: weights need {packed:,} arrays but only {c.arrays:,} exist "
                      f"(no layer pipeline){chips_text(packed, c.arrays)}; "
-                     + wear_text(need_op[reprogram], free, c.endurance, c.arrays))
+                     + wear_text(need_op[reprogram], free, c.endurance, c.arrays,
+                                 np.unique(group_of[n_rounds > 1]).size))
         if asked := [f"{nm}: {d}" for nm, d in ch.layers.items() if nm in by_name]:
             notes.append(f"{comp.name}.chip.layers ({', '.join(asked)}) asks for copies, but the "
                          "weights do not fit once: no layer is copied (ignored)")
@@ -360,7 +362,7 @@ def place(comp, ops, idx) -> Plan:
         summary.update(mapping.floorplan(ch, np.array([float(c.arrays)]), np.ones(1, dtype=np.int64),
                                          float(wc.sum()) * c.arrays / packed, c.rows, c.cols,
                                          dense=True))
-    op_arr = np.minimum(need_op * replicas, c.arrays)
+    op_arr = np.minimum(need_op * replicas, space)
     levels = chipmod.transfers(ch, lbytes, op_arr, node)
     _, buf_s, ic_s = chipmod.op_time(ch, np.zeros(len(idx)), levels)  # every level, op alone
     shared = {lv: _shared_time(ch, lv, levels[lv], lbytes[lv], node)
@@ -385,7 +387,7 @@ def place(comp, ops, idx) -> Plan:
                                     mapping.aligned(need * copies, align)[group_of]
                                     if fits else np.full(len(idx), float(c.arrays)),
                                     None if ops.serial_ops is None else ops.serial_ops[idx])
-    t_array = np.where(mm, rounds * np.ceil(rows / replicas) * t_vector, 0.0)
+    t_array = np.where(mm, n_rounds * np.ceil(rows / replicas) * t_vector, 0.0)
     times = dict(zip(TIME_PARTS, (float(x.sum()) for x in (t_array, buf_s, ic_s, periph_s))))
     summary.update({f"time_{p}_s": v for p, v in times.items()})
     summary["time_bound"] = max(times, key=times.get) if any(times.values()) else ""
@@ -404,8 +406,8 @@ def place(comp, ops, idx) -> Plan:
         server=server, n_servers=n_servers,
         serial=serial, programming=deployed,
         notes=notes, summary=summary, server_labels=labels, op_columns=cols,
-        state=dict(row_tiles=rt, col_tiles=ct, phys_cols=pc, arrays=np.minimum(need_op, c.arrays),
-                   rounds=rounds, replicas=replicas, reprogram=reprogram, a_in=a_in, a_out=a_out,
+        state=dict(row_tiles=rt, col_tiles=ct, phys_cols=pc, arrays=np.minimum(need_op, space),
+                   rounds=n_rounds, replicas=replicas, reprogram=reprogram, a_in=a_in, a_out=a_out,
                    link_in=link_in, link_out=link_out, spill_out=crossing.spill_out,
                    spill_in=crossing.spill_in,
                    levels=levels, mm=mm, periphery_s=periph_s, periphery_j=periph_j,

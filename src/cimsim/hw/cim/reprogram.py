@@ -8,19 +8,36 @@ Rules, in order:
    charged) and kept. The other matrices share the arrays left: an LRU cache
    of whole matrices over program order (empty at the start of the run), where
    an op whose matrix is not resident evicts the least recently used ones
-   until it fits, then re-programs its arrays. Which to pin: for each room R
-   (a matrix size: the unpinned share R or more arrays), every matrix larger
-   than R is pinned and the others most-used first (then in order of first
-   use) while R is left; also greedily, each leaving room for the largest not
-   pinned; and nothing pinned. The choice that writes fewest arrays in the run
-   is kept (a matrix pinned for few uses can leave too little room for one
-   used every step; one array short of all the weights, the room of the
-   smallest matrices leaves two of them sharing). Before 2026-12-05 (night)
-   nothing was pinned: one array short of all the weights re-programmed every
-   matrix, a 2.9x step in a GPT-2 decode step's latency. A pinned matrix is its own engine
-   server (its matmuls run while the others re-program); the others are one server.
-3. A matrix larger than all arrays runs in rounds, re-programming every
-   round, and leaves nothing resident; with one, nothing is pinned.
+   until it fits, then re-programs its arrays; one larger than the arrays left
+   runs through them in rounds (rule 3). Which to pin, the choices tried in
+   this order: nothing; greedily, each leaving room for the largest not
+   pinned; for each room R (a matrix size, smallest first: the unpinned share R
+   or more arrays), every matrix larger than R and the others most-used first
+   (then in order of first use) while R is left; for each floor F (a matrix
+   size, largest first, then 1 array), the matrices most-used first while F
+   arrays are left, the ones not pinned that are larger than what is left
+   running through it in rounds (an LSTM whose two matrices each fit but not
+   together: its recurrent matrix pinned, the input projection in rounds
+   beside it, half the arrays written); the floors again with the matrices
+   whose pin saves most writes (uses x arrays) first. The choice that writes
+   fewest arrays in the run is kept, the first of those writing as many (a
+   matrix pinned for few uses can leave too little room for one used every
+   step; one array short of all the weights, the smallest matrix runs through
+   the arrays left in 2 rounds). Fewest arrays written is not shortest: rounds
+   through a small room write no more arrays but take a write and a read pass
+   each. The search is bounded: at most 3 x (distinct matrix sizes) + 4
+   choices, each an O(matrices) pick and one LRU pass over the ops, a set
+   already tried not passed again. Before 2026-12-05 (night) nothing was
+   pinned: one array short of all the weights re-programmed every matrix, a
+   2.9x step in a GPT-2 decode step's latency. Before the floors (2026-12-06)
+   nothing was pinned beside a matrix run in rounds: the LSTM above
+   re-programmed both matrices every run. A pinned matrix is its own engine
+   server (its matmuls run while the others re-program); the others are one
+   server.
+3. A matrix larger than the arrays it may use (all arrays, or those left
+   beside the pinned matrices) runs in rounds, ``ceil(its arrays / those
+   arrays)`` (:func:`rounds`), re-programming every round, and leaves nothing
+   resident.
 """
 
 from __future__ import annotations
@@ -52,6 +69,8 @@ class _Matrices:
             uses[g] = uses.get(g, 0) + 1
         first = {g: i for i, g in enumerate(order)}
         self.by_use = sorted(order, key=lambda g: (-uses[g], first[g]))
+        #: most arrays a pin saves writing first (uses x arrays), then first use
+        self.by_saved = sorted(order, key=lambda g: (-uses[g] * self.need[g], first[g]))
         self.by_size = sorted(order, key=lambda g: -self.need[g])
 
 
@@ -77,6 +96,18 @@ def _pin(m: _Matrices, arrays: int, room: int | None) -> set[int]:
     return out
 
 
+def _pin_floor(m: _Matrices, arrays: int, floor: int, order: list[int]) -> set[int]:
+    """Rule 2's floors: the matrices in ``order`` while ``floor`` arrays are left; the others
+    share what is left, a larger one in rounds."""
+    out: set[int] = set()
+    used = 0
+    for g in order:
+        if used + m.need[g] + floor <= arrays:
+            out.add(g)
+            used += m.need[g]
+    return out
+
+
 def _lru(ops: list, need, free: int, keep: set) -> np.ndarray:
     """Rule 2's LRU over ``free`` arrays for the matrices not in ``keep`` (rule 3 inside)."""
     reprogram = np.zeros(len(ops), dtype=bool)
@@ -86,7 +117,7 @@ def _lru(ops: list, need, free: int, keep: set) -> np.ndarray:
         if g in keep:
             continue
         n = int(need[g])
-        if n > free:  # only where nothing is pinned: a matrix larger than all arrays
+        if n > free:  # rule 3: a matrix larger than the arrays it may use, in rounds
             reprogram[i] = True
             resident.clear()
             used = 0
@@ -107,17 +138,23 @@ def lru_reprograms(group_of_op: np.ndarray, arrays_of_group: np.ndarray,
                    arrays: int) -> tuple[np.ndarray, int, set[int]]:
     """``(bool per op (program order): the op re-programs its matrix's arrays, the arrays
     re-programming writes: all, or those left beside the pinned matrices, the pinned
-    matrices)``: of no pinning and the pinnings for each room a matrix size leaves (and the
-    greedy one), the one that writes fewest arrays in the run."""
+    matrices)``: of no pinning, the pinnings for each room a matrix size leaves (and the
+    greedy one) and those for each floor (a matrix size, or 1 array), the one that writes
+    fewest arrays in the run (the first of those writing as many)."""
     ops = group_of_op.tolist()
     need = arrays_of_group[group_of_op]
     best = (_lru(ops, arrays_of_group, arrays, set()), arrays, set())
     best_w = float(need[best[0]].sum())
     m = _Matrices(group_of_op, arrays_of_group)
-    for room in [None, *sorted(set(m.need.values()))]:
-        keep = _pin(m, arrays, room)
-        if not keep:
+    sizes = sorted(set(m.need.values()))
+    tried: set[frozenset] = {frozenset()}
+    picks = ([_pin(m, arrays, room) for room in [None, *sizes]]
+             + [_pin_floor(m, arrays, floor, order) for order in (m.by_use, m.by_saved)
+                for floor in [*sizes[::-1], 1]])
+    for keep in picks:
+        if frozenset(keep) in tried:
             continue
+        tried.add(frozenset(keep))
         free = arrays - sum(m.need[g] for g in keep)
         mask = _lru(ops, arrays_of_group, free, keep)
         w = float(need[mask].sum())
@@ -126,20 +163,33 @@ def lru_reprograms(group_of_op: np.ndarray, arrays_of_group: np.ndarray,
     return best
 
 
-def wear_text(written: np.ndarray, free: int, endurance: float, arrays: int) -> str:
+def rounds(group_of_op: np.ndarray, arrays_of_group: np.ndarray, free: int,
+           keep: set[int]) -> np.ndarray:
+    """Rule 3's rounds of each op: 1 for a pinned matrix, else ``ceil(its arrays / free)``
+    (at least 1), ``free`` the arrays re-programming writes (:func:`lru_reprograms`)."""
+    need = np.asarray(arrays_of_group, dtype=np.float64)[group_of_op]
+    kept = np.isin(group_of_op, sorted(keep))
+    return np.where(kept, 1.0, np.maximum(1.0, np.ceil(need / max(free, 1))))
+
+
+def wear_text(written: np.ndarray, free: int, endurance: float, arrays: int,
+              in_rounds: int = 0) -> str:
     """What rule 2 did and what it costs the cells: the re-programmings (``written``: the
     arrays each writes, a big matrix's over its rounds) over the ``free`` arrays they share (all
-    ``arrays``, or those beside the pinned matrices), and the runs an ``endurance`` lasts. Which
-    arrays a matrix takes is not modelled, so the lifetime is the worst case: a cell written by
-    every re-programming, ``ceil(written / free)`` times by each (a big matrix's rounds); with
-    perfect wear-levelling (the writes spread evenly) each cell takes ``sum(written) / free``,
-    given second. Before 2026-12-06 only that mean was given, as the lifetime."""
+    ``arrays``, or those beside the pinned matrices), ``in_rounds`` matrices larger than them
+    (rule 3), and the runs an ``endurance`` lasts. Which arrays a matrix takes is not modelled,
+    so the lifetime is the worst case: a cell written by every re-programming, ``ceil(written /
+    free)`` times by each (a big matrix's rounds); with perfect wear-levelling (the writes
+    spread evenly) each cell takes ``sum(written) / free``, given second. Before 2026-12-06 only that mean was given, as the lifetime."""
     written = np.asarray(written, dtype=np.float64)
     worst = float(np.ceil(written / free).sum())
     mean = float(written.sum()) / free
     how = (f"matrices pinned on {arrays - free:,} arrays before the run, the rest "
-           f"over the {free:,} left" if free < arrays else "over all arrays, nothing pinned; a "
-           "matrix larger than them all in rounds, a programming each")
+           f"over the {free:,} left" if free < arrays else "over all arrays, nothing pinned")
+    if in_rounds:
+        how += (f"; {in_rounds:,} matri{'x' if in_rounds == 1 else 'ces'} larger than "
+                f"{'the arrays left' if free < arrays else 'all arrays'} "
+                f"run{'s' if in_rounds == 1 else ''} through them in rounds, a programming each")
     return (f"arrays are re-programmed {len(written):,} times during the run (LRU, {how}); which "
             f"arrays a matrix takes is not modelled, so at worst one cell is written by each: "
             f"{plain(worst, 3)} writes per run, and an endurance of {plain(endurance, 3)} cycles "
