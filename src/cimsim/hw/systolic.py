@@ -15,7 +15,9 @@ dataflow (:func:`operand_passes`: ws streams the inputs once per fold of ``cols`
 columns and pins each weight once; os streams the inputs per column fold and the weights per
 fold of ``rows`` output rows; is pins the inputs and streams the weights per fold of ``cols``
 input vectors). Stationary weights stream from ``weight_memory`` through the weight FIFO at
-every pass, past the unified buffer (TPU v1); the buffer carries the inputs at every pass, the
+every pass, past the unified buffer (TPU v1), unless an optional ``weight_buffer`` (SCALE-Sim's
+filter SRAM, :mod:`cimsim.hw.weightbuf`) holds an op's weights: then once, and the further
+passes from it; the unified buffer carries the inputs at every pass, the
 outputs once (partial sums stay in the array's accumulators, not modelled apart) and a second
 operand that is an activation (attention's K and V) at every pass. Inputs (or such an operand)
 the unified buffer cannot hold cross the link again at every pass. A convolution's inputs
@@ -25,7 +27,7 @@ array's feeder builds the windows from the buffer, which the array still reads p
 the im2col rows). A ``weight_memory`` other
 than the backing store must hold every weight. Transfers overlap compute (double-buffered
 weights). Energy ``mac`` = MACs x energy per MAC; ``buffer`` = buffer bytes x its energy per
-byte.
+byte; ``weight_buffer`` = its re-read bytes x its energy per byte.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from .im2col import im2col_note, input_bytes
 from .power import tdp_problems
 from .parts import Buffer
 from .systolic_timing import cycles as array_cycles
+from .weightbuf import WeightBuffer, weight_buffer_note, weight_reads
 
 
 def operand_passes(dataflow: str, m, n, rows: int, cols: int):
@@ -83,6 +86,11 @@ class SystolicConfig(ComponentConfig):
     buffer: Buffer = Field(description="Unified buffer holding activations beside the array.")
     weight_memory: Optional[str] = Field(default=None, description="Memory level the weights stream "
                                          "from (default: the backing store).")
+    weight_buffer: Optional[WeightBuffer] = Field(
+        default=None, description="On-chip weight (filter) buffer, as SCALE-Sim's filter SRAM: an "
+        "op's weights that fit are read from weight_memory once and re-read from it at each "
+        "further pass of os / is (ws passes each weight once). Default: none, every pass reads "
+        "weight_memory.")
     link: Optional[str] = Field(default=None, description="Link carrying activations between the "
                                 "host and the array (default: the architecture's only link).")
     input_reuse: Flag = Field(
@@ -109,7 +117,11 @@ class SystolicArray(Component[SystolicConfig]):
     Config = SystolicConfig
     priority = 25
     accuracy_arithmetic = "fixed"
-    energy_parts = ("mac", "buffer")
+
+    @property
+    def energy_parts(self):
+        return ("mac", "buffer") + (("weight_buffer",) if self.config.weight_buffer is not None else ())
+
     utilizations = ("mac", "busy")
     label = "systolic"
 
@@ -154,6 +166,9 @@ class SystolicArray(Component[SystolicConfig]):
                 f"but it holds {si(cap, 'B')}: name a level that holds them (the backing store "
                 f"'{self.hw.backing_store}', the default)")
         notes = im2col_note(self.name, self.link, ops, idx, c.input_bits, c.input_reuse)
+        w_op = np.where(st >= 0, ops.k[idx] * ops.n[idx] * c.weight_bits / 8.0, 0.0)
+        notes += weight_buffer_note(self.name, wl, c.weight_buffer, w_op, operand_passes(
+            c.dataflow, ops.rows[idx], ops.n[idx], c.rows, c.cols)[1])
         a_in = input_bytes(ops, idx, c.input_bits, c.input_reuse)
         refetch = (a_in > c.buffer.capacity) & (c.dataflow != "is") & (ops.n[idx] > c.cols)
         if refetch.any():
@@ -190,10 +205,17 @@ class SystolicArray(Component[SystolicConfig]):
         link_w = np.where(act_w > c.buffer.capacity, act_w * w_passes, act_w)
         buf = a_in * in_passes + a_out + act_w * w_passes
         compute = np.maximum(cycles / c.clock, buf / c.buffer.bandwidth)
+        # stationary weights from weight_memory at every pass, or once where the weight buffer
+        # holds them (the further passes read it: :mod:`cimsim.hw.weightbuf`)
+        from_wl, w_buf = weight_reads(c.weight_buffer, np.where(stationary, w, 0.0), w_passes)
+        energy = {"mac": macs * c.energy_per_mac, "buffer": buf * c.buffer.energy_per_byte}
+        if c.weight_buffer is not None:
+            compute = np.maximum(compute, w_buf / c.weight_buffer.bandwidth)
+            energy["weight_buffer"] = w_buf * c.weight_buffer.energy_per_byte
         link = self.link
         wl = self.weight_level
         nbytes = {link: link_in + a_out + link_w}
-        nbytes[wl] = np.where(stationary, w * w_passes, 0.0)
+        nbytes[wl] = from_wl
         # a model input it reads first: the host reads it from the backing store, then sends it
         back = self.hw.backing_store
         first_in = first_input_reads(ops, idx, among_all=True)
@@ -204,7 +226,7 @@ class SystolicArray(Component[SystolicConfig]):
         writes = {link: a_out}  # the outputs go back; operands come in
         add_stored(ops, idx, self.hw.store_target, nbytes, writes)  # KV-cache appends
         return OpCost(compute_s=compute, latency_s=latency, bytes=nbytes, write_bytes=writes,
-                      energy={"mac": macs * c.energy_per_mac, "buffer": buf * c.buffer.energy_per_byte},
+                      energy=energy,
                       busy={"mac": macs / self.peak_macs})
 
     def mac_precision(self, dtype):
