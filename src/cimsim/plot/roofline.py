@@ -116,6 +116,15 @@ def compute_bound(ops: pd.DataFrame, levels: Sequence[tuple[str, float, str]],
             & ~overhead_bound(ops, levels, k))
 
 
+def ridge_point(ax, peak_macs: float, bw: float, color) -> None:
+    """Label a roof's ridge point, where its diagonal meets its flat peak: at intensity
+    2 x peak MAC/s / bandwidth [op/B] (left of it an op on this level is bound by its bandwidth,
+    right of it by compute), the text ``ridge N op/B`` just above the corner."""
+    x = 2.0 * peak_macs / bw
+    ax.annotate(f"ridge {x:.3g} op/B", (x, 2.0 * peak_macs), fontsize="x-small", color=color,
+                xytext=(0, 3), textcoords="offset points", ha="center", va="bottom")
+
+
 def roof_linestyle(i: int):
     """The ``i``-th roof line style of an architecture: :data:`~cimsim.plot.style.LINESTYLES`,
     then dash patterns of their own (never a repeat: two roofs of one architecture share its
@@ -169,6 +178,7 @@ def _draw_roofline(ax, tables, workload, note: str | None = None,
                 ax.plot(xs, roof, color=st.color, linestyle=style, label=band_label(label, under),
                         **({} if under is None else BAND))
                 roofs.append((arch.name, label, xs, roof))
+                ridge_point(ax, peak, bw, st.color)
             # the first component with a MAC peak: filled markers; the others hollow
             # hollow at 14 pt^2 read as filled (its edge filled it): larger, so the hole shows
             hollow = dict(s=36, facecolors="none", linewidths=1.2)

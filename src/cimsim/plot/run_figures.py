@@ -21,8 +21,8 @@ from matplotlib.ticker import FuncFormatter
 from ..report import columns as C
 from ..report.format import pct, si
 from .figures import _facet_shape, _figure, _grid, _outside_legend, _si_log_axis
-from .roofline import (OVERHEAD_BOUND, compute_bound, mac_precision, overhead_bound, place_ops, roof_levels,
-                       workload_dtype)
+from .roofline import (OVERHEAD_BOUND, compute_bound, mac_precision, overhead_bound, place_ops, ridge_point,
+                       roof_levels, workload_dtype)
 from .overlap import BAND, band_label, covers
 from .style import arch_style, part_colors
 
@@ -94,6 +94,7 @@ def arch_roofline(arch, result, workload) -> Figure:
             x0 = xs[0] * 2  # the level and its bandwidth on its diagonal, too
             ax.annotate(f"{level} {si(bw, 'B/s')}", (x0, min(2.0 * peak, bw * x0)), fontsize="x-small",
                         color=colors[level], xytext=(6, -6), textcoords="offset points", va="top")
+            ridge_point(ax, peak, bw, colors[level])
         perf = 2.0 * mine["macs"].to_numpy(float) / mine["duration_s"].to_numpy(float)
         for i, (level, _, _) in enumerate(levels):
             on = (k == i) & ~over & ~busy

@@ -24,7 +24,7 @@ from .plausible import area_notes, implausible, power_cap_notes, tdp_notes
 from .provenance import latency_notes, latency_placeholders, placeholder_shares, precision_notes
 from .samples import recorded_batch, samples
 from .stream import shared_level_notes
-from .result import Result, attribute_ops, attribute_path, bound_of, measured_share, serial_steps
+from .result import Result, attribute_ops, attribute_path, backing_ridge, bound_of, measured_share, serial_steps
 
 if TYPE_CHECKING:  # annotations only: report reads these, it never runs a stage
     from ..config import Architecture
@@ -233,9 +233,9 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
                                    # a chip that re-programs runs its samples one after another
                                    float(latency) if any(k.endswith("_reprograms") and v
                                                          for k, v in facts.items()) else 0.0))
+    rates = dict(zip(costs.resources, run.rates.tolist()))  # programming time, the ridge
     if C.programs_weights(arch):  # deployment: reported, in neither the energy nor the latency
         held = [p.programming for p in pl.plans if p is not None and p.programming is not None]
-        rates = dict(zip(costs.resources, run.rates.tolist()))  # the time needs the rates
         facts.update({C.PROGRAMMING_ENERGY_J: float(sum(p.energy_j for p in held)),
                       C.PROGRAMMING_TIME_S: float(sum(p.time_s(rates) for p in held)),
                       C.SAMPLES_PER_RUN: samples(wl, batch)})
@@ -313,6 +313,7 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
         implausible_notes=implausible(area, tdp),
         write_bytes=writes,
         backing_store=hw.backing_store,
+        ridge_ops_per_backing_byte=backing_ridge(pl.components, pl.idx, ops, rates.get(hw.backing_store, 0.0)),
     )
     # an area too small for a float (the power density's overflow: check_figures, below)
     if math.isinf(result.ops_per_s_per_m2) or math.isinf(facts.get(C.PIPELINED_OPS_PER_S_PER_M2, 0.0)):

@@ -55,6 +55,7 @@ DOCS: tuple[tuple[str, str, str], ...] = (
     (C.ACTIVATION_BYTES, "B", ALL),
     (C.OPTIMIZER_STATE_BYTES, "B", ALL),
     (C.OPS_PER_BACKING_BYTE, "op/B", ALL),
+    (C.RIDGE_OPS_PER_BACKING_BYTE, "op/B", ALL),
     (C.AREA_M2, "m²", ALL),
     (C.AVERAGE_POWER_W, "W", ALL),
     (C.POWER_DENSITY_W_PER_M2, "W/m²", ALL),

@@ -80,6 +80,15 @@ OPTIMIZER_STATE_BYTES = "optimizer_state_bytes"
 #: roofline's x-axis for the whole run; a CIM or PIM that keeps its weights in place reads few
 #: of them there); NaN when no byte crosses it
 OPS_PER_BACKING_BYTE = "ops_per_backing_byte"
+#: the roofline's ridge point against the backing store, op/B: 2 x the peak MAC/s of the
+#: component that ran the most MACs (at the dtype of most of its MACs) / the backing store's
+#: effective bandwidth (cpu-ddr5 fp32: 2.56 TOPS / 215 GB/s = 11.9 op/B). An op whose bytes
+#: there give it a lower intensity is bound by that bandwidth, one above it by compute (or a
+#: nearer level, or overhead). ``ops_per_backing_byte`` is the run's average over its ops, so it
+#: says less: the bundled LSTM's input projections, weights read once for all T steps, lift it to
+#: about B op/B while its recurrent GEMVs sit at B/2 (cpu-ddr5 at batch 16: 15.7 > 11.9, still
+#: DRAM-bound until batch 24). NaN when no component with a MAC peak ran MACs
+RIDGE_OPS_PER_BACKING_BYTE = "ridge_ops_per_backing_byte"
 #: lower bound from memory: the largest bytes / effective bandwidth over the memory levels
 BOUND_MEMORY_S = "bound_memory_s"
 #: lower bound from the links: the largest bytes / effective bandwidth over the links (and the
@@ -301,7 +310,8 @@ BOUNDS: tuple[str, ...] = ("memory", "interconnect", "compute", "dependency", "o
 FIXED_COLUMNS: tuple[str, ...] = (
     WORKLOAD, ARCHITECTURE, ENGINE, LATENCY, ENERGY, BOUND, BOUND_PART, CRITICAL_PATH_S,
     CRITICAL_PATH_OPS, CRITICAL_PATH_SERIAL_STEPS, PARALLELISM, BOUND_MEMORY_S, BOUND_LINK_S, BOUND_COMPUTE_S, MACS, OPS, THROUGHPUT_MACS,
-    SAMPLES_PER_S, WEIGHT_BYTES, ACTIVATION_BYTES, OPS_PER_BACKING_BYTE, AREA_M2, OPS_PER_J, OPS_PER_S_PER_M2,
+    SAMPLES_PER_S, WEIGHT_BYTES, ACTIVATION_BYTES, OPS_PER_BACKING_BYTE, RIDGE_OPS_PER_BACKING_BYTE,
+    AREA_M2, OPS_PER_J, OPS_PER_S_PER_M2,
     AVERAGE_POWER_W, POWER_DENSITY_W_PER_M2,
     ENERGY_PLACEHOLDER_SHARE, AREA_PLACEHOLDER_SHARE, LATENCY_PLACEHOLDER_SHARE, PRECISION_MISMATCH, EXTRAPOLATED, PHYSICALLY_PLAUSIBLE,
     NOTES,

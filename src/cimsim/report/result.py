@@ -105,6 +105,9 @@ class Result:
     write_bytes: dict[str, float] = field(default_factory=dict)
     #: the architecture's backing store (its outermost memory level; columns.OPS_PER_BACKING_BYTE)
     backing_store: str = ""
+    #: the ridge point against the backing store, op/B (columns.RIDGE_OPS_PER_BACKING_BYTE:
+    #: :func:`backing_ridge`), what :attr:`ops_per_backing_byte` is read against
+    ridge_ops_per_backing_byte: float = float("nan")
     #: bytes of a traced training step's optimizer state (columns.OPTIMIZER_STATE_BYTES), resident
     #: for the whole run and no part of ``activation_bytes``; None (no column) where it has none
     optimizer_state_bytes: int | None = None
@@ -310,6 +313,24 @@ def json_number(v):
 
 
 # ------------------------------------------------------------------ critical path
+def backing_ridge(components, idx, ops, bandwidth: float) -> float:
+    """The run's ridge point against its backing store (columns.RIDGE_OPS_PER_BACKING_BYTE), op/B:
+    2 x the peak MAC/s of the component that ran the most MACs, at the dtype of most of its MACs,
+    over ``bandwidth`` (the backing store's effective B/s). ``idx``: each component's op indices;
+    ``ops``: the op columns (:class:`~cimsim.workload.oparrays.OpArrays`: ``macs``, ``dtype``).
+    NaN when no component with a MAC peak ran MACs."""
+    macs, dtypes = np.asarray(ops.macs, dtype=float), ops.dtype
+    ran = [float(macs[ids].sum()) for ids in idx]
+    if not ran or max(ran) <= 0 or not bandwidth > 0:
+        return float("nan")
+    best = int(np.argmax(ran))
+    ids = idx[best][macs[idx[best]] > 0]
+    names, which = np.unique(dtypes[ids].astype(str), return_inverse=True)
+    dtype = str(names[int(np.argmax(np.bincount(which, weights=macs[ids])))])
+    peak = components[best].peak_macs_per_s(dtype)
+    return 2.0 * float(peak) / bandwidth if peak else float("nan")
+
+
 def serial_steps(chain_ops: np.ndarray | None, path: np.ndarray) -> int:
     """Serial steps along ``path`` (columns.CRITICAL_PATH_SERIAL_STEPS), in dependent ops: each op
     1, a fused chain or scan its ``chain_ops`` tag (members on its longest chain, scan levels),

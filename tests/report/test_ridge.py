@@ -1,0 +1,80 @@
+"""The roofline's ridge point: the result column ``ridge_ops_per_backing_byte`` and the ridge
+labels of both roofline figures (find-H 2: nothing said where the LSTM stops being
+bandwidth-bound). Golden values are closed form: ridge = 2 x peak MAC/s / effective bandwidth."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from conftest import gemv_workload, make_arch
+from cimsim import load_architecture, simulate
+from cimsim.plot.roofline import roofline
+from cimsim.plot.run_figures import arch_roofline
+from cimsim.report import columns as C
+from cimsim.studies import op_tables
+from cimsim.workload import Op, Tensor, Workload
+from cimsim.workload.generators import lstm
+
+#: the round machine: 4 cores x 1 GHz x 8 fp32 MAC (32 MAC for int8) over a 10 GB/s DRAM
+ROUND_RIDGE = {"fp32": 2 * 4 * 1e9 * 8 / 10e9, "int8": 2 * 4 * 1e9 * 32 / 10e9}  # 6.4, 25.6 op/B
+
+
+@pytest.mark.parametrize("dtype", ["fp32", "int8"])
+def test_ridge_column_is_twice_the_peak_over_the_backing_bandwidth(dtype):
+    r = simulate(make_arch(), gemv_workload(1024, 1024, dtype=dtype), keep_ops=False)
+    assert r.record()[C.RIDGE_OPS_PER_BACKING_BYTE] == pytest.approx(ROUND_RIDGE[dtype], rel=1e-12)
+    assert r.to_json()[C.RIDGE_OPS_PER_BACKING_BYTE] == pytest.approx(ROUND_RIDGE[dtype], rel=1e-12)
+    assert C.RIDGE_OPS_PER_BACKING_BYTE in C.result_columns(make_arch())
+
+
+def test_ridge_column_is_nan_without_macs():
+    wl = Workload("add", [Tensor("a", (1024,), "fp32", "input"), Tensor("b", (1024,), "fp32", "activation")],
+                  [Op("relu", "elementwise", ("a",), ("b",), fn="relu")])
+    assert math.isnan(simulate(make_arch(), wl, keep_ops=False).record()[C.RIDGE_OPS_PER_BACKING_BYTE])
+
+
+def test_bundled_host_ridges_from_their_datasheets():
+    """cpu-ddr5: 16 cores x 2.5 GHz x 32 fp32 MAC = 2.56 TFLOP/s over 8 x DDR5-4800 (307.2 GB/s)
+    at 70 % = 215 GB/s: 11.9 op/B; gpu-hbm3: 66.9 TFLOP/s (non-tensor fp32) over 3.35 TB/s at
+    70 %: 28.5 op/B."""
+    wl = gemv_workload(2048, 8192)
+    cpu = simulate(load_architecture("cpu-ddr5"), wl, keep_ops=False)
+    assert cpu.record()[C.RIDGE_OPS_PER_BACKING_BYTE] == pytest.approx(2 * 16 * 2.5e9 * 32 / (307.2e9 * 0.7))
+    gpu = simulate(load_architecture("gpu-hbm3"), wl, keep_ops=False)
+    assert gpu.record()[C.RIDGE_OPS_PER_BACKING_BYTE] == pytest.approx(66.9e12 / (3.35e12 * 0.7), rel=2e-3)
+
+
+def test_the_lstm_leaves_the_dram_roof_where_its_recurrent_gemv_passes_the_ridge():
+    """A recurrent GEMV at batch B reads W_hh (4H x H fp32) for 4H x H x B MACs: B/2 op/B. On
+    cpu-ddr5 that passes the 11.9 op/B ridge at B = 23.8: the bundled LSTM's shape is DRAM-bound
+    at batch 23 and compute-bound at 24 (the README's motivating argument)."""
+    arch = load_architecture("cpu-ddr5")
+    ridge = 2 * 16 * 2.5e9 * 32 / (307.2e9 * 0.7)
+    bounds = {}
+    for b in (23, 24):
+        r = simulate(arch, lstm(input_size=2048, hidden=2048, layers=2, steps=100, batch=b), keep_ops=False)
+        assert r.record()[C.RIDGE_OPS_PER_BACKING_BYTE] == pytest.approx(ridge)
+        bounds[b] = r.bound_label
+    assert 23 / 2 < ridge < 24 / 2
+    assert bounds == {23: "memory (dram)", 24: "compute"}
+
+
+def _ridge_texts(fig):
+    return {t.get_text(): t.xy for ax in fig.axes for t in ax.texts if t.get_text().startswith("ridge ")}
+
+
+def test_run_report_roofline_labels_each_roofs_ridge():
+    arch, wl = make_arch(), gemv_workload(1024, 1024)
+    r = simulate(arch, wl, keep_ops=True)
+    texts = _ridge_texts(arch_roofline(arch, r, wl))
+    # one roof per level the GEMV read: the DRAM's at 6.4 op/B, the 1 TB/s SRAM's at 0.064
+    assert texts == {"ridge 6.4 op/B": pytest.approx((6.4, 64e9)),
+                     "ridge 0.064 op/B": pytest.approx((0.064, 64e9))}
+
+
+def test_sweep_roofline_labels_each_roofs_ridge():
+    arch, wl = make_arch(), gemv_workload(1024, 1024)
+    texts = _ridge_texts(roofline(op_tables([arch], wl), wl))
+    assert texts["ridge 6.4 op/B"] == pytest.approx((6.4, 64e9))
