@@ -38,8 +38,8 @@ def index_select(low, c: Call) -> None:
 def gather_rows(low, base, args, targets, kind="copy", vec=None, extra=(), tags=None):
     """An embedding lookup reads only the rows it gathers (a bag's: ``kind`` reduction);
     ``extra``: the other tensors it reads (a bag's offsets and per-sample weights); ``tags``:
-    more tags (a bag's ``pool``). Tags ``lookups`` (ids looked up) and ``table_rows`` (the
-    table's rows) let a run say when repeated ids of a table larger than a cache are taken
+    more tags (a bag's ``pool``). Tags ``lookups`` (ids looked up), ``rows_read`` (the distinct
+    rows read) and ``table_rows`` (the table's rows) let a run say when repeated ids of a table larger than a cache are taken
     as hits (:mod:`cimsim.cost.gathers`)."""
     if base != "index_select":
         table, idx = args[0], args[1]
@@ -65,7 +65,7 @@ def gather_rows(low, base, args, targets, kind="copy", vec=None, extra=(), tags=
     row_bytes = int(math.prod(table.shape[1:])) * DTYPE_BYTES[low.dt(table)]
     low.emit(kind, base, [pieces, idx, *extra], targets, vec=vec,
              tags={"part": "gather", "access_bytes": row_bytes, "lookups": int(idx.numel()),
-                   "table_rows": int(table.shape[0]), **(tags or {})})
+                   "rows_read": len(rows), "table_rows": int(table.shape[0]), **(tags or {})})
 
 
 @lowers("_embedding_bag", "_embedding_bag_forward_only", "embedding_bag")
