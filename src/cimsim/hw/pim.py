@@ -12,7 +12,17 @@ higher-priority component took:
     ``input``: a tensor given before the run, so it already lies in the memory,
     e.g. the KV cache of attention's ``Q.K^T`` and ``P.V``), with at most
     ``max_rows`` rows per product (``m``; GQA puts ``g`` query heads on one
-    product): that input is read in the banks.
+    product): that input is read in the banks;
+``embedding``
+    a row gather that pools (an embedding bag, ``nn.EmbeddingBag``: kind
+    ``reduction``, tag ``part: gather``) by ``sum`` or ``mean`` (tag ``pool``;
+    RecNMP, Ke et al. ISCA 2020; TensorDIMM, Kwon et al. MICRO 2019) from a
+    table that is a weight: the units read the gathered rows in the banks and
+    pool them; a ``max`` pooling (or none stated) stays on the host (the claim
+    note says so). Its work is one add per gathered element but the first of
+    each bag (L - 1 per pooled element; a mean's divide, a per-sample weight's
+    multiply: one more each, the op's vector work less one per pooled element of a sum),
+    at one per MAC lane and cycle, energy per MAC each.
 
 Model of one op: the *resident* operand (the weight, or the model inputs) is
 read over the units' internal bandwidth and never crosses the level's external
@@ -75,7 +85,9 @@ from ..units import si
 from .base import Component, ComponentConfig, OpArrays, OpCost, Plan, add_stored, row_pieces
 
 #: what the units may claim (see the module docstring)
-CLAIMS = ("weights", "kv_cache")
+CLAIMS = ("weights", "kv_cache", "embedding")
+#: the poolings of a gather (tag ``pool``) the ``embedding`` claim runs
+POOLS = ("sum", "mean")
 #: how host and units share the memory (see the module docstring)
 SHARING = ("concurrent", "blocked", "separate")
 
@@ -110,10 +122,11 @@ class PIMConfig(ComponentConfig):
     energy_per_bit: JoulesPerBit = Field(description="Energy per bit read from the banks internally.")
     max_rows: PositiveInt = Field(default=1, description="Largest activation row count treated "
                                   "as GEMV-shaped: batch x m for a weight, m per product for a KV cache.")
-    claims: list[Literal["weights", "kv_cache"]] = Field(
+    claims: list[Literal["weights", "kv_cache", "embedding"]] = Field(
         default=["weights"], description="What the units compute on: 'weights' (matmuls with a "
         "stationary weight), 'kv_cache' (matmuls whose B operand is a model input already in "
-        "memory, e.g. attention over the KV cache).")
+        "memory, e.g. attention over the KV cache), 'embedding' (embedding bags: row gathers "
+        "pooled by sum or mean, the rows read in the banks, RecNMP / TensorDIMM).")
     sharing: Literal["concurrent", "blocked", "separate"] = Field(
         default="concurrent", description="How host and units share the memory: concurrent "
         "(dual row buffers, NeuPIMs), blocked (all-bank mode, Samsung HBM-PIM), separate (own "
@@ -216,7 +229,8 @@ class PIM(Component[PIMConfig]):
         if links:
             return links
         if self.level != self.hw.backing_store:  # what they compute on lies in the backing store
-            what = " and ".join(f"{c} (where {'model inputs' if c == 'kv_cache' else 'the weights'} lie)"
+            lie = {"kv_cache": "model inputs", "embedding": "the tables"}
+            what = " and ".join(f"{c} (where {lie.get(c, 'the weights')} lie)"
                                 for c in self.config.claims)
             return [("memory", f"{what} needs the units in the backing store "
                                f"'{self.hw.backing_store}'; they are in '{self.level}' (set "
@@ -270,13 +284,51 @@ class PIM(Component[PIMConfig]):
             mine |= (ops.stationary >= 0) & (ops.rows <= c.max_rows)
         if "kv_cache" in c.claims:
             mine |= self._kv_mask(ops)
+        if "embedding" in c.claims:
+            mine |= self._bags(ops)
         return free & mine & ops.mac_dtype_ok()  # no int64 / complex matmul
+
+    @staticmethod
+    def _bags(ops: OpArrays) -> np.ndarray:
+        """Row gathers pooled by sum or mean (:attr:`OpArrays.gather_pool`) from a table that
+        is a weight: what the ``embedding`` claim takes."""
+        if ops.gather_pool is None:
+            return np.zeros(ops.kind.shape[0], dtype=bool)
+        return np.isin(ops.gather_pool.astype(str), POOLS) & (ops.weight_bytes > 0)
+
+    def _bag_note(self, ops: OpArrays, free, took) -> Optional[str]:
+        """What became of the free embedding bags (row gathers that pool): left on the host
+        without the ``embedding`` claim, or with it, those it cannot run and why."""
+        if ops.gather_pool is None:
+            return None
+        bags = free & (ops.gather_pool.astype(str) != "")
+        left = bags & ~took
+        if not left.any():
+            return None
+        n = int(left.sum())
+        if "embedding" not in self.config.claims:
+            return (f"{n} gather-reduction(s) (embedding bags) stay on the host: add embedding "
+                    f"to {self.name}.claims to pool them in the banks")
+        pools = ops.gather_pool.astype(str)
+        why = [f"{int(k.sum())} pool by {p}" for p in sorted(set(pools[left]) - set(POOLS) - {"?"})
+               if (k := left & (pools == p)).any()]
+        for k, what in ((left & (pools == "?"), "state no pooling (tag pool; retrace)"),
+                        (left & np.isin(pools, POOLS) & (ops.weight_bytes <= 0), "gather from a "
+                         "table that is not a weight"),
+                        (left & np.isin(pools, POOLS) & (ops.weight_bytes > 0), "have a dtype its "
+                         "units do not compute in")):
+            if k.any():
+                why.append(f"{int(k.sum())} {what}")
+        return (f"{self.name} took {int((bags & took).sum())} of {int(bags.sum())} gather-reductions "
+                f"(embedding bags); {n} stay on the host: {', '.join(why)} (it pools by "
+                f"{' or '.join(POOLS)})")
 
     def claim_note(self, ops: OpArrays, free, took):
         """How many of the ``free`` ops of the kinds it claims it left for having more rows
         than ``max_rows`` (batch x m for a weight, m per product for a KV cache), the most
         rows among them and the field to raise; None when it left none."""
         c = self.config
+        bags = self._bag_note(ops, free, took)
         kind = np.zeros_like(free)
         rows = np.zeros(kind.shape[0])
         if "kv_cache" in c.claims:
@@ -291,11 +343,11 @@ class PIM(Component[PIMConfig]):
         kind &= free & ops.mac_dtype_ok()  # an int64 / complex matmul it could not run anyway
         past = kind & (rows > c.max_rows)
         if not past.any():
-            return None
+            return bags
         path = f"{self.name}.max_rows"
-        return (f"{self.name} took {int(took.sum())} of {int(kind.sum())} matmuls it could run: "
+        return (f"{self.name} took {int((took & kind).sum())} of {int(kind.sum())} matmuls it could run: "
                 f"{int(past.sum())} {'has' if past.sum() == 1 else 'have'} more activation rows (up to {rows[past].max():g}) than "
-                f"{path} ({c.max_rows}); raise {path} to let it take them")
+                f"{path} ({c.max_rows}); raise {path} to let it take them" + (f"; {bags}" if bags else ""))
 
     def place(self, ops: OpArrays, idx):
         # a single GEMV (one activation row) needs its input before the banks compute and
@@ -349,9 +401,31 @@ class PIM(Component[PIMConfig]):
     def _resident_bytes(self, ops: OpArrays, idx) -> np.ndarray:
         """Bytes each op reads in the banks, in the units' format: the resident operand, the
         weight, else the model inputs (KV cache)."""
-        weighted = ops.stationary[idx] >= 0
+        weighted = (ops.stationary[idx] >= 0) | self._bags(ops)[idx]  # a bag: its gathered rows
         kv = self._input_bytes(ops)[idx]
         return np.where(weighted, ops.weight_bytes[idx], kv) * self._format_scale(ops, idx)
+
+    def _out_bytes(self, ops: OpArrays, idx) -> np.ndarray:
+        """Bytes each op of ``idx`` sends out: its outputs; an embedding bag's pooled rows only
+        (its first output, B x dim: the units make none of ``aten._embedding_bag``'s bag-size
+        and offset by-products)."""
+        out = ops.act_out_bytes[idx]
+        bag = self._bags(ops)[idx]
+        if ops.first_out is None or not bag.any():
+            return out
+        return np.where(bag, ops.tensor_bytes[ops.first_out[idx]], out)
+
+    def _pool_ops(self, ops: OpArrays, idx) -> np.ndarray:
+        """Per op of ``idx``: an embedding bag's adds (L - 1 per pooled element of a sum: its
+        vector work, one per gathered element, less one per pooled element; a mean's divide
+        and a per-sample weight's multiply stay counted), each one MAC lane-cycle; 0 for
+        the other ops."""
+        bag = self._bags(ops)[idx]
+        if not bag.any():
+            return np.zeros(len(idx))
+        size = np.array([DTYPE_BYTES[str(d)] for d in ops.dtype[idx]], dtype=np.float64)
+        first = np.where(ops.gather_pool[idx].astype(str) == "sum", self._out_bytes(ops, idx) / size, 0.0)
+        return np.where(bag, np.maximum(ops.vector_ops[idx] - first, 0.0), 0.0)
 
     def internal_bandwidths(self):
         """The banks, read at :attr:`internal_bandwidth` (op column ``banks_bytes``)."""
@@ -359,13 +433,14 @@ class PIM(Component[PIMConfig]):
 
     def cost(self, ops: OpArrays, idx, plan):
         c = self.config
-        macs = ops.macs[idx]
-        weighted = ops.stationary[idx] >= 0
+        # an embedding bag's adds run on the MAC lanes; its rows are resident like a weight
+        macs = ops.macs[idx] + self._pool_ops(ops, idx)
+        weighted = (ops.stationary[idx] >= 0) | self._bags(ops)[idx]
         kv = self._input_bytes(ops)[idx]
         fmt = self._format_scale(ops, idx)
         # the resident operand: the weight, else the model inputs (KV cache) read in the banks
         resident = self._resident_bytes(ops, idx)
-        io = (ops.act_in_bytes[idx] + ops.act_out_bytes[idx] - np.where(weighted, 0.0, kv)) * fmt
+        io = (ops.act_in_bytes[idx] + self._out_bytes(ops, idx) - np.where(weighted, 0.0, kv)) * fmt
         e_compute = macs * c.energy_per_mac + resident * 8.0 * c.energy_per_bit
         t_mac, t_banks = macs / self.peak_macs, resident / self.internal_bandwidth
         compute = uncapped = np.maximum(t_mac, t_banks)
@@ -385,7 +460,7 @@ class PIM(Component[PIMConfig]):
         # the host writes the operands into the units and reads their results back: on the
         # memory level the inputs are writes; over a separate device's link the units take
         # the inputs in (reads) and send the results out (writes)
-        out = ops.act_out_bytes[idx] * fmt
+        out = self._out_bytes(ops, idx) * fmt
         nbytes = {where: io}
         written = {where: np.clip(io - out if where == self.level else out, 0.0, io)}
         if self.hw.cache_link is None or self.hw.cache_link != self.link:

@@ -267,7 +267,31 @@ def op_arrays(workload) -> OpArrays:
                     producer=np.where(workload._first_producer < no, workload._first_producer, -1),
                     act_ptr=aptr, act_ids=c.in_ids[~w_entry].astype(np.int64),
                     first_out=c.out_ids[c.out_ptr[:-1]].astype(np.int64) if no else np.zeros(0, np.int64),
-                    backward=backward)
+                    backward=backward, gather_pool=_gather_pools(c.tags, no, kind))
+
+
+def _json_tag(tags, key: str, n: int) -> np.ndarray:
+    """The values of tag ``key`` per op, as text ('' where an op states none)."""
+    col = tags.columns.get(key)
+    if col is None or n == 0:
+        return np.full(n, "", dtype=object)
+    has = np.array([key in o for o in tags.orders], dtype=bool)[np.asarray(tags.order_code)]
+    vals = (np.asarray(col[1]).astype(str).astype(object) if col[0] == "int"
+            else np.array([str(v) for v in col[2]] + [""], dtype=object)[col[1]])
+    return np.where(has, vals, "")
+
+
+def _gather_pools(tags, n: int, kind: np.ndarray) -> np.ndarray | None:
+    """Per op, the pooling of a row gather that reduces (kind ``reduction``, tag ``part:
+    gather``: an embedding bag): its tag ``pool`` (``sum``, ``mean``, ``max``), ``?`` where
+    it states none; '' for every other op. None when no op is one."""
+    if n == 0:
+        return None
+    bag = (_json_tag(tags, "part", n) == "gather") & (kind == REDUCTION)
+    if not bag.any():
+        return None
+    pool = _json_tag(tags, "pool", n)
+    return np.where(bag, np.where(pool == "", "?", pool), "").astype(object)
 
 
 def unread_matrices(metadata) -> np.ndarray | None:
@@ -426,7 +450,11 @@ def op_arrays_reference(workload) -> OpArrays:
                     first_out=np.array([tid[op.outputs[0]] for op in workload.ops], dtype=np.int64),
                     backward=(back if (back := np.array([op.tags.get("part") == "backward"
                                                          for op in workload.ops], dtype=bool)).any()
-                              else None))
+                              else None),
+                    gather_pool=(pool if (pool := np.array(
+                        [str(op.tags.get("pool", "?")) if op.kind == "reduction"
+                         and op.tags.get("part") == "gather" else "" for op in workload.ops],
+                        dtype=object)).astype(bool).any() else None))
 
 
 def _launch_reference(ops) -> np.ndarray | None:

@@ -120,6 +120,11 @@ class OpArrays:
     #: chain's members on its longest chain, a scan's levels; the unit of
     #: ``columns.CRITICAL_PATH_SERIAL_STEPS``); 0 where an op states none. None when no op states one.
     chain_ops: np.ndarray | None = None
+    #: str (object) per op: the pooling of a row gather that reduces (an embedding bag: kind
+    #: ``reduction``, tag ``part: gather``), its tag ``pool`` (``sum``, ``mean``, ``max``; ``?``
+    #: where it states none), '' for every other op: what near-bank PIM's ``embedding`` claim
+    #: reads. None when no op is one.
+    gather_pool: np.ndarray | None = None
 
     def mac_dtype_ok(self) -> np.ndarray:
         """bool per op: its dtype is a compute dtype (:attr:`compute_dtypes`). A MAC op in

@@ -46,9 +46,12 @@ def index_select(low, c: Call) -> None:
         low.emit("copy", c.base, c.reads, c.targets)
 
 
-def gather_rows(low, base, args, targets, kind="copy", vec=None, extra=()):
+def gather_rows(low, base, args, targets, kind="copy", vec=None, extra=(), tags=None):
     """An embedding lookup reads only the rows it gathers (a bag's: ``kind`` reduction);
-    ``extra``: the other tensors it reads (a bag's offsets and per-sample weights)."""
+    ``extra``: the other tensors it reads (a bag's offsets and per-sample weights); ``tags``:
+    more tags (a bag's ``pool``). Tags ``lookups`` (ids looked up), ``rows_read`` (the distinct
+    rows read) and ``table_rows`` (the table's rows) let a run say when repeated ids of a table larger than a cache are taken
+    as hits (:mod:`cimsim.cost.gathers`)."""
     if base != "index_select":
         table, idx = args[0], args[1]
     else:
@@ -72,7 +75,8 @@ def gather_rows(low, base, args, targets, kind="copy", vec=None, extra=()):
     # its access pattern: random reads of one row each (the memory level's random-access rate)
     row_bytes = int(math.prod(table.shape[1:])) * DTYPE_BYTES[low.dt(table)]
     low.emit(kind, base, [pieces, idx, *extra], targets, vec=vec,
-             tags={"part": "gather", "access_bytes": row_bytes})
+             tags={"part": "gather", "access_bytes": row_bytes, "lookups": int(idx.numel()),
+                   "rows_read": len(rows), "table_rows": int(table.shape[0]), **(tags or {})})
 
 
 @lowers("_embedding_bag", "_embedding_bag_forward_only", "embedding_bag")
@@ -85,8 +89,16 @@ def embedding_bag(low, c: Call) -> None:
     # the bags' offsets and per-sample weights are read too (a weight computed in the model is
     # a dependency: the bag runs after it)
     extra = [t for t in (offsets, per_sample) if isinstance(t, low.torch.Tensor)]
+    mode = c.args[4] if len(c.args) > 4 else low.ev.kwargs.get("mode", 0)
+    # its pooling (tag ``pool``): near-bank PIM units claim a sum or a mean (``embedding``)
+    pool = POOLS.get(mode if isinstance(mode, int) else str(mode), str(mode))
     gather_rows(low, c.base, (table, idx), c.targets, kind="reduction",
-                     vec=elems * (2.0 if per_sample is not None else 1.0), extra=extra)
+                vec=elems * (2.0 if per_sample is not None else 1.0), extra=extra,
+                tags={"pool": pool})
+
+
+#: ``aten._embedding_bag``'s ``mode`` (0, 1, 2; ``F.embedding_bag`` names them)
+POOLS = {0: "sum", 1: "mean", 2: "max", "sum": "sum", "mean": "mean", "max": "max"}
 
 
 @lowers(*GATHERS)

@@ -1,0 +1,80 @@
+"""What a run says about its row gathers (ops tagged ``access_bytes``, an embedding lookup's
+random reads of one row each), for the result's notes.
+
+- :func:`fixed_level_note`: a ``type: fixed`` memory level streams every byte at one rate, so
+  the gathers' random accesses it carries are charged at the streaming rate (every bundled
+  config): the note says how many ops and which level (``type: dram`` models the pattern).
+- :func:`repeat_hit_note`: a traced gather reads each distinct row once (tag ``rows_read``
+  of ``lookups``), as if its repeated ids all hit a cache. Where the table (tag
+  ``table_rows`` x the row's bytes) is larger than the outermost level in front of the
+  backing store, the note says so, with the approximate bytes the repeats would add under
+  uniform ids (each repeat misses with probability ``1 - C/T`` for a cache of ``C`` bytes
+  and a table of ``T``), which the run does not charge.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..units import si
+
+
+def _sizes(size: np.ndarray) -> str:
+    lo, hi = float(size.min()), float(size.max())
+    return f"{lo:g} B" if lo == hi else f"{lo:g}-{hi:g} B"
+
+
+def fixed_level_note(arch, arrays, table) -> list[str]:
+    """One note per off-chip memory level (:attr:`Hardware.off_chip`: DRAM, whose rate a
+    ``type: dram`` level derives from the pattern) whose rate ignores the access pattern and
+    that carries bytes of ops tagged random-access."""
+    size = arrays.access_bytes
+    if size is None or not (size > 0).any():
+        return []
+    hw, out = arch.hardware, []
+    for j, name in enumerate(table.resources):
+        if name not in hw.off_chip or not hw.resource(name).pattern_free:
+            continue
+        on = (size > 0) & (table.bytes[:, j] > 0)
+        if on.any():
+            kind = getattr(hw.resource(name), "type_name", "fixed")
+            k = int(on.sum())
+            out.append(f"{k:,} {'op reads' if k == 1 else 'ops read'} random {_sizes(size[on])} rows (tag access_bytes); "
+                       f"memory.{name} is type: {kind} and streams them (its one rate): use type: "
+                       "dram for the access pattern")
+    return out
+
+
+def repeat_hit_note(arch, workload, arrays) -> list[str]:
+    """A note when gathers repeat ids of a table larger than the outermost level in front
+    of the backing store (or when no level is in front of it): their repeats are charged as
+    hits."""
+    size = arrays.access_bytes
+    if size is None or not (size > 0).any():
+        return []
+    hw = arch.hardware
+    back = hw.backing_store
+    caches = [n for n in hw.memory if n != back]
+    cap = max((float(hw.resource(n).config.capacity) for n in caches), default=0.0)
+    where = (f"memory.{max(caches, key=lambda n: float(hw.resource(n).config.capacity))} "
+             f"({si(cap, 'B')})" if caches else f"any level in front of memory.{back} (none)")
+    n, repeats, extra, largest = 0, 0, 0.0, 0.0
+    for i in np.flatnonzero(size > 0):
+        tags = workload.ops[int(i)].tags
+        try:
+            looked, read, rows = (int(tags[k]) for k in ("lookups", "rows_read", "table_rows"))
+        except (KeyError, TypeError, ValueError):
+            continue  # a gather that states no table (a hand-written one): nothing to say
+        whole = rows * float(size[i])
+        if looked <= read or whole <= cap:
+            continue
+        n += 1
+        repeats += looked - read
+        extra += (looked - read) * (1.0 - cap / whole) * float(size[i])
+        largest = max(largest, whole)
+    if not n:
+        return []
+    return [f"{n:,} {'gather reads a table' if n == 1 else 'gathers read tables'} larger than "
+            f"{where}, up to {si(largest, 'B')}, and repeat {repeats:,} ids: each distinct row is read once, the repeats charged as cache hits; "
+            f"with uniform ids about 1 - C/T of them would miss (C the cache, T the table): "
+            f"~{si(extra, 'B')} more from memory.{back}, not charged (an approximation)"]

@@ -1,0 +1,121 @@
+"""Near-bank PIM's ``embedding`` claim (hw/pim.py): an embedding bag (row gather + sum / mean
+pooling, RecNMP ISCA 2020, TensorDIMM MICRO 2019) runs on the units, its rows read at their
+internal bandwidth, its L - 1 adds per pooled element on their MAC lanes, and only the ids,
+offsets and the B x dim pooled result cross the memory's external bus.
+
+Golden values are closed-form arithmetic on the round-number fixture of conftest.py (2 DRAM
+channels, DRAM 10 GB/s + 100 ns) and on the bundled hbm-pim config's own fields (1280 PCUs x
+9.6 GB/s, 16 lanes at 300 MHz, HBM3 3.35 TB/s x 0.70 + 500 ns, op_overhead 5 us).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+import cimsim  # noqa: E402
+from cimsim import load_architecture, simulate  # noqa: E402
+
+from conftest import make_arch  # noqa: E402
+
+pytestmark = pytest.mark.torch
+pJ = 1e-12
+B, L, ROWS, DIM = 8, 4, 1000, 32
+
+
+def _bag(mode="sum", dtype=torch.float32, linear=False):
+    """An EmbeddingBag of B bags of L distinct ids (each row read once), optionally followed by
+    a Linear on the B pooled rows (a matmul of B > max_rows activation rows)."""
+    torch.manual_seed(0)
+    bag = torch.nn.EmbeddingBag(ROWS, DIM, mode=mode).to(dtype).eval()
+    model = torch.nn.Sequential(bag, torch.nn.Linear(DIM, DIM).to(dtype)) if linear else bag
+
+    class Two(torch.nn.Module):  # a Sequential passes one argument: give it the offsets too
+        def __init__(self):
+            super().__init__()
+            self.m = model
+
+        def forward(self, idx, offs):
+            x = self.m[0](idx, offs) if linear else self.m(idx, offs)
+            return self.m[1](x) if linear else x
+
+    idx = torch.randperm(ROWS)[:B * L]
+    offs = torch.arange(0, B * L, L)
+    return cimsim.trace(Two().eval(), (idx, offs), name=f"bag-{mode}")
+
+
+def _round_pim(claims, macs_per_cycle=1):
+    # 2 channels x 4 units: 8 units x 1 lane x 1 GHz = 8e9 adds/s; 8 x 100 GB/s = 800 GB/s
+    return make_arch(name="round-pim", pim={
+        "units_per_channel": 4, "clock": "1 GHz", "macs_per_cycle": macs_per_cycle,
+        "internal_bandwidth": "100 GB/s", "energy_per_mac": "1 pJ", "energy_per_bit": "0.5 pJ/bit",
+        "claims": claims})
+
+
+IDS, OFFS = B * L * 8, B * 8  # int64 ids and offsets
+ROW_BYTES = B * L * DIM * 4  # the gathered fp32 rows (distinct ids: each read once)
+OUT = B * DIM * 4  # the pooled result
+
+
+def test_a_sum_bag_runs_on_the_units_its_adds_bound_the_op():
+    r = simulate(_round_pim(["weights", "embedding"]), _bag("sum"))
+    assert list(r.op_table["unit"]) == ["pim"]
+    adds = B * (L - 1) * DIM  # L - 1 adds per pooled element
+    assert adds / 8e9 > ROW_BYTES / 800e9  # the adds outlast the bank reads here
+    # only the ids and offsets (in) and the B x dim result (out) cross the external bus
+    assert r.traffic_bytes["dram"] == IDS + OFFS + OUT
+    assert r.facts["pim_bank_bytes"] == ROW_BYTES
+    # serial: I/O over the bus, then the units, plus the access latency
+    assert r.latency_s == pytest.approx((IDS + OFFS + OUT) / 10e9 + adds / 8e9 + 100e-9, rel=1e-12)
+    assert r.energy_breakdown_j["pim_compute"] == pytest.approx(
+        adds * 1 * pJ + ROW_BYTES * 8 * 0.5 * pJ, rel=1e-12)
+
+
+def test_a_mean_bag_also_counts_its_divide():
+    r = simulate(_round_pim(["embedding"]), _bag("mean"))
+    ops = B * L * DIM  # L - 1 adds and one divide per pooled element
+    assert r.latency_s == pytest.approx((IDS + OFFS + OUT) / 10e9 + ops / 8e9 + 100e-9, rel=1e-12)
+
+
+def test_on_hbm_pim_the_bank_reads_bound_the_bag():
+    """hbm-pim's own numbers: fp16 rows (its precision) read at 1280 x 9.6 GB/s outlast the
+    adds at 1280 x 16 x 300 MHz; only ids, offsets and B x dim fp16 cross the HBM bus."""
+    arch = load_architecture("hbm-pim", overrides={"pim.claims": ["weights", "embedding"]})
+    r = simulate(arch, _bag("sum", torch.float16))
+    rows, out, internal = B * L * DIM * 2, B * DIM * 2, 1280 * 9.6e9
+    assert rows / internal >= B * (L - 1) * DIM / (1280 * 16 * 300e6)
+    assert list(r.op_table["unit"]) == ["pim"]
+    assert r.traffic_bytes["dram"] == IDS + OFFS + out
+    assert r.latency_s == pytest.approx(5e-6 + 500e-9 + (IDS + OFFS + out) / (3.35e12 * 0.70)
+                                        + rows / internal, rel=1e-12)
+
+
+def test_without_the_claim_the_bags_stay_on_the_host_and_the_note_says_so():
+    r = simulate(_round_pim(["weights"]), _bag("sum", linear=True))
+    assert set(r.op_table["unit"]) == {"processor"}
+    # the matmul's rows (B = 8 > max_rows 1) and the bag, in one note
+    note = [n for n in r.claim_notes if n.startswith("pim took")]
+    assert note == ["pim took 0 of 1 matmuls it could run: 1 has more activation rows (up to 8) "
+                    "than pim.max_rows (1); raise pim.max_rows to let it take them; 1 "
+                    "gather-reduction(s) (embedding bags) stay on the host: add embedding to "
+                    "pim.claims to pool them in the banks"]
+
+
+def test_a_max_bag_is_left_with_a_note():
+    r = simulate(_round_pim(["embedding"]), _bag("max"))
+    assert list(r.op_table["unit"]) == ["processor"]
+    assert r.claim_notes == ["pim took 0 of 1 gather-reductions (embedding bags); 1 stay on the "
+                             "host: 1 pool by max (it pools by sum or mean)"]
+
+
+def test_the_cli_takes_the_claim(tmp_path):
+    from click.testing import CliRunner
+    from cimsim.cli import main
+    from cimsim.workload import save_workload
+    wl = tmp_path / "bag.json"
+    save_workload(_bag("sum", torch.float16), wl)
+    out = CliRunner().invoke(main, ["run", "hbm-pim", str(wl), "--set", "pim.claims=[embedding]",
+                                    "--placement"])
+    assert out.exit_code == 0, out.output
+    assert "pim" in out.output.split("_embedding_bag")[1].splitlines()[0]
