@@ -26,6 +26,7 @@ if TYPE_CHECKING:  # what the lazily loaded names are, for mypy and pyright (see
                          config_fields, load_architecture, save_architecture)
     from .revision import model_revision
     from .sweep.runner import sweep
+    from .sweep.sensitivity import sensitivity
     from .workload import Workload, load_workload, save_workload
     from .workload.trace import trace
 
@@ -74,6 +75,7 @@ __all__ = [
     "model_revision",
     "save_architecture",
     "save_workload",
+    "sensitivity",
     "simulate",
     "sweep",
     "trace",
@@ -84,7 +86,7 @@ _LAZY = {"Architecture": "config", "load_architecture": "config",
          "architecture_from_dict": "config", "architecture_to_dict": "config",
          "save_architecture": "config", "config_fields": "config",
          "Workload": "workload", "load_workload": "workload", "save_workload": "workload",
-         "model_revision": "revision"}
+         "model_revision": "revision", "sensitivity": "sweep.sensitivity"}
 
 
 def __getattr__(name: str):

@@ -24,6 +24,7 @@ from .commands.fields import fields
 from .commands.plot import plot
 from .commands.report import report
 from .commands.run import compare, run
+from .commands.sensitivity import sensitivity
 from .commands.sweep import sweep
 from .commands.trace import trace
 from .commands.validate import validate
@@ -124,7 +125,7 @@ def main() -> None:
 
 #: every subcommand, in the order `cimsim --help` lists them; each module imports its
 #: heavy or optional dependencies (torch, dask) only when it runs
-COMMANDS = (run, compare, fields, workload, trace, sweep, plot, report, validate, calibrate)
+COMMANDS = (run, compare, fields, workload, trace, sweep, sensitivity, plot, report, validate, calibrate)
 for _command in COMMANDS:
     main.add_command(_command)
 

@@ -44,8 +44,30 @@ def _comment(rest: str) -> tuple[str, str]:
 
 def scan(text: str) -> list[str]:
     """Dotted paths whose line comment holds ``(U)``, in file order (sections: their path)."""
+    return [path for path, comment in comments(text) if MARK in comment]
+
+
+#: the source marks a bundled config's comments use: primary, transcription, derived, placeholder
+SOURCE_MARKS = ("P", "T", "D", "U")
+_SOURCE_MARK = re.compile(r"\(([PTDU])\)")
+
+
+def source_marks(text: str) -> dict[str, str]:
+    """Each dotted path whose line comment holds source marks -> its marks in
+    :data:`SOURCE_MARKS` order, ``"(U) (T) (D)"`` for ``latency: 110 ns  # (U) ... (T) (D)``."""
+    out = {}
+    for path, comment in comments(text):
+        found = set(_SOURCE_MARK.findall(comment))
+        if found:
+            out[path] = " ".join(f"({m})" for m in SOURCE_MARKS if m in found)
+    return out
+
+
+def comments(text: str) -> list[tuple[str, str]]:
+    """``(dotted path, line comment)`` of each key line of block-style YAML ``text`` that has a
+    comment, in file order (sections: their path)."""
     stack: list[tuple[int, str]] = []
-    out: list[str] = []
+    out: list[tuple[str, str]] = []
     for line in text.splitlines():
         stripped = line.strip()
         if not stripped or stripped.startswith("#") or stripped.startswith("-"):
@@ -59,8 +81,8 @@ def scan(text: str) -> list[str]:
             stack.pop()
         value, comment = _comment(m.group("rest"))
         path = ".".join([k for _, k in stack] + [key])
-        if MARK in comment:
-            out.append(path)
+        if comment:
+            out.append((path, comment))
         if value == "":
             stack.append((indent, key))
     return out

@@ -104,14 +104,9 @@ def _set_by(path: str, set_by: Mapping[str, Any]) -> str | None:
     return None
 
 
-def resolved_values(arch, data: Mapping, set_by: Mapping[str, Any] | None, paths: list[str],
-                    cli: bool = True) -> dict[str, FieldValue]:
-    """Each of the dotted ``paths`` -> its :class:`FieldValue` in ``arch``, loaded from the
-    file's mapping ``data`` with the overrides ``set_by`` (``cli``: ``--set`` text)."""
-    from .loader import _leaves_out, apply_overrides
-    from .paths import resolve
-
-    set_by = set_by or {}
+def derived_values(arch) -> dict[str, tuple[float, str]]:
+    """Each dotted path a component derives (the config leaves it out) -> ``(value,
+    provenance)``; ``technology.voltage``, left out, is the node's nominal supply."""
     derived: dict[str, tuple[float, str]] = {}
     for comp in arch.instances:
         derived.update((f"{comp.name}.{f}", v) for f, v in comp.derived_values().items())
@@ -120,6 +115,30 @@ def resolved_values(arch, data: Mapping, set_by: Mapping[str, Any] | None, paths
         from ..hw.circuits.scaling import nominal_vdd
 
         derived["technology.voltage"] = (nominal_vdd(tech.node_nm), "derived")
+    return derived
+
+
+def used_number(arch, path: str) -> float | None:
+    """The number the loaded ``arch`` uses for the field at dotted ``path``: stated (file,
+    ``--set``) or default, else derived; None where it has none (left out, not derived, or
+    not a number)."""
+    found, value = _value_at(arch, path.split("."))
+    if found and value is None:
+        value = derived_values(arch).get(path, (None, ""))[0]
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value)
+
+
+def resolved_values(arch, data: Mapping, set_by: Mapping[str, Any] | None, paths: list[str],
+                    cli: bool = True) -> dict[str, FieldValue]:
+    """Each of the dotted ``paths`` -> its :class:`FieldValue` in ``arch``, loaded from the
+    file's mapping ``data`` with the overrides ``set_by`` (``cli``: ``--set`` text)."""
+    from .loader import _leaves_out, apply_overrides
+    from .paths import resolve
+
+    set_by = set_by or {}
+    derived = derived_values(arch)
     now = apply_overrides(data, set_by, cli=cli) if set_by else data
     out = {}
     for path in paths:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import csv
 import warnings
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -93,6 +94,13 @@ def parse_params(params, max_points: int = DEFAULT_MAX_POINTS, configs=()) -> li
     fields = _Fields(configs)
 
     def spec(path: str, text: str) -> ParamSpec:
+        from .relative import absolute_spec, is_relative
+
+        if is_relative(text):  # x0.9: a multiple of the configs' value, run as that value
+            fk = fields.kind(path)
+            if fk.kind in ("quantity", "int", "float"):
+                given = fields.spec(path, absolute_spec(path, text, fk, configs), max_points)
+                return replace(given, spec=text)
         return fields.spec(path, text, max_points)
 
     if isinstance(params, Mapping):
