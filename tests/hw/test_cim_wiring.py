@@ -394,7 +394,7 @@ def test_run_warns_when_placeholders_dominate_and_json_has_the_shares():
     warning = next(ln for ln in res.output.splitlines() if ln.startswith("warning: "))
     assert "of the energy rests on placeholder values" in warning
     assert "defaults: static, " in warning
-    assert "; 100% of the latency (critical path) rests on placeholder rates, latencies or " \
+    assert "; 100 % of the latency (critical path) rests on placeholder rates, latencies or " \
            "overheads: interconnect, " in warning
     import json
 

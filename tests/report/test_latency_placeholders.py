@@ -112,7 +112,7 @@ def test_warning_names_the_latency():
     e_share = 1e-3 * DRAM_S / (sum(ENERGY.values()) + 1e-3 * DRAM_S)
     assert r.energy_placeholder_share == pytest.approx(e_share, rel=1e-12) and e_share < 0.5
     assert placeholder_warning(r) == (
-        "warning: 100% of the latency (critical path) rests on placeholder rates, latencies or "
+        "warning: 100 % of the latency (critical path) rests on placeholder rates, latencies or "
         "overheads: dram; see `--json` provenance")
     assert placeholder_warning(simulate(_arch(), gemv_workload(1024, 1024), engine="des")) == ""
 
@@ -130,7 +130,7 @@ def test_warning_names_static_energy_resting_on_the_latency_in_part():
     e_share = share * static / (sum(ENERGY.values()) + static)
     assert r.energy_placeholder_share == pytest.approx(e_share, rel=1e-12)
     assert placeholder_warning(r) == (
-        f"warning: {e_share:.0%} of the energy rests on placeholder values ((U) or unsourced "
+        f"warning: {100 * e_share:.0f} % of the energy rests on placeholder values ((U) or unsourced "
         f"defaults: static ({share:.0%} of it)); {share:.0%} of the latency (critical path) rests "
         "on placeholder rates, latencies or overheads: dram; see `--json` provenance")
     assert f"{e_share:.0%}|{share:.0%}" == "56%|63%"

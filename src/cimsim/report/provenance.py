@@ -166,14 +166,20 @@ def placeholder_warning(r) -> str:
     if e_big:  # the parts behind the share, largest placeholder energy first; a part resting
         # on placeholders in part (static power of which some components' is marked, or static
         # energy over a latency resting on placeholders in part) says how much
-        out.append(f"{r.energy_placeholder_share:.0%} of the energy rests on placeholder values "
+        out.append(f"{_pct(r.energy_placeholder_share)} of the energy rests on placeholder values "
                    f"((U) or unsourced defaults: "
                    f"{_named(r.energy_breakdown_j, r.energy_placeholder_fraction)})")
     if t_big:
-        out.append(f"{r.latency_placeholder_share:.0%} of the latency (critical path) rests on "
+        out.append(f"{_pct(r.latency_placeholder_share)} of the latency (critical path) rests on "
                    "placeholder rates, latencies or overheads: "
                    f"{_named(r.path_time_s, r.latency_placeholder_fraction)}")
     return f"warning: {'; '.join(out)}; see `--json` provenance"
+
+
+def _pct(x: float) -> str:
+    """A share as the CLI writes percentages: the number, a space, '%' (one wrapped cell keeps
+    them together)."""
+    return f"{100 * x:.0f} %"
 
 
 def _named(parts: dict, fractions: dict) -> str:
@@ -181,7 +187,7 @@ def _named(parts: dict, fractions: dict) -> str:
     part says how much of it."""
     named = sorted(((k, f) for k, f in fractions.items() if parts.get(k)),
                    key=lambda kf: -parts[kf[0]] * kf[1])
-    return ", ".join(k if f >= 1 else f"{k} ({f:.0%} of it)" for k, f in named)
+    return ", ".join(k if f >= 1 else f"{k} ({_pct(f)} of it)" for k, f in named)
 
 
 #: dtypes whose values are integers of their byte width (the rest are floating point)
