@@ -95,21 +95,28 @@ def test_utilization_vs_bandwidth_panel_per_arch(bw_sweep):
             assert np.all((line.get_ydata() >= 0) & (line.get_ydata() <= 1))
 
 
-def test_efficiency_panels_are_the_result_columns_in_tops_and_mm2():
-    """TOPS/W = ops_per_j x 1e-12; TOPS/mm^2 = ops_per_s_per_m2 x 1e-12 (T) x 1e-6 (m^2 per
-    mm^2); area mm^2 = area_m2 x 1e6. cpu-ddr5 declares no area (area_m2 blank): a line in the
-    TOPS/W panel only."""
+def test_efficiency_panels_are_the_result_columns_in_ops_and_mm2():
+    """ops_per_j is OPS/W and ops_per_s_per_m2 x 1e-6 (m^2 per mm^2) OPS/mm^2, each axis in the
+    SI prefix of its largest value (find-C 9: fixed at TOPS/W, a CPU read 0.0004); area mm^2 =
+    area_m2 x 1e6. cpu-ddr5 declares no area (area_m2 blank): a line in the OPS/W panel only."""
+    from cimsim.units import SI_PREFIXES
+
+    def prefix(values):
+        return next((s, p) for s, p in SI_PREFIXES if values.max() / s >= 1)
+
     df = sweep(["sram-cim", "cpu-ddr5"], "tcn", ["memory.dram.bandwidth=25GB/s..3.2TB/s:log:3"],
                engine="analytic", workers=1)
     fig = efficiency_vs_param(df)
-    tops_w, tops_mm2, area = fig.axes
-    assert "TOPS/W" in tops_w.get_ylabel() and "TOPS/mm²" in tops_mm2.get_ylabel()
+    ops_w, ops_mm2, area = fig.axes
+    (s_w, p_w), (s_mm2, p_mm2) = prefix(df["ops_per_j"]), prefix(df["ops_per_s_per_m2"].dropna() * 1e-6)
+    assert ops_w.get_ylabel() == f"energy efficiency [{p_w}OPS/W]"
+    assert ops_mm2.get_ylabel() == f"area efficiency [{p_mm2}OPS/mm²]"
     assert area.get_ylabel() == "area [mm²]"
-    assert [l.get_label() for l in _lines(tops_w)] == ["sram-cim", "cpu-ddr5"]
-    assert [l.get_label() for l in _lines(tops_mm2)] == [l.get_label() for l in _lines(area)] == ["sram-cim"]
+    assert [l.get_label() for l in _lines(ops_w)] == ["sram-cim", "cpu-ddr5"]
+    assert [l.get_label() for l in _lines(ops_mm2)] == [l.get_label() for l in _lines(area)] == ["sram-cim"]
     cim = df[df["architecture"] == "sram-cim"].sort_values("memory.dram.bandwidth")
-    np.testing.assert_allclose(_lines(tops_w)[0].get_ydata(), cim["ops_per_j"] / 1e12)
-    np.testing.assert_allclose(_lines(tops_mm2)[0].get_ydata(), cim["ops_per_s_per_m2"] / 1e18)
+    np.testing.assert_allclose(_lines(ops_w)[0].get_ydata(), cim["ops_per_j"] / s_w)
+    np.testing.assert_allclose(_lines(ops_mm2)[0].get_ydata(), cim["ops_per_s_per_m2"] * 1e-6 / s_mm2)
     np.testing.assert_allclose(_lines(area)[0].get_ydata(), cim["area_m2"] * 1e6)
     cpu = df[df["architecture"] == "cpu-ddr5"]
     assert cpu["area_m2"].isna().all() and cpu["ops_per_s_per_m2"].isna().all()

@@ -21,6 +21,7 @@ from cimsim.plot.run_figures import (
     critical_path_vs_length,
     utilization_bars,
 )
+from cimsim.report.format import pct
 from cimsim.report.html import build_report, render_html
 from cimsim.studies import critical_path_table, report_runs
 from cimsim.workload import load_workload
@@ -154,7 +155,24 @@ def test_gantt_bars_are_the_path_parts(runs):
         for part, v in r.path_time_s.items():
             assert widths.get(part, 0.0) == pytest.approx(v, rel=1e-6, abs=1e-15)
         assert r.bound in ax.get_title() and r.bound_part in ax.get_title()
-        assert ax.get_xlabel() == "time [s]" and ax.get_legend()
+        assert ax.get_legend()
+
+
+def test_gantt_time_axis_label_has_the_ticks_unit(runs):
+    """find-C 9: the strip's axis said "time [s]" under ticks "10 ms, 20 ms". The label now
+    carries the prefix of the run's span and the ticks are plain numbers in it."""
+    from cimsim.units import SI_PREFIXES
+
+    for r in runs.values():
+        ax = critical_path_gantt(r).axes[0]
+        ax.figure.canvas.draw()
+        span = ax.get_xlim()[1]
+        scale, prefix = next((s, p) for s, p in SI_PREFIXES if span / s >= 1)
+        assert ax.get_xlabel() == f"time [{prefix}s]"
+        ticks = [t for t in ax.get_xticklabels() if t.get_text()]
+        assert ticks and all(not any(c.isalpha() for c in t.get_text()) for t in ticks)
+        for t in ticks:  # each tick its position in the label's unit
+            assert float(t.get_text().replace(",", "")) == pytest.approx(t.get_position()[0] / scale, abs=1e-6)
 
 
 # ------------------------------------------------------------------ utilization, energy
@@ -167,6 +185,13 @@ def test_utilization_bars_are_the_results_values(runs):
                for p in bars}
         assert got == pytest.approx(r.utilization, rel=1e-12, abs=0)
         assert "fraction of peak" in ax.get_xlabel()
+        # find-C 8: each bar's value at its end, as the report's table prints it: a unit used
+        # 0.2 % drew no visible bar, the same as one never used
+        values = {round(t.get_position()[1]): t.get_text().strip() for t in ax.texts}
+        names = [t.get_text() for t in ax.get_yticklabels()]
+        assert {names[i]: v for i, v in values.items()} == {n: pct(u) for n, u in r.utilization.items()}
+        for t in ax.texts:
+            assert t.get_position()[0] == pytest.approx(r.utilization[names[round(t.get_position()[1])]])
     assert fig.legends  # outside the panels
 
 

@@ -39,7 +39,7 @@ from ..report.format import si
 from ..sweep.columns import ATTR_UNITS, ERROR, param_columns
 from .colour import add_colourbar, colour_param, draw_coloured
 from .style import LINESTYLES, arch_style, part_colors, value_styles
-from .ticks import step_axis
+from .ticks import si_scale, step_axis
 from .canvas import EM_PER_CHAR, CimFigure, fill, new_figure  # noqa: F401  (re-exported)
 from .flags import EXTRAPOLATED_LABEL, MISMATCH_MARK, mark_extrapolated
 from .overlap import BAND, band_label, covers
@@ -310,12 +310,29 @@ def energy_vs_param(df: pd.DataFrame, param: str | None = None) -> Figure:
     return metric_vs_param(df, ENERGY, param, "energy")
 
 
-#: the efficiency panels: (column, axis label, factor from the column's SI unit to the label's)
+#: the efficiency panels: (column, axis label, factor from the column's SI unit to the label's);
+#: ``{}`` in a label is the SI prefix :func:`prefixed_panels` picks from the data (GOPS/W for a
+#: CPU, TOPS/W for a CIM macro: a fixed TOPS/W read 0.0004 for a CPU)
 EFFICIENCY_PANELS = (
-    (OPS_PER_J, "energy efficiency [TOPS/W]", 1e-12),  # ops/J = OPS/W
-    (OPS_PER_S_PER_M2, "area efficiency [TOPS/mm²]", 1e-18),  # ops/s/m^2 -> 1e-12 T x 1e-6 m^2/mm^2
+    (OPS_PER_J, "energy efficiency [{}OPS/W]", 1.0),  # ops/J = OPS/W
+    (OPS_PER_S_PER_M2, "area efficiency [{}OPS/mm²]", 1e-6),  # ops/s/m^2 -> 1e-6 m^2/mm^2
     (AREA_M2, "area [mm²]", 1e6),
 )
+
+
+def prefixed_panels(data: pd.DataFrame, panels) -> list[tuple[str, str, float]]:
+    """``panels`` with each label's ``{}`` filled with the SI prefix of the largest value the
+    panel's column x factor takes in ``data`` (every workload's: one unit down a column of
+    panels) and the factor scaled by it; a panel with no value is left in the unprefixed unit."""
+    out = []
+    for col, label, factor in panels:
+        if "{}" in label:
+            v = pd.to_numeric(data[col], errors="coerce").to_numpy(float) * factor if col in data \
+                else np.array([])
+            scale, prefix = si_scale(v[np.isfinite(v) & (v > 0)], "OPS")
+            label, factor = label.format(prefix), factor / scale
+        out.append((col, label, factor))
+    return out
 
 
 def metric_grid(df: pd.DataFrame, param: str, data: pd.DataFrame, panels, title: str,
@@ -325,15 +342,14 @@ def metric_grid(df: pd.DataFrame, param: str, data: pd.DataFrame, panels, title:
     or missing not drawn), a panel with no line saying ``empty(column)``; one legend outside the
     panels and, for a random / LHS sweep, one colourbar for the parameter drawn as colour."""
     wls = _panels(df, data, param) or [("", data)]
+    panels = prefixed_panels(data, panels)
     fig = _figure(4.6 * len(panels) + 3.0, 3.6 * len(wls) + 0.5)
     grid = _grid(fig, len(wls), len(panels))
     for row, (wl, sub) in zip(grid, wls):
         for ax, (col, label, factor) in zip(row, panels):
             if not (col in sub.columns and _draw_metric(ax, df, sub, param, col, label, factor,
                                                         declared_only=True)):
-                ax.set_xlabel(_param_label(df, param))
-                ax.set_ylabel(label)
-                ax.text(0.5, 0.5, empty(col), transform=ax.transAxes, ha="center", va="center")
+                _empty_panel(ax, _param_label(df, param), label, empty(col))
             ax.set_title(f"{wl}: {label.split(' [')[0]}", fontsize="medium")
     _outside_legend(fig, grid.ravel())
     by = colour_param(df, param)
@@ -341,6 +357,20 @@ def metric_grid(df: pd.DataFrame, param: str, data: pd.DataFrame, panels, title:
         add_colourbar(fig, grid.ravel(), df, by)
     fig.suptitle(title)
     return fig
+
+
+def _empty_panel(ax, xlabel: str, ylabel: str, text: str) -> None:
+    """A panel with no line: its axis labels and ``text`` in its middle, no ticks nor grid (the
+    swept values' ticks, set for a log axis, were crammed into the end of a linear 0-1 one)."""
+    ax.set_xscale("linear")
+    ax.set_yscale("linear")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.minorticks_off()
+    ax.grid(False, which="both")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center")
 
 
 def efficiency_vs_param(df: pd.DataFrame, param: str | None = None) -> Figure:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
@@ -27,6 +28,11 @@ POWER_PANELS = (
     (POWER_DENSITY_W_PER_M2, "power density [W/mm²]", 1e-6),  # W/m^2 -> W/mm^2
 )
 
+#: a TDP more than this many times the highest curve's power is not drawn as a line (its linear
+#: range flattened a 1.8-2.8 W curve under a 185 W line at the bottom of the panel): it is
+#: named at the panel's top edge, after an arrow up ("↑ TDP ... 185 W, above the axis")
+TDP_FAR = 10.0
+
 #: ``{architecture: [(what the TDP is of, W)]}``: the TDPs the configs state
 Tdps = Mapping[str, Sequence[tuple[str, float]]]
 
@@ -38,7 +44,9 @@ def _plain(name: str) -> str:
 def power_vs_param(df: pd.DataFrame, param: str | None = None, tdps: Tdps | None = None) -> Figure:
     """Average power (W) and power density (W/mm²) against the swept parameter: one row of two
     panels per workload, one line per architecture; in the power panel a dashed horizontal line
-    per TDP of ``tdps`` whose architecture has a line (labelled with the component and its W).
+    per TDP of ``tdps`` whose architecture has a line (labelled with the component and its W),
+    or, for a TDP more than :data:`TDP_FAR` times the panel's highest power, its name and W at
+    the top edge after an arrow up, the y range the curves'.
     An architecture that declares no area has no line in the density panel."""
     param = _pick_param(df, param)
     data = _ok(df)
@@ -54,14 +62,38 @@ def power_vs_param(df: pd.DataFrame, param: str | None = None, tdps: Tdps | None
         for what, watts in (tdps or {}).get(arch, ()):
             lines.setdefault(float(watts), []).append((arch, marked, what))
     for ax in power_axes:
+        drawn = [y for line in ax.get_lines() for y in np.asarray(line.get_ydata(), dtype=float)]
+        drawn = [y for y in drawn if np.isfinite(y) and y > 0]
+        top = max(drawn, default=0.0)
+        above = []  # far above the curves: named at the top edge, not drawn
         for watts, who in lines.items():
             colour = arch_style(who[0][1]).color if len(who) == 1 else "0.3"
-            ax.axhline(watts, color=colour, linestyle="--", linewidth=1.2)
             names = ", ".join(f"{arch}: {what}" for arch, _, what in who)
+            if top > 0 and watts > TDP_FAR * top:
+                above.append((f"TDP {names} {si(watts, 'W')}", colour))
+                continue
+            ax.axhline(watts, color=colour, linestyle="--", linewidth=1.2)
             ax.annotate(f"TDP {names} {si(watts, 'W')}", (0.01, watts),
                         xycoords=("axes fraction", "data"), xytext=(0, 3),
                         textcoords="offset points", fontsize="x-small", color=colour)
-        if lines:
+        if len(above) < len(lines):
             ax.relim()
             ax.autoscale_view()
+        if above:
+            _note_above(ax, above)
     return fig
+
+
+def _note_above(ax, above: list[tuple[str, str]]) -> None:
+    """Name the TDPs far above the curves at the axes' top edge, each after an arrow up, in a
+    band added above the data (the note never covers a curve); the y range stays the data's."""
+    lo, hi = ax.get_ylim()
+    band = 0.09 * len(above)
+    if ax.get_yscale() == "log":
+        ax.set_ylim(lo, hi * (hi / lo) ** (band / (1 - band)))
+    else:
+        ax.set_ylim(lo, hi + (hi - lo) * band / (1 - band))
+    for i, (text, colour) in enumerate(above):
+        ax.annotate(f"\u2191 {text}, above the axis", (0.01, 1.0 - 0.09 * i), xycoords="axes fraction",
+                    xytext=(0, -3), textcoords="offset points", va="top", fontsize="x-small",
+                    color=colour)

@@ -16,7 +16,6 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
 
 from ..report import columns as C
 from ..report.format import pct, si
@@ -25,6 +24,7 @@ from .roofline import (OVERHEAD_BOUND, compute_bound, mac_precision, overhead_bo
                        roof_levels, workload_dtype)
 from .overlap import BAND, band_label, covers
 from .style import arch_style, part_colors
+from .ticks import ScaledFormatter, si_scale
 
 
 def roofline_panels(arch, result, workload) -> list[tuple[object, float, list, pd.DataFrame]]:
@@ -156,8 +156,9 @@ def critical_path_gantt(result, universe=()) -> Figure:
     ax.set_xlim(0, span)
     ax.set_ylim(0, 1)
     ax.set_yticks([])
-    ax.set_xlabel("time [s]")
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: si(v, "s")))
+    scale, prefix = si_scale(np.array([span]), "s")  # the label's unit is the ticks' (not [s] over ms)
+    ax.set_xlabel(f"time [{prefix}s]")
+    ax.xaxis.set_major_formatter(ScaledFormatter(scale))
     ax.set_ylabel(f"{len(pt)} ops")
     # wrapped to the axes: a generated workload's long name cut the title's start off
     ax.set_title(textwrap.fill(f"{C.REALIZED_PATH} of {result.workload} on {result.architecture} "
@@ -198,6 +199,10 @@ def resource_util_names(result) -> set[str]:
     return {C.resource_util(r) for r in result.traffic_bytes}
 
 
+#: the utilization axis's right end: past 1.0, so a full bar's value fits beside it
+UTIL_XMAX = 1.22
+
+
 def utilization_bars(results: Sequence, universe=()) -> Figure:
     """Utilization of every resource of each run (one panel per run): components' units
     and memory levels' and links' bandwidth, as a fraction of peak over the run."""
@@ -221,9 +226,13 @@ def utilization_bars(results: Sequence, universe=()) -> Figure:
         for i in comp + res:  # each in its part's colour, the same as in every other figure
             ax.barh(y[i], vals[i], color=colors[names[i]],
                     label=f"{names[i]} (bandwidth)" if i in res else names[i])
+            # its value at its end, as the table prints it: a unit used 0.2 % ("0.2 %", "<0.1 %")
+            # drew no bar, the same as one never used ("0.0 %")
+            ax.text(vals[i], y[i], f" {pct(vals[i])}", va="center", ha="left", fontsize="x-small")
         ax.set_yticks(y, names, fontsize="x-small")
         ax.invert_yaxis()
-        ax.set_xlim(0, 1.0)
+        ax.set_xlim(0, UTIL_XMAX)  # room right of a full bar for its value
+        ax.set_xticks(np.linspace(0, 1.0, 6))
         ax.set_xlabel("utilization [fraction of peak]")
         ax.set_title(f"{r.architecture}\n{r.workload}", fontsize="small")
         ax.title.set_color(arch_style(r.architecture).color)

@@ -14,7 +14,7 @@ from matplotlib.ticker import Formatter
 from ..report.format import si
 from ..units import SI_PREFIXES
 
-def _scale(values: np.ndarray, unit: str) -> tuple[float, str]:
+def si_scale(values: np.ndarray, unit: str) -> tuple[float, str]:
     """The SI prefix of the axis (that of its largest tick), or none for a unitless axis."""
     top = float(np.max(np.abs(values))) if len(values) else 0.0
     if not unit or top == 0:
@@ -51,7 +51,7 @@ def tick_labels(values, unit: str = "") -> list[str]:
     """Labels of the ticks at ``values`` on a linear axis in ``unit`` (``""``: unitless)."""
     v = np.asarray(values, dtype=float)
     finite = v[np.isfinite(v)]
-    scale, prefix = _scale(finite, unit)
+    scale, prefix = si_scale(finite, unit)
     d = _decimals(finite / scale)
     suffix = f" {prefix}{unit}" if unit else ""
     # + 0.0 after rounding: a tick at -2.8e-20 (float noise about 0) read "-0 ms"
@@ -94,3 +94,18 @@ def step_axis(axis, unit: str = "", values=None) -> None:
         mid = (lo + hi) / 2
         set_lim = axis.axes.set_ylim if axis is axis.axes.yaxis else axis.axes.set_xlim
         set_lim(mid - 0.05 * abs(mid), mid + 0.05 * abs(mid))
+
+
+class ScaledFormatter(StepFormatter):
+    """Ticks of a linear axis whose label carries the prefixed unit (``time [ms]``): each tick
+    divided by ``scale`` and written as :func:`tick_labels` writes a unitless axis."""
+
+    def __init__(self, scale: float):
+        super().__init__("")
+        self.scale = scale
+
+    def format_ticks(self, values):
+        return tick_labels(np.asarray(values, dtype=float) / self.scale)
+
+    def __call__(self, x, pos=None):
+        return f"{x / self.scale:,.4g}"
