@@ -71,7 +71,7 @@ def test_programming_is_reported_in_closed_form_and_not_charged():
     assert r.facts[C.PROGRAMMING_ENERGY_J] == pytest.approx(CELLS * 3e-12 + MOVE_J, rel=1e-12,
                                                             abs=0)
     assert MOVE_J == pytest.approx(999.86432e-9, rel=1e-12, abs=0)  # 48,256 bit x 20.72 pJ
-    assert _stream((90e-9, 1.28e-6, 1.28e-6), (144, 4608, 1280)) == pytest.approx(TIME, rel=1e-12)
+    assert _stream((90e-9, 1.28e-6, 1.28e-6), (144, 4608, 1280)) == pytest.approx(TIME, rel=1e-12, abs=0)
     assert r.facts[C.PROGRAMMING_TIME_S] == pytest.approx(TIME, rel=1e-12, abs=0)
     assert r.facts[C.SAMPLES_PER_RUN] == 1
     assert r.energy_breakdown_j["cim_write"] == 0.0  # deployment: not in the run's energy

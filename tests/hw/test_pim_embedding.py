@@ -67,15 +67,15 @@ def test_a_sum_bag_runs_on_the_units_its_adds_bound_the_op():
     assert r.traffic_bytes["dram"] == IDS + OFFS + OUT
     assert r.facts["pim_bank_bytes"] == ROW_BYTES
     # serial: I/O over the bus, then the units, plus the access latency
-    assert r.latency_s == pytest.approx((IDS + OFFS + OUT) / 10e9 + adds / 8e9 + 100e-9, rel=1e-12)
+    assert r.latency_s == pytest.approx((IDS + OFFS + OUT) / 10e9 + adds / 8e9 + 100e-9, rel=1e-12, abs=0)
     assert r.energy_breakdown_j["pim_compute"] == pytest.approx(
-        adds * 1 * pJ + ROW_BYTES * 8 * 0.5 * pJ, rel=1e-12)
+        adds * 1 * pJ + ROW_BYTES * 8 * 0.5 * pJ, rel=1e-12, abs=0)
 
 
 def test_a_mean_bag_also_counts_its_divide():
     r = simulate(_round_pim(["embedding"]), _bag("mean"))
     ops = B * L * DIM  # L - 1 adds and one divide per pooled element
-    assert r.latency_s == pytest.approx((IDS + OFFS + OUT) / 10e9 + ops / 8e9 + 100e-9, rel=1e-12)
+    assert r.latency_s == pytest.approx((IDS + OFFS + OUT) / 10e9 + ops / 8e9 + 100e-9, rel=1e-12, abs=0)
 
 
 def test_on_hbm_pim_the_bank_reads_bound_the_bag():
@@ -88,7 +88,7 @@ def test_on_hbm_pim_the_bank_reads_bound_the_bag():
     assert list(r.op_table["unit"]) == ["pim"]
     assert r.traffic_bytes["dram"] == IDS + OFFS + out
     assert r.latency_s == pytest.approx(5e-6 + 500e-9 + (IDS + OFFS + out) / (3.35e12 * 0.70)
-                                        + rows / internal, rel=1e-12)
+                                        + rows / internal, rel=1e-12, abs=0)
 
 
 def test_without_the_claim_the_bags_stay_on_the_host_and_the_note_says_so():

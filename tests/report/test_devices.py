@@ -54,10 +54,10 @@ def test_pipeline_parallel_lines_count_both_devices(tmp_path):
     text, d = _runs(tmp_path, ["--pipeline-parallel", "2"])
     L, macs = d["latency_s"], d["macs"]
     static = d["energy_breakdown_j"]["static"]
-    assert static == pytest.approx(STATIC_W * L, rel=1e-12)  # one device's, over the latency
+    assert static == pytest.approx(STATIC_W * L, rel=1e-12, abs=0)  # one device's, over the latency
     energy = (d["energy_j"] - static) + 2 * STATIC_W * L
     tokens = 2 * (1 + 2)  # batch 2, one prefill token and 2 decoded each
-    assert d["tokens_per_j"] == pytest.approx(tokens / energy, rel=1e-12)  # the same system
+    assert d["tokens_per_j"] == pytest.approx(tokens / energy, rel=1e-12, abs=0)  # the same system
     ops_per_j = 2 * macs / energy
     assert ops_per_j < 0.9 * d["ops_per_j"]  # the one device's figure overstated it
     ops_per_mm2 = 2 * macs / L / (2 * AREA_MM2)
@@ -77,7 +77,7 @@ def test_tensor_parallel_lines_are_the_share_times_the_devices(tmp_path):
     text, d = _runs(tmp_path, ["--tensor-parallel", "2"])
     L, macs, E = d["latency_s"], d["macs"], d["energy_j"]
     ops_per_j = (2 * 2 * macs) / (2 * E)  # = one device's share over its energy
-    assert ops_per_j == pytest.approx(d["ops_per_j"], rel=1e-12)
+    assert ops_per_j == pytest.approx(d["ops_per_j"], rel=1e-12, abs=0)
     ops_per_mm2 = (2 * 2 * macs) / L / (2 * AREA_MM2)
     assert _line(text, "efficiency").split()[1:] == (
         f"{si(ops_per_j, 'OPS/W')}, {si(ops_per_mm2, 'OPS/mm²')} over 20 mm² (all 2 devices: "

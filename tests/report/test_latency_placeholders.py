@@ -42,11 +42,11 @@ def test_dram_bound_path_marked_vs_given(engine):
     given = simulate(_arch(), wl, engine=engine)
     marked = simulate(_arch(["memory.dram.sustained_fraction"]), wl, engine=engine)
     for r in (given, marked):
-        assert r.latency_s == pytest.approx(DRAM_S, rel=1e-12)
-        assert r.path_time_s["dram"] == pytest.approx(DRAM_S, rel=1e-12)
+        assert r.latency_s == pytest.approx(DRAM_S, rel=1e-12, abs=0)
+        assert r.path_time_s["dram"] == pytest.approx(DRAM_S, rel=1e-12, abs=0)
         for part, j in ENERGY.items():
-            assert r.energy_breakdown_j[part] == pytest.approx(j, rel=1e-12)
-        assert r.energy_breakdown_j["static"] == pytest.approx(1.0 * DRAM_S, rel=1e-12)  # 1 W
+            assert r.energy_breakdown_j[part] == pytest.approx(j, rel=1e-12, abs=0)
+        assert r.energy_breakdown_j["static"] == pytest.approx(1.0 * DRAM_S, rel=1e-12, abs=0)  # 1 W
     e_total = sum(ENERGY.values()) + DRAM_S
     # given: nothing marked, nothing rests on placeholders
     assert given.latency_placeholder_share == 0.0
@@ -56,7 +56,7 @@ def test_dram_bound_path_marked_vs_given(engine):
     # marked: all of the path is DRAM time at a (U) rate, so all static energy rests on it
     # (0.7092 of the energy; 0 before); the DRAM's energy per bit stays given
     assert marked.latency_placeholder_share == pytest.approx(1.0, rel=1e-12)
-    assert marked.energy_placeholder_share == pytest.approx(DRAM_S / e_total, rel=1e-12)
+    assert marked.energy_placeholder_share == pytest.approx(DRAM_S / e_total, rel=1e-12, abs=0)
     assert marked.to_json()["latency_placeholder_share"] == pytest.approx(1.0, rel=1e-12)
     assert marked.provenance["latency"] == {"sram": "given", "dram": "placeholder",
                                             "compute": "given", "overhead": "given"}
@@ -72,16 +72,16 @@ def test_part_of_the_path_and_a_marked_static_power_combine():
     wl = gemv_workload(1024, 1024)
     r = simulate(_arch(["memory.dram.sustained_fraction"], op_overhead="1 ms"), wl, engine="des")
     latency = DRAM_S + 1e-3
-    assert r.latency_s == pytest.approx(latency, rel=1e-12)
+    assert r.latency_s == pytest.approx(latency, rel=1e-12, abs=0)
     share = DRAM_S / latency
-    assert r.latency_placeholder_share == pytest.approx(share, rel=1e-12)
+    assert r.latency_placeholder_share == pytest.approx(share, rel=1e-12, abs=0)
     e_total = sum(ENERGY.values()) + 1.0 * latency
-    assert r.energy_placeholder_share == pytest.approx(share * latency / e_total, rel=1e-12)
-    assert r.energy_placeholder_fraction["static"] == pytest.approx(share, rel=1e-12)
+    assert r.energy_placeholder_share == pytest.approx(share * latency / e_total, rel=1e-12, abs=0)
+    assert r.energy_placeholder_fraction["static"] == pytest.approx(share, rel=1e-12, abs=0)
     assert r.provenance["energy"]["static"] == "given"  # only in part
     both = simulate(_arch(["memory.dram.sustained_fraction", "processor.static_power"],
                           op_overhead="1 ms"), wl, engine="des")
-    assert both.energy_placeholder_share == pytest.approx(latency / e_total, rel=1e-12)
+    assert both.energy_placeholder_share == pytest.approx(latency / e_total, rel=1e-12, abs=0)
     assert both.provenance["energy"]["static"] == "placeholder"
 
 
@@ -93,12 +93,12 @@ def test_overhead_rests_on_the_op_overhead_and_the_levels_latency(mark):
     wl = gemv_workload(1024, 1024)
     r = simulate(_arch([mark], op_overhead="1 ms", dram_latency="100 ns"), wl, engine="des")
     over = 1e-3 + 100e-9
-    assert r.path_time_s["overhead"] == pytest.approx(over, rel=1e-12)
+    assert r.path_time_s["overhead"] == pytest.approx(over, rel=1e-12, abs=0)
     assert r.provenance["latency"]["overhead"] == "placeholder"
     # a marked DRAM latency is a time field of the DRAM: its transfer part rests on it too
     dram = mark.startswith("memory.")
     assert r.latency_placeholder_share == pytest.approx(
-        (over + DRAM_S * dram) / (over + DRAM_S), rel=1e-12)
+        (over + DRAM_S * dram) / (over + DRAM_S), rel=1e-12, abs=0)
     r = simulate(_arch(["memory.dram.energy_per_bit"], op_overhead="1 ms"), wl, engine="des")
     assert r.latency_placeholder_share == 0.0
 
@@ -110,7 +110,7 @@ def test_warning_names_the_latency():
     r = simulate(_arch(["memory.dram.sustained_fraction"], static_power="1 mW"),
                  gemv_workload(1024, 1024), engine="des")
     e_share = 1e-3 * DRAM_S / (sum(ENERGY.values()) + 1e-3 * DRAM_S)
-    assert r.energy_placeholder_share == pytest.approx(e_share, rel=1e-12) and e_share < 0.5
+    assert r.energy_placeholder_share == pytest.approx(e_share, rel=1e-12, abs=0) and e_share < 0.5
     assert placeholder_warning(r) == (
         "warning: 100 % of the latency (critical path) rests on placeholder rates, latencies or "
         "overheads: dram; see `--json` provenance")
@@ -128,9 +128,9 @@ def test_warning_names_static_energy_resting_on_the_latency_in_part():
     share = DRAM_S / latency
     static = 2.0 * latency
     e_share = share * static / (sum(ENERGY.values()) + static)
-    assert r.energy_placeholder_share == pytest.approx(e_share, rel=1e-12)
+    assert r.energy_placeholder_share == pytest.approx(e_share, rel=1e-12, abs=0)
     assert placeholder_warning(r) == (
         f"warning: {100 * e_share:.0f} % of the energy rests on placeholder values ((U) or unsourced "
-        f"defaults: static ({share:.0%} of it)); {share:.0%} of the latency (critical path) rests "
+        f"defaults: static ({100 * share:.0f} % of it)); {100 * share:.0f} % of the latency (critical path) rests "
         "on placeholder rates, latencies or overheads: dram; see `--json` provenance")
     assert f"{e_share:.0%}|{share:.0%}" == "56%|63%"

@@ -69,21 +69,21 @@ def test_dram_bound_run_closed_forms(files):
     # DRAM reads the weights and the input vector: B bytes at 10 GB/s, the whole latency
     b = (K * N + K) * 4
     latency = b / 10e9
-    assert df.attrs["latency_s"] == pytest.approx(latency, rel=1e-12)
+    assert df.attrs["latency_s"] == pytest.approx(latency, rel=1e-12, abs=0)
     parts = {"dram": b * 8 * 10e-12, "mac": K * N * 4e-12, "sram": (b + N * 4) * 1e-12,
              "static": 1.0 * latency}
     energy = sum(parts.values())
-    assert df.attrs["energy_j"] == pytest.approx(energy, rel=1e-12)
+    assert df.attrs["energy_j"] == pytest.approx(energy, rel=1e-12, abs=0)
     # latency inversely proportional to the bandwidth: -1 exactly; the energy moves by its static part
     assert row.loc["memory.dram.bandwidth", "latency_elasticity"] == pytest.approx(-1, abs=1e-9)
     assert row.loc["memory.dram.bandwidth", "energy_elasticity"] == pytest.approx(
         math.log((parts["static"] / 1.1 + energy - parts["static"])
-                 / (parts["static"] / 0.9 + energy - parts["static"])) / SPAN, rel=1e-9)
+                 / (parts["static"] / 0.9 + energy - parts["static"])) / SPAN, rel=1e-9, abs=0)
     # energy linear in each energy field: its part's share, to the central difference's error
     for field, part in (("memory.dram.energy_per_bit", "dram"), ("processor.static_power", "static"),
                         ("processor.energy_per_mac.fp32", "mac")):
         s = parts[part] / energy
-        assert row.loc[field, "energy_elasticity"] == pytest.approx(linear(s), rel=1e-9), field
+        assert row.loc[field, "energy_elasticity"] == pytest.approx(linear(s), rel=1e-9, abs=0), field
         assert abs(linear(s) - s) <= 0.0034 * s  # "its share to 0.34 % at rel 0.1"
         assert row.loc[field, "latency_elasticity"] == 0
     # the compute is off the path: the clock moves nothing
@@ -98,7 +98,7 @@ def test_dram_bound_run_closed_forms(files):
     assert row.loc["memory.dram.bandwidth", "unit"] == "B/s"
     # whole numbers and the latency of 0 s are not perturbed by default
     assert "processor.cores" not in row.index and "memory.dram.latency" not in row.index
-    assert row.loc["memory.dram.bandwidth", "latency_low_s"] == pytest.approx(b / 9e9, rel=1e-12)
+    assert row.loc["memory.dram.bandwidth", "latency_low_s"] == pytest.approx(b / 9e9, rel=1e-12, abs=0)
 
 
 def test_compute_bound_run_closed_forms(files):
@@ -156,7 +156,7 @@ def test_relative_sweep_specs(files, tmp_path):
                       ["memory.dram.energy_per_bit=x0.9,x1.1", "memory.dram.bandwidth=x0.5..x2:log:3",
                        "processor.cores=x0.5,x2"])
     values = {p.path: p.values for p in plan.specs}
-    assert values["memory.dram.energy_per_bit"] == pytest.approx((9e-12, 11e-12), rel=1e-12)
+    assert values["memory.dram.energy_per_bit"] == pytest.approx((9e-12, 11e-12), rel=1e-12, abs=0)
     assert values["memory.dram.bandwidth"] == pytest.approx((5e9, 10e9, 20e9), rel=1e-12)
     assert values["processor.cores"] == (2, 8)
     assert [p.spec for p in plan.specs][0] == "x0.9,x1.1"  # shown as the user wrote it
