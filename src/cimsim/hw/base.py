@@ -353,6 +353,10 @@ class Component(Generic[ConfigT]):
     energy_parts: ClassVar[tuple[str, ...]] = ()
     #: names of the utilizations this type reports (prefixed with the instance name)
     utilizations: ClassVar[tuple[str, ...]] = ()
+    #: those of :attr:`utilizations` that may exceed 1: a unit the cost charges each op alone
+    #: though ops in flight together use it (a CIM chip's level under ``shared_levels:
+    #: per_op``); reported as they are, with a note (:mod:`cimsim.report.utilization`)
+    oversubscribed_utilizations: ClassVar[tuple[str, ...]] = ()
     #: scalar facts its plans report (``Plan.summary`` keys) and their values when it runs no op
     facts: ClassVar[Mapping[str, object]] = MappingProxyType({})
     #: a short word for what the component is, used in tables ("host", "CIM", ...)

@@ -111,9 +111,15 @@ def compute_bound(ops: pd.DataFrame, levels: Sequence[tuple[str, float, str]],
     at least its time at that level and which is not :func:`overhead_bound`: bound by compute,
     not by the level, though it is placed at that level's bytes (cpu-ddr5's hier-attn GEMMs:
     2.048 ms of compute, 0.195 ms of DRAM time). An op is bound by a level only when its time
-    there is its largest part."""
-    return ((k >= 0) & (_seconds(ops, "compute_s") >= level_seconds(ops, levels, k))
-            & ~overhead_bound(ops, levels, k))
+    there is its largest part. A level whose time is inside the compute time (op column
+    ``<level>_per_op_s``: a CIM chip's one global buffer and bus under ``shared_levels: per_op``) is
+    compared with the rest of it."""
+    t = level_seconds(ops, levels, k)
+    rest = _seconds(ops, "compute_s")
+    for i, (level, _, _) in enumerate(levels):
+        if f"{level}_per_op_s" in ops.columns:
+            rest = np.where(k == i, rest - _seconds(ops, f"{level}_per_op_s"), rest)
+    return (k >= 0) & (rest >= t) & ~overhead_bound(ops, levels, k)
 
 
 def ridge_point(ax, peak_macs: float, bw: float, color) -> None:

@@ -24,6 +24,7 @@ from .plausible import area_notes, implausible, power_cap_notes, tdp_notes
 from .provenance import latency_notes, latency_placeholders, placeholder_shares, precision_notes
 from .samples import recorded_batch, samples
 from .stream import shared_level_notes
+from .utilization import run_utilization
 from .result import Result, attribute_ops, attribute_path, backing_ridge, bound_of, measured_share, serial_steps
 
 if TYPE_CHECKING:  # annotations only: report reads these, it never runs a stage
@@ -61,10 +62,6 @@ class RunData:
     #: the path parts when no op path gives them (an analytic run bound by a link's bytes at
     #: its rate); None: attributed along ``path``
     path_time: dict | None = None
-
-
-def _frac(x: float, latency: float) -> float:
-    return float(x / latency) if latency > 0 else 0.0
 
 
 def _unknown_op_notes(metadata) -> list[str]:
@@ -136,44 +133,14 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
     _distinct(arch, "energy part", [*costs.parts, C.STATIC])
     energy[C.STATIC] = arch.static_power_w * latency
 
-    busy_per_server = np.bincount(pl.server, weights=run.end - run.start, minlength=pl.n_servers)
-    util: dict[str, float] = {}
     ops = pl.arrays  # the columns its components placed the ops with
-    for comp, ids, plan, cost in zip(pl.components, pl.idx, pl.plans, costs.component_costs):
-        if plan is None:
-            util.update({f"{comp.name}_{u}": 0.0 for u in comp.utilizations})
-            continue
-        first = int(pl.server[ids[0]]) - int(plan.server[0])
-        busy = float(busy_per_server[first:first + plan.n_servers].sum()) / plan.n_servers
-        got = comp.utilization(ops, ids, plan, cost, busy, latency)
-        if set(got) != set(comp.utilizations):
-            raise ComponentError(f"component '{comp.name}' ({comp.type_name}): utilization() "
-                                 f"returned {sorted(got)}, not its type's utilizations "
-                                 f"{list(comp.utilizations)}")
-        for u, v in got.items():
-            if not np.isfinite(v) or v < 0 or v > 1.0 + 1e-9:
-                raise ComponentError(f"component '{comp.name}' ({comp.type_name}): utilization "
-                                     f"{u} = {v} is outside [0, 1]")
-            util[f"{comp.name}_{u}"] = v
     hw = arch.hardware
     traffic = {r: float(costs.bytes[:, j].sum()) for j, r in enumerate(costs.resources)}
     writes = {r: float(costs.write_bytes[:, j].sum()) if costs.write_bytes is not None else 0.0
               for j, r in enumerate(costs.resources)}
     _distinct(arch, "utilization", [*(f"{c.name}_{u}" for c in pl.components for u in c.utilizations),
                                     *(C.resource_util(r) for r in costs.resources)])
-    # occupancy: the bytes at peak plus the time ops hold the resource without moving counted
-    # bytes (a CIM chip's shared buffer and bus cycles, a blocked PIM op's hold of its level),
-    # which the memory bound counts too; bytes alone read a chip's bound level as 1.7 % busy
-    hold = costs.hold_s.sum(axis=0) if costs.hold_s is not None else np.zeros(len(costs.resources))
-    for j, r in enumerate(costs.resources):
-        peak = hw.resource(r).peak_bytes_per_s()
-        util[C.resource_util(r)] = _frac(traffic[r] / peak + float(hold[j]), latency)
-    for k, v in util.items():
-        if not np.isfinite(v) or v < 0 or v > 1.0 + 1e-9:
-            raise AssertionError(f"utilization {k} = {v} is outside [0, 1]: cost model inconsistency "
-                                 f"in architecture '{arch.name}'")
-    # what remains above 1 is floating-point rounding (at most 1e-9)
-    util = {k: min(float(v), 1.0) for k, v in util.items()}
+    util, util_notes = run_utilization(arch, run, traffic)
     check_energy(arch, energy, C.STATIC, float(latency))
     for k, v in energy.items():
         if not np.isfinite(v) or v < 0:
@@ -239,7 +206,7 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
         facts.update({C.PROGRAMMING_ENERGY_J: float(sum(p.energy_j for p in held)),
                       C.PROGRAMMING_TIME_S: float(sum(p.time_s(rates) for p in held)),
                       C.SAMPLES_PER_RUN: samples(wl, batch)})
-    notes = list(pl.notes) + list(run.engine_notes) + \
+    notes = list(pl.notes) + list(run.engine_notes) + util_notes + \
         (shared_level_notes(pl, costs, set(costs.resources) - set(hw.memory) - set(hw.links))
          if C.pipelined(arch) else [])
     areas = C.area_parts(arch)

@@ -328,7 +328,10 @@ def energy_column(part: str) -> str:
 def util_column(name: str) -> str:
     """utilization in [0, 1]: ``<component>_<what>`` (``processor_mac``, ``processor_busy``,
     ``cim_arrays``, ``pim_mac``) and ``<resource>_bw`` (occupancy: (bytes / peak bandwidth + the
-    seconds ops hold it without moving counted bytes, ``OpCost.hold_s``) / latency)"""
+    seconds ops hold it without moving counted bytes, ``OpCost.hold_s``) / latency); a CIM
+    chip's global level under ``shared_levels: per_op`` (``cim_chip_bw``: no engine resource) is
+    its ops' time on it alone over the latency, above 1 where ops in flight together overlap on
+    it (a note says so)"""
     return f"util_{name}"
 
 

@@ -327,8 +327,20 @@ class CIM(Component[CIMConfig]):
     priority = 30
     programs_weights = True  # results carry the programming columns (report.columns)
     accuracy_arithmetic = "cim"
-    utilizations = ("arrays",)
     label = "CIM"
+
+    @property
+    def utilizations(self):
+        """The arrays', and under ``chip.shared_levels: per_op`` each one-unit level's
+        (``<level>_bw``, :func:`.shared.per_op_levels`): the engine has no resource for it, so
+        its occupancy is counted here, as the engine's ``util_<component>_<level>_bw`` is."""
+        return ("arrays",) + self.oversubscribed_utilizations
+
+    @property
+    def oversubscribed_utilizations(self):
+        """A per-op level's: layers in flight together may each be charged it at once."""
+        ch = self.config.chip
+        return tuple(f"{lv}_bw" for lv in (onchip.per_op_levels(ch) if ch is not None else ()))
 
     @property
     def energy_parts(self):
@@ -499,7 +511,9 @@ class CIM(Component[CIMConfig]):
         return OpCost(compute_s=compute, latency_s=latency, bytes=nbytes, energy=energy,
                       write_bytes=writes,
                       # array-seconds busy, per array of the block (utilization: over the latency)
-                      busy={"arrays": s["arrays"] * (rounds * rows * t_vector + t_write) / c.arrays},
+                      busy={"arrays": s["arrays"] * (rounds * rows * t_vector + t_write) / c.arrays,
+                            # a per-op one-unit level: each op's occupancy of it alone (no hops)
+                            **{f"{lv}_bw": sh["time_s"] for lv, sh in s.get("per_op", {}).items()}},
                       compute_parts=parts, hold_s=hold,
                       pieces=None if not (rows > 1).any() else  # one-row ops are serial
                       row_pieces(rows, compute, self._last_row_s(s, rows, rounds * t_vector,
@@ -538,11 +552,21 @@ class CIM(Component[CIMConfig]):
 
     @classmethod
     def shared_roofs(cls, name, config, technology=None):
-        """Each shared level's effective rate (:func:`.chip.effective_rate`)."""
+        """Each one-unit level's effective rate (:func:`.chip.effective_rate`), shared on the
+        engine or charged per op (:func:`.shared.one_unit_levels`)."""
         ch = config.chip
-        node = None if ch is None else onchip._chip_node(ch, technology)
+        node = None if ch is None else onchip.chip_node(ch, technology)
         return {} if ch is None else {onchip.resource_name(name, lv): effective_rate(
-            ch, ch.levels[lv], node) for lv in onchip.shared_levels(ch)}
+            ch, ch.levels[lv], node) for lv in onchip.one_unit_levels(ch)}
+
+    def internal_bandwidths(self):
+        """Under ``chip.shared_levels: per_op``, each one-unit level at :meth:`shared_roofs`'
+        rate (a roof of its own; op column ``<level>_bytes``): no engine resource carries it."""
+        ch = self.config.chip
+        if ch is None:
+            return {}
+        roofs = self.shared_roofs(self.name, self.config, self.hw.technology)
+        return {lv: roofs[onchip.resource_name(self.name, lv)] for lv in onchip.per_op_levels(ch)}
 
     def compute_bits(self):
         return (self.config.weight_bits, self.config.input_bits)

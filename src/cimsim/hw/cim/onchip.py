@@ -54,6 +54,8 @@ from ..im2col import input_bytes
 from . import chip as chipmod
 from . import mapping, offchip, programming
 from .reprogram import chips_text, lru_reprograms, rounds, wear_text
+from .shared import (chip_node, one_unit_levels, per_op_levels, resource_name,  # noqa: F401
+                     shared_bandwidths, shared_classes, shared_costs, shared_levels, shared_time)
 from .tiling import matrix_keys, read_groups, tiles
 
 PARTS = ("buffer", "interconnect")
@@ -365,8 +367,9 @@ def place(comp, ops, idx) -> Plan:
     op_arr = np.minimum(need_op * replicas, space)
     levels = chipmod.transfers(ch, lbytes, op_arr, node)
     _, buf_s, ic_s = chipmod.op_time(ch, np.zeros(len(idx)), levels)  # every level, op alone
-    shared = {lv: _shared_time(ch, lv, levels[lv], lbytes[lv], node)
+    shared = {lv: shared_time(ch, lv, levels[lv], lbytes[lv], node)
               for lv in shared_levels(ch)}
+    per_op = {lv: shared_time(ch, lv, levels[lv], lbytes[lv], node) for lv in per_op_levels(ch)}
     notes.extend(_buffer_notes(comp.name, ch, lbytes, op_arr))
     if c.buffer is not None:
         notes.append(f"{comp.name}: cim.buffer ({si(c.buffer.capacity, 'B')}) is a flat buffer "
@@ -394,6 +397,9 @@ def place(comp, ops, idx) -> Plan:
     cols = {"reprogram": reprogram, "buffer_s": buf_s, "interconnect_s": ic_s, "copies": replicas}
     if shared:  # of buffer_s + interconnect_s, the time on the shared levels (alone, hops included)
         cols["shared_s"] = sum(sh["time_s"] + sh["hop_s"] for sh in shared.values())
+    for lv, sh in per_op.items():  # a per-op one-unit level: its bytes (its roof's intensity)
+        cols[f"{lv}_bytes"] = sh["bytes"]  # and its time alone, hops included, inside compute_s
+        cols[f"{lv}_per_op_s"] = sh["time_s"] + sh["hop_s"]
     if ch.periphery is not None:
         cols["periphery_s"] = periph_s
     # a one-row op waits for its input; a re-programmed layer for its weights (written before
@@ -412,7 +418,7 @@ def place(comp, ops, idx) -> Plan:
                    spill_in=crossing.spill_in,
                    levels=levels, mm=mm, periphery_s=periph_s, periphery_j=periph_j,
                    local_levels={k: v for k, v in levels.items() if k not in shared},
-                   shared=shared),
+                   shared=shared, per_op=per_op),
     )
 
 
@@ -494,91 +500,6 @@ def energy(ch, state, flat_j=0.0) -> dict[str, np.ndarray]:
     if ch.periphery is not None:
         out["periphery"] = state["periphery_j"]
     return out
-
-
-# ---------------------------------------------------------------- shared levels (engine resources)
-def shared_levels(ch) -> list[str]:
-    """Levels with one unit on the chip (e.g. the global buffer and bus): every layer's
-    transfers at that level go through the same buffer and interconnect."""
-    if ch.shared_levels == "per_op":
-        return []
-    return [name for (name, lv), a in zip(ch.levels.items(), ch.unit_arrays)
-            if ch.arrays // a == 1 and (lv.buffer is not None or lv.interconnect is not None)]
-
-
-def resource_name(component: str, level: str) -> str:
-    """The engine resource of a shared level: ``<component>_<level>`` (e.g. ``cim_chip``)."""
-    return f"{component}_{level}"
-
-
-def _rate(lv, node) -> float:
-    """The resource's rate (B/s): the interconnect's ``width / 8 x clock``, else the buffer's
-    ``width / 8 / (2 x cycle)`` (each byte written and read)."""
-    if lv.interconnect is not None:
-        return lv.interconnect.width_bits / 8.0 * lv.interconnect.clock
-    b = lv.buffer
-    if b.access_latency is None and node is None:  # a config error (check names it); any rate
-        return b.width_bits / 8.0 * (b.clock if b.clock is not None else 1e9) / 2.0
-    return b.width_bits / 8.0 / (2.0 * chipmod.buffer_access(b, node)[1])
-
-
-def shared_bandwidths(name: str, c, technology=None) -> dict[str, float]:
-    """One engine resource per shared level of ``c.chip`` (:func:`shared_levels`), at
-    :func:`_rate`. Absent chip block: none (the engine's resources are unchanged)."""
-    ch = c.chip
-    if ch is None:
-        return {}
-    node = _chip_node(ch, technology)
-    return {resource_name(name, lv): _rate(ch.levels[lv], node) for lv in shared_levels(ch)}
-
-
-def _chip_node(ch, technology):
-    """The chip's node: its own, else the technology block's (None: neither states one)."""
-    return ch.node_nm if ch.node_nm is not None else (
-        technology.node_nm if technology is not None else None)
-
-
-def shared_classes(name: str, c, technology=None) -> dict[str, str]:
-    """Each shared level's bound class: ``memory`` where its buffer takes longer per byte
-    (``2 x cycle / (width / 8)``: each byte written and read) than its interconnect (``1 /
-    (width / 8 x clock)``), else ``interconnect``."""
-    ch = c.chip
-    if ch is None:
-        return {}
-    node = _chip_node(ch, technology)
-    out = {}
-    for lv in shared_levels(ch):
-        buf_s, ic_s = chipmod.seconds_per_byte(ch.levels[lv], node)
-        out[resource_name(name, lv)] = "memory" if buf_s > ic_s else "interconnect"
-    return out
-
-
-def _shared_time(ch, level, rec, nbytes, node) -> dict:
-    """A shared level's occupancy per op, alone: buffer time and interconnect cycles without the
-    hops (summed for serial transfers, the larger for overlapped), the hops' time apart (a
-    fixed latency: the first flit's trip, not an occupancy), and the resource's rate."""
-    lv = ch.levels[level]
-    hop_s = np.zeros_like(nbytes)
-    if lv.interconnect is not None:
-        ic = lv.interconnect
-        hop_s = np.where(nbytes > 0, chipmod.hops(ic.type, lv.fanout) / ic.clock, 0.0)
-    ic_s = rec["interconnect_s"] - hop_s
-    t = rec["buffer_s"] + ic_s if ch.transfers == "serial" else np.maximum(rec["buffer_s"], ic_s)
-    return {"time_s": t, "hop_s": hop_s, "rate": _rate(lv, node), "bytes": nbytes}
-
-
-def shared_costs(name: str, ch, state, nbytes, out_bytes: dict, out_hold: dict) -> np.ndarray:
-    """Charge each shared level's resource: the op's bytes, plus the time it holds the resource
-    beyond ``bytes / rate`` (whole words and cycles, buffer accesses) as ``hold_s``; returns the
-    hops' latency to add to the op's. Alone on the resource the op takes exactly the closed form
-    of :mod:`.chip`; ops in flight together share it (the engine's processor sharing)."""
-    extra = np.zeros_like(nbytes)
-    for level, sh in state["shared"].items():
-        res = resource_name(name, level)
-        out_bytes[res] = sh["bytes"]
-        out_hold[res] = np.maximum(sh["time_s"] - sh["bytes"] / sh["rate"], 0.0)
-        extra = extra + sh["hop_s"]
-    return extra
 
 
 def layout_energy(ch, energy: dict) -> dict:
