@@ -30,9 +30,9 @@ def per_op_arch():
 @pytest.mark.parametrize("engine", ["des", "analytic"])
 def test_per_op_level_utilization_is_its_busy_time_over_the_latency(engine):
     r = simulate(per_op_arch(), stream(1, 1), engine=engine, keep_ops=True)
-    assert r.latency_s == pytest.approx(STAGE, rel=1e-6)
+    assert r.latency_s == pytest.approx(STAGE, rel=1e-6, abs=0)
     u = r.utilization["cim_chip_bw"]
-    assert u == pytest.approx(BUS_S / STAGE, rel=1e-6)  # 1.28 / 2.09 = 61.2 %
+    assert u == pytest.approx(BUS_S / STAGE, rel=1e-6, abs=0)  # 1.28 / 2.09 = 61.2 %
     assert r.record()[C.util_column(C.resource_util("cim_chip"))] == u
     assert C.util_column("cim_chip_bw") in C.result_columns(per_op_arch())
     assert max(r.utilization, key=r.utilization.get) == "cim_chip_bw"  # busiest resource
@@ -41,15 +41,15 @@ def test_per_op_level_utilization_is_its_busy_time_over_the_latency(engine):
 def test_engine_accounting_gives_the_same_occupancy():
     d = CHIP_DICT()  # shared_levels: engine (default): the engine's resource cim_chip
     r = simulate(architecture_from_dict(d), stream(1, 1))
-    assert r.utilization["cim_chip_bw"] == pytest.approx(BUS_S / STAGE, rel=1e-6)
+    assert r.utilization["cim_chip_bw"] == pytest.approx(BUS_S / STAGE, rel=1e-6, abs=0)
 
 
 def test_overlapping_layers_oversubscribe_the_level_reported_unclamped_with_a_note():
     # 2 layers x 8 samples: the layer pipeline takes 9 stages (18.81 us); 16 GEMVs each hold
     # the one bus 1.28 us alone (20.48 us): per_op charges them at once
     r = simulate(per_op_arch(), stream(2, 8), engine="des")
-    assert r.latency_s == pytest.approx(9 * STAGE, rel=1e-6)
-    assert r.utilization["cim_chip_bw"] == pytest.approx(16 * BUS_S / (9 * STAGE), rel=1e-6)
+    assert r.latency_s == pytest.approx(9 * STAGE, rel=1e-6, abs=0)
+    assert r.utilization["cim_chip_bw"] == pytest.approx(16 * BUS_S / (9 * STAGE), rel=1e-6, abs=0)
     assert r.utilization["cim_chip_bw"] > 1.0
     assert any("cim_chip_bw is 108.9 %" in n and "per_op" in n for n in r.notes)
 
