@@ -61,7 +61,8 @@ def test_where_keeps_the_rows_of_every_clause():
     ("__import__('os').system('true')", "is not COLUMN OP NUMBER"),
     ("area_m2<=1 or energy_j<1", "is not COLUMN OP NUMBER"),
     ("energy_j<=abc", "'abc' is not a number; write it in the column's SI unit (J)"),
-    ("name==1", "column 'name' is not a number"),
+    ("name<=1", "'name' is text; compare it with == or != (e.g. name==a), not <="),
+    ("name==1", "'1' is not a value of 'name' (its values: a, b, c, d, e, f)"),
     ("", "empty"),
 ])
 def test_where_refuses_anything_but_column_op_number(expr, said):

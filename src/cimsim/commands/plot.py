@@ -45,7 +45,8 @@ def _read(path: Path):
 @click.option("--where", "where_expr", default=None, metavar="EXPR",
               help="Keep only the rows that satisfy COLUMN OP NUMBER clauses joined by 'and' "
                    "(OP: <= >= < > == !=; numbers in the column's SI unit; a true/false column "
-                   "with true/false or 1/0), e.g. 'area_m2<=1e-4 and extrapolated==false'.")
+                   "with true/false or 1/0; a text column with == or != one of its values), "
+                   "e.g. 'area_m2<=1e-4 and extrapolated==false', 'tpu.dataflow==os'.")
 @click.option("--x", "--energy-column", "x", default="energy_j", show_default=True, metavar="COLUMN",
               help="x axis of the accuracy-energy figure: a numeric result column, e.g. "
                    "energy_cim_adc_j (the CIM ADCs' own energy), latency_s, area_m2.")

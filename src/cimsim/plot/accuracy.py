@@ -1,6 +1,7 @@
 """The accuracy-against-energy figure of a ``cimsim sweep --accuracy``: every design point as a
-marker (its architecture's colour and marker), with an error bar of one standard deviation over
-its Monte-Carlo chips when it has several (``accuracy_top1_std``, ``accuracy_repeats`` > 1); the
+marker (its architecture's colour and marker; in a sweep of two design parameters or more,
+the second's value gives the marker where it has 2 to 6 values, a legend entry per value), with
+an error bar of one standard deviation over its Monte-Carlo chips when it has several (``accuracy_top1_std``, ``accuracy_repeats`` > 1); the
 Pareto front (no other point of the panel has both less energy and at least its accuracy, or as
 little energy and more accuracy) drawn through its points, one front per value of a swept
 device condition (``cim.nonideal.*``: the device, not a design choice), each front point
@@ -29,9 +30,11 @@ from ..sweep.columns import param_columns
 from .figures import _facet_shape, _grid, _ok, _outside_legend, _short, _spans_decades, new_figure, value_text
 from .flags import mark_extrapolated
 from .select import column_unit, numeric_column, pareto_front
-from .style import arch_style
+from .style import VALUE_MARKERS, arch_style, value_styles
 
 FRONT_COLOR = "#222222"
+#: the colour of the markers' legend entries (a value's marker, not an architecture's colour)
+MARKER_KEY_COLOR = "#555555"
 #: the fronts of the values of a device condition, in order (the first as before: one front)
 FRONT_COLORS = (FRONT_COLOR, "#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#8c564b")
 FRONT_STYLES = ("--", "-.", ":", (0, (5, 1)), (0, (3, 1, 1, 1, 1, 1)), "-")
@@ -65,6 +68,18 @@ def _metric(data: pd.DataFrame) -> tuple[str, str]:
     if AGREEMENT in data.columns and data[AGREEMENT].notna().any():
         return AGREEMENT, "agreement with fp32 [%]"
     raise ValueError("no accuracy columns: sweep with --accuracy (cimsim sweep ... --accuracy)")
+
+
+def marker_param(data: pd.DataFrame, shown: list[str]) -> str | None:
+    """The swept parameter whose values are the points' markers (a legend entry each) when
+    two or more are shown: the second of ``shown`` (``cim.rows_per_read`` beside
+    ``cim.adc.bits``: the points off the front carry no label, and all looked alike, find-C 7),
+    else a later one, with 2 to ``len(VALUE_MARKERS)`` values; None when none fits (one swept
+    parameter: the front's labels and the x order say its values)."""
+    for p in shown[1:]:
+        if 2 <= data[p].nunique(dropna=False) <= len(VALUE_MARKERS):
+            return p
+    return None
 
 
 def _spread(g: pd.DataFrame, col: str) -> np.ndarray | None:
@@ -101,20 +116,32 @@ def accuracy_energy(df: pd.DataFrame, label_front: bool = True, x: str = ENERGY,
     names = {p: p.split(".")[-1] for p in params}
     if len(set(names.values())) < len(names):
         names = {p: _short(p) for p in params}
+    marked = marker_param(data, shown)
+    markers = value_styles(data[marked].tolist(), VALUE_MARKERS) if marked is not None else {}
     for ax, wl in zip(axes.flat, workloads):
         g = data[data[WORKLOAD] == wl]
         e = g[x].to_numpy(dtype=float)
         a = g[col].to_numpy(dtype=float) * 100
         for arch, h in g.groupby(ARCHITECTURE, sort=False):
             st = arch_style(str(arch))
-            ax.scatter(h[x].astype(float), h[col].astype(float) * 100, color=st.color,
-                       marker=st.marker, s=22, alpha=0.75, label=str(arch), zorder=2)
+            if marked is None:
+                ax.scatter(h[x].astype(float), h[col].astype(float) * 100, color=st.color,
+                           marker=st.marker, s=22, alpha=0.75, label=str(arch), zorder=2)
+            else:  # the architecture its colour, a value of ``marked`` its marker
+                for v, hv in h.groupby(marked, sort=False, dropna=False):
+                    ax.scatter(hv[x].astype(float), hv[col].astype(float) * 100, color=st.color,
+                               marker=markers[v], s=26, alpha=0.8, label="_point", zorder=2)
+                ax.plot([], [], color=st.color, linewidth=5, solid_capstyle="butt", label=str(arch))
             mark_extrapolated(ax, h, h[x].astype(float), h[col].astype(float) * 100)
             err = _spread(h, col)
             if err is not None:
                 ax.errorbar(h[x].astype(float), h[col].astype(float) * 100, yerr=err, fmt="none",
                             ecolor=st.color, elinewidth=0.8, capsize=2, alpha=0.6, zorder=2,
                             label="± 1 std over the chips (accuracy_repeats > 1)")
+        if marked is not None:  # the legend of the markers, in value order
+            for v, m in markers.items():
+                ax.plot([], [], linestyle="none", marker=m, markersize=5, color=MARKER_KEY_COLOR,
+                        label=f"{names[marked]} = {value_text(df, marked, v)}")
         several = g[ARCHITECTURE].nunique() > 1
         labels = []
         groups = g.groupby(conds, sort=True, dropna=False) if conds else [((), g)]

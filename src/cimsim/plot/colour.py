@@ -27,6 +27,7 @@ from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, NullLoca
 
 from ..report.columns import ARCHITECTURE
 from ..sweep.columns import ERROR, param_columns
+from .family import same_as_x
 from .flags import mark_extrapolated
 from .overlap import band_label, covers
 from .style import LINESTYLES, arch_style, value_styles
@@ -84,7 +85,9 @@ def colour_param(df: pd.DataFrame, param: str) -> ColourBy | None:
     when the other swept parameters take more value combinations than there are line styles
     (a random or LHS sweep: one per point) and one of them is a number."""
     ok = df[df[ERROR].isna()] if ERROR in df.columns else df
-    others = [p for p in param_columns(df) if p != param and p in ok.columns and ok[p].nunique() > 1]
+    twins = same_as_x(df, ok, param)  # x told twice takes no colour
+    others = [p for p in param_columns(df) if p != param and p in ok.columns and ok[p].nunique() > 1
+              and p not in twins]
     if not others or _combinations(ok[others]) <= len(LINESTYLES):
         return None
     numeric = [p for p in others if pd.api.types.is_numeric_dtype(ok[p])
@@ -114,7 +117,8 @@ def draw_coloured(ax, df: pd.DataFrame, data: pd.DataFrame, param: str, col: str
     from .figures import _by_x, _x, value_text
 
     cmap = colormaps[CMAP]
-    others = [p for p in param_columns(df) if p != param and p in data.columns]
+    twins = same_as_x(df, data, param)
+    others = [p for p in param_columns(df) if p != param and p in data.columns and p not in twins]
     drawn, seen, no_value = [], [], False
     for arch, ga in data.groupby(ARCHITECTURE, sort=False):
         st = arch_style(str(arch))

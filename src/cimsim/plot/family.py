@@ -15,7 +15,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..report.columns import WORKLOAD
-from ..sweep.columns import ATTR_WORKLOAD_GROUPS, param_columns, workload_param_columns
+from ..sweep.columns import ATTR_UNITS, ATTR_WORKLOAD_GROUPS, param_columns, workload_param_columns
 
 
 def is_workload_param(df: pd.DataFrame, param: str | None) -> bool:
@@ -30,10 +30,27 @@ def _tied(data: pd.DataFrame, a: str, b: str) -> bool:
     return bool(pair.groupby(a)[b].nunique().max() <= 1 and pair.groupby(b)[a].nunique().max() <= 1)
 
 
+def same_as_x(df: pd.DataFrame, data: pd.DataFrame, param: str) -> list[str]:
+    """The swept parameters other than ``param`` whose values in ``data`` equal ``param``'s in
+    every row, in the same unit (``tpu.cols`` beside ``tpu.rows`` from a ``--points`` CSV of
+    square arrays): the x axis told twice, so they split no line and take no colour (the
+    colour went to ``tpu.cols`` and hid ``tpu.dataflow``, find-E 4); the x label names them."""
+    if param is None or param not in data.columns or not len(data):
+        return []
+    units = df.attrs.get(ATTR_UNITS) or {}
+    x = data[param]
+    return [p for p in param_columns(df) if p != param and p in data.columns
+            and units.get(p, "") == units.get(param, "") and data[p].nunique() > 1
+            and bool(((data[p] == x) | (data[p].isna() & x.isna())).fillna(False).all())]
+
+
 def other_params(df: pd.DataFrame, data: pd.DataFrame, param: str) -> list[str]:
-    """The swept parameters besides ``param`` that vary in ``data`` (a line per value of them);
-    against a workload parameter, less those that vary one-to-one with it."""
-    out = [p for p in param_columns(df) if p != param and p in data.columns and data[p].nunique() > 1]
+    """The swept parameters besides ``param`` that vary in ``data`` (a line per value of them),
+    less those equal to it point for point (:func:`same_as_x`); against a workload parameter,
+    less those that vary one-to-one with it."""
+    twins = same_as_x(df, data, param)
+    out = [p for p in param_columns(df) if p != param and p in data.columns and data[p].nunique() > 1
+           and p not in twins]
     if is_workload_param(df, param) and len(data):
         out = [p for p in out if not _tied(data, param, p)]
     elif WORKLOAD in data.columns and len(data):  # each workload its own panel: a workload

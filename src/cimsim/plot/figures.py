@@ -43,7 +43,8 @@ from .ticks import si_scale, step_axis
 from .canvas import EM_PER_CHAR, CimFigure, fill, new_figure  # noqa: F401  (re-exported)
 from .flags import EXTRAPOLATED_LABEL, MISMATCH_MARK, mark_extrapolated
 from .overlap import BAND, band_label, covers
-from .family import other_params, panels as _panels
+from .crossover import CHANGE_LABEL, mark_bound_changes
+from .family import other_params, same_as_x, panels as _panels
 
 #: A range wider than this ratio (max / min) gets a log axis.
 LOG_RATIO = 10.0
@@ -140,8 +141,9 @@ def _outside_legend(fig: Figure, axes: Iterable, title: str | None = None) -> No
                 seen.setdefault(label, h)
     # a band keeps its entry beside its series' line (the line in one panel, a band in another:
     # the band's entry says what it covers there); the cross of extrapolated points comes last
-    if EXTRAPOLATED_LABEL in seen:
-        seen[EXTRAPOLATED_LABEL] = seen.pop(EXTRAPOLATED_LABEL)
+    for last in (CHANGE_LABEL, EXTRAPOLATED_LABEL):  # the rings of a bound_part change too
+        if last in seen:
+            seen[last] = seen.pop(last)
     if not seen:
         return
     longest = max(len(label) for label in seen)
@@ -242,10 +244,14 @@ def _draw_metric(ax, df: pd.DataFrame, data: pd.DataFrame, param: str, col: str,
                 linestyle=combos.get(rest, "-"), label=band_label(label, under),
                 **({} if under is None else BAND))
         mark_extrapolated(ax, g, xs, y)
+        if col == LATENCY:  # where bound_part changes along the line (dram -> sram)
+            mark_bound_changes(ax, g, xs, y)
         # another band names this line's own label, never its band label (no chains)
         seen.append((arch, label, np.asarray(xs, dtype=float), y.to_numpy(float)))
         drawn.append(y)
     _format_x(ax, df, param, data[param])
+    if twins := same_as_x(df, data, param):  # tpu.cols = tpu.rows: said on the axis, not a colour
+        ax.set_xlabel(f"{_param_label(df, param)} (= {', '.join(twins)})")
     if drawn and _spans_decades(pd.concat(drawn)):
         ax.set_yscale("log")
         if col in _UNITS:

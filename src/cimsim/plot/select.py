@@ -4,7 +4,8 @@ number of objectives (:func:`pareto_front`, ``cimsim plot --pareto``).
 A constraint is ``COLUMN OP NUMBER`` clauses joined by ``and`` (``area_m2<=1e-4 and
 accuracy_top1>=0.97``; OP one of ``<= >= < > == !=``; numbers in the column's SI unit: m²,
 J, s, W/m², and fractions for accuracies; a true/false column such as ``extrapolated`` compared
-with ``true``, ``false``, 1 or 0). It is parsed, never evaluated as code. A row is on the
+with ``true``, ``false``, 1 or 0; a text column such as ``tpu.dataflow`` or ``bound_part`` with
+``==`` or ``!=`` one of its values, ``tpu.dataflow==os``). It is parsed, never evaluated as code. A row is on the
 Pareto front when no other row is at least as good in every objective and better in one.
 """
 
@@ -46,26 +47,50 @@ def _is_bool(col: pd.Series) -> bool:
     return col.dtype == object and len(vals) > 0 and all(isinstance(v, (bool, np.bool_)) for v in vals)
 
 
-def numeric_column(df: pd.DataFrame, column: str, what: str, boolean: bool = False) -> None:
+def _is_text(col: pd.Series) -> bool:
+    """A text column (a categorical swept field, ``tpu.dataflow``; ``bound_part``): every value
+    a string."""
+    vals = col.dropna()
+    return not pd.api.types.is_numeric_dtype(col) and len(vals) > 0 and all(isinstance(v, str) for v in vals)
+
+
+def numeric_column(df: pd.DataFrame, column: str, what: str, boolean: bool = False,
+                   text: bool = False) -> None:
     """Refuse (ValueError, one line) a ``column`` that ``df`` lacks, suggesting the nearest
-    names, or one that is not a number (nor, with ``boolean``, true/false); ``what`` names the
-    option that gave it."""
+    names, or one that is not a number (nor, with ``boolean``, true/false, nor, with ``text``,
+    text); ``what`` names the option that gave it."""
     if column not in df.columns:
         near = difflib.get_close_matches(column, [str(c) for c in df.columns], n=3, cutoff=0.6)
         hint = f" (did you mean {' or '.join(repr(n) for n in near)}?)" if near else \
             " (the table's columns: cimsim.sweep.sweep_columns; e.g. energy_j, latency_s, area_m2)"
         raise ValueError(f"{what}: no column {column!r} in the sweep{hint}")
     col = df[column]
-    if boolean and _is_bool(col):
+    if (boolean and _is_bool(col)) or (text and _is_text(col)):
         return
     if pd.api.types.is_bool_dtype(col) or not pd.api.types.is_numeric_dtype(col):
         raise ValueError(f"{what}: column {column!r} is not a number ({col.dtype}); a constraint "
                          "or objective needs a numeric column")
 
 
-def parse_where(expr: str, df: pd.DataFrame) -> list[tuple[str, str, float]]:
-    """The clauses ``(column, op, number)`` of a constraint over ``df``'s columns; ValueError
-    (one line, naming the clause) for anything else: there is no code in a constraint."""
+def _text_clause(clause: str, column: str, op: str, word: str, col: pd.Series) -> tuple[str, str, str]:
+    """``(column, op, value)`` of a clause on a text column: ``==`` or ``!=`` one of its values
+    (quotes around it dropped); ValueError (one line) for any other operator or value (a typo
+    would keep no row under ``==`` and every row under ``!=``)."""
+    value = word[1:-1] if len(word) > 1 and word[0] == word[-1] and word[0] in "'\"" else word
+    values = list(dict.fromkeys(str(v) for v in col.dropna()))
+    if op not in ("==", "!="):
+        raise ValueError(f"--where {clause!r}: {column!r} is text; compare it with == or != "
+                         f"(e.g. {column}=={values[0]}), not {op}")
+    if value not in values:
+        raise ValueError(f"--where {clause!r}: {value!r} is not a value of {column!r} "
+                         f"(its values: {', '.join(values)})")
+    return column, op, value
+
+
+def parse_where(expr: str, df: pd.DataFrame) -> list[tuple[str, str, float | str]]:
+    """The clauses ``(column, op, number)`` of a constraint over ``df``'s columns (on a text
+    column ``(column, op, text)``, op ``==`` or ``!=``); ValueError (one line, naming the
+    clause) for anything else: there is no code in a constraint."""
     text = str(expr).strip()
     if not text:
         raise ValueError("--where: empty; give COLUMN OP NUMBER clauses joined by 'and', e.g. "
@@ -77,7 +102,10 @@ def parse_where(expr: str, df: pd.DataFrame) -> list[tuple[str, str, float]]:
             raise ValueError(f"--where {text!r}: {clause.strip()!r} is not COLUMN OP NUMBER (OP one "
                              f"of {' '.join(OPERATORS)}; clauses joined by 'and'), e.g. area_m2<=1e-4")
         column, op, number = m.groups()
-        numeric_column(df, column, f"--where {clause.strip()!r}", boolean=True)
+        numeric_column(df, column, f"--where {clause.strip()!r}", boolean=True, text=True)
+        if _is_text(df[column]):
+            out.append(_text_clause(clause.strip(), column, op, number, df[column]))
+            continue
         flag = _is_bool(df[column])
         if flag and number.lower() in BOOL_WORDS:
             value = BOOL_WORDS[number.lower()]
@@ -104,6 +132,10 @@ def where(df: pd.DataFrame, expr: str) -> pd.DataFrame:
     clause's column, an error row, satisfies none)."""
     keep = np.ones(len(df), dtype=bool)
     for column, op, value in parse_where(expr, df):
+        if isinstance(value, str):  # a text column: == or != one of its values
+            cells = df[column]
+            keep &= cells.notna().to_numpy() & OPERATORS[op](cells.astype(str).to_numpy(), value)
+            continue
         v = df[column].astype(float).to_numpy()  # true/false as 1/0
         keep &= np.isfinite(v) & OPERATORS[op](np.nan_to_num(v), value)
     return df[keep]

@@ -9,7 +9,8 @@
   colour wherever it is drawn (:func:`part_color`): ``compute`` is always red,
   ``overhead`` always grey, ``dram`` always blue, in the energy breakdown, the
   shares, the Gantt strips and the utilization panels alike;
-- :func:`value_styles`: line styles for the values of a second swept parameter.
+- :func:`value_styles`: line styles (or markers, :data:`VALUE_MARKERS`) for the values of a
+  second swept parameter.
 
 Nothing here reads results: names in, colours out.
 """
@@ -110,6 +111,9 @@ EXTRA_PART_COLORS = ("#393b79", "#5254a3", "#6b6ecf", "#637939", "#8ca252", "#b5
                      "#bd9e39", "#e7ba52", "#843c39", "#ad494a", "#d6616b", "#7b4173", "#a55194",
                      "#ce6dbd", "#3182bd", "#e6550d", "#31a354", "#756bb1", "#636363")
 
+#: markers for the values of a swept parameter where points are not joined by lines (the
+#: accuracy-energy figure), in sorted value order
+VALUE_MARKERS = ("o", "s", "^", "D", "v", "P")
 #: line styles for the values of a parameter other than the x axis's (in sorted value order)
 LINESTYLES = ("-", "--", ":", "-.", (0, (5, 1, 1, 1, 1, 1)), (0, (1, 3)))
 
@@ -206,8 +210,8 @@ def _order(v) -> tuple:
     return (1, 0.0, v) if isinstance(v, str) else (0, v, "")
 
 
-def value_styles(values) -> dict:
-    """A line style for each of ``values`` (sorted, empty cells last; styles repeat past six
-    values)."""
+def value_styles(values, styles=LINESTYLES) -> dict:
+    """A line style (or one of ``styles``: :data:`VALUE_MARKERS`) for each of ``values``
+    (sorted, empty cells last; styles repeat past the last)."""
     vals = sorted(set(values), key=_order)
-    return {v: LINESTYLES[i % len(LINESTYLES)] for i, v in enumerate(vals)}
+    return {v: styles[i % len(styles)] for i, v in enumerate(vals)}
