@@ -26,7 +26,7 @@ import numpy as np
 from ...dtypes import DTYPE_BYTES
 from .registry import Call, aten, lowers
 from .aten import GATHERS
-from .storage import offsets, storage_key
+from .storage import RowRead, offsets, storage_key
 
 #: integer dtypes an index of a row gather has (a bool or uint8 index is a mask)
 INDEX_DTYPES = ("int64", "int32", "int16", "int8")
@@ -68,8 +68,9 @@ def gather_rows(low, base, args, targets, kind="copy", vec=None, extra=(), tags=
     else:
         rows = np.asarray(low.torch.unique(idx.reshape(-1)).tolist(), dtype=np.int64)
     inner = offsets(0, tuple(table.shape[1:]), tuple(table.stride()[1:]))
-    offs = (table.storage_offset() + rows[:, None] * table.stride(0) + inner[None, :]).reshape(-1)
-    offs = low.st.units_at(table, offs)  # a view of another element size: its storage's units
+    offs = RowRead(table.storage_offset(), rows, table.stride(0), inner)  # its rows, not elements
+    if not low.st.same_unit(table):  # a view of another element size: its storage's units
+        offs = low.st.units_at(table, offs.offsets())
     vid = low.st.storages[storage_key(table)].cur
     pieces = [(vid, offs if len(offs) < low.st.versions[vid].size else None)]
     # its access pattern: random reads of one row each (the memory level's random-access rate)

@@ -419,6 +419,73 @@ def _distinct_ids(vids: np.ndarray) -> np.ndarray:
     return np.flatnonzero(np.bincount(vids))
 
 
+class RowRead:
+    """A gather's read of whole rows: offsets ``base + rows[i] * stride + inner[j]`` (row by row,
+    :meth:`offsets`), kept as its row ids rather than one offset per element, so that a lookup
+    of many rows costs its rows, not its elements (:func:`runs`, :func:`read_key`). ``len`` is
+    its element count, as an offsets array's."""
+
+    __slots__ = ("base", "rows", "stride", "inner")
+
+    def __init__(self, base: int, rows: np.ndarray, stride: int, inner: np.ndarray):
+        self.base, self.stride = int(base), int(stride)
+        self.rows, self.inner = np.asarray(rows, dtype=np.int64), np.asarray(inner, dtype=np.int64)
+
+    def __len__(self) -> int:
+        return len(self.rows) * len(self.inner)
+
+    def offsets(self) -> np.ndarray:
+        return (self.base + self.rows[:, None] * self.stride + self.inner[None, :]).reshape(-1)
+
+    def runs(self):
+        """:func:`runs` from the rows alone where each row is one run of ``w`` consecutive
+        offsets and the rows ascend without overlapping; else None."""
+        rows, inner, w = self.rows, self.inner, len(self.inner)
+        if not (w and len(rows) and self.stride >= w and inner[-1] - inner[0] == w - 1
+                and (w == 1 or bool(np.all(np.diff(inner) == 1)))
+                and (len(rows) == 1 or bool(np.all(np.diff(rows) > 0)))):
+            return None
+        starts = self.base + int(inner[0]) + rows * self.stride
+        first = np.concatenate(([0], np.flatnonzero(np.diff(starts) != w) + 1))
+        return starts[first], np.diff(np.append(first, len(rows))).astype(np.int64) * w
+
+
+def as_offsets(r):
+    """A read's offsets as an array (a :class:`RowRead` enumerated; ``None`` and arrays as they are)."""
+    return r.offsets() if isinstance(r, RowRead) else r
+
+
+def _sorted_distinct(offs: np.ndarray) -> np.ndarray:
+    """``np.unique(offs)`` (int64 offsets), by a mark per offset between the least and the
+    greatest where that span is not much wider than the offsets (O(n), where the sort is
+    O(n log n): an expert's slice of a stacked weight is millions of offsets)."""
+    if not len(offs):
+        return np.unique(offs)
+    lo = int(offs.min())
+    span = int(offs.max()) - lo + 1
+    if span > 4 * len(offs):
+        return np.unique(offs)
+    seen = np.zeros(span, dtype=bool)
+    seen[offs - lo] = True
+    return np.flatnonzero(seen).astype(np.int64) + lo
+
+
+def runs(r) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct offsets of read ``r`` (an offsets array or a :class:`RowRead`) as maximal
+    runs of consecutive offsets, ascending: (starts, lengths), int64. One set has one answer,
+    however it was read."""
+    if isinstance(r, RowRead):
+        fast = r.runs()
+        if fast is not None:
+            return fast
+        r = r.offsets()
+    u = _sorted_distinct(np.asarray(r, dtype=np.int64))
+    if not len(u):
+        return u, u.copy()
+    first = np.concatenate(([0], np.flatnonzero(np.diff(u) != 1) + 1))
+    return u[first], np.diff(np.append(first, len(u))).astype(np.int64)
+
+
 # ------------------------------------------------------------------------- atoms
 _RNG = np.random.default_rng(20240601)
 
@@ -428,7 +495,7 @@ def atomize(v: Version) -> None:
 
     Sets ``v.tensors`` [(name, shape, count)], ``v.read_atoms`` (atom ids per read).
     """
-    reads = v.reads
+    reads = [as_offsets(r) for r in v.reads]
     if all(r is None for r in reads):
         v.tensors = [(v.name, v.shape, v.size)]
         v.read_atoms = [[0] for _ in reads]
@@ -467,11 +534,14 @@ def atomize(v: Version) -> None:
 
 
 def read_key(r) -> tuple:
-    """What identifies a read of a source version: the whole of it, or its distinct offsets."""
+    """What identifies a read of a source version: the whole of it, or its distinct offsets (as
+    their maximal runs of consecutive offsets, :func:`runs`: the same set, the same key, whether
+    the read is an offsets array or a gather's :class:`RowRead`). Its first item is how many
+    distinct offsets the read holds."""
     if r is None:
         return ("all",)
-    u = np.unique(r)
-    return (len(u), hash(u.tobytes()))
+    starts, lengths = runs(r)
+    return (int(lengths.sum()), hash((starts.tobytes(), lengths.tobytes())))
 
 
 def source_tensors(v: Version) -> None:
@@ -486,7 +556,7 @@ def source_tensors(v: Version) -> None:
             if r is None:
                 v.tensors.append((v.name, v.shape, v.size))
             else:
-                n = int(np.unique(r).size)
+                n = key[0]
                 shape = shp if shp is not None and len(r) == n == _prod(shp) else (n,)
                 v.tensors.append((f"{v.name}[{v.labels.get(key, len(v.tensors))}]", tuple(shape), n))
         v.read_atoms.append([seen[key]])
