@@ -6,6 +6,7 @@ expert's slice; a DLRM bag of 1,024 x 80 lookups x 128 took 23 s and 1 GB, ``np.
 
 The answers are NumPy's (``np.unique``) on random offsets, and a traced MoE and embedding bag are
 the same, op for op and tensor for tensor, as with the sorting key the fix replaced.
+A model of shapes only that routes by value stops in one line that says routing needs values.
 """
 
 from __future__ import annotations
@@ -144,3 +145,44 @@ def test_an_embedding_bag_keeps_row_ids_and_traces_as_before(monkeypatch):
     part = [t for t in new.tensors.values() if t.name.startswith("bag.weight")]
     assert [(t.name, t.numel) for t in part] == [("bag.weight[part]", 5 * 16)]
     assert sum("bag.weight[part]" in op.inputs for op in new.ops) == 2
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("device", ["meta", "fake"])
+def test_a_plain_torch_moe_of_shapes_only_says_routing_needs_values(device, tmp_path):
+    pytest.importorskip("torch")
+    from click.testing import CliRunner
+
+    from cimsim.commands.trace import trace_command
+
+    (tmp_path / "moe.py").write_text('''
+import torch, torch.nn as nn, torch.nn.functional as F
+class MoE(nn.Module):
+    def __init__(s, d=16, E=4, k=2):
+        super().__init__(); s.gate = nn.Linear(d, E); s.k = k
+        s.experts = nn.ModuleList(nn.Linear(d, d) for _ in range(E))
+    def forward(s, x):
+        w, idx = torch.topk(F.softmax(s.gate(x), -1), s.k, -1)
+        out = torch.zeros_like(x)
+        for e, ex in enumerate(s.experts):
+            tok, slot = torch.where(idx == e)
+            out.index_add_(0, tok, ex(x[tok]) * w[tok, slot, None])
+        return out
+def meta():
+    with torch.device("meta"):
+        return MoE().eval(), (torch.randn(4, 16),)
+def fake():
+    from torch._subclasses.fake_tensor import FakeTensorMode
+    with FakeTensorMode(allow_non_fake_inputs=True):
+        return MoE().eval(), (torch.randn(4, 16),)
+''')
+    r = CliRunner().invoke(trace_command, [f"{tmp_path / 'moe.py'}:{device}", "-o",
+                                           str(tmp_path / "w.json")])
+    assert r.exit_code == 1, r.output
+    lines = [ln for ln in r.output.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "Traceback" not in r.output, r.output
+    line = lines[0]
+    assert line.startswith("Error: aten.nonzero (module 'MoE', ") and "moe.py:11)" in line
+    assert "needs the tensors' values" in line and "routes each token by value" in line
+    assert "real (small) weights" in line and "--real-weights" in line
+    assert not (tmp_path / "w.json").exists()

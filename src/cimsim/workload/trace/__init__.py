@@ -254,6 +254,10 @@ def _trace_aten(torch, model, inputs, kwargs, name, allow_unknown, dtype, stats_
         raise
     except Exception as exc:
         msg = str(exc).splitlines()[0] if str(exc) else ""
+        if isinstance(exc, NotImplementedError) and "copy out of meta tensor" in msg:  # .tolist()
+            from .capture import values_error
+
+            raise values_error("copying a meta tensor's data out (.tolist(), .numpy())") from None
         if isinstance(exc, RuntimeError) and "does not require grad" in msg:  # backward() under no_grad
             raise WorkloadError(
                 f"running {type(model).__name__} on the example inputs failed: it calls backward() "

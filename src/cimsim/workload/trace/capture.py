@@ -79,6 +79,40 @@ def _user_line() -> str:
     return fallback or "<unknown>"
 
 
+#: aten ops whose result (its shape, or a Python number) depends on the values of what they read
+VALUE_DEPENDENT = frozenset({"nonzero", "argwhere", "masked_select", "_unique", "_unique2", "unique_dim",
+                             "unique_consecutive", "bincount", "repeat_interleave",
+                             "_local_scalar_dense", "item", "is_nonzero", "equal"})
+
+
+def needs_values(torch, func, args, kwargs, exc) -> bool:
+    """Whether ``func`` failed for want of values: a value-dependent op (``nonzero``, a
+    one-argument ``where``, ``masked_select``, a boolean mask's index, ``item``) on a model of
+    fake tensors (torch's data-dependent exceptions) or on the meta device."""
+    from torch._subclasses.fake_tensor import DataDependentOutputException, DynamicOutputShapeException
+    from torch.utils._pytree import tree_leaves
+
+    if isinstance(exc, (DataDependentOutputException, DynamicOutputShapeException)):
+        return True
+    if not any(isinstance(t, torch.Tensor) and t.is_meta for t in tree_leaves((args, kwargs))):
+        return False
+    return func._overloadpacket.__name__ in VALUE_DEPENDENT or "meta_nonzero_assume_all_nonzero" in str(exc)
+
+
+def values_error(what: str):
+    """The one-line error for ``what`` (an op and where it ran) that needs values a model of
+    shapes only does not have."""
+    from ...errors import WorkloadError
+
+    return WorkloadError(
+        f"{what} needs the tensors' "
+        "values (which elements a mask or a router selects), which a model on the meta device or of "
+        "fake tensors (shapes only) does not have: a mixture of experts routes each token by value; "
+        "build the model with real (small) weights (cimsim trace --zoo NAME --real-weights with "
+        "small --param sizes, or a factory of real tensors), not torch's "
+        "meta_nonzero_assume_all_nonzero, which would send every token to every expert")
+
+
 def make_recorder(torch):
     """A ``TorchDispatchMode`` subclass recording :class:`Event` s (built lazily: torch is optional)."""
     from torch.utils._python_dispatch import TorchDispatchMode
@@ -107,7 +141,13 @@ def make_recorder(torch):
                 from .stats import before_write
 
                 self.keep_data = before_write(torch, func, args, kwargs, self.keep_data, self.events)
-            out = func(*args, **kwargs)
+            try:
+                out = func(*args, **kwargs)
+            except Exception as exc:
+                if needs_values(torch, func, args, kwargs, exc):
+                    raise values_error(f"aten.{func._overloadpacket.__name__} (module "
+                                       f"'{self._module()}', {_user_line()})") from None
+                raise
             data = None
             if self.keep_data is not None:  # operands as the op saw them (an in-place op may follow)
                 from .stats import snapshot
