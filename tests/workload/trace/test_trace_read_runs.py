@@ -64,6 +64,16 @@ def test_a_gathers_rows_give_the_runs_and_key_of_their_offsets(seed):
     assert [a.tolist() for a in r.runs()] == [[48, 144], [48, 16]]
 
 
+def test_the_union_of_several_reads_is_numpys():
+    rng = np.random.default_rng(7)
+    inner = np.arange(16)
+    a, b = (S.RowRead(0, np.unique(rng.integers(0, 300, 90)), 16, inner) for _ in range(2))
+    union = np.unique(np.concatenate([a.offsets(), b.offsets()]))
+    assert S.distinct_size([a, b]) == len(union)  # from the rows
+    odd = rng.integers(0, 4800, 700)
+    assert S.distinct_size([a, odd, b]) == len(np.unique(np.concatenate([union, odd])))
+
+
 def test_an_expert_slice_is_keyed_without_sorting(monkeypatch):
     # expert 5 of 8 stacked (8, 256, 64) experts, read transposed as (64, 256): its 16,384
     # offsets are the block 5 * 16,384 .. 6 * 16,384 - 1, one run
@@ -93,21 +103,16 @@ def _same(a, b):
 
 @pytest.mark.torch
 def test_a_mixtral_trace_is_the_sorting_keys(monkeypatch):
-    transformers = pytest.importorskip("transformers")
-    torch = pytest.importorskip("torch")
-    from cimsim import trace
+    pytest.importorskip("transformers")
+    from cimsim import zoo
 
-    cfg = transformers.MixtralConfig(hidden_size=64, intermediate_size=128, num_hidden_layers=2,
-                                     num_attention_heads=4, num_key_value_heads=2, num_local_experts=8,
-                                     num_experts_per_tok=2, vocab_size=100)
-    torch.manual_seed(0)
-    model = transformers.AutoModelForCausalLM.from_config(cfg).eval()
-    ids = torch.tensor([[5, 17, 3, 60]])
-    new = trace(model, (ids,))
+    kw = dict(real_weights=True, batch=4, cache=8, num_hidden_layers=2, hidden_size=64,
+              intermediate_size=128, num_attention_heads=4, num_key_value_heads=2, vocab_size=128)
+    new = zoo.trace_zoo("hf:mixtral", **kw)
     with monkeypatch.context() as m:
         m.setattr(S, "read_key", _old_read_key)
         m.setattr(G, "read_key", _old_read_key)
-        old = trace(model, (ids,))
+        old = zoo.trace_zoo("hf:mixtral", **kw)
     _same(new, old)
     experts = [op for op in new.ops if op.tags.get("aten") == "_grouped_mm"]
     assert experts and all(op.weight.endswith(f"[{op.tags['expert']}]") for op in experts)

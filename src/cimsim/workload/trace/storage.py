@@ -486,6 +486,18 @@ def runs(r) -> tuple[np.ndarray, np.ndarray]:
     return u[first], np.diff(np.append(first, len(u))).astype(np.int64)
 
 
+def distinct_size(reads) -> int:
+    """How many distinct offsets the reads ``reads`` (offsets arrays, :class:`RowRead` s) hold
+    together: from the row ids where all are gathers of the same rows' layout, each row its own
+    run (:meth:`RowRead.runs`), else by marking their offsets."""
+    first = reads[0] if reads else None
+    if isinstance(first, RowRead) and first.runs() is not None and all(
+            isinstance(r, RowRead) and (r.base, r.stride) == (first.base, first.stride)
+            and np.array_equal(r.inner, first.inner) for r in reads):
+        return len(np.unique(np.concatenate([r.rows for r in reads]))) * len(first.inner)
+    return len(_sorted_distinct(np.concatenate([as_offsets(r) for r in reads]).astype(np.int64)))
+
+
 # ------------------------------------------------------------------------- atoms
 _RNG = np.random.default_rng(20240601)
 

@@ -26,11 +26,9 @@ from __future__ import annotations
 import math
 import re
 
-import numpy as np
-
 from ...dtypes import DTYPE_BYTES
 from ...units import si
-from .storage import storage_key
+from .storage import distinct_size, storage_key
 
 #: names listed in a note before ``...``
 SHOWN = 3
@@ -98,7 +96,7 @@ def _read_in_part(low, v, name: str, shape) -> dict | None:
     if not v.reads or any(r is None for r in v.reads):
         return None
     # one distinct read: its tensor's elements (counted once by source_tensors); else the union
-    n = int(v.tensors[0][2]) if len(v.tensors) == 1 else int(np.unique(np.concatenate(v.reads)).size)
+    n = int(v.tensors[0][2]) if len(v.tensors) == 1 else distinct_size(v.reads)
     if n >= v.size:
         return None
     unit = DTYPE_BYTES[v.dtype or low.dtype]
