@@ -13,6 +13,7 @@ import pytest
 
 from cimsim import simulate
 from cimsim.config import load_architecture
+from cimsim.report import columns as C
 from cimsim.workload import generators as g
 
 FILTER = 147 * 64  # 9,408 B of int8 weights
@@ -78,3 +79,32 @@ def test_the_other_dataflows(dataflow, passes):
     assert r.traffic_bytes["weights"] == FILTER
     assert r.energy_breakdown_j["tpu_weight_buffer"] == pytest.approx(
         (passes - 1) * FILTER * 2.5e-12, rel=1e-12, abs=0)
+
+
+def test_a_weight_buffer_that_bounds_the_op_is_named_with_its_utilization():
+    """review14-1 #4: at 1 GB/s the re-reads (3,678,528 B = 3.679 ms) outlast the array's
+    234.1 µs 15.7 x: the bound is the weight buffer's, a memory, not compute at 4.5 % MACs."""
+    r, _ = _stem(**_buffer(bandwidth="1 GB/s"))
+    reread_s = (FOLDS - 1) * FILTER / 1e9
+    assert (r.bound, r.bound_part) == ("memory", "tpu_weight_buffer")
+    rec = r.record()
+    assert rec[C.path_column("tpu_weight_buffer")] == pytest.approx(reread_s, rel=1e-12, abs=0)
+    assert rec[C.BOUND_MEMORY_S] == pytest.approx(reread_s, rel=1e-12, abs=0)
+    u = r.utilization["tpu_weight_buffer_bw"]  # its re-reads' time at 1 GB/s over the latency
+    assert rec[C.util_column("tpu_weight_buffer_bw")] == u
+    assert u * r.latency_s == pytest.approx(reread_s, rel=1e-12, abs=0)
+    assert C.util_column("tpu_weight_buffer_bw") in C.result_columns(
+        load_architecture("tpu-like", {**ARRAY32, **_buffer()}))
+
+
+def test_a_weight_buffer_that_keeps_up_leaves_the_bound_to_the_array():
+    # 32 GB/s: 3,678,528 B take 114.95 µs, under the array's 163,855 cycles at 700 MHz (234.1 µs)
+    r, op = _stem(**_buffer())
+    assert (r.bound, r.bound_part) == ("compute", "compute")
+    assert r.record()[C.path_column("tpu_weight_buffer")] == 0.0
+    assert r.utilization["tpu_weight_buffer_bw"] * r.latency_s == pytest.approx(
+        (FOLDS - 1) * FILTER / 32e9, rel=1e-12, abs=0)
+    # without a weight buffer: no such utilization, part or column
+    r, _ = _stem()
+    assert "tpu_weight_buffer_bw" not in r.utilization
+    assert C.util_column("tpu_weight_buffer_bw") not in r.record()

@@ -122,7 +122,18 @@ class SystolicArray(Component[SystolicConfig]):
     def energy_parts(self):
         return ("mac", "buffer") + (("weight_buffer",) if self.config.weight_buffer is not None else ())
 
-    utilizations = ("mac", "busy")
+    @property
+    def utilizations(self):
+        """The array's MACs and busy time, and with a ``weight_buffer`` its re-reads' time at
+        its bandwidth (``weight_buffer_bw``)."""
+        return ("mac", "busy") + (("weight_buffer_bw",) if self.config.weight_buffer is not None else ())
+
+    @property
+    def compute_parts(self):
+        """With a ``weight_buffer``: an op its re-reads bound (class memory), named in the bound
+        detail as the CIM names its buffers."""
+        return {"weight_buffer": "memory"} if self.config.weight_buffer is not None else {}
+
     label = "systolic"
 
     @property
@@ -209,8 +220,13 @@ class SystolicArray(Component[SystolicConfig]):
         # holds them (the further passes read it: :mod:`cimsim.hw.weightbuf`)
         from_wl, w_buf = weight_reads(c.weight_buffer, np.where(stationary, w, 0.0), w_passes)
         energy = {"mac": macs * c.energy_per_mac, "buffer": buf * c.buffer.energy_per_byte}
+        busy, parts = {"mac": macs / self.peak_macs}, {}
         if c.weight_buffer is not None:
-            compute = np.maximum(compute, w_buf / c.weight_buffer.bandwidth)
+            wb_s = w_buf / c.weight_buffer.bandwidth
+            # the op is the weight buffer's where its re-reads outlast the array and buffer
+            parts["weight_buffer"] = np.where(wb_s > compute, wb_s, 0.0)
+            busy["weight_buffer_bw"] = wb_s
+            compute = np.maximum(compute, wb_s)
             energy["weight_buffer"] = w_buf * c.weight_buffer.energy_per_byte
         link = self.link
         wl = self.weight_level
@@ -226,8 +242,7 @@ class SystolicArray(Component[SystolicConfig]):
         writes = {link: a_out}  # the outputs go back; operands come in
         add_stored(ops, idx, self.hw.store_target, nbytes, writes)  # KV-cache appends
         return OpCost(compute_s=compute, latency_s=latency, bytes=nbytes, write_bytes=writes,
-                      energy=energy,
-                      busy={"mac": macs / self.peak_macs})
+                      energy=energy, busy=busy, compute_parts=parts)
 
     def mac_precision(self, dtype):
         """Its own input x weight bits, whatever the workload's dtype."""
