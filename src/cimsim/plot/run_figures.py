@@ -16,6 +16,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from ..report import columns as C
 from ..report.format import pct, si
@@ -203,6 +204,13 @@ def resource_util_names(result) -> set[str]:
 UTIL_XMAX = 1.22
 
 
+def util_axis_top(top: float) -> float:
+    """The right end of a utilization axis whose largest value is ``top``: ``UTIL_XMAX``, or
+    past a value above 1 (a CIM chip's per-op level, reported unclamped) by the same share,
+    so its bar and its value stay inside the axes."""
+    return max(UTIL_XMAX, UTIL_XMAX * top)
+
+
 def utilization_bars(results: Sequence, universe=()) -> Figure:
     """Utilization of every resource of each run (one panel per run): components' units
     and memory levels' and links' bandwidth, as a fraction of peak over the run."""
@@ -231,8 +239,13 @@ def utilization_bars(results: Sequence, universe=()) -> Figure:
             ax.text(vals[i], y[i], f" {pct(vals[i])}", va="center", ha="left", fontsize="x-small")
         ax.set_yticks(y, names, fontsize="x-small")
         ax.invert_yaxis()
-        ax.set_xlim(0, UTIL_XMAX)  # room right of a full bar for its value
-        ax.set_xticks(np.linspace(0, 1.0, 6))
+        top = util_axis_top(max(vals, default=0.0))
+        ax.set_xlim(0, top)  # room right of the longest bar for its value
+        if top > UTIL_XMAX:  # past 100 % of peak (oversubscribed): ticks over the range, 1.0 marked
+            ax.xaxis.set_major_locator(MaxNLocator(nbins=6, steps=[1, 2, 2.5, 5, 10]))
+            ax.axvline(1.0, color="0.5", linestyle="--", linewidth=0.8)
+        else:
+            ax.set_xticks(np.linspace(0, 1.0, 6))
         ax.set_xlabel("utilization [fraction of peak]")
         ax.set_title(f"{r.architecture}\n{r.workload}", fontsize="small")
         ax.title.set_color(arch_style(r.architecture).color)

@@ -36,11 +36,13 @@ def utilization_vs_param(df: pd.DataFrame, param: str | None = None) -> Figure:
             panel = rows_wl[rows_wl[ARCHITECTURE] == arch]
             groups = panel.groupby(others, sort=False, dropna=False) if others else [((), panel)]
             shown: list[str] = []
+            top = 0.0  # the panel's largest utilization: above 1 where a level is oversubscribed
             for rest, part in groups:
                 rest = rest if isinstance(rest, tuple) else (rest,)
                 g = _by_x(df, param, part)
                 for col in [c for c in g.columns if c.startswith("util_")]:
                     u = col[len("util_"):]
+                    top = max(top, float(g[col].fillna(0).astype(float).max()))
                     if g[col].fillna(0).astype(float).max() > 0:
                         ax.plot(_x(df, param, g[param]), g[col].astype(float), marker="o",
                                 markersize=3, linestyle="none" if sampled else combos.get(rest, "-"),
@@ -53,7 +55,8 @@ def utilization_vs_param(df: pd.DataFrame, param: str | None = None) -> Figure:
                 ax.plot([], [], color="0.3", linestyle=style, label=", ".join(
                     f"{_short(p)} = {value_text(df, p, v)}" for p, v in zip(others, rest)))
             _format_x(ax, df, param, panel[param])
-            ax.set_ylim(0, 1.05)
+            # up to 1.05, or past a value above 1 (a CIM chip's per-op level, unclamped)
+            ax.set_ylim(0, max(1.05, 1.1 * top))
             ax.set_ylabel("utilization [fraction of peak]")
             ax.set_title(f"{wl}: {arch}", fontsize="medium", color=arch_style(str(arch)).color)
             ax.grid(True, which="both", alpha=0.3)

@@ -55,10 +55,10 @@ def run_utilization(arch, run, traffic: dict[str, float]) -> tuple[dict[str, flo
         if not np.isfinite(v) or v < 0 or (v > 1.0 + 1e-9 and k not in over):
             raise AssertionError(f"utilization {k} = {v} is outside [0, 1]: cost model inconsistency "
                                  f"in architecture '{arch.name}'")
-    notes = [f"{over[k]}: utilization {k} is {100 * v:.1f} % ({si(v * latency, 's')} of "
-             f"occupancy in a latency of {si(latency, 's')}): shared_levels: per_op charges each "
-             "op this level alone, so ops in flight together overlap on its one unit "
-             "(shared_levels: engine shares it between them)"
+    notes = [f"{over[k]}: utilization {k} is {100 * v:.1f} %: shared_levels: per_op charges "
+             "each op this level alone, so ops in flight together overlap on its one unit and the "
+             f"latency ({si(latency, 's')}) is a lower bound: the level alone needs "
+             f"{si(v * latency, 's')}, {v:.1f}x the latency; shared_levels: engine serialises it"
              for k, v in util.items() if k in over and v > 1.0 + 1e-9]
     # what remains above 1 elsewhere is floating-point rounding (at most 1e-9)
     return {k: float(v) if k in over else min(float(v), 1.0) for k, v in util.items()}, notes
