@@ -7,9 +7,11 @@ cannot fail. ``numpy.isclose`` / ``numpy.allclose`` / ``torch.allclose`` default
 ``atol=1e-8``, which swallows every ns and fJ alike.
 
 The rule: every ``approx(...)`` call in tests/ states ``abs=`` (``abs=0``, or a deliberate
-absolute tolerance), unless its expected value is a literal (a number, or a list/tuple of
-constant arithmetic on numbers) whose every entry is at least 1e-3 in magnitude, where the
-1e-12 is below 1e-9 of the value. A file may define its own ``approx`` wrapper (its body's
+absolute tolerance), wherever it stands (an ``==``, a tuple, a list, after ``and``, an
+argument), whatever its expected value: until 2026-12-06 a literal expected value of at least
+1e-3 was let through (the 1e-12 is below 1e-9 of it), so ``pytest.approx(100e6)`` in a tuple
+passed the scan though the file's other comparisons state ``abs=0`` (review14-1 #5); one rule,
+no exemption to reason about. A file may define its own ``approx`` wrapper (its body's
 ``pytest.approx`` call is held to the rule). Every ``isclose`` / ``allclose`` call from numpy or
 torch states ``atol=``. Note that pytest.approx with ``abs=`` and no ``rel=`` compares with the
 absolute tolerance only: write ``rel=1e-6, abs=0`` for the default relative tolerance.
@@ -20,42 +22,9 @@ The checker runs on a small bad source first, so a checker that finds nothing ca
 from __future__ import annotations
 
 import ast
-import operator
 from pathlib import Path
 
 TESTS = Path(__file__).resolve().parent
-#: smallest literal expected value that may keep pytest.approx's 1e-12 absolute tolerance
-SMALLEST_BARE = 1e-3
-_OPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
-        ast.Div: operator.truediv, ast.Pow: operator.pow}
-
-
-def literal_values(node: ast.AST) -> list[float] | None:
-    """The numbers of a literal expected value (``2.5e9``, ``-1 / 3``, ``[1.0, 2 ** 5]``), or
-    None where it is not a literal (a name, a call, a subscript ...)."""
-    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) \
-            and not isinstance(node.value, bool):
-        return [float(node.value)]
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
-        v = literal_values(node.operand)
-        return None if v is None or len(v) != 1 else [-v[0] if isinstance(node.op, ast.USub) else v[0]]
-    if isinstance(node, ast.BinOp) and type(node.op) in _OPS:
-        a, b = literal_values(node.left), literal_values(node.right)
-        if a is None or b is None or len(a) != 1 or len(b) != 1:
-            return None
-        try:
-            return [float(_OPS[type(node.op)](a[0], b[0]))]
-        except (ArithmeticError, ValueError):
-            return None
-    if isinstance(node, (ast.List, ast.Tuple)):
-        out: list[float] = []
-        for e in node.elts:
-            v = literal_values(e)
-            if v is None:
-                return None
-            out += v
-        return out
-    return None
 
 
 def _name(func: ast.AST) -> str:
@@ -88,9 +57,6 @@ def hidden_tolerances(source: str) -> list[str]:
         if name == "approx":
             if "abs" in kws or (local_approx and isinstance(n.func, ast.Name)):
                 continue
-            v = literal_values(n.args[0]) if n.args else None
-            if v and all(abs(x) >= SMALLEST_BARE for x in v):
-                continue
         elif name in ("isclose", "allclose") and owner.split(".")[0] in ("np", "numpy", "torch"):
             if "atol" in kws:
                 continue
@@ -109,13 +75,18 @@ assert v == approx([1.0, 2e-9])
 assert z == approx(0)
 assert np.allclose(a, b, rtol=1e-12)
 assert torch.isclose(a, b)
+assert ("cim_chip", pytest.approx(100e6), "cim_chip_bytes") in levels
+assert k == 0 and ai == pytest.approx(2 * 64 * 64 / 128)
+assert v == approx([1.0, 2 ** 5, -1 / 3])
+check(pytest.approx(0.5, rel=1e-12))
 '''
 GOOD = '''
 import numpy as np, pytest
 from pytest import approx
 assert e == pytest.approx(5e-15, rel=1e-9, abs=0)
 assert t == approx(latency, rel=1e-6, abs=0)
-assert v == approx([1.0, 2 ** 5, -1 / 3])
+assert v == approx([1.0, 2 ** 5, -1 / 3], rel=1e-6, abs=0)
+assert ("cim_chip", pytest.approx(100e6, rel=1e-12, abs=0), "b") in levels
 assert z == approx(0, abs=1e-30)
 assert np.allclose(a, b, rtol=1e-12, atol=0)
 assert math.isclose(a, b)
@@ -130,7 +101,7 @@ assert e == approx(5e-15)
 
 
 def test_the_checker_finds_every_hidden_tolerance():
-    assert [line.split(":")[0] for line in hidden_tolerances(BAD)] == ["4", "5", "6", "7", "8", "9"]
+    assert [line.split(":")[0] for line in hidden_tolerances(BAD)] == [str(i) for i in range(4, 14)]
     assert hidden_tolerances(GOOD) == []
     assert hidden_tolerances(LOCAL) == []
     assert hidden_tolerances(LOCAL.replace("rel=rel, abs=0", "rel=rel")) == ["4: pytest.approx(expected, rel=rel)"]

@@ -314,7 +314,7 @@ def test_dram_bw_utilization_is_relative_to_peak():
     latency = nbytes / 5e9 + 100e-9
     assert r.latency_s == pytest.approx(latency, rel=1e-12, abs=0)
     assert r.utilization["dram_bw"] == pytest.approx(nbytes / (10e9 * latency), rel=1e-12, abs=0)
-    assert r.utilization["dram_bw"] == pytest.approx(0.5, rel=1e-3)
+    assert r.utilization["dram_bw"] == pytest.approx(0.5, rel=1e-3, abs=0)
 
 
 def test_dram_bw_utilization_full_bandwidth(round_arch):

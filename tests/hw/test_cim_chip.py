@@ -114,7 +114,7 @@ def test_serial_and_overlapped_op_time():
 # ------------------------------------------------------------------ steady state
 def test_two_stage_pipeline_steady_state_is_the_slower_stage():
     st = steady_state([3e-6, 5e-6], ["a", "b"], {}, samples=1)
-    assert (st.interval_s, st.limit) == (5e-6, "b") and st.samples_per_s == pytest.approx(2e5)
+    assert (st.interval_s, st.limit) == (5e-6, "b") and st.samples_per_s == pytest.approx(2e5, rel=1e-6, abs=0)
     st = steady_state([3e-6, 5e-6], ["a", "b"], {"dram": 8e-6}, samples=4)
     assert (st.interval_s, st.limit) == (2e-6, "dram")  # 8 us of bytes over 4 samples
 
@@ -169,8 +169,8 @@ def test_balance_duplicates_until_the_array_budget():
     assert r.facts["pipeline_interval_s"] == pytest.approx(4 * T_VECTOR, rel=1e-7, abs=0)
     f = r.facts
     assert (f["cim_arrays_used"], f["cim_pe_used"], f["cim_chip_used"]) == (12, 3, 1)
-    assert f["cim_array_utilization"] == pytest.approx(12 / 16)
-    assert f["cim_cell_utilization"] == pytest.approx(1.0)  # 64-row, 64-column matrices fill arrays
+    assert f["cim_array_utilization"] == pytest.approx(12 / 16, rel=1e-6, abs=0)
+    assert f["cim_cell_utilization"] == pytest.approx(1.0, rel=1e-6, abs=0)  # 64-row, 64-column matrices fill arrays
     # 17 rows: d = 5 gives ceil(17/5) = 4 rows, d = 4 gives 5: now 5 copies (15 arrays) pay off
     r = simulate(arch(duplication="balance"), two_layers_rows(17), keep_ops=True)
     assert list(r.op_table["cim_copies"]) == [5.0, 5.0]
@@ -293,8 +293,8 @@ def test_small_cnn_placement_floorplan_and_input_reuse():
     # fc: k = 1024 -> 16 x ceil(40 / 64) = 16 arrays. Each layer on whole tiles of 16 arrays.
     assert (f["cim_arrays_used"], f["cim_arrays_allocated"]) == (19, 48)
     assert (f["cim_pe_used"], f["cim_tile_used"], f["cim_chip_used"]) == (1 + 1 + 4, 3, 1)
-    assert f["cim_array_utilization"] == pytest.approx(19 / 64)
-    assert f["cim_cell_utilization"] == pytest.approx((27 * 32 + 72 * 64 + 1024 * 40) / (19 * 64 * 64))
+    assert f["cim_array_utilization"] == pytest.approx(19 / 64, rel=1e-6, abs=0)
+    assert f["cim_cell_utilization"] == pytest.approx((27 * 32 + 72 * 64 + 1024 * 40) / (19 * 64 * 64), rel=1e-6, abs=0)
     ops = r.op_table.set_index("op")
     conv = [o for o in w.ops if o.tags.get("part") == "conv"]
     # once per window row: channels x output rows x kernel rows x input width
@@ -375,16 +375,16 @@ def test_time_facts_name_the_part_that_dominates():
     f = r.facts
     # array: a 16 x 800 ns + b 16 x 800 ns; interconnect at 1 MHz: (3072 + 1) + (2048 + 1) cycles
     assert f["cim_time_array_s"] == pytest.approx(32 * T_VECTOR, rel=1e-12, abs=0)
-    assert f["cim_time_interconnect_s"] == pytest.approx((3073 + 2049) * 1e-6, rel=1e-12)
+    assert f["cim_time_interconnect_s"] == pytest.approx((3073 + 2049) * 1e-6, rel=1e-12, abs=0)
     assert f["cim_time_bound"] == "interconnect"
     # the critical path (a then b) splits its compute time by part: bound_part names the bus
     assert (r.bound, r.bound_part) == ("interconnect", "cim_interconnect")
-    assert r.path_time_s["cim_interconnect"] == pytest.approx((3073 + 2049) * 1e-6, rel=1e-9)
+    assert r.path_time_s["cim_interconnect"] == pytest.approx((3073 + 2049) * 1e-6, rel=1e-9, abs=0)
     assert r.path_time_s["compute"] == pytest.approx(32 * T_VECTOR, rel=1e-6, abs=0)
     assert r.path_time_s["cim_buffer"] == 0.0
     # the per-op path table splits the same way, op by op
     r = simulate(arch(levels=lv), two_layers(), keep_ops=True)
-    assert r.path_table["cim_interconnect_s"].sum() == pytest.approx((3073 + 2049) * 1e-6, rel=1e-9)
+    assert r.path_table["cim_interconnect_s"].sum() == pytest.approx((3073 + 2049) * 1e-6, rel=1e-9, abs=0)
     row_sums = r.path_table.filter(like="_s").drop(columns=["start_s", "end_s"]).sum(axis=1)
     assert np.allclose(row_sums, r.path_table["end_s"] - r.path_table["start_s"], rtol=1e-12, atol=0)
     # a quarter of the bits toggle
@@ -419,7 +419,7 @@ def test_weights_that_do_not_fit_fall_back_to_reprogramming_without_a_pipeline()
     # not the 48 the weights need (it said 48 arrays used, 3 chips, array utilization 3.0);
     # each array is still filled: 4-row tiles of 64-column matrices
     assert (f["cim_arrays_used"], f["cim_arrays_allocated"], f["cim_pe_used"], f["cim_chip_used"]) == (16, 16, 4, 1)
-    assert f["cim_array_utilization"] == 1.0 and f["cim_cell_utilization"] == pytest.approx(1.0)
+    assert f["cim_array_utilization"] == 1.0 and f["cim_cell_utilization"] == pytest.approx(1.0, rel=1e-6, abs=0)
 
 
 def test_the_run_says_a_reprogrammed_chip_is_one_stage(tmp_path):
@@ -529,7 +529,7 @@ def test_overlapped_transfers_take_the_longest_part():
           "chip": {"fanout": 4}}
     r = simulate(arch(levels=lv, transfers="overlapped"), two_layers(), keep_ops=True)
     # each op: max(16 x 800 ns of arrays, its bus time) = the bus time, all of it the bus's
-    assert r.op_table["compute_s"].tolist() == pytest.approx([3073e-6, 2049e-6], rel=1e-12)
+    assert r.op_table["compute_s"].tolist() == pytest.approx([3073e-6, 2049e-6], rel=1e-12, abs=0)
     assert (r.bound, r.bound_part) == ("interconnect", "cim_interconnect")
     assert r.path_time_s["compute"] == pytest.approx(0.0, abs=1e-12)
 

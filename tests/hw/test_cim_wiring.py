@@ -73,7 +73,7 @@ def test_adc_energy_at_b_and_b_plus_1_bits(bits):
     conversions = 1 * 1 * 64 * 8  # rows x row tiles x physical columns x slices
     assert e[0] == pytest.approx(conversions * walden(bits, fs), rel=1e-9, abs=0)
     assert e[1] == pytest.approx(conversions * walden(bits + 1, fs), rel=1e-9, abs=0)
-    assert e[1] / e[0] == pytest.approx(2.0, rel=1e-12)  # Walden regime: 2x per bit
+    assert e[1] / e[0] == pytest.approx(2.0, rel=1e-12, abs=0)  # Walden regime: 2x per bit
 
 
 def test_sar_time_moves_t_vector():
@@ -86,7 +86,7 @@ def test_sar_time_moves_t_vector():
         c = a.component("cim")
         lat[b] = c.config.t_vector(c.design)
         assert lat[b] == pytest.approx(8 * 128 * (b + 1) * 1e-9, rel=1e-9, abs=0)
-    assert lat[8] / lat[6] == pytest.approx(9 / 7, rel=1e-9)
+    assert lat[8] / lat[6] == pytest.approx(9 / 7, rel=1e-9, abs=0)
 
 
 def test_explicit_value_wins_and_is_given():
@@ -261,7 +261,7 @@ def test_placeholder_shares_on_a_hand_built_config():
     e = r.energy_breakdown_j
     assert r.energy_placeholder_share == pytest.approx(0.5 * e["static"] / r.energy_j, rel=1e-12, abs=0)
     # 64 arrays x (1 mm^2 array + 1 ADC x 3 mm^2): ADC share 3/4
-    assert r.area_placeholder_share == pytest.approx(0.75, rel=1e-12)
+    assert r.area_placeholder_share == pytest.approx(0.75, rel=1e-12, abs=0)
     assert r.provenance["area"]["cim_adc"] == "placeholder"
     assert r.provenance["area"]["cim_arrays"] == "given"
 

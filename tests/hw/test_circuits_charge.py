@@ -45,9 +45,9 @@ def test_capacitor_energy_never_exceeds_a_full_charge_per_product():
 def test_xnor_mode_counts_matches_and_toggles_one_line_every_cycle():
     a = charge.column_energy_parts(64, 2e-15, 20.0, 20.0, 65, 1.0, 0.25, 0.5, compute="and")
     x = charge.column_energy_parts(64, 2e-15, 20.0, 20.0, 65, 1.0, 0.25, 0.5, compute="xnor")
-    assert charge.product_ones(0.25, 0.5, "and") == pytest.approx(0.125)
-    assert charge.product_ones(0.25, 0.5, "xnor") == pytest.approx(0.125 + 0.375)
-    assert x["input_broadcast"] / a["input_broadcast"] == pytest.approx(1 / 0.25)
+    assert charge.product_ones(0.25, 0.5, "and") == pytest.approx(0.125, rel=1e-6, abs=0)
+    assert charge.product_ones(0.25, 0.5, "xnor") == pytest.approx(0.125 + 0.375, rel=1e-6, abs=0)
+    assert x["input_broadcast"] / a["input_broadcast"] == pytest.approx(1 / 0.25, rel=1e-6, abs=0)
     with pytest.raises(ValueError, match="compute mode"):
         charge.column_energy_parts(64, 2e-15, 20.0, 20.0, 65, compute="or")
 
@@ -68,12 +68,12 @@ def test_charge_column_energy_scales_as_v_squared():
     lo = charge.column_energy_parts(128, 2e-15, 20.0, 20.0, 65, vdd=0.6)
     hi = charge.column_energy_parts(128, 2e-15, 20.0, 20.0, 65, vdd=1.2)
     for part in lo:
-        assert hi[part] / lo[part] == pytest.approx(4.0)
+        assert hi[part] / lo[part] == pytest.approx(4.0, rel=1e-6, abs=0)
 
 
 def test_output_swing_is_the_capacitive_divider():
     s = charge.output_swing(100, 2e-15, 20.0, 65, vdd=1.0, switch_width_f=4)
-    assert s == pytest.approx(2.0 / 2.52)
+    assert s == pytest.approx(2.0 / 2.52, rel=1e-6, abs=0)
 
 
 # ---- structural SAR ---------------------------------------------------------------------
@@ -82,8 +82,8 @@ def test_dac_switching_factor_matches_the_published_10_bit_value():
     # conventional switching, 10 bits: 1363.3 C V^2 (Saberi et al., TCAS-I 58(8) 2011)
     assert float(sar.dac_switching_factor(10)) == pytest.approx(1363.3, abs=0.05)
     # 8 bits by hand: 128 + 96 + 56 + 30 + 15.5 + 7.875 + 3.96875 + 1.9921875
-    assert float(sar.dac_switching_factor(8)) == pytest.approx(339.3359375)
-    assert float(sar.dac_switching_factor(1)) == pytest.approx(1.0)
+    assert float(sar.dac_switching_factor(8)) == pytest.approx(339.3359375, rel=1e-6, abs=0)
+    assert float(sar.dac_switching_factor(1)) == pytest.approx(1.0, rel=1e-6, abs=0)
 
 
 def test_structural_sar_parts_by_closed_form():
@@ -98,9 +98,9 @@ def test_structural_sar_grows_with_bits_scales_as_v_squared_and_takes_bits_plus_
     e = [float(sar.sar_adc(b, 65, 2e-15, vdd=1.0).energy_j) for b in range(3, 11)]
     assert all(b > a for a, b in zip(e, e[1:]))
     r = float(sar.sar_adc(8, 65, 2e-15, vdd=1.2).energy_j) / float(sar.sar_adc(8, 65, 2e-15, vdd=0.6).energy_j)
-    assert r == pytest.approx(4.0)
+    assert r == pytest.approx(4.0, rel=1e-6, abs=0)
     t8, t4 = (float(sar.sar_adc(b, 65, 2e-15).delay_s) for b in (8, 4))
-    assert t8 / t4 == pytest.approx(9 / 5)
+    assert t8 / t4 == pytest.approx(9 / 5, rel=1e-6, abs=0)
     with pytest.raises(ValueError, match="faster than one conversion"):
         sar.sar_adc(8, 65, 2e-15, sample_rate=1e12)
 

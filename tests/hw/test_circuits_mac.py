@@ -28,8 +28,8 @@ def test_charge_domain_energy_is_v_squared_and_linear_in_capacitance():
     c3 = array.cell("sram_charge", unit_capacitance_f=3e-15, read_pulse_s=1e-6)
     a = array.read_energy_parts(c1, 64, 64, 65, vdd=0.6)["cells"]
     b = array.read_energy_parts(c1, 64, 64, 65, vdd=1.2)["cells"]
-    assert b / a == pytest.approx(4.0)
-    assert array.read_energy_parts(c3, 64, 64, 65, vdd=0.6)["cells"] / a == pytest.approx(3.0)
+    assert b / a == pytest.approx(4.0, rel=1e-6, abs=0)
+    assert array.read_energy_parts(c3, 64, 64, 65, vdd=0.6)["cells"] / a == pytest.approx(3.0, rel=1e-6, abs=0)
 
 
 def test_digital_cells_are_one_full_adder_and_a_register_share_each():
@@ -71,9 +71,9 @@ def test_in_array_adder_hop_is_the_logical_effort_sum_by_hand():
     # unit inverter: 6 F of gate width at 1 fF/um; 65 nm -> 0.39 fF
     assert digital.unit_inverter_capacitance(65) == pytest.approx(6 * 65e-9 * 1e-15 / 1e-6, rel=1e-6, abs=0)
     # no wire: XOR2->XOR2 (4*1+4) + XOR2->mux (4*0.5+4) + mux->(4+2 next inputs) (2*3+4) = 24 tau
-    assert digital.in_array_hop_effort(65, 0.0) == pytest.approx(24.0)
+    assert digital.in_array_hop_effort(65, 0.0) == pytest.approx(24.0, rel=1e-6, abs=0)
     # a 3.9 um pitch at 0.2 fF/um is 0.78 fF = 2 unit loads: the mux stage gains 2*2/2 = 2 tau
-    assert digital.in_array_hop_effort(65, 3.9e-6) == pytest.approx(26.0)
+    assert digital.in_array_hop_effort(65, 3.9e-6) == pytest.approx(26.0, rel=1e-6, abs=0)
     # delay = effort x FO4 / 5 (tau = FO4/5), and moves with the supply as FO4 does
     d = digital.in_array_adder(65, 0.8, 3.9e-6)
     from cimsim.hw.circuits import scaling

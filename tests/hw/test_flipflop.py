@@ -53,10 +53,10 @@ def test_structural_bit_energy_is_width_times_f_times_1ff_per_um_times_v2(node, 
 
 def test_structural_bit_scales_with_feature_size_supply_and_activity():
     e = flipflop.bit_energy
-    assert e(44, 0.9) / e(22, 0.9) == pytest.approx(2.0, rel=1e-12)
-    assert e(65, 0.6) / e(65, 0.8) == pytest.approx(0.36 / 0.64, rel=1e-12)
+    assert e(44, 0.9) / e(22, 0.9) == pytest.approx(2.0, rel=1e-12, abs=0)
+    assert e(65, 0.6) / e(65, 0.8) == pytest.approx(0.36 / 0.64, rel=1e-12, abs=0)
     assert e(22, 0.9, data_activity=1.0) / e(22, 0.9, data_activity=0.0) == pytest.approx(
-        108 / 48, rel=1e-12)
+        108 / 48, rel=1e-12, abs=0)
     # default supply: the node's nominal
     assert e(22) == pytest.approx(e(22, scaling.nominal_vdd(22)), rel=1e-12, abs=0)
 

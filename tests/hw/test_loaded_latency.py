@@ -71,7 +71,7 @@ def test_measured_curve_is_the_mess_data():
     u, extra = _level(loaded_latency="measured", measured_curve="MN5-GPP@100").loaded_latency_curve()
     # MN5-GPP, 100 % reads: idle 117.2 ns; 70.52 GB/s at 123.5 ns ... 240.60 GB/s at 253.6 ns
     assert u[0] == 0.0 and extra[0] == 0.0
-    assert u[1] == pytest.approx(70.52 / 240.60, rel=1e-12)
+    assert u[1] == pytest.approx(70.52 / 240.60, rel=1e-12, abs=0)
     assert extra[1] == pytest.approx(6.3e-9, rel=1e-9, abs=0)
     assert u[-1] == 1.0 and extra[-1] == pytest.approx(136.4e-9, rel=1e-9, abs=0)
     assert len(u) == 9

@@ -203,16 +203,16 @@ def test_refresh_overhead_ddr4_2400():
     # DDR4-2400R, 8 Gb x8: 64-bit bus x 2400 MT/s = 19.2 GB/s; tRFC 360 ns = 433 tCK,
     # tREFI 7.8 us = 9364 tCK; refresh penalty tRTP + tRP + tRFC + tRCD = 9 + 16 + 433 + 16 = 474
     d = _dram("DDR4")
-    assert d.peak_bytes_per_s() == pytest.approx(19.2e9, rel=1e-12)
-    assert d.bytes_per_s() == pytest.approx(19.2e9 * (1 - 474 / 9364), rel=1e-12)  # 18.228 GB/s
+    assert d.peak_bytes_per_s() == pytest.approx(19.2e9, rel=1e-12, abs=0)
+    assert d.bytes_per_s() == pytest.approx(19.2e9 * (1 - 474 / 9364), rel=1e-12, abs=0)  # 18.228 GB/s
 
 
 def test_refresh_overhead_hbm3_per_pseudo_channel():
     # HBM3-6400 pseudo-channel: 32 bits x 6400 MT/s = 25.6 GB/s; penalty 9 + 26 + 416 + 31 = 482
     # over tREFI 6240: 7.72 % lost
     d = _dram("HBM3", channels=32)
-    assert d.peak_bytes_per_s() == pytest.approx(32 * 25.6e9, rel=1e-12)
-    assert d.bytes_per_s() == pytest.approx(32 * 25.6e9 * (1 - 482 / 6240), rel=1e-12)
+    assert d.peak_bytes_per_s() == pytest.approx(32 * 25.6e9, rel=1e-12, abs=0)
+    assert d.bytes_per_s() == pytest.approx(32 * 25.6e9 * (1 - 482 / 6240), rel=1e-12, abs=0)
 
 
 @pytest.mark.parametrize("standard, access, moved", [
@@ -389,7 +389,7 @@ def test_dram_rates_are_reused_by_the_cost_cache_and_bit_identical(gpu):
     # the engine's dram rate is the streaming ceiling: 160 pseudo-channels x 25.6 GB/s x E_ref
     arch = architecture_from_dict(base)
     rates = dict(zip(arch.hardware.resources, resource_rates(arch)))
-    assert rates["dram"] == pytest.approx(160 * 25.6e9 * (1 - 482 / 6240), rel=1e-12)
+    assert rates["dram"] == pytest.approx(160 * 25.6e9 * (1 - 482 / 6240), rel=1e-12, abs=0)
 
 
 # ------------------------------------------------------------------ validate -s dram
@@ -404,7 +404,7 @@ def test_dram_suite_meets_ramulator_targets_for_every_preset():
     # penalty 5 + 14 + 160 + 14 = 193 of tREFI 3900; row miss (14 + 14 + 14) x 1 ns = 42 ns
     got = {c.case: c.measured for c in cases}
     assert got["HBM2 streaming ceiling of one data bus (refresh-limited)"] == pytest.approx(
-        16e9 * (1 - 193 / 3900), rel=1e-12)
+        16e9 * (1 - 193 / 3900), rel=1e-12, abs=0)
     assert got["HBM2 unloaded row-miss latency"] == pytest.approx(42e-9, rel=1e-12, abs=0)
 
 
@@ -431,7 +431,7 @@ def test_dram_suite_mess_errors_are_recorded():
     assert all(c.role == "predicted" for s in ("MN5-GPP", "MN5-ACC", "EPEEC4") for c in by[s][1:])
     # the fabric cap is a rate: CTE-AMD's 137.68 GB/s at 94 % reads at every ratio where the
     # DRAM's own ceiling is above it (8 x 25.6 GB/s x E_ref x the turnaround loss: > 160 GB/s)
-    assert all(c.predicted == pytest.approx(137.68e9, rel=1e-12) for c in by["CTE-AMD"])
+    assert all(c.predicted == pytest.approx(137.68e9, rel=1e-12, abs=0) for c in by["CTE-AMD"])
 
 
 def test_a_dram_level_without_a_latency_says_its_ops_pay_none(gpu):

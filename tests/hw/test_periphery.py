@@ -39,7 +39,7 @@ def test_ir_drop_width_puts_the_gate_at_a_quarter_of_r_on_over_the_cells():
     w = periphery.ir_drop_width_f(6000, 128, 22, 0.9)
     r_unit = sense.unit_resistance_ohm_m(22, 0.9)
     # nMOS and pMOS (twice as wide, same resistance) in parallel: R = R W_unit / (2 W_n)
-    assert r_unit / (2 * w * F22) == pytest.approx(0.25 * 6000 / 128, rel=1e-12)
+    assert r_unit / (2 * w * F22) == pytest.approx(0.25 * 6000 / 128, rel=1e-12, abs=0)
     assert periphery.ir_drop_width_f(6000, 64, 22, 0.9) == pytest.approx(w / 2, rel=1e-12, abs=0)
 
 

@@ -49,7 +49,7 @@ def test_current_sense_adc_energy_by_hand_at_22nm():
     # 4 bits, parallel: 15 latch decisions of 11 x 0.044 fF x 2 at 0.9 V; 15/32 reference columns
     # of (2 fF + 15 x 0.044 fF) at 0.5 V; encoder 15 x 4 x 0.044 fF x 0.9^2 x 0.5; no static
     v = scaling.nominal_vdd(22)
-    assert v == pytest.approx(0.9)
+    assert v == pytest.approx(0.9, rel=1e-6, abs=0)
     latch = 15 * 11 * CG_22 * 2 * v * v
     ref = 15 / 32 * (2e-15 + 15 * CG_22) * 0.25
     enc = 15 * 4 * CG_22 * v * v * 0.5
@@ -82,7 +82,7 @@ def test_latch_energy_scales_with_the_supply_squared():
     def latch(vdd):  # subtract the reference term, which charges at V_read
         e = sense.current_sense_adc(4, 22, 0.5, 0.0, t_sense_s=1e-9, vdd=vdd).energy_j
         return e - 15 / 32 * (15 * CG_22) * 0.25
-    assert latch(0.8) / latch(0.4) == pytest.approx(4.0, rel=1e-12)
+    assert latch(0.8) / latch(0.4) == pytest.approx(4.0, rel=1e-12, abs=0)
 
 
 def test_sense_time_is_the_22nm_figure_plus_the_reference_rc():
@@ -90,7 +90,7 @@ def test_sense_time_is_the_22nm_figure_plus_the_reference_rc():
     assert sense.sense_time(22, r_ref_ohm=1e3, c_node_f=3e-15) == pytest.approx(1e-9 + 3e-12, rel=1e-6, abs=0)
     assert sense.sense_time(45) > sense.sense_time(22)  # slower node, longer decision
     # highest reference: (6 k + 1.5 k) x 2^4 / 128 rows
-    assert sense.highest_reference_ohm(6e3, 4, 128) == pytest.approx(937.5)
+    assert sense.highest_reference_ohm(6e3, 4, 128) == pytest.approx(937.5, rel=1e-6, abs=0)
 
 
 def test_access_transistor_width_from_the_ir_drop_rule():

@@ -60,10 +60,12 @@ def test_per_op_level_is_a_roof_at_its_rate_and_bounds_the_op():
     comp = a.instances[0]
     ops = r.op_table[r.op_table["macs"] > 0]
     levels = roof_levels(a, comp, ops)
-    assert ("cim_chip", pytest.approx(100e6), "cim_chip_bytes") in levels  # 8 bit x 100 MHz
+    # 8 bit x 100 MHz
+    assert ("cim_chip", pytest.approx(100e6, rel=1e-12, abs=0), "cim_chip_bytes") in levels
     assert ops["cim_chip_bytes"].tolist() == [128.0]
     ai, k = place_ops(ops, levels)
-    assert levels[k[0]][0] == "cim_chip" and ai[0] == pytest.approx(2 * 64 * 64 / 128)
+    assert levels[k[0]][0] == "cim_chip"
+    assert ai[0] == pytest.approx(2 * 64 * 64 / 128, rel=1e-12, abs=0)
     # 1.28 us on the bus against 0.81 us of the rest (arrays and hop): bound by the level
     assert not compute_bound(ops, levels, k)[0]
 

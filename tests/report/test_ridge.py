@@ -41,9 +41,9 @@ def test_bundled_host_ridges_from_their_datasheets():
     70 %: 28.5 op/B."""
     wl = gemv_workload(2048, 8192)
     cpu = simulate(load_architecture("cpu-ddr5"), wl, keep_ops=False)
-    assert cpu.record()[C.RIDGE_OPS_PER_BACKING_BYTE] == pytest.approx(2 * 16 * 2.5e9 * 32 / (307.2e9 * 0.7))
+    assert cpu.record()[C.RIDGE_OPS_PER_BACKING_BYTE] == pytest.approx(2 * 16 * 2.5e9 * 32 / (307.2e9 * 0.7), rel=1e-6, abs=0)
     gpu = simulate(load_architecture("gpu-hbm3"), wl, keep_ops=False)
-    assert gpu.record()[C.RIDGE_OPS_PER_BACKING_BYTE] == pytest.approx(66.9e12 / (3.35e12 * 0.7), rel=2e-3)
+    assert gpu.record()[C.RIDGE_OPS_PER_BACKING_BYTE] == pytest.approx(66.9e12 / (3.35e12 * 0.7), rel=2e-3, abs=0)
 
 
 def test_the_lstm_leaves_the_dram_roof_where_its_recurrent_gemv_passes_the_ridge():
@@ -70,11 +70,11 @@ def test_run_report_roofline_labels_each_roofs_ridge():
     r = simulate(arch, wl, keep_ops=True)
     texts = _ridge_texts(arch_roofline(arch, r, wl))
     # one roof per level the GEMV read: the DRAM's at 6.4 op/B, the 1 TB/s SRAM's at 0.064
-    assert texts == {"ridge 6.4 op/B": pytest.approx((6.4, 64e9)),
-                     "ridge 0.064 op/B": pytest.approx((0.064, 64e9))}
+    assert texts == {"ridge 6.4 op/B": pytest.approx((6.4, 64e9), rel=1e-6, abs=0),
+                     "ridge 0.064 op/B": pytest.approx((0.064, 64e9), rel=1e-6, abs=0)}
 
 
 def test_sweep_roofline_labels_each_roofs_ridge():
     arch, wl = make_arch(), gemv_workload(1024, 1024)
     texts = _ridge_texts(roofline(op_tables([arch], wl), wl))
-    assert texts["ridge 6.4 op/B"] == pytest.approx((6.4, 64e9))
+    assert texts["ridge 6.4 op/B"] == pytest.approx((6.4, 64e9), rel=1e-6, abs=0)

@@ -775,9 +775,9 @@ def test_collective_protocols_pick_by_size_and_charge_their_latency_and_wire_byt
         return simulate(arch, w)
 
     small, large = one(1000), one(1_000_000)  # 4 kB (LL) and 4 MB (Simple)
-    assert small.traffic_bytes["nvlink"] == pytest.approx(1.5 * 4000 / 0.5, rel=1e-12)
+    assert small.traffic_bytes["nvlink"] == pytest.approx(1.5 * 4000 / 0.5, rel=1e-12, abs=0)
     assert small.latency_s == pytest.approx(6e-6 + 6 * 0.5e-6 + 1.5 * 4000 / 0.5 / 100e9, rel=1e-12, abs=0)
-    assert large.traffic_bytes["nvlink"] == pytest.approx(1.5 * 4e6, rel=1e-12)
+    assert large.traffic_bytes["nvlink"] == pytest.approx(1.5 * 4e6, rel=1e-12, abs=0)
     assert large.latency_s == pytest.approx(8e-6 + 6 * 3e-6 + 1.5 * 4e6 / 100e9, rel=1e-12, abs=0)
     d["collective"]["protocols"][0].pop("up_to")
     with pytest.raises(ConfigError, match="up_to"):
