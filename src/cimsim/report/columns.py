@@ -331,7 +331,8 @@ def util_column(name: str) -> str:
     seconds ops hold it without moving counted bytes, ``OpCost.hold_s``) / latency); a CIM
     chip's global level under ``shared_levels: per_op`` (``cim_chip_bw``: no engine resource) is
     its ops' time on it alone over the latency, above 1 where ops in flight together overlap on
-    it (a note says so)"""
+    it (a note says so); a systolic array's ``weight_buffer`` (``tpu_weight_buffer_bw``) is its
+    re-reads' time at its bandwidth over the latency"""
     return f"util_{name}"
 
 
