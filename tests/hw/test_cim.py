@@ -316,14 +316,15 @@ def test_what_fits_beside_the_rest_is_pinned():
         mask, free, _ = lru_reprograms(np.array(ops), np.array(sizes), arrays)
         return mask.tolist(), free
 
-    # four matrices of 10 arrays, each used once; 39 arrays: with room for 10, 0 and 1 pinned
-    # (10 + 10 + room for 10 <= 39; a third leaves no room), 19 left, 2 and 3 written (20
-    # arrays); with a floor of 1 array, 0, 1 and 2 (30 + 1 <= 39) and 3 through the 9 left in
-    # 2 rounds (10 arrays written): kept
+    # four matrices of 10 arrays, each used once; 39 arrays: 0 and 1 pinned (10 + 10 + room for
+    # 10 <= 39; a third leaves no room), 19 left, 2 and 3 written (20 arrays). A floor of 1
+    # array (0, 1 and 2 pinned, 3 through the 9 left in 2 rounds) would write 10, but the room
+    # pins something, so the floors are not tried (their rounds against the bytes saved depend
+    # on rates placement does not see)
     assert pinned(np.array([0, 1, 2, 3]), np.full(4, 10), 39) == {0, 1}
-    assert run([0, 1, 2, 3], [10] * 4, 39) == ([False, False, False, True], 9)
+    assert run([0, 1, 2, 3], [10] * 4, 39) == ([False, False, True, True], 19)
     # run twice: the pinned stay, the others re-program at every use
-    assert run([0, 1, 2, 3] * 2, [10] * 4, 39) == ([False, False, False, True] * 2, 9)
+    assert run([0, 1, 2, 3] * 2, [10] * 4, 39) == ([False, False, True, True] * 2, 19)
     # an RNN: input projections (0, 1, 4 arrays each) used once, then the recurrent matrices
     # (2, 3, 8 each) every step, on 16: the most-used go first; 2 is pinned (8 + room for 8),
     # 3 would leave no room; 0, 1 and then 3 once over the 8 left: 16 arrays written, where the
@@ -331,29 +332,29 @@ def test_what_fits_beside_the_rest_is_pinned():
     rnn = [0, 1] + [2, 3] * 20
     mask, free = run(rnn, [4, 4, 8, 8], 16)
     assert (sum(mask), free) == (3, 8)
-    # a matrix larger than all arrays (rule 3): no room pins anything beside it, but the floor
-    # of 1 array pins 0 (5 + 1 <= 40) and runs 1 through the 35 left in rounds: 0, 1, 0, 1
-    # writes 2 x 50 arrays, where nothing pinned writes 2 x (5 + 50) (1's rounds clear 0)
+    # a matrix larger than all arrays (rule 3) runs in rounds over all of them: nothing pinned,
+    # the floors not tried (a floor of 1 would pin 0 and run 1 through the 35 left); 0, 1, 0, 1
+    # writes 2 x (5 + 50) arrays (1's rounds clear 0)
     assert pinned(np.array([0, 1]), np.array([5, 50]), 40) == set()
-    assert run([0, 1, 0, 1], [5, 50], 40) == ([False, True, False, True], 35)
+    assert run([0, 1, 0, 1], [5, 50], 40) == ([True] * 4, 40)
 
 
-def test_one_array_short_of_gpt2_small_re_programs_one_small_matrix():
+def test_one_array_short_of_gpt2_small_re_programs_two_small_matrices():
     """GPT-2 small's 49 matrices on sram-cim's arrays: per layer 216, 72, 288, 288, then the
     4,713-array lm_head: 15,081. One short, the greedy pinning left the lm_head and one 288 to
     share 5,000 arrays (re-programmed every step, 1.62x the latency); with room 72 every larger
     matrix is pinned (13,353 arrays) and 22 of the 24 72-array ones beside them (1,584), leaving
-    143 arrays to the other two (144 arrays written); with a floor of 1 array and the largest
-    pins first, all but the last 72-array matrix are pinned (15,009) and it runs through the 71
-    left in ceil(72 / 71) = 2 rounds: 72 arrays written."""
-    from cimsim.hw.cim.reprogram import lru_reprograms, rounds
+    143 arrays to the other two (144 arrays written). A floor of 1 array would pin all but one
+    72-array matrix, 72 arrays written in 2 rounds, but is not tried where a room pins
+    something."""
+    from cimsim.hw.cim.reprogram import lru_reprograms
 
     sizes = np.array([216, 72, 288, 288] * 12 + [4713])
     assert sizes.sum() == 15081
     mask, free, keep = lru_reprograms(np.arange(49), sizes, 15080)
-    assert keep == set(range(49)) - {45} and sum(sizes[list(keep)]) == 15081 - 72
-    assert (int(mask.sum()), free) == (1, 71) and mask[45]
-    assert rounds(np.arange(49), sizes, free, keep).tolist() == [1.0] * 45 + [2.0] + [1.0] * 3
+    assert len(keep) == 49 - 2 and sum(sizes[list(keep)]) == 13353 + 22 * 72
+    assert (int(mask.sum()), free) == (2, 15080 - 13353 - 22 * 72)
+    assert set(sizes[mask]) == {72}
 
 
 def test_pinning_never_writes_more_than_no_pinning():
@@ -376,10 +377,10 @@ def test_pinning_never_writes_more_than_no_pinning():
 def test_a_pinned_matrix_does_not_wait_for_a_re_programming(cim_arch):
     """A pinned matrix keeps its own arrays, so it is its own engine server (as when every
     matrix fits): its matmuls run while the shared arrays are re-programmed. Three independent
-    matmuls of 48 arrays each on 100 (cim_arch's ROUND_CIM); A used twice and then B are
-    pinned (48 + 48 + a floor of 1 <= 100: 48 arrays written, where A pinned with room for 48
-    left B and C sharing 52, 96 written), C runs through the 4 left in ceil(48 / 4) = 12
-    rounds. Before, all were one server: A's matmuls, issued after B and C, waited for the
+    matmuls of 48 arrays each on 100 (cim_arch's ROUND_CIM); A used twice is pinned (48 + room
+    for 48 <= 100), B and C share the 52 left and are re-programmed in turn (a floor of 1 array,
+    A and B pinned and C in 12 rounds through the 4 left, is not tried where a room pins
+    something). Before, all were one server: A's matmuls, issued after B and C, waited for both
     re-programmings."""
     cim = copy.deepcopy(ROUND_CIM)
     cim["arrays"] = 100
@@ -393,12 +394,12 @@ def test_a_pinned_matrix_does_not_wait_for_a_re_programming(cim_arch):
         ops.append(Op(f"mm{i}", "matmul", ("x", w), (f"y{i}",), m=1, k=384, n=512, weight=w))
     r = simulate(arch, Workload("three", t, ops))
     tab = r.op_table
-    assert tab["cim_reprogram"].tolist() == [False, True, False, False]
-    assert r.facts["cim_reprograms"] == 1
-    # B and A on their own servers start at once and are done before C's re-programming is
+    assert tab["cim_reprogram"].tolist() == [True, True, False, False]
+    assert r.facts["cim_reprograms"] == 2
+    # B and C share one server, one after the other; A's two matmuls are done before B is
     b, c, a1, a2 = (tab.iloc[i] for i in range(4))
-    assert b["start_s"] == 0.0 and a1["start_s"] == 0.0
-    assert max(b["end_s"], a1["end_s"], a2["end_s"]) < c["end_s"]
+    assert c["start_s"] >= b["end_s"]
+    assert a1["start_s"] == 0.0 and max(a1["end_s"], a2["end_s"]) < b["end_s"]
     assert r.latency_s == c["end_s"]
 
 

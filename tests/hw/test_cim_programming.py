@@ -97,20 +97,18 @@ def test_write_verify_pulses_multiply_programming_and_reprogramming():
                                                             rel=1e-12, abs=0)
     assert r.facts[C.PROGRAMMING_TIME_S] == pytest.approx(
         _stream((360e-9, 5.12e-6, 5.12e-6), (144, 4608, 1280)), rel=1e-12, abs=0)
-    # 3 arrays: conv1 and fc (1 array each) pinned, programmed before the run, and conv2 (144 x
-    # 32: 144 x 256 cells on 4 arrays) re-programmed during it through the 1 array left, in 4
-    # rounds, charged as `write` (4 arrays written; every matrix once, sharing the 3, writes 6)
+    # 3 arrays: every matrix re-programmed once during the run, charged as `write`; nothing
+    # is left in place before the run (conv2's 4 arrays are more than all 3: rule 3, nothing
+    # pinned, and no floor is tried beside it)
     one, four = _run(**{"cim.arrays": 3}), _run(**{"cim.arrays": 3, "cim.write_verify_pulses": 4})
-    conv2 = 144 * 256
-    assert one.energy_breakdown_j["cim_write"] == pytest.approx(conv2 * 3e-12, rel=1e-12, abs=0)
-    assert four.energy_breakdown_j["cim_write"] == pytest.approx(4 * conv2 * 3e-12, rel=1e-12,
+    assert one.energy_breakdown_j["cim_write"] == pytest.approx(CELLS * 3e-12, rel=1e-12, abs=0)
+    assert four.energy_breakdown_j["cim_write"] == pytest.approx(4 * CELLS * 3e-12, rel=1e-12,
                                                                  abs=0)
-    kept = 9 * 16 + 128 * 10  # conv1's and fc's bytes, brought before the run
-    assert four.facts[C.PROGRAMMING_ENERGY_J] == pytest.approx(
-        4 * (CELLS - conv2) * 3e-12 + kept * 8 * (20e-12 + 0.72e-12), rel=1e-12, abs=0)
-    # 4 x the write time on conv2's path: its 4 rounds of min(144, 128) rows, 3 extra pulses x
-    # 4 x 128 rows x 10 ns more in all
-    assert four.latency_s - one.latency_s == pytest.approx(3 * 4 * 128 * 10e-9, rel=1e-9, abs=0)
+    assert four.facts[C.PROGRAMMING_ENERGY_J] == 0.0
+    # 4 x the write time on each op's path; conv2's 4 arrays of 3 in ceil(4 / 3) = 2 rounds:
+    # 3 extra pulses x (9 + 2 x 128 + 128) rows x 10 ns more in all
+    assert four.latency_s - one.latency_s == pytest.approx(3 * (9 + 2 * 128 + 128) * 10e-9,
+                                                           rel=1e-9, abs=0)
 
 
 def test_a_nonideal_ratio_contradicting_the_cells_is_refused():

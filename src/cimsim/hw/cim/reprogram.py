@@ -9,31 +9,48 @@ Rules, in order:
    of whole matrices over program order (empty at the start of the run), where
    an op whose matrix is not resident evicts the least recently used ones
    until it fits, then re-programs its arrays; one larger than the arrays left
-   runs through them in rounds (rule 3). Which to pin, the choices tried in
-   this order: nothing; greedily, each leaving room for the largest not
-   pinned; for each room R (a matrix size, smallest first: the unpinned share R
-   or more arrays), every matrix larger than R and the others most-used first
-   (then in order of first use) while R is left; for each floor F (a matrix
-   size, largest first, then 1 array), the matrices most-used first while F
-   arrays are left, the ones not pinned that are larger than what is left
-   running through it in rounds (an LSTM whose two matrices each fit but not
-   together: its recurrent matrix pinned, the input projection in rounds
+   runs through them in rounds (rule 3). Which to pin, the classic choices
+   first, in this order: nothing; greedily, each leaving room for the largest
+   not pinned; for each room R (a matrix size, smallest first: the unpinned
+   share R or more arrays), every matrix larger than R and the others
+   most-used first (then in order of first use) while R is left. None of
+   these runs a matrix in rounds that would fit all the arrays alone. The one
+   that writes fewest arrays in the run is kept, the first of those writing as
+   many (a matrix pinned for few uses can leave too little room for one used
+   every step; one array short of all the weights, the room of the smallest
+   matrices leaves two of them sharing). Only where that pins nothing and
+   every matrix fits the arrays alone are the floors tried: for each floor F
+   (a matrix size, largest first, then 1 array), the matrices most-used first
+   while F arrays are left, the ones not pinned that are larger than what is
+   left running through it in rounds (an LSTM whose two matrices each fit but
+   not together: its recurrent matrix pinned, the input projection in rounds
    beside it, half the arrays written); the floors again with the matrices
-   whose pin saves most writes (uses x arrays) first. The choice that writes
-   fewest arrays in the run is kept, the first of those writing as many (a
-   matrix pinned for few uses can leave too little room for one used every
-   step; one array short of all the weights, the smallest matrix runs through
-   the arrays left in 2 rounds). Fewest arrays written is not shortest: rounds
-   through a small room write no more arrays but take a write and a read pass
-   each. The search is bounded: at most 3 x (distinct matrix sizes) + 4
-   choices, each an O(matrices) pick and one LRU pass over the ops, a set
-   already tried not passed again. Before 2026-12-05 (night) nothing was
-   pinned: one array short of all the weights re-programmed every matrix, a
-   2.9x step in a GPT-2 decode step's latency. Before the floors (2026-12-06)
-   nothing was pinned beside a matrix run in rounds: the LSTM above
-   re-programmed both matrices every run. A pinned matrix is its own engine
-   server (its matmuls run while the others re-program); the others are one
-   server.
+   whose pin saves most writes (uses x arrays) first; kept by the same count
+   against nothing pinned. Why not always: a floor trades link bytes for
+   rounds, each a write pass and a read pass. Placement sees a pass's time
+   (write latency, read latency) but not the link's or the backing store's
+   bytes per second (it is rate-free, so runs that differ only in rates
+   share one placement), so no rate-free measure ranks a floor against a
+   room honestly; fewest
+   arrays written did not (GPT-2 small's decode step on sram-cim: all but 9
+   matrices pinned, those 9 through 28 arrays in 243 rounds, 6,657 instead
+   of 6,984 arrays written but 3.931 instead of 3.879 ms, +1.3 %; +6.1 to
+   +16.6 % on the other three CIM configs). So the classic choice stands
+   wherever it pins something, and where a matrix is larger than all the
+   arrays nothing is pinned (rule 3; floors beside Llama-2-7B's lm_head on
+   sram-cim ran 127 matrices through 260 arrays: 32.21 instead of 31.7 s).
+   The floors remain where the alternative pins nothing at all (matrices that
+   each fit but not together), still a trade of bytes for rounds, taken by
+   the count as there. The search is bounded: at most 3 x (distinct matrix
+   sizes) + 4 choices, each an O(matrices) pick and one LRU pass over the
+   ops, a set already tried not passed again. Before 2026-12-05 (night) nothing was pinned: one array
+   short of all the weights re-programmed every matrix, a 2.9x step in a
+   GPT-2 decode step's latency. Before the floors (2026-12-06) nothing was
+   pinned beside a matrix run in rounds: the LSTM above re-programmed both
+   matrices every run; from their merge to the review that followed, the
+   floors were weighed against the rooms too. A pinned matrix is its own
+   engine server (its matmuls run while the others re-program); the others
+   are one server.
 3. A matrix larger than the arrays it may use (all arrays, or those left
    beside the pinned matrices) runs in rounds, ``ceil(its arrays / those
    arrays)`` (:func:`rounds`), re-programming every round, and leaves nothing
@@ -138,9 +155,11 @@ def lru_reprograms(group_of_op: np.ndarray, arrays_of_group: np.ndarray,
                    arrays: int) -> tuple[np.ndarray, int, set[int]]:
     """``(bool per op (program order): the op re-programs its matrix's arrays, the arrays
     re-programming writes: all, or those left beside the pinned matrices, the pinned
-    matrices)``: of no pinning, the pinnings for each room a matrix size leaves (and the
-    greedy one) and those for each floor (a matrix size, or 1 array), the one that writes
-    fewest arrays in the run (the first of those writing as many)."""
+    matrices)``: of no pinning and the pinnings for each room a matrix size leaves (and the
+    greedy one), the one that writes fewest arrays in the run (the first of those writing as
+    many); only where that pins nothing and every matrix fits all the arrays, the pinnings for
+    each floor (a matrix size, or 1 array) too, the same way (rule 2: the floors' rounds cost
+    passes that placement, rate-free, cannot weigh against the bytes they save)."""
     ops = group_of_op.tolist()
     need = arrays_of_group[group_of_op]
     best = (_lru(ops, arrays_of_group, arrays, set()), arrays, set())
@@ -148,18 +167,23 @@ def lru_reprograms(group_of_op: np.ndarray, arrays_of_group: np.ndarray,
     m = _Matrices(group_of_op, arrays_of_group)
     sizes = sorted(set(m.need.values()))
     tried: set[frozenset] = {frozenset()}
-    picks = ([_pin(m, arrays, room) for room in [None, *sizes]]
-             + [_pin_floor(m, arrays, floor, order) for order in (m.by_use, m.by_saved)
-                for floor in [*sizes[::-1], 1]])
-    for keep in picks:
-        if frozenset(keep) in tried:
-            continue
-        tried.add(frozenset(keep))
-        free = arrays - sum(m.need[g] for g in keep)
-        mask = _lru(ops, arrays_of_group, free, keep)
-        w = float(need[mask].sum())
-        if w < best_w:
-            best, best_w = (mask, free, keep), w
+
+    def fewest(picks):
+        nonlocal best, best_w
+        for keep in picks:
+            if frozenset(keep) in tried:
+                continue
+            tried.add(frozenset(keep))
+            free = arrays - sum(m.need[g] for g in keep)
+            mask = _lru(ops, arrays_of_group, free, keep)
+            w = float(need[mask].sum())
+            if w < best_w:
+                best, best_w = (mask, free, keep), w
+
+    fewest(_pin(m, arrays, room) for room in [None, *sizes])
+    if not best[2] and max(m.need.values(), default=0) <= arrays:  # rule 2's floors
+        fewest(_pin_floor(m, arrays, floor, order) for order in (m.by_use, m.by_saved)
+               for floor in [*sizes[::-1], 1])
     return best
 
 
