@@ -1,5 +1,6 @@
 """The run summary's energy, efficiency and power lines of a parallel run count all its devices
-(report/devices.py; find-G 3).
+(report/devices.py; find-G 3), and so do the ``system_*`` result columns of ``compare -o`` and a
+sweep, compare's power and area cells and the efficiency figure (review14-1 #2).
 
 Goldens in closed form from the run's own MACs, latency and energy parts (``run --json``): a
 device of ROUND_ARCH draws 1 W static and declares 10 mm², so over the latency ``L``
@@ -30,7 +31,8 @@ TINY = ["--layers", "2", "--hidden", "32", "--heads", "8", "--kv-heads", "2", "-
 STATIC_W, AREA_MM2 = 1.0, 10.0
 
 
-def _runs(tmp_path, parallel: list[str]):
+def _two_device_files(tmp_path, parallel: list[str]):
+    """The round machine with 10 mm² and a 2-device collective, and the tiny LLM run on it."""
     d = copy.deepcopy(ROUND_ARCH)
     d["processor"]["area"] = f"{AREA_MM2} mm^2"
     d["links"] = {"c2c": {"bandwidth": "100 GB/s", "latency": "1 us", "energy_per_bit": "1 pJ/bit"}}
@@ -40,6 +42,11 @@ def _runs(tmp_path, parallel: list[str]):
     wl = tmp_path / "w.json"
     made = CliRunner().invoke(main, ["workload", "llm", *TINY, *parallel, "-o", str(wl)])
     assert made.exit_code == 0, made.output
+    return cfg, wl
+
+
+def _runs(tmp_path, parallel: list[str]):
+    cfg, wl = _two_device_files(tmp_path, parallel)
     text = CliRunner(env={"COLUMNS": "400"}).invoke(main, ["run", str(cfg), str(wl)])
     js = CliRunner().invoke(main, ["run", str(cfg), str(wl), "--json"])
     assert text.exit_code == 0 and js.exit_code == 0, text.output + js.output
@@ -99,3 +106,69 @@ def test_one_device_run_keeps_its_lines_and_json(tmp_path):
     assert "one_device_share" not in js and "devices" not in text
     assert _line(text, "efficiency").split()[1:3] == f"{si(js['ops_per_j'], 'OPS/W')},".split()
     assert _line(text, "energy").split()[1:] == si(js["energy_j"], "J").split()
+    assert js["system_devices"] == 1  # the system columns: the plain ones, bit for bit
+    for plain in ("energy_j", "area_m2", "ops_per_j", "ops_per_s_per_m2", "average_power_w"):
+        assert js[f"system_{plain}"] == js[plain], plain
+
+
+SYSTEM_KEYS = ("system_devices", "system_energy_j", "system_area_m2", "system_ops_per_j",
+               "system_ops_per_s_per_m2", "system_average_power_w")
+
+
+def _system_closed_form(row) -> dict:
+    """The 2-stage pipeline's system figures in closed form from its row (a CSV or sweep row):
+    E = E_dynamic + 2 x 1 W x L over 2 x 10 mm² (review14-1 #2)."""
+    L, macs = float(row["latency_s"]), float(row["macs"])
+    assert float(row["energy_static_j"]) == pytest.approx(STATIC_W * L, rel=1e-12, abs=0)
+    energy = float(row["energy_j"]) - STATIC_W * L + 2 * STATIC_W * L
+    return {"system_devices": 2, "system_energy_j": energy, "system_area_m2": 2 * AREA_MM2 * 1e-6,
+            "system_ops_per_j": 2 * macs / energy,
+            "system_ops_per_s_per_m2": 2 * macs / L / (2 * AREA_MM2 * 1e-6),
+            "system_average_power_w": energy / L}
+
+
+def test_compare_csv_and_table_count_both_pipeline_devices(tmp_path):
+    import pandas as pd
+
+    cfg, wl = _two_device_files(tmp_path, ["--pipeline-parallel", "2"])
+    out = tmp_path / "c.csv"
+    res = CliRunner(env={"COLUMNS": "400"}).invoke(main, ["compare", str(cfg), "-w", str(wl), "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    row = pd.read_csv(out).iloc[0]
+    want = _system_closed_form(row)
+    for key in SYSTEM_KEYS:
+        assert float(row[key]) == pytest.approx(want[key], rel=1e-12, abs=0), key
+    # the plain columns stay the simulated device's: every stage's ops over one device's energy
+    assert row["ops_per_j"] == pytest.approx(2 * row["macs"] / row["energy_j"], rel=1e-12, abs=0)
+    assert row["ops_per_j"] > 1.1 * row["system_ops_per_j"]
+    assert row["area_m2"] == pytest.approx(AREA_MM2 * 1e-6, rel=1e-12, abs=0)
+    # the table's power and area cells are the system's, marked
+    line = next(x for x in res.output.splitlines() if "(1d)" in x)
+    assert f"{si(want['system_average_power_w'], 'W')} (all 2)" in line, line
+    assert f"{area(2 * AREA_MM2 * 1e-6)} (all 2)" in line, line
+    assert "(all N) power, area and efficiency of all N devices" in res.output
+
+
+def test_sweep_rows_and_efficiency_figure_count_both_pipeline_devices(tmp_path):
+    import pandas as pd
+
+    from cimsim.plot.figures import efficiency_vs_param
+
+    cfg, wl = _two_device_files(tmp_path, ["--pipeline-parallel", "2"])
+    out = tmp_path / "s.parquet"
+    res = CliRunner().invoke(main, ["sweep", str(cfg), "-w", str(wl), "--param",
+                                    "processor.cores=4,8", "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    df = pd.read_parquet(out)
+    assert len(df) == 2 and df["error"].isna().all()
+    for _, row in df.iterrows():
+        want = _system_closed_form(row)
+        for key in SYSTEM_KEYS:
+            assert float(row[key]) == pytest.approx(want[key], rel=1e-12, abs=0), key
+    fig = efficiency_vs_param(df, "processor.cores")
+    label = fig.axes[0].get_ylabel()
+    assert label.startswith("energy efficiency, all devices [") and label.endswith("OPS/W]"), label
+    scale = {"": 1, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12}[label.split("[")[1][:-len("OPS/W]")]]
+    drawn = sorted(y * scale for ln in fig.axes[0].get_lines() for y in ln.get_ydata())
+    assert drawn == pytest.approx(sorted(2 * df["macs"] / df["system_energy_j"]), rel=1e-9, abs=0)
+

@@ -47,8 +47,9 @@ def _read(path: Path):
                    "(OP: <= >= < > == !=; numbers in the column's SI unit; a true/false column "
                    "with true/false or 1/0; a text column with == or != one of its values), "
                    "e.g. 'area_m2<=1e-4 and extrapolated==false', 'tpu.dataflow==os'.")
-@click.option("--x", "--energy-column", "x", default="energy_j", show_default=True, metavar="COLUMN",
-              help="x axis of the accuracy-energy figure: a numeric result column, e.g. "
+@click.option("--x", "--energy-column", "x", default=None, metavar="COLUMN",
+              help="x axis of the accuracy-energy figure (default: energy_j; system_energy_j, all "
+                   "the devices', where a run is tensor- or pipeline-parallel): a numeric result column, e.g. "
                    "energy_cim_adc_j (the CIM ADCs' own energy), latency_s, area_m2.")
 @click.option("--pareto", "pareto_csv", type=click.Path(dir_okay=False, path_type=Path), default=None,
               metavar="FRONT.csv",
@@ -70,17 +71,17 @@ def plot_command(sweep_file, output_dir, formats, param, no_roofline, where_expr
     between the -w files (workload.steps, ...) are swept parameters too; for a sweep with --accuracy, accuracy against energy
     with the Pareto front (accuracy-energy)."""
     from .. import plot as P
-    from ..plot.select import numeric_column
+    from ..plot.select import numeric_column, several_devices
     from ..plot.family import is_workload_param
     from ..plot.serving import batch_varies, has_serving
-    from ..report.columns import WORKLOAD
+    from ..report.columns import ENERGY, SYSTEM_ENERGY_J, WORKLOAD
     from ..sweep.columns import ERROR, param_columns
 
     formats = formats or FORMATS
     df = _read(sweep_file)
     if where_expr is not None:
         df = _where(df, where_expr, sweep_file)
-    if x != "energy_j" and "accuracy_top1" not in df.columns and pareto_csv is None:
+    if x is not None and "accuracy_top1" not in df.columns and pareto_csv is None:
         raise click.ClickException(f"--x {x}: the x axis of the accuracy-energy figure, which a sweep "
                                    "with --accuracy has; this one has none")
     if (minimise or maximise) and pareto_csv is None:
@@ -90,6 +91,7 @@ def plot_command(sweep_file, output_dir, formats, param, no_roofline, where_expr
         from ..atomic import check_writable
 
         check_writable(pareto_csv, "--pareto")
+    x = x or (SYSTEM_ENERGY_J if several_devices(df) else ENERGY)  # a parallel run: every device's
     out_dir = output_dir or sweep_file.parent
     stem = sweep_file.stem
     ok = df[df[ERROR].isna()] if ERROR in df.columns else df

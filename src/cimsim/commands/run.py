@@ -19,7 +19,7 @@ from ..errors import CimsimError, ConfigError, MappingError, OverflowInputError,
 from ..inputs import file_record, recorded, with_inputs
 from ..report import columns as C
 from ..report.baseline import baseline_ratios, ratio
-from ..report.devices import efficiency_text, energy_text, power_text, work_text
+from ..report.devices import ALL_NOTE, all_mark, efficiency_text, energy_text, power_text, work_text
 from ..report.plausible import WARNING
 from ..report.provenance import placeholder_warning
 from ..report.result import json_number, one_device
@@ -420,7 +420,8 @@ def _with_share_column(df, results):
 
 
 def _area_cell(arch, r, bare_area: dict[str, dict[str, None]]) -> str:
-    """compare's area cell: the declared area (what `run` prints as "over N mm²"), marked "(part)"
+    """compare's area cell: the declared area (what `run` prints as "over N mm²"; all the devices
+    of a parallel run, marked "(all N)"), marked "(part)"
     where some component declares none (``bare_area`` collects them, component -> architectures,
     for the footnote); "not declared" where no part declares one."""
     if not r.area_m2 > 0:
@@ -428,7 +429,7 @@ def _area_cell(arch, r, bare_area: dict[str, dict[str, None]]) -> str:
     bare = [c.name for c in arch.instances if not c.area_m2()]
     for name in bare:
         bare_area.setdefault(name, {})[r.architecture] = None
-    return area(r.area_m2) + (" (part)" if bare else "")
+    return area(r.system_area_m2) + all_mark(r) + (" (part)" if bare else "")
 
 
 def _csv_name(value: Path | None) -> Path | None:
@@ -492,7 +493,7 @@ def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
         any_share |= share
         top = sorted(r.utilization.items(), key=lambda kv: -kv[1])[:2]
         cells = [r.workload, r.architecture + (" (!p)" if r.precision_mismatch else "") + (" (1d)" if share else ""),
-                 si(r.latency_s, "s"), si(r.energy_j, "J"), si(r.average_power_w, "W"),
+                 si(r.latency_s, "s"), si(r.energy_j, "J"), si(r.system_average_power_w, "W") + all_mark(r),
                  _area_cell(arch, r, bare_area),
                  r.bound_label, unbroken(", ".join(f"{k} {pct(v)}" for k, v in top)),
                  off_chip_traffic(arch.hardware, r.traffic_bytes), si(r.critical_path_s, "s"),
@@ -554,7 +555,7 @@ def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
     if any_share:
         click.echo("(1d) tensor- or pipeline-parallel run: latency and energy are one device's share "
                    "(pipeline: one micro-batch through the stages in turn on one device); the LLM "
-                   "serving table gives the group's time per token, tokens/s and tokens/J")
+                   "serving table gives the group's time per token, tokens/s and tokens/J\n" + ALL_NOTE)
     if bare_area:
         click.echo(f"(part) area of the parts that declare one ({C.AREA_M2} in the CSV); none is given "
                    "for " + "; ".join(f"{c} ({', '.join(a)})" for c, a in bare_area.items())

@@ -32,6 +32,9 @@ from ..report.columns import (
     LATENCY,
     OPS_PER_J,
     OPS_PER_S_PER_M2,
+    SYSTEM_AREA_M2,
+    SYSTEM_OPS_PER_J,
+    SYSTEM_OPS_PER_S_PER_M2,
     TPOT_S,
     energy_column,
 )
@@ -43,6 +46,7 @@ from .ticks import si_scale, step_axis
 from .canvas import EM_PER_CHAR, CimFigure, fill, new_figure  # noqa: F401  (re-exported)
 from .flags import EXTRAPOLATED_LABEL, MISMATCH_MARK, mark_extrapolated
 from .overlap import BAND, band_label, covers
+from .select import several_devices
 from .crossover import CHANGE_LABEL, mark_bound_changes
 from .family import other_params, same_as_x, panels as _panels
 
@@ -325,6 +329,14 @@ EFFICIENCY_PANELS = (
     (AREA_M2, "area [mm²]", 1e6),
 )
 
+#: the same of all the devices, where a run of the sweep stands for several (a tensor- or
+#: pipeline-parallel run: ``system_devices`` > 1; the plain columns count one device's energy and
+#: area, under pipeline parallelism against every stage's ops)
+SYSTEM_EFFICIENCY_PANELS = (
+    (SYSTEM_OPS_PER_J, "energy efficiency, all devices [{}OPS/W]", 1.0),
+    (SYSTEM_OPS_PER_S_PER_M2, "area efficiency, all devices [{}OPS/mm²]", 1e-6),
+    (SYSTEM_AREA_M2, "area, all devices [mm²]", 1e6),
+)
 
 def prefixed_panels(data: pd.DataFrame, panels) -> list[tuple[str, str, float]]:
     """``panels`` with each label's ``{}`` filled with the SI prefix of the largest value the
@@ -381,12 +393,14 @@ def _empty_panel(ax, xlabel: str, ylabel: str, text: str) -> None:
 
 def efficiency_vs_param(df: pd.DataFrame, param: str | None = None) -> Figure:
     """TOPS/W, TOPS/mm² and area against the swept parameter: one row of three panels per
-    workload, one line per architecture (operations = 2 x MACs). An architecture that declares
+    workload, one line per architecture (operations = 2 x MACs; all the devices' where a run
+    stands for several: :data:`SYSTEM_EFFICIENCY_PANELS`). An architecture that declares
     no area has no line in the last two panels (its columns are NaN; an area of 0 m^2 is one no
     part declared); a panel with no line says so."""
     param = _pick_param(df, param)
-    return metric_grid(df, param, _ok(df), EFFICIENCY_PANELS, "efficiency",
-                       lambda col: "no architecture declares its area" if col != OPS_PER_J else "no data")
+    panels = SYSTEM_EFFICIENCY_PANELS if several_devices(df) else EFFICIENCY_PANELS
+    return metric_grid(df, param, _ok(df), panels, "efficiency", lambda col: "no data" if col in (
+        OPS_PER_J, SYSTEM_OPS_PER_J) else "no architecture declares its area")
 
 
 def _pick_values(values: Sequence, most: int) -> list:

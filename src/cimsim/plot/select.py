@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from ..report.column_docs import column_unit as _table_unit
+from ..report.columns import SYSTEM_DEVICES
 from ..sweep.columns import ATTR_UNITS
 
 #: the comparisons a constraint clause may use
@@ -29,6 +30,14 @@ _CLAUSE = re.compile(r"^\s*([A-Za-z_][\w.]*)\s*(<=|>=|==|!=|<|>)\s*(\S+)\s*$")
 _AND = re.compile(r"\s+and\s+|\s*&&?\s*", re.IGNORECASE)
 #: the words a clause on a true/false column (``extrapolated``) may compare with, besides 1 and 0
 BOOL_WORDS = {"true": 1.0, "false": 0.0}
+
+
+def several_devices(df: pd.DataFrame) -> bool:
+    """Whether a row of ``df`` is a tensor- or pipeline-parallel run (``system_devices`` > 1), whose
+    ``ops_per_j``, ``area_m2`` and ``energy_j`` are one simulated device's: its figures then use
+    the ``system_*`` columns, every device's (the same values on one device)."""
+    n = pd.to_numeric(df[SYSTEM_DEVICES], errors="coerce") if SYSTEM_DEVICES in df else None
+    return bool(n is not None and (n > 1).any())
 
 
 def column_unit(column: str, df: pd.DataFrame | None = None) -> str:

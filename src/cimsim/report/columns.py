@@ -110,6 +110,27 @@ AVERAGE_POWER_W = "average_power_w"
 #: part declares its area. Where some component declares none, the power counts it and the
 #: area does not: an upper bound (the run's note says which)
 POWER_DENSITY_W_PER_M2 = "power_density_w_per_m2"
+# The whole system a run stands for (:func:`cimsim.report.devices.system`): a tensor- or
+# pipeline-parallel run simulates one device (``one_device_share``), and under pipeline
+# parallelism its ops are every stage's while ``energy_j`` and ``area_m2`` are one device's, so
+# ``ops_per_j`` and ``ops_per_s_per_m2`` overstate the system (2 stages: about 2x). These count
+# all its devices; on one device each equals its plain column.
+#: devices the run stands for: tensor-parallel group x pipeline stages (1 on one device)
+SYSTEM_DEVICES = "system_devices"
+#: energy of all those devices over the latency: tp x (E_dynamic + stages x E_static), what
+#: ``tokens_per_j`` divides by (``energy_j`` on one device)
+SYSTEM_ENERGY_J = "system_energy_j"
+#: their declared area: devices x ``area_m2``; NaN/null when no part declares one
+SYSTEM_AREA_M2 = "system_area_m2"
+#: 2 x the MACs of all the devices / ``system_energy_j`` (OPS/W of the whole system)
+SYSTEM_OPS_PER_J = "system_ops_per_j"
+#: 2 x the MACs of all the devices / latency / ``system_area_m2``; NaN when no part declares its
+#: area
+SYSTEM_OPS_PER_S_PER_M2 = "system_ops_per_s_per_m2"
+#: ``system_energy_j`` / latency, W; NaN for zero latency
+SYSTEM_AVERAGE_POWER_W = "system_average_power_w"
+SYSTEM_COLUMNS: tuple[str, ...] = (SYSTEM_DEVICES, SYSTEM_ENERGY_J, SYSTEM_AREA_M2, SYSTEM_OPS_PER_J,
+                                   SYSTEM_OPS_PER_S_PER_M2, SYSTEM_AVERAGE_POWER_W)
 #: fraction of the total energy resting on placeholders: values the config marks (U) or
 #: leaves at an unsourced default (see :mod:`cimsim.report.provenance`)
 ENERGY_PLACEHOLDER_SHARE = "energy_placeholder_share"
@@ -312,7 +333,7 @@ FIXED_COLUMNS: tuple[str, ...] = (
     CRITICAL_PATH_OPS, CRITICAL_PATH_SERIAL_STEPS, PARALLELISM, BOUND_MEMORY_S, BOUND_LINK_S, BOUND_COMPUTE_S, MACS, OPS, THROUGHPUT_MACS,
     SAMPLES_PER_S, WEIGHT_BYTES, ACTIVATION_BYTES, OPS_PER_BACKING_BYTE, RIDGE_OPS_PER_BACKING_BYTE,
     AREA_M2, OPS_PER_J, OPS_PER_S_PER_M2,
-    AVERAGE_POWER_W, POWER_DENSITY_W_PER_M2,
+    AVERAGE_POWER_W, POWER_DENSITY_W_PER_M2, *SYSTEM_COLUMNS,
     ENERGY_PLACEHOLDER_SHARE, AREA_PLACEHOLDER_SHARE, LATENCY_PLACEHOLDER_SHARE, PRECISION_MISMATCH, EXTRAPOLATED, PHYSICALLY_PLAUSIBLE,
     NOTES,
 )

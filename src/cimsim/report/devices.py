@@ -109,3 +109,15 @@ def power_text(r) -> str:
     if r.area_m2 > 0:
         text += f", {si(s.power_w / s.area_m2 / 1e6, 'W/mm²')} over {area(s.area_m2)}"
     return text + _which(r)
+
+
+def all_mark(r) -> str:
+    """`` (all 2)``, the mark of a table cell (power, area, efficiency) that counts all the devices
+    a parallel run stands for (the ``system_*`` columns); "" on one device."""
+    n = system(r).devices
+    return f" (all {n})" if n > 1 else ""
+
+
+#: the footnote of that mark, after the tables' ``(1d)`` one
+ALL_NOTE = ("(all N) power, area and efficiency of all N devices such a run stands for, over its "
+            "latency (system_average_power_w, system_area_m2, system_ops_per_j in the CSV)")

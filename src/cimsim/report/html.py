@@ -31,6 +31,7 @@ import pandas as pd
 
 from . import columns as C
 from .baseline import baseline_ratios, ratio
+from .devices import ALL_NOTE, all_mark
 from .result import one_device
 from .format import area, keep_units, off_chip_traffic, pct, per_joule, si
 
@@ -147,7 +148,8 @@ def _table_rows(rep: Report) -> tuple[list[str], list[list[str]]]:
             r.bound_label, si(r.critical_path_s, "s"), f"{r.critical_path_ops:,} ops",
             f"{r.realized_path_ops:,} ops" if r.realized_path_ops is not None else "unknown",
             f"{r.parallelism:.3g}x", si(r.throughput_macs_per_s, "MAC/s"),
-            per_joule(r.ops_per_j, "OPS/W"), area(r.area_m2) if r.area_m2 > 0 else "not declared",
+            per_joule(r.system_ops_per_j, "OPS/W") + all_mark(r),
+            area(r.system_area_m2) + all_mark(r) if r.area_m2 > 0 else "not declared",
             off_chip_traffic(arch.hardware, r.traffic_bytes),
             ", ".join(f"{k} {pct(v)}" for k, v in top),
         ])
@@ -262,7 +264,7 @@ def render_html(rep: Report, links: Sequence[tuple[str, str]] = ()) -> str:
     if any(one_device(r) for _, _, r in rep.results):
         out.append("<p>(1d) tensor- or pipeline-parallel run: latency and energy are one device's "
                    "share (pipeline: one micro-batch through the stages in turn on one device); the "
-                   "LLM serving table gives the group's figures.</p>")
+                   f"LLM serving table gives the group's figures. {ALL_NOTE}.</p>")
     out += _section("Pipelined stream (steady state)", "pipeline", _PIPELINE_HEADS,
                     _pipeline_rows(rep), {0, 1, 3})
     out += _section("LLM serving", "serving", _SERVING_HEADS, _serving_rows(rep), {0, 1})

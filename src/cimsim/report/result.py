@@ -16,6 +16,7 @@ import numpy as np
 from numba import njit
 
 from . import columns as C
+from .devices import system
 from ..inputs import source_fields
 
 if TYPE_CHECKING:  # pandas loads with the first table built, not with cimsim
@@ -215,6 +216,14 @@ class Result:
         """:attr:`average_power_w` over :attr:`area_m2`, W/m²; NaN when no part declares its area."""
         area = self.area_m2
         return self.average_power_w / area if area > 0 else float("nan")
+
+    # the whole system's figures (columns.SYSTEM_COLUMNS): :func:`cimsim.report.devices.system`
+    system_devices = property(lambda self: system(self).devices)
+    system_energy_j = property(lambda self: system(self).energy_j)
+    system_area_m2 = property(lambda self: system(self).area_m2)
+    system_ops_per_j = property(lambda self: system(self).ops_per_j)
+    system_ops_per_s_per_m2 = property(lambda self: system(self).ops_per_s_per_m2)
+    system_average_power_w = property(lambda self: system(self).power_w)
 
     @property
     def physically_plausible(self) -> bool:
