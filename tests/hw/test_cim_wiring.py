@@ -395,7 +395,7 @@ def test_run_warns_when_placeholders_dominate_and_json_has_the_shares():
     assert "of the energy rests on placeholder values" in warning
     assert "defaults: static, " in warning
     assert "; 100 % of the latency (critical path) rests on placeholder rates, latencies or " \
-           "overheads: interconnect, " in warning
+           "overheads: interconnect (links.interconnect.bandwidth), " in warning
     import json
 
     j = json.loads(_cli("run", "rram-cim", "lstm", "--engine", "analytic", "--json").output)

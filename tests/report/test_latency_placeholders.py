@@ -12,10 +12,10 @@ import copy
 
 import pytest
 
-from conftest import ROUND_ARCH, gemv_workload
+from conftest import ROUND_ARCH, ROUND_CIM, ROUND_LINK, gemv_workload
 
-from cimsim import simulate
-from cimsim.config import architecture_from_dict
+from cimsim import load_workload, simulate
+from cimsim.config import architecture_from_dict, load_architecture
 from cimsim.report.provenance import placeholder_warning
 
 DRAM_B = 1024 * 1024 * 4 + 1024 * 4  # the weight and the input, fp32
@@ -95,10 +95,12 @@ def test_overhead_rests_on_the_op_overhead_and_the_levels_latency(mark):
     over = 1e-3 + 100e-9
     assert r.path_time_s["overhead"] == pytest.approx(over, rel=1e-12, abs=0)
     assert r.provenance["latency"]["overhead"] == "placeholder"
-    # a marked DRAM latency is a time field of the DRAM: its transfer part rests on it too
-    dram = mark.startswith("memory.")
-    assert r.latency_placeholder_share == pytest.approx(
-        (over + DRAM_S * dram) / (over + DRAM_S), rel=1e-12, abs=0)
+    # the DRAM's latency is paid in the overhead part alone: its transfer part (the bytes at
+    # 5 GB/s) stays given (before: a marked latency labelled it a placeholder too, 1.0 here)
+    assert r.provenance["latency"]["dram"] == "given"
+    assert r.path_time_s["dram"] == pytest.approx(DRAM_S, rel=1e-12, abs=0)
+    assert r.latency_placeholder_share == pytest.approx(over / (over + DRAM_S), rel=1e-12, abs=0)
+    assert r.latency_placeholder_fields == {"overhead": [mark]}
     r = simulate(_arch(["memory.dram.energy_per_bit"], op_overhead="1 ms"), wl, engine="des")
     assert r.latency_placeholder_share == 0.0
 
@@ -113,8 +115,22 @@ def test_warning_names_the_latency():
     assert r.energy_placeholder_share == pytest.approx(e_share, rel=1e-12, abs=0) and e_share < 0.5
     assert placeholder_warning(r) == (
         "warning: 100 % of the latency (critical path) rests on placeholder rates, latencies or "
-        "overheads: dram; see `--json` provenance")
+        "overheads: dram (memory.dram.sustained_fraction); see `--json` provenance")
     assert placeholder_warning(simulate(_arch(), gemv_workload(1024, 1024), engine="des")) == ""
+
+
+def test_warning_names_the_marked_fields_of_each_part():
+    """A 1 ms op overhead (marked) and the DRAM's 100 ns latency (marked) beside the 839.68 us
+    of DRAM time at a (U) rate: the overhead part (1.0001 ms, the larger) is named first, with
+    both its fields; the DRAM's part with its rate alone (its latency is the overhead's)."""
+    r = simulate(_arch(["memory.dram.sustained_fraction", "memory.dram.latency",
+                        "processor.op_overhead"], op_overhead="1 ms", dram_latency="100 ns"),
+                 gemv_workload(1024, 1024), engine="des")
+    assert r.latency_placeholder_share == pytest.approx(1.0, rel=1e-12, abs=0)
+    assert placeholder_warning(r).endswith(
+        "100 % of the latency (critical path) rests on placeholder rates, latencies or overheads: "
+        "overhead (processor.op_overhead, memory.dram.latency), "
+        "dram (memory.dram.sustained_fraction); see `--json` provenance")
 
 
 def test_warning_names_static_energy_resting_on_the_latency_in_part():
@@ -132,5 +148,51 @@ def test_warning_names_static_energy_resting_on_the_latency_in_part():
     assert placeholder_warning(r) == (
         f"warning: {100 * e_share:.0f} % of the energy rests on placeholder values ((U) or unsourced "
         f"defaults: static ({100 * share:.0f} % of it)); {100 * share:.0f} % of the latency (critical path) rests "
-        "on placeholder rates, latencies or overheads: dram; see `--json` provenance")
+        "on placeholder rates, latencies or overheads: dram (memory.dram.sustained_fraction); see "
+        "`--json` provenance")
     assert f"{e_share:.0%}|{share:.0%}" == "56%|63%"
+
+
+def _cim_arch(marks=()):
+    d = copy.deepcopy(ROUND_ARCH)
+    d.update(name="round-cim", cim=copy.deepcopy(ROUND_CIM), links={"interconnect": dict(ROUND_LINK)})
+    d["placeholders"] = list(marks)
+    return architecture_from_dict(d)
+
+
+def test_write_latency_counts_only_where_the_run_reprograms():
+    """A marked ``cim.write_latency`` times re-programming alone. A 128 x 128 int8 GEMV takes
+    8 bits / 2 bits a cell = 4 of the 64 arrays (128 x 128 cells): resident, never written
+    during the run, so none of its latency rests on the mark (before: compute and the CIM's
+    parts were labelled placeholders, 1.0 of the path here). A 1024 x 1024 one needs
+    8 row tiles x 1024 x 4 / 128 = 256 arrays: 4 rounds over the 64, each writing 128 rows of
+    1 us, 512 us of writes in its compute, which then rests on the mark."""
+    arch = _cim_arch(["cim.write_latency"])
+    resident = simulate(arch, gemv_workload(128, 128, dtype="int8"), engine="des")
+    assert resident.facts["cim_reprograms"] == 0
+    assert resident.latency_placeholder_share == 0.0
+    assert set(resident.provenance["latency"].values()) == {"given"}
+    rounds = simulate(arch, gemv_workload(1024, 1024, dtype="int8"), engine="des")
+    assert rounds.facts["cim_reprograms"] == 1
+    write_s = 4 * 128 * 1e-6
+    assert rounds.path_time_s["compute"] >= write_s
+    assert rounds.provenance["latency"]["compute"] == "placeholder"
+    assert rounds.latency_placeholder_share >= write_s / rounds.latency_s
+    assert rounds.latency_placeholder_fields["compute"] == ["cim.write_latency"]
+
+
+def test_neurosim_vgg8_never_reprograms():
+    """neurosim-vgg8 marks ``cim.write_latency: 10 ns (U)`` ("inference only: never charged");
+    with its other (U) time fields set, VGG-8 runs resident and none of its latency rests on a
+    placeholder (before: 0.9968, compute and the chip's buffer and interconnect parts labelled
+    placeholder); the static energy, over a latency resting on nothing marked, stays given."""
+    arch = load_architecture("neurosim-vgg8", {
+        "cim.chip.levels.pe.fanout": "4", "cim.chip.levels.tile.fanout": "16",
+        "cim.chip.periphery.units": "64", "links.host.bandwidth": "1PB/s",
+        "memory.offchip.bandwidth": "1TB/s"}, cli=True)
+    assert "cim.write_latency" in arch.placeholders
+    r = simulate(arch, load_workload("vgg8-cifar10"), engine="analytic")
+    assert r.facts["cim_reprograms"] == 0
+    assert r.latency_placeholder_share == 0.0
+    assert r.energy_placeholder_share == 0.0
+    assert set(r.provenance["latency"].values()) == {"given"}

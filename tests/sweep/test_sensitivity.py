@@ -130,6 +130,30 @@ def test_fields_that_cannot_be_perturbed(files):
                                engine="analytic")
 
 
+def test_refused_values_note_the_field_and_its_domain(files, tmp_path):
+    """x1.5 of a sustained fraction of 0.7 is 1.05, above the field's domain (0, 1]: the note
+    says so in the field's words, not the Python ``overrides={...}`` that tried it nor
+    pydantic's "Input should be"; x0.5 of a 1.5 W TDP is 0.75 W, under the 1 W static power
+    (a rule between fields): the config's own error, without that prefix."""
+    cfg = tmp_path / "fraction.yaml"
+    cfg.write_text(ROUND_YAML.replace("    latency: 0 s\n", "    latency: 0 s\n    sustained_fraction: 0.7\n")
+                   .replace("  op_overhead: 0 s\n", "  op_overhead: 0 s\n  tdp: 1.5 W\n"))
+    df = cimsim.sensitivity(cfg, files / "gemv.json", ["memory.dram.sustained_fraction",
+                                                       "processor.tdp"], rel=0.5, engine="analytic")
+    note = df.set_index("field")["note"]
+    assert note["memory.dram.sustained_fraction"] == (
+        "x1.5 = 1.05: memory.dram.sustained_fraction must be <= 1")
+    assert note["processor.tdp"].startswith("x0.5 = 750 mW: processor.tdp: 750 mW is below "
+                                            "static_power 1 W")
+    assert "overrides" not in note["processor.tdp"]
+    res = CliRunner(env={"COLUMNS": "300"}).invoke(main, [
+        "sensitivity", str(cfg), "-w", str(files / "gemv.json"), "--engine", "analytic",
+        "--field", "memory.dram.sustained_fraction", "--rel", "0.5"])
+    assert res.exit_code == 0, res.output
+    assert "x1.5 = 1.05: memory.dram.sustained_fraction must be <= 1" in res.output
+    assert "Input should be" not in res.output and "overrides=" not in res.output
+
+
 def test_cli_table_and_csv(files, tmp_path):
     out = tmp_path / "s.csv"
     res = CliRunner().invoke(main, ["sensitivity", str(files / "round.yaml"), "-w",

@@ -224,7 +224,7 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
                      "kernel; the memory traffic behind it is not split out")
     notes += _unknown_op_notes(wl.metadata) + _computed_weight_notes(wl.metadata) + \
         _unread_notes(wl.metadata) + training_notes(arch, wl.metadata, facts)
-    t_prov, t_fractions, t_share = latency_placeholders(arch, path_time, run, pl, costs)
+    t_prov, t_fractions, t_share, t_fields = latency_placeholders(arch, path_time, run, pl, costs)
     prov, e_share, a_share, e_fractions = placeholder_shares(arch, energy, areas, t_share)
     prov["latency"] = t_prov
     # a placeholder of 0 m^2 weighs nothing in the share: say which parts it leaves out
@@ -272,7 +272,7 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
         latency_placeholder_share=t_share,
         provenance=prov,
         energy_placeholder_fraction=e_fractions,
-        latency_placeholder_fraction=t_fractions,
+        latency_placeholder_fraction=t_fractions, latency_placeholder_fields=t_fields,
         precision_mismatch=bool(mixed),
         extrapolated=any(c.extrapolated() for c, p in zip(pl.components, pl.plans) if p is not None),
         claim_notes=list(pl.claim_notes),

@@ -137,9 +137,10 @@ ENERGY_PLACEHOLDER_SHARE = "energy_placeholder_share"
 #: the same for the area: fraction of the declared area resting on placeholders
 AREA_PLACEHOLDER_SHARE = "area_placeholder_share"
 #: fraction of the critical path's time (``critical_path_time_s``) whose part rests on a
-#: placeholder time field: a level's or link's rate or latency, a component's clock, array or
-#: read-latency fields, an op overhead; static energy counts it too (see
-#: :mod:`cimsim.report.provenance`)
+#: placeholder time field: a level's or link's rate (its transfer part), a component's clock,
+#: array or read-latency fields (its write fields only on a run that re-programs), an op
+#: overhead or a level's or link's latency (the overhead part); static energy counts it too
+#: (see :mod:`cimsim.report.provenance`)
 LATENCY_PLACEHOLDER_SHARE = "latency_placeholder_share"
 #: above this energy (or latency) placeholder share, `cimsim run` warns
 PLACEHOLDER_WARN_SHARE = 0.5

@@ -9,14 +9,17 @@ counts.
 
 Latency: each part of the critical path's time (``critical_path_time_s``) rests on the time
 fields of what it is named after (:func:`latency_placeholders`): a memory level's or link's part
-on the level's or link's fields other than its energies, area, static power and capacity
-(bandwidth, ``sustained_fraction``, latency, ...); ``compute`` and a component's parts on the
-component's fields other than those and its overheads (clock, read latency, array size, ...),
-op by op where components differ; ``overhead`` (each op's fixed latency) on its component's
-``*overhead*`` fields and the ``latency`` of each level and link the op moves bytes on. Static
-energy (static power x latency) then rests on placeholders when either factor does: its
-fraction is ``1 - (1 - p)(1 - l)``, p the static-power fraction, l the latency share. Nothing
-here names a device type.
+(its bytes over its rate) on the level's or link's fields other than its energies, area, static
+power, capacity and latency (bandwidth, ``sustained_fraction``, ...); ``compute`` and a
+component's parts on the component's fields other than those and its overheads (clock, read
+latency, array size, ...), its ``write_*`` fields only where the run re-programs (its plan's
+``reprograms`` above 0: resident weights are never written during a run), op by op where
+components differ; ``overhead`` (each op's fixed latency) on its component's ``*overhead*``
+fields and the ``latency`` of each level and link the op moves bytes on (the one part a
+level's latency is paid in). Static energy (static power x latency) then rests on placeholders
+when either factor does: its fraction is ``1 - (1 - p)(1 - l)``, p the static-power fraction,
+l the latency share. A mark on any time field counts the whole part, so the share is an upper
+bound where the field moves the part little. Nothing here names a device type.
 """
 
 from __future__ import annotations
@@ -93,11 +96,19 @@ def placeholder_shares(arch, energy_j: dict, area_m2: dict,
 
 
 def _own(marks, prefix: str) -> list[str]:
-    return [m[len(prefix) + 1:] for m in marks if m.startswith(prefix + ".")]
+    """The marked fields under ``prefix``, relative to it, sorted (the marks are a set)."""
+    return sorted(m[len(prefix) + 1:] for m in marks if m.startswith(prefix + "."))
 
 
-def _timed(fields: list[str]) -> bool:
-    return any(not any(w in f for w in TIMELESS) for f in fields)
+def _timed(fields: list[str]) -> list[str]:
+    """The fields of ``fields`` that set some time (none of :data:`TIMELESS`'s words)."""
+    return [f for f in fields if not any(w in f for w in TIMELESS)]
+
+
+def _writes(field: str) -> bool:
+    """A component's field of writing its weights (``write_latency``, ``write_verify_pulses``):
+    it times re-programming alone."""
+    return field.rsplit(".", 1)[-1].startswith("write_")
 
 
 def _by_op(flags: np.ndarray, seconds: np.ndarray) -> float:
@@ -106,51 +117,79 @@ def _by_op(flags: np.ndarray, seconds: np.ndarray) -> float:
     return float(seconds[flags].sum()) / total if total > 0 else 0.0
 
 
-def latency_placeholders(arch, path_time: dict, run, pl, costs) -> tuple[dict, dict, float]:
-    """``(labels, fractions, share)`` of the critical path's time (``path_time``, the result's
-    ``critical_path_time_s``): per part ``given`` or ``placeholder`` (``placeholder`` only when
-    all of it rests on placeholders), per part the fraction of its time resting on placeholders
-    where above 0, and the share of the whole path's time that does (0 for an empty path). The
-    rule is the module's; ``run``, ``pl``, ``costs``: the run's path and per-op times, its
-    placement and cost table (only read where components differ)."""
+def _component_fields(marks, pl) -> tuple[list[list[str]], list[list[str]]]:
+    """Per component, its marked time fields other than its overheads, and its marked
+    ``*overhead*`` fields, as full paths. ``write_*`` fields count only for a component whose
+    run re-programs (its plan's ``reprograms`` above 0): a run of resident weights never pays
+    them."""
+    rate, over = [], []
+    for comp, plan in zip(pl.components, pl.plans):
+        own = _timed(_own(marks, comp.name))
+        writes = plan is not None and plan.summary.get("reprograms", 0) > 0
+        rate.append([f"{comp.name}.{f}" for f in own if "overhead" not in f
+                     and (writes or not _writes(f))])
+        over.append([f"{comp.name}.{f}" for f in own if "overhead" in f])
+    return rate, over
+
+
+def latency_placeholders(arch, path_time: dict, run, pl, costs) -> tuple[dict, dict, float, dict]:
+    """``(labels, fractions, share, fields)`` of the critical path's time (``path_time``, the
+    result's ``critical_path_time_s``): per part ``given`` or ``placeholder`` (``placeholder``
+    only when all of it rests on placeholders), per part the fraction of its time resting on
+    placeholders where above 0, the share of the whole path's time that does (0 for an empty
+    path), and per such part the marked fields it rests on (full paths). The rule is the
+    module's; ``run``, ``pl``, ``costs``: the run's path and per-op times, its placement and
+    cost table (only read where components differ)."""
     marks = arch.placeholders
     res_rate, res_lat = {}, {}
     for where, names in (("memory", arch.memory), ("links", arch.links)):
-        for r in names:
-            own = _own(marks, f"{where}.{r}")
-            res_rate[r], res_lat[r] = _timed(own), any("latency" in f for f in own)
-    names = [c.name for c in pl.components]
-    comp_rate = np.array([_timed([f for f in _own(marks, n) if "overhead" not in f]) for n in names])
-    comp_over = np.array([any("overhead" in f for f in _own(marks, n)) for n in names])
+        for r in names:  # a level's latency is each op's fixed latency: the overhead part's
+            own = [f"{where}.{r}.{f}" for f in _timed(_own(marks, f"{where}.{r}"))]
+            res_rate[r] = [f for f in own if "latency" not in f.rsplit(".", 1)[-1]]
+            res_lat[r] = [f for f in own if "latency" in f.rsplit(".", 1)[-1]]
+    rate_fields, over_fields = _component_fields(marks, pl)
+    comp_rate = np.array([bool(f) for f in rate_fields], dtype=bool)
+    comp_over = np.array([bool(f) for f in over_fields], dtype=bool)
     frac: dict[str, float] = {}
+    fields: dict[str, list[str]] = {}
     p = np.asarray(run.path, dtype=np.int64)
     table = None
-    if len(p) and (0 < comp_rate.sum() < len(names) or (not comp_over.all() and
-                                                         (comp_over.any() or any(res_lat.values())))):
+    if len(p) and (0 < comp_rate.sum() < len(comp_rate) or (not comp_over.all() and
+                                                            (comp_over.any() or any(res_lat.values())))):
         from .result import attribute_ops
         table = attribute_ops(p, run.start, run.end, costs.latency_s, costs.compute_s,
                               run.resource_s, costs.resources, pl.serial, costs.pieces)
     comp = pl.component[p]
+    on_path = sorted(set(comp.tolist()))
     for part in path_time:
         if part in res_rate:
-            frac[part] = float(res_rate[part])
+            frac[part], fields[part] = float(bool(res_rate[part])), res_rate[part]
         elif part == "compute":
             frac[part] = (float(comp_rate.all()) if table is None or comp_rate.all() or not comp_rate.any()
                           else _by_op(comp_rate[comp], table["compute_s"].to_numpy()))
+            fields[part] = [f for i in on_path for f in rate_fields[i]]
         elif part == "overhead":
+            lat = np.array([bool(res_lat.get(r)) for r in costs.resources], dtype=bool)
+            touched = run.resource_s[p][:, lat] > 0  # (path ops x marked latencies)
+            lats = [r for r, t in zip(np.asarray(costs.resources)[lat], touched.any(axis=0)) if t]
             if table is None or comp_over.all():
                 frac[part] = float(comp_over.all())
             else:
-                lat = np.array([res_lat.get(r, False) for r in costs.resources], dtype=bool)
-                touched = (run.resource_s[p][:, lat] > 0).any(axis=1) if lat.any() else False
-                frac[part] = _by_op(comp_over[comp] | touched, table["overhead_s"].to_numpy())
+                frac[part] = _by_op(comp_over[comp] | touched.any(axis=1),
+                                    table["overhead_s"].to_numpy())
+            fields[part] = [f for i in on_path for f in over_fields[i]] + \
+                [f for r in lats for f in res_lat[r]]
         else:  # a component's part (<component>_<part>): its component's time fields
+            names = [c.name for c in pl.components]
             owner = [i for i, n in enumerate(names) if part.startswith(f"{n}_")]
-            frac[part] = float(bool(owner) and comp_rate[max(owner, key=lambda i: len(names[i]))])
+            i = max(owner, key=lambda i: len(names[i])) if owner else None
+            frac[part] = float(i is not None and comp_rate[i])
+            fields[part] = rate_fields[i] if i is not None else []
     total = sum(path_time.values())
     share = sum(t * frac[k] for k, t in path_time.items()) / total if total > 0 else 0.0
     labels = {k: "placeholder" if f >= 1.0 else "given" for k, f in frac.items()}
-    return labels, {k: f for k, f in frac.items() if f > 0}, float(share)
+    return (labels, {k: f for k, f in frac.items() if f > 0}, float(share),
+            {k: fields[k] for k, f in frac.items() if f > 0})
 
 
 def placeholder_warning(r) -> str:
@@ -172,7 +211,7 @@ def placeholder_warning(r) -> str:
     if t_big:
         out.append(f"{_pct(r.latency_placeholder_share)} of the latency (critical path) rests on "
                    "placeholder rates, latencies or overheads: "
-                   f"{_named(r.path_time_s, r.latency_placeholder_fraction)}")
+                   f"{_named(r.path_time_s, r.latency_placeholder_fraction, r.latency_placeholder_fields)}")
     return f"warning: {'; '.join(out)}; see `--json` provenance"
 
 
@@ -182,12 +221,24 @@ def _pct(x: float) -> str:
     return f"{100 * x:.0f} %"
 
 
-def _named(parts: dict, fractions: dict) -> str:
+#: marked fields a part names in the warning; more are counted ("and 5 more")
+NAMED_FIELDS = 3
+
+
+def _named(parts: dict, fractions: dict, fields: dict | None = None) -> str:
     """The parts resting on placeholders, largest placeholder amount first; a part that does in
-    part says how much of it."""
+    part says how much of it; with ``fields``, each part's marked fields after it
+    (``dram (memory.dram.sustained_fraction)``, at most :data:`NAMED_FIELDS` of them)."""
     named = sorted(((k, f) for k, f in fractions.items() if parts.get(k)),
                    key=lambda kf: -parts[kf[0]] * kf[1])
-    return ", ".join(k if f >= 1 else f"{k} ({_pct(f)} of it)" for k, f in named)
+    out = []
+    for k, f in named:
+        what = [] if f >= 1 else [f"{_pct(f)} of it"]
+        if marked := (fields or {}).get(k):
+            more = len(marked) - NAMED_FIELDS
+            what.append(", ".join(marked[:NAMED_FIELDS]) + (f" and {more} more" if more > 0 else ""))
+        out.append(f"{k} ({': '.join(what)})" if what else k)
+    return ", ".join(out)
 
 
 #: dtypes whose values are integers of their byte width (the rest are floating point)

@@ -80,6 +80,9 @@ class Result:
     #: per critical-path part resting on placeholders at all: the fraction of its time that
     #: does (compute and overhead op by op where components differ); not in ``--json``
     latency_placeholder_fraction: dict[str, float] = field(default_factory=dict)
+    #: per such part the marked fields it rests on (``memory.dram.sustained_fraction``); not in
+    #: ``--json``
+    latency_placeholder_fields: dict[str, list[str]] = field(default_factory=dict)
     #: a component computes at a fixed precision other than its ops' dtype (see the notes)
     precision_mismatch: bool = False
     #: a circuit-model input lies outside the range its laws were fitted on (columns.EXTRAPOLATED;

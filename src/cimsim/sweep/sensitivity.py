@@ -155,7 +155,8 @@ def sensitivity(config: str | Path, workload, fields: Sequence[str] | None = Non
             try:
                 runs.append(simulate(load_architecture(path, overrides={p: shown}), wl, engine=engine))
             except CimsimError as exc:
-                row[NOTE] = f"x{f:g} = {si(v, unit) if unit != '1' else f'{v:g}'}: {str(exc).splitlines()[0]}"
+                row[NOTE] = (f"x{f:g} = {si(v, unit) if unit != '1' else f'{v:g}'}: "
+                             f"{_refused(exc, path, p, shown, v, data)}")
                 break
         if len(runs) == 2:
             lo, hi = runs
@@ -176,3 +177,27 @@ def sensitivity(config: str | Path, workload, fields: Sequence[str] | None = Non
                      "workload": wl.name,
                      "architecture": arch.name, "bound": f"{base.bound}/{base.bound_part}"})
     return df
+
+
+_HOLDS = {">=": float.__ge__, ">": float.__gt__, "<=": float.__le__, "<": float.__lt__}
+
+
+def _refused(exc: CimsimError, path, field: str, shown, value: float, data) -> str:
+    """Why the config refuses ``field`` at ``value`` (SI), for a note that already says the
+    value: the side of the field's domain the value leaves, as ``cimsim fields`` states the
+    domain (``memory.dram.sustained_fraction must be <= 1``); else the config's first error
+    without the origin it names (``overrides={...}: ``, the perturbation the note states)."""
+    from ..config.origin import _set_text
+    from ..config.paths import resolve
+    from ..units import si
+
+    kind = resolve(field, data).kind
+    for side in kind.limits or ():
+        if side is not None and not _HOLDS[side[0]](float(value), float(side[1])):
+            bound = si(side[1], kind.unit) if kind.unit else f"{side[1]:g}"
+            return f"{field} must be {side[0]} {bound}"
+    said = _set_text(field, shown, "overrides")
+    line = str(exc).splitlines()[0]
+    for prefix in (f"{said}: ", f"{path} with {said}: "):
+        line = line.removeprefix(prefix)
+    return line
