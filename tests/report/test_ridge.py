@@ -46,6 +46,27 @@ def test_bundled_host_ridges_from_their_datasheets():
     assert gpu.record()[C.RIDGE_OPS_PER_BACKING_BYTE] == pytest.approx(66.9e12 / (3.35e12 * 0.7), rel=2e-3)
 
 
+#: tpu-like: 256 x 256 MACs at 700 MHz (TPU v1, Jouppi et al. ISCA 2017) over its PCIe Gen3 x16
+#: link (15.75 GB/s), slower than its 34 GB/s weight memory and the DRAM's 307.2 GB/s x 0.7
+TPU_RIDGE = 2 * 256 * 256 * 700e6 / min(307.2e9 * 0.7, 34e9, 15.75e9)  # 5825.4 op/B
+#: sram-cim: 8452 arrays of 256 x 256 one-bit cells, 8-bit weights (256 / 8 = 32 a row), 8
+#: one-bit input slices each at the slower of the 2.4881 ns read and one adder-tree sum at
+#: 401.9 MHz, over its 32 GB/s interconnect (the DRAM: 307.2 GB/s x 0.7)
+CIM_RIDGE = 2 * 8452 * 256 * (256 / 8) / (8 * max(2.4881e-9, 1 / 401.9e6)) / min(307.2e9 * 0.7, 32e9)
+
+
+@pytest.mark.parametrize("config, ridge", [("tpu-like", TPU_RIDGE), ("sram-cim", CIM_RIDGE)])
+def test_a_linked_components_ridge_is_over_the_slowest_bandwidth_on_its_path(config, ridge):
+    """The component that ran the MACs reads the backing store through a link (and the TPU its
+    weights from its own memory): its ridge is over the slowest of them, the corner of a roof
+    the roofline draws, not over the DRAM's 215 GB/s (426.7 and 32,351 op/B before)."""
+    arch = load_architecture(config)
+    r = simulate(arch, gemv_workload(2048, 8192), keep_ops=True)
+    assert r.record()[C.RIDGE_OPS_PER_BACKING_BYTE] == pytest.approx(ridge, rel=1e-12, abs=0)
+    drawn = [x for (x, _) in _ridge_texts(arch_roofline(arch, r, gemv_workload(2048, 8192))).values()]
+    assert min(abs(x / ridge - 1) for x in drawn) < 1e-12
+
+
 def test_the_lstm_leaves_the_dram_roof_where_its_recurrent_gemv_passes_the_ridge():
     """A recurrent GEMV at batch B reads W_hh (4H x H fp32) for 4H x H x B MACs: B/2 op/B. On
     cpu-ddr5 that passes the 11.9 op/B ridge at B = 23.8: the bundled LSTM's shape is DRAM-bound
