@@ -14,7 +14,7 @@ from cimsim.plot.roofline import roofline
 from cimsim.plot.run_figures import arch_roofline
 from cimsim.report import columns as C
 from cimsim.studies import op_tables
-from cimsim.workload import Op, Tensor, Workload
+from cimsim.workload import Op, Tensor, Workload, load_workload
 from cimsim.workload.generators import lstm
 
 #: the round machine: 4 cores x 1 GHz x 8 fp32 MAC (32 MAC for int8) over a 10 GB/s DRAM
@@ -99,3 +99,46 @@ def test_sweep_roofline_labels_each_roofs_ridge():
     arch, wl = make_arch(), gemv_workload(1024, 1024)
     texts = _ridge_texts(roofline(op_tables([arch], wl), wl))
     assert texts["ridge 6.4 op/B"] == pytest.approx((6.4, 64e9))
+
+
+def _ridge_boxes(fig):
+    """Each ridge label's text and its box on the drawn figure (the layout done), with its axes'."""
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    return [(t.get_text(), t.get_window_extent(renderer), ax.bbox) for ax in fig.axes for t in ax.texts
+            if t.get_text().startswith("ridge ")]
+
+
+def _assert_legible(boxes):
+    for i, (text, bb, frame) in enumerate(boxes):
+        assert frame.x0 <= bb.x0 and bb.x1 <= frame.x1 and frame.y0 <= bb.y0 and bb.y1 <= frame.y1, text
+        assert "e+" not in text and "e-" not in text, text
+        for other, ob, _ in boxes[i + 1:]:
+            assert not bb.overlaps(ob), (text, other)
+
+
+@pytest.mark.parametrize("config, workload, texts", [
+    # the reviewer's report case: L3 1 TB/s and DRAM 215 GB/s under 2.56 TFLOP/s, ridges 2.56
+    # and 11.9 op/B, less than a decade apart on one flat roof (they overprinted, cut by the frame)
+    ("cpu-ddr5", "hier-attn", {"ridge 2.56 op/B", "ridge 11.9 op/B"}),
+    # sram-cim's arrays over the DRAM (215 GB/s) and the interconnect (32 GB/s): 32,351 and
+    # 217,399 op/B at 3 digits (they read 3.24e+04 and 2.17e+05)
+    ("sram-cim", "lstm", {"ridge 32,400 op/B", "ridge 217,000 op/B"}),
+])
+def test_run_report_ridge_labels_neither_overlap_nor_leave_the_axes(config, workload, texts):
+    arch, wl = load_architecture(config), load_workload(workload)
+    boxes = _ridge_boxes(arch_roofline(arch, simulate(arch, wl, engine="analytic"), wl))
+    assert {t for t, _, _ in boxes} == texts
+    _assert_legible(boxes)
+
+
+def test_sweep_ridge_labels_neither_overlap_nor_leave_the_axes():
+    """cpu-ddr5 and tpu-like in one panel: the TPU's 91.75 TOPS over its 215 GB/s DRAM, 34 GB/s
+    weights and 15.75 GB/s PCIe (427, 2,700, 5,830 op/B) on one flat roof, the hosts' 2.56 and
+    11.9 op/B on theirs; the two hosts' equal DRAM roofs share one label."""
+    wl = load_workload("lstm")
+    boxes = _ridge_boxes(roofline(op_tables([load_architecture("cpu-ddr5"), load_architecture("tpu-like")],
+                                            wl), wl))
+    assert sorted(t for t, _, _ in boxes) == sorted(
+        f"ridge {x} op/B" for x in ("2.56", "11.9", "427", "2,700", "5,830"))
+    _assert_legible(boxes)
