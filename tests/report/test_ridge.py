@@ -14,7 +14,7 @@ from cimsim.plot.roofline import roofline
 from cimsim.plot.run_figures import arch_roofline
 from cimsim.report import columns as C
 from cimsim.studies import op_tables
-from cimsim.workload import Op, Tensor, Workload
+from cimsim.workload import Op, Tensor, Workload, load_workload
 from cimsim.workload.generators import lstm
 
 #: the round machine: 4 cores x 1 GHz x 8 fp32 MAC (32 MAC for int8) over a 10 GB/s DRAM
@@ -44,6 +44,27 @@ def test_bundled_host_ridges_from_their_datasheets():
     assert cpu.record()[C.RIDGE_OPS_PER_BACKING_BYTE] == pytest.approx(2 * 16 * 2.5e9 * 32 / (307.2e9 * 0.7), rel=1e-6, abs=0)
     gpu = simulate(load_architecture("gpu-hbm3"), wl, keep_ops=False)
     assert gpu.record()[C.RIDGE_OPS_PER_BACKING_BYTE] == pytest.approx(66.9e12 / (3.35e12 * 0.7), rel=2e-3, abs=0)
+
+
+#: tpu-like: 256 x 256 MACs at 700 MHz (TPU v1, Jouppi et al. ISCA 2017) over its PCIe Gen3 x16
+#: link (15.75 GB/s), slower than its 34 GB/s weight memory and the DRAM's 307.2 GB/s x 0.7
+TPU_RIDGE = 2 * 256 * 256 * 700e6 / min(307.2e9 * 0.7, 34e9, 15.75e9)  # 5825.4 op/B
+#: sram-cim: 8452 arrays of 256 x 256 one-bit cells, 8-bit weights (256 / 8 = 32 a row), 8
+#: one-bit input slices each at the slower of the 2.4881 ns read and one adder-tree sum at
+#: 401.9 MHz, over its 32 GB/s interconnect (the DRAM: 307.2 GB/s x 0.7)
+CIM_RIDGE = 2 * 8452 * 256 * (256 / 8) / (8 * max(2.4881e-9, 1 / 401.9e6)) / min(307.2e9 * 0.7, 32e9)
+
+
+@pytest.mark.parametrize("config, ridge", [("tpu-like", TPU_RIDGE), ("sram-cim", CIM_RIDGE)])
+def test_a_linked_components_ridge_is_over_the_slowest_bandwidth_on_its_path(config, ridge):
+    """The component that ran the MACs reads the backing store through a link (and the TPU its
+    weights from its own memory): its ridge is over the slowest of them, the corner of a roof
+    the roofline draws, not over the DRAM's 215 GB/s (426.7 and 32,351 op/B before)."""
+    arch = load_architecture(config)
+    r = simulate(arch, gemv_workload(2048, 8192), keep_ops=True)
+    assert r.record()[C.RIDGE_OPS_PER_BACKING_BYTE] == pytest.approx(ridge, rel=1e-12, abs=0)
+    drawn = [x for (x, _) in _ridge_texts(arch_roofline(arch, r, gemv_workload(2048, 8192))).values()]
+    assert min(abs(x / ridge - 1) for x in drawn) < 1e-12
 
 
 def test_the_lstm_leaves_the_dram_roof_where_its_recurrent_gemv_passes_the_ridge():
@@ -78,3 +99,46 @@ def test_sweep_roofline_labels_each_roofs_ridge():
     arch, wl = make_arch(), gemv_workload(1024, 1024)
     texts = _ridge_texts(roofline(op_tables([arch], wl), wl))
     assert texts["ridge 6.4 op/B"] == pytest.approx((6.4, 64e9), rel=1e-6, abs=0)
+
+
+def _ridge_boxes(fig):
+    """Each ridge label's text and its box on the drawn figure (the layout done), with its axes'."""
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    return [(t.get_text(), t.get_window_extent(renderer), ax.bbox) for ax in fig.axes for t in ax.texts
+            if t.get_text().startswith("ridge ")]
+
+
+def _assert_legible(boxes):
+    for i, (text, bb, frame) in enumerate(boxes):
+        assert frame.x0 <= bb.x0 and bb.x1 <= frame.x1 and frame.y0 <= bb.y0 and bb.y1 <= frame.y1, text
+        assert "e+" not in text and "e-" not in text, text
+        for other, ob, _ in boxes[i + 1:]:
+            assert not bb.overlaps(ob), (text, other)
+
+
+@pytest.mark.parametrize("config, workload, texts", [
+    # the reviewer's report case: L3 1 TB/s and DRAM 215 GB/s under 2.56 TFLOP/s, ridges 2.56
+    # and 11.9 op/B, less than a decade apart on one flat roof (they overprinted, cut by the frame)
+    ("cpu-ddr5", "hier-attn", {"ridge 2.56 op/B", "ridge 11.9 op/B"}),
+    # sram-cim's arrays over the DRAM (215 GB/s) and the interconnect (32 GB/s): 32,351 and
+    # 217,399 op/B at 3 digits (they read 3.24e+04 and 2.17e+05)
+    ("sram-cim", "lstm", {"ridge 32,400 op/B", "ridge 217,000 op/B"}),
+])
+def test_run_report_ridge_labels_neither_overlap_nor_leave_the_axes(config, workload, texts):
+    arch, wl = load_architecture(config), load_workload(workload)
+    boxes = _ridge_boxes(arch_roofline(arch, simulate(arch, wl, engine="analytic"), wl))
+    assert {t for t, _, _ in boxes} == texts
+    _assert_legible(boxes)
+
+
+def test_sweep_ridge_labels_neither_overlap_nor_leave_the_axes():
+    """cpu-ddr5 and tpu-like in one panel: the TPU's 91.75 TOPS over its 215 GB/s DRAM, 34 GB/s
+    weights and 15.75 GB/s PCIe (427, 2,700, 5,830 op/B) on one flat roof, the hosts' 2.56 and
+    11.9 op/B on theirs; the two hosts' equal DRAM roofs share one label."""
+    wl = load_workload("lstm")
+    boxes = _ridge_boxes(roofline(op_tables([load_architecture("cpu-ddr5"), load_architecture("tpu-like")],
+                                            wl), wl))
+    assert sorted(t for t, _, _ in boxes) == sorted(
+        f"ridge {x} op/B" for x in ("2.56", "11.9", "427", "2,700", "5,830"))
+    _assert_legible(boxes)

@@ -12,9 +12,12 @@ from typing import Iterable, Sequence
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.text import Annotation
+from matplotlib.transforms import Bbox
 
 from ..report.columns import OP_FIXED_LATENCY, bytes_column
 from ..report.format import si
+from ..units import plain
 from .figures import _facet_shape, _figure, _grid, _outside_legend
 from .overlap import BAND, band_label, covers
 from .style import LINESTYLES, arch_style
@@ -122,13 +125,75 @@ def compute_bound(ops: pd.DataFrame, levels: Sequence[tuple[str, float, str]],
     return (k >= 0) & (rest >= t) & ~overhead_bound(ops, levels, k)
 
 
-def ridge_point(ax, peak_macs: float, bw: float, color) -> None:
-    """Label a roof's ridge point, where its diagonal meets its flat peak: at intensity
-    2 x peak MAC/s / bandwidth [op/B] (left of it an op on this level is bound by its bandwidth,
-    right of it by compute), the text ``ridge N op/B`` just above the corner."""
-    x = 2.0 * peak_macs / bw
-    ax.annotate(f"ridge {x:.3g} op/B", (x, 2.0 * peak_macs), fontsize="x-small", color=color,
-                xytext=(0, 3), textcoords="offset points", ha="center", va="bottom")
+#: a ridge label's first offset below its corner and the step it moves down by to clear
+#: another label, pt (an x-small line of text is about 8 pt tall, its white box 1.4 pt more)
+RIDGE_DROP_PT, RIDGE_STEP_PT = 3.0, 10.0
+#: the least room left between ridge labels side by side, pt
+RIDGE_GAP_PT = 8.0
+
+
+class _RidgeLabel(Annotation):
+    """One ridge label of an axes' :func:`ridge_labels`; the first of them places them all
+    when the axes is drawn, once the layout has sized it (:func:`_place_ridges`)."""
+
+    def __init__(self, group: list, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.group = group
+
+    def draw(self, renderer):
+        if self.group and self.group[0] is self:
+            _place_ridges(self.group, renderer)
+        super().draw(renderer)
+
+
+def _place_ridges(labels: Sequence[Annotation], renderer) -> None:
+    """Each label, highest corner first: right of its corner, or left of it where right would
+    cross the axes' right edge, and :data:`RIDGE_DROP_PT` below it, then a
+    :data:`RIDGE_STEP_PT` lower at a time until it overlaps no label placed before it and
+    stays inside the axes, :data:`RIDGE_GAP_PT` clear of each side of another (two on one line
+    read as one)."""
+    gx, gy = renderer.points_to_pixels(RIDGE_GAP_PT), renderer.points_to_pixels(1.0)
+    placed = []
+    for lab in labels:
+        box = lab.axes.bbox
+        for n in range(len(labels) + 1):
+            dy = -(RIDGE_DROP_PT + n * RIDGE_STEP_PT)
+            lab.set_horizontalalignment("left")
+            lab.xyann = (4.0, dy)
+            bb = lab.get_window_extent(renderer)
+            if bb.x1 > box.x1:
+                lab.set_horizontalalignment("right")
+                lab.xyann = (-4.0, dy)
+                bb = lab.get_window_extent(renderer)
+            if bb.y0 >= box.y0 and not any(bb.overlaps(p) for p in placed):
+                break
+        placed.append(Bbox.from_extents(bb.x0 - gx, bb.y0 - gy, bb.x1 + gx, bb.y1 + gy))
+
+
+def ridge_labels(ax, corners: Sequence[tuple[float, float, object]]) -> None:
+    """Label each roof's ridge point, where its diagonal meets its flat peak: at intensity
+    2 x peak MAC/s / bandwidth [op/B] (left of it an op on this level is bound by its
+    bandwidth, right of it by compute), ``ridge N op/B`` (N plain, :func:`~cimsim.units.plain`:
+    ``11.9``, ``217,000``), anchored at the corner. ``corners``: ``(peak MAC/s, B/s, colour)``
+    of each roof in ``ax``.
+
+    Each label sits just below its flat roof, beside its corner (inside the axes, clear of the
+    top frame), on a white box that lets a marker under it show; one that would overlap
+    another, taken from the highest corner down (the leftmost first on a tie), moves down a
+    step at a time until it does not (:func:`_place_ridges`, when the figure is drawn). Two
+    roofs with one corner (two architectures' equal roofs) get one label, in the first one's
+    colour."""
+    seen: dict[tuple[float, float], object] = {}
+    for peak, bw, color in corners:
+        seen.setdefault((2.0 * peak / bw, 2.0 * peak), color)
+    group: list = []
+    for (x, y), color in sorted(seen.items(), key=lambda c: (-c[0][1], c[0][0])):
+        lab = _RidgeLabel(group, f"ridge {plain(x, 3)} op/B", (x, y), fontsize="x-small", color=color,
+                          xytext=(4.0, -RIDGE_DROP_PT), textcoords="offset points", va="top",
+                          bbox=dict(boxstyle="square,pad=0.1", facecolor="white", edgecolor="none",
+                                    alpha=0.7))
+        group.append(lab)
+        ax.add_artist(lab)
 
 
 def roof_linestyle(i: int):
@@ -171,6 +236,7 @@ def _draw_roofline(ax, tables, workload, note: str | None = None,
             hi = max([hi] + [10 * 2.0 * peak / bw for _, bw, _ in levels])
     xs = np.geomspace(lo, hi, 200)
     roofs = []  # (architecture, label, xs, roof) drawn so far: one another's would hide is a band
+    corners = []  # (peak, bandwidth, colour) of each roof: its ridge, labelled once all are drawn
     for arch, comps in drawn:
         st = arch_style(arch.name)
         mine_styles = styles.setdefault(arch.name, {})  # one per (component, level), every panel
@@ -184,7 +250,7 @@ def _draw_roofline(ax, tables, workload, note: str | None = None,
                 ax.plot(xs, roof, color=st.color, linestyle=style, label=band_label(label, under),
                         **({} if under is None else BAND))
                 roofs.append((arch.name, label, xs, roof))
-                ridge_point(ax, peak, bw, st.color)
+                corners.append((peak, bw, st.color))
             # the first component with a MAC peak: filled markers; the others hollow
             # hollow at 14 pt^2 read as filled (its edge filled it): larger, so the hole shows
             hollow = dict(s=36, facecolors="none", linewidths=1.2)
@@ -211,6 +277,7 @@ def _draw_roofline(ax, tables, workload, note: str | None = None,
                            label=f"{arch.name}: {comp.name} ops moving no bytes over "
                                  f"{', '.join(lv for lv, _, _ in levels)} ({n}): "
                                  "at the right edge, intensity unbounded", **edge)
+    ridge_labels(ax, corners)
     ax.set_xlabel("arithmetic intensity [op/B] (2 x MACs / bytes at the level that bounds the op)")
     ax.set_ylabel("performance [op/s] (each roof at its own precision)")
     ax.set_title(f"roofline: {workload.name}" + (f"\n({note})" if note else ""), fontsize="medium")

@@ -21,7 +21,7 @@ from matplotlib.ticker import MaxNLocator
 from ..report import columns as C
 from ..report.format import pct, si
 from .figures import _facet_shape, _figure, _grid, _outside_legend, _si_log_axis
-from .roofline import (OVERHEAD_BOUND, compute_bound, mac_precision, overhead_bound, place_ops, ridge_point,
+from .roofline import (OVERHEAD_BOUND, compute_bound, mac_precision, overhead_bound, place_ops, ridge_labels,
                        roof_levels, workload_dtype)
 from .overlap import BAND, band_label, covers
 from .style import arch_style, part_colors
@@ -95,7 +95,6 @@ def arch_roofline(arch, result, workload) -> Figure:
             x0 = xs[0] * 2  # the level and its bandwidth on its diagonal, too
             ax.annotate(f"{level} {si(bw, 'B/s')}", (x0, min(2.0 * peak, bw * x0)), fontsize="x-small",
                         color=colors[level], xytext=(6, -6), textcoords="offset points", va="top")
-            ridge_point(ax, peak, bw, colors[level])
         perf = 2.0 * mine["macs"].to_numpy(float) / mine["duration_s"].to_numpy(float)
         for i, (level, _, _) in enumerate(levels):
             on = (k == i) & ~over & ~busy
@@ -118,6 +117,7 @@ def arch_roofline(arch, result, workload) -> Figure:
                              f"({int((k < 0).sum())}): at the right edge, intensity unbounded")
         ax.set_xscale("log")
         ax.set_yscale("log")
+        ridge_labels(ax, [(peak, bw, colors[level]) for level, bw, _ in levels])
         ax.set_xlabel("arithmetic intensity [op/B] (2 x MACs / bytes at the level that bounds the op)",
                       fontsize="small")
         ax.set_ylabel(f"performance [op/s] ({prec})")

@@ -280,7 +280,7 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
         implausible_notes=implausible(area, tdp),
         write_bytes=writes,
         backing_store=hw.backing_store,
-        ridge_ops_per_backing_byte=backing_ridge(pl.components, pl.idx, ops, rates.get(hw.backing_store, 0.0)),
+        ridge_ops_per_backing_byte=backing_ridge(pl.components, pl.idx, ops, rates, hw.backing_store),
     )
     # an area too small for a float (the power density's overflow: check_figures, below)
     if math.isinf(result.ops_per_s_per_m2) or math.isinf(facts.get(C.PIPELINED_OPS_PER_S_PER_M2, 0.0)):

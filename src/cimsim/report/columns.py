@@ -80,14 +80,22 @@ OPTIMIZER_STATE_BYTES = "optimizer_state_bytes"
 #: roofline's x-axis for the whole run; a CIM or PIM that keeps its weights in place reads few
 #: of them there); NaN when no byte crosses it
 OPS_PER_BACKING_BYTE = "ops_per_backing_byte"
-#: the roofline's ridge point against the backing store, op/B: 2 x the peak MAC/s of the
-#: component that ran the most MACs (at the dtype of most of its MACs) / the backing store's
-#: effective bandwidth (cpu-ddr5 fp32: 2.56 TOPS / 215 GB/s = 11.9 op/B). An op whose bytes
-#: there give it a lower intensity is bound by that bandwidth, one above it by compute (or a
-#: nearer level, or overhead). ``ops_per_backing_byte`` is the run's average over its ops, so it
-#: says less: the bundled LSTM's input projections, weights read once for all T steps, lift it to
-#: about B op/B while its recurrent GEMVs sit at B/2 (cpu-ddr5 at batch 16: 15.7 > 11.9, still
-#: DRAM-bound until batch 24). NaN when no component with a MAC peak ran MACs
+#: the roofline's ridge point on the path to the backing store, op/B: 2 x the peak MAC/s of the
+#: component that ran the most MACs (at the dtype of most of its MACs) / the slowest effective
+#: bandwidth on its path to the backing store: the backing store's, the link it reads through
+#: and the weight memory of its own, where it has them (cpu-ddr5 fp32, the DRAM alone: 2.56
+#: TOPS / 215 GB/s = 11.9 op/B; sram-cim: 6.96 POPS / its 32 GB/s interconnect = 217,399 op/B;
+#: tpu-like: 91.75 TOPS / its 15.75 GB/s PCIe link, slower than its 34 GB/s weight memory and
+#: the 215 GB/s DRAM = 5,825 op/B), the corner of that resource's roof in the rooflines. An op
+#: whose 2 x MACs per byte over that resource fall below it takes longer to move those bytes
+#: than to compute at the peak, so it cannot reach the peak; above it, that resource does not
+#: hold it back, though another level with more of its bytes, or its fixed latency, may.
+#: ``ops_per_backing_byte`` says less: it counts only the bytes over the backing store, which a
+#: link or a weight memory may outnumber (rram-cim lstm: 13,653 op/B over a ridge of 5,437,
+#: bound by the interconnect, which carries 14x the DRAM's bytes), and it is the run's average
+#: over its ops: the bundled LSTM's input projections, weights read once for all T steps, lift
+#: it to about B op/B while its recurrent GEMVs sit at B/2 (cpu-ddr5 at batch 16: 15.7 > 11.9,
+#: still DRAM-bound until batch 24). NaN when no component with a MAC peak ran MACs
 RIDGE_OPS_PER_BACKING_BYTE = "ridge_ops_per_backing_byte"
 #: lower bound from memory: the largest bytes / effective bandwidth over the memory levels
 BOUND_MEMORY_S = "bound_memory_s"
