@@ -30,8 +30,8 @@ def _help(name: str) -> str:
 
 #: ``--param PATH=SPEC`` / ``--set PATH=VALUE`` written out, or a bare ``dotted.path=value``
 #: (placeholders such as PATH=SPEC are upper case and not examples)
-_FLAGGED = re.compile(r"(?:--zoo (\S+) )?--(param|set) ([a-z_][\w.]*=\S+)")
-_BARE = re.compile(r"(?<![\w.=-])([a-z_]\w*(?:\.\w+)+=\S+)")
+_FLAGGED = re.compile(r"(?:--zoo (\S+) )?--(param|set) ([a-z_][\w.]*=(?!=)\S+)")
+_BARE = re.compile(r"(?<![\w.=-])([a-z_]\w*(?:\.\w+)+=(?!=)\S+)")  # not a --where 'a==b' 
 
 
 def _examples(name: str) -> list[tuple[str, str, str | None]]:
