@@ -487,7 +487,7 @@ def simulate_quietly(arch: Architecture, workload: Workload, engine: str = "des"
             notes.append(note)
     run = RunData(arch, workload, engine, pl, table, rates, resource_s, duration, float(latency),
                   start, end, path, float(cp_s), cp_path, slow,
-                  notes + stated_read_note(arch, pl.arrays, table) + fixed_level_note(arch, pl.arrays, table)
+                  notes + stated_read_note(arch, pl.arrays, table) + fixed_level_note(arch, pl.arrays, table, pl)
                   + repeat_hit_note(arch, workload, pl.arrays) + list(arch.notes),
                   path_time if engine != "des" and latency > cp_s else None)
     result = build_result(run, keep_ops)

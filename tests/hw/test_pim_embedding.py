@@ -91,6 +91,20 @@ def test_on_hbm_pim_the_bank_reads_bound_the_bag():
                                         + rows / internal, rel=1e-12, abs=0)
 
 
+def test_an_fp32_table_on_hbm_pim_scales_the_result_not_the_int64_ids_and_offsets():
+    """hbm-pim works in fp16: an fp32 bag's rows lie in the banks and its B x dim result crosses
+    the bus at 2 B an element; its int64 ids and offsets stay 8 B (were halved: 672 B)."""
+    arch = load_architecture("hbm-pim", overrides={"pim.claims": ["weights", "embedding"]})
+    r = simulate(arch, _bag("sum", torch.float32))
+    rows, out, internal = B * L * DIM * 2, B * DIM * 2, 1280 * 9.6e9
+    assert (IDS, OFFS, out) == (256, 64, 512)
+    assert list(r.op_table["unit"]) == ["pim"]
+    assert r.traffic_bytes["dram"] == IDS + OFFS + out == 832
+    assert r.facts["pim_bank_bytes"] == rows
+    assert r.latency_s == pytest.approx(5e-6 + 500e-9 + (IDS + OFFS + out) / (3.35e12 * 0.70)
+                                        + rows / internal, rel=1e-12, abs=0)
+
+
 def test_without_the_claim_the_bags_stay_on_the_host_and_the_note_says_so():
     r = simulate(_round_pim(["weights"]), _bag("sum", linear=True))
     assert set(r.op_table["unit"]) == {"processor"}

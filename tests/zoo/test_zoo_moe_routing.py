@@ -51,7 +51,7 @@ def test_each_layer_says_its_experts_used_against_uniform_routing():
     from cimsim.workload.trace.unread import notes, uniform_experts
 
     assert uniform_experts(4, 2, 8) == 4 * (1 - 0.5 ** 8) == 3.984375
-    assert uniform_experts(8, 2, 4) == pytest.approx(5.46875, rel=1e-6, abs=0)  # the finding's 8 experts, B = 4
+    assert uniform_experts(8, 2, 4) == 8 * (1 - 0.75 ** 4) == 5.46875  # the finding's 8 experts, B = 4 (exact in binary)
     assert notes(w.metadata)[0] == (
         "expert routing is one sample of the router's random weights, not a trained router's: "
         f"2 layer(s) used {want[0]}, {want[1]} of 4 experts for 8 token(s) x top-2; uniform "

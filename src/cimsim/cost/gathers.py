@@ -3,7 +3,10 @@ random reads of one row each), for the result's notes.
 
 - :func:`fixed_level_note`: a ``type: fixed`` memory level streams every byte at one rate, so
   the gathers' random accesses it carries are charged at the streaming rate (every bundled
-  config): the note says how many ops and which level (``type: dram`` models the pattern).
+  config): the note says how many ops, which level and the rate a ``type: dram`` level of its
+  technology gives them (``type: dram`` models the pattern), for rows below that level's
+  full-rate grain (an LLM's 3-8 kB embedding rows stream at the full rate there too) and not
+  for rows a component reads inside itself (a bag a near-bank PIM pools in its banks).
 - :func:`repeat_hit_note`: a traced gather reads each distinct row once (tag ``rows_read``
   of ``lookups``), as if its repeated ids all hit a cache. Where the table (tag
   ``table_rows`` x the row's bytes) is larger than the outermost level in front of the
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..hw.memory.dram import full_rate_bytes, preset_of, random_share
 from ..units import si
 
 
@@ -24,24 +28,56 @@ def _sizes(size: np.ndarray) -> str:
     return f"{lo:g} B" if lo == hi else f"{lo:g}-{hi:g} B"
 
 
-def fixed_level_note(arch, arrays, table) -> list[str]:
+#: the full-rate grain of a level whose technology names no DRAM preset: random rows of this
+#: many bytes or more stream at about the full rate on every preset (:func:`full_rate_bytes`)
+FULL_RATE_BYTES = 256
+
+
+def read_inside(placement, n: int) -> np.ndarray:
+    """Per op: whether its component reads the op's resident data inside itself
+    (:meth:`Component.internal_bandwidths`, a near-bank PIM's banks: op column
+    ``<part>_bytes`` > 0), so that no memory level carries those reads."""
+    out = np.zeros(n, dtype=bool)
+    for comp, ids, plan in zip(placement.components, placement.idx, placement.plans):
+        for part in (comp.internal_bandwidths() if plan is not None else ()):
+            col = plan.op_columns.get(f"{part}_bytes")
+            if col is not None:
+                out[ids] |= np.asarray(col, dtype=float) > 0
+    return out
+
+
+def fixed_level_note(arch, arrays, table, placement=None) -> list[str]:
     """One note per off-chip memory level (:attr:`Hardware.off_chip`: DRAM, whose rate a
     ``type: dram`` level derives from the pattern) whose rate ignores the access pattern and
-    that carries bytes of ops tagged random-access."""
+    that carries ops tagged random-access whose rows are below the full-rate grain of a
+    ``type: dram`` level of its technology (:func:`full_rate_bytes` of the preset its
+    ``technology`` names, else :data:`FULL_RATE_BYTES`): a row of that size or more streams at
+    the full rate there too, and the pattern changes nothing. Ops whose component reads their
+    rows inside itself (``placement``: :func:`read_inside`) are left out."""
     size = arrays.access_bytes
     if size is None or not (size > 0).any():
         return []
     hw, out = arch.hardware, []
+    inside = read_inside(placement, len(size)) if placement is not None else np.zeros(len(size), bool)
     for j, name in enumerate(table.resources):
         if name not in hw.off_chip or not hw.resource(name).pattern_free:
             continue
-        on = (size > 0) & (table.bytes[:, j] > 0)
+        res = hw.resource(name)
+        preset = preset_of(getattr(res.config, "technology", ""))
+        grain = full_rate_bytes(preset) if preset else FULL_RATE_BYTES
+        on = (size > 0) & (size < grain) & (table.bytes[:, j] > 0) & ~inside
         if on.any():
-            kind = getattr(hw.resource(name), "type_name", "fixed")
+            kind = getattr(res, "type_name", "fixed")
             k = int(on.sum())
+            small = float(size[on].min())
+            rate = (f"as type: dram (preset {preset}) random {small:g} B rows get "
+                    f"{random_share(preset, small):.0%} of the streaming rate, rows of "
+                    f"{grain:,} B or more all of it" if preset else
+                    f"as type: dram random rows under {grain:,} B get less than the streaming "
+                    "rate (each opens a DRAM row; how much less depends on the standard)")
             out.append(f"{k:,} {'op reads' if k == 1 else 'ops read'} random {_sizes(size[on])} rows (tag access_bytes); "
-                       f"memory.{name} is type: {kind} and streams them (its one rate): use type: "
-                       "dram for the access pattern")
+                       f"memory.{name} is type: {kind} and streams them at its one rate; {rate}: "
+                       "use type: dram for the access pattern")
     return out
 
 

@@ -440,7 +440,10 @@ class PIM(Component[PIMConfig]):
         fmt = self._format_scale(ops, idx)
         # the resident operand: the weight, else the model inputs (KV cache) read in the banks
         resident = self._resident_bytes(ops, idx)
-        io = (ops.act_in_bytes[idx] + self._out_bytes(ops, idx) - np.where(weighted, 0.0, kv)) * fmt
+        # what crosses the bus, in the units' format: the inputs and results; a bag's inputs
+        # are integer ids and offsets, whose bytes no number format changes: its result only
+        io = np.where(self._bags(ops)[idx], ops.act_in_bytes[idx] + self._out_bytes(ops, idx) * fmt,
+                      (ops.act_in_bytes[idx] + self._out_bytes(ops, idx) - np.where(weighted, 0.0, kv)) * fmt)
         e_compute = macs * c.energy_per_mac + resident * 8.0 * c.energy_per_bit
         t_mac, t_banks = macs / self.peak_macs, resident / self.internal_bandwidth
         compute = uncapped = np.maximum(t_mac, t_banks)

@@ -1,6 +1,7 @@
 """Gathers by index of a parameter read what they name, not the whole table (find-A 1,
 2026-12): ``W[idx]`` is a row gather like ``nn.Embedding`` on the same ids; ``torch.gather``,
-``torch.take`` and the other index patterns read element by element. Real torch models (real
+``torch.take`` and the other index patterns read the elements they name, each run of consecutive
+elements one access; a row mask is a row gather. Real torch models (real
 and fake weights); byte goldens are B x L x dim x 4 B (fp32 rows) + B x L x 8 B (int64 ids),
 written here."""
 
@@ -73,7 +74,7 @@ class Plain(nn.Module):
         return self.W[idx]
 
 
-def test_w_idx_with_a_negative_id_reads_its_rows_element_by_element():
+def test_w_idx_with_a_negative_id_reads_the_rows_it_counts_from_the_end():
     # a negative row id counts from the end: rows 999 and 3 (2 distinct of 3 lookups)
     rows, dim = 1000, 16
     neg = torch.tensor([[-1, 3, 999]])
@@ -81,31 +82,84 @@ def test_w_idx_with_a_negative_id_reads_its_rows_element_by_element():
     index = _op(w, "index")
     assert _read_bytes(w, index) == 2 * dim * 4 + 3 * 8
     assert index.tags["access_bytes"] == dim * 4
+    # the repeated-id note's tags, as a gather of non-negative ids has them (were missing)
+    assert (index.tags["lookups"], index.tags["rows_read"], index.tags["table_rows"]) == (3, 2, rows)
 
 
 class Elements(nn.Module):
-    """``torch.gather``, ``torch.take`` and a column index of a 100 x 8 Parameter."""
+    """``torch.gather`` and ``torch.take`` of a 100 x 8 Parameter."""
 
     def __init__(self):
         super().__init__()
         self.W = nn.Parameter(torch.randn(100, 8))
 
-    def forward(self, g, t, c):
-        return (torch.gather(self.W, 1, g).sum() + torch.take(self.W, t).sum()
-                + self.W[:, c].sum())
+    def forward(self, g, t):
+        return torch.gather(self.W, 1, g).sum() + torch.take(self.W, t).sum()
 
 
-def test_gather_take_and_column_index_of_a_parameter_read_the_elements_they_name():
+def test_gather_and_take_of_a_parameter_read_the_elements_they_name():
     g = torch.tensor([[0, 1], [1, 1], [7, 7]])  # (0,0) (0,1) (1,1) (2,7): 4 distinct elements
     t = torch.tensor([0, 9, -1, 0])  # flat 0, 9 and 799 (the last): 3 distinct elements
-    c = torch.tensor([2, 5])  # columns 2 and 5 of all 100 rows: 200 elements
-    w = trace(Elements(), (g, t, c))
+    w = trace(Elements(), (g, t))
     ops = {op.name: op for op in w.ops if op.tags.get("part") == "gather"}
-    assert set(ops) == {"gather", "take", "index"}
+    assert set(ops) == {"gather", "take"}
     assert _read_bytes(w, ops["gather"]) == 4 * 4 + g.numel() * 8  # was 100 x 8 x 4 B + ids
     assert _read_bytes(w, ops["take"]) == 3 * 4 + t.numel() * 8
-    assert _read_bytes(w, ops["index"]) == 200 * 4 + c.numel() * 8
-    assert all(op.tags["access_bytes"] == 4 for op in ops.values())  # one fp32 element each
+    # gather: (0,0) (0,1) are one run of 2 elements, (1,1) and (2,7) runs of 1: 4 / 3 x 4 B
+    assert ops["gather"].tags["access_bytes"] == pytest.approx(4 * 4 / 3, rel=1e-15, abs=0)
+    assert ops["take"].tags["access_bytes"] == 4  # flat 0, 9, 799: no two adjacent
+
+
+class Columns(nn.Module):
+    """``W[:, c]`` of a 1000 x 64 fp32 Parameter (256 B rows, 256,000 B)."""
+
+    def __init__(self):
+        super().__init__()
+        self.W = nn.Parameter(torch.randn(1000, 64))
+
+    def forward(self, c):
+        return self.W[:, c]
+
+
+@pytest.mark.parametrize("cols, grain", [
+    ([2], 4),  # one element a row: 1,000 accesses of 4 B, 1,000 lines of 64 B (64 kB)
+    (list(range(8, 16)), 8 * 4),  # a run of 8 consecutive columns a row: 32 B an access
+    (list(range(32)), 32 * 4),  # half of each row, 128 B an access: its lines are half the table
+])
+def test_a_column_index_reads_runs_of_consecutive_columns_as_one_access_each(cols, grain):
+    c = torch.tensor(cols)
+    w = trace(Columns(), (c,))
+    op = _op(w, "index")
+    assert _read_bytes(w, op) == 1000 * len(cols) * 4 + c.numel() * 8
+    assert op.tags["access_bytes"] == grain  # was 4 B (one element) whatever the columns
+
+
+def test_a_column_index_whose_accesses_fetch_most_of_the_table_streams_it_whole():
+    # columns 0, 2, 4, ..., 62: 32 accesses of 4 B a row, each fetching its 64 B line at
+    # least: 32,000 x 64 B = 2,048,000 B, more than half the 256,000 B table: the table
+    c = torch.arange(0, 64, 2)
+    w = trace(Columns(), (c,))
+    op = _op(w, "index")
+    assert _read_bytes(w, op) == 1000 * 64 * 4 + c.numel() * 8
+    assert "access_bytes" not in op.tags  # streamed (main's whole-table copy, never worse)
+
+
+@pytest.mark.filterwarnings("ignore:indexing with dtype torch.uint8")
+@pytest.mark.parametrize("mask, rows, grain, whole", [
+    (torch.arange(1000) % 2 == 0, 500, 256, False),  # every other row: one row an access
+    (torch.arange(1000) < 300, 300, 300 * 256, False),  # rows 0-299: one access of 76,800 B
+    ((torch.arange(1000) % 4 != 0).to(torch.uint8), 750, None, True),  # 3/4 of the rows: the table
+])
+def test_a_row_mask_is_a_row_gather_of_the_rows_it_marks(mask, rows, grain, whole):
+    w = trace(Plain(1000, 64), (mask,))
+    op = _op(w, "index")
+    # the rows marked (or the whole 256,000 B table), plus the 1,000 one-byte mask
+    assert _read_bytes(w, op) == (1000 if whole else rows) * 64 * 4 + 1000
+    if whole:
+        assert "access_bytes" not in op.tags
+    else:  # was 4 B: 12x slower than the whole table on a type: dram level
+        assert op.tags["access_bytes"] == grain
+        assert (op.tags["lookups"], op.tags["rows_read"], op.tags["table_rows"]) == (rows, rows, 1000)
 
 
 def test_gather_of_an_activation_stays_a_copy():

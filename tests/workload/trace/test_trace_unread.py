@@ -320,3 +320,27 @@ def test_huge_tables_are_refused_on_an_80_gb_gpu(huge):
 
     with pytest.raises(MappingError, match=r"153\.6\d* GB live at once.*80 GB"):
         simulate(load_architecture("gpu-hbm3"), huge[0])
+
+
+class BufferTable(nn.Module):
+    """A 1e5 x 64 fp32 lookup table held as a buffer (not a Parameter), read by ``T[i]`` or
+    ``F.embedding(i, T)``, then a 64 -> 4 Linear."""
+
+    def __init__(self, embedding: bool):
+        super().__init__()
+        self.register_buffer("T", torch.randn(100_000, 64))
+        self.lin, self.embedding = nn.Linear(64, 4), embedding
+
+    def forward(self, i):
+        return self.lin(nn.functional.embedding(i, self.T) if self.embedding else self.T[i])
+
+
+@pytest.mark.parametrize("embedding", [False, True], ids=["index", "F.embedding"])
+def test_a_lookup_table_held_as_a_buffer_keeps_its_whole_size_in_the_footprint(embedding):
+    w = trace(BufferTable(embedding), (torch.tensor([1, 2, 3]),))
+    table, rows, lin = 100_000 * 64 * 4, 3 * 64 * 4, 64 * 4 * 4 + 4 * 4
+    assert w.weight_bytes == rows + lin  # the 3 rows read and the Linear: 1,808 B
+    (entry,) = w.metadata["unread_parameters"]  # was none: 25.6 MB lost from the footprint
+    assert (entry["name"], entry["bytes"], entry["read_bytes"], entry["parameter_bytes"]) == (
+        "T", table - rows, rows, table)
+    assert w.footprint.weights == table + lin == 25_601_040  # main's whole-buffer copy

@@ -422,3 +422,29 @@ class Dram(MemoryResource):
         level's ``latency`` field is the load-to-use latency the simulation charges)."""
         t = self.timing
         return (t.n_rp + t.n_rcd + t.n_cl) * t.tck_s
+
+
+def preset_of(technology: str) -> Optional[str]:
+    """The preset (:data:`TIMINGS`) a ``technology`` label names: the longest preset name it
+    starts with (``DDR5-4800`` -> DDR5, ``HBM3-PIM`` -> HBM3); None if none."""
+    label = (technology or "").upper()
+    return max((n for n in TIMINGS if label.startswith(n.upper())), key=len, default=None)
+
+
+def random_share(standard: str, access_bytes: float) -> float:
+    """What a ``type: dram`` level of preset ``standard`` (its defaults: all reads, the closed
+    form) sustains for random accesses of ``access_bytes`` each, as a share of its streaming rate."""
+    t = TIMINGS[standard]
+    stream = efficiency(t, STREAM, DramLevel.model_fields["write_batch"].default)
+    return efficiency(t, Pattern.random_access(access_bytes),
+                      DramLevel.model_fields["write_batch"].default) / stream
+
+
+def full_rate_bytes(standard: str) -> int:
+    """The smallest random access (a whole number of bursts) at which a ``type: dram`` level of
+    preset ``standard`` sustains its streaming rate (:func:`random_share` 1: DDR5 128 B)."""
+    burst = TIMINGS[standard].burst_bytes
+    size = burst
+    while random_share(standard, size) < 1.0 - 1e-12 and size < 2 ** 20:
+        size += burst
+    return size

@@ -10,11 +10,15 @@ mean's divide and a max's compare count the same), plus one per gathered element
 weights besides the rows. It was a copy of the whole table, with the reduction free: a DLRM-size
 table cost its every byte at every lookup.
 
-The other gathers by index of a parameter (:data:`.aten.GATHERS`: ``W[idx]`` with several index
-tensors, a mask or a slice before the index, ``torch.gather``, ``torch.take``) read the elements
-they name, each a random access of one element (:func:`gather_elements`): element-granular, the
-pattern's honest grain where the index need not pick whole rows. They were copies of the whole
-table too (a ``W[idx]`` of a 1e6 x 64 fp32 table read its 256 MB for 655 kB of rows).
+``W[mask]`` with one bool (or uint8) mask over dim 0 is the row gather of the rows it marks
+(``mask.nonzero()``), a negative row id the row it counts from the end. The other gathers by
+index of a parameter (:data:`.aten.GATHERS`: ``W[idx]`` with several index tensors, a mask or a
+slice before the index, ``torch.gather``, ``torch.take``) read the elements they name
+(:func:`gather_elements`). Their access grain comes from the data (:func:`_grain`): each run of
+consecutive elements is one random access (``W[:, 0:32]`` of fp32: 128 B a row), and a gather
+whose accesses fetch more than half the table's lines is the whole table, streamed. They were
+copies of the whole table (a ``W[idx]`` of a 1e6 x 64 fp32 table read its 256 MB for 655 kB of
+rows).
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ import numpy as np
 from ...dtypes import DTYPE_BYTES
 from .registry import Call, aten, lowers
 from .aten import GATHERS
-from .storage import RowRead, offsets, storage_key
+from .storage import RowRead, _sorted_distinct, offsets, runs, storage_key
 
 #: integer dtypes an index of a row gather has (a bool or uint8 index is a mask)
 INDEX_DTYPES = ("int64", "int32", "int16", "int8")
@@ -46,12 +50,17 @@ def index_select(low, c: Call) -> None:
         low.emit("copy", c.base, c.reads, c.targets)
 
 
-def gather_rows(low, base, args, targets, kind="copy", vec=None, extra=(), tags=None):
+def gather_rows(low, base, args, targets, kind="copy", vec=None, extra=(), tags=None, ids=None,
+                from_data=False):
     """An embedding lookup reads only the rows it gathers (a bag's: ``kind`` reduction);
     ``extra``: the other tensors it reads (a bag's offsets and per-sample weights); ``tags``:
-    more tags (a bag's ``pool``). Tags ``lookups`` (ids looked up), ``rows_read`` (the distinct
-    rows read) and ``table_rows`` (the table's rows) let a run say when repeated ids of a table larger than a cache are taken
-    as hits (:mod:`cimsim.cost.gathers`)."""
+    more tags (a bag's ``pool``); ``ids``: the row ids when the index tensor read is not them
+    (a mask's ``nonzero()``, negative ids counted from the end); ``from_data``: the access
+    grain from the rows read (:func:`_grain`: adjacent rows are one access; most of the
+    table's lines read: the whole table streamed) rather than one row. Tags ``lookups`` (ids
+    looked up), ``rows_read`` (the distinct rows read) and ``table_rows`` (the table's rows)
+    let a run say when repeated ids of a table larger than a cache are taken as hits
+    (:mod:`cimsim.cost.gathers`)."""
     if base != "index_select":
         table, idx = args[0], args[1]
     else:
@@ -61,23 +70,47 @@ def gather_rows(low, base, args, targets, kind="copy", vec=None, extra=(), tags=
             return
     if not low.st.known(table):
         low._source(table)
-    from torch._subclasses.fake_tensor import is_fake
-
-    if idx.is_meta or is_fake(idx):  # shapes only (no values): assume distinct ids
-        rows = np.arange(min(idx.numel(), table.shape[0]), dtype=np.int64)
+    ids = idx if ids is None else ids
+    if _no_values(low, ids):  # shapes only (no values): assume distinct ids
+        rows = np.arange(min(ids.numel(), table.shape[0]), dtype=np.int64)
     else:
-        rows = np.asarray(low.torch.unique(idx.reshape(-1)).tolist(), dtype=np.int64)
+        rows = np.asarray(low.torch.unique(ids.reshape(-1)).tolist(), dtype=np.int64)
     inner = offsets(0, tuple(table.shape[1:]), tuple(table.stride()[1:]))
     offs = RowRead(table.storage_offset(), rows, table.stride(0), inner)  # its rows, not elements
     if not low.st.same_unit(table):  # a view of another element size: its storage's units
         offs = low.st.units_at(table, offs.offsets())
     vid = low.st.storages[storage_key(table)].cur
-    pieces = [(vid, offs if len(offs) < low.st.versions[vid].size else None)]
     # its access pattern: random reads of one row each (the memory level's random-access rate)
     row_bytes = int(math.prod(table.shape[1:])) * DTYPE_BYTES[low.dt(table)]
+    grain = _grain(low, table, offs) if from_data else row_bytes
+    if grain is None:  # most of the table: streamed whole
+        low.emit(kind, base, [table, idx, *extra], targets, vec=vec, tags={"part": "gather", **(tags or {})})
+        return
+    pieces = [(vid, offs if len(offs) < low.st.versions[vid].size else None)]
     low.emit(kind, base, [pieces, idx, *extra], targets, vec=vec,
-             tags={"part": "gather", "access_bytes": row_bytes, "lookups": int(idx.numel()),
+             tags={"part": "gather", "access_bytes": grain, "lookups": int(ids.numel()),
                    "rows_read": len(rows), "table_rows": int(table.shape[0]), **(tags or {})})
+
+
+#: bytes a random access fetches at least (a cache line, a DRAM burst of DDR4/5)
+LINE = 64
+
+
+def _grain(low, table, offs) -> float | None:
+    """The access grain of a gather of ``table`` reading storage offsets ``offs`` (an array or a
+    :class:`RowRead`, in its storage's units): the mean run of consecutive offsets, in bytes
+    (each run one random access); None where the runs fetch (each its lines of :data:`LINE`
+    bytes) more than half the table's bytes: a random access costs at least its lines, at
+    about 2/3 of the streaming rate on DDR5 and HBM3 (``type: dram``, 64 B), so such a gather
+    is charged as the whole table streamed, never much worse than streaming it."""
+    unit = low.st.unit_of(table)
+    starts, lengths = runs(offs)
+    if not len(starts):
+        return float(unit)
+    first, last = starts * unit // LINE, ((starts + lengths) * unit - 1) // LINE
+    if int((last - first + 1).sum()) * LINE * 2 > low.st.versions[low.st.storages[storage_key(table)].cur].size * unit:
+        return None
+    return float(lengths.sum()) / len(starts) * unit
 
 
 @lowers("_embedding_bag", "_embedding_bag_forward_only", "embedding_bag")
@@ -120,13 +153,27 @@ def param_gather(low, c: Call) -> None:
         idx = list(c.args[1])
     tensors = [i for i in idx if isinstance(i, low.torch.Tensor)]
     fake = any(_no_values(low, i) for i in tensors)
-    row_bytes = int(math.prod(table.shape[1:])) * DTYPE_BYTES[low.dt(table)]
-    rows = c.base in ("index", "_unsafe_index") and len(tensors) == 1 and idx[0] is tensors[0] \
-        and str(tensors[0].dtype).removeprefix("torch.") in INDEX_DTYPES
-    if rows and (fake or not bool((tensors[0] < 0).any())):
-        gather_rows(low, c.base, (table, tensors[0]), c.targets)
-    else:  # a negative row id (counted from the end) is a row gather read element by element
-        gather_elements(low, c, table, idx, tensors, fake, row_bytes if rows else None)
+    one = c.base in ("index", "_unsafe_index") and len(tensors) == 1 and idx[0] is tensors[0]
+    dtype = str(tensors[0].dtype).removeprefix("torch.") if one else ""
+    if one and dtype in INDEX_DTYPES:  # row ids (a negative id counts from the end)
+        i = tensors[0]
+        gather_rows(low, c.base, (table, i), c.targets,
+                    ids=i if fake or not bool((i < 0).any()) else i % table.shape[0])
+    elif one and dtype in MASK_DTYPES and _row_mask(tensors[0], table) and not fake:
+        # a mask over dim 0 picks whole rows: the rows it marks, the grain from their runs
+        gather_rows(low, c.base, (table, tensors[0]), c.targets,
+                    ids=tensors[0].nonzero().reshape(-1), from_data=True)
+    else:
+        gather_elements(low, c, table, idx, tensors, fake)
+
+
+#: dtypes of a mask index (``W[mask]``)
+MASK_DTYPES = ("bool", "uint8")
+
+
+def _row_mask(mask, table) -> bool:
+    """Whether ``mask`` masks ``table``'s rows: one dimension, as long as dim 0."""
+    return mask.dim() == 1 and mask.shape[0] == table.shape[0]
 
 
 def _no_values(low, t) -> bool:
@@ -135,11 +182,12 @@ def _no_values(low, t) -> bool:
     return t.is_meta or is_fake(t)
 
 
-def gather_elements(low, c: Call, table, idx, tensors, fake: bool, access_bytes=None) -> None:
+def gather_elements(low, c: Call, table, idx, tensors, fake: bool) -> None:
     """Gather ``c`` of parameter ``table`` by the index ``idx`` (``tensors``: its index tensors)
-    reads the distinct elements it names, each a random access of one element (``access_bytes``:
-    another grain, a row's). Without index values (fake ids) the output's elements are taken to
-    be distinct elements of the table, as :func:`gather_rows` takes fake ids to be distinct rows."""
+    reads the distinct elements it names, each run of consecutive elements one random access
+    (:func:`_grain`; most of the table's lines: the whole table, streamed). Without index
+    values (fake ids) the output's elements are taken to be distinct elements of the table, as
+    :func:`gather_rows` takes fake ids to be distinct rows, each its own access (one element)."""
     torch = low.torch
     if not low.st.known(table):
         low._source(table)
@@ -148,11 +196,14 @@ def gather_elements(low, c: Call, table, idx, tensors, fake: bool, access_bytes=
         offs = table.storage_offset() + np.arange(min(out.numel(), table.numel()), dtype=np.int64)
     else:
         dim = c.args[1] % table.dim() if c.base == "gather" else None
-        offs = np.unique(_element_offsets(torch, c.base, table, idx, dim).reshape(-1).numpy())
+        offs = _sorted_distinct(_element_offsets(torch, c.base, table, idx, dim).reshape(-1).numpy())
     offs = low.st.units_at(table, offs)
+    grain = float(DTYPE_BYTES[low.dt(table)]) if fake else _grain(low, table, offs)
+    if grain is None:  # most of the table: streamed whole
+        low.emit("copy", c.base, [table, *tensors], c.targets, tags={"part": "gather"})
+        return
     vid = low.st.storages[storage_key(table)].cur
     pieces = [(vid, offs if len(offs) < low.st.versions[vid].size else None)]
-    grain = access_bytes or DTYPE_BYTES[low.dt(table)]
     low.emit("copy", c.base, [pieces, *tensors], c.targets,
              tags={"part": "gather", "access_bytes": grain})
 

@@ -8,7 +8,8 @@ the same. Each such parameter is listed in ``metadata['unread_parameters']`` (na
 dtype, bytes, and ``matrix``, the k x n a matmul reads it as, for a Linear's or an ungrouped
 convolution's weight or an expert's slice: a flat CIM pool holds those on arrays it never
 reads, :mod:`cimsim.hw.cim.flat`; a tied parameter read under another name is read), and so is
-each parameter its ops read only in part (an embedding table's gathered rows: ``bytes`` is the
+each parameter (or buffer the trace holds as a weight: a lookup table ``T[idx]`` reads) its ops
+read only in part (an embedding table's gathered rows: ``bytes`` is the
 part never read, beside ``read_bytes`` and ``parameter_bytes``; the weights hold the part
 read, so weights plus these bytes are every parameter's whole size), each mixture of experts with
 experts no token chose in ``metadata['unrouted_experts']`` (module, expert ids, of how many,
@@ -125,6 +126,14 @@ def collect(low, model) -> dict:
             part = _read_in_part(low, low.st.versions[low.source_vid[key]], name, tuple(p.shape))
             if part is not None:
                 unread.append(part)
+    for name, b in model.named_buffers(remove_duplicate=False):  # a table held as a buffer
+        key = storage_key(b) if b.numel() else None
+        if key in seen or key not in read_keys or low.names.get(key, (None, None))[0] != "weight":
+            continue
+        seen.add(key)
+        part = _read_in_part(low, low.st.versions[low.source_vid[key]], name, tuple(b.shape))
+        if part is not None:
+            unread.append(part)
     moe: dict[str, dict] = {}
     for wname, e in getattr(low, "experts", {}).items():  # torch._grouped_mm's stacked experts
         idle = [g for g in range(e["of"]) if g not in e["read"]]
