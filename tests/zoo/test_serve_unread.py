@@ -25,6 +25,7 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 pytestmark = [pytest.mark.torch]
 
 from cimsim.cli import main  # noqa: E402
+from cimsim.errors import WorkloadError  # noqa: E402
 from cimsim.zoo.serve import trace_serving  # noqa: E402
 
 LLAMA = dict(prompt=[5, 7], decode=[6, 3], batch=2, dtype="fp32", batching="continuous")
@@ -87,3 +88,13 @@ def test_cli_serve_counts_the_table_in_the_capacity_check(tmp_path):
     assert "(weights 107.152 kB (13.696 kB of them never read by the trace)," in text
     assert "has memory.dram.capacity 110 kB" in text
 
+
+def test_a_seed_does_not_apply_to_serve(tmp_path):
+    with pytest.raises(WorkloadError, match=r"the seed does not apply to --serve"):
+        trace_serving("hf:gpt2", prompt=[5], decode=[1], seed=3, n_layer=1)
+    r = CliRunner().invoke(main, ["trace", "--zoo", "hf:gpt2", "--serve", "--param", "seed=3",
+                                  "--param", "n_layer=1", "-o", str(tmp_path / "x.json")])
+    assert r.exit_code == 1
+    assert r.output.strip().splitlines() == [
+        "Error: hf:gpt2: --param seed=3: the seed draws random weights, and --serve traces shapes "
+        "only (fake tensors, no --real-weights): the seed does not apply to --serve"]

@@ -247,6 +247,10 @@ def trace_serving(zoo_name: str, *, prompt, decode, batch: int = 1, requests: in
     batch, requests, P, D = one_micro_batch(batch, requests, P, D, mb)
     Dc = computed_decode(D, batch, batching)  # the steps each row runs (static: its batch's longest)
     check_serve_options(overrides, P, _SERVE_OWN)
+    if "seed" in overrides:  # hf:'s random weights' seed (zoo/hf.py): --serve traces shapes only
+        raise WorkloadError(f"{zoo_name}: --param seed={overrides['seed']!r}: the seed draws random "
+                            "weights, and --serve traces shapes only (fake tensors, no --real-weights): "
+                            "the seed does not apply to --serve")
     pre_entry, dec_entry = _entries(zoo_name, overrides)
     t0, n_traces = time.perf_counter(), 0
     # ------------------------------------------------------------------ templates (item 1)
