@@ -110,3 +110,25 @@ def test_a_dense_model_has_no_routing_note():
     assert "expert_routing" not in w.metadata
     with pytest.raises(WorkloadError, match="seed"):
         zoo.build("hf:llama", seed=1, num_hidden_layers=1)
+
+
+def test_a_users_own_moe_is_said_as_its_example_inputs_routing_without_seed_advice(tmp_path):
+    """A SPEC of the user's (here the same tiny Mixtral, 8 tokens; its weights could be trained):
+    the note claims no random weights and no hf: seed, only the example inputs' routing against
+    uniform routing's 4 (1 - 0.5^8) = 3.98 (review 14-2 finding 6)."""
+    spec = tmp_path / "mymoe.py"
+    spec.write_text(
+        "import torch, transformers\n"
+        f"CFG = {MIXTRAL!r}\n"
+        "def factory():\n"
+        "    torch.manual_seed(0)\n"
+        "    m = transformers.MixtralForCausalLM(transformers.MixtralConfig(**CFG)).eval()\n"
+        "    return m, (torch.arange(8).reshape(1, 8),)\n")
+    r = CliRunner().invoke(main, ["trace", f"{spec}:factory", "-o", str(tmp_path / "m.json")])
+    assert r.exit_code == 0, r.output
+    text = " ".join(r.output.split())
+    assert ("note: expert routing is the routing of the example inputs (one sample), against "
+            "uniform routing: 2 layer(s) used ") in text
+    assert ("of 4 experts for 8 token(s) x top-2; uniform routing uses E(1-(1-k/E)^B) = 3.98 on "
+            "average (the weights read follow it; metadata['expert_routing'])") in text
+    assert "random weights" not in text and "seed" not in text

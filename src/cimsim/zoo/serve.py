@@ -68,6 +68,7 @@ from .hf import _check_positions, position_limit, serving_entries
 from .serve_attention import _fold_cache, fuse_attention
 from .serve_kv import check_serve_options, checked_kv_rows, kv_row_bytes
 from .serve_parallel import _check_shard, _row_parallel, _shard_overrides, _stages
+from .serve_unread import served_unread
 
 _SERVE_OWN = ("seq", "cache", "batch")
 #: prompt lengths the prefill is traced at (the first and last: 1 x and 2 x, for the
@@ -246,6 +247,10 @@ def trace_serving(zoo_name: str, *, prompt, decode, batch: int = 1, requests: in
     batch, requests, P, D = one_micro_batch(batch, requests, P, D, mb)
     Dc = computed_decode(D, batch, batching)  # the steps each row runs (static: its batch's longest)
     check_serve_options(overrides, P, _SERVE_OWN)
+    if "seed" in overrides:  # hf:'s random weights' seed (zoo/hf.py): --serve traces shapes only
+        raise WorkloadError(f"{zoo_name}: --param seed={overrides['seed']!r}: the seed draws random "
+                            "weights, and --serve traces shapes only (fake tensors, no --real-weights): "
+                            "the seed does not apply to --serve")
     pre_entry, dec_entry = _entries(zoo_name, overrides)
     t0, n_traces = time.perf_counter(), 0
     # ------------------------------------------------------------------ templates (item 1)
@@ -515,6 +520,7 @@ def trace_serving(zoo_name: str, *, prompt, decode, batch: int = 1, requests: in
         step_kind.append("decode")
     cols = insert_replicas(b.columns(), stretches) if stretches else b.columns()
     w = Workload.from_columns(wname, cols, {})
+    unread = served_unread([wa.metadata, *([da.metadata] if any(D) else [])], w)  # the table once
     macs = w.op_macs
     starts = [0] + [e + 1 for e in step_end[:-1]]
     step_macs = [int(macs[s:e + 1].sum()) for s, e in zip(starts, step_end)]
@@ -532,6 +538,7 @@ def trace_serving(zoo_name: str, *, prompt, decode, batch: int = 1, requests: in
         "folded_ops_per_decode_step": dec.folded if dec else 0,
         "kv_appends": kv_note,
         "macs": int(macs.sum()),
+        **({"unread_parameters": unread} if unread else {}),
         "llm": {
             "first_token_ops": first_op,
             "last_token_ops": last_op,

@@ -210,7 +210,10 @@ def _routing(model, modules: dict, experts: dict) -> list[dict]:
 
 
 def routing_note(meta) -> str | None:
-    """The note comparing each MoE layer's experts used with uniform routing's expectation."""
+    """The note comparing each MoE layer's experts used with uniform routing's expectation; the
+    router's random weights and ``--param seed`` are named only for an ``hf:`` zoo entry built
+    with random weights (``metadata['zoo']``), any other model's routing is that of its
+    example inputs (its weights may be trained)."""
     layers = meta.get("expert_routing") or []
     if not layers:
         return None
@@ -222,9 +225,14 @@ def routing_note(meta) -> str | None:
         used = ", ".join(str(r["experts_used"]) for r in rs)
         parts.append(f"{len(rs)} layer(s) used {used} of {E} experts for {B} token(s) x top-{k}; "
                      f"uniform routing uses E(1-(1-k/E)^B) = {mean:.2f} on average")
-    return ("expert routing is one sample of the router's random weights, not a trained "
-            "router's: " + "; ".join(parts) + " (the weights read follow the sample; "
-            "average over seeds, --zoo hf:...'s --param seed=N; metadata['expert_routing'])")
+    zoo = meta.get("zoo") if isinstance(meta.get("zoo"), dict) else {}
+    if str(zoo.get("name", "")).startswith("hf:") and zoo.get("weights") == "real":
+        return ("expert routing is one sample of the router's random weights, not a trained "
+                "router's: " + "; ".join(parts) + " (the weights read follow the sample; "
+                "average over seeds, --zoo hf:...'s --param seed=N; metadata['expert_routing'])")
+    return ("expert routing is the routing of the example inputs (one sample), against uniform "
+            "routing: " + "; ".join(parts) + " (the weights read follow it; "
+            "metadata['expert_routing'])")
 
 
 def _names(entries) -> str:
