@@ -56,7 +56,7 @@ def utilization_vs_param(df: pd.DataFrame, param: str | None = None) -> Figure:
                     f"{_short(p)} = {value_text(df, p, v)}" for p, v in zip(others, rest)))
             _format_x(ax, df, param, panel[param])
             # up to 1.05, or past a value above 1 (a CIM chip's per-op level, unclamped)
-            ax.set_ylim(0, max(1.05, 1.1 * top))
+            ax.set_ylim(0, 1.05 if top <= 1 else 1.1 * top)
             ax.set_ylabel("utilization [fraction of peak]")
             ax.set_title(f"{wl}: {arch}", fontsize="medium", color=arch_style(str(arch)).color)
             ax.grid(True, which="both", alpha=0.3)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field, fields
+import math
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -344,7 +345,8 @@ def backing_ridge(components, idx, ops, rates, store: str) -> float:
     by resource name) of :func:`backing_path` (the backing store ``store``, the component's link
     and weight memory). ``idx``: each component's op indices; ``ops``: the op columns
     (:class:`~cimsim.workload.oparrays.OpArrays`: ``macs``, ``dtype``). NaN when no component
-    with a MAC peak ran MACs."""
+    with a MAC peak ran MACs, or when the ridge passes a float (a bandwidth of 1e-296 B/s: no
+    op reaches that peak, and JSON holds no Infinity)."""
     macs, dtypes = np.asarray(ops.macs, dtype=float), ops.dtype
     ran = [float(macs[ids].sum()) for ids in idx]
     if not ran or max(ran) <= 0:
@@ -357,7 +359,8 @@ def backing_ridge(components, idx, ops, rates, store: str) -> float:
     names, which = np.unique(dtypes[ids].astype(str), return_inverse=True)
     dtype = str(names[int(np.argmax(np.bincount(which, weights=macs[ids])))])
     peak = components[best].peak_macs_per_s(dtype)
-    return 2.0 * float(peak) / bandwidth if peak else float("nan")
+    ridge = 2.0 * float(peak) / bandwidth if peak else float("nan")
+    return ridge if math.isfinite(ridge) else float("nan")
 
 
 def serial_steps(chain_ops: np.ndarray | None, path: np.ndarray) -> int:

@@ -42,6 +42,7 @@ from ..report.columns import (  # noqa: F401  (the names live in report.columns)
     SAMPLE,
     SAMPLES_PER_RUN,
     SWEEP_KEY_COLUMNS,
+    SYSTEM_DEVICES,
     WEIGHT_BYTES,
     WORKLOAD,
     WORKLOAD_FILE,
@@ -58,7 +59,7 @@ TEXT_COLUMNS: frozenset[str] = frozenset(
 #: besides these, every ``ops_<component>`` and ``<resource>_bytes`` / ``<resource>_write_bytes``
 COUNT_COLUMNS: frozenset[str] = frozenset(
     {SAMPLE, CRITICAL_PATH_OPS, CRITICAL_PATH_SERIAL_STEPS, MACS, OPS, WEIGHT_BYTES, ACTIVATION_BYTES,
-     OPTIMIZER_STATE_BYTES, LLM_BATCH,
+     OPTIMIZER_STATE_BYTES, LLM_BATCH, SYSTEM_DEVICES,
      ACCURACY_REPEATS, SAMPLES_PER_RUN})
 #: true/false columns (stored boolean even when every row is an error row)
 FLAG_COLUMNS: frozenset[str] = frozenset({PRECISION_MISMATCH, EXTRAPOLATED, PHYSICALLY_PLAUSIBLE})

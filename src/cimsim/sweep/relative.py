@@ -15,7 +15,7 @@ from ..errors import CimsimError
 from ..units import format_quantity, si
 from .params import RANGE_DIGITS, FieldKind, SweepSpecError, _clip
 
-_RELATIVE = re.compile(r"^\s*x\s*(?P<factor>\S*)\s*$", re.IGNORECASE)
+_RELATIVE = re.compile(r"^\s*x\s*(?P<factor>\S+)\s*$", re.IGNORECASE)  # a bare "x" is no factor
 
 
 def _factor(text: str) -> str | None:
