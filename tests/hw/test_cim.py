@@ -323,8 +323,11 @@ def test_what_fits_beside_the_rest_is_pinned():
     # on rates placement does not see)
     assert pinned(np.array([0, 1, 2, 3]), np.full(4, 10), 39) == {0, 1}
     assert run([0, 1, 2, 3], [10] * 4, 39) == ([False, False, True, True], 19)
-    # run twice: the pinned stay, the others re-program at every use
-    assert run([0, 1, 2, 3] * 2, [10] * 4, 39) == ([False, False, True, True] * 2, 19)
+    # run twice, 2 and 3 re-program at every use, each used twice and fitting the 19 left
+    # alone, so the floors are tried beside 0 and 1 (review14-5 #1): a floor of 1 array pins 2
+    # too (30 + 1 <= 39) and 3 runs through the 9 left in ceil(10 / 9) = 2 rounds, 2 x 10 = 20
+    # arrays written where the room writes 2 x 20 = 40
+    assert run([0, 1, 2, 3] * 2, [10] * 4, 39) == ([False, False, False, True] * 2, 9)
     # an RNN: input projections (0, 1, 4 arrays each) used once, then the recurrent matrices
     # (2, 3, 8 each) every step, on 16: the most-used go first; 2 is pinned (8 + room for 8),
     # 3 would leave no room; 0, 1 and then 3 once over the 8 left: 16 arrays written, where the
@@ -345,8 +348,8 @@ def test_one_array_short_of_gpt2_small_re_programs_two_small_matrices():
     share 5,000 arrays (re-programmed every step, 1.62x the latency); with room 72 every larger
     matrix is pinned (13,353 arrays) and 22 of the 24 72-array ones beside them (1,584), leaving
     143 arrays to the other two (144 arrays written). A floor of 1 array would pin all but one
-    72-array matrix, 72 arrays written in 2 rounds, but is not tried where a room pins
-    something."""
+    72-array matrix, 72 arrays written in 2 rounds, but is not tried: the matrices
+    re-programmed are used once each."""
     from cimsim.hw.cim.reprogram import lru_reprograms
 
     sizes = np.array([216, 72, 288, 288] * 12 + [4713])

@@ -71,8 +71,8 @@ def test_a_re_programming_chip_streams_no_faster_than_one_sample():
     # the one array): 1e6 / 12 = 83,300 runs
     assert any("(no layer pipeline) (3 chips of this size would hold them: ceil(9 / 4); cimsim "
                "models one chip, re-programmed, not the weights split across chips); arrays are "
-               "re-programmed 4 times during the run (LRU, matrices pinned on 3 arrays before the "
-               "run, the rest over the 1 left; 2 matrices larger than the arrays left run through "
+               "re-programmed 4 times during the run, in 12 rounds (LRU, matrices pinned on 3 "
+               "arrays before the run, the rest over the 1 left; 2 matrices larger than the arrays left run through "
                "them in rounds, a programming each); which arrays a matrix takes is not modelled, "
                "so at worst one cell is written by each: 12 writes per run, and an endurance of "
                "1,000,000 cycles lasts 83,300 runs (with perfect wear-levelling, 12 writes per "

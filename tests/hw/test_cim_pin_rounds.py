@@ -2,11 +2,13 @@
 matrices that each fit in the arrays but not together. The search tried only rooms a matrix
 size leaves, so nothing was pinned and both were re-programmed; pinning the one used every step
 and running the other through the arrays left in rounds writes fewer arrays, the module's
-criterion. The floors are tried only where the classic choice (none, greedy, the rooms) pins
-nothing and every matrix fits the arrays alone (review14-1 #1: where a room pins something, a
-floor writing fewer arrays in many rounds made GPT-2 small's decode step up to 17 % slower;
-whether the bytes saved outweigh the rounds' write and read passes depends on link and memory
-rates, which placement does not see)."""
+criterion. The floors are tried, beside what the classic choice (none, greedy, the rooms) pins,
+only where every matrix fits the arrays alone and that choice re-programs a matrix used more
+than once that fits the arrays it leaves on its own (review14-1 #1: where the matrices it
+re-programs are used once each, a floor writing fewer arrays in many rounds made GPT-2 small's
+decode step up to 17 % slower; whether the bytes saved outweigh the rounds' write and read
+passes depends on link and memory rates, which placement does not see; review14-5 #1: gated on
+"pins nothing", a 32-array head beside the LSTM below turned them off)."""
 
 from __future__ import annotations
 
@@ -49,10 +51,31 @@ def test_the_finding_s_lstm_h4096_pins_its_recurrent_matrix():
     assert rounds(ops, sizes, free, keep)[0] == 27
 
 
-def _run(arrays: int):
+def test_a_small_head_beside_the_lstm_h4096_keeps_the_floor():
+    """review14-5 #1: the same LSTM with a 32-array classifier head used once. Greedy pins the
+    head (32 + 16,384 <= 16,992) and nothing else fits beside it; W_ih and W_hh evicting each
+    other in the 16,960 left write 2 x 16,384 = 32,768 arrays. W_hh is used 16 times and fits
+    those 16,960 alone, so the floors are tried beside the head: W_hh pinned too (32 + 16,384 +
+    1 <= 16,992), W_ih through the 16,992 - 16,416 = 576 left in ceil(16,384 / 576) = 29
+    rounds, 16,384 arrays written."""
+    ops, sizes = np.array([0] + [1] * 16 + [2]), np.array([16384, 16384, 32])
+    mask, free, keep = lru_reprograms(ops, sizes, 16992)
+    assert (keep, free) == ({1, 2}, 576)
+    assert int(sizes[ops][mask].sum()) == 16384
+    assert rounds(ops, sizes, free, keep)[0] == 29
+    assert int(sizes[ops][_lru(ops.tolist(), sizes, 16960, {2})].sum()) == 2 * 16384
+
+
+def _run(arrays: int, head: bool = False):
     arch = load_architecture(bundled.resolve_config("rram-cim"), {"cim.arrays": str(arrays)},
                              cli=True)
-    return simulate(arch, lstm(128, 128, steps=4, dtype="int8"), engine="analytic")
+    w = lstm(128, 128, steps=4, dtype="int8")
+    if head:  # a 10-class int8 head on the last hidden state: ceil(10 x 4 / 128) = 1 array
+        w = Workload(w.name + "-fc", [*w.tensors.values(), Tensor("fc.W", (10, 128), "int8", "weight"),
+                                      Tensor("fc.y", (1, 10), "int8", "activation")],
+                     [*w.ops, Op("fc", "matmul", ("l0.t3.h", "fc.W"), ("fc.y",), m=1, k=128,
+                                 n=10, weight="fc.W")])
+    return simulate(arch, w, engine="analytic")
 
 
 def test_only_the_streamed_matrix_crosses_the_link():
@@ -76,6 +99,36 @@ def test_only_the_streamed_matrix_crosses_the_link():
     assert any("matrices pinned on 16 arrays before the run, the rest over the 4 left; 1 matrix "
                "larger than the arrays left runs through them in rounds, a programming each"
                in n for n in pinned.notes), pinned.notes
+
+
+def test_a_head_beside_the_lstm_does_not_turn_the_floors_off():
+    """End to end, review14-5 #1: the LSTM above (W_ih, W_hh 16 arrays each) and a 1-array head
+    on 20 arrays. The classic choice pins the head (1 + 16 <= 20) and re-programs both, 2 x 128
+    x 512 B over the link more than on 40 arrays, where all fit. With the floors beside the
+    head W_hh is pinned too (1 + 16 + 1 <= 20) and W_ih runs through the 3 left in ceil(16 / 3)
+    = 6 rounds: one re-programming, 128 x 512 B, and l0.xproj computes its 4 rows in each of
+    the 6 rounds (8 input slices x 100 ns) and writes 128 rows x 10 ns a round."""
+    held, short = _run(40, head=True), _run(20, head=True)
+    assert held.facts["cim_reprograms"] == 0 and short.facts["cim_reprograms"] == 1
+    for level in ("interconnect", "dram"):
+        assert short.traffic_bytes[level] - held.traffic_bytes[level] == 128 * 512
+    xproj = short.op_table.set_index("op").loc["l0.xproj"]
+    assert xproj["compute_s"] == pytest.approx(6 * 4 * 8 * 100e-9 + 6 * 128 * 10e-9, rel=1e-12,
+                                               abs=0)
+    note = next(n for n in short.notes if "re-programmed" in n)
+    assert ("arrays are re-programmed 1 time during the run, in 6 rounds (LRU, matrices pinned "
+            "on 17 arrays before the run, the rest over the 3 left; 1 matrix larger") in note, note
+
+
+def test_the_note_counts_re_programmings_and_rounds():
+    """review14-5 #4: one re-programming is "1 time", and its rounds are said: W_ih through the
+    4 arrays left beside W_hh in ceil(16 / 4) = 4 rounds; several without rounds are "N times"
+    and no rounds are named (the chip test has 4 in 12 rounds)."""
+    from cimsim.hw.cim.reprogram import wear_text
+    one = wear_text(np.array([16]), 4, 1e6, 20, in_rounds=1)
+    assert one.startswith("arrays are re-programmed 1 time during the run, in 4 rounds (LRU, "), one
+    two = wear_text(np.array([10, 10]), 11, 1e6, 51)
+    assert two.startswith("arrays are re-programmed 2 times during the run (LRU, "), two
 
 
 def test_a_decode_step_keeps_the_room_that_pins_something():

@@ -18,37 +18,43 @@ Rules, in order:
    that writes fewest arrays in the run is kept, the first of those writing as
    many (a matrix pinned for few uses can leave too little room for one used
    every step; one array short of all the weights, the room of the smallest
-   matrices leaves two of them sharing). Only where that pins nothing and
-   every matrix fits the arrays alone are the floors tried: for each floor F
-   (a matrix size, largest first, then 1 array), the matrices most-used first
-   while F arrays are left, the ones not pinned that are larger than what is
-   left running through it in rounds (an LSTM whose two matrices each fit but
-   not together: its recurrent matrix pinned, the input projection in rounds
-   beside it, half the arrays written); the floors again with the matrices
-   whose pin saves most writes (uses x arrays) first; kept by the same count
-   against nothing pinned. Why not always: a floor trades link bytes for
+   matrices leaves two of them sharing). The floors are tried, beside what
+   that choice pins, exactly when every matrix fits the arrays alone and
+   that choice re-programs a matrix used more than once in the run that fits
+   the arrays it leaves on its own: for each floor F (a matrix size, largest
+   first, then 1 array), the classic pins held and the other matrices
+   most-used first while F arrays are left, the ones not pinned that are
+   larger than what is left running through it in rounds (an LSTM whose two
+   matrices each fit but not together, a small head pinned or not: its
+   recurrent matrix pinned, the input projection in rounds beside it, half
+   the arrays written); the floors again with the matrices whose pin saves
+   most writes (uses x arrays) first; kept by the same count against the
+   classic choice. The gate is a heuristic: a floor trades link bytes for
    rounds, each a write pass and a read pass. Placement sees a pass's time
    (write latency, read latency) but not the link's or the backing store's
    bytes per second (it is rate-free, so runs that differ only in rates
    share one placement), so no rate-free measure ranks a floor against a
-   room honestly; fewest
-   arrays written did not (GPT-2 small's decode step on sram-cim: all but 9
-   matrices pinned, those 9 through 28 arrays in 243 rounds, 6,657 instead
-   of 6,984 arrays written but 3.931 instead of 3.879 ms, +1.3 %; +6.1 to
-   +16.6 % on the other three CIM configs). So the classic choice stands
-   wherever it pins something, and where a matrix is larger than all the
-   arrays nothing is pinned (rule 3; floors beside Llama-2-7B's lm_head on
-   sram-cim ran 127 matrices through 260 arrays: 32.21 instead of 31.7 s).
-   The floors remain where the alternative pins nothing at all (matrices that
-   each fit but not together), still a trade of bytes for rounds, taken by
-   the count as there. The search is bounded: at most 3 x (distinct matrix
+   room honestly. Where the matrices re-programmed are used once each, a
+   pin saves one load at most and fewest arrays written chose badly (GPT-2
+   small's decode step on sram-cim: all but 9 matrices pinned, those 9
+   through 28 arrays in 243 rounds, 6,657 instead of 6,984 arrays written
+   but 3.931 instead of 3.879 ms, +1.3 %; +6.1 to +16.6 % on the other
+   three CIM configs), so the gate stays shut there; where a matrix is
+   larger than all the arrays nothing is pinned (rule 3; floors beside
+   Llama-2-7B's lm_head on sram-cim ran 127 matrices through 260 arrays:
+   32.21 instead of 31.7 s). Several decode steps use each matrix more than
+   once and open it, where many rounds may cost more than the loads saved.
+   The search is bounded: at most 3 x (distinct matrix
    sizes) + 4 choices, each an O(matrices) pick and one LRU pass over the
    ops, a set already tried not passed again. Before 2026-12-05 (night) nothing was pinned: one array
    short of all the weights re-programmed every matrix, a 2.9x step in a
    GPT-2 decode step's latency. Before the floors (2026-12-06) nothing was
    pinned beside a matrix run in rounds: the LSTM above re-programmed both
    matrices every run; from their merge to the review that followed, the
-   floors were weighed against the rooms too. A pinned matrix is its own
+   floors were weighed against the rooms too, and from then until
+   review14-5 tried only where the classic choice pinned nothing (a 32-array
+   head beside that LSTM turned them off: 4.292 instead of 2.587 ms on
+   rram-cim). A pinned matrix is its own
    engine server (its matmuls run while the others re-program); the others
    are one server.
 3. A matrix larger than the arrays it may use (all arrays, or those left
@@ -85,6 +91,7 @@ class _Matrices:
         for g in ops:
             uses[g] = uses.get(g, 0) + 1
         first = {g: i for i, g in enumerate(order)}
+        self.uses = uses
         self.by_use = sorted(order, key=lambda g: (-uses[g], first[g]))
         #: most arrays a pin saves writing first (uses x arrays), then first use
         self.by_saved = sorted(order, key=lambda g: (-uses[g] * self.need[g], first[g]))
@@ -113,12 +120,15 @@ def _pin(m: _Matrices, arrays: int, room: int | None) -> set[int]:
     return out
 
 
-def _pin_floor(m: _Matrices, arrays: int, floor: int, order: list[int]) -> set[int]:
-    """Rule 2's floors: the matrices in ``order`` while ``floor`` arrays are left; the others
-    share what is left, a larger one in rounds."""
-    out: set[int] = set()
-    used = 0
+def _pin_floor(m: _Matrices, arrays: int, floor: int, order: list[int],
+               keep: frozenset[int] = frozenset()) -> set[int]:
+    """Rule 2's floors: ``keep`` (the classic choice's pins), then the matrices in ``order``
+    while ``floor`` arrays are left; the others share what is left, a larger one in rounds."""
+    out = set(keep)
+    used = sum(m.need[g] for g in out)
     for g in order:
+        if g in out:
+            continue
         if used + m.need[g] + floor <= arrays:
             out.add(g)
             used += m.need[g]
@@ -157,9 +167,10 @@ def lru_reprograms(group_of_op: np.ndarray, arrays_of_group: np.ndarray,
     re-programming writes: all, or those left beside the pinned matrices, the pinned
     matrices)``: of no pinning and the pinnings for each room a matrix size leaves (and the
     greedy one), the one that writes fewest arrays in the run (the first of those writing as
-    many); only where that pins nothing and every matrix fits all the arrays, the pinnings for
-    each floor (a matrix size, or 1 array) too, the same way (rule 2: the floors' rounds cost
-    passes that placement, rate-free, cannot weigh against the bytes they save)."""
+    many); where every matrix fits all the arrays and that choice re-programs a matrix used more
+    than once that fits the arrays it leaves alone, the pinnings for each floor (a matrix size,
+    or 1 array) beside its pins too, the same way (rule 2: the floors' rounds cost passes that
+    placement, rate-free, cannot weigh against the bytes they save; the gate is a heuristic)."""
     ops = group_of_op.tolist()
     need = arrays_of_group[group_of_op]
     best = (_lru(ops, arrays_of_group, arrays, set()), arrays, set())
@@ -181,10 +192,22 @@ def lru_reprograms(group_of_op: np.ndarray, arrays_of_group: np.ndarray,
                 best, best_w = (mask, free, keep), w
 
     fewest(_pin(m, arrays, room) for room in [None, *sizes])
-    if not best[2] and max(m.need.values(), default=0) <= arrays:  # rule 2's floors
-        fewest(_pin_floor(m, arrays, floor, order) for order in (m.by_use, m.by_saved)
+    if _floors_may_help(m, group_of_op, arrays, *best):  # rule 2's floors, beside the pins
+        keep = frozenset(best[2])
+        fewest(_pin_floor(m, arrays, floor, order, keep) for order in (m.by_use, m.by_saved)
                for floor in [*sizes[::-1], 1])
     return best
+
+
+def _floors_may_help(m: _Matrices, group_of_op: np.ndarray, arrays: int, mask: np.ndarray,
+                     free: int, keep: set[int]) -> bool:
+    """Rule 2's gate: every matrix fits all the arrays (else rule 3 clears them) and the classic
+    choice re-programs a matrix used more than once in the run that fits the ``free`` arrays
+    left beside its pins on its own (two such that do not fit together evict each other)."""
+    if max(m.need.values(), default=0) > arrays:
+        return False
+    return any(m.uses[g] > 1 and m.need[g] <= free
+               for g in set(group_of_op[mask].tolist()) - keep)
 
 
 def rounds(group_of_op: np.ndarray, arrays_of_group: np.ndarray, free: int,
@@ -214,7 +237,11 @@ def wear_text(written: np.ndarray, free: int, endurance: float, arrays: int,
         how += (f"; {in_rounds:,} matri{'x' if in_rounds == 1 else 'ces'} larger than "
                 f"{'the arrays left' if free < arrays else 'all arrays'} "
                 f"run{'s' if in_rounds == 1 else ''} through them in rounds, a programming each")
-    return (f"arrays are re-programmed {len(written):,} times during the run (LRU, {how}); which "
+    n = len(written)
+    when = f"{n:,} time{'s' if n != 1 else ''} during the run"
+    if in_rounds:  # every re-programming's rounds: ceil(written / free), 1 where it fits
+        when += f", in {int(worst):,} rounds"
+    return (f"arrays are re-programmed {when} (LRU, {how}); which "
             f"arrays a matrix takes is not modelled, so at worst one cell is written by each: "
             f"{plain(worst, 3)} writes per run, and an endurance of {plain(endurance, 3)} cycles "
             f"lasts {plain(endurance / worst, 3)} runs (with perfect wear-levelling, "
