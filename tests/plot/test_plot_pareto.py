@@ -166,6 +166,17 @@ def test_a_bad_where_or_objective_is_one_line(small_sweep, tmp_path):
         assert res.exit_code == 1 and said in res.output and res.output.count("\n") == 1, res.output
 
 
+@pytest.mark.parametrize("column", ["energy_j", "system_energy_j"])
+def test_the_default_x_spelled_out_still_plots_a_plain_sweep(small_sweep, tmp_path, column):
+    """review14-5 #2: `--x energy_j`, the documented default a script may spell out, was refused
+    on a sweep without --accuracy once the option's default became None; the default x columns
+    select nothing new there, so the other figures are drawn as before."""
+    res = CliRunner().invoke(main, ["plot", str(small_sweep), "--no-roofline", "--format", "png",
+                                    "-o", str(tmp_path), "--x", column])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "s-latency.png").is_file() and not (tmp_path / "s-accuracy-energy.png").exists()
+
+
 def _acc_sweep(tmp_path, **kw) -> Path:
     df = _acc_frame(**kw)
     df[C.POINT_ID] = [f"p{i}" for i in range(len(df))]

@@ -142,3 +142,29 @@ def test_sweep_ridge_labels_neither_overlap_nor_leave_the_axes():
     assert sorted(t for t, _, _ in boxes) == sorted(
         f"ridge {x} op/B" for x in ("2.56", "11.9", "427", "2,700", "5,830"))
     _assert_legible(boxes)
+
+
+def test_a_ridge_label_with_no_room_goes_into_the_caption_not_over_another():
+    """review14-5 #6: a label that found no free place in its len(labels) + 1 tries was left at
+    the last one, over another label or below the frame, with no sign. Six roofs of one peak
+    (2 x 2.5 TMAC/s = 5 TOP/s) over 5, 2.5, 1.67, 1.25, 1 and 0.833 TB/s: ridges at 1-6 op/B,
+    closer than a label's width on a 2.4 x 1.6 in axes, so they stack down and the lowest find
+    the bottom; each is drawn clear of the others inside the frame, or named in the caption."""
+    from cimsim.plot.canvas import new_figure
+    from cimsim.plot.roofline import RIDGE_CAPTION, ridge_labels
+
+    fig = new_figure(2.4, 1.6)
+    ax = fig.subplots()
+    ax.set(xscale="log", yscale="log", xlim=(0.1, 1e3), ylim=(1e11, 1e14))
+    peak = 2.5e12
+    ridge_labels(ax, [(peak, 2.0 * peak / r, f"C{r}") for r in range(1, 7)])
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    (caption,) = [t for t in ax.texts if not t.get_text().startswith("ridge ")]  # wrapped to the axes
+    shown = [(t.get_text(), t.get_window_extent(renderer), ax.bbox) for t in ax.texts
+             if t.get_text().startswith("ridge ") and t.get_visible()]
+    values = " ".join(caption.get_text().split()).removeprefix(RIDGE_CAPTION + " ").removesuffix(" op/B")
+    said = [f"ridge {v} op/B" for v in values.split("; ")] if caption.get_visible() else []
+    assert sorted([t for t, _, _ in shown] + said) == [f"ridge {r} op/B" for r in range(1, 7)]
+    assert said and len(shown) >= 2  # the crafted case drops some, and keeps some by their corner
+    _assert_legible(shown + [(caption.get_text(), caption.get_window_extent(renderer), ax.bbox)])

@@ -198,3 +198,19 @@ def test_relative_sweep_specs(files, tmp_path):
     res = CliRunner().invoke(main, ["sweep", cfg, "-w", str(files / "gemv.json"), "--param",
                                     "processor.cores=x1.1", "--dry-run"])
     assert res.exit_code == 1 and len(res.output.strip().splitlines()) == 1, res.output
+
+
+@pytest.mark.parametrize("param, hint", [
+    ("memory.dram.bandwidth=x", True), ("memory.dram.bandwidth=X, 20GB/s", True),
+    ("memory.dram.bandwidth=x..x2:log:3", True), ("processor.cores=x", True),
+    ("memory.dram.bandwidth=fast", False), ("processor.cores=4.5", False)])
+def test_a_bare_x_is_told_the_relative_form(files, param, hint):
+    """review14-5 #3: a bare 'x' (no factor) is no relative value since da8aa90, and the number
+    parser's error that it gets instead never named the relative form a user who typed it
+    meant; a value not starting with x is not told it."""
+    res = CliRunner().invoke(main, ["sweep", str(files / "round.yaml"), "-w", str(files / "gemv.json"),
+                                    "--param", param, "--dry-run"])
+    lines = res.output.strip().splitlines()
+    assert res.exit_code == 1 and len(lines) == 1 and lines[0].startswith("Error: --param "), res.output
+    said = "; a relative value is x and a factor > 0, a multiple of the config's value (x0.9, x1.1)"
+    assert lines[0].endswith(said) == hint, lines[0]

@@ -53,8 +53,11 @@ def test_a_sequence_of_quantities_and_one_number():
 
 
 @pytest.mark.parametrize("values, why", [
+    # review14-5 #3: a bare 'x' (a relative value without its factor) is also told the relative
+    # form, appended after the spec forms
     ([4, "x"], r"'x' is not a whole number \(cim.adc.bits is an integer\); a value is a spec "
-               r"string, .* or a list, tuple or range of values$"),
+               r"string, .* or a list, tuple or range of values; a relative value is x and a "
+               r"factor > 0, a multiple of the config's value \(x0.9, x1.1\)$"),
     ([[4]], r"item #0 a list is not a value; give a spec string such as '4,5'"),
     ([], r"no values; give at least one$"),
     (None, r"None is not a value"),

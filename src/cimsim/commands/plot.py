@@ -81,7 +81,9 @@ def plot_command(sweep_file, output_dir, formats, param, no_roofline, where_expr
     df = _read(sweep_file)
     if where_expr is not None:
         df = _where(df, where_expr, sweep_file)
-    if x is not None and "accuracy_top1" not in df.columns and pareto_csv is None:
+    # the defaults spelled out (--x energy_j, the documented default before system_energy_j)
+    # select nothing new and are taken on any sweep, as before
+    if x not in (None, ENERGY, SYSTEM_ENERGY_J) and "accuracy_top1" not in df.columns and pareto_csv is None:
         raise click.ClickException(f"--x {x}: the x axis of the accuracy-energy figure, which a sweep "
                                    "with --accuracy has; this one has none")
     if (minimise or maximise) and pareto_csv is None:

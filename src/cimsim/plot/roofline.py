@@ -7,6 +7,7 @@ legend entry says so (as :func:`cimsim.plot.run_figures.arch_roofline` does)."""
 
 from __future__ import annotations
 
+import itertools
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -18,6 +19,7 @@ from matplotlib.transforms import Bbox
 from ..report.columns import OP_FIXED_LATENCY, bytes_column
 from ..report.format import si
 from ..units import plain
+from .canvas import wrap
 from .figures import _facet_shape, _figure, _grid, _outside_legend
 from .overlap import BAND, band_label, covers
 from .style import LINESTYLES, arch_style
@@ -132,42 +134,79 @@ RIDGE_DROP_PT, RIDGE_STEP_PT = 3.0, 10.0
 RIDGE_GAP_PT = 8.0
 
 
+#: the start of the caption that holds the ridges with no room beside their corner, followed
+#: by their values (``; `` between them: a value may hold a thousands comma) and ``op/B``
+RIDGE_CAPTION = "ridges with no room by their corner:"
+
+
 class _RidgeLabel(Annotation):
     """One ridge label of an axes' :func:`ridge_labels`; the first of them places them all
-    when the axes is drawn, once the layout has sized it (:func:`_place_ridges`)."""
+    when the axes is drawn, once the layout has sized it (:func:`_place_ridges`), and writes
+    the ones with no room into ``caption``."""
 
-    def __init__(self, group: list, *args, **kwargs):
+    def __init__(self, group: list, caption: list, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.group = group
+        self.group, self.caption = group, caption
 
-    def draw(self, renderer):
+    def draw(self, renderer):  # called hidden too (a dropped label), and then draws nothing
         if self.group and self.group[0] is self:
-            _place_ridges(self.group, renderer)
+            _place_ridges(self.group, renderer, self.caption[0])
         super().draw(renderer)
 
 
-def _place_ridges(labels: Sequence[Annotation], renderer) -> None:
-    """Each label, highest corner first: right of its corner, or left of it where right would
-    cross the axes' right edge, and :data:`RIDGE_DROP_PT` below it, then a
-    :data:`RIDGE_STEP_PT` lower at a time until it overlaps no label placed before it and
-    stays inside the axes, :data:`RIDGE_GAP_PT` clear of each side of another (two on one line
-    read as one)."""
-    gx, gy = renderer.points_to_pixels(RIDGE_GAP_PT), renderer.points_to_pixels(1.0)
-    placed = []
-    for lab in labels:
-        box = lab.axes.bbox
-        for n in range(len(labels) + 1):
-            dy = -(RIDGE_DROP_PT + n * RIDGE_STEP_PT)
-            lab.set_horizontalalignment("left")
-            lab.xyann = (4.0, dy)
+def _free_slot(lab: Annotation, placed: Sequence[Bbox], renderer):
+    """Put ``lab`` right of its corner, or left of it where right would cross the axes' right
+    edge, :data:`RIDGE_DROP_PT` below it, then a :data:`RIDGE_STEP_PT` lower at a time until it
+    overlaps none of ``placed``; its box there, or None where it reaches the axes' bottom first."""
+    box = lab.axes.bbox
+    for n in itertools.count():
+        dy = -(RIDGE_DROP_PT + n * RIDGE_STEP_PT)
+        lab.set_horizontalalignment("left")
+        lab.xyann = (4.0, dy)
+        bb = lab.get_window_extent(renderer)
+        if bb.x1 > box.x1:
+            lab.set_horizontalalignment("right")
+            lab.xyann = (-4.0, dy)
             bb = lab.get_window_extent(renderer)
-            if bb.x1 > box.x1:
-                lab.set_horizontalalignment("right")
-                lab.xyann = (-4.0, dy)
-                bb = lab.get_window_extent(renderer)
-            if bb.y0 >= box.y0 and not any(bb.overlaps(p) for p in placed):
-                break
-        placed.append(Bbox.from_extents(bb.x0 - gx, bb.y0 - gy, bb.x1 + gx, bb.y1 + gy))
+        if bb.y0 < box.y0 or n > 10_000:  # (a corner far above a tiny axes: no endless walk)
+            return None
+        if not any(bb.overlaps(p) for p in placed):
+            return bb
+
+
+def _place_ridges(labels: Sequence[Annotation], renderer, caption: Annotation) -> None:
+    """Each label, highest corner first, at the first free place below its corner
+    (:func:`_free_slot`), :data:`RIDGE_GAP_PT` clear of each side of another (two on one line
+    read as one). A label with none inside the axes is not drawn; its text goes into
+    ``caption`` (the axes' lower right corner, placed before the labels so that none covers
+    it), and the others are placed again around it, until every label is placed or captioned."""
+    gx, gy = renderer.points_to_pixels(RIDGE_GAP_PT), renderer.points_to_pixels(1.0)
+    dpi = renderer.points_to_pixels(72.0)  # pixels an inch
+
+    def pad(bb):
+        return Bbox.from_extents(bb.x0 - gx, bb.y0 - gy, bb.x1 + gx, bb.y1 + gy)
+
+    dropped: list = []
+    while True:
+        placed = []
+        caption.set_visible(bool(dropped))
+        if dropped:
+            values = "; ".join(lab.get_text().removeprefix("ridge ").removesuffix(" op/B")
+                               for lab in labels if lab in dropped)  # highest corner first
+            caption.set_text(wrap(f"{RIDGE_CAPTION} {values} op/B", caption.axes.bbox.width / dpi,
+                                  caption.get_fontsize()))
+            placed.append(pad(caption.get_window_extent(renderer)))
+        more = []
+        for lab in labels:
+            lab.set_visible(lab not in dropped)
+            bb = None if lab in dropped else _free_slot(lab, placed, renderer)
+            if bb is not None:
+                placed.append(pad(bb))
+            elif lab not in dropped:
+                more.append(lab)
+        if not more:
+            return
+        dropped += more
 
 
 def ridge_labels(ax, corners: Sequence[tuple[float, float, object]]) -> None:
@@ -180,20 +219,27 @@ def ridge_labels(ax, corners: Sequence[tuple[float, float, object]]) -> None:
     Each label sits just below its flat roof, beside its corner (inside the axes, clear of the
     top frame), on a white box that lets a marker under it show; one that would overlap
     another, taken from the highest corner down (the leftmost first on a tie), moves down a
-    step at a time until it does not (:func:`_place_ridges`, when the figure is drawn). Two
-    roofs with one corner (two architectures' equal roofs) get one label, in the first one's
+    step at a time until it does not (:func:`_place_ridges`, when the figure is drawn). One
+    that reaches the axes' bottom first is not drawn by its corner: its text is written in the
+    axes' lower right corner after :data:`RIDGE_CAPTION`, never left over another. Two roofs
+    with one corner (two architectures' equal roofs) get one label, in the first one's
     colour."""
     seen: dict[tuple[float, float], object] = {}
     for peak, bw, color in corners:
         seen.setdefault((2.0 * peak / bw, 2.0 * peak), color)
     group: list = []
+    caption: list = []  # filled below, once the labels are added: it is drawn after them
+    box = dict(boxstyle="square,pad=0.1", facecolor="white", edgecolor="none", alpha=0.7)
     for (x, y), color in sorted(seen.items(), key=lambda c: (-c[0][1], c[0][0])):
-        lab = _RidgeLabel(group, f"ridge {plain(x, 3)} op/B", (x, y), fontsize="x-small", color=color,
-                          xytext=(4.0, -RIDGE_DROP_PT), textcoords="offset points", va="top",
-                          bbox=dict(boxstyle="square,pad=0.1", facecolor="white", edgecolor="none",
-                                    alpha=0.7))
+        lab = _RidgeLabel(group, caption, f"ridge {plain(x, 3)} op/B", (x, y), fontsize="x-small",
+                          color=color, xytext=(4.0, -RIDGE_DROP_PT), textcoords="offset points",
+                          va="top", bbox=box)
         group.append(lab)
         ax.add_artist(lab)
+    if group:
+        caption.append(ax.annotate("", (1.0, 0.0), xycoords="axes fraction", xytext=(-4.0, 4.0),
+                                   textcoords="offset points", ha="right", va="bottom",
+                                   fontsize="x-small", bbox=box, visible=False))
 
 
 def roof_linestyle(i: int):

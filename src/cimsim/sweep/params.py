@@ -73,6 +73,10 @@ SPEC_FORMS = (
     "or 'A..B:log' / 'A..B:lin' (a range for --sample random|lhs)"
 )
 
+#: what a relative value is (sweep/relative.py), said too where a numeric field's value that
+#: failed to read starts with x (a bare 'x': the factor left out)
+RELATIVE_FORM = "a relative value is x and a factor > 0, a multiple of the config's value (x0.9, x1.1)"
+
 
 #: Significant digits of every value a range generates (grid points between the given ends, and
 #: random / LHS draws): the value printed is the value run, so ``cimsim run --set`` of a printed
@@ -220,8 +224,8 @@ def _clip(text: str, most: int = 80) -> str:
     return text if len(text) <= most else f"{text[:most]}... ({len(text):,} characters)"
 
 
-def _fail(path: str, spec: str, why: str) -> SweepSpecError:
-    return SweepSpecError(f"--param {path}={_clip(spec)}: {why}; a spec is {SPEC_FORMS}")
+def _fail(path: str, spec: str, why: str, hint: str = "") -> SweepSpecError:
+    return SweepSpecError(f"--param {path}={_clip(spec)}: {why}; a spec is {SPEC_FORMS}{hint}")
 
 
 def parse_value(text: str, fk: FieldKind):
@@ -263,7 +267,8 @@ def _parse_scalar(path: str, spec: str, text: str, fk: FieldKind):
     try:
         return parse_value(text, fk)
     except ValueError as exc:
-        raise _fail(path, spec, str(exc)) from None
+        relative = fk.kind in ("quantity", "int", "float") and text.strip()[:1] in ("x", "X")
+        raise _fail(path, spec, str(exc), f"; {RELATIVE_FORM}" if relative else "") from None
 
 
 def parse_param(text: str, data: Optional[Mapping[str, Any]] = None,

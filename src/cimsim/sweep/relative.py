@@ -13,7 +13,7 @@ import re
 
 from ..errors import CimsimError
 from ..units import format_quantity, si
-from .params import RANGE_DIGITS, FieldKind, SweepSpecError, _clip
+from .params import RANGE_DIGITS, RELATIVE_FORM, FieldKind, SweepSpecError, _clip
 
 _RELATIVE = re.compile(r"^\s*x\s*(?P<factor>\S+)\s*$", re.IGNORECASE)  # a bare "x" is no factor
 
@@ -64,9 +64,7 @@ def _absolute(path: str, spec: str, fk: FieldKind, base: float, factor: str) -> 
     except ValueError:
         f = math.nan
     if not (math.isfinite(f) and f > 0):
-        raise SweepSpecError(f"--param {path}={_clip(spec)}: 'x{_clip(factor, 20)}': a relative "
-                             "value is x and a factor > 0, a multiple of the config's value "
-                             "(x0.9, x1.1)")
+        raise SweepSpecError(f"--param {path}={_clip(spec)}: 'x{_clip(factor, 20)}': {RELATIVE_FORM}")
     value = float(f"{base * f:.{RANGE_DIGITS}g}")
     if fk.kind == "int":
         if not value.is_integer():
