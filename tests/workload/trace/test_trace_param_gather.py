@@ -111,11 +111,11 @@ def test_gather_and_take_of_a_parameter_read_the_elements_they_name():
 
 
 class Columns(nn.Module):
-    """``W[:, c]`` of a 1000 x 64 fp32 Parameter (256 B rows, 256,000 B)."""
+    """``W[:, c]`` of a ``rows`` x 64 fp32 Parameter (256 B rows; 1000 rows: 256,000 B)."""
 
-    def __init__(self):
+    def __init__(self, rows=1000):
         super().__init__()
-        self.W = nn.Parameter(torch.randn(1000, 64))
+        self.W = nn.Parameter(torch.empty(rows, 64))
 
     def forward(self, c):
         return self.W[:, c]
@@ -174,17 +174,6 @@ def test_gather_of_an_activation_stays_a_copy():
     assert _read_bytes(w, op) == 4 * 6 * 4 + 4 * 8  # the whole activation and the ids
 
 
-class Wide(nn.Module):
-    """``W[:, c]`` of a 100,000 x 64 fp32 Parameter (256 B rows, 25,600,000 B)."""
-
-    def __init__(self):
-        super().__init__()
-        self.W = nn.Parameter(torch.empty(100_000, 64))
-
-    def forward(self, c):
-        return self.W[:, c]
-
-
 def _fake(make):
     from torch._subclasses.fake_tensor import FakeTensorMode
 
@@ -205,7 +194,10 @@ def test_a_fake_column_index_is_charged_as_the_same_columns_with_real_ids(cols, 
     table = 100_000 * 64 * 4
     assert table == 25_600_000
     ids = len(cols) * 8
-    for make in (lambda: (Wide(), torch.tensor(cols)), lambda: _fake(lambda: (Wide(), torch.tensor(cols)))):
+    def real():
+        return Columns(100_000), torch.tensor(cols)
+
+    for make in (real, lambda: _fake(real)):
         read, tags = _bytes(make)
         if grain is None:  # the whole table (was 12,800,000 B of 4 B accesses with fake ids)
             assert read == table + ids and "access_bytes" not in tags
