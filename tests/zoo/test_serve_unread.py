@@ -45,6 +45,25 @@ def test_the_served_footprint_holds_the_untied_table_once():
     assert fp.unread == 13_696
 
 
+def test_a_pipelined_run_holds_the_table_on_the_stage_that_gathers_it():
+    """Review 14-6 finding 3: with 2 stages the 13,696 B never read were added to the largest
+    stage (layer 1 and the LM head), not to stage 0, whose gathers read the table. Stage 0: the
+    whole table (21 rows read, 107 never), layer 0 and RoPE's buffer; stage 1: layer 1, the
+    final norm and the LM head; together the model once."""
+    layer = (1024 + 512 + 512 + 1024 + 3 * 32 * 64 + 2 * 32) * 4
+    stage0 = 21 * ROW + (128 - 21) * ROW + layer + INV_FREQ
+    stage1 = layer + 32 * 4 + 32 * 128 * 4
+    assert (stage0, stage1) == (53_520, 53_632) and stage0 + stage1 == PARAMS + INV_FREQ
+    w = trace_serving("llama", **LLAMA, pipeline_parallel=2)
+    fp = w.footprint
+    assert fp.weights == (stage0, stage1)[fp.stage]  # was stage 1's 53,632 + 13,696 = 67,328
+    assert fp.unread == (13_696, 0)[fp.stage]
+    from cimsim.workload.footprint import footprint_apart
+
+    host = footprint_apart(w)[1]
+    assert host.weights == (stage0, stage1)[host.stage]
+
+
 def test_gpt2s_position_table_is_listed_and_its_tied_token_table_is_not():
     """The zoo's tiny GPT-2 (vocabulary 128, 128 positions, d = 32, 2 layers, biases, LM head
     tied to wte), fp32: wte 4,096 + wpe 4,096 + a layer (2 norms 128 + c_attn 32 x 96 + 96 +

@@ -55,8 +55,10 @@ optimizer state and the master weights: the parts are reported at that op (:clas
 
 A pipeline-parallel serving run (``metadata["llm"]["pipeline"]``: p stages, m micro-batches;
 the workload is one micro-batch) runs each stage on its own device: the footprint is the
-largest stage's, each stage holding the weights its ops read (parameters no op reads belong to
-no stage: they are counted on the largest, an upper bound), the caches they read of all m
+largest stage's, each stage holding the weights its ops read (a parameter read in part, an
+untied embedding table, on the stage of the first op that reads its part, a weight tensor
+``<name>[part]``; parameters no op reads belong to no stage: they are counted on the largest,
+an upper bound), the caches they read of all m
 micro-batches, and the activations live while its ops run (one micro-batch at a time). An
 op's stage is the number of send/recv ops before it in its iteration (the stage boundaries;
 the last, the token return, belongs to the last stage).
@@ -64,12 +66,18 @@ the last, the token return, belongs to the last stage).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 
 import numpy as np
 
 from ..errors import WorkloadError
 from .kinds import MATMUL, ROLE_INPUT, ROLE_WEIGHT, SENDRECV
+
+
+#: a served weight tensor's name: an iteration's prefix (``it3.decode.sb1.r0.``, none for a
+#: weight shared by every iteration), the parameter, and which read of it (``[part]``, ``[2]``)
+PART_READ = re.compile(r"^(?:it\d+\.(?:prefill|decode)(?:\.sb\d+)?(?:\.r\d+)?\.)?(.+)\[[^\[\]]*\]$")
 
 
 @dataclass(frozen=True)
@@ -318,7 +326,6 @@ def footprint(workload) -> Footprint:
     act = live_activation_profile(workload, mask | optimizer_state_mask(workload),
                                   cache_appends(workload) if mask.any() else None)
     weights, train = _resident(workload)
-    unread = train["unread"]
     if len(act) == 0:
         return Footprint(weights, 0, 0, **train)
     pipe = pipeline_of(workload)
@@ -326,12 +333,41 @@ def footprint(workload) -> Footprint:
         peak = int(np.argmax(kv + act))
         return Footprint(weights, int(kv[peak]), int(act[peak]), **train)
     best = None
+    held, rest = _unread_by_stage(workload, pipe[0])
     for s, ops, w_s, kv_s in _stage_parts(workload, mask, *pipe):
         i = int(np.flatnonzero(ops)[np.argmax((kv_s + act)[ops])])
-        f = Footprint(w_s, int(kv_s[i]), int(act[i]), s, pipe[0])
+        f = Footprint(w_s + held[s], int(kv_s[i]), int(act[i]), s, pipe[0], unread=held[s])
         if best is None or f.total > best.total:
             best = f
-    return replace(best, weights=best.weights + unread, unread=unread)
+    return replace(best, weights=best.weights + rest, unread=best.unread + rest)
+
+
+def _unread_by_stage(workload, p: int) -> tuple[list[int], int]:
+    """``(per stage, rest)``: the bytes of the ``unread_parameters`` entries read in part that
+    each of the ``p`` pipeline stages holds (an entry's stage: that of the first op reading one
+    of its parts, the weight tensors :data:`PART_READ` names after it), and the bytes of the
+    other entries (no op reads them: counted on the largest stage)."""
+    held, rest = [0] * p, unread_weight_bytes(workload)
+    entries = {e["name"]: e["bytes"] for e in workload.metadata.get("unread_parameters") or []
+               if "read_bytes" in e and isinstance(e.get("name"), str)}
+    if not entries:
+        return held, rest
+    c = workload.columns
+    of = np.full(c.n_tensors, -1, dtype=np.int64)  # per tensor: the entry whose part it is
+    names = list(entries)
+    for t in np.flatnonzero(c.tensor_role == ROLE_WEIGHT).tolist():
+        m = PART_READ.match(c.tensor_names[t])
+        if m and m.group(1) in entries:
+            of[t] = names.index(m.group(1))
+    edges = np.flatnonzero(of[c.in_ids] >= 0)
+    first = np.full(len(names), c.n_ops, dtype=np.int64)  # per entry: its first reader
+    np.minimum.at(first, of[c.in_ids[edges]], workload._op_of_in[edges])
+    stage = pipeline_stage_of_ops(workload, p)
+    for k, name in enumerate(names):
+        if first[k] < c.n_ops:
+            held[int(stage[first[k]])] += entries[name]
+            rest -= entries[name]
+    return held, rest
 
 
 def _stage_parts(workload, mask, p: int, m: int):
@@ -359,7 +395,6 @@ def footprint_apart(workload) -> tuple[Footprint, Footprint]:
     act = live_activation_profile(workload, mask | optimizer_state_mask(workload),
                                   cache_appends(workload) if mask.any() else None)
     weights, train = _resident(workload)
-    unread = train["unread"]
     if len(act) == 0:
         return Footprint(0, 0, 0), Footprint(weights, 0, 0, **train)
     pipe = pipeline_of(workload)
@@ -367,7 +402,9 @@ def footprint_apart(workload) -> tuple[Footprint, Footprint]:
         kv = kv_cache_profile(workload, mask)
         return Footprint(0, int(kv.max()), 0), Footprint(weights, 0, int(act.max()), **train)
     device, host = Footprint(0, 0, 0), Footprint(0, 0, 0)
+    held, rest = _unread_by_stage(workload, pipe[0])
     for s, ops, w_s, kv_s in _stage_parts(workload, mask, *pipe):
         device = max(device, Footprint(0, int(kv_s[ops].max()), 0, s, pipe[0]), key=lambda f: f.total)
-        host = max(host, Footprint(w_s, 0, int(act[ops].max()), s, pipe[0]), key=lambda f: f.total)
-    return device, replace(host, weights=host.weights + unread, unread=unread)
+        host = max(host, Footprint(w_s + held[s], 0, int(act[ops].max()), s, pipe[0], unread=held[s]),
+                   key=lambda f: f.total)
+    return device, replace(host, weights=host.weights + rest, unread=host.unread + rest)

@@ -20,15 +20,10 @@ decode steps, the decode step's), never summed per trace:
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 
+from ..workload.footprint import PART_READ as _PART
 from ..workload.kinds import ROLE_WEIGHT
-
-#: a served weight tensor's name: an iteration's prefix (``it3.decode.sb1.r0.``, none for a
-#: weight shared by every iteration), the parameter, and which read of it (``[part]``, ``[2]``)
-_PART = re.compile(r"^(?:it\d+\.(?:prefill|decode)(?:\.sb\d+)?(?:\.r\d+)?\.)?(.+)\[[^\[\]]*\]$")
 
 
 def _read_parts(workload) -> dict[str, int]:

@@ -111,11 +111,11 @@ def test_gather_and_take_of_a_parameter_read_the_elements_they_name():
 
 
 class Columns(nn.Module):
-    """``W[:, c]`` of a 1000 x 64 fp32 Parameter (256 B rows, 256,000 B)."""
+    """``W[:, c]`` of a ``rows`` x 64 fp32 Parameter (256 B rows; 1000 rows: 256,000 B)."""
 
-    def __init__(self):
+    def __init__(self, rows=1000):
         super().__init__()
-        self.W = nn.Parameter(torch.randn(1000, 64))
+        self.W = nn.Parameter(torch.empty(rows, 64))
 
     def forward(self, c):
         return self.W[:, c]
@@ -172,3 +172,89 @@ def test_gather_of_an_activation_stays_a_copy():
     op = next(op for op in w.ops if op.name == "gather")
     assert op.kind == "copy" and "access_bytes" not in op.tags
     assert _read_bytes(w, op) == 4 * 6 * 4 + 4 * 8  # the whole activation and the ids
+
+
+def _fake(make):
+    from torch._subclasses.fake_tensor import FakeTensorMode
+
+    with FakeTensorMode(allow_non_fake_inputs=True):
+        return make()
+
+
+@pytest.mark.parametrize("cols, grain", [
+    # columns 0, 2, ..., 62: 32 isolated 4 B accesses a row, each its own 64 B line: real ids
+    # fetch all 4 lines of every row (400,000 lines), fake ids 3,200,000 elements each a line
+    # (at most the table's 400,000): 25,600,000 B of lines, more than half the table: streamed
+    (list(range(0, 64, 2)), None),
+    # column 2: 100,000 accesses of 4 B, 6,400,000 B of lines, under half the table
+    ([2], 4),
+])
+def test_a_fake_column_index_is_charged_as_the_same_columns_with_real_ids(cols, grain):
+    """Review 14-6 finding 1: fake ids had no whole-table rule (12x slower than real ids)."""
+    table = 100_000 * 64 * 4
+    assert table == 25_600_000
+    ids = len(cols) * 8
+    def real():
+        return Columns(100_000), torch.tensor(cols)
+
+    for make in (real, lambda: _fake(real)):
+        read, tags = _bytes(make)
+        if grain is None:  # the whole table (was 12,800,000 B of 4 B accesses with fake ids)
+            assert read == table + ids and "access_bytes" not in tags
+        else:
+            assert read == 100_000 * len(cols) * 4 + ids and tags["access_bytes"] == grain
+
+
+class Transposed(nn.Module):
+    """``W.t()[i]`` of a 64 x 100,000 fp32 Parameter: each row of ``W.t()`` is 64 elements
+    100,000 apart (400 kB), 64 isolated 4 B accesses, not one 256 B access."""
+
+    def __init__(self):
+        super().__init__()
+        self.W = nn.Parameter(torch.empty(64, 100_000))
+
+    def forward(self, i):
+        return self.W.t()[i]
+
+
+def _bytes(make):
+    w = trace(*make())
+    op = _op(w, "index")
+    return sum(w.tensors[t].nbytes for t in op.inputs), op.tags
+
+
+@pytest.mark.parametrize("fake", [False, True])
+def test_a_row_gather_of_a_transposed_view_takes_its_grain_from_the_strided_elements(fake):
+    """Review 14-6 finding 2: tagged 256 B rows, 3.7x faster than the memory can serve them."""
+    make = (lambda: (Transposed(), torch.arange(0, 1000, 100)))  # 10 rows
+    read, tags = _bytes(lambda: _fake(make) if fake else make())
+    # 10 rows x 64 isolated elements: 640 accesses of 4 B (640 lines, 40,960 B: under half the
+    # 25,600,000 B table), plus the 10 int64 ids
+    assert read == 10 * 64 * 4 + 10 * 8 == 2_640
+    assert tags["access_bytes"] == 4  # was 256 (a whole row)
+    assert (tags["lookups"], tags["rows_read"], tags["table_rows"]) == (10, 10, 100_000)
+
+
+def test_a_row_gather_of_a_transposed_view_whose_lines_cover_the_table_streams_it():
+    # 25,000 rows x 64 isolated elements, each its 64 B line: 102,400,000 B of lines, more than
+    # half the 25,600,000 B table: the table streamed, plus the 25,000 int64 ids
+    read, tags = _bytes(lambda: (Transposed(), torch.arange(0, 50_000, 2)))
+    assert read == 64 * 100_000 * 4 + 25_000 * 8
+    assert "access_bytes" not in tags  # was 256 B rows, 6.6 MB at the full rate
+
+
+def test_a_row_gather_of_a_column_strided_view_takes_its_grain_from_the_elements():
+    """``W[:, ::2][idx]``: rows of 32 elements 2 apart: 4 B accesses, each its line; 3 rows of
+    a 1000 x 64 fp32 table: 96 lines, 6,144 B, under half the 256,000 B table."""
+    read, tags = _bytes(lambda: (Strided(), torch.tensor([5, 1, 700])))
+    assert read == 3 * 32 * 4 + 3 * 8
+    assert tags["access_bytes"] == 4  # was 128 (a 32-element row)
+
+
+class Strided(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.W = nn.Parameter(torch.empty(1000, 64))
+
+    def forward(self, i):
+        return self.W[:, ::2][i]

@@ -16,7 +16,10 @@ index of a parameter (:data:`.aten.GATHERS`: ``W[idx]`` with several index tenso
 slice before the index, ``torch.gather``, ``torch.take``) read the elements they name
 (:func:`gather_elements`). Their access grain comes from the data (:func:`_grain`): each run of
 consecutive elements is one random access (``W[:, 0:32]`` of fp32: 128 B a row), and a gather
-whose accesses fetch more than half the table's lines is the whole table, streamed. They were
+whose accesses fetch more than half the table's lines is the whole table, streamed; without
+index values each element the output holds is taken as a distinct element, its own access. A
+row gather of a view whose rows are not contiguous in storage (``W.t()[i]``, ``W[:, ::2][i]``)
+takes its grain from the data the same way (each row is strided elements). They were
 copies of the whole table (a ``W[idx]`` of a 1e6 x 64 fp32 table read its 256 MB for 655 kB of
 rows).
 """
@@ -57,7 +60,8 @@ def gather_rows(low, base, args, targets, kind="copy", vec=None, extra=(), tags=
     more tags (a bag's ``pool``); ``ids``: the row ids when the index tensor read is not them
     (a mask's ``nonzero()``, negative ids counted from the end); ``from_data``: the access
     grain from the rows read (:func:`_grain`: adjacent rows are one access; most of the
-    table's lines read: the whole table streamed) rather than one row. Tags ``lookups`` (ids
+    table's lines read: the whole table streamed) rather than one row, as it always is where
+    a row is not one run of consecutive offsets (a transposed view's). Tags ``lookups`` (ids
     looked up), ``rows_read`` (the distinct rows read) and ``table_rows`` (the table's rows)
     let a run say when repeated ids of a table larger than a cache are taken as hits
     (:mod:`cimsim.cost.gathers`)."""
@@ -82,7 +86,11 @@ def gather_rows(low, base, args, targets, kind="copy", vec=None, extra=(), tags=
     vid = low.st.storages[storage_key(table)].cur
     # its access pattern: random reads of one row each (the memory level's random-access rate)
     row_bytes = int(math.prod(table.shape[1:])) * DTYPE_BYTES[low.dt(table)]
-    grain = _grain(low, table, offs) if from_data else row_bytes
+    if not _contiguous(inner):  # a row is strided elements (``W.t()[i]``): the grain from them
+        grain = _fake_grain(low, table, table.storage_offset() + inner, len(rows)) \
+            if _no_values(low, ids) else _grain(low, table, offs)
+    else:
+        grain = _grain(low, table, offs) if from_data else row_bytes
     if grain is None:  # most of the table: streamed whole
         low.emit(kind, base, [table, idx, *extra], targets, vec=vec, tags={"part": "gather", **(tags or {})})
         return
@@ -108,9 +116,38 @@ def _grain(low, table, offs) -> float | None:
     if not len(starts):
         return float(unit)
     first, last = starts * unit // LINE, ((starts + lengths) * unit - 1) // LINE
-    if int((last - first + 1).sum()) * LINE * 2 > low.st.versions[low.st.storages[storage_key(table)].cur].size * unit:
-        return None
-    return float(lengths.sum()) / len(starts) * unit
+    return None if _streams(low, table, int((last - first + 1).sum())) else \
+        float(lengths.sum()) / len(starts) * unit
+
+
+def _fake_grain(low, table, one, times: int) -> float | None:
+    """:func:`_grain` of a gather without index values reading ``times`` distinct pieces laid
+    out as ``one`` (the storage offsets of one, in ``table``'s elements), each piece its own
+    accesses: ``one``'s mean run; None where the pieces' lines (those of ``one`` ``times``
+    over, at most the table's) are more than half the table's bytes."""
+    unit = low.st.unit_of(table)
+    starts, lengths = runs(low.st.units_at(table, np.asarray(one, dtype=np.int64)))
+    if not len(starts):
+        return float(unit)
+    lines = int((((starts + lengths) * unit - 1) // LINE - starts * unit // LINE + 1).sum()) * times
+    table_bytes = _storage_bytes(low, table)
+    return None if _streams(low, table, min(lines, table_bytes // LINE)) else \
+        float(lengths.sum()) / len(starts) * unit
+
+
+def _storage_bytes(low, table) -> int:
+    return low.st.versions[low.st.storages[storage_key(table)].cur].size * low.st.unit_of(table)
+
+
+def _streams(low, table, lines: int) -> bool:
+    """Whether random accesses fetching ``lines`` lines of :data:`LINE` bytes fetch more than
+    half the bytes of ``table``'s storage: then the table is read whole, streamed."""
+    return lines * LINE * 2 > _storage_bytes(low, table)
+
+
+def _contiguous(inner: np.ndarray) -> bool:
+    """Whether a row's element offsets ``inner`` are one run of consecutive offsets."""
+    return len(inner) < 2 or bool(np.all(np.diff(inner) == 1))
 
 
 @lowers("_embedding_bag", "_embedding_bag_forward_only", "embedding_bag")
@@ -197,8 +234,10 @@ def gather_elements(low, c: Call, table, idx, tensors, fake: bool) -> None:
     else:
         dim = c.args[1] % table.dim() if c.base == "gather" else None
         offs = _sorted_distinct(_element_offsets(torch, c.base, table, idx, dim).reshape(-1).numpy())
+    # fake ids: each element its own access (one element, its line), as many as the output's
+    grain = _fake_grain(low, table, offs[:1], len(offs)) if fake else None
     offs = low.st.units_at(table, offs)
-    grain = float(DTYPE_BYTES[low.dt(table)]) if fake else _grain(low, table, offs)
+    grain = grain if fake else _grain(low, table, offs)
     if grain is None:  # most of the table: streamed whole
         low.emit("copy", c.base, [table, *tensors], c.targets, tags={"part": "gather"})
         return
