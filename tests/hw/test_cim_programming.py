@@ -279,12 +279,11 @@ def test_the_link_carries_the_next_matrix_while_one_is_written():
 def test_endurance_lifetime_is_the_most_written_cells():
     """find-G #4: "lasts N runs" divided the endurance by the mean writes per cell (perfect
     wear-levelling). Three 128 x 1280 int8 matrices of 40 arrays each (1280 x 4 columns / 128),
-    read A B C A B C on the round CIM's 64 arrays: no two fit together; A (first used) is pinned
-    and B and C run through the 24 arrays left in ceil(40 / 24) = 2 rounds at each read (4 x 40
-    = 160 arrays written; nothing pinned, all 6 reads wrote 240): 160 / 24 = 6.67 writes per
-    cell per run on average, but which arrays a matrix takes is not modelled, so a cell may be
-    written by both rounds of all 4: an endurance of 1e8 lasts 1e8 / 8 = 12.5 M runs at worst
-    (15 M on average)."""
+    read A B C A B C on the round CIM's 64 arrays: no two fit together; pinning A would send
+    both B and C through the 24 arrays left in rounds, which the pinning's floors never choose
+    (at most one matrix in rounds), so all 6 reads re-program 40 arrays: 240 / 64 = 3.75 writes per cell per run
+    on average, but which arrays a matrix takes is not modelled, so a cell may be written by
+    all 6: an endurance of 1e8 lasts 1e8 / 6 = 16.7 M runs at worst (26.7 M on average)."""
     tensors = [Tensor(f"W{j}", (128, 1280), "int8", "weight") for j in range(3)]
     ops = []
     for i in range(6):
@@ -293,9 +292,9 @@ def test_endurance_lifetime_is_the_most_written_cells():
         ops.append(Op(f"mm{i}", "matmul", (f"x{i}", f"W{i % 3}"), (f"y{i}",), m=1, k=128,
                       n=1280, weight=f"W{i % 3}"))
     r = simulate(_round(), Workload("abcabc", tensors, ops), engine="analytic")
-    assert r.facts["cim_reprograms"] == 4
+    assert r.facts["cim_reprograms"] == 6
     note = next(n for n in r.notes if "endurance" in n)
     assert ("which arrays a matrix takes is not modelled, so at worst one cell is written by "
-            "each: 8 writes per run, and an endurance of 100,000,000 cycles lasts 12,500,000 runs "
-            "(with perfect wear-levelling, 6.67 writes per cell of those arrays per run on average: "
-            "15,000,000 runs)") in note, note
+            "each: 6 writes per run, and an endurance of 100,000,000 cycles lasts 16,700,000 runs "
+            "(with perfect wear-levelling, 3.75 writes per cell of those arrays per run on average: "
+            "26,700,000 runs)") in note, note
