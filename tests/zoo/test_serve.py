@@ -448,11 +448,16 @@ def test_pipeline_parallel_sends_what_the_generator_sends():
     assert traced.macs == gen.macs
     # the residual stream is what crosses (not the next norm's square, made by the same fused op)
     assert next(op for op in traced.ops if op.kind == "sendrecv").inputs == ("it0.prefill.model.layers.0.add#1",)
-    # the capacity check sees the stages alike: the peak is the last stage's prefill (its
-    # activations outweigh the cache's growth in this tiny model), charged layer 1's caches of
-    # the first decode step: 2 x 16 x (6 + 8) x 4 B
+    # the capacity check: the generator's peak is the last stage's prefill (its activations
+    # outweigh the cache's growth in this tiny model), charged layer 1's caches of the first
+    # decode step: 2 x 16 x (6 + 8) x 4 B. The traced run also holds the untied embedding
+    # table's rows no iteration gathered (the generator counts no table): 17 tokens (5 + 7
+    # prompt, 3 + 2 decoded; ids without values are distinct rows) of the 128 x 32 fp32 table
+    # read, (128 - 17) x 32 x 4 = 14,208 B held on stage 0, which gathers it: its peak there,
+    # with layer 0's caches, of the same size
     fp, fg = traced.footprint, gen.footprint
-    assert (fp.stage, fp.kv_cache) == (fg.stage, fg.kv_cache) == (1, 2 * 16 * 14 * 4)
+    assert (fg.stage, fg.kv_cache, fg.unread) == (1, 2 * 16 * 14 * 4, 0)
+    assert (fp.stage, fp.kv_cache, fp.unread) == (0, 2 * 16 * 14 * 4, (128 - 17) * 32 * 4)
     # and the pipelined report runs on it: 4 iterations of 2 stages
     from cimsim.report.pipeline import stage_times
     r = simulate_pp(traced)
