@@ -454,8 +454,9 @@ def test_over_capacity_note_says_how_many_chips_would_hold_the_weights(arrays, c
     r = simulate(make_arch(name="cim-small", cim=cim, interconnect=dict(ROUND_LINK)),
                  _two_matrix_pingpong())
     assert (f"cim: weights need 96 arrays but only {arrays} exist ({chips} chips of this size would "
-            f"hold them: ceil(96 / {arrays}); cimsim models one chip, re-programmed, not the "
-            "weights split across chips); arrays are re-programmed") in " ".join(r.notes)
+            f"hold them: ceil(96 / {arrays}); one chip is modelled, re-programmed: cim.chips: "
+            f"{chips} with a cim.chip_link splits the weights across chips); arrays are "
+            "re-programmed") in " ".join(r.notes)
 
 
 def test_cim_all_fit_no_reprogram():

@@ -93,7 +93,7 @@ from ..parts import ADC, NMC, Cell, Counting, NonIdeal  # noqa: F401  (Counting 
 from ..circuits.array import preset as cell_preset
 from ..parts.cell import DEFAULT_CELL
 from ..parts.registry import technology_cells, technology_of
-from . import activity, counting, flat, notes, offchip, onchip, programming, sizing
+from . import activity, chips, counting, flat, notes, offchip, onchip, programming, sizing
 from . import static as static_model
 from .blocks import CIMArea, CIMBuffer
 from .chip import Chip, effective_rate
@@ -116,8 +116,15 @@ class CIMConfig(ComponentConfig):
         description="Memory cell technology: rram (the resistive cells rram_1t1r, fefet, pcm) "
         "or sram (sram_6t, sram_8t, sram_charge, sram_digital); the process node and supply are "
         "the top-level technology block's.")
-    arrays: PositiveInt = Field(le=2 ** 40, description="Number of crossbar arrays (macros); at "
-                                "most 2^40 (10^30 was taken: a chip of 1.6e21 m²).")
+    arrays: PositiveInt = Field(le=2 ** 40, description="Number of crossbar arrays (macros) of "
+                                "one chip; at most 2^40 (10^30 was taken: a chip of 1.6e21 m²).")
+    chips: PositiveInt = Field(default=1, le=2 ** 20, description="Identical chips of `arrays` "
+                               "arrays each, the matrices split over them in first-use order; "
+                               "static power and area count every chip (cimsim.hw.cim.chips). "
+                               "Default: 1. More need chip_link; not with a chip block.")
+    chip_link: Optional[str] = Field(default=None, description="The link (of links:) an "
+                                     "activation crosses from one chip to another; required with "
+                                     "chips > 1. Default: none.")
     rows: PositiveInt = Field(le=2 ** 24, description="Word lines per array (input dimension of "
                               "a tile); at most 2^24, the partial-sum model's exact range.")
     cols: PositiveInt = Field(description="Bit lines per array.")
@@ -386,7 +393,7 @@ class CIM(Component[CIMConfig]):
 
     def check(self):
         errors = self.hw.link_errors("link", self.link, "the host and the arrays")
-        errors += onchip.check(self.config, self.hw)
+        errors += onchip.check(self.config, self.hw) + chips.check(self.config, self.hw)
         for what in ("design", "static"):
             try:
                 getattr(self, what)
@@ -426,7 +433,7 @@ class CIM(Component[CIMConfig]):
 
     @property
     def static_power_w(self) -> float:
-        return self.static.power_w
+        return self.static.power_w * self.config.chips  # every chip's (:mod:`.chips`)
 
     def claim(self, ops: OpArrays, free):
         mine = (ops.stationary >= 0) & ops.mac_dtype_ok()  # no int64 / complex matmul
@@ -493,10 +500,14 @@ class CIM(Component[CIMConfig]):
         # over the link the outputs go out; the inputs and the weights programmed come in,
         # the weights read from the backing store; a spill is stored there (offchip rule 8)
         nbytes, writes = {link: over}, {link: l_out}
+        if "chip_link" in s:  # activations between chips (:mod:`.chips` rules 3, 4)
+            latency_chips = chips.charge(self.hw, link, c.chip_link, s, nbytes)
         nbytes[back] = nbytes.get(back, 0.0) + w_bytes + first_in
         spill = offchip.charge_spill(s, back, nbytes, writes)
         latency = (c.op_overhead + np.where(crosses, self.hw.links[link].latency, 0.0)
                    + np.where(reprog | (first_in > 0) | spill, self.hw.memory[back].latency, 0.0))
+        if "chip_link" in s:
+            latency = latency + latency_chips
         if c.chip is not None:
             latency = latency + onchip.shared_costs(self.name, c.chip, s, a_in + a_out, nbytes, hold)
         # a chip's flat buffer: its energy in the chip's buffer part (onchip.energy)
@@ -511,7 +522,8 @@ class CIM(Component[CIMConfig]):
         return OpCost(compute_s=compute, latency_s=latency, bytes=nbytes, energy=energy,
                       write_bytes=writes,
                       # array-seconds busy, per array of the block (utilization: over the latency)
-                      busy={"arrays": s["arrays"] * (rounds * rows * t_vector + t_write) / c.arrays,
+                      busy={"arrays": s["arrays"] * (rounds * rows * t_vector + t_write)
+                            / (c.arrays * c.chips),
                             # a per-op one-unit level: each op's occupancy of it alone (no hops)
                             **{f"{lv}_bw": sh["time_s"] for lv, sh in s.get("per_op", {}).items()}},
                       compute_parts=parts, hold_s=hold,
@@ -538,7 +550,8 @@ class CIM(Component[CIMConfig]):
         """Area by part: given in ``area``, or derived with a technology block; empty without
         either."""
         a = self.design.area
-        return onchip.area_m2(self.config, dict(a) if a is not None else {}, self.hw)
+        area = onchip.area_m2(self.config, dict(a) if a is not None else {}, self.hw)
+        return {p: v * self.config.chips for p, v in area.items()}  # every chip's
 
     @classmethod
     def shared_bandwidths(cls, name, config, technology=None):
@@ -579,5 +592,5 @@ class CIM(Component[CIMConfig]):
         """All arrays busy, each doing a vector per ``t_vector`` over weights packed as :func:`.tiling.tiles`."""
         c = self.config
         per_weight = columns_per_weight(c.weight_bits, c.bits_per_cell, c.differential)
-        return c.arrays * c.rows * c.cols / per_weight / c.t_vector(self.design)
+        return c.arrays * c.chips * c.rows * c.cols / per_weight / c.t_vector(self.design)
 

@@ -47,7 +47,7 @@ import numpy as np
 
 from ..base import Plan
 from ...units import si
-from . import mapping, onchip, programming
+from . import chips, mapping, onchip, programming
 from ..im2col import im2col_note, input_bytes
 from .reprogram import chips_text, lru_reprograms, rounds, wear_text
 from .tiling import matrix_keys, read_groups, tiles
@@ -81,7 +81,10 @@ def place(comp, ops, idx) -> Plan:
     if oriented:
         notes.append(f"{comp.name}: {oriented}")
     stages = np.unique(stage)
+    chips.refuse_stages(comp.name, c, len(stages))
+    cap = c.arrays * c.chips  # every chip's arrays (:mod:`.chips` rule 1)
     held = _unread_arrays(c, ops) if len(stages) <= 1 else None  # rule 2: held, never read
+    home, span = np.full(len(idx), -1, dtype=np.int64), np.ones(len(idx), dtype=np.int64)
     n_servers, needs, fitting, used, cells, deploy = 0, [], [], [], [0.0, 0.0], []
     first_op = np.unique(group_of, return_index=True)[1]  # each matrix's first op
     for s in stages.tolist():
@@ -91,16 +94,22 @@ def place(comp, ops, idx) -> Plan:
         needed = int(sizes.sum())
         weight_cells = float(group_cells[mine].sum())
         where = f" on pipeline stage {s}'s device" if len(stages) > 1 else ""
-        if held is not None and needed <= c.arrays < needed + held[1]:
+        if held is not None and needed <= cap < needed + held[1]:
             notes.append(f"{comp.name}: the {held[0]:,} matrices of parameters this forward never "
                          f"reads would need {held[1]:,} more arrays beside the {needed:,} of the "
-                         f"weights read, more than the {c.arrays:,} that exist: left out (a "
+                         f"weights read, more than the {cap:,} that exist: left out (a "
                          "weight-stationary chip of this size cannot hold the whole model)")
-        elif held is not None and needed <= c.arrays:
+        elif held is not None and needed <= cap:
             needed += held[1]
             weight_cells += held[2]
         needs.append(needed)
-        if needed <= c.arrays:  # rule 2
+        if needed <= cap:  # rule 2
+            if c.chips > 1:  # each matrix's home chip (:mod:`.chips` rule 2)
+                order = np.argsort(first_op[mine], kind="stable")
+                lo, hi = np.empty_like(order), np.empty_like(order)
+                lo[order], hi[order] = chips.assign(sizes[order], c.arrays, c.chips)
+                home[on], span[on] = lo[local], (hi - lo + 1)[local]
+                chip_at = (lo, hi, sizes)
             server[on] = n_servers + local
             n_servers += len(mine)
             most = np.zeros(len(mine))  # each matrix's most activation rows
@@ -123,28 +132,37 @@ def place(comp, ops, idx) -> Plan:
                 room = c.arrays - (needed - int(sizes.sum())) - int(sizes.sum())  # beside 1 copy
                 notes.extend(_uniform_note(comp, ops, idx, on, local, copies, most, sizes, room))
             continue
-        used.append(c.arrays)
+        used.append(cap)
         cells[0] += weight_cells
         cells[1] += float(needed) * c.rows * c.cols
-        mask, free, keep = lru_reprograms(local, sizes, c.arrays)  # rule 3
+        mask, free, keep = lru_reprograms(local, sizes, cap)  # rule 3
         deploy.append(programming.deployment(comp, k, n, pc,
                                              first_op[mine[sorted(keep)]], 1))
         reprogram[on] = mask
         n_rounds[on] = rounds(local, sizes, free, keep)
-        space[on] = np.where(n_rounds[on] > 1, free, c.arrays)
+        space[on] = np.where(n_rounds[on] > 1, free, cap)
         own = {g: i for i, g in enumerate(sorted(keep))}
         server[on] = n_servers + np.array([own.get(g, len(own)) for g in local.tolist()],
                                           dtype=np.int64)
         n_servers += len(own) + 1
-        notes.append(f"{comp.name}: weights{where} need {needed:,} arrays but only {c.arrays:,} "
-                     f"exist{chips_text(needed, c.arrays)}; "
-                     + wear_text(need[on][mask], free, c.endurance, c.arrays,
+        notes.append(f"{comp.name}: weights{where} need {needed:,} arrays but only {cap:,} "
+                     f"exist{chips_text(needed, c.arrays, c.chips, comp.name)}; "
+                     + wear_text(need[on][mask], free, c.endurance, cap,
                                  np.unique(local[n_rounds[on] > 1]).size))
+        if c.chips > 1:
+            notes.append(chips.reprogram_note(comp.name, c))
     notes.extend(im2col_note(comp.name, comp.link, ops, idx, c.input_bits, c.input_reuse))
     if fitting:  # the fitting devices' deployment (deploy: one entry per stage, in order)
         fit_deploy = programming.devices([deploy[stages.tolist().index(f[0])] for f in fitting])
-        notes.append(_fit_note(comp.name, c.arrays, fitting, len(stages),
+        notes.append(_fit_note(comp.name, cap, fitting, len(stages),
                                programming.deployed_text(fit_deploy)))
+    a_in = input_bytes(ops, idx, c.input_bits, c.input_reuse)
+    state = {}
+    if c.chips > 1 and (home >= 0).any():  # :mod:`.chips` rules 3 and 4
+        state["chip_in"], state["chip_link"] = chips.link_bytes(ops, idx, home, span, a_in,
+                                                                ops.act_out_bytes[idx])
+        notes.append(chips.note(comp.name, c, comp.link, *chip_at,
+                                float(state["chip_link"].sum()), int((chip_at[1] > chip_at[0]).sum())))
     return Plan(
         server=server, n_servers=n_servers,
         # re-programmed weights arrive and are written before any row computes
@@ -153,7 +171,7 @@ def place(comp, ops, idx) -> Plan:
         # per device: the largest stage's under pipeline parallelism
         summary={"arrays_needed": max(needs), "reprograms": int(reprogram.sum()),
                  "arrays_used": max(used, default=0),
-                 "array_utilization": max(used, default=0) / c.arrays,
+                 "array_utilization": max(used, default=0) / cap,
                  "cell_utilization": cells[0] / cells[1] if cells[1] else 0.0},
         # the devices of pipeline stages program at once (:mod:`.programming`)
         programming=programming.devices(deploy),
@@ -161,7 +179,7 @@ def place(comp, ops, idx) -> Plan:
         state=dict(row_tiles=rt, col_tiles=ct, phys_cols=pc, arrays=np.minimum(need, space),
                    rounds=n_rounds, replicas=replicas, reprogram=reprogram,
                    # inputs at input_bits over the link, once per kernel row with input_reuse
-                   a_in=input_bytes(ops, idx, c.input_bits, c.input_reuse)),
+                   a_in=a_in, **state),
     )
 
 

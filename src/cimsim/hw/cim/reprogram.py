@@ -254,9 +254,16 @@ def wear_text(written: np.ndarray, free: int, endurance: float, arrays: int,
             f"{plain(endurance / mean, 3)} runs)")
 
 
-def chips_text(needed: int, arrays: int) -> str:
+def chips_text(needed: int, arrays: int, chips: int = 1, name: str | None = None) -> str:
     """How many chips of ``arrays`` arrays would hold ``needed`` arrays of weights at once
-    (``ceil(needed / arrays)``), and that cimsim does not split a model across them (find-G 2)."""
-    chips = -(-int(needed) // int(arrays))
-    return (f" ({chips:,} chips of this size would hold them: ceil({int(needed):,} / {int(arrays):,}); "
-            "cimsim models one chip, re-programmed, not the weights split across chips)")
+    (``ceil(needed / arrays)``; find-G 2), and what the model does: a chip block (``name``
+    None) is one chip, re-programmed; a flat pool ``name`` of ``chips`` chips re-programs all
+    their arrays as one pool, and ``<name>.chips`` splits the weights (:mod:`.chips`)."""
+    want = -(-int(needed) // int(arrays))
+    head = f" ({want:,} chips of this size would hold them: ceil({int(needed):,} / {int(arrays):,}); "
+    if name is None:
+        return head + "cimsim models one chip, re-programmed, not the weights split across chips)"
+    if chips == 1:
+        return head + (f"one chip is modelled, re-programmed: {name}.chips: {want:,} with a "
+                       f"{name}.chip_link splits the weights across chips)")
+    return head + f"the {chips:,} chips modelled are re-programmed as one pool)"

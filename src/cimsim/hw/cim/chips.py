@@ -1,0 +1,154 @@
+"""Several chips of one flat CIM design (``cim.chips`` > 1) joined by a chip-to-chip link
+(``cim.chip_link``), as ISAAC's node of 16 chips on HyperTransport links (Shafiee et al., ISCA
+2016) and PUMA's or NeuroSim's multi-chip systems, which split a model's layers over chips.
+
+Rules, in order (a flat pool: no ``chip:`` block):
+
+1. The component is ``chips`` identical chips of ``arrays`` arrays each: placement's capacity is
+   ``chips x arrays`` (:mod:`.flat`); static power and every area part are ``chips`` x one
+   chip's; the ``arrays`` utilization and the peak MAC rate are over all chips' arrays.
+2. Where every matrix fits the chips, each is programmed once (no re-programming during the
+   run) and its *home chip* is fixed by :func:`assign`: the matrices in first-use order, first
+   fit, each on the chip the one before it ended on if it fits what is left there, else on the
+   next chip; one larger than a chip starts on a fresh chip and spans ``ceil(its arrays /
+   arrays)`` chips. Where that leaves too many holes for the chips, the matrices are packed
+   contiguously instead (chip 0's arrays, then chip 1's, ...), and a matrix crossing a chip's
+   end spans both.
+3. An activation an op of this component makes on chip i and an op of it on chip j != i reads
+   crosses ``chip_link`` from chip i to chip j: the reader's input bytes of that tensor (at
+   ``input_bits``, its share of the op's ``input_bytes``) move over ``chip_link`` instead of
+   ``link`` (the host link that brings a flat pool's every other input), and the op pays the
+   chip link's latency. Everything else moves as on one chip: every op's outputs go to the host
+   over ``link``, its other inputs come from it (the host runs the ops between CIM layers: an
+   LSTM's gates, a ReLU); so layers joined by a host op send nothing over ``chip_link``.
+4. A matrix spanning ``s`` chips (rule 2) costs its ops ``(s - 1) x (input + output bytes)``
+   over ``chip_link``: its home chip forwards the input to each further chip, and each sends
+   back a result of the output's size (column tiles split over the chips; a bound, not a
+   tiling of partial sums).
+5. Where the matrices do not fit the chips, the re-programming rules of :mod:`.reprogram` apply
+   to the ``chips x arrays`` arrays as one pool: a matrix has no fixed chip and nothing is
+   charged to ``chip_link`` (an optimistic bound; the run's note says so).
+
+Not built, refused by :func:`check` (one line naming the field): ``chips`` > 1 with a ``chip:``
+block, with ``weight_replication`` (copies across chips), or without ``chip_link``; and, at
+placement, a pipeline-parallel workload (each stage is already its own device).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ...errors import MappingError
+from ...units import si
+
+
+def check(c, hw) -> list[tuple[str, str]]:
+    """The component's ``(field, message)`` errors of ``chips`` and ``chip_link``."""
+    out = [] if c.chip_link is None else hw.link_errors("chip_link", c.chip_link, "the chips")
+    if c.chips == 1:
+        return out
+    if c.chip_link is None:
+        out.append(("chip_link", f"required with chips: {c.chips}: name the link between the "
+                    f"chips, one of links: {list(hw.links)}"))
+    if c.chip is not None:
+        out.append(("chips", f"chips: {c.chips} with a chip: block is not built (a chip block "
+                    "models one chip); allowed: chips: 1 with a chip block, or chips > 1 on a "
+                    "flat pool (no chip: block)"))
+    if c.weight_replication:
+        out.append(("weight_replication", f"copies across chips are not built: with chips: "
+                    f"{c.chips} set weight_replication: false (or chips: 1)"))
+    return out
+
+
+def refuse_stages(name: str, c, stages: int) -> None:
+    """Raise when a pipeline-parallel workload (``stages`` > 1 devices) meets ``chips`` > 1."""
+    if c.chips > 1 and stages > 1:
+        raise MappingError(f"{name}.chips: {c.chips} with a pipeline-parallel workload ({stages} "
+                           "stages, each its own device) is not built; allowed: chips: 1 with "
+                           "pipeline parallelism, or chips > 1 on a workload of one device")
+
+
+def assign(sizes: np.ndarray, arrays: int, chips: int) -> tuple[np.ndarray, np.ndarray]:
+    """Rule 2: each matrix's first and last chip, ``sizes`` its arrays in first-use order (their
+    sum at most ``chips x arrays``)."""
+    first, last = np.zeros(len(sizes), np.int64), np.zeros(len(sizes), np.int64)
+    cur, free = 0, arrays
+    for i, size in enumerate(sizes.tolist()):
+        if size <= free:
+            free -= size
+        elif size <= arrays:
+            cur, free = cur + 1, arrays - size
+        else:  # larger than a chip: from a fresh chip over as many as it takes
+            cur += free < arrays
+            span = -(-size // arrays)
+            first[i] = cur
+            cur, free = cur + span - 1, span * arrays - size
+            last[i] = cur
+            continue
+        first[i] = last[i] = cur
+    if len(sizes) and last[-1] >= chips:  # too many holes: contiguous, no gaps
+        end = np.cumsum(sizes)
+        first, last = (end - sizes) // arrays, (end - 1) // arrays
+    return first, last
+
+
+def link_bytes(ops, idx, home: np.ndarray, span: np.ndarray, a_in, a_out):
+    """Per op of ``idx``: (its input bytes that cross ``chip_link`` instead of ``link``, rule 3;
+    all its bytes over ``chip_link``, rules 3 and 4), ``home`` / ``span`` its matrix's home chip
+    and chips spanned."""
+    cross = cross_bytes(ops, idx, home, a_in)
+    return cross, cross + (span - 1) * (a_in + a_out)
+
+
+def cross_bytes(ops, idx, home: np.ndarray, a_in) -> np.ndarray:
+    """Rule 3: per op of ``idx``, its input bytes (``a_in``) of tensors made by an op of ``idx``
+    on another chip (each tensor once however often the op reads it)."""
+    out = np.zeros(len(idx))
+    if ops.producer is None or ops.act_ptr is None or not len(idx) or (home < 0).all():
+        return out
+    n_ops, n_t = ops.kind.shape[0], len(ops.tensor_bytes)
+    chip_of = np.full(n_ops, -1, dtype=np.int64)
+    chip_of[idx] = home
+    pair = np.unique(ops.act_readers() * n_t + ops.act_ids)
+    p_op, p_t = np.divmod(pair, n_t)
+    prod = ops.producer[p_t]
+    src = np.where(prod >= 0, chip_of[np.maximum(prod, 0)], -1)
+    cross = (chip_of[p_op] >= 0) & (src >= 0) & (src != chip_of[p_op])
+    moved = np.bincount(p_op[cross], weights=ops.tensor_bytes[p_t[cross]], minlength=n_ops)[idx]
+    total = ops.act_in_bytes[idx]
+    share = np.divide(moved, total, out=np.zeros(len(idx)), where=total > 0)
+    return np.minimum(share, 1.0) * a_in
+
+
+def charge(hw, link: str, chip_link: str, state: dict, nbytes: dict):
+    """Rules 3 and 4, in place: the bytes that cross ``chip_link`` instead of the host ``link``;
+    returns each op's latency of ``chip_link`` (where it moves bytes over it)."""
+    nbytes[link] = nbytes[link] - state["chip_in"]
+    nbytes[chip_link] = nbytes.get(chip_link, 0.0) + state["chip_link"]
+    return np.where(state["chip_link"] > 0, hw.links[chip_link].latency, 0.0)
+
+
+def note(name: str, c, link: str, first: np.ndarray, last: np.ndarray, sizes: np.ndarray,
+         moved: float, spanning: int) -> str:
+    """What rules 1-4 did: the chips the matrices use, the bytes over ``chip_link``."""
+    used = int(last.max()) + 1 if len(last) else 0
+    per = np.zeros(c.chips, dtype=np.int64)
+    np.add.at(per, first[first == last], sizes[first == last])
+    span = (f"; {spanning:,} matri{'x spans' if spanning == 1 else 'ces span'} chips "
+            f"(rule 4: its input and an output-sized result cross {c.chip_link} per further "
+            "chip)" if spanning else "")
+    return (f"{name}: {c.chips} chips of {c.arrays:,} arrays ({c.chips * c.arrays:,} in all): the "
+            f"matrices in first-use order fill {used:,} of them (whole matrices per chip: "
+            f"{', '.join(f'{int(a):,}' for a in per)} arrays){span}; "
+            + (f"{si(moved, 'B')} of activations cross {c.chip_link} between chips, the other "
+               f"inputs and every output over {link} as on one chip" if moved else
+               f"nothing crosses {c.chip_link} (no op reads an output made on another chip: "
+               f"its inputs come over {link} from the host, which runs the ops between layers)")
+            + f"; static power and area count all {c.chips} chips")
+
+
+def reprogram_note(name: str, c) -> str:
+    """Rule 5's words."""
+    return (f"{name}: the {c.chips} chips' {c.chips * c.arrays:,} arrays are re-programmed as one "
+            f"pool: a matrix has no fixed chip and nothing is charged to {c.chip_link} (a lower "
+            "bound on the chip-to-chip traffic)")

@@ -1,0 +1,204 @@
+"""Several chips of one flat CIM design (``cim.chips``, ``cim.chip_link``: hw/cim/chips.py),
+real runs checked against closed forms.
+
+The machine: ROUND_ARCH's host (1 W static) with ROUND_CIM's 128 x 128 RRAM arrays (8-bit
+weights in 2-bit cells: 4 columns a weight), 1 W static power per chip, the host link
+``interconnect`` (100 GB/s, 10 ns, 1 pJ/bit) and a chip-to-chip link ``c2c`` (10 GB/s, 50 ns,
+2 pJ/bit). The workload: 4 chained int8 matmuls, each (4 x 256) @ (256 x 256): a 256 x 256
+matrix takes ceil(256 / 128) x ceil(256 x 4 / 128) = 2 x 8 = 16 arrays, 64 in all; each op
+reads 4 x 256 = 1,024 B of inputs (8-bit) and writes 1,024 B.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from cimsim import simulate
+from cimsim.cli import main
+from cimsim.config import architecture_from_dict
+from cimsim.errors import ConfigError, MappingError
+from cimsim.hw.cim.chips import assign
+from cimsim.workload.generators import matmul
+
+from conftest import ROUND_ARCH, ROUND_CIM, ROUND_LINK
+
+C2C = {"bandwidth": "10 GB/s", "latency": "50 ns", "energy_per_bit": "2 pJ/bit"}
+IO = 4 * 256  # bytes of one op's inputs, and of its outputs
+
+
+def arch_dict(**cim):
+    d = copy.deepcopy(ROUND_ARCH)
+    d["cim"] = {**copy.deepcopy(ROUND_CIM), "link": "interconnect", "static_power": "1 W",
+                "chip_link": "c2c", **cim}
+    d["links"] = {"interconnect": dict(ROUND_LINK), "c2c": dict(C2C)}
+    return d
+
+
+def chain(count=4, k=256):
+    return matmul(m=4, k=k, n=k, count=count, chain=True, dtype="int8")
+
+
+def run(**cim):
+    return simulate(architecture_from_dict(arch_dict(**cim)), chain())
+
+
+def test_two_small_chips_hold_what_one_re_programs():
+    """On chips of 32 arrays the 64 arrays of weights take 2: with chips: 1 the arrays are
+    re-programmed (the note says 2 chips would hold them and how to ask for them); with
+    chips: 2 nothing is, matrices 0-1 on chip 0 and 2-3 on chip 1 (first fit in first-use
+    order), so the one activation that crosses is op 1's output read by op 2: 1,024 B over c2c
+    (at 2 pJ/bit: 1,024 x 8 x 2 pJ = 16.384 nJ) instead of the host link, which carries the
+    other 4 x (1,024 + 1,024) - 1,024 = 7,168 B."""
+    one, two = run(arrays=32, chips=1), run(arrays=32, chips=2)
+    r1, r2 = one.record(), two.record()
+    assert one.facts["cim_reprograms"] > 0
+    assert ("cim: weights need 64 arrays but only 32 exist (2 chips of this size would hold "
+            "them: ceil(64 / 32); one chip is modelled, re-programmed: cim.chips: 2 with a "
+            "cim.chip_link splits the weights across chips)") in " ".join(one.notes)
+    assert r1["c2c_bytes"] == 0.0
+    assert two.facts["cim_reprograms"] == 0
+    assert two.latency_s < one.latency_s / 10
+    assert r2["c2c_bytes"] == IO
+    assert r2["energy_c2c_j"] == pytest.approx(IO * 8 * 2e-12, rel=1e-12)
+    assert r2["interconnect_bytes"] == 4 * (IO + IO) - IO
+    assert ("cim: 2 chips of 32 arrays (64 in all): the matrices in first-use order fill 2 of "
+            "them (whole matrices per chip: 32, 32 arrays); 1.024 kB of activations cross c2c"
+            in " ".join(two.notes))
+    # op 2 (the third matmul) alone pays c2c's 50 ns latency beside the host link's 10 ns
+    ops = two.op_table
+    assert ops["fixed_latency_s"].tolist()[1:] == pytest.approx([10e-9, 60e-9, 10e-9], rel=1e-9)
+    assert ops["c2c_bytes"].tolist() == [0.0, 0.0, IO, 0.0]
+
+
+def test_static_energy_and_utilization_count_every_chip():
+    """On chips of 64 arrays all 4 matrices fit chip 0: a second chip changes no op (the same
+    latency, nothing over c2c) but doubles the CIM's static power (1 W -> 2 W; the host's 1 W
+    beside it: static energy (1 + 1) x t -> (1 + 2) x t) and halves the arrays' utilization
+    (the same array-seconds over 128 arrays instead of 64); the peak MAC rate doubles."""
+    a1, a2 = (architecture_from_dict(arch_dict(arrays=64, chips=n)) for n in (1, 2))
+    one, two = simulate(a1, chain()), simulate(a2, chain())
+    assert two.latency_s == one.latency_s
+    t = one.latency_s
+    assert one.record()["energy_static_j"] == pytest.approx(2.0 * t, rel=1e-12)
+    assert two.record()["energy_static_j"] == pytest.approx(3.0 * t, rel=1e-12)
+    assert two.record()["util_cim_arrays"] == pytest.approx(one.record()["util_cim_arrays"] / 2,
+                                                          rel=1e-12)
+    assert two.record()["c2c_bytes"] == 0.0
+    c1, c2 = (next(c for c in a.instances if c.name == "cim") for a in (a1, a2))
+    assert c2.peak_macs_per_s("int8") == 2 * c1.peak_macs_per_s("int8")
+    assert "nothing crosses c2c (no op reads an output made on another chip" in " ".join(two.notes)
+
+
+def test_area_counts_every_chip():
+    """A given area by part is one chip's: chips: 3 reports 3 x each part."""
+    area = {"array": "0.001 mm^2", "adc": "0.002 mm^2", "dac": "0.0001 mm^2",
+            "digital": "0.0005 mm^2", "buffer": "1 mm^2", "other": "2 mm^2"}
+    a1, a3 = (architecture_from_dict(arch_dict(arrays=64, chips=n, area=area)) for n in (1, 3))
+    p1, p3 = (next(c for c in a.instances if c.name == "cim").area_m2() for a in (a1, a3))
+    assert p1.keys() == p3.keys()
+    for part in p1:
+        assert p3[part] == pytest.approx(3 * p1[part], rel=1e-12)
+
+
+def test_a_matrix_larger_than_a_chip_spans_chips():
+    """One (4 x 512) @ (512 x 256) matmul: 4 x 8 = 32 arrays on chips of 16: it spans 2 chips
+    and its op moves (2 - 1) x (its 4 x 512 B of inputs + 4 x 256 B of outputs) = 3,072 B over
+    c2c (rule 4); nothing is re-programmed."""
+    r = simulate(architecture_from_dict(arch_dict(arrays=16, chips=2)),
+                 matmul(m=4, k=512, n=256, dtype="int8"))
+    assert r.facts["cim_reprograms"] == 0
+    assert r.record()["c2c_bytes"] == 4 * 512 + 4 * 256
+    assert "1 matrix spans chips" in " ".join(r.notes)
+
+
+def test_weights_past_every_chip_are_re_programmed_over_all_of_them():
+    """6 matrices of 16 arrays (96) on 2 chips of 32 (64): re-programmed as one pool of 64; the
+    note counts the chips that would hold them, ceil(96 / 32) = 3; no chip is fixed, c2c idle."""
+    r = simulate(architecture_from_dict(arch_dict(arrays=32, chips=2)), chain(count=6))
+    notes = " ".join(r.notes)
+    assert r.facts["cim_reprograms"] > 0
+    assert ("weights need 96 arrays but only 64 exist (3 chips of this size would hold them: "
+            "ceil(96 / 32); the 2 chips modelled are re-programmed as one pool)") in notes
+    assert "a matrix has no fixed chip and nothing is charged to c2c" in notes
+    assert r.record()["c2c_bytes"] == 0.0
+
+
+@pytest.mark.parametrize("sizes, arrays, chips, first, last", [
+    ([10, 5, 10, 20], 15, 4, [0, 0, 1, 2], [0, 0, 1, 3]),  # first fit; 20 spans 2 fresh chips
+    ([10, 10, 10], 15, 2, [0, 0, 1], [0, 1, 1]),  # first fit needs 3 chips: contiguous
+    ([15, 15], 15, 2, [0, 1], [0, 1]),  # exactly full
+])
+def test_assignment_is_first_fit_in_first_use_order(sizes, arrays, chips, first, last):
+    lo, hi = assign(np.array(sizes), arrays, chips)
+    assert lo.tolist() == first and hi.tolist() == last
+
+
+@pytest.mark.parametrize("cim, field, words", [
+    ({"chips": 2, "chip_link": None}, "cim.chip_link", "required with chips: 2"),
+    ({"chips": 2, "chip_link": "pcie"}, "cim.chip_link", "'pcie' is not a link"),
+    ({"chips": 2, "weight_replication": True}, "cim.weight_replication",
+     "copies across chips are not built"),
+])
+def test_unbuilt_combinations_are_refused(cim, field, words):
+    with pytest.raises(ConfigError) as e:
+        architecture_from_dict(arch_dict(arrays=32, **cim))
+    assert f"{field}: " in str(e.value) and words in str(e.value)
+
+
+def test_a_chip_block_with_several_chips_is_refused():
+    from test_cim_chip import ARCH  # a chip block over 16 arrays (tests/hw/test_cim_chip.py)
+    d = copy.deepcopy(ARCH)
+    d["cim"].update(chips=2, chip_link=next(iter(d["links"])))
+    with pytest.raises(ConfigError, match=r"cim\.chips: chips: 2 with a chip: block is not built"):
+        architecture_from_dict(d)
+
+
+def test_pipeline_parallel_with_several_chips_is_refused():
+    from cimsim.workload.llm import LLMModel, llm_serving
+    tiny = LLMModel(layers=2, hidden=32, heads=8, kv_heads=2, ffn=48, vocab=20, head_dim=4,
+                    gated=True)
+    w = llm_serving(tiny, prompt=4, decode=2, batch=1, pipeline_parallel=2, dtype="fp32")
+    d = arch_dict(arrays=64, chips=2)
+    d["links"]["nvlink"] = {"bandwidth": "100 GB/s", "latency": "1 us", "energy_per_bit": "1 pJ/bit"}
+    d["collective"] = {"devices": 2, "topology": "ring", "link": "nvlink"}
+    with pytest.raises(MappingError, match=r"cim\.chips: 2 with a pipeline-parallel workload "
+                                           r"\(2 stages"):
+        simulate(architecture_from_dict(d), w)
+
+
+@pytest.fixture
+def files(tmp_path):
+    cfg, wl = tmp_path / "chips.yaml", tmp_path / "chain.json"
+    d = arch_dict(arrays=32)
+    d["name"] = "chips"
+    cfg.write_text(yaml.safe_dump(d, sort_keys=False))
+    from cimsim.workload.io import save_workload
+    save_workload(chain(), wl)
+    return cfg, wl
+
+
+def test_cli_set_chips_and_its_refusal(files):
+    cfg, wl = files
+    cli = CliRunner(env={"COLUMNS": "200"})
+    ok = cli.invoke(main, ["run", str(cfg), str(wl), "--set", "cim.chips=2", "--json"])
+    assert ok.exit_code == 0, ok.output
+    bad = cli.invoke(main, ["run", str(cfg), str(wl), "--set", "cim.chips=2",
+                            "--set", "cim.weight_replication=true"])
+    assert bad.exit_code != 0 and "Traceback" not in bad.output
+    line = bad.output.strip().splitlines()[-1]
+    assert line.startswith("Error: --set cim.weight_replication=true: cim.weight_replication: "
+                           "copies across chips are not built")
+
+
+def test_sweep_over_chips(files):
+    from cimsim.sweep.runner import sweep
+    cfg, wl = files
+    df = sweep(str(cfg), str(wl), {"cim.chips": [1, 2]}, workers=1).sort_values("cim.chips")
+    assert df["cim.chips"].tolist() == [1, 2]
+    assert df["cim_reprograms"].tolist()[1] == 0 and df["cim_reprograms"].tolist()[0] > 0
+    assert df["c2c_bytes"].tolist() == [0.0, IO]
