@@ -105,7 +105,7 @@ BOUND_LINK_S = "bound_link_s"
 #: lower bound from compute: the busiest server's compute time
 BOUND_COMPUTE_S = "bound_compute_s"
 #: declared silicon area: the components' and on-chip memory levels'; NaN/null when none declares
-#: one
+#: one. A CIM of ``cim.chips`` chips counts every chip's (as its static power)
 AREA_M2 = "area_m2"
 #: energy efficiency: 2 x MACs / energy (operations per joule = OPS/W; 1e12 is 1 TOPS/W)
 OPS_PER_J = "ops_per_j"
