@@ -64,14 +64,14 @@ def test_two_small_chips_hold_what_one_re_programs():
     assert two.facts["cim_reprograms"] == 0
     assert two.latency_s < one.latency_s / 10
     assert r2["c2c_bytes"] == IO
-    assert r2["energy_c2c_j"] == pytest.approx(IO * 8 * 2e-12, rel=1e-12)
+    assert r2["energy_c2c_j"] == pytest.approx(IO * 8 * 2e-12, rel=1e-12, abs=0)
     assert r2["interconnect_bytes"] == 4 * (IO + IO) - IO
     assert ("cim: 2 chips of 32 arrays (64 in all): the matrices in first-use order fill 2 of "
             "them (whole matrices per chip: 32, 32 arrays); 1.024 kB of activations cross c2c"
             in " ".join(two.notes))
     # op 2 (the third matmul) alone pays c2c's 50 ns latency beside the host link's 10 ns
     ops = two.op_table
-    assert ops["fixed_latency_s"].tolist()[1:] == pytest.approx([10e-9, 60e-9, 10e-9], rel=1e-9)
+    assert ops["fixed_latency_s"].tolist()[1:] == pytest.approx([10e-9, 60e-9, 10e-9], rel=1e-9, abs=0)
     assert ops["c2c_bytes"].tolist() == [0.0, 0.0, IO, 0.0]
 
 
@@ -84,10 +84,10 @@ def test_static_energy_and_utilization_count_every_chip():
     one, two = simulate(a1, chain()), simulate(a2, chain())
     assert two.latency_s == one.latency_s
     t = one.latency_s
-    assert one.record()["energy_static_j"] == pytest.approx(2.0 * t, rel=1e-12)
-    assert two.record()["energy_static_j"] == pytest.approx(3.0 * t, rel=1e-12)
+    assert one.record()["energy_static_j"] == pytest.approx(2.0 * t, rel=1e-12, abs=0)
+    assert two.record()["energy_static_j"] == pytest.approx(3.0 * t, rel=1e-12, abs=0)
     assert two.record()["util_cim_arrays"] == pytest.approx(one.record()["util_cim_arrays"] / 2,
-                                                          rel=1e-12)
+                                                          rel=1e-12, abs=0)
     assert two.record()["c2c_bytes"] == 0.0
     c1, c2 = (next(c for c in a.instances if c.name == "cim") for a in (a1, a2))
     assert c2.peak_macs_per_s("int8") == 2 * c1.peak_macs_per_s("int8")
@@ -102,7 +102,7 @@ def test_area_counts_every_chip():
     p1, p3 = (next(c for c in a.instances if c.name == "cim").area_m2() for a in (a1, a3))
     assert p1.keys() == p3.keys()
     for part in p1:
-        assert p3[part] == pytest.approx(3 * p1[part], rel=1e-12)
+        assert p3[part] == pytest.approx(3 * p1[part], rel=1e-12, abs=0)
 
 
 def test_a_matrix_larger_than_a_chip_spans_chips():
@@ -202,3 +202,19 @@ def test_sweep_over_chips(files):
     assert df["cim.chips"].tolist() == [1, 2]
     assert df["cim_reprograms"].tolist()[1] == 0 and df["cim_reprograms"].tolist()[0] > 0
     assert df["c2c_bytes"].tolist() == [0.0, IO]
+
+
+def test_the_reticle_note_weighs_one_chip_not_the_sum():
+    """The reticle (26 mm x 33 mm = 858 mm²) bounds one die: two chips of 500 mm² each (1,000 mm²
+    in all) are no note; two of 900 mm² are, named per chip (900 > 858: 1.05 reticles)."""
+    def notes(mm2, chips):
+        area = {"array": "1 um^2", "adc": "1 um^2", "dac": "1 um^2", "digital": "1 um^2",
+                "buffer": "1 um^2", "other": f"{mm2 - 5e-6} mm^2"}  # 5 um^2 + the rest
+        a = architecture_from_dict(arch_dict(arrays=64, chips=chips, area=area))
+        return [n for n in simulate(a, chain()).notes if "reticle" in n]
+
+    assert notes(500, 2) == []
+    assert notes(1000, 1)  # one die of 1,000 mm²: the note, as before
+    got = notes(900, 2)
+    assert len(got) == 1 and got[0].startswith(
+        "each of component 'cim''s 2 chips counts 900 mm² of silicon, more than one reticle")

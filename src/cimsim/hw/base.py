@@ -546,6 +546,12 @@ class Component(Generic[ConfigT]):
         area = getattr(self.config, "area", None)
         return {"die": float(area)} if isinstance(area, (int, float)) else {}
 
+    @property
+    def dies(self) -> int:
+        """Identical dies that :meth:`area_m2` is spread over (a CIM's ``chips``); the reticle
+        note compares one die's share. Default: 1."""
+        return 1
+
     def compute_bits(self) -> tuple[int, int] | None:
         """``(weight bits, input bits)`` this component computes at whatever the workload's
         dtype (a CIM's fixed precision), or None when it computes in the ops' own dtype."""

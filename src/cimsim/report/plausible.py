@@ -35,9 +35,11 @@ WARNING = "warning: "
 
 
 def area_notes(arch) -> list[str]:
-    """A note per component (its area parts together: one die) and per on-chip memory level whose
-    declared or derived area is above one reticle; a warning where one is above a 300 mm wafer."""
-    pieces = {f"component '{c.name}'": sum(c.area_m2().values()) for c in arch.instances}
+    """A note per component (its area parts together: one die, or one of its identical
+    :attr:`~cimsim.hw.base.Component.dies`) and per on-chip memory level whose declared or derived
+    area is above one reticle; a warning where one is above a 300 mm wafer."""
+    pieces = {(f"component '{c.name}'" if c.dies == 1 else f"each of component '{c.name}''s "
+               f"{c.dies:,} chips"): sum(c.area_m2().values()) / c.dies for c in arch.instances}
     pieces.update({f"memory level '{lv}'": m.area for lv, m in arch.memory.items() if m.area is not None})
     out = []
     for what, a in pieces.items():

@@ -553,6 +553,8 @@ class CIM(Component[CIMConfig]):
         area = onchip.area_m2(self.config, dict(a) if a is not None else {}, self.hw)
         return {p: v * self.config.chips for p, v in area.items()}  # every chip's
 
+    dies = property(lambda self: self.config.chips, doc="Chips, each one die (:mod:`.chips`).")
+
     @classmethod
     def shared_bandwidths(cls, name, config, technology=None):
         """A chip's one-unit levels (a buffer and bus for every layer): :mod:`.onchip`."""
