@@ -157,20 +157,50 @@ def test_pipeline_stage_holds_its_layers_and_every_micro_batchs_caches(p, m):
 
 def test_a_prefill_holds_the_caches_it_has_written():
     # static batch of 3, prompt 5: the prefill's qkv ops write 5 rows a request a layer; at its
-    # first op it holds the decode step's caches (6 tokens) less all it writes (5): one row a
-    # request (an upper bound: the running requests' caches, none here but that row); at its
-    # last op all 6 tokens' worth
+    # first op it holds no cache (no request runs yet: the decode step's 6-token caches less the
+    # row that step appends and the 5 the prefill writes); at its last op all 5 rows written.
+    # It held one row a request and layer more, the decode step's own (a tester, 2026-12-07)
     from cimsim.workload.footprint import kv_cache_mask, kv_cache_profile
     m = LLMModel(layers=3, hidden=32, heads=4, kv_heads=2, ffn=48, vocab=20, head_dim=8, gated=True)
     w = llm_serving(m, prompt=5, decode=2, batch=3)
     prof = kv_cache_profile(w, kv_cache_mask(w))
     end = w.metadata["llm"]["step_end_ops"][0]
-    assert prof[0] == kv(m, 3, 1)
-    assert prof[end] == kv(m, 3, 6)
-    # after layer 0's qkv: one layer's 5 rows more
+    assert prof[0] == 0
+    assert prof[end] == kv(m, 3, 5)
+    # after layer 0's qkv: one layer's 5 rows
     qkv0 = next(i for i, op in enumerate(w.ops) if op.name == "it0.prefill.l0.qkv")
-    assert prof[qkv0] == kv(m, 3, 1) + 2 * 1 * 3 * 5 * m.kv_heads * m.head_dim * FP16
+    assert prof[qkv0] == 2 * 1 * 3 * 5 * m.kv_heads * m.head_dim * FP16
     assert prof.max() == kv(m, 3, 5 + 2)  # the last decode step
+
+
+def test_a_later_prefill_holds_the_running_requests_caches_as_they_stand():
+    # continuous batching, 2 slots: requests 0 (prompt 4, decode 6) and 1 (prompt 3, decode 1)
+    # are prefilled and decode one step (request 0's cache 5 rows; request 1 ends, its slot
+    # freed), then request 2 (prompt 3) is prefilled beside request 0: at that prefill's first
+    # op request 0 holds its 5 rows, not the 6 the next decode step reads; at its last op 5 + 3
+    from cimsim.workload.footprint import kv_cache_mask, kv_cache_profile
+    m = LLMModel(layers=2, hidden=32, heads=4, kv_heads=2, ffn=48, vocab=20, head_dim=8, gated=True)
+    w = llm_serving(m, prompt=[4, 3, 3], decode=[6, 1, 2], batch=2, batching="continuous")
+    llm = w.metadata["llm"]
+    second = [i for i, k in enumerate(llm["step_kind"]) if k == "prefill"][1]
+    lo, hi = llm["step_end_ops"][second - 1] + 1, llm["step_end_ops"][second]
+    assert [op.name.split(".")[1] for op in (w.ops[lo], w.ops[hi])] == ["prefill", "prefill"]
+    prof = kv_cache_profile(w, kv_cache_mask(w))
+    row = 2 * m.kv_heads * m.head_dim * FP16 * m.layers  # one token's K and V, every layer
+    assert prof[lo] == 5 * row
+    assert prof[hi] == (5 + 3) * row
+
+
+def test_prefill_peak_cache_is_the_prompts_rows_llama3_8b_shape():
+    # Llama-3-8B's attention (32 layers, 8 K/V heads of 128) at prompt 32,768, batch 1, fp16,
+    # fused: the peak is in the prefill (an FFN of 32,768 rows), whose cache then holds
+    # 2 x 32 x 8 x 128 x 32,768 x 2 B = 4,294,967,296 B, not one row a layer more
+    # (4,295,098,368 B: a tester, 2026-12-07); 2 layers and a small FFN/vocabulary keep it fast,
+    # the cache scaled by 32 / 2
+    m = LLMModel(layers=2, hidden=4096, heads=32, kv_heads=8, ffn=14336, vocab=1024, head_dim=128,
+                 gated=True)
+    fp = llm_serving(m, prompt=32768, decode=2, attention_kernel="fused").footprint
+    assert fp.kv_cache * 32 // 2 == 2 * 32 * 8 * 128 * 32768 * FP16 == 4_294_967_296
 
 
 def test_a_malformed_pipeline_section_is_one_line():

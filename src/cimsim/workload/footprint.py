@@ -21,10 +21,11 @@ The placement stage refuses a workload whose footprint exceeds the backing store
     no cache: the running requests' caches persist through it and the new requests' fill as
     it runs. Where its ops state the cache rows they write (tag ``store_bytes``, as
     ``cimsim workload llm`` writes it), an op of the prefill is charged the caches of the
-    decode step after it less all the prefill writes (the running requests' caches, one row
-    each longer at that step, so never short) plus what the prefill has written up to and
-    including that op; without the tag (a traced serving run), the decode step's caches, all
-    layers, all through the prefill (an upper bound).
+    decode step after it less the rows that step appends (its own ``store_bytes``: one row a
+    request and layer) and less all the prefill writes (the running requests' caches as they
+    stand) plus what the prefill has written up to and including that op; without the tag (a
+    traced serving run), the decode step's caches, all layers, all through the prefill (an
+    upper bound).
 ``activations``
     every other input and activation, live from the first op that touches it (a model input:
     from the first op of its iteration, as it is in memory before the iteration starts, on its
@@ -275,13 +276,15 @@ def kv_cache_profile(workload, mask: np.ndarray, ops: np.ndarray | None = None) 
         if store is None:  # the decode step's caches, all layers, all through the prefill
             prof[lo:hi] = max(per_it[s], per_it[s + 1])
             continue
-        # the running requests' caches (at most the decode step's less what this prefill
-        # writes) and the new requests' as the prefill writes them, layer by layer
-        st = np.rint(store[lo:hi]).astype(np.int64)
+        # the running requests' caches (the decode step's less the rows that step appends,
+        # one a request and layer, and less what this prefill writes) and the new requests'
+        # as the prefill writes them, layer by layer
+        nxt = slice(hi, np.searchsorted(it, s + 1, side="right"))
+        st, step = (np.rint(store[r]).astype(np.int64) for r in (slice(lo, hi), nxt))
         if ops is not None:
-            st = st * ops[lo:hi]
+            st, step = st * ops[lo:hi], step * ops[nxt]
         cum = np.cumsum(st)
-        prof[lo:hi] = np.maximum(per_it[s], max(int(per_it[s + 1] - cum[-1]), 0) + cum)
+        prof[lo:hi] = np.maximum(per_it[s], max(int(per_it[s + 1] - step.sum() - cum[-1]), 0) + cum)
     return prof
 
 
