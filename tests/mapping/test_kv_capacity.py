@@ -64,6 +64,30 @@ def test_kv_cache_is_every_layer_at_its_longest(batch, prompt, decode):
     assert fp.activations == batch * (3 * LLAMA2_7B.ffn + LLAMA2_7B.hidden) * FP16
 
 
+def test_a_refusal_names_unfused_attention_scores_and_the_fused_kernel():
+    # a long prompt under unfused attention: the scores and the softmax output of a layer,
+    # 2 x H x P^2 x 2 B = 2 x 4 x 1,024^2 x 2 B = 16,777,216 B, are the bulk of the peak (a
+    # batch-1 32k Llama-3-8B prompt on an 80 GB GPU: 137.4 GB of them, and the refusal did not
+    # say so; a tester, 2026-12-07); fused, they stay on chip and the same run fits
+    m = LLMModel(layers=1, hidden=64, heads=4, kv_heads=4, ffn=128, vocab=32, head_dim=16, gated=True)
+    unfused = llm_serving(m, prompt=1024, decode=1)
+    fused = llm_serving(m, prompt=1024, decode=1, attention_kernel="fused")
+    cap = fused.footprint.total
+    assert cap < 2 * 4 * 1024**2 * FP16 < unfused.footprint.total
+    place(fused, arch(cap))
+    with pytest.raises(MappingError) as e:
+        place(unfused, arch(cap))
+    msg = str(e.value)
+    assert "\n" not in msg
+    assert msg.endswith("; 16.7772 MB of the activations are the attention's score and probability "
+                        "tensors (H x tokens x keys each, unfused attention): generated with "
+                        "--attention-kernel fused (FlashAttention) they stay on chip"), msg
+    # where the caches are the bulk, no such hint
+    with pytest.raises(MappingError) as e:
+        place(llm_serving(LLAMA2_7B, prompt=8, decode=8, batch=4), arch(weights(LLAMA2_7B)))
+    assert "score and probability" not in str(e.value)
+
+
 def test_gqa_cache_is_a_group_smaller():
     m = LLMModel(layers=32, hidden=4096, heads=32, kv_heads=8, ffn=14336, vocab=32000,
                  head_dim=128, gated=True)  # Mistral-7B's shape

@@ -38,7 +38,7 @@ from ..errors import ComponentError, MappingError, RateFieldError
 from ..hw.base import Component, Plan
 from ..units import si
 from ..workload.arrays import crossing_on_chip, with_bytes_of
-from ..workload.footprint import footprint_apart
+from ..workload.footprint import attention_score_bytes, footprint_apart
 from ..workload.ir import Workload
 
 
@@ -89,6 +89,18 @@ class Placement:
         return out
 
 
+def _scores_hint(workload: Workload, fp) -> str:
+    """Where unfused attention's score and probability tensors are most of the activations at
+    the peak (:func:`~cimsim.workload.footprint.attention_score_bytes`): their bytes, and that a
+    fused kernel keeps them on chip; else ''."""
+    scores = attention_score_bytes(workload, fp.op)
+    if scores * 2 <= fp.activations:
+        return ""
+    return (f"; {si(scores, 'B', 6)} of the activations are the attention's score and probability "
+            "tensors (H x tokens x keys each, unfused attention): generated with "
+            "--attention-kernel fused (FlashAttention) they stay on chip")
+
+
 def place(workload: Workload, arch: Architecture) -> Placement:
     """Place every op of ``workload`` on a component of ``arch`` (rules above)."""
     n = len(workload.ops)
@@ -122,7 +134,7 @@ def place(workload: Workload, arch: Architecture) -> Placement:
             f"workload '{workload.name}' needs {si(host, 'B', 6)} live at once"
             f"{'' if fp.stage is None else f' on pipeline stage {fp.stage} of {fp.stages} (one device each)'}"
             f" ({parts}) but architecture '{arch.name}' has memory.{back}.capacity "
-            f"{si(capacity, 'B', 6)}"
+            f"{si(capacity, 'B', 6)}{_scores_hint(workload, fp)}"
         )
     ops = workload.arrays
     comps = arch.instances

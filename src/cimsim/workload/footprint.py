@@ -68,7 +68,7 @@ the last, the token return, belongs to the last stage).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -94,6 +94,7 @@ class Footprint:
     optimizer_state: int = 0  # a training step's optimizer state (module docstring)
     master_weights: int = 0  # a mixed-precision training step's master weights
     unread: int = 0  # of ``weights``: parameters the traced forward never read (module docstring)
+    op: int | None = field(default=None, compare=False)  # the op at the peak (None: no ops)
 
     @property
     def total(self) -> int:
@@ -334,15 +335,32 @@ def footprint(workload) -> Footprint:
     pipe = pipeline_of(workload)
     if pipe is None:
         peak = int(np.argmax(kv + act))
-        return Footprint(weights, int(kv[peak]), int(act[peak]), **train)
+        return Footprint(weights, int(kv[peak]), int(act[peak]), **train, op=peak)
     best = None
     held, rest = _unread_by_stage(workload, pipe[0])
     for s, ops, w_s, kv_s in _stage_parts(workload, mask, *pipe):
         i = int(np.flatnonzero(ops)[np.argmax((kv_s + act)[ops])])
-        f = Footprint(w_s + held[s], int(kv_s[i]), int(act[i]), s, pipe[0], unread=held[s])
+        f = Footprint(w_s + held[s], int(kv_s[i]), int(act[i]), s, pipe[0], unread=held[s], op=i)
         if best is None or f.total > best.total:
             best = f
     return replace(best, weights=best.weights + rest, unread=best.unread + rest)
+
+
+def attention_score_bytes(workload, op: int | None) -> int:
+    """Bytes of unfused attention's score and probability tensors (the outputs of ops tagged
+    ``part: scores`` / ``softmax`` that are not kept on chip: H x tokens x keys each) live
+    while ``op`` runs (the footprint's peak: :attr:`Footprint.op`); 0 for None."""
+    c = workload.columns
+    if op is None or c.n_ops == 0:
+        return 0
+    from .arrays import _json_tag
+
+    part = _json_tag(c.tags, "part", c.n_ops)
+    scores = np.zeros(c.n_tensors, dtype=bool)
+    scores[c.out_ids[np.repeat(np.isin(part, ("scores", "softmax")), np.diff(c.out_ptr))]] = True
+    if not scores.any():
+        return 0
+    return int(live_activation_profile(workload, ~scores)[op])
 
 
 def _unread_by_stage(workload, p: int) -> tuple[list[int], int]:
