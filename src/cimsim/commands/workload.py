@@ -458,3 +458,8 @@ def llm_cmd(hf_config, hf_model, layers, hidden, heads, kv_heads, ffn, vocab, he
     except (WorkloadError, TypeError) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(_summary(w, output, made))
+    from ..workload.llm_options import context_note
+
+    note = context_note(model, w.metadata["params"]["prompt"], w.metadata["params"]["decode"])
+    if note:  # past a rotary model's max_position_embeddings: computed, but said
+        click.echo(note, err=True)

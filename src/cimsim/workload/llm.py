@@ -90,8 +90,9 @@ from .ir import Workload, WorkloadBuilder
 from .llm_attention import (decode_step_macs, kernel_tags, launches, prefill_macs,  # noqa: F401
                             serving_macs)  # (the closed forms re-exported)
 from .llm_options import (ATTENTION, BATCHING, GEN, HF_KEYS, _per_request, _shape,  # noqa: F401
-                          _splits, attention_window, head_dim_of, check_positions, encoder_only, gated_mlp, hf_overridden,
-                          key_of, language_model, lengths_tag, one_micro_batch, position_table,
+                          LIMITS, _splits, attention_window, head_dim_of, check_positions, context_of,
+                          encoder_only, gated_mlp, hf_overridden, key_of, language_model,
+                          layer_kinds, lengths_tag, one_micro_batch, position_table,
                           refuse_unmodelled, serving_options)
 from .llm_replicate import Stretch, insert_replicas, third_step_repeats
 from .llm_schedule import AdmissionGate, computed_decode, counted, schedule  # noqa: F401  (schedule re-exported)
@@ -112,9 +113,11 @@ class LLMModel:
     #: limits a run may not pass (:func:`~cimsim.workload.llm_options.check_positions`)
     positions: int | None = None  # a learned position table's size (GPT-2's n_positions)
     window: int | None = None  # sliding-window attention's span (Mistral's sliding_window)
+    window_layers: int | None = None  # the layers using it where the rest are full (Gemma-2/3)
+    context: int | None = None  # max_position_embeddings without a learned table: a note past it
 
     def __post_init__(self) -> None:
-        for f in ("layers", "hidden", "heads", "kv_heads", "ffn", "vocab", "head_dim", "positions", "window"):
+        for f in ("layers", "hidden", "heads", "kv_heads", "ffn", "vocab", "head_dim", *LIMITS):
             object.__setattr__(self, f, integer(getattr(self, f)))  # a NumPy integer too
         for f in ("layers", "hidden", "heads", "kv_heads", "ffn", "vocab", "head_dim"):
             v = getattr(self, f)
@@ -123,7 +126,7 @@ class LLMModel:
         if self.heads % self.kv_heads:
             raise WorkloadError(f"{GEN}: {arg_is('kv_heads', self.kv_heads)} must divide "
                                 f"{arg_is('heads', self.heads)}")
-        for f in ("positions", "window"):
+        for f in LIMITS:
             v = getattr(self, f)
             if v is not None and (not isinstance(v, int) or isinstance(v, bool) or v < 1):
                 raise WorkloadError(f"{GEN}: {f} must be an integer >= 1 or None, got {v!r}")
@@ -189,6 +192,7 @@ def model_from_hf(config: Mapping[str, object]) -> LLMModel:
         raise WorkloadError(f"{GEN}: kv_heads={kv} (the HF config's "
                             f"{key_of(config, 'num_key_value_heads', 'num_kv_heads', 'n_head_kv')}) "
                             f"must divide heads={heads} ({key_of(config, 'num_attention_heads', 'n_head')})")
+    window, window_layers = attention_window(typed, layer_kinds(config, typed))
     return LLMModel(
         layers=get("num_hidden_layers", "n_layer"),
         hidden=hidden,
@@ -198,7 +202,8 @@ def model_from_hf(config: Mapping[str, object]) -> LLMModel:
         vocab=get("vocab_size"),
         head_dim=head_dim,
         gated=gated_mlp(typed),  # by the model type: SwiGLU (Llama, Mistral, Qwen), GeGLU (Gemma)
-        positions=position_table(typed), window=attention_window(typed),
+        positions=position_table(typed), context=context_of(typed),
+        window=window, window_layers=window_layers,
     )
 
 

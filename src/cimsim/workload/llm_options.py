@@ -219,13 +219,95 @@ def position_table(typed: Mapping[str, object]) -> int | None:
     return n if n is not None and n >= 1 else None
 
 
-def attention_window(typed: Mapping[str, object]) -> int | None:
-    """A sliding-window attention's span (``sliding_window``, Mistral's; with
-    ``use_sliding_window`` false, as Qwen2 states it off, none)."""
-    w = typed.get("sliding_window")
-    if typed.get("use_sliding_window") is False or isinstance(w, bool) or not isinstance(w, int):
+#: the per-layer kinds (:data:`LAYER_KIND_KEYS`) of a layer that attends over a sliding window
+SLIDING_KINDS = frozenset(("sliding_attention",))
+
+
+def layer_kinds(config: Mapping[str, object], typed: Mapping[str, object]) -> list[str] | None:
+    """Each layer's attention kind as transformers builds the HF ``config`` (``typed``: with its
+    type's defaults): the config's own ``layer_types``, else the list transformers derives
+    (Qwen2's ``max_window_layers``: layer i slides only from that index on; Gemma-2/3 and
+    gpt-oss interleave sliding and full layers), else, without transformers, Qwen2's rule from
+    ``max_window_layers``; None where the model has no per-layer kinds (Mistral: every layer
+    as ``sliding_window`` says). The type's default list is not used: its length and pattern
+    follow the default layer count, not the config's."""
+    given = config.get("layer_types")
+    if isinstance(given, (list, tuple)):
+        return [str(x) for x in given]
+    mt = config.get("model_type")
+    if isinstance(mt, str) and mt:
+        try:
+            import transformers
+        except ImportError:
+            transformers = None
+        if transformers is not None:
+            try:
+                built = transformers.AutoConfig.for_model(
+                    mt, **{k: v for k, v in config.items() if k != "model_type"})
+            except Exception:  # noqa: BLE001  (transformers' validation errors vary): the rule below
+                built = None
+            kinds = getattr(built, "layer_types", None)
+            if isinstance(kinds, (list, tuple)):
+                return [str(x) for x in kinds]
+            if built is not None:
+                return None
+    n, w, first = (typed.get(k) for k in ("num_hidden_layers", "sliding_window", "max_window_layers"))
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in (n, w, first)) \
+            or typed.get("use_sliding_window") is False:
         return None
-    return w if w >= 1 else None
+    return ["sliding_attention" if i >= first else "full_attention" for i in range(n)]
+
+
+def attention_window(typed: Mapping[str, object], kinds: Sequence[str] | None = None
+                     ) -> tuple[int | None, int | None]:
+    """``(window, sliding layers)``: a sliding-window attention's span (``sliding_window``,
+    Mistral's; with ``use_sliding_window`` false, as Qwen2 states it off, none; none where every
+    layer of ``kinds``, :func:`layer_kinds`, is full attention), and how many of the layers
+    use it where the others attend in full (``kinds`` mixes both: Gemma-2/3, gpt-oss), None
+    where all do."""
+    w = typed.get("sliding_window")
+    if typed.get("use_sliding_window") is False or isinstance(w, bool) or not isinstance(w, int) or w < 1:
+        return None, None
+    if kinds is None:
+        return w, None
+    sliding = sum(k in SLIDING_KINDS for k in kinds)
+    if sliding == 0:
+        return None, None
+    return w, (sliding if sliding < len(kinds) else None)
+
+
+def window_named(model) -> str:
+    """How an error names ``model``'s sliding window (its span, and which layers use it where
+    the others attend in full)."""
+    if model.window_layers is None:
+        return f"the model's sliding attention window of {model.window} tokens (sliding_window)"
+    return (f"the sliding attention window of {model.window} tokens (sliding_window) that "
+            f"{model.window_layers} of its layers use (layer_types mixes sliding_attention and "
+            "full_attention)")
+
+
+def context_note(model, prompts, decodes, who: str = GEN) -> str | None:
+    """A note where a request reaches past ``model.context``, the ``max_position_embeddings`` of
+    a model with no learned position table (rotary, ALiBi): nothing to overflow, so the costs
+    are computed, but the model was not configured for that context and ``rope_scaling`` is
+    not read; None when every request fits or the limit is unknown."""
+    need, p, d = max((p + d, p, d) for p, d in zip(prompts, decodes))
+    if model.context is None or need <= model.context:
+        return None
+    return (f"note: {who}: a request of prompt {p} and decode {d} reaches {need} positions, past "
+            f"the config's max_position_embeddings of {model.context} (no learned table, so the "
+            "costs are computed; rope_scaling is not read: what the model would produce past its "
+            "context is not modelled)")
+
+
+def context_of(typed: Mapping[str, object]) -> int | None:
+    """The ``max_position_embeddings`` (else ``n_positions``) of an HF config (its type's
+    defaults filled in) whose positions come from no learned table, None otherwise."""
+    if position_table(typed) is not None or str(typed.get("model_type", "")) in LEARNED_POSITION_TYPES:
+        return None
+    n = next((typed[k] for k in ("max_position_embeddings", "n_positions")
+              if isinstance(typed.get(k), int) and not isinstance(typed.get(k), bool)), None)
+    return n if n is not None and n >= 1 else None
 
 
 def check_positions(model, prompts, decodes, who: str = GEN, runs=None) -> None:
@@ -242,25 +324,30 @@ def check_positions(model, prompts, decodes, who: str = GEN, runs=None) -> None:
                             "embeddings (n_positions / max_position_embeddings): shorten it, or give "
                             "a config with a larger table")
     if model.window is not None and need > model.window:
+        fix = ("layer_types all full_attention" if model.window_layers is not None
+               else "sliding_window null")
         raise WorkloadError(f"{who}: a request of prompt {p} and decode {d} reaches {need} tokens, "
-                            f"past the model's sliding attention window of {model.window} "
-                            "(sliding_window), which cimsim does not model (each step would "
-                            "read its whole cache): shorten it, or give a config with sliding_window "
-                            "null for full attention")
+                            f"past {window_named(model)}, which cimsim does not model (each step "
+                            f"would read its whole cache): shorten it, or give a config with {fix} "
+                            "for full attention")
     if runs is not None:
-        check_padded(prompts, decodes, runs, model.positions, model.window, who)
+        check_padded(prompts, decodes, runs, model.positions, model.window, who,
+                     model.window_layers)
 
 
 def check_padded(prompts, decodes, runs, positions: int | None, window: int | None,
-                 who: str = GEN) -> None:
+                 who: str = GEN, window_layers: int | None = None) -> None:
     """Refuse a static batch whose padded row (a request's row run on to its batch's longest
     decode, ``runs``: :func:`~.llm_schedule.computed_decode`) needs more positions than the
     learned table ``positions`` or reaches past the sliding ``window``, where the request's own
-    lengths (checked first: :func:`check_positions`) fit; the error names the padding."""
+    lengths (checked first: :func:`check_positions`) fit; the error names the padding
+    (``window_layers``: the layers that use the window, where the others attend in full)."""
+    some = ("" if window_layers is None else
+            f", {window_layers} of its layers: layer_types mixes sliding and full attention")
     for i, (p, d, r) in enumerate(zip(prompts, decodes, runs)):
         for limit, what in ((positions, f"the model's {positions} learned positions"),
                             (window, f"the model's sliding attention window of {window} tokens "
-                                     "(sliding_window; not modelled)")):
+                                     f"(sliding_window{some}; not modelled)")):
             if r != d and limit is not None and p + r > limit:
                 raise WorkloadError(
                     f"{who}: {arg_is('batching', 'static')} runs request {i}'s row (prompt {p}, "
@@ -332,10 +419,14 @@ def refuse_unmodelled(config: Mapping[str, object]) -> dict:
     return typed
 
 
+#: the :class:`~.llm.LLMModel` fields that are limits a run is checked against, not its shape
+LIMITS = ("positions", "window", "window_layers", "context")
+
+
 def _shape(items) -> dict:
     """The model's fields as the workload's params state them: its shape (positions is a
     limit checked before, not part of the shape)."""
-    return {k: v for k, v in items if k not in ("positions", "window")}
+    return {k: v for k, v in items if k not in LIMITS}
 
 
 def key_of(config: Mapping[str, object], *keys: str) -> str:

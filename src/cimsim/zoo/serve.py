@@ -260,7 +260,8 @@ def trace_serving(zoo_name: str, *, prompt, decode, batch: int = 1, requests: in
     full_cfg, full_overrides = zm.model.config.to_dict(), dict(overrides)
     shape = model_from_hf(full_cfg)
     check_positions(shape, P, D, "--serve")  # a sliding window, as workload llm
-    check_padded(P, D, Dc, position_limit(zm.model) or shape.positions, shape.window, "--serve")
+    check_padded(P, D, Dc, position_limit(zm.model) or shape.positions, shape.window, "--serve",
+                 shape.window_layers)
     n_layers = full_cfg.get("num_hidden_layers") or full_cfg.get("n_layer")
     if pp > 1 and (not isinstance(n_layers, int) or n_layers % pp):
         raise WorkloadError(f"--serve: pipeline_parallel={pp} must divide the model's layers "
@@ -312,7 +313,8 @@ def trace_serving(zoo_name: str, *, prompt, decode, batch: int = 1, requests: in
             fuse_attention(t_)
 
     try:
-        shape = model_from_hf(full_cfg).__dict__
+        shape = {k: v for k, v in model_from_hf(full_cfg).__dict__.items()
+                 if k not in ("window_layers", "context")}  # the params as before those limits
     except WorkloadError:
         shape = {}
     short = "hf-" + zoo_name[3:].rsplit("/", 1)[-1][:-5] if zoo_name.endswith(".json") else zoo_name
