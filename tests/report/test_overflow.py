@@ -195,3 +195,20 @@ def test_huge_numbers_print_with_an_exponent_and_their_unit():
     assert r.exit_code == 0, r.output
     row = next(ln for ln in r.output.splitlines() if "4.04e+202 s" in ln)
     assert "lstm" in row and "cpu-ddr5" in row  # the name columns keep their width
+
+
+def test_an_energy_sum_that_overflows_warns_nothing_before_its_error():
+    """Each op's DRAM energy is finite (its bytes x 8 x 1e300 J/bit, about 1e310 J only for
+    the largest), their sum is not: NumPy's 'overflow encountered in reduce' printed a
+    `warning:` line before the one-line error (find-D 2). Run with every warning an error."""
+    import warnings
+
+    from cimsim.bundled import resolve_config, resolve_workload
+
+    arch = load_architecture(resolve_config("cpu-ddr5"),
+                             overrides={"memory.dram.energy_per_bit": "1e300 J/bit"})
+    wl = load_workload(resolve_workload("gru"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(OverflowInputError, match="dram energy is not finite"):
+            simulate(arch, wl)

@@ -214,3 +214,30 @@ def test_a_bare_x_is_told_the_relative_form(files, param, hint):
     assert res.exit_code == 1 and len(lines) == 1 and lines[0].startswith("Error: --param "), res.output
     said = "; a relative value is x and a factor > 0, a multiple of the config's value (x0.9, x1.1)"
     assert lines[0].endswith(said) == hint, lines[0]
+
+
+@pytest.mark.parametrize("rel", [1e-12, 1e-17, 1e-300])
+def test_a_step_too_small_to_change_a_value_is_refused(files, rel):
+    """A perturbed value is written with 12 significant digits: 40 x (1 +- 1e-12) is written
+    40 both times, so the elasticity came out 0 ("the field does not matter"), and at 1e-17
+    ln(1.1e-17 ...) the step's span was 0 and the command ended in a ZeroDivisionError. A step
+    below 1e-9 is refused in one line, from the API and the command."""
+    with pytest.raises(CimsimError, match=r"too small a step .* the smallest allowed is 1e-09$"):
+        cimsim.sensitivity(files / "round.yaml", files / "gemv.json", rel=rel, engine="analytic")
+    res = CliRunner().invoke(main, ["sensitivity", str(files / "round.yaml"), "-w",
+                                    str(files / "gemv.json"), "--rel", repr(rel)])
+    assert res.exit_code == 2
+    assert res.output.strip().splitlines() == [
+        f"Error: --rel {rel:g}: too small a step to change a value written with 12 significant "
+        "digits; the smallest allowed is 1e-09"]
+
+
+def test_the_smallest_step_still_measures_a_share(files):
+    """At rel 1e-9 (the smallest allowed) the energy elasticity to the host's static power (a
+    part linear in it) is its share s of the energy, not 0; at rel 0.1 the central difference
+    of a linear part gives linear(s) = ln((1 + 0.1 s) / (1 - 0.1 s)) / ln(1.1 / 0.9)."""
+    a, b = (cimsim.sensitivity(files / "round.yaml", files / "gemv.json", ["processor.static_power"],
+                               rel=r, engine="analytic") for r in (1e-9, 0.1))
+    s = a["energy_elasticity"].iloc[0]
+    assert 0 < s < 1
+    assert b["energy_elasticity"].iloc[0] == pytest.approx(linear(s), rel=1e-6, abs=0)

@@ -17,6 +17,10 @@ def _rel(ctx, param, value: float) -> float:
     if not 0 < value < 1:
         raise OneLineUsageError(f"--rel {value:g}: the relative step must lie between 0 and 1, "
                                 "exclusive (0.1: each field at x0.9 and x1.1)")
+    from ..sweep.sensitivity import MIN_REL
+    if value < MIN_REL:
+        raise OneLineUsageError(f"--rel {value:g}: too small a step to change a value written "
+                                f"with 12 significant digits; the smallest allowed is {MIN_REL:g}")
     return value
 
 

@@ -74,10 +74,18 @@ def default_fields(arch, data) -> list[str]:
     return out
 
 
+#: the smallest relative step: a perturbed value is written with 12 significant digits (its
+#: resolution about 5e-13 of the value), so a step of 1e-9 moves it by at least 2,000 of them
+MIN_REL = 1e-9
+
+
 def _check_rel(rel) -> float:
     if isinstance(rel, bool) or not isinstance(rel, (int, float)) or not 0 < rel < 1:
         raise CimsimError(f"rel {rel!r}: the relative step must be a number between 0 and 1, "
                           "exclusive (0.1: each field at x0.9 and x1.1)")
+    if rel < MIN_REL:  # the perturbed values are written with 12 significant digits
+        raise CimsimError(f"rel {rel!r}: too small a step to change a value written with 12 "
+                          f"significant digits; the smallest allowed is {MIN_REL:g}")
     return float(rel)
 
 

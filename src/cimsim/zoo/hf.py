@@ -196,7 +196,18 @@ def hf_model(model_type: str, config: dict | None = None, task: str = "base", se
             model = auto.from_config(cfg, attn_implementation="sdpa")
         except ValueError:
             model = auto.from_config(cfg, attn_implementation="eager")
-    return model.eval()
+    return _deployed(model.eval(), torch)
+
+
+def _deployed(model, torch):
+    """``model`` as deployed: transformers' RWKV divides two matrices per block by
+    2^(block // rescale_every) on its first eval forward, once per load (``_rescale_layers``);
+    done here, so the trace reads those weights as stationary, not rewritten each forward."""
+    for m in model.modules():
+        if hasattr(m, "layers_are_rescaled") and callable(getattr(m, "_rescale_layers", None)):
+            with torch.no_grad():
+                m._rescale_layers()
+    return model
 
 
 def _experts(cfg) -> str | None:

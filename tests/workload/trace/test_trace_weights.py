@@ -173,3 +173,52 @@ def test_a_pruned_layer_is_named_with_its_fix():
     prune.remove(lin, "weight")
     w2 = _trace(torch.nn.Sequential(lin), torch.randn(2, 8))
     assert "computed_weights" not in w2.metadata and w2.weight_bytes == (16 * 8 + 16) * 4
+
+
+def test_a_parameter_rewritten_in_place_is_named_as_such():
+    """find-B 1: a forward that divides a weight in place before using it (transformers' RWKV
+    on its first eval forward, once per load) made the matmul's matrix a computed weight named
+    after weight_norm / prune; it is named as a parameter rewritten in place, with the fix (run
+    the model once before tracing). Once rescaled, the same model's matmul keeps its weight."""
+    import cimsim
+
+    class Rescale(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = torch.nn.Linear(8, 16, bias=False)
+            self.done = False
+
+        def forward(self, x):
+            if not self.done:
+                with torch.no_grad():
+                    self.lin.weight.div_(2)
+                self.done = True
+            return self.lin(x)
+
+    m = Rescale()
+    w = _trace(m, torch.randn(2, 8))
+    (entry,) = w.metadata["computed_weights"]
+    assert entry["op"] == "lin.mm" and entry["from"] == "a parameter rewritten in place"
+    res = cimsim.simulate(cimsim.load_architecture("sram-cim"), w, engine="analytic")
+    (note,) = [n for n in res.notes if "read as their matrix" in n]
+    assert note.startswith("1 matmul(s) (lin.mm) read as their matrix a parameter its forward "
+                           "rewrote in place (a load-time step such as transformers' RWKV")
+    assert "run the model once before tracing" in note
+    w2 = _trace(m, torch.randn(2, 8))  # rescaled already: a plain 16 x 8 weight
+    assert "computed_weights" not in w2.metadata and w2.weight_bytes == 16 * 8 * 4
+
+
+def test_hf_rwkv_is_traced_as_deployed():
+    """find-B 1: ``hf:rwkv`` traced transformers' one-time rescale (``_rescale_layers``: the
+    output and value matrices of each block divided by 2^(block // rescale_every)) as two
+    per-forward divides, and its two matmuls per block as computed weights (no CIM array took
+    them). The zoo builds the model as deployed, rescaled: no divide op, no computed weight."""
+    pytest.importorskip("transformers")
+    from cimsim import zoo
+
+    w = zoo.trace_zoo("hf:rwkv", num_hidden_layers=2, hidden_size=64, vocab_size=100, seq=4)
+    assert "computed_weights" not in w.metadata
+    assert not [op.name for op in w.ops if op.name.endswith((".div", "rwkv.div"))
+                or op.name.startswith("rwkv.div")]
+    mm = [op for op in w.ops if op.name.endswith(("attention.output.mm", "feed_forward.value.mm"))]
+    assert len(mm) == 4 and all(op.weight for op in mm)

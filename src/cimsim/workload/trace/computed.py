@@ -20,6 +20,8 @@ from __future__ import annotations
 from .storage import storage_key
 
 FED, PARAM, CONST = 1, 2, 4  # bits: reads an example input, reads a parameter, a constant source
+#: ``from`` of a matrix the forward wrote into a parameter's own storage (``weight.div_(k)``)
+IN_PLACE = "a parameter rewritten in place"
 
 
 def source_flags(low, t, v) -> None:
@@ -71,9 +73,10 @@ def note(low, pid: int, operands) -> None:
         direct = len(pieces) == 1 and v.producer < 0
         if flags & FED or not (flags & PARAM or (direct and flags & CONST)):
             continue
+        in_place = any(v.id in low.st.history.get(k, ()) for k in low.param_keys)
         low.computed_weights.append({
             "op": low.protos[pid].name, "operand": v.name,
-            "from": "parameters" if flags & PARAM else "a constant tensor"})
+            "from": IN_PLACE if in_place else "parameters" if flags & PARAM else "a constant tensor"})
         return
 
 
@@ -81,11 +84,15 @@ def summary(entries) -> str:
     """One sentence on the listed matmuls (``cimsim trace`` and the run's note)."""
     ops = list(dict.fromkeys(e["op"] for e in entries))
     n_par = sum(e["from"] == "parameters" for e in entries)
+    n_in = sum(e["from"] == IN_PLACE for e in entries)
     kinds = [(n_par, "a weight computed from parameters each forward (weight_norm / parametrize / "
                      "torch.nn.utils.prune, whose weight is weight_orig x weight_mask: "
                      "prune.remove(module, 'weight') before tracing makes it a parameter)"),
-             (len(entries) - n_par, ("a constant tensor that is no parameter or buffer "
-                                     "(register it as one to make it a weight)"))]
+             (n_in, "a parameter its forward rewrote in place (a load-time step such as "
+                    "transformers' RWKV rescaling two matrices per block on its first eval "
+                    "forward: run the model once before tracing, as a deployed model has)"),
+             (len(entries) - n_par - n_in, ("a constant tensor that is no parameter or buffer "
+                                            "(register it as one to make it a weight)"))]
     kinds = [(n, k) for n, k in kinds if n]
     what = " or ".join(f"{k}{f': {n:,}' if len(kinds) > 1 else ''}" for n, k in kinds)
     return (f"{len(entries):,} matmul(s) ({', '.join(ops[:3])}{', ...' if len(ops) > 3 else ''}) "
@@ -93,4 +100,4 @@ def summary(entries) -> str:
             "operand (no CIM array or PIM unit takes them)")
 
 
-__all__ = ["CONST", "FED", "PARAM", "note", "origin", "source_flags", "summary"]
+__all__ = ["CONST", "FED", "IN_PLACE", "PARAM", "note", "origin", "source_flags", "summary"]
