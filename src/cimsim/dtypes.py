@@ -18,7 +18,8 @@ from typing import Literal
 #: bytes per element of every tensor dtype (compute dtypes first)
 DTYPE_BYTES: dict[str, int] = {"fp32": 4, "fp16": 2, "bf16": 2, "int8": 1,
                                "fp64": 8, "int64": 8, "int32": 4, "int16": 2, "uint8": 1,
-                               "bool": 1, "complex32": 4, "complex64": 8, "complex128": 16}
+                               "bool": 1, "complex32": 4, "complex64": 8, "complex128": 16,
+                               "fp8": 1}  # a KV cache's format (``--kv-dtype``), storage only
 #: compute dtypes: the workload dtypes of generators and traces, the keys of per-dtype rates
 DTYPES: tuple[str, ...] = ("fp32", "fp16", "bf16", "int8")
 #: every tensor dtype; a dtype's code in the workload columns is its index here

@@ -155,15 +155,10 @@ def run(config: str, workload: str, engine: str, sets: tuple[str, ...], as_json:
         out.update(tail)
         click.echo(json.dumps(out, indent=2, allow_nan=False))  # RFC 8259: no NaN, no Infinity
     else:
-        apart = arch.cache_memory is not None
-        if apart:  # each side at its own peak, as the placement checks them
-            from dataclasses import replace
+        from ..workload.footprint import checked_footprint
 
-            from ..workload.footprint import footprint_apart
-
-            dev, host = footprint_apart(wl)
-            fp = replace(host, kv_cache=dev.kv_cache)
-        print_result(result, footprint=fp if apart else wl.footprint, cache_apart=apart)
+        apart = arch.cache_memory is not None  # each side at its own peak, as the placement checks
+        print_result(result, footprint=checked_footprint(wl, apart), cache_apart=apart)
         if acc is not None:
             print_accuracy(acc)
         for warn in [n for n in result.notes if n.startswith(WARNING)] + [placeholder_warning(result)]:

@@ -145,6 +145,10 @@ def trace_command(ctx, spec, output, name, allow_unknown, zoo_name, params, args
         raise click.UsageError("missing option '-o' / '--output'")
     given = [f"--{k.replace('_', '-')}" for k in serving
              if ctx.get_parameter_source(k) is not click.core.ParameterSource.DEFAULT]
+    if "--kv-dtype" in given:  # the traced cache tensors are the model's own, at --dtype
+        raise click.UsageError("--kv-dtype goes with `cimsim workload llm`, not `cimsim trace`: a "
+                               "traced serving run's KV cache is the model's own tensors, at --dtype")
+    del serving["kv_dtype"]
     # --dtype also sets a plain trace's dtype (default there: each tensor's own); --serve's is fp16
     dtype = serving["dtype"]
     if dtype is None:

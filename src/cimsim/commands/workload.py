@@ -14,6 +14,7 @@ import click
 from . import OneLineErrors, OneLineGroup, cannot_write, created, full_path, new_folder
 
 from ..dtypes import DTYPES
+from ..workload.llm_options import KV_DTYPES
 from ..errors import CimsimError, WorkloadError
 from ..progress import Feedback
 from ..workload.generators import (
@@ -307,7 +308,7 @@ def _lengths(value: str, what: str) -> list[int] | int:
 #: parameter names are :func:`cimsim.workload.llm.llm_serving`'s.
 SERVING_OPTIONS = ("prompt", "decode", "batch", "requests", "batching", "attention",
                    "attention_kernel", "sub_batches", "tensor_parallel", "pipeline_parallel",
-                   "micro_batches", "dtype")
+                   "micro_batches", "dtype", "kv_dtype")
 
 
 def serving_options(f, trace: bool = False):
@@ -346,6 +347,12 @@ def serving_options(f, trace: bool = False):
              "split into this many identical micro-batches pipelined over the stages (GPipe); the "
              "workload is one micro-batch, the report the pipeline's (closed form)."),
         dtype,
+        click.option("--kv-dtype", default=None, help=(
+            f"The KV cache's number format: {'|'.join(KV_DTYPES)} (fp8: vLLM's --kv-cache-dtype "
+            "fp8). Default: --dtype. Scales the cache's bytes only (footprint, the rows appended, "
+            "the K and V attention reads); the arithmetic stays at --dtype (dequantised on read)."
+            + (" Not with --serve: a traced run's cache is the model's own tensors, at --dtype; "
+               "use `cimsim workload llm --kv-dtype`." if trace else ""))),
     ]):
         f = deco(f)
     return f
@@ -398,7 +405,7 @@ def _hf_base(make, given: dict) -> dict:
 @_name
 def llm_cmd(hf_config, hf_model, layers, hidden, heads, kv_heads, ffn, vocab, head_dim, gated, prompt, decode,
             batch, requests, batching, attention, attention_kernel, sub_batches, tensor_parallel,
-            pipeline_parallel, micro_batches, dtype, output, name):
+            pipeline_parallel, micro_batches, dtype, kv_dtype, output, name):
     """A decoder-only LLM serving run: prefill, then decode steps over a growing KV cache."""
     import json
 
@@ -444,7 +451,8 @@ def llm_cmd(hf_config, hf_model, layers, hidden, heads, kv_heads, ffn, vocab, he
         params = dict(model=model, **serving_params(
             prompt, decode, batch=batch, requests=requests, batching=batching, attention=attention,
             attention_kernel=attention_kernel, sub_batches=sub_batches, tensor_parallel=tensor_parallel,
-            pipeline_parallel=pipeline_parallel, micro_batches=micro_batches, dtype=dtype))
+            pipeline_parallel=pipeline_parallel, micro_batches=micro_batches, dtype=dtype,
+            kv_dtype=kv_dtype))
         steps = max(params["decode"]) if isinstance(params["decode"], list) else params["decode"]
         _check_ops(max(steps, 1) * model.layers, f"--decode {steps:,} x --layers {model.layers:,}")
         with Feedback(f"llm workload -> {output}") as fb:

@@ -29,7 +29,7 @@ This stage never names a device: it loops over the architecture's components.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -38,7 +38,7 @@ from ..errors import ComponentError, MappingError, RateFieldError
 from ..hw.base import Component, Plan
 from ..units import si
 from ..workload.arrays import crossing_on_chip, with_bytes_of
-from ..workload.footprint import attention_score_bytes, footprint_apart
+from ..workload.footprint import Footprint, attention_score_bytes, checked_footprint
 from ..workload.ir import Workload
 
 
@@ -59,6 +59,12 @@ class Placement:
     #: the op columns the components placed (and cost) these ops with: the workload's
     #: (``Workload.arrays``), but for tensors kept on chip that cross units (their bytes again)
     arrays: object = None
+    #: the bytes live at once that the capacity check held (:func:`checked_footprint`), the
+    #: backing store's capacity they were held to (whole bytes) and whether a device of its own
+    #: held the KV caches (they are then no part of what the backing store holds)
+    footprint: Footprint | None = None
+    capacity_bytes: int = 0
+    cache_apart: bool = False
 
     @property
     def n_ops(self) -> int:
@@ -107,19 +113,17 @@ def place(workload: Workload, arch: Architecture) -> Placement:
     if n == 0:
         raise MappingError(f"workload '{workload.name}' has no ops: nothing to simulate")
     back = arch.hardware.backing_store
-    fp = workload.footprint
     capacity = arch.rate_free_hardware.resource(back).config.capacity
     # a PIM device of its own (sharing: separate) holds the KV cache: the host's backing store
     # holds the rest, and the device, organised like that level, the cache
     device = arch.cache_memory
     apart = device is not None
-    if apart:  # each side at its own peak: the caches' alone, the host's weights + activations
-        dev_fp, fp = footprint_apart(workload)
-        if dev_fp.kv_cache > device[1]:
-            raise MappingError(
-                f"workload '{workload.name}' needs {si(dev_fp.kv_cache, 'B', 6)} of KV cache at "
-                f"its peak in {device[0]}: {si(device[1], 'B', 6)}, in architecture '{arch.name}'")
-        fp = replace(fp, kv_cache=dev_fp.kv_cache)
+    # each side at its own peak when apart: the caches' alone, the host's weights + activations
+    fp = checked_footprint(workload, apart)
+    if apart and fp.kv_cache > device[1]:
+        raise MappingError(
+            f"workload '{workload.name}' needs {si(fp.kv_cache, 'B', 6)} of KV cache at "
+            f"its peak in {device[0]}: {si(device[1], 'B', 6)}, in architecture '{arch.name}'")
     host = fp.total - (fp.kv_cache if apart else 0)
     if host > capacity:
         train = (f", optimizer state {si(fp.optimizer_state, 'B', 6)}" if fp.optimizer_state else "") + \
@@ -191,13 +195,14 @@ def place(workload: Workload, arch: Architecture) -> Placement:
         notes.extend(plan.notes)
     if apart:  # the device holds its units' resident weights beside the caches
         resident = sum(c.device_bytes(ops, ids) for c, ids in zip(comps, idx) if len(ids))
-        if resident and dev_fp.kv_cache + resident > device[1]:
+        if resident and fp.kv_cache + resident > device[1]:
             raise MappingError(
-                f"workload '{workload.name}' needs {si(dev_fp.kv_cache + resident, 'B', 6)} in "
-                f"{device[0]}: KV cache {si(dev_fp.kv_cache, 'B', 6)} at its peak and the weights "
+                f"workload '{workload.name}' needs {si(fp.kv_cache + resident, 'B', 6)} in "
+                f"{device[0]}: KV cache {si(fp.kv_cache, 'B', 6)} at its peak and the weights "
                 f"its units compute on {si(resident, 'B', 6)}, but it holds {si(device[1], 'B', 6)}, "
                 f"in architecture '{arch.name}'")
-    return Placement(comps, owner, idx, plans, server, serial, offset, notes, claim_notes, ops)
+    return Placement(comps, owner, idx, plans, server, serial, offset, notes, claim_notes, ops,
+                     fp, int(capacity), apart)
 
 
 def _on_chip_across_units(workload: Workload, ops, owner: np.ndarray, comps) -> tuple:

@@ -25,7 +25,8 @@ from .provenance import latency_notes, latency_placeholders, placeholder_shares,
 from .samples import recorded_batch, samples
 from .stream import shared_level_notes
 from .utilization import run_utilization
-from .result import Result, attribute_ops, attribute_path, backing_ridge, bound_of, measured_share, serial_steps
+from .result import Result, attribute_ops, attribute_path, bound_of, measured_share, serial_steps
+from .ridge import backing_ridge
 
 if TYPE_CHECKING:  # annotations only: report reads these, it never runs a stage
     from ..config import Architecture
@@ -121,6 +122,18 @@ def _distinct(arch, what: str, names: list[str]) -> None:
         raise ComponentError(f"architecture '{arch.name}': two {what}s are named '{twice}' (a "
                              "component's and a memory level's, link's or on-chip bandwidth's); "
                              "give them distinct names")
+
+
+def footprint_columns(fp, capacity: int, cache_apart: bool) -> dict[str, int]:
+    """The :data:`~cimsim.report.columns.FOOTPRINT_COLUMNS` of the footprint ``fp`` the placement
+    held to the backing store's ``capacity`` (B; the KV cache not in it when ``cache_apart``);
+    empty without a footprint."""
+    if fp is None:
+        return {}
+    held = fp.total - (fp.kv_cache if cache_apart else 0)
+    return {C.FOOTPRINT_BYTES: int(fp.total), C.FOOTPRINT_WEIGHT_BYTES: int(fp.weights),
+            C.FOOTPRINT_KV_CACHE_BYTES: int(fp.kv_cache), C.FOOTPRINT_ACTIVATION_BYTES: int(fp.activations),
+            C.BACKING_CAPACITY_BYTES: int(capacity), C.BACKING_HEADROOM_BYTES: int(capacity) - int(held)}
 
 
 def build_result(run: RunData, keep_ops: bool = True) -> Result:
@@ -282,6 +295,7 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
         write_bytes=writes,
         backing_store=hw.backing_store,
         ridge_ops_per_backing_byte=backing_ridge(pl.components, pl.idx, ops, rates, hw.backing_store),
+        footprint=footprint_columns(pl.footprint, pl.capacity_bytes, pl.cache_apart),
     )
     # an area too small for a float (the power density's overflow: check_figures, below)
     if math.isinf(result.ops_per_s_per_m2) or math.isinf(facts.get(C.PIPELINED_OPS_PER_S_PER_M2, 0.0)):

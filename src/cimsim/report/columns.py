@@ -75,6 +75,33 @@ ACTIVATION_BYTES = "activation_bytes"
 #: bytes of a traced training step's optimizer state (``metadata["optimizer_state"]``: Adam's
 #: exp_avg and exp_avg_sq, twice the fp32 weights); only where the workload has some
 OPTIMIZER_STATE_BYTES = "optimizer_state_bytes"
+# The footprint (:mod:`cimsim.workload.footprint`): the bytes live at once at the run's peak,
+# the op where KV caches + live activations are largest (``activation_bytes`` sums every
+# activation tensor instead: 159 GB for a serving run that holds 5.9 GB at its peak); what the
+# placement holds to the backing store's capacity, and what ``run`` prints as "footprint". A
+# pipeline-parallel run's is its largest stage's (one device); a tensor-parallel run's one
+# device's share. With the KV caches in a device of their own (a PIM with ``sharing:
+# separate``) the caches are at their own peak and the rest at theirs.
+#: bytes live at once at the peak: weights + KV cache + activations (+ a training step's
+#: optimizer state and master weights)
+FOOTPRINT_BYTES = "footprint_bytes"
+#: of it, the weights (every parameter, those a traced forward never read included)
+FOOTPRINT_WEIGHT_BYTES = "footprint_weight_bytes"
+#: of it, the KV caches resident at the peak (a serving run's: 2 x layers x kv_heads x head_dim x
+#: the tokens cached x the cache dtype's bytes); 0 for a workload with none
+FOOTPRINT_KV_CACHE_BYTES = "footprint_kv_cache_bytes"
+#: of it, the activations live at the peak (not ``activation_bytes``, their sum over the run)
+FOOTPRINT_ACTIVATION_BYTES = "footprint_activation_bytes"
+#: the backing store's capacity the footprint is held to (``memory.<backing store>.capacity``,
+#: whole bytes; one device's under tensor or pipeline parallelism)
+BACKING_CAPACITY_BYTES = "backing_capacity_bytes"
+#: ``backing_capacity_bytes`` less what it holds at the peak (``footprint_bytes``, less the KV
+#: cache where a device of its own holds it): the bytes a longer context or a larger batch may
+#: still take (a run past the capacity is refused, never negative)
+BACKING_HEADROOM_BYTES = "backing_headroom_bytes"
+FOOTPRINT_COLUMNS: tuple[str, ...] = (FOOTPRINT_BYTES, FOOTPRINT_WEIGHT_BYTES, FOOTPRINT_KV_CACHE_BYTES,
+                                      FOOTPRINT_ACTIVATION_BYTES, BACKING_CAPACITY_BYTES,
+                                      BACKING_HEADROOM_BYTES)
 #: run-level arithmetic intensity against the backing store (the outermost memory level,
 #: whatever its name: ``dram`` on the bundled configs): 2 x MACs / the bytes over it, op/B (the
 #: roofline's x-axis for the whole run; a CIM or PIM that keeps its weights in place reads few
@@ -340,7 +367,7 @@ BOUNDS: tuple[str, ...] = ("memory", "interconnect", "compute", "dependency", "o
 FIXED_COLUMNS: tuple[str, ...] = (
     WORKLOAD, ARCHITECTURE, ENGINE, LATENCY, ENERGY, BOUND, BOUND_PART, CRITICAL_PATH_S,
     CRITICAL_PATH_OPS, CRITICAL_PATH_SERIAL_STEPS, PARALLELISM, BOUND_MEMORY_S, BOUND_LINK_S, BOUND_COMPUTE_S, MACS, OPS, THROUGHPUT_MACS,
-    SAMPLES_PER_S, WEIGHT_BYTES, ACTIVATION_BYTES, OPS_PER_BACKING_BYTE, RIDGE_OPS_PER_BACKING_BYTE,
+    SAMPLES_PER_S, WEIGHT_BYTES, ACTIVATION_BYTES, *FOOTPRINT_COLUMNS, OPS_PER_BACKING_BYTE, RIDGE_OPS_PER_BACKING_BYTE,
     AREA_M2, OPS_PER_J, OPS_PER_S_PER_M2,
     AVERAGE_POWER_W, POWER_DENSITY_W_PER_M2, *SYSTEM_COLUMNS,
     ENERGY_PLACEHOLDER_SHARE, AREA_PLACEHOLDER_SHARE, LATENCY_PLACEHOLDER_SHARE, PRECISION_MISMATCH, EXTRAPOLATED, PHYSICALLY_PLAUSIBLE,

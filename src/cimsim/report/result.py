@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field, fields
-import math
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -116,6 +115,9 @@ class Result:
     #: bytes of a traced training step's optimizer state (columns.OPTIMIZER_STATE_BYTES), resident
     #: for the whole run and no part of ``activation_bytes``; None (no column) where it has none
     optimizer_state_bytes: int | None = None
+    #: the footprint by column (columns.FOOTPRINT_COLUMNS: the bytes live at once at the peak, its
+    #: parts, the backing store's capacity and headroom); empty for a Result built by hand
+    footprint: dict[str, int] = field(default_factory=dict)
     #: LLM serving metrics by column (columns.SERVING_COLUMNS), empty for other workloads
     serving: dict[str, float] = field(default_factory=dict)
     #: per request, its TTFT and TPOT (s; columns.REQUEST_TTFT_S / REQUEST_TPOT_S, a TPOT NaN
@@ -229,6 +231,14 @@ class Result:
     system_ops_per_s_per_m2 = property(lambda self: system(self).ops_per_s_per_m2)
     system_average_power_w = property(lambda self: system(self).power_w)
 
+    # the footprint's columns (columns.FOOTPRINT_COLUMNS), None where it was not computed
+    footprint_bytes = property(lambda self: self.footprint.get(C.FOOTPRINT_BYTES))
+    footprint_weight_bytes = property(lambda self: self.footprint.get(C.FOOTPRINT_WEIGHT_BYTES))
+    footprint_kv_cache_bytes = property(lambda self: self.footprint.get(C.FOOTPRINT_KV_CACHE_BYTES))
+    footprint_activation_bytes = property(lambda self: self.footprint.get(C.FOOTPRINT_ACTIVATION_BYTES))
+    backing_capacity_bytes = property(lambda self: self.footprint.get(C.BACKING_CAPACITY_BYTES))
+    backing_headroom_bytes = property(lambda self: self.footprint.get(C.BACKING_HEADROOM_BYTES))
+
     @property
     def physically_plausible(self) -> bool:
         """False when the run has :attr:`implausible_notes` (silicon above a 300 mm wafer,
@@ -326,43 +336,6 @@ def json_number(v):
 
 
 # ------------------------------------------------------------------ critical path
-def backing_path(comp, store: str) -> list[str]:
-    """The resources on ``comp``'s path to the backing store ``store``: the store, then the link
-    it reads through (a ``link`` attribute: a CIM's, a systolic array's, a separate PIM's) and
-    the memory of its own its weights stream from (a ``weight_level`` attribute: a systolic
-    array's ``weight_memory``), each named once; a processor's path is the store alone."""
-    path = [store]
-    for r in (getattr(comp, "link", None), getattr(comp, "weight_level", None)):
-        if r and r not in path:
-            path.append(r)
-    return path
-
-
-def backing_ridge(components, idx, ops, rates, store: str) -> float:
-    """The run's ridge point on its busiest component's path to the backing store
-    (columns.RIDGE_OPS_PER_BACKING_BYTE), op/B: 2 x the peak MAC/s of the component that ran
-    the most MACs, at the dtype of most of its MACs, over the slowest effective B/s (``rates``,
-    by resource name) of :func:`backing_path` (the backing store ``store``, the component's link
-    and weight memory). ``idx``: each component's op indices; ``ops``: the op columns
-    (:class:`~cimsim.workload.oparrays.OpArrays`: ``macs``, ``dtype``). NaN when no component
-    with a MAC peak ran MACs, or when the ridge passes a float (a bandwidth of 1e-296 B/s: no
-    op reaches that peak, and JSON holds no Infinity)."""
-    macs, dtypes = np.asarray(ops.macs, dtype=float), ops.dtype
-    ran = [float(macs[ids].sum()) for ids in idx]
-    if not ran or max(ran) <= 0:
-        return float("nan")
-    best = int(np.argmax(ran))
-    bandwidth = min(float(rates.get(r, 0.0)) for r in backing_path(components[best], store))
-    if not bandwidth > 0:
-        return float("nan")
-    ids = idx[best][macs[idx[best]] > 0]
-    names, which = np.unique(dtypes[ids].astype(str), return_inverse=True)
-    dtype = str(names[int(np.argmax(np.bincount(which, weights=macs[ids])))])
-    peak = components[best].peak_macs_per_s(dtype)
-    ridge = 2.0 * float(peak) / bandwidth if peak else float("nan")
-    return ridge if math.isfinite(ridge) else float("nan")
-
-
 def serial_steps(chain_ops: np.ndarray | None, path: np.ndarray) -> int:
     """Serial steps along ``path`` (columns.CRITICAL_PATH_SERIAL_STEPS), in dependent ops: each op
     1, a fused chain or scan its ``chain_ops`` tag (members on its longest chain, scan levels),

@@ -429,3 +429,13 @@ def footprint_apart(workload) -> tuple[Footprint, Footprint]:
         host = max(host, Footprint(w_s + held[s], 0, int(act[ops].max()), s, pipe[0], unread=held[s]),
                    key=lambda f: f.total)
     return device, replace(host, weights=host.weights + rest, unread=host.unread + rest)
+
+
+def checked_footprint(workload, cache_apart: bool) -> Footprint:
+    """The footprint as the placement checks it (and results report it): :func:`footprint`, or,
+    with ``cache_apart`` (the KV caches in a device of their own), :func:`footprint_apart`'s host
+    side with the caches at their own peak."""
+    if not cache_apart:
+        return workload.footprint
+    device, host = footprint_apart(workload)
+    return replace(host, kv_cache=device.kv_cache)

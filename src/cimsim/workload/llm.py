@@ -91,7 +91,7 @@ from .llm_attention import (decode_step_macs, kernel_tags, launches, prefill_mac
                             serving_macs)  # (the closed forms re-exported)
 from .llm_options import (ATTENTION, BATCHING, GEN, HF_KEYS, _per_request, _shape,  # noqa: F401
                           LIMITS, _splits, attention_window, head_dim_of, check_positions, context_of,
-                          encoder_only, gated_mlp, hf_overridden, key_of, language_model,
+                          encoder_only, gated_mlp, hf_overridden, key_of, kv_dtype_of, language_model,
                           layer_kinds, lengths_tag, one_micro_batch, position_table,
                           refuse_unmodelled, serving_options)
 from .llm_replicate import Stretch, insert_replicas, third_step_repeats
@@ -270,7 +270,7 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
                 attention: str = "per-request", sub_batches: int = 1, tensor_parallel: int = 1,
                 pipeline_parallel: int = 1, micro_batches: int = 1, dtype: str = "fp16",
                 name: str | None = None, replicate: bool = True,
-                attention_kernel: str = "unfused") -> Workload:
+                attention_kernel: str = "unfused", kv_dtype: str | None = None) -> Workload:
     """Serve ``batch`` requests of ``model``: prefill, then decode steps (module docstring).
 
     Parameters
@@ -304,6 +304,8 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
     attention_kernel : "unfused" (scores, softmax and context each a kernel launch, the score
         tensor written and read through memory) or "fused" (FlashAttention: one launch, the
         same MACs and softmax work, the scores kept on chip; :mod:`.llm_attention`).
+    kv_dtype : the KV cache's number format, default ``dtype`` (fp8: vLLM's fp8 KV cache): the
+        cache's bytes only, the arithmetic at ``dtype`` (:func:`.llm_options.kv_dtype_of`).
     replicate : write the 4th and later steps of a stretch of identical decode steps from the
         3rd with NumPy (:mod:`cimsim.workload.llm_replicate`) instead of op by op; the same
         workload, much faster (False: op by op, the reference the tests compare with).
@@ -313,6 +315,7 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
     P, D, requests = serving_options(prompt, decode, batch, requests, batching, attention,
                                      sub_batches, tensor_parallel, dtype, pipeline_parallel,
                                      micro_batches, attention_kernel)
+    kv = kv_dtype_of(dtype, kv_dtype)
     kernel = attention_kernel
     tp, pp, mb = tensor_parallel, pipeline_parallel, micro_batches
     full_batch = batch
@@ -345,7 +348,7 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
                      + (f"-sb{sub_batches}" if sub_batches > 1 else "")
                      + (f"-tp{tensor_parallel}" if tensor_parallel > 1 else "")
                      + (f"-pp{pp}" if pp > 1 else "") + (f"-mb{mb}" if mb > 1 else "")
-                     + f"-{lengths_tag(P, D)}-{dtype}")
+                     + f"-{lengths_tag(P, D)}-{dtype}" + (f"-kv{kv}" if kv != dtype else ""))
     b = WorkloadBuilder(wname, by_id=True)
     n_tensors = [0]
     n_launch = [0]  # kernel launches numbered so far (tag ``launch``)
@@ -362,7 +365,7 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
         """Bytes of the K and V rows of ``rows`` tokens the qkv projection appends to the KV
         cache in the backing store (tag ``store_bytes``: writes there, besides the activations
         the attention reads at once)."""
-        return rows * m.kv_elements(1) * DTYPE_BYTES[dtype]
+        return rows * m.kv_elements(1) * DTYPE_BYTES[kv]
     W = []
     for l in range(m.layers):
         W.append((T(f"l{l}.W_qkv", (d, (H + 2 * Hkv) * dh), dtype, "weight"),
@@ -394,8 +397,8 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
             if n_key == n_tok:  # prefill: the keys are the prompt's own
                 K, V = kr, vr
             else:  # decode: the cache, n_key tokens, written up to this step's row
-                K = T(f"{q_}.r{r}.K_cache", (Hkv, dh, n_key), dtype, "input")
-                V = T(f"{q_}.r{r}.V_cache", (Hkv, n_key, dh), dtype, "input")
+                K = T(f"{q_}.r{r}.K_cache", (Hkv, dh, n_key), kv, "input")
+                V = T(f"{q_}.r{r}.V_cache", (Hkv, n_key, dh), kv, "input")
             s = T(f"{q_}.r{r}.scores", (Hkv, g * n_tok, n_key), dtype)
             op(f"{q_}.r{r}.scores", "matmul", [qr, K], [s], m=g * n_tok, k=dh, n=n_key,
                batch=Hkv, tags={**tg, "part": "scores", "request": r, **kernel_tags(kernel, "scores", launch)})
@@ -436,8 +439,8 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
                 va = T(f"{q_}.v", (nb, Hkv * dh), dtype)
                 op(f"{q_}.qkv", "matmul", [h, w_qkv], [qa, ka, va], m=rows, k=d, n=(H + 2 * Hkv) * dh,
                    weight=w_qkv, tags={**tg, "part": "qkv_proj", "store_bytes": kv_bytes(rows)})
-                K = T(f"{q_}.K_cache", (nb * Hkv, dh, L), dtype, "input")
-                V = T(f"{q_}.V_cache", (nb * Hkv, L, dh), dtype, "input")
+                K = T(f"{q_}.K_cache", (nb * Hkv, dh, L), kv, "input")
+                V = T(f"{q_}.V_cache", (nb * Hkv, L, dh), kv, "input")
                 s_ = T(f"{q_}.scores", (nb * Hkv, g, L), dtype)
                 op(f"{q_}.scores", "matmul", [qa, K], [s_], m=g, k=dh, n=L, batch=nb * Hkv,
                    tags={**tg, "part": "scores", **kernel_tags(kernel, "scores", one)})
@@ -571,6 +574,7 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
                    "batching": batching, "attention": attention, "sub_batches": sub_batches,
                    "tensor_parallel": tensor_parallel, "pipeline_parallel": pp, "dtype": dtype,
                    **({"attention_kernel": kernel} if kernel != "unfused" else {}),
+                   **({"kv_dtype": kv} if kv != dtype else {}),
                    **({"micro_batches": mb, "full_batch": full_batch} if mb > 1 else {})},
         "macs": total,
         "llm": {
