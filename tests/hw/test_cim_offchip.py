@@ -252,7 +252,7 @@ def test_a_host_output_its_levels_do_not_hold_is_read_back_from_the_backing_stor
     # rule 8 / hierarchy rule 7: relu on the host reads y (1024 B) and writes y2 (1024 B); its
     # 2048 B of activations exceed a 1 KiB cache, so y2 went to DRAM and b's chip brings it in
     # from there (1024 B, DRAM's 100 ns on top of the link's 1 us); a 2 KiB cache holds them
-    # (before 2026-12-07 the host was taken to hold y2 either way)
+    # (before 2026-12-06 the host was taken to hold y2 either way)
     d = copy.deepcopy(ARCH)
     d["links"]["noc"]["latency"] = "1 us"
     d["memory"] = {"l3": {"capacity": l3, "bandwidth": "1 PB/s", "energy_per_byte": "0 pJ/B"},

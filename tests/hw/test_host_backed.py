@@ -1,7 +1,7 @@
 """A host activation that its levels do not hold reaches another component from the backing
 store (hierarchy rule 7, cimsim.hw.hierarchy.backed_reads).
 
-Until 2026-12-07 the host was taken to hold every tensor it made: ``lin(x * 2.0)`` with x
+Until 2026-12-06 the host was taken to hold every tensor it made: ``lin(x * 2.0)`` with x
 100,000 x 128 fp32 (51.2 MB, more than the 37.5 MB L3) wrote the mul's 51.2 MB output to DRAM
 (hierarchy rule 2) and the CIM's matmul then read 0 B of DRAM, where the same Linear fed a
 model input reads 51.2 MB. Golden values are bytes of the tiny workloads below, counted by

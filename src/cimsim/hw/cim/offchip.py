@@ -36,7 +36,7 @@ Rules, in order, for a component with a ``chip:`` block:
    (hierarchy rule 3, charged by the component). A tensor the host made and wrote to the
    backing store (its op's activations fit none of its levels: hierarchy rule 7) is read back
    from there at each reader that brings it in (rule 5): its bytes in the workload's dtype, a
-   read of the backing store, and that op pays its access latency. (Before 2026-12-07 the host
+   read of the backing store, and that op pays its access latency. (Before 2026-12-06 the host
    was taken to hold it.)
 
 Without the producer columns (an :class:`~cimsim.workload.oparrays.OpArrays` built by hand),
