@@ -245,3 +245,25 @@ def test_a_depthwise_convolutions_im2col_stays_with_it_on_the_host():
     units = r.op_table.set_index("op")["unit"].to_dict()
     assert units == {"im": "processor", "dw": "processor"}
     assert r.traffic_bytes.get("noc", 0.0) == 0.0
+
+
+@pytest.mark.parametrize("l3, back", [("1 KiB", 1024), ("2 KiB", 0)])
+def test_a_host_output_its_levels_do_not_hold_is_read_back_from_the_backing_store(l3, back):
+    # rule 8 / hierarchy rule 7: relu on the host reads y (1024 B) and writes y2 (1024 B); its
+    # 2048 B of activations exceed a 1 KiB cache, so y2 went to DRAM and b's chip brings it in
+    # from there (1024 B, DRAM's 100 ns on top of the link's 1 us); a 2 KiB cache holds them
+    # (before 2026-12-06 the host was taken to hold y2 either way)
+    d = copy.deepcopy(ARCH)
+    d["links"]["noc"]["latency"] = "1 us"
+    d["memory"] = {"l3": {"capacity": l3, "bandwidth": "1 PB/s", "energy_per_byte": "0 pJ/B"},
+                   **d["memory"]}
+    d["memory"]["dram"].update(energy_per_byte="20 pJ/B", latency="100 ns")
+    d["processor"] = dict(PROCESSOR, macs_per_cycle_per_core={"int8": 1},
+                          energy_per_mac={"int8": "1 pJ"})
+    ops = simulate(architecture_from_dict(d), with_relu(), keep_ops=True).op_table.set_index("op")
+    assert ops.loc["r", "unit"] == "processor"
+    assert ops.loc["r", "dram_bytes"] == 2 * back  # y read and y2 written there, or neither
+    assert ops.loc["b", "dram_bytes"] == back
+    assert ops.loc["b", "noc_bytes"] == 1024 + 1024  # y2 in, z out, either way
+    assert ops.loc["b", "fixed_latency_s"] == pytest.approx(1e-6 + (100e-9 if back else 0.0),
+                                                            rel=1e-12, abs=0)

@@ -408,6 +408,12 @@ class Component(Generic[ConfigT]):
         nobody claims (one clause for the placement error), or None."""
         return None
 
+    def backing_outputs(self, ops: OpArrays, idx: np.ndarray) -> Optional[np.ndarray]:
+        """bool per op of ``idx``: its outputs are written to the backing store and stay there (a
+        host whose levels do not hold them), so another component's op reading one has it read
+        back from there (:attr:`OpArrays.backed`). None (default): none are."""
+        return None
+
     def device_bytes(self, ops: OpArrays, idx: np.ndarray) -> float:
         """Bytes the ops ``idx`` keep resident in a memory of the component's own that also
         holds the KV cache (a separate PIM device's weights); the placement checks them with

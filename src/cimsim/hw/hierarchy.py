@@ -60,6 +60,10 @@ which holds every tensor):
 6. Bytes an op also stores in the backing store (``OpArrays.store_bytes``: a
    KV-cache append) are writes to the backing store, passing every level.
 5. An op pays the access latency of the slowest level it touches, once.
+7. An op's outputs that rule 2 puts in the backing store stay there (:func:`through_backing`):
+   another component that reads one (a CIM, a systolic array, PIM units: ``OpArrays.backed``)
+   gets it over its link after the host reads it back from the backing store, at every op of
+   it that brings the tensor in (:func:`backed_reads`), as a model input its first reader.
 
 With two levels this is the classic model of an on-chip SRAM in front of
 DRAM; with more (L2, LLC, DRAM) the same rules apply level by level.
@@ -152,7 +156,7 @@ def hierarchy_traffic(ops: OpArrays, idx: np.ndarray, levels: list[str], capacit
         streamed = float(ops.tensor_bytes[uw].sum()) - sum(resident.values())
     else:
         streamed = 0.0
-    act = ops.act_in_bytes[idx] + ops.act_out_bytes[idx]
+    act = _act_bytes(ops, idx)
     act_level = np.full(n, back, dtype=np.int64)
     for j in range(back - 1, -1, -1):  # innermost that holds them wins (its whole capacity: rule 2)
         act_level[act <= capacity[j]] = j
@@ -460,6 +464,39 @@ def first_input_reads(ops: OpArrays, idx: np.ndarray, pos: np.ndarray | None = N
         _, first = np.unique(in_t, return_index=True)  # pairs are in op order
         np.add.at(first_in, in_op[first], ops.tensor_bytes[in_t[first]])
     return first_in
+
+
+def _act_bytes(ops: OpArrays, idx: np.ndarray) -> np.ndarray:
+    """Rule 2's bytes per op of ``idx``: its activations, inputs plus outputs."""
+    return ops.act_in_bytes[idx] + ops.act_out_bytes[idx]
+
+
+def through_backing(ops: OpArrays, idx: np.ndarray, capacity: list[float]) -> np.ndarray:
+    """Rules 2 and 7, per op of ``idx``: no level before the backing store (``capacity``
+    innermost first, the backing store's last) holds its activations, so its outputs are
+    written to the backing store and stay there."""
+    return _act_bytes(ops, idx) > max(capacity[:-1], default=-1.0)
+
+
+def backed_reads(ops: OpArrays, idx: np.ndarray) -> np.ndarray:
+    """Rule 7, per op of ``idx``: the bytes of the tensors the host wrote to the backing store
+    (:attr:`OpArrays.backed`) it reads, each once however often it reads it: what the host
+    reads back from the backing store to send to it (an op of a component that brings every
+    input over its link)."""
+    out = np.zeros(len(idx))
+    if ops.backed is None or ops.act_ptr is None or not len(idx):
+        return out
+    sel = ops.backed[ops.act_ids]
+    if not sel.any():
+        return out
+    pos = np.full(ops.kind.shape[0], -1, dtype=np.int64)
+    pos[idx] = np.arange(len(idx))
+    n_t = len(ops.tensor_bytes)
+    pair = np.unique(ops.act_readers()[sel] * n_t + ops.act_ids[sel])  # (op, tensor) once
+    p_op, p_t = np.divmod(pair, n_t)
+    keep = pos[p_op] >= 0
+    np.add.at(out, pos[p_op[keep]], ops.tensor_bytes[p_t[keep]])
+    return out
 
 
 def staged_traffic(ops: OpArrays, idx: np.ndarray, levels: list[str], capacity: list[float],

@@ -35,6 +35,9 @@ scale with the level's ``channels``. ``power_cap`` bounds the units' average
 dynamic power over an op (MAC energy plus internal read energy over its time),
 the all-bank activation limit of a real part. Latency = ``op_overhead`` (host
 dispatch of the PIM command) + the access latency of what the op's I/O crosses.
+An input the host made and stored in the backing store (its op's activations fit none of
+its levels: hierarchy rule 7) the host reads back from there before sending it: a read of
+its bytes (the workload's dtype) on the backing store, and its access latency.
 Energy ``compute`` = MACs x energy per MAC + resident bits x internal energy per bit.
 
 Sharing of the memory between the host and the units (``sharing``):
@@ -83,6 +86,7 @@ from ..dtypes import DTYPE_BYTES
 from ..errors import MappingError
 from ..units import si
 from .base import Component, ComponentConfig, OpArrays, OpCost, Plan, add_stored, row_pieces
+from .hierarchy import backed_reads
 
 #: what the units may claim (see the module docstring)
 CLAIMS = ("weights", "kv_cache", "embedding")
@@ -466,12 +470,16 @@ class PIM(Component[PIMConfig]):
         out = self._out_bytes(ops, idx) * fmt
         nbytes = {where: io}
         written = {where: np.clip(io - out if where == self.level else out, 0.0, io)}
+        # what the host stored in the backing store it reads back first (hierarchy rule 7)
+        back, backed = self.hw.backing_store, backed_reads(ops, idx)
+        nbytes[back] = nbytes.get(back, 0.0) + backed
+        access = np.maximum(access, np.where(backed > 0, self.hw.latency_of(back), 0.0))
         if self.hw.cache_link is None or self.hw.cache_link != self.link:
             add_stored(ops, idx, self.hw.store_target, nbytes, written, fmt)  # in the units' format
         # (a device holding the cache itself appends its own ops' rows in its own memory)
         return OpCost(
             compute_s=compute,
-            latency_s=np.full(len(idx), c.op_overhead + access),
+            latency_s=c.op_overhead + access + np.zeros(len(idx)),
             bytes=nbytes,
             write_bytes=written,
             energy={"compute": e_compute},

@@ -53,7 +53,7 @@ from ..quantity import (Bytes, BytesPerSecond, Fraction, Hertz, Joules, Positive
 from ..units import si
 from .base import MEASURED_COMPUTE, Component, ComponentConfig, OpArrays, OpCost, Plan, Strict
 from .parts.communication import COMMUNICATION_KINDS
-from .hierarchy import staged_traffic
+from .hierarchy import staged_traffic, through_backing
 from .power import tdp_problems
 
 
@@ -394,6 +394,12 @@ class Processor(Component[ProcessorConfig]):
                                op_columns=measured,
                                state={"traffic": traffic, "peak": peak, "emac": emac,
                                       "remote": None if remote is None else remote[idx]})
+
+    def backing_outputs(self, ops: OpArrays, idx):
+        """Hierarchy rules 2 and 7: the ops whose activations no level before the backing
+        store holds write their outputs there (another component's reader has them read back)."""
+        return through_backing(self._remote_reads(ops)[1], idx,
+                               [self.hw.resource(lv).config.capacity for lv in self.levels])
 
     def _remote_reads(self, ops: OpArrays):
         """``(bytes per op, ops without them)``: with the KV cache in another device's memory

@@ -41,7 +41,7 @@ from ..errors import MappingError
 from ..quantity import Flag, Hertz, Joules, PositiveInt, PositiveSquareMeters, PositiveWatts, Seconds, Watts
 from ..units import si
 from .base import Component, ComponentConfig, OpArrays, OpCost, Plan, add_stored
-from .hierarchy import first_input_reads
+from .hierarchy import backed_reads, first_input_reads
 from .im2col import im2col_note, input_bytes
 from .power import tdp_problems
 from .parts import Buffer
@@ -232,9 +232,10 @@ class SystolicArray(Component[SystolicConfig]):
         wl = self.weight_level
         nbytes = {link: link_in + a_out + link_w}
         nbytes[wl] = from_wl
-        # a model input it reads first: the host reads it from the backing store, then sends it
+        # a model input it reads first, or what the host stored there (hierarchy rules 3, 7):
+        # the host reads it from the backing store, then sends it
         back = self.hw.backing_store
-        first_in = first_input_reads(ops, idx, among_all=True)
+        first_in = first_input_reads(ops, idx, among_all=True) + backed_reads(ops, idx)
         nbytes[back] = nbytes.get(back, 0.0) + first_in
         latency = c.op_overhead + self.hw.resource(link).latency_s() + np.maximum(
             np.where(stationary, self.hw.resource(wl).latency_s(), 0.0),

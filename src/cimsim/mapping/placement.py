@@ -20,7 +20,11 @@ Rules, in order:
    A component's note on the ops its limits kept from it (PIM's ``max_rows``) comes
    first among the run's notes.
 3. An op no component claims is an error naming the op and its kind.
-4. Each component then places its own ops (:meth:`~cimsim.hw.base.Component.place`):
+4. The tensors a component writes to the backing store, where they stay
+   (:meth:`~cimsim.hw.base.Component.backing_outputs`: a host's outputs its levels cannot
+   hold), are marked (``OpArrays.backed``): another component's op reading one has the host
+   read it back from there (hierarchy rule 7).
+5. Each component then places its own ops (:meth:`~cimsim.hw.base.Component.place`):
    engine servers, serial ops, weight residency, re-programming, notes.
    Servers are numbered component by component, in config order.
 
@@ -35,7 +39,7 @@ import numpy as np
 
 from ..config import Architecture
 from ..errors import ComponentError, MappingError, RateFieldError
-from ..hw.base import Component, Plan
+from ..hw.base import Component, OpArrays, Plan
 from ..units import si
 from ..workload.arrays import crossing_on_chip, with_bytes_of
 from ..workload.footprint import Footprint, attention_score_bytes, checked_footprint
@@ -174,6 +178,7 @@ def place(workload: Workload, arch: Architecture) -> Placement:
     ops, note = _on_chip_across_units(workload, ops, owner, comps)
     if note:
         notes.append(note)
+    ops = _backed(ops, owner, comps)
     server = np.zeros(n, dtype=np.int64)
     serial = np.zeros(n, dtype=bool)
     offset = 0
@@ -225,6 +230,23 @@ def _on_chip_across_units(workload: Workload, ops, owner: np.ndarray, comps) -> 
             f"units, so they cannot stay on one unit's chip: they move their "
             f"{si(total, 'B', 4)} through the memory levels as any activation")
     return with_bytes_of(workload, ops, cross), note
+
+
+def _backed(ops: OpArrays, owner: np.ndarray, comps: list[Component]) -> OpArrays:
+    """The op columns with :attr:`~cimsim.workload.oparrays.OpArrays.backed`: the tensors made
+    by an op whose component writes its outputs to the backing store, where they stay
+    (:meth:`Component.backing_outputs`: a host whose levels cannot hold them), which
+    another component's reader has read back from there (hierarchy rule 7)."""
+    if ops.producer is None or not len(ops.producer):
+        return ops
+    spills = np.zeros(len(owner), dtype=bool)
+    for ci, comp in enumerate(comps):
+        ids = np.flatnonzero(owner == ci)
+        out = comp.backing_outputs(ops, ids) if len(ids) else None
+        if out is not None:
+            spills[ids] = np.asarray(out, dtype=bool)
+    backed = (ops.producer >= 0) & spills[np.maximum(ops.producer, 0)]
+    return replace(ops, backed=backed) if backed.any() else ops
 
 
 def _no_tied_overlap(arch: Architecture, workload: Workload, tied: list[Component], ops,

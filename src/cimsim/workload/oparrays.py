@@ -125,6 +125,11 @@ class OpArrays:
     #: where it states none), '' for every other op: what near-bank PIM's ``embedding`` claim
     #: reads. None when no op is one.
     gather_pool: np.ndarray | None = None
+    #: bool by tensor id: an activation the host wrote to the backing store and that stays
+    #: there (its op's activations fit no level before it, hierarchy rule 2); the host reads it
+    #: back from there to send it to another component. Set by the placement
+    #: (:meth:`Component.backing_outputs`); None when no such tensor.
+    backed: np.ndarray | None = None
 
     def mac_dtype_ok(self) -> np.ndarray:
         """bool per op: its dtype is a compute dtype (:attr:`compute_dtypes`). A MAC op in

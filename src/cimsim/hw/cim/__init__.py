@@ -494,9 +494,9 @@ class CIM(Component[CIMConfig]):
         l_in, l_out = (a_in, a_out) if c.chip is None else (s["link_in"], s["link_out"])
         over = l_in + l_out + w_bytes
         crosses = True if c.chip is None else over > 0
-        # a model input this component reads first: the host reads it from the backing store
-        # and sends it (hierarchy rule 3; before 2026-12-05 (day) only the link was charged)
-        first_in = first_input_reads(ops, idx, among_all=True)
+        # a model input this component reads first, or what the host stored there (hierarchy
+        # rules 3, 7): the host reads it from the backing store and sends it over the link
+        first_in = first_input_reads(ops, idx, among_all=True) + s["backed_in"]
         # over the link the outputs go out; the inputs and the weights programmed come in,
         # the weights read from the backing store; a spill is stored there (offchip rule 8)
         nbytes, writes = {link: over}, {link: l_out}

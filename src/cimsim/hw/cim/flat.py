@@ -46,6 +46,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..base import Plan
+from ..hierarchy import backed_reads
 from ...units import si
 from . import chips, mapping, onchip, programming
 from ..im2col import im2col_note, input_bytes
@@ -179,7 +180,7 @@ def place(comp, ops, idx) -> Plan:
         state=dict(row_tiles=rt, col_tiles=ct, phys_cols=pc, arrays=np.minimum(need, space),
                    rounds=n_rounds, replicas=replicas, reprogram=reprogram,
                    # inputs at input_bits over the link, once per kernel row with input_reuse
-                   a_in=a_in, **state),
+                   a_in=a_in, backed_in=backed_reads(ops, idx), **state),
     )
 
 

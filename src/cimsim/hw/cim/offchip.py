@@ -33,7 +33,11 @@ Rules, in order, for a component with a ``chip:`` block:
    goes to the host over the link and is not written to the backing store: the host holds it,
    as a processor's outputs stay in the level that holds its activations (hierarchy rule 2)
    and a systolic array's go back over its link; a model input enters from the backing store
-   (hierarchy rule 3, charged by the component).
+   (hierarchy rule 3, charged by the component). A tensor the host made and wrote to the
+   backing store (its op's activations fit none of its levels: hierarchy rule 7) is read back
+   from there at each reader that brings it in (rule 5): its bytes in the workload's dtype, a
+   read of the backing store, and that op pays its access latency. (Before 2026-12-06 the host
+   was taken to hold it.)
 
 Without the producer columns (an :class:`~cimsim.workload.oparrays.OpArrays` built by hand),
 every input and output crosses, as in a flat pool.
@@ -59,6 +63,9 @@ class LinkBytes:
     spill_out: np.ndarray | None = None
     #: per op of idx: bytes of spilled tensors it reads back from the backing store (rule 8)
     spill_in: np.ndarray | None = None
+    #: per op of idx: bytes of tensors the host stored in the backing store it brings in, which
+    #: the host reads back from there (rule 8)
+    backed_in: np.ndarray | None = None
 
 
 def capacity(c) -> float:
@@ -74,7 +81,7 @@ def link_bytes(c, ops, idx: np.ndarray, in_scale: np.ndarray, out_scale: np.ndar
     ``own_out``, what it moves without the producer columns (everything)."""
     cap = capacity(c)
     if ops.producer is None or ops.act_ptr is None:
-        return LinkBytes(own_in, own_out, cap, 0, 0.0)
+        return LinkBytes(own_in, own_out, cap, 0, 0.0, backed_in=np.zeros(len(idx)))
     n_ops, nbytes = ops.kind.shape[0], ops.tensor_bytes
     n_t = len(nbytes)
     mine = np.zeros(n_ops, dtype=bool)
@@ -121,8 +128,10 @@ def link_bytes(c, ops, idx: np.ndarray, in_scale: np.ndarray, out_scale: np.ndar
     spill_out = np.bincount(prod[sp_t], weights=size[sp_t], minlength=n_ops)[idx]
     spill_in = np.bincount(p_op[on], weights=bring_size * (brings & spill[t]),
                            minlength=n_ops)[idx]
+    backed = brings & ops.backed[t] if ops.backed is not None else np.zeros(len(t), dtype=bool)
+    backed_in = np.bincount(p_op[on], weights=nbytes[t] * backed, minlength=n_ops)[idx]
     return LinkBytes(inputs, outputs, cap, int(spill.sum()), float(size[spill].sum()),
-                     spill_out, spill_in)
+                     spill_out, spill_in, backed_in)
 
 
 def charge_spill(state: dict, back: str, nbytes: dict, writes: dict):

@@ -415,7 +415,7 @@ def place(comp, ops, idx) -> Plan:
         state=dict(row_tiles=rt, col_tiles=ct, phys_cols=pc, arrays=np.minimum(need_op, space),
                    rounds=n_rounds, replicas=replicas, reprogram=reprogram, a_in=a_in, a_out=a_out,
                    link_in=link_in, link_out=link_out, spill_out=crossing.spill_out,
-                   spill_in=crossing.spill_in,
+                   spill_in=crossing.spill_in, backed_in=crossing.backed_in,
                    levels=levels, mm=mm, periphery_s=periph_s, periphery_j=periph_j,
                    local_levels={k: v for k, v in levels.items() if k not in shared},
                    shared=shared, per_op=per_op),
