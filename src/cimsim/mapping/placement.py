@@ -33,7 +33,7 @@ This stage never names a device: it loops over the architecture's components.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
