@@ -10,7 +10,9 @@ higher-priority component took:
 ``kv_cache``
     a matmul without a stationary weight that reads a model input (role
     ``input``: a tensor given before the run, so it already lies in the memory,
-    e.g. the KV cache of attention's ``Q.K^T`` and ``P.V``), with at most
+    e.g. the KV cache of attention's ``Q.K^T`` and ``P.V``; in a traced workload an
+    input given as a cache, read as it is or through a copy that scales or reshapes it:
+    :func:`cimsim.workload.footprint.cache_roots`, the copy made on the host), with at most
     ``max_rows`` rows per product (``m``; GQA puts ``g`` query heads on one
     product): that input is read in the banks;
 ``embedding``
@@ -327,12 +329,33 @@ class PIM(Component[PIMConfig]):
                 f"(embedding bags); {n} stay on the host: {', '.join(why)} (it pools by "
                 f"{' or '.join(POOLS)})")
 
+    @staticmethod
+    def _join(*notes) -> Optional[str]:
+        return "; ".join(n for n in notes if n) or None
+
+    def _host_attention_note(self, ops: OpArrays, free, took) -> Optional[str]:
+        """With ``kv_cache`` claimed, in a workload that reads a KV cache: how many free
+        weightless matmuls stay on the host because their second operand is no KV cache
+        (:meth:`OpArrays.kv_operand_bytes`), None if none."""
+        kv = self._input_bytes(ops)
+        if "kv_cache" not in self.config.claims or not (kv > 0).any():  # a step that reads a cache
+            return None
+        left = free & ~took & (ops.rows > 0) & (ops.stationary < 0) & (kv <= 0)
+        if ops.backward is not None:
+            left &= ~ops.backward
+        if not left.any():
+            return None
+        return (f"{int(left.sum())} matmul(s) without a weight stay on the host: their second "
+                "operand is no KV cache (a model input given as a cache, read as it is or through a "
+                "scaled or transposed copy), e.g. activations, or a cache read through its "
+                "concatenation with the step's new row (trace with --serve to read it in place)")
+
     def claim_note(self, ops: OpArrays, free, took):
         """How many of the ``free`` ops of the kinds it claims it left for having more rows
         than ``max_rows`` (batch x m for a weight, m per product for a KV cache), the most
         rows among them and the field to raise; None when it left none."""
         c = self.config
-        bags = self._bag_note(ops, free, took)
+        bags = self._join(self._bag_note(ops, free, took), self._host_attention_note(ops, free, took))
         kind = np.zeros_like(free)
         rows = np.zeros(kind.shape[0])
         if "kv_cache" in c.claims:

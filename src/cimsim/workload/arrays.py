@@ -267,7 +267,8 @@ def op_arrays(workload) -> OpArrays:
                     producer=np.where(workload._first_producer < no, workload._first_producer, -1),
                     act_ptr=aptr, act_ids=c.in_ids[~w_entry].astype(np.int64),
                     first_out=c.out_ids[c.out_ptr[:-1]].astype(np.int64) if no else np.zeros(0, np.int64),
-                    backward=backward, gather_pool=_gather_pools(c.tags, no, kind))
+                    backward=backward, gather_pool=_gather_pools(c.tags, no, kind),
+                    cache_root=_cache_roots(workload))
 
 
 def _json_tag(tags, key: str, n: int) -> np.ndarray:
@@ -304,6 +305,13 @@ def unread_matrices(metadata) -> np.ndarray | None:
     kn = [e["matrix"] for e in entries if isinstance(e, dict) and isinstance(e.get("matrix"), list)
           and len(e["matrix"]) == 2 and all(type(x) is int and x >= 1 for x in e["matrix"])]
     return np.array(kn, dtype=np.float64) if kn else None
+
+
+def _cache_roots(workload) -> np.ndarray:
+    """Per tensor: the KV cache it is or copies (:func:`.footprint.cache_roots`)."""
+    from .footprint import cache_roots
+
+    return cache_roots(workload)
 
 
 def _stages(workload) -> np.ndarray | None:
@@ -454,7 +462,8 @@ def op_arrays_reference(workload) -> OpArrays:
                     gather_pool=(pool if (pool := np.array(
                         [str(op.tags.get("pool", "?")) if op.kind == "reduction"
                          and op.tags.get("part") == "gather" else "" for op in workload.ops],
-                        dtype=object)).astype(bool).any() else None))
+                        dtype=object)).astype(bool).any() else None),
+                    cache_root=_cache_roots(workload))
 
 
 def _launch_reference(ops) -> np.ndarray | None:

@@ -13,7 +13,12 @@ The placement stage refuses a workload whose footprint exceeds the backing store
 ``kv_cache``
     state that persists across iterations: a model input (role ``input``) that a matmul reads
     as its B operand without holding it stationary (the K and V caches an attention reads in
-    place; the ops that read them are those PIM units with ``claims: [kv_cache]`` claim). A serving run gives each
+    place; the ops that read them are those PIM units with ``claims: [kv_cache]`` claim),
+    directly or through copies that only scale or reshape it (:func:`cache_roots`: eager
+    attention's ``K * scale``, a transposed or contiguous copy); in a traced workload only an
+    input the model was given as a cache (its forward argument's name says so:
+    ``past_key_values``, ``layer_past``, ``cache``: :data:`CACHE_INPUT`), not a plain input
+    that an attention reads as its K. A serving run gives each
     decode step its caches as new input tensors (one per request and layer, at the step's
     length), so the caches resident during an iteration are all those its ops read, every
     layer's at once, for the whole iteration. Iterations are the ``metadata["llm"]``
@@ -73,7 +78,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from ..errors import WorkloadError
-from .kinds import MATMUL, ROLE_INPUT, ROLE_WEIGHT, SENDRECV
+from .kinds import COPY, ELEMENTWISE, MATMUL, ROLE_INPUT, ROLE_WEIGHT, SENDRECV
 
 
 #: a served weight tensor's name: an iteration's prefix (``it3.decode.sb1.r0.``, none for a
@@ -163,22 +168,61 @@ def optimizer_state_mask(workload) -> np.ndarray:
     return np.array([n in names for n in workload.columns.tensor_names.tolist()], dtype=bool)
 
 
+#: a traced model input that is a cache: the forward argument it came in (its name up to the
+#: first ``.`` or ``[``) names one (``past_key_values``, ``past_key_value``, ``layer_past``,
+#: ``cache``, ``kv_cache``, ``cache_params``)
+CACHE_INPUT = re.compile(r"^[^.\[]*(?:cache|past)", re.IGNORECASE)
+#: the per-element functions of one input that only scale it (by a constant: a scalar)
+SCALES = ("mul", "div")
+
+
+def cache_roots(workload) -> np.ndarray:
+    """int64 per tensor: the KV cache it is, or is a copy of that only scales or reshapes it,
+    as a tensor id; -1 for any other tensor. The caches are the model inputs (role ``input``)
+    and, in a traced workload (``metadata["capture"]``), only those :data:`CACHE_INPUT` names;
+    a copy is the output of an op with one input and one output that is a ``copy`` (a
+    transpose, a contiguous or expanded copy) or an elementwise multiply or divide by a
+    constant (eager attention's ``K * scale``), followed through chains of them."""
+    c = workload.columns
+    root = np.full(c.n_tensors, -1, dtype=np.int64)
+    caches = np.flatnonzero(c.tensor_role == ROLE_INPUT)
+    if workload.metadata.get("capture") is not None and len(caches):
+        names = c.tensor_names
+        caches = caches[[bool(CACHE_INPUT.match(names[t])) for t in caches.tolist()]]
+    root[caches] = caches
+    if c.n_ops == 0 or not len(caches):
+        return root
+    scale = np.array([f in SCALES for f in c.fn_vocab] + [False], dtype=bool)
+    kind = c.kind
+    passes = ((np.diff(c.in_ptr) == 1) & (np.diff(c.out_ptr) == 1)
+              & ((kind == COPY) | ((kind == ELEMENTWISE) & scale[c.fn])))
+    ops = np.flatnonzero(passes)
+    src, dst = c.in_ids[c.in_ptr[ops]], c.out_ids[c.out_ptr[ops]]
+    while True:  # one round per link of the longest chain (a handful)
+        new = np.where(root[dst] < 0, root[src], root[dst])
+        if (new == root[dst]).all():
+            return root
+        root[dst] = new
+
+
 def kv_cache_mask(workload) -> np.ndarray:
-    """Per tensor: a model input that a matmul reads as its B operand (its second input)
-    without holding it stationary (the K of ``q . K^T``, the V of ``p . V``); not one a
-    matmul autograd ran reads (tag ``part: backward``: a weight gradient ``dY^T x`` reads the
-    minibatch ``x``, no state that persists across iterations)."""
+    """Per tensor: a KV cache (:func:`cache_roots`) that a matmul reads as its B operand (its
+    second input), itself or a copy of it, without holding it stationary (the K of
+    ``q . K^T``, the V of ``p . V``); not one a matmul autograd ran reads (tag ``part:
+    backward``: a weight gradient ``dY^T x`` reads the minibatch ``x``, no state that persists
+    across iterations)."""
     c = workload.columns
     mask = np.zeros(c.n_tensors, dtype=bool)
     if c.n_ops == 0:
         return mask
     reads_kv = (c.kind == MATMUL) & (np.diff(c.in_ptr) >= 2)
-    backward = workload.arrays.backward
-    if backward is not None:  # a weight gradient (autograd's) reads this step's minibatch
-        reads_kv &= ~backward
+    arrays = workload.arrays
+    if arrays.backward is not None:  # a weight gradient (autograd's) reads this step's minibatch
+        reads_kv &= ~arrays.backward
     two = np.flatnonzero(reads_kv)
     b = c.in_ids[c.in_ptr[two] + 1]
-    mask[b[(c.tensor_role[b] == ROLE_INPUT) & (b != c.weight[two])]] = True
+    root = arrays.cache_root[b]
+    mask[root[(root >= 0) & (b != c.weight[two])]] = True
     return mask
 
 

@@ -130,6 +130,11 @@ class OpArrays:
     #: back from there to send it to another component. Set by the placement
     #: (:meth:`Component.backing_outputs`); None when no such tensor.
     backed: np.ndarray | None = None
+    #: int64 by tensor id: the KV cache a tensor is, or a copy of that only scales or reshapes
+    #: it (eager attention's ``K * scale``, a transpose), as a tensor id; -1 for any other
+    #: (:func:`cimsim.workload.footprint.cache_roots`). None: every model input is a cache
+    #: (an OpArrays built by hand)
+    cache_root: np.ndarray | None = None
 
     def mac_dtype_ok(self) -> np.ndarray:
         """bool per op: its dtype is a compute dtype (:attr:`compute_dtypes`). A MAC op in
@@ -204,7 +209,8 @@ class OpArrays:
     def _kv_entries(self) -> tuple[np.ndarray, np.ndarray] | None:
         """``(reader op, selected)`` over the :attr:`act_ids` entries: those a matmul without a
         stationary weight, not run by autograd's backward, reads as its second operand that are
-        model inputs (a KV cache);
+        a KV cache (:attr:`cache_root`: a cache or its scaled / reshaped copy; without it, a
+        model input);
         None without the producer columns."""
         if self.act_ptr is None or self.producer is None:
             return None
@@ -213,12 +219,14 @@ class OpArrays:
         weightless = (self.rows > 0) & (self.stationary < 0)
         if self.backward is not None:  # a weight gradient reads the minibatch, no KV cache
             weightless &= ~self.backward
-        return reader, weightless[reader] & (position >= 1) & (self.producer[self.act_ids] < 0)
+        cache = (self.producer[self.act_ids] < 0 if self.cache_root is None
+                 else self.cache_root[self.act_ids] >= 0)
+        return reader, weightless[reader] & (position >= 1) & cache
 
     def kv_operand_bytes(self) -> np.ndarray | None:
-        """float64 per op: bytes of the model inputs a matmul without a stationary weight reads
-        as its second operand (``Q @ K^T``'s K, ``P @ V``'s V: a KV cache, what PIM units
-        compute on in their banks); its first operand is not counted, model input or not.
+        """float64 per op: bytes of the KV caches (:attr:`cache_root`) a matmul without a
+        stationary weight reads as its second operand (``Q @ K^T``'s K, ``P @ V``'s V, or the
+        scaled copy of K eager attention makes: what PIM units compute on in their banks); its first operand is not counted, model input or not.
         None without the producer columns (an OpArrays built by hand)."""
         e = self._kv_entries()
         if e is None:
@@ -228,12 +236,14 @@ class OpArrays:
                            minlength=self.kind.shape[0])
 
     def kv_tensors(self) -> np.ndarray | None:
-        """bool by tensor id: the model inputs some op reads as :meth:`kv_operand_bytes`."""
+        """bool by tensor id: the KV caches (model inputs) some op reads as
+        :meth:`kv_operand_bytes`, itself or through a copy."""
         e = self._kv_entries()
         if e is None:
             return None
         mask = np.zeros(len(self.tensor_bytes), dtype=bool)
-        mask[self.act_ids[e[1]]] = True
+        read = self.act_ids[e[1]]
+        mask[read if self.cache_root is None else self.cache_root[read]] = True
         return mask
 
     def reads_of(self, tensors: np.ndarray) -> np.ndarray:
