@@ -89,11 +89,10 @@ from .argnames import arg, arg_is, integer
 from .ir import Workload, WorkloadBuilder
 from .llm_attention import (decode_step_macs, kernel_tags, launches, prefill_macs,  # noqa: F401
                             serving_macs)  # (the closed forms re-exported)
-from .llm_options import (ATTENTION, BATCHING, GEN, HF_KEYS, _per_request, _shape,  # noqa: F401
-                          LIMITS, _splits, attention_window, head_dim_of, check_positions, context_of,
-                          encoder_only, gated_mlp, hf_overridden, key_of, kv_dtype_of, language_model,
-                          layer_kinds, lengths_tag, one_micro_batch, position_table,
-                          refuse_unmodelled, serving_options)
+from .llm_options import (ATTENTION, BATCHING, GEN, HF_KEYS, LIMITS, _per_request, _shape,  # noqa: F401
+                          _splits, attention_window, check_positions, context_of, encoder_only, gated_mlp,
+                          head_dim_of, hf_overridden, key_of, kv_dtype_of, language_model, layer_kinds,
+                          lengths_tag, one_micro_batch, position_table, refuse_unmodelled, serving_options)
 from .llm_replicate import Stretch, insert_replicas, third_step_repeats
 from .llm_schedule import AdmissionGate, computed_decode, counted, schedule  # noqa: F401  (schedule re-exported)
 
@@ -124,8 +123,7 @@ class LLMModel:
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
                 raise WorkloadError(f"{GEN}: {arg(f)} must be an integer >= 1, got {v!r}")
         if self.heads % self.kv_heads:
-            raise WorkloadError(f"{GEN}: {arg_is('kv_heads', self.kv_heads)} must divide "
-                                f"{arg_is('heads', self.heads)}")
+            raise WorkloadError(f"{GEN}: {arg_is('kv_heads', self.kv_heads)} must divide {arg_is('heads', self.heads)}")
         for f in LIMITS:
             v = getattr(self, f)
             if v is not None and (not isinstance(v, int) or isinstance(v, bool) or v < 1):
