@@ -230,3 +230,36 @@ def test_the_coverage_counts_what_has_figures(tmp_path):
     by = {op.name: op.tags for op in w.ops}
     assert "input_ones" in by["fc.addmm"] and "input_ones" not in by["c3.conv"]
     assert "weight_ones" in by["c3.conv"] and "weight_ones" not in by["bl.bilinear"]
+
+
+def test_matmuls_on_a_weight_computed_from_parameters_are_counted_unmeasured(tmp_path):
+    """Three Linear layers, two with prune hooks (weight = weight_orig x weight_mask, computed
+    each forward: not stationary) and one plain, plus a matmul on a plain tensor attribute (a
+    constant, no weight): 3 weight matmuls, 1 measured. A hook-pruned MLP printed "on 0 of 0
+    weight matmuls"."""
+    from click.testing import CliRunner
+
+    from cimsim.cli import main
+    from cimsim.workload.io import load_workload
+
+    f = tmp_path / "m.py"
+    f.write_text(
+        "import torch\nimport torch.nn.utils.prune as prune\n\n"
+        "class M(torch.nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+        "        self.a, self.b, self.c = (torch.nn.Linear(8, 8) for _ in range(3))\n"
+        "        self.k = torch.randn(8, 8)\n"
+        "    def forward(self, x):\n        return self.c(self.b(self.a(x))) @ self.k\n\n"
+        "def factory():\n    torch.manual_seed(0)\n    m = M().eval()\n"
+        "    for lin in (m.a, m.c):\n        prune.l1_unstructured(lin, 'weight', amount=0.5)\n"
+        "    return m, (torch.randn(3, 8),)\n")
+    out = tmp_path / "m.json"
+    res = CliRunner().invoke(main, ["trace", f"{f}:factory", "-o", str(out), "--stats"])
+    assert res.exit_code == 0, res.output
+    assert "on 1 of 3 weight matmuls; 2 read a weight computed from parameters each forward " \
+           "(prune hooks, parametrize, weight_norm): none measured, no CIM runs them" \
+           in " ".join(res.output.split()), res.output
+    w = load_workload(out)
+    assert w.metadata["activity_stats"] == {"input_bits": 8, "weight_bits": 8, "ops": 1,
+                                            "weight_matmuls": 3, "computed_weight_ops": 2}
+    assert [e["op"] for e in w.metadata["computed_weights"] if e["from"] == "parameters"] == \
+        ["a.addmm", "c.addmm"]
