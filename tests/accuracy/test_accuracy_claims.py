@@ -201,4 +201,4 @@ def test_a_claimed_op_without_emulation_is_said():
     res = evaluate(model, x, None, Arith(adc_bits=3))
     assert res.not_emulated_ops == {"_int_mm": 1} and res.emulated_ops == {"addmm": 1}
     assert _record(res, "b")["accuracy_basis"].endswith(
-        "; 1 of 2 CIM ops not emulated (run in fp32): _int_mm x1")
+        "; 1 of 2 weight matmuls emulated; 1 CIM op(s) not emulated (run in fp32): _int_mm x1")

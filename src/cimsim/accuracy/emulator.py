@@ -4,7 +4,8 @@
 
 1. **Weights**, per output column n: scale ``s_w[n] = max_k |W[k, n]| / (2^(Bw-1) - 1)``
    (``weight_quant`` ``per_tensor``: one ``s_w = max |W| / (2^(Bw-1) - 1)`` for the matrix),
-   ``W_int = round(W / s_w)`` in ``[-(2^(Bw-1)-1), 2^(Bw-1)-1]``. Signed weights are stored
+   ``W_int = round(W / s_w)`` in ``[-(2^(Bw-1)-1), 2^(Bw-1)-1]`` (an all-zero column: ``s_w = 0``,
+   ``W_int = 0``, its output exactly 0). Signed weights are stored
    ``offset`` (``W_int + 2^(Bw-1)``, Bw bits, one column; ``2^(Bw-1) sum_k x`` subtracted
    digitally) or ``differential`` (``|W_int|`` on a positive or a negative column, Bw-1 bits; the
    two converted readings subtracted digitally). The stored word is cut into ``c``-bit cells
@@ -47,14 +48,17 @@ _BLOCK = 1 << 24
 
 def quantize_weights(w: torch.Tensor, a: Arith) -> tuple[torch.Tensor, torch.Tensor]:
     """``(W_int, s_w)``: symmetric quantisation of a K x N weight, a scale per column or one
-    for the matrix (``a.weight_quant``; ``s_w`` has N entries either way)."""
+    for the matrix (``a.weight_quant``; ``s_w`` has N entries either way, 0 for an all-zero
+    column or matrix)."""
     q = 2 ** (a.weight_bits - 1) - 1
     w = w.detach().to(torch.float32)
     s = (w.abs().amax(dim=0) if a.weight_quant == "per_column"
          else w.abs().amax().expand(w.shape[1]).clone()) / q
-    s = torch.where(s > 0, s, torch.ones_like(s))
-    wi = torch.clamp(torch.round(w / s), -q, q).to(torch.int64)
-    return wi, s
+    # an all-zero column (a pruned channel) quantises with the divisor 1 (every code 0) and keeps
+    # its true scale 0: what its readout errs by (the ADC's rounding of the offset word, noise)
+    # is dequantised to exactly 0, as its product is (a scale of 1 made it +-47: a tester)
+    wi = torch.clamp(torch.round(w / torch.where(s > 0, s, torch.ones_like(s))), -q, q)
+    return wi.to(torch.int64), s
 
 
 def input_mode(x: torch.Tensor, a: Arith):
@@ -92,13 +96,13 @@ def input_qmax(mode, a: Arith, M: int = 1):
 def quantize_inputs(x: torch.Tensor, a: Arith, mode,
                     amax: Optional[torch.Tensor] = None) -> tuple[torch.Tensor, torch.Tensor]:
     """``(x_int, s_x)`` for an M x K input; ``amax`` (M x 1) overrides the per-row max |x|;
-    ``mode`` as :func:`input_mode` gives it (per row)."""
+    ``mode`` as :func:`input_mode` gives it (per row). ``s_x`` is 0 for an all-zero row."""
     q = input_qmax(mode, a, x.shape[0])
     x = x.detach().to(torch.float32)
     m = x.abs().amax(dim=1, keepdim=True) if amax is None else amax
     s = m / q
-    s = torch.where(s > 0, s, torch.ones_like(s))
-    xi = torch.round(x / s)
+    # an all-zero row keeps its true scale 0 (its output is exactly 0, whatever the ADC's noise)
+    xi = torch.round(x / torch.where(s > 0, s, torch.ones_like(s)))
     xi = (torch.clamp(xi, -q, q) if not isinstance(q, torch.Tensor)
           else torch.maximum(torch.minimum(xi, q), -q)).to(torch.int64)
     return xi, s

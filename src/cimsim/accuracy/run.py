@@ -27,12 +27,14 @@ from typing import Optional
 import torch
 import torch.nn.functional as F
 from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils._pytree import tree_leaves
 
 from .arith import Arith, nonideal_of
 from .emulator import Emulator, Programmed, input_mode, program
 from .nonideal import NonIdeal
 from ..workload.trace.claims import (MATMULS, conv_claimed, dims, is_bilinear, shared_by_batch,
                                      weight_side)
+from ..workload.trace.computed import CONST, FED, PARAM
 
 aten = torch.ops.aten
 
@@ -55,7 +57,12 @@ class CIMMode(TorchDispatchMode):
     stationary weight is the tracer's rule (:mod:`cimsim.workload.trace.claims`), so the ops
     emulated are the ops the cost model puts on a CIM array: ``emulated`` counts them by aten
     name, ``not_emulated`` the claimed ones the emulator has no arithmetic for (they run in
-    fp32, and the accuracy says so), ``skipped`` the matmuls without a stationary weight."""
+    fp32, and the accuracy says so), ``computed`` the matmuls whose matrix is computed each
+    forward from parameters alone (``torch.nn.utils.prune``'s ``weight_orig * weight_mask``,
+    parametrize, ``weight_norm``: not stationary, so no CIM claims them, as the tracer's
+    ``metadata['computed_weights']``; they run in fp32 too), ``skipped`` the other matmuls
+    without a stationary weight. Which values are computed from parameters alone follows the
+    storages through every op (:meth:`_track`, the tracer's rule of :mod:`..trace.computed`)."""
 
     def __init__(self, emulator: Emulator, weights: set[int], claim: str = "weights"):
         super().__init__()
@@ -68,10 +75,54 @@ class CIMMode(TorchDispatchMode):
         self.emulated: Counter = Counter()
         self.skipped: Counter = Counter()
         self.not_emulated: Counter = Counter()
+        self.computed: Counter = Counter()
+        self.sources: dict[int, int] = {}   # storage -> PARAM / CONST: computed from those alone
 
     # ---- helpers ----------------------------------------------------------------------------
     def _is_weight(self, t) -> bool:
         return isinstance(t, torch.Tensor) and t.untyped_storage().data_ptr() in self.weights
+
+    def _source(self, t) -> int:
+        """:data:`PARAM` for a weight's storage or one computed from weights (and constants)
+        alone, :data:`CONST` for one computed from no tensor, :data:`FED` otherwise (the
+        model's inputs and everything computed from them)."""
+        try:
+            ptr = t.untyped_storage().data_ptr()
+        except (RuntimeError, NotImplementedError):  # no storage (sparse, nested): an activation
+            return FED
+        return PARAM if ptr in self.weights else self.sources.get(ptr, FED)
+
+    def _track(self, args, kwargs, out) -> None:
+        """Record what ``out`` was computed from (an op's result storages)."""
+        flags = 0
+        for t in tree_leaves((args, kwargs)):
+            if isinstance(t, torch.Tensor):
+                flags |= self._source(t)
+        for t in tree_leaves(out):
+            if not isinstance(t, torch.Tensor):
+                continue
+            try:
+                ptr = t.untyped_storage().data_ptr()
+            except (RuntimeError, NotImplementedError):
+                continue
+            if flags & FED:
+                self.sources.pop(ptr, None)
+            elif ptr not in self.weights:
+                self.sources[ptr] = PARAM if flags & PARAM else CONST
+
+    def _computed(self, t) -> bool:
+        """A matrix computed each forward from parameters alone (not itself a weight)."""
+        return isinstance(t, torch.Tensor) and not self._is_weight(t) and self._source(t) == PARAM
+
+    def _reads_computed(self, base, args) -> bool:
+        """Whether a matmul the emulator left alone has as its matrix a weight computed from
+        parameters: what the tracer lists in ``metadata['computed_weights']``."""
+        if base in MATMULS:
+            _, a_at, b_at = MATMULS[base]
+            return self._computed(args[a_at]) or self._computed(args[b_at])
+        if base in ("convolution", "_convolution"):
+            return conv_claimed(args[8], self._computed(args[1]))
+        return base == "_trilinear" and is_bilinear(args) and self._computed(args[1])
 
     def _prog(self, w: torch.Tensor, extra=()) -> Programmed:
         k = _key(w, extra)
@@ -183,11 +234,15 @@ class CIMMode(TorchDispatchMode):
         else:
             if self._claims(func, args):
                 self.not_emulated[func.name().removeprefix("aten::").removesuffix(".default")] += 1
-            return func(*args, **kwargs)
+            out = func(*args, **kwargs)
+            self._track(args, kwargs, out)
+            return out
         if out is None:
-            self.skipped[base] += 1
-            return func(*args, **kwargs)
-        self.emulated[base] += 1
+            (self.computed if self._reads_computed(base, args) else self.skipped)[base] += 1
+            out = func(*args, **kwargs)
+        else:
+            self.emulated[base] += 1
+        self._track(args, kwargs, out)
         return out
 
 
@@ -247,6 +302,8 @@ class AccuracyResult:
     emulated_ops: dict = field(default_factory=dict)
     skipped_ops: dict = field(default_factory=dict)
     not_emulated_ops: dict = field(default_factory=dict)
+    #: matmuls whose matrix is computed from parameters each forward (run in fp32)
+    computed_weight_ops: dict = field(default_factory=dict)
     conversions: int = 0
 
 
@@ -379,6 +436,7 @@ def evaluate(model: torch.nn.Module, inputs: torch.Tensor, labels: Optional[torc
         n_rep = nonideal.repeats if random else 1
         seeds = chip_seeds(nonideal.seed if nonideal is not None else 0, n_rep)
         runs, emulated, skipped, not_emulated, conversions = [], Counter(), Counter(), Counter(), 0
+        computed = Counter()
         for r in range(n_rep):
             gen = torch.Generator().manual_seed(seeds[r])
             emu = Emulator(arith, nonideal, gen)
@@ -392,12 +450,13 @@ def evaluate(model: torch.nn.Module, inputs: torch.Tensor, labels: Optional[torc
                 mode.emulated.clear()
                 mode.skipped.clear()
                 mode.not_emulated.clear()
+                mode.computed.clear()
                 emu.conversions = 0
             with mode:
                 y = _forward(model, inputs, batch_size)
             runs.append(metrics(y, ref, labels))
             emulated, skipped, conversions = mode.emulated, mode.skipped, emu.conversions
-            not_emulated = mode.not_emulated
+            not_emulated, computed = mode.not_emulated, mode.computed
     ref_top1 = None if labels is None else float((ref.argmax(-1) == labels).double().mean())
     acc = (_mean_std([m["accuracy_top1"] for m in runs], random) if labels is not None
            else (None, None))
@@ -413,4 +472,5 @@ def evaluate(model: torch.nn.Module, inputs: torch.Tensor, labels: Optional[torc
         output_snr_corrected_db=snr_c[0], output_snr_corrected_db_std=snr_c[1],
         output_kl=kl[0], output_kl_std=kl[1], repeats=n_rep,
         adc_range_policy=arith.adc_range_policy, per_repeat=runs, emulated_ops=dict(emulated),
-        skipped_ops=dict(skipped), not_emulated_ops=dict(not_emulated), conversions=conversions)
+        skipped_ops=dict(skipped), not_emulated_ops=dict(not_emulated),
+        computed_weight_ops=dict(computed), conversions=conversions)

@@ -484,7 +484,7 @@ def accuracy_record(arch, target: Target, reference=None) -> dict:
                        claim="all")
         return _record(res, f"{name}: digital {c.input_bits}b inputs x {c.weight_bits}b weights "
                             "(exact integer products; per-column weight, per-row input scales; "
-                            "every matmul, as it claims them)")
+                            "every matmul, as it claims them)", claim="all")
     if not cims:
         ref = reference_outputs(target) if reference is None else reference
         top1 = (None if target.labels is None
@@ -511,7 +511,9 @@ def accuracy_record(arch, target: Target, reference=None) -> dict:
     # read alike before (a tester)
     readout = ("digital column sums (exact)" if Arith._digital(cim)
                else f"{cim.adc.bits}-bit ADC ({rng} range)")
-    basis = (f"{name} emulated: {cim.input_bits}b {'signed ' if cim.signed_inputs else ''}inputs in "
+    # a model whose weight matmuls all ran in fp32 (prune hooks) is not called emulated
+    ran = "emulated" if res.emulated_ops else "not emulated, no op ran on it"
+    basis = (f"{name} {ran}: {cim.input_bits}b {'signed ' if cim.signed_inputs else ''}inputs in "
              f"{cim.dac_bits}-bit slices x {cim.weight_bits}b weights in {cim.bits_per_cell}-bit "
              f"cells ({enc} encoding), {readout}, {cim.rows_per_read or cim.rows} rows per read, "
              + ("ideal devices" if cim.nonideal is None else
@@ -549,7 +551,7 @@ def _nonideal_text(cim) -> str:
     return "; ".join(parts) if parts else "no effect set"
 
 
-def _record(res, basis: str) -> dict:
+def _record(res, basis: str, claim: str = "weights") -> dict:
     return {C.ACCURACY_TOP1: res.accuracy_top1, C.ACCURACY_TOP1_STD: _finite(res.accuracy_top1_std),
             C.ACCURACY_TOP1_CI_LOW: res.accuracy_top1_ci_low,
             C.ACCURACY_TOP1_CI_HIGH: res.accuracy_top1_ci_high,
@@ -560,18 +562,35 @@ def _record(res, basis: str) -> dict:
             C.OUTPUT_SNR_CORRECTED_DB_STD: _finite(res.output_snr_corrected_db_std),
             C.OUTPUT_KL: res.output_kl,
             C.OUTPUT_KL_STD: _finite(res.output_kl_std), C.ACCURACY_REPEATS: res.repeats,
-            C.ACCURACY_BASIS: basis + _undefined_note(res) + not_emulated_note(res)}
+            C.ACCURACY_BASIS: basis + _undefined_note(res) + not_emulated_note(res, claim)}
 
 
-def not_emulated_note(res) -> str:
-    """The ops a CIM claims (a stationary weight, the tracer's rule) that the emulator has no
-    arithmetic for: they ran in fp32, and the basis says which (as it says ``adc.counting``)."""
-    if not res.not_emulated_ops:
+def not_emulated_note(res, claim: str = "weights") -> str:
+    """How many of the weight matmuls ran on the emulated CIM, ``N of M`` (each call of the
+    evaluation counted): M adds to those emulated the ops a CIM claims (a stationary weight, the
+    tracer's rule) without an emulation here, and the matmuls whose matrix the model computes
+    each forward from its parameters (no CIM claims them: a tester's prune-hooked model read
+    "emulated" with an exact result on 0 CIM ops). Both ran in fp32, and the basis says which;
+    with none emulated the accuracy is the fp32 model's, and it says why. ``claim="all"`` (a
+    digital array computing every matmul) says nothing: its basis says so."""
+    if claim == "all":
         return ""
-    n, m = sum(res.not_emulated_ops.values()), sum(res.not_emulated_ops.values()) + \
-        sum(res.emulated_ops.values())
-    ops = ", ".join(f"{k} x{v}" for k, v in sorted(res.not_emulated_ops.items()))
-    return f"; {n} of {m} CIM ops not emulated (run in fp32): {ops}"
+    done, bad, comp = (sum(d.values()) for d in (res.emulated_ops, res.not_emulated_ops,
+                                                  res.computed_weight_ops))
+    out = f"; {done:,} of {done + bad + comp:,} weight matmuls emulated"
+    if bad:
+        ops = ", ".join(f"{k} x{v}" for k, v in sorted(res.not_emulated_ops.items()))
+        out += f"; {bad:,} CIM op(s) not emulated (run in fp32): {ops}"
+    if comp:
+        ops = ", ".join(f"{k} x{v}" for k, v in sorted(res.computed_weight_ops.items()))
+        out += (f"; {comp:,} read a weight computed from parameters each forward (prune hooks, "
+                f"parametrize, weight_norm), which no CIM claims (run in fp32): {ops}")
+    if not done:
+        out += ("; so this is the fp32 model's accuracy, not the CIM's" + (
+            ": prune.remove(module, 'weight') or torch.nn.utils.parametrize."
+            "remove_parametrizations(module, 'weight') first makes the weight a parameter"
+            if comp else ""))
+    return out
 
 
 def _undefined_note(res) -> str:

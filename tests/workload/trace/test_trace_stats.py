@@ -199,16 +199,25 @@ def test_an_operand_holding_nan_or_infinity_is_refused_naming_the_op(bad, holds)
     assert trace(m, (x,)).macs == 4 * 16 * 8  # without statistics the shapes suffice
 
 
-def test_the_coverage_counts_what_has_figures(tmp_path):
-    """A Conv3d (no input figure) counted as covered, and nn.Bilinear (a weight matmul with no
-    figures) was left out of the denominator: 3 of 3 was printed for 1 fully measured op."""
+def _trace_stats(tmp_path, source: str):
+    """``cimsim trace FILE:factory --stats`` of a model file: (its output, one line; the workload)."""
     from click.testing import CliRunner
 
     from cimsim.cli import main
     from cimsim.workload.io import load_workload
 
-    f = tmp_path / "m.py"
-    f.write_text(
+    f, out = tmp_path / "m.py", tmp_path / "m.json"
+    f.write_text(source)
+    res = CliRunner().invoke(main, ["trace", f"{f}:factory", "-o", str(out), "--stats"])
+    assert res.exit_code == 0, res.output
+    return " ".join(res.output.split()), load_workload(out)
+
+
+def test_the_coverage_counts_what_has_figures(tmp_path):
+    """A Conv3d (no input figure) counted as covered, and nn.Bilinear (a weight matmul with no
+    figures) was left out of the denominator: 3 of 3 was printed for 1 fully measured op."""
+    text, w = _trace_stats(
+        tmp_path,
         "import torch\n\nclass M(torch.nn.Module):\n    def __init__(self):\n"
         "        super().__init__()\n        self.fc = torch.nn.Linear(8, 4)\n"
         "        self.c3 = torch.nn.Conv3d(2, 2, 3, padding=1)\n"
@@ -217,16 +226,35 @@ def test_the_coverage_counts_what_has_figures(tmp_path):
         "        return self.bl(h, h), self.c3(v)\n\n"
         "def factory():\n    torch.manual_seed(0)\n"
         "    return M().eval(), (torch.randn(3, 8), torch.randn(1, 2, 4, 4, 4))\n")
-    out = tmp_path / "m.json"
-    res = CliRunner().invoke(main, ["trace", f"{f}:factory", "-o", str(out), "--stats"])
-    assert res.exit_code == 0, res.output
     # 3 weight matmuls: fc (both figures), c3 (the weight's only), bl (none)
     assert "on 1 of 3 weight matmuls; 1 with the weight's figures only (no input figure) and 1 " \
-           "with none (nn.Bilinear)" in " ".join(res.output.split())
-    w = load_workload(out)
+           "with none (nn.Bilinear)" in text
     assert w.metadata["activity_stats"] == {"input_bits": 8, "weight_bits": 8, "ops": 1,
                                             "weight_matmuls": 3, "weight_only_ops": 1,
                                             "unmeasured_ops": 1}
     by = {op.name: op.tags for op in w.ops}
     assert "input_ones" in by["fc.addmm"] and "input_ones" not in by["c3.conv"]
     assert "weight_ones" in by["c3.conv"] and "weight_ones" not in by["bl.bilinear"]
+
+
+def test_matmuls_on_a_weight_computed_from_parameters_are_counted_unmeasured(tmp_path):
+    """Three Linear layers, two with prune hooks (weight = weight_orig x weight_mask, computed
+    each forward: not stationary) and one plain, plus a matmul on a plain tensor attribute (a
+    constant, no weight): 3 weight matmuls, 1 measured. A hook-pruned MLP printed "on 0 of 0
+    weight matmuls"."""
+    text, w = _trace_stats(
+        tmp_path,
+        "import torch\nimport torch.nn.utils.prune as prune\n\n"
+        "class M(torch.nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+        "        self.a, self.b, self.c = (torch.nn.Linear(8, 8) for _ in range(3))\n"
+        "        self.k = torch.randn(8, 8)\n"
+        "    def forward(self, x):\n        return self.c(self.b(self.a(x))) @ self.k\n\n"
+        "def factory():\n    torch.manual_seed(0)\n    m = M().eval()\n"
+        "    for lin in (m.a, m.c):\n        prune.l1_unstructured(lin, 'weight', amount=0.5)\n"
+        "    return m, (torch.randn(3, 8),)\n")
+    assert "on 1 of 3 weight matmuls; 2 read a weight computed from parameters each forward " \
+           "(prune hooks, parametrize, weight_norm): none measured, no CIM runs them" in text, text
+    assert w.metadata["activity_stats"] == {"input_bits": 8, "weight_bits": 8, "ops": 1,
+                                            "weight_matmuls": 3, "computed_weight_ops": 2}
+    assert [e["op"] for e in w.metadata["computed_weights"] if e["from"] == "parameters"] == \
+        ["a.addmm", "c.addmm"]

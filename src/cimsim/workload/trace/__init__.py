@@ -344,9 +344,11 @@ def _trace_aten(torch, model, inputs, kwargs, name, allow_unknown, dtype, stats_
 
         tagged, fake = getattr(low, "stats_ops", 0), getattr(low, "stats_fake", 0)
         partial, none = getattr(low, "stats_weight_only", 0), getattr(low, "stats_none", 0)
-        metadata["activity_stats"] = summary(tagged, tagged + partial + none + fake,
+        # matmuls on a weight computed from parameters (prune hooks): weight matmuls, unmeasured
+        computed = sum(e["from"] == "parameters" for e in low.computed_weights)
+        metadata["activity_stats"] = summary(tagged, tagged + partial + none + fake + computed,
                                              tagged + partial == 0 and fake > 0, stats_bits,
-                                             partial, none)
+                                             partial, none, computed)
     wname = type(model).__name__.lower() if name is None else name
     if not ops:  # the user's model, not the tracer: it returned its inputs (or constants) untouched
         raise WorkloadError(

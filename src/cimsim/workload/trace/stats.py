@@ -246,17 +246,21 @@ def check_bits(bits) -> tuple:
 
 
 def summary(tagged: int, matmuls: int, fake: bool, bits: tuple, weight_only: int = 0,
-            none: int = 0) -> dict:
+            none: int = 0, computed: int = 0) -> dict:
     """``metadata['activity_stats']``: what the trace measured: ``ops`` with both figures of
     ``weight_matmuls``; ``weight_only_ops`` with the weight's only (no input figure: a
-    convolution other than 1-D / 2-D) and ``unmeasured_ops`` with none (``nn.Bilinear``),
-    stated when there are any."""
+    convolution other than 1-D / 2-D), ``unmeasured_ops`` with none (``nn.Bilinear``) and
+    ``computed_weight_ops`` reading a weight computed from parameters each forward (prune hooks,
+    parametrize: not stationary, so no CIM runs them and nothing is measured; they were left
+    out of ``weight_matmuls``, so a hook-pruned MLP read "0 of 0"), stated when there are any."""
     out = {"input_bits": bits[0], "weight_bits": bits[1], "ops": 0 if fake else tagged,
            "weight_matmuls": matmuls}
     if weight_only:
         out["weight_only_ops"] = weight_only
     if none:
         out["unmeasured_ops"] = none
+    if computed:
+        out["computed_weight_ops"] = computed
     if fake:
         out["note"] = ("unavailable: the model's tensors are fake (shapes only); the CIM uses its "
                        "configured activity (cell.input_ones, cell.weight_ones) for every op")
