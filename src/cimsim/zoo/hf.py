@@ -437,8 +437,10 @@ def _seed(name: str, seed) -> int:
 
 
 def hf_entry(model_type: str) -> ZooEntry:
-    """The zoo entry ``hf:MODEL_TYPE``: factory ``(seq=8, cache=0, batch=1, seed=0, **config fields)``, at
-    the config class's default sizes; a causal LM where transformers has one, else the base model.
+    """The zoo entry ``hf:MODEL_TYPE``: factory ``(seq=8, cache=0, batch=1, seed=0, target=None,
+    encoder_len=None, **config fields)``, at the config class's default sizes; an encoder-decoder
+    (:mod:`cimsim.zoo.hf_seq2seq`: ``target``, ``encoder_len`` are its), else a causal LM where
+    transformers has one, else the base model.
     ``hf:PATH.json``: a Hugging Face ``config.json`` (its ``model_type`` and every field, as
     transformers reads the file; fields given to the factory override them)."""
     if not model_type:
