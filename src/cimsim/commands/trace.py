@@ -360,7 +360,8 @@ def _report(w, path, seconds: float, made=None) -> None:
                    f"matmuls{more}")
     from ..workload.trace.unread import notes as unread_notes
 
-    for line in training_notes(w.metadata) + unread_notes(w.metadata):
+    built = (w.metadata.get("zoo") or {}).get("built")
+    for line in ([built] if built else []) + training_notes(w.metadata) + unread_notes(w.metadata):
         click.echo(f"note: {line}")
 
 

@@ -3,9 +3,11 @@
 Registered entries have tiny default sizes (2 layers, hidden 32-64, vocabulary 128,
 8 tokens); every size is an override (``build("gpt2", n_layer=12, n_embd=768, n_head=12,
 vocab_size=50257)``). ``hf:MODEL_TYPE`` (:func:`hf_entry`) is any model type transformers
-knows, at its config class's default size (``hf:llama`` is Llama-2-7B's shape): a causal LM
-where transformers has one (prefill over ``seq`` tokens, or one decode step against a
-``cache``-token KV cache), else the base model over ``seq`` tokens.
+knows, at its config class's default size (``hf:llama`` is Llama-2-7B's shape): an
+encoder-decoder (T5, BART, Whisper: :mod:`cimsim.zoo.hf_seq2seq`) whole, or one decoder step
+against a self- and a cross-attention cache; else a causal LM where transformers has one
+(prefill over ``seq`` tokens, or one decode step against a ``cache``-token KV cache), else the
+base model over ``seq`` tokens.
 
 Decoder-only language models come as ``NAME`` (prefill) and ``NAME-decode`` (one token
 against a KV cache of ``cache`` tokens: the cache tensors are inputs of the workload, so
@@ -27,6 +29,7 @@ from ..errors import WorkloadError
 from ..workload.llm import head_dim_of
 from ..workload.trace import require_torch
 from ..workload.trace.unread import TOP_K as _TOP_K
+from .hf_seq2seq import encoder_decoder, seq2seq
 from .registry import ZooEntry, check_switch, estimating, internal_parameters, register
 
 _OFFLINE = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
@@ -177,13 +180,16 @@ def hf_model(model_type: str, config: dict | None = None, task: str = "base", se
     """A transformers model of ``model_type`` (e.g. ``gpt2``, ``llama``) from its config class,
     in eval mode: fake tensors under :func:`cimsim.zoo.build` (its ``FakeTensorMode``), random
     weights on the CPU otherwise, drawn after ``torch.manual_seed(seed)`` (a mixture of experts
-    routes by them). ``task``: ``base`` (``AutoModel``) or ``causal-lm``."""
+    routes by them). ``task``: ``base`` (``AutoModel``), ``causal-lm``, ``seq2seq-lm`` or
+    ``speech-seq2seq``."""
     tf = _transformers()
     torch = require_torch()
     cfg = _config(tf, model_type, config)
-    auto = {"base": tf.AutoModel, "causal-lm": tf.AutoModelForCausalLM}.get(task)
+    auto = {"base": tf.AutoModel, "causal-lm": tf.AutoModelForCausalLM,
+            "seq2seq-lm": tf.AutoModelForSeq2SeqLM,
+            "speech-seq2seq": tf.AutoModelForSpeechSeq2Seq}.get(task)
     if auto is None:
-        raise WorkloadError(f"task '{task}' is not one of base, causal-lm")
+        raise WorkloadError(f"task '{task}' is not one of base, causal-lm, seq2seq-lm, speech-seq2seq")
     experts = _experts(cfg)
     if experts and _fake(torch) and not estimating():  # under zoo.build's fake mode, to be traced
         raise WorkloadError(
@@ -422,7 +428,7 @@ def mamba_decode(cache=16, batch=1, **config):
 
 
 # --------------------------------------------------------------------------- any model type
-_FACTORY_ARGS = ("seq", "cache", "batch", "seed")
+_FACTORY_ARGS = ("seq", "cache", "batch", "seed", "target", "encoder_len")
 
 
 def _seed(name: str, seed) -> int:
@@ -442,8 +448,10 @@ def _seed(name: str, seed) -> int:
 
 
 def hf_entry(model_type: str) -> ZooEntry:
-    """The zoo entry ``hf:MODEL_TYPE``: factory ``(seq=8, cache=0, batch=1, seed=0, **config fields)``, at
-    the config class's default sizes; a causal LM where transformers has one, else the base model.
+    """The zoo entry ``hf:MODEL_TYPE``: factory ``(seq=8, cache=0, batch=1, seed=0, target=None,
+    encoder_len=None, **config fields)``, at the config class's default sizes; an encoder-decoder
+    (:mod:`cimsim.zoo.hf_seq2seq`: ``target``, ``encoder_len`` are its), else a causal LM where
+    transformers has one, else the base model.
     ``hf:PATH.json``: a Hugging Face ``config.json`` (its ``model_type`` and every field, as
     transformers reads the file; fields given to the factory override them)."""
     if not model_type:
@@ -451,8 +459,9 @@ def hf_entry(model_type: str) -> ZooEntry:
     if model_type.endswith(".json"):
         return _file_entry(model_type)
 
-    def factory(seq=None, cache=0, batch=1, seed=None, **config):
-        return _any(model_type, config, seq, cache, batch, seed=seed)
+    def factory(seq=None, cache=0, batch=1, seed=None, target=None, encoder_len=None, **config):
+        return _any(model_type, config, seq, cache, batch, seed=seed, target=target,
+                    encoder_len=encoder_len)
 
     return ZooEntry(f"hf:{model_type}", "hf", f"Hugging Face {model_type} at its config's default "
                     "size (random weights, built from the config class)", factory)
@@ -484,10 +493,14 @@ def serving_entries(name: str, overrides: dict) -> tuple[str, str]:
         from transformers.models.auto.modeling_auto import MODEL_FOR_SEQ_TO_SEQ_CAUSAL_LM_MAPPING_NAMES as s2s
     except ImportError:
         s2s = ()
-    if (isinstance(fields, dict) and fields.get("is_encoder_decoder")) or mtype in s2s:
+    both = {**fields, **overrides} if isinstance(fields, dict) else {}
+    if mtype in s2s or (mtype and encoder_decoder(_transformers(), mtype, both)) \
+            or both.get("is_encoder_decoder"):  # Whisper's is a speech seq2seq: its default says so
         raise WorkloadError(f"{name}: --serve: {mtype or 'the config'} is an encoder-decoder model; "
-                            "--serve runs decoder-only LLMs over a KV cache (trace its encoder and "
-                            "decoder steps with --zoo hf:TYPE instead)")
+                            "--serve runs decoder-only LLMs over a KV cache; trace the whole model "
+                            f"with --zoo {name}, and one decoder step against a self- and a "
+                            f"cross-attention cache with --zoo {name} --param cache=N --param "
+                            "encoder_len=M")
     why = encoder_only({**fields, **overrides}, more=more) if isinstance(fields, dict) else None
     if why:
         raise WorkloadError(f"{name}: --serve: {why.split(': ', 1)[1]}")
@@ -525,32 +538,46 @@ def _file_entry(path: str) -> ZooEntry:
                 and not isinstance(value, bool) and value < 0:
             raise WorkloadError(f"hf:{path}: {key} = {value}: a layer count is a whole number >= 0")
 
-    def factory(seq=None, cache=0, batch=1, seed=None, **config):
-        return _any(model_type, config, seq, cache, batch, given=fields, path=path, seed=seed)
+    def factory(seq=None, cache=0, batch=1, seed=None, target=None, encoder_len=None, **config):
+        return _any(model_type, config, seq, cache, batch, given=fields, path=path, seed=seed,
+                    target=target, encoder_len=encoder_len)
 
     return ZooEntry(f"hf:{path}", "hf", f"Hugging Face {model_type} from {path} (random weights, "
                     "built from the config)", factory)
 
 
 def _any(model_type: str, config: dict, seq: int, cache: int, batch: int, given: dict | None = None,
-         path: str | None = None, seed: int | None = None):
+         path: str | None = None, seed: int | None = None, target=None, encoder_len=None):
     """``given``: a config file's fields (taken as transformers takes them, unchecked), of file
     ``path``; ``config``: the caller's fields over them (checked against the config class);
     ``seq`` None: 8 tokens; ``seed``: the random weights' (:func:`_seed`; the token ids are
-    drawn from seed 1 whatever it is)."""
+    drawn from seed 1 whatever it is); ``target``, ``encoder_len``: an encoder-decoder's
+    (:func:`~cimsim.zoo.hf_seq2seq.seq2seq`)."""
+    name = f"hf:{path or model_type}"
+    tf = _transformers()
+    if encoder_decoder(tf, model_type, {**(given or {}), **config}):
+        _check_fields(model_type, config, f" (and hf:{model_type}'s own parameters are "
+                                          f"{', '.join(_FACTORY_ARGS)})")
+        _check_config(name, _config(tf, model_type), {**(given or {}), **config}, config,
+                      f"from {path}", False)
+        return seq2seq(model_type, {**(given or {}), **config}, name, seq, target, cache,
+                       encoder_len, batch, _seed(name, seed))
+    for key, value in (("target", target), ("encoder_len", encoder_len)):
+        if value is not None:
+            raise WorkloadError(f"{name}: --param {key}: {model_type} is no encoder-decoder "
+                                f"(is_encoder_decoder is false); {key} is an encoder-decoder's")
     if seq is not None and cache:  # the decode step is one token: seq would be dropped
         raise WorkloadError(f"hf:{model_type}: --param seq={seq} with cache={cache}: give seq (a "
                             "prefill of seq tokens) or cache (one decode step against a cache), not both")
     seq = 8 if seq is None else seq
-    seed = _seed(f"hf:{path or model_type}", seed)
-    tf = _transformers()
+    seed = _seed(name, seed)
     torch = require_torch()
     given = given or {}
     _check_fields(model_type, config, f" (and hf:{model_type}'s own parameters are "
                                       f"{', '.join(_FACTORY_ARGS)})")
     default = _config(tf, model_type)
     decoder = type(default) in tf.AutoModelForCausalLM._model_mapping
-    _check_config(f"hf:{path or model_type}", default, {**given, **config}, config,
+    _check_config(name, default, {**given, **config}, config,
                   f"from {path}", decoder)
     if decoder:
         return _causal(model_type, given, config, seq=seq, cache=cache, batch=batch, seed=seed)
@@ -563,7 +590,4 @@ def _any(model_type: str, config: dict, seq: int, cache: int, batch: int, given:
                             "it from a factory that builds its inputs (cimsim trace FILE.py:factory), "
                             "or a zoo entry of its family (cimsim trace --zoo list)")
     vocab = getattr(model.config, "vocab_size", 128)
-    kwargs = {}
-    if getattr(model.config, "is_encoder_decoder", False):  # the decoder's own tokens (T5 needs them)
-        kwargs["decoder_input_ids"] = _ids(torch, vocab, max(1, seq // 2), batch)
-    return model, (_ids(torch, vocab, seq, batch),), kwargs
+    return model, (_ids(torch, vocab, seq, batch),), {}

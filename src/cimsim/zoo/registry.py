@@ -70,6 +70,8 @@ class ZooModel:
     overrides: dict = field(default_factory=dict)
     #: "fake" (fake tensors: shapes only, no storage) or "real" (random values on the CPU)
     weights: str = "fake"
+    #: what the factory built, where its name does not say it (:func:`say`); "" for none
+    built: str = ""
 
     def __iter__(self) -> Iterator:
         return iter((self.model, self.args, self.kwargs))
@@ -155,11 +157,25 @@ def _check_switches(entry: ZooEntry, overrides: dict) -> None:
             check_switch(entry.name, key, value)
 
 
-def _call(entry: ZooEntry, overrides: dict, internal: dict | None = None):
+#: what the factory running now said it built (:func:`say`)
+_BUILT = contextvars.ContextVar("cimsim_zoo_built", default=None)
+
+
+def say(built: str) -> None:
+    """Inside a factory: what it built, where the entry's name does not say it (``hf:whisper``:
+    the whole encoder-decoder, or one decoder step); the trace keeps it as
+    ``metadata['zoo']['built']`` and ``cimsim trace`` prints it as a note."""
+    box = _BUILT.get()
+    if box is not None:
+        box.append(built)
+
+
+def _call(entry: ZooEntry, overrides: dict, internal: dict | None = None, built: list | None = None):
     check_sizes(entry.name, overrides)
     _check_switches(entry, overrides)
     given, overrides = overrides, {**overrides, **(internal or {})}
     token = _INTERNAL.set(frozenset(internal or ()))
+    said = _BUILT.set(built)
     try:
         out = entry.factory(**overrides)
     except TypeError as exc:
@@ -174,6 +190,7 @@ def _call(entry: ZooEntry, overrides: dict, internal: dict | None = None):
         raise WorkloadError(_failed(entry, given, internal, exc)) from exc
     finally:
         _INTERNAL.reset(token)
+        _BUILT.reset(said)
     return out
 
 
@@ -232,6 +249,7 @@ def build(name: str, real_weights: bool = False, memory_limit_bytes: int | None 
     """
     torch = require_torch()
     entry = _entry(name)
+    built: list[str] = []
     if not real_weights and entry.fake:
         from torch._subclasses.fake_tensor import FakeTensorMode
 
@@ -239,15 +257,15 @@ def build(name: str, real_weights: bool = False, memory_limit_bytes: int | None 
         # skips it on meta; torch's init functions run as no-ops); allow_non_fake_inputs: a
         # forward may still make small real tensors (an arange of positions)
         with FakeTensorMode(allow_non_fake_inputs=True), torch.device("meta"):
-            model, args, kwargs = _call(entry, overrides, internal)
+            model, args, kwargs = _call(entry, overrides, internal, built)
         weights = "fake"
     else:
         if real_weights and entry.fake:
             check_fits(name, estimate_bytes(name, internal, **overrides), memory_limit_bytes)
-        model, args, kwargs = _call(entry, overrides, internal)
+        model, args, kwargs = _call(entry, overrides, internal, built)
         weights = "real"
     return ZooModel(name, model, tuple(args), dict(kwargs), entry.family, entry.description,
-                    {**overrides, **(internal or {})}, weights)
+                    {**overrides, **(internal or {})}, weights, "; ".join(built))
 
 
 def trace_zoo(name: str, real_weights: bool = False, allow_unknown: bool = False,
@@ -263,6 +281,8 @@ def trace_zoo(name: str, real_weights: bool = False, allow_unknown: bool = False
     w.metadata["zoo"] = {"name": name, "family": zm.family, "weights": zm.weights,
                          "overrides": {k: list(v) if isinstance(v, tuple) else v
                                        for k, v in zm.overrides.items()}}
+    if zm.built:
+        w.metadata["zoo"]["built"] = zm.built
     if zm.family == "reference":
         from .reference import params
 
