@@ -207,3 +207,50 @@ def test_index_put_accumulate_and_scatter_reduce_count_source_elements():
     assert _vec(w, "index_put") == 3 * 8
     assert _vec(w, "scatter_reduce") == 3 * 8 + 2 * 8  # rows 1 and 3 divided once each
     assert _vec(w, "index_reduce") == 3 * 8
+
+
+# --------------------------------------------------------------------- find-E 1: beta / alpha
+def test_baddbmm_with_beta_zero_reads_no_input_and_costs_as_the_scaled_bmm():
+    # diffusers' attention scores: baddbmm(empty(B, N, M), q, k^T, beta=0, alpha=s).softmax;
+    # torch ignores `input` when beta == 0, so nothing of it is read: B=2, N=M=16, d=8
+    B, N, d = 2, 16, 8
+    score = B * N * N * 4  # one fp32 score matrix: 2,048 B
+
+    def badd(q, k):
+        e = torch.empty(B, N, N)
+        return torch.baddbmm(e, q, k.transpose(1, 2), beta=0, alpha=0.125).softmax(-1)
+
+    q, k = torch.randn(B, N, d), torch.randn(B, N, d)
+    w1 = _trace(_Fn(badd), q, k)
+    w0 = _trace(_Fn(lambda q, k: (torch.bmm(q, k.transpose(1, 2)) * 0.125).softmax(-1)), q, k)
+    # read only q and k: no input-sized operand, no tensor for the empty one
+    read = {t for op in w1.ops for t in op.inputs} - {op.outputs[0] for op in w1.ops}
+    assert _bytes(w1, read) == 2 * B * N * d * 4  # q and k: 2,048 B
+    assert sum(w1.tensors[t].nbytes for t in w1.tensors if w1.tensors[t].role == "input") == 2 * B * N * d * 4
+    assert w1.macs == w0.macs == B * N * d * N
+    # the softmax reads one score matrix, and the vector work (alpha's multiply joins it) is the bmm's
+    (sm,) = [op for op in w1.ops if op.kind == "softmax"]
+    assert _bytes(w1, sm.inputs) == score
+    assert sum(_vec(w1, op.name) for op in w1.ops) == sum(_vec(w0, op.name) for op in w0.ops)
+    arch = cimsim.load_architecture(str(CONFIGS / "gpu-hbm3.yaml"))
+    r1, r0 = cimsim.simulate(arch, w1), cimsim.simulate(arch, w0)
+    assert r1.latency_s == r0.latency_s
+
+
+@pytest.mark.parametrize("fn, bias_read, per_element", [
+    # beta * C + alpha * (A @ B): an add, plus a multiply for each of alpha, beta other than 1
+    (lambda c, a, b: torch.addmm(c, a, b), True, 1),
+    (lambda c, a, b: torch.addmm(c, a, b, beta=0), False, 0),
+    (lambda c, a, b: torch.addmm(c, a, b, beta=0, alpha=2.0), False, 1),
+    (lambda c, a, b: torch.addmm(c, a, b, beta=0.5), True, 2),
+    (lambda c, a, b: torch.addmm(c, a, b, beta=0.5, alpha=2.0), True, 3),
+    (lambda c, a, b: torch.addbmm(c, a.expand(3, 4, 5), b.expand(3, 5, 6), beta=0), False, 0),
+    (lambda c, a, b: torch.addmv(c[:, 0], a, b[:, 0], beta=0, alpha=3.0), False, 1),
+])
+def test_the_addmm_family_reads_its_input_only_when_beta_is_not_zero(fn, bias_read, per_element):
+    c, a, b = torch.randn(4, 6), torch.randn(4, 5), torch.randn(5, 6)
+    w = _trace(_Fn(fn), c, a, b)
+    (mm,) = [op for op in w.ops if op.kind == "matmul"]
+    assert ("x" in {t for op in w.ops for t in op.inputs}) is bias_read  # c, the first input
+    out = w.tensors[w.ops[-1].outputs[0]].numel  # 4 x 6 (addmv: 4)
+    assert sum(_vec(w, op.name) for op in w.ops if op.kind != "matmul") == per_element * out

@@ -45,6 +45,13 @@ def dims(base: str, a, b) -> tuple[int, int, int, int]:
     return (1, *a.shape, b.shape[1])
 
 
+def scale_ops(alpha, beta) -> int:
+    """Multiplies per output element of ``beta * bias + alpha * (a @ b)`` (``addmm`` and
+    family): one for an ``alpha`` other than 1, one for a ``beta`` other than 1 (give ``beta``
+    1 when the bias is not read: ``beta == 0``)."""
+    return int(alpha != 1) + int(beta != 1)
+
+
 def weight_side(batch: int, a_weight: bool, b_weight: bool, a_numel: int, b_numel: int) -> Optional[str]:
     """Which operand is the stationary weight: ``"b"``, ``"a"`` (the product transposed:
     ``W @ x``; batch 1 only) or None; of two weights the larger (``W @ v``)."""

@@ -30,7 +30,7 @@ from ...dtypes import DTYPE_BYTES
 from ...errors import WorkloadError
 from . import aten as A, complexes
 from .assemble import finish
-from .claims import MATMULS, dims, weight_side
+from .claims import MATMULS, dims, scale_ops, weight_side
 from .registry import LOWERINGS, Call, aten, bound_args, lowers
 from .computed import note as note_computed, source_flags
 from .custom import CUSTOM_OPS, TORCH_NAMESPACES, lower_custom
@@ -407,15 +407,22 @@ class Lowerer:
 
     @lowers(*MATMULS)
     def _matmul_family(self, c: Call) -> None:
-        """The matmul family (:data:`.claims.MATMULS`): ``a @ b`` plus a bias, its
-        ``(batch, m, k, n)`` from :func:`.claims.dims`."""
+        """The matmul family (:data:`.claims.MATMULS`): ``beta * bias + alpha * (a @ b)``, its
+        ``(batch, m, k, n)`` from :func:`.claims.dims`. With ``beta == 0`` torch ignores the
+        bias (``input``; diffusers' attention scores pass ``torch.empty``): it is not read, so
+        no bytes, no dependency and no footprint. ``alpha`` and ``beta`` other than 1 are one
+        multiply an output element each (:func:`.claims.scale_ops`), as ``(a @ b) * alpha``
+        written out would be."""
         bias_at, a_at, b_at = MATMULS[c.base]
         a, b = c.args[a_at], c.args[b_at]
-        bias = None if bias_at is None else c.args[bias_at]
+        arg = bound_args(self.ev, c.args, self.ev.kwargs) if bias_at is not None else {}
+        beta, alpha = arg.get("beta", 1), arg.get("alpha", 1)
+        bias = None if bias_at is None or beta == 0 else c.args[bias_at]
         post = "relu" if c.base == "_addmm_activation" else None
-        self._matmul_op(c, bias, a, b, *dims(c.base, a, b), post=post)
+        self._matmul_op(c, bias, a, b, *dims(c.base, a, b), post=post,
+                        scales=scale_ops(alpha, beta if bias is not None else 1))
 
-    def _matmul_op(self, c: Call, bias, a, b, batch, m, k, n, post=None):
+    def _matmul_op(self, c: Call, bias, a, b, batch, m, k, n, post=None, scales=0):
         """``a`` (batch x m x k) times ``b`` (k x n), plus ``bias`` and ``post`` as their own ops.
         The stationary weight is ``b`` if it is one, else ``a`` (``W @ x``: the product is
         transposed); of two weights (``W @ v``, both parameters) the larger, the matrix."""
@@ -438,14 +445,18 @@ class Lowerer:
         shapes = [tuple(a.shape), tuple(b.shape)]
         if swapped:
             shapes.reverse()
-        pid = self._matmul(c.base, pa, pb, batch, m, k, n, weight, self.ev.out, bias, tags, post, shapes)
+        pid = self._matmul(c.base, pa, pb, batch, m, k, n, weight, self.ev.out, bias, tags, post, shapes,
+                           scales)
         if pid is not None and not (self.st.same_unit(a) and self.st.same_unit(b)):
             self.protos[pid].read_as = (self.dt(b), self.dt(a)) if swapped else (self.dt(a), self.dt(b))
         if not weight and pa and pb:  # a matrix computed from parameters: said, not stationary
             note_computed(self, pid, (pb, pa))
-    def _matmul(self, base, pa, pb, batch, m, k, n, weight, out, bias, tags, post=None, shapes=None):
+    def _matmul(self, base, pa, pb, batch, m, k, n, weight, out, bias, tags, post=None, shapes=None,
+                scales=0):
         """The matmul proto (its index) of ``pa`` times ``pb`` writing ``out``, then ``bias`` and
-        ``post`` as their own ops; a complex product in real arithmetic (:mod:`.complexes`)."""
+        ``post`` as their own ops; a complex product in real arithmetic (:mod:`.complexes`).
+        ``scales``: multiplies an output element by ``alpha`` / ``beta`` (in the bias op, else
+        an op ``scale`` of their own)."""
         if not pa or not pb:
             return None
         if out.is_complex():
@@ -454,15 +465,18 @@ class Lowerer:
             mm = pid = self._proto(Proto("matmul", self._name(base), [pa, pb], [], m=int(m), k=int(k),
                                          n=int(n), batch=int(batch), weight=weight, tags=tags,
                                          shapes=shapes or []))
-        if bias is None and post is None:
+        if bias is None and post is None and not scales:
             self.protos[pid].outputs.append(self._write(out, pid))
             return mm
         vid = self._virtual(pid, tuple(out.shape), ".mm", self.dt(out))
         reads = [[(vid, None)]] + ([bias] if bias is not None else [])
-        if bias is not None:
+        if bias is not None or scales:
             # a complex add: each part once (:func:`.complexes.pointwise_vec`'s rule), 2 an element
-            vec = 2.0 * out.numel() if out.is_complex() else None
-            last = self.emit("elementwise", "add_bias", reads, [out] if post is None else [], fn="add", vec=vec)
+            vec = None
+            if out.is_complex() or scales:
+                vec = (2.0 if out.is_complex() else 1.0) * ((bias is not None) + scales) * out.numel()
+            base, fn = ("add_bias", "add") if bias is not None else ("scale", "mul")
+            last = self.emit("elementwise", base, reads, [out] if post is None else [], fn=fn, vec=vec)
             if post is not None:
                 vid = self._virtual(last, tuple(out.shape), dtype=self.dt(out))
                 reads = [[(vid, None)]]
