@@ -254,3 +254,52 @@ def test_the_addmm_family_reads_its_input_only_when_beta_is_not_zero(fn, bias_re
     assert ("x" in {t for op in w.ops for t in op.inputs}) is bias_read  # c, the first input
     out = w.tensors[w.ops[-1].outputs[0]].numel  # 4 x 6 (addmv: 4)
     assert sum(_vec(w, op.name) for op in w.ops if op.kind != "matmul") == per_element * out
+
+
+# --------------------------------------------------------------------- find-E 3: resampling
+# an output element is the weighted sum of its T taps, Σ w_i x_i: T multiplies and T - 1 adds
+@pytest.mark.parametrize("fn, outputs, taps", [
+    (lambda x: F.interpolate(x, scale_factor=2, mode="bilinear"), 2 * 3 * 16 * 16, 2 ** 2),
+    (lambda x: F.interpolate(x, scale_factor=2, mode="bicubic"), 2 * 3 * 16 * 16, 4 ** 2),
+    (lambda x: F.interpolate(x.flatten(2), scale_factor=2, mode="linear"), 2 * 3 * 128, 2),
+    (lambda x: F.interpolate(x[:, :, None].expand(2, 3, 2, 8, 8), scale_factor=2, mode="trilinear"),
+     2 * 3 * 4 * 16 * 16, 2 ** 3),
+    (lambda x: F.interpolate(x, size=(4, 4), mode="bilinear"), 2 * 3 * 4 * 4, 2 ** 2),  # down: taps too
+    (lambda x: F.grid_sample(x, torch.zeros(2, 5, 5, 2), align_corners=False), 2 * 3 * 5 * 5, 2 ** 2),
+    (lambda x: F.grid_sample(x, torch.zeros(2, 5, 5, 2), mode="bicubic", align_corners=False), 2 * 3 * 5 * 5, 4 ** 2),
+])
+def test_interpolation_is_costed_per_output_element_by_its_taps(fn, outputs, taps):
+    x = torch.randn(2, 3, 8, 8)
+    w = _trace(_Fn(fn), x)
+    (op,) = [op for op in w.ops if op.kind == "reduction"]
+    assert vector_ops(op, w.tensors) == outputs * (2 * taps - 1)  # bilinear 7, bicubic 31 an output
+    assert _bytes(w, op.outputs) == outputs * 4  # bytes unchanged: reads its input, writes its output
+    assert x.numel() * 4 in [w.tensors[t].nbytes for t in op.inputs]
+
+
+def test_nearest_resampling_is_arithmetic_free():
+    x = torch.randn(2, 3, 8, 8)
+    for fn in (lambda x: F.interpolate(x, scale_factor=2, mode="nearest"),
+               lambda x: F.interpolate(x[:, :, None], scale_factor=2, mode="nearest-exact"),
+               lambda x: F.grid_sample(x, torch.zeros(2, 5, 5, 2), mode="nearest", align_corners=False)):
+        w = _trace(_Fn(fn), x)
+        assert sum(vector_ops(op, w.tensors) for op in w.ops if op.kind != "elementwise") == 0
+
+
+def test_antialiased_downsampling_sums_its_widened_support():
+    # 8 -> 4 bilinear, antialias: scale 2, support 1·2 = 2 (torch's _compute_index_ranges_weights);
+    # output i centred at 2i + 1 reads [max(2i - 1, 0), min(2i + 3, 8)): 3, 4, 4, 3 taps = 14
+    x = torch.randn(2, 3, 8, 8)
+    w = _trace(_Fn(lambda x: F.interpolate(x, size=(4, 4), mode="bilinear", antialias=True)), x)
+    (op,) = w.ops
+    assert vector_ops(op, w.tensors) == 2 * 3 * (2 * 14 * 14 - 4 * 4)  # taps x 2 - outputs: 2,256
+
+
+def test_an_adaptive_pool_reduces_each_window_it_reads():
+    # 8 -> 3: windows [floor(8i/3), ceil(8(i+1)/3)) = [0, 3), [2, 6), [5, 8): 3 + 4 + 3 = 10 an axis
+    # (overlapping: more than the 64 inputs); 2 -> 4 (up): each output one element, 4 an axis
+    x = torch.randn(2, 3, 8, 8)
+    w = _trace(_Fn(lambda x: F.adaptive_avg_pool2d(x, 3)), x)
+    assert vector_ops(w.ops[0], w.tensors) == 2 * 3 * 10 * 10
+    w = _trace(_Fn(lambda x: F.adaptive_max_pool2d(x[:, :, :2, :2], 4)), x)
+    assert sum(vector_ops(op, w.tensors) for op in w.ops) == 2 * 3 * 4 * 4

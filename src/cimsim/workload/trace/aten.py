@@ -106,17 +106,19 @@ SORTS = {"sort", "argsort", "mode", "topk"}
 #: window pools: one vector op per output element per kernel element
 POOLS = {"max_pool1d", "max_pool2d_with_indices", "max_pool3d_with_indices", "avg_pool1d",
          "avg_pool2d", "avg_pool3d", "max_pool2d"}
-#: adaptive pools, interpolation, col2im: one vector op per element read
+#: adaptive pools, interpolation, grid sampling: per output element by its taps; col2im: one
+#: add per element read (:mod:`.resample`)
 RESAMPLES = {"_adaptive_avg_pool2d", "_adaptive_avg_pool3d", "adaptive_avg_pool1d", "adaptive_max_pool1d",
-             "adaptive_max_pool2d", "adaptive_max_pool3d", "_upsample_bilinear2d_aa", "upsample_bilinear2d",
-             "upsample_linear1d", "upsample_bicubic2d", "upsample_trilinear3d", "col2im"}
+             "adaptive_max_pool2d", "adaptive_max_pool3d", "_upsample_bilinear2d_aa", "_upsample_bicubic2d_aa",
+             "upsample_bilinear2d", "upsample_linear1d", "upsample_bicubic2d", "upsample_trilinear3d",
+             "grid_sampler_2d", "grid_sampler_3d", "col2im"}
 COPIES = {"cat", "stack", "constant_pad_nd", "reflection_pad1d", "reflection_pad2d",
           "reflection_pad3d", "replication_pad1d", "replication_pad2d", "replication_pad3d",
           "index_copy", "index_fill",
           "slice_scatter", "select_scatter", "diagonal_scatter", "as_strided_scatter", "copy",
           "repeat", "roll", "flip", "masked_select", "masked_scatter",
           "upsample_nearest1d", "upsample_nearest2d", "upsample_nearest3d", "_upsample_nearest_exact1d",
-          "_upsample_nearest_exact2d", "im2col", "narrow_copy",
+          "_upsample_nearest_exact2d", "_upsample_nearest_exact3d", "im2col", "narrow_copy",
           "_pack_padded_sequence", "_pad_packed_sequence",
           "repeat_interleave", "tile", "put", "unfold_copy", "pixel_shuffle",
           "pixel_unshuffle", "channel_shuffle", "native_channel_shuffle", "diag_embed", "polar",

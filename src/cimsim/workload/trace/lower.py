@@ -34,6 +34,7 @@ from .claims import MATMULS, dims, scale_ops, weight_side
 from .registry import LOWERINGS, Call, aten, bound_args, lowers
 from .computed import note as note_computed, source_flags
 from .custom import CUSTOM_OPS, TORCH_NAMESPACES, lower_custom
+from .resample import resample_vec
 from .stats import add as add_stats
 from .flops import flop_macs
 from .unread import untraced
@@ -500,8 +501,9 @@ class Lowerer:
 
     @lowers(*A.RESAMPLES)
     def _resample(self, c: Call) -> None:
-        """Adaptive pools, interpolation, col2im: one vector op per element read."""
-        self.emit("reduction", c.base, c.reads, c.targets, vec=float(sum(t.numel() for t in c.reads)))
+        """Interpolation, grid sampling and adaptive pools: per output element by the taps it
+        reads; col2im: one add per element read (:func:`.resample.resample_vec`)."""
+        self.emit("reduction", c.base, c.reads, c.targets, vec=resample_vec(c.base, c.args, c.args[0], c.targets[0]))
 
     def _unknown(self, c: Call) -> None:
         """No lowering registered: an error naming the op, or (``allow_unknown``) a generic op."""
