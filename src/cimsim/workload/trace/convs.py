@@ -59,10 +59,11 @@ def conv(low, c: Call) -> None:
                             batch=batch, weight=weight, tags=tags))
     vid = low._virtual(pid, (batch * m * n,), dtype=low.dt(out))
     # col2im: overlapping kernel windows summed into the output
+    # (tag part: col2im, the run's note when the partial sums cross a link: :mod:`cimsim.cost.col2im`)
     if bias is None:
-        low.emit("reduction", "col2im", [[(vid, None)]], [out])
+        low.emit("reduction", "col2im", [[(vid, None)]], [out], tags={"part": "col2im"})
     else:
-        last = low.emit("reduction", "col2im", [[(vid, None)]], [])
+        last = low.emit("reduction", "col2im", [[(vid, None)]], [], tags={"part": "col2im"})
         v2 = low._virtual(last, tuple(out.shape), dtype=low.dt(out))
         low.emit("elementwise", "add_bias", [[(v2, None)], bias], [out], fn="add")
 

@@ -1,0 +1,49 @@
+"""What a run says about transposed convolutions whose partial sums cross a link, for the
+result's notes.
+
+The tracer lowers a transposed convolution to a matmul of ``C_out/groups x kernel`` partial
+sums per input position and a ``col2im`` op (tag ``part: col2im``) that adds the overlapping
+windows into the output (``trace/convs.py``). When the matmul runs on a component behind a link
+(a CIM chip, a TPU) and the col2im on another one (the host), every partial sum crosses the
+link: kernel elements / stride elements times the output (k²/s² = 4 for a 4 x 4, stride-2
+``ConvTranspose2d``). :func:`col2im_note` says how many such convolutions, their bytes and the
+output's.
+"""
+
+from __future__ import annotations
+
+from ..units import si
+
+
+def col2im_note(workload, pl) -> list[str]:
+    """One note when transposed convolutions' partial sums (the col2im op's input, made by a
+    component with a link) go to a col2im sum on another component."""
+    names = workload.columns.op_names.tolist()
+    cand = [i for i, nm in enumerate(names) if nm.rpartition(".")[2].split("#")[0] == "col2im"]
+    if not cand:
+        return []
+    indptr, indices = workload.predecessors
+    ops, tensors = workload.ops, workload.tensors
+    n, sums, outs, links = 0, 0.0, 0.0, set()
+    for i in cand:
+        op = ops[i]
+        if op.tags.get("part") != "col2im":
+            continue
+        made = {t for p in indices[indptr[i]:indptr[i + 1]] for t in ops[int(p)].outputs}
+        for p in indices[indptr[i]:indptr[i + 1]]:
+            comp = pl.components[int(pl.component[int(p)])]
+            link = getattr(comp, "link", None)
+            if not link or pl.component[int(p)] == pl.component[i]:
+                continue
+            n += 1
+            sums += sum(tensors[t].nbytes for t in op.inputs if t in made)
+            outs += sum(tensors[t].nbytes for t in op.outputs)
+            links.add(f"{comp.name} over link '{link}'")
+            break
+    if not n or sums <= outs:  # no more than the outputs (stride = kernel): nothing to say
+        return []
+    return [f"{n:,} transposed convolution(s) send their partial sums from {', '.join(sorted(links))} "
+            f"to a col2im sum on another unit: {si(sums, 'B')}, {sums / outs:.1f}x the "
+            f"{si(outs, 'B')} of their outputs (kernel / stride elements, k²/s²: the tracer "
+            f"lowers a transposed convolution to a matmul per input position, then col2im)"]
+
