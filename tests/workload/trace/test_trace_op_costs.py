@@ -303,3 +303,32 @@ def test_an_adaptive_pool_reduces_each_window_it_reads():
     assert vector_ops(w.ops[0], w.tensors) == 2 * 3 * 10 * 10
     w = _trace(_Fn(lambda x: F.adaptive_max_pool2d(x[:, :, :2, :2], 4)), x)
     assert sum(vector_ops(op, w.tensors) for op in w.ops) == 2 * 3 * 4 * 4
+
+
+# --------------------------------------------------------------------- find-E 4: fused modules
+def test_a_fused_op_lists_the_module_of_each_member():
+    # a denoising step x - 0.02 * eps(x): the conv's bias add (module u.cout) fuses with the
+    # loop's multiply and subtract (the model's own forward, module ""): 1 + 1 + 1 ops an element
+    class U(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.cout = nn.Conv2d(4, 4, 3, padding=1)
+
+        def forward(self, x):
+            return self.cout(x)
+
+    class Loop(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.u = U()
+
+        def forward(self, x):
+            return x - 0.02 * self.u(x)
+
+    w = _trace(Loop(), torch.randn(1, 4, 8, 8))
+    (fused,) = [op for op in w.ops if op.tags.get("fused")]
+    assert fused.ops_per_element == 3
+    assert fused.tags["module"] == "u.cout" and fused.tags["modules"] == ["u.cout", ""]
+    # a group within one module lists none
+    (fused,) = _trace(_Fn(lambda x: x * 2 + 1), torch.randn(4, 8)).ops
+    assert fused.tags["fused"] == 2 and "modules" not in fused.tags

@@ -4,7 +4,8 @@
    becomes one ``elementwise`` op whose vector work is the members' sum: a
    bias add + GELU, the gate arithmetic of one LSTM / GRU step (then named
    ``lstm_pointwise`` / ``gru_pointwise`` / ``rnn_pointwise`` like the
-   generators' fused cell op), RoPE, RMSNorm's scaling.
+   generators' fused cell op), RoPE, RMSNorm's scaling. It is named after its first member's
+   module (tag ``module``); members from several modules: tag ``modules`` lists each one's.
 2. :func:`absorb_into_softmax`: the scale / mask arithmetic whose only use is a
    softmax joins it, so attention is ``scores matmul -> softmax -> AV matmul``.
 3. :func:`tag_recurrent`: matmuls reading ``weight_ih*`` / ``weight_hh*`` are
@@ -170,6 +171,9 @@ def fuse_pointwise(ops: list[Op], tensors, module_types: dict[str, str], keep=fr
         mod = group_ops[0].tags.get("module", "")
         fn = _CELL_FN.get(module_types.get(mod, ""), "fused")
         tags = {"module": mod}
+        mods = list(dict.fromkeys(o.tags.get("module", "") for o in group_ops))
+        if len(mods) > 1:  # named after its first member's; each member's module said
+            tags["modules"] = mods
         prefix = f"{mod}.{fn}" if mod else fn
         n = names.get(prefix, 0)
         while (prefix if n == 0 else f"{prefix}#{n}") in taken:
