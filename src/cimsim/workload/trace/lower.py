@@ -503,7 +503,8 @@ class Lowerer:
     def _resample(self, c: Call) -> None:
         """Interpolation, grid sampling and adaptive pools: per output element by the taps it
         reads; col2im: one add per element read (:func:`.resample.resample_vec`)."""
-        self.emit("reduction", c.base, c.reads, c.targets, vec=resample_vec(c.base, c.args, c.args[0], c.targets[0]))
+        vec = resample_vec(c.base, c.args, c.args[0], c.targets[0])
+        self.emit("reduction", c.base, c.reads, c.targets, vec=vec)
 
     def _unknown(self, c: Call) -> None:
         """No lowering registered: an error naming the op, or (``allow_unknown``) a generic op."""
