@@ -50,7 +50,7 @@ def run(**cim):
 def test_two_small_chips_hold_what_one_re_programs():
     """On chips of 32 arrays the 64 arrays of weights take 2: with chips: 1 the arrays are
     re-programmed (the note says 2 chips would hold them and how to ask for them); with
-    chips: 2 nothing is, matrices 0-1 on chip 0 and 2-3 on chip 1 (first fit in first-use
+    chips: 2 nothing is, matrices 0-1 on chip 0 and 2-3 on chip 1 (next fit in first-use
     order), so the one activation that crosses is op 1's output read by op 2: 1,024 B over c2c
     (at 2 pJ/bit: 1,024 x 8 x 2 pJ = 16.384 nJ) instead of the host link, which carries the
     other 4 x (1,024 + 1,024) - 1,024 = 7,168 B."""
@@ -61,6 +61,13 @@ def test_two_small_chips_hold_what_one_re_programs():
             "them: ceil(64 / 32); one chip is modelled, re-programmed: cim.chips: 2 with a "
             "cim.chip_link splits the weights across chips)") in " ".join(one.notes)
     assert r1["c2c_bytes"] == 0.0
+    # with weight_replication on (every bundled CIM config), which several chips refuse, the
+    # advice says to turn it off too (review15-1 #4)
+    rep = run(arrays=32, chips=1, weight_replication=True)
+    assert ("cim.chips: 2 with a cim.chip_link and cim.weight_replication: false splits the "
+            "weights across chips)") in " ".join(rep.notes)
+    two_rep = architecture_from_dict(arch_dict(arrays=32, chips=2, weight_replication=False))
+    assert simulate(two_rep, chain()).facts["cim_reprograms"] == 0  # the advice, followed, runs
     assert two.facts["cim_reprograms"] == 0
     assert two.latency_s < one.latency_s / 10
     assert r2["c2c_bytes"] == IO
@@ -114,6 +121,13 @@ def test_a_matrix_larger_than_a_chip_spans_chips():
     assert r.facts["cim_reprograms"] == 0
     assert r.record()["c2c_bytes"] == 4 * 512 + 4 * 256
     assert "1 matrix spans chips" in " ".join(r.notes)
+    # its 32 arrays are busy as on one chip of 32 (review15-1 #1: the spanning matrix counted
+    # one chip's 16): the same array-seconds over the same 32 arrays, so util x latency agree
+    one = simulate(architecture_from_dict(arch_dict(arrays=32, chips=1)),
+                   matmul(m=4, k=512, n=256, dtype="int8"))
+    assert r.record()["util_cim_arrays"] * r.latency_s == pytest.approx(
+        one.record()["util_cim_arrays"] * one.latency_s, rel=1e-12, abs=0)
+    assert r.latency_s > one.latency_s  # the c2c trip
 
 
 def test_weights_past_every_chip_are_re_programmed_over_all_of_them():
@@ -129,11 +143,14 @@ def test_weights_past_every_chip_are_re_programmed_over_all_of_them():
 
 
 @pytest.mark.parametrize("sizes, arrays, chips, first, last", [
-    ([10, 5, 10, 20], 15, 4, [0, 0, 1, 2], [0, 0, 1, 3]),  # first fit; 20 spans 2 fresh chips
-    ([10, 10, 10], 15, 2, [0, 0, 1], [0, 1, 1]),  # first fit needs 3 chips: contiguous
+    ([10, 5, 10, 20], 15, 4, [0, 0, 1, 2], [0, 0, 1, 3]),  # next fit; 20 spans 2 fresh chips
+    ([10, 10, 10], 15, 2, [0, 0, 1], [0, 1, 1]),  # next and first fit need 3 chips: contiguous
+    # next fit needs 3 chips (10 | 10, 5 | 5); first fit keeps each whole (review15-1 #2)
+    ([10, 10, 5, 5], 15, 2, [0, 1, 0, 1], [0, 1, 0, 1]),
+    ([10, 20, 5], 15, 3, [0, 1, 2], [0, 2, 2]),  # next fit: 20 spans chips 1-2, 5 in chip 2's rest
     ([15, 15], 15, 2, [0, 1], [0, 1]),  # exactly full
 ])
-def test_assignment_is_first_fit_in_first_use_order(sizes, arrays, chips, first, last):
+def test_assignment_is_next_fit_then_first_fit_in_first_use_order(sizes, arrays, chips, first, last):
     lo, hi = assign(np.array(sizes), arrays, chips)
     assert lo.tolist() == first and hi.tolist() == last
 

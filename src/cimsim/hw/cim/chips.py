@@ -8,12 +8,14 @@ Rules, in order (a flat pool: no ``chip:`` block):
    ``chips x arrays`` (:mod:`.flat`); static power and every area part are ``chips`` x one
    chip's; the ``arrays`` utilization and the peak MAC rate are over all chips' arrays.
 2. Where every matrix fits the chips, each is programmed once (no re-programming during the
-   run) and its *home chip* is fixed by :func:`assign`: the matrices in first-use order, first
+   run) and its *home chip* is fixed by :func:`assign`: the matrices in first-use order, next
    fit, each on the chip the one before it ended on if it fits what is left there, else on the
-   next chip; one larger than a chip starts on a fresh chip and spans ``ceil(its arrays /
-   arrays)`` chips. Where that leaves too many holes for the chips, the matrices are packed
-   contiguously instead (chip 0's arrays, then chip 1's, ...), and a matrix crossing a chip's
-   end spans both.
+   next chip (consecutive layers share a chip); one larger than a chip starts on a fresh chip
+   and spans ``ceil(its arrays / arrays)`` chips. Where next fit needs more chips than exist,
+   first fit (each on the lowest chip with room for it whole, a larger one on the first run of
+   empty chips), which keeps every matrix whole where it can; where that fails too, the
+   matrices are packed contiguously (chip 0's arrays, then chip 1's, ...), and a matrix crossing
+   a chip's end spans both.
 3. An activation an op of this component makes on chip i and an op of it on chip j != i reads
    crosses ``chip_link`` from chip i to chip j: the reader's input bytes of that tensor (at
    ``input_bits``, its share of the op's ``input_bytes``) move over ``chip_link`` instead of
@@ -70,25 +72,53 @@ def refuse_stages(name: str, c, stages: int) -> None:
 
 def assign(sizes: np.ndarray, arrays: int, chips: int) -> tuple[np.ndarray, np.ndarray]:
     """Rule 2: each matrix's first and last chip, ``sizes`` its arrays in first-use order (their
-    sum at most ``chips x arrays``)."""
+    sum at most ``chips x arrays``): next fit, else first fit, else contiguous."""
+    for fit in (_next_fit, _first_fit):
+        first, last = fit(sizes.tolist(), arrays, chips)
+        if not len(sizes) or last.max() < chips:
+            return first, last
+    end = np.cumsum(sizes)  # too many holes either way: contiguous, no gaps
+    return (end - sizes) // arrays, (end - 1) // arrays
+
+
+def _spans(size: int, arrays: int) -> int:
+    return -(-size // arrays)
+
+
+def _next_fit(sizes: list, arrays: int, chips: int):
+    """Each matrix on the chip the one before it ended on if it fits what is left there, else
+    on the next; one larger than a chip from a fresh chip over as many as it takes."""
     first, last = np.zeros(len(sizes), np.int64), np.zeros(len(sizes), np.int64)
     cur, free = 0, arrays
-    for i, size in enumerate(sizes.tolist()):
+    for i, size in enumerate(sizes):
         if size <= free:
             free -= size
         elif size <= arrays:
             cur, free = cur + 1, arrays - size
-        else:  # larger than a chip: from a fresh chip over as many as it takes
+        else:
             cur += free < arrays
-            span = -(-size // arrays)
             first[i] = cur
-            cur, free = cur + span - 1, span * arrays - size
+            cur, free = cur + _spans(size, arrays) - 1, _spans(size, arrays) * arrays - size
             last[i] = cur
             continue
         first[i] = last[i] = cur
-    if len(sizes) and last[-1] >= chips:  # too many holes: contiguous, no gaps
-        end = np.cumsum(sizes)
-        first, last = (end - sizes) // arrays, (end - 1) // arrays
+    return first, last
+
+
+def _first_fit(sizes: list, arrays: int, chips: int):
+    """Each matrix on the lowest chip with room for it whole; one larger than a chip on the
+    first run of empty chips it fills (its last chip's rest open to later matrices). A matrix
+    with no such place gets the chip past the last (the caller then packs contiguously)."""
+    free = [arrays] * chips
+    first, last = np.zeros(len(sizes), np.int64), np.zeros(len(sizes), np.int64)
+    for i, size in enumerate(sizes):
+        span = _spans(size, arrays)
+        at = next((c for c in range(chips - span + 1)
+                   if (free[c] >= size if span == 1 else
+                       all(f == arrays for f in free[c:c + span]))), chips)
+        first[i], last[i] = at, at + span - 1
+        for c in range(at, min(at + span, chips)):
+            free[c] -= min(free[c], size - (c - at) * arrays)
     return first, last
 
 

@@ -75,7 +75,7 @@ def place(comp, ops, idx) -> Plan:
     group_cells[group_of] = k * pc
     reprogram = np.zeros(len(idx), dtype=bool)
     n_rounds = np.ones(len(idx))  # rule 3 of :mod:`.reprogram`, over `space` arrays
-    space = np.full(len(idx), float(c.arrays))
+    space = np.full(len(idx), float(c.arrays * c.chips))  # every chip's (a matrix may span them)
     replicas = np.ones(len(idx))
     server = np.zeros(len(idx), dtype=np.int64)
     notes = [m for m in [comp.derived_note(), comp.adc_waste_note()] if m]
@@ -147,7 +147,7 @@ def place(comp, ops, idx) -> Plan:
                                           dtype=np.int64)
         n_servers += len(own) + 1
         notes.append(f"{comp.name}: weights{where} need {needed:,} arrays but only {cap:,} "
-                     f"exist{chips_text(needed, c.arrays, c.chips, comp.name)}; "
+                     f"exist{chips_text(needed, c.arrays, c.chips, comp.name, c.weight_replication)}; "
                      + wear_text(need[on][mask], free, c.endurance, cap,
                                  np.unique(local[n_rounds[on] > 1]).size))
         if c.chips > 1:

@@ -254,16 +254,20 @@ def wear_text(written: np.ndarray, free: int, endurance: float, arrays: int,
             f"{plain(endurance / mean, 3)} runs)")
 
 
-def chips_text(needed: int, arrays: int, chips: int = 1, name: str | None = None) -> str:
+def chips_text(needed: int, arrays: int, chips: int = 1, name: str | None = None,
+               replication: bool = False) -> str:
     """How many chips of ``arrays`` arrays would hold ``needed`` arrays of weights at once
     (``ceil(needed / arrays)``; find-G 2), and what the model does: a chip block (``name``
     None) is one chip, re-programmed; a flat pool ``name`` of ``chips`` chips re-programs all
-    their arrays as one pool, and ``<name>.chips`` splits the weights (:mod:`.chips`)."""
+    their arrays as one pool, and ``<name>.chips`` splits the weights (:mod:`.chips`; with
+    ``replication``, ``weight_replication`` on, which several chips refuse, the advice says to
+    turn it off)."""
     want = -(-int(needed) // int(arrays))
     head = f" ({want:,} chips of this size would hold them: ceil({int(needed):,} / {int(arrays):,}); "
     if name is None:
         return head + "cimsim models one chip, re-programmed, not the weights split across chips)"
     if chips == 1:
+        off = f" and {name}.weight_replication: false" if replication else ""
         return head + (f"one chip is modelled, re-programmed: {name}.chips: {want:,} with a "
-                       f"{name}.chip_link splits the weights across chips)")
+                       f"{name}.chip_link{off} splits the weights across chips)")
     return head + f"the {chips:,} chips modelled are re-programmed as one pool)"
