@@ -305,6 +305,9 @@ def print_result(r, footprint=None, cache_apart: bool = False) -> None:
                           + (f"= {r.critical_path_serial_steps:,} serial steps (dependent ops) "
                              if r.critical_path_serial_steps != r.critical_path_ops else "")
                           + "(ops alone, no contention)"),
+        ("graph depth", f"{r.graph_depth_serial_steps:,} serial steps (dependent ops), {r.graph_depth_ops:,} ops "
+                        "on the longest chains of the graph (any config)")
+        if r.graph_depth_serial_steps is not None else None,
         ("parallelism", f"{r.parallelism:.3g} (sum of op times / critical path)"),
         ("lower bounds", f"memory {si(r.bound_memory_s, 's')}, "
                          + (f"links {si(r.bound_link_s, 's')}, " if r.bound_link_s else "")
@@ -340,7 +343,7 @@ def print_result(r, footprint=None, cache_apart: bool = False) -> None:
     rows.extend(("floorplan", text) for text in _floorplan_texts(f))
     if C.PROGRAMMING_ENERGY_J in f:  # deployment: reported beside the run, not in its totals
         rows.append(("programming", programming_text(f)))
-    for k, v in rows:  # wrapped at spaces, never between a number and its unit
+    for k, v in filter(None, rows):  # wrapped at spaces, never between a number and its unit
         head.add_row(f"  {k}", unbroken(v))
     out.print(head)
     et = Table(title="energy by part", title_justify="left")

@@ -25,8 +25,9 @@ from .provenance import latency_notes, latency_placeholders, placeholder_shares,
 from .samples import recorded_batch, samples
 from .stream import shared_level_notes
 from .utilization import run_utilization
-from .result import Result, attribute_ops, attribute_path, bound_of, measured_share, serial_steps
+from .result import Result, attribute_ops, attribute_path, bound_of, measured_share
 from .ridge import backing_ridge
+from ..workload.depth import path_serial_steps
 
 if TYPE_CHECKING:  # annotations only: report reads these, it never runs a stage
     from ..config import Architecture
@@ -280,7 +281,8 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
         notes=notes,
         bound_detail=detail,
         realized_path_ops=int(len(run.path)),
-        critical_path_serial_steps=serial_steps(run.workload.arrays.chain_ops, run.critical_path),
+        critical_path_serial_steps=path_serial_steps(run.workload, run.critical_path),
+        graph_depth_serial_steps=run.workload.graph_depth[0], graph_depth_ops=run.workload.graph_depth[1],
         energy_placeholder_share=e_share,
         area_placeholder_share=a_share,
         latency_placeholder_share=t_share,

@@ -43,6 +43,8 @@ DOCS: tuple[tuple[str, str, str], ...] = (
     (C.CRITICAL_PATH_S, "s", ALL),
     (C.CRITICAL_PATH_OPS, "count", ALL),
     (C.CRITICAL_PATH_SERIAL_STEPS, "count", ALL),
+    (C.GRAPH_DEPTH_SERIAL_STEPS, "count", ALL),
+    (C.GRAPH_DEPTH_OPS, "count", ALL),
     (C.PARALLELISM, "ratio", ALL),
     (C.BOUND_MEMORY_S, "s", ALL),
     (C.BOUND_LINK_S, "s", ALL),

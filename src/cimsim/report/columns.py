@@ -51,9 +51,17 @@ CRITICAL_PATH_S = "critical_path_s"
 CRITICAL_PATH_OPS = "critical_path_ops"
 #: serial steps on the dependency critical path, in dependent ops: each op 1, a fused chain of
 #: pointwise ops the members on its longest chain (tag ``chain_ops``: a bias add + GELU 2, an
-#: LSTM step's gate arithmetic 6, T steps of an RWKV loop fused into one op T x a step's), a
+#: LSTM step's gate arithmetic 6, T steps of an RWKV loop fused into one op T x a step's) from
+#: the input the path enters by to the output it leaves by (tags ``chain_in`` / ``chain_out``), a
 #: scan its ceil(log2 n) levels; equals ``critical_path_ops`` where no op states a depth
 CRITICAL_PATH_SERIAL_STEPS = "critical_path_serial_steps"
+#: serial steps on the graph's longest chain, whatever config runs it: the most, over every path
+#: of dependent ops, of the summed steps counted as in ``critical_path_serial_steps`` (a fused op
+#: from the input the path enters by to the output it leaves by); the dependency critical path
+#: is the time-critical one and may be shorter in steps (a parallel scan's cheaper ``a`` chain)
+GRAPH_DEPTH_SERIAL_STEPS = "graph_depth_serial_steps"
+#: ops (graph nodes) on the graph's longest chain of ops, whatever config runs it
+GRAPH_DEPTH_OPS = "graph_depth_ops"
 #: names of the two paths wherever they are shown (tables, figures, CLI)
 DEPENDENCY_PATH = "dependency critical path"
 REALIZED_PATH = "realised critical path"
@@ -366,7 +374,7 @@ BOUNDS: tuple[str, ...] = ("memory", "interconnect", "compute", "dependency", "o
 #: Columns every result has, in order.
 FIXED_COLUMNS: tuple[str, ...] = (
     WORKLOAD, ARCHITECTURE, ENGINE, LATENCY, ENERGY, BOUND, BOUND_PART, CRITICAL_PATH_S,
-    CRITICAL_PATH_OPS, CRITICAL_PATH_SERIAL_STEPS, PARALLELISM, BOUND_MEMORY_S, BOUND_LINK_S, BOUND_COMPUTE_S, MACS, OPS, THROUGHPUT_MACS,
+    CRITICAL_PATH_OPS, CRITICAL_PATH_SERIAL_STEPS, GRAPH_DEPTH_SERIAL_STEPS, GRAPH_DEPTH_OPS, PARALLELISM, BOUND_MEMORY_S, BOUND_LINK_S, BOUND_COMPUTE_S, MACS, OPS, THROUGHPUT_MACS,
     SAMPLES_PER_S, WEIGHT_BYTES, ACTIVATION_BYTES, *FOOTPRINT_COLUMNS, OPS_PER_BACKING_BYTE, RIDGE_OPS_PER_BACKING_BYTE,
     AREA_M2, OPS_PER_J, OPS_PER_S_PER_M2,
     AVERAGE_POWER_W, POWER_DENSITY_W_PER_M2, *SYSTEM_COLUMNS,

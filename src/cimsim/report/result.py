@@ -60,8 +60,12 @@ class Result:
     #: dependency critical path
     realized_path_ops: int | None = None
     #: serial steps on the dependency critical path (columns.CRITICAL_PATH_SERIAL_STEPS: dependent
-    #: ops, :func:`serial_steps`); None given: ``critical_path_ops`` (no op on it states a depth)
+    #: ops, :func:`cimsim.workload.depth.path_serial_steps`); None given: ``critical_path_ops`` (no op on it states a depth)
     critical_path_serial_steps: int | None = None
+    #: the graph's longest chain whatever ran it (columns.GRAPH_DEPTH_SERIAL_STEPS, GRAPH_DEPTH_OPS:
+    #: :func:`cimsim.workload.depth.graph_depth`); None: not computed
+    graph_depth_serial_steps: int | None = None
+    graph_depth_ops: int | None = None
     #: fractions of the total energy and area resting on placeholders (report.provenance)
     #: lower bound from the links (columns.BOUND_LINK_S)
     bound_link_s: float = 0.0
@@ -336,13 +340,6 @@ def json_number(v):
 
 
 # ------------------------------------------------------------------ critical path
-def serial_steps(chain_ops: np.ndarray | None, path: np.ndarray) -> int:
-    """Serial steps along ``path`` (columns.CRITICAL_PATH_SERIAL_STEPS), in dependent ops: each op
-    1, a fused chain or scan its ``chain_ops`` tag (members on its longest chain, scan levels),
-    at least 1; the op count where no op states one."""
-    if chain_ops is None or not len(path):
-        return int(len(path))
-    return int(np.maximum(1.0, np.ceil(chain_ops[path])).sum())
 
 
 def attribute_path(path: np.ndarray, start: np.ndarray, end: np.ndarray, latency_s: np.ndarray,

@@ -24,6 +24,8 @@ from ..report.columns import (  # noqa: F401  (the names live in report.columns)
     CONFIG_FILE,
     CRITICAL_PATH_OPS,
     CRITICAL_PATH_SERIAL_STEPS,
+    GRAPH_DEPTH_OPS,
+    GRAPH_DEPTH_SERIAL_STEPS,
     ENGINE,
     ERROR,
     POINT_ID,
@@ -58,7 +60,7 @@ TEXT_COLUMNS: frozenset[str] = frozenset(
 #: counts (stored Int64 even when every row is an error row, so two sweep files share a schema);
 #: besides these, every ``ops_<component>`` and ``<resource>_bytes`` / ``<resource>_write_bytes``
 COUNT_COLUMNS: frozenset[str] = frozenset(
-    {SAMPLE, CRITICAL_PATH_OPS, CRITICAL_PATH_SERIAL_STEPS, MACS, OPS, WEIGHT_BYTES, ACTIVATION_BYTES,
+    {SAMPLE, CRITICAL_PATH_OPS, CRITICAL_PATH_SERIAL_STEPS, GRAPH_DEPTH_SERIAL_STEPS, GRAPH_DEPTH_OPS, MACS, OPS, WEIGHT_BYTES, ACTIVATION_BYTES,
      OPTIMIZER_STATE_BYTES, LLM_BATCH, SYSTEM_DEVICES,
      ACCURACY_REPEATS, SAMPLES_PER_RUN})
 #: true/false columns (stored boolean even when every row is an error row)

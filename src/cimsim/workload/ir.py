@@ -467,6 +467,14 @@ class Workload:
         return footprint(self)
 
     @cached_property
+    def graph_depth(self) -> tuple[int, int]:
+        """``(serial steps, ops)`` of the graph's longest chain of dependent ops, whatever runs it
+        (:func:`cimsim.workload.depth.graph_depth`)."""
+        from .depth import graph_depth
+
+        return graph_depth(self)
+
+    @cached_property
     def arrays(self):
         """The ops as flat NumPy columns (:class:`cimsim.workload.arrays.OpArrays`)."""
         from .arrays import op_arrays

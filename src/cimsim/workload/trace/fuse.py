@@ -55,6 +55,13 @@ def _merge(members: list[Op], tensors, consumers, kind, fn, name, tags, keep=fro
     tags["fused"] = len(members)
     tags["serial_ops"] = serial_ops(members, tensors)
     tags["chain_ops"] = chain_ops(members)
+    # the chain from each input to the outputs, from the inputs to each output, where they
+    # differ from chain_ops: a path entering a recurrence step through its state pays the
+    # state's mul + add, not the per-step coefficient chain (softplus -> exp) that runs ahead
+    into, outof = chains_by_tensor(members)
+    if any(into[t] != tags["chain_ops"] for t in ins) or any(outof.get(t, 0) != tags["chain_ops"] for t in outs):
+        tags["chain_in"] = [into[t] for t in ins]
+        tags["chain_out"] = [outof.get(t, 0) for t in outs]
     return Op(name, kind, ins, outs, fn=fn, ops_per_element=total / n_out if n_out else 0.0, tags=tags,
               generic_macs=sum(op.generic_macs for op in members))
 
@@ -79,18 +86,46 @@ def serial_ops(members: list[Op], tensors) -> float:
 
 def chain_ops(members: list[Op]) -> int:
     """Dependent ops in a fused group: the members on its longest dependency chain (in program
-    order), each 1 (or its own ``chain_ops`` where it states one). The unit of the serial-step
+    order), each 1 (or its own ``chain_ops`` where it states one, its ``chain_in`` /
+    ``chain_out`` per input and output where it states those). The unit of the serial-step
     path (``columns.CRITICAL_PATH_SERIAL_STEPS``): a bias add + GELU is 2, an LSTM step's gate
     arithmetic its add -> sigmoid -> mul -> add -> tanh -> mul, a T-step recurrence T x a step's;
     per-element vector work stays in :func:`serial_ops`."""
+    return max(_depths(members).values(), default=0)
+
+
+def member_chains(op: Op) -> tuple[list[int], list[int]]:
+    """``(per input, per output)`` dependent ops of ``op`` (tags ``chain_in`` / ``chain_out``,
+    else its ``chain_ops``, else 1, for each); from input ``a`` to output ``b`` it counts
+    ``min(chain_in[a], chain_out[b])``."""
+    c = int(op.tags.get("chain_ops", 1))
+    return (list(op.tags.get("chain_in") or [c] * len(op.inputs)),
+            list(op.tags.get("chain_out") or [c] * len(op.outputs)))
+
+
+def _depths(members: list[Op]) -> dict[str, int]:
+    """The longest chain from any input of the group to each tensor its members write."""
     depth: dict[str, int] = {}
-    deepest = 0
     for op in members:
-        d = int(op.tags.get("chain_ops", 1)) + max((depth[t] for t in op.inputs if t in depth), default=0)
-        for t in op.outputs:
-            depth[t] = d
-        deepest = max(deepest, d)
-    return deepest
+        cin, cout = member_chains(op)
+        ins = [(depth.get(t, 0), ci) for t, ci in zip(op.inputs, cin)]
+        for t, co in zip(op.outputs, cout):
+            depth[t] = max(depth.get(t, 0), max((d + min(ci, co) for d, ci in ins), default=co))
+    return depth
+
+
+def chains_by_tensor(members: list[Op]) -> tuple[dict[str, int], dict[str, int]]:
+    """``(into, outof)``: per tensor a member reads, the longest chain from it to any tensor
+    the group writes; per tensor a member writes, the longest chain from any input to it (tags
+    ``chain_in`` / ``chain_out`` of the fused op, by its inputs and outputs). Linear in the
+    members: a T-step recurrence fused into one op stays O(T)."""
+    tail: dict[str, int] = {}
+    for op in reversed(members):
+        cin, cout = member_chains(op)
+        outs = [(tail.get(t, 0), co) for t, co in zip(op.outputs, cout)]
+        for t, ci in zip(op.inputs, cin):
+            tail[t] = max(tail.get(t, 0), max((d + min(ci, co) for d, co in outs), default=ci))
+    return tail, _depths(members)
 
 
 def _consumers(ops):
