@@ -14,7 +14,7 @@ pytestmark = pytest.mark.torch
 
 from torch import nn  # noqa: E402
 
-from cimsim import simulate  # noqa: E402
+from cimsim import load_architecture, simulate  # noqa: E402
 from cimsim.workload.trace import trace  # noqa: E402
 
 from conftest import make_arch  # noqa: E402
@@ -97,3 +97,15 @@ def test_a_feature_matrix_past_the_cache_gets_the_repeat_note():
         f"300 ids: each distinct row is read once, the repeats charged as cache hits; with uniform "
         f"ids about 1 - C/T of them would miss (C the cache, T the table): ~{extra / 1e3:.4g} kB "
         f"more from memory.dram, not charged (an approximation)"]
+
+
+@pytest.mark.parametrize("claims", [["weights", "embedding"], ["weights"]])
+def test_pim_says_it_leaves_the_aggregation_on_the_host(claims):
+    arch = load_architecture("hbm-pim", overrides={"pim.claims": claims})
+    r = simulate(arch, trace(GCN(), (torch.randn(N, D), SRC, DST)))
+    assert set(r.op_table["unit"]) == {"processor"}
+    note = ("pim took 0 of 1 gather-reduction(s) by index (index_add / scatter_add, a GNN's "
+            "aggregation): they stay on the host, as the row gather before them: the table is an "
+            "activation and the reduce a scatter into rows, not a bag; pim pools only embedding "
+            "bags of a weight table (claim embedding)")
+    assert any(n.endswith(note) for n in r.claim_notes), r.claim_notes
