@@ -307,7 +307,22 @@ class PIM(Component[PIMConfig]):
         without the ``embedding`` claim, or with it, those it cannot run and why."""
         if ops.gather_pool is None:
             return None
-        bags = free & (ops.gather_pool.astype(str) != "")
+        pools = ops.gather_pool.astype(str)
+        return self._join(self._bags_left_note(ops, free, took, pools),
+                          self._scatter_note(free & ~took & (pools == "scatter")))
+
+    def _scatter_note(self, left) -> Optional[str]:
+        """The index accumulations (``pool: scatter``) left on the host, None if none."""
+        if not left.any():
+            return None
+        return (f"{self.name} took 0 of {int(left.sum())} gather-reduction(s) by index "
+                "(index_add / scatter_add, a GNN's aggregation): they stay on the host, as the "
+                "row gather before them: the table is an activation and the reduce a scatter "
+                f"into rows, not a bag; {self.name} pools only embedding bags of a weight table "
+                "(claim embedding)")
+
+    def _bags_left_note(self, ops: OpArrays, free, took, pools) -> Optional[str]:
+        bags = free & (pools != "") & (pools != "scatter")
         left = bags & ~took
         if not left.any():
             return None
@@ -315,7 +330,6 @@ class PIM(Component[PIMConfig]):
         if "embedding" not in self.config.claims:
             return (f"{n} gather-reduction(s) (embedding bags) stay on the host: add embedding "
                     f"to {self.name}.claims to pool them in the banks")
-        pools = ops.gather_pool.astype(str)
         why = [f"{int(k.sum())} pool by {p}" for p in sorted(set(pools[left]) - set(POOLS) - {"?"})
                if (k := left & (pools == p)).any()]
         for k, what in ((left & (pools == "?"), "state no pooling (tag pool; retrace)"),

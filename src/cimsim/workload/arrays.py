@@ -285,13 +285,14 @@ def _json_tag(tags, key: str, n: int) -> np.ndarray:
 def _gather_pools(tags, n: int, kind: np.ndarray) -> np.ndarray | None:
     """Per op, the pooling of a row gather that reduces (kind ``reduction``, tag ``part:
     gather``: an embedding bag): its tag ``pool`` (``sum``, ``mean``, ``max``), ``?`` where
-    it states none; '' for every other op. None when no op is one."""
+    it states none; ``scatter`` for an index accumulation (tag ``pool: scatter``: a GNN's
+    ``index_add``); '' for every other op. None when no op is one."""
     if n == 0:
         return None
-    bag = (_json_tag(tags, "part", n) == "gather") & (kind == REDUCTION)
+    pool = _json_tag(tags, "pool", n)
+    bag = ((_json_tag(tags, "part", n) == "gather") | (pool == "scatter")) & (kind == REDUCTION)
     if not bag.any():
         return None
-    pool = _json_tag(tags, "pool", n)
     return np.where(bag, np.where(pool == "", "?", pool), "").astype(object)
 
 
@@ -461,7 +462,8 @@ def op_arrays_reference(workload) -> OpArrays:
                               else None),
                     gather_pool=(pool if (pool := np.array(
                         [str(op.tags.get("pool", "?")) if op.kind == "reduction"
-                         and op.tags.get("part") == "gather" else "" for op in workload.ops],
+                         and (op.tags.get("part") == "gather" or op.tags.get("pool") == "scatter")
+                         else "" for op in workload.ops],
                         dtype=object)).astype(bool).any() else None),
                     cache_root=_cache_roots(workload))
 

@@ -46,11 +46,24 @@ def embedding(low, c: Call) -> None:
 
 @lowers(aten.index_select)
 def index_select(low, c: Call) -> None:
-    """Rows of a parameter (an embedding table) are a gather; of anything else, a copy."""
-    if low._is_param(c.args[0]):
+    """Rows of a parameter (an embedding table) or of an activation (:func:`row_table`: a GNN's
+    node features) are a gather; of anything else, a copy."""
+    if low._is_param(c.args[0]) or row_table(low, c.args[0]):
         gather_rows(low, c.base, c.args, c.targets)
     else:
         low.emit("copy", c.base, c.reads, c.targets)
+
+
+def row_table(low, t) -> bool:
+    """Whether activation ``t`` is a table whose rows a gather by row ids reads as it reads a
+    parameter's (``x[src]``, ``x.index_select(0, src)`` of a GNN's node features: random rows,
+    tags ``access_bytes``, ``lookups``, ``rows_read``, ``table_rows``): a tensor with rows
+    whose storage is one version, neither a reshape's provenance nor written in part (an
+    index accumulation's destination), which stays a whole-input copy."""
+    if not (isinstance(t, low.torch.Tensor) and t.dim() and t.numel()):
+        return False
+    st = low.st.storages.get(storage_key(t))
+    return st is None or (st.prov is None and st.owner is None)
 
 
 def gather_rows(low, base, args, targets, kind="copy", vec=None, extra=(), tags=None, ids=None,
@@ -176,10 +189,11 @@ POOLS = {0: "sum", 1: "mean", 2: "max", "sum": "sum", "mean": "mean", "max": "ma
 def param_gather(low, c: Call) -> None:
     """A gather by index (:data:`.aten.GATHERS`) of a parameter reads only what it names: the
     rows of ``W[idx]`` (:func:`gather_rows`, as ``nn.Embedding``), the elements of any other
-    pattern (:func:`gather_elements`); of anything else, a copy."""
+    pattern (:func:`gather_elements`); ``x[idx]`` of an activation by row ids the same row
+    gather (:func:`_activation_rows`); of anything else, a copy."""
     table = c.args[0]
-    if not (isinstance(table, low.torch.Tensor) and table.numel() and table.dim()
-            and low._is_param(table)):
+    param = isinstance(table, low.torch.Tensor) and table.numel() and table.dim() and low._is_param(table)
+    if not (param or _activation_rows(low, c, table)):
         low.emit("copy", c.base, c.reads, c.targets)
         return
     if c.base == "gather":
@@ -202,6 +216,16 @@ def param_gather(low, c: Call) -> None:
                     ids=tensors[0].nonzero().reshape(-1), from_data=True)
     else:
         gather_elements(low, c, table, idx, tensors, fake)
+
+
+def _activation_rows(low, c: Call, table) -> bool:
+    """Whether gather ``c`` is ``x[idx]`` of activation ``table`` by one tensor of integer row
+    ids (:func:`row_table`): a row gather as a parameter's; its other gathers stay copies."""
+    if c.base not in ("index", "_unsafe_index") or not row_table(low, table):
+        return False
+    idx = list(c.args[1])
+    return (len(idx) == 1 and isinstance(idx[0], low.torch.Tensor)
+            and str(idx[0].dtype).removeprefix("torch.") in INDEX_DTYPES)
 
 
 #: dtypes of a mask index (``W[mask]``)

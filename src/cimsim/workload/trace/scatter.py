@@ -12,15 +12,30 @@ writes only the destination elements its index touches (read-modify-write of tho
 element touched twice is read once); an out-of-place one (``zeros.scatter_add(...)``) writes
 its whole result, so it reads the whole destination it copies. A fake-tensor trace (shapes
 only) has no index values: there an in-place op reads and writes the whole destination.
+
+An accumulation into whole rows of the destination along dim 0 (``out.index_add_(0, dst, h)``,
+``scatter_add(0, dst[:, None].expand(-1, d), h)``, ``index_put_((dst,), h, accumulate=True)``: a
+GNN's aggregation over E edges) is a read-modify-write of one row per index, random rows as a
+row gather's (:mod:`.bags`): tags ``access_bytes`` (the row's bytes), ``lookups`` (the row ids,
+E), ``rows_read`` (the distinct rows; without index values min(E, rows)) and ``table_rows`` (the
+destination's rows), so that a ``type: dram`` level charges them at its random-row rate and a
+run says when the destination is larger than a cache (:mod:`cimsim.cost.gathers`); the op's
+other bytes (its source, a copy of the whole destination) take that pattern too. Every
+accumulation is tagged ``pool: scatter``: a gather-reduction near-bank PIM counts in its note
+and does not take (:class:`cimsim.hw.pim.PIM`: it pools only a bag of a weight table).
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
+from ...dtypes import DTYPE_BYTES
+from .bags import INDEX_DTYPES, _contiguous
 from .registry import Call, bound_args, lowers
 from .stats import has_data
-from .storage import tensor_offsets
+from .storage import offsets, tensor_offsets
 
 #: op -> (dim argument, index argument, source argument) positions
 _ARGS = {"scatter_add": (1, 2, 3), "scatter_reduce": (1, 2, 3), "scatter": (1, 2, 3),
@@ -85,8 +100,9 @@ def _lower(low, c: Call) -> None:
     if reduce == "mean":
         vec += float(dest.numel() if offs is None else len(offs))
     others = [t for t in c.reads if t is not dest]
+    tags = {"pool": "scatter", **_row_tags(low, c, dest, dim, index)}
     if offs is None or not c.mutated:  # out of place (the whole result), or no index values
-        low.emit("reduction", c.base, c.reads, c.targets, vec=vec)
+        low.emit("reduction", c.base, c.reads, c.targets, vec=vec, tags=tags)
         return
     if not low.st.known(dest):  # a destination first seen here (a model input): its source
         low._source(dest)
@@ -95,8 +111,46 @@ def _lower(low, c: Call) -> None:
     if not low.st.same_unit(dest):  # a view of another element size: its storage's units
         offs = np.unique(low.st.units_at(dest, offs))
     rows = low.st.pieces_at(dest, offs)
-    pid = low.emit("reduction", c.base, [rows, *others], [], vec=vec)
+    pid = low.emit("reduction", c.base, [rows, *others], [], vec=vec, tags=tags)
     _write_at(low, dest, offs, pid)
+
+
+def _row_ids(torch, c: Call, dest, dim: int, index):
+    """The destination row ids (a tensor) of an accumulation into whole rows along dim 0, or
+    None: ``index_*`` of dim 0 and ``index_put`` of one integer index tensor (its ids), a
+    ``scatter_*`` of dim 0 whose index names one row for a whole row (an ``expand`` of a
+    column, or equal columns; its first column)."""
+    idx = index if isinstance(index, (list, tuple)) else [index]
+    if not (len(idx) == 1 and isinstance(idx[0], torch.Tensor) and dim == 0 and dest.dim()
+            and str(idx[0].dtype).removeprefix("torch.") in INDEX_DTYPES):
+        return None
+    ids = idx[0]
+    if c.base.startswith("scatter"):
+        if ids.dim() != dest.dim() or tuple(ids.shape[1:]) != tuple(dest.shape[1:]):
+            return None
+        first = ids[(slice(None),) + (slice(0, 1),) * (ids.dim() - 1)]
+        if not (all(s == 0 for s, n in zip(ids.stride()[1:], ids.shape[1:]) if n > 1)
+                or (has_data(torch, ids) and bool((ids == first).all()))):
+            return None
+        ids = first
+    elif ids.dim() != 1:
+        return None
+    return ids.reshape(-1)
+
+
+def _row_tags(low, c: Call, dest, dim: int, index) -> dict:
+    """Tags of a read-modify-write of whole destination rows (:func:`_row_ids`) whose elements
+    are consecutive in storage: a row gather's; {} for any other accumulation."""
+    torch = low.torch
+    ids = _row_ids(torch, c, dest, dim, index)
+    if ids is None or not dest.numel():
+        return {}
+    if not _contiguous(offsets(0, tuple(dest.shape[1:]), tuple(dest.stride()[1:]))):
+        return {}
+    n = int(dest.shape[0])
+    rows = len(torch.unique(ids % n)) if has_data(torch, ids) else min(ids.numel(), n)
+    return {"access_bytes": int(math.prod(dest.shape[1:])) * DTYPE_BYTES[low.dt(dest)],
+            "lookups": int(ids.numel()), "rows_read": int(rows), "table_rows": n}
 
 
 def _write_at(low, dest, offs, pid: int) -> None:
