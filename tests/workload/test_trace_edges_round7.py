@@ -19,11 +19,9 @@ from cimsim.workload.io import load_workload, save_workload
 from conftest import gemv_workload
 
 
-@pytest.mark.torch
-def test_a_sparse_tensor_is_one_line_naming_its_layout():
+def _gcn():
+    """A graph convolution over a sparse adjacency: ``adj @ lin(x)``, lin 8 -> 8."""
     import torch
-
-    from cimsim.workload.trace import trace
 
     class GCN(torch.nn.Module):
         def __init__(self):
@@ -33,6 +31,16 @@ def test_a_sparse_tensor_is_one_line_naming_its_layout():
         def forward(self, adj, x):
             return torch.sparse.mm(adj, self.lin(x))
 
+    return GCN
+
+
+@pytest.mark.torch
+def test_a_sparse_tensor_is_one_line_naming_its_layout():
+    import torch
+
+    from cimsim.workload.trace import trace
+
+    GCN = _gcn()
     idx = torch.tensor([[0, 1, 2], [1, 2, 0]])
     adj = torch.sparse_coo_tensor(idx, torch.ones(3), (4, 4), check_invariants=True)
     with pytest.raises(WorkloadError, match=r"layout torch\.sparse_coo \(\(4, 4\)\): cimsim traces "
@@ -50,17 +58,9 @@ def test_the_sparse_refusal_says_its_rewrite_counts_vector_work_not_macs():
 
     from cimsim.workload.trace import trace
 
+    GCN = _gcn()
     idx = torch.tensor([[0, 1, 2], [1, 2, 0]])
     adj = torch.sparse_coo_tensor(idx, torch.ones(3), (4, 4), check_invariants=True)
-
-    class GCN(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.lin = torch.nn.Linear(8, 8)
-
-        def forward(self, adj, x):
-            return torch.sparse.mm(adj, self.lin(x))
-
     with pytest.raises(WorkloadError) as exc:
         trace(GCN(), (adj, torch.randn(4, 8)))
     msg = str(exc.value)
