@@ -19,11 +19,9 @@ from cimsim.workload.io import load_workload, save_workload
 from conftest import gemv_workload
 
 
-@pytest.mark.torch
-def test_a_sparse_tensor_is_one_line_naming_its_layout():
+def _gcn():
+    """A graph convolution over a sparse adjacency: ``adj @ lin(x)``, lin 8 -> 8."""
     import torch
-
-    from cimsim.workload.trace import trace
 
     class GCN(torch.nn.Module):
         def __init__(self):
@@ -33,11 +31,51 @@ def test_a_sparse_tensor_is_one_line_naming_its_layout():
         def forward(self, adj, x):
             return torch.sparse.mm(adj, self.lin(x))
 
+    return GCN
+
+
+@pytest.mark.torch
+def test_a_sparse_tensor_is_one_line_naming_its_layout():
+    import torch
+
+    from cimsim.workload.trace import trace
+
+    GCN = _gcn()
     idx = torch.tensor([[0, 1, 2], [1, 2, 0]])
     adj = torch.sparse_coo_tensor(idx, torch.ones(3), (4, 4), check_invariants=True)
     with pytest.raises(WorkloadError, match=r"layout torch\.sparse_coo \(\(4, 4\)\): cimsim traces "
                                             r"dense \(strided\) tensors only"):
         trace(GCN(), (adj, torch.randn(4, 8)))
+
+
+@pytest.mark.torch
+def test_the_sparse_refusal_says_its_rewrite_counts_vector_work_not_macs():
+    """find-A 4: the refusal suggests index_select / index_add over an edge list; on that route
+    the products are vector work, so a run reads 0 MAC and 0 OPS/W for them: the message says
+    so. The rewrite of the GCN above: 3 edges x 8 features = 24 products, 0 MACs (the MACs are
+    the Linear's 4 x 8 x 8 = 256 only)."""
+    import torch
+
+    from cimsim.workload.trace import trace
+
+    GCN = _gcn()
+    idx = torch.tensor([[0, 1, 2], [1, 2, 0]])
+    adj = torch.sparse_coo_tensor(idx, torch.ones(3), (4, 4), check_invariants=True)
+    with pytest.raises(WorkloadError) as exc:
+        trace(GCN(), (adj, torch.randn(4, 8)))
+    msg = str(exc.value)
+    assert "index_select / index_add" in msg and "as vector work, not MACs: 0 MAC and 0 OPS/W" in msg
+    assert "\n" not in msg
+
+    class EdgeGCN(GCN):
+        def forward(self, rows, cols, vals, x):
+            h = self.lin(x)
+            return torch.zeros_like(h).index_add(0, rows, h.index_select(0, cols) * vals[:, None])
+
+    w = trace(EdgeGCN(), (idx[0], idx[1], torch.ones(3), torch.randn(4, 8)))
+    assert w.macs == 4 * 8 * 8
+    by = {op.name: op for op in w.ops}
+    assert by["mul"].kind == "elementwise" and by["index_add"].kind == "reduction"
 
 
 @pytest.mark.torch

@@ -345,6 +345,8 @@ def _report(w, path, seconds: float, made=None) -> None:
                f"weights {si(w.weight_bytes, 'B')}{mapped}{extra} ({si(seconds, 's')}){created(made)}")
     st = w.metadata.get("activity_stats")
     if st is not None:
+        from ..workload.trace.stats import zero_summary
+
         part = [f"{st[k]:,} with {what}" for k, what in (
             ("weight_only_ops", "the weight's figures only (no input figure)"),
             ("unmeasured_ops", "none (nn.Bilinear)")) if st.get(k)]
@@ -357,7 +359,7 @@ def _report(w, path, seconds: float, made=None) -> None:
         click.echo(f"data statistics: {st['note']}" if "note" in st else
                    f"data statistics (inputs at {st['input_bits']} bits, weights at "
                    f"{st['weight_bits']}) on {st['ops']:,} of {st['weight_matmuls']:,} weight "
-                   f"matmuls{more}")
+                   f"matmuls{more}{zero_summary(w.ops)}")
     from ..workload.trace.unread import notes as unread_notes
 
     built = (w.metadata.get("zoo") or {}).get("built")

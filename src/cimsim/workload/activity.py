@@ -19,7 +19,14 @@ inputs and writes, on every matmul with a stationary weight (linear, convolution
 ``weight_abs_mean``
     mean |w| (the weight's own units);
 ``input_stats_bits``, ``weight_stats_bits``
-    the bits each was quantised to.
+    the bits each was quantised to;
+``weight_zeros``
+    fraction of the weight's elements exactly zero (weight sparsity, before quantising);
+``weight_zero_rows``, ``weight_zero_cols``
+    its K rows and N columns entirely zero (structured sparsity), and where they are:
+    ``weight_zero_rows_at`` / ``weight_zero_cols_at``, index runs (``"0-127,300"``), only where
+    there are any. No cost depends on them (zero-skipping is not modelled); a CIM counts the
+    arrays whose tile holds only zeros (:mod:`cimsim.hw.cim.zeros`).
 
 A workload without these tags reads, runs and writes exactly as before (they are ordinary tags:
 the readers and writers see nothing new). A tag out of range is a one-line
@@ -40,7 +47,12 @@ TAGS = {
     "weight_abs_mean": ("a finite number >= 0", lambda a: (a >= 0) & np.isfinite(a)),
     "input_stats_bits": ("a whole number of bits in 1..32", lambda a: (a >= 1) & (a <= 32) & (a == np.round(a))),
     "weight_stats_bits": ("a whole number of bits in 1..32", lambda a: (a >= 1) & (a <= 32) & (a == np.round(a))),
+    "weight_zeros": ("a fraction in [0, 1]", lambda a: (a >= 0) & (a <= 1)),
+    "weight_zero_rows": ("a whole number >= 0", lambda a: (a >= 0) & (a == np.round(a))),
+    "weight_zero_cols": ("a whole number >= 0", lambda a: (a >= 0) & (a == np.round(a))),
 }
+#: the index-run tags (where the all-zero rows / columns are) and the count each must match
+RUNS = {"weight_zero_rows_at": "weight_zero_rows", "weight_zero_cols_at": "weight_zero_cols"}
 #: the tags that are a bit-plane figure, and the tag saying at how many bits
 NEED_BITS = {"input_ones": "input_stats_bits", "weight_ones": "weight_stats_bits"}
 
@@ -99,12 +111,66 @@ def activity_columns(tags, n: int, names, workload: str) -> OpActivity | None:
             i = int(np.flatnonzero(bad)[0])
             raise _error(workload, names[i], f"tag {key} needs tag {bits} (the bits the "
                                              "bit-planes were counted at)")
-    return OpActivity(**cols)
+    return OpActivity(**cols, zero_at=_zero_at(tags, cols, names, workload))
+
+
+def index_runs(at) -> str:
+    """Sorted distinct indices as runs: ``[0, 1, 2, 5]`` -> ``"0-2,5"``."""
+    runs, start = [], None
+    for i, x in enumerate(at):
+        if start is None:
+            start = x
+        if i + 1 == len(at) or at[i + 1] != x + 1:
+            runs.append(f"{start}" if start == x else f"{start}-{x}")
+            start = None
+    return ",".join(runs)
+
+
+def parse_runs(text) -> np.ndarray | None:
+    """The indices of :func:`index_runs`' ``text`` (int64, ascending); None when it is not runs
+    of whole numbers >= 0 in ascending order."""
+    if not isinstance(text, str) or not text:
+        return None
+    out, last = [], -1
+    for part in text.split(","):
+        lo, _, hi = part.partition("-")
+        if not lo.isdigit() or not (hi.isdigit() or not _):
+            return None
+        a, b = int(lo), int(hi) if _ else int(lo)
+        if a <= last or b < a:
+            return None
+        out.append(np.arange(a, b + 1, dtype=np.int64))
+        last = b
+    return np.concatenate(out)
+
+
+def _zero_at(tags, cols, names, workload) -> dict | None:
+    """``{op index: (all-zero row indices, all-zero column indices)}`` of the ops with a
+    :data:`RUNS` tag (None when none has one); a tag that is not runs, or whose count differs
+    from its count tag's, is a :class:`~cimsim.errors.WorkloadError` naming the op."""
+    out = {}
+    for key, count in RUNS.items():
+        col = tags.columns.get(key)
+        if col is None:
+            continue
+        has = np.array([key in o for o in tags.orders], dtype=bool)[np.asarray(tags.order_code)]
+        for i in np.flatnonzero(has).tolist():
+            text = col[1][i] if col[0] == "int" else col[2][col[1][i]]
+            at = parse_runs(str(text) if isinstance(text, (int, np.integer)) else text)
+            if at is None or len(at) != cols[count][i]:
+                raise _error(workload, names[i], f"tag {key} = {str(text)[:40]!r} is not allowed; it "
+                                                 f"must be ascending index runs ('0-127,300') of as "
+                                                 f"many indices as tag {count} states")
+            rows_at, cols_at = out.get(i, (None, None))
+            out[i] = (at, cols_at) if key == "weight_zero_rows_at" else (rows_at, at)
+    return out or None
 
 
 def activity_reference(ops) -> OpActivity | None:
     """:func:`activity_columns` op by op (the test reference; values only, no checks)."""
     if not any(k in op.tags for op in ops for k in TAGS):
         return None
+    zero_at = {i: tuple(parse_runs(op.tags[k]) if k in op.tags else None for k in RUNS)
+               for i, op in enumerate(ops) if any(k in op.tags for k in RUNS)}
     return OpActivity(**{k: np.array([float(op.tags[k]) if k in op.tags else np.nan for op in ops])
-                         for k in TAGS})
+                         for k in TAGS}, zero_at=zero_at or None)

@@ -27,6 +27,11 @@ class OpActivity:
     weight_abs_mean: np.ndarray  # mean |w| in the weight's own units
     input_stats_bits: np.ndarray
     weight_stats_bits: np.ndarray
+    weight_zeros: np.ndarray  # fraction of the weight's elements exactly zero
+    weight_zero_rows: np.ndarray  # its K rows entirely zero
+    weight_zero_cols: np.ndarray  # its N columns entirely zero
+    #: {op index: (all-zero row indices, all-zero column indices)} (either None), or None
+    zero_at: dict | None = None
 
 
 @dataclass(frozen=True)

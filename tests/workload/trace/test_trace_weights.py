@@ -143,10 +143,12 @@ def test_a_matrix_computed_from_parameters_each_forward_is_said_not_stationary(t
     assert w.weight_bytes == (32 + 32 * 16 + 32 + 8 * 8 + 8) * 4 == 2_592
     res = cimsim.simulate(cimsim.load_architecture("sram-cim"), w, engine="analytic")
     (note,) = [n for n in res.notes if "read as their matrix" in n]
+    # a parametrized weight_norm: its call is remove_parametrizations (find-A 6), not prune.remove
     assert note.startswith("2 matmul(s) (a.addmm, mm) read as their matrix a weight computed from "
-                           "parameters each forward (weight_norm / parametrize / "
-                           "torch.nn.utils.prune, whose weight is weight_orig x weight_mask: "
-                           "prune.remove(module, 'weight') before tracing makes it a parameter): "
+                           "parameters each forward by torch.nn.utils.parametrize (torch.ao."
+                           "pruning's sparsifiers, parametrized weight_norm): torch.nn.utils."
+                           "parametrize.remove_parametrizations(module, 'weight'), or the "
+                           "sparsifier's squash_mask(), before tracing makes it a parameter: "
                            "1 or a constant "
                            "tensor that is no parameter or buffer")
     assert "not stationary" in note
@@ -172,6 +174,33 @@ def test_a_pruned_layer_is_named_with_its_fix():
     assert "torch.nn.utils.prune" in note and "prune.remove(module, 'weight') before tracing" in note
     prune.remove(lin, "weight")
     w2 = _trace(torch.nn.Sequential(lin), torch.randn(2, 8))
+    assert "computed_weights" not in w2.metadata and w2.weight_bytes == (16 * 8 + 16) * 4
+
+
+def test_an_ao_sparsifier_gets_the_parametrize_call_not_prune_remove():
+    """find-A 6: torch.ao.pruning's sparsifier masks the weight through torch.nn.utils.parametrize
+    (op names ``<m>.parametrizations.weight.0.mul``); the note gave prune.remove, which does not
+    apply. It names remove_parametrizations / squash_mask; after squash_mask the weight is a
+    16 x 8 parameter again (16 x 8 + 16 bias = 144 values). The mask is a bool buffer, so an
+    input, not a weight (README 'Tracing': bool buffers are inputs): 16 x 8 x 2 + 16 = 272 values
+    with prune's float mask, 144 here."""
+    from torch.ao.pruning import WeightNormSparsifier
+
+    import cimsim
+
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(8, 16))
+    sp = WeightNormSparsifier(sparsity_level=1.0, sparse_block_shape=(1, 4), zeros_per_block=2)
+    sp.prepare(model, [{"tensor_fqn": "0.weight"}])
+    sp.step()
+    w = _trace(model, torch.randn(2, 8))
+    assert w.weight_bytes == (16 * 8 + 16) * 4
+    res = cimsim.simulate(cimsim.load_architecture("sram-cim"), w, engine="analytic")
+    (note,) = [n for n in res.notes if "read as their matrix" in n]
+    assert "remove_parametrizations(module, 'weight')" in note and "squash_mask()" in note
+    assert "prune.remove" not in note
+    sp.squash_mask()
+    w2 = _trace(model, torch.randn(2, 8))
     assert "computed_weights" not in w2.metadata and w2.weight_bytes == (16 * 8 + 16) * 4
 
 

@@ -93,7 +93,7 @@ from ..parts import ADC, NMC, Cell, Counting, NonIdeal  # noqa: F401  (Counting 
 from ..circuits.array import preset as cell_preset
 from ..parts.cell import DEFAULT_CELL
 from ..parts.registry import technology_cells, technology_of
-from . import activity, chips, counting, flat, notes, offchip, onchip, programming, sizing
+from . import activity, chips, counting, flat, notes, offchip, onchip, programming, sizing, zeros
 from . import static as static_model
 from .blocks import CIMArea, CIMBuffer
 from .chip import Chip, effective_rate
@@ -460,7 +460,8 @@ class CIM(Component[CIMConfig]):
             self, plan.summary["arrays_needed"]))
         plan.op_columns.update(activity.op_columns(ops, sel))
         plan.notes.extend(n for n in [activity.note(self.name, self.config, self.hw.technology, sel),
-                                      notes.unheld(self.name, ops)] if n)
+                                      notes.unheld(self.name, ops),
+                                      zeros.note(self.name, self.config, ops, idx)] if n)
         plan.state["activity"] = sel
         return plan
 

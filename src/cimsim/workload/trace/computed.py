@@ -83,9 +83,15 @@ def note(low, pid: int, operands) -> None:
 def summary(entries) -> str:
     """One sentence on the listed matmuls (``cimsim trace`` and the run's note)."""
     ops = list(dict.fromkeys(e["op"] for e in entries))
-    n_par = sum(e["from"] == "parameters" for e in entries)
+    n_pz = sum(e["from"] == "parameters" and ".parametrizations." in f".{e['operand']}"
+               for e in entries)  # torch.nn.utils.parametrize names its ops so
+    n_par = sum(e["from"] == "parameters" for e in entries) - n_pz
     n_in = sum(e["from"] == IN_PLACE for e in entries)
-    kinds = [(n_par, "a weight computed from parameters each forward (weight_norm / parametrize / "
+    kinds = [(n_pz, "a weight computed from parameters each forward by torch.nn.utils.parametrize "
+                    "(torch.ao.pruning's sparsifiers, parametrized weight_norm): "
+                    "torch.nn.utils.parametrize.remove_parametrizations(module, 'weight'), or the "
+                    "sparsifier's squash_mask(), before tracing makes it a parameter"),
+             (n_par, "a weight computed from parameters each forward (weight_norm / "
                      "torch.nn.utils.prune, whose weight is weight_orig x weight_mask: "
                      "prune.remove(module, 'weight') before tracing makes it a parameter)"),
              (n_in, "a parameter its forward rewrote in place (a load-time step such as "

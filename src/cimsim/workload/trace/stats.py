@@ -52,8 +52,9 @@ def _ones(torch, codes, bits: int) -> float:
 
 
 #: the statistics rules' version: a change to what they count names new cached traces
-#: (2: 2026-12-05, a convolution's windows take their sample's encoding and scale)
-STATS_RULES = 2
+#: (2: 2026-12-05, a convolution's windows take their sample's encoding and scale; 3: the weight's
+#: exact zeros, all-zero rows and columns: :func:`zero_stats`)
+STATS_RULES = 3
 
 
 def input_stats(torch, x2d, bits: int, off=None, amax=None) -> dict:
@@ -86,7 +87,26 @@ def weight_stats(torch, w2d, bits: int) -> dict:
     else:
         codes = quantize_weights(w, Arith(input_bits=bits, weight_bits=bits))[0] + 2 ** (bits - 1)
     return {"weight_ones": _ones(torch, codes, bits),
-            "weight_abs_mean": float(w.abs().double().mean())}
+            "weight_abs_mean": float(w.abs().double().mean()), **zero_stats(torch, w)}
+
+
+def zero_stats(torch, w2d) -> dict:
+    """The weight's sparsity, counted on its values (before quantising): ``weight_zeros``, the
+    fraction of its K x N elements exactly zero; ``weight_zero_rows`` / ``weight_zero_cols``, its
+    K rows and N columns entirely zero (structured sparsity: a pruned input or output channel),
+    and where they are (``weight_zero_rows_at`` / ``weight_zero_cols_at``, index runs
+    ``"0-127,300"``, only where there are any: the CIM counts the arrays holding only zeros from
+    them, :mod:`cimsim.hw.cim.zeros`)."""
+    from ..activity import index_runs
+
+    z = w2d == 0
+    out = {"weight_zeros": int(z.sum()) / z.numel()}
+    for what, dim in (("rows", 1), ("cols", 0)):
+        at = torch.nonzero(z.all(dim=dim)).flatten().tolist()
+        out[f"weight_zero_{what}"] = len(at)
+        if at:
+            out[f"weight_zero_{what}_at"] = index_runs(at)
+    return out
 
 
 def _weight_cached(torch, cache, w, w2d, bits: int) -> dict:
@@ -267,5 +287,27 @@ def summary(tagged: int, matmuls: int, fake: bool, bits: tuple, weight_only: int
     return out
 
 
+def zero_summary(ops) -> str:
+    """The weights' sparsity for ``cimsim trace --stats``'s summary line (empty when no op states
+    it): their exact zeros over all their elements, each weight once (by ``weight_name``; its k x n
+    elements), and their all-zero rows and columns."""
+    seen, zeros, elems, rows, cols, shaped = set(), 0.0, 0, 0, 0, 0
+    for op in ops:
+        t = op.tags
+        if "weight_zeros" not in t or t.get("weight_name", op.name) in seen:
+            continue
+        seen.add(t.get("weight_name", op.name))
+        n = int(op.k) * int(op.n)  # a weight is shared by a matmul's batch: k x n elements
+        zeros, elems = zeros + float(t["weight_zeros"]) * n, elems + n
+        rows, cols = rows + int(t.get("weight_zero_rows", 0)), cols + int(t.get("weight_zero_cols", 0))
+        shaped += bool(t.get("weight_zero_rows") or t.get("weight_zero_cols"))
+    if not seen:
+        return ""
+    return (f"; weights {100 * zeros / elems:.1f} % exact zeros ({round(zeros):,} of {elems:,} "
+            f"elements of {len(seen):,} weight(s)), {rows:,} all-zero rows (K) and {cols:,} all-zero "
+            f"columns (N) in {shaped:,} of them")
+
+
 __all__ = ["DEFAULT_BITS", "MATMUL_OPS", "add", "before_write", "check_bits", "conv_stats", "has_data", "input_stats",
-           "matmul_stats", "snapshot", "summary", "unmeasured", "weight_stats"]
+           "matmul_stats", "snapshot", "summary", "unmeasured", "weight_stats", "zero_stats",
+           "zero_summary"]

@@ -111,7 +111,8 @@ def storage_key(t) -> int:
         raise WorkloadError(f"a tensor of layout {t.layout} ({tuple(t.shape)}): cimsim traces dense "
                             "(strided) tensors only; give the model a dense tensor (a sparse "
                             "product as index_select / index_add over an edge list traces, each "
-                            "gathered row and added product counted)")
+                            "gathered row and added product counted, but as vector work, not "
+                            "MACs: 0 MAC and 0 OPS/W)")
     return t.untyped_storage()._cdata
 
 
