@@ -239,8 +239,9 @@ def _trace_aten(torch, model, inputs, kwargs, name, allow_unknown, dtype, stats_
     from ..ir import Workload
     from .capture import record
     from .fuse import absorb_into_softmax, fuse_pointwise, tag_recurrent
-    # register the gathers', convolutions', _grouped_mm's, quantized (and packed quantized) ops' and FFTs' lowerings
-    from . import bags, convs, fft, grouped, packed, quant, scatter, training  # noqa: F401
+    # register the gathers', convolutions', _grouped_mm's, quantized (and packed quantized) ops',
+    # FFTs' and dense linear algebra's lowerings
+    from . import bags, convs, fft, grouped, linalg, packed, quant, scatter, training  # noqa: F401
     from .lower import Lowerer
 
     from . import persist
@@ -299,6 +300,8 @@ def _trace_aten(torch, model, inputs, kwargs, name, allow_unknown, dtype, stats_
     recurrent = tag_recurrent(ops, module_types)
     matmul_macs = sum(op.macs for op in ops if op.kind == "matmul")
     generic_macs = sum(op.generic_macs for op in ops)
+    # a mapped op carrying MACs (dense linear algebra, :mod:`.linalg`) counts as mapped
+    unknown_macs = sum(op.generic_macs for op in ops if op.tags.get("unknown"))
     total = matmul_macs + generic_macs
     metadata = {
         "source": "cimsim.trace (aten)",
@@ -313,7 +316,7 @@ def _trace_aten(torch, model, inputs, kwargs, name, allow_unknown, dtype, stats_
         "generic_macs": generic_macs,
         # None (JSON null) when no MAC is counted: a share of nothing (an unknown op the FLOP
         # counter has no formula for, or a model without MACs) is no 100 %
-        "mapped_mac_share": (matmul_macs / total) if total else None,
+        "mapped_mac_share": ((total - unknown_macs) / total) if total else None,
     }
     if n_train:  # dropout and batch statistics a model in train mode runs
         metadata["train_mode_ops"] = n_train

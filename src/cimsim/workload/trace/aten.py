@@ -7,6 +7,10 @@ Every aten op lands in exactly one class:
   each has its own lowering in :mod:`.lower`, registered there by ``@lowers``;
 * **pointwise** (:data:`POINTWISE`, name -> IR elementwise function);
 * **softmax**, **norms**, **reductions / scans**, **sorts**, **pooling**, **resampling**: vector work;
+* **dense linear algebra** (``linalg_matrix_exp``, ``_linalg_solve_ex``, ``linalg_inv_ex``,
+  ``linalg_lu_factor_ex`` / ``linalg_lu``, ``linalg_lu_solve``, ``linalg_cholesky_ex`` /
+  ``cholesky``, ``cholesky_solve``, ``linalg_solve_triangular`` / ``triangular_solve``): MAC
+  work on the host (closed-form counts, no stationary weight), :mod:`.linalg`;
 * **training** (a traced ``backward()`` and optimizer step): losses, ``convolution_backward``
   (two im2col matmuls), the norm backwards, ``_foreach_*`` and ``_fused_adam(w)_``: :mod:`.training`;
 * **copies** (:data:`COPIES`): data movement (concatenation, padding, gathers);

@@ -150,7 +150,8 @@ def fuse_pointwise(ops: list[Op], tensors, module_types: dict[str, str], keep=fr
     first = list(range(len(ops)))  # position of each group's first member
     ext = [-1] * len(ops)  # latest op outside the group that the group reads from
     for i, op in enumerate(ops):
-        fusable = op.kind == "elementwise" and not op.tags.get("unknown")
+        # an op carrying MACs (an unknown op, dense linear algebra: :mod:`.linalg`) is no pointwise op
+        fusable = op.kind == "elementwise" and not op.tags.get("unknown") and not op.generic_macs
         roots = set()
         for t in op.inputs:
             p = producer.get(t)
@@ -238,7 +239,7 @@ def absorb_into_softmax(ops: list[Op], tensors, keep=frozenset()) -> list[Op]:
         if op.kind != "softmax" or len(op.inputs) != 1:
             continue
         p = producer.get(op.inputs[0])
-        if p is None or p.kind != "elementwise" or p.tags.get("unknown") or len(p.outputs) != 1:
+        if p is None or p.kind != "elementwise" or p.tags.get("unknown") or p.generic_macs or len(p.outputs) != 1:
             continue
         if [id(c) for c in consumers[p.outputs[0]]] != [id(op)] or p.outputs[0] in keep:
             continue
