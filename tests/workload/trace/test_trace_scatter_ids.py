@@ -9,6 +9,9 @@ meta-device trace. Timings: ``benchmarks/trace_gnn_ids.py`` (not a test)."""
 
 from __future__ import annotations
 
+import importlib.util
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -17,22 +20,21 @@ from cimsim.workload.trace import scatter as SC
 pytestmark = pytest.mark.torch
 
 torch = pytest.importorskip("torch")
-nn = torch.nn
+
+from test_trace_op_costs import _Fn, _trace  # noqa: E402
 
 
-class _Fn(nn.Module):
-    def __init__(self, fn):
-        super().__init__()
-        self.fn = fn
+def _benchmark():
+    """``benchmarks/trace_gnn_ids.py``, whose GCN aggregations (``_Agg``) it times: the same
+    models are checked here."""
+    path = Path(__file__).resolve().parents[3] / "benchmarks" / "trace_gnn_ids.py"
+    spec = importlib.util.spec_from_file_location("trace_gnn_ids", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
 
-    def forward(self, *x):
-        return self.fn(*x)
 
-
-def _trace(model, *inputs):
-    from cimsim.workload.trace import trace
-
-    return trace(model.eval(), inputs)
+_Agg = _benchmark()._Agg
 
 
 def _written(w, name):
@@ -41,23 +43,11 @@ def _written(w, name):
     return sum(w.tensors[t].nbytes for t in op.outputs)
 
 
-class _Agg(nn.Module):
-    """A GCN's aggregation: gather ``x[src]``, add each row into its node ``dst``, one way each."""
-
-    def __init__(self, how: str, d: int):
-        super().__init__()
-        self.how, self.lin = how, nn.Linear(d, d, bias=False)
-
-    def forward(self, x, src, dst):
-        h = x.index_select(0, src)
-        out = torch.zeros_like(x)
-        if self.how == "index_add":
-            out.index_add_(0, dst, h)
-        elif self.how == "scatter_add":
-            out.scatter_add_(0, dst[:, None].expand(-1, x.shape[1]), h)
-        else:
-            out.index_put_((dst,), h, accumulate=True)
-        return self.lin(out)
+def _random_graph(N, E, d, seed):
+    """Features of ``N`` nodes and ``E`` edges of random ends."""
+    g = torch.Generator().manual_seed(seed)
+    return torch.randn(N, d, generator=g), torch.randint(0, N, (E,), generator=g), \
+        torch.randint(0, N, (E,), generator=g)
 
 
 DST = torch.tensor([3, 0, 3, 7, 7, 7])  # rows 0, 3 and 7: 3 distinct rows
@@ -112,9 +102,7 @@ def test_the_touched_rows_come_from_the_distinct_ids(how, monkeypatch):
     # E = 1,000 edges into N = 50 nodes of d = 8 features: nothing of E x d = 8,000 offsets
     # is deduplicated, only the distinct rows' N x d = 400 at most
     N, E, d = 50, 1000, 8
-    g = torch.Generator().manual_seed(0)
-    x, src, dst = torch.randn(N, d, generator=g), torch.randint(0, N, (E,), generator=g), \
-        torch.randint(0, N, (E,), generator=g)
+    x, src, dst = _random_graph(N, E, d, 0)
     sizes = []
     unique, distinct = np.unique, getattr(SC, "_sorted_distinct", None)
 
@@ -199,9 +187,7 @@ def _old_touched(torch, c, dest, dim, index):
 def test_a_gcn_whose_ids_miss_nodes_traces_as_before(how, monkeypatch):
     # 30 edges into 40 nodes: some nodes untouched, so the destination is cut into parts
     N, E, d = 40, 30, 16
-    g = torch.Generator().manual_seed(3)
-    x, src, dst = torch.randn(N, d, generator=g), torch.randint(0, N, (E,), generator=g), \
-        torch.randint(0, N, (E,), generator=g)
+    x, src, dst = _random_graph(N, E, d, 3)
     new = _trace(_Agg(how, d), x, src, dst)
     monkeypatch.setattr(SC, "_touched", _old_touched)
     old = _trace(_Agg(how, d), x, src, dst)
