@@ -35,7 +35,7 @@ from ...dtypes import DTYPE_BYTES
 from .bags import INDEX_DTYPES, _contiguous
 from .registry import Call, bound_args, lowers
 from .stats import has_data
-from .storage import offsets, tensor_offsets
+from .storage import _sorted_distinct, offsets, tensor_offsets
 
 #: op -> (dim argument, index argument, source argument) positions
 _ARGS = {"scatter_add": (1, 2, 3), "scatter_reduce": (1, 2, 3), "scatter": (1, 2, 3),
@@ -52,18 +52,46 @@ def _arg(low, c: Call, name: str, pos: int | None, default=None):
 
 def _touched(torch, c: Call, dest, dim, index):
     """Storage offsets (in ``dest``'s elements) of the destination elements the index touches
-    (distinct), or None (no index values: a fake-tensor trace)."""
+    (distinct, ascending), or None (no index values: a fake-tensor trace). Found from the
+    distinct ids where the index names whole slices (``index_add``, ``index_put`` with one
+    integer index, ``scatter_add`` with an index expanded over the other dimensions: a GNN's
+    E edges into N nodes cost their distinct ids and the N rows' offsets, not E x d offsets),
+    else one offset per index element, counted by marks (:func:`.storage._sorted_distinct`)."""
     idx = index if isinstance(index, (list, tuple)) else [index]
     if not has_data(torch, *[i for i in idx if i is not None]):
         return None
-    pos = torch.from_numpy(tensor_offsets(dest).reshape(tuple(dest.shape)))
     if c.base.startswith("index_put") or c.base == "_index_put_impl":
+        if len(idx) == 1 and idx[0] is not None and dest.dim() \
+                and str(idx[0].dtype).removeprefix("torch.") in INDEX_DTYPES:  # rows of dim 0
+            return _slices(torch, dest, 0, idx[0].reshape(-1), dest.shape)
+        pos = torch.from_numpy(tensor_offsets(dest).reshape(tuple(dest.shape)))
         hit = pos[tuple(slice(None) if i is None else i.cpu() for i in idx)]
     elif c.base.startswith("index_"):
-        hit = pos.index_select(dim, index.cpu())
+        return _slices(torch, dest, dim, index.reshape(-1), dest.shape)
+    elif _expanded(index, dim):  # one id per slice along ``dim``, its extent the index's
+        ids = index[tuple(slice(None) if k == dim else 0 for k in range(index.dim()))]
+        return _slices(torch, dest, dim, ids, index.shape)
     else:
+        pos = torch.from_numpy(tensor_offsets(dest).reshape(tuple(dest.shape)))
         hit = pos.gather(dim, index.cpu())
-    return np.unique(hit.reshape(-1).numpy())
+    return _sorted_distinct(hit.reshape(-1).numpy())
+
+
+def _slices(torch, dest, dim: int, ids, extent):
+    """Distinct storage offsets of ``dest``'s slices ``ids`` along ``dim`` (a negative id
+    counted from the end), each slice cut to ``extent`` (a shape) in the other dimensions."""
+    rows = torch.unique(ids.cpu()).numpy().astype(np.int64) % max(dest.shape[dim], 1)
+    shape = [n for k, n in enumerate(extent) if k != dim]
+    stride = [s for k, s in enumerate(dest.stride()) if k != dim]
+    inner = offsets(dest.storage_offset(), shape, stride)
+    return _sorted_distinct((rows[:, None] * dest.stride(dim) + inner[None, :]).reshape(-1))
+
+
+def _expanded(index, dim: int) -> bool:
+    """Whether a scatter's ``index`` repeats one id along every dimension but ``dim`` (an
+    ``expand`` of a column of ids: ``dst[:, None].expand(-1, d)``)."""
+    return index.dim() > 1 and all(index.stride(k) == 0 or index.shape[k] == 1
+                                   for k in range(index.dim()) if k != dim)
 
 
 @lowers("scatter_add", "scatter_reduce", "index_add", "index_reduce")

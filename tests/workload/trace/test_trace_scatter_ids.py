@@ -1,0 +1,197 @@
+"""An in-place index accumulation traced with real ids finds the destination elements it touches
+from the distinct ids, not from one offset per source element (find-F 3: a GCN of 1e5 nodes,
+2e6 edges and 128 features traced in 406 s, its meta-device trace in 4.2 s; ``np.unique`` over
+the 2.56e8 offsets of ``index_add_`` took most of it).
+
+The touched elements are checked in closed form (the distinct ids times the slice each names),
+and a real-id GCN whose ids touch every node traces op for op and tensor for tensor as its
+meta-device trace. Timings: ``benchmarks/trace_gnn_ids.py`` (not a test)."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cimsim.workload.trace import scatter as SC
+
+pytestmark = pytest.mark.torch
+
+torch = pytest.importorskip("torch")
+
+from test_trace_op_costs import _Fn, _trace  # noqa: E402
+
+
+def _benchmark():
+    """``benchmarks/trace_gnn_ids.py``, whose GCN aggregations (``_Agg``) it times: the same
+    models are checked here."""
+    path = Path(__file__).resolve().parents[3] / "benchmarks" / "trace_gnn_ids.py"
+    spec = importlib.util.spec_from_file_location("trace_gnn_ids", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+_Agg = _benchmark()._Agg
+
+
+def _written(w, name):
+    """Bytes op ``name`` writes."""
+    op = next(op for op in w.ops if op.name == name)
+    return sum(w.tensors[t].nbytes for t in op.outputs)
+
+
+def _random_graph(N, E, d, seed):
+    """Features of ``N`` nodes and ``E`` edges of random ends."""
+    g = torch.Generator().manual_seed(seed)
+    return torch.randn(N, d, generator=g), torch.randint(0, N, (E,), generator=g), \
+        torch.randint(0, N, (E,), generator=g)
+
+
+DST = torch.tensor([3, 0, 3, 7, 7, 7])  # rows 0, 3 and 7: 3 distinct rows
+
+
+@pytest.mark.parametrize("case, touched", [
+    # 3 distinct rows x 8 features
+    ("index_add", 3 * 8),
+    ("index_put", 3 * 8),
+    # an index expanded over 5 of the 8 features: 3 rows x 5 columns
+    ("scatter_add_expanded", 3 * 5),
+    # a destination that is a column slice of a wider storage: 3 rows x its 4 columns
+    ("index_add_view", 3 * 4),
+    # along dim 1 of a transposed destination: columns 0, 3, 7 x its 10 rows
+    ("index_add_dim1_transposed", 3 * 10),
+    # negative ids count from the end: -1 and 9 are one row (9), with 0: 2 rows x 8
+    ("index_put_negative", 2 * 8),
+    # an index of its own per element (not expanded): (row, column) pairs (3, 0), (0, 1),
+    # (3, 0) again, (7, 1): 3 distinct elements
+    ("scatter_add_elements", 3),
+])
+def test_an_accumulation_writes_the_elements_its_ids_touch(case, touched):
+    d = 8
+
+    def f(out, v):
+        if case == "index_add":
+            out.index_add_(0, DST, v)
+        elif case == "index_put":
+            out.index_put_((DST,), v, accumulate=True)
+        elif case == "scatter_add_expanded":
+            out.scatter_add_(0, DST[:, None].expand(-1, 5), v[:, :5])
+        elif case == "index_add_view":
+            out[:, 2:6].index_add_(0, DST, v[:, :4])
+        elif case == "index_add_dim1_transposed":
+            out.t().index_add_(1, DST, torch.ones(d + 2, len(DST)))
+        elif case == "index_put_negative":
+            out.index_put_((torch.tensor([-1, 0, 9]),), v[:3], accumulate=True)
+        else:
+            idx = torch.tensor([[3, 0], [3, 7]])
+            out.scatter_add_(0, idx, v[:2, :2])
+        return out
+
+    # out.t() is (d + 2, 10): its dim 1 names the 10 rows of out, each d + 2 = 10 elements
+    out = torch.zeros(10, d + 2 if case == "index_add_dim1_transposed" else d)
+    w = _trace(_Fn(f), out, torch.randn(len(DST), d))
+    name = next(op.name for op in w.ops if op.kind == "reduction")
+    assert _written(w, name) == touched * 4  # fp32: 4 B an element
+
+
+@pytest.mark.parametrize("how", ["index_add", "scatter_add", "index_put"])
+def test_the_touched_rows_come_from_the_distinct_ids(how, monkeypatch):
+    # E = 1,000 edges into N = 50 nodes of d = 8 features: nothing of E x d = 8,000 offsets
+    # is deduplicated, only the distinct rows' N x d = 400 at most
+    N, E, d = 50, 1000, 8
+    x, src, dst = _random_graph(N, E, d, 0)
+    sizes = []
+    unique, distinct = np.unique, getattr(SC, "_sorted_distinct", None)
+
+    def rec_unique(a, *args, **kw):
+        sizes.append(np.asarray(a).size)
+        return unique(a, *args, **kw)
+
+    def rec_distinct(a):
+        sizes.append(len(a))
+        return distinct(a)
+
+    monkeypatch.setattr(np, "unique", rec_unique)
+    monkeypatch.setattr(SC, "_sorted_distinct", rec_distinct, raising=False)
+    _trace(_Agg(how, d), x, src, dst)
+    assert sizes and max(sizes) <= N * d
+
+
+def test_an_element_wise_scatter_marks_its_offsets_without_sorting(monkeypatch):
+    # an index of its own per element: one offset each, deduplicated by marks, not np.unique
+    def f(out, idx, v):
+        out.scatter_add_(0, idx, v)
+        return out
+
+    g = torch.Generator().manual_seed(1)
+    idx = torch.randint(0, 20, (200, 8), generator=g)
+    expected = len({(int(idx[i, j]), j) for i in range(200) for j in range(8)})
+    unique = np.unique
+
+    def no_unique(a, *args, **kw):
+        if np.asarray(a).size == 200 * 8:
+            raise AssertionError("np.unique sorted one offset per index element")
+        return unique(a, *args, **kw)
+
+    monkeypatch.setattr(np, "unique", no_unique)
+    w = _trace(_Fn(f), torch.zeros(20, 8), idx, torch.randn(200, 8))
+    assert _written(w, "scatter_add") == expected * 4
+
+
+def _gcn_inputs(N, deg, d, seed):
+    """Every node receives ``deg`` edges: real ids that touch the whole destination, as the
+    meta trace (no values) takes them to."""
+    g = torch.Generator().manual_seed(seed)
+    src = torch.randint(0, N, (N * deg,), generator=g)
+    dst = torch.arange(N).repeat(deg)[torch.randperm(N * deg, generator=g)]
+    return torch.randn(N, d, generator=g), src, dst
+
+
+@pytest.mark.parametrize("how", ["index_add", "scatter_add", "index_put"])
+def test_a_real_id_gcn_traces_as_its_meta_trace(how):
+    N, deg, d = 40, 4, 16
+    a = _trace(_Agg(how, d), *_gcn_inputs(N, deg, d, 2))
+    b = _trace(_Agg(how, d).to("meta"), torch.empty(N, d, device="meta"),
+               *(torch.empty(N * deg, dtype=torch.long, device="meta") for _ in range(2)))
+    assert list(a.ops) == list(b.ops)
+    # the same tensors, element for element (a part written in place is flat: (640,), where
+    # the meta trace keeps the (40, 16) it takes as written whole)
+    assert {n: (t.numel, t.nbytes, t.dtype, t.role) for n, t in a.tensors.items()} == \
+        {n: (t.numel, t.nbytes, t.dtype, t.role) for n, t in b.tensors.items()}
+    agg = next(op for op in a.ops if op.kind == "reduction")
+    assert _written(a, agg.name) == N * d * 4  # every node's d features, fp32
+
+
+def _old_touched(torch, c, dest, dim, index):
+    """The bookkeeping the fix replaced: one offset per index element, ``np.unique`` of them."""
+    from cimsim.workload.trace.stats import has_data
+    from cimsim.workload.trace.storage import tensor_offsets
+
+    idx = index if isinstance(index, (list, tuple)) else [index]
+    if not has_data(torch, *[i for i in idx if i is not None]):
+        return None
+    pos = torch.from_numpy(tensor_offsets(dest).reshape(tuple(dest.shape)))
+    if c.base.startswith("index_put") or c.base == "_index_put_impl":
+        hit = pos[tuple(slice(None) if i is None else i.cpu() for i in idx)]
+    elif c.base.startswith("index_"):
+        hit = pos.index_select(dim, index.cpu())
+    else:
+        hit = pos.gather(dim, index.cpu())
+    return np.unique(hit.reshape(-1).numpy())
+
+
+@pytest.mark.parametrize("how", ["index_add", "scatter_add", "index_put"])
+def test_a_gcn_whose_ids_miss_nodes_traces_as_before(how, monkeypatch):
+    # 30 edges into 40 nodes: some nodes untouched, so the destination is cut into parts
+    N, E, d = 40, 30, 16
+    x, src, dst = _random_graph(N, E, d, 3)
+    new = _trace(_Agg(how, d), x, src, dst)
+    monkeypatch.setattr(SC, "_touched", _old_touched)
+    old = _trace(_Agg(how, d), x, src, dst)
+    assert list(new.ops) == list(old.ops)
+    assert dict(new.tensors) == dict(old.tensors)
+    agg = next(op for op in new.ops if op.kind == "reduction")
+    assert _written(new, agg.name) == len(set(dst.tolist())) * d * 4  # the distinct nodes' rows
