@@ -142,10 +142,11 @@ def test_an_element_wise_scatter_marks_its_offsets_without_sorting(monkeypatch):
 
 
 def _gcn_inputs(N, deg, d, seed):
-    """Every node receives ``deg`` edges: real ids that touch the whole destination, as the
-    meta trace (no values) takes them to."""
+    """Every node sends and receives ``deg`` edges: real ids that read every row of the features
+    (the row gather's distinct rows) and touch the whole destination, as the meta trace (no
+    values) takes them to."""
     g = torch.Generator().manual_seed(seed)
-    src = torch.randint(0, N, (N * deg,), generator=g)
+    src = torch.arange(N).repeat(deg)[torch.randperm(N * deg, generator=g)]
     dst = torch.arange(N).repeat(deg)[torch.randperm(N * deg, generator=g)]
     return torch.randn(N, d, generator=g), src, dst
 
