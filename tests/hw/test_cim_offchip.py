@@ -247,12 +247,9 @@ def test_a_depthwise_convolutions_im2col_stays_with_it_on_the_host():
     assert r.traffic_bytes.get("noc", 0.0) == 0.0
 
 
-@pytest.mark.parametrize("l3, back", [("1 KiB", 1024), ("2 KiB", 0)])
-def test_a_host_output_its_levels_do_not_hold_is_read_back_from_the_backing_store(l3, back):
-    # rule 8 / hierarchy rule 7: relu on the host reads y (1024 B) and writes y2 (1024 B); its
-    # 2048 B of activations exceed a 1 KiB cache, so y2 went to DRAM and b's chip brings it in
-    # from there (1024 B, DRAM's 100 ns on top of the link's 1 us); a 2 KiB cache holds them
-    # (before 2026-12-06 the host was taken to hold y2 either way)
+def host_l3_arch(l3: str):
+    """The chip behind a 1 us link, a host with an ``l3`` cache in front of a DRAM of 20 pJ/B and
+    100 ns."""
     d = copy.deepcopy(ARCH)
     d["links"]["noc"]["latency"] = "1 us"
     d["memory"] = {"l3": {"capacity": l3, "bandwidth": "1 PB/s", "energy_per_byte": "0 pJ/B"},
@@ -260,10 +257,44 @@ def test_a_host_output_its_levels_do_not_hold_is_read_back_from_the_backing_stor
     d["memory"]["dram"].update(energy_per_byte="20 pJ/B", latency="100 ns")
     d["processor"] = dict(PROCESSOR, macs_per_cycle_per_core={"int8": 1},
                           energy_per_mac={"int8": "1 pJ"})
-    ops = simulate(architecture_from_dict(d), with_relu(), keep_ops=True).op_table.set_index("op")
+    return architecture_from_dict(d)
+
+
+@pytest.mark.parametrize("l3, back", [("1 KiB", 1024), ("2 KiB", 0)])
+def test_a_host_output_its_levels_do_not_hold_is_read_back_from_the_backing_store(l3, back):
+    # rule 8 / hierarchy rules 7, 8: relu on the host reads y (1024 B) and writes y2 (1024 B);
+    # its 2048 B of activations exceed a 1 KiB cache, so it reads y from DRAM, which a's chip
+    # wrote there (hierarchy rule 8; before 2026-12-06 y was read there, never written), and
+    # y2 went to DRAM, from where b's chip brings it in (1024 B, DRAM's 100 ns on top of the
+    # link's 1 us); a 2 KiB cache holds them (before 2026-12-06 the host was taken to hold y2
+    # either way)
+    r = simulate(host_l3_arch(l3), with_relu(), keep_ops=True)
+    ops = r.op_table.set_index("op")
     assert ops.loc["r", "unit"] == "processor"
+    assert ops.loc["a", "dram_bytes"] == 2048 + back  # x (16 x 128) in, y written there or not
     assert ops.loc["r", "dram_bytes"] == 2 * back  # y read and y2 written there, or neither
     assert ops.loc["b", "dram_bytes"] == back
+    assert r.write_bytes.get("dram", 0.0) == 2 * back  # y and y2
     assert ops.loc["b", "noc_bytes"] == 1024 + 1024  # y2 in, z out, either way
     assert ops.loc["b", "fixed_latency_s"] == pytest.approx(1e-6 + (100e-9 if back else 0.0),
                                                             rel=1e-12, abs=0)
+
+
+@pytest.mark.parametrize("l3, back", [("1 KiB", 1024), ("2 KiB", 0)])
+def test_a_chip_output_the_host_reads_from_the_backing_store_is_written_there(l3, back):
+    # hierarchy rule 8: relu after the chip's last layer reads z (1024 B) and writes z2; past a
+    # 1 KiB cache it reads z from DRAM, so b writes z's 1024 B there as it leaves the chip (20 pJ/B:
+    # 20.48 nJ) and pays DRAM's 100 ns on top of the link's 1 us (b reads nothing from DRAM)
+    w = two_layers()
+    w = Workload("relu-after", list(w.tensors.values()) + [Tensor("z2", (16, 64), "int8", "activation")],
+                 list(w.ops) + [Op("r", "elementwise", ("z",), ("z2",), fn="relu")])
+    r = simulate(host_l3_arch(l3), w, keep_ops=True)
+    ops = r.op_table.set_index("op")
+    assert ops.loc["b", "unit"] == "cim" and ops.loc["r", "unit"] == "processor"
+    assert ops.loc["b", "dram_bytes"] == back
+    assert ops.loc["b", "noc_bytes"] == 1024  # z out; y stays on the chip
+    assert ops.loc["b", "fixed_latency_s"] == pytest.approx(1e-6 + (100e-9 if back else 0.0),
+                                                            rel=1e-12, abs=0)
+    assert ops.loc["r", "dram_bytes"] == 2 * back
+    assert r.energy_breakdown_j["dram"] == pytest.approx((2048 + 3 * back) * 20e-12, rel=1e-12,
+                                                         abs=0)  # x, z written and read, z2

@@ -105,3 +105,73 @@ def test_pim_units_get_a_spilled_host_activation_after_the_host_reads_it_back():
         ops = simulate(arch, gemv(k), keep_ops=True).op_table.set_index("op")
         assert ops.loc["mm", "unit"] == "pim"
         assert ops.loc["mm", "dram_bytes"] == io + back
+
+
+# the other way (hierarchy rule 8): an accelerator's output that a host op reads from the
+# backing store is written there first, on the op that made it (before 2026-12-06 it was read
+# from there but never written: hier-attn's CIM q / k / v read by the host's scores and av)
+
+
+def linear_then_mul(rows: int):
+    """x (rows x 128 fp32) @ W (128 x 128) -> y on the accelerator; z = y * 2.0 on the host."""
+    b = WorkloadBuilder("linear-then-mul")
+    b.tensor("x", (rows, 128), "fp32", "input")
+    b.tensor("W", (128, 128), "fp32", "weight")
+    b.tensor("y", (rows, 128), "fp32", "activation")
+    b.tensor("z", (rows, 128), "fp32", "activation")
+    b.op("mm", "matmul", ["x", "W"], ["y"], m=rows, k=128, n=128, weight="W")
+    b.op("mul", "elementwise", ["y"], ["z"], fn="mul")
+    return b.build()
+
+
+@pytest.mark.parametrize("rows, spilled", [(100_000, True), (36_000, False)])
+def test_a_cim_output_the_host_reads_from_dram_is_written_there_first(rows, spilled):
+    # y = rows x 512 B. 100,000 rows: the mul's 51.2 + 51.2 MB exceed the 37.5 MB L3, so it
+    # reads y from DRAM and writes z there; the CIM's mm wrote y's 51.2 MB there first (8.192 mJ
+    # at 20 pJ/bit): DRAM = x read + y written + y read + z written = 4 x 51.2 MB (3 x before).
+    # 36,000 rows (36.864 MB) stay in the L3: only x comes from DRAM
+    n = rows * 128 * 4
+    r = simulate(load_architecture("sram-cim"), linear_then_mul(rows), keep_ops=True)
+    ops = r.op_table.set_index("op")
+    assert ops.loc["mm", "unit"] == "cim" and ops.loc["mul", "unit"] == "processor"
+    assert ops.loc["mm", "dram_bytes"] == (2 * n if spilled else n)  # x read, y written
+    assert ops.loc["mul", "dram_bytes"] == (2 * n if spilled else 0)  # y read, z written
+    total = 4 * n if spilled else n
+    assert r.traffic_bytes["dram"] == total
+    assert r.write_bytes.get("dram", 0.0) == (2 * n if spilled else 0)  # y and z
+    assert r.energy_breakdown_j["dram"] == pytest.approx(total * DRAM_J_PER_B, rel=1e-12, abs=0)
+
+
+def test_a_systolic_output_the_host_reads_from_dram_is_written_there_first():
+    # tpu-like: the array's y goes back over pcie and lands in DRAM, where the mul reads it
+    n = 100_000 * 128 * 4
+    r = simulate(load_architecture("tpu-like"), linear_then_mul(100_000), keep_ops=True)
+    ops = r.op_table.set_index("op")
+    assert ops.loc["mm", "unit"] == "tpu"
+    assert ops.loc["mm", "dram_bytes"] == 2 * n  # x read from DRAM to send it, y written
+    assert r.write_bytes["dram"] == 2 * n  # y, and the mul's z
+
+
+def gemv_then_mul(n: int):
+    """y = x @ W (1 x 1 by 1 x n fp32) on PIM units, then z = y * 2.0 on the host."""
+    b = WorkloadBuilder("gemv-then-mul")
+    b.tensor("x", (1, 1), "fp32", "input")
+    b.tensor("W", (1, n), "fp32", "weight")
+    b.tensor("y", (1, n), "fp32", "activation")
+    b.tensor("z", (1, n), "fp32", "activation")
+    b.op("mm", "matmul", ["x", "W"], ["y"], m=1, k=1, n=n, weight="W")
+    b.op("mul", "elementwise", ["y"], ["z"], fn="mul")
+    return b.build()
+
+
+def test_pim_results_the_host_reads_from_hbm_are_written_there():
+    # hbm-pim: y is 12.5e6 x 4 B = 50 MB; the mul's 100 MB exceed the 50 MB L2, so it reads y
+    # from HBM: the units' results (x in, y out in fp16: (4 + 50e6) x 0.5 B) and y's 50 MB
+    # written; with a 1 GB L2 only the units' I/O
+    n = 12_500_000
+    io = (4 + n * 4) * 0.5
+    for l2, landed in (("50 MB", n * 4), ("1 GB", 0)):
+        arch = load_architecture("hbm-pim", {"memory.sram.capacity": l2})
+        ops = simulate(arch, gemv_then_mul(n), keep_ops=True).op_table.set_index("op")
+        assert ops.loc["mm", "unit"] == "pim"
+        assert ops.loc["mm", "dram_bytes"] == io + landed

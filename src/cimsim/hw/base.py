@@ -409,9 +409,11 @@ class Component(Generic[ConfigT]):
         return None
 
     def backing_outputs(self, ops: OpArrays, idx: np.ndarray) -> Optional[np.ndarray]:
-        """bool per op of ``idx``: its outputs are written to the backing store and stay there (a
-        host whose levels do not hold them), so another component's op reading one has it read
-        back from there (:attr:`OpArrays.backed`). None (default): none are."""
+        """bool per op of ``idx``: its activations go through the backing store (a host whose
+        levels do not hold them): its outputs are written there and stay, so another
+        component's op reading one has it read back from there (:attr:`OpArrays.backed`), and
+        it reads its inputs from there, so another component's output it reads is written
+        there first (:attr:`OpArrays.landed`). None (default): none do."""
         return None
 
     def device_bytes(self, ops: OpArrays, idx: np.ndarray) -> float:

@@ -64,6 +64,15 @@ which holds every tensor):
    another component that reads one (a CIM, a systolic array, PIM units: ``OpArrays.backed``)
    gets it over its link after the host reads it back from the backing store, at every op of
    it that brings the tensor in (:func:`backed_reads`), as a model input its first reader.
+8. The other way: an output of another component (a CIM, a systolic array, PIM units) that
+   a host op reads from the backing store (rule 2: that op's activations fit no level before
+   it) is written there first, once, on the op that made it (``OpArrays.landed``,
+   :func:`add_landed`): its bytes in the workload's dtype, a write of the backing store (energy
+   and bandwidth), and that op pays the store's access latency. Its output lands in host
+   memory as it comes over the link, where the host op later reads it. (Before 2026-12-06 it
+   was read from there but never written.) Not written: a collective's output (its bytes
+   move between devices' memories, charged on no level either way), and a tensor another
+   host op made in a level that held it (rule 2 per op: a known gap).
 
 With two levels this is the classic model of an on-chip SRAM in front of
 DRAM; with more (L2, LLC, DRAM) the same rules apply level by level.
@@ -497,6 +506,20 @@ def backed_reads(ops: OpArrays, idx: np.ndarray) -> np.ndarray:
     keep = pos[p_op] >= 0
     np.add.at(out, pos[p_op[keep]], ops.tensor_bytes[p_t[keep]])
     return out
+
+
+def add_landed(ops: OpArrays, idx: np.ndarray, back: str, nbytes: dict, writes: dict) -> np.ndarray:
+    """Rule 8, in place: per op of ``idx``, the bytes of its outputs that a host op reads from
+    the backing store ``back`` (:attr:`OpArrays.landed`), written there; returns where an op
+    writes some (it pays the store's access latency)."""
+    if ops.landed is None or ops.producer is None or not len(idx):
+        return np.zeros(len(idx), dtype=bool)
+    t = np.flatnonzero(ops.landed & (ops.producer >= 0))
+    out = np.bincount(ops.producer[t], weights=ops.tensor_bytes[t],
+                      minlength=ops.kind.shape[0])[idx]
+    nbytes[back] = nbytes.get(back, 0.0) + out
+    writes[back] = writes.get(back, 0.0) + out
+    return out > 0
 
 
 def staged_traffic(ops: OpArrays, idx: np.ndarray, levels: list[str], capacity: list[float],

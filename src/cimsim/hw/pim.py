@@ -39,7 +39,9 @@ the all-bank activation limit of a real part. Latency = ``op_overhead`` (host
 dispatch of the PIM command) + the access latency of what the op's I/O crosses.
 An input the host made and stored in the backing store (its op's activations fit none of
 its levels: hierarchy rule 7) the host reads back from there before sending it: a read of
-its bytes (the workload's dtype) on the backing store, and its access latency.
+its bytes (the workload's dtype) on the backing store, and its access latency; a result a
+host op reads from the backing store (that op's activations fit none of its levels) is
+written there on the PIM op, in the workload's dtype, with its access latency (hierarchy rule 8).
 Energy ``compute`` = MACs x energy per MAC + resident bits x internal energy per bit.
 
 Sharing of the memory between the host and the units (``sharing``):
@@ -88,7 +90,7 @@ from ..dtypes import DTYPE_BYTES
 from ..errors import MappingError
 from ..units import si
 from .base import Component, ComponentConfig, OpArrays, OpCost, Plan, add_stored, row_pieces
-from .hierarchy import backed_reads
+from .hierarchy import add_landed, backed_reads
 
 #: what the units may claim (see the module docstring)
 CLAIMS = ("weights", "kv_cache", "embedding")
@@ -510,7 +512,9 @@ class PIM(Component[PIMConfig]):
         # what the host stored in the backing store it reads back first (hierarchy rule 7)
         back, backed = self.hw.backing_store, backed_reads(ops, idx)
         nbytes[back] = nbytes.get(back, 0.0) + backed
-        access = np.maximum(access, np.where(backed > 0, self.hw.latency_of(back), 0.0))
+        # and its results a host op reads from there it writes there (hierarchy rule 8)
+        landed = add_landed(ops, idx, back, nbytes, written)
+        access = np.maximum(access, np.where((backed > 0) | landed, self.hw.latency_of(back), 0.0))
         if self.hw.cache_link is None or self.hw.cache_link != self.link:
             add_stored(ops, idx, self.hw.store_target, nbytes, written, fmt)  # in the units' format
         # (a device holding the cache itself appends its own ops' rows in its own memory)

@@ -396,8 +396,9 @@ class Processor(Component[ProcessorConfig]):
                                       "remote": None if remote is None else remote[idx]})
 
     def backing_outputs(self, ops: OpArrays, idx):
-        """Hierarchy rules 2 and 7: the ops whose activations no level before the backing
-        store holds write their outputs there (another component's reader has them read back)."""
+        """Hierarchy rules 2, 7 and 8: the ops whose activations no level before the backing
+        store holds write their outputs there (another component's reader has them read back)
+        and read their inputs there (another component's output is written there first)."""
         return through_backing(self._remote_reads(ops)[1], idx,
                                [self.hw.resource(lv).config.capacity for lv in self.levels])
 

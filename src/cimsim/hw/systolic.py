@@ -41,7 +41,7 @@ from ..errors import MappingError
 from ..quantity import Flag, Hertz, Joules, PositiveInt, PositiveSquareMeters, PositiveWatts, Seconds, Watts
 from ..units import si
 from .base import Component, ComponentConfig, OpArrays, OpCost, Plan, add_stored
-from .hierarchy import backed_reads, first_input_reads
+from .hierarchy import add_landed, backed_reads, first_input_reads
 from .im2col import im2col_note, input_bytes
 from .power import tdp_problems
 from .parts import Buffer
@@ -237,10 +237,12 @@ class SystolicArray(Component[SystolicConfig]):
         back = self.hw.backing_store
         first_in = first_input_reads(ops, idx, among_all=True) + backed_reads(ops, idx)
         nbytes[back] = nbytes.get(back, 0.0) + first_in
+        writes = {link: a_out}  # the outputs go back; operands come in
+        # an output a host op reads from the backing store is written there (hierarchy rule 8)
+        landed = add_landed(ops, idx, back, nbytes, writes)
         latency = c.op_overhead + self.hw.resource(link).latency_s() + np.maximum(
             np.where(stationary, self.hw.resource(wl).latency_s(), 0.0),
-            np.where(first_in > 0, self.hw.resource(back).latency_s(), 0.0))
-        writes = {link: a_out}  # the outputs go back; operands come in
+            np.where((first_in > 0) | landed, self.hw.resource(back).latency_s(), 0.0))
         add_stored(ops, idx, self.hw.store_target, nbytes, writes)  # KV-cache appends
         return OpCost(compute_s=compute, latency_s=latency, bytes=nbytes, write_bytes=writes,
                       energy=energy, busy=busy, compute_parts=parts)

@@ -23,7 +23,9 @@ Rules, in order:
 4. The tensors a component writes to the backing store, where they stay
    (:meth:`~cimsim.hw.base.Component.backing_outputs`: a host's outputs its levels cannot
    hold), are marked (``OpArrays.backed``): another component's op reading one has the host
-   read it back from there (hierarchy rule 7).
+   read it back from there (hierarchy rule 7). So are the tensors another component's op
+   made that such a host op reads (``OpArrays.landed``): they are written there first,
+   charged on the op that made them (hierarchy rule 8).
 5. Each component then places its own ops (:meth:`~cimsim.hw.base.Component.place`):
    engine servers, serial ops, weight residency, re-programming, notes.
    Servers are numbered component by component, in config order.
@@ -236,7 +238,9 @@ def _backed(ops: OpArrays, owner: np.ndarray, comps: list[Component]) -> OpArray
     """The op columns with :attr:`~cimsim.workload.oparrays.OpArrays.backed`: the tensors made
     by an op whose component writes its outputs to the backing store, where they stay
     (:meth:`Component.backing_outputs`: a host whose levels cannot hold them), which
-    another component's reader has read back from there (hierarchy rule 7)."""
+    another component's reader has read back from there (hierarchy rule 7); and with
+    :attr:`~cimsim.workload.oparrays.OpArrays.landed`: the tensors another component made that
+    such an op reads from there, so they are written there first (hierarchy rule 8)."""
     if ops.producer is None or not len(ops.producer):
         return ops
     spills = np.zeros(len(owner), dtype=bool)
@@ -245,8 +249,17 @@ def _backed(ops: OpArrays, owner: np.ndarray, comps: list[Component]) -> OpArray
         out = comp.backing_outputs(ops, ids) if len(ids) else None
         if out is not None:
             spills[ids] = np.asarray(out, dtype=bool)
-    backed = (ops.producer >= 0) & spills[np.maximum(ops.producer, 0)]
-    return replace(ops, backed=backed) if backed.any() else ops
+    made = np.maximum(ops.producer, 0)
+    backed = (ops.producer >= 0) & spills[made]
+    marks = {"backed": backed} if backed.any() else {}
+    if spills.any() and ops.act_ptr is not None:
+        t, reader = ops.act_ids, ops.act_readers()
+        hit = (spills[reader] & (ops.producer[t] >= 0) & ~backed[t]
+               & (owner[made[t]] != owner[reader]))
+        if hit.any():
+            marks["landed"] = np.zeros(len(ops.producer), dtype=bool)
+            marks["landed"][t[hit]] = True
+    return replace(ops, **marks) if marks else ops
 
 
 def _no_tied_overlap(arch: Architecture, workload: Workload, tied: list[Component], ops,

@@ -140,6 +140,12 @@ class OpArrays:
     #: (:func:`cimsim.workload.footprint.cache_roots`). None: every model input is a cache
     #: (an OpArrays built by hand)
     cache_root: np.ndarray | None = None
+    #: bool by tensor id: an output of another component's op (a CIM, a systolic array, PIM
+    #: units) that a host op reads from the backing store (its activations fit no level before
+    #: it, hierarchy rule 2), so the bytes that came over the link are written there first,
+    #: charged on the op that made it (hierarchy rule 8). Set by the placement
+    #: (:meth:`Component.backing_outputs`); None when no such tensor.
+    landed: np.ndarray | None = None
 
     def mac_dtype_ok(self) -> np.ndarray:
         """bool per op: its dtype is a compute dtype (:attr:`compute_dtypes`). A MAC op in

@@ -88,7 +88,7 @@ from ..base import (
     add_stored,
     row_pieces,
 )
-from ..hierarchy import first_input_reads
+from ..hierarchy import add_landed, first_input_reads
 from ..parts import ADC, NMC, Cell, Counting, NonIdeal  # noqa: F401  (Counting re-exported)
 from ..circuits.array import preset as cell_preset
 from ..parts.cell import DEFAULT_CELL
@@ -499,12 +499,13 @@ class CIM(Component[CIMConfig]):
         # rules 3, 7): the host reads it from the backing store and sends it over the link
         first_in = first_input_reads(ops, idx, among_all=True) + s["backed_in"]
         # over the link the outputs go out; the inputs and the weights programmed come in,
-        # the weights read from the backing store; a spill is stored there (offchip rule 8)
+        # the weights read from the backing store; a spill is stored there (offchip rule 8),
+        # and an output a host op reads from there (hierarchy rule 8)
         nbytes, writes = {link: over}, {link: l_out}
         if "chip_link" in s:  # activations between chips (:mod:`.chips` rules 3, 4)
             latency_chips = chips.charge(self.hw, link, c.chip_link, s, nbytes)
         nbytes[back] = nbytes.get(back, 0.0) + w_bytes + first_in
-        spill = offchip.charge_spill(s, back, nbytes, writes)
+        spill = offchip.charge_spill(s, back, nbytes, writes) | add_landed(ops, idx, back, nbytes, writes)
         latency = (c.op_overhead + np.where(crosses, self.hw.links[link].latency, 0.0)
                    + np.where(reprog | (first_in > 0) | spill, self.hw.memory[back].latency, 0.0))
         if "chip_link" in s:

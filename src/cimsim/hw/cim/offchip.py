@@ -32,7 +32,9 @@ Rules, in order, for a component with a ``chip:`` block:
    Every other tensor that leaves the chip (rule 4: for another component, or a model output)
    goes to the host over the link and is not written to the backing store: the host holds it,
    as a processor's outputs stay in the level that holds its activations (hierarchy rule 2)
-   and a systolic array's go back over its link; a model input enters from the backing store
+   and a systolic array's go back over its link, unless a host op reads it from the backing
+   store (its activations fit none of the host's levels): then its op writes it there as it
+   leaves (hierarchy rule 8; before 2026-12-06 it was read there, never written); a model input enters from the backing store
    (hierarchy rule 3, charged by the component). A tensor the host made and wrote to the
    backing store (its op's activations fit none of its levels: hierarchy rule 7) is read back
    from there at each reader that brings it in (rule 5): its bytes in the workload's dtype, a
