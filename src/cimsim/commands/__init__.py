@@ -182,12 +182,20 @@ def console(min_width: int = 120):
     """A rich console of at least ``min_width`` columns off a terminal (rich assumes 80), unless
     ``COLUMNS`` names a width: then that width, as on a terminal. Markup is off: text in square
     brackets (``pip install 'cimsim[accuracy]'``, a name) prints as it is; style with
-    :class:`rich.text.Text`."""
+    :class:`rich.text.Text`. Off a terminal, lines carry no trailing spaces."""
     from rich.console import Console
 
     class _Console(Console):
         def on_broken_pipe(self) -> None:  # rich's own exits 1; every command exits 141
             broken_pipe()
+
+        def _render_buffer(self, buffer) -> str:
+            # off a terminal no line ends in spaces: a grid pads each row to the console's
+            # width (`run`'s summary: 120 columns), which a CI log kept and diff flagged
+            text = super()._render_buffer(buffer)
+            if self.is_terminal:
+                return text
+            return "\n".join(line.rstrip(" ") for line in text.split("\n"))
 
     probe = _Console(markup=False)
     if probe.is_terminal or os.environ.get("COLUMNS", "").strip().isdigit():
