@@ -18,7 +18,7 @@ import warnings
 
 import click
 
-from .commands import OneLineGroup, ascii_fallback, broken_pipe as _broken_pipe, one_line_warnings
+from .commands import OneLineGroup, ascii_fallback, broken_pipe as _broken_pipe, one_line_warnings, whole_writes
 from .commands.calibrate import calibrate
 from .commands.fields import fields
 from .commands.plot import plot
@@ -71,6 +71,7 @@ class _Group(OneLineGroup):
         if sys.stdout is None:  # `cimsim ... >&-`: the first line printed says so, exit 1
             sys.stdout = _ClosedStdout()
             _hold_fd_1()
+        whole_writes()  # `cimsim fields | head -1`: status 141, not 0 with the table cut
         ascii_fallback()  # PYTHONIOENCODING=ascii: `us`, `mm^2` rather than a traceback
         return super().main(*args, **kwargs)
 

@@ -34,13 +34,42 @@ def test_closed_stdout_exits_quietly(args):
     assert p.returncode == 141
 
 
-def test_shell_pipe_into_head():
-    """The shell form: `cimsim fields | head -1` (a table of hundreds of lines, over a pipe
-    buffer) prints its first line and nothing on stderr."""
-    p = subprocess.run(f"{sys.executable} -m cimsim fields | head -1", shell=True, env=ENV,
-                       capture_output=True, timeout=120, executable="/bin/bash")
+@pytest.mark.parametrize("unbuffered", ["1", None])
+def test_shell_pipe_into_head(unbuffered):
+    """The shell form: `cimsim fields | head -1` (a table of 207 kB, over a pipe buffer)
+    prints its first line, nothing on stderr, and exits 141 as documented. Under
+    PYTHONUNBUFFERED=1 (CI runners, containers) it exited 0 (tester D, round 15): the table
+    went to one write(2), which returned short when head left, and Python dropped the rest."""
+    env = {k: v for k, v in ENV.items() if k != "PYTHONUNBUFFERED"}
+    if unbuffered:
+        env["PYTHONUNBUFFERED"] = unbuffered
+    p = subprocess.run(f"{sys.executable} -m cimsim fields | head -1; exit ${{PIPESTATUS[0]}}",
+                       shell=True, env=env, capture_output=True, timeout=120, executable="/bin/bash")
     assert p.stderr == b""
     assert p.stdout.count(b"\n") == 1
+    assert p.returncode == 141
+
+
+def test_json_cut_by_head_is_not_a_success():
+    """`run --placement --json | head -c1`: 177 kB of JSON cut after one byte; its reader must
+    learn it was cut (141), not read a success (it was 0 under PYTHONUNBUFFERED=1)."""
+    env = {**ENV, "PYTHONUNBUFFERED": "1"}
+    p = subprocess.run(f"{sys.executable} -m cimsim run cpu-ddr5 lstm --engine analytic --placement "
+                       "--json 2>/dev/null | head -c1; exit ${PIPESTATUS[0]}", shell=True, env=env,
+                       capture_output=True, timeout=300, executable="/bin/bash")
+    assert p.stdout == b"{"
+    assert p.returncode == 141
+
+
+def test_whole_writes_writes_all_of_a_large_text(tmp_path):
+    """Where nobody leaves, the replaced stdout loses nothing: 207,495 characters, a µ among
+    them, through a pipe read to its end."""
+    code = ("import sys; from cimsim.commands import whole_writes; whole_writes(); "
+            "sys.stdout.write('µ' + 'x' * 207494)")
+    p = subprocess.run([sys.executable, "-c", code], env={**ENV, "PYTHONUNBUFFERED": "1",
+                       "PYTHONIOENCODING": "utf-8"}, capture_output=True, timeout=120)
+    assert p.returncode == 0 and p.stderr == b""
+    assert p.stdout == "µ".encode() + b"x" * 207494
 
 
 def _with_stdout_closed(*args: str, cwd=None) -> subprocess.CompletedProcess:

@@ -7,11 +7,17 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 
 from cimsim.commands.sweep import _kept
 from cimsim.sweep.executors import _interrupts_deferred
+
+SRC = Path(__file__).resolve().parents[2] / "src"
 
 
 def test_an_interrupt_before_any_row_says_nothing_was_saved(tmp_path):
@@ -69,3 +75,32 @@ def test_a_part_a_signal_cut_short_is_removed_with_the_store(tmp_path):
             other.write_bytes(b"another writer's")
             raise KeyboardInterrupt
     assert not mine.exists() and other.exists()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a process group")
+@pytest.mark.parametrize("after_s", [0.5, 2.0, 3.5])
+def test_ctrl_c_while_the_workers_import_cimsim_says_one_line(tmp_path, after_s):
+    """Ctrl-C reaches the whole process group: one in the seconds after `sweep: N points` (the
+    forkserver importing cimsim) printed its 50-70-line KeyboardInterrupt traceback, and one a
+    little later Python's 'Exception ignored ... Bad file descriptor' from the pool's exit hook,
+    under the sweep's one line (found by tester D, round 15)."""
+    out = tmp_path / "s.parquet"
+    err_file = tmp_path / "err.txt"
+    args = [sys.executable, "-m", "cimsim", "sweep", "cpu-ddr5", "-w", "lstm", "--param",
+            "memory.dram.bandwidth=25GB/s..3.2TB/s:log:4000", "-o", str(out), "--workers", "1"]
+    with open(err_file, "w") as err:
+        # its own process group, as a terminal's foreground job; Ctrl-C's default action in it
+        proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=err, cwd=tmp_path,
+                                env={**os.environ, "PYTHONPATH": str(SRC)}, start_new_session=True,
+                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and "sweep:" not in err_file.read_text():
+        time.sleep(0.05)
+    time.sleep(after_s)
+    os.killpg(proc.pid, signal.SIGINT)  # what a terminal's Ctrl-C does
+    assert proc.wait(timeout=60) == 130
+    lines = err_file.read_text().splitlines()
+    assert lines[0].startswith("sweep: 4,000 points"), lines
+    # "no row had finished ..." or, where a chunk finished first, "the rows finished so far ..."
+    assert len(lines) == 2 and lines[1].startswith("interrupted: "), "\n".join(lines)

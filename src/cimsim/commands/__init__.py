@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import io
 import os
 import sys
 import warnings
@@ -25,6 +26,56 @@ def broken_pipe() -> None:
     except (OSError, ValueError):  # no real file descriptor (a test runner's capture)
         pass
     raise SystemExit(BROKEN_PIPE_STATUS)
+
+
+class _WholeWrites(io.BufferedIOBase):
+    """A binary stdout whose ``write`` writes every byte or raises. Under ``PYTHONUNBUFFERED=1``
+    (set in many CI runners and containers) Python's stdout hands a large text (rich's 207 kB
+    ``fields`` table, a run's JSON) to one ``write(2)``; when the reader leaves in the middle
+    that call returns short, the text layer drops the rest and no ``BrokenPipeError`` comes,
+    so the command exited 0 with its output cut. Writing on after a short write meets
+    ``EPIPE``."""
+
+    def __init__(self, buffer):
+        super().__init__()
+        self._buffer = buffer
+
+    def write(self, data) -> int:
+        view = memoryview(data).cast("B")
+        done = 0
+        while done < len(view):
+            n = self._buffer.write(view[done:])
+            if not n:  # a non-blocking descriptor that is full: as the buffered writer says
+                raise BlockingIOError(errno.EAGAIN, "stdout: write would block", done)
+            done += n
+        return done
+
+    def flush(self) -> None:
+        self._buffer.flush()
+
+    def fileno(self) -> int:
+        return self._buffer.fileno()
+
+    def isatty(self) -> bool:
+        return self._buffer.isatty()
+
+    def writable(self) -> bool:
+        return True
+
+
+def whole_writes() -> None:
+    """Make ``sys.stdout`` write all of a large text or raise ``BrokenPipeError``
+    (:class:`_WholeWrites`), so a reader that leaves (``cimsim fields | head -1``) ends every
+    command with status 141, not 0 with the output cut. Python's own stdout only (not a test's
+    capture, and once)."""
+    out = sys.stdout
+    if os.name != "posix" or type(out) is not io.TextIOWrapper or type(out.buffer) not in (
+            io.BufferedWriter, io.FileIO):  # FileIO: PYTHONUNBUFFERED=1 (CI, containers)
+        return
+    out.flush()
+    sys.stdout = io.TextIOWrapper(_WholeWrites(out.buffer), encoding=out.encoding, errors=out.errors,
+                                  newline="\n", line_buffering=out.line_buffering,
+                                  write_through=out.write_through)
 
 
 def cannot_write(path, exc: OSError) -> click.ClickException:
@@ -131,12 +182,20 @@ def console(min_width: int = 120):
     """A rich console of at least ``min_width`` columns off a terminal (rich assumes 80), unless
     ``COLUMNS`` names a width: then that width, as on a terminal. Markup is off: text in square
     brackets (``pip install 'cimsim[accuracy]'``, a name) prints as it is; style with
-    :class:`rich.text.Text`."""
+    :class:`rich.text.Text`. Off a terminal, lines carry no trailing spaces."""
     from rich.console import Console
 
     class _Console(Console):
         def on_broken_pipe(self) -> None:  # rich's own exits 1; every command exits 141
             broken_pipe()
+
+        def _render_buffer(self, buffer) -> str:
+            # off a terminal no line ends in spaces: a grid pads each row to the console's
+            # width (`run`'s summary: 120 columns), which a CI log kept and diff flagged
+            text = super()._render_buffer(buffer)
+            if self.is_terminal:
+                return text
+            return "\n".join(line.rstrip(" ") for line in text.split("\n"))
 
     probe = _Console(markup=False)
     if probe.is_terminal or os.environ.get("COLUMNS", "").strip().isdigit():

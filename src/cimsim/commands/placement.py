@@ -103,7 +103,9 @@ def _write_rows(out, cells: dict[str, list[str]], widths: dict[str, int], n: int
     def flush():
         if lines:
             try:
-                out.file.write("\n".join(lines) + "\n")
+                # off a terminal without trailing spaces, as the console writes rich's rows
+                text = "\n".join(lines if out.is_terminal else (ln.rstrip(" ") for ln in lines))
+                out.file.write(text + "\n")
                 out.file.flush()
             except BrokenPipeError:
                 out.on_broken_pipe()

@@ -364,7 +364,8 @@ def print_result(r, footprint=None, cache_apart: bool = False) -> None:
     out.print(ut)
     for note in r.notes:  # the warnings are printed apart (`run`), after the table
         if not note.startswith(WARNING):
-            out.print(f"  note: {note}")
+            # one line off a terminal (a log greps a note as one record); wrapped on one
+            out.print(f"  note: {note}", soft_wrap=not out.is_terminal)
 
 
 def load_many(configs: tuple[str, ...], workloads: tuple[str, ...], sets: tuple[str, ...]):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import click
@@ -29,6 +30,16 @@ def engineering(value: float, unit: str) -> str:
     if head not in _SI_BASES:
         return (f"{value:,.0f}" if abs(value) >= 1e4 else f"{value:.4g}") + f" {unit}".rstrip()
     return si(value * scale, head + slash + rest)
+
+
+_AREA = re.compile(r"\b([uc]?m?)m\^2\b")
+
+
+def shown(text: str) -> str:
+    """A case's text with its areas spelled as the other commands print them: ``mm^2`` ->
+    ``mm²``, ``um^2`` -> ``µm²``. The cases keep ASCII, as their CSV does; a stream that cannot
+    encode ² or µ spells them back (:func:`cimsim.commands.ascii_fallback`)."""
+    return _AREA.sub(lambda m: m[1].replace("u", "µ") + "m²", text)
 
 
 def _pct(fraction: float) -> str:
@@ -75,8 +86,8 @@ def validate(names: tuple[str, ...], list_only: bool, output: Path | None) -> No
     for r in df.itertuples(index=False):
         # a bound the prediction meets has no error: the measured figure says which side it bounds
         mark = {"lower": ">= ", "upper": "<= "}.get(r.bound, "")
-        t.add_row(r.suite, r.case, mark + engineering(r.measured, r.unit),
-                  engineering(r.predicted, r.unit), pct(r.rel_error), r.role, r.source)
+        t.add_row(r.suite, shown(r.case), mark + shown(engineering(r.measured, r.unit)),
+                  shown(engineering(r.predicted, r.unit)), pct(r.rel_error), r.role, shown(r.source))
     out.print(t)
     s = Table(title="per suite (|relative error| of the cases whose figure is a value; median and "
                     "worst over the predicted cases, then over all; published bounds counted "
@@ -109,9 +120,9 @@ def validate(names: tuple[str, ...], list_only: bool, output: Path | None) -> No
     for sk in df.attrs.get("skipped", []):  # per suite and reason (two suites may share one)
         reasons.setdefault((sk["suite"], sk["reason"]), []).append(sk)
     for (suite, reason), group in reasons.items():  # figures named but not reproduced
-        out.print(f"skipped ({suite}): " + reason)
+        out.print(f"skipped ({suite}): " + shown(reason))
         for sk in group:
-            out.print(f"  - {sk['case']}")
+            out.print(f"  - {shown(sk['case'])}")
     if output is not None:
         from ..atomic import atomic_write
 

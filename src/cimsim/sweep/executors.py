@@ -79,7 +79,7 @@ class LocalExecutor:
             # the pool starts its processes in the first submit: an interrupt in the middle
             # left one started but unlisted, never joined; the sweep then exited under it and
             # it printed a traceback of the semaphores gone (interrupts wait until it is listed)
-            with _interrupts_deferred(), _main_without_file():
+            with _interrupts_deferred(), _sigint_blocked(), _main_without_file():
                 pool = self._ensure_pool()
                 futures = {pool.submit(run_chunk, chunk): chunk for chunk in chunks}
         except (BrokenPipeError, EOFError, ConnectionError, cf.process.BrokenProcessPool) as exc:
@@ -167,9 +167,35 @@ def _interrupts_deferred():
                 os.kill(os.getpid(), signum)
 
 
+@contextlib.contextmanager
+def _sigint_blocked():
+    """SIGINT blocked in this thread while the pool starts its processes; a Ctrl-C inside is
+    handled when it ends (by :func:`_interrupts_deferred` around it).
+
+    Ctrl-C reaches the whole process group. The forkserver (and, with spawn, each worker) is
+    started from here and imports cimsim for seconds before it ignores SIGINT, so a Ctrl-C then
+    printed its KeyboardInterrupt traceback (50-70 lines) under the sweep's one line. A blocked
+    signal stays blocked across fork and exec: those processes never see it, as CPython's own
+    resource tracker does it; the main process keeps the interrupt and handles it."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    # the resource tracker starts with the pool's first lock, and its start unblocks SIGINT
+    # whatever blocked it before: started first, it leaves the mask alone
+    from multiprocessing import resource_tracker
+
+    resource_tracker.ensure_running()
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
 def _stop_pool(pool: cf.ProcessPoolExecutor, grace_s: float = 5.0) -> None:
     """Shut ``pool`` down without waiting on stuck workers: join briefly, then kill."""
     procs = list((getattr(pool, "_processes", None) or {}).values())
+    manager = getattr(pool, "_executor_manager_thread", None)
     pool.shutdown(wait=False, cancel_futures=True)
     deadline = time.monotonic() + grace_s
     for proc in procs:
@@ -177,6 +203,12 @@ def _stop_pool(pool: cf.ProcessPoolExecutor, grace_s: float = 5.0) -> None:
         if proc.is_alive():
             proc.kill()
             proc.join(1.0)
+    if manager is not None:
+        # the pool's manager thread closes its wake-up pipe as it ends; Python 3.11's exit hook
+        # (concurrent.futures.process._python_exit) writes to that pipe unlocked, and one that
+        # ran while the thread closed it printed "Exception ignored ... OSError: [Errno 9] Bad
+        # file descriptor" after an early Ctrl-C's one line: the thread ends here first
+        manager.join(max(1.0, deadline - time.monotonic()))
 
 
 class DaskExecutor:
