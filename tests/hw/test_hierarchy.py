@@ -272,7 +272,7 @@ def _diamond() -> Workload:
 def test_barriers_are_the_ops_every_earlier_op_reaches():
     import numpy as np
 
-    from cimsim.hw.hierarchy import barrier_ops
+    from cimsim.hw.residency import barrier_ops
 
     # a diamond x -> d0 -> (d1, d2) -> d3: d1 is reached from d0 (its only earlier op), d2
     # not from d1, d3 from all three; op 0 trivially
@@ -374,7 +374,7 @@ def _two_servers(n_pim: int = 12) -> Workload:
 
 
 def test_ancestor_barrier_is_the_latest_barrier_an_op_descends_from():
-    from cimsim.hw.hierarchy import ancestor_barriers, barrier_ops
+    from cimsim.hw.residency import ancestor_barriers, barrier_ops
 
     # the diamond x -> d0 -> (d1, d2) -> d3 (barriers 0, 1, 3): d2 descends from d0, not d1
     assert ancestor_barriers(_diamond().arrays).tolist() == [0, 1, 0, 3]
@@ -407,28 +407,101 @@ def test_a_first_use_that_does_not_descend_from_the_barrier_keeps_the_dead_room_
 
 
 def test_room_given_back_at_one_op_is_not_room_at_a_later_listed_op_outside_its_barrier():
-    # SRAM 1.5 MiB; WA (512 x 512 fp32, 1 MiB) read by mmA0, mmA1; WC (2 MiB, fits nowhere)
+    # SRAM 1.5 MiB; WA (512 x 512 fp32, 1 MiB) read by mmA0 .. mmA4; WC (2 MiB, fits nowhere)
     # by mmC0, mmC1, which descend from a2 (barriers after WA's uses: WA is dead there);
     # WB (1 MiB) by mmB0 (reads x only), mmB1, mmB2, mmB3. WA is not dead at mmB0 nor mmB1:
     # they descend from no barrier and may run beside mmA0, so WB (0.5 MiB left) streams at
     # both. mmB2 reads j = b2 + c2, which descends from the barrier mmC1: WB takes WA's room
-    # there (its third cold read) and mmB3 reads it from the SRAM.
+    # there (its third cold read) and mmB3 reads it from the SRAM. (WA's five reads save more
+    # than WB's four, so the reuse-aware choice keeps this program-order placement.)
     k = 512
     t = [Tensor("x", (1, k), "fp32", "input"), Tensor("WA", (k, k), "fp32", "weight"),
          Tensor("WB", (k, k), "fp32", "weight"), Tensor("WC", (k, 2 * k), "fp32", "weight")]
     t += [Tensor(n, (1, 2 * k if n == "c1" else k), "fp32", "activation")
-          for n in ("a1", "a2", "c1", "c2", "b1", "b2", "j", "b3", "b4")]
+          for n in ("a1", "a2", "a3", "a4", "a5", "c1", "c2", "b1", "b2", "j", "b3", "b4")]
 
     def mm(name, a, w, out, kk=k, n=k):
         return Op(name, "matmul", (a, w), (out,), m=1, k=kk, n=n, weight=w)
-    ops = [mm("mmA0", "x", "WA", "a1"), mm("mmA1", "a1", "WA", "a2"),
-           mm("mmC0", "a2", "WC", "c1", n=2 * k), mm("mmC1", "c1", "WC", "c2", kk=2 * k),
+    ops = [mm("mmA0", "x", "WA", "a1"),
+           *[mm(f"mmA{i}", f"a{i}", "WA", f"a{i + 1}") for i in range(1, 5)],
+           mm("mmC0", "a5", "WC", "c1", n=2 * k), mm("mmC1", "c1", "WC", "c2", kk=2 * k),
            mm("mmB0", "x", "WB", "b1"), mm("mmB1", "b1", "WB", "b2"),
            Op("join", "elementwise", ("b2", "c2"), ("j",), fn="add"),
            mm("mmB2", "j", "WB", "b3"), mm("mmB3", "b3", "WB", "b4")]
     tr = _traffic(Workload("not-pooled", t, ops), [1.5 * MiB, 16 * 2**30])
     # mmB0, mmB1, join, mmB2, mmB3 (x at mmB0 is an activation by then: rule 3)
-    assert tr.bytes["dram"].tolist()[4:] == [MiB, MiB, 0.0, MiB, 0.0]
+    assert tr.bytes["dram"].tolist()[7:] == [MiB, MiB, 0.0, MiB, 0.0]
     # (with the room pooled, or given back at the barrier merely listed before mmB0 (mmC1),
     # WB stayed from mmB0 on: [MiB, 0, 0, 0, 0])
     assert tr.resident == {"sram": 2 * MiB} and tr.returned_bytes == 0.5 * MiB
+
+
+# ------------------------------------- rule 1: inclusive levels, reuse-aware choice (find-N 1, 2)
+def test_inclusive_levels_do_not_add_their_capacities_for_weights():
+    # find-N 2: l2 = l3 = 1.5 MiB; A and B (512 x 512 fp32, 1 MiB each) are read A B A B. A
+    # placed in l2 also takes 1 MiB of l3 (inclusion): 0.5 MiB is left for B, which streams at
+    # both reads. DRAM: x (2 KiB) + A once + B twice. (Exclusive levels put B in l3: A + B.)
+    import numpy as np
+
+    from cimsim.hw.hierarchy import hierarchy_traffic
+
+    ops = _matmuls([("A", 512), ("B", 512)] * 2).arrays
+    t = hierarchy_traffic(ops, np.arange(4), ["l2", "l3", "dram"], [1.5 * MiB, 1.5 * MiB, 2**34],
+                          [0.0] * 3)
+    assert t.bytes["dram"].sum() == 512 * 4 + 3 * MiB
+    assert t.resident == {"l2": MiB, "l3": 0.0}
+    assert t.bytes["l3"].sum() == 512 * 4 + 3 * MiB  # what l2 misses passes l3
+    # weights on chip: two 1 MiB matrices read once do not fit 1.5 MiB of l3 behind l2
+    once = _matmuls([("A", 512), ("B", 512)]).arrays
+    caps = [1.5 * MiB, 1.5 * MiB, 2**34]
+    assert hierarchy_traffic(once, np.arange(2), ["l2", "l3", "dram"], caps, [0.0] * 3).all_fit is False
+    caps[1] = 2 * MiB
+    assert hierarchy_traffic(once, np.arange(2), ["l2", "l3", "dram"], caps, [0.0] * 3).all_fit is True
+
+
+def test_a_matrix_read_twenty_times_keeps_its_room_over_a_larger_one_read_twice():
+    # find-N 1: big (512 x 1024 fp32, 2 MiB) read first and last, small (1 MiB) read 20 times
+    # between, on 2.5 MiB: in program order big took the room and small streamed 20 times
+    # (2 + 20 MiB); reuse-aware, small stays (saves 19 MiB) and big streams twice: 2 x 2 + 1 MiB
+    wl = _matmuls([("big", 1024)] + [("small", 512)] * 20 + [("big", 1024)])
+    t = _traffic(wl, [2.5 * MiB, 16 * 2**30])
+    assert t.bytes["dram"].sum() == 512 * 4 + 5 * MiB
+    assert t.resident == {"sram": MiB}
+
+
+def _shared() -> Workload:
+    """find-N's model without the tracer: big (1600 x 1600 fp32, 10.24 MB) at the first and
+    last op, a (1600 x 1400, 8.96 MB), small (1400 x 1400, 7.84 MB) 20 times, b (1400 x 1600)."""
+    shapes = {"big": (1600, 1600), "a": (1600, 1400), "small": (1400, 1400), "b": (1400, 1600)}
+    t = [Tensor("x", (1, 1600), "fp32", "input")]
+    t += [Tensor(w, s, "fp32", "weight") for w, s in shapes.items()]
+    order = ["big", "a", *["small"] * 20, "b", "big"]
+    ops, prev = [], "x"
+    for i, w in enumerate(order):
+        k, n = shapes[w]
+        t.append(Tensor(f"y{i}", (1, n), "fp32", "activation"))
+        ops.append(Op(f"mm{i}", "matmul", (prev, w), (f"y{i}",), m=1, k=k, n=n, weight=w))
+        prev = f"y{i}"
+    return Workload("shared", t, ops)
+
+
+def test_more_cache_never_makes_the_shared_weight_model_slower():
+    # find-N 1 on cpu-ddr5, L3 4 .. 40 MB by 2 MB: DRAM bytes and latency never rise. Closed
+    # form (x: 6,400 B): below 7.84 MB nothing stays: 2 x 10.24 + 2 x 8.96 + 20 x 7.84 MB;
+    # from 7.84 MB small stays: 2 x 10.24 + 2 x 8.96 + 7.84 MB (was 2 x 8.96 + 10.24 +
+    # 20 x 7.84 = 184.96 MB at 10.3 - 18 MB, big first); from 18.08 MB both: 10.24 + 2 x 8.96
+    # + 7.84 MB
+    from cimsim import bundled, load_architecture
+
+    wl, path = _shared(), bundled.resolve_config("cpu-ddr5")
+    dram, lat = [], []
+    for c in range(4, 41, 2):
+        r = simulate(load_architecture(path, overrides={"memory.sram.capacity": f"{c} MB"}), wl)
+        dram.append(r.traffic_bytes["dram"])
+        lat.append(r.latency_s)
+    assert all(b <= a for a, b in zip(dram, dram[1:]))
+    assert all(b <= a * (1 + 1e-12) for a, b in zip(lat, lat[1:]))
+    x = 6_400
+    assert dram[0] == x + 2 * 10_240_000 + 2 * 8_960_000 + 20 * 7_840_000  # 4 MB
+    assert dram[4:7] == [x + 2 * 10_240_000 + 2 * 8_960_000 + 7_840_000] * 3  # 12, 14, 16 MB
+    assert dram[-1] == x + 10_240_000 + 2 * 8_960_000 + 7_840_000  # 40 MB

@@ -41,6 +41,14 @@ which holds every tensor):
    (A single-use matrix costs the same either way; the report's "weights on
    chip" says whether *every* matrix fits the non-backing levels at once,
    no room returned.)
+   Levels are inclusive: a matrix placed in a level takes its room there and in every
+   level outside it (before the backing store), so an L2 as large as the L3 adds no
+   room for weights (:mod:`.residency`).
+   Reuse-aware: where some reused matrix finds no room at its first use, the same
+   placement is also made with the matrices taken most bytes saved first ((reads - 1) x
+   bytes) and most reads first, and the one of the three that saves the most reads of the
+   backing store is kept (program order on a tie): a large matrix read twice does not keep
+   a smaller one read twenty times out (:func:`.residency.reuse_aware`).
 2. An op's activations (inputs plus outputs) stay in the innermost
    non-backing level whose capacity holds them, else they go through the
    backing store. The whole capacity, not the room the resident weights of rule 1
@@ -72,7 +80,16 @@ which holds every tensor):
    memory as it comes over the link, where the host op later reads it. (Before 2026-12-06 it
    was read from there but never written.) Not written: a collective's output (its bytes
    move between devices' memories, charged on no level either way), and a tensor another
-   host op made in a level that held it (rule 2 per op: a known gap).
+   host op made in a level that held it (rule 2 per op: a known gap; fc1 -> relu at
+   10.5 MB of L3: fc1's 2.10 + 8.39 MB fit, so its 8.39 MB output is written to L3 only,
+   relu's 8.39 + 8.39 MB do not, so it reads those 8.39 MB from DRAM, never written there).
+
+Not modelled: eviction and write-back. An activation kept in a level by rule 2 is taken
+to be there for every later reader, whatever streamed through the level in between, and
+an output kept there is never written back to the backing store (a run whose ops'
+activations all fit writes 0 B of outputs to DRAM, its final output included); no
+replacement policy (LRU, ...) or exclusive / non-inclusive levels to choose; every level
+is one shared level (a per-core private L2 is not modelled).
 
 With two levels this is the classic model of an on-chip SRAM in front of
 DRAM; with more (L2, LLC, DRAM) the same rules apply level by level.
@@ -85,6 +102,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .base import OpArrays
+from .residency import Rooms, reuse_aware, take
 
 
 @dataclass
@@ -135,31 +153,31 @@ def hierarchy_traffic(ops: OpArrays, idx: np.ndarray, levels: list[str], capacit
         last_all = np.full(len(counts_all), -1, dtype=np.int64)
         np.maximum.at(last_all, pair_w, np.arange(len(pair_w)))
         by_first = np.argsort(first, kind="stable")
-        rooms = _Rooms(ops, idx, pair_op, pair_w, uw, counts, first, last_all[uw], capacity[:-1])
+        rooms = Rooms(ops, idx, pair_op, pair_w, uw, counts, first, last_all[uw], capacity[:-1])
         once = list(capacity[:-1])  # every matrix at once, nothing returned (``all_fit``)
         for u in by_first:
             if counts[u] < 2:
                 continue
             size = float(ops.tensor_bytes[uw[u]])
             reused_total += size
-            all_once &= _take(once, size) >= 0
+            all_once &= take(once, size) >= 0
             rooms.first_use(int(u), size)
         rooms.first_use(-1, 0.0)  # later uses after the last first use
-        for u, j in rooms.level.items():
+        placed, install, returned = reuse_aware(rooms, counts)
+        for u, j in placed.items():
             resident[levels[j]] += float(ops.tensor_bytes[uw[u]])
-        returned = rooms.returned
         all_resident = rooms.all_at_first
         all_fit = all_once
         for u in by_first:
             if counts[u] >= 2 or not all_fit:
                 continue
-            all_fit = _take(once, float(ops.tensor_bytes[uw[u]])) >= 0
+            all_fit = take(once, float(ops.tensor_bytes[uw[u]])) >= 0
         level_all = np.full(len(counts_all), back, dtype=np.int64)
-        for u, j in rooms.level.items():
+        for u, j in placed.items():
             level_all[uw[u]] = j
         src = level_all[pair_w]
         src[first] = back  # a first use reads the backing store
-        for u, pair in rooms.install.items():
+        for u, pair in install.items():
             if pair != first[u]:  # placed at a later use: the uses up to it read it cold
                 src[np.flatnonzero(pair_w[:pair + 1] == uw[u])] = back
         streamed = float(ops.tensor_bytes[uw].sum()) - sum(resident.values())
@@ -201,246 +219,6 @@ def hierarchy_traffic(ops: OpArrays, idx: np.ndarray, levels: list[str], capacit
     return HierarchyTraffic(out, lat, resident, streamed, reused_total, all_resident, all_fit,
                             writes, returned)
 
-
-def _take(room: list[float], size: float) -> int:
-    """The innermost level with ``size`` bytes of room left, its room taken; -1 if none."""
-    for j, left in enumerate(room):
-        if size <= left:
-            room[j] = left - size
-            return j
-    return -1
-
-
-class _Rooms:
-    """Rule 1's placement, in program order over the uses of reused matrices that are not
-    resident: each matrix's first use (:meth:`first_use`, called in order of first use), then,
-    for a matrix that did not fit and has uses left, each later use but its last. At such a
-    use ``v`` a level's room is its capacity less every matrix placed on it so far, plus the
-    matrices *dead at* ``v``: all their uses are listed before ``v``'s ancestor barrier
-    (:func:`ancestor_barriers`), so they finished before ``v`` starts. Room is not pooled: a
-    matrix dead at one op need not be dead at a later-listed op that does not descend from the
-    same barrier. A matrix placed at use ``v`` is read from its level from its next use on.
-    The ancestor barriers are found (one pass over the ops) only where the latest barrier
-    listed before a use, their bound, would let a matrix die."""
-
-    def __init__(self, ops: OpArrays, idx: np.ndarray, pair_op: np.ndarray, pair_w: np.ndarray,
-                 uw: np.ndarray, counts: np.ndarray, first: np.ndarray, last: np.ndarray,
-                 cap: list[float]) -> None:
-        self.ops, self.pair_w, self.uw, self.first = ops, pair_w, uw, first
-        self.pair_gop = idx[pair_op]  # each pair's op, in program order over all ops
-        self.first_op, self.last_op = self.pair_gop[first], self.pair_gop[last]
-        self.size = ops.tensor_bytes[uw].astype(float)
-        self.later = (counts >= 3) & (self.size <= max(cap, default=0.0))  # may be placed later
-        self.cap, self.occ = list(cap), [0.0] * len(cap)  # occ: every matrix placed so far
-        self.level: dict[int, int] = {}  # matrix -> its level
-        self.install: dict[int, int] = {}  # matrix -> the pair (use) that reads it cold last
-        self.p_last: list[int] = []  # per placed matrix: its last use, level, bytes
-        self.p_level: list[int] = []
-        self.p_size: list[float] = []
-        self.returned, self.all_at_first = 0.0, True
-        self.pending: list[list] = []  # [matrix, uses (pairs), their ops, listed(ops), next]
-        self._anc: np.ndarray | None = None
-        self._bars: np.ndarray | None = None
-        self._groups: tuple[np.ndarray, np.ndarray] | None = None
-        self._thr: dict[float, int | None] = {}
-
-    @property
-    def anc(self) -> np.ndarray:
-        if self._anc is None:
-            self._anc = ancestor_barriers(self.ops)
-        return self._anc
-
-    def listed(self, op: np.ndarray | int) -> np.ndarray:
-        """The latest barrier listed at or before each op (-1 if none): a bound on its ancestor
-        barrier that needs no pass over the ops (so no pass is made where it rules deaths out)."""
-        if self._bars is None:
-            self._bars = barrier_ops(self.ops)
-        at = np.searchsorted(self._bars, op, side="right") - 1
-        return np.where(at >= 0, self._bars[np.maximum(at, 0)], -1)
-
-    def first_use(self, u: int, size: float) -> None:
-        """Matrix ``u``'s first use (``u = -1``: after the last one): the later uses of pending
-        matrices listed before it first, then ``u`` itself."""
-        f = int(self.first_op[u]) if u >= 0 else self.ops.kind.shape[0]
-        self._advance(f)
-        if u < 0:
-            return
-        if self._place(u, size, f, int(self.first[u])):
-            return
-        self.all_at_first = False
-        if self.later[u]:
-            uses = self._uses(u)
-            gop = self.pair_gop[uses]
-            self.pending.append([u, uses, gop, self.listed(gop), 1])
-
-    def _rooms_at(self, op: int) -> list[float]:
-        room = [c - o for c, o in zip(self.cap, self.occ)]
-        if self.p_last and min(self.p_last) < self.listed(op):
-            last = np.asarray(self.p_last)
-            dead = last < self.anc[op]
-            if dead.any():
-                freed = np.bincount(np.asarray(self.p_level)[dead],
-                                    weights=np.asarray(self.p_size)[dead], minlength=len(room))
-                room = [r + float(b) for r, b in zip(room, freed)]
-        return room
-
-    def _place(self, u: int, size: float, op: int, pair: int) -> bool:
-        if not self.cap:  # no level before the backing store
-            return False
-        room = ([c - o for c, o in zip(self.cap, self.occ)] if size <= self.cap[0] - self.occ[0]
-                else self._rooms_at(op))  # no room to return needed: skip the barriers
-        j = next((j for j, r in enumerate(room) if size <= r), -1)
-        if j < 0:
-            return False
-        # the part of its room that only matrices placed before (dead now) had held
-        self.returned += size - min(size, max(0.0, self.cap[j] - self.occ[j]))
-        self.occ[j] += size
-        self.level[u], self.install[u] = j, pair
-        self.p_last.append(int(self.last_op[u]))
-        self.p_level.append(j)
-        self.p_size.append(size)
-        self._thr.clear()
-        return True
-
-    def _advance(self, f: int) -> None:
-        """Place pending matrices at their uses listed before op ``f``, earliest first."""
-        while self.pending:
-            best = None
-            for e in self.pending:
-                c = self._candidate(e, f)
-                if c is not None and (best is None or c < best[0]):
-                    best = (c, e)
-            self.pending = [e for e in self.pending if e[4] < len(e[1]) - 1]
-            if best is None:
-                return
-            op, e = best
-            u = e[0]
-            if self._place(u, float(self.size[u]), op, int(e[1][e[4]])):
-                self.pending = [x for x in self.pending if x is not e]
-            else:  # not reached: the threshold says it fits there
-                e[4] += 1
-
-    def _candidate(self, e: list, f: int) -> int | None:
-        """The op of pending matrix ``e``'s first use before ``f`` (not its last use) where it
-        fits now; its cursor moves past the uses where it cannot (room only shrinks until ``f``,
-        but where matrices die)."""
-        u, uses, gop, listed, k = e
-        stop = len(uses) - 1
-        if k >= stop or gop[k] >= f:
-            return None
-        end = min(stop, int(np.searchsorted(gop, f)))
-        t = self._threshold(float(self.size[u]))
-        if t is None:  # no level frees enough room while these placements stand
-            e[4] = end
-            return None
-        hit = k + np.flatnonzero(listed[k:end] >= t)
-        if len(hit):  # the bound allows it: the ancestor barrier decides
-            hit = hit[self.anc[gop[hit]] >= t]
-        if not len(hit):
-            e[4] = end
-            return None
-        e[4] = int(hit[0])
-        return int(gop[e[4]])
-
-    def _threshold(self, size: float) -> int | None:
-        """The least ancestor barrier at which ``size`` bytes fit some level now (None: none)."""
-        if size in self._thr:
-            return self._thr[size]
-        best = None
-        last, level, sizes = (np.asarray(self.p_last), np.asarray(self.p_level),
-                              np.asarray(self.p_size))
-        for j, (c, o) in enumerate(zip(self.cap, self.occ)):
-            need = size - (c - o)
-            if need <= 0:
-                best = -1
-                break
-            if size > c:
-                continue
-            on = np.flatnonzero(level == j)
-            order = on[np.argsort(last[on], kind="stable")]
-            i = int(np.searchsorted(np.cumsum(sizes[order]), need))
-            if i < len(order):
-                t = int(last[order[i]]) + 1
-                best = t if best is None else min(best, t)
-        self._thr[size] = best
-        return best
-
-    def _uses(self, u: int) -> np.ndarray:
-        """The pairs of matrix ``u`` in program order (one grouping of the pairs of every matrix
-        that may be placed at a later use, made once)."""
-        if self._groups is None:
-            ok = np.zeros(int(self.pair_w.max()) + 1, dtype=bool)
-            ok[self.uw[self.later]] = True
-            sel = np.flatnonzero(ok[self.pair_w])
-            order = sel[np.argsort(self.pair_w[sel], kind="stable")]
-            self._groups = (order, self.pair_w[order])
-        order, keys = self._groups
-        lo, hi = np.searchsorted(keys, [self.uw[u], self.uw[u] + 1])
-        return order[lo:hi]
-
-
-def ancestor_barriers(ops: OpArrays) -> np.ndarray:
-    """Per op (program order over all ops of ``ops``): the latest barrier (:func:`barrier_ops`)
-    that is the op itself or one of its ancestors along the dependencies; -1 if none. Every op
-    listed before it has finished when the op starts, whatever servers run them: the op
-    descends from that barrier, which every earlier op reaches. (The latest barrier merely
-    *listed* before an op is not enough: an op that does not descend from it may run before it,
-    once its own inputs exist, while ops listed earlier wait on another server.) One forward
-    pass, O(ops + edges): barriers and ops whose producers are all barriers at once, a loop
-    over the rest."""
-    n = ops.kind.shape[0]
-    bars = barrier_ops(ops)
-    anc = np.full(n, -1, dtype=np.int64)
-    anc[bars] = bars
-    if ops.producer is None or ops.act_ptr is None or n == 0:
-        return anc
-    reader = ops.act_readers()
-    prod = ops.producer[ops.act_ids]
-    fwd = (prod >= 0) & (prod < reader)
-    reader, prod = reader[fwd], prod[fwd]
-    is_bar = anc >= 0
-    np.maximum.at(anc, reader, np.where(is_bar[prod], prod, -1))
-    anc[bars] = bars
-    chained = ~is_bar[prod] & ~is_bar[reader]  # a non-barrier reading a non-barrier's output
-    if chained.any():
-        a = anc.tolist()
-        r, p = reader[chained].tolist(), prod[chained].tolist()
-        for v, q in zip(r, p):  # readers ascending: every producer is final when read
-            if a[q] > a[v]:
-                a[v] = a[q]
-        anc = np.asarray(a, dtype=np.int64)
-    return anc
-
-
-def barrier_ops(ops: OpArrays) -> np.ndarray:
-    """The ops (ascending, in program order over *all* ops of ``ops``, whatever component runs
-    them) that every earlier op reaches along the dependencies: when one starts, every op
-    listed before it has finished. In a topological order paths only go forward, so op ``b``
-    is one exactly when every earlier op without a successor among the ops before ``b`` (an
-    *open sink*) is a direct predecessor of ``b``. An open sink ``p`` of ``b`` with ``b`` as a
-    successor has ``b`` as its first successor, so ``b`` is a barrier when the open sinks
-    before it number as many as the ops whose first successor it is: O(ops + edges).
-
-    The edges are the activations an op reads from the op that wrote them (the producer
-    columns; a workload lists its ops in dependency order, checked when it is built). An
-    edge that does not go forward (an ``OpArrays`` built by hand) and an ``OpArrays``
-    without the producer columns give fewer barriers (op 0 alone, trivially), never a
-    wrong one: fewer edges only mean fewer paths."""
-    n = ops.kind.shape[0]
-    if ops.producer is None or ops.act_ptr is None or n == 0:
-        return np.zeros(min(n, 1), dtype=np.int64)
-    reader = ops.act_readers()
-    prod = ops.producer[ops.act_ids]
-    fwd = (prod >= 0) & (prod < reader)
-    first_succ = np.full(n, n, dtype=np.int64)
-    np.minimum.at(first_succ, prod[fwd], reader[fwd])
-    # op p is an open sink of every b in p + 1 .. first_succ[p]
-    delta = np.zeros(n + 2, dtype=np.int64)
-    delta[1:n + 1] += 1
-    delta -= np.bincount(first_succ + 1, minlength=n + 2)
-    open_sinks = np.cumsum(delta)[:n]
-    closing = np.bincount(first_succ[first_succ < n], minlength=n)
-    return np.flatnonzero(open_sinks == closing)
 
 
 def first_input_reads(ops: OpArrays, idx: np.ndarray, pos: np.ndarray | None = None,
