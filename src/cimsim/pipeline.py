@@ -178,6 +178,8 @@ def pattern_scale(arch: Architecture, arrays, rates: np.ndarray,
     shares one rate per resource; an op whose pattern a resource serves slower is charged the
     time of its bytes at its own rate by moving ``bytes x scale`` at the streaming rate (the
     engine stays pattern-free; energy per byte follows the pattern: :func:`pattern_energy`).
+    Only an op's random share of its bytes there (:func:`random_shares`: a GNN gather's rows,
+    not its ids or E x d output) takes the random rate; the rest streams at its read fraction.
     """
     hw = arch.hardware
     live = [j for j, name in enumerate(hw.resources) if not hw.resource(name).pattern_free]
@@ -194,30 +196,59 @@ def pattern_scale(arch: Architecture, arrays, rates: np.ndarray,
         idx = np.flatnonzero(odd)
         if not len(idx):
             continue
-        try:
-            own = np.asarray(hw.resource(hw.resources[j]).rates_of(size[idx], reads[idx]), dtype=np.float64)
-        except (TypeError, ValueError):  # an answer that is text: one line naming its pattern
-            _first_text_rate(hw, hw.resources[j], size, reads, idx)
-            raise
-        bad = np.flatnonzero(~(np.isfinite(own) & (own > 0)))
-        if len(bad):
-            i = idx[bad[0]]
-            _bad_rate(hw, hw.resources[j], own[bad[0]], _pattern_text(size, reads, i))
-        res = hw.resource(hw.resources[j])
-        peak = answer(hw, hw.resources[j], "peak_bytes_per_s", res.peak_bytes_per_s())
-        over = np.flatnonzero(own > peak * (1 + 1e-9))  # as a stream's (check_resources)
-        if len(over):  # a utilization over 1 (an AssertionError in the report), or silent
-            raise ComponentError(f"{_what(hw, hw.resources[j])} '{hw.resources[j]}' ({res.type_name}): "
-                                 f"bytes_per_s() gives {float(own[over[0]])!r} B/s for "
-                                 f"{_pattern_text(size, reads, idx[over[0]])}, above its "
-                                 f"peak_bytes_per_s() {peak!r} B/s; the sustained rate is at most the peak")
-        col = rates[j] / own
+        col = rates[j] / _own_rates(hw, j, size, reads, idx)
+        share = random_shares(arrays, table, j, reads)[idx]
+        part = np.flatnonzero(share < 1.0)
+        if len(part):  # the streamed rest of a random-access op: the stream rate at its reads
+            flat = np.zeros(n)
+            stream = rates[j] / _own_rates(hw, j, flat, reads, idx[part])
+            col[part] = share[part] * col[part] + (1.0 - share[part]) * stream
         if (col == 1.0).all():
             continue
         if scale is None:
             scale = np.ones((n, len(rates)))
         scale[idx, j] = col
     return scale
+
+
+def random_shares(arrays, table: CostTable | None, j: int, reads: np.ndarray) -> np.ndarray:
+    """Each op's share of its bytes on resource ``j`` that are random accesses: its stated
+    random reads (tag ``random_read_bytes``: a row gather's rows) and writes
+    (``random_write_bytes``: a scatter-add's destination rows written back), each at most its
+    reads (writes) there, over its bytes there; its other bytes (ids, an E x d source or
+    output) stream. 1 where an op states neither (its every byte takes its pattern), or
+    without a cost table."""
+    rr, rw = arrays.random_read_bytes, arrays.random_write_bytes
+    n = len(arrays.kind)
+    if rr is None or table is None:
+        return np.ones(n)
+    b = table.bytes[:, j]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = (np.minimum(rr, b * reads) + np.minimum(rw, b * (1.0 - reads))) / b
+    return np.where(np.isnan(rr) | (b <= 0), 1.0, share)
+
+
+def _own_rates(hw, j: int, size, reads, idx) -> np.ndarray:
+    """Resource ``j``'s rates (B/s) of the ops ``idx``' patterns, each a finite positive number
+    at most its peak, or one line naming the op and its pattern."""
+    res = hw.resource(hw.resources[j])
+    try:
+        own = np.asarray(res.rates_of(size[idx], reads[idx]), dtype=np.float64)
+    except (TypeError, ValueError):  # an answer that is text: one line naming its pattern
+        _first_text_rate(hw, hw.resources[j], size, reads, idx)
+        raise
+    bad = np.flatnonzero(~(np.isfinite(own) & (own > 0)))
+    if len(bad):
+        i = idx[bad[0]]
+        _bad_rate(hw, hw.resources[j], own[bad[0]], _pattern_text(size, reads, i))
+    peak = answer(hw, hw.resources[j], "peak_bytes_per_s", res.peak_bytes_per_s())
+    over = np.flatnonzero(own > peak * (1 + 1e-9))  # as a stream's (check_resources)
+    if len(over):  # a utilization over 1 (an AssertionError in the report), or silent
+        raise ComponentError(f"{_what(hw, hw.resources[j])} '{hw.resources[j]}' ({res.type_name}): "
+                             f"bytes_per_s() gives {float(own[over[0]])!r} B/s for "
+                             f"{_pattern_text(size, reads, idx[over[0]])}, above its "
+                             f"peak_bytes_per_s() {peak!r} B/s; the sustained rate is at most the peak")
+    return own
 
 
 def _first_text_rate(hw, name: str, size, reads, idx) -> None:
@@ -269,7 +300,9 @@ def pattern_energy(arch: Architecture, arrays, table: CostTable) -> CostTable:
                                      "and >= 0 (J/B)")
         if energy is None:
             energy = table.energy.copy()
-        energy[idx, first + j] = table.bytes[idx, j] * per[inv]
+        share = random_shares(arrays, table, j, reads)[idx]  # the rest keeps the stream's energy
+        energy[idx, first + j] = (share * table.bytes[idx, j] * per[inv]
+                                  + (1.0 - share) * table.energy[idx, first + j])
     return table if energy is None else dataclasses.replace(table, energy=energy)
 
 

@@ -200,7 +200,9 @@ def test_pattern_columns_match_the_reference_loop():
 
 @pytest.mark.parametrize("tags,msg", [({"access_bytes": -1}, "access_bytes = -1"),
                                       ({"access_bytes": 0.5}, "access_bytes = 0.5"),
-                                      ({"read_fraction": 1.5}, "read_fraction = 1.5")])
+                                      ({"read_fraction": 1.5}, "read_fraction = 1.5"),
+                                      ({"access_bytes": 64, "random_read_bytes": -1},
+                                       "random_read_bytes = -1")])
 def test_bad_pattern_tag_is_a_one_line_error(tags, msg):
     with pytest.raises(WorkloadError, match=f"workload 'gather': op 'embed': tag {msg} is not allowed") as e:
         _gather(tags).arrays
@@ -209,6 +211,7 @@ def test_bad_pattern_tag_is_a_one_line_error(tags, msg):
 
 @pytest.mark.parametrize("tags", [{"access_bytes": True}, {"access_bytes": "64B"},
                                   {"read_fraction": "0.25"}, {"store_bytes": "1 MB"},
+                                  {"random_read_bytes": "64B"},
                                   {"store_bytes": None}])
 def test_a_pattern_tag_that_is_not_a_number_is_refused_not_read_as_streaming(tags):
     """A string, a bool or null was read as the default (streaming, no store): a 64 B gather
@@ -248,3 +251,30 @@ def test_memory_bound_counts_the_pattern_rate(gpu):
     r = simulate(arch, _gather({"access_bytes": 64}))
     assert r.bound_memory_s == pytest.approx(NBYTES / (PEAK * 8 / 12 * E_REF), rel=1e-9, abs=0)
     assert simulate(arch, _gather({})).bound_memory_s == pytest.approx(NBYTES / (PEAK * E_REF), rel=1e-9, abs=0)
+
+
+@pytest.mark.parametrize("engine", ["des", "analytic"])
+def test_only_the_stated_random_bytes_take_the_random_rate(gpu, engine):
+    """A quarter of the op's bytes random (tag random_read_bytes: a gather's rows), the rest
+    streamed (its ids, its output): each share at its own rate. Before, every byte took the
+    random rate, NBYTES / (PEAK x 8/12 x E_REF)."""
+    arch = _arch(gpu, True)
+    t, _ = _dram_time(arch, _gather({"access_bytes": 64, "random_read_bytes": NBYTES // 4}), engine)
+    assert t == pytest.approx(NBYTES / 4 / (PEAK * 8 / 12 * E_REF) + NBYTES * 3 / 4 / (PEAK * E_REF),
+                              rel=1e-9, abs=0)
+    # random writes count only against the op's writes on the level: here it only reads there
+    t, _ = _dram_time(arch, _gather({"access_bytes": 64, "random_write_bytes": NBYTES}), engine)
+    assert t == pytest.approx(NBYTES / (PEAK * E_REF), rel=1e-9, abs=0)
+
+
+def test_only_the_stated_random_bytes_pay_the_bursts_energy(gpu):
+    # 32 B accesses move a 64 B burst each: the random half at 2x, the streamed half at 1x
+    r = simulate(_arch(gpu, True), _gather({"access_bytes": 32, "random_read_bytes": NBYTES // 2}))
+    assert r.energy_breakdown_j["dram"] == pytest.approx(NBYTES * 8 * 3.9e-12 * (0.5 * 2 + 0.5), rel=1e-12, abs=0)
+
+
+def test_random_bytes_on_a_streaming_op_are_refused():
+    with pytest.raises(WorkloadError, match="op 'embed': tags random_read_bytes / random_write_bytes "
+                                            "need access_bytes") as e:
+        _gather({"random_read_bytes": 64}).arrays
+    assert "\n" not in str(e.value)

@@ -79,7 +79,8 @@ def check_pattern_tags(workload) -> None:
     """The access-pattern tags' values (:func:`_pattern_columns`), checked when a file is read,
     so that its error names the file (the columns themselves are built on first use)."""
     c = workload.columns
-    _pattern_columns(c.tags, c.n_ops, c.op_names, workload.name)
+    size = _pattern_columns(c.tags, c.n_ops, c.op_names, workload.name)[0]
+    _random_columns(c.tags, c.n_ops, c.op_names, workload.name, size)
 
 
 def _pattern_columns(tags, n: int, names, workload: str, out_bytes=None) -> tuple[np.ndarray | None, ...]:
@@ -92,7 +93,7 @@ def _pattern_columns(tags, n: int, names, workload: str, out_bytes=None) -> tupl
         return None, None, None
     from ..errors import WorkloadError
 
-    for key in ("access_bytes", "read_fraction", "store_bytes"):
+    for key in ("access_bytes", "read_fraction", "store_bytes", *RANDOM_TAGS):
         bad = _non_numeric(tags, key)
         if bad is not None:
             raise WorkloadError(f"workload '{workload}': op '{names[bad[0]]}': tag {key} = {bad[1]!r} "
@@ -116,6 +117,47 @@ def _pattern_columns(tags, n: int, names, workload: str, out_bytes=None) -> tupl
                             f"more than the op writes ({out_bytes[i]:g} bytes of outputs); it must be at "
                             "most its output bytes (the rows it appends to a cache)")
     return size, reads, store
+
+
+#: tags of the bytes of an op with ``access_bytes`` that are its random accesses, read and
+#: written (a row gather's rows; a scatter-add's read-modify-write of its destination rows)
+RANDOM_TAGS = ("random_read_bytes", "random_write_bytes")
+
+
+def _random_columns(tags, n: int, names, workload: str, size) -> tuple[np.ndarray | None, ...]:
+    """``(random_read_bytes, random_write_bytes)`` from the tags of the same names: NaN where an
+    op states neither (its every byte takes its ``access_bytes`` pattern), 0 for the one it
+    leaves out; None when no op states one. A negative value, or one on an op without
+    ``access_bytes`` (a stream, which has no random bytes), is refused."""
+    cols = [_num_tag(tags, key, n, np.nan) if n else None for key in RANDOM_TAGS]
+    if all(c is None for c in cols):
+        return None, None
+    from ..errors import WorkloadError
+
+    rr, rw = (np.full(n, np.nan) if c is None else c for c in cols)
+    stated = ~np.isnan(rr) | ~np.isnan(rw)
+    rr, rw = (np.where(stated & np.isnan(c), 0.0, c) for c in (rr, rw))
+    for key, col in zip(RANDOM_TAGS, (rr, rw)):
+        neg = np.flatnonzero(col < 0)
+        if len(neg):
+            raise WorkloadError(f"workload '{workload}': op '{names[neg[0]]}': tag {key} = {col[neg[0]]:g} "
+                                "is not allowed; it must be >= 0 bytes")
+    loose = np.flatnonzero(stated & ((size if size is not None else np.zeros(n)) == 0))
+    if len(loose):
+        raise WorkloadError(f"workload '{workload}': op '{names[loose[0]]}': tags {' / '.join(RANDOM_TAGS)} "
+                            "need access_bytes (the size of its random accesses); a streaming op has "
+                            "no random bytes")
+    return rr, rw
+
+
+def _random_reference(ops) -> tuple[np.ndarray | None, ...]:
+    """:func:`_random_columns` of :func:`op_arrays_reference`, op by op (unchecked)."""
+    if not any(k in op.tags for op in ops for k in RANDOM_TAGS):
+        return None, None
+    out = np.array([[float(op.tags[k]) if k in op.tags else np.nan for k in RANDOM_TAGS] for op in ops])
+    stated = ~np.isnan(out).all(axis=1)
+    out[stated[:, None] & np.isnan(out)] = 0.0
+    return out[:, 0], out[:, 1]
 
 
 def on_chip_tensors(workload) -> np.ndarray | None:
@@ -268,7 +310,9 @@ def op_arrays(workload) -> OpArrays:
                     act_ptr=aptr, act_ids=c.in_ids[~w_entry].astype(np.int64),
                     first_out=c.out_ids[c.out_ptr[:-1]].astype(np.int64) if no else np.zeros(0, np.int64),
                     backward=backward, gather_pool=_gather_pools(c.tags, no, kind),
-                    cache_root=_cache_roots(workload))
+                    cache_root=_cache_roots(workload),
+                    **dict(zip(("random_read_bytes", "random_write_bytes"),
+                               _random_columns(c.tags, no, c.op_names, workload.name, size))))
 
 
 def _json_tag(tags, key: str, n: int) -> np.ndarray:
@@ -465,7 +509,9 @@ def op_arrays_reference(workload) -> OpArrays:
                          and (op.tags.get("part") == "gather" or op.tags.get("pool") == "scatter")
                          else "" for op in workload.ops],
                         dtype=object)).astype(bool).any() else None),
-                    cache_root=_cache_roots(workload))
+                    cache_root=_cache_roots(workload),
+                    **dict(zip(("random_read_bytes", "random_write_bytes"),
+                               _random_reference(workload.ops))))
 
 
 def _launch_reference(ops) -> np.ndarray | None:

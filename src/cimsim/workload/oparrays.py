@@ -146,6 +146,13 @@ class OpArrays:
     #: charged on the op that made it (hierarchy rule 8). Set by the placement
     #: (:meth:`Component.backing_outputs`); None when no such tensor.
     landed: np.ndarray | None = None
+    #: float64: bytes of an op with ``access_bytes`` that are its random accesses, read
+    #: (tag ``random_read_bytes``: a row gather's distinct rows) and written (tag
+    #: ``random_write_bytes``: a scatter-add's destination rows written back); its other bytes
+    #: (ids, an E x d source or output) stream. NaN where an op states neither (its every
+    #: byte takes its pattern), 0 for the one it leaves out. None when no op states one.
+    random_read_bytes: np.ndarray | None = None
+    random_write_bytes: np.ndarray | None = None
 
     def mac_dtype_ok(self) -> np.ndarray:
         """bool per op: its dtype is a compute dtype (:attr:`compute_dtypes`). A MAC op in

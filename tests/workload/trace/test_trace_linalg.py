@@ -157,3 +157,49 @@ def test_an_s4_zoh_discretisation_is_costed_end_to_end():
         assert table.loc[mexp.name, "unit"] == "processor"
         assert table.loc[mexp.name, "macs"] == 3 * N ** 3
         assert r.macs == 12_544
+
+
+# A (3, 1, n, n) against B (1, 4, n, 2): torch broadcasts the batch dimensions to (3, 4) and
+# solves 3 x 4 = 12 systems (the output is (3, 4, n, 2)); the larger batch alone would be 4
+SYSTEMS, K2 = 3 * 4, 2
+A_BATCH, B_BATCH = (3, 1), (1, 4)
+
+
+def _a():
+    return torch.randn(*A_BATCH, N, N).triu() + N * torch.eye(N)
+
+
+def _b():
+    return torch.randn(*B_BATCH, N, K2)
+
+
+def _lu_solve(a, b):
+    lu, piv = torch.linalg.lu_factor(a)
+    return torch.linalg.lu_solve(lu, piv, b)
+
+
+def _cholesky_solve(a, b):
+    return torch.cholesky_solve(b, torch.linalg.cholesky(a @ a.mT))
+
+
+@pytest.mark.filterwarnings("ignore:torch.triangular_solve is deprecated")
+@pytest.mark.parametrize("fn, algo, macs", [
+    # LU 1,240 + a unit-lower and an upper solve of 2 columns (2 x 2 x 120 = 480): 1,720 a system
+    (torch.linalg.solve, "_linalg_solve_ex", LU + 2 * K2 * TRSM),
+    # the two solves only (the factorisation is its own op): 2 x 2 x 120 = 480 a system
+    (_lu_solve, "linalg_lu_solve", 2 * K2 * TRSM),
+    (_cholesky_solve, "cholesky_solve", 2 * K2 * TRSM),
+    # one triangular solve of 2 columns: 240 a system
+    (lambda a, b: torch.linalg.solve_triangular(a, b, upper=True), "linalg_solve_triangular", K2 * TRSM),
+    (lambda a, b: torch.triangular_solve(b, a).solution, "triangular_solve", K2 * TRSM),
+])
+def test_a_solve_counts_the_broadcast_batch_of_systems(fn, algo, macs):
+    w = _trace(fn, _a(), _b())
+    (op,) = [op for op in w.ops if op.tags.get("aten") == algo]
+    assert op.generic_macs == SYSTEMS * macs  # solve: 12 x 1,720 = 20,640 (the larger batch: 6,880)
+
+
+def test_a_vector_right_hand_side_broadcasts_over_a_batch_of_matrices():
+    # b (n,) against A (3, 1, n, n): one column, 3 systems: 3 x (1,240 + 2 x 120) = 4,440
+    w = _trace(torch.linalg.solve, _a(), torch.randn(N))
+    assert _linalg(w).generic_macs == 3 * (LU + 2 * TRSM) == 4_440

@@ -3,7 +3,9 @@ parameter (``aten.index`` with one integer index on dim 0), and ``aten._embeddin
 (``nn.EmbeddingBag``, ``F.embedding_bag``), a gather and a reduction.
 
 An embedding lookup reads only the table rows its indices name, each a random access of one row
-(:func:`gather_rows`). A bag lookup reads them and reduces each bag's rows to one: one op of
+(:func:`gather_rows`). Only those rows are random: tag ``random_read_bytes`` (their bytes)
+says so, and a ``type: dram`` level charges the op's other bytes, its ids and the output it
+writes (a GNN's E x d gathered features), at its streaming rate. A bag lookup reads them and reduces each bag's rows to one: one op of
 kind ``reduction`` whose vector work is one operation per gathered element (the bag's sum; a
 mean's divide and a max's compare count the same), plus one per gathered element for
 ``per_sample_weights`` (the multiply); it reads the indices, the offsets and the per-sample
@@ -57,7 +59,7 @@ def index_select(low, c: Call) -> None:
 def row_table(low, t) -> bool:
     """Whether activation ``t`` is a table whose rows a gather by row ids reads as it reads a
     parameter's (``x[src]``, ``x.index_select(0, src)`` of a GNN's node features: random rows,
-    tags ``access_bytes``, ``lookups``, ``rows_read``, ``table_rows``): a tensor with rows
+    tags ``access_bytes``, ``random_read_bytes``, ``lookups``, ``rows_read``, ``table_rows``): a tensor with rows
     whose storage is one version, neither a reshape's provenance nor written in part (an
     index accumulation's destination), which stays a whole-input copy."""
     if not (isinstance(t, low.torch.Tensor) and t.dim() and t.numel()):
@@ -97,7 +99,8 @@ def gather_rows(low, base, args, targets, kind="copy", vec=None, extra=(), tags=
     if not low.st.same_unit(table):  # a view of another element size: its storage's units
         offs = low.st.units_at(table, offs.offsets())
     vid = low.st.storages[storage_key(table)].cur
-    # its access pattern: random reads of one row each (the memory level's random-access rate)
+    # its access pattern: random reads of one row each (the memory level's random-access rate),
+    # the rows' bytes only (tag random_read_bytes): the ids and the output stream
     row_bytes = int(math.prod(table.shape[1:])) * DTYPE_BYTES[low.dt(table)]
     if not _contiguous(inner):  # a row is strided elements (``W.t()[i]``): the grain from them
         grain = _fake_grain(low, table, table.storage_offset() + inner, len(rows)) \
@@ -110,7 +113,8 @@ def gather_rows(low, base, args, targets, kind="copy", vec=None, extra=(), tags=
     pieces = [(vid, offs if len(offs) < low.st.versions[vid].size else None)]
     low.emit(kind, base, [pieces, idx, *extra], targets, vec=vec,
              tags={"part": "gather", "access_bytes": grain, "lookups": int(ids.numel()),
-                   "rows_read": len(rows), "table_rows": int(table.shape[0]), **(tags or {})})
+                   "rows_read": len(rows), "table_rows": int(table.shape[0]),
+                   "random_read_bytes": len(rows) * row_bytes, **(tags or {})})
 
 
 #: bytes a random access fetches at least (a cache line, a DRAM burst of DDR4/5)
@@ -260,6 +264,7 @@ def gather_elements(low, c: Call, table, idx, tensors, fake: bool) -> None:
         offs = _sorted_distinct(_element_offsets(torch, c.base, table, idx, dim).reshape(-1).numpy())
     # fake ids: each element its own access (one element, its line), as many as the output's
     grain = _fake_grain(low, table, offs[:1], len(offs)) if fake else None
+    random = len(offs) * DTYPE_BYTES[low.dt(table)]  # the distinct elements read; the rest streams
     offs = low.st.units_at(table, offs)
     grain = grain if fake else _grain(low, table, offs)
     if grain is None:  # most of the table: streamed whole
@@ -268,7 +273,7 @@ def gather_elements(low, c: Call, table, idx, tensors, fake: bool) -> None:
     vid = low.st.storages[storage_key(table)].cur
     pieces = [(vid, offs if len(offs) < low.st.versions[vid].size else None)]
     low.emit("copy", c.base, [pieces, *tensors], c.targets,
-             tags={"part": "gather", "access_bytes": grain})
+             tags={"part": "gather", "access_bytes": grain, "random_read_bytes": random})
 
 
 def _element_offsets(torch, base: str, table, idx, dim=None):

@@ -10,7 +10,8 @@ its values, so no CIM array, PIM bank or systolic array claims them and the host
 them at its MAC rate. Their divisions, square roots and pivot comparisons are vector ops. Bytes:
 each reads its inputs and writes its outputs (an ``_ex`` op's ``LU``, ``pivots`` and ``info``
 too). Leading dimensions are a batch of independent matrices: the counts below are per matrix
-and multiply by the batch.
+and multiply by the batch; a solve's batch is ``A``'s and ``B``'s batch dimensions broadcast, as
+torch broadcasts them (``A`` (3, 1, n, n) against ``B`` (1, 4, n, k): 12 systems).
 
 Counts for an n × n matrix ``A`` and k right-hand-side columns (Golub & Van Loan, *Matrix
 Computations*, 4th ed.: 2n³/3 flops for LU, §3.2; n² flops per right-hand side for a triangular
@@ -104,6 +105,13 @@ def _batch(t, core: int) -> int:
     return math.prod(t.shape[:-core]) if t.dim() > core else 1
 
 
+def _systems(low, a, b, b_core: int = 2) -> int:
+    """Systems torch solves: the batch dimensions of ``A`` and ``B`` broadcast, as torch does
+    (``A`` (3, 1, n, n) against ``B`` (1, 4, n, k) is 3 × 4 = 12 systems, not the larger batch 4).
+    ``b_core``: ``B``'s matrix dimensions (1 for a vector right-hand side)."""
+    return math.prod(low.torch.broadcast_shapes(tuple(a.shape[:-2]), tuple(b.shape[:-b_core])))
+
+
 def _rhs(b, vector: bool) -> int:
     """Right-hand-side columns of ``B`` (a vector: 1)."""
     return 1 if vector else int(b.shape[-1])
@@ -146,11 +154,11 @@ def matrix_exp(low, c: Call) -> None:
 @lowers("_linalg_solve_ex", "linalg_solve")
 def linalg_solve(low, c: Call) -> None:
     a, b = c.args[0], c.args[1]
-    n, batch = _square(low, c, a), _batch(a, 2)
+    n = _square(low, c, a)
     left = bound_args(low.ev, c.args, low.ev.kwargs).get("left", True)
     vector = b.dim() == 1 or (b.dim() == a.dim() - 1 and tuple(b.shape) == tuple(a.shape[:-1]))
     k = _rhs(b, vector) if left else int(b.shape[-2])  # X A = B: the rows of B
-    batch = max(batch, _batch(b, 1 if vector else 2))  # B may carry the batch A broadcasts over
+    batch = _systems(low, a, b, 1 if vector else 2)
     macs, vec = solve(n, k)
     _emit(low, c, "lu_solve", batch * macs, batch * vec)
 
@@ -176,7 +184,7 @@ def linalg_lu_solve(low, c: Call) -> None:
     n = _square(low, c, lu)
     left = bound_args(low.ev, c.args, low.ev.kwargs).get("left", True)
     k = int(b.shape[-1] if left else b.shape[-2])
-    batch = max(_batch(lu, 2), _batch(b, 2))
+    batch = _systems(low, lu, b)
     lower, upper = trsm(n, k, unit=True), trsm(n, k)
     _emit(low, c, "lu_solve", batch * (lower[0] + upper[0]), batch * (lower[1] + upper[1]))
 
@@ -193,7 +201,7 @@ def linalg_cholesky(low, c: Call) -> None:
 def cholesky_solve(low, c: Call) -> None:
     b, l_ = c.args[0], c.args[1]
     n = _square(low, c, l_)
-    k, batch = int(b.shape[-1]), max(_batch(b, 2), _batch(l_, 2))
+    k, batch = int(b.shape[-1]), _systems(low, l_, b)
     one = trsm(n, k)
     _emit(low, c, "cholesky_solve", batch * 2 * one[0], batch * 2 * one[1])
 
@@ -207,6 +215,6 @@ def triangular(low, c: Call) -> None:
         a, b, left = c.args[0], c.args[1], arg.get("left", True)
     n = _square(low, c, a)
     k = int(b.shape[-1] if left else b.shape[-2])
-    batch = max(_batch(a, 2), _batch(b, 2))
+    batch = _systems(low, a, b)
     macs, vec = trsm(n, k, unit=bool(arg.get("unitriangular", False)))
     _emit(low, c, "triangular_solve", batch * macs, batch * vec)

@@ -17,10 +17,12 @@ An accumulation into whole rows of the destination along dim 0 (``out.index_add_
 ``scatter_add(0, dst[:, None].expand(-1, d), h)``, ``index_put_((dst,), h, accumulate=True)``: a
 GNN's aggregation over E edges) is a read-modify-write of one row per index, random rows as a
 row gather's (:mod:`.bags`): tags ``access_bytes`` (the row's bytes), ``lookups`` (the row ids,
-E), ``rows_read`` (the distinct rows; without index values min(E, rows)) and ``table_rows`` (the
-destination's rows), so that a ``type: dram`` level charges them at its random-row rate and a
-run says when the destination is larger than a cache (:mod:`cimsim.cost.gathers`); the op's
-other bytes (its source, a copy of the whole destination) take that pattern too. Every
+E), ``rows_read`` (the distinct rows; without index values min(E, rows)), ``table_rows`` (the
+destination's rows) and ``random_read_bytes`` / ``random_write_bytes`` (the touched rows'
+bytes, read and written back), so that a ``type: dram`` level charges those rows at its
+random-row rate and a run says when the destination is larger than a cache
+(:mod:`cimsim.cost.gathers`); the op's other bytes (its E x d source, its ids, the rest of a
+copied destination) stream. Every
 accumulation is tagged ``pool: scatter``: a gather-reduction near-bank PIM counts in its note
 and does not take (:class:`cimsim.hw.pim.PIM`: it pools only a bag of a weight table).
 """
@@ -177,8 +179,10 @@ def _row_tags(low, c: Call, dest, dim: int, index) -> dict:
         return {}
     n = int(dest.shape[0])
     rows = len(torch.unique(ids % n)) if has_data(torch, ids) else min(ids.numel(), n)
-    return {"access_bytes": int(math.prod(dest.shape[1:])) * DTYPE_BYTES[low.dt(dest)],
-            "lookups": int(ids.numel()), "rows_read": int(rows), "table_rows": n}
+    row = int(math.prod(dest.shape[1:])) * DTYPE_BYTES[low.dt(dest)]
+    # the read-modify-write of the rows touched is random, the source and the ids stream
+    return {"access_bytes": row, "lookups": int(ids.numel()), "rows_read": int(rows), "table_rows": n,
+            "random_read_bytes": int(rows) * row, "random_write_bytes": int(rows) * row}
 
 
 def _write_at(low, dest, offs, pid: int) -> None:
