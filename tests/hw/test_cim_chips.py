@@ -82,6 +82,32 @@ def test_two_small_chips_hold_what_one_re_programs():
     assert ops["c2c_bytes"].tolist() == [0.0, 0.0, IO, 0.0]
 
 
+@pytest.mark.parametrize("engine", ["des", "analytic"])
+def test_an_input_over_the_chip_link_arrives_before_the_output_leaves(engine):
+    """Four chained one-row matmuls (1 x 256) @ (256 x 256) on 2 chips of 32 arrays: op 2 reads
+    op 1's output from the other chip. A one-row op is serial (input, compute, output), so its
+    256 B of input over c2c (10 GB/s, 50 ns) and its 256 B of output over the host link (100
+    GB/s, 10 ns) add, as one link's would: 256 / 10e9 + 50 ns + C + 256 / 100e9 + 10 ns, with C
+    = 8 input bits x 1-bit DAC x max(100 ns read, 128 columns / 1.28 GHz) = 800 ns: 888.16 ns
+    (find-H #1: the engine overlapped the two links, 800 + max(25.6, 2.56) + 60 = 885.6 ns; with
+    c2c as fast as the host link the cross-chip op beat the same op on one chip)."""
+    wl = matmul(m=1, k=256, n=256, count=4, chain=True, dtype="int8")
+    r = simulate(architecture_from_dict(arch_dict(arrays=32, chips=2)), wl, engine=engine)
+    ops = r.op_table
+    assert ops["c2c_bytes"].tolist() == [0.0, 0.0, 256.0, 0.0]
+    took = (ops["end_s"] - ops["start_s"]).tolist()
+    compute = 8 * max(100e-9, 128 / 1.28e9)
+    assert took[2] == pytest.approx(256 / 10e9 + 50e-9 + compute + 256 / 100e9 + 10e-9,
+                                    rel=1e-9, abs=0)
+    assert took[1] == pytest.approx(512 / 100e9 + compute + 10e-9, rel=1e-9, abs=0)  # one chip
+    # c2c equal to the host link: the cross-chip op pays one more latency, never less time
+    d = arch_dict(arrays=32, chips=2)
+    d["links"]["c2c"] = dict(ROUND_LINK)
+    same = simulate(architecture_from_dict(d), wl, engine=engine).op_table
+    took = (same["end_s"] - same["start_s"]).tolist()
+    assert took[2] == pytest.approx(took[1] + 10e-9, rel=1e-9, abs=0)
+
+
 def test_static_energy_and_utilization_count_every_chip():
     """On chips of 64 arrays all 4 matrices fit chip 0: a second chip changes no op (the same
     latency, nothing over c2c) but doubles the CIM's static power (1 W -> 2 W; the host's 1 W

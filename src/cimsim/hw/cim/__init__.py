@@ -502,14 +502,14 @@ class CIM(Component[CIMConfig]):
         # the weights read from the backing store; a spill is stored there (offchip rule 8),
         # and an output a host op reads from there (hierarchy rule 8)
         nbytes, writes = {link: over}, {link: l_out}
-        if "chip_link" in s:  # activations between chips (:mod:`.chips` rules 3, 4)
-            latency_chips = chips.charge(self.hw, link, c.chip_link, s, nbytes)
+        # activations between chips (:mod:`.chips` rules 3, 4), ahead of the host link's bytes
+        latency_chips, ahead = (chips.charge(self.hw, link, c.chip_link, s, nbytes)
+                                if "chip_link" in s else (0.0, {}))
         nbytes[back] = nbytes.get(back, 0.0) + w_bytes + first_in
         spill = offchip.charge_spill(s, back, nbytes, writes) | add_landed(ops, idx, back, nbytes, writes)
         latency = (c.op_overhead + np.where(crosses, self.hw.links[link].latency, 0.0)
-                   + np.where(reprog | (first_in > 0) | spill, self.hw.memory[back].latency, 0.0))
-        if "chip_link" in s:
-            latency = latency + latency_chips
+                   + np.where(reprog | (first_in > 0) | spill, self.hw.memory[back].latency, 0.0)
+                   + latency_chips)
         if c.chip is not None:
             latency = latency + onchip.shared_costs(self.name, c.chip, s, a_in + a_out, nbytes, hold)
         # a chip's flat buffer: its energy in the chip's buffer part (onchip.energy)
@@ -528,7 +528,7 @@ class CIM(Component[CIMConfig]):
                             / (c.arrays * c.chips),
                             # a per-op one-unit level: each op's occupancy of it alone (no hops)
                             **{f"{lv}_bw": sh["time_s"] for lv, sh in s.get("per_op", {}).items()}},
-                      compute_parts=parts, hold_s=hold,
+                      compute_parts=parts, hold_s=hold, ahead=ahead,
                       pieces=None if not (rows > 1).any() else  # one-row ops are serial
                       row_pieces(rows, compute, self._last_row_s(s, rows, rounds * t_vector,
                                                                  a_in + a_out, compute)))

@@ -152,10 +152,16 @@ def cross_bytes(ops, idx, home: np.ndarray, a_in) -> np.ndarray:
 
 def charge(hw, link: str, chip_link: str, state: dict, nbytes: dict):
     """Rules 3 and 4, in place: the bytes that cross ``chip_link`` instead of the host ``link``;
-    returns each op's latency of ``chip_link`` (where it moves bytes over it)."""
+    returns each op's latency of ``chip_link`` (where it moves bytes over it) and its
+    :attr:`~cimsim.hw.plan.OpCost.ahead`: an op's ``chip_link`` transfer runs before its host
+    link's (rule 3: the input arrives, then the op computes and its output leaves; rule 4: the
+    results come back before the output leaves), so the two links' times add, as one link's
+    would (none where ``chip_link`` is ``link``: one link, its bytes already summed)."""
     nbytes[link] = nbytes[link] - state["chip_in"]
     nbytes[chip_link] = nbytes.get(chip_link, 0.0) + state["chip_link"]
-    return np.where(state["chip_link"] > 0, hw.links[chip_link].latency, 0.0)
+    on = state["chip_link"] > 0
+    return (np.where(on, hw.links[chip_link].latency, 0.0),
+            {} if chip_link == link else {chip_link: on})
 
 
 def note(name: str, c, link: str, first: np.ndarray, last: np.ndarray, sizes: np.ndarray,
