@@ -127,6 +127,24 @@ def test_static_energy_and_utilization_count_every_chip():
     assert "nothing crosses c2c (no op reads an output made on another chip" in " ".join(two.notes)
 
 
+def test_the_chip_links_static_power_counts_once_per_chip():
+    """Each chip has its own port on cim.chip_link (ISAAC states its HyperTransport per chip,
+    10.4 W): c2c at 10.4 W on 2 and 8 chips of 64 arrays (all 4 matrices on chip 0, the same
+    run) adds 2 x 10.4 and 8 x 10.4 W to the host's 1 W and the chips' 1 W each (find-H #2:
+    10.4 W whatever the chip count); a host link named as chip_link is one link, counted once."""
+    for n in (2, 8):
+        d = arch_dict(arrays=64, chips=n)
+        d["links"]["c2c"]["static_power"] = "10.4 W"
+        r = simulate(architecture_from_dict(d), chain())
+        assert r.record()["energy_static_j"] == pytest.approx((1 + n * 1 + n * 10.4) * r.latency_s,
+                                                              rel=1e-12, abs=0)
+    d = arch_dict(arrays=64, chips=2, chip_link="interconnect")
+    d["links"]["interconnect"]["static_power"] = "10.4 W"
+    r = simulate(architecture_from_dict(d), chain())
+    assert r.record()["energy_static_j"] == pytest.approx((1 + 2 + 10.4) * r.latency_s,
+                                                          rel=1e-12, abs=0)
+
+
 def test_area_counts_every_chip():
     """A given area by part is one chip's: chips: 3 reports 3 x each part."""
     area = {"array": "0.001 mm^2", "adc": "0.002 mm^2", "dac": "0.0001 mm^2",

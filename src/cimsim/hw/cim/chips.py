@@ -6,7 +6,8 @@ Rules, in order (a flat pool: no ``chip:`` block):
 
 1. The component is ``chips`` identical chips of ``arrays`` arrays each: placement's capacity is
    ``chips x arrays`` (:mod:`.flat`); static power and every area part are ``chips`` x one
-   chip's; the ``arrays`` utilization and the peak MAC rate are over all chips' arrays.
+   chip's, and so is ``chip_link``'s static power (a port per chip: :func:`ports`); the
+   ``arrays`` utilization and the peak MAC rate are over all chips' arrays.
 2. Where every matrix fits the chips, each is programmed once (no re-programming during the
    run) and its *home chip* is fixed by :func:`assign`: the matrices in first-use order, next
    fit, each on the chip the one before it ended on if it fits what is left there, else on the
@@ -120,6 +121,13 @@ def _first_fit(sizes: list, arrays: int, chips: int):
         for c in range(at, min(at + span, chips)):
             free[c] -= min(free[c], size - (c - at) * arrays)
     return first, last
+
+
+def ports(c, link: str) -> dict[str, int]:
+    """Rule 1 for the chip link: each chip has its own port on ``chip_link``, so the link's
+    ``static_power`` counts ``chips`` times (ISAAC states its HyperTransport per chip: 10.4 W);
+    none where ``chip_link`` is the host ``link`` (one link, its static power stated once)."""
+    return {c.chip_link: c.chips} if c.chips > 1 and c.chip_link not in (None, link) else {}
 
 
 def link_bytes(ops, idx, home: np.ndarray, span: np.ndarray, a_in, a_out):
