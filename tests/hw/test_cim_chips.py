@@ -145,6 +145,17 @@ def test_the_chip_links_static_power_counts_once_per_chip():
                                                           rel=1e-12, abs=0)
 
 
+def test_the_placement_note_summarises_many_chips():
+    """100,000 chips of 32 arrays hold the 64 arrays on chips 0 and 1: the note shows the first
+    6 chips, the 100,000 - 8 = 99,992 left out, the last 2, and the 100,000 - 2 = 99,998 that
+    hold none, not one number a chip (find-H #3: 300 kB of zeros)."""
+    r = run(arrays=32, chips=100_000)
+    note = next(n for n in r.notes if n.startswith("cim: 100,000 chips"))
+    assert ("(whole matrices per chip: 32, 32, 0, 0, 0, 0, ... 99,992 more ..., 0, 0 arrays; "
+            "99,998 of the 100,000 chips hold none)") in note
+    assert len(note) < 500
+
+
 def test_area_counts_every_chip():
     """A given area by part is one chip's: chips: 3 reports 3 x each part."""
     area = {"array": "0.001 mm^2", "adc": "0.002 mm^2", "dac": "0.0001 mm^2",

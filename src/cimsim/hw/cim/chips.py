@@ -181,14 +181,26 @@ def note(name: str, c, link: str, first: np.ndarray, last: np.ndarray, sizes: np
     span = (f"; {spanning:,} matri{'x spans' if spanning == 1 else 'ces span'} chips "
             f"(rule 4: its input and an output-sized result cross {c.chip_link} per further "
             "chip)" if spanning else "")
-    return (f"{name}: {c.chips} chips of {c.arrays:,} arrays ({c.chips * c.arrays:,} in all): the "
-            f"matrices in first-use order fill {used:,} of them (whole matrices per chip: "
-            f"{', '.join(f'{int(a):,}' for a in per)} arrays){span}; "
+    return (f"{name}: {c.chips:,} chips of {c.arrays:,} arrays ({c.chips * c.arrays:,} in all): "
+            f"the matrices in first-use order fill {used:,} of them (whole matrices per chip: "
+            f"{_per_chip(per)}){span}; "
             + (f"{si(moved, 'B')} of activations cross {c.chip_link} between chips, the other "
                f"inputs and every output over {link} as on one chip" if moved else
                f"nothing crosses {c.chip_link} (no op reads an output made on another chip: "
                f"its inputs come over {link} from the host, which runs the ops between layers)")
-            + f"; static power and area count all {c.chips} chips")
+            + f"; static power and area count all {c.chips:,} chips")
+
+
+def _per_chip(per: np.ndarray, shown: int = 8) -> str:
+    """Arrays of whole matrices on each chip: every chip up to ``shown`` chips, else the first
+    ``shown - 2`` and the last two around a count of those left out and how many of all hold
+    none (``cim.chips`` may be 1,048,576: one number a chip was megabytes)."""
+    words = [f"{int(a):,}" for a in (per if len(per) <= shown else per[:shown - 2])]
+    if len(per) > shown:
+        words += [f"... {len(per) - shown:,} more ...", *(f"{int(a):,}" for a in per[-2:])]
+        return (", ".join(words) + f" arrays; {int((per == 0).sum()):,} of the {len(per):,} chips "
+                "hold none")
+    return ", ".join(words) + " arrays"
 
 
 def reprogram_note(name: str, c) -> str:
