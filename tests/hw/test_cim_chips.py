@@ -276,6 +276,18 @@ def test_sweep_over_chips(files):
     assert df["c2c_bytes"].tolist() == [0.0, IO]
 
 
+def test_the_energy_breakdown_of_a_chips_sweep_draws_every_count(files):
+    """A cim.chips sweep of 1..6 draws 6 bars, chips = 2 (where re-programming stops) among
+    them (find-H #4: 4 of 8 values, 1, 3, 6, 8, leaving out 2)."""
+    from cimsim.plot.figures import energy_breakdown
+    from cimsim.sweep.runner import sweep
+    cfg, wl = files
+    df = sweep(str(cfg), str(wl), {"cim.chips": [1, 2, 3, 4, 5, 6]}, workers=1)
+    ax = energy_breakdown(df, "cim.chips").subfigs[0].axes[-1]
+    assert [t.get_text().split("\n")[1] for t in ax.get_xticklabels()] == [str(n) for n in range(1, 7)]
+    assert "of the" not in ax.get_xlabel()
+
+
 def test_the_reticle_note_weighs_one_chip_not_the_sum():
     """The reticle (26 mm x 33 mm = 858 mm²) bounds one die: two chips of 500 mm² each (1,000 mm²
     in all) are no note; two of 900 mm² are, named per chip (900 > 858: 1.05 reticles)."""
