@@ -487,13 +487,7 @@ def simulate_quietly(arch: Architecture, workload: Workload, engine: str = "des"
         moved = moved + extra
         slow = extra.sum(axis=0)
     resource_s = moved / rates if len(rates) else np.zeros((pl.n_ops, 0))
-    # the slowest transfer of each op: column by column (the same values as .max(axis=1),
-    # which is several times slower over a few columns)
-    transfer_s = np.zeros(pl.n_ops)
-    if resource_s.shape[1]:
-        transfer_s = resource_s[:, 0].copy()
-        for j in range(1, resource_s.shape[1]):
-            np.maximum(transfer_s, resource_s[:, j], out=transfer_s)
+    transfer_s = table.transfer_s(resource_s)  # the slowest, or ahead's then the rest's
     work = op_work(pl.serial, table.pieces, table.compute_s, transfer_s)
     duration = work + table.latency_s
 
@@ -504,7 +498,7 @@ def simulate_quietly(arch: Architecture, workload: Workload, engine: str = "des"
     if engine == "des":
         rec = simulate_dag(indptr, indices, pl.server, table.compute_s, table.latency_s, moved,
                            rates, pl.serial, exclusive=exclusive, link_latency=curves,
-                           pieces=table.pieces)
+                           pieces=table.pieces, ahead=table.ahead)
         latency = rec.makespan
         start, end = rec.start, rec.end
         path = realized_critical_path(indptr, indices, pl.server, start, end)

@@ -295,3 +295,15 @@ def test_ops_ready_at_one_instant_on_an_idle_server_go_by_index():
     # server 2: op 2 first (index order), though op 3's last input was the earlier event
     rec = run([[], [], [0, 1], [1]], [0, 1, 2, 2], [1.0, 1.0, 1.0, 1.0])
     assert log(rec) == [(0.0, 1.0), (0.0, 1.0), (1.0, 2.0), (2.0, 3.0)]
+
+
+def test_a_transfer_ahead_runs_before_the_ops_other_transfers():
+    """One op, 100 B over link 0 (10 B/s) ahead of 300 B over link 1 (100 B/s), 1 s compute,
+    serial: 100 / 10 + 300 / 100 + 1 = 14 s (without ahead the two overlap: max(10, 3) + 1 =
+    11 s); overlapped (not serial): max(13, 1) = 13 s."""
+    for serial, want in ((True, 14.0), (False, 13.0)):
+        rec = simulate_dag(np.array([0, 0]), np.zeros(0, np.int64), np.array([0]),
+                           np.array([1.0]), np.array([0.0]), np.array([[100.0, 300.0]]),
+                           np.array([10.0, 100.0]), np.array([serial]),
+                           ahead=np.array([[True, False]]))
+        assert rec.makespan == pytest.approx(want, rel=1e-12, abs=0)

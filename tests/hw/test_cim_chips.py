@@ -82,6 +82,32 @@ def test_two_small_chips_hold_what_one_re_programs():
     assert ops["c2c_bytes"].tolist() == [0.0, 0.0, IO, 0.0]
 
 
+@pytest.mark.parametrize("engine", ["des", "analytic"])
+def test_an_input_over_the_chip_link_arrives_before_the_output_leaves(engine):
+    """Four chained one-row matmuls (1 x 256) @ (256 x 256) on 2 chips of 32 arrays: op 2 reads
+    op 1's output from the other chip. A one-row op is serial (input, compute, output), so its
+    256 B of input over c2c (10 GB/s, 50 ns) and its 256 B of output over the host link (100
+    GB/s, 10 ns) add, as one link's would: 256 / 10e9 + 50 ns + C + 256 / 100e9 + 10 ns, with C
+    = 8 input bits x 1-bit DAC x max(100 ns read, 128 columns / 1.28 GHz) = 800 ns: 888.16 ns
+    (find-H #1: the engine overlapped the two links, 800 + max(25.6, 2.56) + 60 = 885.6 ns; with
+    c2c as fast as the host link the cross-chip op beat the same op on one chip)."""
+    wl = matmul(m=1, k=256, n=256, count=4, chain=True, dtype="int8")
+    r = simulate(architecture_from_dict(arch_dict(arrays=32, chips=2)), wl, engine=engine)
+    ops = r.op_table
+    assert ops["c2c_bytes"].tolist() == [0.0, 0.0, 256.0, 0.0]
+    took = (ops["end_s"] - ops["start_s"]).tolist()
+    compute = 8 * max(100e-9, 128 / 1.28e9)
+    assert took[2] == pytest.approx(256 / 10e9 + 50e-9 + compute + 256 / 100e9 + 10e-9,
+                                    rel=1e-9, abs=0)
+    assert took[1] == pytest.approx(512 / 100e9 + compute + 10e-9, rel=1e-9, abs=0)  # one chip
+    # c2c equal to the host link: the cross-chip op pays one more latency, never less time
+    d = arch_dict(arrays=32, chips=2)
+    d["links"]["c2c"] = dict(ROUND_LINK)
+    same = simulate(architecture_from_dict(d), wl, engine=engine).op_table
+    took = (same["end_s"] - same["start_s"]).tolist()
+    assert took[2] == pytest.approx(took[1] + 10e-9, rel=1e-9, abs=0)
+
+
 def test_static_energy_and_utilization_count_every_chip():
     """On chips of 64 arrays all 4 matrices fit chip 0: a second chip changes no op (the same
     latency, nothing over c2c) but doubles the CIM's static power (1 W -> 2 W; the host's 1 W
@@ -99,6 +125,35 @@ def test_static_energy_and_utilization_count_every_chip():
     c1, c2 = (next(c for c in a.instances if c.name == "cim") for a in (a1, a2))
     assert c2.peak_macs_per_s("int8") == 2 * c1.peak_macs_per_s("int8")
     assert "nothing crosses c2c (no op reads an output made on another chip" in " ".join(two.notes)
+
+
+def test_the_chip_links_static_power_counts_once_per_chip():
+    """Each chip has its own port on cim.chip_link (ISAAC states its HyperTransport per chip,
+    10.4 W): c2c at 10.4 W on 2 and 8 chips of 64 arrays (all 4 matrices on chip 0, the same
+    run) adds 2 x 10.4 and 8 x 10.4 W to the host's 1 W and the chips' 1 W each (find-H #2:
+    10.4 W whatever the chip count); a host link named as chip_link is one link, counted once."""
+    for n in (2, 8):
+        d = arch_dict(arrays=64, chips=n)
+        d["links"]["c2c"]["static_power"] = "10.4 W"
+        r = simulate(architecture_from_dict(d), chain())
+        assert r.record()["energy_static_j"] == pytest.approx((1 + n * 1 + n * 10.4) * r.latency_s,
+                                                              rel=1e-12, abs=0)
+    d = arch_dict(arrays=64, chips=2, chip_link="interconnect")
+    d["links"]["interconnect"]["static_power"] = "10.4 W"
+    r = simulate(architecture_from_dict(d), chain())
+    assert r.record()["energy_static_j"] == pytest.approx((1 + 2 + 10.4) * r.latency_s,
+                                                          rel=1e-12, abs=0)
+
+
+def test_the_placement_note_summarises_many_chips():
+    """100,000 chips of 32 arrays hold the 64 arrays on chips 0 and 1: the note shows the first
+    6 chips, the 100,000 - 8 = 99,992 left out, the last 2, and the 100,000 - 2 = 99,998 that
+    hold none, not one number a chip (find-H #3: 300 kB of zeros)."""
+    r = run(arrays=32, chips=100_000)
+    note = next(n for n in r.notes if n.startswith("cim: 100,000 chips"))
+    assert ("(whole matrices per chip: 32, 32, 0, 0, 0, 0, ... 99,992 more ..., 0, 0 arrays; "
+            "99,998 of the 100,000 chips hold none)") in note
+    assert len(note) < 500
 
 
 def test_area_counts_every_chip():
@@ -219,6 +274,18 @@ def test_sweep_over_chips(files):
     assert df["cim.chips"].tolist() == [1, 2]
     assert df["cim_reprograms"].tolist()[1] == 0 and df["cim_reprograms"].tolist()[0] > 0
     assert df["c2c_bytes"].tolist() == [0.0, IO]
+
+
+def test_the_energy_breakdown_of_a_chips_sweep_draws_every_count(files):
+    """A cim.chips sweep of 1..6 draws 6 bars, chips = 2 (where re-programming stops) among
+    them (find-H #4: 4 of 8 values, 1, 3, 6, 8, leaving out 2)."""
+    from cimsim.plot.figures import energy_breakdown
+    from cimsim.sweep.runner import sweep
+    cfg, wl = files
+    df = sweep(str(cfg), str(wl), {"cim.chips": [1, 2, 3, 4, 5, 6]}, workers=1)
+    ax = energy_breakdown(df, "cim.chips").subfigs[0].axes[-1]
+    assert [t.get_text().split("\n")[1] for t in ax.get_xticklabels()] == [str(n) for n in range(1, 7)]
+    assert "of the" not in ax.get_xlabel()
 
 
 def test_the_reticle_note_weighs_one_chip_not_the_sum():

@@ -80,8 +80,8 @@ def test_energy_breakdown_bars_stack_to_total(bw_sweep):
     np.testing.assert_allclose(tops, totals, rtol=1e-9)
     np.testing.assert_allclose(totals, [r["energy_j"] for r in picked], rtol=1e-9)
     # 2 of the 5 bandwidths are drawn: the axis says so (they were left out in silence)
-    assert ax.get_xlabel().endswith("(2 of the 5 values of memory.dram.bandwidth: the first, the "
-                                     "last and evenly between)"), ax.get_xlabel()
+    assert ax.get_xlabel().endswith("(2 of the 5 values of memory.dram.bandwidth: 25 GB/s, 3.2 "
+                                     "TB/s, the first, the last and evenly between)"), ax.get_xlabel()
     assert "of the" not in energy_breakdown(df, most=5).axes[0].get_xlabel()
 
 

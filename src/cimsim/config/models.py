@@ -291,5 +291,11 @@ class Architecture:
     @property
     def resource_static_w(self) -> dict[str, float]:
         """The ``static_power`` each memory level and link states (W), by name; 0 W, the
-        default, is "not stated"."""
-        return {n: float(c.static_power) for n, c in (*self.memory.items(), *self.links.items())}
+        default, is "not stated". A link of one port per chip (a CIM's ``chip_link``:
+        ``link_ports``) counts once per chip."""
+        ports: dict[str, int] = {}
+        for c in self.instances:
+            for n, k in getattr(c, "link_ports", {}).items():
+                ports[n] = max(ports.get(n, 1), k)
+        return {n: float(c.static_power) * ports.get(n, 1)
+                for n, c in (*self.memory.items(), *self.links.items())}

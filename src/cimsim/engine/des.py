@@ -58,6 +58,12 @@ Pieces (optional, per op)
     ``x_end`` is when its transfers are through and ``c_end = start +
     compute``. The default ``p_x = p_c = inf`` gives ``max(x_end, c_end)``: the
     two overlap entirely; ``p_x = p_c = 1`` gives the serial op's sum.
+Ahead (optional, per op and link)
+    A transfer marked ahead runs before the op's other transfers: those start when
+    every ahead one is through (an input that must arrive before the op's output
+    can leave, over another link). ``x_end`` is then when the last of the rest is
+    through. Only the SimPy engine runs such an op (the compiled replay declines a
+    DAG with one).
 
 Two implementations of these rules, with the same results:
 
@@ -143,6 +149,7 @@ class _Dag:
     rates: np.ndarray  # float64 (n_links,)
     xfer_excl: np.ndarray  # bool, each transfer holds its link exclusively
     curves: list  # per link: None or (u, extra_s) float lists, the loaded-latency curve
+    xfer_ahead: np.ndarray = None  # bool, each transfer runs before the op's others (Ahead)
 
     compute = property(lambda self: self.per_op[:, 0])  # float64 (n,)
     latency = property(lambda self: self.per_op[:, 1])  # float64 (n,)
@@ -164,7 +171,7 @@ class _Dag:
 
 
 def _prepare(indptr, indices, server, compute_s, latency_s, link_bytes, link_rates, serial,
-             exclusive=None, link_latency=None, pieces=None) -> _Dag:
+             exclusive=None, link_latency=None, pieces=None, ahead=None) -> _Dag:
     """Vectorised set-up: no per-op Python loop."""
     n = int(server.shape[0])
     indptr = np.asarray(indptr, dtype=np.int64)
@@ -186,11 +193,14 @@ def _prepare(indptr, indices, server, compute_s, latency_s, link_bytes, link_rat
         np.cumsum(np.bincount(rows, minlength=n), out=xfer_ptr[1:])
         xfer_excl = (np.zeros(len(rows), dtype=np.bool_) if exclusive is None
                      else np.asarray(exclusive, dtype=np.bool_)[rows, cols])
+        xfer_ahead = (np.zeros(len(rows), dtype=np.bool_) if ahead is None
+                      else np.asarray(ahead, dtype=np.bool_)[rows, cols])
     else:
         xfer_bytes = np.zeros(0)
         xfer_link = np.zeros(0, dtype=np.int64)
         xfer_ptr = np.zeros(n + 1, dtype=np.int64)
         xfer_excl = np.zeros(0, dtype=np.bool_)
+        xfer_ahead = np.zeros(0, dtype=np.bool_)
     rates = np.asarray(link_rates, dtype=np.float64)
     server = np.asarray(server, dtype=np.int64)
     per_op = np.empty((n, 5))
@@ -207,7 +217,7 @@ def _prepare(indptr, indices, server, compute_s, latency_s, link_bytes, link_rat
         serial=np.zeros(n, dtype=bool) if serial is None else np.asarray(serial, dtype=bool),
         has_pieces=bool(np.isfinite(per_op[:, 3:]).any()),
         xfer_ptr=xfer_ptr, xfer_link=xfer_link, xfer_bytes=xfer_bytes, rates=rates,
-        xfer_excl=xfer_excl, curves=_curves(link_latency, rates.shape[0]),
+        xfer_excl=xfer_excl, curves=_curves(link_latency, rates.shape[0]), xfer_ahead=xfer_ahead,
     )
 
 
@@ -274,6 +284,7 @@ def simulate_dag(
     exclusive: np.ndarray | None = None,
     link_latency: list | None = None,
     pieces: np.ndarray | None = None,
+    ahead: np.ndarray | None = None,
 ) -> EventRecord:
     """Run the DAG to completion.
 
@@ -298,6 +309,8 @@ def simulate_dag(
     pieces : (n_ops, 2) numbers >= 1 (default all inf): per op that is not
         serial, the pieces its transfers and its compute are pipelined in
         (module docstring, "Pieces").
+    ahead : (n_ops, n_links) bool (default all False): the op's transfer on that
+        link runs before its others (module docstring, "Ahead").
     """
     if method not in METHODS:
         raise ValueError(f"method '{method}' is not one of {', '.join(METHODS)}")
@@ -305,9 +318,9 @@ def simulate_dag(
     if n == 0:
         return EventRecord(np.full(0, np.nan), np.full(0, np.nan), np.zeros(len(link_rates)))
     dag = _prepare(indptr, indices, server, compute_s, latency_s, link_bytes, link_rates, serial,
-                   exclusive, link_latency, pieces)
+                   exclusive, link_latency, pieces, ahead)
     st = _State(dag)
-    if method == "simpy" or not _replayable(dag):
+    if method == "simpy" or not _replayable(dag) or dag.xfer_ahead.any():
         _simpy_run(dag, st, stop_when_clear=False)
         path = "simpy"
     else:
@@ -528,6 +541,9 @@ def _simpy_run(dag: _Dag, st: _State, stop_when_clear: bool) -> None:
     clock = _Clock(env, seq)
     links = [_Link(clock, float(r), c) for r, c in zip(dag.rates, dag.curves)]
     excl_l = dag.xfer_excl.tolist()
+    ahead_l = dag.xfer_ahead.tolist()
+    any_ahead = bool(dag.xfer_ahead.any())
+    behind = [False] * dag.n  # an op whose transfers ahead run: the rest start after them
     xfer_done = st.xfer_done.tolist()
 
     indeg_l = st.indeg.tolist()
@@ -595,6 +611,12 @@ def _simpy_run(dag: _Dag, st: _State, stop_when_clear: bool) -> None:
         if extra > 0.0 and now + extra > xfer_done[i]:
             xfer_done[i] = now + extra  # through after its loaded latency
         pending[i] -= 1
+        if pending[i] == 0 and behind[i]:  # Ahead: the rest start now
+            behind[i] = False
+            rest = [k for k in range(xfer_ptr_l[i], xfer_ptr_l[i + 1]) if not ahead_l[k]]
+            pending[i] = len(rest)
+            for k in rest:
+                xfer_link_l[k].start(i, xfer_bytes_l[k], on_part, excl_l[k])
         if pending[i] == 0:
             late = xfer_done[i]
             if serial_l[i]:
@@ -625,8 +647,12 @@ def _simpy_run(dag: _Dag, st: _State, stop_when_clear: bool) -> None:
             complete_at(i, s, now + total_l[i], clock.seq, total_l[i])
             return
         compute_end[i] = now + compute_l[i]
-        pending[i] = k1 - k0
-        for k in range(k0, k1):
+        first = range(k0, k1)
+        if any_ahead:
+            first = [k for k in first if ahead_l[k]] or first
+            behind[i] = len(first) < k1 - k0
+        pending[i] = len(first)
+        for k in first:
             xfer_link_l[k].start(i, xfer_bytes_l[k], on_part, excl_l[k])
 
     # resume: the links' transfers in flight, then the pending events in schedule order

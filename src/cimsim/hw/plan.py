@@ -122,3 +122,9 @@ class OpCost:
     #: it computes, the last row's compute follows its input: the engine's "Pieces" rule,
     #: :func:`row_pieces`); None: they overlap entirely (``inf``)
     pieces: np.ndarray | None = None
+    #: resource name -> bool per op: its transfer on that resource runs *ahead* of the op's
+    #: other transfers, which start when it is through (an input that must arrive first, as a
+    #: CIM op's input over the chip link before its output leaves over the host link:
+    #: :mod:`cimsim.hw.cim.chips` rule 3); the op's transfers then take the ahead ones'
+    #: slowest plus the others' slowest, not the slowest of all (the engine's "Ahead" rule)
+    ahead: dict[str, np.ndarray] = field(default_factory=dict)

@@ -403,14 +403,19 @@ def efficiency_vs_param(df: pd.DataFrame, param: str | None = None) -> Figure:
         OPS_PER_J, SYSTEM_OPS_PER_J) else "no architecture declares its area")
 
 
+#: a swept count (integers) of up to this many values draws each one in the energy breakdown
+FEW_COUNTS = 8
+
+
 def _pick_values(values: Sequence, most: int) -> list:
     """Up to ``most`` of ``values``: numbers in ascending order, text and booleans in the order
     swept (as the category axis of the other figures: never alphabetical)."""
     numbers = all(isinstance(v, (int, float, np.number)) and not isinstance(v, (bool, np.bool_))
                   for v in values)
     vals = sorted(set(values)) if numbers else list(dict.fromkeys(values))
-    if len(vals) <= most:
-        return vals
+    if len(vals) <= most or (len(vals) <= FEW_COUNTS
+                             and all(isinstance(v, (int, np.integer)) for v in vals)):
+        return vals  # a count of a few values (cim.chips 1..8): each one, no knee left out
     idx = np.unique(np.round(np.linspace(0, len(vals) - 1, most)).astype(int))
     return [vals[i] for i in idx]
 
@@ -436,7 +441,8 @@ def energy_breakdown(df: pd.DataFrame, param: str | None = None, most: int = 4,
     """The energy of each run by part (``energy_<part>_j``), one panel per workload.
 
     One bar per architecture at up to ``most`` values of the swept parameter (its first,
-    last and evenly spaced ones between). A grid over other parameters too (up to six
+    last and evenly spaced ones between, named under the bars), or at each of up to
+    :data:`FEW_COUNTS` integer values (a count such as ``cim.chips``: none left out). A grid over other parameters too (up to six
     combinations of their values) has one panel per workload and combination, its title
     naming them; else each bar is one run, its label naming its other swept values (and the
     axis label saying so when a value had several). When a panel's totals span less than a decade
@@ -473,7 +479,8 @@ def energy_breakdown(df: pd.DataFrame, param: str | None = None, most: int = 4,
                     continue
                 picked = _pick_values(g[param].tolist(), most)
                 if len(picked) < g[param].nunique():  # said under the bars, not left out in silence
-                    thinned = (len(picked), g[param].nunique())
+                    thinned = (len(picked), g[param].nunique(),
+                               ", ".join(value_text(df, param, v) for v in picked))
                 for v in picked:
                     first_only |= int((g[param] == v).sum()) > 1
                     row = g[g[param] == v].iloc[0]  # the other swept values of the bar's run too
@@ -530,8 +537,8 @@ def energy_breakdown(df: pd.DataFrame, param: str | None = None, most: int = 4,
             shown = [param, *([] if sliced else others)]
             note = f"\n(each bar one run: the first at its {param})" if first_only else ""
             if thinned:
-                note += (f"\n({thinned[0]} of the {thinned[1]} values of {param}: the first, the "
-                         "last and evenly between)")
+                note += (f"\n({thinned[0]} of the {thinned[1]} values of {param}: {thinned[2]}, "
+                         "the first, the last and evenly between)")
             ax.set_xlabel(wrap_caption(", ".join(["architecture"] + [_param_label(df, p) for p in shown]),
                                        fig.get_figwidth() / cols) + note, fontsize="small")
         sf.suptitle(title, fontsize="medium")

@@ -431,9 +431,8 @@ class CIM(Component[CIMConfig]):
         """Static power: given, or derived by the leakage model (:mod:`.static`)."""
         return static_model.static(self.config, self.hw.technology, self.design)
 
-    @property
-    def static_power_w(self) -> float:
-        return self.static.power_w * self.config.chips  # every chip's (:mod:`.chips`)
+    static_power_w = property(lambda self: self.static.power_w * self.config.chips,
+                              doc="Every chip's (:mod:`.chips` rule 1).")
 
     def claim(self, ops: OpArrays, free):
         mine = (ops.stationary >= 0) & ops.mac_dtype_ok()  # no int64 / complex matmul
@@ -502,14 +501,13 @@ class CIM(Component[CIMConfig]):
         # the weights read from the backing store; a spill is stored there (offchip rule 8),
         # and an output a host op reads from there (hierarchy rule 8)
         nbytes, writes = {link: over}, {link: l_out}
-        if "chip_link" in s:  # activations between chips (:mod:`.chips` rules 3, 4)
-            latency_chips = chips.charge(self.hw, link, c.chip_link, s, nbytes)
+        latency_chips, ahead = (chips.charge(self.hw, link, c.chip_link, s, nbytes)  # .chips
+                                if "chip_link" in s else (0.0, {}))  # rules 3, 4: between chips
         nbytes[back] = nbytes.get(back, 0.0) + w_bytes + first_in
         spill = offchip.charge_spill(s, back, nbytes, writes) | add_landed(ops, idx, back, nbytes, writes)
         latency = (c.op_overhead + np.where(crosses, self.hw.links[link].latency, 0.0)
-                   + np.where(reprog | (first_in > 0) | spill, self.hw.memory[back].latency, 0.0))
-        if "chip_link" in s:
-            latency = latency + latency_chips
+                   + np.where(reprog | (first_in > 0) | spill, self.hw.memory[back].latency, 0.0)
+                   + latency_chips)
         if c.chip is not None:
             latency = latency + onchip.shared_costs(self.name, c.chip, s, a_in + a_out, nbytes, hold)
         # a chip's flat buffer: its energy in the chip's buffer part (onchip.energy)
@@ -528,7 +526,7 @@ class CIM(Component[CIMConfig]):
                             / (c.arrays * c.chips),
                             # a per-op one-unit level: each op's occupancy of it alone (no hops)
                             **{f"{lv}_bw": sh["time_s"] for lv, sh in s.get("per_op", {}).items()}},
-                      compute_parts=parts, hold_s=hold,
+                      compute_parts=parts, hold_s=hold, ahead=ahead,
                       pieces=None if not (rows > 1).any() else  # one-row ops are serial
                       row_pieces(rows, compute, self._last_row_s(s, rows, rounds * t_vector,
                                                                  a_in + a_out, compute)))
@@ -556,6 +554,8 @@ class CIM(Component[CIMConfig]):
         return {p: v * self.config.chips for p, v in area.items()}  # every chip's
 
     dies = property(lambda self: self.config.chips, doc="Chips, each one die (:mod:`.chips`).")
+    link_ports = property(lambda self: chips.ports(self.config, self.link),
+                          doc="Links of one port per chip, by name (:func:`.chips.ports`).")
 
     @classmethod
     def shared_bandwidths(cls, name, config, technology=None):

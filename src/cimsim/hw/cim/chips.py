@@ -6,7 +6,8 @@ Rules, in order (a flat pool: no ``chip:`` block):
 
 1. The component is ``chips`` identical chips of ``arrays`` arrays each: placement's capacity is
    ``chips x arrays`` (:mod:`.flat`); static power and every area part are ``chips`` x one
-   chip's; the ``arrays`` utilization and the peak MAC rate are over all chips' arrays.
+   chip's, and so is ``chip_link``'s static power (a port per chip: :func:`ports`); the
+   ``arrays`` utilization and the peak MAC rate are over all chips' arrays.
 2. Where every matrix fits the chips, each is programmed once (no re-programming during the
    run) and its *home chip* is fixed by :func:`assign`: the matrices in first-use order, next
    fit, each on the chip the one before it ended on if it fits what is left there, else on the
@@ -122,6 +123,13 @@ def _first_fit(sizes: list, arrays: int, chips: int):
     return first, last
 
 
+def ports(c, link: str) -> dict[str, int]:
+    """Rule 1 for the chip link: each chip has its own port on ``chip_link``, so the link's
+    ``static_power`` counts ``chips`` times (ISAAC states its HyperTransport per chip: 10.4 W);
+    none where ``chip_link`` is the host ``link`` (one link, its static power stated once)."""
+    return {c.chip_link: c.chips} if c.chips > 1 and c.chip_link not in (None, link) else {}
+
+
 def link_bytes(ops, idx, home: np.ndarray, span: np.ndarray, a_in, a_out):
     """Per op of ``idx``: (its input bytes that cross ``chip_link`` instead of ``link``, rule 3;
     all its bytes over ``chip_link``, rules 3 and 4), ``home`` / ``span`` its matrix's home chip
@@ -152,10 +160,16 @@ def cross_bytes(ops, idx, home: np.ndarray, a_in) -> np.ndarray:
 
 def charge(hw, link: str, chip_link: str, state: dict, nbytes: dict):
     """Rules 3 and 4, in place: the bytes that cross ``chip_link`` instead of the host ``link``;
-    returns each op's latency of ``chip_link`` (where it moves bytes over it)."""
+    returns each op's latency of ``chip_link`` (where it moves bytes over it) and its
+    :attr:`~cimsim.hw.plan.OpCost.ahead`: an op's ``chip_link`` transfer runs before its host
+    link's (rule 3: the input arrives, then the op computes and its output leaves; rule 4: the
+    results come back before the output leaves), so the two links' times add, as one link's
+    would (none where ``chip_link`` is ``link``: one link, its bytes already summed)."""
     nbytes[link] = nbytes[link] - state["chip_in"]
     nbytes[chip_link] = nbytes.get(chip_link, 0.0) + state["chip_link"]
-    return np.where(state["chip_link"] > 0, hw.links[chip_link].latency, 0.0)
+    on = state["chip_link"] > 0
+    return (np.where(on, hw.links[chip_link].latency, 0.0),
+            {} if chip_link == link else {chip_link: on})
 
 
 def note(name: str, c, link: str, first: np.ndarray, last: np.ndarray, sizes: np.ndarray,
@@ -167,14 +181,26 @@ def note(name: str, c, link: str, first: np.ndarray, last: np.ndarray, sizes: np
     span = (f"; {spanning:,} matri{'x spans' if spanning == 1 else 'ces span'} chips "
             f"(rule 4: its input and an output-sized result cross {c.chip_link} per further "
             "chip)" if spanning else "")
-    return (f"{name}: {c.chips} chips of {c.arrays:,} arrays ({c.chips * c.arrays:,} in all): the "
-            f"matrices in first-use order fill {used:,} of them (whole matrices per chip: "
-            f"{', '.join(f'{int(a):,}' for a in per)} arrays){span}; "
+    return (f"{name}: {c.chips:,} chips of {c.arrays:,} arrays ({c.chips * c.arrays:,} in all): "
+            f"the matrices in first-use order fill {used:,} of them (whole matrices per chip: "
+            f"{_per_chip(per)}){span}; "
             + (f"{si(moved, 'B')} of activations cross {c.chip_link} between chips, the other "
                f"inputs and every output over {link} as on one chip" if moved else
                f"nothing crosses {c.chip_link} (no op reads an output made on another chip: "
                f"its inputs come over {link} from the host, which runs the ops between layers)")
-            + f"; static power and area count all {c.chips} chips")
+            + f"; static power and area count all {c.chips:,} chips")
+
+
+def _per_chip(per: np.ndarray, shown: int = 8) -> str:
+    """Arrays of whole matrices on each chip: every chip up to ``shown`` chips, else the first
+    ``shown - 2`` and the last two around a count of those left out and how many of all hold
+    none (``cim.chips`` may be 1,048,576: one number a chip was megabytes)."""
+    words = [f"{int(a):,}" for a in (per if len(per) <= shown else per[:shown - 2])]
+    if len(per) > shown:
+        words += [f"... {len(per) - shown:,} more ...", *(f"{int(a):,}" for a in per[-2:])]
+        return (", ".join(words) + f" arrays; {int((per == 0).sum()):,} of the {len(per):,} chips "
+                "hold none")
+    return ", ".join(words) + " arrays"
 
 
 def reprogram_note(name: str, c) -> str:
