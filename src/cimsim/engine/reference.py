@@ -134,8 +134,10 @@ def simulate_dag_reference(
     serial: np.ndarray | None = None,
     *,
     pieces: np.ndarray | None = None,
+    ahead: np.ndarray | None = None,
 ) -> EventRecord:
-    """Same contract as :func:`cimsim.engine.des.simulate_dag`, one SimPy process per op."""
+    """Same contract as :func:`cimsim.engine.des.simulate_dag`, one SimPy process per op (an
+    op with transfers ``ahead`` starts the rest when those are through)."""
     n = int(server.shape[0])
     start = np.full(n, np.nan)
     end = np.full(n, np.nan)
@@ -154,13 +156,18 @@ def simulate_dag_reference(
             yield env.all_of([done[p] for p in preds])
         yield servers.request(int(server[i]), i)
         start[i] = env.now
-        transfers = [env.process(links[c].transfer(float(b)))
-                     for c, b in enumerate(link_bytes[i]) if b > 0]
+        first = [c for c, b in enumerate(link_bytes[i]) if b > 0 and ahead is not None and ahead[i][c]]
+        rest = [c for c, b in enumerate(link_bytes[i]) if b > 0 and c not in first]
+        transfers = [env.process(links[c].transfer(float(link_bytes[i][c]))) for c in (first or rest)]
+        compute = None if serial[i] else env.timeout(float(compute_s[i]))
+        if first:  # Ahead: those transfers, then the rest (the compute beside them)
+            yield env.all_of(transfers)
+            transfers += [env.process(links[c].transfer(float(link_bytes[i][c]))) for c in rest]
         if serial[i]:
             yield env.all_of(transfers)
             yield env.timeout(float(compute_s[i]))
         else:
-            yield env.all_of(transfers + [env.timeout(float(compute_s[i]))])
+            yield env.all_of(transfers + [compute])
             # pieces: the last one computed after the transfers, all after the first arrived
             x_end = start[i] if not transfers else max(t.value for t in transfers)
             fill = max(x_end + (compute_s[i] / pc[i] if pc[i] < np.inf else 0.0),
