@@ -298,10 +298,11 @@ def _stamp_source(w, spec: str, params=(), zoo: bool = False):
 
 def _batch_note(inputs) -> None:
     """Says so when the first example input's leading dimension is > 1 and no --batch was given:
-    the run counts 1 sample (a leading dimension is not always the batch: an LSTM's is T)."""
+    the run counts 1 sample (a leading dimension is not always the batch: an LSTM's is T). A 1-D
+    input's only dimension is one sample's features (or tokens), no batch: no note."""
     first = inputs[0] if isinstance(inputs, (tuple, list)) and inputs else inputs
     shape = tuple(getattr(first, "shape", ()) or ())
-    if shape and isinstance(shape[0], int) and shape[0] > 1:
+    if len(shape) > 1 and isinstance(shape[0], int) and shape[0] > 1:
         click.echo(f"note: the first example input's leading dimension is {shape[0]}; the "
                    "per-sample figures (samples_per_s, pipelined_samples_per_s, "
                    "pipelined_j_per_sample) take 1 sample per run: give --batch N when the "

@@ -77,3 +77,13 @@ def test_trace_spec_batch_must_be_positive(tmp_path):
     assert r.exit_code != 0
     assert "--batch 0" in r.output and "positive integer" in r.output
     assert len(r.output.strip().splitlines()) == 1
+
+
+def test_no_batch_note_for_a_1d_input(tmp_path):
+    """A 1-D input's only dimension is one sample's features, not a batch (find-R 8)."""
+    src = tmp_path / "v.py"
+    src.write_text("import torch\nfrom torch import nn\n\ndef vec():\n"
+                   "    return nn.Linear(64, 8).eval(), (torch.randn(64),)\n")
+    r = CliRunner().invoke(main, ["trace", f"{src}:vec", "-o", str(tmp_path / "v.json")])
+    assert r.exit_code == 0, r.output
+    assert "leading dimension" not in r.output

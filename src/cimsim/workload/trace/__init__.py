@@ -258,7 +258,7 @@ def _trace_aten(torch, model, inputs, kwargs, name, allow_unknown, dtype, stats_
         if isinstance(exc, NotImplementedError) and "copy out of meta tensor" in msg:  # .tolist()
             from .capture import values_error
 
-            raise values_error("copying a meta tensor's data out (.tolist(), .numpy())") from None
+            raise values_error("copying a meta tensor's data out (.tolist(), .numpy())", True) from None
         if isinstance(exc, RuntimeError) and "does not require grad" in msg:  # backward() under no_grad
             raise WorkloadError(
                 f"running {type(model).__name__} on the example inputs failed: it calls backward() "
@@ -342,6 +342,9 @@ def _trace_aten(torch, model, inputs, kwargs, name, allow_unknown, dtype, stats_
 
     # unread parameters, experts no token chose, tensors no traced op made (:mod:`.unread`)
     metadata.update(collect(low, model))
+    from .control import collect as value_reads
+
+    metadata.update(value_reads(low))  # an if / while / .item() on a tensor's value (:mod:`.control`)
     if stats_bits is not None:
         from .stats import summary
 

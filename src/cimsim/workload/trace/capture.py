@@ -24,6 +24,8 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+from .control import VALUE_READS
+
 _CIMSIM_DIR = str(Path(__file__).resolve().parents[2])
 _TRACE_DIR = str(Path(__file__).resolve().parent)
 #: frames of these packages are library code, not the user's source line
@@ -99,11 +101,20 @@ def needs_values(torch, func, args, kwargs, exc) -> bool:
     return func._overloadpacket.__name__ in VALUE_DEPENDENT or "meta_nonzero_assume_all_nonzero" in str(exc)
 
 
-def values_error(what: str):
+def values_error(what: str, scalar: bool = False):
     """The one-line error for ``what`` (an op and where it ran) that needs values a model of
-    shapes only does not have."""
+    shapes only does not have; ``scalar``: a value read into Python (an ``if`` / ``while`` /
+    ``.item()`` on a tensor, ``.tolist()``), not a mask's or a router's selection."""
     from ...errors import WorkloadError
 
+    if scalar:
+        return WorkloadError(
+            f"{what} reads a tensor's value into Python (an if / while / .item() / .tolist() on a "
+            "tensor), which a model on the meta device or of fake tensors (shapes only) does not "
+            "have: which path runs depends on that value; trace with real (small) tensors (the "
+            "path the example input takes is traced: cimsim trace --zoo NAME --real-weights, or a "
+            "factory of real tensors) or make the decision a factory argument (--arg) and trace "
+            "each path")
     return WorkloadError(
         f"{what} needs the tensors' "
         "values (which elements a mask or a router selects), which a model on the meta device or of "
@@ -111,6 +122,20 @@ def values_error(what: str):
         "build the model with real (small) weights (cimsim trace --zoo NAME --real-weights with "
         "small --param sizes, or a factory of real tensors), not torch's "
         "meta_nonzero_assume_all_nonzero, which would send every token to every expert")
+
+
+def higher_order_error(name: str, where: str):
+    """The one-line refusal of a higher-order op (``torch.cond``, ``torch.while_loop``) called
+    from ``where``: its branches and body are functions, which the recorder cannot run op by op."""
+    from ...errors import WorkloadError
+
+    how = {"cond": "write the branch as a Python if / else (the branch the example input takes "
+                   "is traced) or trace each branch (a factory argument: --arg)",
+           "while_loop": "write the loop as a Python while / for loop (the iterations the example "
+                         "input runs are traced) or a fixed number of iterations (a factory "
+                         "argument: --arg)"}.get(name, "write it as plain torch code")
+    return WorkloadError(f"torch.{name} ({where}) is not supported by the tracer (a higher-order "
+                         f"op: torch runs its functions outside the recorder): {how}")
 
 
 def make_recorder(torch):
@@ -135,8 +160,13 @@ def make_recorder(torch):
                 self._paths[parents] = path
             return path
 
+        #: torch.cond / torch.while_loop reach __torch_dispatch__, to be refused in one line
+        supports_higher_order_operators = True
+
         def __torch_dispatch__(self, func, types, args=(), kwargs=None):
             kwargs = kwargs or {}
+            if isinstance(func, torch._ops.HigherOrderOperator):
+                raise higher_order_error(func.name(), f"module '{self._module()}', {_user_line()}")
             if self.keep_data:  # a parameter about to be written in place (an optimizer step)
                 from .stats import before_write
 
@@ -145,8 +175,9 @@ def make_recorder(torch):
                 out = func(*args, **kwargs)
             except Exception as exc:
                 if needs_values(torch, func, args, kwargs, exc):
-                    raise values_error(f"aten.{func._overloadpacket.__name__} (module "
-                                       f"'{self._module()}', {_user_line()})") from None
+                    name = func._overloadpacket.__name__
+                    raise values_error(f"aten.{name} (module '{self._module()}', {_user_line()})",
+                                       name in VALUE_READS) from None
                 raise
             data = None
             if self.keep_data is not None:  # operands as the op saw them (an in-place op may follow)

@@ -33,6 +33,7 @@ from .assemble import finish
 from .claims import MATMULS, dims, scale_ops, weight_side
 from .registry import LOWERINGS, Call, aten, bound_args, lowers
 from .computed import note as note_computed, source_flags
+from .control import VALUE_READS, read_value
 from .custom import CUSTOM_OPS, TORCH_NAMESPACES, lower_custom
 from .resample import resample_vec
 from .stats import add as add_stats
@@ -251,6 +252,8 @@ class Lowerer:
         torch = self.torch
         rule = LOWERINGS.get(ev.func._overloadpacket)
         if rule is not None and not rule.moves_data:
+            if (name := ev.func._overloadpacket.__name__) in VALUE_READS:  # an if / while on a value
+                read_value(self, ev, name)
             return
         args, kwargs = ev.args, ev.kwargs
         mutated = []
@@ -282,7 +285,8 @@ class Lowerer:
 
     @lowers(*A.NO_DATA, *A.VIEW_INPLACE, moves_data=False)
     def _no_data(self, c: Call) -> None:
-        """Metadata, asserts, scalar reads and in-place views: skipped before any read is seen."""
+        """Metadata, asserts, scalar reads and in-place views: skipped before any read is seen
+        (a value read into Python is counted first: :mod:`.control`)."""
 
     @lowers(*A.FACTORIES)
     def _factory(self, c: Call) -> None:
@@ -355,6 +359,16 @@ class Lowerer:
         out = c.targets[0]
         self.emit("elementwise", c.base, c.reads, c.targets, fn="sigmoid",
                   vec=A.GLU_OPS_PER_ELEMENT * out.numel())
+
+    @lowers("isin")
+    def _isin(self, c: Call) -> None:
+        """``torch.isin(elements, test_elements)`` (``generate()``'s end-of-sequence test): each
+        element compared with each test element, one ``where``-class vector op per pair, N x |S|
+        (the OR over the set folded into the compare)."""
+        test = c.args[1]
+        s = test.numel() if isinstance(test, self.torch.Tensor) else 1
+        self.emit("elementwise", c.base, c.reads, c.targets, fn="where",
+                  vec=float(c.targets[0].numel() * s))
 
     @lowers(*A.SOFTMAX)
     def _softmax(self, c: Call) -> None:

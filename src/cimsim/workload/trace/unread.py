@@ -274,4 +274,6 @@ def notes(meta) -> list[str]:
                    f"{'it' if len(lost) == 1 else 'them'} (torch.from_numpy? a tensor attribute that "
                    "is no buffer?): work done outside torch is not counted "
                    "(metadata['untraced_tensors'])")
-    return out
+    from .control import note
+
+    return out + note(meta)  # the path the example inputs took (:mod:`.control`)
