@@ -464,13 +464,14 @@ def footprint_apart(workload) -> tuple[Footprint, Footprint]:
         return Footprint(0, 0, 0), Footprint(weights, 0, 0, **train)
     pipe = pipeline_of(workload)
     if pipe is None:
-        kv = kv_cache_profile(workload, mask)
-        return Footprint(0, int(kv.max()), 0), Footprint(weights, 0, int(act.max()), **train)
+        kv, peak = kv_cache_profile(workload, mask), int(act.argmax())
+        return Footprint(0, int(kv.max()), 0), Footprint(weights, 0, int(act[peak]), **train, op=peak)
     device, host = Footprint(0, 0, 0), Footprint(0, 0, 0)
     held, rest = _unread_by_stage(workload, pipe[0])
     for s, ops, w_s, kv_s in _stage_parts(workload, mask, *pipe):
         device = max(device, Footprint(0, int(kv_s[ops].max()), 0, s, pipe[0]), key=lambda f: f.total)
-        host = max(host, Footprint(w_s + held[s], 0, int(act[ops].max()), s, pipe[0], unread=held[s]),
+        i = int(np.flatnonzero(ops)[np.argmax(act[ops])])
+        host = max(host, Footprint(w_s + held[s], 0, int(act[i]), s, pipe[0], unread=held[s], op=i),
                    key=lambda f: f.total)
     return device, replace(host, weights=host.weights + rest, unread=host.unread + rest)
 
