@@ -229,7 +229,7 @@ def test_a_prefill_holds_the_caches_it_has_written():
     # static batch of 3, prompt 5: the prefill's qkv ops write 5 rows a request a layer; at its
     # first op it holds no cache (no request runs yet: the decode step's 6-token caches less the
     # row that step appends and the 5 the prefill writes); at its last op all 5 rows written.
-    # It held one row a request and layer more, the decode step's own (a tester, 2026-12-07)
+    # It held one row a request and layer more, the decode step's own (a tester, 2026-12-06)
     from cimsim.workload.footprint import kv_cache_mask, kv_cache_profile
     m = LLMModel(layers=3, hidden=32, heads=4, kv_heads=2, ffn=48, vocab=20, head_dim=8, gated=True)
     w = llm_serving(m, prompt=5, decode=2, batch=3)
@@ -265,7 +265,7 @@ def test_prefill_peak_cache_is_the_prompts_rows_llama3_8b_shape():
     # Llama-3-8B's attention (32 layers, 8 K/V heads of 128) at prompt 32,768, batch 1, fp16,
     # fused: the peak is in the prefill (an FFN of 32,768 rows), whose cache then holds
     # 2 x 32 x 8 x 128 x 32,768 x 2 B = 4,294,967,296 B, not one row a layer more
-    # (4,295,098,368 B: a tester, 2026-12-07); 2 layers and a small FFN/vocabulary keep it fast,
+    # (4,295,098,368 B: a tester, 2026-12-06); 2 layers and a small FFN/vocabulary keep it fast,
     # the cache scaled by 32 / 2
     m = LLMModel(layers=2, hidden=4096, heads=32, kv_heads=8, ffn=14336, vocab=1024, head_dim=128,
                  gated=True)

@@ -1,4 +1,4 @@
-"""Long contexts against a model's limits (a long-context serving user, 2026-12-07): a sliding
+"""Long contexts against a model's limits (a long-context serving user, 2026-12-06): a sliding
 window only where the config's layers use one (``layer_types``, Qwen2's ``max_window_layers``),
 a mix of sliding and full layers refused past the window by name rather than as all-sliding,
 and a note past a rotary model's ``max_position_embeddings``."""
