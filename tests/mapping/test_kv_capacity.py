@@ -47,6 +47,24 @@ def arch(capacity_b: int, devices: int | None = None) -> object:
     })
 
 
+def sep(capacity_b, channels=1, pim_channels=None):
+    """The box with PIM units of a device of their own (sharing: separate) holding the KV cache."""
+    return architecture_from_dict({
+        "name": "sep",
+        "memory": {"hbm": {"capacity": f"{capacity_b} B", "bandwidth": "1 TB/s",
+                           "energy_per_byte": "1 pJ/B", "channels": channels}},
+        "links": {"nvlink": {"bandwidth": "100 GB/s", "latency": "1 us", "energy_per_bit": "1 pJ/bit"}},
+        "processor": {"name": "host", "cores": 1, "clock": "1 GHz",
+                      "macs_per_cycle_per_core": {"fp16": 1}, "vector_ops_per_cycle_per_core": 1,
+                      "energy_per_mac": {"fp16": "1 pJ"}, "energy_per_vector_op": "1 pJ",
+                      "static_power": "0 W", "op_overhead": "0 s"},
+        "pim": {"units_per_channel": 1, "clock": "1 GHz", "macs_per_cycle": 1,
+                "internal_bandwidth": "1 GB/s", "energy_per_mac": "1 pJ",
+                "energy_per_bit": "1 pJ/bit", "claims": ["kv_cache"], "max_rows": 32,
+                "sharing": "separate", "link": "nvlink",
+                **({} if pim_channels is None else {"channels": pim_channels})}})
+
+
 def test_weights_closed_form():
     assert weights(LLAMA2_7B) == 13_214_154_752  # 6,607,077,376 parameters in FP16
     assert llm_serving(LLAMA2_7B, prompt=2, decode=1, batch=1).weight_bytes == weights(LLAMA2_7B)
@@ -114,19 +132,8 @@ def test_the_scores_hint_with_the_cache_in_a_pim_device_of_its_own():
     # 17,039,360 B; one byte less is refused, and fused the scores would stay on chip
     m = LLMModel(layers=1, hidden=64, heads=4, kv_heads=4, ffn=128, vocab=32, head_dim=16, gated=True)
     host = weights(m) + 2 * 4 * 1024**2 * FP16 + 2 * 1024 * 64 * FP16
-    sep = architecture_from_dict({
-        "name": "sep",
-        "memory": {"hbm": {"capacity": f"{host - 1} B", "bandwidth": "1 TB/s", "energy_per_byte": "1 pJ/B"}},
-        "links": {"nvlink": {"bandwidth": "100 GB/s", "latency": "1 us", "energy_per_bit": "1 pJ/bit"}},
-        "processor": {"name": "host", "cores": 1, "clock": "1 GHz",
-                      "macs_per_cycle_per_core": {"fp16": 1}, "vector_ops_per_cycle_per_core": 1,
-                      "energy_per_mac": {"fp16": "1 pJ"}, "energy_per_vector_op": "1 pJ",
-                      "static_power": "0 W", "op_overhead": "0 s"},
-        "pim": {"units_per_channel": 1, "clock": "1 GHz", "macs_per_cycle": 1,
-                "internal_bandwidth": "1 GB/s", "energy_per_mac": "1 pJ", "energy_per_bit": "1 pJ/bit",
-                "claims": ["kv_cache"], "max_rows": 32, "sharing": "separate", "link": "nvlink"}})
     with pytest.raises(MappingError) as e:
-        place(llm_serving(m, prompt=1024, decode=1), sep)
+        place(llm_serving(m, prompt=1024, decode=1), sep(host - 1))
     assert f"needs {host / 1e6:.6g} MB live at once" in str(e.value)
     assert str(e.value).endswith("; 16.7772 MB of the activations are the attention's score and "
                                  "probability tensors (H x tokens x keys each, unfused attention): "
@@ -321,22 +328,6 @@ def test_a_separate_pim_device_holds_the_kv_cache_not_the_host():
     # FFN's gate, up and down-input (3 ffn) and the hidden state
     act = B * P * (3 * LLAMA2_7B.ffn + LLAMA2_7B.hidden) * FP16
     w = llm_serving(LLAMA2_7B, prompt=P, decode=D, batch=B)
-
-    def sep(capacity_b, channels=1, pim_channels=None):
-        return architecture_from_dict({
-            "name": "sep",
-            "memory": {"hbm": {"capacity": f"{capacity_b} B", "bandwidth": "1 TB/s",
-                               "energy_per_byte": "1 pJ/B", "channels": channels}},
-            "links": {"nvlink": {"bandwidth": "100 GB/s", "latency": "1 us", "energy_per_bit": "1 pJ/bit"}},
-            "processor": {"name": "host", "cores": 1, "clock": "1 GHz",
-                          "macs_per_cycle_per_core": {"fp16": 1}, "vector_ops_per_cycle_per_core": 1,
-                          "energy_per_mac": {"fp16": "1 pJ"}, "energy_per_vector_op": "1 pJ",
-                          "static_power": "0 W", "op_overhead": "0 s"},
-            "pim": {"units_per_channel": 1, "clock": "1 GHz", "macs_per_cycle": 1,
-                    "internal_bandwidth": "1 GB/s", "energy_per_mac": "1 pJ",
-                    "energy_per_bit": "1 pJ/bit", "claims": ["kv_cache"], "max_rows": 32,
-                    "sharing": "separate", "link": "nvlink",
-                    **({} if pim_channels is None else {"channels": pim_channels})}})
 
     host = weights(LLAMA2_7B) + act
     assert host > kv(LLAMA2_7B, B, P + D)
