@@ -47,6 +47,24 @@ def arch(capacity_b: int, devices: int | None = None) -> object:
     })
 
 
+def sep(capacity_b, channels=1, pim_channels=None):
+    """The box with PIM units of a device of their own (sharing: separate) holding the KV cache."""
+    return architecture_from_dict({
+        "name": "sep",
+        "memory": {"hbm": {"capacity": f"{capacity_b} B", "bandwidth": "1 TB/s",
+                           "energy_per_byte": "1 pJ/B", "channels": channels}},
+        "links": {"nvlink": {"bandwidth": "100 GB/s", "latency": "1 us", "energy_per_bit": "1 pJ/bit"}},
+        "processor": {"name": "host", "cores": 1, "clock": "1 GHz",
+                      "macs_per_cycle_per_core": {"fp16": 1}, "vector_ops_per_cycle_per_core": 1,
+                      "energy_per_mac": {"fp16": "1 pJ"}, "energy_per_vector_op": "1 pJ",
+                      "static_power": "0 W", "op_overhead": "0 s"},
+        "pim": {"units_per_channel": 1, "clock": "1 GHz", "macs_per_cycle": 1,
+                "internal_bandwidth": "1 GB/s", "energy_per_mac": "1 pJ",
+                "energy_per_bit": "1 pJ/bit", "claims": ["kv_cache"], "max_rows": 32,
+                "sharing": "separate", "link": "nvlink",
+                **({} if pim_channels is None else {"channels": pim_channels})}})
+
+
 def test_weights_closed_form():
     assert weights(LLAMA2_7B) == 13_214_154_752  # 6,607,077,376 parameters in FP16
     assert llm_serving(LLAMA2_7B, prompt=2, decode=1, batch=1).weight_bytes == weights(LLAMA2_7B)
@@ -68,7 +86,7 @@ def test_a_refusal_names_unfused_attention_scores_and_the_fused_kernel():
     # a long prompt under unfused attention: the scores and the softmax output of a layer,
     # 2 x H x P^2 x 2 B = 2 x 4 x 1,024^2 x 2 B = 16,777,216 B, are the bulk of the peak (a
     # batch-1 32k Llama-3-8B prompt on an 80 GB GPU: 137.4 GB of them, and the refusal did not
-    # say so; a tester, 2026-12-07); fused, they stay on chip and the same run fits
+    # say so; a tester, 2026-12-06); fused, they stay on chip and the same run fits
     m = LLMModel(layers=1, hidden=64, heads=4, kv_heads=4, ffn=128, vocab=32, head_dim=16, gated=True)
     unfused = llm_serving(m, prompt=1024, decode=1)
     fused = llm_serving(m, prompt=1024, decode=1, attention_kernel="fused")
@@ -86,6 +104,41 @@ def test_a_refusal_names_unfused_attention_scores_and_the_fused_kernel():
     with pytest.raises(MappingError) as e:
         place(llm_serving(LLAMA2_7B, prompt=8, decode=8, batch=4), arch(weights(LLAMA2_7B)))
     assert "score and probability" not in str(e.value)
+
+
+def test_the_scores_hint_recommends_fusing_only_where_that_fits():
+    # review 15-2 item 2: the hint recommended --attention-kernel fused where the run still did
+    # not fit. Same model, P = 1,024: weights(m) = 86,016 B, cache 2 x P x 4 x 16 x 2 B =
+    # 262,144 B; at the peak (the softmax) the activations are the scores and probabilities,
+    # 2 x 4 x P^2 x 2 B = 16,777,216 B, and two P x 64 rows of 2 B (262,144 B). A capacity of
+    # the weights and the cache only: 17,039,360 B over, fused or not (its activations are > 0)
+    m = LLMModel(layers=1, hidden=64, heads=4, kv_heads=4, ffn=128, vocab=32, head_dim=16, gated=True)
+    cap = weights(m) + kv(m, 1, 1024)
+    with pytest.raises(MappingError):
+        place(llm_serving(m, prompt=1024, decode=1, attention_kernel="fused"), arch(cap))
+    with pytest.raises(MappingError) as e:
+        place(llm_serving(m, prompt=1024, decode=1), arch(cap))
+    over = 2 * 4 * 1024**2 * FP16 + 2 * 1024 * 64 * FP16
+    assert over == 17_039_360
+    assert str(e.value).endswith(
+        "; 16.7772 MB of the 17.0394 MB over are the attention's score and probability tensors "
+        "(H x tokens x keys each, unfused attention): --attention-kernel fused keeps them on "
+        "chip, but the rest does not fit either"), str(e.value)
+
+
+def test_the_scores_hint_with_the_cache_in_a_pim_device_of_its_own():
+    # footprint_apart's host footprint had no peak op, so the hint never came with the cache
+    # apart (sharing: separate): the host holds weights(m) + the activations, 86,016 +
+    # 17,039,360 B; one byte less is refused, and fused the scores would stay on chip
+    m = LLMModel(layers=1, hidden=64, heads=4, kv_heads=4, ffn=128, vocab=32, head_dim=16, gated=True)
+    host = weights(m) + 2 * 4 * 1024**2 * FP16 + 2 * 1024 * 64 * FP16
+    with pytest.raises(MappingError) as e:
+        place(llm_serving(m, prompt=1024, decode=1), sep(host - 1))
+    assert f"needs {host / 1e6:.6g} MB live at once" in str(e.value)
+    assert str(e.value).endswith("; 16.7772 MB of the activations are the attention's score and "
+                                 "probability tensors (H x tokens x keys each, unfused attention): "
+                                 "generated with --attention-kernel fused (FlashAttention) they "
+                                 "stay on chip"), str(e.value)
 
 
 def test_gqa_cache_is_a_group_smaller():
@@ -183,7 +236,7 @@ def test_a_prefill_holds_the_caches_it_has_written():
     # static batch of 3, prompt 5: the prefill's qkv ops write 5 rows a request a layer; at its
     # first op it holds no cache (no request runs yet: the decode step's 6-token caches less the
     # row that step appends and the 5 the prefill writes); at its last op all 5 rows written.
-    # It held one row a request and layer more, the decode step's own (a tester, 2026-12-07)
+    # It held one row a request and layer more, the decode step's own (a tester, 2026-12-06)
     from cimsim.workload.footprint import kv_cache_mask, kv_cache_profile
     m = LLMModel(layers=3, hidden=32, heads=4, kv_heads=2, ffn=48, vocab=20, head_dim=8, gated=True)
     w = llm_serving(m, prompt=5, decode=2, batch=3)
@@ -219,7 +272,7 @@ def test_prefill_peak_cache_is_the_prompts_rows_llama3_8b_shape():
     # Llama-3-8B's attention (32 layers, 8 K/V heads of 128) at prompt 32,768, batch 1, fp16,
     # fused: the peak is in the prefill (an FFN of 32,768 rows), whose cache then holds
     # 2 x 32 x 8 x 128 x 32,768 x 2 B = 4,294,967,296 B, not one row a layer more
-    # (4,295,098,368 B: a tester, 2026-12-07); 2 layers and a small FFN/vocabulary keep it fast,
+    # (4,295,098,368 B: a tester, 2026-12-06); 2 layers and a small FFN/vocabulary keep it fast,
     # the cache scaled by 32 / 2
     m = LLMModel(layers=2, hidden=4096, heads=32, kv_heads=8, ffn=14336, vocab=1024, head_dim=128,
                  gated=True)
@@ -275,22 +328,6 @@ def test_a_separate_pim_device_holds_the_kv_cache_not_the_host():
     # FFN's gate, up and down-input (3 ffn) and the hidden state
     act = B * P * (3 * LLAMA2_7B.ffn + LLAMA2_7B.hidden) * FP16
     w = llm_serving(LLAMA2_7B, prompt=P, decode=D, batch=B)
-
-    def sep(capacity_b, channels=1, pim_channels=None):
-        return architecture_from_dict({
-            "name": "sep",
-            "memory": {"hbm": {"capacity": f"{capacity_b} B", "bandwidth": "1 TB/s",
-                               "energy_per_byte": "1 pJ/B", "channels": channels}},
-            "links": {"nvlink": {"bandwidth": "100 GB/s", "latency": "1 us", "energy_per_bit": "1 pJ/bit"}},
-            "processor": {"name": "host", "cores": 1, "clock": "1 GHz",
-                          "macs_per_cycle_per_core": {"fp16": 1}, "vector_ops_per_cycle_per_core": 1,
-                          "energy_per_mac": {"fp16": "1 pJ"}, "energy_per_vector_op": "1 pJ",
-                          "static_power": "0 W", "op_overhead": "0 s"},
-            "pim": {"units_per_channel": 1, "clock": "1 GHz", "macs_per_cycle": 1,
-                    "internal_bandwidth": "1 GB/s", "energy_per_mac": "1 pJ",
-                    "energy_per_bit": "1 pJ/bit", "claims": ["kv_cache"], "max_rows": 32,
-                    "sharing": "separate", "link": "nvlink",
-                    **({} if pim_channels is None else {"channels": pim_channels})}})
 
     host = weights(LLAMA2_7B) + act
     assert host > kv(LLAMA2_7B, B, P + D)

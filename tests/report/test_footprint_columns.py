@@ -57,7 +57,8 @@ def expected() -> dict[str, int]:
     total = weights() + kv(B, P + D) + act
     return {C.FOOTPRINT_BYTES: total, C.FOOTPRINT_WEIGHT_BYTES: weights(),
             C.FOOTPRINT_KV_CACHE_BYTES: kv(B, P + D), C.FOOTPRINT_ACTIVATION_BYTES: act,
-            C.BACKING_CAPACITY_BYTES: CAPACITY, C.BACKING_HEADROOM_BYTES: CAPACITY - total}
+            C.BACKING_CAPACITY_BYTES: CAPACITY, C.BACKING_HEADROOM_BYTES: CAPACITY - total,
+            C.KV_CACHE_PEAK_BYTES: kv(B, P + D)}
 
 
 def test_closed_form():
@@ -99,3 +100,27 @@ def test_run_json_and_compare_csv_carry_them(tmp_path):
     assert r.exit_code == 0, r.output
     row = pd.read_csv(out).iloc[0]
     assert {c: int(row[c]) for c in C.FOOTPRINT_COLUMNS} == expected()
+
+
+def test_kv_cache_peak_is_the_cache_at_its_largest_where_the_prefill_peaks():
+    # review 15-2 item 4: a long prompt under unfused attention peaks in the prefill (its scores
+    # and probabilities, 2 x 4 x 256^2 x 2 B = 1 MB, dwarf a decode step), where the cache holds
+    # the prompt's P rows; footprint_kv_cache_bytes is then flat over --decode, while the cache
+    # grows to P + D tokens: kv_cache_peak_bytes = kv(B, P + D)
+    prompt = 256
+    for decode in (2, 30):
+        rec = cimsim.simulate(box(), llm_serving(M, prompt=prompt, decode=decode, batch=B)).record()
+        assert rec[C.FOOTPRINT_KV_CACHE_BYTES] == kv(B, prompt) == 131_072
+        assert rec[C.KV_CACHE_PEAK_BYTES] == kv(B, prompt + decode)
+    assert kv(B, prompt + 30) == 146_432  # 2 x 2 x 2 x 16 x 286 x 2 x 2
+
+
+def test_the_new_columns_are_appended_after_the_older_fixed_columns():
+    # review 15-2 item 9: inserted after activation_bytes they moved every later CSV column (from
+    # ops_per_backing_byte on) by six places; appended, the older ones keep their positions:
+    # ops_per_backing_byte right after activation_bytes, notes before the new ones
+    new = (C.GRAPH_DEPTH_SERIAL_STEPS, C.GRAPH_DEPTH_OPS, *C.FOOTPRINT_COLUMNS)
+    assert len(new) == 9 and C.FIXED_COLUMNS[-9:] == new
+    i = C.FIXED_COLUMNS.index(C.ACTIVATION_BYTES)
+    assert C.FIXED_COLUMNS[i + 1] == C.OPS_PER_BACKING_BYTE
+    assert C.FIXED_COLUMNS[-10] == C.NOTES

@@ -154,6 +154,15 @@ def test_refused_values_note_the_field_and_its_domain(files, tmp_path):
     assert "Input should be" not in res.output and "overrides=" not in res.output
 
 
+def test_header_states_the_smallest_rel_to_its_digits(files):
+    # review 15-2 item 7: at --rel 1e-9 the header read "each field at x1 and x1" (:g, 6 digits)
+    res = CliRunner().invoke(main, ["sensitivity", str(files / "round.yaml"), "-w",
+                                    str(files / "gemv.json"), "--engine", "analytic", "--field",
+                                    "processor.static_power", "--rel", "1e-9"])
+    assert res.exit_code == 0, res.output
+    assert "each field at x0.999999999 and x1.000000001" in res.output
+
+
 def test_cli_table_and_csv(files, tmp_path):
     out = tmp_path / "s.csv"
     res = CliRunner().invoke(main, ["sensitivity", str(files / "round.yaml"), "-w",

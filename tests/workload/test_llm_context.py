@@ -1,4 +1,4 @@
-"""Long contexts against a model's limits (a long-context serving user, 2026-12-07): a sliding
+"""Long contexts against a model's limits (a long-context serving user, 2026-12-06): a sliding
 window only where the config's layers use one (``layer_types``, Qwen2's ``max_window_layers``),
 a mix of sliding and full layers refused past the window by name rather than as all-sliding,
 and a note past a rotary model's ``max_position_embeddings``."""
@@ -82,6 +82,22 @@ def test_gemma2_without_layer_types_interleaves_as_transformers_derives():
     cfg = {k: v for k, v in QWEN2.items() if k != "use_sliding_window"}
     m = model_from_hf({**cfg, "model_type": "gemma2", "head_dim": 16})
     assert (m.window, m.window_layers) == (16, 2)
+
+
+@pytest.mark.skipif(not HAS_TF, reason="transformers not installed")
+def test_a_layers_override_derives_layer_types_anew():
+    # review 15-2 item 8: a config.json's explicit layer_types (recent transformers writes one
+    # into Gemma-3 / Qwen3 files) went stale under --layers: 24 sliding + 2 full layers cut to
+    # 2 layers said "24 of its layers" slide. Dropped, the list is derived for the 2 layers
+    # (Gemma2Config: sliding, full): 1 of 2 slides
+    from cimsim.workload.llm_options import hf_overridden
+
+    cfg = {k: v for k, v in QWEN2.items() if k != "use_sliding_window"}
+    cfg = {**cfg, "model_type": "gemma2", "head_dim": 16, "num_hidden_layers": 26,
+           "layer_types": ["sliding_attention"] * 24 + ["full_attention"] * 2}
+    assert (model_from_hf(cfg).window_layers) == 24
+    m = model_from_hf(hf_overridden(cfg, {"layers": 2}))
+    assert (m.layers, m.window, m.window_layers) == (2, 16, 1)
 
 
 def _cli(tmp_path, cfg: dict, prompt: int, decode: int):

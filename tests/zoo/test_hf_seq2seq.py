@@ -76,6 +76,32 @@ def test_whisper_decoder_step_reads_a_cross_attention_cache():
     assert w.macs == step_macs(5, 20, D, F, V)
 
 
+def test_whisper_step_cross_cache_footprint_and_pim_products():
+    # the merged interaction (review 15-2): the step's cross-attention K and V of each of the L
+    # layers over M = 20 encoder positions, fp32 (4 B), are KV cache: 2 L D M 4 B; its self-
+    # attention cache (5 tokens) is read through the concatenation with the new row, so it is
+    # no cache the footprint counts. On gpu-hbm-pim-attn both cross products of each layer (Q.K^T
+    # and P.V, D x M MACs each) run on the PIM units: 2 L products; the 2 L self-attention
+    # products stay on the host, and the note says --serve cannot read them in place here
+    from pathlib import Path
+
+    from cimsim.config import load_architecture
+    from cimsim.mapping.placement import place
+    from cimsim.workload.footprint import footprint
+
+    w = zoo.trace_zoo("hf:whisper", cache=5, encoder_len=20, **WHISPER)
+    assert footprint(w).kv_cache == 2 * L * D * 20 * 4
+    pl = place(w, load_architecture(Path(__file__).resolve().parents[2] / "configs"
+                                    / "gpu-hbm-pim-attn.yaml"))
+    pim = [i for i, c in enumerate(pl.components) if c.name == "pim"][0]
+    a = w.arrays
+    on_pim = (pl.component == pim) & (a.stationary < 0) & (a.rows > 0)
+    assert int(on_pim.sum()) == 2 * L and set(a.macs[on_pim].tolist()) == {D * 20}
+    note = [n for n in pl.notes if "without a weight stay on the host" in n]
+    assert len(note) == 1 and note[0].startswith(f"{2 * L} matmul(s) without a weight")
+    assert "is decoder-only" in note[0] and "trace with --serve" not in note[0]
+
+
 def test_bart_is_the_whole_encoder_decoder_and_steps_with_cross_attention():
     w = zoo.trace_zoo("hf:bart", seq=10, target=3, **BART)
     assert w.macs == encoder_macs(10, BD, BF) + decoder_macs(3, 10, BD, BF)

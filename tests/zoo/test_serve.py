@@ -185,6 +185,28 @@ def test_pim_runs_the_traced_decode_attention(llama):
     assert r.ops_per_unit["pim"] == 36
 
 
+def test_serve_past_max_position_embeddings_is_a_note(tmp_path):
+    # review 15-2 item 5: workload llm notes a request past a rotary model's
+    # max_position_embeddings; trace --serve was silent. 20 + 3 = 23 positions > 16
+    out = tmp_path / "s.json"
+    r = CliRunner().invoke(main, ["trace", "--zoo", "hf:llama", "--serve", "--prompt", "20",
+                                  "--decode", "3", "--param", "num_hidden_layers=1",
+                                  "--param", "hidden_size=64", "--param", "intermediate_size=128",
+                                  "--param", "num_attention_heads=4", "--param", "num_key_value_heads=2",
+                                  "--param", "vocab_size=100", "--param", "max_position_embeddings=16",
+                                  "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    assert ("note: --serve: a request of prompt 20 and decode 3 reaches 23 positions, past the "
+            "config's max_position_embeddings of 16") in r.output
+    assert "reaches 23 positions" in load_workload(out).metadata["context_note"]
+    # review 15-2 item 1: on gpu-hbm-pim-attn the prefill's attention over the K and V it has just
+    # projected (RoPE'd: elementwise ops) stays on the host with no note telling a --serve run
+    # to trace with --serve; the decode steps' products run on the PIM units
+    r = CliRunner().invoke(main, ["run", "gpu-hbm-pim-attn", str(out)], env={"COLUMNS": "300"})
+    assert r.exit_code == 0, r.output
+    assert "without a weight stay on the host" not in r.output
+
+
 @pytest.mark.slow
 def test_continuous_padded_and_mha_match_the_generator_and_replicas_equal_the_op_by_op_build():
     kw = dict(prompt=[3, 4, 3], decode=[8, 5, 9], batch=2, requests=3, batching="continuous",

@@ -65,7 +65,7 @@ def sensitivity(config: str, workload: str, fields: tuple[str, ...], rel: float,
     a = df.attrs
     click.echo(f"{a['architecture']} on {a['workload']} ({engine}): latency "
                f"{si(a['latency_s'], 's')}, energy {si(a['energy_j'], 'J')}, bound {a['bound']}; "
-               f"each field at x{1 - rel:g} and x{1 + rel:g}")
+               f"each field at x{1 - rel:.12g} and x{1 + rel:.12g}")  # --rel 1e-9: not x1 and x1
     from rich.table import Table
 
     t = Table(title_justify="left")

@@ -269,6 +269,8 @@ def _trace_serving(zoo_name, path, name, overrides, serving, params=()) -> None:
     click.echo(f"serving run: {llm['step_kind'].count('prefill')} prefill(s), "
                f"{llm['step_kind'].count('decode')} decode step(s), {llm['generated_tokens']} tokens; "
                f"{tr['count']} traces in {trace_s:.1f} s")
+    if w.metadata.get("context_note"):  # past a rotary model's max_position_embeddings, as workload llm
+        click.echo(w.metadata["context_note"], err=True)
 
 
 def _stamp_source(w, spec: str, params=(), zoo: bool = False):

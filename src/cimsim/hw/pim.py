@@ -352,19 +352,28 @@ class PIM(Component[PIMConfig]):
     def _host_attention_note(self, ops: OpArrays, free, took) -> Optional[str]:
         """With ``kv_cache`` claimed, in a workload that reads a KV cache: how many free
         weightless matmuls stay on the host because their second operand is no KV cache
-        (:meth:`OpArrays.kv_operand_bytes`), None if none."""
+        (:meth:`OpArrays.kv_operand_bytes`), None if none; not those whose operand this run
+        projected (a prefill's fresh K and V: :meth:`OpArrays.second_operand_origin`)."""
         kv = self._input_bytes(ops)
         if "kv_cache" not in self.config.claims or not (kv > 0).any():  # a step that reads a cache
             return None
         left = free & ~took & (ops.rows > 0) & (ops.stationary < 0) & (kv <= 0)
         if ops.backward is not None:
             left &= ~ops.backward
+        origin = ops.second_operand_origin()
+        fresh, cat = origin if origin is not None else (np.zeros_like(left), np.zeros_like(left))
+        left &= ~fresh
         if not left.any():
             return None
+        why = "e.g. activations"
+        if (left & cat).any():
+            why = (f"{int((left & cat).sum())} read a cache through its concatenation with the "
+                   "step's new row" + (", as an encoder-decoder's decoder step reads its "
+                   "self-attention cache (--serve, which reads it in place, is decoder-only)"
+                   if ops.encoder_decoder else " (trace with --serve to read it in place)"))
         return (f"{int(left.sum())} matmul(s) without a weight stay on the host: their second "
                 "operand is no KV cache (a model input given as a cache, read as it is or through a "
-                "scaled or transposed copy), e.g. activations, or a cache read through its "
-                "concatenation with the step's new row (trace with --serve to read it in place)")
+                f"scaled or transposed copy): {why}")
 
     def claim_note(self, ops: OpArrays, free, took):
         """How many of the ``free`` ops of the kinds it claims it left for having more rows

@@ -101,16 +101,20 @@ class Placement:
         return out
 
 
-def _scores_hint(workload: Workload, fp) -> str:
+def _scores_hint(workload: Workload, fp, host: int, capacity: int) -> str:
     """Where unfused attention's score and probability tensors are most of the activations at
     the peak (:func:`~cimsim.workload.footprint.attention_score_bytes`): their bytes, and that a
-    fused kernel keeps them on chip; else ''."""
+    fused kernel keeps them on chip where that alone brings the ``host`` bytes within
+    ``capacity``, else which share of the bytes over they are; '' where they are not most."""
     scores = attention_score_bytes(workload, fp.op)
     if scores * 2 <= fp.activations:
         return ""
-    return (f"; {si(scores, 'B', 6)} of the activations are the attention's score and probability "
-            "tensors (H x tokens x keys each, unfused attention): generated with "
-            "--attention-kernel fused (FlashAttention) they stay on chip")
+    what = "the attention's score and probability tensors (H x tokens x keys each, unfused attention)"
+    if host - scores <= capacity:
+        return (f"; {si(scores, 'B', 6)} of the activations are {what}: generated with "
+                "--attention-kernel fused (FlashAttention) they stay on chip")
+    return (f"; {si(scores, 'B', 6)} of the {si(host - capacity, 'B', 6)} over are {what}: "
+            "--attention-kernel fused keeps them on chip, but the rest does not fit either")
 
 
 def place(workload: Workload, arch: Architecture) -> Placement:
@@ -144,7 +148,7 @@ def place(workload: Workload, arch: Architecture) -> Placement:
             f"workload '{workload.name}' needs {si(host, 'B', 6)} live at once"
             f"{'' if fp.stage is None else f' on pipeline stage {fp.stage} of {fp.stages} (one device each)'}"
             f" ({parts}) but architecture '{arch.name}' has memory.{back}.capacity "
-            f"{si(capacity, 'B', 6)}{_scores_hint(workload, fp)}"
+            f"{si(capacity, 'B', 6)}{_scores_hint(workload, fp, host, capacity)}"
         )
     ops = workload.arrays
     comps = arch.instances

@@ -134,7 +134,8 @@ def footprint_columns(fp, capacity: int, cache_apart: bool) -> dict[str, int]:
     held = fp.total - (fp.kv_cache if cache_apart else 0)
     return {C.FOOTPRINT_BYTES: int(fp.total), C.FOOTPRINT_WEIGHT_BYTES: int(fp.weights),
             C.FOOTPRINT_KV_CACHE_BYTES: int(fp.kv_cache), C.FOOTPRINT_ACTIVATION_BYTES: int(fp.activations),
-            C.BACKING_CAPACITY_BYTES: int(capacity), C.BACKING_HEADROOM_BYTES: int(capacity) - int(held)}
+            C.BACKING_CAPACITY_BYTES: int(capacity), C.BACKING_HEADROOM_BYTES: int(capacity) - int(held),
+            C.KV_CACHE_PEAK_BYTES: int(fp.kv_cache_peak)}
 
 
 def build_result(run: RunData, keep_ops: bool = True) -> Result:

@@ -62,6 +62,7 @@ DOCS: tuple[tuple[str, str, str], ...] = (
     (C.FOOTPRINT_ACTIVATION_BYTES, "B", ALL),
     (C.BACKING_CAPACITY_BYTES, "B", ALL),
     (C.BACKING_HEADROOM_BYTES, "B", ALL),
+    (C.KV_CACHE_PEAK_BYTES, "B", ALL),
     (C.OPS_PER_BACKING_BYTE, "op/B", ALL),
     (C.RIDGE_OPS_PER_BACKING_BYTE, "op/B", ALL),
     (C.AREA_M2, "m²", ALL),

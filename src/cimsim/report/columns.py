@@ -95,8 +95,10 @@ OPTIMIZER_STATE_BYTES = "optimizer_state_bytes"
 FOOTPRINT_BYTES = "footprint_bytes"
 #: of it, the weights (every parameter, those a traced forward never read included)
 FOOTPRINT_WEIGHT_BYTES = "footprint_weight_bytes"
-#: of it, the KV caches resident at the peak (a serving run's: 2 x layers x kv_heads x head_dim x
-#: the tokens cached x the cache dtype's bytes); 0 for a workload with none
+#: of it, the KV caches resident at the footprint's peak (a serving run's: 2 x layers x kv_heads x
+#: head_dim x the tokens cached then x the cache dtype's bytes: the prompt's P rows where the
+#: prefill peaks, so flat over ``--decode``; ``kv_cache_peak_bytes`` is the cache's own largest);
+#: 0 for a workload with none
 FOOTPRINT_KV_CACHE_BYTES = "footprint_kv_cache_bytes"
 #: of it, the activations live at the peak (not ``activation_bytes``, their sum over the run)
 FOOTPRINT_ACTIVATION_BYTES = "footprint_activation_bytes"
@@ -107,9 +109,14 @@ BACKING_CAPACITY_BYTES = "backing_capacity_bytes"
 #: cache where a device of its own holds it): the bytes a longer context or a larger batch may
 #: still take (a run past the capacity is refused, never negative)
 BACKING_HEADROOM_BYTES = "backing_headroom_bytes"
+#: the most bytes of KV cache resident at once over the run, wherever the footprint peaks (a
+#: serving run's: its longest requests' P + D tokens, 2 x layers x kv_heads x head_dim x tokens x
+#: the cache dtype's bytes; one device's under pipeline parallelism, the largest stage's): the
+#: KV cache size a sweep over ``--decode`` or ``--prompt`` plots; 0 for a workload with none
+KV_CACHE_PEAK_BYTES = "kv_cache_peak_bytes"
 FOOTPRINT_COLUMNS: tuple[str, ...] = (FOOTPRINT_BYTES, FOOTPRINT_WEIGHT_BYTES, FOOTPRINT_KV_CACHE_BYTES,
                                       FOOTPRINT_ACTIVATION_BYTES, BACKING_CAPACITY_BYTES,
-                                      BACKING_HEADROOM_BYTES)
+                                      BACKING_HEADROOM_BYTES, KV_CACHE_PEAK_BYTES)
 #: run-level arithmetic intensity against the backing store (the outermost memory level,
 #: whatever its name: ``dram`` on the bundled configs): 2 x MACs / the bytes over it, op/B (the
 #: roofline's x-axis for the whole run; a CIM or PIM that keeps its weights in place reads few
@@ -374,12 +381,15 @@ BOUNDS: tuple[str, ...] = ("memory", "interconnect", "compute", "dependency", "o
 #: Columns every result has, in order.
 FIXED_COLUMNS: tuple[str, ...] = (
     WORKLOAD, ARCHITECTURE, ENGINE, LATENCY, ENERGY, BOUND, BOUND_PART, CRITICAL_PATH_S,
-    CRITICAL_PATH_OPS, CRITICAL_PATH_SERIAL_STEPS, GRAPH_DEPTH_SERIAL_STEPS, GRAPH_DEPTH_OPS, PARALLELISM, BOUND_MEMORY_S, BOUND_LINK_S, BOUND_COMPUTE_S, MACS, OPS, THROUGHPUT_MACS,
-    SAMPLES_PER_S, WEIGHT_BYTES, ACTIVATION_BYTES, *FOOTPRINT_COLUMNS, OPS_PER_BACKING_BYTE, RIDGE_OPS_PER_BACKING_BYTE,
+    CRITICAL_PATH_OPS, CRITICAL_PATH_SERIAL_STEPS, PARALLELISM, BOUND_MEMORY_S, BOUND_LINK_S, BOUND_COMPUTE_S, MACS, OPS, THROUGHPUT_MACS,
+    SAMPLES_PER_S, WEIGHT_BYTES, ACTIVATION_BYTES, OPS_PER_BACKING_BYTE, RIDGE_OPS_PER_BACKING_BYTE,
     AREA_M2, OPS_PER_J, OPS_PER_S_PER_M2,
     AVERAGE_POWER_W, POWER_DENSITY_W_PER_M2, *SYSTEM_COLUMNS,
     ENERGY_PLACEHOLDER_SHARE, AREA_PLACEHOLDER_SHARE, LATENCY_PLACEHOLDER_SHARE, PRECISION_MISMATCH, EXTRAPOLATED, PHYSICALLY_PLAUSIBLE,
     NOTES,
+    # appended, after the columns of earlier releases, so that a positional reader of a CSV
+    # (cut -f, usecols) still finds those where they were
+    GRAPH_DEPTH_SERIAL_STEPS, GRAPH_DEPTH_OPS, *FOOTPRINT_COLUMNS,
 )
 
 

@@ -242,6 +242,7 @@ class Result:
     footprint_activation_bytes = property(lambda self: self.footprint.get(C.FOOTPRINT_ACTIVATION_BYTES))
     backing_capacity_bytes = property(lambda self: self.footprint.get(C.BACKING_CAPACITY_BYTES))
     backing_headroom_bytes = property(lambda self: self.footprint.get(C.BACKING_HEADROOM_BYTES))
+    kv_cache_peak_bytes = property(lambda self: self.footprint.get(C.KV_CACHE_PEAK_BYTES))
 
     @property
     def physically_plausible(self) -> bool:

@@ -310,7 +310,7 @@ def op_arrays(workload) -> OpArrays:
                     act_ptr=aptr, act_ids=c.in_ids[~w_entry].astype(np.int64),
                     first_out=c.out_ids[c.out_ptr[:-1]].astype(np.int64) if no else np.zeros(0, np.int64),
                     backward=backward, gather_pool=_gather_pools(c.tags, no, kind),
-                    cache_root=_cache_roots(workload),
+                    cache_root=_cache_roots(workload), encoder_decoder=_encoder_decoder(workload),
                     **dict(zip(("random_read_bytes", "random_write_bytes"),
                                _random_columns(c.tags, no, c.op_names, workload.name, size))))
 
@@ -350,6 +350,13 @@ def unread_matrices(metadata) -> np.ndarray | None:
     kn = [e["matrix"] for e in entries if isinstance(e, dict) and isinstance(e.get("matrix"), list)
           and len(e["matrix"]) == 2 and all(type(x) is int and x >= 1 for x in e["matrix"])]
     return np.array(kn, dtype=np.float64) if kn else None
+
+
+def _encoder_decoder(workload) -> bool:
+    """One decoder step of an ``hf:`` encoder-decoder: what its factory said it built
+    (:func:`cimsim.zoo.hf_seq2seq`: "one decoder step ... a cross-attention cache")."""
+    zoo = workload.metadata.get("zoo")
+    return isinstance(zoo, dict) and "cross-attention cache" in str(zoo.get("built", ""))
 
 
 def _cache_roots(workload) -> np.ndarray:
@@ -509,7 +516,7 @@ def op_arrays_reference(workload) -> OpArrays:
                          and (op.tags.get("part") == "gather" or op.tags.get("pool") == "scatter")
                          else "" for op in workload.ops],
                         dtype=object)).astype(bool).any() else None),
-                    cache_root=_cache_roots(workload),
+                    cache_root=_cache_roots(workload), encoder_decoder=_encoder_decoder(workload),
                     **dict(zip(("random_read_bytes", "random_write_bytes"),
                                _random_reference(workload.ops))))
 

@@ -100,6 +100,10 @@ class Footprint:
     master_weights: int = 0  # a mixed-precision training step's master weights
     unread: int = 0  # of ``weights``: parameters the traced forward never read (module docstring)
     op: int | None = field(default=None, compare=False)  # the op at the peak (None: no ops)
+    #: the most bytes of KV cache resident at once over the run (one device's: a pipeline
+    #: stage's, the largest), wherever the peak is: the prefill peak holds the prompt's rows
+    #: only, the cache grows to P + D tokens by the last step
+    kv_cache_peak: int = field(default=0, compare=False)
 
     @property
     def total(self) -> int:
@@ -379,15 +383,17 @@ def footprint(workload) -> Footprint:
     pipe = pipeline_of(workload)
     if pipe is None:
         peak = int(np.argmax(kv + act))
-        return Footprint(weights, int(kv[peak]), int(act[peak]), **train, op=peak)
-    best = None
+        return Footprint(weights, int(kv[peak]), int(act[peak]), **train, op=peak,
+                         kv_cache_peak=int(kv.max()))
+    best, most = None, 0
     held, rest = _unread_by_stage(workload, pipe[0])
     for s, ops, w_s, kv_s in _stage_parts(workload, mask, *pipe):
         i = int(np.flatnonzero(ops)[np.argmax((kv_s + act)[ops])])
         f = Footprint(w_s + held[s], int(kv_s[i]), int(act[i]), s, pipe[0], unread=held[s], op=i)
+        most = max(most, int(kv_s[ops].max()))
         if best is None or f.total > best.total:
             best = f
-    return replace(best, weights=best.weights + rest, unread=best.unread + rest)
+    return replace(best, weights=best.weights + rest, unread=best.unread + rest, kv_cache_peak=most)
 
 
 def attention_score_bytes(workload, op: int | None) -> int:
@@ -464,13 +470,14 @@ def footprint_apart(workload) -> tuple[Footprint, Footprint]:
         return Footprint(0, 0, 0), Footprint(weights, 0, 0, **train)
     pipe = pipeline_of(workload)
     if pipe is None:
-        kv = kv_cache_profile(workload, mask)
-        return Footprint(0, int(kv.max()), 0), Footprint(weights, 0, int(act.max()), **train)
+        kv, peak = kv_cache_profile(workload, mask), int(act.argmax())
+        return Footprint(0, int(kv.max()), 0), Footprint(weights, 0, int(act[peak]), **train, op=peak)
     device, host = Footprint(0, 0, 0), Footprint(0, 0, 0)
     held, rest = _unread_by_stage(workload, pipe[0])
     for s, ops, w_s, kv_s in _stage_parts(workload, mask, *pipe):
         device = max(device, Footprint(0, int(kv_s[ops].max()), 0, s, pipe[0]), key=lambda f: f.total)
-        host = max(host, Footprint(w_s + held[s], 0, int(act[ops].max()), s, pipe[0], unread=held[s]),
+        i = int(np.flatnonzero(ops)[np.argmax(act[ops])])
+        host = max(host, Footprint(w_s + held[s], 0, int(act[i]), s, pipe[0], unread=held[s], op=i),
                    key=lambda f: f.total)
     return device, replace(host, weights=host.weights + rest, unread=host.unread + rest)
 
@@ -482,4 +489,4 @@ def checked_footprint(workload, cache_apart: bool) -> Footprint:
     if not cache_apart:
         return workload.footprint
     device, host = footprint_apart(workload)
-    return replace(host, kv_cache=device.kv_cache)
+    return replace(host, kv_cache=device.kv_cache, kv_cache_peak=device.kv_cache)

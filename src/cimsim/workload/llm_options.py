@@ -145,9 +145,13 @@ def hf_overridden(config: Mapping[str, object], shape: Mapping[str, object]) -> 
     """``config`` (a config.json's dict) with the shape options in ``shape`` (LLMModel field
     names) written under the keys :func:`model_from_hf` reads first, so what the config leaves
     to be derived (GPT-2's FFN of 4 x hidden, a head width of hidden / heads, K/V heads = heads)
-    is derived from the overridden shape, as transformers derives it."""
-    return {**language_model(config),
-            **{HF_KEYS[k]: v for k, v in shape.items() if k in HF_KEYS and v is not None}}
+    is derived from the overridden shape, as transformers derives it; a ``layer_types`` list
+    (one entry a layer) is dropped under a ``layers`` override, so that it is derived anew
+    for the new count, not read for the config's."""
+    base = language_model(config)
+    if shape.get("layers") is not None:
+        base = {k: v for k, v in base.items() if k != "layer_types"}
+    return {**base, **{HF_KEYS[k]: v for k, v in shape.items() if k in HF_KEYS and v is not None}}
 
 
 def lengths_tag(prompt: Sequence[int], decode: Sequence[int]) -> str:

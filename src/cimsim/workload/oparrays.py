@@ -153,6 +153,9 @@ class OpArrays:
     #: byte takes its pattern), 0 for the one it leaves out. None when no op states one.
     random_read_bytes: np.ndarray | None = None
     random_write_bytes: np.ndarray | None = None
+    #: the workload is one decoder step of an encoder-decoder (``metadata['zoo']['built']``:
+    #: ``hf:`` whisper / t5 / bart with ``--param cache``), which ``trace --serve`` refuses
+    encoder_decoder: bool = False
 
     def mac_dtype_ok(self) -> np.ndarray:
         """bool per op: its dtype is a compute dtype (:attr:`compute_dtypes`). A MAC op in
@@ -269,6 +272,41 @@ class OpArrays:
         id) among its non-weight inputs (needs the producer columns)."""
         return np.bincount(self.act_readers(), weights=self.tensor_bytes[self.act_ids] * tensors[self.act_ids],
                            minlength=self.kind.shape[0])
+
+    def second_operand_origin(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """``(fresh, concatenated)``, bool per op: the second operand of a matmul is made in
+        this run by a matmul with a stationary weight (a prefill's K or V, just projected),
+        through copies and elementwise ops (a transpose, a scale, a rotary embedding) that
+        read no KV cache; or it is a concatenation (a ``copy`` of two or more inputs) that
+        reads a KV cache (:attr:`cache_root`), or a copy or elementwise op of one (a decode
+        step's self-attention cache grown by its new row). None without the producer columns."""
+        if self.act_ptr is None or self.producer is None:
+            return None
+        n = self.kind.shape[0]
+        reader, made_by = self.act_readers(), self.producer >= 0
+        cache = (self.producer < 0 if self.cache_root is None else self.cache_root >= 0)
+        copy, elem = self.kind_codes.get("copy", -1), self.kind_codes.get("elementwise", -1)
+        passes = (self.kind == copy) | (self.kind == elem)
+
+        def spread(seed_ops):  # tensors made by seed_ops, then by passing ops reading one
+            made = made_by & seed_ops[self.producer]
+            while True:  # one round per link of the longest chain (a handful)
+                hit = np.zeros(n, dtype=bool)
+                hit[reader[made[self.act_ids]]] = True
+                new = made | (made_by & (hit & passes)[self.producer])
+                if (new == made).all():
+                    return made
+                made = new
+
+        reads_cache = np.zeros(n, dtype=bool)
+        reads_cache[reader[cache[self.act_ids]]] = True
+        cat = spread((self.kind == copy) & (np.diff(self.act_ptr) >= 2) & reads_cache)
+        fresh = spread((self.kind == self.kind_codes.get("matmul", -1)) & (self.stationary >= 0))
+        fresh &= ~cat & ~cache
+        second = np.arange(len(self.act_ids)) - self.act_ptr[:-1][reader] == 1
+        ids = self.act_ids[second]
+        return tuple(np.bincount(reader[second], weights=m[ids].astype(float), minlength=n) > 0
+                     for m in (fresh, cat))
 
     @property
     def streams(self) -> bool:

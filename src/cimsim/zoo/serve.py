@@ -61,7 +61,7 @@ from dataclasses import dataclass, field
 from ..errors import WorkloadError
 from ..workload.ir import Workload, WorkloadBuilder
 from ..workload.llm import check_positions, lengths_tag, model_from_hf, one_micro_batch, serving_options
-from ..workload.llm_options import check_padded
+from ..workload.llm_options import check_padded, context_note
 from ..workload.llm_replicate import Stretch, insert_replicas, third_step_repeats
 from ..workload.llm_schedule import AdmissionGate, computed_decode, counted, schedule
 from .hf import _check_positions, position_limit, serving_entries
@@ -260,6 +260,7 @@ def trace_serving(zoo_name: str, *, prompt, decode, batch: int = 1, requests: in
     full_cfg, full_overrides = zm.model.config.to_dict(), dict(overrides)
     shape = model_from_hf(full_cfg)
     check_positions(shape, P, D, "--serve")  # a sliding window, as workload llm
+    past_context = context_note(shape, P, D, "--serve")  # past a rotary model's positions
     check_padded(P, D, Dc, position_limit(zm.model) or shape.positions, shape.window, "--serve",
                  shape.window_layers)
     n_layers = full_cfg.get("num_hidden_layers") or full_cfg.get("n_layer")
@@ -539,6 +540,7 @@ def trace_serving(zoo_name: str, *, prompt, decode, batch: int = 1, requests: in
         "traces": {"count": n_traces, "seconds": round(trace_s, 3)},
         "folded_ops_per_decode_step": dec.folded if dec else 0,
         "kv_appends": kv_note,
+        **({"context_note": past_context} if past_context else {}),
         "macs": int(macs.sum()),
         **({"unread_parameters": unread} if unread else {}),
         "llm": {
