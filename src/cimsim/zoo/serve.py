@@ -404,8 +404,8 @@ def trace_serving(zoo_name: str, *, prompt, decode, batch: int = 1, requests: in
                         merged = tuple(sum(d[f] for d in dims) if f == diff[0] else dims[0][f]
                                        for f in range(4))
             if merged is not None:
-                inputs = []
-                for i in ins:
+                inputs, chain_in = [], {}
+                for a, i in enumerate(ins):
                     ids = tids(i)
                     if kind == "matmul" and len(ids) > 1:  # one operand over every request's rows
                         g_ = T(f"{prefix}.{oname}.in{len(inputs)}",
@@ -414,7 +414,14 @@ def trace_serving(zoo_name: str, *, prompt, decode, batch: int = 1, requests: in
                              tags={**tags, "part": "gather"})
                         ids = [g_]
                     inputs += ids
+                    for x in ids:  # a fused op's chain per input (trace/fuse.py), per tensor now
+                        chain_in[x] = max(chain_in.get(x, 0), (otags.get("chain_in") or [0] * len(ins))[a])
                 outputs = [x for i in outs for x in tids(i)]
+                if "chain_in" in otags or "chain_out" in otags:  # one entry per input / output
+                    otags = {**otags, "chain_in": [chain_in[x] for x in dict.fromkeys(inputs)],
+                             "chain_out": [c for i, c in zip(outs, otags.get("chain_out") or
+                                                             [otags.get("chain_ops", 1)] * len(outs))
+                                           for _ in tids(i)]}
                 w_ = tids(wt)[0] if wt is not None and tm0.shared[wt] else None
                 gate(f"{prefix}.{oname}", kind, list(dict.fromkeys(inputs)), outputs, m=merged[0],
                      k=merged[1], n=merged[2], batch=merged[3], weight=w_, fn=fn,
