@@ -366,7 +366,9 @@ def _report(w, path, seconds: float, made=None) -> None:
     from ..workload.trace.unread import notes as unread_notes
 
     built = (w.metadata.get("zoo") or {}).get("built")
-    for line in ([built] if built else []) + training_notes(w.metadata) + unread_notes(w.metadata):
+    mla = (w.metadata.get("latent_attention") or {}).get("note")
+    for line in ([built] if built else []) + ([mla] if mla else []) + training_notes(w.metadata) \
+            + unread_notes(w.metadata):
         click.echo(f"note: {line}")
 
 

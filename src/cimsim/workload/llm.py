@@ -90,7 +90,7 @@ from .ir import Workload, WorkloadBuilder
 from .llm_attention import (decode_step_macs, kernel_tags, launches, prefill_macs,  # noqa: F401
                             serving_macs)  # (the closed forms re-exported)
 from .llm_options import (ATTENTION, BATCHING, GEN, HF_KEYS, LIMITS, _per_request, _shape,  # noqa: F401
-                          _splits, attention_window, check_positions, context_of, encoder_only, gated_mlp,
+                          _splits, attention_window, check_positions, context_of, encoder_only, ffn_of, gated_mlp,
                           head_dim_of, hf_overridden, key_of, kv_dtype_of, language_model, layer_kinds,
                           lengths_tag, one_micro_batch, position_table, refuse_unmodelled, serving_options)
 from .llm_replicate import Stretch, insert_replicas, third_step_repeats
@@ -170,10 +170,10 @@ def model_from_hf(config: Mapping[str, object]) -> LLMModel:
     # traced model has them): a Mixtral file without num_local_experts still has 8 experts
     typed = refuse_unmodelled(config)
     hidden = get("hidden_size", "n_embd", "d_model")
-    heads = get("num_attention_heads", "n_head")
+    heads = get("num_attention_heads", "n_head", "n_heads")
     if not isinstance(hidden, int) or not isinstance(heads, int) or heads < 1:
         raise WorkloadError(f"{GEN}: the HF config's {key_of(config, 'hidden_size', 'n_embd', 'd_model')} "
-                            f"({hidden!r}) and {key_of(config, 'num_attention_heads', 'n_head')} "
+                            f"({hidden!r}) and {key_of(config, 'num_attention_heads', 'n_head', 'n_heads')} "
                             f"({heads!r}) must be integers >= 1")
     head_dim = head_dim_of(config, hidden, heads)
     if head_dim is None:  # the head width would be rounded down
@@ -189,14 +189,14 @@ def model_from_hf(config: Mapping[str, object]) -> LLMModel:
     if isinstance(kv, int) and kv >= 1 and heads % kv:  # named as the config names them
         raise WorkloadError(f"{GEN}: kv_heads={kv} (the HF config's "
                             f"{key_of(config, 'num_key_value_heads', 'num_kv_heads', 'n_head_kv')}) "
-                            f"must divide heads={heads} ({key_of(config, 'num_attention_heads', 'n_head')})")
+                            f"must divide heads={heads} ({key_of(config, 'num_attention_heads', 'n_head', 'n_heads')})")
     window, window_layers = attention_window(typed, layer_kinds(config, typed))
     return LLMModel(
-        layers=get("num_hidden_layers", "n_layer"),
+        layers=get("num_hidden_layers", "n_layer", "n_layers"),
         hidden=hidden,
         heads=heads,
         kv_heads=kv,
-        ffn=get("intermediate_size", "n_inner", "ffn_hidden_size", "ffn_dim", default=4 * hidden),
+        ffn=ffn_of(config, hidden),  # MPT's expansion_ratio x d_model; 4 x hidden (GPT-2)
         vocab=get("vocab_size"),
         head_dim=head_dim,
         gated=gated_mlp(typed),  # by the model type: SwiGLU (Llama, Mistral, Qwen), GeGLU (Gemma)

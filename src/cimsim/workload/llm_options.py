@@ -377,9 +377,21 @@ def check_padded(prompts, decodes, runs, positions: int | None, window: int | No
                     "similar lengths")
 
 
+def dense_only(typed: Mapping[str, object]) -> bool:
+    """The HF config (its type's defaults filled in) builds no mixture-of-experts layer: its
+    first ``first_k_dense_replace`` layers are dense (DeepSeek-V2/V3, as transformers 5.24's
+    ``DeepseekV3DecoderLayer`` picks the MLP) and it has no more layers than that."""
+    k = typed.get("first_k_dense_replace")
+    n = typed.get("num_hidden_layers")
+    return all(isinstance(v, int) and not isinstance(v, bool) for v in (k, n)) and n <= k
+
+
 def refuse_experts(config: Mapping[str, object], typed: Mapping[str, object]) -> None:
     """Refuse a mixture of experts: an expert count in ``config`` or its type's defaults
-    (``typed``), or a mixture-of-experts model type (:data:`MOE_TYPES`) without transformers."""
+    (``typed``), or a mixture-of-experts model type (:data:`MOE_TYPES`) without transformers;
+    not a config cut to its dense layers (:func:`dense_only`)."""
+    if dense_only(typed):
+        return
     for k in ("num_local_experts", "num_experts", "n_routed_experts"):
         n = typed.get(k)
         if isinstance(n, int) and not isinstance(n, bool) and n > 1:
@@ -427,6 +439,15 @@ def refuse_unmodelled(config: Mapping[str, object]) -> dict:
     typed = {**type_defaults(config.get("model_type")), **config}
     refuse_experts(config, typed)
     mt = str(config.get("model_type", ""))
+    refuse_latent(typed, mt)
+    shared = typed.get("num_kv_shared_layers")
+    if isinstance(shared, int) and not isinstance(shared, bool) and shared > 0:
+        raise WorkloadError(f"{GEN}: the HF config ({mt or 'no model_type'}) shares KV caches across "
+                            f"layers (num_kv_shared_layers={shared}: its last {shared} layers read an "
+                            "earlier layer's cache and write none), which the generator does not model "
+                            "(it would give every layer its own K/V projection and cache); give "
+                            "num_kv_shared_layers: 0, or trace the model with `cimsim trace --zoo "
+                            f"hf:{mt or 'TYPE'}`")
     kinds = next((sorted({str(x) for x in typed[k]} - ATTENTION_KINDS) for k in LAYER_KIND_KEYS
                   if isinstance(typed.get(k), (list, tuple))
                   and {str(x) for x in typed[k]} - ATTENTION_KINDS), None)
@@ -438,6 +459,40 @@ def refuse_unmodelled(config: Mapping[str, object]) -> dict:
                             "have: give a decoder-only transformer's config (trace the model "
                             "itself with `cimsim trace --zoo hf:TYPE` to count its real ops)")
     return typed
+
+
+#: the HF config fields of multi-head latent attention (MLA: DeepSeek-V2, arXiv 2405.04434
+#: Sec. 2.1; MiniCPM3, Youtu, DeepSeek-V3)
+LATENT_KEYS = ("kv_lora_rank", "q_lora_rank", "qk_rope_head_dim", "qk_nope_head_dim", "v_head_dim")
+
+
+def latent_attention(config) -> dict | None:
+    """The MLA fields (:data:`LATENT_KEYS`) of an HF config (a dict, or a transformers config
+    object) that has a ``kv_lora_rank``, else None."""
+    get = config.get if isinstance(config, Mapping) else (lambda k: getattr(config, k, None))
+    r = get("kv_lora_rank")
+    if not isinstance(r, int) or isinstance(r, bool) or r < 1:
+        return None
+    return {k: get(k) for k in LATENT_KEYS if get(k) is not None}
+
+
+def latent_cache_elements(fields: Mapping[str, object]) -> int:
+    """Elements an MLA layer caches per token: the compressed latent and the decoupled RoPE key,
+    ``kv_lora_rank + qk_rope_head_dim`` (DeepSeek-V2 Sec. 2.1.2; transformers caches the same)."""
+    return int(fields["kv_lora_rank"]) + int(fields.get("qk_rope_head_dim") or 0)
+
+
+def refuse_latent(typed: Mapping[str, object], mt: str) -> None:
+    """Refuse multi-head latent attention: the generator would build it as multi-head attention
+    with ``head_dim = qk_rope_head_dim`` (the config classes set it so), the wrong KV cache."""
+    fields = latent_attention(typed)
+    if fields:
+        raise WorkloadError(
+            f"{GEN}: the HF config ({mt or 'no model_type'}) uses multi-head latent attention "
+            f"({', '.join(f'{k}={v}' for k, v in fields.items())}; its cache is kv_lora_rank + "
+            f"qk_rope_head_dim = {latent_cache_elements(fields)} elements per token per layer), "
+            "which the generator does not model; trace the model's own code with "
+            f"`cimsim trace --zoo hf:{mt or 'TYPE'} --serve`")
 
 
 #: the :class:`~.llm.LLMModel` fields that are limits a run is checked against, not its shape
@@ -478,6 +533,27 @@ def gated_mlp(config: Mapping[str, object]) -> bool:
     if mt in PLAIN_MLP_TYPES:
         return False
     return config.get("hidden_act") in ("silu", "swiglu")
+
+
+#: the HF config keys of the FFN width, in the order read
+FFN_KEYS = ("intermediate_size", "n_inner", "ffn_hidden_size", "ffn_dim")
+
+
+def ffn_of(config: Mapping[str, object], hidden: int) -> object:
+    """The FFN width of an HF config: :data:`FFN_KEYS`, else MPT's ``expansion_ratio x d_model``,
+    else GPT-2's ``4 x hidden``; a value that is not one integer >= 1 (Gemma-3n's per-layer list)
+    is refused naming the config's field, not the ``--ffn`` option the user did not give."""
+    key = next((k for k in (*FFN_KEYS, "expansion_ratio") if config.get(k) is not None), None)
+    v = 4 * hidden if key is None else config[key]
+    if key == "expansion_ratio" and isinstance(v, (int, float)) and not isinstance(v, bool) \
+            and float(v * hidden).is_integer():
+        v = int(v * hidden)
+    if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+        mt = config.get("model_type") or "no model_type"
+        got = f"a per-layer list ({len(v)} entries)" if isinstance(v, (list, tuple)) else repr(v)
+        raise WorkloadError(f"{GEN}: the HF config's {key} ({mt}) is {got}; the generator builds one "
+                            "FFN of a whole number of columns, the same in every layer")
+    return v
 
 
 def head_dim_of(config: Mapping[str, object], hidden: int, heads: int) -> int | None:

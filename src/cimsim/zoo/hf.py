@@ -27,8 +27,10 @@ import os
 
 from ..errors import WorkloadError
 from ..workload.llm import head_dim_of
+from ..workload.llm_options import dense_only, latent_attention, latent_cache_elements
 from ..workload.trace import require_torch
 from ..workload.trace.unread import TOP_K as _TOP_K
+from .hf_positions import _check_positions, position_limit  # noqa: F401  (re-exported)
 from .hf_seq2seq import encoder_decoder, seq2seq
 from .registry import ZooEntry, check_switch, estimating, internal_parameters, register
 
@@ -217,9 +219,10 @@ def _deployed(model, torch):
 
 
 def _experts(cfg) -> str | None:
-    """``FIELD=N`` where the config is a mixture of experts, else None."""
-    return next((f"{k}={v}" for k in ("num_local_experts", "num_experts", "n_routed_experts")
-                 if isinstance(v := getattr(cfg, k, None), int) and v > 1), None)
+    """``FIELD=N`` (the config's own field, not an ``attribute_map`` alias) where the config
+    builds a mixture-of-experts layer, else None (DeepSeek cut to its dense layers: dense_only)."""
+    d = cfg.to_dict()
+    return None if dense_only(d) else next((f"{k}={d[k]}" for k in _EXPERTS if _whole(d.get(k)) and d[k] > 1), None)
 
 
 def _fake(torch) -> bool:
@@ -243,28 +246,6 @@ _LM = dict(vocab_size=128, hidden_size=32, intermediate_size=64, num_hidden_laye
 def _ids(torch, vocab, seq, batch=1):
     g = torch.Generator().manual_seed(1)
     return torch.randint(0, vocab, (batch, seq), generator=g)
-
-
-def position_limit(model) -> int | None:
-    """The size of ``model``'s table of absolute position embeddings (GPT-2's ``wpe``, BERT's,
-    OPT's); None for a model without one (rotary models, Llama)."""
-    cfg = model.config
-    limit = getattr(cfg, "max_position_embeddings", None) or getattr(cfg, "n_positions", None)
-    table = any(n.rsplit(".", 1)[-1] in ("wpe", "position_embeddings", "embed_positions")
-                for n, _ in model.named_modules())
-    return limit if table and isinstance(limit, int) else None
-
-
-def _check_positions(model, name: str, needed: int, param: str, label: str | None = None) -> None:
-    """Refuse ``needed`` positions past the model's table of absolute position embeddings
-    (:func:`position_limit`): on fake tensors the lookup would trace silently, with real
-    weights it is an IndexError. Rotary models (Llama) have no table and no limit here."""
-    cfg = model.config
-    limit = position_limit(model)
-    if limit is not None and needed > limit:
-        key = "n_positions" if getattr(cfg, "n_positions", None) == limit else "max_position_embeddings"
-        raise WorkloadError(f"{label or '--param ' + param}: {name} needs {needed} positions, past "
-                            f"its table of {limit} ({key}); raise it too (--param {key}={needed})")
 
 
 def _causal(model_type, defaults, config, seq=8, cache=0, batch=1, name=None, origin=None, seed=0):
@@ -291,9 +272,11 @@ def _causal(model_type, defaults, config, seq=8, cache=0, batch=1, name=None, or
 
 def _cache_bytes(torch, model, cache: int, batch: int):
     """A KV cache's bytes as one fake tensor (K and V of every layer: ``2 L x batch x kv_heads x
-    cache x head_dim``), for :func:`cimsim.zoo.registry.estimate_bytes` where the forward that
+    cache x head_dim``; multi-head latent attention's ``L x batch x cache x (r + rope)``), for :func:`cimsim.zoo.registry.estimate_bytes` where the forward that
     makes the cache does not run on fake tensors (a mixture of experts routes by value)."""
     c = model.config
+    if (mla := latent_attention(c)):  # the latent and the RoPE key: kv_lora_rank + qk_rope_head_dim
+        return torch.empty(c.num_hidden_layers, batch, cache, latent_cache_elements(mla), dtype=model.dtype)
     kv = getattr(c, "num_key_value_heads", None) or c.num_attention_heads
     dh = getattr(c, "head_dim", None) or c.hidden_size // c.num_attention_heads
     return torch.empty(2 * c.num_hidden_layers, batch, kv, cache, dh, dtype=model.dtype)
@@ -589,5 +572,6 @@ def _any(model_type: str, config: dict, seq: int, cache: int, batch: int, given:
         raise WorkloadError(f"hf:{model_type} takes {main}, and hf:TYPE feeds token ids only; trace "
                             "it from a factory that builds its inputs (cimsim trace FILE.py:factory), "
                             "or a zoo entry of its family (cimsim trace --zoo list)")
+    _check_positions(model, model_type, seq, f"seq={seq}")  # an encoder's table (Longformer's)
     vocab = getattr(model.config, "vocab_size", 128)
     return model, (_ids(torch, vocab, seq, batch),), {}

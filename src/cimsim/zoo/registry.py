@@ -283,6 +283,11 @@ def trace_zoo(name: str, real_weights: bool = False, allow_unknown: bool = False
                                        for k, v in zm.overrides.items()}}
     if zm.built:
         w.metadata["zoo"]["built"] = zm.built
+    from .latent import latent_metadata
+
+    mla = latent_metadata(getattr(zm.model, "config", None), bool(zm.overrides.get("cache")))
+    if mla:
+        w.metadata["latent_attention"] = mla
     if zm.family == "reference":
         from .reference import params
 

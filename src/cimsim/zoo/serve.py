@@ -60,11 +60,12 @@ from dataclasses import dataclass, field
 
 from ..errors import WorkloadError
 from ..workload.ir import Workload, WorkloadBuilder
-from ..workload.llm import check_positions, lengths_tag, model_from_hf, one_micro_batch, serving_options
+from ..workload.llm import check_positions, lengths_tag, one_micro_batch, serving_options
 from ..workload.llm_options import check_padded, context_note
 from ..workload.llm_replicate import Stretch, insert_replicas, third_step_repeats
 from ..workload.llm_schedule import AdmissionGate, computed_decode, counted, schedule
 from .hf import _check_positions, position_limit, serving_entries
+from .latent import latent_metadata, serving_shape
 from .serve_attention import _fold_cache, fuse_attention
 from .serve_kv import check_serve_options, checked_kv_rows, kv_row_bytes
 from .serve_parallel import _check_shard, _row_parallel, _shard_overrides, _stages
@@ -258,7 +259,7 @@ def trace_serving(zoo_name: str, *, prompt, decode, batch: int = 1, requests: in
     # the requested lengths first, then (static batching) the rows padded to their batch's longest
     _check_positions(zm.model, zoo_name, max(p + d for p, d in zip(P, D)), "", "--prompt + --decode")
     full_cfg, full_overrides = zm.model.config.to_dict(), dict(overrides)
-    shape = model_from_hf(full_cfg)
+    shape = serving_shape(full_cfg)[0]  # MLA read without its latent (zoo/latent.py)
     check_positions(shape, P, D, "--serve")  # a sliding window, as workload llm
     past_context = context_note(shape, P, D, "--serve")  # past a rotary model's positions
     check_padded(P, D, Dc, position_limit(zm.model) or shape.positions, shape.window, "--serve",
@@ -314,8 +315,7 @@ def trace_serving(zoo_name: str, *, prompt, decode, batch: int = 1, requests: in
             fuse_attention(t_)
 
     try:
-        shape = {k: v for k, v in model_from_hf(full_cfg).__dict__.items()
-                 if k not in ("window_layers", "context")}  # the params as before those limits
+        shape = serving_shape(full_cfg)[1]  # the params as before those limits
     except WorkloadError:
         shape = {}
     short = "hf-" + zoo_name[3:].rsplit("/", 1)[-1][:-5] if zoo_name.endswith(".json") else zoo_name
@@ -550,6 +550,7 @@ def trace_serving(zoo_name: str, *, prompt, decode, batch: int = 1, requests: in
         **({"context_note": past_context} if past_context else {}),
         "macs": int(macs.sum()),
         **({"unread_parameters": unread} if unread else {}),
+        **({"latent_attention": mla} if (mla := latent_metadata(zm.model.config, any(D))) else {}),
         "llm": {
             "first_token_ops": first_op,
             "last_token_ops": last_op,

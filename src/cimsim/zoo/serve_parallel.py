@@ -10,7 +10,7 @@ import re
 from ..errors import WorkloadError
 from ..workload.ir import Workload
 from ..workload.llm import model_from_hf
-from ..workload.llm_options import key_of
+from ..workload.llm_options import key_of, latent_attention
 
 
 #: config fields a tensor-parallel share changes (Megatron-LM: heads, FFN columns, vocabulary);
@@ -32,6 +32,12 @@ def _shard_overrides(config, overrides: dict, n: int) -> tuple[dict, dict]:
                             f"(Llama, Mistral, Qwen2, ...); {config.model_type}'s has no "
                             f"{', '.join(missing)}")
     cfg = config.to_dict()
+    mla = latent_attention(cfg)
+    if mla:
+        raise WorkloadError(f"--serve --tensor-parallel {n}: {config.model_type} uses multi-head latent "
+                            f"attention (kv_lora_rank={mla['kv_lora_rank']}): one latent cache per layer "
+                            "shared by every head, which Megatron's split of the heads does not shard; "
+                            "give --tensor-parallel 1")
     s = shard(model_from_hf(cfg), n, who="--serve", names={
         "heads": key_of(cfg, "num_attention_heads", "n_head"),
         "ffn": key_of(cfg, "intermediate_size", "n_inner", "ffn_hidden_size"),

@@ -1,0 +1,90 @@
+"""Multi-head latent attention traced from transformers (find-W, 2026): the decode step is the
+non-absorbed form (kv_b_proj re-expands every cached latent), which the trace now says with the
+absorbed form's MACs beside it; ``--serve`` params state the latent, not MHA heads; DeepSeek-V3
+cut to its dense layers traces on fake tensors; the memory estimate sizes MLA's latent cache;
+RoBERTa's position offset of 2 is counted.
+
+A small MiniCPM3 (:data:`SMALL`): d = 64, H = 4 heads, q_lora r_q = 32, kv_lora r = 16, RoPE key
+8, no-RoPE key 16, value 16, gated FFN 128, vocabulary 100, 1 layer. Per token, the weight
+matmuls: q_a d r_q + q_b r_q H (16 + 8) + kv_a d (r + 8) + o H 16 d + FFN 3 d 128
+= 2048 + 3072 + 1536 + 4096 + 24576 = 35,328 MACs; per cached token (L keys, the step's own
+included): kv_b r H (16 + 16) = 2048, scores H (16 + 8) = 96, values H 16 = 64: 2,208; absorbed
+(DeepSeek-V2, arXiv 2405.04434 Sec. 2.1.2): H (r + 8) + H r = 96 + 64 = 160.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+pytest.importorskip("transformers")
+os.environ["HF_HUB_OFFLINE"] = "1"
+pytestmark = [pytest.mark.torch]
+
+from cimsim import zoo  # noqa: E402
+from cimsim.errors import WorkloadError  # noqa: E402
+from cimsim.zoo.serve import trace_serving  # noqa: E402
+
+SMALL = dict(hidden_size=64, num_attention_heads=4, num_key_value_heads=4, q_lora_rank=32, kv_lora_rank=16, qk_rope_head_dim=8,
+             qk_nope_head_dim=16, v_head_dim=16, intermediate_size=128, vocab_size=100,
+             num_hidden_layers=1)
+
+
+def test_a_traced_mla_decode_step_is_the_non_absorbed_form_and_says_so():
+    w = zoo.trace_zoo("hf:minicpm3", cache=8, **SMALL)
+    L = 8 + 1
+    assert w.macs == 35_328 + L * 2_208 + 64 * 100  # the layer, the cached tokens, the LM head
+    mla = w.metadata["latent_attention"]
+    assert mla["traced_macs_per_cached_token_layer"] == 2_208
+    assert mla["absorbed_macs_per_cached_token_layer"] == 160
+    assert mla["cache_elements_per_token_layer"] == 16 + 8
+    assert "non-absorbed" in mla["note"] and "2405.04434" in mla["note"]
+    assert "note" not in zoo.trace_zoo("hf:minicpm3", seq=8, **SMALL).metadata["latent_attention"]
+
+
+def test_serve_params_state_the_latent_not_mha_heads():
+    w = trace_serving("hf:minicpm3", prompt=8, decode=1, **SMALL)
+    p = w.metadata["params"]
+    assert "kv_heads" not in p and "head_dim" not in p  # were 4 and 8: MHA of RoPE-wide heads
+    assert p["latent_attention"]["kv_lora_rank"] == 16
+    assert p["latent_attention"]["cache_elements_per_token_layer"] == 24
+    assert w.metadata["latent_attention"]["absorbed_macs_per_cached_token_layer"] == 160
+    with pytest.raises(WorkloadError, match="multi-head latent attention"):
+        trace_serving("hf:minicpm3", prompt=8, decode=1, tensor_parallel=2, **SMALL)
+
+
+DS3 = dict(SMALL, moe_intermediate_size=32, n_routed_experts=8,
+           num_experts_per_tok=2, n_group=1, topk_group=1)
+
+
+def test_deepseek_v3_cut_to_its_dense_layers_traces_on_fake_tensors():
+    # first_k_dense_replace = 3: layers 0-2 are dense (DeepseekV3MLP), so 2 layers have no router
+    w = zoo.trace_zoo("hf:deepseek_v3", seq=8, **{**DS3, "num_hidden_layers": 2})
+    assert w.macs > 0
+    with pytest.raises(WorkloadError, match=r"mixture of experts \(n_routed_experts=8\)"):
+        zoo.trace_zoo("hf:deepseek_v3", seq=8, **{**DS3, "num_hidden_layers": 4})
+
+
+def test_the_cache_estimate_of_mla_is_the_latent():
+    import torch
+    import transformers
+
+    from cimsim.zoo.hf import _cache_bytes
+
+    cfg = transformers.AutoConfig.for_model("minicpm3", **SMALL)
+    with torch.device("meta"):
+        model = transformers.AutoModelForCausalLM.from_config(cfg)
+    # 1 layer x batch 2 x 10 tokens x (16 + 8); it was 2 x 4 heads x 8 (head_dim = RoPE width)
+    assert _cache_bytes(torch, model, 10, 2).numel() == 1 * 2 * 10 * 24
+
+
+@pytest.mark.parametrize("model", ["roberta", "longformer"])
+def test_robertas_position_offset_is_counted(model):
+    small = dict(hidden_size=32, num_attention_heads=2, intermediate_size=64, num_hidden_layers=1)
+    # ids start at padding_idx + 1 = 2: 512 positions hold 510 tokens (511 was traced on fake
+    # tensors, and an IndexError with real weights)
+    with pytest.raises(WorkloadError, match=r"needs 511 positions \+ 2 .*max_position_embeddings=513"):
+        zoo.trace_zoo(f"hf:{model}", seq=511, **small)
+    if model == "roberta":
+        assert zoo.trace_zoo("hf:roberta", seq=510, **small).macs > 0
