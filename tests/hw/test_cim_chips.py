@@ -108,6 +108,26 @@ def test_an_input_over_the_chip_link_arrives_before_the_output_leaves(engine):
     assert took[2] == pytest.approx(took[1] + 10e-9, rel=1e-9, abs=0)
 
 
+@pytest.mark.parametrize("engine", ["des", "analytic"])
+def test_a_many_row_op_overlaps_its_chip_link_input_with_its_output(engine):
+    """The same chain with 64 rows, c2c at 0.25 GB/s: op 2's rows pipeline (row r's output
+    leaves over the host link while rows r+1.. still arrive over c2c), so its 64 x 256 =
+    16,384 B over c2c (65.536 us) hide its 16,384 B of output over the host link (163.84 ns)
+    and it ends one row's compute (800 ns) after its last input row, plus both latencies:
+    16,384 / 0.25e9 + 800 ns + 50 ns + 10 ns = 66.396 us (its whole compute, 64 x 800 ns =
+    51.2 us, ends earlier). review15-4 #1: the one-row rule (chip link ahead of the host link)
+    applied to it too and added the 163.84 ns."""
+    wl = matmul(m=64, k=256, n=256, count=4, chain=True, dtype="int8")
+    d = arch_dict(arrays=32, chips=2)
+    d["links"]["c2c"]["bandwidth"] = "0.25 GB/s"
+    ops = simulate(architecture_from_dict(d), wl, engine=engine).op_table
+    assert ops["c2c_bytes"].tolist() == [0.0, 0.0, 64 * 256.0, 0.0]
+    assert ops["interconnect_bytes"].tolist()[2] == 64 * 256.0
+    took = (ops["end_s"] - ops["start_s"]).tolist()
+    assert took[2] == pytest.approx(64 * 256 / 0.25e9 + 8 * 100e-9 + 50e-9 + 10e-9,
+                                    rel=1e-9, abs=0)
+
+
 def test_static_energy_and_utilization_count_every_chip():
     """On chips of 64 arrays all 4 matrices fit chip 0: a second chip changes no op (the same
     latency, nothing over c2c) but doubles the CIM's static power (1 W -> 2 W; the host's 1 W

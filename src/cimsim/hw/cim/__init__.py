@@ -501,7 +501,7 @@ class CIM(Component[CIMConfig]):
         # the weights read from the backing store; a spill is stored there (offchip rule 8),
         # and an output a host op reads from there (hierarchy rule 8)
         nbytes, writes = {link: over}, {link: l_out}
-        latency_chips, ahead = (chips.charge(self.hw, link, c.chip_link, s, nbytes)  # .chips
+        latency_chips, ahead = (chips.charge(self.hw, link, c.chip_link, s, nbytes, rows)
                                 if "chip_link" in s else (0.0, {}))  # rules 3, 4: between chips
         nbytes[back] = nbytes.get(back, 0.0) + w_bytes + first_in
         spill = offchip.charge_spill(s, back, nbytes, writes) | add_landed(ops, idx, back, nbytes, writes)

@@ -158,18 +158,20 @@ def cross_bytes(ops, idx, home: np.ndarray, a_in) -> np.ndarray:
     return np.minimum(share, 1.0) * a_in
 
 
-def charge(hw, link: str, chip_link: str, state: dict, nbytes: dict):
+def charge(hw, link: str, chip_link: str, state: dict, nbytes: dict, rows):
     """Rules 3 and 4, in place: the bytes that cross ``chip_link`` instead of the host ``link``;
     returns each op's latency of ``chip_link`` (where it moves bytes over it) and its
-    :attr:`~cimsim.hw.plan.OpCost.ahead`: an op's ``chip_link`` transfer runs before its host
-    link's (rule 3: the input arrives, then the op computes and its output leaves; rule 4: the
-    results come back before the output leaves), so the two links' times add, as one link's
-    would (none where ``chip_link`` is ``link``: one link, its bytes already summed)."""
+    :attr:`~cimsim.hw.plan.OpCost.ahead`: a one-row op's (``rows`` <= 1: serial, no row pieces)
+    ``chip_link`` transfer runs before its host link's (rule 3: the input arrives, then the op
+    computes and its output leaves; rule 4: the results come back before the output leaves), so
+    the two links' times add, as one link's would. An op of more rows pipelines its rows (row
+    r's output leaves while later rows arrive), so its two links overlap; none where
+    ``chip_link`` is ``link``: one link, its bytes already summed."""
     nbytes[link] = nbytes[link] - state["chip_in"]
     nbytes[chip_link] = nbytes.get(chip_link, 0.0) + state["chip_link"]
     on = state["chip_link"] > 0
     return (np.where(on, hw.links[chip_link].latency, 0.0),
-            {} if chip_link == link else {chip_link: on})
+            {} if chip_link == link else {chip_link: on & (np.asarray(rows) <= 1)})
 
 
 def note(name: str, c, link: str, first: np.ndarray, last: np.ndarray, sizes: np.ndarray,
