@@ -505,3 +505,36 @@ def test_more_cache_never_makes_the_shared_weight_model_slower():
     assert dram[0] == x + 2 * 10_240_000 + 2 * 8_960_000 + 20 * 7_840_000  # 4 MB
     assert dram[4:7] == [x + 2 * 10_240_000 + 2 * 8_960_000 + 7_840_000] * 3  # 12, 14, 16 MB
     assert dram[-1] == x + 10_240_000 + 2 * 8_960_000 + 7_840_000  # 40 MB
+
+
+def test_a_larger_l2_never_makes_the_shared_weight_model_slower():
+    # review15-4 #2: find-N 1 one level in. cpu-ddr5 with an L2 (4 TB/s) inside its L3, fixed
+    # at 18.2 MB; the L2 swept 6 .. 18 MB by 1 MB, and 10.2, 10.3 and 18.2 MB. Closed form of
+    # the bytes read past the L2 (x: 6,400 B): below 7.84 MB small and big both stay in the L3
+    # (18.2 >= 18.08 MB): 2 x 10.24 + 2 x 8.96 + 20 x 7.84 MB; from 7.84 MB small stays in the
+    # L2 and big in the L3 (18.2 - 7.84 = 10.36 >= 10.24 MB): 2 x 10.24 + 2 x 8.96 + 7.84 MB
+    # (program order put big in the L2 from 10.24 MB and small in the L3: 184.97 MB, 265.4 ->
+    # 369.4 us at 10.2 -> 10.3 MB); from 18.08 MB both in the L2: 10.24 + 2 x 8.96 + 7.84 MB.
+    # The DRAM holds big's first read and the rest: 10.24 + 2 x 8.96 + 7.84 MB throughout.
+    import yaml
+
+    from cimsim import bundled
+
+    with open(bundled.resolve_config("cpu-ddr5")) as f:
+        d = yaml.safe_load(f)
+    d["memory"]["sram"]["capacity"] = "18.2 MB"
+    l2 = {"technology": "on-chip SRAM", "bandwidth": "4 TB/s", "energy_per_byte": "5 pJ/B"}
+    sizes = [*range(6, 19), 10.2, 10.3, 18.2]
+    past, dram, lat = {}, {}, {}
+    for c in sorted(sizes):
+        d["memory"] = {"l2": {**l2, "capacity": f"{c} MB"},
+                       **{k: v for k, v in d["memory"].items() if k != "l2"}}
+        r = simulate(architecture_from_dict(d), _shared())
+        past[c], dram[c], lat[c] = r.traffic_bytes["sram"], r.traffic_bytes["dram"], r.latency_s
+    x, big, ab, small = 6_400, 10_240_000, 2 * 8_960_000, 7_840_000
+    assert past == {c: x + (2 * big + ab + 20 * small if c < 7.84 else
+                            2 * big + ab + small if c < 18.08 else big + ab + small)
+                    for c in sizes}
+    assert set(dram.values()) == {x + big + ab + small}
+    t = [lat[c] for c in sorted(sizes)]
+    assert all(b <= a * (1 + 1e-12) for a, b in zip(t, t[1:]))

@@ -44,11 +44,12 @@ which holds every tensor):
    Levels are inclusive: a matrix placed in a level takes its room there and in every
    level outside it (before the backing store), so an L2 as large as the L3 adds no
    room for weights (:mod:`.residency`).
-   Reuse-aware: where some reused matrix finds no room at its first use, the same
-   placement is also made with the matrices taken most bytes saved first ((reads - 1) x
-   bytes) and most reads first, and the one of the three that saves the most reads of the
-   backing store is kept (program order on a tie): a large matrix read twice does not keep
-   a smaller one read twenty times out (:func:`.residency.reuse_aware`).
+   Reuse-aware: where some reused matrix finds no room at its first use or sits outside
+   the innermost level, the same placement is also made with the matrices taken most bytes
+   saved first ((reads - 1) x bytes) and most reads first, and the one of the three that
+   keeps the most bytes of reads off the backing store is kept, then off each level inward
+   (program order on a tie): a large matrix read twice keeps neither the backing store nor
+   an inner level from a smaller one read twenty times (:func:`.residency.reuse_aware`).
 2. An op's activations (inputs plus outputs) stay in the innermost
    non-backing level whose capacity holds them, else they go through the
    backing store. The whole capacity, not the room the resident weights of rule 1

@@ -350,29 +350,33 @@ def by_priority(r: Rooms, order: np.ndarray) -> tuple[dict[int, int], dict[int, 
 def reuse_aware(r: Rooms, counts: np.ndarray) -> tuple[dict[int, int], dict[int, int], float]:
     """Rule 1's choice among three placements: program order of first use (``r``, placed
     already), most bytes saved first ((reads - 1) x bytes) and most reads first (ties in program
-    order): the one that saves the most reads of the backing store, program order on a tie. Only
-    where some reused matrix found no room at its first use (else program order placed them all
-    there: nothing to save). A large matrix read twice thus does not keep a smaller one read
-    twenty times out of the cache, and more capacity never loses such a placement."""
+    order). Each is scored by the bytes of reads each level serves from resident matrices, it
+    and the levels inside it together, compared from the backing store inward (lexicographic):
+    the most reads kept off the backing store first, then off the outermost cache level, and so
+    on; program order on a tie. Only where some reused matrix found no room at its first use or
+    sits outside the innermost level (else program order put every one in the innermost level
+    from its first use: nothing to improve). A large matrix read twice thus keeps neither the
+    backing store nor an inner level from a smaller one read twenty times. The choice is rate-free
+    (bytes only) and greedy (three orders, not an optimum)."""
     best = (r.level, r.install, r.returned)
-    if r.all_at_first:
+    if r.all_at_first and not any(r.level.values()):
         return best
     reused = np.flatnonzero(counts >= 2)
     saved_by = (counts[reused] - 1) * r.size[reused]
     orders = [reused[np.lexsort((r.first[reused], -saved_by))],
               reused[np.lexsort((r.first[reused], -counts[reused]))]]
 
-    def saved(level: dict[int, int], install: dict[int, int]) -> float:
-        out = 0.0
-        for u in level:
+    def served(level: dict[int, int], install: dict[int, int]) -> tuple[float, ...]:
+        per = np.zeros(len(r.cap))  # bytes of reads each level serves (integers: exact sums)
+        for u in sorted(level):
             k = 0 if install[u] == r.first[u] else int(np.searchsorted(r._uses(u), install[u]))
-            out += float(r.size[u]) * (int(counts[u]) - 1 - k)
-        return out
+            per[level[u]] += float(r.size[u]) * (int(counts[u]) - 1 - k)
+        return tuple(np.cumsum(per)[::-1].tolist())  # served at or inside each level, outer first
 
-    top = saved(r.level, r.install)
+    top = served(r.level, r.install)
     for order in orders:
         cand = by_priority(r, order)
-        s = saved(cand[0], cand[1])
+        s = served(cand[0], cand[1])
         if s > top:
             best, top = cand, s
     return best
