@@ -128,6 +128,25 @@ def test_a_many_row_op_overlaps_its_chip_link_input_with_its_output(engine):
                                     rel=1e-9, abs=0)
 
 
+@pytest.mark.parametrize("engine", ["des", "analytic"])
+def test_the_critical_path_books_an_ahead_transfer_and_the_rest_to_their_own_links(engine):
+    """The one-row chain above: op 2's 28.16 ns of transfers are its 256 B over c2c (256 /
+    10e9 = 25.6 ns) then its 256 B of output over the host link (2.56 ns): the path books each
+    to its own link (review15-4 #4: all 28.16 ns went to c2c, the slowest, and none to the host
+    link). Ops 1 and 3 move 512 B each over the host link (5.12 ns), op 0 reads its input from
+    DRAM (25.6 ns, slower than its 5.12 ns over the link): the host link's path time is 5.12 +
+    2.56 + 5.12 = 12.8 ns."""
+    wl = matmul(m=1, k=256, n=256, count=4, chain=True, dtype="int8")
+    r = simulate(architecture_from_dict(arch_dict(arrays=32, chips=2)), wl, engine=engine)
+    row = r.path_table.set_index("op_index").loc[2]
+    assert row["c2c_s"] == pytest.approx(256 / 10e9, rel=1e-9, abs=0)
+    assert row["interconnect_s"] == pytest.approx(256 / 100e9, rel=1e-9, abs=0)
+    assert row["compute_s"] == pytest.approx(8 * 100e-9, rel=1e-9, abs=0)
+    rec = r.record()
+    assert rec["path_c2c_s"] == pytest.approx(256 / 10e9, rel=1e-9, abs=0)
+    assert rec["path_interconnect_s"] == pytest.approx((512 + 256 + 512) / 100e9, rel=1e-9, abs=0)
+
+
 def test_static_energy_and_utilization_count_every_chip():
     """On chips of 64 arrays all 4 matrices fit chip 0: a second chip changes no op (the same
     latency, nothing over c2c) but doubles the CIM's static power (1 W -> 2 W; the host's 1 W

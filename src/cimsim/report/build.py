@@ -164,7 +164,7 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
 
     path_time = run.path_time if run.path_time is not None else attribute_path(
         run.path, run.start, run.end, costs.latency_s, costs.compute_s, run.resource_s,
-        costs.resources, pl.serial, costs.pieces)
+        costs.resources, pl.serial, costs.pieces, costs.ahead)
     classes, shares = _split_compute(path_time, run, pl, costs)
     for c in arch.instances:  # a component's shared bandwidths: a buffer's is a memory bound
         classes.update(type(c).shared_classes(c.name, c.config, hw.technology))
@@ -173,7 +173,7 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
     measured = _measured_ops(pl)
     if part == "compute" and measured is not None:
         share = measured_share(run.path, run.start, run.end, costs.latency_s, costs.compute_s,
-                               run.resource_s, measured, pl.serial, costs.pieces)
+                               run.resource_s, measured, pl.serial, costs.pieces, costs.ahead)
         if share > 0.5:
             detail = MEASURED_BOUND_DETAIL
     # compute time that is a memory's (a processor's single stream, a CIM chip's buffers:
@@ -352,7 +352,7 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
         result.op_table = _op_table(run)
         result.path_table = attribute_ops(run.path, run.start, run.end, costs.latency_s,
                                           costs.compute_s, run.resource_s, costs.resources, pl.serial,
-                                          costs.pieces)
+                                          costs.pieces, costs.ahead)
         if shares:  # the components' compute parts, op by op (as in path_time_s)
             comp = result.path_table["compute_s"].to_numpy()
             moved = np.zeros_like(comp)
@@ -405,7 +405,7 @@ def _split_compute(path_time: dict[str, float], run: RunData, pl, costs):
         return classes, {k: np.zeros(len(run.path)) for k in classes}
     p = np.asarray(run.path, dtype=np.int64)
     table = attribute_ops(p, run.start, run.end, costs.latency_s, costs.compute_s, run.resource_s,
-                          costs.resources, pl.serial, costs.pieces)
+                          costs.resources, pl.serial, costs.pieces, costs.ahead)
     comp_part = table["compute_s"].to_numpy()
     cs = costs.compute_s[p]
     moved = 0.0

@@ -158,7 +158,7 @@ def latency_placeholders(arch, path_time: dict, run, pl, costs) -> tuple[dict, d
                                                             (comp_over.any() or any(res_lat.values())))):
         from .result import attribute_ops
         table = attribute_ops(p, run.start, run.end, costs.latency_s, costs.compute_s,
-                              run.resource_s, costs.resources, pl.serial, costs.pieces)
+                              run.resource_s, costs.resources, pl.serial, costs.pieces, costs.ahead)
     comp = pl.component[p]
     on_path = sorted(set(comp.tolist()))
     for part in path_time:

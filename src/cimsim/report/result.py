@@ -346,7 +346,8 @@ def json_number(v):
 def attribute_path(path: np.ndarray, start: np.ndarray, end: np.ndarray, latency_s: np.ndarray,
                    compute_s: np.ndarray, resource_s: np.ndarray, resources: tuple[str, ...],
                    serial: np.ndarray | None = None,
-                   pieces: np.ndarray | None = None) -> dict[str, float]:
+                   pieces: np.ndarray | None = None,
+                   ahead: np.ndarray | None = None) -> dict[str, float]:
     """Split the time of the ops on a critical path into one part per resource, compute, overhead.
 
     Each op's fixed latency (dispatch, access latency) is overhead; the rest of
@@ -364,18 +365,22 @@ def attribute_path(path: np.ndarray, start: np.ndarray, end: np.ndarray, latency
     that split would give compute more than the op's compute time, the op is split by the
     transfer time it realised instead (``X_r`` solving its rule for its duration: a serial
     op's compute part is its compute time, an overlapped op's is 0, an op in pieces' its last
-    piece's or its compute time, whichever term set the duration).
+    piece's or its compute time, whichever term set the duration). An op with transfers
+    ``ahead`` (ops x resources, :attr:`~cimsim.cost.table.CostTable.ahead`) moves for the
+    slowest of those plus the slowest of the rest: its transfers' part is split between those
+    two resources in proportion to their times alone.
     """
     out = {r: 0.0 for r in resources}
     out.update({p: 0.0 for p in C.PATH_FIXED})
     if len(path) == 0:
         return out
-    over, comp_part, which, to_res = _split_path(path, start, end, latency_s, compute_s, resource_s,
-                                                 serial, pieces)
+    over, comp_part, which, to_res, which2, to_res2 = _split_path(
+        path, start, end, latency_s, compute_s, resource_s, serial, pieces, ahead)
     out["overhead"] = float(over.sum())
     out["compute"] = float(comp_part.sum())
     if resource_s.shape[1]:
-        sums = np.bincount(which, weights=to_res, minlength=len(resources))
+        sums = (np.bincount(which, weights=to_res, minlength=len(resources))
+                + np.bincount(which2, weights=to_res2, minlength=len(resources)))
         for j, r in enumerate(resources):
             out[r] = float(sums[j])
     return out
@@ -383,7 +388,8 @@ def attribute_path(path: np.ndarray, start: np.ndarray, end: np.ndarray, latency
 
 def attribute_ops(path: np.ndarray, start: np.ndarray, end: np.ndarray, latency_s: np.ndarray,
                   compute_s: np.ndarray, resource_s: np.ndarray, resources: tuple[str, ...],
-                  serial: np.ndarray | None = None, pieces: np.ndarray | None = None):
+                  serial: np.ndarray | None = None, pieces: np.ndarray | None = None,
+                  ahead: np.ndarray | None = None):
     """The split of :func:`attribute_path`, op by op: a DataFrame with one row per op of
     ``path`` (in path order): ``op_index``, ``start_s``, ``end_s`` and one ``<part>_s`` column
     per part (each resource, ``compute``, ``overhead``); each row sums to the op's
@@ -394,30 +400,35 @@ def attribute_ops(path: np.ndarray, start: np.ndarray, end: np.ndarray, latency_
     parts = np.zeros((len(p), len(resources)))
     over = comp_part = np.zeros(len(p))
     if len(p):
-        over, comp_part, which, to_res = _split_path(p, start, end, latency_s, compute_s, resource_s,
-                                                     serial, pieces)
+        over, comp_part, which, to_res, which2, to_res2 = _split_path(
+            p, start, end, latency_s, compute_s, resource_s, serial, pieces, ahead)
         if resource_s.shape[1]:
             parts[np.arange(len(p)), which] = to_res
+            parts[np.arange(len(p)), which2] += to_res2
     cols = {"op_index": p, "start_s": start[p], "end_s": end[p]}
     cols.update({f"{r}_s": parts[:, j] for j, r in enumerate(resources)})
     cols.update({"compute_s": comp_part, "overhead_s": over})
     return pd.DataFrame(cols)
 
 
-def _split_path(path, start, end, latency_s, compute_s, resource_s, serial, pieces=None):
-    """Per path op: (overhead, compute part, index of its slowest resource, that resource's part)."""
+def _split_path(path, start, end, latency_s, compute_s, resource_s, serial, pieces=None,
+                ahead=None):
+    """Per path op: (overhead, compute part, index of its slowest resource, that resource's part,
+    index of its slowest resource not ahead and that one's part: 0 unless it has any ahead)."""
     p = np.asarray(path, dtype=np.int64)
     ser = (np.zeros(0, dtype=np.bool_) if serial is None
            else np.ascontiguousarray(serial, dtype=np.bool_))
     pcs = (np.zeros((0, 2)) if pieces is None
            else np.ascontiguousarray(pieces, dtype=np.float64))
+    ahd = (np.zeros((0, 0), dtype=np.bool_) if ahead is None
+           else np.ascontiguousarray(ahead, dtype=np.bool_))
     return _split_kernel(p, np.asarray(start, np.float64), np.asarray(end, np.float64),
                          np.asarray(latency_s, np.float64), np.asarray(compute_s, np.float64),
-                         np.ascontiguousarray(resource_s, dtype=np.float64), ser, pcs)
+                         np.ascontiguousarray(resource_s, dtype=np.float64), ser, pcs, ahd)
 
 
 @njit(cache=True)
-def _split_kernel(p, start, end, latency_s, compute_s, resource_s, serial, pieces):
+def _split_kernel(p, start, end, latency_s, compute_s, resource_s, serial, pieces, ahead):
     # one pass over the path (d = end - start; overhead = min(latency, d); rest = d - overhead;
     # the slowest transfer, first on ties, takes rest * share, and what exceeds the op's
     # compute time alone)
@@ -426,6 +437,9 @@ def _split_kernel(p, start, end, latency_s, compute_s, resource_s, serial, piece
     comp_part = np.empty(n)
     which = np.zeros(n, np.int64)
     to_res = np.empty(n)
+    which2 = np.zeros(n, np.int64)
+    to_res2 = np.zeros(n)
+    has_ahead = ahead.shape[0] > 0
     has_serial = serial.shape[0] > 0
     has_pieces = pieces.shape[0] > 0
     for k in range(n):
@@ -442,6 +456,16 @@ def _split_kernel(p, start, end, latency_s, compute_s, resource_s, serial, piece
                 if resource_s[i, j] > xfer:
                     xfer = resource_s[i, j]
                     w = j
+        xa = xb = -1.0  # with transfers ahead: the slowest of those, then of the rest, added
+        if has_ahead and n_res:
+            for j in range(n_res):
+                v = resource_s[i, j]
+                if ahead[i, j] and v > xa:
+                    xa, w = v, j
+                elif not ahead[i, j] and v > xb:
+                    xb, which2[k] = v, j
+            if xa >= 0.0:
+                xfer = xa + max(xb, 0.0)
         budget = comp  # the most compute time the split may give the op
         is_ser = has_serial and serial[i]
         in_pieces = (not is_ser) and has_pieces and (pieces[i, 0] < np.inf or pieces[i, 1] < np.inf)
@@ -477,24 +501,28 @@ def _split_kernel(p, start, end, latency_s, compute_s, resource_s, serial, piece
             else:
                 c_part = 0.0  # max(X_r, C) = rest > C: the transfers set it
             r = rest - c_part
+        if xa >= 0.0 and xb > 0.0:  # the rest's share of the transfers' part
+            to_res2[k] = r * (xb / xfer)
+            r = r - to_res2[k]
         over[k] = o
         which[k] = w
         to_res[k] = r
         comp_part[k] = c_part
-    return over, comp_part, which, to_res
+    return over, comp_part, which, to_res, which2, to_res2
 
 
 def measured_share(path: np.ndarray, start: np.ndarray, end: np.ndarray, latency_s: np.ndarray,
                    compute_s: np.ndarray, resource_s: np.ndarray, measured: np.ndarray,
-                   serial: np.ndarray | None = None, pieces: np.ndarray | None = None) -> float:
+                   serial: np.ndarray | None = None, pieces: np.ndarray | None = None,
+                   ahead: np.ndarray | None = None) -> float:
     """The fraction of the critical path's compute part (:func:`attribute_path`) spent in ops
     whose compute time comes from a measured table (``measured``, a bool per op); 0 when the
     path has no compute time."""
     p = np.asarray(path, dtype=np.int64)
     if not len(p):
         return 0.0
-    _, comp_part, _, _ = _split_path(p, start, end, latency_s, compute_s, resource_s, serial,
-                                     pieces)
+    comp_part = _split_path(p, start, end, latency_s, compute_s, resource_s, serial, pieces,
+                            ahead)[1]
     total = float(comp_part.sum())
     return float(comp_part[np.asarray(measured, bool)[p]].sum()) / total if total > 0 else 0.0
 
