@@ -146,18 +146,41 @@ def test_traced_kv_appends_store_the_generators_bytes(llama):
 
 @pytest.mark.slow
 def test_a_traced_prefill_holds_the_caches_it_has_written(llama):
-    # the prefill's first op holds decode step 0's caches ((5+1) + (7+1) = 14 tokens a layer)
-    # less all the prefill writes (12): 2 rows; 2 (K, V) x 2 layers x 2 x 16 x 4 B = 512 B
-    # (before the traced K/V projections stated their rows: all 14 tokens from the first op);
-    # after layer 0's k_proj its 12 K rows more; at its end all 14 tokens
+    # no request runs before the prefill: its first op holds decode step 0's caches
+    # ((5+1) + (7+1) = 14 tokens a layer) less the rows that step appends (one a request: 2)
+    # less all the prefill writes (5 + 7 = 12): 0 B; after layer 0's k_proj its 12 K rows
+    # (12 x 16 x 4 B); at its end the prompts' 12 tokens, 2 (K, V) x 2 layers x 12 x 16 x 4 B =
+    # 3072 B, as tests/mapping/test_kv_capacity.py's generator case (until 2026-12-06 the rule
+    # also held the decode step's own 2 rows: 512 B from the first op, 14 tokens at the end)
     from cimsim.workload.footprint import kv_cache_mask, kv_cache_profile
     traced, _, gen = llama
     pt, pg = (kv_cache_profile(w, kv_cache_mask(w)) for w in (traced, gen))
     et, eg = (w.metadata["llm"]["step_end_ops"][0] for w in (traced, gen))
-    assert pt[0] == pg[0] == 2 * 2 * 2 * 16 * 4
-    assert pt[et] == pg[eg] == 2 * 2 * 14 * 16 * 4
+    assert pt[0] == pg[0] == 0
+    assert pt[et] == pg[eg] == 2 * 2 * 12 * 16 * 4
     k0 = next(i for i, op in enumerate(traced.ops) if op.name.endswith("layers.0.self_attn.k_proj.mm"))
     assert pt[k0] == pt[0] + 12 * 16 * 4
+
+
+@pytest.mark.slow
+def test_a_traced_later_prefill_holds_the_running_requests_caches_as_they_stand():
+    # continuous batching, 2 slots: requests 0 (prompt 4, decode 6) and 1 (prompt 3, decode 1)
+    # are prefilled and decode one step (request 0's cache 4 + 1 = 5 rows; request 1 ends),
+    # then request 2 (prompt 3) is prefilled beside request 0. One token's K and V, both
+    # layers: 2 x 2 x 16 x 4 B = 256 B. At that prefill's first op request 0 holds its 5 rows
+    # (the next decode step's 6 + 4 less the 2 rows it appends less the prefill's 3), at its
+    # last op 5 + 3: the traced prefill's own K/V rows are not taken for the step's
+    from cimsim.workload.footprint import kv_cache_mask, kv_cache_profile
+    kw = dict(prompt=[4, 3, 3], decode=[6, 1, 2], batch=2, dtype="fp32", batching="continuous")
+    row = 2 * 2 * 16 * 4
+    for w in (trace_serving("llama", **kw),
+              llm_serving(model_from_hf({"model_type": "llama", "hidden_act": "silu", **_LM}), **kw)):
+        llm = w.metadata["llm"]
+        second = [i for i, k in enumerate(llm["step_kind"]) if k == "prefill"][1]
+        lo, hi = llm["step_end_ops"][second - 1] + 1, llm["step_end_ops"][second]
+        assert [op.tags["phase"] for op in (w.ops[lo], w.ops[hi])] == ["prefill", "prefill"]
+        prof = kv_cache_profile(w, kv_cache_mask(w))
+        assert (prof[lo], prof[hi]) == (5 * row, (5 + 3) * row)
 
 
 @pytest.mark.slow
@@ -471,15 +494,16 @@ def test_pipeline_parallel_sends_what_the_generator_sends():
     # the residual stream is what crosses (not the next norm's square, made by the same fused op)
     assert next(op for op in traced.ops if op.kind == "sendrecv").inputs == ("it0.prefill.model.layers.0.add#1",)
     # the capacity check: the generator's peak is the last stage's prefill (its activations
-    # outweigh the cache's growth in this tiny model), charged layer 1's caches of the first
-    # decode step: 2 x 16 x (6 + 8) x 4 B. The traced run also holds the untied embedding
+    # outweigh the cache's growth in this tiny model), late in it, where layer 1's caches hold
+    # the prompts' rows the prefill wrote (no request ran before it): 2 x 16 x (5 + 7) x 4 B
+    # (not the first decode step's 6 + 8, whose own rows are not written yet). The traced run also holds the untied embedding
     # table's rows no iteration gathered (the generator counts no table): 17 tokens (5 + 7
     # prompt, 3 + 2 decoded; ids without values are distinct rows) of the 128 x 32 fp32 table
     # read, (128 - 17) x 32 x 4 = 14,208 B held on stage 0, which gathers it: its peak there,
     # with layer 0's caches, of the same size
     fp, fg = traced.footprint, gen.footprint
-    assert (fg.stage, fg.kv_cache, fg.unread) == (1, 2 * 16 * 14 * 4, 0)
-    assert (fp.stage, fp.kv_cache, fp.unread) == (0, 2 * 16 * 14 * 4, (128 - 17) * 32 * 4)
+    assert (fg.stage, fg.kv_cache, fg.unread) == (1, 2 * 16 * 12 * 4, 0)
+    assert (fp.stage, fp.kv_cache, fp.unread) == (0, 2 * 16 * 12 * 4, (128 - 17) * 32 * 4)
     # and the pipelined report runs on it: 4 iterations of 2 stages
     from cimsim.report.pipeline import stage_times
     r = simulate_pp(traced)

@@ -147,9 +147,12 @@ def hf_overridden(config: Mapping[str, object], shape: Mapping[str, object]) -> 
     to be derived (GPT-2's FFN of 4 x hidden, a head width of hidden / heads, K/V heads = heads)
     is derived from the overridden shape, as transformers derives it; a ``layer_types`` list
     (one entry a layer) is dropped under a ``layers`` override, so that it is derived anew
-    for the new count, not read for the config's."""
+    for the new count, not read for the config's, unless it names a kind outside
+    :data:`ATTENTION_KINDS` (kept, so that :func:`refuse_unmodelled` refuses it)."""
     base = language_model(config)
-    if shape.get("layers") is not None:
+    kinds = base.get("layer_types")
+    unmodelled = isinstance(kinds, (list, tuple)) and {str(x) for x in kinds} - ATTENTION_KINDS
+    if shape.get("layers") is not None and not unmodelled:
         base = {k: v for k, v in base.items() if k != "layer_types"}
     return {**base, **{HF_KEYS[k]: v for k, v in shape.items() if k in HF_KEYS and v is not None}}
 
