@@ -190,4 +190,44 @@ def test_generate_of_a_tiny_gpt2_traces_without_unknown_ops(tmp_path):
     macs = sum(o.get("batch", 1) * o.get("m", 0) * o.get("k", 0) * o.get("n", 0) for o in w["ops"])
     assert macs == 2 * (4 * 49_152 + 2 * 64 * 16) + 6_400 + 2 * (2 * 49_152 + 128 * (5 + 6)) + 2 * 6_400
     assert not w["metadata"]["unknown_ops"] and any(o["name"].endswith("isin") for o in w["ops"])
-    assert w["metadata"]["value_reads"]  # the stop test of each step: noted
+    reads = w["metadata"]["value_reads"]  # the stop test of each step: noted, at the library's line
+    assert reads and all(e["by"] == "transformers generate()" for e in reads)
+    note = [ln for ln in r.output.splitlines() if "value read" in ln]
+    assert len(note) == 1 and "transformers/generation/utils.py:" in note[0], r.output
+    assert ", transformers generate()" in note[0] and "<unknown>" not in note[0]
+
+
+def _library_reads(r, w, by, site, code):
+    assert r.exit_code == 0, r.output
+    assert "value read" not in r.output, r.output  # a library's mask / kernel check: not noted
+    (read,) = w["metadata"]["value_reads"]  # ... yet recorded, with where it came from
+    assert read["by"] == by and read["site"].endswith(site), read
+    assert read["code"] == code
+
+
+def test_torch_causal_mask_check_is_recorded_not_noted(tmp_path):
+    """nn.Transformer compares its mask with a causal one (``_detect_is_causal_mask``): a check
+    that picks a kernel, not the work (README 'Data-dependent control flow')."""
+    r, w = _trace(tmp_path, "--zoo=nn-transformer")
+    _library_reads(r, w, "torch", "torch/nn/modules/transformer.py:1245",
+                   "make_causal = bool((mask == causal_comparison).all())")
+    assert w["metadata"]["value_reads"][0]["module"] == "decoder"
+
+
+@pytest.mark.slow
+def test_hf_packed_sequence_check_is_recorded_not_noted(tmp_path):
+    """transformers' packed-sequence test of a decoder with real weights (masking_utils
+    ``find_packed_sequence_indices``) picks the mask, not the work: GPT-2 (1 layer, d 32, vocab
+    100, 8 tokens) runs 8 (32 x 96 + 32 x 32 + 2 x 32 x 128) + 2 x 8 x 8 x 32 + 8 x 32 x 100 =
+    128,000 MACs and prints no control-flow note. Its line is longer than 80 characters: cut, "…"."""
+    pytest.importorskip("transformers")
+    r, w = _trace(tmp_path, "--zoo=hf:gpt2", "--real-weights", "--param", "num_hidden_layers=1",
+                  "--param", "n_embd=32", "--param", "n_head=2", "--param", "vocab_size=100",
+                  "--param", "n_positions=64", "--param", "seq=8")
+    (read,) = w["metadata"]["value_reads"]
+    assert read["by"] == "transformers" and "/transformers/masking_utils.py:" in read["site"], read
+    assert len(read["code"]) == 80 and read["code"].endswith("…")
+    assert read["code"].startswith("if not is_tracing(packed_sequence_mask) and ")
+    _library_reads(r, w, "transformers", read["site"].rsplit("/", 1)[-1], read["code"])
+    assert sum(o.get("batch", 1) * o.get("m", 0) * o.get("k", 0) * o.get("n", 0) for o in w["ops"]) \
+        == 8 * (32 * 96 + 32 * 32 + 2 * 32 * 128) + 2 * 8 * 8 * 32 + 8 * 32 * 100

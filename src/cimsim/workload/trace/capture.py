@@ -30,6 +30,11 @@ _CIMSIM_DIR = str(Path(__file__).resolve().parents[2])
 _TRACE_DIR = str(Path(__file__).resolve().parent)
 #: frames of these packages are library code, not the user's source line
 _LIBRARY_MARKERS = ("/torch/", "/transformers/", "/contextlib.py", "/functools.py")
+#: torch's wrappers between a value read and the code that made it (``torch._dynamo.disable``,
+#: the dispatch machinery, ``Tensor`` dunders): skipped when naming a read's site
+_PLUMBING = ("/torch/_dynamo/", "/torch/_compile.py", "/torch/utils/_python_dispatch.py",
+             "/torch/_ops.py", "/torch/_tensor.py", "/torch/overrides.py",
+             "/torch/utils/_contextlib.py", "/contextlib.py", "/functools.py")
 
 
 @dataclass
@@ -45,6 +50,8 @@ class Event:
     #: copies of a matmul's tensor operands by id of the original (``--stats`` only; :mod:`.stats`)
     data: dict | None = None
     backward: bool = False  # run by autograd's engine (a ``backward()`` in the traced code)
+    #: a value read's innermost "file:line", library code included (:func:`_read_site`)
+    site: str = ""
 
 
 @contextlib.contextmanager
@@ -79,6 +86,18 @@ def _user_line() -> str:
             fallback = f"{fn}:{f.f_lineno}"
         f = f.f_back
     return fallback or "<unknown>"
+
+
+def _read_site() -> str:
+    """The innermost ``file:line`` of the code that read a value (library code included: the
+    ``if`` in transformers' mask helper, in ``nn.Transformer``), past torch's plumbing."""
+    f = sys._getframe(2)
+    while f is not None:
+        fn = f.f_code.co_filename
+        if not fn.startswith(_TRACE_DIR) and not any(m in fn for m in _PLUMBING):
+            return f"{fn}:{f.f_lineno}"
+        f = f.f_back
+    return ""
 
 
 #: aten ops whose result (its shape, or a Python number) depends on the values of what they read
@@ -185,7 +204,9 @@ def make_recorder(torch):
 
                 data = snapshot(torch, func, args, self.keep_data)
             self.events.append(Event(func, args, kwargs, out, self._module(), _user_line(), data,
-                                     torch._C._current_graph_task_id() != -1))
+                                     torch._C._current_graph_task_id() != -1,
+                                     _read_site() if func._overloadpacket.__name__ in VALUE_READS
+                                     else ""))
             return out
 
     return Recorder
