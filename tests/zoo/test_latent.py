@@ -88,3 +88,19 @@ def test_robertas_position_offset_is_counted(model):
         zoo.trace_zoo(f"hf:{model}", seq=511, **small)
     if model == "roberta":
         assert zoo.trace_zoo("hf:roberta", seq=510, **small).macs > 0
+
+
+@pytest.mark.parametrize("seq", [63, 64])
+def test_xglms_own_position_offset_is_not_counted_twice(seq):
+    """XGLM's sinusoidal table adds its offset of 2 inside and is sized max_position_embeddings + 2
+    (as OPT's and M2M100's): seq = max and max - 1 trace with real weights. Closed form for d 32,
+    FFN 64, vocabulary 100, 1 layer: per token 4 x 32 x 32 + 2 x 32 x 64 = 8,192 MACs,
+    attention 2 x seq x seq x 32, head seq x 32 x 100."""
+    small = dict(d_model=32, num_layers=1, attention_heads=2, ffn_dim=64, vocab_size=100,
+                 max_position_embeddings=64)
+    w = zoo.trace_zoo("hf:xglm", real_weights=True, seq=seq, **small)
+    assert w.macs == seq * 8_192 + 2 * seq * seq * 32 + seq * 32 * 100  # 991,232 at 64
+    with pytest.raises(WorkloadError, match=r"needs 65 positions, past its table of 64 "
+                                            r"\(max_position_embeddings\); raise it too "
+                                            r"\(--param max_position_embeddings=65\)"):
+        zoo.trace_zoo("hf:xglm", seq=65, **small)

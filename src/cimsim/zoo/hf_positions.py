@@ -17,11 +17,15 @@ def _table(model):
 def _size_offset(model) -> tuple[int | None, int]:
     """``(table size, offset)``: the size the config gives its table of absolute positions (None
     without one) and the positions its ids skip (RoBERTa, Longformer, XLM-R: ids start at
-    ``padding_idx + 1``, the table's padding row and those below unused; 0 otherwise)."""
+    ``padding_idx + 1``, the table's padding row and those below unused; 0 otherwise, and 0 for
+    a table module with its own ``offset`` (OPT, BioGPT, XGLM, M2M100), which adds it inside and
+    sizes its table ``max_position_embeddings + offset``)."""
     cfg, table = model.config, _table(model)
     limit = getattr(cfg, "max_position_embeddings", None) or getattr(cfg, "n_positions", None)
     if table is None or not isinstance(limit, int):
         return None, 0
+    if isinstance(getattr(table, "offset", None), int):  # sized for its offset already
+        return limit, 0
     pad = getattr(table, "padding_idx", None)
     return limit, (pad + 1 if isinstance(pad, int) and pad >= 0 else 0)
 
