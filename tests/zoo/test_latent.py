@@ -104,3 +104,17 @@ def test_xglms_own_position_offset_is_not_counted_twice(seq):
                                             r"\(max_position_embeddings\); raise it too "
                                             r"\(--param max_position_embeddings=65\)"):
         zoo.trace_zoo("hf:xglm", seq=65, **small)
+
+
+def test_a_run_of_a_traced_mla_decode_on_a_kv_cache_pim_says_why_the_pim_takes_none():
+    """find-W 2: gpu-hbm-pim-attn's PIM claims kv_cache; MLA's decode re-expands the latent
+    (kv_b_proj, a weight matmul), so no matmul reads the cache as K or V: pim 0 ops, and the run
+    says why. A config without a kv_cache claim (cpu-ddr5) does not."""
+    from cimsim import bundled, load_architecture, simulate
+
+    w = trace_serving("hf:minicpm3", prompt=8, decode=1, **SMALL)
+    r = simulate(load_architecture(bundled.resolve_config("gpu-hbm-pim-attn")), w, engine="analytic")
+    assert r.ops_per_unit["pim"] == 0
+    assert w.metadata["latent_attention"]["note"] in r.notes
+    plain = simulate(load_architecture(bundled.resolve_config("cpu-ddr5")), w, engine="analytic")
+    assert not any("latent attention" in n for n in plain.notes)

@@ -115,6 +115,15 @@ def _unread_notes(metadata) -> list[str]:
         return []
 
 
+def _latent_notes(components, metadata) -> list[str]:
+    """A traced multi-head latent attention's note (``metadata['latent_attention']``: no matmul
+    reads its cache as K or V) where a unit claims ``kv_cache``: why that PIM takes none."""
+    mla = metadata.get("latent_attention") if isinstance(metadata, Mapping) else None
+    claims = any("kv_cache" in (getattr(getattr(c, "config", None), "claims", None) or ())
+                 for c in components)
+    return [mla["note"]] if claims and isinstance(mla, Mapping) and mla.get("note") else []
+
+
 def _distinct(arch, what: str, names: list[str]) -> None:
     """Refuse two result entries of one name (one would overwrite the other in its dict: a
     CIM chip level named ``buffer`` took the buffers' energy part's place, silently)."""
@@ -239,7 +248,8 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
                      "tables (timed kernels), which already include the weight streaming of the "
                      "kernel; the memory traffic behind it is not split out")
     notes += _unknown_op_notes(wl.metadata) + _computed_weight_notes(wl.metadata) + \
-        _unread_notes(wl.metadata) + training_notes(arch, wl.metadata, facts)
+        _unread_notes(wl.metadata) + _latent_notes(pl.components, wl.metadata) + \
+        training_notes(arch, wl.metadata, facts)
     t_prov, t_fractions, t_share, t_fields = latency_placeholders(arch, path_time, run, pl, costs)
     prov, e_share, a_share, e_fractions = placeholder_shares(arch, energy, areas, t_share)
     prov["latency"] = t_prov
