@@ -21,7 +21,7 @@ pytestmark = [pytest.mark.torch]
 
 from cimsim.cli import main  # noqa: E402
 from cimsim.errors import WorkloadError  # noqa: E402
-from cimsim.workload import Workload, load_workload  # noqa: E402
+from cimsim.workload import Workload, load_workload, save_workload  # noqa: E402
 from cimsim.workload.llm import llm_serving, model_from_hf, serving_macs  # noqa: E402
 from cimsim.zoo.hf import _GPT2, _LM  # noqa: E402
 from cimsim.zoo.serve import trace_serving  # noqa: E402
@@ -206,6 +206,26 @@ def test_pim_runs_the_traced_decode_attention(llama):
     r = simulate(load_architecture(resolve_config("gpu-hbm-pim-attn")), traced, keep_ops=False)
     # scores and context per running request, layer and decode step: 2 x 2 x (2 x 3 + 1 x 3) = 36
     assert r.ops_per_unit["pim"] == 36
+
+
+def test_a_fused_op_merged_over_requests_carries_a_chain_per_input_and_output(llama, tmp_path):
+    """trace/fuse.py tags a fused op's dependent ops per input and output (chain_in / chain_out);
+    --serve merges a request-independent op over the batch and splits its outputs per request:
+    the prefill's RoPE (q x cos + rotate_half(q) x sin, fused: chain 3) of the 5- and 7-token
+    prompts reads one (1, 4, 12, 8) q and writes (1, 4, 5, 8) and (1, 4, 7, 8), so its chain_out
+    is [3, 3] (it was [3], one per unsplit output: 'tag chain_out = [3] is not allowed')."""
+    traced, _, _ = llama
+    tagged = [o for o in traced.ops if "chain_in" in o.tags or "chain_out" in o.tags]
+    assert tagged
+    for o in tagged:
+        assert len(o.tags["chain_in"]) == len(o.inputs) and len(o.tags["chain_out"]) == len(o.outputs), o.name
+    (rope,) = [o for o in traced.ops if o.name == "it0.prefill.model.layers.0.self_attn.fused"]
+    assert [traced.tensors[t].shape for t in rope.outputs] == [(1, 4, 5, 8), (1, 4, 7, 8)]
+    assert rope.tags["chain_ops"] == 3 and rope.tags["chain_out"] == [3, 3]
+    # the graph depth reads the lists (a mismatch is refused), and a saved file loads
+    save_workload(traced, tmp_path / "s.npz")
+    assert load_workload(tmp_path / "s.npz").graph_depth == traced.graph_depth
+    assert traced.graph_depth[0] >= traced.graph_depth[1] > 0
 
 
 def test_serve_past_max_position_embeddings_is_a_note(tmp_path):

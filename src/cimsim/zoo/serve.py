@@ -414,8 +414,9 @@ def trace_serving(zoo_name: str, *, prompt, decode, batch: int = 1, requests: in
                              tags={**tags, "part": "gather"})
                         ids = [g_]
                     inputs += ids
-                    for x in ids:  # a fused op's chain per input (trace/fuse.py), per tensor now
-                        chain_in[x] = max(chain_in.get(x, 0), (otags.get("chain_in") or [0] * len(ins))[a])
+                    for x in ids:  # a fused op's chain per input (trace/fuse.py: _sides), per tensor now
+                        c_in = otags.get("chain_in") or [otags.get("chain_ops", 1)] * len(ins)
+                        chain_in[x] = max(chain_in.get(x, 0), c_in[a])
                 outputs = [x for i in outs for x in tids(i)]
                 if "chain_in" in otags or "chain_out" in otags:  # one entry per input / output
                     otags = {**otags, "chain_in": [chain_in[x] for x in dict.fromkeys(inputs)],
