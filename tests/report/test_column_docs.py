@@ -106,3 +106,14 @@ def test_column_unit_is_the_table_s(column, unit):
     """A rate is in its own unit, not its denominator's (review-3 #2: power_density_w_per_m2 was
     drawn in m², ops_per_j labelled J, decode_tokens_per_s labelled s)."""
     assert column_docs.column_unit(column) == unit
+
+
+def test_the_readme_json_key_list_names_every_fixed_column_in_order():
+    """README "`--json` prints one object with ...": the fixed columns in columns.py's order
+    (`notes` last, after the breakdowns; it listed the graph-depth keys after
+    critical_path_serial_steps and left out the footprint keys, appended after `notes`)."""
+    text = README.read_text(encoding="utf-8")
+    para = text[text.index("`--json` prints one object with"):]
+    para = para[:para.index("the breakdowns")]
+    named = [n for n in dict.fromkeys(re.findall(r"`([a-z0-9_]+)`", para)) if n in C.FIXED_COLUMNS and n != C.NOTES]
+    assert named == [c for c in C.FIXED_COLUMNS if c != C.NOTES]

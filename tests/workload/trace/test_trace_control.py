@@ -79,6 +79,15 @@ MODELS = dedent('''
     def loop():
         return Loop().eval(), (torch.ones(1, 64),)
 
+    class Flex(nn.Module):
+        def forward(self, q, k, v):
+            from torch.nn.attention.flex_attention import flex_attention
+            return flex_attention(q, k, v)
+
+    def flex():
+        q = torch.randn(1, 2, 16, 8)
+        return Flex(), (q, q.clone(), q.clone())
+
     class IsIn(nn.Module):
         def forward(self, x, s):
             return torch.isin(x, s)
@@ -137,6 +146,15 @@ def test_higher_order_ops_refused_in_one_line(tmp_path, models, factory, name):
     assert lines[0].startswith(f"Error: torch.{name} (module '") and "dyn.py:" in lines[0]
     assert "is not supported by the tracer" in lines[0] and "--arg" in lines[0]
     assert "Recorder" not in lines[0] and " at 0x" not in lines[0]
+
+
+def test_flex_attention_refused_by_the_name_it_is_called_by(tmp_path, models):
+    r, _ = _trace(tmp_path, f"{models}:flex")
+    assert r.exit_code == 1
+    (line,) = [ln for ln in r.output.splitlines() if ln.startswith("Error")]
+    assert line.startswith("Error: torch.nn.attention.flex_attention.flex_attention (module 'Flex', ")
+    assert "scaled_dot_product_attention" in line and 'attn_implementation="sdpa"' in line
+    assert "torch.flex_attention" not in line and "write it as plain torch code" not in line
 
 
 def test_meta_value_read_error_is_not_about_routers(tmp_path, models):

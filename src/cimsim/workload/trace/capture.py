@@ -152,8 +152,13 @@ def higher_order_error(name: str, where: str):
                    "is traced) or trace each branch (a factory argument: --arg)",
            "while_loop": "write the loop as a Python while / for loop (the iterations the example "
                          "input runs are traced) or a fixed number of iterations (a factory "
-                         "argument: --arg)"}.get(name, "write it as plain torch code")
-    return WorkloadError(f"torch.{name} ({where}) is not supported by the tracer (a higher-order "
+                         "argument: --arg)",
+           "flex_attention": "write the attention with torch.nn.functional.scaled_dot_product_attention "
+                             "(a Hugging Face model: attn_implementation=\"sdpa\"), traced as "
+                             "matmul + softmax + matmul, with its mask as an attn_mask tensor"
+           }.get(name, "write it as plain torch code")
+    called = {"flex_attention": "torch.nn.attention.flex_attention.flex_attention"}.get(name, f"torch.{name}")
+    return WorkloadError(f"{called} ({where}) is not supported by the tracer (a higher-order "
                          f"op: torch runs its functions outside the recorder): {how}")
 
 
