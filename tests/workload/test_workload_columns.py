@@ -57,6 +57,8 @@ def test_vectorised_columns_equal_the_loop_reference(make):
             assert x.dtype == y.dtype and np.array_equal(x, y), f.name
         elif x is None:  # an optional column no op states (access_bytes, read_fraction)
             assert y is None, f.name
+        elif isinstance(x, (bool, int, float, str)):  # a workload-wide flag (encoder_decoder)
+            assert type(x) is type(y) and x == y, f.name
         else:
             assert list(x) == list(y), f.name
     # predecessors against the dict-of-producers loop the columns replaced
