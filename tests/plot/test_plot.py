@@ -80,8 +80,10 @@ def test_energy_breakdown_bars_stack_to_total(bw_sweep):
     np.testing.assert_allclose(tops, totals, rtol=1e-9)
     np.testing.assert_allclose(totals, [r["energy_j"] for r in picked], rtol=1e-9)
     # 2 of the 5 bandwidths are drawn: the axis says so (they were left out in silence)
-    assert ax.get_xlabel().endswith("(2 of the 5 values of memory.dram.bandwidth: 25 GB/s, 3.2 "
-                                     "TB/s, the first, the last and evenly between)"), ax.get_xlabel()
+    # (wrapped to the panel's width: its lines joined back)
+    assert ax.get_xlabel().replace("\n", " ").endswith(
+        "(2 of the 5 values of memory.dram.bandwidth: 25 GB/s, 3.2 TB/s, the first, the last and "
+        "evenly between)"), ax.get_xlabel()
     assert "of the" not in energy_breakdown(df, most=5).axes[0].get_xlabel()
 
 
@@ -859,3 +861,28 @@ def test_an_architecture_with_a_precision_mismatch_is_named_with_its_mark_and_th
         lines = {l.get_label(): l for ax in saved[name].axes for l in ax.get_lines()}
         assert "sram-cim (!p)" in lines and "gpu-hbm3" in lines and "sram-cim" not in lines, name
         assert lines["sram-cim (!p)"].get_color() == arch_style("sram-cim").color
+
+
+def test_the_thinned_values_note_is_wrapped_to_its_panel():
+    """review of find-H 4's caption: '(4 of the 9 values of technology.voltage: 600 mV, ...)' was
+    one line wider than a one-panel figure, clipped at both edges; each line of the x label now
+    fits the panel (wrap_caption's width)."""
+    import pandas as pd
+
+    from cimsim.plot.figures import energy_breakdown
+
+    parts = ["processor_compute", "cim_array", "cim_adc", "cim_dac", "cim_digital", "sram",
+             "dram", "interconnect"]  # a CIM run's parts: the legend takes the figure's right
+    rows = [{"workload": "w", "architecture": "sram-cim-derived", "engine": "analytic",
+             "energy_j": 8.0 + i, "energy_static_j": 0.0, "latency_s": 1.0,
+             **{f"energy_{p}_j": 1.0 + i / 8 for p in parts},
+             "technology.voltage": 0.6 + 0.05 * i} for i in range(9)]
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    fig = energy_breakdown(pd.DataFrame(rows), most=4)
+    ax = fig.axes[0]
+    assert "of the 9 values of technology.voltage" in ax.get_xlabel().replace("\n", " ")
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    box = ax.xaxis.label.get_window_extent(canvas.get_renderer())
+    assert 0 <= box.x0 and box.x1 <= fig.bbox.width  # inside the figure: nothing clipped

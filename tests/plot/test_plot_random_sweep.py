@@ -61,6 +61,7 @@ def test_lhs_sweep_energy_bars_name_every_swept_value_of_their_run(lhs_sweep):
     xl = ax.get_xlabel()
     assert xl.startswith("architecture, memory.dram.bandwidth [B/s], processor.clock [Hz]\n"
                          "(4 of the 12 values of memory.dram.bandwidth: ")
+    xl = xl.replace("\n", " ")  # the note wrapped to the panel's width
     assert xl.endswith(", the first, the last and evenly between)") and xl.count("B/s, ") == 4
 
 

@@ -536,9 +536,10 @@ def energy_breakdown(df: pd.DataFrame, param: str | None = None, most: int = 4,
         if param is not None:
             shown = [param, *([] if sliced else others)]
             note = f"\n(each bar one run: the first at its {param})" if first_only else ""
-            if thinned:
-                note += (f"\n({thinned[0]} of the {thinned[1]} values of {param}: {thinned[2]}, "
-                         "the first, the last and evenly between)")
+            if thinned:  # wrapped to the panel, as the label above it
+                note += "\n" + wrap_caption(f"({thinned[0]} of the {thinned[1]} values of {param}: "
+                                             f"{thinned[2]}, the first, the last and evenly between)",
+                                             fig.get_figwidth() / cols)
             ax.set_xlabel(wrap_caption(", ".join(["architecture"] + [_param_label(df, p) for p in shown]),
                                        fig.get_figwidth() / cols) + note, fontsize="small")
         sf.suptitle(title, fontsize="medium")
