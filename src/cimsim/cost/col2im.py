@@ -18,6 +18,9 @@ from ..units import si
 def col2im_note(workload, pl) -> list[str]:
     """One note when transposed convolutions' partial sums (the col2im op's input, made by a
     component with a link) go to a col2im sum on another component."""
+    part = workload.columns.tags.columns.get("part")  # no op tagged col2im: nothing to scan
+    if part is None or part[0] != "json" or "col2im" not in part[2]:
+        return []
     names = workload.columns.op_names.tolist()
     cand = [i for i, nm in enumerate(names) if nm.rpartition(".")[2].split("#")[0] == "col2im"]
     if not cand:

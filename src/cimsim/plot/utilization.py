@@ -42,8 +42,9 @@ def utilization_vs_param(df: pd.DataFrame, param: str | None = None) -> Figure:
                 g = _by_x(df, param, part)
                 for col in [c for c in g.columns if c.startswith("util_")]:
                     u = col[len("util_"):]
-                    top = max(top, float(g[col].fillna(0).astype(float).max()))
-                    if g[col].fillna(0).astype(float).max() > 0:
+                    peak = float(g[col].fillna(0).astype(float).max())
+                    top = max(top, peak)
+                    if peak > 0:
                         ax.plot(_x(df, param, g[param]), g[col].astype(float), marker="o",
                                 markersize=3, linestyle="none" if sampled else combos.get(rest, "-"),
                                 color=colors[u], label="_nolegend_")

@@ -426,10 +426,11 @@ def _unread_by_stage(workload, p: int) -> tuple[list[int], int]:
     c = workload.columns
     of = np.full(c.n_tensors, -1, dtype=np.int64)  # per tensor: the entry whose part it is
     names = list(entries)
+    at = {nm: i for i, nm in enumerate(names)}  # an entry's index, once
     for t in np.flatnonzero(c.tensor_role == ROLE_WEIGHT).tolist():
         m = PART_READ.match(c.tensor_names[t])
-        if m and m.group(1) in entries:
-            of[t] = names.index(m.group(1))
+        if m and m.group(1) in at:
+            of[t] = at[m.group(1)]
     edges = np.flatnonzero(of[c.in_ids] >= 0)
     first = np.full(len(names), c.n_ops, dtype=np.int64)  # per entry: its first reader
     np.minimum.at(first, of[c.in_ids[edges]], workload._op_of_in[edges])

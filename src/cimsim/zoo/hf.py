@@ -30,7 +30,7 @@ from ..workload.llm import head_dim_of
 from ..workload.llm_options import dense_only, latent_attention, latent_cache_elements
 from ..workload.trace import require_torch
 from ..workload.trace.unread import TOP_K as _TOP_K
-from .hf_positions import _check_positions, position_limit  # noqa: F401  (re-exported)
+from .hf_positions import _check_positions
 from .hf_seq2seq import encoder_decoder, seq2seq
 from .registry import ZooEntry, check_switch, estimating, internal_parameters, register
 

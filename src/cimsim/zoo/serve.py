@@ -64,7 +64,8 @@ from ..workload.llm import check_positions, lengths_tag, one_micro_batch, servin
 from ..workload.llm_options import check_padded, context_note
 from ..workload.llm_replicate import Stretch, insert_replicas, third_step_repeats
 from ..workload.llm_schedule import AdmissionGate, computed_decode, counted, schedule
-from .hf import _check_positions, position_limit, serving_entries
+from .hf import serving_entries
+from .hf_positions import _check_positions, position_limit
 from .latent import latent_metadata, serving_shape
 from .serve_attention import _fold_cache, fuse_attention
 from .serve_kv import check_serve_options, checked_kv_rows, kv_row_bytes
@@ -259,7 +260,7 @@ def trace_serving(zoo_name: str, *, prompt, decode, batch: int = 1, requests: in
     # the requested lengths first, then (static batching) the rows padded to their batch's longest
     _check_positions(zm.model, zoo_name, max(p + d for p, d in zip(P, D)), "", "--prompt + --decode")
     full_cfg, full_overrides = zm.model.config.to_dict(), dict(overrides)
-    shape = serving_shape(full_cfg)[0]  # MLA read without its latent (zoo/latent.py)
+    shape, shape_params = serving_shape(full_cfg)  # MLA read without its latent (zoo/latent.py)
     check_positions(shape, P, D, "--serve")  # a sliding window, as workload llm
     past_context = context_note(shape, P, D, "--serve")  # past a rotary model's positions
     check_padded(P, D, Dc, position_limit(zm.model) or shape.positions, shape.window, "--serve",
@@ -314,10 +315,7 @@ def trace_serving(zoo_name: str, *, prompt, decode, batch: int = 1, requests: in
         if attention_kernel == "fused":
             fuse_attention(t_)
 
-    try:
-        shape = serving_shape(full_cfg)[1]  # the params as before those limits
-    except WorkloadError:
-        shape = {}
+    shape = shape_params  # the params as before those limits
     short = "hf-" + zoo_name[3:].rsplit("/", 1)[-1][:-5] if zoo_name.endswith(".json") else zoo_name
     wname = name if name is not None else (f"serve-{short.replace(':', '-')}-B{full_batch}"  # a config.json: its stem
                      + (f"-R{requests * mb}-{batching}" if requests != batch or batching != "static" else "")
