@@ -279,9 +279,7 @@ def backed_reads(ops: OpArrays, idx: np.ndarray) -> np.ndarray:
         return out
     pos = np.full(ops.kind.shape[0], -1, dtype=np.int64)
     pos[idx] = np.arange(len(idx))
-    n_t = len(ops.tensor_bytes)
-    pair = np.unique(ops.act_readers()[sel] * n_t + ops.act_ids[sel])  # (op, tensor) once
-    p_op, p_t = np.divmod(pair, n_t)
+    p_op, p_t = ops.read_pairs(sel)  # (op, tensor) once
     keep = pos[p_op] >= 0
     np.add.at(out, pos[p_op[keep]], ops.tensor_bytes[p_t[keep]])
     return out

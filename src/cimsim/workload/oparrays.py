@@ -227,6 +227,16 @@ class OpArrays:
         """int64 per :attr:`act_ids` entry: the op that reads it (needs the producer columns)."""
         return np.repeat(np.arange(self.kind.shape[0]), np.diff(self.act_ptr))
 
+    def read_pairs(self, sel: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """``(op, tensor)`` int64 arrays: each activation an op reads, once however often it
+        reads it, sorted by op then tensor (over the :attr:`act_ids` entries ``sel`` selects,
+        bool, or all; needs the producer columns)."""
+        n_t = len(self.tensor_bytes)
+        readers, ids = self.act_readers(), self.act_ids
+        if sel is not None:
+            readers, ids = readers[sel], ids[sel]
+        return np.divmod(np.unique(readers * n_t + ids), n_t)
+
     def _kv_entries(self) -> tuple[np.ndarray, np.ndarray] | None:
         """``(reader op, selected)`` over the :attr:`act_ids` entries: those a matmul without a
         stationary weight, not run by autograd's backward, reads as its second operand that are

@@ -144,11 +144,10 @@ def cross_bytes(ops, idx, home: np.ndarray, a_in) -> np.ndarray:
     out = np.zeros(len(idx))
     if ops.producer is None or ops.act_ptr is None or not len(idx) or (home < 0).all():
         return out
-    n_ops, n_t = ops.kind.shape[0], len(ops.tensor_bytes)
+    n_ops = ops.kind.shape[0]
     chip_of = np.full(n_ops, -1, dtype=np.int64)
     chip_of[idx] = home
-    pair = np.unique(ops.act_readers() * n_t + ops.act_ids)
-    p_op, p_t = np.divmod(pair, n_t)
+    p_op, p_t = ops.read_pairs()
     prod = ops.producer[p_t]
     src = np.where(prod >= 0, chip_of[np.maximum(prod, 0)], -1)
     cross = (chip_of[p_op] >= 0) & (src >= 0) & (src != chip_of[p_op])

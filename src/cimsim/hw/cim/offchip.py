@@ -88,10 +88,8 @@ def link_bytes(c, ops, idx: np.ndarray, in_scale: np.ndarray, out_scale: np.ndar
     n_t = len(nbytes)
     mine = np.zeros(n_ops, dtype=bool)
     mine[idx] = True
-    prod, ids = ops.producer, ops.act_ids
-    reader = ops.act_readers()
-    pair = np.unique(reader * n_t + ids)  # (op, tensor) once however often the op reads it
-    p_op, p_t = np.divmod(pair, n_t)
+    prod = ops.producer
+    p_op, p_t = ops.read_pairs()  # (op, tensor) once however often the op reads it
     made_here = (prod >= 0) & mine[np.maximum(prod, 0)]
     s_in, s_out = np.ones(n_ops), np.ones(n_ops)
     s_in[idx], s_out[idx] = in_scale, out_scale
