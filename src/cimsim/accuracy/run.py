@@ -82,13 +82,20 @@ class CIMMode(TorchDispatchMode):
     def _is_weight(self, t) -> bool:
         return isinstance(t, torch.Tensor) and t.untyped_storage().data_ptr() in self.weights
 
+    @staticmethod
+    def _ptr(t) -> int | None:
+        """``t``'s storage's data pointer, None where it has none (sparse, nested)."""
+        try:
+            return t.untyped_storage().data_ptr()
+        except (RuntimeError, NotImplementedError):
+            return None
+
     def _source(self, t) -> int:
         """:data:`PARAM` for a weight's storage or one computed from weights (and constants)
         alone, :data:`CONST` for one computed from no tensor, :data:`FED` otherwise (the
         model's inputs and everything computed from them)."""
-        try:
-            ptr = t.untyped_storage().data_ptr()
-        except (RuntimeError, NotImplementedError):  # no storage (sparse, nested): an activation
+        ptr = self._ptr(t)
+        if ptr is None:  # no storage: an activation
             return FED
         return PARAM if ptr in self.weights else self.sources.get(ptr, FED)
 
@@ -101,9 +108,8 @@ class CIMMode(TorchDispatchMode):
         for t in tree_leaves(out):
             if not isinstance(t, torch.Tensor):
                 continue
-            try:
-                ptr = t.untyped_storage().data_ptr()
-            except (RuntimeError, NotImplementedError):
+            ptr = self._ptr(t)
+            if ptr is None:
                 continue
             if flags & FED:
                 self.sources.pop(ptr, None)

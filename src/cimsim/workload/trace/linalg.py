@@ -81,10 +81,16 @@ def trsm(n: int, k: int, unit: bool = False) -> tuple[int, int]:
     return k * n * (n - 1) // 2, 0 if unit else k * n
 
 
+def lu_solves(n: int, k: int) -> tuple[int, int]:
+    """(MACs, vector ops) of the two solves with LU's factors: unit-lower, then upper."""
+    lower, upper = trsm(n, k, unit=True), trsm(n, k)
+    return lower[0] + upper[0], lower[1] + upper[1]
+
+
 def solve(n: int, k: int) -> tuple[int, int]:
     """(MACs, vector ops) of an LU solve: LU, a unit-lower and an upper triangular solve."""
-    lower, upper = trsm(n, k, unit=True), trsm(n, k)
-    return lu_macs(n, n) + lower[0] + upper[0], lu_vec(n, n) + lower[1] + upper[1]
+    macs, vec = lu_solves(n, k)
+    return lu_macs(n, n) + macs, lu_vec(n, n) + vec
 
 
 def cholesky(n: int) -> tuple[int, int]:
@@ -185,8 +191,8 @@ def linalg_lu_solve(low, c: Call) -> None:
     left = bound_args(low.ev, c.args, low.ev.kwargs).get("left", True)
     k = int(b.shape[-1] if left else b.shape[-2])
     batch = _systems(low, lu, b)
-    lower, upper = trsm(n, k, unit=True), trsm(n, k)
-    _emit(low, c, "lu_solve", batch * (lower[0] + upper[0]), batch * (lower[1] + upper[1]))
+    macs, vec = lu_solves(n, k)
+    _emit(low, c, "lu_solve", batch * macs, batch * vec)
 
 
 @lowers("linalg_cholesky_ex", "cholesky")
