@@ -182,7 +182,10 @@ def test_a_quantized_linear_is_an_int8_matmul_on_its_unpacked_int8_weight(static
                                                               (B, H, O, f"{second}.weight")]
     assert w.macs == B * I * H + B * H * O  # 2,048 + 1,024 = 3,072
     assert _bytes(w, "int8") == I * H + H * O  # 512 + 256 = 768 B at 1 B a weight
-    assert _bytes(w, "fp32") == (H + O) * 4  # the biases, fp32: 160 B
+    # the biases, fp32: 160 B; a static (per-channel) weight's fp32 scales too, and its int32
+    # zero points: 160 B each more
+    assert _bytes(w, "fp32") == (H + O) * 4 * (2 if static else 1)
+    assert _bytes(w, "int32") == ((H + O) * 4 if static else 0)
     assert not w.metadata["unknown_ops"]
     dtypes = {op.name: d for op, d in zip(w.ops, w.arrays.dtype.tolist())}
     assert {dtypes[op.name] for op in mms} == {"int8"}  # int32 accumulators of 8-bit operands

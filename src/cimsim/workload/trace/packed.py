@@ -76,8 +76,28 @@ def unpack_linear(low, packed, name: str):
         w = q.int_repr()  # its int8 values: a plain tensor (a per-channel one has no views)
         _name_source(low, w, f"{name}.weight")
         _name_source(low, b, f"{name}.bias")
-        hit = cache[id(packed)] = (packed, w, b, q)  # the object too: its id stays its own
+        qparams = per_channel_qparams(low, q, name)
+        hit = cache[id(packed)] = (packed, w, b, q, qparams)  # the object too: its id stays its own
     return hit[1], hit[2]
+
+
+def per_channel_qparams(low, q, name: str) -> list:
+    """A per-channel weight's scales (fp32) and zero points (int32), as fbgemm's kernel reads
+    them, named ``name.weight_scale`` / ``name.weight_zero_point``: weights (stored with the
+    model), read by the matmul's (de/re)quantization; [] for a per-tensor weight (one scalar)."""
+    torch = low.torch
+    if q.qscheme() not in (torch.per_channel_affine, torch.per_channel_symmetric,
+                           torch.per_channel_affine_float_qparams):
+        return []
+    out = [q.q_per_channel_scales().to(torch.float32), q.q_per_channel_zero_points().to(torch.int32)]
+    for t, leaf in zip(out, ("weight_scale", "weight_zero_point")):
+        _name_source(low, t, f"{name}.{leaf}")
+    return out
+
+
+def qparams_of(low, w) -> list:
+    """The per-channel scales and zero points of unpacked int8 weight ``w`` ([] if none)."""
+    return next((h[4] for h in low.__dict__.get("_unpacked", {}).values() if h[1] is w), [])
 
 
 def dequantized(low, w):
@@ -104,7 +124,7 @@ def quantized_linear(low, base: str, x, w, bias, out, dynamic: bool, relu: bool 
                            weight=True, tags=tags, shapes=[(m, k), (k, n)]))
     acc = low._virtual(pid, (m, n), ".acc", dtype="int32")
     per = (DEQUANT_OPS_PER_ELEMENT if dynamic else REQUANT_OPS_PER_ELEMENT) + (bias is not None) + relu
-    reads = [[(acc, None)]] + ([bias] if bias is not None else [])
+    reads = [[(acc, None)]] + ([bias] if bias is not None else []) + qparams_of(low, w)
     low.emit("elementwise", "dequantize" if dynamic else "requantize", reads, [out], fn="mul", vec=per * m * n)
 
 
@@ -184,6 +204,10 @@ def packed_rnn(low, c: Call) -> None:
         quantized_linear(low, op.__name__.split(".")[-1], e.args[1 if op is aten.addmm else 0], w, bias,
                          e.out, True)
     low.ev = outer
+    # the inner capture's tensors live until the lowering ends, as the outer capture's do: a
+    # storage freed here would hand its key (:func:`.storage.storage_key`) to a later tensor
+    # (a quantized Linear's unpacked weight read as this layer's last cell output)
+    low.__dict__.setdefault("_kept", []).append((flat, rec.events, res))
     for src, dst in zip(_leaves(res), _leaves(ev.out)):
         low._reorder(src, dst)
 
